@@ -1,0 +1,68 @@
+import uuid
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .health import readiness
+from .logging import request_id_var, tenant_var, user_id_var
+from .observability import tag_tenant
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz and /readyz on any host, before the tenant lookup."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return JsonResponse({"status": "ok"})
+        if request.path == "/readyz":
+            checks = readiness()
+            ok = all(c["ok"] for c in checks.values())
+            return JsonResponse(
+                {"status": "ok" if ok else "unavailable", "checks": checks},
+                status=200 if ok else 503,
+            )
+        return self.get_response(request)
+
+
+class RestoreSchemaMiddleware:
+    """Put the connection back on the schema it was on before the request (the tenant
+    middleware leaves it on the request's tenant). Matters for management code and tests
+    that call views in-process; costs nothing per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        before = getattr(connection, "tenant", None)
+        try:
+            return self.get_response(request)
+        finally:
+            if before is not None and getattr(connection, "tenant", None) is not before:
+                connection.set_tenant(before)
+
+
+class TenantContextMiddleware:
+    """Put the tenant and a request id on logs and Sentry events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        schema = getattr(connection, "schema_name", "public")
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request.request_id = rid
+        t1 = tenant_var.set(schema)
+        t2 = request_id_var.set(rid)
+        t3 = user_id_var.set("-")
+        tag_tenant(schema)
+        try:
+            response = self.get_response(request)
+        finally:
+            tenant_var.reset(t1)
+            request_id_var.reset(t2)
+            user_id_var.reset(t3)
+        response["X-Request-ID"] = rid
+        return response

@@ -1,0 +1,27 @@
+import logging
+
+from .env import env
+
+_log = logging.getLogger("lumbung.settings")
+
+# REDIS_URL is found by `lumbung-dev` (env, else 127.0.0.1:6379). With no Redis at all
+# (REDIS_URL=""), tasks run in-process and a warning is logged.
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+if not REDIS_URL:
+    _log.warning("No Redis configured: Celery tasks will run in-process (eager).")
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "Asia/Jakarta"
+# Periodic jobs; each app appends its own entries (see lumbung.celery.beat_schedule).
+CELERY_BEAT_SCHEDULE: dict = {}

@@ -1,0 +1,52 @@
+from .env import env
+
+# Apps in the public schema: the tenant registry, billing, operators' own users.
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "billing",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "django_celery_beat",
+    "core.users",
+    "core.audit",
+]
+
+# Apps in every cooperative's schema: its own users, sessions, members, money.
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "core.users",
+    "core.audit",
+    "core.common",
+    "core.ledger",
+]
+
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Cooperative"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "lumbung.urls_public"
+TENANT_LIMIT_SET_CALLS = True
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+
+# Cooperatives live at <slug>.<BASE_DOMAIN>; the apex is the public site and console.
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost")
+SITE_SCHEME = env.str("SITE_SCHEME", default="http")
+SITE_PORT = env.str("SITE_PORT", default="8000")
+
+# Functions `fn(*, cooperative)` run inside a new cooperative's schema at creation
+# (chart of accounts, default products, settings). Apps append their own.
+TENANT_SEEDERS: list[str] = []
+# Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
+DEMO_SEEDERS: list[str] = []

@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.module_loading import import_string
+from django_tenants.utils import schema_context
+
+from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import cooperative_create, public_tenant_ensure, tenant_url
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "lumbung-demo"
+DEMO_STAFF = [
+    ("admin@demo.lumbung.id", "Rina Wulandari", User.Role.ADMIN),
+    ("ketua@demo.lumbung.id", "Drs. Bambang Supriyadi", User.Role.KETUA),
+    ("bendahara@demo.lumbung.id", "Siti Rahmawati, S.E.", User.Role.BENDAHARA),
+    ("petugas@demo.lumbung.id", "Agus Setiawan", User.Role.PETUGAS),
+    ("pengawas@demo.lumbung.id", "Hj. Nurhayati", User.Role.PENGAWAS),
+]
+OPERATOR = ("operator@lumbung.localhost", "Operator Lumbung")
+
+
+class Command(BaseCommand):
+    help = "Create (or top up) the demo KPRI at slug 'demo' with realistic data. Idempotent."
+
+    def handle(self, *args, **opts):
+        public_tenant_ensure()
+        with transaction.atomic():
+            op, created = User.objects.get_or_create(
+                username=OPERATOR[0],
+                defaults={
+                    "email": OPERATOR[0],
+                    "full_name": OPERATOR[1],
+                    "operator_role": User.OperatorRole.ADMIN,
+                    "is_staff": True,
+                },
+            )
+            if created:
+                op.set_password(DEMO_PASSWORD)
+                op.save()
+        coop = Cooperative.objects.filter(slug=DEMO_SLUG).first()
+        if coop is None:
+            made = cooperative_create(
+                slug=DEMO_SLUG,
+                name="KPRI Sejahtera Palangka Raya",
+                admin_email=DEMO_STAFF[0][0],
+                admin_password=DEMO_PASSWORD,
+                admin_name=DEMO_STAFF[0][1],
+                actor="seed_demo",
+                status=Cooperative.Status.ACTIVE,
+                legal_number="518/BH/XVIII.4/2019",
+                nik_koperasi="6271010020001",
+                province="Kalimantan Tengah",
+                regency="Kota Palangka Raya",
+                contact_name="Rina Wulandari",
+                phone="+6281234567890",
+            )
+            coop = made.cooperative
+        with schema_context(coop.schema_name), transaction.atomic():
+            for email, name, role in DEMO_STAFF:
+                user, created = User.objects.get_or_create(
+                    username=email,
+                    defaults={"email": email, "full_name": name, "role": role},
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+            for path in getattr(settings, "DEMO_SEEDERS", []):
+                import_string(path)(cooperative=coop)
+        self.stdout.write(self.style.SUCCESS(f"Demo cooperative ready: {tenant_url(DEMO_SLUG)}"))
+        for email, _name, role in DEMO_STAFF:
+            self.stdout.write(f"  {role:<10} {email} / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"Operator: {OPERATOR[0]} / {DEMO_PASSWORD} at "
+            f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}:{settings.SITE_PORT}/"
+        )

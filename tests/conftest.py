@@ -1,0 +1,105 @@
+"""Test set-up shared by every app.
+
+Tenant schemas are created once per test session (per xdist worker, each of which has
+its own test database): cooperative A (`alpha`) and B (`beta`). Each test runs inside a
+transaction that is rolled back, so tests share the schemas cheaply.
+
+Fixtures:
+- ``tenant_a`` / ``tenant_b``: the Cooperative rows.
+- ``in_tenant_a`` / ``in_tenant_b``: the DB connection points at that schema for the
+  test (needs ``db``; resets to public after).
+- ``client_a`` / ``client_b`` / ``client_public``: Django test clients whose requests go
+  to that cooperative's host (or the apex).
+- ``admin_a_password``: the password of each cooperative's first admin (``admin@<slug>.test``).
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+TENANTS = {"a": "alpha", "b": "beta"}
+ADMIN_PASSWORD = "Rahasia-123!"
+
+
+def _host(slug: str) -> str:
+    from tenants.services import tenant_host
+
+    return tenant_host(slug)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.models import Cooperative
+    from tenants.services import cooperative_create, public_tenant_ensure
+
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        for slug in TENANTS.values():
+            if not Cooperative.objects.filter(slug=slug).exists():
+                cooperative_create(
+                    slug=slug,
+                    name=f"KPRI {slug.title()}",
+                    admin_email=f"admin@{slug}.test",
+                    admin_password=ADMIN_PASSWORD,
+                    actor="tests",
+                )
+        connection.set_schema_to_public()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _reset_schema():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def admin_password() -> str:
+    return ADMIN_PASSWORD
+
+
+def _tenant(slug):
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(slug=slug)
+
+
+@pytest.fixture
+def tenant_a(db):
+    return _tenant(TENANTS["a"])
+
+
+@pytest.fixture
+def tenant_b(db):
+    return _tenant(TENANTS["b"])
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a):
+    connection.set_tenant(tenant_a)
+    yield tenant_a
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_tenant_b(tenant_b):
+    connection.set_tenant(tenant_b)
+    yield tenant_b
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def client_a(tenant_a) -> Client:
+    return Client(HTTP_HOST=_host(TENANTS["a"]))
+
+
+@pytest.fixture
+def client_b(tenant_b) -> Client:
+    return Client(HTTP_HOST=_host(TENANTS["b"]))
+
+
+@pytest.fixture
+def client_public(db) -> Client:
+    from django.conf import settings
+
+    return Client(HTTP_HOST=settings.BASE_DOMAIN)
