@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.db import connection
 
+from .nav import nav_for
+
 
 def platform(request):
-    tenant = getattr(request, "tenant", None)
+    is_public = getattr(connection, "schema_name", "public") == "public"
     return {
-        "tenant": tenant,
-        "is_public_site": getattr(connection, "schema_name", "public") == "public",
+        "nav": [] if is_public else nav_for(request),
+        "tenant": getattr(request, "tenant", None),
+        "is_public_site": is_public,
         "BASE_DOMAIN": settings.BASE_DOMAIN,
     }

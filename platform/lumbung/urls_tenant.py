@@ -14,4 +14,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("lumbung.api_urls")),
+    path("buku-besar/", include("core.ledger.urls")),
+    path("anggota/", include("core.members.urls")),
+    path("simpanan/", include("core.savings.urls")),
+    path("pinjaman/", include("core.loans.urls")),
+    path("potong-gaji/", include("core.deductions.urls")),
 ]

@@ -29,6 +29,10 @@ TENANT_APPS = [
     "core.audit",
     "core.common",
     "core.ledger",
+    "core.members",
+    "core.savings",
+    "core.loans",
+    "core.deductions",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]

@@ -1,0 +1,3 @@
+"""REST API of core.deductions, mounted under /api/v1/."""
+
+urlpatterns: list = []

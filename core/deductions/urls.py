@@ -1,0 +1,4 @@
+"""HTML screens of core.deductions (namespace "deductions")."""
+
+app_name = "deductions"
+urlpatterns: list = []

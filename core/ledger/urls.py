@@ -1,0 +1,4 @@
+"""HTML screens of core.ledger (namespace "ledger")."""
+
+app_name = "ledger"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""HTML screens of core.loans (namespace "loans")."""
+
+app_name = "loans"
+urlpatterns: list = []

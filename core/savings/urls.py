@@ -1,0 +1,4 @@
+"""HTML screens of core.savings (namespace "savings")."""
+
+app_name = "savings"
+urlpatterns: list = []
