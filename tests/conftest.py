@@ -103,3 +103,30 @@ def client_public(db) -> Client:
     from django.conf import settings
 
     return Client(HTTP_HOST=settings.BASE_DOMAIN)
+
+
+@pytest.fixture
+def scratch_tenant(django_db_setup, django_db_blocker):
+    """A cooperative of its own whose writes really commit (no wrapping transaction), for
+    tests that need several connections (concurrency) or commit hooks. Do not combine
+    with ``db``. Threads must close their connections (``connection.close()``) when done.
+    The schema is dropped afterwards."""
+    import uuid
+
+    from tenants.services import cooperative_create, cooperative_discard
+
+    with django_db_blocker.unblock():
+        slug = f"scratch-{uuid.uuid4().hex[:8]}"
+        made = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        )
+        connection.set_schema_to_public()
+        try:
+            yield made.cooperative
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=made.cooperative)
