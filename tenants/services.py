@@ -51,6 +51,12 @@ def tenant_seeders() -> list:
     return [import_string(path) for path in getattr(settings, "TENANT_SEEDERS", [])]
 
 
+def provisioned_hooks() -> list:
+    """Functions run in the public schema once a cooperative exists (e.g. billing starts
+    its trial subscription). settings.TENANT_PROVISIONED_HOOKS."""
+    return [import_string(p) for p in getattr(settings, "TENANT_PROVISIONED_HOOKS", [])]
+
+
 @dataclass
 class CreatedCooperative:
     cooperative: Cooperative
@@ -108,6 +114,8 @@ def cooperative_create(
             audit_log(actor=admin, action="cooperative.created", target=admin, data={"slug": slug})
         coop.status = status
         coop.save(update_fields=["status", "updated_at"])
+        for hook in provisioned_hooks():
+            hook(cooperative=coop)
         audit_log(actor=actor or "system", action="cooperative.created", target=coop)
     except Exception:
         log.exception("Creating cooperative %s failed; removing what was made", slug)

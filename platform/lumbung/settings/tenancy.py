@@ -52,5 +52,8 @@ SITE_PORT = env.str("SITE_PORT", default="8000")
 # Functions `fn(*, cooperative)` run inside a new cooperative's schema at creation
 # (chart of accounts, default products, settings). Apps append their own.
 TENANT_SEEDERS: list[str] = []
+# Functions `fn(*, cooperative)` run in the public schema after a cooperative is created
+# (billing: start the trial subscription). A failure undoes the whole creation.
+TENANT_PROVISIONED_HOOKS: list[str] = []
 # Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
 DEMO_SEEDERS: list[str] = []
