@@ -1,0 +1,206 @@
+"""Member registry: agencies (instansi / satuan kerja), members, heirs, change history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_nik, validate_nip, validate_phone
+
+
+class Agency(models.Model):
+    """An instansi / satuan kerja paying members' salaries; its payroll treasurer
+    (bendahara gaji) deducts the cooperative's dues."""
+
+    code = models.CharField(_("kode"), max_length=30, unique=True)
+    name = models.CharField(_("nama instansi"), max_length=200)
+    treasurer_name = models.CharField(_("nama bendahara gaji"), max_length=200, blank=True)
+    treasurer_phone = models.CharField(
+        _("telepon bendahara gaji"), max_length=20, blank=True, validators=[validate_phone]
+    )
+    treasurer_email = models.EmailField(_("e-mail bendahara gaji"), blank=True)
+    address = models.TextField(_("alamat"), blank=True)
+    is_active = models.BooleanField(_("aktif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("instansi")
+        verbose_name_plural = _("instansi")
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="members_agency_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberSettings(models.Model):
+    """One row per cooperative: how member numbers are made.
+
+    ``number_pattern`` is a Python format string with ``{seq}`` (the running number,
+    e.g. ``{seq:05d}``) and optionally ``{year}`` (join year) and ``{agency}`` (agency code).
+    """
+
+    number_pattern = models.CharField(_("pola nomor anggota"), max_length=60, default="A{seq:05d}")
+    next_seq = models.PositiveIntegerField(_("nomor urut berikutnya"), default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pengaturan anggota")
+        verbose_name_plural = _("pengaturan anggota")
+        constraints = [
+            # a singleton: only the row with pk 1
+            models.CheckConstraint(condition=Q(pk=1), name="members_settings_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.number_pattern)
+
+
+class Member(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Aktif")
+        RESIGNED = "resigned", _("Keluar")
+        RETIRED = "retired", _("Pensiun")
+        MOVED = "moved", _("Pindah")
+        DECEASED = "deceased", _("Meninggal")
+
+    class Gender(models.TextChoices):
+        MALE = "L", _("Laki-laki")
+        FEMALE = "P", _("Perempuan")
+
+    number = models.CharField(_("nomor anggota"), max_length=30, unique=True)
+    full_name = models.CharField(_("nama lengkap"), max_length=200)
+    nip = models.CharField(_("NIP"), max_length=18, unique=True, validators=[validate_nip])
+    nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[validate_nik])
+    gender = models.CharField(_("jenis kelamin"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
+    golongan = models.CharField(
+        _("golongan"), max_length=10, blank=True, help_text=_("mis. III/a, IV/b, atau PPPK IX")
+    )
+    position = models.CharField(_("jabatan"), max_length=200, blank=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="members", verbose_name=_("instansi")
+    )
+    join_date = models.DateField(_("tanggal masuk"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    exit_date = models.DateField(_("tanggal keluar"), null=True, blank=True)
+    exit_reason = models.TextField(_("alasan keluar"), blank=True)
+    address = models.TextField(_("alamat"), blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("e-mail"), blank=True)
+    bank_name = models.CharField(_("nama bank"), max_length=100, blank=True)
+    bank_account_number = models.CharField(_("nomor rekening"), max_length=40, blank=True)
+    bank_account_holder = models.CharField(_("nama pemilik rekening"), max_length=200, blank=True)
+    take_home_pay = models.DecimalField(
+        _("gaji bersih (take home pay)"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Untuk aturan kemampuan bayar pinjaman."),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+        verbose_name=_("akun login"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("anggota")
+        verbose_name_plural = _("anggota")
+        indexes = [
+            models.Index(fields=["full_name"]),
+            models.Index(fields=["agency", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nip__regex=r"^[0-9]{18}$"), name="members_member_nip_18_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(nik__regex=r"^[0-9]{16}$"), name="members_member_nik_16_digits"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="active") & Q(exit_date__isnull=True))
+                | (~Q(status="active") & Q(exit_date__isnull=False)),
+                name="members_member_exit_date_iff_not_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(take_home_pay__isnull=True) | Q(take_home_pay__gte=0),
+                name="members_member_thp_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=r"^\+62[1-9][0-9]{7,12}$"),
+                name="members_member_phone_plus62",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.full_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Heir(models.Model):
+    """An ahli waris: receives the exit settlement if the member dies."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="heirs")
+    full_name = models.CharField(_("nama lengkap"), max_length=200)
+    relationship = models.CharField(_("hubungan"), max_length=50)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
+    phone = models.CharField(_("telepon"), max_length=20, blank=True, validators=[validate_phone])
+    address = models.TextField(_("alamat"), blank=True)
+    share_percent = models.DecimalField(
+        _("bagian (%)"), max_digits=5, decimal_places=2, default=100
+    )
+    is_active = models.BooleanField(_("aktif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["member", "id"]
+        verbose_name = _("ahli waris")
+        verbose_name_plural = _("ahli waris")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share_percent__gt=0) & Q(share_percent__lte=100),
+                name="members_heir_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.relationship})"
+
+
+class MemberChange(models.Model):
+    """History of changes to a member's data: one row per changed field. Immutable
+    (a trigger refuses UPDATE and DELETE)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(_("kolom"), max_length=50)
+    old_value = models.TextField(_("nilai lama"), blank=True)
+    new_value = models.TextField(_("nilai baru"), blank=True)
+    reason = models.TextField(_("alasan"), blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("riwayat perubahan anggota")
+        verbose_name_plural = _("riwayat perubahan anggota")
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.field}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,160 @@
+"""Identifier validators (domain brief, "Identifier formats").
+
+- NIP: 18 digits = birth date YYYYMMDD + appointment YYYYMM + gender (1 or 2) + 3-digit number.
+- NIK: 16 digits = province (2) + regency (2) + district (2) + birth date DDMMYY (day + 40
+  for women) + 4-digit number.
+- Phone: stored in +62 form.
+
+Each validator raises ``django.core.exceptions.ValidationError`` with an Indonesian message.
+Pure functions (no database); the parse helpers return the facts encoded in the number.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class NipInfo:
+    birth_date: date
+    appointment_year: int
+    appointment_month: int
+    gender: str  # "L" or "P"
+    serial: str
+
+
+@dataclass(frozen=True)
+class NikInfo:
+    province: str
+    regency: str
+    district: str
+    birth_date_day: int
+    birth_month: int
+    birth_year_2: int
+    gender: str  # "L" or "P"
+    serial: str
+
+
+def _date_or_none(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_nip(value: str) -> NipInfo:
+    value = (value or "").strip()
+    if len(value) != 18 or not _DIGITS.match(value):
+        raise ValidationError(
+            _("NIP harus 18 digit angka (tanpa spasi atau tanda baca)."), code="nip_format"
+        )
+    birth = _date_or_none(int(value[0:4]), int(value[4:6]), int(value[6:8]))
+    if birth is None or not (1900 <= birth.year <= date.today().year):
+        raise ValidationError(
+            _("NIP tidak valid: 8 digit pertama bukan tanggal lahir (TTTTBBHH) yang benar."),
+            code="nip_birth_date",
+        )
+    ay, am = int(value[8:12]), int(value[12:14])
+    if not (1 <= am <= 12) or ay < birth.year + 14 or ay > date.today().year + 1:
+        raise ValidationError(
+            _(
+                "NIP tidak valid: digit 9-14 bukan tahun dan bulan pengangkatan (TTTTBB) yang benar."
+            ),
+            code="nip_appointment",
+        )
+    g = value[14]
+    if g not in ("1", "2"):
+        raise ValidationError(
+            _("NIP tidak valid: digit ke-15 (jenis kelamin) harus 1 atau 2."), code="nip_gender"
+        )
+    return NipInfo(
+        birth_date=birth,
+        appointment_year=ay,
+        appointment_month=am,
+        gender="L" if g == "1" else "P",
+        serial=value[15:18],
+    )
+
+
+def parse_nik(value: str) -> NikInfo:
+    value = (value or "").strip()
+    if len(value) != 16 or not _DIGITS.match(value):
+        raise ValidationError(
+            _("NIK harus 16 digit angka (tanpa spasi atau tanda baca)."), code="nik_format"
+        )
+    prov, reg, dist = value[0:2], value[2:4], value[4:6]
+    if not (11 <= int(prov) <= 99) or reg == "00" or dist == "00":
+        raise ValidationError(
+            _("NIK tidak valid: kode wilayah (provinsi, kabupaten/kota, kecamatan) salah."),
+            code="nik_region",
+        )
+    dd, mm, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
+    gender = "L"
+    if dd > 40:
+        dd -= 40
+        gender = "P"
+    # The century is unknown: accept the date if it is valid in either century.
+    if _date_or_none(2000 + yy, mm, dd) is None and _date_or_none(1900 + yy, mm, dd) is None:
+        raise ValidationError(
+            _(
+                "NIK tidak valid: digit 7-12 bukan tanggal lahir (HHBBTT, hari + 40 untuk perempuan)."
+            ),
+            code="nik_birth_date",
+        )
+    if value[12:16] == "0000":
+        raise ValidationError(
+            _("NIK tidak valid: 4 digit terakhir tidak boleh 0000."), code="nik_serial"
+        )
+    return NikInfo(
+        province=prov,
+        regency=reg,
+        district=dist,
+        birth_date_day=dd,
+        birth_month=mm,
+        birth_year_2=yy,
+        gender=gender,
+        serial=value[12:16],
+    )
+
+
+def validate_nip(value: str) -> None:
+    parse_nip(value)
+
+
+def validate_nik(value: str) -> None:
+    parse_nik(value)
+
+
+def normalize_phone(value: str) -> str:
+    """'0812-3456-7890', '62812...', '+62 812 ...' → '+628123456789'. Empty stays empty.
+    Raises ValidationError for anything that is not an Indonesian number."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    digits = re.sub(r"[\s\-().]", "", raw)
+    if digits.startswith("+62"):
+        rest = digits[3:]
+    elif digits.startswith("62"):
+        rest = digits[2:]
+    elif digits.startswith("0"):
+        rest = digits[1:]
+    else:
+        rest = None
+    if rest is None or not _DIGITS.match(rest) or not (8 <= len(rest) <= 13) or rest[0] == "0":
+        raise ValidationError(
+            _("Nomor telepon tidak valid: gunakan format +62 (mis. +6281234567890)."),
+            code="phone_format",
+        )
+    return "+62" + rest
+
+
+def validate_phone(value: str) -> None:
+    if value and normalize_phone(value) != value:
+        raise ValidationError(
+            _("Nomor telepon harus dalam format +62 (mis. +6281234567890)."), code="phone_format"
+        )
