@@ -1,0 +1,404 @@
+"""Loan maths as pure functions over plain values (Decimal, date, int). No Django.
+
+- Schedules (flat, annuity, declining balance / efektif) in whole rupiah: jasa is rounded
+  half-up each month, the last instalment absorbs rounding so the principal repaid equals
+  the principal lent exactly.
+- Fees at disbursement (percentage or fixed).
+- Late penalty (per day or per started month, after grace days).
+- Repayment allocation: penalty, then jasa, then principal; the rest is excess.
+- Days past due, kolektibilitas by days past due (thresholds configurable), PPAP rates,
+  NPL ratio and its health band.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from enum import StrEnum
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+HUNDRED = Decimal("100")
+
+
+def _money(value) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("Money must not be a float; pass a Decimal, int or string.")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def rupiah(value) -> Decimal:
+    """Whole rupiah, half-up."""
+    return _money(value).quantize(ONE, rounding=ROUND_HALF_UP)
+
+
+class Method(StrEnum):
+    FLAT = "flat"
+    ANNUITY = "annuity"
+    DECLINING = "declining"
+
+
+class RatePeriod(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+class AmountKind(StrEnum):
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+class PenaltyBasis(StrEnum):
+    PER_DAY = "per_day"
+    PER_MONTH = "per_month"
+
+
+class Kolektibilitas(StrEnum):
+    LANCAR = "lancar"
+    KURANG_LANCAR = "kurang_lancar"
+    DIRAGUKAN = "diragukan"
+    MACET = "macet"
+
+
+KOLEK_ORDER = (
+    Kolektibilitas.LANCAR,
+    Kolektibilitas.KURANG_LANCAR,
+    Kolektibilitas.DIRAGUKAN,
+    Kolektibilitas.MACET,
+)
+# Days past due up to which a loan is still in the grade: Lancar 0-90, Kurang Lancar
+# 91-180, Diragukan 181-270, Macet above.
+DEFAULT_KOLEK_THRESHOLDS = (90, 180, 270)
+DEFAULT_PPAP_RATES = {
+    Kolektibilitas.LANCAR: Decimal("0.5"),
+    Kolektibilitas.KURANG_LANCAR: Decimal("10"),
+    Kolektibilitas.DIRAGUKAN: Decimal("50"),
+    Kolektibilitas.MACET: Decimal("100"),
+}  # percent of outstanding principal
+
+
+# --- dates ----------------------------------------------------------------------------
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def due_dates(first_due: date, tenor: int) -> list[date]:
+    """Due dates counted from the first one (not chained, so 31 Jan keeps its 31st)."""
+    return [add_months(first_due, i) for i in range(tenor)]
+
+
+# --- rates ----------------------------------------------------------------------------
+
+
+def monthly_rate(rate_percent, period: str | RatePeriod) -> Decimal:
+    """A rate as a monthly fraction: 1 (% a month) -> 0.01; 12 (% a year) -> 0.01."""
+    rate = _money(rate_percent)
+    if rate < 0:
+        raise ValueError("rate must not be negative")
+    with localcontext() as ctx:
+        ctx.prec = 34
+        fraction = rate / HUNDRED
+        if RatePeriod(period) == RatePeriod.YEAR:
+            fraction = fraction / 12
+        return fraction
+
+
+def annuity_payment_exact(principal, rate: Decimal, tenor: int) -> Decimal:
+    """P*r / (1 - (1+r)^-n), unrounded (P/n when r is 0)."""
+    p = _money(principal)
+    if rate == 0:
+        return p / tenor
+    with localcontext() as ctx:
+        ctx.prec = 34
+        return p * rate / (ONE - (ONE + rate) ** (-tenor))
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instalment:
+    number: int
+    due_date: date | None
+    principal: Decimal
+    jasa: Decimal
+    balance_after: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.jasa
+
+
+@dataclass(frozen=True)
+class Schedule:
+    method: Method
+    principal: Decimal
+    rate: Decimal  # monthly fraction
+    tenor: int
+    rows: tuple[Instalment, ...]
+
+    @property
+    def total_principal(self) -> Decimal:
+        return sum((r.principal for r in self.rows), ZERO)
+
+    @property
+    def total_jasa(self) -> Decimal:
+        return sum((r.jasa for r in self.rows), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.total_principal + self.total_jasa
+
+    @property
+    def first_instalment(self) -> Decimal:
+        return self.rows[0].total if self.rows else ZERO
+
+    @property
+    def max_instalment(self) -> Decimal:
+        return max((r.total for r in self.rows), default=ZERO)
+
+    def as_dicts(self) -> list[dict]:
+        return [
+            {
+                "number": r.number,
+                "due_date": r.due_date.isoformat() if r.due_date else None,
+                "principal": str(r.principal),
+                "jasa": str(r.jasa),
+                "total": str(r.total),
+                "balance_after": str(r.balance_after),
+            }
+            for r in self.rows
+        ]
+
+
+def build_schedule(
+    *,
+    method: str | Method,
+    principal,
+    rate: Decimal,
+    tenor: int,
+    first_due: date | None = None,
+) -> Schedule:
+    """The instalment plan. ``principal`` whole rupiah > 0, ``rate`` a monthly fraction
+    (see ``monthly_rate``), ``tenor`` months >= 1.
+
+    - flat: jasa = principal x rate each month; principal split evenly.
+    - annuity: equal instalments (the exact annuity rounded half-up); jasa on the balance.
+    - declining: principal split evenly; jasa on the balance.
+    Principal per month is rounded half-up; the last month takes what is left."""
+    method = Method(method)
+    p = _money(principal)
+    if p <= 0 or p != p.to_integral_value():
+        raise ValueError("principal must be a positive whole number of rupiah")
+    if tenor < 1:
+        raise ValueError("tenor must be at least 1 month")
+    if rate < 0:
+        raise ValueError("rate must not be negative")
+    dates = due_dates(first_due, tenor) if first_due else [None] * tenor
+    rows: list[Instalment] = []
+    balance = p
+    if method == Method.ANNUITY:
+        payment = rupiah(annuity_payment_exact(p, rate, tenor))
+    even_principal = rupiah(p / tenor)
+    flat_jasa = rupiah(p * rate)
+    for i in range(tenor):
+        last = i == tenor - 1
+        if method == Method.FLAT:
+            jasa = flat_jasa
+            princ = balance if last else min(even_principal, balance)
+        elif method == Method.DECLINING:
+            jasa = rupiah(balance * rate)
+            princ = balance if last else min(even_principal, balance)
+        else:
+            jasa = rupiah(balance * rate)
+            princ = balance if last else min(max(payment - jasa, ZERO), balance)
+        balance -= princ
+        rows.append(Instalment(i + 1, dates[i], princ, jasa, balance))
+    return Schedule(method, p, rate, tenor, tuple(rows))
+
+
+# --- fees and penalties ---------------------------------------------------------------
+
+
+def fee_amount(*, base, kind: str | AmountKind, value) -> Decimal:
+    """A fee: ``value`` percent of ``base``, or ``value`` rupiah; whole rupiah, >= 0."""
+    v = _money(value)
+    if v < 0:
+        raise ValueError("fee must not be negative")
+    if AmountKind(kind) == AmountKind.PERCENT:
+        return rupiah(_money(base) * v / HUNDRED)
+    return rupiah(v)
+
+
+def late_penalty(
+    *,
+    overdue_amount,
+    days_late: int,
+    rate_percent,
+    basis: str | PenaltyBasis,
+    grace_days: int = 0,
+) -> Decimal:
+    """Penalty on an overdue amount: ``rate_percent`` of it per day (or per started
+    30-day month) late beyond ``grace_days``. Within the grace period: nothing."""
+    amount = _money(overdue_amount)
+    if amount <= 0 or days_late <= grace_days:
+        return ZERO
+    days = days_late - grace_days
+    periods = days if PenaltyBasis(basis) == PenaltyBasis.PER_DAY else -(-days // 30)
+    return rupiah(amount * _money(rate_percent) / HUNDRED * periods)
+
+
+# --- repayment allocation -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation:
+    penalty: Decimal
+    jasa: Decimal
+    principal: Decimal
+    excess: Decimal
+
+    @property
+    def applied(self) -> Decimal:
+        return self.penalty + self.jasa + self.principal
+
+
+def allocate_repayment(*, amount, penalty_due, jasa_due, principal_due) -> Allocation:
+    """Penalty first, then jasa, then principal; whatever is left is excess."""
+    left = _money(amount)
+    if left < 0:
+        raise ValueError("amount must not be negative")
+    parts = []
+    for due in (penalty_due, jasa_due, principal_due):
+        due = max(_money(due), ZERO)
+        take = min(left, due)
+        parts.append(take)
+        left -= take
+    return Allocation(parts[0], parts[1], parts[2], left)
+
+
+@dataclass(frozen=True)
+class RowDue:
+    """What is still unpaid on one instalment (for spreading an allocation over rows)."""
+
+    key: object
+    penalty: Decimal
+    jasa: Decimal
+    principal: Decimal
+
+
+def spread_over_rows(rows: Sequence[RowDue], allocation: Allocation) -> dict[object, Allocation]:
+    """Spread an allocation's penalty, jasa and principal over the rows oldest first,
+    each component separately (so every row's penalty is paid before any row's jasa)."""
+    out = {r.key: [ZERO, ZERO, ZERO] for r in rows}
+    for idx, (total, attr) in enumerate(
+        (
+            (allocation.penalty, "penalty"),
+            (allocation.jasa, "jasa"),
+            (allocation.principal, "principal"),
+        )
+    ):
+        left = total
+        for r in rows:
+            if left <= 0:
+                break
+            take = min(left, getattr(r, attr))
+            out[r.key][idx] += take
+            left -= take
+        if left > 0:
+            raise ValueError(f"{attr} allocation exceeds what the rows owe")
+    return {k: Allocation(v[0], v[1], v[2], ZERO) for k, v in out.items()}
+
+
+# --- arrears and quality --------------------------------------------------------------
+
+
+def days_past_due(unpaid_due_dates: Iterable[date], on: date) -> int:
+    """Days since the oldest due date still unpaid (0 when nothing is overdue)."""
+    overdue = [d for d in unpaid_due_dates if d < on]
+    return (on - min(overdue)).days if overdue else 0
+
+
+def kolektibilitas(
+    days: int, thresholds: Sequence[int] = DEFAULT_KOLEK_THRESHOLDS
+) -> Kolektibilitas:
+    """Grade by days past due. ``thresholds`` are the last day of Lancar, Kurang Lancar
+    and Diragukan (ascending); beyond the last is Macet."""
+    t = tuple(thresholds)
+    if len(t) != 3 or not (0 <= t[0] < t[1] < t[2]):
+        raise ValueError("thresholds must be three ascending non-negative day counts")
+    for grade, limit in zip(KOLEK_ORDER, t, strict=False):
+        if days <= limit:
+            return grade
+    return Kolektibilitas.MACET
+
+
+def ppap_amount(outstanding_principal, grade: str | Kolektibilitas, rates=None) -> Decimal:
+    """Required allowance: the grade's rate (percent) of outstanding principal, rounded."""
+    rates = rates or DEFAULT_PPAP_RATES
+    rate = _money(rates[Kolektibilitas(grade)])
+    return rupiah(_money(outstanding_principal) * rate / HUNDRED)
+
+
+NON_PERFORMING = frozenset(
+    {Kolektibilitas.KURANG_LANCAR, Kolektibilitas.DIRAGUKAN, Kolektibilitas.MACET}
+)
+
+
+def npl_ratio(*, non_performing, total) -> Decimal:
+    """Non-performing outstanding over total outstanding, percent, 2 decimals."""
+    total = _money(total)
+    if total <= 0:
+        return ZERO
+    return (_money(non_performing) * HUNDRED / total).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+class NplBand(StrEnum):
+    SEHAT = "sehat"
+    CUKUP_SEHAT = "cukup_sehat"
+    KURANG_SEHAT = "kurang_sehat"
+    TIDAK_SEHAT = "tidak_sehat"
+
+
+def npl_band(ratio_percent) -> NplBand:
+    """<=5% healthy, 5-10% fairly healthy, 10-15% less healthy, >15% unhealthy."""
+    r = _money(ratio_percent)
+    if r <= 5:
+        return NplBand.SEHAT
+    if r <= 10:
+        return NplBand.CUKUP_SEHAT
+    if r <= 15:
+        return NplBand.KURANG_SEHAT
+    return NplBand.TIDAK_SEHAT
+
+
+def aging_bucket(days: int) -> str:
+    """Arrears aging bucket label for reports."""
+    if days <= 0:
+        return "0"
+    if days <= 30:
+        return "1-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    if days <= 180:
+        return "91-180"
+    if days <= 270:
+        return "181-270"
+    return ">270"
+
+
+AGING_BUCKETS = ("0", "1-30", "31-60", "61-90", "91-180", "181-270", ">270")
