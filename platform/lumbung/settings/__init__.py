@@ -12,3 +12,4 @@ from .logging import *  # noqa: F403
 from .security import *  # noqa: F403
 from .sentry import *  # noqa: F403
 from .tenancy import *  # noqa: F403
+from .webapp import *  # noqa: F403

@@ -27,6 +27,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.users.middleware.IdleTimeoutMiddleware",  # after auth and messages
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 TEMPLATES = [

@@ -17,6 +17,9 @@ SHARED_APPS = [
     "django_celery_beat",
     "core.users",
     "core.audit",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 # Apps in every cooperative's schema: its own users, sessions, members, money.
@@ -33,6 +36,10 @@ TENANT_APPS = [
     "core.savings",
     "core.loans",
     "core.deductions",
+    "axes",  # lockout counters per cooperative
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "core.portal",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]

@@ -1,0 +1,35 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext as _
+
+LAST_SEEN_KEY = "lumbung_last_seen"
+# Don't rewrite the session row on every request: only when the mark is this stale.
+_TOUCH_EVERY = 60
+
+
+class IdleTimeoutMiddleware:
+    """Log out a session that made no request for ``SESSION_IDLE_TIMEOUT`` seconds
+    (a shared office computer left open). ``SESSION_COOKIE_AGE`` still caps the total."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        timeout = getattr(settings, "SESSION_IDLE_TIMEOUT", 0)
+        if timeout and user is not None and user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_SEEN_KEY)
+            if last is not None and now - int(last) > timeout:
+                logout(request)
+                messages.info(
+                    request, _("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi.")
+                )
+                return redirect_to_login(request.get_full_path())
+            if last is None or now - int(last) >= _TOUCH_EVERY:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)

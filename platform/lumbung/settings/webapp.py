@@ -1,0 +1,39 @@
+"""The tenant web app: login hardening (django-axes lockout, django-otp TOTP), idle
+session timeout, password reset, Indonesian formats."""
+
+from datetime import timedelta
+
+from .env import env
+
+# django-axes checks every login attempt first; a request-less authenticate() (test
+# clients, management code) is passed through (see core.users.backends).
+AUTHENTICATION_BACKENDS = [
+    "core.users.backends.TenantAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Lockout: django-axes' tables are in SHARED_APPS *and* TENANT_APPS, so each cooperative
+# (and the operator console) counts failures in its own schema: a username locked out in
+# one cooperative says nothing about another.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+
+# Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lumbung")
+
+# Sessions end after SESSION_COOKIE_AGE in any case, and after this many seconds without
+# a request (core.users.middleware.IdleTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
+
+# Dates as `29 Nov 2026`, numbers with dot thousands (lumbung.formats.<lang>).
+FORMAT_MODULE_PATH = ["lumbung.formats"]
