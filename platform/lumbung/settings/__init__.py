@@ -9,6 +9,7 @@ from .billing import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .metrics import *  # noqa: F403
 from .security import *  # noqa: F403
 from .sentry import *  # noqa: F403
 from .tenancy import *  # noqa: F403

@@ -13,7 +13,9 @@ WSGI_APPLICATION = "lumbung.wsgi.application"
 ASGI_APPLICATION = "lumbung.asgi.application"
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: request metrics
     "lumbung.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before tenant lookup
+    "lumbung.metrics.MetricsMiddleware",  # /metrics: before tenant lookup
     "lumbung.middleware.RestoreSchemaMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "lumbung.middleware.TenantContextMiddleware",
@@ -24,11 +26,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lumbung.observability.UserContextMiddleware",  # user id on logs and Sentry events
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.users.middleware.IdleTimeoutMiddleware",  # after auth and messages
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # response metrics
 ]
 
 TEMPLATES = [

@@ -15,6 +15,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "django_celery_beat",
+    "django_prometheus",
     "core.users",
     "core.audit",
     "axes",
@@ -64,3 +65,7 @@ TENANT_SEEDERS: list[str] = []
 TENANT_PROVISIONED_HOOKS: list[str] = []
 # Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
 DEMO_SEEDERS: list[str] = []
+
+# `migrate_schemas --tenant --executor=multiprocessing` (the deploy `migrate` step): how many
+# tenant schemas are migrated at once.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=2)
