@@ -1,0 +1,356 @@
+"""General ledger tables (one set per cooperative schema).
+
+Invariants live in the database as well as in the services (see migration
+0002_db_rules): an entry balances (deferred constraint trigger), a line has exactly one
+positive side (CHECK), posted entries and lines are never updated or deleted (trigger),
+no line lands in a closed or missing period, group or inactive accounts take no postings,
+and ``AccountBalance`` (per account per month) is kept in step by a statement-level
+trigger on the lines, so bulk paths (COPY) keep it consistent too.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+ZERO = Decimal("0")
+
+
+class LedgerSettings(models.Model):
+    """Per-cooperative ledger settings (a single row, pk=1)."""
+
+    class CapitalAs(models.TextChoices):
+        EQUITY = "equity", _("Ekuitas")
+        LIABILITY = "liability", _("Kewajiban")
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    capital_savings_as = models.CharField(
+        _("simpanan pokok & wajib dicatat sebagai"),
+        max_length=10,
+        choices=CapitalAs.choices,
+        default=CapitalAs.EQUITY,
+    )
+    manual_entry_approval = models.BooleanField(_("jurnal manual perlu persetujuan"), default=False)
+    coa_template = models.CharField(_("templat bagan akun"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("pengaturan buku besar")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_settings_single")]
+
+    def __str__(self) -> str:
+        return "Pengaturan buku besar"
+
+    @classmethod
+    def get(cls) -> "LedgerSettings":
+        obj, _created = cls.objects.get_or_create(id=1)
+        return obj
+
+
+class Account(models.Model):
+    class Type(models.TextChoices):
+        ASSET = "asset", _("Aset")
+        LIABILITY = "liability", _("Kewajiban")
+        EQUITY = "equity", _("Ekuitas")
+        INCOME = "income", _("Pendapatan")
+        EXPENSE = "expense", _("Beban")
+
+    class Side(models.TextChoices):
+        DEBIT = "debit", _("Debit")
+        CREDIT = "credit", _("Kredit")
+
+    class CashFlow(models.TextChoices):
+        OPERATING = "operating", _("Aktivitas operasi")
+        INVESTING = "investing", _("Aktivitas investasi")
+        FINANCING = "financing", _("Aktivitas pendanaan")
+
+    code = models.CharField(_("kode"), max_length=20, unique=True)
+    name = models.CharField(_("nama"), max_length=200)
+    type = models.CharField(_("jenis"), max_length=10, choices=Type.choices)
+    normal_side = models.CharField(_("saldo normal"), max_length=6, choices=Side.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("induk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_group = models.BooleanField(_("akun kelompok"), default=False)
+    is_contra = models.BooleanField(_("akun lawan (kontra)"), default=False)
+    is_active = models.BooleanField(_("aktif"), default=True)
+    is_cash = models.BooleanField(
+        _("kas / setara kas"), default=False, help_text=_("Dipakai laporan arus kas.")
+    )
+    cash_flow = models.CharField(
+        _("kelompok arus kas"),
+        max_length=10,
+        choices=CashFlow.choices,
+        default=CashFlow.OPERATING,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("akun")
+        verbose_name_plural = _("akun")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(normal_side__in=["debit", "credit"]), name="ledger_account_side"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=["asset", "liability", "equity", "income", "expense"]),
+                name="ledger_account_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def sign(self) -> int:
+        """+1 when debit is this account's normal side, else -1."""
+        return 1 if self.normal_side == self.Side.DEBIT else -1
+
+
+class AccountRole(models.Model):
+    """Maps a role key used by module logic (``cash``, ``loan_receivable``…) to an account,
+    so no account code is hard-coded in logic."""
+
+    key = models.SlugField(_("peran"), max_length=60, unique=True)
+    account = models.ForeignKey(Account, verbose_name=_("akun"), on_delete=models.PROTECT)
+    description = models.CharField(_("keterangan"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("peran akun")
+        verbose_name_plural = _("peran akun")
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.account.code}"
+
+
+class FiscalYear(models.Model):
+    """A financial year (tahun buku; calendar year). Its row is also the journal-number
+    counter for the year: ``last_number`` is locked FOR UPDATE while posting, so numbers
+    are sequential with no gaps (a rolled-back posting rolls the counter back too)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        CLOSED = "closed", _("Ditutup")
+
+    year = models.PositiveSmallIntegerField(_("tahun"), unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    last_number = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_entry = models.ForeignKey(
+        "JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("tahun buku")
+        verbose_name_plural = _("tahun buku")
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class Period(models.Model):
+    """A month of a fiscal year. Closed months take no postings (trigger)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        CLOSED = "closed", _("Ditutup")
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="periods")
+    month = models.PositiveSmallIntegerField()
+    start_date = models.DateField(unique=True)
+    end_date = models.DateField(unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start_date"]
+        verbose_name = _("periode")
+        verbose_name_plural = _("periode")
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "month"], name="ledger_period_month"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="ledger_period_month_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m}"
+
+
+class JournalEntry(models.Model):
+    """A posted journal entry. Never updated or deleted (trigger); corrected by a reversing
+    entry (``reverses``)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Jurnal manual")
+        SAVINGS = "savings", _("Simpanan")
+        LOAN = "loan", _("Pinjaman")
+        DEDUCTION = "deduction", _("Potong gaji")
+        SHU = "shu", _("SHU")
+        OPENING = "opening", _("Saldo awal")
+        CLOSING = "closing", _("Tutup buku")
+        REVERSAL = "reversal", _("Pembalik")
+        MEMBER = "member", _("Keanggotaan")
+        SHOP = "shop", _("Toko")
+        OTHER = "other", _("Lainnya")
+
+    class Status(models.TextChoices):
+        POSTED = "posted", _("Diposting")
+
+    fiscal_year = models.PositiveSmallIntegerField(_("tahun buku"))
+    number = models.PositiveIntegerField(_("nomor"))
+    date = models.DateField(_("tanggal"), db_index=True)
+    description = models.CharField(_("uraian"), max_length=500)
+    source = models.CharField(_("sumber"), max_length=20, default=Source.MANUAL)
+    source_ref = models.CharField(_("referensi sumber"), max_length=120, blank=True, default="")
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("membalik jurnal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.POSTED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The transaction's timestamp (now()): the DB uses it to refuse lines added to an
+    # entry committed earlier.
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-date", "-fiscal_year", "-number"]
+        verbose_name = _("jurnal")
+        verbose_name_plural = _("jurnal")
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "number"], name="ledger_entry_number"),
+            models.UniqueConstraint(
+                fields=["source", "source_ref"],
+                condition=~Q(source_ref=""),
+                name="ledger_entry_source_ref",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_entry_reversed_once",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="ledger_entry_number_pos"),
+        ]
+        indexes = [models.Index(fields=["source", "date"], name="ledger_entry_source_date")]
+
+    def __str__(self) -> str:
+        return f"JU-{self.fiscal_year}-{self.number:05d}"
+
+    @property
+    def display_number(self) -> str:
+        return str(self)
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # Copied from the entry (checked by the DB) so an account's ledger is one index range.
+    date = models.DateField()
+    debit = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    credit = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    # A plain id, not a FK: the members app sits above the ledger.
+    member_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    memo = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("baris jurnal")
+        verbose_name_plural = _("baris jurnal")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="ledger_line_one_side_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "date", "id"],
+                include=["debit", "credit"],
+                name="ledger_line_account_date",
+            ),
+            models.Index(
+                fields=["date"], include=["account", "debit", "credit"], name="ledger_line_date"
+            ),
+            models.Index(fields=["member_id", "account"], name="ledger_line_member_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} D{self.debit} K{self.credit}"
+
+
+class AccountBalance(models.Model):
+    """Debit and credit totals per account per month, maintained by a trigger on
+    ``JournalLine`` inserts. ``selectors.balances_check()`` proves it equals the lines."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()  # first day of the month
+    debit = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+    credit = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+
+    class Meta:
+        verbose_name = _("saldo akun per bulan")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"], name="ledger_balance_key"),
+        ]
+        indexes = [models.Index(fields=["month", "account"], name="ledger_balance_month")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m} D{self.debit} K{self.credit}"
+
+
+class ManualEntryRequest(models.Model):
+    """A manual journal entry waiting for approval (when the cooperative requires it).
+    Nothing is in the ledger until it is approved and posted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu persetujuan")
+        APPROVED = "approved", _("Disetujui & diposting")
+        REJECTED = "rejected", _("Ditolak")
+
+    date = models.DateField(_("tanggal"))
+    description = models.CharField(_("uraian"), max_length=500)
+    lines = models.JSONField(_("baris"))  # [{"account": code, "debit": "..", "credit": "..", ...}]
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("permintaan jurnal manual")
+
+    def __str__(self) -> str:
+        return f"Permintaan jurnal #{self.pk} ({self.date})"

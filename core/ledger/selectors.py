@@ -1,0 +1,158 @@
+"""Reads from the general ledger: balances and the basic look-ups. Financial statements
+live in ``reports.py``.
+
+Balances come from ``AccountBalance`` (debit/credit per account per month, trigger-
+maintained) plus, for a date inside a month, that month's lines up to the date — so no
+query aggregates all lines.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+
+from .errors import LedgerErrors as E
+from .models import Account, AccountRole, JournalLine
+
+ZERO = Decimal("0")
+Totals = dict[int, tuple[Decimal, Decimal]]  # account_id -> (debit, credit)
+
+
+def account_for_role(key: str) -> Account:
+    role = AccountRole.objects.select_related("account").filter(key=key).first()
+    if role is None:
+        raise ApplicationError(
+            E.ROLE_UNMAPPED,
+            _("Peran akun '%(k)s' belum dipetakan ke akun buku besar.") % {"k": key},
+        )
+    return role.account
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month_start(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def totals_as_of(as_of: date | None, *, account_ids: list[int] | None = None) -> Totals:
+    """Cumulative debit and credit per account for all postings dated ≤ ``as_of``
+    (everything when None)."""
+    acc_filter = ""
+    params: dict = {}
+    if account_ids is not None:
+        if not account_ids:
+            return {}
+        acc_filter = " AND account_id = ANY(%(ids)s)"
+        params["ids"] = list(account_ids)
+    if as_of is None:
+        sql = (
+            "SELECT account_id, sum(debit), sum(credit) FROM ledger_accountbalance "
+            f"WHERE true{acc_filter} GROUP BY account_id"
+        )
+    else:
+        nxt = _next_month_start(as_of)
+        if as_of == nxt - timedelta(days=1):  # month end: the balances table alone
+            sql = (
+                "SELECT account_id, sum(debit), sum(credit) FROM ledger_accountbalance "
+                f"WHERE month < %(nxt)s{acc_filter} GROUP BY account_id"
+            )
+            params["nxt"] = nxt
+        else:
+            sql = (
+                "SELECT account_id, sum(d), sum(c) FROM ("
+                " SELECT account_id, debit AS d, credit AS c FROM ledger_accountbalance"
+                f"  WHERE month < %(start)s{acc_filter}"
+                " UNION ALL"
+                " SELECT account_id, sum(debit), sum(credit) FROM ledger_journalline"
+                f"  WHERE date >= %(start)s AND date <= %(as_of)s{acc_filter} GROUP BY account_id"
+                ") t GROUP BY account_id"
+            )
+            params["start"] = _month_start(as_of)
+            params["as_of"] = as_of
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return {r[0]: (r[1] or ZERO, r[2] or ZERO) for r in cur.fetchall()}
+
+
+def totals_between(date_from: date, date_to: date, *, account_ids=None) -> Totals:
+    """Debit and credit per account for postings dated in [date_from, date_to]."""
+    end = totals_as_of(date_to, account_ids=account_ids)
+    start = totals_as_of(date_from - timedelta(days=1), account_ids=account_ids)
+    out: Totals = {}
+    for acc_id, (d, c) in end.items():
+        d0, c0 = start.get(acc_id, (ZERO, ZERO))
+        if d - d0 or c - c0:
+            out[acc_id] = (d - d0, c - c0)
+    return out
+
+
+def signed_balance(account: Account, debit: Decimal, credit: Decimal) -> Decimal:
+    """Balance signed by the account's normal side (positive = normal)."""
+    return (debit - credit) if account.normal_side == Account.Side.DEBIT else (credit - debit)
+
+
+def account_balance(
+    *, account: Account, as_of: date | None = None, member_id: int | None = None
+) -> Decimal:
+    """An account's balance at ``as_of`` (inclusive; all time when None), signed by its
+    normal side; for one member's lines when ``member_id`` is given (sub-ledger)."""
+    if member_id is not None:
+        qs = JournalLine.objects.filter(account_id=account.pk, member_id=member_id)
+        if as_of is not None:
+            qs = qs.filter(date__lte=as_of)
+        agg = qs.aggregate(d=Sum("debit"), c=Sum("credit"))
+        return signed_balance(account, agg["d"] or ZERO, agg["c"] or ZERO)
+    d, c = totals_as_of(as_of, account_ids=[account.pk]).get(account.pk, (ZERO, ZERO))
+    return signed_balance(account, d, c)
+
+
+def member_balances(*, member_id: int, as_of: date | None = None) -> dict[str, Decimal]:
+    """A member's balance per account code (signed by normal side), e.g. for a statement."""
+    qs = JournalLine.objects.filter(member_id=member_id)
+    if as_of is not None:
+        qs = qs.filter(date__lte=as_of)
+    rows = qs.values("account_id").annotate(d=Sum("debit"), c=Sum("credit"))
+    accounts = Account.objects.in_bulk([r["account_id"] for r in rows])
+    return {
+        accounts[r["account_id"]].code: signed_balance(accounts[r["account_id"]], r["d"], r["c"])
+        for r in rows
+    }
+
+
+def balances_check() -> list[dict]:
+    """Compare ``ledger_accountbalance`` with a full aggregation of the lines. Returns the
+    differing (account, month) rows; empty means the balances table is exact."""
+    sql = """
+    WITH l AS (
+      SELECT account_id, date_trunc('month', date)::date AS month,
+             sum(debit) AS debit, sum(credit) AS credit
+        FROM ledger_journalline GROUP BY 1, 2
+    )
+    SELECT coalesce(l.account_id, b.account_id), coalesce(l.month, b.month),
+           coalesce(l.debit, 0), coalesce(l.credit, 0), coalesce(b.debit, 0), coalesce(b.credit, 0)
+      FROM l FULL OUTER JOIN ledger_accountbalance b
+        ON b.account_id = l.account_id AND b.month = l.month
+     WHERE coalesce(l.debit, 0) <> coalesce(b.debit, 0)
+        OR coalesce(l.credit, 0) <> coalesce(b.credit, 0)
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        return [
+            {
+                "account_id": r[0],
+                "month": r[1],
+                "lines_debit": r[2],
+                "lines_credit": r[3],
+                "balance_debit": r[4],
+                "balance_credit": r[5],
+            }
+            for r in cur.fetchall()
+        ]

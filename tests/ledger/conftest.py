@@ -1,0 +1,32 @@
+import pytest
+from django.utils import timezone
+
+from core.users.models import User
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def _user(role: str, name: str | None = None) -> User:
+    name = name or f"{role}@ledger.test"
+    user, _ = User.objects.get_or_create(
+        username=name, defaults={"email": name, "role": role, "full_name": name}
+    )
+    return user
+
+
+@pytest.fixture
+def make_user(in_tenant_a):
+    return _user
+
+
+@pytest.fixture
+def bendahara(in_tenant_a):
+    return _user("bendahara")
+
+
+@pytest.fixture
+def admin_user(in_tenant_a):
+    return _user("admin", "admin2@ledger.test")
