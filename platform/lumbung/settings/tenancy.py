@@ -69,3 +69,7 @@ DEMO_SEEDERS: list[str] = []
 # `migrate_schemas --tenant --executor=multiprocessing` (the deploy `migrate` step): how many
 # tenant schemas are migrated at once.
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=2)
+
+# The ledger seeds first: other modules' seeders map their products to its accounts.
+TENANT_SEEDERS.insert(0, "core.ledger.seeding.ledger_tenant_seed")
+DEMO_SEEDERS.insert(0, "core.ledger.seeding.ledger_demo_seed")
