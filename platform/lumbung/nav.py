@@ -1,26 +1,46 @@
 """The tenant app's navigation. Entries whose URL name does not exist yet are skipped,
-so each app adds its screens by URL name without touching templates."""
+so each app adds its screens by URL name without touching templates.
+
+An entry is ``(label, url name, roles)`` or ``(label, url name, roles, group)``; the side
+navigation shows a heading whenever the group changes."""
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.common.permissions import STAFF, TREASURY
+from core.common.permissions import STAFF, TREASURY, R
+
+AUDIT_READERS = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PENGAWAS})
+USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
+MEMBER = frozenset({R.ANGGOTA})
+
+OPS = _("Operasional")
+BOOKS = _("Pembukuan")
+ADMIN = _("Administrasi")
+PORTAL = _("Portal anggota")
 
 NAV = [
     (_("Beranda"), "home", STAFF),
-    (_("Anggota"), "members:list", STAFF),
-    (_("Instansi"), "members:agencies", STAFF),
-    (_("Teller"), "savings:teller", STAFF),
-    (_("Simpanan"), "savings:accounts", STAFF),
-    (_("Pinjaman"), "loans:list", STAFF),
-    (_("Simulasi pinjaman"), "loans:simulate", STAFF),
-    (_("Potong gaji"), "deductions:runs", STAFF),
-    (_("Akun"), "ledger:accounts", STAFF),
-    (_("Jurnal"), "ledger:journal", STAFF),
-    (_("Laporan"), "ledger:reports", STAFF),
-    (_("Periode"), "ledger:periods", TREASURY),
-    (_("Audit"), "audit:list", STAFF),
-    (_("Langganan"), "billing:tenant", TREASURY),
+    (_("Anggota"), "members:list", STAFF, OPS),
+    (_("Instansi"), "members:agencies", STAFF, OPS),
+    (_("Teller"), "savings:teller", STAFF, OPS),
+    (_("Simpanan"), "savings:accounts", STAFF, OPS),
+    (_("Pinjaman"), "loans:list", STAFF, OPS),
+    (_("Simulasi pinjaman"), "loans:simulate", STAFF, OPS),
+    (_("Potong gaji"), "deductions:runs", STAFF, OPS),
+    (_("Akun"), "ledger:accounts", STAFF, BOOKS),
+    (_("Jurnal"), "ledger:journal", STAFF, BOOKS),
+    (_("Laporan"), "ledger:reports", STAFF, BOOKS),
+    (_("Periode"), "ledger:periods", TREASURY, BOOKS),
+    (_("Pengguna"), "users:list", USER_READERS, ADMIN),
+    (_("Audit"), "audit:list", AUDIT_READERS, ADMIN),
+    (_("Pengaturan"), "settings", STAFF, ADMIN),
+    (_("Langganan"), "billing:tenant", TREASURY, ADMIN),
+    # The member portal (role anggota).
+    (_("Ringkasan"), "portal:home", MEMBER, PORTAL),
+    (_("Transaksi"), "portal:transactions", MEMBER, PORTAL),
+    (_("Pinjaman saya"), "portal:loans", MEMBER, PORTAL),
+    (_("Potong gaji"), "portal:deductions", MEMBER, PORTAL),
+    (_("Profil"), "account:profile", MEMBER, PORTAL),
 ]
 
 
@@ -29,7 +49,10 @@ def nav_for(request) -> list[dict]:
     if not (user and user.is_authenticated):
         return []
     items = []
-    for label, name, roles in NAV:
+    last_group = None
+    for entry in NAV:
+        label, name, roles = entry[:3]
+        group = entry[3] if len(entry) > 3 else None
         if user.role not in roles:
             continue
         try:
@@ -40,7 +63,11 @@ def nav_for(request) -> list[dict]:
             {
                 "label": label,
                 "url": url,
-                "active": request.path.startswith(url) and url != "/" or request.path == url,
+                "active": (request.path.startswith(url) and url not in ("/", "/portal/"))
+                or request.path == url,
+                "group": group if group is not None and group != last_group else None,
             }
         )
+        if group is not None:
+            last_group = group
     return items

@@ -4,13 +4,39 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.users import views as user_views
+
 from . import views
 
 urlpatterns = [
     path("", views.tenant_home, name="home"),
-    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    # Authentication: password, then (when enrolled) a TOTP code; lockout by django-axes.
+    path("masuk/", user_views.LoginView.as_view(), name="login"),
+    path("masuk/verifikasi/", user_views.login_verify, name="login-verify"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("lupa-sandi/", user_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "lupa-sandi/terkirim/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "atur-sandi/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "atur-sandi/selesai/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("akun/", include("core.users.account_urls")),
+    path("pengguna/", include("core.users.urls")),
+    path("pengaturan/", views.settings_home, name="settings"),
+    path("audit/", include("core.audit.urls")),
+    path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("langganan/", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("lumbung.api_urls")),

@@ -1,16 +1,58 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
+
+from core.common.permissions import STAFF, role_required
+from core.users.models import User
+
+from .dashboard import dashboard_panels
 
 
 def public_home(request):
     return render(request, "public_home.html")
 
 
+@require_safe
 @login_required
 def tenant_home(request):
-    return render(request, "tenant_home.html")
+    """The dashboard for staff; members go to their portal."""
+    if request.user.role == User.Role.ANGGOTA:
+        return redirect("portal:home")
+    if request.user.role not in STAFF:
+        raise PermissionDenied
+    panels = dashboard_panels(user=request.user)
+    return render(request, "tenant_home.html", {"panels": panels})
+
+
+# Settings screens other apps provide, by URL name (shown when they exist).
+SETTINGS_LINKS = [
+    (_("Pengguna dan peran"), "users:list", _("Undang pengguna, atur peran, nonaktifkan.")),
+    (_("Produk simpanan"), "savings:products", _("Pokok, wajib, sukarela, berjangka.")),
+    (_("Produk pinjaman"), "loans:products", _("Jasa, tenor, biaya, batas.")),
+    (_("Pemetaan akun"), "ledger:mapping", _("Akun kas, bank dan kontrol per transaksi.")),
+    (_("Bagan akun"), "ledger:accounts", _("Daftar akun buku besar.")),
+    (_("Periode akuntansi"), "ledger:periods", _("Tutup buku bulanan dan tahunan.")),
+    (_("Pengaturan potong gaji"), "deductions:settings", _("Prioritas alokasi, tanggal tutup.")),
+    (_("Instansi"), "members:agencies", _("Instansi dan bendahara gaji.")),
+    (_("Langganan"), "billing:tenant", _("Paket dan tagihan Lumbung.")),
+    (_("Catatan audit"), "audit:list", _("Siapa melakukan apa, kapan.")),
+]
+
+
+@role_required(read=STAFF, write=frozenset())
+def settings_home(request):
+    links = []
+    for label, name, help_text in SETTINGS_LINKS:
+        try:
+            links.append({"label": label, "url": reverse(name), "help": help_text})
+        except NoReverseMatch:
+            continue
+    return render(request, "settings_home.html", {"links": links})
 
 
 @api_view(["GET"])

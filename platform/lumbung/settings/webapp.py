@@ -26,8 +26,14 @@ AXES_VERBOSE = False
 # Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
 
-# Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps.
-OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lumbung")
+
+# Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps is
+# "Lumbung · <cooperative name>".
+def OTP_TOTP_ISSUER(device):
+    from core.users.otp import totp_issuer
+
+    return totp_issuer(device)
+
 
 # Sessions end after SESSION_COOKIE_AGE in any case, and after this many seconds without
 # a request (core.users.middleware.IdleTimeoutMiddleware).

@@ -1,0 +1,95 @@
+"""What the member portal shows, read through the feature apps' selectors. Like the
+dashboard (``lumbung.dashboard``), each section appears only when its app provides the
+selector; nothing is invented."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from lumbung.dashboard import Missing, selector
+
+log = logging.getLogger(__name__)
+ZERO = Decimal("0")
+
+
+def member_of(user):
+    """The Member linked to this login (``Member.user``), or None."""
+    try:
+        fn = selector("core.members.selectors", "member_for_user")
+    except Missing:
+        return None
+    return fn(user)
+
+
+def savings_accounts(member) -> list | None:
+    try:
+        fn = selector("core.savings.selectors", "member_savings_summary", "member_savings_accounts")
+    except Missing:
+        return None
+    return list(fn(member=member))
+
+
+def savings_total(member) -> Decimal | None:
+    try:
+        fn = selector("core.savings.selectors", "member_savings_total")
+    except Missing:
+        return None
+    return fn(member=member)
+
+
+def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list | None:
+    try:
+        fn = selector("core.savings.selectors", "savings_statement")
+    except Missing:
+        return None
+    return fn(member=member, date_from=date_from, date_to=date_to)
+
+
+def loans(member) -> list | None:
+    try:
+        fn = selector(
+            "core.loans.selectors", "member_loans", "loans_for_member", "member_loan_list"
+        )
+    except Missing:
+        return None
+    return list(fn(member=member))
+
+
+def loan_for_member(member, pk: int):
+    """One of the member's own loans (None when it is not theirs)."""
+    items = loans(member) or []
+    return next((ln for ln in items if ln.pk == pk), None)
+
+
+def loan_schedule(loan) -> list | None:
+    try:
+        fn = selector("core.loans.selectors", "loan_schedule", "loan_instalments")
+    except Missing:
+        return None
+    return list(fn(loan=loan))
+
+
+def deduction_history(member) -> list | None:
+    try:
+        fn = selector(
+            "core.deductions.selectors",
+            "member_deduction_history",
+            "deductions_for_member",
+            "member_deductions",
+        )
+    except Missing:
+        return None
+    return list(fn(member=member))
+
+
+def simulation_url() -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    for name in ("portal:simulate", "loans:simulate"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None

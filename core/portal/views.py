@@ -1,0 +1,135 @@
+"""The member portal (role anggota): own balances, transactions, loans, deductions."""
+
+import datetime as dt
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.common.permissions import R, role_required
+from lumbung.pagination import paginate
+
+from . import data
+
+MEMBERS = frozenset({R.ANGGOTA})
+
+
+def _member_or_none(request):
+    return data.member_of(request.user)
+
+
+def _no_member(request):
+    return render(request, "portal/no_member.html", status=200)
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def home(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "member": member,
+            "accounts": data.savings_accounts(member),
+            "savings_total": data.savings_total(member),
+            "loans": data.loans(member),
+            "simulation_url": data.simulation_url(),
+            "active_tab": "home",
+        },
+    )
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("Dari"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Sampai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def transactions(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or None)
+    date_from = today - dt.timedelta(days=90)
+    date_to = today
+    if form.is_valid():
+        date_from = form.cleaned_data["date_from"] or date_from
+        date_to = form.cleaned_data["date_to"] or date_to
+    statement = data.savings_statement(member, date_from, date_to)
+    return render(
+        request,
+        "portal/transactions.html",
+        {
+            "member": member,
+            "form": form,
+            "statement": statement,
+            "date_from": date_from,
+            "date_to": date_to,
+            "active_tab": "transactions",
+        },
+    )
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def loan_list(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    return render(
+        request,
+        "portal/loans.html",
+        {
+            "member": member,
+            "loans": data.loans(member),
+            "simulation_url": data.simulation_url(),
+            "active_tab": "loans",
+        },
+    )
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def loan_detail(request, pk: int):
+    member = _member_or_none(request)
+    if member is None:
+        raise Http404
+    loan = data.loan_for_member(member, pk)
+    if loan is None:
+        raise Http404
+    return render(
+        request,
+        "portal/loan_detail.html",
+        {
+            "member": member,
+            "loan": loan,
+            "schedule": data.loan_schedule(loan),
+            "active_tab": "loans",
+        },
+    )
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def deductions(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    history = data.deduction_history(member)
+    page = paginate(request, history) if history is not None else None
+    return render(
+        request,
+        "portal/deductions.html",
+        {
+            "member": member,
+            "page": page,
+            "available": history is not None,
+            "active_tab": "deductions",
+        },
+    )

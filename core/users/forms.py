@@ -1,0 +1,59 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+
+class UserCreateForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"), help_text=_("Dipakai untuk masuk."))
+    role = forms.ChoiceField(label=_("Peran"), choices=User.Role.choices)
+    password = forms.CharField(
+        label=_("Kata sandi awal"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Kosongkan untuk mengirim undangan lewat e-mail agar pengguna membuat sandinya sendiri."
+        ),
+    )
+
+    def clean_password(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        pw = self.cleaned_data.get("password")
+        if pw:
+            validate_password(pw)
+        return pw
+
+
+class UserEditForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
+    role = forms.ChoiceField(label=_("Peran"), choices=User.Role.choices)
+    reason = forms.CharField(label=_("Alasan perubahan"), required=False, max_length=300)
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label=_("Cari"), required=False)
+    role = forms.ChoiceField(
+        label=_("Peran"), required=False, choices=[("", _("Semua peran")), *User.Role.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Semua")), ("active", _("Aktif")), ("inactive", _("Nonaktif"))],
+    )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"))
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Kode 6 angka dari aplikasi autentikator"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )

@@ -1,0 +1,234 @@
+"""Writes on a cooperative's users: invite/create, change role, (de)activate, profile,
+two-factor enrolment. Every change of rights is audited in the same transaction."""
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .models import User
+
+STAFF_ROLES = {
+    User.Role.ADMIN,
+    User.Role.KETUA,
+    User.Role.BENDAHARA,
+    User.Role.PETUGAS,
+    User.Role.PENGAWAS,
+}
+
+
+def _normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _check_role(role: str) -> None:
+    if role not in User.Role.values:
+        raise ApplicationError(
+            "invalid_role", _("Peran tidak dikenal."), fields={"role": [_("Pilih peran.")]}
+        )
+
+
+def _active_admins_other_than(user: User) -> int:
+    return (
+        User.objects.select_for_update()
+        .filter(role=User.Role.ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+        .order_by("pk")
+        .count()
+    )
+
+
+class _InvitationForm(PasswordResetForm):
+    """Django's reset e-mail, for one given user even without a usable password yet."""
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+
+    def get_users(self, email):
+        return [self._user] if self._user.is_active and self._user.email else []
+
+
+def send_invitation(*, user: User, request) -> None:
+    """E-mail a link to set a password (Django's password-reset tokens), on this
+    cooperative's host."""
+    form = _InvitationForm({"email": user.email}, user=user)
+    if form.is_valid():
+        form.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="registration/invitation_subject.txt",
+            email_template_name="registration/invitation_email.txt",
+            extra_email_context={"invited_user": user},
+        )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    by: User,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str | None = None,
+    request=None,
+) -> User:
+    """Create a login. Without a password the user gets an e-mail invitation to set one
+    (sent after commit)."""
+    email = _normalise_email(email)
+    _check_role(role)
+    if not email:
+        raise ApplicationError(
+            "email_required", _("E-mail wajib diisi."), fields={"email": [_("Wajib diisi.")]}
+        )
+    if (
+        User.objects.filter(username__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    ):
+        raise ApplicationError(
+            "user_exists",
+            _("Pengguna dengan e-mail %(email)s sudah ada.") % {"email": email},
+            fields={"email": [_("E-mail sudah dipakai.")]},
+        )
+    user = User(
+        username=email,
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        is_staff=role in STAFF_ROLES,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    audit_log(
+        actor=by,
+        action="user.created",
+        target=user,
+        data={"role": role, "invited": not password},
+    )
+    if not password and request is not None:
+        transaction.on_commit(lambda: send_invitation(user=user, request=request))
+    return user
+
+
+@transaction.atomic
+def user_update(*, by: User, user: User, full_name: str, role: str, reason: str = "") -> User:
+    """Change a user's name and role. The last active admin cannot lose the admin role."""
+    _check_role(role)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"full_name": user.full_name, "role": user.role}
+    if (
+        user.role == User.Role.ADMIN
+        and role != User.Role.ADMIN
+        and user.is_active
+        and _active_admins_other_than(user) == 0
+    ):
+        raise ApplicationError(
+            "last_admin",
+            _("Koperasi harus punya setidaknya satu admin aktif."),
+            fields={"role": [_("Ini admin aktif terakhir.")]},
+        )
+    user.full_name = full_name.strip()
+    user.role = role
+    user.is_staff = role in STAFF_ROLES
+    user.save(update_fields=["full_name", "role", "is_staff"])
+    after = {"full_name": user.full_name, "role": user.role}
+    if before != after:
+        action = "user.role_changed" if before["role"] != role else "user.updated"
+        audit_log(
+            actor=by, action=action, target=user, reason=reason, data={"from": before, "to": after}
+        )
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> User:
+    """Deactivate (no more logins; history kept) or reactivate a user."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    if not active:
+        if user.pk == by.pk:
+            raise ApplicationError(
+                "deactivate_self", _("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+            )
+        if user.role == User.Role.ADMIN and _active_admins_other_than(user) == 0:
+            raise ApplicationError(
+                "last_admin", _("Koperasi harus punya setidaknya satu admin aktif.")
+            )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_log(
+        actor=by,
+        action="user.activated" if active else "user.deactivated",
+        target=user,
+        reason=reason,
+    )
+    return user
+
+
+@transaction.atomic
+def profile_update(*, user: User, full_name: str, email: str) -> User:
+    email = _normalise_email(email)
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ApplicationError(
+            "email_taken",
+            _("E-mail sudah dipakai pengguna lain."),
+            fields={"email": [_("E-mail sudah dipakai.")]},
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.full_name = full_name.strip()
+    user.email = email
+    user.save(update_fields=["full_name", "email"])
+    audit_log(actor=user, action="user.profile_updated", target=user)
+    return user
+
+
+# ----- two-factor (TOTP) -----
+
+
+def totp_device_pending(*, user: User):
+    """The user's unconfirmed TOTP device (made on first visit to the enrolment page)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_confirm(*, user: User, token: str):
+    """Confirm enrolment with the first code from the app; replaces any older device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None or not device.verify_token((token or "").strip()):
+        raise ApplicationError(
+            "otp_invalid",
+            _("Kode tidak cocok. Periksa jam di ponsel Anda dan coba lagi."),
+            fields={"token": [_("Kode salah.")]},
+        )
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit_log(actor=user, action="user.2fa_enabled", target=user)
+    return device
+
+
+@transaction.atomic
+def totp_disable(*, user: User, by: User) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
+    if deleted:
+        audit_log(actor=by, action="user.2fa_disabled", target=user)

@@ -1,0 +1,306 @@
+"""Login (with optional TOTP second step), users and roles, own account."""
+
+import io
+import time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, user_login_failed
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.common.errors import ApplicationError
+from core.common.permissions import STAFF, role_required
+from lumbung.pagination import paginate
+
+from . import services
+from .forms import ProfileForm, TokenForm, UserCreateForm, UserEditForm, UserFilterForm
+from .models import User
+
+R = User.Role
+USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
+USER_WRITERS = frozenset({R.ADMIN})
+PENDING_2FA_KEY = "lumbung_2fa_pending"
+PENDING_2FA_TTL = 5 * 60
+
+
+def _apply_error(form, err: ApplicationError) -> None:
+    if err.fields:
+        for field, msgs in err.fields.items():
+            for m in msgs:
+                form.add_error(field if field in form.fields else None, m)
+    form.add_error(None, err.message)
+
+
+# ---------------------------------------------------------------- login
+
+
+def _has_totp(user) -> bool:
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+class LoginView(auth_views.LoginView):
+    """Password first; a user who enrolled a TOTP device then gives a code before the
+    session is logged in (``login_verify``)."""
+
+    template_name = "registration/login.html"
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if _has_totp(user):
+            self.request.session[PENDING_2FA_KEY] = {
+                "uid": user.pk,
+                "backend": user.backend,
+                "next": self.get_success_url(),
+                "at": int(time.time()),
+            }
+            return redirect("login-verify")
+        return super().form_valid(form)
+
+
+def login_verify(request):
+    """Second step: the 6-digit code. Wrong codes count towards the axes lockout."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django_otp import login as otp_login
+    from django_otp import match_token
+
+    pending = request.session.get(PENDING_2FA_KEY)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_2FA_TTL:
+        request.session.pop(PENDING_2FA_KEY, None)
+        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
+        return redirect("login")
+    user = get_object_or_404(get_user_model(), pk=pending["uid"], is_active=True)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"].strip())
+        if device is not None:
+            request.session.pop(PENDING_2FA_KEY, None)
+            user.backend = pending["backend"]
+            auth_login(request, user)
+            otp_login(request, device)
+            nxt = pending.get("next") or reverse("home")
+            if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+                nxt = reverse("home")
+            return redirect(nxt)
+        credentials = {"username": user.get_username()}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            request.session.pop(PENDING_2FA_KEY, None)
+            return render(request, "registration/locked_out.html", status=429)
+        form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
+    return render(request, "registration/login_verify.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("account:profile")
+
+    def form_valid(self, form):
+        from core.audit.services import audit_log
+
+        response = super().form_valid(form)
+        audit_log(actor=self.request.user, action="user.password_changed", target=self.request.user)
+        messages.success(self.request, _("Kata sandi berhasil diubah."))
+        return response
+
+
+# ---------------------------------------------------------------- users and roles
+
+
+@role_required(read=USER_READERS, write=frozenset())
+def user_list(request):
+    form = UserFilterForm(request.GET or None)
+    qs = User.objects.order_by("full_name", "username")
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        if q:
+            qs = qs.filter(
+                Q(full_name__icontains=q) | Q(username__icontains=q) | Q(email__icontains=q)
+            )
+        if form.cleaned_data["role"]:
+            qs = qs.filter(role=form.cleaned_data["role"])
+        if form.cleaned_data["status"]:
+            qs = qs.filter(is_active=form.cleaned_data["status"] == "active")
+    return render(
+        request,
+        "users/user_list.html",
+        {
+            "page": paginate(request, qs),
+            "filter_form": form,
+            "can_write": request.user.role in USER_WRITERS,
+        },
+    )
+
+
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(by=request.user, request=request, **form.cleaned_data)
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            if form.cleaned_data["password"]:
+                messages.success(request, _("Pengguna %(name)s dibuat.") % {"name": user})
+            else:
+                messages.success(
+                    request,
+                    _("Pengguna %(name)s dibuat; undangan dikirim ke %(email)s.")
+                    % {"name": user, "email": user.email},
+                )
+            return redirect("users:list")
+    return render(
+        request, "users/user_form.html", {"form": form, "title": gettext_lazy("Pengguna baru")}
+    )
+
+
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def user_edit(request, pk: int):
+    target = get_object_or_404(User, pk=pk)
+    form = UserEditForm(
+        request.POST or None, initial={"full_name": target.full_name, "role": target.role}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(by=request.user, user=target, **form.cleaned_data)
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, _("Perubahan disimpan."))
+            return redirect("users:list")
+    return render(
+        request,
+        "users/user_edit.html",
+        {"form": form, "target": target, "has_2fa": _has_totp(target)},
+    )
+
+
+@require_POST
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def user_set_active(request, pk: int):
+    target = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.user_set_active(
+            by=request.user, user=target, active=active, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(
+            request,
+            (_("%(name)s diaktifkan.") if active else _("%(name)s dinonaktifkan."))
+            % {"name": target},
+        )
+    return redirect("users:edit", pk=target.pk)
+
+
+@require_POST
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def user_reset_2fa(request, pk: int):
+    target = get_object_or_404(User, pk=pk)
+    services.totp_disable(user=target, by=request.user)
+    messages.success(request, _("Dua langkah untuk %(name)s dimatikan.") % {"name": target})
+    return redirect("users:edit", pk=target.pk)
+
+
+# ---------------------------------------------------------------- own account
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = ProfileForm(
+        request.POST or None, initial={"full_name": user.full_name, "email": user.email}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_update(user=user, **form.cleaned_data)
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, _("Profil disimpan."))
+            return redirect("account:profile")
+    template = "portal/profile.html" if user.role == R.ANGGOTA else "users/profile.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "has_2fa": _has_totp(user),
+            "can_2fa": user.role in STAFF,
+            "active_tab": "profile",
+        },
+    )
+
+
+def _qr_svg(data: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    out = io.BytesIO()
+    img.save(out)
+    return out.getvalue().decode()
+
+
+@login_required
+def two_factor(request):
+    """Enrol a TOTP authenticator (staff only): scan the QR code, type the first code."""
+    user = request.user
+    if user.role not in STAFF:
+        raise PermissionDenied
+    if _has_totp(user) and request.method == "GET":
+        return render(request, "users/two_factor.html", {"enrolled": True})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            from django_otp import login as otp_login
+
+            otp_login(request, device)
+            messages.success(request, _("Verifikasi dua langkah aktif."))
+            return redirect("account:profile")
+    device = services.totp_device_pending(user=user)
+    url = device.config_url
+    return render(
+        request,
+        "users/two_factor.html",
+        {"enrolled": False, "form": form, "qr_svg": _qr_svg(url), "secret": _b32(device)},
+    )
+
+
+def _b32(device) -> str:
+    from base64 import b32encode
+
+    return b32encode(device.bin_key).decode().rstrip("=")
+
+
+@require_POST
+@login_required
+def two_factor_disable(request):
+    if request.user.role not in STAFF:
+        raise PermissionDenied
+    services.totp_disable(user=request.user, by=request.user)
+    messages.success(request, _("Verifikasi dua langkah dimatikan."))
+    return redirect("account:profile")

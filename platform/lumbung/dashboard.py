@@ -1,0 +1,339 @@
+"""The staff dashboard's data, gathered from the feature apps in ONE place.
+
+Each panel asks its app's selectors (``core.<app>.selectors``) for the figures. The apps
+are built independently, so every import is defensive: a panel whose selector does not
+exist (yet) is left out — never filled with made-up numbers. A panel whose selector
+exists but fails at run time is shown as unavailable and the error is logged, so one
+broken app does not take the whole dashboard down.
+
+Add a panel: write ``def _panel_x(ctx) -> dict | None`` that raises ``Missing`` when the
+selector it needs is absent, and list it in ``PANELS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
+ZERO = Decimal("0")
+
+
+class Missing(Exception):
+    """The selector a panel needs is not provided (the app is not there yet)."""
+
+
+def selector(module: str, *names: str) -> Callable:
+    """The first of ``names`` found in ``module``; ``Missing`` if none is."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise Missing(f"{module}: {exc}") from exc
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn
+    raise Missing(f"{module} has none of {names}")
+
+
+def model(app_label: str, name: str):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError as exc:
+        raise Missing(str(exc)) from exc
+
+
+def _get(obj: Any, *names: str, default=None):
+    """A field of a selector's result, whether it returns a dict or an object."""
+    for n in names:
+        if isinstance(obj, dict) and n in obj:
+            return obj[n]
+        if not isinstance(obj, dict) and hasattr(obj, n):
+            return getattr(obj, n)
+    return default
+
+
+@dataclass
+class Ctx:
+    user: Any
+    today: dt.date
+    month_start: dt.date
+    month_end: dt.date  # inclusive
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    data: dict = field(default_factory=dict)
+    error: bool = False
+
+
+# ------------------------------------------------------------------------ members
+
+
+def _panel_members(ctx: Ctx) -> dict:
+    stats = None
+    try:
+        fn = selector(
+            "core.members.selectors", "member_statistics", "member_counts", "member_stats"
+        )
+    except Missing:
+        fn = None
+    if fn is not None:
+        stats = fn(date_from=ctx.month_start, date_to=ctx.month_end)
+        return {
+            "active": _get(stats, "active", "active_count", default=0),
+            "joined": _get(stats, "joined", "joined_this_month", "joined_count", default=0),
+            "left": _get(stats, "left", "left_this_month", "left_count", default=0),
+        }
+    # The registry's search selector gives the queryset; count what the month saw.
+    search = selector("core.members.selectors", "member_search")
+    active = search(status="active").count()
+    everyone = search()
+    joined = everyone.filter(join_date__range=(ctx.month_start, ctx.month_end)).count()
+    left = everyone.filter(exit_date__range=(ctx.month_start, ctx.month_end)).count()
+    return {"active": active, "joined": joined, "left": left}
+
+
+# ------------------------------------------------------------------------ savings
+
+
+def _panel_savings(ctx: Ctx) -> dict:
+    try:
+        fn = selector(
+            "core.savings.selectors",
+            "savings_by_product",
+            "savings_totals_by_product",
+            "savings_balances_by_product",
+        )
+    except Missing:
+        fn = None
+    if fn is not None:
+        rows = [
+            {
+                "name": str(_get(r, "name", "product_name", "product", default="")),
+                "total": _get(r, "total", "balance", "amount", default=ZERO) or ZERO,
+                "accounts": _get(r, "accounts", "count", "account_count", default=None),
+            }
+            for r in fn()
+        ]
+    else:
+        # The savings app exists (its selectors module) but has no per-product total:
+        # sum the open accounts' balances by product.
+        selector("core.savings.selectors", "member_savings_total")
+        from django.db.models import Count, Sum
+
+        account = model("savings", "SavingsAccount")
+        rows = [
+            {"name": r["product__name"], "total": r["total"] or ZERO, "accounts": r["n"]}
+            for r in account.objects.filter(status="open")
+            .values("product__name", "product_id")
+            .annotate(total=Sum("balance"), n=Count("id"))
+            .order_by("product_id")
+        ]
+    grand = sum((r["total"] for r in rows), ZERO)
+    top = max((r["total"] for r in rows), default=ZERO)
+    for r in rows:
+        r["pct"] = int(r["total"] * 100 / top) if top else 0
+    return {"rows": rows, "total": grand}
+
+
+# ------------------------------------------------------------------------ loans
+
+NPL_BANDS = [
+    (Decimal("5"), _("Sehat"), "ok"),
+    (Decimal("10"), _("Cukup sehat"), "warn"),
+    (Decimal("15"), _("Kurang sehat"), "err"),
+    (None, _("Tidak sehat"), "err"),
+]
+COLLECT_CLASSES = ["ok", "warn", "err", "bad"]
+
+
+def npl_band(ratio: Decimal) -> tuple[str, str]:
+    for limit, label, cls in NPL_BANDS:
+        if limit is None or ratio <= limit:
+            return str(label), cls
+    raise AssertionError("unreachable")
+
+
+def _panel_loans(ctx: Ctx) -> dict:
+    fn = selector(
+        "core.loans.selectors",
+        "loan_portfolio_summary",
+        "portfolio_summary",
+        "loan_portfolio",
+        "collectibility_summary",
+    )
+    summary = fn()
+    outstanding = _get(
+        summary, "outstanding", "outstanding_principal", "total_outstanding", default=ZERO
+    )
+    count = _get(summary, "count", "loan_count", "active_loans", default=None)
+    buckets_raw = _get(summary, "by_collectibility", "collectibility", "buckets", default=[]) or []
+    if isinstance(buckets_raw, dict):
+        buckets_raw = [{"label": k, "amount": v} for k, v in buckets_raw.items()]
+    buckets = []
+    for i, b in enumerate(buckets_raw):
+        amount = _get(b, "amount", "outstanding", "principal", "total", default=ZERO) or ZERO
+        buckets.append(
+            {
+                "label": str(_get(b, "label", "name", "grade", default="")),
+                "amount": amount,
+                "count": _get(b, "count", "loans", default=None),
+                "cls": COLLECT_CLASSES[min(i, len(COLLECT_CLASSES) - 1)],
+            }
+        )
+    npl = _get(summary, "npl_ratio", "npl", "npl_percent", default=None)
+    if npl is None and buckets and outstanding:
+        npl = sum((b["amount"] for b in buckets[1:]), ZERO) * 100 / outstanding
+    npl = Decimal(npl).quantize(Decimal("0.01")) if npl is not None else None
+    for b in buckets:
+        b["pct"] = int(b["amount"] * 100 / outstanding) if outstanding else 0
+    band = npl_band(npl) if npl is not None else None
+    return {
+        "outstanding": outstanding,
+        "count": count,
+        "buckets": buckets,
+        "npl": npl,
+        "npl_label": band[0] if band else "",
+        "npl_class": band[1] if band else "",
+    }
+
+
+# ------------------------------------------------------------------------ cash & bank
+
+
+def _panel_cash(ctx: Ctx) -> dict:
+    balance = selector("core.ledger.selectors", "account_balance")
+    for_role = selector("core.ledger.selectors", "account_for_role")
+    rows = []
+    for role, label in (("cash", _("Kas")), ("bank", _("Bank"))):
+        try:
+            account = for_role(role)
+        except Exception:  # an unmapped role: that line is simply not shown
+            log.info("dashboard: no ledger account mapped to role %s", role)
+            continue
+        if account is None:
+            continue
+        rows.append(
+            {
+                "label": str(label),
+                "name": str(account),
+                "balance": _call_balance(balance, account, ctx),
+            }
+        )
+    if not rows:
+        raise Missing("no cash or bank account mapped")
+    return {"rows": rows, "total": sum((r["balance"] for r in rows), ZERO)}
+
+
+def _call_balance(balance: Callable, account, ctx: Ctx) -> Decimal:
+    try:
+        return balance(account=account, as_of=ctx.today)
+    except TypeError:
+        try:
+            return balance(account=account)
+        except TypeError:
+            return balance(account)
+
+
+# ------------------------------------------------------------------------ deductions
+
+
+def _panel_deductions(ctx: Ctx) -> dict:
+    fn = selector(
+        "core.deductions.selectors",
+        "deduction_run_status",
+        "run_status_for_month",
+        "deduction_month_status",
+        "current_run_status",
+    )
+    try:
+        status = fn(year=ctx.today.year, month=ctx.today.month)
+    except TypeError:
+        status = fn(period=ctx.month_start)
+    if status is None:
+        return {"runs": []}
+    runs = status if isinstance(status, list | tuple) else [status]
+    return {
+        "runs": [
+            {
+                "label": str(_get(r, "label", "agency", "agency_name", "name", default="")),
+                "status": str(
+                    _get(r, "status_display", "get_status_display", "status", default="")
+                ),
+                "expected": _get(r, "expected", "total_expected", "requested", default=None),
+                "realized": _get(r, "realized", "total_realized", "received", default=None),
+            }
+            for r in runs
+        ]
+    }
+
+
+# ------------------------------------------------------------------------ tasks
+
+
+def _panel_tasks(ctx: Ctx) -> dict:
+    fn = selector(
+        "core.loans.selectors", "loans_awaiting_action", "loan_tasks_for", "loans_waiting_for"
+    )
+    items = []
+    for t in fn(user=ctx.user):
+        items.append(
+            {
+                "label": str(_get(t, "label", "title", "__str__", default=t)),
+                "url": _get(t, "url", "get_absolute_url", default=""),
+                "step": str(_get(t, "step", "action", "get_status_display", default="")),
+            }
+        )
+    for it in items:
+        if callable(it["url"]):
+            it["url"] = it["url"]()
+    return {"items": items}
+
+
+PANELS: list[tuple[str, Any, Callable[[Ctx], dict]]] = [
+    ("members", _("Anggota"), _panel_members),
+    ("savings", _("Simpanan per produk"), _panel_savings),
+    ("loans", _("Pinjaman beredar"), _panel_loans),
+    ("cash", _("Kas dan bank"), _panel_cash),
+    ("deductions", _("Potong gaji bulan ini"), _panel_deductions),
+    ("tasks", _("Tugas menunggu Anda"), _panel_tasks),
+]
+
+
+def month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
+    start = today.replace(day=1)
+    nxt = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, nxt - dt.timedelta(days=1)
+
+
+def dashboard_panels(*, user, today: dt.date | None = None) -> dict[str, Panel]:
+    """The panels whose apps provide their data, keyed by panel name."""
+    today = today or timezone.localdate()
+    start, end = month_bounds(today)
+    ctx = Ctx(user=user, today=today, month_start=start, month_end=end)
+    out: dict[str, Panel] = {}
+    for key, title, fn in PANELS:
+        try:
+            data = fn(ctx)
+        except Missing as exc:
+            log.debug("dashboard panel %s not available: %s", key, exc)
+            continue
+        except Exception:
+            log.exception("dashboard panel %s failed", key)
+            out[key] = Panel(key, str(title), error=True)
+            continue
+        out[key] = Panel(key, str(title), data=data)
+    return out
