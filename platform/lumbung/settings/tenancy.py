@@ -62,7 +62,7 @@ SITE_PORT = env.str("SITE_PORT", default="8000")
 TENANT_SEEDERS: list[str] = []
 # Functions `fn(*, cooperative)` run in the public schema after a cooperative is created
 # (billing: start the trial subscription). A failure undoes the whole creation.
-TENANT_PROVISIONED_HOOKS: list[str] = []
+TENANT_PROVISIONED_HOOKS: list[str] = ["billing.services.trial_start"]
 # Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
 DEMO_SEEDERS: list[str] = []
 
