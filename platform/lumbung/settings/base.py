@@ -28,6 +28,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lumbung.observability.UserContextMiddleware",  # user id on logs and Sentry events
     "django.contrib.messages.middleware.MessageMiddleware",
+    "billing.middleware.SubscriptionStatusMiddleware",  # read-only when suspended
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.users.middleware.IdleTimeoutMiddleware",  # after auth and messages

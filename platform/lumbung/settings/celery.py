@@ -25,3 +25,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Periodic jobs; each app appends its own entries (see lumbung.celery.beat_schedule).
 CELERY_BEAT_SCHEDULE: dict = {}
+# billing: daily member count, status sweep (trials, dunning, renewals), transfer reminders.
+CELERY_BEAT_SCHEDULE |= {
+    "billing-usage-count": {
+        "task": "billing.tasks.billing_usage_count_task",
+        "schedule": 24 * 3600,
+    },
+    "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 24 * 3600},
+    "billing-reminders": {"task": "billing.tasks.billing_reminders_task", "schedule": 24 * 3600},
+}
+# loans: daily arrears run (days past due, kolektibilitas, PPAP) in every cooperative.
+CELERY_BEAT_SCHEDULE |= {
+    "loans-arrears-daily": {
+        "task": "core.loans.tasks.loans_arrears_daily_task",
+        "schedule": 24 * 3600,
+    },
+}

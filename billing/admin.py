@@ -1,0 +1,49 @@
+from django.contrib import admin
+
+from .models import Invoice, PaymentProof, Plan, Subscription, WebhookEvent
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "max_members",
+        "price_monthly",
+        "price_yearly",
+        "is_active",
+        "sort_order",
+    ]
+    list_editable = ["price_monthly", "price_yearly", "is_active", "sort_order"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = [
+        "cooperative",
+        "plan",
+        "status",
+        "provider",
+        "active_members",
+        "over_limit_since",
+    ]
+    list_filter = ["status", "provider"]
+    readonly_fields = ["stripe_customer_id", "stripe_subscription_id", "stripe_status"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "subscription", "provider", "amount", "status", "due_on"]
+    list_filter = ["provider", "status"]
+
+
+@admin.register(PaymentProof)
+class PaymentProofAdmin(admin.ModelAdmin):
+    list_display = ["invoice", "uploaded_by", "created_at"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "event_type", "valid", "state", "flagged", "received_at"]
+    list_filter = ["valid", "state", "flagged", "event_type"]
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]

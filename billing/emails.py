@@ -1,0 +1,41 @@
+"""Billing e-mails (Bahasa Indonesia): trial ending, payment failed, suspended,
+restored, bank-transfer reminder. Always sent after the transaction commits."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from tenants.services import tenant_url
+
+log = logging.getLogger(__name__)
+
+KINDS = {"trial_ending", "payment_failed", "suspended", "restored", "invoice_reminder"}
+
+
+def billing_email_send(*, kind: str, subscription, extra: dict | None = None) -> None:
+    """Queue a billing e-mail to the cooperative's billing address on commit."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    coop = subscription.cooperative
+    if not coop.email:
+        log.warning("No e-mail address for cooperative %s; %s not sent", coop.slug, kind)
+        return
+    base = tenant_url(coop.slug).rstrip("/")
+    context = {
+        "cooperative": coop,
+        "subscription": subscription,
+        "billing_url": f"{base}/langganan/",
+        **(extra or {}),
+    }
+
+    def send():
+        with translation.override("id"):
+            subject = render_to_string(f"billing/emails/{kind}_subject.txt", context).strip()
+            body = render_to_string(f"billing/emails/{kind}_body.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [coop.email])
+
+    transaction.on_commit(send)

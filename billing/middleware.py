@@ -1,0 +1,134 @@
+"""Subscription state on the cooperative's host.
+
+- suspended: read-only. Every non-safe request (POST/PUT/PATCH/DELETE) is refused with a
+  clear message and a link to pay, except logging in/out and the billing payment pages.
+  Pages, exports and members' own balances still work.
+- archived: nobody logs in; every page says why (data is kept, operators can export it).
+- past_due / over the plan's member limit / trial ending: ``request.billing_banner`` is
+  set for the template (billing/_banner.html) and nothing is blocked.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Subscription
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Paths that stay writable while suspended: signing in/out, language, paying.
+WRITABLE_WHILE_SUSPENDED = (
+    "/masuk/",
+    "/keluar/",
+    "/i18n/",
+    "/langganan/bayar/",
+    "/langganan/kelola/",
+    "/langganan/transfer/",
+)
+S = Subscription.Status
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def _refuse(request: HttpRequest, *, code: str, message: str, status: int) -> HttpResponse:
+    pay_url = "/langganan/"
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": {"code": code, "message": message, "fields": {}, "pay_url": pay_url}},
+            status=status,
+        )
+    html = render_to_string(
+        "billing/refused.html",
+        {"message": message, "pay_url": pay_url, "code": code},
+        request=request,
+    )
+    return HttpResponse(html, status=status)
+
+
+class SubscriptionStatusMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or getattr(connection, "schema_name", "public") == "public":
+            return self.get_response(request)
+        status = tenant.status
+        if status == S.ARCHIVED:
+            return _refuse(
+                request,
+                code="tenant_archived",
+                message=_(
+                    "Koperasi ini telah diarsipkan karena langganan tidak dibayar. Data tetap "
+                    "tersimpan; hubungi tim Lumbung untuk membuka kembali atau mengekspor data."
+                ),
+                status=403,
+            )
+        if (
+            status == S.SUSPENDED
+            and request.method not in SAFE_METHODS
+            and not request.path.startswith(WRITABLE_WHILE_SUSPENDED)
+        ):
+            return _refuse(
+                request,
+                code="tenant_read_only",
+                message=_(
+                    "Akses koperasi sedang ditangguhkan karena tagihan langganan belum "
+                    "dibayar: data hanya dapat dilihat, perubahan tidak disimpan. Bayar "
+                    "tagihan di halaman Langganan untuk memulihkan akses seketika."
+                ),
+                status=403,
+            )
+        request.billing_banner = _banner(request, tenant)
+        return self.get_response(request)
+
+
+def _banner(request: HttpRequest, tenant) -> dict | None:
+    """What the cooperative's staff should see at the top of every page, if anything."""
+    status = tenant.status
+    if status == S.SUSPENDED:
+        return {
+            "level": "err",
+            "text": _("Akses ditangguhkan: data hanya dapat dibaca sampai tagihan dibayar."),
+        }
+    if status == S.PAST_DUE:
+        return {
+            "level": "warn",
+            "text": _(
+                "Pembayaran langganan terlambat. Semua fitur tetap berjalan; mohon segera bayar."
+            ),
+        }
+    user = getattr(request, "user", None)
+    is_admin = bool(
+        user and user.is_authenticated and getattr(user, "role", "") in ("admin", "bendahara")
+    )
+    if not is_admin:
+        return None
+    sub = Subscription.objects.select_related("plan").filter(cooperative_id=tenant.pk).first()
+    if sub is None:
+        return None
+    if sub.over_limit_since:
+        return {
+            "level": "warn",
+            "text": _(
+                "Jumlah anggota aktif (%(n)s) melebihi batas paket %(plan)s (%(max)s). "
+                "Pekerjaan tetap berjalan; silakan pindah ke paket yang lebih besar."
+            )
+            % {"n": sub.active_members, "plan": sub.plan.name, "max": sub.plan.max_members},
+        }
+    if status == S.TRIAL and sub.trial_ends_at and not sub.stripe_subscription_id:
+        days = (sub.trial_ends_at - timezone.now()).days
+        if days <= 7:
+            return {
+                "level": "warn",
+                "text": _("Masa uji coba berakhir dalam %(d)s hari. Pilih paket dan bayar.")
+                % {"d": max(days, 0)},
+            }
+    return None

@@ -1,0 +1,250 @@
+"""Billing tables (public schema): plans, one subscription per cooperative, invoices
+(Stripe's mirrored and our own bank-transfer ones), transfer proofs, webhook events."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """A price tier by number of active members. Data, edited by operators."""
+
+    code = models.SlugField(_("kode"), max_length=40, unique=True)
+    name = models.CharField(_("nama"), max_length=100)
+    max_members = models.PositiveIntegerField(
+        _("maksimal anggota aktif"), null=True, blank=True, help_text=_("Kosong = tanpa batas.")
+    )
+    price_monthly = models.DecimalField(_("harga bulanan (Rp)"), max_digits=14, decimal_places=0)
+    price_yearly = models.DecimalField(_("harga tahunan (Rp)"), max_digits=14, decimal_places=0)
+    features = models.JSONField(_("fitur"), default=list, blank=True)
+    limits = models.JSONField(_("batasan"), default=dict, blank=True)
+    is_active = models.BooleanField(_("ditawarkan"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    # The provider's price ids (Stripe Price/Plan ids); empty until synced.
+    stripe_product_id = models.CharField(max_length=100, blank=True)
+    stripe_price_monthly_id = models.CharField(max_length=100, blank=True)
+    stripe_price_yearly_id = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("paket")
+        verbose_name_plural = _("paket")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_monthly__gte=0) & Q(price_yearly__gte=0),
+                name="billing_plan_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_members__isnull=True) | Q(max_members__gt=0),
+                name="billing_plan_max_members_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def price_for(self, interval: str):
+        return self.price_yearly if interval == Interval.YEAR else self.price_monthly
+
+    def stripe_price_for(self, interval: str) -> str:
+        return (
+            self.stripe_price_yearly_id
+            if interval == Interval.YEAR
+            else self.stripe_price_monthly_id
+        )
+
+    def allows(self, member_count: int) -> bool:
+        return self.max_members is None or member_count <= self.max_members
+
+
+class Interval(models.TextChoices):
+    MONTH = "month", _("Bulanan")
+    YEAR = "year", _("Tahunan")
+
+
+class Subscription(models.Model):
+    """A cooperative's subscription. Its status mirrors ``Cooperative.status`` (which
+    governs access); billing.services keeps both in step."""
+
+    class Status(models.TextChoices):
+        TRIAL = "trial", _("Masa uji coba")
+        ACTIVE = "active", _("Aktif")
+        PAST_DUE = "past_due", _("Menunggak pembayaran")
+        SUSPENDED = "suspended", _("Ditangguhkan (hanya baca)")
+        ARCHIVED = "archived", _("Diarsipkan")
+
+    class Provider(models.TextChoices):
+        NONE = "", _("Belum memilih")
+        STRIPE = "stripe", _("Kartu (Stripe)")
+        BANK_TRANSFER = "bank_transfer", _("Transfer bank")
+
+    cooperative = models.OneToOneField(
+        "tenants.Cooperative", on_delete=models.CASCADE, related_name="subscription"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    interval = models.CharField(max_length=10, choices=Interval.choices, default=Interval.MONTH)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TRIAL)
+    provider = models.CharField(max_length=20, choices=Provider.choices, blank=True, default="")
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    trial_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    suspended_since = models.DateTimeField(null=True, blank=True)
+    # Days after suspension before archiving; empty = settings.BILLING_ARCHIVE_AFTER_DAYS.
+    archive_after_days = models.PositiveIntegerField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    stripe_subscription_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    stripe_status = models.CharField(max_length=30, blank=True)
+    # Usage, recorded by the daily count.
+    active_members = models.PositiveIntegerField(null=True, blank=True)
+    active_members_counted_at = models.DateTimeField(null=True, blank=True)
+    over_limit_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("langganan")
+        verbose_name_plural = _("langganan")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="past_due") | Q(past_due_since__isnull=False),
+                name="billing_subscription_past_due_has_since",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["suspended", "archived"])
+                | Q(suspended_since__isnull=False),
+                name="billing_subscription_suspended_has_since",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cooperative} · {self.plan}"
+
+    @property
+    def is_over_limit(self) -> bool:
+        return self.over_limit_since is not None
+
+
+class Invoice(models.Model):
+    """An invoice shown to the cooperative: a Stripe invoice mirrored from the API, or a
+    bank-transfer invoice issued by us (with a unique payment reference)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Belum dibayar")
+        AWAITING = "awaiting_confirmation", _("Menunggu konfirmasi")
+        PAID = "paid", _("Lunas")
+        VOID = "void", _("Dibatalkan")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="invoices"
+    )
+    provider = models.CharField(max_length=20, choices=Subscription.Provider.choices)
+    number = models.CharField(_("nomor"), max_length=40, unique=True)
+    reference = models.CharField(
+        _("kode referensi transfer"), max_length=40, null=True, blank=True, unique=True
+    )
+    stripe_invoice_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    interval = models.CharField(max_length=10, choices=Interval.choices)
+    amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.OPEN)
+    issued_on = models.DateField(_("tanggal terbit"))
+    due_on = models.DateField(_("jatuh tempo"))
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    hosted_url = models.URLField(max_length=500, blank=True)
+    last_reminder_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("tagihan")
+        verbose_name_plural = _("tagihan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="billing_invoice_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(provider="bank_transfer") | Q(reference__isnull=False),
+                name="billing_invoice_bank_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False),
+                name="billing_invoice_paid_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentProof(models.Model):
+    """Proof of a bank transfer uploaded by the cooperative."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="proofs")
+    file = models.FileField(upload_to="billing/proofs/%Y/%m/")
+    uploaded_by = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("bukti transfer")
+        verbose_name_plural = _("bukti transfer")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} · {self.created_at:%Y-%m-%d}"
+
+
+class WebhookEvent(models.Model):
+    """Every webhook request received, valid or not. A valid event's id is unique, so a
+    replay is recognised and changes nothing."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Diterima")
+        PROCESSED = "processed", _("Diproses")
+        IGNORED = "ignored", _("Diabaikan")
+        FAILED = "failed", _("Gagal")
+        REJECTED = "rejected", _("Ditolak (tanda tangan tidak sah)")
+
+    provider = models.CharField(max_length=20, default="stripe")
+    event_id = models.CharField(max_length=100, blank=True)
+    event_type = models.CharField(max_length=100, blank=True)
+    valid = models.BooleanField(default=False)
+    raw_body = models.TextField()
+    headers = models.JSONField(default=dict)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    error = models.TextField(blank=True)
+    flagged = models.BooleanField(default=False, db_index=True)
+    flag_reason = models.CharField(max_length=300, blank=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("event webhook")
+        verbose_name_plural = _("event webhook")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"],
+                condition=Q(valid=True),
+                name="billing_webhook_valid_event_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid=True) | Q(state="rejected"),
+                name="billing_webhook_invalid_is_rejected",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id or '?'} {self.event_type}"

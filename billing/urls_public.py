@@ -1,0 +1,19 @@
+"""Billing on the apex host (mounted at /billing/): the Stripe webhook and the
+operators' minimal transfer-confirmation screen."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("webhooks/stripe/<str:token>/", views.stripe_webhook, name="stripe-webhook"),
+    path("operator/transfer/", views.operator_transfers, name="operator-transfers"),
+    path(
+        "operator/transfer/<int:pk>/<str:decision>/",
+        views.operator_transfer_decide,
+        name="operator-transfer-decide",
+    ),
+    path("operator/bukti/<int:pk>/", views.operator_proof, name="operator-proof"),
+]

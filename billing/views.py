@@ -1,0 +1,236 @@
+"""HTML views: the cooperative's billing page (tenant host), the Stripe webhook and the
+operators' transfer confirmation (apex host)."""
+
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core.common.errors import ApplicationError
+from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
+
+from . import selectors, services
+from .models import Interval, Invoice, Plan, Subscription
+from .pdf import invoice_pdf
+from .providers.base import provider_get
+from .usage import active_member_count
+from .webhooks import stripe_event_receive
+
+# -- cooperative host ------------------------------------------------------------------------
+
+
+def _subscription(request) -> Subscription:
+    sub = selectors.subscription_for(cooperative=request.tenant)
+    if sub is None:
+        raise Http404(_("Koperasi ini belum memiliki langganan."))
+    return sub
+
+
+@role_required(read=TREASURY, write=SETTINGS_ADMINS)
+def tenant_billing(request):
+    sub = _subscription(request)
+    members = active_member_count(cooperative=request.tenant)
+    plans = [{"plan": p, "fits": p.allows(members)} for p in selectors.plans_public()]
+    return render(
+        request,
+        "billing/tenant.html",
+        {
+            "sub": sub,
+            "members": members,
+            "plans": plans,
+            "invoices": selectors.invoices_for(subscription=sub)[:50],
+            "open_invoice": selectors.invoice_open_for(subscription=sub),
+            "intervals": Interval.choices,
+            "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
+            "checkout": request.GET.get("checkout", ""),
+            "bank_name": settings.BILLING_BANK_NAME,
+            "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
+            "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,
+        },
+    )
+
+
+def _plan_from(request) -> tuple[Plan, str]:
+    plan = Plan.objects.filter(pk=request.POST.get("plan") or 0, is_active=True).first()
+    interval = request.POST.get("interval") or Interval.MONTH
+    if plan is None:
+        raise ApplicationError(
+            "plan_unavailable",
+            _("Pilih paket yang tersedia."),
+            fields={"plan": [_("Wajib dipilih.")]},
+        )
+    return plan, interval
+
+
+@require_POST
+@role_required(read=TREASURY, write=SETTINGS_ADMINS)
+def tenant_plan_change(request):
+    sub = _subscription(request)
+    try:
+        plan, interval = _plan_from(request)
+        services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
+    return redirect("billing:tenant")
+
+
+@require_POST
+@role_required(read=TREASURY, write=TREASURY)
+def tenant_pay(request):
+    sub = _subscription(request)
+    page = request.build_absolute_uri(reverse("billing:tenant"))
+    try:
+        plan, interval = _plan_from(request)
+        start = services.payment_start(
+            subscription=sub,
+            provider=request.POST.get("provider", ""),
+            plan=plan,
+            interval=interval,
+            success_url=f"{page}?checkout=selesai",
+            cancel_url=f"{page}?checkout=batal",
+            by=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:tenant")
+    if start.redirect_url:
+        return redirect(start.redirect_url)
+    messages.success(
+        request,
+        _("Tagihan %(n)s diterbitkan. Transfer sesuai petunjuk lalu unggah bukti transfer.")
+        % {"n": start.invoice.number},
+    )
+    return redirect("billing:tenant")
+
+
+@require_POST
+@role_required(read=TREASURY, write=TREASURY)
+def tenant_manage(request):
+    sub = _subscription(request)
+    try:
+        url = provider_get(Subscription.Provider.STRIPE).manage_url(
+            subscription=sub, return_url=request.build_absolute_uri(reverse("billing:tenant"))
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:tenant")
+    if not url:
+        messages.error(request, _("Belum ada pembayaran kartu untuk dikelola."))
+        return redirect("billing:tenant")
+    return redirect(url)
+
+
+@role_required(read=TREASURY, write=TREASURY)
+def tenant_invoice_pdf(request, number: str):
+    sub = _subscription(request)
+    invoice = get_object_or_404(Invoice, subscription=sub, number=number)
+    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+    kind = "kuitansi" if invoice.status == Invoice.Status.PAID else "tagihan"
+    response["Content-Disposition"] = f'inline; filename="{kind}-{invoice.number}.pdf"'
+    return response
+
+
+@require_POST
+@role_required(read=TREASURY, write=TREASURY)
+def tenant_proof_upload(request, number: str):
+    sub = _subscription(request)
+    invoice = get_object_or_404(Invoice, subscription=sub, number=number)
+    try:
+        services.bank_proof_upload(
+            invoice=invoice,
+            upload=request.FILES.get("file"),
+            by=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Bukti transfer terkirim. Operator akan mengonfirmasi pembayaran.")
+        )
+    return redirect("billing:tenant")
+
+
+# -- apex host ------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request, token: str):
+    if not hmac.compare_digest(token.encode(), settings.BILLING_WEBHOOK_PATH_TOKEN.encode()):
+        raise Http404
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > settings.BILLING_WEBHOOK_MAX_BYTES:
+        return JsonResponse(
+            {"error": {"code": "too_large", "message": "payload too large"}}, status=413
+        )
+    status, row = stripe_event_receive(raw_body=request.body, headers=request.headers)
+    if status != 200:
+        return JsonResponse(
+            {"error": {"code": "invalid_signature", "message": "invalid signature"}}, status=status
+        )
+    return JsonResponse({"received": True, "id": row.event_id})
+
+
+def operator_required(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not getattr(request.user, "operator_role", ""):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@operator_required
+def operator_transfers(request):
+    return render(
+        request,
+        "billing/operator_transfers.html",
+        {"invoices": selectors.transfers_awaiting()[:200], "flags": selectors.operator_flags()},
+    )
+
+
+@require_POST
+@operator_required
+def operator_transfer_decide(request, pk: int, decision: str):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        if decision == "konfirmasi":
+            services.bank_transfer_confirm(
+                invoice=invoice, operator=request.user, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number})
+        elif decision == "tolak":
+            services.bank_transfer_reject(
+                invoice=invoice, operator=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("Bukti transfer %(n)s ditolak.") % {"n": invoice.number})
+        else:
+            raise Http404
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:operator-transfers")
+
+
+@operator_required
+def operator_proof(request, pk: int):
+    from .models import PaymentProof
+
+    proof = get_object_or_404(PaymentProof, pk=pk)
+    return HttpResponse(proof.file.open("rb").read(), content_type="application/octet-stream")

@@ -1,0 +1,274 @@
+"""Stripe webhooks: receive (verify, store, answer fast) and process (in a Celery task).
+
+Receiving stores every request: valid events under their unique id, invalid ones as
+``rejected``. A replayed event id is answered 200 and changes nothing. Processing never
+trusts the payload's copy of the object: it re-fetches the object from the API, so
+events arriving late or out of order end in the state Stripe has now."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit.services import audit_log
+
+from .emails import billing_email_send
+from .models import Interval, Invoice, Subscription, WebhookEvent
+from .providers.stripe_provider import (
+    StripeProvider,
+    from_minor,
+    invoice_subscription_id,
+    plan_for_price,
+)
+from .services import subscription_sync_stripe
+
+log = logging.getLogger(__name__)
+
+HANDLED = {
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "customer.subscription.trial_will_end",
+}
+_SKIP_HEADERS = {"cookie", "authorization"}
+
+
+def _headers_of(request_headers) -> dict[str, str]:
+    return {k: v for k, v in request_headers.items() if k.lower() not in _SKIP_HEADERS}
+
+
+def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent]:
+    """Verify and store one webhook request. Returns (HTTP status, stored row)."""
+    text = raw_body.decode("utf-8", errors="replace")
+    stored_headers = _headers_of(headers)
+    try:
+        event = stripe.Webhook.construct_event(
+            raw_body, headers.get("Stripe-Signature", ""), settings.STRIPE_WEBHOOK_SECRET
+        )
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        claimed_id, claimed_type = "", ""
+        try:
+            claimed = json.loads(text)
+            claimed_id = str(claimed.get("id", ""))[:100]
+            claimed_type = str(claimed.get("type", ""))[:100]
+        except (ValueError, AttributeError):
+            pass
+        row = WebhookEvent.objects.create(
+            event_id=claimed_id,
+            event_type=claimed_type,
+            valid=False,
+            raw_body=text,
+            headers=stored_headers,
+            state=WebhookEvent.State.REJECTED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.warning("Rejected Stripe webhook (claimed id %r): %s", claimed_id, exc)
+        return 400, row
+    try:
+        with transaction.atomic():
+            row = WebhookEvent.objects.create(
+                event_id=event["id"],
+                event_type=event["type"],
+                valid=True,
+                raw_body=text,
+                headers=stored_headers,
+            )
+            transaction.on_commit(lambda: _enqueue(row.pk))
+    except IntegrityError:
+        row = WebhookEvent.objects.get(provider="stripe", event_id=event["id"], valid=True)
+        log.info("Replay of Stripe event %s ignored", event["id"])
+        return 200, row
+    return 200, row
+
+
+def _enqueue(pk: int) -> None:
+    from .tasks import stripe_event_process_task
+
+    stripe_event_process_task.delay(pk)
+
+
+def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = None) -> WebhookEvent:
+    """Process one stored event (idempotent: a processed event is left alone)."""
+    with transaction.atomic():
+        row = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if not row.valid or row.state in (WebhookEvent.State.PROCESSED, WebhookEvent.State.IGNORED):
+            return row
+        row.attempts += 1
+        row.save(update_fields=["attempts"])
+        try:
+            with transaction.atomic():
+                _dispatch(row, json.loads(row.raw_body), provider or StripeProvider())
+        except Exception as exc:
+            row.state = WebhookEvent.State.FAILED
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.save(update_fields=["state", "error"])
+            log.exception("Processing Stripe event %s failed", row.event_id)
+            failed = exc
+        else:
+            failed = None
+            if row.state == WebhookEvent.State.RECEIVED or row.state == WebhookEvent.State.FAILED:
+                row.state = WebhookEvent.State.PROCESSED
+            row.error = ""
+            row.processed_at = timezone.now()
+            row.save()
+    if failed is not None:
+        raise failed
+    return row
+
+
+def _flag(row: WebhookEvent, reason: str) -> None:
+    row.flagged = True
+    row.flag_reason = reason[:300]
+    row.state = WebhookEvent.State.IGNORED
+    audit_log(actor="stripe", action="billing.webhook_flagged", target=row, reason=reason)
+
+
+def _sub_for_customer(row: WebhookEvent, customer_id: str | None) -> Subscription | None:
+    sub = (
+        Subscription.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
+    )
+    if sub is None:
+        _flag(row, f"Pelanggan Stripe tidak dikenal: {customer_id or '-'}")
+    return sub
+
+
+def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
+    etype = event.get("type", "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if etype not in HANDLED:
+        row.state = WebhookEvent.State.IGNORED
+        return
+    if etype == "checkout.session.completed":
+        _checkout_completed(row, provider.checkout_session_fetch(obj["id"]), provider)
+    elif (
+        etype.startswith("customer.subscription.")
+        and etype != "customer.subscription.trial_will_end"
+    ):
+        stripe_sub = provider.subscription_fetch(obj["id"])
+        sub = _sub_for_customer(row, stripe_sub.get("customer"))
+        if sub:
+            row.subscription = sub
+            subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
+    elif etype == "customer.subscription.trial_will_end":
+        stripe_sub = provider.subscription_fetch(obj["id"])
+        sub = _sub_for_customer(row, stripe_sub.get("customer"))
+        if sub:
+            row.subscription = sub
+            sub = subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
+            if stripe_sub.get("status") == "trialing":
+                billing_email_send(kind="trial_ending", subscription=sub)
+    elif etype in ("invoice.paid", "invoice.payment_failed"):
+        stripe_inv = provider.invoice_fetch(obj["id"])
+        sub = _sub_for_customer(row, stripe_inv.get("customer"))
+        if sub is None:
+            return
+        row.subscription = sub
+        sub_id = invoice_subscription_id(stripe_inv)
+        if sub_id:
+            sub = subscription_sync_stripe(
+                subscription=sub, stripe_sub=provider.subscription_fetch(sub_id)
+            )
+        _invoice_mirror(sub, stripe_inv)
+        if etype == "invoice.payment_failed" and stripe_inv.get("status") != "paid":
+            billing_email_send(
+                kind="payment_failed",
+                subscription=sub,
+                extra={
+                    "amount": from_minor(stripe_inv.get("amount_due")),
+                    "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
+                },
+            )
+
+
+def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvider) -> None:
+    from tenants.models import Cooperative
+
+    slug = session.get("client_reference_id") or ""
+    coop = Cooperative.objects.filter(slug=slug).exclude(schema_name="public").first()
+    sub = Subscription.objects.filter(cooperative=coop).first() if coop else None
+    if sub is None:
+        _flag(row, f"Checkout untuk koperasi tidak dikenal: {slug or '-'}")
+        return
+    row.subscription = sub
+    customer = session.get("customer")
+    if sub.stripe_customer_id and customer and sub.stripe_customer_id != customer:
+        _flag(row, f"Pelanggan Stripe {customer} bukan milik {slug} ({sub.stripe_customer_id})")
+        return
+    if customer and not sub.stripe_customer_id:
+        Subscription.objects.filter(pk=sub.pk).update(stripe_customer_id=customer)
+        sub.stripe_customer_id = customer
+    if session.get("subscription"):
+        sub_id = session["subscription"]
+        sub_id = sub_id["id"] if isinstance(sub_id, dict) else sub_id
+        subscription_sync_stripe(subscription=sub, stripe_sub=provider.subscription_fetch(sub_id))
+
+
+def _date(ts) -> datetime | None:
+    return datetime.fromtimestamp(int(ts), tz=UTC) if ts else None
+
+
+def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
+    """Insert or update our copy of a Stripe invoice (state as fetched now)."""
+    status = {
+        "paid": Invoice.Status.PAID,
+        "void": Invoice.Status.VOID,
+        "uncollectible": Invoice.Status.VOID,
+    }.get(inv.get("status"), Invoice.Status.OPEN)
+    created = _date(inv.get("created")) or timezone.now()
+    plan, interval = sub.plan, sub.interval
+    lines = ((inv.get("lines") or {}).get("data")) or []
+    for line in lines:
+        price = (
+            line.get("price")
+            or line.get("plan")
+            or (line.get("pricing") or {}).get("price_details")
+            or {}
+        )
+        price_id = price.get("id") if isinstance(price, dict) else price
+        found = plan_for_price(price_id or "")
+        if found:
+            plan, interval = found
+    transitions = inv.get("status_transitions") or {}
+    paid_at = _date(transitions.get("paid_at")) or (
+        timezone.now() if status == Invoice.Status.PAID else None
+    )
+    values = {
+        "subscription": sub,
+        "provider": Subscription.Provider.STRIPE,
+        "number": (inv.get("number") or inv["id"])[:40],
+        "plan": plan,
+        "interval": interval if interval in Interval.values else Interval.MONTH,
+        "amount": from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0")),
+        "status": status,
+        "issued_on": timezone.localdate(created),
+        "due_on": timezone.localdate(_date(inv.get("due_date")) or created),
+        "period_start": timezone.localdate(_date(inv["period_start"]))
+        if inv.get("period_start")
+        else None,
+        "period_end": timezone.localdate(_date(inv["period_end"]))
+        if inv.get("period_end")
+        else None,
+        "paid_at": paid_at,
+        "hosted_url": inv.get("hosted_invoice_url") or "",
+    }
+    existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
+    if existing:
+        if existing.status == Invoice.Status.PAID and status != Invoice.Status.PAID:
+            return existing  # paid is final
+        if existing.paid_at and status == Invoice.Status.PAID:
+            values["paid_at"] = existing.paid_at
+        for k, v in values.items():
+            setattr(existing, k, v)
+        existing.save()
+        return existing
+    return Invoice.objects.create(stripe_invoice_id=inv["id"], **values)
