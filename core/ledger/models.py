@@ -13,10 +13,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal("0")
+
+
+class TransactionNow(models.Func):
+    """``CURRENT_TIMESTAMP``: the transaction's start time (Django's ``Now()`` is the
+    statement's time on PostgreSQL)."""
+
+    template = "CURRENT_TIMESTAMP"
+    output_field = models.DateTimeField()
 
 
 class LedgerSettings(models.Model):
@@ -235,7 +242,7 @@ class JournalEntry(models.Model):
     )
     # The transaction's timestamp (now()): the DB uses it to refuse lines added to an
     # entry committed earlier.
-    created_at = models.DateTimeField(db_default=Now())
+    created_at = models.DateTimeField(db_default=TransactionNow())
 
     class Meta:
         ordering = ["-date", "-fiscal_year", "-number"]

@@ -4,7 +4,37 @@ from core.ledger.models import AccountRole, JournalEntry
 from core.ledger.selectors import account_balance, account_for_role, balances_check
 from core.ledger.services import LineSpec, journal_post
 
-REQUIRED_ROLES = ["cash", "bank", "loan_receivable", "loan_interest_receivable", "ppap_allowance", "ppap_expense", "loan_interest_income", "admin_fee_income", "provisi_income", "penalty_income", "insurance_payable", "risk_fund", "savings_pokok", "savings_wajib", "savings_sukarela", "savings_berjangka", "savings_interest_expense", "tax_payable", "shu_current_year", "shu_members_payable", "reserve", "opening_balance", "fund_pengurus", "fund_karyawan", "fund_pendidikan", "fund_sosial", "fund_pembangunan", "other_income", "other_expense"]
+REQUIRED_ROLES = [
+    "cash",
+    "bank",
+    "loan_receivable",
+    "loan_interest_receivable",
+    "ppap_allowance",
+    "ppap_expense",
+    "loan_interest_income",
+    "admin_fee_income",
+    "provisi_income",
+    "penalty_income",
+    "insurance_payable",
+    "risk_fund",
+    "savings_pokok",
+    "savings_wajib",
+    "savings_sukarela",
+    "savings_berjangka",
+    "savings_interest_expense",
+    "tax_payable",
+    "shu_current_year",
+    "shu_members_payable",
+    "reserve",
+    "opening_balance",
+    "fund_pengurus",
+    "fund_karyawan",
+    "fund_pendidikan",
+    "fund_sosial",
+    "fund_pembangunan",
+    "other_income",
+    "other_expense",
+]
 
 
 def test_template_seeds_every_role(in_tenant_a):

@@ -1,0 +1,498 @@
+"""Financial statements as selectors returning plain data (dicts, lists, Decimals, dates).
+
+The HTML pages, PDF and XLSX downloads and the JSON API all render these same structures.
+
+- ``general_ledger``: buku besar of one account, with running balance, paginated;
+- ``trial_balance``: neraca saldo at a date;
+- ``balance_sheet``: neraca at a date, assets by liquidity (chart order: current first);
+- ``income_statement``: laporan perhitungan hasil usaha for a period (closing entries
+  excluded, so a closed year still shows its income and expense);
+- ``equity_changes``: laporan perubahan ekuitas for a period;
+- ``cash_flow``: laporan arus kas, direct method, from the lines of entries that touch a
+  cash or bank account (``Account.is_cash``).
+
+Each period report also carries the previous period (same length, immediately before) for
+comparison; each at-date report carries the previous period's end.
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Account, JournalEntry, JournalLine
+from .selectors import signed_balance, totals_as_of, totals_between
+
+ZERO = Decimal("0")
+TYPE_LABELS = dict(Account.Type.choices)
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Range:
+    date_from: date
+    date_to: date
+
+    def previous(self) -> Range:
+        f, t = self.date_from, self.date_to
+        if f.day == 1 and t == _month_end(t):
+            months = (t.year - f.year) * 12 + t.month - f.month + 1
+            pt = f - timedelta(days=1)
+            y, m = pt.year, pt.month - months + 1
+            while m < 1:
+                m += 12
+                y -= 1
+            return Range(date(y, m, 1), pt)
+        days = (t - f).days + 1
+        return Range(f - timedelta(days=days), f - timedelta(days=1))
+
+    def as_dict(self) -> dict:
+        return {"date_from": self.date_from, "date_to": self.date_to}
+
+
+def _month_end(d: date) -> date:
+    return d.replace(day=monthrange(d.year, d.month)[1])
+
+
+def default_range(date_from: date | None = None, date_to: date | None = None) -> Range:
+    """Defaults: from 1 January of the end date's year to today."""
+    date_to = date_to or timezone.localdate()
+    date_from = date_from or date(date_to.year, 1, 1)
+    if date_from > date_to:
+        date_from, date_to = date_to, date_from
+    return Range(date_from, date_to)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _accounts() -> list[Account]:
+    return list(Account.objects.order_by("code"))
+
+
+def _group_of(acc: Account, by_id: dict[int, Account]) -> Account | None:
+    return by_id.get(acc.parent_id) if acc.parent_id else None
+
+
+def _natural(type_: str, debit: Decimal, credit: Decimal) -> Decimal:
+    """Amount on the statement's natural side for the account type: assets and expenses
+    debit − credit; others credit − debit (a contra account comes out negative)."""
+    if type_ in (Account.Type.ASSET, Account.Type.EXPENSE):
+        return debit - credit
+    return credit - debit
+
+
+def _closing_totals(rng: Range) -> dict[int, tuple[Decimal, Decimal]]:
+    rows = (
+        JournalLine.objects.filter(
+            entry__source=JournalEntry.Source.CLOSING,
+            date__gte=rng.date_from,
+            date__lte=rng.date_to,
+        )
+        .values("account_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    return {r["account_id"]: (r["d"], r["c"]) for r in rows}
+
+
+def _acc_row(acc: Account) -> dict:
+    return {"id": acc.pk, "code": acc.code, "name": acc.name, "type": acc.type}
+
+
+# --------------------------------------------------------------------------- trial balance
+
+
+def trial_balance(*, as_of: date, compare_as_of: date | None = None) -> dict:
+    """Neraca saldo: each account's balance on its debit or credit column at ``as_of``."""
+    accounts = [a for a in _accounts() if not a.is_group]
+    cur = totals_as_of(as_of)
+    prev = totals_as_of(compare_as_of) if compare_as_of else {}
+    rows = []
+    td = tc = pd = pc = ZERO
+    for acc in accounts:
+        d, c = cur.get(acc.pk, (ZERO, ZERO))
+        d0, c0 = prev.get(acc.pk, (ZERO, ZERO))
+        if not (d or c or d0 or c0):
+            continue
+        net, net0 = d - c, d0 - c0
+        row = _acc_row(acc) | {
+            "normal_side": acc.normal_side,
+            "debit": net if net > 0 else ZERO,
+            "credit": -net if net < 0 else ZERO,
+            "prev_debit": net0 if net0 > 0 else ZERO,
+            "prev_credit": -net0 if net0 < 0 else ZERO,
+        }
+        td += row["debit"]
+        tc += row["credit"]
+        pd += row["prev_debit"]
+        pc += row["prev_credit"]
+        rows.append(row)
+    return {
+        "title": _("Neraca Saldo"),
+        "as_of": as_of,
+        "compare_as_of": compare_as_of,
+        "rows": rows,
+        "total_debit": td,
+        "total_credit": tc,
+        "prev_total_debit": pd,
+        "prev_total_credit": pc,
+        "balanced": td == tc and pd == pc,
+    }
+
+
+# --------------------------------------------------------------------------- balance sheet
+
+
+def _sections(
+    accounts: list[Account], types: list[str], cur: dict, prev: dict
+) -> tuple[list[dict], Decimal, Decimal]:
+    """Accounts of ``types`` grouped under their parent group, in chart (liquidity) order."""
+    by_id = {a.pk: a for a in accounts}
+    groups: dict[int | None, dict] = {}
+    total = total0 = ZERO
+    for acc in accounts:
+        if acc.is_group or acc.type not in types:
+            continue
+        d, c = cur.get(acc.pk, (ZERO, ZERO))
+        d0, c0 = prev.get(acc.pk, (ZERO, ZERO))
+        amount, amount0 = _natural(acc.type, d, c), _natural(acc.type, d0, c0)
+        if not (amount or amount0) and not acc.is_active:
+            continue
+        if not (amount or amount0 or d or c):
+            continue
+        grp = _group_of(acc, by_id)
+        key = grp.pk if grp else None
+        if key not in groups:
+            groups[key] = {
+                "code": grp.code if grp else "",
+                "name": grp.name if grp else TYPE_LABELS[acc.type],
+                "rows": [],
+                "total": ZERO,
+                "prev_total": ZERO,
+            }
+        g = groups[key]
+        g["rows"].append(
+            _acc_row(acc) | {"amount": amount, "prev_amount": amount0, "is_contra": acc.is_contra}
+        )
+        g["total"] += amount
+        g["prev_total"] += amount0
+        total += amount
+        total0 += amount0
+    ordered = sorted(groups.values(), key=lambda g: g["code"] or "~")
+    return ordered, total, total0
+
+
+def _unclosed_result(totals: dict, accounts: list[Account]) -> Decimal:
+    """Income − expense not yet closed into SHU tahun berjalan."""
+    out = ZERO
+    for acc in accounts:
+        if acc.type in (Account.Type.INCOME, Account.Type.EXPENSE):
+            d, c = totals.get(acc.pk, (ZERO, ZERO))
+            out += c - d
+    return out
+
+
+def balance_sheet(*, as_of: date, compare_as_of: date | None = None) -> dict:
+    """Neraca at ``as_of``: aset (by liquidity), kewajiban, ekuitas (with the current
+    year's unclosed result as SHU tahun berjalan)."""
+    accounts = _accounts()
+    cur = totals_as_of(as_of)
+    prev = totals_as_of(compare_as_of) if compare_as_of else {}
+    assets, ta, ta0 = _sections(accounts, [Account.Type.ASSET], cur, prev)
+    liabilities, tl, tl0 = _sections(accounts, [Account.Type.LIABILITY], cur, prev)
+    equity, te, te0 = _sections(accounts, [Account.Type.EQUITY], cur, prev)
+    result, result0 = _unclosed_result(cur, accounts), _unclosed_result(prev, accounts)
+    if result or result0:
+        equity.append(
+            {
+                "code": "",
+                "name": _("Hasil usaha tahun berjalan (belum ditutup)"),
+                "rows": [
+                    {
+                        "id": None,
+                        "code": "",
+                        "name": _("SHU tahun berjalan belum dibukukan"),
+                        "type": Account.Type.EQUITY,
+                        "amount": result,
+                        "prev_amount": result0,
+                        "is_contra": False,
+                    }
+                ],
+                "total": result,
+                "prev_total": result0,
+            }
+        )
+        te += result
+        te0 += result0
+    return {
+        "title": _("Neraca"),
+        "as_of": as_of,
+        "compare_as_of": compare_as_of,
+        "assets": assets,
+        "liabilities": liabilities,
+        "equity": equity,
+        "total_assets": ta,
+        "total_liabilities": tl,
+        "total_equity": te,
+        "total_liabilities_equity": tl + te,
+        "prev_total_assets": ta0,
+        "prev_total_liabilities": tl0,
+        "prev_total_equity": te0,
+        "prev_total_liabilities_equity": tl0 + te0,
+        "balanced": ta == tl + te and ta0 == tl0 + te0,
+    }
+
+
+# --------------------------------------------------------------------------- income statement
+
+
+def _movements_excluding_closing(rng: Range) -> dict:
+    moves = totals_between(rng.date_from, rng.date_to)
+    for acc_id, (d, c) in _closing_totals(rng).items():
+        d1, c1 = moves.get(acc_id, (ZERO, ZERO))
+        moves[acc_id] = (d1 - d, c1 - c)
+    return moves
+
+
+def income_statement(*, date_from: date, date_to: date, compare: bool = True) -> dict:
+    """Laporan perhitungan hasil usaha for [date_from, date_to] (closing entries
+    excluded), with the previous period of the same length."""
+    rng = Range(date_from, date_to)
+    prev_rng = rng.previous() if compare else None
+    accounts = _accounts()
+    cur = _movements_excluding_closing(rng)
+    prev = _movements_excluding_closing(prev_rng) if prev_rng else {}
+    income, ti, ti0 = _sections(accounts, [Account.Type.INCOME], cur, prev)
+    expense, tx, tx0 = _sections(accounts, [Account.Type.EXPENSE], cur, prev)
+    return {
+        "title": _("Laporan Perhitungan Hasil Usaha"),
+        "date_from": date_from,
+        "date_to": date_to,
+        "previous": prev_rng.as_dict() if prev_rng else None,
+        "income": income,
+        "expense": expense,
+        "total_income": ti,
+        "total_expense": tx,
+        "result": ti - tx,
+        "prev_total_income": ti0,
+        "prev_total_expense": tx0,
+        "prev_result": ti0 - tx0,
+    }
+
+
+# --------------------------------------------------------------------------- equity changes
+
+
+def equity_changes(*, date_from: date, date_to: date) -> dict:
+    """Laporan perubahan ekuitas: per equity account the opening balance, increases
+    (credits), decreases (debits) and closing balance; plus the unclosed result."""
+    accounts = _accounts()
+    opening_at = date_from - timedelta(days=1)
+    open_t = totals_as_of(opening_at)
+    moves = totals_between(date_from, date_to)
+    rows = []
+    tot = dict.fromkeys(["opening", "increase", "decrease", "closing"], ZERO)
+    for acc in accounts:
+        if acc.is_group or acc.type != Account.Type.EQUITY:
+            continue
+        d0, c0 = open_t.get(acc.pk, (ZERO, ZERO))
+        d, c = moves.get(acc.pk, (ZERO, ZERO))
+        opening = c0 - d0
+        if not (opening or d or c):
+            continue
+        row = _acc_row(acc) | {
+            "opening": opening,
+            "increase": c,
+            "decrease": d,
+            "closing": opening + c - d,
+        }
+        rows.append(row)
+        for k in tot:
+            tot[k] += row[k]
+    close_t = totals_as_of(date_to)
+    r_open, r_close = _unclosed_result(open_t, accounts), _unclosed_result(close_t, accounts)
+    if r_open or r_close:
+        delta = r_close - r_open
+        row = {
+            "id": None,
+            "code": "",
+            "name": _("Hasil usaha tahun berjalan (belum ditutup)"),
+            "type": Account.Type.EQUITY,
+            "opening": r_open,
+            "increase": delta if delta > 0 else ZERO,
+            "decrease": -delta if delta < 0 else ZERO,
+            "closing": r_close,
+        }
+        rows.append(row)
+        for k in tot:
+            tot[k] += row[k]
+    return {
+        "title": _("Laporan Perubahan Ekuitas"),
+        "date_from": date_from,
+        "date_to": date_to,
+        "rows": rows,
+        "totals": tot,
+    }
+
+
+# --------------------------------------------------------------------------- cash flow
+
+CASH_FLOW_SQL = """
+WITH ce AS (
+  SELECT DISTINCT entry_id FROM ledger_journalline
+   WHERE account_id = ANY(%(cash)s) AND date >= %(f)s AND date <= %(t)s
+)
+SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
+  FROM ledger_journalline l JOIN ce ON ce.entry_id = l.entry_id
+ WHERE NOT (l.account_id = ANY(%(cash)s))
+ GROUP BY l.account_id
+"""
+
+
+def _cash_flow_period(rng: Range, accounts: list[Account], cash_ids: list[int]) -> dict:
+    by_id = {a.pk: a for a in accounts}
+    with connection.cursor() as cur:
+        cur.execute(CASH_FLOW_SQL, {"cash": cash_ids, "f": rng.date_from, "t": rng.date_to})
+        rows = cur.fetchall()
+    sections = {
+        k: {"key": k, "label": str(label), "inflows": [], "outflows": [], "net": ZERO}
+        for k, label in Account.CashFlow.choices
+    }
+    for acc_id, inflow, outflow in sorted(rows, key=lambda r: by_id[r[0]].code):
+        acc = by_id[acc_id]
+        s = sections[acc.cash_flow]
+        if inflow:
+            s["inflows"].append(_acc_row(acc) | {"amount": inflow})
+        if outflow:
+            s["outflows"].append(_acc_row(acc) | {"amount": outflow})
+        s["net"] += inflow - outflow
+    opening_at = rng.date_from - timedelta(days=1)
+    t_open = totals_as_of(opening_at, account_ids=cash_ids)
+    t_close = totals_as_of(rng.date_to, account_ids=cash_ids)
+    opening = sum((d - c for d, c in t_open.values()), ZERO)
+    closing = sum((d - c for d, c in t_close.values()), ZERO)
+    net = sum((s["net"] for s in sections.values()), ZERO)
+    return {
+        "sections": list(sections.values()),
+        "opening_cash": opening,
+        "net_change": net,
+        "closing_cash": closing,
+        "reconciles": opening + net == closing,
+    }
+
+
+def cash_flow(*, date_from: date, date_to: date, compare: bool = True) -> dict:
+    """Laporan arus kas (direct method): each cash movement attributed to the other
+    accounts of its entry, grouped as operating / investing / financing."""
+    rng = Range(date_from, date_to)
+    accounts = _accounts()
+    cash_ids = [a.pk for a in accounts if a.is_cash and not a.is_group]
+    current = _cash_flow_period(rng, accounts, cash_ids)
+    prev = None
+    if compare:
+        prev_rng = rng.previous()
+        prev = _cash_flow_period(prev_rng, accounts, cash_ids) | prev_rng.as_dict()
+    return {
+        "title": _("Laporan Arus Kas"),
+        "date_from": date_from,
+        "date_to": date_to,
+        **current,
+        "previous": prev,
+    }
+
+
+# --------------------------------------------------------------------------- general ledger
+
+PAGE_SIZE = 100
+
+
+def general_ledger(
+    *,
+    account: Account,
+    date_from: date,
+    date_to: date,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> dict:
+    """Buku besar of one account for [date_from, date_to]: opening balance, one page of
+    lines (ordered by date, then posting order) with the running balance, closing balance.
+    Balances are signed by the account's normal side."""
+    page_size = max(1, min(page_size, 1000))
+    d0, c0 = totals_as_of(date_from - timedelta(days=1), account_ids=[account.pk]).get(
+        account.pk, (ZERO, ZERO)
+    )
+    opening = signed_balance(account, d0, c0)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), coalesce(sum(debit), 0), coalesce(sum(credit), 0)"
+            " FROM ledger_journalline WHERE account_id = %s AND date >= %s AND date <= %s",
+            [account.pk, date_from, date_to],
+        )
+        count, total_d, total_c = cur.fetchone()
+        pages = max(1, math.ceil(count / page_size))
+        page = max(1, min(page, pages))
+        offset = (page - 1) * page_size
+        before_d = before_c = ZERO
+        if offset:
+            cur.execute(
+                "SELECT coalesce(sum(debit), 0), coalesce(sum(credit), 0) FROM ("
+                " SELECT debit, credit FROM ledger_journalline"
+                " WHERE account_id = %s AND date >= %s AND date <= %s"
+                " ORDER BY date, id LIMIT %s) x",
+                [account.pk, date_from, date_to, offset],
+            )
+            before_d, before_c = cur.fetchone()
+        cur.execute(
+            "SELECT l.id, l.date, l.debit, l.credit, l.member_id, l.memo,"
+            " e.id, e.fiscal_year, e.number, e.description, e.source, e.source_ref"
+            " FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id"
+            " WHERE l.account_id = %s AND l.date >= %s AND l.date <= %s"
+            " ORDER BY l.date, l.id LIMIT %s OFFSET %s",
+            [account.pk, date_from, date_to, page_size, offset],
+        )
+        raw = cur.fetchall()
+    running = opening + signed_balance(account, before_d, before_c)
+    rows = []
+    for lid, dt, d, c, member_id, memo, eid, fy, num, desc, source, ref in raw:
+        running += signed_balance(account, d, c)
+        rows.append(
+            {
+                "line_id": lid,
+                "date": dt,
+                "entry_id": eid,
+                "number": f"JU-{fy}-{num:05d}",
+                "description": desc,
+                "memo": memo,
+                "source": source,
+                "source_ref": ref,
+                "member_id": member_id,
+                "debit": d,
+                "credit": c,
+                "balance": running,
+            }
+        )
+    return {
+        "title": _("Buku Besar"),
+        "account": _acc_row(account) | {"normal_side": account.normal_side},
+        "date_from": date_from,
+        "date_to": date_to,
+        "opening": opening,
+        "total_debit": total_d,
+        "total_credit": total_c,
+        "closing": opening + signed_balance(account, total_d, total_c),
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "count": count,
+        "page_size": page_size,
+    }
