@@ -6,6 +6,7 @@
 #   beat             Celery beat with the database scheduler (run exactly one)
 #   migrate          shared schema, then every tenant schema in parallel, then the template
 #                    schema new cooperatives are cloned from
+#   wait-db          wait until DATABASE_URL accepts connections (WAIT_FOR_DB_SECONDS)
 #   manage ARGS...   any manage.py command, e.g. `manage createsuperuser`
 #   <anything else>  run as given (e.g. `bash`)
 #
@@ -79,6 +80,9 @@ case "$role" in
     run "$PYTHON" manage.py migrate_schemas --shared --noinput
     run "$PYTHON" manage.py migrate_schemas --tenant --executor=multiprocessing --noinput
     run "$PYTHON" manage.py template_schema_refresh
+    ;;
+  wait-db)
+    run_exec "$PYTHON" "$APP_DIR/deploy/wait_for_db.py"
     ;;
   manage)
     unset PROMETHEUS_MULTIPROC_DIR
