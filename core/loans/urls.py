@@ -1,4 +1,22 @@
-"""HTML screens of core.loans (namespace "loans")."""
+"""HTML screens of core.loans (namespace "loans"), mounted at /pinjaman/."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "loans"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.loan_list_view, name="list"),
+    path("simulasi/", views.simulate_view, name="simulate"),
+    path("ajukan/", views.apply_view, name="apply"),
+    path("produk/", views.products_view, name="products"),
+    path("produk/baru/", views.product_edit_view, name="product_new"),
+    path("produk/<int:pk>/", views.product_edit_view, name="product_edit"),
+    path("laporan/", views.reports_view, name="reports"),
+    path("laporan/<slug:kind>/", views.report_view, name="report"),
+    path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),
+    path("dokumen/<int:pk>/", views.document_view, name="document"),
+    path("<int:pk>/", views.loan_detail_view, name="detail"),
+    path("<int:pk>/kartu/", views.card_view, name="card"),
+    path("<int:pk>/<slug:action>/", views.loan_action_view, name="action"),
+]

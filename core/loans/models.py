@@ -1,0 +1,599 @@
+"""Loans: products, loans (application to closing), the instalment schedule (kept with
+its history across rescheduling), repayments, documents, arrears runs.
+
+``Loan.principal_outstanding`` is the loan sub-ledger; its sum over loans equals the
+ledger's ``loan_receivable`` control account, and the sum of ``Loan.ppap_amount`` equals
+the ``ppap_allowance`` account (see ``selectors.loans_reconciliation``).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.members.models import Member
+
+from .schedules import AmountKind, Kolektibilitas, Method, PenaltyBasis, RatePeriod
+
+ZERO = Decimal("0")
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+def _choices(enum, labels):
+    return [(m.value, labels[m.value]) for m in enum]
+
+
+METHOD_CHOICES = _choices(
+    Method,
+    {"flat": _("Flat"), "annuity": _("Anuitas"), "declining": _("Menurun (efektif)")},
+)
+RATE_PERIOD_CHOICES = _choices(RatePeriod, {"month": _("per bulan"), "year": _("per tahun")})
+AMOUNT_KIND_CHOICES = _choices(AmountKind, {"percent": _("Persen"), "fixed": _("Nominal tetap")})
+PENALTY_BASIS_CHOICES = _choices(
+    PenaltyBasis, {"per_day": _("per hari"), "per_month": _("per bulan")}
+)
+KOLEK_CHOICES = _choices(
+    Kolektibilitas,
+    {
+        "lancar": _("Lancar"),
+        "kurang_lancar": _("Kurang Lancar"),
+        "diragukan": _("Diragukan"),
+        "macet": _("Macet"),
+    },
+)
+
+
+class LoanSettings(models.Model):
+    """Per-cooperative loan settings (one row, pk=1): kolektibilitas thresholds (the last
+    day past due of each grade) and PPAP rates (percent of outstanding principal)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    lancar_max_days = models.PositiveIntegerField(_("Lancar sampai (hari)"), default=90)
+    kurang_lancar_max_days = models.PositiveIntegerField(
+        _("Kurang Lancar sampai (hari)"), default=180
+    )
+    diragukan_max_days = models.PositiveIntegerField(_("Diragukan sampai (hari)"), default=270)
+    ppap_lancar = models.DecimalField(
+        _("PPAP Lancar (%)"), max_digits=6, decimal_places=3, default=Decimal("0.5")
+    )
+    ppap_kurang_lancar = models.DecimalField(
+        _("PPAP Kurang Lancar (%)"), max_digits=6, decimal_places=3, default=Decimal("10")
+    )
+    ppap_diragukan = models.DecimalField(
+        _("PPAP Diragukan (%)"), max_digits=6, decimal_places=3, default=Decimal("50")
+    )
+    ppap_macet = models.DecimalField(
+        _("PPAP Macet (%)"), max_digits=6, decimal_places=3, default=Decimal("100")
+    )
+    next_loan_seq = models.PositiveIntegerField(default=1)
+    last_arrears_run = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pengaturan pinjaman")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="loans_settings_single"),
+            models.CheckConstraint(
+                condition=Q(lancar_max_days__lt=F("kurang_lancar_max_days"))
+                & Q(kurang_lancar_max_days__lt=F("diragukan_max_days")),
+                name="loans_settings_thresholds_ascending",
+            ),
+            models.CheckConstraint(
+                condition=Q(ppap_lancar__gte=0, ppap_lancar__lte=100)
+                & Q(ppap_kurang_lancar__gte=0, ppap_kurang_lancar__lte=100)
+                & Q(ppap_diragukan__gte=0, ppap_diragukan__lte=100)
+                & Q(ppap_macet__gte=0, ppap_macet__lte=100),
+                name="loans_settings_ppap_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Pengaturan pinjaman"))
+
+    @classmethod
+    def get(cls) -> "LoanSettings":
+        obj, _created = cls.objects.get_or_create(id=1)
+        return obj
+
+    @property
+    def thresholds(self) -> tuple[int, int, int]:
+        return (self.lancar_max_days, self.kurang_lancar_max_days, self.diragukan_max_days)
+
+    @property
+    def ppap_rates(self) -> dict:
+        return {
+            Kolektibilitas.LANCAR: self.ppap_lancar,
+            Kolektibilitas.KURANG_LANCAR: self.ppap_kurang_lancar,
+            Kolektibilitas.DIRAGUKAN: self.ppap_diragukan,
+            Kolektibilitas.MACET: self.ppap_macet,
+        }
+
+
+def _kind_field(label: str) -> models.CharField:
+    return models.CharField(
+        _("jenis %s") % label, max_length=8, choices=AMOUNT_KIND_CHOICES, default=AmountKind.PERCENT
+    )
+
+
+def _value_field(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        _("nilai %s") % label,
+        max_digits=18,
+        decimal_places=3,
+        default=ZERO,
+        help_text=_("Persen dari pokok, atau rupiah bila nominal tetap."),
+    )
+
+
+class LoanProduct(models.Model):
+    code = models.CharField(_("kode"), max_length=30, unique=True)
+    name = models.CharField(_("nama produk"), max_length=120)
+    method = models.CharField(_("metode"), max_length=10, choices=METHOD_CHOICES)
+    rate = models.DecimalField(_("jasa (%)"), max_digits=7, decimal_places=4)
+    rate_period = models.CharField(
+        _("periode jasa"), max_length=5, choices=RATE_PERIOD_CHOICES, default=RatePeriod.MONTH
+    )
+    min_amount = models.DecimalField(_("plafon minimum"), **MONEY)
+    max_amount = models.DecimalField(_("plafon maksimum"), **MONEY)
+    min_tenor = models.PositiveSmallIntegerField(_("tenor minimum (bulan)"), default=1)
+    max_tenor = models.PositiveSmallIntegerField(_("tenor maksimum (bulan)"))
+    admin_fee_kind = _kind_field("Biaya administrasi")
+    admin_fee_value = _value_field("Biaya administrasi")
+    provisi_kind = _kind_field("Provisi")
+    provisi_value = _value_field("Provisi")
+    insurance_kind = _kind_field("Asuransi")
+    insurance_value = _value_field("Asuransi")
+    wajib_pinjam_kind = _kind_field("Wajib pinjam")
+    wajib_pinjam_value = _value_field("Wajib pinjam")
+    risk_fund_kind = _kind_field("Dana risiko")
+    risk_fund_value = _value_field("Dana risiko")
+    late_penalty_rate = models.DecimalField(
+        _("denda keterlambatan (% dari angsuran tertunggak)"),
+        max_digits=7,
+        decimal_places=4,
+        default=ZERO,
+    )
+    late_penalty_basis = models.CharField(
+        _("denda dihitung"), max_length=10, choices=PENALTY_BASIS_CHOICES, default="per_month"
+    )
+    late_penalty_grace_days = models.PositiveSmallIntegerField(_("masa tenggang (hari)"), default=0)
+    early_payoff_kind = _kind_field("penalti pelunasan dipercepat")
+    early_payoff_value = _value_field("penalti pelunasan dipercepat")
+    max_instalment_share = models.DecimalField(
+        _("angsuran maksimum (% gaji bersih)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("33.33"),
+        help_text=_("0 = tanpa batas kemampuan bayar."),
+    )
+    min_membership_months = models.PositiveSmallIntegerField(
+        _("minimal lama keanggotaan (bulan)"), default=0
+    )
+    refuse_if_macet = models.BooleanField(_("tolak bila ada pinjaman Macet"), default=True)
+    is_active = models.BooleanField(_("aktif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    FEES = ("admin_fee", "provisi", "insurance", "wajib_pinjam", "risk_fund")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("produk pinjaman")
+        verbose_name_plural = _("produk pinjaman")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_amount__gt=0) & Q(max_amount__gte=F("min_amount")),
+                name="loans_product_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_tenor__gte=1) & Q(max_tenor__gte=F("min_tenor")),
+                name="loans_product_tenor_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(late_penalty_rate__gte=0),
+                name="loans_product_rates_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(admin_fee_value__gte=0)
+                & Q(provisi_value__gte=0)
+                & Q(insurance_value__gte=0)
+                & Q(wajib_pinjam_value__gte=0)
+                & Q(risk_fund_value__gte=0)
+                & Q(early_payoff_value__gte=0),
+                name="loans_product_fees_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_instalment_share__gte=0) & Q(max_instalment_share__lte=100),
+                name="loans_product_share_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=[m.value for m in Method]), name="loans_product_method"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Loan(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Diajukan")
+        VERIFIED = "verified", _("Diverifikasi")
+        APPROVED = "approved", _("Disetujui")
+        DISBURSED = "disbursed", _("Berjalan")
+        CLOSED = "closed", _("Lunas")
+        REJECTED = "rejected", _("Ditolak")
+
+    class ClosedBy(models.TextChoices):
+        REPAID = "repaid", _("Lunas sesuai jadwal")
+        PAYOFF = "payoff", _("Pelunasan dipercepat")
+        TOPUP = "topup", _("Dilunasi oleh top-up")
+
+    class Channel(models.TextChoices):
+        CASH = "cash", _("Tunai")
+        BANK = "bank", _("Transfer bank")
+
+    number = models.CharField(_("nomor pinjaman"), max_length=30, unique=True)
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="loans", verbose_name=_("anggota")
+    )
+    product = models.ForeignKey(
+        LoanProduct, on_delete=models.PROTECT, related_name="loans", verbose_name=_("produk")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.APPLIED, db_index=True
+    )
+    principal = models.DecimalField(_("pokok pinjaman"), **MONEY)
+    tenor = models.PositiveSmallIntegerField(_("tenor (bulan)"))
+    method = models.CharField(_("metode"), max_length=10, choices=METHOD_CHOICES)
+    rate = models.DecimalField(_("jasa (%)"), max_digits=7, decimal_places=4)
+    rate_period = models.CharField(_("periode jasa"), max_length=5, choices=RATE_PERIOD_CHOICES)
+    purpose = models.CharField(_("keperluan"), max_length=300, blank=True)
+    topup_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topped_up_by",
+        verbose_name=_("top-up atas pinjaman"),
+    )
+
+    applied_on = models.DateField(_("tanggal pengajuan"))
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejection_reason = models.TextField(_("alasan penolakan"), blank=True)
+
+    disbursed_on = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    disbursed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    disbursed_via = models.CharField(
+        _("dicairkan melalui"), max_length=5, choices=Channel.choices, blank=True
+    )
+    disbursement_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    admin_fee = models.DecimalField(_("biaya administrasi"), default=ZERO, **MONEY)
+    provisi = models.DecimalField(_("provisi"), default=ZERO, **MONEY)
+    insurance = models.DecimalField(_("asuransi"), default=ZERO, **MONEY)
+    wajib_pinjam = models.DecimalField(_("wajib pinjam"), default=ZERO, **MONEY)
+    risk_fund = models.DecimalField(_("dana risiko"), default=ZERO, **MONEY)
+    topup_settlement = models.DecimalField(_("pelunasan pinjaman lama"), default=ZERO, **MONEY)
+    net_disbursed = models.DecimalField(_("diterima bersih"), default=ZERO, **MONEY)
+    first_due_date = models.DateField(_("jatuh tempo pertama"), null=True, blank=True)
+    schedule_version = models.PositiveSmallIntegerField(default=1)
+
+    principal_outstanding = models.DecimalField(_("sisa pokok"), default=ZERO, **MONEY)
+    days_past_due = models.PositiveIntegerField(_("hari tunggakan"), default=0)
+    kolektibilitas = models.CharField(
+        _("kolektibilitas"), max_length=15, choices=KOLEK_CHOICES, default=Kolektibilitas.LANCAR
+    )
+    ppap_amount = models.DecimalField(_("PPAP"), default=ZERO, **MONEY)
+    closed_on = models.DateField(_("tanggal lunas"), null=True, blank=True)
+    closed_by = models.CharField(
+        _("lunas karena"), max_length=10, choices=ClosedBy.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("pinjaman")
+        verbose_name_plural = _("pinjaman")
+        indexes = [
+            models.Index(fields=["member", "status"]),
+            models.Index(fields=["status", "kolektibilitas"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loans_loan_principal_gt_0"),
+            models.CheckConstraint(condition=Q(tenor__gte=1), name="loans_loan_tenor_gte_1"),
+            models.CheckConstraint(
+                condition=Q(principal_outstanding__gte=0) & Q(ppap_amount__gte=0),
+                name="loans_loan_outstanding_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(admin_fee__gte=0)
+                & Q(provisi__gte=0)
+                & Q(insurance__gte=0)
+                & Q(wajib_pinjam__gte=0)
+                & Q(risk_fund__gte=0)
+                & Q(topup_settlement__gte=0)
+                & Q(net_disbursed__gte=0),
+                name="loans_loan_amounts_gte_0",
+            ),
+            # maker != checker
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("applied_by")),
+                name="loans_loan_verifier_not_applicant",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("applied_by")),
+                name="loans_loan_approver_not_applicant",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["disbursed", "closed"])
+                | (
+                    Q(disbursement_entry__isnull=False)
+                    & Q(approved_by__isnull=False)
+                    & Q(verified_by__isnull=False)
+                    & Q(disbursed_on__isnull=False)
+                ),
+                name="loans_loan_disbursed_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="loans_loan_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="disbursed") | Q(principal_outstanding=0),
+                name="loans_loan_outstanding_only_when_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.DISBURSED
+
+
+class LoanDocument(models.Model):
+    class Kind(models.TextChoices):
+        APPLICATION_LETTER = "application_letter", _("Surat permohonan")
+        PAYSLIP = "payslip", _("Slip gaji")
+        OTHER = "other", _("Lainnya")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("jenis dokumen"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("berkas"), upload_to="loans/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "id"]
+        verbose_name = _("dokumen pinjaman")
+        verbose_name_plural = _("dokumen pinjaman")
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind}"
+
+
+class Instalment(models.Model):
+    """One row of a loan's schedule. Rows of earlier schedule versions (before a
+    rescheduling or a re-amortisation after an over-payment) are kept with
+    ``is_current=False``."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    version = models.PositiveSmallIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    jasa = models.DecimalField(**MONEY)
+    principal_paid = models.DecimalField(default=ZERO, **MONEY)
+    jasa_paid = models.DecimalField(default=ZERO, **MONEY)
+    jasa_waived = models.DecimalField(default=ZERO, **MONEY)
+    penalty_paid = models.DecimalField(default=ZERO, **MONEY)
+    settled = models.BooleanField(default=False)
+    settled_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["loan", "version", "number"]
+        verbose_name = _("angsuran")
+        verbose_name_plural = _("angsuran")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "version", "number"], name="loans_instalment_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0) & Q(jasa__gte=0), name="loans_instalment_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_paid__gte=0, principal_paid__lte=F("principal"))
+                & Q(jasa_paid__gte=0, jasa_waived__gte=0)
+                & Q(jasa_paid__lte=F("jasa") - F("jasa_waived"))
+                & Q(penalty_paid__gte=0),
+                name="loans_instalment_paid_within_due",
+            ),
+            models.CheckConstraint(
+                condition=~Q(settled=True)
+                | (Q(principal_paid=F("principal")) & Q(jasa_paid=F("jasa") - F("jasa_waived"))),
+                name="loans_instalment_settled_means_paid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["loan", "due_date"],
+                condition=Q(is_current=True, settled=False),
+                name="loans_inst_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id}#{self.number} v{self.version}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.jasa
+
+    @property
+    def principal_left(self) -> Decimal:
+        return self.principal - self.principal_paid
+
+    @property
+    def jasa_left(self) -> Decimal:
+        return self.jasa - self.jasa_waived - self.jasa_paid
+
+
+class Repayment(models.Model):
+    """Money received for a loan, with its allocation. Its journal entry is posted by the
+    caller (the counter service, or a payroll batch posting many repayments in one entry);
+    a deferred trigger refuses a commit that leaves a repayment without its entry (except
+    an exit settlement's, posted by the savings module's settlement entry)."""
+
+    class Channel(models.TextChoices):
+        COUNTER = "counter", _("Tunai di kantor")
+        BANK = "bank", _("Transfer bank")
+        PAYROLL = "payroll", _("Potong gaji")
+        TOPUP = "topup", _("Pelunasan oleh top-up")
+        SETTLEMENT = "settlement", _("Dari simpanan (keluar anggota)")
+
+    class Kind(models.TextChoices):
+        INSTALMENT = "instalment", _("Angsuran")
+        PAYOFF = "payoff", _("Pelunasan dipercepat")
+
+    class ExcessTo(models.TextChoices):
+        NONE = "", _("-")
+        PRINCIPAL = "principal", _("Pelunasan sebagian pokok")
+        SUKARELA = "sukarela", _("Simpanan sukarela")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    paid_on = models.DateField(_("tanggal bayar"), db_index=True)
+    channel = models.CharField(_("cara bayar"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INSTALMENT)
+    amount = models.DecimalField(_("jumlah"), **MONEY)
+    penalty = models.DecimalField(_("denda"), default=ZERO, **MONEY)
+    jasa = models.DecimalField(_("jasa"), default=ZERO, **MONEY)
+    principal = models.DecimalField(_("pokok"), default=ZERO, **MONEY)
+    excess = models.DecimalField(_("kelebihan"), default=ZERO, **MONEY)
+    excess_to = models.CharField(
+        _("kelebihan ke"), max_length=10, choices=ExcessTo.choices, blank=True
+    )
+    early_payoff_fee = models.DecimalField(_("penalti pelunasan"), default=ZERO, **MONEY)
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = _("pembayaran angsuran")
+        verbose_name_plural = _("pembayaran angsuran")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loans_repayment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(penalty__gte=0)
+                & Q(jasa__gte=0)
+                & Q(principal__gte=0)
+                & Q(excess__gte=0)
+                & Q(early_payoff_fee__gte=0),
+                name="loans_repayment_parts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount=F("penalty")
+                    + F("jasa")
+                    + F("principal")
+                    + F("excess")
+                    + F("early_payoff_fee")
+                ),
+                name="loans_repayment_parts_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(excess=0) | ~Q(excess_to=""), name="loans_repayment_excess_has_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def receipt_number(self) -> str:
+        return f"KW-{self.paid_on:%Y}-{self.pk:07d}" if self.pk else "KW-?"
+
+
+class Reschedule(models.Model):
+    """A rescheduling: the outstanding (with any overdue jasa capitalised) gets a new
+    schedule; the old rows stay as history (``version_from``)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="reschedules")
+    on = models.DateField()
+    version_from = models.PositiveSmallIntegerField()
+    version_to = models.PositiveSmallIntegerField()
+    principal_before = models.DecimalField(**MONEY)
+    capitalised_jasa = models.DecimalField(default=ZERO, **MONEY)
+    waived_penalty = models.DecimalField(default=ZERO, **MONEY)
+    old_tenor = models.PositiveSmallIntegerField()
+    new_tenor = models.PositiveSmallIntegerField()
+    old_rate = models.DecimalField(max_digits=7, decimal_places=4)
+    new_rate = models.DecimalField(max_digits=7, decimal_places=4)
+    reason = models.TextField()
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "id"]
+        verbose_name = _("penjadwalan ulang")
+        verbose_name_plural = _("penjadwalan ulang")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="loans_reschedule_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} v{self.version_from}→v{self.version_to}"
+
+
+class ArrearsRun(models.Model):
+    """One run of the daily arrears task: grades and PPAP updated, allowance change posted.
+    (Closed loans keep their PPAP until the next run releases it.)"""
+
+    on = models.DateField(db_index=True)
+    loans = models.PositiveIntegerField(default=0)
+    ppap_before = models.DecimalField(**MONEY)
+    ppap_after = models.DecimalField(**MONEY)
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    seconds = models.DecimalField(max_digits=9, decimal_places=3, default=ZERO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on"]
+        verbose_name = _("proses tunggakan harian")
+        verbose_name_plural = _("proses tunggakan harian")
+
+    def __str__(self) -> str:
+        return str(self.on)

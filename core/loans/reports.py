@@ -1,0 +1,449 @@
+"""Loan reports as plain tables (title, columns, rows, totals) rendered three ways:
+HTML (a screen), PDF (WeasyPrint, same template) and XLSX (openpyxl).
+
+- outstanding: running loans with principal outstanding, grade, PPAP
+- arrears: loans past due with aging buckets
+- collectibility: outstanding per kolektibilitas, NPL ratio and health band
+- disbursements / repayments for a period
+- card: a member's loan card (kartu pinjaman): schedule with payments, repayments
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from . import schedules as S
+from .models import Loan
+from .selectors import collectibility_summary, disbursements_between, repayments_between
+
+ZERO = Decimal("0")
+KOLEK_LABEL = {
+    "lancar": "Lancar",
+    "kurang_lancar": "Kurang Lancar",
+    "diragukan": "Diragukan",
+    "macet": "Macet",
+}
+BAND_LABEL = {
+    "sehat": "Sehat",
+    "cukup_sehat": "Cukup sehat",
+    "kurang_sehat": "Kurang sehat",
+    "tidak_sehat": "Tidak sehat",
+}
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    money: bool = False
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    subtitle: str
+    columns: list[Column]
+    rows: list[dict]
+    totals: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sections: list[Report] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [[row.get(c.key, "") for c in self.columns] for row in self.rows]
+
+    def total_cells(self) -> list:
+        return [self.totals.get(c.key, "") for c in self.columns]
+
+
+def _money_total(rows, *keys):
+    return {k: sum((r[k] for r in rows), ZERO) for k in keys}
+
+
+def report_outstanding(*, on: date) -> Report:
+    loans = (
+        Loan.objects.filter(status=Loan.Status.DISBURSED)
+        .select_related("member", "product")
+        .order_by("number")
+    )
+    rows = [
+        {
+            "number": ln.number,
+            "member": f"{ln.member.number} {ln.member.full_name}",
+            "product": ln.product.code,
+            "disbursed_on": ln.disbursed_on,
+            "principal": ln.principal,
+            "outstanding": ln.principal_outstanding,
+            "dpd": ln.days_past_due,
+            "grade": KOLEK_LABEL[ln.kolektibilitas],
+            "ppap": ln.ppap_amount,
+        }
+        for ln in loans
+    ]
+    return Report(
+        "outstanding",
+        _("Daftar pinjaman beredar"),
+        _("Per %s") % on.strftime("%d-%m-%Y"),
+        [
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("product", _("Produk")),
+            Column("disbursed_on", _("Dicairkan")),
+            Column("principal", _("Pokok"), True),
+            Column("outstanding", _("Sisa pokok"), True),
+            Column("dpd", _("Hari tunggak")),
+            Column("grade", _("Kolektibilitas")),
+            Column("ppap", _("PPAP"), True),
+        ],
+        rows,
+        _money_total(rows, "principal", "outstanding", "ppap") | {"number": _("Jumlah")},
+    )
+
+
+def report_arrears(*, on: date) -> Report:
+    from .services import loan_dues
+
+    loans = (
+        Loan.objects.filter(status=Loan.Status.DISBURSED, days_past_due__gt=0)
+        .select_related("member", "product", "member__agency")
+        .order_by("-days_past_due", "number")
+    )
+    rows = []
+    for ln in loans:
+        d = loan_dues(ln, on)
+        rows.append(
+            {
+                "number": ln.number,
+                "member": f"{ln.member.number} {ln.member.full_name}",
+                "agency": ln.member.agency.name,
+                "dpd": ln.days_past_due,
+                "bucket": S.aging_bucket(ln.days_past_due),
+                "principal_due": d.principal,
+                "jasa_due": d.jasa,
+                "penalty_due": d.penalty,
+                "outstanding": ln.principal_outstanding,
+            }
+        )
+    buckets = []
+    for b in S.AGING_BUCKETS[1:]:
+        in_b = [r for r in rows if r["bucket"] == b]
+        buckets.append(
+            {
+                "bucket": b,
+                "count": len(in_b),
+                "arrears": sum((r["principal_due"] + r["jasa_due"] for r in in_b), ZERO),
+                "outstanding": sum((r["outstanding"] for r in in_b), ZERO),
+            }
+        )
+    summary = Report(
+        "arrears_buckets",
+        _("Umur tunggakan"),
+        "",
+        [
+            Column("bucket", _("Hari")),
+            Column("count", _("Jumlah pinjaman")),
+            Column("arrears", _("Tunggakan pokok + jasa"), True),
+            Column("outstanding", _("Sisa pokok"), True),
+        ],
+        buckets,
+        _money_total(buckets, "arrears", "outstanding")
+        | {"bucket": _("Jumlah"), "count": len(rows)},
+    )
+    return Report(
+        "arrears",
+        _("Daftar tunggakan pinjaman"),
+        _("Per %s") % on.strftime("%d-%m-%Y"),
+        [
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("agency", _("Instansi")),
+            Column("dpd", _("Hari tunggak")),
+            Column("bucket", _("Umur")),
+            Column("principal_due", _("Pokok tertunggak"), True),
+            Column("jasa_due", _("Jasa tertunggak"), True),
+            Column("penalty_due", _("Denda"), True),
+            Column("outstanding", _("Sisa pokok"), True),
+        ],
+        rows,
+        _money_total(rows, "principal_due", "jasa_due", "penalty_due", "outstanding")
+        | {"number": _("Jumlah")},
+        sections=[summary],
+    )
+
+
+def report_collectibility(*, on: date) -> Report:
+    s = collectibility_summary()
+    rows = [
+        {
+            "grade": KOLEK_LABEL[g["grade"]],
+            "count": g["count"],
+            "outstanding": g["outstanding"],
+            "share": (g["outstanding"] * 100 / s["total"]).quantize(Decimal("0.01"))
+            if s["total"]
+            else ZERO,
+            "ppap": g["ppap"],
+        }
+        for g in s["grades"]
+    ]
+    return Report(
+        "collectibility",
+        _("Kolektibilitas pinjaman dan NPL"),
+        _("Per %s") % on.strftime("%d-%m-%Y"),
+        [
+            Column("grade", _("Kolektibilitas")),
+            Column("count", _("Jumlah pinjaman")),
+            Column("outstanding", _("Sisa pokok"), True),
+            Column("share", _("Porsi (%)")),
+            Column("ppap", _("PPAP"), True),
+        ],
+        rows,
+        _money_total(rows, "outstanding", "ppap")
+        | {"grade": _("Jumlah"), "count": sum(r["count"] for r in rows)},
+        notes=[
+            _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
+            % {"n": s["npl_ratio"], "b": BAND_LABEL[s["band"]]},
+        ],
+    )
+
+
+def report_disbursements(*, date_from: date, date_to: date) -> Report:
+    rows = [
+        {
+            "date": ln.disbursed_on,
+            "number": ln.number,
+            "member": f"{ln.member.number} {ln.member.full_name}",
+            "product": ln.product.code,
+            "principal": ln.principal,
+            "fees": ln.admin_fee + ln.provisi + ln.insurance + ln.wajib_pinjam + ln.risk_fund,
+            "topup": ln.topup_settlement,
+            "net": ln.net_disbursed,
+        }
+        for ln in disbursements_between(date_from, date_to)
+    ]
+    return Report(
+        "disbursements",
+        _("Pencairan pinjaman"),
+        f"{date_from:%d-%m-%Y} s.d. {date_to:%d-%m-%Y}",
+        [
+            Column("date", _("Tanggal")),
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("product", _("Produk")),
+            Column("principal", _("Pokok"), True),
+            Column("fees", _("Biaya"), True),
+            Column("topup", _("Pelunasan lama"), True),
+            Column("net", _("Diterima bersih"), True),
+        ],
+        rows,
+        _money_total(rows, "principal", "fees", "topup", "net") | {"date": _("Jumlah")},
+    )
+
+
+def report_repayments(*, date_from: date, date_to: date) -> Report:
+    rows = [
+        {
+            "date": r.paid_on,
+            "receipt": r.receipt_number,
+            "number": r.loan.number,
+            "member": f"{r.loan.member.number} {r.loan.member.full_name}",
+            "channel": r.get_channel_display(),
+            "penalty": r.penalty + r.early_payoff_fee,
+            "jasa": r.jasa,
+            "principal": r.principal + (r.excess if r.excess_to == "principal" else ZERO),
+            "sukarela": r.excess if r.excess_to == "sukarela" else ZERO,
+            "amount": r.amount,
+        }
+        for r in repayments_between(date_from, date_to)
+    ]
+    return Report(
+        "repayments",
+        _("Penerimaan angsuran pinjaman"),
+        f"{date_from:%d-%m-%Y} s.d. {date_to:%d-%m-%Y}",
+        [
+            Column("date", _("Tanggal")),
+            Column("receipt", _("Kuitansi")),
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("channel", _("Cara bayar")),
+            Column("penalty", _("Denda"), True),
+            Column("jasa", _("Jasa"), True),
+            Column("principal", _("Pokok"), True),
+            Column("sukarela", _("Ke sukarela"), True),
+            Column("amount", _("Jumlah"), True),
+        ],
+        rows,
+        _money_total(rows, "penalty", "jasa", "principal", "sukarela", "amount")
+        | {"date": _("Jumlah")},
+    )
+
+
+def report_card(*, loan: Loan, on: date) -> Report:
+    """Kartu pinjaman: the current schedule with what was paid, then the repayments."""
+    rows = [
+        {
+            "number": r.number,
+            "due_date": r.due_date,
+            "principal": r.principal,
+            "jasa": r.jasa,
+            "total": r.principal + r.jasa,
+            "principal_paid": r.principal_paid,
+            "jasa_paid": r.jasa_paid,
+            "penalty_paid": r.penalty_paid,
+            "status": _("Lunas") if r.settled else (_("Tertunggak") if r.due_date < on else ""),
+        }
+        for r in loan.instalments.filter(is_current=True).order_by("number")
+    ]
+    reps = [
+        {
+            "date": r.paid_on,
+            "receipt": r.receipt_number,
+            "channel": r.get_channel_display(),
+            "amount": r.amount,
+            "penalty": r.penalty + r.early_payoff_fee,
+            "jasa": r.jasa,
+            "principal": r.principal + (r.excess if r.excess_to == "principal" else ZERO),
+            "sukarela": r.excess if r.excess_to == "sukarela" else ZERO,
+        }
+        for r in loan.repayments.order_by("paid_on", "id")
+    ]
+    m = loan.member
+    repayments = Report(
+        "card_repayments",
+        _("Riwayat pembayaran"),
+        "",
+        [
+            Column("date", _("Tanggal")),
+            Column("receipt", _("Kuitansi")),
+            Column("channel", _("Cara bayar")),
+            Column("penalty", _("Denda"), True),
+            Column("jasa", _("Jasa"), True),
+            Column("principal", _("Pokok"), True),
+            Column("sukarela", _("Ke sukarela"), True),
+            Column("amount", _("Jumlah"), True),
+        ],
+        reps,
+        _money_total(reps, "penalty", "jasa", "principal", "sukarela", "amount")
+        | {"date": _("Jumlah")},
+    )
+    return Report(
+        "card",
+        _("Kartu pinjaman %s") % loan.number,
+        f"{m.number} {m.full_name} · {m.agency.name}",
+        [
+            Column("number", _("Ke")),
+            Column("due_date", _("Jatuh tempo")),
+            Column("principal", _("Pokok"), True),
+            Column("jasa", _("Jasa"), True),
+            Column("total", _("Angsuran"), True),
+            Column("principal_paid", _("Pokok dibayar"), True),
+            Column("jasa_paid", _("Jasa dibayar"), True),
+            Column("penalty_paid", _("Denda dibayar"), True),
+            Column("status", _("Status")),
+        ],
+        rows,
+        _money_total(
+            rows, "principal", "jasa", "total", "principal_paid", "jasa_paid", "penalty_paid"
+        )
+        | {"number": _("Jumlah")},
+        notes=[
+            _("Produk %(p)s, pokok Rp %(a)s, %(n)s bulan, jasa %(r)s%% %(per)s (%(m)s).")
+            % {
+                "p": loan.product.name,
+                "a": f"{loan.principal:,.0f}".replace(",", "."),
+                "n": loan.tenor,
+                "r": loan.rate.normalize(),
+                "per": loan.get_rate_period_display(),
+                "m": loan.get_method_display(),
+            },
+            _("Sisa pokok per %(d)s: Rp %(s)s · status %(st)s · %(k)s")
+            % {
+                "d": on.strftime("%d-%m-%Y"),
+                "s": f"{loan.principal_outstanding:,.0f}".replace(",", "."),
+                "st": loan.get_status_display(),
+                "k": KOLEK_LABEL[loan.kolektibilitas],
+            },
+        ],
+        sections=[repayments],
+    )
+
+
+# --- renderers ----------------------------------------------------------------------
+
+
+def render_html(report: Report, *, cooperative_name: str = "", standalone: bool = True) -> str:
+    return render_to_string(
+        "loans/report_print.html", {"report": report, "cooperative_name": cooperative_name}
+    )
+
+
+def render_pdf(report: Report, *, cooperative_name: str = "") -> bytes:
+    from weasyprint import HTML
+
+    html = render_html(report, cooperative_name=cooperative_name)
+    return HTML(string=html).write_pdf()
+
+
+def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = report.kind[:31]
+
+    def write(rep: Report, ws, start_row: int) -> int:
+        r = start_row
+        ws.cell(row=r, column=1, value=rep.title).font = Font(bold=True, size=12)
+        r += 1
+        if rep.subtitle:
+            ws.cell(row=r, column=1, value=rep.subtitle)
+            r += 1
+        for j, c in enumerate(rep.columns, 1):
+            ws.cell(row=r, column=j, value=str(c.label)).font = Font(bold=True)
+        r += 1
+        for row in rep.rows:
+            for j, c in enumerate(rep.columns, 1):
+                v = row.get(c.key, "")
+                cell = ws.cell(row=r, column=j, value=_xl(v))
+                if c.money:
+                    cell.number_format = "#,##0"
+            r += 1
+        if rep.totals:
+            for j, c in enumerate(rep.columns, 1):
+                v = rep.totals.get(c.key, "")
+                cell = ws.cell(row=r, column=j, value=_xl(v))
+                cell.font = Font(bold=True)
+                if c.money:
+                    cell.number_format = "#,##0"
+            r += 1
+        for note in rep.notes:
+            ws.cell(row=r, column=1, value=str(note))
+            r += 1
+        return r
+
+    r = 1
+    if cooperative_name:
+        ws.cell(row=1, column=1, value=cooperative_name).font = Font(bold=True)
+        r = 2
+    r = write(report, ws, r)
+    for sec in report.sections:
+        r = write(sec, ws, r + 1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xl(v):
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)  # openpyxl needs numbers
+    if v is None:
+        return ""
+    if isinstance(v, date | int | float):
+        return v
+    return str(v)

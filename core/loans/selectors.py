@@ -1,0 +1,152 @@
+"""Reads of the loans module."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from core.members.models import Member
+
+from . import schedules as S
+from .models import Instalment, Loan, LoanProduct, Repayment
+
+ZERO = Decimal("0")
+
+
+def loan_products(*, active_only: bool = True) -> QuerySet[LoanProduct]:
+    qs = LoanProduct.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def loan_list(*, status: str = "", member: Member | None = None, q: str = "") -> QuerySet[Loan]:
+    qs = Loan.objects.select_related("member", "product").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    if member is not None:
+        qs = qs.filter(member=member)
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(member__full_name__icontains=q)
+            | Q(member__number__icontains=q)
+        )
+    return qs
+
+
+def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
+    qs = loan.instalments.all()
+    if not history:
+        qs = qs.filter(is_current=True)
+    return qs.order_by("version", "number")
+
+
+def member_loans_outstanding(member: Member, on: date | None = None) -> list[dict]:
+    """For the exit settlement: per running loan, principal outstanding + jasa and late
+    penalty due up to ``on`` (today). ``outstanding`` is what settling it costs."""
+    from .services import loan_payoff_quote
+
+    on = on or timezone.localdate()
+    out = []
+    for loan in (
+        Loan.objects.filter(member=member, status=Loan.Status.DISBURSED)
+        .select_related("product")
+        .order_by("pk")
+    ):
+        q = loan_payoff_quote(loan=loan, on=on)
+        total = q["principal"] + q["jasa"] + q["penalty"]
+        out.append(
+            {
+                "loan_id": loan.pk,
+                "number": loan.number,
+                "label": f"{loan.number} ({loan.product.name})",
+                "principal": q["principal"],
+                "jasa_due": q["jasa"],
+                "penalty_due": q["penalty"],
+                "outstanding": total,
+            }
+        )
+    return out
+
+
+def loan_amount_due(loan: Loan, on: date) -> dict[str, Decimal]:
+    """What to collect from a running loan on ``on`` (e.g. a payroll deduction list):
+    arrears (penalty, jasa, principal due up to the date) plus the next instalment."""
+    from .services import loan_dues
+
+    d = loan_dues(loan, on)
+    return {
+        "penalty": d.penalty,
+        "jasa": d.jasa + d.next_jasa,
+        "principal": d.principal + d.next_principal,
+        "total": d.with_next,
+    }
+
+
+def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
+    """Sub-ledger vs control accounts: outstanding principal vs ``loan_receivable``, and
+    PPAP per loan vs ``ppap_allowance`` (all postings, i.e. now)."""
+    from core.ledger.selectors import account_balance, account_for_role
+
+    agg = Loan.objects.aggregate(p=Sum("principal_outstanding"), a=Sum("ppap_amount"))
+    return {
+        "principal_subledger": agg["p"] or ZERO,
+        "principal_ledger": account_balance(
+            account=account_for_role("loan_receivable"), as_of=as_of
+        ),
+        "ppap_subledger": agg["a"] or ZERO,
+        "ppap_ledger": account_balance(account=account_for_role("ppap_allowance"), as_of=as_of),
+    }
+
+
+def collectibility_summary() -> dict:
+    """Outstanding by kolektibilitas, NPL ratio and its health band."""
+    rows = (
+        Loan.objects.filter(status=Loan.Status.DISBURSED)
+        .values("kolektibilitas")
+        .annotate(n=Count("id"), outstanding=Sum("principal_outstanding"), ppap=Sum("ppap_amount"))
+    )
+    by = {r["kolektibilitas"]: r for r in rows}
+    grades = []
+    total = ZERO
+    npl = ZERO
+    for g in S.KOLEK_ORDER:
+        r = by.get(g.value, {})
+        amt = r.get("outstanding") or ZERO
+        total += amt
+        if g in S.NON_PERFORMING:
+            npl += amt
+        grades.append(
+            {
+                "grade": g.value,
+                "count": r.get("n", 0),
+                "outstanding": amt,
+                "ppap": r.get("ppap") or ZERO,
+            }
+        )
+    ratio = S.npl_ratio(non_performing=npl, total=total)
+    return {
+        "grades": grades,
+        "total": total,
+        "non_performing": npl,
+        "npl_ratio": ratio,
+        "band": S.npl_band(ratio).value,
+    }
+
+
+def repayments_between(date_from: date, date_to: date) -> QuerySet[Repayment]:
+    return (
+        Repayment.objects.filter(paid_on__gte=date_from, paid_on__lte=date_to)
+        .select_related("loan", "loan__member")
+        .order_by("paid_on", "id")
+    )
+
+
+def disbursements_between(date_from: date, date_to: date) -> QuerySet[Loan]:
+    return (
+        Loan.objects.filter(disbursed_on__gte=date_from, disbursed_on__lte=date_to)
+        .select_related("member", "product")
+        .order_by("disbursed_on", "id")
+    )

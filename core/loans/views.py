@@ -1,0 +1,347 @@
+"""HTML screens of core.loans: list, simulation, application, detail with the workflow
+actions, repayment receipt, products, reports (HTML / PDF / XLSX). Each view validates
+input, calls one service or selector, and turns ApplicationError into a form error."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from core.common.errors import ApplicationError
+from core.common.permissions import STAFF, role_required
+from core.members.models import Member
+
+from . import reports as rep
+from . import services as svc
+from .models import Loan, LoanDocument, LoanProduct, Repayment
+from .selectors import collectibility_summary, loan_list, loan_schedule
+
+ALL_STAFF = STAFF
+
+
+# --- forms --------------------------------------------------------------------------
+
+
+class SimulateForm(forms.Form):
+    product = forms.ModelChoiceField(
+        queryset=LoanProduct.objects.filter(is_active=True), label=_l("Produk")
+    )
+    principal = forms.DecimalField(label=_l("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
+    tenor = forms.IntegerField(label=_l("Tenor (bulan)"), min_value=1)
+
+
+class ApplyForm(SimulateForm):
+    member_number = forms.CharField(label=_l("Nomor anggota"), max_length=30)
+    purpose = forms.CharField(label=_l("Keperluan"), max_length=300, required=False)
+    topup_of = forms.CharField(
+        label=_l("Top-up atas pinjaman (nomor, opsional)"), max_length=30, required=False
+    )
+    application_letter = forms.FileField(label=_l("Surat permohonan"))
+    payslip = forms.FileField(label=_l("Slip gaji"))
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = LoanProduct
+        fields = list(svc.PRODUCT_FIELDS)
+
+
+def _form_error(form, exc: ApplicationError):
+    form.add_error(None, str(exc.message))
+    for name, errs in (exc.fields or {}).items():
+        if name in form.fields:
+            for e in errs if isinstance(errs, list | tuple) else [errs]:
+                form.add_error(name, str(e))
+
+
+def _parse_date(value: str, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+# --- list / detail ------------------------------------------------------------------
+
+
+@role_required(read=ALL_STAFF)
+def loan_list_view(request):
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()
+    page = Paginator(loan_list(status=status, q=q), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "loans/list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": Loan.Status.choices,
+            "summary": collectibility_summary(),
+        },
+    )
+
+
+@role_required(read=ALL_STAFF)
+def loan_detail_view(request, pk: int):
+    loan = get_object_or_404(Loan.objects.select_related("member", "product"), pk=pk)
+    today = timezone.localdate()
+    ctx = {
+        "loan": loan,
+        "rows": loan_schedule(loan),
+        "history": loan.instalments.filter(is_current=False).order_by("version", "number"),
+        "repayments": loan.repayments.order_by("-paid_on", "-id"),
+        "documents": loan.documents.all(),
+        "reschedules": loan.reschedules.all(),
+        "today": today,
+        "role": request.user.role,
+        "excess_choices": Repayment.ExcessTo.choices[1:],
+    }
+    if loan.is_running:
+        ctx["dues"] = svc.loan_dues(loan, today)
+        ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today)
+    return render(request, "loans/detail.html", ctx)
+
+
+ACTIONS = {"verify", "approve", "reject", "disburse", "repay", "payoff", "reschedule"}
+
+
+@role_required(read=ALL_STAFF)
+def loan_action_view(request, pk: int, action: str):
+    if request.method != "POST" or action not in ACTIONS:
+        raise Http404
+    loan = get_object_or_404(Loan, pk=pk)
+    p = request.POST
+    by = request.user
+    today = timezone.localdate()
+    on = _parse_date(p.get("on", ""), today)
+    try:
+        if action == "verify":
+            svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
+            messages.success(request, _("Pengajuan diverifikasi."))
+        elif action == "approve":
+            svc.loan_approve(loan=loan, by=by, note=p.get("note", ""))
+            messages.success(request, _("Pengajuan disetujui."))
+        elif action == "reject":
+            svc.loan_reject(loan=loan, by=by, reason=p.get("reason", ""))
+            messages.success(request, _("Pengajuan ditolak."))
+        elif action == "disburse":
+            svc.loan_disburse(loan=loan, by=by, on=on, via=p.get("via", "cash"))
+            messages.success(request, _("Pinjaman dicairkan."))
+        elif action == "repay":
+            r = svc.loan_repay(
+                loan=loan,
+                amount=_decimal(p.get("amount")),
+                by=by,
+                on=on,
+                channel=p.get("channel", "counter"),
+                excess_to=p.get("excess_to", ""),
+            )
+            messages.success(request, _("Pembayaran diterima, kuitansi %s.") % r.receipt_number)
+            return redirect("loans:receipt", pk=r.pk)
+        elif action == "payoff":
+            r = svc.loan_payoff(loan=loan, by=by, on=on, channel=p.get("channel", "counter"))
+            messages.success(request, _("Pinjaman dilunasi, kuitansi %s.") % r.receipt_number)
+            return redirect("loans:receipt", pk=r.pk)
+        elif action == "reschedule":
+            svc.loan_reschedule(
+                loan=loan,
+                by=by,
+                on=on,
+                tenor=p.get("tenor"),
+                rate=p.get("rate") or None,
+                reason=p.get("reason", ""),
+            )
+            messages.success(request, _("Pinjaman dijadwal ulang."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("loans:detail", pk=loan.pk)
+
+
+def _decimal(v):
+    try:
+        return Decimal(str(v or "").replace(".", "").replace(",", ".").strip() or "x")
+    except InvalidOperation:
+        return "x"
+
+
+@role_required(read=ALL_STAFF)
+def receipt_view(request, pk: int):
+    r = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
+    return render(request, "loans/receipt.html", {"r": r, "loan": r.loan})
+
+
+@role_required(read=ALL_STAFF)
+def document_view(request, pk: int):
+    doc = get_object_or_404(LoanDocument, pk=pk)
+    from django.http import FileResponse
+
+    return FileResponse(
+        doc.file.open("rb"), as_attachment=True, filename=doc.file.name.rsplit("/", 1)[-1]
+    )
+
+
+# --- simulate / apply ---------------------------------------------------------------
+
+
+@role_required(read=ALL_STAFF, write=ALL_STAFF)
+def simulate_view(request):
+    form = SimulateForm(request.POST or request.GET or None)
+    sim = None
+    if form.is_bound and form.is_valid():
+        try:
+            sim = svc.loan_simulate(
+                product=form.cleaned_data["product"],
+                principal=form.cleaned_data["principal"],
+                tenor=form.cleaned_data["tenor"],
+                on=timezone.localdate(),
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+    return render(request, "loans/simulate.html", {"form": form, "sim": sim})
+
+
+@role_required(read=ALL_STAFF, write=svc.APPLY_ROLES - {"anggota"})
+def apply_view(request):
+    form = ApplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        member = Member.objects.filter(number=cd["member_number"].strip()).first()
+        topup = None
+        if cd["topup_of"]:
+            topup = Loan.objects.filter(number=cd["topup_of"].strip()).first()
+        if member is None:
+            form.add_error("member_number", _("Anggota tidak ditemukan."))
+        elif cd["topup_of"] and topup is None:
+            form.add_error("topup_of", _("Pinjaman tidak ditemukan."))
+        else:
+            try:
+                loan = svc.loan_apply(
+                    member=member,
+                    product=cd["product"],
+                    principal=cd["principal"],
+                    tenor=cd["tenor"],
+                    by=request.user,
+                    purpose=cd["purpose"],
+                    topup_of=topup,
+                    documents=[
+                        ("application_letter", cd["application_letter"]),
+                        ("payslip", cd["payslip"]),
+                    ],
+                )
+                messages.success(request, _("Pengajuan %s tersimpan.") % loan.number)
+                return redirect("loans:detail", pk=loan.pk)
+            except ApplicationError as exc:
+                _form_error(form, exc)
+    return render(request, "loans/apply.html", {"form": form})
+
+
+# --- products -----------------------------------------------------------------------
+
+
+@role_required(read=ALL_STAFF, write=svc.PRODUCT_ROLES)
+def products_view(request):
+    return render(
+        request,
+        "loans/products.html",
+        {"products": LoanProduct.objects.all(), "can_edit": request.user.role in svc.PRODUCT_ROLES},
+    )
+
+
+@role_required(read=svc.PRODUCT_ROLES, write=svc.PRODUCT_ROLES)
+def product_edit_view(request, pk: int | None = None):
+    product = get_object_or_404(LoanProduct, pk=pk) if pk else None
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in svc.PRODUCT_FIELDS}
+        try:
+            fresh = LoanProduct.objects.get(pk=pk) if pk else None
+            svc.loan_product_save(by=request.user, product=fresh, **data)
+            messages.success(request, _("Produk tersimpan."))
+            return redirect("loans:products")
+        except ApplicationError as exc:
+            _form_error(form, exc)
+    return render(request, "loans/product_form.html", {"form": form, "product": product})
+
+
+# --- reports ------------------------------------------------------------------------
+
+REPORTS = {
+    "outstanding": _l("Pinjaman beredar"),
+    "arrears": _l("Tunggakan dan umur tunggakan"),
+    "collectibility": _l("Kolektibilitas dan NPL"),
+    "disbursements": _l("Pencairan per periode"),
+    "repayments": _l("Penerimaan angsuran per periode"),
+}
+
+
+@role_required(read=ALL_STAFF)
+def reports_view(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "loans/reports.html",
+        {"reports": REPORTS, "date_from": today.replace(day=1), "date_to": today},
+    )
+
+
+def _build(kind: str, request) -> rep.Report:
+    today = timezone.localdate()
+    date_from = _parse_date(request.GET.get("from", ""), today.replace(day=1))
+    date_to = _parse_date(request.GET.get("to", ""), today)
+    if kind == "outstanding":
+        return rep.report_outstanding(on=today)
+    if kind == "arrears":
+        return rep.report_arrears(on=today)
+    if kind == "collectibility":
+        return rep.report_collectibility(on=today)
+    if kind == "disbursements":
+        return rep.report_disbursements(date_from=date_from, date_to=date_to)
+    if kind == "repayments":
+        return rep.report_repayments(date_from=date_from, date_to=date_to)
+    raise Http404
+
+
+def _respond(request, report: rep.Report, filename: str):
+    fmt = request.GET.get("format", "html")
+    name = request.tenant.name if hasattr(request, "tenant") else ""
+    if fmt == "pdf":
+        resp = HttpResponse(
+            rep.render_pdf(report, cooperative_name=name), content_type="application/pdf"
+        )
+        resp["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return resp
+    if fmt == "xlsx":
+        resp = HttpResponse(
+            rep.render_xlsx(report, cooperative_name=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return resp
+    return render(
+        request, "loans/report.html", {"report": report, "query": request.GET.urlencode()}
+    )
+
+
+@role_required(read=ALL_STAFF)
+def report_view(request, kind: str):
+    report = _build(kind, request)
+    return _respond(request, report, f"pinjaman-{kind}-{timezone.localdate():%Y%m%d}")
+
+
+@role_required(read=ALL_STAFF)
+def card_view(request, pk: int):
+    loan = get_object_or_404(
+        Loan.objects.select_related("member", "member__agency", "product"), pk=pk
+    )
+    report = rep.report_card(loan=loan, on=timezone.localdate())
+    return _respond(request, report, f"kartu-{loan.number}")
