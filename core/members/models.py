@@ -204,3 +204,35 @@ class MemberChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class MemberImport(models.Model):
+    """An uploaded file of members and opening balances. Validated on upload (the report
+    is kept); imported all-or-nothing when confirmed."""
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", _("Ada kesalahan")
+        VALID = "valid", _("Siap diimpor")
+        IMPORTED = "imported", _("Sudah diimpor")
+
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    row_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
+    summary = models.JSONField(default=dict, blank=True)
+    opening_date = models.DateField(null=True, blank=True)
+    journal_entry_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("impor anggota")
+        verbose_name_plural = _("impor anggota")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

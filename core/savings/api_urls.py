@@ -1,3 +1,21 @@
 """REST API of core.savings, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("savings/products/", api.ProductList.as_view(), name="api-savings-products"),
+    path("savings/accounts/", api.AccountList.as_view(), name="api-savings-accounts"),
+    path("savings/accounts/<int:pk>/", api.AccountDetail.as_view(), name="api-savings-account"),
+    path(
+        "savings/transactions/",
+        api.TransactionListCreate.as_view(),
+        name="api-savings-transactions",
+    ),
+    path(
+        "savings/statements/<int:member_pk>/",
+        api.Statement.as_view(),
+        name="api-savings-statement",
+    ),
+]

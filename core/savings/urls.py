@@ -1,4 +1,16 @@
 """HTML screens of core.savings (namespace "savings")."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "savings"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.account_list, name="accounts"),
+    path("rekening/<int:pk>/", views.account_detail, name="account"),
+    path("teller/", views.teller, name="teller"),
+    path("teller/rekap/", views.teller_summary, name="teller_summary"),
+    path("kuitansi/<int:pk>.pdf", views.receipt, name="receipt"),
+    path("kartu/<int:member_pk>/", views.statement, name="statement"),
+    path("rekonsiliasi/", views.reconciliation, name="reconciliation"),
+]

@@ -1,0 +1,166 @@
+"""REST API of the member registry. Views validate input, call one service or selector
+and shape the output; errors come out as ``{"error": {...}}``."""
+
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+
+from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
+
+from . import selectors, services
+from .models import Agency, Heir, Member
+
+ANGGOTA = "anggota"
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = [
+            "id",
+            "code",
+            "name",
+            "treasurer_name",
+            "treasurer_phone",
+            "treasurer_email",
+            "address",
+            "is_active",
+        ]
+
+
+class HeirSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Heir
+        fields = ["id", "full_name", "relationship", "nik", "phone", "share_percent", "is_active"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    heirs = HeirSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "number",
+            "full_name",
+            "nip",
+            "nik",
+            "gender",
+            "birth_date",
+            "golongan",
+            "position",
+            "agency",
+            "agency_name",
+            "join_date",
+            "status",
+            "exit_date",
+            "address",
+            "phone",
+            "email",
+            "bank_name",
+            "bank_account_number",
+            "bank_account_holder",
+            "take_home_pay",
+            "heirs",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "gender",
+            "birth_date",
+            "status",
+            "exit_date",
+            "created_at",
+            "updated_at",
+        ]
+        # uniqueness and formats are the service's job (specific Indonesian messages)
+        extra_kwargs = {
+            "nip": {"validators": []},
+            "nik": {"validators": []},
+            "number": {"validators": [], "required": False, "allow_blank": True},
+            "phone": {"validators": []},
+        }
+
+
+def _member_qs_for(user):
+    qs = Member.objects.select_related("agency").prefetch_related("heirs")
+    if user.role == ANGGOTA:
+        return qs.filter(user=user)
+    return qs
+
+
+class AgencyListCreate(generics.ListCreateAPIView):
+    permission_classes = [RolePermission]
+    serializer_class = AgencySerializer
+    read_roles = STAFF
+    write_roles = MONEY_WRITERS
+
+    def get_queryset(self):
+        return selectors.agency_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.agency_create(
+            by=self.request.user, **serializer.validated_data
+        )
+
+
+class AgencyDetail(generics.RetrieveUpdateAPIView):
+    permission_classes = [RolePermission]
+    serializer_class = AgencySerializer
+    read_roles = STAFF
+    write_roles = MONEY_WRITERS
+    queryset = Agency.objects.all()
+
+    def perform_update(self, serializer):
+        data = {**AgencySerializer(serializer.instance).data, **serializer.validated_data}
+        data.pop("id", None)
+        serializer.instance = services.agency_update(
+            agency=serializer.instance, by=self.request.user, **data
+        )
+
+
+class MemberListCreate(generics.ListCreateAPIView):
+    """GET: search (``q``), filter (``agency``, ``status``). POST: register a member."""
+
+    permission_classes = [RolePermission]
+    serializer_class = MemberSerializer
+    read_roles = STAFF | {ANGGOTA}
+    write_roles = MONEY_WRITERS
+
+    def get_queryset(self):
+        p = self.request.query_params
+        agency = p.get("agency")
+        qs = selectors.member_search(
+            q=p.get("q", ""),
+            agency_id=int(agency) if agency and agency.isdigit() else None,
+            status=p.get("status", ""),
+        ).prefetch_related("heirs")
+        if self.request.user.role == ANGGOTA:
+            qs = qs.filter(user=self.request.user)
+        return qs
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("heirs", None)
+        serializer.instance = services.member_create(by=self.request.user, **data)
+
+
+class MemberDetail(generics.RetrieveUpdateAPIView):
+    permission_classes = [RolePermission]
+    serializer_class = MemberSerializer
+    read_roles = STAFF | {ANGGOTA}
+    write_roles = MONEY_WRITERS
+
+    def get_queryset(self):
+        return _member_qs_for(self.request.user)
+
+    def update(self, request, *args, **kwargs):
+        member = self.get_object()
+        ser = self.get_serializer(member, data=request.data, partial=True)
+        ser.is_valid(raise_exception=True)
+        changes = {k: v for k, v in ser.validated_data.items() if k in services.MEMBER_EDITABLE}
+        member = services.member_update(
+            member=member, by=request.user, reason=str(request.data.get("reason", "")), **changes
+        )
+        return Response(MemberSerializer(member).data)

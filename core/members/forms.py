@@ -1,0 +1,123 @@
+"""HTML forms of the member registry: they parse input; services validate the rules."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agency, Member
+
+
+class MemberForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
+    nip = forms.CharField(label=_("NIP"), max_length=18, help_text=_("18 digit"))
+    nik = forms.CharField(label=_("NIK"), max_length=16, help_text=_("16 digit"))
+    golongan = forms.CharField(label=_("Golongan"), max_length=10, required=False)
+    position = forms.CharField(label=_("Jabatan"), max_length=200, required=False)
+    agency = forms.ModelChoiceField(label=_("Instansi"), queryset=Agency.objects.none())
+    join_date = forms.DateField(
+        label=_("Tanggal masuk"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    address = forms.CharField(
+        label=_("Alamat"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    phone = forms.CharField(label=_("Telepon"), max_length=20, required=False, help_text=_("+62…"))
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    bank_name = forms.CharField(label=_("Nama bank"), max_length=100, required=False)
+    bank_account_number = forms.CharField(label=_("Nomor rekening"), max_length=40, required=False)
+    bank_account_holder = forms.CharField(
+        label=_("Nama pemilik rekening"), max_length=200, required=False
+    )
+    take_home_pay = forms.CharField(label=_("Gaji bersih (take home pay)"), required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(is_active=True) if not editing else Agency.objects.all()
+        )
+        if editing:
+            del self.fields["join_date"]
+            self.fields["reason"] = forms.CharField(
+                label=_("Alasan perubahan"), max_length=300, required=False
+            )
+
+    @staticmethod
+    def initial_for(member: Member) -> dict:
+        return {
+            f: getattr(member, f)
+            for f in (
+                "full_name",
+                "nip",
+                "nik",
+                "golongan",
+                "position",
+                "agency",
+                "address",
+                "phone",
+                "email",
+                "bank_name",
+                "bank_account_number",
+                "bank_account_holder",
+                "take_home_pay",
+            )
+        }
+
+
+class AgencyForm(forms.Form):
+    code = forms.CharField(label=_("Kode"), max_length=30)
+    name = forms.CharField(label=_("Nama instansi"), max_length=200)
+    treasurer_name = forms.CharField(label=_("Bendahara gaji"), max_length=200, required=False)
+    treasurer_phone = forms.CharField(
+        label=_("Telepon bendahara gaji"), max_length=20, required=False
+    )
+    treasurer_email = forms.CharField(
+        label=_("E-mail bendahara gaji"), max_length=254, required=False
+    )
+    address = forms.CharField(
+        label=_("Alamat"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    is_active = forms.BooleanField(label=_("Aktif"), required=False, initial=True)
+
+
+class HeirForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama ahli waris"), max_length=200)
+    relationship = forms.CharField(
+        label=_("Hubungan"), max_length=50, help_text=_("mis. istri, suami, anak")
+    )
+    nik = forms.CharField(label=_("NIK"), max_length=16, required=False)
+    phone = forms.CharField(label=_("Telepon"), max_length=20, required=False)
+    share_percent = forms.DecimalField(
+        label=_("Bagian (%)"), max_digits=5, decimal_places=2, initial=100
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Berkas XLSX atau CSV"))
+
+
+class ImportConfirmForm(forms.Form):
+    opening_date = forms.DateField(
+        label=_("Tanggal saldo awal"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ExitForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Alasan keluar"),
+        choices=[(k, v) for k, v in Member.Status.choices if k != "active"],
+    )
+    on = forms.DateField(label=_("Tanggal"), widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(
+        label=_("Dibayar melalui"), choices=[("bank", _("Bank / transfer")), ("cash", _("Tunai"))]
+    )
+    payee = forms.ChoiceField(
+        label=_("Dibayarkan kepada"), choices=[("member", _("Anggota")), ("heirs", _("Ahli waris"))]
+    )
+    waive_loans = forms.BooleanField(
+        label=_("Hapus pinjaman (keputusan pengurus, hanya jika meninggal)"), required=False
+    )
+    waiver_reason = forms.CharField(
+        label=_("Alasan penghapusan"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    board_decision_ref = forms.CharField(
+        label=_("Nomor keputusan pengurus"), max_length=100, required=False
+    )
+    expected_net = forms.DecimalField(widget=forms.HiddenInput, required=False)

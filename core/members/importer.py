@@ -1,0 +1,616 @@
+"""Bulk import of members and opening balances from XLSX or CSV.
+
+1. ``import_parse`` reads the file (UTF-8 CSV with ``,`` or ``;``, or XLSX) into rows,
+   refusing wrong columns or a wrong encoding outright.
+2. ``import_validate`` checks every row (NIP/NIK format, duplicates in the file and in the
+   database, unknown agency, bad amounts, dates, phone, e-mail, grade) and returns a
+   per-row error report.
+3. ``member_import_run`` imports all or nothing: members, savings accounts, opening
+   transactions and ONE opening journal entry (Dr opening balance equity / Cr each
+   product's control account per member).
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .models import Agency, Member, MemberImport
+from .services import member_numbers_reserve, normalize_golongan, parse_money
+from .validators import normalize_phone, parse_nik, parse_nip
+
+ZERO = Decimal("0")
+
+
+class ImportErrors(StrEnum):
+    FORMAT = "import_bad_format"
+    ENCODING = "import_bad_encoding"
+    COLUMNS = "import_bad_columns"
+    EMPTY = "import_empty"
+    ROWS = "import_invalid_rows"
+    TOO_MANY = "import_too_many_rows"
+    ALREADY = "import_already_done"
+
+
+# (column, required, description for the template)
+COLUMNS: list[tuple[str, bool, str]] = [
+    ("nomor_anggota", False, "Kosongkan untuk nomor otomatis"),
+    ("nama_lengkap", True, "Nama sesuai SK"),
+    ("nip", True, "18 digit"),
+    ("nik", True, "16 digit"),
+    ("golongan", False, "mis. III/a atau PPPK IX"),
+    ("kode_instansi", True, "Kode instansi yang sudah terdaftar"),
+    ("tanggal_masuk", True, "TTTT-BB-HH atau HH/BB/TTTT"),
+    ("jabatan", False, ""),
+    ("alamat", False, ""),
+    ("telepon", False, "08xx atau +62"),
+    ("email", False, ""),
+    ("nama_bank", False, ""),
+    ("nomor_rekening", False, ""),
+    ("gaji_bersih", False, "Rupiah utuh"),
+    ("saldo_pokok", False, "Saldo awal simpanan pokok"),
+    ("saldo_wajib", False, "Saldo awal simpanan wajib"),
+    ("saldo_sukarela", False, "Saldo awal simpanan sukarela"),
+]
+COLUMN_NAMES = [c for c, _r, _d in COLUMNS]
+REQUIRED = [c for c, r, _d in COLUMNS if r]
+BALANCE_COLUMNS = {"saldo_pokok": "pokok", "saldo_wajib": "wajib", "saldo_sukarela": "sukarela"}
+MAX_ROWS = 20000
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ValidatedImport:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict:
+        totals = dict.fromkeys(BALANCE_COLUMNS.values(), ZERO)
+        for r in self.rows:
+            for kind, amount in r["balances"].items():
+                totals[kind] += amount
+        return {
+            "rows": len(self.rows),
+            "totals": {k: str(v) for k, v in totals.items()},
+            "errors": len(self.errors),
+        }
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _norm_header(h: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(h or "").strip().lower())
+
+
+def import_parse(*, content: bytes, file_name: str) -> list[dict[str, str]]:
+    """Rows as dicts of column → text. Raises ApplicationError for an unreadable file,
+    a wrong encoding or wrong columns."""
+    name = (file_name or "").lower()
+    if name.endswith(".xlsx") or content[:2] == b"PK":
+        table = _read_xlsx(content)
+    elif name.endswith((".csv", ".txt")):
+        table = _read_csv(content)
+    else:
+        raise ApplicationError(
+            ImportErrors.FORMAT, _("Jenis berkas tidak didukung: unggah .xlsx atau .csv.")
+        )
+    # skip leading blank rows
+    while table and not any(str(c or "").strip() for c in table[0]):
+        table.pop(0)
+    if not table:
+        raise ApplicationError(ImportErrors.EMPTY, _("Berkas kosong."))
+    header = [_norm_header(h) for h in table[0]]
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [h for h in header if h and h not in COLUMN_NAMES]
+    dup = sorted({h for h in header if h and header.count(h) > 1})
+    if missing or unknown or dup:
+        parts = []
+        if missing:
+            parts.append(_("kolom wajib tidak ada: %(c)s") % {"c": ", ".join(missing)})
+        if unknown:
+            parts.append(_("kolom tidak dikenal: %(c)s") % {"c": ", ".join(unknown)})
+        if dup:
+            parts.append(_("kolom ganda: %(c)s") % {"c": ", ".join(dup)})
+        raise ApplicationError(
+            ImportErrors.COLUMNS,
+            _(
+                "Kolom berkas tidak sesuai templat (%(p)s). Unduh templat dan gunakan judul kolomnya."
+            )
+            % {"p": "; ".join(parts)},
+            fields={"columns": parts},
+        )
+    rows = []
+    for raw in table[1:]:
+        cells = ["" if c is None else c for c in raw]
+        if not any(str(c).strip() for c in cells):
+            continue
+        rows.append({h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h})
+    if not rows:
+        raise ApplicationError(ImportErrors.EMPTY, _("Berkas tidak berisi baris data."))
+    if len(rows) > MAX_ROWS:
+        raise ApplicationError(
+            ImportErrors.TOO_MANY,
+            _("Terlalu banyak baris (%(n)s); maksimum %(m)s per berkas.")
+            % {"n": len(rows), "m": MAX_ROWS},
+        )
+    return rows
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ApplicationError(
+            ImportErrors.ENCODING,
+            _(
+                "Berkas CSV bukan UTF-8 (byte tidak dikenal di posisi %(p)s). Simpan ulang "
+                "sebagai 'CSV UTF-8' atau gunakan templat XLSX."
+            )
+            % {"p": e.start},
+        ) from None
+    if "\x00" in text:
+        raise ApplicationError(
+            ImportErrors.ENCODING,
+            _("Berkas CSV berisi karakter nol (mungkin UTF-16); simpan ulang sebagai 'CSV UTF-8'."),
+        )
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _read_xlsx(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        raise ApplicationError(
+            ImportErrors.FORMAT, _("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).")
+        ) from None
+    ws = wb.worksheets[0]
+    table = [list(r) for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    return table
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        # Excel turns long digit strings into floats; refuse silently-mangled identifiers
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    return str(v).strip()
+
+
+def _digits_cell(v: Any) -> str:
+    """NIP/NIK cells: Excel may store them as numbers (and mangle 18 digits as a float)."""
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        raise ValidationError(
+            _(
+                "Tersimpan sebagai angka di Excel (digit terakhir bisa hilang); "
+                "format kolom sebagai Teks lalu ketik ulang."
+            )
+        )
+    s = _text(v).replace(" ", "").replace(".", "").replace("'", "")
+    return s
+
+
+def _parse_date(v: Any) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    s = _text(v)
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(_("Tanggal tidak valid: %(v)s (gunakan TTTT-BB-HH).") % {"v": s or "-"})
+
+
+def _money_cell(v: Any, label: str) -> Decimal:
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise ValidationError(_("%(f)s harus rupiah utuh.") % {"f": label})
+        v = int(v)
+    return parse_money(v, field=label)
+
+
+def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
+    """Check every row; collect every error (does not stop at the first)."""
+    out = ValidatedImport()
+    agencies = {a.code.upper(): a for a in Agency.objects.all()}
+    seen_nip: dict[str, int] = {}
+    seen_nik: dict[str, int] = {}
+    seen_no: dict[str, int] = {}
+    parsed = []
+    today = date.today()
+    for i, raw in enumerate(rows, start=2):  # row 1 is the header
+        errs: list[RowError] = []
+
+        def bad(col, msg, i=i, errs=errs):
+            errs.append(RowError(i, col, str(msg)))
+
+        r: dict[str, Any] = {"row": i, "balances": {}}
+        name = " ".join(_text(raw.get("nama_lengkap")).split())
+        if not name:
+            bad("nama_lengkap", _("Nama lengkap wajib diisi."))
+        r["full_name"] = name[:200]
+        nip = nik = ""
+        try:
+            nip = _digits_cell(raw.get("nip"))
+            info = parse_nip(nip)
+            r["gender"], r["birth_date"] = info.gender, info.birth_date
+        except ValidationError as e:
+            bad("nip", e.messages[0])
+        r["nip"] = nip
+        try:
+            nik = _digits_cell(raw.get("nik"))
+            parse_nik(nik)
+        except ValidationError as e:
+            bad("nik", e.messages[0])
+        r["nik"] = nik
+        number = _text(raw.get("nomor_anggota"))
+        r["number"] = number
+        for col, val, seen in (
+            ("nip", nip, seen_nip),
+            ("nik", nik, seen_nik),
+            ("nomor_anggota", number, seen_no),
+        ):
+            if val:
+                if val in seen:
+                    bad(
+                        col, _("Duplikat dalam berkas: sama dengan baris %(r)s.") % {"r": seen[val]}
+                    )
+                else:
+                    seen[val] = i
+        code = _text(raw.get("kode_instansi")).upper()
+        agency = agencies.get(code)
+        if not code:
+            bad("kode_instansi", _("Kode instansi wajib diisi."))
+        elif agency is None:
+            bad("kode_instansi", _("Instansi dengan kode %(c)s tidak dikenal.") % {"c": code})
+        elif not agency.is_active:
+            bad("kode_instansi", _("Instansi %(c)s tidak aktif.") % {"c": code})
+        r["agency"] = agency
+        try:
+            jd = _parse_date(raw.get("tanggal_masuk"))
+            if jd > today:
+                raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
+            r["join_date"] = jd
+        except ValidationError as e:
+            bad("tanggal_masuk", e.messages[0])
+        try:
+            r["golongan"] = normalize_golongan(_text(raw.get("golongan")))
+        except ValidationError as e:
+            bad("golongan", e.messages[0])
+        try:
+            r["phone"] = normalize_phone(_text(raw.get("telepon")))
+        except ValidationError as e:
+            bad("telepon", e.messages[0])
+        email = _text(raw.get("email"))
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                bad("email", _("Alamat e-mail tidak valid."))
+        r["email"] = email
+        r["position"] = _text(raw.get("jabatan"))[:200]
+        r["address"] = _text(raw.get("alamat"))
+        r["bank_name"] = _text(raw.get("nama_bank"))[:100]
+        r["bank_account_number"] = _text(raw.get("nomor_rekening"))[:40]
+        thp = raw.get("gaji_bersih")
+        r["take_home_pay"] = None
+        if _text(thp):
+            try:
+                r["take_home_pay"] = _money_cell(thp, _("Gaji bersih"))
+            except ValidationError as e:
+                bad("gaji_bersih", e.messages[0])
+        for col, kind in BALANCE_COLUMNS.items():
+            v = raw.get(col)
+            if _text(v):
+                try:
+                    amt = _money_cell(v, col.replace("_", " ").capitalize())
+                    if amt > 0:
+                        r["balances"][kind] = amt
+                except ValidationError as e:
+                    bad(col, e.messages[0])
+        out.errors.extend(errs)
+        parsed.append(r)
+    # duplicates in the database (one query per identifier kind)
+    for col, attr, seen in (
+        ("nip", "nip", seen_nip),
+        ("nik", "nik", seen_nik),
+        ("nomor_anggota", "number", seen_no),
+    ):
+        if not seen:
+            continue
+        existing = set(
+            Member.objects.filter(**{f"{attr}__in": list(seen)}).values_list(attr, flat=True)
+        )
+        for val in sorted(existing, key=lambda v: seen[v]):
+            out.errors.append(
+                RowError(seen[val], col, _("Sudah terdaftar di database: %(v)s.") % {"v": val})
+            )
+    out.errors.sort(
+        key=lambda e: (e.row, COLUMN_NAMES.index(e.column) if e.column in COLUMN_NAMES else 99)
+    )
+    out.rows = parsed
+    return out
+
+
+# --- services ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
+    """Store the file and its validation report (nothing imported yet). A file that cannot
+    be read at all raises ApplicationError and is not stored."""
+    rows = import_parse(content=content, file_name=file_name)
+    checked = import_validate(rows)
+    batch = MemberImport.objects.create(
+        file_name=file_name[:255],
+        content=content,
+        status=MemberImport.Status.VALID if checked.ok else MemberImport.Status.INVALID,
+        row_count=len(rows),
+        errors=[e.as_dict() for e in checked.errors],
+        summary=checked.summary(),
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    return batch
+
+
+@transaction.atomic
+def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberImport:
+    """Import a validated file, all or nothing: re-validates (the database may have
+    changed since the upload), then writes members, accounts, opening transactions and
+    one opening journal entry."""
+    batch = MemberImport.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == MemberImport.Status.IMPORTED:
+        raise ApplicationError(ImportErrors.ALREADY, _("Berkas ini sudah diimpor."))
+    rows = import_parse(content=bytes(batch.content), file_name=batch.file_name)
+    checked = import_validate(rows)
+    if not checked.ok:
+        raise ApplicationError(
+            ImportErrors.ROWS,
+            _("%(n)s kesalahan di berkas; tidak ada yang diimpor. Perbaiki lalu unggah lagi.")
+            % {"n": len(checked.errors)},
+            fields={"rows": [e.as_dict() for e in checked.errors[:200]]},
+        )
+    result = members_import_apply(rows=checked.rows, opening_date=opening_date, by=by)
+    batch.status = MemberImport.Status.IMPORTED
+    batch.opening_date = opening_date
+    batch.journal_entry_id = result["entry_id"]
+    batch.imported_at = timezone.now()
+    batch.summary = {**checked.summary(), "members": result["members"]}
+    batch.save()
+    audit_log(
+        actor=by,
+        action="member.import",
+        target=batch,
+        data={"rows": len(checked.rows), "entry_id": result["entry_id"]},
+    )
+    return batch
+
+
+def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) -> dict:
+    """Write validated rows (inside the caller's transaction)."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, journal_post
+    from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+
+    needs_numbers = [r for r in rows if not r["number"]]
+    if needs_numbers:
+        numbers = member_numbers_reserve(count=len(needs_numbers), join_date=opening_date)
+        taken = set(Member.objects.filter(number__in=numbers).values_list("number", flat=True)) | {
+            r["number"] for r in rows if r["number"]
+        }
+        if taken & set(numbers):
+            raise ApplicationError(
+                ImportErrors.ROWS,
+                _(
+                    "Nomor anggota otomatis bentrok dengan nomor yang ada: %(n)s. Periksa pola nomor."
+                )
+                % {"n": ", ".join(sorted(taken & set(numbers))[:5])},
+            )
+        for r, n in zip(needs_numbers, numbers, strict=True):
+            r["number"] = n
+    members = Member.objects.bulk_create(
+        [
+            Member(
+                number=r["number"],
+                full_name=r["full_name"],
+                nip=r["nip"],
+                nik=r["nik"],
+                gender=r.get("gender", ""),
+                birth_date=r.get("birth_date"),
+                golongan=r.get("golongan", ""),
+                position=r["position"],
+                agency=r["agency"],
+                join_date=r["join_date"],
+                address=r["address"],
+                phone=r.get("phone", ""),
+                email=r["email"],
+                bank_name=r["bank_name"],
+                bank_account_number=r["bank_account_number"],
+                take_home_pay=r["take_home_pay"],
+            )
+            for r in rows
+        ],
+        batch_size=1000,
+    )
+    products = {}
+    kinds_needed = {k for r in rows for k in r["balances"]}
+    for kind in kinds_needed:
+        p = (
+            SavingsProduct.objects.filter(kind=kind, is_active=True)
+            .select_related("account")
+            .order_by("id")
+            .first()
+        )
+        if p is None:
+            raise ApplicationError(
+                ImportErrors.ROWS,
+                _("Tidak ada produk simpanan %(k)s yang aktif untuk saldo awal.") % {"k": kind},
+            )
+        products[kind] = p
+    accounts = []
+    amounts = []
+    for m, r in zip(members, rows, strict=True):
+        for kind, amount in r["balances"].items():
+            p = products[kind]
+            if p.kind == "pokok" and p.amount > 0 and amount > p.amount:
+                raise ApplicationError(
+                    ImportErrors.ROWS,
+                    _("Baris %(r)s: saldo pokok melebihi simpanan pokok produk.") % {"r": r["row"]},
+                )
+            accounts.append(
+                SavingsAccount(
+                    number=f"{m.number}-{p.code}",
+                    member=m,
+                    product=p,
+                    balance=amount,
+                    opened_on=min(r["join_date"], opening_date),
+                )
+            )
+            amounts.append(amount)
+    accounts = SavingsAccount.objects.bulk_create(accounts, batch_size=2000)
+    entry_id = None
+    if accounts:
+        user = by if getattr(by, "is_authenticated", False) else None
+        txns = SavingsTransaction.objects.bulk_create(
+            [
+                SavingsTransaction(
+                    account=a,
+                    on=opening_date,
+                    kind=SavingsTransaction.Kind.OPENING,
+                    channel=SavingsTransaction.Channel.OPENING,
+                    amount=amt,
+                    delta=amt,
+                    balance_after=amt,
+                    memo=_("Saldo awal (impor)"),
+                    created_by=user,
+                )
+                for a, amt in zip(accounts, amounts, strict=True)
+            ],
+            batch_size=2000,
+        )
+        total = sum(amounts, ZERO)
+        lines = [
+            LineSpec(
+                account=account_for_role("opening_balance"),
+                debit=total,
+                memo=_("Saldo awal simpanan"),
+            )
+        ]
+        lines += [
+            LineSpec(
+                account=a.product.account,
+                credit=amt,
+                member_id=a.member_id,
+                memo=a.number,
+            )
+            for a, amt in zip(accounts, amounts, strict=True)
+        ]
+        entry = journal_post(
+            on=opening_date,
+            description=_("Saldo awal simpanan anggota (impor %(n)s anggota)")
+            % {"n": len(members)},
+            lines=lines,
+            source="opening",
+            source_ref=f"member-import:{opening_date.isoformat()}:{txns[0].pk}",
+            by=by,
+        )
+        SavingsTransaction.objects.filter(pk__in=[t.pk for t in txns]).update(journal_entry=entry)
+        entry_id = entry.pk
+    return {"members": len(members), "accounts": len(accounts), "entry_id": entry_id}
+
+
+def import_template_csv() -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(COLUMN_NAMES)
+    w.writerow(
+        [
+            "",
+            "Contoh Nama, S.Pd.",
+            "198503152010011001",
+            "6271031503850001",
+            "III/a",
+            "DISDIK",
+            "2015-01-02",
+            "Guru",
+            "Jl. Tjilik Riwut Km 2, Palangka Raya",
+            "081234567890",
+            "contoh@example.id",
+            "Bank Kalteng",
+            "0012345678",
+            "4500000",
+            "100000",
+            "1200000",
+            "500000",
+        ]
+    )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def import_template_xlsx() -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "anggota"
+    ws.append(COLUMN_NAMES)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    rows = list(csv.reader(io.StringIO(import_template_csv().decode("utf-8-sig"))))
+    ws.append(rows[1])
+    # identifiers as text so Excel does not turn them into floats
+    for col in ("B", "C", "D", "K", "M"):
+        ws.column_dimensions[col].width = 22
+    for row in ws.iter_rows(min_row=2, max_row=500):
+        for cell in row[:4] + row[9:13]:
+            cell.number_format = "@"
+    help_ws = wb.create_sheet("petunjuk")
+    help_ws.append(["kolom", "wajib", "keterangan"])
+    for c, req, desc in COLUMNS:
+        help_ws.append([c, "ya" if req else "", desc])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,486 @@
+"""Writes of the member registry."""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .models import Agency, Heir, Member, MemberChange, MemberSettings
+from .validators import normalize_phone, parse_nik, parse_nip
+
+
+class MemberErrors(StrEnum):
+    INVALID = "member_invalid"
+    DUPLICATE_NIP = "member_duplicate_nip"
+    DUPLICATE_NIK = "member_duplicate_nik"
+    DUPLICATE_NUMBER = "member_duplicate_number"
+    AGENCY_UNKNOWN = "agency_unknown"
+    AGENCY_INACTIVE = "agency_inactive"
+    AGENCY_DUPLICATE = "agency_duplicate_code"
+    NOT_ACTIVE = "member_not_active"
+    NUMBER_PATTERN = "member_number_pattern"
+
+
+GOLONGAN_RE = re.compile(
+    r"^(I|II|III|IV)/[a-e]$|^PPPK (I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$"
+)
+
+MEMBER_EDITABLE = (
+    "full_name",
+    "golongan",
+    "position",
+    "agency",
+    "address",
+    "phone",
+    "email",
+    "bank_name",
+    "bank_account_number",
+    "bank_account_holder",
+    "take_home_pay",
+    "nip",
+    "nik",
+)
+
+
+def grade_group(golongan: str) -> str:
+    """'III/b' → 'III'; 'PPPK IX' → 'PPPK'; '' → ''."""
+    g = (golongan or "").strip()
+    if g.startswith("PPPK"):
+        return "PPPK"
+    return g.split("/", 1)[0]
+
+
+def normalize_golongan(value: str) -> str:
+    v = (value or "").strip()
+    if not v:
+        return ""
+    # accept 'iii/b', 'III/B', 'III b', 'III-b'
+    m = re.match(r"^(i{1,3}|iv)\s*[/\- ]\s*([a-e])$", v, re.IGNORECASE)
+    if m:
+        return f"{m.group(1).upper()}/{m.group(2).lower()}"
+    m = re.match(r"^pppk\s+([ivx]+)$", v, re.IGNORECASE)
+    if m:
+        v = f"PPPK {m.group(1).upper()}"
+    if not GOLONGAN_RE.match(v):
+        raise ValidationError(
+            _("Golongan tidak dikenal: gunakan mis. III/a atau PPPK IX."), code="golongan"
+        )
+    return v
+
+
+def parse_money(value: Any, *, field: str = "jumlah") -> Decimal:
+    """Whole-rupiah amount from user input ('1.250.000', '1250000', Decimal). Refuses floats,
+    negatives and fractions of a rupiah."""
+    if isinstance(value, float):
+        raise ValidationError(_("Jumlah harus berupa angka rupiah, bukan pecahan biner."))
+    if isinstance(value, Decimal | int):
+        d = Decimal(value)
+    else:
+        s = str(value or "").strip().replace("Rp", "").replace("rp", "").replace(" ", "")
+        if not s:
+            raise ValidationError(_("%(f)s kosong.") % {"f": field})
+        # Indonesian format: dots for thousands, comma for decimals
+        if re.match(r"^\d{1,3}(\.\d{3})+(,\d+)?$", s):
+            s = s.replace(".", "").replace(",", ".")
+        elif re.match(r"^\d+,\d{1,2}$", s):
+            s = s.replace(",", ".")
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            raise ValidationError(
+                _("%(f)s bukan angka yang benar: %(v)s") % {"f": field, "v": value}
+            ) from None
+    if not d.is_finite():
+        raise ValidationError(_("%(f)s bukan angka yang benar.") % {"f": field})
+    if d < 0:
+        raise ValidationError(_("%(f)s tidak boleh negatif.") % {"f": field})
+    if d != d.to_integral_value():
+        raise ValidationError(_("%(f)s harus rupiah utuh (tanpa sen).") % {"f": field})
+    return d.quantize(Decimal("1"))
+
+
+def _settings_locked() -> MemberSettings:
+    MemberSettings.objects.get_or_create(pk=1)
+    return MemberSettings.objects.select_for_update().get(pk=1)
+
+
+def member_numbers_reserve(*, count: int, join_date: date, agency_code: str = "") -> list[str]:
+    """Take ``count`` member numbers from the configured pattern (locks the settings row,
+    so two clerks never get the same number). Call inside a transaction."""
+    s = _settings_locked()
+    out = []
+    for i in range(count):
+        try:
+            out.append(
+                s.number_pattern.format(seq=s.next_seq + i, year=join_date.year, agency=agency_code)
+            )
+        except (KeyError, IndexError, ValueError) as e:
+            raise ApplicationError(
+                MemberErrors.NUMBER_PATTERN,
+                _("Pola nomor anggota tidak valid: %(e)s") % {"e": e},
+            ) from None
+    s.next_seq += count
+    s.save(update_fields=["next_seq", "updated_at"])
+    return out
+
+
+@transaction.atomic
+def member_settings_update(*, number_pattern: str, by) -> MemberSettings:
+    try:
+        number_pattern.format(seq=1, year=2026, agency="X")
+    except (KeyError, IndexError, ValueError) as e:
+        raise ApplicationError(
+            MemberErrors.NUMBER_PATTERN, _("Pola nomor anggota tidak valid: %(e)s") % {"e": e}
+        ) from None
+    if "{seq" not in number_pattern:
+        raise ApplicationError(
+            MemberErrors.NUMBER_PATTERN, _("Pola nomor anggota harus memuat {seq}.")
+        )
+    s = _settings_locked()
+    old = s.number_pattern
+    s.number_pattern = number_pattern
+    s.save()
+    audit_log(actor=by, action="members.settings", data={"old": old, "new": number_pattern})
+    return s
+
+
+def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None) -> dict:
+    """Validate and normalise member fields. Raises ApplicationError with all field errors."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+
+    def err(field, msg):
+        errors.setdefault(field, []).append(str(msg))
+
+    for key, value in data.items():
+        try:
+            if key == "nip":
+                v = str(value or "").strip()
+                info = parse_nip(v)
+                out["nip"] = v
+                out.setdefault("gender", info.gender)
+                out.setdefault("birth_date", info.birth_date)
+            elif key == "nik":
+                v = str(value or "").strip()
+                parse_nik(v)
+                out["nik"] = v
+            elif key == "full_name":
+                v = " ".join(str(value or "").split())
+                if not v:
+                    raise ValidationError(_("Nama lengkap wajib diisi."))
+                out[key] = v[:200]
+            elif key == "phone":
+                out[key] = normalize_phone(str(value or ""))
+            elif key == "email":
+                v = str(value or "").strip()
+                if v:
+                    validate_email(v)
+                out[key] = v
+            elif key == "golongan":
+                out[key] = normalize_golongan(str(value or ""))
+            elif key == "take_home_pay":
+                out[key] = None if value in (None, "") else parse_money(value, field="Gaji bersih")
+            elif key == "agency":
+                if not isinstance(value, Agency):
+                    raise ValidationError(_("Instansi tidak dikenal."))
+                if not value.is_active and (instance is None or instance.agency_id != value.pk):
+                    raise ValidationError(_("Instansi %(a)s tidak aktif.") % {"a": value.name})
+                out[key] = value
+            elif key == "join_date":
+                if not isinstance(value, date):
+                    raise ValidationError(_("Tanggal masuk tidak valid."))
+                if value > date.today():
+                    raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
+                out[key] = value
+            else:
+                out[key] = str(value or "").strip() if isinstance(value, str | None) else value
+        except ValidationError as e:
+            for m in e.messages:
+                err(key, m)
+    # uniqueness, checked explicitly for a specific message (the DB constraint still guards races)
+    qs = Member.objects.all()
+    if instance is not None:
+        qs = qs.exclude(pk=instance.pk)
+    if "nip" in out and qs.filter(nip=out["nip"]).exists():
+        raise ApplicationError(
+            MemberErrors.DUPLICATE_NIP,
+            _("NIP %(n)s sudah terdaftar sebagai anggota lain.") % {"n": out["nip"]},
+            fields={"nip": [_("NIP sudah terdaftar.")]},
+        )
+    if "nik" in out and qs.filter(nik=out["nik"]).exists():
+        raise ApplicationError(
+            MemberErrors.DUPLICATE_NIK,
+            _("NIK %(n)s sudah terdaftar sebagai anggota lain.") % {"n": out["nik"]},
+            fields={"nik": [_("NIK sudah terdaftar.")]},
+        )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ApplicationError(MemberErrors.INVALID, first, fields=errors)
+    return out
+
+
+@transaction.atomic
+def member_create(
+    *,
+    by,
+    full_name: str,
+    nip: str,
+    nik: str,
+    agency: Agency,
+    join_date: date,
+    golongan: str = "",
+    position: str = "",
+    address: str = "",
+    phone: str = "",
+    email: str = "",
+    bank_name: str = "",
+    bank_account_number: str = "",
+    bank_account_holder: str = "",
+    take_home_pay: Decimal | None = None,
+    number: str = "",
+) -> Member:
+    data = _clean_member_fields(
+        {
+            "full_name": full_name,
+            "nip": nip,
+            "nik": nik,
+            "agency": agency,
+            "join_date": join_date,
+            "golongan": golongan,
+            "position": position,
+            "address": address,
+            "phone": phone,
+            "email": email,
+            "bank_name": bank_name,
+            "bank_account_number": bank_account_number,
+            "bank_account_holder": bank_account_holder,
+            "take_home_pay": take_home_pay,
+        }
+    )
+    if number:
+        number = number.strip()
+        if Member.objects.filter(number=number).exists():
+            raise ApplicationError(
+                MemberErrors.DUPLICATE_NUMBER,
+                _("Nomor anggota %(n)s sudah dipakai.") % {"n": number},
+                fields={"number": [_("Nomor anggota sudah dipakai.")]},
+            )
+    else:
+        number = member_numbers_reserve(count=1, join_date=join_date, agency_code=agency.code)[0]
+    member = Member.objects.create(number=number, **data)
+    audit_log(actor=by, action="member.create", target=member)
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Member:
+    """Change a member's data; each changed field is written to the history."""
+    unknown = set(changes) - set(MEMBER_EDITABLE)
+    if unknown:
+        raise ApplicationError(
+            MemberErrors.INVALID,
+            _("Kolom tidak boleh diubah di sini: %(f)s") % {"f": ", ".join(sorted(unknown))},
+        )
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    clean = _clean_member_fields(changes, instance=member)
+    history = []
+    for field, new in clean.items():
+        if field in ("gender", "birth_date") and field not in changes:
+            continue
+        old = getattr(member, field)
+        if old == new:
+            continue
+        history.append(
+            MemberChange(
+                member=member,
+                changed_by=by if getattr(by, "is_authenticated", False) else None,
+                field=field,
+                old_value="" if old is None else str(old),
+                new_value="" if new is None else str(new),
+                reason=reason,
+            )
+        )
+        setattr(member, field, new)
+    if history:
+        member.save()
+        MemberChange.objects.bulk_create(history)
+        audit_log(
+            actor=by,
+            action="member.update",
+            target=member,
+            reason=reason,
+            data={"fields": [h.field for h in history]},
+        )
+    return member
+
+
+def member_status_set(*, member: Member, status: str, on: date, reason: str, by) -> Member:
+    """Used by the exit settlement (inside its transaction): sets the final status."""
+    old = member.status
+    member.status = status
+    member.exit_date = on
+    member.exit_reason = reason
+    member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
+    MemberChange.objects.create(
+        member=member,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        field="status",
+        old_value=old,
+        new_value=status,
+        reason=reason,
+    )
+    return member
+
+
+def _clean_agency(
+    *, code: str, name: str, treasurer_phone: str, treasurer_email: str, instance=None
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    code = (code or "").strip().upper()
+    name = " ".join((name or "").split())
+    if not code:
+        errors["code"] = [_("Kode instansi wajib diisi.")]
+    if not name:
+        errors["name"] = [_("Nama instansi wajib diisi.")]
+    try:
+        treasurer_phone = normalize_phone(treasurer_phone)
+    except ValidationError as e:
+        errors["treasurer_phone"] = e.messages
+    treasurer_email = (treasurer_email or "").strip()
+    if treasurer_email:
+        try:
+            validate_email(treasurer_email)
+        except ValidationError as e:
+            errors["treasurer_email"] = e.messages
+    if errors:
+        raise ApplicationError(MemberErrors.INVALID, next(iter(errors.values()))[0], fields=errors)
+    qs = Agency.objects.filter(code=code)
+    if instance is not None:
+        qs = qs.exclude(pk=instance.pk)
+    if qs.exists():
+        raise ApplicationError(
+            MemberErrors.AGENCY_DUPLICATE,
+            _("Kode instansi %(c)s sudah dipakai.") % {"c": code},
+            fields={"code": [_("Kode sudah dipakai.")]},
+        )
+    return {
+        "code": code,
+        "name": name,
+        "treasurer_phone": treasurer_phone,
+        "treasurer_email": treasurer_email,
+    }
+
+
+@transaction.atomic
+def agency_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    treasurer_name: str = "",
+    treasurer_phone: str = "",
+    treasurer_email: str = "",
+    address: str = "",
+    is_active: bool = True,
+) -> Agency:
+    clean = _clean_agency(
+        code=code, name=name, treasurer_phone=treasurer_phone, treasurer_email=treasurer_email
+    )
+    agency = Agency.objects.create(
+        treasurer_name=treasurer_name.strip(), address=address.strip(), is_active=is_active, **clean
+    )
+    audit_log(actor=by, action="agency.create", target=agency)
+    return agency
+
+
+@transaction.atomic
+def agency_update(
+    *,
+    agency: Agency,
+    by,
+    code: str,
+    name: str,
+    treasurer_name: str = "",
+    treasurer_phone: str = "",
+    treasurer_email: str = "",
+    address: str = "",
+    is_active: bool = True,
+) -> Agency:
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    clean = _clean_agency(
+        code=code,
+        name=name,
+        treasurer_phone=treasurer_phone,
+        treasurer_email=treasurer_email,
+        instance=agency,
+    )
+    for k, v in clean.items():
+        setattr(agency, k, v)
+    agency.treasurer_name = treasurer_name.strip()
+    agency.address = address.strip()
+    agency.is_active = is_active
+    agency.save()
+    audit_log(actor=by, action="agency.update", target=agency)
+    return agency
+
+
+@transaction.atomic
+def heir_add(
+    *,
+    member: Member,
+    by,
+    full_name: str,
+    relationship: str,
+    nik: str = "",
+    phone: str = "",
+    address: str = "",
+    share_percent: Decimal = Decimal("100"),
+) -> Heir:
+    errors = {}
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        errors["full_name"] = [_("Nama ahli waris wajib diisi.")]
+    if not (relationship or "").strip():
+        errors["relationship"] = [_("Hubungan dengan anggota wajib diisi.")]
+    if nik:
+        try:
+            parse_nik(nik.strip())
+        except ValidationError as e:
+            errors["nik"] = e.messages
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as e:
+        errors["phone"] = e.messages
+    share = Decimal(share_percent)
+    if not (Decimal(0) < share <= Decimal(100)):
+        errors["share_percent"] = [_("Bagian harus antara 0 dan 100 persen.")]
+    if errors:
+        raise ApplicationError(MemberErrors.INVALID, next(iter(errors.values()))[0], fields=errors)
+    heir = Heir.objects.create(
+        member=member,
+        full_name=full_name,
+        relationship=relationship.strip(),
+        nik=(nik or "").strip(),
+        phone=phone,
+        address=(address or "").strip(),
+        share_percent=share,
+    )
+    audit_log(actor=by, action="member.heir_add", target=member, data={"heir": full_name})
+    return heir
+
+
+@transaction.atomic
+def heir_deactivate(*, heir: Heir, by, reason: str = "") -> Heir:
+    heir.is_active = False
+    heir.save(update_fields=["is_active"])
+    audit_log(actor=by, action="member.heir_deactivate", target=heir.member, reason=reason)
+    return heir

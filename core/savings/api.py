@@ -1,0 +1,218 @@
+"""REST API of savings: accounts, transactions (teller deposit/withdraw), statements."""
+
+from datetime import date
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
+from core.members.models import Member
+
+from . import selectors, services
+from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+
+ANGGOTA = "anggota"
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    account_code = serializers.CharField(source="account.code", read_only=True)
+
+    class Meta:
+        model = SavingsProduct
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "account_code",
+            "amount",
+            "amount_by_grade",
+            "effective_from",
+            "minimum_balance",
+            "interest_enabled",
+            "interest_rate_annual",
+            "interest_basis",
+            "tax_threshold",
+            "tax_rate",
+            "term_months",
+            "payout_date",
+            "is_active",
+        ]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    product_kind = serializers.CharField(source="product.kind", read_only=True)
+    member_number = serializers.CharField(source="member.number", read_only=True)
+    member_name = serializers.CharField(source="member.full_name", read_only=True)
+
+    class Meta:
+        model = SavingsAccount
+        fields = [
+            "id",
+            "number",
+            "member",
+            "member_number",
+            "member_name",
+            "product",
+            "product_name",
+            "product_kind",
+            "status",
+            "balance",
+            "opened_on",
+            "closed_on",
+        ]
+        read_only_fields = fields
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    journal_entry = serializers.StringRelatedField()
+
+    class Meta:
+        model = SavingsTransaction
+        fields = [
+            "id",
+            "account",
+            "on",
+            "kind",
+            "channel",
+            "amount",
+            "delta",
+            "balance_after",
+            "receipt_number",
+            "journal_entry",
+            "memo",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TransactionCreateSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["deposit", "withdraw"])
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    channel = serializers.ChoiceField(choices=["cash", "bank"])
+    memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+def _scope(qs, user, member_path: str):
+    if user.role == ANGGOTA:
+        return qs.filter(**{f"{member_path}__user": user})
+    return qs
+
+
+class ProductList(generics.ListAPIView):
+    permission_classes = [RolePermission]
+    serializer_class = ProductSerializer
+    read_roles = STAFF | {ANGGOTA}
+    queryset = SavingsProduct.objects.select_related("account").order_by("id")
+
+
+class AccountList(generics.ListAPIView):
+    """``member``, ``product``, ``status`` filters. Anggota see only their own."""
+
+    permission_classes = [RolePermission]
+    serializer_class = AccountSerializer
+    read_roles = STAFF | {ANGGOTA}
+
+    def get_queryset(self):
+        qs = SavingsAccount.objects.select_related("member", "product").order_by("pk")
+        p = self.request.query_params
+        for key in ("member", "product"):
+            if p.get(key, "").isdigit():
+                qs = qs.filter(**{f"{key}_id": int(p[key])})
+        if p.get("status") in ("open", "closed"):
+            qs = qs.filter(status=p["status"])
+        return _scope(qs, self.request.user, "member")
+
+
+class AccountDetail(generics.RetrieveAPIView):
+    permission_classes = [RolePermission]
+    serializer_class = AccountSerializer
+    read_roles = STAFF | {ANGGOTA}
+
+    def get_queryset(self):
+        return _scope(
+            SavingsAccount.objects.select_related("member", "product"), self.request.user, "member"
+        )
+
+
+class TransactionListCreate(generics.ListCreateAPIView):
+    """GET: an account's transactions (``account``) or a day's (``on``). POST: a teller
+    deposit or withdrawal; posts a journal entry and returns the receipt number."""
+
+    permission_classes = [RolePermission]
+    serializer_class = TransactionSerializer
+    read_roles = STAFF | {ANGGOTA}
+    write_roles = MONEY_WRITERS
+
+    def get_queryset(self):
+        qs = SavingsTransaction.objects.select_related("journal_entry").order_by("-on", "-id")
+        p = self.request.query_params
+        if p.get("account", "").isdigit():
+            qs = qs.filter(account_id=int(p["account"]))
+        if p.get("on"):
+            try:
+                qs = qs.filter(on=date.fromisoformat(p["on"]))
+            except ValueError:
+                raise serializers.ValidationError({"on": ["Tanggal TTTT-BB-HH."]}) from None
+        return _scope(qs, self.request.user, "account__member")
+
+    def create(self, request, *args, **kwargs):
+        ser = TransactionCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        account = get_object_or_404(SavingsAccount, pk=d["account"])
+        fn = services.teller_deposit if d["action"] == "deposit" else services.teller_withdraw
+        txn = fn(
+            account=account,
+            amount=d["amount"],
+            channel=d["channel"],
+            on=timezone.localdate(),
+            by=request.user,
+            memo=d["memo"],
+        )
+        return Response(TransactionSerializer(txn).data, status=status.HTTP_201_CREATED)
+
+
+class Statement(APIView):
+    """A member's savings statement (kartu simpanan): ``date_from``, ``date_to``."""
+
+    permission_classes = [RolePermission]
+    read_roles = STAFF | {ANGGOTA}
+
+    def get(self, request, member_pk: int):
+        qs = Member.objects.all()
+        if request.user.role == ANGGOTA:
+            qs = qs.filter(user=request.user)
+        member = get_object_or_404(qs, pk=member_pk)
+        today = timezone.localdate()
+        try:
+            date_from = date.fromisoformat(
+                request.query_params.get("date_from") or f"{today.year}-01-01"
+            )
+            date_to = date.fromisoformat(request.query_params.get("date_to") or today.isoformat())
+        except ValueError:
+            raise serializers.ValidationError({"date_from": ["Tanggal TTTT-BB-HH."]}) from None
+        data = selectors.savings_statement(member=member, date_from=date_from, date_to=date_to)
+        return Response(
+            {
+                "member": {"id": member.pk, "number": member.number, "full_name": member.full_name},
+                "date_from": date_from,
+                "date_to": date_to,
+                "accounts": [
+                    {
+                        "account": AccountSerializer(s.account).data,
+                        "opening": s.opening,
+                        "total_in": s.total_in,
+                        "total_out": s.total_out,
+                        "closing": s.closing,
+                        "transactions": TransactionSerializer(s.rows, many=True).data,
+                    }
+                    for s in data
+                ],
+            }
+        )

@@ -1,0 +1,353 @@
+"""Savings: products (pokok, wajib, sukarela, berjangka), accounts per member per product
+(the sub-ledger), and the immutable transactions that move them.
+
+Each product maps to a ledger control account; the sum of the product accounts' balances
+equals that control account's balance (see ``selectors.savings_reconciliation``).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.members.models import Member
+
+ZERO = Decimal("0")
+
+
+class SavingsProduct(models.Model):
+    class Kind(models.TextChoices):
+        POKOK = "pokok", _("Simpanan pokok")
+        WAJIB = "wajib", _("Simpanan wajib")
+        SUKARELA = "sukarela", _("Simpanan sukarela")
+        BERJANGKA = "berjangka", _("Simpanan berjangka / hari raya")
+
+    class InterestBasis(models.TextChoices):
+        MINIMUM = "minimum", _("Saldo terendah bulan itu")
+        AVERAGE = "average", _("Saldo rata-rata harian")
+
+    code = models.CharField(_("kode"), max_length=30, unique=True)
+    name = models.CharField(_("nama produk"), max_length=120)
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    account = models.ForeignKey(
+        "ledger.Account",
+        on_delete=models.PROTECT,
+        related_name="savings_products",
+        verbose_name=_("akun buku besar (kontrol)"),
+    )
+    # pokok: the one-time amount; wajib: the monthly amount when not by grade;
+    # berjangka: the fixed monthly amount.
+    amount = models.DecimalField(_("nominal"), max_digits=18, decimal_places=2, default=ZERO)
+    amount_by_grade = models.BooleanField(_("wajib menurut golongan"), default=False)
+    effective_from = models.DateField(_("berlaku mulai"), null=True, blank=True)
+    minimum_balance = models.DecimalField(
+        _("saldo minimum"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    # sukarela interest
+    interest_enabled = models.BooleanField(_("berbunga (jasa simpanan)"), default=False)
+    interest_rate_annual = models.DecimalField(
+        _("jasa per tahun (%)"), max_digits=6, decimal_places=3, default=ZERO
+    )
+    interest_basis = models.CharField(
+        _("dasar perhitungan jasa"),
+        max_length=10,
+        choices=InterestBasis.choices,
+        default=InterestBasis.MINIMUM,
+    )
+    tax_threshold = models.DecimalField(
+        _("batas bebas pajak jasa per bulan"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("240000"),
+        help_text=_("Jasa bulanan di atas batas ini dipotong PPh."),
+    )
+    tax_rate = models.DecimalField(
+        _("tarif PPh atas jasa (%)"), max_digits=5, decimal_places=2, default=Decimal("10")
+    )
+    # berjangka
+    term_months = models.PositiveSmallIntegerField(_("jangka (bulan)"), null=True, blank=True)
+    payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    is_active = models.BooleanField(_("aktif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("produk simpanan")
+        verbose_name_plural = _("produk simpanan")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="savings_product_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(minimum_balance__gte=0), name="savings_product_min_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(interest_rate_annual__gte=0) & Q(interest_rate_annual__lte=100),
+                name="savings_product_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100),
+                name="savings_product_tax_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="berjangka") | (Q(term_months__gte=1) & Q(amount__gt=0)),
+                name="savings_product_berjangka_has_term",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def withdrawable_while_member(self) -> bool:
+        return self.kind == self.Kind.SUKARELA
+
+
+class WajibRate(models.Model):
+    """Simpanan wajib per grade group (golongan I, II, III, IV, or a PPPK grade), from a date."""
+
+    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT, related_name="rates")
+    grade = models.CharField(
+        _("golongan"), max_length=10, help_text=_("Kelompok golongan: I, II, III, IV, PPPK, ...")
+    )
+    amount = models.DecimalField(_("nominal per bulan"), max_digits=18, decimal_places=2)
+    effective_from = models.DateField(_("berlaku mulai"))
+
+    class Meta:
+        ordering = ["product", "grade", "-effective_from"]
+        verbose_name = _("tarif simpanan wajib")
+        verbose_name_plural = _("tarif simpanan wajib")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "grade", "effective_from"], name="savings_wajibrate_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="savings_wajibrate_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.grade} {self.amount}"
+
+
+class SavingsAccount(models.Model):
+    """A member's account in one product. ``balance`` is the sub-ledger balance, changed
+    only by services together with a SavingsTransaction row."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Aktif")
+        CLOSED = "closed", _("Ditutup")
+
+    number = models.CharField(_("nomor rekening"), max_length=40, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="savings_accounts")
+    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT, related_name="accounts")
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    balance = models.DecimalField(_("saldo"), max_digits=18, decimal_places=2, default=ZERO)
+    opened_on = models.DateField(_("dibuka"))
+    closed_on = models.DateField(_("ditutup"), null=True, blank=True)
+    # berjangka: the agreed monthly amount and payout date for this account
+    monthly_amount = models.DecimalField(
+        _("setoran per bulan"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["member", "product"]
+        verbose_name = _("rekening simpanan")
+        verbose_name_plural = _("rekening simpanan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="savings_account_balance_gte_0"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "product"],
+                condition=Q(status="open"),
+                name="savings_account_one_open_per_product",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(closed_on__isnull=True))
+                | (Q(status="closed") & Q(closed_on__isnull=False) & Q(balance=0)),
+                name="savings_account_closed_is_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.product}"
+
+
+class SavingsTransaction(models.Model):
+    """One movement of a savings account. Immutable: a trigger refuses DELETE and any
+    UPDATE except attaching the journal entry once (set right after posting)."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Setoran")
+        WITHDRAWAL = "withdrawal", _("Penarikan")
+        OPENING = "opening", _("Saldo awal")
+        INTEREST = "interest", _("Jasa simpanan")
+        TAX = "tax", _("PPh jasa simpanan")
+        SETTLEMENT = "settlement", _("Pengembalian (keluar anggota)")
+        PAYROLL = "payroll", _("Potong gaji")
+        PAYOUT = "payout", _("Pencairan")
+        TRANSFER_IN = "transfer_in", _("Pemindahbukuan masuk")
+        TRANSFER_OUT = "transfer_out", _("Pemindahbukuan keluar")
+
+    class Channel(models.TextChoices):
+        CASH = "cash", _("Tunai")
+        BANK = "bank", _("Bank / transfer")
+        PAYROLL = "payroll", _("Potong gaji")
+        INTERNAL = "internal", _("Pemindahbukuan")
+        OPENING = "opening", _("Saldo awal")
+
+    CREDIT_KINDS = frozenset({"deposit", "opening", "interest", "payroll", "transfer_in"})
+
+    account = models.ForeignKey(
+        SavingsAccount, on_delete=models.PROTECT, related_name="transactions"
+    )
+    on = models.DateField(_("tanggal"), db_index=True)
+    kind = models.CharField(_("jenis"), max_length=14, choices=Kind.choices)
+    channel = models.CharField(_("cara"), max_length=10, choices=Channel.choices)
+    amount = models.DecimalField(
+        _("jumlah"), max_digits=18, decimal_places=2, help_text=_("Selalu positif.")
+    )
+    # signed change of the balance: + for deposits, - for withdrawals
+    delta = models.DecimalField(max_digits=18, decimal_places=2)
+    balance_after = models.DecimalField(_("saldo setelah"), max_digits=18, decimal_places=2)
+    receipt_number = models.CharField(
+        _("nomor kuitansi"), max_length=40, null=True, blank=True, unique=True
+    )
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="savings_transactions",
+    )
+    memo = models.CharField(_("keterangan"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("petugas"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["on", "id"]
+        verbose_name = _("transaksi simpanan")
+        verbose_name_plural = _("transaksi simpanan")
+        indexes = [models.Index(fields=["account", "on", "id"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="savings_txn_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(delta=F("amount")) | Q(delta=-F("amount")),
+                name="savings_txn_delta_is_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="savings_txn_balance_after_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.kind} {self.amount}"
+
+
+class ReceiptSequence(models.Model):
+    """Receipt numbers per prefix and year: KW-2026-000001 (deposit), TR-2026-000001
+    (withdrawal). Locked with SELECT ... FOR UPDATE when a number is taken."""
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="savings_receiptseq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}-{self.last}"
+
+
+class InterestRun(models.Model):
+    """One monthly interest accrual of one product (unique per month)."""
+
+    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    gross_interest = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    tax = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    accounts = models.PositiveIntegerField(default=0)
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "year", "month"], name="savings_interestrun_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12), name="savings_interestrun_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.year}-{self.month:02d}"
+
+
+class ExitSettlement(models.Model):
+    """The settlement when a member leaves: all savings + unpaid SHU − loans outstanding
+    (unless waived by the board on death) = net payable to the member or the heirs.
+    Written once when confirmed, never changed."""
+
+    class Payee(models.TextChoices):
+        MEMBER = "member", _("Anggota")
+        HEIRS = "heirs", _("Ahli waris")
+
+    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="exit_settlement")
+    reason = models.CharField(_("alasan keluar"), max_length=10, choices=Member.Status.choices)
+    on = models.DateField(_("tanggal"))
+    savings_total = models.DecimalField(max_digits=18, decimal_places=2)
+    shu_unpaid = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    loans_outstanding = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    loans_waived = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    net_payable = models.DecimalField(max_digits=18, decimal_places=2)
+    payee = models.CharField(max_length=8, choices=Payee.choices, default=Payee.MEMBER)
+    payee_name = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=SavingsTransaction.Channel.choices, default="bank"
+    )
+    waiver_reason = models.TextField(blank=True)
+    board_decision_ref = models.CharField(max_length=100, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("penyelesaian keluar anggota")
+        verbose_name_plural = _("penyelesaian keluar anggota")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason="active"), name="savings_exit_not_active"),
+            models.CheckConstraint(condition=Q(net_payable__gte=0), name="savings_exit_net_gte_0"),
+            models.CheckConstraint(
+                condition=Q(loans_waived=0) | (Q(reason="deceased") & ~Q(waiver_reason="")),
+                name="savings_exit_waiver_only_on_death_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.reason} {self.net_payable}"

@@ -1,0 +1,257 @@
+"""Reads of savings: balances, statements (kartu simpanan), teller summaries and the
+reconciliation of the sub-ledger with the ledger control accounts."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from core.members.models import Member
+
+from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+
+ZERO = Decimal("0")
+
+
+# --- reconciliation ---------------------------------------------------------------------
+
+
+@dataclass
+class ReconciliationRow:
+    account_code: str
+    account_name: str
+    products: list[str]
+    subledger_total: Decimal
+    ledger_balance: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.subledger_total - self.ledger_balance
+
+    @property
+    def ok(self) -> bool:
+        return self.difference == 0
+
+
+@dataclass
+class Reconciliation:
+    rows: list[ReconciliationRow] = field(default_factory=list)
+    # savings accounts whose balance differs from the sum of their transactions
+    account_mismatches: list[int] = field(default_factory=list)
+    # (member_id, ledger account code, subledger, ledger) where a member's share differs
+    member_mismatches: list[tuple] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(r.ok for r in self.rows)
+            and not self.account_mismatches
+            and not self.member_mismatches
+        )
+
+
+def savings_reconciliation(*, by_member: bool = True) -> Reconciliation:
+    """Compare the savings sub-ledger with the ledger: per control account (sum of the
+    balances of every product mapped to it = the account's ledger balance), per savings
+    account (balance = sum of its transactions) and, with ``by_member``, per member and
+    control account (the member-tagged ledger lines)."""
+    from core.ledger.models import JournalLine
+    from core.ledger.selectors import account_balance
+
+    out = Reconciliation()
+    products = SavingsProduct.objects.select_related("account").order_by("account__code", "id")
+    by_account: dict[int, list[SavingsProduct]] = {}
+    for p in products:
+        by_account.setdefault(p.account_id, []).append(p)
+    sub_totals = dict(
+        SavingsAccount.objects.values_list("product__account_id")
+        .annotate(s=Sum("balance"))
+        .values_list("product__account_id", "s")
+    )
+    for acc_id, prods in by_account.items():
+        acc = prods[0].account
+        out.rows.append(
+            ReconciliationRow(
+                account_code=acc.code,
+                account_name=acc.name,
+                products=[p.name for p in prods],
+                subledger_total=sub_totals.get(acc_id) or ZERO,
+                ledger_balance=account_balance(account=acc),
+            )
+        )
+    out.account_mismatches = list(
+        SavingsAccount.objects.annotate(s=Sum("transactions__delta", default=ZERO))
+        .exclude(s=F("balance"))
+        .values_list("pk", flat=True)
+    )
+    if by_member and by_account:
+        sub = {
+            (m, a): s
+            for m, a, s in SavingsAccount.objects.values_list("member_id", "product__account_id")
+            .annotate(s=Sum("balance"))
+            .values_list("member_id", "product__account_id", "s")
+        }
+        led = {}
+        for m, a, d, c, side in (
+            JournalLine.objects.filter(account_id__in=list(by_account), member_id__isnull=False)
+            .values_list("member_id", "account_id")
+            .annotate(d=Sum("debit"), c=Sum("credit"))
+            .values_list("member_id", "account_id", "d", "c", "account__normal_side")
+        ):
+            led[(m, a)] = (c - d) if side == "credit" else (d - c)
+        codes = {a: prods[0].account.code for a, prods in by_account.items()}
+        for key in set(sub) | set(led):
+            s, g = sub.get(key) or ZERO, led.get(key) or ZERO
+            if s != g:
+                out.member_mismatches.append((key[0], codes.get(key[1], key[1]), s, g))
+    return out
+
+
+# --- balances and statements ------------------------------------------------------------
+
+
+def member_savings_summary(*, member: Member) -> list[SavingsAccount]:
+    return list(
+        SavingsAccount.objects.filter(member=member)
+        .select_related("product")
+        .order_by("product_id", "opened_on")
+    )
+
+
+def member_savings_total(*, member: Member) -> Decimal:
+    return SavingsAccount.objects.filter(member=member, status="open").aggregate(
+        s=Sum("balance", default=ZERO)
+    )["s"]
+
+
+@dataclass
+class StatementAccount:
+    account: SavingsAccount
+    opening: Decimal
+    rows: list[SavingsTransaction]
+    total_in: Decimal
+    total_out: Decimal
+    closing: Decimal
+
+
+def savings_statement(*, member: Member, date_from: date, date_to: date) -> list[StatementAccount]:
+    """Kartu simpanan: per account, the balance before ``date_from``, the movements in
+    the period and the closing balance."""
+    out = []
+    for acc in member_savings_summary(member=member):
+        opening = acc.transactions.filter(on__lt=date_from).aggregate(s=Sum("delta", default=ZERO))[
+            "s"
+        ]
+        rows = list(
+            acc.transactions.filter(on__gte=date_from, on__lte=date_to).order_by("on", "id")
+        )
+        t_in = sum((r.amount for r in rows if r.delta > 0), ZERO)
+        t_out = sum((r.amount for r in rows if r.delta < 0), ZERO)
+        out.append(
+            StatementAccount(
+                account=acc,
+                opening=opening,
+                rows=rows,
+                total_in=t_in,
+                total_out=t_out,
+                closing=opening + t_in - t_out,
+            )
+        )
+    return out
+
+
+def account_transactions(*, account: SavingsAccount) -> QuerySet[SavingsTransaction]:
+    return account.transactions.select_related("created_by", "journal_entry").order_by("-on", "-id")
+
+
+# --- teller -----------------------------------------------------------------------------
+
+
+@dataclass
+class TellerSummaryRow:
+    user_id: int | None
+    user_label: str
+    channel: str
+    deposits: Decimal
+    withdrawals: Decimal
+    count: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.deposits - self.withdrawals
+
+
+def teller_daily_summary(*, on: date, user=None) -> list[TellerSummaryRow]:
+    """Per teller and channel (cash/bank): deposits, withdrawals, count and net for a day —
+    the cash the teller must hand over."""
+    qs = SavingsTransaction.objects.filter(
+        on=on, channel__in=["cash", "bank"], receipt_number__isnull=False
+    )
+    if user is not None:
+        qs = qs.filter(created_by=user)
+    rows = (
+        qs.values("created_by", "created_by__full_name", "created_by__username", "channel")
+        .annotate(
+            dep=Sum("amount", filter=Q(delta__gt=0), default=ZERO),
+            wd=Sum("amount", filter=Q(delta__lt=0), default=ZERO),
+            n=Count("id"),
+        )
+        .order_by("created_by__username", "channel")
+    )
+    return [
+        TellerSummaryRow(
+            user_id=r["created_by"],
+            user_label=r["created_by__full_name"] or r["created_by__username"] or "-",
+            channel=r["channel"],
+            deposits=r["dep"],
+            withdrawals=r["wd"],
+            count=r["n"],
+        )
+        for r in rows
+    ]
+
+
+def teller_transactions(*, on: date, user=None) -> QuerySet[SavingsTransaction]:
+    qs = SavingsTransaction.objects.filter(on=on, receipt_number__isnull=False).select_related(
+        "account__member", "account__product", "created_by"
+    )
+    if user is not None:
+        qs = qs.filter(created_by=user)
+    return qs.order_by("-id")
+
+
+def wajib_amount_for(*, member: Member, product: SavingsProduct, on: date) -> Decimal:
+    """Monthly simpanan wajib due from ``member`` on ``on``: by grade group when the product
+    says so (the latest rate effective on that date), else the fixed amount. Zero before the
+    product's effective date."""
+    from core.members.services import grade_group
+
+    if product.effective_from and on < product.effective_from:
+        return ZERO
+    if product.amount_by_grade:
+        rate = (
+            product.rates.filter(grade=grade_group(member.golongan), effective_from__lte=on)
+            .order_by("-effective_from")
+            .first()
+        )
+        if rate is not None:
+            return rate.amount
+    return product.amount
+
+
+def product_for_kind(kind: str) -> SavingsProduct | None:
+    return SavingsProduct.objects.filter(kind=kind, is_active=True).order_by("id").first()
+
+
+def savings_by_product() -> list[dict]:
+    """Per product: name, total balance of open accounts, number of open accounts."""
+    from django.db.models import Count
+
+    rows = (
+        SavingsAccount.objects.filter(status="open")
+        .values("product_id", "product__name")
+        .annotate(total=Sum("balance", default=ZERO), n=Count("id"))
+        .order_by("product_id")
+    )
+    return [{"name": r["product__name"], "total": r["total"], "accounts": r["n"]} for r in rows]

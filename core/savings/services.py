@@ -1,0 +1,650 @@
+"""Writes of savings: opening accounts, deposits, withdrawals, interest, receipts.
+
+Every money service is split in two:
+
+- ``*_apply`` validates, changes the sub-ledger (account balance + transaction row) and
+  returns the ledger lines for the savings side (``LineSpec`` on the product's control
+  account, tagged with the member). It posts nothing, so a batch (payroll deduction) can
+  apply thousands of members' movements and post them as ONE journal entry.
+- the thin teller service (``teller_deposit``, ``teller_withdraw``) adds the cash/bank line,
+  posts one entry via ``journal_post`` and links the transaction to it.
+
+Callers of ``*_apply`` must run inside ``transaction.atomic`` and post the returned lines
+(with their counterpart) in the same transaction, then call ``transactions_link_entry``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah, round_rupiah, to_decimal
+from core.ledger.services import LineSpec, journal_post
+from core.members.models import Member
+
+from .models import ReceiptSequence, SavingsAccount, SavingsProduct, SavingsTransaction
+
+ZERO = Decimal("0")
+
+
+class SavingsErrors(StrEnum):
+    AMOUNT = "savings_bad_amount"
+    ACCOUNT_CLOSED = "savings_account_closed"
+    MEMBER_INACTIVE = "savings_member_inactive"
+    NOT_WITHDRAWABLE = "savings_not_withdrawable"
+    INSUFFICIENT = "savings_insufficient_balance"
+    BELOW_MINIMUM = "savings_below_minimum"
+    POKOK_EXCEEDED = "savings_pokok_exceeded"
+    TERM_EXCEEDED = "savings_term_exceeded"
+    PRODUCT_INACTIVE = "savings_product_inactive"
+    CHANNEL = "savings_bad_channel"
+    ALREADY_OPEN = "savings_account_already_open"
+    INTEREST_DONE = "savings_interest_already_accrued"
+    BAD_PERIOD = "savings_bad_period"
+
+
+@dataclass
+class Applied:
+    """The result of an ``*_apply``: the transaction written and the savings-side lines."""
+
+    transaction: SavingsTransaction
+    lines: list[LineSpec] = field(default_factory=list)
+
+
+def clean_amount(amount) -> Decimal:
+    try:
+        d = to_decimal(amount)
+    except (TypeError, ArithmeticError, ValueError):
+        raise ApplicationError(
+            SavingsErrors.AMOUNT, _("Jumlah tidak valid."), fields={"amount": [_("Tidak valid.")]}
+        ) from None
+    if not d.is_finite() or d <= 0:
+        raise ApplicationError(
+            SavingsErrors.AMOUNT,
+            _("Jumlah harus lebih dari nol."),
+            fields={"amount": [_("Harus lebih dari nol.")]},
+        )
+    if d != round_rupiah(d):
+        raise ApplicationError(
+            SavingsErrors.AMOUNT,
+            _("Jumlah harus rupiah utuh (tanpa sen)."),
+            fields={"amount": [_("Harus rupiah utuh.")]},
+        )
+    return round_rupiah(d)
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def _account_number(member: Member, product: SavingsProduct) -> str:
+    base = f"{member.number}-{product.code}"
+    if not SavingsAccount.objects.filter(number=base).exists():
+        return base
+    n = SavingsAccount.objects.filter(number__startswith=base + "-").count() + 2
+    return f"{base}-{n}"
+
+
+def savings_account_open(
+    *,
+    member: Member,
+    product: SavingsProduct,
+    on: date,
+    by=None,
+    monthly_amount: Decimal | None = None,
+    payout_date: date | None = None,
+) -> SavingsAccount:
+    """Open a member's account in a product (inside the caller's transaction)."""
+    if not member.is_active:
+        raise ApplicationError(
+            SavingsErrors.MEMBER_INACTIVE,
+            _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
+        )
+    if not product.is_active:
+        raise ApplicationError(
+            SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
+        )
+    if SavingsAccount.objects.filter(member=member, product=product, status="open").exists():
+        raise ApplicationError(
+            SavingsErrors.ALREADY_OPEN,
+            _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+        )
+    if product.kind == SavingsProduct.Kind.BERJANGKA:
+        monthly_amount = clean_amount(monthly_amount or product.amount)
+        payout_date = payout_date or product.payout_date
+    try:
+        with transaction.atomic():
+            account = SavingsAccount.objects.create(
+                number=_account_number(member, product),
+                member=member,
+                product=product,
+                opened_on=on,
+                monthly_amount=monthly_amount,
+                payout_date=payout_date,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            SavingsErrors.ALREADY_OPEN,
+            _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+        ) from None
+    if by is not None:
+        audit_log(actor=by, action="savings.account_open", target=account)
+    return account
+
+
+def savings_account_get_or_open(
+    *, member: Member, product: SavingsProduct, on: date, by=None
+) -> SavingsAccount:
+    acc = SavingsAccount.objects.filter(member=member, product=product, status="open").first()
+    return acc or savings_account_open(member=member, product=product, on=on, by=by)
+
+
+def _lock(account: SavingsAccount) -> SavingsAccount:
+    return (
+        SavingsAccount.objects.select_for_update()
+        .select_related("product", "product__account", "member")
+        .get(pk=account.pk)
+    )
+
+
+def savings_accounts_lock(ids) -> dict[int, SavingsAccount]:
+    """Lock many accounts at once, in pk order (no deadlocks). For batches."""
+    rows = (
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("product", "product__account", "member")
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+    )
+    return {a.pk: a for a in rows}
+
+
+# --- receipts ---------------------------------------------------------------------------
+
+
+def receipt_number_next(*, prefix: str, on: date) -> str:
+    """The next receipt number for ``prefix`` in ``on``'s year, e.g. KW-2026-000001.
+    Gapless within committed transactions (the counter row is locked until commit)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO savings_receiptsequence (prefix, year, last) VALUES (%s, %s, 0)"
+            " ON CONFLICT (prefix, year) DO NOTHING",
+            [prefix, on.year],
+        )
+    seq = ReceiptSequence.objects.select_for_update().get(prefix=prefix, year=on.year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{prefix}-{on.year}-{seq.last:06d}"
+
+
+# --- apply (sub-ledger only) ------------------------------------------------------------
+
+
+def _check_open(account: SavingsAccount) -> None:
+    if account.status != SavingsAccount.Status.OPEN:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_CLOSED,
+            _("Rekening %(n)s sudah ditutup; transaksi tidak dapat dilakukan.")
+            % {"n": account.number},
+        )
+
+
+def _write(
+    *,
+    account: SavingsAccount,
+    kind: str,
+    channel: str,
+    amount: Decimal,
+    delta: Decimal,
+    on: date,
+    by,
+    memo: str,
+    receipt_number: str | None,
+) -> SavingsTransaction:
+    account.balance = account.balance + delta
+    account.save(update_fields=["balance", "updated_at"])
+    return SavingsTransaction.objects.create(
+        account=account,
+        on=on,
+        kind=kind,
+        channel=channel,
+        amount=amount,
+        delta=delta,
+        balance_after=account.balance,
+        receipt_number=receipt_number,
+        memo=memo[:200],
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+
+
+def savings_deposit_apply(
+    *,
+    account: SavingsAccount,
+    amount,
+    on: date,
+    by,
+    channel: str = SavingsTransaction.Channel.CASH,
+    kind: str = SavingsTransaction.Kind.DEPOSIT,
+    memo: str = "",
+    receipt_number: str | None = None,
+    locked: bool = False,
+) -> Applied:
+    """Credit a savings account. Returns the transaction and the credit line on the
+    product's control account. Pass ``locked=True`` if the caller already locked it."""
+    amount = clean_amount(amount)
+    if not locked:
+        account = _lock(account)
+    _check_open(account)
+    product = account.product
+    if kind != SavingsTransaction.Kind.OPENING and not account.member.is_active:
+        raise ApplicationError(
+            SavingsErrors.MEMBER_INACTIVE,
+            _("Anggota %(m)s tidak aktif; setoran tidak dapat diterima.") % {"m": account.member},
+        )
+    if (
+        product.kind == SavingsProduct.Kind.POKOK
+        and product.amount > 0
+        and account.balance + amount > product.amount
+    ):
+        raise ApplicationError(
+            SavingsErrors.POKOK_EXCEEDED,
+            _("Simpanan pokok hanya %(a)s; saldo sudah %(b)s.")
+            % {"a": format_rupiah(product.amount), "b": format_rupiah(account.balance)},
+            fields={"amount": [_("Melebihi simpanan pokok.")]},
+        )
+    if product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
+        target = (account.monthly_amount or product.amount) * product.term_months
+        if account.balance + amount > target:
+            raise ApplicationError(
+                SavingsErrors.TERM_EXCEEDED,
+                _("Setoran melebihi total simpanan berjangka (%(t)s).")
+                % {"t": format_rupiah(target)},
+                fields={"amount": [_("Melebihi total setoran.")]},
+            )
+    txn = _write(
+        account=account,
+        kind=kind,
+        channel=channel,
+        amount=amount,
+        delta=amount,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=receipt_number,
+    )
+    line = LineSpec(
+        account=product.account,
+        credit=amount,
+        member_id=account.member_id,
+        memo=f"{product.name} {account.number}"[:300],
+    )
+    return Applied(transaction=txn, lines=[line])
+
+
+def savings_withdraw_apply(
+    *,
+    account: SavingsAccount,
+    amount,
+    on: date,
+    by,
+    channel: str = SavingsTransaction.Channel.CASH,
+    kind: str = SavingsTransaction.Kind.WITHDRAWAL,
+    memo: str = "",
+    receipt_number: str | None = None,
+    locked: bool = False,
+    settlement: bool = False,
+) -> Applied:
+    """Debit a savings account. Refuses below zero or below the product minimum, and
+    pokok/wajib (and berjangka before its payout date) while the holder is a member.
+    ``settlement=True`` (exit settlement only) empties any account."""
+    amount = clean_amount(amount)
+    if not locked:
+        account = _lock(account)
+    _check_open(account)
+    product = account.product
+    if not settlement:
+        if product.kind in (SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB):
+            raise ApplicationError(
+                SavingsErrors.NOT_WITHDRAWABLE,
+                _(
+                    "%(p)s tidak dapat ditarik selama masih menjadi anggota; "
+                    "pengembalian hanya saat keluar."
+                )
+                % {"p": product.name},
+            )
+        if product.kind == SavingsProduct.Kind.BERJANGKA:
+            payout = account.payout_date or product.payout_date
+            if payout and on < payout:
+                raise ApplicationError(
+                    SavingsErrors.NOT_WITHDRAWABLE,
+                    _("%(p)s baru dapat dicairkan pada %(d)s.")
+                    % {"p": product.name, "d": payout.strftime("%d-%m-%Y")},
+                )
+        if not account.member.is_active:
+            raise ApplicationError(
+                SavingsErrors.MEMBER_INACTIVE,
+                _("Anggota %(m)s tidak aktif; gunakan penyelesaian keluar.")
+                % {"m": account.member},
+            )
+    if amount > account.balance:
+        raise ApplicationError(
+            SavingsErrors.INSUFFICIENT,
+            _("Saldo tidak cukup: saldo %(b)s, diminta %(a)s.")
+            % {
+                "b": f"{account.balance:,.0f}".replace(",", "."),
+                "a": f"{amount:,.0f}".replace(",", "."),
+            },
+            fields={"amount": [_("Melebihi saldo.")]},
+        )
+    minimum = ZERO if settlement else product.minimum_balance
+    if account.balance - amount < minimum:
+        raise ApplicationError(
+            SavingsErrors.BELOW_MINIMUM,
+            _("Penarikan membuat saldo di bawah saldo minimum %(m)s.")
+            % {"m": format_rupiah(minimum)},
+            fields={"amount": [_("Saldo minimum harus tersisa.")]},
+        )
+    txn = _write(
+        account=account,
+        kind=kind,
+        channel=channel,
+        amount=amount,
+        delta=-amount,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=receipt_number,
+    )
+    line = LineSpec(
+        account=product.account,
+        debit=amount,
+        member_id=account.member_id,
+        memo=f"{product.name} {account.number}"[:300],
+    )
+    return Applied(transaction=txn, lines=[line])
+
+
+def transactions_link_entry(*, transactions, entry) -> None:
+    """Attach the posted journal entry to the transactions (the one UPDATE the
+    immutability trigger allows: journal_entry from NULL to a value)."""
+    ids = [t.pk for t in transactions]
+    SavingsTransaction.objects.filter(pk__in=ids, journal_entry__isnull=True).update(
+        journal_entry=entry
+    )
+    for t in transactions:
+        t.journal_entry = entry
+
+
+# --- teller -----------------------------------------------------------------------------
+
+
+def _counter_account(channel: str):
+    from core.ledger.selectors import account_for_role
+
+    if channel == SavingsTransaction.Channel.CASH:
+        return account_for_role("cash")
+    if channel == SavingsTransaction.Channel.BANK:
+        return account_for_role("bank")
+    raise ApplicationError(
+        SavingsErrors.CHANNEL, _("Cara bayar harus tunai atau bank."), fields={"channel": ["?"]}
+    )
+
+
+@transaction.atomic
+def teller_deposit(
+    *, account: SavingsAccount, amount, channel: str, on: date, by, memo: str = ""
+) -> SavingsTransaction:
+    """A deposit at the counter: sub-ledger + one balanced journal entry + a receipt."""
+    counter = _counter_account(channel)
+    account = _lock(account)
+    receipt = receipt_number_next(prefix="KW", on=on)
+    applied = savings_deposit_apply(
+        account=account,
+        amount=amount,
+        on=on,
+        by=by,
+        channel=channel,
+        memo=memo,
+        receipt_number=receipt,
+        locked=True,
+    )
+    txn = applied.transaction
+    entry = journal_post(
+        on=on,
+        description=_("Setoran %(p)s %(m)s (%(r)s)")
+        % {"p": account.product.name, "m": account.member.full_name, "r": receipt},
+        lines=[LineSpec(account=counter, debit=txn.amount, memo=receipt), *applied.lines],
+        source="savings",
+        source_ref=f"txn:{txn.pk}",
+        by=by,
+    )
+    transactions_link_entry(transactions=[txn], entry=entry)
+    audit_log(
+        actor=by,
+        action="savings.deposit",
+        target=account,
+        data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
+    )
+    return txn
+
+
+@transaction.atomic
+def teller_withdraw(
+    *, account: SavingsAccount, amount, channel: str, on: date, by, memo: str = ""
+) -> SavingsTransaction:
+    """A withdrawal at the counter (sukarela; berjangka on/after its payout date)."""
+    counter = _counter_account(channel)
+    account = _lock(account)
+    receipt = receipt_number_next(prefix="TR", on=on)
+    kind = (
+        SavingsTransaction.Kind.PAYOUT
+        if account.product.kind == SavingsProduct.Kind.BERJANGKA
+        else SavingsTransaction.Kind.WITHDRAWAL
+    )
+    applied = savings_withdraw_apply(
+        account=account,
+        amount=amount,
+        on=on,
+        by=by,
+        channel=channel,
+        kind=kind,
+        memo=memo,
+        receipt_number=receipt,
+        locked=True,
+    )
+    txn = applied.transaction
+    entry = journal_post(
+        on=on,
+        description=_("Penarikan %(p)s %(m)s (%(r)s)")
+        % {"p": account.product.name, "m": account.member.full_name, "r": receipt},
+        lines=[*applied.lines, LineSpec(account=counter, credit=txn.amount, memo=receipt)],
+        source="savings",
+        source_ref=f"txn:{txn.pk}",
+        by=by,
+    )
+    transactions_link_entry(transactions=[txn], entry=entry)
+    audit_log(
+        actor=by,
+        action="savings.withdraw",
+        target=account,
+        data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
+    )
+    return txn
+
+
+# --- interest (jasa simpanan) -----------------------------------------------------------
+
+
+def interest_for_month(
+    *,
+    opening: Decimal,
+    movements: list[tuple[date, Decimal]],
+    year: int,
+    month: int,
+    basis: str,
+    rate_annual: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """Pure: (base balance, interest) for one account and month. ``movements`` are
+    (date, signed delta) within the month. Basis ``minimum``: the lowest balance in the
+    month (including the opening); ``average``: the average end-of-day balance.
+    Interest = base × rate / 12, whole rupiah half-up."""
+    import calendar
+
+    days = calendar.monthrange(year, month)[1]
+    by_day: dict[int, Decimal] = {}
+    for d, delta in movements:
+        by_day[d.day] = by_day.get(d.day, ZERO) + delta
+    bal = opening
+    lowest = opening
+    total = ZERO
+    for day in range(1, days + 1):
+        if day in by_day:
+            bal += by_day[day]
+            lowest = min(lowest, bal)
+        total += bal
+    base = lowest if basis == SavingsProduct.InterestBasis.MINIMUM else total / days
+    base = max(base, ZERO)
+    interest = round_rupiah(base * Decimal(rate_annual) / Decimal(100) / Decimal(12))
+    return base, interest
+
+
+def tax_on_interest(*, interest: Decimal, threshold: Decimal, rate: Decimal) -> Decimal:
+    """PPh on savings interest: when the month's interest is above the threshold, the
+    whole interest is taxed at ``rate`` percent (whole rupiah)."""
+    if interest <= threshold:
+        return ZERO
+    return round_rupiah(interest * Decimal(rate) / Decimal(100))
+
+
+@transaction.atomic
+def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, by):
+    """Monthly jasa simpanan for every open account of an interest-bearing product:
+    credits the net interest to each account (interest and tax as two movements) and posts
+    ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
+    payable. Once per product and month (unique run + the ledger's source reference)."""
+    import calendar
+
+    from django.db.models import Sum
+
+    from core.ledger.selectors import account_for_role
+
+    from .models import InterestRun
+
+    if not product.interest_enabled or product.interest_rate_annual <= 0:
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
+        )
+    if not (1 <= month <= 12):
+        raise ApplicationError(SavingsErrors.BAD_PERIOD, _("Bulan tidak valid."))
+    if InterestRun.objects.filter(product=product, year=year, month=month).exists():
+        raise ApplicationError(
+            SavingsErrors.INTEREST_DONE,
+            _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
+            % {"p": product.name, "m": month, "y": year},
+        )
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
+    accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
+    openings = dict(
+        SavingsTransaction.objects.filter(account_id__in=list(accounts), on__lt=first)
+        .values_list("account_id")
+        .annotate(s=Sum("delta"))
+        .values_list("account_id", "s")
+    )
+    moves: dict[int, list] = {}
+    for aid, on, delta in SavingsTransaction.objects.filter(
+        account_id__in=list(accounts), on__gte=first, on__lte=last
+    ).values_list("account_id", "on", "delta"):
+        moves.setdefault(aid, []).append((on, delta))
+    gross_total = tax_total = ZERO
+    lines: list[LineSpec] = []
+    txns = []
+    n = 0
+    for aid, acc in accounts.items():
+        _base, interest = interest_for_month(
+            opening=openings.get(aid) or ZERO,
+            movements=moves.get(aid, []),
+            year=year,
+            month=month,
+            basis=product.interest_basis,
+            rate_annual=product.interest_rate_annual,
+        )
+        if interest <= 0:
+            continue
+        tax = tax_on_interest(
+            interest=interest, threshold=product.tax_threshold, rate=product.tax_rate
+        )
+        txns.append(
+            _write(
+                account=acc,
+                kind=SavingsTransaction.Kind.INTEREST,
+                channel=SavingsTransaction.Channel.INTERNAL,
+                amount=interest,
+                delta=interest,
+                on=last,
+                by=by,
+                memo=_("Jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+                receipt_number=None,
+            )
+        )
+        if tax > 0:
+            txns.append(
+                _write(
+                    account=acc,
+                    kind=SavingsTransaction.Kind.TAX,
+                    channel=SavingsTransaction.Channel.INTERNAL,
+                    amount=tax,
+                    delta=-tax,
+                    on=last,
+                    by=by,
+                    memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+                    receipt_number=None,
+                )
+            )
+        lines.append(
+            LineSpec(
+                account=product.account,
+                credit=interest - tax,
+                member_id=acc.member_id,
+                memo=acc.number,
+            )
+        )
+        gross_total += interest
+        tax_total += tax
+        n += 1
+    entry = None
+    if gross_total > 0:
+        head = [LineSpec(account=account_for_role("savings_interest_expense"), debit=gross_total)]
+        if tax_total > 0:
+            lines.append(LineSpec(account=account_for_role("tax_payable"), credit=tax_total))
+        entry = journal_post(
+            on=last,
+            description=_("Jasa simpanan %(p)s %(m)02d/%(y)s")
+            % {"p": product.name, "m": month, "y": year},
+            lines=head + lines,
+            source="savings",
+            source_ref=f"interest:{product.pk}:{year}-{month:02d}",
+            by=by,
+        )
+        transactions_link_entry(transactions=txns, entry=entry)
+    run = InterestRun.objects.create(
+        product=product,
+        year=year,
+        month=month,
+        gross_interest=gross_total,
+        tax=tax_total,
+        accounts=n,
+        journal_entry=entry,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_log(
+        actor=by,
+        action="savings.interest_accrue",
+        target=product,
+        data={"period": f"{year}-{month:02d}", "gross": str(gross_total), "tax": str(tax_total)},
+    )
+    return run

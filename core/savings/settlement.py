@@ -1,0 +1,315 @@
+"""Exit settlement (penyelesaian keluar anggota): resign, retire, move or death.
+
+settlement = all savings + unpaid SHU − loans outstanding (principal + jasa due);
+on death the board may waive the loans (with a reason and decision reference).
+Confirming posts one journal entry, closes every savings account and sets the member's
+status. Nothing is deleted.
+
+Loans: if ``core.loans.selectors.member_loans_outstanding(member)`` exists it gives the
+outstanding amount; settling them needs ``core.loans.services.member_loans_settle_apply``
+(``(*, member, on, by, waive, reason) -> list[LineSpec]``: it closes the loans and returns
+the ledger lines crediting the receivables). Without it, a member with loans outstanding
+cannot be settled here (the screen says so) — nothing is guessed.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.members.models import Member
+from core.members.services import member_status_set
+
+from .models import ExitSettlement, SavingsAccount, SavingsTransaction
+from .services import _counter_account, savings_accounts_lock, savings_withdraw_apply
+
+ZERO = Decimal("0")
+EXIT_REASONS = ("resigned", "retired", "moved", "deceased")
+
+
+class SettlementErrors(StrEnum):
+    NOT_ACTIVE = "settlement_member_not_active"
+    REASON = "settlement_bad_reason"
+    NEGATIVE = "settlement_loans_exceed_savings"
+    LOANS_UNSUPPORTED = "settlement_loans_not_supported"
+    WAIVER = "settlement_bad_waiver"
+    CHANGED = "settlement_changed"
+
+
+def _loans_outstanding(member: Member) -> tuple[Decimal, list, bool]:
+    """(total, details, supported). ``supported`` is False when core.loans offers no
+    selector (then loans are treated as none)."""
+    try:
+        from core.loans.selectors import member_loans_outstanding
+    except ImportError:
+        return ZERO, [], False
+    result = member_loans_outstanding(member)
+    if isinstance(result, Decimal | int):
+        return Decimal(result), [], True
+    total = ZERO
+    details = []
+    for item in result or []:
+        amt = None
+        for key in ("outstanding", "total", "amount"):
+            amt = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+            if amt is not None:
+                break
+        amt = Decimal(amt or 0)
+        total += amt
+        details.append(
+            {
+                "label": str(item.get("label", "")) if isinstance(item, dict) else str(item),
+                "amount": amt,
+            }
+        )
+    return total, details, True
+
+
+def _loans_settle_fn():
+    try:
+        from core.loans.services import member_loans_settle_apply
+    except ImportError:
+        return None
+    return member_loans_settle_apply
+
+
+def _shu_unpaid(member: Member) -> Decimal:
+    from core.ledger.selectors import account_balance, account_for_role
+
+    try:
+        acc = account_for_role("shu_members_payable")
+    except Exception:
+        return ZERO
+    return max(account_balance(account=acc, member_id=member.pk), ZERO)
+
+
+@dataclass
+class SettlementPreview:
+    member: Member
+    on: date
+    accounts: list[SavingsAccount] = field(default_factory=list)
+    savings_total: Decimal = ZERO
+    shu_unpaid: Decimal = ZERO
+    loans_outstanding: Decimal = ZERO
+    loans: list = field(default_factory=list)
+    loans_supported: bool = False
+    loans_settle_supported: bool = False
+
+    def net(self, *, waive_loans: bool = False) -> Decimal:
+        loans = ZERO if waive_loans else self.loans_outstanding
+        return self.savings_total + self.shu_unpaid - loans
+
+    @property
+    def net_payable(self) -> Decimal:
+        return self.net()
+
+
+def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
+    accounts = list(
+        SavingsAccount.objects.filter(member=member, status="open")
+        .select_related("product")
+        .order_by("product_id", "pk")
+    )
+    loans_total, loans, supported = _loans_outstanding(member)
+    return SettlementPreview(
+        member=member,
+        on=on,
+        accounts=accounts,
+        savings_total=sum((a.balance for a in accounts), ZERO),
+        shu_unpaid=_shu_unpaid(member),
+        loans_outstanding=loans_total,
+        loans=loans,
+        loans_supported=supported,
+        loans_settle_supported=_loans_settle_fn() is not None,
+    )
+
+
+@transaction.atomic
+def exit_settlement_confirm(
+    *,
+    member: Member,
+    reason: str,
+    on: date,
+    by,
+    channel: str = "bank",
+    payee: str = "",
+    waive_loans: bool = False,
+    waiver_reason: str = "",
+    board_decision_ref: str = "",
+    expected_net: Decimal | None = None,
+) -> ExitSettlement:
+    """Settle and close. ``expected_net`` (what the screen showed) guards against a
+    deposit landing between preview and confirm."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, journal_post
+
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        raise ApplicationError(
+            SettlementErrors.NOT_ACTIVE,
+            _("Anggota %(m)s sudah tidak aktif (%(s)s).")
+            % {"m": member, "s": member.get_status_display()},
+        )
+    if reason not in EXIT_REASONS:
+        raise ApplicationError(
+            SettlementErrors.REASON,
+            _("Alasan keluar harus salah satu: keluar, pensiun, pindah, meninggal."),
+            fields={"reason": [_("Tidak valid.")]},
+        )
+    waiver_reason = (waiver_reason or "").strip()
+    if waive_loans and reason != "deceased":
+        raise ApplicationError(
+            SettlementErrors.WAIVER,
+            _("Penghapusan pinjaman hanya untuk anggota yang meninggal dunia."),
+            fields={"waive_loans": [_("Hanya jika meninggal.")]},
+        )
+    if waive_loans and (not waiver_reason or not (board_decision_ref or "").strip()):
+        raise ApplicationError(
+            SettlementErrors.WAIVER,
+            _("Penghapusan pinjaman wajib disertai alasan dan nomor keputusan pengurus."),
+            fields={"waiver_reason": [_("Wajib diisi.")]},
+        )
+    counter = _counter_account(channel)
+    accounts = savings_accounts_lock(
+        SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
+    )
+    preview = exit_settlement_preview(member=member, on=on)
+    loans_total = preview.loans_outstanding
+    net = preview.net(waive_loans=waive_loans)
+    if expected_net is not None and Decimal(expected_net) != net:
+        raise ApplicationError(
+            SettlementErrors.CHANGED,
+            _("Saldo berubah sejak ditampilkan (sekarang %(n)s). Periksa lagi lalu konfirmasi.")
+            % {"n": format_rupiah(net)},
+        )
+    if net < 0:
+        raise ApplicationError(
+            SettlementErrors.NEGATIVE,
+            _(
+                "Pinjaman (%(l)s) melebihi simpanan dan SHU (%(s)s): anggota harus melunasi "
+                "kekurangan %(k)s dulu."
+            )
+            % {
+                "l": format_rupiah(loans_total),
+                "s": format_rupiah(preview.savings_total + preview.shu_unpaid),
+                "k": format_rupiah(-net),
+            },
+        )
+    lines: list = []
+    txns: list[SavingsTransaction] = []
+    for acc in accounts.values():
+        if acc.balance > 0:
+            applied = savings_withdraw_apply(
+                account=acc,
+                amount=acc.balance,
+                on=on,
+                by=by,
+                channel=SavingsTransaction.Channel.INTERNAL,
+                kind=SavingsTransaction.Kind.SETTLEMENT,
+                memo=_("Penyelesaian keluar anggota"),
+                locked=True,
+                settlement=True,
+            )
+            txns.append(applied.transaction)
+            lines.extend(applied.lines)
+    if preview.shu_unpaid > 0:
+        lines.append(
+            LineSpec(
+                account=account_for_role("shu_members_payable"),
+                debit=preview.shu_unpaid,
+                member_id=member.pk,
+                memo=_("SHU belum dibayar"),
+            )
+        )
+    if loans_total > 0:
+        settle = _loans_settle_fn()
+        if settle is None:
+            raise ApplicationError(
+                SettlementErrors.LOANS_UNSUPPORTED,
+                _(
+                    "Anggota masih memiliki pinjaman %(l)s; pelunasan dari simpanan belum "
+                    "tersedia di modul pinjaman. Lunasi pinjaman dulu, lalu ulangi."
+                )
+                % {"l": format_rupiah(loans_total)},
+            )
+        lines.extend(settle(member=member, on=on, by=by, waive=waive_loans, reason=waiver_reason))
+    if net > 0:
+        lines.append(
+            LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
+        )
+    entry = None
+    if lines:
+        entry = journal_post(
+            on=on,
+            description=_("Penyelesaian keluar anggota %(m)s (%(r)s)")
+            % {"m": member, "r": dict(Member.Status.choices)[reason]},
+            lines=lines,
+            source="member",
+            source_ref=f"exit:{member.pk}",
+            by=by,
+        )
+        from .services import transactions_link_entry
+
+        transactions_link_entry(transactions=txns, entry=entry)
+    for acc in accounts.values():
+        acc.refresh_from_db(fields=["balance"])
+        acc.status = SavingsAccount.Status.CLOSED
+        acc.closed_on = on
+        acc.save(update_fields=["status", "closed_on", "updated_at"])
+    payee = payee or ("heirs" if reason == "deceased" else "member")
+    payee_name = member.full_name
+    if payee == "heirs":
+        payee_name = ", ".join(h.full_name for h in member.heirs.filter(is_active=True))[:200]
+    settlement = ExitSettlement.objects.create(
+        member=member,
+        reason=reason,
+        on=on,
+        savings_total=preview.savings_total,
+        shu_unpaid=preview.shu_unpaid,
+        loans_outstanding=loans_total,
+        loans_waived=loans_total if waive_loans else ZERO,
+        net_payable=net,
+        payee=payee,
+        payee_name=payee_name,
+        channel=channel,
+        waiver_reason=waiver_reason,
+        board_decision_ref=(board_decision_ref or "").strip(),
+        details={
+            "accounts": [
+                {"number": a.number, "product": a.product.name, "balance": str(b)}
+                for a, b in ((a, a.balance) for a in preview.accounts)
+            ],
+            "loans": [{"label": x["label"], "amount": str(x["amount"])} for x in preview.loans],
+            "loans_supported": preview.loans_supported,
+        },
+        journal_entry=entry,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    member_status_set(
+        member=member,
+        status=reason,
+        on=on,
+        reason=waiver_reason or dict(Member.Status.choices)[reason],
+        by=by,
+    )
+    audit_log(
+        actor=by,
+        action="member.exit_settlement",
+        target=member,
+        reason=waiver_reason,
+        data={
+            "reason": reason,
+            "net_payable": str(net),
+            "savings": str(preview.savings_total),
+            "shu": str(preview.shu_unpaid),
+            "loans": str(loans_total),
+            "waived": waive_loans,
+        },
+    )
+    return settlement

@@ -1,0 +1,323 @@
+"""HTML screens of savings: teller, accounts, receipts, statements, reconciliation,
+exit settlement."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
+from core.members.forms import ExitForm
+from core.members.models import Member
+from core.members.services import parse_money
+from core.members.views import form_error
+
+from . import pdf, selectors, services
+from .forms import InterestForm, PeriodForm, TellerForm
+from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .settlement import exit_settlement_confirm, exit_settlement_preview
+
+
+@role_required(read=STAFF, write=MONEY_WRITERS)
+def teller(request):
+    """Find a member, pick an account (or open one), deposit or withdraw; today's
+    summary for this teller."""
+    today = timezone.localdate()
+    q = request.GET.get("q", "").strip()
+    member = None
+    if request.GET.get("member"):
+        member = Member.objects.filter(pk=request.GET["member"]).select_related("agency").first()
+    results = []
+    if q and member is None:
+        from core.members.selectors import member_search
+
+        results = list(member_search(q=q)[:20])
+        if len(results) == 1:
+            member = results[0]
+    form = TellerForm(request.POST or None)
+    if request.method == "POST":
+        if "open_product" in request.POST:
+            m = get_object_or_404(Member, pk=request.POST.get("member"))
+            product = get_object_or_404(SavingsProduct, pk=request.POST["open_product"])
+            try:
+                services.savings_account_open(member=m, product=product, on=today, by=request.user)
+            except ApplicationError as e:
+                messages.error(request, e.message)
+            return redirect(f"{request.path}?member={m.pk}")
+        if form.is_valid():
+            account = get_object_or_404(SavingsAccount, pk=form.cleaned_data["account"])
+            member = account.member
+            try:
+                amount = parse_money(form.cleaned_data["amount"], field=_("Jumlah"))
+            except ValidationError as e:
+                form.add_error("amount", e.messages[0])
+            else:
+                fn = (
+                    services.teller_deposit
+                    if form.cleaned_data["action"] == "deposit"
+                    else services.teller_withdraw
+                )
+                try:
+                    txn = fn(
+                        account=account,
+                        amount=amount,
+                        channel=form.cleaned_data["channel"],
+                        on=today,
+                        by=request.user,
+                        memo=form.cleaned_data["memo"],
+                    )
+                except ApplicationError as e:
+                    form_error(form, e)
+                else:
+                    messages.success(
+                        request,
+                        _("%(k)s %(a)s tercatat, kuitansi %(r)s.")
+                        % {"k": txn.get_kind_display(), "a": txn.amount, "r": txn.receipt_number},
+                    )
+                    return redirect(f"{request.path}?member={member.pk}&last={txn.pk}")
+    accounts = []
+    missing_products = []
+    if member is not None:
+        accounts = list(
+            SavingsAccount.objects.filter(member=member, status="open").select_related("product")
+        )
+        have = {a.product_id for a in accounts}
+        missing_products = [
+            p for p in SavingsProduct.objects.filter(is_active=True) if p.pk not in have
+        ]
+    last = None
+    if request.GET.get("last"):
+        last = SavingsTransaction.objects.filter(pk=request.GET["last"]).first()
+    return render(
+        request,
+        "savings/teller.html",
+        {
+            "q": q,
+            "results": results,
+            "member": member,
+            "accounts": accounts,
+            "missing_products": missing_products,
+            "form": form,
+            "last": last,
+            "today": today,
+            "summary": selectors.teller_daily_summary(on=today, user=request.user),
+            "recent": selectors.teller_transactions(on=today, user=request.user)[:20],
+        },
+    )
+
+
+@role_required(read=STAFF)
+def teller_summary(request):
+    """Daily cash summary per teller (all tellers for treasury and board; own for others)."""
+    try:
+        on = date.fromisoformat(request.GET.get("on", "")) if request.GET.get("on") else None
+    except ValueError:
+        on = None
+    on = on or timezone.localdate()
+    only = None if request.user.role in TREASURY | {"ketua", "pengawas"} else request.user
+    return render(
+        request,
+        "savings/teller_summary.html",
+        {
+            "on": on,
+            "rows": selectors.teller_daily_summary(on=on, user=only),
+            "txns": selectors.teller_transactions(on=on, user=only),
+        },
+    )
+
+
+@role_required(read=STAFF)
+def account_list(request):
+    q = request.GET.get("q", "").strip()
+    product = request.GET.get("product", "")
+    status = request.GET.get("status", "open")
+    qs = SavingsAccount.objects.select_related("member", "product").order_by(
+        "member__number", "product_id"
+    )
+    if q:
+        qs = qs.filter(
+            Q(member__full_name__icontains=q)
+            | Q(member__nip__startswith=q)
+            | Q(member__number__istartswith=q)
+            | Q(number__istartswith=q)
+        )
+    if product.isdigit():
+        qs = qs.filter(product_id=int(product))
+    if status in ("open", "closed"):
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "savings/account_list.html",
+        {
+            "page": page,
+            "q": q,
+            "product": product,
+            "status": status,
+            "products": SavingsProduct.objects.all(),
+            "by_product": selectors.savings_by_product(),
+        },
+    )
+
+
+@role_required(read=STAFF)
+def account_detail(request, pk: int):
+    account = get_object_or_404(SavingsAccount.objects.select_related("member", "product"), pk=pk)
+    page = Paginator(selectors.account_transactions(account=account), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "savings/account_detail.html", {"account": account, "page": page})
+
+
+def _can_see_member(user, member: Member) -> bool:
+    if user.role in STAFF:
+        return True
+    return user.role == "anggota" and member.user_id == user.pk
+
+
+@role_required(read=STAFF)
+def receipt(request, pk: int):
+    txn = get_object_or_404(
+        SavingsTransaction.objects.select_related(
+            "account__member__agency", "account__product", "created_by", "journal_entry"
+        ),
+        pk=pk,
+        receipt_number__isnull=False,
+    )
+    resp = HttpResponse(pdf.receipt_pdf(txn=txn), content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{txn.receipt_number}.pdf"'
+    return resp
+
+
+def _period(request) -> tuple[date, date, PeriodForm]:
+    today = timezone.localdate()
+    form = PeriodForm(
+        request.GET or None, initial={"date_from": date(today.year, 1, 1), "date_to": today}
+    )
+    if (
+        form.is_bound
+        and form.is_valid()
+        and form.cleaned_data["date_from"] <= form.cleaned_data["date_to"]
+    ):
+        return form.cleaned_data["date_from"], form.cleaned_data["date_to"], form
+    return date(today.year, 1, 1), today, form
+
+
+@role_required(read=STAFF | {"anggota"}, write=frozenset())
+def statement(request, member_pk: int):
+    member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
+    if not _can_see_member(request.user, member):
+        raise Http404
+    date_from, date_to, form = _period(request)
+    data = selectors.savings_statement(member=member, date_from=date_from, date_to=date_to)
+    if request.GET.get("format") == "pdf":
+        resp = HttpResponse(
+            pdf.statement_pdf(member=member, statement=data, date_from=date_from, date_to=date_to),
+            content_type="application/pdf",
+        )
+        resp["Content-Disposition"] = f'inline; filename="kartu-simpanan-{member.number}.pdf"'
+        return resp
+    return render(
+        request,
+        "savings/statement.html",
+        {
+            "member": member,
+            "statement": data,
+            "form": form,
+            "date_from": date_from,
+            "date_to": date_to,
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def reconciliation(request):
+    interest_form = InterestForm(request.POST or None)
+    if request.method == "POST" and interest_form.is_valid():
+        product = get_object_or_404(SavingsProduct, pk=interest_form.cleaned_data["product"])
+        try:
+            run = services.savings_interest_accrue(
+                product=product,
+                year=interest_form.cleaned_data["year"],
+                month=interest_form.cleaned_data["month"],
+                by=request.user,
+            )
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(
+                request,
+                _("Jasa simpanan dihitung: %(n)s rekening, jasa %(g)s, PPh %(t)s.")
+                % {"n": run.accounts, "g": run.gross_interest, "t": run.tax},
+            )
+        return redirect("savings:reconciliation")
+    today = timezone.localdate()
+    return render(
+        request,
+        "savings/reconciliation.html",
+        {
+            "rec": selectors.savings_reconciliation(),
+            "interest_products": SavingsProduct.objects.filter(
+                interest_enabled=True, is_active=True
+            ),
+            "year": today.year,
+            "month": today.month,
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY | {"ketua"})
+def exit_settlement(request, member_pk: int):
+    """One screen: all savings, unpaid SHU, loans outstanding, net payable; confirm."""
+    member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
+    if not member.is_active:
+        settlement = getattr(member, "exit_settlement", None)
+        return render(
+            request, "savings/exit_done.html", {"member": member, "settlement": settlement}
+        )
+    today = timezone.localdate()
+    preview = exit_settlement_preview(member=member, on=today)
+    form = ExitForm(
+        request.POST or None,
+        initial={"on": today, "channel": "bank", "payee": "member", "expected_net": preview.net()},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            exit_settlement_confirm(
+                member=member,
+                reason=d["reason"],
+                on=d["on"],
+                by=request.user,
+                channel=d["channel"],
+                payee=d["payee"],
+                waive_loans=d["waive_loans"],
+                waiver_reason=d["waiver_reason"],
+                board_decision_ref=d["board_decision_ref"],
+                expected_net=d["expected_net"] if not d["waive_loans"] else None,
+            )
+        except ApplicationError as e:
+            form_error(form, e)
+        else:
+            messages.success(
+                request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
+            )
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "savings/exit.html",
+        {
+            "member": member,
+            "preview": preview,
+            "form": form,
+            "net_waived": preview.net(waive_loans=True),
+            "heirs": member.heirs.filter(is_active=True),
+        },
+    )

@@ -1,0 +1,34 @@
+import pytest
+from django.db import connection
+
+from tests.members import factories as f
+
+
+def assert_reconciled():
+    """Sub-ledger = ledger control accounts (per account and per member), each account's
+    balance = its transactions, and the deferred DB checks hold now."""
+    from core.savings.selectors import savings_reconciliation
+
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+    rec = savings_reconciliation()
+    assert rec.ok, (rec.rows, rec.account_mismatches, rec.member_mismatches)
+
+
+@pytest.fixture
+def teller(in_tenant_a):
+    return f.user("petugas")
+
+
+@pytest.fixture
+def products(in_tenant_a):
+    from core.savings.seeding import product_by_kind, savings_products_seed
+
+    savings_products_seed()
+    return {k: product_by_kind(k) for k in ("pokok", "wajib", "sukarela", "berjangka")}
+
+
+@pytest.fixture
+def member_a(in_tenant_a):
+    return f.member()
