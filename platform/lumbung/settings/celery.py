@@ -41,3 +41,11 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# savings: daily check that every cooperative's savings sub-ledger equals its ledger
+# control accounts (alerts on mismatch).
+CELERY_BEAT_SCHEDULE |= {
+    "savings-reconcile": {
+        "task": "core.savings.tasks.savings_reconcile_all_task",
+        "schedule": 24 * 3600,
+    },
+}

@@ -73,6 +73,9 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=2)
 # The ledger seeds first: other modules' seeders map their products to its accounts.
 TENANT_SEEDERS.insert(0, "core.ledger.seeding.ledger_tenant_seed")
 DEMO_SEEDERS.insert(0, "core.ledger.seeding.ledger_demo_seed")
+# Savings: default products (after the ledger's chart); demo agencies, members and savings.
+TENANT_SEEDERS.append("core.savings.seeding.savings_products_seed")
+DEMO_SEEDERS.append("core.savings.seeding.savings_demo_seed")
 # Loans: settings row and default products; demo loans after the members/savings demo.
 TENANT_SEEDERS.append("core.loans.seeding.loans_tenant_seed")
 DEMO_SEEDERS.append("core.loans.seeding.loans_demo_seed")
