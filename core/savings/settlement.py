@@ -42,14 +42,17 @@ class SettlementErrors(StrEnum):
     CHANGED = "settlement_changed"
 
 
-def _loans_outstanding(member: Member) -> tuple[Decimal, list, bool]:
+def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list, bool]:
     """(total, details, supported). ``supported`` is False when core.loans offers no
     selector (then loans are treated as none)."""
     try:
         from core.loans.selectors import member_loans_outstanding
     except ImportError:
         return ZERO, [], False
-    result = member_loans_outstanding(member)
+    try:
+        result = member_loans_outstanding(member, on)
+    except TypeError:  # an older signature without the date
+        result = member_loans_outstanding(member)
     if isinstance(result, Decimal | int):
         return Decimal(result), [], True
     total = ZERO
@@ -116,7 +119,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         .select_related("product")
         .order_by("product_id", "pk")
     )
-    loans_total, loans, supported = _loans_outstanding(member)
+    loans_total, loans, supported = _loans_outstanding(member, on)
     return SettlementPreview(
         member=member,
         on=on,

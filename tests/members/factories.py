@@ -56,7 +56,11 @@ def member(*, agency_obj: Agency | None = None, golongan: str = "III/a", **kw) -
 def user(role: str, *, username: str | None = None) -> User:
     username = username or f"{role}-{next(_seq)}@x.test"
     return User.objects.create_user(
-        username=username, email=username, password="Rahasia-123!", role=role, full_name=role.title()
+        username=username,
+        email=username,
+        password="Rahasia-123!",
+        role=role,
+        full_name=role.title(),
     )
 
 

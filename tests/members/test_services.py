@@ -1,0 +1,184 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from core.common.errors import ApplicationError
+from core.members.models import Agency, Member, MemberChange
+from core.members.services import (
+    agency_create,
+    heir_add,
+    member_create,
+    member_settings_update,
+    member_update,
+)
+
+from . import factories as f
+
+
+@pytest.fixture
+def agency(in_tenant_a):
+    return f.agency()
+
+
+def test_member_create_fills_number_gender_and_birth_date(agency):
+    nip, nik = f.unique_ids()
+    m = member_create(
+        by="tests",
+        full_name="  Yohanes   Nyahu ",
+        nip=nip,
+        nik=nik,
+        agency=agency,
+        join_date=date(2021, 5, 3),
+        golongan="iii/b",
+        phone="0812 3456 7890",
+    )
+    assert m.number.startswith("A") and len(m.number) == 6
+    assert m.full_name == "Yohanes Nyahu"
+    assert m.golongan == "III/b"
+    assert m.phone == "+6281234567890"
+    assert m.gender == "L" and m.birth_date is not None
+
+
+def test_member_number_follows_configured_pattern(agency):
+    member_settings_update(number_pattern="KPRI-{year}-{seq:04d}", by="tests")
+    m = f.member(agency_obj=agency, join_date=date(2024, 2, 1))
+    assert m.number.startswith("KPRI-2024-")
+    with pytest.raises(ApplicationError) as e:
+        member_settings_update(number_pattern="{nope}", by="tests")
+    assert e.value.code == "member_number_pattern"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("nip", "12345", "member_invalid"),
+        ("nik", "627103150385000X", "member_invalid"),
+        ("phone", "+1 555 0100", "member_invalid"),
+        ("email", "bukan-email", "member_invalid"),
+        ("golongan", "V/z", "member_invalid"),
+        ("full_name", "   ", "member_invalid"),
+    ],
+)
+def test_member_create_refuses_bad_input_and_writes_nothing(agency, field, value, code):
+    nip, nik = f.unique_ids()
+    data = dict(full_name="Ani", nip=nip, nik=nik, agency=agency, join_date=date(2022, 1, 3))
+    data[field] = value
+    before = Member.objects.count()
+    with pytest.raises(ApplicationError) as e:
+        member_create(by="tests", **data)
+    assert e.value.code == code
+    assert field in e.value.fields
+    assert Member.objects.count() == before
+
+
+def test_duplicate_nip_or_nik_refused(agency):
+    m = f.member(agency_obj=agency)
+    nip, nik = f.unique_ids()
+    with pytest.raises(ApplicationError) as e:
+        member_create(
+            by="tests", full_name="X", nip=m.nip, nik=nik, agency=agency, join_date=date(2022, 1, 3)
+        )
+    assert e.value.code == "member_duplicate_nip"
+    with pytest.raises(ApplicationError) as e:
+        member_create(
+            by="tests", full_name="X", nip=nip, nik=m.nik, agency=agency, join_date=date(2022, 1, 3)
+        )
+    assert e.value.code == "member_duplicate_nik"
+    assert Member.objects.filter(full_name="X").count() == 0
+
+
+def test_inactive_agency_refused_for_new_member(agency):
+    closed = Agency.objects.create(code="OLD", name="Dinas Lama", is_active=False)
+    nip, nik = f.unique_ids()
+    with pytest.raises(ApplicationError) as e:
+        member_create(
+            by="tests", full_name="X", nip=nip, nik=nik, agency=closed, join_date=date(2022, 1, 3)
+        )
+    assert "agency" in e.value.fields
+
+
+def test_database_refuses_malformed_nip_even_without_the_service(agency):
+    nip, nik = f.unique_ids()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.create(
+            number="RAW1",
+            full_name="Raw",
+            nip="123",
+            nik=nik,
+            agency=agency,
+            join_date=date(2022, 1, 1),
+        )
+
+
+def test_database_refuses_exit_date_on_active_member(agency):
+    m = f.member(agency_obj=agency)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.filter(pk=m.pk).update(exit_date=date(2024, 1, 1))
+
+
+def test_update_writes_history_per_field_and_history_is_immutable(agency):
+    m = f.member(agency_obj=agency, golongan="III/a")
+    member_update(
+        member=m,
+        by="tests",
+        reason="SK kenaikan pangkat",
+        golongan="III/b",
+        take_home_pay="4.500.000",
+    )
+    rows = {c.field: c for c in MemberChange.objects.filter(member=m)}
+    assert rows["golongan"].old_value == "III/a" and rows["golongan"].new_value == "III/b"
+    assert rows["golongan"].reason == "SK kenaikan pangkat"
+    assert Decimal(rows["take_home_pay"].new_value) == Decimal("4500000")
+    # no-op update writes nothing
+    member_update(member=m, by="tests", golongan="III/b")
+    assert MemberChange.objects.filter(member=m, field="golongan").count() == 1
+    with pytest.raises(Exception), transaction.atomic():
+        MemberChange.objects.filter(member=m).update(new_value="x")
+    with pytest.raises(Exception), transaction.atomic():
+        MemberChange.objects.filter(member=m).delete()
+
+
+def test_update_refuses_status_change(agency):
+    m = f.member(agency_obj=agency)
+    with pytest.raises(ApplicationError):
+        member_update(member=m, by="tests", status="retired")
+
+
+def test_agency_duplicate_code_refused(in_tenant_a):
+    agency_create(
+        by="tests", code="rsud", name="RSUD dr. Doris Sylvanus", treasurer_phone="081234567890"
+    )
+    with pytest.raises(ApplicationError) as e:
+        agency_create(by="tests", code="RSUD", name="Lain")
+    assert e.value.code == "agency_duplicate_code"
+    a = Agency.objects.get(code="RSUD")
+    assert a.treasurer_phone == "+6281234567890"
+
+
+def test_heir_requires_valid_nik_and_share(agency):
+    m = f.member(agency_obj=agency)
+    heir_add(
+        member=m, by="tests", full_name="Maria", relationship="istri", share_percent=Decimal("100")
+    )
+    with pytest.raises(ApplicationError):
+        heir_add(member=m, by="tests", full_name="Anak", relationship="anak", nik="123")
+    with pytest.raises(ApplicationError):
+        heir_add(
+            member=m, by="tests", full_name="Anak", relationship="anak", share_percent=Decimal("0")
+        )
+    assert m.heirs.count() == 1
+
+
+def test_search_by_name_nip_number_and_filters(agency):
+    from core.members.selectors import member_search
+
+    other = f.agency("RSUD", "RSUD dr. Doris Sylvanus")
+    a = f.member(agency_obj=agency, full_name="Kartini Tingang")
+    b = f.member(agency_obj=other, full_name="Budi Santoso")
+    assert list(member_search(q="kartini")) == [a]
+    assert list(member_search(q=b.nip[:10])) == [b]
+    assert list(member_search(q=a.number)) == [a]
+    assert set(member_search(agency_id=other.pk)) == {b}
+    assert b not in member_search(status="retired")
