@@ -1,0 +1,154 @@
+"""End-to-end browser tests: headless Chromium (Debian's `chromium`) driven by
+Playwright, against a real server.
+
+The server is ``manage.py runserver --noreload`` started in a subprocess on a free
+loopback port, pointed at this test run's database. Its writes really commit, so the
+journey runs in a ``scratch_tenant`` (a throwaway cooperative dropped afterwards) — never
+in the shared session tenants, and never with pytest-django's ``live_server``
+(transactional_db would flush the shared rows).
+
+Screenshots go to ``artifacts/screenshots/`` (kept by CI as artifacts).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(
+        reason=(
+            "!!! END-TO-END BROWSER TESTS NOT RUN: /usr/bin/chromium is missing. "
+            "Install it with `apt-get update && apt-get install -y chromium` (.ci/run does). !!!"
+        )
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _db_url(settings_dict) -> str:
+    user = settings_dict.get("USER") or "postgres"
+    pw = settings_dict.get("PASSWORD") or ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    auth = f"{user}:{pw}@" if pw else f"{user}@"
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def live_site(scratch_tenant, tmp_path):
+    """A running server for the scratch cooperative: yields its base URL."""
+    from django.db import connection
+
+    port = _free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=_db_url(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE="lumbung.settings",
+        DJANGO_DEBUG="1",
+        SITE_PORT=str(port),
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + (tmp_path / "server.log").read_text())
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
+        yield {
+            "url": f"http://{scratch_tenant.slug}.localhost:{port}",
+            "tenant": scratch_tenant,
+            "log": tmp_path / "server.log",
+            "mail_dir": tmp_path / "mail",
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; Django would refuse
+    # its (synchronous) DB calls made by the test itself without this.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def shoot():
+    """``shoot(page, "name")`` saves artifacts/screenshots/<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, *, full_page: bool = True) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+def copy_to_docs(names: list[str]) -> None:
+    """Copy chosen screenshots to docs/screenshots/ (referenced by the README)."""
+    dest = ROOT / "docs" / "screenshots"
+    dest.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        src = SHOTS / f"{n}.png"
+        if src.exists():
+            shutil.copyfile(src, dest / f"{n}.png")

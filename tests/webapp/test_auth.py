@@ -1,0 +1,242 @@
+"""Login per cooperative host, lockout (django-axes, per schema), TOTP second step,
+password reset by e-mail, idle timeout."""
+
+import re
+import time
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.users.middleware import LAST_SEEN_KEY
+from core.users.models import User
+from tenants.services import tenant_host
+from tests.webapp.conftest import make_user
+
+PW = "Sandi-Uji-2026!"
+
+
+def _code(device: TOTPDevice, *, offset: int = 0) -> str:
+    t = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    t.time = time.time() + offset * device.step
+    return f"{t.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def staff(in_tenant_a):
+    return make_user("bendahara", email="bendahara@alpha.test", password=PW)
+
+
+def test_login_on_the_cooperative_host_opens_the_dashboard(client_a, staff):
+    resp = client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert resp.status_code == 302 and resp["Location"] == "/"
+    home = client_a.get("/")
+    assert home.status_code == 200
+    assert "Beranda" in home.content.decode()
+
+
+def test_a_user_of_one_cooperative_cannot_log_in_on_another(client_b, staff):
+    resp = client_b.post("/masuk/", {"username": staff.username, "password": PW})
+    assert resp.status_code == 200  # the form again, with an error
+    assert "_auth_user_id" not in client_b.session
+
+
+def test_member_login_lands_in_the_portal(client_a, in_tenant_a):
+    member = make_user("anggota", email="anggota@alpha.test", password=PW)
+    client_a.post("/masuk/", {"username": member.username, "password": PW})
+    resp = client_a.get("/")
+    assert resp.status_code == 302 and resp["Location"] == "/portal/"
+
+
+def test_lockout_after_repeated_failures(client_a, staff, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        resp = client_a.post("/masuk/", {"username": staff.username, "password": "salah"})
+        assert resp.status_code == 200
+    resp = client_a.post("/masuk/", {"username": staff.username, "password": "salah"})
+    assert resp.status_code == 429
+    assert "Terlalu banyak percobaan gagal" in resp.content.decode()
+    # Even the right password is refused while locked out.
+    resp = client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert resp.status_code == 429
+    assert "_auth_user_id" not in client_a.session
+
+
+def test_lockout_is_counted_per_cooperative(client_a, client_b, staff, settings, tenant_b):
+    from django.db import connection
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client_a.post("/masuk/", {"username": staff.username, "password": "salah"})
+    # The same username in cooperative B is a different person with its own counter.
+    connection.set_tenant(tenant_b)
+    make_user("bendahara", email="bendahara@alpha.test", password=PW)
+    resp = client_b.post("/masuk/", {"username": "bendahara@alpha.test", "password": PW})
+    assert resp.status_code == 302
+
+
+def test_success_resets_the_failure_count(client_a, staff, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client_a.post("/masuk/", {"username": staff.username, "password": "salah"})
+    assert client_a.post("/masuk/", {"username": staff.username, "password": PW}).status_code == 302
+    c = Client(HTTP_HOST=tenant_host("alpha"))
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert (
+            c.post("/masuk/", {"username": staff.username, "password": "salah"}).status_code == 200
+        )
+
+
+# ---------------------------------------------------------------- TOTP
+
+
+@pytest.fixture
+def enrolled(staff):
+    return TOTPDevice.objects.create(user=staff, name="Authenticator", confirmed=True)
+
+
+def test_enrolled_user_must_give_a_code_before_being_logged_in(client_a, staff, enrolled):
+    resp = client_a.post("/masuk/", {"username": staff.username, "password": PW, "next": "/audit/"})
+    assert resp.status_code == 302 and resp["Location"] == "/masuk/verifikasi/"
+    assert "_auth_user_id" not in client_a.session
+    assert client_a.get("/").status_code == 302  # not logged in yet
+
+    bad = client_a.post(
+        "/masuk/verifikasi/", {"token": "000000" if _code(enrolled) != "000000" else "111111"}
+    )
+    assert bad.status_code == 200 and "Kode salah" in bad.content.decode()
+
+    enrolled.refresh_from_db()
+    enrolled.throttle_reset()  # django-otp delays the next try after a wrong code
+    ok = client_a.post("/masuk/verifikasi/", {"token": _code(enrolled)})
+    assert ok.status_code == 302 and ok["Location"] == "/audit/"
+    assert client_a.session["_auth_user_id"] == str(staff.pk)
+    assert client_a.session["otp_device_id"] == enrolled.persistent_id
+
+
+def test_verify_step_without_a_password_first_goes_back_to_login(client_a):
+    resp = client_a.post("/masuk/verifikasi/", {"token": "123456"})
+    assert resp.status_code == 302 and resp["Location"] == "/masuk/"
+
+
+def test_wrong_codes_count_towards_the_lockout(client_a, staff, enrolled, settings):
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    wrong = "000000" if _code(enrolled) != "000000" else "111111"
+    statuses = []
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        enrolled.refresh_from_db()
+        enrolled.throttling_failure_count = 0  # django-otp's own throttle is separate
+        enrolled.save()
+        statuses.append(client_a.post("/masuk/verifikasi/", {"token": wrong}).status_code)
+    assert statuses[-1] == 429
+    assert "_auth_user_id" not in client_a.session
+
+
+def test_staff_enrols_totp_with_a_qr_code(client_a, staff):
+    client_a.force_login(staff)
+    page = client_a.get("/akun/dua-langkah/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "<svg" in body
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    assert client_a.post("/akun/dua-langkah/", {"token": "99999x"}).status_code == 200
+    device.refresh_from_db()
+    assert not device.confirmed
+    resp = client_a.post("/akun/dua-langkah/", {"token": _code(device)})
+    assert resp.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    from core.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="user.2fa_enabled", target_id=str(staff.pk)).exists()
+
+
+def test_totp_issuer_names_the_cooperative(staff, tenant_a):
+    device = TOTPDevice.objects.create(user=staff, name="x", confirmed=False)
+    assert "issuer=Lumbung%20%C2%B7%20KPRI%20Alpha" in device.config_url
+
+
+def test_members_cannot_enrol_totp(client_a, in_tenant_a):
+    member = make_user("anggota")
+    client_a.force_login(member)
+    assert client_a.get("/akun/dua-langkah/").status_code == 403
+
+
+# ---------------------------------------------------------------- password reset
+
+
+def test_password_reset_by_email_on_the_cooperative_host(client_a, staff):
+    resp = client_a.post("/lupa-sandi/", {"email": staff.email})
+    assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
+    assert len(mail.outbox) == 1
+    msg = mail.outbox[0]
+    assert msg.to == [staff.email]
+    assert "kata sandi" in msg.body.lower()
+    path = re.search(r"http://alpha\.localhost(/atur-sandi/\S+/)", msg.body).group(1)
+    form = client_a.get(path, follow=True)
+    assert form.status_code == 200 and "Buat kata sandi baru" in form.content.decode()
+    done = client_a.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Baru-Sekali-2026", "new_password2": "Baru-Sekali-2026"},
+    )
+    assert done.status_code == 302 and done["Location"] == "/atur-sandi/selesai/"
+    staff.refresh_from_db()
+    assert staff.check_password("Baru-Sekali-2026")
+
+
+def test_password_reset_for_unknown_email_sends_nothing_and_says_the_same(client_a, in_tenant_a):
+    resp = client_a.post("/lupa-sandi/", {"email": "tidak-ada@alpha.test"})
+    assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
+    assert mail.outbox == []
+
+
+def test_change_password_is_audited(client_a, staff):
+    from core.audit.models import AuditEvent
+
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    resp = client_a.post(
+        "/akun/kata-sandi/",
+        {
+            "old_password": PW,
+            "new_password1": "Lain-Lagi-2026!",
+            "new_password2": "Lain-Lagi-2026!",
+        },
+    )
+    assert resp.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("Lain-Lagi-2026!")
+    assert AuditEvent.objects.filter(action="user.password_changed", actor=staff).exists()
+    assert client_a.get("/").status_code == 200  # still logged in after the change
+
+
+# ---------------------------------------------------------------- idle timeout
+
+
+def test_idle_session_is_logged_out(client_a, staff, settings):
+    settings.SESSION_IDLE_TIMEOUT = 600
+    client_a.force_login(staff)
+    assert client_a.get("/").status_code == 200
+    s = client_a.session
+    s[LAST_SEEN_KEY] = int(time.time()) - 601
+    s.save()
+    resp = client_a.get("/audit/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/masuk/?next=/audit/")
+    assert "_auth_user_id" not in client_a.session
+
+
+def test_active_session_is_kept(client_a, staff, settings):
+    settings.SESSION_IDLE_TIMEOUT = 600
+    client_a.force_login(staff)
+    client_a.get("/")
+    s = client_a.session
+    s[LAST_SEEN_KEY] = int(time.time()) - 500
+    s.save()
+    assert client_a.get("/").status_code == 200
+    assert client_a.session[LAST_SEEN_KEY] >= int(time.time()) - 5
+
+
+def test_deactivated_user_cannot_log_in(client_a, staff):
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    resp = client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert resp.status_code == 200
+    assert "_auth_user_id" not in client_a.session
