@@ -97,10 +97,12 @@ def _check_plan_fits(*, subscription: Subscription, plan: Plan) -> int:
 # -- state -----------------------------------------------------------------------------
 
 
-def _status_set(*, sub: Subscription, status: str, reason: str, actor) -> bool:
+def _status_set(
+    *, sub: Subscription, status: str, reason: str, actor, now: datetime | None = None
+) -> bool:
     """Move a (locked) subscription and its cooperative to ``status``. Returns whether
     anything changed. Sends the suspended / restored e-mails on commit."""
-    now = timezone.now()
+    now = now or timezone.now()
     old = sub.status
     if old == status:
         return False
@@ -583,7 +585,11 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 and sub.stripe_status != "trialing"
             ):
                 if _status_set(
-                    sub=sub, status=S.PAST_DUE, reason=_("Masa uji coba berakhir"), actor="system"
+                    sub=sub,
+                    status=S.PAST_DUE,
+                    reason=_("Masa uji coba berakhir"),
+                    actor="system",
+                    now=now,
                 ):
                     counts["past_due"] += 1
             elif (
@@ -597,6 +603,7 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     status=S.PAST_DUE,
                     reason=_("Masa langganan berakhir, tagihan belum dibayar"),
                     actor="system",
+                    now=now,
                 ):
                     counts["past_due"] += 1
             elif (
@@ -607,6 +614,7 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     status=S.SUSPENDED,
                     reason=_("Tagihan belum dibayar melewati masa tenggang"),
                     actor="system",
+                    now=now,
                 ):
                     counts["suspended"] += 1
             elif sub.status == S.SUSPENDED and sub.suspended_since:
@@ -616,6 +624,7 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     status=S.ARCHIVED,
                     reason=_("Ditangguhkan lebih dari %(d)s hari") % {"d": days},
                     actor="system",
+                    now=now,
                 ):
                     counts["archived"] += 1
         if (
@@ -688,3 +697,93 @@ def subscription_archive_after_set(
         data={"days": days},
     )
     return sub
+
+
+# -- operator console (lumbung.console) ---------------------------------------------------
+
+
+def _require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Tuliskan alasannya."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    return reason.strip()
+
+
+@transaction.atomic
+def subscription_status_override(
+    *, subscription: Subscription, status: str, operator, reason: str
+) -> Subscription:
+    """An operator moves a subscription (and its cooperative) to ``status`` by hand:
+    suspend, reactivate, archive from the console. Audited with the reason."""
+    reason = _require_reason(reason)
+    if status not in S.values:
+        raise ApplicationError(BillingErrors.STATUS_INVALID, _("Status langganan tidak dikenal."))
+    sub = _lock(subscription)
+    _status_set(sub=sub, status=status, reason=reason, actor=operator)
+    return sub
+
+
+@transaction.atomic
+def trial_extend(*, subscription: Subscription, days: int, operator, reason: str) -> Subscription:
+    """An operator gives ``days`` more trial (from today when the trial already ended);
+    a cooperative that fell past due only because its trial ended is back on trial."""
+    reason = _require_reason(reason)
+    if not 1 <= days <= 365:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Perpanjangan masa uji coba antara 1 dan 365 hari."),
+            fields={"days": [_("Antara 1 dan 365.")]},
+        )
+    sub = _lock(subscription)
+    paid = sub.invoices.filter(status=Invoice.Status.PAID).exists()
+    if sub.status not in (S.TRIAL, S.PAST_DUE) or paid or sub.stripe_subscription_id:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Masa uji coba hanya dapat diperpanjang untuk koperasi yang belum berlangganan."),
+        )
+    now = timezone.now()
+    old = sub.trial_ends_at
+    sub.trial_ends_at = max(old or now, now) + timedelta(days=days)
+    sub.trial_notice_sent_at = None
+    sub.save()
+    audit_log(
+        actor=operator,
+        action="billing.trial_extended",
+        target=sub.cooperative,
+        reason=reason,
+        data={
+            "days": days,
+            "from": old.isoformat() if old else None,
+            "to": sub.trial_ends_at.isoformat(),
+        },
+    )
+    if sub.status == S.PAST_DUE:
+        _status_set(sub=sub, status=S.TRIAL, reason=reason, actor=operator)
+    return sub
+
+
+@transaction.atomic
+def billing_records_purge(*, cooperative: Cooperative) -> dict:
+    """Remove a cooperative's billing rows before the cooperative itself is deleted (the
+    console's "delete an archived tenant"). Returns what was removed, for the audit row."""
+    sub = Subscription.objects.select_for_update().filter(cooperative=cooperative).first()
+    if sub is None:
+        return {"invoices": []}
+    invoices = list(sub.invoices.order_by("pk").values("number", "amount", "status", "issued_on"))
+    PaymentProof.objects.filter(invoice__subscription=sub).delete()
+    sub.invoices.all().delete()
+    sub.delete()
+    return {
+        "invoices": [
+            {
+                "number": i["number"],
+                "amount": str(i["amount"]),
+                "status": i["status"],
+                "issued_on": i["issued_on"].isoformat(),
+            }
+            for i in invoices
+        ]
+    }

@@ -121,9 +121,19 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
             row.error = ""
             row.processed_at = timezone.now()
             row.save()
-    if failed is not None:
-        raise failed
+    if failed is not None and _transient(failed):
+        raise failed  # the Celery task retries with backoff
     return row
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth retrying: the provider or the database was briefly unavailable. A 4xx from
+    the provider (e.g. the object does not exist) stays failed for operators to see."""
+    from django.db import OperationalError
+
+    return isinstance(
+        exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError | OperationalError
+    )
 
 
 def _flag(row: WebhookEvent, reason: str) -> None:

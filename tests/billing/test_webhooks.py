@@ -1,0 +1,118 @@
+"""The Stripe webhook: signatures, storage, replay, order, unknown input."""
+
+import time
+
+from billing.models import Subscription, WebhookEvent
+from billing.providers.stripe_provider import stripe_client
+
+from .test_checkout import subscribe
+
+
+def test_bad_signature_is_refused_and_nothing_is_stored_as_valid(
+    deliver, stripe_api, subscription_a
+):
+    response = deliver(
+        "customer.subscription.deleted", {"id": "sub_forged"}, secret="whsec_not_the_secret"
+    )
+    assert response.status_code == 400
+    row = WebhookEvent.objects.get(event_id=response.event_id)
+    assert not row.valid and row.state == WebhookEvent.State.REJECTED
+    assert "SignatureVerificationError" in row.error
+    assert row.raw_body and "Stripe-Signature" in row.headers
+    assert not WebhookEvent.objects.filter(valid=True).exists()
+    subscription_a.refresh_from_db()
+    assert subscription_a.status == Subscription.Status.TRIAL
+
+
+def test_missing_or_stale_signature_is_refused(deliver, stripe_api):
+    stale = deliver("invoice.paid", {"id": "in_x"}, timestamp=int(time.time()) - 3600)
+    missing = deliver("invoice.paid", {"id": "in_y"}, signature="-")
+    assert stale.status_code == missing.status_code == 400
+    assert WebhookEvent.objects.filter(valid=False).count() == 2
+    assert not WebhookEvent.objects.filter(valid=True).exists()
+
+
+def test_wrong_path_token_is_404(client_public, stripe_api):
+    response = client_public.post(
+        "/billing/webhooks/stripe/guess/", data="{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+
+
+def test_replayed_event_is_stored_once_and_processed_once(admin_client_a, stripe_plans, deliver):
+    session, sub = subscribe(admin_client_a, deliver)
+    first = WebhookEvent.objects.get(event_type="checkout.session.completed")
+    again = deliver("checkout.session.completed", {"id": session["id"]}, event_id=first.event_id)
+    assert again.status_code == 200
+    assert WebhookEvent.objects.filter(event_id=first.event_id, valid=True).count() == 1
+    first.refresh_from_db()
+    assert first.attempts == 1 and first.state == WebhookEvent.State.PROCESSED
+
+
+def test_unknown_event_type_is_stored_and_ignored(deliver, stripe_api):
+    response = deliver("charge.dispute.created", {"id": "dp_1"})
+    assert response.status_code == 200
+    row = WebhookEvent.objects.get(event_id=response.event_id)
+    assert row.valid and row.state == WebhookEvent.State.IGNORED and not row.flagged
+
+
+def test_event_for_unknown_customer_is_stored_and_flagged(stripe_plans, deliver, subscription_a):
+    client = stripe_client()
+    stranger = client.v1.customers.create({"email": "asing@example.test"})
+    plan = subscription_a.plan
+    # A customer nobody here knows, with a trial subscription (no card needed).
+    remote = client.v1.subscriptions.create(
+        {
+            "customer": stranger["id"],
+            "items": [{"plan": plan.stripe_price_monthly_id}],
+            "trial_period_days": 30,
+        }
+    )
+    response = deliver("customer.subscription.created", {"id": remote["id"]})
+    assert response.status_code == 200
+    row = WebhookEvent.objects.get(event_id=response.event_id)
+    assert row.flagged and stranger["id"] in row.flag_reason
+    assert row.state == WebhookEvent.State.IGNORED
+    subscription_a.refresh_from_db()
+    assert subscription_a.stripe_subscription_id is None
+
+
+def test_events_out_of_order_end_in_the_state_stripe_has_now(admin_client_a, stripe_plans, deliver):
+    _, sub = subscribe(admin_client_a, deliver)
+    client = stripe_client()
+    client.v1.subscriptions.cancel(sub.stripe_subscription_id)
+    # The deletion arrives first, then the (older) "updated" and "created" events.
+    deliver(
+        "customer.subscription.deleted", {"id": sub.stripe_subscription_id, "status": "canceled"}
+    )
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id, "status": "active"})
+    deliver("customer.subscription.created", {"id": sub.stripe_subscription_id, "status": "active"})
+    sub.refresh_from_db()
+    sub.cooperative.refresh_from_db()
+    assert sub.stripe_status == "canceled"
+    assert sub.status == Subscription.Status.SUSPENDED == sub.cooperative.status
+
+
+def test_webhook_answers_without_processing_inline(client_public, stripe_api, settings):
+    """The request only stores; processing is queued after commit."""
+    from .conftest import signed_event
+
+    body, header, eid = signed_event("invoice.paid", {"id": "in_later"})
+    response = client_public.post(
+        f"/billing/webhooks/stripe/{settings.BILLING_WEBHOOK_PATH_TOKEN}/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    assert response.status_code == 200
+    row = WebhookEvent.objects.get(event_id=eid)
+    assert row.valid and row.state == WebhookEvent.State.RECEIVED and row.attempts == 0
+
+
+def test_failed_processing_is_recorded_and_can_be_retried(deliver, stripe_api):
+    response = deliver("invoice.paid", {"id": "in_does_not_exist"})
+    assert response.status_code == 200
+    row = WebhookEvent.objects.get(event_id=response.event_id)
+    assert row.state == WebhookEvent.State.FAILED
+    assert "Not Found" in row.error and row.attempts == 1
+    assert row.processed_at is None
