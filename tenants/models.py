@@ -66,3 +66,95 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaTemplate(models.Model):
+    """The snapshot of the migrated template schema that new cooperatives are cloned
+    from (see tenants.schema_template). One row per template schema."""
+
+    name = models.CharField(max_length=63, unique=True)
+    script = models.TextField()
+    fingerprint = models.CharField(max_length=64)
+    migration_count = models.PositiveIntegerField(default=0)
+    build_seconds = models.DecimalField(max_digits=8, decimal_places=3, default=0)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("templat skema")
+        verbose_name_plural = _("templat skema")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignupRequest(models.Model):
+    """A cooperative's online sign-up, from the form to a working tenant.
+
+    pending (e-mail not yet verified) → queued (verified, provisioning task posted) →
+    provisioning → ready; or failed (after the last retry; ``last_error`` keeps the
+    reason for operators) or expired (never verified). At most one live request per
+    slug (partial unique index), so a form submitted twice makes one tenant."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu verifikasi e-mail")
+        QUEUED = "queued", _("Dalam antrean")
+        PROVISIONING = "provisioning", _("Sedang disiapkan")
+        READY = "ready", _("Siap")
+        FAILED = "failed", _("Gagal")
+        EXPIRED = "expired", _("Kedaluwarsa")
+
+    LIVE = (Status.PENDING, Status.QUEUED, Status.PROVISIONING, Status.READY)
+
+    public_id = models.CharField(max_length=43, unique=True, editable=False)
+    slug = models.CharField(_("alamat"), max_length=40)
+    name = models.CharField(_("nama koperasi"), max_length=200)
+    kind = models.CharField(
+        _("jenis"), max_length=10, choices=Cooperative.Kind.choices, default=Cooperative.Kind.KPRI
+    )
+    legal_number = models.CharField(_("nomor badan hukum"), max_length=100)
+    legal_date = models.DateField(_("tanggal badan hukum"))
+    nik_koperasi = models.CharField(_("NIK koperasi"), max_length=30, blank=True)
+    province = models.CharField(_("provinsi"), max_length=100)
+    regency = models.CharField(_("kabupaten/kota"), max_length=100)
+    member_count = models.PositiveIntegerField(_("perkiraan jumlah anggota"))
+    contact_name = models.CharField(_("narahubung"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("telepon"), max_length=20)
+    password_hash = models.CharField(max_length=256)
+    terms_accepted_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    cooperative = models.ForeignKey(
+        Cooperative, null=True, blank=True, on_delete=models.SET_NULL, related_name="signups"
+    )
+    admin_user_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    login_used_at = models.DateTimeField(null=True, blank=True)
+    provision_seconds = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pendaftaran")
+        verbose_name_plural = _("pendaftaran")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(status__in=["pending", "queued", "provisioning", "ready"]),
+                name="signup_one_live_request_per_slug",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slug__regex=r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"),
+                name="signup_slug_format",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | models.Q(cooperative__isnull=False),
+                name="signup_ready_has_cooperative",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"

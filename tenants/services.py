@@ -8,12 +8,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django_tenants.models import TenantMixin
+from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 
 from .models import Cooperative, Domain
+from .schema_template import schema_clone, template_state
 from .validators import validate_slug
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class CreatedCooperative:
     admin_username: str
     admin_password: str
     url: str
+    admin_user_id: int | None = None
 
 
 def cooperative_create(
@@ -74,11 +78,21 @@ def cooperative_create(
     admin_name: str = "",
     actor=None,
     status: str = Cooperative.Status.TRIAL,
+    admin_password_hash: str | None = None,
+    clone: bool | None = None,
     **profile,
 ) -> CreatedCooperative:
-    """Create a cooperative: tenant row, domain, schema (migrated), seed data, first admin.
+    """Create a cooperative: tenant row, domain, schema, seed data, first admin.
 
-    All or nothing: if any step fails, the schema and rows made so far are removed."""
+    The schema is a clone of the migrated template schema (tenants.schema_template).
+    ``clone=None`` clones when the template is in step with the migrations and falls
+    back to running every migration otherwise; ``clone=True`` refuses a missing or stale
+    template (ApplicationError); ``clone=False`` always runs the migrations.
+    ``admin_password_hash`` (an already hashed password, e.g. from the sign-up form)
+    takes the place of ``admin_password``.
+
+    All or nothing: everything, the schema included, happens in one database
+    transaction, so a failure at any step (or a crash) leaves no row, domain or schema."""
     validate_slug(slug)
     if Cooperative.objects.filter(slug=slug).exists():
         raise ApplicationError(
@@ -86,7 +100,11 @@ def cooperative_create(
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
-    password = admin_password or secrets.token_urlsafe(12)
+    password = admin_password or ("" if admin_password_hash else secrets.token_urlsafe(12))
+    if clone is None:
+        clone = template_state().current
+        if not clone:
+            log.warning("Template schema missing or stale: creating %s by migrations", slug)
     coop = Cooperative(
         slug=slug,
         name=name,
@@ -96,33 +114,52 @@ def cooperative_create(
         **profile,
     )
     try:
-        coop.save()  # creates and migrates the schema
-        Domain.objects.create(domain=tenant_host(slug), tenant=coop, is_primary=True)
-        with schema_context(coop.schema_name), transaction.atomic():
-            from core.users.models import User
+        if not clone:
+            # Migrations commit as they go, so this path cannot sit in one transaction:
+            # on failure cooperative_discard() below removes what was made.
+            coop.save()  # creates the schema and runs every tenant migration
+        with transaction.atomic():
+            if clone:
+                coop.auto_create_schema = False
+                coop.save()
+                schema_clone(target=coop.schema_name)
+                post_schema_sync.send(sender=TenantMixin, tenant=coop)
+            connection.set_schema_to_public()
+            Domain.objects.create(domain=tenant_host(slug), tenant=coop, is_primary=True)
+            with schema_context(coop.schema_name):
+                from core.users.models import User
 
-            admin = User.objects.create_user(
-                username=admin_email,
-                email=admin_email,
-                password=password,
-                full_name=admin_name or admin_email,
-                role=User.Role.ADMIN,
-                is_staff=True,
-            )
-            for seed in tenant_seeders():
-                seed(cooperative=coop)
-            audit_log(actor=admin, action="cooperative.created", target=admin, data={"slug": slug})
-        coop.status = status
-        coop.save(update_fields=["status", "updated_at"])
-        for hook in provisioned_hooks():
-            hook(cooperative=coop)
-        audit_log(actor=actor or "system", action="cooperative.created", target=coop)
+                admin = User(
+                    username=admin_email,
+                    email=admin_email,
+                    full_name=admin_name or admin_email,
+                    role=User.Role.ADMIN,
+                    is_staff=True,
+                )
+                if admin_password_hash:
+                    admin.password = admin_password_hash
+                else:
+                    admin.set_password(password)
+                admin.save()
+                for seed in tenant_seeders():
+                    seed(cooperative=coop)
+                audit_log(
+                    actor=admin, action="cooperative.created", target=admin, data={"slug": slug}
+                )
+            coop.status = status
+            coop.save(update_fields=["status", "updated_at"])
+            for hook in provisioned_hooks():
+                hook(cooperative=coop)
+            audit_log(actor=actor or "system", action="cooperative.created", target=coop)
     except Exception:
-        log.exception("Creating cooperative %s failed; removing what was made", slug)
+        log.exception("Creating cooperative %s failed; nothing was kept", slug)
         connection.set_schema_to_public()
-        cooperative_discard(cooperative=coop)
+        if not clone:
+            cooperative_discard(cooperative=coop)
         raise
-    return CreatedCooperative(coop, admin_email, password, tenant_url(slug))
+    made = CreatedCooperative(coop, admin_email, password, tenant_url(slug))
+    made.admin_user_id = admin.pk
+    return made
 
 
 def cooperative_discard(*, cooperative: Cooperative) -> None:

@@ -66,3 +66,51 @@ def validate_slug(slug: str) -> None:
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat ini dicadangkan.")]},
         )
+
+
+PHONE_RE = re.compile(r"^\+62[1-9][0-9]{7,12}$")
+
+
+def normalize_phone(raw: str) -> str:
+    """An Indonesian phone number as +62…: accepts 0812…, 62812…, +62 812-…; raises
+    ApplicationError otherwise."""
+    digits = re.sub(r"[\s().-]", "", raw or "")
+    if digits.startswith("0"):
+        digits = "+62" + digits[1:]
+    elif digits.startswith("62"):
+        digits = "+" + digits
+    if not PHONE_RE.match(digits):
+        raise ApplicationError(
+            "phone_invalid",
+            _("Nomor telepon tidak valid. Contoh: 0812 3456 7890 atau +62 812 3456 7890."),
+            fields={"phone": [_("Nomor telepon tidak valid.")]},
+        )
+    return digits
+
+
+def validate_email_address(email: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(
+            "email_invalid",
+            _("Alamat e-mail tidak valid."),
+            fields={"email": [_("Alamat e-mail tidak valid.")]},
+        )
+    local, _sep, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def validate_nik_koperasi(value: str) -> str:
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"[0-9]{10,20}", value):
+        raise ApplicationError(
+            "nik_koperasi_invalid",
+            _("NIK koperasi berisi 10–20 angka (kosongkan jika belum punya)."),
+            fields={"nik_koperasi": [_("NIK koperasi tidak valid.")]},
+        )
+    return value

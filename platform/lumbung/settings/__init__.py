@@ -6,6 +6,7 @@ start-up with a message naming it (see ``lumbung.settings.env.require``).
 
 from .base import *  # noqa: F403
 from .billing import *  # noqa: F403
+from .cache import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .logging import *  # noqa: F403

@@ -1,0 +1,16 @@
+"""The cache: Redis when REDIS_URL is set (shared by every process: rate limits), else
+in-process memory."""
+
+from .env import env
+
+_redis = env.str("REDIS_URL", default="")
+if _redis:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis,
+            "KEY_PREFIX": "lumbung",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

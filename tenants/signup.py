@@ -1,0 +1,338 @@
+"""Self-service sign-up: submit → verify the e-mail → provision (Celery) → log in.
+
+Settings (all optional): SIGNUP_VERIFY_MAX_AGE (seconds a verification link lives,
+48 h), SIGNUP_LOGIN_TOKEN_MAX_AGE (the one-time login link, 10 min),
+SIGNUP_PROVISION_RETRIES (3) and SIGNUP_RETRY_BACKOFF (base seconds, doubled per retry).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .models import Cooperative, SignupRequest
+from .services import cooperative_create, tenant_url
+from .validators import validate_slug
+
+log = logging.getLogger(__name__)
+
+VERIFY_SALT = "tenants.signup.verify"
+LOGIN_SALT = "tenants.signup.login"
+
+
+def verify_max_age() -> int:
+    return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 48 * 3600)
+
+
+def login_token_max_age() -> int:
+    return getattr(settings, "SIGNUP_LOGIN_TOKEN_MAX_AGE", 10 * 60)
+
+
+# ----------------------------------------------------------------------------- selectors
+
+
+def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
+    """None when ``slug`` can be signed up for, else the reason (format, reserved,
+    taken by a cooperative or by a live sign-up). A live sign-up by the same ``email``
+    does not count: that is the same form sent again."""
+    try:
+        validate_slug(slug)
+    except ApplicationError as exc:
+        return exc
+    stale_before = timezone.now() - timedelta(seconds=verify_max_age())
+    live = SignupRequest.objects.filter(slug=slug, status__in=SignupRequest.LIVE).exclude(
+        status=SignupRequest.Status.PENDING, created_at__lt=stale_before
+    )
+    if email:
+        live = live.exclude(email__iexact=email)
+    if Cooperative.objects.filter(slug=slug).exists() or live.exists():
+        return ApplicationError(
+            "slug_taken",
+            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
+            fields={"slug": [_("Alamat sudah dipakai.")]},
+        )
+    return None
+
+
+# ------------------------------------------------------------------------------ submit
+
+
+@dataclass
+class SignupData:
+    slug: str
+    name: str
+    kind: str
+    legal_number: str
+    legal_date: date
+    nik_koperasi: str
+    province: str
+    regency: str
+    member_count: int
+    contact_name: str
+    email: str
+    phone: str
+    password: str
+
+
+@transaction.atomic
+def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
+    """Record a sign-up and e-mail the verification link. Submitting the same form
+    twice returns the first request (one live request per slug, enforced by the
+    database); another e-mail asking for a taken slug gets ``slug_taken``."""
+    # Pending requests whose link has expired no longer hold their slug.
+    stale_before = timezone.now() - timedelta(seconds=verify_max_age())
+    SignupRequest.objects.filter(
+        slug=data.slug, status=SignupRequest.Status.PENDING, created_at__lt=stale_before
+    ).update(status=SignupRequest.Status.EXPIRED)
+    existing = (
+        SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None and existing.email.lower() == data.email.lower():
+        return existing  # a double submit: same request
+    problem = slug_availability(data.slug)
+    if problem is not None:
+        raise problem
+    request = SignupRequest(
+        public_id=secrets.token_urlsafe(24),
+        slug=data.slug,
+        name=data.name,
+        kind=data.kind,
+        legal_number=data.legal_number,
+        legal_date=data.legal_date,
+        nik_koperasi=data.nik_koperasi,
+        province=data.province,
+        regency=data.regency,
+        member_count=data.member_count,
+        contact_name=data.contact_name,
+        email=data.email,
+        phone=data.phone,
+        password_hash=make_password(data.password),
+        terms_accepted_at=timezone.now(),
+        ip_address=ip or None,
+    )
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:
+        # A concurrent submit won the slug: the same person gets that request back.
+        winner = SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE).first()
+        if winner is not None and winner.email.lower() == data.email.lower():
+            return winner
+        raise ApplicationError(
+            "slug_taken",
+            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": data.slug},
+            fields={"slug": [_("Alamat sudah dipakai.")]},
+        )
+    audit_log(actor=f"signup:{data.email}", action="signup.submitted", target=request)
+    transaction.on_commit(lambda: signup_send_verification(signup=request))
+    return request
+
+
+def verification_token(signup: SignupRequest) -> str:
+    return signing.dumps({"id": signup.pk, "p": signup.public_id}, salt=VERIFY_SALT)
+
+
+def signup_send_verification(*, signup: SignupRequest) -> None:
+    link = f"{public_base_url()}/daftar/verifikasi/{verification_token(signup)}/"
+    context = {
+        "signup": signup,
+        "link": link,
+        "hours": verify_max_age() // 3600,
+        "host": f"{signup.slug}.{settings.BASE_DOMAIN}",
+    }
+    send_mail(
+        subject=_("Konfirmasi pendaftaran %(name)s di Lumbung") % {"name": signup.name},
+        message=render_to_string("tenants/emails/verify.txt", context),
+        from_email=None,
+        recipient_list=[signup.email],
+    )
+
+
+def public_base_url() -> str:
+    port = settings.SITE_PORT
+    suffix = f":{port}" if port not in ("", "80", "443") else ""
+    return f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}{suffix}"
+
+
+# ------------------------------------------------------------------------------ verify
+
+
+def signup_verify(*, token: str) -> SignupRequest:
+    """Check a verification link and queue provisioning. Idempotent: a second click
+    returns the same request without queuing twice."""
+    try:
+        payload = signing.loads(token, salt=VERIFY_SALT, max_age=verify_max_age())
+    except signing.SignatureExpired:
+        raise ApplicationError(
+            "link_expired",
+            _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
+            status=410,
+        )
+    except signing.BadSignature:
+        raise ApplicationError("link_invalid", _("Tautan verifikasi tidak valid."), status=400)
+    with transaction.atomic():
+        signup = (
+            SignupRequest.objects.select_for_update()
+            .filter(pk=payload.get("id"), public_id=payload.get("p"))
+            .first()
+        )
+        if signup is None:
+            raise ApplicationError("link_invalid", _("Tautan verifikasi tidak valid."), status=400)
+        if signup.status == SignupRequest.Status.EXPIRED:
+            raise ApplicationError(
+                "link_expired",
+                _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
+                status=410,
+            )
+        if signup.status != SignupRequest.Status.PENDING:
+            return signup
+        signup.status = SignupRequest.Status.QUEUED
+        signup.verified_at = timezone.now()
+        signup.save(update_fields=["status", "verified_at"])
+        audit_log(actor=f"signup:{signup.email}", action="signup.verified", target=signup)
+        transaction.on_commit(lambda: _enqueue(signup.pk))
+    return signup
+
+
+def _enqueue(signup_id: int) -> None:
+    from .tasks import signup_provision_task
+
+    signup_provision_task.delay(signup_id)
+
+
+# ---------------------------------------------------------------------------- provision
+
+PERMANENT_ERRORS = {"slug_taken", "slug_invalid", "slug_reserved", "signup_not_verified"}
+
+
+def signup_provision(*, signup_id: int) -> SignupRequest:
+    """Make the cooperative of a verified sign-up: clone the template schema, first
+    admin (the password chosen in the form), seeders, trial, then mark the request
+    ready and send the welcome e-mail — all in one transaction, so a failure leaves
+    nothing behind and running it again (a retry, a duplicate message) is safe."""
+    with transaction.atomic():
+        signup = SignupRequest.objects.select_for_update().get(pk=signup_id)
+        if signup.status == SignupRequest.Status.READY:
+            return signup
+        if signup.status not in (
+            SignupRequest.Status.QUEUED,
+            SignupRequest.Status.PROVISIONING,
+            SignupRequest.Status.FAILED,
+        ):
+            raise ApplicationError("signup_not_verified", _("Pendaftaran ini belum diverifikasi."))
+        signup.status = SignupRequest.Status.PROVISIONING
+        signup.attempts += 1
+        signup.save(update_fields=["status", "attempts"])
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        # Hold the row: a duplicate run waits here, then sees READY and does nothing.
+        signup = SignupRequest.objects.select_for_update().get(pk=signup_id)
+        if signup.status == SignupRequest.Status.READY:
+            return signup
+        made = cooperative_create(
+            slug=signup.slug,
+            name=signup.name,
+            admin_email=signup.email,
+            admin_password_hash=signup.password_hash,
+            admin_name=signup.contact_name,
+            actor=f"signup:{signup.pk}",
+            status=Cooperative.Status.TRIAL,
+            clone=True,
+            kind=signup.kind,
+            legal_number=signup.legal_number,
+            legal_date=signup.legal_date,
+            nik_koperasi=signup.nik_koperasi,
+            province=signup.province,
+            regency=signup.regency,
+            contact_name=signup.contact_name,
+            phone=signup.phone,
+        )
+        signup.status = SignupRequest.Status.READY
+        signup.cooperative = made.cooperative
+        signup.admin_user_id = made.admin_user_id
+        signup.ready_at = timezone.now()
+        signup.last_error = ""
+        signup.provision_seconds = round(time.perf_counter() - started, 3)
+        signup.save()
+        audit_log(actor="signup", action="signup.provisioned", target=signup)
+        transaction.on_commit(lambda: signup_send_welcome(signup=signup))
+    return signup
+
+
+def signup_record_error(*, signup_id: int, error: str, final: bool) -> None:
+    """Keep the error of a failed attempt; on the last one mark the request failed."""
+    fields = {"last_error": error[:4000]}
+    if final:
+        fields["status"] = SignupRequest.Status.FAILED
+    SignupRequest.objects.filter(pk=signup_id).exclude(status=SignupRequest.Status.READY).update(
+        **fields
+    )
+    if final:
+        log.error("Sign-up %s failed for good: %s", signup_id, error)
+
+
+def signup_send_welcome(*, signup: SignupRequest) -> None:
+    context = {"signup": signup, "url": tenant_url(signup.slug), "username": signup.email}
+    send_mail(
+        subject=_("Selamat datang di Lumbung, %(name)s") % {"name": signup.name},
+        message=render_to_string("tenants/emails/welcome.txt", context),
+        from_email=None,
+        recipient_list=[signup.email],
+    )
+
+
+# ------------------------------------------------------------------------ first login
+
+
+def login_token_make(*, signup: SignupRequest) -> str:
+    return signing.dumps(
+        {"s": signup.pk, "u": signup.admin_user_id, "c": signup.cooperative_id}, salt=LOGIN_SALT
+    )
+
+
+def login_url_for(*, signup: SignupRequest) -> str:
+    return f"{tenant_url(signup.slug)}masuk/sekali/{login_token_make(signup=signup)}/"
+
+
+def login_token_use(*, token: str, cooperative_id: int) -> int:
+    """Spend a one-time login token at the cooperative's host; returns the admin's user
+    id. Expired, forged, used or other-cooperative tokens raise ApplicationError."""
+    try:
+        payload = signing.loads(token, salt=LOGIN_SALT, max_age=login_token_max_age())
+    except signing.BadSignature:  # SignatureExpired included
+        raise ApplicationError(
+            "login_link_invalid",
+            _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
+        )
+    if payload.get("c") != cooperative_id:
+        raise ApplicationError(
+            "login_link_invalid",
+            _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
+        )
+    spent = SignupRequest.objects.filter(
+        pk=payload["s"], cooperative_id=cooperative_id, login_used_at__isnull=True
+    ).update(login_used_at=timezone.now())
+    if spent != 1:
+        raise ApplicationError(
+            "login_link_used",
+            _("Tautan masuk ini sudah dipakai. Silakan masuk dengan kata sandi."),
+        )
+    return payload["u"]

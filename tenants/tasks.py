@@ -1,0 +1,52 @@
+"""Celery tasks of the tenant registry: thin wrappers over tenants.signup."""
+
+import logging
+
+from django.conf import settings
+
+from core.common.errors import ApplicationError
+from lumbung.celery import app
+
+from .signup import PERMANENT_ERRORS, signup_provision, signup_record_error
+
+log = logging.getLogger(__name__)
+
+
+def _retries() -> int:
+    return getattr(settings, "SIGNUP_PROVISION_RETRIES", 3)
+
+
+def _backoff(retries: int) -> int:
+    return getattr(settings, "SIGNUP_RETRY_BACKOFF", 5) * (2**retries)
+
+
+@app.task(bind=True, acks_late=True, max_retries=None)
+def signup_provision_task(self, signup_id: int) -> str:
+    """Provision a verified sign-up. A failure is retried with exponential backoff
+    (SIGNUP_PROVISION_RETRIES times); after the last one the request is marked failed
+    with its error for the operators. Each attempt is all-or-nothing."""
+    try:
+        return signup_provision(signup_id=signup_id).status
+    except ApplicationError as exc:
+        if exc.code in PERMANENT_ERRORS:
+            signup_record_error(signup_id=signup_id, error=f"{exc.code}: {exc.message}", final=True)
+            return "failed"
+        error = f"{exc.code}: {exc.message}"
+        cause = exc
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        cause = exc
+    final = self.request.retries >= _retries()
+    log.warning(
+        "Provisioning sign-up %s failed (attempt %s): %s",
+        signup_id,
+        self.request.retries + 1,
+        error,
+    )
+    signup_record_error(signup_id=signup_id, error=error, final=final)
+    if final:
+        return "failed"
+    if self.request.is_eager:
+        # No broker (tests, a demo without Redis): retry in-process, without the wait.
+        return self.apply(args=[signup_id], retries=self.request.retries + 1).result
+    raise self.retry(exc=cause, countdown=_backoff(self.request.retries))

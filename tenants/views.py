@@ -1,0 +1,140 @@
+"""Sign-up pages on the apex host, and the one-time first login on the new host."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.common.errors import ApplicationError
+
+from .forms import SignupForm
+from .models import SignupRequest
+from .ratelimit import client_ip, rate_limit_hit
+from .regions import regencies_of
+from .services import tenant_host, tenant_url
+from .signup import login_token_use, login_url_for, signup_submit, signup_verify, slug_availability
+
+SESSION_KEY = "signup_verified"
+
+
+def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    return getattr(settings, name, default)
+
+
+def _apex_only(request) -> None:
+    if getattr(request, "tenant", None) is not None and not request.tenant.is_public:
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def signup_form(request):
+    _apex_only(request)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        limit, window = _limit("SIGNUP_RATE_LIMIT", (10, 3600))
+        if rate_limit_hit(key=f"signup:{client_ip(request)}", limit=limit, window=window):
+            return render(
+                request,
+                "tenants/signup_form.html",
+                {"form": form, "rate_limited": True},
+                status=429,
+            )
+        if form.is_bot:
+            # Look like success to the bot; record nothing.
+            return render(request, "tenants/signup_sent.html", {"signup": None})
+        if form.is_valid():
+            try:
+                signup = signup_submit(data=form.to_data(), ip=client_ip(request))
+            except ApplicationError as exc:
+                for field, errors in (exc.fields or {"__all__": [exc.message]}).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, str(error))
+            else:
+                return redirect("signup:status", public_id=signup.public_id)
+    return render(request, "tenants/signup_form.html", {"form": form})
+
+
+@require_GET
+def slug_check(request):
+    """htmx: is this address free? Answers a small fragment."""
+    _apex_only(request)
+    limit, window = _limit("SIGNUP_CHECK_RATE_LIMIT", (120, 60))
+    if rate_limit_hit(key=f"slugcheck:{client_ip(request)}", limit=limit, window=window):
+        return HttpResponse(_("Terlalu banyak permintaan; coba lagi sebentar."), status=429)
+    slug = (request.GET.get("slug") or "").strip().lower()
+    problem = slug_availability(slug) if slug else None
+    return render(
+        request,
+        "tenants/_slug_status.html",
+        {"slug": slug, "problem": problem, "host": tenant_host(slug) if slug else ""},
+    )
+
+
+@require_GET
+def regency_options(request):
+    """htmx: the <option>s of the regency list for a province."""
+    _apex_only(request)
+    return render(
+        request,
+        "tenants/_regency_options.html",
+        {"regencies": regencies_of(request.GET.get("province", ""))},
+    )
+
+
+@require_GET
+def verify(request, token: str):
+    _apex_only(request)
+    try:
+        signup = signup_verify(token=token)
+    except ApplicationError as exc:
+        return render(
+            request, "tenants/signup_link_error.html", {"error": exc}, status=exc.status_code
+        )
+    # This browser proved it reads the mailbox: it may be logged in when ready.
+    verified = set(request.session.get(SESSION_KEY, []))
+    verified.add(signup.public_id)
+    request.session[SESSION_KEY] = sorted(verified)
+    return redirect("signup:status", public_id=signup.public_id)
+
+
+@require_GET
+def status(request, public_id: str):
+    _apex_only(request)
+    signup = get_object_or_404(SignupRequest, public_id=public_id)
+    may_login = public_id in request.session.get(SESSION_KEY, [])
+    if signup.status == SignupRequest.Status.READY and may_login and signup.login_used_at is None:
+        target = login_url_for(signup=signup)
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    context = {
+        "signup": signup,
+        "tenant_url": tenant_url(signup.slug),
+        "tenant_login_url": tenant_url(signup.slug) + "masuk/",
+        "polling": signup.status
+        in (SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
+    }
+    template = "tenants/_status_panel.html" if request.htmx else "tenants/signup_status.html"
+    return render(request, template, context)
+
+
+@require_GET
+def token_login(request, token: str):
+    """On the new cooperative's host: spend the one-time link, log the admin in."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.is_public:
+        raise Http404
+    try:
+        user_id = login_token_use(token=token, cooperative_id=tenant.pk)
+    except ApplicationError as exc:
+        messages.warning(request, exc.message)
+        return redirect("login")
+    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Selamat datang! Koperasi Anda siap dipakai."))
+    return redirect("home")

@@ -1,0 +1,423 @@
+"""Self-service sign-up over HTTP: form, verification link, provisioning task, first
+login at the new host; and what must be refused."""
+
+import re
+import time
+import uuid
+from unittest import mock
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail, signing
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from core.users.models import User
+from tenants.models import Cooperative, Domain, SignupRequest
+from tenants.signup import VERIFY_SALT, signup_provision, signup_verify
+from tenants.tasks import signup_provision_task
+
+PASSWORD = "Koperasi-Maju-2026"
+
+
+@pytest.fixture
+def eager_celery():
+    from lumbung.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
+def _ip() -> str:
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
+def _client() -> Client:
+    return Client(HTTP_HOST=django_settings.BASE_DOMAIN, REMOTE_ADDR=_ip())
+
+
+def _form(**over) -> dict:
+    data = {
+        "name": "KPRI Harapan Bersama",
+        "slug": "harapan",
+        "kind": "kpri",
+        "legal_number": "123/BH/XVIII.4/2020",
+        "legal_date": "2020-03-17",
+        "nik_koperasi": "6271010020002",
+        "province": "Kalimantan Tengah",
+        "regency": "Kota Palangka Raya",
+        "member_count": "350",
+        "contact_name": "Dewi Lestari",
+        "email": "dewi@harapan.test",
+        "phone": "0812-3456-7890",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        "terms": "on",
+        "website": "",
+    }
+    data.update(over)
+    return data
+
+
+def _schema_exists(name: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+        return cur.fetchone() is not None
+
+
+def _verify_link(email: str) -> str:
+    body = [m for m in mail.outbox if email in m.to][-1].body
+    return re.search(r"https?://[^/\s]+(/daftar/verifikasi/[^\s]+/)", body).group(1)
+
+
+def _submit(client, capture, **over):
+    with capture(execute=True):
+        return client.post("/daftar/", _form(**over))
+
+
+# ------------------------------------------------------------------------- happy path
+
+
+def test_signup_over_http_ends_logged_in_at_the_new_host(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    client = _client()
+    page = client.get("/daftar/")
+    assert page.status_code == 200
+    assert "Daftarkan koperasi Anda" in page.content.decode()
+
+    response = _submit(client, django_capture_on_commit_callbacks)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    signup = SignupRequest.objects.get(slug="harapan")
+    assert signup.status == SignupRequest.Status.PENDING
+    assert signup.phone == "+6281234567890"
+    assert signup.password_hash.startswith("pbkdf2_") and PASSWORD not in signup.password_hash
+    assert not Cooperative.objects.filter(slug="harapan").exists()  # not before verification
+    status = client.get(response["Location"])
+    assert "dewi@harapan.test" in status.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verified = client.get(_verify_link("dewi@harapan.test"))
+    assert verified.status_code == 302
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.READY, signup.last_error
+    coop = Cooperative.objects.get(slug="harapan")
+    assert coop.status == Cooperative.Status.TRIAL
+    assert (coop.province, coop.regency, coop.kind) == (
+        "Kalimantan Tengah",
+        "Kota Palangka Raya",
+        "kpri",
+    )
+    assert Domain.objects.filter(tenant=coop, domain="harapan.localhost").exists()
+    assert any("Selamat datang" in m.subject for m in mail.outbox)
+
+    # The status page (same browser) sends the user to the new host, logged in once.
+    ready = client.get(verified["Location"])
+    assert ready.status_code == 302
+    assert ready["Location"].startswith("http://harapan.localhost:8000/masuk/sekali/")
+    new_host = Client(HTTP_HOST="harapan.localhost")
+    path = ready["Location"].split("harapan.localhost:8000", 1)[1]
+    landed = new_host.get(path)
+    assert landed.status_code == 302
+    me = new_host.get("/api/v1/me/")
+    assert me.status_code == 200 and me.json()["username"] == "dewi@harapan.test"
+    assert new_host.get("/").status_code == 200
+    # The link is single-use.
+    again = Client(HTTP_HOST="harapan.localhost")
+    assert again.get(path).status_code == 302
+    assert again.get("/api/v1/me/").status_code in (401, 403)
+
+    # And the chosen password works at the new host's login form.
+    fresh = Client(HTTP_HOST="harapan.localhost")
+    login = fresh.post("/masuk/", {"username": "dewi@harapan.test", "password": PASSWORD})
+    assert login.status_code == 302
+    with schema_context(coop.schema_name):
+        admin = User.objects.get(username="dewi@harapan.test")
+        assert admin.role == User.Role.ADMIN and admin.full_name == "Dewi Lestari"
+
+
+def test_status_page_of_another_browser_shows_a_login_link_not_a_session(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    client = _client()
+    response = _submit(client, django_capture_on_commit_callbacks, slug="tanpasesi")
+    with django_capture_on_commit_callbacks(execute=True):
+        _client().get(_verify_link("dewi@harapan.test"))  # verified elsewhere
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "http://tanpasesi.localhost:8000/masuk/" in page.content.decode()
+    assert "/masuk/sekali/" not in page.content.decode()
+
+
+# ------------------------------------------------------------------------- refusals
+
+
+def test_duplicate_slug_is_refused(db, tenant_a, django_capture_on_commit_callbacks):
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug=tenant_a.slug)
+    assert response.status_code == 200
+    assert "sudah dipakai" in response.content.decode()
+    # A live sign-up holds its slug against another e-mail too.
+    _submit(_client(), django_capture_on_commit_callbacks, slug="rebutan")
+    other = _submit(
+        _client(), django_capture_on_commit_callbacks, slug="rebutan", email="lain@x.test"
+    )
+    assert "sudah dipakai" in other.content.decode()
+    assert SignupRequest.objects.filter(slug="rebutan").count() == 1
+
+
+@pytest.mark.parametrize("slug", ["admin", "www", "api", "console", "static"])
+def test_reserved_slug_is_refused(db, slug, django_capture_on_commit_callbacks):
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug=slug)
+    assert response.status_code == 200
+    assert "dicadangkan" in response.content.decode() or "tidak boleh" in response.content.decode()
+    assert not SignupRequest.objects.filter(slug=slug).exists()
+
+
+@pytest.mark.parametrize("slug", ["ab", "-awal", "akhir-", "dua kata", "a_b", "x" * 41])
+def test_malformed_slug_is_refused(db, slug, django_capture_on_commit_callbacks):
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug=slug)
+    assert response.status_code == 200
+    assert SignupRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("email", "bukan-email", "e-mail tidak valid"),
+        ("email", "a@b", "e-mail tidak valid"),
+        ("phone", "12345", "telepon tidak valid"),
+        ("phone", "+1 202 555 0100", "telepon tidak valid"),
+        ("regency", "Kota Surabaya", "tidak ada di provinsi"),
+        ("password2", "lain-sekali-123", "tidak sama"),
+        ("legal_date", "2999-01-01", "masa depan"),
+        ("nik_koperasi", "12AB", "NIK koperasi"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(
+    db, field, value, message, django_capture_on_commit_callbacks
+):
+    response = _submit(_client(), django_capture_on_commit_callbacks, **{field: value})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert SignupRequest.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_terms_must_be_accepted(db, django_capture_on_commit_callbacks):
+    data = _form()
+    del data["terms"]
+    response = _client().post("/daftar/", data)
+    assert response.status_code == 200
+    assert SignupRequest.objects.count() == 0
+
+
+def test_expired_verification_link_is_refused(db, settings, django_capture_on_commit_callbacks):
+    _submit(_client(), django_capture_on_commit_callbacks)
+    signup = SignupRequest.objects.get(slug="harapan")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 3 * 86400):
+        old_token = signing.dumps({"id": signup.pk, "p": signup.public_id}, salt=VERIFY_SALT)
+    response = _client().get(f"/daftar/verifikasi/{old_token}/")
+    assert response.status_code == 410
+    assert "kedaluwarsa" in response.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.PENDING
+    forged = _client().get(f"/daftar/verifikasi/{old_token[:-3]}xyz/")
+    assert forged.status_code == 400
+
+
+def test_expired_pending_request_frees_its_slug(db, django_capture_on_commit_callbacks):
+    _submit(_client(), django_capture_on_commit_callbacks, slug="lama")
+    SignupRequest.objects.filter(slug="lama").update(created_at="2020-01-01T00:00:00Z")
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug="lama", email="b@x.test")
+    assert response.status_code == 302
+    assert set(SignupRequest.objects.filter(slug="lama").values_list("status", flat=True)) == {
+        "expired",
+        "pending",
+    }
+
+
+def test_honeypot_records_nothing(db, django_capture_on_commit_callbacks):
+    response = _submit(_client(), django_capture_on_commit_callbacks, website="http://spam.example")
+    assert response.status_code == 200
+    assert SignupRequest.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_rate_limit_per_ip(db, settings, django_capture_on_commit_callbacks):
+    settings.SIGNUP_RATE_LIMIT = (2, 3600)
+    client = _client()
+    codes = [
+        _submit(client, django_capture_on_commit_callbacks, slug=f"batas-{i}").status_code
+        for i in range(3)
+    ]
+    assert codes == [302, 302, 429]
+    assert _submit(_client(), django_capture_on_commit_callbacks, slug="batas-x").status_code == 302
+
+
+# -------------------------------------------------------------- double submit, retries
+
+
+def test_double_submitted_form_makes_one_request_and_one_tenant(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    client = _client()
+    first = _submit(client, django_capture_on_commit_callbacks, slug="ganda")
+    second = _submit(client, django_capture_on_commit_callbacks, slug="ganda")
+    assert first["Location"] == second["Location"]
+    assert SignupRequest.objects.filter(slug="ganda").count() == 1
+    link = _verify_link("dewi@harapan.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(link)
+        client.get(link)
+    signup = SignupRequest.objects.get(slug="ganda")
+    signup_provision_task.apply(args=[signup.pk])  # a duplicate message
+    assert Cooperative.objects.filter(slug="ganda").count() == 1
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.READY and signup.attempts == 1
+
+
+def test_database_allows_one_live_request_per_slug(db, django_capture_on_commit_callbacks):
+    _submit(_client(), django_capture_on_commit_callbacks, slug="unik")
+    row = SignupRequest.objects.get(slug="unik")
+    row.pk, row.public_id, row.email = None, "other-public-id", "x@y.test"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+_calls = {"n": 0}
+
+
+def flaky_seeder(*, cooperative):
+    _calls["n"] += 1
+    # Whatever the first attempt made is gone by the second: only this attempt's schema.
+    assert Cooperative.objects.filter(slug=cooperative.slug).count() == 1
+    if _calls["n"] == 1:
+        raise RuntimeError("seeding failed on purpose")
+
+
+def always_failing_seeder(*, cooperative):
+    raise RuntimeError("seeding always fails")
+
+
+def _verified(client, capture, slug):
+    _submit(client, capture, slug=slug)
+    signup = SignupRequest.objects.get(slug=slug)
+    with capture(execute=False):  # verify without running the task
+        signup_verify(
+            token=signing.dumps({"id": signup.pk, "p": signup.public_id}, salt=VERIFY_SALT)
+        )
+    return signup
+
+
+def test_failure_mid_way_leaves_nothing_and_the_retry_succeeds(
+    db, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.TENANT_SEEDERS = [
+        *settings.TENANT_SEEDERS,
+        "tests.tenants.test_signup.flaky_seeder",
+    ]
+    settings.SIGNUP_RETRY_BACKOFF = 0
+    _calls["n"] = 0
+    signup = _verified(_client(), django_capture_on_commit_callbacks, "rapuh")
+    with django_capture_on_commit_callbacks(execute=True):
+        signup_provision_task.apply(args=[signup.pk])
+    signup.refresh_from_db()
+    assert _calls["n"] == 2
+    assert signup.status == SignupRequest.Status.READY
+    assert signup.attempts == 2
+    assert Cooperative.objects.filter(slug="rapuh").count() == 1
+    assert Domain.objects.filter(domain="rapuh.localhost").count() == 1
+
+
+def test_after_the_last_retry_the_request_is_failed_and_nothing_is_orphaned(
+    db, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.TENANT_SEEDERS = ["tests.tenants.test_signup.always_failing_seeder"]
+    settings.SIGNUP_RETRY_BACKOFF = 0
+    settings.SIGNUP_PROVISION_RETRIES = 2
+    signup = _verified(_client(), django_capture_on_commit_callbacks, "gagal")
+    result = signup_provision_task.apply(args=[signup.pk])
+    assert result.get() == "failed"
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.FAILED
+    assert signup.attempts == 3
+    assert "seeding always fails" in signup.last_error
+    assert not Cooperative.objects.filter(slug="gagal").exists()
+    assert not Domain.objects.filter(domain="gagal.localhost").exists()
+    assert not _schema_exists("coop_gagal")
+    page = _client().get(f"/daftar/status/{signup.public_id}/")
+    assert "belum berhasil" in page.content.decode()
+
+
+def test_provisioning_refuses_a_stale_template(
+    db, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    from tenants.schema_template import TEMPLATE_SCHEMA
+
+    settings.SIGNUP_RETRY_BACKOFF = 0
+    settings.SIGNUP_PROVISION_RETRIES = 0
+    signup = _verified(_client(), django_capture_on_commit_callbacks, "basi")
+    with connection.cursor() as cur:  # the template "misses" a migration (rolled back)
+        cur.execute(
+            f"DELETE FROM {TEMPLATE_SCHEMA}.django_migrations "
+            "WHERE id = (SELECT max(id) FROM " + TEMPLATE_SCHEMA + ".django_migrations)"
+        )
+    assert signup_provision_task.apply(args=[signup.pk]).get() == "failed"
+    signup.refresh_from_db()
+    assert signup.last_error.startswith("template_stale")
+    assert not Cooperative.objects.filter(slug="basi").exists()
+    assert not _schema_exists("coop_basi")
+
+
+def test_provisioning_an_unverified_request_is_refused(db, django_capture_on_commit_callbacks):
+    from core.common.errors import ApplicationError
+
+    _submit(_client(), django_capture_on_commit_callbacks, slug="belum")
+    signup = SignupRequest.objects.get(slug="belum")
+    with pytest.raises(ApplicationError):
+        signup_provision(signup_id=signup.pk)
+    assert not Cooperative.objects.filter(slug="belum").exists()
+
+
+# --------------------------------------------------------------- helpers on the page
+
+
+def test_slug_check_endpoint(db, tenant_a):
+    client = _client()
+    free = client.get("/daftar/cek-alamat/", {"slug": "bebas-sekali"}, HTTP_HX_REQUEST="true")
+    assert 'data-available="yes"' in free.content.decode()
+    assert "bebas-sekali.localhost" in free.content.decode()
+    for slug in (tenant_a.slug, "admin", "-x"):
+        taken = client.get("/daftar/cek-alamat/", {"slug": slug})
+        assert 'data-available="no"' in taken.content.decode()
+
+
+def test_regency_list_follows_the_province(db):
+    client = _client()
+    html = client.get("/daftar/kabupaten/", {"province": "Bali"}).content.decode()
+    assert "Kota Denpasar" in html and "Kabupaten Badung" in html
+    assert "Kota Surabaya" not in html
+    assert (
+        client.get("/daftar/kabupaten/", {"province": "Atlantis"}).content.decode().count("<option")
+        == 1
+    )
+
+
+def test_login_token_is_refused_at_another_cooperatives_host(
+    db, eager_celery, tenant_b, django_capture_on_commit_callbacks
+):
+    client = _client()
+    response = _submit(client, django_capture_on_commit_callbacks, slug="silang")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(_verify_link("dewi@harapan.test"))
+    target = client.get(response["Location"])["Location"]
+    path = target.split("silang.localhost:8000", 1)[1]
+    other = Client(HTTP_HOST="beta.localhost")
+    other.get(path)
+    assert other.get("/api/v1/me/").status_code in (401, 403)
+    signup = SignupRequest.objects.get(slug="silang")
+    assert signup.login_used_at is None  # not spent by the failed attempt
