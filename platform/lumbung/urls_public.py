@@ -10,5 +10,6 @@ urlpatterns = [
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("daftar/", include("tenants.urls")),
     path("billing/", include("billing.urls_public")),
 ]

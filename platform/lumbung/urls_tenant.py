@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.users import views as user_views
+from tenants import views as tenant_signup_views
 
 from . import views
 
@@ -13,6 +14,8 @@ urlpatterns = [
     # Authentication: password, then (when enrolled) a TOTP code; lockout by django-axes.
     path("masuk/", user_views.LoginView.as_view(), name="login"),
     path("masuk/verifikasi/", user_views.login_verify, name="login-verify"),
+    # The one-time link that logs a cooperative's first admin in after self sign-up.
+    path("masuk/sekali/<str:token>/", tenant_signup_views.token_login, name="signup-token-login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("lupa-sandi/", user_views.PasswordResetView.as_view(), name="password_reset"),
     path(
