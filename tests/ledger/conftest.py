@@ -30,3 +30,18 @@ def bendahara(in_tenant_a):
 @pytest.fixture
 def admin_user(in_tenant_a):
     return _user("admin", "admin2@ledger.test")
+
+
+@pytest.fixture
+def login(tenant_a, in_tenant_a):
+    """``login(role)`` → a test client on cooperative A logged in with that role."""
+    from django.test import Client
+
+    from tenants.services import tenant_host
+
+    def make(role: str) -> Client:
+        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+        c.force_login(_user(role))
+        return c
+
+    return make

@@ -162,7 +162,7 @@ def test_future_date_refused(in_tenant_a, bendahara, today):
 
 
 def test_duplicate_source_ref_posts_nothing_twice(in_tenant_a, bendahara, today):
-    kw = dict(on=today, description="Potong gaji", source="deduction", source_ref="batch-1")
+    kw = {"on": today, "description": "Potong gaji", "source": "deduction", "source_ref": "b-1"}
     journal_post(by=bendahara, lines=_ok_lines(), **kw)
     err = _refused("duplicate_posting", by=bendahara, lines=_ok_lines(), **kw)
     assert err.status_code == 409

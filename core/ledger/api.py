@@ -1,0 +1,443 @@
+"""REST API of the general ledger (DRF). Each view validates input, calls one service or
+selector and shapes the output. Errors: ``{"error": {"code", "message", "fields"}}``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
+
+from . import reports, services
+from .models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
+from .services import LineSpec
+
+
+def jsonable(value):
+    """Decimals as strings (exact), dates as ISO strings, recursively."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+class LedgerView(APIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    write_roles = TREASURY
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "code",
+            "name",
+            "type",
+            "normal_side",
+            "parent",
+            "parent_code",
+            "is_group",
+            "is_contra",
+            "is_active",
+            "is_cash",
+            "cash_flow",
+        ]
+        read_only_fields = ["normal_side"]
+
+
+class AccountUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    type = serializers.ChoiceField(choices=Account.Type.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+    is_cash = serializers.BooleanField(required=False)
+    cash_flow = serializers.ChoiceField(choices=Account.CashFlow.choices, required=False)
+
+
+class AccountListCreate(ListAPIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    write_roles = TREASURY
+    serializer_class = AccountSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Account.objects.select_related("parent").order_by("code")
+
+    @extend_schema(request=AccountSerializer, responses={201: AccountSerializer})
+    def post(self, request):
+        ser = AccountSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        acc = services.account_create(
+            code=d["code"],
+            name=d["name"],
+            type=d["type"],
+            parent=d.get("parent"),
+            is_group=d.get("is_group", False),
+            is_contra=d.get("is_contra", False),
+            is_cash=d.get("is_cash", False),
+            cash_flow=d.get("cash_flow", Account.CashFlow.OPERATING),
+            by=request.user,
+        )
+        return Response(AccountSerializer(acc).data, status=status.HTTP_201_CREATED)
+
+
+class AccountDetail(LedgerView):
+    @extend_schema(responses=AccountSerializer)
+    def get(self, request, pk: int):
+        return Response(AccountSerializer(get_object_or_404(Account, pk=pk)).data)
+
+    @extend_schema(request=AccountUpdateSerializer, responses=AccountSerializer)
+    def patch(self, request, pk: int):
+        acc = get_object_or_404(Account, pk=pk)
+        ser = AccountUpdateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        acc = services.account_update(account=acc, by=request.user, **ser.validated_data)
+        return Response(AccountSerializer(acc).data)
+
+
+# --------------------------------------------------------------------------- journal
+
+
+class LineSerializer(serializers.Serializer):
+    account = serializers.CharField(help_text="Kode akun")
+    debit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    credit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    member_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    memo = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EntryCreateSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    description = serializers.CharField()
+    lines = LineSerializer(many=True)
+
+
+class EntryLineOut(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    account_name = serializers.CharField(source="account.name")
+    debit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    credit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    member_id = serializers.IntegerField(allow_null=True)
+    memo = serializers.CharField()
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number")
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    reversed_by = serializers.SerializerMethodField()
+    lines = EntryLineOut(many=True, read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "number",
+            "fiscal_year",
+            "date",
+            "description",
+            "source",
+            "source_ref",
+            "reverses",
+            "reversed_by",
+            "status",
+            "created_by",
+            "created_at",
+            "lines",
+        ]
+
+    def get_reversed_by(self, obj) -> int | None:
+        r = next(iter(obj.reversals.all()), None)
+        return r.pk if r else None
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ManualEntryRequest
+        fields = ["id", "date", "description", "lines", "status", "requested_at", "entry"]
+
+
+class EntryListCreate(ListAPIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    write_roles = TREASURY
+    serializer_class = EntrySerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+            OpenApiParameter("source", OpenApiTypes.STR),
+            OpenApiParameter("account", OpenApiTypes.STR, description="Kode akun"),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = JournalEntry.objects.select_related("created_by").prefetch_related(
+            "lines__account", "reversals"
+        )
+        p = self.request.query_params
+        f = serializers.DateField()
+        if p.get("date_from"):
+            qs = qs.filter(date__gte=f.to_internal_value(p["date_from"]))
+        if p.get("date_to"):
+            qs = qs.filter(date__lte=f.to_internal_value(p["date_to"]))
+        if p.get("source"):
+            qs = qs.filter(source=p["source"])
+        if p.get("account"):
+            qs = qs.filter(lines__account__code=p["account"]).distinct()
+        return qs.order_by("-date", "-fiscal_year", "-number")
+
+    @extend_schema(
+        request=EntryCreateSerializer,
+        responses={201: EntrySerializer, 202: RequestSerializer},
+        description="Jurnal manual. Jika koperasi mewajibkan persetujuan, hasilnya "
+        "permintaan (202) yang menunggu persetujuan.",
+    )
+    def post(self, request):
+        ser = EntryCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        lines = [
+            LineSpec(
+                account=ln["account"],
+                debit=ln["debit"],
+                credit=ln["credit"],
+                member_id=ln["member_id"],
+                memo=ln["memo"],
+            )
+            for ln in d["lines"]
+        ]
+        out = services.manual_entry_submit(
+            on=d["date"], description=d["description"], lines=lines, by=request.user
+        )
+        if isinstance(out, ManualEntryRequest):
+            return Response(RequestSerializer(out).data, status=status.HTTP_202_ACCEPTED)
+        return Response(EntrySerializer(out).data, status=status.HTTP_201_CREATED)
+
+
+class EntryDetail(LedgerView):
+    @extend_schema(responses=EntrySerializer)
+    def get(self, request, pk: int):
+        return Response(EntrySerializer(get_object_or_404(JournalEntry, pk=pk)).data)
+
+
+class ReverseSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    reason = serializers.CharField()
+
+
+class EntryReverse(LedgerView):
+    @extend_schema(request=ReverseSerializer, responses={201: EntrySerializer})
+    def post(self, request, pk: int):
+        entry = get_object_or_404(JournalEntry, pk=pk)
+        ser = ReverseSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        rev = services.journal_reverse(
+            entry=entry,
+            on=ser.validated_data["date"],
+            reason=ser.validated_data["reason"],
+            by=request.user,
+        )
+        return Response(EntrySerializer(rev).data, status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------- periods
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(source="fiscal_year.year")
+
+    class Meta:
+        model = Period
+        fields = ["id", "year", "month", "start_date", "end_date", "status", "closed_at"]
+
+
+class PeriodList(ListAPIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    serializer_class = PeriodSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Period.objects.select_related("fiscal_year").order_by("start_date")
+
+
+class PeriodClose(LedgerView):
+    @extend_schema(request=None, responses=PeriodSerializer)
+    def post(self, request, pk: int):
+        p = services.period_close(period=get_object_or_404(Period, pk=pk), by=request.user)
+        return Response(PeriodSerializer(p).data)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class PeriodReopen(LedgerView):
+    write_roles = SETTINGS_ADMINS
+
+    @extend_schema(request=ReasonSerializer, responses=PeriodSerializer)
+    def post(self, request, pk: int):
+        ser = ReasonSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        p = services.period_reopen(
+            period=get_object_or_404(Period, pk=pk),
+            reason=ser.validated_data["reason"],
+            by=request.user,
+        )
+        return Response(PeriodSerializer(p).data)
+
+
+class FiscalYearClose(LedgerView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "FiscalYearClosed",
+            {
+                "year": serializers.IntegerField(),
+                "status": serializers.CharField(),
+                "closing_entry": serializers.IntegerField(allow_null=True),
+            },
+        ),
+    )
+    def post(self, request, year: int):
+        fy = services.fiscal_year_close(
+            fiscal_year=get_object_or_404(FiscalYear, year=year), by=request.user
+        )
+        return Response(
+            {"year": fy.year, "status": fy.status, "closing_entry": fy.closing_entry_id}
+        )
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _date_param(request, name: str) -> date | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise serializers.ValidationError({name: ["Tanggal tidak valid (YYYY-MM-DD)."]})
+
+
+RANGE_PARAMS = [
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Awal periode (default 1 Jan)"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Akhir periode (default hari ini)"),
+]
+REPORT_RESPONSE = {200: OpenApiTypes.OBJECT}
+ONE_DAY = timedelta(days=1)
+
+
+class ReportView(LedgerView):
+    http_method_names = ["get", "head", "options"]
+
+    def range(self, request) -> reports.Range:
+        return reports.default_range(
+            _date_param(request, "date_from"), _date_param(request, "date_to")
+        )
+
+
+class TrialBalanceReport(ReportView):
+    @extend_schema(
+        parameters=RANGE_PARAMS,
+        responses=REPORT_RESPONSE,
+        description="Neraca saldo per tanggal akhir, dibandingkan dengan akhir periode sebelumnya (sehari sebelum tanggal awal).",
+    )
+    def get(self, request):
+        r = self.range(request)
+        return Response(
+            jsonable(reports.trial_balance(as_of=r.date_to, compare_as_of=r.date_from - ONE_DAY))
+        )
+
+
+class BalanceSheetReport(ReportView):
+    @extend_schema(
+        parameters=RANGE_PARAMS,
+        responses=REPORT_RESPONSE,
+        description="Neraca per tanggal akhir (aset menurut likuiditas), dibandingkan dengan sehari sebelum tanggal awal.",
+    )
+    def get(self, request):
+        r = self.range(request)
+        return Response(
+            jsonable(reports.balance_sheet(as_of=r.date_to, compare_as_of=r.date_from - ONE_DAY))
+        )
+
+
+class IncomeStatementReport(ReportView):
+    @extend_schema(
+        parameters=RANGE_PARAMS,
+        responses=REPORT_RESPONSE,
+        description="Laporan perhitungan hasil usaha, dibandingkan dengan periode sebelumnya.",
+    )
+    def get(self, request):
+        r = self.range(request)
+        return Response(
+            jsonable(reports.income_statement(date_from=r.date_from, date_to=r.date_to))
+        )
+
+
+class EquityChangesReport(ReportView):
+    @extend_schema(
+        parameters=RANGE_PARAMS, responses=REPORT_RESPONSE, description="Laporan perubahan ekuitas."
+    )
+    def get(self, request):
+        r = self.range(request)
+        return Response(jsonable(reports.equity_changes(date_from=r.date_from, date_to=r.date_to)))
+
+
+class CashFlowReport(ReportView):
+    @extend_schema(
+        parameters=RANGE_PARAMS,
+        responses=REPORT_RESPONSE,
+        description="Laporan arus kas metode langsung, dibandingkan dengan periode sebelumnya.",
+    )
+    def get(self, request):
+        r = self.range(request)
+        return Response(jsonable(reports.cash_flow(date_from=r.date_from, date_to=r.date_to)))
+
+
+class GeneralLedgerReport(ReportView):
+    @extend_schema(
+        parameters=[*RANGE_PARAMS, OpenApiParameter("page", OpenApiTypes.INT)],
+        responses=REPORT_RESPONSE,
+        description="Buku besar satu akun dengan saldo berjalan (100 baris per halaman).",
+    )
+    def get(self, request, pk: int):
+        acc = get_object_or_404(Account, pk=pk)
+        r = self.range(request)
+        try:
+            page = int(request.query_params.get("page") or 1)
+        except ValueError:
+            page = 1
+        return Response(
+            jsonable(
+                reports.general_ledger(
+                    account=acc, date_from=r.date_from, date_to=r.date_to, page=page
+                )
+            )
+        )

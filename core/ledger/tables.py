@@ -1,0 +1,299 @@
+"""Turn each report's plain data into one tabular shape, rendered alike as HTML, PDF and
+XLSX: ``{"title", "subtitle", "columns", "num_columns", "rows": [{"kind", "cells"}]}``.
+
+Row kinds: ``section`` (a heading), ``group`` (a sub-heading), ``row``, ``subtotal``,
+``total``. ``cells`` are strings or Decimals; a Decimal is money (formatted ``Rp``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .models import Account
+
+ZERO = Decimal("0")
+
+
+def _d(x: date | None) -> str:
+    return date_format(x, "j F Y") if x else ""
+
+
+def _row(kind: str, *cells) -> dict:
+    return {"kind": kind, "cells": list(cells)}
+
+
+def trial_balance_table(r: dict) -> dict:
+    cmp = r["compare_as_of"]
+    cols = [_("Kode"), _("Akun"), _("Debit"), _("Kredit")]
+    if cmp:
+        cols += [_("Debit %(d)s") % {"d": _d(cmp)}, _("Kredit %(d)s") % {"d": _d(cmp)}]
+    rows = []
+    for x in r["rows"]:
+        cells = [x["code"], x["name"], x["debit"], x["credit"]]
+        if cmp:
+            cells += [x["prev_debit"], x["prev_credit"]]
+        rows.append(_row("row", *cells))
+    tot = ["", _("Jumlah"), r["total_debit"], r["total_credit"]]
+    if cmp:
+        tot += [r["prev_total_debit"], r["prev_total_credit"]]
+    rows.append(_row("total", *tot))
+    return {
+        "title": r["title"],
+        "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
+        "columns": cols,
+        "num_columns": len(cols) - 2,
+        "rows": rows,
+    }
+
+
+def _statement_sections(sections, *, heading: str, total_label: str, total, prev_total, cmp):
+    rows = [_row("section", "", heading, *([""] * (2 if cmp else 1)))]
+    for g in sections:
+        rows.append(_row("group", g["code"], g["name"], *([""] * (2 if cmp else 1))))
+        for x in g["rows"]:
+            cells = [x["code"], x["name"], x["amount"]]
+            if cmp:
+                cells.append(x["prev_amount"])
+            rows.append(_row("row", *cells))
+        sub = ["", _("Jumlah %(g)s") % {"g": g["name"]}, g["total"]]
+        if cmp:
+            sub.append(g["prev_total"])
+        rows.append(_row("subtotal", *sub))
+    tot = ["", total_label, total]
+    if cmp:
+        tot.append(prev_total)
+    rows.append(_row("total", *tot))
+    return rows
+
+
+def balance_sheet_table(r: dict) -> dict:
+    cmp = r["compare_as_of"]
+    cols = [_("Kode"), _("Pos"), _d(r["as_of"])]
+    if cmp:
+        cols.append(_d(cmp))
+    rows = _statement_sections(
+        r["assets"],
+        heading=_("ASET"),
+        total_label=_("JUMLAH ASET"),
+        total=r["total_assets"],
+        prev_total=r["prev_total_assets"],
+        cmp=cmp,
+    )
+    rows += _statement_sections(
+        r["liabilities"],
+        heading=_("KEWAJIBAN"),
+        total_label=_("JUMLAH KEWAJIBAN"),
+        total=r["total_liabilities"],
+        prev_total=r["prev_total_liabilities"],
+        cmp=cmp,
+    )
+    rows += _statement_sections(
+        r["equity"],
+        heading=_("EKUITAS"),
+        total_label=_("JUMLAH EKUITAS"),
+        total=r["total_equity"],
+        prev_total=r["prev_total_equity"],
+        cmp=cmp,
+    )
+    grand = ["", _("JUMLAH KEWAJIBAN DAN EKUITAS"), r["total_liabilities_equity"]]
+    if cmp:
+        grand.append(r["prev_total_liabilities_equity"])
+    rows.append(_row("total", *grand))
+    return {
+        "title": r["title"],
+        "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
+        "columns": cols,
+        "num_columns": len(cols) - 2,
+        "rows": rows,
+    }
+
+
+def income_statement_table(r: dict) -> dict:
+    prev = r["previous"]
+    cmp = bool(prev)
+    cols = [
+        _("Kode"),
+        _("Pos"),
+        _("%(a)s – %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
+    ]
+    if cmp:
+        cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    rows = _statement_sections(
+        r["income"],
+        heading=_("PENDAPATAN"),
+        total_label=_("JUMLAH PENDAPATAN"),
+        total=r["total_income"],
+        prev_total=r["prev_total_income"],
+        cmp=cmp,
+    )
+    rows += _statement_sections(
+        r["expense"],
+        heading=_("BEBAN"),
+        total_label=_("JUMLAH BEBAN"),
+        total=r["total_expense"],
+        prev_total=r["prev_total_expense"],
+        cmp=cmp,
+    )
+    res = ["", _("SISA HASIL USAHA (SHU)"), r["result"]]
+    if cmp:
+        res.append(r["prev_result"])
+    rows.append(_row("total", *res))
+    return {
+        "title": r["title"],
+        "subtitle": _("Periode %(a)s sampai %(b)s")
+        % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
+        "columns": cols,
+        "num_columns": len(cols) - 2,
+        "rows": rows,
+    }
+
+
+def equity_changes_table(r: dict) -> dict:
+    cols = [
+        _("Kode"),
+        _("Pos ekuitas"),
+        _("Saldo awal"),
+        _("Penambahan"),
+        _("Pengurangan"),
+        _("Saldo akhir"),
+    ]
+    rows = [
+        _row("row", x["code"], x["name"], x["opening"], x["increase"], x["decrease"], x["closing"])
+        for x in r["rows"]
+    ]
+    t = r["totals"]
+    rows.append(
+        _row("total", "", _("Jumlah"), t["opening"], t["increase"], t["decrease"], t["closing"])
+    )
+    return {
+        "title": r["title"],
+        "subtitle": _("Periode %(a)s sampai %(b)s")
+        % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
+        "columns": cols,
+        "num_columns": 4,
+        "rows": rows,
+    }
+
+
+def cash_flow_table(r: dict) -> dict:
+    prev = r["previous"]
+    cmp = bool(prev)
+    cols = [
+        _("Kode"),
+        _("Uraian"),
+        _("%(a)s – %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
+    ]
+    if cmp:
+        cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    prev_sections = {s["key"]: s for s in prev["sections"]} if cmp else {}
+    rows = []
+    pad = [""] * (2 if cmp else 1)
+    for s in r["sections"]:
+        ps = prev_sections.get(s["key"], {"inflows": [], "outflows": [], "net": ZERO})
+        keys_in = {x["code"]: x for x in s["inflows"]}
+        pkeys_in = {x["code"]: x for x in ps["inflows"]}
+        keys_out = {x["code"]: x for x in s["outflows"]}
+        pkeys_out = {x["code"]: x for x in ps["outflows"]}
+        if not (keys_in or keys_out or pkeys_in or pkeys_out):
+            continue
+        rows.append(_row("section", "", s["label"].upper(), *pad))
+        for code in sorted(set(keys_in) | set(pkeys_in)):
+            x = keys_in.get(code) or pkeys_in[code]
+            cells = [
+                code,
+                _("Penerimaan: %(n)s") % {"n": x["name"]},
+                keys_in.get(code, {}).get("amount", ZERO),
+            ]
+            if cmp:
+                cells.append(pkeys_in.get(code, {}).get("amount", ZERO))
+            rows.append(_row("row", *cells))
+        for code in sorted(set(keys_out) | set(pkeys_out)):
+            x = keys_out.get(code) or pkeys_out[code]
+            cells = [
+                code,
+                _("Pembayaran: %(n)s") % {"n": x["name"]},
+                -keys_out.get(code, {}).get("amount", ZERO),
+            ]
+            if cmp:
+                cells.append(-pkeys_out.get(code, {}).get("amount", ZERO))
+            rows.append(_row("row", *cells))
+        net = ["", _("Arus kas bersih dari %(s)s") % {"s": s["label"].lower()}, s["net"]]
+        if cmp:
+            net.append(ps["net"])
+        rows.append(_row("subtotal", *net))
+
+    def line(kind, label, key):
+        cells = ["", label, r[key]]
+        if cmp:
+            cells.append(prev[key])
+        rows.append(_row(kind, *cells))
+
+    line("total", _("KENAIKAN (PENURUNAN) BERSIH KAS"), "net_change")
+    line("row", _("Kas dan setara kas awal periode"), "opening_cash")
+    line("total", _("KAS DAN SETARA KAS AKHIR PERIODE"), "closing_cash")
+    return {
+        "title": r["title"],
+        "subtitle": _("Metode langsung · periode %(a)s sampai %(b)s")
+        % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
+        "columns": cols,
+        "num_columns": len(cols) - 2,
+        "rows": rows,
+    }
+
+
+def general_ledger_table(r: dict) -> dict:
+    acc = r["account"]
+    cols = [_("Tanggal"), _("No. jurnal"), _("Uraian"), _("Debit"), _("Kredit"), _("Saldo")]
+    rows = [_row("subtotal", "", "", _("Saldo awal"), "", "", r["opening"])]
+    for x in r["rows"]:
+        desc = x["description"] + (f" — {x['memo']}" if x["memo"] else "")
+        rows.append(
+            _row(
+                "row",
+                _d(x["date"]),
+                x["number"],
+                desc,
+                x["debit"] or "",
+                x["credit"] or "",
+                x["balance"],
+            )
+        )
+    rows.append(
+        _row(
+            "total",
+            "",
+            "",
+            _("Jumlah mutasi / saldo akhir"),
+            r["total_debit"],
+            r["total_credit"],
+            r["closing"],
+        )
+    )
+    side = dict(Account.Side.choices)[acc["normal_side"]]
+    return {
+        "title": _("Buku Besar %(c)s %(n)s") % {"c": acc["code"], "n": acc["name"]},
+        "subtitle": _("Periode %(a)s sampai %(b)s · saldo normal %(s)s · halaman %(p)s dari %(t)s")
+        % {
+            "a": _d(r["date_from"]),
+            "b": _d(r["date_to"]),
+            "s": side,
+            "p": r["page"],
+            "t": r["pages"],
+        },
+        "columns": cols,
+        "num_columns": 3,
+        "text_columns": 3,
+        "rows": rows,
+    }
+
+
+def with_cell_kinds(table: dict) -> dict:
+    """Mark each cell as money (Decimal) or text, for templates."""
+    rows = []
+    for row in table["rows"]:
+        cells = [{"value": c, "money": isinstance(c, Decimal)} for c in row["cells"]]
+        rows.append({"kind": row["kind"], "cells": cells})
+    return table | {"rows": rows}

@@ -1,0 +1,485 @@
+"""HTML screens of the general ledger: chart of accounts, journal, reports (with PDF and
+XLSX), periods. Views parse input, call one service or selector, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
+
+from . import exports, reports, services, tables
+from .models import (
+    Account,
+    FiscalYear,
+    JournalEntry,
+    LedgerSettings,
+    ManualEntryRequest,
+    Period,
+)
+from .selectors import totals_as_of
+
+MANUAL_ROWS = 8
+APPROVERS = TREASURY | {"ketua"}
+
+
+def _date(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _range(request) -> reports.Range:
+    return reports.default_range(
+        _date(request.GET.get("date_from")), _date(request.GET.get("date_to"))
+    )
+
+
+def parse_amount(raw: str) -> Decimal:
+    """Accept ``1000000``, ``1.000.000`` (dot thousands) and ``1.000.000,50``."""
+    text = (raw or "").strip().replace("Rp", "").replace(" ", "")
+    if not text:
+        return Decimal("0")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ApplicationError("amount_type", _("Jumlah '%(v)s' bukan angka.") % {"v": raw})
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@role_required(read=STAFF, write=TREASURY)
+def accounts(request):
+    if request.method == "POST":
+        try:
+            parent = Account.objects.filter(pk=request.POST.get("parent") or 0).first()
+            acc = services.account_create(
+                code=request.POST.get("code", ""),
+                name=request.POST.get("name", ""),
+                type=request.POST.get("type", ""),
+                parent=parent,
+                is_group=bool(request.POST.get("is_group")),
+                is_contra=bool(request.POST.get("is_contra")),
+                is_cash=bool(request.POST.get("is_cash")),
+                cash_flow=request.POST.get("cash_flow") or Account.CashFlow.OPERATING,
+                by=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Akun %(a)s ditambahkan.") % {"a": acc})
+        return redirect("ledger:accounts")
+    all_accounts = list(Account.objects.order_by("code"))
+    totals = totals_as_of(None)
+    by_id = {a.pk: a for a in all_accounts}
+    rows = []
+    for acc in all_accounts:
+        depth, p = 0, acc.parent_id
+        while p and depth < 6:
+            depth += 1
+            p = by_id[p].parent_id if p in by_id else None
+        d, c = totals.get(acc.pk, (Decimal("0"), Decimal("0")))
+        rows.append(
+            {"a": acc, "depth": depth, "balance": None if acc.is_group else acc.sign * (d - c)}
+        )
+    return render(
+        request,
+        "ledger/accounts.html",
+        {
+            "rows": rows,
+            "groups": [a for a in all_accounts if a.is_group],
+            "types": Account.Type.choices,
+            "cash_flows": Account.CashFlow.choices,
+            "can_write": has_role(request.user, TREASURY),
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def account_edit(request, pk: int):
+    acc = get_object_or_404(Account, pk=pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "delete":
+                services.account_delete(account=acc, by=request.user)
+                messages.success(request, _("Akun dihapus."))
+                return redirect("ledger:accounts")
+            services.account_update(
+                account=acc,
+                by=request.user,
+                name=request.POST.get("name"),
+                type=request.POST.get("type") or None,
+                is_active=bool(request.POST.get("is_active")),
+                is_cash=bool(request.POST.get("is_cash")),
+                cash_flow=request.POST.get("cash_flow") or None,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("ledger:account_edit", pk=acc.pk)
+        messages.success(request, _("Akun disimpan."))
+        return redirect("ledger:accounts")
+    return render(
+        request,
+        "ledger/account_edit.html",
+        {
+            "a": acc,
+            "types": Account.Type.choices,
+            "cash_flows": Account.CashFlow.choices,
+            "roles": acc.accountrole_set.all(),
+            "has_postings": acc.lines.exists(),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- journal
+
+
+@role_required(read=STAFF, write=TREASURY)
+def journal(request):
+    qs = JournalEntry.objects.select_related("created_by").order_by(
+        "-date", "-fiscal_year", "-number"
+    )
+    rng_from, rng_to = _date(request.GET.get("date_from")), _date(request.GET.get("date_to"))
+    if rng_from:
+        qs = qs.filter(date__gte=rng_from)
+    if rng_to:
+        qs = qs.filter(date__lte=rng_to)
+    source = request.GET.get("source") or ""
+    if source:
+        qs = qs.filter(source=source)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        m = re.fullmatch(r"(?:JU-)?(\d{4})-(\d+)", q, flags=re.I)
+        qs = (
+            qs.filter(fiscal_year=int(m[1]), number=int(m[2]))
+            if m
+            else qs.filter(Q(description__icontains=q) | Q(source_ref__icontains=q))
+        )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    pending = ManualEntryRequest.objects.filter(
+        status=ManualEntryRequest.Status.PENDING
+    ).select_related("requested_by")
+    return render(
+        request,
+        "ledger/journal.html",
+        {
+            "page": page,
+            "sources": JournalEntry.Source.choices,
+            "source": source,
+            "q": q,
+            "date_from": rng_from,
+            "date_to": rng_to,
+            "pending": pending,
+            "can_post": has_role(request.user, TREASURY),
+            "can_approve": has_role(request.user, APPROVERS),
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def entry_detail(request, pk: int):
+    entry = get_object_or_404(JournalEntry.objects.select_related("created_by", "reverses"), pk=pk)
+    if request.method == "POST":
+        try:
+            rev = services.journal_reverse(
+                entry=entry,
+                on=_date(request.POST.get("date")) or date.today(),
+                reason=request.POST.get("reason", ""),
+                by=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("ledger:entry", pk=entry.pk)
+        messages.success(request, _("Jurnal pembalik %(n)s diposting.") % {"n": rev})
+        return redirect("ledger:entry", pk=rev.pk)
+    lines = entry.lines.select_related("account").order_by("id")
+    page = Paginator(lines, 200).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/entry.html",
+        {
+            "e": entry,
+            "page": page,
+            "reversal": entry.reversals.first(),
+            "can_reverse": has_role(request.user, TREASURY),
+            "today": date.today(),
+            "total": sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
+            if page.paginator.count <= 2000
+            else None,
+        },
+    )
+
+
+@role_required(read=TREASURY, write=TREASURY)
+def journal_new(request):
+    accounts_list = Account.objects.filter(is_active=True, is_group=False).order_by("code")
+    rows = [{"account": "", "debit": "", "credit": "", "memo": ""} for _i in range(MANUAL_ROWS)]
+    form = {"date": date.today().isoformat(), "description": ""}
+    if request.method == "POST":
+        form = {
+            "date": request.POST.get("date", ""),
+            "description": request.POST.get("description", ""),
+        }
+        rows = []
+        for i in range(MANUAL_ROWS):
+            rows.append(
+                {
+                    k: request.POST.get(f"{k}_{i}", "")
+                    for k in ("account", "debit", "credit", "memo")
+                }
+            )
+        try:
+            lines = [
+                services.LineSpec(
+                    account=r["account"],
+                    debit=parse_amount(r["debit"]),
+                    credit=parse_amount(r["credit"]),
+                    memo=r["memo"],
+                )
+                for r in rows
+                if r["account"] or r["debit"] or r["credit"]
+            ]
+            on = _date(form["date"])
+            if on is None:
+                raise ApplicationError("validation_error", _("Tanggal tidak valid."))
+            out = services.manual_entry_submit(
+                on=on, description=form["description"], lines=lines, by=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            if isinstance(out, ManualEntryRequest):
+                messages.success(request, _("Jurnal manual menunggu persetujuan."))
+                return redirect("ledger:journal")
+            messages.success(request, _("Jurnal %(n)s diposting.") % {"n": out})
+            return redirect("ledger:entry", pk=out.pk)
+    return render(
+        request,
+        "ledger/journal_new.html",
+        {
+            "rows": rows,
+            "form": form,
+            "accounts": accounts_list,
+            "approval": LedgerSettings.get().manual_entry_approval,
+        },
+    )
+
+
+@role_required(read=APPROVERS, write=APPROVERS)
+def manual_request(request, pk: int):
+    req = get_object_or_404(ManualEntryRequest, pk=pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "approve":
+                entry = services.manual_entry_approve(request=req, by=request.user)
+                messages.success(
+                    request, _("Disetujui dan diposting sebagai %(n)s.") % {"n": entry}
+                )
+                return redirect("ledger:entry", pk=entry.pk)
+            services.manual_entry_reject(
+                request=req, reason=request.POST.get("reason", ""), by=request.user
+            )
+            messages.success(request, _("Permintaan ditolak."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("ledger:journal")
+    return render(request, "ledger/manual_request.html", {"r": req})
+
+
+# --------------------------------------------------------------------------- reports
+
+REPORTS = {
+    "neraca": (_("Neraca"), "balance_sheet"),
+    "neraca-saldo": (_("Neraca saldo"), "trial_balance"),
+    "phu": (_("Laporan perhitungan hasil usaha"), "income_statement"),
+    "perubahan-ekuitas": (_("Laporan perubahan ekuitas"), "equity_changes"),
+    "arus-kas": (_("Laporan arus kas"), "cash_flow"),
+}
+
+
+def build_table(kind: str, rng: reports.Range) -> dict:
+    one = timedelta(days=1)
+    if kind == "neraca":
+        return tables.balance_sheet_table(
+            reports.balance_sheet(as_of=rng.date_to, compare_as_of=rng.date_from - one)
+        )
+    if kind == "neraca-saldo":
+        return tables.trial_balance_table(
+            reports.trial_balance(as_of=rng.date_to, compare_as_of=rng.date_from - one)
+        )
+    if kind == "phu":
+        return tables.income_statement_table(
+            reports.income_statement(date_from=rng.date_from, date_to=rng.date_to)
+        )
+    if kind == "perubahan-ekuitas":
+        return tables.equity_changes_table(
+            reports.equity_changes(date_from=rng.date_from, date_to=rng.date_to)
+        )
+    if kind == "arus-kas":
+        return tables.cash_flow_table(
+            reports.cash_flow(date_from=rng.date_from, date_to=rng.date_to)
+        )
+    raise Http404
+
+
+def _deliver(
+    request, table: dict, *, filename: str, landscape: bool = False, context: dict | None = None
+):
+    fmt = request.GET.get("format")
+    if fmt == "pdf":
+        resp = HttpResponse(
+            exports.table_pdf(table, landscape=landscape), content_type="application/pdf"
+        )
+        resp["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+        return resp
+    if fmt == "xlsx":
+        resp = HttpResponse(
+            exports.table_xlsx(table),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return resp
+    return render(
+        request, "ledger/report.html", (context or {}) | {"table": tables.with_cell_kinds(table)}
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def reports_index(request):
+    rng = _range(request)
+    return render(
+        request,
+        "ledger/reports.html",
+        {
+            "reports": [(k, v[0]) for k, v in REPORTS.items()],
+            "date_from": rng.date_from,
+            "date_to": rng.date_to,
+            "accounts": Account.objects.filter(is_group=False).order_by("code"),
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def report(request, kind: str):
+    if kind not in REPORTS:
+        raise Http404
+    rng = _range(request)
+    table = build_table(kind, rng)
+    return _deliver(
+        request,
+        table,
+        filename=f"{kind}-{rng.date_to.isoformat()}",
+        landscape=kind == "neraca-saldo",
+        context={
+            "kind": kind,
+            "date_from": rng.date_from,
+            "date_to": rng.date_to,
+            "reports": REPORTS.items(),
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def account_ledger(request, pk: int):
+    acc = get_object_or_404(Account, pk=pk)
+    rng = _range(request)
+    try:
+        page = int(request.GET.get("page") or 1)
+    except ValueError:
+        page = 1
+    export = request.GET.get("format") in ("pdf", "xlsx")
+    data = reports.general_ledger(
+        account=acc,
+        date_from=rng.date_from,
+        date_to=rng.date_to,
+        page=page,
+        page_size=1000 if export else 100,
+    )
+    table = tables.general_ledger_table(data)
+    return _deliver(
+        request,
+        table,
+        filename=f"buku-besar-{acc.code}-{rng.date_to.isoformat()}",
+        landscape=True,
+        context={
+            "account": acc,
+            "ledger": data,
+            "date_from": rng.date_from,
+            "date_to": rng.date_to,
+            "accounts": Account.objects.filter(is_group=False).order_by("code"),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@role_required(read=STAFF, write=TREASURY)
+def periods(request):
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "close":
+                p = services.period_close(
+                    period=get_object_or_404(Period, pk=request.POST.get("period")), by=request.user
+                )
+                messages.success(request, _("Periode %(p)s ditutup.") % {"p": p})
+            elif action == "reopen":
+                p = services.period_reopen(
+                    period=get_object_or_404(Period, pk=request.POST.get("period")),
+                    reason=request.POST.get("reason", ""),
+                    by=request.user,
+                )
+                messages.success(request, _("Periode %(p)s dibuka kembali.") % {"p": p})
+            elif action == "close_year":
+                fy = services.fiscal_year_close(
+                    fiscal_year=get_object_or_404(FiscalYear, pk=request.POST.get("year")),
+                    by=request.user,
+                )
+                messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": fy})
+            elif action == "open_year":
+                fy = services.fiscal_year_ensure(year=int(request.POST.get("year_number") or 0))
+                messages.success(request, _("Tahun buku %(y)s tersedia.") % {"y": fy})
+            elif action == "settings":
+                services.ledger_settings_update(
+                    by=request.user,
+                    manual_entry_approval=bool(request.POST.get("manual_entry_approval")),
+                    capital_savings_as=request.POST.get("capital_savings_as") or None,
+                )
+                messages.success(request, _("Pengaturan buku besar disimpan."))
+            else:
+                raise Http404
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        except ValueError:
+            messages.error(request, _("Tahun tidak valid."))
+        return redirect("ledger:periods")
+    years = FiscalYear.objects.prefetch_related("periods").order_by("-year")
+    return render(
+        request,
+        "ledger/periods.html",
+        {
+            "years": years,
+            "settings_row": LedgerSettings.get(),
+            "capital_choices": LedgerSettings.CapitalAs.choices,
+            "is_admin": has_role(request.user, SETTINGS_ADMINS),
+            "can_close": has_role(request.user, TREASURY),
+        },
+    )

@@ -1,0 +1,194 @@
+"""HTML screens, PDF and XLSX downloads, and who may do what on them."""
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from core.ledger.models import Account, JournalEntry, LedgerSettings, ManualEntryRequest, Period
+from core.ledger.services import LineSpec, journal_post
+
+D = Decimal
+REPORT_KINDS = ["neraca", "neraca-saldo", "phu", "perubahan-ekuitas", "arus-kas"]
+
+
+@pytest.fixture
+def posted(in_tenant_a, bendahara, today):
+    journal_post(
+        on=today,
+        description="Modal awal",
+        by=bendahara,
+        lines=[LineSpec("1101", debit=D("5000000")), LineSpec("3106", credit=D("5000000"))],
+    )
+    return journal_post(
+        on=today,
+        description="Jasa pinjaman",
+        by=bendahara,
+        lines=[LineSpec("1101", debit=D("250000")), LineSpec("4101", credit=D("250000"))],
+    )
+
+
+@pytest.mark.parametrize("role", ["admin", "bendahara", "ketua", "petugas", "pengawas"])
+def test_every_screen_renders_for_staff(login, posted, role):
+    c = login(role)
+    cash = Account.objects.get(code="1101")
+    urls = [
+        "/buku-besar/akun/",
+        "/buku-besar/jurnal/",
+        f"/buku-besar/jurnal/{posted.pk}/",
+        "/buku-besar/laporan/",
+        f"/buku-besar/akun/{cash.pk}/buku-besar/",
+        "/buku-besar/periode/",
+    ] + [f"/buku-besar/laporan/{k}/" for k in REPORT_KINDS]
+    for url in urls:
+        resp = c.get(url)
+        assert resp.status_code == 200, (url, resp.status_code)
+    assert "Rp 5.250.000" in c.get("/buku-besar/akun/").content.decode()
+
+
+def test_anggota_cannot_see_ledger(login, posted):
+    assert login("anggota").get("/buku-besar/laporan/neraca/").status_code == 403
+
+
+def test_report_pdf_has_letterhead_and_xlsx_has_numbers(login, posted, tenant_a):
+    c = login("pengawas")
+    for kind in REPORT_KINDS:
+        pdf = c.get(f"/buku-besar/laporan/{kind}/?format=pdf")
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        assert pdf.content[:5] == b"%PDF-"
+        x = c.get(f"/buku-besar/laporan/{kind}/?format=xlsx")
+        assert x.status_code == 200
+        wb = load_workbook(io.BytesIO(x.content))
+        ws = wb.active
+        assert ws["A1"].value == tenant_a.name
+    x = c.get("/buku-besar/laporan/neraca/?format=xlsx")
+    values = [
+        c.value for row in load_workbook(io.BytesIO(x.content)).active.iter_rows() for c in row
+    ]
+    assert 5250000 in values  # total assets as a number, not text
+
+
+def test_pdf_layout_has_letterhead_and_rupiah(in_tenant_a, posted, tenant_a, today):
+    from django.db import connection
+    from django.template.loader import render_to_string
+
+    from core.ledger import reports, tables
+
+    table = tables.balance_sheet_table(reports.balance_sheet(as_of=today, compare_as_of=None))
+    html = render_to_string(
+        "ledger/report_pdf.html",
+        {"cooperative": connection.tenant, "table": tables.with_cell_kinds(table)},
+    )
+    assert tenant_a.name in html
+    assert "Rp 5.250.000" in html and "JUMLAH ASET" in html
+
+
+def test_pengawas_cannot_post_manual_entry(login, in_tenant_a, today):
+    c = login("pengawas")
+    resp = c.post("/buku-besar/jurnal/baru/", {"date": today.isoformat(), "description": "x"})
+    assert resp.status_code == 403
+    assert login("petugas").get("/buku-besar/jurnal/baru/").status_code == 403
+
+
+def test_manual_entry_form_posts_with_indonesian_amounts(login, in_tenant_a, today):
+    c = login("bendahara")
+    before = JournalEntry.objects.count()
+    resp = c.post(
+        "/buku-besar/jurnal/baru/",
+        {
+            "date": today.isoformat(),
+            "description": "Bayar listrik",
+            "account_0": "5306",
+            "debit_0": "1.250.000",
+            "account_1": "1101",
+            "credit_1": "1250000,00",
+        },
+    )
+    assert resp.status_code == 302
+    assert JournalEntry.objects.count() == before + 1
+    e = JournalEntry.objects.latest("id")
+    assert e.lines.get(account__code="5306").debit == D("1250000")
+
+
+def test_manual_entry_form_shows_error_and_writes_nothing(login, in_tenant_a, today):
+    c = login("bendahara")
+    before = JournalEntry.objects.count()
+    resp = c.post(
+        "/buku-besar/jurnal/baru/",
+        {
+            "date": today.isoformat(),
+            "description": "Salah",
+            "account_0": "5306",
+            "debit_0": "100",
+            "account_1": "1101",
+            "credit_1": "90",
+        },
+        follow=True,
+    )
+    assert "tidak seimbang" in resp.content.decode()
+    assert JournalEntry.objects.count() == before
+
+
+def test_manual_entry_with_approval_needs_another_user(login, in_tenant_a, today):
+    LedgerSettings.objects.update_or_create(id=1, defaults={"manual_entry_approval": True})
+    c = login("bendahara")
+    before = JournalEntry.objects.count()
+    data = {
+        "date": today.isoformat(),
+        "description": "Beli ATK",
+        "account_0": "5302",
+        "debit_0": "300000",
+        "account_1": "1101",
+        "credit_1": "300000",
+    }
+    assert c.post("/buku-besar/jurnal/baru/", data).status_code == 302
+    assert JournalEntry.objects.count() == before
+    req = ManualEntryRequest.objects.get(status="pending")
+    # the requester cannot approve their own entry
+    c.post(f"/buku-besar/jurnal/permintaan/{req.pk}/", {"action": "approve"})
+    req.refresh_from_db()
+    assert req.status == "pending"
+    ketua = login("ketua")
+    resp = ketua.post(f"/buku-besar/jurnal/permintaan/{req.pk}/", {"action": "approve"})
+    assert resp.status_code == 302
+    req.refresh_from_db()
+    assert req.status == "approved" and req.entry.lines.count() == 2
+
+
+def test_reverse_from_entry_page(login, posted, today):
+    c = login("bendahara")
+    resp = c.post(
+        f"/buku-besar/jurnal/{posted.pk}/", {"date": today.isoformat(), "reason": "salah akun"}
+    )
+    assert resp.status_code == 302
+    assert JournalEntry.objects.filter(reverses=posted).exists()
+
+
+def test_period_close_and_reopen_roles(login, in_tenant_a, today):
+    from core.ledger.services import fiscal_year_ensure
+
+    prev_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    fiscal_year_ensure(year=prev_month.year)
+    last = Period.objects.get(start_date=prev_month)
+    assert (
+        login("petugas")
+        .post("/buku-besar/periode/", {"action": "close", "period": last.pk})
+        .status_code
+        == 403
+    )
+    login("bendahara").post("/buku-besar/periode/", {"action": "close", "period": last.pk})
+    last.refresh_from_db()
+    assert last.status == "closed"
+    # bendahara may not reopen (admin only): the service refuses, nothing changes
+    login("bendahara").post(
+        "/buku-besar/periode/", {"action": "reopen", "period": last.pk, "reason": "x"}
+    )
+    last.refresh_from_db()
+    assert last.status == "closed"
+    login("admin").post(
+        "/buku-besar/periode/", {"action": "reopen", "period": last.pk, "reason": "koreksi"}
+    )
+    last.refresh_from_db()
+    assert last.status == "open"
