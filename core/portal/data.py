@@ -48,10 +48,9 @@ def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list | No
 
 
 def loans(member) -> list | None:
+    """The member's loans, newest first (``core.loans.selectors.loan_list``)."""
     try:
-        fn = selector(
-            "core.loans.selectors", "member_loans", "loans_for_member", "member_loan_list"
-        )
+        fn = selector("core.loans.selectors", "loan_list")
     except Missing:
         return None
     return list(fn(member=member))
@@ -63,12 +62,26 @@ def loan_for_member(member, pk: int):
     return next((ln for ln in items if ln.pk == pk), None)
 
 
-def loan_schedule(loan) -> list | None:
+def loan_schedule(loan) -> list[dict] | None:
+    """The current instalment schedule with each row's total (principal + jasa)."""
     try:
-        fn = selector("core.loans.selectors", "loan_schedule", "loan_instalments")
+        fn = selector("core.loans.selectors", "loan_schedule")
     except Missing:
         return None
-    return list(fn(loan=loan))
+    rows = []
+    for i in fn(loan):
+        rows.append(
+            {
+                "number": i.number,
+                "due_date": i.due_date,
+                "principal": i.principal,
+                "jasa": i.jasa,
+                "total": i.principal + i.jasa,
+                "paid": i.principal_paid + i.jasa_paid,
+                "settled": i.settled,
+            }
+        )
+    return rows
 
 
 def deduction_history(member) -> list | None:

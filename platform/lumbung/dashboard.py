@@ -168,47 +168,41 @@ def npl_band(ratio: Decimal) -> tuple[str, str]:
 
 
 def _panel_loans(ctx: Ctx) -> dict:
-    fn = selector(
-        "core.loans.selectors",
-        "loan_portfolio_summary",
-        "portfolio_summary",
-        "loan_portfolio",
-        "collectibility_summary",
-    )
-    summary = fn()
-    outstanding = _get(
-        summary, "outstanding", "outstanding_principal", "total_outstanding", default=ZERO
-    )
-    count = _get(summary, "count", "loan_count", "active_loans", default=None)
-    buckets_raw = _get(summary, "by_collectibility", "collectibility", "buckets", default=[]) or []
-    if isinstance(buckets_raw, dict):
-        buckets_raw = [{"label": k, "amount": v} for k, v in buckets_raw.items()]
+    """``core.loans.selectors.collectibility_summary()``: outstanding principal by
+    kolektibilitas grade, NPL ratio (percent)."""
+    summary = selector("core.loans.selectors", "collectibility_summary")()
+    labels = _kolek_labels()
+    outstanding = summary.get("total") or ZERO
     buckets = []
-    for i, b in enumerate(buckets_raw):
-        amount = _get(b, "amount", "outstanding", "principal", "total", default=ZERO) or ZERO
+    for i, g in enumerate(summary.get("grades", [])):
+        amount = g.get("outstanding") or ZERO
         buckets.append(
             {
-                "label": str(_get(b, "label", "name", "grade", default="")),
+                "label": labels.get(g.get("grade"), g.get("grade")),
                 "amount": amount,
-                "count": _get(b, "count", "loans", default=None),
+                "count": g.get("count"),
                 "cls": COLLECT_CLASSES[min(i, len(COLLECT_CLASSES) - 1)],
+                "pct": int(amount * 100 / outstanding) if outstanding else 0,
             }
         )
-    npl = _get(summary, "npl_ratio", "npl", "npl_percent", default=None)
-    if npl is None and buckets and outstanding:
-        npl = sum((b["amount"] for b in buckets[1:]), ZERO) * 100 / outstanding
-    npl = Decimal(npl).quantize(Decimal("0.01")) if npl is not None else None
-    for b in buckets:
-        b["pct"] = int(b["amount"] * 100 / outstanding) if outstanding else 0
-    band = npl_band(npl) if npl is not None else None
+    npl = Decimal(summary.get("npl_ratio") or ZERO).quantize(Decimal("0.01"))
+    label, cls = npl_band(npl)
     return {
         "outstanding": outstanding,
-        "count": count,
+        "count": sum((b["count"] or 0) for b in buckets),
         "buckets": buckets,
         "npl": npl,
-        "npl_label": band[0] if band else "",
-        "npl_class": band[1] if band else "",
+        "npl_label": label,
+        "npl_class": cls,
     }
+
+
+def _kolek_labels() -> dict:
+    try:
+        field = model("loans", "Loan")._meta.get_field("kolektibilitas")
+    except Exception:
+        return {}
+    return {k: str(v) for k, v in field.choices or []}
 
 
 # ------------------------------------------------------------------------ cash & bank
@@ -284,22 +278,37 @@ def _panel_deductions(ctx: Ctx) -> dict:
 # ------------------------------------------------------------------------ tasks
 
 
+# Loan workflow: applied → verified by the treasurer → approved by the chair → disbursed
+# by the treasurer. Which status waits for which role, and what they do next.
+LOAN_TASKS = {
+    "bendahara": [("applied", _("Verifikasi")), ("approved", _("Cairkan"))],
+    "ketua": [("verified", _("Setujui"))],
+}
+
+
 def _panel_tasks(ctx: Ctx) -> dict:
-    fn = selector(
-        "core.loans.selectors", "loans_awaiting_action", "loan_tasks_for", "loans_waiting_for"
-    )
+    """Loans waiting for this user's role, through ``core.loans.selectors.loan_list``."""
+    loan_list = selector("core.loans.selectors", "loan_list")
+    from django.urls import NoReverseMatch, reverse
+
+    steps = LOAN_TASKS.get(getattr(ctx.user, "role", ""), [])
+    if not steps:
+        raise Missing("no loan tasks for this role")
     items = []
-    for t in fn(user=ctx.user):
-        items.append(
-            {
-                "label": str(_get(t, "label", "title", "__str__", default=t)),
-                "url": _get(t, "url", "get_absolute_url", default=""),
-                "step": str(_get(t, "step", "action", "get_status_display", default="")),
-            }
-        )
-    for it in items:
-        if callable(it["url"]):
-            it["url"] = it["url"]()
+    for status, step in steps:
+        for loan in loan_list(status=status)[:20]:
+            try:
+                url = reverse("loans:detail", args=[loan.pk])
+            except NoReverseMatch:
+                url = ""
+            items.append(
+                {
+                    "label": f"{loan.number} · {loan.member.full_name}",
+                    "amount": loan.principal,
+                    "url": url,
+                    "step": str(step),
+                }
+            )
     return {"items": items}
 
 

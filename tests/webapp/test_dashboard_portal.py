@@ -1,0 +1,216 @@
+"""The dashboard and the member portal read the feature apps' real selectors: members,
+savings by product, loans by collectibility with NPL, cash and bank, loans waiting for
+this user; a member sees only their own balances and loans."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from lumbung.dashboard import dashboard_panels, npl_band
+from tests.members import factories as f
+from tests.webapp.conftest import make_user
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def people(in_tenant_a):
+    return {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+
+
+@pytest.fixture
+def member(in_tenant_a, today):
+    return f.member(
+        full_name="Rina Wulandari", take_home_pay=D("15000000"), join_date=dt.date(2020, 1, 2)
+    )
+
+
+def _deposit(member, kind, amount, by, on):
+    from core.savings.selectors import product_for_kind
+    from core.savings.services import savings_account_get_or_open, teller_deposit
+
+    acc = savings_account_get_or_open(member=member, product=product_for_kind(kind), on=on, by=by)
+    return teller_deposit(account=acc, amount=D(amount), channel="cash", on=on, by=by)
+
+
+@pytest.fixture
+def product(in_tenant_a):
+    from core.loans.models import LoanProduct
+
+    return LoanProduct.objects.create(
+        code="WEB",
+        name="Pinjaman Uji",
+        method="flat",
+        rate=D("1"),
+        rate_period="month",
+        min_amount=D("1000000"),
+        max_amount=D("50000000"),
+        min_tenor=1,
+        max_tenor=24,
+        max_instalment_share=D("50"),
+        min_membership_months=0,
+    )
+
+
+def _apply(member, product, by, on, principal="10000000"):
+    from core.loans.services import loan_apply
+
+    return loan_apply(
+        member=member,
+        product=product,
+        principal=D(principal),
+        tenor=10,
+        by=by,
+        on=on,
+        documents=[
+            ("application_letter", SimpleUploadedFile("surat.pdf", b"%PDF-1.4 surat")),
+            ("payslip", SimpleUploadedFile("slip.pdf", b"%PDF-1.4 slip")),
+        ],
+    )
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_npl_bands():
+    assert npl_band(D("5.00"))[1] == "ok"
+    assert npl_band(D("5.01"))[1] == "warn"
+    assert npl_band(D("12"))[1] == "err"
+    assert npl_band(D("15.01"))[0] == "Tidak sehat"
+
+
+def test_dashboard_shows_live_member_savings_and_cash_figures(client_a, people, member, today):
+    joined = f.member(join_date=today)
+    _deposit(member, "sukarela", "250000", people["petugas"], today)
+    _deposit(joined, "sukarela", "1000000", people["petugas"], today)
+
+    panels = dashboard_panels(user=people["bendahara"], today=today)
+    assert panels["members"].data == {"active": 2, "joined": 1, "left": 0}
+    sukarela = next(r for r in panels["savings"].data["rows"] if "ukarela" in r["name"])
+    assert sukarela["total"] == D("1250000") and sukarela["accounts"] == 2
+    assert panels["cash"].data["rows"][0]["balance"] == D("1250000")
+
+    client_a.force_login(people["bendahara"])
+    body = client_a.get("/").content.decode()
+    assert "Rp 1.250.000" in body
+    assert 'id="panel-members"' in body and 'id="panel-cash"' in body
+
+
+def test_loans_waiting_show_as_tasks_for_the_right_role(client_a, people, member, product, today):
+    from core.loans.services import loan_verify
+
+    loan = _apply(member, product, people["petugas"], today)
+    tasks = dashboard_panels(user=people["bendahara"], today=today)["tasks"].data["items"]
+    assert [t["step"] for t in tasks] == ["Verifikasi"] and loan.number in tasks[0]["label"]
+    assert "tasks" not in dashboard_panels(user=people["petugas"], today=today)
+    assert dashboard_panels(user=people["ketua"], today=today)["tasks"].data["items"] == []
+
+    loan_verify(loan=loan, by=people["bendahara"])
+    ketua = dashboard_panels(user=people["ketua"], today=today)["tasks"].data["items"]
+    assert [t["step"] for t in ketua] == ["Setujui"]
+    client_a.force_login(people["ketua"])
+    body = client_a.get("/").content.decode()
+    assert loan.number in body and f"/pinjaman/{loan.pk}/" in body
+
+
+def test_loans_panel_shows_outstanding_by_collectibility(client_a, people, member, product, today):
+    from core.loans.services import loan_approve, loan_disburse, loan_verify
+
+    loan = _apply(member, product, people["petugas"], today)
+    loan_verify(loan=loan, by=people["bendahara"])
+    loan_approve(loan=loan, by=people["ketua"])
+    loan_disburse(loan=loan, by=people["bendahara"], on=today)
+    data = dashboard_panels(user=people["pengawas"], today=today)["loans"].data
+    assert data["outstanding"] == D("10000000")
+    assert data["count"] == 1
+    assert data["buckets"][0]["amount"] == D("10000000") and data["buckets"][0]["pct"] == 100
+    assert data["npl"] == D("0.00") and data["npl_class"] == "ok"
+    client_a.force_login(people["pengawas"])
+    body = client_a.get("/").content.decode()
+    assert "Rp 10.000.000" in body and "NPL 0,00%" in body
+
+
+def test_a_broken_panel_does_not_take_the_dashboard_down(client_a, people, monkeypatch):
+    import core.members.selectors as ms
+
+    def boom(**kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ms, "member_statistics", boom)
+    panels = dashboard_panels(user=people["admin"])
+    assert panels["members"].error and "savings" in panels
+    client_a.force_login(people["admin"])
+    resp = client_a.get("/")
+    assert resp.status_code == 200 and "Data tidak tersedia" in resp.content.decode()
+
+
+def test_a_missing_selector_leaves_its_panel_out(people, monkeypatch):
+    import core.loans.selectors as ls
+
+    monkeypatch.delattr(ls, "collectibility_summary")
+    assert "loans" not in dashboard_panels(user=people["admin"])
+
+
+# ---------------------------------------------------------------- member portal
+
+
+@pytest.fixture
+def member_login(member):
+    user = make_user("anggota", email="rina@alpha.test")
+    member.user = user
+    member.save(update_fields=["user"])
+    return user
+
+
+def test_portal_shows_own_balances_and_loans(
+    client_a, people, member, member_login, product, today
+):
+    _deposit(member, "sukarela", "750000", people["petugas"], today)
+    other = f.member(full_name="Orang Lain", take_home_pay=D("15000000"))
+    _deposit(other, "sukarela", "999000", people["petugas"], today)
+    loan = _apply(member, product, people["petugas"], today, principal="5000000")
+    others_loan = _apply(other, product, people["petugas"], today, principal="7000000")
+
+    client_a.force_login(member_login)
+    body = client_a.get("/portal/").content.decode()
+    assert "Rina Wulandari" in body and "Rp 750.000" in body
+    assert "999.000" not in body and "Orang Lain" not in body
+    assert loan.number in body and others_loan.number not in body
+
+    tx = client_a.get("/portal/transaksi/").content.decode()
+    assert "Rp 750.000" in tx and "999.000" not in tx
+
+    assert client_a.get(f"/portal/pinjaman/{loan.pk}/").status_code == 200
+    # Another member's loan is not found, not forbidden: its existence is not revealed.
+    assert client_a.get(f"/portal/pinjaman/{others_loan.pk}/").status_code == 404
+
+
+def test_portal_loan_schedule_sums_to_principal(
+    client_a, people, member, member_login, product, today
+):
+    from core.loans.services import loan_approve, loan_disburse, loan_verify
+
+    loan = _apply(member, product, people["petugas"], today, principal="10000000")
+    loan_verify(loan=loan, by=people["bendahara"])
+    loan_approve(loan=loan, by=people["ketua"])
+    loan_disburse(loan=loan, by=people["bendahara"], on=today)
+    client_a.force_login(member_login)
+    resp = client_a.get(f"/portal/pinjaman/{loan.pk}/")
+    rows = resp.context["schedule"]
+    assert len(rows) == 10
+    assert sum(r["principal"] for r in rows) == D("10000000")
+    assert "Rp 1.100.000" in resp.content.decode()  # flat 1%/month: 1.000.000 + 100.000
+
+
+def test_portal_without_linked_member_explains(client_a, in_tenant_a):
+    client_a.force_login(make_user("anggota", email="lepas@alpha.test"))
+    resp = client_a.get("/portal/")
+    assert resp.status_code == 200 and "belum terhubung" in resp.content.decode()
