@@ -718,8 +718,10 @@ def loan_payoff_quote(*, loan: Loan, on: date) -> dict[str, Decimal]:
     """Early payoff: penalty and jasa on instalments due up to the date, all remaining
     principal, and the product's early-payoff fee on the principal not yet due. Jasa of
     instalments not yet due is waived."""
-    d = loan_dues(loan, on)
-    not_yet_due = loan.principal_outstanding - d.principal
+    rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    d = loan_dues(loan, on, rows)
+    principal = sum((r.principal_left for r in rows), ZERO)  # = principal_outstanding
+    not_yet_due = principal - d.principal
     fee = (
         S.fee_amount(
             base=not_yet_due,
@@ -732,9 +734,9 @@ def loan_payoff_quote(*, loan: Loan, on: date) -> dict[str, Decimal]:
     return {
         "penalty": d.penalty,
         "jasa": d.jasa,
-        "principal": loan.principal_outstanding,
+        "principal": principal,
         "early_payoff_fee": fee,
-        "total": d.penalty + d.jasa + loan.principal_outstanding + fee,
+        "total": d.penalty + d.jasa + principal + fee,
     }
 
 
@@ -1070,12 +1072,24 @@ def loan_repayment_prepare(
     rows = _open_rows(loan)
     due_rows = [r for r in rows if r.due_date <= on]
     nxt = next((r for r in rows if r.due_date > on), None)
-    scope = due_rows + ([nxt] if nxt else [])
-    pen = sum((row_penalty_due(loan, r, on) for r in due_rows), ZERO)
-    jasa = sum((r.jasa_left for r in scope), ZERO)
-    princ = sum((r.principal_left for r in scope), ZERO)
-    alloc = S.allocate_repayment(amount=amt, penalty_due=pen, jasa_due=jasa, principal_due=princ)
-    future = [r for r in rows if r not in scope]
+    # 1. arrears and what is due today: penalty, then jasa, then principal (oldest first)
+    due = S.allocate_repayment(
+        amount=amt,
+        penalty_due=sum((row_penalty_due(loan, r, on) for r in due_rows), ZERO),
+        jasa_due=sum((r.jasa_left for r in due_rows), ZERO),
+        principal_due=sum((r.principal_left for r in due_rows), ZERO),
+    )
+    # 2. then the next instalment: jasa, then principal
+    ahead = S.allocate_repayment(
+        amount=due.excess,
+        penalty_due=ZERO,
+        jasa_due=nxt.jasa_left if nxt else ZERO,
+        principal_due=nxt.principal_left if nxt else ZERO,
+    )
+    alloc = S.Allocation(
+        due.penalty, due.jasa + ahead.jasa, due.principal + ahead.principal, ahead.excess
+    )
+    future = [r for r in rows if r.due_date > on and r is not nxt]
     future_principal = sum((r.principal_left for r in future), ZERO)
     extra_principal = ZERO
     if alloc.excess > 0:
@@ -1097,9 +1111,9 @@ def loan_repayment_prepare(
                     % {"e": f"Rp {alloc.excess:,.0f}", "p": f"Rp {future_principal:,.0f}"},
                 )
             extra_principal = alloc.excess
-    _apply_to_rows(
-        loan, scope, on, penalty=alloc.penalty, jasa=alloc.jasa, principal=alloc.principal
-    )
+    _apply_to_rows(loan, due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal)
+    if nxt is not None and ahead.jasa + ahead.principal > 0:
+        _apply_to_rows(loan, [nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal)
     if extra_principal > 0:
         _reamortise(loan, future, future_principal - extra_principal, on)
     principal_total = alloc.principal + extra_principal

@@ -12,8 +12,10 @@ SQL = """
 CREATE OR REPLACE FUNCTION loans_repayment_entry_required() RETURNS trigger AS $$
 DECLARE e bigint; ch varchar;
 BEGIN
-  SELECT entry_id, channel INTO e, ch FROM loans_repayment WHERE id = NEW.id;
-  IF FOUND AND e IS NULL AND ch <> 'settlement' THEN
+  -- schema-qualified: a deferred check may fire after search_path has changed
+  EXECUTE format('SELECT entry_id, channel FROM %I.loans_repayment WHERE id = $1', TG_TABLE_SCHEMA)
+    INTO e, ch USING NEW.id;
+  IF ch IS NOT NULL AND e IS NULL AND ch <> 'settlement' THEN
     RAISE EXCEPTION 'loans_repayment % has no journal entry at commit', NEW.id
       USING ERRCODE = 'integrity_constraint_violation';
   END IF;
