@@ -12,4 +12,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("daftar/", include("tenants.urls")),
     path("billing/", include("billing.urls_public")),
+    path("konsol/", include("lumbung.console.urls")),
 ]

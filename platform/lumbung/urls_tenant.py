@@ -40,6 +40,7 @@ urlpatterns = [
     path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("langganan/", include("billing.urls")),
+    path("dukungan/", include("lumbung.console.urls_tenant")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("lumbung.api_urls")),

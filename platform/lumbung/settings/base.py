@@ -29,6 +29,7 @@ MIDDLEWARE = [
     "lumbung.observability.UserContextMiddleware",  # user id on logs and Sentry events
     "django.contrib.messages.middleware.MessageMiddleware",
     "billing.middleware.SubscriptionStatusMiddleware",  # read-only when suspended
+    "lumbung.console.support.SupportSessionMiddleware",  # support access: read-only, expires
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.users.middleware.IdleTimeoutMiddleware",  # after auth and messages

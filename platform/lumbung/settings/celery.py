@@ -49,3 +49,10 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# console: usage figures of every tenant for the operators' tenants list (hourly).
+CELERY_BEAT_SCHEDULE |= {
+    "console-stats-refresh": {
+        "task": "lumbung.console.tasks.console_stats_refresh_task",
+        "schedule": 3600,
+    },
+}

@@ -21,6 +21,7 @@ SHARED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "lumbung.console",  # operator console: usage snapshots, support sessions, job runs
 ]
 
 # Apps in every cooperative's schema: its own users, sessions, members, money.

@@ -1,0 +1,91 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Interval, Invoice, Plan
+from tenants.models import Cooperative
+
+
+class TenantFilterForm(forms.Form):
+    q = forms.CharField(label=_("Cari"), required=False, help_text=_("Nama, alamat, NIK, e-mail"))
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Semua status"))])
+    plan = forms.ChoiceField(label=_("Paket"), required=False)
+    province = forms.ChoiceField(label=_("Provinsi"), required=False)
+    flag = forms.ChoiceField(
+        label=_("Tanda"),
+        required=False,
+        choices=[
+            ("", _("Semua")),
+            ("trial_soon", _("Uji coba segera berakhir")),
+            ("over_limit", _("Melebihi batas paket")),
+            ("failed", _("Gagal disiapkan")),
+        ],
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, provinces=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("Semua status"))] + list(Cooperative.Status.choices)
+        self.fields["plan"].choices = [("", _("Semua paket"))] + [
+            (p.code, p.name) for p in Plan.objects.order_by("sort_order", "pk")
+        ]
+        self.fields["province"].choices = [("", _("Semua provinsi"))] + [(p, p) for p in provinces]
+
+
+class ConfirmForm(forms.Form):
+    """Every console action: a reason and an explicit confirmation."""
+
+    reason = forms.CharField(
+        label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    confirm = forms.BooleanField(label=_("Saya yakin dan bertanggung jawab atas tindakan ini"))
+
+
+class TrialForm(ConfirmForm):
+    days = forms.IntegerField(label=_("Tambah hari"), min_value=1, max_value=365, initial=14)
+
+
+class PlanForm(ConfirmForm):
+    plan = forms.ModelChoiceField(label=_("Paket"), queryset=Plan.objects.filter(is_active=True))
+    interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
+
+
+class PaymentForm(ConfirmForm):
+    invoice = forms.ModelChoiceField(
+        label=_("Tagihan yang dibayar"),
+        queryset=Invoice.objects.none(),
+        required=False,
+        help_text=_("Kosongkan untuk mencatat pembayaran paket di bawah (tagihan baru)."),
+    )
+    plan = forms.ModelChoiceField(
+        label=_("Paket"), queryset=Plan.objects.filter(is_active=True), required=False
+    )
+    interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
+
+    def __init__(self, *args, subscription=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if subscription is not None:
+            self.fields["invoice"].queryset = subscription.invoices.filter(
+                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING]
+            )
+
+
+class DomainForm(ConfirmForm):
+    domain = forms.CharField(label=_("Domain"), max_length=253)
+
+
+class ExportForm(ConfirmForm):
+    dump = forms.BooleanField(
+        label=_("Sertakan dump skema (pg_dump)"), required=False, initial=True
+    )
+
+
+class DeleteForm(ConfirmForm):
+    confirm_slug = forms.CharField(
+        label=_("Ketik alamat koperasi untuk mengonfirmasi"), max_length=40
+    )
+
+
+class SupportForm(ConfirmForm):
+    minutes = forms.IntegerField(
+        label=_("Lama sesi (menit)"), min_value=5, max_value=240, initial=30
+    )

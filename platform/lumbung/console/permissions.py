@@ -1,0 +1,88 @@
+"""Who may do what in the console, and the decorator every console view wears.
+
+Operators are users of the public schema with an ``operator_role``. Every console page
+needs a session verified with the operator's TOTP device (django-otp): a password alone
+never opens the console."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from core.users.models import User
+
+OR = User.OperatorRole
+SUPPORT, BILLING, ADMIN = OR.SUPPORT, OR.BILLING, OR.ADMIN
+EVERY_OPERATOR = frozenset({SUPPORT, BILLING, ADMIN})
+
+# action -> operator roles allowed to perform it (reading needs EVERY_OPERATOR).
+ACTIONS: dict[str, frozenset] = {
+    "suspend": frozenset({BILLING, ADMIN}),
+    "reactivate": frozenset({BILLING, ADMIN}),
+    "archive": frozenset({ADMIN}),
+    "extend_trial": frozenset({BILLING, ADMIN}),
+    "change_plan": frozenset({BILLING, ADMIN}),
+    "record_payment": frozenset({BILLING, ADMIN}),
+    "retry_provisioning": frozenset({ADMIN}),
+    "add_domain": frozenset({ADMIN}),
+    "export": frozenset({ADMIN}),
+    "delete": frozenset({ADMIN}),
+    "support": frozenset({SUPPORT, ADMIN}),
+    "migrate": frozenset({ADMIN}),
+    "stats_refresh": frozenset({SUPPORT, BILLING, ADMIN}),
+}
+
+
+def can(user, action: str) -> bool:
+    return bool(
+        user and user.is_authenticated and getattr(user, "operator_role", "") in ACTIONS[action]
+    )
+
+
+def otp_verified(request) -> bool:
+    """The session passed the TOTP step with one of this user's confirmed devices."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+    if not persistent_id:
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return bool(
+        device is not None
+        and device.user_id == request.user.pk
+        and getattr(device, "confirmed", False)
+    )
+
+
+def operator_required(*, roles=EVERY_OPERATOR, action: str | None = None):
+    """Console views: only on the apex host, only operators, only after 2FA; ``action``
+    (a key of ACTIONS) narrows the roles."""
+    allowed = ACTIONS[action] if action else frozenset(roles)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if getattr(connection, "schema_name", "public") != settings.PUBLIC_SCHEMA_NAME:
+                raise Http404
+            user = request.user
+            if not user.is_authenticated:
+                login = reverse("console:login")
+                return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+            if not user.operator_role:
+                raise PermissionDenied
+            if not otp_verified(request):
+                login = reverse("console:login")
+                return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+            if user.operator_role not in allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

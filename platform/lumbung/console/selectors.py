@@ -1,0 +1,304 @@
+"""Console reads: the tenants list (one query over the public schema), a tenant's
+detail, the platform overview and the health page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from billing.models import Invoice, Subscription, WebhookEvent
+from core.audit.models import AuditEvent
+from tenants.models import Cooperative, SchemaTemplate, SignupRequest
+
+from .models import JobRun, MigrationRun, TaskFailure, TenantStats, TenantUsageDaily
+
+SORTS = {
+    "name": "name",
+    "slug": "slug",
+    "created": "created_at",
+    "status": "status",
+    "members": "console_stats__members",
+    "mrr": "console_stats__mrr",
+    "size": "console_stats__db_size_bytes",
+    "activity": "console_stats__last_staff_activity",
+    "plan": "subscription__plan__sort_order",
+}
+TRIAL_SOON_DAYS = 7
+
+
+def tenants_query(
+    *,
+    q: str = "",
+    status: str = "",
+    plan: str = "",
+    province: str = "",
+    flag: str = "",
+    sort: str = "-created",
+):
+    """Cooperatives (not the public row) with their subscription, plan and stats, one
+    SQL query; ``flag``: trial_soon / over_limit / failed."""
+    qs = (
+        Cooperative.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .select_related("subscription__plan", "console_stats")
+        .only(
+            "id",
+            "slug",
+            "name",
+            "status",
+            "province",
+            "email",
+            "nik_koperasi",
+            "created_at",
+            "subscription__id",
+            "subscription__status",
+            "subscription__trial_ends_at",
+            "subscription__over_limit_since",
+            "subscription__interval",
+            "subscription__plan__id",
+            "subscription__plan__name",
+            "console_stats__members",
+            "console_stats__mrr",
+            "console_stats__db_size_bytes",
+            "console_stats__last_staff_activity",
+            "console_stats__refreshed_at",
+        )
+    )
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(slug__icontains=q)
+            | Q(nik_koperasi__icontains=q)
+            | Q(email__icontains=q)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    if plan:
+        qs = qs.filter(subscription__plan__code=plan)
+    if province:
+        qs = qs.filter(province=province)
+    now = timezone.now()
+    if flag == "trial_soon":
+        qs = qs.filter(
+            subscription__status=Subscription.Status.TRIAL,
+            subscription__trial_ends_at__gte=now,
+            subscription__trial_ends_at__lte=now + timedelta(days=TRIAL_SOON_DAYS),
+        )
+    elif flag == "over_limit":
+        qs = qs.filter(subscription__over_limit_since__isnull=False)
+    elif flag == "failed":
+        qs = qs.filter(status=Cooperative.Status.FAILED)
+    key = sort.lstrip("-")
+    field = SORTS.get(key, "created_at")
+    desc = sort.startswith("-")
+    order = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
+    return qs.order_by(order, "-pk" if desc else "pk")
+
+
+def provinces() -> list[str]:
+    return list(
+        Cooperative.objects.exclude(province="")
+        .order_by("province")
+        .values_list("province", flat=True)
+        .distinct()
+    )
+
+
+def failed_signups():
+    return SignupRequest.objects.filter(status=SignupRequest.Status.FAILED).order_by("-created_at")
+
+
+# -- tenant detail -----------------------------------------------------------------------
+
+
+def tenant_audit_events(*, cooperative: Cooperative, limit: int = 25) -> list[AuditEvent]:
+    """Recent events from the cooperative's own audit log (its schema)."""
+    try:
+        with schema_context(cooperative.schema_name):
+            return list(
+                AuditEvent.objects.order_by("-created_at", "-id").values(
+                    "created_at", "actor_label", "action", "target_repr", "reason"
+                )[:limit]
+            )
+    except Exception:  # a broken or missing schema: the page still shows the rest
+        connection.set_schema_to_public()
+        return []
+
+
+def tenant_migration_state(*, cooperative: Cooperative) -> dict:
+    from tenants.schema_template import missing_migrations
+
+    try:
+        missing = missing_migrations(cooperative.schema_name)
+    except Exception as exc:
+        connection.set_schema_to_public()
+        return {"ok": False, "missing": [], "error": str(exc)}
+    return {"ok": not missing, "missing": missing, "error": ""}
+
+
+def tenant_detail(*, cooperative: Cooperative) -> dict:
+    sub = Subscription.objects.select_related("plan").filter(cooperative=cooperative).first()
+    return {
+        "sub": sub,
+        "invoices": list(sub.invoices.select_related("plan")[:24]) if sub else [],
+        "domains": list(cooperative.domains.order_by("-is_primary", "domain")),
+        "stats": TenantStats.objects.filter(cooperative=cooperative).first(),
+        "usage": list(TenantUsageDaily.objects.filter(cooperative=cooperative)[:60]),
+        "signups": list(SignupRequest.objects.filter(cooperative=cooperative).order_by("-pk")),
+        "failed_signups": list(
+            SignupRequest.objects.filter(
+                slug=cooperative.slug, status=SignupRequest.Status.FAILED
+            ).order_by("-pk")
+        ),
+        "platform_events": list(
+            AuditEvent.objects.filter(
+                target_type="tenants.cooperative", target_id=str(cooperative.pk)
+            ).order_by("-created_at", "-id")[:25]
+        ),
+        "tenant_events": tenant_audit_events(cooperative=cooperative),
+        "migrations": tenant_migration_state(cooperative=cooperative),
+        "support_sessions": list(cooperative.support_sessions.all()[:10]),
+    }
+
+
+# -- overview ----------------------------------------------------------------------------
+
+
+def overview(*, weeks: int = 12) -> dict:
+    now = timezone.now()
+    coops = Cooperative.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+    by_status = dict(coops.values_list("status").annotate(n=Count("id")).order_by())
+    since = now - timedelta(weeks=weeks)
+    signups = list(
+        coops.filter(created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by("week")
+    )
+    subs = Subscription.objects.all()
+    trials = subs.filter(status=Subscription.Status.TRIAL).count()
+    # A trial converted when a paid invoice exists; the rate is over subscriptions
+    # whose trial has ended.
+    ended = subs.filter(trial_ends_at__lt=now)
+    converted = ended.filter(invoices__status=Invoice.Status.PAID).distinct().count()
+    ended_n = ended.count()
+    mrr = TenantStats.objects.aggregate(t=Sum("mrr"))["t"] or Decimal(0)
+    paying = subs.filter(status=Subscription.Status.ACTIVE).count()
+    churned_30 = (
+        AuditEvent.objects.filter(
+            action="billing.status_changed",
+            created_at__gte=now - timedelta(days=30),
+            data__to__in=[Subscription.Status.SUSPENDED, Subscription.Status.ARCHIVED],
+        )
+        .values("target_id")
+        .distinct()
+        .count()
+    )
+    failed_payments = WebhookEvent.objects.filter(
+        Q(event_type="invoice.payment_failed") | Q(state=WebhookEvent.State.FAILED),
+        received_at__gte=now - timedelta(days=30),
+    ).count()
+    overdue_invoices = Invoice.objects.filter(
+        status=Invoice.Status.OPEN, due_on__lt=timezone.localdate()
+    ).count()
+    largest = list(
+        TenantStats.objects.select_related("cooperative")
+        .order_by("-db_size_bytes")
+        .only("cooperative__name", "cooperative__slug", "db_size_bytes", "members")[:10]
+    )
+    peak = max([s["n"] for s in signups] or [1])
+    status_max = max(list(by_status.values()) or [1])
+    return {
+        "by_status": [
+            {
+                "status": s,
+                "label": Cooperative.Status(s).label,
+                "n": by_status.get(s, 0),
+                "pct": round(100 * by_status.get(s, 0) / status_max),
+            }
+            for s in Cooperative.Status.values
+        ],
+        "signups": [s | {"pct": round(100 * s["n"] / peak)} for s in signups],
+        "trials": trials,
+        "trial_conversion": round(100 * converted / ended_n, 1) if ended_n else None,
+        "trial_converted": converted,
+        "trial_ended": ended_n,
+        "mrr": mrr,
+        "paying": paying,
+        "churned_30": churned_30,
+        "churn_rate": round(100 * churned_30 / (paying + churned_30), 1)
+        if paying + churned_30
+        else None,
+        "failed_payments": failed_payments,
+        "overdue_invoices": overdue_invoices,
+        "failed_provisioning": SignupRequest.objects.filter(
+            status=SignupRequest.Status.FAILED
+        ).count()
+        + by_status.get(Cooperative.Status.FAILED, 0),
+        "largest": largest,
+    }
+
+
+# -- health ------------------------------------------------------------------------------
+
+
+def queue_lengths() -> dict:
+    """Messages waiting per Celery queue (Redis lists), or the error."""
+    queues = sorted({getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")})
+    url = getattr(settings, "CELERY_BROKER_URL", "")
+    if not url.startswith("redis"):
+        return {"error": f"broker {url or '-'} bukan Redis", "queues": {}}
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        return {"error": "", "queues": {q: client.llen(q) for q in queues}}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "queues": {}}
+
+
+def health() -> dict:
+    from tenants.schema_template import TEMPLATE_SCHEMA, template_state
+
+    try:
+        tstate = template_state()
+        template = {
+            "exists": tstate.exists,
+            "current": tstate.current,
+            "missing": tstate.missing,
+            "snapshot": tstate.snapshot,
+        }
+    except Exception as exc:
+        template = {"exists": False, "current": False, "missing": [], "error": str(exc)}
+    snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).first()
+    scheduled = sorted({v["task"] for v in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).values()})
+    runs = list(JobRun.objects.filter(task__in=scheduled).order_by("task", "schema_name"))
+    return {
+        "queues": queue_lengths(),
+        "failures": list(TaskFailure.objects.all()[:50]),
+        "failures_24h": TaskFailure.objects.filter(
+            created_at__gte=timezone.now() - timedelta(days=1)
+        ).count(),
+        "scheduled": scheduled,
+        "runs": runs,
+        "other_runs": JobRun.objects.exclude(task__in=scheduled).count(),
+        "template": template,
+        "template_row": snap,
+        "pending": list(
+            TenantStats.objects.filter(migrations_pending__gt=0)
+            .select_related("cooperative")
+            .order_by("-migrations_pending")[:200]
+        ),
+        "stats_refreshed": TenantStats.objects.order_by("refreshed_at")
+        .values_list("refreshed_at", flat=True)
+        .first(),
+        "migration_runs": list(MigrationRun.objects.all()[:5]),
+    }

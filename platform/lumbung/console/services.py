@@ -1,0 +1,341 @@
+"""Console actions. Each one: an operator allowed to do it, a reason, one transaction,
+an audit row in the public schema naming the operator and the reason.
+
+Billing state changes go through ``billing.services``; provisioning through
+``tenants.signup``; the cooperative's schema is only read (exports, support access)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from billing import services as billing
+from billing.models import Invoice, Plan, Subscription
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from tenants.models import Cooperative, Domain, SignupRequest
+from tenants.services import cooperative_discard
+
+from .models import MigrationRun
+from .permissions import can
+
+S = Subscription.Status
+HOSTNAME_RE = re.compile(
+    r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE
+)
+
+
+class ConsoleErrors:
+    FORBIDDEN = "console_forbidden"
+    REASON = "reason_required"
+    STATE = "console_state_invalid"
+    DOMAIN = "domain_invalid"
+    CONFIRM = "confirmation_mismatch"
+
+
+def _require(operator, action: str) -> None:
+    if not can(operator, action):
+        raise ApplicationError(
+            ConsoleErrors.FORBIDDEN,
+            _("Peran operator Anda tidak mengizinkan tindakan ini."),
+            status=403,
+        )
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            ConsoleErrors.REASON,
+            _("Tuliskan alasan tindakan ini."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    return reason
+
+
+def _subscription(cooperative: Cooperative) -> Subscription:
+    sub = Subscription.objects.filter(cooperative_id=cooperative.pk).first()
+    if sub is None:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _("Koperasi %(name)s belum memiliki langganan.") % {"name": cooperative.name},
+        )
+    return sub
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
+    """Read-only access for the cooperative until reactivated."""
+    _require(operator, "suspend")
+    reason = _reason(reason)
+    sub = _subscription(cooperative)
+    if sub.status in (S.SUSPENDED, S.ARCHIVED):
+        raise ApplicationError(
+            ConsoleErrors.STATE, _("Koperasi ini sudah ditangguhkan atau diarsipkan.")
+        )
+    billing.subscription_status_override(
+        subscription=sub, status=S.SUSPENDED, operator=operator, reason=reason
+    )
+    audit_log(actor=operator, action="console.tenant_suspended", target=cooperative, reason=reason)
+    cooperative.refresh_from_db()
+    return cooperative
+
+
+@transaction.atomic
+def tenant_reactivate(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
+    """Back to work: trial while the trial lasts and nothing was paid, else active."""
+    _require(operator, "reactivate")
+    reason = _reason(reason)
+    sub = _subscription(cooperative)
+    if sub.status not in (S.SUSPENDED, S.ARCHIVED, S.PAST_DUE):
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _("Hanya koperasi yang ditangguhkan, diarsipkan atau menunggak yang dapat diaktifkan."),
+        )
+    from django.utils import timezone
+
+    on_trial = (
+        sub.trial_ends_at
+        and sub.trial_ends_at > timezone.now()
+        and not sub.invoices.filter(status=Invoice.Status.PAID).exists()
+    )
+    target = S.TRIAL if on_trial else S.ACTIVE
+    billing.subscription_status_override(
+        subscription=sub, status=target, operator=operator, reason=reason
+    )
+    audit_log(
+        actor=operator,
+        action="console.tenant_reactivated",
+        target=cooperative,
+        reason=reason,
+        data={"status": target},
+    )
+    cooperative.refresh_from_db()
+    return cooperative
+
+
+@transaction.atomic
+def tenant_archive(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
+    """Nobody logs in; data kept (export, delete or reactivate later)."""
+    _require(operator, "archive")
+    reason = _reason(reason)
+    sub = _subscription(cooperative)
+    if sub.status == S.ARCHIVED:
+        raise ApplicationError(ConsoleErrors.STATE, _("Koperasi ini sudah diarsipkan."))
+    billing.subscription_status_override(
+        subscription=sub, status=S.ARCHIVED, operator=operator, reason=reason
+    )
+    audit_log(actor=operator, action="console.tenant_archived", target=cooperative, reason=reason)
+    cooperative.refresh_from_db()
+    return cooperative
+
+
+@transaction.atomic
+def tenant_trial_extend(*, operator, cooperative: Cooperative, days: int, reason: str):
+    _require(operator, "extend_trial")
+    reason = _reason(reason)
+    sub = billing.trial_extend(
+        subscription=_subscription(cooperative), days=days, operator=operator, reason=reason
+    )
+    audit_log(
+        actor=operator,
+        action="console.trial_extended",
+        target=cooperative,
+        reason=reason,
+        data={"days": days, "trial_ends_at": sub.trial_ends_at.isoformat()},
+    )
+    return sub
+
+
+@transaction.atomic
+def tenant_plan_change(
+    *, operator, cooperative: Cooperative, plan: Plan, interval: str, reason: str
+) -> Subscription:
+    _require(operator, "change_plan")
+    reason = _reason(reason)
+    sub = billing.plan_change(
+        subscription=_subscription(cooperative), plan=plan, interval=interval, by=operator
+    )
+    audit_log(
+        actor=operator,
+        action="console.plan_changed",
+        target=cooperative,
+        reason=reason,
+        data={"plan": plan.code, "interval": interval},
+    )
+    return sub
+
+
+@transaction.atomic
+def tenant_payment_record(
+    *,
+    operator,
+    cooperative: Cooperative,
+    reason: str,
+    invoice: Invoice | None = None,
+    plan: Plan | None = None,
+    interval: str = "month",
+) -> Invoice:
+    """A manual payment (bank transfer seen on the statement): confirms the given open
+    invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it."""
+    _require(operator, "record_payment")
+    reason = _reason(reason)
+    sub = _subscription(cooperative)
+    if invoice is None:
+        if plan is None:
+            raise ApplicationError(
+                ConsoleErrors.STATE,
+                _("Pilih tagihan yang dibayar atau paket yang dibayar."),
+                fields={"plan": [_("Wajib diisi.")]},
+            )
+        invoice = billing.bank_invoice_issue(
+            subscription=sub, plan=plan, interval=interval, by=operator
+        )
+    elif invoice.subscription_id != sub.pk:
+        raise ApplicationError(ConsoleErrors.STATE, _("Tagihan bukan milik koperasi ini."))
+    invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
+    audit_log(
+        actor=operator,
+        action="console.payment_recorded",
+        target=cooperative,
+        reason=reason,
+        data={"invoice": invoice.number, "amount": str(invoice.amount)},
+    )
+    return invoice
+
+
+# -- provisioning, domains ---------------------------------------------------------------
+
+
+@transaction.atomic
+def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupRequest:
+    """Queue a failed sign-up's provisioning again (the task is all-or-nothing)."""
+    _require(operator, "retry_provisioning")
+    reason = _reason(reason)
+    locked = SignupRequest.objects.select_for_update().get(pk=signup.pk)
+    if locked.status != SignupRequest.Status.FAILED:
+        raise ApplicationError(
+            ConsoleErrors.STATE, _("Hanya pendaftaran yang gagal yang dapat diulang.")
+        )
+    locked.status = SignupRequest.Status.QUEUED
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["status"])
+    except IntegrityError:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _("Alamat '%(slug)s' sudah dipakai pendaftaran lain.") % {"slug": locked.slug},
+        )
+    audit_log(
+        actor=operator,
+        action="console.provisioning_retried",
+        target=locked,
+        reason=reason,
+        data={"slug": locked.slug, "last_error": locked.last_error[:500]},
+    )
+
+    def _enqueue(pk=locked.pk):
+        from tenants.tasks import signup_provision_task
+
+        signup_provision_task.delay(pk)
+
+    transaction.on_commit(_enqueue)
+    return locked
+
+
+@transaction.atomic
+def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason: str) -> Domain:
+    _require(operator, "add_domain")
+    reason = _reason(reason)
+    domain = (domain or "").strip().lower().rstrip(".")
+    if not HOSTNAME_RE.match(domain):
+        raise ApplicationError(
+            ConsoleErrors.DOMAIN,
+            _("'%(d)s' bukan nama domain yang sah (contoh: koperasi.contoh.id).") % {"d": domain},
+            fields={"domain": [_("Nama domain tidak sah.")]},
+        )
+    if cooperative.is_public:
+        raise ApplicationError(ConsoleErrors.STATE, _("Bukan koperasi."))
+    if Domain.objects.filter(domain=domain).exists():
+        raise ApplicationError(
+            ConsoleErrors.DOMAIN,
+            _("Domain %(d)s sudah dipakai.") % {"d": domain},
+            fields={"domain": [_("Sudah dipakai.")]},
+        )
+    made = Domain.objects.create(domain=domain, tenant=cooperative, is_primary=False)
+    audit_log(
+        actor=operator,
+        action="console.domain_added",
+        target=cooperative,
+        reason=reason,
+        data={"domain": domain},
+    )
+    return made
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: str) -> dict:
+    """Delete an archived cooperative for good: schema, domains, billing rows, the row.
+    ``confirm`` must repeat the cooperative's address (slug) exactly."""
+    _require(operator, "delete")
+    reason = _reason(reason)
+    coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    if coop.is_public or coop.status != Cooperative.Status.ARCHIVED:
+        raise ApplicationError(
+            ConsoleErrors.STATE, _("Hanya koperasi yang sudah diarsipkan yang dapat dihapus.")
+        )
+    if (confirm or "").strip() != coop.slug:
+        raise ApplicationError(
+            ConsoleErrors.CONFIRM,
+            _("Ketik alamat koperasi (%(slug)s) persis untuk menghapus.") % {"slug": coop.slug},
+            fields={"confirm": [_("Tidak cocok.")]},
+        )
+    removed = billing.billing_records_purge(cooperative=coop)
+    summary = {
+        "slug": coop.slug,
+        "name": coop.name,
+        "schema": coop.schema_name,
+        "nik_koperasi": coop.nik_koperasi,
+        "domains": list(coop.domains.values_list("domain", flat=True)),
+        **removed,
+    }
+    audit_log(
+        actor=operator, action="console.tenant_deleted", target=coop, reason=reason, data=summary
+    )
+    # A "ready" sign-up must point at its cooperative (DB constraint): they go together.
+    SignupRequest.objects.filter(cooperative=coop).delete()
+    cooperative_discard(cooperative=coop)
+    return summary
+
+
+# -- bulk migration ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def migration_run_start(*, operator, reason: str = "") -> MigrationRun:
+    """Queue a bulk migration of every tenant schema (Celery); progress is kept on the
+    MigrationRun row."""
+    _require(operator, "migrate")
+    running = MigrationRun.objects.filter(
+        status__in=[MigrationRun.Status.QUEUED, MigrationRun.Status.RUNNING]
+    ).exists()
+    if running:
+        raise ApplicationError(ConsoleErrors.STATE, _("Migrasi massal sedang berjalan."))
+    run = MigrationRun.objects.create(started_by=operator.get_username())
+    audit_log(actor=operator, action="console.migration_started", target=run, reason=reason)
+
+    def _enqueue(pk=run.pk):
+        from .tasks import migrate_all_tenants_task
+
+        migrate_all_tenants_task.delay(pk)
+
+    transaction.on_commit(_enqueue)
+    return run

@@ -1,0 +1,124 @@
+"""Usage snapshots: members, staff activity, database size, MRR and pending migrations
+of each cooperative, stored in the public schema (``TenantStats`` and one
+``TenantUsageDaily`` row a day) by a periodic task, so the console's tenants list never
+opens a tenant schema."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.models import Interval, Subscription
+from tenants.models import Cooperative
+from tenants.schema_template import expected_migrations, qi
+
+from .models import TenantStats, TenantUsageDaily
+
+log = logging.getLogger(__name__)
+
+PAYING = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)
+STAFF_ROLES = ("admin", "ketua", "bendahara", "petugas", "pengawas")
+
+
+def mrr_for(sub: Subscription | None) -> Decimal:
+    """Monthly recurring revenue of a subscription: the plan's monthly price (a yearly
+    price divided by 12, whole rupiah) while it is active or past due; 0 otherwise."""
+    if sub is None or sub.status not in PAYING:
+        return Decimal(0)
+    if sub.interval == Interval.YEAR:
+        return (sub.plan.price_yearly / 12).quantize(Decimal(1))
+    return sub.plan.price_monthly
+
+
+def schema_sizes() -> dict[str, int]:
+    """Bytes on disk per schema (tables, indexes, TOAST), all schemas in one query."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT n.nspname, COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND n.nspname LIKE %s
+            GROUP BY n.nspname
+            """,
+            ["coop\\_%"],
+        )
+        return {name: int(size) for name, size in cur.fetchall()}
+
+
+def _schema_figures(schema: str) -> dict:
+    s = qi(schema)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT (SELECT count(*) FROM {s}.members_member),
+                   (SELECT count(*) FROM {s}.members_member WHERE status = 'active'),
+                   (SELECT count(*) FROM {s}.users_user WHERE role = ANY(%s) AND is_active),
+                   (SELECT max(last_login) FROM {s}.users_user WHERE role = ANY(%s)),
+                   (SELECT max(created_at) FROM {s}.audit_auditevent
+                     WHERE actor_id IS NOT NULL AND action NOT LIKE 'support.%%'),
+                   (SELECT count(*) FROM {s}.django_migrations)
+            """,
+            [list(STAFF_ROLES), list(STAFF_ROLES)],
+        )
+        members, active, staff, last_login, last_audit, _n = cur.fetchone()
+        cur.execute(f"SELECT app, name FROM {s}.django_migrations")
+        applied = {(a, n) for a, n in cur.fetchall()}
+    last = max([t for t in (last_login, last_audit) if t is not None], default=None)
+    return {
+        "members": members,
+        "active_members": active,
+        "staff_users": staff,
+        "last_staff_activity": last,
+        "migrations_pending": len(expected_migrations() - applied),
+    }
+
+
+def stats_refresh_one(*, cooperative: Cooperative, sizes: dict[str, int] | None = None):
+    """Recompute one cooperative's figures (TenantStats + today's usage row)."""
+    sizes = schema_sizes() if sizes is None else sizes
+    sub = Subscription.objects.select_related("plan").filter(cooperative_id=cooperative.pk).first()
+    values = {"mrr": mrr_for(sub), "db_size_bytes": sizes.get(cooperative.schema_name, 0)}
+    try:
+        with transaction.atomic():
+            values |= _schema_figures(cooperative.schema_name)
+        values["error"] = ""
+    except Exception as exc:  # a missing or broken schema: keep the row, say why
+        log.warning("Usage figures of %s failed: %s", cooperative.schema_name, exc)
+        values["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    now = timezone.now()
+    values["refreshed_at"] = now
+    stats, _created = TenantStats.objects.update_or_create(
+        cooperative_id=cooperative.pk, defaults=values
+    )
+    TenantUsageDaily.objects.update_or_create(
+        cooperative_id=cooperative.pk,
+        day=timezone.localdate(now),
+        defaults={
+            "members": stats.members,
+            "active_members": stats.active_members,
+            "db_size_bytes": stats.db_size_bytes,
+            "mrr": stats.mrr,
+        },
+    )
+    return stats
+
+
+def stats_refresh(*, cooperatives=None) -> dict[str, int]:
+    """Refresh every cooperative's figures (the periodic task). One failing schema does
+    not stop the others."""
+    connection.set_schema_to_public()
+    qs = (
+        cooperatives
+        if cooperatives is not None
+        else Cooperative.objects.exclude(schema_name="public").order_by("pk")
+    )
+    sizes = schema_sizes()
+    done = failed = 0
+    for coop in qs:
+        stats = stats_refresh_one(cooperative=coop, sizes=sizes)
+        done += 1
+        failed += bool(stats.error)
+    return {"refreshed": done, "failed": failed}

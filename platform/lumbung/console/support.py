@@ -1,0 +1,241 @@
+"""Support access: an operator opens a cooperative read-only, with a reason and an
+expiry.
+
+1. At the apex, ``support_session_start`` records a SupportSession (public schema),
+   writes an audit row on both sides (the operator's in the public schema, and one in
+   the cooperative's own audit log naming the operator and the reason) and returns a
+   signed one-time link to the cooperative's host, valid ``LINK_MAX_AGE`` seconds.
+2. At the cooperative's host, ``support_session_enter`` spends the link and returns the
+   cooperative-side support user (role pengawas: reads everything, writes nothing, no
+   usable password). The view logs it in with the session flagged ``SESSION_KEY``.
+3. ``SupportSessionMiddleware`` keeps that session read-only (every unsafe method is
+   refused) and ends it at the expiry. The cooperative's staff see the sessions on
+   /dukungan/ and in their audit log.
+
+The operator's own apex session never works at a cooperative host: sessions and users
+live in each schema (and the cookie is host-only)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core import signing
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from tenants.models import Cooperative
+from tenants.services import tenant_url
+
+from .models import SupportSession
+from .permissions import can
+
+SALT = "lumbung.console.support"
+LINK_MAX_AGE = 120
+SESSION_KEY = "lumbung_support"
+USERNAME_PREFIX = "lumbung-support:"
+MIN_MINUTES, MAX_MINUTES = 5, 240
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITABLE_PATHS = ("/keluar/", "/i18n/", "/dukungan/akhiri/")
+
+
+def operator_label(operator) -> str:
+    name = operator.full_name or operator.get_username()
+    return f"{name} <{operator.email or operator.get_username()}>"
+
+
+def _refuse(code: str, message: str) -> ApplicationError:
+    return ApplicationError(code, message, status=400)
+
+
+@transaction.atomic
+def support_session_start(
+    *, operator, cooperative: Cooperative, reason: str, minutes: int
+) -> tuple[SupportSession, str]:
+    """Record a support session and return it with the one-time link to the cooperative."""
+    if not can(operator, "support"):
+        raise ApplicationError(
+            "console_forbidden",
+            _("Peran operator Anda tidak mengizinkan akses dukungan."),
+            status=403,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "reason_required",
+            _("Tuliskan alasan membuka data koperasi ini."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    if not MIN_MINUTES <= int(minutes) <= MAX_MINUTES:
+        raise ApplicationError(
+            "support_duration_invalid",
+            _("Lama sesi antara %(a)s dan %(b)s menit.") % {"a": MIN_MINUTES, "b": MAX_MINUTES},
+            fields={"minutes": [_("Di luar batas.")]},
+        )
+    if cooperative.is_public or cooperative.status in (
+        Cooperative.Status.PROVISIONING,
+        Cooperative.Status.FAILED,
+        Cooperative.Status.ARCHIVED,
+    ):
+        raise ApplicationError(
+            "console_state_invalid",
+            _("Koperasi ini tidak dapat dibuka (status: %(s)s).")
+            % {"s": cooperative.get_status_display()},
+        )
+    now = timezone.now()
+    label = operator_label(operator)
+    session = SupportSession.objects.create(
+        operator=operator,
+        operator_label=label,
+        cooperative=cooperative,
+        reason=reason,
+        expires_at=now + timedelta(minutes=int(minutes)),
+    )
+    data = {"support_session": session.pk, "expires_at": session.expires_at.isoformat()}
+    audit_log(
+        actor=operator,
+        action="console.support_session_started",
+        target=cooperative,
+        reason=reason,
+        data=data,
+    )
+    with schema_context(cooperative.schema_name):
+        audit_log(
+            actor=_("%(who)s (tim dukungan Lumbung)") % {"who": label},
+            action="support.session_started",
+            reason=reason,
+            data=data | {"operator": label, "read_only": True},
+        )
+    token = signing.dumps({"sid": session.pk, "c": cooperative.pk}, salt=SALT)
+    return session, f"{tenant_url(cooperative.slug)}dukungan/masuk/{token}/"
+
+
+def _support_user(session: SupportSession):
+    """The cooperative-side user for this operator (in the current tenant schema)."""
+    from core.users.models import User
+
+    user, _created = User.objects.get_or_create(
+        username=f"{USERNAME_PREFIX}{session.operator_id}",
+        defaults={"email": ""},
+    )
+    user.full_name = _("Dukungan Lumbung · %(who)s") % {"who": session.operator_label}
+    user.full_name = user.full_name[:200]
+    user.role = User.Role.PENGAWAS
+    user.is_active = True
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def support_session_enter(*, token: str, cooperative: Cooperative):
+    """Spend a support link at the cooperative's host. Returns (user, session)."""
+    invalid = _("Tautan akses dukungan tidak berlaku.")
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise _refuse("support_link_invalid", invalid)
+    if payload.get("c") != cooperative.pk:
+        raise _refuse("support_link_invalid", invalid)
+    now = timezone.now()
+    with schema_context("public"):
+        session = (
+            SupportSession.objects.select_for_update(of=("self",))
+            .filter(pk=payload.get("sid"), cooperative_id=cooperative.pk)
+            .first()
+        )
+        if session is None or session.entered_at or session.ended_at or session.expires_at <= now:
+            raise _refuse("support_link_used", _("Tautan akses dukungan sudah dipakai atau habis."))
+        session.entered_at = now
+        session.save(update_fields=["entered_at"])
+    user = _support_user(session)
+    audit_log(
+        actor=_("%(who)s (tim dukungan Lumbung)") % {"who": session.operator_label},
+        action="support.session_opened",
+        reason=session.reason,
+        data={"support_session": session.pk, "expires_at": session.expires_at.isoformat()},
+    )
+    return user, session
+
+
+def session_flag(session: SupportSession) -> dict:
+    return {
+        "sid": session.pk,
+        "exp": int(session.expires_at.timestamp()),
+        "who": session.operator_label,
+        "reason": session.reason,
+    }
+
+
+@transaction.atomic
+def support_session_end(*, flag: dict, why: str) -> None:
+    """Close a support session (logout or expiry), recorded on both sides."""
+    now = timezone.now()
+    with schema_context("public"):
+        SupportSession.objects.filter(pk=flag.get("sid"), ended_at__isnull=True).update(
+            ended_at=now
+        )
+    audit_log(
+        actor=_("%(who)s (tim dukungan Lumbung)") % {"who": flag.get("who", "?")},
+        action="support.session_ended",
+        reason=flag.get("reason", ""),
+        data={"support_session": flag.get("sid"), "why": why},
+    )
+
+
+class SupportSessionMiddleware:
+    """On cooperative hosts: a support session is read-only and ends at its expiry; a
+    support user without a support session is logged out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if getattr(connection, "schema_name", "public") == "public":
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        flag = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+        if flag:
+            if time.time() >= flag.get("exp", 0):
+                support_session_end(flag=flag, why="expired")
+                logout(request)
+                messages.info(request, _("Sesi dukungan telah berakhir."))
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            request.support_session = flag
+            if request.method not in SAFE_METHODS and not request.path.startswith(WRITABLE_PATHS):
+                return self._read_only(request)
+        elif (
+            user is not None
+            and user.is_authenticated
+            and user.get_username().startswith(USERNAME_PREFIX)
+        ):
+            logout(request)
+        return self.get_response(request)
+
+    def _read_only(self, request):
+        message = _("Sesi dukungan Lumbung hanya dapat membaca data; perubahan tidak diizinkan.")
+        if request.path.startswith("/api/") or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            from django.http import JsonResponse
+
+            return JsonResponse(
+                {"error": {"code": "support_read_only", "message": message, "fields": {}}},
+                status=403,
+            )
+        html = render_to_string(
+            "console/support_read_only.html", {"message": message}, request=request
+        )
+        return HttpResponse(html, status=403)

@@ -1,0 +1,420 @@
+"""Console HTML views (apex host). Thin: check the operator's role (decorator), validate
+the form, call one service or selector."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout, user_login_failed
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.users import services as user_services
+from core.users.forms import TokenForm
+from lumbung.pagination import paginate
+from tenants.models import Cooperative, SignupRequest
+
+from . import forms, selectors, services
+from .export import tenant_export
+from .models import MigrationRun
+from .permissions import ACTIONS, can, operator_required
+from .support import support_session_start
+
+PENDING_KEY = "lumbung_console_2fa"
+PENDING_TTL = 5 * 60
+
+
+def _apply_error(form, err: ApplicationError) -> None:
+    for field, msgs in (err.fields or {}).items():
+        for m in msgs:
+            form.add_error(field if field in form.fields else None, m)
+    form.add_error(None, err.message)
+
+
+def _safe_next(request, nxt: str) -> str:
+    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+        return nxt
+    return reverse("console:overview")
+
+
+# -- login with required two-factor ------------------------------------------------------
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    """Step 1: password. Operators only. Step 2 is the TOTP code, or enrolling a TOTP
+    device on first login: the session is logged in only after that."""
+
+    template_name = "console/login.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if getattr(request, "tenant", None) is None or not request.tenant.is_public:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not user.operator_role:
+            form.add_error(None, _("Akun ini bukan akun operator Lumbung."))
+            return self.form_invalid(form)
+        self.request.session[PENDING_KEY] = {
+            "uid": user.pk,
+            "backend": user.backend,
+            "next": self.request.POST.get("next") or self.request.GET.get("next") or "",
+            "at": int(time.time()),
+        }
+        from django_otp import user_has_device
+
+        if user_has_device(user, confirmed=True):
+            return redirect("console:login-verify")
+        return redirect("console:enrol")
+
+
+def _pending_user(request):
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_TTL:
+        request.session.pop(PENDING_KEY, None)
+        return None, None
+    user = (
+        get_user_model()
+        .objects.filter(pk=pending["uid"], is_active=True)
+        .exclude(operator_role="")
+        .first()
+    )
+    return user, pending
+
+
+def _finish_login(request, user, pending, device):
+    from django_otp import login as otp_login
+
+    request.session.pop(PENDING_KEY, None)
+    user.backend = pending["backend"]
+    auth_login(request, user)
+    otp_login(request, device)
+    audit_log(actor=user, action="console.login", target=user)
+    return redirect(_safe_next(request, pending.get("next", "")))
+
+
+def login_verify(request):
+    from axes.handlers.proxy import AxesProxyHandler
+    from django_otp import match_token
+
+    user, pending = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
+        return redirect("console:login")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"].strip())
+        if device is not None:
+            return _finish_login(request, user, pending, device)
+        credentials = {"username": user.get_username()}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            request.session.pop(PENDING_KEY, None)
+            return render(request, "registration/locked_out.html", status=429)
+        form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
+    return render(request, "console/login_verify.html", {"form": form})
+
+
+def enrol(request):
+    """First login: an operator must set up a TOTP authenticator before the console."""
+    from core.users.views import _b32, _qr_svg
+
+    user, pending = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
+        return redirect("console:login")
+    from django_otp import user_has_device
+
+    if user_has_device(user, confirmed=True):
+        return redirect("console:login-verify")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, _("Verifikasi dua langkah aktif."))
+            return _finish_login(request, user, pending, device)
+    device = user_services.totp_device_pending(user=user)
+    return render(
+        request,
+        "console/enrol.html",
+        {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": _b32(device)},
+    )
+
+
+@require_POST
+def console_logout(request):
+    logout(request)
+    return redirect("console:login")
+
+
+# -- pages -------------------------------------------------------------------------------
+
+
+@operator_required()
+def overview(request):
+    return render(request, "console/overview.html", {"o": selectors.overview(), "tab": "overview"})
+
+
+@operator_required()
+def tenant_list(request):
+    provinces = selectors.provinces()
+    form = forms.TenantFilterForm(request.GET or None, provinces=provinces)
+    params = form.cleaned_data if form.is_valid() else {}
+    sort = request.GET.get("sort") or "-created"
+    qs = selectors.tenants_query(
+        q=params.get("q", ""),
+        status=params.get("status", ""),
+        plan=params.get("plan", ""),
+        province=params.get("province", ""),
+        flag=params.get("flag", ""),
+        sort=sort,
+    )
+    return render(
+        request,
+        "console/tenant_list.html",
+        {
+            "page": paginate(request, qs, per_page=50),
+            "filter_form": form,
+            "tab": "tenants",
+            "sort": sort,
+            "sorts": [
+                ("name", _("Nama")),
+                ("members", _("Anggota")),
+                ("plan", _("Paket")),
+                ("status", _("Status")),
+                ("mrr", "MRR"),
+                ("created", _("Dibuat")),
+                ("activity", _("Aktivitas staf")),
+                ("size", _("Ukuran DB")),
+            ],
+        },
+    )
+
+
+@operator_required()
+def tenant_detail(request, pk: int):
+    coop = get_object_or_404(Cooperative.objects.exclude(schema_name="public"), pk=pk)
+    context = selectors.tenant_detail(cooperative=coop)
+    context.update(
+        {
+            "coop": coop,
+            "tab": "tenants",
+            "allowed": {a for a in ACTIONS if can(request.user, a)},
+            "support_form": forms.SupportForm(),
+        }
+    )
+    return render(request, "console/tenant_detail.html", context)
+
+
+ACTION_FORMS = {
+    "suspend": (forms.ConfirmForm, gettext_lazy("Tangguhkan (hanya baca)")),
+    "reactivate": (forms.ConfirmForm, gettext_lazy("Aktifkan kembali")),
+    "archive": (forms.ConfirmForm, gettext_lazy("Arsipkan")),
+    "extend_trial": (forms.TrialForm, gettext_lazy("Perpanjang masa uji coba")),
+    "change_plan": (forms.PlanForm, gettext_lazy("Ganti paket")),
+    "record_payment": (forms.PaymentForm, gettext_lazy("Catat pembayaran manual")),
+    "add_domain": (forms.DomainForm, gettext_lazy("Tambah domain khusus")),
+    "export": (forms.ExportForm, gettext_lazy("Ekspor data")),
+    "delete": (forms.DeleteForm, gettext_lazy("Hapus koperasi (permanen)")),
+    "support": (forms.SupportForm, gettext_lazy("Buka sesi dukungan (hanya baca)")),
+}
+
+
+def _perform(action: str, request, coop: Cooperative, data: dict):
+    op = request.user
+    reason = data["reason"]
+    if action == "suspend":
+        services.tenant_suspend(operator=op, cooperative=coop, reason=reason)
+        return _("Koperasi ditangguhkan.")
+    if action == "reactivate":
+        services.tenant_reactivate(operator=op, cooperative=coop, reason=reason)
+        return _("Koperasi diaktifkan kembali.")
+    if action == "archive":
+        services.tenant_archive(operator=op, cooperative=coop, reason=reason)
+        return _("Koperasi diarsipkan.")
+    if action == "extend_trial":
+        sub = services.tenant_trial_extend(
+            operator=op, cooperative=coop, days=data["days"], reason=reason
+        )
+        return _("Masa uji coba diperpanjang sampai %(d)s.") % {
+            "d": timezone.localtime(sub.trial_ends_at).strftime("%d-%m-%Y")
+        }
+    if action == "change_plan":
+        services.tenant_plan_change(
+            operator=op,
+            cooperative=coop,
+            plan=data["plan"],
+            interval=data["interval"],
+            reason=reason,
+        )
+        return _("Paket diganti.")
+    if action == "record_payment":
+        inv = services.tenant_payment_record(
+            operator=op,
+            cooperative=coop,
+            reason=reason,
+            invoice=data.get("invoice"),
+            plan=data.get("plan"),
+            interval=data["interval"],
+        )
+        return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
+    if action == "add_domain":
+        made = services.tenant_domain_add(
+            operator=op, cooperative=coop, domain=data["domain"], reason=reason
+        )
+        return _("Domain %(d)s ditambahkan.") % {"d": made.domain}
+    raise Http404
+
+
+def tenant_action(request, pk: int, action: str):
+    if action not in ACTION_FORMS:
+        raise Http404
+    return _tenant_action(request, pk=pk, action=action)
+
+
+@operator_required()
+def _tenant_action(request, *, pk: int, action: str):
+    if not can(request.user, action):
+        raise PermissionDenied
+    coop = get_object_or_404(Cooperative.objects.exclude(schema_name="public"), pk=pk)
+    form_class, title = ACTION_FORMS[action]
+    kwargs = {}
+    if form_class is forms.PaymentForm:
+        kwargs["subscription"] = getattr(coop, "subscription", None)
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "export":
+                zipfile = tenant_export(
+                    operator=request.user,
+                    cooperative=coop,
+                    reason=data["reason"],
+                    dump=data["dump"],
+                )
+                stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+                return FileResponse(
+                    zipfile, as_attachment=True, filename=f"lumbung-{coop.slug}-{stamp}.zip"
+                )
+            if action == "delete":
+                services.tenant_delete(
+                    operator=request.user,
+                    cooperative=coop,
+                    confirm=data["confirm_slug"],
+                    reason=data["reason"],
+                )
+                messages.success(request, _("Koperasi %(s)s dihapus.") % {"s": coop.slug})
+                return redirect("console:tenants")
+            if action == "support":
+                _session, url = support_session_start(
+                    operator=request.user,
+                    cooperative=coop,
+                    reason=data["reason"],
+                    minutes=data["minutes"],
+                )
+                return redirect(url)
+            message = _perform(action, request, coop, data)
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, message)
+            return redirect("console:tenant", pk=coop.pk)
+    return render(
+        request,
+        "console/action.html",
+        {"coop": coop, "form": form, "title": title, "action": action, "tab": "tenants"},
+    )
+
+
+@operator_required()
+def signup_list(request):
+    return render(
+        request,
+        "console/signups.html",
+        {"page": paginate(request, selectors.failed_signups(), per_page=50), "tab": "signups"},
+    )
+
+
+@operator_required(action="retry_provisioning")
+def signup_retry(request, pk: int):
+    signup = get_object_or_404(SignupRequest, pk=pk)
+    form = forms.ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.signup_retry(
+                operator=request.user, signup=signup, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, _("Pendaftaran %(s)s diantrekan ulang.") % {"s": signup.slug})
+            return redirect("console:signups")
+    return render(
+        request,
+        "console/action.html",
+        {
+            "signup": signup,
+            "form": form,
+            "title": _("Ulangi penyiapan"),
+            "action": "retry",
+            "tab": "signups",
+        },
+    )
+
+
+@operator_required()
+def health(request):
+    return render(
+        request,
+        "console/health.html",
+        {"h": selectors.health(), "can_migrate": can(request.user, "migrate"), "tab": "health"},
+    )
+
+
+@require_POST
+@operator_required(action="migrate")
+def migrate_start(request):
+    try:
+        run = services.migration_run_start(
+            operator=request.user, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Migrasi massal #%(n)s diantrekan.") % {"n": run.pk})
+    return redirect("console:health")
+
+
+@operator_required()
+def migration_run(request, pk: int):
+    run = get_object_or_404(MigrationRun, pk=pk)
+    return render(request, "console/migration_run.html", {"run": run, "tab": "health"})
+
+
+@require_POST
+@operator_required(action="stats_refresh")
+def stats_refresh_now(request):
+    """Queue a refresh of every tenant's figures (the periodic task, now)."""
+    from django.db import transaction
+
+    from .tasks import console_stats_refresh_task
+
+    transaction.on_commit(console_stats_refresh_task.delay)
+    messages.success(request, _("Pembaruan statistik diantrekan."))
+    return redirect(_safe_next(request, request.POST.get("next", "")))

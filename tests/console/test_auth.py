@@ -1,0 +1,103 @@
+"""Operator login: password, then TOTP (enrolled on first login); only operators; the
+console is not reachable from a cooperative host nor with a cooperative's login."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from core.audit.models import AuditEvent
+
+from .conftest import OPERATOR_PASSWORD, make_operator, totp_now, verified_client
+
+pytestmark = pytest.mark.django_db
+
+CONSOLE = "/konsol/"
+
+
+def apex() -> Client:
+    return Client(HTTP_HOST=settings.BASE_DOMAIN)
+
+
+def test_first_login_requires_enrolling_a_totp_device():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_operator("support", device=False)
+    client = apex()
+    resp = client.post(
+        "/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD}
+    )
+    assert resp.status_code == 302 and resp.url == "/konsol/masuk/dua-langkah/"
+    # Password alone does not open the console.
+    assert client.get(CONSOLE).status_code == 302
+    page = client.get("/konsol/masuk/dua-langkah/")
+    assert page.status_code == 200 and b"<svg" in page.content
+    bad = client.post("/konsol/masuk/dua-langkah/", {"token": "000000"})
+    assert bad.status_code == 200 and not TOTPDevice.objects.filter(
+        user=user, confirmed=True
+    ).exists()
+    resp = client.post("/konsol/masuk/dua-langkah/", {"token": totp_now(user)})
+    assert resp.status_code == 302
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
+    assert client.get(CONSOLE).status_code == 200
+    assert AuditEvent.objects.filter(action="console.login", actor=user).exists()
+
+
+def test_login_with_device_needs_the_code(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # no back-off after the deliberate wrong code
+    user = make_operator("admin")
+    client = apex()
+    resp = client.post(
+        "/konsol/masuk/?next=/konsol/koperasi/",
+        {"username": user.username, "password": OPERATOR_PASSWORD},
+    )
+    assert resp.url == "/konsol/masuk/verifikasi/"
+    assert client.get(CONSOLE).status_code == 302
+    wrong = client.post("/konsol/masuk/verifikasi/", {"token": "123456"})
+    assert wrong.status_code == 200 and "salah" in wrong.content.decode()
+    assert client.get(CONSOLE).status_code == 302
+    ok = client.post("/konsol/masuk/verifikasi/", {"token": totp_now(user)})
+    assert ok.status_code == 302 and ok.url == "/konsol/koperasi/"
+    assert client.get(CONSOLE).status_code == 200
+
+
+def test_password_only_session_is_sent_back_to_the_2fa_step():
+    user = make_operator("admin")
+    client = apex()
+    client.force_login(user)  # logged in, no OTP verification in the session
+    resp = client.get("/konsol/koperasi/")
+    assert resp.status_code == 302 and resp.url.startswith("/konsol/masuk/")
+
+
+def test_public_user_without_operator_role_is_refused():
+    user = make_operator("", username="someone@lumbung.test", device=True)
+    resp = apex().post("/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD})
+    assert resp.status_code == 200 and "bukan akun operator" in resp.content.decode()
+    assert verified_client(user).get(CONSOLE).status_code == 403
+
+
+def test_cooperative_user_can_never_reach_the_console(client_a, admin_password):
+    # At the cooperative's host there is no console at all.
+    resp = client_a.post("/masuk/", {"username": "admin@alpha.test", "password": admin_password})
+    assert resp.status_code == 302
+    assert client_a.get("/pengguna/").status_code == 200  # logged in at the cooperative
+    assert client_a.get(CONSOLE).status_code == 404
+    assert client_a.get("/konsol/koperasi/").status_code == 404
+    # At the apex the cooperative's credentials do not exist.
+    resp = apex().post(
+        "/konsol/masuk/", {"username": "admin@alpha.test", "password": admin_password}
+    )
+    assert resp.status_code == 200
+    assert "_auth_user_id" not in apex().session
+
+
+def test_operator_session_does_not_work_on_a_cooperative_host(op_clients, tenant_a):
+    from tenants.services import tenant_host
+
+    op = op_clients["admin"]
+    assert op.get(CONSOLE).status_code == 200
+    cookie = op.cookies[settings.SESSION_COOKIE_NAME].value
+    coop = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    coop.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    resp = coop.get("/pengguna/")
+    assert resp.status_code == 302 and "/masuk/" in resp.url
+    assert coop.get("/dukungan/").status_code == 302
