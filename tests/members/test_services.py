@@ -63,7 +63,13 @@ def test_member_number_follows_configured_pattern(agency):
 )
 def test_member_create_refuses_bad_input_and_writes_nothing(agency, field, value, code):
     nip, nik = f.unique_ids()
-    data = dict(full_name="Ani", nip=nip, nik=nik, agency=agency, join_date=date(2022, 1, 3))
+    data = {
+        "full_name": "Ani",
+        "nip": nip,
+        "nik": nik,
+        "agency": agency,
+        "join_date": date(2022, 1, 3),
+    }
     data[field] = value
     before = Member.objects.count()
     with pytest.raises(ApplicationError) as e:
@@ -134,9 +140,9 @@ def test_update_writes_history_per_field_and_history_is_immutable(agency):
     # no-op update writes nothing
     member_update(member=m, by="tests", golongan="III/b")
     assert MemberChange.objects.filter(member=m, field="golongan").count() == 1
-    with pytest.raises(Exception), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic():
         MemberChange.objects.filter(member=m).update(new_value="x")
-    with pytest.raises(Exception), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic():
         MemberChange.objects.filter(member=m).delete()
 
 

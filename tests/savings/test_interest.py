@@ -1,0 +1,144 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.common.errors import ApplicationError
+from core.ledger.models import JournalEntry
+from core.ledger.selectors import account_balance, account_for_role
+from core.savings.models import SavingsAccount, SavingsTransaction
+from core.savings.services import (
+    interest_for_month,
+    savings_account_open,
+    savings_deposit_apply,
+    savings_interest_accrue,
+    tax_on_interest,
+    transactions_link_entry,
+)
+from tests.members import factories as f
+
+from .conftest import assert_reconciled
+
+D = Decimal
+
+
+def test_minimum_balance_basis_uses_lowest_balance_of_month():
+    base, interest = interest_for_month(
+        opening=D("1000000"),
+        movements=[(date(2026, 3, 10), D("-400000")), (date(2026, 3, 20), D("900000"))],
+        year=2026,
+        month=3,
+        basis="minimum",
+        rate_annual=D("6"),
+    )
+    assert base == D("600000")
+    assert interest == D("3000")  # 600,000 × 6% / 12
+
+
+def test_average_balance_basis_weights_days():
+    # 3,000,000 deposited on 16 April counts for the 15 days 16-30 of 30
+    base, interest = interest_for_month(
+        opening=D("0"),
+        movements=[(date(2026, 4, 16), D("3000000"))],
+        year=2026,
+        month=4,
+        basis="average",
+        rate_annual=D("12"),
+    )
+    assert base == D("3000000") * 15 / 30  # on balance 15 of 30 days (16th..30th)
+    assert interest == D("15000")
+
+
+@given(
+    opening=st.integers(min_value=0, max_value=10**9),
+    moves=st.lists(st.tuples(st.integers(1, 28), st.integers(-(10**6), 10**6)), max_size=8),
+)
+def test_minimum_basis_never_exceeds_average_basis(opening, moves):
+    bal, movements = D(opening), []
+    for day, delta in sorted(moves):
+        if bal + delta < 0:
+            continue
+        bal += delta
+        movements.append((date(2026, 2, day), D(delta)))
+    kw = {
+        "opening": D(opening),
+        "movements": movements,
+        "year": 2026,
+        "month": 2,
+        "rate_annual": D("5"),
+    }
+    lo, i_lo = interest_for_month(basis="minimum", **kw)
+    avg, i_avg = interest_for_month(basis="average", **kw)
+    assert lo <= avg and i_lo <= i_avg
+    assert i_lo == i_lo.to_integral_value()
+
+
+@pytest.mark.parametrize(
+    ("interest", "tax"),
+    [(D("240000"), D("0")), (D("240001"), D("24000")), (D("500000"), D("50000")), (D("0"), D("0"))],
+)
+def test_tax_withheld_only_above_threshold(interest, tax):
+    assert tax_on_interest(interest=interest, threshold=D("240000"), rate=D("10")) == tax
+
+
+def _fund(acc, amount, on, by):
+    from core.ledger.services import LineSpec, journal_post
+
+    a = savings_deposit_apply(account=acc, amount=amount, on=on, by=by, channel="bank")
+    e = journal_post(
+        on=on,
+        description="setoran uji",
+        lines=[LineSpec(account_for_role("bank"), debit=amount), *a.lines],
+        by=by,
+    )
+    transactions_link_entry(transactions=[a.transaction], entry=e)
+
+
+def test_monthly_accrual_credits_net_interest_and_posts_one_entry(products, teller):
+    p = products["sukarela"]
+    p.interest_rate_annual = D("6")
+    p.save()
+    small = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
+    big = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
+    _fund(small, D("1000000"), date(2026, 1, 5), teller)
+    _fund(big, D("100000000"), date(2026, 1, 5), teller)
+    expense_before = account_balance(account=account_for_role("savings_interest_expense"))
+    tax_before = account_balance(account=account_for_role("tax_payable"))
+    entries_before = JournalEntry.objects.count()
+    run = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    assert JournalEntry.objects.count() == entries_before + 1
+    # small: 1,000,000 × 6%/12 = 5,000 (no tax); big: 500,000 → tax 50,000
+    assert run.gross_interest == D("505000") and run.tax == D("50000") and run.accounts == 2
+    small.refresh_from_db()
+    big.refresh_from_db()
+    assert small.balance == D("1005000")
+    assert big.balance == D("100450000")
+    assert SavingsTransaction.objects.filter(account=big, kind="tax").get().amount == D("50000")
+    assert account_balance(
+        account=account_for_role("savings_interest_expense")
+    ) - expense_before == D("505000")
+    assert account_balance(account=account_for_role("tax_payable")) - tax_before == D("50000")
+    assert_reconciled()
+    with pytest.raises(ApplicationError) as e:
+        savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    assert e.value.code == "savings_interest_already_accrued"
+
+
+def test_january_accrual_uses_minimum_balance(products, teller):
+    p = products["sukarela"]
+    p.interest_rate_annual = D("12")
+    p.save()
+    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
+    _fund(acc, D("1200000"), date(2026, 1, 15), teller)
+    savings_interest_accrue(product=p, year=2026, month=1, by=teller)
+    acc.refresh_from_db()
+    assert acc.balance == D("1200000")  # lowest balance in January was 0
+    assert not SavingsAccount.objects.get(pk=acc.pk).transactions.filter(kind="interest").exists()
+    assert_reconciled()
+
+
+def test_accrual_refused_for_product_without_interest(products, teller):
+    with pytest.raises(ApplicationError):
+        savings_interest_accrue(product=products["wajib"], year=2026, month=1, by=teller)

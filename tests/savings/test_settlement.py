@@ -1,0 +1,149 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from core.common.errors import ApplicationError
+from core.ledger.models import JournalEntry
+from core.ledger.selectors import account_balance, account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.members.models import Member
+from core.savings.models import ExitSettlement, SavingsAccount
+from core.savings.services import savings_account_open, teller_deposit
+from core.savings.settlement import exit_settlement_confirm, exit_settlement_preview
+from tests.members import factories as f
+
+from .conftest import assert_reconciled
+
+D = Decimal
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def saver(products, teller, today):
+    m = f.member()
+    for kind, amount in (("pokok", "100000"), ("wajib", "1200000"), ("sukarela", "750000")):
+        acc = savings_account_open(member=m, product=products[kind], on=today)
+        teller_deposit(account=acc, amount=D(amount), channel="bank", on=today, by=teller)
+    return m
+
+
+@pytest.fixture
+def bendahara(in_tenant_a):
+    return f.user("bendahara")
+
+
+def test_preview_shows_all_savings_shu_and_net(saver, today, bendahara):
+    journal_post(
+        on=today,
+        description="SHU bagian anggota (uji)",
+        lines=[
+            LineSpec(account_for_role("shu_current_year"), debit=D("250000")),
+            LineSpec(
+                account_for_role("shu_members_payable"), credit=D("250000"), member_id=saver.pk
+            ),
+        ],
+        by=bendahara,
+    )
+    p = exit_settlement_preview(member=saver, on=today)
+    assert p.savings_total == D("2050000")
+    assert p.shu_unpaid == D("250000")
+    assert p.loans_outstanding == 0
+    assert p.net_payable == D("2300000")
+
+
+def test_confirm_posts_closes_accounts_and_sets_status(saver, today, bendahara):
+    bank = account_for_role("bank")
+    bank_before = account_balance(account=bank)
+    s = exit_settlement_confirm(
+        member=saver, reason="retired", on=today, by=bendahara, channel="bank"
+    )
+    assert s.net_payable == D("2050000") and s.payee == "member"
+    saver.refresh_from_db()
+    assert saver.status == "retired" and saver.exit_date == today
+    assert not SavingsAccount.objects.filter(member=saver, status="open").exists()
+    assert SavingsAccount.objects.filter(member=saver).count() == 3  # nothing deleted
+    assert set(SavingsAccount.objects.filter(member=saver).values_list("balance", flat=True)) == {
+        D("0")
+    }
+    assert bank_before - account_balance(account=bank) == D("2050000")
+    entry = JournalEntry.objects.get(pk=s.journal_entry_id)
+    assert entry.source == "member"
+    assert saver.changes.filter(field="status", new_value="retired").exists()
+    assert_reconciled()
+    # a second confirmation is refused
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(member=saver, reason="retired", on=today, by=bendahara)
+    assert e.value.code == "settlement_member_not_active"
+
+
+def test_settled_member_takes_no_more_deposits(saver, today, bendahara, products, teller):
+    exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    acc = SavingsAccount.objects.filter(member=saver).first()
+    with pytest.raises(ApplicationError) as e:
+        teller_deposit(account=acc, amount=D("1000"), channel="cash", on=today, by=teller)
+    assert e.value.code == "savings_account_closed"
+    with pytest.raises(ApplicationError):
+        savings_account_open(
+            member=Member.objects.get(pk=saver.pk), product=products["sukarela"], on=today
+        )
+
+
+def test_death_pays_heirs(saver, today, bendahara):
+    from core.members.services import heir_add
+
+    heir_add(member=saver, by=bendahara, full_name="Maria Tingang", relationship="istri")
+    s = exit_settlement_confirm(member=saver, reason="deceased", on=today, by=bendahara)
+    assert s.payee == "heirs" and s.payee_name == "Maria Tingang"
+    assert_reconciled()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"reason": "active"}, "settlement_bad_reason"),
+        (
+            {
+                "reason": "resigned",
+                "waive_loans": True,
+                "waiver_reason": "x",
+                "board_decision_ref": "1",
+            },
+            "settlement_bad_waiver",
+        ),
+        (
+            {
+                "reason": "deceased",
+                "waive_loans": True,
+                "waiver_reason": "",
+                "board_decision_ref": "SK-1",
+            },
+            "settlement_bad_waiver",
+        ),
+        ({"reason": "resigned", "channel": "gopay"}, "savings_bad_channel"),
+        ({"reason": "resigned", "expected_net": D("1")}, "settlement_changed"),
+    ],
+)
+def test_bad_settlement_input_refused_nothing_written(saver, today, bendahara, kwargs, code):
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(member=saver, on=today, by=bendahara, **kwargs)
+    assert e.value.code == code
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    saver.refresh_from_db()
+    assert saver.status == "active"
+    assert SavingsAccount.objects.filter(member=saver, status="open").count() == 3
+
+
+def test_exit_settlement_is_immutable(saver, today, bendahara):
+    from django.db import IntegrityError, transaction
+
+    s = exit_settlement_confirm(member=saver, reason="moved", on=today, by=bendahara)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExitSettlement.objects.filter(pk=s.pk).update(net_payable=D("1"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExitSettlement.objects.filter(pk=s.pk).delete()

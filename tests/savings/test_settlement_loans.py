@@ -1,0 +1,82 @@
+# ruff: noqa: F811, F401
+"""Exit settlement with a real loan from core.loans (its selector and settle hook)."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.common.errors import ApplicationError
+from core.loans.models import Loan
+from core.savings.models import SavingsAccount
+from core.savings.services import savings_account_get_or_open, teller_deposit
+from core.savings.settlement import exit_settlement_confirm, exit_settlement_preview
+from tests.loans.conftest import _media, make_loan, member, product, staff, today
+
+from .conftest import assert_reconciled
+
+D = Decimal
+
+
+def _loans_reconciled():
+    from tests.loans.conftest import assert_reconciled as loans_ok
+
+    loans_ok()
+
+
+@pytest.fixture
+def funded(products, member, staff, today):
+    for kind, amount in (("pokok", "100000"), ("wajib", "2400000"), ("sukarela", "9000000")):
+        acc = savings_account_get_or_open(member=member, product=products[kind], on=today)
+        teller_deposit(account=acc, amount=D(amount), channel="bank", on=today, by=staff["petugas"])
+    return member
+
+
+def test_settlement_offsets_loans_outstanding(funded, make_loan, staff, today):
+    loan = make_loan(principal=D("10000000"), days_ago=40)
+    p = exit_settlement_preview(member=funded, on=today)
+    assert p.loans_supported and p.loans_settle_supported
+    assert p.loans_outstanding >= D("10000000")
+    assert p.net_payable == p.savings_total - p.loans_outstanding
+    s = exit_settlement_confirm(
+        member=funded,
+        reason="retired",
+        on=today,
+        by=staff["bendahara"],
+        expected_net=p.net_payable,
+    )
+    assert s.loans_outstanding == p.loans_outstanding and s.net_payable == p.net_payable
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.CLOSED
+    assert not SavingsAccount.objects.filter(member=funded, status="open").exists()
+    assert_reconciled()
+    _loans_reconciled()
+
+
+def test_loans_exceeding_savings_refused_unless_waived_on_death(
+    member, make_loan, staff, today, products
+):
+    acc = savings_account_get_or_open(member=member, product=products["pokok"], on=today)
+    teller_deposit(account=acc, amount=D("100000"), channel="cash", on=today, by=staff["petugas"])
+    loan = make_loan(principal=D("10000000"), days_ago=40)
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(member=member, reason="resigned", on=today, by=staff["bendahara"])
+    assert e.value.code == "settlement_loans_exceed_savings"
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
+    # death with a board decision: the loan is written off, the savings go to the heirs
+    s = exit_settlement_confirm(
+        member=member,
+        reason="deceased",
+        on=today,
+        by=staff["bendahara"],
+        waive_loans=True,
+        waiver_reason="Meninggal dunia; asuransi tidak menanggung",
+        board_decision_ref="SK Pengurus 12/2026",
+    )
+    assert s.loans_waived == s.loans_outstanding > 0
+    # wajib pinjam credited at disbursement is returned too
+    assert s.net_payable == s.savings_total > D("100000")
+    loan.refresh_from_db()
+    assert loan.status != Loan.Status.DISBURSED
+    assert_reconciled()
+    _loans_reconciled()
