@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,23 @@ class BillingErrors(StrEnum):
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _audit(**kwargs):
+    """audit_log in the current schema. Billing rows live in the public schema but are
+    changed from both hosts: a user object is only linked when it belongs to the schema
+    being written (operators in public, a cooperative's staff in its own), otherwise
+    it is recorded by name."""
+    actor = kwargs.get("actor")
+    if (
+        actor is not None
+        and not isinstance(actor, str)
+        and getattr(actor, "is_authenticated", False)
+    ):
+        in_public = getattr(connection, "schema_name", "public") == "public"
+        if in_public != bool(getattr(actor, "operator_role", "")):
+            kwargs["actor"] = f"{getattr(actor, 'username', actor)}"
+    return audit_log(**kwargs)
 
 
 def add_months(d: date, months: int) -> date:
@@ -121,7 +138,7 @@ def _status_set(
     )
     sub.cooperative.status = status
     sub.cooperative.status_reason = reason
-    audit_log(
+    _audit(
         actor=actor,
         action="billing.status_changed",
         target=sub.cooperative,
@@ -153,7 +170,7 @@ def trial_start(*, cooperative: Cooperative) -> Subscription:
     )
     if cooperative.status != status:
         Cooperative.objects.filter(pk=cooperative.pk).update(status=status)
-    audit_log(
+    _audit(
         actor="system",
         action="billing.trial_started",
         target=cooperative,
@@ -271,7 +288,7 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
         for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
             inv.status = Invoice.Status.VOID
             inv.save(update_fields=["status"])
-    audit_log(
+    _audit(
         actor=by,
         action="billing.plan_changed",
         target=sub.cooperative,
@@ -308,7 +325,7 @@ def payment_start(
         cancel_url=cancel_url,
     )
     with transaction.atomic():
-        audit_log(
+        _audit(
             actor=by,
             action="billing.payment_started",
             target=subscription.cooperative,
@@ -365,7 +382,7 @@ def bank_invoice_issue(*, subscription: Subscription, plan: Plan, interval: str,
         period_start=period_start,
         period_end=period_end_for(period_start, interval) - timedelta(days=1),
     )
-    audit_log(
+    _audit(
         actor=by,
         action="billing.bank_invoice_issued",
         target=sub.cooperative,
@@ -423,7 +440,7 @@ def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> Paymen
     )
     inv.status = Invoice.Status.AWAITING
     inv.save(update_fields=["status"])
-    audit_log(actor=by, action="billing.proof_uploaded", target=inv, data={"proof": proof.pk})
+    _audit(actor=by, action="billing.proof_uploaded", target=inv, data={"proof": proof.pk})
     return proof
 
 
@@ -476,7 +493,7 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
         reason=_("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference},
         actor=operator,
     )
-    audit_log(
+    _audit(
         actor=operator,
         action="billing.bank_transfer_confirmed",
         target=inv,
@@ -507,7 +524,7 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
         )
     inv.status = Invoice.Status.OPEN
     inv.save(update_fields=["status"])
-    audit_log(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
+    _audit(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
     return inv
 
 
@@ -525,7 +542,7 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
         over = not sub.plan.allows(count)
         if over and not sub.over_limit_since:
             sub.over_limit_since = now
-            audit_log(
+            _audit(
                 actor="system",
                 action="billing.over_limit",
                 target=sub.cooperative,
@@ -537,7 +554,7 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
             )
         elif not over and sub.over_limit_since:
             sub.over_limit_since = None
-            audit_log(
+            _audit(
                 actor="system",
                 action="billing.within_limit",
                 target=sub.cooperative,
@@ -690,7 +707,7 @@ def subscription_archive_after_set(
     sub = _lock(subscription)
     sub.archive_after_days = days
     sub.save(update_fields=["archive_after_days", "updated_at"])
-    audit_log(
+    _audit(
         actor=operator,
         action="billing.archive_after_set",
         target=sub.cooperative,
@@ -749,7 +766,7 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
     sub.trial_ends_at = max(old or now, now) + timedelta(days=days)
     sub.trial_notice_sent_at = None
     sub.save()
-    audit_log(
+    _audit(
         actor=operator,
         action="billing.trial_extended",
         target=sub.cooperative,

@@ -1,0 +1,69 @@
+"""Suspended cooperatives are read-only (HTML and API); past_due only shows a banner."""
+
+from django.utils import timezone
+
+from billing.models import Invoice, Plan, Subscription
+from tenants.models import Cooperative
+
+
+def _set(tenant, status):
+    now = timezone.now()
+    Subscription.objects.filter(cooperative=tenant).update(
+        status=status, past_due_since=now, suspended_since=now
+    )
+    Cooperative.objects.filter(pk=tenant.pk).update(status=status)
+
+
+def test_suspended_refuses_html_writes_with_message_and_pay_link(admin_client_a, tenant_a):
+    _set(tenant_a, "suspended")
+    response = admin_client_a.post("/anggota/", {"full_name": "Siapa Saja"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "ditangguhkan" in body and "hanya dapat dilihat" in body
+    assert 'href="/langganan/"' in body
+
+
+def test_suspended_refuses_api_writes_with_the_error_shape(admin_client_a, tenant_a):
+    _set(tenant_a, "suspended")
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(admin_client_a, method)(
+            "/api/v1/me/", data={}, content_type="application/json"
+        )
+        assert response.status_code == 403
+        error = response.json()["error"]
+        assert error["code"] == "tenant_read_only"
+        assert error["message"] and error["fields"] == {} and error["pay_url"] == "/langganan/"
+
+
+def test_suspended_still_reads_and_can_pay(admin_client_a, tenant_a):
+    _set(tenant_a, "suspended")
+    assert admin_client_a.get("/api/v1/me/").status_code == 200
+    page = admin_client_a.get("/langganan/")
+    assert page.status_code == 200 and "Akses ditangguhkan" in page.content.decode()
+    plan = Plan.objects.get(code="kecil")
+    paid = admin_client_a.post(
+        "/langganan/bayar/", {"provider": "bank_transfer", "plan": plan.pk, "interval": "month"}
+    )
+    assert paid.status_code == 302
+    assert Invoice.objects.filter(subscription__cooperative=tenant_a, status="open").count() == 1
+
+
+def test_suspended_still_allows_login_and_logout(client_a, tenant_a, admin_password):
+    _set(tenant_a, "suspended")
+    login = client_a.post("/masuk/", {"username": "admin@alpha.test", "password": admin_password})
+    assert login.status_code == 302
+    assert client_a.post("/keluar/").status_code in (200, 302)
+
+
+def test_past_due_does_not_block_writes(admin_client_a, tenant_a):
+    _set(tenant_a, "past_due")
+    response = admin_client_a.post("/api/v1/me/", data={}, content_type="application/json")
+    assert response.status_code != 403 or response.json()["error"]["code"] != "tenant_read_only"
+    page = admin_client_a.get("/langganan/")
+    assert "Pembayaran langganan terlambat" in page.content.decode()
+
+
+def test_other_cooperative_is_not_affected(client_b, tenant_a, tenant_b):
+    _set(tenant_a, "suspended")
+    response = client_b.post("/masuk/", {"username": "x", "password": "y"})
+    assert response.status_code == 200  # the login form again, not a refusal
