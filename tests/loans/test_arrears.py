@@ -1,0 +1,135 @@
+"""The daily arrears run: days past due, kolektibilitas, PPAP, the allowance entry."""
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+from core.ledger.models import JournalEntry
+from core.loans import schedules as S
+from core.loans.arrears import loans_arrears_update
+from core.loans.models import ArrearsRun, Loan, LoanSettings
+from core.loans.services import loan_payoff, loan_repay, loan_settings_update
+from tests.loans.conftest import assert_reconciled
+from tests.members import factories as f
+
+
+def test_grades_and_ppap_follow_days_past_due(make_loan, staff, today, in_tenant_a):
+    fresh = make_loan(principal=D(2_000_000), tenor=10)
+    late = make_loan(
+        principal=D(3_000_000), tenor=10, days_ago=130, who=f.member(take_home_pay=D(9_000_000))
+    )
+    very_late = make_loan(
+        principal=D(4_000_000), tenor=20, days_ago=320, who=f.member(take_home_pay=D(9_000_000))
+    )
+    run = loans_arrears_update(on=today)
+    expected_total = D(0)
+    for loan in (fresh, late, very_late):
+        loan.refresh_from_db()
+        oldest = (
+            loan.instalments.filter(is_current=True, settled=False).order_by("due_date").first()
+        )
+        dpd = S.days_past_due([oldest.due_date], today)
+        assert loan.days_past_due == dpd
+        grade = S.kolektibilitas(dpd)
+        assert loan.kolektibilitas == grade
+        assert loan.ppap_amount == S.ppap_amount(loan.principal_outstanding, grade)
+        expected_total += loan.ppap_amount
+    assert fresh.kolektibilitas == "lancar" and fresh.ppap_amount == D(10_000)
+    assert late.kolektibilitas == "kurang_lancar" and late.ppap_amount == D(300_000)
+    assert very_late.kolektibilitas == "macet"
+    assert run.ppap_after - run.ppap_before == expected_total
+    assert run.entry is not None
+    assert_reconciled()
+
+
+def test_rerun_same_day_posts_nothing_new(make_loan, today):
+    make_loan(days_ago=130)
+    loans_arrears_update(on=today)
+    n = JournalEntry.objects.count()
+    run = loans_arrears_update(on=today)
+    assert run.entry is None and JournalEntry.objects.count() == n
+    assert ArrearsRun.objects.count() == 2
+
+
+def test_paying_arrears_releases_allowance(make_loan, staff, today):
+    loan = make_loan(days_ago=130)
+    loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    assert loan.kolektibilitas == "kurang_lancar"
+    loan_payoff(loan=loan, by=staff["petugas"], on=today)
+    run = loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    assert loan.ppap_amount == 0
+    assert run.ppap_after < run.ppap_before and run.entry is not None
+    assert_reconciled()
+
+
+def test_partial_payment_moves_oldest_due_date(make_loan, staff, today):
+    loan = make_loan(days_ago=100)
+    first = loan.instalments.get(number=1)
+    loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    assert loan.days_past_due == (today - first.due_date).days
+    loan_repay(
+        loan=loan, amount=D(3_000_000), by=staff["petugas"], on=today
+    )  # pays rows 1-2 + penalty
+    loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    oldest = loan.instalments.filter(is_current=True, settled=False).order_by("due_date").first()
+    assert loan.days_past_due == max((today - oldest.due_date).days, 0)
+    assert_reconciled()
+
+
+def test_thresholds_and_rates_are_configurable(make_loan, staff, today):
+    loan = make_loan(days_ago=45)  # ~14 days past due
+    loan_settings_update(
+        by=staff["admin"],
+        lancar_max_days=7,
+        kurang_lancar_max_days=30,
+        diragukan_max_days=60,
+        ppap_kurang_lancar=D(25),
+    )
+    loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    assert loan.kolektibilitas == "kurang_lancar"
+    assert loan.ppap_amount == D(2_500_000)
+    assert_reconciled()
+
+
+def test_settings_refuse_unordered_thresholds(staff, in_tenant_a):
+    import pytest
+
+    from core.common.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        loan_settings_update(by=staff["admin"], lancar_max_days=200)
+    assert LoanSettings.get().lancar_max_days == 90
+    with pytest.raises(ApplicationError):
+        loan_settings_update(by=staff["bendahara"], ppap_macet=D(50))
+
+
+def test_daily_task_runs_every_cooperative(make_loan, today, tenant_b):
+    from django.db import connection
+
+    from core.loans.tasks import loans_arrears_daily_task
+
+    make_loan(days_ago=130)
+    out = loans_arrears_daily_task()
+    assert {"alpha", "beta"} <= set(out["done"]) and out["failed"] == []
+    connection.set_tenant(tenant_b)
+    assert ArrearsRun.objects.filter(on=today).exists()
+    connection.set_schema_to_public()
+    from tenants.models import Cooperative
+
+    connection.set_tenant(Cooperative.objects.get(slug="alpha"))
+    assert Loan.objects.filter(kolektibilitas="kurang_lancar").exists()
+
+
+def test_not_overdue_on_the_due_date_itself(make_loan, today):
+    loan = make_loan(days_ago=40)
+    due = loan.instalments.get(number=1).due_date
+    loans_arrears_update(on=due)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    loans_arrears_update(on=due + timedelta(days=1))
+    loan.refresh_from_db()
+    assert loan.days_past_due == 1
