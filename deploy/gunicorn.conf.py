@@ -59,8 +59,9 @@ _json = _bool("LOG_JSON", os.environ.get("DJANGO_ENV") == "production")
 _formatter = (
     {
         "()": "pythonjsonlogger.json.JsonFormatter",
-        "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+        "format": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": True,  # ISO 8601 in UTC
         "static_fields": {"service": "web"},
     }
     if _json

@@ -15,7 +15,7 @@ import psycopg2
 def main() -> int:
     url = os.environ.get("DATABASE_URL")
     if not url:
-        print("wait-db: DATABASE_URL is not set", file=sys.stderr)
+        sys.stderr.write("wait-db: DATABASE_URL is not set\n")
         return 2
     deadline = time.monotonic() + int(os.environ.get("WAIT_FOR_DB_SECONDS") or 300)
     while True:
@@ -23,11 +23,11 @@ def main() -> int:
             psycopg2.connect(url, connect_timeout=5).close()
         except psycopg2.OperationalError as exc:
             if time.monotonic() >= deadline:
-                print(f"wait-db: database not reachable: {exc}".strip(), file=sys.stderr)
+                sys.stderr.write(f"wait-db: database not reachable: {str(exc).strip()}\n")
                 return 1
             time.sleep(2)
         else:
-            print("wait-db: database is up", file=sys.stderr)
+            sys.stderr.write("wait-db: database is up\n")
             return 0
 
 

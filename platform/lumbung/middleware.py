@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .health import readiness
-from .logging import request_id_var, tenant_var, user_id_var
+from .logging import request_id_var, tenant_var
 from .observability import tag_tenant
 
 
@@ -52,17 +52,15 @@ class TenantContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         schema = getattr(connection, "schema_name", "public")
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        # Usually set already by lumbung.observability.RequestContextMiddleware (first).
+        rid = getattr(request, "request_id", None) or uuid.uuid4().hex
         request.request_id = rid
-        t1 = tenant_var.set(schema)
-        t2 = request_id_var.set(rid)
-        t3 = user_id_var.set("-")
+        # Not reset on the way out: Django logs 4xx/5xx responses after the whole
+        # middleware chain, and those records must still name the tenant. The next
+        # request starts from a clean context (RequestContextMiddleware).
+        tenant_var.set(schema)
+        request_id_var.set(rid)
         tag_tenant(schema)
-        try:
-            response = self.get_response(request)
-        finally:
-            tenant_var.reset(t1)
-            request_id_var.reset(t2)
-            user_id_var.reset(t3)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response

@@ -1,7 +1,7 @@
 """Sentry set-up and request context for logs and error reports.
 
 - ``init_sentry``: release and environment, Django, Celery (with beat monitoring) and Redis
-  integrations, no default PII, and ``before_send`` scrubbing of personal data.
+  integrations, no default PII (the SDK's safe defaults), and ``before_send`` scrubbing of personal data.
 - ``scrub`` / ``before_send``: members' NIK (16 digits), civil servants' NIP (18 digits,
   often written ``19850312 201001 1 002``), NPWP, bank account numbers (``0123-01-000123-30-1``),
   phone numbers and e-mail addresses are replaced by ``[Filtered]`` wherever they appear in an
@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import sentry_sdk
 from django.http import HttpRequest, HttpResponse
 
-from .logging import user_id_var
+from .logging import request_id_var, task_id_var, tenant_var, user_id_var
 
 FILTERED = "[Filtered]"
 
@@ -166,7 +167,9 @@ def init_sentry(
             RedisIntegration(),
             LoggingIntegration(),
         ],
-        send_default_pii=False,
+        # Neither send_default_pii (deprecated) nor data_collection: the SDK then collects
+        # no user identity, cookies or IP addresses and runs its default EventScrubber;
+        # before_send removes the rest.
         include_local_variables=True,
         max_request_body_size="medium",
         before_send=before_send,
@@ -182,6 +185,32 @@ def tag_tenant(schema_name: str) -> None:
 
 def tag_user(user_id: Any) -> None:
     sentry_sdk.set_user({"id": str(user_id)} if user_id is not None else None)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """First in the chain: a request id (the proxy's ``X-Request-ID`` when it is sane, else a
+    new one) and a clean log context for this request, also for /healthz, /readyz and
+    /metrics. Deliberately not reset afterwards: Django's handler logs 4xx/5xx responses
+    after the middleware chain and gunicorn logs the access line later still; the next
+    request on this thread starts over here."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = rid
+        request_id_var.set(rid)
+        tenant_var.set("-")
+        user_id_var.set("-")
+        task_id_var.set("-")
+        response = self.get_response(request)
+        response["X-Request-ID"] = rid
+        return response
 
 
 class UserContextMiddleware:

@@ -14,6 +14,7 @@ ASGI_APPLICATION = "lumbung.asgi.application"
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: request metrics
+    "lumbung.observability.RequestContextMiddleware",  # request id, clean log context
     "lumbung.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before tenant lookup
     "lumbung.metrics.MetricsMiddleware",  # /metrics: before tenant lookup
     "lumbung.middleware.RestoreSchemaMiddleware",

@@ -15,8 +15,9 @@ LOGGING = {
         },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s %(user_id)s %(task_id)s %(service)s",
-            "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+            "format": "%(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s %(user_id)s %(task_id)s %(service)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601 in UTC
         },
     },
     "handlers": {
