@@ -91,7 +91,12 @@ class SubscriptionStatusMiddleware:
 
 
 def _banner(request: HttpRequest, tenant) -> dict | None:
-    """What the cooperative's staff should see at the top of every page, if anything."""
+    """What the cooperative's staff should see at the top of every page, if anything.
+    Members (anggota) and visitors see no billing notices."""
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
+    if not role or role == "anggota":
+        return None
     status = tenant.status
     if status == S.SUSPENDED:
         return {
@@ -105,11 +110,7 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
                 "Pembayaran langganan terlambat. Semua fitur tetap berjalan; mohon segera bayar."
             ),
         }
-    user = getattr(request, "user", None)
-    is_admin = bool(
-        user and user.is_authenticated and getattr(user, "role", "") in ("admin", "bendahara")
-    )
-    if not is_admin:
+    if role not in ("admin", "bendahara"):
         return None
     sub = Subscription.objects.select_related("plan").filter(cooperative_id=tenant.pk).first()
     if sub is None:

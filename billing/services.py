@@ -37,6 +37,11 @@ class BillingErrors(StrEnum):
     ARCHIVED = "subscription_archived"
     PROVIDER_UNKNOWN = "provider_unknown"
     STATUS_INVALID = "status_invalid"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+
+
+# A Stripe subscription in one of these states still bills the cooperative.
+LIVE_STRIPE_STATUSES = ("active", "trialing", "past_due", "unpaid")
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -317,6 +322,15 @@ def payment_start(
     if interval not in Interval.values:
         raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
     _check_plan_fits(subscription=subscription, plan=plan)
+    if subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES:
+        # Paying again would bill twice: change the plan or the card on the live one.
+        raise ApplicationError(
+            BillingErrors.ALREADY_SUBSCRIBED,
+            _(
+                'Langganan dengan kartu masih berjalan. Gunakan "Ganti paket" atau '
+                '"Kelola kartu & tagihan" untuk mengubahnya.'
+            ),
+        )
     start = provider_get(provider).start_payment(
         subscription=subscription,
         plan=plan,

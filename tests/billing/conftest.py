@@ -161,3 +161,9 @@ def operator(db):
         password="Operator-Sandi-9",
         operator_role=User.OperatorRole.BILLING,
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded proofs go to a temporary folder, not the developer's media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

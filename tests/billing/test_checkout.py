@@ -94,3 +94,18 @@ def test_plan_change_at_stripe_is_prorated(admin_client_a, stripe_plans, deliver
     assert any(i["proration"] and i["amount"] < 0 for i in items["data"])
     sub.refresh_from_db()
     assert sub.plan == besar
+
+
+def test_paying_again_while_a_card_subscription_runs_is_refused(
+    admin_client_a, stripe_plans, deliver
+):
+    _, sub = subscribe(admin_client_a, deliver)
+    plan = Plan.objects.get(code="besar")
+    for provider in ("stripe", "bank_transfer"):
+        response = admin_client_a.post(
+            "/langganan/bayar/",
+            {"provider": provider, "plan": plan.pk, "interval": "month"},
+            follow=True,
+        )
+        assert "Langganan dengan kartu masih berjalan" in response.content.decode()
+    assert not sub.invoices.filter(provider="bank_transfer").exists()
