@@ -87,6 +87,24 @@ class SchemaTemplate(models.Model):
         return self.name
 
 
+class SpareSchema(models.Model):
+    """A schema already cloned from the template and waiting for a cooperative: taking
+    one is a rename, so provisioning does not wait for the DDL (see
+    tenants.schema_template.schema_clone). ``fingerprint`` is the template's migrations
+    fingerprint at cloning time; spares of another fingerprint are never used."""
+
+    name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("skema cadangan")
+        verbose_name_plural = _("skema cadangan")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SignupRequest(models.Model):
     """A cooperative's online sign-up, from the form to a working tenant.
 

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 TEMPLATE_SCHEMA = "lumbung_template"
 STAGING_SCHEMA = "lumbung_template_next"
 CHECK_SCHEMA = "lumbung_template_check"
+SPARE_PREFIX = "lumbung_spare_"
 SOURCE_TOKEN = "__LUMBUNG_TEMPLATE_SOURCE__"
 TARGET_TOKEN = "'__LUMBUNG_CLONE_TARGET__'"
 LOCK_KEY = 0x4C756D62  # "Lumb": pg advisory lock shared by clone (shared) and refresh
@@ -380,8 +381,47 @@ def _run_script(*, script: str, source: str, target: str) -> None:
 # ------------------------------------------------------------------------ clone / check
 
 
-def schema_clone(*, target: str) -> None:
-    """Create schema ``target`` as a copy of the template. Runs in the caller's
+def spare_target() -> int:
+    """How many ready spare schemas to keep (settings.TENANT_SPARE_SCHEMAS, 2)."""
+    return getattr(settings, "TENANT_SPARE_SCHEMAS", 2)
+
+
+def _take_spare(*, target: str, fingerprint: str) -> bool:
+    """Rename a ready spare clone to ``target`` (inside the caller's transaction: a
+    rollback gives the spare back). False when there is none."""
+    from .models import SpareSchema
+
+    spare = (
+        SpareSchema.objects.select_for_update(skip_locked=True)
+        .filter(fingerprint=fingerprint)
+        .order_by("pk")
+        .first()
+    )
+    if spare is None:
+        return False
+    if not _schema_exists(spare.name):
+        spare.delete()
+        return False
+    with connection.cursor() as cur:
+        cur.execute(f"ALTER SCHEMA {qi(spare.name)} RENAME TO {qi(target)}")
+        # Functions pinned to their schema (SET search_path) follow the new name.
+        cur.execute(
+            "SELECT p.oid::regprocedure::text, c.setting FROM pg_proc p, "
+            "LATERAL unnest(p.proconfig) AS c(setting) "
+            "WHERE p.pronamespace = %s::regnamespace AND c.setting LIKE 'search_path=%%'",
+            [target],
+        )
+        for signature, setting in cur.fetchall():
+            value = setting.split("=", 1)[1]
+            value = value.replace(qi(spare.name), qi(target)).replace(spare.name, qi(target))
+            cur.execute(f"ALTER FUNCTION {signature} SET search_path = {value}")
+    spare.delete()
+    return True
+
+
+def schema_clone(*, target: str, use_spare: bool = True) -> None:
+    """Create schema ``target`` as a copy of the template: a ready spare renamed when
+    there is one (milliseconds), else the snapshot script run (DDL). Runs in the caller's
     transaction (so a later failure rolls the schema back too). Refuses a missing or
     stale template with ApplicationError ``template_missing`` / ``template_stale``."""
     from .models import SchemaTemplate
@@ -407,7 +447,44 @@ def schema_clone(*, target: str) -> None:
                 % {"n": len(missing), "first": missing[0]},
                 status=503,
             )
+        if use_spare and _take_spare(target=target, fingerprint=snap.fingerprint):
+            return
         _run_script(script=snap.script, source=TEMPLATE_SCHEMA, target=target)
+
+
+def spares_fill(*, count: int | None = None) -> int:
+    """Top the spare schemas up to ``count`` (default spare_target()), dropping spares of
+    an older template. Each spare is its own transaction; one filler at a time (an
+    advisory lock; a second caller returns 0 at once). Returns how many were made."""
+    import uuid
+
+    from .models import SchemaTemplate, SpareSchema
+
+    want = spare_target() if count is None else count
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY + 1])
+        if not cur.fetchone()[0]:
+            return 0
+    made = 0
+    try:
+        connection.set_schema_to_public()
+        snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).first()
+        for old in SpareSchema.objects.exclude(fingerprint=snap.fingerprint if snap else ""):
+            with transaction.atomic():
+                _drop(old.name)
+                old.delete()
+        if snap is None or not template_state().current:
+            return 0
+        while SpareSchema.objects.filter(fingerprint=snap.fingerprint).count() < want:
+            name = SPARE_PREFIX + uuid.uuid4().hex[:12]
+            with transaction.atomic():
+                schema_clone(target=name, use_spare=False)
+                SpareSchema.objects.create(name=name, fingerprint=snap.fingerprint)
+            made += 1
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY + 1])
+    return made
 
 
 def schema_signature(schema: str) -> dict:
@@ -552,6 +629,7 @@ def template_refresh(*, force: bool = False, verbosity: int = 1) -> RefreshResul
     if not force:
         state = template_state()
         if state.current:
+            spares_fill()
             return RefreshResult(False, time.perf_counter() - started, 0, 0)
     _drop(STAGING_SCHEMA)
     _migrate_into(STAGING_SCHEMA, verbosity)
@@ -584,6 +662,7 @@ def template_refresh(*, force: bool = False, verbosity: int = 1) -> RefreshResul
         )
     seconds = time.perf_counter() - started
     log.info("Template schema refreshed in %.2f s (%d statements)", seconds, snap["statements"])
+    spares_fill()  # drops the spares of the old template, clones new ones
     return RefreshResult(True, seconds, snap["statements"], len(expected_migrations()))
 
 

@@ -2,11 +2,13 @@
 
 import logging
 
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 
 from core.common.errors import ApplicationError
 from lumbung.celery import app
 
+from .schema_template import expected_migrations, spares_fill
 from .signup import PERMANENT_ERRORS, signup_provision, signup_record_error
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ def signup_provision_task(self, signup_id: int) -> str:
     (SIGNUP_PROVISION_RETRIES times); after the last one the request is marked failed
     with its error for the operators. Each attempt is all-or-nothing."""
     try:
-        return signup_provision(signup_id=signup_id).status
+        status = signup_provision(signup_id=signup_id).status
     except ApplicationError as exc:
         if exc.code in PERMANENT_ERRORS:
             signup_record_error(signup_id=signup_id, error=f"{exc.code}: {exc.message}", final=True)
@@ -36,6 +38,9 @@ def signup_provision_task(self, signup_id: int) -> str:
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         cause = exc
+    else:
+        _refill_quietly()  # after the cooperative is ready: replace the spare it took
+        return status
     final = self.request.retries >= _retries()
     log.warning(
         "Provisioning sign-up %s failed (attempt %s): %s",
@@ -50,3 +55,26 @@ def signup_provision_task(self, signup_id: int) -> str:
         # No broker (tests, a demo without Redis): retry in-process, without the wait.
         return self.apply(args=[signup_id], retries=self.request.retries + 1).result
     raise self.retry(exc=cause, countdown=_backoff(self.request.retries))
+
+
+@app.task
+def spares_refill_task() -> int:
+    """Keep TENANT_SPARE_SCHEMAS ready clones of the template (periodic)."""
+    return spares_fill()
+
+
+def _refill_quietly() -> None:
+    try:
+        spares_fill()
+    except Exception:  # a spare is an optimisation: never fail the sign-up for it
+        log.exception("Could not refill the spare schemas")
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _warm_migration_list(**kwargs) -> None:
+    """Read the migration files once at worker start, not in the first sign-up."""
+    try:
+        expected_migrations()
+    except Exception:  # the worker must start even if this fails
+        log.exception("Could not load the migration list")

@@ -109,3 +109,65 @@ def test_regions_data_has_38_provinces_and_514_regencies():
         assert all(r.startswith(("Kabupaten ", "Kota ")) for r in p["regencies"])
     assert "Kota Palangka Raya" in regencies_of("Kalimantan Tengah")
     assert "Kabupaten Merauke" in regencies_of("Papua Selatan")
+
+
+def _pinned_search_paths(schema: str) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c FROM pg_proc p, unnest(p.proconfig) c "
+            "WHERE p.pronamespace = %s::regnamespace AND c LIKE 'search_path=%%'",
+            [schema],
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
+def test_a_spare_is_taken_by_rename_and_is_identical_to_the_template(db):
+    from tenants.models import SpareSchema
+    from tenants.schema_template import spares_fill
+
+    SpareSchema.objects.all().delete()
+    assert spares_fill(count=1) == 1
+    spare = SpareSchema.objects.get()
+    schema_clone(target="clone_probe")
+    assert not SpareSchema.objects.exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [spare.name])
+        assert cur.fetchone() is None  # renamed, not copied
+    diff = signature_diff(schema_signature(TEMPLATE_SCHEMA), schema_signature("clone_probe"))
+    assert diff == {}
+    assert len(_pinned_search_paths("clone_probe")) == len(_pinned_search_paths(TEMPLATE_SCHEMA))
+    for setting in _pinned_search_paths("clone_probe"):
+        assert "clone_probe" in setting and spare.name not in setting
+
+
+def test_a_failed_creation_gives_the_spare_back(db):
+    from django.db import transaction
+
+    from tenants.models import SpareSchema
+    from tenants.schema_template import spares_fill
+
+    SpareSchema.objects.all().delete()
+    spares_fill(count=1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        schema_clone(target="clone_probe")
+        raise RuntimeError("later step failed")
+    assert SpareSchema.objects.count() == 1
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'clone_probe'")
+        assert cur.fetchone() is None
+
+
+def test_a_spare_of_an_older_template_is_not_used_and_is_dropped(db):
+    from tenants.models import SpareSchema
+    from tenants.schema_template import spares_fill
+
+    SpareSchema.objects.all().delete()
+    schema_clone(target="lumbung_spare_old", use_spare=False)
+    SpareSchema.objects.create(name="lumbung_spare_old", fingerprint="0" * 64)
+    schema_clone(target="clone_probe")
+    assert SpareSchema.objects.filter(name="lumbung_spare_old").exists()
+    spares_fill(count=0)
+    assert not SpareSchema.objects.exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'lumbung_spare_old'")
+        assert cur.fetchone() is None

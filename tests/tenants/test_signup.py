@@ -31,6 +31,11 @@ def eager_celery():
     app.conf.task_always_eager = old
 
 
+@pytest.fixture(autouse=True)
+def _no_spare_refill(settings):
+    settings.TENANT_SPARE_SCHEMAS = 0  # refilling in every test would only cost time
+
+
 def _ip() -> str:
     n = uuid.uuid4().int
     return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"

@@ -56,3 +56,7 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 3600,
     },
 }
+# tenants: keep spare clones of the template schema ready for new sign-ups.
+CELERY_BEAT_SCHEDULE |= {
+    "tenants-spares-refill": {"task": "tenants.tasks.spares_refill_task", "schedule": 300},
+}
