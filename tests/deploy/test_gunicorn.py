@@ -94,7 +94,6 @@ def _static_sources_key() -> str:
     """A digest of every static file Django would collect (path, size, mtime) and of the
     build settings: the collected tree is reused while none of them changes."""
     import hashlib
-
     from importlib.metadata import version
 
     from django.contrib.staticfiles.finders import get_finders
