@@ -131,11 +131,12 @@ def generate_month(rng: random.Random, first: date, last: date, budget: int, acc
 
 def load(*, total_lines: int, seed: int = 7) -> dict:
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from core.ledger.models import Account, FiscalYear
     from core.ledger.services import fiscal_year_ensure
 
-    today = date.today()
+    today = timezone.localdate()
     start = date(today.year - 1, 1, 1)
     for y in (start.year, today.year):
         fiscal_year_ensure(year=y)
@@ -253,6 +254,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from core.ledger import reports
     from core.ledger.models import Account, AccountBalance, JournalEntry, JournalLine
@@ -284,7 +286,7 @@ def main() -> None:
         f"balances table {balances:,} rows, equal to the lines (check {check_ms:.0f} ms)"
     )
 
-    today = date.today()
+    today = timezone.localdate()
     last_year_end = date(today.year - 1, 12, 31)
     start = date(today.year - 1, 1, 1)
     cash = Account.objects.get(code="1101")
