@@ -1,3 +1,17 @@
 """REST API of core.loans, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("loans/products", api.ProductViewSet, basename="loan-product")
+router.register("loans/repayments", api.RepaymentViewSet, basename="loan-repayment")
+router.register("loans", api.LoanViewSet, basename="loan")
+
+urlpatterns = [
+    path("loans/simulate/", api.SimulateView.as_view(), name="loan-simulate"),
+    path("loans/settings/", api.SettingsView.as_view(), name="loan-settings"),
+    path("", include(router.urls)),
+]
