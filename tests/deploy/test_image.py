@@ -259,8 +259,9 @@ def _production(env_overrides: dict[str, str], *command: str) -> subprocess.Comp
     )
     env.update(env_overrides)
     env = {k: v for k, v in env.items() if v is not None}
+    args = list(command) if command[0] == "-c" else ["manage.py", *command]
     return subprocess.run(
-        [sys.executable, "manage.py", *command],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -277,10 +278,8 @@ def test_production_starts_with_the_env_example_and_passes_deploy_checks():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "name", ["DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "EMAIL_HOST", "BILLING_WEBHOOK_PATH_TOKEN"]
-)
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "EMAIL_HOST"])
 def test_production_refuses_to_start_without_a_required_setting(name):
-    result = _production({name: None}, "check")
+    result = _production({name: None}, "-c", "import lumbung.settings")
     assert result.returncode != 0
     assert f"Missing required setting {name}" in result.stderr
