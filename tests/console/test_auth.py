@@ -23,18 +23,16 @@ def test_first_login_requires_enrolling_a_totp_device():
 
     user = make_operator("support", device=False)
     client = apex()
-    resp = client.post(
-        "/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD}
-    )
+    resp = client.post("/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD})
     assert resp.status_code == 302 and resp.url == "/konsol/masuk/dua-langkah/"
     # Password alone does not open the console.
     assert client.get(CONSOLE).status_code == 302
     page = client.get("/konsol/masuk/dua-langkah/")
     assert page.status_code == 200 and b"<svg" in page.content
     bad = client.post("/konsol/masuk/dua-langkah/", {"token": "000000"})
-    assert bad.status_code == 200 and not TOTPDevice.objects.filter(
-        user=user, confirmed=True
-    ).exists()
+    assert (
+        bad.status_code == 200 and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    )
     resp = client.post("/konsol/masuk/dua-langkah/", {"token": totp_now(user)})
     assert resp.status_code == 302
     assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
