@@ -81,7 +81,14 @@ def test_build_settings_use_the_production_static_storage():
             "print(settings.STORAGES['staticfiles']['BACKEND'])",
         ],
         cwd=ROOT,
-        env={**_clean_env(), "DJANGO_SETTINGS_MODULE": "build_settings", "PYTHONPATH": str(DEPLOY)},
+        env={
+            **_clean_env(),
+            "DJANGO_SETTINGS_MODULE": "build_settings",
+            "PYTHONPATH": str(DEPLOY),
+            # An image build has no database or broker: loading the apps must not need them.
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        },
         capture_output=True,
         text=True,
         timeout=60,
