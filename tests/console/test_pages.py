@@ -1,0 +1,161 @@
+"""Tenants list (search, filters, sorting), usage snapshots, overview, health, job runs."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from billing.models import Plan, Subscription
+from lumbung.console import selectors
+from lumbung.console.jobs import job_record
+from lumbung.console.models import JobRun, TaskFailure, TenantStats, TenantUsageDaily
+from lumbung.console.stats import mrr_for, stats_refresh
+from tenants.models import Cooperative
+
+pytestmark = pytest.mark.django_db
+
+
+def slugs(qs):
+    return [c.slug for c in qs]
+
+
+def test_stats_refresh_records_usage_of_each_tenant(tenant_a, tenant_b):
+    from core.users.models import User
+
+    with schema_context(tenant_a.schema_name):
+        User.objects.filter(username="admin@alpha.test").update(last_login=timezone.now())
+    counts = stats_refresh()
+    assert counts["refreshed"] >= 2 and counts["failed"] == 0
+    a = TenantStats.objects.get(cooperative=tenant_a)
+    assert a.db_size_bytes > 100_000  # a real schema: dozens of tables and indexes
+    assert a.staff_users == 1 and a.last_staff_activity is not None
+    assert a.migrations_pending == 0 and a.error == ""
+    assert a.mrr == 0  # on trial
+    assert TenantUsageDaily.objects.filter(cooperative=tenant_a).count() == 1
+    stats_refresh()  # same day: the history row is updated, not duplicated
+    assert TenantUsageDaily.objects.filter(cooperative=tenant_a).count() == 1
+
+
+def test_stats_refresh_keeps_going_past_a_broken_schema(tenant_a):
+    broken = Cooperative(slug="rusak", name="KPRI Rusak", schema_name="coop_rusak")
+    broken.auto_create_schema = False
+    broken.save()
+    counts = stats_refresh()
+    assert counts["failed"] == 1
+    assert "coop_rusak" in TenantStats.objects.get(cooperative=broken).error
+    assert TenantStats.objects.get(cooperative=tenant_a).error == ""
+
+
+def test_mrr_counts_paying_subscriptions_only(tenant_a):
+    sub = Subscription.objects.select_related("plan").get(cooperative=tenant_a)
+    assert mrr_for(sub) == 0
+    sub.status = Subscription.Status.ACTIVE
+    sub.plan = Plan.objects.get(code="sedang")
+    sub.interval = "year"
+    assert mrr_for(sub) == (sub.plan.price_yearly / 12).quantize(Decimal(1))
+    sub.interval = "month"
+    assert mrr_for(sub) == sub.plan.price_monthly
+
+
+def test_tenant_search_and_filters(tenant_a, tenant_b):
+    Cooperative.objects.filter(pk=tenant_a.pk).update(
+        nik_koperasi="3201234567890001", province="Jawa Barat", email="kpri@alpha.test"
+    )
+    assert slugs(selectors.tenants_query(q="32012345")) == ["alpha"]
+    assert slugs(selectors.tenants_query(q="KPRI@ALPHA")) == ["alpha"]
+    assert slugs(selectors.tenants_query(q="bet")) == ["beta"]
+    assert slugs(selectors.tenants_query(province="Jawa Barat")) == ["alpha"]
+    sub_b = Subscription.objects.get(cooperative=tenant_b)
+    sub_b.over_limit_since = timezone.now()
+    sub_b.save()
+    assert slugs(selectors.tenants_query(flag="over_limit")) == ["beta"]
+    sub_a = Subscription.objects.get(cooperative=tenant_a)
+    sub_a.trial_ends_at = timezone.now() + timedelta(days=3)
+    sub_a.save()
+    sub_b.trial_ends_at = timezone.now() + timedelta(days=20)
+    sub_b.save()
+    assert slugs(selectors.tenants_query(flag="trial_soon")) == ["alpha"]
+    Cooperative.objects.filter(pk=tenant_b.pk).update(status="failed")
+    assert slugs(selectors.tenants_query(flag="failed")) == ["beta"]
+    assert slugs(selectors.tenants_query(status="trial")) == ["alpha"]
+    big = Plan.objects.get(code="besar")
+    Subscription.objects.filter(pk=sub_a.pk).update(plan=big)
+    assert slugs(selectors.tenants_query(plan="besar")) == ["alpha"]
+
+
+def test_tenant_sorting(tenant_a, tenant_b):
+    stats_refresh()
+    TenantStats.objects.filter(cooperative=tenant_a).update(members=10, mrr=5)
+    TenantStats.objects.filter(cooperative=tenant_b).update(members=20, mrr=1)
+    ours = {"alpha", "beta"}
+
+    def order(sort):
+        return [s for s in slugs(selectors.tenants_query(sort=sort)) if s in ours]
+
+    assert order("members") == ["alpha", "beta"]
+    assert order("-members") == ["beta", "alpha"]
+    assert order("-mrr") == ["alpha", "beta"]
+    assert order("name") == ["alpha", "beta"]
+    assert order("-name") == ["beta", "alpha"]
+
+
+def test_tenants_list_is_one_query(op_clients, tenant_a, tenant_b, django_assert_max_num_queries):
+    stats_refresh()
+    client = op_clients["support"]
+    client.get("/konsol/koperasi/")  # warm the session, plans and provinces
+    # session + user + otp device + plans + provinces + count + page: bounded, no N+1.
+    with django_assert_max_num_queries(12):
+        resp = client.get("/konsol/koperasi/?sort=-size&q=a")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "KPRI Alpha" in html and "KPRI Beta" in html
+
+
+def test_tenant_detail_shows_its_sections(op_clients, tenant_a):
+    stats_refresh()
+    html = op_clients["billing"].get(f"/konsol/koperasi/{tenant_a.pk}/").content.decode()
+    for text in ("alpha.localhost", "Masa uji coba", "cooperative.created", "Mutakhir"):
+        assert text in html, text
+    # Billing operators do not see admin-only actions.
+    assert "/export/" not in html and "/record_payment/" in html
+
+
+def test_overview_figures(op_clients, tenant_a, tenant_b):
+    stats_refresh()
+    data = selectors.overview()
+    by = {row["status"]: row["n"] for row in data["by_status"]}
+    assert by["trial"] >= 2
+    assert sum(w["n"] for w in data["signups"]) >= 2
+    assert data["mrr"] == 0 and data["trials"] >= 2
+    resp = op_clients["support"].get("/konsol/")
+    assert resp.status_code == 200 and "MRR" in resp.content.decode()
+
+
+def test_job_runs_and_failures_are_recorded(op_clients):
+    task = "billing.tasks.billing_sweep_task"
+    job_record(task=task, schema="public", ok=True)
+    job_record(task=task, schema="public", ok=False, error="ValueError: boom", task_id="t-1")
+    run = JobRun.objects.get(task=task, schema_name="public")
+    assert run.last_success_at and run.last_failure_at and run.failures == 1
+    assert TaskFailure.objects.get().error == "ValueError: boom"
+    html = op_clients["admin"].get("/konsol/kesehatan/").content.decode()
+    assert "ValueError: boom" in html and task in html
+
+
+def test_job_signal_handlers_fire_for_real_tasks():
+    from lumbung.console.tasks import console_stats_refresh_task
+
+    console_stats_refresh_task.apply()
+    connection.set_schema_to_public()
+    run = JobRun.objects.get(task="lumbung.console.tasks.console_stats_refresh_task")
+    assert run.last_success_at is not None
+
+
+def test_health_reports_queue_template_and_pending(op_clients):
+    h = selectors.health()
+    assert h["queues"]["error"] == "" and "celery" in h["queues"]["queues"]
+    assert h["template"]["exists"] is True
+    assert "billing.tasks.billing_sweep_task" in h["scheduled"]
