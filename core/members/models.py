@@ -220,6 +220,8 @@ class MemberImport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     row_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
+    # the file's rows as read on upload (JSON-safe), so the import does not parse it again
+    rows = models.JSONField(default=list, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     opening_date = models.DateField(null=True, blank=True)
     journal_entry_id = models.BigIntegerField(null=True, blank=True)

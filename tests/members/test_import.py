@@ -1,0 +1,230 @@
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from core.common.errors import ApplicationError
+from core.ledger.models import JournalEntry
+from core.members.importer import (
+    COLUMN_NAMES,
+    import_parse,
+    import_template_csv,
+    import_template_xlsx,
+    member_import_run,
+    member_import_upload,
+)
+from core.members.models import Member, MemberImport
+from core.savings.models import SavingsAccount, SavingsTransaction
+
+from . import factories as f
+
+D = Decimal
+
+
+@pytest.fixture
+def setup(in_tenant_a):
+    from core.savings.seeding import savings_products_seed
+
+    savings_products_seed()
+    f.agency("DISDIK", "Dinas Pendidikan Kota Palangka Raya")
+    f.agency("RSUD", "RSUD dr. Doris Sylvanus")
+    return f.user("bendahara")
+
+
+def rows(n, **override):
+    out = []
+    for i in range(n):
+        nip, nik = f.unique_ids()
+        r = {
+            "nomor_anggota": "",
+            "nama_lengkap": f"Anggota Impor {i}",
+            "nip": nip,
+            "nik": nik,
+            "golongan": "III/a",
+            "kode_instansi": "DISDIK" if i % 2 else "RSUD",
+            "tanggal_masuk": "2019-03-01",
+            "telepon": "081234567890",
+            "saldo_pokok": "100000",
+            "saldo_wajib": "1.250.000",
+            "saldo_sukarela": "" if i % 3 else "500000",
+        }
+        r.update(override)
+        out.append(r)
+    return out
+
+
+def to_csv(data, *, delimiter=",", header=None, encoding="utf-8") -> bytes:
+    header = header or list(data[0].keys())
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(header)
+    for r in data:
+        w.writerow([r.get(h, "") for h in header])
+    return buf.getvalue().encode(encoding)
+
+
+def to_xlsx(data) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    header = list(data[0].keys())
+    ws.append(header)
+    for r in data:
+        ws.append([r[h] for h in header])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _nothing_written(before):
+    assert (
+        Member.objects.count(),
+        SavingsAccount.objects.count(),
+        JournalEntry.objects.count(),
+    ) == before
+
+
+def _snapshot():
+    return (Member.objects.count(), SavingsAccount.objects.count(), JournalEntry.objects.count())
+
+
+def test_valid_csv_imports_members_accounts_and_one_opening_entry(setup):
+    from tests.savings.conftest import assert_reconciled
+
+    data = rows(12)
+    batch = member_import_upload(
+        content=to_csv(data, delimiter=";"), file_name="anggota.csv", by=setup
+    )
+    assert batch.status == "valid", batch.errors
+    entries = JournalEntry.objects.count()
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    batch.refresh_from_db()
+    assert batch.status == "imported"
+    assert JournalEntry.objects.count() == entries + 1
+    entry = JournalEntry.objects.get(pk=batch.journal_entry_id)
+    assert entry.source == "opening"
+    imported = Member.objects.filter(nip__in=[r["nip"] for r in data])
+    assert imported.count() == 12
+    assert SavingsAccount.objects.filter(member__in=imported, product__kind="wajib").get(
+        member__nip=data[0]["nip"]
+    ).balance == D("1250000")
+    assert SavingsAccount.objects.filter(member__in=imported, product__kind="sukarela").count() == 4
+    assert SavingsTransaction.objects.filter(journal_entry=entry).count() == 12 * 2 + 4
+    total = 12 * (100000 + 1250000) + 4 * 500000
+    assert sum(ln.debit for ln in entry.lines.all()) == D(total)
+    assert_reconciled()
+    with pytest.raises(ApplicationError) as e:
+        member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    assert e.value.code == "import_already_done"
+
+
+def test_valid_xlsx_imports(setup):
+    data = rows(3)
+    batch = member_import_upload(content=to_xlsx(data), file_name="anggota.xlsx", by=setup)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    assert Member.objects.filter(nip__in=[r["nip"] for r in data]).count() == 3
+
+
+def test_xlsx_nip_stored_as_number_is_refused_not_mangled(setup):
+    data = rows(1)
+    data[0]["nip"] = float(data[0]["nip"])  # what Excel does to an 18-digit number
+    batch = member_import_upload(content=to_xlsx(data), file_name="anggota.xlsx", by=setup)
+    assert batch.status == "invalid"
+    assert batch.errors[0]["column"] == "nip" and "Teks" in batch.errors[0]["message"]
+
+
+def test_every_bad_row_reported_and_nothing_imported(setup):
+    existing = f.member()
+    data = rows(8)
+    data[0]["nip"] = "12345"  # malformed
+    data[1]["nik"] = "6271033203850001"  # day 32
+    data[2]["nip"] = data[3]["nip"]  # duplicate in file
+    data[4]["nik"] = existing.nik  # duplicate in database
+    data[5]["kode_instansi"] = "TIDAKADA"  # unknown agency
+    data[6]["saldo_wajib"] = "-5000"  # bad amount
+    data[7]["saldo_sukarela"] = "12,5x"  # not a number
+    before = _snapshot()
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "invalid"
+    got = {(e["row"], e["column"]) for e in batch.errors}
+    assert {
+        (2, "nip"),
+        (3, "nik"),
+        (5, "nip"),  # row 5 repeats row 4's... reported at the later row
+        (6, "nik"),
+        (7, "kode_instansi"),
+        (8, "saldo_wajib"),
+        (9, "saldo_sukarela"),
+    } <= got, batch.errors
+    msgs = " ".join(e["message"] for e in batch.errors)
+    assert "Duplikat dalam berkas" in msgs and "Sudah terdaftar" in msgs and "tidak dikenal" in msgs
+    with pytest.raises(ApplicationError) as e:
+        member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    assert e.value.code == "import_invalid_rows"
+    _nothing_written(before)
+
+
+def test_all_or_nothing_when_database_changed_after_upload(setup):
+    data = rows(5)
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "valid"
+    # someone registers row 5's NIP by hand before the import is confirmed
+    f.member(nip=data[4]["nip"])
+    before = _snapshot()
+    with pytest.raises(ApplicationError) as e:
+        member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    assert e.value.code == "import_invalid_rows"
+    _nothing_written(before)
+    assert not Member.objects.filter(nip=data[0]["nip"]).exists()
+
+
+def test_wrong_columns_refused(setup):
+    data = rows(2)
+    content = to_csv(data, header=["nama", "nip", "nik", "instansi"])
+    with pytest.raises(ApplicationError) as e:
+        member_import_upload(content=content, file_name="anggota.csv", by=setup)
+    assert e.value.code == "import_bad_columns"
+    assert "nama_lengkap" in e.value.message and "kolom tidak dikenal" in e.value.message
+    assert not MemberImport.objects.exists()
+
+
+def test_wrong_encoding_refused(setup):
+    data = rows(1, nama_lengkap="Ñoman Sürya")
+    content = to_csv(data, encoding="latin-1")
+    with pytest.raises(ApplicationError) as e:
+        member_import_upload(content=content, file_name="anggota.csv", by=setup)
+    assert e.value.code == "import_bad_encoding"
+    assert "UTF-8" in e.value.message
+    with pytest.raises(ApplicationError) as e:
+        member_import_upload(content=to_csv(data, encoding="utf-16"), file_name="a.csv", by=setup)
+    assert e.value.code in ("import_bad_encoding",)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "code"),
+    [
+        (b"", "a.csv", "import_empty"),
+        (b"nama_lengkap,nip,nik,kode_instansi,tanggal_masuk\n", "a.csv", "import_empty"),
+        (b"PK\x03\x04garbage", "a.xlsx", "import_bad_format"),
+        (b"%PDF-1.4", "a.pdf", "import_bad_format"),
+    ],
+)
+def test_unreadable_files_refused(setup, content, name, code):
+    with pytest.raises(ApplicationError) as e:
+        import_parse(content=content, file_name=name)
+    assert e.value.code == code
+
+
+def test_templates_have_the_expected_columns_and_parse_back(setup):
+    rows_csv = import_parse(content=import_template_csv(), file_name="t.csv")
+    assert list(rows_csv[0].keys()) == COLUMN_NAMES
+    rows_xlsx = import_parse(content=import_template_xlsx(), file_name="t.xlsx")
+    assert list(rows_xlsx[0].keys()) == COLUMN_NAMES
+    from core.members.importer import import_validate
+
+    f.agency("DISDIK", "x")
+    checked = import_validate(rows_csv)
+    assert checked.ok, checked.errors
