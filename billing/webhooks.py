@@ -86,7 +86,11 @@ def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent
             transaction.on_commit(lambda: _enqueue(row.pk))
     except IntegrityError:
         row = WebhookEvent.objects.get(provider="stripe", event_id=event["id"], valid=True)
-        log.info("Replay of Stripe event %s ignored", event["id"])
+        if row.state in (WebhookEvent.State.RECEIVED, WebhookEvent.State.FAILED):
+            # Not done yet (queue lost, or failed): the redelivery queues it again;
+            # processing is locked and idempotent, so this is safe.
+            transaction.on_commit(lambda: _enqueue(row.pk))
+        log.info("Replay of Stripe event %s (state %s)", event["id"], row.state)
         return 200, row
     return 200, row
 

@@ -116,3 +116,41 @@ def test_failed_processing_is_recorded_and_can_be_retried(deliver, stripe_api):
     assert row.state == WebhookEvent.State.FAILED
     assert "Not Found" in row.error and row.attempts == 1
     assert row.processed_at is None
+
+
+def test_redelivery_of_an_unprocessed_event_processes_it_once(
+    admin_client_a, stripe_plans, deliver, client_public, settings
+):
+    from billing.models import Plan
+
+    from .conftest import signed_event
+    from .test_checkout import complete_checkout
+
+    plan = Plan.objects.get(code="kecil")
+    response = admin_client_a.post(
+        "/langganan/bayar/", {"provider": "stripe", "plan": plan.pk, "interval": "month"}
+    )
+    session = complete_checkout(response.url)
+    body, header, eid = signed_event("checkout.session.completed", {"id": session["id"]})
+    url = f"/billing/webhooks/stripe/{settings.BILLING_WEBHOOK_PATH_TOKEN}/"
+    # first delivery stored, but its task never ran (e.g. the broker lost it)
+    client_public.post(
+        url, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert WebhookEvent.objects.get(event_id=eid).state == WebhookEvent.State.RECEIVED
+    deliver("checkout.session.completed", {"id": session["id"]}, event_id=eid)
+    deliver("checkout.session.completed", {"id": session["id"]}, event_id=eid)
+    row = WebhookEvent.objects.get(event_id=eid)
+    assert row.state == WebhookEvent.State.PROCESSED and row.attempts == 1
+    assert Subscription.objects.get(cooperative__slug="alpha").status == "active"
+
+
+def test_unreachable_stripe_is_retried_then_left_failed(
+    deliver, stripe_api, settings, subscription_a
+):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    response = deliver("customer.subscription.updated", {"id": "sub_x"})
+    assert response.status_code == 200  # answering never depends on Stripe
+    row = WebhookEvent.objects.get(event_id=response.event_id)
+    assert row.state == WebhookEvent.State.FAILED and "APIConnectionError" in row.error
+    assert row.attempts > 1  # retried by the task
