@@ -426,3 +426,31 @@ def test_login_token_is_refused_at_another_cooperatives_host(
     assert other.get("/api/v1/me/").status_code in (401, 403)
     signup = SignupRequest.objects.get(slug="silang")
     assert signup.login_used_at is None  # not spent by the failed attempt
+
+
+def test_public_pages_switch_to_english(db):
+    client = _client()
+    client.cookies["django_language"] = "en"
+    home = client.get("/").content.decode()
+    assert "What Lumbung does for" in home
+    assert "Yang dikerjakan Lumbung" not in home
+    form = client.get("/daftar/").content.decode()
+    assert '<html lang="en">' in form
+    assert "Daftarkan koperasi Anda" not in form and "Kabupaten/kota" not in form
+    indonesian = _client().get("/").content.decode()
+    assert "Yang dikerjakan Lumbung untuk KPRI" in indonesian
+
+
+def test_home_page_shows_billing_plans_when_there_are_some(db):
+    try:
+        from billing.selectors import plans_public
+    except ImportError:
+        pytest.skip("billing offers no plans_public()")
+    plans = plans_public()
+    home = _client().get("/").content.decode()
+    if plans:
+        assert "Paket dan harga" in home
+        for plan in plans:
+            assert plan.name in home
+    else:
+        assert "Paket dan harga" not in home
