@@ -336,3 +336,48 @@ def login_token_use(*, token: str, cooperative_id: int) -> int:
             _("Tautan masuk ini sudah dipakai. Silakan masuk dengan kata sandi."),
         )
     return payload["u"]
+
+
+# ------------------------------------------------------------------------- operators
+
+
+@transaction.atomic
+def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
+    """Queue a failed (or stuck) verified sign-up again, e.g. after fixing the cause."""
+    signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
+    if signup.status not in (
+        SignupRequest.Status.FAILED,
+        SignupRequest.Status.QUEUED,
+        SignupRequest.Status.PROVISIONING,
+    ):
+        raise ApplicationError(
+            "signup_not_retryable",
+            _("Pendaftaran berstatus '%(status)s' tidak dapat diulang.")
+            % {"status": signup.get_status_display()},
+        )
+    if signup.status == SignupRequest.Status.FAILED:
+        problem = slug_availability(signup.slug, email=signup.email)
+        if problem is not None:
+            raise problem
+    signup.status = SignupRequest.Status.QUEUED
+    signup.save(update_fields=["status"])
+    audit_log(
+        actor=actor, action="signup.retried", target=signup, data={"error": signup.last_error}
+    )
+    transaction.on_commit(lambda: _enqueue(signup.pk))
+    return signup
+
+
+def signups_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Queue again verified sign-ups whose task message was lost (still queued or
+    provisioning long after verification). Provisioning is idempotent, so a sign-up
+    whose task is merely slow is not harmed."""
+    stuck = SignupRequest.objects.filter(
+        status__in=[SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING],
+        verified_at__lt=timezone.now() - older_than,
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in stuck:
+        _enqueue(pk)
+        count += 1
+    return count

@@ -9,7 +9,12 @@ from core.common.errors import ApplicationError
 from lumbung.celery import app
 
 from .schema_template import expected_migrations, spares_fill
-from .signup import PERMANENT_ERRORS, signup_provision, signup_record_error
+from .signup import (
+    PERMANENT_ERRORS,
+    signup_provision,
+    signup_record_error,
+    signups_requeue_stuck,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,11 @@ def signup_provision_task(self, signup_id: int) -> str:
 
 @app.task
 def spares_refill_task() -> int:
-    """Keep TENANT_SPARE_SCHEMAS ready clones of the template (periodic)."""
+    """Periodic upkeep of onboarding: keep TENANT_SPARE_SCHEMAS ready clones of the
+    template, and queue again verified sign-ups whose task message was lost."""
+    requeued = signups_requeue_stuck()
+    if requeued:
+        log.warning("Queued %s stuck sign-ups again", requeued)
     return spares_fill()
 
 

@@ -454,3 +454,22 @@ def test_home_page_shows_billing_plans_when_there_are_some(db):
             assert plan.name in home
     else:
         assert "Paket dan harga" not in home
+
+
+def test_operator_can_queue_a_failed_signup_again(
+    db, settings, eager_celery, django_capture_on_commit_callbacks, capsys
+):
+    from django.core.management import call_command
+
+    settings.TENANT_SEEDERS = ["tests.tenants.test_signup.always_failing_seeder"]
+    settings.SIGNUP_PROVISION_RETRIES = 0
+    signup = _verified(_client(), django_capture_on_commit_callbacks, "ulang")
+    signup_provision_task.apply(args=[signup.pk])
+    call_command("signup_retry")
+    assert "seeding always fails" in capsys.readouterr().out
+    settings.TENANT_SEEDERS = []
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("signup_retry", str(signup.pk))
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.READY
+    assert Cooperative.objects.filter(slug="ulang").count() == 1
