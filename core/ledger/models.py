@@ -317,6 +317,8 @@ class AccountBalance(models.Model):
     month = models.DateField()  # first day of the month
     debit = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
     credit = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+    # Number of lines: lets the buku besar find a page without counting every line.
+    lines = models.BigIntegerField(db_default=0)
 
     class Meta:
         verbose_name = _("saldo akun per bulan")

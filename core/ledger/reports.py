@@ -416,6 +416,42 @@ def cash_flow(*, date_from: date, date_to: date, compare: bool = True) -> dict:
 PAGE_SIZE = 100
 
 
+def _ledger_segments(account_id: int, date_from: date, date_to: date) -> list[tuple]:
+    """The range split by month: [(start, end, count, debit, credit)]. Whole months come
+    from the balances table; a partial first/last month is counted from its lines (at
+    most a month of one account's lines)."""
+    months = []
+    d = date_from.replace(day=1)
+    while d <= date_to:
+        nxt = _month_end(d) + timedelta(days=1)
+        months.append((max(d, date_from), min(nxt - timedelta(days=1), date_to)))
+        d = nxt
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT month, lines, debit, credit FROM ledger_accountbalance"
+            " WHERE account_id = %s AND month >= %s AND month <= %s",
+            [account_id, date_from.replace(day=1), date_to.replace(day=1)],
+        )
+        full = {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+        out = []
+        for start, end in months:
+            whole = start.day == 1 and end == _month_end(start)
+            if whole:
+                n, dr, cr = full.get(start, (0, ZERO, ZERO))
+            elif start.replace(day=1) not in full:
+                n, dr, cr = 0, ZERO, ZERO
+            else:
+                cur.execute(
+                    "SELECT count(*), coalesce(sum(debit), 0), coalesce(sum(credit), 0)"
+                    " FROM ledger_journalline WHERE account_id = %s AND date >= %s AND date <= %s",
+                    [account_id, start, end],
+                )
+                n, dr, cr = cur.fetchone()
+            if n:
+                out.append((start, end, n, dr, cr))
+    return out
+
+
 def general_ledger(
     *,
     account: Account,
@@ -426,41 +462,58 @@ def general_ledger(
 ) -> dict:
     """Buku besar of one account for [date_from, date_to]: opening balance, one page of
     lines (ordered by date, then posting order) with the running balance, closing balance.
-    Balances are signed by the account's normal side."""
+    Balances are signed by the account's normal side.
+
+    Cost does not grow with the account's history: the month holding the page is found
+    from per-month line counts, so only that month's lines are scanned."""
     page_size = max(1, min(page_size, 1000))
     d0, c0 = totals_as_of(date_from - timedelta(days=1), account_ids=[account.pk]).get(
         account.pk, (ZERO, ZERO)
     )
     opening = signed_balance(account, d0, c0)
+    segments = _ledger_segments(account.pk, date_from, date_to)
+    count = sum(s[2] for s in segments)
+    total_d = sum((s[3] for s in segments), ZERO)
+    total_c = sum((s[4] for s in segments), ZERO)
+    pages = max(1, math.ceil(count / page_size))
+    page = max(1, min(page, pages))
+    offset = (page - 1) * page_size
+    before_d = before_c = ZERO
+    seg_start, local_offset = date_from, offset
+    seen = 0
+    for start, _end, n, dr, cr in segments:
+        if seen + n > offset:
+            seg_start, local_offset = start, offset - seen
+            break
+        seen += n
+        before_d += dr
+        before_c += cr
+    raw = []
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT count(*), coalesce(sum(debit), 0), coalesce(sum(credit), 0)"
-            " FROM ledger_journalline WHERE account_id = %s AND date >= %s AND date <= %s",
-            [account.pk, date_from, date_to],
-        )
-        count, total_d, total_c = cur.fetchone()
-        pages = max(1, math.ceil(count / page_size))
-        page = max(1, min(page, pages))
-        offset = (page - 1) * page_size
-        before_d = before_c = ZERO
-        if offset:
+        if count:
+            if local_offset:
+                cur.execute(
+                    "SELECT coalesce(sum(debit), 0), coalesce(sum(credit), 0) FROM ("
+                    " SELECT debit, credit FROM ledger_journalline"
+                    " WHERE account_id = %s AND date >= %s AND date <= %s"
+                    " ORDER BY date, id LIMIT %s) x",
+                    [account.pk, seg_start, date_to, local_offset],
+                )
+                dd, cc = cur.fetchone()
+                before_d += dd
+                before_c += cc
             cur.execute(
-                "SELECT coalesce(sum(debit), 0), coalesce(sum(credit), 0) FROM ("
-                " SELECT debit, credit FROM ledger_journalline"
-                " WHERE account_id = %s AND date >= %s AND date <= %s"
-                " ORDER BY date, id LIMIT %s) x",
-                [account.pk, date_from, date_to, offset],
+                "SELECT l.id, l.date, l.debit, l.credit, l.member_id, l.memo,"
+                " e.id, e.fiscal_year, e.number, e.description, e.source, e.source_ref"
+                " FROM (SELECT id FROM ledger_journalline"
+                "       WHERE account_id = %s AND date >= %s AND date <= %s"
+                "       ORDER BY date, id LIMIT %s OFFSET %s) p"
+                " JOIN ledger_journalline l ON l.id = p.id"
+                " JOIN ledger_journalentry e ON e.id = l.entry_id"
+                " ORDER BY l.date, l.id",
+                [account.pk, seg_start, date_to, page_size, local_offset],
             )
-            before_d, before_c = cur.fetchone()
-        cur.execute(
-            "SELECT l.id, l.date, l.debit, l.credit, l.member_id, l.memo,"
-            " e.id, e.fiscal_year, e.number, e.description, e.source, e.source_ref"
-            " FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id"
-            " WHERE l.account_id = %s AND l.date >= %s AND l.date <= %s"
-            " ORDER BY l.date, l.id LIMIT %s OFFSET %s",
-            [account.pk, date_from, date_to, page_size, offset],
-        )
-        raw = cur.fetchall()
+            raw = cur.fetchall()
     running = opening + signed_balance(account, before_d, before_c)
     rows = []
     for lid, dt, d, c, member_id, memo, eid, fy, num, desc, source, ref in raw:

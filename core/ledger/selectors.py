@@ -128,20 +128,23 @@ def member_balances(*, member_id: int, as_of: date | None = None) -> dict[str, D
 
 
 def balances_check() -> list[dict]:
-    """Compare ``ledger_accountbalance`` with a full aggregation of the lines. Returns the
-    differing (account, month) rows; empty means the balances table is exact."""
+    """Compare ``ledger_accountbalance`` with a full aggregation of the lines (debit,
+    credit and line count per account and month). Returns the differing rows; empty means
+    the balances table is exact."""
     sql = """
     WITH l AS (
       SELECT account_id, date_trunc('month', date)::date AS month,
-             sum(debit) AS debit, sum(credit) AS credit
+             sum(debit) AS debit, sum(credit) AS credit, count(*) AS lines
         FROM ledger_journalline GROUP BY 1, 2
     )
     SELECT coalesce(l.account_id, b.account_id), coalesce(l.month, b.month),
-           coalesce(l.debit, 0), coalesce(l.credit, 0), coalesce(b.debit, 0), coalesce(b.credit, 0)
+           coalesce(l.debit, 0), coalesce(l.credit, 0), coalesce(l.lines, 0),
+           coalesce(b.debit, 0), coalesce(b.credit, 0), coalesce(b.lines, 0)
       FROM l FULL OUTER JOIN ledger_accountbalance b
         ON b.account_id = l.account_id AND b.month = l.month
      WHERE coalesce(l.debit, 0) <> coalesce(b.debit, 0)
         OR coalesce(l.credit, 0) <> coalesce(b.credit, 0)
+        OR coalesce(l.lines, 0) <> coalesce(b.lines, 0)
     """
     with connection.cursor() as cur:
         cur.execute(sql)
@@ -151,8 +154,10 @@ def balances_check() -> list[dict]:
                 "month": r[1],
                 "lines_debit": r[2],
                 "lines_credit": r[3],
-                "balance_debit": r[4],
-                "balance_credit": r[5],
+                "lines_count": r[4],
+                "balance_debit": r[5],
+                "balance_credit": r[6],
+                "balance_count": r[7],
             }
             for r in cur.fetchall()
         ]

@@ -309,7 +309,9 @@ def _post(
                 reverses=reverses,
                 created_by=_user_or_none(by),
             )
-    except IntegrityError:
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != "23505":  # not a unique violation
+            raise
         raise ApplicationError(
             E.DUPLICATE_POSTING,
             _("Transaksi %(s)s/%(r)s sudah pernah diposting.") % {"s": source, "r": source_ref},

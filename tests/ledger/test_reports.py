@@ -241,3 +241,24 @@ def test_year_close_refuses_current_year(in_tenant_a, bendahara, today):
     with pytest.raises(ApplicationError) as exc:
         fiscal_year_close(fiscal_year=fy, by=bendahara)
     assert exc.value.code == "period_state"
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("span", [(1, 1, 12, 31), (2, 15, 4, 1), (3, 2, 3, 20)])
+def test_general_ledger_pages_join_up_to_the_whole(books, page_size, span):
+    cash = Account.objects.get(code="1101")
+    f, t = date(books, span[0], span[1]), date(books, span[2], span[3])
+    whole = reports.general_ledger(account=cash, date_from=f, date_to=t, page_size=1000)
+    rows = []
+    for p in range(1, whole["pages"] * 1000 // page_size + 2):
+        part = reports.general_ledger(
+            account=cash, date_from=f, date_to=t, page=p, page_size=page_size
+        )
+        if part["page"] != p:
+            break
+        rows += part["rows"]
+    assert [(r["line_id"], r["balance"]) for r in rows] == [
+        (r["line_id"], r["balance"]) for r in whole["rows"]
+    ]
+    expected = whole["opening"] + sum((r["debit"] - r["credit"] for r in whole["rows"]), D("0"))
+    assert whole["closing"] == expected
