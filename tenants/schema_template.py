@@ -369,12 +369,17 @@ def _lit(value: str) -> str:
 def _run_script(*, script: str, source: str, target: str) -> None:
     """Create schema ``target`` from a snapshot script (inside the current transaction)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('search_path')")
-        prev = cur.fetchone()[0]
+        cur.execute(
+            "SELECT current_setting('search_path'), current_setting('check_function_bodies')"
+        )
+        prev, prev_check = cur.fetchone()
         cur.execute(f"CREATE SCHEMA {qi(target)}")
         cur.execute("SELECT set_config('search_path', %s, true)", [qi(target)])
-        # On error the caller's transaction rolls back, the search_path with it.
+        # Functions come before the tables their (SQL) bodies may name, as in pg_dump.
+        cur.execute("SELECT set_config('check_function_bodies', 'off', true)")
+        # On error the caller's transaction rolls back, these settings with it.
         cur.execute(script.replace(SOURCE_TOKEN, qi(source)).replace(TARGET_TOKEN, _lit(target)))
+        cur.execute("SELECT set_config('check_function_bodies', %s, true)", [prev_check])
         cur.execute("SELECT set_config('search_path', %s, true)", [prev])
 
 
@@ -388,7 +393,8 @@ def spare_target() -> int:
 
 def _take_spare(*, target: str, fingerprint: str) -> bool:
     """Rename a ready spare clone to ``target`` (inside the caller's transaction: a
-    rollback gives the spare back). False when there is none."""
+    rollback gives the spare back, though sequences it advanced stay advanced — ids
+    then start a little higher, which is harmless). False when there is none."""
     from .models import SpareSchema
 
     spare = (
