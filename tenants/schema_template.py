@@ -682,4 +682,10 @@ def refresh_after_public_migrate(sender=None, schema_name: str = "", **kwargs) -
     if connection.in_atomic_block:
         log.warning("Template schema not refreshed: migrate ran inside a transaction")
         return
+    from .models import SchemaTemplate, SpareSchema
+
+    connection.set_schema_to_public()
+    tables = set(connection.introspection.table_names())
+    if not {SchemaTemplate._meta.db_table, SpareSchema._meta.db_table} <= tables:
+        return  # migrated to a point before the template existed
     template_refresh(verbosity=0)
