@@ -33,6 +33,7 @@ NAV = [
     (_("Periode"), "ledger:periods", TREASURY, BOOKS),
     (_("Pengguna"), "users:list", USER_READERS, ADMIN),
     (_("Audit"), "audit:list", AUDIT_READERS, ADMIN),
+    (_("Akses dukungan"), "support:sessions", AUDIT_READERS, ADMIN),  # who from Lumbung looked
     (_("Pengaturan"), "settings", STAFF, ADMIN),
     (_("Langganan"), "billing:tenant", TREASURY, ADMIN),
     # The member portal (role anggota).
