@@ -125,7 +125,7 @@ class MemberListCreate(generics.ListCreateAPIView):
 
     permission_classes = [RolePermission]
     serializer_class = MemberSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
     write_roles = MONEY_WRITERS
 
     def get_queryset(self):
@@ -149,7 +149,7 @@ class MemberListCreate(generics.ListCreateAPIView):
 class MemberDetail(generics.RetrieveUpdateAPIView):
     permission_classes = [RolePermission]
     serializer_class = MemberSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
     write_roles = MONEY_WRITERS
 
     def get_queryset(self):

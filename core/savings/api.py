@@ -1,6 +1,7 @@
 """REST API of savings: accounts, transactions (teller deposit/withdraw), statements."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -98,6 +99,10 @@ class TransactionCreateSerializer(serializers.Serializer):
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+def _money(value) -> str:
+    return f"{Decimal(value).quantize(Decimal('0.01'))}"
+
+
 def _scope(qs, user, member_path: str):
     if user.role == ANGGOTA:
         return qs.filter(**{f"{member_path}__user": user})
@@ -107,7 +112,7 @@ def _scope(qs, user, member_path: str):
 class ProductList(generics.ListAPIView):
     permission_classes = [RolePermission]
     serializer_class = ProductSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
     queryset = SavingsProduct.objects.select_related("account").order_by("id")
 
 
@@ -116,7 +121,7 @@ class AccountList(generics.ListAPIView):
 
     permission_classes = [RolePermission]
     serializer_class = AccountSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
 
     def get_queryset(self):
         qs = SavingsAccount.objects.select_related("member", "product").order_by("pk")
@@ -132,7 +137,7 @@ class AccountList(generics.ListAPIView):
 class AccountDetail(generics.RetrieveAPIView):
     permission_classes = [RolePermission]
     serializer_class = AccountSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
 
     def get_queryset(self):
         return _scope(
@@ -146,7 +151,7 @@ class TransactionListCreate(generics.ListCreateAPIView):
 
     permission_classes = [RolePermission]
     serializer_class = TransactionSerializer
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
     write_roles = MONEY_WRITERS
 
     def get_queryset(self):
@@ -182,7 +187,7 @@ class Statement(APIView):
     """A member's savings statement (kartu simpanan): ``date_from``, ``date_to``."""
 
     permission_classes = [RolePermission]
-    read_roles = STAFF | {ANGGOTA}
+    read_roles = STAFF
 
     def get(self, request, member_pk: int):
         qs = Member.objects.all()
@@ -206,10 +211,11 @@ class Statement(APIView):
                 "accounts": [
                     {
                         "account": AccountSerializer(s.account).data,
-                        "opening": s.opening,
-                        "total_in": s.total_in,
-                        "total_out": s.total_out,
-                        "closing": s.closing,
+                        # money as strings, like every serializer field (never floats)
+                        "opening": _money(s.opening),
+                        "total_in": _money(s.total_in),
+                        "total_out": _money(s.total_out),
+                        "closing": _money(s.closing),
                         "transactions": TransactionSerializer(s.rows, many=True).data,
                     }
                     for s in data

@@ -210,7 +210,7 @@ def _period(request) -> tuple[date, date, PeriodForm]:
     return date(today.year, 1, 1), today, form
 
 
-@role_required(read=STAFF | {"anggota"}, write=frozenset())
+@role_required(read=STAFF, write=frozenset())
 def statement(request, member_pk: int):
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
     if not _can_see_member(request.user, member):
