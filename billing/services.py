@@ -173,8 +173,6 @@ def trial_start(*, cooperative: Cooperative) -> Subscription:
         past_due_since=timezone.now() if status == S.PAST_DUE else None,
         suspended_since=timezone.now() if status in (S.SUSPENDED, S.ARCHIVED) else None,
     )
-    if cooperative.status != status:
-        Cooperative.objects.filter(pk=cooperative.pk).update(status=status)
     _audit(
         actor="system",
         action="billing.trial_started",
@@ -818,3 +816,68 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
             for i in invoices
         ]
     }
+
+
+# -- plans (operators) --------------------------------------------------------------------
+
+PLAN_FIELDS = (
+    "name",
+    "max_members",
+    "price_monthly",
+    "price_yearly",
+    "features",
+    "limits",
+    "is_active",
+    "sort_order",
+)
+
+
+@transaction.atomic
+def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
+    """Create or edit a plan (operators with billing/admin role). A price change makes
+    new Stripe prices (Stripe prices cannot change): the old ids are dropped and the
+    catalogue is synced after commit; running subscriptions keep their price until they
+    change plan."""
+    from decimal import Decimal
+
+    _require_billing_operator(operator)
+    unknown = set(fields) - set(PLAN_FIELDS) - {"code"}
+    if unknown:
+        raise ValueError(f"unknown plan fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    for key in ("price_monthly", "price_yearly"):
+        if key in fields:
+            value = Decimal(str(fields[key]))
+            if value < 0 or value != value.to_integral_value():
+                errors[key] = [_("Harga harus rupiah utuh dan tidak negatif.")]
+            fields[key] = value
+    if fields.get("max_members") is not None and int(fields["max_members"]) < 1:
+        errors["max_members"] = [_("Minimal 1 anggota, atau kosong untuk tanpa batas.")]
+    if errors:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID, _("Data paket tidak valid."), fields=errors
+        )
+    if plan is None:
+        plan = Plan(**fields)
+        old = {}
+    else:
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        old = {k: getattr(plan, k) for k in PLAN_FIELDS}
+        for key, value in fields.items():
+            setattr(plan, key, value)
+    if plan.pk is None or old.get("price_monthly") != plan.price_monthly:
+        plan.stripe_price_monthly_id = ""
+    if plan.pk is None or old.get("price_yearly") != plan.price_yearly:
+        plan.stripe_price_yearly_id = ""
+    plan.save()
+    changed = {
+        k: [str(old.get(k)), str(getattr(plan, k))]
+        for k in PLAN_FIELDS
+        if old.get(k) != getattr(plan, k)
+    }
+    _audit(actor=operator, action="billing.plan_saved", target=plan, data={"changed": changed})
+    if not (plan.stripe_price_monthly_id and plan.stripe_price_yearly_id) and plan.is_active:
+        from .tasks import stripe_catalog_sync_task
+
+        transaction.on_commit(lambda: stripe_catalog_sync_task.delay())
+    return plan

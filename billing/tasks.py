@@ -57,3 +57,12 @@ def billing_reminders_task() -> int:
     """Daily: reminders for bank-transfer invoices coming due."""
     with schema_context("public"):
         return services.bank_reminders_send()
+
+
+@app.task(autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
+def stripe_catalog_sync_task() -> int:
+    """Create the Stripe prices that offered plans lack (after an operator edits a plan)."""
+    from .providers.stripe_provider import stripe_catalog_sync
+
+    with schema_context("public"):
+        return stripe_catalog_sync()

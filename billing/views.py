@@ -172,8 +172,14 @@ def tenant_proof_upload(request, number: str):
 def stripe_webhook(request, token: str):
     if not hmac.compare_digest(token.encode(), settings.BILLING_WEBHOOK_PATH_TOKEN.encode()):
         raise Http404
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > settings.BILLING_WEBHOOK_MAX_BYTES:
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if (
+        length > settings.BILLING_WEBHOOK_MAX_BYTES
+        or len(request.body) > settings.BILLING_WEBHOOK_MAX_BYTES
+    ):
         return JsonResponse(
             {"error": {"code": "too_large", "message": "payload too large"}}, status=413
         )
@@ -234,3 +240,30 @@ def operator_proof(request, pk: int):
 
     proof = get_object_or_404(PaymentProof, pk=pk)
     return HttpResponse(proof.file.open("rb").read(), content_type="application/octet-stream")
+
+
+@operator_required
+def operator_plans(request):
+    return render(
+        request, "billing/operator_plans.html", {"plans": Plan.objects.order_by("sort_order", "pk")}
+    )
+
+
+@operator_required
+def operator_plan_edit(request, pk: int | None = None):
+    from .forms import PlanForm
+
+    plan = get_object_or_404(Plan, pk=pk) if pk else None
+    form = PlanForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.plan_save(operator=request.user, plan=plan, **form.plan_fields())
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            for field, errs in exc.fields.items():
+                for err in errs:
+                    form.add_error(field if field in form.fields else None, err)
+        else:
+            messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
+            return redirect("billing:operator-plans")
+    return render(request, "billing/operator_plan_form.html", {"form": form, "plan": plan})

@@ -24,3 +24,59 @@ def test_new_cooperative_gets_a_30_day_trial_without_card(tenant_a):
     assert sub.provider == "" and sub.stripe_customer_id is None
     assert abs(sub.trial_ends_at - (sub.created_at + timedelta(days=30))) < timedelta(minutes=1)
     assert sub.trial_ends_at > timezone.now()
+
+
+def test_operator_edits_a_plan_price_and_stripe_prices_are_renewed(
+    client_public, operator, stripe_plans, django_capture_on_commit_callbacks, eager_tasks
+):
+    from core.audit.models import AuditEvent
+
+    plan = Plan.objects.get(code="sedang")
+    old_price_id = plan.stripe_price_monthly_id
+    yearly_id = plan.stripe_price_yearly_id
+    client_public.force_login(operator)
+    assert client_public.get("/billing/operator/paket/").status_code == 200
+    form = {
+        "name": "Sedang",
+        "max_members": "600",
+        "price_monthly": "400000",
+        "price_yearly": str(plan.price_yearly),
+        "is_active": "on",
+        "sort_order": "20",
+        "features_text": "Sampai 600 anggota aktif\nPortal anggota",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_public.post(f"/billing/operator/paket/{plan.pk}/", form)
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.max_members == 600 and plan.price_monthly == 400000
+    assert plan.features == ["Sampai 600 anggota aktif", "Portal anggota"]
+    assert plan.stripe_price_monthly_id and plan.stripe_price_monthly_id != old_price_id
+    assert plan.stripe_price_yearly_id == yearly_id  # unchanged price keeps its Stripe price
+    assert AuditEvent.objects.filter(action="billing.plan_saved", actor=operator).exists()
+
+
+def test_plan_prices_must_be_whole_rupiah(client_public, operator):
+    plan = Plan.objects.get(code="kecil")
+    client_public.force_login(operator)
+    response = client_public.post(
+        f"/billing/operator/paket/{plan.pk}/",
+        {
+            "name": "Kecil",
+            "max_members": "100",
+            "price_monthly": "150000.50",
+            "price_yearly": "1500000",
+            "sort_order": "10",
+        },
+    )
+    assert response.status_code == 200
+    plan.refresh_from_db()
+    assert plan.price_monthly == 150000
+
+
+def test_cooperative_admin_cannot_edit_plans(client_public, db):
+    from core.users.models import User
+
+    someone = User.objects.create_user(username="bukan-operator@x.test", password="x-Sandi-123")
+    client_public.force_login(someone)
+    assert client_public.get("/billing/operator/paket/").status_code == 403

@@ -1,0 +1,39 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Plan
+
+
+class PlanForm(forms.ModelForm):
+    """Operators edit a plan. Features: one per line."""
+
+    features_text = forms.CharField(
+        label=_("Fitur (satu per baris)"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "code",
+            "name",
+            "max_members",
+            "price_monthly",
+            "price_yearly",
+            "is_active",
+            "sort_order",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+            self.fields["features_text"].initial = "\n".join(self.instance.features or [])
+
+    def plan_fields(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("features_text", "code")}
+        if not self.instance.pk:
+            data["code"] = self.cleaned_data["code"]
+        data["features"] = [
+            line.strip() for line in self.cleaned_data["features_text"].splitlines() if line.strip()
+        ]
+        return data
