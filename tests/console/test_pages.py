@@ -159,3 +159,30 @@ def test_health_reports_queue_template_and_pending(op_clients):
     assert h["queues"]["error"] == "" and "celery" in h["queues"]["queues"]
     assert h["template"]["exists"] is True
     assert "billing.tasks.billing_sweep_task" in h["scheduled"]
+
+
+@pytest.mark.parametrize("role", ["support", "billing", "admin"])
+def test_stats_refresh_button_queues_the_task(op_clients, role, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        resp = op_clients[role].post(
+            "/konsol/statistik/perbarui/", {"next": "https://evil.example/"}
+        )
+    assert resp.status_code == 302 and resp.url == "/konsol/"  # no open redirect
+    assert len(callbacks) == 1
+
+
+def test_cooperative_admin_has_a_support_access_page_in_the_nav(client_a, admin_password):
+    client_a.post("/masuk/", {"username": "admin@alpha.test", "password": admin_password})
+    home = client_a.get("/").content.decode()
+    assert 'href="/dukungan/"' in home
+    page = client_a.get("/dukungan/")
+    assert page.status_code == 200 and "belum pernah" in page.content.decode()
+
+
+def test_members_cannot_see_support_access(in_tenant_a, client_a):
+    from core.users.models import User
+
+    User.objects.create_user(username="anggota@alpha.test", password="Anggota-123!", role="anggota")
+    connection.set_schema_to_public()
+    client_a.post("/masuk/", {"username": "anggota@alpha.test", "password": "Anggota-123!"})
+    assert client_a.get("/dukungan/").status_code == 403
