@@ -688,4 +688,10 @@ def refresh_after_public_migrate(sender=None, schema_name: str = "", **kwargs) -
     tables = set(connection.introspection.table_names())
     if not {SchemaTemplate._meta.db_table, SpareSchema._meta.db_table} <= tables:
         return  # migrated to a point before the template existed
-    template_refresh(verbosity=0)
+    try:
+        template_refresh(verbosity=0)
+    except Exception:
+        # Do not fail the whole migrate for it: until `template_schema_refresh` succeeds,
+        # cooperative_create() runs the migrations itself and sign-ups wait (refused as
+        # template_missing/stale, retried); `check --database default` warns.
+        log.exception("Template schema could not be refreshed after migrate")
