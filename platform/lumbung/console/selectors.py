@@ -280,7 +280,26 @@ def health() -> dict:
         template = {"exists": False, "current": False, "missing": [], "error": str(exc)}
     snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).first()
     scheduled = sorted({v["task"] for v in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).values()})
-    runs = list(JobRun.objects.filter(task__in=scheduled).order_by("task", "schema_name"))
+    # Per task: how many schemas ran it, the oldest "last success" (a tenant falling
+    # behind), failures; then the rows most behind first.
+    from django.db.models import Max, Min
+
+    job_summary = list(
+        JobRun.objects.values("task")
+        .annotate(
+            schemas=Count("id"),
+            oldest_success=Min("last_success_at"),
+            newest_success=Max("last_success_at"),
+            last_failure=Max("last_failure_at"),
+            failures=Sum("failures"),
+        )
+        .order_by("task")
+    )
+    runs = list(
+        JobRun.objects.order_by(F("last_success_at").asc(nulls_first=True), "task", "schema_name")[
+            :200
+        ]
+    )
     return {
         "queues": queue_lengths(),
         "failures": list(TaskFailure.objects.all()[:50]),
@@ -289,7 +308,7 @@ def health() -> dict:
         ).count(),
         "scheduled": scheduled,
         "runs": runs,
-        "other_runs": JobRun.objects.exclude(task__in=scheduled).count(),
+        "job_summary": job_summary,
         "template": template,
         "template_row": snap,
         "pending": list(
