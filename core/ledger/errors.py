@@ -16,6 +16,7 @@ class LedgerErrors(StrEnum):
     FUTURE_DATE = "future_date"
     DUPLICATE_POSTING = "duplicate_posting"
     DESCRIPTION_REQUIRED = "description_required"
+    DATE_INVALID = "date_invalid"
     ALREADY_REVERSED = "already_reversed"
     REVERSAL_NOT_REVERSIBLE = "reversal_not_reversible"
     REVERSAL_DATE = "reversal_date"

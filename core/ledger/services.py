@@ -12,7 +12,7 @@ import io
 from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
@@ -279,8 +279,14 @@ def _post(
             _("Uraian jurnal wajib diisi."),
             fields={"description": [_("Wajib diisi.")]},
         )
+    if isinstance(on, datetime):
+        on = on.date()
     if not isinstance(on, date):
-        raise ApplicationError(E.ACCOUNT_INVALID, _("Tanggal jurnal tidak valid."))
+        raise ApplicationError(
+            E.DATE_INVALID,
+            _("Tanggal jurnal tidak valid."),
+            fields={"date": [_("Tanggal tidak valid.")]},
+        )
     lines = list(lines)
     if len(lines) < 2:
         raise ApplicationError(E.NO_LINES, _("Jurnal harus punya paling sedikit dua baris."))
