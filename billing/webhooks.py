@@ -277,10 +277,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
     }
     existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
     if existing:
-        if existing.status == Invoice.Status.PAID and status != Invoice.Status.PAID:
-            return existing  # paid is final
-        if existing.paid_at and status == Invoice.Status.PAID:
-            values["paid_at"] = existing.paid_at
+        if existing.status == Invoice.Status.PAID:
+            return existing  # paid is final (a database trigger enforces it)
         for k, v in values.items():
             setattr(existing, k, v)
         existing.save()
