@@ -43,7 +43,7 @@ class LedgerView(APIView):
 # --------------------------------------------------------------------------- accounts
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class LedgerAccountSerializer(serializers.ModelSerializer):
     parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
 
     class Meta:
@@ -65,7 +65,7 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["normal_side"]
 
 
-class AccountUpdateSerializer(serializers.Serializer):
+class LedgerAccountUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(required=False)
     type = serializers.ChoiceField(choices=Account.Type.choices, required=False)
     is_active = serializers.BooleanField(required=False)
@@ -77,15 +77,15 @@ class AccountListCreate(ListAPIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
-    serializer_class = AccountSerializer
+    serializer_class = LedgerAccountSerializer
     pagination_class = None
 
     def get_queryset(self):
         return Account.objects.select_related("parent").order_by("code")
 
-    @extend_schema(request=AccountSerializer, responses={201: AccountSerializer})
+    @extend_schema(request=LedgerAccountSerializer, responses={201: LedgerAccountSerializer})
     def post(self, request):
-        ser = AccountSerializer(data=request.data)
+        ser = LedgerAccountSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         acc = services.account_create(
@@ -99,27 +99,27 @@ class AccountListCreate(ListAPIView):
             cash_flow=d.get("cash_flow", Account.CashFlow.OPERATING),
             by=request.user,
         )
-        return Response(AccountSerializer(acc).data, status=status.HTTP_201_CREATED)
+        return Response(LedgerAccountSerializer(acc).data, status=status.HTTP_201_CREATED)
 
 
 class AccountDetail(LedgerView):
-    @extend_schema(responses=AccountSerializer)
+    @extend_schema(responses=LedgerAccountSerializer)
     def get(self, request, pk: int):
-        return Response(AccountSerializer(get_object_or_404(Account, pk=pk)).data)
+        return Response(LedgerAccountSerializer(get_object_or_404(Account, pk=pk)).data)
 
-    @extend_schema(request=AccountUpdateSerializer, responses=AccountSerializer)
+    @extend_schema(request=LedgerAccountUpdateSerializer, responses=LedgerAccountSerializer)
     def patch(self, request, pk: int):
         acc = get_object_or_404(Account, pk=pk)
-        ser = AccountUpdateSerializer(data=request.data)
+        ser = LedgerAccountUpdateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         acc = services.account_update(account=acc, by=request.user, **ser.validated_data)
-        return Response(AccountSerializer(acc).data)
+        return Response(LedgerAccountSerializer(acc).data)
 
 
 # --------------------------------------------------------------------------- journal
 
 
-class LineSerializer(serializers.Serializer):
+class LedgerLineSerializer(serializers.Serializer):
     account = serializers.CharField(help_text="Kode akun")
     debit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
     credit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
@@ -127,13 +127,13 @@ class LineSerializer(serializers.Serializer):
     memo = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class EntryCreateSerializer(serializers.Serializer):
+class LedgerEntryCreateSerializer(serializers.Serializer):
     date = serializers.DateField()
     description = serializers.CharField()
-    lines = LineSerializer(many=True)
+    lines = LedgerLineSerializer(many=True)
 
 
-class EntryLineOut(serializers.Serializer):
+class LedgerEntryLineSerializer(serializers.Serializer):
     account = serializers.CharField(source="account.code")
     account_name = serializers.CharField(source="account.name")
     debit = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -142,11 +142,11 @@ class EntryLineOut(serializers.Serializer):
     memo = serializers.CharField()
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number")
     created_by = serializers.CharField(source="created_by.username", default=None)
     reversed_by = serializers.SerializerMethodField()
-    lines = EntryLineOut(many=True, read_only=True)
+    lines = LedgerEntryLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = JournalEntry
@@ -171,7 +171,7 @@ class EntrySerializer(serializers.ModelSerializer):
         return r.pk if r else None
 
 
-class RequestSerializer(serializers.ModelSerializer):
+class LedgerManualRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ManualEntryRequest
         fields = ["id", "date", "description", "lines", "status", "requested_at", "entry"]
@@ -181,7 +181,7 @@ class EntryListCreate(ListAPIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
-    serializer_class = EntrySerializer
+    serializer_class = LedgerEntrySerializer
 
     @extend_schema(
         parameters=[
@@ -211,13 +211,13 @@ class EntryListCreate(ListAPIView):
         return qs.order_by("-date", "-fiscal_year", "-number")
 
     @extend_schema(
-        request=EntryCreateSerializer,
-        responses={201: EntrySerializer, 202: RequestSerializer},
+        request=LedgerEntryCreateSerializer,
+        responses={201: LedgerEntrySerializer, 202: LedgerManualRequestSerializer},
         description="Jurnal manual. Jika koperasi mewajibkan persetujuan, hasilnya "
         "permintaan (202) yang menunggu persetujuan.",
     )
     def post(self, request):
-        ser = EntryCreateSerializer(data=request.data)
+        ser = LedgerEntryCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         lines = [
@@ -234,26 +234,28 @@ class EntryListCreate(ListAPIView):
             on=d["date"], description=d["description"], lines=lines, by=request.user
         )
         if isinstance(out, ManualEntryRequest):
-            return Response(RequestSerializer(out).data, status=status.HTTP_202_ACCEPTED)
-        return Response(EntrySerializer(out).data, status=status.HTTP_201_CREATED)
+            return Response(
+                LedgerManualRequestSerializer(out).data, status=status.HTTP_202_ACCEPTED
+            )
+        return Response(LedgerEntrySerializer(out).data, status=status.HTTP_201_CREATED)
 
 
 class EntryDetail(LedgerView):
-    @extend_schema(responses=EntrySerializer)
+    @extend_schema(responses=LedgerEntrySerializer)
     def get(self, request, pk: int):
-        return Response(EntrySerializer(get_object_or_404(JournalEntry, pk=pk)).data)
+        return Response(LedgerEntrySerializer(get_object_or_404(JournalEntry, pk=pk)).data)
 
 
-class ReverseSerializer(serializers.Serializer):
+class LedgerReverseSerializer(serializers.Serializer):
     date = serializers.DateField()
     reason = serializers.CharField()
 
 
 class EntryReverse(LedgerView):
-    @extend_schema(request=ReverseSerializer, responses={201: EntrySerializer})
+    @extend_schema(request=LedgerReverseSerializer, responses={201: LedgerEntrySerializer})
     def post(self, request, pk: int):
         entry = get_object_or_404(JournalEntry, pk=pk)
-        ser = ReverseSerializer(data=request.data)
+        ser = LedgerReverseSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         rev = services.journal_reverse(
             entry=entry,
@@ -261,13 +263,13 @@ class EntryReverse(LedgerView):
             reason=ser.validated_data["reason"],
             by=request.user,
         )
-        return Response(EntrySerializer(rev).data, status=status.HTTP_201_CREATED)
+        return Response(LedgerEntrySerializer(rev).data, status=status.HTTP_201_CREATED)
 
 
 # --------------------------------------------------------------------------- periods
 
 
-class PeriodSerializer(serializers.ModelSerializer):
+class LedgerPeriodSerializer(serializers.ModelSerializer):
     year = serializers.IntegerField(source="fiscal_year.year")
 
     class Meta:
@@ -278,7 +280,7 @@ class PeriodSerializer(serializers.ModelSerializer):
 class PeriodList(ListAPIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
-    serializer_class = PeriodSerializer
+    serializer_class = LedgerPeriodSerializer
     pagination_class = None
 
     def get_queryset(self):
@@ -286,36 +288,36 @@ class PeriodList(ListAPIView):
 
 
 class PeriodClose(LedgerView):
-    @extend_schema(request=None, responses=PeriodSerializer)
+    @extend_schema(request=None, responses=LedgerPeriodSerializer)
     def post(self, request, pk: int):
         p = services.period_close(period=get_object_or_404(Period, pk=pk), by=request.user)
-        return Response(PeriodSerializer(p).data)
+        return Response(LedgerPeriodSerializer(p).data)
 
 
-class ReasonSerializer(serializers.Serializer):
+class LedgerReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
 class PeriodReopen(LedgerView):
     write_roles = SETTINGS_ADMINS
 
-    @extend_schema(request=ReasonSerializer, responses=PeriodSerializer)
+    @extend_schema(request=LedgerReasonSerializer, responses=LedgerPeriodSerializer)
     def post(self, request, pk: int):
-        ser = ReasonSerializer(data=request.data)
+        ser = LedgerReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         p = services.period_reopen(
             period=get_object_or_404(Period, pk=pk),
             reason=ser.validated_data["reason"],
             by=request.user,
         )
-        return Response(PeriodSerializer(p).data)
+        return Response(LedgerPeriodSerializer(p).data)
 
 
 class FiscalYearClose(LedgerView):
     @extend_schema(
         request=None,
         responses=inline_serializer(
-            "FiscalYearClosed",
+            "LedgerFiscalYearClosed",
             {
                 "year": serializers.IntegerField(),
                 "status": serializers.CharField(),
