@@ -122,7 +122,11 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
                 "Jumlah anggota aktif (%(n)s) melebihi batas paket %(plan)s (%(max)s). "
                 "Pekerjaan tetap berjalan; silakan pindah ke paket yang lebih besar."
             )
-            % {"n": sub.active_members, "plan": sub.plan.name, "max": sub.plan.max_members},
+            % {
+                "n": _num(sub.active_members),
+                "plan": sub.plan.name,
+                "max": _num(sub.plan.max_members),
+            },
         }
     if status == S.TRIAL and sub.trial_ends_at and not sub.stripe_subscription_id:
         days = (sub.trial_ends_at - timezone.now()).days
@@ -133,3 +137,7 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
                 % {"d": max(days, 0)},
             }
     return None
+
+
+def _num(n: int | None) -> str:
+    return f"{n or 0:,}".replace(",", ".")
