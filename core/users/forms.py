@@ -8,6 +8,12 @@ class UserCreateForm(forms.Form):
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
     email = forms.EmailField(label=_("E-mail"), help_text=_("Dipakai untuk masuk."))
     role = forms.ChoiceField(label=_("Peran"), choices=User.Role.choices)
+    member_number = forms.CharField(
+        label=_("Nomor anggota"),
+        required=False,
+        max_length=30,
+        help_text=_("Untuk peran Anggota: data anggota yang dapat dilihat di portal."),
+    )
     password = forms.CharField(
         label=_("Kata sandi awal"),
         required=False,

@@ -33,3 +33,17 @@ class IdleTimeoutMiddleware:
             if last is None or now - int(last) >= _TOUCH_EVERY:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class IndonesianFirstMiddleware:
+    """Bahasa Indonesia first: the UI language is the one the person chose (the language
+    cookie set by the switcher), else ``LANGUAGE_CODE`` — never guessed from the
+    browser's Accept-Language (a member's phone set to English still gets Indonesian
+    until they switch). Runs before Django's LocaleMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -73,12 +73,15 @@ def user_create(
     full_name: str,
     role: str,
     password: str | None = None,
+    member_number: str = "",
     request=None,
 ) -> User:
     """Create a login. Without a password the user gets an e-mail invitation to set one
-    (sent after commit)."""
+    (sent after commit). An ``anggota`` login is linked to its member record
+    (``member_number``) so the portal shows that member's own data."""
     email = _normalise_email(email)
     _check_role(role)
+    member = _member_to_link(role=role, member_number=member_number)
     if not email:
         raise ApplicationError(
             "email_required", _("E-mail wajib diisi."), fields={"email": [_("Wajib diisi.")]}
@@ -110,9 +113,53 @@ def user_create(
         target=user,
         data={"role": role, "invited": not password},
     )
+    if member is not None:
+        member_link(by=by, user=user, member=member)
     if not password and request is not None:
         transaction.on_commit(lambda: send_invitation(user=user, request=request))
     return user
+
+
+def _member_to_link(*, role: str, member_number: str):
+    member_number = (member_number or "").strip()
+    if not member_number:
+        return None
+    if role != User.Role.ANGGOTA:
+        raise ApplicationError(
+            "member_for_staff",
+            _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
+            fields={"member_number": [_("Kosongkan untuk peran staf.")]},
+        )
+    from django.apps import apps
+
+    member_model = apps.get_model("members", "Member")
+    member = member_model.objects.filter(number=member_number).first()
+    if member is None:
+        raise ApplicationError(
+            "member_not_found",
+            _("Anggota dengan nomor %(n)s tidak ditemukan.") % {"n": member_number},
+            fields={"member_number": [_("Nomor anggota tidak dikenal.")]},
+        )
+    return member
+
+
+@transaction.atomic
+def member_link(*, by: User, user: User, member) -> None:
+    """Give a member their login (``Member.user``): one login per member, anggota only."""
+    member = type(member).objects.select_for_update().get(pk=member.pk)
+    if user.role != User.Role.ANGGOTA:
+        raise ApplicationError(
+            "member_for_staff", _("Hanya login berperan Anggota yang dihubungkan ke data anggota.")
+        )
+    if member.user_id and member.user_id != user.pk:
+        raise ApplicationError(
+            "member_has_login",
+            _("Anggota %(m)s sudah punya login lain.") % {"m": member},
+            fields={"member_number": [_("Sudah punya login.")]},
+        )
+    member.user = user
+    member.save(update_fields=["user"])
+    audit_log(actor=by, action="user.member_linked", target=user, data={"member": member.number})
 
 
 @transaction.atomic

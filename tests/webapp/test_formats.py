@@ -41,3 +41,13 @@ def test_english_translation_switches_the_ui(client_a, in_tenant_a):
     assert "Dashboard" in body and "Beranda" not in body
     client_a.post("/i18n/setlang/", {"language": "id", "next": "/"})
     assert "Beranda" in client_a.get("/").content.decode()
+
+
+def test_browser_language_is_not_guessed(client_a, in_tenant_a):
+    """Bahasa Indonesia first: an English browser still gets Indonesian until the person
+    switches with the language selector."""
+    from tests.webapp.conftest import make_user
+
+    client_a.force_login(make_user("pengawas"))
+    body = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Beranda" in body

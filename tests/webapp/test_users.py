@@ -169,3 +169,47 @@ def test_admin_resets_a_lost_authenticator(client_a, admin):
     assert AuditEvent.objects.filter(
         action="user.2fa_disabled", target_id=str(user.pk), actor=admin
     ).exists()
+
+
+def test_member_login_is_linked_to_its_member_record(client_a, admin):
+    from tests.members import factories as f
+
+    member = f.member(full_name="Rina")
+    client_a.force_login(admin)
+    resp = client_a.post(
+        "/pengguna/baru/",
+        {
+            "full_name": "Rina",
+            "email": "rina@alpha.test",
+            "role": "anggota",
+            "member_number": member.number,
+            "password": "Kuat-Sekali-99",
+        },
+    )
+    assert resp.status_code == 302
+    member.refresh_from_db()
+    assert member.user.username == "rina@alpha.test"
+    assert AuditEvent.objects.filter(
+        action="user.member_linked", data__member=member.number
+    ).exists()
+
+
+def test_member_number_is_refused_for_staff_and_unknown_numbers(admin):
+    from tests.members import factories as f
+
+    member = f.member()
+    with pytest.raises(ApplicationError) as exc:
+        services.user_create(
+            by=admin,
+            email="s@alpha.test",
+            full_name="S",
+            role="petugas",
+            member_number=member.number,
+        )
+    assert exc.value.code == "member_for_staff"
+    with pytest.raises(ApplicationError) as exc:
+        services.user_create(
+            by=admin, email="t@alpha.test", full_name="T", role="anggota", member_number="NOPE-1"
+        )
+    assert exc.value.code == "member_not_found"
+    assert not User.objects.filter(username__in=["s@alpha.test", "t@alpha.test"]).exists()

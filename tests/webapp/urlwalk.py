@@ -45,9 +45,14 @@ def _route_part(pattern) -> str | None:
         rx = rx.lstrip("^").rstrip("$").replace("\\Z", "")
 
         def group(m):
-            inner = m.group(2)
-            if "0-9" in inner or "\\d" in inner:
-                return PLACEHOLDER_INT
+            name, inner = m.group(1), m.group(2)
+            if (
+                "0-9" in inner
+                or "\\d" in inner
+                or name in ("pk", "id")
+                or name.endswith(("_pk", "_id"))
+            ):
+                return PLACEHOLDER_INT  # DRF lookups ([^/.]+) get a plausible id
             return "abc"
 
         rx = re.sub(r"\(\?P<(\w+)>([^)]*)\)", group, rx)
