@@ -44,7 +44,8 @@ def signup_provision_task(self, signup_id: int) -> str:
         error = f"{type(exc).__name__}: {exc}"
         cause = exc
     else:
-        _refill_quietly()  # after the cooperative is ready: replace the spare it took
+        if not self.request.is_eager:  # eager (no broker): don't make the request wait
+            _refill_quietly()  # after the cooperative is ready: replace the spare it took
         return status
     final = self.request.retries >= _retries()
     log.warning(
