@@ -99,3 +99,19 @@ def test_operator_session_does_not_work_on_a_cooperative_host(op_clients, tenant
     resp = coop.get("/pengguna/")
     assert resp.status_code == 302 and "/masuk/" in resp.url
     assert coop.get("/dukungan/").status_code == 302
+
+
+def test_create_operator_command(capsys):
+    from django.core.management import call_command
+
+    from core.users.models import User
+
+    call_command("create_operator", "Baru@Ops.Test", role="billing")
+    out = capsys.readouterr().out
+    assert "Kata sandi awal" in out
+    user = User.objects.get(username="baru@ops.test")
+    assert user.operator_role == "billing" and user.has_usable_password()
+    call_command("create_operator", "baru@ops.test", role="admin")
+    user.refresh_from_db()
+    assert user.operator_role == "admin"
+    assert "Kata sandi awal" not in capsys.readouterr().out
