@@ -83,6 +83,13 @@ def test_failed_payment_past_due_then_suspended_then_paying_restores(
     assert Invoice.objects.get(stripe_invoice_id=invoice_id).status == Invoice.Status.PAID
     assert [m for m in mail.outbox if "dipulihkan" in m.subject]
 
+    # The old failure event arriving late (a new event id) changes nothing now.
+    mail.outbox.clear()
+    assert deliver("invoice.payment_failed", {"id": invoice_id}).status_code == 200
+    sub.refresh_from_db()
+    assert sub.status == Subscription.Status.ACTIVE == _status()
+    assert not mail.outbox
+
 
 def test_trial_will_end_sends_the_trial_ending_email(
     stripe_plans, deliver, subscription_a, local_stripe
