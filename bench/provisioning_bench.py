@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -380,9 +381,19 @@ def main() -> None:
         finally:
             pool_full()
 
-    results = []
+    # Results are kept per size in .data/, so that a --reuse-db run (say, only 1000)
+    # adds its rows to those of the earlier fresh run.
+    store_path = ROOT / ".data" / "provisioning_bench.json"
+    store = {"rows": {}, "migrate_s": migrate_s}
+    if args.reuse_db and store_path.exists():
+        store = json.loads(store_path.read_text())
+    store_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         for size in sizes:
+            existing = Cooperative.objects.exclude(schema_name="public").count()
+            if existing > size + 50:
+                print(f"  skipping {size}: the database already holds {existing}", flush=True)
+                continue
             fill_s = fill_to(size)
             if fill_s > 0.5:
                 print(f"  made {size} cooperatives in {fill_s:.0f} s", flush=True)
@@ -406,6 +417,7 @@ def main() -> None:
             ]
             row = {
                 "size": size,
+                "existing": Cooperative.objects.exclude(schema_name="public").count(),
                 "task": task,
                 "task_cold": task_cold,
                 "e2e": [e["total"] for e in e2e],
@@ -415,7 +427,8 @@ def main() -> None:
                 "migrations": mig,
                 "load": os.getloadavg()[0],
             }
-            results.append(row)
+            store["rows"][str(size)] = row
+            store_path.write_text(json.dumps(store, indent=1))
             print(
                 f"{size:>5} existing: task median {statistics.median(task):.2f} s "
                 f"(max {max(task):.2f}), without a spare {statistics.median(task_cold):.2f} s; "
@@ -439,7 +452,8 @@ def main() -> None:
         cur.execute("SELECT count(*) FROM pg_class")
         relations = cur.fetchone()[0]
     if not args.no_docs:
-        write_docs(results, samples=args.samples, migrate_s=migrate_s, relations=relations)
+        results = sorted(store["rows"].values(), key=lambda r: r["size"])
+        write_docs(results, samples=args.samples, migrate_s=store["migrate_s"], relations=relations)
 
 
 def _fmt(values: list[float]) -> str:
