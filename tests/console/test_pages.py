@@ -186,3 +186,14 @@ def test_members_cannot_see_support_access(in_tenant_a, client_a):
     connection.set_schema_to_public()
     client_a.post("/masuk/", {"username": "anggota@alpha.test", "password": "Anggota-123!"})
     assert client_a.get("/dukungan/").status_code == 403
+
+
+def test_detail_of_a_tenant_without_schema_or_subscription_still_renders(op_clients):
+    broken = Cooperative(slug="tanpa-skema", name="KPRI Tanpa Skema", schema_name="coop_tanpa")
+    broken.auto_create_schema = False
+    broken.save()
+    resp = op_clients["admin"].get(f"/konsol/koperasi/{broken.pk}/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "KPRI Tanpa Skema" in html and "Tidak dapat dibaca" in html
+    assert op_clients["admin"].get("/konsol/koperasi/?q=tanpa").status_code == 200

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -121,7 +121,7 @@ def failed_signups():
 def tenant_audit_events(*, cooperative: Cooperative, limit: int = 25) -> list[AuditEvent]:
     """Recent events from the cooperative's own audit log (its schema)."""
     try:
-        with schema_context(cooperative.schema_name):
+        with transaction.atomic(), schema_context(cooperative.schema_name):
             return list(
                 AuditEvent.objects.order_by("-created_at", "-id").values(
                     "created_at", "actor_label", "action", "target_repr", "reason"
@@ -136,7 +136,8 @@ def tenant_migration_state(*, cooperative: Cooperative) -> dict:
     from tenants.schema_template import missing_migrations
 
     try:
-        missing = missing_migrations(cooperative.schema_name)
+        with transaction.atomic():  # a savepoint: a missing schema must not spoil the page
+            missing = missing_migrations(cooperative.schema_name)
     except Exception as exc:
         connection.set_schema_to_public()
         return {"ok": False, "missing": [], "error": str(exc)}
