@@ -34,6 +34,24 @@ def assert_reconciled():
 
 
 @pytest.fixture(autouse=True)
+def _reconciled_after_each_test(request):
+    """After every test that used cooperative A (all money-moving tests do): the loan
+    sub-ledger still equals the ledger's control accounts. Runs before the rollback."""
+    if "in_tenant_a" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("db")
+    yield
+    from tenants.models import Cooperative
+
+    connection.set_tenant(Cooperative.objects.get(slug="alpha"))
+    try:
+        assert_reconciled()
+    finally:
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # test users are made with a password; the production hasher costs ~1 s per user here

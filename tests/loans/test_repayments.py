@@ -364,6 +364,17 @@ def test_member_loans_outstanding_and_exit_settlement(make_loan, staff, member, 
     assert items[0]["principal"] == D(10_000_000) and items[0]["jasa_due"] == D(100_000)
     lines = member_loans_settle_apply(member=member, on=today, by=staff["bendahara"])
     assert sum((ln.credit for ln in lines), D(0)) == items[0]["outstanding"]
+    from core.ledger.services import LineSpec, journal_post
+
+    journal_post(
+        on=today,
+        description="Penyelesaian keluar (uji)",
+        lines=[LineSpec(account_for_role("cash"), debit=items[0]["outstanding"]), *lines],
+        source="loan",
+        source_ref="uji-exit",
+        by=staff["bendahara"],
+    )
+    assert_reconciled()
     loan.refresh_from_db()
     assert loan.status == Loan.Status.CLOSED and loan.principal_outstanding == 0
     assert member_loans_outstanding(member, on=today) == []
