@@ -68,6 +68,7 @@ def sample(name: str, **labels) -> float:
 
 
 def test_task_logs_carry_task_id_and_the_tasks_tenant(in_tenant_a, captured):
+    tenant_var.set("caller-context")
     result = probe.apply()
     assert result.get() == "coop_alpha"
     lines = [r for r in captured if r["logger"] == "tests.deploy.probe"]
@@ -77,7 +78,8 @@ def test_task_logs_carry_task_id_and_the_tasks_tenant(in_tenant_a, captured):
     assert lines[0]["message"] == "probe running in coop_alpha"
     # After the task the context is the caller's again.
     assert task_id_var.get() == "-"
-    assert tenant_var.get() == "-"
+    assert tenant_var.get() == "caller-context"
+    tenant_var.set("-")
 
 
 def test_task_counts_by_state_and_run_time(in_tenant_a):
