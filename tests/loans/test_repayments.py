@@ -29,6 +29,7 @@ from core.loans.services import (
     member_loans_settle_apply,
 )
 from tests.loans.conftest import assert_reconciled, docs
+from tests.members import factories as f
 
 
 def _role_total(entry, role):
@@ -408,3 +409,15 @@ def test_repayment_date_before_disbursement_refused(make_loan, staff, today):
     with pytest.raises(ApplicationError) as e:
         loan_repay(loan=loan, amount=D(100_000), by=staff["petugas"], on=today - timedelta(days=10))
     assert e.value.code == "loan_date_invalid"
+
+
+def test_amounts_due_in_bulk_match_per_loan(make_loan, today, in_tenant_a):
+    from core.loans.selectors import loan_amount_due, loans_amounts_due
+
+    a = make_loan(principal=D(2_000_000), days_ago=75)
+    b = make_loan(principal=D(3_000_000), days_ago=5, who=f.member(take_home_pay=D(9_000_000)))
+    bulk = loans_amounts_due(on=today)
+    for loan in (a, b):
+        one = loan_amount_due(loan, today)
+        assert {k: bulk[loan.pk][k] for k in one} == one
+    assert bulk[a.pk]["penalty"] > 0 and bulk[b.pk]["total"] == D(330_000)
