@@ -207,6 +207,10 @@ def test_real_sdk_event_is_scrubbed_before_it_would_be_sent():
         transport=transport,
     )
     try:
+        client = sentry_sdk.get_client()
+        assert {"django", "celery", "redis", "logging"} <= set(client.integrations)
+        assert client.integrations["celery"].monitor_beat_tasks is True
+        assert client.options["release"] == "2026.11.29-6e2454a"
         with sentry_sdk.new_scope():
             sentry_sdk.set_tag("tenant", "coop_alpha")
             sentry_sdk.set_user({"id": "17", "email": EMAIL})
