@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -114,6 +115,8 @@ def collected_static() -> Path:
     target = ROOT / ".data" / "test-static" / _static_sources_key()
     if (target / "staticfiles.json").exists():
         return target
+    # Collected beside it and renamed into place: a concurrent run never sees half a tree.
+    building = target.with_name(f"{target.name}.{os.getpid()}")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -121,11 +124,15 @@ def collected_static() -> Path:
             **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
             "DJANGO_SETTINGS_MODULE": "build_settings",
             "PYTHONPATH": str(ROOT / "deploy"),
-            "STATIC_ROOT": str(target),
+            "STATIC_ROOT": str(building),
         },
         check=True,
         timeout=180,
     )
+    try:
+        building.rename(target)
+    except OSError:  # another run got there first
+        shutil.rmtree(building, ignore_errors=True)
     return target
 
 
