@@ -97,10 +97,25 @@ def deduction_history(member) -> list | None:
     return list(fn(member=member))
 
 
+def loan_products() -> list | None:
+    try:
+        fn = selector("core.loans.selectors", "loan_products")
+    except Missing:
+        return None
+    return list(fn(active_only=True))
+
+
+def loan_simulate(*, product, principal, tenor, on):
+    """The would-be loan's schedule and fees (``core.loans.services.loan_simulate``;
+    writes nothing). Raises ``Missing`` when the loans app does not provide it."""
+    fn = selector("core.loans.services", "loan_simulate")
+    return fn(product=product, principal=principal, tenor=tenor, on=on)
+
+
 def simulation_url() -> str | None:
     from django.urls import NoReverseMatch, reverse
 
-    for name in ("portal:simulate", "loans:simulate"):
+    for name in ("portal:simulate",):
         try:
             return reverse(name)
         except NoReverseMatch:

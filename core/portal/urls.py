@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("transaksi/", views.transactions, name="transactions"),
     path("pinjaman/", views.loan_list, name="loans"),
+    path("pinjaman/simulasi/", views.simulate, name="simulate"),
     path("pinjaman/<int:pk>/", views.loan_detail, name="loan"),
     path("potong-gaji/", views.deductions, name="deductions"),
 ]

@@ -116,6 +116,53 @@ def loan_detail(request, pk: int):
     )
 
 
+class SimulateForm(forms.Form):
+    product = forms.ChoiceField(label=_("Produk"))
+    principal = forms.DecimalField(label=_("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
+    tenor = forms.IntegerField(label=_("Tenor (bulan)"), min_value=1, max_value=360)
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products = {str(p.pk): p for p in products}
+        self.fields["product"].choices = [(str(p.pk), p.name) for p in products]
+
+
+@role_required(read=MEMBERS, write=frozenset())
+def simulate(request):
+    """Loan simulation for a member: schedule and fees of a would-be loan. A GET form:
+    it computes and writes nothing."""
+    from core.common.errors import ApplicationError
+
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    products = data.loan_products()
+    if products is None:
+        raise Http404
+    form = SimulateForm(request.GET or None, products=products)
+    sim = None
+    if form.is_bound and form.is_valid():
+        try:
+            sim = data.loan_simulate(
+                product=form.products[form.cleaned_data["product"]],
+                principal=form.cleaned_data["principal"],
+                tenor=form.cleaned_data["tenor"],
+                on=timezone.localdate(),
+            )
+        except ApplicationError as err:
+            form.add_error(None, err.message)
+            for field, msgs in (err.fields or {}).items():
+                if field in form.fields:
+                    for m in msgs if isinstance(msgs, list | tuple) else [msgs]:
+                        if m and m != "?":
+                            form.add_error(field, m)
+    return render(
+        request,
+        "portal/simulate.html",
+        {"member": member, "form": form, "sim": sim, "active_tab": "loans"},
+    )
+
+
 @role_required(read=MEMBERS, write=MEMBERS)
 def deductions(request):
     member = _member_or_none(request)

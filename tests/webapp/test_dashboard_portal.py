@@ -214,3 +214,32 @@ def test_portal_without_linked_member_explains(client_a, in_tenant_a):
     client_a.force_login(make_user("anggota", email="lepas@alpha.test"))
     resp = client_a.get("/portal/")
     assert resp.status_code == 200 and "belum terhubung" in resp.content.decode()
+
+
+def test_member_simulates_a_loan_in_the_portal(client_a, member, member_login, product):
+    client_a.force_login(member_login)
+    home = client_a.get("/portal/").content.decode()
+    assert "/portal/pinjaman/simulasi/" in home
+    resp = client_a.get(
+        "/portal/pinjaman/simulasi/",
+        {"product": product.pk, "principal": "10000000", "tenor": "10"},
+    )
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert 'id="simulation"' in body and "Rp 1.100.000" in body  # flat 1%/month reference
+    from core.loans.models import Loan
+
+    assert not Loan.objects.exists()  # a simulation writes nothing
+
+
+def test_portal_simulation_refuses_amounts_outside_the_product(
+    client_a, member, member_login, product
+):
+    client_a.force_login(member_login)
+    resp = client_a.get(
+        "/portal/pinjaman/simulasi/",
+        {"product": product.pk, "principal": "100000000", "tenor": "10"},
+    )
+    assert resp.status_code == 200
+    assert 'id="simulation"' not in resp.content.decode()
+    assert resp.context["form"].errors

@@ -57,7 +57,7 @@ MEMBER_API = {
 
 # POST endpoints that only compute and write nothing (a loan simulation): pengawas may
 # use them like any reader.
-POST_IS_READ = {"loans:simulate", "portal:simulate"}
+POST_IS_READ = {"loans:simulate"}
 
 LOGIN_PATH = "/masuk/"
 
@@ -141,6 +141,7 @@ MATRIX = {
     "portal:transactions": ({"anggota"}, set()),
     "portal:loans": ({"anggota"}, set()),
     "portal:deductions": ({"anggota"}, set()),
+    "portal:simulate": ({"anggota"}, set()),
     "account:profile": (ALL, ALL),
     "account:password": (ALL, ALL),
     "account:two-factor": (STAFF, STAFF),
