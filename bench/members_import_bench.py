@@ -167,7 +167,8 @@ def write_section(results: list[dict], n: int) -> None:
         "",
         f"`bench/members_import_bench.py --rows {n}` — measured {date.today().isoformat()} on "
         f"{platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
-        "PostgreSQL on localhost. Upload = read + validate every row + store the report; "
+        f"PostgreSQL on localhost, load average {os.getloadavg()[0]:.1f} at the end (other "
+        "work was running on the machine). Upload = read + validate every row + store the report; "
         "import = re-validate + members, savings accounts, opening transactions and one "
         "opening journal entry in one transaction. Target: under 20 s for 5,000 rows.",
         "",

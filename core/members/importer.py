@@ -186,6 +186,12 @@ def _read_csv(content: bytes) -> list[list[str]]:
 
 
 def _read_xlsx(content: bytes) -> list[list[Any]]:
+    from .xlsx import XlsxError, read_first_sheet
+
+    try:
+        return read_first_sheet(content)
+    except (XlsxError, ValueError, KeyError, IndexError, SyntaxError):
+        pass  # something unusual: let openpyxl try (slower, more tolerant)
     from openpyxl import load_workbook
 
     try:
