@@ -109,3 +109,26 @@ def test_paying_again_while_a_card_subscription_runs_is_refused(
         )
         assert "Langganan dengan kartu masih berjalan" in response.content.decode()
     assert not sub.invoices.filter(provider="bank_transfer").exists()
+
+
+def test_plan_changed_in_the_customer_portal_reaches_us_by_webhook(
+    admin_client_a, stripe_plans, deliver
+):
+    from billing.providers.stripe_provider import stripe_client
+
+    _, sub = subscribe(admin_client_a, deliver, plan_code="kecil")
+    besar = Plan.objects.get(code="besar")
+    client = stripe_client()
+    remote = client.v1.subscriptions.retrieve(sub.stripe_subscription_id).to_dict()
+    # what the Portal does at Stripe when the cooperative picks another plan
+    client.v1.subscriptions.update(
+        sub.stripe_subscription_id,
+        {
+            "items": [
+                {"id": remote["items"]["data"][0]["id"], "price": besar.stripe_price_yearly_id}
+            ]
+        },
+    )
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    sub.refresh_from_db()
+    assert sub.plan == besar and sub.interval == "year"
