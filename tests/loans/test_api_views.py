@@ -259,3 +259,45 @@ def test_collectibility_report_shows_npl_band(login, staff, make_loan, today):
     loans_arrears_update(on=today)
     r = login(staff["ketua"]).get("/pinjaman/laporan/collectibility/")
     assert b"NPL" in r.content and b"Tidak sehat" in r.content
+
+
+@pytest.mark.parametrize(
+    ("until", "role", "shown", "hidden"),
+    [
+        ("applied", "bendahara", "/verify/", "/approve/"),
+        ("verified", "ketua", "/approve/", "/disburse/"),
+        ("approved", "bendahara", "/disburse/", "/approve/"),
+        (None, "petugas", "/repay/", "/reschedule/"),
+        (None, "ketua", "/reschedule/", "/verify/"),
+        (None, "pengawas", "kartu", "/repay/"),
+    ],
+)
+def test_detail_screen_offers_the_actions_of_the_role(
+    login, staff, make_loan, until, role, shown, hidden
+):
+    loan = make_loan(until=until)
+    r = login(staff[role]).get(f"/pinjaman/{loan.pk}/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert shown in html
+    assert hidden not in html
+
+
+def test_approving_own_application_on_screen_shows_error(login, staff, member, product):
+    from core.loans.services import loan_apply, loan_verify
+
+    loan = loan_apply(
+        member=member,
+        product=product,
+        principal=D(2_000_000),
+        tenor=10,
+        by=staff["ketua"],
+        documents=[(k, v) for k, v in _files().items()],
+    )
+    loan_verify(loan=loan, by=staff["bendahara"])
+    c = login(staff["ketua"])
+    r = c.post(f"/pinjaman/{loan.pk}/approve/", follow=True)
+    assert r.status_code == 200
+    assert "sendiri" in r.content.decode()
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.VERIFIED
