@@ -25,3 +25,51 @@ class InterestForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput)
     year = forms.IntegerField(label=_("Tahun"), min_value=2000, max_value=2100)
     month = forms.IntegerField(label=_("Bulan"), min_value=1, max_value=12)
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Nama produk"), max_length=120)
+    amount = forms.DecimalField(
+        label=_("Nominal (pokok / wajib tetap / setoran bulanan berjangka)"),
+        min_value=0,
+        decimal_places=0,
+        max_digits=18,
+    )
+    amount_by_grade = forms.BooleanField(label=_("Wajib menurut golongan"), required=False)
+    effective_from = forms.DateField(
+        label=_("Berlaku mulai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    minimum_balance = forms.DecimalField(
+        label=_("Saldo minimum"), min_value=0, decimal_places=0, max_digits=18
+    )
+    interest_enabled = forms.BooleanField(label=_("Berbunga (jasa simpanan)"), required=False)
+    interest_rate_annual = forms.DecimalField(
+        label=_("Jasa per tahun (%)"), min_value=0, max_value=100, decimal_places=3, max_digits=6
+    )
+    interest_basis = forms.ChoiceField(
+        label=_("Dasar jasa"),
+        choices=[("minimum", _("Saldo terendah")), ("average", _("Saldo rata-rata harian"))],
+    )
+    tax_threshold = forms.DecimalField(
+        label=_("Batas bebas PPh jasa per bulan"), min_value=0, decimal_places=0, max_digits=18
+    )
+    tax_rate = forms.DecimalField(
+        label=_("Tarif PPh (%)"), min_value=0, max_value=100, decimal_places=2, max_digits=5
+    )
+    term_months = forms.IntegerField(label=_("Jangka (bulan)"), required=False, min_value=1)
+    payout_date = forms.DateField(
+        label=_("Tanggal pencairan"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    is_active = forms.BooleanField(label=_("Aktif"), required=False)
+
+
+class WajibRateForm(forms.Form):
+    grade = forms.ChoiceField(
+        label=_("Golongan"), choices=[(g, g) for g in ("I", "II", "III", "IV", "PPPK")]
+    )
+    amount = forms.DecimalField(
+        label=_("Wajib per bulan"), min_value=1, decimal_places=0, max_digits=18
+    )
+    effective_from = forms.DateField(
+        label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"})
+    )

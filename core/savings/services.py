@@ -648,3 +648,98 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         data={"period": f"{year}-{month:02d}", "gross": str(gross_total), "tax": str(tax_total)},
     )
     return run
+
+
+# --- product settings -------------------------------------------------------------------
+
+PRODUCT_EDITABLE = (
+    "name",
+    "amount",
+    "amount_by_grade",
+    "effective_from",
+    "minimum_balance",
+    "interest_enabled",
+    "interest_rate_annual",
+    "interest_basis",
+    "tax_threshold",
+    "tax_rate",
+    "term_months",
+    "payout_date",
+    "is_active",
+)
+
+
+@transaction.atomic
+def savings_product_update(*, product: SavingsProduct, by, **changes) -> SavingsProduct:
+    """Change a product's settings (amounts, interest, tax, term). The kind and the ledger
+    account are fixed once created (balances already sit in that account)."""
+    unknown = set(changes) - set(PRODUCT_EDITABLE)
+    if unknown:
+        raise ApplicationError(
+            SavingsErrors.AMOUNT,
+            _("Kolom tidak boleh diubah: %(f)s") % {"f": ", ".join(sorted(unknown))},
+        )
+    product = SavingsProduct.objects.select_for_update().get(pk=product.pk)
+    errors: dict[str, list[str]] = {}
+    for key in ("amount", "minimum_balance", "tax_threshold"):
+        if key in changes:
+            v = to_decimal(changes[key] or 0)
+            if v < 0 or v != round_rupiah(v):
+                errors[key] = [_("Harus rupiah utuh, tidak negatif.")]
+    for key in ("interest_rate_annual", "tax_rate"):
+        if key in changes and not (0 <= to_decimal(changes[key] or 0) <= 100):
+            errors[key] = [_("Harus antara 0 dan 100 persen.")]
+    if (
+        changes.get("interest_basis", product.interest_basis)
+        not in SavingsProduct.InterestBasis.values
+    ):
+        errors["interest_basis"] = [_("Tidak valid.")]
+    kind = product.kind
+    if kind == SavingsProduct.Kind.BERJANGKA:
+        term = changes.get("term_months", product.term_months)
+        if not term or int(term) < 1:
+            errors["term_months"] = [_("Simpanan berjangka perlu jangka (bulan).")]
+        if to_decimal(changes.get("amount", product.amount) or 0) <= 0:
+            errors["amount"] = [_("Setoran bulanan harus lebih dari nol.")]
+    if errors:
+        raise ApplicationError(SavingsErrors.AMOUNT, next(iter(errors.values()))[0], fields=errors)
+    old = {k: str(getattr(product, k)) for k in changes}
+    for k, v in changes.items():
+        setattr(product, k, v)
+    product.save()
+    audit_log(
+        actor=by,
+        action="savings.product_update",
+        target=product,
+        data={"old": old, "new": {k: str(v) for k, v in changes.items()}},
+    )
+    return product
+
+
+@transaction.atomic
+def wajib_rate_set(*, product: SavingsProduct, grade: str, amount, effective_from: date, by):
+    """Set the monthly wajib for a grade group from a date (a new row; history is kept)."""
+    from .models import WajibRate
+
+    if product.kind != SavingsProduct.Kind.WAJIB:
+        raise ApplicationError(
+            SavingsErrors.AMOUNT, _("Tarif golongan hanya untuk simpanan wajib.")
+        )
+    grade = (grade or "").strip().upper()
+    if grade not in ("I", "II", "III", "IV", "PPPK"):
+        raise ApplicationError(
+            SavingsErrors.AMOUNT,
+            _("Kelompok golongan harus I, II, III, IV atau PPPK."),
+            fields={"grade": [_("Tidak valid.")]},
+        )
+    amount = clean_amount(amount)
+    rate, _created = WajibRate.objects.update_or_create(
+        product=product, grade=grade, effective_from=effective_from, defaults={"amount": amount}
+    )
+    audit_log(
+        actor=by,
+        action="savings.wajib_rate_set",
+        target=product,
+        data={"grade": grade, "amount": str(amount), "from": effective_from.isoformat()},
+    )
+    return rate

@@ -13,4 +13,6 @@ urlpatterns = [
     path("kuitansi/<int:pk>.pdf", views.receipt, name="receipt"),
     path("kartu/<int:member_pk>/", views.statement, name="statement"),
     path("rekonsiliasi/", views.reconciliation, name="reconciliation"),
+    path("produk/", views.product_list, name="products"),
+    path("produk/<int:pk>/", views.product_edit, name="product"),
 ]

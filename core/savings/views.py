@@ -321,3 +321,41 @@ def exit_settlement(request, member_pk: int):
             "heirs": member.heirs.filter(is_active=True),
         },
     )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def product_list(request):
+    return render(
+        request,
+        "savings/product_list.html",
+        {"products": SavingsProduct.objects.select_related("account").prefetch_related("rates")},
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def product_edit(request, pk: int):
+    from .forms import ProductForm, WajibRateForm
+
+    product = get_object_or_404(SavingsProduct.objects.select_related("account"), pk=pk)
+    initial = {k: getattr(product, k) for k in services.PRODUCT_EDITABLE}
+    form = ProductForm(request.POST if "save_product" in request.POST else None, initial=initial)
+    rate_form = WajibRateForm(request.POST if "save_rate" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "save_rate" in request.POST and rate_form.is_valid():
+                services.wajib_rate_set(product=product, by=request.user, **rate_form.cleaned_data)
+                messages.success(request, _("Tarif wajib disimpan."))
+                return redirect("savings:product", pk=product.pk)
+            if "save_product" in request.POST and form.is_valid():
+                services.savings_product_update(
+                    product=product, by=request.user, **form.cleaned_data
+                )
+                messages.success(request, _("Produk disimpan."))
+                return redirect("savings:products")
+        except ApplicationError as e:
+            form_error(rate_form if "save_rate" in request.POST else form, e)
+    return render(
+        request,
+        "savings/product_form.html",
+        {"product": product, "form": form, "rate_form": rate_form, "rates": product.rates.all()},
+    )
