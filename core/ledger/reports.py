@@ -347,14 +347,15 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
 
 # --------------------------------------------------------------------------- cash flow
 
+# Every line of an entry shares the entry's date, so both sides can be limited to the
+# period: a hash semi-join over the period's lines, not a join over whole entries.
 CASH_FLOW_SQL = """
-WITH ce AS (
-  SELECT DISTINCT entry_id FROM ledger_journalline
-   WHERE account_id = ANY(%(cash)s) AND date >= %(f)s AND date <= %(t)s
-)
 SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
-  FROM ledger_journalline l JOIN ce ON ce.entry_id = l.entry_id
- WHERE NOT (l.account_id = ANY(%(cash)s))
+  FROM ledger_journalline l
+ WHERE l.date >= %(f)s AND l.date <= %(t)s AND NOT (l.account_id = ANY(%(cash)s))
+   AND l.entry_id IN (
+     SELECT c.entry_id FROM ledger_journalline c
+      WHERE c.account_id = ANY(%(cash)s) AND c.date >= %(f)s AND c.date <= %(t)s)
  GROUP BY l.account_id
 """
 
