@@ -320,6 +320,18 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response({k: str(v) for k, v in q.items()})
 
     @action(detail=True, methods=["post"])
+    def documents(self, request, pk=None):
+        """Upload another document (multipart: kind, file)."""
+        loan = self._loan(pk)
+        f = request.FILES.get("file")
+        if f is None:
+            raise ValidationError({"file": ["Wajib diunggah."]})
+        doc = svc.loan_document_add(
+            loan=loan, kind=request.data.get("kind", ""), file=f, by=request.user
+        )
+        return Response(LoanDocumentSerializer(doc).data, status=201)
+
+    @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         return self._done(
             svc.loan_verify(loan=self._loan(pk), by=request.user, note=request.data.get("note", ""))

@@ -301,3 +301,28 @@ def test_approving_own_application_on_screen_shows_error(login, staff, member, p
     assert "sendiri" in r.content.decode()
     loan.refresh_from_db()
     assert loan.status == Loan.Status.VERIFIED
+
+
+def test_upload_another_document(login, staff, make_loan):
+    loan = make_loan(until="applied")
+    c = login(staff["petugas"])
+    r = c.post(
+        f"/api/v1/loans/{loan.pk}/documents/",
+        {"kind": "other", "file": SimpleUploadedFile("sk.pdf", b"%PDF sk")},
+    )
+    assert r.status_code == 201, r.content
+    r = c.post(
+        f"/api/v1/loans/{loan.pk}/documents/",
+        {"kind": "ktp", "file": SimpleUploadedFile("x.pdf", b"x")},
+    )
+    assert r.status_code == 400
+    assert loan.documents.count() == 3
+    assert (
+        login(staff["pengawas"])
+        .post(
+            f"/api/v1/loans/{loan.pk}/documents/",
+            {"kind": "other", "file": SimpleUploadedFile("y.pdf", b"y")},
+        )
+        .status_code
+        == 403
+    )
