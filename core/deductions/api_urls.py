@@ -1,3 +1,26 @@
 """REST API of core.deductions, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("deductions/runs/", api.RunListCreate.as_view(), name="api-deductions-runs"),
+    path("deductions/runs/<int:pk>/", api.RunDetail.as_view(), name="api-deductions-run"),
+    path(
+        "deductions/runs/<int:pk>/export.<str:fmt>",
+        api.RunExport.as_view(),
+        name="api-deductions-export",
+    ),
+    path(
+        "deductions/runs/<int:pk>/imports/",
+        api.ImportCreate.as_view(),
+        name="api-deductions-import-create",
+    ),
+    path("deductions/imports/<int:pk>/", api.ImportDetail.as_view(), name="api-deductions-import"),
+    path(
+        "deductions/imports/<int:pk>/<str:action>/",
+        api.ImportAction.as_view(),
+        name="api-deductions-import-action",
+    ),
+]

@@ -1555,3 +1555,80 @@ def member_loans_settle_apply(
             data={k: str(v) for k, v in q.items()},
         )
     return lines
+
+
+def loan_repayment_reverse_apply(*, repayment: Repayment, on: date, by) -> Loan:
+    """Undo a payroll repayment on the loan's schedule (for a deduction batch reversed as
+    a whole; the journal entry is reversed by the caller with ``journal_reverse``). Only
+    the loan's latest repayment, paid without re-amortising: its penalty, jasa and
+    principal are taken back from the newest rows that hold them (payments fill rows
+    oldest first, so this restores the rows exactly); a loan closed by it reopens. The
+    repayment row stays (immutable); any sukarela credit of its excess is the caller's.
+    Call inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("loan_repayment_reverse_apply must run inside a transaction")
+    _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
+    loan = _lock(repayment.loan)
+    if repayment.excess_to == Repayment.ExcessTo.PRINCIPAL or repayment.kind != "instalment":
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Pembayaran %(r)s tidak dapat dibatalkan otomatis.") % {"r": repayment},
+        )
+    if Repayment.objects.filter(loan=loan, pk__gt=repayment.pk).exists():
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Pinjaman %(n)s sudah menerima pembayaran sesudah %(r)s; batalkan itu dulu.")
+            % {"n": loan.number, "r": repayment},
+        )
+    rows = list(
+        Instalment.objects.select_for_update()
+        .filter(loan=loan, is_current=True)
+        .order_by("-number")
+    )
+    left = {"penalty": repayment.penalty, "jasa": repayment.jasa, "principal": repayment.principal}
+    for r in rows:
+        changed = False
+        for comp, attr in (
+            ("penalty", "penalty_paid"),
+            ("jasa", "jasa_paid"),
+            ("principal", "principal_paid"),
+        ):
+            take = min(left[comp], getattr(r, attr))
+            if take > 0:
+                setattr(r, attr, getattr(r, attr) - take)
+                left[comp] -= take
+                changed = True
+        if changed:
+            if r.settled and (r.principal_left > 0 or r.jasa_left > 0):
+                r.settled = False
+                r.settled_on = None
+            r.save(
+                update_fields=[
+                    "penalty_paid",
+                    "jasa_paid",
+                    "principal_paid",
+                    "settled",
+                    "settled_on",
+                ]
+            )
+    if any(v != 0 for v in left.values()):
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")
+            % {"n": loan.number, "r": repayment},
+        )
+    loan.principal_outstanding += repayment.principal
+    fields = ["principal_outstanding", "updated_at"]
+    if loan.status == Loan.Status.CLOSED:
+        loan.status = Loan.Status.DISBURSED
+        loan.closed_on = None
+        loan.closed_by = ""
+        fields += ["status", "closed_on", "closed_by"]
+    loan.save(update_fields=fields)
+    audit_log(
+        actor=by,
+        action="loan.repayment_reverse",
+        target=loan,
+        data={"repayment": repayment.pk, "amount": str(repayment.amount), "on": on.isoformat()},
+    )
+    return loan

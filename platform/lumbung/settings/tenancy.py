@@ -80,3 +80,5 @@ DEMO_SEEDERS.append("core.savings.seeding.savings_demo_seed")
 # Loans: settings row and default products; demo loans after the members/savings demo.
 TENANT_SEEDERS.append("core.loans.seeding.loans_tenant_seed")
 DEMO_SEEDERS.append("core.loans.seeding.loans_demo_seed")
+# Payroll deduction: last month posted and this month generated (after the loans demo).
+DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")

@@ -1,0 +1,94 @@
+"""Reads of the payroll-deduction cycle: run summaries, reconciliation (asked vs
+realized per agency and member), outstanding shortfalls and a member's history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from core.members.models import Agency
+
+from .models import DeductionImport, DeductionLine, DeductionRun
+
+ZERO = Decimal("0")
+
+
+def run_list() -> QuerySet[DeductionRun]:
+    return DeductionRun.objects.annotate(
+        n_lines=Count("lines"), asked=Sum("lines__total"), realized=Sum("lines__realized")
+    ).order_by("-year", "-month")
+
+
+def run_agencies(run: DeductionRun) -> list[dict]:
+    """Per agency: members, asked, realized (posted), shortfall, excess, the latest
+    import and the posted one."""
+    rows = (
+        DeductionLine.objects.filter(run=run)
+        .values("agency_id")
+        .annotate(
+            members=Count("id"),
+            asked=Sum("total"),
+            realized_sum=Sum("realized"),
+            paid=Sum(F("paid_jasa") + F("paid_principal") + F("paid_wajib") + F("paid_others")),
+            excess=Sum("to_sukarela"),
+            posted=Count("id", filter=Q(realized__isnull=False)),
+        )
+        .order_by("agency_id")
+    )
+    agencies = Agency.objects.in_bulk([r["agency_id"] for r in rows])
+    imports: dict[int, list] = {}
+    for imp in DeductionImport.objects.filter(run=run).order_by("-created_at", "-id"):
+        imports.setdefault(imp.agency_id, []).append(imp)
+    out = []
+    for r in rows:
+        r["agency"] = agencies[r["agency_id"]]
+        r["realized"] = r.pop("realized_sum") or ZERO
+        r["paid"] = r["paid"] or ZERO
+        r["excess"] = r["excess"] or ZERO
+        r["is_posted"] = r["posted"] > 0
+        r["shortfall"] = r["asked"] - r["paid"] if r["is_posted"] else r["asked"]
+        r["imports"] = imports.get(r["agency_id"], [])
+        r["posted_import"] = next((i for i in r["imports"] if i.status == "posted"), None)
+        out.append(r)
+    out.sort(key=lambda r: r["agency"].name)
+    return out
+
+
+def run_totals(run: DeductionRun) -> dict:
+    rows = run_agencies(run)
+    return {
+        k: sum((r[k] for r in rows), ZERO)
+        for k in ("asked", "realized", "paid", "excess", "shortfall")
+    } | {"members": sum(r["members"] for r in rows), "agencies": len(rows)}
+
+
+def run_member_lines(
+    run: DeductionRun, *, agency: Agency | None = None, q: str = "", shortfall_only: bool = False
+):
+    qs = DeductionLine.objects.filter(run=run).select_related("agency")
+    if agency is not None:
+        qs = qs.filter(agency=agency)
+    if q:
+        qs = qs.filter(
+            Q(nip__icontains=q) | Q(member_number__icontains=q) | Q(full_name__icontains=q)
+        )
+    if shortfall_only:
+        qs = qs.filter(realized__isnull=False).exclude(
+            total=F("paid_jasa") + F("paid_principal") + F("paid_wajib") + F("paid_others")
+        )
+    return qs.order_by("agency__name", "member_number")
+
+
+def outstanding_shortfalls(run: DeductionRun) -> QuerySet[DeductionLine]:
+    """Members of posted batches whose realized amount did not cover what was asked."""
+    return run_member_lines(run, shortfall_only=True)
+
+
+def member_history(member_id: int) -> QuerySet[DeductionLine]:
+    """Every run's line for a member, newest first."""
+    return (
+        DeductionLine.objects.filter(member_id=member_id)
+        .select_related("run", "agency")
+        .order_by("-run__year", "-run__month")
+    )

@@ -1,0 +1,221 @@
+"""HTML screens of payroll deduction (namespace "deductions"): runs (generate, progress),
+per-agency downloads and uploads, import check and preview, post, reverse, reconcile,
+member history, settings. Bendahara/admin write; other staff (pengawas) read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import STAFF, TREASURY, has_role, role_required
+from core.members.models import Agency, Member
+
+from . import selectors, services
+from .api import MAX_UPLOAD, export_response, run_create_and_enqueue
+from .models import DeductionImport, DeductionRun
+
+
+def _can_write(user) -> bool:
+    return has_role(user, TREASURY)
+
+
+@role_required(read=STAFF, write=TREASURY)
+def runs(request):
+    today = timezone.localdate()
+    if request.method == "POST":
+        try:
+            run = run_create_and_enqueue(
+                year=int(request.POST.get("year") or 0),
+                month=int(request.POST.get("month") or 0),
+                by=request.user,
+            )
+        except (ApplicationError, ValueError) as e:
+            messages.error(request, getattr(e, "message", _("Bulan atau tahun tidak valid.")))
+            return redirect("deductions:runs")
+        messages.success(request, _("Daftar potong gaji %(m)s sedang dibuat.") % {"m": run.label})
+        return redirect("deductions:run", pk=run.pk)
+    return render(
+        request,
+        "deductions/runs.html",
+        {
+            "runs": selectors.run_list()[:36],
+            "settings": services.deduction_settings_get(),
+            "year": today.year,
+            "month": today.month,
+            "can_write": _can_write(request.user),
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def run_detail(request, pk: int):
+    run = get_object_or_404(DeductionRun, pk=pk)
+    if request.method == "POST" and "upload" in request.POST:
+        agency = get_object_or_404(Agency, pk=request.POST.get("agency"))
+        f = request.FILES.get("file")
+        if f is None:
+            messages.error(request, _("Pilih file realisasi (XLSX atau CSV)."))
+        elif f.size > MAX_UPLOAD:
+            messages.error(request, _("File terlalu besar (maks. 10 MB)."))
+        else:
+            try:
+                imp = services.deduction_import_upload(
+                    run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user
+                )
+                return redirect("deductions:import", pk=imp.pk)
+            except ApplicationError as e:
+                messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
+    if request.method == "POST" and "retry" in request.POST:
+        try:
+            services.deduction_run_retry(run=run, by=request.user)
+            from .tasks import deduction_run_generate_task
+
+            deduction_run_generate_task.delay(run.pk, request.user.pk)
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
+    ready = run.status == DeductionRun.Status.READY
+    return render(
+        request,
+        "deductions/run_detail.html",
+        {
+            "run": run,
+            "agencies": selectors.run_agencies(run) if ready else [],
+            "totals": selectors.run_totals(run) if ready else None,
+            "can_write": _can_write(request.user),
+        },
+    )
+
+
+@role_required(read=STAFF)
+def run_progress(request, pk: int):
+    """The htmx fragment polled while a run is being generated."""
+    run = get_object_or_404(DeductionRun, pk=pk)
+    resp = render(request, "deductions/_progress.html", {"run": run})
+    if run.status != DeductionRun.Status.GENERATING:
+        resp["HX-Refresh"] = "true"  # finished: reload the page with the agencies
+    return resp
+
+
+@role_required(read=STAFF)
+def run_export(request, pk: int, fmt: str):
+    run = get_object_or_404(DeductionRun, pk=pk)
+    agency = None
+    if request.GET.get("agency"):
+        agency = get_object_or_404(Agency, pk=request.GET["agency"])
+    if fmt not in ("xlsx", "pdf"):
+        from django.http import Http404
+
+        raise Http404
+    try:
+        return export_response(run, fmt=fmt, agency=agency)
+    except ApplicationError as e:
+        messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
+
+
+@role_required(read=STAFF, write=TREASURY)
+def import_detail(request, pk: int):
+    imp = get_object_or_404(DeductionImport.objects.select_related("run", "agency", "entry"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "exclude":
+                rows = [int(r) for r in request.POST.getlist("rows")]
+                services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
+            elif action == "post":
+                services.deduction_import_post(imp=imp, by=request.user)
+                messages.success(
+                    request, _("Potong gaji %(a)s diposting.") % {"a": imp.agency.name}
+                )
+            elif action == "reverse":
+                services.deduction_import_reverse(
+                    imp=imp, reason=request.POST.get("reason", ""), by=request.user
+                )
+                messages.success(request, _("Batch dibatalkan."))
+            elif action == "discard":
+                services.deduction_import_discard(imp=imp, by=request.user)
+                return redirect("deductions:run", pk=imp.run_id)
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        except ValueError:
+            messages.error(request, _("Nomor baris tidak valid."))
+        return redirect("deductions:import", pk=imp.pk)
+    plans = services.deduction_import_plan(imp) if imp.status in ("valid", "posted") else []
+    excluded = set(imp.excluded_rows)
+    return render(
+        request,
+        "deductions/import_detail.html",
+        {
+            "imp": imp,
+            "run": imp.run,
+            "errors": [dict(e, excluded=e["row"] in excluded) for e in imp.errors],
+            "warnings": (imp.posted_data or {}).get("warnings", []),
+            "plans": plans,
+            "missing": [p for p in plans if not p.in_file],
+            "can_write": _can_write(request.user),
+        },
+    )
+
+
+@role_required(read=STAFF)
+def reconcile(request, pk: int):
+    run = get_object_or_404(DeductionRun, pk=pk)
+    agency = None
+    if request.GET.get("agency"):
+        agency = get_object_or_404(Agency, pk=request.GET["agency"])
+    q = request.GET.get("q", "").strip()
+    only = request.GET.get("kurang") == "1"
+    lines = selectors.run_member_lines(run, agency=agency, q=q, shortfall_only=only)
+    page = Paginator(lines, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "deductions/reconcile.html",
+        {
+            "run": run,
+            "agencies": selectors.run_agencies(run),
+            "totals": selectors.run_totals(run),
+            "agency": agency,
+            "q": q,
+            "only": only,
+            "page": page,
+        },
+    )
+
+
+@role_required(read=STAFF)
+def member_history(request, member_pk: int):
+    member = get_object_or_404(Member, pk=member_pk)
+    return render(
+        request,
+        "deductions/member_history.html",
+        {"member": member, "lines": selectors.member_history(member.pk)},
+    )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def settings_view(request):
+    cfg = services.deduction_settings_get()
+    if request.method == "POST":
+        try:
+            services.deduction_settings_update(
+                by=request.user,
+                cutoff_day=int(request.POST.get("cutoff_day") or 0),
+                priority=request.POST.get("priority", ""),
+                signer_name=request.POST.get("signer_name", ""),
+                signer_title=request.POST.get("signer_title", ""),
+            )
+            messages.success(request, _("Pengaturan disimpan."))
+            return redirect("deductions:runs")
+        except (ApplicationError, ValueError) as e:
+            messages.error(request, getattr(e, "message", _("Tanggal cut-off tidak valid.")))
+    return render(
+        request,
+        "deductions/settings.html",
+        {"settings": cfg, "can_write": _can_write(request.user)},
+    )

@@ -1,0 +1,154 @@
+"""Every kind of bad realized file is reported per file or per row, and nothing posts
+until it is fixed or the bad rows are explicitly excluded."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+
+from core.common.errors import ApplicationError
+from core.deductions.exports import agency_xlsx
+from core.deductions.models import DeductionLine
+from core.deductions.services import (
+    deduction_import_exclude,
+    deduction_import_post,
+    deduction_import_upload,
+)
+from core.ledger.models import JournalEntry
+from tests.members import factories as f
+
+from .conftest import csv_bytes, filled_xlsx, make_run
+
+
+@pytest.fixture
+def month(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    return coop, run
+
+
+def upload(coop, run, content, name="r.csv", agency=None):
+    return deduction_import_upload(
+        run=run,
+        agency=agency or coop["agencies"][0],
+        content=content,
+        file_name=name,
+        by=coop["by"],
+    )
+
+
+def messages(imp):
+    return " | ".join(e["message"] for e in imp.errors) + " | ".join(imp.file_errors)
+
+
+def test_wrong_columns_is_a_file_error(month):
+    coop, run = month
+    imp = upload(coop, run, csv_bytes([("x", 1)], header=("Nama", "Gaji")))
+    assert imp.status == "invalid" and "Kolom salah" in imp.file_errors[0]
+    imp2 = upload(coop, run, csv_bytes([(coop["m"][0].nip, 1)], header=("NIP", "Keterangan")))
+    assert imp2.status == "invalid" and "kolom jumlah" in imp2.file_errors[0]
+
+
+def test_wrong_encoding_is_a_file_error(month):
+    coop, run = month
+    content = "NIP,Jumlah,Nama\n{},100000,Siti Aisyah Nasution Ärz\n".format(coop["m"][0].nip)
+    imp = upload(coop, run, content.encode("utf-16"))
+    assert imp.status == "invalid" and "Pengodean" in imp.file_errors[0]
+    imp = upload(coop, run, b"\x00\x01garbage", name="r.xlsx")
+    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
+
+
+def test_text_negative_fraction_and_empty_amounts_are_row_errors(month):
+    coop, run = month
+    m1, m2, m3, _m4 = coop["m"]
+    other = f.member(agency_obj=coop["agencies"][0])
+    imp = upload(
+        coop,
+        run,
+        csv_bytes(
+            [
+                (m1.nip, "seratus ribu"),
+                (m2.nip, "-50000"),
+                (m3.nip, "1000.50"),
+                ("199001012015011999", "10000"),  # unknown
+                (m1.nip, "10000"),  # duplicate of row 2
+                (coop["m"][3].nip, "10000"),  # another agency's member
+                (other.nip, "10000"),  # joined today: not in the run
+            ]
+        ),
+    )
+    assert imp.status == "invalid"
+    by_row = {e["row"]: e["message"] for e in imp.errors}
+    assert "bukan angka" in by_row[2]
+    assert "negatif" in by_row[3]
+    assert "rupiah utuh" in by_row[4]
+    assert "tidak dikenal" in by_row[5]
+    assert "Duplikat" in by_row[6]
+    assert "Dinas Kesehatan" in by_row[7]
+    assert "tidak ada dalam daftar" in by_row[8]
+    with pytest.raises(ApplicationError) as e:
+        deduction_import_post(imp=imp, by=coop["by"])
+    assert e.value.code == "deduction_file_invalid"
+    assert not JournalEntry.objects.filter(source="deduction").exists()
+
+
+def test_empty_realized_cell_in_export_is_a_row_error(month):
+    coop, run = month
+    content = agency_xlsx(run=run, agency=coop["agencies"][0])
+    filled = filled_xlsx(content, {coop["m"][0].nip: 100000, coop["m"][1].nip: None})
+    imp = upload(coop, run, filled, name="r.xlsx")
+    assert imp.status == "invalid"
+    assert any("kosong" in e["message"] for e in imp.errors)
+
+
+def test_nip_typed_as_a_number_loses_digits_and_is_reported(month):
+    from openpyxl import Workbook
+
+    coop, run = month
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["NIP", "Jumlah"])
+    ws.append([float(coop["m"][0].nip), 100000])
+    buf = io.BytesIO()
+    wb.save(buf)
+    imp = upload(coop, run, buf.getvalue(), name="r.xlsx")
+    assert imp.status == "invalid" and "teks" in imp.errors[0]["message"]
+
+
+def test_member_number_matches_too_and_amount_above_asked_is_a_warning(month):
+    coop, run = month
+    m1 = coop["m"][0]
+    line = DeductionLine.objects.get(run=run, member=m1)
+    imp = upload(
+        coop,
+        run,
+        csv_bytes([(m1.number, int(line.total) + 1)], header=("No. Anggota", "Realisasi")),
+    )
+    assert imp.status == "valid"
+    assert "melebihi" in imp.posted_data["warnings"][0]["message"]
+
+
+def test_bad_rows_excluded_explicitly_then_post(month):
+    coop, run = month
+    m1, m2 = coop["m"][0], coop["m"][1]
+    imp = upload(coop, run, csv_bytes([(m1.nip, "abc"), (m2.nip, "100000")]))
+    assert imp.status == "invalid"
+    with pytest.raises(ApplicationError):
+        deduction_import_exclude(imp=imp, rows=[3], by=coop["by"])  # row 3 is fine
+    imp = deduction_import_exclude(imp=imp, rows=[2], by=coop["by"])
+    assert imp.status == "valid"
+    imp = deduction_import_post(imp=imp, by=coop["by"])
+    assert imp.total_realized == D("100000")
+    assert DeductionLine.objects.get(run=run, member=m1).realized == 0
+
+
+def test_pengawas_cannot_upload(month):
+    coop, run = month
+    with pytest.raises(ApplicationError) as e:
+        deduction_import_upload(
+            run=run,
+            agency=coop["agencies"][0],
+            content=csv_bytes([]),
+            file_name="x.csv",
+            by=coop["staff"]["pengawas"],
+        )
+    assert e.value.status_code == 403

@@ -1,0 +1,204 @@
+"""Idempotency (same file twice, post twice), a crash mid-posting, arrears rolling into
+next month's run, reversal of a batch as a whole, and a closed month."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from core.common.errors import ApplicationError
+from core.deductions import services as svc
+from core.deductions.models import DeductionImport, DeductionLine
+from core.ledger.models import JournalEntry, Period
+from core.loans.models import Loan, Repayment
+from core.savings.models import SavingsAccount, SavingsTransaction
+
+from .conftest import assert_reconciled, csv_bytes, make_run
+
+
+def _upload_a(coop, run, amounts):
+    return svc.deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        content=csv_bytes([(m.nip, a) for m, a in amounts]),
+        file_name="a.csv",
+        by=coop["by"],
+    )
+
+
+def _state():
+    return (
+        JournalEntry.objects.count(),
+        Repayment.objects.count(),
+        SavingsTransaction.objects.count(),
+        sorted(SavingsAccount.objects.values_list("pk", "balance")),
+        sorted(Loan.objects.values_list("pk", "principal_outstanding", "status")),
+    )
+
+
+def test_same_file_twice_is_refused_and_db_enforces_it(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    m1 = coop["m"][0]
+    imp = _upload_a(coop, run, [(m1, 100000)])
+    with pytest.raises(ApplicationError) as e:
+        _upload_a(coop, run, [(m1, 100000)])
+    assert e.value.code == "deduction_file_duplicate"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeductionImport.objects.create(
+            run=run, agency=imp.agency, file_name="x", file_hash=imp.file_hash, status="valid"
+        )
+
+
+def test_post_twice_posts_once(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    imp = _upload_a(coop, run, [(coop["m"][0], 500000)])
+    svc.deduction_import_post(imp=imp, by=coop["by"])
+    before = _state()
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_import_post(imp=imp, by=coop["by"])
+    assert e.value.code == "deduction_already_posted"
+    # another file for the same agency and month is refused as well
+    with pytest.raises(ApplicationError) as e:
+        _upload_a(coop, run, [(coop["m"][0], 400000)])
+    assert e.value.code == "deduction_already_posted"
+    assert _state() == before
+    assert JournalEntry.objects.filter(source="deduction").count() == 1
+
+
+def test_second_posted_batch_for_agency_refused_by_database(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    imp = _upload_a(coop, run, [(coop["m"][0], 500000)])
+    imp = svc.deduction_import_post(imp=imp, by=coop["by"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeductionImport.objects.create(
+            run=run,
+            agency=imp.agency,
+            file_name="y",
+            file_hash="other",
+            status="posted",
+            entry=imp.entry,
+        )
+
+
+@pytest.mark.parametrize("point", ["after_loans", "after_savings", "after_journal"])
+def test_crash_mid_posting_leaves_nothing_posted(coop, cutoffs, monkeypatch, point):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    m1, m2, m3 = coop["m"][:3]
+    imp = _upload_a(coop, run, [(m1, 1500000), (m2, 1200000), (m3, 999999)])
+    before = _state()
+
+    def boom(name):
+        if name == point:
+            raise RuntimeError("database went away")
+
+    monkeypatch.setattr(svc, "_inject_failure_point", boom)
+    with pytest.raises(RuntimeError):
+        svc.deduction_import_post(imp=imp, by=coop["by"])
+    assert _state() == before
+    imp.refresh_from_db()
+    assert imp.status == "valid"
+    assert not DeductionLine.objects.filter(run=run, realized__isnull=False).exists()
+    monkeypatch.undo()
+    svc.deduction_import_post(imp=imp, by=coop["by"])  # fixed: now it posts
+    assert_reconciled()
+
+
+def test_shortfalls_roll_into_next_month(coop, cutoffs):
+    prev, this = cutoffs
+    by = coop["by"]
+    m1, m2, m3 = coop["m"][:3]
+    run1 = make_run(on=prev, by=by)
+    l1 = DeductionLine.objects.get(run=run1, member=m1)
+    assert (l1.jasa, l1.principal) == (D("100000"), D("1000000"))
+    l3 = DeductionLine.objects.get(run=run1, member=m3)
+    # m1 pays only 300,000 (jasa + 200,000 principal, no wajib); m3 nothing
+    imp = _upload_a(coop, run1, [(m1, 300000), (m3, 0)])
+    svc.deduction_import_post(imp=imp, by=by)
+    run2 = make_run(on=this, by=by)
+    n1 = DeductionLine.objects.get(run=run2, member=m1)
+    # loan: 800,000 principal left of last month + this month's 1,100,000
+    assert (n1.jasa, n1.principal) == (D("100000"), D("1800000"))
+    assert n1.wajib_arrears == l1.wajib and n1.wajib == 2 * l1.wajib
+    n3 = DeductionLine.objects.get(run=run2, member=m3)
+    assert n3.wajib_arrears == l3.wajib
+    assert_reconciled()
+
+
+def test_reversal_undoes_the_batch_and_the_dues_are_asked_again(coop, cutoffs):
+    by = coop["by"]
+    m1, m2, m3 = coop["m"][:3]
+    run = make_run(on=cutoffs[1], by=by)
+    before = _state()
+    loan_before = Loan.objects.get(pk=coop["loans"]["m1"].pk)
+    rows_before = list(
+        loan_before.instalments.order_by("pk").values_list("principal_paid", "jasa_paid", "settled")
+    )
+    lines = {ln.member_id: ln for ln in DeductionLine.objects.filter(run=run)}
+    imp = _upload_a(
+        coop,
+        run,
+        [(m1, int(lines[m1.pk].total)), (m2, 700000), (m3, int(lines[m3.pk].total) + 25000)],
+    )
+    imp = svc.deduction_import_post(imp=imp, by=by)
+    with pytest.raises(ApplicationError):
+        svc.deduction_import_reverse(imp=imp, reason="", by=by)
+    imp = svc.deduction_import_reverse(imp=imp, reason="file salah instansi", by=by)
+    assert imp.status == "reversed" and imp.reversal_entry.reverses_id == imp.entry_id
+    after = _state()
+    # balances and loans are back (accounts opened by the posting stay, empty); the
+    # entries and movements are kept, reversed
+    kept = dict(after[3])
+    assert all(kept[pk] == bal for pk, bal in before[3])
+    assert all(bal == 0 for pk, bal in after[3] if pk not in dict(before[3]))
+    assert after[4] == before[4]
+    assert (
+        list(
+            loan_before.instalments.order_by("pk").values_list(
+                "principal_paid", "jasa_paid", "settled"
+            )
+        )
+        == rows_before
+    )
+    assert not DeductionLine.objects.filter(run=run, realized__isnull=False).exists()
+    assert_reconciled()
+    with pytest.raises(ApplicationError):
+        svc.deduction_import_reverse(imp=imp, reason="lagi", by=by)
+    # the corrected file can be imported (even the same one) and posted
+    imp2 = _upload_a(coop, run, [(m1, int(lines[m1.pk].total)), (m2, 700000), (m3, 0)])
+    svc.deduction_import_post(imp=imp2, by=by)
+    assert_reconciled()
+
+
+def test_closed_month_refuses_upload_post_and_reversal(coop, cutoffs):
+    by = coop["by"]
+    prev, _this = cutoffs
+    run = make_run(on=prev, by=by)
+    imp = _upload_a(coop, run, [(coop["m"][0], 100000)])
+    imp = svc.deduction_import_post(imp=imp, by=by)
+    Period.objects.filter(start_date__lte=prev, end_date__gte=prev).update(status="closed")
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_import_reverse(imp=imp, reason="terlambat", by=by)
+    assert e.value.code == "deduction_period_closed"
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_import_upload(
+            run=run,
+            agency=coop["agencies"][1],
+            content=csv_bytes([(coop["m"][3].nip, 1000)]),
+            file_name="b.csv",
+            by=by,
+        )
+    assert e.value.code == "deduction_period_closed"
+
+
+def test_run_for_a_month_twice_or_before_cutoff_is_refused(coop, cutoffs):
+    from core.loans.schedules import add_months
+
+    by = coop["by"]
+    make_run(on=cutoffs[1], by=by)
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_run_create(year=cutoffs[1].year, month=cutoffs[1].month, by=by)
+    assert e.value.code == "deduction_run_exists"
+    nxt = add_months(cutoffs[1], 1)
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_run_create(year=nxt.year, month=nxt.month, by=by)
+    assert e.value.code == "deduction_bad_month"
