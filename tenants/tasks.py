@@ -19,6 +19,9 @@ from .signup import (
 log = logging.getLogger(__name__)
 
 
+TEMPLATE_ERRORS = {"template_stale", "template_missing"}
+
+
 def _retries() -> int:
     return getattr(settings, "SIGNUP_PROVISION_RETRIES", 3)
 
@@ -31,7 +34,8 @@ def _backoff(retries: int) -> int:
 def signup_provision_task(self, signup_id: int) -> str:
     """Provision a verified sign-up. A failure is retried with exponential backoff
     (SIGNUP_PROVISION_RETRIES times); after the last one the request is marked failed
-    with its error for the operators. Each attempt is all-or-nothing."""
+    with its error for the operators. Each attempt is all-or-nothing. A missing or stale
+    template (a deploy not yet through `template_schema_refresh`) is waited for instead."""
     try:
         status = signup_provision(signup_id=signup_id).status
     except ApplicationError as exc:
@@ -40,6 +44,13 @@ def signup_provision_task(self, signup_id: int) -> str:
             return "failed"
         error = f"{exc.code}: {exc.message}"
         cause = exc
+        if exc.code in TEMPLATE_ERRORS and not self.request.is_eager:
+            # A deploy between new code and `template_schema_refresh`: wait for it
+            # (every 30 s, SIGNUP_TEMPLATE_WAIT_RETRIES times) rather than fail the sign-up.
+            waits = getattr(settings, "SIGNUP_TEMPLATE_WAIT_RETRIES", 60)
+            if self.request.retries < waits:
+                signup_record_error(signup_id=signup_id, error=error, final=False)
+                raise self.retry(exc=exc, countdown=30, max_retries=waits)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         cause = exc

@@ -473,3 +473,29 @@ def test_operator_can_queue_a_failed_signup_again(
     signup.refresh_from_db()
     assert signup.status == SignupRequest.Status.READY
     assert Cooperative.objects.filter(slug="ulang").count() == 1
+
+
+def test_with_a_broker_a_stale_template_is_waited_for_not_failed(
+    db, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import Retry
+
+    from tenants.schema_template import TEMPLATE_SCHEMA
+
+    signup = _verified(_client(), django_capture_on_commit_callbacks, "tunggu")
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TEMPLATE_SCHEMA}.django_migrations WHERE app = 'tenants'")
+    signup_provision_task.push_request(retries=0, is_eager=False)
+    try:
+        with (
+            mock.patch.object(signup_provision_task, "retry", side_effect=Retry("wait")) as retry,
+            pytest.raises(Retry),
+        ):
+            signup_provision_task.run(signup.pk)
+    finally:
+        signup_provision_task.pop_request()
+    assert retry.call_args.kwargs["countdown"] == 30
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.PROVISIONING
+    assert signup.last_error.startswith("template_stale")
+    assert not Cooperative.objects.filter(slug="tunggu").exists()
