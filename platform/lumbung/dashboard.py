@@ -83,65 +83,24 @@ class Panel:
 
 
 def _panel_members(ctx: Ctx) -> dict:
-    stats = None
-    try:
-        fn = selector(
-            "core.members.selectors", "member_statistics", "member_counts", "member_stats"
-        )
-    except Missing:
-        fn = None
-    if fn is not None:
-        stats = fn(date_from=ctx.month_start, date_to=ctx.month_end)
-        return {
-            "active": _get(stats, "active", "active_count", default=0),
-            "joined": _get(stats, "joined", "joined_this_month", "joined_count", default=0),
-            "left": _get(stats, "left", "left_this_month", "left_count", default=0),
-        }
-    # The registry's search selector gives the queryset; count what the month saw.
-    search = selector("core.members.selectors", "member_search")
-    active = search(status="active").count()
-    everyone = search()
-    joined = everyone.filter(join_date__range=(ctx.month_start, ctx.month_end)).count()
-    left = everyone.filter(exit_date__range=(ctx.month_start, ctx.month_end)).count()
-    return {"active": active, "joined": joined, "left": left}
+    """``core.members.selectors.member_statistics(date_from, date_to)``: active members
+    now, joined and left this month."""
+    stats = selector("core.members.selectors", "member_statistics")(
+        date_from=ctx.month_start, date_to=ctx.month_end
+    )
+    return {"active": stats["active"], "joined": stats["joined"], "left": stats["left"]}
 
 
 # ------------------------------------------------------------------------ savings
 
 
 def _panel_savings(ctx: Ctx) -> dict:
-    try:
-        fn = selector(
-            "core.savings.selectors",
-            "savings_by_product",
-            "savings_totals_by_product",
-            "savings_balances_by_product",
-        )
-    except Missing:
-        fn = None
-    if fn is not None:
-        rows = [
-            {
-                "name": str(_get(r, "name", "product_name", "product", default="")),
-                "total": _get(r, "total", "balance", "amount", default=ZERO) or ZERO,
-                "accounts": _get(r, "accounts", "count", "account_count", default=None),
-            }
-            for r in fn()
-        ]
-    else:
-        # The savings app exists (its selectors module) but has no per-product total:
-        # sum the open accounts' balances by product.
-        selector("core.savings.selectors", "member_savings_total")
-        from django.db.models import Count, Sum
-
-        account = model("savings", "SavingsAccount")
-        rows = [
-            {"name": r["product__name"], "total": r["total"] or ZERO, "accounts": r["n"]}
-            for r in account.objects.filter(status="open")
-            .values("product__name", "product_id")
-            .annotate(total=Sum("balance"), n=Count("id"))
-            .order_by("product_id")
-        ]
+    """``core.savings.selectors.savings_by_product()``: per product, the open accounts'
+    total balance and count."""
+    rows = [
+        {"name": r["name"], "total": r["total"] or ZERO, "accounts": r.get("accounts")}
+        for r in selector("core.savings.selectors", "savings_by_product")()
+    ]
     grand = sum((r["total"] for r in rows), ZERO)
     top = max((r["total"] for r in rows), default=ZERO)
     for r in rows:
@@ -209,13 +168,17 @@ def _kolek_labels() -> dict:
 
 
 def _panel_cash(ctx: Ctx) -> dict:
+    """``core.ledger.selectors.account_balance`` of the accounts mapped to the roles
+    ``cash`` and ``bank`` (``account_for_role``) today."""
+    from core.common.errors import ApplicationError
+
     balance = selector("core.ledger.selectors", "account_balance")
     for_role = selector("core.ledger.selectors", "account_for_role")
     rows = []
     for role, label in (("cash", _("Kas")), ("bank", _("Bank"))):
         try:
             account = for_role(role)
-        except Exception:  # an unmapped role: that line is simply not shown
+        except ApplicationError:  # an unmapped role: that line is simply not shown
             log.info("dashboard: no ledger account mapped to role %s", role)
             continue
         if account is None:
@@ -233,42 +196,28 @@ def _panel_cash(ctx: Ctx) -> dict:
 
 
 def _call_balance(balance: Callable, account, ctx: Ctx) -> Decimal:
-    try:
-        return balance(account=account, as_of=ctx.today)
-    except TypeError:
-        try:
-            return balance(account=account)
-        except TypeError:
-            return balance(account)
+    return balance(account=account, as_of=ctx.today)
 
 
 # ------------------------------------------------------------------------ deductions
 
 
 def _panel_deductions(ctx: Ctx) -> dict:
-    fn = selector(
-        "core.deductions.selectors",
-        "deduction_run_status",
-        "run_status_for_month",
-        "deduction_month_status",
-        "current_run_status",
-    )
-    try:
-        status = fn(year=ctx.today.year, month=ctx.today.month)
-    except TypeError:
-        status = fn(period=ctx.month_start)
+    """``core.deductions.selectors.deduction_run_status(*, year, month)``: this month's
+    deduction list(s), each with ``label``, ``status`` (display text), ``expected`` and
+    ``realized`` (dicts or objects with those attributes; None when no run exists)."""
+    fn = selector("core.deductions.selectors", "deduction_run_status")
+    status = fn(year=ctx.today.year, month=ctx.today.month)
     if status is None:
         return {"runs": []}
     runs = status if isinstance(status, list | tuple) else [status]
     return {
         "runs": [
             {
-                "label": str(_get(r, "label", "agency", "agency_name", "name", default="")),
-                "status": str(
-                    _get(r, "status_display", "get_status_display", "status", default="")
-                ),
-                "expected": _get(r, "expected", "total_expected", "requested", default=None),
-                "realized": _get(r, "realized", "total_realized", "received", default=None),
+                "label": str(_get(r, "label", default="")),
+                "status": str(_get(r, "status", default="")),
+                "expected": _get(r, "expected", default=None),
+                "realized": _get(r, "realized", default=None),
             }
             for r in runs
         ]
