@@ -205,7 +205,7 @@ def test_member_added_deposit_recorded_member_sees_balance_on_phone(
     # Members cannot open staff screens.
     assert m.goto(f"{base}/anggota/").status == 403
     phone.close()
-    copy_to_docs(["09-teller", "11-portal-phone"])
+    copy_to_docs(["09-teller", "10-dashboard-after", "11-portal-phone"])
     assert "Internal Server Error" not in live_site["log"].read_text()
 
 
