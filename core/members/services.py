@@ -484,3 +484,34 @@ def heir_deactivate(*, heir: Heir, by, reason: str = "") -> Heir:
     heir.save(update_fields=["is_active"])
     audit_log(actor=by, action="member.heir_deactivate", target=heir.member, reason=reason)
     return heir
+
+
+@transaction.atomic
+def member_user_link(*, member: Member, user, by) -> Member:
+    """Link an ``anggota`` login to a member so the member portal shows their own data."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if user is None or getattr(user, "role", "") != "anggota":
+        raise ApplicationError(
+            MemberErrors.INVALID,
+            _("Hanya akun berperan anggota yang dapat dihubungkan ke data anggota."),
+            fields={"user": [_("Bukan akun anggota.")]},
+        )
+    other = Member.objects.filter(user=user).exclude(pk=member.pk).first()
+    if other is not None:
+        raise ApplicationError(
+            MemberErrors.INVALID,
+            _("Akun ini sudah terhubung ke anggota %(m)s.") % {"m": other},
+            fields={"user": [_("Sudah terhubung.")]},
+        )
+    old = member.user_id
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    MemberChange.objects.create(
+        member=member,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        field="user",
+        old_value="" if old is None else str(old),
+        new_value=str(user.pk),
+    )
+    audit_log(actor=by, action="member.user_link", target=member, data={"user": user.pk})
+    return member

@@ -1,6 +1,7 @@
 """HTML screens of the member registry (staff)."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
+from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, TREASURY, role_required
 
 from . import importer, selectors, services
 from .forms import AgencyForm, HeirForm, ImportConfirmForm, ImportUploadForm, MemberForm
@@ -85,6 +86,21 @@ def member_detail(request, pk: int):
     from core.savings.selectors import member_savings_summary
 
     member = get_object_or_404(Member.objects.select_related("agency", "user"), pk=pk)
+    if request.method == "POST" and "link_user" in request.POST:
+        from core.users.models import User
+
+        if request.user.role not in SETTINGS_ADMINS:
+            raise PermissionDenied
+        user = User.objects.filter(
+            email__iexact=request.POST.get("email", "").strip(), role="anggota"
+        ).first()
+        try:
+            services.member_user_link(member=member, user=user, by=request.user)
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("Akun login dihubungkan."))
+        return redirect("members:detail", pk=member.pk)
     heir_form = HeirForm(request.POST or None)
     if request.method == "POST" and heir_form.is_valid():
         try:

@@ -188,3 +188,18 @@ def test_search_by_name_nip_number_and_filters(agency):
     assert list(member_search(q=a.number)) == [a]
     assert set(member_search(agency_id=other.pk)) == {b}
     assert b not in member_search(status="retired")
+
+
+def test_link_anggota_login_for_the_portal(agency):
+    from core.members.selectors import member_for_user
+    from core.members.services import member_user_link
+
+    m = f.member(agency_obj=agency)
+    login = f.user("anggota")
+    member_user_link(member=m, user=login, by="tests")
+    assert member_for_user(login) == m
+    assert m.changes.filter(field="user").exists()
+    with pytest.raises(ApplicationError):
+        member_user_link(member=f.member(agency_obj=agency), user=login, by="tests")
+    with pytest.raises(ApplicationError):
+        member_user_link(member=m, user=f.user("petugas"), by="tests")
