@@ -202,3 +202,23 @@ def test_run_for_a_month_twice_or_before_cutoff_is_refused(coop, cutoffs):
     with pytest.raises(ApplicationError) as e:
         svc.deduction_run_create(year=nxt.year, month=nxt.month, by=by)
     assert e.value.code == "deduction_bad_month"
+
+
+def test_reversal_refused_after_a_later_loan_payment_and_nothing_changes(coop, cutoffs):
+    from django.utils import timezone
+
+    from core.loans.services import loan_repay
+
+    by = coop["by"]
+    m1 = coop["m"][0]
+    run = make_run(on=cutoffs[1], by=by)
+    imp = _upload_a(coop, run, [(m1, 500000)])
+    imp = svc.deduction_import_post(imp=imp, by=by)
+    loan_repay(loan=coop["loans"]["m1"], amount=D("100000"), by=by, on=timezone.localdate())
+    before = _state()
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_import_reverse(imp=imp, reason="salah", by=by)
+    assert "sesudah" in e.value.message
+    assert _state() == before
+    imp.refresh_from_db()
+    assert imp.status == "posted"
