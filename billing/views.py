@@ -4,12 +4,9 @@ operators' transfer confirmation (apex host)."""
 from __future__ import annotations
 
 import hmac
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
+from lumbung.console.permissions import operator_required as console_operator_required
 
 from . import selectors, services
 from .models import Interval, Invoice, Plan, Subscription
@@ -191,16 +189,9 @@ def stripe_webhook(request, token: str):
     return JsonResponse({"received": True, "id": row.event_id})
 
 
-def operator_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not getattr(request.user, "operator_role", ""):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Operator screens need what every console page needs: an operator of the public schema
+# whose session passed the TOTP step, with a billing or admin role.
+operator_required = console_operator_required(action="record_payment")
 
 
 @operator_required

@@ -134,15 +134,27 @@ def test_proof_must_be_pdf_or_image(admin_client_a):
     assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
 
 
-def test_operator_screen_confirms_a_transfer(admin_client_a, client_public, operator):
+def test_operator_screen_confirms_a_transfer(admin_client_a, operator):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.console.conftest import verified_client
+
+    TOTPDevice.objects.create(user=operator, name="Authenticator", confirmed=True)
+    client_public = verified_client(operator)
     inv = _issue(admin_client_a)
-    client_public.force_login(operator)
     listing = client_public.get("/billing/operator/transfer/")
     assert listing.status_code == 200 and inv.reference in listing.content.decode()
     response = client_public.post(f"/billing/operator/transfer/{inv.pk}/konfirmasi/")
     assert response.status_code == 302
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.PAID
+
+
+def test_operator_screen_needs_two_factor(client_public, operator):
+    client_public.force_login(operator)  # password only, no TOTP step
+    response = client_public.get("/billing/operator/transfer/")
+    assert response.status_code == 302
+    assert "/konsol/" in response["Location"]
 
 
 def test_operator_screen_refuses_non_operators(client_public, db):
