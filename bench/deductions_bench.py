@@ -104,7 +104,6 @@ def bulk_loans(*, cutoff: date, user) -> int:
     from core.loans import schedules as S
     from core.loans.models import Instalment, Loan, LoanProduct
     from core.members.models import Member
-
     from core.users.models import User
 
     product = LoanProduct.objects.filter(method="flat").order_by("pk").first()
@@ -345,6 +344,20 @@ def write_section(r: dict) -> None:
         f"< 500 MB: {ok(r['peak_mb'], 500)} |",
         "",
         "After posting, the savings and loan sub-ledgers equal their control accounts.",
+        "",
+        "Where the posting time goes (cProfile of one batch, same machine and load): the loans "
+        "module's repayment service `loan_repayment_prepare`, called once per loan as the "
+        "brief requires (no second implementation of the rules), is about 85 % of it — "
+        "about eleven queries per loan (lock the loan, lock its open rows, save the touched "
+        "rows, create the repayment, three `account_for_role` look-ups for the ledger lines, "
+        "an exists() and a save after payment, the audit row); the savings deposits add two "
+        "queries per member. Each query cost about 4 ms on this machine at load average "
+        "10–13 on 2 cores, so 7,500 loans ≈ 80,000 queries. The targets (posting < 5 s, "
+        "cycle < 30 s) are therefore missed by a wide margin; meeting them needs set-based "
+        "batch services in the loans and savings modules (lock all loans and rows in one "
+        "query each, bulk-update rows, bulk-create repayments and savings transactions, "
+        "resolve the ledger accounts once), which this module would call instead of the "
+        "per-loan ones. That is not built yet.",
         "",
     ]
     text = "\n".join(lines) + "\n"
