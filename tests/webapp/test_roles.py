@@ -171,3 +171,19 @@ def test_role_matrix_for_webapp_screens(name, role_client):
                     f"{role} POST {name}: {post.status_code}"
                 )
                 assert not (post.status_code == 302 and role in writers)
+
+
+def test_denied_page_explains_in_indonesian(role_client):
+    resp = role_client("petugas").get("/pengguna/")
+    assert resp.status_code == 403
+    body = resp.content.decode()
+    assert "Akses ditolak" in body and "admin koperasi" in body
+
+
+def test_unknown_host_and_page_get_the_404_page(db, client_a):
+    from django.test import Client
+
+    resp = Client(HTTP_HOST="tidak-ada.localhost").get("/")
+    assert resp.status_code == 404 and "Halaman tidak ditemukan" in resp.content.decode()
+    resp = client_a.get("/tidak-ada/")
+    assert resp.status_code == 404 and "Halaman tidak ditemukan" in resp.content.decode()
