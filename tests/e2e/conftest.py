@@ -145,7 +145,10 @@ def shoot():
 
 
 def copy_to_docs(names: list[str]) -> None:
-    """Copy chosen screenshots to docs/screenshots/ (referenced by the README)."""
+    """Copy chosen screenshots to docs/screenshots/ (referenced by the README) when
+    ``LUMBUNG_DOCS_SCREENSHOTS=1``, so an ordinary test run leaves the tree clean."""
+    if os.environ.get("LUMBUNG_DOCS_SCREENSHOTS") != "1":
+        return
     dest = ROOT / "docs" / "screenshots"
     dest.mkdir(parents=True, exist_ok=True)
     for n in names:
