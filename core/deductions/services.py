@@ -1,7 +1,9 @@
 """Writes of the payroll-deduction cycle: runs, realized imports, posting and reversal.
 
-Posting reuses the savings ``*_apply`` services and the loans repayment service
-(``loan_repayment_prepare``); one journal entry per agency batch, one database
+Posting reuses the savings and loans rules through their set-based batch services
+(``core.savings.batch.savings_deposits_apply_bulk``, ``core.loans.batch.
+loan_repayments_prepare_bulk``: the same rules as ``savings_deposit_apply`` and
+``loan_repayment_prepare``, a fixed number of queries); one journal entry per agency batch, one database
 transaction, a unique source reference and unique constraints so nothing posts twice.
 """
 
@@ -556,14 +558,15 @@ def deduction_import_post(*, imp: DeductionImport, by):
     movements through the savings and loans services, all in this one transaction."""
     from core.ledger.selectors import account_for_role
     from core.ledger.services import LineSpec, journal_post
+    from core.loans.batch import loan_repayments_prepare_bulk
     from core.loans.models import Loan, Repayment
-    from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
+    from core.loans.services import loan_repayments_attach_entry
+    from core.savings.batch import Deposit, savings_deposits_apply_bulk
     from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
     from core.savings.selectors import product_for_kind
     from core.savings.services import (
         savings_account_open,
         savings_accounts_lock,
-        savings_deposit_apply,
         transactions_link_entry,
     )
 
@@ -626,54 +629,39 @@ def deduction_import_post(*, imp: DeductionImport, by):
     drafts = []
     redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)  # member -> to sukarela
     loans_by_id = Loan.objects.in_bulk(list(loan_pay))
+    items = []
     for loan_id in sorted(loan_pay):
         amount = loan_pay[loan_id]
-        loan = loans_by_id[loan_id]
         if loan_id not in running:  # closed since the list was made: money to sukarela
-            redirected[loan.member_id] += amount
+            redirected[loans_by_id[loan_id].member_id] += amount
             continue
-        draft = loan_repayment_prepare(
-            loan=loan,
-            amount=amount,
-            on=on,
-            channel=Repayment.Channel.PAYROLL,
-            by=by,
-            excess_to=Repayment.ExcessTo.SUKARELA,
-        )
-        drafts.append(draft)
+        items.append((loan_id, amount))
+    # every loan in one set-based call (same rules as loan_repayment_prepare per loan)
+    drafts = loan_repayments_prepare_bulk(
+        items=items,
+        on=on,
+        channel=Repayment.Channel.PAYROLL,
+        by=by,
+        excess_to=Repayment.ExcessTo.SUKARELA,
+    )
+    for draft in drafts:
         ledger_lines += draft.lines
         txns += draft.savings_transactions
+    # a loan over-payment credited a sukarela account already locked above: re-read it
+    credited = {t.account_id for t in txns} & set(locked)
+    if credited:
+        locked.update(savings_accounts_lock(credited))
     _inject_failure_point("after_loans")
     memo = _("Potong gaji %(m)s") % {"m": run.label}
+    excess_memo = _("Kelebihan potong gaji %(m)s") % {"m": run.label}
+    deposits: list = []
     for p in plans:
         mid = p.line.member_id
         if p.alloc.paid["wajib"] > 0:
-            ap = savings_deposit_apply(
-                account=locked[existing[(mid, wajib_p.pk)]],
-                amount=p.alloc.paid["wajib"],
-                on=on,
-                by=by,
-                channel=SavingsTransaction.Channel.PAYROLL,
-                kind=SavingsTransaction.Kind.PAYROLL,
-                memo=memo,
-                locked=True,
-            )
-            ledger_lines += ap.lines
-            txns.append(ap.transaction)
+            deposits.append((locked[existing[(mid, wajib_p.pk)]], p.alloc.paid["wajib"], memo))
         for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
             if amt > 0:
-                ap = savings_deposit_apply(
-                    account=locked[int(x["account_id"])],
-                    amount=amt,
-                    on=on,
-                    by=by,
-                    channel=SavingsTransaction.Channel.PAYROLL,
-                    kind=SavingsTransaction.Kind.PAYROLL,
-                    memo=memo,
-                    locked=True,
-                )
-                ledger_lines += ap.lines
-                txns.append(ap.transaction)
+                deposits.append((locked[int(x["account_id"])], amt, memo))
         to_suk = p.alloc.excess + redirected.get(mid, ZERO)
         if to_suk > 0:
             key = (mid, sukarela_p.pk)
@@ -683,18 +671,26 @@ def deduction_import_post(*, imp: DeductionImport, by):
                 )
                 existing[key] = acc.pk
                 locked.update(savings_accounts_lock([acc.pk]))
-            ap = savings_deposit_apply(
-                account=locked[existing[key]],
-                amount=to_suk,
-                on=on,
-                by=by,
+            deposits.append((locked[existing[key]], to_suk, excess_memo))
+    # every deposit in one set-based call (same rules as savings_deposit_apply each)
+    applied = savings_deposits_apply_bulk(
+        deposits=[
+            Deposit(
+                account=acc,
+                amount=amt,
                 channel=SavingsTransaction.Channel.PAYROLL,
                 kind=SavingsTransaction.Kind.PAYROLL,
-                memo=_("Kelebihan potong gaji %(m)s") % {"m": run.label},
-                locked=True,
+                memo=m,
             )
-            ledger_lines += ap.lines
-            txns.append(ap.transaction)
+            for acc, amt, m in deposits
+        ],
+        on=on,
+        by=by,
+        locked=True,
+    )
+    for ap in applied:
+        ledger_lines += ap.lines
+        txns.append(ap.transaction)
     _inject_failure_point("after_savings")
     bank = account_for_role("bank")
     entry = journal_post(

@@ -593,13 +593,19 @@ def loan_reject(*, loan: Loan, by, reason: str) -> Loan:
 # --- ledger glue --------------------------------------------------------------------
 
 
-def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo=""):
+def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo="", accounts=None):
+    """A ledger line on the account mapped to ``role`` (``accounts``: roles already
+    resolved by a batch, so each role is looked up once)."""
     from core.ledger.selectors import account_for_role
     from core.ledger.services import LineSpec
 
-    return LineSpec(
-        account=account_for_role(role), debit=debit, credit=credit, member_id=member_id, memo=memo
-    )
+    if accounts is not None:
+        if role not in accounts:
+            accounts[role] = account_for_role(role)
+        account = accounts[role]
+    else:
+        account = account_for_role(role)
+    return LineSpec(account=account, debit=debit, credit=credit, member_id=member_id, memo=memo)
 
 
 def _post(*, on: date, description: str, lines: list, source_ref: str, by):
@@ -951,10 +957,29 @@ def _apply_to_rows(
 ) -> None:
     """Spread penalty, jasa and principal over the rows oldest first (each component
     separately) and save them; marks rows settled when fully paid."""
+    for r in _spread_to_rows(loan, rows, on, penalty=penalty, jasa=jasa, principal=principal):
+        r.save(update_fields=ROW_PAID_FIELDS)
+
+
+ROW_PAID_FIELDS = ["penalty_paid", "jasa_paid", "principal_paid", "settled", "settled_on"]
+
+
+def _spread_to_rows(
+    loan: Loan,
+    rows: list[Instalment],
+    on: date,
+    *,
+    penalty: Decimal,
+    jasa: Decimal,
+    principal: Decimal,
+) -> list[Instalment]:
+    """The in-memory half of ``_apply_to_rows``: spread the amounts over the rows oldest
+    first and return the rows touched (not saved; the batch service bulk-updates them)."""
     states = [
         S.RowDue(r.pk, row_penalty_due(loan, r, on), r.jasa_left, r.principal_left) for r in rows
     ]
     spread = S.spread_over_rows(states, S.Allocation(penalty, jasa, principal, ZERO))
+    touched = []
     for r in rows:
         a = spread[r.pk]
         if a.applied == 0:
@@ -965,9 +990,8 @@ def _apply_to_rows(
         if r.principal_left == 0 and r.jasa_left == 0:
             r.settled = True
             r.settled_on = on
-        r.save(
-            update_fields=["penalty_paid", "jasa_paid", "principal_paid", "settled", "settled_on"]
-        )
+        touched.append(r)
+    return touched
 
 
 def _pay_off_rows(loan: Loan, rows: list[Instalment], on: date) -> None:
@@ -1040,36 +1064,24 @@ def _check_repayable(loan: Loan, amount: Any) -> Decimal:
     return _whole_positive(amount, field="amount", label=_("Jumlah pembayaran"))
 
 
-def loan_repayment_prepare(
-    *,
-    loan: Loan,
-    amount: Any,
-    on: date,
-    channel: str,
-    by,
-    excess_to: str = "",
-) -> RepaymentDraft:
-    """THE repayment service (counter, bank transfer, payroll deduction). Allocates the
-    amount penalty -> jasa -> principal over the instalments due up to ``on`` and then the
-    next instalment; what is left over goes to principal (the remaining schedule is
-    re-amortised) or to the member's sukarela, as chosen. Locks the loan; call it inside
-    the caller's transaction (batches: in loan pk order) and post the returned lines."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("loan_repayment_prepare must run inside a transaction")
-    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
-    if channel not in (
-        Repayment.Channel.COUNTER,
-        Repayment.Channel.BANK,
-        Repayment.Channel.PAYROLL,
-    ):
-        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
-    if excess_to not in Repayment.ExcessTo.values:
-        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
-    loan = _lock(loan)
-    amt = _check_repayable(loan, amount)
-    if loan.disbursed_on and on < loan.disbursed_on:
-        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
-    rows = _open_rows(loan)
+@dataclass
+class RepaymentPlan:
+    """How a repayment of ``amount`` splits over a loan's open rows (the rules of
+    ``loan_repayment_prepare``, shared with the batch service ``core.loans.batch``)."""
+
+    due_rows: list
+    nxt: Instalment | None
+    due: S.Allocation
+    ahead: S.Allocation
+    alloc: S.Allocation
+    future: list
+    future_principal: Decimal
+    extra_principal: Decimal
+
+
+def _repayment_plan(
+    loan: Loan, rows: list[Instalment], amt: Decimal, on: date, excess_to: str
+) -> RepaymentPlan:
     due_rows = [r for r in rows if r.due_date <= on]
     nxt = next((r for r in rows if r.due_date > on), None)
     # 1. arrears and what is due today: penalty, then jasa, then principal (oldest first)
@@ -1111,6 +1123,45 @@ def loan_repayment_prepare(
                     % {"e": f"Rp {alloc.excess:,.0f}", "p": f"Rp {future_principal:,.0f}"},
                 )
             extra_principal = alloc.excess
+    return RepaymentPlan(
+        due_rows, nxt, due, ahead, alloc, future, future_principal, extra_principal
+    )
+
+
+def loan_repayment_prepare(
+    *,
+    loan: Loan,
+    amount: Any,
+    on: date,
+    channel: str,
+    by,
+    excess_to: str = "",
+) -> RepaymentDraft:
+    """THE repayment service (counter, bank transfer, payroll deduction). Allocates the
+    amount penalty -> jasa -> principal over the instalments due up to ``on`` and then the
+    next instalment; what is left over goes to principal (the remaining schedule is
+    re-amortised) or to the member's sukarela, as chosen. Locks the loan; call it inside
+    the caller's transaction (batches: in loan pk order) and post the returned lines."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("loan_repayment_prepare must run inside a transaction")
+    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
+    if channel not in (
+        Repayment.Channel.COUNTER,
+        Repayment.Channel.BANK,
+        Repayment.Channel.PAYROLL,
+    ):
+        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    if excess_to not in Repayment.ExcessTo.values:
+        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+    loan = _lock(loan)
+    amt = _check_repayable(loan, amount)
+    if loan.disbursed_on and on < loan.disbursed_on:
+        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    rows = _open_rows(loan)
+    plan = _repayment_plan(loan, rows, amt, on, excess_to)
+    due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
+    future, future_principal = plan.future, plan.future_principal
+    extra_principal = plan.extra_principal
     _apply_to_rows(loan, due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal)
     if nxt is not None and ahead.jasa + ahead.principal > 0:
         _apply_to_rows(loan, [nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal)
@@ -1151,7 +1202,7 @@ def loan_repayment_prepare(
 
 
 def _repayment_lines(
-    loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date
+    loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
 ) -> tuple[list, list]:
     m = loan.member_id
     txns: list = []
@@ -1160,13 +1211,25 @@ def _repayment_lines(
     if rep.penalty + rep.early_payoff_fee > 0:
         lines.append(
             _line(
-                "penalty_income", credit=rep.penalty + rep.early_payoff_fee, member_id=m, memo=memo
+                "penalty_income",
+                credit=rep.penalty + rep.early_payoff_fee,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
             )
         )
     if rep.jasa > 0:
-        lines.append(_line("loan_interest_income", credit=rep.jasa, member_id=m, memo=memo))
+        lines.append(
+            _line(
+                "loan_interest_income", credit=rep.jasa, member_id=m, memo=memo, accounts=accounts
+            )
+        )
     if principal_total > 0:
-        lines.append(_line("loan_receivable", credit=principal_total, member_id=m, memo=memo))
+        lines.append(
+            _line(
+                "loan_receivable", credit=principal_total, member_id=m, memo=memo, accounts=accounts
+            )
+        )
     if rep.excess > 0 and rep.excess_to == Repayment.ExcessTo.SUKARELA:
         more, txns = savings_credit(
             member=loan.member,

@@ -220,23 +220,9 @@ def _write(
     )
 
 
-def savings_deposit_apply(
-    *,
-    account: SavingsAccount,
-    amount,
-    on: date,
-    by,
-    channel: str = SavingsTransaction.Channel.CASH,
-    kind: str = SavingsTransaction.Kind.DEPOSIT,
-    memo: str = "",
-    receipt_number: str | None = None,
-    locked: bool = False,
-) -> Applied:
-    """Credit a savings account. Returns the transaction and the credit line on the
-    product's control account. Pass ``locked=True`` if the caller already locked it."""
-    amount = clean_amount(amount)
-    if not locked:
-        account = _lock(account)
+def _check_deposit(account: SavingsAccount, amount: Decimal, kind: str) -> None:
+    """The rules a deposit must pass on the (locked) account: open, member active (except
+    opening balances), pokok and berjangka caps. Shared with ``core.savings.batch``."""
     _check_open(account)
     product = account.product
     if kind != SavingsTransaction.Kind.OPENING and not account.member.is_active:
@@ -264,6 +250,27 @@ def savings_deposit_apply(
                 % {"t": format_rupiah(target)},
                 fields={"amount": [_("Melebihi total setoran.")]},
             )
+
+
+def savings_deposit_apply(
+    *,
+    account: SavingsAccount,
+    amount,
+    on: date,
+    by,
+    channel: str = SavingsTransaction.Channel.CASH,
+    kind: str = SavingsTransaction.Kind.DEPOSIT,
+    memo: str = "",
+    receipt_number: str | None = None,
+    locked: bool = False,
+) -> Applied:
+    """Credit a savings account. Returns the transaction and the credit line on the
+    product's control account. Pass ``locked=True`` if the caller already locked it."""
+    amount = clean_amount(amount)
+    if not locked:
+        account = _lock(account)
+    _check_deposit(account, amount, kind)
+    product = account.product
     txn = _write(
         account=account,
         kind=kind,

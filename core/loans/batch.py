@@ -1,0 +1,212 @@
+"""Set-based loan repayments for batches (the monthly payroll deduction).
+
+``loan_repayments_prepare_bulk`` does for many loans what ``loan_repayment_prepare`` does
+for one, with the SAME rules (``services._repayment_plan``: penalty -> jasa -> principal
+over the rows due, arrears first, then the next instalment; the excess to principal or to
+sukarela) but a fixed number of queries: all loans locked in one ``SELECT ... FOR UPDATE``
+ordered by pk, all their open rows locked and read in one query, the touched rows, the
+loans and the audit rows written with bulk statements, the ledger accounts resolved once.
+The rare paths that need more (an excess re-amortising the schedule, an excess credited
+to sukarela) call the single-loan helpers for that loan only.
+
+Returns one ``RepaymentDraft`` per item, in the order of the items, exactly as
+``loan_repayment_prepare`` would have returned them called one by one in that order, so
+``loan_repayments_attach_entry`` links them to the journal entry the caller posts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
+
+from .models import Instalment, Loan, Repayment
+from .services import (
+    REPAY_ROLES,
+    ROW_PAID_FIELDS,
+    ZERO,
+    LoanErrors,
+    RepaymentDraft,
+    _check_repayable,
+    _reamortise,
+    _repayment_lines,
+    _repayment_plan,
+    _require_role,
+    _spread_to_rows,
+)
+
+LOAN_FIELDS = [
+    "principal_outstanding",
+    "schedule_version",
+    "updated_at",
+    "status",
+    "closed_on",
+    "closed_by",
+    "days_past_due",
+]
+
+
+def _audit_events(by, rows: list[tuple[Loan, dict]]) -> list[AuditEvent]:
+    """``audit_log(actor=by, action="loan.repay", target=loan, data=...)`` for many loans,
+    the same fields, written with one INSERT."""
+    actor = by if by is not None and getattr(by, "is_authenticated", False) else None
+    label = (by.get_username() if actor else (by if isinstance(by, str) else "")) or "system"
+    return [
+        AuditEvent(
+            actor=actor,
+            actor_label=label,
+            action="loan.repay",
+            target_type=loan._meta.label_lower,
+            target_id=str(loan.pk),
+            target_repr=str(loan)[:300],
+            reason="",
+            data=data,
+        )
+        for loan, data in rows
+    ]
+
+
+def loan_repayments_prepare_bulk(
+    *,
+    items: Sequence[tuple[int, Any]],
+    on: date,
+    channel: str,
+    by,
+    excess_to: str = "",
+) -> list[RepaymentDraft]:
+    """Repay many loans at once: ``items`` are ``(loan_id, amount)``, one per loan. Same
+    checks, allocation, rows, repayments, ledger lines, loan closing and audit rows as
+    calling ``loan_repayment_prepare`` for each item in turn; any refusal raises the same
+    ``ApplicationError`` (the caller's transaction then writes nothing). Call it inside the
+    caller's transaction and post the returned drafts' lines."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("loan_repayments_prepare_bulk must run inside a transaction")
+    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
+    if channel not in (
+        Repayment.Channel.COUNTER,
+        Repayment.Channel.BANK,
+        Repayment.Channel.PAYROLL,
+    ):
+        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    if excess_to not in Repayment.ExcessTo.values:
+        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+    if not items:
+        return []
+    ids = [int(loan_id) for loan_id, _amount in items]
+    if len(set(ids)) != len(ids):
+        raise ApplicationError(
+            LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
+        )
+    # 1. lock every loan (pk order: no deadlock with other batches or single payments)
+    loans = {
+        ln.pk: ln
+        for ln in Loan.objects.select_for_update()
+        .select_related("product", "member")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    missing = [i for i in ids if i not in loans]
+    if missing:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Pinjaman tidak ditemukan: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+        )
+    # 2. lock and read every open row of those loans in one query
+    rows_of: dict[int, list[Instalment]] = defaultdict(list)
+    for r in (
+        Instalment.objects.select_for_update()
+        .filter(loan_id__in=ids, is_current=True, settled=False)
+        .order_by("loan_id", "number")
+    ):
+        rows_of[r.loan_id].append(r)
+    # 3. the rules, loan by loan in the items' order (pure, in memory)
+    accounts: dict = {}
+    touched: list[Instalment] = []
+    reps: list[Repayment] = []
+    drafts: list[RepaymentDraft] = []
+    audits: list[tuple[Loan, dict]] = []
+    now = timezone.now()
+    for loan_id, amount in items:
+        loan = loans[int(loan_id)]
+        amt = _check_repayable(loan, amount)
+        if loan.disbursed_on and on < loan.disbursed_on:
+            raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+        rows = rows_of.get(loan.pk, [])
+        plan = _repayment_plan(loan, rows, amt, on, excess_to)
+        due, ahead, alloc = plan.due, plan.ahead, plan.alloc
+        touched += _spread_to_rows(
+            loan, plan.due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal
+        )
+        if plan.nxt is not None and ahead.jasa + ahead.principal > 0:
+            touched += _spread_to_rows(
+                loan, [plan.nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal
+            )
+        reamortised = plan.extra_principal > 0 and bool(plan.future)
+        if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
+            _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
+        principal_total = alloc.principal + plan.extra_principal
+        rep = Repayment(
+            loan=loan,
+            paid_on=on,
+            channel=channel,
+            kind=Repayment.Kind.INSTALMENT,
+            amount=amt,
+            penalty=alloc.penalty,
+            jasa=alloc.jasa,
+            principal=alloc.principal,
+            excess=alloc.excess,
+            excess_to=excess_to if alloc.excess > 0 else "",
+            created_by=by,
+        )
+        lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
+        # _after_payment, with "no open row left" known from the rows in memory
+        loan.principal_outstanding -= principal_total
+        # rows in memory carry every change (a pay-off of the future rows included); a
+        # re-amortisation to a non-zero principal leaves new open rows
+        open_left = any(not r.settled for r in rows) or (
+            reamortised and plan.future_principal - plan.extra_principal > 0
+        )
+        if not open_left:
+            if loan.principal_outstanding != 0:
+                raise AssertionError("schedule settled but principal outstanding")
+            loan.status = Loan.Status.CLOSED
+            loan.closed_on = on
+            loan.closed_by = Loan.ClosedBy.REPAID
+            loan.days_past_due = 0
+        loan.updated_at = now
+        reps.append(rep)
+        drafts.append(RepaymentDraft(rep, lines, txns))
+        audits.append(
+            (
+                loan,
+                {
+                    "amount": str(amt),
+                    "channel": channel,
+                    "penalty": str(alloc.penalty),
+                    "jasa": str(alloc.jasa),
+                    "principal": str(principal_total),
+                    "excess": str(alloc.excess),
+                    "excess_to": excess_to,
+                },
+            )
+        )
+    # 4. write: rows, repayments, loans, audit rows
+    if touched:
+        Instalment.objects.bulk_update(touched, ROW_PAID_FIELDS, batch_size=1000)
+    Repayment.objects.bulk_create(reps, batch_size=1000)
+    Loan.objects.bulk_update([loans[int(i)] for i, _a in items], LOAN_FIELDS, batch_size=1000)
+    for (_loan, data), rep in zip(audits, reps, strict=True):
+        audits_data = {"repayment": rep.pk}
+        audits_data.update(data)
+        data.clear()
+        data.update(audits_data)
+    AuditEvent.objects.bulk_create(_audit_events(by, audits), batch_size=1000)
+    return drafts
