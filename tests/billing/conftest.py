@@ -154,13 +154,28 @@ def admin_client_a(client_a, tenant_a, admin_a):
 
 @pytest.fixture
 def operator(db):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from core.users.models import User
 
-    return User.objects.create_user(
+    user = User.objects.create_user(
         username="ops@lumbung.test",
         password="Operator-Sandi-9",
         operator_role=User.OperatorRole.BILLING,
     )
+    TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return user
+
+
+def login_operator(client, operator) -> None:
+    """Log ``operator`` in on ``client`` as the console does: password and TOTP step."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(operator)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=operator).persistent_id
+    session.save()
 
 
 @pytest.fixture(autouse=True)

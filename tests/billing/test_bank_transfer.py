@@ -135,11 +135,8 @@ def test_proof_must_be_pdf_or_image(admin_client_a):
 
 
 def test_operator_screen_confirms_a_transfer(admin_client_a, operator):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from tests.console.conftest import verified_client
 
-    TOTPDevice.objects.create(user=operator, name="Authenticator", confirmed=True)
     client_public = verified_client(operator)
     inv = _issue(admin_client_a)
     listing = client_public.get("/billing/operator/transfer/")

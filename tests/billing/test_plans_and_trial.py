@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from billing.models import Plan, Subscription
 from billing.selectors import plans_public
+from tests.billing.conftest import login_operator
 
 
 def test_plans_are_seeded_by_tiers_of_active_members(db):
@@ -34,7 +35,7 @@ def test_operator_edits_a_plan_price_and_stripe_prices_are_renewed(
     plan = Plan.objects.get(code="sedang")
     old_price_id = plan.stripe_price_monthly_id
     yearly_id = plan.stripe_price_yearly_id
-    client_public.force_login(operator)
+    login_operator(client_public, operator)
     assert client_public.get("/billing/operator/paket/").status_code == 200
     form = {
         "name": "Sedang",
@@ -58,7 +59,7 @@ def test_operator_edits_a_plan_price_and_stripe_prices_are_renewed(
 
 def test_plan_prices_must_be_whole_rupiah(client_public, operator):
     plan = Plan.objects.get(code="kecil")
-    client_public.force_login(operator)
+    login_operator(client_public, operator)
     response = client_public.post(
         f"/billing/operator/paket/{plan.pk}/",
         {
