@@ -1,0 +1,310 @@
+"""The set-based repayment service (``core.loans.batch.loan_repayments_prepare_bulk``)
+gives exactly what ``loan_repayment_prepare`` gives called loan by loan on the same data:
+the same instalment rows, repayments, ledger lines, loan states (closed by the payment
+included), sukarela credits and audit rows; it refuses what the single service refuses
+with nothing written; and after posting, the loan sub-ledger equals the control account."""
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.loans.batch import loan_repayments_prepare_bulk
+from core.loans.models import Instalment, Loan, Repayment
+from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
+from core.savings.models import SavingsAccount, SavingsTransaction
+from tests.loans.conftest import assert_reconciled
+from tests.members import factories as f
+
+LOAN_FIELDS = (
+    "principal_outstanding",
+    "status",
+    "closed_on",
+    "closed_by",
+    "days_past_due",
+    "schedule_version",
+)
+ROW_FIELDS = (
+    "version",
+    "is_current",
+    "number",
+    "due_date",
+    "principal",
+    "jasa",
+    "principal_paid",
+    "jasa_paid",
+    "jasa_waived",
+    "penalty_paid",
+    "settled",
+    "settled_on",
+)
+REP_FIELDS = (
+    "loan_id",
+    "paid_on",
+    "channel",
+    "kind",
+    "amount",
+    "penalty",
+    "jasa",
+    "principal",
+    "excess",
+    "excess_to",
+    "early_payoff_fee",
+    "created_by_id",
+)
+
+
+@pytest.fixture
+def book(make_loan, today, in_tenant_a):
+    """Loans in different states: nothing due yet, one instalment due, three months in
+    arrears (late penalty), a short loan a payment can close, two loans of one member."""
+    m2 = f.member(take_home_pay=D("20000000"))
+    m3 = f.member(take_home_pay=D("20000000"))
+    m4 = f.member(take_home_pay=D("20000000"))
+    loans = [
+        make_loan(principal=D(10_000_000), tenor=10, days_ago=10),
+        make_loan(principal=D(3_000_000), tenor=10, days_ago=31, who=m2),
+        make_loan(principal=D(6_000_000), tenor=12, days_ago=95, who=m3),
+        make_loan(principal=D(2_000_000), tenor=2, days_ago=40, who=m4),
+        make_loan(principal=D(1_200_000), tenor=6, days_ago=70, who=m2),
+    ]
+    return sorted(loans, key=lambda x: x.pk)
+
+
+def _payoff_amount(loan: Loan, on) -> D:
+    """Everything the loan owes on ``on`` (penalties included): pays it off exactly."""
+    from core.loans.services import loan_dues
+
+    rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    dues = loan_dues(loan, on, rows)
+    return dues.penalty + sum((r.jasa_left + r.principal_left for r in rows), D(0))
+
+
+def _snapshot(loans, drafts):
+    ids = [ln.pk for ln in loans]
+    rep_ids = [d.repayment.pk for d in drafts]
+    rep_index = {pk: i for i, pk in enumerate(rep_ids)}
+    state = {
+        "loans": list(Loan.objects.filter(pk__in=ids).order_by("pk").values_list(*LOAN_FIELDS)),
+        "rows": list(
+            Instalment.objects.filter(loan_id__in=ids)
+            .order_by("loan_id", "version", "number")
+            .values_list("loan_id", *ROW_FIELDS)
+        ),
+        "repayments": [
+            Repayment.objects.filter(pk=pk).values_list(*REP_FIELDS).get() for pk in rep_ids
+        ],
+        "lines": [
+            [(ln.account.pk, ln.debit, ln.credit, ln.member_id, ln.memo) for ln in d.lines]
+            for d in drafts
+        ],
+        "savings": [
+            [
+                (
+                    t.account.member_id,
+                    t.account.product_id,
+                    t.amount,
+                    t.balance_after,
+                    t.kind,
+                    t.channel,
+                    t.memo,
+                )
+                for t in d.savings_transactions
+            ]
+            for d in drafts
+        ],
+        "balances": sorted(
+            SavingsAccount.objects.filter(member__loans__in=ids)
+            .distinct()
+            .values_list("member_id", "product_id", "balance")
+        ),
+        "audit": [
+            (
+                e.actor_id,
+                e.actor_label,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.target_repr,
+                {**e.data, "repayment": rep_index[e.data["repayment"]]},
+            )
+            for e in AuditEvent.objects.filter(
+                action="loan.repay", target_id__in=[str(i) for i in ids]
+            ).order_by("pk")
+        ],
+    }
+    return state
+
+
+def _one_by_one(loans, amounts, on, by, excess_to):
+    return [
+        loan_repayment_prepare(
+            loan=ln, amount=a, on=on, channel="payroll", by=by, excess_to=excess_to
+        )
+        for ln, a in zip(loans, amounts, strict=True)
+    ]
+
+
+def _bulk(loans, amounts, on, by, excess_to):
+    return loan_repayments_prepare_bulk(
+        items=[(ln.pk, a) for ln, a in zip(loans, amounts, strict=True)],
+        on=on,
+        channel="payroll",
+        by=by,
+        excess_to=excess_to,
+    )
+
+
+def _compare(loans, amounts, on, by, excess_to="sukarela"):
+    """Run both paths on the same data (each inside a savepoint rolled back) and return
+    the two snapshots."""
+    out = []
+    for fn in (_one_by_one, _bulk):
+        sid = transaction.savepoint()
+        try:
+            drafts = fn(loans, amounts, on, by, excess_to)
+            out.append(_snapshot(loans, drafts))
+        finally:
+            transaction.savepoint_rollback(sid)
+    return out
+
+
+def _post(drafts, on, by, ref):
+    total = sum((d.amount for d in drafts), D(0))
+    entry = journal_post(
+        on=on,
+        description="Potong gaji uji (batch)",
+        lines=[
+            LineSpec(account_for_role("bank"), debit=total),
+            *[x for d in drafts for x in d.lines],
+        ],
+        source="deduction",
+        source_ref=ref,
+        by=by,
+    )
+    loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    return entry
+
+
+def test_bulk_equals_one_by_one_partial_arrears_excess_and_closing(book, staff, today):
+    by = staff["bendahara"]
+    closing = _payoff_amount(book[3], today)
+    amounts = [
+        D(1_500_000),  # nothing due: next instalment, the rest to sukarela
+        D(150_000),  # partial: part of the jasa and principal due
+        D(2_345_000),  # arrears with penalty, oldest first, then the next instalment
+        closing,  # pays off the short loan: closed by the payment
+        D(50_000),  # second loan of the same member, small partial
+    ]
+    single, bulk = _compare(book, amounts, today, by)
+    assert bulk == single
+    # the cases really happened
+    statuses = dict(zip([ln.pk for ln in book], [s[1] for s in single["loans"]], strict=True))
+    assert statuses[book[3].pk] == Loan.Status.CLOSED
+    assert any(r[8] > 0 for r in single["repayments"])  # an excess
+    assert any(r[5] > 0 for r in single["repayments"])  # a late penalty
+    assert single["savings"][0] and single["savings"][0][0][2] == D(400_000)
+
+
+def test_bulk_excess_to_principal_reamortises_like_single(book, staff, today):
+    by = staff["bendahara"]
+    amounts = [D(3_000_000), D(400_000), D(900_000), D(100_000), D(60_000)]
+    single, bulk = _compare(book, amounts, today, by, excess_to="principal")
+    assert bulk == single
+    assert any(s[5] > 1 for s in single["loans"])  # a new schedule version was written
+
+
+def test_bulk_posts_and_reconciles(book, staff, today):
+    by = staff["bendahara"]
+    before = Repayment.objects.count()
+    with transaction.atomic():
+        drafts = _bulk(book, [D(700_000)] * len(book), today, by, "sukarela")
+        entry = _post(drafts, today, by, "uji-bulk-1")
+    assert (
+        Repayment.objects.filter(entry=entry).count()
+        == len(book)
+        == Repayment.objects.count() - before
+    )
+    assert SavingsTransaction.objects.filter(journal_entry=entry).count() == sum(
+        len(d.savings_transactions) for d in drafts
+    )
+    assert_reconciled()
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    amounts=st.lists(
+        st.integers(min_value=1, max_value=4_000).map(lambda k: D(k) * 1000),
+        min_size=5,
+        max_size=5,
+    ),
+    days=st.integers(min_value=0, max_value=120),
+    target=st.sampled_from(["sukarela", "principal"]),
+)
+def test_bulk_equals_one_by_one_hypothesis(book, staff, today, amounts, days, target):
+    on = today + timedelta(days=days)
+    by = staff["bendahara"]
+    results = []
+    for fn in (_one_by_one, _bulk):
+        sid = transaction.savepoint()
+        try:
+            drafts = fn(book, amounts, on, by, target)
+            results.append(("ok", _snapshot(book, drafts)))
+        except ApplicationError as e:  # e.g. excess larger than the remaining principal
+            results.append(("refused", e.code))
+        finally:
+            transaction.savepoint_rollback(sid)
+    assert results[1] == results[0]
+
+
+def test_bulk_refuses_like_single_and_writes_nothing(book, staff, today, make_loan):
+    by = staff["bendahara"]
+    pending = make_loan(until="approved", who=f.member(take_home_pay=D("20000000")))
+    counts = (Repayment.objects.count(), AuditEvent.objects.count())
+    # an excess with no target chosen: the single service refuses the same way
+    for fn in (_one_by_one, _bulk):
+        with pytest.raises(ApplicationError) as e, transaction.atomic():
+            fn(book, [D(100_000)] * 4 + [D(99_000_000)], today, by, "")
+        assert e.value.code == "loan_excess_target_required"
+    # a loan not running (approved, not disbursed), a pengawas, a duplicate, a bad channel
+    with pytest.raises(ApplicationError) as e, transaction.atomic():
+        _bulk([*book, pending], [D(100_000)] * 6, today, by, "sukarela")
+    assert e.value.code == "loan_not_running"
+    with pytest.raises(ApplicationError), transaction.atomic():
+        _bulk(book[1:], [D(100_000)] * 4, today, staff["pengawas"], "sukarela")
+    with pytest.raises(ApplicationError), transaction.atomic():
+        loan_repayments_prepare_bulk(
+            items=[(book[1].pk, D(1000)), (book[1].pk, D(1000))], on=today, channel="payroll", by=by
+        )
+    with pytest.raises(ApplicationError), transaction.atomic():
+        loan_repayments_prepare_bulk(items=[(book[1].pk, D(1000))], on=today, channel="x", by=by)
+    with pytest.raises(ApplicationError), transaction.atomic():
+        loan_repayments_prepare_bulk(
+            items=[(book[1].pk, D("1000.50"))], on=today, channel="payroll", by=by
+        )
+    assert (Repayment.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_bulk_runs_a_fixed_number_of_queries(book, staff, today, django_assert_max_num_queries):
+    """Without excess (no sukarela credit, no re-amortisation) the query count does not
+    grow with the number of loans: lock loans, lock rows, three account look-ups, update
+    rows, insert repayments, update loans, insert audit rows (+ the savepoint)."""
+    by = staff["bendahara"]
+    sid = transaction.savepoint()
+    try:
+        with django_assert_max_num_queries(12):
+            drafts = _bulk(book, [D(100_000)] * len(book), today, by, "sukarela")
+        assert len(drafts) == len(book)
+    finally:
+        transaction.savepoint_rollback(sid)
