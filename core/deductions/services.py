@@ -556,6 +556,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
     """Post a valid import as ONE journal entry (Dr bank = realized total; Cr wajib,
     purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
     movements through the savings and loans services, all in this one transaction."""
+    from core.common.bulk import bulk_update_values
     from core.ledger.selectors import account_for_role
     from core.ledger.services import LineSpec, journal_post
     from core.loans.batch import loan_repayments_prepare_bulk
@@ -714,7 +715,8 @@ def deduction_import_post(*, imp: DeductionImport, by):
         ln.paid_others = p.alloc.paid["others"]
         ln.to_sukarela = p.alloc.excess
         ln.posted_import = imp
-    DeductionLine.objects.bulk_update(
+    bulk_update_values(
+        DeductionLine,
         lines,
         [
             "realized",
@@ -725,7 +727,6 @@ def deduction_import_post(*, imp: DeductionImport, by):
             "to_sukarela",
             "posted_import",
         ],
-        batch_size=2000,
     )
     imp.status = DeductionImport.Status.POSTED
     imp.entry = entry

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.common.bulk import bulk_update_values
 from core.ledger.services import LineSpec
 
 from .models import SavingsAccount, SavingsTransaction
@@ -89,7 +90,9 @@ def savings_deposits_apply_bulk(
         )
         results.append(Applied(transaction=txn, lines=[line]))
     SavingsTransaction.objects.bulk_create(txns, batch_size=2000)
-    SavingsAccount.objects.bulk_update(
-        sorted(accounts.values(), key=lambda a: a.pk), ["balance", "updated_at"], batch_size=1000
+    bulk_update_values(
+        SavingsAccount,
+        sorted(accounts.values(), key=lambda a: a.pk),
+        ["balance", "updated_at"],
     )
     return results
