@@ -52,7 +52,6 @@ def savings_deposits_apply_bulk(
         raise RuntimeError("savings_deposits_apply_bulk must run inside a transaction")
     if not deposits:
         return []
-    amounts = [clean_amount(d.amount) for d in deposits]
     if locked:
         accounts: dict[int, SavingsAccount] = {}
         for d in deposits:
@@ -63,7 +62,8 @@ def savings_deposits_apply_bulk(
     now = timezone.now()
     txns: list[SavingsTransaction] = []
     results: list[Applied] = []
-    for d, amount in zip(deposits, amounts, strict=True):
+    for d in deposits:
+        amount = clean_amount(d.amount)  # checked in turn, as one-by-one calls would
         account = accounts[d.account.pk]
         _check_deposit(account, amount, d.kind)
         product = account.product
