@@ -4,7 +4,8 @@
 for one, with the SAME rules (``services._repayment_plan``: penalty -> jasa -> principal
 over the rows due, arrears first, then the next instalment; the excess to principal or to
 sukarela) but a fixed number of queries: all loans locked in one ``SELECT ... FOR UPDATE``
-ordered by pk, all their open rows locked and read in one query, the touched rows, the
+ordered by pk, all their open rows locked in one query (read as models: the rows due and
+the next one; all of them when an excess may go to principal), the touched rows, the
 loans and the audit rows written with bulk statements, the ledger accounts resolved once.
 The rare paths that need more (an excess re-amortising the schedule, an excess credited
 to sukarela) call the single-loan helpers for that loan only.
@@ -120,14 +121,33 @@ def loan_repayments_prepare_bulk(
             LoanErrors.INVALID,
             _("Pinjaman tidak ditemukan: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
         )
-    # 2. lock and read every open row of those loans in one query
+    # 2. lock every open row of those loans in one query (as the single service does)
+    open_rows = Instalment.objects.select_for_update().filter(
+        loan_id__in=ids, is_current=True, settled=False
+    )
     rows_of: dict[int, list[Instalment]] = defaultdict(list)
-    for r in (
-        Instalment.objects.select_for_update()
-        .filter(loan_id__in=ids, is_current=True, settled=False)
-        .order_by("loan_id", "number")
-    ):
-        rows_of[r.loan_id].append(r)
+    not_read: dict[int, int] = defaultdict(int)  # open rows locked but not read, per loan
+    if excess_to == Repayment.ExcessTo.PRINCIPAL:
+        # an excess may re-amortise the rows after the next one: read them all
+        for r in open_rows.order_by("loan_id", "number"):
+            rows_of[r.loan_id].append(r)
+    else:
+        # the rules only touch the rows due by ``on`` and the next one (the rows after it
+        # matter for an excess to principal only): lock all, read those as models
+        needed: list[int] = []
+        has_next: set[int] = set()
+        for pk, loan_id, due_date in open_rows.order_by("loan_id", "number").values_list(
+            "pk", "loan_id", "due_date"
+        ):
+            if due_date <= on:
+                needed.append(pk)
+            elif loan_id not in has_next:
+                has_next.add(loan_id)
+                needed.append(pk)
+            else:
+                not_read[loan_id] += 1
+        for r in Instalment.objects.filter(pk__in=needed).order_by("loan_id", "number"):
+            rows_of[r.loan_id].append(r)
     # 3. the rules, loan by loan in the items' order (pure, in memory)
     accounts: dict = {}
     touched: list[Instalment] = []
@@ -172,8 +192,10 @@ def loan_repayments_prepare_bulk(
         loan.principal_outstanding -= principal_total
         # rows in memory carry every change (a pay-off of the future rows included); a
         # re-amortisation to a non-zero principal leaves new open rows
-        open_left = any(not r.settled for r in rows) or (
-            reamortised and plan.future_principal - plan.extra_principal > 0
+        open_left = (
+            any(not r.settled for r in rows)
+            or not_read.get(loan.pk, 0) > 0
+            or (reamortised and plan.future_principal - plan.extra_principal > 0)
         )
         if not open_left:
             if loan.principal_outstanding != 0:
