@@ -3,9 +3,11 @@ realized per agency and member), outstanding shortfalls and a member's history."
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from core.members.models import Agency
 
@@ -92,3 +94,47 @@ def member_history(member_id: int) -> QuerySet[DeductionLine]:
         .select_related("run", "agency")
         .order_by("-run__year", "-run__month")
     )
+
+
+def deduction_run_status(*, year: int, month: int) -> list[dict] | None:
+    """This month's run for the dashboard: label, status text, asked and realized totals
+    (realized counts posted agency batches only; None before anything is posted)."""
+    run = DeductionRun.objects.filter(year=year, month=month).first()
+    if run is None:
+        return None
+    if run.status != DeductionRun.Status.READY:
+        text = run.get_status_display()
+        if run.status == DeductionRun.Status.GENERATING and run.progress_total:
+            text = f"{text} ({run.progress_done}/{run.progress_total})"
+        return [{"label": run.label, "status": text, "expected": None, "realized": None}]
+    agencies = run_agencies(run)
+    posted = sum(1 for a in agencies if a["is_posted"])
+    asked = sum((a["asked"] for a in agencies), ZERO)
+    realized = sum((a["realized"] for a in agencies if a["is_posted"]), ZERO)
+    text = _("%(posted)s dari %(total)s instansi diposting") % {
+        "posted": posted,
+        "total": len(agencies),
+    }
+    return [
+        {
+            "label": run.label,
+            "status": text,
+            "expected": asked,
+            "realized": realized if posted else None,
+        }
+    ]
+
+
+def member_deduction_history(*, member) -> list[dict]:
+    """A member's deductions per month for the portal: asked, cut, shortfall."""
+    rows = []
+    for line in member_history(member.pk):
+        rows.append(
+            {
+                "period": date(line.run.year, line.run.month, 1),
+                "expected": line.total,
+                "realized": line.realized,
+                "shortfall": line.shortfall if line.realized is not None else None,
+            }
+        )
+    return rows

@@ -86,12 +86,7 @@ def loan_schedule(loan) -> list[dict] | None:
 
 def deduction_history(member) -> list | None:
     try:
-        fn = selector(
-            "core.deductions.selectors",
-            "member_deduction_history",
-            "deductions_for_member",
-            "member_deductions",
-        )
+        fn = selector("core.deductions.selectors", "member_deduction_history")
     except Missing:
         return None
     return list(fn(member=member))
