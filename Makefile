@@ -35,8 +35,9 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
+## Every benchmark in bench/ (long: several minutes); each writes its section of docs/benchmarks.md
 bench: $(VENV)/.installed-dev
-	$(BIN)/lumbung-dev bench
+	@set -e; for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .data
