@@ -374,8 +374,11 @@ def write_section(r: dict) -> None:
         "transactions and audit rows with one INSERT each. A batch is about 120 SQL "
         "statements whatever its size (about 0.13 s of database time for 250 members / 375 "
         "loans, `BENCH_SQL=1` prints them); the rest of a batch's time is Python (building "
-        "the model objects and statements). Before (per-loan services, ~11 queries per loan, "
-        "load average ~10): posting 374.06 s, whole cycle 402.82 s.",
+        "the model objects and statements). Before, with the per-loan services (~11 queries "
+        "per loan), the same benchmark at commit 4ec37ab measured posting 106.10 s (slowest "
+        "batch 9.33 s) and a whole cycle of 114.10 s on this machine at load average 2-4 "
+        "(2026-11-30; my test runs overlapped part of it), and 374.06 s / 402.82 s earlier "
+        "at load average ~10.",
         "",
     ]
     text = "\n".join(lines) + "\n"
