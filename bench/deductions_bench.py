@@ -377,7 +377,7 @@ def write_section(r: dict) -> None:
         "the model objects and statements). Before, with the per-loan services (~11 queries "
         "per loan), the same benchmark at commit 4ec37ab measured posting 106.10 s (slowest "
         "batch 9.33 s) and a whole cycle of 114.10 s on this machine at load average 2-4 "
-        "(2026-11-30; my test runs overlapped part of it), and 374.06 s / 402.82 s earlier "
+        "(2026-11-30; test runs overlapped part of it), and 374.06 s / 402.82 s earlier "
         "at load average ~10.",
         "",
     ]
