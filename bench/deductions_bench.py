@@ -309,7 +309,8 @@ def run(members: int, n_agencies: int) -> dict:
 
                 prof = cProfile.Profile()
                 prof.runcall(deduction_import_post, imp=imp, by=user)
-                pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+                sort = "tottime" if os.environ["BENCH_PROFILE"] == "tottime" else "cumulative"
+                pstats.Stats(prof).sort_stats(sort).print_stats(45)
             else:
                 deduction_import_post(imp=imp, by=user)
             per.append(time.perf_counter() - t1)
