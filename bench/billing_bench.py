@@ -31,30 +31,13 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from _common import ensure_database as _ensure_database
+from _common import pct as _pct
+from _common import server_url as _server_url
+from _common import write_docs_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Billing: webhooks and the daily member count"
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    return base.rsplit("/", 1)[0]
-
-
-def _ensure_database(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(f"{_server_url()}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def bench_receive(n: int) -> dict:
@@ -195,16 +178,7 @@ def write_section(recv: dict, proc: dict, usage: dict) -> None:
         "",
     ]
     text = "\n".join(lines) + "\n"
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start == -1:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
-    path.write_text(new)
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_docs_section(SECTION, text)
 
 
 def main() -> None:

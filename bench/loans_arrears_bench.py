@@ -40,29 +40,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _common import recreate_database as _recreate_db
+from _common import server_url as _server_url
+from _common import write_docs_section
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 SECTION = "## Loans: daily arrears run, 20,000 loans"
 TARGET_S = 10.0
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    return base.rsplit("/", 1)[0]
-
-
-def _recreate_db(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_server_url() + "/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def load(n_loans: int, today: date) -> dict:
@@ -330,16 +315,7 @@ def write_docs(results, *, info, grades, overdue) -> None:
         "",
     ]
     text = "\n".join(out)
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start == -1:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
-    path.write_text(new)
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_docs_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -31,28 +31,13 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from _common import ensure_database as _ensure_database
+from _common import server_url as _server_url
+from _common import write_docs_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Members import: 5,000 rows"
 AGENCIES = ["DISDIK-PKY", "RSUD-DORIS", "BKPSDM-PKY"]
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    return base.rsplit("/", 1)[0]
-
-
-def _ensure_database(name: str) -> bool:
-    import psycopg2
-
-    conn = psycopg2.connect(f"{_server_url()}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cur.fetchone() is not None
-        if not exists:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return not exists
 
 
 def make_rows(n: int) -> list[dict]:
@@ -184,16 +169,7 @@ def write_section(results: list[dict], n: int) -> None:
         )
     lines.append("")
     text = "\n".join(lines) + "\n"
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start == -1:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
-    path.write_text(new)
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_docs_section(SECTION, text)
 
 
 def main() -> None:

@@ -43,6 +43,10 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from _common import recreate_database as _recreate_db
+from _common import server_url as _server_url
+from _common import write_docs_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Provisioning: sign-up to ready"
 STAGES = ("post", "verify", "wait", "login", "home")
@@ -53,25 +57,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    return base.rsplit("/", 1)[0]
-
-
-def _recreate_db(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_server_url() + "/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def _db_exists(name: str) -> bool:
@@ -526,16 +511,7 @@ def write_docs(results, *, samples: int, migrate_s: float, relations: int) -> No
         "",
     ]
     text = "\n".join(lines)
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start == -1:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
-    path.write_text(new)
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_docs_section(SECTION, text)
 
 
 if __name__ == "__main__":
