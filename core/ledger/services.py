@@ -39,7 +39,7 @@ from .models import (
 
 ZERO = Decimal("0")
 MAX_AMOUNT = Decimal("9999999999999999.99")
-COPY_THRESHOLD = 2000  # entries with more lines are written with COPY
+COPY_THRESHOLD = 200  # entries with more lines are written with COPY
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
-from core.common.bulk import bulk_update_values
+from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 
 from .models import Instalment, Loan, Repayment
@@ -223,12 +223,12 @@ def loan_repayments_prepare_bulk(
         )
     # 4. write: rows, repayments, loans, audit rows
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
-    Repayment.objects.bulk_create(reps, batch_size=1000)
+    bulk_insert_values(Repayment, reps)
     bulk_update_values(Loan, [loans[int(i)] for i, _a in items], LOAN_FIELDS)
     for (_loan, data), rep in zip(audits, reps, strict=True):
         audits_data = {"repayment": rep.pk}
         audits_data.update(data)
         data.clear()
         data.update(audits_data)
-    AuditEvent.objects.bulk_create(_audit_events(by, audits), batch_size=1000)
+    bulk_insert_values(AuditEvent, _audit_events(by, audits))
     return drafts

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.common.bulk import bulk_update_values
+from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.ledger.services import LineSpec
 
 from .models import SavingsAccount, SavingsTransaction
@@ -89,7 +89,7 @@ def savings_deposits_apply_bulk(
             memo=f"{product.name} {account.number}"[:300],
         )
         results.append(Applied(transaction=txn, lines=[line]))
-    SavingsTransaction.objects.bulk_create(txns, batch_size=2000)
+    bulk_insert_values(SavingsTransaction, txns)
     bulk_update_values(
         SavingsAccount,
         sorted(accounts.values(), key=lambda a: a.pk),
