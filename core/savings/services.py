@@ -419,23 +419,23 @@ def teller_deposit(
         locked=True,
     )
     txn = applied.transaction
-    entry = journal_post(
+    counter_line = LineSpec(account=counter, debit=txn.amount, memo=receipt)
+    description = _("Setoran %(p)s %(m)s (%(r)s)") % {
+        "p": account.product.name,
+        "m": account.member.full_name,
+        "r": receipt,
+    }
+    return _teller_post(
+        account=account,
+        applied=applied,
+        lines=[counter_line, *applied.lines],
+        description=description,
+        action="savings.deposit",
+        channel=channel,
+        receipt=receipt,
         on=on,
-        description=_("Setoran %(p)s %(m)s (%(r)s)")
-        % {"p": account.product.name, "m": account.member.full_name, "r": receipt},
-        lines=[LineSpec(account=counter, debit=txn.amount, memo=receipt), *applied.lines],
-        source="savings",
-        source_ref=f"txn:{txn.pk}",
         by=by,
     )
-    transactions_link_entry(transactions=[txn], entry=entry)
-    audit_log(
-        actor=by,
-        action="savings.deposit",
-        target=account,
-        data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
-    )
-    return txn
 
 
 @transaction.atomic
@@ -463,11 +463,35 @@ def teller_withdraw(
         locked=True,
     )
     txn = applied.transaction
+    counter_line = LineSpec(account=counter, credit=txn.amount, memo=receipt)
+    description = _("Penarikan %(p)s %(m)s (%(r)s)") % {
+        "p": account.product.name,
+        "m": account.member.full_name,
+        "r": receipt,
+    }
+    return _teller_post(
+        account=account,
+        applied=applied,
+        lines=[*applied.lines, counter_line],
+        description=description,
+        action="savings.withdraw",
+        channel=channel,
+        receipt=receipt,
+        on=on,
+        by=by,
+    )
+
+
+def _teller_post(
+    *, account, applied, lines, description: str, action: str, channel: str, receipt: str, on, by
+) -> SavingsTransaction:
+    """The counter's tail shared by deposit and withdrawal: one journal entry for the
+    applied transaction, linked back to it, and the audit row."""
+    txn = applied.transaction
     entry = journal_post(
         on=on,
-        description=_("Penarikan %(p)s %(m)s (%(r)s)")
-        % {"p": account.product.name, "m": account.member.full_name, "r": receipt},
-        lines=[*applied.lines, LineSpec(account=counter, credit=txn.amount, memo=receipt)],
+        description=description,
+        lines=lines,
         source="savings",
         source_ref=f"txn:{txn.pk}",
         by=by,
@@ -475,7 +499,7 @@ def teller_withdraw(
     transactions_link_entry(transactions=[txn], entry=entry)
     audit_log(
         actor=by,
-        action="savings.withdraw",
+        action=action,
         target=account,
         data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
     )
