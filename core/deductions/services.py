@@ -558,11 +558,15 @@ def deduction_import_post(*, imp: DeductionImport, by):
     movements through the savings and loans services, all in this one transaction."""
     from core.common.bulk import bulk_update_values
     from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
+    from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
     from core.loans.batch import loan_repayments_prepare_bulk
     from core.loans.models import Loan, Repayment
     from core.loans.services import loan_repayments_attach_entry
-    from core.savings.batch import Deposit, savings_deposits_apply_bulk
+    from core.savings.batch import (
+        Deposit,
+        savings_accounts_open_bulk,
+        savings_deposits_apply_bulk,
+    )
     from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
     from core.savings.selectors import product_for_kind
     from core.savings.services import (
@@ -608,10 +612,11 @@ def deduction_import_post(*, imp: DeductionImport, by):
     ]
     if missing:
         mem = Member.objects.in_bulk([m for m, _p in missing])
-        for m, prod in missing:
-            existing[(m, prod.pk)] = savings_account_open(
-                member=mem[m], product=prod, on=on, by=by
-            ).pk
+        opened = savings_accounts_open_bulk(
+            opens=[(mem[m], prod) for m, prod in missing], on=on, by=by
+        )
+        for acc in opened:
+            existing[(acc.member_id, acc.product_id)] = acc.pk
     purpose_ids = {int(x["account_id"]) for p in plans for x in p.line.purposes}
     locked = savings_accounts_lock(set(existing.values()) | purpose_ids)
     # loans: lock and repay in loan pk order
@@ -637,6 +642,9 @@ def deduction_import_post(*, imp: DeductionImport, by):
             redirected[loans_by_id[loan_id].member_id] += amount
             continue
         items.append((loan_id, amount))
+    # the batch's journal entry id, so repayments and savings transactions are written
+    # linked to it (checked at commit: the entry must then exist)
+    entry_id = journal_entry_id_reserve()
     # every loan in one set-based call (same rules as loan_repayment_prepare per loan)
     drafts = loan_repayments_prepare_bulk(
         items=items,
@@ -644,6 +652,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
         channel=Repayment.Channel.PAYROLL,
         by=by,
         excess_to=Repayment.ExcessTo.SUKARELA,
+        entry_id=entry_id,
     )
     for draft in drafts:
         ledger_lines += draft.lines
@@ -688,6 +697,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
         on=on,
         by=by,
         locked=True,
+        entry_id=entry_id,
     )
     for ap in applied:
         ledger_lines += ap.lines
@@ -702,7 +712,9 @@ def deduction_import_post(*, imp: DeductionImport, by):
         source="deduction",
         source_ref=f"deduction:{run.pk}:{agency.pk}:{imp.pk}",
         by=by,
+        entry_id=entry_id,
     )
+    # links what was not written linked (sukarela credits of a loan over-payment)
     transactions_link_entry(transactions=txns, entry=entry)
     loan_repayments_attach_entry(drafts=drafts, entry=entry)
     _inject_failure_point("after_journal")

@@ -271,6 +271,7 @@ def _post(
     reverses: JournalEntry | None = None,
     audit_action: str = "ledger.entry.post",
     audit_reason: str = "",
+    entry_id: int | None = None,
 ) -> JournalEntry:
     description = (description or "").strip()
     if not description:
@@ -306,6 +307,7 @@ def _post(
     try:
         with transaction.atomic():
             entry = JournalEntry.objects.create(
+                pk=entry_id,
                 fiscal_year=on.year,
                 number=fy.last_number,
                 date=on,
@@ -366,12 +368,36 @@ def journal_post(
     source: str = JournalEntry.Source.MANUAL,
     source_ref: str = "",
     by,
+    entry_id: int | None = None,
 ) -> JournalEntry:
     """Post one balanced journal entry. Raises ApplicationError (nothing written) on bad
-    input; ``duplicate_posting`` when (source, source_ref) was posted before."""
+    input; ``duplicate_posting`` when (source, source_ref) was posted before. ``entry_id``:
+    an id from ``journal_entry_id_reserve`` that movements written earlier in this
+    transaction already point at."""
     return _post(
-        on=on, description=description, lines=lines, source=source, source_ref=source_ref, by=by
+        on=on,
+        description=description,
+        lines=lines,
+        source=source,
+        source_ref=source_ref,
+        by=by,
+        entry_id=entry_id,
     )
+
+
+def journal_entry_id_reserve() -> int:
+    """Reserve the primary key of a journal entry to be posted later in this transaction
+    (``journal_post(entry_id=...)``), so that a batch can write its sub-ledger movements
+    (savings transactions, loan repayments) already linked to it instead of linking
+    them with an UPDATE afterwards. Their foreign keys to the entry are checked at commit
+    (``DEFERRABLE INITIALLY DEFERRED``): a transaction that reserves an id, links rows to
+    it and never posts the entry cannot commit. The entry's number (gap-free per year)
+    is still given when it is posted; an unused id is only a gap in primary keys."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("journal_entry_id_reserve must run inside a transaction")
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id'))")
+        return cur.fetchone()[0]
 
 
 @transaction.atomic

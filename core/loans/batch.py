@@ -4,8 +4,9 @@
 for one, with the SAME rules (``services._repayment_plan``: penalty -> jasa -> principal
 over the rows due, arrears first, then the next instalment; the excess to principal or to
 sukarela) but a fixed number of queries: all loans locked in one ``SELECT ... FOR UPDATE``
-ordered by pk, all their open rows locked in one query (read as models: the rows due and
-the next one; all of them when an excess may go to principal), the touched rows, the
+ordered by pk, their open rows listed in one query and the ones the rules use (the rows
+due and the next one; all of them when an excess may go to principal) locked and read as
+models in another, the touched rows, the
 loans and the audit rows written with bulk statements, the ledger accounts resolved once.
 The rare paths that need more (an excess re-amortising the schedule, an excess credited
 to sukarela) call the single-loan helpers for that loan only.
@@ -26,11 +27,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit.models import AuditEvent
+from core.audit.services import audit_log_bulk
 from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 
-from .models import Instalment, Loan, Repayment
+from .models import Instalment, Loan, LoanProduct, Repayment
 from .services import (
     REPAY_ROLES,
     ROW_PAID_FIELDS,
@@ -56,26 +57,6 @@ LOAN_FIELDS = [
 ]
 
 
-def _audit_events(by, rows: list[tuple[Loan, dict]]) -> list[AuditEvent]:
-    """``audit_log(actor=by, action="loan.repay", target=loan, data=...)`` for many loans,
-    the same fields, written with one INSERT."""
-    actor = by if by is not None and getattr(by, "is_authenticated", False) else None
-    label = (by.get_username() if actor else (by if isinstance(by, str) else "")) or "system"
-    return [
-        AuditEvent(
-            actor=actor,
-            actor_label=label,
-            action="loan.repay",
-            target_type=loan._meta.label_lower,
-            target_id=str(loan.pk),
-            target_repr=str(loan)[:300],
-            reason="",
-            data=data,
-        )
-        for loan, data in rows
-    ]
-
-
 def loan_repayments_prepare_bulk(
     *,
     items: Sequence[tuple[int, Any]],
@@ -83,12 +64,16 @@ def loan_repayments_prepare_bulk(
     channel: str,
     by,
     excess_to: str = "",
+    entry_id: int | None = None,
 ) -> list[RepaymentDraft]:
     """Repay many loans at once: ``items`` are ``(loan_id, amount)``, one per loan. Same
     checks, allocation, rows, repayments, ledger lines, loan closing and audit rows as
     calling ``loan_repayment_prepare`` for each item in turn; any refusal raises the same
     ``ApplicationError`` (the caller's transaction then writes nothing). Call it inside the
-    caller's transaction and post the returned drafts' lines."""
+    caller's transaction and post the returned drafts' lines. ``entry_id``: the journal
+    entry (``journal_entry_id_reserve``) the caller will post them in; the repayments are
+    written linked to it (only sukarela credits of an excess still need linking, with
+    ``loan_repayments_attach_entry``). Without it, link them all that way after posting."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("loan_repayments_prepare_bulk must run inside a transaction")
     _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
@@ -107,33 +92,31 @@ def loan_repayments_prepare_bulk(
         raise ApplicationError(
             LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
         )
-    # 1. lock every loan (pk order: no deadlock with other batches or single payments)
-    loans = {
-        ln.pk: ln
-        for ln in Loan.objects.select_for_update()
-        .select_related("product", "member")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
+    # 1. lock every loan (pk order: no deadlock with other batches or single payments);
+    # their few products are read once and shared (not locked, not one copy per loan)
+    loans = {ln.pk: ln for ln in Loan.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    products = LoanProduct.objects.in_bulk({ln.product_id for ln in loans.values()})
+    for ln in loans.values():
+        ln.product = products[ln.product_id]
     missing = [i for i in ids if i not in loans]
     if missing:
         raise ApplicationError(
             LoanErrors.INVALID,
             _("Pinjaman tidak ditemukan: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
         )
-    # 2. lock every open row of those loans in one query (as the single service does)
-    open_rows = Instalment.objects.select_for_update().filter(
-        loan_id__in=ids, is_current=True, settled=False
-    )
+    # 2. the open rows of those loans. The rules only touch the rows due by ``on`` and
+    # the next one (the rows after it matter for an excess to principal only): those are
+    # locked and read as models, the others only counted. Every writer of a loan's rows
+    # (repayments, reschedules, this batch) locks the loan first, so the loan locks above
+    # already keep the rows still until commit.
+    open_rows = Instalment.objects.filter(loan_id__in=ids, is_current=True, settled=False)
     rows_of: dict[int, list[Instalment]] = defaultdict(list)
-    not_read: dict[int, int] = defaultdict(int)  # open rows locked but not read, per loan
+    not_read: dict[int, int] = defaultdict(int)  # open rows not read, per loan
     if excess_to == Repayment.ExcessTo.PRINCIPAL:
         # an excess may re-amortise the rows after the next one: read them all
-        for r in open_rows.order_by("loan_id", "number"):
+        for r in open_rows.select_for_update().order_by("loan_id", "number"):
             rows_of[r.loan_id].append(r)
     else:
-        # the rules only touch the rows due by ``on`` and the next one (the rows after it
-        # matter for an excess to principal only): lock all, read those as models
         needed: list[int] = []
         has_next: set[int] = set()
         for pk, loan_id, due_date in open_rows.order_by("loan_id", "number").values_list(
@@ -146,7 +129,11 @@ def loan_repayments_prepare_bulk(
                 needed.append(pk)
             else:
                 not_read[loan_id] += 1
-        for r in Instalment.objects.filter(pk__in=needed).order_by("loan_id", "number"):
+        for r in (
+            Instalment.objects.select_for_update()
+            .filter(pk__in=needed)
+            .order_by("loan_id", "number")
+        ):
             rows_of[r.loan_id].append(r)
     # 3. the rules, loan by loan in the items' order (pure, in memory)
     accounts: dict = {}
@@ -186,6 +173,7 @@ def loan_repayments_prepare_bulk(
             excess=alloc.excess,
             excess_to=excess_to if alloc.excess > 0 else "",
             created_by=by,
+            entry_id=entry_id,
         )
         lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
         # _after_payment, with "no open row left" known from the rows in memory
@@ -225,10 +213,12 @@ def loan_repayments_prepare_bulk(
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)
     bulk_update_values(Loan, [loans[int(i)] for i, _a in items], LOAN_FIELDS)
-    for (_loan, data), rep in zip(audits, reps, strict=True):
-        audits_data = {"repayment": rep.pk}
-        audits_data.update(data)
-        data.clear()
-        data.update(audits_data)
-    bulk_insert_values(AuditEvent, _audit_events(by, audits))
+    audit_log_bulk(
+        actor=by,
+        action="loan.repay",
+        targets=[
+            (loan, {"repayment": rep.pk, **data})
+            for (loan, data), rep in zip(audits, reps, strict=True)
+        ],
+    )
     return drafts

@@ -1263,8 +1263,11 @@ def loan_repayments_attach_entry(*, drafts: Sequence[RepaymentDraft], entry) -> 
     """Link the repayments (and any sukarela credits) of ``drafts`` to the journal entry
     that posted them. Required before commit (a deferred trigger checks)."""
     reps = [d.repayment for d in drafts]
-    n = Repayment.objects.filter(pk__in=[r.pk for r in reps], entry__isnull=True).update(
-        entry=entry
+    unlinked = [r.pk for r in reps if r.entry_id is None]  # not written linked already
+    n = (
+        Repayment.objects.filter(pk__in=unlinked, entry__isnull=True).update(entry=entry)
+        if unlinked
+        else 0
     )
     for r in reps:
         r.entry = entry

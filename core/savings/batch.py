@@ -18,14 +18,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.audit.services import audit_log_bulk
 from core.common.bulk import bulk_insert_values, bulk_update_values
+from core.common.errors import ApplicationError
 from core.ledger.services import LineSpec
+from core.members.models import Member
 
-from .models import SavingsAccount, SavingsTransaction
-from .services import Applied, _check_deposit, clean_amount, savings_accounts_lock
+from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .services import (
+    Applied,
+    SavingsErrors,
+    _account_number,
+    _check_deposit,
+    clean_amount,
+    savings_accounts_lock,
+)
 
 
 @dataclass
@@ -41,13 +52,21 @@ class Deposit:
 
 
 def savings_deposits_apply_bulk(
-    *, deposits: Sequence[Deposit], on: date, by, locked: bool = False
+    *,
+    deposits: Sequence[Deposit],
+    on: date,
+    by,
+    locked: bool = False,
+    entry_id: int | None = None,
 ) -> list[Applied]:
     """Apply ``deposits`` in order, as ``savings_deposit_apply`` called for each in turn
     would (several deposits to one account follow each other: each sees the balance the
     previous one left). Returns one ``Applied`` per deposit, in order. Any refusal raises
     the same ``ApplicationError`` and writes nothing. ``locked=True``: the accounts given
-    are already locked by the caller (``savings_accounts_lock``) and are updated in place."""
+    are already locked by the caller (``savings_accounts_lock``) and are updated in place.
+    ``entry_id``: the journal entry (``journal_entry_id_reserve``) the caller will post the
+    returned lines in; the transactions are written linked to it. Without it, link them
+    with ``transactions_link_entry`` after posting."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("savings_deposits_apply_bulk must run inside a transaction")
     if not deposits:
@@ -80,6 +99,7 @@ def savings_deposits_apply_bulk(
             receipt_number=d.receipt_number,
             memo=d.memo[:200],
             created_by=created_by,
+            journal_entry_id=entry_id,
         )
         txns.append(txn)
         line = LineSpec(
@@ -96,3 +116,74 @@ def savings_deposits_apply_bulk(
         ["balance", "updated_at"],
     )
     return results
+
+
+def savings_accounts_open_bulk(
+    *, opens: Sequence[tuple[Member, SavingsProduct]], on: date, by=None
+) -> list[SavingsAccount]:
+    """Open an account for each ``(member, product)`` as ``savings_account_open`` would
+    one by one (same checks and errors: member active, product active, no open account
+    in that product yet; same numbers; one audit row each), with a fixed number of
+    queries. For products without a berjangka term (the payroll batch opens wajib and
+    sukarela accounts). Returns the accounts in the order asked."""
+    if not opens:
+        return []
+    seen: set[tuple[int, int]] = set()
+    for member, product in opens:
+        if product.kind == SavingsProduct.Kind.BERJANGKA:
+            raise ValueError("savings_accounts_open_bulk: berjangka accounts open one by one")
+        if (member.pk, product.pk) in seen:
+            raise ApplicationError(
+                SavingsErrors.ALREADY_OPEN,
+                _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+            )
+        seen.add((member.pk, product.pk))
+        if not member.is_active:
+            raise ApplicationError(
+                SavingsErrors.MEMBER_INACTIVE,
+                _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
+            )
+        if not product.is_active:
+            raise ApplicationError(
+                SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
+            )
+    already = (
+        SavingsAccount.objects.filter(
+            status=SavingsAccount.Status.OPEN,
+            member_id__in={m.pk for m, _p in opens},
+            product_id__in={p.pk for _m, p in opens},
+        )
+        .values_list("member_id", "product_id")
+        .distinct()
+    )
+    for key in already:
+        if key in seen:
+            product = next(p for m, p in opens if (m.pk, p.pk) == key)
+            raise ApplicationError(
+                SavingsErrors.ALREADY_OPEN,
+                _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+            )
+    bases = [f"{m.number}-{p.code}" for m, p in opens]
+    taken = set(SavingsAccount.objects.filter(number__in=bases).values_list("number", flat=True))
+    accounts = [
+        SavingsAccount(
+            # the base number, or (rarely: the base was used before) the next free one
+            number=base if base not in taken else _account_number(m, p),
+            member=m,
+            product=p,
+            opened_on=on,
+        )
+        for (m, p), base in zip(opens, bases, strict=True)
+    ]
+    try:
+        with transaction.atomic():
+            bulk_insert_values(SavingsAccount, accounts)
+    except IntegrityError:  # opened meanwhile by another transaction
+        raise ApplicationError(
+            SavingsErrors.ALREADY_OPEN, _("Anggota sudah memiliki rekening yang aktif.")
+        ) from None
+    if by is not None:
+        audit_log_bulk(
+            actor=by, action="savings.account_open", targets=[(a, None) for a in accounts]
+        )
+    return accounts

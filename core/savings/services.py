@@ -153,12 +153,18 @@ def _lock(account: SavingsAccount) -> SavingsAccount:
 
 def savings_accounts_lock(ids) -> dict[int, SavingsAccount]:
     """Lock many accounts at once, in pk order (no deadlocks). For batches."""
-    rows = (
+    rows = list(
         SavingsAccount.objects.select_for_update(of=("self",))
-        .select_related("product", "product__account", "member")
+        .select_related("member")
         .filter(pk__in=list(ids))
         .order_by("pk")
     )
+    # the few products (with their control accounts) read once and shared by the accounts
+    products = SavingsProduct.objects.select_related("account").in_bulk(
+        {a.product_id for a in rows}
+    )
+    for a in rows:
+        a.product = products[a.product_id]
     return {a.pk: a for a in rows}
 
 
@@ -377,10 +383,11 @@ def savings_withdraw_apply(
 def transactions_link_entry(*, transactions, entry) -> None:
     """Attach the posted journal entry to the transactions (the one UPDATE the
     immutability trigger allows: journal_entry from NULL to a value)."""
-    ids = [t.pk for t in transactions]
-    SavingsTransaction.objects.filter(pk__in=ids, journal_entry__isnull=True).update(
-        journal_entry=entry
-    )
+    ids = [t.pk for t in transactions if t.journal_entry_id is None]
+    if ids:  # (transactions written linked to the entry already need nothing)
+        SavingsTransaction.objects.filter(pk__in=ids, journal_entry__isnull=True).update(
+            journal_entry=entry
+        )
     for t in transactions:
         t.journal_entry = entry
 

@@ -10,7 +10,13 @@ from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine, Period
 from core.ledger.selectors import account_balance, account_for_role, balances_check
-from core.ledger.services import LineSpec, journal_post, journal_reverse, period_close
+from core.ledger.services import (
+    LineSpec,
+    journal_entry_id_reserve,
+    journal_post,
+    journal_reverse,
+    period_close,
+)
 
 D = Decimal
 
@@ -243,3 +249,13 @@ def test_large_entry_uses_bulk_path(in_tenant_a, bendahara, today):
     assert account_balance(account=wajib, member_id=123) == D("100000")
     assert balances_check() == []
     assert elapsed < 10, elapsed
+
+
+def test_reserved_entry_id_is_the_posted_entry(in_tenant_a, bendahara, today):
+    reserved = journal_entry_id_reserve()
+    later = journal_post(on=today, description="lain", by=bendahara, lines=_ok_lines())
+    assert later.pk != reserved  # a reserved id is not handed to anybody else
+    e = journal_post(
+        on=today, description="Batch", by=bendahara, lines=_ok_lines(), entry_id=reserved
+    )
+    assert e.pk == reserved and e.number == later.number + 1  # numbers still in posting order

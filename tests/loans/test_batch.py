@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
 from core.loans.batch import loan_repayments_prepare_bulk
 from core.loans.models import Instalment, Loan, Repayment
 from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
@@ -235,6 +235,43 @@ def test_bulk_posts_and_reconciles(book, staff, today):
     assert SavingsTransaction.objects.filter(journal_entry=entry).count() == sum(
         len(d.savings_transactions) for d in drafts
     )
+    assert_reconciled()
+
+
+def test_bulk_written_linked_to_a_reserved_entry(book, staff, today):
+    """With ``entry_id`` the repayments are written linked to the entry posted after
+    them; the sukarela credits of an excess (written by the single savings service) are
+    still linked by ``loan_repayments_attach_entry``. Same result as linking afterwards."""
+    by = staff["bendahara"]
+    with transaction.atomic():
+        entry_id = journal_entry_id_reserve()
+        drafts = loan_repayments_prepare_bulk(
+            items=[(ln.pk, D(1_500_000)) for ln in book],
+            on=today,
+            channel="payroll",
+            by=by,
+            excess_to="sukarela",
+            entry_id=entry_id,
+        )
+        assert all(d.repayment.entry_id == entry_id for d in drafts)
+        credits = [t for d in drafts for t in d.savings_transactions]
+        assert credits and all(t.journal_entry_id is None for t in credits)
+        total = sum((d.amount for d in drafts), D(0))
+        entry = journal_post(
+            on=today,
+            description="Potong gaji uji (id dipesan)",
+            lines=[
+                LineSpec(account_for_role("bank"), debit=total),
+                *[x for d in drafts for x in d.lines],
+            ],
+            source="deduction",
+            source_ref="uji-bulk-reserved",
+            by=by,
+            entry_id=entry_id,
+        )
+        assert loan_repayments_attach_entry(drafts=drafts, entry=entry) == 0  # none left
+    assert Repayment.objects.filter(entry=entry).count() == len(book)
+    assert SavingsTransaction.objects.filter(journal_entry=entry).count() == len(credits)
     assert_reconciled()
 
 

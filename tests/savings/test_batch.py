@@ -7,17 +7,20 @@ deferred balance trigger holds)."""
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
-from core.savings.batch import Deposit, savings_deposits_apply_bulk
-from core.savings.models import SavingsAccount, SavingsTransaction
+from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+from core.members.models import Member
+from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.services import (
+    SavingsErrors,
     savings_account_open,
     savings_accounts_lock,
     savings_deposit_apply,
@@ -240,7 +243,123 @@ def test_bulk_runs_a_fixed_number_of_queries(
 ):
     sid = transaction.savepoint()
     try:
-        with django_assert_max_num_queries(3):  # lock accounts, insert txns, update balances
+        # lock accounts, read their products, insert txns, update balances
+        with django_assert_max_num_queries(4):
             _bulk(accounts, [x for x in PLAN * 3 if x[0] != "pokok"], today, teller)
     finally:
         transaction.savepoint_rollback(sid)
+
+
+def test_bulk_written_linked_to_a_reserved_entry(accounts, teller, today):
+    """With ``entry_id`` (reserved) the transactions are written linked to the entry
+    posted afterwards: no link UPDATE, and the lot reconciles."""
+    entry_id = journal_entry_id_reserve()
+    with transaction.atomic():
+        deposits = _deposits(accounts, PLAN)
+        applied = savings_deposits_apply_bulk(
+            deposits=deposits, on=today, by=teller, entry_id=entry_id
+        )
+        assert all(a.transaction.journal_entry_id == entry_id for a in applied)
+        total = sum((a.transaction.amount for a in applied), D(0))
+        entry = journal_post(
+            on=today,
+            description="Potong gaji uji (batch, id dipesan)",
+            lines=[
+                LineSpec(account_for_role("bank"), debit=total),
+                *[x for a in applied for x in a.lines],
+            ],
+            source="deduction",
+            source_ref="uji-savings-bulk-reserved",
+            by=teller,
+            entry_id=entry_id,
+        )
+    assert entry.pk == entry_id
+    assert SavingsTransaction.objects.filter(journal_entry=entry).count() == len(PLAN)
+    assert_reconciled()
+
+
+def test_bulk_linked_to_a_reserved_id_cannot_commit_without_the_entry(accounts, teller, today):
+    """Should the caller never post the reserved entry, the foreign key (checked at
+    commit) refuses the whole batch."""
+    entry_id = journal_entry_id_reserve()
+    sid = transaction.savepoint()
+    try:
+        savings_deposits_apply_bulk(
+            deposits=_deposits(accounts, PLAN), on=today, by=teller, entry_id=entry_id
+        )
+        with pytest.raises(IntegrityError, match="journal_entry"), connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT runs
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+# --- opening accounts in bulk -------------------------------------------------------
+
+
+def _account_rows(accounts):
+    return [
+        (a.number, a.member_id, a.product_id, a.status, a.balance, a.opened_on) for a in accounts
+    ]
+
+
+def test_bulk_open_gives_what_one_by_one_gives(products, teller, today, in_tenant_a):
+    members = [f.member() for _ in range(3)]
+    # a closed account already holds one member's base number: the next free one is used
+    SavingsAccount.objects.create(
+        number=f"{members[2].number}-{products['sukarela'].code}",
+        member=members[2],
+        product=products["sukarela"],
+        status=SavingsAccount.Status.CLOSED,
+        opened_on=today,
+        closed_on=today,
+    )
+    opens = [(m, products[k]) for m in members for k in ("wajib", "sukarela")]
+    sid = transaction.savepoint()
+    single = [savings_account_open(member=m, product=p, on=today, by=teller) for m, p in opens]
+    single_rows = _account_rows(single)
+    single_audit = list(
+        AuditEvent.objects.filter(action="savings.account_open")
+        .order_by("pk")
+        .values_list("actor_id", "actor_label", "target_type", "target_repr", "data")
+    )[-len(opens) :]
+    transaction.savepoint_rollback(sid)
+
+    bulk = savings_accounts_open_bulk(opens=opens, on=today, by=teller)
+    assert _account_rows(bulk) == single_rows
+    assert bulk[-1].number.endswith("-2")
+    fresh = SavingsAccount.objects.in_bulk([a.pk for a in bulk])
+    assert _account_rows(fresh[a.pk] for a in bulk) == single_rows
+    audit = list(
+        AuditEvent.objects.filter(
+            action="savings.account_open", target_id__in=[str(a.pk) for a in bulk]
+        )
+        .order_by("pk")
+        .values_list("actor_id", "actor_label", "target_type", "target_repr", "data")
+    )
+    assert audit == single_audit
+
+
+@pytest.mark.parametrize("case", ["inactive_member", "inactive_product", "open_already", "twice"])
+def test_bulk_open_refuses_as_one_by_one_and_writes_nothing(
+    case, products, teller, today, in_tenant_a
+):
+    m1, m2 = f.member(), f.member()
+    opens = [(m1, products["sukarela"]), (m2, products["sukarela"])]
+    code = SavingsErrors.ALREADY_OPEN
+    if case == "inactive_member":
+        m2.status, m2.exit_date = Member.Status.RESIGNED, today
+        m2.save(update_fields=["status", "exit_date"])
+        code = SavingsErrors.MEMBER_INACTIVE
+    elif case == "inactive_product":
+        SavingsProduct.objects.filter(pk=products["sukarela"].pk).update(is_active=False)
+        products["sukarela"].refresh_from_db()
+        code = SavingsErrors.PRODUCT_INACTIVE
+    elif case == "open_already":
+        savings_account_open(member=m2, product=products["sukarela"], on=today)
+    else:
+        opens.append(opens[0])
+    before = (SavingsAccount.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ApplicationError) as exc:
+        savings_accounts_open_bulk(opens=opens, on=today, by=teller)
+    assert exc.value.code == code
+    assert (SavingsAccount.objects.count(), AuditEvent.objects.count()) == before
