@@ -17,7 +17,7 @@ same services the screens call, it times:
 - import: each agency's exported file with "Realisasi" filled (90 % in full, 5 % half,
   5 % 10,000 more), read and checked row by row;
 - post: each agency's batch as one journal entry in one transaction (savings deposits,
-  loan repayments, sukarela excess). ``BENCH_PROFILE=1`` profiles the first batch,
+  loan repayments, sukarela excess). ``BENCH_PROFILE=1`` profiles one batch (``BENCH_PROFILE_AT=n``, default the first),
   ``BENCH_SQL=1`` times each SQL statement of the second.
 
 then checks sub-ledgers = control accounts and drops the cooperative. Peak memory is the
@@ -303,7 +303,9 @@ def run(members: int, n_agencies: int) -> dict:
                 print(f"SQL: {len(timings)} statements, {sum(t for t, _s in timings):.3f} s")
                 for t, q in sorted(timings, reverse=True)[:15]:
                     print(f"  {t * 1000:8.1f} ms  {q}")
-            elif n == 0 and os.environ.get("BENCH_PROFILE"):
+            elif n == int(os.environ.get("BENCH_PROFILE_AT", "0")) and os.environ.get(
+                "BENCH_PROFILE"
+            ):
                 import cProfile
                 import pstats
 
@@ -414,6 +416,8 @@ def main() -> None:
     created = _ensure_database(db)
     os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
+    # as in production: no per-query bookkeeping of DEBUG (the other benchmarks do the same)
+    os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     sys.path.insert(0, str(ROOT))
     import logging
@@ -422,6 +426,7 @@ def main() -> None:
 
     django.setup()
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     from django.core.management import call_command
 
     from tenants.services import public_tenant_ensure
