@@ -33,7 +33,9 @@ from .services import (
     Applied,
     SavingsErrors,
     _account_number,
+    _already_open,
     _check_deposit,
+    _check_openable,
     clean_amount,
     savings_accounts_lock,
 )
@@ -133,36 +135,21 @@ def savings_accounts_open_bulk(
         if product.kind == SavingsProduct.Kind.BERJANGKA:
             raise ValueError("savings_accounts_open_bulk: berjangka accounts open one by one")
         if (member.pk, product.pk) in seen:
-            raise ApplicationError(
-                SavingsErrors.ALREADY_OPEN,
-                _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
-            )
+            raise _already_open(product)
         seen.add((member.pk, product.pk))
-        if not member.is_active:
-            raise ApplicationError(
-                SavingsErrors.MEMBER_INACTIVE,
-                _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
-            )
-        if not product.is_active:
-            raise ApplicationError(
-                SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
-            )
-    already = (
+        _check_openable(member, product)
+    products = {p.pk: p for _m, p in opens}
+    for key in (
         SavingsAccount.objects.filter(
             status=SavingsAccount.Status.OPEN,
             member_id__in={m.pk for m, _p in opens},
-            product_id__in={p.pk for _m, p in opens},
+            product_id__in=set(products),
         )
         .values_list("member_id", "product_id")
         .distinct()
-    )
-    for key in already:
+    ):
         if key in seen:
-            product = next(p for m, p in opens if (m.pk, p.pk) == key)
-            raise ApplicationError(
-                SavingsErrors.ALREADY_OPEN,
-                _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
-            )
+            raise _already_open(products[key[1]])
     bases = [f"{m.number}-{p.code}" for m, p in opens]
     taken = set(SavingsAccount.objects.filter(number__in=bases).values_list("number", flat=True))
     accounts = [

@@ -89,6 +89,27 @@ def _account_number(member: Member, product: SavingsProduct) -> str:
     return f"{base}-{n}"
 
 
+def _check_openable(member: Member, product: SavingsProduct) -> None:
+    """An account can be opened only for an active member in an active product (shared
+    with ``core.savings.batch.savings_accounts_open_bulk``)."""
+    if not member.is_active:
+        raise ApplicationError(
+            SavingsErrors.MEMBER_INACTIVE,
+            _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
+        )
+    if not product.is_active:
+        raise ApplicationError(
+            SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
+        )
+
+
+def _already_open(product: SavingsProduct) -> ApplicationError:
+    return ApplicationError(
+        SavingsErrors.ALREADY_OPEN,
+        _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+    )
+
+
 def savings_account_open(
     *,
     member: Member,
@@ -99,20 +120,9 @@ def savings_account_open(
     payout_date: date | None = None,
 ) -> SavingsAccount:
     """Open a member's account in a product (inside the caller's transaction)."""
-    if not member.is_active:
-        raise ApplicationError(
-            SavingsErrors.MEMBER_INACTIVE,
-            _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
-        )
-    if not product.is_active:
-        raise ApplicationError(
-            SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
-        )
+    _check_openable(member, product)
     if SavingsAccount.objects.filter(member=member, product=product, status="open").exists():
-        raise ApplicationError(
-            SavingsErrors.ALREADY_OPEN,
-            _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
-        )
+        raise _already_open(product)
     if product.kind == SavingsProduct.Kind.BERJANGKA:
         monthly_amount = clean_amount(monthly_amount or product.amount)
         payout_date = payout_date or product.payout_date
@@ -127,10 +137,7 @@ def savings_account_open(
                 payout_date=payout_date,
             )
     except IntegrityError:
-        raise ApplicationError(
-            SavingsErrors.ALREADY_OPEN,
-            _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
-        ) from None
+        raise _already_open(product) from None
     if by is not None:
         audit_log(actor=by, action="savings.account_open", target=account)
     return account

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
-from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+from core.ledger.services import journal_entry_id_reserve
 from core.loans.batch import loan_repayments_prepare_bulk
 from core.loans.models import Instalment, Loan, Repayment
 from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
 from core.savings.models import SavingsAccount, SavingsTransaction
+from tests.ledger.helpers import post_bank_batch
 from tests.loans.conftest import assert_reconciled
 from tests.members import factories as f
 
@@ -176,18 +176,9 @@ def _compare(loans, amounts, on, by, excess_to="sukarela"):
     return out
 
 
-def _post(drafts, on, by, ref):
-    total = sum((d.amount for d in drafts), D(0))
-    entry = journal_post(
-        on=on,
-        description="Potong gaji uji (batch)",
-        lines=[
-            LineSpec(account_for_role("bank"), debit=total),
-            *[x for d in drafts for x in d.lines],
-        ],
-        source="deduction",
-        source_ref=ref,
-        by=by,
+def _post(drafts, on, by, ref, entry_id=None):
+    entry = post_bank_batch(
+        lines=[x for d in drafts for x in d.lines], on=on, by=by, ref=ref, entry_id=entry_id
     )
     loan_repayments_attach_entry(drafts=drafts, entry=entry)
     return entry
@@ -256,20 +247,8 @@ def test_bulk_written_linked_to_a_reserved_entry(book, staff, today):
         assert all(d.repayment.entry_id == entry_id for d in drafts)
         credits = [t for d in drafts for t in d.savings_transactions]
         assert credits and all(t.journal_entry_id is None for t in credits)
-        total = sum((d.amount for d in drafts), D(0))
-        entry = journal_post(
-            on=today,
-            description="Potong gaji uji (id dipesan)",
-            lines=[
-                LineSpec(account_for_role("bank"), debit=total),
-                *[x for d in drafts for x in d.lines],
-            ],
-            source="deduction",
-            source_ref="uji-bulk-reserved",
-            by=by,
-            entry_id=entry_id,
-        )
-        assert loan_repayments_attach_entry(drafts=drafts, entry=entry) == 0  # none left
+        entry = _post(drafts, today, by, "uji-bulk-reserved", entry_id=entry_id)
+        assert entry.pk == entry_id
     assert Repayment.objects.filter(entry=entry).count() == len(book)
     assert SavingsTransaction.objects.filter(journal_entry=entry).count() == len(credits)
     assert_reconciled()

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
-from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+from core.ledger.services import journal_entry_id_reserve
 from core.members.models import Member
 from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -26,6 +25,7 @@ from core.savings.services import (
     savings_deposit_apply,
     transactions_link_entry,
 )
+from tests.ledger.helpers import post_bank_batch
 from tests.members import factories as f
 
 from .conftest import assert_reconciled
@@ -216,21 +216,15 @@ def test_closed_account_and_inactive_member_refused(accounts, teller, today):
     assert bulk == single
 
 
+def _post(applied, today, by, ref, entry_id=None):
+    lines = [x for a in applied for x in a.lines]
+    return post_bank_batch(lines=lines, on=today, by=by, ref=ref, entry_id=entry_id)
+
+
 def test_bulk_posted_reconciles(accounts, teller, today):
     with transaction.atomic():
         applied = _bulk(accounts, PLAN, today, teller)
-        total = sum((a.transaction.amount for a in applied), D(0))
-        entry = journal_post(
-            on=today,
-            description="Potong gaji uji (batch)",
-            lines=[
-                LineSpec(account_for_role("bank"), debit=total),
-                *[x for a in applied for x in a.lines],
-            ],
-            source="deduction",
-            source_ref="uji-savings-bulk",
-            by=teller,
-        )
+        entry = _post(applied, today, teller, "uji-savings-bulk")
         transactions_link_entry(transactions=[a.transaction for a in applied], entry=entry)
     assert SavingsTransaction.objects.filter(journal_entry=entry).count() == len(PLAN)
     accounts["sukarela0"].refresh_from_db()
@@ -260,19 +254,7 @@ def test_bulk_written_linked_to_a_reserved_entry(accounts, teller, today):
             deposits=deposits, on=today, by=teller, entry_id=entry_id
         )
         assert all(a.transaction.journal_entry_id == entry_id for a in applied)
-        total = sum((a.transaction.amount for a in applied), D(0))
-        entry = journal_post(
-            on=today,
-            description="Potong gaji uji (batch, id dipesan)",
-            lines=[
-                LineSpec(account_for_role("bank"), debit=total),
-                *[x for a in applied for x in a.lines],
-            ],
-            source="deduction",
-            source_ref="uji-savings-bulk-reserved",
-            by=teller,
-            entry_id=entry_id,
-        )
+        entry = _post(applied, today, teller, "uji-savings-bulk-reserved", entry_id)
     assert entry.pk == entry_id
     assert SavingsTransaction.objects.filter(journal_entry=entry).count() == len(PLAN)
     assert_reconciled()

@@ -1,0 +1,21 @@
+"""Helpers for tests that post sub-ledger batches to the ledger."""
+
+from decimal import Decimal
+
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+
+
+def post_bank_batch(*, lines, on, by, ref: str, entry_id: int | None = None):
+    """Post ``lines`` (the credits of a batch) against one bank debit of their total, as
+    the payroll deduction posting does."""
+    total = sum((ln.credit - ln.debit for ln in lines), Decimal(0))
+    return journal_post(
+        on=on,
+        description="Potong gaji uji (batch)",
+        lines=[LineSpec(account_for_role("bank"), debit=total), *lines],
+        source="deduction",
+        source_ref=ref,
+        by=by,
+        entry_id=entry_id,
+    )
