@@ -8,6 +8,11 @@ urlpatterns = [
     path("deductions/runs/", api.RunListCreate.as_view(), name="api-deductions-runs"),
     path("deductions/runs/<int:pk>/", api.RunDetail.as_view(), name="api-deductions-run"),
     path(
+        "deductions/runs/<int:pk>/post-all/",
+        api.RunPostAll.as_view(),
+        name="api-deductions-run-post-all",
+    ),
+    path(
         "deductions/runs/<int:pk>/export.<str:fmt>",
         api.RunExport.as_view(),
         name="api-deductions-export",

@@ -55,6 +55,11 @@ class DeductionRun(models.Model):
         READY = "ready", _("Siap")
         FAILED = "failed", _("Gagal dibuat")
 
+    class PostingStatus(models.TextChoices):
+        IDLE = "", _("Belum")
+        RUNNING = "running", _("Sedang diposting")
+        DONE = "done", _("Selesai")
+
     year = models.PositiveSmallIntegerField(_("tahun"))
     month = models.PositiveSmallIntegerField(_("bulan"))
     cutoff_date = models.DateField(_("tanggal cut-off"))
@@ -67,6 +72,14 @@ class DeductionRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     generated_at = models.DateTimeField(null=True, blank=True)
+    # "post every ready agency" (a Celery task): progress and one result per agency
+    posting_status = models.CharField(
+        max_length=8, choices=PostingStatus.choices, default=PostingStatus.IDLE, blank=True
+    )
+    posting_done = models.PositiveIntegerField(default=0)
+    posting_total = models.PositiveIntegerField(default=0)
+    posting_results = models.JSONField(default=list, blank=True)
+    posting_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-year", "-month"]
@@ -75,6 +88,10 @@ class DeductionRun(models.Model):
             models.UniqueConstraint(fields=["year", "month"], name="deductions_run_one_per_month"),
             models.CheckConstraint(
                 condition=Q(month__gte=1) & Q(month__lte=12), name="deductions_run_month_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(posting_done__lte=F("posting_total")),
+                name="deductions_run_posting_progress",
             ),
         ]
 

@@ -57,6 +57,25 @@ def run_agencies(run: DeductionRun) -> list[dict]:
     return out
 
 
+def run_ready_imports(run: DeductionRun) -> tuple[list, list]:
+    """For "post every ready agency": the one ready ("valid") import of each agency not
+    posted yet, and the agencies with more than one ready file (each a list, agency
+    code order) that need one discarded first."""
+    posted = DeductionImport.objects.filter(run=run, status=DeductionImport.Status.POSTED)
+    ready: dict[int, list] = {}
+    for imp in (
+        DeductionImport.objects.filter(run=run, status=DeductionImport.Status.VALID)
+        .exclude(agency_id__in=posted.values("agency_id"))
+        .select_related("agency")
+        .order_by("agency__code", "pk")
+    ):
+        ready.setdefault(imp.agency_id, []).append(imp)
+    return (
+        [imps[0] for imps in ready.values() if len(imps) == 1],
+        [imps for imps in ready.values() if len(imps) > 1],
+    )
+
+
 def run_totals(run: DeductionRun) -> dict:
     rows = run_agencies(run)
     return {

@@ -10,6 +10,7 @@ transaction, a unique source reference and unique constraints so nothing posts t
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,8 @@ from . import allocation as A
 from .models import DeductionImport, DeductionLine, DeductionRun, DeductionSettings
 from .parsing import parse_realized
 
+log = logging.getLogger(__name__)
+
 ZERO = Decimal("0")
 CHUNK = 1000
 
@@ -45,6 +48,8 @@ class DeductionErrors(StrEnum):
     WRONG_STATUS = "deduction_wrong_status"
     BAD_SETTINGS = "deduction_bad_settings"
     REASON_REQUIRED = "deduction_reason_required"
+    POSTING_RUNNING = "deduction_posting_running"
+    NOTHING_TO_POST = "deduction_nothing_to_post"
 
 
 E = DeductionErrors
@@ -763,6 +768,108 @@ def deduction_import_post(*, imp: DeductionImport, by):
         },
     )
     return imp
+
+
+# --- post every ready agency (a Celery task) ---------------------------------------------
+
+# a "post all" still marked running after this long died with its worker: it may start again
+# (every agency batch is posted at most once whatever happens: the database enforces it)
+POSTING_STALE = timedelta(minutes=30)
+
+
+@transaction.atomic
+def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
+    """Mark the run as posting and return the imports to post, one per agency not posted
+    yet that has exactly one file ready ("valid"); the caller enqueues
+    ``deduction_run_post_all`` with them after commit. Agencies with nothing ready are left
+    out; an agency with two ready files is reported (discard one first)."""
+    _require(by, _("memposting potong gaji"))
+    run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != DeductionRun.Status.READY:
+        raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))
+    now = timezone.now()
+    if (
+        run.posting_status == DeductionRun.PostingStatus.RUNNING
+        and run.posting_started_at
+        and now - run.posting_started_at < POSTING_STALE
+    ):
+        raise ApplicationError(
+            E.POSTING_RUNNING,
+            _("Posting semua instansi bulan %(m)s sedang berjalan.") % {"m": run.label},
+            status=409,
+        )
+    if not _period_open(run.cutoff_date):
+        raise ApplicationError(
+            E.PERIOD_CLOSED, _("Periode %(m)s sudah ditutup.") % {"m": run.label}
+        )
+    from .selectors import run_ready_imports
+
+    ready, ambiguous = run_ready_imports(run)
+    queue = [imp.pk for imp in ready]
+    results = [
+        {
+            "agency": imps[0].agency.name,
+            "code": imps[0].agency.code,
+            "import": None,
+            "ok": False,
+            "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
+            % {"n": len(imps)},
+        }
+        for imps in ambiguous
+    ]
+    if not queue:
+        raise ApplicationError(
+            E.NOTHING_TO_POST,
+            _("Tidak ada instansi dengan file realisasi yang siap diposting.")
+            if not results
+            else results[0]["message"],
+        )
+    run.posting_status = DeductionRun.PostingStatus.RUNNING
+    run.posting_total = len(queue)
+    run.posting_done = 0
+    run.posting_results = results
+    run.posting_started_at = now
+    run.save(
+        update_fields=[
+            "posting_status",
+            "posting_total",
+            "posting_done",
+            "posting_results",
+            "posting_started_at",
+        ]
+    )
+    audit_log(
+        actor=by,
+        action="deductions.post_all",
+        target=run,
+        data={"imports": queue, "skipped": len(results)},
+    )
+    return queue
+
+
+def deduction_run_post_all(*, run: DeductionRun, import_ids: list[int], by) -> DeductionRun:
+    """Post the imports queued by ``deduction_run_post_all_start``, each agency in its own
+    transaction (``deduction_import_post``: all or nothing per agency), recording after
+    each one the progress and its result (posted, or the error that left it unposted)."""
+    for imp_id in import_ids:
+        imp = DeductionImport.objects.select_related("agency").get(pk=imp_id)
+        result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
+        try:
+            posted = deduction_import_post(imp=imp, by=by)
+            result.update(ok=True, message="", total=str(posted.total_realized))
+        except ApplicationError as e:
+            result.update(ok=False, message=str(e.message))
+        except Exception:  # its transaction rolled back: report it, go on with the others
+            log.exception("Posting deduction import %s failed", imp_id)
+            result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
+        with transaction.atomic():
+            run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+            run.posting_results = [*run.posting_results, result]
+            run.posting_done = min(run.posting_done + 1, run.posting_total)
+            run.save(update_fields=["posting_results", "posting_done"])
+    DeductionRun.objects.filter(pk=run.pk).update(posting_status=DeductionRun.PostingStatus.DONE)
+    run.refresh_from_db()
+    return run
 
 
 @transaction.atomic

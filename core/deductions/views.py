@@ -15,7 +15,7 @@ from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
 
 from . import selectors, services
-from .api import MAX_UPLOAD, export_response, run_create_and_enqueue
+from .api import MAX_UPLOAD, export_response, run_create_and_enqueue, run_post_all_and_enqueue
 from .models import DeductionImport, DeductionRun
 
 
@@ -70,6 +70,16 @@ def run_detail(request, pk: int):
             except ApplicationError as e:
                 messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
+    if request.method == "POST" and "post_all" in request.POST:
+        try:
+            run = run_post_all_and_enqueue(run=run, by=request.user)
+            messages.success(
+                request,
+                _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
+            )
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
         try:
             services.deduction_run_retry(run=run, by=request.user)
@@ -87,9 +97,20 @@ def run_detail(request, pk: int):
             "run": run,
             "agencies": selectors.run_agencies(run) if ready else [],
             "totals": selectors.run_totals(run) if ready else None,
+            "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
             "can_write": _can_write(request.user),
         },
     )
+
+
+@role_required(read=STAFF)
+def run_posting_progress(request, pk: int):
+    """The htmx fragment polled while every ready agency is being posted."""
+    run = get_object_or_404(DeductionRun, pk=pk)
+    resp = render(request, "deductions/_posting.html", {"run": run})
+    if run.posting_status != DeductionRun.PostingStatus.RUNNING:
+        resp["HX-Refresh"] = "true"  # finished: reload the page with the agencies posted
+    return resp
 
 
 @role_required(read=STAFF)

@@ -1,0 +1,176 @@
+"""Posting every ready agency at once (``deduction_run_post_all_start`` + the Celery task
+``deduction_run_post_all_task``): one transaction per agency, progress and one result per
+agency on the run, agencies with two ready files reported, refusals that change nothing;
+the screen (button, polled progress) and the API (202, then poll the run)."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from core.common.errors import ApplicationError
+from core.deductions import services as svc
+from core.deductions.models import DeductionImport, DeductionRun
+from core.deductions.tasks import deduction_run_post_all_task
+
+from .conftest import assert_reconciled, csv_bytes, make_run
+
+HOST = "alpha.localhost"
+
+
+def _login(user):
+    c = Client(HTTP_HOST=HOST)
+    c.force_login(user)
+    return c
+
+
+def _upload(run, agency, by, name="a.csv", plus=0):
+    """The agency's members, each cut what was asked (``plus`` more)."""
+    rows = [(ln.nip, int(ln.total) + plus) for ln in run.lines.filter(agency=agency)]
+    return svc.deduction_import_upload(
+        run=run, agency=agency, content=csv_bytes(rows), file_name=name, by=by
+    )
+
+
+@pytest.fixture
+def run(coop, cutoffs):
+    return make_run(on=cutoffs[1], by=coop["by"])
+
+
+@pytest.fixture
+def both_ready(coop, run):
+    return [_upload(run, ag, coop["by"]) for ag in coop["agencies"]]
+
+
+def test_posts_every_ready_agency_each_in_its_own_batch(coop, run, both_ready):
+    by = coop["by"]
+    ids = svc.deduction_run_post_all_start(run=run, by=by)
+    assert sorted(ids) == sorted(i.pk for i in both_ready)
+    run.refresh_from_db()
+    assert (run.posting_status, run.posting_done, run.posting_total) == ("running", 0, 2)
+    run = svc.deduction_run_post_all(run=run, import_ids=ids, by=by)
+    assert (run.posting_status, run.posting_done, run.posting_total) == ("done", 2, 2)
+    assert [r["ok"] for r in run.posting_results] == [True, True]
+    entries = set()
+    for imp in both_ready:
+        imp.refresh_from_db()
+        assert imp.status == "posted"
+        entries.add(imp.entry_id)
+    assert len(entries) == 2  # one journal entry (one transaction) per agency
+    assert_reconciled()
+
+
+def test_agency_with_two_ready_files_is_reported_and_the_others_posted(coop, run, both_ready):
+    by = coop["by"]
+    second = _upload(run, coop["agencies"][1], by, name="lagi.csv", plus=1000)  # another file
+    assert second.status == "valid"
+    ids = svc.deduction_run_post_all_start(run=run, by=by)
+    assert ids == [both_ready[0].pk]
+    run = svc.deduction_run_post_all(run=run, import_ids=ids, by=by)
+    skipped = [r for r in run.posting_results if not r["ok"]]
+    assert len(skipped) == 1 and skipped[0]["code"] == coop["agencies"][1].code
+    assert "2 file" in skipped[0]["message"]
+    assert DeductionImport.objects.filter(run=run, status="posted").count() == 1
+
+
+def test_a_batch_refused_meanwhile_is_reported_and_the_rest_posted(coop, run, both_ready):
+    by = coop["by"]
+    ids = svc.deduction_run_post_all_start(run=run, by=by)
+    svc.deduction_import_post(imp=both_ready[1], by=by)  # posted by hand in between
+    run = svc.deduction_run_post_all(run=run, import_ids=ids, by=by)
+    by_import = {r["import"]: r for r in run.posting_results}
+    assert by_import[both_ready[0].pk]["ok"] is True
+    assert by_import[both_ready[1].pk]["ok"] is False
+    assert "sudah diposting" in by_import[both_ready[1].pk]["message"]
+    assert run.posting_done == run.posting_total == 2
+    assert_reconciled()
+
+
+def test_nothing_ready_is_refused_and_changes_nothing(coop, run):
+    with pytest.raises(ApplicationError) as exc:
+        svc.deduction_run_post_all_start(run=run, by=coop["by"])
+    assert exc.value.code == svc.E.NOTHING_TO_POST
+    run.refresh_from_db()
+    assert run.posting_status == "" and run.posting_total == 0
+
+
+def test_a_second_start_while_running_is_refused_unless_stale(coop, run, both_ready):
+    by = coop["by"]
+    svc.deduction_run_post_all_start(run=run, by=by)
+    with pytest.raises(ApplicationError) as exc:
+        svc.deduction_run_post_all_start(run=run, by=by)
+    assert exc.value.code == svc.E.POSTING_RUNNING and exc.value.status_code == 409
+    # a worker that died long ago leaves it "running": it may be started again
+    DeductionRun.objects.filter(pk=run.pk).update(
+        posting_started_at=timezone.now() - svc.POSTING_STALE - timedelta(minutes=1)
+    )
+    assert len(svc.deduction_run_post_all_start(run=run, by=by)) == 2
+
+
+def test_only_treasury_may_post_all(coop, run, both_ready):
+    with pytest.raises(ApplicationError) as exc:
+        svc.deduction_run_post_all_start(run=run, by=coop["staff"]["pengawas"])
+    assert exc.value.code == svc.E.NOT_ALLOWED
+    run.refresh_from_db()
+    assert run.posting_status == ""
+
+
+def test_screen_button_enqueues_the_task_and_progress_polls(
+    coop, run, both_ready, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(
+        "core.deductions.tasks.deduction_run_post_all_task.delay", lambda *a: sent.append(a)
+    )
+    c = _login(coop["by"])
+    page = c.get(f"/potong-gaji/{run.pk}/")
+    assert b'name="post_all"' in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"})
+    assert r.status_code == 302
+    assert (
+        len(sent) == 1
+        and sent[0][0] == run.pk
+        and sorted(sent[0][1]) == sorted(i.pk for i in both_ready)
+    )
+    frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
+    assert b"hx-get" in frag.content and b"0 / 2" in frag.content
+    assert deduction_run_post_all_task(*sent[0]) == 2
+    frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
+    assert frag.headers.get("HX-Refresh") == "true"
+    page = c.get(f"/potong-gaji/{run.pk}/")
+    assert b'name="post_all"' not in page.content  # nothing left to post
+    assert coop["agencies"][0].name.encode() in page.content
+
+
+def test_screen_refusal_is_a_message(coop, run):
+    c = _login(coop["by"])
+    r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"}, follow=True)
+    assert "Tidak ada instansi" in r.content.decode()
+    pengawas = _login(coop["staff"]["pengawas"])
+    assert pengawas.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"}).status_code == 403
+    run.refresh_from_db()
+    assert run.posting_status == ""
+
+
+def test_api_post_all_is_accepted_and_polled(
+    coop, run, both_ready, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(
+        "core.deductions.tasks.deduction_run_post_all_task.delay", lambda *a: sent.append(a)
+    )
+    c = _login(coop["by"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/api/v1/deductions/runs/{run.pk}/post-all/")
+    assert r.status_code == 202
+    assert r.json()["posting"] == {"status": "running", "done": 0, "total": 2, "results": []}
+    deduction_run_post_all_task(*sent[0])
+    body = c.get(f"/api/v1/deductions/runs/{run.pk}/").json()
+    assert body["posting"]["status"] == "done" and body["posting"]["done"] == 2
+    assert all(a["posted"] for a in body["agencies"])
+    again = c.post(f"/api/v1/deductions/runs/{run.pk}/post-all/")
+    assert again.status_code == 400 and again.json()["error"]["code"] == svc.E.NOTHING_TO_POST
+    denied = _login(coop["staff"]["pengawas"]).post(f"/api/v1/deductions/runs/{run.pk}/post-all/")
+    assert denied.status_code == 403
