@@ -439,10 +439,13 @@ class Instalment(models.Model):
             ),
         ]
         indexes = [
+            # the current schedule's rows by loan and due date. Not limited to unsettled
+            # rows on purpose: an index whose condition names ``settled`` makes every
+            # payment that settles a row a non-HOT update (new entries in every index)
             models.Index(
                 fields=["loan", "due_date"],
-                condition=Q(is_current=True, settled=False),
-                name="loans_inst_open_idx",
+                condition=Q(is_current=True),
+                name="loans_inst_current_idx",
             ),
         ]
 
