@@ -630,21 +630,22 @@ def deduction_import_post(*, imp: DeductionImport, by):
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
             if j + pr > 0:
                 loan_pay[int(x["loan_id"])] += j + pr
-    running = set(
-        Loan.objects.filter(pk__in=list(loan_pay), status=Loan.Status.DISBURSED).values_list(
-            "pk", flat=True
+    loan_state = {
+        pk: (member_id, status)
+        for pk, member_id, status in Loan.objects.filter(pk__in=list(loan_pay)).values_list(
+            "pk", "member_id", "status"
         )
-    )
+    }
     ledger_lines: list = []
     txns: list = []
     drafts = []
     redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)  # member -> to sukarela
-    loans_by_id = Loan.objects.in_bulk(list(loan_pay))
     items = []
     for loan_id in sorted(loan_pay):
         amount = loan_pay[loan_id]
-        if loan_id not in running:  # closed since the list was made: money to sukarela
-            redirected[loans_by_id[loan_id].member_id] += amount
+        member_id, status = loan_state[loan_id]
+        if status != Loan.Status.DISBURSED:  # closed since the list was made: to sukarela
+            redirected[member_id] += amount
             continue
         items.append((loan_id, amount))
     # the batch's journal entry id, so repayments and savings transactions are written
