@@ -304,7 +304,7 @@ def write_docs(results, *, info, grades, overdue) -> None:
     out += [
         "",
         "- One set-based `UPDATE … FROM` computes days past due (oldest unpaid current "
-        "instalment due before the date, via a partial index on open rows), the grade by the "
+        "instalment due before the date, via the partial index on the current schedule's rows), the grade by the "
         "cooperative's thresholds and the PPAP per loan; the change in the allowance is one "
         "journal entry (PPAP expense / allowance, or the release).",
         "- Afterwards 500 random loans were checked against the pure functions "
