@@ -134,14 +134,17 @@ class RunDetail(_Base):
 
 
 def run_post_all_and_enqueue(*, run: DeductionRun, by) -> DeductionRun:
-    """Start posting every ready agency of ``run`` (a Celery task, enqueued at commit)."""
-    from .tasks import deduction_run_post_all_task
+    """Start posting every ready agency of ``run`` (one Celery task per agency, enqueued
+    at commit)."""
+    from .tasks import deduction_run_post_one_task
+
+    def enqueue(ids: list[int]) -> None:
+        for import_id in ids:  # one task per agency: the workers post them side by side
+            deduction_run_post_one_task.delay(run.pk, import_id, getattr(by, "pk", None))
 
     with transaction.atomic():
         ids = services.deduction_run_post_all_start(run=run, by=by)
-        transaction.on_commit(
-            lambda: deduction_run_post_all_task.delay(run.pk, ids, getattr(by, "pk", None))
-        )
+        transaction.on_commit(lambda: enqueue(ids))
     run.refresh_from_db()
     return run
 

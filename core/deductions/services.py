@@ -581,7 +581,11 @@ def deduction_import_post(*, imp: DeductionImport, by):
     )
 
     _require(by, _("memposting potong gaji"))
-    imp = DeductionImport.objects.select_for_update().select_related("run", "agency").get(pk=imp.pk)
+    imp = (
+        DeductionImport.objects.select_for_update(of=("self",))
+        .select_related("run", "agency")
+        .get(pk=imp.pk)
+    )
     if imp.status == DeductionImport.Status.POSTED:
         raise ApplicationError(E.ALREADY_POSTED, _("Impor ini sudah diposting."), status=409)
     if imp.status != DeductionImport.Status.VALID:
@@ -709,21 +713,8 @@ def deduction_import_post(*, imp: DeductionImport, by):
         ledger_lines += ap.lines
         txns.append(ap.transaction)
     _inject_failure_point("after_savings")
-    bank = account_for_role("bank")
-    entry = journal_post(
-        on=on,
-        description=_("Potong gaji %(m)s - %(a)s (%(n)s anggota)")
-        % {"m": run.label, "a": agency.name, "n": sum(1 for p in plans if p.realized > 0)},
-        lines=[LineSpec(account=bank, debit=total, memo=agency.code), *ledger_lines],
-        source="deduction",
-        source_ref=f"deduction:{run.pk}:{agency.pk}:{imp.pk}",
-        by=by,
-        entry_id=entry_id,
-    )
-    # links what was not written linked (sukarela credits of a loan over-payment)
-    transactions_link_entry(transactions=txns, entry=entry)
-    loan_repayments_attach_entry(drafts=drafts, entry=entry)
-    _inject_failure_point("after_journal")
+    # the lines and the import are written before the journal entry (its id is known):
+    # the entry locks the year's number counter until commit, so what follows it is short
     for p in plans:
         ln = p.line
         ln.realized = p.realized
@@ -747,7 +738,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
         ],
     )
     imp.status = DeductionImport.Status.POSTED
-    imp.entry = entry
+    imp.entry_id = entry_id
     imp.posted_at = timezone.now()
     imp.total_realized = total
     imp.posted_data = {
@@ -764,10 +755,26 @@ def deduction_import_post(*, imp: DeductionImport, by):
             "run": run.label,
             "agency": agency.code,
             "total": str(total),
-            "entry": entry.pk,
+            "entry": entry_id,
             "members": len(plans),
         },
     )
+    bank = account_for_role("bank")
+    entry = journal_post(
+        on=on,
+        description=_("Potong gaji %(m)s - %(a)s (%(n)s anggota)")
+        % {"m": run.label, "a": agency.name, "n": sum(1 for p in plans if p.realized > 0)},
+        lines=[LineSpec(account=bank, debit=total, memo=agency.code), *ledger_lines],
+        source="deduction",
+        source_ref=f"deduction:{run.pk}:{agency.pk}:{imp.pk}",
+        by=by,
+        entry_id=entry_id,
+    )
+    # links what was not written linked (sukarela credits of a loan over-payment)
+    transactions_link_entry(transactions=txns, entry=entry)
+    loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    imp.entry = entry
+    _inject_failure_point("after_journal")
     return imp
 
 
@@ -781,9 +788,9 @@ POSTING_STALE = timedelta(minutes=30)
 @transaction.atomic
 def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
     """Mark the run as posting and return the imports to post, one per agency not posted
-    yet that has exactly one file ready ("valid"); the caller enqueues
-    ``deduction_run_post_all`` with them after commit. Agencies with nothing ready are left
-    out; an agency with two ready files is reported (discard one first)."""
+    yet that has exactly one file ready ("valid"). Agencies with nothing ready are left
+    out; an agency with two ready files is reported (discard one first). The caller
+    enqueues one ``deduction_run_post_one`` task per import after commit."""
     _require(by, _("memposting potong gaji"))
     run = DeductionRun.objects.select_for_update().get(pk=run.pk)
     if run.status != DeductionRun.Status.READY:
@@ -848,27 +855,37 @@ def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
     return queue
 
 
+def deduction_run_post_one(*, run: DeductionRun, import_id: int, by) -> dict:
+    """Post one import queued by ``deduction_run_post_all_start`` in its own transaction
+    (``deduction_import_post``: all or nothing for the agency), then record its result
+    (posted, or the error that left it unposted) and the progress on the run; the last one
+    marks the run done. Several run at once (one Celery task per agency): they share no
+    rows but the run's progress, updated in a short transaction of its own."""
+    imp = DeductionImport.objects.select_related("agency").get(pk=import_id)
+    result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
+    try:
+        posted = deduction_import_post(imp=imp, by=by)
+        result.update(ok=True, message="", total=str(posted.total_realized))
+    except ApplicationError as e:
+        result.update(ok=False, message=str(e.message))
+    except Exception:  # its transaction rolled back: report it; the others go on
+        log.exception("Posting deduction import %s failed", import_id)
+        result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
+    with transaction.atomic():
+        run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+        run.posting_results = [*run.posting_results, result]
+        run.posting_done = min(run.posting_done + 1, run.posting_total)
+        if run.posting_done == run.posting_total:
+            run.posting_status = DeductionRun.PostingStatus.DONE
+        run.save(update_fields=["posting_results", "posting_done", "posting_status"])
+    return result
+
+
 def deduction_run_post_all(*, run: DeductionRun, import_ids: list[int], by) -> DeductionRun:
-    """Post the imports queued by ``deduction_run_post_all_start``, each agency in its own
-    transaction (``deduction_import_post``: all or nothing per agency), recording after
-    each one the progress and its result (posted, or the error that left it unposted)."""
-    for imp_id in import_ids:
-        imp = DeductionImport.objects.select_related("agency").get(pk=imp_id)
-        result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
-        try:
-            posted = deduction_import_post(imp=imp, by=by)
-            result.update(ok=True, message="", total=str(posted.total_realized))
-        except ApplicationError as e:
-            result.update(ok=False, message=str(e.message))
-        except Exception:  # its transaction rolled back: report it, go on with the others
-            log.exception("Posting deduction import %s failed", imp_id)
-            result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
-        with transaction.atomic():
-            run = DeductionRun.objects.select_for_update().get(pk=run.pk)
-            run.posting_results = [*run.posting_results, result]
-            run.posting_done = min(run.posting_done + 1, run.posting_total)
-            run.save(update_fields=["posting_results", "posting_done"])
-    DeductionRun.objects.filter(pk=run.pk).update(posting_status=DeductionRun.PostingStatus.DONE)
+    """The queued imports one after the other in this process (what the Celery tasks do
+    side by side)."""
+    for import_id in import_ids:
+        deduction_run_post_one(run=run, import_id=import_id, by=by)
     run.refresh_from_db()
     return run
 
@@ -895,7 +912,9 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         raise ApplicationError(
             E.REASON_REQUIRED, _("Alasan pembatalan wajib diisi."), fields={"reason": ["?"]}
         )
-    imp = DeductionImport.objects.select_for_update().select_related("run").get(pk=imp.pk)
+    imp = (
+        DeductionImport.objects.select_for_update(of=("self",)).select_related("run").get(pk=imp.pk)
+    )
     if imp.status != DeductionImport.Status.POSTED:
         raise ApplicationError(
             E.WRONG_STATUS, _("Hanya batch yang sudah diposting dapat dibatalkan.")

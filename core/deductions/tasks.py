@@ -27,16 +27,15 @@ def deduction_run_generate_task(run_id: int, user_id: int | None = None) -> int:
 
 
 @app.task
-def deduction_run_post_all_task(run_id: int, import_ids: list[int], user_id: int | None) -> int:
-    """Post the agency batches queued by ``deduction_run_post_all_start`` (progress and
-    results are written on the run; the screen polls them). Returns how many posted."""
+def deduction_run_post_one_task(run_id: int, import_id: int, user_id: int | None) -> bool:
+    """Post one agency batch queued by ``deduction_run_post_all_start`` (one task per
+    agency: the workers post them side by side; progress and results are written on the
+    run, which the screen polls). True when it was posted."""
     from core.users.models import User
 
     from .models import DeductionRun
-    from .services import deduction_run_post_all
+    from .services import deduction_run_post_one
 
     by = User.objects.filter(pk=user_id).first() if user_id else None
-    run = deduction_run_post_all(
-        run=DeductionRun.objects.get(pk=run_id), import_ids=import_ids, by=by
-    )
-    return sum(1 for r in run.posting_results if r.get("ok"))
+    run = DeductionRun.objects.get(pk=run_id)
+    return deduction_run_post_one(run=run, import_id=import_id, by=by)["ok"]

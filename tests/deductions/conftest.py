@@ -59,9 +59,14 @@ def cutoffs(cutoff_day):
 
 @pytest.fixture
 def coop(in_tenant_a, cutoff_day, cutoffs):
+    return coop_build(cutoff_day, cutoffs)
+
+
+def coop_build(cutoff_day, cutoffs):
     """Bendahara + pengawas, agencies A (3 members) and B (1 member); m1 has a flat loan
     of 10,000,000 at 1 %/month over 10 months whose first instalment is due at last
-    month's cut-off; m2 a loan whose first instalment is due at this month's cut-off."""
+    month's cut-off; m2 a loan whose first instalment is due at this month's cut-off.
+    (In the schema the connection points at.)"""
     from core.deductions.services import deduction_settings_update
     from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 

@@ -1,7 +1,8 @@
-"""Posting every ready agency at once (``deduction_run_post_all_start`` + the Celery task
-``deduction_run_post_all_task``): one transaction per agency, progress and one result per
-agency on the run, agencies with two ready files reported, refusals that change nothing;
-the screen (button, polled progress) and the API (202, then poll the run)."""
+"""Posting every ready agency at once (``deduction_run_post_all_start``, then one Celery
+task ``deduction_run_post_one_task`` per agency): one transaction per agency, progress and
+one result per agency on the run (the last task marks it done), agencies with two ready
+files reported, refusals that change nothing; the screen (button, polled progress) and
+the API (202, then poll the run)."""
 
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from core.common.errors import ApplicationError
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
-from core.deductions.tasks import deduction_run_post_all_task
+from core.deductions.tasks import deduction_run_post_one_task
 
 from .conftest import assert_reconciled, csv_bytes, make_run
 
@@ -121,7 +122,7 @@ def test_screen_button_enqueues_the_task_and_progress_polls(
 ):
     sent = []
     monkeypatch.setattr(
-        "core.deductions.tasks.deduction_run_post_all_task.delay", lambda *a: sent.append(a)
+        "core.deductions.tasks.deduction_run_post_one_task.delay", lambda *a: sent.append(a)
     )
     c = _login(coop["by"])
     page = c.get(f"/potong-gaji/{run.pk}/")
@@ -129,14 +130,14 @@ def test_screen_button_enqueues_the_task_and_progress_polls(
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"})
     assert r.status_code == 302
-    assert (
-        len(sent) == 1
-        and sent[0][0] == run.pk
-        and sorted(sent[0][1]) == sorted(i.pk for i in both_ready)
-    )
+    by = coop["by"].pk
+    assert sorted(sent) == sorted((run.pk, i.pk, by) for i in both_ready)  # one per agency
     frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
     assert b"hx-get" in frag.content and b"0 / 2" in frag.content
-    assert deduction_run_post_all_task(*sent[0]) == 2
+    assert deduction_run_post_one_task(*sent[0]) is True
+    frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
+    assert b"hx-get" in frag.content and b"1 / 2" in frag.content  # still polling
+    assert deduction_run_post_one_task(*sent[1]) is True
     frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
     assert frag.headers.get("HX-Refresh") == "true"
     page = c.get(f"/potong-gaji/{run.pk}/")
@@ -159,14 +160,15 @@ def test_api_post_all_is_accepted_and_polled(
 ):
     sent = []
     monkeypatch.setattr(
-        "core.deductions.tasks.deduction_run_post_all_task.delay", lambda *a: sent.append(a)
+        "core.deductions.tasks.deduction_run_post_one_task.delay", lambda *a: sent.append(a)
     )
     c = _login(coop["by"])
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(f"/api/v1/deductions/runs/{run.pk}/post-all/")
     assert r.status_code == 202
     assert r.json()["posting"] == {"status": "running", "done": 0, "total": 2, "results": []}
-    deduction_run_post_all_task(*sent[0])
+    for args in sent:
+        deduction_run_post_one_task(*args)
     body = c.get(f"/api/v1/deductions/runs/{run.pk}/").json()
     assert body["posting"]["status"] == "done" and body["posting"]["done"] == 2
     assert all(a["posted"] for a in body["agencies"])
