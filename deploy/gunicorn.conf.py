@@ -105,6 +105,14 @@ def on_starting(server) -> None:
             os.unlink(os.path.join(path, name))
 
 
+def post_worker_init(worker) -> None:
+    """The app is loaded in this worker: keep its objects out of the garbage collector's
+    full collections (``gc.freeze``; as the Celery pool processes do)."""
+    import gc
+
+    gc.freeze()
+
+
 def child_exit(server, worker) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

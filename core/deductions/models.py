@@ -129,8 +129,15 @@ class DeductionLine(models.Model):
     paid_wajib = models.DecimalField(default=ZERO, **MONEY)
     paid_others = models.DecimalField(default=ZERO, **MONEY)
     to_sukarela = models.DecimalField(default=ZERO, **MONEY)
+    # not indexed on its own: lines are found by (run, agency), which a posting sets
+    # (and the UPDATE of a posting then leaves every index untouched: a HOT update)
     posted_import = models.ForeignKey(
-        "DeductionImport", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "DeductionImport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:

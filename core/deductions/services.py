@@ -954,7 +954,9 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         loan_repayment_reverse_apply(repayment=rep, on=on, by=by)
     rev = journal_reverse(entry=imp.entry, on=on, reason=reason, by=by)
     transactions_link_entry(transactions=back, entry=rev)
-    DeductionLine.objects.filter(posted_import=imp).update(
+    DeductionLine.objects.filter(
+        run_id=imp.run_id, agency_id=imp.agency_id, posted_import=imp
+    ).update(
         realized=None,
         paid_jasa=ZERO,
         paid_principal=ZERO,

@@ -6,8 +6,9 @@ over the rows due, arrears first, then the next instalment; the excess to princi
 sukarela) but a fixed number of queries: all loans locked in one ``SELECT ... FOR UPDATE``
 ordered by pk, their open rows listed in one query and the ones the rules use (the rows
 due and the next one; all of them when an excess may go to principal) locked and read as
-models in another, the touched rows, the
-loans and the audit rows written with bulk statements, the ledger accounts resolved once.
+models in another, the touched rows and the loans written with bulk statements, the
+ledger accounts resolved once. The audit is one row for the batch ("loan.repay_batch")
+that holds, for each repayment, what the single service's "loan.repay" row holds.
 The rare paths that need more (an excess re-amortising the schedule, an excess credited
 to sukarela) call the single-loan helpers for that loan only.
 
@@ -27,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit.services import audit_log_bulk
+from core.audit.services import audit_log
 from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 
@@ -213,12 +214,17 @@ def loan_repayments_prepare_bulk(
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)
     bulk_update_values(Loan, [loans[int(i)] for i, _a in items], LOAN_FIELDS)
-    audit_log_bulk(
+    # one audit row for the batch (one action of one user), holding for each repayment
+    # what ``loan_repayment_prepare``'s own "loan.repay" row holds, plus the loan
+    audit_log(
         actor=by,
-        action="loan.repay",
-        targets=[
-            (loan, {"repayment": rep.pk, **data})
-            for (loan, data), rep in zip(audits, reps, strict=True)
-        ],
+        action="loan.repay_batch",
+        data={
+            "count": len(reps),
+            "repayments": [
+                {"loan": loan.pk, "repayment": rep.pk, **data}
+                for (loan, data), rep in zip(audits, reps, strict=True)
+            ],
+        },
     )
     return drafts

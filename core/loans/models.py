@@ -400,7 +400,10 @@ class Instalment(models.Model):
     rescheduling or a re-amortisation after an over-payment) are kept with
     ``is_current=False``."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    # indexed by the unique (loan, version, number) it comes first in
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="instalments", db_index=False
+    )
     version = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     number = models.PositiveSmallIntegerField()

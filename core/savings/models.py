@@ -203,8 +203,9 @@ class SavingsTransaction(models.Model):
 
     CREDIT_KINDS = frozenset({"deposit", "opening", "interest", "payroll", "transfer_in"})
 
+    # indexed by (account, on, id) below, which it comes first in
     account = models.ForeignKey(
-        SavingsAccount, on_delete=models.PROTECT, related_name="transactions"
+        SavingsAccount, on_delete=models.PROTECT, related_name="transactions", db_index=False
     )
     on = models.DateField(_("tanggal"), db_index=True)
     kind = models.CharField(_("jenis"), max_length=14, choices=Kind.choices)
