@@ -40,6 +40,16 @@ def run(coop, cutoffs):
 
 
 @pytest.fixture
+def sent(monkeypatch):
+    """The tasks enqueued (their arguments), instead of sending them to a broker."""
+    out: list = []
+    monkeypatch.setattr(
+        "core.deductions.tasks.deduction_run_post_one_task.delay", lambda *a: out.append(a)
+    )
+    return out
+
+
+@pytest.fixture
 def both_ready(coop, run):
     return [_upload(run, ag, coop["by"]) for ag in coop["agencies"]]
 
@@ -118,12 +128,8 @@ def test_only_treasury_may_post_all(coop, run, both_ready):
 
 
 def test_screen_button_enqueues_the_task_and_progress_polls(
-    coop, run, both_ready, django_capture_on_commit_callbacks, monkeypatch
+    coop, run, both_ready, django_capture_on_commit_callbacks, sent
 ):
-    sent = []
-    monkeypatch.setattr(
-        "core.deductions.tasks.deduction_run_post_one_task.delay", lambda *a: sent.append(a)
-    )
     c = _login(coop["by"])
     page = c.get(f"/potong-gaji/{run.pk}/")
     assert b'name="post_all"' in page.content
@@ -156,12 +162,8 @@ def test_screen_refusal_is_a_message(coop, run):
 
 
 def test_api_post_all_is_accepted_and_polled(
-    coop, run, both_ready, django_capture_on_commit_callbacks, monkeypatch
+    coop, run, both_ready, django_capture_on_commit_callbacks, sent
 ):
-    sent = []
-    monkeypatch.setattr(
-        "core.deductions.tasks.deduction_run_post_one_task.delay", lambda *a: sent.append(a)
-    )
     c = _login(coop["by"])
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(f"/api/v1/deductions/runs/{run.pk}/post-all/")
