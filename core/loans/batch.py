@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,16 +33,15 @@ from core.common.errors import ApplicationError
 
 from .models import Instalment, Loan, LoanProduct, Repayment
 from .services import (
-    REPAY_ROLES,
     ROW_PAID_FIELDS,
     ZERO,
     LoanErrors,
     RepaymentDraft,
+    _check_repay_call,
     _check_repayable,
     _reamortise,
     _repayment_lines,
     _repayment_plan,
-    _require_role,
     _spread_to_rows,
 )
 
@@ -92,17 +90,7 @@ def loan_repayments_prepare_bulk(
     entry (``journal_entry_id_reserve``) the caller will post them in; the repayments are
     written linked to it (only sukarela credits of an excess still need linking, with
     ``loan_repayments_attach_entry``). Without it, link them all that way after posting."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("loan_repayments_prepare_bulk must run inside a transaction")
-    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
-    if channel not in (
-        Repayment.Channel.COUNTER,
-        Repayment.Channel.BANK,
-        Repayment.Channel.PAYROLL,
-    ):
-        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
-    if excess_to not in Repayment.ExcessTo.values:
-        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+    _check_repay_call("loan_repayments_prepare_bulk", by=by, channel=channel, excess_to=excess_to)
     if not items:
         return []
     ids = [int(loan_id) for loan_id, _amount in items]

@@ -1054,6 +1054,22 @@ class RepaymentDraft:
         return self.repayment.amount
 
 
+def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None:
+    """What every repayment service checks first (shared with ``core.loans.batch``): inside
+    a transaction, a role that may take payments, a known channel and excess target."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{service} must run inside a transaction")
+    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
+    if channel not in (
+        Repayment.Channel.COUNTER,
+        Repayment.Channel.BANK,
+        Repayment.Channel.PAYROLL,
+    ):
+        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    if excess_to not in Repayment.ExcessTo.values:
+        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+
+
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:
     if loan.status != Loan.Status.DISBURSED:
         raise ApplicationError(
@@ -1142,17 +1158,7 @@ def loan_repayment_prepare(
     next instalment; what is left over goes to principal (the remaining schedule is
     re-amortised) or to the member's sukarela, as chosen. Locks the loan; call it inside
     the caller's transaction (batches: in loan pk order) and post the returned lines."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("loan_repayment_prepare must run inside a transaction")
-    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
-    if channel not in (
-        Repayment.Channel.COUNTER,
-        Repayment.Channel.BANK,
-        Repayment.Channel.PAYROLL,
-    ):
-        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
-    if excess_to not in Repayment.ExcessTo.values:
-        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+    _check_repay_call("loan_repayment_prepare", by=by, channel=channel, excess_to=excess_to)
     loan = _lock(loan)
     amt = _check_repayable(loan, amount)
     if loan.disbursed_on and on < loan.disbursed_on:
