@@ -40,7 +40,9 @@ from .services import (
     _check_repay_call,
     _check_repayable,
     _reamortise,
+    _repay_audit_data,
     _repayment_lines,
+    _repayment_new,
     _repayment_plan,
     _spread_to_rows,
 )
@@ -173,18 +175,14 @@ def loan_repayments_prepare_bulk(
         if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
             _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
         principal_total = alloc.principal + plan.extra_principal
-        rep = Repayment(
-            loan=loan,
-            paid_on=on,
+        rep = _repayment_new(
+            loan,
+            amt=amt,
+            alloc=alloc,
+            on=on,
             channel=channel,
-            kind=Repayment.Kind.INSTALMENT,
-            amount=amt,
-            penalty=alloc.penalty,
-            jasa=alloc.jasa,
-            principal=alloc.principal,
-            excess=alloc.excess,
-            excess_to=excess_to if alloc.excess > 0 else "",
-            created_by=by,
+            excess_to=excess_to,
+            by=by,
             entry_id=entry_id,
         )
         lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
@@ -207,20 +205,7 @@ def loan_repayments_prepare_bulk(
         loan.updated_at = now
         reps.append(rep)
         drafts.append(RepaymentDraft(rep, lines, txns))
-        audits.append(
-            (
-                loan,
-                {
-                    "amount": str(amt),
-                    "channel": channel,
-                    "penalty": str(alloc.penalty),
-                    "jasa": str(alloc.jasa),
-                    "principal": str(principal_total),
-                    "excess": str(alloc.excess),
-                    "excess_to": excess_to,
-                },
-            )
-        )
+        audits.append((loan, _repay_audit_data(rep, principal_total, excess_to)))
     # 4. write: rows, repayments, loans, audit rows
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)

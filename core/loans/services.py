@@ -1174,7 +1174,34 @@ def loan_repayment_prepare(
     if extra_principal > 0:
         _reamortise(loan, future, future_principal - extra_principal, on)
     principal_total = alloc.principal + extra_principal
-    rep = Repayment.objects.create(
+    rep = _repayment_new(
+        loan, amt=amt, alloc=alloc, on=on, channel=channel, excess_to=excess_to, by=by
+    )
+    rep.save(force_insert=True)
+    lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
+    _after_payment(loan, principal_total, on)
+    audit_log(
+        actor=by,
+        action="loan.repay",
+        target=loan,
+        data={"repayment": rep.pk, **_repay_audit_data(rep, principal_total, excess_to)},
+    )
+    return RepaymentDraft(rep, lines, txns)
+
+
+def _repayment_new(
+    loan: Loan,
+    *,
+    amt: Decimal,
+    alloc: S.Allocation,
+    on: date,
+    channel: str,
+    excess_to: str,
+    by,
+    entry_id: int | None = None,
+) -> Repayment:
+    """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``."""
+    return Repayment(
         loan=loan,
         paid_on=on,
         channel=channel,
@@ -1186,25 +1213,22 @@ def loan_repayment_prepare(
         excess=alloc.excess,
         excess_to=excess_to if alloc.excess > 0 else "",
         created_by=by,
+        entry_id=entry_id,
     )
-    lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
-    _after_payment(loan, principal_total, on)
-    audit_log(
-        actor=by,
-        action="loan.repay",
-        target=loan,
-        data={
-            "repayment": rep.pk,
-            "amount": str(amt),
-            "channel": channel,
-            "penalty": str(alloc.penalty),
-            "jasa": str(alloc.jasa),
-            "principal": str(principal_total),
-            "excess": str(alloc.excess),
-            "excess_to": excess_to,
-        },
-    )
-    return RepaymentDraft(rep, lines, txns)
+
+
+def _repay_audit_data(rep: Repayment, principal_total: Decimal, excess_to: str) -> dict:
+    """What the audit log keeps of a repayment (one "loan.repay" row, or one entry of a
+    batch's "loan.repay_batch" row)."""
+    return {
+        "amount": str(rep.amount),
+        "channel": rep.channel,
+        "penalty": str(rep.penalty),
+        "jasa": str(rep.jasa),
+        "principal": str(principal_total),
+        "excess": str(rep.excess),
+        "excess_to": excess_to,
+    }
 
 
 def _repayment_lines(
