@@ -11,6 +11,7 @@ Observability, through Celery's signals:
   worker on ``CELERY_METRICS_PORT``.
 """
 
+import contextlib
 import gc
 import os
 import time
@@ -83,6 +84,43 @@ def _task_finished(sender=None, task_id=None, **extra) -> None:
             var.reset(token)
         except ValueError:  # set in another context (eager task inside a request)
             var.set("-")
+
+
+def _kept_db_connections(sender) -> list:
+    """The open database connections a worker keeps between tasks (CELERY_DB_REUSE_MAX set,
+    see settings/celery.py); none for a task run in-process (eager: inside a request)."""
+    from django.conf import settings
+    from django.db import connections
+
+    request = getattr(sender, "request", None)
+    if not getattr(settings, "CELERY_DB_REUSE_MAX", None) or getattr(request, "is_eager", False):
+        return []
+    return list(connections.all(initialized_only=True))
+
+
+@task_prerun.connect
+def _db_before_task(sender=None, **extra) -> None:
+    """As Django does when a request starts: drop a kept connection that is unusable or
+    older than CONN_MAX_AGE; the next query checks it first (CONN_HEALTH_CHECKS)."""
+    from django.db import InterfaceError
+
+    for conn in _kept_db_connections(sender):
+        with contextlib.suppress(InterfaceError):
+            conn.close_if_unusable_or_obsolete()
+
+
+@task_postrun.connect
+def _db_after_task(sender=None, state=None, **extra) -> None:
+    """After a task: as Django does when a request ends, and after a failed task (an
+    exception, a soft time limit that may have cut a query short) always a new connection."""
+    from django.db import InterfaceError
+
+    for conn in _kept_db_connections(sender):
+        with contextlib.suppress(InterfaceError):
+            if state == "SUCCESS":
+                conn.close_if_unusable_or_obsolete()
+            else:
+                conn.close()
 
 
 @task_success.connect

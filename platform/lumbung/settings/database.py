@@ -9,5 +9,8 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# A kept connection is checked (one cheap query) before its first use in each request or
+# task, so one the server dropped meanwhile is replaced instead of failing.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
