@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,6 +76,26 @@ LOAN_FIELDS = [
 ]
 
 
+def _open_rows_listed(loan_ids: list[int], on: date) -> list[tuple[int, int, int]]:
+    """For each loan, its open current rows due by ``on`` and the first two after it (by
+    due date; a schedule's due dates rise with its numbers), as ``(pk, loan_id, rank)``:
+    rank 0 for a row due, 1 for the next one, 2 for the one after (only telling that open
+    rows remain). An index walk per loan (``loans_inst_current_idx``) that stops there, not
+    the whole schedule."""
+    table = connection.ops.quote_name(Instalment._meta.db_table)
+    open_row = "i.loan_id = l.id AND i.is_current AND NOT i.settled"
+    sql = (
+        f"SELECT r.id, l.id, r.rank FROM unnest(%s::bigint[]) AS l(id) CROSS JOIN LATERAL ("
+        f"(SELECT i.id, 0 AS rank FROM {table} i WHERE {open_row} AND i.due_date <= %s)"
+        f" UNION ALL (SELECT i.id, row_number() OVER (ORDER BY i.due_date, i.number)"
+        f" FROM {table} i WHERE {open_row} AND i.due_date > %s"
+        f" ORDER BY i.due_date, i.number LIMIT 2)) AS r"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [loan_ids, on, on])
+        return cur.fetchall()
+
+
 def loan_repayments_prepare_bulk(
     *,
     items: Sequence[tuple[int, Any]],
@@ -120,29 +141,26 @@ def loan_repayments_prepare_bulk(
         )
     # 2. the open rows of those loans. The rules only touch the rows due by ``on`` and
     # the next one (the rows after it matter for an excess to principal only): those are
-    # locked and read as models, the others only counted. Every writer of a loan's rows
-    # (repayments, reschedules, this batch) locks the loan first, so the loan locks above
-    # already keep the rows still until commit.
-    open_rows = Instalment.objects.filter(loan_id__in=ids, is_current=True, settled=False)
+    # locked and read as models; of the others, one more is listed, telling that the loan
+    # stays open. Every writer of a loan's rows (repayments, reschedules, this batch) locks
+    # the loan first, so the loan locks above already keep the rows still until commit.
     rows_of: dict[int, list[Instalment]] = defaultdict(list)
-    not_read: dict[int, int] = defaultdict(int)  # open rows not read, per loan
+    more_open: set[int] = set()  # loans with open rows not read
     if excess_to == Repayment.ExcessTo.PRINCIPAL:
         # an excess may re-amortise the rows after the next one: read them all
-        for r in open_rows.select_for_update().order_by("loan_id", "number"):
+        for r in (
+            Instalment.objects.select_for_update()
+            .filter(loan_id__in=ids, is_current=True, settled=False)
+            .order_by("loan_id", "number")
+        ):
             rows_of[r.loan_id].append(r)
     else:
         needed: list[int] = []
-        has_next: set[int] = set()
-        for pk, loan_id, due_date in open_rows.order_by("loan_id", "number").values_list(
-            "pk", "loan_id", "due_date"
-        ):
-            if due_date <= on:
-                needed.append(pk)
-            elif loan_id not in has_next:
-                has_next.add(loan_id)
+        for pk, loan_id, future_rank in _open_rows_listed(ids, on):
+            if future_rank <= 1:  # due by ``on``, or the next one
                 needed.append(pk)
             else:
-                not_read[loan_id] += 1
+                more_open.add(loan_id)
         for r in (
             Instalment.objects.select_for_update()
             .filter(pk__in=needed)
@@ -192,7 +210,7 @@ def loan_repayments_prepare_bulk(
         # re-amortisation to a non-zero principal leaves new open rows
         open_left = (
             any(not r.settled for r in rows)
-            or not_read.get(loan.pk, 0) > 0
+            or loan.pk in more_open
             or (reamortised and plan.future_principal - plan.extra_principal > 0)
         )
         if not open_left:
