@@ -485,7 +485,7 @@ def write_section(r: dict) -> None:
         "button on the run's page or `POST deductions/runs/<id>/post-all/`) enqueues one "
         "Celery task per agency; the benchmark starts a worker as production runs one "
         "(prefork, `--workers` processes, `DB_CONN_MAX_AGE=60` so each process keeps its "
-        "connection, as behind PgBouncer; docs/scaling.md) before the clock and times from "
+        "connection from one task to the next; docs/scaling.md) before the clock and times from "
         "the request to the last batch committed. Each batch is one transaction through the "
         "set-based services `core.loans.batch.loan_repayments_prepare_bulk` and "
         "`core.savings.batch.savings_deposits_apply_bulk` (the rules of "
@@ -498,15 +498,28 @@ def write_section(r: dict) -> None:
         "agencies share no rows but the year's entry-number counter, locked from the "
         "journal entry to the commit (the lines and the import are written before it).",
         "",
-        "Where a batch's time goes (250 members, 375 loans, measured with a rolled-back "
-        "harness): about 0.2 s of Python and 0.15 s of PostgreSQL CPU, of which 25-40 ms "
-        "are the foreign-key checks at commit. One after the other in one process "
-        "(`--post sequential`, what posting each agency by hand adds up to; 9.98 s on "
-        "2026-11-29) Python and PostgreSQL take turns on one core at a time; side by side "
-        "two workers keep both cores busy. Earlier designs on this machine: one after the other, 8.60 s on the previous "
-        "session's machine, 11.5-14.9 s on this one before the changes of 2026-11-29 "
-        "(reserved entry id, HOT updates, fewer indexes and locks, one audit row per batch); "
-        "with the per-loan services (~11 queries per loan, commit 4ec37ab) 106 s.",
+        "Where a batch's time goes (250 members, 375 loans, measured in the worker): "
+        "0.11-0.18 s of the worker's CPU (under 10 ms of it garbage collection) and about as "
+        "much waiting for PostgreSQL (statements, the commit's foreign-key checks, the "
+        "entry-number lock). One after the other in one process (`--post sequential`, what "
+        "posting each agency by hand adds up to) Python and PostgreSQL take turns on one "
+        "core at a time; side by side two workers keep both cores busy.",
+        "",
+        "History on 2026-11-29 (the same figure, the median of three runs unless one is "
+        "given). The machine of the earlier session was much slower than this session's: "
+        "there the code at c5d5271 took 5.59 s through the worker and 9.98 s one after the "
+        "other; here the same code took 3.64 s (3.33-3.78) and 5.86 s. Then, here: the "
+        "worker keeps its database connection between tasks (Celery's Django fix-up had "
+        "closed it after every task whatever `DB_CONN_MAX_AGE` said, so each batch paid a "
+        "connect and a server process with a cold catalog cache; `CELERY_DB_REUSE_MAX`, "
+        "docs/scaling.md) and each loan's open instalments are listed with one index walk "
+        "that stops after the next row instead of reading the whole schedule (20 ms -> 4 ms "
+        "a batch): 2.63 s (2.52-2.90), one after the other 5.15-5.75 s; with `BENCH_CONN_MAX_AGE=0` (a new connection per "
+        "task, as with PgBouncer's cheap connects but without its warm server processes) "
+        "3.35 s (3.29-3.42). Earlier designs: one after the other 11.5-14.9 s on the "
+        "earlier machine before that session's changes (reserved entry id, HOT updates, "
+        "fewer indexes and locks, one audit row per batch); with the per-loan services (~11 "
+        "queries per loan, commit 4ec37ab) 106 s.",
         "",
     ]
     text = "\n".join(lines) + "\n"
