@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
+from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.members.models import Member
 
 from . import selectors, services
@@ -109,11 +111,60 @@ def _scope(qs, user, member_path: str):
     return qs
 
 
-class ProductList(generics.ListAPIView):
+class ProductCreateSerializer(serializers.Serializer):
+    """A new product (``services.savings_product_create``); ``account_code`` empty: the
+    chart's account for the kind."""
+
+    code = serializers.CharField(max_length=30)
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=SavingsProduct.Kind.choices)
+    account_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    amount_by_grade = serializers.BooleanField(required=False)
+    effective_from = serializers.DateField(required=False, allow_null=True)
+    minimum_balance = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    interest_enabled = serializers.BooleanField(required=False)
+    interest_rate_annual = serializers.DecimalField(max_digits=6, decimal_places=3, required=False)
+    interest_basis = serializers.ChoiceField(
+        choices=SavingsProduct.InterestBasis.choices, required=False
+    )
+    tax_threshold = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    term_months = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    payout_date = serializers.DateField(required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+@extend_schema_view(
+    post=extend_schema(request=ProductCreateSerializer, responses={201: ProductSerializer})
+)
+class ProductList(generics.ListCreateAPIView):
+    """GET: every product. POST: a new product (bendahara, admin)."""
+
     permission_classes = [RolePermission]
     serializer_class = ProductSerializer
     read_roles = STAFF
+    write_roles = TREASURY
     queryset = SavingsProduct.objects.select_related("account").order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        from core.ledger.models import Account
+
+        ser = ProductCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        code = data.pop("account_code", "")
+        account = None
+        if code:
+            account = Account.objects.filter(code=code).first()
+            if account is None:
+                raise serializers.ValidationError(
+                    {"account_code": [_("Akun %(c)s tidak ada.") % {"c": code}]}
+                )
+        product = services.savings_product_create(
+            code=data.pop("code"), kind=data.pop("kind"), account=account, by=request.user, **data
+        )
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
 class AccountList(generics.ListAPIView):

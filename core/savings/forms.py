@@ -63,6 +63,44 @@ class ProductForm(forms.Form):
     is_active = forms.BooleanField(label=_("Aktif"), required=False)
 
 
+class ProductCreateForm(ProductForm):
+    """A new product: its code, kind and ledger account, then the settings of
+    ``ProductForm``. An empty account means the chart's account for the kind."""
+
+    code = forms.CharField(
+        label=_("Kode"), max_length=30, help_text=_("Huruf besar, angka, tanda hubung; mis. SPD")
+    )
+    kind = forms.ChoiceField(label=_("Jenis"))
+    account = forms.ModelChoiceField(
+        label=_("Akun buku besar (kontrol)"),
+        queryset=None,
+        required=False,
+        empty_label=_("Akun bawaan untuk jenis ini"),
+    )
+    field_order = ["code", "name", "kind", "account"]
+
+    def __init__(self, *args, **kwargs):
+        from core.ledger.models import Account
+
+        from .models import SavingsProduct
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SavingsProduct.Kind.choices
+        self.fields["account"].queryset = Account.objects.filter(
+            type=Account.Type.LIABILITY, is_group=False, is_active=True
+        ).order_by("code")
+        self.fields["is_active"].initial = True
+        for name, value in (
+            ("amount", 0),
+            ("minimum_balance", 0),
+            ("interest_rate_annual", 0),
+            ("interest_basis", "minimum"),
+            ("tax_threshold", 240000),
+            ("tax_rate", 10),
+        ):
+            self.fields[name].initial = value
+
+
 class WajibRateForm(forms.Form):
     grade = forms.ChoiceField(
         label=_("Golongan"), choices=[(g, g) for g in ("I", "II", "III", "IV", "PPPK")]

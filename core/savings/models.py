@@ -94,6 +94,13 @@ class SavingsProduct(models.Model):
                 condition=~Q(kind="berjangka") | (Q(term_months__gte=1) & Q(amount__gt=0)),
                 name="savings_product_berjangka_has_term",
             ),
+            # one simpanan pokok and one simpanan wajib per cooperative (OR, not IN: an IN
+            # list is printed back differently by a cloned schema, see tenants.schema_template)
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind="pokok") | Q(kind="wajib"),
+                name="savings_product_one_pokok_wajib",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("kartu/<int:member_pk>/", views.statement, name="statement"),
     path("rekonsiliasi/", views.reconciliation, name="reconciliation"),
     path("produk/", views.product_list, name="products"),
+    path("produk/baru/", views.product_create, name="product_create"),
     path("produk/<int:pk>/", views.product_edit, name="product"),
 ]

@@ -328,8 +328,36 @@ def product_list(request):
     return render(
         request,
         "savings/product_list.html",
-        {"products": SavingsProduct.objects.select_related("account").prefetch_related("rates")},
+        {
+            "products": SavingsProduct.objects.select_related("account").prefetch_related("rates"),
+            "can_write": request.user.role in TREASURY,
+        },
     )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def product_create(request):
+    """A new savings product (e.g. another purpose savings); see
+    ``services.savings_product_create``."""
+    from .forms import ProductCreateForm
+
+    form = ProductCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            product = services.savings_product_create(
+                code=data.pop("code"),
+                kind=data.pop("kind"),
+                account=data.pop("account"),
+                by=request.user,
+                **data,
+            )
+        except ApplicationError as e:
+            form_error(form, e)
+        else:
+            messages.success(request, _("Produk %(p)s dibuat.") % {"p": product.name})
+            return redirect("savings:products")
+    return render(request, "savings/product_create.html", {"form": form})
 
 
 @role_required(read=STAFF, write=TREASURY)
