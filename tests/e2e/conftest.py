@@ -129,6 +129,11 @@ def browser():
             yield b
         finally:
             b.close()
+            # the test's own queries ran inside Playwright's loop, on a connection of
+            # their own: close it, or the test database cannot be dropped at the end
+            from django.db import connections
+
+            connections.close_all()
 
 
 @pytest.fixture
