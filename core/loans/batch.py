@@ -33,10 +33,9 @@ from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 
 from .models import Instalment, Loan, LoanProduct, Repayment
-from .services import (
+from .services.common import ZERO, LoanErrors
+from .services.repayment import (
     ROW_PAID_FIELDS,
-    ZERO,
-    LoanErrors,
     RepaymentDraft,
     _check_repay_call,
     _check_repayable,

@@ -1,0 +1,121 @@
+"""Writes of the loans module, one module per part of a loan's life:
+
+- ``common``: roles, error codes, amount checks, the loan lock, notices, ledger glue;
+- ``products``: loan products and the loan settings;
+- ``applications``: simulation, eligibility, the application workflow;
+- ``dues``: what a loan owes on a date, the payoff quote;
+- ``disbursement``: disbursement and top-up;
+- ``repayment``: repayment (counter, bank, payroll batches), early payoff;
+- ``rescheduling``: a new schedule for the outstanding;
+- ``settlement``: loans at a member's exit, reversing a repayment.
+
+The set-based batch repayment is ``core.loans.batch``; the daily arrears run
+``core.loans.arrears``. Every service checks the actor's role itself (so the API, the
+screens and batch callers get the same rules), runs in one transaction, writes an audit
+row and sends notices only on commit. The names below are the public ones."""
+
+from .applications import (
+    REQUIRED_DOCUMENTS,
+    Simulation,
+    loan_apply,
+    loan_approve,
+    loan_document_add,
+    loan_reject,
+    loan_simulate,
+    loan_verify,
+    member_instalment_burden,
+    membership_months,
+    product_fees,
+)
+from .common import (
+    APPLY_ROLES,
+    APPROVE_ROLES,
+    DISBURSE_ROLES,
+    PRODUCT_ROLES,
+    REJECT_ROLES,
+    REPAY_ROLES,
+    RESCHEDULE_ROLES,
+    SETTINGS_ROLES,
+    VERIFY_ROLES,
+    ZERO,
+    LoanErrors,
+    R,
+    savings_credit,
+)
+from .disbursement import (
+    loan_disburse,
+)
+from .dues import (
+    Dues,
+    RowState,
+    loan_dues,
+    loan_payoff_quote,
+    row_penalty_due,
+)
+from .products import (
+    PRODUCT_FIELDS,
+    loan_product_save,
+    loan_settings_update,
+)
+from .repayment import (
+    ROW_PAID_FIELDS,
+    RepaymentDraft,
+    RepaymentPlan,
+    loan_payoff,
+    loan_repay,
+    loan_repayment_prepare,
+    loan_repayments_attach_entry,
+)
+from .rescheduling import (
+    loan_reschedule,
+)
+from .settlement import (
+    loan_repayment_reverse_apply,
+    member_loans_settle_apply,
+)
+
+__all__ = [
+    "ZERO",
+    "R",
+    "APPLY_ROLES",
+    "VERIFY_ROLES",
+    "APPROVE_ROLES",
+    "REJECT_ROLES",
+    "DISBURSE_ROLES",
+    "REPAY_ROLES",
+    "RESCHEDULE_ROLES",
+    "PRODUCT_ROLES",
+    "SETTINGS_ROLES",
+    "LoanErrors",
+    "savings_credit",
+    "PRODUCT_FIELDS",
+    "loan_product_save",
+    "loan_settings_update",
+    "Simulation",
+    "product_fees",
+    "loan_simulate",
+    "membership_months",
+    "member_instalment_burden",
+    "REQUIRED_DOCUMENTS",
+    "loan_apply",
+    "loan_document_add",
+    "loan_verify",
+    "loan_approve",
+    "loan_reject",
+    "RowState",
+    "row_penalty_due",
+    "Dues",
+    "loan_dues",
+    "loan_payoff_quote",
+    "loan_disburse",
+    "ROW_PAID_FIELDS",
+    "RepaymentDraft",
+    "RepaymentPlan",
+    "loan_repayment_prepare",
+    "loan_repayments_attach_entry",
+    "loan_repay",
+    "loan_payoff",
+    "loan_reschedule",
+    "member_loans_settle_apply",
+    "loan_repayment_reverse_apply",
+]

@@ -1,0 +1,195 @@
+"""What every loans service shares: roles, error codes, amount checks, the loan lock,
+notices and the ledger glue (lines on role accounts, posting, savings credits)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.members.models import Member
+from core.users.models import User
+
+from ..models import (
+    Loan,
+)
+
+ZERO = Decimal("0")
+R = User.Role
+
+APPLY_ROLES = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PETUGAS, R.ANGGOTA})
+VERIFY_ROLES = frozenset({R.ADMIN, R.BENDAHARA})
+APPROVE_ROLES = frozenset({R.KETUA})
+REJECT_ROLES = frozenset({R.ADMIN, R.BENDAHARA, R.KETUA})
+DISBURSE_ROLES = frozenset({R.ADMIN, R.BENDAHARA})
+REPAY_ROLES = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PETUGAS})
+RESCHEDULE_ROLES = frozenset({R.KETUA})
+PRODUCT_ROLES = frozenset({R.ADMIN})
+SETTINGS_ROLES = frozenset({R.ADMIN})
+
+
+class LoanErrors(StrEnum):
+    PERMISSION = "permission_denied"
+    INVALID = "loan_invalid"
+    AMOUNT_OUT_OF_RANGE = "loan_amount_out_of_range"
+    TENOR_OUT_OF_RANGE = "loan_tenor_out_of_range"
+    PRODUCT_INACTIVE = "loan_product_inactive"
+    UNAFFORDABLE = "loan_unaffordable"
+    TAKE_HOME_PAY_MISSING = "loan_take_home_pay_missing"
+    MEMBER_NOT_ACTIVE = "loan_member_not_active"
+    MEMBERSHIP_TOO_SHORT = "loan_membership_too_short"
+    MEMBER_HAS_MACET = "loan_member_has_macet"
+    OWN_APPLICATION = "loan_own_application"
+    WRONG_STATUS = "loan_wrong_status"
+    NOT_APPROVED = "loan_not_approved"
+    NOT_RUNNING = "loan_not_running"
+    AMOUNT_NOT_POSITIVE = "loan_amount_not_positive"
+    AMOUNT_NOT_WHOLE = "loan_amount_not_whole"
+    EXCESS_TARGET = "loan_excess_target_required"
+    EXCESS_TOO_LARGE = "loan_excess_exceeds_principal"
+    REASON_REQUIRED = "loan_reason_required"
+    NET_NOT_POSITIVE = "loan_net_disbursement_not_positive"
+    TOPUP_INVALID = "loan_topup_invalid"
+    DOCUMENTS_MISSING = "loan_documents_missing"
+    DATE_INVALID = "loan_date_invalid"
+
+
+def _require_role(by, roles, what: str) -> None:
+    if not (by and getattr(by, "is_authenticated", False) and by.role in roles):
+        raise ApplicationError(
+            LoanErrors.PERMISSION,
+            _("Peran Anda tidak berwenang untuk %(what)s.") % {"what": what},
+            status=403,
+        )
+
+
+def _money(value: Any, *, field: str = "amount") -> Decimal:
+    if isinstance(value, float):
+        raise ApplicationError(LoanErrors.INVALID, _("Jumlah uang tidak boleh float."))
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except Exception:
+        raise ApplicationError(
+            LoanErrors.INVALID, _("Jumlah tidak valid."), fields={field: [_("Bukan angka.")]}
+        )
+    if not d.is_finite():
+        raise ApplicationError(LoanErrors.INVALID, _("Jumlah tidak valid."))
+    return d
+
+
+def _whole_positive(value: Any, *, field: str, label: str) -> Decimal:
+    d = _money(value, field=field)
+    if d <= 0:
+        raise ApplicationError(
+            LoanErrors.AMOUNT_NOT_POSITIVE,
+            _("%(label)s harus lebih dari nol.") % {"label": label},
+            fields={field: [_("Harus lebih dari nol.")]},
+        )
+    if d != d.to_integral_value():
+        raise ApplicationError(
+            LoanErrors.AMOUNT_NOT_WHOLE,
+            _("%(label)s harus rupiah bulat.") % {"label": label},
+            fields={field: [_("Harus rupiah bulat.")]},
+        )
+    return d.quantize(Decimal("1"))
+
+
+def _notify(loan: Loan, subject: str, body: str) -> None:
+    """E-mail the member (if they have an address) once the transaction commits."""
+    email = loan.member.email
+    if not email:
+        return
+
+    def send() -> None:
+        send_mail(subject, body, None, [email], fail_silently=True)
+
+    transaction.on_commit(send)
+
+
+def _lock(loan: Loan) -> Loan:
+    return Loan.objects.select_for_update().select_related("product", "member").get(pk=loan.pk)
+
+
+def _refuse_own(loan: Loan, by, what: str) -> None:
+    if loan.applied_by_id == by.pk:
+        raise ApplicationError(
+            LoanErrors.OWN_APPLICATION,
+            _("Anda tidak boleh %(what)s pengajuan yang Anda buat sendiri.") % {"what": what},
+            status=403,
+        )
+
+
+def _expect_status(loan: Loan, *statuses: str, code=LoanErrors.WRONG_STATUS) -> None:
+    if loan.status not in statuses:
+        raise ApplicationError(
+            code,
+            _("Pinjaman %(n)s berstatus %(s)s; tindakan ini tidak dapat dilakukan.")
+            % {"n": loan.number, "s": loan.get_status_display()},
+        )
+
+
+# --- ledger glue --------------------------------------------------------------------
+
+
+def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo="", accounts=None):
+    """A ledger line on the account mapped to ``role`` (``accounts``: roles already
+    resolved by a batch, so each role is looked up once)."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec
+
+    if accounts is not None:
+        if role not in accounts:
+            accounts[role] = account_for_role(role)
+        account = accounts[role]
+    else:
+        account = account_for_role(role)
+    return LineSpec(account=account, debit=debit, credit=credit, member_id=member_id, memo=memo)
+
+
+def _post(*, on: date, description: str, lines: list, source_ref: str, by):
+    from core.ledger.services import journal_post
+
+    return journal_post(
+        on=on, description=description, lines=lines, source="loan", source_ref=source_ref, by=by
+    )
+
+
+def savings_credit(*, member: Member, kind: str, amount: Decimal, on: date, by, memo: str):
+    """Credit ``amount`` to the member's savings of ``kind`` ("wajib" for wajib pinjam,
+    "sukarela" for over-payments). Returns ``(lines, transactions)``: the ledger lines
+    to post and the savings transactions to link to the entry. The one place that calls
+    the savings module."""
+    from core.savings.models import SavingsProduct, SavingsTransaction
+    from core.savings.services import savings_account_get_or_open, savings_deposit_apply
+
+    product = SavingsProduct.objects.filter(kind=kind, is_active=True).order_by("id").first()
+    if product is None:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Produk simpanan %(k)s belum ada; tidak dapat mengkredit simpanan anggota.")
+            % {"k": kind},
+        )
+    account = savings_account_get_or_open(member=member, product=product, on=on, by=by)
+    applied = savings_deposit_apply(
+        account=account,
+        amount=amount,
+        on=on,
+        by=by,
+        channel=SavingsTransaction.Channel.INTERNAL,
+        kind=SavingsTransaction.Kind.TRANSFER_IN,
+        memo=memo,
+    )
+    return list(applied.lines), [applied.transaction]
+
+
+def _link_savings(transactions: list, entry) -> None:
+    if transactions:
+        from core.savings.services import transactions_link_entry
+
+        transactions_link_entry(transactions=transactions, entry=entry)

@@ -1,0 +1,221 @@
+"""Disbursement (fees, wajib pinjam, the schedule fixed) and top-up."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.members.models import Member
+
+from .. import schedules as S
+from ..models import (
+    Instalment,
+    Loan,
+    Repayment,
+)
+from .applications import product_fees
+from .common import (
+    DISBURSE_ROLES,
+    ZERO,
+    LoanErrors,
+    _expect_status,
+    _line,
+    _link_savings,
+    _lock,
+    _notify,
+    _post,
+    _require_role,
+    savings_credit,
+)
+from .dues import _open_rows, loan_payoff_quote
+from .repayment import _pay_off, _payoff_repayment_new
+
+# --- disbursement -------------------------------------------------------------------
+
+
+@transaction.atomic
+def loan_disburse(
+    *,
+    loan: Loan,
+    by,
+    on: date | None = None,
+    via: str = Loan.Channel.CASH,
+    first_due_date: date | None = None,
+):
+    """Pay out an approved loan: posts the entry (receivable; cash/bank out net of fees;
+    fee incomes, insurance payable, risk fund; wajib pinjam to the member's savings; for a
+    top-up, the old loan settled first) and fixes the schedule. Returns the entry."""
+    _require_role(by, DISBURSE_ROLES, _("mencairkan pinjaman"))
+    on = on or timezone.localdate()
+    loan = _lock(loan)
+    _expect_status(loan, Loan.Status.APPROVED, code=LoanErrors.NOT_APPROVED)
+    if via not in Loan.Channel.values:
+        raise ApplicationError(LoanErrors.INVALID, _("Cara pencairan tidak dikenal."))
+    if on < loan.applied_on:
+        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal pencairan sebelum pengajuan."))
+    first_due = first_due_date or S.add_months(on, 1)
+    if first_due <= on:
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal pencairan.")
+        )
+    if loan.member.status != Member.Status.ACTIVE:
+        raise ApplicationError(LoanErrors.MEMBER_NOT_ACTIVE, _("Anggota tidak aktif."))
+    product = loan.product
+    fees = product_fees(product, loan.principal)
+    member_id = loan.member_id
+    lines = [_line("loan_receivable", debit=loan.principal, member_id=member_id, memo=loan.number)]
+    fee_roles = {
+        "admin_fee": "admin_fee_income",
+        "provisi": "provisi_income",
+        "insurance": "insurance_payable",
+        "risk_fund": "risk_fund",
+    }
+    for name, role in fee_roles.items():
+        if fees[name] > 0:
+            lines.append(_line(role, credit=fees[name], member_id=member_id, memo=loan.number))
+    savings_txns: list = []
+    if fees["wajib_pinjam"] > 0:
+        more, savings_txns = savings_credit(
+            member=loan.member,
+            kind="wajib",
+            amount=fees["wajib_pinjam"],
+            on=on,
+            by=by,
+            memo=_("Wajib pinjam %s") % loan.number,
+        )
+        lines += more
+    settlement = ZERO
+    old = None
+    old_parts: dict[str, Decimal] = {}
+    if loan.topup_of_id:
+        old = _lock(loan.topup_of)
+        if old.status != Loan.Status.DISBURSED:
+            raise ApplicationError(
+                LoanErrors.TOPUP_INVALID,
+                _("Pinjaman lama yang akan di-top-up sudah tidak berjalan."),
+            )
+        q = loan_payoff_quote(loan=old, on=on)
+        old_parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
+        settlement = sum(old_parts.values(), ZERO)
+        for part, role in (
+            ("penalty", "penalty_income"),
+            ("jasa", "loan_interest_income"),
+            ("principal", "loan_receivable"),
+        ):
+            if old_parts[part] > 0:
+                lines.append(
+                    _line(role, credit=old_parts[part], member_id=member_id, memo=old.number)
+                )
+    net = loan.principal - sum(fees.values(), ZERO) - settlement
+    if net <= 0:
+        raise ApplicationError(
+            LoanErrors.NET_NOT_POSITIVE,
+            _("Jumlah diterima bersih %(n)s tidak positif (biaya dan pelunasan melebihi pokok).")
+            % {"n": f"Rp {net:,.0f}"},
+        )
+    lines.append(
+        _line(
+            "cash" if via == Loan.Channel.CASH else "bank",
+            credit=net,
+            member_id=member_id,
+            memo=loan.number,
+        )
+    )
+    entry = _post(
+        on=on,
+        description=_("Pencairan pinjaman %(n)s - %(m)s")
+        % {"n": loan.number, "m": loan.member.full_name},
+        lines=lines,
+        source_ref=f"loan:{loan.pk}:disburse",
+        by=by,
+    )
+    _link_savings(savings_txns, entry)
+    sched = S.build_schedule(
+        method=loan.method,
+        principal=loan.principal,
+        rate=S.monthly_rate(loan.rate, loan.rate_period),
+        tenor=loan.tenor,
+        first_due=first_due,
+    )
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            version=1,
+            number=r.number,
+            due_date=r.due_date,
+            principal=r.principal,
+            jasa=r.jasa,
+        )
+        for r in sched.rows
+    )
+    if old is not None:
+        _settle_for_topup(old=old, new=loan, parts=old_parts, on=on, entry=entry, by=by)
+    loan.status = Loan.Status.DISBURSED
+    loan.disbursed_on = on
+    loan.disbursed_by = by
+    loan.disbursed_via = via
+    loan.disbursement_entry = entry
+    for name, amount in fees.items():
+        setattr(loan, name, amount)
+    loan.topup_settlement = settlement
+    loan.net_disbursed = net
+    loan.first_due_date = first_due
+    loan.principal_outstanding = loan.principal
+    loan.save()
+    audit_log(
+        actor=by,
+        action="loan.disburse",
+        target=loan,
+        data={
+            "entry": entry.pk,
+            "principal": str(loan.principal),
+            "fees": {k: str(v) for k, v in fees.items()},
+            "topup_settlement": str(settlement),
+            "net": str(net),
+            "via": via,
+        },
+    )
+    _notify(
+        loan,
+        _("Pinjaman %s dicairkan") % loan.number,
+        _(
+            "Pinjaman Anda telah dicairkan: diterima bersih Rp %(n)s; angsuran pertama Rp %(i)s jatuh tempo %(d)s."
+        )
+        % {"n": f"{net:,.0f}", "i": f"{sched.first_instalment:,.0f}", "d": first_due.isoformat()},
+    )
+    return entry
+
+
+def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
+    _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
+    if sum(parts.values(), ZERO) > 0:
+        _payoff_repayment_new(
+            old, parts, on=on, channel=Repayment.Channel.TOPUP, by=by, entry=entry
+        )
+    old.principal_outstanding = ZERO
+    old.status = Loan.Status.CLOSED
+    old.closed_on = on
+    old.closed_by = Loan.ClosedBy.TOPUP
+    old.days_past_due = 0
+    old.save(
+        update_fields=[
+            "principal_outstanding",
+            "status",
+            "closed_on",
+            "closed_by",
+            "days_past_due",
+            "updated_at",
+        ]
+    )
+    audit_log(
+        actor=by,
+        action="loan.close.topup",
+        target=old,
+        data={"new_loan": new.number, **{k: str(v) for k, v in parts.items()}},
+    )

@@ -1,0 +1,108 @@
+"""What a loan owes on a date: open rows, penalties, dues, the payoff quote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .. import schedules as S
+from ..models import (
+    Instalment,
+    Loan,
+)
+from .common import ZERO
+
+# --- dues ---------------------------------------------------------------------------
+
+
+@dataclass
+class RowState:
+    row: Instalment
+    penalty_due: Decimal
+
+
+def _open_rows(loan: Loan) -> list[Instalment]:
+    return list(
+        Instalment.objects.select_for_update()
+        .filter(loan=loan, is_current=True, settled=False)
+        .order_by("number")
+    )
+
+
+def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
+    """Late penalty still owed on an unsettled row: the product's rate of the instalment
+    per day / started month beyond the grace days, less what was paid on it already."""
+    if row.settled or row.due_date >= on:
+        return ZERO
+    p = loan.product
+    accrued = S.late_penalty(
+        overdue_amount=row.principal + row.jasa - row.jasa_waived,
+        days_late=(on - row.due_date).days,
+        rate_percent=p.late_penalty_rate,
+        basis=p.late_penalty_basis,
+        grace_days=p.late_penalty_grace_days,
+    )
+    return max(accrued - row.penalty_paid, ZERO)
+
+
+@dataclass
+class Dues:
+    """What a loan owes on a date: overdue/due rows (due on or before the date), and the
+    next instalment (the one a repayment pays after the due ones)."""
+
+    penalty: Decimal
+    jasa: Decimal
+    principal: Decimal
+    next_jasa: Decimal
+    next_principal: Decimal
+    principal_outstanding: Decimal
+
+    @property
+    def due_total(self) -> Decimal:
+        return self.penalty + self.jasa + self.principal
+
+    @property
+    def with_next(self) -> Decimal:
+        return self.due_total + self.next_jasa + self.next_principal
+
+
+def loan_dues(loan: Loan, on: date, rows: list[Instalment] | None = None) -> Dues:
+    if rows is None:
+        rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    due = [r for r in rows if r.due_date <= on]
+    nxt = next((r for r in rows if r.due_date > on), None)
+    return Dues(
+        penalty=sum((row_penalty_due(loan, r, on) for r in due), ZERO),
+        jasa=sum((r.jasa_left for r in due), ZERO),
+        principal=sum((r.principal_left for r in due), ZERO),
+        next_jasa=nxt.jasa_left if nxt else ZERO,
+        next_principal=nxt.principal_left if nxt else ZERO,
+        principal_outstanding=loan.principal_outstanding,
+    )
+
+
+def loan_payoff_quote(*, loan: Loan, on: date) -> dict[str, Decimal]:
+    """Early payoff: penalty and jasa on instalments due up to the date, all remaining
+    principal, and the product's early-payoff fee on the principal not yet due. Jasa of
+    instalments not yet due is waived."""
+    rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    d = loan_dues(loan, on, rows)
+    principal = sum((r.principal_left for r in rows), ZERO)  # = principal_outstanding
+    not_yet_due = principal - d.principal
+    fee = (
+        S.fee_amount(
+            base=not_yet_due,
+            kind=loan.product.early_payoff_kind,
+            value=loan.product.early_payoff_value,
+        )
+        if not_yet_due > 0
+        else ZERO
+    )
+    return {
+        "penalty": d.penalty,
+        "jasa": d.jasa,
+        "principal": principal,
+        "early_payoff_fee": fee,
+        "total": d.penalty + d.jasa + principal + fee,
+    }

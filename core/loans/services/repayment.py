@@ -1,0 +1,527 @@
+"""Repayment: one service for the counter, bank and payroll batches (prepare, then
+post), early payoff, the allocation onto the schedule rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .. import schedules as S
+from ..models import (
+    Instalment,
+    Loan,
+    Repayment,
+)
+from .common import (
+    REPAY_ROLES,
+    ZERO,
+    LoanErrors,
+    _line,
+    _link_savings,
+    _lock,
+    _notify,
+    _post,
+    _require_role,
+    _whole_positive,
+    savings_credit,
+)
+from .dues import _open_rows, loan_payoff_quote, row_penalty_due
+
+# --- repayment ----------------------------------------------------------------------
+
+
+def _apply_to_rows(
+    loan: Loan,
+    rows: list[Instalment],
+    on: date,
+    *,
+    penalty: Decimal,
+    jasa: Decimal,
+    principal: Decimal,
+) -> None:
+    """Spread penalty, jasa and principal over the rows oldest first (each component
+    separately) and save them; marks rows settled when fully paid."""
+    for r in _spread_to_rows(loan, rows, on, penalty=penalty, jasa=jasa, principal=principal):
+        r.save(update_fields=ROW_PAID_FIELDS)
+
+
+ROW_PAID_FIELDS = ["penalty_paid", "jasa_paid", "principal_paid", "settled", "settled_on"]
+
+
+def _spread_to_rows(
+    loan: Loan,
+    rows: list[Instalment],
+    on: date,
+    *,
+    penalty: Decimal,
+    jasa: Decimal,
+    principal: Decimal,
+) -> list[Instalment]:
+    """The in-memory half of ``_apply_to_rows``: spread the amounts over the rows oldest
+    first and return the rows touched (not saved; the batch service bulk-updates them)."""
+    states = [
+        S.RowDue(r.pk, row_penalty_due(loan, r, on), r.jasa_left, r.principal_left) for r in rows
+    ]
+    spread = S.spread_over_rows(states, S.Allocation(penalty, jasa, principal, ZERO))
+    touched = []
+    for r in rows:
+        a = spread[r.pk]
+        if a.applied == 0:
+            continue
+        r.penalty_paid += a.penalty
+        r.jasa_paid += a.jasa
+        r.principal_paid += a.principal
+        if r.principal_left == 0 and r.jasa_left == 0:
+            r.settled = True
+            r.settled_on = on
+        touched.append(r)
+    return touched
+
+
+def _pay_off_rows(loan: Loan, rows: list[Instalment], on: date) -> None:
+    """Remaining rows: principal paid, jasa not yet earned waived, settled."""
+    for r in rows:
+        if r.settled:
+            continue
+        r.principal_paid = r.principal
+        r.jasa_waived = r.jasa - r.jasa_paid
+        r.settled = True
+        r.settled_on = on
+        r.save(update_fields=["principal_paid", "jasa_waived", "settled", "settled_on"])
+
+
+def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> None:
+    """What an early payoff does to the schedule: the penalty and jasa due paid on the
+    rows due by ``on`` (oldest first), then every open row settled (principal paid, the
+    jasa not yet earned waived). Payoff, top-up and exit settlement."""
+    _apply_to_rows(
+        loan, [r for r in rows if r.due_date <= on], on, penalty=penalty, jasa=jasa, principal=ZERO
+    )
+    _pay_off_rows(loan, rows, on)
+
+
+def _payoff_repayment_new(
+    loan: Loan, parts: dict, *, on: date, channel: str, by, entry=None, early_payoff_fee=ZERO
+) -> Repayment:
+    """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
+    early-payoff fee, at the counter)."""
+    return Repayment.objects.create(
+        loan=loan,
+        paid_on=on,
+        channel=channel,
+        kind=Repayment.Kind.PAYOFF,
+        amount=parts["penalty"] + parts["jasa"] + parts["principal"] + early_payoff_fee,
+        penalty=parts["penalty"],
+        jasa=parts["jasa"],
+        principal=parts["principal"],
+        early_payoff_fee=early_payoff_fee,
+        entry=entry,
+        created_by=by,
+    )
+
+
+def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on: date) -> None:
+    """Replace the untouched future rows by a new schedule (next version) over the
+    reduced principal, same count and due dates."""
+    if not future:
+        return
+    if new_principal == 0:
+        _pay_off_rows(loan, future, on)
+        return
+    Instalment.objects.filter(pk__in=[r.pk for r in future]).update(is_current=False)
+    version = loan.schedule_version + 1
+    sched = S.build_schedule(
+        method=loan.method,
+        principal=new_principal,
+        rate=S.monthly_rate(loan.rate, loan.rate_period),
+        tenor=len(future),
+        first_due=future[0].due_date,
+    )
+    start = future[0].number
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            version=version,
+            number=start + i,
+            due_date=r.due_date,
+            principal=r.principal,
+            jasa=r.jasa,
+        )
+        for i, r in enumerate(sched.rows)
+    )
+    loan.schedule_version = version
+
+
+@dataclass
+class RepaymentDraft:
+    """A repayment applied to the loan, with the ledger lines crediting it (penalty
+    income, jasa income, loan receivable, and sukarela for an over-payment). The caller
+    adds the debit (cash, bank, or the payroll batch's bank line), posts, and links the
+    entry with ``loan_repayments_attach_entry``."""
+
+    repayment: Repayment
+    lines: list = field(default_factory=list)
+    savings_transactions: list = field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.repayment.amount
+
+
+def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None:
+    """What every repayment service checks first (shared with ``core.loans.batch``): inside
+    a transaction, a role that may take payments, a known channel and excess target."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{service} must run inside a transaction")
+    _require_role(by, REPAY_ROLES, _("menerima pembayaran pinjaman"))
+    if channel not in (
+        Repayment.Channel.COUNTER,
+        Repayment.Channel.BANK,
+        Repayment.Channel.PAYROLL,
+    ):
+        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    if excess_to not in Repayment.ExcessTo.values:
+        raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+
+
+def _check_repayable(loan: Loan, amount: Any) -> Decimal:
+    if loan.status != Loan.Status.DISBURSED:
+        raise ApplicationError(
+            LoanErrors.NOT_RUNNING,
+            _("Pinjaman %(n)s tidak berjalan (%(s)s); pembayaran ditolak.")
+            % {"n": loan.number, "s": loan.get_status_display()},
+        )
+    return _whole_positive(amount, field="amount", label=_("Jumlah pembayaran"))
+
+
+@dataclass
+class RepaymentPlan:
+    """How a repayment of ``amount`` splits over a loan's open rows (the rules of
+    ``loan_repayment_prepare``, shared with the batch service ``core.loans.batch``)."""
+
+    due_rows: list
+    nxt: Instalment | None
+    due: S.Allocation
+    ahead: S.Allocation
+    alloc: S.Allocation
+    future: list
+    future_principal: Decimal
+    extra_principal: Decimal
+
+
+def _repayment_plan(
+    loan: Loan, rows: list[Instalment], amt: Decimal, on: date, excess_to: str
+) -> RepaymentPlan:
+    due_rows = [r for r in rows if r.due_date <= on]
+    nxt = next((r for r in rows if r.due_date > on), None)
+    # 1. arrears and what is due today: penalty, then jasa, then principal (oldest first)
+    due = S.allocate_repayment(
+        amount=amt,
+        penalty_due=sum((row_penalty_due(loan, r, on) for r in due_rows), ZERO),
+        jasa_due=sum((r.jasa_left for r in due_rows), ZERO),
+        principal_due=sum((r.principal_left for r in due_rows), ZERO),
+    )
+    # 2. then the next instalment: jasa, then principal
+    ahead = S.allocate_repayment(
+        amount=due.excess,
+        penalty_due=ZERO,
+        jasa_due=nxt.jasa_left if nxt else ZERO,
+        principal_due=nxt.principal_left if nxt else ZERO,
+    )
+    alloc = S.Allocation(
+        due.penalty, due.jasa + ahead.jasa, due.principal + ahead.principal, ahead.excess
+    )
+    future = [r for r in rows if r.due_date > on and r is not nxt]
+    future_principal = sum((r.principal_left for r in future), ZERO)
+    extra_principal = ZERO
+    if alloc.excess > 0:
+        if not excess_to:
+            raise ApplicationError(
+                LoanErrors.EXCESS_TARGET,
+                _(
+                    "Pembayaran melebihi tagihan sebesar %(e)s: pilih dibayarkan ke pokok "
+                    "atau ke simpanan sukarela."
+                )
+                % {"e": f"Rp {alloc.excess:,.0f}"},
+                fields={"excess_to": [_("Wajib dipilih.")]},
+            )
+        if excess_to == Repayment.ExcessTo.PRINCIPAL:
+            if alloc.excess > future_principal:
+                raise ApplicationError(
+                    LoanErrors.EXCESS_TOO_LARGE,
+                    _("Kelebihan %(e)s melebihi sisa pokok %(p)s; gunakan pelunasan.")
+                    % {"e": f"Rp {alloc.excess:,.0f}", "p": f"Rp {future_principal:,.0f}"},
+                )
+            extra_principal = alloc.excess
+    return RepaymentPlan(
+        due_rows, nxt, due, ahead, alloc, future, future_principal, extra_principal
+    )
+
+
+def loan_repayment_prepare(
+    *,
+    loan: Loan,
+    amount: Any,
+    on: date,
+    channel: str,
+    by,
+    excess_to: str = "",
+) -> RepaymentDraft:
+    """THE repayment service (counter, bank transfer, payroll deduction). Allocates the
+    amount penalty -> jasa -> principal over the instalments due up to ``on`` and then the
+    next instalment; what is left over goes to principal (the remaining schedule is
+    re-amortised) or to the member's sukarela, as chosen. Locks the loan; call it inside
+    the caller's transaction (batches: in loan pk order) and post the returned lines."""
+    _check_repay_call("loan_repayment_prepare", by=by, channel=channel, excess_to=excess_to)
+    loan = _lock(loan)
+    amt = _check_repayable(loan, amount)
+    if loan.disbursed_on and on < loan.disbursed_on:
+        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    rows = _open_rows(loan)
+    plan = _repayment_plan(loan, rows, amt, on, excess_to)
+    due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
+    future, future_principal = plan.future, plan.future_principal
+    extra_principal = plan.extra_principal
+    _apply_to_rows(loan, due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal)
+    if nxt is not None and ahead.jasa + ahead.principal > 0:
+        _apply_to_rows(loan, [nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal)
+    if extra_principal > 0:
+        _reamortise(loan, future, future_principal - extra_principal, on)
+    principal_total = alloc.principal + extra_principal
+    rep = _repayment_new(
+        loan, amt=amt, alloc=alloc, on=on, channel=channel, excess_to=excess_to, by=by
+    )
+    rep.save(force_insert=True)
+    lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
+    _after_payment(loan, principal_total, on)
+    audit_log(
+        actor=by,
+        action="loan.repay",
+        target=loan,
+        data={"repayment": rep.pk, **_repay_audit_data(rep, principal_total, excess_to)},
+    )
+    return RepaymentDraft(rep, lines, txns)
+
+
+def _repayment_new(
+    loan: Loan,
+    *,
+    amt: Decimal,
+    alloc: S.Allocation,
+    on: date,
+    channel: str,
+    excess_to: str,
+    by,
+    entry_id: int | None = None,
+) -> Repayment:
+    """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``."""
+    return Repayment(
+        loan=loan,
+        paid_on=on,
+        channel=channel,
+        kind=Repayment.Kind.INSTALMENT,
+        amount=amt,
+        penalty=alloc.penalty,
+        jasa=alloc.jasa,
+        principal=alloc.principal,
+        excess=alloc.excess,
+        excess_to=excess_to if alloc.excess > 0 else "",
+        created_by=by,
+        entry_id=entry_id,
+    )
+
+
+def _repay_audit_data(rep: Repayment, principal_total: Decimal, excess_to: str) -> dict:
+    """What the audit log keeps of a repayment (one "loan.repay" row, or one entry of a
+    batch's "loan.repay_batch" row)."""
+    return {
+        "amount": str(rep.amount),
+        "channel": rep.channel,
+        "penalty": str(rep.penalty),
+        "jasa": str(rep.jasa),
+        "principal": str(principal_total),
+        "excess": str(rep.excess),
+        "excess_to": excess_to,
+    }
+
+
+def _repayment_lines(
+    loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
+) -> tuple[list, list]:
+    m = loan.member_id
+    txns: list = []
+    memo = loan.number
+    lines = []
+    if rep.penalty + rep.early_payoff_fee > 0:
+        lines.append(
+            _line(
+                "penalty_income",
+                credit=rep.penalty + rep.early_payoff_fee,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
+            )
+        )
+    if rep.jasa > 0:
+        lines.append(
+            _line(
+                "loan_interest_income", credit=rep.jasa, member_id=m, memo=memo, accounts=accounts
+            )
+        )
+    if principal_total > 0:
+        lines.append(
+            _line(
+                "loan_receivable", credit=principal_total, member_id=m, memo=memo, accounts=accounts
+            )
+        )
+    if rep.excess > 0 and rep.excess_to == Repayment.ExcessTo.SUKARELA:
+        more, txns = savings_credit(
+            member=loan.member,
+            kind="sukarela",
+            amount=rep.excess,
+            on=on,
+            by=by,
+            memo=_("Kelebihan bayar %s") % loan.number,
+        )
+        lines += more
+    return lines, txns
+
+
+def _after_payment(
+    loan: Loan, principal_paid: Decimal, on: date, closed_by: str = Loan.ClosedBy.REPAID
+) -> None:
+    loan.principal_outstanding -= principal_paid
+    fields = ["principal_outstanding", "schedule_version", "updated_at"]
+    if not Instalment.objects.filter(loan=loan, is_current=True, settled=False).exists():
+        if loan.principal_outstanding != 0:
+            raise AssertionError("schedule settled but principal outstanding")
+        loan.status = Loan.Status.CLOSED
+        loan.closed_on = on
+        loan.closed_by = closed_by
+        loan.days_past_due = 0
+        fields += ["status", "closed_on", "closed_by", "days_past_due"]
+    loan.save(update_fields=fields)
+
+
+def loan_repayments_attach_entry(*, drafts: Sequence[RepaymentDraft], entry) -> int:
+    """Link the repayments (and any sukarela credits) of ``drafts`` to the journal entry
+    that posted them. Required before commit (a deferred trigger checks)."""
+    reps = [d.repayment for d in drafts]
+    unlinked = [r.pk for r in reps if r.entry_id is None]  # not written linked already
+    n = (
+        Repayment.objects.filter(pk__in=unlinked, entry__isnull=True).update(entry=entry)
+        if unlinked
+        else 0
+    )
+    for r in reps:
+        r.entry = entry
+    _link_savings([t for d in drafts for t in d.savings_transactions], entry)
+    return n
+
+
+def _debit_role(channel: str) -> str:
+    return "cash" if channel == Repayment.Channel.COUNTER else "bank"
+
+
+@transaction.atomic
+def loan_repay(
+    *,
+    loan: Loan,
+    amount: Any,
+    by,
+    on: date | None = None,
+    channel: str = Repayment.Channel.COUNTER,
+    excess_to: str = "",
+) -> Repayment:
+    """A repayment at the counter (cash) or by bank transfer: one entry, one receipt."""
+    on = on or timezone.localdate()
+    if channel == Repayment.Channel.PAYROLL:
+        raise ApplicationError(
+            LoanErrors.INVALID, _("Potong gaji dibukukan melalui batch potong gaji.")
+        )
+    draft = loan_repayment_prepare(
+        loan=loan, amount=amount, on=on, channel=channel, by=by, excess_to=excess_to
+    )
+    rep = draft.repayment
+    lines = [
+        _line(
+            _debit_role(channel),
+            debit=rep.amount,
+            member_id=rep.loan.member_id,
+            memo=rep.loan.number,
+        ),
+        *draft.lines,
+    ]
+    entry = _post(
+        on=on,
+        description=_("Angsuran pinjaman %(n)s - %(m)s")
+        % {"n": rep.loan.number, "m": rep.loan.member.full_name},
+        lines=lines,
+        source_ref=f"loan-repayment:{rep.pk}",
+        by=by,
+    )
+    loan_repayments_attach_entry(drafts=[draft], entry=entry)
+    _notify(
+        rep.loan,
+        _("Pembayaran pinjaman %s diterima") % rep.loan.number,
+        _("Pembayaran Rp %(a)s diterima (kuitansi %(r)s). Sisa pokok Rp %(s)s.")
+        % {
+            "a": f"{rep.amount:,.0f}",
+            "r": rep.receipt_number,
+            "s": f"{rep.loan.principal_outstanding:,.0f}",
+        },
+    )
+    return rep
+
+
+@transaction.atomic
+def loan_payoff(
+    *, loan: Loan, by, on: date | None = None, channel: str = Repayment.Channel.COUNTER
+) -> Repayment:
+    """Early payoff at the counter or by bank: pays the quote, closes the loan."""
+    _require_role(by, REPAY_ROLES, _("menerima pelunasan pinjaman"))
+    on = on or timezone.localdate()
+    if channel not in (Repayment.Channel.COUNTER, Repayment.Channel.BANK):
+        raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    loan = _lock(loan)
+    _check_repayable(loan, 1)
+    q = loan_payoff_quote(loan=loan, on=on)
+    _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
+    rep = _payoff_repayment_new(
+        loan, q, on=on, channel=channel, by=by, early_payoff_fee=q["early_payoff_fee"]
+    )
+    credit_lines, txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
+    lines = [
+        _line(_debit_role(channel), debit=rep.amount, member_id=loan.member_id, memo=loan.number),
+        *credit_lines,
+    ]
+    entry = _post(
+        on=on,
+        description=_("Pelunasan pinjaman %(n)s - %(m)s")
+        % {"n": loan.number, "m": loan.member.full_name},
+        lines=lines,
+        source_ref=f"loan-repayment:{rep.pk}",
+        by=by,
+    )
+    loan_repayments_attach_entry(drafts=[RepaymentDraft(rep, credit_lines, txns)], entry=entry)
+    _after_payment(loan, q["principal"], on, closed_by=Loan.ClosedBy.PAYOFF)
+    audit_log(
+        actor=by,
+        action="loan.payoff",
+        target=loan,
+        data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk},
+    )
+    _notify(
+        loan, _("Pinjaman %s lunas") % loan.number, _("Pinjaman Anda telah dilunasi. Terima kasih.")
+    )
+    return rep

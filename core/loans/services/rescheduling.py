@@ -1,0 +1,174 @@
+"""Rescheduling: a new schedule for the outstanding, kept with history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from .. import schedules as S
+from ..models import (
+    Instalment,
+    Loan,
+    Reschedule,
+)
+from .common import (
+    RESCHEDULE_ROLES,
+    ZERO,
+    LoanErrors,
+    _line,
+    _lock,
+    _money,
+    _notify,
+    _post,
+    _require_role,
+)
+from .dues import _open_rows, row_penalty_due
+
+# --- rescheduling -------------------------------------------------------------------
+
+
+@transaction.atomic
+def loan_reschedule(
+    *,
+    loan: Loan,
+    by,
+    tenor: int,
+    reason: str,
+    on: date | None = None,
+    rate: Any = None,
+    first_due_date: date | None = None,
+) -> Reschedule:
+    """A new schedule for what is outstanding (the chair's decision): overdue unpaid jasa
+    is capitalised into principal (posted: receivable / jasa income), unpaid penalty is
+    waived; the old rows are kept as history."""
+    _require_role(by, RESCHEDULE_ROLES, _("menjadwal ulang pinjaman"))
+    if not (reason or "").strip():
+        raise ApplicationError(
+            LoanErrors.REASON_REQUIRED,
+            _("Alasan penjadwalan ulang wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    on = on or timezone.localdate()
+    loan = _lock(loan)
+    if loan.status != Loan.Status.DISBURSED:
+        raise ApplicationError(
+            LoanErrors.NOT_RUNNING, _("Hanya pinjaman berjalan yang dapat dijadwal ulang.")
+        )
+    try:
+        n = int(tenor)
+    except (TypeError, ValueError):
+        n = 0
+    if not (1 <= n <= max(loan.product.max_tenor, 1) * 2):
+        raise ApplicationError(
+            LoanErrors.TENOR_OUT_OF_RANGE,
+            _("Tenor baru harus 1-%(m)s bulan.") % {"m": loan.product.max_tenor * 2},
+            fields={"tenor": [_("Di luar batas.")]},
+        )
+    new_rate = loan.rate if rate in (None, "") else _money(rate, field="rate")
+    if new_rate < 0:
+        raise ApplicationError(LoanErrors.INVALID, _("Jasa tidak boleh negatif."))
+    first_due = first_due_date or S.add_months(on, 1)
+    if first_due <= on:
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal penjadwalan.")
+        )
+    rows = _open_rows(loan)
+    due = [r for r in rows if r.due_date <= on]
+    capital_jasa = sum((r.jasa_left for r in due), ZERO)
+    waived_penalty = sum((row_penalty_due(loan, r, on) for r in due), ZERO)
+    new_principal = loan.principal_outstanding + capital_jasa
+    entry = None
+    version_from = loan.schedule_version
+    version_to = version_from + 1
+    if capital_jasa > 0:
+        entry = _post(
+            on=on,
+            description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang)") % loan.number,
+            lines=[
+                _line(
+                    "loan_receivable",
+                    debit=capital_jasa,
+                    member_id=loan.member_id,
+                    memo=loan.number,
+                ),
+                _line(
+                    "loan_interest_income",
+                    credit=capital_jasa,
+                    member_id=loan.member_id,
+                    memo=loan.number,
+                ),
+            ],
+            source_ref=f"loan:{loan.pk}:reschedule:{version_to}",
+            by=by,
+        )
+    Instalment.objects.filter(pk__in=[r.pk for r in rows]).update(is_current=False)
+    sched = S.build_schedule(
+        method=loan.method,
+        principal=new_principal,
+        rate=S.monthly_rate(new_rate, loan.rate_period),
+        tenor=n,
+        first_due=first_due,
+    )
+    start = (
+        max(Instalment.objects.filter(loan=loan).values_list("number", flat=True), default=0) + 1
+    )
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            version=version_to,
+            number=start + i,
+            due_date=r.due_date,
+            principal=r.principal,
+            jasa=r.jasa,
+        )
+        for i, r in enumerate(sched.rows)
+    )
+    rs = Reschedule.objects.create(
+        loan=loan,
+        on=on,
+        version_from=version_from,
+        version_to=version_to,
+        principal_before=loan.principal_outstanding,
+        capitalised_jasa=capital_jasa,
+        waived_penalty=waived_penalty,
+        old_tenor=loan.tenor,
+        new_tenor=n,
+        old_rate=loan.rate,
+        new_rate=new_rate,
+        reason=reason.strip(),
+        entry=entry,
+        by=by,
+    )
+    loan.principal_outstanding = new_principal
+    loan.schedule_version = version_to
+    loan.rate = new_rate
+    loan.save(update_fields=["principal_outstanding", "schedule_version", "rate", "updated_at"])
+    audit_log(
+        actor=by,
+        action="loan.reschedule",
+        target=loan,
+        reason=rs.reason,
+        data={
+            "version_from": version_from,
+            "version_to": version_to,
+            "capitalised_jasa": str(capital_jasa),
+            "waived_penalty": str(waived_penalty),
+            "new_tenor": n,
+            "new_rate": str(new_rate),
+            "principal": str(new_principal),
+        },
+    )
+    _notify(
+        loan,
+        _("Pinjaman %s dijadwal ulang") % loan.number,
+        _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama Rp %(i)s.")
+        % {"n": n, "i": f"{sched.first_instalment:,.0f}"},
+    )
+    return rs
