@@ -36,6 +36,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "effective_from",
             "minimum_balance",
             "interest_enabled",
+            "interest_auto",
             "interest_rate_annual",
             "interest_basis",
             "tax_threshold",
@@ -124,6 +125,7 @@ class ProductCreateSerializer(serializers.Serializer):
     effective_from = serializers.DateField(required=False, allow_null=True)
     minimum_balance = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
     interest_enabled = serializers.BooleanField(required=False)
+    interest_auto = serializers.BooleanField(required=False)
     interest_rate_annual = serializers.DecimalField(max_digits=6, decimal_places=3, required=False)
     interest_basis = serializers.ChoiceField(
         choices=SavingsProduct.InterestBasis.choices, required=False

@@ -43,6 +43,11 @@ class ProductForm(forms.Form):
         label=_("Saldo minimum"), min_value=0, decimal_places=0, max_digits=18
     )
     interest_enabled = forms.BooleanField(label=_("Berbunga (jasa simpanan)"), required=False)
+    interest_auto = forms.BooleanField(
+        label=_("Jasa dihitung otomatis tiap awal bulan"),
+        required=False,
+        help_text=_("Jasa bulan lalu diposting otomatis sejak tanggal 1."),
+    )
     interest_rate_annual = forms.DecimalField(
         label=_("Jasa per tahun (%)"), min_value=0, max_value=100, decimal_places=3, max_digits=6
     )
@@ -90,6 +95,7 @@ class ProductCreateForm(ProductForm):
             type=Account.Type.LIABILITY, is_group=False, is_active=True
         ).order_by("code")
         self.fields["is_active"].initial = True
+        self.fields["interest_auto"].initial = True
         for name, value in (
             ("amount", 0),
             ("minimum_balance", 0),

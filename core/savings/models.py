@@ -66,6 +66,14 @@ class SavingsProduct(models.Model):
     tax_rate = models.DecimalField(
         _("tarif PPh atas jasa (%)"), max_digits=5, decimal_places=2, default=Decimal("10")
     )
+    interest_auto = models.BooleanField(
+        _("jasa dihitung otomatis tiap awal bulan"),
+        default=True,
+        help_text=_(
+            "Jasa bulan lalu dihitung dan diposting otomatis sejak tanggal 1; matikan untuk "
+            "menghitungnya sendiri di halaman rekonsiliasi."
+        ),
+    )
     # berjangka
     term_months = models.PositiveSmallIntegerField(_("jangka (bulan)"), null=True, blank=True)
     payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)

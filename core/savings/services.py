@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -588,6 +589,12 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         )
     if not (1 <= month <= 12):
         raise ApplicationError(SavingsErrors.BAD_PERIOD, _("Bulan tidak valid."))
+    if date(year, month, calendar.monthrange(year, month)[1]) >= timezone.localdate():
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD,
+            _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
+            % {"m": month, "y": year},
+        )
     if InterestRun.objects.filter(product=product, year=year, month=month).exists():
         raise ApplicationError(
             SavingsErrors.INTEREST_DONE,
@@ -703,6 +710,7 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
 
 PRODUCT_EDITABLE = (
     "name",
+    "interest_auto",
     "amount",
     "amount_by_grade",
     "effective_from",

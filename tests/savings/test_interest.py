@@ -142,3 +142,95 @@ def test_january_accrual_uses_minimum_balance(products, teller):
 def test_accrual_refused_for_product_without_interest(products, teller):
     with pytest.raises(ApplicationError):
         savings_interest_accrue(product=products["wajib"], year=2026, month=1, by=teller)
+
+
+def test_a_month_not_yet_ended_is_refused(products, teller):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    p = products["sukarela"]
+    with pytest.raises(ApplicationError) as e:
+        savings_interest_accrue(product=p, year=today.year, month=today.month, by=teller)
+    assert e.value.code == "savings_bad_period"
+
+
+# --- the automatic monthly run ------------------------------------------------------
+
+
+@pytest.fixture
+def march_10(monkeypatch):
+    """ "Today" is 10 March 2026: the run accrues February."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2026, 3, 10))
+
+
+def test_monthly_task_accrues_last_month_once_per_product(products, teller, march_10):
+    from core.savings.models import InterestRun
+    from core.savings.services import savings_product_create
+    from core.savings.tasks import savings_interest_monthly_task
+
+    p = products["sukarela"]
+    p.interest_rate_annual = D("6")
+    p.save()
+    manual = savings_product_create(
+        by="tests",
+        code="SSM",
+        kind="sukarela",
+        name="Sukarela dihitung sendiri",
+        interest_enabled=True,
+        interest_rate_annual=D("6"),
+        interest_auto=False,
+    )
+    for product in (p, manual):
+        acc = savings_account_open(member=f.member(), product=product, on=date(2026, 1, 2))
+        _fund(acc, D("1000000"), date(2026, 1, 5), teller)
+    out = savings_interest_monthly_task.run()
+    assert out["period"] == "2026-02"
+    assert out["runs"] == [{"product": p.code, "accounts": 1, "gross": "5000.00", "tax": "0.00"}]
+    run = InterestRun.objects.get(product=p)
+    assert (run.year, run.month, run.gross_interest) == (2026, 2, D("5000"))
+    assert not InterestRun.objects.filter(product=manual).exists()  # interest_auto off
+    assert not InterestRun.objects.filter(product=products["wajib"]).exists()  # no interest
+    assert_reconciled()
+    # the next day's run finds February done
+    assert savings_interest_monthly_task.run()["runs"] == []
+    assert InterestRun.objects.filter(product=p).count() == 1
+
+
+def test_monthly_task_reports_a_closed_month_and_changes_nothing(products, teller, march_10):
+    from core.audit.models import AuditEvent
+    from core.ledger.models import Period
+    from core.ledger.services import period_close
+    from core.savings.models import InterestRun
+    from core.savings.tasks import savings_interest_monthly_task
+
+    p = products["sukarela"]
+    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
+    _fund(acc, D("10000000"), date(2026, 1, 5), teller)
+    period_close(period=Period.objects.get(start_date=date(2026, 2, 1)), by=f.user("bendahara"))
+    entries = JournalEntry.objects.count()
+    out = savings_interest_monthly_task.run()
+    assert out["runs"][0]["product"] == p.code and "error" in out["runs"][0]
+    assert not InterestRun.objects.filter(product=p).exists()
+    assert JournalEntry.objects.count() == entries
+    acc.refresh_from_db()
+    assert acc.balance == D("10000000")
+    event = AuditEvent.objects.get(action="savings.interest_auto_failed")
+    assert event.data["period"] == "2026-02"
+
+
+def test_monthly_all_task_visits_every_live_cooperative(tenant_a, tenant_b, monkeypatch):
+    from django.db import connection
+
+    from core.savings.tasks import savings_interest_monthly_all_task, savings_interest_monthly_task
+    from lumbung.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    seen = []
+    monkeypatch.setattr(
+        savings_interest_monthly_task, "run", lambda: seen.append(connection.schema_name) or {}
+    )
+    out = savings_interest_monthly_all_task.run()
+    assert {tenant_a.schema_name, tenant_b.schema_name} <= set(seen)
+    assert out["queued"] >= 2

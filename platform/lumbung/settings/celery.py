@@ -55,6 +55,14 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# savings: the previous month's jasa simpanan (products with interest_auto), once a month
+# per product; the daily run does nothing once a month is done.
+CELERY_BEAT_SCHEDULE |= {
+    "savings-interest-monthly": {
+        "task": "core.savings.tasks.savings_interest_monthly_all_task",
+        "schedule": 24 * 3600,
+    },
+}
 # console: usage figures of every tenant for the operators' tenants list (hourly).
 CELERY_BEAT_SCHEDULE |= {
     "console-stats-refresh": {
