@@ -91,7 +91,7 @@ def test_crash_mid_posting_leaves_nothing_posted(coop, cutoffs, monkeypatch, poi
         if name == point:
             raise RuntimeError("database went away")
 
-    monkeypatch.setattr(svc, "_inject_failure_point", boom)
+    monkeypatch.setattr(svc.posting, "_inject_failure_point", boom)
     with pytest.raises(RuntimeError):
         svc.deduction_import_post(imp=imp, by=coop["by"])
     assert _state() == before

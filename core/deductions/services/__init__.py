@@ -1,0 +1,74 @@
+"""Writes of the payroll-deduction cycle, a module per step:
+
+- ``common``: error codes, roles, the deduction settings;
+- ``runs``: a month's run and its lines (wajib, loan dues, arrears, purpose savings);
+- ``imports``: the realized files, checked row by row;
+- ``posting``: the allocation preview and one agency's batch posted in one transaction;
+- ``post_all``: "post every ready agency" (one Celery task per agency);
+- ``reversal``: a posted batch reversed as a whole.
+
+Posting reuses the savings and loans rules through their set-based batch services
+(``core.savings.batch.savings_deposits_apply_bulk``, ``core.loans.batch.
+loan_repayments_prepare_bulk``: the same rules as ``savings_deposit_apply`` and
+``loan_repayment_prepare``, a fixed number of queries); one journal entry per agency batch,
+one database transaction, a unique source reference and unique constraints so nothing
+posts twice. The names below are the public ones.
+"""
+
+from .common import (
+    CHUNK,
+    ZERO,
+    DeductionErrors,
+    E,
+    deduction_settings_get,
+    deduction_settings_update,
+)
+from .imports import (
+    deduction_import_discard,
+    deduction_import_exclude,
+    deduction_import_upload,
+)
+from .post_all import (
+    POSTING_STALE,
+    deduction_run_post_all,
+    deduction_run_post_all_start,
+    deduction_run_post_one,
+)
+from .posting import (
+    MemberPlan,
+    deduction_import_plan,
+    deduction_import_post,
+)
+from .reversal import (
+    deduction_import_reverse,
+)
+from .runs import (
+    deduction_lines_build,
+    deduction_run_create,
+    deduction_run_generate,
+    deduction_run_retry,
+)
+
+__all__ = [
+    "ZERO",
+    "CHUNK",
+    "DeductionErrors",
+    "E",
+    "deduction_settings_get",
+    "deduction_settings_update",
+    "deduction_run_create",
+    "deduction_lines_build",
+    "deduction_run_generate",
+    "deduction_run_retry",
+    "deduction_import_upload",
+    "deduction_import_exclude",
+    "deduction_import_discard",
+    "MemberPlan",
+    "deduction_import_plan",
+    "deduction_import_post",
+    "POSTING_STALE",
+    "deduction_run_post_all_start",
+    "deduction_run_post_one",
+    "deduction_run_post_all",
+    "deduction_import_reverse",
+]

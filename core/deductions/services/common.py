@@ -1,0 +1,94 @@
+"""What the deduction services share: error codes, the roles that may act, the
+deduction settings (cut-off day, allocation priority), whether a month is open."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.permissions import TREASURY
+
+from .. import allocation as A
+from ..models import DeductionSettings
+
+ZERO = Decimal("0")
+CHUNK = 1000
+
+
+class DeductionErrors(StrEnum):
+    NOT_ALLOWED = "deduction_not_allowed"
+    BAD_MONTH = "deduction_bad_month"
+    RUN_EXISTS = "deduction_run_exists"
+    RUN_NOT_READY = "deduction_run_not_ready"
+    PERIOD_CLOSED = "deduction_period_closed"
+    FILE_DUPLICATE = "deduction_file_duplicate"
+    FILE_INVALID = "deduction_file_invalid"
+    ALREADY_POSTED = "deduction_already_posted"
+    WRONG_STATUS = "deduction_wrong_status"
+    BAD_SETTINGS = "deduction_bad_settings"
+    REASON_REQUIRED = "deduction_reason_required"
+    POSTING_RUNNING = "deduction_posting_running"
+    NOTHING_TO_POST = "deduction_nothing_to_post"
+
+
+E = DeductionErrors
+
+
+def _require(by, what: str) -> None:
+    if getattr(by, "role", None) not in TREASURY:
+        raise ApplicationError(
+            E.NOT_ALLOWED, _("Peran Anda tidak boleh %(w)s.") % {"w": what}, status=403
+        )
+
+
+def _user(by):
+    return by if getattr(by, "is_authenticated", False) and getattr(by, "pk", None) else None
+
+
+def deduction_settings_get() -> DeductionSettings:
+    obj, _c = DeductionSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+@transaction.atomic
+def deduction_settings_update(
+    *, by, cutoff_day: int, priority: str, signer_name: str = "", signer_title: str = ""
+) -> DeductionSettings:
+    _require(by, _("mengubah pengaturan potong gaji"))
+    if not (1 <= int(cutoff_day) <= 28):
+        raise ApplicationError(
+            E.BAD_SETTINGS,
+            _("Tanggal cut-off harus 1 sampai 28."),
+            fields={"cutoff_day": [_("1 sampai 28.")]},
+        )
+    try:
+        prio = A.clean_priority(priority)
+    except ValueError:
+        raise ApplicationError(
+            E.BAD_SETTINGS,
+            _(
+                "Urutan alokasi harus memuat jasa, principal, wajib dan others masing-masing sekali."
+            ),
+            fields={"priority": [_("Tidak valid.")]},
+        ) from None
+    obj = deduction_settings_get()
+    obj.cutoff_day = int(cutoff_day)
+    obj.priority = ",".join(prio)
+    obj.signer_name = signer_name
+    obj.signer_title = signer_title or obj.signer_title
+    obj.save()
+    audit_log(actor=by, action="deductions.settings", target=obj, data={"priority": obj.priority})
+    return obj
+
+
+def _period_open(on: date) -> bool:
+    from core.ledger.models import Period
+
+    p = Period.objects.filter(start_date__lte=on, end_date__gte=on).first()
+    return p is None or p.status == Period.Status.OPEN

@@ -1,0 +1,229 @@
+"""The realized deductions of an agency, uploaded as XLSX or CSV: every row
+checked (unknown members, duplicates, members not in the run, amounts above what was
+asked), rows excluded, a file discarded."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.members.models import Agency, Member
+
+from ..models import DeductionImport, DeductionLine, DeductionRun
+from ..parsing import parse_realized
+from .common import ZERO, E, _period_open, _require, _user
+
+# --- imports ---------------------------------------------------------------------------
+
+
+def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, list, list]:
+    """Match rows to the run's lines of ``agency``; (rows, errors, warnings)."""
+    lines = list(
+        DeductionLine.objects.filter(run=run).values("id", "member_id", "agency_id", "total")
+    )
+    line_by_member = {ln["member_id"]: ln for ln in lines}
+    nips = {r.nip for r in parsed.rows if r.nip}
+    numbers = {r.number for r in parsed.rows if r.number}
+    members_by_nip = {}
+    members_by_number = {}
+    for mid, nip in Member.objects.filter(nip__in=nips).values_list("id", "nip"):
+        members_by_nip[nip] = mid
+    for mid, number in Member.objects.filter(number__in=numbers).values_list("id", "number"):
+        members_by_number[number] = mid
+    agency_names = dict(Agency.objects.values_list("id", "name"))
+    rows, errors, warnings = [], [], []
+    seen: dict[int, int] = {}
+    for r in parsed.rows:
+        if r.error and not (r.nip or r.number):
+            errors.append({"row": r.row, "column": r.column, "message": r.error})
+            continue
+        mid = members_by_nip.get(r.nip) if r.nip else None
+        if mid is None and r.number:
+            mid = members_by_number.get(r.number)
+        who = r.nip or r.number
+        if mid is None:
+            errors.append(
+                {
+                    "row": r.row,
+                    "column": "NIP",
+                    "message": _("Anggota %(w)s tidak dikenal.") % {"w": who},
+                }
+            )
+            continue
+        if mid in seen:
+            errors.append(
+                {
+                    "row": r.row,
+                    "column": "NIP",
+                    "message": _("Duplikat: anggota %(w)s sudah ada di baris %(r)s.")
+                    % {"w": who, "r": seen[mid]},
+                }
+            )
+            continue
+        seen[mid] = r.row
+        if r.error:  # the member is known, the amount is not usable
+            errors.append({"row": r.row, "column": r.column, "message": r.error})
+            continue
+        line = line_by_member.get(mid)
+        if line is None:
+            errors.append(
+                {
+                    "row": r.row,
+                    "column": "NIP",
+                    "message": _("Anggota %(w)s tidak ada dalam daftar potong gaji bulan ini.")
+                    % {"w": who},
+                }
+            )
+            continue
+        if line["agency_id"] != agency.pk:
+            errors.append(
+                {
+                    "row": r.row,
+                    "column": "NIP",
+                    "message": _("Anggota %(w)s terdaftar di instansi %(a)s, bukan %(b)s.")
+                    % {"w": who, "a": agency_names.get(line["agency_id"]), "b": agency.name},
+                }
+            )
+            continue
+        if r.amount > line["total"]:
+            warnings.append(
+                {
+                    "row": r.row,
+                    "column": _("Realisasi"),
+                    "message": _(
+                        "Jumlah %(a)s melebihi yang diminta %(t)s; kelebihan %(x)s masuk "
+                        "simpanan sukarela."
+                    )
+                    % {
+                        "a": f"{r.amount:,.0f}".replace(",", "."),
+                        "t": f"{line['total']:,.0f}".replace(",", "."),
+                        "x": f"{r.amount - line['total']:,.0f}".replace(",", "."),
+                    },
+                }
+            )
+        rows.append({"row": r.row, "line_id": line["id"], "amount": str(r.amount)})
+    return rows, errors, warnings
+
+
+def _status_for(imp: DeductionImport) -> str:
+    excluded = set(imp.excluded_rows)
+    blocking = [e for e in imp.errors if e["row"] not in excluded]
+    if imp.file_errors or blocking:
+        return DeductionImport.Status.INVALID
+    return DeductionImport.Status.VALID
+
+
+def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
+    if run.status != DeductionRun.Status.READY:
+        raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))
+    if DeductionImport.objects.filter(
+        run=run, agency=agency, status=DeductionImport.Status.POSTED
+    ).exists():
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
+            % {"a": agency.name, "m": run.label},
+            status=409,
+        )
+    if not _period_open(run.cutoff_date):
+        raise ApplicationError(
+            E.PERIOD_CLOSED, _("Periode %(m)s sudah ditutup.") % {"m": run.label}
+        )
+
+
+@transaction.atomic
+def deduction_import_upload(
+    *, run: DeductionRun, agency: Agency, content: bytes, file_name: str, by
+) -> DeductionImport:
+    """Read and check a realized file. The import is kept with its row errors (status
+    "invalid") or ready to post ("valid"); nothing is posted here. The same file (by
+    SHA-256) is accepted once per run and agency (a unique constraint)."""
+    _require(by, _("mengunggah realisasi potong gaji"))
+    _check_agency_open(run, agency)
+    digest = hashlib.sha256(content).hexdigest()
+    if DeductionImport.objects.filter(
+        run=run, agency=agency, file_hash=digest, status__in=["invalid", "valid", "posted"]
+    ).exists():
+        raise ApplicationError(
+            E.FILE_DUPLICATE,
+            _("File ini sudah pernah diunggah untuk %(a)s bulan %(m)s.")
+            % {"a": agency.name, "m": run.label},
+            status=409,
+        )
+    parsed = parse_realized(content=content, file_name=file_name)
+    rows, errors, warnings = ([], [], [])
+    if not parsed.file_errors:
+        rows, errors, warnings = _validate_rows(run=run, agency=agency, parsed=parsed)
+    imp = DeductionImport(
+        run=run,
+        agency=agency,
+        file_name=(file_name or "realisasi")[:255],
+        file_hash=digest,
+        rows=rows,
+        errors=errors,
+        file_errors=parsed.file_errors,
+        posted_data={"warnings": warnings},
+        total_realized=sum((Decimal(r["amount"]) for r in rows), ZERO),
+        created_by=_user(by),
+    )
+    imp.status = _status_for(imp)
+    try:
+        with transaction.atomic():
+            imp.save()
+    except IntegrityError:
+        raise ApplicationError(
+            E.FILE_DUPLICATE, _("File ini sudah pernah diunggah."), status=409
+        ) from None
+    audit_log(
+        actor=by,
+        action="deductions.import_upload",
+        target=imp,
+        data={
+            "file": imp.file_name,
+            "rows": len(rows),
+            "errors": len(errors),
+            "status": imp.status,
+        },
+    )
+    return imp
+
+
+@transaction.atomic
+def deduction_import_exclude(*, imp: DeductionImport, rows: list[int], by) -> DeductionImport:
+    """Explicitly leave bad rows out (they count as not deducted). Only rows with errors."""
+    _require(by, _("mengecualikan baris"))
+    imp = DeductionImport.objects.select_for_update().get(pk=imp.pk)
+    if imp.status not in (DeductionImport.Status.INVALID, DeductionImport.Status.VALID):
+        raise ApplicationError(E.WRONG_STATUS, _("Impor ini tidak dapat diubah lagi."))
+    bad = {e["row"] for e in imp.errors}
+    wrong = [r for r in rows if r not in bad]
+    if wrong:
+        raise ApplicationError(
+            E.FILE_INVALID,
+            _("Hanya baris yang salah dapat dikecualikan (baris %(r)s tidak salah).")
+            % {"r": ", ".join(map(str, wrong))},
+        )
+    imp.excluded_rows = sorted(set(rows))
+    imp.status = _status_for(imp)
+    imp.save(update_fields=["excluded_rows", "status"])
+    audit_log(
+        actor=by, action="deductions.import_exclude", target=imp, data={"rows": imp.excluded_rows}
+    )
+    return imp
+
+
+@transaction.atomic
+def deduction_import_discard(*, imp: DeductionImport, by) -> DeductionImport:
+    _require(by, _("membuang impor"))
+    imp = DeductionImport.objects.select_for_update().get(pk=imp.pk)
+    if imp.status not in (DeductionImport.Status.INVALID, DeductionImport.Status.VALID):
+        raise ApplicationError(E.WRONG_STATUS, _("Impor yang sudah diposting tidak dapat dibuang."))
+    imp.status = DeductionImport.Status.DISCARDED
+    imp.save(update_fields=["status"])
+    audit_log(actor=by, action="deductions.import_discard", target=imp)
+    return imp

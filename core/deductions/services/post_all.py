@@ -1,0 +1,131 @@
+"""Post every ready agency of a run: one Celery task per agency, the progress written
+on the run."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from ..models import DeductionImport, DeductionRun
+from .common import E, _period_open, _require
+from .posting import deduction_import_post
+
+log = logging.getLogger(__name__)
+
+# --- post every ready agency (a Celery task) ---------------------------------------------
+
+# a "post all" still marked running after this long died with its worker: it may start again
+# (every agency batch is posted at most once whatever happens: the database enforces it)
+POSTING_STALE = timedelta(minutes=30)
+
+
+@transaction.atomic
+def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
+    """Mark the run as posting and return the imports to post, one per agency not posted
+    yet that has exactly one file ready ("valid"). Agencies with nothing ready are left
+    out; an agency with two ready files is reported (discard one first). The caller
+    enqueues one ``deduction_run_post_one`` task per import after commit."""
+    _require(by, _("memposting potong gaji"))
+    run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != DeductionRun.Status.READY:
+        raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))
+    now = timezone.now()
+    if (
+        run.posting_status == DeductionRun.PostingStatus.RUNNING
+        and run.posting_started_at
+        and now - run.posting_started_at < POSTING_STALE
+    ):
+        raise ApplicationError(
+            E.POSTING_RUNNING,
+            _("Posting semua instansi bulan %(m)s sedang berjalan.") % {"m": run.label},
+            status=409,
+        )
+    if not _period_open(run.cutoff_date):
+        raise ApplicationError(
+            E.PERIOD_CLOSED, _("Periode %(m)s sudah ditutup.") % {"m": run.label}
+        )
+    from ..selectors import run_ready_imports
+
+    ready, ambiguous = run_ready_imports(run)
+    queue = [imp.pk for imp in ready]
+    results = [
+        {
+            "agency": imps[0].agency.name,
+            "code": imps[0].agency.code,
+            "import": None,
+            "ok": False,
+            "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
+            % {"n": len(imps)},
+        }
+        for imps in ambiguous
+    ]
+    if not queue:
+        raise ApplicationError(
+            E.NOTHING_TO_POST,
+            _("Tidak ada instansi dengan file realisasi yang siap diposting.")
+            if not results
+            else results[0]["message"],
+        )
+    run.posting_status = DeductionRun.PostingStatus.RUNNING
+    run.posting_total = len(queue)
+    run.posting_done = 0
+    run.posting_results = results
+    run.posting_started_at = now
+    run.save(
+        update_fields=[
+            "posting_status",
+            "posting_total",
+            "posting_done",
+            "posting_results",
+            "posting_started_at",
+        ]
+    )
+    audit_log(
+        actor=by,
+        action="deductions.post_all",
+        target=run,
+        data={"imports": queue, "skipped": len(results)},
+    )
+    return queue
+
+
+def deduction_run_post_one(*, run: DeductionRun, import_id: int, by) -> dict:
+    """Post one import queued by ``deduction_run_post_all_start`` in its own transaction
+    (``deduction_import_post``: all or nothing for the agency), then record its result
+    (posted, or the error that left it unposted) and the progress on the run; the last one
+    marks the run done. Several run at once (one Celery task per agency): they share no
+    rows but the run's progress, updated in a short transaction of its own."""
+    imp = DeductionImport.objects.select_related("agency").get(pk=import_id)
+    result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
+    try:
+        posted = deduction_import_post(imp=imp, by=by)
+        result.update(ok=True, message="", total=str(posted.total_realized))
+    except ApplicationError as e:
+        result.update(ok=False, message=str(e.message))
+    except Exception:  # its transaction rolled back: report it; the others go on
+        log.exception("Posting deduction import %s failed", import_id)
+        result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
+    with transaction.atomic():
+        run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+        run.posting_results = [*run.posting_results, result]
+        run.posting_done = min(run.posting_done + 1, run.posting_total)
+        if run.posting_done == run.posting_total:
+            run.posting_status = DeductionRun.PostingStatus.DONE
+        run.save(update_fields=["posting_results", "posting_done", "posting_status"])
+    return result
+
+
+def deduction_run_post_all(*, run: DeductionRun, import_ids: list[int], by) -> DeductionRun:
+    """The queued imports one after the other in this process (what the Celery tasks do
+    side by side)."""
+    for import_id in import_ids:
+        deduction_run_post_one(run=run, import_id=import_id, by=by)
+    run.refresh_from_db()
+    return run

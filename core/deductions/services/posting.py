@@ -1,0 +1,286 @@
+"""The preview of what each member's money pays, and one agency's batch posted in
+one database transaction through the savings and loans batch services."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.members.models import Member
+
+from .. import allocation as A
+from ..models import DeductionImport, DeductionLine
+from .common import ZERO, E, _require, deduction_settings_get
+from .imports import _check_agency_open
+
+# --- preview and posting ---------------------------------------------------------------
+
+
+@dataclass
+class MemberPlan:
+    line: DeductionLine
+    realized: Decimal
+    alloc: A.Allocation
+    in_file: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def _amounts(imp: DeductionImport) -> dict[int, Decimal]:
+    excluded = set(imp.excluded_rows)
+    return {r["line_id"]: Decimal(r["amount"]) for r in imp.rows if r["row"] not in excluded}
+
+
+def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
+    """The preview: what each member's realized money pays (members of the agency missing
+    from the file count as not deducted)."""
+    prio = deduction_settings_get().priority_list
+    amounts = _amounts(imp)
+    if lines is None:
+        lines = DeductionLine.objects.filter(run_id=imp.run_id, agency_id=imp.agency_id).order_by(
+            "member_number"
+        )
+    plans = []
+    for ln in lines:
+        realized = amounts.get(ln.pk, ZERO)
+        alloc = A.allocate(
+            realized=realized,
+            wajib=ln.wajib,
+            loans=[(Decimal(x["jasa"]), Decimal(x["principal"])) for x in ln.loans],
+            purposes=[Decimal(x["amount"]) for x in ln.purposes],
+            priority=prio,
+        )
+        plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
+    return plans
+
+
+def _inject_failure_point(name: str) -> None:
+    """Test hook: tests patch this to raise in the middle of posting."""
+
+
+@transaction.atomic
+def deduction_import_post(*, imp: DeductionImport, by):
+    """Post a valid import as ONE journal entry (Dr bank = realized total; Cr wajib,
+    purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
+    movements through the savings and loans services, all in this one transaction."""
+    from core.common.bulk import bulk_update_values
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+    from core.loans.batch import loan_repayments_prepare_bulk
+    from core.loans.models import Loan, Repayment
+    from core.loans.services import loan_repayments_attach_entry
+    from core.savings.batch import (
+        Deposit,
+        savings_accounts_open_bulk,
+        savings_deposits_apply_bulk,
+    )
+    from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+    from core.savings.selectors import product_for_kind
+    from core.savings.services import (
+        savings_account_open,
+        savings_accounts_lock,
+        transactions_link_entry,
+    )
+
+    _require(by, _("memposting potong gaji"))
+    imp = (
+        DeductionImport.objects.select_for_update(of=("self",))
+        .select_related("run", "agency")
+        .get(pk=imp.pk)
+    )
+    if imp.status == DeductionImport.Status.POSTED:
+        raise ApplicationError(E.ALREADY_POSTED, _("Impor ini sudah diposting."), status=409)
+    if imp.status != DeductionImport.Status.VALID:
+        raise ApplicationError(
+            E.FILE_INVALID,
+            _("File masih punya kesalahan; perbaiki atau kecualikan baris yang salah dulu."),
+        )
+    run, agency = imp.run, imp.agency
+    _check_agency_open(run, agency)
+    on = run.cutoff_date
+    lines = list(
+        DeductionLine.objects.select_for_update().filter(run=run, agency=agency).order_by("pk")
+    )
+    plans = deduction_import_plan(imp, lines)
+    total = sum((p.realized for p in plans), ZERO)
+    if total <= 0:
+        raise ApplicationError(
+            E.FILE_INVALID, _("Tidak ada potongan yang terealisasi; tidak ada yang diposting.")
+        )
+    wajib_p = product_for_kind(SavingsProduct.Kind.WAJIB)
+    sukarela_p = product_for_kind(SavingsProduct.Kind.SUKARELA)
+    # savings accounts involved: wajib and sukarela (opened when missing), purpose accounts
+    need_wajib = {p.line.member_id for p in plans if p.alloc.paid["wajib"] > 0}
+    need_suk = {p.line.member_id for p in plans if p.alloc.excess > 0}
+    member_ids = need_wajib | need_suk
+    existing = {}
+    for acc_id, mid, prod_id in SavingsAccount.objects.filter(
+        member_id__in=member_ids, status="open", product__in=[x for x in (wajib_p, sukarela_p) if x]
+    ).values_list("pk", "member_id", "product_id"):
+        existing[(mid, prod_id)] = acc_id
+    missing = [(m, wajib_p) for m in sorted(need_wajib) if (m, wajib_p.pk) not in existing] + [
+        (m, sukarela_p) for m in sorted(need_suk) if (m, sukarela_p.pk) not in existing
+    ]
+    if missing:
+        mem = Member.objects.in_bulk([m for m, _p in missing])
+        opened = savings_accounts_open_bulk(
+            opens=[(mem[m], prod) for m, prod in missing], on=on, by=by
+        )
+        for acc in opened:
+            existing[(acc.member_id, acc.product_id)] = acc.pk
+    purpose_ids = {int(x["account_id"]) for p in plans for x in p.line.purposes}
+    locked = savings_accounts_lock(set(existing.values()) | purpose_ids)
+    # loans: lock and repay in loan pk order
+    loan_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p in plans:
+        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
+            if j + pr > 0:
+                loan_pay[int(x["loan_id"])] += j + pr
+    loan_state = {
+        pk: (member_id, status)
+        for pk, member_id, status in Loan.objects.filter(pk__in=list(loan_pay)).values_list(
+            "pk", "member_id", "status"
+        )
+    }
+    ledger_lines: list = []
+    txns: list = []
+    drafts = []
+    redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)  # member -> to sukarela
+    items = []
+    for loan_id in sorted(loan_pay):
+        amount = loan_pay[loan_id]
+        member_id, status = loan_state[loan_id]
+        if status != Loan.Status.DISBURSED:  # closed since the list was made: to sukarela
+            redirected[member_id] += amount
+            continue
+        items.append((loan_id, amount))
+    # the batch's journal entry id, so repayments and savings transactions are written
+    # linked to it (checked at commit: the entry must then exist)
+    entry_id = journal_entry_id_reserve()
+    # every loan in one set-based call (same rules as loan_repayment_prepare per loan)
+    drafts = loan_repayments_prepare_bulk(
+        items=items,
+        on=on,
+        channel=Repayment.Channel.PAYROLL,
+        by=by,
+        excess_to=Repayment.ExcessTo.SUKARELA,
+        entry_id=entry_id,
+    )
+    for draft in drafts:
+        ledger_lines += draft.lines
+        txns += draft.savings_transactions
+    # a loan over-payment credited a sukarela account already locked above: re-read it
+    credited = {t.account_id for t in txns} & set(locked)
+    if credited:
+        locked.update(savings_accounts_lock(credited))
+    _inject_failure_point("after_loans")
+    memo = _("Potong gaji %(m)s") % {"m": run.label}
+    excess_memo = _("Kelebihan potong gaji %(m)s") % {"m": run.label}
+    deposits: list = []
+    for p in plans:
+        mid = p.line.member_id
+        if p.alloc.paid["wajib"] > 0:
+            deposits.append((locked[existing[(mid, wajib_p.pk)]], p.alloc.paid["wajib"], memo))
+        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
+            if amt > 0:
+                deposits.append((locked[int(x["account_id"])], amt, memo))
+        to_suk = p.alloc.excess + redirected.get(mid, ZERO)
+        if to_suk > 0:
+            key = (mid, sukarela_p.pk)
+            if key not in existing:
+                acc = savings_account_open(
+                    member=Member.objects.get(pk=mid), product=sukarela_p, on=on, by=by
+                )
+                existing[key] = acc.pk
+                locked.update(savings_accounts_lock([acc.pk]))
+            deposits.append((locked[existing[key]], to_suk, excess_memo))
+    # every deposit in one set-based call (same rules as savings_deposit_apply each)
+    applied = savings_deposits_apply_bulk(
+        deposits=[
+            Deposit(
+                account=acc,
+                amount=amt,
+                channel=SavingsTransaction.Channel.PAYROLL,
+                kind=SavingsTransaction.Kind.PAYROLL,
+                memo=m,
+            )
+            for acc, amt, m in deposits
+        ],
+        on=on,
+        by=by,
+        locked=True,
+        entry_id=entry_id,
+    )
+    for ap in applied:
+        ledger_lines += ap.lines
+        txns.append(ap.transaction)
+    _inject_failure_point("after_savings")
+    # the lines and the import are written before the journal entry (its id is known):
+    # the entry locks the year's number counter until commit, so what follows it is short
+    for p in plans:
+        ln = p.line
+        ln.realized = p.realized
+        ln.paid_jasa = p.alloc.paid["jasa"]
+        ln.paid_principal = p.alloc.paid["principal"]
+        ln.paid_wajib = p.alloc.paid["wajib"]
+        ln.paid_others = p.alloc.paid["others"]
+        ln.to_sukarela = p.alloc.excess
+        ln.posted_import = imp
+    bulk_update_values(
+        DeductionLine,
+        lines,
+        [
+            "realized",
+            "paid_jasa",
+            "paid_principal",
+            "paid_wajib",
+            "paid_others",
+            "to_sukarela",
+            "posted_import",
+        ],
+    )
+    imp.status = DeductionImport.Status.POSTED
+    imp.entry_id = entry_id
+    imp.posted_at = timezone.now()
+    imp.total_realized = total
+    imp.posted_data = {
+        **(imp.posted_data or {}),
+        "savings_transactions": [t.pk for t in txns],
+        "repayments": [d.repayment.pk for d in drafts],
+    }
+    imp.save(update_fields=["status", "entry", "posted_at", "total_realized", "posted_data"])
+    audit_log(
+        actor=by,
+        action="deductions.post",
+        target=imp,
+        data={
+            "run": run.label,
+            "agency": agency.code,
+            "total": str(total),
+            "entry": entry_id,
+            "members": len(plans),
+        },
+    )
+    bank = account_for_role("bank")
+    entry = journal_post(
+        on=on,
+        description=_("Potong gaji %(m)s - %(a)s (%(n)s anggota)")
+        % {"m": run.label, "a": agency.name, "n": sum(1 for p in plans if p.realized > 0)},
+        lines=[LineSpec(account=bank, debit=total, memo=agency.code), *ledger_lines],
+        source="deduction",
+        source_ref=f"deduction:{run.pk}:{agency.pk}:{imp.pk}",
+        by=by,
+        entry_id=entry_id,
+    )
+    # links what was not written linked (sukarela credits of a loan over-payment)
+    transactions_link_entry(transactions=txns, entry=entry)
+    loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    imp.entry = entry
+    _inject_failure_point("after_journal")
+    return imp

@@ -1,0 +1,99 @@
+"""A posted agency batch reversed as a whole while its month is open."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from ..models import DeductionImport, DeductionLine
+from .common import ZERO, E, _period_open, _require
+
+
+@transaction.atomic
+def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> DeductionImport:
+    """Reverse a posted batch as a whole while its month is open: the journal entry by
+    ``journal_reverse``, each savings movement by a withdrawal through the savings
+    service, each loan repayment by the loans service; the lines' realized amounts are
+    cleared (their dues are asked again)."""
+    from core.ledger.services import journal_reverse
+    from core.loans.models import Repayment
+    from core.loans.services import loan_repayment_reverse_apply
+    from core.savings.models import SavingsTransaction
+    from core.savings.services import (
+        savings_accounts_lock,
+        savings_withdraw_apply,
+        transactions_link_entry,
+    )
+
+    _require(by, _("membatalkan potong gaji"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            E.REASON_REQUIRED, _("Alasan pembatalan wajib diisi."), fields={"reason": ["?"]}
+        )
+    imp = (
+        DeductionImport.objects.select_for_update(of=("self",)).select_related("run").get(pk=imp.pk)
+    )
+    if imp.status != DeductionImport.Status.POSTED:
+        raise ApplicationError(
+            E.WRONG_STATUS, _("Hanya batch yang sudah diposting dapat dibatalkan.")
+        )
+    on = imp.entry.date
+    if not _period_open(on):
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
+        )
+    data = imp.posted_data or {}
+    originals = list(
+        SavingsTransaction.objects.filter(pk__in=data.get("savings_transactions", [])).order_by(
+            "pk"
+        )
+    )
+    locked = savings_accounts_lock({t.account_id for t in originals})
+    back = []
+    for t in originals:
+        ap = savings_withdraw_apply(
+            account=locked[t.account_id],
+            amount=t.amount,
+            on=on,
+            by=by,
+            channel=SavingsTransaction.Channel.INTERNAL,
+            kind=SavingsTransaction.Kind.TRANSFER_OUT,
+            memo=_("Pembatalan potong gaji %(m)s") % {"m": imp.run.label},
+            locked=True,
+            settlement=True,  # wajib is taken back too: this undoes a deposit
+        )
+        back.append(ap.transaction)
+    for rep in (
+        Repayment.objects.filter(pk__in=data.get("repayments", []))
+        .select_related("loan")
+        .order_by("-pk")
+    ):
+        loan_repayment_reverse_apply(repayment=rep, on=on, by=by)
+    rev = journal_reverse(entry=imp.entry, on=on, reason=reason, by=by)
+    transactions_link_entry(transactions=back, entry=rev)
+    DeductionLine.objects.filter(
+        run_id=imp.run_id, agency_id=imp.agency_id, posted_import=imp
+    ).update(
+        realized=None,
+        paid_jasa=ZERO,
+        paid_principal=ZERO,
+        paid_wajib=ZERO,
+        paid_others=ZERO,
+        to_sukarela=ZERO,
+        posted_import=None,
+    )
+    imp.status = DeductionImport.Status.REVERSED
+    imp.reversal_entry = rev
+    imp.reversed_at = timezone.now()
+    imp.reversal_reason = reason
+    imp.save(update_fields=["status", "reversal_entry", "reversed_at", "reversal_reason"])
+    audit_log(
+        actor=by, action="deductions.reverse", target=imp, reason=reason, data={"entry": rev.pk}
+    )
+    return imp
