@@ -25,26 +25,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SavingsProduct
-        fields = [
-            "id",
-            "code",
-            "name",
-            "kind",
-            "account_code",
-            "amount",
-            "amount_by_grade",
-            "effective_from",
-            "minimum_balance",
-            "interest_enabled",
-            "interest_auto",
-            "interest_rate_annual",
-            "interest_basis",
-            "tax_threshold",
-            "tax_rate",
-            "term_months",
-            "payout_date",
-            "is_active",
-        ]
+        fields = ["id", "code", "kind", "account_code", *services.PRODUCT_EDITABLE]
 
 
 class AccountSerializer(serializers.ModelSerializer):

@@ -29,16 +29,9 @@ from core.ledger.services import LineSpec
 from core.members.models import Member
 
 from .models import SavingsAccount, SavingsProduct, SavingsTransaction
-from .services import (
-    Applied,
-    SavingsErrors,
-    _account_number,
-    _already_open,
-    _check_deposit,
-    _check_openable,
-    clean_amount,
-    savings_accounts_lock,
-)
+from .services import Applied, SavingsErrors, clean_amount, savings_accounts_lock
+from .services.accounts import _account_number, _already_open, _check_openable
+from .services.apply import _check_deposit
 
 
 @dataclass

@@ -27,7 +27,8 @@ from core.members.models import Member
 from core.members.services import member_status_set
 
 from .models import ExitSettlement, SavingsAccount, SavingsTransaction
-from .services import _counter_account, savings_accounts_lock, savings_withdraw_apply
+from .services import savings_accounts_lock, savings_withdraw_apply
+from .services.teller import _counter_account
 
 ZERO = Decimal("0")
 EXIT_REASONS = ("resigned", "retired", "moved", "deceased")

@@ -1,0 +1,81 @@
+"""Writes of savings, a module per topic: ``common`` (error codes, amount checks,
+receipt numbers), ``accounts`` (opening, locking), ``apply`` (deposits and withdrawals on
+the sub-ledger), ``teller`` (the counter: one journal entry and a receipt each),
+``interest`` (monthly jasa simpanan and its tax), ``products`` (creating and changing
+products, wajib rates).
+
+Every money service is split in two:
+
+- ``*_apply`` validates, changes the sub-ledger (account balance + transaction row) and
+  returns the ledger lines for the savings side (``LineSpec`` on the product's control
+  account, tagged with the member). It posts nothing, so a batch (payroll deduction) can
+  apply thousands of members' movements and post them as ONE journal entry.
+- the thin teller service (``teller_deposit``, ``teller_withdraw``) adds the cash/bank line,
+  posts one entry via ``journal_post`` and links the transaction to it.
+
+Callers of ``*_apply`` must run inside ``transaction.atomic`` and post the returned lines
+(with their counterpart) in the same transaction, then call ``transactions_link_entry``.
+The names below are the public ones.
+"""
+
+from .accounts import (
+    savings_account_get_or_open,
+    savings_account_open,
+    savings_accounts_lock,
+)
+from .apply import (
+    savings_deposit_apply,
+    savings_withdraw_apply,
+    transactions_link_entry,
+)
+from .common import (
+    ZERO,
+    Applied,
+    SavingsErrors,
+    clean_amount,
+    receipt_number_next,
+)
+from .interest import (
+    interest_for_month,
+    savings_interest_accrue,
+    tax_on_interest,
+)
+from .products import (
+    PRODUCT_CODE_RE,
+    PRODUCT_EDITABLE,
+    PRODUCT_KIND_ROLES,
+    PRODUCT_SINGLE_KINDS,
+    savings_product_create,
+    savings_product_update,
+    wajib_rate_set,
+)
+from .teller import (
+    teller_deposit,
+    teller_withdraw,
+)
+
+__all__ = [
+    "ZERO",
+    "SavingsErrors",
+    "Applied",
+    "clean_amount",
+    "receipt_number_next",
+    "savings_account_open",
+    "savings_account_get_or_open",
+    "savings_accounts_lock",
+    "savings_deposit_apply",
+    "savings_withdraw_apply",
+    "transactions_link_entry",
+    "teller_deposit",
+    "teller_withdraw",
+    "interest_for_month",
+    "tax_on_interest",
+    "savings_interest_accrue",
+    "PRODUCT_EDITABLE",
+    "PRODUCT_KIND_ROLES",
+    "PRODUCT_SINGLE_KINDS",
+    "PRODUCT_CODE_RE",
+    "savings_product_create",
+    "savings_product_update",
+    "wajib_rate_set",
+]

@@ -1,0 +1,111 @@
+"""Savings accounts: opened (numbered per product), found or opened, locked one by one or
+many at once in pk order."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.members.models import Member
+
+from ..models import SavingsAccount, SavingsProduct
+from .common import SavingsErrors, clean_amount
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def _account_number(member: Member, product: SavingsProduct) -> str:
+    base = f"{member.number}-{product.code}"
+    if not SavingsAccount.objects.filter(number=base).exists():
+        return base
+    n = SavingsAccount.objects.filter(number__startswith=base + "-").count() + 2
+    return f"{base}-{n}"
+
+
+def _check_openable(member: Member, product: SavingsProduct) -> None:
+    """An account can be opened only for an active member in an active product (shared
+    with ``core.savings.batch.savings_accounts_open_bulk``)."""
+    if not member.is_active:
+        raise ApplicationError(
+            SavingsErrors.MEMBER_INACTIVE,
+            _("Anggota %(m)s tidak aktif; rekening baru tidak dapat dibuka.") % {"m": member},
+        )
+    if not product.is_active:
+        raise ApplicationError(
+            SavingsErrors.PRODUCT_INACTIVE, _("Produk %(p)s tidak aktif.") % {"p": product.name}
+        )
+
+
+def _already_open(product: SavingsProduct) -> ApplicationError:
+    return ApplicationError(
+        SavingsErrors.ALREADY_OPEN,
+        _("Anggota sudah memiliki rekening %(p)s yang aktif.") % {"p": product.name},
+    )
+
+
+def savings_account_open(
+    *,
+    member: Member,
+    product: SavingsProduct,
+    on: date,
+    by=None,
+    monthly_amount: Decimal | None = None,
+    payout_date: date | None = None,
+) -> SavingsAccount:
+    """Open a member's account in a product (inside the caller's transaction)."""
+    _check_openable(member, product)
+    if SavingsAccount.objects.filter(member=member, product=product, status="open").exists():
+        raise _already_open(product)
+    if product.kind == SavingsProduct.Kind.BERJANGKA:
+        monthly_amount = clean_amount(monthly_amount or product.amount)
+        payout_date = payout_date or product.payout_date
+    try:
+        with transaction.atomic():
+            account = SavingsAccount.objects.create(
+                number=_account_number(member, product),
+                member=member,
+                product=product,
+                opened_on=on,
+                monthly_amount=monthly_amount,
+                payout_date=payout_date,
+            )
+    except IntegrityError:
+        raise _already_open(product) from None
+    if by is not None:
+        audit_log(actor=by, action="savings.account_open", target=account)
+    return account
+
+
+def savings_account_get_or_open(
+    *, member: Member, product: SavingsProduct, on: date, by=None
+) -> SavingsAccount:
+    acc = SavingsAccount.objects.filter(member=member, product=product, status="open").first()
+    return acc or savings_account_open(member=member, product=product, on=on, by=by)
+
+
+def _lock(account: SavingsAccount) -> SavingsAccount:
+    return (
+        SavingsAccount.objects.select_for_update()
+        .select_related("product", "product__account", "member")
+        .get(pk=account.pk)
+    )
+
+
+def savings_accounts_lock(ids) -> dict[int, SavingsAccount]:
+    """Lock many accounts at once, in pk order (no deadlocks). For batches."""
+    rows = list(
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+    )
+    # the few products (with their control accounts) read once and shared by the accounts
+    products = SavingsProduct.objects.select_related("account").in_bulk(
+        {a.product_id for a in rows}
+    )
+    for a in rows:
+        a.product = products[a.product_id]
+    return {a.pk: a for a in rows}

@@ -1,0 +1,239 @@
+"""Deposits and withdrawals on the sub-ledger only (balance + transaction row), returning
+the savings-side ledger lines for the caller to post; linking transactions to the entry."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.ledger.services import LineSpec
+
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .accounts import _lock
+from .common import ZERO, Applied, SavingsErrors, clean_amount
+
+# --- apply (sub-ledger only) ------------------------------------------------------------
+
+
+def _check_open(account: SavingsAccount) -> None:
+    if account.status != SavingsAccount.Status.OPEN:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_CLOSED,
+            _("Rekening %(n)s sudah ditutup; transaksi tidak dapat dilakukan.")
+            % {"n": account.number},
+        )
+
+
+def _write(
+    *,
+    account: SavingsAccount,
+    kind: str,
+    channel: str,
+    amount: Decimal,
+    delta: Decimal,
+    on: date,
+    by,
+    memo: str,
+    receipt_number: str | None,
+) -> SavingsTransaction:
+    account.balance = account.balance + delta
+    account.save(update_fields=["balance", "updated_at"])
+    return SavingsTransaction.objects.create(
+        account=account,
+        on=on,
+        kind=kind,
+        channel=channel,
+        amount=amount,
+        delta=delta,
+        balance_after=account.balance,
+        receipt_number=receipt_number,
+        memo=memo[:200],
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+
+
+def _check_deposit(account: SavingsAccount, amount: Decimal, kind: str) -> None:
+    """The rules a deposit must pass on the (locked) account: open, member active (except
+    opening balances), pokok and berjangka caps. Shared with ``core.savings.batch``."""
+    _check_open(account)
+    product = account.product
+    if kind != SavingsTransaction.Kind.OPENING and not account.member.is_active:
+        raise ApplicationError(
+            SavingsErrors.MEMBER_INACTIVE,
+            _("Anggota %(m)s tidak aktif; setoran tidak dapat diterima.") % {"m": account.member},
+        )
+    if (
+        product.kind == SavingsProduct.Kind.POKOK
+        and product.amount > 0
+        and account.balance + amount > product.amount
+    ):
+        raise ApplicationError(
+            SavingsErrors.POKOK_EXCEEDED,
+            _("Simpanan pokok hanya %(a)s; saldo sudah %(b)s.")
+            % {"a": format_rupiah(product.amount), "b": format_rupiah(account.balance)},
+            fields={"amount": [_("Melebihi simpanan pokok.")]},
+        )
+    if product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
+        target = (account.monthly_amount or product.amount) * product.term_months
+        if account.balance + amount > target:
+            raise ApplicationError(
+                SavingsErrors.TERM_EXCEEDED,
+                _("Setoran melebihi total simpanan berjangka (%(t)s).")
+                % {"t": format_rupiah(target)},
+                fields={"amount": [_("Melebihi total setoran.")]},
+            )
+
+
+def savings_deposit_apply(
+    *,
+    account: SavingsAccount,
+    amount,
+    on: date,
+    by,
+    channel: str = SavingsTransaction.Channel.CASH,
+    kind: str = SavingsTransaction.Kind.DEPOSIT,
+    memo: str = "",
+    receipt_number: str | None = None,
+    locked: bool = False,
+) -> Applied:
+    """Credit a savings account. Returns the transaction and the credit line on the
+    product's control account. Pass ``locked=True`` if the caller already locked it."""
+    amount = clean_amount(amount)
+    if not locked:
+        account = _lock(account)
+    _check_deposit(account, amount, kind)
+    return _applied(
+        account,
+        kind=kind,
+        channel=channel,
+        delta=amount,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=receipt_number,
+    )
+
+
+def savings_withdraw_apply(
+    *,
+    account: SavingsAccount,
+    amount,
+    on: date,
+    by,
+    channel: str = SavingsTransaction.Channel.CASH,
+    kind: str = SavingsTransaction.Kind.WITHDRAWAL,
+    memo: str = "",
+    receipt_number: str | None = None,
+    locked: bool = False,
+    settlement: bool = False,
+) -> Applied:
+    """Debit a savings account. Refuses below zero or below the product minimum, and
+    pokok/wajib (and berjangka before its payout date) while the holder is a member.
+    ``settlement=True`` (exit settlement only) empties any account."""
+    amount = clean_amount(amount)
+    if not locked:
+        account = _lock(account)
+    _check_open(account)
+    product = account.product
+    if not settlement:
+        if product.kind in (SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB):
+            raise ApplicationError(
+                SavingsErrors.NOT_WITHDRAWABLE,
+                _(
+                    "%(p)s tidak dapat ditarik selama masih menjadi anggota; "
+                    "pengembalian hanya saat keluar."
+                )
+                % {"p": product.name},
+            )
+        if product.kind == SavingsProduct.Kind.BERJANGKA:
+            payout = account.payout_date or product.payout_date
+            if payout and on < payout:
+                raise ApplicationError(
+                    SavingsErrors.NOT_WITHDRAWABLE,
+                    _("%(p)s baru dapat dicairkan pada %(d)s.")
+                    % {"p": product.name, "d": payout.strftime("%d-%m-%Y")},
+                )
+        if not account.member.is_active:
+            raise ApplicationError(
+                SavingsErrors.MEMBER_INACTIVE,
+                _("Anggota %(m)s tidak aktif; gunakan penyelesaian keluar.")
+                % {"m": account.member},
+            )
+    if amount > account.balance:
+        raise ApplicationError(
+            SavingsErrors.INSUFFICIENT,
+            _("Saldo tidak cukup: saldo %(b)s, diminta %(a)s.")
+            % {
+                "b": f"{account.balance:,.0f}".replace(",", "."),
+                "a": f"{amount:,.0f}".replace(",", "."),
+            },
+            fields={"amount": [_("Melebihi saldo.")]},
+        )
+    minimum = ZERO if settlement else product.minimum_balance
+    if account.balance - amount < minimum:
+        raise ApplicationError(
+            SavingsErrors.BELOW_MINIMUM,
+            _("Penarikan membuat saldo di bawah saldo minimum %(m)s.")
+            % {"m": format_rupiah(minimum)},
+            fields={"amount": [_("Saldo minimum harus tersisa.")]},
+        )
+    return _applied(
+        account,
+        kind=kind,
+        channel=channel,
+        delta=-amount,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=receipt_number,
+    )
+
+
+def _applied(
+    account: SavingsAccount,
+    *,
+    kind: str,
+    channel: str,
+    delta: Decimal,
+    on: date,
+    by,
+    memo: str,
+    receipt_number: str | None,
+) -> Applied:
+    """The movement written (balance + transaction row) and its line on the product's
+    control account: a credit for money in (``delta`` > 0), a debit for money out."""
+    product = account.product
+    amount = abs(delta)
+    txn = _write(
+        account=account,
+        kind=kind,
+        channel=channel,
+        amount=amount,
+        delta=delta,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=receipt_number,
+    )
+    side = {"credit": amount} if delta > 0 else {"debit": amount}
+    line = LineSpec(
+        account=product.account,
+        member_id=account.member_id,
+        memo=f"{product.name} {account.number}"[:300],
+        **side,
+    )
+    return Applied(transaction=txn, lines=[line])
+
+
+def transactions_link_entry(*, transactions, entry) -> None:
+    """Attach the posted journal entry to the transactions (the one UPDATE the
+    immutability trigger allows: journal_entry from NULL to a value)."""
+    ids = [t.pk for t in transactions if t.journal_entry_id is None]
+    if ids:  # (transactions written linked to the entry already need nothing)
+        SavingsTransaction.objects.filter(pk__in=ids, journal_entry__isnull=True).update(
+            journal_entry=entry
+        )
+    for t in transactions:
+        t.journal_entry = entry

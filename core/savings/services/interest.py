@@ -1,0 +1,198 @@
+"""Monthly jasa simpanan on the minimum or average balance, with income tax withheld
+above the threshold: one journal entry per product and month."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import round_rupiah
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .accounts import savings_accounts_lock
+from .apply import _write, transactions_link_entry
+from .common import ZERO, SavingsErrors
+
+# --- interest (jasa simpanan) -----------------------------------------------------------
+
+
+def interest_for_month(
+    *,
+    opening: Decimal,
+    movements: list[tuple[date, Decimal]],
+    year: int,
+    month: int,
+    basis: str,
+    rate_annual: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """Pure: (base balance, interest) for one account and month. ``movements`` are
+    (date, signed delta) within the month. Basis ``minimum``: the lowest balance in the
+    month (including the opening); ``average``: the average end-of-day balance.
+    Interest = base × rate / 12, whole rupiah half-up."""
+    import calendar
+
+    days = calendar.monthrange(year, month)[1]
+    by_day: dict[int, Decimal] = {}
+    for d, delta in movements:
+        by_day[d.day] = by_day.get(d.day, ZERO) + delta
+    bal = opening
+    lowest = opening
+    total = ZERO
+    for day in range(1, days + 1):
+        if day in by_day:
+            bal += by_day[day]
+            lowest = min(lowest, bal)
+        total += bal
+    base = lowest if basis == SavingsProduct.InterestBasis.MINIMUM else total / days
+    base = max(base, ZERO)
+    interest = round_rupiah(base * Decimal(rate_annual) / Decimal(100) / Decimal(12))
+    return base, interest
+
+
+def tax_on_interest(*, interest: Decimal, threshold: Decimal, rate: Decimal) -> Decimal:
+    """PPh on savings interest: when the month's interest is above the threshold, the
+    whole interest is taxed at ``rate`` percent (whole rupiah)."""
+    if interest <= threshold:
+        return ZERO
+    return round_rupiah(interest * Decimal(rate) / Decimal(100))
+
+
+@transaction.atomic
+def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, by):
+    """Monthly jasa simpanan for every open account of an interest-bearing product:
+    credits the net interest to each account (interest and tax as two movements) and posts
+    ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
+    payable. Once per product and month (unique run + the ledger's source reference)."""
+    import calendar
+
+    from django.db.models import Sum
+
+    from ..models import InterestRun
+
+    if not product.interest_enabled or product.interest_rate_annual <= 0:
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
+        )
+    if not (1 <= month <= 12):
+        raise ApplicationError(SavingsErrors.BAD_PERIOD, _("Bulan tidak valid."))
+    if date(year, month, calendar.monthrange(year, month)[1]) >= timezone.localdate():
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD,
+            _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
+            % {"m": month, "y": year},
+        )
+    if InterestRun.objects.filter(product=product, year=year, month=month).exists():
+        raise ApplicationError(
+            SavingsErrors.INTEREST_DONE,
+            _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
+            % {"p": product.name, "m": month, "y": year},
+        )
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
+    accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
+    openings = dict(
+        SavingsTransaction.objects.filter(account_id__in=list(accounts), on__lt=first)
+        .values_list("account_id")
+        .annotate(s=Sum("delta"))
+        .values_list("account_id", "s")
+    )
+    moves: dict[int, list] = {}
+    for aid, on, delta in SavingsTransaction.objects.filter(
+        account_id__in=list(accounts), on__gte=first, on__lte=last
+    ).values_list("account_id", "on", "delta"):
+        moves.setdefault(aid, []).append((on, delta))
+    gross_total = tax_total = ZERO
+    lines: list[LineSpec] = []
+    txns = []
+    n = 0
+    for aid, acc in accounts.items():
+        _base, interest = interest_for_month(
+            opening=openings.get(aid) or ZERO,
+            movements=moves.get(aid, []),
+            year=year,
+            month=month,
+            basis=product.interest_basis,
+            rate_annual=product.interest_rate_annual,
+        )
+        if interest <= 0:
+            continue
+        tax = tax_on_interest(
+            interest=interest, threshold=product.tax_threshold, rate=product.tax_rate
+        )
+        txns.append(
+            _write(
+                account=acc,
+                kind=SavingsTransaction.Kind.INTEREST,
+                channel=SavingsTransaction.Channel.INTERNAL,
+                amount=interest,
+                delta=interest,
+                on=last,
+                by=by,
+                memo=_("Jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+                receipt_number=None,
+            )
+        )
+        if tax > 0:
+            txns.append(
+                _write(
+                    account=acc,
+                    kind=SavingsTransaction.Kind.TAX,
+                    channel=SavingsTransaction.Channel.INTERNAL,
+                    amount=tax,
+                    delta=-tax,
+                    on=last,
+                    by=by,
+                    memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+                    receipt_number=None,
+                )
+            )
+        lines.append(
+            LineSpec(
+                account=product.account,
+                credit=interest - tax,
+                member_id=acc.member_id,
+                memo=acc.number,
+            )
+        )
+        gross_total += interest
+        tax_total += tax
+        n += 1
+    entry = None
+    if gross_total > 0:
+        head = [LineSpec(account=account_for_role("savings_interest_expense"), debit=gross_total)]
+        if tax_total > 0:
+            lines.append(LineSpec(account=account_for_role("tax_payable"), credit=tax_total))
+        entry = journal_post(
+            on=last,
+            description=_("Jasa simpanan %(p)s %(m)02d/%(y)s")
+            % {"p": product.name, "m": month, "y": year},
+            lines=head + lines,
+            source="savings",
+            source_ref=f"interest:{product.pk}:{year}-{month:02d}",
+            by=by,
+        )
+        transactions_link_entry(transactions=txns, entry=entry)
+    run = InterestRun.objects.create(
+        product=product,
+        year=year,
+        month=month,
+        gross_interest=gross_total,
+        tax=tax_total,
+        accounts=n,
+        journal_entry=entry,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_log(
+        actor=by,
+        action="savings.interest_accrue",
+        target=product,
+        data={"period": f"{year}-{month:02d}", "gross": str(gross_total), "tax": str(tax_total)},
+    )
+    return run
