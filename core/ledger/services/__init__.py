@@ -1,0 +1,68 @@
+"""Writes to the general ledger, a module per topic: ``common`` (line specs, amount
+and role checks), ``fiscal`` (fiscal years and months, the open month of a date), ``periods`` (closing and
+reopening months, the year close),
+``posting`` (``journal_post``, the reserved entry id, reversals), ``accounts`` (the chart
+of accounts, role mapping, settings), ``manual`` (manual entries and their approval).
+Every module posts through ``journal_post``.
+
+Rules checked here (with specific Indonesian messages, nothing written on failure) and
+again by the database (migration 0002): balanced, positive one-sided amounts, active
+non-group accounts, open period, immutable once posted, gap-free numbers per year. The
+names below are the public ones.
+"""
+
+from .accounts import (
+    account_create,
+    account_delete,
+    account_role_set,
+    account_update,
+    ledger_settings_update,
+)
+from .common import (
+    COPY_THRESHOLD,
+    MAX_AMOUNT,
+    ZERO,
+    LineSpec,
+)
+from .fiscal import (
+    fiscal_year_ensure,
+)
+from .manual import (
+    manual_entry_approve,
+    manual_entry_reject,
+    manual_entry_submit,
+    previous_day,
+)
+from .periods import (
+    fiscal_year_close,
+    period_close,
+    period_reopen,
+)
+from .posting import (
+    journal_entry_id_reserve,
+    journal_post,
+    journal_reverse,
+)
+
+__all__ = [
+    "ZERO",
+    "MAX_AMOUNT",
+    "COPY_THRESHOLD",
+    "LineSpec",
+    "fiscal_year_ensure",
+    "journal_post",
+    "journal_entry_id_reserve",
+    "journal_reverse",
+    "period_close",
+    "fiscal_year_close",
+    "period_reopen",
+    "account_create",
+    "account_update",
+    "account_delete",
+    "account_role_set",
+    "ledger_settings_update",
+    "manual_entry_submit",
+    "manual_entry_approve",
+    "manual_entry_reject",
+    "previous_day",
+]

@@ -1,0 +1,185 @@
+"""Closing and reopening months (with a reason), and the year close that rolls income and
+expense into SHU."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.permissions import SETTINGS_ADMINS, TREASURY
+
+from ..errors import LedgerErrors as E
+from ..models import (
+    Account,
+    FiscalYear,
+    JournalEntry,
+    Period,
+)
+from .common import ZERO, LineSpec, _require, _user_or_none
+from .posting import _post
+
+# --------------------------------------------------------------------------- periods
+
+
+@transaction.atomic
+def period_close(*, period: Period, by) -> Period:
+    """Close a month: no more postings dated in it."""
+    _require(by, TREASURY, _("menutup periode"))
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.status == Period.Status.CLOSED:
+        raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
+    period.status = Period.Status.CLOSED
+    period.closed_at = timezone.now()
+    period.closed_by = _user_or_none(by)
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    audit_log(actor=by, action="ledger.period.close", target=period)
+    return period
+
+
+def _income_expense_balances(*, year: int) -> list[tuple[Account, Decimal]]:
+    """Signed (debit − credit) cumulative balance of each income/expense account at the
+    year's end. Earlier years are closed, so this is the year's result."""
+    from ..selectors import totals_as_of
+
+    totals = totals_as_of(date(year, 12, 31))
+    out = []
+    for acc in Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE]):
+        d, c = totals.get(acc.pk, (ZERO, ZERO))
+        if d != c:
+            out.append((acc, d - c))
+    return out
+
+
+@transaction.atomic
+def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
+    """Year close: income and expense accounts are rolled into SHU tahun berjalan by a
+    closing entry dated the last day of the year; every month and the year are locked."""
+    from ..selectors import account_for_role
+
+    _require(by, TREASURY, _("menutup tahun buku"))
+    fy = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+    if fy.status == FiscalYear.Status.CLOSED:
+        raise ApplicationError(E.PERIOD_STATE, _("Tahun buku %(y)s sudah ditutup.") % {"y": fy})
+    if fy.end_date > timezone.localdate():
+        raise ApplicationError(
+            E.PERIOD_STATE,
+            _("Tahun buku %(y)s belum berakhir.") % {"y": fy},
+        )
+    if FiscalYear.objects.filter(year__lt=fy.year, status=FiscalYear.Status.OPEN).exists():
+        raise ApplicationError(
+            E.YEAR_ORDER, _("Tutup dulu tahun buku sebelumnya sebelum menutup %(y)s.") % {"y": fy}
+        )
+    shu_account = account_for_role("shu_current_year")
+    # The closing entry goes into December, even if that month was already closed.
+    Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
+    balances = _income_expense_balances(year=fy.year)
+    entry = None
+    if balances:
+        lines = []
+        net = ZERO  # debit − credit over income/expense (negative = surplus)
+        for acc, signed in balances:
+            net += signed
+            if signed > 0:
+                lines.append(LineSpec(account=acc, credit=signed, memo="Penutupan"))
+            else:
+                lines.append(LineSpec(account=acc, debit=-signed, memo="Penutupan"))
+        if net < 0:
+            lines.append(LineSpec(account=shu_account, credit=-net, memo="SHU tahun berjalan"))
+        elif net > 0:
+            lines.append(LineSpec(account=shu_account, debit=net, memo="Defisit tahun berjalan"))
+        closings = JournalEntry.objects.filter(
+            source=JournalEntry.Source.CLOSING, fiscal_year=fy.year
+        ).count()
+        entry = _post(
+            on=fy.end_date,
+            description=f"Penutupan tahun buku {fy.year}: pendapatan dan beban ke SHU tahun berjalan",
+            lines=lines,
+            source=JournalEntry.Source.CLOSING,
+            source_ref=f"{fy.year}:{closings + 1}",
+            by=by,
+            audit_action="ledger.entry.closing",
+        )
+    now = timezone.now()
+    Period.objects.filter(fiscal_year=fy, status=Period.Status.OPEN).update(
+        status=Period.Status.CLOSED, closed_at=now, closed_by=_user_or_none(by)
+    )
+    fy.status = FiscalYear.Status.CLOSED
+    fy.closed_at = now
+    fy.closed_by = _user_or_none(by)
+    fy.closing_entry = entry
+    fy.save(update_fields=["status", "closed_at", "closed_by", "closing_entry"])
+    audit_log(
+        actor=by,
+        action="ledger.year.close",
+        target=fy,
+        data={"closing_entry": str(entry) if entry else None},
+    )
+    return fy
+
+
+@transaction.atomic
+def period_reopen(*, period: Period, reason: str, by) -> Period:
+    """Admin only. Reopen a closed month; if its year is closed, the year is reopened
+    too and its closing entry reversed (income and expense come back)."""
+    _require(by, SETTINGS_ADMINS, _("membuka kembali periode (khusus admin)"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            E.REASON_REQUIRED,
+            _("Alasan membuka kembali periode wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    fy = FiscalYear.objects.select_for_update().get(pk=period.fiscal_year_id)
+    if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:
+        raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s masih terbuka.") % {"p": period})
+    if fy.status == FiscalYear.Status.CLOSED:
+        if FiscalYear.objects.filter(year__gt=fy.year, status=FiscalYear.Status.CLOSED).exists():
+            raise ApplicationError(
+                E.YEAR_ORDER,
+                _("Buka dulu tahun buku sesudahnya sebelum membuka %(y)s.") % {"y": fy},
+            )
+        Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
+        if fy.closing_entry_id:
+            closing = JournalEntry.objects.get(pk=fy.closing_entry_id)
+            lines = [
+                LineSpec(
+                    account=Account(pk=ln.account_id),
+                    debit=ln.credit,
+                    credit=ln.debit,
+                    memo=ln.memo,
+                )
+                for ln in closing.lines.order_by("id")
+            ]
+            n = JournalEntry.objects.filter(
+                source=JournalEntry.Source.CLOSING, fiscal_year=fy.year
+            ).count()
+            _post(
+                on=fy.end_date,
+                description=f"Pembatalan penutupan tahun buku {fy.year}: {reason}",
+                lines=lines,
+                source=JournalEntry.Source.CLOSING,
+                source_ref=f"{fy.year}:{n + 1}",
+                by=by,
+                reverses=closing,
+                audit_action="ledger.entry.closing_reverse",
+                audit_reason=reason,
+            )
+        if period.month != 12:
+            Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.CLOSED)
+        fy.status = FiscalYear.Status.OPEN
+        fy.closing_entry = None
+        fy.save(update_fields=["status", "closing_entry"])
+        audit_log(actor=by, action="ledger.year.reopen", target=fy, reason=reason)
+    period.status = Period.Status.OPEN
+    period.closed_at = None
+    period.closed_by = None
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    audit_log(actor=by, action="ledger.period.reopen", target=period, reason=reason)
+    return period

@@ -1,0 +1,331 @@
+"""Posting: ``journal_post`` (every module's only way into the ledger), reserved entry ids,
+reversals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+
+from ..errors import LedgerErrors as E
+from ..models import (
+    Account,
+    FiscalYear,
+    JournalEntry,
+    JournalLine,
+)
+from .common import COPY_THRESHOLD, ZERO, LineSpec, _amount, _user_or_none
+from .fiscal import _open_period_for
+
+# --------------------------------------------------------------------------- posting
+
+
+def _resolve_accounts(lines: Sequence[LineSpec]) -> list[Account]:
+    codes = {spec.account for spec in lines if isinstance(spec.account, str)}
+    ids = {spec.account.pk for spec in lines if isinstance(spec.account, Account)}
+    found = Account.objects.filter(Q(code__in=codes) | Q(id__in=ids)).only(
+        "id", "code", "name", "is_active", "is_group"
+    )
+    by_code, by_id = {}, {}
+    for acc in found:
+        by_code[acc.code] = acc
+        by_id[acc.pk] = acc
+    out = []
+    for n, spec in enumerate(lines, start=1):
+        if isinstance(spec.account, Account):
+            acc = by_id.get(spec.account.pk)
+        elif isinstance(spec.account, str):
+            acc = by_code.get(spec.account)
+        else:
+            acc = None
+        if acc is None:
+            raise ApplicationError(
+                E.UNKNOWN_ACCOUNT,
+                _("Baris %(n)s: akun '%(c)s' tidak dikenal.") % {"n": n, "c": spec.account},
+                fields={"lines": {str(n): [_("Akun tidak dikenal.")]}},
+            )
+        if acc.is_group:
+            raise ApplicationError(
+                E.GROUP_ACCOUNT,
+                _("Baris %(n)s: akun %(c)s adalah akun kelompok dan tidak menerima posting.")
+                % {"n": n, "c": acc.code},
+                fields={"lines": {str(n): [_("Akun kelompok.")]}},
+            )
+        if not acc.is_active:
+            raise ApplicationError(
+                E.INACTIVE_ACCOUNT,
+                _("Baris %(n)s: akun %(c)s %(name)s tidak aktif.")
+                % {"n": n, "c": acc.code, "name": acc.name},
+                fields={"lines": {str(n): [_("Akun tidak aktif.")]}},
+            )
+        out.append(acc)
+    return out
+
+
+def _validated_amounts(lines: Sequence[LineSpec]) -> list[tuple[Decimal, Decimal]]:
+    out = []
+    total_d = total_c = ZERO
+    for n, spec in enumerate(lines, start=1):
+        d = _amount(spec.debit, line_no=n, side="debit")
+        c = _amount(spec.credit, line_no=n, side="kredit")
+        if d < 0 or c < 0:
+            raise ApplicationError(
+                E.AMOUNT_NOT_POSITIVE,
+                _("Baris %(n)s: jumlah tidak boleh negatif.") % {"n": n},
+                fields={"lines": {str(n): [_("Jumlah negatif.")]}},
+            )
+        if d > 0 and c > 0:
+            raise ApplicationError(
+                E.AMOUNT_BOTH_SIDES,
+                _("Baris %(n)s: isi debit atau kredit, tidak keduanya.") % {"n": n},
+                fields={"lines": {str(n): [_("Debit dan kredit terisi.")]}},
+            )
+        if d == 0 and c == 0:
+            raise ApplicationError(
+                E.AMOUNT_NOT_POSITIVE,
+                _("Baris %(n)s: jumlah harus lebih dari nol.") % {"n": n},
+                fields={"lines": {str(n): [_("Jumlah nol.")]}},
+            )
+        total_d += d
+        total_c += c
+        out.append((d, c))
+    if total_d != total_c:
+        raise ApplicationError(
+            E.UNBALANCED,
+            _("Jurnal tidak seimbang: debit %(d)s, kredit %(c)s (selisih %(x)s).")
+            % {"d": total_d, "c": total_c, "x": abs(total_d - total_c)},
+        )
+    return out
+
+
+def _lines_copy(rows: list[tuple]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    for entry_id, account_id, on, d, c, member_id, memo in rows:
+        w.writerow(
+            [
+                entry_id,
+                account_id,
+                on.isoformat(),
+                d,
+                c,
+                "" if member_id is None else member_id,
+                memo,
+            ]
+        )
+    buf.seek(0)
+    with connection.cursor() as cur:
+        cur.cursor.copy_expert(
+            "COPY ledger_journalline (entry_id, account_id, date, debit, credit, member_id, memo) "
+            "FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (memo))",
+            buf,
+        )
+
+
+def _post(
+    *,
+    on: date,
+    description: str,
+    lines: Sequence[LineSpec],
+    source: str,
+    source_ref: str,
+    by,
+    reverses: JournalEntry | None = None,
+    audit_action: str = "ledger.entry.post",
+    audit_reason: str = "",
+    entry_id: int | None = None,
+) -> JournalEntry:
+    description = (description or "").strip()
+    if not description:
+        raise ApplicationError(
+            E.DESCRIPTION_REQUIRED,
+            _("Uraian jurnal wajib diisi."),
+            fields={"description": [_("Wajib diisi.")]},
+        )
+    if isinstance(on, datetime):
+        on = on.date()
+    if not isinstance(on, date):
+        raise ApplicationError(
+            E.DATE_INVALID,
+            _("Tanggal jurnal tidak valid."),
+            fields={"date": [_("Tanggal tidak valid.")]},
+        )
+    lines = list(lines)
+    if len(lines) < 2:
+        raise ApplicationError(E.NO_LINES, _("Jurnal harus punya paling sedikit dua baris."))
+    amounts = _validated_amounts(lines)
+    accounts = _resolve_accounts(lines)
+    source_ref = (source_ref or "").strip()
+    _open_period_for(on)
+    fy = FiscalYear.objects.select_for_update().get(year=on.year)  # the number counter
+    if source_ref and JournalEntry.objects.filter(source=source, source_ref=source_ref).exists():
+        raise ApplicationError(
+            E.DUPLICATE_POSTING,
+            _("Transaksi %(s)s/%(r)s sudah pernah diposting.") % {"s": source, "r": source_ref},
+            status=409,
+        )
+    fy.last_number += 1
+    FiscalYear.objects.filter(pk=fy.pk).update(last_number=fy.last_number)
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                pk=entry_id,
+                fiscal_year=on.year,
+                number=fy.last_number,
+                date=on,
+                description=description[:500],
+                source=source,
+                source_ref=source_ref,
+                reverses=reverses,
+                created_by=_user_or_none(by),
+            )
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != "23505":  # not a unique violation
+            raise
+        raise ApplicationError(
+            E.DUPLICATE_POSTING,
+            _("Transaksi %(s)s/%(r)s sudah pernah diposting.") % {"s": source, "r": source_ref},
+            status=409,
+        )
+    rows = [
+        (entry.pk, acc.pk, on, d, c, spec.member_id, (spec.memo or "")[:300])
+        for spec, acc, (d, c) in zip(lines, accounts, amounts, strict=True)
+    ]
+    if len(rows) > COPY_THRESHOLD:
+        _lines_copy(rows)
+    else:
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(
+                    entry_id=e, account_id=a, date=dt, debit=d, credit=c, member_id=m, memo=memo
+                )
+                for e, a, dt, d, c, m, memo in rows
+            ]
+        )
+    total = sum((d for d, _c in amounts), ZERO)
+    audit_log(
+        actor=by,
+        action=audit_action,
+        target=entry,
+        reason=audit_reason,
+        data={
+            "number": str(entry),
+            "date": on.isoformat(),
+            "source": source,
+            "source_ref": source_ref,
+            "lines": len(rows),
+            "total": str(total),
+            "reverses": reverses.pk if reverses else None,
+        },
+    )
+    return entry
+
+
+@transaction.atomic
+def journal_post(
+    *,
+    on: date,
+    description: str,
+    lines: Sequence[LineSpec],
+    source: str = JournalEntry.Source.MANUAL,
+    source_ref: str = "",
+    by,
+    entry_id: int | None = None,
+) -> JournalEntry:
+    """Post one balanced journal entry. Raises ApplicationError (nothing written) on bad
+    input; ``duplicate_posting`` when (source, source_ref) was posted before. ``entry_id``:
+    an id from ``journal_entry_id_reserve`` that movements written earlier in this
+    transaction already point at."""
+    return _post(
+        on=on,
+        description=description,
+        lines=lines,
+        source=source,
+        source_ref=source_ref,
+        by=by,
+        entry_id=entry_id,
+    )
+
+
+def journal_entry_id_reserve() -> int:
+    """Reserve the primary key of a journal entry to be posted later in this transaction
+    (``journal_post(entry_id=...)``), so that a batch can write its sub-ledger movements
+    (savings transactions, loan repayments) already linked to it instead of linking
+    them with an UPDATE afterwards. Their foreign keys to the entry are checked at commit
+    (``DEFERRABLE INITIALLY DEFERRED``): a transaction that reserves an id, links rows to
+    it and never posts the entry cannot commit. The entry's number (gap-free per year)
+    is still given when it is posted; an unused id is only a gap in primary keys."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("journal_entry_id_reserve must run inside a transaction")
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id'))")
+        return cur.fetchone()[0]
+
+
+@transaction.atomic
+def journal_reverse(*, entry: JournalEntry, on: date, reason: str, by) -> JournalEntry:
+    """Post the mirror image of ``entry`` (debits and credits swapped), linked to it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            E.REASON_REQUIRED,
+            _("Alasan pembalikan wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    entry = JournalEntry.objects.get(pk=entry.pk)
+    if entry.reverses_id is not None or entry.source == JournalEntry.Source.CLOSING:
+        raise ApplicationError(
+            E.REVERSAL_NOT_REVERSIBLE,
+            _("Jurnal %(n)s adalah jurnal pembalik/penutup dan tidak dapat dibalik.")
+            % {"n": entry},
+        )
+    if on < entry.date:
+        raise ApplicationError(
+            E.REVERSAL_DATE,
+            _("Tanggal pembalikan tidak boleh sebelum tanggal jurnal asli (%(d)s).")
+            % {"d": entry.date.isoformat()},
+            fields={"date": [_("Sebelum tanggal jurnal asli.")]},
+        )
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise ApplicationError(
+            E.ALREADY_REVERSED, _("Jurnal %(n)s sudah pernah dibalik.") % {"n": entry}, status=409
+        )
+    lines = [
+        LineSpec(
+            account=Account(pk=ln.account_id),
+            debit=ln.credit,
+            credit=ln.debit,
+            member_id=ln.member_id,
+            memo=ln.memo,
+        )
+        for ln in entry.lines.order_by("id")
+    ]
+    try:
+        return _post(
+            on=on,
+            description=f"Pembalik {entry}: {reason}",
+            lines=lines,
+            source=JournalEntry.Source.REVERSAL,
+            source_ref=str(entry.pk),
+            by=by,
+            reverses=entry,
+            audit_action="ledger.entry.reverse",
+            audit_reason=reason,
+        )
+    except ApplicationError as exc:
+        if exc.code == E.DUPLICATE_POSTING:
+            raise ApplicationError(
+                E.ALREADY_REVERSED,
+                _("Jurnal %(n)s sudah pernah dibalik.") % {"n": entry},
+                status=409,
+            )
+        raise
