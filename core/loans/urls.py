@@ -15,6 +15,7 @@ urlpatterns = [
     path("laporan/", views.reports_view, name="reports"),
     path("laporan/<slug:kind>/", views.report_view, name="report"),
     path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),
+    path("kuitansi/<int:pk>.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("dokumen/<int:pk>/", views.document_view, name="document"),
     path("<int:pk>/", views.loan_detail_view, name="detail"),
     path("<int:pk>/kartu/", views.card_view, name="card"),

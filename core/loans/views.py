@@ -177,7 +177,27 @@ def _decimal(v):
 @role_required(read=ALL_STAFF)
 def receipt_view(request, pk: int):
     r = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
-    return render(request, "loans/receipt.html", {"r": r, "loan": r.loan})
+    return render(
+        request, "loans/receipt.html", {"r": r, "loan": r.loan, "today": timezone.localdate()}
+    )
+
+
+@role_required(read=ALL_STAFF)
+def receipt_pdf(request, pk: int):
+    """The repayment receipt as a PDF to print or send (same content as the page)."""
+    from core.common.pdf import render_pdf
+
+    r = get_object_or_404(
+        Repayment.objects.select_related("loan", "loan__member__agency", "created_by", "entry"),
+        pk=pk,
+    )
+    pdf = render_pdf(
+        "loans/receipt_pdf.html",
+        {"r": r, "loan": r.loan, "today": timezone.localdate(), "printed_at": timezone.now()},
+    )
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{r.receipt_number}.pdf"'
+    return resp
 
 
 @role_required(read=ALL_STAFF)

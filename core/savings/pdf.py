@@ -1,18 +1,10 @@
 """PDFs of savings (WeasyPrint): teller receipts and the member statement."""
 
-from django.db import connection
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
+
+from core.common.pdf import render_pdf as _render
 
 from .models import SavingsTransaction
-
-
-def _render(template: str, context: dict) -> bytes:
-    from weasyprint import HTML
-
-    with translation.override("id"):
-        html = render_to_string(template, {"cooperative": connection.tenant, **context})
-    return HTML(string=html).write_pdf()
 
 
 def receipt_pdf(*, txn: SavingsTransaction) -> bytes:

@@ -7,8 +7,9 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
-from core.loans.models import Loan, LoanProduct
+from core.loans.models import Loan, LoanProduct, Repayment
 from tests.loans.conftest import assert_reconciled
 from tests.members import factories as f
 
@@ -201,8 +202,14 @@ def test_counter_repayment_screen_gives_receipt(login, staff, make_loan):
         f"/pinjaman/{loan.pk}/repay/", {"amount": "1.100.000", "channel": "counter"}
     )
     assert r.status_code == 302 and "/kuitansi/" in r["Location"]
-    r = login(staff["petugas"]).get(r["Location"])
-    assert b"KW-" in r.content
+    page = login(staff["petugas"]).get(r["Location"])
+    assert b"KW-" in page.content
+    rep = Repayment.objects.get(loan=loan)
+    pdf_url = reverse("loans:receipt_pdf", args=[rep.pk])
+    assert pdf_url.encode() in page.content  # the page links its PDF
+    r = login(staff["petugas"]).get(pdf_url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and rep.receipt_number in r["Content-Disposition"]
     assert_reconciled()
 
 
