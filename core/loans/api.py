@@ -179,16 +179,7 @@ class LoanSimulateSerializer(serializers.Serializer):
 class LoanSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanSettings
-        fields = [
-            "lancar_max_days",
-            "kurang_lancar_max_days",
-            "diragukan_max_days",
-            "ppap_lancar",
-            "ppap_kurang_lancar",
-            "ppap_diragukan",
-            "ppap_macet",
-            "last_arrears_run",
-        ]
+        fields = [*svc.LOAN_SETTINGS_FIELDS, "last_arrears_run"]
         read_only_fields = ["last_arrears_run"]
 
 

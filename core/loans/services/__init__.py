@@ -53,6 +53,7 @@ from .dues import (
     row_penalty_due,
 )
 from .products import (
+    LOAN_SETTINGS_FIELDS,
     PRODUCT_FIELDS,
     loan_product_save,
     loan_settings_update,
@@ -88,6 +89,7 @@ __all__ = [
     "SETTINGS_ROLES",
     "LoanErrors",
     "savings_credit",
+    "LOAN_SETTINGS_FIELDS",
     "PRODUCT_FIELDS",
     "loan_product_save",
     "loan_settings_update",

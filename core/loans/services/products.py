@@ -70,22 +70,25 @@ def loan_product_save(*, by, product: LoanProduct | None = None, **data: Any) ->
     return obj
 
 
+# what ``loan_settings_update`` may change (the arrears thresholds and PPAP rates)
+LOAN_SETTINGS_FIELDS = (
+    "lancar_max_days",
+    "kurang_lancar_max_days",
+    "diragukan_max_days",
+    "ppap_lancar",
+    "ppap_kurang_lancar",
+    "ppap_diragukan",
+    "ppap_macet",
+)
+
+
 @transaction.atomic
 def loan_settings_update(*, by, **data: Any) -> LoanSettings:
     """Kolektibilitas thresholds and PPAP rates (admin)."""
     _require_role(by, SETTINGS_ROLES, _("mengubah pengaturan pinjaman"))
     obj = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
-    allowed = {
-        "lancar_max_days",
-        "kurang_lancar_max_days",
-        "diragukan_max_days",
-        "ppap_lancar",
-        "ppap_kurang_lancar",
-        "ppap_diragukan",
-        "ppap_macet",
-    }
     for k, v in data.items():
-        if k not in allowed:
+        if k not in LOAN_SETTINGS_FIELDS:
             raise ApplicationError(LoanErrors.INVALID, _("Kolom tidak dikenal: %s") % k)
         setattr(obj, k, v)
     t = obj.thresholds
