@@ -16,9 +16,7 @@ from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.users.models import User
 
-from ..models import (
-    Loan,
-)
+from ..models import Instalment, Loan
 
 ZERO = Decimal("0")
 R = User.Role
@@ -193,3 +191,20 @@ def _link_savings(transactions: list, entry) -> None:
         from core.savings.services import transactions_link_entry
 
         transactions_link_entry(transactions=transactions, entry=entry)
+
+
+def _instalments_create(loan: Loan, sched, *, version: int, first_number: int = 1) -> None:
+    """Write a schedule's rows (``schedules.build_schedule``) as the loan's instalments of
+    ``version``, numbered on from ``first_number``: at disbursement, after a
+    re-amortisation, at a reschedule."""
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            version=version,
+            number=first_number + i,
+            due_date=r.due_date,
+            principal=r.principal,
+            jasa=r.jasa,
+        )
+        for i, r in enumerate(sched.rows)
+    )

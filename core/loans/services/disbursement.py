@@ -15,7 +15,6 @@ from core.members.models import Member
 
 from .. import schedules as S
 from ..models import (
-    Instalment,
     Loan,
     Repayment,
 )
@@ -25,6 +24,7 @@ from .common import (
     ZERO,
     LoanErrors,
     _expect_status,
+    _instalments_create,
     _line,
     _link_savings,
     _lock,
@@ -143,17 +143,7 @@ def loan_disburse(
         tenor=loan.tenor,
         first_due=first_due,
     )
-    Instalment.objects.bulk_create(
-        Instalment(
-            loan=loan,
-            version=1,
-            number=r.number,
-            due_date=r.due_date,
-            principal=r.principal,
-            jasa=r.jasa,
-        )
-        for r in sched.rows
-    )
+    _instalments_create(loan, sched, version=1)
     if old is not None:
         _settle_for_topup(old=old, new=loan, parts=old_parts, on=on, entry=entry, by=by)
     loan.status = Loan.Status.DISBURSED

@@ -26,6 +26,7 @@ from .common import (
     REPAY_ROLES,
     ZERO,
     LoanErrors,
+    _instalments_create,
     _line,
     _link_savings,
     _lock,
@@ -147,18 +148,7 @@ def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on
         tenor=len(future),
         first_due=future[0].due_date,
     )
-    start = future[0].number
-    Instalment.objects.bulk_create(
-        Instalment(
-            loan=loan,
-            version=version,
-            number=start + i,
-            due_date=r.due_date,
-            principal=r.principal,
-            jasa=r.jasa,
-        )
-        for i, r in enumerate(sched.rows)
-    )
+    _instalments_create(loan, sched, version=version, first_number=future[0].number)
     loan.schedule_version = version
 
 

@@ -22,6 +22,7 @@ from .common import (
     RESCHEDULE_ROLES,
     ZERO,
     LoanErrors,
+    _instalments_create,
     _line,
     _lock,
     _money,
@@ -119,17 +120,7 @@ def loan_reschedule(
     start = (
         max(Instalment.objects.filter(loan=loan).values_list("number", flat=True), default=0) + 1
     )
-    Instalment.objects.bulk_create(
-        Instalment(
-            loan=loan,
-            version=version_to,
-            number=start + i,
-            due_date=r.due_date,
-            principal=r.principal,
-            jasa=r.jasa,
-        )
-        for i, r in enumerate(sched.rows)
-    )
+    _instalments_create(loan, sched, version=version_to, first_number=start)
     rs = Reschedule.objects.create(
         loan=loan,
         on=on,
