@@ -1,11 +1,14 @@
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import env
 
 # DATABASE_URL is found (or an embedded server started) by `lumbung-dev`; see devenv.py.
+# The engine is django-tenants' backend extended for transaction pooling (lumbung.db_backend).
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
         default="postgres://postgres@127.0.0.1:5432/lumbung",
-        engine="django_tenants.postgresql_backend",
+        engine="lumbung.db_backend",
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
@@ -14,3 +17,18 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+# DB_POOL_MODE: how the connection pooler between Lumbung and PostgreSQL (if any) shares
+# server connections. "session" (no pooler, or PgBouncer in session mode): the schema's
+# search_path is set once per cursor, as django-tenants does. "transaction" (PgBouncer in
+# transaction mode): every statement carries its own cooperative's path (SET LOCAL), and
+# server-side cursors are off. See docs/scaling.md.
+DB_POOL_MODE = env.str("DB_POOL_MODE", default="session").strip().lower()
+if DB_POOL_MODE not in ("session", "transaction"):
+    raise ImproperlyConfigured(
+        f"DB_POOL_MODE={DB_POOL_MODE!r}: use 'session' (no pooler or PgBouncer in session "
+        "mode) or 'transaction' (PgBouncer in transaction mode)."
+    )
+DATABASES["default"]["POOL_MODE"] = DB_POOL_MODE
+if DB_POOL_MODE == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
