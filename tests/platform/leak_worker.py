@@ -15,11 +15,12 @@ import io
 import json
 import os
 import random
+import sys
 import threading
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -90,7 +91,7 @@ def _thread(schemas: list[str], ops: int, seed: int, out: list) -> None:
                 s, lk = _op(rnd.randrange(6), schema)
             except Exception as exc:
                 if os.environ.get("LEAK_WORKER_DEBUG"):
-                    print(f"error: {exc!r}"[:300], flush=True)
+                    sys.stderr.write(f"error: {exc!r}"[:300] + "\n")
                 # A statement that ran under another cooperative's path may fail outright
                 # (e.g. a table missing there): that too is a leak of the path.
                 errors += 1
@@ -119,7 +120,7 @@ def main() -> None:
         t.start()
     for t in threads:
         t.join()
-    print(
+    sys.stdout.write(
         json.dumps(
             {
                 "statements": sum(o[0] for o in out),
