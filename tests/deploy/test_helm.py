@@ -462,3 +462,21 @@ def test_readme_documents_every_value():
     unknown = [p for p in documented if p not in _leaf_paths(values)]
     assert unknown == []
     assert "dns01" in readme and "cert-manager.io/cluster-issuer" in readme
+
+
+def test_pgbouncer_option_runs_transaction_mode_and_sets_the_app_mode():
+    docs = render({"pgbouncer": {"enabled": True}, "secrets": {"PGBOUNCER_DATABASE_URL": "x"}})
+    bouncer = by_kind(docs, "Deployment")["lumbung-pgbouncer"]
+    env = {e["name"]: e for e in _pod(bouncer)["containers"][0]["env"]}
+    assert env["POOL_MODE"]["value"] == "transaction"
+    assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "PGBOUNCER_DATABASE_URL"
+    assert "lumbung-pgbouncer" in by_kind(docs, "Service")
+    config = by_kind(docs, "ConfigMap")
+    assert any(c.get("data", {}).get("DB_POOL_MODE") == "transaction" for c in config.values())
+    # Without the option nothing changes: session mode, no PgBouncer.
+    plain = render()
+    assert "lumbung-pgbouncer" not in by_kind(plain, "Deployment")
+    assert any(
+        c.get("data", {}).get("DB_POOL_MODE") == "session"
+        for c in by_kind(plain, "ConfigMap").values()
+    )

@@ -126,7 +126,6 @@ def _misplaced_writes(cooperatives) -> int:
             .exclude(data__schema=coop.schema_name)
             .count()
         )
-        AuditEvent.objects.filter(action="leakprobe.write").count()
     connection.set_schema_to_public()
     return wrong
 
