@@ -60,7 +60,15 @@ def compose(compose_text) -> dict:
 
 
 def test_compose_file_is_valid_compose(compose):
-    assert set(compose["services"]) == {"db", "redis", *APP_SERVICES}
+    assert set(compose["services"]) == {"db", "redis", "pgbouncer", *APP_SERVICES}
+
+
+def test_pgbouncer_is_an_opt_in_profile_in_transaction_mode(compose):
+    bouncer = compose["services"]["pgbouncer"]
+    assert bouncer["profiles"] == ["pgbouncer"]
+    assert bouncer["environment"]["POOL_MODE"] == "transaction"
+    # The app stays on PostgreSQL in session mode unless DB_HOST/DB_POOL_MODE say otherwise.
+    assert compose["services"]["web"]["environment"]["DB_POOL_MODE"] == "session"
 
 
 def test_compose_parser_rejects_an_unknown_key(compose_text):
