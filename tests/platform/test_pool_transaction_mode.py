@@ -162,3 +162,41 @@ def test_session_mode_behind_a_transaction_pooler_leaks(two_cooperatives, django
         result = _run("session", schemas, port, ops=60)
         misplaced = _misplaced_writes(two_cooperatives) - before
     assert result["leaks"] + misplaced > 0, result
+
+
+def test_management_commands_and_migrations_run_through_a_transaction_pooler(
+    two_cooperatives, django_db_blocker
+):
+    """The migration runner (django-tenants' migrate_schemas over every schema) and a
+    per-tenant management command work behind PgBouncer in transaction mode."""
+    db = connection.settings_dict
+    with django_db_blocker.unblock(), _bouncer() as port:
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}@127.0.0.1:{port}/{db['NAME']}",
+            DB_POOL_MODE="transaction",
+            DJANGO_SETTINGS_MODULE="lumbung.settings",
+        )
+        schema = two_cooperatives[0].schema_name
+        for args in (
+            ["migrate_schemas", "--executor=standard", "-v", "0"],
+            [
+                "tenant_command",
+                "shell",
+                "-s",
+                schema,
+                "-c",
+                "from django.db import connection as c; cur = c.cursor(); "
+                "cur.execute('SELECT current_schema()'); print(cur.fetchone()[0])",
+            ],
+        ):
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "manage.py"), *args],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert out.returncode == 0, out.stderr[-3000:]
+        assert out.stdout.strip().splitlines()[-1] == schema
