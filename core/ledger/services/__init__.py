@@ -25,6 +25,9 @@ from .common import (
     LineSpec,
 )
 from .fiscal import (
+    books_closed_until,
+    books_start,
+    date_in_range,
     fiscal_year_ensure,
 )
 from .manual import (
@@ -50,6 +53,9 @@ __all__ = [
     "COPY_THRESHOLD",
     "LineSpec",
     "fiscal_year_ensure",
+    "books_start",
+    "books_closed_until",
+    "date_in_range",
     "journal_post",
     "journal_entry_id_reserve",
     "journal_reverse",

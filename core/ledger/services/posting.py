@@ -165,7 +165,7 @@ def _post(
     amounts = _validated_amounts(lines)
     accounts = _resolve_accounts(lines)
     source_ref = (source_ref or "").strip()
-    _open_period_for(on)
+    _open_period_for(on, source=source)
     fy = FiscalYear.objects.select_for_update().get(year=on.year)  # the number counter
     if source_ref and JournalEntry.objects.filter(source=source, source_ref=source_ref).exists():
         raise ApplicationError(
