@@ -61,8 +61,9 @@ class LedgerAccountSerializer(serializers.ModelSerializer):
             "is_active",
             "is_cash",
             "cash_flow",
+            "is_control",
         ]
-        read_only_fields = ["normal_side"]
+        read_only_fields = ["normal_side", "is_control"]
 
 
 class LedgerAccountUpdateSerializer(serializers.Serializer):

@@ -97,6 +97,14 @@ class Account(models.Model):
         choices=CashFlow.choices,
         default=CashFlow.OPERATING,
     )
+    # A control account of a sub-ledger (savings products' accounts, loan receivable,
+    # PPAP): set by the database when the account is mapped to a control role or a
+    # savings product (migration 0008); manual journal lines on it are refused.
+    is_control = models.BooleanField(
+        _("akun kontrol buku pembantu"),
+        default=False,
+        help_text=_("Hanya modulnya yang memposting; jurnal manual ditolak."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

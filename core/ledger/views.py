@@ -232,6 +232,7 @@ def entry_detail(request, pk: int):
             "page": page,
             "reversal": entry.reversals.first(),
             "can_reverse": has_role(request.user, TREASURY),
+            "module_owner": services.MODULE_OWNERS.get(entry.source),
             "today": date.today(),
             "total": sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
             if page.paginator.count <= 2000

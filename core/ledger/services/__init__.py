@@ -42,6 +42,7 @@ from .periods import (
     period_reopen,
 )
 from .posting import (
+    MODULE_OWNERS,
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
@@ -59,6 +60,7 @@ __all__ = [
     "journal_post",
     "journal_entry_id_reserve",
     "journal_reverse",
+    "MODULE_OWNERS",
     "period_close",
     "fiscal_year_close",
     "period_reopen",
