@@ -376,3 +376,26 @@ class ManualEntryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Permintaan jurnal #{self.pk} ({self.date})"
+
+
+class ReconciliationRun(models.Model):
+    """One run of the sub-ledger checks (``core.ledger.reconciliation``): every
+    sub-ledger (savings, loans, …) against its control accounts. The latest run with a
+    difference is the dashboard's alert for bendahara and admin."""
+
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField()
+    # [{"subledger", "item", "subledger_total", "ledger_balance", "difference", "ok"}] for
+    # every item checked; {"subledger", "error", "ok": false} for a check that failed
+    results = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        verbose_name = _("rekonsiliasi buku pembantu")
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'selisih'}"
+
+    @property
+    def differences(self) -> list[dict]:
+        return [r for r in self.results if not r.get("ok")]
