@@ -194,3 +194,25 @@ def test_db_refuses_entry_dated_on_or_before_latest_closed_month(january_closed,
             " source_ref, status) VALUES (%s, 99999, %s, 'raw', 'savings', '', 'posted')",
             [on.year, on],
         )
+
+
+def test_opening_balances_may_open_the_year_before_the_books_only(in_tenant_a, bendahara):
+    first = FiscalYear.objects.order_by("year").first().year
+    # (once first - 1 holds postings it is the books' first year: first - 3 is two before)
+    for on, ok in ((date(first - 1, 12, 31), True), (date(first - 3, 12, 31), False)):
+        kwargs = {
+            "description": "Saldo awal",
+            "by": bendahara,
+            "lines": _lines(),
+            "source": "opening",
+            "source_ref": f"open-{on.year}",
+        }
+        if ok:
+            assert journal_post(on=on, **kwargs).fiscal_year == on.year
+        else:
+            with pytest.raises(ApplicationError) as exc:
+                journal_post(on=on, **kwargs)
+            assert exc.value.code == "date_before_books_start"
+    # a manual entry in that year stays refused unless the year was opened on purpose
+    with pytest.raises(ApplicationError):
+        journal_post(on=date(first - 3, 6, 1), description="x", by=bendahara, lines=_lines())

@@ -133,6 +133,10 @@ def _open_period_for(on: date, *, source: str = "manual") -> Period:
             fields={"date": [_("Tanggal tidak boleh di masa depan.")]},
         )
     start = books_start()
+    if source == "opening":
+        # opening balances (e.g. a member import dated 31 December before the first
+        # year) may open the one year before the books, as ``fiscal_year_ensure`` allows
+        start = date(start.year - 1, 1, 1)
     if on < start:
         raise ApplicationError(
             E.BEFORE_BOOKS_START,
