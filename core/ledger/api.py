@@ -18,7 +18,7 @@ from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermis
 
 from . import reports, services
 from .models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
-from .services import LineSpec
+from .services import LineSpec, date_in_range
 
 
 def jsonable(value):
@@ -61,8 +61,9 @@ class LedgerAccountSerializer(serializers.ModelSerializer):
             "is_active",
             "is_cash",
             "cash_flow",
+            "is_control",
         ]
-        read_only_fields = ["normal_side"]
+        read_only_fields = ["normal_side", "is_control"]
 
 
 class LedgerAccountUpdateSerializer(serializers.Serializer):
@@ -201,9 +202,12 @@ class EntryListCreate(ListAPIView):
         p = self.request.query_params
         f = serializers.DateField()
         if p.get("date_from"):
-            qs = qs.filter(date__gte=f.to_internal_value(p["date_from"]))
+            d_from = date_in_range(f.to_internal_value(p["date_from"]), field="date_from")
+            qs = qs.filter(date__gte=d_from)
         if p.get("date_to"):
-            qs = qs.filter(date__lte=f.to_internal_value(p["date_to"]))
+            qs = qs.filter(
+                date__lte=date_in_range(f.to_internal_value(p["date_to"]), field="date_to")
+            )
         if p.get("source"):
             qs = qs.filter(source=p["source"])
         if p.get("account"):
@@ -231,7 +235,7 @@ class EntryListCreate(ListAPIView):
             for ln in d["lines"]
         ]
         out = services.manual_entry_submit(
-            on=d["date"], description=d["description"], lines=lines, by=request.user
+            on=date_in_range(d["date"]), description=d["description"], lines=lines, by=request.user
         )
         if isinstance(out, ManualEntryRequest):
             return Response(
@@ -259,7 +263,7 @@ class EntryReverse(LedgerView):
         ser.is_valid(raise_exception=True)
         rev = services.journal_reverse(
             entry=entry,
-            on=ser.validated_data["date"],
+            on=date_in_range(ser.validated_data["date"]),
             reason=ser.validated_data["reason"],
             by=request.user,
         )
@@ -342,9 +346,10 @@ def _date_param(request, name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise serializers.ValidationError({name: ["Tanggal tidak valid (YYYY-MM-DD)."]})
+    return date_in_range(value, field=name)
 
 
 RANGE_PARAMS = [

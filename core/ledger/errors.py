@@ -30,3 +30,7 @@ class LedgerErrors(StrEnum):
     NOT_ALLOWED = "permission_denied"
     REQUEST_STATE = "manual_request_state"
     SETTINGS_LOCKED = "ledger_settings_locked"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    BEFORE_BOOKS_START = "date_before_books_start"
+    MODULE_ENTRY = "module_entry_reversal"
+    CONTROL_ACCOUNT = "control_account"

@@ -97,6 +97,14 @@ class Account(models.Model):
         choices=CashFlow.choices,
         default=CashFlow.OPERATING,
     )
+    # A control account of a sub-ledger (savings products' accounts, loan receivable,
+    # PPAP): set by the database when the account is mapped to a control role or a
+    # savings product (migration 0008); manual journal lines on it are refused.
+    is_control = models.BooleanField(
+        _("akun kontrol buku pembantu"),
+        default=False,
+        help_text=_("Hanya modulnya yang memposting; jurnal manual ditolak."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -368,3 +376,26 @@ class ManualEntryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Permintaan jurnal #{self.pk} ({self.date})"
+
+
+class ReconciliationRun(models.Model):
+    """One run of the sub-ledger checks (``core.ledger.reconciliation``): every
+    sub-ledger (savings, loans, …) against its control accounts. The latest run with a
+    difference is the dashboard's alert for bendahara and admin."""
+
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField()
+    # [{"subledger", "item", "subledger_total", "ledger_balance", "difference", "ok"}] for
+    # every item checked; {"subledger", "error", "ok": false} for a check that failed
+    results = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        verbose_name = _("rekonsiliasi buku pembantu")
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'selisih'}"
+
+    @property
+    def differences(self) -> list[dict]:
+        return [r for r in self.results if not r.get("ok")]

@@ -41,9 +41,21 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
+def _bounded(request, raw: str | None, field: str) -> date | None:
+    """A date parameter of a list or report: unreadable → None (the default); outside
+    the books' range (before their start, more than a year ahead) → an Indonesian error
+    message and None."""
+    try:
+        return services.date_in_range(_date(raw), field=field)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return None
+
+
 def _range(request) -> reports.Range:
     return reports.default_range(
-        _date(request.GET.get("date_from")), _date(request.GET.get("date_to"))
+        _bounded(request, request.GET.get("date_from"), "date_from"),
+        _bounded(request, request.GET.get("date_to"), "date_to"),
     )
 
 
@@ -156,7 +168,8 @@ def journal(request):
     qs = JournalEntry.objects.select_related("created_by").order_by(
         "-date", "-fiscal_year", "-number"
     )
-    rng_from, rng_to = _date(request.GET.get("date_from")), _date(request.GET.get("date_to"))
+    rng_from = _bounded(request, request.GET.get("date_from"), "date_from")
+    rng_to = _bounded(request, request.GET.get("date_to"), "date_to")
     if rng_from:
         qs = qs.filter(date__gte=rng_from)
     if rng_to:
@@ -169,7 +182,7 @@ def journal(request):
         m = re.fullmatch(r"(?:JU-)?(\d{4})-(\d+)", q, flags=re.I)
         qs = (
             qs.filter(fiscal_year=int(m[1]), number=int(m[2]))
-            if m
+            if m and len(m[2]) <= 9
             else qs.filter(Q(description__icontains=q) | Q(source_ref__icontains=q))
         )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -200,7 +213,7 @@ def entry_detail(request, pk: int):
         try:
             rev = services.journal_reverse(
                 entry=entry,
-                on=_date(request.POST.get("date")) or date.today(),
+                on=services.date_in_range(_date(request.POST.get("date")) or date.today()),
                 reason=request.POST.get("reason", ""),
                 by=request.user,
             )
@@ -219,6 +232,7 @@ def entry_detail(request, pk: int):
             "page": page,
             "reversal": entry.reversals.first(),
             "can_reverse": has_role(request.user, TREASURY),
+            "module_owner": services.MODULE_OWNERS.get(entry.source),
             "today": date.today(),
             "total": sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
             if page.paginator.count <= 2000
@@ -259,6 +273,7 @@ def journal_new(request):
             on = _date(form["date"])
             if on is None:
                 raise ApplicationError("validation_error", _("Tanggal tidak valid."))
+            services.date_in_range(on)
             out = services.manual_entry_submit(
                 on=on, description=form["description"], lines=lines, by=request.user
             )

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
+from core.ledger.services import date_in_range
 from core.members.models import Member
 
 from . import selectors, services
@@ -70,6 +71,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "receipt_number",
             "journal_entry",
             "memo",
+            "reverses",
             "created_at",
         ]
         read_only_fields = fields
@@ -215,6 +217,31 @@ class TransactionListCreate(generics.ListCreateAPIView):
             memo=d["memo"],
         )
         return Response(TransactionSerializer(txn).data, status=status.HTTP_201_CREATED)
+
+
+class TransactionReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=150)
+    date = serializers.DateField(required=False, help_text="Default: hari ini")
+
+
+class TransactionReverse(APIView):
+    """POST: cancel a teller deposit or withdrawal (bendahara, admin): a reversal
+    transaction on the account and the journal entry's reversal (201)."""
+
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    write_roles = TREASURY
+
+    @extend_schema(request=TransactionReverseSerializer, responses={201: TransactionSerializer})
+    def post(self, request, pk: int):
+        original = get_object_or_404(SavingsTransaction, pk=pk)
+        ser = TransactionReverseSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        on = date_in_range(ser.validated_data.get("date") or timezone.localdate())
+        rev = services.teller_reverse(
+            txn=original, on=on, reason=ser.validated_data["reason"], by=request.user
+        )
+        return Response(TransactionSerializer(rev).data, status=status.HTTP_201_CREATED)
 
 
 class Statement(APIView):

@@ -14,6 +14,11 @@ urlpatterns = [
         name="api-savings-transactions",
     ),
     path(
+        "savings/transactions/<int:pk>/reverse/",
+        api.TransactionReverse.as_view(),
+        name="api-savings-transaction-reverse",
+    ),
+    path(
         "savings/statements/<int:member_pk>/",
         api.Statement.as_view(),
         name="api-savings-statement",

@@ -208,6 +208,7 @@ class SavingsTransaction(models.Model):
         PAYOUT = "payout", _("Pencairan")
         TRANSFER_IN = "transfer_in", _("Pemindahbukuan masuk")
         TRANSFER_OUT = "transfer_out", _("Pemindahbukuan keluar")
+        REVERSAL = "reversal", _("Pembatalan")
 
     class Channel(models.TextChoices):
         CASH = "cash", _("Tunai")
@@ -242,6 +243,16 @@ class SavingsTransaction(models.Model):
         related_name="savings_transactions",
     )
     memo = models.CharField(_("keterangan"), max_length=200, blank=True)
+    # a reversal (kind "reversal") points at the teller transaction it cancels; each is
+    # cancelled at most once (unique)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("membatalkan"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -265,6 +276,11 @@ class SavingsTransaction(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="savings_txn_balance_after_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="reversal") & Q(reverses__isnull=False))
+                | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                name="savings_txn_reversal_has_original",
             ),
         ]
 

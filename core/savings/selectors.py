@@ -108,6 +108,23 @@ def savings_reconciliation(*, by_member: bool = True) -> Reconciliation:
     return out
 
 
+def savings_subledger_check() -> list:
+    """The savings check of the daily sub-ledger reconciliation
+    (``settings.LEDGER_SUBLEDGER_CHECKS``): one row per control account (sum of the
+    product accounts' balances vs the ledger), plus the number of savings accounts whose
+    balance differs from their transactions and of members whose share differs."""
+    from core.ledger.reconciliation import SubledgerRow
+
+    rec = savings_reconciliation()
+    rows = [
+        SubledgerRow(f"{r.account_code} {r.account_name}", r.subledger_total, r.ledger_balance)
+        for r in rec.rows
+    ]
+    rows.append(SubledgerRow("rekening ≠ transaksinya", Decimal(len(rec.account_mismatches)), ZERO))
+    rows.append(SubledgerRow("anggota berselisih", Decimal(len(rec.member_mismatches)), ZERO))
+    return rows
+
+
 # --- balances and statements ------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.account_list, name="accounts"),
     path("rekening/<int:pk>/", views.account_detail, name="account"),
     path("teller/", views.teller, name="teller"),
+    path("transaksi/<int:pk>/batal/", views.transaction_reverse, name="transaction_reverse"),
     path("teller/rekap/", views.teller_summary, name="teller_summary"),
     path("kuitansi/<int:pk>.pdf", views.receipt, name="receipt"),
     path("kartu/<int:member_pk>/", views.statement, name="statement"),

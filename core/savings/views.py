@@ -173,7 +173,45 @@ def account_detail(request, pk: int):
     page = Paginator(selectors.account_transactions(account=account), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "savings/account_detail.html", {"account": account, "page": page})
+    reversed_ids = set(
+        SavingsTransaction.objects.filter(reverses__in=page.object_list).values_list(
+            "reverses_id", flat=True
+        )
+    )
+    return render(
+        request,
+        "savings/account_detail.html",
+        {
+            "account": account,
+            "page": page,
+            # the bendahara's "Batalkan" on teller transactions not cancelled yet
+            "can_reverse": request.user.role in TREASURY and account.status == "open",
+            "reversible": [
+                t.pk
+                for t in page.object_list
+                if t.kind in services.REVERSIBLE_KINDS and t.pk not in reversed_ids
+            ],
+        },
+    )
+
+
+@role_required(read=TREASURY, write=TREASURY)
+def transaction_reverse(request, pk: int):
+    """POST: cancel a teller deposit or withdrawal (``services.teller_reverse``) today."""
+    txn = get_object_or_404(SavingsTransaction, pk=pk)
+    if request.method != "POST":
+        return redirect("savings:account", pk=txn.account_id)
+    try:
+        rev = services.teller_reverse(
+            txn=txn, on=timezone.localdate(), reason=request.POST.get("reason", ""), by=request.user
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Transaksi dibatalkan; jurnal pembalik %(j)s.") % {"j": rev.journal_entry}
+        )
+    return redirect("savings:account", pk=txn.account_id)
 
 
 def _can_see_member(user, member: Member) -> bool:

@@ -261,7 +261,24 @@ def _panel_tasks(ctx: Ctx) -> dict:
     return {"items": items}
 
 
+# ------------------------------------------------------------------------ reconciliation
+
+ALERT_ROLES = ("admin", "bendahara")
+
+
+def _panel_reconciliation(ctx: Ctx) -> dict:
+    """``core.ledger.reconciliation.reconciliation_alert()``: the latest daily sub-ledger
+    check if it found a difference — shown to bendahara and admin only."""
+    if getattr(ctx.user, "role", "") not in ALERT_ROLES:
+        raise Missing("reconciliation alerts are for bendahara and admin")
+    run = selector("core.ledger.reconciliation", "reconciliation_alert")()
+    if run is None:
+        raise Missing("books reconciled")
+    return {"checked_at": run.checked_at, "differences": run.differences[:20]}
+
+
 PANELS: list[tuple[str, Any, Callable[[Ctx], dict]]] = [
+    ("reconciliation", _("Buku pembantu tidak cocok dengan buku besar"), _panel_reconciliation),
     ("members", _("Anggota"), _panel_members),
     ("savings", _("Simpanan per produk"), _panel_savings),
     ("loans", _("Pinjaman beredar"), _panel_loans),

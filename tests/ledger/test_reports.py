@@ -36,6 +36,7 @@ def books(year, bendahara):
             on=date(year, m, d),
             description=desc,
             by=bendahara,
+            source="other",  # as the modules post (control accounts refuse manual lines)
             lines=[
                 LineSpec(code, debit=D(dr), credit=D(cr), member_id=mid)
                 for code, dr, cr, mid in lines

@@ -55,6 +55,8 @@ def test_capital_savings_as_liability_switch(in_tenant_a, admin_user, bendahara)
             LineSpec("1101", debit=Decimal("10")),
             LineSpec(wajib, credit=Decimal("10"), member_id=1),
         ],
+        source="savings",  # a control account: only its module posts there
+        source_ref="wajib-1",
     )
     with pytest.raises(ApplicationError) as exc:
         ledger_settings_update(by=admin_user, capital_savings_as="equity")

@@ -92,6 +92,8 @@ def _fund(acc, amount, on, by):
         description="setoran uji",
         lines=[LineSpec(account_for_role("bank"), debit=amount), *a.lines],
         by=by,
+        source="savings",  # as the savings module posts (control accounts refuse manual)
+        source_ref=f"txn:{a.transaction.pk}",
     )
     transactions_link_entry(transactions=[a.transaction], entry=e)
 

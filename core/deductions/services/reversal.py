@@ -75,7 +75,7 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         .order_by("-pk")
     ):
         loan_repayment_reverse_apply(repayment=rep, on=on, by=by)
-    rev = journal_reverse(entry=imp.entry, on=on, reason=reason, by=by)
+    rev = journal_reverse(entry=imp.entry, on=on, reason=reason, by=by, module="deduction")
     transactions_link_entry(transactions=back, entry=rev)
     DeductionLine.objects.filter(
         run_id=imp.run_id, agency_id=imp.agency_id, posted_import=imp

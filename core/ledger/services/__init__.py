@@ -25,6 +25,9 @@ from .common import (
     LineSpec,
 )
 from .fiscal import (
+    books_closed_until,
+    books_start,
+    date_in_range,
     fiscal_year_ensure,
 )
 from .manual import (
@@ -39,6 +42,7 @@ from .periods import (
     period_reopen,
 )
 from .posting import (
+    MODULE_OWNERS,
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
@@ -50,9 +54,13 @@ __all__ = [
     "COPY_THRESHOLD",
     "LineSpec",
     "fiscal_year_ensure",
+    "books_start",
+    "books_closed_until",
+    "date_in_range",
     "journal_post",
     "journal_entry_id_reserve",
     "journal_reverse",
+    "MODULE_OWNERS",
     "period_close",
     "fiscal_year_close",
     "period_reopen",

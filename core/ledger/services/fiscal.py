@@ -4,7 +4,7 @@ posts into."""
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +19,51 @@ from ..models import (
 )
 
 # --------------------------------------------------------------------------- periods
+
+MIN_YEAR = 1900  # no fiscal year before this, whatever the chart's history
+FUTURE_LIMIT_DAYS = 366  # dates in the API and forms: at most a year ahead
+
+
+def books_start() -> date:
+    """The first day of the cooperative's books: the start of its first fiscal year (the
+    seeding opens the year the cooperative starts; one earlier year may be opened for
+    opening balances). Without any fiscal year: 1 January of this year."""
+    first = FiscalYear.objects.order_by("year").values_list("start_date", flat=True).first()
+    return first or date(timezone.localdate().year, 1, 1)
+
+
+def books_closed_until() -> date | None:
+    """The end of the latest closed month: nothing may be posted on or before it (the
+    year close's own entry excepted). None when no month is closed."""
+    return (
+        Period.objects.filter(status=Period.Status.CLOSED)
+        .order_by("-end_date")
+        .values_list("end_date", flat=True)
+        .first()
+    )
+
+
+def date_in_range(value: date | None, *, field: str = "date") -> date | None:
+    """Bound a date given through the API or a form: not before the cooperative's books
+    start, not more than a year ahead. Raises ``date_out_of_range`` (400) naming the
+    field; None passes through."""
+    if value is None:
+        return None
+    low = books_start()
+    high = timezone.localdate() + timedelta(days=FUTURE_LIMIT_DAYS)
+    if value < low or value > high:
+        raise ApplicationError(
+            E.DATE_OUT_OF_RANGE,
+            _("Tanggal %(d)s di luar rentang yang diperbolehkan (%(lo)s s.d. %(hi)s).")
+            % {"d": value.isoformat(), "lo": low.isoformat(), "hi": high.isoformat()},
+            fields={
+                field: [
+                    _("Tanggal di luar rentang %(lo)s s.d. %(hi)s.")
+                    % {"lo": low.isoformat(), "hi": high.isoformat()}
+                ]
+            },
+        )
+    return value
 
 
 def _month_end(year: int, month: int) -> date:
@@ -36,6 +81,22 @@ def fiscal_year_ensure(*, year: int) -> FiscalYear:
         raise ApplicationError(
             E.FUTURE_DATE,
             _("Tahun buku %(y)s belum dapat dibuka (masa depan).") % {"y": year},
+        )
+    first = FiscalYear.objects.order_by("year").values_list("year", flat=True).first()
+    if year < MIN_YEAR or (first is not None and year < first - 1):
+        # The books start with the first fiscal year; one year before it may be opened
+        # (opening balances), never a year long gone (``0001-01-01`` made year 1).
+        raise ApplicationError(
+            E.BEFORE_BOOKS_START,
+            _("Tahun buku %(y)s tidak dapat dibuka: pembukuan koperasi dimulai %(s)s.")
+            % {"y": year, "s": first or MIN_YEAR},
+        )
+    closed_until = books_closed_until()
+    if closed_until is not None and date(year, 12, 31) <= closed_until:
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _("Tahun buku %(y)s tidak dapat dibuka: buku sudah ditutup sampai %(d)s.")
+            % {"y": year, "d": closed_until.isoformat()},
         )
     if FiscalYear.objects.filter(year__gt=year, status=FiscalYear.Status.CLOSED).exists():
         raise ApplicationError(
@@ -60,12 +121,39 @@ def fiscal_year_ensure(*, year: int) -> FiscalYear:
     return fy
 
 
-def _open_period_for(on: date) -> Period:
+def _open_period_for(on: date, *, source: str = "manual") -> Period:
+    """The open month ``on`` posts into. Refused: a future date; a date before the books
+    start (the first fiscal year); a date on or before the end of the latest closed month
+    (except the year close's own ``closing`` entries), so a closed month's figures can
+    never change by backdating; a closed month."""
     if on > timezone.localdate():
         raise ApplicationError(
             E.FUTURE_DATE,
             _("Tanggal %(d)s di masa depan; periode itu masih terkunci.") % {"d": on.isoformat()},
             fields={"date": [_("Tanggal tidak boleh di masa depan.")]},
+        )
+    start = books_start()
+    if source == "opening":
+        # opening balances (e.g. a member import dated 31 December before the first
+        # year) may open the one year before the books, as ``fiscal_year_ensure`` allows
+        start = date(start.year - 1, 1, 1)
+    if on < start:
+        raise ApplicationError(
+            E.BEFORE_BOOKS_START,
+            _("Tanggal %(d)s sebelum awal pembukuan koperasi (%(s)s).")
+            % {"d": on.isoformat(), "s": start.isoformat()},
+            fields={"date": [_("Sebelum awal pembukuan.")]},
+        )
+    closed_until = books_closed_until()
+    if source != "closing" and closed_until is not None and on <= closed_until:
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _(
+                "Buku sudah ditutup sampai %(c)s; tidak bisa memposting tanggal %(d)s. "
+                "Posting hanya boleh sesudah periode tertutup terakhir."
+            )
+            % {"c": closed_until.isoformat(), "d": on.isoformat()},
+            fields={"date": [_("Periode sudah ditutup.")]},
         )
     period = Period.objects.filter(start_date__lte=on, end_date__gte=on).first()
     if period is None:

@@ -80,7 +80,7 @@ def manual_entry_submit(
     if len(lines) < 2:
         raise ApplicationError(E.NO_LINES, _("Jurnal harus punya paling sedikit dua baris."))
     _validated_amounts(lines)
-    _resolve_accounts(lines)
+    _resolve_accounts(lines, source=JournalEntry.Source.MANUAL)
     _open_period_for(on)
     req = ManualEntryRequest.objects.create(
         date=on,

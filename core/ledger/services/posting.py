@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
@@ -29,11 +30,38 @@ from .fiscal import _open_period_for
 # --------------------------------------------------------------------------- posting
 
 
-def _resolve_accounts(lines: Sequence[LineSpec]) -> list[Account]:
+# Entries a module owns: reversed only through that module's own reversal, which corrects
+# its sub-ledger too. The value says where (shown in the refusal).
+MODULE_OWNERS = {
+    JournalEntry.Source.SAVINGS: _lazy(
+        "menu Simpanan: tombol Batalkan pada transaksi di halaman rekening "
+        "(API: POST /api/v1/savings/transactions/<id>/reverse/)"
+    ),
+    JournalEntry.Source.LOAN: _lazy("menu Pinjaman (halaman pinjamannya)"),
+    JournalEntry.Source.DEDUCTION: _lazy(
+        "menu Potong gaji: Batalkan batch impor "
+        "(API: POST /api/v1/deductions/imports/<id>/reverse/)"
+    ),
+    JournalEntry.Source.SHU: _lazy("menu SHU"),
+    JournalEntry.Source.MEMBER: _lazy("menu Keanggotaan (penyelesaian keluar anggota)"),
+    JournalEntry.Source.SHOP: _lazy("menu Toko"),
+}
+
+
+def _source_label(source: str) -> str:
+    try:
+        return str(JournalEntry.Source(source).label)
+    except ValueError:
+        return source
+
+
+def _resolve_accounts(lines: Sequence[LineSpec], *, source: str | None = None) -> list[Account]:
+    """The accounts of ``lines``, each known, active and not a group; for a manual entry
+    (``source="manual"``) none may be a control account of a sub-ledger."""
     codes = {spec.account for spec in lines if isinstance(spec.account, str)}
     ids = {spec.account.pk for spec in lines if isinstance(spec.account, Account)}
     found = Account.objects.filter(Q(code__in=codes) | Q(id__in=ids)).only(
-        "id", "code", "name", "is_active", "is_group"
+        "id", "code", "name", "is_active", "is_group", "is_control"
     )
     by_code, by_id = {}, {}
     for acc in found:
@@ -66,6 +94,16 @@ def _resolve_accounts(lines: Sequence[LineSpec]) -> list[Account]:
                 _("Baris %(n)s: akun %(c)s %(name)s tidak aktif.")
                 % {"n": n, "c": acc.code, "name": acc.name},
                 fields={"lines": {str(n): [_("Akun tidak aktif.")]}},
+            )
+        if source == JournalEntry.Source.MANUAL and acc.is_control:
+            raise ApplicationError(
+                E.CONTROL_ACCOUNT,
+                _(
+                    "Baris %(n)s: akun %(c)s %(name)s adalah akun kontrol buku pembantu "
+                    "(simpanan/pinjaman); catat lewat modulnya, bukan jurnal manual."
+                )
+                % {"n": n, "c": acc.code, "name": acc.name},
+                fields={"lines": {str(n): [_("Akun kontrol; pakai modulnya.")]}},
             )
         out.append(acc)
     return out
@@ -163,9 +201,9 @@ def _post(
     if len(lines) < 2:
         raise ApplicationError(E.NO_LINES, _("Jurnal harus punya paling sedikit dua baris."))
     amounts = _validated_amounts(lines)
-    accounts = _resolve_accounts(lines)
+    accounts = _resolve_accounts(lines, source=source)
     source_ref = (source_ref or "").strip()
-    _open_period_for(on)
+    _open_period_for(on, source=source)
     fy = FiscalYear.objects.select_for_update().get(year=on.year)  # the number counter
     if source_ref and JournalEntry.objects.filter(source=source, source_ref=source_ref).exists():
         raise ApplicationError(
@@ -272,8 +310,15 @@ def journal_entry_id_reserve() -> int:
 
 
 @transaction.atomic
-def journal_reverse(*, entry: JournalEntry, on: date, reason: str, by) -> JournalEntry:
-    """Post the mirror image of ``entry`` (debits and credits swapped), linked to it."""
+def journal_reverse(
+    *, entry: JournalEntry, on: date, reason: str, by, module: str | None = None
+) -> JournalEntry:
+    """Post the mirror image of ``entry`` (debits and credits swapped), linked to it.
+
+    An entry owned by a module (``MODULE_OWNERS``) or touching a control account is
+    reversed only by that module's own reversal, which corrects its sub-ledger in the
+    same transaction and passes ``module=<the entry's source>``; the generic reversal
+    (``module=None``: the ledger screen and API) refuses it, naming where to go."""
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -288,6 +333,20 @@ def journal_reverse(*, entry: JournalEntry, on: date, reason: str, by) -> Journa
             _("Jurnal %(n)s adalah jurnal pembalik/penutup dan tidak dapat dibalik.")
             % {"n": entry},
         )
+    if module != entry.source:
+        where = MODULE_OWNERS.get(entry.source)
+        if where is None and entry.lines.filter(account__is_control=True).exists():
+            where = _lazy("modul pemilik akun kontrolnya (simpanan/pinjaman)")
+        if where is not None:
+            raise ApplicationError(
+                E.MODULE_ENTRY,
+                _(
+                    "Jurnal %(n)s dibuat oleh modul %(m)s dan hanya dapat dibatalkan lewat "
+                    "%(w)s, agar buku pembantunya ikut dikoreksi."
+                )
+                % {"n": entry, "m": _source_label(entry.source), "w": where},
+                status=409,
+            )
     if on < entry.date:
         raise ApplicationError(
             E.REVERSAL_DATE,

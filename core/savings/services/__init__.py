@@ -50,7 +50,9 @@ from .products import (
     wajib_rate_set,
 )
 from .teller import (
+    REVERSIBLE_KINDS,
     teller_deposit,
+    teller_reverse,
     teller_withdraw,
 )
 
@@ -68,6 +70,8 @@ __all__ = [
     "transactions_link_entry",
     "teller_deposit",
     "teller_withdraw",
+    "teller_reverse",
+    "REVERSIBLE_KINDS",
     "interest_for_month",
     "tax_on_interest",
     "savings_interest_accrue",

@@ -37,6 +37,7 @@ def _write(
     by,
     memo: str,
     receipt_number: str | None,
+    reverses: SavingsTransaction | None = None,
 ) -> SavingsTransaction:
     account.balance = account.balance + delta
     account.save(update_fields=["balance", "updated_at"])
@@ -50,6 +51,7 @@ def _write(
         balance_after=account.balance,
         receipt_number=receipt_number,
         memo=memo[:200],
+        reverses=reverses,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
 

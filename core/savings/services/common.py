@@ -33,6 +33,7 @@ class SavingsErrors(StrEnum):
     INTEREST_DONE = "savings_interest_already_accrued"
     BAD_PERIOD = "savings_bad_period"
     PRODUCT_INVALID = "savings_product_invalid"
+    REVERSAL = "savings_reversal_refused"
 
 
 @dataclass

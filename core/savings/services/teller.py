@@ -8,12 +8,19 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, journal_post, journal_reverse
 
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
-from .apply import savings_deposit_apply, savings_withdraw_apply, transactions_link_entry
+from .apply import (
+    _check_open,
+    _write,
+    savings_deposit_apply,
+    savings_withdraw_apply,
+    transactions_link_entry,
+)
 from .common import SavingsErrors, receipt_number_next
 
 # --- teller -----------------------------------------------------------------------------
@@ -100,3 +107,109 @@ def _teller(
         data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
     )
     return txn
+
+
+# --- reversal ---------------------------------------------------------------------------
+
+# Teller movements, one journal entry each (``source_ref`` ``txn:<id>``), that
+# ``teller_reverse`` can cancel. Payroll movements are cancelled with their batch
+# (deductions), interest and settlements are not cancelled one by one.
+REVERSIBLE_KINDS = frozenset(
+    {
+        SavingsTransaction.Kind.DEPOSIT,
+        SavingsTransaction.Kind.WITHDRAWAL,
+        SavingsTransaction.Kind.PAYOUT,
+    }
+)
+
+
+@transaction.atomic
+def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> SavingsTransaction:
+    """Cancel a teller deposit or withdrawal (bendahara, admin): a ``reversal``
+    transaction with the opposite delta on the same account and the journal entry's
+    reversal, linked to each other, in one transaction. Refused when a deposit's reversal
+    would take the account below zero (the money was withdrawn since), when the account
+    is closed, or when the transaction was cancelled already. Audited."""
+    if getattr(by, "role", None) not in TREASURY:
+        raise ApplicationError(
+            "permission_denied",
+            _("Hanya bendahara atau admin yang dapat membatalkan transaksi simpanan."),
+            status=403,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _("Alasan pembatalan wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    original = SavingsTransaction.objects.select_related("journal_entry").get(pk=txn.pk)
+    entry = original.journal_entry
+    if (
+        original.kind not in REVERSIBLE_KINDS
+        or entry is None
+        or entry.source != "savings"
+        or entry.source_ref != f"txn:{original.pk}"
+    ):
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _(
+                "Transaksi %(k)s ini tidak dibatalkan satu per satu: potong gaji dibatalkan "
+                "bersama batch-nya (menu Potong gaji); jasa dan pengembalian tidak dapat "
+                "dibatalkan di sini."
+            )
+            % {"k": original.get_kind_display()},
+        )
+    account = _lock(original.account)
+    if SavingsTransaction.objects.filter(reverses=original).exists():
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _("Transaksi %(r)s sudah dibatalkan.") % {"r": original.receipt_number or original.pk},
+            status=409,
+        )
+    _check_open(account)
+    delta = -original.delta
+    if account.balance + delta < 0:
+        raise ApplicationError(
+            SavingsErrors.INSUFFICIENT,
+            _(
+                "Setoran %(r)s tidak dapat dibatalkan: saldo rekening tinggal %(b)s, "
+                "kurang dari %(a)s (sudah ditarik)."
+            )
+            % {
+                "r": original.receipt_number or original.pk,
+                "b": f"{account.balance:,.0f}".replace(",", "."),
+                "a": f"{original.amount:,.0f}".replace(",", "."),
+            },
+        )
+    label = original.receipt_number or f"#{original.pk}"
+    rev = _write(
+        account=account,
+        kind=SavingsTransaction.Kind.REVERSAL,
+        channel=original.channel,
+        amount=original.amount,
+        delta=delta,
+        on=on,
+        by=by,
+        memo=f"Pembatalan {label}: {reason}",
+        receipt_number=None,
+        reverses=original,
+    )
+    journal = journal_reverse(
+        entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
+    )
+    transactions_link_entry(transactions=[rev], entry=journal)
+    audit_log(
+        actor=by,
+        action="savings.reverse",
+        target=account,
+        reason=reason,
+        data={
+            "transaction": original.pk,
+            "receipt": original.receipt_number,
+            "amount": str(original.amount),
+            "delta": str(delta),
+            "entry": str(journal),
+        },
+    )
+    return rev

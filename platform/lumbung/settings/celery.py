@@ -47,11 +47,12 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
-# savings: daily check that every cooperative's savings sub-ledger equals its ledger
-# control accounts (alerts on mismatch).
+# ledger: daily check that every cooperative's sub-ledgers (savings, loans; see
+# LEDGER_SUBLEDGER_CHECKS) equal their ledger control accounts (log at ERROR → Sentry,
+# audit row, dashboard alert on a difference). It replaces the savings-only check.
 CELERY_BEAT_SCHEDULE |= {
-    "savings-reconcile": {
-        "task": "core.savings.tasks.savings_reconcile_all_task",
+    "subledgers-reconcile": {
+        "task": "core.ledger.tasks.subledgers_reconcile_all_task",
         "schedule": 24 * 3600,
     },
 }

@@ -82,3 +82,10 @@ TENANT_SEEDERS.append("core.loans.seeding.loans_tenant_seed")
 DEMO_SEEDERS.append("core.loans.seeding.loans_demo_seed")
 # Payroll deduction: last month posted and this month generated (after the loans demo).
 DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")
+
+# Sub-ledger checks `fn()` run daily by core.ledger.tasks against the ledger's control
+# accounts (see core.ledger.reconciliation); apps add their own.
+LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
+    "savings": "core.savings.selectors.savings_subledger_check",
+    "loans": "core.loans.selectors.loans_reconciliation",
+}

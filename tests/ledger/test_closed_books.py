@@ -1,0 +1,218 @@
+"""Closed books stay closed (issue 22): no posting dated on or before the latest closed
+month, none before the books start, every date in the API and forms bounded."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from core.common.errors import ApplicationError
+from core.ledger import reports
+from core.ledger.models import FiscalYear, JournalEntry, Period
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post, period_close
+
+D = Decimal
+
+
+def _lines(amount="250000"):
+    return [LineSpec("1101", debit=D(amount)), LineSpec("3106", credit=D(amount))]
+
+
+@pytest.fixture
+def january_closed(in_tenant_a, bendahara, today):
+    """Last year's books open, January of this year closed (the issue's scenario)."""
+    fiscal_year_ensure(year=today.year - 1)
+    journal_post(on=date(today.year, 1, 10), description="Setoran", by=bendahara, lines=_lines())
+    period_close(period=Period.objects.get(start_date=date(today.year, 1, 1)), by=bendahara)
+    return date(today.year, 1, 31)
+
+
+def _backdated(today):
+    return date(today.year - 1, 6, 15)
+
+
+def test_backdated_entry_before_a_closed_month_is_refused(january_closed, bendahara, today):
+    before = reports.trial_balance(as_of=january_closed)
+    with pytest.raises(ApplicationError) as exc:
+        journal_post(on=_backdated(today), description="Mundur", by=bendahara, lines=_lines())
+    assert exc.value.code == "period_closed"
+    assert january_closed.isoformat() in exc.value.message
+    assert reports.trial_balance(as_of=january_closed) == before
+    assert not JournalEntry.objects.filter(description="Mundur").exists()
+
+
+def test_backdated_entry_is_refused_for_every_module_source(january_closed, bendahara, today):
+    for source in ("savings", "loan", "deduction", "opening", "member"):
+        with pytest.raises(ApplicationError) as exc:
+            journal_post(
+                on=_backdated(today),
+                description="Mundur",
+                by=bendahara,
+                lines=_lines(),
+                source=source,
+                source_ref=f"x-{source}",
+            )
+        assert exc.value.code == "period_closed"
+
+
+def test_backdated_manual_entry_through_the_api_is_refused(january_closed, login, today):
+    resp = login("bendahara").post(
+        "/api/v1/ledger/entries/",
+        {
+            "date": _backdated(today).isoformat(),
+            "description": "Mundur",
+            "lines": [
+                {"account": "1101", "debit": "250000"},
+                {"account": "3106", "credit": "250000"},
+            ],
+        },
+        content_type="application/json",
+    )
+    assert resp.status_code == 400, resp.content
+    assert resp.json()["error"]["code"] == "period_closed"
+
+
+def test_posting_after_the_closed_month_still_works(january_closed, bendahara, today):
+    entry = journal_post(on=today, description="Hari ini", by=bendahara, lines=_lines())
+    assert entry.pk
+
+
+def test_year_one_is_never_created(in_tenant_a, bendahara, login):
+    with pytest.raises(ApplicationError) as exc:
+        journal_post(on=date(1, 1, 1), description="Kuno", by=bendahara, lines=_lines())
+    assert exc.value.code == "date_before_books_start"
+    resp = login("bendahara").post(
+        "/api/v1/ledger/entries/",
+        {
+            "date": "0001-01-01",
+            "description": "Kuno",
+            "lines": [{"account": "1101", "debit": "1"}, {"account": "3106", "credit": "1"}],
+        },
+        content_type="application/json",
+    )
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "date_out_of_range"
+    assert "date" in resp.json()["error"]["fields"]
+    assert not FiscalYear.objects.filter(year=1).exists()
+
+
+def test_fiscal_year_far_before_the_books_cannot_be_opened(in_tenant_a, today):
+    first = FiscalYear.objects.order_by("year").first().year
+    fiscal_year_ensure(year=first - 1)  # opening balances: one year before is allowed
+    for year in (first - 3, 1):
+        with pytest.raises(ApplicationError) as exc:
+            fiscal_year_ensure(year=year)
+        assert exc.value.code == "date_before_books_start"
+    assert not FiscalYear.objects.filter(year__lt=first - 1).exists()
+
+
+def test_fiscal_year_wholly_closed_over_cannot_be_opened(january_closed, today):
+    # the year before the first one would be allowed, but January after it is closed
+    with pytest.raises(ApplicationError) as exc:
+        fiscal_year_ensure(year=today.year - 2)
+    assert exc.value.code == "period_closed"
+    assert not FiscalYear.objects.filter(year=today.year - 2).exists()
+
+
+def test_manual_form_refuses_out_of_range_date(login, in_tenant_a, today):
+    c = login("bendahara")
+    resp = c.post(
+        "/buku-besar/jurnal/baru/",
+        {
+            "date": "0001-01-01",
+            "description": "Kuno",
+            "account_0": "1101",
+            "debit_0": "1000",
+            "account_1": "3106",
+            "credit_1": "1000",
+        },
+        follow=True,
+    )
+    assert resp.status_code == 200
+    assert "di luar rentang" in resp.content.decode()
+    assert not JournalEntry.objects.filter(description="Kuno").exists()
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/ledger/reports/trial-balance/",
+        "/api/v1/ledger/reports/balance-sheet/",
+        "/api/v1/ledger/reports/income-statement/",
+        "/api/v1/ledger/reports/equity-changes/",
+        "/api/v1/ledger/reports/cash-flow/",
+        "/api/v1/ledger/entries/",
+    ],
+)
+def test_report_and_list_dates_out_of_range_are_a_json_400(login, in_tenant_a, url, raw):
+    c = login("bendahara")
+    for param in ("date_from", "date_to"):
+        resp = c.get(f"{url}?{param}={raw}")
+        assert resp.status_code == 400, (url, param, resp.status_code)
+        err = resp.json()["error"]
+        assert err["code"] == "date_out_of_range" and param in err["fields"]
+
+
+def test_general_ledger_report_date_out_of_range_is_a_json_400(login, in_tenant_a):
+    from core.ledger.models import Account
+
+    acc = Account.objects.get(code="1101")
+    resp = login("bendahara").get(
+        f"/api/v1/ledger/reports/general-ledger/{acc.pk}/?date_from=0001-01-01"
+    )
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "date_out_of_range"
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31"])
+def test_report_screens_with_extreme_dates_show_an_error_not_a_500(login, in_tenant_a, raw):
+    c = login("bendahara")
+    for kind in ("neraca", "neraca-saldo", "phu", "perubahan-ekuitas", "arus-kas"):
+        for param in ("date_from", "date_to"):
+            resp = c.get(f"/buku-besar/laporan/{kind}/?{param}={raw}")
+            assert resp.status_code == 200, (kind, param)
+            assert "di luar rentang" in resp.content.decode()
+
+
+def test_reversal_date_out_of_range_is_refused(login, in_tenant_a, bendahara, today):
+    entry = journal_post(on=today, description="Setoran", by=bendahara, lines=_lines())
+    far = today + timedelta(days=400)
+    resp = login("bendahara").post(
+        f"/api/v1/ledger/entries/{entry.pk}/reverse/",
+        {"date": far.isoformat(), "reason": "salah"},
+        content_type="application/json",
+    )
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "date_out_of_range"
+
+
+def test_db_refuses_entry_dated_on_or_before_latest_closed_month(january_closed, today):
+    """Around the service: a raw entry in an open month before the closed January."""
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        on = _backdated(today)
+        cur.execute(
+            "INSERT INTO ledger_journalentry (fiscal_year, number, date, description, source,"
+            " source_ref, status) VALUES (%s, 99999, %s, 'raw', 'savings', '', 'posted')",
+            [on.year, on],
+        )
+
+
+def test_opening_balances_may_open_the_year_before_the_books_only(in_tenant_a, bendahara):
+    first = FiscalYear.objects.order_by("year").first().year
+    # (once first - 1 holds postings it is the books' first year: first - 3 is two before)
+    for on, ok in ((date(first - 1, 12, 31), True), (date(first - 3, 12, 31), False)):
+        kwargs = {
+            "description": "Saldo awal",
+            "by": bendahara,
+            "lines": _lines(),
+            "source": "opening",
+            "source_ref": f"open-{on.year}",
+        }
+        if ok:
+            assert journal_post(on=on, **kwargs).fiscal_year == on.year
+        else:
+            with pytest.raises(ApplicationError) as exc:
+                journal_post(on=on, **kwargs)
+            assert exc.value.code == "date_before_books_start"
+    # a manual entry in that year stays refused unless the year was opened on purpose
+    with pytest.raises(ApplicationError):
+        journal_post(on=date(first - 3, 6, 1), description="x", by=bendahara, lines=_lines())
