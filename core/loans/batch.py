@@ -57,6 +57,7 @@ BATCH_LOAN_FIELDS = [
     "status",
     "disbursed_on",
     "principal_outstanding",
+    "deferred_jasa",
     "schedule_version",
     "updated_at",
     "closed_on",
@@ -66,6 +67,7 @@ BATCH_LOAN_FIELDS = [
 
 LOAN_FIELDS = [
     "principal_outstanding",
+    "deferred_jasa",
     "schedule_version",
     "updated_at",
     "status",

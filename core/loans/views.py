@@ -22,7 +22,7 @@ from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
-from .models import Loan, LoanDocument, LoanProduct, Repayment
+from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
 from .selectors import collectibility_summary, loan_list, loan_schedule
 
 ALL_STAFF = STAFF
@@ -102,6 +102,7 @@ def loan_detail_view(request, pk: int):
         "repayments": loan.repayments.order_by("-paid_on", "-id"),
         "documents": loan.documents.all(),
         "reschedules": loan.reschedules.all(),
+        "probation": LoanSettings.get().restructure_probation_instalments,
         "today": today,
         "role": request.user.role,
         "excess_choices": Repayment.ExcessTo.choices[1:],

@@ -21,16 +21,21 @@ def docs():
 
 
 def assert_reconciled():
-    """Loan sub-ledger = ledger control accounts (principal and PPAP), and the deferred
+    """Loan sub-ledger = ledger control accounts (principal, PPAP, deferred jasa of
+    restructured loans), the ledger balances (trial balance), and the deferred
     DB checks (balanced entries, repayments linked to entries) hold now."""
+    from core.ledger.reports import trial_balance
     from core.loans.selectors import loans_reconciliation
 
     with connection.cursor() as cur:
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
     rec = loans_reconciliation()
+    tb = trial_balance(as_of=timezone.localdate())
+    assert tb["balanced"], tb
     assert rec["principal_subledger"] == rec["principal_ledger"], rec
     assert rec["ppap_subledger"] == rec["ppap_ledger"], rec
+    assert rec["deferred_jasa_subledger"] == rec["deferred_jasa_ledger"], rec
 
 
 @pytest.fixture(autouse=True)

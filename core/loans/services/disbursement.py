@@ -112,6 +112,21 @@ def loan_disburse(
                 lines.append(
                     _line(role, credit=old_parts[part], member_id=member_id, memo=old.number)
                 )
+        if old.deferred_jasa > 0:  # the old loan's deferred jasa is earned: it is paid off
+            lines += [
+                _line(
+                    "deferred_jasa_income",
+                    debit=old.deferred_jasa,
+                    member_id=member_id,
+                    memo=old.number,
+                ),
+                _line(
+                    "loan_interest_income",
+                    credit=old.deferred_jasa,
+                    member_id=member_id,
+                    memo=old.number,
+                ),
+            ]
     net = loan.principal - sum(fees.values(), ZERO) - settlement
     if net <= 0:
         raise ApplicationError(
@@ -189,6 +204,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
             old, parts, on=on, channel=Repayment.Channel.TOPUP, by=by, entry=entry
         )
     old.principal_outstanding = ZERO
+    old.deferred_jasa = ZERO
     old.status = Loan.Status.CLOSED
     old.closed_on = on
     old.closed_by = Loan.ClosedBy.TOPUP
@@ -196,6 +212,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
     old.save(
         update_fields=[
             "principal_outstanding",
+            "deferred_jasa",
             "status",
             "closed_on",
             "closed_by",

@@ -115,8 +115,9 @@ def _payoff_repayment_new(
     loan: Loan, parts: dict, *, on: date, channel: str, by, entry=None, early_payoff_fee=ZERO
 ) -> Repayment:
     """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
-    early-payoff fee, at the counter)."""
+    early-payoff fee, at the counter), and all the loan's deferred jasa, earned now."""
     return Repayment.objects.create(
+        deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
         loan=loan,
         paid_on=on,
         channel=channel,
@@ -291,8 +292,8 @@ def loan_repayment_prepare(
     rep = _repayment_new(
         loan, amt=amt, alloc=alloc, on=on, channel=channel, excess_to=excess_to, by=by
     )
-    rep.save(force_insert=True)
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
+    rep.save(force_insert=True)
     _after_payment(loan, principal_total, on)
     audit_log(
         actor=by,
@@ -345,13 +346,50 @@ def _repay_audit_data(rep: Repayment, principal_total: Decimal, excess_to: str) 
     }
 
 
+def deferred_jasa_share(loan: Loan, principal_paid: Decimal) -> Decimal:
+    """The part of a loan's deferred jasa (overdue jasa capitalised at a restructuring)
+    that a payment of ``principal_paid`` of its principal earns: the same share of it as
+    of the principal outstanding (all of it when the principal is paid off), whole rupiah,
+    never leaving more deferred jasa than principal."""
+    d, outstanding = loan.deferred_jasa, loan.principal_outstanding
+    if d <= 0 or principal_paid <= 0:
+        return ZERO
+    if principal_paid >= outstanding:
+        return d
+    share = S.rupiah(d * principal_paid / outstanding)
+    return min(d, max(share, d - (outstanding - principal_paid)))
+
+
+def _deferred_jasa_lines(
+    loan: Loan, rep: Repayment, principal_total: Decimal, *, accounts=None
+) -> list:
+    """Recognise the deferred jasa a repayment's principal earns (Dr pendapatan jasa
+    ditangguhkan / Cr jasa income), noted on the repayment (an unsaved one; a saved one
+    carries it from ``deferred_jasa_share`` already) and taken off the loan (the caller
+    saves the loan)."""
+    if rep.pk is None:
+        rep.deferred_jasa_recognised = deferred_jasa_share(loan, principal_total)
+    # else: a saved (immutable) repayment was written with its share already
+    recognised = rep.deferred_jasa_recognised
+    if recognised <= 0:
+        return []
+    loan.deferred_jasa -= recognised
+    m, memo = loan.member_id, loan.number
+    return [
+        _line("deferred_jasa_income", debit=recognised, member_id=m, memo=memo, accounts=accounts),
+        _line("loan_interest_income", credit=recognised, member_id=m, memo=memo, accounts=accounts),
+    ]
+
+
 def _repayment_lines(
     loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
 ) -> tuple[list, list]:
+    """The credit lines of a repayment (and the recognition of deferred jasa its
+    principal earns, a balanced pair). Call before the loan's principal is reduced."""
     m = loan.member_id
     txns: list = []
     memo = loan.number
-    lines = []
+    lines = _deferred_jasa_lines(loan, rep, principal_total, accounts=accounts)
     if rep.penalty + rep.early_payoff_fee > 0:
         lines.append(
             _line(
@@ -391,7 +429,7 @@ def _after_payment(
     loan: Loan, principal_paid: Decimal, on: date, closed_by: str = Loan.ClosedBy.REPAID
 ) -> None:
     loan.principal_outstanding -= principal_paid
-    fields = ["principal_outstanding", "schedule_version", "updated_at"]
+    fields = ["principal_outstanding", "deferred_jasa", "schedule_version", "updated_at"]
     if not Instalment.objects.filter(loan=loan, is_current=True, settled=False).exists():
         if loan.principal_outstanding != 0:
             raise AssertionError("schedule settled but principal outstanding")

@@ -16,6 +16,7 @@ from .. import schedules as S
 from ..models import (
     Instalment,
     Loan,
+    LoanSettings,
     Reschedule,
 )
 from .common import (
@@ -47,8 +48,11 @@ def loan_reschedule(
     first_due_date: date | None = None,
 ) -> Reschedule:
     """A new schedule for what is outstanding (the chair's decision): overdue unpaid jasa
-    is capitalised into principal (posted: receivable / jasa income), unpaid penalty is
-    waived; the old rows are kept as history."""
+    is capitalised into principal as *deferred* jasa (posted: receivable / pendapatan jasa
+    ditangguhkan, a liability; recognised as income as the principal is repaid), unpaid
+    penalty is waived; the old rows are kept as history. The loan keeps the worse of its
+    grade and the grade its days past due give on ``on`` (``restructured_grade``) until
+    it has paid the set number of instalments on time (see ``core.loans.arrears``)."""
     _require_role(by, RESCHEDULE_ROLES, _("menjadwal ulang pinjaman"))
     if not (reason or "").strip():
         raise ApplicationError(
@@ -81,6 +85,12 @@ def loan_reschedule(
             LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal penjadwalan.")
         )
     rows = _open_rows(loan)
+    settings_row = LoanSettings.get()
+    overdue = [r.due_date for r in rows if r.due_date < on]
+    dpd = (on - min(overdue)).days if overdue else 0
+    grade_before = S.grade_worse(
+        loan.kolektibilitas, S.kolektibilitas(dpd, settings_row.thresholds)
+    )
     due = [r for r in rows if r.due_date <= on]
     capital_jasa = sum((r.jasa_left for r in due), ZERO)
     waived_penalty = sum((row_penalty_due(loan, r, on) for r in due), ZERO)
@@ -91,7 +101,8 @@ def loan_reschedule(
     if capital_jasa > 0:
         entry = _post(
             on=on,
-            description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang)") % loan.number,
+            description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang), ditangguhkan")
+            % loan.number,
             lines=[
                 _line(
                     "loan_receivable",
@@ -100,7 +111,7 @@ def loan_reschedule(
                     memo=loan.number,
                 ),
                 _line(
-                    "loan_interest_income",
+                    "deferred_jasa_income",
                     credit=capital_jasa,
                     member_id=loan.member_id,
                     memo=loan.number,
@@ -133,14 +144,32 @@ def loan_reschedule(
         new_tenor=n,
         old_rate=loan.rate,
         new_rate=new_rate,
+        rate_period=loan.rate_period,
+        grade_before=grade_before,
+        first_due_date=first_due,
         reason=reason.strip(),
         entry=entry,
         by=by,
     )
     loan.principal_outstanding = new_principal
+    loan.deferred_jasa += capital_jasa
     loan.schedule_version = version_to
     loan.rate = new_rate
-    loan.save(update_fields=["principal_outstanding", "schedule_version", "rate", "updated_at"])
+    loan.restructured_grade = grade_before
+    loan.restructured_on = on
+    loan.kolektibilitas = grade_before
+    loan.save(
+        update_fields=[
+            "principal_outstanding",
+            "deferred_jasa",
+            "schedule_version",
+            "rate",
+            "restructured_grade",
+            "restructured_on",
+            "kolektibilitas",
+            "updated_at",
+        ]
+    )
     audit_log(
         actor=by,
         action="loan.reschedule",
@@ -150,6 +179,8 @@ def loan_reschedule(
             "version_from": version_from,
             "version_to": version_to,
             "capitalised_jasa": str(capital_jasa),
+            "deferred_jasa": str(loan.deferred_jasa),
+            "grade_kept": grade_before,
             "waived_penalty": str(waived_penalty),
             "new_tenor": n,
             "new_rate": str(new_rate),
