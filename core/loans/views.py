@@ -63,11 +63,20 @@ def _form_error(form, exc: ApplicationError):
                 form.add_error(name, str(e))
 
 
-def _parse_date(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
+def _parse_date(value: str, default: date | None, *, label: str = "") -> date | None:
+    """A date typed in a form (YYYY-MM-DD from a date input); empty -> ``default``;
+    anything else a clear error (never silently today)."""
+    value = (value or "").strip()
+    if not value:
         return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(
+            svc.LoanErrors.DATE_INVALID,
+            _("%(label)s bukan tanggal yang valid (format TTTT-BB-HH).")
+            % {"label": label or _("Tanggal")},
+        )
 
 
 # --- list / detail ------------------------------------------------------------------
@@ -124,8 +133,8 @@ def loan_action_view(request, pk: int, action: str):
     p = request.POST
     by = request.user
     today = timezone.localdate()
-    on = _parse_date(p.get("on", ""), today)
     try:
+        on = _parse_date(p.get("on", ""), today)
         if action == "verify":
             svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
             messages.success(request, _("Pengajuan diverifikasi."))
@@ -136,7 +145,15 @@ def loan_action_view(request, pk: int, action: str):
             svc.loan_reject(loan=loan, by=by, reason=p.get("reason", ""))
             messages.success(request, _("Pengajuan ditolak."))
         elif action == "disburse":
-            svc.loan_disburse(loan=loan, by=by, on=on, via=p.get("via", "cash"))
+            svc.loan_disburse(
+                loan=loan,
+                by=by,
+                on=on,
+                via=p.get("via", "cash"),
+                first_due_date=_parse_date(
+                    p.get("first_due_date", ""), None, label=_("Jatuh tempo pertama")
+                ),
+            )
             messages.success(request, _("Pinjaman dicairkan."))
         elif action == "repay":
             r = svc.loan_repay(
@@ -161,6 +178,9 @@ def loan_action_view(request, pk: int, action: str):
                 tenor=p.get("tenor"),
                 rate=p.get("rate") or None,
                 reason=p.get("reason", ""),
+                first_due_date=_parse_date(
+                    p.get("first_due_date", ""), None, label=_("Jatuh tempo pertama")
+                ),
             )
             messages.success(request, _("Pinjaman dijadwal ulang."))
     except ApplicationError as exc:
@@ -315,10 +335,18 @@ def reports_view(request):
     )
 
 
+def _report_date(value: str, default: date) -> date:
+    """A report's period bound from the query string; unreadable -> the default period."""
+    try:
+        return _parse_date(value, default) or default
+    except ApplicationError:
+        return default
+
+
 def _build(kind: str, request) -> rep.Report:
     today = timezone.localdate()
-    date_from = _parse_date(request.GET.get("from", ""), today.replace(day=1))
-    date_to = _parse_date(request.GET.get("to", ""), today)
+    date_from = _report_date(request.GET.get("from", ""), today.replace(day=1))
+    date_to = _report_date(request.GET.get("to", ""), today)
     if kind == "outstanding":
         return rep.report_outstanding(on=today)
     if kind == "arrears":

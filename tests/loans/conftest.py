@@ -114,10 +114,12 @@ def product(in_tenant_a):
 def make_loan(staff, member, product, today):
     """Apply (petugas), verify (bendahara), approve (ketua), disburse (bendahara)
     ``days_ago`` days ago. Stops early at ``until`` ("applied", "verified", "approved")."""
+    from core.ledger.services import fiscal_year_ensure
     from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 
     def make(principal=D("10000000"), tenor=10, days_ago=0, until=None, who=None, prod=None, **kw):
         on = today - timedelta(days=days_ago)
+        fiscal_year_ensure(year=on.year)  # the cooperative's books start by then
         loan = loan_apply(
             member=who or member,
             product=prod or product,

@@ -39,6 +39,7 @@ from .common import (
     _refuse_own,
     _require_role,
     _whole_positive,
+    check_loan_date,
 )
 
 # --- simulation and checks ----------------------------------------------------------
@@ -243,7 +244,7 @@ def loan_apply(
         raise ApplicationError(
             LoanErrors.PERMISSION, _("Anggota hanya dapat mengajukan untuk dirinya."), status=403
         )
-    on = on or timezone.localdate()
+    on = check_loan_date(on or timezone.localdate(), field="on", label=_("Tanggal pengajuan"))
     sim = loan_simulate(product=product, principal=principal, tenor=tenor)
     kinds = {k for k, _f in documents}
     missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]

@@ -31,6 +31,8 @@ from .common import (
     _notify,
     _post,
     _require_role,
+    check_first_due_date,
+    check_loan_date,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -52,18 +54,14 @@ def loan_disburse(
     fee incomes, insurance payable, risk fund; wajib pinjam to the member's savings; for a
     top-up, the old loan settled first) and fixes the schedule. Returns the entry."""
     _require_role(by, DISBURSE_ROLES, _("mencairkan pinjaman"))
-    on = on or timezone.localdate()
+    on = check_loan_date(on or timezone.localdate(), field="on", label=_("Tanggal pencairan"))
     loan = _lock(loan)
     _expect_status(loan, Loan.Status.APPROVED, code=LoanErrors.NOT_APPROVED)
     if via not in Loan.Channel.values:
         raise ApplicationError(LoanErrors.INVALID, _("Cara pencairan tidak dikenal."))
     if on < loan.applied_on:
         raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal pencairan sebelum pengajuan."))
-    first_due = first_due_date or S.add_months(on, 1)
-    if first_due <= on:
-        raise ApplicationError(
-            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal pencairan.")
-        )
+    first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     if loan.member.status != Member.Status.ACTIVE:
         raise ApplicationError(LoanErrors.MEMBER_NOT_ACTIVE, _("Anggota tidak aktif."))
     product = loan.product

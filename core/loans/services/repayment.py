@@ -34,6 +34,7 @@ from .common import (
     _post,
     _require_role,
     _whole_positive,
+    check_loan_date,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote, row_penalty_due
@@ -185,6 +186,12 @@ def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None
         raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
 
 
+def _check_paid_on(loan: Loan, on: date) -> None:
+    """A payment date within the sane range: not before the loan was paid out (nor the
+    cooperative's books), not in the future."""
+    check_loan_date(on, field="on", label=_("Tanggal bayar"), not_before=loan.disbursed_on)
+
+
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:
     if loan.status != Loan.Status.DISBURSED:
         raise ApplicationError(
@@ -276,8 +283,7 @@ def loan_repayment_prepare(
     _check_repay_call("loan_repayment_prepare", by=by, channel=channel, excess_to=excess_to)
     loan = _lock(loan)
     amt = _check_repayable(loan, amount)
-    if loan.disbursed_on and on < loan.disbursed_on:
-        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    _check_paid_on(loan, on)
     rows = _open_rows(loan)
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
@@ -523,6 +529,7 @@ def loan_payoff(
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
     loan = _lock(loan)
     _check_repayable(loan, 1)
+    _check_paid_on(loan, on)
     q = loan_payoff_quote(loan=loan, on=on)
     _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(

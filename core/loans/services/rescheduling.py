@@ -30,6 +30,8 @@ from .common import (
     _notify,
     _post,
     _require_role,
+    check_first_due_date,
+    check_loan_date,
 )
 from .dues import _open_rows, row_penalty_due
 
@@ -66,6 +68,20 @@ def loan_reschedule(
         raise ApplicationError(
             LoanErrors.NOT_RUNNING, _("Hanya pinjaman berjalan yang dapat dijadwal ulang.")
         )
+    # not before the loan was paid out, nor before its last payment or reschedule
+    last = max(
+        [
+            d
+            for d in (
+                loan.disbursed_on,
+                loan.repayments.order_by("-paid_on").values_list("paid_on", flat=True).first(),
+                loan.reschedules.order_by("-on").values_list("on", flat=True).first(),
+            )
+            if d
+        ],
+        default=None,
+    )
+    on = check_loan_date(on, field="on", label=_("Tanggal penjadwalan ulang"), not_before=last)
     try:
         n = int(tenor)
     except (TypeError, ValueError):
@@ -79,11 +95,7 @@ def loan_reschedule(
     new_rate = loan.rate if rate in (None, "") else _money(rate, field="rate")
     if new_rate < 0:
         raise ApplicationError(LoanErrors.INVALID, _("Jasa tidak boleh negatif."))
-    first_due = first_due_date or S.add_months(on, 1)
-    if first_due <= on:
-        raise ApplicationError(
-            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal penjadwalan.")
-        )
+    first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     rows = _open_rows(loan)
     settings_row = LoanSettings.get()
     overdue = [r.due_date for r in rows if r.due_date < on]
