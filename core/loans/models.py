@@ -29,6 +29,12 @@ ZERO = Decimal("0")
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
+def rate_label(rate: Decimal, period: str) -> str:
+    """A rate in percent with its period, written the Indonesian way ("1,5% per bulan")."""
+    text = format(Decimal(rate).normalize(), "f").replace(".", ",")
+    return f"{text}% {dict(RATE_PERIOD_CHOICES).get(period, period)}"
+
+
 def _choices(enum, labels):
     return [(m.value, labels[m.value]) for m in enum]
 
@@ -298,6 +304,20 @@ class LoanProduct(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def rate_label(self) -> str:
+        """The rate with its period, for people: "1% per bulan", "12% per tahun"."""
+        return rate_label(self.rate, self.rate_period)
+
+    @property
+    def choice_label(self) -> str:
+        """How a product is offered on the apply and simulate screens."""
+        return _("%(name)s — jasa %(rate)s, %(method)s") % {
+            "name": self.name,
+            "rate": self.rate_label,
+            "method": self.get_method_display(),
+        }
+
 
 class Loan(models.Model):
     class Status(models.TextChoices):
@@ -471,6 +491,10 @@ class Loan(models.Model):
     @property
     def is_restructured(self) -> bool:
         return bool(self.restructured_grade)
+
+    @property
+    def rate_label(self) -> str:
+        return rate_label(self.rate, self.rate_period)
 
 
 class LoanDocument(models.Model):

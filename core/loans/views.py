@@ -31,8 +31,15 @@ ALL_STAFF = STAFF
 # --- forms --------------------------------------------------------------------------
 
 
+class ProductChoiceField(forms.ModelChoiceField):
+    """A product offered with its rate and period ("Pinjaman Umum — jasa 1% per bulan")."""
+
+    def label_from_instance(self, obj: LoanProduct) -> str:
+        return obj.choice_label
+
+
 class SimulateForm(forms.Form):
-    product = forms.ModelChoiceField(
+    product = ProductChoiceField(
         queryset=LoanProduct.objects.filter(is_active=True), label=_l("Produk")
     )
     principal = forms.DecimalField(label=_l("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)

@@ -67,7 +67,9 @@ class Simulation:
             "method": self.schedule.method.value,
             "principal": str(self.principal),
             "tenor": self.tenor,
-            "monthly_rate": str(self.schedule.rate.normalize()),
+            # rates are percent with their period everywhere in the API
+            "rate": str(self.product.rate.normalize()),
+            "rate_period": self.product.rate_period,
             "fees": {k: str(v) for k, v in self.fees.items()},
             "total_fees": str(self.total_fees),
             "net_disbursed": str(self.net),
