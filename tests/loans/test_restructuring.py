@@ -231,3 +231,44 @@ def test_restructured_grade_pure_rule():
     # never better than the days past due say
     kw["dpd_grade"] = "macet"
     assert S.restructured_grade(rows=on_time, on=date(2026, 8, 1), **kw) == "macet"
+
+
+def test_payroll_batch_recognises_deferred_jasa_and_its_reversal_defers_it_again(
+    staff, member, product, today
+):
+    from django.db import transaction
+
+    from core.ledger.services import journal_reverse
+    from core.loans.batch import loan_repayments_prepare_bulk
+    from core.loans.services import loan_repayment_reverse_apply, loan_repayments_attach_entry
+    from tests.ledger.helpers import post_bank_batch
+
+    on = today - timedelta(days=40)
+    loan = _bad_loan(staff, member, product, on)
+    loan_reschedule(loan=loan, by=staff["ketua"], tenor=12, reason="Gaji turun", on=on)
+    row = loan.instalments.get(is_current=True, version=2, number=11)
+    with transaction.atomic():
+        drafts = loan_repayments_prepare_bulk(
+            items=[(loan.pk, row.total)], on=row.due_date, channel="payroll", by=staff["bendahara"]
+        )
+        entry = post_bank_batch(
+            lines=[ln for d in drafts for ln in d.lines],
+            on=row.due_date,
+            by=staff["bendahara"],
+            ref="uji-batch",
+        )
+        loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    (rep,) = [d.repayment for d in drafts]
+    rep.refresh_from_db()
+    assert rep.deferred_jasa_recognised == D(66_667)
+    assert _role_total(entry, "loan_interest_income") == D(108_000) + D(66_667)
+    loan.refresh_from_db()
+    assert loan.deferred_jasa == D(733_333)
+    assert_reconciled()
+    with transaction.atomic():
+        loan_repayment_reverse_apply(repayment=rep, on=today, by=staff["bendahara"])
+        journal_reverse(entry=entry, on=today, reason="file salah", by=staff["bendahara"])
+    loan.refresh_from_db()
+    assert loan.deferred_jasa == D(800_000)
+    assert loan.principal_outstanding == D(10_800_000)
+    assert_reconciled()
