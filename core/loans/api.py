@@ -23,7 +23,15 @@ from core.members.models import Member
 from core.users.models import User
 
 from . import services as svc
-from .models import Instalment, Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
+from .models import (
+    Instalment,
+    Loan,
+    LoanDocument,
+    LoanProduct,
+    LoanSettings,
+    Repayment,
+    Reschedule,
+)
 
 R = User.Role
 STAFF_AND_MEMBERS = STAFF | {R.ANGGOTA}
@@ -106,12 +114,38 @@ class LoanDocumentSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "uploaded_at"]
 
 
+class LoanRescheduleSerializer(serializers.ModelSerializer):
+    """One change of a loan's terms (the history of a restructured loan)."""
+
+    class Meta:
+        model = Reschedule
+        fields = [
+            "on",
+            "version_from",
+            "version_to",
+            "principal_before",
+            "capitalised_jasa",
+            "waived_penalty",
+            "old_tenor",
+            "new_tenor",
+            "old_rate",
+            "new_rate",
+            "rate_period",
+            "grade_before",
+            "first_due_date",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
 class LoanSerializer(serializers.ModelSerializer):
     member_number = serializers.CharField(source="member.number", read_only=True)
     member_name = serializers.CharField(source="member.full_name", read_only=True)
     product_code = serializers.CharField(source="product.code", read_only=True)
     documents = LoanDocumentSerializer(many=True, read_only=True)
     topup_of = serializers.CharField(source="topup_of.number", default=None, read_only=True)
+    restructured = serializers.BooleanField(source="is_restructured", read_only=True)
+    reschedules = LoanRescheduleSerializer(many=True, read_only=True)
 
     class Meta:
         model = Loan
@@ -150,6 +184,11 @@ class LoanSerializer(serializers.ModelSerializer):
             "days_past_due",
             "kolektibilitas",
             "ppap_amount",
+            "restructured",
+            "restructured_on",
+            "restructured_grade",
+            "deferred_jasa",
+            "reschedules",
             "closed_on",
             "closed_by",
             "documents",
@@ -253,7 +292,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if getattr(self, "swagger_fake_view", False):
             return Loan.objects.none()
         qs = Loan.objects.select_related("member", "product", "topup_of").prefetch_related(
-            "documents"
+            "documents", "reschedules"
         )
         user = self.request.user
         if user.role == R.ANGGOTA:
@@ -388,6 +427,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             rate=request.data.get("rate"),
             reason=request.data.get("reason", ""),
             on=_date(request.data.get("on"), "on"),
+            first_due_date=_date(request.data.get("first_due_date"), "first_due_date"),
         )
         return self._done(loan)
 

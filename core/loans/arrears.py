@@ -11,15 +11,28 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 
-from .models import ArrearsRun, Loan, LoanSettings
+from . import schedules as S
+from .models import ArrearsRun, Instalment, Loan, LoanSettings, Reschedule
 
 ZERO = Decimal("0")
 
-UPDATE_SQL = """
+# PPAP is on the principal outstanding net of deferred jasa (capitalised at a
+# restructuring; a liability, not money the cooperative lent), so restructuring does not
+# grow the allowance by the jasa it has not earned
+PPAP_SQL = """ROUND((l.principal_outstanding - l.deferred_jasa) * (CASE {grade}
+        WHEN 'lancar' THEN %(r_lancar)s WHEN 'dpk' THEN %(r_dpk)s
+        WHEN 'kurang_lancar' THEN %(r_kurang_lancar)s
+        WHEN 'diragukan' THEN %(r_diragukan)s ELSE %(r_macet)s END) / 100, 0)"""
+
+# grades by days past due (four grades: the DPK band is empty, t_dpk = t_lancar); a
+# restructured loan's grade is then corrected by ``_restructured_regrade``
+UPDATE_SQL = (
+    """
 WITH open_rows AS (
     SELECT i.loan_id, MIN(i.due_date) AS oldest
     FROM loans_instalment i
@@ -35,25 +48,27 @@ graded AS (
 ),
 target AS (
     SELECT g.id, g.dpd,
-           CASE WHEN g.dpd <= %(t1)s THEN 'lancar'
-                WHEN g.dpd <= %(t2)s THEN 'kurang_lancar'
-                WHEN g.dpd <= %(t3)s THEN 'diragukan'
+           CASE WHEN g.dpd <= %(t_lancar)s THEN 'lancar'
+                WHEN g.dpd <= %(t_dpk)s THEN 'dpk'
+                WHEN g.dpd <= %(t_kurang_lancar)s THEN 'kurang_lancar'
+                WHEN g.dpd <= %(t_diragukan)s THEN 'diragukan'
                 ELSE 'macet' END AS grade
     FROM graded g
 )
 UPDATE loans_loan l
 SET days_past_due = t.dpd,
     kolektibilitas = t.grade,
-    ppap_amount = ROUND(l.principal_outstanding * (CASE t.grade
-                    WHEN 'lancar' THEN %(r1)s WHEN 'kurang_lancar' THEN %(r2)s
-                    WHEN 'diragukan' THEN %(r3)s ELSE %(r4)s END) / 100, 0)
+    ppap_amount = """
+    + PPAP_SQL.format(grade="t.grade")
+    + """
 FROM target t
 WHERE l.id = t.id
   AND (l.days_past_due, l.kolektibilitas, l.ppap_amount) IS DISTINCT FROM
-      (t.dpd, t.grade, ROUND(l.principal_outstanding * (CASE t.grade
-                    WHEN 'lancar' THEN %(r1)s WHEN 'kurang_lancar' THEN %(r2)s
-                    WHEN 'diragukan' THEN %(r3)s ELSE %(r4)s END) / 100, 0))
+      (t.dpd, t.grade, """
+    + PPAP_SQL.format(grade="t.grade")
+    + """)
 """
+)
 
 RELEASE_SQL = """
 UPDATE loans_loan SET ppap_amount = 0, days_past_due = 0
@@ -71,23 +86,14 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     started = time.perf_counter()
     st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
     before = Loan.objects.aggregate(s=_sum("ppap_amount"))["s"] or ZERO
-    t1, t2, t3 = st.thresholds
-    rates = st.ppap_rates
-    params = {
-        "on": on,
-        "t1": t1,
-        "t2": t2,
-        "t3": t3,
-        "r1": rates["lancar"],
-        "r2": rates["kurang_lancar"],
-        "r3": rates["diragukan"],
-        "r4": rates["macet"],
-    }
+    params = _grade_params(st)
+    params["on"] = on
     with connection.cursor() as cur:
         cur.execute(UPDATE_SQL, params)
         changed = cur.rowcount
         cur.execute(RELEASE_SQL)
         changed += cur.rowcount
+        changed += _restructured_regrade(st, params, on)
         cur.execute(
             "SELECT COUNT(*), COALESCE(SUM(ppap_amount), 0) FROM loans_loan WHERE status = 'disbursed'"
         )
@@ -124,6 +130,68 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
         },
     )
     return run
+
+
+def _grade_params(st: LoanSettings) -> dict:
+    """The SQL's thresholds and rates of the scheme in force."""
+    t = st.thresholds
+    if st.is_five:
+        limits = dict(zip(("lancar", "dpk", "kurang_lancar", "diragukan"), t, strict=True))
+    else:
+        limits = dict(zip(("lancar", "kurang_lancar", "diragukan"), t, strict=True))
+        limits["dpk"] = limits["lancar"]  # no DPK band
+    rates = {g.value: st.ppap_rates.get(g, ZERO) for g in S.KOLEK_ORDER}
+    return {f"t_{k}": v for k, v in limits.items()} | {f"r_{k}": v for k, v in rates.items()}
+
+
+def _restructured_regrade(st: LoanSettings, params: dict, on: date) -> int:
+    """Restructured loans keep the grade they had when restructured until they have paid
+    the set number of instalments on time in a row, then improve one grade at a time
+    (``schedules.restructured_grade``): the days-past-due grade just written is raised to
+    that floor where it is better. Few loans; read and written one by one."""
+    loans = list(
+        Loan.objects.filter(status=Loan.Status.DISBURSED)
+        .exclude(restructured_grade="")
+        .only(
+            "id", "kolektibilitas", "restructured_grade", "principal_outstanding", "deferred_jasa"
+        )
+        .order_by("pk")
+    )
+    if not loans:
+        return 0
+    # the rows of each loan's latest schedule (settled rows of earlier versions stay
+    # current too; they are not the new terms)
+    since = dict(
+        Reschedule.objects.filter(loan__in=loans)
+        .values("loan_id")
+        .annotate(v=Max("version_to"))
+        .values_list("loan_id", "v")
+    )
+    rows: dict[int, list] = {}
+    for loan_id, version, due, settled_on in (
+        Instalment.objects.filter(loan__in=loans, is_current=True)
+        .order_by("loan_id", "number")
+        .values_list("loan_id", "version", "due_date", "settled_on")
+    ):
+        if version >= since.get(loan_id, 0):
+            rows.setdefault(loan_id, []).append((due, settled_on))
+    changed = 0
+    for loan in loans:
+        grade = S.restructured_grade(
+            grade_at_restructure=loan.restructured_grade,
+            dpd_grade=loan.kolektibilitas,
+            rows=rows.get(loan.pk, []),
+            on=on,
+            probation=st.restructure_probation_instalments,
+            grades=st.grades,
+        )
+        if grade == loan.kolektibilitas:
+            continue
+        rate = params[f"r_{grade.value}"]
+        ppap = S.ppap_amount(loan.principal_outstanding - loan.deferred_jasa, grade, {grade: rate})
+        Loan.objects.filter(pk=loan.pk).update(kolektibilitas=grade, ppap_amount=ppap)
+        changed += 1
+    return changed
 
 
 def _sum(field: str):

@@ -33,7 +33,7 @@ from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 
 from .models import Instalment, Loan, LoanProduct, Repayment
-from .services.common import ZERO, LoanErrors
+from .services.common import ZERO, LoanErrors, check_loan_date
 from .services.repayment import (
     ROW_PAID_FIELDS,
     RepaymentDraft,
@@ -57,6 +57,7 @@ BATCH_LOAN_FIELDS = [
     "status",
     "disbursed_on",
     "principal_outstanding",
+    "deferred_jasa",
     "schedule_version",
     "updated_at",
     "closed_on",
@@ -66,6 +67,7 @@ BATCH_LOAN_FIELDS = [
 
 LOAN_FIELDS = [
     "principal_outstanding",
+    "deferred_jasa",
     "schedule_version",
     "updated_at",
     "status",
@@ -115,6 +117,9 @@ def loan_repayments_prepare_bulk(
     _check_repay_call("loan_repayments_prepare_bulk", by=by, channel=channel, excess_to=excess_to)
     if not items:
         return []
+    # the sane range once for the batch (the cooperative's books, not in the future);
+    # each loan's disbursement date below
+    check_loan_date(on, field="on", label=_("Tanggal bayar"))
     ids = [int(loan_id) for loan_id, _amount in items]
     if len(set(ids)) != len(ids):
         raise ApplicationError(

@@ -15,10 +15,24 @@ from django.utils.translation import gettext_lazy as _
 
 from core.members.models import Member
 
-from .schedules import AmountKind, Kolektibilitas, Method, PenaltyBasis, RatePeriod
+from .schedules import (
+    KOLEK_GRADES,
+    AmountKind,
+    KolekScheme,
+    Kolektibilitas,
+    Method,
+    PenaltyBasis,
+    RatePeriod,
+)
 
 ZERO = Decimal("0")
 MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+def rate_label(rate: Decimal, period: str) -> str:
+    """A rate in percent with its period, written the Indonesian way ("1,5% per bulan")."""
+    text = format(Decimal(rate).normalize(), "f").replace(".", ",")
+    return f"{text}% {dict(RATE_PERIOD_CHOICES).get(period, period)}"
 
 
 def _choices(enum, labels):
@@ -38,25 +52,50 @@ KOLEK_CHOICES = _choices(
     Kolektibilitas,
     {
         "lancar": _("Lancar"),
+        "dpk": _("Dalam Perhatian Khusus"),
         "kurang_lancar": _("Kurang Lancar"),
         "diragukan": _("Diragukan"),
         "macet": _("Macet"),
     },
 )
 
+SCHEME_CHOICES = [
+    (KolekScheme.FOUR.value, _("Empat golongan (Lancar, Kurang Lancar, Diragukan, Macet)")),
+    (
+        KolekScheme.FIVE.value,
+        _("Lima golongan (Lancar, Dalam Perhatian Khusus, Kurang Lancar, Diragukan, Macet)"),
+    ),
+]
+
 
 class LoanSettings(models.Model):
-    """Per-cooperative loan settings (one row, pk=1): kolektibilitas thresholds (the last
-    day past due of each grade) and PPAP rates (percent of outstanding principal)."""
+    """Per-cooperative loan settings (one row, pk=1): the kolektibilitas scheme (four or
+    five grades), its thresholds (the last day past due of each grade) and PPAP rates
+    (percent of outstanding principal net of deferred jasa), and how many instalments a
+    restructured loan pays on time in a row before its grade may improve one step."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    kolek_scheme = models.CharField(
+        _("skema kolektibilitas"),
+        max_length=5,
+        choices=SCHEME_CHOICES,
+        default=KolekScheme.FOUR,
+    )
     lancar_max_days = models.PositiveIntegerField(_("Lancar sampai (hari)"), default=90)
+    dpk_max_days = models.PositiveIntegerField(
+        _("Dalam Perhatian Khusus sampai (hari)"),
+        default=90,
+        help_text=_("Hanya skema lima golongan."),
+    )
     kurang_lancar_max_days = models.PositiveIntegerField(
         _("Kurang Lancar sampai (hari)"), default=180
     )
     diragukan_max_days = models.PositiveIntegerField(_("Diragukan sampai (hari)"), default=270)
     ppap_lancar = models.DecimalField(
         _("PPAP Lancar (%)"), max_digits=6, decimal_places=3, default=Decimal("0.5")
+    )
+    ppap_dpk = models.DecimalField(
+        _("PPAP Dalam Perhatian Khusus (%)"), max_digits=6, decimal_places=3, default=Decimal("5")
     )
     ppap_kurang_lancar = models.DecimalField(
         _("PPAP Kurang Lancar (%)"), max_digits=6, decimal_places=3, default=Decimal("10")
@@ -67,6 +106,10 @@ class LoanSettings(models.Model):
     ppap_macet = models.DecimalField(
         _("PPAP Macet (%)"), max_digits=6, decimal_places=3, default=Decimal("100")
     )
+    restructure_probation_instalments = models.PositiveSmallIntegerField(
+        _("angsuran tepat waktu sebelum kolektibilitas pinjaman restrukturisasi membaik"),
+        default=3,
+    )
     next_loan_seq = models.PositiveIntegerField(default=1)
     last_arrears_run = models.DateField(null=True, blank=True)
 
@@ -76,11 +119,27 @@ class LoanSettings(models.Model):
             models.CheckConstraint(condition=Q(id=1), name="loans_settings_single"),
             models.CheckConstraint(
                 condition=Q(lancar_max_days__lt=F("kurang_lancar_max_days"))
-                & Q(kurang_lancar_max_days__lt=F("diragukan_max_days")),
+                & Q(kurang_lancar_max_days__lt=F("diragukan_max_days"))
+                & (
+                    Q(kolek_scheme=KolekScheme.FOUR)
+                    | Q(
+                        lancar_max_days__lt=F("dpk_max_days"),
+                        dpk_max_days__lt=F("kurang_lancar_max_days"),
+                    )
+                ),
                 name="loans_settings_thresholds_ascending",
             ),
             models.CheckConstraint(
+                condition=Q(kolek_scheme__in=[s.value for s in KolekScheme]),
+                name="loans_settings_kolek_scheme",
+            ),
+            models.CheckConstraint(
+                condition=Q(restructure_probation_instalments__gte=1),
+                name="loans_settings_probation_gte_1",
+            ),
+            models.CheckConstraint(
                 condition=Q(ppap_lancar__gte=0, ppap_lancar__lte=100)
+                & Q(ppap_dpk__gte=0, ppap_dpk__lte=100)
                 & Q(ppap_kurang_lancar__gte=0, ppap_kurang_lancar__lte=100)
                 & Q(ppap_diragukan__gte=0, ppap_diragukan__lte=100)
                 & Q(ppap_macet__gte=0, ppap_macet__lte=100),
@@ -97,17 +156,47 @@ class LoanSettings(models.Model):
         return obj
 
     @property
-    def thresholds(self) -> tuple[int, int, int]:
+    def is_five(self) -> bool:
+        return self.kolek_scheme == KolekScheme.FIVE
+
+    @property
+    def grades(self) -> tuple:
+        """The grades of the scheme in force, best first."""
+        return KOLEK_GRADES[KolekScheme(self.kolek_scheme)]
+
+    @property
+    def thresholds(self) -> tuple[int, ...]:
+        """The last day past due of each grade but Macet (``schedules.kolektibilitas``)."""
+        if self.is_five:
+            return (
+                self.lancar_max_days,
+                self.dpk_max_days,
+                self.kurang_lancar_max_days,
+                self.diragukan_max_days,
+            )
         return (self.lancar_max_days, self.kurang_lancar_max_days, self.diragukan_max_days)
 
     @property
     def ppap_rates(self) -> dict:
-        return {
+        rates = {
             Kolektibilitas.LANCAR: self.ppap_lancar,
+            Kolektibilitas.DPK: self.ppap_dpk,
             Kolektibilitas.KURANG_LANCAR: self.ppap_kurang_lancar,
             Kolektibilitas.DIRAGUKAN: self.ppap_diragukan,
             Kolektibilitas.MACET: self.ppap_macet,
         }
+        return {g: rates[g] for g in self.grades}
+
+    def bands(self) -> list[dict]:
+        """Each grade of the scheme with its days-past-due band and PPAP rate (for the
+        screens and reports)."""
+        t = self.thresholds
+        out, low = [], 0
+        for i, g in enumerate(self.grades):
+            high = t[i] if i < len(t) else None
+            out.append({"grade": g, "from": low, "to": high, "ppap": self.ppap_rates[g]})
+            low = (high or 0) + 1
+        return out
 
 
 def _kind_field(label: str) -> models.CharField:
@@ -215,6 +304,20 @@ class LoanProduct(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def rate_label(self) -> str:
+        """The rate with its period, for people: "1% per bulan", "12% per tahun"."""
+        return rate_label(self.rate, self.rate_period)
+
+    @property
+    def choice_label(self) -> str:
+        """How a product is offered on the apply and simulate screens."""
+        return _("%(name)s — jasa %(rate)s, %(method)s") % {
+            "name": self.name,
+            "rate": self.rate_label,
+            "method": self.get_method_display(),
+        }
+
 
 class Loan(models.Model):
     class Status(models.TextChoices):
@@ -303,6 +406,14 @@ class Loan(models.Model):
         _("kolektibilitas"), max_length=15, choices=KOLEK_CHOICES, default=Kolektibilitas.LANCAR
     )
     ppap_amount = models.DecimalField(_("PPAP"), default=ZERO, **MONEY)
+    # restructuring: overdue jasa capitalised into the principal, not yet recognised as
+    # income (the loan's part of the ``deferred_jasa_income`` liability), and the grade
+    # the loan had when it was last restructured ("" = never restructured)
+    deferred_jasa = models.DecimalField(_("jasa ditangguhkan"), default=ZERO, **MONEY)
+    restructured_grade = models.CharField(
+        _("kolektibilitas saat restrukturisasi"), max_length=15, choices=KOLEK_CHOICES, blank=True
+    )
+    restructured_on = models.DateField(_("tanggal restrukturisasi"), null=True, blank=True)
     closed_on = models.DateField(_("tanggal lunas"), null=True, blank=True)
     closed_by = models.CharField(
         _("lunas karena"), max_length=10, choices=ClosedBy.choices, blank=True
@@ -362,6 +473,12 @@ class Loan(models.Model):
                 condition=Q(status="disbursed") | Q(principal_outstanding=0),
                 name="loans_loan_outstanding_only_when_running",
             ),
+            # deferred jasa is part of the principal outstanding (it was capitalised)
+            models.CheckConstraint(
+                condition=Q(deferred_jasa__gte=0)
+                & Q(deferred_jasa__lte=F("principal_outstanding")),
+                name="loans_loan_deferred_jasa_within_outstanding",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -370,6 +487,14 @@ class Loan(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.DISBURSED
+
+    @property
+    def is_restructured(self) -> bool:
+        return bool(self.restructured_grade)
+
+    @property
+    def rate_label(self) -> str:
+        return rate_label(self.rate, self.rate_period)
 
 
 class LoanDocument(models.Model):
@@ -503,6 +628,10 @@ class Repayment(models.Model):
         _("kelebihan ke"), max_length=10, choices=ExcessTo.choices, blank=True
     )
     early_payoff_fee = models.DecimalField(_("penalti pelunasan"), default=ZERO, **MONEY)
+    # deferred jasa (capitalised at a restructuring) recognised as income by this payment
+    deferred_jasa_recognised = models.DecimalField(
+        _("jasa ditangguhkan diakui"), default=ZERO, **MONEY
+    )
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -522,7 +651,8 @@ class Repayment(models.Model):
                 & Q(jasa__gte=0)
                 & Q(principal__gte=0)
                 & Q(excess__gte=0)
-                & Q(early_payoff_fee__gte=0),
+                & Q(early_payoff_fee__gte=0)
+                & Q(deferred_jasa_recognised__gte=0),
                 name="loans_repayment_parts_gte_0",
             ),
             models.CheckConstraint(
@@ -549,8 +679,9 @@ class Repayment(models.Model):
 
 
 class Reschedule(models.Model):
-    """A rescheduling: the outstanding (with any overdue jasa capitalised) gets a new
-    schedule; the old rows stay as history (``version_from``)."""
+    """A rescheduling: the outstanding (with any overdue jasa capitalised, as deferred
+    jasa) gets a new schedule; the old rows stay as history (``version_from``). The rows
+    of a loan are the history of its terms; ``grade_before`` is the grade it keeps."""
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="reschedules")
     on = models.DateField()
@@ -563,6 +694,9 @@ class Reschedule(models.Model):
     new_tenor = models.PositiveSmallIntegerField()
     old_rate = models.DecimalField(max_digits=7, decimal_places=4)
     new_rate = models.DecimalField(max_digits=7, decimal_places=4)
+    rate_period = models.CharField(max_length=5, choices=RATE_PERIOD_CHOICES, blank=True)
+    grade_before = models.CharField(max_length=15, choices=KOLEK_CHOICES, blank=True)
+    first_due_date = models.DateField(null=True, blank=True)
     reason = models.TextField()
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

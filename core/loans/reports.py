@@ -2,7 +2,7 @@
 HTML (a screen), PDF (WeasyPrint, same template) and XLSX (openpyxl).
 
 - outstanding: running loans with principal outstanding, grade, PPAP
-- arrears: loans past due with aging buckets
+- arrears: loans past due with aging buckets; restructured loans apart
 - collectibility: outstanding per kolektibilitas, NPL ratio and health band
 - disbursements / repayments for a period
 - card: a member's loan card (kartu pinjaman): schedule with payments, repayments
@@ -25,6 +25,7 @@ from .selectors import collectibility_summary, disbursements_between, repayments
 ZERO = Decimal("0")
 KOLEK_LABEL = {
     "lancar": "Lancar",
+    "dpk": "Dalam Perhatian Khusus",
     "kurang_lancar": "Kurang Lancar",
     "diragukan": "Diragukan",
     "macet": "Macet",
@@ -110,7 +111,9 @@ def report_arrears(*, on: date) -> Report:
     from .services import loan_dues
 
     loans = (
-        Loan.objects.filter(status=Loan.Status.DISBURSED, days_past_due__gt=0)
+        Loan.objects.filter(
+            status=Loan.Status.DISBURSED, days_past_due__gt=0, restructured_grade=""
+        )
         .select_related("member", "product", "member__agency")
         .order_by("-days_past_due", "number")
     )
@@ -173,7 +176,58 @@ def report_arrears(*, on: date) -> Report:
         rows,
         _money_total(rows, "principal_due", "jasa_due", "penalty_due", "outstanding")
         | {"number": _("Jumlah")},
-        sections=[summary],
+        notes=[_("Pinjaman yang direstrukturisasi tidak termasuk di sini; lihat daftar terpisah.")],
+        sections=[summary, report_restructured(on=on)],
+    )
+
+
+def report_restructured(*, on: date) -> Report:
+    """Restructured (rescheduled) loans, listed apart from the arrears: the grade they
+    keep until they have paid the set number of instalments on time, the deferred jasa
+    not yet recognised, and their arrears under the new terms."""
+    from .services import loan_dues
+
+    loans = (
+        Loan.objects.filter(status=Loan.Status.DISBURSED)
+        .exclude(restructured_grade="")
+        .select_related("member", "product")
+        .order_by("number")
+    )
+    rows = []
+    for ln in loans:
+        d = loan_dues(ln, on)
+        rows.append(
+            {
+                "number": ln.number,
+                "member": f"{ln.member.number} {ln.member.full_name}",
+                "restructured_on": ln.restructured_on,
+                "grade_before": KOLEK_LABEL[ln.restructured_grade],
+                "grade": KOLEK_LABEL[ln.kolektibilitas],
+                "dpd": ln.days_past_due,
+                "arrears": d.principal + d.jasa,
+                "outstanding": ln.principal_outstanding,
+                "deferred": ln.deferred_jasa,
+                "ppap": ln.ppap_amount,
+            }
+        )
+    return Report(
+        "restructured",
+        _("Pinjaman direstrukturisasi"),
+        _("Per %s") % on.strftime("%d-%m-%Y"),
+        [
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("restructured_on", _("Direstrukturisasi")),
+            Column("grade_before", _("Kolektibilitas saat restrukturisasi")),
+            Column("grade", _("Kolektibilitas")),
+            Column("dpd", _("Hari tunggak")),
+            Column("arrears", _("Tunggakan pokok + jasa"), True),
+            Column("outstanding", _("Sisa pokok"), True),
+            Column("deferred", _("Jasa ditangguhkan"), True),
+            Column("ppap", _("PPAP"), True),
+        ],
+        rows,
+        _money_total(rows, "arrears", "outstanding", "deferred", "ppap") | {"number": _("Jumlah")},
     )
 
 
@@ -206,10 +260,40 @@ def report_collectibility(*, on: date) -> Report:
         _money_total(rows, "outstanding", "ppap")
         | {"grade": _("Jumlah"), "count": sum(r["count"] for r in rows)},
         notes=[
+            _("Skema kolektibilitas: %(s)s.") % {"s": _scheme_text(s)},
             _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
             % {"n": s["npl_ratio"], "b": BAND_LABEL[s["band"]]},
+            _(
+                "Termasuk %(n)s pinjaman direstrukturisasi, sisa pokok Rp %(o)s "
+                "(jasa ditangguhkan Rp %(d)s)."
+            )
+            % {
+                "n": s["restructured"]["count"],
+                "o": f"{s['restructured']['outstanding']:,.0f}".replace(",", "."),
+                "d": f"{s['restructured']['deferred_jasa']:,.0f}".replace(",", "."),
+            },
         ],
     )
+
+
+def _scheme_text(s: dict) -> str:
+    """The grades of the scheme in force as text: "Lancar 0-90 hari (PPAP 0.5%), …"."""
+    parts = []
+    for g in s["grades"]:
+        if g["days_from"] is None:
+            continue
+        days = (
+            f"{g['days_from']}-{g['days_to']}"
+            if g["days_to"] is not None
+            else f">{g['days_from'] - 1}"
+        )
+        if g["days_to"] == g["days_from"]:
+            days = str(g["days_from"])
+        parts.append(
+            _("%(g)s %(d)s hari (PPAP %(r)s%%)")
+            % {"g": KOLEK_LABEL[g["grade"]], "d": days, "r": g["ppap_rate"].normalize()}
+        )
+    return ", ".join(parts)
 
 
 def report_disbursements(*, date_from: date, date_to: date) -> Report:

@@ -58,26 +58,56 @@ class PenaltyBasis(StrEnum):
 
 class Kolektibilitas(StrEnum):
     LANCAR = "lancar"
+    DPK = "dpk"  # Dalam Perhatian Khusus (five-grade scheme only)
     KURANG_LANCAR = "kurang_lancar"
     DIRAGUKAN = "diragukan"
     MACET = "macet"
 
 
+class KolekScheme(StrEnum):
+    FOUR = "four"  # Lancar, Kurang Lancar, Diragukan, Macet (common KPRI practice)
+    FIVE = "five"  # + Dalam Perhatian Khusus (banks, many cooperatives' auditors)
+
+
+# every grade, best to worst (a loan's grade only "worsens" along this order)
 KOLEK_ORDER = (
     Kolektibilitas.LANCAR,
+    Kolektibilitas.DPK,
     Kolektibilitas.KURANG_LANCAR,
     Kolektibilitas.DIRAGUKAN,
     Kolektibilitas.MACET,
 )
-# Days past due up to which a loan is still in the grade: Lancar 0-90, Kurang Lancar
-# 91-180, Diragukan 181-270, Macet above.
+KOLEK_GRADES = {
+    KolekScheme.FOUR: (
+        Kolektibilitas.LANCAR,
+        Kolektibilitas.KURANG_LANCAR,
+        Kolektibilitas.DIRAGUKAN,
+        Kolektibilitas.MACET,
+    ),
+    KolekScheme.FIVE: KOLEK_ORDER,
+}
+# Days past due up to which a loan is still in the grade (the last grade has no limit).
+# Four grades: Lancar 0-90, Kurang Lancar 91-180, Diragukan 181-270, Macet above.
 DEFAULT_KOLEK_THRESHOLDS = (90, 180, 270)
+# Five grades: Lancar 0, DPK 1-90, Kurang Lancar 91-120, Diragukan 121-180, Macet above.
+FIVE_KOLEK_THRESHOLDS = (0, 90, 120, 180)
 DEFAULT_PPAP_RATES = {
     Kolektibilitas.LANCAR: Decimal("0.5"),
     Kolektibilitas.KURANG_LANCAR: Decimal("10"),
     Kolektibilitas.DIRAGUKAN: Decimal("50"),
     Kolektibilitas.MACET: Decimal("100"),
 }  # percent of outstanding principal
+FIVE_PPAP_RATES = {
+    Kolektibilitas.LANCAR: Decimal("0.5"),
+    Kolektibilitas.DPK: Decimal("5"),
+    Kolektibilitas.KURANG_LANCAR: Decimal("15"),
+    Kolektibilitas.DIRAGUKAN: Decimal("50"),
+    Kolektibilitas.MACET: Decimal("100"),
+}
+SCHEME_DEFAULTS = {
+    KolekScheme.FOUR: (DEFAULT_KOLEK_THRESHOLDS, DEFAULT_PPAP_RATES),
+    KolekScheme.FIVE: (FIVE_KOLEK_THRESHOLDS, FIVE_PPAP_RATES),
+}
 
 
 # --- dates ----------------------------------------------------------------------------
@@ -332,15 +362,62 @@ def days_past_due(unpaid_due_dates: Iterable[date], on: date) -> int:
 def kolektibilitas(
     days: int, thresholds: Sequence[int] = DEFAULT_KOLEK_THRESHOLDS
 ) -> Kolektibilitas:
-    """Grade by days past due. ``thresholds`` are the last day of Lancar, Kurang Lancar
-    and Diragukan (ascending); beyond the last is Macet."""
+    """Grade by days past due. ``thresholds`` are the last day of each grade but the
+    worst, ascending: three for the four-grade scheme (Lancar, Kurang Lancar, Diragukan),
+    four for the five-grade one (Lancar, DPK, Kurang Lancar, Diragukan); beyond the last
+    is Macet."""
     t = tuple(thresholds)
-    if len(t) != 3 or not (0 <= t[0] < t[1] < t[2]):
-        raise ValueError("thresholds must be three ascending non-negative day counts")
-    for grade, limit in zip(KOLEK_ORDER, t, strict=False):
+    grades = _grades_for(t)
+    for grade, limit in zip(grades, t, strict=False):
         if days <= limit:
             return grade
     return Kolektibilitas.MACET
+
+
+def _grades_for(t: tuple) -> tuple:
+    if len(t) not in (3, 4) or t[0] < 0 or any(a >= b for a, b in zip(t, t[1:], strict=False)):
+        raise ValueError("thresholds must be three or four ascending non-negative day counts")
+    return KOLEK_GRADES[KolekScheme.FOUR if len(t) == 3 else KolekScheme.FIVE]
+
+
+def grade_worse(a: str, b: str) -> Kolektibilitas:
+    """The worse of two grades."""
+    return max(Kolektibilitas(a), Kolektibilitas(b), key=KOLEK_ORDER.index)
+
+
+def restructured_grade(
+    *,
+    grade_at_restructure: str,
+    dpd_grade: str,
+    rows: Sequence[tuple[date, date | None]],
+    on: date,
+    probation: int,
+    grades: Sequence[str],
+) -> Kolektibilitas:
+    """The grade of a restructured loan on ``on``: it keeps the grade it had when it was
+    restructured until it has paid ``probation`` instalments on time in a row, then
+    improves one grade (of the scheme's ``grades``, best first) per further run of
+    ``probation`` on-time instalments; never better than its days past due say.
+    ``rows``: the new schedule's instalments as ``(due_date, settled_on)`` in order; a row
+    not settled by its due date breaks the run."""
+    grades = [Kolektibilitas(g) for g in grades]
+    start = Kolektibilitas(grade_at_restructure)
+    if start not in grades:  # a grade of the other scheme: the next worse one of these
+        start = next(g for g in grades if KOLEK_ORDER.index(g) >= KOLEK_ORDER.index(start))
+    n = max(int(probation), 1)
+    improvements = run = 0
+    for due, settled_on in rows:
+        if due > on:
+            break
+        if settled_on is not None and settled_on <= due:
+            run += 1
+            if run == n:
+                improvements += 1
+                run = 0
+        elif due < on or settled_on is not None:
+            run = 0
+    floor = grades[max(grades.index(start) - improvements, 0)]
+    return grade_worse(floor, dpd_grade)
 
 
 def ppap_amount(outstanding_principal, grade: str | Kolektibilitas, rates=None) -> Decimal:
@@ -350,6 +427,7 @@ def ppap_amount(outstanding_principal, grade: str | Kolektibilitas, rates=None) 
     return rupiah(_money(outstanding_principal) * rate / HUNDRED)
 
 
+# Dalam Perhatian Khusus is performing (as for banks): NPL = Kurang Lancar and worse
 NON_PERFORMING = frozenset(
     {Kolektibilitas.KURANG_LANCAR, Kolektibilitas.DIRAGUKAN, Kolektibilitas.MACET}
 )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core.common.errors import ApplicationError
+from core.ledger.services import fiscal_year_ensure
 
 from .models import LoanProduct, LoanSettings
 
@@ -144,6 +145,9 @@ def loans_demo_seed(*, cooperative=None) -> None:
         Member.objects.filter(status=Member.Status.ACTIVE, take_home_pay__gt=0).order_by("pk")[:8]
     )
     products = {p.code: p for p in LoanProduct.objects.all()}
+    # the demo's books start early enough for its oldest loan (loan dates may not precede
+    # the cooperative's first fiscal year)
+    fiscal_year_ensure(year=S.add_months(today, -6).year)
     plans = [
         # product, principal, tenor, months ago disbursed, months paid
         ("PU", D("10000000"), 10, 6, 6),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.members.models import Member
 
 from . import schedules as S
-from .models import Instalment, Loan, LoanProduct, Repayment
+from .models import Instalment, Loan, LoanProduct, LoanSettings, Repayment
 
 ZERO = Decimal("0")
 
@@ -86,11 +86,14 @@ def loan_amount_due(loan: Loan, on: date) -> dict[str, Decimal]:
 
 
 def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
-    """Sub-ledger vs control accounts: outstanding principal vs ``loan_receivable``, and
-    PPAP per loan vs ``ppap_allowance`` (all postings, i.e. now)."""
+    """Sub-ledger vs control accounts: outstanding principal vs ``loan_receivable``, PPAP
+    per loan vs ``ppap_allowance``, and deferred jasa of restructured loans vs
+    ``deferred_jasa_income`` (all postings, i.e. now)."""
     from core.ledger.selectors import account_balance, account_for_role
 
-    agg = Loan.objects.aggregate(p=Sum("principal_outstanding"), a=Sum("ppap_amount"))
+    agg = Loan.objects.aggregate(
+        p=Sum("principal_outstanding"), a=Sum("ppap_amount"), d=Sum("deferred_jasa")
+    )
     return {
         "principal_subledger": agg["p"] or ZERO,
         "principal_ledger": account_balance(
@@ -98,41 +101,67 @@ def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
         ),
         "ppap_subledger": agg["a"] or ZERO,
         "ppap_ledger": account_balance(account=account_for_role("ppap_allowance"), as_of=as_of),
+        "deferred_jasa_subledger": agg["d"] or ZERO,
+        "deferred_jasa_ledger": account_balance(
+            account=account_for_role("deferred_jasa_income"), as_of=as_of
+        ),
     }
 
 
 def collectibility_summary() -> dict:
-    """Outstanding by kolektibilitas, NPL ratio and its health band."""
-    rows = (
-        Loan.objects.filter(status=Loan.Status.DISBURSED)
-        .values("kolektibilitas")
-        .annotate(n=Count("id"), outstanding=Sum("principal_outstanding"), ppap=Sum("ppap_amount"))
+    """Outstanding by kolektibilitas in the cooperative's scheme (four or five grades;
+    a grade of the other scheme still held by a loan until the next arrears run is shown
+    too), NPL ratio and its health band, and the restructured loans apart."""
+    st = LoanSettings.get()
+    running = Loan.objects.filter(status=Loan.Status.DISBURSED)
+    rows = running.values("kolektibilitas").annotate(
+        n=Count("id"), outstanding=Sum("principal_outstanding"), ppap=Sum("ppap_amount")
     )
     by = {r["kolektibilitas"]: r for r in rows}
+    bands = {b["grade"]: b for b in st.bands()}
     grades = []
     total = ZERO
     npl = ZERO
     for g in S.KOLEK_ORDER:
+        if g not in bands and g.value not in by:
+            continue
         r = by.get(g.value, {})
         amt = r.get("outstanding") or ZERO
         total += amt
         if g in S.NON_PERFORMING:
             npl += amt
+        band = bands.get(g, {})
         grades.append(
             {
                 "grade": g.value,
                 "count": r.get("n", 0),
                 "outstanding": amt,
                 "ppap": r.get("ppap") or ZERO,
+                "days_from": band.get("from"),
+                "days_to": band.get("to"),
+                "ppap_rate": band.get("ppap"),
             }
         )
     ratio = S.npl_ratio(non_performing=npl, total=total)
+    restructured = running.exclude(restructured_grade="").aggregate(
+        n=Count("id"),
+        outstanding=Sum("principal_outstanding"),
+        deferred=Sum("deferred_jasa"),
+        ppap=Sum("ppap_amount"),
+    )
     return {
+        "scheme": st.kolek_scheme,
         "grades": grades,
         "total": total,
         "non_performing": npl,
         "npl_ratio": ratio,
         "band": S.npl_band(ratio).value,
+        "restructured": {
+            "count": restructured["n"],
+            "outstanding": restructured["outstanding"] or ZERO,
+            "deferred_jasa": restructured["deferred"] or ZERO,
+            "ppap": restructured["ppap"] or ZERO,
+        },
     }
 
 

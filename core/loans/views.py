@@ -22,7 +22,7 @@ from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
-from .models import Loan, LoanDocument, LoanProduct, Repayment
+from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
 from .selectors import collectibility_summary, loan_list, loan_schedule
 
 ALL_STAFF = STAFF
@@ -31,8 +31,15 @@ ALL_STAFF = STAFF
 # --- forms --------------------------------------------------------------------------
 
 
+class ProductChoiceField(forms.ModelChoiceField):
+    """A product offered with its rate and period ("Pinjaman Umum — jasa 1% per bulan")."""
+
+    def label_from_instance(self, obj: LoanProduct) -> str:
+        return obj.choice_label
+
+
 class SimulateForm(forms.Form):
-    product = forms.ModelChoiceField(
+    product = ProductChoiceField(
         queryset=LoanProduct.objects.filter(is_active=True), label=_l("Produk")
     )
     principal = forms.DecimalField(label=_l("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
@@ -63,11 +70,20 @@ def _form_error(form, exc: ApplicationError):
                 form.add_error(name, str(e))
 
 
-def _parse_date(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
+def _parse_date(value: str, default: date | None, *, label: str = "") -> date | None:
+    """A date typed in a form (YYYY-MM-DD from a date input); empty -> ``default``;
+    anything else a clear error (never silently today)."""
+    value = (value or "").strip()
+    if not value:
         return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(
+            svc.LoanErrors.DATE_INVALID,
+            _("%(label)s bukan tanggal yang valid (format TTTT-BB-HH).")
+            % {"label": label or _("Tanggal")},
+        )
 
 
 # --- list / detail ------------------------------------------------------------------
@@ -102,6 +118,7 @@ def loan_detail_view(request, pk: int):
         "repayments": loan.repayments.order_by("-paid_on", "-id"),
         "documents": loan.documents.all(),
         "reschedules": loan.reschedules.all(),
+        "probation": LoanSettings.get().restructure_probation_instalments,
         "today": today,
         "role": request.user.role,
         "excess_choices": Repayment.ExcessTo.choices[1:],
@@ -123,8 +140,8 @@ def loan_action_view(request, pk: int, action: str):
     p = request.POST
     by = request.user
     today = timezone.localdate()
-    on = _parse_date(p.get("on", ""), today)
     try:
+        on = _parse_date(p.get("on", ""), today)
         if action == "verify":
             svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
             messages.success(request, _("Pengajuan diverifikasi."))
@@ -135,7 +152,15 @@ def loan_action_view(request, pk: int, action: str):
             svc.loan_reject(loan=loan, by=by, reason=p.get("reason", ""))
             messages.success(request, _("Pengajuan ditolak."))
         elif action == "disburse":
-            svc.loan_disburse(loan=loan, by=by, on=on, via=p.get("via", "cash"))
+            svc.loan_disburse(
+                loan=loan,
+                by=by,
+                on=on,
+                via=p.get("via", "cash"),
+                first_due_date=_parse_date(
+                    p.get("first_due_date", ""), None, label=_("Jatuh tempo pertama")
+                ),
+            )
             messages.success(request, _("Pinjaman dicairkan."))
         elif action == "repay":
             r = svc.loan_repay(
@@ -160,6 +185,9 @@ def loan_action_view(request, pk: int, action: str):
                 tenor=p.get("tenor"),
                 rate=p.get("rate") or None,
                 reason=p.get("reason", ""),
+                first_due_date=_parse_date(
+                    p.get("first_due_date", ""), None, label=_("Jatuh tempo pertama")
+                ),
             )
             messages.success(request, _("Pinjaman dijadwal ulang."))
     except ApplicationError as exc:
@@ -314,10 +342,18 @@ def reports_view(request):
     )
 
 
+def _report_date(value: str, default: date) -> date:
+    """A report's period bound from the query string; unreadable -> the default period."""
+    try:
+        return _parse_date(value, default) or default
+    except ApplicationError:
+        return default
+
+
 def _build(kind: str, request) -> rep.Report:
     today = timezone.localdate()
-    date_from = _parse_date(request.GET.get("from", ""), today.replace(day=1))
-    date_to = _parse_date(request.GET.get("to", ""), today)
+    date_from = _report_date(request.GET.get("from", ""), today.replace(day=1))
+    date_to = _report_date(request.GET.get("to", ""), today)
     if kind == "outstanding":
         return rep.report_outstanding(on=today)
     if kind == "arrears":

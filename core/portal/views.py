@@ -124,7 +124,7 @@ class SimulateForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
-        self.fields["product"].choices = [(str(p.pk), p.name) for p in products]
+        self.fields["product"].choices = [(str(p.pk), p.choice_label) for p in products]
 
 
 @role_required(read=MEMBERS, write=frozenset())

@@ -275,7 +275,9 @@ def test_reschedule_capitalises_overdue_jasa_and_keeps_history(make_loan, staff,
     assert len(new) == 20 and sum(r.principal for r in new) == D(10_200_000)
     assert new[0].due_date == S.add_months(today, 1)
     assert loan.instalments.filter(is_current=False).count() == 10
-    assert _role_total(rs.entry, "loan_interest_income") == D(200_000)
+    # capitalised jasa is deferred income, not income (issue 17 item 1)
+    assert _role_total(rs.entry, "loan_interest_income") == 0
+    assert _role_total(rs.entry, "deferred_jasa_income") == D(200_000)
     assert AuditEvent.objects.filter(action="loan.reschedule", target_id=str(loan.pk)).exists()
     assert_reconciled()
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.loans import schedules as S
 from core.loans.schedules import (
     Kolektibilitas as K,
 )
@@ -202,9 +203,30 @@ def test_kolektibilitas_thresholds_configurable_and_validated():
 
 def test_ppap_default_rates():
     out = D(10_000_000)
-    assert [ppap_amount(out, g) for g in K] == [
+    assert [ppap_amount(out, g) for g in S.KOLEK_GRADES[S.KolekScheme.FOUR]] == [
         D(50_000),
         D(1_000_000),
+        D(5_000_000),
+        D(10_000_000),
+    ]
+
+
+@pytest.mark.parametrize(
+    "days,grade",
+    [(0, "lancar"), (1, "dpk"), (90, "dpk"), (91, "kurang_lancar"), (120, "kurang_lancar")]
+    + [(121, "diragukan"), (180, "diragukan"), (181, "macet"), (5000, "macet")],
+)
+def test_five_grade_scheme_bands(days, grade):
+    """Lancar 0, DPK 1-90, Kurang Lancar 91-120, Diragukan 121-180, Macet above."""
+    assert kolektibilitas(days, S.FIVE_KOLEK_THRESHOLDS) == grade
+
+
+def test_five_grade_ppap_rates():
+    out = D(10_000_000)
+    assert [ppap_amount(out, g, S.FIVE_PPAP_RATES) for g in S.KOLEK_ORDER] == [
+        D(50_000),
+        D(500_000),
+        D(1_500_000),
         D(5_000_000),
         D(10_000_000),
     ]

@@ -39,6 +39,7 @@ from .common import (
     _refuse_own,
     _require_role,
     _whole_positive,
+    check_loan_date,
 )
 
 # --- simulation and checks ----------------------------------------------------------
@@ -66,7 +67,9 @@ class Simulation:
             "method": self.schedule.method.value,
             "principal": str(self.principal),
             "tenor": self.tenor,
-            "monthly_rate": str(self.schedule.rate.normalize()),
+            # rates are percent with their period everywhere in the API
+            "rate": str(self.product.rate.normalize()),
+            "rate_period": self.product.rate_period,
             "fees": {k: str(v) for k, v in self.fees.items()},
             "total_fees": str(self.total_fees),
             "net_disbursed": str(self.net),
@@ -243,7 +246,7 @@ def loan_apply(
         raise ApplicationError(
             LoanErrors.PERMISSION, _("Anggota hanya dapat mengajukan untuk dirinya."), status=403
         )
-    on = on or timezone.localdate()
+    on = check_loan_date(on or timezone.localdate(), field="on", label=_("Tanggal pengajuan"))
     sim = loan_simulate(product=product, principal=principal, tenor=tenor)
     kinds = {k for k, _f in documents}
     missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]

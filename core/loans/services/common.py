@@ -9,13 +9,15 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.users.models import User
 
+from .. import schedules as S
 from ..models import Instalment, Loan
 
 ZERO = Decimal("0")
@@ -56,6 +58,73 @@ class LoanErrors(StrEnum):
     TOPUP_INVALID = "loan_topup_invalid"
     DOCUMENTS_MISSING = "loan_documents_missing"
     DATE_INVALID = "loan_date_invalid"
+
+
+# --- dates ------------------------------------------------------------------------------
+
+# a first due date at most this many months after the disbursement (or the reschedule)
+FIRST_DUE_MAX_MONTHS = 3
+
+
+def loan_date_floor() -> date:
+    """The earliest date a loan event may carry: the start of the cooperative's books (its
+    first fiscal year), and not before its legal date when that is known. Without a fiscal
+    year yet: 1 January of this year."""
+    from core.ledger.models import FiscalYear  # ledger sits below loans
+
+    first = FiscalYear.objects.order_by("year").values_list("start_date", flat=True).first()
+    floor = first or date(timezone.localdate().year, 1, 1)
+    legal = getattr(connection.tenant, "legal_date", None)
+    return max(floor, legal) if isinstance(legal, date) else floor
+
+
+def _fmt(d: date) -> str:
+    return f"{d.day:02d}-{d.month:02d}-{d.year:04d}"  # strftime drops year 1's zeros
+
+
+def check_loan_date(
+    value: date, *, field: str, label: str, not_before: date | None = None, future: bool = False
+) -> date:
+    """Refuse a loan date outside the sane range: before the cooperative's books start
+    (``loan_date_floor``) or ``not_before``, or after today (unless ``future``, for due
+    dates, which the caller bounds). A clear message naming the field and the range."""
+    if not isinstance(value, date):
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("%(label)s bukan tanggal yang valid.") % {"label": label},
+            fields={field: [_("Tanggal tidak valid.")]},
+        )
+    floor = max(loan_date_floor(), not_before) if not_before else loan_date_floor()
+    if value < floor:
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("%(label)s %(d)s terlalu awal: paling awal %(f)s.")
+            % {"label": label, "d": _fmt(value), "f": _fmt(floor)},
+            fields={field: [_("Paling awal %(f)s.") % {"f": _fmt(floor)}]},
+        )
+    today = timezone.localdate()
+    if not future and value > today:
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("%(label)s %(d)s di masa depan: paling lambat hari ini (%(t)s).")
+            % {"label": label, "d": _fmt(value), "t": _fmt(today)},
+            fields={field: [_("Tidak boleh di masa depan.")]},
+        )
+    return value
+
+
+def check_first_due_date(value: date, *, start: date, field: str = "first_due_date") -> date:
+    """A first due date after ``start`` (the disbursement or the reschedule) and at most
+    ``FIRST_DUE_MAX_MONTHS`` months after it."""
+    latest = S.add_months(start, FIRST_DUE_MAX_MONTHS)
+    if not isinstance(value, date) or not (start < value <= latest):
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("Jatuh tempo pertama harus setelah %(s)s dan paling lambat %(l)s (%(n)s bulan).")
+            % {"s": _fmt(start), "l": _fmt(latest), "n": FIRST_DUE_MAX_MONTHS},
+            fields={field: [_("Antara %(s)s dan %(l)s.") % {"s": _fmt(start), "l": _fmt(latest)}]},
+        )
+    return value
 
 
 def _require_role(by, roles, what: str) -> None:

@@ -31,6 +31,8 @@ from .common import (
     _notify,
     _post,
     _require_role,
+    check_first_due_date,
+    check_loan_date,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -52,18 +54,14 @@ def loan_disburse(
     fee incomes, insurance payable, risk fund; wajib pinjam to the member's savings; for a
     top-up, the old loan settled first) and fixes the schedule. Returns the entry."""
     _require_role(by, DISBURSE_ROLES, _("mencairkan pinjaman"))
-    on = on or timezone.localdate()
+    on = check_loan_date(on or timezone.localdate(), field="on", label=_("Tanggal pencairan"))
     loan = _lock(loan)
     _expect_status(loan, Loan.Status.APPROVED, code=LoanErrors.NOT_APPROVED)
     if via not in Loan.Channel.values:
         raise ApplicationError(LoanErrors.INVALID, _("Cara pencairan tidak dikenal."))
     if on < loan.applied_on:
         raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal pencairan sebelum pengajuan."))
-    first_due = first_due_date or S.add_months(on, 1)
-    if first_due <= on:
-        raise ApplicationError(
-            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal pencairan.")
-        )
+    first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     if loan.member.status != Member.Status.ACTIVE:
         raise ApplicationError(LoanErrors.MEMBER_NOT_ACTIVE, _("Anggota tidak aktif."))
     product = loan.product
@@ -112,6 +110,21 @@ def loan_disburse(
                 lines.append(
                     _line(role, credit=old_parts[part], member_id=member_id, memo=old.number)
                 )
+        if old.deferred_jasa > 0:  # the old loan's deferred jasa is earned: it is paid off
+            lines += [
+                _line(
+                    "deferred_jasa_income",
+                    debit=old.deferred_jasa,
+                    member_id=member_id,
+                    memo=old.number,
+                ),
+                _line(
+                    "loan_interest_income",
+                    credit=old.deferred_jasa,
+                    member_id=member_id,
+                    memo=old.number,
+                ),
+            ]
     net = loan.principal - sum(fees.values(), ZERO) - settlement
     if net <= 0:
         raise ApplicationError(
@@ -189,6 +202,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
             old, parts, on=on, channel=Repayment.Channel.TOPUP, by=by, entry=entry
         )
     old.principal_outstanding = ZERO
+    old.deferred_jasa = ZERO
     old.status = Loan.Status.CLOSED
     old.closed_on = on
     old.closed_by = Loan.ClosedBy.TOPUP
@@ -196,6 +210,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
     old.save(
         update_fields=[
             "principal_outstanding",
+            "deferred_jasa",
             "status",
             "closed_on",
             "closed_by",

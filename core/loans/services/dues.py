@@ -31,13 +31,15 @@ def _open_rows(loan: Loan) -> list[Instalment]:
 
 
 def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
-    """Late penalty still owed on an unsettled row: the product's rate of the instalment
-    per day / started month beyond the grace days, less what was paid on it already."""
+    """Late penalty still owed on an unsettled row: the product's rate of what is still
+    unpaid of the instalment (principal and jasa not yet paid nor waived; never the part
+    already paid) per day / started month beyond the grace days, less the penalty paid
+    on it already."""
     if row.settled or row.due_date >= on:
         return ZERO
     p = loan.product
     accrued = S.late_penalty(
-        overdue_amount=row.principal + row.jasa - row.jasa_waived,
+        overdue_amount=row.principal_left + row.jasa_left,
         days_late=(on - row.due_date).days,
         rate_percent=p.late_penalty_rate,
         basis=p.late_penalty_basis,

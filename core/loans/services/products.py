@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 
+from .. import schedules as S
 from ..models import (
     LoanProduct,
     LoanSettings,
@@ -70,43 +71,87 @@ def loan_product_save(*, by, product: LoanProduct | None = None, **data: Any) ->
     return obj
 
 
-# what ``loan_settings_update`` may change (the arrears thresholds and PPAP rates)
+# what ``loan_settings_update`` may change: the kolektibilitas scheme (four or five
+# grades), its thresholds and PPAP rates, and the on-time instalments a restructured loan
+# pays before its grade may improve
 LOAN_SETTINGS_FIELDS = (
+    "kolek_scheme",
     "lancar_max_days",
+    "dpk_max_days",
     "kurang_lancar_max_days",
     "diragukan_max_days",
     "ppap_lancar",
+    "ppap_dpk",
     "ppap_kurang_lancar",
     "ppap_diragukan",
     "ppap_macet",
+    "restructure_probation_instalments",
 )
+_THRESHOLD_FIELDS = {
+    S.Kolektibilitas.LANCAR: "lancar_max_days",
+    S.Kolektibilitas.DPK: "dpk_max_days",
+    S.Kolektibilitas.KURANG_LANCAR: "kurang_lancar_max_days",
+    S.Kolektibilitas.DIRAGUKAN: "diragukan_max_days",
+}
 
 
 @transaction.atomic
 def loan_settings_update(*, by, **data: Any) -> LoanSettings:
-    """Kolektibilitas thresholds and PPAP rates (admin)."""
+    """Kolektibilitas scheme, thresholds and PPAP rates, restructuring probation (admin).
+    Switching the scheme without giving its thresholds and rates takes that scheme's
+    defaults (five grades: 0 / 90 / 120 / 180 days, PPAP 0.5 / 5 / 15 / 50 / 100 %)."""
     _require_role(by, SETTINGS_ROLES, _("mengubah pengaturan pinjaman"))
     obj = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
-    for k, v in data.items():
+    for k in data:
         if k not in LOAN_SETTINGS_FIELDS:
             raise ApplicationError(LoanErrors.INVALID, _("Kolom tidak dikenal: %s") % k)
+    scheme = data.get("kolek_scheme", obj.kolek_scheme)
+    if scheme not in {m.value for m in S.KolekScheme}:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Skema kolektibilitas tidak dikenal."),
+            fields={"kolek_scheme": [_("Pilih empat atau lima golongan.")]},
+        )
+    if scheme != obj.kolek_scheme:
+        thresholds, rates = S.SCHEME_DEFAULTS[S.KolekScheme(scheme)]
+        grades = S.KOLEK_GRADES[S.KolekScheme(scheme)]
+        for grade, days in zip(grades, thresholds, strict=False):
+            setattr(obj, _THRESHOLD_FIELDS[grade], days)
+        for grade, rate in rates.items():
+            setattr(obj, f"ppap_{grade.value}", rate)
+    for k, v in data.items():
         setattr(obj, k, v)
     t = obj.thresholds
-    if not (0 <= t[0] < t[1] < t[2]):
+    if not (t[0] >= 0 and all(a < b for a, b in zip(t, t[1:], strict=False))):
         raise ApplicationError(
-            LoanErrors.INVALID, _("Batas hari kolektibilitas harus naik berurutan.")
+            LoanErrors.INVALID,
+            _("Batas hari kolektibilitas harus naik berurutan."),
+            fields={
+                f: [_("Harus naik berurutan.")]
+                for f in (_THRESHOLD_FIELDS[g] for g in obj.grades[:-1])
+            },
         )
-    for k in ("ppap_lancar", "ppap_kurang_lancar", "ppap_diragukan", "ppap_macet"):
+    for k in (f"ppap_{g.value}" for g in S.KOLEK_ORDER):
         v = _money(getattr(obj, k), field=k)
         if not (0 <= v <= 100):
             raise ApplicationError(
                 LoanErrors.INVALID, _("Tarif PPAP harus 0-100%."), fields={k: ["0-100"]}
             )
+    try:
+        probation = int(obj.restructure_probation_instalments)
+    except (TypeError, ValueError):
+        probation = 0
+    if not 1 <= probation <= 36:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Jumlah angsuran tepat waktu untuk pinjaman restrukturisasi harus 1-36."),
+            fields={"restructure_probation_instalments": ["1-36"]},
+        )
     obj.save()
     audit_log(
         actor=by,
         action="loan.settings.update",
         target=obj,
-        data={k: str(v) for k, v in data.items()},
+        data={k: str(getattr(obj, k)) for k in LOAN_SETTINGS_FIELDS},
     )
     return obj

@@ -34,6 +34,7 @@ from .common import (
     _post,
     _require_role,
     _whole_positive,
+    check_loan_date,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote, row_penalty_due
@@ -115,8 +116,9 @@ def _payoff_repayment_new(
     loan: Loan, parts: dict, *, on: date, channel: str, by, entry=None, early_payoff_fee=ZERO
 ) -> Repayment:
     """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
-    early-payoff fee, at the counter)."""
+    early-payoff fee, at the counter), and all the loan's deferred jasa, earned now."""
     return Repayment.objects.create(
+        deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
         loan=loan,
         paid_on=on,
         channel=channel,
@@ -182,6 +184,12 @@ def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
     if excess_to not in Repayment.ExcessTo.values:
         raise ApplicationError(LoanErrors.INVALID, _("Tujuan kelebihan bayar tidak dikenal."))
+
+
+def _check_paid_on(loan: Loan, on: date) -> None:
+    """A payment date within the sane range: not before the loan was paid out (nor the
+    cooperative's books), not in the future."""
+    check_loan_date(on, field="on", label=_("Tanggal bayar"), not_before=loan.disbursed_on)
 
 
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:
@@ -275,8 +283,7 @@ def loan_repayment_prepare(
     _check_repay_call("loan_repayment_prepare", by=by, channel=channel, excess_to=excess_to)
     loan = _lock(loan)
     amt = _check_repayable(loan, amount)
-    if loan.disbursed_on and on < loan.disbursed_on:
-        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    _check_paid_on(loan, on)
     rows = _open_rows(loan)
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
@@ -291,8 +298,8 @@ def loan_repayment_prepare(
     rep = _repayment_new(
         loan, amt=amt, alloc=alloc, on=on, channel=channel, excess_to=excess_to, by=by
     )
-    rep.save(force_insert=True)
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
+    rep.save(force_insert=True)
     _after_payment(loan, principal_total, on)
     audit_log(
         actor=by,
@@ -345,13 +352,50 @@ def _repay_audit_data(rep: Repayment, principal_total: Decimal, excess_to: str) 
     }
 
 
+def deferred_jasa_share(loan: Loan, principal_paid: Decimal) -> Decimal:
+    """The part of a loan's deferred jasa (overdue jasa capitalised at a restructuring)
+    that a payment of ``principal_paid`` of its principal earns: the same share of it as
+    of the principal outstanding (all of it when the principal is paid off), whole rupiah,
+    never leaving more deferred jasa than principal."""
+    d, outstanding = loan.deferred_jasa, loan.principal_outstanding
+    if d <= 0 or principal_paid <= 0:
+        return ZERO
+    if principal_paid >= outstanding:
+        return d
+    share = S.rupiah(d * principal_paid / outstanding)
+    return min(d, max(share, d - (outstanding - principal_paid)))
+
+
+def _deferred_jasa_lines(
+    loan: Loan, rep: Repayment, principal_total: Decimal, *, accounts=None
+) -> list:
+    """Recognise the deferred jasa a repayment's principal earns (Dr pendapatan jasa
+    ditangguhkan / Cr jasa income), noted on the repayment (an unsaved one; a saved one
+    carries it from ``deferred_jasa_share`` already) and taken off the loan (the caller
+    saves the loan)."""
+    if rep.pk is None:
+        rep.deferred_jasa_recognised = deferred_jasa_share(loan, principal_total)
+    # else: a saved (immutable) repayment was written with its share already
+    recognised = rep.deferred_jasa_recognised
+    if recognised <= 0:
+        return []
+    loan.deferred_jasa -= recognised
+    m, memo = loan.member_id, loan.number
+    return [
+        _line("deferred_jasa_income", debit=recognised, member_id=m, memo=memo, accounts=accounts),
+        _line("loan_interest_income", credit=recognised, member_id=m, memo=memo, accounts=accounts),
+    ]
+
+
 def _repayment_lines(
     loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
 ) -> tuple[list, list]:
+    """The credit lines of a repayment (and the recognition of deferred jasa its
+    principal earns, a balanced pair). Call before the loan's principal is reduced."""
     m = loan.member_id
     txns: list = []
     memo = loan.number
-    lines = []
+    lines = _deferred_jasa_lines(loan, rep, principal_total, accounts=accounts)
     if rep.penalty + rep.early_payoff_fee > 0:
         lines.append(
             _line(
@@ -391,7 +435,7 @@ def _after_payment(
     loan: Loan, principal_paid: Decimal, on: date, closed_by: str = Loan.ClosedBy.REPAID
 ) -> None:
     loan.principal_outstanding -= principal_paid
-    fields = ["principal_outstanding", "schedule_version", "updated_at"]
+    fields = ["principal_outstanding", "deferred_jasa", "schedule_version", "updated_at"]
     if not Instalment.objects.filter(loan=loan, is_current=True, settled=False).exists():
         if loan.principal_outstanding != 0:
             raise AssertionError("schedule settled but principal outstanding")
@@ -485,6 +529,7 @@ def loan_payoff(
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
     loan = _lock(loan)
     _check_repayable(loan, 1)
+    _check_paid_on(loan, on)
     q = loan_payoff_quote(loan=loan, on=on)
     _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(

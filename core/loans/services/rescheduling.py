@@ -16,6 +16,7 @@ from .. import schedules as S
 from ..models import (
     Instalment,
     Loan,
+    LoanSettings,
     Reschedule,
 )
 from .common import (
@@ -29,6 +30,8 @@ from .common import (
     _notify,
     _post,
     _require_role,
+    check_first_due_date,
+    check_loan_date,
 )
 from .dues import _open_rows, row_penalty_due
 
@@ -47,8 +50,11 @@ def loan_reschedule(
     first_due_date: date | None = None,
 ) -> Reschedule:
     """A new schedule for what is outstanding (the chair's decision): overdue unpaid jasa
-    is capitalised into principal (posted: receivable / jasa income), unpaid penalty is
-    waived; the old rows are kept as history."""
+    is capitalised into principal as *deferred* jasa (posted: receivable / pendapatan jasa
+    ditangguhkan, a liability; recognised as income as the principal is repaid), unpaid
+    penalty is waived; the old rows are kept as history. The loan keeps the worse of its
+    grade and the grade its days past due give on ``on`` (``restructured_grade``) until
+    it has paid the set number of instalments on time (see ``core.loans.arrears``)."""
     _require_role(by, RESCHEDULE_ROLES, _("menjadwal ulang pinjaman"))
     if not (reason or "").strip():
         raise ApplicationError(
@@ -62,6 +68,20 @@ def loan_reschedule(
         raise ApplicationError(
             LoanErrors.NOT_RUNNING, _("Hanya pinjaman berjalan yang dapat dijadwal ulang.")
         )
+    # not before the loan was paid out, nor before its last payment or reschedule
+    last = max(
+        [
+            d
+            for d in (
+                loan.disbursed_on,
+                loan.repayments.order_by("-paid_on").values_list("paid_on", flat=True).first(),
+                loan.reschedules.order_by("-on").values_list("on", flat=True).first(),
+            )
+            if d
+        ],
+        default=None,
+    )
+    on = check_loan_date(on, field="on", label=_("Tanggal penjadwalan ulang"), not_before=last)
     try:
         n = int(tenor)
     except (TypeError, ValueError):
@@ -75,12 +95,14 @@ def loan_reschedule(
     new_rate = loan.rate if rate in (None, "") else _money(rate, field="rate")
     if new_rate < 0:
         raise ApplicationError(LoanErrors.INVALID, _("Jasa tidak boleh negatif."))
-    first_due = first_due_date or S.add_months(on, 1)
-    if first_due <= on:
-        raise ApplicationError(
-            LoanErrors.DATE_INVALID, _("Jatuh tempo pertama harus setelah tanggal penjadwalan.")
-        )
+    first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     rows = _open_rows(loan)
+    settings_row = LoanSettings.get()
+    overdue = [r.due_date for r in rows if r.due_date < on]
+    dpd = (on - min(overdue)).days if overdue else 0
+    grade_before = S.grade_worse(
+        loan.kolektibilitas, S.kolektibilitas(dpd, settings_row.thresholds)
+    )
     due = [r for r in rows if r.due_date <= on]
     capital_jasa = sum((r.jasa_left for r in due), ZERO)
     waived_penalty = sum((row_penalty_due(loan, r, on) for r in due), ZERO)
@@ -91,7 +113,8 @@ def loan_reschedule(
     if capital_jasa > 0:
         entry = _post(
             on=on,
-            description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang)") % loan.number,
+            description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang), ditangguhkan")
+            % loan.number,
             lines=[
                 _line(
                     "loan_receivable",
@@ -100,7 +123,7 @@ def loan_reschedule(
                     memo=loan.number,
                 ),
                 _line(
-                    "loan_interest_income",
+                    "deferred_jasa_income",
                     credit=capital_jasa,
                     member_id=loan.member_id,
                     memo=loan.number,
@@ -133,14 +156,32 @@ def loan_reschedule(
         new_tenor=n,
         old_rate=loan.rate,
         new_rate=new_rate,
+        rate_period=loan.rate_period,
+        grade_before=grade_before,
+        first_due_date=first_due,
         reason=reason.strip(),
         entry=entry,
         by=by,
     )
     loan.principal_outstanding = new_principal
+    loan.deferred_jasa += capital_jasa
     loan.schedule_version = version_to
     loan.rate = new_rate
-    loan.save(update_fields=["principal_outstanding", "schedule_version", "rate", "updated_at"])
+    loan.restructured_grade = grade_before
+    loan.restructured_on = on
+    loan.kolektibilitas = grade_before
+    loan.save(
+        update_fields=[
+            "principal_outstanding",
+            "deferred_jasa",
+            "schedule_version",
+            "rate",
+            "restructured_grade",
+            "restructured_on",
+            "kolektibilitas",
+            "updated_at",
+        ]
+    )
     audit_log(
         actor=by,
         action="loan.reschedule",
@@ -150,6 +191,8 @@ def loan_reschedule(
             "version_from": version_from,
             "version_to": version_to,
             "capitalised_jasa": str(capital_jasa),
+            "deferred_jasa": str(loan.deferred_jasa),
+            "grade_kept": grade_before,
             "waived_penalty": str(waived_penalty),
             "new_tenor": n,
             "new_rate": str(new_rate),

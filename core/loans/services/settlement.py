@@ -53,11 +53,17 @@ def member_loans_settle_apply(
         m, memo = loan.member_id, loan.number
         if waive:
             principal = loan.principal_outstanding
-            used = min(loan.ppap_amount, principal)
+            # capitalised jasa never earned is not a loss: its deferral is reversed
+            deferred = loan.deferred_jasa
+            if deferred > 0:
+                lines.append(_line("deferred_jasa_income", debit=deferred, member_id=m, memo=memo))
+            used = min(loan.ppap_amount, principal - deferred)
             if used > 0:
                 lines.append(_line("ppap_allowance", debit=used, member_id=m, memo=memo))
-            if principal - used > 0:
-                lines.append(_line("ppap_expense", debit=principal - used, member_id=m, memo=memo))
+            if principal - deferred - used > 0:
+                lines.append(
+                    _line("ppap_expense", debit=principal - deferred - used, member_id=m, memo=memo)
+                )
             if principal > 0:
                 lines.append(_line("loan_receivable", credit=principal, member_id=m, memo=memo))
             for r in rows:
@@ -67,6 +73,7 @@ def member_loans_settle_apply(
                 r.save(update_fields=["principal_paid", "jasa_waived", "settled", "settled_on"])
             loan.ppap_amount -= used
             loan.principal_outstanding = ZERO
+            loan.deferred_jasa = ZERO
             loan.status = Loan.Status.CLOSED
             loan.closed_on = on
             loan.closed_by = Loan.ClosedBy.PAYOFF
@@ -77,7 +84,11 @@ def member_loans_settle_apply(
                 action="loan.writeoff",
                 target=loan,
                 reason=reason,
-                data={"principal": str(principal), "ppap_used": str(used)},
+                data={
+                    "principal": str(principal),
+                    "ppap_used": str(used),
+                    "deferred_jasa_reversed": str(deferred),
+                },
             )
             continue
         _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
@@ -158,7 +169,10 @@ def loan_repayment_reverse_apply(*, repayment: Repayment, on: date, by) -> Loan:
             % {"n": loan.number, "r": repayment},
         )
     loan.principal_outstanding += repayment.principal
-    fields = ["principal_outstanding", "updated_at"]
+    # the deferred jasa its principal earned is deferred again (its recognition lines are
+    # in the entry the caller reverses)
+    loan.deferred_jasa += repayment.deferred_jasa_recognised
+    fields = ["principal_outstanding", "deferred_jasa", "updated_at"]
     if loan.status == Loan.Status.CLOSED:
         loan.status = Loan.Status.DISBURSED
         loan.closed_on = None

@@ -1,0 +1,156 @@
+"""Loan dates have bounds (issue 22, "Loan dates without bounds"): application,
+disbursement, first due date, reschedule and repayment dates lie between the start of the
+cooperative's books and today (a first due date within a few months of the disbursement
+or reschedule). Refused with a clear error through the services, the API (JSON) and the
+screens (Indonesian); nothing is written."""
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from core.common.errors import ApplicationError
+from core.ledger.models import FiscalYear, JournalEntry
+from core.loans import schedules as S
+from core.loans.models import Loan, Repayment, Reschedule
+from core.loans.services import loan_apply, loan_repay, loan_reschedule
+from core.loans.services.common import FIRST_DUE_MAX_MONTHS, loan_date_floor
+from tests.loans.conftest import assert_reconciled, docs
+
+
+def _counts():
+    return (Reschedule.objects.count(), Repayment.objects.count(), JournalEntry.objects.count())
+
+
+def test_reschedule_on_year_one_is_refused_not_a_13_billion_penalty(make_loan, staff, today):
+    loan = make_loan(days_ago=75)
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        loan_reschedule(loan=loan, by=staff["ketua"], tenor=20, reason="x", on=date(1, 1, 1))
+    assert e.value.code == "loan_date_invalid" and "on" in e.value.fields
+    assert "terlalu awal" in str(e.value.message)
+    with pytest.raises(ApplicationError) as e:
+        loan_reschedule(
+            loan=loan, by=staff["ketua"], tenor=20, reason="x", on=today + timedelta(days=1)
+        )
+    assert e.value.code == "loan_date_invalid"
+    # before the loan was paid out
+    with pytest.raises(ApplicationError):
+        loan_reschedule(
+            loan=loan, by=staff["ketua"], tenor=20, reason="x", on=loan.disbursed_on - timedelta(1)
+        )
+    assert _counts() == before
+    loan.refresh_from_db()
+    assert loan.schedule_version == 1
+
+
+def test_reschedule_first_due_date_within_three_months(make_loan, staff, today):
+    loan = make_loan(days_ago=75)
+    with pytest.raises(ApplicationError) as e:
+        loan_reschedule(
+            loan=loan,
+            by=staff["ketua"],
+            tenor=20,
+            reason="x",
+            on=today,
+            first_due_date=date(9999, 1, 1),
+        )
+    assert e.value.code == "loan_date_invalid" and "first_due_date" in e.value.fields
+    rs = loan_reschedule(
+        loan=loan,
+        by=staff["ketua"],
+        tenor=20,
+        reason="x",
+        on=today,
+        first_due_date=S.add_months(today, FIRST_DUE_MAX_MONTHS),
+    )
+    assert rs.first_due_date == S.add_months(today, FIRST_DUE_MAX_MONTHS)
+    assert_reconciled()
+
+
+def test_api_refuses_unbounded_dates_with_json_errors(make_loan, staff, today, client_a):
+    approved = make_loan(until="approved")
+    running = make_loan(days_ago=75, principal=D(2_000_000))
+    before = _counts()
+    client_a.force_login(staff["bendahara"])
+    r = client_a.post(
+        f"/api/v1/loans/{approved.pk}/disburse/",
+        {"first_due_date": "9999-01-01"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400, r.content
+    err = r.json()["error"]
+    assert err["code"] == "loan_date_invalid" and "first_due_date" in err["fields"]
+    approved.refresh_from_db()
+    assert approved.status == Loan.Status.APPROVED
+    r = client_a.post(
+        f"/api/v1/loans/{running.pk}/repay/",
+        {"amount": "100000", "on": "9999-12-31"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "loan_date_invalid"
+    r = client_a.post(
+        f"/api/v1/loans/{running.pk}/repay/",
+        {"amount": "100000", "on": "0001-01-01"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and "on" in r.json()["error"]["fields"]
+    client_a.force_login(staff["ketua"])
+    r = client_a.post(
+        f"/api/v1/loans/{running.pk}/reschedule/",
+        {"tenor": 20, "reason": "x", "on": "0001-01-01"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "loan_date_invalid"
+    assert _counts() == before
+
+
+def test_application_and_payment_before_the_books_start_are_refused(
+    make_loan, staff, member, product, today
+):
+    floor = loan_date_floor()
+    assert floor == FiscalYear.objects.order_by("year").first().start_date
+    with pytest.raises(ApplicationError) as e:
+        loan_apply(
+            member=member,
+            product=product,
+            principal=D(2_000_000),
+            tenor=10,
+            by=staff["petugas"],
+            on=floor - timedelta(days=1),
+            documents=docs(),
+        )
+    assert e.value.code == "loan_date_invalid"
+    with pytest.raises(ApplicationError):
+        loan_apply(
+            member=member,
+            product=product,
+            principal=D(2_000_000),
+            tenor=10,
+            by=staff["petugas"],
+            on=today + timedelta(days=1),
+            documents=docs(),
+        )
+    loan = make_loan(days_ago=10)
+    with pytest.raises(ApplicationError):
+        loan_repay(loan=loan, amount=D(100_000), by=staff["petugas"], on=floor - timedelta(1))
+
+
+def test_reschedule_screen_shows_the_date_error_in_indonesian(make_loan, staff, client_a):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["ketua"])
+    before = _counts()
+    r = client_a.post(
+        f"/pinjaman/{loan.pk}/reschedule/",
+        {"tenor": "20", "reason": "Gaji turun", "on": "0001-01-01"},
+        follow=True,
+    )
+    html = r.content.decode()
+    assert "Tanggal penjadwalan ulang 01-01-0001 terlalu awal" in html
+    r = client_a.post(
+        f"/pinjaman/{loan.pk}/reschedule/",
+        {"tenor": "20", "reason": "Gaji turun", "on": "kemarin"},
+        follow=True,
+    )
+    assert "bukan tanggal yang valid" in r.content.decode()  # not silently today
+    assert _counts() == before
