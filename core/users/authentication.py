@@ -4,6 +4,7 @@ per-cooperative API keys. HTTP Basic is not accepted: a password alone must neve
 enough for a user who enrolled a second factor."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -34,3 +35,19 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Api-Key"
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the key."""
+
+    target_class = "core.users.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key lmb_…` (or `Bearer lmb_…`): a key made by the "
+            "cooperative's admin at /pengguna/kunci-api/.",
+        }
