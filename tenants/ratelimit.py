@@ -1,26 +1,6 @@
-"""A fixed-window counter per key in Django's cache (Redis when REDIS_URL is set, so
-all web processes share it)."""
+"""The sign-up pages' rate limits use the shared counter and client address."""
 
-import time
+from lumbung.middleware import client_ip
+from lumbung.ratelimit import rate_limit_hit
 
-from django.core.cache import cache
-
-
-def rate_limit_hit(*, key: str, limit: int, window: int) -> bool:
-    """Count one event for ``key``; True when more than ``limit`` happened in the
-    current ``window`` seconds."""
-    bucket = f"ratelimit:{key}:{int(time.time() // window)}"
-    if cache.add(bucket, 1, timeout=window + 1):
-        return limit < 1
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add and incr
-        cache.set(bucket, 1, timeout=window + 1)
-        count = 1
-    return count > limit
-
-
-def client_ip(request) -> str:
-    """The client address. Behind a proxy, configure it to set REMOTE_ADDR (e.g.
-    gunicorn --forwarded-allow-ips) rather than trusting X-Forwarded-For here."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+__all__ = ["client_ip", "rate_limit_hit"]

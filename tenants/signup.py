@@ -1,7 +1,7 @@
 """Self-service sign-up: submit → verify the e-mail → provision (Celery) → log in.
 
-Settings (all optional): SIGNUP_VERIFY_MAX_AGE (seconds a verification link lives,
-48 h), SIGNUP_LOGIN_TOKEN_MAX_AGE (the one-time login link, 10 min),
+Settings (all optional): SIGNUP_VERIFY_MAX_AGE (seconds a verification link lives and
+an unverified sign-up holds its address, 3 h), SIGNUP_LOGIN_TOKEN_MAX_AGE (the one-time login link, 10 min),
 SIGNUP_PROVISION_RETRIES (3) and SIGNUP_RETRY_BACKOFF (base seconds, doubled per retry).
 """
 
@@ -36,7 +36,9 @@ LOGIN_SALT = "tenants.signup.login"
 
 
 def verify_max_age() -> int:
-    return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 48 * 3600)
+    """How long a verification link lives, and so how long an unverified sign-up holds
+    its address against others (a few hours: squatting a name costs a new e-mail)."""
+    return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 3 * 3600)
 
 
 def login_token_max_age() -> int:
@@ -154,7 +156,7 @@ def signup_send_verification(*, signup: SignupRequest) -> None:
     context = {
         "signup": signup,
         "link": link,
-        "hours": verify_max_age() // 3600,
+        "hours": max(1, verify_max_age() // 3600),
         "host": f"{signup.slug}.{settings.BASE_DOMAIN}",
     }
     send_mail(

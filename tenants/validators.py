@@ -46,8 +46,25 @@ RESERVED_SLUGS = frozenset(
         "operators",
         "root",
         "system",
+        # Lumbung's own pages and infrastructure names (a cooperative at konsol.<domain>
+        # or akun.<domain> would look like Lumbung itself).
+        "konsol",
+        "dukungan",
+        "bantuan",
+        "portal",
+        "akun",
+        "pengguna",
+        "langganan",
+        "keluar",
+        "metrics",
+        "staging",
+        "healthz",
+        "readyz",
     ]
 )
+# Any address starting with these is reserved too (www2, mail-server, admin-koperasi,
+# api-v2, ...): look-alikes of infrastructure hosts.
+RESERVED_PREFIXES = ("www", "mail", "admin", "api")
 
 
 def validate_slug(slug: str) -> None:
@@ -60,7 +77,15 @@ def validate_slug(slug: str) -> None:
             ),
             fields={"slug": [_("Format alamat tidak valid.")]},
         )
-    if slug in RESERVED_SLUGS:
+    if slug.startswith("xn--") or "--" in slug[2:4]:
+        # Punycode (internationalised look-alikes such as "lumbung" in Cyrillic) and
+        # other "ab--" forms DNS reserves for encodings.
+        raise ApplicationError(
+            "slug_reserved",
+            _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
+            fields={"slug": [_("Alamat berbentuk punycode tidak diizinkan.")]},
+        )
+    if slug in RESERVED_SLUGS or slug.startswith(RESERVED_PREFIXES):
         raise ApplicationError(
             "slug_reserved",
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.hashers import check_password
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +18,11 @@ from .regions import regencies_of
 from .services import tenant_host, tenant_url
 from .signup import login_token_use, login_url_for, signup_submit, signup_verify, slug_availability
 
-SESSION_KEY = "signup_verified"
+# The sign-ups this browser submitted (and so knows the password of): only such a
+# browser is logged in by the one-time link once the cooperative is ready. A browser
+# that merely opens the verification link (a mail scanner, a forwarded e-mail) verifies
+# the address and is then asked for the password at the new host.
+SESSION_KEY = "signup_submitted"
 
 
 def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
@@ -34,18 +39,20 @@ def signup_form(request):
     _apex_only(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST":
-        limit, window = _limit("SIGNUP_RATE_LIMIT", (10, 3600))
-        if rate_limit_hit(key=f"signup:{client_ip(request)}", limit=limit, window=window):
-            return render(
-                request,
-                "tenants/signup_form.html",
-                {"form": form, "rate_limited": True},
-                status=429,
-            )
         if form.is_bot:
             # Look like success to the bot; record nothing.
             return render(request, "tenants/signup_sent.html", {"signup": None})
         if form.is_valid():
+            # Only complete sign-ups count: a stranger's empty posts from the same
+            # address (an office NAT, a proxy) must not block real ones.
+            limit, window = _limit("SIGNUP_RATE_LIMIT", (10, 3600))
+            if rate_limit_hit(key=f"signup:{client_ip(request)}", limit=limit, window=window):
+                return render(
+                    request,
+                    "tenants/signup_form.html",
+                    {"form": form, "rate_limited": True},
+                    status=429,
+                )
             try:
                 signup = signup_submit(data=form.to_data(), ip=client_ip(request))
             except ApplicationError as exc:
@@ -53,6 +60,13 @@ def signup_form(request):
                     for error in errors:
                         form.add_error(field if field in form.fields else None, str(error))
             else:
+                # A double submit returns the first request; only a browser that knows
+                # its password is marked (someone re-sending another person's form with
+                # the same slug and e-mail is not).
+                if check_password(form.cleaned_data["password"], signup.password_hash):
+                    submitted = set(request.session.get(SESSION_KEY, []))
+                    submitted.add(signup.public_id)
+                    request.session[SESSION_KEY] = sorted(submitted)
                 return redirect("signup:status", public_id=signup.public_id)
     return render(request, "tenants/signup_form.html", {"form": form})
 
@@ -93,10 +107,6 @@ def verify(request, token: str):
         return render(
             request, "tenants/signup_link_error.html", {"error": exc}, status=exc.status_code
         )
-    # This browser proved it reads the mailbox: it may be logged in when ready.
-    verified = set(request.session.get(SESSION_KEY, []))
-    verified.add(signup.public_id)
-    request.session[SESSION_KEY] = sorted(verified)
     return redirect("signup:status", public_id=signup.public_id)
 
 

@@ -63,3 +63,16 @@ class TokenForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
         ),
     )
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Nama kunci"),
+        max_length=100,
+        help_text=_("Untuk apa kunci ini, mis. 'Sistem gaji Dinas Pendidikan'."),
+    )
+    role = forms.ChoiceField(
+        label=_("Peran"),
+        choices=[(r.value, r.label) for r in User.Role if r != User.Role.ANGGOTA],
+        help_text=_("Kunci bertindak dengan hak peran ini."),
+    )

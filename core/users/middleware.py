@@ -4,11 +4,39 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import connection
 from django.utils.translation import gettext as _
 
 LAST_SEEN_KEY = "lumbung_last_seen"
 # Don't rewrite the session row on every request: only when the mark is this stale.
 _TOUCH_EVERY = 60
+
+
+class TwoFactorSessionMiddleware:
+    """On a cooperative's host, a session of a user who enrolled a TOTP device counts
+    only once the code step was passed in it (``django_otp.login`` marks the session):
+    a session made any other way (an old session from before enrolment, a one-time
+    link) is logged out. Covers the HTML pages and the API's session authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+
+        user = getattr(request, "user", None)
+        if (
+            getattr(connection, "schema_name", "public") != "public"
+            and user is not None
+            and user.is_authenticated
+            and not request.session.get(DEVICE_ID_SESSION_KEY)
+            and user_has_device(user, confirmed=True)
+        ):
+            logout(request)
+            if not request.path.startswith("/api/"):
+                messages.info(request, _("Silakan masuk lagi dengan kode dua langkah."))
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:

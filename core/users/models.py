@@ -37,3 +37,46 @@ class User(AbstractUser):
     @property
     def is_operator(self) -> bool:
         return bool(self.operator_role)
+
+
+class ApiKey(models.Model):
+    """A key for an integration (payroll system, accounting export) of one cooperative.
+
+    The table is in the cooperative's schema, so a key is only ever looked up there: a
+    key of cooperative A means nothing at B. Only a short ``prefix`` (to find the row)
+    and the SHA-256 of the whole key are stored; the key itself is shown once, when it
+    is made. The key acts as its own login-less ``user`` with the key's ``role`` (role
+    checks and the audit log need no special case); revoking it deactivates that user."""
+
+    name = models.CharField(_("nama"), max_length=100)
+    role = models.CharField(_("peran"), max_length=20, choices=User.Role.choices)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="api_key")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("kunci API")
+        verbose_name_plural = _("kunci API")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["", "anggota"]), name="users_apikey_staff_role"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(key_hash__regex=r"^[0-9a-f]{64}$"),
+                name="users_apikey_hash_is_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

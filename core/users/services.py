@@ -1,14 +1,15 @@
 """Writes on a cooperative's users: invite/create, change role, (de)activate, profile,
 two-factor enrolment. Every change of rights is audited in the same transaction."""
 
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 
-from .models import User
+from .models import ApiKey, User
 
 STAFF_ROLES = {
     User.Role.ADMIN,
@@ -34,6 +35,7 @@ def _active_admins_other_than(user: User) -> int:
     return (
         User.objects.select_for_update()
         .filter(role=User.Role.ADMIN, is_active=True)
+        .exclude(pk__in=ApiKey.objects.values("user_id"))  # a key is not an admin person
         .exclude(pk=user.pk)
         .order_by("pk")
         .count()
@@ -51,14 +53,31 @@ class _InvitationForm(PasswordResetForm):
         return [self._user] if self._user.is_active and self._user.email else []
 
 
+def site_link_parts() -> tuple[str, str]:
+    """``(scheme, host[:port])`` of the current cooperative's own address, from the
+    configured site (``SITE_SCHEME``, its primary domain, ``SITE_PORT``) — never from the
+    request's Host header, which the sender of a request chooses."""
+    tenant = getattr(connection, "tenant", None)
+    domain = settings.BASE_DOMAIN
+    if tenant is not None and getattr(tenant, "schema_name", "public") != "public":
+        primary = tenant.domains.filter(is_primary=True).order_by("pk").first()
+        if primary is not None:
+            domain = primary.domain
+    port = settings.SITE_PORT
+    suffix = f":{port}" if port not in ("", "80", "443") else ""
+    return settings.SITE_SCHEME, f"{domain}{suffix}"
+
+
 def send_invitation(*, user: User, request) -> None:
     """E-mail a link to set a password (Django's password-reset tokens), on this
     cooperative's host."""
     form = _InvitationForm({"email": user.email}, user=user)
+    scheme, domain = site_link_parts()
     if form.is_valid():
         form.save(
             request=request,
-            use_https=request.is_secure(),
+            domain_override=domain,
+            use_https=scheme == "https",
             subject_template_name="registration/invitation_subject.txt",
             email_template_name="registration/invitation_email.txt",
             extra_email_context={"invited_user": user},

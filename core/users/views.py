@@ -3,12 +3,14 @@
 import io
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -19,11 +21,21 @@ from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
 from core.common.permissions import STAFF, role_required
+from lumbung.middleware import client_ip
 from lumbung.pagination import paginate
+from lumbung.ratelimit import rate_limit_hit
 
-from . import services
-from .forms import ProfileForm, TokenForm, UserCreateForm, UserEditForm, UserFilterForm
-from .models import User
+from . import apikeys, services
+from .forms import (
+    ApiKeyForm,
+    ProfileForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
+from .models import ApiKey, User
+from .throttle import login_throttled
 
 R = User.Role
 USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
@@ -94,7 +106,9 @@ def login_verify(request):
             return redirect(nxt)
         credentials = {"username": user.get_username()}
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if AxesProxyHandler.is_locked(request, credentials):
+        if AxesProxyHandler.is_locked(request, credentials) or login_throttled(
+            request=request, username=user.get_username()
+        ):
             request.session.pop(PENDING_2FA_KEY, None)
             return render(request, "registration/locked_out.html", status=429)
         form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
@@ -102,9 +116,45 @@ def login_verify(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Reset by e-mail. The link is built from the cooperative's configured address, not
+    the Host header. At most ``PASSWORD_RESET_EMAIL_LIMIT`` e-mails an hour to one address
+    (more requests say the same "sent" and send nothing: no mail bombing, no hint whether
+    the address exists) and ``PASSWORD_RESET_IP_LIMIT`` requests an hour from one client
+    address (then 429)."""
+
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        schema = connection.schema_name
+        if rate_limit_hit(
+            key=f"pwreset-ip:{schema}:{client_ip(self.request)}",
+            limit=settings.PASSWORD_RESET_IP_LIMIT,
+            window=3600,
+        ):
+            form.add_error(None, _("Terlalu banyak permintaan; coba lagi dalam satu jam."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        email = form.cleaned_data["email"].strip().lower()
+        if rate_limit_hit(
+            key=f"pwreset-email:{schema}:{email}",
+            limit=settings.PASSWORD_RESET_EMAIL_LIMIT,
+            window=3600,
+        ):
+            return redirect(self.get_success_url())
+        scheme, domain = services.site_link_parts()
+        form.save(
+            domain_override=domain,
+            use_https=scheme == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return redirect(self.get_success_url())
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -126,7 +176,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @role_required(read=USER_READERS, write=frozenset())
 def user_list(request):
     form = UserFilterForm(request.GET or None)
-    qs = User.objects.order_by("full_name", "username")
+    qs = User.objects.filter(api_key__isnull=True).order_by("full_name", "username")
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         if q:
@@ -173,7 +223,7 @@ def user_create(request):
 
 @role_required(read=USER_WRITERS, write=USER_WRITERS)
 def user_edit(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
+    target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
     form = UserEditForm(
         request.POST or None, initial={"full_name": target.full_name, "role": target.role}
     )
@@ -195,7 +245,7 @@ def user_edit(request, pk: int):
 @require_POST
 @role_required(read=USER_WRITERS, write=USER_WRITERS)
 def user_set_active(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
+    target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
     active = request.POST.get("active") == "1"
     try:
         services.user_set_active(
@@ -215,7 +265,7 @@ def user_set_active(request, pk: int):
 @require_POST
 @role_required(read=USER_WRITERS, write=USER_WRITERS)
 def user_reset_2fa(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
+    target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
     services.totp_disable(user=target, by=request.user)
     messages.success(request, _("Dua langkah untuk %(name)s dimatikan.") % {"name": target})
     return redirect("users:edit", pk=target.pk)
@@ -304,3 +354,35 @@ def two_factor_disable(request):
     services.totp_disable(user=request.user, by=request.user)
     messages.success(request, _("Verifikasi dua langkah dimatikan."))
     return redirect("account:profile")
+
+
+# ---------------------------------------------------------------- API keys
+
+
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def api_key_list(request):
+    """The cooperative's API keys; a new key is shown on this response only."""
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_key = apikeys.api_key_create(by=request.user, **form.cleaned_data)
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            form = ApiKeyForm()
+    keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+    response = render(
+        request, "users/api_keys.html", {"form": form, "keys": keys, "new_key": new_key}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@role_required(read=USER_WRITERS, write=USER_WRITERS)
+def api_key_revoke(request, pk: int):
+    key = get_object_or_404(ApiKey, pk=pk)
+    apikeys.api_key_revoke(by=request.user, api_key=key, reason=request.POST.get("reason", ""))
+    messages.success(request, _("Kunci API %(name)s dicabut.") % {"name": key.name})
+    return redirect("users:api-keys")

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("me/", views.api_me, name="api-me"),
+    path("", include("core.users.api_urls")),
     path("", include("core.ledger.api_urls")),
     path("", include("core.members.api_urls")),
     path("", include("core.savings.api_urls")),

@@ -152,7 +152,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
             STATIC_ROOT=str(static_root),
             MEDIA_ROOT=str(tmp / "media"),
             PROMETHEUS_MULTIPROC_DIR=str(tmp / "prometheus"),
-            AXES_IPWARE_PROXY_COUNT="0",
+            TRUSTED_PROXY_COUNT="0",
         )
     with open(log, "w") as out:
         proc = subprocess.Popen(

@@ -145,17 +145,53 @@ def test_signup_over_http_ends_logged_in_at_the_new_host(
         assert admin.role == User.Role.ADMIN and admin.full_name == "Dewi Lestari"
 
 
-def test_status_page_of_another_browser_shows_a_login_link_not_a_session(
+def test_the_verification_link_does_not_log_in_the_browser_that_opens_it(
     db, eager_celery, django_capture_on_commit_callbacks
 ):
-    client = _client()
-    response = _submit(client, django_capture_on_commit_callbacks, slug="tanpasesi")
+    """Opened anywhere (a mail scanner, a forwarded e-mail), the link verifies the
+    address only: that browser is asked for the password at the new host."""
+    submitter = _client()
+    _submit(submitter, django_capture_on_commit_callbacks, slug="tanpasesi")
+    elsewhere = _client()
     with django_capture_on_commit_callbacks(execute=True):
-        _client().get(_verify_link("dewi@harapan.test"))  # verified elsewhere
-    page = client.get(response["Location"])
+        verified = elsewhere.get(_verify_link("dewi@harapan.test"))
+    assert verified.status_code == 302
+    assert SignupRequest.objects.get(slug="tanpasesi").status == SignupRequest.Status.READY
+    page = elsewhere.get(verified["Location"])
     assert page.status_code == 200
     assert "http://tanpasesi.localhost:8000/masuk/" in page.content.decode()
     assert "/masuk/sekali/" not in page.content.decode()
+
+
+def test_the_submitting_browser_is_logged_in_even_when_verified_elsewhere(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    submitter = _client()
+    response = _submit(submitter, django_capture_on_commit_callbacks, slug="duaperangkat")
+    with django_capture_on_commit_callbacks(execute=True):
+        _client().get(_verify_link("dewi@harapan.test"))  # opened on the phone
+    ready = submitter.get(response["Location"])
+    assert ready.status_code == 302
+    assert ready["Location"].startswith("http://duaperangkat.localhost:8000/masuk/sekali/")
+
+
+def test_resending_someone_elses_form_without_the_password_grants_no_login(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    _submit(_client(), django_capture_on_commit_callbacks, slug="milikdewi")
+    intruder = _client()
+    copied = _submit(
+        intruder,
+        django_capture_on_commit_callbacks,
+        slug="milikdewi",
+        password="Tebakan-Lain-2026",
+        password2="Tebakan-Lain-2026",
+    )
+    assert copied.status_code == 302  # the same request back, as a double submit
+    with django_capture_on_commit_callbacks(execute=True):
+        _client().get(_verify_link("dewi@harapan.test"))
+    page = intruder.get(copied["Location"])
+    assert page.status_code == 200 and "/masuk/sekali/" not in page.content.decode()
 
 
 # ------------------------------------------------------------------------- refusals
@@ -174,7 +210,33 @@ def test_duplicate_slug_is_refused(db, tenant_a, django_capture_on_commit_callba
     assert SignupRequest.objects.filter(slug="rebutan").count() == 1
 
 
-@pytest.mark.parametrize("slug", ["admin", "www", "api", "console", "static"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "admin",
+        "www",
+        "api",
+        "console",
+        "static",
+        # Lumbung's own pages and look-alikes of infrastructure hosts (issue 22).
+        "konsol",
+        "dukungan",
+        "bantuan",
+        "portal",
+        "akun",
+        "pengguna",
+        "langganan",
+        "keluar",
+        "metrics",
+        "staging",
+        "www2",
+        "mail-kpri",
+        "mailserver",
+        "admin-koperasi",
+        "api-v2",
+        "xn--80ak6aa92e",
+    ],
+)
 def test_reserved_slug_is_refused(db, slug, django_capture_on_commit_callbacks):
     response = _submit(_client(), django_capture_on_commit_callbacks, slug=slug)
     assert response.status_code == 200
@@ -243,6 +305,55 @@ def test_expired_pending_request_frees_its_slug(db, django_capture_on_commit_cal
         "expired",
         "pending",
     }
+
+
+def test_an_unverified_signup_holds_its_address_for_a_few_hours_only(
+    db, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _submit(_client(), django_capture_on_commit_callbacks, slug="tahan")
+    held = SignupRequest.objects.filter(slug="tahan")
+    held.update(created_at=timezone.now() - timedelta(hours=2))
+    taken = _submit(_client(), django_capture_on_commit_callbacks, slug="tahan", email="b@x.test")
+    assert taken.status_code == 200 and "sudah dipakai" in taken.content.decode()
+    held.update(created_at=timezone.now() - timedelta(hours=4))
+    free = _submit(_client(), django_capture_on_commit_callbacks, slug="tahan", email="b@x.test")
+    assert free.status_code == 302
+    assert "3 jam" in [m for m in mail.outbox if "dewi@harapan.test" in m.to][0].body
+
+
+def test_invalid_posts_do_not_use_up_the_rate_limit(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.SIGNUP_RATE_LIMIT = (2, 3600)
+    client = _client()
+    for _ in range(5):
+        assert client.post("/daftar/", {}).status_code == 200
+    codes = [
+        _submit(client, django_capture_on_commit_callbacks, slug=f"sah-{i}").status_code
+        for i in range(3)
+    ]
+    assert codes == [302, 302, 429]
+
+
+def test_the_rate_limit_counts_the_client_behind_the_proxy(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.SIGNUP_RATE_LIMIT = (1, 3600)
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = _ip()
+    codes = []
+    for i in range(2):
+        client = Client(
+            HTTP_HOST=django_settings.BASE_DOMAIN, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=_ip()
+        )
+        codes.append(
+            _submit(client, django_capture_on_commit_callbacks, slug=f"proksi-{i}").status_code
+        )
+    assert codes == [302, 302]
 
 
 def test_honeypot_records_nothing(db, django_capture_on_commit_callbacks):

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -18,6 +20,15 @@ def make_user(role: str, *, email: str | None = None, password: str | None = Non
     user.is_staff = role != User.Role.ANGGOTA
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Rate-limit counters (password reset) live in Redis, outside the rolled-back
+    transaction: give each test its own key prefix so runs don't add up."""
+    caches = {name: dict(conf) for name, conf in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

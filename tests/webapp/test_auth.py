@@ -172,7 +172,8 @@ def test_password_reset_by_email_on_the_cooperative_host(client_a, staff):
     msg = mail.outbox[0]
     assert msg.to == [staff.email]
     assert "kata sandi" in msg.body.lower()
-    path = re.search(r"http://alpha\.localhost(/atur-sandi/\S+/)", msg.body).group(1)
+    # The link is on the cooperative's configured address (SITE_PORT 8000 here).
+    path = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", msg.body).group(1)
     form = client_a.get(path, follow=True)
     assert form.status_code == 200 and "Buat kata sandi baru" in form.content.decode()
     done = client_a.post(
@@ -240,3 +241,87 @@ def test_deactivated_user_cannot_log_in(client_a, staff):
     resp = client_a.post("/masuk/", {"username": staff.username, "password": PW})
     assert resp.status_code == 200
     assert "_auth_user_id" not in client_a.session
+
+
+def test_password_reset_link_ignores_the_host_header(tenant_a, staff):
+    forged = Client(HTTP_HOST="alpha.localhost:6666")
+    resp = forged.post("/lupa-sandi/", {"email": staff.email})
+    assert resp.status_code == 302
+    body = mail.outbox[-1].body
+    assert "http://alpha.localhost:8000/atur-sandi/" in body
+    assert "6666" not in body
+
+
+def test_password_reset_sends_at_most_a_few_mails_per_address(client_a, staff, settings):
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 2
+    for i in range(5):
+        resp = client_a.post("/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR=f"192.0.2.{i + 1}")
+        assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
+    assert len(mail.outbox) == 2
+
+
+def test_password_reset_is_limited_per_client_address(client_a, staff, settings):
+    settings.PASSWORD_RESET_IP_LIMIT = 3
+    codes = [
+        client_a.post(
+            "/lupa-sandi/", {"email": f"orang{i}@alpha.test"}, REMOTE_ADDR="192.0.2.50"
+        ).status_code
+        for i in range(4)
+    ]
+    assert codes == [302, 302, 302, 429]
+    other = client_a.post("/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR="192.0.2.51")
+    assert other.status_code == 302 and len(mail.outbox) == 1
+
+
+# ---------------------------------------------------------------- client address, caps
+
+
+def _login(client, username, password, *, ip: str, proxy: str = "10.0.0.2", spoof: str = ""):
+    xff = f"{spoof}, {ip}" if spoof else ip
+    return client.post(
+        "/masuk/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=xff,
+    )
+
+
+def test_behind_the_proxy_a_stranger_cannot_lock_the_victim_out(client_a, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        last = _login(client_a, staff.username, "salah", ip="198.51.100.7")
+    assert last.status_code == 429
+    victim = Client(HTTP_HOST=tenant_host("alpha"))
+    assert _login(victim, staff.username, PW, ip="203.0.113.9").status_code == 302
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_lockout(client_a, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    statuses = [
+        _login(client_a, staff.username, "salah", ip="198.51.100.7", spoof=f"1.2.3.{i}").status_code
+        for i in range(settings.AXES_FAILURE_LIMIT + 1)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_one_password_sprayed_over_many_users_is_capped_per_address(client_a, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_IP_FAILURE_LIMIT = 6
+    for i in range(6):  # one failure per username: axes' per-user lockout never fires
+        resp = _login(client_a, f"orang{i}@alpha.test", "Musim-Hujan-2026", ip="198.51.100.8")
+        assert resp.status_code == 200
+    blocked = _login(client_a, staff.username, PW, ip="198.51.100.8")
+    assert blocked.status_code == 429
+    assert "_auth_user_id" not in client_a.session
+    elsewhere = Client(HTTP_HOST=tenant_host("alpha"))
+    assert _login(elsewhere, staff.username, PW, ip="203.0.113.10").status_code == 302
+
+
+def test_one_user_guessed_from_many_addresses_is_capped(client_a, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_USER_FAILURE_LIMIT = 6
+    for i in range(6):
+        assert (
+            _login(client_a, staff.username, "salah", ip=f"198.51.100.{20 + i}").status_code == 200
+        )
+    assert _login(client_a, staff.username, PW, ip="198.51.100.99").status_code == 429

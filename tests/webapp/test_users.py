@@ -46,7 +46,8 @@ def test_admin_invites_user_by_email(client_a, admin, django_capture_on_commit_c
     assert not user.has_usable_password()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["budi@alpha.test"]
-    assert "http://alpha.localhost/atur-sandi/" in mail.outbox[0].body
+    # On the cooperative's configured address (SITE_PORT 8000 here), not the Host header.
+    assert "http://alpha.localhost:8000/atur-sandi/" in mail.outbox[0].body
     assert "Petugas" in mail.outbox[0].body
 
 

@@ -73,7 +73,7 @@ EMAIL_HOST: {{ .Values.config.emailHost | quote }}
 EMAIL_PORT: {{ .Values.config.emailPort | quote }}
 EMAIL_HOST_USER: {{ .Values.config.emailHostUser | quote }}
 DEFAULT_FROM_EMAIL: {{ default (printf "Lumbung <noreply@%s>" .Values.domain) .Values.config.defaultFromEmail | quote }}
-AXES_IPWARE_PROXY_COUNT: {{ .Values.config.proxyCount | quote }}
+TRUSTED_PROXY_COUNT: {{ .Values.config.proxyCount | quote }}
 DB_CONN_MAX_AGE: {{ .Values.config.dbConnMaxAge | quote }}
 DB_POOL_MODE: {{ ternary .Values.pgbouncer.poolMode .Values.config.dbPoolMode .Values.pgbouncer.enabled | quote }}
 MIGRATE_PROCESSES: {{ .Values.migrations.processes | quote }}

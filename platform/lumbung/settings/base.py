@@ -34,6 +34,7 @@ MIDDLEWARE = [
     "lumbung.console.support.SupportSessionMiddleware",  # support access: read-only, expires
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.users.middleware.TwoFactorSessionMiddleware",  # a TOTP user's session needs the code
     "core.users.middleware.IdleTimeoutMiddleware",  # after auth and messages
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # response metrics
@@ -112,8 +113,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumbung <noreply@lum
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # No HTTP Basic: a password alone would skip the two-factor step. Integrations
+        # use per-cooperative API keys (core.users.apikeys).
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "core.users.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -18,13 +18,20 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Locked per (username, client address): a stranger guessing a victim's password locks
+# only their own address out, not the victim. Two wider caps (core.users.throttle) catch
+# what that misses: LOGIN_IP_FAILURE_LIMIT failures from one address over any usernames
+# (one password sprayed over many users), and LOGIN_USER_FAILURE_LIMIT failures for one
+# username from any addresses (a distributed guess), both per cool-off window.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=30)
+LOGIN_USER_FAILURE_LIMIT = env.int("LOGIN_USER_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
-# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+# The client address behind our reverse proxies (TRUSTED_PROXY_COUNT, settings.security).
+AXES_CLIENT_IP_CALLABLE = "lumbung.middleware.client_address"
 
 
 # Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps is
@@ -40,6 +47,9 @@ def OTP_TOTP_ISSUER(device):
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
+# Reset e-mails: at most this many per address and per client address an hour.
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_IP_LIMIT = env.int("PASSWORD_RESET_IP_LIMIT", default=10)
 
 # Dates as `29 Nov 2026`, numbers with dot thousands (lumbung.formats.<lang>).
 FORMAT_MODULE_PATH = ["lumbung.formats"]

@@ -1,0 +1,31 @@
+"""Login caps wider than django-axes' per (username, client address) lockout.
+
+Read from axes' own failure records (``AccessAttempt``, in the cooperative's schema),
+over its cool-off window:
+- ``LOGIN_IP_FAILURE_LIMIT`` failures from one client address, whatever the usernames:
+  one password sprayed over many users;
+- ``LOGIN_USER_FAILURE_LIMIT`` failures for one username, whatever the addresses: a
+  guess spread over many addresses."""
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
+from lumbung.middleware import client_address
+
+
+def _failures(**match) -> int:
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since, **match)
+    return recent.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def login_throttled(*, request, username: str) -> bool:
+    """True when this client address, or this username, has used up its failures."""
+    ip_limit = settings.LOGIN_IP_FAILURE_LIMIT
+    ip = client_address(request)
+    if ip and ip_limit and _failures(ip_address=ip) >= ip_limit:
+        return True
+    user_limit = settings.LOGIN_USER_FAILURE_LIMIT
+    return bool(username and user_limit and _failures(username=username) >= user_limit)
