@@ -194,7 +194,15 @@ class LoanSettings(models.Model):
         out, low = [], 0
         for i, g in enumerate(self.grades):
             high = t[i] if i < len(t) else None
-            out.append({"grade": g, "from": low, "to": high, "ppap": self.ppap_rates[g]})
+            out.append(
+                {
+                    "grade": g,
+                    "label": dict(KOLEK_CHOICES)[g.value],
+                    "from": low,
+                    "to": high,
+                    "ppap": self.ppap_rates[g],
+                }
+            )
             low = (high or 0) + 1
         return out
 

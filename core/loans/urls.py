@@ -12,6 +12,7 @@ urlpatterns = [
     path("produk/", views.products_view, name="products"),
     path("produk/baru/", views.product_edit_view, name="product_new"),
     path("produk/<int:pk>/", views.product_edit_view, name="product_edit"),
+    path("pengaturan/", views.settings_view, name="settings"),
     path("laporan/", views.reports_view, name="reports"),
     path("laporan/<slug:kind>/", views.report_view, name="report"),
     path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -319,6 +320,47 @@ def product_edit_view(request, pk: int | None = None):
         except ApplicationError as exc:
             _form_error(form, exc)
     return render(request, "loans/product_form.html", {"form": form, "product": product})
+
+
+# --- settings -----------------------------------------------------------------------
+
+
+class SettingsForm(forms.Form):
+    """The settings fields as the model declares them; checked as a whole by the service
+    (not by the model's constraints: a scheme switch takes its defaults there first)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(LoanSettings, fields=svc.LOAN_SETTINGS_FIELDS))
+
+
+@role_required(read=ALL_STAFF, write=svc.SETTINGS_ROLES)
+def settings_view(request):
+    """The kolektibilitas scheme (four or five grades) with its bands and PPAP rates, and
+    the on-time instalments a restructured loan pays before its grade improves. Only the
+    fields changed are sent, so switching the scheme takes its default bands."""
+    current = LoanSettings.get()
+    form = SettingsForm(
+        request.POST or None,
+        initial=model_to_dict(current, fields=svc.LOAN_SETTINGS_FIELDS),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.changed_data}
+        try:
+            svc.loan_settings_update(by=request.user, **data)
+            messages.success(request, _("Pengaturan pinjaman tersimpan."))
+            return redirect("loans:settings")
+        except ApplicationError as exc:
+            _form_error(form, exc)
+    return render(
+        request,
+        "loans/settings.html",
+        {
+            "form": form,
+            "settings": current,
+            "can_edit": request.user.role in svc.SETTINGS_ROLES,
+        },
+    )
 
 
 # --- reports ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ SETTINGS_LINKS = [
     (_("Pengguna dan peran"), "users:list", _("Undang pengguna, atur peran, nonaktifkan.")),
     (_("Produk simpanan"), "savings:products", _("Pokok, wajib, sukarela, berjangka.")),
     (_("Produk pinjaman"), "loans:products", _("Jasa, tenor, biaya, batas.")),
+    (_("Pengaturan pinjaman"), "loans:settings", _("Kolektibilitas (4 atau 5 golongan), PPAP.")),
     (_("Pemetaan akun"), "ledger:mapping", _("Akun kas, bank dan kontrol per transaksi.")),
     (_("Bagan akun"), "ledger:accounts", _("Daftar akun buku besar.")),
     (_("Periode akuntansi"), "ledger:periods", _("Tutup buku bulanan dan tahunan.")),

@@ -98,3 +98,28 @@ def test_settings_api_switches_scheme_and_dashboard_shows_it(make_loan, staff, t
     assert "Dalam Perhatian Khusus" in home
     page = client_a.get("/pinjaman/laporan/collectibility/").content.decode()
     assert "Dalam Perhatian Khusus" in page and "Skema kolektibilitas" in page
+
+
+def test_settings_screen_switches_to_five_grades(staff, client_a, in_tenant_a):
+    client_a.force_login(staff["pengawas"])
+    page = client_a.get("/pinjaman/pengaturan/").content.decode()
+    assert "Kurang Lancar" in page and "91–180" in page and 'name="kolek_scheme"' not in page
+    assert client_a.post("/pinjaman/pengaturan/", {"kolek_scheme": "five"}).status_code == 403
+    client_a.force_login(staff["admin"])
+    form = client_a.get("/pinjaman/pengaturan/").context["form"]
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data["kolek_scheme"] = "five"
+    r = client_a.post("/pinjaman/pengaturan/", data, follow=True)
+    assert r.status_code == 200
+    st = LoanSettings.get()
+    assert st.kolek_scheme == "five" and st.thresholds == (0, 90, 120, 180)
+    page = r.content.decode()
+    assert "Dalam Perhatian Khusus" in page and "1–90" in page
+    # bands out of order: the form says so, nothing changes
+    data = {k: ("" if v is None else v) for k, v in r.context["form"].initial.items()}
+    data = {k: v for k, v in data.items() if k in r.context["form"].fields}
+    data["dpk_max_days"] = 150
+    r = client_a.post("/pinjaman/pengaturan/", data)
+    assert "Batas hari kolektibilitas harus naik berurutan." in r.content.decode()
+    assert LoanSettings.get().dpk_max_days == 90
+    assert "/pinjaman/pengaturan/" in client_a.get("/pengaturan/").content.decode()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.ledger.models import FiscalYear
 from core.members.models import Member
 from core.users.models import User
 
@@ -70,8 +71,6 @@ def loan_date_floor() -> date:
     """The earliest date a loan event may carry: the start of the cooperative's books (its
     first fiscal year), and not before its legal date when that is known. Without a fiscal
     year yet: 1 January of this year."""
-    from core.ledger.models import FiscalYear  # ledger sits below loans
-
     first = FiscalYear.objects.order_by("year").values_list("start_date", flat=True).first()
     floor = first or date(timezone.localdate().year, 1, 1)
     legal = getattr(connection.tenant, "legal_date", None)
