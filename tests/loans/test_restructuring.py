@@ -267,7 +267,10 @@ def test_payroll_batch_recognises_deferred_jasa_and_its_reversal_defers_it_again
     assert_reconciled()
     with transaction.atomic():
         loan_repayment_reverse_apply(repayment=rep, on=today, by=staff["bendahara"])
-        journal_reverse(entry=entry, on=today, reason="file salah", by=staff["bendahara"])
+        # as the payroll module's own reversal does (deduction_import_reverse)
+        journal_reverse(
+            entry=entry, on=today, reason="file salah", by=staff["bendahara"], module=entry.source
+        )
     loan.refresh_from_db()
     assert loan.deferred_jasa == D(800_000)
     assert loan.principal_outstanding == D(10_800_000)
