@@ -123,10 +123,14 @@ def norm_header(value) -> str:
 def read_workbook(*, content: bytes, file_name: str) -> Book:
     name = (file_name or "").lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
-        return Book(kind="xlsx", sheets=_read_xlsx(content))
-    if name.endswith((".csv", ".txt")):
-        return Book(kind="csv", sheets=[_read_csv(content)])
-    raise SheetError("format", _("Jenis berkas tidak didukung: unggah .xlsx atau .csv."))
+        book = Book(kind="xlsx", sheets=_read_xlsx(content))
+    elif name.endswith((".csv", ".txt")):
+        book = Book(kind="csv", sheets=[_read_csv(content)])
+    else:
+        raise SheetError("format", _("Jenis berkas tidak didukung: unggah .xlsx atau .csv."))
+    if not any(not r.blank for s in book.sheets for r in s.rows):
+        raise SheetError("empty", _("Berkas kosong."))
+    return book
 
 
 def find_header(

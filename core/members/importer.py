@@ -210,7 +210,7 @@ def _text(v: Any) -> str:
 def _shown(v: Any) -> str:
     """How a cell looked in the file (for the preview of changed values)."""
     if isinstance(v, CellProblem):
-        return v.raw
+        return v.raw or v.kind
     return " ".join(str(v).split()) if v is not None else ""
 
 
