@@ -132,14 +132,17 @@ def parse_rupiah(
         # spreadsheet cells come as floats; only exact whole numbers are safe to take
         if value != value or value in (float("inf"), float("-inf")):
             raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
-        if not value.is_integer() or abs(value) >= 2**53:
+        if not whole and not value.is_integer() and abs(value) < 2**53:
+            value = Decimal(repr(value))  # a JSON number with sen: its shortest repr
+        elif not value.is_integer() or abs(value) >= 2**53:
             raise RupiahError(
                 _("%(f)s harus rupiah utuh (tanpa sen).") % {"f": label}
                 if abs(value) < 2**53
                 else _("%(f)s terlalu besar.") % {"f": label},
                 "rupiah_not_whole" if abs(value) < 2**53 else "rupiah_too_large",
             )
-        value = int(value)
+        else:
+            value = int(value)
     if isinstance(value, int):
         d = Decimal(value)
     elif isinstance(value, Decimal):

@@ -92,6 +92,15 @@ def test_cents_where_the_field_takes_them():
         parse_rupiah(Decimal("1.005"), whole=False)
 
 
+def test_json_numbers_with_sen_where_the_field_takes_them():
+    assert parse_rupiah(10.5, whole=False) == Decimal("10.50")
+    assert parse_rupiah(1234.56, whole=False) == Decimal("1234.56")
+    with pytest.raises(RupiahError):
+        parse_rupiah(10.5)
+    with pytest.raises(RupiahError):
+        parse_rupiah(0.001, whole=False)
+
+
 def test_numbers_from_code_and_cells():
     assert parse_rupiah(250000) == 250000
     assert parse_rupiah(250000.0) == 250000

@@ -314,3 +314,18 @@ def test_corpus_of_mangled_files_never_crashes(month):
     for content, name in variants:
         imp = upload(coop, run, content, name=name)
         assert imp.status == "invalid", (name, content[:20])
+
+
+def test_member_number_typed_as_a_number_gets_its_zeros_back_and_is_said(month):
+    coop, run = month
+    m1 = coop["m"][0]
+    type(m1).objects.filter(pk=m1.pk).update(number="000777")
+
+    def build(wb, ws):
+        ws.append(["No. Anggota", "Jumlah"])
+        ws.append([777, 1000])  # Excel dropped the zeros of 000777
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(1000)}
+    assert any("nol di depan" in w["message"] for w in imp.posted_data["warnings"])

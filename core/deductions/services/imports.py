@@ -49,6 +49,22 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     ):
         members_by_number[number] = mid
         names[mid] = f"{name} ({number})"
+    # a member number typed in a number cell lost its leading zeros ("000123" → 123):
+    # match it to the one member whose number is those digits with zeros in front
+    padded: dict[str, int] = {}
+    lost = sorted(n for n in numbers - set(members_by_number) if n.isdigit() and len(n) < 20)
+    if lost:
+        pattern = r"^0+(" + "|".join(lost) + r")$"
+        found: dict[str, list] = {}
+        for mid, number, name in Member.objects.filter(number__regex=pattern).values_list(
+            "id", "number", "full_name"
+        ):
+            found.setdefault(number.lstrip("0"), []).append((mid, number, name))
+        for digits, candidates in found.items():
+            if len(candidates) == 1:
+                mid, number, name = candidates[0]
+                padded[digits] = mid
+                names[mid] = f"{name} ({number})"
     agency_names = dict(Agency.objects.values_list("id", "name"))
     rows, errors, warnings = [], [], []
     seen: dict[int, int] = {}
@@ -66,6 +82,9 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
             continue
         by_nip = members_by_nip.get(r.nip) if r.nip else None
         by_number = members_by_number.get(r.number) if r.number else None
+        zeros_lost = False
+        if r.number and by_number is None and r.number.lstrip("0") in padded:
+            by_number, zeros_lost = padded[r.number.lstrip("0")], True
         if by_nip and by_number and by_nip != by_number:
             errors.append(
                 {
@@ -82,7 +101,11 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
         mid = by_nip or by_number
         who = r.nip or r.number
         guessed = ""
-        if r.nip_error and by_number:
+        if zeros_lost and not by_nip:
+            guessed = _(
+                "No. Anggota %(n)s tertulis tanpa nol di depan; dicocokkan dengan %(m)s."
+            ) % {"n": r.number, "m": names[by_number]}
+        elif r.nip_error and by_number:
             guessed = _("NIP tidak terbaca (%(e)s); anggota dicocokkan dari No. Anggota.") % {
                 "e": r.nip_error
             }
