@@ -60,6 +60,9 @@ def _rupiah(value, field: str):
 
 
 class LoanProductSerializer(serializers.ModelSerializer):
+    min_amount = RupiahSerializerField(min_value=0)
+    max_amount = RupiahSerializerField(min_value=0)
+
     class Meta:
         model = LoanProduct
         fields = ["id", *svc.PRODUCT_FIELDS]

@@ -51,6 +51,9 @@ class ApplyForm(SimulateForm):
 
 
 class ProductForm(forms.ModelForm):
+    min_amount = RupiahField(label=_l("Plafon minimum"), min_value=0)
+    max_amount = RupiahField(label=_l("Plafon maksimum"), min_value=0)
+
     class Meta:
         model = LoanProduct
         fields = list(svc.PRODUCT_FIELDS)

@@ -53,3 +53,23 @@ def test_simulate_api_refuses_with_the_field_named(petugas, typed, words):
     )
     assert r.status_code == 400
     assert words in r.json()["error"]["fields"]["principal"][0]
+
+
+def test_product_api_reads_limits_as_people_write_them(client_a, staff):
+    c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+    c.force_login(staff["admin"])
+    p = LoanProduct.objects.get(code="PA")
+    r = c.patch(
+        f"/api/v1/loans/products/{p.pk}/",
+        {"min_amount": "Rp 1.000.000", "max_amount": "50.000.000"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    p.refresh_from_db()
+    assert (p.min_amount, p.max_amount) == (1000000, 50000000)
+    r = c.patch(
+        f"/api/v1/loans/products/{p.pk}/",
+        {"max_amount": "50.000.000,50"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and "rupiah utuh" in r.json()["error"]["fields"]["max_amount"][0]
