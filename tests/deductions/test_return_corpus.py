@@ -329,3 +329,25 @@ def test_member_number_typed_as_a_number_gets_its_zeros_back_and_is_said(month):
     assert imp.status == "valid", imp.errors
     assert amounts(imp) == {m1.pk: D(1000)}
     assert any("nol di depan" in w["message"] for w in imp.posted_data["warnings"])
+
+
+def test_the_upload_screen_and_api_show_the_warning_and_the_changed_rows(month):
+    from django.test import Client
+
+    coop, run = month
+    m1 = coop["m"][0]
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(coop["by"])
+    f = io.BytesIO(csv_of(["NIP;Jumlah", f"{m1.nip};Rp\u00a0250.000,-"]))
+    f.name = "r.csv"
+    r = c.post(
+        f"/potong-gaji/{run.pk}/", {"upload": "1", "agency": coop["agencies"][0].pk, "file": f}
+    )
+    assert r.status_code == 302
+    html = c.get(r.url).content.decode()
+    assert "PERHATIAN" in html
+    assert "Baris yang dibaca berbeda dari tulisannya" in html
+    assert m1.full_name in html and "Rp 250.000" in html
+    imp_id = r.url.rstrip("/").split("/")[-1]
+    body = c.get(f"/api/v1/deductions/imports/{imp_id}/").json()
+    assert body["file_warnings"] and body["changed_rows"][0]["amount"] == "250000"
