@@ -285,3 +285,25 @@ def test_every_file_of_the_corpus_is_read_or_refused_never_a_crash(by):
             import_parse(content=content, file_name="a.xlsx" if content[:2] == b"PK" else "a.csv")
         except ApplicationError:
             continue
+
+
+def test_the_preview_screen_shows_changed_values_and_hidden_rows(by, tenant_a):
+    from django.test import Client
+
+    from tenants.services import tenant_host
+
+    rows = [person(saldo_wajib="Rp\u00a01.250.000"), person()]
+
+    def prepare(wb, ws):
+        ws.row_dimensions[3].hidden = True
+
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    f = io.BytesIO(to_xlsx(rows, prepare=prepare))
+    f.name = "anggota.xlsx"
+    r = c.post("/anggota/impor/", {"file": f})
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    html = c.get(r.url).content.decode()
+    assert "Baris yang dibaca berbeda dari tulisannya" in html
+    assert "Rp 1.250.000" in html and "1250000" in html  # as written, as it will be written
+    assert "tersembunyi" in html and "(baris 3)" in html
