@@ -29,6 +29,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.common.spreadsheet import (
+    MAX_SCAN,
     CellProblem,
     SheetError,
     cell_date,
@@ -149,12 +150,21 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
         raise ApplicationError(_SHEET_ERRORS[e.code], e.message) from None
     found = find_header(book, lambda cells: set(cells) >= _REQUIRED_NORM)
     if found is None:
-        # no sheet has the template's header: report the columns of the first row seen
-        sheet = book.sheets[0]
-        rows = [r for r in sheet.rows if not r.blank]
-        if not rows:
+        # no sheet has the template's header: report the columns of the row most like it
+        # (a title block above it is skipped), else of the first row with anything in it
+        known = set(COLUMN_NAMES)
+        candidates = [
+            (len({_norm_header(c) for c in row.cells} & known), -n, sheet, i)
+            for n, sheet in enumerate(book.sheets)
+            for i, row in enumerate(sheet.rows[:MAX_SCAN])
+            if not row.blank
+        ]
+        if not candidates:
             raise ApplicationError(ImportErrors.EMPTY, _("Berkas kosong."))
-        header_at = sheet.rows.index(rows[0])
+        best = max(candidates, key=lambda t: (t[0], t[1], -t[3]))
+        if best[0] == 0:
+            best = candidates[0]
+        sheet, header_at = best[2], best[3]
     else:
         sheet, header_at = found
     header = [_norm_header(h) for h in sheet.rows[header_at].cells]

@@ -307,3 +307,15 @@ def test_the_preview_screen_shows_changed_values_and_hidden_rows(by, tenant_a):
     assert "Baris yang dibaca berbeda dari tulisannya" in html
     assert "Rp 1.250.000" in html and "1250000" in html  # as written, as it will be written
     assert "tersembunyi" in html and "(baris 3)" in html
+
+
+def test_wrong_columns_below_a_title_block_are_reported_from_the_header_row(by):
+    def prepare(wb, ws):
+        ws["D3"] = "no_ktp"  # the NIK column renamed (row 3: the header)
+
+    content = to_xlsx([person()], title_rows=[["KPRI Maju Bersama"], []], prepare=prepare)
+    with pytest.raises(ApplicationError) as e:
+        import_parse(content=content, file_name="a.xlsx")
+    assert e.value.code == "import_bad_columns"
+    assert "kolom wajib tidak ada: nik" in e.value.message
+    assert "no_ktp" in e.value.message and "kpri" not in e.value.message.lower()
