@@ -250,7 +250,14 @@ class Statement(APIView):
                         "total_in": _money(s.total_in),
                         "total_out": _money(s.total_out),
                         "closing": _money(s.closing),
-                        "transactions": TransactionSerializer(s.rows, many=True).data,
+                        # running_balance: opening + credits - debits up to the row, in
+                        # the rows' order (date, then posting sequence)
+                        "transactions": [
+                            {**row, "running_balance": _money(r.running_balance)}
+                            for r, row in zip(
+                                s.rows, TransactionSerializer(s.rows, many=True).data, strict=True
+                            )
+                        ],
                     }
                     for s in data
                 ],

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, RowRange, Sum, Window
 
 from core.members.models import Member
 
@@ -135,9 +135,21 @@ class StatementAccount:
     closing: Decimal
 
 
+def running_balances(rows: list[SavingsTransaction], opening: Decimal) -> None:
+    """Set ``running_balance`` on each row (already in (date, id) order): the opening plus
+    the credits minus the debits up to and including that row. ``balance_after`` is the
+    balance when the row was *posted*, which differs from this once a back-dated movement
+    is posted after a later one: statements show this, in the order they list the rows."""
+    bal = opening
+    for r in rows:
+        bal += r.delta
+        r.running_balance = bal
+
+
 def savings_statement(*, member: Member, date_from: date, date_to: date) -> list[StatementAccount]:
     """Kartu simpanan: per account, the balance before ``date_from``, the movements in
-    the period and the closing balance."""
+    the period (ordered by date, then posting sequence) each with its running balance in
+    that same order, and the closing balance."""
     out = []
     for acc in member_savings_summary(member=member):
         opening = acc.transactions.filter(on__lt=date_from).aggregate(s=Sum("delta", default=ZERO))[
@@ -146,6 +158,7 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
         rows = list(
             acc.transactions.filter(on__gte=date_from, on__lte=date_to).order_by("on", "id")
         )
+        running_balances(rows, opening)
         t_in = sum((r.amount for r in rows if r.delta > 0), ZERO)
         t_out = sum((r.amount for r in rows if r.delta < 0), ZERO)
         out.append(
@@ -162,7 +175,17 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
 
 
 def account_transactions(*, account: SavingsAccount) -> QuerySet[SavingsTransaction]:
-    return account.transactions.select_related("created_by", "journal_entry").order_by("-on", "-id")
+    """Newest first, each with ``running_balance``: the sum of the account's movements up
+    to it in (date, id) order (a window over the whole account, so pages agree)."""
+    return (
+        account.transactions.select_related("created_by", "journal_entry")
+        .annotate(
+            running_balance=Window(
+                Sum("delta"), order_by=[F("on").asc(), F("id").asc()], frame=RowRange(end=0)
+            )
+        )
+        .order_by("-on", "-id")
+    )
 
 
 # --- teller -----------------------------------------------------------------------------
