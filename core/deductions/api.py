@@ -80,6 +80,7 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "excluded_rows": imp.excluded_rows,
         "total_realized": _m(imp.total_realized),
         "entry": imp.entry_id,
+        "posted_on": imp.entry.date.isoformat() if imp.entry_id else None,
         "reversal_entry": imp.reversal_entry_id,
     }
     if preview and imp.status in ("valid", "posted"):
@@ -133,17 +134,20 @@ class RunDetail(_Base):
         return Response(run_data(get_object_or_404(DeductionRun, pk=pk), detail=True))
 
 
-def run_post_all_and_enqueue(*, run: DeductionRun, by) -> DeductionRun:
+def run_post_all_and_enqueue(*, run: DeductionRun, by, on=None) -> DeductionRun:
     """Start posting every ready agency of ``run`` (one Celery task per agency, enqueued
-    at commit)."""
+    at commit), each dated ``on``: the day the money was received (default the payday)."""
     from .tasks import deduction_run_post_one_task
 
     def enqueue(ids: list[int]) -> None:
         for import_id in ids:  # one task per agency: the workers post them side by side
-            deduction_run_post_one_task.delay(run.pk, import_id, getattr(by, "pk", None))
+            deduction_run_post_one_task.delay(
+                run.pk, import_id, getattr(by, "pk", None), on.isoformat()
+            )
 
     with transaction.atomic():
-        ids = services.deduction_run_post_all_start(run=run, by=by)
+        on = services.posting_date_clean(run, on)
+        ids = services.deduction_run_post_all_start(run=run, by=by, on=on)
         transaction.on_commit(lambda: enqueue(ids))
     run.refresh_from_db()
     return run
@@ -154,7 +158,9 @@ class RunPostAll(_Base):
     background: 202 with the run; poll ``GET runs/<id>/`` for ``posting``."""
 
     def post(self, request, pk: int):
-        run = run_post_all_and_enqueue(run=get_object_or_404(DeductionRun, pk=pk), by=request.user)
+        run = run_post_all_and_enqueue(
+            run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
+        )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -228,7 +234,7 @@ class ImportDetail(_Base):
 
 
 class ImportAction(_Base):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
@@ -242,7 +248,9 @@ class ImportAction(_Base):
                 ) from None
             imp = services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
         elif action == "post":
-            imp = services.deduction_import_post(imp=imp, by=request.user)
+            imp = services.deduction_import_post(
+                imp=imp, by=request.user, on=request.data.get("on")
+            )
         elif action == "reverse":
             imp = services.deduction_import_reverse(
                 imp=imp, reason=request.data.get("reason", ""), by=request.user

@@ -72,7 +72,7 @@ def run_detail(request, pk: int):
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
         try:
-            run = run_post_all_and_enqueue(run=run, by=request.user)
+            run = run_post_all_and_enqueue(run=run, by=request.user, on=request.POST.get("on"))
             messages.success(
                 request,
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
@@ -98,6 +98,7 @@ def run_detail(request, pk: int):
             "agencies": selectors.run_agencies(run) if ready else [],
             "totals": selectors.run_totals(run) if ready else None,
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
+            "posting_date": services.posting_date_default(run),
             "can_write": _can_write(request.user),
         },
     )
@@ -150,7 +151,7 @@ def import_detail(request, pk: int):
                 rows = [int(r) for r in request.POST.getlist("rows")]
                 services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
             elif action == "post":
-                services.deduction_import_post(imp=imp, by=request.user)
+                services.deduction_import_post(imp=imp, by=request.user, on=request.POST.get("on"))
                 messages.success(
                     request, _("Potong gaji %(a)s diposting.") % {"a": imp.agency.name}
                 )
@@ -179,6 +180,7 @@ def import_detail(request, pk: int):
             "warnings": (imp.posted_data or {}).get("warnings", []),
             "plans": plans,
             "missing": [p for p in plans if not p.in_file],
+            "posting_date": services.posting_date_default(imp.run),
             "can_write": _can_write(request.user),
         },
     )

@@ -22,6 +22,8 @@ from .common import (
     E,
     deduction_settings_get,
     deduction_settings_update,
+    posting_date_clean,
+    posting_date_default,
 )
 from .imports import (
     deduction_import_discard,
@@ -56,6 +58,8 @@ __all__ = [
     "E",
     "deduction_settings_get",
     "deduction_settings_update",
+    "posting_date_clean",
+    "posting_date_default",
     "deduction_run_create",
     "deduction_lines_build",
     "deduction_run_generate",
