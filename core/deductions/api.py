@@ -51,6 +51,12 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
         },
     }
     if detail and run.status == DeductionRun.Status.READY:
+        # earlier months' batches posted after this list was made (its list does not ask
+        # their shortfall; POST runs/<id>/regenerate/ makes it again while nothing is posted)
+        data["stale_since"] = [
+            {"run": i.run.label, "agency": i.agency.code, "import": i.pk}
+            for i in selectors.run_stale_batches(run)
+        ]
         data["agencies"] = [
             {
                 "agency_id": r["agency_id"],
@@ -161,6 +167,22 @@ class RunPostAll(_Base):
         run = run_post_all_and_enqueue(
             run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
         )
+        return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunRegenerate(_Base):
+    """Make the run's list again (refused once an agency is posted): 202, then poll."""
+
+    def post(self, request, pk: int):
+        from .tasks import deduction_run_generate_task
+
+        with transaction.atomic():
+            run = services.deduction_run_regenerate(
+                run=get_object_or_404(DeductionRun, pk=pk), by=request.user
+            )
+            by = request.user.pk
+            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
+        run.refresh_from_db()
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,6 +81,17 @@ def run_detail(request, pk: int):
         except ApplicationError as e:
             messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
+    if request.method == "POST" and "regenerate" in request.POST:
+        try:
+            services.deduction_run_regenerate(run=run, by=request.user)
+            from .tasks import deduction_run_generate_task
+
+            by = request.user.pk
+            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
+            messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
         try:
             services.deduction_run_retry(run=run, by=request.user)
@@ -99,6 +111,7 @@ def run_detail(request, pk: int):
             "totals": selectors.run_totals(run) if ready else None,
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
             "posting_date": services.posting_date_default(run),
+            "stale": selectors.run_stale_batches(run) if ready else [],
             "can_write": _can_write(request.user),
         },
     )

@@ -48,7 +48,9 @@ from .runs import (
     deduction_lines_build,
     deduction_run_create,
     deduction_run_generate,
+    deduction_run_regenerate,
     deduction_run_retry,
+    wajib_carried,
 )
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "deduction_lines_build",
     "deduction_run_generate",
     "deduction_run_retry",
+    "deduction_run_regenerate",
+    "wajib_carried",
     "deduction_import_upload",
     "deduction_import_exclude",
     "deduction_import_discard",
