@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.members.models import Agency, Member
 
 from ..models import DeductionImport, DeductionLine, DeductionRun
@@ -100,9 +101,9 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                         "simpanan sukarela."
                     )
                     % {
-                        "a": f"{r.amount:,.0f}".replace(",", "."),
-                        "t": f"{line['total']:,.0f}".replace(",", "."),
-                        "x": f"{r.amount - line['total']:,.0f}".replace(",", "."),
+                        "a": format_rupiah(r.amount),
+                        "t": format_rupiah(line["total"]),
+                        "x": format_rupiah(r.amount - line["total"]),
                     },
                 }
             )
