@@ -243,3 +243,44 @@ def test_carried_arrears_never_bill_a_posted_amount_twice(coop, cutoffs, order, 
         assert carried.get(m3.pk, D(0)) == own - paid
         assert_reconciled()
         transaction.savepoint_rollback(sid)
+
+
+def test_demo_data_posts_one_wajib_per_member_for_last_month(coop):
+    """The demo member A00002 had two wajib deductions for 11/2026: the savings demo
+    posts every finished month's wajib, and the deduction demo's run for the same month
+    asked it again. Seeded the same way, each member now has one wajib for that month."""
+    from django.utils import timezone
+
+    from core.deductions.seeding import deductions_demo_seed
+    from core.loans.schedules import add_months
+    from core.savings.models import SavingsTransaction
+    from core.savings.seeding import savings_demo_seed
+
+    savings_demo_seed()
+    deductions_demo_seed()
+    today = timezone.localdate()
+    prev = add_months(today.replace(day=1), -1)
+    if prev.year != today.year:
+        pytest.skip("the savings demo posts this year's months only")
+    # the month's wajib credited directly by the savings demo (one per member) ...
+    direct = set(
+        SavingsTransaction.objects.filter(
+            account__product__kind="wajib",
+            on__year=prev.year,
+            on__month=prev.month,
+            kind="payroll",
+        )
+        .exclude(journal_entry__source="deduction")
+        .values_list("account__member_id", flat=True)
+    )
+    assert direct
+    # ... is not asked again by that month's deduction list (today's code asked it: a
+    # second wajib for every member, posted by the deduction demo)
+    run = DeductionRun.objects.get(year=prev.year, month=prev.month)
+    asked_again = [
+        ln.member_id
+        for ln in DeductionLine.objects.filter(run=run, member_id__in=direct)
+        if ln.wajib - ln.wajib_arrears > 0
+    ]
+    assert asked_again == []
+    assert_reconciled()
