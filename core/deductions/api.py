@@ -51,6 +51,12 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
         },
     }
     if detail and run.status == DeductionRun.Status.READY:
+        # earlier months' batches posted after this list was made (its list does not ask
+        # their shortfall; POST runs/<id>/regenerate/ makes it again while nothing is posted)
+        data["stale_since"] = [
+            {"run": i.run.label, "agency": i.agency.code, "import": i.pk}
+            for i in selectors.run_stale_batches(run)
+        ]
         data["agencies"] = [
             {
                 "agency_id": r["agency_id"],
@@ -86,6 +92,7 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "excluded_rows": imp.excluded_rows,
         "total_realized": _m(imp.total_realized),
         "entry": imp.entry_id,
+        "posted_on": imp.entry.date.isoformat() if imp.entry_id else None,
         "reversal_entry": imp.reversal_entry_id,
     }
     if preview and imp.status in ("valid", "posted"):
@@ -139,17 +146,20 @@ class RunDetail(_Base):
         return Response(run_data(get_object_or_404(DeductionRun, pk=pk), detail=True))
 
 
-def run_post_all_and_enqueue(*, run: DeductionRun, by) -> DeductionRun:
+def run_post_all_and_enqueue(*, run: DeductionRun, by, on=None) -> DeductionRun:
     """Start posting every ready agency of ``run`` (one Celery task per agency, enqueued
-    at commit)."""
+    at commit), each dated ``on``: the day the money was received (default the payday)."""
     from .tasks import deduction_run_post_one_task
 
     def enqueue(ids: list[int]) -> None:
         for import_id in ids:  # one task per agency: the workers post them side by side
-            deduction_run_post_one_task.delay(run.pk, import_id, getattr(by, "pk", None))
+            deduction_run_post_one_task.delay(
+                run.pk, import_id, getattr(by, "pk", None), on.isoformat()
+            )
 
     with transaction.atomic():
-        ids = services.deduction_run_post_all_start(run=run, by=by)
+        on = services.posting_date_clean(run, on)
+        ids = services.deduction_run_post_all_start(run=run, by=by, on=on)
         transaction.on_commit(lambda: enqueue(ids))
     run.refresh_from_db()
     return run
@@ -160,7 +170,25 @@ class RunPostAll(_Base):
     background: 202 with the run; poll ``GET runs/<id>/`` for ``posting``."""
 
     def post(self, request, pk: int):
-        run = run_post_all_and_enqueue(run=get_object_or_404(DeductionRun, pk=pk), by=request.user)
+        run = run_post_all_and_enqueue(
+            run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
+        )
+        return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunRegenerate(_Base):
+    """Make the run's list again (refused once an agency is posted): 202, then poll."""
+
+    def post(self, request, pk: int):
+        from .tasks import deduction_run_generate_task
+
+        with transaction.atomic():
+            run = services.deduction_run_regenerate(
+                run=get_object_or_404(DeductionRun, pk=pk), by=request.user
+            )
+            by = request.user.pk
+            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
+        run.refresh_from_db()
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -234,7 +262,7 @@ class ImportDetail(_Base):
 
 
 class ImportAction(_Base):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
@@ -248,7 +276,9 @@ class ImportAction(_Base):
                 ) from None
             imp = services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
         elif action == "post":
-            imp = services.deduction_import_post(imp=imp, by=request.user)
+            imp = services.deduction_import_post(
+                imp=imp, by=request.user, on=request.data.get("on")
+            )
         elif action == "reverse":
             imp = services.deduction_import_reverse(
                 imp=imp, reason=request.data.get("reason", ""), by=request.user

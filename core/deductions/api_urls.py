@@ -8,6 +8,11 @@ urlpatterns = [
     path("deductions/runs/", api.RunListCreate.as_view(), name="api-deductions-runs"),
     path("deductions/runs/<int:pk>/", api.RunDetail.as_view(), name="api-deductions-run"),
     path(
+        "deductions/runs/<int:pk>/regenerate/",
+        api.RunRegenerate.as_view(),
+        name="api-deductions-run-regenerate",
+    ),
+    path(
         "deductions/runs/<int:pk>/post-all/",
         api.RunPostAll.as_view(),
         name="api-deductions-run-post-all",

@@ -102,6 +102,21 @@ class DeductionRun(models.Model):
     def label(self) -> str:
         return f"{self.month:02d}/{self.year}"
 
+    @property
+    def month_start(self):
+        from datetime import date
+
+        return date(self.year, self.month, 1)
+
+    @property
+    def payday(self):
+        """The salary the list is cut from is paid on the 1st of the month after the
+        cut-off: the default date a batch is received (and posted) on."""
+        from datetime import date
+
+        c = self.cutoff_date
+        return date(c.year + 1, 1, 1) if c.month == 12 else date(c.year, c.month + 1, 1)
+
 
 class DeductionLine(models.Model):
     """What is asked from one member in one run (snapshot at generation), and — once the

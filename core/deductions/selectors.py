@@ -22,6 +22,23 @@ def run_list() -> QuerySet[DeductionRun]:
     ).order_by("-year", "-month")
 
 
+def run_stale_batches(run: DeductionRun) -> list[DeductionImport]:
+    """Batches of earlier months posted (or reversed) after this run's list was made: its
+    list does not ask the shortfall they left (carried to the next list instead). While
+    none of this run's agencies is posted it can be made again
+    (``deduction_run_regenerate``) to ask it now."""
+    if run.status != DeductionRun.Status.READY or run.generated_at is None:
+        return []
+    return list(
+        DeductionImport.objects.filter(
+            Q(run__year__lt=run.year) | Q(run__year=run.year, run__month__lt=run.month)
+        )
+        .filter(Q(posted_at__gt=run.generated_at) | Q(reversed_at__gt=run.generated_at))
+        .select_related("run", "agency")
+        .order_by("run__year", "run__month", "agency__code")
+    )
+
+
 def run_agencies(run: DeductionRun) -> list[dict]:
     """Per agency: members, asked, realized (posted), shortfall, excess, the latest
     import and the posted one."""

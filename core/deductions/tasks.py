@@ -27,10 +27,13 @@ def deduction_run_generate_task(run_id: int, user_id: int | None = None) -> int:
 
 
 @app.task
-def deduction_run_post_one_task(run_id: int, import_id: int, user_id: int | None) -> bool:
+def deduction_run_post_one_task(
+    run_id: int, import_id: int, user_id: int | None, on: str | None = None
+) -> bool:
     """Post one agency batch queued by ``deduction_run_post_all_start`` (one task per
     agency: the workers post them side by side; progress and results are written on the
-    run, which the screen polls). True when it was posted."""
+    run, which the screen polls), dated ``on`` (ISO date; the run's payday when None).
+    True when it was posted."""
     from core.users.models import User
 
     from .models import DeductionRun
@@ -38,4 +41,4 @@ def deduction_run_post_one_task(run_id: int, import_id: int, user_id: int | None
 
     by = User.objects.filter(pk=user_id).first() if user_id else None
     run = DeductionRun.objects.get(pk=run_id)
-    return deduction_run_post_one(run=run, import_id=import_id, by=by)["ok"]
+    return deduction_run_post_one(run=run, import_id=import_id, by=by, on=on)["ok"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,11 +73,22 @@ def run_detail(request, pk: int):
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
         try:
-            run = run_post_all_and_enqueue(run=run, by=request.user)
+            run = run_post_all_and_enqueue(run=run, by=request.user, on=request.POST.get("on"))
             messages.success(
                 request,
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
             )
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        return redirect("deductions:run", pk=run.pk)
+    if request.method == "POST" and "regenerate" in request.POST:
+        try:
+            services.deduction_run_regenerate(run=run, by=request.user)
+            from .tasks import deduction_run_generate_task
+
+            by = request.user.pk
+            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
+            messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
         except ApplicationError as e:
             messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
@@ -98,6 +110,8 @@ def run_detail(request, pk: int):
             "agencies": selectors.run_agencies(run) if ready else [],
             "totals": selectors.run_totals(run) if ready else None,
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
+            "posting_date": services.posting_date_default(run),
+            "stale": selectors.run_stale_batches(run) if ready else [],
             "can_write": _can_write(request.user),
         },
     )
@@ -150,7 +164,7 @@ def import_detail(request, pk: int):
                 rows = [int(r) for r in request.POST.getlist("rows")]
                 services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
             elif action == "post":
-                services.deduction_import_post(imp=imp, by=request.user)
+                services.deduction_import_post(imp=imp, by=request.user, on=request.POST.get("on"))
                 messages.success(
                     request, _("Potong gaji %(a)s diposting.") % {"a": imp.agency.name}
                 )
@@ -181,6 +195,7 @@ def import_detail(request, pk: int):
             "changed": [r for r in imp.rows if r.get("preview")],
             "plans": plans,
             "missing": [p for p in plans if not p.in_file],
+            "posting_date": services.posting_date_default(imp.run),
             "can_write": _can_write(request.user),
         },
     )

@@ -399,3 +399,58 @@ class ReconciliationRun(models.Model):
     @property
     def differences(self) -> list[dict]:
         return [r for r in self.results if not r.get("ok")]
+
+
+class ReceiptSeries(models.Model):
+    """One gap-free receipt series per kind and year (``SET-2026-000123``): the counter
+    row is locked FOR UPDATE inside the posting transaction that takes a number, like
+    the journal's entry-number counter (a rolled-back posting gives its number back)."""
+
+    class Kind(models.TextChoices):
+        SAVINGS_DEPOSIT = "SET", _("Setoran simpanan")
+        SAVINGS_WITHDRAWAL = "TAR", _("Penarikan simpanan")
+        LOAN_REPAYMENT = "ANG", _("Angsuran pinjaman")
+        DISBURSEMENT = "PCR", _("Bukti pencairan pinjaman")
+
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("seri kuitansi")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="ledger_receiptseries_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.year}-{self.last:06d}"
+
+
+class Receipt(models.Model):
+    """Every receipt number issued, with what it was issued for (``source_ref``, e.g.
+    ``loan-repayment:12``): auditors list a series and find no gap."""
+
+    kind = models.CharField(max_length=3, choices=ReceiptSeries.Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    source_ref = models.CharField(max_length=120, blank=True, default="")
+    issued_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kuitansi")
+        ordering = ["kind", "year", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "year", "seq"], name="ledger_receipt_seq_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["source_ref"],
+                condition=~Q(source_ref=""),
+                name="ledger_receipt_source_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -161,3 +161,19 @@ def balances_check() -> list[dict]:
             }
             for r in cur.fetchall()
         ]
+
+
+def receipt_number_for(source_ref: str) -> str | None:
+    """The receipt number issued for ``source_ref`` (e.g. ``loan-repayment:12``), if any."""
+    from .models import Receipt
+
+    return Receipt.objects.filter(source_ref=source_ref).values_list("number", flat=True).first()
+
+
+def receipt_gaps(*, kind: str, year: int) -> list[int]:
+    """Numbers missing from a series up to its counter (an auditor's check: empty)."""
+    from .models import Receipt, ReceiptSeries
+
+    last = ReceiptSeries.objects.filter(kind=kind, year=year).values_list("last", flat=True).first()
+    have = set(Receipt.objects.filter(kind=kind, year=year).values_list("seq", flat=True))
+    return [n for n in range(1, (last or 0) + 1) if n not in have]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger.selectors import receipt_number_for
 from core.members.models import Member
 
 from .schedules import (
@@ -683,7 +684,14 @@ class Repayment(models.Model):
 
     @property
     def receipt_number(self) -> str:
-        return f"KW-{self.paid_on:%Y}-{self.pk:07d}" if self.pk else "KW-?"
+        """Its number in the ledger's loan-repayment series (ANG-2026-000001); rows paid
+        before that series (and payroll batches, which issue no receipt) keep the old
+        form."""
+        if not self.pk:
+            return "ANG-?"
+        return receipt_number_for(f"loan-repayment:{self.pk}") or (
+            f"KW-{self.paid_on:%Y}-{self.pk:07d}"
+        )
 
 
 class Reschedule(models.Model):

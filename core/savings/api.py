@@ -1,6 +1,6 @@
 """REST API of savings: accounts, transactions (teller deposit/withdraw), statements."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
@@ -11,6 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.ledger.services import date_in_range
@@ -279,9 +280,61 @@ class Statement(APIView):
                         "total_in": _money(s.total_in),
                         "total_out": _money(s.total_out),
                         "closing": _money(s.closing),
-                        "transactions": TransactionSerializer(s.rows, many=True).data,
+                        # running_balance: opening + credits - debits up to the row, in
+                        # the rows' order (date, then posting sequence)
+                        "transactions": [
+                            {**row, "running_balance": _money(r.running_balance)}
+                            for r, row in zip(
+                                s.rows, TransactionSerializer(s.rows, many=True).data, strict=True
+                            )
+                        ],
                     }
                     for s in data
                 ],
+            }
+        )
+
+
+class InterestTaxReport(APIView):
+    """The month's PPh on savings interest per member (bukti potong list):
+    ``?year=YYYY&month=M`` (default last month)."""
+
+    permission_classes = [RolePermission]
+    read_roles = TREASURY | {"ketua", "pengawas"}
+    write_roles = frozenset()
+
+    def get(self, request):
+        last = timezone.localdate().replace(day=1) - timedelta(days=1)
+        try:
+            year = int(request.query_params.get("year") or last.year)
+            month = int(request.query_params.get("month") or last.month)
+            if not (1 <= month <= 12 and 2000 <= year <= 2100):
+                raise ValueError
+        except ValueError:
+            raise ApplicationError(
+                services.SavingsErrors.BAD_PERIOD,
+                _("Tahun atau bulan tidak valid."),
+                fields={"month": [_("1 sampai 12.")], "year": [_("TTTT.")]},
+            ) from None
+        rows = selectors.interest_tax_report(year=year, month=month)
+        return Response(
+            {
+                "year": year,
+                "month": month,
+                "members": [
+                    {
+                        "member_id": r.member_id,
+                        "number": r.number,
+                        "full_name": r.full_name,
+                        "nip": r.nip,
+                        "nik": r.nik,
+                        "gross_interest": _money(r.gross),
+                        "tax": _money(r.tax),
+                        "net": _money(r.net),
+                    }
+                    for r in rows
+                ],
+                "total_gross_interest": _money(sum((r.gross for r in rows), Decimal(0))),
+                "total_tax": _money(sum((r.tax for r in rows), Decimal(0))),
             }
         )

@@ -6,6 +6,7 @@ from . import api
 
 urlpatterns = [
     path("savings/products/", api.ProductList.as_view(), name="api-savings-products"),
+    path("savings/interest-tax/", api.InterestTaxReport.as_view(), name="api-savings-interest-tax"),
     path("savings/accounts/", api.AccountList.as_view(), name="api-savings-accounts"),
     path("savings/accounts/<int:pk>/", api.AccountDetail.as_view(), name="api-savings-account"),
     path(

@@ -289,8 +289,9 @@ class SavingsTransaction(models.Model):
 
 
 class ReceiptSequence(models.Model):
-    """Receipt numbers per prefix and year: KW-2026-000001 (deposit), TR-2026-000001
-    (withdrawal). Locked with SELECT ... FOR UPDATE when a number is taken."""
+    """The old receipt counters per prefix and year (KW deposits, TR withdrawals), kept for
+    history: receipts are now numbered in the ledger's series (``core.ledger.models.
+    ReceiptSeries``, SET/TAR), which continue these counters (migration 0008)."""
 
     prefix = models.CharField(max_length=10)
     year = models.PositiveSmallIntegerField()

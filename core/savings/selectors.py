@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, RowRange, Sum, Window
 
 from core.members.models import Member
 
@@ -152,9 +152,21 @@ class StatementAccount:
     closing: Decimal
 
 
+def running_balances(rows: list[SavingsTransaction], opening: Decimal) -> None:
+    """Set ``running_balance`` on each row (already in (date, id) order): the opening plus
+    the credits minus the debits up to and including that row. ``balance_after`` is the
+    balance when the row was *posted*, which differs from this once a back-dated movement
+    is posted after a later one: statements show this, in the order they list the rows."""
+    bal = opening
+    for r in rows:
+        bal += r.delta
+        r.running_balance = bal
+
+
 def savings_statement(*, member: Member, date_from: date, date_to: date) -> list[StatementAccount]:
     """Kartu simpanan: per account, the balance before ``date_from``, the movements in
-    the period and the closing balance."""
+    the period (ordered by date, then posting sequence) each with its running balance in
+    that same order, and the closing balance."""
     out = []
     for acc in member_savings_summary(member=member):
         opening = acc.transactions.filter(on__lt=date_from).aggregate(s=Sum("delta", default=ZERO))[
@@ -163,6 +175,7 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
         rows = list(
             acc.transactions.filter(on__gte=date_from, on__lte=date_to).order_by("on", "id")
         )
+        running_balances(rows, opening)
         t_in = sum((r.amount for r in rows if r.delta > 0), ZERO)
         t_out = sum((r.amount for r in rows if r.delta < 0), ZERO)
         out.append(
@@ -179,7 +192,17 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
 
 
 def account_transactions(*, account: SavingsAccount) -> QuerySet[SavingsTransaction]:
-    return account.transactions.select_related("created_by", "journal_entry").order_by("-on", "-id")
+    """Newest first, each with ``running_balance``: the sum of the account's movements up
+    to it in (date, id) order (a window over the whole account, so pages agree)."""
+    return (
+        account.transactions.select_related("created_by", "journal_entry")
+        .annotate(
+            running_balance=Window(
+                Sum("delta"), order_by=[F("on").asc(), F("id").asc()], frame=RowRange(end=0)
+            )
+        )
+        .order_by("-on", "-id")
+    )
 
 
 # --- teller -----------------------------------------------------------------------------
@@ -272,3 +295,93 @@ def savings_by_product() -> list[dict]:
         .order_by("product_id")
     )
     return [{"name": r["product__name"], "total": r["total"], "accounts": r["n"]} for r in rows]
+
+
+# --- PPh on savings interest (bukti potong list) -----------------------------------------
+
+
+@dataclass
+class InterestTaxRow:
+    member_id: int
+    number: str
+    full_name: str
+    nip: str
+    nik: str
+    gross: Decimal
+    tax: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.tax
+
+
+def interest_tax_report(*, year: int, month: int) -> list[InterestTaxRow]:
+    """The month's PPh on savings interest per member (the bendahara's bukti potong list):
+    gross interest credited on all their accounts, the final tax withheld, the net; only
+    members with interest in the month, by member number."""
+    import calendar
+
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    rows = (
+        SavingsTransaction.objects.filter(on__gte=first, on__lte=last, kind__in=["interest", "tax"])
+        .values(
+            "account__member_id",
+            "account__member__number",
+            "account__member__full_name",
+            "account__member__nip",
+            "account__member__nik",
+        )
+        .annotate(
+            g=Sum("amount", filter=Q(kind="interest"), default=ZERO),
+            t=Sum("amount", filter=Q(kind="tax"), default=ZERO),
+        )
+        .order_by("account__member__number")
+    )
+    return [
+        InterestTaxRow(
+            member_id=r["account__member_id"],
+            number=r["account__member__number"],
+            full_name=r["account__member__full_name"],
+            nip=r["account__member__nip"] or "",
+            nik=r["account__member__nik"] or "",
+            gross=r["g"],
+            tax=r["t"],
+        )
+        for r in rows
+        if r["g"] > 0 or r["t"] > 0
+    ]
+
+
+def interest_tax_table(*, year: int, month: int) -> dict:
+    """The report as a table for the XLSX/PDF exporters of ``core.ledger.exports``."""
+    from django.utils.translation import gettext as _
+
+    rows = interest_tax_report(year=year, month=month)
+    body = [
+        {
+            "cells": [i, r.number, r.full_name, r.nip, r.nik, r.gross, r.tax, r.net],
+            "kind": "row",
+        }
+        for i, r in enumerate(rows, 1)
+    ]
+    gross = sum((r.gross for r in rows), ZERO)
+    tax = sum((r.tax for r in rows), ZERO)
+    body.append({"cells": ["", "", _("Jumlah"), "", "", gross, tax, gross - tax], "kind": "total"})
+    return {
+        "title": _("Daftar bukti potong PPh jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+        "subtitle": _(
+            "PPh final 10% (PP 15/2009) atas jasa simpanan di atas Rp 240.000 per anggota per bulan"
+        ),
+        "columns": [
+            _("No"),
+            _("No. Anggota"),
+            _("Nama"),
+            _("NIP"),
+            _("NIK"),
+            _("Jasa bruto"),
+            _("PPh dipotong"),
+            _("Jasa neto"),
+        ],
+        "rows": body,
+    }

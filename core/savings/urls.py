@@ -14,6 +14,7 @@ urlpatterns = [
     path("kuitansi/<int:pk>.pdf", views.receipt, name="receipt"),
     path("kartu/<int:member_pk>/", views.statement, name="statement"),
     path("rekonsiliasi/", views.reconciliation, name="reconciliation"),
+    path("pph/", views.interest_tax, name="interest_tax"),
     path("produk/", views.product_list, name="products"),
     path("produk/baru/", views.product_create, name="product_create"),
     path("produk/<int:pk>/", views.product_edit, name="product"),

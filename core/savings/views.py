@@ -1,7 +1,8 @@
 """HTML screens of savings: teller, accounts, receipts, statements, reconciliation,
 exit settlement."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -427,4 +428,56 @@ def product_edit(request, pk: int):
         request,
         "savings/product_form.html",
         {"product": product, "form": form, "rate_form": rate_form, "rates": product.rates.all()},
+    )
+
+
+def _month_param(value: str | None) -> tuple[int, int]:
+    """``YYYY-MM`` (default: last month). Raises ValueError."""
+    if not value:
+        t = timezone.localdate().replace(day=1) - timedelta(days=1)
+        return t.year, t.month
+    y, m = value.split("-")
+    y, m = int(y), int(m)
+    if not (1 <= m <= 12 and 2000 <= y <= 2100):
+        raise ValueError(value)
+    return y, m
+
+
+@role_required(read=TREASURY | {"ketua", "pengawas"})
+def interest_tax(request):
+    """The bendahara's monthly PPh on savings interest: the bukti potong list per member
+    (screen, and XLSX with ``format=xlsx``)."""
+    from core.ledger.exports import table_xlsx
+
+    error = ""
+    try:
+        year, month = _month_param(request.GET.get("bulan"))
+    except ValueError:
+        error = _("Bulan tidak valid (TTTT-BB).")
+        year, month = _month_param(None)
+    if request.GET.get("format") == "xlsx" and not error:
+        resp = HttpResponse(
+            table_xlsx(selectors.interest_tax_table(year=year, month=month)),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = (
+            f'attachment; filename="pph-jasa-simpanan-{year}-{month:02d}.xlsx"'
+        )
+        return resp
+    rows = selectors.interest_tax_report(year=year, month=month)
+    gross = sum((r.gross for r in rows), Decimal(0))
+    tax = sum((r.tax for r in rows), Decimal(0))
+    return render(
+        request,
+        "savings/interest_tax.html",
+        {
+            "table": selectors.interest_tax_table(year=year, month=month),
+            "rows": rows,
+            "year": year,
+            "month": month,
+            "gross": gross,
+            "tax": tax,
+            "net": gross - tax,
+            "error": error,
+        },
     )

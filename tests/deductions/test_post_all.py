@@ -137,7 +137,8 @@ def test_screen_button_enqueues_the_task_and_progress_polls(
         r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"})
     assert r.status_code == 302
     by = coop["by"].pk
-    assert sorted(sent) == sorted((run.pk, i.pk, by) for i in both_ready)  # one per agency
+    on = svc.posting_date_default(run).isoformat()  # the date received: default the payday
+    assert sorted(sent) == sorted((run.pk, i.pk, by, on) for i in both_ready)  # one per agency
     frag = c.get(f"/potong-gaji/{run.pk}/progres-posting/")
     assert b"hx-get" in frag.content and b"0 / 2" in frag.content
     assert deduction_run_post_one_task(*sent[0]) is True

@@ -96,7 +96,7 @@ def test_workflow_over_the_api(login, staff, member, product):
         f"/api/v1/loans/{loan_id}/repay/", {"amount": "550000"}, content_type="application/json"
     )
     assert r.status_code == 201, r.content
-    assert r.json()["receipt_number"].startswith("KW-")
+    assert r.json()["receipt_number"].startswith("ANG-")
     r = c.post(f"/api/v1/loans/{loan_id}/repay/", {"amount": "-1"}, content_type="application/json")
     assert r.status_code == 400 and r.json()["error"]["code"] == "loan_amount_not_positive"
     assert c.get(f"/api/v1/loans/repayments/?loan={loan_id}").json()["count"] == 1
@@ -203,7 +203,7 @@ def test_counter_repayment_screen_gives_receipt(login, staff, make_loan):
     )
     assert r.status_code == 302 and "/kuitansi/" in r["Location"]
     page = login(staff["petugas"]).get(r["Location"])
-    assert b"KW-" in page.content
+    assert b"ANG-" in page.content
     rep = Repayment.objects.get(loan=loan)
     pdf_url = reverse("loans:receipt_pdf", args=[rep.pk])
     assert pdf_url.encode() in page.content  # the page links its PDF

@@ -55,7 +55,7 @@ def test_on_time_instalment_pays_jasa_then_principal(make_loan, staff):
     assert row.settled
     loan.refresh_from_db()
     assert loan.principal_outstanding == D(9_000_000)
-    assert rep.receipt_number.startswith("KW-")
+    assert rep.receipt_number.startswith("ANG-")
     assert_reconciled()
 
 

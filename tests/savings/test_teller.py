@@ -45,8 +45,8 @@ def test_deposit_and_withdraw_post_balanced_entries_with_receipts(sukarela, tell
     t3 = teller_deposit(account=sukarela, amount=D("100000"), channel="bank", on=today, by=teller)
     sukarela.refresh_from_db()
     assert sukarela.balance == D("400000")
-    assert t1.receipt_number.startswith(f"KW-{today.year}-")
-    assert t2.receipt_number.startswith(f"TR-{today.year}-")
+    assert t1.receipt_number.startswith(f"SET-{today.year}-")
+    assert t2.receipt_number.startswith(f"TAR-{today.year}-")
     assert int(t3.receipt_number[-6:]) == int(t1.receipt_number[-6:]) + 1
     assert t2.balance_after == D("300000")
     for t in (t1, t2, t3):

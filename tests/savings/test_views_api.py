@@ -358,7 +358,7 @@ def test_api_transactions_and_statement(login, account):
         {"account": account.pk, "action": "deposit", "amount": "400000", "channel": "bank"},
         content_type="application/json",
     )
-    assert r.status_code == 201 and r.json()["receipt_number"].startswith("KW-")
+    assert r.status_code == 201 and r.json()["receipt_number"].startswith("SET-")
     r = c.post(
         "/api/v1/savings/transactions/",
         {"account": account.pk, "action": "withdraw", "amount": "400001", "channel": "cash"},

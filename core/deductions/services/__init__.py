@@ -22,6 +22,8 @@ from .common import (
     E,
     deduction_settings_get,
     deduction_settings_update,
+    posting_date_clean,
+    posting_date_default,
 )
 from .imports import (
     deduction_import_discard,
@@ -46,7 +48,9 @@ from .runs import (
     deduction_lines_build,
     deduction_run_create,
     deduction_run_generate,
+    deduction_run_regenerate,
     deduction_run_retry,
+    wajib_carried,
 )
 
 __all__ = [
@@ -56,10 +60,14 @@ __all__ = [
     "E",
     "deduction_settings_get",
     "deduction_settings_update",
+    "posting_date_clean",
+    "posting_date_default",
     "deduction_run_create",
     "deduction_lines_build",
     "deduction_run_generate",
     "deduction_run_retry",
+    "deduction_run_regenerate",
+    "wajib_carried",
     "deduction_import_upload",
     "deduction_import_exclude",
     "deduction_import_discard",

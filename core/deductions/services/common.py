@@ -35,6 +35,8 @@ class DeductionErrors(StrEnum):
     REASON_REQUIRED = "deduction_reason_required"
     POSTING_RUNNING = "deduction_posting_running"
     NOTHING_TO_POST = "deduction_nothing_to_post"
+    BAD_DATE = "deduction_bad_date"
+    RUN_STALE = "deduction_run_stale"
 
 
 E = DeductionErrors
@@ -92,3 +94,52 @@ def _period_open(on: date) -> bool:
 
     p = Period.objects.filter(start_date__lte=on, end_date__gte=on).first()
     return p is None or p.status == Period.Status.OPEN
+
+
+def posting_date_default(run) -> date:
+    """The date a batch is posted on when none is given: the run's payday, or today when
+    the money came before it."""
+    from django.utils import timezone
+
+    return min(run.payday, timezone.localdate())
+
+
+def posting_date_clean(run, on) -> date:
+    """The date the agency's money was received, which the batch is posted on (so the
+    bank account in the ledger matches the bank statement): a real date, not in the
+    future, not before the run's month starts, in an open period. ``None``: the default."""
+    from django.utils import timezone
+
+    if on in (None, ""):
+        return posting_date_default(run)
+    if isinstance(on, str):
+        try:
+            on = date.fromisoformat(on.strip())
+        except ValueError:
+            raise ApplicationError(
+                E.BAD_DATE,
+                _("Tanggal terima tidak valid (TTTT-BB-HH)."),
+                fields={"on": [_("Tanggal tidak valid.")]},
+            ) from None
+    if on > timezone.localdate():
+        raise ApplicationError(
+            E.BAD_DATE,
+            _("Tanggal terima %(d)s belum tiba; tanggal di masa depan tidak boleh.")
+            % {"d": on.strftime("%d-%m-%Y")},
+            fields={"on": [_("Tidak boleh di masa depan.")]},
+        )
+    if on < run.month_start:
+        raise ApplicationError(
+            E.BAD_DATE,
+            _("Tanggal terima %(d)s sebelum bulan potong gaji %(m)s dimulai.")
+            % {"d": on.strftime("%d-%m-%Y"), "m": run.label},
+            fields={"on": [_("Sebelum bulan potong gaji.")]},
+        )
+    if not _period_open(on):
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _("Periode tanggal %(d)s sudah ditutup; pilih tanggal terima di periode yang terbuka.")
+            % {"d": on.strftime("%d-%m-%Y")},
+            fields={"on": [_("Periode sudah ditutup.")]},
+        )
+    return on

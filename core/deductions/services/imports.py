@@ -17,7 +17,7 @@ from core.members.models import Agency, Member
 
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from ..parsing import parse_realized
-from .common import ZERO, E, _period_open, _require, _user
+from .common import ZERO, E, _require, _user
 
 # --- imports ---------------------------------------------------------------------------
 
@@ -169,9 +169,9 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                         "simpanan sukarela."
                     )
                     % {
-                        "a": f"{r.amount:,.0f}".replace(",", "."),
-                        "t": f"{line['total']:,.0f}".replace(",", "."),
-                        "x": f"{r.amount - line['total']:,.0f}".replace(",", "."),
+                        "a": format_rupiah(r.amount),
+                        "t": format_rupiah(line["total"]),
+                        "x": format_rupiah(r.amount - line["total"]),
                     },
                 }
             )
@@ -258,10 +258,8 @@ def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
             % {"a": agency.name, "m": run.label},
             status=409,
         )
-    if not _period_open(run.cutoff_date):
-        raise ApplicationError(
-            E.PERIOD_CLOSED, _("Periode %(m)s sudah ditutup.") % {"m": run.label}
-        )
+    # the run's own month may be closed: the batch is posted on the day the money came
+    # (``posting_date_clean``), which must be in an open period
 
 
 @transaction.atomic

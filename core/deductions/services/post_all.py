@@ -14,7 +14,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 
 from ..models import DeductionImport, DeductionRun
-from .common import E, _period_open, _require
+from .common import E, _require, posting_date_clean
 from .posting import deduction_import_post
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,13 @@ POSTING_STALE = timedelta(minutes=30)
 
 
 @transaction.atomic
-def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
+def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]:
     """Mark the run as posting and return the imports to post, one per agency not posted
     yet that has exactly one file ready ("valid"). Agencies with nothing ready are left
     out; an agency with two ready files is reported (discard one first). The caller
-    enqueues one ``deduction_run_post_one`` task per import after commit."""
+    enqueues one ``deduction_run_post_one`` task per import after commit, each posting on
+    ``on`` (the day the money was received; checked here with ``posting_date_clean``: the
+    caller passes the same cleaned date to the tasks)."""
     _require(by, _("memposting potong gaji"))
     run = DeductionRun.objects.select_for_update().get(pk=run.pk)
     if run.status != DeductionRun.Status.READY:
@@ -47,10 +49,7 @@ def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
             _("Posting semua instansi bulan %(m)s sedang berjalan.") % {"m": run.label},
             status=409,
         )
-    if not _period_open(run.cutoff_date):
-        raise ApplicationError(
-            E.PERIOD_CLOSED, _("Periode %(m)s sudah ditutup.") % {"m": run.label}
-        )
+    on = posting_date_clean(run, on)
     from ..selectors import run_ready_imports
 
     ready, ambiguous = run_ready_imports(run)
@@ -91,12 +90,12 @@ def deduction_run_post_all_start(*, run: DeductionRun, by) -> list[int]:
         actor=by,
         action="deductions.post_all",
         target=run,
-        data={"imports": queue, "skipped": len(results)},
+        data={"imports": queue, "skipped": len(results), "on": on.isoformat()},
     )
     return queue
 
 
-def deduction_run_post_one(*, run: DeductionRun, import_id: int, by) -> dict:
+def deduction_run_post_one(*, run: DeductionRun, import_id: int, by, on=None) -> dict:
     """Post one import queued by ``deduction_run_post_all_start`` in its own transaction
     (``deduction_import_post``: all or nothing for the agency), then record its result
     (posted, or the error that left it unposted) and the progress on the run; the last one
@@ -105,7 +104,7 @@ def deduction_run_post_one(*, run: DeductionRun, import_id: int, by) -> dict:
     imp = DeductionImport.objects.select_related("agency").get(pk=import_id)
     result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
     try:
-        posted = deduction_import_post(imp=imp, by=by)
+        posted = deduction_import_post(imp=imp, by=by, on=on)
         result.update(ok=True, message="", total=str(posted.total_realized))
     except ApplicationError as e:
         result.update(ok=False, message=str(e.message))
@@ -122,10 +121,12 @@ def deduction_run_post_one(*, run: DeductionRun, import_id: int, by) -> dict:
     return result
 
 
-def deduction_run_post_all(*, run: DeductionRun, import_ids: list[int], by) -> DeductionRun:
+def deduction_run_post_all(
+    *, run: DeductionRun, import_ids: list[int], by, on=None
+) -> DeductionRun:
     """The queued imports one after the other in this process (what the Celery tasks do
     side by side)."""
     for import_id in import_ids:
-        deduction_run_post_one(run=run, import_id=import_id, by=by)
+        deduction_run_post_one(run=run, import_id=import_id, by=by, on=on)
     run.refresh_from_db()
     return run

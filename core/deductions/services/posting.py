@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from core.members.models import Member
 
 from .. import allocation as A
 from ..models import DeductionImport, DeductionLine
-from .common import ZERO, E, _require, deduction_settings_get
+from .common import ZERO, E, _require, deduction_settings_get, posting_date_clean
 from .imports import _check_agency_open
 
 # --- preview and posting ---------------------------------------------------------------
@@ -65,8 +66,9 @@ def _inject_failure_point(name: str) -> None:
 
 
 @transaction.atomic
-def deduction_import_post(*, imp: DeductionImport, by):
-    """Post a valid import as ONE journal entry (Dr bank = realized total; Cr wajib,
+def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = None):
+    """Post a valid import, dated ``on`` — the day the agency's money was received
+    (default: the run's payday, see ``posting_date_clean``) — as ONE journal entry (Dr bank = realized total; Cr wajib,
     purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
     movements through the savings and loans services, all in this one transaction."""
     from core.common.bulk import bulk_update_values
@@ -103,7 +105,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
         )
     run, agency = imp.run, imp.agency
     _check_agency_open(run, agency)
-    on = run.cutoff_date
+    on = posting_date_clean(run, on)
     lines = list(
         DeductionLine.objects.select_for_update().filter(run=run, agency=agency).order_by("pk")
     )
@@ -265,6 +267,7 @@ def deduction_import_post(*, imp: DeductionImport, by):
             "total": str(total),
             "entry": entry_id,
             "members": len(plans),
+            "on": on.isoformat(),
         },
     )
     bank = account_for_role("bank")

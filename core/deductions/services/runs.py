@@ -61,15 +61,123 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
     return run
 
 
-def _previous_run(run: DeductionRun) -> DeductionRun | None:
-    y, m = (run.year, run.month - 1) if run.month > 1 else (run.year - 1, 12)
-    return DeductionRun.objects.filter(year=y, month=m, status=DeductionRun.Status.READY).first()
+def _earlier_lines(year: int, month: int):
+    """Every line of every run before (year, month) that finished generating."""
+    from django.db.models import Q
+
+    return DeductionLine.objects.filter(
+        Q(run__year__lt=year) | Q(run__year=year, run__month__lt=month),
+        run__status=DeductionRun.Status.READY,
+    )
+
+
+def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decimal]:
+    """The wajib still to carry into the list of (year, month), per member, from what is
+    POSTED now: every earlier month's own wajib asked, less what posted batches paid to
+    wajib, less what is still asked by lists whose file is not posted yet (those rupiah
+    are already out; asking them again would bill them twice). Months without a run, or
+    whose run was skipped, do not make earlier arrears vanish: all earlier runs count."""
+    from django.db.models import Case, F, Sum, When
+
+    qs = _earlier_lines(year, month)
+    if member_ids is not None:
+        qs = qs.filter(member_id__in=list(member_ids))
+    out: dict[int, Decimal] = {}
+    for mid, own, paid, pending in (
+        qs.values("member_id")
+        .annotate(
+            own=Sum(F("wajib") - F("wajib_arrears")),
+            paid=Sum(Case(When(realized__isnull=False, then=F("paid_wajib")), default=ZERO)),
+            pending=Sum(Case(When(realized__isnull=True, then=F("wajib")), default=ZERO)),
+        )
+        .values_list("member_id", "own", "paid", "pending")
+    ):
+        left = own - paid - pending
+        if left > 0:
+            out[mid] = left
+    return out
+
+
+def _fill(amount: Decimal, parts: list[Decimal]) -> list[Decimal]:
+    from ..allocation import _fill as fill
+
+    return fill(amount, parts)
+
+
+def _purposes_carried(year: int, month: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Per purpose-savings account: (shortfall to carry, amount still asked by lists not
+    posted yet), from the earlier runs' lines (what a posted line paid each account is the
+    allocation's order: ``_fill`` of its ``paid_others``)."""
+    own: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for purposes, realized, paid_others in (
+        _earlier_lines(year, month)
+        .exclude(purposes=[])
+        .values_list("purposes", "realized", "paid_others")
+    ):
+        amounts = [Decimal(x["amount"]) for x in purposes]
+        shares = _fill(paid_others, amounts) if realized is not None else [ZERO] * len(amounts)
+        for x, amount, share in zip(purposes, amounts, shares, strict=True):
+            acc = int(x["account_id"])
+            own[acc] += amount - Decimal(x.get("arrears", "0"))
+            if realized is None:
+                pending[acc] += amount
+            else:
+                paid[acc] += share
+    carried = {a: own[a] - paid[a] - pending[a] for a in own}
+    return {a: v for a, v in carried.items() if v > 0}, dict(pending)
+
+
+def _loans_pending(year: int, month: int) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per loan: (jasa incl. penalty, principal) still asked by earlier lists whose file is
+    not posted yet. The loan's schedule still shows them due, so a later list would ask
+    them again; it asks only what is due beyond them."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for loans in (
+        _earlier_lines(year, month)
+        .filter(realized__isnull=True)
+        .exclude(loans=[])
+        .values_list("loans", flat=True)
+    ):
+        for x in loans:
+            j, p = out.get(int(x["loan_id"]), (ZERO, ZERO))
+            out[int(x["loan_id"])] = (j + Decimal(x["jasa"]), p + Decimal(x["principal"]))
+    return out
+
+
+def _wajib_paid_outside(*, year: int, month: int, product) -> dict[int, Decimal]:
+    """Wajib already credited for the month outside payroll batches (at the counter, or
+    a payroll posting made directly in savings), per member: the month's list asks only
+    what is left of the month's wajib. (The demo's savings seeder posts every finished
+    month's wajib this way; the deduction run of the same month billed it again.)"""
+    from django.db.models import Sum
+
+    from core.savings.models import SavingsTransaction
+
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return dict(
+        SavingsTransaction.objects.filter(
+            account__product=product,
+            on__gte=start,
+            on__lt=end,
+            kind__in=["deposit", "payroll", "transfer_in"],
+        )
+        .exclude(journal_entry__source="deduction")
+        .values("account__member_id")
+        .annotate(s=Sum("amount"))
+        .values_list("account__member_id", "s")
+    )
 
 
 def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
-    """What every active member owes at the run's cut-off (not saved): wajib (plus the
-    wajib still unpaid from the previous run), each running loan's dues (arrears and the
-    next instalment, from the loans module), and purpose savings (berjangka)."""
+    """What every active member owes at the run's cut-off (not saved): the month's wajib
+    (less what was already credited for the month outside payroll batches) plus the
+    wajib carried from every earlier run (``wajib_carried``: from what is posted now), each
+    running loan's dues (arrears and the next instalment, from the loans module, less what
+    an earlier list not posted yet asks), and purpose savings (berjangka) with their
+    carried shortfall. Nothing an earlier list still asks is asked again."""
     from core.loans.selectors import loans_amounts_due
     from core.savings.models import SavingsAccount, SavingsProduct
     from core.savings.selectors import product_for_kind, wajib_amount_for
@@ -82,28 +190,32 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
     )
     wajib_product = product_for_kind(SavingsProduct.Kind.WAJIB)
     wajib_by_grade: dict[str, Decimal] = {}
-    prev = _previous_run(run)
-    carried: dict[int, Decimal] = {}
-    if prev is not None:
-        for mid, w, pw in DeductionLine.objects.filter(run=prev).values_list(
-            "member_id", "wajib", "paid_wajib"
-        ):
-            if w - pw > 0:
-                carried[mid] = w - pw
+    carried = wajib_carried(year=run.year, month=run.month)
+    paid_outside = (
+        _wajib_paid_outside(year=run.year, month=run.month, product=wajib_product)
+        if wajib_product is not None
+        else {}
+    )
+    loans_pending = _loans_pending(run.year, run.month)
     loans: dict[int, list] = defaultdict(list)
     # arrears = due before the cut-off; plus the instalment falling due from the cut-off on
+    # (less what an earlier list not posted yet already asks)
     for loan_id, d in sorted(loans_amounts_due(on=on - timedelta(days=1)).items()):
-        if d["total"] > 0:
+        pj, pp = loans_pending.get(loan_id, (ZERO, ZERO))
+        jasa = max(d["penalty"] + d["jasa"] - pj, ZERO)
+        principal = max(d["principal"] - pp, ZERO)
+        if jasa + principal > 0:
             loans[d["member_id"]].append(
                 {
                     "loan_id": loan_id,
                     "number": d["number"],
-                    "penalty": str(d["penalty"]),
-                    "jasa": str(d["penalty"] + d["jasa"]),
-                    "principal": str(d["principal"]),
+                    "penalty": str(min(d["penalty"], jasa)),
+                    "jasa": str(jasa),
+                    "principal": str(principal),
                 }
             )
     purposes: dict[int, list] = defaultdict(list)
+    p_carried, p_pending = _purposes_carried(run.year, run.month)
     for acc in (
         SavingsAccount.objects.filter(status="open", product__kind=SavingsProduct.Kind.BERJANGKA)
         .select_related("product")
@@ -114,11 +226,20 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
         if not p.is_active or (payout and payout <= on):
             continue
         monthly = acc.monthly_amount or p.amount
-        if p.term_months:
-            monthly = min(monthly, max(monthly * p.term_months - acc.balance, ZERO))
-        if monthly > 0:
+        arrears = p_carried.get(acc.pk, ZERO)
+        asked = monthly + arrears
+        if p.term_months:  # never past the term's target, counting what is already out
+            room = monthly * p.term_months - acc.balance - p_pending.get(acc.pk, ZERO)
+            asked = min(asked, max(room, ZERO))
+        if asked > 0:
+            arrears = max(asked - monthly, ZERO)
             purposes[acc.member_id].append(
-                {"account_id": acc.pk, "number": acc.number, "amount": str(monthly)}
+                {
+                    "account_id": acc.pk,
+                    "number": acc.number,
+                    "amount": str(asked),
+                    "arrears": str(arrears),
+                }
             )
     out = []
     for m in members:
@@ -127,7 +248,7 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
             key = m.golongan or ""
             if key not in wajib_by_grade:
                 wajib_by_grade[key] = wajib_amount_for(member=m, product=wajib_product, on=on)
-            wajib = wajib_by_grade[key]
+            wajib = max(wajib_by_grade[key] - paid_outside.get(m.pk, ZERO), ZERO)
         arrears = carried.get(m.pk, ZERO)
         ml = loans.get(m.pk, [])
         mp = purposes.get(m.pk, [])
@@ -207,4 +328,54 @@ def deduction_run_retry(*, run: DeductionRun, by) -> DeductionRun:
     run.status = DeductionRun.Status.GENERATING
     run.error = ""
     run.save(update_fields=["status", "error"])
+    return run
+
+
+@transaction.atomic
+def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
+    """Make a run's list again (then filled by the generation task, like a new run): for
+    a list made before an earlier month's file was posted, so it asks that file's
+    shortfall now. Refused once any agency of the run is posted (its shortfall then goes
+    to next month's list: never asked twice either way). Files uploaded but not posted
+    are discarded (they refer to the old lines)."""
+    from ..models import DeductionImport
+
+    _require(by, _("membuat ulang daftar potong gaji"))
+    run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status == DeductionRun.Status.GENERATING:
+        raise ApplicationError(E.WRONG_STATUS, _("Daftar sedang dibuat."), status=409)
+    if run.posting_status == DeductionRun.PostingStatus.RUNNING:
+        raise ApplicationError(
+            E.POSTING_RUNNING,
+            _("Posting bulan %(m)s sedang berjalan.") % {"m": run.label},
+            status=409,
+        )
+    if DeductionImport.objects.filter(run=run, status=DeductionImport.Status.POSTED).exists():
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _(
+                "Sudah ada instansi bulan %(m)s yang diposting: daftar tidak dapat dibuat "
+                "ulang. Kekurangan bulan sebelumnya ditagih di daftar bulan berikutnya."
+            )
+            % {"m": run.label},
+            status=409,
+        )
+    discarded = list(
+        DeductionImport.objects.filter(run=run, status__in=["valid", "invalid"]).values_list(
+            "pk", flat=True
+        )
+    )
+    DeductionImport.objects.filter(pk__in=discarded).update(status=DeductionImport.Status.DISCARDED)
+    DeductionLine.objects.filter(run=run).delete()
+    run.status = DeductionRun.Status.GENERATING
+    run.progress_done = run.progress_total = 0
+    run.error = ""
+    run.generated_at = None
+    run.save(update_fields=["status", "progress_done", "progress_total", "error", "generated_at"])
+    audit_log(
+        actor=by,
+        action="deductions.run_regenerate",
+        target=run,
+        data={"month": run.label, "discarded_imports": discarded},
+    )
     return run

@@ -47,8 +47,14 @@ from .posting import (
     journal_post,
     journal_reverse,
 )
+from .receipts import (
+    receipt_number_take,
+    receipt_source_set,
+)
 
 __all__ = [
+    "receipt_number_take",
+    "receipt_source_set",
     "ZERO",
     "MAX_AMOUNT",
     "COPY_THRESHOLD",

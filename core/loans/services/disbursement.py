@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.ledger.models import ReceiptSeries
+from core.ledger.services import receipt_number_take
 from core.members.models import Member
 
 from .. import schedules as S
@@ -130,7 +134,7 @@ def loan_disburse(
         raise ApplicationError(
             LoanErrors.NET_NOT_POSITIVE,
             _("Jumlah diterima bersih %(n)s tidak positif (biaya dan pelunasan melebihi pokok).")
-            % {"n": f"Rp {net:,.0f}"},
+            % {"n": format_rupiah(net)},
         )
     lines.append(
         _line(
@@ -140,10 +144,14 @@ def loan_disburse(
             memo=loan.number,
         )
     )
+    # the disbursement voucher's number: its own series, in this posting's transaction
+    voucher = receipt_number_take(
+        kind=ReceiptSeries.Kind.DISBURSEMENT, on=on, source_ref=f"loan:{loan.pk}:disburse"
+    )
     entry = _post(
         on=on,
-        description=_("Pencairan pinjaman %(n)s - %(m)s")
-        % {"n": loan.number, "m": loan.member.full_name},
+        description=_("Pencairan pinjaman %(n)s - %(m)s (%(v)s)")
+        % {"n": loan.number, "m": loan.member.full_name, "v": voucher},
         lines=lines,
         source_ref=f"loan:{loan.pk}:disburse",
         by=by,
@@ -188,9 +196,14 @@ def loan_disburse(
         loan,
         _("Pinjaman %s dicairkan") % loan.number,
         _(
-            "Pinjaman Anda telah dicairkan: diterima bersih Rp %(n)s; angsuran pertama Rp %(i)s jatuh tempo %(d)s."
+            "Pinjaman Anda telah dicairkan (bukti %(v)s): diterima bersih %(n)s; angsuran pertama %(i)s jatuh tempo %(d)s."
         )
-        % {"n": f"{net:,.0f}", "i": f"{sched.first_instalment:,.0f}", "d": first_due.isoformat()},
+        % {
+            "v": voucher,
+            "n": format_rupiah(net),
+            "i": format_rupiah(sched.first_instalment),
+            "d": format_tanggal(first_due),
+        },
     )
     return entry
 

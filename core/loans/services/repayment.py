@@ -15,6 +15,9 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.ledger.models import ReceiptSeries
+from core.ledger.services import receipt_number_take
 
 from .. import schedules as S
 from ..models import (
@@ -250,7 +253,7 @@ def _repayment_plan(
                     "Pembayaran melebihi tagihan sebesar %(e)s: pilih dibayarkan ke pokok "
                     "atau ke simpanan sukarela."
                 )
-                % {"e": f"Rp {alloc.excess:,.0f}"},
+                % {"e": format_rupiah(alloc.excess)},
                 fields={"excess_to": [_("Wajib dipilih.")]},
             )
         if excess_to == Repayment.ExcessTo.PRINCIPAL:
@@ -258,7 +261,7 @@ def _repayment_plan(
                 raise ApplicationError(
                     LoanErrors.EXCESS_TOO_LARGE,
                     _("Kelebihan %(e)s melebihi sisa pokok %(p)s; gunakan pelunasan.")
-                    % {"e": f"Rp {alloc.excess:,.0f}", "p": f"Rp {future_principal:,.0f}"},
+                    % {"e": format_rupiah(alloc.excess), "p": format_rupiah(future_principal)},
                 )
             extra_principal = alloc.excess
     return RepaymentPlan(
@@ -487,6 +490,10 @@ def loan_repay(
         loan=loan, amount=amount, on=on, channel=channel, by=by, excess_to=excess_to
     )
     rep = draft.repayment
+    # the receipt's number: the loan-repayment series, in this posting's transaction
+    receipt = receipt_number_take(
+        kind=ReceiptSeries.Kind.LOAN_REPAYMENT, on=on, source_ref=f"loan-repayment:{rep.pk}"
+    )
     lines = [
         _line(
             _debit_role(channel),
@@ -508,11 +515,11 @@ def loan_repay(
     _notify(
         rep.loan,
         _("Pembayaran pinjaman %s diterima") % rep.loan.number,
-        _("Pembayaran Rp %(a)s diterima (kuitansi %(r)s). Sisa pokok Rp %(s)s.")
+        _("Pembayaran %(a)s diterima (kuitansi %(r)s). Sisa pokok %(s)s.")
         % {
-            "a": f"{rep.amount:,.0f}",
-            "r": rep.receipt_number,
-            "s": f"{rep.loan.principal_outstanding:,.0f}",
+            "a": format_rupiah(rep.amount),
+            "r": receipt,
+            "s": format_rupiah(rep.loan.principal_outstanding),
         },
     )
     return rep
@@ -536,6 +543,9 @@ def loan_payoff(
         loan, q, on=on, channel=channel, by=by, early_payoff_fee=q["early_payoff_fee"]
     )
     credit_lines, txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
+    receipt = receipt_number_take(
+        kind=ReceiptSeries.Kind.LOAN_REPAYMENT, on=on, source_ref=f"loan-repayment:{rep.pk}"
+    )
     lines = [
         _line(_debit_role(channel), debit=rep.amount, member_id=loan.member_id, memo=loan.number),
         *credit_lines,
@@ -554,9 +564,11 @@ def loan_payoff(
         actor=by,
         action="loan.payoff",
         target=loan,
-        data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk},
+        data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt},
     )
     _notify(
-        loan, _("Pinjaman %s lunas") % loan.number, _("Pinjaman Anda telah dilunasi. Terima kasih.")
+        loan,
+        _("Pinjaman %s lunas") % loan.number,
+        _("Pinjaman Anda telah dilunasi (kuitansi %(r)s). Terima kasih.") % {"r": receipt},
     )
     return rep

@@ -39,6 +39,7 @@ from .interest import (
     interest_for_month,
     savings_interest_accrue,
     tax_on_interest,
+    tax_shares,
 )
 from .products import (
     PRODUCT_CODE_RE,
@@ -74,6 +75,7 @@ __all__ = [
     "REVERSIBLE_KINDS",
     "interest_for_month",
     "tax_on_interest",
+    "tax_shares",
     "savings_interest_accrue",
     "PRODUCT_EDITABLE",
     "PRODUCT_KIND_ROLES",

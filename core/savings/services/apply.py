@@ -168,8 +168,8 @@ def savings_withdraw_apply(
             SavingsErrors.INSUFFICIENT,
             _("Saldo tidak cukup: saldo %(b)s, diminta %(a)s.")
             % {
-                "b": f"{account.balance:,.0f}".replace(",", "."),
-                "a": f"{amount:,.0f}".replace(",", "."),
+                "b": format_rupiah(account.balance),
+                "a": format_rupiah(amount),
             },
             fields={"amount": [_("Melebihi saldo.")]},
         )

@@ -6,14 +6,13 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.common.money import round_rupiah, to_decimal
-from core.ledger.services import LineSpec
+from core.ledger.services import LineSpec, receipt_number_take
 
-from ..models import ReceiptSequence, SavingsTransaction
+from ..models import SavingsTransaction
 
 ZERO = Decimal("0")
 
@@ -69,16 +68,13 @@ def clean_amount(amount) -> Decimal:
 # --- receipts ---------------------------------------------------------------------------
 
 
-def receipt_number_next(*, prefix: str, on: date) -> str:
-    """The next receipt number for ``prefix`` in ``on``'s year, e.g. KW-2026-000001.
-    Gapless within committed transactions (the counter row is locked until commit)."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO savings_receiptsequence (prefix, year, last) VALUES (%s, %s, 0)"
-            " ON CONFLICT (prefix, year) DO NOTHING",
-            [prefix, on.year],
-        )
-    seq = ReceiptSequence.objects.select_for_update().get(prefix=prefix, year=on.year)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return f"{prefix}-{on.year}-{seq.last:06d}"
+# the savings receipt series of ``core.ledger`` (the prefixes of the old KW/TR counters,
+# whose numbers continue in them: migration savings 0008)
+RECEIPT_KINDS = {"KW": "SET", "SET": "SET", "TR": "TAR", "TAR": "TAR"}
+
+
+def receipt_number_next(*, prefix: str, on: date, source_ref: str = "") -> str:
+    """The next receipt number of the savings deposit (``SET``) or withdrawal (``TAR``)
+    series in ``on``'s year, e.g. SET-2026-000001: the ledger's gap-free series, taken
+    inside the caller's posting transaction (``KW``/``TR``, the old prefixes, map to them)."""
+    return receipt_number_take(kind=RECEIPT_KINDS[prefix], on=on, source_ref=source_ref)

@@ -56,11 +56,50 @@ def interest_for_month(
 
 
 def tax_on_interest(*, interest: Decimal, threshold: Decimal, rate: Decimal) -> Decimal:
-    """PPh on savings interest: when the month's interest is above the threshold, the
-    whole interest is taxed at ``rate`` percent (whole rupiah)."""
+    """PPh on savings interest (PP 15/2009, final): when a MEMBER's interest for the month
+    across all their accounts is above the threshold, the whole of it is taxed at ``rate``
+    percent (whole rupiah). ``interest`` is that member total."""
     if interest <= threshold:
         return ZERO
     return round_rupiah(interest * Decimal(rate) / Decimal(100))
+
+
+def tax_shares(tax: Decimal, interests: list[Decimal]) -> list[Decimal]:
+    """Pure: a member's tax split over their accounts in proportion to each account's
+    interest, whole rupiah, the last taking the remainder (the shares sum to ``tax``)."""
+    total = sum(interests, ZERO)
+    out: list[Decimal] = []
+    left = tax
+    for i, x in enumerate(interests):
+        share = (
+            left if i == len(interests) - 1 else round_rupiah(tax * x / total) if total else ZERO
+        )
+        share = min(share, left)
+        out.append(share)
+        left -= share
+    return out
+
+
+def _member_month_interest(*, member_ids, product, first: date, last: date):
+    """Interest already credited, and PPh already withheld, in the month on the members'
+    accounts of OTHER products (their own interest runs): {member: (gross, tax)}."""
+    from django.db.models import Q, Sum
+
+    rows = (
+        SavingsTransaction.objects.filter(
+            account__member_id__in=list(member_ids),
+            on__gte=first,
+            on__lte=last,
+            kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
+        )
+        .exclude(account__product=product)
+        .values("account__member_id")
+        .annotate(
+            g=Sum("amount", filter=Q(kind="interest"), default=ZERO),
+            t=Sum("amount", filter=Q(kind="tax"), default=ZERO),
+        )
+    )
+    return {r["account__member_id"]: (r["g"], r["t"]) for r in rows}
 
 
 @transaction.atomic
@@ -108,11 +147,8 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         account_id__in=list(accounts), on__gte=first, on__lte=last
     ).values_list("account_id", "on", "delta"):
         moves.setdefault(aid, []).append((on, delta))
-    gross_total = tax_total = ZERO
-    lines: list[LineSpec] = []
-    txns = []
-    n = 0
-    for aid, acc in accounts.items():
+    interest_of: dict[int, Decimal] = {}
+    for aid in accounts:
         _base, interest = interest_for_month(
             opening=openings.get(aid) or ZERO,
             movements=moves.get(aid, []),
@@ -121,11 +157,34 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             basis=product.interest_basis,
             rate_annual=product.interest_rate_annual,
         )
+        if interest > 0:
+            interest_of[aid] = interest
+    # the threshold is per member and month across all their accounts: this product's
+    # accounts together, plus what other products' runs of the month already credited
+    # (and withheld); the member's tax is split over this run's accounts
+    by_member: dict[int, list[int]] = {}
+    for aid in interest_of:
+        by_member.setdefault(accounts[aid].member_id, []).append(aid)
+    earlier = _member_month_interest(member_ids=by_member, product=product, first=first, last=last)
+    tax_of: dict[int, Decimal] = {}
+    for mid, aids in by_member.items():
+        g0, t0 = earlier.get(mid, (ZERO, ZERO))
+        month_gross = g0 + sum((interest_of[a] for a in aids), ZERO)
+        due = tax_on_interest(
+            interest=month_gross, threshold=product.tax_threshold, rate=product.tax_rate
+        )
+        due = max(due - t0, ZERO)
+        for aid, share in zip(aids, tax_shares(due, [interest_of[a] for a in aids]), strict=True):
+            tax_of[aid] = share
+    gross_total = tax_total = ZERO
+    lines: list[LineSpec] = []
+    txns = []
+    n = 0
+    for aid, acc in accounts.items():
+        interest = interest_of.get(aid, ZERO)
         if interest <= 0:
             continue
-        tax = tax_on_interest(
-            interest=interest, threshold=product.tax_threshold, rate=product.tax_rate
-        )
+        tax = tax_of[aid]
         txns.append(
             _write(
                 account=acc,
@@ -153,14 +212,17 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
                     receipt_number=None,
                 )
             )
-        lines.append(
-            LineSpec(
-                account=product.account,
-                credit=interest - tax,
-                member_id=acc.member_id,
-                memo=acc.number,
+        net = interest - tax  # below zero when the tax includes another product's interest
+        if net != 0:
+            lines.append(
+                LineSpec(
+                    account=product.account,
+                    credit=max(net, ZERO),
+                    debit=max(-net, ZERO),
+                    member_id=acc.member_id,
+                    memo=acc.number,
+                )
             )
-        )
         gross_total += interest
         tax_total += tax
         n += 1

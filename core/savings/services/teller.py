@@ -10,7 +10,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post, journal_reverse
+from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
 
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
@@ -64,7 +64,7 @@ def _teller(
     cash or bank linked back to it, and the audit row."""
     counter = _counter_account(channel)
     account = _lock(account)
-    receipt = receipt_number_next(prefix="KW" if deposit else "TR", on=on)
+    receipt = receipt_number_next(prefix="SET" if deposit else "TAR", on=on)
     args = {
         "account": account,
         "amount": amount,
@@ -100,6 +100,7 @@ def _teller(
         by=by,
     )
     transactions_link_entry(transactions=[txn], entry=entry)
+    receipt_source_set(number=receipt, source_ref=f"savings-txn:{txn.pk}")
     audit_log(
         actor=by,
         action="savings.deposit" if deposit else "savings.withdraw",

@@ -1,0 +1,27 @@
+"""Dates for people, in Indonesian: ``5 Januari 2027`` (messages, notifications)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+MONTHS_ID = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+
+def format_tanggal(d: date | None) -> str:
+    """``5 Januari 2027``; empty for None."""
+    if d is None:
+        return ""
+    return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"
