@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / ".data"
+# Embedded PostgreSQL, redis-server files, the beat schedule (LUMBUNG_DATA_DIR: elsewhere).
+DATA = Path(os.environ.get("LUMBUNG_DATA_DIR") or ROOT / ".data")
 PY = sys.executable
 _keep_alive: list = []  # servers we started; they stop when this process exits
 
@@ -220,7 +221,7 @@ def find_redis(*, required: bool) -> str:
     if binary:
         port = 6390
         if not _port_open("127.0.0.1", port):
-            DATA.mkdir(exist_ok=True)
+            DATA.mkdir(parents=True, exist_ok=True)
             proc = subprocess.Popen(
                 [
                     binary,
@@ -270,6 +271,7 @@ def cmd_env() -> None:
 
 
 def cmd_demo() -> None:
+    started = time.monotonic()
     env = dict(
         os.environ, DATABASE_URL=find_postgres("lumbung"), REDIS_URL=find_redis(required=False)
     )
@@ -294,11 +296,16 @@ def cmd_demo() -> None:
                     str(DATA / "celerybeat-schedule"),
                 ],
                 cwd=ROOT,
-                env=env,
+                # As root (containers, CI) Celery warns at length that root is "absolutely
+                # not recommended": true for production, noise for a local demo.
+                env=dict(env, PYTHONWARNINGS="ignore::celery.exceptions.SecurityWarning"),
             )
         )
     addr = os.environ.get("LUMBUNG_ADDR", "0.0.0.0:8000")
-    _say(f"Serving on http://demo.localhost:{addr.rsplit(':', 1)[1]}/ (Ctrl-C to stop)")
+    _say(
+        f"Serving on http://demo.localhost:{addr.rsplit(':', 1)[1]}/ (Ctrl-C to stop); "
+        f"services found, migrated and seeded in {time.monotonic() - started:.0f} s"
+    )
     web = subprocess.Popen(_manage("runserver", addr), cwd=ROOT, env=env)
     procs.append(web)
     try:
@@ -336,12 +343,21 @@ def cmd_test(extra: list[str]) -> None:
     sys.exit(rc)
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     argv = sys.argv[1:]
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return
     cmd, rest = argv[0], argv[1:]
+    # Ctrl-C, and SIGTERM (a service manager, a test) the same way: stop what we started.
+    # SIGINT gets its handler back even where it was inherited as ignored (a background
+    # job of a script), so the servers started below get Ctrl-C as usual too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         if cmd == "demo":
             cmd_demo()
@@ -351,6 +367,9 @@ def main() -> None:
             cmd_env()
         else:
             sys.exit(f"unknown command {cmd!r}; see lumbung-dev --help")
+    except KeyboardInterrupt:
+        _say("stopping")
+        sys.exit(130)
     finally:
         for obj in reversed(_keep_alive):
             if isinstance(obj, subprocess.Popen) and obj.poll() is None:
