@@ -298,7 +298,7 @@ def cmd_demo() -> None:
                 cwd=ROOT,
                 # As root (containers, CI) Celery warns at length that root is "absolutely
                 # not recommended": true for production, noise for a local demo.
-                env=dict(env, PYTHONWARNINGS="ignore::celery.exceptions.SecurityWarning"),
+                env=dict(env, PYTHONWARNINGS="ignore:You're running the worker with superuser"),
             )
         )
     addr = os.environ.get("LUMBUNG_ADDR", "0.0.0.0:8000")
