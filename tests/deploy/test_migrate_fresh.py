@@ -72,7 +72,7 @@ def _production_env(database_url: str) -> dict[str, str]:
         MIGRATE_PROCESSES="1",
         PYTHON=sys.executable,
         APP_DIR=str(ROOT),
-        LOG_LEVEL="warning",  # as an operator types it
+        LOG_LEVEL="info",  # as operators type it (lower case)
         DJANGO_SETTINGS_MODULE="lumbung.settings",
         STATIC_ROOT=str(collected_static()),  # as the image build collects them
     )
