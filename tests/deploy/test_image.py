@@ -115,7 +115,7 @@ def test_entrypoint_is_executable_and_valid_bash():
     assert subprocess.run(["bash", "-n", str(DEPLOY / "entrypoint.sh")]).returncode == 0
 
 
-def test_entrypoint_migrate_runs_shared_then_tenants_in_parallel_then_template():
+def test_entrypoint_migrate_runs_shared_then_tenants_in_parallel_then_template_then_apex():
     result = _entrypoint("migrate")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
