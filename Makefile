@@ -1,12 +1,32 @@
 # Two commands on a fresh machine:  `make demo`  and  `make test`.
-PYTHON ?= python3.11
-VENV   := .venv
+# Python 3.11, 3.12 or 3.13 (Django 5.2): the first of PYTHON_CANDIDATES that is one makes
+# the venv; `make PYTHON=/path/to/python3.12 demo` picks one by hand (checked the same way).
+PYTHON_CANDIDATES ?= python3.11 python3.12 python3.13 python3
+PYTHON ?=
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format bench install install-dev clean
+.PHONY: demo test lint format bench install install-dev clean which-python
+
+# Prints the interpreter to use on stdout; says on stderr why each other one does not fit.
+define FIND_PYTHON
+for p in $(or $(PYTHON),$(PYTHON_CANDIDATES)); do \
+  if v=$$($$p -c 'import sys; print("%d.%d.%d" % sys.version_info[:3]); sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null); then \
+    echo "$$p"; exit 0; \
+  elif [ -n "$$v" ]; then echo "[make] $$p is Python $$v: Lumbung needs 3.11, 3.12 or 3.13" >&2; \
+  else echo "[make] $$p: not found (or does not run)" >&2; fi; \
+done; \
+echo "[make] No Python 3.11-3.13 among: $(or $(PYTHON),$(PYTHON_CANDIDATES)). Install one (e.g. apt-get install python3.11, or python.org) or name it: make demo PYTHON=/path/to/python3.12" >&2; \
+exit 1
+endef
+
+## Which Python the venv is (or would be) made with, and why the others do not fit
+which-python:
+	@py=$$($(FIND_PYTHON)) && echo "[make] Using $$py ($$($$py --version 2>&1))"
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@py=$$($(FIND_PYTHON)) && echo "[make] Using $$py ($$($$py --version 2>&1)) for $(VENV)" && \
+	  $$py -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Re-install only when the requirements or the project metadata change.

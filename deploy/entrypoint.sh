@@ -5,7 +5,9 @@
 #   worker           Celery worker (metrics on CELERY_METRICS_PORT, default 9808)
 #   beat             Celery beat with the database scheduler (run exactly one)
 #   migrate          shared schema, then every tenant schema in parallel, then the template
-#                    schema new cooperatives are cloned from
+#                    schema new cooperatives are cloned from, then the public tenant and the
+#                    apex domain (BASE_DOMAIN) if missing, so a fresh install serves its
+#                    public site (sign-up, console); every step is idempotent
 #   wait-db          wait until DATABASE_URL accepts connections (WAIT_FOR_DB_SECONDS)
 #   manage ARGS...   any manage.py command, e.g. `manage createsuperuser`
 #   <anything else>  run as given (e.g. `bash`)
@@ -80,6 +82,7 @@ case "$role" in
     run "$PYTHON" manage.py migrate_schemas --shared --noinput
     run "$PYTHON" manage.py migrate_schemas --tenant --executor=multiprocessing --noinput
     run "$PYTHON" manage.py template_schema_refresh
+    run "$PYTHON" manage.py public_tenant_ensure
     ;;
   wait-db)
     run_exec "$PYTHON" "$APP_DIR/deploy/wait_for_db.py"

@@ -50,7 +50,23 @@ preload_app = False
 # Request line, status, size, duration and the request id the app put on the response.
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def _log_level() -> str:
+    """LOG_LEVEL as operators type it (`warning`, `WARN`, ` Info `); a value that is no
+    level stops the master at once with one line (before any worker boots)."""
+    raw = os.environ.get("LOG_LEVEL") or "info"
+    level = raw.strip().lower()
+    level = {"warn": "warning", "fatal": "critical"}.get(level, level)
+    if level not in ("debug", "info", "warning", "error", "critical"):
+        raise SystemExit(
+            f"LOG_LEVEL={raw!r} is not a log level: set LOG_LEVEL to one of "
+            "DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)."
+        )
+    return level
+
+
+loglevel = _log_level()
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(B)s %(M)sms host=%({host}i)s request_id=%({x-request-id}o)s'
 )

@@ -6,6 +6,7 @@ from . import views
 
 app_name = "ledger"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("akun/", views.accounts, name="accounts"),
     path("akun/<int:pk>/", views.account_edit, name="account_edit"),
     path("akun/<int:pk>/buku-besar/", views.account_ledger, name="account_ledger"),

@@ -12,7 +12,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
@@ -69,6 +71,54 @@ def parse_amount(raw: str) -> Decimal:
         return parse_rupiah(raw, whole=False)
     except RupiahError as e:
         raise ApplicationError("amount_type", e.text) from None
+
+
+# ------------------------------------------------------------------------------ index
+
+# The screens of the ledger area, as (label, URL name, what it is for, roles that see it).
+INDEX_LINKS = [
+    (
+        gettext_lazy("Bagan akun"),
+        "ledger:accounts",
+        gettext_lazy("Daftar akun dan pemetaan per transaksi."),
+        STAFF,
+    ),
+    (
+        gettext_lazy("Jurnal"),
+        "ledger:journal",
+        gettext_lazy("Semua jurnal, dengan sumber dan pembalikannya."),
+        STAFF,
+    ),
+    (
+        gettext_lazy("Jurnal manual baru"),
+        "ledger:journal_new",
+        gettext_lazy("Catat jurnal umum."),
+        TREASURY,
+    ),
+    (
+        gettext_lazy("Laporan keuangan"),
+        "ledger:reports",
+        gettext_lazy("Buku besar, neraca saldo, neraca, laba rugi, perubahan ekuitas, arus kas."),
+        STAFF,
+    ),
+    (
+        gettext_lazy("Periode akuntansi"),
+        "ledger:periods",
+        gettext_lazy("Tutup buku bulanan dan tahunan."),
+        STAFF,
+    ),
+]
+
+
+@role_required(read=STAFF, write=frozenset())
+def index(request):
+    """/buku-besar/: the ledger area's screens this user may open."""
+    links = [
+        {"label": label, "url": reverse(name), "help": help_text}
+        for label, name, help_text, roles in INDEX_LINKS
+        if has_role(request.user, roles)
+    ]
+    return render(request, "ledger/index.html", {"links": links})
 
 
 # --------------------------------------------------------------------------- accounts

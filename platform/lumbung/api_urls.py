@@ -5,6 +5,7 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
+    path("", views.api_root, name="api-root"),
     path("me/", views.api_me, name="api-me"),
     path("", include("core.users.api_urls")),
     path("", include("core.ledger.api_urls")),

