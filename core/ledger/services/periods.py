@@ -3,6 +3,7 @@ expense into SHU."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -57,9 +58,19 @@ def _income_expense_balances(*, year: int) -> list[tuple[Account, Decimal]]:
 
 
 @transaction.atomic
-def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
+def fiscal_year_close(
+    *,
+    fiscal_year: FiscalYear,
+    by,
+    before_close: Callable[[FiscalYear], None] | None = None,
+    after_close: Callable[[FiscalYear, JournalEntry | None], None] | None = None,
+) -> FiscalYear:
     """Year close: income and expense accounts are rolled into SHU tahun berjalan by a
-    closing entry dated the last day of the year; every month and the year are locked."""
+    closing entry dated the last day of the year; every month and the year are locked.
+
+    ``before_close(fy)`` and ``after_close(fy, closing_entry)`` run in the same
+    transaction while December is open, before and after the closing entry (the year end
+    posts the income tax before it and moves the SHU to *SHU belum dibagi* after it)."""
     from ..selectors import account_for_role
 
     _require(by, TREASURY, _("menutup tahun buku"))
@@ -78,6 +89,8 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
     shu_account = account_for_role("shu_current_year")
     # The closing entry goes into December, even if that month was already closed.
     Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
+    if before_close is not None:
+        before_close(fy)
     balances = _income_expense_balances(year=fy.year)
     entry = None
     if balances:
@@ -105,6 +118,8 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
             by=by,
             audit_action="ledger.entry.closing",
         )
+    if after_close is not None:
+        after_close(fy, entry)
     now = timezone.now()
     Period.objects.filter(fiscal_year=fy, status=Period.Status.OPEN).update(
         status=Period.Status.CLOSED, closed_at=now, closed_by=_user_or_none(by)
