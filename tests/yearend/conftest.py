@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.loans.conftest import docs
 from tests.members import factories as f
 
 D = Decimal
@@ -91,7 +92,13 @@ def year_data(staff):
     )
     on = date(YEAR, 2, 1)
     loan = loan_apply(
-        member=m1, product=product, principal=D("10000000"), tenor=10, by=staff["petugas"], on=on
+        member=m1,
+        product=product,
+        principal=D("10000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
     )
     loan = loan_verify(loan=loan, by=by)
     loan = loan_approve(loan=loan, by=staff["ketua"])
@@ -118,3 +125,9 @@ def ready(year_data, staff):
     for period in Period.objects.filter(fiscal_year__year=YEAR):
         period_close(period=period, by=by)
     return year_data
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
