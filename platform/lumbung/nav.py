@@ -31,6 +31,7 @@ NAV = [
     (_("Jurnal"), "ledger:journal", STAFF, BOOKS),
     (_("Laporan"), "ledger:reports", STAFF, BOOKS),
     (_("Periode"), "ledger:periods", TREASURY, BOOKS),
+    (_("Tutup buku & SHU"), "yearend:index", STAFF, BOOKS),
     (_("Pengguna"), "users:list", USER_READERS, ADMIN),
     (_("Audit"), "audit:list", AUDIT_READERS, ADMIN),
     (_("Akses dukungan"), "support:sessions", AUDIT_READERS, ADMIN),  # who from Lumbung looked
