@@ -42,6 +42,7 @@ NAV = [
     (_("Transaksi"), "portal:transactions", MEMBER, PORTAL),
     (_("Pinjaman saya"), "portal:loans", MEMBER, PORTAL),
     (_("Potong gaji"), "portal:deductions", MEMBER, PORTAL),
+    (_("SHU saya"), "portal:shu", MEMBER, PORTAL),
     (_("Profil"), "account:profile", MEMBER, PORTAL),
 ]
 
