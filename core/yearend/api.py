@@ -23,6 +23,11 @@ class YearEndView(APIView):
     read_roles = STAFF
     write_roles = TREASURY
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if "year" in kwargs:
+            selectors.year_check(kwargs["year"])
+
 
 class ShuSettingsSerializer(serializers.ModelSerializer):
     class Meta:

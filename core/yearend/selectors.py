@@ -16,7 +16,7 @@ from core.common.errors import ApplicationError
 from core.deductions.models import DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
-from core.loans.models import LoanSettings, Repayment
+from core.loans.models import Instalment, Loan, LoanSettings, Repayment
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -25,6 +25,18 @@ from .errors import YearEndErrors as E
 from .models import MemberShare, ShuSettings, YearEnd
 
 ZERO = Decimal("0")
+
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+def year_check(year: int) -> int:
+    """A fiscal year a request may name; anything else is "not found"."""
+    if not (MIN_YEAR <= int(year) <= MAX_YEAR):
+        raise ApplicationError(
+            E.NO_YEAR, _("Tahun buku %(y)s tidak dikenal.") % {"y": year}, status=404
+        )
+    return int(year)
 
 
 # ---------------------------------------------------------------------------- settings
@@ -404,3 +416,25 @@ def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
         .order_by("id")
         .first()
     )
+
+
+# ------------------------------------------------------------- statements (balance sheet)
+
+
+def loans_principal_due_after_12_months(*, on: date) -> Decimal:
+    """Principal of running loans falling due more than twelve months after ``on`` (the
+    non-current part of piutang pinjaman anggota on the neraca): the unpaid principal of
+    the current schedules' instalments due after ``on`` + 12 months. Named in
+    ``settings.LEDGER_NON_CURRENT_PROVIDERS`` for the ledger's balance sheet."""
+    try:
+        horizon = on.replace(year=on.year + 1)
+    except ValueError:  # 29 February
+        horizon = on.replace(year=on.year + 1, day=28)
+    agg = Instalment.objects.filter(
+        loan__status=Loan.Status.DISBURSED,
+        loan__disbursed_on__lte=on,
+        is_current=True,
+        settled=False,
+        due_date__gt=horizon,
+    ).aggregate(p=Sum("principal"), pp=Sum("principal_paid"))
+    return (agg["p"] or ZERO) - (agg["pp"] or ZERO)

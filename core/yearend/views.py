@@ -25,9 +25,15 @@ WRITE = TREASURY | SETTINGS_ADMINS
 
 @role_required(read=STAFF, write=WRITE)
 def index(request):
-    years = list(FiscalYear.objects.order_by("-year").values_list("year", flat=True))
-    last_year = timezone.localdate().year - 1
-    return redirect("yearend:year", year=years[1] if len(years) > 1 else last_year)
+    """The year just ended (the one to close)."""
+    return redirect("yearend:year", year=timezone.localdate().year - 1)
+
+
+def _year_or_404(year: int) -> None:
+    try:
+        selectors.year_check(year)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
 
 
 def _parse_date(value: str) -> date | None:
@@ -39,6 +45,7 @@ def _parse_date(value: str) -> date | None:
 
 @role_required(read=STAFF, write=WRITE)
 def year_view(request, year: int):
+    _year_or_404(year)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -124,6 +131,7 @@ def year_view(request, year: int):
 
 @role_required(read=STAFF, write=frozenset())
 def preview_view(request, year: int):
+    _year_or_404(year)
     sort = request.GET.get("sort", "number")
     try:
         preview = selectors.shu_preview(year=year)

@@ -83,3 +83,9 @@ TENANT_SEEDERS.append("core.loans.seeding.loans_tenant_seed")
 DEMO_SEEDERS.append("core.loans.seeding.loans_demo_seed")
 # Payroll deduction: last month posted and this month generated (after the loans demo).
 DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")
+
+# The ledger's balance sheet splits a receivable into current (due within 12 months) and
+# non-current with these functions `fn(*, on) -> Decimal` (modules above the ledger).
+LEDGER_NON_CURRENT_PROVIDERS = {
+    "loan_receivable": "core.yearend.selectors.loans_principal_due_after_12_months",
+}
