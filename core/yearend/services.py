@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
-from core.ledger.models import FiscalYear, JournalEntry, Period
+from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
@@ -491,6 +492,28 @@ def shu_payout(
             )
         plan.append((share, amt))
     payable = account_for_role("shu_members_payable")
+    # What the ledger still owes each member (an exit settlement may have paid it).
+    owed = {
+        r["member_id"]: (r["c"] or ZERO) - (r["d"] or ZERO)
+        for r in JournalLine.objects.filter(account=payable, member_id__in=ids)
+        .values("member_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    }
+    for s, a in plan:
+        if a > owed.get(s.member_id, ZERO):
+            raise ApplicationError(
+                E.ALREADY_PAID,
+                _(
+                    "SHU anggota %(m)s di buku besar tinggal %(o)s (mungkin sudah "
+                    "diselesaikan saat keluar); pembayaran %(a)s ditolak."
+                )
+                % {
+                    "m": s.member,
+                    "o": format_rupiah(owed.get(s.member_id, ZERO)),
+                    "a": format_rupiah(a),
+                },
+                status=409,
+            )
     total = sum((a for _s, a in plan), ZERO)
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
     txns: list[SavingsTransaction] = []

@@ -178,3 +178,29 @@ def test_post_once_then_payout_cash_and_sukarela(ready, staff):
     from core.ledger.selectors import balances_check
 
     assert balances_check() == []
+
+
+def test_payout_refused_when_the_exit_settlement_already_paid_the_share(ready, staff):
+    """The exit settlement pays unpaid SHU from SHU bagian anggota (per member); the
+    share row cannot be paid again afterwards."""
+    by = staff["bendahara"]
+    yearend_close(year=YEAR, by=by)
+    ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="05/RAT", by=by)
+    m2 = ready["m2"]
+    share = MemberShare.objects.get(year_end=ye, member=m2)
+    from core.ledger.services import LineSpec, journal_post
+
+    journal_post(  # what the exit settlement posts for the member's unpaid SHU
+        on=date(YEAR + 1, 3, 5),
+        description="Penyelesaian keluar (uji)",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("shu_members_payable"), debit=share.total, member_id=m2.pk),
+            LineSpec(account_for_role("cash"), credit=share.total),
+        ],
+    )
+    with pytest.raises(ApplicationError) as e:
+        shu_payout(year=YEAR, items=[(m2.pk, None)], method="cash", by=by, on=date(YEAR + 1, 3, 6))
+    assert e.value.code == "shu_already_paid"
+    assert not ShuPayout.objects.filter(share=share).exists()
