@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.deductions.models import DeductionRun
+from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
 from core.loans.models import Instalment, Loan, LoanSettings, Repayment
@@ -105,11 +105,18 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     runs = DeductionRun.objects.filter(year=year)
-    unposted = [
-        r.month
-        for r in runs.order_by("month")
-        if r.posting_status != DeductionRun.PostingStatus.DONE
-    ]
+    # A run is posted when every agency with lines in it has its realized file posted.
+    with_lines = set(
+        DeductionLine.objects.filter(run__year=year)
+        .values_list("run__month", "agency_id")
+        .distinct()
+    )
+    posted = set(
+        DeductionImport.objects.filter(run__year=year, status=DeductionImport.Status.POSTED)
+        .values_list("run__month", "agency_id")
+        .distinct()
+    )
+    unposted = sorted({month for month, _agency in with_lines - posted})
     used = runs.exists()
     december = runs.filter(month=12).first()
     ok = (not used) or (december is not None and not unposted)
