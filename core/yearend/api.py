@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
 
 from . import selectors, services
-from .models import MemberShare, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
 
 
 class YearEndView(APIView):
@@ -261,3 +262,43 @@ class YearEndDetail(YearEndView):
         if ye is None:
             raise Http404
         return Response(YearEndSerializer(ye).data)
+
+
+class RatTextsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RatReport
+        fields = ["year", *RatReport.TEXT_FIELDS]
+        read_only_fields = ["year"]
+
+
+class RatTexts(YearEndView):
+    write_roles = TREASURY | {R.KETUA}
+
+    @extend_schema(responses=RatTextsSerializer)
+    def get(self, request, year: int):
+        return Response(RatTextsSerializer(rat_report_for(year=year)).data)
+
+    @extend_schema(request=RatTextsSerializer, responses=RatTextsSerializer)
+    def put(self, request, year: int):
+        data = {k: v for k, v in request.data.items() if k != "year"}
+        row = services.rat_texts_set(year=year, by=request.user, **data)
+        return Response(RatTextsSerializer(row).data)
+
+
+class RatPack(YearEndView):
+    @extend_schema(
+        parameters=[OpenApiParameter("file", OpenApiTypes.STR, enum=["pdf", "xlsx"])],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, year: int):
+        fmt = request.query_params.get("file", "pdf")
+        if fmt == "pdf":
+            body, ctype = rat_pack_pdf(year=year), "application/pdf"
+        elif fmt == "xlsx":
+            body = rat_pack_xlsx(year=year)
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise Http404
+        resp = HttpResponse(body, content_type=ctype)
+        resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
+        return resp

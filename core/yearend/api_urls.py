@@ -14,4 +14,6 @@ urlpatterns = [
     path("yearend/<int:year>/post/", api.Post.as_view(), name="api-yearend-post"),
     path("yearend/<int:year>/payout/", api.Payout.as_view(), name="api-yearend-payout"),
     path("yearend/<int:year>/shares/", api.Shares.as_view(), name="api-yearend-shares"),
+    path("yearend/<int:year>/rat-texts/", api.RatTexts.as_view(), name="api-yearend-rat-texts"),
+    path("yearend/<int:year>/rat-pack/", api.RatPack.as_view(), name="api-yearend-rat-pack"),
 ]

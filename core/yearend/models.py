@@ -262,3 +262,26 @@ class ShuPayout(models.Model):
 
     def __str__(self) -> str:
         return f"Pembayaran SHU {self.share_id} {self.amount}"
+
+
+class RatReport(models.Model):
+    """The texts of a year's RAT pack, edited by the board: the agenda, the board's
+    (pengurus) and the supervisors' (pengawas) reports, and the notes' policies."""
+
+    year = models.PositiveSmallIntegerField(_("tahun buku"), unique=True)
+    agenda = models.TextField(_("acara RAT"), blank=True)
+    board_report = models.TextField(_("laporan pengurus"), blank=True)
+    supervisor_report = models.TextField(_("laporan pengawas"), blank=True)
+    policies = models.TextField(_("kebijakan akuntansi (CaLK)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    TEXT_FIELDS = ("agenda", "board_report", "supervisor_report", "policies")
+
+    class Meta:
+        verbose_name = _("laporan RAT")
+
+    def __str__(self) -> str:
+        return f"RAT {self.year}"

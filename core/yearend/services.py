@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
-from core.common.permissions import SETTINGS_ADMINS, TREASURY
+from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -33,7 +33,8 @@ from core.savings.services import receipt_number_next, transactions_link_entry
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
-from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
+from .rat import rat_report_for
 from .selectors import (
     close_checklist,
     closed_year_end,
@@ -584,3 +585,33 @@ def shu_payout(
 
 def member_for(member_id: int) -> Member:
     return Member.objects.get(pk=member_id)
+
+
+# --------------------------------------------------------------------------- RAT texts
+
+
+def rat_texts_set(*, year: int, by, **values) -> RatReport:
+    """Save the pack's texts for ``year`` (unknown fields refused)."""
+    if getattr(by, "role", None) not in TREASURY | {R.KETUA}:
+        raise ApplicationError(
+            E.NOT_ALLOWED, _("Anda tidak berwenang mengubah laporan RAT."), status=403
+        )
+    unknown = sorted(set(values) - set(RatReport.TEXT_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            E.INVALID,
+            _("Kolom tidak dikenal: %(f)s") % {"f": ", ".join(unknown)},
+            fields={f: [_("Tidak dikenal.")] for f in unknown},
+        )
+    with transaction.atomic():
+        row = RatReport.objects.select_for_update().filter(year=year).first() or rat_report_for(
+            year=year
+        )
+        for f, v in values.items():
+            setattr(row, f, str(v or "").strip())
+        row.updated_by = by if getattr(by, "is_authenticated", False) else None
+        row.save()
+        audit_log(
+            actor=by, action="yearend.rat_texts.set", target=row, data={"fields": sorted(values)}
+        )
+    return row

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<int:year>/", views.year_view, name="year"),
     path("<int:year>/pratinjau/", views.preview_view, name="preview"),
+    path("<int:year>/rat/", views.rat_view, name="rat"),
+    path("<int:year>/rat.<str:fmt>", views.rat_download, name="rat_download"),
 ]

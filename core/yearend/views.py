@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
 
 from . import selectors, services
 from .exports import preview_xlsx
-from .models import MemberShare, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -160,3 +161,50 @@ def preview_view(request, year: int):
             "funds": [(k, preview.percentages[k], v) for k, v in preview.split.funds.items()],
         },
     )
+
+
+@role_required(read=STAFF, write=TREASURY | {R.KETUA})
+def rat_view(request, year: int):
+    """The RAT pack's texts (agenda, board's and supervisors' reports, accounting
+    policies) and its downloads."""
+    _year_or_404(year)
+    if request.method == "POST":
+        try:
+            services.rat_texts_set(
+                year=year,
+                by=request.user,
+                **{f: request.POST.get(f, "") for f in RatReport.TEXT_FIELDS},
+            )
+            messages.success(request, _("Teks laporan RAT disimpan."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("yearend:rat", year=year)
+    return render(
+        request,
+        "yearend/rat.html",
+        {
+            "year": year,
+            "texts": rat_report_for(year=year),
+            "ye": YearEnd.objects.filter(year=year).first(),
+            "can_write": has_role(request.user, TREASURY | {R.KETUA}),
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def rat_download(request, year: int, fmt: str):
+    _year_or_404(year)
+    try:
+        if fmt == "pdf":
+            body, ctype = rat_pack_pdf(year=year), "application/pdf"
+        elif fmt == "xlsx":
+            body = rat_pack_xlsx(year=year)
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise Http404
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("yearend:rat", year=year)
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
+    return resp
