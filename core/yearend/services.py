@@ -305,7 +305,7 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
             % {"y": year},
         )
     december = Period.objects.get(fiscal_year__year=year, month=12)
-    period_reopen(period=december, reason=reason, by=by)
+    period_reopen(period=december, reason=reason, by=by, by_year_end=True)
     for entry in (ye.transfer_entry, ye.tax_entry):
         if entry is not None:
             journal_reverse(entry=entry, on=date(year, 12, 31), reason=reason, by=by)

@@ -204,3 +204,19 @@ def test_payout_refused_when_the_exit_settlement_already_paid_the_share(ready, s
         shu_payout(year=YEAR, items=[(m2.pk, None)], method="cash", by=by, on=date(YEAR + 1, 3, 6))
     assert e.value.code == "shu_already_paid"
     assert not ShuPayout.objects.filter(share=share).exists()
+
+
+def test_ledger_reopen_refuses_a_year_closed_by_the_year_end(ready, staff):
+    """Reopening through the ledger's period screen would reverse the closing entry but
+    leave the SHU in SHU belum dibagi: refused; the year end's reopen does both."""
+    from core.ledger.models import Period
+    from core.ledger.services import period_reopen
+
+    yearend_close(year=YEAR, by=staff["bendahara"])
+    december = Period.objects.get(fiscal_year__year=YEAR, month=12)
+    with pytest.raises(ApplicationError) as e:
+        period_reopen(period=december, reason="koreksi", by=staff["admin"])
+    assert e.value.code == "period_state"
+    assert FiscalYear.objects.get(year=YEAR).status == "closed"
+    yearend_reopen(year=YEAR, reason="koreksi", by=staff["admin"])
+    assert _bal("shu_undistributed") == 0

@@ -139,9 +139,13 @@ def fiscal_year_close(
 
 
 @transaction.atomic
-def period_reopen(*, period: Period, reason: str, by) -> Period:
+def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False) -> Period:
     """Admin only. Reopen a closed month; if its year is closed, the year is reopened
-    too and its closing entry reversed (income and expense come back)."""
+    too and its closing entry reversed (income and expense come back).
+
+    A year closed by the year end (``core.yearend``: its SHU moved to SHU belum dibagi by
+    an entry of source "shu" referenced ``yearend:<year>:transfer:<n>``) is reopened there
+    only, which reverses that move too (``by_year_end=True``)."""
     _require(by, SETTINGS_ADMINS, _("membuka kembali periode (khusus admin)"))
     reason = (reason or "").strip()
     if not reason:
@@ -155,6 +159,22 @@ def period_reopen(*, period: Period, reason: str, by) -> Period:
     if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s masih terbuka.") % {"p": period})
     if fy.status == FiscalYear.Status.CLOSED:
+        if not by_year_end and (
+            JournalEntry.objects.filter(
+                source=JournalEntry.Source.SHU,
+                fiscal_year=fy.year,
+                source_ref__startswith=f"yearend:{fy.year}:transfer:",
+                reversals__isnull=True,
+            ).exists()
+        ):
+            raise ApplicationError(
+                E.PERIOD_STATE,
+                _(
+                    "Tahun buku %(y)s ditutup lewat Tutup buku & SHU; buka kembali di sana "
+                    "(SHU belum dibagi ikut dibalik)."
+                )
+                % {"y": fy},
+            )
         if FiscalYear.objects.filter(year__gt=fy.year, status=FiscalYear.Status.CLOSED).exists():
             raise ApplicationError(
                 E.YEAR_ORDER,
