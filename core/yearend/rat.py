@@ -147,7 +147,7 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
     )
     per_member = _table(
         _("SHU per anggota tahun buku %(y)s") % {"y": ye.year},
-        basis,
+        basis + " · " + _("jumlah dalam rupiah"),
         [
             _("No. anggota"),
             _("Nama"),
@@ -159,6 +159,16 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         ],
         member_rows,
     )
+    per_member["compact"] = True  # a list as long as the membership: printed as text
+    per_member["compact_columns"] = [
+        _("No. anggota"),
+        _("Nama"),
+        _("Modal"),
+        _("Jasa dibayar"),
+        "JMA",
+        "JUA",
+        "SHU",
+    ]
     return [allocation, per_member]
 
 
@@ -341,6 +351,38 @@ def rat_pack_tables(*, year: int) -> list[dict]:
 # ------------------------------------------------------------------------------ render
 
 
+COMPACT_LINES = 80  # rows per printed block of the long lists
+
+
+def _plain(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.0f}".replace(",", ".")
+    return str(value)
+
+
+def compact_blocks(table: dict) -> list[str]:
+    """A long table as fixed-width text blocks of ``COMPACT_LINES`` rows, each with the
+    header (WeasyPrint lays out text lines far faster than table rows: the 10,000-member
+    list stays within the pack's time budget)."""
+    widths = [11, 28, 14, 14, 12, 12, 13]
+    cols = [str(c) for c in table.get("compact_columns", table["columns"])]
+
+    def line(cells) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=False)):
+            text = _plain(c)[:w]
+            out.append(text.ljust(w) if i < 2 else text.rjust(w))
+        return " ".join(out)
+
+    header = line(cols)
+    rule = "-" * len(header)
+    body = [line(r["cells"]) for r in table["rows"]]
+    return [
+        "\n".join([header, rule, *body[i : i + COMPACT_LINES]])
+        for i in range(0, len(body), COMPACT_LINES)
+    ]
+
+
 def rat_pack_pdf(*, year: int) -> bytes:
     ye = closed_year_end(year=year)
     texts = rat_report_for(year=year)
@@ -350,7 +392,10 @@ def rat_pack_pdf(*, year: int) -> bytes:
             "year": year,
             "ye": ye,
             "texts": texts,
-            "tables": [tables.with_cell_kinds(t) for t in rat_pack_tables(year=year)],
+            "tables": [
+                t | {"blocks": compact_blocks(t)} if t.get("compact") else tables.with_cell_kinds(t)
+                for t in rat_pack_tables(year=year)
+            ],
             "printed_at": timezone.localtime(),
         },
     )

@@ -87,3 +87,19 @@ def test_rat_pages_and_api(tenant_a, ready, staff):
     p.force_login(staff["pengawas"])
     assert p.get(f"/tutup-buku/{YEAR}/rat.pdf").status_code == 200
     assert p.post(f"/tutup-buku/{YEAR}/rat/", {"agenda": "x"}).status_code == 403
+
+
+def test_long_member_list_printed_as_text_blocks_with_headers():
+    from decimal import Decimal
+
+    from core.yearend.rat import COMPACT_LINES, compact_blocks
+
+    rows = [
+        {"kind": "row", "cells": [f"A{i:05d}", f"Anggota {i}", Decimal("1500000"), 0, 1, 2, 3]}
+        for i in range(COMPACT_LINES * 2 + 5)
+    ]
+    blocks = compact_blocks({"columns": ["No", "Nama", "M", "J", "A", "B", "S"], "rows": rows})
+    assert len(blocks) == 3
+    assert all(b.splitlines()[0].startswith("No") for b in blocks)
+    assert "A00000" in blocks[0] and "1.500.000" in blocks[0]
+    assert sum(len(b.splitlines()) - 2 for b in blocks) == len(rows)
