@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
 
 from . import selectors, services
 from .exports import preview_xlsx
-from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
 
 WRITE = TREASURY | SETTINGS_ADMINS
@@ -99,7 +100,10 @@ def year_view(request, year: int):
     items = selectors.close_checklist(year=year)
     settings_row = selectors.shu_settings_for(year=year)
     shares = (
-        MemberShare.objects.filter(year_end=ye).select_related("member").order_by("member__number")
+        MemberShare.objects.filter(year_end=ye)
+        .select_related("member")
+        .prefetch_related("payouts")
+        .order_by("member__number")
         if ye and ye.status == YearEnd.Status.POSTED
         else []
     )
@@ -207,4 +211,24 @@ def rat_download(request, year: int, fmt: str):
         return redirect("yearend:rat", year=year)
     resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
+    return resp
+
+
+@role_required(read=STAFF, write=frozenset())
+def payout_receipt(request, pk: int):
+    """The printable receipt of one SHU payout (cash at the counter, or the credit to
+    sukarela)."""
+    payout = (
+        ShuPayout.objects.select_related("share__member", "share__year_end", "entry")
+        .filter(pk=pk)
+        .first()
+    )
+    if payout is None:
+        raise Http404
+    body = render_pdf(
+        "yearend/payout_receipt_pdf.html", {"p": payout, "printed_at": timezone.localtime()}
+    )
+    resp = HttpResponse(body, content_type="application/pdf")
+    name = payout.receipt_number or f"shu-{payout.pk}"
+    resp["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     return resp

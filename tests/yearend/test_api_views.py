@@ -122,3 +122,23 @@ def test_pages_and_xlsx(client_as, ready):
         follow=True,
     )
     assert "100" in r.content.decode()
+
+
+def test_payout_receipt_pdf(client_as, ready, staff):
+    from datetime import date
+
+    from core.yearend.services import shu_payout, shu_post, yearend_close
+
+    by = staff["bendahara"]
+    yearend_close(year=YEAR, by=by)
+    shu_post(year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="03/RAT", by=by)
+    [p] = shu_payout(
+        year=YEAR, items=[(ready["m1"].pk, None)], method="cash", by=by, on=date(YEAR + 1, 3, 2)
+    )
+    c = client_as("petugas")
+    r = c.get(f"/tutup-buku/kuitansi/{p.pk}.pdf")
+    assert r.status_code == 200 and r.content[:4] == b"%PDF"
+    assert p.receipt_number in r["Content-Disposition"]
+    page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert f"/tutup-buku/kuitansi/{p.pk}.pdf" in page
+    assert c.get("/tutup-buku/kuitansi/999999.pdf").status_code == 404
