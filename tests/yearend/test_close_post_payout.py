@@ -220,3 +220,16 @@ def test_ledger_reopen_refuses_a_year_closed_by_the_year_end(ready, staff):
     assert FiscalYear.objects.get(year=YEAR).status == "closed"
     yearend_reopen(year=YEAR, reason="koreksi", by=staff["admin"])
     assert _bal("shu_undistributed") == 0
+
+
+def test_unpaid_share_appears_in_the_exit_settlement(ready, staff):
+    from core.savings.settlement import exit_settlement_preview
+
+    by = staff["bendahara"]
+    yearend_close(year=YEAR, by=by)
+    ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="06/RAT", by=by)
+    m2 = ready["m2"]
+    share = MemberShare.objects.get(year_end=ye, member=m2)
+    assert exit_settlement_preview(member=m2, on=RAT).shu_unpaid == share.total
+    shu_payout(year=YEAR, items=[(m2.pk, 1000)], method="cash", by=by, on=RAT)
+    assert exit_settlement_preview(member=m2, on=RAT).shu_unpaid == share.total - 1000
