@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Account, JournalEntry, JournalLine
+from .models import Account, AccountRole, JournalEntry, JournalLine
 from .selectors import signed_balance, totals_as_of, totals_between
 
 ZERO = Decimal("0")
@@ -44,7 +44,14 @@ class Range:
     date_to: date
 
     def previous(self) -> Range:
+        """The comparison period. A range from 1 January within one fiscal year compares
+        with the same span of the previous fiscal year (a whole year with the whole
+        previous year); other whole months with the months just before; other ranges
+        with the same number of days just before."""
         f, t = self.date_from, self.date_to
+        if (f.month, f.day) == (1, 1) and t.year == f.year:
+            day = min(t.day, monthrange(t.year - 1, t.month)[1])
+            return Range(date(f.year - 1, 1, 1), date(t.year - 1, t.month, day))
         if f.day == 1 and t == _month_end(t):
             months = (t.year - f.year) * 12 + t.month - f.month + 1
             pt = f - timedelta(days=1)
@@ -103,6 +110,10 @@ def _closing_totals(rng: Range) -> dict[int, tuple[Decimal, Decimal]]:
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
     return {r["account_id"]: (r["d"], r["c"]) for r in rows}
+
+
+def _role_account_ids(*keys: str) -> set[int]:
+    return set(AccountRole.objects.filter(key__in=keys).values_list("account_id", flat=True))
 
 
 def _acc_row(acc: Account) -> dict:
@@ -192,6 +203,68 @@ def _sections(
     return ordered, total, total0
 
 
+def _non_current_part(role: str, on: date | None) -> Decimal:
+    """The part of a receivable (by role) due more than 12 months after ``on``, from the
+    module that knows the schedules (``settings.LEDGER_NON_CURRENT_PROVIDERS``: role →
+    dotted path of ``fn(*, on) -> Decimal``; named by string because those modules sit
+    above the ledger)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "LEDGER_NON_CURRENT_PROVIDERS", {}).get(role)
+    if not path or on is None:
+        return ZERO
+    return import_string(path)(on=on)
+
+
+def _split_non_current(assets: list[dict], *, as_of: date, compare_as_of: date | None) -> None:
+    """Split each receivable with a provider into its current part (due within 12
+    months, left in place) and a non-current group after the current assets."""
+    from django.conf import settings
+
+    providers = getattr(settings, "LEDGER_NON_CURRENT_PROVIDERS", {})
+    if not providers:
+        return
+    roles = dict(AccountRole.objects.filter(key__in=providers).values_list("account_id", "key"))
+    moved = []
+    insert_at = None
+    for gi, g in enumerate(assets):
+        for row in g["rows"]:
+            role = roles.get(row["id"])
+            if role is None:
+                continue
+            n = min(max(row["amount"], ZERO), _non_current_part(role, as_of))
+            n0 = min(max(row["prev_amount"], ZERO), _non_current_part(role, compare_as_of))
+            if not (n or n0):
+                continue
+            name = row["name"]
+            row["amount"] -= n
+            row["prev_amount"] -= n0
+            g["total"] -= n
+            g["prev_total"] -= n0
+            row["name"] = _("%(n)s (jatuh tempo ≤ 12 bulan)") % {"n": name}
+            moved.append(
+                row
+                | {
+                    "name": _("%(n)s (jatuh tempo > 12 bulan)") % {"n": name},
+                    "amount": n,
+                    "prev_amount": n0,
+                }
+            )
+            insert_at = gi + 1
+    if moved:
+        assets.insert(
+            insert_at,
+            {
+                "code": "",
+                "name": _("Aset Tidak Lancar: Piutang Jangka Panjang"),
+                "rows": moved,
+                "total": sum((r["amount"] for r in moved), ZERO),
+                "prev_total": sum((r["prev_amount"] for r in moved), ZERO),
+            },
+        )
+
+
 def _unclosed_result(totals: dict, accounts: list[Account]) -> Decimal:
     """Income − expense not yet closed into SHU tahun berjalan."""
     out = ZERO
@@ -209,6 +282,7 @@ def balance_sheet(*, as_of: date, compare_as_of: date | None = None) -> dict:
     cur = totals_as_of(as_of)
     prev = totals_as_of(compare_as_of) if compare_as_of else {}
     assets, ta, ta0 = _sections(accounts, [Account.Type.ASSET], cur, prev)
+    _split_non_current(assets, as_of=as_of, compare_as_of=compare_as_of)
     liabilities, tl, tl0 = _sections(accounts, [Account.Type.LIABILITY], cur, prev)
     equity, te, te0 = _sections(accounts, [Account.Type.EQUITY], cur, prev)
     result, result0 = _unclosed_result(cur, accounts), _unclosed_result(prev, accounts)
@@ -273,7 +347,12 @@ def income_statement(*, date_from: date, date_to: date, compare: bool = True) ->
     cur = _movements_excluding_closing(rng)
     prev = _movements_excluding_closing(prev_rng) if prev_rng else {}
     income, ti, ti0 = _sections(accounts, [Account.Type.INCOME], cur, prev)
-    expense, tx, tx0 = _sections(accounts, [Account.Type.EXPENSE], cur, prev)
+    tax_ids = _role_account_ids("income_tax_expense")
+    expense, tx, tx0 = _sections(
+        [a for a in accounts if a.pk not in tax_ids], [Account.Type.EXPENSE], cur, prev
+    )
+    tax = sum((_natural("expense", *cur.get(i, (ZERO, ZERO))) for i in tax_ids), ZERO)
+    tax0 = sum((_natural("expense", *prev.get(i, (ZERO, ZERO))) for i in tax_ids), ZERO)
     return {
         "title": _("Laporan Perhitungan Hasil Usaha"),
         "date_from": date_from,
@@ -283,10 +362,15 @@ def income_statement(*, date_from: date, date_to: date, compare: bool = True) ->
         "expense": expense,
         "total_income": ti,
         "total_expense": tx,
-        "result": ti - tx,
+        # SHU before the cooperative's income tax, the tax, and SHU after tax (``result``)
+        "shu_before_tax": ti - tx,
+        "income_tax": tax,
+        "result": ti - tx - tax,
         "prev_total_income": ti0,
         "prev_total_expense": tx0,
-        "prev_result": ti0 - tx0,
+        "prev_shu_before_tax": ti0 - tx0,
+        "prev_income_tax": tax0,
+        "prev_result": ti0 - tx0 - tax0,
     }
 
 
@@ -349,6 +433,8 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
 
 # Every line of an entry shares the entry's date, so both sides can be limited to the
 # period: a hash semi-join over the period's lines, not a join over whole entries.
+# Opening-balance entries (source "opening") are not flows: the cash they bring in is
+# part of the opening cash.
 CASH_FLOW_SQL = """
 SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
   FROM ledger_journalline l
@@ -356,7 +442,16 @@ SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
    AND l.entry_id IN (
      SELECT c.entry_id FROM ledger_journalline c
       WHERE c.account_id = ANY(%(cash)s) AND c.date >= %(f)s AND c.date <= %(t)s)
+   AND l.entry_id NOT IN (
+     SELECT e.id FROM ledger_journalentry e
+      WHERE e.source = 'opening' AND e.date >= %(f)s AND e.date <= %(t)s)
  GROUP BY l.account_id
+"""
+OPENING_CASH_SQL = """
+SELECT coalesce(sum(l.debit - l.credit), 0)
+  FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
+ WHERE e.source = 'opening' AND l.account_id = ANY(%(cash)s)
+   AND l.date >= %(f)s AND l.date <= %(t)s
 """
 
 
@@ -381,6 +476,9 @@ def _cash_flow_period(rng: Range, accounts: list[Account], cash_ids: list[int]) 
     t_open = totals_as_of(opening_at, account_ids=cash_ids)
     t_close = totals_as_of(rng.date_to, account_ids=cash_ids)
     opening = sum((d - c for d, c in t_open.values()), ZERO)
+    with connection.cursor() as cur:
+        cur.execute(OPENING_CASH_SQL, {"cash": cash_ids, "f": rng.date_from, "t": rng.date_to})
+        opening += cur.fetchone()[0] or ZERO
     closing = sum((d - c for d, c in t_close.values()), ZERO)
     net = sum((s["net"] for s in sections.values()), ZERO)
     return {

@@ -137,10 +137,15 @@ def income_statement_table(r: dict) -> dict:
         prev_total=r["prev_total_expense"],
         cmp=cmp,
     )
-    res = ["", _("SISA HASIL USAHA (SHU)"), r["result"]]
-    if cmp:
-        res.append(r["prev_result"])
-    rows.append(_row("total", *res))
+    for kind, label, key in (
+        ("total", _("SHU SEBELUM PAJAK"), "shu_before_tax"),
+        ("row", _("Pajak penghasilan"), "income_tax"),
+        ("total", _("SISA HASIL USAHA (SHU) SETELAH PAJAK"), "result"),
+    ):
+        res = ["", label, r[key]]
+        if cmp:
+            res.append(r[f"prev_{key}"])
+        rows.append(_row(kind, *res))
     return {
         "title": r["title"],
         "subtitle": _("Periode %(a)s sampai %(b)s")

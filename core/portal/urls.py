@@ -12,4 +12,5 @@ urlpatterns = [
     path("pinjaman/simulasi/", views.simulate, name="simulate"),
     path("pinjaman/<int:pk>/", views.loan_detail, name="loan"),
     path("potong-gaji/", views.deductions, name="deductions"),
+    path("shu/", views.shu, name="shu"),
 ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
 from core.common.permissions import R, role_required
+from core.yearend.selectors import member_shares
 from lumbung.pagination import paginate
 
 from . import data
@@ -181,3 +182,32 @@ def deductions(request):
             "active_tab": "deductions",
         },
     )
+
+
+@role_required(read=MEMBERS, write=MEMBERS)
+def shu(request):
+    """The member's SHU per posted year and how it was computed: their capital and jasa
+    paid, the totals of all members, the pools and the AD/ART percentages."""
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request)
+    rows = []
+    for s in member_shares(member=member):
+        ye = s.year_end
+        snap = ye.settings_snapshot or {}
+        rows.append(
+            {
+                "share": s,
+                "year": ye.year,
+                "shu_after_tax": ye.shu_after_tax,
+                "pct_jasa_modal": (snap.get("percentages") or {}).get("jasa_modal"),
+                "pct_jasa_anggota": (snap.get("percentages") or {}).get("jasa_anggota"),
+                "pool_jma": ye.funds.get("jasa_modal"),
+                "pool_jua": ye.funds.get("jasa_anggota"),
+                "total_capital": ye.funds.get("total_capital"),
+                "total_contribution": ye.funds.get("total_contribution"),
+                "rat_decision": ye.rat_decision,
+                "rat_date": ye.rat_date,
+            }
+        )
+    return render(request, "portal/shu.html", {"member": member, "rows": rows, "active_tab": "shu"})

@@ -31,6 +31,7 @@ NAV = [
     (_("Jurnal"), "ledger:journal", STAFF, BOOKS),
     (_("Laporan"), "ledger:reports", STAFF, BOOKS),
     (_("Periode"), "ledger:periods", TREASURY, BOOKS),
+    (_("Tutup buku & SHU"), "yearend:index", STAFF, BOOKS),
     (_("Pengguna"), "users:list", USER_READERS, ADMIN),
     (_("Audit"), "audit:list", AUDIT_READERS, ADMIN),
     (_("Akses dukungan"), "support:sessions", AUDIT_READERS, ADMIN),  # who from Lumbung looked
@@ -41,6 +42,7 @@ NAV = [
     (_("Transaksi"), "portal:transactions", MEMBER, PORTAL),
     (_("Pinjaman saya"), "portal:loans", MEMBER, PORTAL),
     (_("Potong gaji"), "portal:deductions", MEMBER, PORTAL),
+    (_("SHU saya"), "portal:shu", MEMBER, PORTAL),
     (_("Profil"), "account:profile", MEMBER, PORTAL),
 ]
 

@@ -173,8 +173,19 @@ def test_previous_range():
     assert reports.Range(date(2025, 1, 1), date(2025, 12, 31)).previous() == reports.Range(
         date(2024, 1, 1), date(2024, 12, 31)
     )
+    # from 1 January: the same span of the previous fiscal year (issue 18), not the
+    # months just before
     assert reports.Range(date(2025, 1, 1), date(2025, 3, 31)).previous() == reports.Range(
-        date(2024, 10, 1), date(2024, 12, 31)
+        date(2024, 1, 1), date(2024, 3, 31)
+    )
+    assert reports.Range(date(2026, 1, 1), date(2026, 12, 4)).previous() == reports.Range(
+        date(2025, 1, 1), date(2025, 12, 4)
+    )
+    assert reports.Range(date(2024, 1, 1), date(2024, 2, 29)).previous() == reports.Range(
+        date(2023, 1, 1), date(2023, 2, 28)
+    )
+    assert reports.Range(date(2025, 4, 1), date(2025, 6, 30)).previous() == reports.Range(
+        date(2025, 1, 1), date(2025, 3, 31)
     )
     assert reports.Range(date(2025, 1, 10), date(2025, 1, 19)).previous() == reports.Range(
         date(2024, 12, 31), date(2025, 1, 9)

@@ -3,6 +3,7 @@ expense into SHU."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -57,9 +58,19 @@ def _income_expense_balances(*, year: int) -> list[tuple[Account, Decimal]]:
 
 
 @transaction.atomic
-def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
+def fiscal_year_close(
+    *,
+    fiscal_year: FiscalYear,
+    by,
+    before_close: Callable[[FiscalYear], None] | None = None,
+    after_close: Callable[[FiscalYear, JournalEntry | None], None] | None = None,
+) -> FiscalYear:
     """Year close: income and expense accounts are rolled into SHU tahun berjalan by a
-    closing entry dated the last day of the year; every month and the year are locked."""
+    closing entry dated the last day of the year; every month and the year are locked.
+
+    ``before_close(fy)`` and ``after_close(fy, closing_entry)`` run in the same
+    transaction while December is open, before and after the closing entry (the year end
+    posts the income tax before it and moves the SHU to *SHU belum dibagi* after it)."""
     from ..selectors import account_for_role
 
     _require(by, TREASURY, _("menutup tahun buku"))
@@ -78,6 +89,8 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
     shu_account = account_for_role("shu_current_year")
     # The closing entry goes into December, even if that month was already closed.
     Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
+    if before_close is not None:
+        before_close(fy)
     balances = _income_expense_balances(year=fy.year)
     entry = None
     if balances:
@@ -105,6 +118,8 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
             by=by,
             audit_action="ledger.entry.closing",
         )
+    if after_close is not None:
+        after_close(fy, entry)
     now = timezone.now()
     Period.objects.filter(fiscal_year=fy, status=Period.Status.OPEN).update(
         status=Period.Status.CLOSED, closed_at=now, closed_by=_user_or_none(by)
@@ -124,9 +139,13 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, by) -> FiscalYear:
 
 
 @transaction.atomic
-def period_reopen(*, period: Period, reason: str, by) -> Period:
+def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False) -> Period:
     """Admin only. Reopen a closed month; if its year is closed, the year is reopened
-    too and its closing entry reversed (income and expense come back)."""
+    too and its closing entry reversed (income and expense come back).
+
+    A year closed by the year end (``core.yearend``: its SHU moved to SHU belum dibagi by
+    an entry of source "shu" referenced ``yearend:<year>:transfer:<n>``) is reopened there
+    only, which reverses that move too (``by_year_end=True``)."""
     _require(by, SETTINGS_ADMINS, _("membuka kembali periode (khusus admin)"))
     reason = (reason or "").strip()
     if not reason:
@@ -140,6 +159,22 @@ def period_reopen(*, period: Period, reason: str, by) -> Period:
     if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s masih terbuka.") % {"p": period})
     if fy.status == FiscalYear.Status.CLOSED:
+        if not by_year_end and (
+            JournalEntry.objects.filter(
+                source=JournalEntry.Source.SHU,
+                fiscal_year=fy.year,
+                source_ref__startswith=f"yearend:{fy.year}:transfer:",
+                reversals__isnull=True,
+            ).exists()
+        ):
+            raise ApplicationError(
+                E.PERIOD_STATE,
+                _(
+                    "Tahun buku %(y)s ditutup lewat Tutup buku & SHU; buka kembali di sana "
+                    "(SHU belum dibagi ikut dibalik)."
+                )
+                % {"y": fy},
+            )
         if FiscalYear.objects.filter(year__gt=fy.year, status=FiscalYear.Status.CLOSED).exists():
             raise ApplicationError(
                 E.YEAR_ORDER,

@@ -38,6 +38,7 @@ TENANT_APPS = [
     "core.savings",
     "core.loans",
     "core.deductions",
+    "core.yearend",
     "axes",  # lockout counters per cooperative
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -88,4 +89,10 @@ DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")
 LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
     "savings": "core.savings.selectors.savings_subledger_check",
     "loans": "core.loans.selectors.loans_reconciliation",
+}
+
+# The ledger's balance sheet splits a receivable into current (due within 12 months) and
+# non-current with these functions `fn(*, on) -> Decimal` (modules above the ledger).
+LEDGER_NON_CURRENT_PROVIDERS = {
+    "loan_receivable": "core.yearend.selectors.loans_principal_due_after_12_months",
 }

@@ -1,0 +1,260 @@
+"""SHU arithmetic as pure functions over plain values (no Django): the income tax, the
+split of the year's SHU into the AD/ART funds, and each member's JMA / JUA by the largest
+remainder method, in whole rupiah (or a larger rounding unit) summing exactly to the pool.
+
+Every split is exact integer arithmetic: weights are turned into integers (sen), each
+quota is ``units * w / W`` as a quotient and a remainder, the leftover units go one each
+to the largest remainders (ties: the member number, then the key, ascending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+HUNDRED = Decimal("100")
+
+# The AD/ART funds, in the order they are shown and posted. The first two are the
+# members' pools (jasa modal, jasa anggota); cadangan is equity; the rest are liabilities.
+FUNDS: tuple[str, ...] = (
+    "jasa_modal",
+    "jasa_anggota",
+    "cadangan",
+    "pengurus",
+    "pendidikan",
+    "karyawan",
+    "pembangunan",
+    "sosial",
+)
+MEMBER_POOLS = ("jasa_modal", "jasa_anggota")
+
+# The domain brief's example split (a real KPRI's AD/ART).
+DEFAULT_PERCENTAGES: dict[str, Decimal] = {
+    "jasa_modal": Decimal("25"),
+    "jasa_anggota": Decimal("25"),
+    "cadangan": Decimal("20"),
+    "pengurus": Decimal("10"),
+    "pendidikan": Decimal("10"),
+    "karyawan": Decimal("5"),
+    "pembangunan": Decimal("2.5"),
+    "sosial": Decimal("2.5"),
+}
+
+
+class AllocationError(ValueError):
+    """Input the maths cannot work with (negative amounts, percentages not 100)."""
+
+
+def _to_sen(value: Decimal) -> int:
+    """A non-negative amount as an integer number of hundredths (exact)."""
+    scaled = Decimal(value) * 100
+    if scaled != scaled.to_integral_value():
+        raise AllocationError(f"{value} has more than two decimals")
+    return int(scaled)
+
+
+def floor_rupiah(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(ONE, rounding=ROUND_FLOOR)
+
+
+def largest_remainder(
+    units: int, weights: Sequence[tuple[Hashable, int]], *, order: Sequence | None = None
+) -> dict[Hashable, int]:
+    """Split ``units`` (a non-negative integer) in proportion to integer ``weights``
+    ``[(key, w), ...]``. The result sums to ``units`` exactly when the total weight is
+    positive (else every key gets 0). Leftover units go to the largest remainders; ties
+    by ``order`` (a sort key per position; default: the key itself), ascending."""
+    if units < 0:
+        raise AllocationError("units must be non-negative")
+    total = sum(w for _k, w in weights)
+    if any(w < 0 for _k, w in weights):
+        raise AllocationError("weights must be non-negative")
+    out = {k: 0 for k, _w in weights}
+    if total == 0 or units == 0:
+        return out
+    rems = []
+    given = 0
+    for i, (key, w) in enumerate(weights):
+        q, r = divmod(units * w, total)
+        out[key] = q
+        given += q
+        tie = order[i] if order is not None else key
+        rems.append((-r, tie, key))
+    rems.sort(key=lambda t: (t[0], t[1]))
+    for _negr, _tie, key in rems[: units - given]:
+        out[key] += 1
+    return out
+
+
+def check_percentages(percentages: dict[str, Decimal]) -> None:
+    missing = [f for f in FUNDS if f not in percentages]
+    if missing:
+        raise AllocationError(f"missing funds: {', '.join(missing)}")
+    if any(Decimal(percentages[f]) < 0 for f in FUNDS):
+        raise AllocationError("percentages must be non-negative")
+    if sum((Decimal(percentages[f]) for f in FUNDS), ZERO) != HUNDRED:
+        raise AllocationError("percentages must sum to exactly 100")
+
+
+# ------------------------------------------------------------------------------- tax
+
+
+def income_tax(*, rule: str, rate: Decimal, shu_before_tax: Decimal, turnover: Decimal) -> Decimal:
+    """The cooperative's income tax in whole rupiah (rounded down). ``rule``: "none";
+    "shu_percent" (``rate`` % of a positive SHU before tax); "turnover_final" (the final
+    ``rate`` % of the year's gross turnover, as PP 55/2022 0.5%)."""
+    rate = Decimal(rate)
+    if rate < 0 or rate > HUNDRED:
+        raise AllocationError("tax rate must be between 0 and 100")
+    if rule == "none":
+        return ZERO
+    if rule == "shu_percent":
+        return floor_rupiah(max(Decimal(shu_before_tax), ZERO) * rate / HUNDRED)
+    if rule == "turnover_final":
+        return floor_rupiah(max(Decimal(turnover), ZERO) * rate / HUNDRED)
+    raise AllocationError(f"unknown tax rule {rule!r}")
+
+
+# ------------------------------------------------------------------------- fund split
+
+
+@dataclass(frozen=True)
+class FundSplit:
+    """The year's SHU after tax split by the AD/ART. ``funds[name]`` are what each fund
+    receives (``cadangan`` includes the residue: the sen below one rupiah and what the
+    rounding unit leaves of the members' pools); they sum to ``amount`` exactly."""
+
+    amount: Decimal
+    funds: dict[str, Decimal]
+    residue: Decimal  # added to cadangan
+
+
+def split_funds(*, amount: Decimal, percentages: dict[str, Decimal], unit: int = 1) -> FundSplit:
+    """Split ``amount`` (>= 0, at most two decimals) into the funds: whole rupiah by the
+    largest remainder over the percentages (ties by fund order); the members' pools are
+    rounded down to a multiple of ``unit`` and what that leaves, with the sen, goes to
+    cadangan."""
+    check_percentages(percentages)
+    amount = Decimal(amount)
+    if amount < 0:
+        raise AllocationError("a deficit is not allocated")
+    if unit < 1:
+        raise AllocationError("rounding unit must be at least 1")
+    whole = floor_rupiah(amount)
+    weights = [(f, _to_sen(Decimal(percentages[f]))) for f in FUNDS]
+    rupiah = largest_remainder(int(whole), weights, order=list(range(len(FUNDS))))
+    funds = {f: Decimal(rupiah[f]) for f in FUNDS}
+    residue = amount - whole
+    for pool in MEMBER_POOLS:
+        rounded = Decimal(int(funds[pool]) // unit * unit)
+        residue += funds[pool] - rounded
+        funds[pool] = rounded
+    funds["cadangan"] += residue
+    return FundSplit(amount=amount, funds=funds, residue=residue)
+
+
+# --------------------------------------------------------------------- member shares
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    member_id: int
+    number: str  # member number: breaks ties
+    capital: Decimal
+    contribution: Decimal
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    member_id: int
+    number: str
+    capital: Decimal
+    contribution: Decimal
+    jma: Decimal
+    jua: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.jma + self.jua
+
+
+@dataclass(frozen=True)
+class Allocation:
+    shares: list[MemberResult]
+    jma_pool: Decimal
+    jua_pool: Decimal
+    jma_unallocated: Decimal  # the pool when nobody has capital
+    jua_unallocated: Decimal  # the pool when nobody contributed
+    total_capital: Decimal
+    total_contribution: Decimal
+
+
+def _pool_units(pool: Decimal, unit: int) -> int:
+    if pool < 0 or pool != pool.to_integral_value():
+        raise AllocationError("a pool is a non-negative whole rupiah amount")
+    if int(pool) % unit:
+        raise AllocationError("a pool must be a multiple of the rounding unit")
+    return int(pool) // unit
+
+
+def allocate_members(
+    *,
+    members: Sequence[MemberInput],
+    jma_pool: Decimal,
+    jua_pool: Decimal,
+    unit: int = 1,
+) -> Allocation:
+    """Each member's JMA (pro rata to capital) and JUA (pro rata to contribution), in
+    multiples of ``unit`` rupiah, summing exactly to each pool (largest remainder, ties by
+    member number). A pool nobody has a claim on (total weight 0) is left unallocated."""
+    if unit < 1:
+        raise AllocationError("rounding unit must be at least 1")
+    jma_pool, jua_pool = Decimal(jma_pool), Decimal(jua_pool)
+    seen = set()
+    for m in members:
+        if m.member_id in seen:
+            raise AllocationError(f"member {m.member_id} twice")
+        seen.add(m.member_id)
+        if m.capital < 0 or m.contribution < 0:
+            raise AllocationError(f"member {m.number}: negative capital or contribution")
+    order = [(m.number, m.member_id) for m in members]
+    cap_w = [(m.member_id, _to_sen(m.capital)) for m in members]
+    con_w = [(m.member_id, _to_sen(m.contribution)) for m in members]
+    jma = largest_remainder(_pool_units(jma_pool, unit), cap_w, order=order)
+    jua = largest_remainder(_pool_units(jua_pool, unit), con_w, order=order)
+    total_cap = sum((m.capital for m in members), ZERO)
+    total_con = sum((m.contribution for m in members), ZERO)
+    shares = [
+        MemberResult(
+            member_id=m.member_id,
+            number=m.number,
+            capital=m.capital,
+            contribution=m.contribution,
+            jma=Decimal(jma[m.member_id] * unit),
+            jua=Decimal(jua[m.member_id] * unit),
+        )
+        for m in members
+    ]
+    return Allocation(
+        shares=shares,
+        jma_pool=jma_pool,
+        jua_pool=jua_pool,
+        jma_unallocated=jma_pool if total_cap == 0 else ZERO,
+        jua_unallocated=jua_pool if total_con == 0 else ZERO,
+        total_capital=total_cap,
+        total_contribution=total_con,
+    )
+
+
+# ------------------------------------------------------------------- capital inputs
+
+
+def average_monthly(balances: Sequence[Decimal]) -> Decimal:
+    """The average of twelve month-end balances, to the sen (rounded down)."""
+    if len(balances) != 12:
+        raise AllocationError("twelve month-end balances expected")
+    total = sum((Decimal(b) for b in balances), ZERO)
+    return (total / 12).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)

@@ -1,0 +1,304 @@
+"""REST API of the year end (/api/v1/yearend/…): settings, checklist, close, reopen,
+preview, posting, payout and the per-member results. Errors: one JSON shape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
+
+from . import selectors, services
+from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
+
+
+class YearEndView(APIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    write_roles = TREASURY
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if "year" in kwargs:
+            selectors.year_check(kwargs["year"])
+
+
+class ShuSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ShuSettings
+        fields = ["effective_year", *services.SETTINGS_FIELDS]
+        read_only_fields = ["effective_year"]
+
+
+class YearEndSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = YearEnd
+        fields = [
+            "year",
+            "status",
+            "shu_before_tax",
+            "turnover",
+            "income_tax",
+            "shu_after_tax",
+            "settings_snapshot",
+            "closed_at",
+            "reopen_reason",
+            "rat_date",
+            "rat_decision",
+            "funds",
+            "posted_at",
+        ]
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    fix_url = serializers.CharField()
+
+
+class ChecklistSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    ready = serializers.BooleanField()
+    items = ChecklistItemSerializer(many=True)
+
+
+class ShareRowSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    number = serializers.CharField()
+    name = serializers.CharField()
+    capital = serializers.DecimalField(max_digits=18, decimal_places=2)
+    contribution = serializers.DecimalField(max_digits=18, decimal_places=2)
+    jma = serializers.DecimalField(max_digits=18, decimal_places=2)
+    jua = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PreviewSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    shu_after_tax = serializers.DecimalField(max_digits=18, decimal_places=2)
+    percentages = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=2)
+    )
+    funds = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2))
+    total_capital = serializers.DecimalField(max_digits=20, decimal_places=2)
+    total_contribution = serializers.DecimalField(max_digits=20, decimal_places=2)
+    members = ShareRowSerializer(many=True)
+
+
+class PostSerializer(serializers.Serializer):
+    rat_date = serializers.DateField()
+    rat_decision = serializers.CharField(max_length=100)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class PayoutItemSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=0, required=False, allow_null=True
+    )
+
+
+class PayoutSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["cash", "sukarela"])
+    on = serializers.DateField(required=False)
+    items = PayoutItemSerializer(many=True)
+
+
+class PayoutResultSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField(source="share.member_id")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    method = serializers.CharField()
+    receipt_number = serializers.CharField()
+    entry = serializers.CharField()
+
+
+class MemberShareSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="member.number")
+    name = serializers.CharField(source="member.full_name")
+    unpaid = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        model = MemberShare
+        fields = [
+            "member_id",
+            "number",
+            "name",
+            "capital",
+            "contribution",
+            "jma",
+            "jua",
+            "total",
+            "paid",
+            "unpaid",
+        ]
+
+
+class SettingsDetail(YearEndView):
+    @extend_schema(responses=ShuSettingsSerializer)
+    def get(self, request, year: int):
+        return Response(ShuSettingsSerializer(selectors.shu_settings_for(year=year)).data)
+
+    @extend_schema(request=ShuSettingsSerializer, responses=ShuSettingsSerializer)
+    def put(self, request, year: int):
+        data = {k: v for k, v in request.data.items() if k != "effective_year"}
+        row = services.shu_settings_set(year=year, by=request.user, **data)
+        return Response(ShuSettingsSerializer(row).data)
+
+
+class Checklist(YearEndView):
+    @extend_schema(responses=ChecklistSerializer)
+    def get(self, request, year: int):
+        items = selectors.close_checklist(year=year)
+        return Response(
+            ChecklistSerializer(
+                {
+                    "year": year,
+                    "ready": all(i.ok for i in items),
+                    "items": [asdict(i) for i in items],
+                }
+            ).data
+        )
+
+
+class Close(YearEndView):
+    @extend_schema(request=None, responses=YearEndSerializer)
+    def post(self, request, year: int):
+        return Response(YearEndSerializer(services.yearend_close(year=year, by=request.user)).data)
+
+
+class Reopen(YearEndView):
+    write_roles = SETTINGS_ADMINS
+
+    @extend_schema(request=ReasonSerializer, responses=YearEndSerializer)
+    def post(self, request, year: int):
+        ser = ReasonSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        ye = services.yearend_reopen(
+            year=year, reason=ser.validated_data["reason"], by=request.user
+        )
+        return Response(YearEndSerializer(ye).data)
+
+
+def preview_data(preview, *, sort: str) -> dict:
+    return {
+        "year": preview.year_end.year,
+        "shu_after_tax": preview.year_end.shu_after_tax,
+        "percentages": preview.percentages,
+        "funds": preview.split.funds,
+        "total_capital": preview.allocation.total_capital,
+        "total_contribution": preview.allocation.total_contribution,
+        "members": [
+            {**asdict(r), "total": r.total, "name": preview.names.get(r.member_id, "")}
+            for r in selectors.preview_rows(preview, sort=sort)
+        ],
+    }
+
+
+class Preview(YearEndView):
+    @extend_schema(
+        parameters=[OpenApiParameter("sort", OpenApiTypes.STR, description="number, -total, …")],
+        responses=PreviewSerializer,
+    )
+    def get(self, request, year: int):
+        preview = selectors.shu_preview(year=year)
+        sort = request.query_params.get("sort", "number")
+        return Response(PreviewSerializer(preview_data(preview, sort=sort)).data)
+
+
+class Post(YearEndView):
+    @extend_schema(request=PostSerializer, responses=YearEndSerializer)
+    def post(self, request, year: int):
+        ser = PostSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        ye = services.shu_post(year=year, by=request.user, **ser.validated_data)
+        return Response(YearEndSerializer(ye).data, status=201)
+
+
+class Payout(YearEndView):
+    @extend_schema(request=PayoutSerializer, responses=PayoutResultSerializer(many=True))
+    def post(self, request, year: int):
+        ser = PayoutSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        v = ser.validated_data
+        payouts = services.shu_payout(
+            year=year,
+            items=[(i["member_id"], i.get("amount")) for i in v["items"]],
+            method=v["method"],
+            on=v.get("on"),
+            by=request.user,
+        )
+        return Response(PayoutResultSerializer(payouts, many=True).data, status=201)
+
+
+class Shares(YearEndView):
+    @extend_schema(
+        parameters=[OpenApiParameter("member", OpenApiTypes.INT, description="one member's")],
+        responses=MemberShareSerializer(many=True),
+    )
+    def get(self, request, year: int):
+        qs = MemberShare.objects.filter(year_end__year=year).select_related("member")
+        member = request.query_params.get("member")
+        if member and member.isdigit():
+            qs = qs.filter(member_id=int(member))
+        return Response(MemberShareSerializer(qs.order_by("member__number"), many=True).data)
+
+
+class YearEndDetail(YearEndView):
+    @extend_schema(responses=YearEndSerializer)
+    def get(self, request, year: int):
+        ye = YearEnd.objects.filter(year=year).first()
+        if ye is None:
+            raise Http404
+        return Response(YearEndSerializer(ye).data)
+
+
+class RatTextsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RatReport
+        fields = ["year", *RatReport.TEXT_FIELDS]
+        read_only_fields = ["year"]
+
+
+class RatTexts(YearEndView):
+    write_roles = TREASURY | {R.KETUA}
+
+    @extend_schema(responses=RatTextsSerializer)
+    def get(self, request, year: int):
+        return Response(RatTextsSerializer(rat_report_for(year=year)).data)
+
+    @extend_schema(request=RatTextsSerializer, responses=RatTextsSerializer)
+    def put(self, request, year: int):
+        data = {k: v for k, v in request.data.items() if k != "year"}
+        row = services.rat_texts_set(year=year, by=request.user, **data)
+        return Response(RatTextsSerializer(row).data)
+
+
+class RatPack(YearEndView):
+    @extend_schema(
+        parameters=[OpenApiParameter("file", OpenApiTypes.STR, enum=["pdf", "xlsx"])],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, year: int):
+        fmt = request.query_params.get("file", "pdf")
+        if fmt == "pdf":
+            body, ctype = rat_pack_pdf(year=year), "application/pdf"
+        elif fmt == "xlsx":
+            body = rat_pack_xlsx(year=year)
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise Http404
+        resp = HttpResponse(body, content_type=ctype)
+        resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
+        return resp

@@ -1,0 +1,81 @@
+"""The SHU preview per member as XLSX (openpyxl); amounts stay exact numbers."""
+
+from __future__ import annotations
+
+import io
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from .selectors import Preview, preview_rows
+
+MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
+
+
+def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    year = preview.year_end.year
+    ws.title = f"SHU {year}"
+    ws.append([getattr(connection.tenant, "name", "")])
+    ws.append([_("Perhitungan SHU anggota tahun buku %(y)s") % {"y": year}])
+    ws["A1"].font = ws["A2"].font = Font(bold=True, size=12)
+    ws.append(
+        [
+            _("SHU setelah pajak"),
+            preview.year_end.shu_after_tax,
+            _("Pool jasa modal"),
+            preview.allocation.jma_pool,
+            _("Pool jasa anggota"),
+            preview.allocation.jua_pool,
+        ]
+    )
+    ws.append([])
+    ws.append(
+        [
+            _("No. anggota"),
+            _("Nama"),
+            _("Modal"),
+            _("Jasa pinjaman dibayar"),
+            _("Jasa modal (JMA)"),
+            _("Jasa anggota (JUA)"),
+            _("SHU anggota"),
+        ]
+    )
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for r in preview_rows(preview, sort=sort):
+        ws.append(
+            [
+                r.number,
+                preview.names.get(r.member_id, ""),
+                r.capital,
+                r.contribution,
+                r.jma,
+                r.jua,
+                r.total,
+            ]
+        )
+        for cell in ws[ws.max_row][2:]:
+            cell.number_format = MONEY_FORMAT
+    ws.append(
+        [
+            _("Jumlah"),
+            "",
+            preview.allocation.total_capital,
+            preview.allocation.total_contribution,
+            sum((r.jma for r in preview.allocation.shares), 0),
+            sum((r.jua for r in preview.allocation.shares), 0),
+            sum((r.total for r in preview.allocation.shares), 0),
+        ]
+    )
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for col, w in zip("ABCDEFG", [14, 36, 18, 20, 18, 18, 18], strict=True):
+        ws.column_dimensions[col].width = w
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,432 @@
+"""The RAT pack of a closed year: one PDF with the cooperative's letterhead (cover,
+agenda, the board's and supervisors' reports, the four statements with the previous
+year, notes (CaLK) with the PPAP and equity movements, the SHU allocation and the
+per-member list, member statistics, savings and loan portfolio, collectibility and NPL,
+restructured loans, a signature page) and one XLSX with its tables.
+
+Every table has the ledger's report shape (``core.ledger.tables``): ``{"title",
+"subtitle", "columns", "rows": [{"kind", "cells"}]}``; a Decimal cell is money."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.pdf import render_pdf
+from core.ledger import reports, tables
+from core.ledger.selectors import account_for_role, totals_between
+from core.loans.models import Loan, Reschedule
+from core.loans.selectors import collectibility_summary
+from core.members.models import Agency, Member
+from core.savings.models import SavingsProduct, SavingsTransaction
+
+from .allocation import FUNDS
+from .models import MemberShare, RatReport, YearEnd
+from .selectors import closed_year_end, shu_preview
+
+ZERO = Decimal("0")
+FUND_LABELS = {
+    "jasa_modal": "Jasa modal (anggota)",
+    "jasa_anggota": "Jasa anggota / usaha (anggota)",
+    "cadangan": "Cadangan",
+    "pengurus": "Dana pengurus",
+    "pendidikan": "Dana pendidikan",
+    "karyawan": "Dana karyawan",
+    "pembangunan": "Dana pembangunan daerah kerja",
+    "sosial": "Dana sosial",
+}
+KOLEK = {
+    "lancar": "Lancar",
+    "kurang_lancar": "Kurang Lancar",
+    "diragukan": "Diragukan",
+    "macet": "Macet",
+}
+DEFAULT_POLICIES = (
+    "Laporan keuangan disusun berdasarkan Standar Akuntansi Keuangan Entitas Privat (SAK EP) "
+    "dengan dasar akrual dan biaya historis, dalam Rupiah. Piutang pinjaman anggota disajikan "
+    "sebesar sisa pokok dikurangi penyisihan penghapusan (PPAP) menurut kolektibilitas. "
+    "Simpanan pokok dan wajib disajikan sesuai pengaturan koperasi. SHU dibagi menurut AD/ART "
+    "setelah disetujui Rapat Anggota Tahunan."
+)
+
+
+def _row(kind: str, *cells) -> dict:
+    return {"kind": kind, "cells": list(cells)}
+
+
+def _table(title, subtitle, columns, rows) -> dict:
+    return {
+        "title": title,
+        "subtitle": subtitle,
+        "columns": columns,
+        "num_columns": len(columns) - 2,
+        "rows": rows,
+    }
+
+
+def rat_report_for(*, year: int) -> RatReport:
+    return RatReport.objects.filter(year=year).first() or RatReport(
+        year=year, policies=DEFAULT_POLICIES
+    )
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def _statements(year: int) -> list[dict]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    prev_end = start - timedelta(days=1)
+    return [
+        tables.balance_sheet_table(reports.balance_sheet(as_of=end, compare_as_of=prev_end)),
+        tables.income_statement_table(reports.income_statement(date_from=start, date_to=end)),
+        tables.equity_changes_table(reports.equity_changes(date_from=start, date_to=end)),
+        tables.cash_flow_table(reports.cash_flow(date_from=start, date_to=end)),
+    ]
+
+
+def _shu_tables(ye: YearEnd) -> list[dict]:
+    snap = ye.settings_snapshot or {}
+    pct = snap.get("percentages", {})
+    if ye.status == YearEnd.Status.POSTED:
+        funds = {k: Decimal(v) for k, v in ye.funds.items() if k in FUNDS}
+        shares = [
+            (s.member.number, s.member.full_name, s.capital, s.contribution, s.jma, s.jua, s.total)
+            for s in MemberShare.objects.filter(year_end=ye)
+            .select_related("member")
+            .order_by("member__number")
+        ]
+        basis = _("diposting sesuai keputusan RAT %(d)s") % {"d": ye.rat_decision}
+    else:
+        p = shu_preview(year=ye.year)
+        funds = dict(p.split.funds)
+        shares = [
+            (
+                r.number,
+                p.names.get(r.member_id, ""),
+                r.capital,
+                r.contribution,
+                r.jma,
+                r.jua,
+                r.total,
+            )
+            for r in p.allocation.shares
+        ]
+        basis = _("rancangan, menunggu persetujuan RAT")
+    rows = [
+        _row("row", "", _("SHU sebelum pajak"), "", ye.shu_before_tax),
+        _row("row", "", _("Pajak penghasilan"), "", ye.income_tax),
+        _row("subtotal", "", _("SHU setelah pajak (dibagi)"), "", ye.shu_after_tax),
+    ]
+    for f in FUNDS:
+        rows.append(_row("row", "", FUND_LABELS[f], f"{pct.get(f, '')}%", funds.get(f, ZERO)))
+    rows.append(_row("total", "", _("Jumlah"), "100%", sum(funds.values(), ZERO)))
+    allocation = _table(
+        _("Pembagian SHU tahun buku %(y)s") % {"y": ye.year},
+        basis,
+        ["", _("Pos"), _("Persentase"), _("Jumlah")],
+        rows,
+    )
+    member_rows = [_row("row", *s) for s in shares]
+    member_rows.append(
+        _row(
+            "total",
+            "",
+            _("Jumlah"),
+            sum((s[2] for s in shares), ZERO),
+            sum((s[3] for s in shares), ZERO),
+            sum((s[4] for s in shares), ZERO),
+            sum((s[5] for s in shares), ZERO),
+            sum((s[6] for s in shares), ZERO),
+        )
+    )
+    per_member = _table(
+        _("SHU per anggota tahun buku %(y)s") % {"y": ye.year},
+        basis + " · " + _("jumlah dalam rupiah"),
+        [
+            _("No. anggota"),
+            _("Nama"),
+            _("Modal"),
+            _("Jasa pinjaman dibayar"),
+            _("JMA"),
+            _("JUA"),
+            _("SHU"),
+        ],
+        member_rows,
+    )
+    per_member["compact"] = True  # a list as long as the membership: printed as text
+    per_member["compact_columns"] = [
+        _("No. anggota"),
+        _("Nama"),
+        _("Modal"),
+        _("Jasa dibayar"),
+        "JMA",
+        "JUA",
+        "SHU",
+    ]
+    return [allocation, per_member]
+
+
+def _member_stats(year: int) -> dict:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    active_at_end = Member.objects.filter(join_date__lte=end).filter(
+        Q(exit_date__isnull=True) | Q(exit_date__gt=end)
+    )
+    joined = Member.objects.filter(join_date__gte=start, join_date__lte=end).count()
+    left = Member.objects.filter(exit_date__gte=start, exit_date__lte=end).count()
+    at_start = (
+        Member.objects.filter(join_date__lt=start)
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
+        .count()
+    )
+    rows = [
+        _row("row", "", _("Anggota awal tahun"), str(at_start)),
+        _row("row", "", _("Masuk selama tahun"), str(joined)),
+        _row("row", "", _("Keluar selama tahun"), str(left)),
+        _row("total", "", _("Anggota akhir tahun"), str(active_at_end.count())),
+        _row("section", "", _("Menurut jenis kelamin"), ""),
+    ]
+    genders = dict(Member.Gender.choices)
+    for g in active_at_end.values("gender").annotate(n=Count("id")).order_by("gender"):
+        rows.append(_row("row", "", str(genders.get(g["gender"], _("Tidak diisi"))), str(g["n"])))
+    rows.append(_row("section", "", _("Menurut instansi"), ""))
+    names = dict(Agency.objects.values_list("pk", "name"))
+    for a in active_at_end.values("agency_id").annotate(n=Count("id")).order_by("-n"):
+        rows.append(_row("row", "", names.get(a["agency_id"], ""), str(a["n"])))
+    return _table(
+        _("Statistik anggota tahun %(y)s") % {"y": year},
+        _("Per 31 Desember %(y)s") % {"y": year},
+        ["", _("Uraian"), _("Jumlah")],
+        rows,
+    )
+
+
+def _savings_portfolio(year: int) -> dict:
+    end = date(year, 12, 31)
+    kinds = dict(SavingsProduct.Kind.choices)
+    rows = []
+    total = ZERO
+    for r in (
+        SavingsTransaction.objects.filter(on__lte=end)
+        .values("account__product__code", "account__product__name", "account__product__kind")
+        .annotate(b=Sum("delta"), n=Count("account_id", distinct=True))
+        .order_by("account__product__code")
+    ):
+        rows.append(
+            _row(
+                "row",
+                r["account__product__code"],
+                f"{r['account__product__name']} ({kinds.get(r['account__product__kind'], '')})",
+                str(r["n"]),
+                r["b"] or ZERO,
+            )
+        )
+        total += r["b"] or ZERO
+    rows.append(_row("total", "", _("Jumlah"), "", total))
+    return _table(
+        _("Portofolio simpanan"),
+        _("Saldo per 31 Desember %(y)s") % {"y": year},
+        [_("Kode"), _("Produk"), _("Rekening"), _("Saldo")],
+        rows,
+    )
+
+
+def _loan_tables(year: int) -> list[dict]:
+    s = collectibility_summary()
+    rows = [
+        _row(
+            "row",
+            "",
+            KOLEK.get(g["grade"], g["grade"]),
+            str(g["count"]),
+            g["outstanding"],
+            g["ppap"],
+        )
+        for g in s["grades"]
+    ]
+    rows.append(
+        _row(
+            "total",
+            "",
+            _("Jumlah"),
+            str(sum(g["count"] for g in s["grades"])),
+            s["total"],
+            sum((g["ppap"] for g in s["grades"]), ZERO),
+        )
+    )
+    rows.append(
+        _row(
+            "row", "", _("NPL: %(n)s%% (%(b)s)") % {"n": s["npl_ratio"], "b": s["band"]}, "", "", ""
+        )
+    )
+    collect = _table(
+        _("Kolektibilitas pinjaman dan NPL"),
+        _("Keadaan pinjaman berjalan saat dicetak (%(d)s)")
+        % {"d": timezone.localdate().strftime("%d-%m-%Y")},
+        ["", _("Kolektibilitas"), _("Pinjaman"), _("Sisa pokok"), _("PPAP")],
+        rows,
+    )
+    disbursed = Loan.objects.filter(disbursed_on__year=year).aggregate(
+        n=Count("id"), p=Sum("principal")
+    )
+    portfolio = _table(
+        _("Portofolio pinjaman"),
+        _("Tahun buku %(y)s") % {"y": year},
+        ["", _("Uraian"), _("Jumlah")],
+        [
+            _row("row", "", _("Pinjaman dicairkan (jumlah)"), str(disbursed["n"] or 0)),
+            _row("row", "", _("Pinjaman dicairkan (pokok)"), disbursed["p"] or ZERO),
+            _row(
+                "row",
+                "",
+                _("Piutang pinjaman akhir tahun (buku besar)"),
+                _balance("loan_receivable", year),
+            ),
+        ],
+    )
+    resched = [
+        _row(
+            "row",
+            r.loan.number,
+            r.loan.member.full_name,
+            r.on.strftime("%d-%m-%Y"),
+            r.principal_before,
+            f"{r.old_tenor} → {r.new_tenor}",
+        )
+        for r in Reschedule.objects.filter(on__year=year)
+        .select_related("loan__member")
+        .order_by("on")
+    ]
+    restructured = _table(
+        _("Pinjaman yang direstrukturisasi"),
+        _("Tahun buku %(y)s") % {"y": year},
+        [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Pokok sebelum"), _("Tenor")],
+        resched or [_row("row", "", _("Tidak ada."), "", "", "")],
+    )
+    return [portfolio, collect, restructured]
+
+
+def _balance(role: str, year: int) -> Decimal:
+    from core.ledger.selectors import account_balance
+
+    return account_balance(account=account_for_role(role), as_of=date(year, 12, 31))
+
+
+def _ppap_movement(year: int) -> dict:
+    acc = account_for_role("ppap_allowance")
+    moves = totals_between(date(year, 1, 1), date(year, 12, 31), account_ids=[acc.pk])
+    d, c = moves.get(acc.pk, (ZERO, ZERO))
+    closing = _balance("ppap_allowance", year)
+    opening = closing - (c - d)
+    return _table(
+        _("CaLK: mutasi penyisihan penghapusan piutang (PPAP)"),
+        _("Tahun buku %(y)s") % {"y": year},
+        ["", _("Uraian"), _("Jumlah")],
+        [
+            _row("row", "", _("Saldo awal"), opening),
+            _row("row", "", _("Penambahan (beban PPAP)"), c),
+            _row("row", "", _("Pemulihan / penghapusan"), d),
+            _row("total", "", _("Saldo akhir"), closing),
+        ],
+    )
+
+
+def rat_pack_tables(*, year: int) -> list[dict]:
+    """Every table of the RAT pack, in order. Refused for a year that is not closed."""
+    ye = closed_year_end(year=year)
+    out = _statements(year)
+    out.append(_ppap_movement(year))
+    out += _shu_tables(ye)
+    out.append(_member_stats(year))
+    out.append(_savings_portfolio(year))
+    out += _loan_tables(year)
+    return out
+
+
+# ------------------------------------------------------------------------------ render
+
+
+COMPACT_LINES = 80  # rows per printed block of the long lists
+
+
+def _plain(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.0f}".replace(",", ".")
+    return str(value)
+
+
+def compact_blocks(table: dict) -> list[str]:
+    """A long table as fixed-width text blocks of ``COMPACT_LINES`` rows, each with the
+    header (WeasyPrint lays out text lines far faster than table rows: the 10,000-member
+    list stays within the pack's time budget)."""
+    widths = [11, 28, 14, 14, 12, 12, 13]
+    cols = [str(c) for c in table.get("compact_columns", table["columns"])]
+
+    def line(cells) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=False)):
+            text = _plain(c)[:w]
+            out.append(text.ljust(w) if i < 2 else text.rjust(w))
+        return " ".join(out)
+
+    header = line(cols)
+    rule = "-" * len(header)
+    body = [line(r["cells"]) for r in table["rows"]]
+    return [
+        "\n".join([header, rule, *body[i : i + COMPACT_LINES]])
+        for i in range(0, len(body), COMPACT_LINES)
+    ]
+
+
+def rat_pack_pdf(*, year: int) -> bytes:
+    ye = closed_year_end(year=year)
+    texts = rat_report_for(year=year)
+    return render_pdf(
+        "yearend/rat_pack_pdf.html",
+        {
+            "year": year,
+            "ye": ye,
+            "texts": texts,
+            "tables": [
+                t | {"blocks": compact_blocks(t)} if t.get("compact") else tables.with_cell_kinds(t)
+                for t in rat_pack_tables(year=year)
+            ],
+            "printed_at": timezone.localtime(),
+        },
+    )
+
+
+def rat_pack_xlsx(*, year: int) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    tbls = rat_pack_tables(year=year)
+    wb = Workbook()
+    wb.remove(wb.active)
+    name = getattr(connection.tenant, "name", "")
+    for i, t in enumerate(tbls, 1):
+        ws = wb.create_sheet(f"{i:02d} {str(t['title'])}"[:31].replace("/", "-").replace(":", ""))
+        ws.append([name])
+        ws.append([str(t["title"])])
+        ws.append([str(t.get("subtitle", ""))])
+        ws["A1"].font = ws["A2"].font = Font(bold=True)
+        ws.append([])
+        ws.append([str(c) for c in t["columns"]])
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        for row in t["rows"]:
+            ws.append([c if isinstance(c, Decimal) else str(c) for c in row["cells"]])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = '"Rp" #,##0;-"Rp" #,##0'
+                if row["kind"] in ("section", "total", "subtotal", "group"):
+                    cell.font = Font(bold=True)
+        ws.column_dimensions["B"].width = 48
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

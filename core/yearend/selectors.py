@@ -1,0 +1,447 @@
+"""Reads for the year end: the SHU settings of a year, the close checklist, each member's
+inputs (capital, jasa paid) and the SHU preview."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db.models import Q, Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
+from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
+from core.ledger.selectors import account_for_role, totals_between
+from core.loans.models import Instalment, Loan, LoanSettings, Repayment
+from core.members.models import Member
+from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+
+from . import allocation as alloc
+from .errors import YearEndErrors as E
+from .models import MemberShare, ShuSettings, YearEnd
+
+ZERO = Decimal("0")
+
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+def year_check(year: int) -> int:
+    """A fiscal year a request may name; anything else is "not found"."""
+    if not (MIN_YEAR <= int(year) <= MAX_YEAR):
+        raise ApplicationError(
+            E.NO_YEAR, _("Tahun buku %(y)s tidak dikenal.") % {"y": year}, status=404
+        )
+    return int(year)
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def shu_settings_for(*, year: int) -> ShuSettings:
+    """The settings a year uses: the latest row effective at or before it; the domain
+    defaults (unsaved) when there is none."""
+    row = ShuSettings.objects.filter(effective_year__lte=year).order_by("-effective_year").first()
+    return row or ShuSettings(effective_year=year)
+
+
+def shu_settings_snapshot(s: ShuSettings) -> dict:
+    return {
+        "effective_year": s.effective_year,
+        "percentages": {k: str(v) for k, v in s.percentages().items()},
+        "capital_includes_sukarela": s.capital_includes_sukarela,
+        "capital_basis": s.capital_basis,
+        "rounding_unit": s.rounding_unit,
+        "leavers": s.leavers,
+        "payout_method": s.payout_method,
+        "tax_rule": s.tax_rule,
+        "tax_rate": str(s.tax_rate),
+    }
+
+
+# --------------------------------------------------------------------------- checklist
+
+
+@dataclass
+class ChecklistItem:
+    key: str
+    label: str
+    ok: bool
+    detail: str
+    fix_url: str
+
+
+def _url(name: str) -> str:
+    return reverse(name)
+
+
+def close_checklist(*, year: int) -> list[ChecklistItem]:
+    """What must be true before ``year`` closes; each item checked from the data."""
+    items: list[ChecklistItem] = []
+    year_end = date(year, 12, 31)
+    fy = FiscalYear.objects.filter(year=year).first()
+    open_months = (
+        list(
+            Period.objects.filter(fiscal_year=fy)
+            .exclude(status=Period.Status.CLOSED)
+            .values_list("month", flat=True)
+        )
+        if fy
+        else list(range(1, 13))
+    )
+    items.append(
+        ChecklistItem(
+            "months_closed",
+            _("Semua bulan tahun %(y)s sudah ditutup") % {"y": year},
+            not open_months,
+            _("Bulan masih terbuka: %(m)s") % {"m": ", ".join(str(m) for m in open_months)}
+            if open_months
+            else _("12 bulan ditutup."),
+            _url("ledger:periods"),
+        )
+    )
+    runs = DeductionRun.objects.filter(year=year)
+    # A run is posted when every agency with lines in it has its realized file posted.
+    with_lines = set(
+        DeductionLine.objects.filter(run__year=year)
+        .values_list("run__month", "agency_id")
+        .distinct()
+    )
+    posted = set(
+        DeductionImport.objects.filter(run__year=year, status=DeductionImport.Status.POSTED)
+        .values_list("run__month", "agency_id")
+        .distinct()
+    )
+    unposted = sorted({month for month, _agency in with_lines - posted})
+    used = runs.exists()
+    december = runs.filter(month=12).first()
+    ok = (not used) or (december is not None and not unposted)
+    if not used:
+        detail = _("Potong gaji tidak dipakai tahun ini.")
+    elif december is None:
+        detail = _("Potong gaji Desember belum dibuat.")
+    elif unposted:
+        detail = _("Potong gaji belum diposting untuk bulan: %(m)s") % {
+            "m": ", ".join(str(m) for m in unposted)
+        }
+    else:
+        detail = _("Potong gaji Desember sudah diposting.")
+    items.append(
+        ChecklistItem(
+            "payroll_posted",
+            _("Potong gaji Desember sudah diposting"),
+            ok,
+            detail,
+            _url("deductions:runs"),
+        )
+    )
+    products = (
+        SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0)
+        .filter(Q(is_active=True) | Q(accounts__isnull=False))
+        .distinct()
+    )
+    accrued = set(
+        InterestRun.objects.filter(year=year, month=12).values_list("product_id", flat=True)
+    )
+    missing = [p.name for p in products if p.pk not in accrued]
+    items.append(
+        ChecklistItem(
+            "interest_accrued",
+            _("Jasa simpanan Desember sudah dihitung"),
+            not missing,
+            _("Belum dihitung: %(p)s") % {"p": ", ".join(missing)}
+            if missing
+            else _("Semua produk berjasa sudah dihitung."),
+            _url("savings:products"),
+        )
+    )
+    last_run = LoanSettings.objects.filter(pk=1).values_list("last_arrears_run", flat=True).first()
+    arrears_ok = last_run is not None and last_run >= year_end
+    items.append(
+        ChecklistItem(
+            "arrears_run",
+            _("Perhitungan tunggakan dan PPAP per 31 Desember sudah dijalankan"),
+            arrears_ok,
+            _("Terakhir dijalankan: %(d)s") % {"d": last_run.isoformat() if last_run else "-"},
+            _url("loans:reports"),
+        )
+    )
+    pending = ManualEntryRequest.objects.filter(
+        status=ManualEntryRequest.Status.PENDING, date__lte=year_end
+    ).count()
+    items.append(
+        ChecklistItem(
+            "manual_pending",
+            _("Tidak ada jurnal manual yang menunggu persetujuan"),
+            pending == 0,
+            _("%(n)s jurnal menunggu persetujuan.") % {"n": pending}
+            if pending
+            else _("Tidak ada."),
+            _url("ledger:journal"),
+        )
+    )
+    return items
+
+
+# --------------------------------------------------------------------- year's result
+
+
+@dataclass
+class YearResult:
+    shu_before_tax: Decimal
+    turnover: Decimal
+
+
+def year_result(*, year: int) -> YearResult:
+    """The year's SHU before the cooperative's income tax (income − expense, the tax
+    expense left out) and its gross turnover (income credits)."""
+    totals = totals_between(date(year, 1, 1), date(year, 12, 31))
+    try:
+        tax_acc_id = account_for_role("income_tax_expense").pk
+    except ApplicationError:
+        tax_acc_id = None
+    shu = ZERO
+    turnover = ZERO
+    types = dict(
+        Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE]).values_list(
+            "pk", "type"
+        )
+    )
+    for acc_id, (d, c) in totals.items():
+        t = types.get(acc_id)
+        if t is None or acc_id == tax_acc_id:
+            continue
+        shu += c - d
+        if t == Account.Type.INCOME:
+            turnover += c - d
+    return YearResult(shu_before_tax=shu, turnover=turnover)
+
+
+# ------------------------------------------------------------------ members' inputs
+
+
+def _capital_kinds(s: ShuSettings) -> list[str]:
+    kinds = [SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB]
+    if s.capital_includes_sukarela:
+        kinds.append(SavingsProduct.Kind.SUKARELA)
+    return kinds
+
+
+def _month_ends(year: int) -> list[date]:
+    out = []
+    for m in range(1, 13):
+        nxt = date(year + (m == 12), m % 12 + 1, 1)
+        out.append(nxt - timedelta(days=1))
+    return out
+
+
+def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput]:
+    """Each member's capital and contribution for ``year`` under ``settings``: members
+    who joined on or before 31 December and had not left before 1 January; those who
+    left during the year pro rata (or not at all, per the setting)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    members = list(
+        Member.objects.filter(join_date__lte=end)
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
+        .values("id", "number", "exit_date", "status")
+        .order_by("number")
+    )
+    leavers = {
+        m["id"]: m["exit_date"]
+        for m in members
+        if m["exit_date"] is not None and m["exit_date"] <= end and m["status"] != "active"
+    }
+    if settings.leavers == ShuSettings.Leavers.EXCLUDED:
+        members = [m for m in members if m["id"] not in leavers]
+    ids = [m["id"] for m in members]
+    kinds = _capital_kinds(settings)
+    # Balance before the year, then the movements per month of the year.
+    txns = SavingsTransaction.objects.filter(
+        account__member_id__in=ids, account__product__kind__in=kinds
+    )
+    opening = dict(
+        txns.filter(on__lt=start)
+        .values("account__member_id")
+        .annotate(s=Sum("delta"))
+        .values_list("account__member_id", "s")
+    )
+    monthly: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for mid, month, s in (
+        txns.filter(on__gte=start, on__lte=end)
+        .values("account__member_id", "on__month")
+        .annotate(s=Sum("delta"))
+        .values_list("account__member_id", "on__month", "s")
+    ):
+        monthly[mid][month] = s
+    # Before-exit balance for leavers (year-end basis): movements dated before exit.
+    before_exit: dict[int, Decimal] = {}
+    if leavers and settings.capital_basis == ShuSettings.CapitalBasis.YEAR_END:
+        for mid, exit_on in leavers.items():
+            if mid in ids:
+                before_exit[mid] = (
+                    txns.filter(account__member_id=mid, on__lt=exit_on).aggregate(s=Sum("delta"))[
+                        "s"
+                    ]
+                    or ZERO
+                )
+    jasa = dict(
+        Repayment.objects.filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
+        .values("loan__member_id")
+        .annotate(s=Sum("jasa"))
+        .values_list("loan__member_id", "s")
+    )
+    days_in_year = (end - start).days + 1
+    out = []
+    for m in members:
+        mid = m["id"]
+        bal = opening.get(mid) or ZERO
+        ends = []
+        for month in range(1, 13):
+            bal += monthly[mid].get(month, ZERO) if mid in monthly else ZERO
+            ends.append(bal)
+        if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE:
+            capital = alloc.average_monthly(ends)
+        elif mid in leavers:
+            days = (leavers[mid] - start).days
+            capital = (before_exit.get(mid, ZERO) * days / days_in_year).quantize(
+                Decimal("0.01"), rounding=ROUND_FLOOR
+            )
+        else:
+            capital = ends[-1]
+        out.append(
+            alloc.MemberInput(
+                member_id=mid,
+                number=m["number"],
+                capital=max(capital, ZERO),
+                contribution=jasa.get(mid) or ZERO,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- preview
+
+
+@dataclass
+class Preview:
+    year_end: YearEnd
+    split: alloc.FundSplit
+    allocation: alloc.Allocation
+    percentages: dict[str, Decimal]
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def closed_year_end(*, year: int) -> YearEnd:
+    ye = YearEnd.objects.filter(year=year).first()
+    if ye is None or ye.status == YearEnd.Status.REOPENED:
+        raise ApplicationError(
+            E.NOT_CLOSED,
+            _("Tahun buku %(y)s belum ditutup; SHU belum dapat dihitung.") % {"y": year},
+        )
+    return ye
+
+
+def shu_preview(*, year: int) -> Preview:
+    """The SHU split and each member's share for a closed year, from the settings kept
+    at the close. Refused for a year that is not closed or ended in a deficit."""
+    ye = closed_year_end(year=year)
+    if ye.shu_after_tax <= 0:
+        raise ApplicationError(
+            E.DEFICIT,
+            _("Tahun buku %(y)s tidak menghasilkan SHU (defisit); tidak ada yang dibagi.")
+            % {"y": year},
+        )
+    s = shu_settings_for(year=year)
+    snap = ye.settings_snapshot or {}
+    if snap:  # the settings as they were at the close
+        s = ShuSettings(
+            effective_year=snap["effective_year"],
+            capital_includes_sukarela=snap["capital_includes_sukarela"],
+            capital_basis=snap["capital_basis"],
+            rounding_unit=snap["rounding_unit"],
+            leavers=snap["leavers"],
+            payout_method=snap["payout_method"],
+            tax_rule=snap["tax_rule"],
+            tax_rate=Decimal(snap["tax_rate"]),
+            **{f"pct_{k}": Decimal(v) for k, v in snap["percentages"].items()},
+        )
+    pct = s.percentages()
+    split = alloc.split_funds(amount=ye.shu_after_tax, percentages=pct, unit=s.rounding_unit)
+    inputs = member_inputs(year=year, settings=s)
+    allocation = alloc.allocate_members(
+        members=inputs,
+        jma_pool=split.funds["jasa_modal"],
+        jua_pool=split.funds["jasa_anggota"],
+        unit=s.rounding_unit,
+    )
+    names = dict(
+        Member.objects.filter(pk__in=[i.member_id for i in inputs]).values_list("pk", "full_name")
+    )
+    return Preview(year_end=ye, split=split, allocation=allocation, percentages=pct, names=names)
+
+
+PREVIEW_SORTS = {
+    "number": lambda r: r.number,
+    "capital": lambda r: r.capital,
+    "contribution": lambda r: r.contribution,
+    "jma": lambda r: r.jma,
+    "jua": lambda r: r.jua,
+    "total": lambda r: r.total,
+}
+
+
+def preview_rows(preview: Preview, *, sort: str = "number") -> list[alloc.MemberResult]:
+    desc = sort.startswith("-")
+    key = PREVIEW_SORTS.get(sort.lstrip("-"))
+    if key is None:
+        raise ApplicationError(
+            E.INVALID,
+            _("Urutan '%(s)s' tidak dikenal.") % {"s": sort},
+            fields={"sort": [_("Pilih salah satu: %s") % ", ".join(PREVIEW_SORTS)]},
+        )
+    return sorted(preview.allocation.shares, key=lambda r: (key(r), r.number), reverse=desc)
+
+
+def member_shares(*, member: Member) -> list[MemberShare]:
+    """A member's posted SHU per year (newest first), with its year end."""
+    return list(
+        MemberShare.objects.filter(member=member)
+        .select_related("year_end")
+        .order_by("-year_end__year")
+    )
+
+
+def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
+    return (
+        SavingsAccount.objects.filter(
+            member_id=member_id, product__kind=kind, status=SavingsAccount.Status.OPEN
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+# ------------------------------------------------------------- statements (balance sheet)
+
+
+def loans_principal_due_after_12_months(*, on: date) -> Decimal:
+    """Principal of running loans falling due more than twelve months after ``on`` (the
+    non-current part of piutang pinjaman anggota on the neraca): the unpaid principal of
+    the current schedules' instalments due after ``on`` + 12 months. Named in
+    ``settings.LEDGER_NON_CURRENT_PROVIDERS`` for the ledger's balance sheet."""
+    try:
+        horizon = on.replace(year=on.year + 1)
+    except ValueError:  # 29 February
+        horizon = on.replace(year=on.year + 1, day=28)
+    agg = Instalment.objects.filter(
+        loan__status=Loan.Status.DISBURSED,
+        loan__disbursed_on__lte=on,
+        is_current=True,
+        settled=False,
+        due_date__gt=horizon,
+    ).aggregate(p=Sum("principal"), pp=Sum("principal_paid"))
+    return (agg["p"] or ZERO) - (agg["pp"] or ZERO)

@@ -1,0 +1,617 @@
+"""Writes for the year end: SHU settings, the close (income tax, the ledger's year close,
+the SHU after tax moved to *SHU belum dibagi*), its reopening, the posting of the RAT's
+split and the payouts to members. Each a single transaction with an audit row."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
+from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period
+from core.ledger.selectors import account_for_role
+from core.ledger.services import (
+    LineSpec,
+    fiscal_year_close,
+    journal_post,
+    journal_reverse,
+    period_reopen,
+)
+from core.members.models import Member
+from core.savings.batch import Deposit, savings_deposits_apply_bulk
+from core.savings.models import SavingsTransaction
+from core.savings.services import receipt_number_next, transactions_link_entry
+
+from . import allocation as alloc
+from .errors import YearEndErrors as E
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
+from .rat import rat_report_for
+from .selectors import (
+    close_checklist,
+    closed_year_end,
+    savings_account_for,
+    shu_preview,
+    shu_settings_for,
+    shu_settings_snapshot,
+    year_result,
+)
+
+ZERO = Decimal("0")
+FUND_ROLES = {
+    "cadangan": "reserve",
+    "pengurus": "fund_pengurus",
+    "pendidikan": "fund_pendidikan",
+    "karyawan": "fund_karyawan",
+    "pembangunan": "fund_pembangunan",
+    "sosial": "fund_sosial",
+}
+
+
+def _require(by, roles, what: str) -> None:
+    if getattr(by, "role", None) not in roles:
+        raise ApplicationError(
+            E.NOT_ALLOWED,
+            _("Anda tidak berwenang %(w)s.") % {"w": what},
+            status=403,
+        )
+
+
+def _user(by):
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+# ---------------------------------------------------------------------------- settings
+
+SETTINGS_FIELDS = (
+    *ShuSettings.PCT_FIELDS,
+    "capital_includes_sukarela",
+    "capital_basis",
+    "rounding_unit",
+    "leavers",
+    "payout_method",
+    "tax_rule",
+    "tax_rate",
+)
+
+
+def _decimal(value: Any, field: str, errors: dict) -> Decimal | None:
+    try:
+        d = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        errors[field] = [_("Bukan angka.")]
+        return None
+    if not d.is_finite():
+        errors[field] = [_("Bukan angka.")]
+        return None
+    return d
+
+
+@transaction.atomic
+def shu_settings_set(*, year: int, by, **values: Any) -> ShuSettings:
+    """Set the SHU settings effective from ``year`` (kept per year: earlier years keep
+    theirs). Unknown fields, percentages not summing to exactly 100, negative or badly
+    formed values: a specific error, nothing written. A year whose SHU was posted keeps
+    its settings."""
+    _require(by, TREASURY, _("mengubah pengaturan SHU"))
+    unknown = sorted(set(values) - set(SETTINGS_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            E.INVALID,
+            _("Kolom tidak dikenal: %(f)s") % {"f": ", ".join(unknown)},
+            fields={f: [_("Tidak dikenal.")] for f in unknown},
+        )
+    if YearEnd.objects.filter(year__gte=year).exclude(status=YearEnd.Status.REOPENED).exists():
+        raise ApplicationError(
+            E.SETTINGS_LOCKED,
+            _(
+                "Tahun buku %(y)s (atau sesudahnya) sudah ditutup; pengaturan SHU-nya tidak dapat diubah."
+            )
+            % {"y": year},
+        )
+    base = shu_settings_for(year=year)
+    row = ShuSettings.objects.select_for_update().filter(effective_year=year).first()
+    if row is None:
+        row = ShuSettings(effective_year=year)
+        for f in SETTINGS_FIELDS:
+            setattr(row, f, getattr(base, f))
+    errors: dict[str, list] = {}
+    for f, v in values.items():
+        if f in ShuSettings.PCT_FIELDS or f == "tax_rate":
+            d = _decimal(v, f, errors)
+            if d is None:
+                continue
+            if d < 0 or d > 100:
+                errors[f] = [_("Harus antara 0 dan 100.")]
+            elif d != d.quantize(Decimal("0.01")):
+                errors[f] = [_("Paling banyak dua angka desimal.")]
+            setattr(row, f, d)
+        elif f == "rounding_unit":
+            try:
+                n = int(v)
+            except (TypeError, ValueError):
+                errors[f] = [_("Bukan angka.")]
+                continue
+            if n not in (1, 10, 100, 1000):
+                errors[f] = [_("Pilih 1, 10, 100 atau 1000.")]
+            row.rounding_unit = n
+        elif f == "capital_includes_sukarela":
+            if isinstance(v, str):
+                v = v.strip().lower() in ("1", "true", "on", "ya", "yes")
+            row.capital_includes_sukarela = bool(v)
+        else:
+            choices = {
+                "capital_basis": ShuSettings.CapitalBasis,
+                "leavers": ShuSettings.Leavers,
+                "payout_method": ShuSettings.Payout,
+                "tax_rule": ShuSettings.TaxRule,
+            }[f]
+            if v not in choices.values:
+                errors[f] = [_("Pilihan tidak dikenal.")]
+            setattr(row, f, v)
+    if errors:
+        raise ApplicationError(E.INVALID, _("Pengaturan SHU tidak valid."), fields=errors)
+    total = sum((getattr(row, f) for f in ShuSettings.PCT_FIELDS), ZERO)
+    if total != 100:
+        raise ApplicationError(
+            E.PERCENTAGES,
+            _("Persentase pembagian SHU harus berjumlah tepat 100%% (sekarang %(t)s%%).")
+            % {"t": f"{total.normalize():f}"},
+            fields={f: [_("Jumlah harus 100%.")] for f in ShuSettings.PCT_FIELDS},
+        )
+    if row.tax_rule != ShuSettings.TaxRule.NONE and row.tax_rate <= 0:
+        raise ApplicationError(
+            E.INVALID,
+            _("Tarif pajak wajib diisi untuk aturan pajak yang dipilih."),
+            fields={"tax_rate": [_("Wajib lebih dari 0.")]},
+        )
+    row.updated_by = _user(by)
+    row.save()
+    audit_log(actor=by, action="yearend.settings.set", target=row, data=shu_settings_snapshot(row))
+    return row
+
+
+# ------------------------------------------------------------------------------- close
+
+
+@transaction.atomic
+def yearend_close(*, year: int, by) -> YearEnd:
+    """Close ``year``: every checklist item must pass. The income tax (per the settings)
+    is posted on 31 December, the ledger's year close rolls income and expense into SHU
+    tahun berjalan, and the SHU after tax moves to *SHU belum dibagi*. The year is locked."""
+    _require(by, TREASURY, _("menutup tahun buku"))
+    fy = FiscalYear.objects.select_for_update().filter(year=year).first()
+    if fy is None:
+        raise ApplicationError(
+            E.NO_YEAR, _("Tahun buku %(y)s tidak ada.") % {"y": year}, status=404
+        )
+    if fy.status == FiscalYear.Status.CLOSED:
+        raise ApplicationError(E.ALREADY_CLOSED, _("Tahun buku %(y)s sudah ditutup.") % {"y": year})
+    if fy.end_date > timezone.localdate():
+        raise ApplicationError(E.INVALID, _("Tahun buku %(y)s belum berakhir.") % {"y": year})
+    failed = [i for i in close_checklist(year=year) if not i.ok]
+    if failed:
+        raise ApplicationError(
+            E.CHECKLIST,
+            _("Tahun buku belum dapat ditutup: %(i)s")
+            % {"i": "; ".join(str(i.label) for i in failed)},
+            fields={i.key: [str(i.detail)] for i in failed},
+        )
+    s = shu_settings_for(year=year)
+    result = year_result(year=year)
+    tax = alloc.income_tax(
+        rule=s.tax_rule,
+        rate=s.tax_rate,
+        shu_before_tax=result.shu_before_tax,
+        turnover=result.turnover,
+    )
+    ye = YearEnd.objects.select_for_update().filter(year=year).first() or YearEnd(year=year)
+    n = JournalEntry.objects.filter(source=JournalEntry.Source.SHU, fiscal_year=year).count()
+    made: dict[str, Any] = {"tax": None, "transfer": None, "net": ZERO}
+
+    def post_tax(fy_: FiscalYear) -> None:
+        if tax > 0:
+            made["tax"] = journal_post(
+                on=fy_.end_date,
+                description=_("Pajak penghasilan koperasi tahun %(y)s") % {"y": year},
+                lines=[
+                    LineSpec(account_for_role("income_tax_expense"), debit=tax),
+                    LineSpec(account_for_role("tax_payable"), credit=tax),
+                ],
+                source=JournalEntry.Source.SHU,
+                source_ref=f"yearend:{year}:tax:{n + 1}",
+                by=by,
+            )
+
+    def move_shu(fy_: FiscalYear, closing: JournalEntry | None) -> None:
+        current, undistributed = (
+            account_for_role("shu_current_year"),
+            account_for_role("shu_undistributed"),
+        )
+        # What the closing entry put into SHU tahun berjalan: the SHU after tax.
+        net = ZERO
+        if closing is not None:
+            for ln in closing.lines.filter(account=current):
+                net += ln.credit - ln.debit
+        made["net"] = net
+        if net == 0:
+            return
+        if net > 0:
+            lines = [LineSpec(current, debit=net), LineSpec(undistributed, credit=net)]
+        else:
+            lines = [LineSpec(undistributed, debit=-net), LineSpec(current, credit=-net)]
+        made["transfer"] = journal_post(
+            on=fy_.end_date,
+            description=_("SHU tahun %(y)s setelah pajak ke SHU belum dibagi") % {"y": year},
+            lines=lines,
+            source=JournalEntry.Source.SHU,
+            source_ref=f"yearend:{year}:transfer:{n + 1}",
+            by=by,
+        )
+
+    fiscal_year_close(fiscal_year=fy, by=by, before_close=post_tax, after_close=move_shu)
+    ye.status = YearEnd.Status.CLOSED
+    ye.shu_after_tax = made["net"]
+    ye.shu_before_tax = made["net"] + tax
+    ye.turnover = result.turnover
+    ye.income_tax = tax
+    ye.settings_snapshot = shu_settings_snapshot(s)
+    ye.tax_entry = made["tax"]
+    ye.transfer_entry = made["transfer"]
+    ye.closed_at = timezone.now()
+    ye.closed_by = _user(by)
+    ye.reopen_reason = ""
+    ye.save()
+    audit_log(
+        actor=by,
+        action="yearend.close",
+        target=ye,
+        data={
+            "shu_before_tax": str(ye.shu_before_tax),
+            "income_tax": str(tax),
+            "shu_after_tax": str(ye.shu_after_tax),
+        },
+    )
+    return ye
+
+
+@transaction.atomic
+def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
+    """Admin only, with a reason: reverse a close whose SHU is not posted yet (the
+    ledger's closing entry, the move to SHU belum dibagi and the income tax)."""
+    _require(by, SETTINGS_ADMINS, _("membuka kembali tahun buku (khusus admin)"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            E.REASON_REQUIRED,
+            _("Alasan membuka kembali tahun buku wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    ye = YearEnd.objects.select_for_update().filter(year=year).first()
+    if ye is None or ye.status == YearEnd.Status.REOPENED:
+        raise ApplicationError(E.NOT_CLOSED, _("Tahun buku %(y)s belum ditutup.") % {"y": year})
+    if ye.status == YearEnd.Status.POSTED:
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _("SHU tahun %(y)s sudah dibagi dan diposting; tahun buku tidak dapat dibuka kembali.")
+            % {"y": year},
+        )
+    december = Period.objects.get(fiscal_year__year=year, month=12)
+    period_reopen(period=december, reason=reason, by=by, by_year_end=True)
+    for entry in (ye.transfer_entry, ye.tax_entry):
+        if entry is not None:
+            journal_reverse(entry=entry, on=date(year, 12, 31), reason=reason, by=by)
+    ye.status = YearEnd.Status.REOPENED
+    ye.reopen_reason = reason
+    ye.tax_entry = None
+    ye.transfer_entry = None
+    ye.save(update_fields=["status", "reopen_reason", "tax_entry", "transfer_entry"])
+    audit_log(actor=by, action="yearend.reopen", target=ye, reason=reason)
+    return ye
+
+
+# ----------------------------------------------------------------------------- posting
+
+
+@transaction.atomic
+def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
+    """After the RAT approved the split: one entry from SHU belum dibagi to cadangan,
+    each fund and SHU bagian anggota (one line per member, so the member's unpaid share
+    is their balance there), dated the RAT. The shares are kept per member. Once only."""
+    _require(by, TREASURY, _("memposting pembagian SHU"))
+    ye = closed_year_end(year=year)
+    ye = YearEnd.objects.select_for_update().get(pk=ye.pk)
+    if ye.status == YearEnd.Status.POSTED:
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _("SHU tahun %(y)s sudah diposting (%(e)s).") % {"y": year, "e": ye.posting_entry},
+            status=409,
+        )
+    rat_decision = (rat_decision or "").strip()
+    errors = {}
+    if not isinstance(rat_date, date):
+        errors["rat_date"] = [_("Tanggal RAT wajib diisi.")]
+    elif rat_date <= date(year, 12, 31):
+        errors["rat_date"] = [_("RAT diadakan sesudah tahun buku berakhir.")]
+    elif rat_date > timezone.localdate():
+        errors["rat_date"] = [_("Tanggal tidak boleh di masa depan.")]
+    if not rat_decision:
+        errors["rat_decision"] = [_("Nomor keputusan RAT wajib diisi.")]
+    if errors:
+        raise ApplicationError(E.RAT_INVALID, _("Data RAT tidak lengkap."), fields=errors)
+    preview = shu_preview(year=year)
+    split, allocation = preview.split, preview.allocation
+    funds = dict(split.funds)
+    # A pool nobody has a claim on goes to the reserve.
+    funds["cadangan"] += allocation.jma_unallocated + allocation.jua_unallocated
+    members_total = sum((r.total for r in allocation.shares), ZERO)
+    lines = [LineSpec(account_for_role("shu_undistributed"), debit=ye.shu_after_tax)]
+    for fund, role in FUND_ROLES.items():
+        if funds[fund] > 0:
+            lines.append(LineSpec(account_for_role(role), credit=funds[fund], memo=fund))
+    payable = account_for_role("shu_members_payable")
+    for r in allocation.shares:
+        if r.total > 0:
+            lines.append(
+                LineSpec(payable, credit=r.total, member_id=r.member_id, memo=f"SHU {year}")
+            )
+    entry = journal_post(
+        on=rat_date,
+        description=_("Pembagian SHU tahun %(y)s sesuai keputusan RAT %(d)s")
+        % {"y": year, "d": rat_decision},
+        lines=lines,
+        source=JournalEntry.Source.SHU,
+        source_ref=f"yearend:{year}:post",
+        by=by,
+    )
+    MemberShare.objects.bulk_create(
+        [
+            MemberShare(
+                year_end=ye,
+                member_id=r.member_id,
+                capital=r.capital,
+                contribution=r.contribution,
+                jma=r.jma,
+                jua=r.jua,
+                total=r.total,
+            )
+            for r in allocation.shares
+        ],
+        batch_size=2000,
+    )
+    ye.status = YearEnd.Status.POSTED
+    ye.rat_date = rat_date
+    ye.rat_decision = rat_decision
+    ye.funds = {
+        **{k: str(v) for k, v in funds.items()},
+        "members_total": str(members_total),
+        "total_capital": str(allocation.total_capital),
+        "total_contribution": str(allocation.total_contribution),
+    }
+    ye.posting_entry = entry
+    ye.posted_at = timezone.now()
+    ye.posted_by = _user(by)
+    ye.save()
+    audit_log(
+        actor=by,
+        action="yearend.shu.post",
+        target=ye,
+        data={"entry": str(entry), "rat_decision": rat_decision, "funds": ye.funds},
+    )
+    return ye
+
+
+# ------------------------------------------------------------------------------ payout
+
+
+def _clean_amount(value: Any) -> Decimal:
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        d = None
+    if d is None or not d.is_finite() or d <= 0 or d != d.to_integral_value():
+        raise ApplicationError(
+            E.PAYOUT_INVALID,
+            _("Jumlah pembayaran SHU harus rupiah utuh lebih dari 0."),
+            fields={"amount": [_("Rupiah utuh lebih dari 0.")]},
+        )
+    return d
+
+
+@transaction.atomic
+def shu_payout(
+    *,
+    year: int,
+    items: list[tuple[int, Any]],
+    method: str,
+    by,
+    on: date | None = None,
+) -> list[ShuPayout]:
+    """Pay posted shares: ``items`` = ``[(member_id, amount or None for the whole unpaid
+    share), ...]``. ``method`` "cash" (a receipt each, at the counter) or "sukarela" (a
+    credit to the member's simpanan sukarela). One journal entry for the batch: SHU
+    bagian anggota debited per member. A share already paid, an amount above what is
+    unpaid, a member twice or without a share: refused, nothing written."""
+    _require(by, TREASURY, _("membayar SHU"))
+    on = on or timezone.localdate()
+    ye = YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED).first()
+    if ye is None:
+        raise ApplicationError(
+            E.NOT_CLOSED, _("SHU tahun %(y)s belum diposting; belum dapat dibayar.") % {"y": year}
+        )
+    allowed = ye.settings_snapshot.get("payout_method", ShuSettings.Payout.CHOICE)
+    if method not in ShuPayout.Method.values or (
+        allowed != ShuSettings.Payout.CHOICE and method != allowed
+    ):
+        raise ApplicationError(
+            E.PAYOUT_METHOD,
+            _("Cara pembayaran '%(m)s' tidak sesuai pengaturan SHU.") % {"m": method},
+            fields={"method": [_("Tidak diizinkan.")]},
+        )
+    if not items:
+        raise ApplicationError(E.PAYOUT_INVALID, _("Tidak ada anggota yang dibayar."))
+    ids = [int(mid) for mid, _a in items]
+    if len(set(ids)) != len(ids):
+        raise ApplicationError(E.PAYOUT_INVALID, _("Seorang anggota tercantum dua kali."))
+    shares = {
+        s.member_id: s
+        for s in MemberShare.objects.select_for_update()
+        .filter(year_end=ye, member_id__in=ids)
+        .select_related("member")
+        .order_by("pk")
+    }
+    plan: list[tuple[MemberShare, Decimal]] = []
+    for mid, amount in items:
+        share = shares.get(int(mid))
+        if share is None:
+            raise ApplicationError(
+                E.PAYOUT_INVALID,
+                _("Anggota %(m)s tidak mendapat SHU tahun %(y)s.") % {"m": mid, "y": year},
+            )
+        unpaid = share.total - share.paid
+        if unpaid <= 0:
+            raise ApplicationError(
+                E.ALREADY_PAID,
+                _("SHU %(y)s anggota %(m)s sudah dibayar.") % {"y": year, "m": share.member},
+                status=409,
+            )
+        amt = unpaid if amount in (None, "") else _clean_amount(amount)
+        if amt > unpaid:
+            raise ApplicationError(
+                E.PAYOUT_EXCEEDS,
+                _("Pembayaran %(a)s melebihi SHU %(m)s yang belum dibayar (%(u)s).")
+                % {"a": format_rupiah(amt), "m": share.member, "u": format_rupiah(unpaid)},
+                fields={"amount": [_("Melebihi sisa SHU.")]},
+            )
+        plan.append((share, amt))
+    payable = account_for_role("shu_members_payable")
+    # What the ledger still owes each member (an exit settlement may have paid it).
+    owed = {
+        r["member_id"]: (r["c"] or ZERO) - (r["d"] or ZERO)
+        for r in JournalLine.objects.filter(account=payable, member_id__in=ids)
+        .values("member_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    }
+    for s, a in plan:
+        if a > owed.get(s.member_id, ZERO):
+            raise ApplicationError(
+                E.ALREADY_PAID,
+                _(
+                    "SHU anggota %(m)s di buku besar tinggal %(o)s (mungkin sudah "
+                    "diselesaikan saat keluar); pembayaran %(a)s ditolak."
+                )
+                % {
+                    "m": s.member,
+                    "o": format_rupiah(owed.get(s.member_id, ZERO)),
+                    "a": format_rupiah(a),
+                },
+                status=409,
+            )
+    total = sum((a for _s, a in plan), ZERO)
+    lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
+    txns: list[SavingsTransaction] = []
+    receipts: dict[int, str] = {}
+    if method == ShuPayout.Method.CASH:
+        lines.append(LineSpec(account_for_role("cash"), credit=total, memo=f"SHU {year}"))
+        for s, _a in plan:
+            receipts[s.pk] = receipt_number_next(prefix="SHU", on=on)
+    else:
+        deposits = []
+        for s, a in plan:
+            acc = savings_account_for(member_id=s.member_id, kind="sukarela")
+            if acc is None:
+                raise ApplicationError(
+                    E.PAYOUT_INVALID,
+                    _("Anggota %(m)s tidak punya rekening simpanan sukarela yang aktif.")
+                    % {"m": s.member},
+                )
+            deposits.append(
+                Deposit(
+                    account=acc,
+                    amount=a,
+                    channel=SavingsTransaction.Channel.INTERNAL,
+                    kind=SavingsTransaction.Kind.TRANSFER_IN,
+                    memo=_("SHU tahun %(y)s") % {"y": year},
+                )
+            )
+        applied = savings_deposits_apply_bulk(deposits=deposits, on=on, by=by)
+        for ap in applied:
+            lines.extend(ap.lines)
+            txns.append(ap.transaction)
+    entry = journal_post(
+        on=on,
+        description=_("Pembayaran SHU tahun %(y)s (%(n)s anggota, %(m)s)")
+        % {"y": year, "n": len(plan), "m": ShuPayout.Method(method).label},
+        lines=lines,
+        source=JournalEntry.Source.SHU,
+        source_ref=f"yearend:{year}:payout:{ShuPayout.objects.filter(share__year_end=ye).count() + 1}",
+        by=by,
+    )
+    if txns:
+        transactions_link_entry(transactions=txns, entry=entry)
+    payouts = ShuPayout.objects.bulk_create(
+        [
+            ShuPayout(
+                share=s,
+                on=on,
+                method=method,
+                amount=a,
+                receipt_number=receipts.get(s.pk, ""),
+                entry=entry,
+                created_by=_user(by),
+            )
+            for s, a in plan
+        ]
+    )
+    for s, a in plan:
+        s.paid += a
+    MemberShare.objects.bulk_update([s for s, _a in plan], ["paid"])
+    audit_log(
+        actor=by,
+        action="yearend.shu.payout",
+        target=ye,
+        data={"entry": str(entry), "method": method, "members": len(plan), "total": str(total)},
+    )
+    return payouts
+
+
+def member_for(member_id: int) -> Member:
+    return Member.objects.get(pk=member_id)
+
+
+# --------------------------------------------------------------------------- RAT texts
+
+
+def rat_texts_set(*, year: int, by, **values) -> RatReport:
+    """Save the pack's texts for ``year`` (unknown fields refused)."""
+    if getattr(by, "role", None) not in TREASURY | {R.KETUA}:
+        raise ApplicationError(
+            E.NOT_ALLOWED, _("Anda tidak berwenang mengubah laporan RAT."), status=403
+        )
+    unknown = sorted(set(values) - set(RatReport.TEXT_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            E.INVALID,
+            _("Kolom tidak dikenal: %(f)s") % {"f": ", ".join(unknown)},
+            fields={f: [_("Tidak dikenal.")] for f in unknown},
+        )
+    with transaction.atomic():
+        row = RatReport.objects.select_for_update().filter(year=year).first() or rat_report_for(
+            year=year
+        )
+        for f, v in values.items():
+            setattr(row, f, str(v or "").strip())
+        row.updated_by = by if getattr(by, "is_authenticated", False) else None
+        row.save()
+        audit_log(
+            actor=by, action="yearend.rat_texts.set", target=row, data={"fields": sorted(values)}
+        )
+    return row

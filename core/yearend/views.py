@@ -1,0 +1,234 @@
+"""HTML screens of the year end (/tutup-buku/): the year's page (checklist with fix
+links, close, reopen, SHU settings, posting, payout) and the per-member preview (sortable,
+XLSX). Staff read; the treasury writes; reopening is the admin's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.pdf import render_pdf
+from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
+from core.ledger.models import FiscalYear
+
+from . import selectors, services
+from .exports import preview_xlsx
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
+from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
+
+WRITE = TREASURY | SETTINGS_ADMINS
+
+
+@role_required(read=STAFF, write=WRITE)
+def index(request):
+    """The year just ended (the one to close)."""
+    return redirect("yearend:year", year=timezone.localdate().year - 1)
+
+
+def _year_or_404(year: int) -> None:
+    try:
+        selectors.year_check(year)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@role_required(read=STAFF, write=WRITE)
+def year_view(request, year: int):
+    _year_or_404(year)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "settings":
+                values = {
+                    f: request.POST.get(f, "")
+                    for f in services.SETTINGS_FIELDS
+                    if f != "capital_includes_sukarela"
+                }
+                values["capital_includes_sukarela"] = bool(
+                    request.POST.get("capital_includes_sukarela")
+                )
+                services.shu_settings_set(year=year, by=request.user, **values)
+                messages.success(request, _("Pengaturan SHU disimpan."))
+            elif action == "close":
+                services.yearend_close(year=year, by=request.user)
+                messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": year})
+            elif action == "reopen":
+                services.yearend_reopen(
+                    year=year, reason=request.POST.get("reason", ""), by=request.user
+                )
+                messages.success(request, _("Tahun buku %(y)s dibuka kembali.") % {"y": year})
+            elif action == "post":
+                services.shu_post(
+                    year=year,
+                    rat_date=_parse_date(request.POST.get("rat_date", "")),
+                    rat_decision=request.POST.get("rat_decision", ""),
+                    by=request.user,
+                )
+                messages.success(request, _("Pembagian SHU %(y)s diposting.") % {"y": year})
+            elif action == "payout":
+                ids = request.POST.getlist("member")
+                if not all(i.isdigit() for i in ids):
+                    raise ApplicationError("shu_payout_invalid", _("Pilihan anggota tidak valid."))
+                services.shu_payout(
+                    year=year,
+                    items=[(int(i), None) for i in ids],
+                    method=request.POST.get("method", ""),
+                    by=request.user,
+                )
+                messages.success(request, _("SHU %(n)s anggota dibayar.") % {"n": len(ids)})
+            else:
+                raise Http404
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            for field, errs in exc.fields.items():
+                messages.error(request, f"{field}: {' '.join(str(e) for e in errs)}")
+        return redirect("yearend:year", year=year)
+    ye = YearEnd.objects.filter(year=year).first()
+    items = selectors.close_checklist(year=year)
+    settings_row = selectors.shu_settings_for(year=year)
+    shares = (
+        MemberShare.objects.filter(year_end=ye)
+        .select_related("member")
+        .prefetch_related("payouts")
+        .order_by("member__number")
+        if ye and ye.status == YearEnd.Status.POSTED
+        else []
+    )
+    return render(
+        request,
+        "yearend/year.html",
+        {
+            "year": year,
+            "ye": ye,
+            "items": items,
+            "ready": all(i.ok for i in items),
+            "settings_row": settings_row,
+            "pct_values": [
+                (f, ShuSettings._meta.get_field(f).verbose_name, getattr(settings_row, f))
+                for f in ShuSettings.PCT_FIELDS
+            ],
+            "choices": {
+                "capital_basis": ShuSettings.CapitalBasis.choices,
+                "leavers": ShuSettings.Leavers.choices,
+                "payout_method": ShuSettings.Payout.choices,
+                "tax_rule": ShuSettings.TaxRule.choices,
+            },
+            "shares": shares,
+            "can_write": has_role(request.user, TREASURY),
+            "is_admin": has_role(request.user, SETTINGS_ADMINS),
+            "years": FiscalYear.objects.order_by("-year").values_list("year", flat=True),
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def preview_view(request, year: int):
+    _year_or_404(year)
+    sort = request.GET.get("sort", "number")
+    try:
+        preview = selectors.shu_preview(year=year)
+        if request.GET.get("format") == "xlsx":
+            resp = HttpResponse(
+                preview_xlsx(preview, sort=sort),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            resp["Content-Disposition"] = f'attachment; filename="shu-{year}.xlsx"'
+            return resp
+        rows = [
+            (r, preview.names.get(r.member_id, ""))
+            for r in selectors.preview_rows(preview, sort=sort)
+        ]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("yearend:year", year=year)
+    return render(
+        request,
+        "yearend/preview.html",
+        {
+            "year": year,
+            "preview": preview,
+            "rows": rows,
+            "sort": sort,
+            "funds": [(k, preview.percentages[k], v) for k, v in preview.split.funds.items()],
+        },
+    )
+
+
+@role_required(read=STAFF, write=TREASURY | {R.KETUA})
+def rat_view(request, year: int):
+    """The RAT pack's texts (agenda, board's and supervisors' reports, accounting
+    policies) and its downloads."""
+    _year_or_404(year)
+    if request.method == "POST":
+        try:
+            services.rat_texts_set(
+                year=year,
+                by=request.user,
+                **{f: request.POST.get(f, "") for f in RatReport.TEXT_FIELDS},
+            )
+            messages.success(request, _("Teks laporan RAT disimpan."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("yearend:rat", year=year)
+    return render(
+        request,
+        "yearend/rat.html",
+        {
+            "year": year,
+            "texts": rat_report_for(year=year),
+            "ye": YearEnd.objects.filter(year=year).first(),
+            "can_write": has_role(request.user, TREASURY | {R.KETUA}),
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def rat_download(request, year: int, fmt: str):
+    _year_or_404(year)
+    try:
+        if fmt == "pdf":
+            body, ctype = rat_pack_pdf(year=year), "application/pdf"
+        elif fmt == "xlsx":
+            body = rat_pack_xlsx(year=year)
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise Http404
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("yearend:rat", year=year)
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
+    return resp
+
+
+@role_required(read=STAFF, write=frozenset())
+def payout_receipt(request, pk: int):
+    """The printable receipt of one SHU payout (cash at the counter, or the credit to
+    sukarela)."""
+    payout = (
+        ShuPayout.objects.select_related("share__member", "share__year_end", "entry")
+        .filter(pk=pk)
+        .first()
+    )
+    if payout is None:
+        raise Http404
+    body = render_pdf(
+        "yearend/payout_receipt_pdf.html", {"p": payout, "printed_at": timezone.localtime()}
+    )
+    resp = HttpResponse(body, content_type="application/pdf")
+    name = payout.receipt_number or f"shu-{payout.pk}"
+    resp["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return resp

@@ -1,0 +1,133 @@
+"""A cooperative's 2025 on cooperative A: three members with pokok / wajib / sukarela,
+a loan repaid during the year (jasa paid), other income, and the close's preliminaries
+(months closed, December interest, the arrears run)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.loans.conftest import docs
+from tests.members import factories as f
+
+D = Decimal
+YEAR = 2025
+
+
+@pytest.fixture
+def staff(in_tenant_a):
+    return {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+
+
+def _deposit(member, kind, amount, on, by):
+    from core.savings.models import SavingsProduct
+    from core.savings.services import savings_account_get_or_open, teller_deposit
+
+    product = SavingsProduct.objects.filter(kind=kind, is_active=True).order_by("id").first()
+    acc = savings_account_get_or_open(member=member, product=product, on=on, by=by)
+    return teller_deposit(account=acc, amount=D(amount), channel="cash", on=on, by=by)
+
+
+@pytest.fixture
+def year_data(staff):
+    """Members: m1 capital 5,000,000 (pokok 100,000 + wajib 4,900,000), pays jasa;
+    m2 capital 2,600,000; m3 capital 0 in pokok/wajib but sukarela 1,000,000. Income:
+    Rp 100,000,000 other income, plus the loan's jasa."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.loans.models import LoanProduct
+    from core.loans.services import (
+        loan_apply,
+        loan_approve,
+        loan_disburse,
+        loan_repay,
+        loan_verify,
+    )
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    m1 = f.member(full_name="Satu", take_home_pay=D("15000000"))
+    m2 = f.member(full_name="Dua")
+    m3 = f.member(full_name="Tiga")
+    journal_post(
+        on=date(YEAR, 1, 2),
+        description="Saldo awal",
+        source="opening",
+        source_ref="yearend-test-opening",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("bank"), debit=D("500000000")),
+            LineSpec(account_for_role("opening_balance"), credit=D("500000000")),
+        ],
+    )
+    _deposit(m1, "pokok", "100000", date(YEAR, 1, 10), by)
+    _deposit(m1, "wajib", "4900000", date(YEAR, 1, 10), by)
+    _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
+    _deposit(m2, "wajib", "2500000", date(YEAR, 7, 10), by)
+    _deposit(m3, "sukarela", "1000000", date(YEAR, 1, 10), by)
+    _deposit(m1, "sukarela", "1", date(YEAR, 1, 10), by)
+    _deposit(m2, "sukarela", "1", date(YEAR, 1, 10), by)
+    journal_post(
+        on=date(YEAR, 6, 30),
+        description="Pendapatan lain",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("cash"), debit=D("100000000")),
+            LineSpec(account_for_role("other_income"), credit=D("100000000")),
+        ],
+    )
+    product = LoanProduct.objects.create(
+        code="YE",
+        name="Produk Uji SHU",
+        method="flat",
+        rate=D("1"),
+        rate_period="month",
+        min_amount=D("1000000"),
+        max_amount=D("50000000"),
+        min_tenor=1,
+        max_tenor=24,
+        max_instalment_share=D("90"),
+        min_membership_months=0,
+    )
+    on = date(YEAR, 2, 1)
+    loan = loan_apply(
+        member=m1,
+        product=product,
+        principal=D("10000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan = loan_verify(loan=loan, by=by)
+    loan = loan_approve(loan=loan, by=staff["ketua"])
+    loan_disburse(loan=loan, by=by, on=on)
+    loan.refresh_from_db()
+    for month in range(3, 7):
+        loan_repay(loan=loan, amount=D("1100000"), by=by, on=date(YEAR, month, 1))
+    return {"m1": m1, "m2": m2, "m3": m3, "loan": loan, "by": by}
+
+
+@pytest.fixture
+def ready(year_data, staff):
+    """Everything the close checklist asks for, done."""
+    from core.ledger.models import Period
+    from core.ledger.services import period_close
+    from core.loans.arrears import loans_arrears_update
+    from core.savings.models import SavingsProduct
+    from core.savings.services import savings_interest_accrue
+
+    by = staff["bendahara"]
+    loans_arrears_update(on=date(YEAR, 12, 31), by=by)
+    for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
+        savings_interest_accrue(product=p, year=YEAR, month=12, by=by)
+    for period in Period.objects.filter(fiscal_year__year=YEAR):
+        period_close(period=period, by=by)
+    return year_data
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,39 @@
+"""The member portal's SHU page: each member sees their own SHU per year and its inputs."""
+
+from datetime import date
+
+from django.test import Client
+
+from core.yearend.services import shu_post, yearend_close
+from tenants.services import tenant_host
+from tests.members import factories as f
+
+from .conftest import YEAR
+
+
+def test_member_sees_own_shu_and_how_it_was_computed(tenant_a, ready, staff):
+    by = staff["bendahara"]
+    yearend_close(year=YEAR, by=by)
+    ye = shu_post(year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="07/RAT", by=by)
+    m1, m2 = ready["m1"], ready["m2"]
+    user = f.user("anggota")
+    m1.user = user
+    m1.save(update_fields=["user"])
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(user)
+    r = c.get("/portal/shu/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    share = ye.shares.get(member=m1)
+    from core.common.money import format_rupiah
+
+    assert format_rupiah(share.total) in html
+    assert format_rupiah(share.capital) in html  # their capital
+    assert format_rupiah(ye.funds["total_capital"]) in html  # all members' capital
+    assert "07/RAT" in html
+    other = ye.shares.get(member=m2)
+    assert format_rupiah(other.capital) not in html
+    # staff are not members: the portal page is for role anggota only
+    s = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    s.force_login(staff["bendahara"])
+    assert s.get("/portal/shu/").status_code == 403

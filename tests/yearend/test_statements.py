@@ -1,0 +1,99 @@
+"""Statements fit for the RAT (issue 18): the income statement's tax lines, loans split
+current / non-current, pokok/wajib as long-term liabilities, opening balances out of the
+cash flow, the previous fiscal year as comparison."""
+
+from datetime import date
+from decimal import Decimal
+
+from core.ledger import reports
+from core.ledger.models import Account
+from core.ledger.selectors import account_for_role
+from core.yearend.services import shu_settings_set, yearend_close
+
+from .conftest import YEAR
+
+D = Decimal
+
+
+def test_income_statement_shows_shu_before_tax_tax_and_after_tax(ready, staff):
+    shu_settings_set(year=YEAR, by=staff["bendahara"], tax_rule="turnover_final", tax_rate="0.5")
+    ye = yearend_close(year=YEAR, by=staff["bendahara"])
+    inc = reports.income_statement(date_from=date(YEAR, 1, 1), date_to=date(YEAR, 12, 31))
+    assert inc["shu_before_tax"] == ye.shu_before_tax
+    assert inc["income_tax"] == ye.income_tax > 0
+    assert inc["result"] == ye.shu_after_tax
+    tax_code = account_for_role("income_tax_expense").code
+    assert tax_code not in {r["code"] for g in inc["expense"] for r in g["rows"]}
+    from core.ledger.tables import income_statement_table
+
+    labels = [str(r["cells"][1]) for r in income_statement_table(inc)["rows"]]
+    assert labels[-3:] == [
+        "SHU SEBELUM PAJAK",
+        "Pajak penghasilan",
+        "SISA HASIL USAHA (SHU) SETELAH PAJAK",
+    ]
+
+
+def test_loans_split_current_and_non_current(year_data, staff):
+    """The 10-month loan of February: at 31 March all its principal falls due within
+    12 months; at its disbursement date as well. A 24-month loan has a non-current part."""
+    bs = reports.balance_sheet(as_of=date(YEAR, 3, 31))
+    assert bs["balanced"]
+    names = [g["name"] for g in bs["assets"]]
+    assert "Aset Tidak Lancar: Piutang Jangka Panjang" not in names
+    from core.loans.models import LoanProduct
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from tests.loans.conftest import docs
+
+    by = year_data["by"]
+    product = LoanProduct.objects.get(code="YE")
+    on = date(YEAR, 7, 1)
+    loan = loan_apply(
+        member=year_data["m1"],
+        product=product,
+        principal=D("2400000"),
+        tenor=24,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    loan_disburse(loan=loan, by=by, on=on)
+    bs = reports.balance_sheet(as_of=date(YEAR, 7, 31), compare_as_of=date(YEAR - 1, 12, 31))
+    assert bs["balanced"]
+    non_current = next(
+        g for g in bs["assets"] if g["name"] == "Aset Tidak Lancar: Piutang Jangka Panjang"
+    )
+    # instalments 13..24 (due after 31 July next year) of 100,000 principal each
+    assert non_current["total"] == D("1200000")
+    loans_code = account_for_role("loan_receivable").code
+    current = {r["code"]: r["amount"] for g in bs["assets"][:1] for r in g["rows"]}
+    from core.ledger.selectors import account_balance
+
+    total = account_balance(account=account_for_role("loan_receivable"), as_of=date(YEAR, 7, 31))
+    assert current[loans_code] + non_current["total"] == total
+
+
+def test_capital_savings_as_liabilities_sit_under_long_term(in_tenant_a):
+    from core.ledger.seeding import coa_template_load
+
+    doc = coa_template_load()
+    by_code = {a["code"]: a for a in doc["accounts"]}
+    assert by_code["2103"]["parent"] == by_code["2104"]["parent"] == "22"
+    codes = [a["code"] for a in doc["accounts"]]
+    assert codes.index("22") < codes.index("2103")  # the group exists when seeded
+
+
+def test_cash_flow_treats_opening_entry_as_opening_cash(year_data):
+    cf = reports.cash_flow(date_from=date(YEAR, 1, 1), date_to=date(YEAR, 12, 31))
+    assert cf["reconciles"]
+    assert cf["opening_cash"] == D("500000000")  # the opening entry of 2 January
+    fin = {s["key"]: s for s in cf["sections"]}["financing"]
+    opening_code = account_for_role("opening_balance").code
+    assert opening_code not in {r["code"] for r in fin["inflows"]}
+
+
+def test_comparison_is_the_previous_fiscal_year(in_tenant_a, staff):
+    inc = reports.income_statement(date_from=date(YEAR, 1, 1), date_to=date(YEAR, 12, 4))
+    assert inc["previous"] == {"date_from": date(YEAR - 1, 1, 1), "date_to": date(YEAR - 1, 12, 4)}
+    assert Account.objects.filter(code="3107").exists()  # SHU belum dibagi in the chart
