@@ -13,7 +13,20 @@ from tenants.services import tenant_url
 
 log = logging.getLogger(__name__)
 
-KINDS = {"trial_ending", "payment_failed", "suspended", "restored", "invoice_reminder"}
+KINDS = {
+    "trial_ending",
+    "trial_ended",
+    "payment_failed",
+    "period_ended",
+    "suspended",
+    "restored",
+    "archived",
+    "invoice_reminder",
+    "proof_rejected",
+    "payment_confirmed",
+    "subscription_canceled",
+    "over_limit",
+}
 
 
 def billing_email_send(*, kind: str, subscription, extra: dict | None = None) -> None:

@@ -101,6 +101,14 @@ class Subscription(models.Model):
     active_members = models.PositiveIntegerField(null=True, blank=True)
     active_members_counted_at = models.DateTimeField(null=True, blank=True)
     over_limit_since = models.DateTimeField(null=True, blank=True)
+    # A change that applies at renewal (a downgrade or another interval on bank transfer,
+    # or the interval of a paid upgrade); the renewal invoice is issued for it.
+    next_plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    next_interval = models.CharField(max_length=10, choices=Interval.choices, blank=True)
+    # The card subscription ends at the period end (Stripe's cancel_at_period_end).
+    cancel_at_period_end = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,6 +145,10 @@ class Invoice(models.Model):
         PAID = "paid", _("Lunas")
         VOID = "void", _("Dibatalkan")
 
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", _("Langganan")
+        PRORATION = "proration", _("Selisih naik paket")
+
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="invoices"
     )
@@ -146,6 +158,7 @@ class Invoice(models.Model):
         _("kode referensi transfer"), max_length=40, null=True, blank=True, unique=True
     )
     stripe_invoice_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     interval = models.CharField(max_length=10, choices=Interval.choices)
     amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)

@@ -7,6 +7,7 @@ import calendar
 import logging
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -38,6 +39,7 @@ class BillingErrors(StrEnum):
     PROVIDER_UNKNOWN = "provider_unknown"
     STATUS_INVALID = "status_invalid"
     ALREADY_SUBSCRIBED = "already_subscribed"
+    CARD_ACTIVE = "card_subscription_active"
 
 
 # A Stripe subscription in one of these states still bills the cooperative.
@@ -257,10 +259,41 @@ def subscription_sync_stripe(
 # -- choosing and paying ------------------------------------------------------------------
 
 
+def _paid_invoice_now(sub: Subscription, today: date) -> Invoice | None:
+    """The paid bank-transfer invoice whose period covers ``today`` (a paid period)."""
+    return (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            status=Invoice.Status.PAID,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_start__lte=today,
+            period_end__gte=today,
+        )
+        .order_by("-period_end", "-pk")
+        .first()
+    )
+
+
+def proration_amount(
+    *, old_price: Decimal, new_price: Decimal, period_start: date, period_end: date, today: date
+) -> Decimal:
+    """What the rest of a paid period costs on the dearer plan: the price difference for
+    the remaining days (today included) over the period's days, whole rupiah, half up."""
+    total = (period_end - period_start).days + 1
+    remaining = (period_end - max(today, period_start)).days + 1
+    if remaining <= 0 or new_price <= old_price:
+        return Decimal(0)
+    return ((new_price - old_price) * remaining / total).quantize(Decimal(1), ROUND_HALF_UP)
+
+
 @transaction.atomic
 def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -> Subscription:
     """Change plan. Refused (with the reason) below the current active member count.
-    A Stripe subscription is moved at Stripe first (prorated)."""
+    A Stripe subscription is moved at Stripe first (prorated). A bank-transfer
+    subscription inside a paid period is never moved for free: an upgrade issues a
+    prorated invoice for the rest of the period and the plan changes when it is paid; a
+    downgrade (or another interval) applies at renewal. Outside a paid period the plan
+    changes at once (the next invoice is for it)."""
     if interval not in Interval.values:
         raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
     if subscription.status == S.ARCHIVED:
@@ -269,7 +302,20 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
     sub = _lock(subscription)
     old_plan, old_interval = sub.plan, sub.interval
     if old_plan.pk == plan.pk and old_interval == interval:
+        if sub.next_plan_id or sub.next_interval:
+            sub.next_plan, sub.next_interval = None, ""  # back to the current plan
+            sub.save()
         return sub
+    today = timezone.localdate()
+    paid = (
+        _paid_invoice_now(sub, today)
+        if sub.provider == Subscription.Provider.BANK_TRANSFER and sub.status == S.ACTIVE
+        else None
+    )
+    if paid is not None:
+        return _bank_plan_change_in_paid_period(
+            sub=sub, plan=plan, interval=interval, paid=paid, today=today, by=by, count=count
+        )
     if (
         sub.provider == Subscription.Provider.STRIPE
         and sub.stripe_subscription_id
@@ -283,6 +329,7 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
             subscription=sub, plan=plan, interval=interval
         )
     sub.plan, sub.interval = plan, interval
+    sub.next_plan, sub.next_interval = None, ""
     if sub.is_over_limit and plan.allows(count):
         sub.over_limit_since = None
     sub.save()
@@ -302,6 +349,64 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
         },
     )
     return sub
+
+
+def _bank_plan_change_in_paid_period(
+    *, sub: Subscription, plan: Plan, interval: str, paid: Invoice, today: date, by, count: int
+) -> Subscription:
+    old_plan = sub.plan
+    # What was asked applies from the renewal on; an unpaid invoice for another change
+    # (a renewal for the old plan, an earlier upgrade) is replaced.
+    sub.next_plan, sub.next_interval = plan, interval
+    sub.save()
+    for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
+        if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
+            inv.status = Invoice.Status.VOID
+            inv.save(update_fields=["status"])
+    amount = proration_amount(
+        old_price=old_plan.price_for(sub.interval),
+        new_price=plan.price_for(sub.interval),
+        period_start=paid.period_start,
+        period_end=timezone.localdate(sub.current_period_end),
+        today=today,
+    )
+    data = {
+        "from": f"{old_plan.code}/{sub.interval}",
+        "to": f"{plan.code}/{interval}",
+        "active_members": count,
+    }
+    if amount > 0:
+        invoice = bank_invoice_issue(
+            subscription=sub,
+            plan=plan,
+            interval=sub.interval,
+            by=by,
+            kind=Invoice.Kind.PRORATION,
+            amount=amount,
+            period=(today, timezone.localdate(sub.current_period_end)),
+        )
+        data |= {"invoice": invoice.number, "amount": str(amount)}
+        _audit(actor=by, action="billing.plan_upgrade_invoiced", target=sub.cooperative, data=data)
+    else:
+        data["from_date"] = (timezone.localdate(sub.current_period_end) + timedelta(1)).isoformat()
+        _audit(actor=by, action="billing.plan_change_scheduled", target=sub.cooperative, data=data)
+    return sub
+
+
+def renewal_plan(*, subscription: Subscription, count: int | None = None) -> tuple[Plan, str]:
+    """The plan and interval the next (renewal) invoice is for: the change asked for,
+    else the current plan; when the active members no longer fit it, the cheapest
+    offered plan that fits (the cooperative is told in advance, see usage_record)."""
+    plan = subscription.next_plan or subscription.plan
+    interval = subscription.next_interval or subscription.interval
+    if count is None:
+        count = subscription.active_members
+    if count is not None and not plan.allows(count):
+        fitting = [p for p in Plan.objects.filter(is_active=True) if p.allows(count)]
+        fitting.sort(key=lambda p: (p.price_for(interval), p.sort_order, p.pk))
+        if fitting:
+            plan = fitting[0]
+    return plan, interval
 
 
 def payment_start(
@@ -356,43 +461,58 @@ def _token(n: int) -> str:
 
 
 @transaction.atomic
-def bank_invoice_issue(*, subscription: Subscription, plan: Plan, interval: str, by) -> Invoice:
+def bank_invoice_issue(
+    *,
+    subscription: Subscription,
+    plan: Plan,
+    interval: str,
+    by,
+    kind: str = Invoice.Kind.SUBSCRIPTION,
+    amount: Decimal | None = None,
+    period: tuple[date, date] | None = None,
+) -> Invoice:
     """Issue a bank-transfer invoice (unique transfer reference). If an unpaid one for the
-    same plan and period already exists it is returned instead of a second one."""
+    same plan and period already exists it is returned instead of a second one. A
+    ``proration`` invoice (an upgrade inside a paid period) carries its own amount and
+    period."""
     sub = _lock(subscription)
     open_invoices = sub.invoices.filter(
         provider=Subscription.Provider.BANK_TRANSFER,
+        kind=kind,
         status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
     ).select_for_update()
     for inv in open_invoices:
-        if inv.plan_id == plan.pk and inv.interval == interval:
+        if inv.plan_id == plan.pk and inv.interval == interval and kind == inv.Kind.SUBSCRIPTION:
             return inv
         if inv.status == Invoice.Status.OPEN:
             inv.status = Invoice.Status.VOID
             inv.save(update_fields=["status"])
     today = timezone.localdate()
-    if (
-        sub.status == S.ACTIVE
-        and sub.current_period_end
-        and timezone.localdate(sub.current_period_end) >= today
-    ):
-        period_start = timezone.localdate(sub.current_period_end) + timedelta(days=1)
-        due_on = max(period_start - timedelta(days=1), today)
+    if period is not None:
+        period_start, period_end = period
+        due_on = min(today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS), period_end)
     else:
-        period_start = today
-        due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
+        covered_until = _covered_until(sub, today)
+        if covered_until is not None:
+            period_start = covered_until + timedelta(days=1)
+            due_on = max(period_start - timedelta(days=1), today)
+        else:
+            period_start = today
+            due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
+        period_end = period_end_for(period_start, interval) - timedelta(days=1)
     invoice = Invoice.objects.create(
         subscription=sub,
         provider=Subscription.Provider.BANK_TRANSFER,
+        kind=kind,
         number=f"INV-{today:%Y%m}-{_token(6)}",
         reference=f"LMB{_token(8)}",
         plan=plan,
         interval=interval,
-        amount=plan.price_for(interval),
+        amount=plan.price_for(interval) if amount is None else amount,
         issued_on=today,
         due_on=due_on,
         period_start=period_start,
-        period_end=period_end_for(period_start, interval) - timedelta(days=1),
+        period_end=period_end,
     )
     _audit(
         actor=by,
@@ -402,9 +522,28 @@ def bank_invoice_issue(*, subscription: Subscription, plan: Plan, interval: str,
             "invoice": invoice.number,
             "reference": invoice.reference,
             "amount": str(invoice.amount),
+            "kind": kind,
         },
     )
     return invoice
+
+
+def _covered_until(sub: Subscription, today: date) -> date | None:
+    """The last day already covered (paid period, or the trial's last day when a
+    trial cooperative pays: paying during a trial keeps the remaining trial days)."""
+    if (
+        sub.status == S.ACTIVE
+        and sub.current_period_end
+        and timezone.localdate(sub.current_period_end) >= today
+    ):
+        return timezone.localdate(sub.current_period_end)
+    if (
+        sub.status == S.TRIAL
+        and sub.trial_ends_at
+        and timezone.localdate(sub.trial_ends_at) > today
+    ):
+        return timezone.localdate(sub.trial_ends_at)
+    return None
 
 
 _PROOF_SIGNATURES = {
@@ -476,7 +615,10 @@ def _require_billing_operator(operator) -> None:
 def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invoice:
     """An operator confirms a bank transfer arrived: the invoice is paid and the
     subscription runs on that plan until the invoice's period end; access is restored
-    at once."""
+    at once. A late payment (the cooperative's access had lapsed and the invoice's
+    period already began) runs from the payment date, so a paid subscription always
+    has a period ahead of it. A proration invoice moves the plan for the rest of the
+    current period. Refused while a card subscription still bills the cooperative."""
     _require_billing_operator(operator)
     inv = Invoice.objects.select_for_update().select_related("plan").get(pk=invoice.pk)
     if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
@@ -488,16 +630,38 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             _("Tagihan %(n)s tidak dapat dikonfirmasi (status: %(s)s).")
             % {"n": inv.number, "s": inv.get_status_display()},
         )
-    inv.status = Invoice.Status.PAID
-    inv.paid_at = timezone.now()
-    inv.confirmed_by = operator
-    inv.save(update_fields=["status", "paid_at", "confirmed_by"])
     sub = _lock(inv.subscription)
+    _refuse_while_card_bills(sub)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    was = sub.status
+    original = (inv.period_start, inv.period_end)
+    if inv.kind == Invoice.Kind.PRORATION:
+        if not (sub.current_period_end and sub.current_period_end > now):
+            raise ApplicationError(
+                BillingErrors.INVOICE_NOT_PAYABLE,
+                _("Periode tagihan selisih %(n)s sudah berakhir.") % {"n": inv.number},
+            )
+    else:
+        lapsed = not (sub.current_period_end and sub.current_period_end >= now) and not (
+            sub.status == S.TRIAL and sub.trial_ends_at and sub.trial_ends_at > now
+        )
+        if inv.period_start and inv.period_start < today and lapsed:
+            inv.period_start = today
+            inv.period_end = period_end_for(today, inv.interval) - timedelta(days=1)
+    inv.status = Invoice.Status.PAID
+    inv.paid_at = now
+    inv.confirmed_by = operator
+    inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
     sub.provider = Subscription.Provider.BANK_TRANSFER
     sub.plan, sub.interval = inv.plan, inv.interval
+    if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
+        sub.next_plan, sub.next_interval = None, ""
     period_end = _end_of_day(inv.period_end)
     if not sub.current_period_end or period_end > sub.current_period_end:
         sub.current_period_end = period_end
+    if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
+        sub.over_limit_since = None
     sub.save()
     _status_set(
         sub=sub,
@@ -514,9 +678,26 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             "cooperative": sub.cooperative.slug,
             "amount": str(inv.amount),
             "reference": inv.reference,
+            "kind": inv.kind,
+            "period": [inv.period_start.isoformat(), inv.period_end.isoformat()],
+            "invoice_period": [d.isoformat() if d else None for d in original],
         },
     )
+    if was == S.TRIAL:
+        billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
+
+
+def _refuse_while_card_bills(sub: Subscription) -> None:
+    if sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES:
+        raise ApplicationError(
+            BillingErrors.CARD_ACTIVE,
+            _(
+                "Koperasi ini masih membayar dengan kartu (langganan Stripe berjalan). "
+                "Pembayaran manual akan menagih dua kali: akhiri langganan kartu terlebih "
+                "dahulu."
+            ),
+        )
 
 
 @transaction.atomic
@@ -621,12 +802,7 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     now=now,
                 ):
                     counts["past_due"] += 1
-            elif (
-                sub.status == S.ACTIVE
-                and sub.provider == Subscription.Provider.BANK_TRANSFER
-                and sub.current_period_end
-                and sub.current_period_end < now
-            ):
+            elif sub.status == S.ACTIVE and _period_over(sub, now):
                 if _status_set(
                     sub=sub,
                     status=S.PAST_DUE,
@@ -635,6 +811,11 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     now=now,
                 ):
                     counts["past_due"] += 1
+                    billing_email_send(
+                        kind="period_ended",
+                        subscription=sub,
+                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
+                    )
             elif (
                 sub.status == S.PAST_DUE and sub.past_due_since and sub.past_due_since + grace < now
             ):
@@ -656,21 +837,47 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     now=now,
                 ):
                     counts["archived"] += 1
+        # An upgrade's prorated invoice left unpaid lapses with its period.
+        Invoice.objects.filter(
+            subscription=sub,
+            kind=Invoice.Kind.PRORATION,
+            status=Invoice.Status.OPEN,
+            period_end__lt=timezone.localdate(now),
+        ).update(status=Invoice.Status.VOID)
         if (
             sub.status == S.ACTIVE
             and sub.provider == Subscription.Provider.BANK_TRANSFER
             and sub.current_period_end
             and sub.current_period_end - timedelta(days=settings.BILLING_RENEWAL_NOTICE_DAYS) < now
             and not sub.invoices.filter(
-                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING]
+                kind=Invoice.Kind.SUBSCRIPTION,
+                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
             ).exists()
             and not sub.invoices.filter(
-                period_start__gt=timezone.localdate(sub.current_period_end)
-            ).exists()
+                kind=Invoice.Kind.SUBSCRIPTION,
+                period_start__gt=timezone.localdate(sub.current_period_end),
+            )
+            .exclude(status=Invoice.Status.VOID)
+            .exists()
         ):
-            bank_invoice_issue(subscription=sub, plan=sub.plan, interval=sub.interval, by="system")
+            plan, interval = renewal_plan(subscription=sub)
+            bank_invoice_issue(subscription=sub, plan=plan, interval=interval, by="system")
             counts["renewal_invoices"] += 1
     return counts
+
+
+def _period_over(sub: Subscription, now: datetime) -> bool:
+    """An active subscription whose paid (or granted) period is over, whatever its
+    provider. A live card subscription is renewed by Stripe: it is only treated as over
+    when Stripe has not renewed it within the grace days (a lost webhook)."""
+    if sub.current_period_end is None:
+        return True  # active without a period end: never free for good
+    if sub.current_period_end >= now:
+        return False
+    if sub.stripe_subscription_id and sub.stripe_status in ("active", "trialing"):
+        grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+        return sub.current_period_end + grace < now
+    return True
 
 
 def bank_reminders_send(*, today: date | None = None) -> int:

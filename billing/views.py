@@ -4,12 +4,14 @@ operators' transfer confirmation (apex host)."""
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -77,11 +79,37 @@ def tenant_plan_change(request):
     sub = _subscription(request)
     try:
         plan, interval = _plan_from(request)
-        services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
+        sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    else:
+        return redirect("billing:tenant")
+    upgrade = selectors.invoice_open_for(subscription=sub)
+    if sub.plan_id == plan.pk and sub.interval == interval:
         messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
+    elif upgrade is not None and upgrade.kind == Invoice.Kind.PRORATION:
+        messages.success(
+            request,
+            _(
+                "Tagihan selisih %(n)s (%(amount)s) untuk sisa periode diterbitkan. Paket "
+                "%(plan)s berlaku setelah tagihan dibayar."
+            )
+            % {
+                "n": upgrade.number,
+                "amount": f"Rp {upgrade.amount:,.0f}".replace(",", "."),
+                "plan": plan.name,
+            },
+        )
+    else:
+        messages.success(
+            request,
+            _("Paket %(plan)s berlaku mulai perpanjangan berikutnya (%(d)s).")
+            % {
+                "plan": plan.name,
+                "d": (timezone.localdate(sub.current_period_end) + timedelta(days=1)).strftime(
+                    "%d-%m-%Y"
+                ),
+            },
+        )
     return redirect("billing:tenant")
 
 
