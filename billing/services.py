@@ -154,6 +154,8 @@ def _status_set(
     )
     if status == S.SUSPENDED:
         billing_email_send(kind="suspended", subscription=sub)
+    elif status == S.ARCHIVED:
+        billing_email_send(kind="archived", subscription=sub, extra={"reason": reason})
     elif status == S.ACTIVE and old in (S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
         billing_email_send(kind="restored", subscription=sub)
     return True
@@ -950,14 +952,40 @@ def _require_reason(reason: str) -> str:
 
 @transaction.atomic
 def subscription_status_override(
-    *, subscription: Subscription, status: str, operator, reason: str
+    *,
+    subscription: Subscription,
+    status: str,
+    operator,
+    reason: str,
+    grace_days: int | None = None,
 ) -> Subscription:
     """An operator moves a subscription (and its cooperative) to ``status`` by hand:
-    suspend, reactivate, archive from the console. Audited with the reason."""
+    suspend, reactivate, archive from the console. Audited with the reason. Made active
+    without a paid period ahead, the subscription gets a period end ``grace_days``
+    (settings.BILLING_REACTIVATION_GRACE_DAYS when not given) from now: access is never
+    given for good, and the daily sweep takes it from there."""
     reason = _require_reason(reason)
     if status not in S.values:
         raise ApplicationError(BillingErrors.STATUS_INVALID, _("Status langganan tidak dikenal."))
+    if grace_days is not None and not 1 <= grace_days <= 365:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Masa tenggang antara 1 dan 365 hari."),
+            fields={"days": [_("Antara 1 dan 365.")]},
+        )
     sub = _lock(subscription)
+    now = timezone.now()
+    if status == S.ACTIVE and not (sub.current_period_end and sub.current_period_end > now):
+        days = grace_days if grace_days is not None else settings.BILLING_REACTIVATION_GRACE_DAYS
+        sub.current_period_end = _end_of_day(timezone.localdate(now) + timedelta(days=days))
+        sub.save()
+        _audit(
+            actor=operator,
+            action="billing.grace_granted",
+            target=sub.cooperative,
+            reason=reason,
+            data={"days": days, "period_end": sub.current_period_end.isoformat()},
+        )
     _status_set(sub=sub, status=status, reason=reason, actor=operator)
     return sub
 

@@ -44,6 +44,19 @@ class TrialForm(ConfirmForm):
     days = forms.IntegerField(label=_("Tambah hari"), min_value=1, max_value=365, initial=14)
 
 
+class ReactivateForm(ConfirmForm):
+    days = forms.IntegerField(
+        label=_("Masa tenggang (hari)"),
+        min_value=1,
+        max_value=365,
+        initial=14,
+        help_text=_(
+            "Tanpa periode berbayar yang berjalan, koperasi aktif selama masa ini; setelah "
+            "itu berlaku penagihan biasa (menunggak, lalu ditangguhkan)."
+        ),
+    )
+
+
 class PlanForm(ConfirmForm):
     plan = forms.ModelChoiceField(label=_("Paket"), queryset=Plan.objects.filter(is_active=True))
     interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)

@@ -87,8 +87,12 @@ def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooper
 
 
 @transaction.atomic
-def tenant_reactivate(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
-    """Back to work: trial while the trial lasts and nothing was paid, else active."""
+def tenant_reactivate(
+    *, operator, cooperative: Cooperative, reason: str, days: int | None = None
+) -> Cooperative:
+    """Back to work: trial while the trial lasts and nothing was paid, else active until
+    the paid period's end or, with none ahead, for ``days`` of grace the operator
+    chooses; after that the daily sweep applies (past due, suspended)."""
     _require(operator, "reactivate")
     reason = _reason(reason)
     sub = _subscription(cooperative)
@@ -105,15 +109,19 @@ def tenant_reactivate(*, operator, cooperative: Cooperative, reason: str) -> Coo
         and not sub.invoices.filter(status=Invoice.Status.PAID).exists()
     )
     target = S.TRIAL if on_trial else S.ACTIVE
-    billing.subscription_status_override(
-        subscription=sub, status=target, operator=operator, reason=reason
+    sub = billing.subscription_status_override(
+        subscription=sub, status=target, operator=operator, reason=reason, grace_days=days
     )
     audit_log(
         actor=operator,
         action="console.tenant_reactivated",
         target=cooperative,
         reason=reason,
-        data={"status": target},
+        data={
+            "status": target,
+            "days": days,
+            "until": (sub.trial_ends_at if on_trial else sub.current_period_end).isoformat(),
+        },
     )
     cooperative.refresh_from_db()
     return cooperative

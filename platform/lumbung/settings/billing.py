@@ -34,3 +34,6 @@ BILLING_WEBHOOK_MAX_BYTES = env.int("BILLING_WEBHOOK_MAX_BYTES", default=256 * 1
 BILLING_PROOF_MAX_BYTES = env.int("BILLING_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
 # The "trial ending" e-mail goes out this many days before a trial ends.
 BILLING_TRIAL_NOTICE_DAYS = env.int("BILLING_TRIAL_NOTICE_DAYS", default=3)
+# An operator reactivating a cooperative with no paid period ahead grants this many
+# days by default (the console asks); then the normal sweep and grace apply.
+BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", default=14)
