@@ -191,7 +191,7 @@ STRIPE_STATUS_MAP = {
     "active": S.ACTIVE,
     "past_due": S.PAST_DUE,
     "unpaid": S.PAST_DUE,
-    "canceled": S.SUSPENDED,
+    "canceled": None,  # see _card_canceled: the paid period runs out, then the grace
     "incomplete_expired": None,  # never started: leave the cooperative as it was
     "incomplete": None,
     "paused": S.SUSPENDED,
@@ -231,8 +231,10 @@ def subscription_sync_stripe(
         "incomplete_expired",
     ):
         return sub
+    was_status = sub.stripe_status if sub.stripe_subscription_id == stripe_sub["id"] else ""
     sub.stripe_subscription_id = stripe_sub["id"]
     sub.stripe_status = stripe_sub["status"]
+    sub.cancel_at_period_end = bool(stripe_sub.get("cancel_at_period_end"))
     sub.provider = Subscription.Provider.STRIPE
     if stripe_sub.get("customer") and not sub.stripe_customer_id:
         sub.stripe_customer_id = stripe_sub["customer"]
@@ -244,6 +246,8 @@ def subscription_sync_stripe(
         sub.trial_ends_at = _ts(stripe_sub["trial_end"])
     sub.save()
     target = STRIPE_STATUS_MAP.get(stripe_sub["status"])
+    if stripe_sub["status"] == "canceled":
+        target = _card_canceled(sub=sub, was_status=was_status)
     if target == S.PAST_DUE and sub.status in (S.SUSPENDED, S.ARCHIVED):
         target = None  # already further along the dunning path; paying restores
     if target == S.SUSPENDED and sub.status == S.ARCHIVED:
@@ -256,6 +260,29 @@ def subscription_sync_stripe(
             actor=actor,
         )
     return sub
+
+
+def _card_canceled(*, sub: Subscription, was_status: str) -> str | None:
+    """A card subscription ended (by the cooperative, or by us when it moved to bank
+    transfer). What was paid runs to its end: an active cooperative stays active until
+    ``current_period_end``; the sweep then moves it to past due and the normal grace
+    follows. A trial runs to its end. The cooperative is told the truth once."""
+    now = timezone.now()
+    paid_until = sub.current_period_end if sub.current_period_end else None
+    if was_status != "canceled":
+        billing_email_send(
+            kind="subscription_canceled",
+            subscription=sub,
+            extra={
+                "paid_until": paid_until if paid_until and paid_until > now else None,
+                "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
+            },
+        )
+    if sub.status in (S.TRIAL, S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
+        return None
+    if paid_until and paid_until > now:
+        return S.ACTIVE
+    return S.PAST_DUE
 
 
 # -- choosing and paying ------------------------------------------------------------------

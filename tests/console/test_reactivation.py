@@ -51,7 +51,8 @@ def test_reactivating_an_archived_unpaid_cooperative_grants_only_the_chosen_grac
 
     # The sweep looks at it again: nothing within the grace, past due after it, then
     # suspended after the normal grace.
-    assert billing_sweep(now=timezone.now() + timedelta(days=5))["past_due"] == 0
+    billing_sweep(now=timezone.now() + timedelta(days=5))
+    assert Subscription.objects.get(cooperative=tenant_a).status == "active"
     billing_sweep(now=timezone.now() + timedelta(days=12))
     sub.refresh_from_db()
     assert sub.status == "past_due"
