@@ -44,6 +44,8 @@ class BillingErrors(StrEnum):
 
 # A Stripe subscription in one of these states still bills the cooperative.
 LIVE_STRIPE_STATUSES = ("active", "trialing", "past_due", "unpaid")
+# ... and of those, the ones where the card is not paying.
+ARREARS_STRIPE_STATUSES = ("past_due", "unpaid")
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -97,12 +99,19 @@ def default_plan() -> Plan:
 
 
 def _check_plan_fits(*, subscription: Subscription, plan: Plan) -> int:
-    """Refuse a plan whose member limit is below the cooperative's active members."""
+    """Refuse a plan that is not offered or whose member limit is below the
+    cooperative's active members."""
     if not plan.is_active:
         raise ApplicationError(
             BillingErrors.PLAN_UNAVAILABLE,
             _("Paket %(plan)s tidak lagi ditawarkan.") % {"plan": plan.name},
         )
+    return plan_fits_check(subscription=subscription, plan=plan)
+
+
+def plan_fits_check(*, subscription: Subscription, plan: Plan) -> int:
+    """Refuse (with the reason) a plan whose member limit is below the cooperative's
+    active members (counted now). Returns the count."""
     count = active_member_count(cooperative=subscription.cooperative)
     if not plan.allows(count):
         raise ApplicationError(
@@ -454,6 +463,18 @@ def payment_start(
     if interval not in Interval.values:
         raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
     _check_plan_fits(subscription=subscription, plan=plan)
+    if (
+        provider == Subscription.Provider.BANK_TRANSFER
+        and subscription.stripe_subscription_id
+        and subscription.stripe_status in ARREARS_STRIPE_STATUSES
+    ):
+        # A card in arrears may switch to transfer: the card subscription ends first, so
+        # nothing is billed twice.
+        subscription = card_subscription_end(
+            subscription=subscription,
+            by=by,
+            reason=_("Beralih ke transfer bank karena pembayaran kartu menunggak"),
+        )
     if subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES:
         # Paying again would bill twice: change the plan or the card on the live one.
         raise ApplicationError(
@@ -478,6 +499,37 @@ def payment_start(
             data={"provider": provider, "plan": plan.code, "interval": interval},
         )
     return start
+
+
+def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Subscription:
+    """End a cooperative's card subscription at Stripe now and make bank transfer its way
+    of paying (a card in arrears switching to transfer, or an operator recording a manual
+    payment). The period already paid by card stays; Stripe charges no more."""
+    from .providers.stripe_provider import StripeProvider
+
+    reason = _require_reason(reason)
+    if not (
+        subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES
+    ):
+        return subscription
+    provider = provider_get(Subscription.Provider.STRIPE)
+    assert isinstance(provider, StripeProvider)
+    ended = provider.subscription_cancel(subscription=subscription)
+    with transaction.atomic():
+        sub = _lock(subscription)
+        old = sub.stripe_status
+        sub.stripe_status = ended.get("status") or "canceled"
+        sub.cancel_at_period_end = False
+        sub.provider = Subscription.Provider.BANK_TRANSFER
+        sub.save()
+        _audit(
+            actor=by,
+            action="billing.card_subscription_ended",
+            target=sub.cooperative,
+            reason=reason,
+            data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
+        )
+    return sub
 
 
 # -- bank transfer ------------------------------------------------------------------------

@@ -216,6 +216,15 @@ class StripeProvider(PaymentProvider):
         except stripe.StripeError as exc:
             raise _provider_error(exc)
 
+    def subscription_cancel(self, *, subscription) -> dict:
+        """End the card subscription now: Stripe charges the card no more."""
+        try:
+            return self.client.v1.subscriptions.cancel(
+                subscription.stripe_subscription_id
+            ).to_dict()
+        except stripe.StripeError as exc:
+            raise _provider_error(exc)
+
     # -- reads used by webhook processing ---------------------------------------------
     def subscription_fetch(self, stripe_id: str) -> dict:
         return self.client.v1.subscriptions.retrieve(stripe_id).to_dict()

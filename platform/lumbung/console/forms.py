@@ -73,6 +73,14 @@ class PaymentForm(ConfirmForm):
         label=_("Paket"), queryset=Plan.objects.filter(is_active=True), required=False
     )
     interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
+    end_card_subscription = forms.BooleanField(
+        label=_("Akhiri langganan kartu (Stripe) koperasi ini"),
+        required=False,
+        help_text=_(
+            "Peringatan: bila koperasi masih membayar dengan kartu, pembayaran manual "
+            "ditolak kecuali langganan kartu diakhiri sekarang (kartu tidak ditagih lagi)."
+        ),
+    )
 
     def __init__(self, *args, subscription=None, **kwargs):
         super().__init__(*args, **kwargs)

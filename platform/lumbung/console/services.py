@@ -188,12 +188,31 @@ def tenant_payment_record(
     invoice: Invoice | None = None,
     plan: Plan | None = None,
     interval: str = "month",
+    end_card_subscription: bool = False,
 ) -> Invoice:
     """A manual payment (bank transfer seen on the statement): confirms the given open
-    invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it."""
+    invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
+    Refused while a card subscription still bills the cooperative (that would bill it
+    twice) unless the operator ends the card subscription with it. Refused for a plan
+    the cooperative's active members do not fit."""
     _require(operator, "record_payment")
     reason = _reason(reason)
     sub = _subscription(cooperative)
+    paid_plan = invoice.plan if invoice is not None else plan
+    if paid_plan is not None:
+        billing.plan_fits_check(subscription=sub, plan=paid_plan)
+    if sub.stripe_subscription_id and sub.stripe_status in billing.LIVE_STRIPE_STATUSES:
+        if not end_card_subscription:
+            raise ApplicationError(
+                ConsoleErrors.STATE,
+                _(
+                    "Koperasi ini membayar dengan kartu (langganan Stripe masih berjalan). "
+                    'Mencatat pembayaran manual akan menagih dua kali. Centang "Akhiri '
+                    'langganan kartu" bila koperasi memang beralih ke transfer bank.'
+                ),
+                fields={"end_card_subscription": [_("Langganan kartu masih berjalan.")]},
+            )
+        sub = billing.card_subscription_end(subscription=sub, by=operator, reason=reason)
     if invoice is None:
         if plan is None:
             raise ApplicationError(

@@ -272,6 +272,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             invoice=data.get("invoice"),
             plan=data.get("plan"),
             interval=data["interval"],
+            end_card_subscription=data.get("end_card_subscription", False),
         )
         return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
     if action == "add_domain":
