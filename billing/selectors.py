@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from .models import Invoice, Plan, Subscription, WebhookEvent
 
@@ -34,20 +38,40 @@ def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
 
 
 def transfers_awaiting() -> QuerySet[Invoice]:
-    """Bank-transfer invoices with proof uploaded, for operators to confirm."""
+    """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
+    confirmation) first, the longest waiting first, then the open ones by due date.
+    ``proof_at`` is when the latest proof came. Every row is reachable (paginate it)."""
     return (
         Invoice.objects.filter(provider=Subscription.Provider.BANK_TRANSFER)
         .filter(status__in=[Invoice.Status.AWAITING, Invoice.Status.OPEN])
+        .annotate(
+            proof_at=Max("proofs__created_at"),
+            awaiting_first=Case(
+                When(status=Invoice.Status.AWAITING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        )
         .select_related("subscription__cooperative", "plan")
         .prefetch_related("proofs")
-        .order_by("-status", "due_on", "pk")
+        .order_by("awaiting_first", "proof_at", "due_on", "pk")
     )
+
+
+def proofs_waiting_too_long(*, now=None) -> list[Invoice]:
+    """Awaiting invoices whose latest proof has waited longer than
+    settings.BILLING_PROOF_ALERT_HOURS (a paying cooperative must not drift into
+    suspension because nobody looked)."""
+    now = now or timezone.now()
+    limit = now - timedelta(hours=settings.BILLING_PROOF_ALERT_HOURS)
+    return list(transfers_awaiting().filter(status=Invoice.Status.AWAITING, proof_at__lt=limit))
 
 
 def operator_flags() -> dict:
     """What operators should look at: cooperatives over their plan's member limit and
     webhook events flagged (e.g. for an unknown customer) or failed."""
     return {
+        "stale_proofs": proofs_waiting_too_long(),
         "over_limit": list(
             Subscription.objects.filter(over_limit_since__isnull=False)
             .select_related("cooperative", "plan")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from lumbung.console.permissions import operator_required as console_operator_required
+from lumbung.pagination import paginate
 
 from . import selectors, services
 from .models import Interval, Invoice, Plan, Subscription
@@ -227,7 +228,13 @@ def operator_transfers(request):
     return render(
         request,
         "billing/operator_transfers.html",
-        {"invoices": selectors.transfers_awaiting()[:200], "flags": selectors.operator_flags()},
+        {
+            "page": paginate(request, selectors.transfers_awaiting(), per_page=50),
+            "awaiting": selectors.transfers_awaiting()
+            .filter(status=Invoice.Status.AWAITING)
+            .count(),
+            "flags": selectors.operator_flags(),
+        },
     )
 
 

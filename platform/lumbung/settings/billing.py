@@ -37,3 +37,5 @@ BILLING_TRIAL_NOTICE_DAYS = env.int("BILLING_TRIAL_NOTICE_DAYS", default=3)
 # An operator reactivating a cooperative with no paid period ahead grants this many
 # days by default (the console asks); then the normal sweep and grace apply.
 BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", default=14)
+# Operators are alerted when a proof of transfer waits longer than this.
+BILLING_PROOF_ALERT_HOURS = env.int("BILLING_PROOF_ALERT_HOURS", default=24)
