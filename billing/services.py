@@ -250,6 +250,8 @@ def subscription_sync_stripe(
     found = plan_for_price(subscription_price_id(stripe_sub))
     if found:
         sub.plan, sub.interval = found
+        if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
+            sub.over_limit_since = None
     sub.current_period_end = _ts(subscription_period_end(stripe_sub))
     if stripe_sub.get("trial_end"):
         sub.trial_ends_at = _ts(stripe_sub["trial_end"])
@@ -816,6 +818,13 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
         over = not sub.plan.allows(count)
         if over and not sub.over_limit_since:
             sub.over_limit_since = now
+            # Said in advance: the next invoice is for the plan that fits.
+            next_plan, _interval = renewal_plan(subscription=sub, count=count)
+            billing_email_send(
+                kind="over_limit",
+                subscription=sub,
+                extra={"count": count, "next_plan": next_plan},
+            )
             _audit(
                 actor="system",
                 action="billing.over_limit",

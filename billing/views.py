@@ -52,6 +52,7 @@ def tenant_billing(request):
             "plans": plans,
             "invoices": selectors.invoices_for(subscription=sub)[:50],
             "open_invoice": selectors.invoice_open_for(subscription=sub),
+            "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
             "checkout": request.GET.get("checkout", ""),

@@ -39,3 +39,5 @@ BILLING_TRIAL_NOTICE_DAYS = env.int("BILLING_TRIAL_NOTICE_DAYS", default=3)
 BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", default=14)
 # Operators are alerted when a proof of transfer waits longer than this.
 BILLING_PROOF_ALERT_HOURS = env.int("BILLING_PROOF_ALERT_HOURS", default=24)
+# Checks core.users runs before creating a login (the plan's staff-user limit).
+USER_CREATE_CHECKS = ["billing.limits.staff_user_limit_check"]
