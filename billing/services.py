@@ -583,15 +583,16 @@ def bank_invoice_issue(
             period_start = today
             due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
         period_end = period_end_for(period_start, interval) - timedelta(days=1)
+    price = plan.price_for(interval) if amount is None else amount
     invoice = Invoice.objects.create(
         subscription=sub,
         provider=Subscription.Provider.BANK_TRANSFER,
         kind=kind,
-        number=f"INV-{today:%Y%m}-{_token(6)}",
+        number=invoice_number_next(on=today),
         reference=f"LMB{_token(8)}",
         plan=plan,
         interval=interval,
-        amount=plan.price_for(interval) if amount is None else amount,
+        **invoice_tax_fields(subscription=sub, price=price, includes_ppn=plan.prices_include_ppn),
         issued_on=today,
         due_on=due_on,
         period_start=period_start,
@@ -609,6 +610,45 @@ def bank_invoice_issue(
         },
     )
     return invoice
+
+
+def invoice_number_next(*, on: date) -> str:
+    """The next number of the year's gap-free series, ``INV/2026/000123``. Call inside
+    the transaction that creates the invoice: the year's row stays locked until it
+    commits, and a rollback gives the number back."""
+    from django.db import IntegrityError
+
+    from .models import InvoiceSequence
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("invoice_number_next needs the invoice's transaction")
+    try:
+        with transaction.atomic():
+            InvoiceSequence.objects.get_or_create(year=on.year)
+    except IntegrityError:
+        pass  # created by a concurrent transaction just now
+    seq = InvoiceSequence.objects.select_for_update().get(year=on.year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"INV/{on.year}/{seq.last:06d}"
+
+
+def invoice_tax_fields(*, subscription: Subscription, price: Decimal, includes_ppn: bool) -> dict:
+    """amount, DPP, PPN (settings.BILLING_PPN_RATE) and the buyer as the invoice shows
+    them."""
+    from .tax import tax_split
+
+    rate = Decimal(settings.BILLING_PPN_RATE)
+    dpp, ppn = tax_split(price=price, rate=rate, includes_ppn=includes_ppn)
+    return {
+        "amount": dpp + ppn,
+        "dpp": dpp,
+        "ppn": ppn,
+        "ppn_rate": rate,
+        "buyer_name": subscription.cooperative.name[:200],
+        "buyer_npwp": subscription.npwp,
+        "buyer_address": subscription.tax_address,
+    }
 
 
 def _covered_until(sub: Subscription, today: date) -> date | None:
@@ -802,6 +842,32 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
     inv.save(update_fields=["status"])
     _audit(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
     return inv
+
+
+@transaction.atomic
+def subscription_tax_details_set(
+    *, subscription: Subscription, npwp: str, address: str, by
+) -> Subscription:
+    """The cooperative's NPWP and tax address, printed on the invoices issued from now
+    on (an NPWP has 15 or 16 digits; empty clears it)."""
+    digits = "".join(ch for ch in (npwp or "") if ch.isdigit())
+    if npwp.strip() and len(digits) not in (15, 16):
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("NPWP terdiri dari 15 atau 16 angka."),
+            fields={"npwp": [_("NPWP tidak valid.")]},
+        )
+    sub = _lock(subscription)
+    sub.npwp = npwp.strip()[:30]
+    sub.tax_address = (address or "").strip()[:300]
+    sub.save()
+    _audit(
+        actor=by,
+        action="billing.tax_details_set",
+        target=sub.cooperative,
+        data={"npwp": sub.npwp},
+    )
+    return sub
 
 
 # -- daily work ---------------------------------------------------------------------------

@@ -294,3 +294,49 @@ def operator_plan_edit(request, pk: int | None = None):
             messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
             return redirect("billing:operator-plans")
     return render(request, "billing/operator_plan_form.html", {"form": form, "plan": plan})
+
+
+@operator_required
+def operator_efaktur(request):
+    """e-Faktur data of a month (?tahun=2026&bulan=3&format=csv|xlsx)."""
+    from .efaktur import efaktur_csv, efaktur_xlsx
+
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("tahun") or today.year)
+        month = int(request.GET.get("bulan") or today.month)
+        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+            raise ValueError
+    except ValueError:
+        return HttpResponse(_("Tahun atau bulan tidak valid."), status=400)
+    if request.GET.get("format") == "xlsx":
+        body = efaktur_xlsx(year=year, month=month)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        name = f"efaktur-{year}-{month:02d}.xlsx"
+    else:
+        body, kind, name = (
+            efaktur_csv(year=year, month=month),
+            "text/csv",
+            f"efaktur-{year}-{month:02d}.csv",
+        )
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@role_required(read=TREASURY, write=SETTINGS_ADMINS)
+def tenant_tax_details(request):
+    sub = _subscription(request)
+    try:
+        services.subscription_tax_details_set(
+            subscription=sub,
+            npwp=request.POST.get("npwp", ""),
+            address=request.POST.get("tax_address", ""),
+            by=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Data NPWP untuk faktur disimpan."))
+    return redirect("billing:tenant")

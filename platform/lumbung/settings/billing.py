@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from .env import env, require
 
 STRIPE_SECRET_KEY = require("STRIPE_SECRET_KEY", "sk_test_dev")
@@ -41,3 +43,9 @@ BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", def
 BILLING_PROOF_ALERT_HOURS = env.int("BILLING_PROOF_ALERT_HOURS", default=24)
 # Checks core.users runs before creating a login (the plan's staff-user limit).
 USER_CREATE_CHECKS = ["billing.limits.staff_user_limit_check"]
+# Tax on the platform's invoices: the PPN rate (a fraction) and the seller's identity.
+# Plans say whether their prices include PPN (Plan.prices_include_ppn).
+BILLING_PPN_RATE = Decimal(env.str("BILLING_PPN_RATE", default="0.11"))
+BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="PT Lumbung Digital Nusantara")
+BILLING_SELLER_NPWP = env.str("BILLING_SELLER_NPWP", default="")
+BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
