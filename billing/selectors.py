@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
@@ -83,3 +84,47 @@ def operator_flags() -> dict:
             ).order_by("-received_at")[:200]
         ),
     }
+
+
+def mrr_billed(*, subscription: Subscription | None, today=None) -> Decimal:
+    """Monthly recurring revenue from what is actually billed: the latest paid
+    subscription invoice whose period is still running (or ended within the grace),
+    before tax (DPP), as a monthly figure (a yearly invoice divided by 12, whole rupiah).
+    Nothing billed (a trial, a reactivation grace, a never-paid cooperative) counts 0."""
+    if subscription is None or subscription.status not in (
+        Subscription.Status.ACTIVE,
+        Subscription.Status.PAST_DUE,
+    ):
+        return Decimal(0)
+    today = today or timezone.localdate()
+    grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+    inv = (
+        subscription.invoices.filter(
+            status=Invoice.Status.PAID,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_end__gte=today - grace,
+        )
+        .order_by("-period_end", "-pk")
+        .first()
+    )
+    if inv is None:
+        return Decimal(0)
+    base = inv.dpp if inv.dpp is not None else inv.amount
+    months = 12 if inv.interval == "year" else 1
+    return (base / months).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+def invoices_overdue(*, today=None) -> list[Invoice]:
+    """Open invoices past their due date, the longest overdue first, each with
+    ``days_overdue``."""
+    today = today or timezone.localdate()
+    rows = list(
+        Invoice.objects.filter(
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING], due_on__lt=today
+        )
+        .select_related("subscription__cooperative", "plan")
+        .order_by("due_on", "pk")
+    )
+    for inv in rows:
+        inv.days_overdue = (today - inv.due_on).days
+    return rows

@@ -840,7 +840,15 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
         )
     inv.status = Invoice.Status.OPEN
     inv.save(update_fields=["status"])
+    inv.proofs.filter(rejected_at__isnull=True).update(
+        rejected_at=timezone.now(), rejected_reason=reason.strip()
+    )
     _audit(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
+    billing_email_send(
+        kind="proof_rejected",
+        subscription=inv.subscription,
+        extra={"invoice": inv, "reason": reason.strip()},
+    )
     return inv
 
 
@@ -958,6 +966,11 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     now=now,
                 ):
                     counts["past_due"] += 1
+                    billing_email_send(
+                        kind="trial_ended",
+                        subscription=sub,
+                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
+                    )
             elif sub.status == S.ACTIVE and _period_over(sub, now):
                 if _status_set(
                     sub=sub,
@@ -1214,6 +1227,7 @@ PLAN_FIELDS = (
     "max_members",
     "price_monthly",
     "price_yearly",
+    "prices_include_ppn",
     "features",
     "limits",
     "is_active",
@@ -1254,9 +1268,12 @@ def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
         old = {k: getattr(plan, k) for k in PLAN_FIELDS}
         for key, value in fields.items():
             setattr(plan, key, value)
-    if plan.pk is None or old.get("price_monthly") != plan.price_monthly:
+    ppn_changed = old.get("prices_include_ppn", plan.prices_include_ppn) != (
+        plan.prices_include_ppn
+    )  # the card is charged another total
+    if plan.pk is None or old.get("price_monthly") != plan.price_monthly or ppn_changed:
         plan.stripe_price_monthly_id = ""
-    if plan.pk is None or old.get("price_yearly") != plan.price_yearly:
+    if plan.pk is None or old.get("price_yearly") != plan.price_yearly or ppn_changed:
         plan.stripe_price_yearly_id = ""
     plan.save()
     changed = {

@@ -43,6 +43,12 @@ def tenant_billing(request):
     sub = _subscription(request)
     members = active_member_count(cooperative=request.tenant)
     plans = [{"plan": p, "fits": p.allows(members)} for p in selectors.plans_public()]
+    open_invoice = selectors.invoice_open_for(subscription=sub)
+    rejected = (
+        open_invoice.proofs.filter(rejected_at__isnull=False).order_by("-rejected_at").first()
+        if open_invoice is not None and open_invoice.status == Invoice.Status.OPEN
+        else None
+    )
     return render(
         request,
         "billing/tenant.html",
@@ -51,7 +57,9 @@ def tenant_billing(request):
             "members": members,
             "plans": plans,
             "invoices": selectors.invoices_for(subscription=sub)[:50],
-            "open_invoice": selectors.invoice_open_for(subscription=sub),
+            "open_invoice": open_invoice,
+            "rejected_proof": rejected,
+            "notices": sub.notices.all()[:5],
             "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
