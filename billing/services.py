@@ -885,12 +885,14 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
     """Count active members and raise/clear the over-limit flag. Never blocks work."""
     now = now or timezone.now()
     count = active_member_count(cooperative=subscription.cooperative)
+    newly_over = False
     with transaction.atomic():
         sub = _lock(subscription)
         sub.active_members = count
         sub.active_members_counted_at = now
         over = not sub.plan.allows(count)
         if over and not sub.over_limit_since:
+            newly_over = True
             sub.over_limit_since = now
             # Said in advance: the next invoice is for the plan that fits.
             next_plan, _interval = renewal_plan(subscription=sub, count=count)
@@ -918,6 +920,51 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
                 data={"active_members": count},
             )
         sub.save()
+    if newly_over:
+        sub = _card_renewal_plan_set(sub=sub, count=count)
+    return sub
+
+
+def _card_renewal_plan_set(*, sub: Subscription, count: int) -> Subscription:
+    """A card subscription over its member limit: its next Stripe invoice is for the plan
+    that fits (moved at Stripe with no proration: nothing is charged now). A bank-transfer
+    subscription gets it through renewal_plan() at renewal."""
+    if not (
+        sub.provider == Subscription.Provider.STRIPE
+        and sub.stripe_subscription_id
+        and sub.stripe_status in ("active", "trialing")
+    ):
+        return sub
+    plan, interval = renewal_plan(subscription=sub, count=count)
+    if plan.pk == sub.plan_id or not plan.stripe_price_for(interval):
+        return sub
+    try:
+        provider_get(Subscription.Provider.STRIPE).change_plan(
+            subscription=sub, plan=plan, interval=interval, proration_behavior="none"
+        )
+    except ApplicationError:
+        log.warning("Moving %s to plan %s at Stripe failed", sub.cooperative.slug, plan.code)
+        return sub
+    with transaction.atomic():
+        sub = _lock(sub)
+        old = sub.plan
+        sub.plan, sub.interval = plan, interval
+        sub.over_limit_since = None
+        sub.save()
+        _audit(
+            actor="system",
+            action="billing.plan_changed",
+            target=sub.cooperative,
+            reason=_(
+                "Anggota aktif melebihi batas paket: tagihan berikutnya untuk paket yang sesuai"
+            ),
+            data={
+                "from": f"{old.code}/{interval}",
+                "to": f"{plan.code}/{interval}",
+                "active_members": count,
+                "proration": "none",
+            },
+        )
     return sub
 
 

@@ -208,7 +208,11 @@ class StripeProvider(PaymentProvider):
             raise _provider_error(exc)
         return portal["url"]
 
-    def change_plan(self, *, subscription, plan, interval) -> None:
+    def change_plan(
+        self, *, subscription, plan, interval, proration_behavior: str = "create_prorations"
+    ) -> None:
+        """Move the card subscription to ``plan``. ``proration_behavior="none"``: nothing
+        is charged now, the next invoice is for the new plan."""
         price = plan.stripe_price_for(interval)
         if not price:
             raise ApplicationError(
@@ -222,7 +226,7 @@ class StripeProvider(PaymentProvider):
                 subscription.stripe_subscription_id,
                 {
                     "items": [{"id": item_id, "price": price}],
-                    "proration_behavior": "create_prorations",
+                    "proration_behavior": proration_behavior,
                 },
             )
         except stripe.StripeError as exc:

@@ -84,3 +84,23 @@ def test_members_over_the_limit_make_the_next_invoice_the_plan_that_fits(
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     sub.refresh_from_db()
     assert sub.plan.code == "sedang" and not sub.is_over_limit  # flag cleared: the plan fits
+
+
+def test_card_subscription_over_the_limit_is_moved_at_stripe_for_the_next_invoice(
+    admin_client_a, tenant_a, stripe_plans, deliver, django_capture_on_commit_callbacks
+):
+    from billing.providers.stripe_provider import stripe_client, subscription_price_id
+
+    from .test_checkout import subscribe
+
+    _, sub = subscribe(admin_client_a, deliver, plan_code="kecil", interval="month")
+    add_active_members(tenant_a, 130)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = services.usage_record(subscription=sub)
+    sedang = Plan.objects.get(code="sedang")
+    remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id).to_dict()
+    assert subscription_price_id(remote) == sedang.stripe_price_monthly_id
+    assert sub.plan == sedang and not sub.is_over_limit
+    [notice] = [m for m in mail.outbox if "melebihi" in m.subject]
+    assert "Sedang" in notice.body
