@@ -138,7 +138,7 @@ def _bank_plan_change_in_paid_period(
         old_price=old_plan.price_for(sub.interval),
         new_price=plan.price_for(sub.interval),
         period_start=paid.period_start,
-        period_end=timezone.localdate(sub.current_period_end),
+        period_end=paid.period_end,  # the paid period covering today
         today=today,
     )
     data = {
@@ -154,7 +154,7 @@ def _bank_plan_change_in_paid_period(
             by=by,
             kind=Invoice.Kind.PRORATION,
             amount=amount,
-            period=(today, timezone.localdate(sub.current_period_end)),
+            period=(today, paid.period_end),
         )
         data |= {"invoice": invoice.number, "amount": str(amount)}
         _audit(actor=by, action="billing.plan_upgrade_invoiced", target=sub.cooperative, data=data)

@@ -85,3 +85,23 @@ def test_downgrade_on_bank_transfer_applies_at_renewal(tenant_a, operator, clock
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     sub.refresh_from_db()
     assert sub.plan == small and sub.interval == "month" and sub.next_plan is None
+
+
+def test_proration_amount_is_the_difference_for_the_remaining_days():
+    from datetime import date
+
+    start, end = date(2026, 1, 1), date(2026, 12, 31)  # 365 days
+    args = {"old_price": Decimal(3_500_000), "new_price": Decimal(15_000_000)}
+    assert services.proration_amount(**args, period_start=start, period_end=end, today=start) == (
+        Decimal(11_500_000)
+    )
+    # 1 day left: 11,500,000 / 365 = 31,506.8… -> 31,507 (half up)
+    assert services.proration_amount(
+        **args, period_start=start, period_end=end, today=end
+    ) == Decimal(31_507)
+    assert services.proration_amount(
+        **args, period_start=start, period_end=end, today=date(2027, 1, 1)
+    ) == Decimal(0)
+    assert services.proration_amount(
+        old_price=Decimal(5), new_price=Decimal(3), period_start=start, period_end=end, today=start
+    ) == Decimal(0)  # cheaper: nothing to invoice now
