@@ -8,22 +8,37 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from tenants.services import tenant_url
 
+from .models import Notice
+
 log = logging.getLogger(__name__)
 
-KINDS = {"trial_ending", "payment_failed", "suspended", "restored", "invoice_reminder"}
+KINDS = {
+    "trial_ending",
+    "trial_ended",
+    "payment_failed",
+    "period_ended",
+    "suspended",
+    "restored",
+    "archived",
+    "invoice_reminder",
+    "proof_rejected",
+    "payment_confirmed",
+    "subscription_canceled",
+    "over_limit",
+}
 
 
 def billing_email_send(*, kind: str, subscription, extra: dict | None = None) -> None:
-    """Queue a billing e-mail to the cooperative's billing address on commit."""
+    """Queue a billing e-mail to the cooperative's billing address on commit, and leave
+    the same notice in the app (billing.Notice: the billing page and the staff banner),
+    in the caller's transaction."""
     if kind not in KINDS:
         raise ValueError(kind)
     coop = subscription.cooperative
-    if not coop.email:
-        log.warning("No e-mail address for cooperative %s; %s not sent", coop.slug, kind)
-        return
     base = tenant_url(coop.slug).rstrip("/")
     context = {
         "cooperative": coop,
@@ -31,6 +46,15 @@ def billing_email_send(*, kind: str, subscription, extra: dict | None = None) ->
         "billing_url": f"{base}/langganan/",
         **(extra or {}),
     }
+    with translation.override("id"):
+        message = render_to_string(f"billing/emails/{kind}_subject.txt", context).strip()
+    message = message.removeprefix("[Lumbung] ")
+    if context.get("reason"):
+        message = f"{message}. {_('Alasan')}: {context['reason']}"
+    Notice.objects.create(subscription=subscription, kind=kind, message=message[:2000])
+    if not coop.email:
+        log.warning("No e-mail address for cooperative %s; %s not sent", coop.slug, kind)
+        return
 
     def send():
         with translation.override("id"):

@@ -19,6 +19,7 @@ class PlanForm(forms.ModelForm):
             "max_members",
             "price_monthly",
             "price_yearly",
+            "prices_include_ppn",
             "is_active",
             "sort_order",
         ]

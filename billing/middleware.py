@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -136,6 +138,9 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
                 "text": _("Masa uji coba berakhir dalam %(d)s hari. Pilih paket dan bayar.")
                 % {"d": max(days, 0)},
             }
+    notice = sub.notices.filter(created_at__gte=timezone.now() - timedelta(days=3)).first()
+    if notice is not None:
+        return {"level": "warn", "text": notice.message}
     return None
 
 

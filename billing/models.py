@@ -3,7 +3,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +19,11 @@ class Plan(models.Model):
     price_yearly = models.DecimalField(_("harga tahunan (Rp)"), max_digits=14, decimal_places=0)
     features = models.JSONField(_("fitur"), default=list, blank=True)
     limits = models.JSONField(_("batasan"), default=dict, blank=True)
+    prices_include_ppn = models.BooleanField(
+        _("harga sudah termasuk PPN"),
+        default=True,
+        help_text=_("Bila tidak, PPN ditambahkan di atas harga pada tagihan."),
+    )
     is_active = models.BooleanField(_("ditawarkan"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("urutan"), default=0)
     # The provider's price ids (Stripe Price/Plan ids); empty until synced.
@@ -101,6 +106,17 @@ class Subscription(models.Model):
     active_members = models.PositiveIntegerField(null=True, blank=True)
     active_members_counted_at = models.DateTimeField(null=True, blank=True)
     over_limit_since = models.DateTimeField(null=True, blank=True)
+    # A change that applies at renewal (a downgrade or another interval on bank transfer,
+    # or the interval of a paid upgrade); the renewal invoice is issued for it.
+    next_plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    next_interval = models.CharField(max_length=10, choices=Interval.choices, blank=True)
+    # The card subscription ends at the period end (Stripe's cancel_at_period_end).
+    cancel_at_period_end = models.BooleanField(default=False)
+    # The buyer on tax invoices (copied onto each invoice when issued).
+    npwp = models.CharField(_("NPWP koperasi"), max_length=30, blank=True)
+    tax_address = models.CharField(_("alamat NPWP"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,6 +153,10 @@ class Invoice(models.Model):
         PAID = "paid", _("Lunas")
         VOID = "void", _("Dibatalkan")
 
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", _("Langganan")
+        PRORATION = "proration", _("Selisih naik paket")
+
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="invoices"
     )
@@ -146,9 +166,19 @@ class Invoice(models.Model):
         _("kode referensi transfer"), max_length=40, null=True, blank=True, unique=True
     )
     stripe_invoice_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Stripe's own invoice number, kept as a reference (ours is ``number``).
+    provider_number = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     interval = models.CharField(max_length=10, choices=Interval.choices)
     amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    # Tax (PPN): amount = dpp + ppn, at ppn_rate (a fraction, e.g. 0.11).
+    dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0, null=True)
+    ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0, null=True)
+    ppn_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_npwp = models.CharField(max_length=30, blank=True)
+    buyer_address = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.OPEN)
     issued_on = models.DateField(_("tanggal terbit"))
     due_on = models.DateField(_("jatuh tempo"))
@@ -178,10 +208,29 @@ class Invoice(models.Model):
                 condition=~Q(status="paid") | Q(paid_at__isnull=False),
                 name="billing_invoice_paid_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(dpp__isnull=True) | Q(amount=F("dpp") + F("ppn")),
+                name="billing_invoice_dpp_plus_ppn_is_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+class InvoiceSequence(models.Model):
+    """The last number used in a year's invoice series (``INV/2026/000123``). A number
+    is taken under a row lock in the transaction that creates the invoice, so the
+    series has no gaps (a rolled-back invoice gives its number back)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("nomor tagihan terakhir")
+
+    def __str__(self) -> str:
+        return f"INV/{self.year}/{self.last:06d}"
 
 
 class PaymentProof(models.Model):
@@ -191,6 +240,8 @@ class PaymentProof(models.Model):
     file = models.FileField(upload_to="billing/proofs/%Y/%m/")
     uploaded_by = models.CharField(max_length=200)
     note = models.TextField(blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -200,6 +251,24 @@ class PaymentProof(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} · {self.created_at:%Y-%m-%d}"
+
+
+class Notice(models.Model):
+    """An in-app notice to a cooperative about its subscription (the same events as the
+    billing e-mails), shown on its billing page and, while recent, in the staff banner."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("pemberitahuan langganan")
+        verbose_name_plural = _("pemberitahuan langganan")
+
+    def __str__(self) -> str:
+        return f"{self.subscription} · {self.kind}"
 
 
 class WebhookEvent(models.Model):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from .models import Invoice, Plan, Subscription, WebhookEvent
 
@@ -34,20 +39,40 @@ def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
 
 
 def transfers_awaiting() -> QuerySet[Invoice]:
-    """Bank-transfer invoices with proof uploaded, for operators to confirm."""
+    """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
+    confirmation) first, the longest waiting first, then the open ones by due date.
+    ``proof_at`` is when the latest proof came. Every row is reachable (paginate it)."""
     return (
         Invoice.objects.filter(provider=Subscription.Provider.BANK_TRANSFER)
         .filter(status__in=[Invoice.Status.AWAITING, Invoice.Status.OPEN])
+        .annotate(
+            proof_at=Max("proofs__created_at"),
+            awaiting_first=Case(
+                When(status=Invoice.Status.AWAITING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        )
         .select_related("subscription__cooperative", "plan")
         .prefetch_related("proofs")
-        .order_by("-status", "due_on", "pk")
+        .order_by("awaiting_first", "proof_at", "due_on", "pk")
     )
+
+
+def proofs_waiting_too_long(*, now=None) -> list[Invoice]:
+    """Awaiting invoices whose latest proof has waited longer than
+    settings.BILLING_PROOF_ALERT_HOURS (a paying cooperative must not drift into
+    suspension because nobody looked)."""
+    now = now or timezone.now()
+    limit = now - timedelta(hours=settings.BILLING_PROOF_ALERT_HOURS)
+    return list(transfers_awaiting().filter(status=Invoice.Status.AWAITING, proof_at__lt=limit))
 
 
 def operator_flags() -> dict:
     """What operators should look at: cooperatives over their plan's member limit and
     webhook events flagged (e.g. for an unknown customer) or failed."""
     return {
+        "stale_proofs": proofs_waiting_too_long(),
         "over_limit": list(
             Subscription.objects.filter(over_limit_since__isnull=False)
             .select_related("cooperative", "plan")
@@ -59,3 +84,47 @@ def operator_flags() -> dict:
             ).order_by("-received_at")[:200]
         ),
     }
+
+
+def mrr_billed(*, subscription: Subscription | None, today=None) -> Decimal:
+    """Monthly recurring revenue from what is actually billed: the latest paid
+    subscription invoice whose period is still running (or ended within the grace),
+    before tax (DPP), as a monthly figure (a yearly invoice divided by 12, whole rupiah).
+    Nothing billed (a trial, a reactivation grace, a never-paid cooperative) counts 0."""
+    if subscription is None or subscription.status not in (
+        Subscription.Status.ACTIVE,
+        Subscription.Status.PAST_DUE,
+    ):
+        return Decimal(0)
+    today = today or timezone.localdate()
+    grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+    inv = (
+        subscription.invoices.filter(
+            status=Invoice.Status.PAID,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_end__gte=today - grace,
+        )
+        .order_by("-period_end", "-pk")
+        .first()
+    )
+    if inv is None:
+        return Decimal(0)
+    base = inv.dpp if inv.dpp is not None else inv.amount
+    months = 12 if inv.interval == "year" else 1
+    return (base / months).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+def invoices_overdue(*, today=None) -> list[Invoice]:
+    """Open invoices past their due date, the longest overdue first, each with
+    ``days_overdue``."""
+    today = today or timezone.localdate()
+    rows = list(
+        Invoice.objects.filter(
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING], due_on__lt=today
+        )
+        .select_related("subscription__cooperative", "plan")
+        .order_by("due_on", "pk")
+    )
+    for inv in rows:
+        inv.days_overdue = (today - inv.due_on).days
+    return rows

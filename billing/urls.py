@@ -11,6 +11,7 @@ urlpatterns = [
     path("paket/", views.tenant_plan_change, name="plan-change"),
     path("bayar/", views.tenant_pay, name="pay"),
     path("kelola/", views.tenant_manage, name="manage"),
-    path("tagihan/<str:number>/pdf/", views.tenant_invoice_pdf, name="invoice-pdf"),
-    path("transfer/<str:number>/bukti/", views.tenant_proof_upload, name="proof-upload"),
+    path("npwp/", views.tenant_tax_details, name="tax-details"),
+    path("tagihan/<path:number>/pdf/", views.tenant_invoice_pdf, name="invoice-pdf"),
+    path("transfer/<path:number>/bukti/", views.tenant_proof_upload, name="proof-upload"),
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
         name="operator-transfer-decide",
     ),
     path("operator/bukti/<int:pk>/", views.operator_proof, name="operator-proof"),
+    path("operator/efaktur/", views.operator_efaktur, name="operator-efaktur"),
     path("operator/paket/", views.operator_plans, name="operator-plans"),
     path("operator/paket/baru/", views.operator_plan_edit, name="operator-plan-new"),
     path("operator/paket/<int:pk>/", views.operator_plan_edit, name="operator-plan-edit"),

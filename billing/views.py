@@ -4,12 +4,14 @@ operators' transfer confirmation (apex host)."""
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from lumbung.console.permissions import operator_required as console_operator_required
+from lumbung.pagination import paginate
 
 from . import selectors, services
 from .models import Interval, Invoice, Plan, Subscription
@@ -40,6 +43,12 @@ def tenant_billing(request):
     sub = _subscription(request)
     members = active_member_count(cooperative=request.tenant)
     plans = [{"plan": p, "fits": p.allows(members)} for p in selectors.plans_public()]
+    open_invoice = selectors.invoice_open_for(subscription=sub)
+    rejected = (
+        open_invoice.proofs.filter(rejected_at__isnull=False).order_by("-rejected_at").first()
+        if open_invoice is not None and open_invoice.status == Invoice.Status.OPEN
+        else None
+    )
     return render(
         request,
         "billing/tenant.html",
@@ -48,7 +57,10 @@ def tenant_billing(request):
             "members": members,
             "plans": plans,
             "invoices": selectors.invoices_for(subscription=sub)[:50],
-            "open_invoice": selectors.invoice_open_for(subscription=sub),
+            "open_invoice": open_invoice,
+            "rejected_proof": rejected,
+            "notices": sub.notices.all()[:5],
+            "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
             "checkout": request.GET.get("checkout", ""),
@@ -77,11 +89,37 @@ def tenant_plan_change(request):
     sub = _subscription(request)
     try:
         plan, interval = _plan_from(request)
-        services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
+        sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    else:
+        return redirect("billing:tenant")
+    upgrade = selectors.invoice_open_for(subscription=sub)
+    if sub.plan_id == plan.pk and sub.interval == interval:
         messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
+    elif upgrade is not None and upgrade.kind == Invoice.Kind.PRORATION:
+        messages.success(
+            request,
+            _(
+                "Tagihan selisih %(n)s (%(amount)s) untuk sisa periode diterbitkan. Paket "
+                "%(plan)s berlaku setelah tagihan dibayar."
+            )
+            % {
+                "n": upgrade.number,
+                "amount": f"Rp {upgrade.amount:,.0f}".replace(",", "."),
+                "plan": plan.name,
+            },
+        )
+    else:
+        messages.success(
+            request,
+            _("Paket %(plan)s berlaku mulai perpanjangan berikutnya (%(d)s).")
+            % {
+                "plan": plan.name,
+                "d": (timezone.localdate(sub.current_period_end) + timedelta(days=1)).strftime(
+                    "%d-%m-%Y"
+                ),
+            },
+        )
     return redirect("billing:tenant")
 
 
@@ -199,7 +237,13 @@ def operator_transfers(request):
     return render(
         request,
         "billing/operator_transfers.html",
-        {"invoices": selectors.transfers_awaiting()[:200], "flags": selectors.operator_flags()},
+        {
+            "page": paginate(request, selectors.transfers_awaiting(), per_page=50),
+            "awaiting": selectors.transfers_awaiting()
+            .filter(status=Invoice.Status.AWAITING)
+            .count(),
+            "flags": selectors.operator_flags(),
+        },
     )
 
 
@@ -258,3 +302,49 @@ def operator_plan_edit(request, pk: int | None = None):
             messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
             return redirect("billing:operator-plans")
     return render(request, "billing/operator_plan_form.html", {"form": form, "plan": plan})
+
+
+@operator_required
+def operator_efaktur(request):
+    """e-Faktur data of a month (?tahun=2026&bulan=3&format=csv|xlsx)."""
+    from .efaktur import efaktur_csv, efaktur_xlsx
+
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("tahun") or today.year)
+        month = int(request.GET.get("bulan") or today.month)
+        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+            raise ValueError
+    except ValueError:
+        return HttpResponse(_("Tahun atau bulan tidak valid."), status=400)
+    if request.GET.get("format") == "xlsx":
+        body = efaktur_xlsx(year=year, month=month)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        name = f"efaktur-{year}-{month:02d}.xlsx"
+    else:
+        body, kind, name = (
+            efaktur_csv(year=year, month=month),
+            "text/csv",
+            f"efaktur-{year}-{month:02d}.csv",
+        )
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@role_required(read=TREASURY, write=SETTINGS_ADMINS)
+def tenant_tax_details(request):
+    sub = _subscription(request)
+    try:
+        services.subscription_tax_details_set(
+            subscription=sub,
+            npwp=request.POST.get("npwp", ""),
+            address=request.POST.get("tax_address", ""),
+            by=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Data NPWP untuk faktur disimpan."))
+    return redirect("billing:tenant")

@@ -27,7 +27,7 @@ from .providers.stripe_provider import (
     invoice_subscription_id,
     plan_for_price,
 )
-from .services import subscription_sync_stripe
+from .services import invoice_number_next, invoice_tax_fields, subscription_sync_stripe
 
 log = logging.getLogger(__name__)
 
@@ -259,10 +259,9 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
     values = {
         "subscription": sub,
         "provider": Subscription.Provider.STRIPE,
-        "number": (inv.get("number") or inv["id"])[:40],
+        "provider_number": (inv.get("number") or inv["id"])[:100],
         "plan": plan,
         "interval": interval if interval in Interval.values else Interval.MONTH,
-        "amount": from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0")),
         "status": status,
         "issued_on": timezone.localdate(created),
         "due_on": timezone.localdate(_date(inv.get("due_date")) or created),
@@ -275,6 +274,9 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
         "paid_at": paid_at,
         "hosted_url": inv.get("hosted_invoice_url") or "",
     }
+    # What Stripe charged is the total: PPN is inside it.
+    charged = from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0"))
+    values |= invoice_tax_fields(subscription=sub, price=charged, includes_ppn=True)
     existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
     if existing:
         if existing.status == Invoice.Status.PAID:
@@ -283,4 +285,6 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
             setattr(existing, k, v)
         existing.save()
         return existing
-    return Invoice.objects.create(stripe_invoice_id=inv["id"], **values)
+    # Our own number from the year's series; Stripe's stays as provider_number.
+    number = invoice_number_next(on=values["issued_on"])
+    return Invoice.objects.create(stripe_invoice_id=inv["id"], number=number, **values)

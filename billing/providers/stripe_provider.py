@@ -87,6 +87,18 @@ def plan_for_price(price_id: str) -> tuple[Plan, str] | None:
     return None
 
 
+def plan_price_total(plan: Plan, interval: str) -> Decimal:
+    """What the card is charged: the stated price, plus PPN when it excludes it."""
+    from billing.tax import tax_split
+
+    dpp, ppn = tax_split(
+        price=plan.price_for(interval),
+        rate=Decimal(settings.BILLING_PPN_RATE),
+        includes_ppn=plan.prices_include_ppn,
+    )
+    return dpp + ppn
+
+
 def stripe_catalog_sync() -> int:
     """Create the Stripe product and monthly/yearly prices of every offered plan that
     lacks them. Returns how many prices were created. Idempotent."""
@@ -100,7 +112,7 @@ def stripe_catalog_sync() -> int:
             if getattr(plan, field):
                 continue
             params: dict[str, Any] = {
-                "amount": to_minor(plan.price_for(interval)),
+                "amount": to_minor(plan_price_total(plan, interval)),
                 "currency": settings.STRIPE_CURRENCY,
                 "interval": interval,
                 "metadata": {"lumbung_plan": plan.code},
@@ -196,7 +208,11 @@ class StripeProvider(PaymentProvider):
             raise _provider_error(exc)
         return portal["url"]
 
-    def change_plan(self, *, subscription, plan, interval) -> None:
+    def change_plan(
+        self, *, subscription, plan, interval, proration_behavior: str = "create_prorations"
+    ) -> None:
+        """Move the card subscription to ``plan``. ``proration_behavior="none"``: nothing
+        is charged now, the next invoice is for the new plan."""
         price = plan.stripe_price_for(interval)
         if not price:
             raise ApplicationError(
@@ -210,9 +226,18 @@ class StripeProvider(PaymentProvider):
                 subscription.stripe_subscription_id,
                 {
                     "items": [{"id": item_id, "price": price}],
-                    "proration_behavior": "create_prorations",
+                    "proration_behavior": proration_behavior,
                 },
             )
+        except stripe.StripeError as exc:
+            raise _provider_error(exc)
+
+    def subscription_cancel(self, *, subscription) -> dict:
+        """End the card subscription now: Stripe charges the card no more."""
+        try:
+            return self.client.v1.subscriptions.cancel(
+                subscription.stripe_subscription_id
+            ).to_dict()
         except stripe.StripeError as exc:
             raise _provider_error(exc)
 

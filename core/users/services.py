@@ -4,6 +4,7 @@ two-factor enrolment. Every change of rights is audited in the same transaction.
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -18,6 +19,13 @@ STAFF_ROLES = {
     User.Role.PETUGAS,
     User.Role.PENGAWAS,
 }
+
+
+def user_create_checks() -> list:
+    """Checks run before a login is created, each called as ``check(role=…, staff=…)``
+    and raising ApplicationError to refuse (e.g. the plan's staff-user limit, which the
+    public billing layer registers: core does not know it). settings.USER_CREATE_CHECKS."""
+    return [import_string(p) for p in getattr(settings, "USER_CREATE_CHECKS", [])]
 
 
 def _normalise_email(email: str) -> str:
@@ -114,6 +122,8 @@ def user_create(
             _("Pengguna dengan e-mail %(email)s sudah ada.") % {"email": email},
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
+    for check in user_create_checks():
+        check(role=role, staff=role in STAFF_ROLES)
     user = User(
         username=email,
         email=email,

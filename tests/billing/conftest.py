@@ -182,3 +182,40 @@ def login_operator(client, operator) -> None:
 def _media_in_tmp(settings, tmp_path):
     """Uploaded proofs go to a temporary folder, not the developer's media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+class Clock:
+    """A moved clock: ``django.utils.timezone.now`` (and so ``localdate``) returns
+    ``self.now``; ``advance(days=…)`` moves it. Services read the time through it."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kwargs):
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**kwargs)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone
+
+    c = Clock(timezone.now())
+    monkeypatch.setattr(timezone, "now", c)
+    return c
+
+
+def pay_by_bank(subscription, plan_code: str, interval: str, operator):
+    """Issue a bank-transfer invoice for the plan and confirm it (an operator saw it)."""
+    from billing import services
+    from billing.models import Plan
+
+    inv = services.bank_invoice_issue(
+        subscription=subscription, plan=Plan.objects.get(code=plan_code), interval=interval, by="t"
+    )
+    return services.bank_transfer_confirm(invoice=inv, operator=operator)

@@ -42,6 +42,7 @@ def test_operator_edits_a_plan_price_and_stripe_prices_are_renewed(
         "max_members": "600",
         "price_monthly": "400000",
         "price_yearly": str(plan.price_yearly),
+        "prices_include_ppn": "on",  # unchanged: the price still includes PPN
         "is_active": "on",
         "sort_order": "20",
         "features_text": "Sampai 600 anggota aktif\nPortal anggota",

@@ -83,7 +83,7 @@ def test_confirmation_page_is_shown_before_acting(op_clients, tenant_a):
 @pytest.mark.parametrize("role,allowed", role_cases("reactivate"))
 def test_reactivate(op_clients, operators, tenant_a, role, allowed):
     set_status(tenant_a, Subscription.Status.SUSPENDED)
-    resp = post(op_clients[role], tenant_a, "reactivate")
+    resp = post(op_clients[role], tenant_a, "reactivate", days=14)
     tenant_a.refresh_from_db()
     if allowed:
         assert resp.status_code == 302

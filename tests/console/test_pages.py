@@ -49,15 +49,24 @@ def test_stats_refresh_keeps_going_past_a_broken_schema(tenant_a):
     assert TenantStats.objects.get(cooperative=tenant_a).error == ""
 
 
-def test_mrr_counts_paying_subscriptions_only(tenant_a):
+def test_mrr_counts_what_is_billed_not_the_list_price(tenant_a, operators):
+    from billing import services as billing
+
     sub = Subscription.objects.select_related("plan").get(cooperative=tenant_a)
     assert mrr_for(sub) == 0
+    # Active with nothing billed (e.g. an operator's reactivation grace): no revenue.
     sub.status = Subscription.Status.ACTIVE
     sub.plan = Plan.objects.get(code="sedang")
     sub.interval = "year"
-    assert mrr_for(sub) == (sub.plan.price_yearly / 12).quantize(Decimal(1))
-    sub.interval = "month"
-    assert mrr_for(sub) == sub.plan.price_monthly
+    assert mrr_for(sub) == 0
+    Subscription.objects.filter(pk=sub.pk).update(trial_ends_at=timezone.now())
+    inv = billing.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="year", by="t"
+    )
+    billing.bank_transfer_confirm(invoice=inv, operator=operators["billing"])
+    sub.refresh_from_db()
+    assert mrr_for(sub) == (inv.dpp / 12).quantize(Decimal(1))  # before tax, monthly
+    assert mrr_for(sub) < sub.plan.price_yearly / 12
 
 
 def test_tenant_search_and_filters(tenant_a, tenant_b):

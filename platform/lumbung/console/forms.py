@@ -44,6 +44,19 @@ class TrialForm(ConfirmForm):
     days = forms.IntegerField(label=_("Tambah hari"), min_value=1, max_value=365, initial=14)
 
 
+class ReactivateForm(ConfirmForm):
+    days = forms.IntegerField(
+        label=_("Masa tenggang (hari)"),
+        min_value=1,
+        max_value=365,
+        initial=14,
+        help_text=_(
+            "Tanpa periode berbayar yang berjalan, koperasi aktif selama masa ini; setelah "
+            "itu berlaku penagihan biasa (menunggak, lalu ditangguhkan)."
+        ),
+    )
+
+
 class PlanForm(ConfirmForm):
     plan = forms.ModelChoiceField(label=_("Paket"), queryset=Plan.objects.filter(is_active=True))
     interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
@@ -60,6 +73,14 @@ class PaymentForm(ConfirmForm):
         label=_("Paket"), queryset=Plan.objects.filter(is_active=True), required=False
     )
     interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
+    end_card_subscription = forms.BooleanField(
+        label=_("Akhiri langganan kartu (Stripe) koperasi ini"),
+        required=False,
+        help_text=_(
+            "Peringatan: bila koperasi masih membayar dengan kartu, pembayaran manual "
+            "ditolak kecuali langganan kartu diakhiri sekarang (kartu tidak ditagih lagi)."
+        ),
+    )
 
     def __init__(self, *args, subscription=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing.models import Invoice, Subscription, WebhookEvent
+from billing.selectors import invoices_overdue, proofs_waiting_too_long
 from core.audit.models import AuditEvent
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
 
@@ -193,23 +194,28 @@ def overview(*, weeks: int = 12) -> dict:
     ended_n = ended.count()
     mrr = TenantStats.objects.aggregate(t=Sum("mrr"))["t"] or Decimal(0)
     paying = subs.filter(status=Subscription.Status.ACTIVE).count()
-    churned_30 = (
+    # Churn: cooperatives that left (archived in the last 30 days and still archived, or
+    # deleted since); a suspension that is paid off is not churn.
+    archived_ids = set(
         AuditEvent.objects.filter(
             action="billing.status_changed",
             created_at__gte=now - timedelta(days=30),
-            data__to__in=[Subscription.Status.SUSPENDED, Subscription.Status.ARCHIVED],
-        )
-        .values("target_id")
-        .distinct()
-        .count()
+            data__to=Subscription.Status.ARCHIVED,
+        ).values_list("target_id", flat=True)
     )
+    back = {
+        str(pk)
+        for pk in Cooperative.objects.filter(pk__in=[int(i) for i in archived_ids if i.isdigit()])
+        .exclude(status=Cooperative.Status.ARCHIVED)
+        .values_list("pk", flat=True)
+    }
+    churned_30 = len(archived_ids - back)
     failed_payments = WebhookEvent.objects.filter(
         Q(event_type="invoice.payment_failed") | Q(state=WebhookEvent.State.FAILED),
         received_at__gte=now - timedelta(days=30),
     ).count()
-    overdue_invoices = Invoice.objects.filter(
-        status=Invoice.Status.OPEN, due_on__lt=timezone.localdate()
-    ).count()
+    overdue = invoices_overdue()
+    overdue_invoices = len(overdue)
     largest = list(
         TenantStats.objects.select_related("cooperative")
         .order_by("-db_size_bytes")
@@ -240,6 +246,9 @@ def overview(*, weeks: int = 12) -> dict:
         else None,
         "failed_payments": failed_payments,
         "overdue_invoices": overdue_invoices,
+        "overdue": overdue[:100],
+        "overdue_amount": sum((i.amount for i in overdue), Decimal(0)),
+        "stale_proofs": len(proofs_waiting_too_long()),
         "failed_provisioning": SignupRequest.objects.filter(
             status=SignupRequest.Status.FAILED
         ).count()

@@ -87,8 +87,12 @@ def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooper
 
 
 @transaction.atomic
-def tenant_reactivate(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
-    """Back to work: trial while the trial lasts and nothing was paid, else active."""
+def tenant_reactivate(
+    *, operator, cooperative: Cooperative, reason: str, days: int | None = None
+) -> Cooperative:
+    """Back to work: trial while the trial lasts and nothing was paid, else active until
+    the paid period's end or, with none ahead, for ``days`` of grace the operator
+    chooses; after that the daily sweep applies (past due, suspended)."""
     _require(operator, "reactivate")
     reason = _reason(reason)
     sub = _subscription(cooperative)
@@ -105,15 +109,19 @@ def tenant_reactivate(*, operator, cooperative: Cooperative, reason: str) -> Coo
         and not sub.invoices.filter(status=Invoice.Status.PAID).exists()
     )
     target = S.TRIAL if on_trial else S.ACTIVE
-    billing.subscription_status_override(
-        subscription=sub, status=target, operator=operator, reason=reason
+    sub = billing.subscription_status_override(
+        subscription=sub, status=target, operator=operator, reason=reason, grace_days=days
     )
     audit_log(
         actor=operator,
         action="console.tenant_reactivated",
         target=cooperative,
         reason=reason,
-        data={"status": target},
+        data={
+            "status": target,
+            "days": days,
+            "until": (sub.trial_ends_at if on_trial else sub.current_period_end).isoformat(),
+        },
     )
     cooperative.refresh_from_db()
     return cooperative
@@ -180,12 +188,31 @@ def tenant_payment_record(
     invoice: Invoice | None = None,
     plan: Plan | None = None,
     interval: str = "month",
+    end_card_subscription: bool = False,
 ) -> Invoice:
     """A manual payment (bank transfer seen on the statement): confirms the given open
-    invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it."""
+    invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
+    Refused while a card subscription still bills the cooperative (that would bill it
+    twice) unless the operator ends the card subscription with it. Refused for a plan
+    the cooperative's active members do not fit."""
     _require(operator, "record_payment")
     reason = _reason(reason)
     sub = _subscription(cooperative)
+    paid_plan = invoice.plan if invoice is not None else plan
+    if paid_plan is not None:
+        billing.plan_fits_check(subscription=sub, plan=paid_plan)
+    if sub.stripe_subscription_id and sub.stripe_status in billing.LIVE_STRIPE_STATUSES:
+        if not end_card_subscription:
+            raise ApplicationError(
+                ConsoleErrors.STATE,
+                _(
+                    "Koperasi ini membayar dengan kartu (langganan Stripe masih berjalan). "
+                    'Mencatat pembayaran manual akan menagih dua kali. Centang "Akhiri '
+                    'langganan kartu" bila koperasi memang beralih ke transfer bank.'
+                ),
+                fields={"end_card_subscription": [_("Langganan kartu masih berjalan.")]},
+            )
+        sub = billing.card_subscription_end(subscription=sub, by=operator, reason=reason)
     if invoice is None:
         if plan is None:
             raise ApplicationError(

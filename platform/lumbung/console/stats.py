@@ -11,7 +11,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.models import Interval, Subscription
+from billing.models import Subscription
+from billing.selectors import mrr_billed
 from tenants.models import Cooperative
 from tenants.schema_template import expected_migrations, qi
 
@@ -24,13 +25,9 @@ STAFF_ROLES = ("admin", "ketua", "bendahara", "petugas", "pengawas")
 
 
 def mrr_for(sub: Subscription | None) -> Decimal:
-    """Monthly recurring revenue of a subscription: the plan's monthly price (a yearly
-    price divided by 12, whole rupiah) while it is active or past due; 0 otherwise."""
-    if sub is None or sub.status not in PAYING:
-        return Decimal(0)
-    if sub.interval == Interval.YEAR:
-        return (sub.plan.price_yearly / 12).quantize(Decimal(1))
-    return sub.plan.price_monthly
+    """Monthly recurring revenue of a subscription from what is actually billed (see
+    billing.selectors.mrr_billed), not the current plan's list price."""
+    return mrr_billed(subscription=sub)
 
 
 def schema_sizes() -> dict[str, int]:

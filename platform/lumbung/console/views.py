@@ -224,7 +224,7 @@ def tenant_detail(request, pk: int):
 
 ACTION_FORMS = {
     "suspend": (forms.ConfirmForm, gettext_lazy("Tangguhkan (hanya baca)")),
-    "reactivate": (forms.ConfirmForm, gettext_lazy("Aktifkan kembali")),
+    "reactivate": (forms.ReactivateForm, gettext_lazy("Aktifkan kembali")),
     "archive": (forms.ConfirmForm, gettext_lazy("Arsipkan")),
     "extend_trial": (forms.TrialForm, gettext_lazy("Perpanjang masa uji coba")),
     "change_plan": (forms.PlanForm, gettext_lazy("Ganti paket")),
@@ -243,7 +243,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
         services.tenant_suspend(operator=op, cooperative=coop, reason=reason)
         return _("Koperasi ditangguhkan.")
     if action == "reactivate":
-        services.tenant_reactivate(operator=op, cooperative=coop, reason=reason)
+        services.tenant_reactivate(operator=op, cooperative=coop, reason=reason, days=data["days"])
         return _("Koperasi diaktifkan kembali.")
     if action == "archive":
         services.tenant_archive(operator=op, cooperative=coop, reason=reason)
@@ -272,6 +272,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             invoice=data.get("invoice"),
             plan=data.get("plan"),
             interval=data["interval"],
+            end_card_subscription=data.get("end_card_subscription", False),
         )
         return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
     if action == "add_domain":

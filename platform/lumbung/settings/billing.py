@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from .env import env, require
 
 STRIPE_SECRET_KEY = require("STRIPE_SECRET_KEY", "sk_test_dev")
@@ -34,3 +36,16 @@ BILLING_WEBHOOK_MAX_BYTES = env.int("BILLING_WEBHOOK_MAX_BYTES", default=256 * 1
 BILLING_PROOF_MAX_BYTES = env.int("BILLING_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
 # The "trial ending" e-mail goes out this many days before a trial ends.
 BILLING_TRIAL_NOTICE_DAYS = env.int("BILLING_TRIAL_NOTICE_DAYS", default=3)
+# An operator reactivating a cooperative with no paid period ahead grants this many
+# days by default (the console asks); then the normal sweep and grace apply.
+BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", default=14)
+# Operators are alerted when a proof of transfer waits longer than this.
+BILLING_PROOF_ALERT_HOURS = env.int("BILLING_PROOF_ALERT_HOURS", default=24)
+# Checks core.users runs before creating a login (the plan's staff-user limit).
+USER_CREATE_CHECKS = ["billing.limits.staff_user_limit_check"]
+# Tax on the platform's invoices: the PPN rate (a fraction) and the seller's identity.
+# Plans say whether their prices include PPN (Plan.prices_include_ppn).
+BILLING_PPN_RATE = Decimal(env.str("BILLING_PPN_RATE", default="0.11"))
+BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="PT Lumbung Digital Nusantara")
+BILLING_SELLER_NPWP = env.str("BILLING_SELLER_NPWP", default="")
+BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")

@@ -1,0 +1,88 @@
+"""The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
+in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
+period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
+reference. CSV or XLSX; the accountant imports or keys them in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from django.conf import settings
+
+from .models import Invoice
+
+COLUMNS = [
+    "KD_JENIS_TRANSAKSI",
+    "FG_PENGGANTI",
+    "MASA_PAJAK",
+    "TAHUN_PAJAK",
+    "TANGGAL_FAKTUR",
+    "NPWP",
+    "NAMA",
+    "ALAMAT_LENGKAP",
+    "JUMLAH_DPP",
+    "JUMLAH_PPN",
+    "JUMLAH_PPNBM",
+    "REFERENSI",
+    "NOMOR_STRIPE",
+    "STATUS",
+    "NPWP_PENJUAL",
+]
+
+
+def efaktur_rows(*, year: int, month: int) -> list[list]:
+    """Invoices issued in the month (void ones left out), in number order."""
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    invoices = (
+        Invoice.objects.filter(issued_on__gte=start, issued_on__lt=end, dpp__isnull=False)
+        .exclude(status=Invoice.Status.VOID)
+        .select_related("subscription__cooperative")
+        .order_by("number")
+    )
+    rows = []
+    for inv in invoices:
+        rows.append(
+            [
+                "01",
+                "0",
+                month,
+                year,
+                inv.issued_on.strftime("%d/%m/%Y"),
+                "".join(ch for ch in inv.buyer_npwp if ch.isdigit()) or "000000000000000",
+                inv.buyer_name or inv.subscription.cooperative.name,
+                inv.buyer_address,
+                int(inv.dpp),
+                int(inv.ppn),
+                0,
+                inv.number,
+                inv.provider_number,
+                inv.status,
+                settings.BILLING_SELLER_NPWP,
+            ]
+        )
+    return rows
+
+
+def efaktur_csv(*, year: int, month: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerows(efaktur_rows(year=year, month=month))
+    return out.getvalue().encode("utf-8")
+
+
+def efaktur_xlsx(*, year: int, month: int) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{year}-{month:02d}"
+    ws.append(COLUMNS)
+    for row in efaktur_rows(year=year, month=month):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,73 @@
+"""Billing writes: trials, subscription state (and the cooperative's status that follows
+it), plan changes, payments (Stripe and bank transfer), the daily sweeps. One module per
+section; the public names are re-exported here (``billing.services.<name>``)."""
+
+from .bank import (
+    bank_invoice_issue,
+    bank_proof_upload,
+    bank_transfer_confirm,
+    bank_transfer_reject,
+    invoice_number_next,
+    invoice_tax_fields,
+    subscription_tax_details_set,
+)
+from .common import (
+    ARREARS_STRIPE_STATUSES,
+    LIVE_STRIPE_STATUSES,
+    BillingErrors,
+    add_months,
+    default_plan,
+    period_end_for,
+    plan_fits_check,
+)
+from .daily import (
+    bank_reminders_send,
+    billing_sweep,
+    subscription_archive_after_set,
+    usage_record,
+)
+from .operator import billing_records_purge, subscription_status_override, trial_extend
+from .plans import (
+    PLAN_FIELDS,
+    card_subscription_end,
+    payment_start,
+    plan_change,
+    plan_save,
+    proration_amount,
+    renewal_plan,
+)
+from .state import STRIPE_STATUS_MAP, subscription_sync_stripe, trial_start
+
+__all__ = [
+    "ARREARS_STRIPE_STATUSES",
+    "LIVE_STRIPE_STATUSES",
+    "PLAN_FIELDS",
+    "STRIPE_STATUS_MAP",
+    "BillingErrors",
+    "add_months",
+    "bank_invoice_issue",
+    "bank_proof_upload",
+    "bank_reminders_send",
+    "bank_transfer_confirm",
+    "bank_transfer_reject",
+    "billing_records_purge",
+    "billing_sweep",
+    "card_subscription_end",
+    "default_plan",
+    "invoice_number_next",
+    "invoice_tax_fields",
+    "payment_start",
+    "period_end_for",
+    "plan_change",
+    "plan_fits_check",
+    "plan_save",
+    "proration_amount",
+    "renewal_plan",
+    "subscription_archive_after_set",
+    "subscription_status_override",
+    "subscription_sync_stripe",
+    "subscription_tax_details_set",
+    "trial_extend",
+    "trial_start",
+    "usage_record",
+]

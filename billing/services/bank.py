@@ -1,0 +1,347 @@
+"""Bank transfer: invoices (number series, PPN), proofs, confirmation, rejection, the cooperative's tax details."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+
+from ..emails import billing_email_send
+from ..models import Invoice, PaymentProof, Plan, Subscription
+from .common import (
+    LIVE_STRIPE_STATUSES,
+    BillingErrors,
+    S,
+    _audit,
+    _end_of_day,
+    _lock,
+    _require_billing_operator,
+    _status_set,
+    _token,
+    period_end_for,
+)
+
+
+@transaction.atomic
+def bank_invoice_issue(
+    *,
+    subscription: Subscription,
+    plan: Plan,
+    interval: str,
+    by,
+    kind: str = Invoice.Kind.SUBSCRIPTION,
+    amount: Decimal | None = None,
+    period: tuple[date, date] | None = None,
+) -> Invoice:
+    """Issue a bank-transfer invoice (unique transfer reference). If an unpaid one for the
+    same plan and period already exists it is returned instead of a second one. A
+    ``proration`` invoice (an upgrade inside a paid period) carries its own amount and
+    period."""
+    sub = _lock(subscription)
+    open_invoices = sub.invoices.filter(
+        provider=Subscription.Provider.BANK_TRANSFER,
+        kind=kind,
+        status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+    ).select_for_update()
+    for inv in open_invoices:
+        if inv.plan_id == plan.pk and inv.interval == interval and kind == inv.Kind.SUBSCRIPTION:
+            return inv
+        if inv.status == Invoice.Status.OPEN:
+            inv.status = Invoice.Status.VOID
+            inv.save(update_fields=["status"])
+    today = timezone.localdate()
+    if period is not None:
+        period_start, period_end = period
+        due_on = min(today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS), period_end)
+    else:
+        covered_until = _covered_until(sub, today)
+        if covered_until is not None:
+            period_start = covered_until + timedelta(days=1)
+            due_on = max(period_start - timedelta(days=1), today)
+        else:
+            period_start = today
+            due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
+        period_end = period_end_for(period_start, interval) - timedelta(days=1)
+    price = plan.price_for(interval) if amount is None else amount
+    invoice = Invoice.objects.create(
+        subscription=sub,
+        provider=Subscription.Provider.BANK_TRANSFER,
+        kind=kind,
+        number=invoice_number_next(on=today),
+        reference=f"LMB{_token(8)}",
+        plan=plan,
+        interval=interval,
+        **invoice_tax_fields(subscription=sub, price=price, includes_ppn=plan.prices_include_ppn),
+        issued_on=today,
+        due_on=due_on,
+        period_start=period_start,
+        period_end=period_end,
+    )
+    _audit(
+        actor=by,
+        action="billing.bank_invoice_issued",
+        target=sub.cooperative,
+        data={
+            "invoice": invoice.number,
+            "reference": invoice.reference,
+            "amount": str(invoice.amount),
+            "kind": kind,
+        },
+    )
+    return invoice
+
+
+def invoice_number_next(*, on: date) -> str:
+    """The next number of the year's gap-free series, ``INV/2026/000123``. Call inside
+    the transaction that creates the invoice: the year's row stays locked until it
+    commits, and a rollback gives the number back."""
+    from django.db import IntegrityError
+
+    from ..models import InvoiceSequence
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("invoice_number_next needs the invoice's transaction")
+    try:
+        with transaction.atomic():
+            InvoiceSequence.objects.get_or_create(year=on.year)
+    except IntegrityError:
+        pass  # created by a concurrent transaction just now
+    seq = InvoiceSequence.objects.select_for_update().get(year=on.year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"INV/{on.year}/{seq.last:06d}"
+
+
+def invoice_tax_fields(*, subscription: Subscription, price: Decimal, includes_ppn: bool) -> dict:
+    """amount, DPP, PPN (settings.BILLING_PPN_RATE) and the buyer as the invoice shows
+    them."""
+    from ..tax import tax_split
+
+    rate = Decimal(settings.BILLING_PPN_RATE)
+    dpp, ppn = tax_split(price=price, rate=rate, includes_ppn=includes_ppn)
+    return {
+        "amount": dpp + ppn,
+        "dpp": dpp,
+        "ppn": ppn,
+        "ppn_rate": rate,
+        "buyer_name": subscription.cooperative.name[:200],
+        "buyer_npwp": subscription.npwp,
+        "buyer_address": subscription.tax_address,
+    }
+
+
+def _covered_until(sub: Subscription, today: date) -> date | None:
+    """The last day already covered (paid period, or the trial's last day when a
+    trial cooperative pays: paying during a trial keeps the remaining trial days)."""
+    if (
+        sub.status == S.ACTIVE
+        and sub.current_period_end
+        and timezone.localdate(sub.current_period_end) >= today
+    ):
+        return timezone.localdate(sub.current_period_end)
+    if (
+        sub.status == S.TRIAL
+        and sub.trial_ends_at
+        and timezone.localdate(sub.trial_ends_at) > today
+    ):
+        return timezone.localdate(sub.trial_ends_at)
+    return None
+
+
+_PROOF_SIGNATURES = {
+    b"%PDF": "pdf",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpg",
+}
+
+
+@transaction.atomic
+def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> PaymentProof:
+    """The cooperative uploads proof of transfer (PDF, PNG or JPEG, bounded size)."""
+    inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
+        Invoice.Status.OPEN,
+        Invoice.Status.AWAITING,
+    ):
+        raise ApplicationError(
+            BillingErrors.INVOICE_NOT_PAYABLE,
+            _("Tagihan %(n)s tidak menunggu pembayaran transfer.") % {"n": inv.number},
+        )
+    if upload is None or upload.size == 0:
+        raise ApplicationError(
+            BillingErrors.PROOF_INVALID,
+            _("Pilih berkas bukti transfer."),
+            fields={"file": [_("Wajib diisi.")]},
+        )
+    if upload.size > settings.BILLING_PROOF_MAX_BYTES:
+        raise ApplicationError(
+            BillingErrors.PROOF_INVALID,
+            _("Berkas terlalu besar (maksimal %(mb)s MB).")
+            % {"mb": settings.BILLING_PROOF_MAX_BYTES // (1024 * 1024)},
+            fields={"file": [_("Berkas terlalu besar.")]},
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(sig) for sig in _PROOF_SIGNATURES):
+        raise ApplicationError(
+            BillingErrors.PROOF_INVALID,
+            _("Bukti transfer harus berupa PDF, PNG atau JPEG."),
+            fields={"file": [_("Jenis berkas tidak didukung.")]},
+        )
+    proof = PaymentProof.objects.create(
+        invoice=inv, file=upload, uploaded_by=str(getattr(by, "username", by))[:200], note=note
+    )
+    inv.status = Invoice.Status.AWAITING
+    inv.save(update_fields=["status"])
+    _audit(actor=by, action="billing.proof_uploaded", target=inv, data={"proof": proof.pk})
+    return proof
+
+
+@transaction.atomic
+def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invoice:
+    """An operator confirms a bank transfer arrived: the invoice is paid and the
+    subscription runs on that plan until the invoice's period end; access is restored
+    at once. A late payment (the cooperative's access had lapsed and the invoice's
+    period already began) runs from the payment date, so a paid subscription always
+    has a period ahead of it. A proration invoice moves the plan for the rest of the
+    current period. Refused while a card subscription still bills the cooperative."""
+    _require_billing_operator(operator)
+    inv = Invoice.objects.select_for_update().select_related("plan").get(pk=invoice.pk)
+    if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
+        Invoice.Status.OPEN,
+        Invoice.Status.AWAITING,
+    ):
+        raise ApplicationError(
+            BillingErrors.INVOICE_NOT_PAYABLE,
+            _("Tagihan %(n)s tidak dapat dikonfirmasi (status: %(s)s).")
+            % {"n": inv.number, "s": inv.get_status_display()},
+        )
+    sub = _lock(inv.subscription)
+    _refuse_while_card_bills(sub)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    was = sub.status
+    original = (inv.period_start, inv.period_end)
+    if inv.kind == Invoice.Kind.PRORATION:
+        if not (sub.current_period_end and sub.current_period_end > now):
+            raise ApplicationError(
+                BillingErrors.INVOICE_NOT_PAYABLE,
+                _("Periode tagihan selisih %(n)s sudah berakhir.") % {"n": inv.number},
+            )
+    else:
+        lapsed = not (sub.current_period_end and sub.current_period_end >= now) and not (
+            sub.status == S.TRIAL and sub.trial_ends_at and sub.trial_ends_at > now
+        )
+        if inv.period_start and inv.period_start < today and lapsed:
+            inv.period_start = today
+            inv.period_end = period_end_for(today, inv.interval) - timedelta(days=1)
+    inv.status = Invoice.Status.PAID
+    inv.paid_at = now
+    inv.confirmed_by = operator
+    inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
+    sub.provider = Subscription.Provider.BANK_TRANSFER
+    sub.plan, sub.interval = inv.plan, inv.interval
+    if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
+        sub.next_plan, sub.next_interval = None, ""
+    period_end = _end_of_day(inv.period_end)
+    if not sub.current_period_end or period_end > sub.current_period_end:
+        sub.current_period_end = period_end
+    if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
+        sub.over_limit_since = None
+    sub.save()
+    _status_set(
+        sub=sub,
+        status=S.ACTIVE,
+        reason=_("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference},
+        actor=operator,
+    )
+    _audit(
+        actor=operator,
+        action="billing.bank_transfer_confirmed",
+        target=inv,
+        reason=note,
+        data={
+            "cooperative": sub.cooperative.slug,
+            "amount": str(inv.amount),
+            "reference": inv.reference,
+            "kind": inv.kind,
+            "period": [inv.period_start.isoformat(), inv.period_end.isoformat()],
+            "invoice_period": [d.isoformat() if d else None for d in original],
+        },
+    )
+    if was == S.TRIAL:
+        billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
+    return inv
+
+
+def _refuse_while_card_bills(sub: Subscription) -> None:
+    if sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES:
+        raise ApplicationError(
+            BillingErrors.CARD_ACTIVE,
+            _(
+                "Koperasi ini masih membayar dengan kartu (langganan Stripe berjalan). "
+                "Pembayaran manual akan menagih dua kali: akhiri langganan kartu terlebih "
+                "dahulu."
+            ),
+        )
+
+
+@transaction.atomic
+def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
+    """An operator finds no matching transfer: the invoice is open again."""
+    _require_billing_operator(operator)
+    if not reason.strip():
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Tuliskan alasan penolakan."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if inv.status != Invoice.Status.AWAITING:
+        raise ApplicationError(
+            BillingErrors.INVOICE_NOT_PAYABLE, _("Tagihan tidak menunggu konfirmasi.")
+        )
+    inv.status = Invoice.Status.OPEN
+    inv.save(update_fields=["status"])
+    inv.proofs.filter(rejected_at__isnull=True).update(
+        rejected_at=timezone.now(), rejected_reason=reason.strip()
+    )
+    _audit(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
+    billing_email_send(
+        kind="proof_rejected",
+        subscription=inv.subscription,
+        extra={"invoice": inv, "reason": reason.strip()},
+    )
+    return inv
+
+
+@transaction.atomic
+def subscription_tax_details_set(
+    *, subscription: Subscription, npwp: str, address: str, by
+) -> Subscription:
+    """The cooperative's NPWP and tax address, printed on the invoices issued from now
+    on (an NPWP has 15 or 16 digits; empty clears it)."""
+    digits = "".join(ch for ch in (npwp or "") if ch.isdigit())
+    if npwp.strip() and len(digits) not in (15, 16):
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("NPWP terdiri dari 15 atau 16 angka."),
+            fields={"npwp": [_("NPWP tidak valid.")]},
+        )
+    sub = _lock(subscription)
+    sub.npwp = npwp.strip()[:30]
+    sub.tax_address = (address or "").strip()[:300]
+    sub.save()
+    _audit(
+        actor=by,
+        action="billing.tax_details_set",
+        target=sub.cooperative,
+        data={"npwp": sub.npwp},
+    )
+    return sub

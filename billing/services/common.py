@@ -1,0 +1,200 @@
+"""Billing services, common part: error codes, dates, locking, the status change that
+keeps a subscription and its cooperative in step, operator checks."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import secrets
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from tenants.models import Cooperative
+
+from ..emails import billing_email_send
+from ..models import Interval, Plan, Subscription
+from ..usage import active_member_count
+
+log = logging.getLogger(__name__)
+
+S = Subscription.Status
+
+
+class BillingErrors(StrEnum):
+    PLAN_BELOW_MEMBERS = "plan_below_member_count"
+    PLAN_UNAVAILABLE = "plan_unavailable"
+    NOT_OPERATOR = "not_billing_operator"
+    INVOICE_NOT_PAYABLE = "invoice_not_payable"
+    PROOF_INVALID = "proof_invalid"
+    ARCHIVED = "subscription_archived"
+    PROVIDER_UNKNOWN = "provider_unknown"
+    STATUS_INVALID = "status_invalid"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    CARD_ACTIVE = "card_subscription_active"
+
+
+# A Stripe subscription in one of these states still bills the cooperative.
+LIVE_STRIPE_STATUSES = ("active", "trialing", "past_due", "unpaid")
+# ... and of those, the ones where the card is not paying.
+ARREARS_STRIPE_STATUSES = ("past_due", "unpaid")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _audit(**kwargs):
+    """audit_log in the current schema. Billing rows live in the public schema but are
+    changed from both hosts: a user object is only linked when it belongs to the schema
+    being written (operators in public, a cooperative's staff in its own), otherwise
+    it is recorded by name."""
+    actor = kwargs.get("actor")
+    if (
+        actor is not None
+        and not isinstance(actor, str)
+        and getattr(actor, "is_authenticated", False)
+    ):
+        in_public = getattr(connection, "schema_name", "public") == "public"
+        if in_public != bool(getattr(actor, "operator_role", "")):
+            kwargs["actor"] = f"{getattr(actor, 'username', actor)}"
+    return audit_log(**kwargs)
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end_for(start: date, interval: str) -> date:
+    return add_months(start, 12 if interval == Interval.YEAR else 1)
+
+
+def _end_of_day(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time(23, 59, 59)))
+
+
+def _lock(subscription: Subscription) -> Subscription:
+    return (
+        Subscription.objects.select_related("plan", "cooperative")
+        .select_for_update(of=("self",))
+        .get(pk=subscription.pk)
+    )
+
+
+def default_plan() -> Plan:
+    plan = Plan.objects.filter(is_active=True).order_by("sort_order", "pk").first()
+    if plan is None:
+        raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Belum ada paket langganan."))
+    return plan
+
+
+def _check_plan_fits(*, subscription: Subscription, plan: Plan) -> int:
+    """Refuse a plan that is not offered or whose member limit is below the
+    cooperative's active members."""
+    if not plan.is_active:
+        raise ApplicationError(
+            BillingErrors.PLAN_UNAVAILABLE,
+            _("Paket %(plan)s tidak lagi ditawarkan.") % {"plan": plan.name},
+        )
+    return plan_fits_check(subscription=subscription, plan=plan)
+
+
+def plan_fits_check(*, subscription: Subscription, plan: Plan) -> int:
+    """Refuse (with the reason) a plan whose member limit is below the cooperative's
+    active members (counted now). Returns the count."""
+    count = active_member_count(cooperative=subscription.cooperative)
+    if not plan.allows(count):
+        raise ApplicationError(
+            BillingErrors.PLAN_BELOW_MEMBERS,
+            _(
+                "Paket %(plan)s hanya untuk paling banyak %(max)s anggota aktif, sedangkan "
+                "koperasi Anda saat ini memiliki %(count)s anggota aktif. Pilih paket yang "
+                "lebih besar."
+            )
+            % {"plan": plan.name, "max": f"{plan.max_members:,}".replace(",", "."), "count": count},
+            fields={"plan": [_("Paket terlalu kecil untuk jumlah anggota aktif.")]},
+        )
+    return count
+
+
+# -- state -----------------------------------------------------------------------------
+
+
+def _status_set(
+    *, sub: Subscription, status: str, reason: str, actor, now: datetime | None = None
+) -> bool:
+    """Move a (locked) subscription and its cooperative to ``status``. Returns whether
+    anything changed. Sends the suspended / restored e-mails on commit."""
+    now = now or timezone.now()
+    old = sub.status
+    if old == status:
+        return False
+    sub.status = status
+    if status == S.PAST_DUE:
+        sub.past_due_since = sub.past_due_since or now
+    elif status not in (S.SUSPENDED, S.ARCHIVED):
+        sub.past_due_since = None
+    if status in (S.SUSPENDED, S.ARCHIVED):
+        sub.suspended_since = sub.suspended_since or now
+    else:
+        sub.suspended_since = None
+    sub.save()
+    Cooperative.objects.filter(pk=sub.cooperative_id).update(
+        status=status, status_reason=reason, updated_at=now
+    )
+    sub.cooperative.status = status
+    sub.cooperative.status_reason = reason
+    _audit(
+        actor=actor,
+        action="billing.status_changed",
+        target=sub.cooperative,
+        reason=reason,
+        data={"from": old, "to": status},
+    )
+    if status == S.SUSPENDED:
+        billing_email_send(kind="suspended", subscription=sub)
+    elif status == S.ARCHIVED:
+        billing_email_send(kind="archived", subscription=sub, extra={"reason": reason})
+    elif status == S.ACTIVE and old in (S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
+        billing_email_send(kind="restored", subscription=sub)
+    return True
+
+
+def _require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Tuliskan alasannya."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    return reason.strip()
+
+
+def _require_billing_operator(operator) -> None:
+    from core.users.models import User
+
+    allowed = {User.OperatorRole.BILLING, User.OperatorRole.ADMIN}
+    if not (
+        operator
+        and getattr(operator, "is_authenticated", False)
+        and operator.operator_role in allowed
+    ):
+        raise ApplicationError(
+            BillingErrors.NOT_OPERATOR,
+            _("Hanya operator penagihan yang dapat mengonfirmasi pembayaran."),
+            status=403,
+        )
+
+
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def _token(n: int) -> str:
+    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(n))

@@ -1,0 +1,300 @@
+"""The daily work: member counts and limits, the status sweep, renewals, reminders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+
+from ..emails import billing_email_send
+from ..models import Invoice, Subscription
+from ..providers.base import provider_get
+from ..usage import active_member_count
+from .bank import bank_invoice_issue
+from .common import (
+    BillingErrors,
+    S,
+    _audit,
+    _lock,
+    _require_billing_operator,
+    _status_set,
+    log,
+)
+from .plans import renewal_plan
+
+# -- daily work ---------------------------------------------------------------------------
+
+
+def usage_record(*, subscription: Subscription, now: datetime | None = None) -> Subscription:
+    """Count active members and raise/clear the over-limit flag. Never blocks work."""
+    now = now or timezone.now()
+    count = active_member_count(cooperative=subscription.cooperative)
+    newly_over = False
+    with transaction.atomic():
+        sub = _lock(subscription)
+        sub.active_members = count
+        sub.active_members_counted_at = now
+        over = not sub.plan.allows(count)
+        if over and not sub.over_limit_since:
+            newly_over = True
+            sub.over_limit_since = now
+            # Said in advance: the next invoice is for the plan that fits.
+            next_plan, _interval = renewal_plan(subscription=sub, count=count)
+            billing_email_send(
+                kind="over_limit",
+                subscription=sub,
+                extra={"count": count, "next_plan": next_plan},
+            )
+            _audit(
+                actor="system",
+                action="billing.over_limit",
+                target=sub.cooperative,
+                data={
+                    "active_members": count,
+                    "max_members": sub.plan.max_members,
+                    "plan": sub.plan.code,
+                },
+            )
+        elif not over and sub.over_limit_since:
+            sub.over_limit_since = None
+            _audit(
+                actor="system",
+                action="billing.within_limit",
+                target=sub.cooperative,
+                data={"active_members": count},
+            )
+        sub.save()
+    if newly_over:
+        sub = _card_renewal_plan_set(sub=sub, count=count)
+    return sub
+
+
+def _card_renewal_plan_set(*, sub: Subscription, count: int) -> Subscription:
+    """A card subscription over its member limit: its next Stripe invoice is for the plan
+    that fits (moved at Stripe with no proration: nothing is charged now). A bank-transfer
+    subscription gets it through renewal_plan() at renewal."""
+    if not (
+        sub.provider == Subscription.Provider.STRIPE
+        and sub.stripe_subscription_id
+        and sub.stripe_status in ("active", "trialing")
+    ):
+        return sub
+    plan, interval = renewal_plan(subscription=sub, count=count)
+    if plan.pk == sub.plan_id or not plan.stripe_price_for(interval):
+        return sub
+    try:
+        provider_get(Subscription.Provider.STRIPE).change_plan(
+            subscription=sub, plan=plan, interval=interval, proration_behavior="none"
+        )
+    except ApplicationError:
+        log.warning("Moving %s to plan %s at Stripe failed", sub.cooperative.slug, plan.code)
+        return sub
+    with transaction.atomic():
+        sub = _lock(sub)
+        old = sub.plan
+        sub.plan, sub.interval = plan, interval
+        sub.over_limit_since = None
+        sub.save()
+        _audit(
+            actor="system",
+            action="billing.plan_changed",
+            target=sub.cooperative,
+            reason=_(
+                "Anggota aktif melebihi batas paket: tagihan berikutnya untuk paket yang sesuai"
+            ),
+            data={
+                "from": f"{old.code}/{interval}",
+                "to": f"{plan.code}/{interval}",
+                "active_members": count,
+                "proration": "none",
+            },
+        )
+    return sub
+
+
+def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The daily status walk: expired trials and unpaid bank periods become past_due,
+    past_due beyond the grace period becomes suspended, suspended beyond the archive
+    period becomes archived; bank-transfer renewals get their invoice."""
+    now = now or timezone.now()
+    grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+    notice = timedelta(days=settings.BILLING_TRIAL_NOTICE_DAYS)
+    counts = {
+        "trial_notices": 0,
+        "past_due": 0,
+        "suspended": 0,
+        "archived": 0,
+        "renewal_invoices": 0,
+    }
+    ids = list(
+        Subscription.objects.exclude(status=S.ARCHIVED).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            sub = _lock(Subscription(pk=pk))
+            if (
+                sub.status == S.TRIAL
+                and sub.trial_ends_at
+                and now < sub.trial_ends_at <= now + notice
+                and not sub.trial_notice_sent_at
+                and not sub.stripe_subscription_id  # Stripe sends trial_will_end itself
+            ):
+                sub.trial_notice_sent_at = now
+                sub.save(update_fields=["trial_notice_sent_at", "updated_at"])
+                billing_email_send(kind="trial_ending", subscription=sub)
+                counts["trial_notices"] += 1
+            if (
+                sub.status == S.TRIAL
+                and sub.trial_ends_at
+                and sub.trial_ends_at < now
+                and sub.stripe_status != "trialing"
+            ):
+                if _status_set(
+                    sub=sub,
+                    status=S.PAST_DUE,
+                    reason=_("Masa uji coba berakhir"),
+                    actor="system",
+                    now=now,
+                ):
+                    counts["past_due"] += 1
+                    billing_email_send(
+                        kind="trial_ended",
+                        subscription=sub,
+                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
+                    )
+            elif sub.status == S.ACTIVE and _period_over(sub, now):
+                if _status_set(
+                    sub=sub,
+                    status=S.PAST_DUE,
+                    reason=_("Masa langganan berakhir, tagihan belum dibayar"),
+                    actor="system",
+                    now=now,
+                ):
+                    counts["past_due"] += 1
+                    billing_email_send(
+                        kind="period_ended",
+                        subscription=sub,
+                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
+                    )
+            elif (
+                sub.status == S.PAST_DUE and sub.past_due_since and sub.past_due_since + grace < now
+            ):
+                if _status_set(
+                    sub=sub,
+                    status=S.SUSPENDED,
+                    reason=_("Tagihan belum dibayar melewati masa tenggang"),
+                    actor="system",
+                    now=now,
+                ):
+                    counts["suspended"] += 1
+            elif sub.status == S.SUSPENDED and sub.suspended_since:
+                days = sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS
+                if sub.suspended_since + timedelta(days=days) < now and _status_set(
+                    sub=sub,
+                    status=S.ARCHIVED,
+                    reason=_("Ditangguhkan lebih dari %(d)s hari") % {"d": days},
+                    actor="system",
+                    now=now,
+                ):
+                    counts["archived"] += 1
+        # An upgrade's prorated invoice left unpaid lapses with its period.
+        Invoice.objects.filter(
+            subscription=sub,
+            kind=Invoice.Kind.PRORATION,
+            status=Invoice.Status.OPEN,
+            period_end__lt=timezone.localdate(now),
+        ).update(status=Invoice.Status.VOID)
+        if (
+            sub.status == S.ACTIVE
+            and sub.provider == Subscription.Provider.BANK_TRANSFER
+            and sub.current_period_end
+            and sub.current_period_end - timedelta(days=settings.BILLING_RENEWAL_NOTICE_DAYS) < now
+            and not sub.invoices.filter(
+                kind=Invoice.Kind.SUBSCRIPTION,
+                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+            ).exists()
+            and not sub.invoices.filter(
+                kind=Invoice.Kind.SUBSCRIPTION,
+                period_start__gt=timezone.localdate(sub.current_period_end),
+            )
+            .exclude(status=Invoice.Status.VOID)
+            .exists()
+        ):
+            plan, interval = renewal_plan(subscription=sub)
+            bank_invoice_issue(subscription=sub, plan=plan, interval=interval, by="system")
+            counts["renewal_invoices"] += 1
+    return counts
+
+
+def _period_over(sub: Subscription, now: datetime) -> bool:
+    """An active subscription whose paid (or granted) period is over, whatever its
+    provider. A live card subscription is renewed by Stripe: it is only treated as over
+    when Stripe has not renewed it within the grace days (a lost webhook)."""
+    if sub.current_period_end is None:
+        return True  # active without a period end: never free for good
+    if sub.current_period_end >= now:
+        return False
+    if sub.stripe_subscription_id and sub.stripe_status in ("active", "trialing"):
+        grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+        return sub.current_period_end + grace < now
+    return True
+
+
+def bank_reminders_send(*, today: date | None = None) -> int:
+    """E-mail a reminder for each open bank-transfer invoice due in one of
+    settings.BILLING_REMINDER_DAYS days (at most once a day per invoice)."""
+    today = today or timezone.localdate()
+    due_dates = [today + timedelta(days=d) for d in settings.BILLING_REMINDER_DAYS]
+    sent = 0
+    for inv in (
+        Invoice.objects.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            status=Invoice.Status.OPEN,
+            due_on__in=due_dates,
+        )
+        .exclude(last_reminder_on=today)
+        .select_related("subscription__cooperative", "subscription__plan")
+    ):
+        with transaction.atomic():
+            locked = Invoice.objects.select_for_update().get(pk=inv.pk)
+            if locked.last_reminder_on == today:
+                continue
+            locked.last_reminder_on = today
+            locked.save(update_fields=["last_reminder_on"])
+            billing_email_send(
+                kind="invoice_reminder",
+                subscription=inv.subscription,
+                extra={
+                    "invoice": locked,
+                    "bank_name": settings.BILLING_BANK_NAME,
+                    "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
+                    "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,
+                },
+            )
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def subscription_archive_after_set(
+    *, subscription: Subscription, days: int | None, operator
+) -> Subscription:
+    """Operators set how long a suspended cooperative waits before it is archived."""
+    _require_billing_operator(operator)
+    if days is not None and days < 1:
+        raise ApplicationError(BillingErrors.STATUS_INVALID, _("Masa tenggang minimal 1 hari."))
+    sub = _lock(subscription)
+    sub.archive_after_days = days
+    sub.save(update_fields=["archive_after_days", "updated_at"])
+    _audit(
+        actor=operator,
+        action="billing.archive_after_set",
+        target=sub.cooperative,
+        data={"days": days},
+    )
+    return sub

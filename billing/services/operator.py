@@ -1,0 +1,127 @@
+"""Operators' changes from the console: status overrides (with a grace), trial extensions, purging a deleted cooperative's rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from tenants.models import Cooperative
+
+from ..models import Invoice, PaymentProof, Subscription
+from .common import (
+    BillingErrors,
+    S,
+    _audit,
+    _end_of_day,
+    _lock,
+    _require_reason,
+    _status_set,
+)
+
+
+@transaction.atomic
+def subscription_status_override(
+    *,
+    subscription: Subscription,
+    status: str,
+    operator,
+    reason: str,
+    grace_days: int | None = None,
+) -> Subscription:
+    """An operator moves a subscription (and its cooperative) to ``status`` by hand:
+    suspend, reactivate, archive from the console. Audited with the reason. Made active
+    without a paid period ahead, the subscription gets a period end ``grace_days``
+    (settings.BILLING_REACTIVATION_GRACE_DAYS when not given) from now: access is never
+    given for good, and the daily sweep takes it from there."""
+    reason = _require_reason(reason)
+    if status not in S.values:
+        raise ApplicationError(BillingErrors.STATUS_INVALID, _("Status langganan tidak dikenal."))
+    if grace_days is not None and not 1 <= grace_days <= 365:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Masa tenggang antara 1 dan 365 hari."),
+            fields={"days": [_("Antara 1 dan 365.")]},
+        )
+    sub = _lock(subscription)
+    now = timezone.now()
+    if status == S.ACTIVE and not (sub.current_period_end and sub.current_period_end > now):
+        days = grace_days if grace_days is not None else settings.BILLING_REACTIVATION_GRACE_DAYS
+        sub.current_period_end = _end_of_day(timezone.localdate(now) + timedelta(days=days))
+        sub.save()
+        _audit(
+            actor=operator,
+            action="billing.grace_granted",
+            target=sub.cooperative,
+            reason=reason,
+            data={"days": days, "period_end": sub.current_period_end.isoformat()},
+        )
+    _status_set(sub=sub, status=status, reason=reason, actor=operator)
+    return sub
+
+
+@transaction.atomic
+def trial_extend(*, subscription: Subscription, days: int, operator, reason: str) -> Subscription:
+    """An operator gives ``days`` more trial (from today when the trial already ended);
+    a cooperative that fell past due only because its trial ended is back on trial."""
+    reason = _require_reason(reason)
+    if not 1 <= days <= 365:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Perpanjangan masa uji coba antara 1 dan 365 hari."),
+            fields={"days": [_("Antara 1 dan 365.")]},
+        )
+    sub = _lock(subscription)
+    paid = sub.invoices.filter(status=Invoice.Status.PAID).exists()
+    if sub.status not in (S.TRIAL, S.PAST_DUE) or paid or sub.stripe_subscription_id:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _("Masa uji coba hanya dapat diperpanjang untuk koperasi yang belum berlangganan."),
+        )
+    now = timezone.now()
+    old = sub.trial_ends_at
+    sub.trial_ends_at = max(old or now, now) + timedelta(days=days)
+    sub.trial_notice_sent_at = None
+    sub.save()
+    _audit(
+        actor=operator,
+        action="billing.trial_extended",
+        target=sub.cooperative,
+        reason=reason,
+        data={
+            "days": days,
+            "from": old.isoformat() if old else None,
+            "to": sub.trial_ends_at.isoformat(),
+        },
+    )
+    if sub.status == S.PAST_DUE:
+        _status_set(sub=sub, status=S.TRIAL, reason=reason, actor=operator)
+    return sub
+
+
+@transaction.atomic
+def billing_records_purge(*, cooperative: Cooperative) -> dict:
+    """Remove a cooperative's billing rows before the cooperative itself is deleted (the
+    console's "delete an archived tenant"). Returns what was removed, for the audit row."""
+    sub = Subscription.objects.select_for_update().filter(cooperative=cooperative).first()
+    if sub is None:
+        return {"invoices": []}
+    invoices = list(sub.invoices.order_by("pk").values("number", "amount", "status", "issued_on"))
+    PaymentProof.objects.filter(invoice__subscription=sub).delete()
+    sub.invoices.all().delete()
+    sub.delete()
+    return {
+        "invoices": [
+            {
+                "number": i["number"],
+                "amount": str(i["amount"]),
+                "status": i["status"],
+                "issued_on": i["issued_on"].isoformat(),
+            }
+            for i in invoices
+        ]
+    }

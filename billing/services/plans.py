@@ -1,0 +1,334 @@
+"""Choosing and paying: plan changes (prorated upgrades, downgrades at renewal), payment start, ending a card subscription, operators' plan edits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+
+from ..models import Interval, Invoice, Plan, Subscription
+from ..providers.base import PaymentStart, provider_get
+from .bank import bank_invoice_issue
+from .common import (
+    ARREARS_STRIPE_STATUSES,
+    LIVE_STRIPE_STATUSES,
+    BillingErrors,
+    S,
+    _audit,
+    _check_plan_fits,
+    _lock,
+    _require_billing_operator,
+    _require_reason,
+)
+
+# -- choosing and paying ------------------------------------------------------------------
+
+
+def _paid_invoice_now(sub: Subscription, today: date) -> Invoice | None:
+    """The paid bank-transfer invoice whose period covers ``today`` (a paid period)."""
+    return (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            status=Invoice.Status.PAID,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_start__lte=today,
+            period_end__gte=today,
+        )
+        .order_by("-period_end", "-pk")
+        .first()
+    )
+
+
+def proration_amount(
+    *, old_price: Decimal, new_price: Decimal, period_start: date, period_end: date, today: date
+) -> Decimal:
+    """What the rest of a paid period costs on the dearer plan: the price difference for
+    the remaining days (today included) over the period's days, whole rupiah, half up."""
+    total = (period_end - period_start).days + 1
+    remaining = (period_end - max(today, period_start)).days + 1
+    if remaining <= 0 or new_price <= old_price:
+        return Decimal(0)
+    return ((new_price - old_price) * remaining / total).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+@transaction.atomic
+def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -> Subscription:
+    """Change plan. Refused (with the reason) below the current active member count.
+    A Stripe subscription is moved at Stripe first (prorated). A bank-transfer
+    subscription inside a paid period is never moved for free: an upgrade issues a
+    prorated invoice for the rest of the period and the plan changes when it is paid; a
+    downgrade (or another interval) applies at renewal. Outside a paid period the plan
+    changes at once (the next invoice is for it)."""
+    if interval not in Interval.values:
+        raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
+    if subscription.status == S.ARCHIVED:
+        raise ApplicationError(BillingErrors.ARCHIVED, _("Langganan sudah diarsipkan."))
+    count = _check_plan_fits(subscription=subscription, plan=plan)
+    sub = _lock(subscription)
+    old_plan, old_interval = sub.plan, sub.interval
+    if old_plan.pk == plan.pk and old_interval == interval:
+        if sub.next_plan_id or sub.next_interval:
+            sub.next_plan, sub.next_interval = None, ""  # back to the current plan
+            sub.save()
+        return sub
+    today = timezone.localdate()
+    paid = (
+        _paid_invoice_now(sub, today)
+        if sub.provider == Subscription.Provider.BANK_TRANSFER and sub.status == S.ACTIVE
+        else None
+    )
+    if paid is not None:
+        return _bank_plan_change_in_paid_period(
+            sub=sub, plan=plan, interval=interval, paid=paid, today=today, by=by, count=count
+        )
+    if (
+        sub.provider == Subscription.Provider.STRIPE
+        and sub.stripe_subscription_id
+        and sub.stripe_status
+        not in (
+            "canceled",
+            "incomplete_expired",
+        )
+    ):
+        provider_get(Subscription.Provider.STRIPE).change_plan(
+            subscription=sub, plan=plan, interval=interval
+        )
+    sub.plan, sub.interval = plan, interval
+    sub.next_plan, sub.next_interval = None, ""
+    if sub.is_over_limit and plan.allows(count):
+        sub.over_limit_since = None
+    sub.save()
+    if sub.provider == Subscription.Provider.BANK_TRANSFER:
+        # An unpaid invoice for the old plan is replaced by one for the new plan.
+        for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
+            inv.status = Invoice.Status.VOID
+            inv.save(update_fields=["status"])
+    _audit(
+        actor=by,
+        action="billing.plan_changed",
+        target=sub.cooperative,
+        data={
+            "from": f"{old_plan.code}/{old_interval}",
+            "to": f"{plan.code}/{interval}",
+            "active_members": count,
+        },
+    )
+    return sub
+
+
+def _bank_plan_change_in_paid_period(
+    *, sub: Subscription, plan: Plan, interval: str, paid: Invoice, today: date, by, count: int
+) -> Subscription:
+    old_plan = sub.plan
+    # What was asked applies from the renewal on; an unpaid invoice for another change
+    # (a renewal for the old plan, an earlier upgrade) is replaced.
+    sub.next_plan, sub.next_interval = plan, interval
+    sub.save()
+    for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
+        if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
+            inv.status = Invoice.Status.VOID
+            inv.save(update_fields=["status"])
+    amount = proration_amount(
+        old_price=old_plan.price_for(sub.interval),
+        new_price=plan.price_for(sub.interval),
+        period_start=paid.period_start,
+        period_end=paid.period_end,  # the paid period covering today
+        today=today,
+    )
+    data = {
+        "from": f"{old_plan.code}/{sub.interval}",
+        "to": f"{plan.code}/{interval}",
+        "active_members": count,
+    }
+    if amount > 0:
+        invoice = bank_invoice_issue(
+            subscription=sub,
+            plan=plan,
+            interval=sub.interval,
+            by=by,
+            kind=Invoice.Kind.PRORATION,
+            amount=amount,
+            period=(today, paid.period_end),
+        )
+        data |= {"invoice": invoice.number, "amount": str(amount)}
+        _audit(actor=by, action="billing.plan_upgrade_invoiced", target=sub.cooperative, data=data)
+    else:
+        data["from_date"] = (timezone.localdate(sub.current_period_end) + timedelta(1)).isoformat()
+        _audit(actor=by, action="billing.plan_change_scheduled", target=sub.cooperative, data=data)
+    return sub
+
+
+def renewal_plan(*, subscription: Subscription, count: int | None = None) -> tuple[Plan, str]:
+    """The plan and interval the next (renewal) invoice is for: the change asked for,
+    else the current plan; when the active members no longer fit it, the cheapest
+    offered plan that fits (the cooperative is told in advance, see usage_record)."""
+    plan = subscription.next_plan or subscription.plan
+    interval = subscription.next_interval or subscription.interval
+    if count is None:
+        count = subscription.active_members
+    if count is not None and not plan.allows(count):
+        fitting = [p for p in Plan.objects.filter(is_active=True) if p.allows(count)]
+        fitting.sort(key=lambda p: (p.price_for(interval), p.sort_order, p.pk))
+        if fitting:
+            plan = fitting[0]
+    return plan, interval
+
+
+def payment_start(
+    *,
+    subscription: Subscription,
+    provider: str,
+    plan: Plan,
+    interval: str,
+    success_url: str,
+    cancel_url: str,
+    by,
+) -> PaymentStart:
+    """Start paying with a provider: Stripe Checkout, or a bank-transfer invoice."""
+    if provider not in settings.BILLING_PROVIDERS:
+        raise ApplicationError(BillingErrors.PROVIDER_UNKNOWN, _("Cara pembayaran tidak dikenal."))
+    if interval not in Interval.values:
+        raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
+    _check_plan_fits(subscription=subscription, plan=plan)
+    if (
+        provider == Subscription.Provider.BANK_TRANSFER
+        and subscription.stripe_subscription_id
+        and subscription.stripe_status in ARREARS_STRIPE_STATUSES
+    ):
+        # A card in arrears may switch to transfer: the card subscription ends first, so
+        # nothing is billed twice.
+        subscription = card_subscription_end(
+            subscription=subscription,
+            by=by,
+            reason=_("Beralih ke transfer bank karena pembayaran kartu menunggak"),
+        )
+    if subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES:
+        # Paying again would bill twice: change the plan or the card on the live one.
+        raise ApplicationError(
+            BillingErrors.ALREADY_SUBSCRIBED,
+            _(
+                'Langganan dengan kartu masih berjalan. Gunakan "Ganti paket" atau '
+                '"Kelola kartu & tagihan" untuk mengubahnya.'
+            ),
+        )
+    start = provider_get(provider).start_payment(
+        subscription=subscription,
+        plan=plan,
+        interval=interval,
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
+    with transaction.atomic():
+        _audit(
+            actor=by,
+            action="billing.payment_started",
+            target=subscription.cooperative,
+            data={"provider": provider, "plan": plan.code, "interval": interval},
+        )
+    return start
+
+
+def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Subscription:
+    """End a cooperative's card subscription at Stripe now and make bank transfer its way
+    of paying (a card in arrears switching to transfer, or an operator recording a manual
+    payment). The period already paid by card stays; Stripe charges no more."""
+    from ..providers.stripe_provider import StripeProvider
+
+    reason = _require_reason(reason)
+    if not (
+        subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES
+    ):
+        return subscription
+    provider = provider_get(Subscription.Provider.STRIPE)
+    assert isinstance(provider, StripeProvider)
+    ended = provider.subscription_cancel(subscription=subscription)
+    with transaction.atomic():
+        sub = _lock(subscription)
+        old = sub.stripe_status
+        sub.stripe_status = ended.get("status") or "canceled"
+        sub.cancel_at_period_end = False
+        sub.provider = Subscription.Provider.BANK_TRANSFER
+        sub.save()
+        _audit(
+            actor=by,
+            action="billing.card_subscription_ended",
+            target=sub.cooperative,
+            reason=reason,
+            data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
+        )
+    return sub
+
+
+# -- plans (operators) --------------------------------------------------------------------
+
+PLAN_FIELDS = (
+    "name",
+    "max_members",
+    "price_monthly",
+    "price_yearly",
+    "prices_include_ppn",
+    "features",
+    "limits",
+    "is_active",
+    "sort_order",
+)
+
+
+@transaction.atomic
+def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
+    """Create or edit a plan (operators with billing/admin role). A price change makes
+    new Stripe prices (Stripe prices cannot change): the old ids are dropped and the
+    catalogue is synced after commit; running subscriptions keep their price until they
+    change plan."""
+    from decimal import Decimal
+
+    _require_billing_operator(operator)
+    unknown = set(fields) - set(PLAN_FIELDS) - {"code"}
+    if unknown:
+        raise ValueError(f"unknown plan fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    for key in ("price_monthly", "price_yearly"):
+        if key in fields:
+            value = Decimal(str(fields[key]))
+            if value < 0 or value != value.to_integral_value():
+                errors[key] = [_("Harga harus rupiah utuh dan tidak negatif.")]
+            fields[key] = value
+    if fields.get("max_members") is not None and int(fields["max_members"]) < 1:
+        errors["max_members"] = [_("Minimal 1 anggota, atau kosong untuk tanpa batas.")]
+    if errors:
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID, _("Data paket tidak valid."), fields=errors
+        )
+    if plan is None:
+        plan = Plan(**fields)
+        old = {}
+    else:
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        old = {k: getattr(plan, k) for k in PLAN_FIELDS}
+        for key, value in fields.items():
+            setattr(plan, key, value)
+    ppn_changed = old.get("prices_include_ppn", plan.prices_include_ppn) != (
+        plan.prices_include_ppn
+    )  # the card is charged another total
+    if plan.pk is None or old.get("price_monthly") != plan.price_monthly or ppn_changed:
+        plan.stripe_price_monthly_id = ""
+    if plan.pk is None or old.get("price_yearly") != plan.price_yearly or ppn_changed:
+        plan.stripe_price_yearly_id = ""
+    plan.save()
+    changed = {
+        k: [str(old.get(k)), str(getattr(plan, k))]
+        for k in PLAN_FIELDS
+        if old.get(k) != getattr(plan, k)
+    }
+    _audit(actor=operator, action="billing.plan_saved", target=plan, data={"changed": changed})
+    if not (plan.stripe_price_monthly_id and plan.stripe_price_yearly_id) and plan.is_active:
+        from ..tasks import stripe_catalog_sync_task
+
+        transaction.on_commit(lambda: stripe_catalog_sync_task.delay())
+    return plan

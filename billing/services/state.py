@@ -1,0 +1,149 @@
+"""Trials and the state of a card subscription as Stripe reports it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenants.models import Cooperative
+
+from ..emails import billing_email_send
+from ..models import Subscription
+from .common import (
+    S,
+    _audit,
+    _lock,
+    _status_set,
+    default_plan,
+    log,
+)
+
+
+@transaction.atomic
+def trial_start(*, cooperative: Cooperative) -> Subscription:
+    """TENANT_PROVISIONED_HOOKS: give a new cooperative its trial (no card needed).
+    Idempotent."""
+    existing = Subscription.objects.filter(cooperative=cooperative).first()
+    if existing:
+        return existing
+    status = cooperative.status if cooperative.status in S.values else S.TRIAL
+    sub = Subscription.objects.create(
+        cooperative=cooperative,
+        plan=default_plan(),
+        status=status,
+        trial_ends_at=timezone.now() + timedelta(days=settings.TRIAL_DAYS),
+        past_due_since=timezone.now() if status == S.PAST_DUE else None,
+        suspended_since=timezone.now() if status in (S.SUSPENDED, S.ARCHIVED) else None,
+    )
+    _audit(
+        actor="system",
+        action="billing.trial_started",
+        target=cooperative,
+        data={"plan": sub.plan.code, "trial_ends_at": sub.trial_ends_at.isoformat()},
+    )
+    return sub
+
+
+STRIPE_STATUS_MAP = {
+    "trialing": S.TRIAL,
+    "active": S.ACTIVE,
+    "past_due": S.PAST_DUE,
+    "unpaid": S.PAST_DUE,
+    "canceled": None,  # see _card_canceled: the paid period runs out, then the grace
+    "incomplete_expired": None,  # never started: leave the cooperative as it was
+    "incomplete": None,
+    "paused": S.SUSPENDED,
+}
+
+
+def _ts(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+@transaction.atomic
+def subscription_sync_stripe(
+    *, subscription: Subscription, stripe_sub: dict, actor="stripe"
+) -> Subscription:
+    """Apply the state of a Stripe subscription (fetched from the API just now) to ours.
+    Safe to call any number of times, in any order: the result depends only on the
+    fetched state."""
+    from ..providers.stripe_provider import (
+        plan_for_price,
+        subscription_period_end,
+        subscription_price_id,
+    )
+
+    sub = _lock(subscription)
+    dead = ("canceled", "incomplete_expired")
+    if sub.provider == Subscription.Provider.BANK_TRANSFER and stripe_sub["status"] in dead:
+        return sub  # the cooperative moved to bank transfer; an ended card plan is history
+    other = bool(sub.stripe_subscription_id) and sub.stripe_subscription_id != stripe_sub["id"]
+    if other and (sub.stripe_status not in (*dead, "") or stripe_sub["status"] in dead):
+        # An older (or abandoned) subscription of this customer: ours stays current.
+        log.info(
+            "Ignoring state of %s: %s is current", stripe_sub["id"], sub.stripe_subscription_id
+        )
+        return sub
+    if sub.stripe_subscription_id != stripe_sub["id"] and stripe_sub["status"] in (
+        "incomplete",
+        "incomplete_expired",
+    ):
+        return sub
+    was_status = sub.stripe_status if sub.stripe_subscription_id == stripe_sub["id"] else ""
+    sub.stripe_subscription_id = stripe_sub["id"]
+    sub.stripe_status = stripe_sub["status"]
+    sub.cancel_at_period_end = bool(stripe_sub.get("cancel_at_period_end"))
+    sub.provider = Subscription.Provider.STRIPE
+    if stripe_sub.get("customer") and not sub.stripe_customer_id:
+        sub.stripe_customer_id = stripe_sub["customer"]
+    found = plan_for_price(subscription_price_id(stripe_sub))
+    if found:
+        sub.plan, sub.interval = found
+        if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
+            sub.over_limit_since = None
+    sub.current_period_end = _ts(subscription_period_end(stripe_sub))
+    if stripe_sub.get("trial_end"):
+        sub.trial_ends_at = _ts(stripe_sub["trial_end"])
+    sub.save()
+    target = STRIPE_STATUS_MAP.get(stripe_sub["status"])
+    if stripe_sub["status"] == "canceled":
+        target = _card_canceled(sub=sub, was_status=was_status)
+    if target == S.PAST_DUE and sub.status in (S.SUSPENDED, S.ARCHIVED):
+        target = None  # already further along the dunning path; paying restores
+    if target == S.SUSPENDED and sub.status == S.ARCHIVED:
+        target = None
+    if target:
+        _status_set(
+            sub=sub,
+            status=target,
+            reason=_("Status langganan Stripe: %(s)s") % {"s": stripe_sub["status"]},
+            actor=actor,
+        )
+    return sub
+
+
+def _card_canceled(*, sub: Subscription, was_status: str) -> str | None:
+    """A card subscription ended (by the cooperative, or by us when it moved to bank
+    transfer). What was paid runs to its end: an active cooperative stays active until
+    ``current_period_end``; the sweep then moves it to past due and the normal grace
+    follows. A trial runs to its end. The cooperative is told the truth once."""
+    now = timezone.now()
+    paid_until = sub.current_period_end if sub.current_period_end else None
+    if was_status != "canceled":
+        billing_email_send(
+            kind="subscription_canceled",
+            subscription=sub,
+            extra={
+                "paid_until": paid_until if paid_until and paid_until > now else None,
+                "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
+            },
+        )
+    if sub.status in (S.TRIAL, S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
+        return None
+    if paid_until and paid_until > now:
+        return S.ACTIVE
+    return S.PAST_DUE

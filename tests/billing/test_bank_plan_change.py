@@ -1,0 +1,107 @@
+"""Changing plan on bank transfer inside a paid period: an upgrade is invoiced for the
+rest of the period (and applies when paid), a downgrade applies at renewal."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from billing import services
+from billing.models import Invoice, Plan, Subscription
+from tests.billing.conftest import pay_by_bank
+
+
+def _paid_sedang_yearly(tenant_a, operator):
+    Subscription.objects.filter(cooperative=tenant_a).update(trial_ends_at=timezone.now())
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    first = pay_by_bank(sub, "sedang", "year", operator)
+    sub.refresh_from_db()
+    assert sub.status == "active" and sub.plan.code == "sedang" and sub.interval == "year"
+    return sub, first
+
+
+def test_upgrade_on_bank_transfer_issues_a_prorated_invoice_and_applies_when_paid(
+    tenant_a, operator, clock
+):
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    end = sub.current_period_end
+    clock.advance(days=200)
+    today = timezone.localdate()
+    unlimited = Plan.objects.get(code="tanpa-batas")
+
+    services.plan_change(subscription=sub, plan=unlimited, interval="year", by="admin")
+
+    sub.refresh_from_db()
+    assert sub.plan.code == "sedang", "no free upgrade: the plan moves when the invoice is paid"
+    inv = Invoice.objects.get(subscription=sub, kind=Invoice.Kind.PRORATION)
+    total = (first.period_end - first.period_start).days + 1
+    remaining = (first.period_end - today).days + 1
+    expected = (Decimal(15_000_000 - 3_500_000) * remaining / total).quantize(Decimal(1))
+    assert inv.status == Invoice.Status.OPEN and inv.amount == expected > 0
+    assert inv.plan == unlimited and inv.period_start == today
+    assert inv.period_end == first.period_end
+
+    services.bank_transfer_confirm(invoice=inv, operator=operator)
+    sub.refresh_from_db()
+    assert sub.plan == unlimited and sub.current_period_end == end and sub.status == "active"
+
+    # The renewal is for the new plan at its full price.
+    services.billing_sweep(now=end - timedelta(days=5))
+    renewal = Invoice.objects.get(subscription=sub, kind="subscription", status="open")
+    assert renewal.plan == unlimited and renewal.amount == Decimal(15_000_000)
+
+
+def test_unpaid_upgrade_invoice_lapses_with_the_period(tenant_a, operator, clock):
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=300)
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
+    )
+    inv = Invoice.objects.get(subscription=sub, kind=Invoice.Kind.PRORATION)
+    clock.advance(days=80)
+    services.billing_sweep(now=timezone.now())
+    inv.refresh_from_db()
+    sub.refresh_from_db()
+    assert inv.status == Invoice.Status.VOID
+    assert sub.plan.code == "sedang"
+
+
+def test_downgrade_on_bank_transfer_applies_at_renewal(tenant_a, operator, clock):
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=30)
+    small = Plan.objects.get(code="kecil")
+    services.plan_change(subscription=sub, plan=small, interval="month", by="admin")
+    sub.refresh_from_db()
+    assert sub.plan.code == "sedang" and sub.interval == "year"
+    assert sub.next_plan == small and sub.next_interval == "month"
+    assert not Invoice.objects.filter(subscription=sub, kind=Invoice.Kind.PRORATION).exists()
+
+    clock.now = sub.current_period_end - timedelta(days=5)
+    services.billing_sweep(now=clock.now)
+    renewal = Invoice.objects.get(subscription=sub, status="open")
+    assert renewal.plan == small and renewal.interval == "month"
+    assert renewal.amount == small.price_monthly
+    assert renewal.period_start == first.period_end + timedelta(days=1)
+    services.bank_transfer_confirm(invoice=renewal, operator=operator)
+    sub.refresh_from_db()
+    assert sub.plan == small and sub.interval == "month" and sub.next_plan is None
+
+
+def test_proration_amount_is_the_difference_for_the_remaining_days():
+    from datetime import date
+
+    start, end = date(2026, 1, 1), date(2026, 12, 31)  # 365 days
+    args = {"old_price": Decimal(3_500_000), "new_price": Decimal(15_000_000)}
+    assert services.proration_amount(**args, period_start=start, period_end=end, today=start) == (
+        Decimal(11_500_000)
+    )
+    # 1 day left: 11,500,000 / 365 = 31,506.8… -> 31,507 (half up)
+    assert services.proration_amount(
+        **args, period_start=start, period_end=end, today=end
+    ) == Decimal(31_507)
+    assert services.proration_amount(
+        **args, period_start=start, period_end=end, today=date(2027, 1, 1)
+    ) == Decimal(0)
+    assert services.proration_amount(
+        old_price=Decimal(5), new_price=Decimal(3), period_start=start, period_end=end, today=start
+    ) == Decimal(0)  # cheaper: nothing to invoice now

@@ -1,0 +1,155 @@
+"""The platform's invoices: one gap-free series a year (INV/2026/000123, Stripe's number
+kept as a reference), PPN (DPP + PPN = total, prices saying whether they include it),
+both parties' NPWP, and the e-Faktur data for the accountant (CSV and XLSX)."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from billing import services
+from billing.models import Invoice, Plan, Subscription
+from billing.pdf import invoice_html
+from billing.tax import tax_split
+from tests.console.conftest import verified_client
+
+from .test_checkout import subscribe
+
+
+def _seq(number: str) -> tuple[int, int]:
+    prefix, year, n = number.split("/")
+    assert prefix == "INV" and len(n) == 6
+    return int(year), int(n)
+
+
+def test_invoice_numbers_are_one_gap_free_series_a_year(tenant_a, tenant_b, clock):
+    plans = Plan.objects.get(code="kecil"), Plan.objects.get(code="sedang")
+    numbers = []
+    for i in range(6):
+        tenant = (tenant_a, tenant_b)[i % 2]
+        sub = Subscription.objects.get(cooperative=tenant)
+        # alternating plans: each issue voids the previous open one (a void keeps its number)
+        inv = services.bank_invoice_issue(
+            subscription=sub, plan=plans[i // 2 % 2], interval="month", by="t"
+        )
+        numbers.append(inv.number)
+    years = {_seq(n)[0] for n in numbers}
+    assert years == {timezone.localdate().year}
+    seq = [_seq(n)[1] for n in numbers]
+    assert seq == list(range(seq[0], seq[0] + 6))
+    assert Invoice.objects.filter(status="void").exists()
+
+    # A failed transaction gives its number back.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.invoice_number_next(on=timezone.localdate())
+        raise RuntimeError("rolled back")
+    nxt = services.invoice_number_next(on=timezone.localdate())
+    assert _seq(nxt)[1] == seq[-1] + 1
+
+    # A new year starts its own series at 1.
+    clock.now = timezone.now().replace(month=12, day=31) + timedelta(days=1)
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="t"
+    )
+    assert _seq(inv.number) == (timezone.localdate().year, 1)
+
+
+def test_tax_split_keeps_the_total_and_rounds_half_up():
+    assert tax_split(price=Decimal(350000), rate=Decimal("0.11"), includes_ppn=True) == (
+        Decimal(315315),
+        Decimal(34685),
+    )
+    assert tax_split(price=Decimal(350000), rate=Decimal("0.11"), includes_ppn=False) == (
+        Decimal(350000),
+        Decimal(38500),
+    )
+    for price in (1, 99, 150000, 3500000, 15000000):
+        dpp, ppn = tax_split(price=Decimal(price), rate=Decimal("0.12"), includes_ppn=True)
+        assert dpp + ppn == price and ppn >= 0
+
+
+def test_invoice_shows_dpp_ppn_and_both_npwp(admin_client_a, tenant_a, settings):
+    settings.BILLING_SELLER_NPWP = "01.234.567.8-901.000"
+    resp = admin_client_a.post(
+        "/langganan/npwp/", {"npwp": "02.345.678.9-012.000", "tax_address": "Jl. Merdeka 1"}
+    )
+    assert resp.status_code == 302
+    bad = admin_client_a.post("/langganan/npwp/", {"npwp": "123", "tax_address": ""})
+    assert bad.status_code == 302
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    assert sub.npwp == "02.345.678.9-012.000"
+
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
+    )
+    assert (inv.dpp, inv.ppn, inv.amount) == (Decimal(315315), Decimal(34685), Decimal(350000))
+    assert inv.buyer_npwp == "02.345.678.9-012.000"
+    html = invoice_html(invoice=inv)
+    for text in (
+        "DPP",
+        "PPN 11%",
+        "315.315",
+        "34.685",
+        "01.234.567.8-901.000",
+        "02.345.678.9-012.000",
+    ):
+        assert text in html, text
+    pdf = admin_client_a.get(f"/langganan/tagihan/{inv.number}/pdf/")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+
+    Plan.objects.filter(code="besar").update(prices_include_ppn=False)
+    extra = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="t"
+    )
+    assert extra.dpp == Decimal(750000) and extra.ppn == Decimal(82500)
+    assert extra.amount == Decimal(832500)
+
+
+def test_stripe_invoice_gets_our_number_and_keeps_stripes(admin_client_a, stripe_plans, deliver):
+    from billing.providers.stripe_provider import stripe_client
+
+    _, sub = subscribe(admin_client_a, deliver)
+    remote = (
+        stripe_client().v1.invoices.list({"customer": sub.stripe_customer_id})["data"][0].to_dict()
+    )
+    deliver("invoice.paid", {"id": remote["id"]})
+    inv = Invoice.objects.get(stripe_invoice_id=remote["id"])
+    assert inv.number.startswith("INV/") and inv.provider_number == (
+        remote.get("number") or remote["id"]
+    )
+    assert inv.dpp + inv.ppn == inv.amount
+
+
+def test_efaktur_export_csv_and_xlsx(tenant_a, operator):
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    Subscription.objects.filter(pk=sub.pk).update(npwp="023456789012000")
+    sub.refresh_from_db()
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="kecil"), interval="year", by="t"
+    )
+    today = timezone.localdate()
+    client = verified_client(operator)
+    resp = client.get(f"/billing/operator/efaktur/?tahun={today.year}&bulan={today.month}")
+    assert resp.status_code == 200 and resp["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(resp.content.decode())))
+    assert rows[0][:6] == [
+        "KD_JENIS_TRANSAKSI",
+        "FG_PENGGANTI",
+        "MASA_PAJAK",
+        "TAHUN_PAJAK",
+        "TANGGAL_FAKTUR",
+        "NPWP",
+    ]
+    [row] = [r for r in rows[1:] if r[11] == inv.number]
+    assert row[5] == "023456789012000" and int(row[8]) == inv.dpp and int(row[9]) == inv.ppn
+    x = client.get(f"/billing/operator/efaktur/?tahun={today.year}&bulan={today.month}&format=xlsx")
+    ws = load_workbook(io.BytesIO(x.content)).active
+    values = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert any(r[11] == inv.number and r[8] == int(inv.dpp) for r in values[1:])
+    assert client.get("/billing/operator/efaktur/?tahun=x").status_code == 400
