@@ -33,9 +33,7 @@ def staff_user_limit_check(*, role: str, staff: bool) -> None:
     if limit is None:
         return
     # API keys act through users of their own: they are not people and use no seat.
-    count = User.objects.filter(
-        role__in=STAFF_ROLES, is_active=True, api_key__isnull=True
-    ).count()
+    count = User.objects.filter(role__in=STAFF_ROLES, is_active=True, api_key__isnull=True).count()
     if count >= limit:
         url = tenant_url(tenant.slug).rstrip("/") + "/langganan/"
         raise ApplicationError(
