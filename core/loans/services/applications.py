@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.members.models import Member
 
 from .. import schedules as S
@@ -98,7 +99,7 @@ def _check_terms(product: LoanProduct, principal: Decimal, tenor: int) -> None:
         raise ApplicationError(
             LoanErrors.AMOUNT_OUT_OF_RANGE,
             _("Jumlah pinjaman harus antara %(min)s dan %(max)s untuk produk ini.")
-            % {"min": f"Rp {product.min_amount:,.0f}", "max": f"Rp {product.max_amount:,.0f}"},
+            % {"min": format_rupiah(product.min_amount), "max": format_rupiah(product.max_amount)},
             fields={"principal": [_("Di luar batas produk.")]},
         )
     if not isinstance(tenor, int) or not (product.min_tenor <= tenor <= product.max_tenor):
@@ -204,9 +205,9 @@ def _check_eligibility(
                     "Kurangi jumlah atau perpanjang tenor."
                 )
                 % {
-                    "b": f"Rp {burden:,.0f}",
+                    "b": format_rupiah(burden),
                     "s": product.max_instalment_share.normalize(),
-                    "l": f"Rp {limit:,.0f}",
+                    "l": format_rupiah(limit),
                 },
                 fields={"principal": [_("Tidak terjangkau.")]},
             )
@@ -307,8 +308,8 @@ def loan_apply(
     _notify(
         loan,
         _("Pengajuan pinjaman %s diterima") % loan.number,
-        _("Pengajuan pinjaman Anda sebesar Rp %(p)s untuk %(n)s bulan telah kami terima.")
-        % {"p": f"{sim.principal:,.0f}", "n": sim.tenor},
+        _("Pengajuan pinjaman Anda sebesar %(p)s untuk %(n)s bulan telah kami terima.")
+        % {"p": format_rupiah(sim.principal), "n": sim.tenor},
     )
     return loan
 

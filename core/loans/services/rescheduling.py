@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 
 from .. import schedules as S
 from ..models import (
@@ -202,7 +203,7 @@ def loan_reschedule(
     _notify(
         loan,
         _("Pinjaman %s dijadwal ulang") % loan.number,
-        _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama Rp %(i)s.")
-        % {"n": n, "i": f"{sched.first_instalment:,.0f}"},
+        _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama %(i)s.")
+        % {"n": n, "i": format_rupiah(sched.first_instalment)},
     )
     return rs
