@@ -411,6 +411,7 @@ class ReceiptSeries(models.Model):
         SAVINGS_WITHDRAWAL = "TAR", _("Penarikan simpanan")
         LOAN_REPAYMENT = "ANG", _("Angsuran pinjaman")
         DISBURSEMENT = "PCR", _("Bukti pencairan pinjaman")
+        SHU_PAYOUT = "SHU", _("Pembayaran SHU")
 
     kind = models.CharField(max_length=3, choices=Kind.choices)
     year = models.PositiveSmallIntegerField()

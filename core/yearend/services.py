@@ -17,7 +17,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
-from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period
+from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
@@ -25,11 +25,12 @@ from core.ledger.services import (
     journal_post,
     journal_reverse,
     period_reopen,
+    receipt_number_take,
 )
 from core.members.models import Member
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsTransaction
-from core.savings.services import receipt_number_next, transactions_link_entry
+from core.savings.services import transactions_link_entry
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
@@ -308,7 +309,14 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
     period_reopen(period=december, reason=reason, by=by, by_year_end=True)
     for entry in (ye.transfer_entry, ye.tax_entry):
         if entry is not None:
-            journal_reverse(entry=entry, on=date(year, 12, 31), reason=reason, by=by)
+            # the year end's own reversal of its SHU entries (books integrity: module-owned)
+            journal_reverse(
+                entry=entry,
+                on=date(year, 12, 31),
+                reason=reason,
+                by=by,
+                module=JournalEntry.Source.SHU,
+            )
     ye.status = YearEnd.Status.REOPENED
     ye.reopen_reason = reason
     ye.tax_entry = None
@@ -522,7 +530,7 @@ def shu_payout(
     if method == ShuPayout.Method.CASH:
         lines.append(LineSpec(account_for_role("cash"), credit=total, memo=f"SHU {year}"))
         for s, _a in plan:
-            receipts[s.pk] = receipt_number_next(prefix="SHU", on=on)
+            receipts[s.pk] = receipt_number_take(kind=ReceiptSeries.Kind.SHU_PAYOUT, on=on)
     else:
         deposits = []
         for s, a in plan:

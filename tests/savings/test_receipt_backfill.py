@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.db import transaction
 
-from core.ledger.models import Receipt, ReceiptSeries
+from core.ledger.models import JournalEntry, Receipt, ReceiptSeries
 from core.ledger.selectors import receipt_gaps
 from core.ledger.services import LineSpec, journal_post
 from core.savings.models import ReceiptSequence
@@ -37,6 +37,7 @@ def test_old_receipts_are_recorded_and_the_series_continues(products, member_a, 
             on=date(2026, 1, 3),
             description="setoran lama",
             lines=[LineSpec("1101", debit=Decimal("10000")), *a.lines],
+            source=JournalEntry.Source.SAVINGS,
             by=teller,
         )
         transactions_link_entry(transactions=[a.transaction], entry=e)
