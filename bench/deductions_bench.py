@@ -86,7 +86,7 @@ def member_csv(n: int, agencies: list[str]) -> bytes:
     for i in range(n):
         y, m, d = 1966 + i % 30, 1 + (i // 30) % 12, 1 + (i // 360) % 28
         female = i % 2 == 1
-        nip = f"{y:04d}{m:02d}{d:02d}{y + 25:04d}{1 + i % 12:02d}{2 if female else 1}{i % 1000:03d}"
+        nip = f"{y:04d}{m:02d}{d:02d}{y + 25:04d}{1 + i % 12:02d}{2 if female else 1}{i % 999 + 1:03d}"
         nik = f"6271{1 + i % 5:02d}{d + 40 if female else d:02d}{m:02d}{y % 100:02d}{(i % 9999) + 1:04d}"
         w.writerow(
             [

@@ -1,6 +1,11 @@
 """Rupiah arithmetic and formatting. Money is Decimal, never float."""
 
+import re as _re
+import unicodedata as _ud
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError as _ValidationError
+from django.utils.translation import gettext as _
 
 RUPIAH = Decimal("1")
 CENT = Decimal("0.01")
@@ -35,3 +40,177 @@ def format_rupiah(value, *, decimals: int = 0) -> str:
     if decimals:
         text += "," + frac.ljust(decimals, "0")
     return f"{sign}Rp {text}"
+
+
+# --- rupiah typed by people ---------------------------------------------------------------
+#
+# ONE reader for amounts people type or paste (teller, loan forms, ledger entries, API
+# fields, spreadsheet imports). Accepted: ``1234567``, ``1.234.567``, ``1,234,567``,
+# ``1 234 567``, ``Rp 1.234.567``, ``Rp.``/``RP``/``IDR`` prefixes, every Unicode space
+# (a non-breaking space from a web page or a PDF is a space), ``250.000,-``, explicit
+# zero cents (``1.234.567,00``), ``-`` for zero where the caller allows it. Refused with
+# a reason: cents in a whole-rupiah field (``1.234,56``, ``1,234.56``), anything
+# ambiguous or not a number (``1.23.4``, ``1e30``, ``12abc``), negatives unless allowed,
+# amounts beyond what the field (and the database column) holds.
+
+# numeric(18, 2) columns hold 16 whole digits; the default cap leaves a margin.
+MAX_RUPIAH = Decimal("999999999999999")  # < Rp 1.000 triliun
+_MAX_DIGITS = 18
+_PREFIX = _re.compile(r"^(?:rp|idr)\.?\s*", _re.IGNORECASE)
+_DASH_SUFFIX = _re.compile(r"[.,]\s*-+$")
+_DASHES = {"-", "\u2013", "\u2014", "\u2212"}
+_GROUPED = {
+    ".": _re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$"),
+    ",": _re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$"),
+    " ": _re.compile(r"^[0-9]{1,3}(?: [0-9]{3})+$"),
+}
+_PLAIN = _re.compile(r"^[0-9]+$")
+
+
+class RupiahError(_ValidationError):
+    """A typed amount that cannot be read as rupiah; ``code`` says why:
+    ``rupiah_empty``, ``rupiah_invalid``, ``rupiah_not_whole``, ``rupiah_negative``,
+    ``rupiah_too_large``, ``rupiah_float``."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, code=code)
+        self.reason = code
+        self.text = message
+
+
+def _clean_spaces(text: str) -> str:
+    text = _ud.normalize("NFKC", text)
+    out = []
+    for ch in text:
+        cat = _ud.category(ch)
+        if ch.isspace() or cat == "Zs":
+            out.append(" ")
+        elif cat == "Cf":  # zero-width space, BOM, joiners: invisible, dropped
+            continue
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+def _body_value(body: str) -> tuple[str, str] | None:
+    """(whole digits, fraction digits) of a number body, or None when it is not one
+    unambiguous number."""
+    if _PLAIN.match(body):
+        return body, ""
+    for sep, rx in _GROUPED.items():
+        if rx.match(body):
+            return body.replace(sep, ""), ""
+    # a fraction: the last separator, followed by 1-2 digits, differs from the grouping
+    m = _re.match(r"^(.*?)([.,])([0-9]{1,2})$", body)
+    if not m:
+        return None
+    head, dec, frac = m.groups()
+    if _PLAIN.match(head):
+        return head, frac
+    for sep, rx in _GROUPED.items():
+        if sep != dec and rx.match(head):
+            return head.replace(sep, ""), frac
+    return None
+
+
+def parse_rupiah(
+    value,
+    *,
+    field: str = "",
+    whole: bool = True,
+    allow_negative: bool = False,
+    allow_dash_zero: bool = False,
+    max_value: Decimal = MAX_RUPIAH,
+) -> Decimal:
+    """Read an amount typed by a person (or a spreadsheet cell). Returns a Decimal: whole
+    rupiah (``whole=True``, quantized to 1) or with at most two decimals. Raises
+    ``RupiahError`` (a ``ValidationError``) with a translated message naming ``field``."""
+    label = field or _("Jumlah")
+    if isinstance(value, bool):
+        raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
+    if isinstance(value, float):
+        # spreadsheet cells come as floats; only exact whole numbers are safe to take
+        if value != value or value in (float("inf"), float("-inf")):
+            raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
+        if not whole and not value.is_integer() and abs(value) < 2**53:
+            value = Decimal(repr(value))  # a JSON number with sen: its shortest repr
+        elif not value.is_integer() or abs(value) >= 2**53:
+            raise RupiahError(
+                _("%(f)s harus rupiah utuh (tanpa sen).") % {"f": label}
+                if abs(value) < 2**53
+                else _("%(f)s terlalu besar.") % {"f": label},
+                "rupiah_not_whole" if abs(value) < 2**53 else "rupiah_too_large",
+            )
+        else:
+            value = int(value)
+    if isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
+        d = value
+    else:
+        d = _parse_text(
+            "" if value is None else str(value),
+            label=label,
+            allow_dash_zero=allow_dash_zero,
+        )
+    if d < 0 and not allow_negative:
+        raise RupiahError(_("%(f)s tidak boleh negatif.") % {"f": label}, "rupiah_negative")
+    if abs(d) > max_value:
+        raise RupiahError(
+            _("%(f)s terlalu besar (paling banyak %(m)s).")
+            % {"f": label, "m": format_rupiah(max_value)},
+            "rupiah_too_large",
+        )
+    if whole:
+        if d != d.to_integral_value():
+            raise RupiahError(
+                _("%(f)s harus rupiah utuh, tanpa sen (mis. 1.250.000).") % {"f": label},
+                "rupiah_not_whole",
+            )
+        return d.quantize(RUPIAH)
+    if d != d.quantize(CENT):
+        raise RupiahError(
+            _("%(f)s paling banyak dua angka di belakang koma.") % {"f": label},
+            "rupiah_not_whole",
+        )
+    return d.quantize(CENT)
+
+
+def _parse_text(raw: str, *, label: str, allow_dash_zero: bool) -> Decimal:
+    s = _clean_spaces(raw)
+    if not s:
+        raise RupiahError(_("%(f)s kosong.") % {"f": label}, "rupiah_empty")
+    if s in _DASHES or _PREFIX.sub("", s) in _DASHES:  # "-" or "Rp -": zero, where allowed
+        if allow_dash_zero:
+            return Decimal(0)
+        raise RupiahError(
+            _("%(f)s berisi tanda '-'; tulis 0 bila tidak ada.") % {"f": label}, "rupiah_empty"
+        )
+    negative = False
+    if s[0] in _DASHES:
+        negative, s = True, s[1:].strip()
+    s = _PREFIX.sub("", s)
+    if s and s[0] in _DASHES and not negative:
+        negative, s = True, s[1:].strip()
+    s = _DASH_SUFFIX.sub("", s).strip()
+    shown = raw.strip()[:40]
+    if not s:
+        raise RupiahError(
+            _("%(f)s '%(v)s' tidak berisi angka.") % {"f": label, "v": shown}, "rupiah_invalid"
+        )
+    parts = _body_value(s)
+    if parts is None:
+        raise RupiahError(
+            _("%(f)s '%(v)s' bukan angka rupiah yang jelas; tulis mis. 1.250.000 atau 1250000.")
+            % {"f": label, "v": shown},
+            "rupiah_invalid",
+        )
+    digits, frac = parts
+    if len(digits.lstrip("0")) > _MAX_DIGITS:
+        raise RupiahError(_("%(f)s terlalu besar.") % {"f": label}, "rupiah_too_large")
+    d = Decimal(digits) + (Decimal(f"0.{frac}") if frac else Decimal(0))
+    if frac and frac.strip("0"):
+        d = Decimal(f"{digits}.{frac}")
+    return -d if negative else d

@@ -77,6 +77,12 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "file_errors": imp.file_errors,
         "errors": imp.errors,
         "warnings": (imp.posted_data or {}).get("warnings", []),
+        "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
+        "changed_rows": [
+            {"row": r["row"], "amount": r["amount"], **r["preview"]}
+            for r in imp.rows
+            if r.get("preview")
+        ],
         "excluded_rows": imp.excluded_rows,
         "total_realized": _m(imp.total_realized),
         "entry": imp.entry_id,

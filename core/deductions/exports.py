@@ -51,6 +51,12 @@ def month_name(run: DeductionRun) -> str:
     return f"{MONTHS[run.month - 1]} {run.year}"
 
 
+def run_mark(run: DeductionRun, agency: Agency) -> str:
+    """``LUMBUNG-RUN 12 2026-11 DINKES``: which list a returned file answers (read back by
+    ``core.deductions.parsing.MARK``)."""
+    return f"LUMBUNG-RUN {run.pk} {run.year:04d}-{run.month:02d} {agency.code}"
+
+
 def _coop_name() -> str:
     tenant = getattr(connection, "tenant", None)
     return getattr(tenant, "name", "") or "Koperasi"
@@ -110,7 +116,15 @@ def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
             cell.alignment = align
         return cell
 
-    ws.append([c(_coop_name(), font=Font(bold=True, size=13))])
+    # the run's mark in a hidden column: a return file of another month or agency is
+    # refused at upload (it survives "Save as CSV": Excel exports hidden columns)
+    mark_col = get_column_letter(len(HEADERS) + 2)
+    ws.column_dimensions[mark_col].hidden = True
+    ws.append(
+        [c(_coop_name(), font=Font(bold=True, size=13))]
+        + [None] * len(HEADERS)
+        + [c(run_mark(run, agency), font=Font(color="FFFFFF"))]
+    )
     ws.append([c(f"Daftar Potong Gaji Bulan {month_name(run)}", font=Font(bold=True, size=12))])
     ws.append([c(f"Instansi: {agency.name} ({agency.code})")])
     ws.append(

@@ -1,28 +1,41 @@
 """Reading a realized-deductions file (XLSX or CSV) into plain rows, with per-file and
 per-row errors in Indonesian. No database access.
 
-Accepted layouts: the exported list with its "Realisasi" column filled (title rows above
-the header are skipped), or a plain list with a NIP (or member number) column and an
-amount column.
+The file is read with the shared reader (``core.common.spreadsheet``: encodings, CSV
+dialects, every sheet, hidden rows, formulas without a value) and amounts with the one
+rupiah parser. Accepted layouts: the exported list with its "Realisasi" column filled
+(title rows above the header are skipped; its hidden run mark is read back), or a plain
+list with a NIP and/or member number column and an amount column, on any sheet.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from core.common.spreadsheet import (
+    Sheet,
+    SheetError,
+    cell_rupiah,
+    cell_text,
+    find_header,
+    nip_cell,
+    norm_header,
+    read_workbook,
+)
 
 ID_HEADERS = {
     "nip": "nip",
+    "nipbaru": "nip",
     "noanggota": "number",
     "nomoranggota": "number",
     "nomor": "number",
     "noang": "number",
+    "noagt": "number",
 }
 AMOUNT_HEADERS = (
     "realisasi",
@@ -35,140 +48,102 @@ AMOUNT_HEADERS = (
     "amount",
     "potongan",
 )
-MAX_HEADER_SCAN = 15
+TOTAL_LABELS = ("total", "jumlah", "jumlahtotal", "grandtotal", "subtotal")
+# one member's monthly deduction above this is a typo or an identifier in the wrong column
+MAX_REALIZED = Decimal("1000000000")
+MARK = re.compile(r"LUMBUNG-RUN (\d+) (\d{4})-(\d{2}) (\S+)")
+TITLE_MONTH = re.compile(r"Bulan\s+([A-Za-z]+)\s+(\d{4})", re.IGNORECASE)
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        (
+            "januari",
+            "februari",
+            "maret",
+            "april",
+            "mei",
+            "juni",
+            "juli",
+            "agustus",
+            "september",
+            "oktober",
+            "november",
+            "desember",
+        ),
+        start=1,
+    )
+}
 
 
 @dataclass
 class ParsedRow:
-    row: int
+    row: int  # the sheet's own row number
     nip: str = ""
     number: str = ""
     amount: Decimal | None = None
     error: str = ""
     column: str = ""
+    hidden: bool = False
+    nip_error: str = ""  # the NIP cell was unusable; the member number is used instead
+    written: str = ""  # the amount as written when it was text ("Rp 250.000,-")
 
 
 @dataclass
 class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
+    # the export's mark: {"run": id, "year": y, "month": m, "agency": code} or None
+    mark: dict | None = None
+    title_month: tuple[int, int] | None = None  # (year, month) from "Bulan November 2026"
+    sheet: str = ""
 
 
-def _norm(h: Any) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(h or "").lower())
+def _header_ok(cells: list[str]) -> bool:
+    return any(c in ID_HEADERS for c in cells)
 
 
-def _read_csv(content: bytes) -> list[list[Any]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(
-            _(
-                "Pengodean file salah: file CSV harus UTF-8. Simpan ulang dari Excel sebagai "
-                "'CSV UTF-8 (dipisahkan koma)'."
-            )
-        ) from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+def _find_mark(sheet: Sheet, upto: int, out: ParsedFile) -> None:
+    for row in sheet.rows[: upto + 1]:
+        for c in row.cells:
+            if not isinstance(c, str):
+                continue
+            m = MARK.search(c)
+            if m and out.mark is None:
+                out.mark = {
+                    "run": int(m.group(1)),
+                    "year": int(m.group(2)),
+                    "month": int(m.group(3)),
+                    "agency": m.group(4),
+                }
+            t = TITLE_MONTH.search(c)
+            if t and out.title_month is None and t.group(1).lower() in MONTHS:
+                out.title_month = (int(t.group(2)), MONTHS[t.group(1).lower()])
 
 
-def _read_xlsx(content: bytes) -> list[list[Any]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ValueError(_("File XLSX tidak dapat dibaca (rusak atau bukan XLSX).")) from None
-    try:
-        ws = wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-
-
-def _id_text(v: Any, label: str) -> tuple[str, str]:
-    """(digits/text, error)"""
-    if v is None:
-        return "", ""
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v)), ""
-        return "", _(
-            "%(c)s tertulis sebagai angka dan digit terakhirnya hilang; format sel sebagai teks."
-        ) % {"c": label}
-    if isinstance(v, int):
-        return str(v), ""
-    return str(v).strip().lstrip("'"), ""
+def _choose_sheet(book, agency_code: str) -> tuple[Sheet, int] | None:
+    """The sheet marked for ``agency_code`` (the all-agencies workbook), else the first
+    sheet with a NIP or member-number header."""
+    if agency_code:
+        for sheet in book.sheets:
+            for row in sheet.rows[:3]:
+                for c in row.cells:
+                    m = MARK.search(c) if isinstance(c, str) else None
+                    if m and m.group(4) == agency_code:
+                        found = find_header(type(book)(kind=book.kind, sheets=[sheet]), _header_ok)
+                        if found:
+                            return found
+    return find_header(book, _header_ok)
 
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
-
-
-def _amount(v: Any) -> tuple[Decimal | None, str]:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None, _("Jumlah kosong; isi 0 bila anggota tidak dipotong.")
-    if isinstance(v, bool):
-        return None, _("Jumlah bukan angka.")
-    if isinstance(v, (int, float, Decimal)):
-        d = Decimal(str(v))
-    else:
-        s = str(v).strip().replace("Rp", "").replace("rp", "").replace(" ", "")
-        if _THOUSANDS.match(s):  # Indonesian format 1.250.000 or 1.250.000,00
-            s = s.replace(".", "").replace(",", ".")
-        elif s.count(",") == 1 and s.count(".") == 0:
-            s = s.replace(",", ".")
-        try:
-            d = Decimal(s)
-        except InvalidOperation:
-            return None, _("Jumlah '%(v)s' bukan angka.") % {"v": str(v)[:40]}
-    if not d.is_finite():
-        return None, _("Jumlah bukan angka.")
-    if d < 0:
-        return None, _("Jumlah negatif (%(v)s) tidak diterima.") % {"v": d}
-    if d != d.to_integral_value():
-        return None, _("Jumlah harus rupiah utuh (tanpa sen).")
-    if d > Decimal("999999999999"):
-        return None, _("Jumlah terlalu besar.")
-    return d.quantize(Decimal("1")), ""
-
-
-def parse_realized(*, content: bytes, file_name: str) -> ParsedFile:
+def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> ParsedFile:
     out = ParsedFile()
-    name = (file_name or "").lower()
     try:
-        if name.endswith(".xlsx") or content[:2] == b"PK":
-            table = _read_xlsx(content)
-        elif name.endswith((".csv", ".txt")):
-            table = _read_csv(content)
-        else:
-            out.file_errors.append(_("Jenis file tidak didukung; unggah XLSX atau CSV."))
-            return out
-    except ValueError as exc:
-        out.file_errors.append(str(exc))
+        book = read_workbook(content=content, file_name=file_name)
+    except SheetError as e:
+        out.file_errors.append(e.message)
         return out
-    header_at = id_col = amount_col = None
-    id_kind = ""
-    for i, row in enumerate(table[:MAX_HEADER_SCAN]):
-        normed = [_norm(c) for c in row]
-        ids = [(j, ID_HEADERS[h]) for j, h in enumerate(normed) if h in ID_HEADERS]
-        if not ids:
-            continue
-        header_at = i
-        # prefer NIP when both are present
-        ids.sort(key=lambda t: t[1] != "nip")
-        id_col, id_kind = ids[0]
-        for wanted in AMOUNT_HEADERS:
-            if wanted in normed:
-                amount_col = normed.index(wanted)
-                break
-        break
-    if header_at is None:
+    found = _choose_sheet(book, agency_code)
+    if found is None:
         out.file_errors.append(
             _(
                 "Kolom salah: tidak ada kolom NIP atau No. Anggota di baris judul. "
@@ -176,52 +151,68 @@ def parse_realized(*, content: bytes, file_name: str) -> ParsedFile:
             )
         )
         return out
+    sheet, header_at = found
+    out.sheet = sheet.name
+    _find_mark(sheet, header_at, out)
+    header = sheet.rows[header_at].cells
+    normed = [norm_header(c) for c in header]
+    ids = {}
+    for j, h in enumerate(normed):
+        if h in ID_HEADERS and ID_HEADERS[h] not in ids:
+            ids[ID_HEADERS[h]] = j
+    amount_col = None
+    for wanted in AMOUNT_HEADERS:
+        if wanted in normed:
+            amount_col = normed.index(wanted)
+            break
     if amount_col is None:
-        found = ", ".join(str(c) for c in table[header_at] if c not in (None, ""))
+        found_cols = ", ".join(str(c) for c in header if c not in (None, ""))
         out.file_errors.append(
             _(
                 "Kolom salah: kolom jumlah (Realisasi/Jumlah) tidak ditemukan. Kolom yang ada: %(c)s."
             )
-            % {"c": found}
+            % {"c": found_cols}
         )
         return out
-    other_id = None
-    normed = [_norm(c) for c in table[header_at]]
-    for j, h in enumerate(normed):
-        if h in ID_HEADERS and j != id_col:
-            other_id = (j, ID_HEADERS[h])
-    for i, row in enumerate(table[header_at + 1 :], start=header_at + 2):
-        cells = list(row)
-        if not any(c not in (None, "") for c in cells):
+    amount_label = str(header[amount_col])
+    for raw in sheet.rows[header_at + 1 :]:
+        if raw.blank:
             continue
-        first = _norm(cells[0]) if cells else ""
-        if first in ("total", "jumlah", "jumlahtotal"):  # the export's total row
-            continue
-
-        def get(j, cells=cells):
-            return cells[j] if j is not None and j < len(cells) else None
-
-        pr = ParsedRow(row=i)
-        label = "NIP" if id_kind == "nip" else _("No. Anggota")
-        value, err = _id_text(get(id_col), label)
-        if err:
-            pr.error, pr.column = err, label
-            out.rows.append(pr)
-            continue
-        setattr(pr, id_kind, value)
-        if other_id is not None:
-            v2, _e = _id_text(get(other_id[0]), "")
-            if v2 and not getattr(pr, other_id[1]):
-                setattr(pr, other_id[1], v2)
-        if not pr.nip and not pr.number:
-            pr.error, pr.column = _("NIP / No. Anggota kosong."), label
-            out.rows.append(pr)
-            continue
-        amount, err = _amount(get(amount_col))
-        if err:
-            pr.error, pr.column = err, str(table[header_at][amount_col])
-        pr.amount = amount
+        first = norm_header(raw.get(0))
+        if first in TOTAL_LABELS or (first == "" and norm_header(raw.get(1)) in TOTAL_LABELS):
+            continue  # the export's (or the treasurer's) total row
+        pr = ParsedRow(row=raw.number, hidden=raw.hidden)
         out.rows.append(pr)
+        if "nip" in ids:
+            try:
+                pr.nip = nip_cell(raw.get(ids["nip"]))
+            except ValidationError as e:
+                pr.nip_error = e.messages[0]
+        if "number" in ids:
+            try:
+                pr.number = cell_text(raw.get(ids["number"]))
+            except ValidationError:
+                pr.number = ""
+        if pr.nip_error and not pr.number:
+            pr.error, pr.column = pr.nip_error, "NIP"
+            continue
+        if not pr.nip and not pr.number:
+            pr.error, pr.column = _("NIP / No. Anggota kosong."), "NIP"
+            continue
+        v = raw.get(amount_col)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            pr.error, pr.column = (
+                _("Jumlah kosong; isi 0 bila anggota tidak dipotong."),
+                amount_label,
+            )
+            continue
+        try:
+            pr.amount = cell_rupiah(v, label=_("Jumlah"), max_value=MAX_REALIZED)
+        except ValidationError as e:
+            pr.error, pr.column = e.messages[0], amount_label
+            continue
+        if isinstance(v, str) and not re.fullmatch(r"\d+", v.strip()):
+            pr.written = v.strip()[:40]
     if not out.rows:
         out.file_errors.append(_("File tidak berisi baris data."))
     return out

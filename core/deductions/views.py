@@ -177,6 +177,8 @@ def import_detail(request, pk: int):
             "run": imp.run,
             "errors": [dict(e, excluded=e["row"] in excluded) for e in imp.errors],
             "warnings": (imp.posted_data or {}).get("warnings", []),
+            "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
+            "changed": [r for r in imp.rows if r.get("preview")],
             "plans": plans,
             "missing": [p for p in plans if not p.in_file],
             "can_write": _can_write(request.user),

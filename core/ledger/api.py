@@ -14,6 +14,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
 
 from . import reports, services
@@ -122,8 +123,8 @@ class AccountDetail(LedgerView):
 
 class LedgerLineSerializer(serializers.Serializer):
     account = serializers.CharField(help_text="Kode akun")
-    debit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
-    credit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    debit = RupiahSerializerField(whole=False, required=False, default=0)
+    credit = RupiahSerializerField(whole=False, required=False, default=0)
     member_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     memo = serializers.CharField(required=False, allow_blank=True, default="")
 

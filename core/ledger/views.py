@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
@@ -60,18 +61,14 @@ def _range(request) -> reports.Range:
 
 
 def parse_amount(raw: str) -> Decimal:
-    """Accept ``1000000``, ``1.000.000`` (dot thousands) and ``1.000.000,50``."""
-    text = (raw or "").strip().replace("Rp", "").replace(" ", "")
-    if not text:
+    """A debit or credit typed in the manual-entry screen (the one rupiah parser; the
+    ledger keeps sen, so up to two decimals); empty is zero."""
+    if not (raw or "").strip():
         return Decimal("0")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
-        text = text.replace(".", "")
     try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ApplicationError("amount_type", _("Jumlah '%(v)s' bukan angka.") % {"v": raw})
+        return parse_rupiah(raw, whole=False)
+    except RupiahError as e:
+        raise ApplicationError("amount_type", e.text) from None
 
 
 # --------------------------------------------------------------------------- accounts

@@ -18,6 +18,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.fields import RupiahSerializerField
+from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 from core.members.models import Member
 from core.users.models import User
@@ -49,6 +51,17 @@ def _date(value, field: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise ValidationError({field: ["Tanggal harus berformat YYYY-MM-DD."]})
+
+
+def _rupiah(value, field: str):
+    """A rupiah amount typed by a person (the one parser); ``None`` stays ``None``, and
+    sen or a negative amount reach the service, which refuses them with its own code."""
+    if value in (None, ""):
+        return value
+    try:
+        return parse_rupiah(value, field=field, whole=False, allow_negative=True)
+    except RupiahError as e:
+        raise ValidationError({field: [e.text]}) from None
 
 
 # --- serializers --------------------------------------------------------------------
@@ -199,7 +212,7 @@ class LoanSerializer(serializers.ModelSerializer):
 class LoanApplySerializer(serializers.Serializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all(), required=False)
     product = serializers.PrimaryKeyRelatedField(queryset=LoanProduct.objects.all())
-    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    principal = RupiahSerializerField(min_value=1)
     tenor = serializers.IntegerField()
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=300)
     topup_of = serializers.PrimaryKeyRelatedField(
@@ -211,7 +224,7 @@ class LoanApplySerializer(serializers.Serializer):
 
 class LoanSimulateSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=LoanProduct.objects.all())
-    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    principal = RupiahSerializerField(min_value=1)
     tenor = serializers.IntegerField()
 
 
@@ -399,7 +412,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def repay(self, request, pk=None):
         rep = svc.loan_repay(
             loan=self._loan(pk),
-            amount=request.data.get("amount"),
+            amount=_rupiah(request.data.get("amount"), "amount"),
             by=request.user,
             on=_date(request.data.get("on"), "on"),
             channel=request.data.get("channel", Repayment.Channel.COUNTER),

@@ -5,7 +5,6 @@ input, calls one service or selector, and turns ApplicationError into a form err
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from core.common.errors import ApplicationError
+from core.common.fields import RupiahField
+from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import STAFF, role_required
 from core.members.models import Member
 
@@ -42,7 +43,7 @@ class SimulateForm(forms.Form):
     product = ProductChoiceField(
         queryset=LoanProduct.objects.filter(is_active=True), label=_l("Produk")
     )
-    principal = forms.DecimalField(label=_l("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
+    principal = RupiahField(label=_l("Jumlah pinjaman (Rp)"), min_value=1)
     tenor = forms.IntegerField(label=_l("Tenor (bulan)"), min_value=1)
 
 
@@ -165,7 +166,7 @@ def loan_action_view(request, pk: int, action: str):
         elif action == "repay":
             r = svc.loan_repay(
                 loan=loan,
-                amount=_decimal(p.get("amount")),
+                amount=_rupiah(p.get("amount")),
                 by=by,
                 on=on,
                 channel=p.get("channel", "counter"),
@@ -195,11 +196,12 @@ def loan_action_view(request, pk: int, action: str):
     return redirect("loans:detail", pk=loan.pk)
 
 
-def _decimal(v):
+def _rupiah(v):
+    """A repayment typed at the counter, read with the one rupiah parser."""
     try:
-        return Decimal(str(v or "").replace(".", "").replace(",", ".").strip() or "x")
-    except InvalidOperation:
-        return "x"
+        return parse_rupiah(v, field=_("Jumlah"), whole=False, allow_negative=True)
+    except RupiahError as e:
+        raise ApplicationError("validation_error", e.text, fields={"amount": [e.text]}) from None
 
 
 @role_required(read=ALL_STAFF)

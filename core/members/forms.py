@@ -3,7 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.common.fields import RupiahField
+
 from .models import Agency, Member
+from .services import MAX_TAKE_HOME_PAY
 
 
 class MemberForm(forms.Form):
@@ -26,7 +29,9 @@ class MemberForm(forms.Form):
     bank_account_holder = forms.CharField(
         label=_("Nama pemilik rekening"), max_length=200, required=False
     )
-    take_home_pay = forms.CharField(label=_("Gaji bersih (take home pay)"), required=False)
+    take_home_pay = RupiahField(
+        label=_("Gaji bersih (take home pay)"), required=False, max_value=MAX_TAKE_HOME_PAY
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,4 +125,6 @@ class ExitForm(forms.Form):
     board_decision_ref = forms.CharField(
         label=_("Nomor keputusan pengurus"), max_length=100, required=False
     )
-    expected_net = forms.DecimalField(widget=forms.HiddenInput, required=False)
+    expected_net = RupiahField(
+        widget=forms.HiddenInput, required=False, whole=False, allow_negative=True
+    )

@@ -27,9 +27,22 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.common.spreadsheet import (
+    CellProblem,
+    SheetError,
+    cell_date,
+    cell_rupiah,
+    cell_text,
+    find_header,
+    nik_cell,
+    nip_cell,
+    norm_header,
+    read_workbook,
+)
 
 from .models import Agency, Member, MemberImport
-from .services import member_numbers_reserve, normalize_golongan, parse_money
+from .services import MAX_TAKE_HOME_PAY, member_numbers_reserve, normalize_golongan
 from .validators import normalize_phone, parse_nik, parse_nip
 
 ZERO = Decimal("0")
@@ -69,6 +82,9 @@ COLUMN_NAMES = [c for c, _r, _d in COLUMNS]
 REQUIRED = [c for c, r, _d in COLUMNS if r]
 BALANCE_COLUMNS = {"saldo_pokok": "pokok", "saldo_wajib": "wajib", "saldo_sukarela": "sukarela"}
 MAX_ROWS = 20000
+# an opening savings balance above this is a typo or an identifier in the wrong column
+MAX_OPENING_BALANCE = Decimal("10000000000")
+MAX_CHANGES_SHOWN = 500
 
 
 @dataclass
@@ -85,6 +101,8 @@ class RowError:
 class ValidatedImport:
     rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    hidden_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -99,6 +117,9 @@ class ValidatedImport:
             "rows": len(self.rows),
             "totals": {k: str(v) for k, v in totals.items()},
             "errors": len(self.errors),
+            "hidden_rows": self.hidden_rows,
+            "changes": self.changes[:MAX_CHANGES_SHOWN],
+            "changes_count": len(self.changes),
         }
 
 
@@ -109,24 +130,34 @@ def _norm_header(h: Any) -> str:
     return re.sub(r"[\s\-]+", "_", str(h or "").strip().lower())
 
 
-def import_parse(*, content: bytes, file_name: str) -> list[dict[str, str]]:
-    """Rows as dicts of column → text. Raises ApplicationError for an unreadable file,
-    a wrong encoding or wrong columns."""
-    name = (file_name or "").lower()
-    if name.endswith(".xlsx") or content[:2] == b"PK":
-        table = _read_xlsx(content)
-    elif name.endswith((".csv", ".txt")):
-        table = _read_csv(content)
+_SHEET_ERRORS = {
+    "format": ImportErrors.FORMAT,
+    "encoding": ImportErrors.ENCODING,
+    "empty": ImportErrors.EMPTY,
+}
+_REQUIRED_NORM = {norm_header(c) for c in REQUIRED}
+
+
+def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
+    """Rows as dicts of column → cell value, plus ``_row`` (the sheet's own row number)
+    and ``_hidden`` (Excel hides the row). The header may sit below a title block or on
+    another sheet. Raises ApplicationError for an unreadable file, a wrong encoding or
+    wrong columns."""
+    try:
+        book = read_workbook(content=content, file_name=file_name)
+    except SheetError as e:
+        raise ApplicationError(_SHEET_ERRORS[e.code], e.message) from None
+    found = find_header(book, lambda cells: set(cells) >= _REQUIRED_NORM)
+    if found is None:
+        # no sheet has the template's header: report the columns of the first row seen
+        sheet = book.sheets[0]
+        rows = [r for r in sheet.rows if not r.blank]
+        if not rows:
+            raise ApplicationError(ImportErrors.EMPTY, _("Berkas kosong."))
+        header_at = sheet.rows.index(rows[0])
     else:
-        raise ApplicationError(
-            ImportErrors.FORMAT, _("Jenis berkas tidak didukung: unggah .xlsx atau .csv.")
-        )
-    # skip leading blank rows
-    while table and not any(str(c or "").strip() for c in table[0]):
-        table.pop(0)
-    if not table:
-        raise ApplicationError(ImportErrors.EMPTY, _("Berkas kosong."))
-    header = [_norm_header(h) for h in table[0]]
+        sheet, header_at = found
+    header = [_norm_header(h) for h in sheet.rows[header_at].cells]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h and h not in COLUMN_NAMES]
     dup = sorted({h for h in header if h and header.count(h) > 1})
@@ -147,11 +178,17 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, str]]:
             fields={"columns": parts},
         )
     rows = []
-    for raw in table[1:]:
-        cells = ["" if c is None else c for c in raw]
-        if not any(str(c).strip() for c in cells):
+    for raw in sheet.rows[header_at + 1 :]:
+        if raw.blank:
             continue
-        rows.append({h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h})
+        row: dict[str, Any] = {h: raw.get(i) for i, h in enumerate(header) if h}
+        for k, v in row.items():
+            if v is None:
+                row[k] = ""
+        row["_row"] = raw.number
+        if raw.hidden:
+            row["_hidden"] = True
+        rows.append(row)
     if not rows:
         raise ApplicationError(ImportErrors.EMPTY, _("Berkas tidak berisi baris data."))
     if len(rows) > MAX_ROWS:
@@ -163,135 +200,90 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, str]]:
     return rows
 
 
-def _read_csv(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ApplicationError(
-            ImportErrors.ENCODING,
-            _(
-                "Berkas CSV bukan UTF-8 (byte tidak dikenal di posisi %(p)s). Simpan ulang "
-                "sebagai 'CSV UTF-8' atau gunakan templat XLSX."
-            )
-            % {"p": e.start},
-        ) from None
-    if "\x00" in text:
-        raise ApplicationError(
-            ImportErrors.ENCODING,
-            _("Berkas CSV berisi karakter nol (mungkin UTF-16); simpan ulang sebagai 'CSV UTF-8'."),
-        )
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _read_xlsx(content: bytes) -> list[list[Any]]:
-    from .xlsx import XlsxError, read_first_sheet
-
-    try:
-        return read_first_sheet(content)
-    except (XlsxError, ValueError, KeyError, IndexError, SyntaxError):
-        pass  # something unusual: let openpyxl try (slower, more tolerant)
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise ApplicationError(
-            ImportErrors.FORMAT, _("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).")
-        ) from None
-    ws = wb.worksheets[0]
-    table = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    return table
-
-
 # --- validation -------------------------------------------------------------------------
 
 
 def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        # Excel turns long digit strings into floats; refuse silently-mangled identifiers
-        if v.is_integer():
-            return str(int(v))
-        return repr(v)
-    return str(v).strip()
+    return cell_text(v) if not isinstance(v, CellProblem) else ""
 
 
-def _digits_cell(v: Any) -> str:
-    """NIP/NIK cells: Excel may store them as numbers (and mangle 18 digits as a float)."""
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        raise ValidationError(
-            _(
-                "Tersimpan sebagai angka di Excel (digit terakhir bisa hilang); "
-                "format kolom sebagai Teks lalu ketik ulang."
-            )
+def _shown(v: Any) -> str:
+    """How a cell looked in the file (for the preview of changed values)."""
+    if isinstance(v, CellProblem):
+        return v.raw or v.kind
+    return " ".join(str(v).split()) if v is not None else ""
+
+
+def _balance_products() -> dict[str, Any]:
+    """The active product per savings kind that opening balances go to."""
+    # members ← savings in the dependency order, yet the import opens savings accounts:
+    # importing core.savings at module level would be a cycle (savings imports members)
+    from core.savings.models import SavingsProduct
+
+    out = {}
+    for kind in BALANCE_COLUMNS.values():
+        p = (
+            SavingsProduct.objects.filter(kind=kind, is_active=True)
+            .select_related("account")
+            .order_by("id")
+            .first()
         )
-    s = _text(v).replace(" ", "").replace(".", "").replace("'", "")
-    return s
-
-
-def _parse_date(v: Any) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    s = _text(v)
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(s, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(_("Tanggal tidak valid: %(v)s (gunakan TTTT-BB-HH).") % {"v": s or "-"})
-
-
-def _money_cell(v: Any, label: str) -> Decimal:
-    if isinstance(v, float):
-        if not v.is_integer():
-            raise ValidationError(_("%(f)s harus rupiah utuh.") % {"f": label})
-        v = int(v)
-    return parse_money(v, field=label)
+        if p is not None:
+            out[kind] = p
+    return out
 
 
 def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
-    """Check every row; collect every error (does not stop at the first)."""
+    """Check every row with every rule the import applies, so that "valid" means the
+    import will go through; collect every error (does not stop at the first). Rows that
+    were read differently from how they were written (spaces in a NIP, "Rp 250.000,-",
+    "2 Januari 2015", hidden rows) are listed in ``changes`` for the preview."""
     out = ValidatedImport()
     agencies = {a.code.upper(): a for a in Agency.objects.all()}
+    products = _balance_products()
     seen_nip: dict[str, int] = {}
     seen_nik: dict[str, int] = {}
     seen_no: dict[str, int] = {}
     parsed = []
     today = date.today()
-    for i, raw in enumerate(rows, start=2):  # row 1 is the header
+    for i, raw in enumerate(rows, start=2):  # without a sheet row number: row 1 is the header
+        i = int(raw.get("_row") or i)
         errs: list[RowError] = []
+        changed: list[dict[str, str]] = []
 
         def bad(col, msg, i=i, errs=errs):
             errs.append(RowError(i, col, str(msg)))
 
+        def note(col, was, now, changed=changed):
+            if _shown(was) != str(now):
+                changed.append({"column": col, "was": _shown(was)[:60], "now": str(now)})
+
         r: dict[str, Any] = {"row": i, "balances": {}}
-        name = " ".join(_text(raw.get("nama_lengkap")).split())
+        name = _text(raw.get("nama_lengkap"))
         if not name:
             bad("nama_lengkap", _("Nama lengkap wajib diisi."))
         r["full_name"] = name[:200]
         nip = nik = ""
         try:
-            nip = _digits_cell(raw.get("nip"))
+            nip = nip_cell(raw.get("nip"))
             info = parse_nip(nip)
             r["gender"], r["birth_date"] = info.gender, info.birth_date
+            note("nip", raw.get("nip"), nip)
         except ValidationError as e:
             bad("nip", e.messages[0])
         r["nip"] = nip
         try:
-            nik = _digits_cell(raw.get("nik"))
+            nik = nik_cell(raw.get("nik"))
             parse_nik(nik)
+            note("nik", raw.get("nik"), nik)
         except ValidationError as e:
             bad("nik", e.messages[0])
         r["nik"] = nik
-        number = _text(raw.get("nomor_anggota"))
+        number = ""
+        try:
+            number = cell_text(raw.get("nomor_anggota"))
+        except ValidationError as e:
+            bad("nomor_anggota", e.messages[0])
         r["number"] = number
         for col, val, seen in (
             ("nip", nip, seen_nip),
@@ -315,10 +307,16 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             bad("kode_instansi", _("Instansi %(c)s tidak aktif.") % {"c": code})
         r["agency"] = agency
         try:
-            jd = _parse_date(raw.get("tanggal_masuk"))
+            jd = cell_date(raw.get("tanggal_masuk"), label=_("Tanggal masuk"))
             if jd > today:
                 raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
+            if jd.year < 1950:
+                raise ValidationError(
+                    _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": jd.isoformat()}
+                )
             r["join_date"] = jd
+            if isinstance(raw.get("tanggal_masuk"), str):
+                note("tanggal_masuk", raw.get("tanggal_masuk"), jd.isoformat())
         except ValidationError as e:
             bad("tanggal_masuk", e.messages[0])
         try:
@@ -339,23 +337,63 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         r["position"] = _text(raw.get("jabatan"))[:200]
         r["address"] = _text(raw.get("alamat"))
         r["bank_name"] = _text(raw.get("nama_bank"))[:100]
-        r["bank_account_number"] = _text(raw.get("nomor_rekening"))[:40]
+        try:
+            r["bank_account_number"] = cell_text(raw.get("nomor_rekening"))[:40]
+        except ValidationError as e:
+            bad("nomor_rekening", e.messages[0])
         thp = raw.get("gaji_bersih")
         r["take_home_pay"] = None
-        if _text(thp):
+        if _shown(thp):
             try:
-                r["take_home_pay"] = _money_cell(thp, _("Gaji bersih"))
+                r["take_home_pay"] = cell_rupiah(
+                    thp, label=_("Gaji bersih"), max_value=MAX_TAKE_HOME_PAY
+                )
+                if isinstance(thp, str):
+                    note("gaji_bersih", thp, r["take_home_pay"])
             except ValidationError as e:
                 bad("gaji_bersih", e.messages[0])
         for col, kind in BALANCE_COLUMNS.items():
             v = raw.get(col)
-            if _text(v):
-                try:
-                    amt = _money_cell(v, col.replace("_", " ").capitalize())
-                    if amt > 0:
-                        r["balances"][kind] = amt
-                except ValidationError as e:
-                    bad(col, e.messages[0])
+            if not _shown(v):
+                continue
+            label = col.replace("_", " ").capitalize()
+            try:
+                amt = cell_rupiah(v, label=label, max_value=MAX_OPENING_BALANCE)
+            except ValidationError as e:
+                bad(col, e.messages[0])
+                continue
+            if isinstance(v, str):
+                note(col, v, amt)
+            if amt <= 0:
+                continue
+            product = products.get(kind)
+            if product is None:
+                bad(
+                    col,
+                    _("Tidak ada produk simpanan %(k)s yang aktif untuk saldo awal.") % {"k": kind},
+                )
+            elif kind == "pokok" and product.amount > 0 and amt > product.amount:
+                bad(
+                    col,
+                    _("Saldo pokok %(v)s melebihi simpanan pokok produk (%(a)s).")
+                    % {"v": format_rupiah(amt), "a": format_rupiah(product.amount)},
+                )
+            else:
+                r["balances"][kind] = amt
+        if raw.get("_hidden"):
+            changed.append(
+                {"column": "", "was": _("baris tersembunyi di Excel"), "now": _("ikut diimpor")}
+            )
+        if changed:
+            out.changes.append(
+                {
+                    "row": i,
+                    "name": r["full_name"],
+                    "nip": nip,
+                    "balances": {k: str(v) for k, v in r["balances"].items()},
+                    "changes": changed,
+                }
+            )
         out.errors.extend(errs)
         parsed.append(r)
     # duplicates in the database (one query per identifier kind)
@@ -377,6 +415,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         key=lambda e: (e.row, COLUMN_NAMES.index(e.column) if e.column in COLUMN_NAMES else 99)
     )
     out.rows = parsed
+    out.hidden_rows = [int(r["_row"]) for r in rows if r.get("_hidden") and r.get("_row")]
     return out
 
 

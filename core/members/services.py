@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import parse_rupiah
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
 from .validators import normalize_phone, parse_nik, parse_nip
@@ -77,35 +78,8 @@ def normalize_golongan(value: str) -> str:
     return v
 
 
-def parse_money(value: Any, *, field: str = "jumlah") -> Decimal:
-    """Whole-rupiah amount from user input ('1.250.000', '1250000', Decimal). Refuses floats,
-    negatives and fractions of a rupiah."""
-    if isinstance(value, float):
-        raise ValidationError(_("Jumlah harus berupa angka rupiah, bukan pecahan biner."))
-    if isinstance(value, Decimal | int):
-        d = Decimal(value)
-    else:
-        s = str(value or "").strip().replace("Rp", "").replace("rp", "").replace(" ", "")
-        if not s:
-            raise ValidationError(_("%(f)s kosong.") % {"f": field})
-        # Indonesian format: dots for thousands, comma for decimals
-        if re.match(r"^\d{1,3}(\.\d{3})+(,\d+)?$", s):
-            s = s.replace(".", "").replace(",", ".")
-        elif re.match(r"^\d+,\d{1,2}$", s):
-            s = s.replace(",", ".")
-        try:
-            d = Decimal(s)
-        except InvalidOperation:
-            raise ValidationError(
-                _("%(f)s bukan angka yang benar: %(v)s") % {"f": field, "v": value}
-            ) from None
-    if not d.is_finite():
-        raise ValidationError(_("%(f)s bukan angka yang benar.") % {"f": field})
-    if d < 0:
-        raise ValidationError(_("%(f)s tidak boleh negatif.") % {"f": field})
-    if d != d.to_integral_value():
-        raise ValidationError(_("%(f)s harus rupiah utuh (tanpa sen).") % {"f": field})
-    return d.quantize(Decimal("1"))
+# a month's take-home pay above this is a typo (or a NIK in the wrong column)
+MAX_TAKE_HOME_PAY = Decimal("1000000000")
 
 
 def _settings_locked() -> MemberSettings:
@@ -188,7 +162,11 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
             elif key == "golongan":
                 out[key] = normalize_golongan(str(value or ""))
             elif key == "take_home_pay":
-                out[key] = None if value in (None, "") else parse_money(value, field="Gaji bersih")
+                out[key] = (
+                    None
+                    if value in (None, "")
+                    else parse_rupiah(value, field=_("Gaji bersih"), max_value=MAX_TAKE_HOME_PAY)
+                )
             elif key == "agency":
                 if not isinstance(value, Agency):
                     raise ValidationError(_("Instansi tidak dikenal."))

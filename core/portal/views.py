@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.common.fields import RupiahField
 from core.common.permissions import R, role_required
 from lumbung.pagination import paginate
 
@@ -118,7 +119,7 @@ def loan_detail(request, pk: int):
 
 class SimulateForm(forms.Form):
     product = forms.ChoiceField(label=_("Produk"))
-    principal = forms.DecimalField(label=_("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
+    principal = RupiahField(label=_("Jumlah pinjaman (Rp)"), min_value=1)
     tenor = forms.IntegerField(label=_("Tenor (bulan)"), min_value=1, max_value=360)
 
     def __init__(self, *args, products=(), **kwargs):

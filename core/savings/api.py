@@ -11,6 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.ledger.services import date_in_range
 from core.members.models import Member
@@ -80,7 +81,8 @@ class TransactionSerializer(serializers.ModelSerializer):
 class TransactionCreateSerializer(serializers.Serializer):
     account = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["deposit", "withdraw"])
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    # sen and non-positive amounts reach the service, which refuses them (savings_bad_amount)
+    amount = RupiahSerializerField(whole=False, allow_negative=True)
     channel = serializers.ChoiceField(choices=["cash", "bank"])
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -103,17 +105,17 @@ class ProductCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=SavingsProduct.Kind.choices)
     account_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    amount = RupiahSerializerField(min_value=0, required=False)
     amount_by_grade = serializers.BooleanField(required=False)
     effective_from = serializers.DateField(required=False, allow_null=True)
-    minimum_balance = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    minimum_balance = RupiahSerializerField(min_value=0, required=False)
     interest_enabled = serializers.BooleanField(required=False)
     interest_auto = serializers.BooleanField(required=False)
     interest_rate_annual = serializers.DecimalField(max_digits=6, decimal_places=3, required=False)
     interest_basis = serializers.ChoiceField(
         choices=SavingsProduct.InterestBasis.choices, required=False
     )
-    tax_threshold = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    tax_threshold = RupiahSerializerField(min_value=0, required=False)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
     term_months = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payout_date = serializers.DateField(required=False, allow_null=True)

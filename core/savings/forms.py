@@ -1,14 +1,22 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.common.fields import RupiahField
+
 
 class TellerForm(forms.Form):
-    account = forms.IntegerField(widget=forms.HiddenInput)
+    # chosen with the radio buttons of the member's accounts; never pre-selected
+    account = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": _("Pilih rekening tujuan transaksi.")},
+    )
     action = forms.ChoiceField(
         label=_("Transaksi"), choices=[("deposit", _("Setoran")), ("withdraw", _("Penarikan"))]
     )
-    amount = forms.CharField(
-        label=_("Jumlah (Rp)"), help_text=_("Rupiah utuh, mis. 250000 atau 250.000")
+    amount = RupiahField(
+        label=_("Jumlah (Rp)"),
+        min_value=1,
+        help_text=_("Rupiah utuh, mis. 250000 atau 250.000"),
     )
     channel = forms.ChoiceField(
         label=_("Cara"), choices=[("cash", _("Tunai")), ("bank", _("Bank / transfer"))]
@@ -29,19 +37,14 @@ class InterestForm(forms.Form):
 
 class ProductForm(forms.Form):
     name = forms.CharField(label=_("Nama produk"), max_length=120)
-    amount = forms.DecimalField(
-        label=_("Nominal (pokok / wajib tetap / setoran bulanan berjangka)"),
-        min_value=0,
-        decimal_places=0,
-        max_digits=18,
+    amount = RupiahField(
+        label=_("Nominal (pokok / wajib tetap / setoran bulanan berjangka)"), min_value=0
     )
     amount_by_grade = forms.BooleanField(label=_("Wajib menurut golongan"), required=False)
     effective_from = forms.DateField(
         label=_("Berlaku mulai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    minimum_balance = forms.DecimalField(
-        label=_("Saldo minimum"), min_value=0, decimal_places=0, max_digits=18
-    )
+    minimum_balance = RupiahField(label=_("Saldo minimum"), min_value=0)
     interest_enabled = forms.BooleanField(label=_("Berbunga (jasa simpanan)"), required=False)
     interest_auto = forms.BooleanField(
         label=_("Jasa dihitung otomatis tiap awal bulan"),
@@ -55,9 +58,7 @@ class ProductForm(forms.Form):
         label=_("Dasar jasa"),
         choices=[("minimum", _("Saldo terendah")), ("average", _("Saldo rata-rata harian"))],
     )
-    tax_threshold = forms.DecimalField(
-        label=_("Batas bebas PPh jasa per bulan"), min_value=0, decimal_places=0, max_digits=18
-    )
+    tax_threshold = RupiahField(label=_("Batas bebas PPh jasa per bulan"), min_value=0)
     tax_rate = forms.DecimalField(
         label=_("Tarif PPh (%)"), min_value=0, max_value=100, decimal_places=2, max_digits=5
     )
@@ -111,9 +112,7 @@ class WajibRateForm(forms.Form):
     grade = forms.ChoiceField(
         label=_("Golongan"), choices=[(g, g) for g in ("I", "II", "III", "IV", "PPPK")]
     )
-    amount = forms.DecimalField(
-        label=_("Wajib per bulan"), min_value=1, decimal_places=0, max_digits=18
-    )
+    amount = RupiahField(label=_("Wajib per bulan"), min_value=1)
     effective_from = forms.DateField(
         label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -5,11 +5,11 @@ on death the board may waive the loans (with a reason and decision reference).
 Confirming posts one journal entry, closes every savings account and sets the member's
 status. Nothing is deleted.
 
-Loans: if ``core.loans.selectors.member_loans_outstanding(member)`` exists it gives the
-outstanding amount; settling them needs ``core.loans.services.member_loans_settle_apply``
-(``(*, member, on, by, waive, reason) -> list[LineSpec]``: it closes the loans and returns
-the ledger lines crediting the receivables). Without it, a member with loans outstanding
-cannot be settled here (the screen says so) — nothing is guessed.
+Loans: ``core.loans.selectors.member_loans_outstanding`` gives what settling each running
+loan costs; ``core.loans.services.member_loans_settle_apply`` closes them and returns the
+ledger lines crediting the receivables. SHU not yet paid is the member's balance on the
+``shu_members_payable`` account. These are called directly: an error in any of them stops
+the settlement with that error — a money path never reads a failure as zero.
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +23,10 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.ledger.selectors import account_balance, account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.loans.selectors import member_loans_outstanding
+from core.loans.services import member_loans_settle_apply
 from core.members.models import Member
 from core.members.services import member_status_set
 
@@ -38,59 +42,29 @@ class SettlementErrors(StrEnum):
     NOT_ACTIVE = "settlement_member_not_active"
     REASON = "settlement_bad_reason"
     NEGATIVE = "settlement_loans_exceed_savings"
-    LOANS_UNSUPPORTED = "settlement_loans_not_supported"
     WAIVER = "settlement_bad_waiver"
     CHANGED = "settlement_changed"
 
 
-def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list, bool]:
-    """(total, details, supported). ``supported`` is False when core.loans offers no
-    selector (then loans are treated as none)."""
-    try:
-        from core.loans.selectors import member_loans_outstanding
-    except ImportError:
-        return ZERO, [], False
-    try:
-        result = member_loans_outstanding(member, on)
-    except TypeError:  # an older signature without the date
-        result = member_loans_outstanding(member)
-    if isinstance(result, Decimal | int):
-        return Decimal(result), [], True
+def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
+    """(total, details) of the member's running loans on ``on``, from the loans module's
+    payoff quote. An error there stops the settlement: nothing is guessed as zero."""
     total = ZERO
     details = []
-    for item in result or []:
-        amt = None
-        for key in ("outstanding", "total", "amount"):
-            amt = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
-            if amt is not None:
-                break
-        amt = Decimal(amt or 0)
-        total += amt
-        details.append(
-            {
-                "label": str(item.get("label", "")) if isinstance(item, dict) else str(item),
-                "amount": amt,
-            }
-        )
-    return total, details, True
-
-
-def _loans_settle_fn():
-    try:
-        from core.loans.services import member_loans_settle_apply
-    except ImportError:
-        return None
-    return member_loans_settle_apply
+    for item in member_loans_outstanding(member, on):
+        amount = item["outstanding"]
+        total += amount
+        details.append({"label": item["label"], "amount": amount})
+    return total, details
 
 
 def _shu_unpaid(member: Member) -> Decimal:
-    from core.ledger.selectors import account_balance, account_for_role
-
-    try:
-        acc = account_for_role("shu_members_payable")
-    except Exception:
-        return ZERO
-    return max(account_balance(account=acc, member_id=member.pk), ZERO)
+    """The member's SHU share declared and not yet paid (the ``shu_members_payable``
+    account). An unmapped account is an error that stops the settlement."""
+    return max(
+        account_balance(account=account_for_role("shu_members_payable"), member_id=member.pk),
+        ZERO,
+    )
 
 
 @dataclass
@@ -102,8 +76,6 @@ class SettlementPreview:
     shu_unpaid: Decimal = ZERO
     loans_outstanding: Decimal = ZERO
     loans: list = field(default_factory=list)
-    loans_supported: bool = False
-    loans_settle_supported: bool = False
 
     def net(self, *, waive_loans: bool = False) -> Decimal:
         loans = ZERO if waive_loans else self.loans_outstanding
@@ -120,7 +92,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         .select_related("product")
         .order_by("product_id", "pk")
     )
-    loans_total, loans, supported = _loans_outstanding(member, on)
+    loans_total, loans = _loans_outstanding(member, on)
     return SettlementPreview(
         member=member,
         on=on,
@@ -129,8 +101,6 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         shu_unpaid=_shu_unpaid(member),
         loans_outstanding=loans_total,
         loans=loans,
-        loans_supported=supported,
-        loans_settle_supported=_loans_settle_fn() is not None,
     )
 
 
@@ -150,9 +120,6 @@ def exit_settlement_confirm(
 ) -> ExitSettlement:
     """Settle and close. ``expected_net`` (what the screen showed) guards against a
     deposit landing between preview and confirm."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-
     member = Member.objects.select_for_update().get(pk=member.pk)
     if not member.is_active:
         raise ApplicationError(
@@ -232,17 +199,11 @@ def exit_settlement_confirm(
             )
         )
     if loans_total > 0:
-        settle = _loans_settle_fn()
-        if settle is None:
-            raise ApplicationError(
-                SettlementErrors.LOANS_UNSUPPORTED,
-                _(
-                    "Anggota masih memiliki pinjaman %(l)s; pelunasan dari simpanan belum "
-                    "tersedia di modul pinjaman. Lunasi pinjaman dulu, lalu ulangi."
-                )
-                % {"l": format_rupiah(loans_total)},
+        lines.extend(
+            member_loans_settle_apply(
+                member=member, on=on, by=by, waive=waive_loans, reason=waiver_reason
             )
-        lines.extend(settle(member=member, on=on, by=by, waive=waive_loans, reason=waiver_reason))
+        )
     if net > 0:
         lines.append(
             LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
@@ -290,7 +251,6 @@ def exit_settlement_confirm(
                 for a, b in ((a, a.balance) for a in preview.accounts)
             ],
             "loans": [{"label": x["label"], "amount": str(x["amount"])} for x in preview.loans],
-            "loans_supported": preview.loans_supported,
         },
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,

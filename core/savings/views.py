@@ -4,7 +4,6 @@ exit settlement."""
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -16,7 +15,6 @@ from core.common.errors import ApplicationError
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
-from core.members.services import parse_money
 from core.members.views import form_error
 
 from . import pdf, selectors, services
@@ -51,13 +49,18 @@ def teller(request):
             except ApplicationError as e:
                 messages.error(request, e.message)
             return redirect(f"{request.path}?member={m.pk}")
+        posted = request.POST.get("account", "")
+        if member is None and posted.isdigit():
+            # reached without ?member=: the screen is the chosen account's member's
+            chosen = SavingsAccount.objects.filter(pk=int(posted)).select_related("member")
+            member = chosen[0].member if chosen else None
         if form.is_valid():
             account = get_object_or_404(SavingsAccount, pk=form.cleaned_data["account"])
-            member = account.member
-            try:
-                amount = parse_money(form.cleaned_data["amount"], field=_("Jumlah"))
-            except ValidationError as e:
-                form.add_error("amount", e.messages[0])
+            amount = form.cleaned_data["amount"]
+            if member is None:
+                member = account.member
+            if account.member_id != member.pk:
+                form.add_error(None, _("Rekening bukan milik anggota ini."))
             else:
                 fn = (
                     services.teller_deposit

@@ -51,8 +51,11 @@ def test_wrong_columns_is_a_file_error(month):
 def test_wrong_encoding_is_a_file_error(month):
     coop, run = month
     content = "NIP,Jumlah,Nama\n{},100000,Siti Aisyah Nasution Ärz\n".format(coop["m"][0].nip)
-    imp = upload(coop, run, content.encode("utf-16"))
+    imp = upload(coop, run, content.encode("cp1252"))
     assert imp.status == "invalid" and "Pengodean" in imp.file_errors[0]
+    # UTF-16 (with or without its BOM) is unambiguous: read, not refused (issue 26)
+    imp = upload(coop, run, content.encode("utf-16"))
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
     imp = upload(coop, run, b"\x00\x01garbage", name="r.xlsx")
     assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
 

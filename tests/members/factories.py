@@ -13,7 +13,7 @@ _seq = itertools.count(1)
 def make_nip(n: int, *, female: bool = False, birth=(1985, 3, 15), appointed=(2010, 1)) -> str:
     y, m, d = birth
     ay, am = appointed
-    return f"{y:04d}{m:02d}{d:02d}{ay:04d}{am:02d}{2 if female else 1}{n % 1000:03d}"
+    return f"{y:04d}{m:02d}{d:02d}{ay:04d}{am:02d}{2 if female else 1}{n % 999 + 1:03d}"
 
 
 def make_nik(n: int, *, female: bool = False, birth=(1985, 3, 15)) -> str:

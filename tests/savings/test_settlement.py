@@ -147,3 +147,52 @@ def test_exit_settlement_is_immutable(saver, today, bendahara):
         ExitSettlement.objects.filter(pk=s.pk).update(net_payable=D("1"))
     with pytest.raises(IntegrityError), transaction.atomic():
         ExitSettlement.objects.filter(pk=s.pk).delete()
+
+
+# --- issue 17 item 8: no fallback turns an error into zero --------------------------
+
+
+def test_unmapped_shu_account_stops_the_settlement_instead_of_reading_zero(saver, today, bendahara):
+    from core.ledger.models import AccountRole
+
+    AccountRole.objects.filter(key="shu_members_payable").delete()
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_preview(member=saver, on=today)
+    assert "shu_members_payable" in str(e.value.message)
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    with pytest.raises(ApplicationError):
+        exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    saver.refresh_from_db()
+    assert saver.is_active
+    assert SavingsAccount.objects.filter(member=saver, status="open").count() == 3
+
+
+def test_a_failing_loan_read_stops_the_settlement(saver, today, bendahara, monkeypatch):
+    """The loans module's answer is used as it is; when it fails, the settlement fails with
+    it (no ``except``: the old code took a TypeError as 'call without the date')."""
+    import core.savings.settlement as settlement
+
+    def broken(member, on):
+        raise TypeError("loan quote failed")
+
+    monkeypatch.setattr(settlement, "member_loans_outstanding", broken)
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    with pytest.raises(TypeError):
+        exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    saver.refresh_from_db()
+    assert saver.is_active
+
+
+def test_settlement_reads_the_outstanding_key_only(saver, today, bendahara, monkeypatch):
+    """A loan row without ``outstanding`` is an error, not a guess among other keys."""
+    import core.savings.settlement as settlement
+
+    monkeypatch.setattr(
+        settlement,
+        "member_loans_outstanding",
+        lambda member, on: [{"label": "P-1", "total": D("500000")}],
+    )
+    with pytest.raises(KeyError):
+        exit_settlement_preview(member=saver, on=today)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.members.models import Agency, Member
 
 from ..models import DeductionImport, DeductionLine, DeductionRun
@@ -21,8 +22,14 @@ from .common import ZERO, E, _period_open, _require, _user
 # --- imports ---------------------------------------------------------------------------
 
 
+def _rp(v) -> str:
+    return format_rupiah(v)
+
+
 def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, list, list]:
-    """Match rows to the run's lines of ``agency``; (rows, errors, warnings)."""
+    """Match rows to the run's lines of ``agency``; (rows, errors, warnings). A row whose
+    NIP and member number name two different members is refused naming both; a row whose
+    NIP cell is unusable is matched by its member number and said so."""
     lines = list(
         DeductionLine.objects.filter(run=run).values("id", "member_id", "agency_id", "total")
     )
@@ -31,21 +38,81 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     numbers = {r.number for r in parsed.rows if r.number}
     members_by_nip = {}
     members_by_number = {}
-    for mid, nip in Member.objects.filter(nip__in=nips).values_list("id", "nip"):
+    names = {}
+    for mid, nip, number, name in Member.objects.filter(nip__in=nips).values_list(
+        "id", "nip", "number", "full_name"
+    ):
         members_by_nip[nip] = mid
-    for mid, number in Member.objects.filter(number__in=numbers).values_list("id", "number"):
+        names[mid] = f"{name} ({number})"
+    for mid, number, name in Member.objects.filter(number__in=numbers).values_list(
+        "id", "number", "full_name"
+    ):
         members_by_number[number] = mid
+        names[mid] = f"{name} ({number})"
+    # a member number typed in a number cell lost its leading zeros ("000123" → 123):
+    # match it to the one member whose number is those digits with zeros in front
+    padded: dict[str, int] = {}
+    lost = sorted(n for n in numbers - set(members_by_number) if n.isdigit() and len(n) < 20)
+    if lost:
+        pattern = r"^0+(" + "|".join(lost) + r")$"
+        found: dict[str, list] = {}
+        for mid, number, name in Member.objects.filter(number__regex=pattern).values_list(
+            "id", "number", "full_name"
+        ):
+            found.setdefault(number.lstrip("0"), []).append((mid, number, name))
+        for digits, candidates in found.items():
+            if len(candidates) == 1:
+                mid, number, name = candidates[0]
+                padded[digits] = mid
+                names[mid] = f"{name} ({number})"
     agency_names = dict(Agency.objects.values_list("id", "name"))
     rows, errors, warnings = [], [], []
     seen: dict[int, int] = {}
     for r in parsed.rows:
+        if r.hidden:
+            warnings.append(
+                {
+                    "row": r.row,
+                    "column": "",
+                    "message": _("Baris ini tersembunyi di Excel; tetap dibaca dan diimpor."),
+                }
+            )
         if r.error and not (r.nip or r.number):
             errors.append({"row": r.row, "column": r.column, "message": r.error})
             continue
-        mid = members_by_nip.get(r.nip) if r.nip else None
-        if mid is None and r.number:
-            mid = members_by_number.get(r.number)
+        by_nip = members_by_nip.get(r.nip) if r.nip else None
+        by_number = members_by_number.get(r.number) if r.number else None
+        zeros_lost = False
+        if r.number and by_number is None and r.number.lstrip("0") in padded:
+            by_number, zeros_lost = padded[r.number.lstrip("0")], True
+        if by_nip and by_number and by_nip != by_number:
+            errors.append(
+                {
+                    "row": r.row,
+                    "column": "NIP",
+                    "message": _(
+                        "NIP %(nip)s milik %(a)s, tetapi No. Anggota %(no)s milik %(b)s; "
+                        "periksa baris ini (NIP atau nomor tertukar?)."
+                    )
+                    % {"nip": r.nip, "a": names[by_nip], "no": r.number, "b": names[by_number]},
+                }
+            )
+            continue
+        mid = by_nip or by_number
         who = r.nip or r.number
+        guessed = ""
+        if zeros_lost and not by_nip:
+            guessed = _(
+                "No. Anggota %(n)s tertulis tanpa nol di depan; dicocokkan dengan %(m)s."
+            ) % {"n": r.number, "m": names[by_number]}
+        elif r.nip_error and by_number:
+            guessed = _("NIP tidak terbaca (%(e)s); anggota dicocokkan dari No. Anggota.") % {
+                "e": r.nip_error
+            }
+        elif r.nip and by_nip is None and by_number:
+            guessed = _("NIP %(n)s tidak dikenal; anggota dicocokkan dari No. Anggota.") % {
+                "n": r.nip
+            }
         if mid is None:
             errors.append(
                 {
@@ -90,6 +157,8 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                 }
             )
             continue
+        if guessed:
+            warnings.append({"row": r.row, "column": "NIP", "message": guessed})
         if r.amount > line["total"]:
             warnings.append(
                 {
@@ -106,8 +175,67 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                     },
                 }
             )
-        rows.append({"row": r.row, "line_id": line["id"], "amount": str(r.amount)})
+        row = {"row": r.row, "line_id": line["id"], "amount": str(r.amount)}
+        if guessed or r.written or r.hidden:
+            # the preview shows what will be written for rows read differently than written
+            row["preview"] = {
+                "member": names.get(mid, who),
+                "asked": str(line["total"]),
+                "written": r.written,
+                "guessed": bool(guessed),
+                "hidden": r.hidden,
+            }
+        rows.append(row)
     return rows, errors, warnings
+
+
+def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[list, list]:
+    """(file errors, file warnings) from the export's mark: a file of another run or
+    agency is refused; a file without the mark is compared with what was asked."""
+    errors, warnings = [], []
+    mark = parsed.mark
+    if mark is not None:
+        if mark["run"] != run.pk or mark["agency"] != agency.code:
+            errors.append(
+                _(
+                    "Berkas ini adalah daftar potong gaji %(m)s untuk instansi %(a)s, bukan "
+                    "%(rm)s untuk %(ra)s. Unggah berkas bulan dan instansi yang benar."
+                )
+                % {
+                    "m": f"{mark['month']:02d}/{mark['year']}",
+                    "a": mark["agency"],
+                    "rm": run.label,
+                    "ra": agency.code,
+                }
+            )
+        return errors, warnings
+    if parsed.title_month and parsed.title_month != (run.year, run.month):
+        y, m = parsed.title_month
+        errors.append(
+            _("Judul berkas menyebut bulan %(m)s, bukan %(rm)s. Unggah berkas bulan yang benar.")
+            % {"m": f"{m:02d}/{y}", "rm": run.label}
+        )
+        return errors, warnings
+    asked = dict(DeductionLine.objects.filter(run=run, agency=agency).values_list("id", "total"))
+    same = sum(1 for r in rows if Decimal(r["amount"]) == asked.get(r["line_id"]))
+    realized = sum((Decimal(r["amount"]) for r in rows), ZERO)
+    warnings.append(
+        _(
+            "PERHATIAN: berkas ini bukan hasil ekspor daftar %(rm)s (tanda ekspor tidak ada), "
+            "jadi bulan dan instansinya tidak dapat dipastikan. %(same)s dari %(n)s baris sama "
+            "dengan yang diminta; total berkas %(t)s, total diminta %(a)s. Pastikan ini "
+            "realisasi %(ra)s bulan %(rm)s sebelum memposting."
+        )
+        % {
+            "rm": run.label,
+            "ra": agency.name,
+            "same": same,
+            "n": len(rows),
+            "t": _rp(realized),
+            "a": _rp(sum(asked.values(), ZERO)),
+        }
+    )
+    return errors, warnings
 
 
 def _status_for(imp: DeductionImport) -> str:
@@ -155,10 +283,13 @@ def deduction_import_upload(
             % {"a": agency.name, "m": run.label},
             status=409,
         )
-    parsed = parse_realized(content=content, file_name=file_name)
+    parsed = parse_realized(content=content, file_name=file_name, agency_code=agency.code)
     rows, errors, warnings = ([], [], [])
+    file_warnings: list[str] = []
     if not parsed.file_errors:
         rows, errors, warnings = _validate_rows(run=run, agency=agency, parsed=parsed)
+        file_errors, file_warnings = _file_checks(run=run, agency=agency, parsed=parsed, rows=rows)
+        parsed.file_errors.extend(file_errors)
     imp = DeductionImport(
         run=run,
         agency=agency,
@@ -167,7 +298,7 @@ def deduction_import_upload(
         rows=rows,
         errors=errors,
         file_errors=parsed.file_errors,
-        posted_data={"warnings": warnings},
+        posted_data={"warnings": warnings, "file_warnings": file_warnings},
         total_realized=sum((Decimal(r["amount"]) for r in rows), ZERO),
         created_by=_user(by),
     )

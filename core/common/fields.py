@@ -1,0 +1,124 @@
+"""Form and API fields for rupiah typed by people: both read with
+``core.common.money.parse_rupiah`` (one parser for every screen, import and API)."""
+
+from decimal import Decimal
+
+from django import forms
+from rest_framework import serializers
+
+from .money import MAX_RUPIAH, RupiahError, parse_rupiah
+
+
+def _display(value) -> str:
+    """``1250000`` → ``1.250.000`` (what the teller typed comes back as typed)."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, Decimal | int):
+        return str(value)
+    d = Decimal(value)
+    sign = "-" if d < 0 else ""
+    whole, _, frac = f"{abs(d):f}".partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    text = sign + ".".join(groups)
+    if frac.strip("0"):
+        text += "," + frac
+    return text
+
+
+class RupiahField(forms.Field):
+    """A Django form field: text in, Decimal out (whole rupiah unless ``whole=False``)."""
+
+    def __init__(
+        self,
+        *,
+        whole: bool = True,
+        allow_negative: bool = False,
+        allow_dash_zero: bool = False,
+        min_value: Decimal | int | None = None,
+        max_value: Decimal | int = MAX_RUPIAH,
+        **kwargs,
+    ) -> None:
+        self.whole = whole
+        self.allow_negative = allow_negative
+        self.allow_dash_zero = allow_dash_zero
+        self.min_value = None if min_value is None else Decimal(min_value)
+        self.max_value = Decimal(max_value)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if not isinstance(widget, forms.HiddenInput):
+            attrs.setdefault("inputmode", "decimal")
+            attrs.setdefault("autocomplete", "off")
+        return attrs
+
+    def prepare_value(self, value):
+        return _display(value)
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        text = value.strip() if isinstance(value, str) else value
+        try:
+            d = parse_rupiah(
+                text,
+                field=str(self.label or ""),
+                whole=self.whole,
+                allow_negative=self.allow_negative,
+                allow_dash_zero=self.allow_dash_zero,
+                max_value=self.max_value,
+            )
+        except RupiahError as e:
+            raise forms.ValidationError(e.text, code=e.reason) from None
+        if self.min_value is not None and d < self.min_value:
+            from django.utils.translation import gettext as _
+
+            raise forms.ValidationError(
+                _("Paling sedikit %(m)s.") % {"m": _display(self.min_value)}, code="min_value"
+            )
+        return d
+
+
+class RupiahSerializerField(serializers.DecimalField):
+    """A DRF field: a JSON number or a string as people write it (``"1.250.000"``);
+    shown like a DecimalField (``"1250000.00"``) so the API schema and output stay."""
+
+    def __init__(
+        self,
+        *,
+        whole: bool = True,
+        allow_negative: bool = False,
+        min_value: Decimal | int | None = None,
+        max_value: Decimal | int = MAX_RUPIAH,
+        **kwargs,
+    ) -> None:
+        self.whole = whole
+        self.allow_negative = allow_negative
+        self.rupiah_min = None if min_value is None else Decimal(min_value)
+        self.rupiah_max = Decimal(max_value)
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            d = parse_rupiah(
+                data,
+                field=str(self.label or self.field_name or ""),
+                whole=self.whole,
+                allow_negative=self.allow_negative,
+                max_value=self.rupiah_max,
+            )
+        except RupiahError as e:
+            raise serializers.ValidationError(e.text, code=e.reason) from None
+        if self.rupiah_min is not None and d < self.rupiah_min:
+            from django.utils.translation import gettext as _
+
+            raise serializers.ValidationError(
+                _("Paling sedikit %(m)s.") % {"m": _display(self.rupiah_min)}, code="min_value"
+            )
+        return d

@@ -1,0 +1,586 @@
+"""One reader for the spreadsheets offices send (XLSX or CSV), shared by the member
+import and the payroll-deduction return import.
+
+``read_workbook`` gives every sheet as rows of plain cell values (str, int, float, bool,
+``datetime.date`` or None) with the sheet's own row numbers and whether Excel hides the
+row. What cannot be read right is never guessed:
+
+- CSV: UTF-8 (with or without BOM) or UTF-16 (with or without BOM); ``,`` ``;`` tab or
+  ``|`` found from the rows themselves or from an Excel ``sep=;`` first line; CR-only
+  (Excel for Mac), LF or CRLF line ends. Other encodings are refused with the fix.
+- XLSX: every sheet (hidden sheets last), the 1904 date system, zero-padded number
+  formats (``000123`` stays ``000123``), dates out of range and formulas without a cached
+  value (a file written by a program, never opened in Excel) come back as a
+  ``CellProblem`` that the importer refuses with the message.
+
+Cell helpers read the values importers need with one rule each: ``cell_rupiah`` (the one
+rupiah parser), ``cell_identifier`` (NIP / NIK: spaces removed, Excel's 15-digit limit
+detected), ``cell_text`` and ``cell_date``. They raise ``ValidationError`` with a
+message a treasurer can act on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from xml.etree.ElementTree import iterparse
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .money import MAX_RUPIAH, parse_rupiah
+
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+EPOCH_1900 = datetime(1899, 12, 30)
+EPOCH_1904 = datetime(1904, 1, 1)
+MAX_SCAN = 30  # rows searched for a header (title blocks above it)
+
+
+class SheetError(Exception):
+    """The file as a whole cannot be read. ``code``: ``format``, ``encoding`` or
+    ``empty``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell whose value cannot be known: ``formula`` (no cached value), ``date`` (a
+    number in a date format that is no date) or ``error`` (``#N/A``, ``#REF!``...)."""
+
+    kind: str
+    raw: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.kind == "formula":
+            return _(
+                "Sel berisi rumus yang belum dihitung; buka dan simpan berkas di Excel, "
+                "lalu unggah lagi."
+            )
+        if self.kind == "date":
+            return _("Sel berformat tanggal berisi angka %(v)s yang bukan tanggal.") % {
+                "v": self.raw[:20]
+            }
+        return _("Sel berisi galat Excel %(v)s.") % {"v": self.raw[:20]}
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+@dataclass
+class Row:
+    number: int  # the sheet's own row number (what Excel shows at the left)
+    cells: list
+    hidden: bool = False
+
+    def get(self, index: int | None):
+        if index is None or index >= len(self.cells):
+            return None
+        return self.cells[index]
+
+    @property
+    def blank(self) -> bool:
+        return not any(c is not None and str(c).strip() for c in self.cells)
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[Row] = field(default_factory=list)
+    hidden: bool = False
+
+
+@dataclass
+class Book:
+    kind: str  # "csv" | "xlsx"
+    sheets: list[Sheet] = field(default_factory=list)
+
+
+def norm_header(value) -> str:
+    """``No. Anggota`` → ``noanggota``: the comparable form of a header cell."""
+    return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def read_workbook(*, content: bytes, file_name: str) -> Book:
+    name = (file_name or "").lower()
+    if name.endswith(".xlsx") or content[:2] == b"PK":
+        book = Book(kind="xlsx", sheets=_read_xlsx(content))
+    elif name.endswith((".csv", ".txt")):
+        book = Book(kind="csv", sheets=[_read_csv(content)])
+    else:
+        raise SheetError("format", _("Jenis berkas tidak didukung: unggah .xlsx atau .csv."))
+    if not any(not r.blank for s in book.sheets for r in s.rows):
+        raise SheetError("empty", _("Berkas kosong."))
+    return book
+
+
+def find_header(
+    book: Book, matches: Callable[[list[str]], bool], *, scan: int = MAX_SCAN
+) -> tuple[Sheet, int] | None:
+    """The first sheet (visible ones first) and the index in ``sheet.rows`` of the first
+    row whose normalised cells satisfy ``matches`` — a header below a title block, or on
+    another sheet than the first."""
+    for sheet in sorted(book.sheets, key=lambda s: s.hidden):
+        for i, row in enumerate(sheet.rows[:scan]):
+            if matches([norm_header(c) for c in row.cells]):
+                return sheet, i
+    return None
+
+
+def _decode(content: bytes) -> str:
+    boms = (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    )
+    encoding = "utf-8"
+    for bom, enc in boms:
+        if content.startswith(bom):
+            content, encoding = content[len(bom) :], enc
+            break
+    else:
+        sample = content[:4096]
+        if sample and sample.count(0) * 4 > len(sample):  # UTF-16 without a BOM
+            odd, even = sample[1::2].count(0), sample[0::2].count(0)
+            encoding = "utf-16-le" if odd >= even else "utf-16-be"
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise SheetError(
+            "encoding",
+            _(
+                "Pengodean berkas salah: berkas CSV harus UTF-8 (byte tidak dikenal di "
+                "posisi %(p)s). Simpan ulang dari Excel sebagai 'CSV UTF-8 (dipisahkan "
+                "koma)' atau gunakan XLSX."
+            )
+            % {"p": e.start},
+        ) from None
+    if "\x00" in text:
+        raise SheetError(
+            "encoding",
+            _(
+                "Pengodean berkas salah: berkas berisi karakter nol. Simpan ulang dari Excel "
+                "sebagai 'CSV UTF-8 (dipisahkan koma)'."
+            ),
+        )
+    return text
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The separator that splits the first rows into the most consistent number of
+    columns (more than one)."""
+    best, best_score = ",", (0, 0)
+    for d in (";", ",", "\t", "|"):
+        widths = [len(r) for r in csv.reader(lines[:50], delimiter=d) if any(c.strip() for c in r)]
+        if not widths:
+            continue
+        width, count = Counter(widths).most_common(1)[0]
+        if width < 2:
+            continue
+        score = (count, width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _read_csv(content: bytes) -> Sheet:
+    text = _decode(content)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    delimiter = None
+    m = re.fullmatch(r'\s*"?sep=(.)"?\s*,*', lines[0] if lines else "")
+    if m:
+        delimiter = m.group(1)
+        lines = lines[1:]
+    if delimiter is None:
+        delimiter = _delimiter(lines)
+    sheet = Sheet(name="csv")
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    try:
+        for number, cells in enumerate(reader, start=1):
+            sheet.rows.append(Row(number=number, cells=[c.strip() for c in cells]))
+    except csv.Error as e:
+        raise SheetError(
+            "format", _("Berkas CSV tidak dapat dibaca: %(e)s.") % {"e": str(e)[:100]}
+        ) from None
+    return sheet
+
+
+# --- xlsx ---------------------------------------------------------------------------
+
+
+class XlsxError(Exception):
+    """Something the fast reader does not know; openpyxl is tried next."""
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _text(el) -> str:
+    # a shared/inline string: concatenation of its <t> elements (rich text runs included)
+    return "".join(t.text or "" for t in el.iter(f"{NS}t"))
+
+
+def _shared_strings(z: zipfile.ZipFile) -> list[str]:
+    try:
+        data = z.read("xl/sharedStrings.xml")
+    except KeyError:
+        return []
+    out = []
+    for _ev, el in iterparse(io.BytesIO(data)):
+        if el.tag == f"{NS}si":
+            out.append(_text(el))
+            el.clear()
+    return out
+
+
+def _styles(z: zipfile.ZipFile) -> tuple[set[int], dict[int, int]]:
+    """(style indexes with a date format, style index → width of a zero-padded number
+    format such as ``000000``)."""
+    try:
+        data = z.read("xl/styles.xml")
+    except KeyError:
+        return set(), {}
+    custom: dict[int, str] = {}
+    xfs: list[int] = []
+    in_cell_xfs = False
+    for ev, el in iterparse(io.BytesIO(data), events=("start", "end")):
+        if el.tag == f"{NS}numFmt" and ev == "end":
+            custom[int(el.get("numFmtId"))] = el.get("formatCode", "")
+        elif el.tag == f"{NS}cellXfs":
+            in_cell_xfs = ev == "start"
+        elif el.tag == f"{NS}xf" and ev == "end" and in_cell_xfs:
+            xfs.append(int(el.get("numFmtId", "0")))
+    dates, padded = set(), {}
+    for i, fmt_id in enumerate(xfs):
+        if fmt_id in BUILTIN_DATE_FORMATS:
+            dates.add(i)
+        elif fmt_id in custom:
+            raw = custom[fmt_id]
+            if re.fullmatch(r"0{2,}", raw):
+                padded[i] = len(raw)
+                continue
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", raw).lower()
+            if "y" in code or ("d" in code and "m" in code):
+                dates.add(i)
+    return dates, padded
+
+
+def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], bool]:
+    """([(sheet name, path in the zip, hidden)], date1904)."""
+    try:
+        wb = z.read("xl/workbook.xml")
+    except KeyError:
+        return [("sheet1", "xl/worksheets/sheet1.xml", False)], False
+    try:
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        rels = b""
+    targets = {}
+    if rels:
+        for _ev, el in iterparse(io.BytesIO(rels)):
+            if el.tag == f"{PKG_REL_NS}Relationship":
+                t = el.get("Target", "").lstrip("/")
+                targets[el.get("Id")] = t if t.startswith("xl/") else f"xl/{t}"
+    sheets, date1904 = [], False
+    for _ev, el in iterparse(io.BytesIO(wb)):
+        if el.tag == f"{NS}workbookPr":
+            date1904 = el.get("date1904", "0").lower() in ("1", "true")
+        elif el.tag == f"{NS}sheet":
+            rid = el.get(f"{REL_NS}id")
+            if rid not in targets:
+                raise XlsxError("sheet target not found")
+            sheets.append((el.get("name", ""), targets[rid], el.get("state", "") != ""))
+    return sheets, date1904
+
+
+def _number(v: str):
+    if re.fullmatch(r"-?\d+", v):
+        return int(v)
+    return float(v)
+
+
+def _sheet_rows(data: bytes, shared, dates, padded, epoch) -> list[Row]:
+    rows: list[Row] = []
+    for _ev, el in iterparse(io.BytesIO(data)):
+        if el.tag != f"{NS}row":
+            continue
+        r_attr = el.get("r")
+        number = int(r_attr) if r_attr else (rows[-1].number + 1 if rows else 1)
+        hidden = el.get("hidden", "0").lower() in ("1", "true")
+        cells: list = []
+        for c in el.iter(f"{NS}c"):
+            ref = c.get("r")
+            if ref:
+                m = _CELL_REF.match(ref)
+                if not m:
+                    raise XlsxError(f"bad cell reference {ref}")
+                idx = _col_index(m.group(1))
+            else:
+                idx = len(cells)
+            while len(cells) < idx:
+                cells.append(None)
+            t = c.get("t", "n")
+            v_el = c.find(f"{NS}v")
+            v = v_el.text if v_el is not None else None
+            has_formula = c.find(f"{NS}f") is not None
+            style = int(c.get("s", "0"))
+            if has_formula and (v is None or (v == "" and t != "str")):
+                value = CellProblem("formula")
+            elif t == "s":
+                value = shared[int(v)] if v is not None else None
+            elif t == "inlineStr":
+                is_el = c.find(f"{NS}is")
+                value = _text(is_el) if is_el is not None else None
+            elif t == "str":
+                value = v
+            elif t == "e":
+                value = CellProblem("error", v or "")
+            elif t == "b":
+                value = v == "1"
+            elif t == "d":
+                try:
+                    value = datetime.fromisoformat(v).date() if v else None
+                except ValueError:
+                    value = CellProblem("date", v or "")
+            elif v is None:
+                value = None
+            else:
+                value = _number(v)
+                if style in dates:
+                    try:
+                        if value < 0:
+                            raise ValueError
+                        value = (epoch + timedelta(days=float(value))).date()
+                    except (OverflowError, ValueError):
+                        value = CellProblem("date", v)
+                elif style in padded and isinstance(value, int) and value >= 0:
+                    value = str(value).zfill(padded[style])
+            cells.append(value)
+        rows.append(Row(number=number, cells=cells, hidden=hidden))
+        el.clear()
+    return rows
+
+
+def read_xlsx_fast(content: bytes) -> list[Sheet]:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as e:
+        raise XlsxError(str(e)) from None
+    with z:
+        shared = _shared_strings(z)
+        dates, padded = _styles(z)
+        sheets, date1904 = _workbook(z)
+        epoch = EPOCH_1904 if date1904 else EPOCH_1900
+        out = []
+        for name, path, hidden in sheets:
+            try:
+                data = z.read(path)
+            except KeyError as e:
+                raise XlsxError(str(e)) from None
+            out.append(
+                Sheet(
+                    name=name,
+                    rows=_sheet_rows(data, shared, dates, padded, epoch),
+                    hidden=hidden,
+                )
+            )
+    if not out:
+        raise XlsxError("no worksheet")
+    return out
+
+
+def _read_xlsx_openpyxl(content: bytes) -> list[Sheet]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(content), data_only=True)
+    out = []
+    for ws in wb.worksheets:
+        sheet = Sheet(name=ws.title, hidden=ws.sheet_state != "visible")
+        for row in ws.iter_rows():
+            if not row:
+                continue
+            number = row[0].row
+            cells = []
+            for c in row:
+                v = c.value
+                if isinstance(v, datetime):
+                    v = v.date()
+                cells.append(v)
+            dim = ws.row_dimensions.get(number)
+            sheet.rows.append(Row(number=number, cells=cells, hidden=bool(dim and dim.hidden)))
+        out.append(sheet)
+    wb.close()
+    return out
+
+
+def _read_xlsx(content: bytes) -> list[Sheet]:
+    try:
+        return read_xlsx_fast(content)
+    except (XlsxError, ValueError, KeyError, IndexError, SyntaxError):
+        pass  # something unusual: let openpyxl try (slower, more tolerant)
+    try:
+        return _read_xlsx_openpyxl(content)
+    except Exception:
+        # openpyxl raises many kinds of errors on a damaged file; each means the same
+        raise SheetError(
+            "format", _("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).")
+        ) from None
+
+
+# --- cells --------------------------------------------------------------------------
+
+
+def _problem(v) -> None:
+    if isinstance(v, CellProblem):
+        raise ValidationError(v.message, code=f"cell_{v.kind}")
+
+
+def cell_text(v) -> str:
+    """A text cell: numbers without a fraction as digits (``1234.0`` → ``1234``)."""
+    _problem(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    return " ".join(str(v).split())
+
+
+def cell_identifier(v, *, label: str, length: int, zero_tail: int) -> str:
+    """NIP (18 digits, serial never ``000``) or NIK (16 digits, never ``0000`` at the
+    end): separators removed; a value whose last digits were lost to Excel's 15
+    significant digits is refused with the fix."""
+    _problem(v)
+    excel = _(
+        "%(c)s %(v)s kehilangan digit terakhir: Excel hanya menyimpan 15 digit angka. "
+        "Format kolom %(c)s sebagai Teks (Format Cells › Text), ketik ulang nomornya, lalu "
+        "simpan lagi; nomor dalam sel berformat teks tidak dipotong Excel."
+    )
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        raise ValidationError(_("%(c)s bukan nomor.") % {"c": label})
+    if isinstance(v, float):
+        if not v.is_integer() or abs(v) >= 1e15:
+            shown = f"{v:.0f}" if v == v and abs(v) < 1e30 else repr(v)
+            raise ValidationError(excel % {"c": label, "v": shown}, code="excel_digits")
+        v = int(v)
+    s = str(v).strip().lstrip("'")
+    s = re.sub(r"[\s.\-_/]", "", s)
+    if re.fullmatch(r"\d+(?:[eE]\+?\d+)", s.replace(",", ".")) or re.fullmatch(
+        r"\d+[.,]\d+[eE]\+?\d+", str(v).strip()
+    ):
+        raise ValidationError(excel % {"c": label, "v": str(v).strip()}, code="excel_digits")
+    if len(s) == length and s.isdigit() and s.endswith("0" * zero_tail):
+        raise ValidationError(excel % {"c": label, "v": s}, code="excel_digits")
+    return s
+
+
+def nip_cell(v) -> str:
+    return cell_identifier(v, label="NIP", length=18, zero_tail=3)
+
+
+def nik_cell(v) -> str:
+    return cell_identifier(v, label="NIK", length=16, zero_tail=4)
+
+
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("januari", "jan", "january"),
+            ("februari", "feb", "pebruari", "peb", "february"),
+            ("maret", "mar", "march"),
+            ("april", "apr"),
+            ("mei", "may"),
+            ("juni", "jun", "june"),
+            ("juli", "jul", "july"),
+            ("agustus", "agu", "agt", "ags", "aug", "august"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "oct", "october"),
+            ("november", "nov", "nop", "nopember"),
+            ("desember", "des", "dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def cell_date(v, *, label: str = "") -> date:
+    """A date cell: a date value, or text as offices write it (``2015-01-02``,
+    ``02/01/2015``, ``02-01-2015``, ``02.01.2015``, ``2 Januari 2015``, ``2 Jan 2015``).
+    Day first, always. A bare number is refused (a date column typed as a number)."""
+    _problem(v)
+    label = label or _("Tanggal")
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, bool | int | float):
+        raise ValidationError(
+            _(
+                "%(f)s berisi angka %(v)s, bukan tanggal; format kolom sebagai tanggal "
+                "atau tulis TTTT-BB-HH."
+            )
+            % {"f": label, "v": cell_text(v)}
+        )
+    s = " ".join(str(v or "").split())
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?", s)
+    parts = None
+    if m:
+        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", s)
+        if m:
+            parts = (int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        else:
+            m = re.fullmatch(r"(\d{1,2})[ \-]([A-Za-z]+)\.?[ \-](\d{4})", s)
+            if m and m.group(2).lower() in MONTHS:
+                parts = (int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
+    if parts:
+        try:
+            return date(*parts)
+        except ValueError:
+            pass
+    raise ValidationError(
+        _("%(f)s tidak valid: %(v)s (gunakan TTTT-BB-HH, HH/BB/TTTT atau 2 Januari 2015).")
+        % {"f": label, "v": s[:40] or "-"}
+    )
+
+
+def cell_rupiah(
+    v, *, label: str, allow_dash_zero: bool = True, max_value: Decimal = MAX_RUPIAH
+) -> Decimal:
+    """A whole-rupiah cell, read with the one parser (``core.common.money``)."""
+    _problem(v)
+    return parse_rupiah(v, field=label, allow_dash_zero=allow_dash_zero, max_value=max_value)

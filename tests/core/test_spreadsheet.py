@@ -1,0 +1,179 @@
+"""The shared spreadsheet reader (core.common.spreadsheet): what offices send is read
+right or refused with a reason, never a crash (issue 26)."""
+
+import contextlib
+import io
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from core.common.spreadsheet import (
+    CellProblem,
+    SheetError,
+    cell_date,
+    cell_identifier,
+    cell_rupiah,
+    nik_cell,
+    nip_cell,
+    read_workbook,
+)
+
+NIP = "198503152010011001"
+
+
+def xlsx(build) -> bytes:
+    wb = Workbook()
+    build(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def cells(book, sheet=0):
+    return [(r.number, r.cells, r.hidden) for r in book.sheets[sheet].rows]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_csv_line_endings_all_read_the_same(newline):
+    text = newline.join(["NIP,Jumlah", f"{NIP},250000", f"{NIP},1"]) + newline
+    book = read_workbook(content=text.encode(), file_name="r.csv")
+    assert [r.cells for r in book.sheets[0].rows] == [
+        ["NIP", "Jumlah"],
+        [NIP, "250000"],
+        [NIP, "1"],
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
+def test_csv_encodings_with_or_without_bom(encoding):
+    text = f"Nama;NIP;Jumlah\nÑoman Sürya;{NIP};250.000\n"
+    book = read_workbook(content=text.encode(encoding), file_name="r.csv")
+    assert book.sheets[0].rows[1].cells == ["Ñoman Sürya", NIP, "250.000"]
+
+
+def test_csv_other_encodings_are_refused_with_the_fix():
+    with pytest.raises(SheetError) as e:
+        read_workbook(content="Nama\nÑoman\n".encode("cp1252"), file_name="r.csv")
+    assert e.value.code == "encoding" and "UTF-8" in e.value.message
+
+
+def test_csv_sep_line_and_row_numbers():
+    text = "sep=;\nNIP;Jumlah\n" + f"{NIP};1,250,000\n"
+    rows = read_workbook(content=text.encode(), file_name="r.csv").sheets[0].rows
+    assert rows[0].number == 1 and rows[0].cells == ["NIP", "Jumlah"]
+    assert rows[1].cells == [NIP, "1,250,000"]
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_csv_delimiter_found_from_the_rows(sep):
+    lines = [sep.join(["NIP", "Nama", "Jumlah"])] + [
+        sep.join([NIP, "Ani, S.Pd.", "1.250.000"]) for _ in range(3)
+    ]
+    if sep == ",":  # a comma inside a cell is quoted by every spreadsheet program
+        lines = ["NIP,Nama,Jumlah"] + [f'{NIP},"Ani, S.Pd.",1.250.000'] * 3
+    rows = read_workbook(content="\n".join(lines).encode(), file_name="r.csv").sheets[0].rows
+    assert rows[1].cells == [NIP, "Ani, S.Pd.", "1.250.000"]
+
+
+def test_xlsx_1904_date_system_is_honoured():
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    def build(wb):
+        wb.epoch = CALENDAR_MAC_1904
+        ws = wb.active
+        ws.append(["tanggal"])
+        ws.append([date(2015, 1, 2)])
+        ws["A2"].number_format = "dd/mm/yyyy"
+
+    book = read_workbook(content=xlsx(build), file_name="a.xlsx")
+    assert book.sheets[0].rows[1].cells == [date(2015, 1, 2)]
+
+
+def test_xlsx_formula_without_value_hidden_rows_bad_dates_and_padded_numbers():
+    def build(wb):
+        ws = wb.active
+        ws.append(["no", "jumlah", "tanggal"])
+        ws.append([123, "=2*3", 10**12])
+        ws["A2"].number_format = "000000"
+        ws["C2"].number_format = "dd/mm/yyyy"
+        ws.append([124, 5, -3])
+        ws["C3"].number_format = "dd/mm/yyyy"
+        ws.row_dimensions[3].hidden = True
+
+    rows = read_workbook(content=xlsx(build), file_name="a.xlsx").sheets[0].rows
+    no, amount, when = rows[1].cells
+    assert no == "000123"
+    assert isinstance(amount, CellProblem) and amount.kind == "formula"
+    assert isinstance(when, CellProblem) and when.kind == "date"
+    with pytest.raises(ValidationError, match="rumus"):
+        cell_rupiah(amount, label="Jumlah")
+    with pytest.raises(ValidationError, match="bukan tanggal"):
+        cell_date(when)
+    assert rows[2].hidden and not rows[1].hidden
+    assert isinstance(rows[2].cells[2], CellProblem)
+
+
+def test_xlsx_every_sheet_with_its_own_row_numbers():
+    def build(wb):
+        wb.active.title = "Petunjuk"
+        wb.active.append(["Isi lembar Data"])
+        ws = wb.create_sheet("Data")
+        ws["A5"] = "NIP"
+        ws["A7"] = NIP
+
+    book = read_workbook(content=xlsx(build), file_name="a.xlsx")
+    assert [s.name for s in book.sheets] == ["Petunjuk", "Data"]
+    assert [(r.number, r.cells) for r in book.sheets[1].rows] == [(5, ["NIP"]), (7, [NIP])]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [198503122010011000, 1.98503122010011e17, "197902142005011000", "1.98503E+17"],
+)
+def test_nip_with_digits_lost_to_excel_is_refused_naming_the_limit(value):
+    with pytest.raises(ValidationError) as e:
+        nip_cell(value)
+    assert "15 digit" in e.value.messages[0] and "Teks" in e.value.messages[0]
+
+
+def test_nik_with_digits_lost_is_refused_and_spaces_are_removed():
+    with pytest.raises(ValidationError):
+        nik_cell(6271031503850000)
+    assert nik_cell("6271 0315 0385 0001") == "6271031503850001"
+    assert nip_cell("19850315 201001 1 001") == NIP
+    assert nip_cell("'198503152010011001") == NIP
+    assert cell_identifier(123, label="x", length=18, zero_tail=3) == "123"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2015-01-02", date(2015, 1, 2)),
+        ("02/01/2015", date(2015, 1, 2)),
+        ("02-01-2015", date(2015, 1, 2)),
+        ("02.01.2015", date(2015, 1, 2)),
+        ("2 Januari 2015", date(2015, 1, 2)),
+        ("2 Jan 2015", date(2015, 1, 2)),
+        ("17 Agustus 1945", date(1945, 8, 17)),
+        ("1 Nopember 2020", date(2020, 11, 1)),
+    ],
+)
+def test_dates_as_offices_write_them(text, day):
+    assert cell_date(text) == day
+
+
+@pytest.mark.parametrize("bad", ["31/02/2015", "2015", "besok", 42006, "2 Smarch 2015", ""])
+def test_bad_dates_refused(bad):
+    with pytest.raises(ValidationError):
+        cell_date(bad)
+
+
+@given(st.binary(max_size=300), st.sampled_from(["a.csv", "a.xlsx", "a.txt"]))
+@settings(max_examples=150, deadline=None)
+def test_any_bytes_are_read_or_refused_never_a_crash(content, name):
+    with contextlib.suppress(SheetError):
+        read_workbook(content=content, file_name=name)

@@ -1,0 +1,331 @@
+"""The payroll return import: files made the way agency treasurers make them (generated
+here, not checked in). Each is read right or refused with a reason; none is read wrong;
+none is a 500 (issue 26)."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from core.deductions.exports import agency_xlsx, all_agencies_xlsx
+from core.deductions.models import DeductionLine
+from core.deductions.services import deduction_import_post, deduction_import_upload
+
+from .conftest import assert_reconciled, filled_xlsx, make_run
+
+
+@pytest.fixture
+def month(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    return coop, run
+
+
+def upload(coop, run, content, name="r.csv", agency=None):
+    return deduction_import_upload(
+        run=run,
+        agency=agency or coop["agencies"][0],
+        content=content,
+        file_name=name,
+        by=coop["by"],
+    )
+
+
+def asked(run, member) -> D:
+    return DeductionLine.objects.get(run=run, member=member).total
+
+
+def amounts(imp) -> dict[int, D]:
+    lines = dict(DeductionLine.objects.filter(run=imp.run).values_list("id", "member_id"))
+    return {lines[r["line_id"]]: D(r["amount"]) for r in imp.rows}
+
+
+def csv_of(lines, *, newline="\n", encoding="utf-8") -> bytes:
+    return (newline.join(lines) + newline).encode(encoding)
+
+
+def by_row(imp):
+    return {e["row"]: e["message"] for e in imp.errors}
+
+
+def xlsx(build) -> bytes:
+    wb = Workbook()
+    build(wb, wb.active)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- read right -----------------------------------------------------------------------
+
+
+def test_english_locale_thousands_are_thousands_not_decimals(month):
+    """The defect: "1,135,000" and "610,000" posted as Rp 1,605."""
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    content = csv_of(
+        [
+            "NIP,Realisasi",
+            f'{m1.nip},"1,135,000"',
+            f'{m2.nip},"610,000"',
+            f'{m3.nip},"75,000"',
+        ]
+    )
+    imp = upload(coop, run, content)
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(1135000), m2.pk: D(610000), m3.pk: D(75000)}
+    assert imp.total_realized == D(1820000)
+
+
+def test_rupiah_as_treasurers_write_it(month):
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    content = csv_of(
+        [
+            "sep=;",
+            "NIP;Jumlah",
+            f"{m1.nip};Rp\u00a0250.000",
+            f"{m2.nip};RP 1.100.000,-",
+            f"{m3.nip};-",
+        ]
+    )
+    imp = upload(coop, run, content)
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(250000), m2.pk: D(1100000), m3.pk: D(0)}
+    changed = {r["row"]: r["preview"] for r in imp.rows if r.get("preview")}
+    assert changed[2]["written"] == "Rp\u00a0250.000" and changed[2]["member"]
+
+
+@pytest.mark.parametrize(
+    ("newline", "encoding"),
+    [("\r", "utf-8"), ("\r\n", "utf-16-le"), ("\n", "utf-16"), ("\r\n", "utf-8-sig")],
+)
+def test_line_endings_and_encodings(month, newline, encoding):
+    coop, run = month
+    m1 = coop["m"][0]
+    imp = upload(
+        coop, run, csv_of(["NIP,Jumlah", f"{m1.nip},100000"], newline=newline, encoding=encoding)
+    )
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    assert amounts(imp) == {m1.pk: D(100000)}
+
+
+def test_nip_with_spaces_and_header_below_a_title_block(month):
+    coop, run = month
+    m1 = coop["m"][0]
+    spaced = f"{m1.nip[:8]} {m1.nip[8:14]} {m1.nip[14]} {m1.nip[15:]}"
+    content = csv_of(
+        [
+            "PEMERINTAH KOTA PALANGKA RAYA,",
+            "Daftar potongan koperasi,",
+            ",",
+            "NIP,Jumlah Dipotong",
+            f"{spaced},100.000",
+        ]
+    )
+    imp = upload(coop, run, content)
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(100000)}
+    assert imp.rows[0]["row"] == 5
+
+
+def test_the_export_filled_in_is_read_with_its_mark(month):
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    agency = coop["agencies"][0]
+    content = filled_xlsx(
+        agency_xlsx(run=run, agency=agency),
+        {m1.nip: int(asked(run, m1)), m2.nip: int(asked(run, m2)), m3.nip: 0},
+    )
+    imp = upload(coop, run, content, name="r.xlsx")
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    assert imp.posted_data["file_warnings"] == []
+    deduction_import_post(imp=imp, by=coop["by"])
+    assert_reconciled()
+
+
+def test_the_all_agencies_workbook_reads_the_sheet_of_the_agency(month):
+    coop, run = month
+    m4 = coop["m"][3]
+    wb = load_workbook(io.BytesIO(all_agencies_xlsx(run=run)))
+    ws = wb[coop["agencies"][1].code]
+    for row in ws.iter_rows():
+        if row[2].value == m4.nip:
+            row[9].value = 5000
+    buf = io.BytesIO()
+    wb.save(buf)
+    imp = upload(coop, run, buf.getvalue(), name="r.xlsx", agency=coop["agencies"][1])
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    assert amounts(imp) == {m4.pk: D(5000)}
+
+
+def test_member_number_used_when_the_nip_is_damaged_and_said_so(month):
+    coop, run = month
+    m1 = coop["m"][0]
+
+    def build(wb, ws):
+        ws.append(["No. Anggota", "NIP", "Realisasi"])
+        ws.append([m1.number, float(m1.nip), 100000])
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(100000)}
+    assert any("No. Anggota" in w["message"] for w in imp.posted_data["warnings"])
+    assert imp.rows[0]["preview"]["guessed"]
+
+
+def test_hidden_rows_are_imported_and_said(month):
+    coop, run = month
+    m1, m2 = coop["m"][:2]
+
+    def build(wb, ws):
+        ws.append(["NIP", "Jumlah"])
+        ws.append([m1.nip, 1000])
+        ws.append([m2.nip, 2000])
+        ws.row_dimensions[3].hidden = True
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(1000), m2.pk: D(2000)}
+    assert [w["row"] for w in imp.posted_data["warnings"] if "tersembunyi" in w["message"]] == [3]
+
+
+def test_data_on_another_sheet_with_the_sheets_row_numbers(month):
+    coop, run = month
+    m1 = coop["m"][0]
+
+    def build(wb, ws):
+        ws.title = "Catatan"
+        ws.append(["Dikirim oleh bendahara gaji"])
+        data = wb.create_sheet("Potongan")
+        data["A3"] = "NIP"
+        data["B3"] = "Jumlah"
+        data["A6"] = m1.nip
+        data["B6"] = "abc"
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "invalid"
+    assert "bukan angka" in by_row(imp)[6]
+
+
+# --- refused with a reason ------------------------------------------------------------
+
+
+def test_a_return_file_of_another_run_is_refused(month):
+    coop, run = month
+    agency = coop["agencies"][0]
+    wb = load_workbook(io.BytesIO(agency_xlsx(run=run, agency=agency)))
+    ws = wb.worksheets[0]
+    mark = next(c for c in ws[1] if isinstance(c.value, str) and "LUMBUNG-RUN" in c.value)
+    assert mark.value == f"LUMBUNG-RUN {run.pk} {run.year:04d}-{run.month:02d} {agency.code}"
+    mark.value = f"LUMBUNG-RUN {run.pk + 1000} 2026-01 {agency.code}"  # November's file
+    buf = io.BytesIO()
+    wb.save(buf)
+    content = filled_xlsx(buf.getvalue(), {m.nip: 1000 for m in coop["m"][:3]})
+    imp = upload(coop, run, content, name="r.xlsx")
+    assert imp.status == "invalid"
+    assert "01/2026" in imp.file_errors[0] and run.label in imp.file_errors[0]
+
+
+def test_an_export_of_another_agency_is_refused(month):
+    coop, run = month
+    content = filled_xlsx(agency_xlsx(run=run, agency=coop["agencies"][1]), {})
+    imp = upload(coop, run, content, name="r.xlsx", agency=coop["agencies"][0])
+    assert imp.status == "invalid"
+    assert coop["agencies"][1].code in imp.file_errors[0]
+
+
+def test_an_unmarked_file_is_compared_with_the_asked_amounts_and_warned_loudly(month):
+    coop, run = month
+    m1, m2 = coop["m"][:2]
+    imp = upload(coop, run, csv_of(["NIP,Jumlah", f"{m1.nip},1000", f"{m2.nip},2000"]))
+    assert imp.status == "valid"
+    (warning,) = imp.posted_data["file_warnings"]
+    assert "PERHATIAN" in warning and "0 dari 2 baris" in warning
+
+
+def test_an_unmarked_file_titled_with_another_month_is_refused(month):
+    coop, run = month
+    m1 = coop["m"][0]
+    other = "Januari" if run.month != 1 else "Februari"
+    content = csv_of([f"Daftar Potong Gaji Bulan {other} 2019,", "NIP,Jumlah", f"{m1.nip},1000"])
+    imp = upload(coop, run, content)
+    assert imp.status == "invalid" and "2019" in imp.file_errors[0]
+
+
+def test_nip_and_member_number_that_contradict_are_refused_naming_both(month):
+    coop, run = month
+    m1, m2 = coop["m"][:2]
+    content = csv_of(["No. Anggota,NIP,Jumlah", f"{m1.number},{m2.nip},1000"])
+    imp = upload(coop, run, content)
+    assert imp.status == "invalid"
+    msg = by_row(imp)[2]
+    assert m1.full_name in msg and m2.full_name in msg
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ('"1.234,56"', "rupiah utuh"),
+        ('"1,234.56"', "rupiah utuh"),
+        ("6271031503850001", "terlalu besar"),  # a NIK in the amount column
+        ("1e30", "bukan angka"),
+        ("", "kosong"),
+    ],
+)
+def test_amounts_that_cannot_be_whole_rupiah_are_row_errors(month, cell, words):
+    coop, run = month
+    imp = upload(coop, run, csv_of(["NIP,Jumlah", f"{coop['m'][0].nip},{cell}"]))
+    assert imp.status == "invalid"
+    assert words in by_row(imp)[2]
+
+
+def test_nip_with_digits_lost_and_no_member_number_is_refused_naming_excel(month):
+    coop, run = month
+    nip = coop["m"][0].nip[:15] + "000"
+    imp = upload(coop, run, csv_of(["NIP,Jumlah", f"{nip},1000"]))
+    assert imp.status == "invalid" and "15 digit" in by_row(imp)[2]
+
+
+def test_formula_without_a_value_is_refused(month):
+    coop, run = month
+
+    def build(wb, ws):
+        ws.append(["NIP", "Jumlah"])
+        ws.append([coop["m"][0].nip, "=1000*2"])
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "invalid" and "rumus" in by_row(imp)[2]
+
+
+def test_corpus_of_mangled_files_never_crashes(month):
+    coop, run = month
+    good = agency_xlsx(run=run, agency=coop["agencies"][0])
+    variants = [
+        (good[: len(good) // 2], "r.xlsx"),
+        (b"PK\x03\x04" + b"\x00" * 40, "r.xlsx"),
+        (b"\r\r\r", "r.csv"),
+        (b"sep=;", "r.csv"),
+        ("NIP\n\u00ff".encode("utf-16-le"), "r.csv"),
+        (b"NIP,Jumlah\n\x00\x00\x00,1", "r.csv"),
+        (b"%PDF-1.4", "r.pdf"),
+        (("NIP,Jumlah\n" + "9" * 400 + ",1\n").encode(), "r.csv"),
+    ]
+    for content, name in variants:
+        imp = upload(coop, run, content, name=name)
+        assert imp.status == "invalid", (name, content[:20])
+
+
+def test_member_number_typed_as_a_number_gets_its_zeros_back_and_is_said(month):
+    coop, run = month
+    m1 = coop["m"][0]
+    type(m1).objects.filter(pk=m1.pk).update(number="000777")
+
+    def build(wb, ws):
+        ws.append(["No. Anggota", "Jumlah"])
+        ws.append([777, 1000])  # Excel dropped the zeros of 000777
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "valid", imp.errors
+    assert amounts(imp) == {m1.pk: D(1000)}
+    assert any("nol di depan" in w["message"] for w in imp.posted_data["warnings"])
