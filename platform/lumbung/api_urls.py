@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("core.savings.api_urls")),
     path("", include("core.loans.api_urls")),
     path("", include("core.deductions.api_urls")),
+    path("", include("core.onboarding.api_urls")),
 ]

@@ -49,4 +49,5 @@ urlpatterns = [
     path("simpanan/", include("core.savings.urls")),
     path("pinjaman/", include("core.loans.urls")),
     path("potong-gaji/", include("core.deductions.urls")),
+    path("pindah/", include("core.onboarding.urls")),
 ]

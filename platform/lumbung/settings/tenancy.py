@@ -38,6 +38,7 @@ TENANT_APPS = [
     "core.savings",
     "core.loans",
     "core.deductions",
+    "core.onboarding",
     "axes",  # lockout counters per cooperative
     "django_otp",
     "django_otp.plugins.otp_totp",
