@@ -31,6 +31,7 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
     """Per control account: the trial balance's figure, the sub-ledger's (loans brought
     in: outstanding, PPAP, arrears jasa; savings per product as of the cut-over: the
     member import) and the difference. ``agrees`` when every difference is zero."""
+    move_in = MoveIn.objects.get(pk=move_in.pk)  # as saved (the steps write their own copy)
     tb = trial_balance_amounts(move_in)
     roles = dict(AccountRole.objects.values_list("key", "account_id"))
     accounts = {a.pk: a for a in Account.objects.all()}
