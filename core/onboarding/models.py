@@ -55,9 +55,9 @@ class MoveIn(models.Model):
         verbose_name = _("pindah ke Lumbung")
         verbose_name_plural = _("pindah ke Lumbung")
         constraints = [
-            # at most one move-in that is not undone
+            # at most one move-in that is not undone (draft or live)
             models.UniqueConstraint(
-                fields=["status"],
+                models.Value(1),
                 condition=~Q(status="undone"),
                 name="onboarding_movein_one_active",
             ),

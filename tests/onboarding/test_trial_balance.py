@@ -139,3 +139,12 @@ def test_trial_balance_posted_once(move_in, by):
     with pytest.raises(ApplicationError) as e:
         trial_balance_post(move_in=move_in, rows=TB, by=by)
     assert e.value.code == "onboarding_wrong_state"
+
+
+def test_database_refuses_a_second_active_move_in(move_in, by, cutover):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MoveIn.objects.create(cutover_date=cutover, created_by=by, status="draft")
+    MoveIn.objects.filter(pk=move_in.pk).update(status="undone")
+    assert MoveIn.objects.create(cutover_date=cutover, created_by=by).pk
