@@ -56,6 +56,7 @@ METHODS = {
 }
 PERIODS = {"month": "month", "bulan": "month", "year": "year", "tahun": "year"}
 IMPORT_USERNAME = "pindahan-lumbung"
+MAX_TENOR = 360  # thirty years: anything longer is a typo
 
 
 @dataclass
@@ -284,8 +285,10 @@ def loans_rows_check(
                     _("Periode jasa %(p)s tidak dikenal (bulan, tahun).") % {"p": rate_period},
                 )
             )
-        if tenor is not None and tenor < 1:
-            errs.append(row_error(n, "tenor", _("Tenor paling sedikit 1 bulan.")))
+        if tenor is not None and not 1 <= tenor <= MAX_TENOR:
+            errs.append(
+                row_error(n, "tenor", _("Tenor harus 1 sampai %(m)s bulan.") % {"m": MAX_TENOR})
+            )
         if principal is not None and principal <= 0:
             errs.append(row_error(n, "principal", _("Pokok awal harus lebih dari nol.")))
         if disbursed_on and disbursed_on > cutover:

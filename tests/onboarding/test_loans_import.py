@@ -140,6 +140,8 @@ def test_next_payroll_run_asks_the_schedule_instalments(opened, by, members, pro
         ({"days_past_due": "10"}, "outstanding", "Hari tunggakan 10"),
         ({"disbursed_on": "2099-01-01"}, "disbursed_on", "sesudah tanggal pindah"),
         ({"tenor": "dua belas"}, "tenor", "bilangan bulat"),
+        ({"tenor": "0"}, "tenor", "1 sampai 360"),
+        ({"tenor": "100000"}, "tenor", "1 sampai 360"),
         ({"principal": "12.000.000,50"}, "principal", ""),
     ],
 )
