@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("core.loans.api_urls")),
     path("", include("core.deductions.api_urls")),
     path("", include("core.yearend.api_urls")),
+    path("", include("core.onboarding.api_urls")),
 ]

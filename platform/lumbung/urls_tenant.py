@@ -50,4 +50,5 @@ urlpatterns = [
     path("pinjaman/", include("core.loans.urls")),
     path("potong-gaji/", include("core.deductions.urls")),
     path("tutup-buku/", include("core.yearend.urls")),
+    path("pindah/", include("core.onboarding.urls")),
 ]

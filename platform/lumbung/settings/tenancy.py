@@ -39,6 +39,7 @@ TENANT_APPS = [
     "core.loans",
     "core.deductions",
     "core.yearend",
+    "core.onboarding",
     "axes",  # lockout counters per cooperative
     "django_otp",
     "django_otp.plugins.otp_totp",

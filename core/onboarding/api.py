@@ -1,0 +1,147 @@
+"""REST API of the move-in (for cooperatives moving from another application by
+script), one endpoint per step; admin and bendahara only. Rows are given as JSON
+(``rows``) or as an uploaded XLSX/CSV (``file``, the templates' columns)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpResponse
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.common.errors import ApplicationError
+from core.common.permissions import TREASURY, RolePermission
+
+from . import files, selectors, services
+from .common import E
+from .loans_import import loans_import
+from .models import MoveIn
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def move_in_data(mi: MoveIn) -> dict:
+    return {
+        "id": mi.pk,
+        "cutover_date": mi.cutover_date.isoformat(),
+        "status": mi.status,
+        "steps": {
+            "trial_balance": mi.trial_balance_step,
+            "members": mi.members_step,
+            "loans": mi.loans_step,
+        },
+        "opening_entry": mi.opening_entry_id,
+        "trial_balance_rows": mi.trial_balance_rows,
+        "loans": mi.loans.count(),
+        "undo_possible": mi.status != MoveIn.Status.UNDONE
+        and services.real_postings_after(mi) == 0,
+    }
+
+
+def request_rows(request, kind: str) -> list[dict]:
+    upload = request.FILES.get("file")
+    if upload is not None:
+        if upload.size > MAX_UPLOAD:
+            raise ApplicationError(E.FILE_INVALID, "Berkas terlalu besar (maksimal 10 MB).")
+        return files.rows_from_file(content=upload.read(), file_name=upload.name, kind=kind)
+    rows = request.data.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            "Kirim 'rows' (daftar objek) atau unggah 'file'.",
+            fields={"rows": ["Wajib berupa daftar objek."]},
+        )
+    return rows
+
+
+def _json_dict(request, key: str) -> dict:
+    value = request.data.get(key) or {}
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dict):
+        raise ApplicationError(
+            E.ROWS_INVALID, f"'{key}' harus berupa objek.", fields={key: ["Objek."]}
+        )
+    return value
+
+
+class _Base(APIView):
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    write_roles = TREASURY
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+
+class MoveInView(_Base):
+    def get(self, request):
+        return Response({"move_in": move_in_data(services.move_in_get())})
+
+    def post(self, request):
+        try:
+            cutover = date.fromisoformat(str(request.data.get("cutover_date") or ""))
+        except ValueError:
+            raise ApplicationError(
+                E.CUTOVER_INVALID,
+                "Tanggal pindah tidak valid (TTTT-BB-HH).",
+                fields={"cutover_date": ["Tanggal tidak valid."]},
+            ) from None
+        mi = services.move_in_start(cutover_date=cutover, by=request.user)
+        return Response({"move_in": move_in_data(mi)}, status=201)
+
+
+class TrialBalanceView(_Base):
+    def post(self, request):
+        mi = services.move_in_get()
+        entry = services.trial_balance_post(
+            move_in=mi,
+            rows=request_rows(request, "trial_balance"),
+            mappings=_json_dict(request, "mappings"),
+            creations=_json_dict(request, "creations"),
+            by=request.user,
+        )
+        return Response({"entry": entry.pk, "number": str(entry)}, status=201)
+
+
+class LoansView(_Base):
+    def post(self, request):
+        mi = services.move_in_get()
+        loans = loans_import(move_in=mi, rows=request_rows(request, "loans"), by=request.user)
+        return Response({"loans": [ln.number for ln in loans]}, status=201)
+
+
+class ReconciliationView(_Base):
+    def get(self, request):
+        return Response(selectors.move_in_reconciliation(move_in=services.move_in_get()))
+
+
+class GoLiveView(_Base):
+    def post(self, request):
+        mi = services.move_in_go_live(move_in=services.move_in_get(), by=request.user)
+        return Response({"move_in": move_in_data(mi)})
+
+
+class UndoView(_Base):
+    def post(self, request):
+        mi = services.move_in_undo(
+            move_in=services.move_in_get(), reason=request.data.get("reason", ""), by=request.user
+        )
+        return Response({"move_in": move_in_data(mi)})
+
+
+class TemplateView(_Base):
+    def get(self, request, kind: str):
+        if kind not in files.TEMPLATES:
+            raise ApplicationError(E.FILE_INVALID, "Templat tidak dikenal.", status=404)
+        resp = HttpResponse(
+            files.template_xlsx(kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = f'attachment; filename="pindah-{kind}.xlsx"'
+        return resp

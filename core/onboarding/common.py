@@ -1,0 +1,50 @@
+"""Error codes, roles and the row-error shape shared by the move-in's steps."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import TREASURY, has_role
+
+
+class OnboardingErrors(StrEnum):
+    PERMISSION = "onboarding_permission"
+    NO_MOVE_IN = "onboarding_no_move_in"
+    MOVE_IN_EXISTS = "onboarding_move_in_exists"
+    CUTOVER_INVALID = "onboarding_cutover_invalid"
+    WRONG_STATE = "onboarding_wrong_state"
+    ROWS_INVALID = "onboarding_rows_invalid"
+    UNBALANCED = "onboarding_unbalanced"
+    FILE_INVALID = "onboarding_file_invalid"
+    NOT_RECONCILED = "onboarding_not_reconciled"
+    UNDO_REFUSED = "onboarding_undo_refused"
+
+
+E = OnboardingErrors
+MOVE_IN_ROLES = TREASURY  # admin, bendahara
+
+
+def require_role(by, what: str) -> None:
+    if not has_role(by, MOVE_IN_ROLES):
+        raise ApplicationError(
+            E.PERMISSION,
+            _("Hanya admin atau bendahara yang dapat %(w)s.") % {"w": what},
+            status=403,
+        )
+
+
+def row_error(row: int, field: str, message: str) -> dict:
+    return {"row": row, "field": field, "message": str(message)}
+
+
+def raise_row_errors(errors: list[dict], message: str) -> None:
+    """Refuse the whole step (nothing written), listing every row error."""
+    if errors:
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            message,
+            fields={"rows": errors},
+        )

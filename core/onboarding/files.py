@@ -1,0 +1,173 @@
+"""The move-in's spreadsheets: reading an uploaded trial balance or loans file with the
+shared reader (``core.common.spreadsheet``) into the rows the services check, and the
+XLSX templates (instructions in Indonesian and example rows)."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.spreadsheet import CellProblem, SheetError, find_header, norm_header, read_workbook
+
+from .common import E
+
+# header (normalised) -> field; the first name of each field is the template's
+TB_COLUMNS = {
+    "account": ("akun", "kodeakun", "kode", "namaakun", "account", "accountcode"),
+    "debit": ("debit", "debet"),
+    "credit": ("kredit", "credit"),
+}
+LOAN_COLUMNS = {
+    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "product_code": ("kodeproduk", "produk", "productcode"),
+    "loan_number": ("nopinjaman", "nomorpinjaman", "loannumber"),
+    "principal": ("pokokawal", "pokokpinjaman", "principal"),
+    "disbursed_on": ("tanggalcair", "tanggalpencairan", "disbursedon"),
+    "first_due_date": ("jatuhtempopertama", "firstduedate"),
+    "tenor": ("tenor", "tenorbulan"),
+    "rate": ("jasa", "jasapersen", "rate"),
+    "rate_period": ("periodejasa", "rateperiod"),
+    "method": ("metode", "method"),
+    "outstanding": ("sisapokok", "outstanding"),
+    "instalments_paid": ("angsurandibayar", "jumlahangsurandibayar", "instalmentspaid"),
+    "arrears_jasa": ("tunggakanjasa", "arrearsjasa"),
+    "arrears_principal": ("tunggakanpokok", "arrearsprincipal"),
+    "days_past_due": ("haritunggakan", "dayspastdue"),
+}
+TB_REQUIRED = ("account", "debit", "credit")
+LOAN_REQUIRED = ("member_number", "product_code", "principal", "outstanding")
+
+
+def _columns(headers: list[str], spec: dict) -> dict[str, int]:
+    out = {}
+    for i, h in enumerate(headers):
+        for field, names in spec.items():
+            if h in names and field not in out:
+                out[field] = i
+    return out
+
+
+def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
+    """The data rows of an uploaded file as dicts keyed by field, each with its sheet row
+    number (``row``). ``kind``: ``trial_balance`` or ``loans``. A file that cannot be
+    read, or has no header row with the required columns, is refused as a whole."""
+    spec, required = (
+        (TB_COLUMNS, TB_REQUIRED) if kind == "trial_balance" else (LOAN_COLUMNS, LOAN_REQUIRED)
+    )
+    try:
+        book = read_workbook(content=content, file_name=file_name)
+    except SheetError as exc:
+        raise ApplicationError(E.FILE_INVALID, exc.message) from exc
+    found = find_header(book, lambda hs: all(f in _columns(hs, spec) for f in required))
+    if found is None:
+        raise ApplicationError(
+            E.FILE_INVALID,
+            _("Baris judul kolom tidak ditemukan; kolom wajib: %(c)s. Pakai templatnya.")
+            % {"c": ", ".join(spec[f][0] for f in required)},
+        )
+    sheet, at = found
+    cols = _columns([norm_header(c) for c in sheet.rows[at].cells], spec)
+    out = []
+    for row in sheet.rows[at + 1 :]:
+        if row.blank:
+            continue
+        first = str(row.get(0) or "").strip().lower()
+        if first.startswith("#"):  # an instruction or example note
+            continue
+        data: dict = {"row": row.number}
+        for field, i in cols.items():
+            v = row.get(i)
+            if isinstance(v, CellProblem):
+                v = f"#{v.message}"
+            data[field] = v
+        out.append(data)
+    return out
+
+
+TEMPLATES = {
+    "trial_balance": {
+        "title": "Neraca saldo awal (pindah ke Lumbung)",
+        "headers": ["akun", "debit", "kredit"],
+        "instructions": [
+            "Satu baris per akun: kode akun Lumbung (atau namanya persis), saldo di kolom debit ATAU kredit.",
+            "Saldo per tanggal pindah (cut-over). Jumlah debit harus sama dengan jumlah kredit.",
+            "Akun yang tidak dikenal dilaporkan per baris: petakan ke akun yang ada atau buat akun baru.",
+            "Akun simpanan, piutang pinjaman dan PPAP dicocokkan dengan data anggota dan pinjaman.",
+            "Angka rupiah utuh: 1.250.000 atau 1250000. Baris yang diawali # diabaikan.",
+        ],
+        "examples": [["101", "25000000", ""], ["120", "150000000", ""], ["320", "", "175000000"]],
+    },
+    "loans": {
+        "title": "Pinjaman berjalan (pindah ke Lumbung)",
+        "headers": [
+            "no anggota",
+            "kode produk",
+            "no pinjaman",
+            "pokok awal",
+            "tanggal cair",
+            "jatuh tempo pertama",
+            "tenor",
+            "jasa",
+            "periode jasa",
+            "metode",
+            "sisa pokok",
+            "angsuran dibayar",
+            "tunggakan jasa",
+            "tunggakan pokok",
+            "hari tunggakan",
+        ],
+        "instructions": [
+            "Satu baris per pinjaman yang masih berjalan pada tanggal pindah.",
+            "Jasa, periode jasa (bulan/tahun) dan metode (flat, anuitas, efektif): kosongkan untuk memakai produknya.",
+            "Jatuh tempo pertama kosong = satu bulan sesudah tanggal cair. Tanggal TTTT-BB-HH atau HH/BB/TTTT.",
+            "Sisa pokok harus sama dengan jadwal setelah angsuran dibayar dan tunggakan pokok; baris yang tidak cocok ditolak dengan angka menurut jadwal.",
+            "Tunggakan = angsuran jatuh tempo sampai tanggal pindah yang belum dibayar. Hari tunggakan boleh kosong.",
+            "Baris yang diawali # diabaikan.",
+        ],
+        "examples": [
+            [
+                "A-0001",
+                "PINJ",
+                "LAMA-001",
+                "12000000",
+                "2025-01-15",
+                "",
+                "24",
+                "1",
+                "bulan",
+                "flat",
+                "6000000",
+                "12",
+                "0",
+                "0",
+                "0",
+            ],
+        ],
+    },
+}
+
+
+def template_xlsx(kind: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    t = TEMPLATES[kind]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append([t["title"]])
+    ws["A1"].font = Font(bold=True)
+    for line in t["instructions"]:
+        ws.append([f"# {line}"])
+    ws.append([])
+    ws.append(t["headers"])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for ex in t["examples"]:
+        ws.append(["# contoh, hapus baris ini"])
+        ws.append(ex)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,518 @@
+"""Running loans brought in at the cut-over: one row per loan, checked row by row, then
+all created at once (nothing on any error).
+
+A row gives the loan's original terms (principal, disbursement date, tenor, rate and
+method, or the product's), the number of instalments already paid, the arrears at the
+cut-over (unpaid jasa and principal of instalments due on or before it) and the
+outstanding principal. The original schedule is rebuilt with ``schedules.build_schedule``
+(the loans module's own maths): the first ``paid`` instalments are settled; of the
+instalments due by the cut-over and not in ``paid``, what the arrears say is still
+unpaid stays open (oldest first), the rest is taken as paid; later instalments are
+open. The outstanding must then be exactly the schedule's unpaid principal — a row
+whose rate, method or tenor cannot produce it is refused, saying the schedule's figure.
+
+Each loan is created disbursed with no disbursement entry of its own: its receivable
+(and PPAP, and arrears jasa) is in the opening trial balance, so the loan points at the
+move-in's opening entry. Days past due, grade and PPAP are set as of the cut-over with the
+cooperative's loan settings. The loans' instalments are the normal current schedule,
+so the next payroll run asks the arrears and the instalment falling due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import parse_rupiah
+from core.common.spreadsheet import cell_date
+from core.loans import schedules as S
+from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
+from core.members.models import Member
+from core.users.models import User
+
+from .common import E, raise_row_errors, require_role, row_error
+from .models import MoveIn, MoveInLoan
+from .services import _draft
+
+ZERO = Decimal("0")
+METHODS = {
+    "flat": "flat",
+    "tetap": "flat",
+    "annuity": "annuity",
+    "anuitas": "annuity",
+    "declining": "declining",
+    "efektif": "declining",
+    "menurun": "declining",
+}
+PERIODS = {"month": "month", "bulan": "month", "year": "year", "tahun": "year"}
+IMPORT_USERNAME = "pindahan-lumbung"
+MAX_TENOR = 360  # thirty years: anything longer is a typo
+
+
+@dataclass
+class LoanRow:
+    row: int
+    member: Member
+    product: LoanProduct
+    number: str
+    principal: Decimal
+    disbursed_on: date
+    first_due: date
+    tenor: int
+    method: str
+    rate: Decimal
+    rate_period: str
+    outstanding: Decimal
+    paid: int
+    arrears_jasa: Decimal
+    arrears_principal: Decimal
+    dpd: int
+    grade: str = ""
+    ppap: Decimal = ZERO
+    rows: list[dict] = field(default_factory=list)
+
+
+def _text(v) -> str:
+    return " ".join(str(v if v is not None else "").split())
+
+
+def _int(v, *, label: str) -> int:
+    s = _text(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if not s.isdigit():
+        raise ValidationError(_("%(f)s harus bilangan bulat: %(v)s") % {"f": label, "v": s or "-"})
+    return int(s)
+
+
+def _rate(v) -> Decimal:
+    s = _text(v).replace("%", "").replace(",", ".").strip()
+    try:
+        r = Decimal(s)
+    except Exception:
+        raise ValidationError(_("Jasa tidak valid: %(v)s") % {"v": s or "-"}) from None
+    if r < 0 or r > 100:
+        raise ValidationError(_("Jasa harus antara 0 dan 100 persen."))
+    return r
+
+
+def _plan(lr: LoanRow, cutover: date) -> str:
+    """Fill ``lr.rows`` (the schedule with what is paid) and the grade; return an error
+    message, or "" when the schedule gives the row's outstanding and arrears."""
+    sched = S.build_schedule(
+        method=lr.method,
+        principal=lr.principal,
+        rate=S.monthly_rate(lr.rate, lr.rate_period),
+        tenor=lr.tenor,
+        first_due=lr.first_due,
+    )
+    if lr.paid > lr.tenor:
+        return _("Angsuran dibayar %(k)s lebih dari tenor %(n)s.") % {"k": lr.paid, "n": lr.tenor}
+    rows = [
+        {
+            "number": r.number,
+            "due_date": r.due_date,
+            "principal": r.principal,
+            "jasa": r.jasa,
+            "principal_paid": r.principal if r.number <= lr.paid else ZERO,
+            "jasa_paid": r.jasa if r.number <= lr.paid else ZERO,
+        }
+        for r in sched.rows
+    ]
+    overdue = [r for r in rows if r["number"] > lr.paid and r["due_date"] <= cutover]
+    due_p = sum((r["principal"] for r in overdue), ZERO)
+    due_j = sum((r["jasa"] for r in overdue), ZERO)
+    if lr.arrears_principal > due_p:
+        return _(
+            "Tunggakan pokok %(a)s lebih dari pokok angsuran yang jatuh tempo sampai tanggal "
+            "pindah dan belum dibayar menurut jadwal (%(s)s)."
+        ) % {"a": f"{lr.arrears_principal:,.0f}", "s": f"{due_p:,.0f}"}
+    if lr.arrears_jasa > due_j:
+        return _(
+            "Tunggakan jasa %(a)s lebih dari jasa angsuran yang jatuh tempo sampai tanggal "
+            "pindah dan belum dibayar menurut jadwal (%(s)s)."
+        ) % {"a": f"{lr.arrears_jasa:,.0f}", "s": f"{due_j:,.0f}"}
+    # what of the overdue rows was paid: everything but the arrears, oldest rows first
+    paid_p, paid_j = due_p - lr.arrears_principal, due_j - lr.arrears_jasa
+    for r in overdue:
+        take = min(paid_p, r["principal"])
+        r["principal_paid"], paid_p = take, paid_p - take
+        take = min(paid_j, r["jasa"])
+        r["jasa_paid"], paid_j = take, paid_j - take
+    expected = sum((r["principal"] - r["principal_paid"] for r in rows), ZERO)
+    if expected != lr.outstanding:
+        return _(
+            "Sisa pokok %(o)s tidak dapat dihasilkan jadwal ini (%(m)s, jasa %(r)s%% per "
+            "%(p)s, tenor %(n)s, %(k)s angsuran dibayar, tunggakan pokok %(a)s): menurut "
+            "jadwal sisa pokoknya %(e)s. Periksa metode, jasa, tenor atau jumlah angsuran."
+        ) % {
+            "o": f"{lr.outstanding:,.0f}",
+            "m": lr.method,
+            "r": lr.rate,
+            "p": _("bulan") if lr.rate_period == "month" else _("tahun"),
+            "n": lr.tenor,
+            "k": lr.paid,
+            "a": f"{lr.arrears_principal:,.0f}",
+            "e": f"{expected:,.0f}",
+        }
+    open_dates = [
+        r["due_date"]
+        for r in rows
+        if r["principal_paid"] < r["principal"] or r["jasa_paid"] < r["jasa"]
+    ]
+    dpd = S.days_past_due(open_dates, cutover)
+    if lr.dpd >= 0 and lr.dpd != dpd:
+        return _(
+            "Hari tunggakan %(g)s tidak sesuai jadwal: angsuran tertua yang belum lunas "
+            "membuat %(d)s hari pada tanggal pindah."
+        ) % {"g": lr.dpd, "d": dpd}
+    lr.dpd = dpd
+    lr.rows = rows
+    return ""
+
+
+def loans_rows_check(
+    *, move_in: MoveIn, rows: list[dict[str, Any]]
+) -> tuple[list[LoanRow], list[dict]]:
+    """Check every row (keys: member_number, product_code, loan_number, principal,
+    disbursed_on, first_due_date, tenor, rate, rate_period, method, outstanding,
+    instalments_paid, arrears_jasa, arrears_principal, days_past_due). Returns the
+    checked rows and the errors, each naming its row and field."""
+    cutover = move_in.cutover_date
+    members = {m.number: m for m in Member.objects.all()}
+    products = {p.code.upper(): p for p in LoanProduct.objects.all()}
+    existing_numbers = set(Loan.objects.values_list("number", flat=True))
+    existing_keys = set(
+        Loan.objects.filter(status=Loan.Status.DISBURSED).values_list(
+            "member__number", "product__code", "principal", "disbursed_on"
+        )
+    )
+    st = LoanSettings.objects.get_or_create(id=1)[0]
+    out: list[LoanRow] = []
+    errors: list[dict] = []
+    seen_numbers: dict[str, int] = {}
+    seen_keys: dict[tuple, int] = {}
+    for i, raw in enumerate(rows, start=1):
+        n = int(raw.get("row") or i)
+        errs: list[dict] = []
+
+        def get(key, parse, label, *, required=True, default=None, _raw=raw, _errs=errs, _n=n):
+            v = _raw.get(key)
+            if v is None or _text(v) == "":
+                if required:
+                    _errs.append(row_error(_n, key, _("%(f)s wajib diisi.") % {"f": label}))
+                return default
+            try:
+                return parse(v)
+            except ValidationError as exc:
+                _errs.append(row_error(_n, key, " ".join(exc.messages)))
+                return default
+
+        def money(label):
+            return lambda v: parse_rupiah(v, field=label, allow_dash_zero=True)
+
+        number_m = get("member_number", _text, _("Nomor anggota"))
+        member = members.get(number_m) if number_m else None
+        if number_m and member is None:
+            errs.append(
+                row_error(
+                    n,
+                    "member_number",
+                    _("Anggota %(m)s tidak ada di daftar anggota.") % {"m": number_m},
+                )
+            )
+        code = get("product_code", _text, _("Kode produk"))
+        product = products.get(code.upper()) if code else None
+        if code and product is None:
+            errs.append(
+                row_error(n, "product_code", _("Produk pinjaman %(p)s tidak ada.") % {"p": code})
+            )
+        loan_number = get("loan_number", _text, _("Nomor pinjaman"), required=False, default="")
+        principal = get("principal", money(_("Pokok awal")), _("Pokok awal"))
+        disbursed_on = get(
+            "disbursed_on", lambda v: cell_date(v, label=_("Tanggal cair")), _("Tanggal cair")
+        )
+        first_due = get(
+            "first_due_date",
+            lambda v: cell_date(v, label=_("Jatuh tempo pertama")),
+            _("Jatuh tempo pertama"),
+            required=False,
+        )
+        tenor = get("tenor", lambda v: _int(v, label=_("Tenor")), _("Tenor"))
+        rate = get("rate", _rate, _("Jasa"), required=False)
+        rate_period = get("rate_period", lambda v: _text(v).lower(), "", required=False, default="")
+        method = get("method", lambda v: _text(v).lower(), "", required=False, default="")
+        outstanding = get("outstanding", money(_("Sisa pokok")), _("Sisa pokok"))
+        paid = get(
+            "instalments_paid",
+            lambda v: _int(v, label=_("Angsuran dibayar")),
+            _("Angsuran dibayar"),
+        )
+        a_jasa = get("arrears_jasa", money(_("Tunggakan jasa")), "", required=False, default=ZERO)
+        a_princ = get(
+            "arrears_principal", money(_("Tunggakan pokok")), "", required=False, default=ZERO
+        )
+        dpd = get(
+            "days_past_due",
+            lambda v: _int(v, label=_("Hari tunggakan")),
+            "",
+            required=False,
+            default=-1,
+        )
+        if method and method not in METHODS:
+            errs.append(
+                row_error(
+                    n,
+                    "method",
+                    _("Metode %(m)s tidak dikenal (flat, anuitas, efektif).") % {"m": method},
+                )
+            )
+        if rate_period and rate_period not in PERIODS:
+            errs.append(
+                row_error(
+                    n,
+                    "rate_period",
+                    _("Periode jasa %(p)s tidak dikenal (bulan, tahun).") % {"p": rate_period},
+                )
+            )
+        if tenor is not None and not 1 <= tenor <= MAX_TENOR:
+            errs.append(
+                row_error(n, "tenor", _("Tenor harus 1 sampai %(m)s bulan.") % {"m": MAX_TENOR})
+            )
+        if principal is not None and principal <= 0:
+            errs.append(row_error(n, "principal", _("Pokok awal harus lebih dari nol.")))
+        if disbursed_on and disbursed_on > cutover:
+            errs.append(
+                row_error(
+                    n,
+                    "disbursed_on",
+                    _("Tanggal cair %(d)s sesudah tanggal pindah %(c)s.")
+                    % {"d": disbursed_on.isoformat(), "c": cutover.isoformat()},
+                )
+            )
+        if disbursed_on and first_due and first_due <= disbursed_on:
+            errs.append(
+                row_error(n, "first_due_date", _("Jatuh tempo pertama harus sesudah tanggal cair."))
+            )
+        if principal is not None and outstanding is not None:
+            if outstanding > principal:
+                errs.append(
+                    row_error(
+                        n,
+                        "outstanding",
+                        _("Sisa pokok %(o)s lebih besar dari pokok awal %(p)s.")
+                        % {"o": f"{outstanding:,.0f}", "p": f"{principal:,.0f}"},
+                    )
+                )
+            elif outstanding <= 0:
+                errs.append(
+                    row_error(
+                        n, "outstanding", _("Sisa pokok nol: pinjaman lunas tidak perlu dibawa.")
+                    )
+                )
+        if loan_number:
+            if loan_number in existing_numbers:
+                errs.append(
+                    row_error(
+                        n,
+                        "loan_number",
+                        _("Pinjaman %(l)s sudah ada di Lumbung.") % {"l": loan_number},
+                    )
+                )
+            elif loan_number in seen_numbers:
+                errs.append(
+                    row_error(
+                        n,
+                        "loan_number",
+                        _("Nomor pinjaman %(l)s sudah ada di baris %(r)s.")
+                        % {"l": loan_number, "r": seen_numbers[loan_number]},
+                    )
+                )
+            else:
+                seen_numbers[loan_number] = n
+        if member and product and principal is not None and disbursed_on:
+            key = (member.number, product.code, principal, disbursed_on)
+            if key in existing_keys:
+                errs.append(
+                    row_error(
+                        n,
+                        "member_number",
+                        _(
+                            "Pinjaman yang sama (anggota, produk, pokok, tanggal cair) sudah ada di Lumbung."
+                        ),
+                    )
+                )
+            elif key in seen_keys:
+                errs.append(
+                    row_error(
+                        n,
+                        "member_number",
+                        _(
+                            "Pinjaman yang sama (anggota, produk, pokok, tanggal cair) sudah ada di baris %(r)s."
+                        )
+                        % {"r": seen_keys[key]},
+                    )
+                )
+            else:
+                seen_keys[key] = n
+        if errs:
+            errors += errs
+            continue
+        lr = LoanRow(
+            row=n,
+            member=member,
+            product=product,
+            number=loan_number,
+            principal=principal,
+            disbursed_on=disbursed_on,
+            first_due=first_due or S.add_months(disbursed_on, 1),
+            tenor=tenor,
+            method=METHODS[method] if method else product.method,
+            rate=rate if rate is not None else product.rate,
+            rate_period=PERIODS[rate_period] if rate_period else product.rate_period,
+            outstanding=outstanding,
+            paid=paid,
+            arrears_jasa=a_jasa,
+            arrears_principal=a_princ,
+            dpd=dpd,
+        )
+        msg = _plan(lr, cutover)
+        if msg:
+            errors.append(row_error(n, "outstanding", msg))
+            continue
+        lr.grade = S.kolektibilitas(lr.dpd, st.thresholds).value
+        lr.ppap = S.ppap_amount(lr.outstanding, lr.grade, st.ppap_rates)
+        out.append(lr)
+    return out, errors
+
+
+def _import_user() -> User:
+    """The applicant of loans brought in (the application was made in the old books):
+    an inactive user without a password, so the maker-checker rule holds."""
+    user, created = User.objects.get_or_create(
+        username=IMPORT_USERNAME,
+        defaults={"full_name": "Pindahan (buku lama)", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _next_numbers(count: int, on: date) -> list[str]:
+    st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
+    first = st.next_loan_seq
+    LoanSettings.objects.filter(id=1).update(next_loan_seq=F("next_loan_seq") + count)
+    return [f"PJ-{on:%Y}-{first + i:06d}" for i in range(count)]
+
+
+@transaction.atomic
+def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loan]:
+    """Bring the running loans in: all rows or none."""
+    require_role(by, _("membawa pinjaman berjalan"))
+    mi = _draft(move_in)
+    if not mi.opening_entry_id:
+        raise ApplicationError(
+            E.WRONG_STATE,
+            _("Posting dulu neraca saldo awal: piutang pinjaman dibawa oleh jurnal saldo awal."),
+            status=409,
+        )
+    checked, errors = loans_rows_check(move_in=mi, rows=rows)
+    raise_row_errors(errors, _("Data pinjaman berisi kesalahan; tidak ada yang disimpan."))
+    if not checked:
+        raise ApplicationError(E.ROWS_INVALID, _("Tidak ada baris pinjaman."))
+    applicant = _import_user()
+    now = timezone.now()
+    numbers = iter(_next_numbers(sum(1 for lr in checked if not lr.number), mi.cutover_date))
+    loans = Loan.objects.bulk_create(
+        [
+            Loan(
+                number=lr.number or next(numbers),
+                member=lr.member,
+                product=lr.product,
+                status=Loan.Status.DISBURSED,
+                principal=lr.principal,
+                tenor=lr.tenor,
+                method=lr.method,
+                rate=lr.rate,
+                rate_period=lr.rate_period,
+                purpose=_("Pinjaman berjalan dari buku lama"),
+                applied_on=lr.disbursed_on,
+                applied_by=applicant,
+                verified_at=now,
+                verified_by=by,
+                approved_at=now,
+                approved_by=by,
+                disbursed_on=lr.disbursed_on,
+                disbursed_by=by,
+                disbursement_entry_id=mi.opening_entry_id,
+                net_disbursed=lr.principal,
+                first_due_date=lr.first_due,
+                principal_outstanding=lr.outstanding,
+                days_past_due=lr.dpd,
+                kolektibilitas=lr.grade,
+                ppap_amount=lr.ppap,
+            )
+            for lr in checked
+        ]
+    )
+    Instalment.objects.bulk_create(
+        [
+            Instalment(
+                loan=loan,
+                version=1,
+                number=r["number"],
+                due_date=r["due_date"],
+                principal=r["principal"],
+                jasa=r["jasa"],
+                principal_paid=r["principal_paid"],
+                jasa_paid=r["jasa_paid"],
+                settled=r["principal_paid"] == r["principal"] and r["jasa_paid"] == r["jasa"],
+                settled_on=(
+                    min(r["due_date"], mi.cutover_date)
+                    if r["principal_paid"] == r["principal"] and r["jasa_paid"] == r["jasa"]
+                    else None
+                ),
+            )
+            for loan, lr in zip(loans, checked, strict=True)
+            for r in lr.rows
+        ],
+        batch_size=5000,
+    )
+    MoveInLoan.objects.bulk_create(
+        [
+            MoveInLoan(
+                move_in=mi,
+                loan=loan,
+                row=lr.row,
+                arrears_jasa=lr.arrears_jasa,
+                arrears_principal=lr.arrears_principal,
+                outstanding=lr.outstanding,
+                ppap=lr.ppap,
+            )
+            for loan, lr in zip(loans, checked, strict=True)
+        ]
+    )
+    mi.loans_step = MoveIn.Step.DONE
+    mi.save(update_fields=["loans_step", "updated_at"])
+    audit_log(
+        actor=by,
+        action="onboarding.loans",
+        target=mi,
+        data={
+            "loans": len(loans),
+            "outstanding": str(sum((lr.outstanding for lr in checked), ZERO)),
+            "ppap": str(sum((lr.ppap for lr in checked), ZERO)),
+        },
+    )
+    return loans

@@ -1,0 +1,462 @@
+"""Writes of the move-in: start it (cut-over date first), post the opening trial balance
+as ONE opening entry, go live (months up to the cut-over closed), undo.
+
+The opening entry is posted through the ledger's ``journal_post`` with source
+``opening`` (the source the member import uses): it may be dated in the year before the
+books start and may carry control-account lines (loan receivable, PPAP), which manual
+entries may not. Savings control accounts are the exception: their sub-ledger is
+brought in by the member import, which posts its own opening entry (Dr opening balance
+equity, Cr each savings product). So the trial balance's savings lines are posted to the
+opening-balance (clearing) account instead; once the member import is in with the same
+date, the clearing account nets to zero and the savings accounts equal the trial
+balance. The reconciliation checks exactly that.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import parse_rupiah
+from core.ledger.models import Account, JournalEntry, Period
+from core.ledger.selectors import account_for_role
+from core.ledger.services import (
+    LineSpec,
+    account_create,
+    books_start,
+    fiscal_year_ensure,
+    journal_post,
+    journal_reverse,
+    period_close,
+    period_reopen,
+)
+from core.loans.models import Instalment, Loan
+from core.savings.models import SavingsProduct
+
+from .common import E, raise_row_errors, require_role, row_error
+from .models import MoveIn, MoveInLoan
+
+ZERO = Decimal("0")
+
+
+# --------------------------------------------------------------------------- move-in
+
+
+def move_in_current() -> MoveIn | None:
+    return MoveIn.objects.exclude(status=MoveIn.Status.UNDONE).first()
+
+
+def move_in_get() -> MoveIn:
+    mi = move_in_current()
+    if mi is None:
+        raise ApplicationError(
+            E.NO_MOVE_IN,
+            _("Belum ada proses pindah ke Lumbung; tentukan dulu tanggal pindah (cut-over)."),
+            status=404,
+        )
+    return mi
+
+
+@transaction.atomic
+def move_in_start(*, cutover_date: date, by) -> MoveIn:
+    """Start a move-in with its cut-over date (the day the old books end; usually the
+    last day of a month or of the last audited year). Not in the future, not more than
+    one year before the books start (the opening entry may open that year only)."""
+    require_role(by, _("memulai pindah ke Lumbung"))
+    if not isinstance(cutover_date, date):
+        raise ApplicationError(
+            E.CUTOVER_INVALID,
+            _("Tanggal pindah tidak valid."),
+            fields={"cutover_date": [_("Tanggal tidak valid.")]},
+        )
+    if cutover_date > timezone.localdate():
+        raise ApplicationError(
+            E.CUTOVER_INVALID,
+            _("Tanggal pindah %(d)s di masa depan.") % {"d": cutover_date.isoformat()},
+            fields={"cutover_date": [_("Tidak boleh di masa depan.")]},
+        )
+    start = books_start()
+    if cutover_date < date(start.year - 1, 1, 1):
+        raise ApplicationError(
+            E.CUTOVER_INVALID,
+            _("Tanggal pindah %(d)s terlalu jauh sebelum awal pembukuan (%(s)s).")
+            % {"d": cutover_date.isoformat(), "s": start.isoformat()},
+            fields={"cutover_date": [_("Sebelum awal pembukuan.")]},
+        )
+    if MoveIn.objects.select_for_update().exclude(status=MoveIn.Status.UNDONE).exists():
+        raise ApplicationError(
+            E.MOVE_IN_EXISTS,
+            _("Proses pindah ke Lumbung sudah ada; lanjutkan atau batalkan yang itu."),
+            status=409,
+        )
+    mi = MoveIn.objects.create(cutover_date=cutover_date, created_by=by)
+    audit_log(actor=by, action="onboarding.start", target=mi, data={"cutover": str(cutover_date)})
+    return mi
+
+
+def _draft(mi: MoveIn) -> MoveIn:
+    mi = MoveIn.objects.select_for_update().get(pk=mi.pk)
+    if mi.status != MoveIn.Status.DRAFT:
+        raise ApplicationError(
+            E.WRONG_STATE,
+            _("Proses pindah sudah %(s)s; langkah ini tidak dapat diubah lagi.")
+            % {"s": mi.get_status_display()},
+            status=409,
+        )
+    return mi
+
+
+# --------------------------------------------------------------------------- trial balance
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text or "").split()).lower()
+
+
+def _resolve_account(
+    key: str, *, by_code: dict, by_name: dict, mappings: dict, creations: dict
+) -> tuple[Account | None, str, dict | None]:
+    """The account a trial-balance row names: its code, else its name (unique), else the
+    request's mapping (given text → existing code) or creation (given text → {code, name,
+    parent}). Returns (account, error, creation spec)."""
+    if key in mappings:
+        acc = by_code.get(str(mappings[key]).strip())
+        if acc is None:
+            return (
+                None,
+                _("Pemetaan ke akun %(c)s: akun itu tidak ada.") % {"c": mappings[key]},
+                None,
+            )
+        return acc, "", None
+    if key in creations:
+        return None, "", creations[key]
+    acc = by_code.get(key)
+    if acc is None:
+        found = by_name.get(_norm(key), [])
+        if len(found) == 1:
+            acc = found[0]
+        elif len(found) > 1:
+            return None, _("Nama akun '%(k)s' tidak unik; tulis kodenya.") % {"k": key}, None
+    if acc is None:
+        return (
+            None,
+            _(
+                "Akun '%(k)s' tidak ada di bagan akun: petakan ke akun yang ada atau buat "
+                "akun baru di bawah akun induknya."
+            )
+            % {"k": key},
+            None,
+        )
+    return acc, "", None
+
+
+def trial_balance_check(
+    *, rows: list[dict[str, Any]], mappings: dict | None = None, creations: dict | None = None
+) -> tuple[list[tuple[int, Any, Decimal, Decimal]], list[dict]]:
+    """Parse and check trial-balance rows ``{"row", "account", "debit", "credit"}`` (from
+    a file or the API). Returns ``(lines, errors)``: lines as ``(row, account or creation
+    spec, debit, credit)``; errors per row. The balance is checked by the caller."""
+    mappings = {str(k).strip(): v for k, v in (mappings or {}).items()}
+    creations = {str(k).strip(): v for k, v in (creations or {}).items()}
+    accounts = list(Account.objects.all())
+    by_code = {a.code: a for a in accounts}
+    by_name: dict[str, list[Account]] = {}
+    for a in accounts:
+        by_name.setdefault(_norm(a.name), []).append(a)
+    lines, errors = [], []
+    seen: dict[int, int] = {}
+    for i, raw in enumerate(rows, start=1):
+        n = int(raw.get("row") or i)
+        key = str(raw.get("account") or "").strip()
+        if not key:
+            errors.append(row_error(n, "account", _("Kode atau nama akun wajib diisi.")))
+            continue
+        amounts = []
+        for side, label in (("debit", _("Debit")), ("credit", _("Kredit"))):
+            value = raw.get(side)
+            try:
+                amounts.append(
+                    parse_rupiah(value, field=label, allow_dash_zero=True)
+                    if value not in (None, "")
+                    else ZERO
+                )
+            except Exception as exc:  # RupiahError: a ValidationError with the message
+                errors.append(row_error(n, side, " ".join(getattr(exc, "messages", [str(exc)]))))
+                amounts.append(None)
+        if None in amounts:
+            continue
+        debit, credit = amounts
+        if debit > 0 and credit > 0:
+            errors.append(row_error(n, "debit", _("Isi debit atau kredit, tidak keduanya.")))
+            continue
+        acc, err, spec = _resolve_account(
+            key, by_code=by_code, by_name=by_name, mappings=mappings, creations=creations
+        )
+        if err:
+            errors.append(row_error(n, "account", err))
+            continue
+        if acc is not None:
+            if acc.is_group:
+                errors.append(
+                    row_error(
+                        n,
+                        "account",
+                        _("Akun %(c)s %(m)s adalah akun kelompok; isi saldo pada akun rinciannya.")
+                        % {"c": acc.code, "m": acc.name},
+                    )
+                )
+                continue
+            if not acc.is_active:
+                errors.append(
+                    row_error(n, "account", _("Akun %(c)s tidak aktif.") % {"c": acc.code})
+                )
+                continue
+            if acc.pk in seen:
+                errors.append(
+                    row_error(
+                        n,
+                        "account",
+                        _("Akun %(c)s sudah ada di baris %(r)s.")
+                        % {"c": acc.code, "r": seen[acc.pk]},
+                    )
+                )
+                continue
+            seen[acc.pk] = n
+        if debit == 0 and credit == 0:
+            continue  # a zero row says nothing
+        lines.append((n, acc if acc is not None else spec, debit, credit))
+    return lines, errors
+
+
+def _create_account(spec: Any, *, row: int, by) -> Account:
+    if not isinstance(spec, dict):
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            _("Baris %(n)s: akun baru harus berisi kode, nama dan induk.") % {"n": row},
+        )
+    parent = Account.objects.filter(code=str(spec.get("parent") or "").strip()).first()
+    if parent is None:
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            _("Baris %(n)s: akun induk '%(p)s' tidak ada.") % {"n": row, "p": spec.get("parent")},
+            fields={"rows": [row_error(row, "account", _("Akun induk tidak ada."))]},
+        )
+    try:
+        return account_create(
+            code=str(spec.get("code") or ""),
+            name=str(spec.get("name") or ""),
+            type=parent.type,
+            parent=parent,
+            is_group=False,
+            by=by,
+        )
+    except ApplicationError as exc:
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            _("Baris %(n)s: akun baru tidak dapat dibuat: %(m)s") % {"n": row, "m": exc.message},
+            fields={"rows": [row_error(row, "account", exc.message)]},
+        ) from exc
+
+
+@transaction.atomic
+def trial_balance_post(
+    *,
+    move_in: MoveIn,
+    rows: list[dict[str, Any]],
+    by,
+    mappings: dict | None = None,
+    creations: dict | None = None,
+) -> JournalEntry:
+    """Post the opening trial balance as ONE opening entry dated the cut-over date. Every
+    row error is reported at once; an unbalanced total is refused; nothing is written on
+    any error (the accounts created for unknown rows included)."""
+    require_role(by, _("memposting neraca saldo awal"))
+    mi = _draft(move_in)
+    if mi.opening_entry_id:
+        raise ApplicationError(
+            E.WRONG_STATE,
+            _("Neraca saldo awal sudah diposting (%(e)s); batalkan pindah untuk mengulang.")
+            % {"e": mi.opening_entry},
+            status=409,
+        )
+    lines, errors = trial_balance_check(rows=rows, mappings=mappings, creations=creations)
+    raise_row_errors(errors, _("Neraca saldo awal berisi kesalahan; tidak ada yang disimpan."))
+    if not lines:
+        raise ApplicationError(E.ROWS_INVALID, _("Neraca saldo awal kosong."))
+    total_d = sum((d for _n, _a, d, _c in lines), ZERO)
+    total_c = sum((c for _n, _a, _d, c in lines), ZERO)
+    if total_d != total_c:
+        raise ApplicationError(
+            E.UNBALANCED,
+            _("Neraca saldo tidak seimbang: debit %(d)s, kredit %(c)s, selisih %(x)s.")
+            % {
+                "d": f"{total_d:,.0f}",
+                "c": f"{total_c:,.0f}",
+                "x": f"{abs(total_d - total_c):,.0f}",
+            },
+            fields={"total_debit": str(total_d), "total_credit": str(total_c)},
+        )
+    savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
+    clearing = account_for_role("opening_balance")
+    specs = []
+    for n, acc, d, c in lines:
+        if not isinstance(acc, Account):
+            acc = _create_account(acc, row=n, by=by)
+        if acc.pk in savings_accounts:
+            # brought in per member by the member import (see the module's docstring)
+            specs.append(
+                LineSpec(
+                    account=clearing,
+                    debit=d,
+                    credit=c,
+                    memo=_("Saldo awal %(c)s %(m)s (rincian per anggota: impor anggota)")
+                    % {"c": acc.code, "m": acc.name},
+                )
+            )
+        else:
+            specs.append(LineSpec(account=acc, debit=d, credit=c, memo=f"{acc.code} {acc.name}"))
+    fiscal_year_ensure(year=mi.cutover_date.year)
+    entry = journal_post(
+        on=mi.cutover_date,
+        description=_("Saldo awal pindah ke Lumbung per %(d)s")
+        % {"d": mi.cutover_date.isoformat()},
+        lines=specs,
+        source=JournalEntry.Source.OPENING,
+        source_ref=f"move-in:{mi.pk}:trial-balance",
+        by=by,
+    )
+    mi.opening_entry = entry
+    mi.trial_balance_step = MoveIn.Step.DONE
+    mi.trial_balance_rows = [
+        {
+            "row": n,
+            "account": a.code if isinstance(a, Account) else a,
+            "debit": str(d),
+            "credit": str(c),
+        }
+        for n, a, d, c in lines
+    ]
+    mi.save(
+        update_fields=["opening_entry", "trial_balance_step", "trial_balance_rows", "updated_at"]
+    )
+    audit_log(
+        actor=by,
+        action="onboarding.trial_balance",
+        target=mi,
+        data={"entry": entry.pk, "lines": len(specs), "total": str(total_d)},
+    )
+    return entry
+
+
+# --------------------------------------------------------------------------- go live / undo
+
+
+@transaction.atomic
+def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
+    """Final: refused until the reconciliation agrees; then every open month ending on or
+    before the cut-over is closed, so the opening can no longer change by backdating."""
+    from .selectors import move_in_reconciliation  # selectors read models this module writes
+
+    require_role(by, _("menyelesaikan pindah ke Lumbung"))
+    mi = _draft(move_in)
+    if not mi.opening_entry_id:
+        raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
+    rec = move_in_reconciliation(move_in=mi)
+    if not rec["agrees"]:
+        raise ApplicationError(
+            E.NOT_RECONCILED,
+            _("Buku pembantu belum sama dengan akun kontrolnya; lihat selisih per akun."),
+            fields={"differences": [r for r in rec["rows"] if r["difference"] != "0"]},
+            status=409,
+        )
+    closed = []
+    for period in Period.objects.filter(
+        end_date__lte=mi.cutover_date, status=Period.Status.OPEN
+    ).order_by("start_date"):
+        period_close(period=period, by=by)
+        closed.append(period.pk)
+    mi.status = MoveIn.Status.LIVE
+    mi.went_live_at = timezone.now()
+    mi.members_step = MoveIn.Step.DONE
+    mi.closed_periods = closed
+    mi.save(
+        update_fields=["status", "went_live_at", "members_step", "closed_periods", "updated_at"]
+    )
+    audit_log(actor=by, action="onboarding.go_live", target=mi, data={"closed_periods": closed})
+    return mi
+
+
+def real_postings_after(mi: MoveIn) -> int:
+    """Entries that are not the move-in's own (opening entries) dated on or after the
+    cut-over: once there is one, the move-in can no longer be undone."""
+    return (
+        JournalEntry.objects.filter(date__gte=mi.cutover_date)
+        .exclude(source=JournalEntry.Source.OPENING)
+        .count()
+    )
+
+
+@transaction.atomic
+def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
+    """Remove everything the move-in made: the loans it brought in (with their schedules)
+    and the opening entry (reversed, same date); the months its go-live closed are
+    reopened. Refused once anything else was posted on or after the cut-over."""
+    require_role(by, _("membatalkan pindah ke Lumbung"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _("Alasan pembatalan wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
+    if mi.status == MoveIn.Status.UNDONE:
+        raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)
+    n = real_postings_after(mi)
+    if n:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: sudah ada %(n)s jurnal lain sejak "
+                "tanggal pindah."
+            )
+            % {"n": n},
+            status=409,
+        )
+    loan_ids = list(MoveInLoan.objects.filter(move_in=mi).values_list("loan_id", flat=True))
+    if Loan.objects.filter(pk__in=loan_ids, repayments__isnull=False).exists():
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: pinjaman yang dibawa sudah menerima pembayaran."
+            ),
+            status=409,
+        )
+    MoveInLoan.objects.filter(move_in=mi).delete()
+    Instalment.objects.filter(loan_id__in=loan_ids).delete()
+    Loan.objects.filter(pk__in=loan_ids).delete()
+    if mi.opening_entry_id:
+        for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
+            if period.status == Period.Status.CLOSED:
+                period_reopen(period=period, reason=reason, by=by)
+        journal_reverse(
+            entry=mi.opening_entry,
+            on=mi.cutover_date,
+            reason=_("Pembatalan pindah ke Lumbung: %(r)s") % {"r": reason},
+            by=by,
+            module=JournalEntry.Source.OPENING,
+        )
+    mi.status = MoveIn.Status.UNDONE
+    mi.undone_at = timezone.now()
+    mi.save(update_fields=["status", "undone_at", "updated_at"])
+    audit_log(
+        actor=by, action="onboarding.undo", target=mi, reason=reason, data={"loans": len(loan_ids)}
+    )
+    return mi

@@ -1,0 +1,145 @@
+"""Reconciliation of the sub-ledgers brought in with the opening trial balance's control
+accounts; go-live (refused until they agree; closes the months up to the cut-over);
+undo until the first real posting after the cut-over."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from core.common.errors import ApplicationError
+from core.ledger.models import Account, JournalEntry, Period
+from core.ledger.selectors import account_balance
+from core.ledger.services import LineSpec, journal_post
+from core.loans.models import Loan
+from core.members.importer import member_import_run, member_import_upload
+from core.onboarding.loans_import import loans_import
+from core.onboarding.selectors import move_in_reconciliation
+from core.onboarding.services import (
+    move_in_go_live,
+    move_in_start,
+    move_in_undo,
+    trial_balance_post,
+)
+from tests.members.test_import import rows as member_rows
+from tests.members.test_import import to_csv
+
+from .helpers import arrears_row, loan_row
+
+TB = {
+    "1101": ("50000000", ""),
+    "1103": ("12000000", ""),
+    "1105": ("240000", ""),
+    "1104": ("", "60000"),
+    "3101": ("", "200000"),  # simpanan pokok
+    "3102": ("", "2500000"),  # simpanan wajib
+    "2101": ("", "500000"),  # simpanan sukarela
+    "3103": ("", "58980000"),
+}
+
+
+def tb_rows():
+    return [
+        {"row": i, "account": c, "debit": d, "credit": k}
+        for i, (c, (d, k)) in enumerate(TB.items(), start=2)
+    ]
+
+
+@pytest.fixture
+def agencies(in_tenant_a):
+    from tests.members import factories as f
+
+    f.agency("DISDIK", "Dinas Pendidikan")
+    f.agency("RSUD", "RSUD")
+
+
+def _members_import(by, cutover, n=2):
+    batch = member_import_upload(content=to_csv(member_rows(n)), file_name="a.csv", by=by)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=cutover, by=by)
+
+
+@pytest.fixture
+def moved(move_in, by, members, product, cutover, agencies):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    loans_import(
+        move_in=move_in,
+        rows=[loan_row(members[0], cutover), arrears_row(members[1], cutover)],
+        by=by,
+    )
+    move_in.refresh_from_db()
+    return move_in
+
+
+def _diffs(rec):
+    return {r["account"]: D(r["difference"]) for r in rec["rows"] if r["difference"] != "0"}
+
+
+def test_savings_missing_listed_per_account_and_go_live_refused(moved, by):
+    rec = move_in_reconciliation(move_in=moved)
+    assert not rec["agrees"]
+    assert _diffs(rec) == {"3101": D("-200000"), "3102": D("-2500000"), "2101": D("-500000")}
+    loans = {r["account"]: r for r in rec["rows"] if r["account"] in ("1103", "1104", "1105")}
+    assert loans["1103"]["subledger"] == "12000000" and loans["1103"]["items"] == 2
+    assert loans["1104"]["subledger"] == "60000" and loans["1105"]["subledger"] == "240000"
+    with pytest.raises(ApplicationError) as e:
+        move_in_go_live(move_in=moved, by=by)
+    assert e.value.code == "onboarding_not_reconciled"
+    assert {d["account"] for d in e.value.fields["differences"]} == {"3101", "3102", "2101"}
+    assert not Period.objects.filter(status="closed").exists()
+
+
+def test_loan_missing_shows_on_receivable_ppap_and_jasa(move_in, by, members, product, cutover):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    loans_import(move_in=move_in, rows=[loan_row(members[0], cutover)], by=by)
+    d = _diffs(move_in_reconciliation(move_in=move_in))
+    assert d["1103"] == D("-7000000") and d["1104"] == D("-35000") and d["1105"] == D("-240000")
+
+
+def test_agreeing_move_in_goes_live_and_books_equal_the_uploaded_trial_balance(moved, by, cutover):
+    _members_import(by, cutover)
+    rec = move_in_reconciliation(move_in=moved)
+    assert rec["agrees"], rec
+    mi = move_in_go_live(move_in=moved, by=by)
+    assert mi.status == "live"
+    for code, (d, k) in TB.items():
+        acc = Account.objects.get(code=code)
+        want = D(d or 0) - D(k or 0)
+        got = account_balance(account=acc, as_of=cutover) * acc.sign
+        assert got == want, code
+    clearing = Account.objects.get(code="3106")
+    assert account_balance(account=clearing, as_of=cutover) == 0
+    assert not Period.objects.filter(end_date__lte=cutover, status="open").exists()
+    assert Period.objects.filter(start_date__gt=cutover, status="open").exists()
+    with pytest.raises(ApplicationError):  # the opening can no longer change by backdating
+        journal_post(
+            on=cutover,
+            description="x",
+            lines=[LineSpec("1101", debit=1), LineSpec("3103", credit=1)],
+            by=by,
+        )
+
+
+def test_undo_removes_loans_and_reverses_the_opening_entry(moved, by, staff, cutover):
+    _members_import(by, cutover)
+    move_in_go_live(move_in=moved, by=by)
+    mi = move_in_undo(move_in=moved, reason="salah tanggal", by=staff["admin"])
+    assert mi.status == "undone"
+    assert not Loan.objects.exists()
+    assert account_balance(account=Account.objects.get(code="1103"), as_of=cutover) == 0
+    assert JournalEntry.objects.filter(reverses_id=moved.opening_entry_id).exists()
+    assert not Period.objects.filter(status="closed").exists()
+    assert move_in_start(cutover_date=cutover, by=by).status == "draft"  # can start again
+
+
+def test_undo_refused_after_a_real_posting(moved, by, staff):
+    journal_post(
+        on=timezone.localdate(),
+        description="Biaya kantor",
+        lines=[LineSpec("1102", debit=1000), LineSpec("1101", credit=1000)],
+        by=by,
+    )
+    with pytest.raises(ApplicationError) as e:
+        move_in_undo(move_in=moved, reason="coba", by=staff["admin"])
+    assert e.value.code == "onboarding_undo_refused"
+    assert Loan.objects.count() == 2
