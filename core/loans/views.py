@@ -25,7 +25,13 @@ from core.members.models import Member
 from . import reports as rep
 from . import services as svc
 from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
-from .selectors import collectibility_summary, loan_list, loan_schedule
+from .selectors import (
+    collectibility_summary,
+    loan_decision_data,
+    loan_history,
+    loan_list,
+    loan_schedule,
+)
 
 ALL_STAFF = STAFF
 
@@ -112,6 +118,9 @@ def loan_list_view(request):
     )
 
 
+DECIDING = (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
+
+
 @role_required(read=ALL_STAFF)
 def loan_detail_view(request, pk: int):
     loan = get_object_or_404(Loan.objects.select_related("member", "product"), pk=pk)
@@ -127,7 +136,10 @@ def loan_detail_view(request, pk: int):
         "today": today,
         "role": request.user.role,
         "excess_choices": Repayment.ExcessTo.choices[1:],
+        "audit_history": loan_history(loan),
     }
+    if loan.status in DECIDING:
+        ctx["decision"] = loan_decision_data(loan, on=today)
     if loan.is_running:
         ctx["dues"] = svc.loan_dues(loan, today)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today)
