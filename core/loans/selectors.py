@@ -357,3 +357,48 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
         "join_date": member.join_date,
         "history": loan_history(loan),
     }
+
+
+FEE_LABELS = {
+    "admin_fee": _l("Biaya administrasi"),
+    "provisi": _l("Provisi"),
+    "insurance": _l("Asuransi"),
+    "wajib_pinjam": _l("Simpanan wajib pinjam"),
+    "risk_fund": _l("Dana risiko"),
+}
+
+
+def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
+    """What disbursing ``loan`` on ``on`` would post, as the confirmation shows it: the
+    principal, each fee deducted with the amount left after it, a top-up's settlement of
+    the old loan, and the net paid out. The same figures ``loan_disburse`` posts."""
+    from .services import loan_payoff_quote
+    from .services.applications import product_fees
+
+    fees = product_fees(loan.product, loan.principal)
+    left = loan.principal
+    steps = []
+    for name in LoanProduct.FEES:
+        if fees[name] > 0:
+            left -= fees[name]
+            steps.append({"label": FEE_LABELS[name], "amount": fees[name], "after": left})
+    settlement = ZERO
+    if loan.topup_of_id and loan.topup_of.status == Loan.Status.DISBURSED:
+        q = loan_payoff_quote(loan=loan.topup_of, on=on)
+        settlement = q["penalty"] + q["jasa"] + q["principal"]
+        if settlement > 0:
+            left -= settlement
+            steps.append(
+                {
+                    "label": _l("Pelunasan pinjaman lama %(n)s") % {"n": loan.topup_of.number},
+                    "amount": settlement,
+                    "after": left,
+                }
+            )
+    return {
+        "principal": loan.principal,
+        "steps": steps,
+        "fees_total": sum(fees.values(), ZERO),
+        "settlement": settlement,
+        "net": left,
+    }

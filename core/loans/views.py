@@ -16,9 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
-from core.common.money import RupiahError, parse_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import STAFF, role_required
 from core.members.models import Member
 
@@ -28,6 +36,7 @@ from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
 from .selectors import (
     collectibility_summary,
     loan_decision_data,
+    loan_disbursement_preview,
     loan_history,
     loan_list,
     loan_schedule,
@@ -159,6 +168,8 @@ def loan_action_view(request, pk: int, action: str):
     today = timezone.localdate()
     try:
         on = _parse_date(p.get("on", ""), today)
+        if action in CONFIRM_FIRST and not is_confirmed(request):
+            return _confirm(request, loan, action, on)
         if action == "verify":
             svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
             messages.success(request, _("Pengajuan diverifikasi."))
@@ -210,6 +221,69 @@ def loan_action_view(request, pk: int, action: str):
     except ApplicationError as exc:
         messages.error(request, str(exc.message))
     return redirect("loans:detail", pk=loan.pk)
+
+
+CONFIRM_FIRST = {"disburse", "payoff"}
+
+
+def _confirm(request, loan: Loan, action: str, on: date):
+    """The confirmation of a disbursement (principal, each fee with what is left after
+    it, the net paid out) or of an early payoff (each part and the total)."""
+    from django.urls import reverse
+
+    back = reverse("loans:detail", args=[loan.pk])
+    url = reverse("loans:action", args=[loan.pk, action])
+    who = f"{loan.number} · {loan.member.number} {loan.member.full_name}"
+    from .services.common import DISBURSE_ROLES, REPAY_ROLES
+
+    if request.user.role not in (DISBURSE_ROLES if action == "disburse" else REPAY_ROLES):
+        raise ApplicationError(
+            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
+        )
+    if action == "disburse":
+        if loan.status != Loan.Status.APPROVED:
+            raise ApplicationError(svc.LoanErrors.NOT_APPROVED, _("Pinjaman belum disetujui."))
+        pv = loan_disbursement_preview(loan, on=on)
+        lines = [ConfirmLine(_("Pokok pinjaman"), pv["principal"], after=pv["principal"])]
+        lines += [ConfirmLine(str(s["label"]), s["amount"], after=s["after"]) for s in pv["steps"]]
+        lines.append(ConfirmLine(_("Diterima bersih anggota"), pv["net"], strong=True))
+        via = dict(Loan.Channel.choices).get(request.POST.get("via", ""), "")
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pencairan %s") % loan.number,
+                intro=_("%(w)s, tanggal %(d)s, melalui %(v)s.")
+                % {"w": who, "d": format_tanggal(on), "v": via},
+                lines=lines,
+                action=url,
+                back=back,
+                button=_("Ya, cairkan %s") % format_rupiah(pv["net"]),
+                fields=carry(request, ("on", "via", "first_due_date")),
+            ),
+        )
+    if not loan.is_running:
+        raise ApplicationError(svc.LoanErrors.NOT_RUNNING, _("Pinjaman tidak sedang berjalan."))
+    q = svc.loan_payoff_quote(loan=loan, on=on)
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi pelunasan %s") % loan.number,
+            intro=_("%(w)s, tanggal %(d)s.") % {"w": who, "d": format_tanggal(on)},
+            lines=[
+                ConfirmLine(_("Denda"), q["penalty"]),
+                ConfirmLine(_("Jasa"), q["jasa"]),
+                ConfirmLine(_("Pokok"), q["principal"]),
+                ConfirmLine(_("Penalti pelunasan dipercepat"), q["early_payoff_fee"]),
+                ConfirmLine(_("Total diterima"), q["total"], strong=True),
+            ],
+            note=_("Pinjaman ditutup; jasa angsuran yang belum jatuh tempo tidak ditagih."),
+            action=url,
+            back=back,
+            button=_("Ya, lunasi %s") % format_rupiah(q["total"]),
+            fields=carry(request, ("on", "channel")),
+            danger=True,
+        ),
+    )
 
 
 def _rupiah(v):
