@@ -402,3 +402,54 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
         "settlement": settlement,
         "net": left,
     }
+
+
+def loan_schedule_for_print(loan: Loan) -> tuple[list[dict], dict]:
+    """The schedule printed on the agreement and the voucher: the loan's current
+    instalments once disbursed, else the plan the product gives (due dates from a month
+    after today). Rows with the principal left after each; and the totals."""
+    rows = list(loan_schedule(loan))
+    out = []
+    if rows:
+        left = sum((r.principal for r in rows), ZERO)
+        for r in rows:
+            left -= r.principal
+            out.append(
+                {
+                    "number": r.number,
+                    "due_date": r.due_date,
+                    "principal": r.principal,
+                    "jasa": r.jasa,
+                    "total": r.principal + r.jasa,
+                    "balance_after": left,
+                }
+            )
+    else:
+        sched = S.build_schedule(
+            method=loan.method,
+            principal=loan.principal,
+            rate=S.monthly_rate(loan.rate, loan.rate_period),
+            tenor=loan.tenor,
+            first_due=S.add_months(timezone.localdate(), 1),
+        )
+        out = [
+            {
+                "number": r.number,
+                "due_date": r.due_date,
+                "principal": r.principal,
+                "jasa": r.jasa,
+                "total": r.total,
+                "balance_after": r.balance_after,
+            }
+            for r in sched.rows
+        ]
+    totals = {k: sum((r[k] for r in out), ZERO) for k in ("principal", "jasa", "total")}
+    return out, totals
+
+
+def loan_voucher_number(loan: Loan) -> str:
+    """The disbursement voucher's number (its own receipt series), if disbursed."""
+    from core.ledger.models import Receipt
+
+    r = Receipt.objects.filter(source_ref=f"loan:{loan.pk}:disburse").first()
+    return r.number if r else ""

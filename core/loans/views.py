@@ -27,6 +27,7 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
+from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
 from core.members.models import Member
 
@@ -40,6 +41,8 @@ from .selectors import (
     loan_history,
     loan_list,
     loan_schedule,
+    loan_schedule_for_print,
+    loan_voucher_number,
 )
 
 ALL_STAFF = STAFF
@@ -305,8 +308,6 @@ def receipt_view(request, pk: int):
 @role_required(read=ALL_STAFF)
 def receipt_pdf(request, pk: int):
     """The repayment receipt as a PDF to print or send (same content as the page)."""
-    from core.common.pdf import render_pdf
-
     r = get_object_or_404(
         Repayment.objects.select_related("loan", "loan__member__agency", "created_by", "entry"),
         pk=pk,
@@ -318,6 +319,70 @@ def receipt_pdf(request, pk: int):
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{r.receipt_number}.pdf"'
     return resp
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return resp
+
+
+def _letter_context(loan: Loan) -> dict:
+    from .services.applications import product_fees
+
+    schedule, totals = loan_schedule_for_print(loan)
+    fees = (
+        {n: getattr(loan, n) for n in LoanProduct.FEES}
+        if loan.disbursed_on
+        else product_fees(loan.product, loan.principal)
+    )
+    return {
+        "loan": loan,
+        "schedule": schedule,
+        "totals": totals,
+        "fees_total": sum(fees.values()),
+        "fees": fees,
+        "printed_at": timezone.now(),
+    }
+
+
+_LETTER_LOAN = Loan.objects.select_related(
+    "member__agency", "product", "approved_by", "disbursed_by", "disbursement_entry", "topup_of"
+)
+
+
+@role_required(read=ALL_STAFF)
+def agreement_pdf(request, pk: int):
+    """The loan agreement (surat perjanjian pinjaman) on the cooperative's letterhead:
+    the parties, the terms, the schedule and the signature lines. From approval on."""
+    loan = get_object_or_404(_LETTER_LOAN, pk=pk)
+    if loan.status in (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.REJECTED):
+        raise Http404
+    ctx = _letter_context(loan) | {"signed_on": loan.disbursed_on or timezone.localdate()}
+    return _pdf_response(render_pdf("loans/agreement_pdf.html", ctx), f"perjanjian-{loan.number}")
+
+
+@role_required(read=ALL_STAFF)
+def voucher_pdf(request, pk: int):
+    """The disbursement voucher (bukti pencairan): principal, each fee deducted, the net
+    paid out, the schedule and the signature lines. Only for a disbursed loan."""
+    from .selectors import FEE_LABELS
+
+    loan = get_object_or_404(_LETTER_LOAN, pk=pk)
+    if loan.disbursed_on is None:
+        raise Http404
+    ctx = _letter_context(loan)
+    deductions = [(FEE_LABELS[n], a) for n, a in ctx["fees"].items() if a > 0]
+    if loan.topup_settlement > 0:
+        deductions.append(
+            (
+                _("Pelunasan pinjaman lama %(n)s") % {"n": loan.topup_of.number},
+                loan.topup_settlement,
+            )
+        )
+    voucher = loan_voucher_number(loan)
+    ctx |= {"deductions": deductions, "voucher": voucher}
+    return _pdf_response(render_pdf("loans/voucher_pdf.html", ctx), voucher or loan.number)
 
 
 @role_required(read=ALL_STAFF)
