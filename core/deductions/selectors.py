@@ -17,9 +17,35 @@ ZERO = Decimal("0")
 
 
 def run_list() -> QuerySet[DeductionRun]:
+    """Runs, newest first, with their members, asked, realised and how many lines have
+    been posted (``n_posted``: a ready run with none is waiting for the agencies' money,
+    not "Siap")."""
     return DeductionRun.objects.annotate(
-        n_lines=Count("lines"), asked=Sum("lines__total"), realized=Sum("lines__realized")
+        n_lines=Count("lines"),
+        asked=Sum("lines__total"),
+        realized=Sum("lines__realized"),
+        n_posted=Count("lines", filter=Q(lines__realized__isnull=False)),
     ).order_by("-year", "-month")
+
+
+def plan_preview(plans: list) -> tuple[list, dict]:
+    """The allocation preview of one agency's file as the treasurer reads it: the short
+    rows (realised below what was asked, or missing from the file) first, then the rest
+    by member number; and the agency's totals of every column."""
+    rows = sorted(
+        plans,
+        key=lambda p: (not (p.alloc.shortfall > 0 or not p.in_file), p.line.member_number),
+    )
+    totals = {
+        "asked": sum((p.line.total for p in plans), ZERO),
+        "realized": sum((p.realized for p in plans), ZERO),
+        "shortfall": sum((p.alloc.shortfall for p in plans), ZERO),
+        "excess": sum((p.alloc.excess for p in plans), ZERO),
+        "short_rows": sum(1 for p in plans if p.alloc.shortfall > 0 or not p.in_file),
+    }
+    for k in ("jasa", "principal", "wajib", "others"):
+        totals[k] = sum((p.alloc.paid.get(k, ZERO) for p in plans), ZERO)
+    return rows, totals
 
 
 def run_stale_batches(run: DeductionRun) -> list[DeductionImport]:

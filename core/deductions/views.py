@@ -11,7 +11,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
 
@@ -72,6 +81,8 @@ def run_detail(request, pk: int):
                 messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
+        if not is_confirmed(request) and selectors.run_ready_imports(run)[0]:
+            return _confirm_post_all(request, run)
         try:
             run = run_post_all_and_enqueue(run=run, by=request.user, on=request.POST.get("on"))
             messages.success(
@@ -159,6 +170,8 @@ def import_detail(request, pk: int):
     imp = get_object_or_404(DeductionImport.objects.select_related("run", "agency", "entry"), pk=pk)
     if request.method == "POST":
         action = request.POST.get("action")
+        if action in ("post", "reverse") and not is_confirmed(request):
+            return _confirm_import(request, imp, action)
         try:
             if action == "exclude":
                 rows = [int(r) for r in request.POST.getlist("rows")]
@@ -182,6 +195,7 @@ def import_detail(request, pk: int):
             messages.error(request, _("Nomor baris tidak valid."))
         return redirect("deductions:import", pk=imp.pk)
     plans = services.deduction_import_plan(imp) if imp.status in ("valid", "posted") else []
+    plans, plan_totals = selectors.plan_preview(plans)
     excluded = set(imp.excluded_rows)
     return render(
         request,
@@ -194,10 +208,94 @@ def import_detail(request, pk: int):
             "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
             "changed": [r for r in imp.rows if r.get("preview")],
             "plans": plans,
+            "plan_totals": plan_totals,
             "missing": [p for p in plans if not p.in_file],
             "posting_date": services.posting_date_default(imp.run),
             "can_write": _can_write(request.user),
         },
+    )
+
+
+def _posting_day(request, run: DeductionRun) -> str:
+    """The posting date as typed, in words; a bad date is left to the service to refuse."""
+    try:
+        return format_tanggal(services.posting_date_clean(run, request.POST.get("on") or None))
+    except ApplicationError:
+        return request.POST.get("on", "")
+
+
+def _confirm_import(request, imp: DeductionImport, action: str):
+    """Posting one agency's batch (the realised total split by what it pays) or reversing
+    a posted batch: what will be posted, in rupiah, before it is."""
+    from django.urls import reverse
+
+    url = reverse("deductions:import", args=[imp.pk])
+    if action == "reverse":
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pembatalan batch %(a)s") % {"a": imp.agency.name},
+                intro=_("Jurnal pembalik atas %(e)s; alasan: %(r)s")
+                % {"e": imp.entry or "", "r": request.POST.get("reason", "")},
+                lines=[ConfirmLine(_("Total dibalik"), imp.total_realized, strong=True)],
+                action=url,
+                back=url,
+                button=_("Ya, batalkan batch"),
+                fields=carry(request, ("action", "reason")),
+                danger=True,
+            ),
+        )
+    plans = services.deduction_import_plan(imp)
+    parts = {
+        k: sum((p.alloc.paid.get(k, 0) for p in plans), 0)
+        for k in ("jasa", "principal", "wajib", "others")
+    }
+    shortfall = sum((p.alloc.shortfall for p in plans), 0)
+    short = sum(1 for p in plans if p.alloc.shortfall)
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi posting %(a)s") % {"a": imp.agency.name},
+            intro=_("%(r)s, %(n)s anggota, tanggal uang diterima %(d)s.")
+            % {"r": imp.run.label, "n": len(plans), "d": _posting_day(request, imp.run)},
+            lines=[
+                ConfirmLine(_("Jasa pinjaman"), parts["jasa"]),
+                ConfirmLine(_("Pokok pinjaman"), parts["principal"]),
+                ConfirmLine(_("Simpanan wajib"), parts["wajib"]),
+                ConfirmLine(_("Lainnya"), parts["others"]),
+                ConfirmLine(_("Ke simpanan sukarela"), sum((p.alloc.excess for p in plans), 0)),
+                ConfirmLine(_("Total realisasi (masuk bank)"), imp.total_realized, strong=True),
+                ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": short}, shortfall),
+            ],
+            action=url,
+            back=url,
+            button=_("Ya, posting %s") % format_rupiah(imp.total_realized),
+            fields=carry(request, ("action", "on")),
+        ),
+    )
+
+
+def _confirm_post_all(request, run: DeductionRun):
+    """Posting every ready agency: each agency's realised total and the sum."""
+    from django.urls import reverse
+
+    ready, _dups = selectors.run_ready_imports(run)
+    lines = [ConfirmLine(imp.agency.name, imp.total_realized) for imp in ready]
+    total = sum((imp.total_realized for imp in ready), 0)
+    lines.append(ConfirmLine(_("Total"), total, strong=True))
+    url = reverse("deductions:run", args=[run.pk])
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi posting semua instansi"),
+            intro=_("%(r)s: %(n)s instansi siap, tanggal uang diterima %(d)s.")
+            % {"r": run.label, "n": len(ready), "d": _posting_day(request, run)},
+            lines=lines,
+            action=url,
+            back=url,
+            button=_("Ya, posting %s") % format_rupiah(total),
+            fields=carry(request, ("post_all", "on")),
+        ),
     )
 
 

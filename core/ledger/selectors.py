@@ -177,3 +177,43 @@ def receipt_gaps(*, kind: str, year: int) -> list[int]:
     last = ReceiptSeries.objects.filter(kind=kind, year=year).values_list("last", flat=True).first()
     have = set(Receipt.objects.filter(kind=kind, year=year).values_list("seq", flat=True))
     return [n for n in range(1, (last or 0) + 1) if n not in have]
+
+
+def period_activity(*, date_from: date, date_to: date) -> dict:
+    """What closing a month freezes, for its confirmation: the entries dated in it, their
+    debit total, and the period's income and expense (credit − debit / debit − credit)."""
+    from django.db.models import Count
+
+    lines = JournalLine.objects.filter(date__gte=date_from, date__lte=date_to)
+    agg = lines.aggregate(d=Sum("debit"), n=Count("entry_id", distinct=True))
+    income = lines.filter(account__type=Account.Type.INCOME).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
+    expense = lines.filter(account__type=Account.Type.EXPENSE).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
+    zero = Decimal("0")
+    inc = (income["c"] or zero) - (income["d"] or zero)
+    exp = (expense["d"] or zero) - (expense["c"] or zero)
+    return {
+        "entries": agg["n"] or 0,
+        "debit_total": agg["d"] or zero,
+        "income": inc,
+        "expense": exp,
+        "result": inc - exp,
+    }
+
+
+def year_close_preview(*, year: int) -> dict:
+    """What closing a fiscal year posts: income and expense at the year's end rolled into
+    SHU tahun berjalan; ``shu`` is the surplus (negative: a deficit)."""
+    totals = totals_as_of(date(year, 12, 31))
+    zero = Decimal("0")
+    inc = exp = zero
+    for acc in Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE]):
+        d, c = totals.get(acc.pk, (zero, zero))
+        if acc.type == Account.Type.INCOME:
+            inc += c - d
+        else:
+            exp += d - c
+    return {"income": inc, "expense": exp, "shu": inc - exp}

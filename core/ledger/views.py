@@ -16,8 +16,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
 from core.common.errors import ApplicationError
-from core.common.money import RupiahError, parse_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
@@ -29,7 +36,7 @@ from .models import (
     ManualEntryRequest,
     Period,
 )
-from .selectors import totals_as_of
+from .selectors import period_activity, totals_as_of, year_close_preview
 
 MANUAL_ROWS = 8
 APPROVERS = TREASURY | {"ketua"}
@@ -256,6 +263,8 @@ def journal(request):
 @role_required(read=STAFF, write=TREASURY)
 def entry_detail(request, pk: int):
     entry = get_object_or_404(JournalEntry.objects.select_related("created_by", "reverses"), pk=pk)
+    if request.method == "POST" and not is_confirmed(request):
+        return _confirm_reverse(request, entry)
     if request.method == "POST":
         try:
             rev = services.journal_reverse(
@@ -285,6 +294,82 @@ def entry_detail(request, pk: int):
             if page.paginator.count <= 2000
             else None,
         },
+    )
+
+
+def _confirm_reverse(request, entry: JournalEntry):
+    """A reversal posts every line of the entry the other way round: each line, and the
+    total, before it is posted."""
+    url = reverse("ledger:entry", args=[entry.pk])
+    lines = []
+    total = Decimal("0")
+    for ln in entry.lines.select_related("account").order_by("id")[:50]:
+        side = _("kredit") if ln.debit else _("debet")
+        lines.append(
+            ConfirmLine(f"{ln.account.code} {ln.account.name} ({side})", ln.debit or ln.credit)
+        )
+    total = sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
+    lines.append(ConfirmLine(_("Total dibalik"), total, strong=True))
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi jurnal pembalik %(n)s") % {"n": entry},
+            intro=_("Alasan: %(r)s") % {"r": request.POST.get("reason", "")},
+            lines=lines,
+            action=url,
+            back=url,
+            button=_("Ya, posting pembalik %s") % format_rupiah(total),
+            fields=carry(request, ("date", "reason")),
+            danger=True,
+        ),
+    )
+
+
+def _confirm_close(request, action: str):
+    """Closing a month (nothing can be posted in it afterwards) or a fiscal year (income
+    and expense rolled into SHU tahun berjalan): the figures, before it is done."""
+    url = reverse("ledger:periods")
+    if action == "close":
+        period = get_object_or_404(Period, pk=request.POST.get("period"))
+        a = period_activity(date_from=period.start_date, date_to=period.end_date)
+        title = _("Konfirmasi tutup periode %(p)s") % {"p": period}
+        intro = _(
+            "%(n)s jurnal di periode ini; setelah ditutup tidak ada posting bertanggal di dalamnya."
+        ) % {"n": a["entries"]}
+        lines = [
+            ConfirmLine(_("Total debet jurnal periode"), a["debit_total"]),
+            ConfirmLine(_("Pendapatan"), a["income"]),
+            ConfirmLine(_("Beban"), a["expense"]),
+            ConfirmLine(_("Selisih pendapatan dan beban"), a["result"], strong=True),
+        ]
+        button = _("Ya, tutup periode")
+    else:
+        fy = get_object_or_404(FiscalYear, pk=request.POST.get("year"))
+        y = year_close_preview(year=fy.year)
+        title = _("Konfirmasi tutup tahun buku %(y)s") % {"y": fy}
+        intro = _("Pendapatan dan beban ditutup ke SHU tahun berjalan dengan satu jurnal penutup.")
+        lines = [
+            ConfirmLine(_("Pendapatan"), y["income"]),
+            ConfirmLine(_("Beban"), y["expense"]),
+            ConfirmLine(
+                _("SHU tahun berjalan") if y["shu"] >= 0 else _("Defisit tahun berjalan"),
+                abs(y["shu"]),
+                strong=True,
+            ),
+        ]
+        button = _("Ya, tutup tahun buku")
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=title,
+            intro=intro,
+            lines=lines,
+            action=url,
+            back=url,
+            button=button,
+            fields=carry(request, ("action", "period", "year")),
+            danger=True,
+        ),
     )
 
 
@@ -497,6 +582,8 @@ def account_ledger(request, pk: int):
 def periods(request):
     if request.method == "POST":
         action = request.POST.get("action")
+        if action in ("close", "close_year") and not is_confirmed(request):
+            return _confirm_close(request, action)
         try:
             if action == "close":
                 p = services.period_close(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
 
 from core.members.models import Member
 
@@ -237,3 +238,218 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
     for d in out.values():
         d["total"] = d["penalty"] + d["jasa"] + d["principal"]
     return out
+
+
+# --- decision data (verify / approve / disburse screens) -----------------------------
+
+AUDIT_ACTION_LABELS = {
+    "loan.apply": _l("Diajukan"),
+    "loan.document.add": _l("Dokumen ditambahkan"),
+    "loan.verify": _l("Diverifikasi"),
+    "loan.approve": _l("Disetujui"),
+    "loan.reject": _l("Ditolak"),
+    "loan.disburse": _l("Dicairkan"),
+    "loan.repay": _l("Angsuran diterima"),
+    "loan.repay_batch": _l("Angsuran potong gaji"),
+    "loan.repayment_reverse": _l("Pembayaran dibatalkan"),
+    "loan.payoff": _l("Dilunasi"),
+    "loan.reschedule": _l("Dijadwal ulang"),
+    "loan.close.topup": _l("Ditutup oleh top-up"),
+    "loan.settle.exit": _l("Dilunasi saat keluar"),
+    "loan.writeoff": _l("Dihapusbukukan"),
+}
+
+
+def loan_history(loan: Loan) -> list[dict]:
+    """Who did what to this loan, when: its rows of the audit log, oldest first."""
+    from core.audit.models import AuditEvent
+
+    rows = AuditEvent.objects.filter(
+        target_type=Loan._meta.label_lower, target_id=str(loan.pk)
+    ).order_by("created_at", "id")
+    return [
+        {
+            "at": e.created_at,
+            "actor": e.actor_label,
+            "action": e.action,
+            "label": AUDIT_ACTION_LABELS.get(e.action, e.action),
+            "note": e.reason or (e.data or {}).get("note") or (e.data or {}).get("reason") or "",
+        }
+        for e in rows
+    ]
+
+
+def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
+    """What the treasurer and the chair decide on: the member's take-home pay, their other
+    loans (next instalment, outstanding, grade), savings balances, this loan's instalment,
+    the debt-service ratio (all monthly instalments / take-home pay) against the product's
+    limit, membership length, and the application's history. Reads only."""
+    from core.savings.selectors import member_savings_summary, member_savings_total
+
+    from .services.applications import member_instalment_burden, membership_months
+
+    on = on or timezone.localdate()
+    member = loan.member
+    product = loan.product
+    sched = S.build_schedule(
+        method=loan.method,
+        principal=loan.principal,
+        rate=S.monthly_rate(loan.rate, loan.rate_period),
+        tenor=loan.tenor,
+    )
+    new_instalment = sched.max_instalment
+    exclude = [loan.pk] + ([loan.topup_of_id] if loan.topup_of_id else [])
+    others = []
+    for other in (
+        Loan.objects.filter(
+            member=member,
+            status__in=[
+                Loan.Status.DISBURSED,
+                Loan.Status.APPLIED,
+                Loan.Status.VERIFIED,
+                Loan.Status.APPROVED,
+            ],
+        )
+        .exclude(pk=loan.pk)
+        .select_related("product")
+        .order_by("pk")
+    ):
+        if other.status == Loan.Status.DISBURSED:
+            row = (
+                other.instalments.filter(is_current=True, settled=False).order_by("number").first()
+            )
+            instalment = (row.principal + row.jasa) if row is not None else ZERO
+        else:
+            instalment = S.build_schedule(
+                method=other.method,
+                principal=other.principal,
+                rate=S.monthly_rate(other.rate, other.rate_period),
+                tenor=other.tenor,
+            ).max_instalment
+        others.append(
+            {
+                "loan": other,
+                "instalment": instalment,
+                "settled_by_this": other.pk == loan.topup_of_id,
+            }
+        )
+    existing = member_instalment_burden(member, exclude=exclude)
+    burden = existing + new_instalment
+    pay = member.take_home_pay
+    limit_pct = product.max_instalment_share
+    dsr = None
+    if pay and pay > 0:
+        dsr = (burden * 100 / pay).quantize(Decimal("0.01"))
+    return {
+        "take_home_pay": pay,
+        "other_loans": others,
+        "existing_instalments": existing,
+        "new_instalment": new_instalment,
+        "total_instalments": burden,
+        "dsr": dsr,
+        "dsr_limit": limit_pct if limit_pct and limit_pct > 0 else None,
+        "dsr_limit_amount": S.rupiah(pay * limit_pct / 100) if pay and limit_pct else None,
+        "dsr_over": bool(dsr is not None and limit_pct and limit_pct > 0 and dsr > limit_pct),
+        "savings": member_savings_summary(member=member),
+        "savings_total": member_savings_total(member=member),
+        "membership_months": membership_months(member.join_date, on),
+        "min_membership_months": product.min_membership_months,
+        "join_date": member.join_date,
+        "history": loan_history(loan),
+    }
+
+
+FEE_LABELS = {
+    "admin_fee": _l("Biaya administrasi"),
+    "provisi": _l("Provisi"),
+    "insurance": _l("Asuransi"),
+    "wajib_pinjam": _l("Simpanan wajib pinjam"),
+    "risk_fund": _l("Dana risiko"),
+}
+
+
+def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
+    """What disbursing ``loan`` on ``on`` would post, as the confirmation shows it: the
+    principal, each fee deducted with the amount left after it, a top-up's settlement of
+    the old loan, and the net paid out. The same figures ``loan_disburse`` posts."""
+    from .services import loan_payoff_quote
+    from .services.applications import product_fees
+
+    fees = product_fees(loan.product, loan.principal)
+    left = loan.principal
+    steps = []
+    for name in LoanProduct.FEES:
+        if fees[name] > 0:
+            left -= fees[name]
+            steps.append({"label": FEE_LABELS[name], "amount": fees[name], "after": left})
+    settlement = ZERO
+    if loan.topup_of_id and loan.topup_of.status == Loan.Status.DISBURSED:
+        q = loan_payoff_quote(loan=loan.topup_of, on=on)
+        settlement = q["penalty"] + q["jasa"] + q["principal"]
+        if settlement > 0:
+            left -= settlement
+            steps.append(
+                {
+                    "label": _l("Pelunasan pinjaman lama %(n)s") % {"n": loan.topup_of.number},
+                    "amount": settlement,
+                    "after": left,
+                }
+            )
+    return {
+        "principal": loan.principal,
+        "steps": steps,
+        "fees_total": sum(fees.values(), ZERO),
+        "settlement": settlement,
+        "net": left,
+    }
+
+
+def loan_schedule_for_print(loan: Loan) -> tuple[list[dict], dict]:
+    """The schedule printed on the agreement and the voucher: the loan's current
+    instalments once disbursed, else the plan the product gives (due dates from a month
+    after today). Rows with the principal left after each; and the totals."""
+    rows = list(loan_schedule(loan))
+    out = []
+    if rows:
+        left = sum((r.principal for r in rows), ZERO)
+        for r in rows:
+            left -= r.principal
+            out.append(
+                {
+                    "number": r.number,
+                    "due_date": r.due_date,
+                    "principal": r.principal,
+                    "jasa": r.jasa,
+                    "total": r.principal + r.jasa,
+                    "balance_after": left,
+                }
+            )
+    else:
+        sched = S.build_schedule(
+            method=loan.method,
+            principal=loan.principal,
+            rate=S.monthly_rate(loan.rate, loan.rate_period),
+            tenor=loan.tenor,
+            first_due=S.add_months(timezone.localdate(), 1),
+        )
+        out = [
+            {
+                "number": r.number,
+                "due_date": r.due_date,
+                "principal": r.principal,
+                "jasa": r.jasa,
+                "total": r.total,
+                "balance_after": r.balance_after,
+            }
+            for r in sched.rows
+        ]
+    totals = {k: sum((r[k] for r in out), ZERO) for k in ("principal", "jasa", "total")}
+    return out, totals
+
+
+def loan_voucher_number(loan: Loan) -> str:
+    """The disbursement voucher's number (its own receipt series), if disbursed."""
+    from core.ledger.models import Receipt
+
+    r = Receipt.objects.filter(source_ref=f"loan:{loan.pk}:disburse").first()
+    return r.number if r else ""

@@ -20,5 +20,7 @@ urlpatterns = [
     path("dokumen/<int:pk>/", views.document_view, name="document"),
     path("<int:pk>/", views.loan_detail_view, name="detail"),
     path("<int:pk>/kartu/", views.card_view, name="card"),
+    path("<int:pk>/perjanjian.pdf", views.agreement_pdf, name="agreement_pdf"),
+    path("<int:pk>/bukti-pencairan.pdf", views.voucher_pdf, name="voucher_pdf"),
     path("<int:pk>/<slug:action>/", views.loan_action_view, name="action"),
 ]

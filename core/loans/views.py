@@ -16,16 +16,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
-from core.common.money import RupiahError, parse_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
+from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
 from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
 from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
-from .selectors import collectibility_summary, loan_list, loan_schedule
+from .selectors import (
+    collectibility_summary,
+    loan_decision_data,
+    loan_disbursement_preview,
+    loan_history,
+    loan_list,
+    loan_schedule,
+    loan_schedule_for_print,
+    loan_voucher_number,
+)
 
 ALL_STAFF = STAFF
 
@@ -112,6 +130,9 @@ def loan_list_view(request):
     )
 
 
+DECIDING = (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
+
+
 @role_required(read=ALL_STAFF)
 def loan_detail_view(request, pk: int):
     loan = get_object_or_404(Loan.objects.select_related("member", "product"), pk=pk)
@@ -127,7 +148,10 @@ def loan_detail_view(request, pk: int):
         "today": today,
         "role": request.user.role,
         "excess_choices": Repayment.ExcessTo.choices[1:],
+        "audit_history": loan_history(loan),
     }
+    if loan.status in DECIDING:
+        ctx["decision"] = loan_decision_data(loan, on=today)
     if loan.is_running:
         ctx["dues"] = svc.loan_dues(loan, today)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today)
@@ -147,6 +171,8 @@ def loan_action_view(request, pk: int, action: str):
     today = timezone.localdate()
     try:
         on = _parse_date(p.get("on", ""), today)
+        if action in CONFIRM_FIRST and not is_confirmed(request):
+            return _confirm(request, loan, action, on)
         if action == "verify":
             svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
             messages.success(request, _("Pengajuan diverifikasi."))
@@ -200,6 +226,69 @@ def loan_action_view(request, pk: int, action: str):
     return redirect("loans:detail", pk=loan.pk)
 
 
+CONFIRM_FIRST = {"disburse", "payoff"}
+
+
+def _confirm(request, loan: Loan, action: str, on: date):
+    """The confirmation of a disbursement (principal, each fee with what is left after
+    it, the net paid out) or of an early payoff (each part and the total)."""
+    from django.urls import reverse
+
+    back = reverse("loans:detail", args=[loan.pk])
+    url = reverse("loans:action", args=[loan.pk, action])
+    who = f"{loan.number} · {loan.member.number} {loan.member.full_name}"
+    from .services.common import DISBURSE_ROLES, REPAY_ROLES
+
+    if request.user.role not in (DISBURSE_ROLES if action == "disburse" else REPAY_ROLES):
+        raise ApplicationError(
+            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
+        )
+    if action == "disburse":
+        if loan.status != Loan.Status.APPROVED:
+            raise ApplicationError(svc.LoanErrors.NOT_APPROVED, _("Pinjaman belum disetujui."))
+        pv = loan_disbursement_preview(loan, on=on)
+        lines = [ConfirmLine(_("Pokok pinjaman"), pv["principal"], after=pv["principal"])]
+        lines += [ConfirmLine(str(s["label"]), s["amount"], after=s["after"]) for s in pv["steps"]]
+        lines.append(ConfirmLine(_("Diterima bersih anggota"), pv["net"], strong=True))
+        via = dict(Loan.Channel.choices).get(request.POST.get("via", ""), "")
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pencairan %s") % loan.number,
+                intro=_("%(w)s, tanggal %(d)s, melalui %(v)s.")
+                % {"w": who, "d": format_tanggal(on), "v": via},
+                lines=lines,
+                action=url,
+                back=back,
+                button=_("Ya, cairkan %s") % format_rupiah(pv["net"]),
+                fields=carry(request, ("on", "via", "first_due_date")),
+            ),
+        )
+    if not loan.is_running:
+        raise ApplicationError(svc.LoanErrors.NOT_RUNNING, _("Pinjaman tidak sedang berjalan."))
+    q = svc.loan_payoff_quote(loan=loan, on=on)
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi pelunasan %s") % loan.number,
+            intro=_("%(w)s, tanggal %(d)s.") % {"w": who, "d": format_tanggal(on)},
+            lines=[
+                ConfirmLine(_("Denda"), q["penalty"]),
+                ConfirmLine(_("Jasa"), q["jasa"]),
+                ConfirmLine(_("Pokok"), q["principal"]),
+                ConfirmLine(_("Penalti pelunasan dipercepat"), q["early_payoff_fee"]),
+                ConfirmLine(_("Total diterima"), q["total"], strong=True),
+            ],
+            note=_("Pinjaman ditutup; jasa angsuran yang belum jatuh tempo tidak ditagih."),
+            action=url,
+            back=back,
+            button=_("Ya, lunasi %s") % format_rupiah(q["total"]),
+            fields=carry(request, ("on", "channel")),
+            danger=True,
+        ),
+    )
+
+
 def _rupiah(v):
     """A repayment typed at the counter, read with the one rupiah parser."""
     try:
@@ -219,8 +308,6 @@ def receipt_view(request, pk: int):
 @role_required(read=ALL_STAFF)
 def receipt_pdf(request, pk: int):
     """The repayment receipt as a PDF to print or send (same content as the page)."""
-    from core.common.pdf import render_pdf
-
     r = get_object_or_404(
         Repayment.objects.select_related("loan", "loan__member__agency", "created_by", "entry"),
         pk=pk,
@@ -232,6 +319,70 @@ def receipt_pdf(request, pk: int):
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{r.receipt_number}.pdf"'
     return resp
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return resp
+
+
+def _letter_context(loan: Loan) -> dict:
+    from .services.applications import product_fees
+
+    schedule, totals = loan_schedule_for_print(loan)
+    fees = (
+        {n: getattr(loan, n) for n in LoanProduct.FEES}
+        if loan.disbursed_on
+        else product_fees(loan.product, loan.principal)
+    )
+    return {
+        "loan": loan,
+        "schedule": schedule,
+        "totals": totals,
+        "fees_total": sum(fees.values()),
+        "fees": fees,
+        "printed_at": timezone.now(),
+    }
+
+
+_LETTER_LOAN = Loan.objects.select_related(
+    "member__agency", "product", "approved_by", "disbursed_by", "disbursement_entry", "topup_of"
+)
+
+
+@role_required(read=ALL_STAFF)
+def agreement_pdf(request, pk: int):
+    """The loan agreement (surat perjanjian pinjaman) on the cooperative's letterhead:
+    the parties, the terms, the schedule and the signature lines. From approval on."""
+    loan = get_object_or_404(_LETTER_LOAN, pk=pk)
+    if loan.status in (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.REJECTED):
+        raise Http404
+    ctx = _letter_context(loan) | {"signed_on": loan.disbursed_on or timezone.localdate()}
+    return _pdf_response(render_pdf("loans/agreement_pdf.html", ctx), f"perjanjian-{loan.number}")
+
+
+@role_required(read=ALL_STAFF)
+def voucher_pdf(request, pk: int):
+    """The disbursement voucher (bukti pencairan): principal, each fee deducted, the net
+    paid out, the schedule and the signature lines. Only for a disbursed loan."""
+    from .selectors import FEE_LABELS
+
+    loan = get_object_or_404(_LETTER_LOAN, pk=pk)
+    if loan.disbursed_on is None:
+        raise Http404
+    ctx = _letter_context(loan)
+    deductions = [(FEE_LABELS[n], a) for n, a in ctx["fees"].items() if a > 0]
+    if loan.topup_settlement > 0:
+        deductions.append(
+            (
+                _("Pelunasan pinjaman lama %(n)s") % {"n": loan.topup_of.number},
+                loan.topup_settlement,
+            )
+        )
+    voucher = loan_voucher_number(loan)
+    ctx |= {"deductions": deductions, "voucher": voucher}
+    return _pdf_response(render_pdf("loans/voucher_pdf.html", ctx), voucher or loan.number)
 
 
 @role_required(read=ALL_STAFF)

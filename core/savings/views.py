@@ -12,7 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
@@ -205,6 +213,37 @@ def transaction_reverse(request, pk: int):
     txn = get_object_or_404(SavingsTransaction, pk=pk)
     if request.method != "POST":
         return redirect("savings:account", pk=txn.account_id)
+    if not is_confirmed(request):
+        from django.urls import reverse
+
+        acc = txn.account
+        back = reverse("savings:account", args=[acc.pk])
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pembatalan transaksi %(r)s")
+                % {"r": txn.receipt_number or txn.pk},
+                intro=_("%(k)s %(d)s di rekening %(a)s; alasan: %(r)s")
+                % {
+                    "k": txn.get_kind_display(),
+                    "d": txn.on.strftime("%d-%m-%Y"),
+                    "a": acc.number,
+                    "r": request.POST.get("reason", ""),
+                },
+                lines=[
+                    ConfirmLine(_("Jumlah dibalik"), txn.amount),
+                    ConfirmLine(_("Saldo sekarang"), acc.balance),
+                    ConfirmLine(
+                        _("Saldo setelah dibatalkan"), acc.balance - txn.delta, strong=True
+                    ),
+                ],
+                action=reverse("savings:transaction_reverse", args=[txn.pk]),
+                back=back,
+                button=_("Ya, batalkan %s") % format_rupiah(txn.amount),
+                fields=carry(request, ("reason",)),
+                danger=True,
+            ),
+        )
     try:
         rev = services.teller_reverse(
             txn=txn, on=timezone.localdate(), reason=request.POST.get("reason", ""), by=request.user

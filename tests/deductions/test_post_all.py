@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.tasks import deduction_run_post_one_task
@@ -133,8 +134,16 @@ def test_screen_button_enqueues_the_task_and_progress_polls(
     c = _login(coop["by"])
     page = c.get(f"/potong-gaji/{run.pk}/")
     assert b'name="post_all"' in page.content
+    # first the confirmation: each agency's realised total and the sum; nothing sent yet
+    r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"})
+    assert r.status_code == 200 and not sent
+    box = r.content.decode().split('id="confirm"')[1]
+    total = sum(i.total_realized for i in both_ready)
+    for i in both_ready:
+        assert i.agency.name in box and format_rupiah(i.total_realized) in box
+    assert f"Ya, posting {format_rupiah(total)}" in box
     with django_capture_on_commit_callbacks(execute=True):
-        r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"})
+        r = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1", "confirmed": "1"})
     assert r.status_code == 302
     by = coop["by"].pk
     on = svc.posting_date_default(run).isoformat()  # the date received: default the payday

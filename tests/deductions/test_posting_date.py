@@ -128,7 +128,10 @@ def test_api_and_screen_ask_the_date_received(coop, cutoffs):
     # the screen: post agency B on a date typed by the bendahara
     imp_b = _upload(coop, run, coop["m"][3], 100000, agency=1)
     on = min(run.month_start + timedelta(days=1), today)
-    r = c.post(f"/potong-gaji/impor/{imp_b.pk}/", {"action": "post", "on": on.isoformat()})
+    r = c.post(
+        f"/potong-gaji/impor/{imp_b.pk}/",
+        {"action": "post", "on": on.isoformat(), "confirmed": "1"},
+    )
     assert r.status_code == 302
     imp_b.refresh_from_db()
     assert imp_b.status == "posted" and imp_b.entry.date == on

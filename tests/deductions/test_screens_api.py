@@ -88,7 +88,12 @@ def test_screens_render_for_bendahara(coop, ready_run):
     assert r.status_code == 302 and "/impor/" in r.url
     page = c.get(r.url)
     assert "Pratinjau alokasi" in page.content.decode()
-    r = c.post(r.url, {"action": "post"})
+    url = r.url
+    r = c.post(url, {"action": "post"})  # first the confirmation, nothing posted
+    box = r.content.decode().split('id="confirm"')[1]
+    assert "Total realisasi (masuk bank)" in box and "Ya, posting Rp 100.000" in box
+    assert DeductionLine.objects.get(run=ready_run, member=m1).realized is None
+    r = c.post(url, {"action": "post", "confirmed": "1"})
     assert DeductionLine.objects.get(run=ready_run, member=m1).realized == D("100000")
 
 

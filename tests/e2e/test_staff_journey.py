@@ -301,6 +301,10 @@ def test_loan_applied_approved_by_another_user_disbursed_repaid_and_trial_balanc
     page.goto(loan_url)
     page.click("form[action$='/disburse/'] button.primary")
     page.wait_for_load_state()
+    # the confirmation says what is paid out, net of each fee, then disburses
+    assert "Diterima bersih anggota" in page.inner_text("#confirm")
+    page.click("#confirm-button")
+    page.wait_for_load_state()
     shoot(page, "14-loan-disbursed")
     page.fill("form[action$='/repay/'] input[name=amount]", "550000")
     page.click("form[action$='/repay/'] button.primary")

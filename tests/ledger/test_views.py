@@ -1,7 +1,7 @@
 """HTML screens, PDF and XLSX downloads, and who may do what on them."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -158,10 +158,19 @@ def test_manual_entry_with_approval_needs_another_user(login, in_tenant_a, today
 
 
 def test_reverse_from_entry_page(login, posted, today):
+    from core.common.money import format_rupiah
+
     c = login("bendahara")
-    resp = c.post(
-        f"/buku-besar/jurnal/{posted.pk}/", {"date": today.isoformat(), "reason": "salah akun"}
-    )
+    data = {"date": today.isoformat(), "reason": "salah akun"}
+    # first the confirmation: every line the other way round and the total; nothing posted
+    resp = c.post(f"/buku-besar/jurnal/{posted.pk}/", data)
+    assert resp.status_code == 200
+    box = resp.content.decode().split('id="confirm"')[1]
+    total = sum(ln.debit for ln in posted.lines.all())
+    assert "Total dibalik" in box and f"Ya, posting pembalik {format_rupiah(total)}" in box
+    assert "salah akun" in box
+    assert not JournalEntry.objects.filter(reverses=posted).exists()
+    resp = c.post(f"/buku-besar/jurnal/{posted.pk}/", data | {"confirmed": "1"})
     assert resp.status_code == 302
     assert JournalEntry.objects.filter(reverses=posted).exists()
 
@@ -178,7 +187,12 @@ def test_period_close_and_reopen_roles(login, in_tenant_a, today):
         .status_code
         == 403
     )
-    login("bendahara").post("/buku-besar/periode/", {"action": "close", "period": last.pk})
+    data = {"action": "close", "period": last.pk}
+    box = login("bendahara").post("/buku-besar/periode/", data).content.decode()
+    assert "Total debet jurnal periode" in box.split('id="confirm"')[1]
+    last.refresh_from_db()
+    assert last.status == "open"  # only the confirmed POST closes
+    login("bendahara").post("/buku-besar/periode/", data | {"confirmed": "1"})
     last.refresh_from_db()
     assert last.status == "closed"
     # bendahara may not reopen (admin only): the service refuses, nothing changes
@@ -192,3 +206,27 @@ def test_period_close_and_reopen_roles(login, in_tenant_a, today):
     )
     last.refresh_from_db()
     assert last.status == "open"
+
+
+def test_year_close_confirmation_shows_the_shu(login, in_tenant_a, bendahara, today):
+    from core.common.money import format_rupiah
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+
+    year = today.year - 1
+    fy = fiscal_year_ensure(year=year)
+    journal_post(
+        on=date(year, 12, 15),
+        description="Jasa diterima",
+        by=bendahara,
+        lines=[
+            LineSpec(account=account_for_role("cash"), debit=Decimal("1234567")),
+            LineSpec(account=account_for_role("loan_interest_income"), credit=Decimal("1234567")),
+        ],
+    )
+    c = login("bendahara")
+    resp = c.post("/buku-besar/periode/", {"action": "close_year", "year": fy.pk})
+    box = resp.content.decode().split('id="confirm"')[1]
+    assert "SHU tahun berjalan" in box and format_rupiah(Decimal("1234567")) in box
+    fy.refresh_from_db()
+    assert fy.status != "closed"

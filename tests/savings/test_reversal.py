@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.ledger.models import Account, JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse
@@ -195,7 +196,13 @@ def test_reverse_button_on_the_account_page(sukarela, teller, login, today):
     assert "Batalkan transaksi" not in login("petugas").get(page).content.decode()
     c = login("bendahara")
     assert "Batalkan transaksi" in c.get(page).content.decode()
-    resp = c.post(f"/simpanan/transaksi/{txn.pk}/batal/", {"reason": "salah"}, follow=True)
+    url = f"/simpanan/transaksi/{txn.pk}/batal/"
+    box = c.post(url, {"reason": "salah"}).content.decode().split('id="confirm"')[1]
+    assert "Jumlah dibalik" in box and "Saldo setelah dibatalkan" in box
+    assert f"Ya, batalkan {format_rupiah(txn.amount)}" in box
+    sukarela.refresh_from_db()
+    assert sukarela.balance == txn.amount  # only the confirmed POST reverses
+    resp = c.post(url, {"reason": "salah", "confirmed": "1"}, follow=True)
     assert resp.status_code == 200 and "dibatalkan" in resp.content.decode()
     sukarela.refresh_from_db()
     assert sukarela.balance == 0
