@@ -93,7 +93,6 @@ def migration_plan(schemas: list[str]) -> MigrationPlan:
     does not exist) lacks every migration; migrating it will say why."""
     started = time.perf_counter()
     order = [f"{app}.{name}" for app, name in _migration_order()]
-    position = {key: i for i, key in enumerate(order)}
     pending: dict[str, list[str]] = {}
     current: list[str] = []
     with connection.cursor() as cur:
@@ -108,17 +107,18 @@ def migration_plan(schemas: list[str]) -> MigrationPlan:
         todo = [s for s in schemas if s in readable]
         for start in range(0, len(todo), PLAN_CHUNK):
             chunk = todo[start : start + PLAN_CHUNK]
-            arms = " UNION ALL ".join(
-                f"SELECT %s, ARRAY(SELECT k FROM expected EXCEPT "
-                f"SELECT app || '.' || name FROM {qi(s)}.django_migrations)"
-                for s in chunk
-            )
+            # One row per schema with what it has applied; the set difference is taken
+            # here (a per-schema EXCEPT in SQL costs more to plan than to run).
             cur.execute(
-                f"WITH expected(k) AS MATERIALIZED (SELECT unnest(%s::text[])) {arms}",
-                [order, *chunk],
+                " UNION ALL ".join(
+                    f"(SELECT %s, array_agg(app || '.' || name) FROM {qi(s)}.django_migrations)"
+                    for s in chunk
+                ),
+                chunk,
             )
-            for schema, missing in cur.fetchall():
-                missing_of[schema] = sorted(missing, key=position.__getitem__)
+            for schema, applied in cur.fetchall():
+                done = set(applied or ())
+                missing_of[schema] = [key for key in order if key not in done]
     for schema in schemas:
         if missing_of[schema]:
             pending[schema] = missing_of[schema]
