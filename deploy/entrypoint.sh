@@ -80,7 +80,7 @@ case "$role" in
     export LUMBUNG_SERVICE=migrate
     unset PROMETHEUS_MULTIPROC_DIR
     run "$PYTHON" manage.py migrate_schemas --shared --noinput
-    run "$PYTHON" manage.py migrate_schemas --tenant --executor=multiprocessing --noinput
+    run "$PYTHON" manage.py migrate_all_tenants --processes "${MIGRATE_PROCESSES:-2}" --noinput
     run "$PYTHON" manage.py template_schema_refresh
     run "$PYTHON" manage.py public_tenant_ensure
     ;;

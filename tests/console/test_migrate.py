@@ -21,6 +21,7 @@ def test_bulk_migration_continues_past_a_failing_tenant_and_reports_it(tenant_a,
     result = migrate_all(
         schemas=[tenant_a.schema_name, tenant_b.schema_name],
         processes=1,
+        every_schema=True,  # both are current: open them anyway so the fake runs
         run=run,
         progress=lambda i, n, r: seen.append((i, n, r.schema, r.ok)),
         migrate_one=fake,
@@ -47,9 +48,10 @@ def test_command_prints_progress_and_fails_when_a_tenant_fails(tenant_a, capsys)
             processes=1,
         )
     out = capsys.readouterr().out
-    assert "[1/2] coop_alpha: ok" in out
-    assert "[2/2] coop_does_not_exist: GAGAL" in out
-    assert "1 dari 2 skema gagal" in out
+    assert "2 skema, 1 sudah mutakhir (tidak dibuka), 1 perlu dimigrasikan" in out
+    assert "coop_alpha" not in out  # current: not opened
+    assert "[1/1] coop_does_not_exist: GAGAL" in out
+    assert "1 dari 1 skema gagal" in out
     run = MigrationRun.objects.get()
     assert run.status == MigrationRun.Status.FAILED and run.failed == 1
 

@@ -120,7 +120,7 @@ def test_entrypoint_migrate_runs_shared_then_tenants_in_parallel_then_template_t
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "python manage.py migrate_schemas --shared --noinput",
-        "python manage.py migrate_schemas --tenant --executor=multiprocessing --noinput",
+        "python manage.py migrate_all_tenants --processes 2 --noinput",
         "python manage.py template_schema_refresh",
         "python manage.py public_tenant_ensure",
     ]

@@ -1,12 +1,19 @@
-"""Bulk migration of every tenant schema: in parallel (forked worker processes), with
-progress, continuing past a failing tenant and reporting it at the end.
+"""Bulk migration of every tenant schema: decide first, from the migration records of all
+schemas read in one query, which schemas lack which migrations; open only those, in
+parallel (forked worker processes), with progress and an ETA, continuing past a failing
+tenant and reporting it at the end; then refresh the template schema new cooperatives
+are cloned from when anything was applied.
 
-Used by ``manage.py migrate_all_tenants`` and the console's "migrate all" action (a
-Celery task); progress is written to a ``MigrationRun`` row when one is given."""
+Used by ``manage.py migrate_all_tenants`` (the deploy ``migrate`` step) and the
+console's "migrate all" action (a Celery task); progress is written to a
+``MigrationRun`` row when one is given. Resumable by construction: each migration is
+recorded in its schema's ``django_migrations`` as it is applied, and the next run's plan
+is read from those records, so a re-run opens only what is left."""
 
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import time
 import traceback
@@ -17,8 +24,16 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from tenants.models import Cooperative
+from tenants.schema_template import qi
 
 from .models import MigrationRun
+
+log = logging.getLogger(__name__)
+
+# Schemas read per statement by the plan: each statement is its own transaction, so the
+# AccessShareLocks it takes (one per django_migrations table) stay far below the server's
+# lock table (max_locks_per_transaction x max_connections) at thousands of cooperatives.
+PLAN_CHUNK = 1000
 
 
 @dataclass
@@ -27,11 +42,28 @@ class SchemaResult:
     ok: bool
     seconds: float
     error: str = ""
+    eta: float | None = None  # seconds left for the whole run, set by migrate_all
+
+
+@dataclass
+class MigrationPlan:
+    """Which schemas lack which migrations, read without opening any schema."""
+
+    expected: int  # migrations on disk
+    pending: dict[str, list[str]]  # schema -> missing "app.name", in plan order
+    current: list[str]  # schemas with every migration on disk recorded
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return len(self.pending) + len(self.current)
 
 
 @dataclass
 class BulkResult:
     results: list[SchemaResult] = field(default_factory=list)
+    plan: MigrationPlan | None = None
+    template: str = ""  # "", "refreshed", "current" or "failed: <error>"
 
     @property
     def failed(self) -> list[SchemaResult]:
@@ -39,7 +71,60 @@ class BulkResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.template.startswith("failed")
+
+
+def _migration_order() -> list[tuple[str, str]]:
+    """Every migration on disk (squashed ones replacing what they squash), in an order
+    Django could apply them: read once from the files, not from any schema."""
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    rank: dict[tuple[str, str], int] = {}
+    for leaf in sorted(graph.leaf_nodes()):
+        for node in graph.forwards_plan(leaf):
+            rank.setdefault(node, len(rank))
+    return sorted(rank, key=rank.__getitem__)
+
+
+def migration_plan(schemas: list[str]) -> MigrationPlan:
+    """Read every schema's ``django_migrations`` in one statement (per PLAN_CHUNK
+    schemas) and return the migrations each lacks. A schema without the table (or that
+    does not exist) lacks every migration; migrating it will say why."""
+    started = time.perf_counter()
+    order = [f"{app}.{name}" for app, name in _migration_order()]
+    pending: dict[str, list[str]] = {}
+    current: list[str] = []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+            "WHERE c.relname = 'django_migrations' AND c.relkind IN ('r', 'p') "
+            "AND n.nspname = ANY(%s)",
+            [list(schemas)],
+        )
+        readable = {row[0] for row in cur.fetchall()}
+        missing_of: dict[str, list[str]] = {s: list(order) for s in schemas if s not in readable}
+        todo = [s for s in schemas if s in readable]
+        for start in range(0, len(todo), PLAN_CHUNK):
+            chunk = todo[start : start + PLAN_CHUNK]
+            # One row per schema with what it has applied; the set difference is taken
+            # here (a per-schema EXCEPT in SQL costs more to plan than to run).
+            cur.execute(
+                " UNION ALL ".join(
+                    f"(SELECT %s, array_agg(app || '.' || name) FROM {qi(s)}.django_migrations)"
+                    for s in chunk
+                ),
+                chunk,
+            )
+            for schema, applied in cur.fetchall():
+                done = set(applied or ())
+                missing_of[schema] = [key for key in order if key not in done]
+    for schema in schemas:
+        if missing_of[schema]:
+            pending[schema] = missing_of[schema]
+        else:
+            current.append(schema)
+    return MigrationPlan(len(order), pending, current, time.perf_counter() - started)
 
 
 def migrate_schema(schema: str) -> SchemaResult:
@@ -91,6 +176,19 @@ def _progress_save(run: MigrationRun | None, done: int, failures: dict) -> None:
     )
 
 
+def _template_refresh() -> str:
+    from tenants.schema_template import template_refresh
+
+    try:
+        return "refreshed" if template_refresh(verbosity=0).rebuilt else "current"
+    except Exception as exc:
+        log.exception("Template schema could not be refreshed after the bulk migration")
+        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return f"failed: {tail[:2000]}"
+    finally:
+        connection.set_schema_to_public()
+
+
 def migrate_all(
     *,
     schemas: list[str] | None = None,
@@ -98,40 +196,58 @@ def migrate_all(
     run: MigrationRun | None = None,
     progress: Callable[[int, int, SchemaResult], None] | None = None,
     migrate_one: Callable[[str], SchemaResult] = migrate_schema,
+    every_schema: bool = False,
+    refresh_template: bool = True,
+    planned: Callable[[MigrationPlan], None] | None = None,
 ) -> BulkResult:
-    """Migrate ``schemas`` (default: every cooperative's) with ``processes`` workers.
-    ``progress(i, total, result)`` is called as each schema finishes."""
+    """Migrate the schemas among ``schemas`` (default: every cooperative's) that lack a
+    migration, with ``processes`` workers; schemas already current are not opened
+    (``every_schema`` opens them all, the old way). ``planned(plan)`` is called once the
+    plan is read, ``progress(i, total, result)`` as each schema finishes. The template
+    schema is refreshed at the end when a schema was migrated (``refresh_template``)."""
     connection.set_schema_to_public()
     schemas = tenant_schemas() if schemas is None else list(schemas)
-    total = len(schemas)
+    plan = migration_plan(schemas)
+    if planned is not None:
+        planned(plan)
+    todo = list(schemas) if every_schema else [s for s in schemas if s in plan.pending]
+    total = len(todo)
     if run is not None:
         MigrationRun.objects.filter(pk=run.pk).update(
             status=MigrationRun.Status.RUNNING, total=total, done=0, failed=0, failures={}
         )
-    result = BulkResult()
+    result = BulkResult(plan=plan)
     failures: dict[str, str] = {}
+    started = time.perf_counter()
 
     def _one_done(res: SchemaResult) -> None:
         result.results.append(res)
+        done = len(result.results)
+        res.eta = (time.perf_counter() - started) / done * (total - done)
         if not res.ok:
             failures[res.schema] = res.error
         if progress is not None:
-            progress(len(result.results), total, res)
-        _progress_save(run, len(result.results), failures)
+            progress(done, total, res)
+        _progress_save(run, done, failures)
 
     # A daemonic process (a Celery prefork worker) may not fork children: go sequential.
     if processes <= 1 or total <= 1 or multiprocessing.current_process().daemon:
-        for schema in schemas:
+        for schema in todo:
             _one_done(migrate_one(schema))
     else:
         connections.close_all()
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(processes=min(processes, total), initializer=_worker_init) as pool:
-            for res in pool.imap_unordered(migrate_one, schemas):
+            for res in pool.imap_unordered(migrate_one, todo):
                 _one_done(res)
+    if refresh_template and any(r.ok for r in result.results if r.schema in plan.pending):
+        result.template = _template_refresh()
     if run is not None:
         MigrationRun.objects.filter(pk=run.pk).update(
-            status=MigrationRun.Status.FAILED if failures else MigrationRun.Status.DONE,
+            status=MigrationRun.Status.DONE if result.ok else MigrationRun.Status.FAILED,
             finished_at=timezone.now(),
         )
+        if result.template.startswith("failed"):
+            failures["(template)"] = result.template
+            _progress_save(run, len(result.results), failures)
     return result
