@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,6 +16,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
 
@@ -331,9 +334,16 @@ class FiscalYearClose(LedgerView):
         ),
     )
     def post(self, request, year: int):
-        fy = services.fiscal_year_close(
-            fiscal_year=get_object_or_404(FiscalYear, year=year), by=request.user
-        )
+        fy = get_object_or_404(FiscalYear, year=year)
+        if settings.LEDGER_YEAR_CLOSE_API:
+            # A year closes through the year end (checklist, income tax, SHU belum dibagi).
+            raise ApplicationError(
+                "year_close_elsewhere",
+                _("Tahun buku ditutup lewat tutup buku akhir tahun: POST %(u)s.")
+                % {"u": settings.LEDGER_YEAR_CLOSE_API.format(year=fy.year)},
+                status=409,
+            )
+        fy = services.fiscal_year_close(fiscal_year=fy, by=request.user)
         return Response(
             {"year": fy.year, "status": fy.status, "closing_entry": fy.closing_entry_id}
         )

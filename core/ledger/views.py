@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -582,6 +583,13 @@ def account_ledger(request, pk: int):
 def periods(request):
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "close_year" and settings.LEDGER_YEAR_CLOSE_URL:
+            # A year closes through the year end (checklist, income tax, SHU belum dibagi).
+            fy = get_object_or_404(FiscalYear, pk=request.POST.get("year"))
+            messages.info(
+                request, _("Tahun buku ditutup lewat menu Tutup Buku (daftar periksa, pajak, SHU).")
+            )
+            return redirect(settings.LEDGER_YEAR_CLOSE_URL.format(year=fy.year))
         if action in ("close", "close_year") and not is_confirmed(request):
             return _confirm_close(request, action)
         try:
@@ -620,7 +628,13 @@ def periods(request):
         except ValueError:
             messages.error(request, _("Tahun tidak valid."))
         return redirect("ledger:periods")
-    years = FiscalYear.objects.prefetch_related("periods").order_by("-year")
+    years = list(FiscalYear.objects.prefetch_related("periods").order_by("-year"))
+    for fy in years:
+        fy.close_url = (
+            settings.LEDGER_YEAR_CLOSE_URL.format(year=fy.year)
+            if settings.LEDGER_YEAR_CLOSE_URL
+            else ""
+        )
     return render(
         request,
         "ledger/periods.html",

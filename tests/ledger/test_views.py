@@ -1,7 +1,7 @@
 """HTML screens, PDF and XLSX downloads, and who may do what on them."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -208,25 +208,21 @@ def test_period_close_and_reopen_roles(login, in_tenant_a, today):
     assert last.status == "open"
 
 
-def test_year_close_confirmation_shows_the_shu(login, in_tenant_a, bendahara, today):
-    from core.common.money import format_rupiah
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+def test_year_close_goes_through_the_year_end(login, client_a, in_tenant_a, bendahara, today):
+    """A year is closed only by the year end (checklist, income tax, SHU belum dibagi):
+    the ledger's screen action leads there and its API refuses, naming the endpoint."""
+    from core.ledger.services import fiscal_year_ensure
 
     year = today.year - 1
     fy = fiscal_year_ensure(year=year)
-    journal_post(
-        on=date(year, 12, 15),
-        description="Jasa diterima",
-        by=bendahara,
-        lines=[
-            LineSpec(account=account_for_role("cash"), debit=Decimal("1234567")),
-            LineSpec(account=account_for_role("loan_interest_income"), credit=Decimal("1234567")),
-        ],
-    )
     c = login("bendahara")
     resp = c.post("/buku-besar/periode/", {"action": "close_year", "year": fy.pk})
-    box = resp.content.decode().split('id="confirm"')[1]
-    assert "SHU tahun berjalan" in box and format_rupiah(Decimal("1234567")) in box
+    assert resp.status_code == 302 and resp["Location"] == f"/tutup-buku/{year}/"
+    page = c.get("/buku-besar/periode/").content.decode()
+    assert f'href="/tutup-buku/{year}/"' in page
+    api = c.post(f"/api/v1/ledger/fiscal-years/{year}/close/")
+    assert api.status_code == 409
+    assert api.json()["error"]["code"] == "year_close_elsewhere"
+    assert f"/api/v1/yearend/{year}/close/" in api.json()["error"]["message"]
     fy.refresh_from_db()
     assert fy.status != "closed"

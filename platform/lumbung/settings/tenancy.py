@@ -97,3 +97,9 @@ LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
 LEDGER_NON_CURRENT_PROVIDERS = {
     "loan_receivable": "core.yearend.selectors.loans_principal_due_after_12_months",
 }
+
+# Where a fiscal year is closed (income tax, SHU after tax into SHU belum dibagi, the close
+# checklist): the year-end app's screen and API. The ledger's own year-close screen action
+# and API refuse and point there, so no year is closed past the checklist.
+LEDGER_YEAR_CLOSE_URL = "/tutup-buku/{year}/"
+LEDGER_YEAR_CLOSE_API = "/api/v1/yearend/{year}/close/"
