@@ -27,7 +27,7 @@ TABLE_COLUMNS = [
     ("savings", "Simpanan"),
     ("loans_outstanding", "Pinjaman beredar"),
     ("npl_ratio", "NPL (%)"),
-    ("health_band", "Tingkat kesehatan"),
+    ("health_band_label", "Tingkat kesehatan"),
     ("shu_last_year", "SHU tahun buku terakhir"),
     ("shu_year", "Tahun SHU"),
     ("last_rat_date", "RAT terakhir"),

@@ -1,15 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.loans.schedules import NplBand
 from tenants.models import Cooperative
 
-BANDS = [
-    (NplBand.SEHAT.value, _("Sehat")),
-    (NplBand.CUKUP_SEHAT.value, _("Cukup sehat")),
-    (NplBand.KURANG_SEHAT.value, _("Kurang sehat")),
-    (NplBand.TIDAK_SEHAT.value, _("Tidak sehat")),
-]
+from .models import BANDS
 
 
 class TableFilterForm(forms.Form):

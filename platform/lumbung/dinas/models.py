@@ -6,6 +6,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.loans.schedules import NplBand
+
+# The loans app's NPL health bands, labelled for the Dinas pages.
+BANDS = [
+    (NplBand.SEHAT.value, _("Sehat")),
+    (NplBand.CUKUP_SEHAT.value, _("Cukup sehat")),
+    (NplBand.KURANG_SEHAT.value, _("Kurang sehat")),
+    (NplBand.TIDAK_SEHAT.value, _("Tidak sehat")),
+]
+
 
 class Pembina(models.Model):
     """A Dinas Koperasi officer: a public-schema user scoped to a province, or to one
@@ -89,6 +99,10 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cooperative_id} {self.month:%Y-%m}"
+
+    @property
+    def health_band_label(self) -> str:
+        return str(dict(BANDS).get(self.health_band, self.health_band or "–"))
 
 
 class YearFigures(models.Model):

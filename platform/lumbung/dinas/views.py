@@ -181,6 +181,7 @@ def table(request):
     query = request.GET.copy()
     query.pop("sort", None)
     query.pop("format", None)
+    query.pop("page", None)
     return render(
         request,
         "dinas/table.html",
