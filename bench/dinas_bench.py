@@ -83,6 +83,7 @@ def make_fake(n: int, prefix: str) -> None:
                     Indicator(
                         cooperative=c,
                         month=month,
+                        latest=k == 0,
                         figures_at=now,
                         members_active=max(base - k * rng.randint(0, 5), 1),
                         members_joined=rng.randint(0, 10),

@@ -2,7 +2,7 @@
 selectors, stored in the public schema with the time of the figure; the beat task fans
 out one task per cooperative; a broken schema is recorded, not raised."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -126,3 +126,17 @@ def test_beat_fans_out_one_task_per_cooperative(placed, monkeypatch):
 def test_beat_schedule_has_the_refresh():
     entry = settings.CELERY_BEAT_SCHEDULE["dinas-indicators-refresh"]
     assert entry["task"] == "lumbung.dinas.tasks.dinas_indicators_refresh_task"
+
+
+def test_a_new_month_adds_a_row_and_moves_the_latest_mark(placed):
+    from lumbung.dinas.refresh import indicators_refresh_one
+
+    a, _b = placed
+    consent(a)
+    today = date.today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=15)
+    indicators_refresh_one(cooperative_id=a.pk, today=last_month)
+    indicators_refresh_one(cooperative_id=a.pk, today=today)
+    rows = list(Indicator.objects.filter(cooperative=a).order_by("month"))
+    assert [r.month for r in rows] == [last_month.replace(day=1), today.replace(day=1)]
+    assert [r.latest for r in rows] == [False, True]

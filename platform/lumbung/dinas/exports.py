@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -81,15 +82,17 @@ def _sheet(ws, headers: list[str], rows: Iterable[list]) -> None:
     ws.append(headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = RUPIAH
-            elif hasattr(cell.value, "year") and hasattr(cell.value, "hour"):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif hasattr(cell.value, "year"):
-                cell.number_format = "yyyy-mm-dd"
+    # Row numbers counted here: openpyxl's ws.max_row scans every cell (quadratic).
+    for r, row in enumerate(rows, start=2):
+        values = [_cell(v) for v in row]
+        ws.append(values)
+        for c, value in enumerate(values, start=1):
+            if isinstance(value, Decimal):
+                ws.cell(row=r, column=c).number_format = RUPIAH
+            elif isinstance(value, datetime):
+                ws.cell(row=r, column=c).number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(value, date):
+                ws.cell(row=r, column=c).number_format = "yyyy-mm-dd"
     for i, _h in enumerate(headers):
         ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = 18
     ws.freeze_panes = "A2"

@@ -73,6 +73,8 @@ class Indicator(models.Model):
         "tenants.Cooperative", on_delete=models.CASCADE, related_name="dinas_indicators"
     )
     month = models.DateField()
+    # The cooperative's newest row (the table reads these only; kept by the refresh).
+    latest = models.BooleanField(default=False)
     figures_at = models.DateTimeField(_("waktu angka"))
     members_active = models.PositiveIntegerField(default=0)
     members_joined = models.PositiveIntegerField(default=0)
@@ -94,6 +96,9 @@ class Indicator(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "month"], name="dinas_indicator_month"),
             models.CheckConstraint(condition=Q(month__day=1), name="dinas_indicator_first_day"),
+            models.UniqueConstraint(
+                fields=["cooperative"], condition=Q(latest=True), name="dinas_indicator_one_latest"
+            ),
         ]
         indexes = [models.Index(fields=["month", "cooperative"])]
 

@@ -59,10 +59,14 @@ def indicators_refresh_one(*, cooperative_id: int, today: date | None = None) ->
             Indicator.objects.filter(cooperative=coop).delete()
             YearFigures.objects.filter(cooperative=coop).delete()
             return state
+        month = today.replace(day=1)
+        Indicator.objects.filter(cooperative=coop, latest=True).exclude(month=month).update(
+            latest=False
+        )
         Indicator.objects.update_or_create(
             cooperative=coop,
-            month=today.replace(day=1),
-            defaults={**figures["month"], "figures_at": now},
+            month=month,
+            defaults={**figures["month"], "figures_at": now, "latest": True},
         )
         for year, values in figures["years"].items():
             YearFigures.objects.update_or_create(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tenants.models import Cooperative
@@ -65,14 +65,10 @@ def rat_deadline_start(today: date) -> date:
 
 def latest_indicators(pembina: Pembina) -> QuerySet[Indicator]:
     """Each consenting area cooperative's latest indicator row."""
-    latest = (
-        Indicator.objects.filter(cooperative=OuterRef("cooperative"))
-        .order_by("-month")
-        .values("month")[:1]
-    )
     return (
-        Indicator.objects.filter(cooperative__in=area_cooperatives(pembina))
-        .filter(month=Subquery(latest))
+        Indicator.objects.filter(latest=True, cooperative__dinas_sharing__shared=True)
+        .filter(area_filter(pembina, "cooperative__"))
+        .exclude(cooperative__schema_name="public")
         .select_related("cooperative")
     )
 
@@ -108,11 +104,16 @@ def indicator_table(
 
 
 def indicator_totals(qs: QuerySet[Indicator]) -> dict:
-    agg = qs.order_by().aggregate(**{f: Sum(f) for f in SUM_FIELDS})
+    """Sums over the (filtered) area in one query; NPL weighted by loans outstanding."""
+    agg = qs.order_by().aggregate(
+        count=Count("id"),
+        npl_amount=Sum(F("loans_outstanding") * F("npl_ratio") / 100),
+        **{f: Sum(f) for f in SUM_FIELDS},
+    )
     out = {f: agg[f] if agg[f] is not None else 0 for f in SUM_FIELDS}
-    out["count"] = qs.count()
+    out["count"] = agg["count"]
     loans = out["loans_outstanding"] or ZERO
-    npl = qs.order_by().aggregate(n=Sum(F("loans_outstanding") * F("npl_ratio") / 100))["n"] or ZERO
+    npl = agg["npl_amount"] or ZERO
     out["npl_ratio"] = (npl * 100 / loans).quantize(Decimal("0.01")) if loans else ZERO
     return out
 
