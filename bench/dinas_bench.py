@@ -229,7 +229,7 @@ def write_section(n: int, http: dict, refresh: dict) -> None:
         f"{n:,} consenting cooperatives in one province (14 regencies), each with 12 monthly "
         "`dinas_indicator` rows and two `dinas_yearfigures` rows of fake data; a province "
         "pembina with a verified TOTP session. Whole pages over HTTP through Django's test "
-        "client on the apex host (middleware, session, 2FA check, query, rendering 100 rows "
+        "client on the apex host (middleware, session, 2FA check, query, rendering 50 rows "
         "a page; no tenant schema is opened):",
         "",
         "| page | requests | p50 ms | p95 ms |",

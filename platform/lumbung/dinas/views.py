@@ -186,7 +186,7 @@ def table(request):
         request,
         "dinas/table.html",
         {
-            "page": paginate(request, qs, per_page=100),
+            "page": paginate(request, qs, per_page=50),
             "totals": totals,
             "form": form,
             "sort": sort,
