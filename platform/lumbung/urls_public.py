@@ -13,4 +13,5 @@ urlpatterns = [
     path("daftar/", include("tenants.urls")),
     path("billing/", include("billing.urls_public")),
     path("konsol/", include("lumbung.console.urls")),
+    path("dinas/", include("lumbung.dinas.urls")),
 ]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("akun/", include("core.users.account_urls")),
     path("pengguna/", include("core.users.urls")),
     path("pengaturan/", views.settings_home, name="settings"),
+    path("pengaturan/dinas/", include("core.sharing.urls")),
     path("audit/", include("core.audit.urls")),
     path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -44,6 +44,7 @@ SETTINGS_LINKS = [
     (_("Instansi"), "members:agencies", _("Instansi dan bendahara gaji.")),
     (_("Langganan"), "billing:tenant", _("Paket dan tagihan Lumbung.")),
     (_("Catatan audit"), "audit:list", _("Siapa melakukan apa, kapan.")),
+    (_("Berbagi data dengan Dinas"), "sharing:consent", _("Indikator untuk Dinas Koperasi.")),
 ]
 
 

@@ -75,3 +75,11 @@ CELERY_BEAT_SCHEDULE |= {
 CELERY_BEAT_SCHEDULE |= {
     "tenants-spares-refill": {"task": "tenants.tasks.spares_refill_task", "schedule": 300},
 }
+# dinas: consent and indicators of every cooperative for the Dinas view (daily fan-out,
+# one task per cooperative; see lumbung.dinas.refresh).
+CELERY_BEAT_SCHEDULE |= {
+    "dinas-indicators-refresh": {
+        "task": "lumbung.dinas.tasks.dinas_indicators_refresh_task",
+        "schedule": 24 * 3600,
+    },
+}

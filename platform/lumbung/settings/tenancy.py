@@ -22,6 +22,7 @@ SHARED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "lumbung.console",  # operator console: usage snapshots, support sessions, job runs
+    "lumbung.dinas",  # Dinas Koperasi view: pembina users, shared indicators, ministry export
 ]
 
 # Apps in every cooperative's schema: its own users, sessions, members, money.
@@ -44,6 +45,7 @@ TENANT_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "core.portal",
+    "core.sharing",  # consent to share indicators with the Dinas; the indicators' selectors
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]

@@ -1,0 +1,119 @@
+"""The figures a cooperative shares with its Dinas Koperasi, computed inside its own
+schema from each app's selectors (ledger reports, loan collectibility, member counts,
+savings). Aggregates only: no member's personal data ever leaves here.
+
+Called by the public-side refresh task (``lumbung.dinas.refresh``) inside the tenant's
+schema; nothing here knows about the public schema."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from core.audit.models import AuditEvent
+from core.common.permissions import STAFF
+from core.ledger.models import FiscalYear
+from core.ledger.reports import balance_sheet, income_statement
+from core.loans.selectors import collectibility_summary
+from core.members.models import Member
+from core.members.selectors import member_statistics
+from core.savings.selectors import savings_by_product
+from core.users.models import User
+
+from .models import DinasConsent
+
+ZERO = Decimal(0)
+
+
+def dinas_consent_get() -> DinasConsent:
+    return DinasConsent.get()
+
+
+def last_rat_date() -> date | None:
+    """The date of the last Rapat Anggota Tahunan recorded in Lumbung. No app records
+    RAT yet, so this is None ("not recorded") until the year-end app does."""
+    return None
+
+
+def last_closed_year_shu() -> dict:
+    """SHU (income − expense, closing entries excluded) of the last fiscal year closed in
+    the ledger; 0 with a note when no year is closed yet."""
+    fy = FiscalYear.objects.filter(status=FiscalYear.Status.CLOSED).order_by("-year").first()
+    if fy is None:
+        return {"year": None, "shu": ZERO, "note": _("Belum ada tahun buku yang ditutup.")}
+    stmt = income_statement(
+        date_from=date(fy.year, 1, 1), date_to=date(fy.year, 12, 31), compare=False
+    )
+    return {"year": fy.year, "shu": stmt["result"], "note": ""}
+
+
+def last_activity():
+    """The time of the last action by a person (staff or member) in the cooperative;
+    Lumbung's own support look-ins do not count."""
+    return (
+        AuditEvent.objects.filter(actor__isnull=False)
+        .exclude(action__startswith="support.")
+        .aggregate(t=Max("created_at"))["t"]
+    )
+
+
+def cooperative_indicators(*, on: date) -> dict:
+    """The month's indicators as of ``on``: members active/joined/left in the month,
+    total assets, own capital, savings, loans outstanding, NPL and its band, SHU of the
+    last closed year, last RAT, last activity."""
+    members = member_statistics(date_from=on.replace(day=1), date_to=on)
+    bs = balance_sheet(as_of=on)
+    loans = collectibility_summary()
+    shu = last_closed_year_shu()
+    return {
+        "members_active": members["active"],
+        "members_joined": members["joined"],
+        "members_left": members["left"],
+        "total_assets": bs["total_assets"],
+        "own_capital": bs["total_equity"],
+        "savings": sum((r["total"] for r in savings_by_product()), ZERO),
+        "loans_outstanding": loans["total"],
+        "npl_ratio": loans["npl_ratio"],
+        "health_band": loans["band"],
+        "shu_year": shu["year"],
+        "shu_last_year": shu["shu"],
+        "shu_note": shu["note"],
+        "last_rat_date": last_rat_date(),
+        "last_activity": last_activity(),
+    }
+
+
+def members_at(on: date) -> int:
+    """Members on the register at the end of ``on`` (joined by then, not yet left)."""
+    return (
+        Member.objects.filter(join_date__lte=on)
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=on))
+        .count()
+    )
+
+
+def year_figures(*, year: int, today: date) -> dict:
+    """The yearly figures reported to the ministry's online data system, from the
+    ledger and the registers: members at year end, own capital (equity), outside capital
+    (liabilities), business volume (total income of the year), total assets, SHU of the
+    year, RAT held and its date, staff. For the current year: up to ``today``."""
+    end = min(date(year, 12, 31), today)
+    bs = balance_sheet(as_of=end)
+    stmt = income_statement(date_from=date(year, 1, 1), date_to=end, compare=False)
+    rat = last_rat_date()
+    rat_for_year = rat if rat is not None and rat.year == year + 1 else None
+    return {
+        "members": members_at(end),
+        "own_capital": bs["total_equity"],
+        "outside_capital": bs["total_liabilities"],
+        "business_volume": stmt["total_income"],
+        "total_assets": bs["total_assets"],
+        "shu": stmt["result"],
+        "rat_held": rat_for_year is not None,
+        "rat_date": rat_for_year,
+        "staff": User.objects.filter(role__in=STAFF, is_active=True).count(),
+        "complete": end == date(year, 12, 31),
+    }

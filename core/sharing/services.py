@@ -1,0 +1,27 @@
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit.services import audit_log
+
+from .models import DinasConsent
+
+
+@transaction.atomic
+def dinas_consent_set(*, share: bool, by, reason: str = "") -> DinasConsent:
+    """Turn sharing of the cooperative's indicators with its Dinas on or off. Every
+    change writes an audit row; setting the same value again writes nothing."""
+    consent, _created = DinasConsent.objects.select_for_update().get_or_create(pk=1)
+    if consent.share_indicators == share:
+        return consent
+    consent.share_indicators = share
+    consent.changed_at = timezone.now()
+    consent.changed_by = by if getattr(by, "is_authenticated", False) else None
+    consent.save()
+    audit_log(
+        actor=by,
+        action="sharing.consent_on" if share else "sharing.consent_off",
+        target=consent,
+        reason=reason,
+        data={"share_indicators": share},
+    )
+    return consent

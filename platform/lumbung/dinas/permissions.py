@@ -1,0 +1,73 @@
+"""The decorator every Dinas view wears, and the area check.
+
+A pembina is a public-schema user with a ``Pembina`` row. Every Dinas page needs a
+session verified with the pembina's TOTP device (as the operator console does). A
+cooperative outside the pembina's area, or one that does not share, is refused with 403
+and an audit row in the public audit log."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from core.audit.services import audit_log
+from lumbung.console.permissions import otp_verified
+from tenants.models import Cooperative
+
+from .models import Pembina
+
+
+def pembina_of(user) -> Pembina | None:
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    return Pembina.objects.filter(user_id=user.pk).first()
+
+
+def pembina_required(view):
+    """Apex host only, a pembina only, after TOTP; the view gets ``request.pembina``."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if getattr(connection, "schema_name", "public") != settings.PUBLIC_SCHEMA_NAME:
+            raise Http404
+        login = f"{reverse('dinas:login')}?{urlencode({'next': request.get_full_path()})}"
+        if not request.user.is_authenticated:
+            return redirect(login)
+        pembina = pembina_of(request.user)
+        if pembina is None:
+            raise PermissionDenied
+        if not otp_verified(request):
+            return redirect(login)
+        request.pembina = pembina
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def cooperative_for(request, pk: int) -> Cooperative:
+    """The cooperative ``pk`` if it is in the pembina's area and shares its indicators;
+    otherwise an audited 403 (the refusal names no figure of it)."""
+    pembina: Pembina = request.pembina
+    coop = Cooperative.objects.filter(pk=pk).exclude(schema_name="public").first()
+    if coop is None:
+        raise Http404
+    shared = bool(getattr(getattr(coop, "dinas_sharing", None), "shared", False))
+    in_area = pembina.covers(province=coop.province, regency=coop.regency)
+    if not (in_area and shared):
+        audit_log(
+            actor=request.user,
+            action="dinas.refused",
+            target=coop,
+            data={
+                "path": request.path,
+                "reason": "outside_area" if not in_area else "not_shared",
+                "area": pembina.area_label,
+            },
+        )
+        raise PermissionDenied
+    return coop

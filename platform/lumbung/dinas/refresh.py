@@ -1,0 +1,85 @@
+"""The periodic refresh: for each cooperative, inside its own schema, read its consent
+and (when it shares) its indicators through core selectors; then, in the public schema,
+store them. A cooperative that does not share has no figures kept here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from core.sharing.selectors import cooperative_indicators, dinas_consent_get, year_figures
+from tenants.models import Cooperative
+
+from .models import Indicator, SharingState, YearFigures
+
+log = logging.getLogger(__name__)
+
+RUNNING_STATUSES = ("trial", "active", "past_due")
+
+
+def _tenant_figures(*, schema: str, today: date) -> dict | None:
+    """In the tenant's schema (read-only): None when it does not share."""
+    with schema_context(schema), transaction.atomic():
+        if not dinas_consent_get().share_indicators:
+            return None
+        return {
+            "month": cooperative_indicators(on=today),
+            "years": {y: year_figures(year=y, today=today) for y in (today.year - 1, today.year)},
+        }
+
+
+def indicators_refresh_one(*, cooperative_id: int, today: date | None = None) -> SharingState:
+    """Refresh one cooperative's consent and figures. A failure is kept on the
+    cooperative's sharing row (its old figures stay, with their time)."""
+    today = today or timezone.localdate()
+    connection.set_schema_to_public()
+    coop = Cooperative.objects.get(pk=cooperative_id)
+    now = timezone.now()
+    try:
+        figures = _tenant_figures(schema=coop.schema_name, today=today)
+    except Exception as exc:
+        log.exception("Dinas indicators of %s failed", coop.schema_name)
+        connection.set_schema_to_public()
+        state, _ = SharingState.objects.update_or_create(
+            cooperative=coop,
+            defaults={"refreshed_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
+        )
+        return state
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        state, _ = SharingState.objects.update_or_create(
+            cooperative=coop,
+            defaults={"shared": figures is not None, "refreshed_at": now, "error": ""},
+        )
+        if figures is None:  # consent withdrawn (or never given): keep nothing
+            Indicator.objects.filter(cooperative=coop).delete()
+            YearFigures.objects.filter(cooperative=coop).delete()
+            return state
+        month = today.replace(day=1)
+        Indicator.objects.filter(cooperative=coop, latest=True).exclude(month=month).update(
+            latest=False
+        )
+        Indicator.objects.update_or_create(
+            cooperative=coop,
+            month=month,
+            defaults={**figures["month"], "figures_at": now, "latest": True},
+        )
+        for year, values in figures["years"].items():
+            YearFigures.objects.update_or_create(
+                cooperative=coop, year=year, defaults={**values, "figures_at": now}
+            )
+    return state
+
+
+def cooperatives_to_refresh() -> list[int]:
+    connection.set_schema_to_public()
+    return list(
+        Cooperative.objects.filter(status__in=RUNNING_STATUSES)
+        .exclude(schema_name="public")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

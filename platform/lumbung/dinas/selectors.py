@@ -1,0 +1,136 @@
+"""Reads of the Dinas view: public-schema tables only (indicators written by the
+refresh). Every query is narrowed to the pembina's area and to consenting cooperatives."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from tenants.models import Cooperative
+
+from .models import Indicator, Pembina, YearFigures
+
+ZERO = Decimal(0)
+
+SORTS = {
+    "name": "cooperative__name",
+    "regency": "cooperative__regency",
+    "members": "members_active",
+    "assets": "total_assets",
+    "capital": "own_capital",
+    "savings": "savings",
+    "loans": "loans_outstanding",
+    "npl": "npl_ratio",
+    "shu": "shu_last_year",
+    "rat": "last_rat_date",
+    "activity": "last_activity",
+}
+SUM_FIELDS = (
+    "members_active",
+    "members_joined",
+    "members_left",
+    "total_assets",
+    "own_capital",
+    "savings",
+    "loans_outstanding",
+    "shu_last_year",
+)
+
+
+def area_filter(pembina: Pembina, prefix: str = "") -> Q:
+    q = Q(**{f"{prefix}province__iexact": pembina.province})
+    if pembina.regency:
+        q &= Q(**{f"{prefix}regency__iexact": pembina.regency})
+    return q
+
+
+def area_cooperatives(pembina: Pembina) -> QuerySet[Cooperative]:
+    """Cooperatives in the pembina's area that share their indicators."""
+    return (
+        Cooperative.objects.exclude(schema_name="public")
+        .filter(area_filter(pembina))
+        .filter(dinas_sharing__shared=True)
+    )
+
+
+def rat_deadline_start(today: date) -> date:
+    """The earliest RAT date that is not overdue today: the RAT of a fiscal year is held
+    by 30 June of the next year, so after 30 June a RAT of this year is due; before it,
+    one of last year is enough."""
+    return date(today.year, 1, 1) if today > date(today.year, 6, 30) else date(today.year - 1, 1, 1)
+
+
+def latest_indicators(pembina: Pembina) -> QuerySet[Indicator]:
+    """Each consenting area cooperative's latest indicator row."""
+    return (
+        Indicator.objects.filter(latest=True, cooperative__dinas_sharing__shared=True)
+        .filter(area_filter(pembina, "cooperative__"))
+        .exclude(cooperative__schema_name="public")
+        .select_related("cooperative")
+    )
+
+
+def indicator_table(
+    *,
+    pembina: Pembina,
+    regency: str = "",
+    kind: str = "",
+    band: str = "",
+    rat_overdue: bool = False,
+    sort: str = "name",
+    today: date | None = None,
+) -> QuerySet[Indicator]:
+    today = today or timezone.localdate()
+    qs = latest_indicators(pembina)
+    if regency:
+        qs = qs.filter(cooperative__regency__iexact=regency)
+    if kind:
+        qs = qs.filter(cooperative__kind=kind)
+    if band:
+        qs = qs.filter(health_band=band)
+    if rat_overdue:
+        qs = qs.filter(
+            Q(last_rat_date__isnull=True) | Q(last_rat_date__lt=rat_deadline_start(today))
+        )
+    key = sort.lstrip("-")
+    field = SORTS.get(key, "cooperative__name")
+    order = (
+        F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
+    )
+    return qs.order_by(order, "cooperative_id")
+
+
+def indicator_totals(qs: QuerySet[Indicator]) -> dict:
+    """Sums over the (filtered) area in one query; NPL weighted by loans outstanding."""
+    agg = qs.order_by().aggregate(
+        count=Count("id"),
+        npl_amount=Sum(F("loans_outstanding") * F("npl_ratio") / 100),
+        **{f: Sum(f) for f in SUM_FIELDS},
+    )
+    out = {f: agg[f] if agg[f] is not None else 0 for f in SUM_FIELDS}
+    out["count"] = agg["count"]
+    loans = out["loans_outstanding"] or ZERO
+    npl = agg["npl_amount"] or ZERO
+    out["npl_ratio"] = (npl * 100 / loans).quantize(Decimal("0.01")) if loans else ZERO
+    return out
+
+
+def area_regencies(pembina: Pembina) -> list[str]:
+    return sorted({r for r in area_cooperatives(pembina).values_list("regency", flat=True) if r})
+
+
+def cooperative_trend(*, cooperative: Cooperative, months: int = 12) -> list[Indicator]:
+    """The last ``months`` monthly rows, oldest first."""
+    rows = list(Indicator.objects.filter(cooperative=cooperative).order_by("-month")[:months])
+    return rows[::-1]
+
+
+def area_year_figures(*, pembina: Pembina, year: int) -> QuerySet[YearFigures]:
+    return (
+        YearFigures.objects.filter(year=year, cooperative__in=area_cooperatives(pembina))
+        .select_related("cooperative")
+        .order_by("cooperative__regency", "cooperative__name", "cooperative_id")
+    )

@@ -1,0 +1,69 @@
+"""Writes of the Dinas app: creating or re-scoping a pembina (operators only)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.users.models import User
+from tenants.regions import province_names, regencies_of
+
+from .models import Pembina
+
+
+@transaction.atomic
+def pembina_create(
+    *, email: str, province: str, regency: str = "", name: str = "", by
+) -> tuple[Pembina, str]:
+    """Create a pembina (a public-schema user with an area), or change the area of an
+    existing one. Returns the pembina and the generated password ("" when the user
+    already existed). An operator account cannot be a pembina."""
+    connection.set_schema_to_public()
+    email = email.strip().lower()
+    province = province.strip()
+    regency = regency.strip()
+    if "@" not in email:
+        raise ApplicationError(
+            "invalid_email",
+            _("Alamat e-mail tidak sah."),
+            fields={"email": [_("Alamat e-mail tidak sah.")]},
+        )
+    if province not in province_names():
+        raise ApplicationError(
+            "unknown_province",
+            _("Provinsi '%(p)s' tidak dikenal.") % {"p": province},
+            fields={"province": [_("Provinsi tidak dikenal.")]},
+        )
+    if regency and regency not in regencies_of(province):
+        raise ApplicationError(
+            "unknown_regency",
+            _("Kabupaten/kota '%(r)s' tidak ada di %(p)s.") % {"r": regency, "p": province},
+            fields={"regency": [_("Kabupaten/kota tidak ada di provinsi ini.")]},
+        )
+    user = User.objects.select_for_update().filter(username=email).first()
+    password = ""
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(
+            username=email, email=email, password=password, full_name=name or email
+        )
+    elif user.operator_role or user.is_superuser:
+        raise ApplicationError(
+            "operator_not_pembina",
+            _("Akun operator tidak dapat dijadikan pembina; pakai e-mail lain."),
+        )
+    pembina, created = Pembina.objects.update_or_create(
+        user=user,
+        defaults={"province": province, "regency": regency, "created_by": str(by)[:200]},
+    )
+    audit_log(
+        actor=by,
+        action="dinas.pembina_create" if created else "dinas.pembina_rescope",
+        target=pembina,
+        data={"province": province, "regency": regency, "email": email},
+    )
+    return pembina, password

@@ -1,0 +1,29 @@
+"""Dinas Celery tasks: the daily fan-out and one refresh per cooperative."""
+
+import logging
+
+from django_tenants.utils import schema_context
+
+from lumbung.celery import app
+
+from .refresh import cooperatives_to_refresh, indicators_refresh_one
+
+log = logging.getLogger(__name__)
+
+
+@app.task
+def dinas_indicators_refresh_task() -> dict:
+    """Periodic (beat): queue one refresh task per running cooperative."""
+    queued = 0
+    with schema_context("public"):
+        for pk in cooperatives_to_refresh():
+            dinas_indicators_refresh_one_task.delay(pk)
+            queued += 1
+    return {"queued": queued}
+
+
+@app.task(acks_late=True)
+def dinas_indicators_refresh_one_task(cooperative_id: int) -> dict:
+    with schema_context("public"):
+        state = indicators_refresh_one(cooperative_id=cooperative_id)
+        return {"shared": state.shared, "error": state.error}

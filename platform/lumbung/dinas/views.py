@@ -1,0 +1,254 @@
+"""The Dinas view on the apex host (/dinas/). Every page reads public-schema tables
+only (figures written by the periodic refresh): no request opens a tenant schema."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout, user_login_failed
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.users import services as user_services
+from core.users.forms import TokenForm
+from lumbung.pagination import paginate
+
+from . import exports, forms, selectors
+from .models import YearFigures
+from .permissions import cooperative_for, pembina_of, pembina_required
+
+PENDING_KEY = "lumbung_dinas_2fa"
+PENDING_TTL = 5 * 60
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _safe_next(request, nxt: str) -> str:
+    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+        return nxt
+    return reverse("dinas:table")
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(content, content_type=XLSX)
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+# -- login with required two-factor (as the operator console) ---------------------------
+
+
+class DinasLoginView(auth_views.LoginView):
+    template_name = "dinas/login.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if getattr(request, "tenant", None) is None or not request.tenant.is_public:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        from django_otp import user_has_device
+
+        user = form.get_user()
+        if pembina_of(user) is None:
+            form.add_error(None, _("Akun ini bukan akun pembina Dinas Koperasi."))
+            return self.form_invalid(form)
+        self.request.session[PENDING_KEY] = {
+            "uid": user.pk,
+            "backend": user.backend,
+            "next": self.request.POST.get("next") or self.request.GET.get("next") or "",
+            "at": int(time.time()),
+        }
+        if user_has_device(user, confirmed=True):
+            return redirect("dinas:login-verify")
+        return redirect("dinas:enrol")
+
+
+def _pending_user(request):
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_TTL:
+        request.session.pop(PENDING_KEY, None)
+        return None, None
+    user = get_user_model().objects.filter(pk=pending["uid"], is_active=True).first()
+    if pembina_of(user) is None:
+        return None, None
+    return user, pending
+
+
+def _finish_login(request, user, pending, device):
+    from django_otp import login as otp_login
+
+    request.session.pop(PENDING_KEY, None)
+    user.backend = pending["backend"]
+    auth_login(request, user)
+    otp_login(request, device)
+    audit_log(actor=user, action="dinas.login", target=user)
+    return redirect(_safe_next(request, pending.get("next", "")))
+
+
+def login_verify(request):
+    from axes.handlers.proxy import AxesProxyHandler
+    from django_otp import match_token
+
+    user, pending = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
+        return redirect("dinas:login")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"].strip())
+        if device is not None:
+            return _finish_login(request, user, pending, device)
+        credentials = {"username": user.get_username()}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            request.session.pop(PENDING_KEY, None)
+            return render(request, "registration/locked_out.html", status=429)
+        form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
+    return render(request, "dinas/login_verify.html", {"form": form})
+
+
+def enrol(request):
+    """First login: a pembina sets up a TOTP authenticator before the Dinas view."""
+    from django_otp import user_has_device
+
+    from core.users.views import _b32, _qr_svg
+
+    user, pending = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
+        return redirect("dinas:login")
+    if user_has_device(user, confirmed=True):
+        return redirect("dinas:login-verify")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
+        except ApplicationError as err:
+            form.add_error(None, err.message)
+        else:
+            messages.success(request, _("Verifikasi dua langkah aktif."))
+            return _finish_login(request, user, pending, device)
+    device = user_services.totp_device_pending(user=user)
+    return render(
+        request,
+        "dinas/enrol.html",
+        {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": _b32(device)},
+    )
+
+
+@require_POST
+def dinas_logout(request):
+    logout(request)
+    return redirect("dinas:login")
+
+
+# -- pages -------------------------------------------------------------------------------
+
+
+def _table_query(request):
+    pembina = request.pembina
+    form = forms.TableFilterForm(request.GET or None, regencies=selectors.area_regencies(pembina))
+    params = form.cleaned_data if form.is_valid() else {}
+    sort = request.GET.get("sort") or "name"
+    qs = selectors.indicator_table(
+        pembina=pembina,
+        regency=params.get("regency", ""),
+        kind=params.get("kind", ""),
+        band=params.get("band", ""),
+        rat_overdue=bool(params.get("rat_overdue")),
+        sort=sort,
+    )
+    return form, sort, qs
+
+
+@pembina_required
+def table(request):
+    form, sort, qs = _table_query(request)
+    totals = selectors.indicator_totals(qs)
+    if request.GET.get("format") == "xlsx":
+        content = exports.indicators_xlsx(rows=qs, totals=totals, area=request.pembina.area_label)
+        return _xlsx(content, f"indikator-koperasi-{timezone.localdate():%Y%m%d}.xlsx")
+    query = request.GET.copy()
+    query.pop("sort", None)
+    query.pop("format", None)
+    query.pop("page", None)
+    return render(
+        request,
+        "dinas/table.html",
+        {
+            "page": paginate(request, qs, per_page=50),
+            "totals": totals,
+            "form": form,
+            "sort": sort,
+            "query": query.urlencode(),
+            "sorts": [
+                ("name", _("Nama")),
+                ("regency", _("Kab/kota")),
+                ("members", _("Anggota aktif")),
+                ("assets", _("Aset")),
+                ("capital", _("Modal sendiri")),
+                ("savings", _("Simpanan")),
+                ("loans", _("Pinjaman")),
+                ("npl", _("NPL")),
+                ("shu", _("SHU")),
+                ("rat", _("RAT terakhir")),
+                ("activity", _("Aktivitas")),
+            ],
+            "pembina": request.pembina,
+            "year": timezone.localdate().year - 1,
+        },
+    )
+
+
+@pembina_required
+def profile(request, pk: int):
+    coop = cooperative_for(request, pk)
+    trend = selectors.cooperative_trend(cooperative=coop)
+    years = YearFigures.objects.filter(cooperative=coop).order_by("-year")
+    return render(
+        request,
+        "dinas/profile.html",
+        {
+            "coop": coop,
+            "latest": trend[-1] if trend else None,
+            "trend": trend,
+            "years": years,
+            "pembina": request.pembina,
+        },
+    )
+
+
+def _year(request) -> int:
+    form = forms.YearForm(request.GET or None)
+    if form.is_valid():
+        return form.cleaned_data["year"]
+    return timezone.localdate().year - 1
+
+
+@pembina_required
+def ministry_area(request):
+    year = _year(request)
+    figures = list(selectors.area_year_figures(pembina=request.pembina, year=year))
+    content = exports.ministry_xlsx(figures=figures, year=year, area=request.pembina.area_label)
+    return _xlsx(content, f"data-kementerian-{year}.xlsx")
+
+
+@pembina_required
+def ministry_cooperative(request, pk: int):
+    coop = cooperative_for(request, pk)
+    year = _year(request)
+    figures = list(
+        YearFigures.objects.filter(cooperative=coop, year=year).select_related("cooperative")
+    )
+    content = exports.ministry_xlsx(figures=figures, year=year, area=coop.name)
+    return _xlsx(content, f"data-kementerian-{coop.slug}-{year}.xlsx")

@@ -1,0 +1,262 @@
+"""The Dinas view: login with TOTP, the table (area, consent, filters, sort, totals,
+XLSX), the profile with its trend, and the three isolation rules: no personal data, no
+tenant schema opened by a request, refusal (403, audited) outside the area."""
+
+import io
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from core.audit.models import AuditEvent
+from lumbung.dinas.models import Indicator
+from tests.members.factories import member
+
+from .conftest import KAPUAS, consent, make_operator, refresh, totp_now, verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(resp) -> str:
+    return resp.content.decode()
+
+
+# -- login -------------------------------------------------------------------------------
+
+
+def test_password_alone_never_opens_the_view(pembina_prov):
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    client.force_login(pembina_prov.user)  # no TOTP step
+    resp = client.get("/dinas/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/dinas/masuk/")
+
+
+def test_login_password_then_totp(pembina_prov):
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    pembina_prov.user.set_password("Pembina-Rahasia-1!")
+    pembina_prov.user.save()
+    resp = client.post(
+        "/dinas/masuk/", {"username": "prov@dinas.test", "password": "Pembina-Rahasia-1!"}
+    )
+    assert resp.status_code == 302 and resp["Location"].endswith("/dinas/masuk/verifikasi/")
+    resp = client.post("/dinas/masuk/verifikasi/", {"token": totp_now(pembina_prov.user)})
+    assert resp.status_code == 302
+    assert client.get("/dinas/").status_code == 200
+    assert AuditEvent.objects.filter(action="dinas.login", actor=pembina_prov.user).exists()
+
+
+def test_first_login_must_enrol_totp(db):
+    from .conftest import make_pembina
+
+    p = make_pembina("baru@dinas.test", device=False)
+    p.user.set_password("Pembina-Rahasia-1!")
+    p.user.save()
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    resp = client.post(
+        "/dinas/masuk/", {"username": "baru@dinas.test", "password": "Pembina-Rahasia-1!"}
+    )
+    assert resp["Location"].endswith("/dinas/masuk/dua-langkah/")
+    assert client.get("/dinas/").status_code == 302
+
+
+def test_an_operator_is_not_a_pembina(db):
+    op = make_operator("admin")
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    resp = client.post(
+        "/dinas/masuk/", {"username": op.username, "password": "Operator-Rahasia-9!"}
+    )
+    assert resp.status_code == 200
+    assert "bukan akun pembina" in resp.content.decode()
+    assert verified_client(op).get("/dinas/").status_code == 403
+
+
+def test_not_on_a_cooperative_host(pembina_prov, client_a):
+    client_a.force_login(pembina_prov.user)
+    assert client_a.get("/dinas/").status_code == 404
+
+
+# -- the table ---------------------------------------------------------------------------
+
+
+def test_table_shows_consenting_area_cooperatives_only(pembina_prov, placed):
+    a, b = placed
+    consent(a)
+    refresh(a, b)  # b does not share
+    body = _rows(verified_client(pembina_prov.user).get("/dinas/"))
+    assert a.name in body
+    assert b.name not in body
+
+
+def test_regency_pembina_sees_its_regency_only(pembina_kapuas, shared_both):
+    a, b = shared_both
+    body = _rows(verified_client(pembina_kapuas.user).get("/dinas/"))
+    assert a.name in body and b.name not in body
+
+
+def test_other_province_sees_nothing(pembina_other, shared_both):
+    a, b = shared_both
+    body = _rows(verified_client(pembina_other.user).get("/dinas/"))
+    assert a.name not in body and b.name not in body
+
+
+def test_filters_and_sort(pembina_prov, shared_both):
+    a, b = shared_both
+    client = verified_client(pembina_prov.user)
+    body = _rows(client.get("/dinas/", {"regency": KAPUAS}))
+    assert a.name in body and b.name not in body
+    Indicator.objects.filter(cooperative=b).update(health_band="tidak_sehat", total_assets=10**9)
+    body = _rows(client.get("/dinas/", {"band": "tidak_sehat"}))
+    assert b.name in body and a.name not in body
+    body = _rows(client.get("/dinas/", {"sort": "-assets"}))
+    assert body.index(b.name) < body.index(a.name)
+    body = _rows(client.get("/dinas/", {"sort": "assets"}))
+    assert body.index(a.name) < body.index(b.name)
+    # RAT overdue: none recorded = overdue; a RAT held this year is not.
+    Indicator.objects.filter(cooperative=a).update(last_rat_date=date.today())
+    body = _rows(client.get("/dinas/", {"rat_overdue": "on"}))
+    assert b.name in body and a.name not in body
+
+
+def test_totals_for_the_area(pembina_prov, shared_both):
+    a, b = shared_both
+    Indicator.objects.filter(cooperative=a).update(members_active=120, total_assets=1000)
+    Indicator.objects.filter(cooperative=b).update(members_active=80, total_assets=500)
+    from lumbung.dinas.selectors import indicator_table, indicator_totals
+
+    totals = indicator_totals(indicator_table(pembina=pembina_prov))
+    assert totals["count"] == 2
+    assert totals["members_active"] == 200
+    assert totals["total_assets"] == 1500
+    assert "200" in _rows(verified_client(pembina_prov.user).get("/dinas/"))
+
+
+def test_xlsx_export_of_the_table(pembina_prov, shared_both):
+    from openpyxl import load_workbook
+
+    a, b = shared_both
+    Indicator.objects.filter(cooperative=a).update(members_active=7)
+    resp = verified_client(pembina_prov.user).get("/dinas/", {"format": "xlsx", "sort": "name"})
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    ws = load_workbook(io.BytesIO(resp.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "Nama koperasi" and rows[0][3] == "Anggota aktif"
+    names = [r[0] for r in rows[1:-1]]
+    assert names == sorted([a.name, b.name])
+    assert rows[1 + names.index(a.name)][3] == 7
+    assert rows[-1][0].startswith("Jumlah wilayah")
+
+
+# -- profile and the isolation rules -----------------------------------------------------
+
+
+def test_profile_with_trend(pembina_prov, shared_both):
+    a, _b = shared_both
+    latest = Indicator.objects.get(cooperative=a)
+    for months_back in range(1, 14):
+        y, m = divmod(latest.month.year * 12 + latest.month.month - 1 - months_back, 12)
+        Indicator.objects.create(
+            cooperative=a,
+            month=date(y, m + 1, 1),
+            figures_at=latest.figures_at,
+            members_active=1000 + months_back,
+        )
+    resp = verified_client(pembina_prov.user).get(f"/dinas/koperasi/{a.pk}/")
+    assert resp.status_code == 200
+    trend = resp.context["trend"]
+    assert len(trend) == 12
+    assert trend[-1].month == latest.month
+    assert [t.month for t in trend] == sorted(t.month for t in trend)
+    assert "Waktu angka" in resp.content.decode()
+
+
+def test_outside_area_is_refused_and_audited(pembina_kapuas, shared_both):
+    _a, b = shared_both
+    client = verified_client(pembina_kapuas.user)
+    for url in (f"/dinas/koperasi/{b.pk}/", f"/dinas/koperasi/{b.pk}/kementerian/?year=2025"):
+        assert client.get(url).status_code == 403
+    events = AuditEvent.objects.filter(action="dinas.refused", actor=pembina_kapuas.user)
+    assert events.count() == 2
+    assert {e.target_id for e in events} == {str(b.pk)}
+    assert events.first().data["reason"] == "outside_area"
+
+
+def test_not_sharing_is_refused_and_audited(pembina_prov, placed):
+    a, _b = placed
+    refresh(a)  # never consented
+    assert verified_client(pembina_prov.user).get(f"/dinas/koperasi/{a.pk}/").status_code == 403
+    event = AuditEvent.objects.get(action="dinas.refused", actor=pembina_prov.user)
+    assert event.data["reason"] == "not_shared"
+
+
+def test_no_personal_data_reaches_the_pembina(pembina_prov, placed):
+    a, _b = placed
+    connection.set_tenant(a)
+    m = member(full_name="Siti Rahayu Pribadi")
+    connection.set_schema_to_public()
+    consent(a)
+    refresh(a)
+    client = verified_client(pembina_prov.user)
+    pages = [
+        client.get("/dinas/"),
+        client.get(f"/dinas/koperasi/{a.pk}/"),
+    ]
+    for resp in pages:
+        body = resp.content.decode()
+        assert resp.status_code == 200
+        for secret in (m.full_name, m.nik, m.nip):
+            assert secret not in body
+    # The stored figures themselves are aggregates: no column holds a member's data.
+    ind = Indicator.objects.get(cooperative=a)
+    assert ind.members_active >= 1
+    stored = " ".join(
+        str(v) for v in Indicator.objects.filter(cooperative=a).values().first().values()
+    )
+    for secret in (m.full_name, m.nik, m.nip):
+        assert secret not in stored
+
+
+def test_requests_never_open_a_tenant_schema(pembina_prov, shared_both, monkeypatch):
+    """Every Dinas page and export runs in the public schema: no set_tenant/set_schema
+    to a cooperative, and no SQL naming a tenant schema."""
+    from django.test.utils import CaptureQueriesContext
+
+    a, b = shared_both
+    client = verified_client(pembina_prov.user)
+    switched = []
+    from django.db import connections
+
+    wrapper = type(connections["default"])
+    real_set_tenant = wrapper.set_tenant
+    real_set_schema = wrapper.set_schema
+
+    def spy_tenant(self, tenant, *args, **kw):
+        if tenant.schema_name != "public":
+            switched.append(tenant.schema_name)
+        return real_set_tenant(self, tenant, *args, **kw)
+
+    def spy_schema(self, schema_name, *args, **kw):
+        if schema_name != "public":
+            switched.append(schema_name)
+        return real_set_schema(self, schema_name, *args, **kw)
+
+    monkeypatch.setattr(wrapper, "set_tenant", spy_tenant)
+    monkeypatch.setattr(wrapper, "set_schema", spy_schema)
+    urls = [
+        "/dinas/",
+        "/dinas/?format=xlsx",
+        f"/dinas/koperasi/{a.pk}/",
+        f"/dinas/koperasi/{a.pk}/kementerian/?year={date.today().year}",
+        f"/dinas/kementerian/?year={date.today().year}",
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    assert switched == []
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    for schema in (a.schema_name, b.schema_name):
+        assert schema not in sql
+    for table in ("members_member", "ledger_journalline", "loans_loan", "savings_"):
+        assert table not in sql
