@@ -10,10 +10,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.members.models import Agency
@@ -195,7 +196,7 @@ class RunExport(_Base):
         if fmt not in ("xlsx", "pdf"):
             return Response(status=404)
         run = get_object_or_404(DeductionRun, pk=pk)
-        agency_id = request.query_params.get("agency")
+        agency_id = query_id(request, "agency")
         agency = get_object_or_404(Agency, pk=agency_id) if agency_id else None
         return export_response(run, fmt=fmt, agency=agency)
 
@@ -206,7 +207,10 @@ class ImportCreate(_Base):
     def post(self, request, pk: int):
         run = get_object_or_404(DeductionRun, pk=pk)
         f = request.FILES.get("file")
-        agency = Agency.objects.filter(pk=request.data.get("agency") or 0).first()
+        raw_agency = request.data.get("agency")
+        agency = (
+            Agency.objects.filter(pk=parse_id(raw_agency, "agency")).first() if raw_agency else None
+        )
         if f is None or agency is None:
             raise ApplicationError(
                 services.E.FILE_INVALID,
@@ -228,12 +232,12 @@ class ImportDetail(_Base):
 
 
 class ImportAction(_Base):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [SafeJSONParser, FormParser]
 
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
         if action == "exclude":
-            rows = request.data.get("rows") or []
+            rows = request_object(request).get("rows") or []
             try:
                 rows = [int(r) for r in rows]
             except (TypeError, ValueError):
@@ -245,7 +249,7 @@ class ImportAction(_Base):
             imp = services.deduction_import_post(imp=imp, by=request.user)
         elif action == "reverse":
             imp = services.deduction_import_reverse(
-                imp=imp, reason=request.data.get("reason", ""), by=request.user
+                imp=imp, reason=str(request_object(request).get("reason", "")), by=request.user
             )
         elif action == "discard":
             imp = services.deduction_import_discard(imp=imp, by=request.user)

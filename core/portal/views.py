@@ -118,7 +118,10 @@ def loan_detail(request, pk: int):
 
 class SimulateForm(forms.Form):
     product = forms.ChoiceField(label=_("Produk"))
-    principal = forms.DecimalField(label=_("Jumlah pinjaman (Rp)"), decimal_places=0, min_value=1)
+    # max_digits: the loan column's 16 whole digits; 1e30 is a form error, not an overflow
+    principal = forms.DecimalField(
+        label=_("Jumlah pinjaman (Rp)"), max_digits=16, decimal_places=0, min_value=1
+    )
     tenor = forms.IntegerField(label=_("Tenor (bulan)"), min_value=1, max_value=360)
 
     def __init__(self, *args, products=(), **kwargs):

@@ -11,6 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import query_id
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.ledger.services import date_in_range
 from core.members.models import Member
@@ -163,8 +164,8 @@ class AccountList(generics.ListAPIView):
         qs = SavingsAccount.objects.select_related("member", "product").order_by("pk")
         p = self.request.query_params
         for key in ("member", "product"):
-            if p.get(key, "").isdigit():
-                qs = qs.filter(**{f"{key}_id": int(p[key])})
+            if (pk := query_id(self.request, key)) is not None:
+                qs = qs.filter(**{f"{key}_id": pk})
         if p.get("status") in ("open", "closed"):
             qs = qs.filter(status=p["status"])
         return _scope(qs, self.request.user, "member")
@@ -193,8 +194,8 @@ class TransactionListCreate(generics.ListCreateAPIView):
     def get_queryset(self):
         qs = SavingsTransaction.objects.select_related("journal_entry").order_by("-on", "-id")
         p = self.request.query_params
-        if p.get("account", "").isdigit():
-            qs = qs.filter(account_id=int(p["account"]))
+        if (account_id := query_id(self.request, "account")) is not None:
+            qs = qs.filter(account_id=account_id)
         if p.get("on"):
             try:
                 qs = qs.filter(on=date.fromisoformat(p["on"]))
@@ -263,6 +264,8 @@ class Statement(APIView):
             date_to = date.fromisoformat(request.query_params.get("date_to") or today.isoformat())
         except ValueError:
             raise serializers.ValidationError({"date_from": ["Tanggal TTTT-BB-HH."]}) from None
+        date_in_range(date_from, field="date_from")
+        date_in_range(date_to, field="date_to")
         data = selectors.savings_statement(member=member, date_from=date_from, date_to=date_to)
         return Response(
             {

@@ -20,6 +20,7 @@ MIDDLEWARE = [
     "lumbung.middleware.RestoreSchemaMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "lumbung.middleware.TenantContextMiddleware",
+    "core.common.middleware.ApiErrorMiddleware",  # /api/ errors as JSON; NUL in query: 400
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,6 +123,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.common.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.common.api.SafeJSONParser",  # RecursionError on deep nesting: 400
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
