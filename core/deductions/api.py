@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -119,9 +121,15 @@ def run_create_and_enqueue(*, year: int, month: int, by) -> DeductionRun:
 
 
 class RunListCreate(_Base):
+    @extend_schema(operation_id="deductions_runs_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response([run_data(r) for r in selectors.run_list()[:60]])
 
+    @extend_schema(
+        operation_id="deductions_runs_create",
+        responses=OpenApiTypes.OBJECT,
+        request=RunCreateSerializer,
+    )
     def post(self, request):
         s = RunCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -130,6 +138,7 @@ class RunListCreate(_Base):
 
 
 class RunDetail(_Base):
+    @extend_schema(operation_id="deductions_runs_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response(run_data(get_object_or_404(DeductionRun, pk=pk), detail=True))
 
@@ -154,6 +163,11 @@ class RunPostAll(_Base):
     """Post every agency with one ready file, each in its own transaction, in the
     background: 202 with the run; poll ``GET runs/<id>/`` for ``posting``."""
 
+    @extend_schema(
+        operation_id="deductions_runs_post_all",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
+    )
     def post(self, request, pk: int):
         run = run_post_all_and_enqueue(run=get_object_or_404(DeductionRun, pk=pk), by=request.user)
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
@@ -192,6 +206,10 @@ def export_response(run: DeductionRun, *, fmt: str, agency: Agency | None) -> Ht
 class RunExport(_Base):
     """``?agency=<id>`` for one agency (XLSX or PDF cover letter); without, all agencies."""
 
+    @extend_schema(
+        operation_id="deductions_runs_export",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
     def get(self, request, pk: int, fmt: str):
         if fmt not in ("xlsx", "pdf"):
             return Response(status=404)
@@ -204,6 +222,11 @@ class RunExport(_Base):
 class ImportCreate(_Base):
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        operation_id="deductions_imports_create",
+        responses=OpenApiTypes.OBJECT,
+        request={"multipart/form-data": OpenApiTypes.OBJECT},
+    )
     def post(self, request, pk: int):
         run = get_object_or_404(DeductionRun, pk=pk)
         f = request.FILES.get("file")
@@ -226,6 +249,7 @@ class ImportCreate(_Base):
 
 
 class ImportDetail(_Base):
+    @extend_schema(operation_id="deductions_imports_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         imp = get_object_or_404(DeductionImport, pk=pk)
         return Response(import_data(imp, preview=True))
@@ -234,6 +258,11 @@ class ImportDetail(_Base):
 class ImportAction(_Base):
     parser_classes = [SafeJSONParser, FormParser]
 
+    @extend_schema(
+        operation_id="deductions_imports_action",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
+    )
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
         if action == "exclude":

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -251,6 +252,7 @@ class Statement(APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, member_pk: int):
         qs = Member.objects.all()
         if request.user.role == ANGGOTA:
