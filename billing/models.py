@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.uploads import payment_proof_path
+
 
 class Plan(models.Model):
     """A price tier by number of active members. Data, edited by operators."""
@@ -237,7 +239,7 @@ class PaymentProof(models.Model):
     """Proof of a bank transfer uploaded by the cooperative."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="proofs")
-    file = models.FileField(upload_to="billing/proofs/%Y/%m/")
+    file = models.FileField(upload_to=payment_proof_path, max_length=200)
     uploaded_by = models.CharField(max_length=200)
     note = models.TextField(blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)

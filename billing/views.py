@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.common.api import MAX_ID
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from lumbung.console.permissions import operator_required as console_operator_required
@@ -72,7 +73,12 @@ def tenant_billing(request):
 
 
 def _plan_from(request) -> tuple[Plan, str]:
-    plan = Plan.objects.filter(pk=request.POST.get("plan") or 0, is_active=True).first()
+    raw = (request.POST.get("plan") or "").strip()
+    plan = (
+        Plan.objects.filter(pk=int(raw), is_active=True).first()
+        if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID
+        else None
+    )
     interval = request.POST.get("interval") or Interval.MONTH
     if plan is None:
         raise ApplicationError(

@@ -47,14 +47,32 @@ def _headers_of(request_headers) -> dict[str, str]:
     return {k: v for k, v in request_headers.items() if k.lower() not in _SKIP_HEADERS}
 
 
+def _event_of(text: str) -> dict:
+    """The decoded event, or ValueError when it is not an object with a text ``id`` and
+    ``type`` (an array body, a missing id)."""
+    event = json.loads(text)
+    if not isinstance(event, dict):
+        raise ValueError("event is not a JSON object")
+    for key in ("id", "type"):
+        if not isinstance(event.get(key), str) or not event[key] or len(event[key]) > 100:
+            raise ValueError(f"event without a valid {key!r}")
+    return event
+
+
 def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent]:
     """Verify and store one webhook request. Returns (HTTP status, stored row)."""
     text = raw_body.decode("utf-8", errors="replace")
     stored_headers = _headers_of(headers)
     try:
-        event = stripe.Webhook.construct_event(
-            raw_body, headers.get("Stripe-Signature", ""), settings.STRIPE_WEBHOOK_SECRET
+        # the signature first (what stripe.Webhook.construct_event does), then the shape:
+        # a signed body must still be one event object with a text id and type
+        stripe.WebhookSignature.verify_header(
+            text,
+            headers.get("Stripe-Signature", ""),
+            settings.STRIPE_WEBHOOK_SECRET,
+            tolerance=stripe.Webhook.DEFAULT_TOLERANCE,  # stale (replayed) deliveries: 400
         )
+        event = _event_of(text)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         claimed_id, claimed_type = "", ""
         try:

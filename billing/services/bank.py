@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
 from ..models import Invoice, PaymentProof, Plan, Subscription
@@ -154,13 +155,6 @@ def _covered_until(sub: Subscription, today: date) -> date | None:
     return None
 
 
-_PROOF_SIGNATURES = {
-    b"%PDF": "pdf",
-    b"\x89PNG": "png",
-    b"\xff\xd8\xff": "jpg",
-}
-
-
 @transaction.atomic
 def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> PaymentProof:
     """The cooperative uploads proof of transfer (PDF, PNG or JPEG, bounded size)."""
@@ -173,27 +167,10 @@ def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> Paymen
             BillingErrors.INVOICE_NOT_PAYABLE,
             _("Tagihan %(n)s tidak menunggu pembayaran transfer.") % {"n": inv.number},
         )
-    if upload is None or upload.size == 0:
-        raise ApplicationError(
-            BillingErrors.PROOF_INVALID,
-            _("Pilih berkas bukti transfer."),
-            fields={"file": [_("Wajib diisi.")]},
-        )
-    if upload.size > settings.BILLING_PROOF_MAX_BYTES:
-        raise ApplicationError(
-            BillingErrors.PROOF_INVALID,
-            _("Berkas terlalu besar (maksimal %(mb)s MB).")
-            % {"mb": settings.BILLING_PROOF_MAX_BYTES // (1024 * 1024)},
-            fields={"file": [_("Berkas terlalu besar.")]},
-        )
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(sig) for sig in _PROOF_SIGNATURES):
-        raise ApplicationError(
-            BillingErrors.PROOF_INVALID,
-            _("Bukti transfer harus berupa PDF, PNG atau JPEG."),
-            fields={"file": [_("Jenis berkas tidak didukung.")]},
-        )
+    # the one upload policy: PDF/PNG/JPEG by extension and content, bounded size
+    upload_check(
+        upload, max_bytes=settings.BILLING_PROOF_MAX_BYTES, code=BillingErrors.PROOF_INVALID
+    )
     proof = PaymentProof.objects.create(
         invoice=inv, file=upload, uploaded_by=str(getattr(by, "username", by))[:200], note=note
     )

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,3 +39,51 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", str(exc))
     return _shape(str(code), str(detail), None, response.status_code)
+
+
+# --- boundary helpers: parse what a client sends before it reaches a query -----------
+
+# PostgreSQL's bigint: an id outside it can never exist (and would make the query fail).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw, field: str) -> int:
+    """A positive database id from client text, or a 400 naming ``field``."""
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit() or not (0 < int(text) <= MAX_ID):
+        raise exceptions.ValidationError({field: ["Harus berupa ID (bilangan bulat positif)."]})
+    return int(text)
+
+
+def query_id(request, name: str) -> int | None:
+    """The id filter ``?<name>=`` of an API request: None when absent or empty, an int
+    when valid, a 400 ``{"error": {"fields": {name: ...}}}`` otherwise (``?member=abc``)."""
+    params = getattr(request, "query_params", None) or request.GET
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    return parse_id(raw, name)
+
+
+class SafeJSONParser(JSONParser):
+    """JSONParser that turns a nesting too deep for Python (RecursionError) into a 400
+    instead of a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON terlalu dalam bersarang.") from None
+
+
+def request_object(request) -> dict:
+    """The request body as a JSON object (``{}`` when empty); a body of ``null``, ``[]``
+    or ``"x"`` is a 400, not an AttributeError later."""
+    data = request.data
+    if data == "":
+        return {}
+    if data is None or not hasattr(data, "get") or isinstance(data, (str, bytes)):
+        raise exceptions.ValidationError(
+            {"non_field_errors": ["Isi permintaan harus berupa objek JSON."]}
+        )
+    return data

@@ -9,11 +9,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.members.models import Agency
@@ -131,9 +134,15 @@ def run_create_and_enqueue(*, year: int, month: int, by) -> DeductionRun:
 
 
 class RunListCreate(_Base):
+    @extend_schema(operation_id="deductions_runs_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response([run_data(r) for r in selectors.run_list()[:60]])
 
+    @extend_schema(
+        operation_id="deductions_runs_create",
+        responses=OpenApiTypes.OBJECT,
+        request=RunCreateSerializer,
+    )
     def post(self, request):
         s = RunCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -142,6 +151,7 @@ class RunListCreate(_Base):
 
 
 class RunDetail(_Base):
+    @extend_schema(operation_id="deductions_runs_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response(run_data(get_object_or_404(DeductionRun, pk=pk), detail=True))
 
@@ -169,6 +179,11 @@ class RunPostAll(_Base):
     """Post every agency with one ready file, each in its own transaction, in the
     background: 202 with the run; poll ``GET runs/<id>/`` for ``posting``."""
 
+    @extend_schema(
+        operation_id="deductions_runs_post_all",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
+    )
     def post(self, request, pk: int):
         run = run_post_all_and_enqueue(
             run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
@@ -225,11 +240,15 @@ def export_response(run: DeductionRun, *, fmt: str, agency: Agency | None) -> Ht
 class RunExport(_Base):
     """``?agency=<id>`` for one agency (XLSX or PDF cover letter); without, all agencies."""
 
+    @extend_schema(
+        operation_id="deductions_runs_export",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
     def get(self, request, pk: int, fmt: str):
         if fmt not in ("xlsx", "pdf"):
             return Response(status=404)
         run = get_object_or_404(DeductionRun, pk=pk)
-        agency_id = request.query_params.get("agency")
+        agency_id = query_id(request, "agency")
         agency = get_object_or_404(Agency, pk=agency_id) if agency_id else None
         return export_response(run, fmt=fmt, agency=agency)
 
@@ -237,10 +256,18 @@ class RunExport(_Base):
 class ImportCreate(_Base):
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        operation_id="deductions_imports_create",
+        responses=OpenApiTypes.OBJECT,
+        request={"multipart/form-data": OpenApiTypes.OBJECT},
+    )
     def post(self, request, pk: int):
         run = get_object_or_404(DeductionRun, pk=pk)
         f = request.FILES.get("file")
-        agency = Agency.objects.filter(pk=request.data.get("agency") or 0).first()
+        raw_agency = request.data.get("agency")
+        agency = (
+            Agency.objects.filter(pk=parse_id(raw_agency, "agency")).first() if raw_agency else None
+        )
         if f is None or agency is None:
             raise ApplicationError(
                 services.E.FILE_INVALID,
@@ -256,18 +283,24 @@ class ImportCreate(_Base):
 
 
 class ImportDetail(_Base):
+    @extend_schema(operation_id="deductions_imports_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         imp = get_object_or_404(DeductionImport, pk=pk)
         return Response(import_data(imp, preview=True))
 
 
 class ImportAction(_Base):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
+    @extend_schema(
+        operation_id="deductions_imports_action",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
+    )
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
         if action == "exclude":
-            rows = request.data.get("rows") or []
+            rows = request_object(request).get("rows") or []
             try:
                 rows = [int(r) for r in rows]
             except (TypeError, ValueError):
@@ -281,7 +314,7 @@ class ImportAction(_Base):
             )
         elif action == "reverse":
             imp = services.deduction_import_reverse(
-                imp=imp, reason=request.data.get("reason", ""), by=request.user
+                imp=imp, reason=str(request_object(request).get("reason", "")), by=request.user
             )
         elif action == "discard":
             imp = services.deduction_import_discard(imp=imp, by=request.user)

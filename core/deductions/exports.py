@@ -11,6 +11,7 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.common.exports import safe_cell, safe_row
 from core.common.money import format_rupiah
 from core.members.models import Agency
 
@@ -102,8 +103,8 @@ def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
     fill_in = PatternFill("solid", fgColor="FFF2CC")
     money = "#,##0"
 
-    def c(value, *, font=None, fmt=None, fill=None, border=None, align=None):
-        cell = WriteOnlyCell(ws, value=value)
+    def c(value, *, font=None, fmt=None, fill=None, border=None, align=None, formula=False):
+        cell = WriteOnlyCell(ws, value=value if formula else safe_cell(value))
         if font:
             cell.font = font
         if fmt:
@@ -161,7 +162,13 @@ def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
             c(None, border=box),
             c(None, border=box),
             *[c(int(v), font=bold, fmt=money, border=box) for v in totals],
-            c(f"=SUM(J{first}:J{last})" if n else 0, font=bold, fmt=money, border=box),
+            c(
+                f"=SUM(J{first}:J{last})" if n else 0,
+                font=bold,
+                fmt=money,
+                border=box,
+                formula=True,  # ours; every other cell is escaped text
+            ),
         ]
     )
 
@@ -193,7 +200,7 @@ def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Ringkasan")
     bold = Font(bold=True)
-    ws.append([WriteOnlyCell(ws, value=_coop_name())])
+    ws.append([WriteOnlyCell(ws, value=safe_cell(_coop_name()))])
     ws.append([WriteOnlyCell(ws, value=f"Rekap Potong Gaji Bulan {month_name(run)}")])
     ws.append([])
     head = ["Kode", "Instansi", "Anggota", "Wajib", "Jasa", "Pokok", "Lainnya", "Jumlah"]
@@ -206,12 +213,14 @@ def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
     totals = agency_totals(run)
     for t in totals:
         ws.append(
-            [
-                t["agency"].code,
-                t["agency"].name,
-                t["members"],
-                *[int(t[k]) for k in ("wajib", "jasa", "principal", "others", "total")],
-            ]
+            safe_row(
+                [
+                    t["agency"].code,
+                    t["agency"].name,
+                    t["members"],
+                    *[int(t[k]) for k in ("wajib", "jasa", "principal", "others", "total")],
+                ]
+            )
         )
     ws.append(
         [

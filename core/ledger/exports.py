@@ -10,6 +10,8 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.common.exports import safe_cell, safe_row
+
 from .tables import with_cell_kinds
 
 
@@ -37,18 +39,18 @@ def table_xlsx(table: dict) -> bytes:
     ws = wb.active
     ws.title = str(table["title"])[:31]
     name = getattr(connection.tenant, "name", "")
-    ws.append([name])
+    ws.append([safe_cell(name)])
     ws["A1"].font = Font(bold=True, size=12)
-    ws.append([str(table["title"])])
+    ws.append([safe_cell(str(table["title"]))])
     ws["A2"].font = Font(bold=True, size=12)
-    ws.append([str(table.get("subtitle", ""))])
+    ws.append([safe_cell(str(table.get("subtitle", "")))])
     ws.append([])
-    ws.append([str(c) for c in table["columns"]])
+    ws.append(safe_row(str(c) for c in table["columns"]))
     header_row = ws.max_row
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
     for row in table["rows"]:
-        ws.append(list(row["cells"]))  # Decimals stay exact numbers in the sheet
+        ws.append(safe_row(row["cells"]))  # Decimals stay exact numbers; text stays text
         r = ws.max_row
         for cell in ws[r]:
             if isinstance(cell.value, Decimal):

@@ -14,13 +14,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import SafeJSONParser, query_id, request_object
 from core.common.fields import RupiahSerializerField
 from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
+from core.ledger.services import date_in_range
 from core.members.models import Member
 from core.users.models import User
 
@@ -231,6 +233,54 @@ class LoanSimulateSerializer(serializers.Serializer):
     tenor = serializers.IntegerField()
 
 
+# Bodies of the workflow actions: validated here (a body of null, [] or "x", a list where
+# text belongs, a NUL byte) so a service only ever sees plain values. Amounts and rates
+# stay text: the services parse them and answer with their own error codes.
+class _ActionBody(serializers.Serializer):
+    @classmethod
+    def parse(cls, request) -> dict:
+        s = cls(data=request_object(request))
+        s.is_valid(raise_exception=True)
+        return s.validated_data
+
+
+_DATE = {"required": False, "allow_null": True, "allow_blank": True, "max_length": 10}
+
+
+class LoanNoteSerializer(_ActionBody):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class LoanRejectSerializer(_ActionBody):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class LoanDisburseSerializer(_ActionBody):
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+    via = serializers.ChoiceField(choices=Loan.Channel.choices, default=Loan.Channel.CASH)
+    first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+
+
+class LoanRepaySerializer(_ActionBody):
+    amount = serializers.CharField(max_length=30, help_text="Rupiah utuh")
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+    channel = serializers.CharField(max_length=20, default=Repayment.Channel.COUNTER)
+    excess_to = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class LoanPayoffSerializer(_ActionBody):
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+    channel = serializers.CharField(max_length=20, default=Repayment.Channel.COUNTER)
+
+
+class LoanRescheduleRequestSerializer(_ActionBody):
+    tenor = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1200)
+    rate = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=30)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+    first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+
+
 class LoanSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanSettings
@@ -255,6 +305,7 @@ class ProductViewSet(
     read_roles = STAFF_AND_MEMBERS
     write_roles = svc.PRODUCT_ROLES
     queryset = LoanProduct.objects.all().order_by("code")
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         qs = super().get_queryset()
@@ -300,7 +351,8 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     permission_classes = [RolePermission]
     read_roles = STAFF_AND_MEMBERS
     write_roles = WRITERS_AND_MEMBERS
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    lookup_value_regex = r"[0-9]+"
 
     queryset = Loan.objects.none()
 
@@ -317,8 +369,8 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         p = self.request.query_params
         if p.get("status"):
             qs = qs.filter(status=p["status"])
-        if p.get("member"):
-            qs = qs.filter(member_id=p["member"])
+        if (member_id := query_id(self.request, "member")) is not None:
+            qs = qs.filter(member_id=member_id)
         return qs.order_by("-id")
 
     def create(self, request):
@@ -361,7 +413,8 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["get"], url_path="payoff-quote")
     def payoff_quote(self, request, pk=None):
         loan = self._loan(pk)
-        on = _date(request.query_params.get("on"), "on") or timezone.localdate()
+        on = date_in_range(_date(request.query_params.get("on"), "on"), field="on")
+        on = on or timezone.localdate()
         q = svc.loan_payoff_quote(loan=loan, on=on)
         return Response({k: str(v) for k, v in q.items()})
 
@@ -377,73 +430,77 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(LoanDocumentSerializer(doc).data, status=201)
 
+    @extend_schema(request=LoanNoteSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        return self._done(
-            svc.loan_verify(loan=self._loan(pk), by=request.user, note=request.data.get("note", ""))
-        )
+        d = LoanNoteSerializer.parse(request)
+        return self._done(svc.loan_verify(loan=self._loan(pk), by=request.user, note=d["note"]))
 
+    @extend_schema(request=LoanNoteSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._done(
-            svc.loan_approve(
-                loan=self._loan(pk), by=request.user, note=request.data.get("note", "")
-            )
-        )
+        d = LoanNoteSerializer.parse(request)
+        return self._done(svc.loan_approve(loan=self._loan(pk), by=request.user, note=d["note"]))
 
+    @extend_schema(request=LoanRejectSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._done(
-            svc.loan_reject(
-                loan=self._loan(pk), by=request.user, reason=request.data.get("reason", "")
-            )
-        )
+        d = LoanRejectSerializer.parse(request)
+        return self._done(svc.loan_reject(loan=self._loan(pk), by=request.user, reason=d["reason"]))
 
+    @extend_schema(request=LoanDisburseSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def disburse(self, request, pk=None):
+        d = LoanDisburseSerializer.parse(request)
         loan = self._loan(pk)
         svc.loan_disburse(
             loan=loan,
             by=request.user,
-            on=_date(request.data.get("on"), "on"),
-            via=request.data.get("via", Loan.Channel.CASH),
-            first_due_date=_date(request.data.get("first_due_date"), "first_due_date"),
+            on=_date(d.get("on"), "on"),
+            via=d["via"],
+            first_due_date=_date(d.get("first_due_date"), "first_due_date"),
         )
         return self._done(loan)
 
+    @extend_schema(request=LoanRepaySerializer, responses={201: LoanRepaymentSerializer})
     @action(detail=True, methods=["post"])
     def repay(self, request, pk=None):
+        d = LoanRepaySerializer.parse(request)
         rep = svc.loan_repay(
             loan=self._loan(pk),
-            amount=_rupiah(request.data.get("amount"), "amount"),
+            amount=_rupiah(d["amount"], "amount"),
             by=request.user,
-            on=_date(request.data.get("on"), "on"),
-            channel=request.data.get("channel", Repayment.Channel.COUNTER),
-            excess_to=request.data.get("excess_to", ""),
+            on=_date(d.get("on"), "on"),
+            channel=d["channel"],
+            excess_to=d["excess_to"],
         )
         return Response(LoanRepaymentSerializer(rep).data, status=201)
 
+    @extend_schema(request=LoanPayoffSerializer, responses={201: LoanRepaymentSerializer})
     @action(detail=True, methods=["post"])
     def payoff(self, request, pk=None):
+        d = LoanPayoffSerializer.parse(request)
         rep = svc.loan_payoff(
             loan=self._loan(pk),
             by=request.user,
-            on=_date(request.data.get("on"), "on"),
-            channel=request.data.get("channel", Repayment.Channel.COUNTER),
+            on=_date(d.get("on"), "on"),
+            channel=d["channel"],
         )
         return Response(LoanRepaymentSerializer(rep).data, status=201)
 
+    @extend_schema(request=LoanRescheduleRequestSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
+        d = LoanRescheduleRequestSerializer.parse(request)
         loan = self._loan(pk)
         svc.loan_reschedule(
             loan=loan,
             by=request.user,
-            tenor=request.data.get("tenor"),
-            rate=request.data.get("rate"),
-            reason=request.data.get("reason", ""),
-            on=_date(request.data.get("on"), "on"),
-            first_due_date=_date(request.data.get("first_due_date"), "first_due_date"),
+            tenor=d.get("tenor"),
+            rate=d.get("rate") or None,
+            reason=d["reason"],
+            on=_date(d.get("on"), "on"),
+            first_due_date=_date(d.get("first_due_date"), "first_due_date"),
         )
         return self._done(loan)
 
@@ -454,6 +511,7 @@ class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     read_roles = STAFF_AND_MEMBERS
 
     queryset = Repayment.objects.none()
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -463,8 +521,8 @@ class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if user.role == R.ANGGOTA:
             m = _own_member(user)
             return qs.filter(loan__member=m) if m else qs.none()
-        if self.request.query_params.get("loan"):
-            qs = qs.filter(loan_id=self.request.query_params["loan"])
+        if (loan_id := query_id(self.request, "loan")) is not None:
+            qs = qs.filter(loan_id=loan_id)
         return qs
 
 

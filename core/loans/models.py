@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.uploads import loan_document_path
 from core.ledger.selectors import receipt_number_for
 from core.members.models import Member
 
@@ -514,7 +515,7 @@ class LoanDocument(models.Model):
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("jenis dokumen"), max_length=20, choices=Kind.choices)
-    file = models.FileField(_("berkas"), upload_to="loans/%Y/%m/")
+    file = models.FileField(_("berkas"), upload_to=loan_document_path, max_length=200)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from core.common.exports import safe_cell
+
 from . import schedules as S
 from .models import Loan
 from .selectors import collectibility_summary, disbursements_between, repayments_between
@@ -483,13 +485,13 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
 
     def write(rep: Report, ws, start_row: int) -> int:
         r = start_row
-        ws.cell(row=r, column=1, value=rep.title).font = Font(bold=True, size=12)
+        ws.cell(row=r, column=1, value=safe_cell(str(rep.title))).font = Font(bold=True, size=12)
         r += 1
         if rep.subtitle:
-            ws.cell(row=r, column=1, value=rep.subtitle)
+            ws.cell(row=r, column=1, value=safe_cell(str(rep.subtitle)))
             r += 1
         for j, c in enumerate(rep.columns, 1):
-            ws.cell(row=r, column=j, value=str(c.label)).font = Font(bold=True)
+            ws.cell(row=r, column=j, value=safe_cell(str(c.label))).font = Font(bold=True)
         r += 1
         for row in rep.rows:
             for j, c in enumerate(rep.columns, 1):
@@ -507,13 +509,13 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
                     cell.number_format = "#,##0"
             r += 1
         for note in rep.notes:
-            ws.cell(row=r, column=1, value=str(note))
+            ws.cell(row=r, column=1, value=safe_cell(str(note)))
             r += 1
         return r
 
     r = 1
     if cooperative_name:
-        ws.cell(row=1, column=1, value=cooperative_name).font = Font(bold=True)
+        ws.cell(row=1, column=1, value=safe_cell(cooperative_name)).font = Font(bold=True)
         r = 2
     r = write(report, ws, r)
     for sec in report.sections:
@@ -530,4 +532,4 @@ def _xl(v):
         return ""
     if isinstance(v, date | int | float):
         return v
-    return str(v)
+    return safe_cell(str(v))  # a name like "=HYPERLINK(...)" stays text

@@ -4,6 +4,7 @@ and shape the output; errors come out as ``{"error": {...}}``."""
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
+from core.common.api import query_id
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 
 from . import selectors, services
@@ -130,10 +131,9 @@ class MemberListCreate(generics.ListCreateAPIView):
 
     def get_queryset(self):
         p = self.request.query_params
-        agency = p.get("agency")
         qs = selectors.member_search(
             q=p.get("q", ""),
-            agency_id=int(agency) if agency and agency.isdigit() else None,
+            agency_id=query_id(self.request, "agency"),
             status=p.get("status", ""),
         ).prefetch_related("heirs")
         if self.request.user.role == ANGGOTA:

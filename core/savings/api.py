@@ -6,11 +6,13 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import query_id
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
@@ -166,8 +168,8 @@ class AccountList(generics.ListAPIView):
         qs = SavingsAccount.objects.select_related("member", "product").order_by("pk")
         p = self.request.query_params
         for key in ("member", "product"):
-            if p.get(key, "").isdigit():
-                qs = qs.filter(**{f"{key}_id": int(p[key])})
+            if (pk := query_id(self.request, key)) is not None:
+                qs = qs.filter(**{f"{key}_id": pk})
         if p.get("status") in ("open", "closed"):
             qs = qs.filter(status=p["status"])
         return _scope(qs, self.request.user, "member")
@@ -196,8 +198,8 @@ class TransactionListCreate(generics.ListCreateAPIView):
     def get_queryset(self):
         qs = SavingsTransaction.objects.select_related("journal_entry").order_by("-on", "-id")
         p = self.request.query_params
-        if p.get("account", "").isdigit():
-            qs = qs.filter(account_id=int(p["account"]))
+        if (account_id := query_id(self.request, "account")) is not None:
+            qs = qs.filter(account_id=account_id)
         if p.get("on"):
             try:
                 qs = qs.filter(on=date.fromisoformat(p["on"]))
@@ -253,6 +255,7 @@ class Statement(APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, member_pk: int):
         qs = Member.objects.all()
         if request.user.role == ANGGOTA:
@@ -266,6 +269,8 @@ class Statement(APIView):
             date_to = date.fromisoformat(request.query_params.get("date_to") or today.isoformat())
         except ValueError:
             raise serializers.ValidationError({"date_from": ["Tanggal TTTT-BB-HH."]}) from None
+        date_in_range(date_from, field="date_from")
+        date_in_range(date_to, field="date_to")
         data = selectors.savings_statement(member=member, date_from=date_from, date_to=date_to)
         return Response(
             {

@@ -15,6 +15,7 @@ worker and every Celery pool process writes its samples there and one scrape sum
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import os
 
@@ -57,12 +58,32 @@ def registry():
     return REGISTRY
 
 
+def _from_allowed_network(request: HttpRequest, networks) -> bool:
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    for net in networks:
+        try:
+            if peer in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            log.warning("METRICS_ALLOWED_NETWORKS: %r is not a network", net)
+    return False
+
+
 def _authorised(request: HttpRequest) -> bool:
+    """A valid bearer token, or a peer in METRICS_ALLOWED_NETWORKS; with neither
+    configured, open only where METRICS_OPEN_WHEN_UNCONFIGURED (not in production)."""
     token = settings.METRICS_TOKEN
-    if not token:
-        return True
-    header = request.headers.get("Authorization", "")
-    return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+    networks = getattr(settings, "METRICS_ALLOWED_NETWORKS", [])
+    if not token and not networks:
+        return getattr(settings, "METRICS_OPEN_WHEN_UNCONFIGURED", False)
+    if token:
+        header = request.headers.get("Authorization", "")
+        if hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+            return True
+    return bool(networks) and _from_allowed_network(request, networks)
 
 
 class MetricsMiddleware:

@@ -7,7 +7,9 @@ from . import views
 
 urlpatterns = [
     path("", views.public_home, name="public-home"),
-    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    # after a login on the apex the operator console (LOGIN_REDIRECT_URL "home" exists only
+    # on a cooperative's host)
+    path("masuk/", auth_views.LoginView.as_view(next_page="console:overview"), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("daftar/", include("tenants.urls")),

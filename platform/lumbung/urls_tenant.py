@@ -2,7 +2,8 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAdminUser
 
 from core.users import views as user_views
 from tenants import views as tenant_signup_views
@@ -43,7 +44,15 @@ urlpatterns = [
     path("langganan/", include("billing.urls")),
     path("dukungan/", include("lumbung.console.urls_tenant")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI for logged-in staff (is_staff), served from our own static files
+    # (drf-spectacular-sidecar); the split view keeps its script out of the page (CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", permission_classes=[IsAdminUser]
+        ),
+        name="api-docs",
+    ),
     path("api/v1/", include("lumbung.api_urls")),
     path("buku-besar/", include("core.ledger.urls")),
     path("anggota/", include("core.members.urls")),

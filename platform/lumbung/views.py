@@ -59,6 +59,7 @@ def settings_home(request):
     return render(request, "settings_home.html", {"links": links})
 
 
+@extend_schema(responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def api_me(request):
     u = request.user

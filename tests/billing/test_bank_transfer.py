@@ -201,3 +201,30 @@ def test_bank_period_end_goes_past_due_and_renewal_invoice_is_issued(
     assert (
         sub.status == "active" and timezone.localdate(sub.current_period_end) == renewal.period_end
     )
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("bukti.html", b"%PDF-1.4 disguised"),  # right magic, wrong extension
+        ("bukti.pdf", b"<html><script>alert(1)</script>"),  # right extension, wrong content
+        ("bukti.png", b"%PDF-1.4"),  # extension and content disagree
+    ],
+)
+def test_proof_type_by_extension_and_content(admin_client_a, name, content):
+    inv = _issue(admin_client_a)
+    with pytest.raises(ApplicationError) as err:
+        services.bank_proof_upload(invoice=inv, upload=SimpleUploadedFile(name, content), by="t")
+    assert err.value.code == "proof_invalid" and "file" in err.value.fields
+
+
+def test_proof_is_stored_under_the_cooperatives_directory(
+    admin_client_a, tenant_a, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    inv = _issue(admin_client_a)
+    proof = services.bank_proof_upload(
+        invoice=inv, upload=SimpleUploadedFile("Bukti Saya.png", PNG), by="t"
+    )
+    assert proof.file.name.startswith(f"{tenant_a.schema_name}/billing/proofs/")
+    assert "Bukti" not in proof.file.name  # never the client's file name

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.common.uploads import upload_check
 from core.members.models import Member
 
 from .. import schedules as S
@@ -292,6 +293,7 @@ def loan_apply(
         applied_by=by,
     )
     for kind, file in documents:
+        upload_check(file, field=kind, code=LoanErrors.INVALID)
         LoanDocument.objects.create(loan=loan, kind=kind, file=file, uploaded_by=by)
     audit_log(
         actor=by,
@@ -314,11 +316,22 @@ def loan_apply(
     return loan
 
 
+# a loan takes documents while it is being decided, not once disbursed, closed or rejected
+DOCUMENT_STATES = (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
+
+
 @transaction.atomic
 def loan_document_add(*, loan: Loan, kind: str, file, by) -> LoanDocument:
     _require_role(by, APPLY_ROLES, _("mengunggah dokumen pinjaman"))
     if kind not in LoanDocument.Kind.values:
         raise ApplicationError(LoanErrors.INVALID, _("Jenis dokumen tidak dikenal."))
+    if loan.status not in DOCUMENT_STATES:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Dokumen hanya dapat ditambahkan sebelum pinjaman dicairkan."),
+            fields={"file": [_("Status pinjaman tidak menerima dokumen.")]},
+        )
+    upload_check(file, code=LoanErrors.INVALID)
     doc = LoanDocument.objects.create(loan=loan, kind=kind, file=file, uploaded_by=by)
     audit_log(actor=by, action="loan.document.add", target=loan, data={"kind": kind})
     return doc

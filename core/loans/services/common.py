@@ -22,6 +22,7 @@ from .. import schedules as S
 from ..models import Instalment, Loan
 
 ZERO = Decimal("0")
+MONEY_LIMIT = Decimal(10) ** 16
 R = User.Role
 
 APPLY_ROLES = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PETUGAS, R.ANGGOTA})
@@ -146,6 +147,12 @@ def _money(value: Any, *, field: str = "amount") -> Decimal:
         )
     if not d.is_finite():
         raise ApplicationError(LoanErrors.INVALID, _("Jumlah tidak valid."))
+    # the money columns hold 16 whole digits: anything larger cannot be a real amount
+    # (and 1e30 would overflow Decimal's quantize further on)
+    if abs(d) >= MONEY_LIMIT:
+        raise ApplicationError(
+            LoanErrors.INVALID, _("Jumlah terlalu besar."), fields={field: [_("Terlalu besar.")]}
+        )
     return d
 
 

@@ -13,6 +13,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served locally (no CDN)
     "django_htmx",
     "django_celery_beat",
     "django_prometheus",

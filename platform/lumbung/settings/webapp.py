@@ -53,3 +53,4 @@ PASSWORD_RESET_IP_LIMIT = env.int("PASSWORD_RESET_IP_LIMIT", default=10)
 
 # Dates as `29 Nov 2026`, numbers with dot thousands (lumbung.formats.<lang>).
 FORMAT_MODULE_PATH = ["lumbung.formats"]
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # documents people upload (core.common.uploads)

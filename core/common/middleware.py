@@ -1,0 +1,92 @@
+"""Boundary middleware: every /api/ response that is an error has the one JSON shape
+(``{"error": {"code", "message", "fields"}}``), including Django's own 404 and 500 pages
+in production; a query string carrying a NUL byte is refused before any view sees it
+(PostgreSQL cannot store or compare it)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+
+# PostgreSQL's bigint (the largest id a row can have)
+MAX_ID = 2**63 - 1
+
+API_PREFIX = "/api/"
+
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+_MESSAGES = {
+    400: "Permintaan tidak valid.",
+    401: "Belum masuk.",
+    403: "Tidak diizinkan.",
+    404: "Tidak ditemukan.",
+    405: "Metode tidak diizinkan.",
+    500: "Terjadi kesalahan pada server.",
+}
+
+
+def api_error(status: int, *, code: str | None = None, message: str | None = None, fields=None):
+    code = code or _CODES.get(status, "server_error" if status >= 500 else "error")
+    message = message or _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else "Galat.")
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
+    )
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    )
+
+
+class ApiErrorMiddleware:
+    """Placed early in MIDDLEWARE so it sees the final response of everything inside it
+    (URL resolution 404s and the 500 page Django renders for an unhandled exception)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        is_api = request.path.startswith(API_PREFIX)
+        if _has_nul(request):
+            message = "Parameter tidak boleh mengandung karakter NUL."
+            if is_api:
+                return api_error(400, message=message)
+            return HttpResponseBadRequest(message)
+        response = self.get_response(request)
+        if (
+            is_api
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+        ):
+            extra = {k: v for k, v in response.items() if k in ("Allow", "Retry-After")}
+            response = api_error(response.status_code)
+            for k, v in extra.items():
+                response[k] = v
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """An id in the URL beyond PostgreSQL's bigint cannot exist: 404 here, not a
+        DataError ("integer out of range") from the query."""
+        for value in (*view_args, *view_kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool):
+                too_big = value > MAX_ID
+            elif isinstance(value, str) and value.isascii() and value.isdigit():
+                too_big = int(value) > MAX_ID
+            else:
+                continue
+            if too_big:
+                if request.path.startswith(API_PREFIX):
+                    return api_error(404)
+                raise Http404
+        return None

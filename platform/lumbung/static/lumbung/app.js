@@ -1,0 +1,33 @@
+// Small behaviours the templates ask for with data- attributes. No inline script or
+// on* handler anywhere: the Content-Security-Policy allows scripts from 'self' only.
+//   <select data-autosubmit>                 submit its form on change
+//   <select data-navigate="?a=1">            go to the chosen option's value + suffix
+//   <form data-navigate-field="acc" data-navigate="?a=1">  same, from a field, on submit
+//   <form data-confirm="Yakin?">             ask before submitting
+//   <a href="#" data-back> / <a href="#" data-print>
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.matches("[data-autosubmit]") && el.form) el.form.submit();
+    if (el.matches("select[data-navigate]")) location.href = el.value + (el.dataset.navigate || "");
+  });
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest("[data-back], [data-print]");
+    if (!a) return;
+    e.preventDefault();
+    if (a.hasAttribute("data-back")) history.back();
+    else window.print();
+  });
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (f.matches("[data-confirm]") && !window.confirm(f.dataset.confirm)) {
+      e.preventDefault();
+      return;
+    }
+    if (f.matches("[data-navigate-field]")) {
+      e.preventDefault();
+      location.href = f.elements[f.dataset.navigateField].value + (f.dataset.navigate || "");
+    }
+  });
+})();
