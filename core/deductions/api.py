@@ -194,6 +194,7 @@ class RunPostAll(_Base):
 class RunRegenerate(_Base):
     """Make the run's list again (refused once an agency is posted): 202, then poll."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         from .tasks import deduction_run_generate_task
 

@@ -89,6 +89,32 @@ DEFAULT_PRODUCTS = [
 
 
 @transaction.atomic
+def _demo_pdf(text: str) -> bytes:
+    """A one-page PDF saying ``text``: demo documents pass the upload policy (PDF, PNG or
+    JPEG by content and extension) like a member's scanned letter would."""
+    content = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
 def loans_tenant_seed(*, cooperative=None) -> int:
     """TENANT_SEEDER: the settings row and the default products (by code; existing
     products are left as the cooperative set them)."""
@@ -179,9 +205,9 @@ def loans_demo_seed(*, cooperative=None) -> None:
                     documents=[
                         (
                             "application_letter",
-                            ContentFile(b"Surat permohonan (demo)", "permohonan.txt"),
+                            ContentFile(_demo_pdf("Surat permohonan (demo)"), "permohonan.pdf"),
                         ),
-                        ("payslip", ContentFile(b"Slip gaji (demo)", "slip-gaji.txt")),
+                        ("payslip", ContentFile(_demo_pdf("Slip gaji (demo)"), "slip-gaji.pdf")),
                     ],
                 )
             except ApplicationError:  # a demo member who is not eligible is skipped
@@ -215,9 +241,9 @@ def loans_demo_seed(*, cooperative=None) -> None:
                     documents=[
                         (
                             "application_letter",
-                            ContentFile(b"Surat permohonan (demo)", "permohonan.txt"),
+                            ContentFile(_demo_pdf("Surat permohonan (demo)"), "permohonan.pdf"),
                         ),
-                        ("payslip", ContentFile(b"Slip gaji (demo)", "slip-gaji.txt")),
+                        ("payslip", ContentFile(_demo_pdf("Slip gaji (demo)"), "slip-gaji.pdf")),
                     ],
                 )
                 loan_verify(loan=loan, by=bendahara)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -80,9 +82,11 @@ class _Base(APIView):
 
 
 class MoveInView(_Base):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response({"move_in": move_in_data(services.move_in_get())})
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         try:
             cutover = date.fromisoformat(str(request.data.get("cutover_date") or ""))
@@ -97,6 +101,7 @@ class MoveInView(_Base):
 
 
 class TrialBalanceView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         mi = services.move_in_get()
         entry = services.trial_balance_post(
@@ -110,6 +115,7 @@ class TrialBalanceView(_Base):
 
 
 class LoansView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         mi = services.move_in_get()
         loans = loans_import(move_in=mi, rows=request_rows(request, "loans"), by=request.user)
@@ -117,17 +123,20 @@ class LoansView(_Base):
 
 
 class ReconciliationView(_Base):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(selectors.move_in_reconciliation(move_in=services.move_in_get()))
 
 
 class GoLiveView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         mi = services.move_in_go_live(move_in=services.move_in_get(), by=request.user)
         return Response({"move_in": move_in_data(mi)})
 
 
 class UndoView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         mi = services.move_in_undo(
             move_in=services.move_in_get(), reason=request.data.get("reason", ""), by=request.user
@@ -136,6 +145,7 @@ class UndoView(_Base):
 
 
 class TemplateView(_Base):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, kind: str):
         if kind not in files.TEMPLATES:
             raise ApplicationError(E.FILE_INVALID, "Templat tidak dikenal.", status=404)

@@ -308,6 +308,7 @@ class InterestTaxReport(APIView):
     read_roles = TREASURY | {"ketua", "pengawas"}
     write_roles = frozenset()
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         last = timezone.localdate().replace(day=1) - timedelta(days=1)
         try:

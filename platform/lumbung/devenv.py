@@ -187,6 +187,10 @@ def find_postgres(dbname: str = "lumbung") -> str:
         f"PostgreSQL: embedded server on 127.0.0.1:{port} (data in {srv.pgdata}, "
         f"ready in {time.monotonic() - started:.1f} s)"
     )
+    # pg_dump (the console's tenant export) of the embedded server's own version: a system
+    # pg_dump, if any, may be older than the server and refuse to dump it.
+    commands, _utils = srv._tools()
+    os.environ.setdefault("PG_DUMP", str(commands.POSTGRES_BIN_PATH / "pg_dump"))
     return url
 
 

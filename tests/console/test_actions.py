@@ -212,6 +212,7 @@ def test_export_tenant_data(op_clients, operators, tenant_a, role, allowed):
 
 
 def test_export_says_so_when_pg_dump_is_missing(op_clients, tenant_a, monkeypatch):
+    monkeypatch.setattr("django.conf.settings.PG_DUMP", "pg_dump")
     import shutil
 
     real_which = shutil.which

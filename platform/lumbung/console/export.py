@@ -34,7 +34,7 @@ def schema_tables(schema: str) -> list[str]:
 
 def _pg_dump(schema: str, target: str) -> str | None:
     """Dump the schema into ``target``; returns an explanation when it could not."""
-    binary = shutil.which("pg_dump")
+    binary = shutil.which(settings.PG_DUMP)
     if binary is None:
         return "pg_dump tidak tersedia di server ini; dump skema tidak disertakan."
     db = settings.DATABASES["default"]
@@ -121,6 +121,6 @@ def tenant_export(*, operator, cooperative: Cooperative, reason: str, dump: bool
         action="console.tenant_exported",
         target=cooperative,
         reason=reason,
-        data={"pg_dump": bool(dump and shutil.which("pg_dump"))},
+        data={"pg_dump": bool(dump and shutil.which(settings.PG_DUMP))},
     )
     return tenant_export_build(cooperative=cooperative, dump=dump)

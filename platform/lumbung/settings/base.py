@@ -144,6 +144,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AmountKindEnum": "core.loans.models.AMOUNT_KIND_CHOICES",
         "KolektibilitasEnum": "core.loans.models.KOLEK_CHOICES",
+        "LoanMethodEnum": "core.loans.models.METHOD_CHOICES",
         "LoanChannelEnum": "core.loans.models.Loan.Channel",
         "LoanDocumentKindEnum": "core.loans.models.LoanDocument.Kind",
         "RepaymentKindEnum": "core.loans.models.Repayment.Kind",

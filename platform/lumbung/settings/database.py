@@ -41,3 +41,7 @@ if DB_POOL_MODE not in ("session", "transaction"):
 DATABASES["default"]["POOL_MODE"] = DB_POOL_MODE
 if DB_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# pg_dump for the console's tenant export: a name on the PATH or a path. lumbung-dev points
+# it at the embedded server's own pg_dump when it starts one.
+PG_DUMP = env.str("PG_DUMP", default="pg_dump")
