@@ -9,10 +9,11 @@ from datetime import date
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import SafeJSONParser, request_object
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY, RolePermission
 
@@ -48,7 +49,7 @@ def request_rows(request, kind: str) -> list[dict]:
         if upload.size > MAX_UPLOAD:
             raise ApplicationError(E.FILE_INVALID, "Berkas terlalu besar (maksimal 10 MB).")
         return files.rows_from_file(content=upload.read(), file_name=upload.name, kind=kind)
-    rows = request.data.get("rows")
+    rows = request_object(request).get("rows")
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApplicationError(
             E.ROWS_INVALID,
@@ -59,7 +60,7 @@ def request_rows(request, kind: str) -> list[dict]:
 
 
 def _json_dict(request, key: str) -> dict:
-    value = request.data.get(key) or {}
+    value = request_object(request).get(key) or {}
     if isinstance(value, str):
         import json
 
@@ -78,7 +79,7 @@ class _Base(APIView):
     permission_classes = [RolePermission]
     read_roles = TREASURY
     write_roles = TREASURY
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
 
 class MoveInView(_Base):
@@ -89,7 +90,7 @@ class MoveInView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         try:
-            cutover = date.fromisoformat(str(request.data.get("cutover_date") or ""))
+            cutover = date.fromisoformat(str(request_object(request).get("cutover_date") or ""))
         except ValueError:
             raise ApplicationError(
                 E.CUTOVER_INVALID,
@@ -139,7 +140,9 @@ class UndoView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         mi = services.move_in_undo(
-            move_in=services.move_in_get(), reason=request.data.get("reason", ""), by=request.user
+            move_in=services.move_in_get(),
+            reason=request_object(request).get("reason", ""),
+            by=request.user,
         )
         return Response({"move_in": move_in_data(mi)})
 
