@@ -1,12 +1,11 @@
 """Celery tasks of savings (thin wrappers).
 
-``savings_reconcile_all_task`` (daily, public schema) sends one ``savings_reconcile_task``
-per live cooperative; tenant-schemas-celery carries the schema with each message, so the
-per-cooperative task runs in that cooperative's schema. A mismatch is logged at ERROR
-(reaching Sentry) and written to the cooperative's audit log, where the pengawas sees it.
+The daily check of the savings sub-ledger against its control accounts is the ledger's
+``core.ledger.tasks.subledgers_reconcile_all_task`` (every sub-ledger, with its alerts).
 
-``savings_interest_monthly_all_task`` (daily, public schema) does the same with
-``savings_interest_monthly_task``: the previous month's jasa simpanan of every product
+``savings_interest_monthly_all_task`` (daily, public schema) sends one
+``savings_interest_monthly_task`` per live cooperative (tenant-schemas-celery carries the
+schema with each message): the previous month's jasa simpanan of every product
 that bears interest and has ``interest_auto`` on, once (a month already accrued, by hand
 or by an earlier run, is skipped). A refusal (a closed period, a ledger account not
 mapped) changes nothing for that product, is logged at ERROR and written to the audit log.
@@ -24,51 +23,6 @@ from lumbung.celery import app
 log = logging.getLogger(__name__)
 
 LIVE_STATUSES = ("trial", "active", "past_due", "suspended")
-
-
-@app.task
-def savings_reconcile_task() -> dict:
-    """Reconcile the current schema's savings sub-ledger with the ledger."""
-    from core.audit.services import audit_log
-
-    from .selectors import savings_reconciliation
-
-    schema = connection.schema_name
-    rec = savings_reconciliation()
-    result = {
-        "schema": schema,
-        "ok": rec.ok,
-        "accounts": [
-            {
-                "code": r.account_code,
-                "subledger": str(r.subledger_total),
-                "ledger": str(r.ledger_balance),
-                "difference": str(r.difference),
-            }
-            for r in rec.rows
-        ],
-        "account_mismatches": rec.account_mismatches[:50],
-        "member_mismatches": [
-            [m, code, str(s), str(g)] for m, code, s, g in rec.member_mismatches[:50]
-        ],
-    }
-    if not rec.ok:
-        log.error(
-            "Savings reconciliation mismatch in %s: %s",
-            schema,
-            result,
-            extra={"tenant": schema, "alert": "savings_reconciliation"},
-        )
-        with transaction.atomic():
-            audit_log(
-                actor="system",
-                action="savings.reconciliation_mismatch",
-                reason="Saldo simpanan tidak sama dengan akun kontrol buku besar.",
-                data=result,
-            )
-    else:
-        log.info("Savings reconciliation ok in %s", schema)
-    return result
 
 
 def _queue_in_every_cooperative(task, what: str) -> dict:
@@ -90,12 +44,6 @@ def _queue_in_every_cooperative(task, what: str) -> dict:
         except Exception:
             log.exception("Could not queue %s for %s", what, coop.schema_name)
     return {"queued": queued}
-
-
-@app.task
-def savings_reconcile_all_task() -> dict:
-    """Daily: queue a reconciliation for every live cooperative."""
-    return _queue_in_every_cooperative(savings_reconcile_task, "savings reconciliation")
 
 
 @app.task
