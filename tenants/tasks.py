@@ -4,10 +4,12 @@ import logging
 
 from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
+from django_tenants.utils import schema_context, tenant_context
 
 from core.common.errors import ApplicationError
 from lumbung.celery import app
 
+from .models import Cooperative
 from .schema_template import expected_migrations, spares_fill
 from .signup import (
     PERMANENT_ERRORS,
@@ -20,6 +22,48 @@ log = logging.getLogger(__name__)
 
 
 TEMPLATE_ERRORS = {"template_stale", "template_missing"}
+
+# Cooperatives whose books are kept up to date by the periodic per-cooperative tasks.
+LIVE_STATUSES = ("trial", "active", "past_due", "suspended")
+
+
+def tasks_for_every_cooperative(
+    task_name: str, *, statuses: tuple[str, ...] = LIVE_STATUSES
+) -> dict:
+    """Send the per-cooperative task ``task_name`` once in each cooperative's schema.
+
+    tenant-schemas-celery records the schema of the connection at send time on the message,
+    so each copy runs in its own cooperative, in its own transaction; one cooperative's
+    failure is that task's failure alone. The task is looked up in the Celery registry by
+    name, so the public layer never imports ``core`` (an unknown name is a KeyError: a
+    misspelt beat entry fails loudly).
+    """
+    if task_name not in app.tasks:  # outside a worker the autodiscovered modules load lazily
+        app.loader.import_default_modules()
+    task = app.tasks[task_name]
+    with schema_context("public"):
+        coops = list(
+            Cooperative.objects.filter(status__in=statuses)
+            .exclude(schema_name="public")
+            .order_by("pk")
+        )
+    queued, failed = [], []
+    for coop in coops:
+        try:
+            with tenant_context(coop):
+                task.delay()
+            queued.append(coop.slug)
+        except Exception:
+            log.exception("Could not queue %s for %s", task_name, coop.schema_name)
+            failed.append(coop.slug)
+    return {"task": task_name, "queued": queued, "failed": failed}
+
+
+@app.task
+def every_cooperative_task(task_name: str, statuses: list[str] | None = None) -> dict:
+    """Beat entry point: fan ``task_name`` out to every cooperative in ``statuses``
+    (default: every live one)."""
+    return tasks_for_every_cooperative(task_name, statuses=tuple(statuses or LIVE_STATUSES))
 
 
 def _retries() -> int:

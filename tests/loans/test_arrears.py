@@ -107,14 +107,19 @@ def test_settings_refuse_unordered_thresholds(staff, in_tenant_a):
         loan_settings_update(by=staff["bendahara"], ppap_macet=D(50))
 
 
-def test_daily_task_runs_every_cooperative(make_loan, today, tenant_b):
+def test_daily_task_runs_every_cooperative(make_loan, today, tenant_b, monkeypatch):
     from django.db import connection
 
-    from core.loans.tasks import loans_arrears_daily_task
+    from lumbung.celery import app
+    from tenants.tasks import every_cooperative_task
 
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(app.conf, "task_eager_propagates", True)
     make_loan(days_ago=130)
-    out = loans_arrears_daily_task()
-    assert {"alpha", "beta"} <= set(out["done"]) and out["failed"] == []
+    out = every_cooperative_task.run(
+        "core.loans.tasks.loans_arrears_tenant_task", ["trial", "active", "past_due"]
+    )
+    assert {"alpha", "beta"} <= set(out["queued"]) and out["failed"] == []
     connection.set_tenant(tenant_b)
     assert ArrearsRun.objects.filter(on=today).exists()
     connection.set_schema_to_public()

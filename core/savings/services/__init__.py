@@ -38,6 +38,7 @@ from .common import (
 from .interest import (
     interest_for_month,
     savings_interest_accrue,
+    savings_interest_auto_run,
     tax_on_interest,
     tax_shares,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "tax_on_interest",
     "tax_shares",
     "savings_interest_accrue",
+    "savings_interest_auto_run",
     "PRODUCT_EDITABLE",
     "PRODUCT_KIND_ROLES",
     "PRODUCT_SINGLE_KINDS",

@@ -1,10 +1,11 @@
 """Monthly jasa simpanan on the minimum or average balance, with income tax withheld
 above the threshold: one journal entry per product and month."""
 
-from datetime import date
+import logging
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import savings_accounts_lock
 from .apply import _write, transactions_link_entry
 from .common import ZERO, SavingsErrors
+
+log = logging.getLogger(__name__)
 
 # --- interest (jasa simpanan) -----------------------------------------------------------
 
@@ -258,3 +261,52 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         data={"period": f"{year}-{month:02d}", "gross": str(gross_total), "tax": str(tax_total)},
     )
     return run
+
+
+def savings_interest_auto_run(*, on: date) -> dict:
+    """The month before ``on``'s jasa simpanan for every active product with interest and
+    ``interest_auto``, each product in its own transaction; a month already accrued (by
+    hand or by an earlier run) is skipped. A refusal (a closed period, an account not
+    mapped) changes nothing for that product, is logged at ERROR and written to the audit
+    log, and the other products go on."""
+    from ..models import InterestRun
+
+    previous = on.replace(day=1) - timedelta(days=1)
+    year, month = previous.year, previous.month
+    results = []
+    for product in SavingsProduct.objects.filter(
+        is_active=True, interest_enabled=True, interest_auto=True, interest_rate_annual__gt=0
+    ).order_by("pk"):
+        if InterestRun.objects.filter(product=product, year=year, month=month).exists():
+            continue
+        try:
+            run = savings_interest_accrue(product=product, year=year, month=month, by="system")
+        except ApplicationError as e:
+            log.error(
+                "Savings interest %s %04d-%02d refused in %s: %s",
+                product.code,
+                year,
+                month,
+                connection.schema_name,
+                e.message,
+                extra={"tenant": connection.schema_name, "alert": "savings_interest"},
+            )
+            with transaction.atomic():
+                audit_log(
+                    actor="system",
+                    action="savings.interest_auto_failed",
+                    target=product,
+                    reason=str(e.message),
+                    data={"period": f"{year}-{month:02d}", "code": str(e.code)},
+                )
+            results.append({"product": product.code, "error": str(e.code)})
+        else:
+            results.append(
+                {
+                    "product": product.code,
+                    "accounts": run.accounts,
+                    "gross": f"{run.gross_interest:.2f}",
+                    "tax": f"{run.tax:.2f}",
+                }
+            )
+    return {"period": f"{year}-{month:02d}", "runs": results}

@@ -43,7 +43,8 @@ CELERY_BEAT_SCHEDULE |= {
 # loans: daily arrears run (days past due, kolektibilitas, PPAP) in every cooperative.
 CELERY_BEAT_SCHEDULE |= {
     "loans-arrears-daily": {
-        "task": "core.loans.tasks.loans_arrears_daily_task",
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": ("core.loans.tasks.loans_arrears_tenant_task", ["trial", "active", "past_due"]),
         "schedule": 24 * 3600,
     },
 }
@@ -52,7 +53,8 @@ CELERY_BEAT_SCHEDULE |= {
 # audit row, dashboard alert on a difference). It replaces the savings-only check.
 CELERY_BEAT_SCHEDULE |= {
     "subledgers-reconcile": {
-        "task": "core.ledger.tasks.subledgers_reconcile_all_task",
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": ("core.ledger.tasks.subledgers_reconcile_task",),
         "schedule": 24 * 3600,
     },
 }
@@ -60,7 +62,8 @@ CELERY_BEAT_SCHEDULE |= {
 # per product; the daily run does nothing once a month is done.
 CELERY_BEAT_SCHEDULE |= {
     "savings-interest-monthly": {
-        "task": "core.savings.tasks.savings_interest_monthly_all_task",
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": ("core.savings.tasks.savings_interest_monthly_task",),
         "schedule": 24 * 3600,
     },
 }
