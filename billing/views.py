@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from core.common.api import MAX_ID
 from core.common.errors import ApplicationError
+from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
-from lumbung.console.permissions import operator_required as console_operator_required
-from lumbung.pagination import paginate
+from tenants.operators import operator_required as console_operator_required
 
 from . import selectors, services
 from .models import Interval, Invoice, Plan, Subscription

@@ -16,6 +16,7 @@ Fixtures:
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -139,3 +140,9 @@ def scratch_tenant(django_db_setup, django_db_blocker):
         finally:
             connection.set_schema_to_public()
             cooperative_discard(cooperative=made.cooperative)
+
+
+@pytest.fixture
+def today():
+    """The cooperative's today (``timezone.localdate()``), for tests that date postings."""
+    return timezone.localdate()

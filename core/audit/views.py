@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.common.pagination import paginate
 from core.common.permissions import R, role_required
-from lumbung.pagination import paginate
 
 from .models import AuditEvent
 

@@ -11,9 +11,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from core.users.models import User
+from core.common.roles import Role
 
-R = User.Role
+R = Role
 STAFF = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PETUGAS, R.PENGAWAS})
 # Who may change money data (postings, teller, batches) and settings.
 MONEY_WRITERS = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PETUGAS})

@@ -3,12 +3,12 @@ tenant-schemas-celery runs them in that cooperative's schema."""
 
 import logging
 
-from lumbung.celery import app
+from celery import shared_task
 
 log = logging.getLogger(__name__)
 
 
-@app.task
+@shared_task
 def deduction_run_generate_task(run_id: int, user_id: int | None = None) -> int:
     """Fill a run's lines (progress is written as it goes; the screen polls it)."""
     from core.users.models import User
@@ -26,7 +26,7 @@ def deduction_run_generate_task(run_id: int, user_id: int | None = None) -> int:
     return run.lines.count()
 
 
-@app.task
+@shared_task
 def deduction_run_post_one_task(
     run_id: int, import_id: int, user_id: int | None, on: str | None = None
 ) -> bool:

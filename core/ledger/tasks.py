@@ -10,17 +10,17 @@ and admin until a later run finds the books agreeing again.
 
 import logging
 
+from celery import shared_task
 from django.db import connection, transaction
 
 from core.audit.services import audit_log
-from lumbung.celery import app
 
 from .reconciliation import subledgers_reconcile
 
 log = logging.getLogger(__name__)
 
 
-@app.task
+@shared_task
 def subledgers_reconcile_task() -> dict:
     """Reconcile every sub-ledger of the current schema with the ledger."""
     schema = connection.schema_name

@@ -6,14 +6,13 @@ cooperative, in its own schema and transaction, so one cooperative's failure doe
 stop the others.
 """
 
+from celery import shared_task
 from django.utils import timezone
-
-from lumbung.celery import app
 
 from .arrears import loans_arrears_update
 
 
-@app.task
+@shared_task
 def loans_arrears_tenant_task() -> int:
     """Today's arrears run (days past due, kolektibilitas, PPAP) in the task's schema."""
     return loans_arrears_update(on=timezone.localdate(), by="system").pk

@@ -2,8 +2,6 @@
 
 from django.urls import path
 
-from core.savings import views as savings_views
-
 from . import views
 
 app_name = "members"
@@ -12,7 +10,6 @@ urlpatterns = [
     path("baru/", views.member_create, name="create"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/ubah/", views.member_edit, name="edit"),
-    path("<int:member_pk>/keluar/", savings_views.exit_settlement, name="exit"),
     path("instansi/", views.agency_list, name="agencies"),
     path("instansi/baru/", views.agency_edit, name="agency_create"),
     path("instansi/<int:pk>/", views.agency_edit, name="agency_edit"),

@@ -1,118 +1,80 @@
-"""What the member portal shows, read through the feature apps' selectors. Like the
-dashboard (``lumbung.dashboard``), each section appears only when its app provides the
-selector; nothing is invented."""
+"""What the member portal shows, read through the feature apps' selectors (portal sits
+above members, savings, loans and deductions in the dependency order, so it imports them
+directly; an error in any of them is an error, never an empty section)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from decimal import Decimal
 
-from lumbung.dashboard import Missing, selector
+from django.urls import reverse
 
-log = logging.getLogger(__name__)
+from core.deductions.selectors import member_deduction_history
+from core.loans import selectors as loan_selectors
+from core.loans.services import loan_simulate as _loan_simulate
+from core.members.selectors import member_for_user
+from core.savings.selectors import member_savings_summary, member_savings_total
+from core.savings.selectors import savings_statement as _savings_statement
+
 ZERO = Decimal("0")
 
 
 def member_of(user):
     """The Member linked to this login (``Member.user``), or None."""
-    try:
-        fn = selector("core.members.selectors", "member_for_user")
-    except Missing:
-        return None
-    return fn(user)
+    return member_for_user(user)
 
 
-def savings_accounts(member) -> list | None:
-    try:
-        fn = selector("core.savings.selectors", "member_savings_summary", "member_savings_accounts")
-    except Missing:
-        return None
-    return list(fn(member=member))
+def savings_accounts(member) -> list:
+    return list(member_savings_summary(member=member))
 
 
-def savings_total(member) -> Decimal | None:
-    try:
-        fn = selector("core.savings.selectors", "member_savings_total")
-    except Missing:
-        return None
-    return fn(member=member)
+def savings_total(member) -> Decimal:
+    return member_savings_total(member=member)
 
 
-def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list | None:
-    try:
-        fn = selector("core.savings.selectors", "savings_statement")
-    except Missing:
-        return None
-    return fn(member=member, date_from=date_from, date_to=date_to)
+def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
+    return _savings_statement(member=member, date_from=date_from, date_to=date_to)
 
 
-def loans(member) -> list | None:
+def loans(member) -> list:
     """The member's loans, newest first (``core.loans.selectors.loan_list``)."""
-    try:
-        fn = selector("core.loans.selectors", "loan_list")
-    except Missing:
-        return None
-    return list(fn(member=member))
+    return list(loan_selectors.loan_list(member=member))
 
 
 def loan_for_member(member, pk: int):
     """One of the member's own loans (None when it is not theirs)."""
-    items = loans(member) or []
-    return next((ln for ln in items if ln.pk == pk), None)
+    return next((ln for ln in loans(member) if ln.pk == pk), None)
 
 
-def loan_schedule(loan) -> list[dict] | None:
+def loan_schedule(loan) -> list[dict]:
     """The current instalment schedule with each row's total (principal + jasa)."""
-    try:
-        fn = selector("core.loans.selectors", "loan_schedule")
-    except Missing:
-        return None
-    rows = []
-    for i in fn(loan):
-        rows.append(
-            {
-                "number": i.number,
-                "due_date": i.due_date,
-                "principal": i.principal,
-                "jasa": i.jasa,
-                "total": i.principal + i.jasa,
-                "paid": i.principal_paid + i.jasa_paid,
-                "settled": i.settled,
-            }
-        )
-    return rows
+    return [
+        {
+            "number": i.number,
+            "due_date": i.due_date,
+            "principal": i.principal,
+            "jasa": i.jasa,
+            "total": i.principal + i.jasa,
+            "paid": i.principal_paid + i.jasa_paid,
+            "settled": i.settled,
+        }
+        for i in loan_selectors.loan_schedule(loan)
+    ]
 
 
-def deduction_history(member) -> list | None:
-    try:
-        fn = selector("core.deductions.selectors", "member_deduction_history")
-    except Missing:
-        return None
-    return list(fn(member=member))
+def deduction_history(member) -> list:
+    return list(member_deduction_history(member=member))
 
 
-def loan_products() -> list | None:
-    try:
-        fn = selector("core.loans.selectors", "loan_products")
-    except Missing:
-        return None
-    return list(fn(active_only=True))
+def loan_products() -> list:
+    return list(loan_selectors.loan_products(active_only=True))
 
 
 def loan_simulate(*, product, principal, tenor, on):
     """The would-be loan's schedule and fees (``core.loans.services.loan_simulate``;
-    writes nothing). Raises ``Missing`` when the loans app does not provide it."""
-    fn = selector("core.loans.services", "loan_simulate")
-    return fn(product=product, principal=principal, tenor=tenor, on=on)
+    writes nothing)."""
+    return _loan_simulate(product=product, principal=principal, tenor=tenor, on=on)
 
 
-def simulation_url() -> str | None:
-    from django.urls import NoReverseMatch, reverse
-
-    for name in ("portal:simulate",):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
+def simulation_url() -> str:
+    return reverse("portal:simulate")

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
+from core.common.pagination import paginate
 from core.common.permissions import R, role_required
 from core.yearend.selectors import member_shares
-from lumbung.pagination import paginate
 
 from . import data
 
@@ -139,8 +139,6 @@ def simulate(request):
     if member is None:
         return _no_member(request)
     products = data.loan_products()
-    if products is None:
-        raise Http404
     form = SimulateForm(request.GET or None, products=products)
     sim = None
     if form.is_bound and form.is_valid():
@@ -171,14 +169,14 @@ def deductions(request):
     if member is None:
         return _no_member(request)
     history = data.deduction_history(member)
-    page = paginate(request, history) if history is not None else None
+    page = paginate(request, history)
     return render(
         request,
         "portal/deductions.html",
         {
             "member": member,
             "page": page,
-            "available": history is not None,
+            "available": True,
             "active_tab": "deductions",
         },
     )

@@ -9,15 +9,14 @@ month's jasa simpanan of every product that bears interest and has ``interest_au
 once (see ``services.interest.savings_interest_auto_run``).
 """
 
+from celery import shared_task
 from django.db import connection
 from django.utils import timezone
-
-from lumbung.celery import app
 
 from .services.interest import savings_interest_auto_run
 
 
-@app.task
+@shared_task
 def savings_interest_monthly_task() -> dict:
     """The previous month's jasa simpanan in the task's schema."""
     return {

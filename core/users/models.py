@@ -2,19 +2,15 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.common.roles import Role
+
 
 class User(AbstractUser):
     """A login. The table exists in every schema: in the public schema it holds platform
     operators, in a cooperative's schema that cooperative's staff and members. A user of
     one schema cannot authenticate on another host."""
 
-    class Role(models.TextChoices):
-        ADMIN = "admin", _("Admin")
-        KETUA = "ketua", _("Ketua")
-        BENDAHARA = "bendahara", _("Bendahara")
-        PETUGAS = "petugas", _("Petugas / teller")
-        PENGAWAS = "pengawas", _("Pengawas")
-        ANGGOTA = "anggota", _("Anggota")
+    Role = Role  # defined in core.common.roles, below every app that checks a role
 
     class OperatorRole(models.TextChoices):
         SUPPORT = "support", _("Support")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from lumbung.middleware import client_address
+from core.common.http import client_address
 
 
 def _failures(**match) -> int:

@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
+from core.common.http import client_ip
+from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
-from lumbung.middleware import client_ip
-from lumbung.pagination import paginate
-from lumbung.ratelimit import rate_limit_hit
+from core.common.ratelimit import rate_limit_hit
 
 from . import apikeys, services
 from .forms import (

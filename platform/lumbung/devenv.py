@@ -338,6 +338,7 @@ def cmd_test(extra: list[str]) -> None:
     )
     _run([PY, "-m", "ruff", "check", "."], env)
     _run([PY, "-m", "ruff", "format", "--check", "."], env)
+    _run([str(Path(PY).parent / "lint-imports")], env)  # docs/architecture.md
     _run(_manage("check", "--fail-level", "WARNING"), env)
     _run(_manage("makemigrations", "--check", "--dry-run"), env)
     workers = os.environ.get("TEST_WORKERS", "2")

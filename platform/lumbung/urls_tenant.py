@@ -56,6 +56,7 @@ urlpatterns = [
     path("api/v1/", include("lumbung.api_urls")),
     path("buku-besar/", include("core.ledger.urls")),
     path("anggota/", include("core.members.urls")),
+    path("anggota/", include("core.exits.urls")),
     path("simpanan/", include("core.savings.urls")),
     path("pinjaman/", include("core.loans.urls")),
     path("potong-gaji/", include("core.deductions.urls")),

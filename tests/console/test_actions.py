@@ -11,8 +11,8 @@ from django.db import connection
 from billing.models import Invoice, Plan, Subscription
 from core.audit.models import AuditEvent
 from lumbung.console.models import MigrationRun
-from lumbung.console.permissions import ACTIONS
 from tenants.models import Cooperative, Domain, SignupRequest
+from tenants.operators import ACTIONS
 
 pytestmark = pytest.mark.django_db
 ROLES = ("support", "billing", "admin")

@@ -24,9 +24,8 @@ def docs():
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher(settings, tmp_path):
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def assert_reconciled():

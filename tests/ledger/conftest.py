@@ -1,12 +1,6 @@
 import pytest
-from django.utils import timezone
 
 from core.users.models import User
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 def _user(role: str, name: str | None = None) -> User:

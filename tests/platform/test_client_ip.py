@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from lumbung.middleware import client_address, client_ip
+from core.common.http import client_address, client_ip
 
 
 def _req(remote="10.0.0.2", xff=None):

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
-from django.utils import timezone
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
@@ -27,11 +26,6 @@ from tests.members import factories as f
 from .conftest import assert_reconciled
 
 D = Decimal
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry, Period
@@ -21,11 +20,6 @@ from tests.members import factories as f
 from .conftest import assert_reconciled
 
 D = Decimal
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture

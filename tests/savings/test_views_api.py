@@ -222,7 +222,7 @@ def test_exit_screen_shows_net_and_confirms(login, account, teller):
     today = timezone.localdate()
     teller_deposit(account=account, amount=D("640000"), channel="cash", on=today, by=teller)
     c = login("bendahara")
-    url = reverse("members:exit", args=[account.member_id])
+    url = reverse("exits:settle", args=[account.member_id])
     r = c.get(url)
     assert r.status_code == 200 and "Rp 640.000" in r.content.decode()
     r = c.post(
@@ -275,7 +275,7 @@ def test_interest_and_exit_are_for_treasury_or_board(login, account, role):
         reverse("savings:reconciliation"), {"product": account.product_id, "year": 2026, "month": 1}
     )
     assert r.status_code == 403
-    r = c.post(reverse("members:exit", args=[account.member_id]), {"reason": "resigned"})
+    r = c.post(reverse("exits:settle", args=[account.member_id]), {"reason": "resigned"})
     assert r.status_code == 403
     assert Member.objects.get(pk=account.member_id).status == "active"
 

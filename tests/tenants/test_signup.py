@@ -88,8 +88,11 @@ def _submit(client, capture, **over):
 
 
 def test_signup_over_http_ends_logged_in_at_the_new_host(
-    db, eager_celery, django_capture_on_commit_callbacks
+    db, eager_celery, django_capture_on_commit_callbacks, settings
 ):
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # production's hasher
     client = _client()
     page = client.get("/daftar/")
     assert page.status_code == 200

@@ -272,7 +272,6 @@ def test_signed_webhook_that_is_not_an_event_is_400(client_public, settings, bod
 def test_successful_login_on_the_apex_redirects(client_public, settings):
     from core.users.models import User
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     User.objects.create_user(username="op@apex.test", email="op@apex.test", password="Rahasia-123!")
     client_public.raise_request_exception = False
     r = client_public.post("/masuk/", {"username": "op@apex.test", "password": "Rahasia-123!"})

@@ -7,16 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from lumbung.dashboard import dashboard_panels, npl_band
 from tests.members import factories as f
 from tests.webapp.conftest import make_user
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture

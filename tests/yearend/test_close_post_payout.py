@@ -223,7 +223,7 @@ def test_ledger_reopen_refuses_a_year_closed_by_the_year_end(ready, staff):
 
 
 def test_unpaid_share_appears_in_the_exit_settlement(ready, staff):
-    from core.savings.settlement import exit_settlement_preview
+    from core.exits.services import exit_settlement_preview
 
     by = staff["bendahara"]
     yearend_close(year=YEAR, by=by)

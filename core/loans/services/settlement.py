@@ -33,7 +33,7 @@ def member_loans_settle_apply(
     *, member: Member, on: date, by, waive: bool = False, reason: str = ""
 ) -> list:
     """Close all the member's running loans for an exit settlement (called by
-    ``core.savings.settlement`` inside its transaction). Without ``waive``: returns the
+    ``core.exits.services`` inside its transaction). Without ``waive``: returns the
     credit lines (penalty and jasa due to income, principal to the receivable) that the
     savings payout balances, totalling ``selectors.member_loans_outstanding``. With
     ``waive`` (death, board decision): the loans are written off — the lines balance by

@@ -16,10 +16,10 @@ from billing.models import Invoice, Plan, Subscription
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative, Domain, SignupRequest
+from tenants.operators import can
 from tenants.services import cooperative_discard
 
 from .models import MigrationRun
-from .permissions import can
 
 S = Subscription.Status
 HOSTNAME_RE = re.compile(

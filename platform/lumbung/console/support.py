@@ -33,10 +33,10 @@ from django_tenants.utils import schema_context
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
+from tenants.operators import can
 from tenants.services import tenant_url
 
 from .models import SupportSession
-from .permissions import can
 
 SALT = "lumbung.console.support"
 LINK_MAX_AGE = 120

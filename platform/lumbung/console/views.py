@@ -21,15 +21,15 @@ from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import TokenForm
-from lumbung.pagination import paginate
 from tenants.models import Cooperative, SignupRequest
+from tenants.operators import ACTIONS, can, operator_required
 
 from . import forms, selectors, services
 from .export import tenant_export
 from .models import MigrationRun
-from .permissions import ACTIONS, can, operator_required
 from .support import support_session_start
 
 PENDING_KEY = "lumbung_console_2fa"

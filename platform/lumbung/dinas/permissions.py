@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from core.audit.services import audit_log
-from lumbung.console.permissions import otp_verified
+from core.users.otp import otp_verified
 from tenants.models import Cooperative
 
 from .models import Pembina

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import TokenForm
-from lumbung.pagination import paginate
 
 from . import exports, forms, selectors
 from .models import YearFigures

@@ -14,7 +14,7 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 # How many reverse proxies of our own stand in front of the app (ingress, load balancer,
 # nginx): the client address is then the N-th entry from the right of X-Forwarded-For
-# (lumbung.middleware.client_ip). 0 (development, or a server reached directly) uses
+# (core.common.http.client_ip). 0 (development, or a server reached directly) uses
 # REMOTE_ADDR. Too high lets a client choose its address; too low makes every client
 # look like the proxy (one lockout and one rate limit for everybody).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -40,6 +40,7 @@ TENANT_APPS = [
     "core.savings",
     "core.loans",
     "core.deductions",
+    "core.exits",
     "core.yearend",
     "core.onboarding",
     "axes",  # lockout counters per cooperative

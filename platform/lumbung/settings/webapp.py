@@ -31,7 +31,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 # The client address behind our reverse proxies (TRUSTED_PROXY_COUNT, settings.security).
-AXES_CLIENT_IP_CALLABLE = "lumbung.middleware.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.common.http.client_address"
 
 
 # Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps is

@@ -29,10 +29,13 @@ from core.loans.selectors import member_loans_outstanding
 from core.loans.services import member_loans_settle_apply
 from core.members.models import Member
 from core.members.services import member_status_set
-
-from .models import ExitSettlement, SavingsAccount, SavingsTransaction
-from .services import savings_accounts_lock, savings_withdraw_apply
-from .services.teller import _counter_account
+from core.savings.models import ExitSettlement, SavingsAccount, SavingsTransaction
+from core.savings.services import (
+    savings_accounts_lock,
+    savings_withdraw_apply,
+    transactions_link_entry,
+)
+from core.savings.services.teller import _counter_account
 
 ZERO = Decimal("0")
 EXIT_REASONS = ("resigned", "retired", "moved", "deceased")
@@ -219,7 +222,6 @@ def exit_settlement_confirm(
             source_ref=f"exit:{member.pk}",
             by=by,
         )
-        from .services import transactions_link_entry
 
         transactions_link_entry(transactions=txns, entry=entry)
     for acc in accounts.values():

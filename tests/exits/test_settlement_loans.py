@@ -6,13 +6,12 @@ from decimal import Decimal
 import pytest
 
 from core.common.errors import ApplicationError
+from core.exits.services import exit_settlement_confirm, exit_settlement_preview
 from core.loans.models import Loan
 from core.savings.models import SavingsAccount
 from core.savings.services import savings_account_get_or_open, teller_deposit
-from core.savings.settlement import exit_settlement_confirm, exit_settlement_preview
-from tests.loans.conftest import _media, make_loan, member, product, staff, today
-
-from .conftest import assert_reconciled
+from tests.loans.conftest import _media, make_loan, member, product, staff
+from tests.savings.conftest import assert_reconciled
 
 D = Decimal
 

@@ -1,4 +1,5 @@
-"""Who may do what in the console, and the decorator every console view wears.
+"""Operators: who may do what across the cooperatives (the console, the operators'
+billing screens), and the decorator every operator view wears.
 
 Operators are users of the public schema with an ``operator_role``. Every console page
 needs a session verified with the operator's TOTP device (django-otp): a password alone
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from core.users.models import User
+from core.users.otp import otp_verified
 
 OR = User.OperatorRole
 SUPPORT, BILLING, ADMIN = OR.SUPPORT, OR.BILLING, OR.ADMIN
@@ -41,22 +43,6 @@ ACTIONS: dict[str, frozenset] = {
 def can(user, action: str) -> bool:
     return bool(
         user and user.is_authenticated and getattr(user, "operator_role", "") in ACTIONS[action]
-    )
-
-
-def otp_verified(request) -> bool:
-    """The session passed the TOTP step with one of this user's confirmed devices."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.models import Device
-
-    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
-    if not persistent_id:
-        return False
-    device = Device.from_persistent_id(persistent_id)
-    return bool(
-        device is not None
-        and device.user_id == request.user.pk
-        and getattr(device, "confirmed", False)
     )
 
 

@@ -1,26 +1,19 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from core.common.errors import ApplicationError
+from core.exits.services import exit_settlement_confirm, exit_settlement_preview
 from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.members.models import Member
 from core.savings.models import ExitSettlement, SavingsAccount
 from core.savings.services import savings_account_open, teller_deposit
-from core.savings.settlement import exit_settlement_confirm, exit_settlement_preview
 from tests.members import factories as f
-
-from .conftest import assert_reconciled
+from tests.savings.conftest import assert_reconciled
 
 D = Decimal
-
-
-@pytest.fixture
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture
@@ -171,7 +164,7 @@ def test_unmapped_shu_account_stops_the_settlement_instead_of_reading_zero(saver
 def test_a_failing_loan_read_stops_the_settlement(saver, today, bendahara, monkeypatch):
     """The loans module's answer is used as it is; when it fails, the settlement fails with
     it (no ``except``: the old code took a TypeError as 'call without the date')."""
-    import core.savings.settlement as settlement
+    import core.exits.services as settlement
 
     def broken(member, on):
         raise TypeError("loan quote failed")
@@ -187,7 +180,7 @@ def test_a_failing_loan_read_stops_the_settlement(saver, today, bendahara, monke
 
 def test_settlement_reads_the_outstanding_key_only(saver, today, bendahara, monkeypatch):
     """A loan row without ``outstanding`` is an error, not a guess among other keys."""
-    import core.savings.settlement as settlement
+    import core.exits.services as settlement
 
     monkeypatch.setattr(
         settlement,

@@ -1,0 +1,2 @@
+"""Exit settlement (penyelesaian keluar anggota): above savings and loans in the
+dependency order, since it settles both."""
