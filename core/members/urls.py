@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from core.overview import views as overview_views
 from core.savings import views as savings_views
 
 from . import views
@@ -10,7 +11,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("baru/", views.member_create, name="create"),
-    path("<int:pk>/", views.member_detail, name="detail"),
+    path("<int:pk>/", overview_views.member_detail, name="detail"),
     path("<int:pk>/ubah/", views.member_edit, name="edit"),
     path("<int:member_pk>/keluar/", savings_views.exit_settlement, name="exit"),
     path("instansi/", views.agency_list, name="agencies"),
