@@ -15,6 +15,7 @@ from core.members.views import form_error
 from core.users.models import User
 
 from . import selectors
+from .search import search_everything
 
 
 @role_required(read=STAFF, write=MONEY_WRITERS)
@@ -59,4 +60,21 @@ def member_detail(request, pk: int):
             if not member.is_active
             else None,
         },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def search(request):
+    """The top bar's search box: members, loans and receipts, grouped; one hit goes
+    straight to its page."""
+    result = search_everything(q=request.GET.get("q", ""))
+    if result.only is not None and result.only.url:
+        return redirect(result.only.url)
+    groups = [
+        ("members", _("Anggota"), result.members),
+        ("loans", _("Pinjaman"), result.loans),
+        ("receipts", _("Kuitansi"), result.receipts),
+    ]
+    return render(
+        request, "overview/search.html", {"result": result, "q": result.q, "groups": groups}
     )

@@ -61,4 +61,5 @@ urlpatterns = [
     path("potong-gaji/", include("core.deductions.urls")),
     path("tutup-buku/", include("core.yearend.urls")),
     path("pindah/", include("core.onboarding.urls")),
+    path("cari/", include("core.overview.urls")),
 ]

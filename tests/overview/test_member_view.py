@@ -3,12 +3,9 @@
 (asked, cut, short), SHU per year, documents, heirs, history — in a fixed number of
 queries however much history the member has."""
 
-from datetime import date
 from decimal import Decimal as D
 
-import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -17,37 +14,8 @@ from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_ve
 from core.members.services import heir_add
 from core.savings.services import savings_account_open, teller_deposit
 from core.yearend.models import MemberShare, YearEnd
-from tests.deductions.conftest import coop_build, csv_bytes, docs, make_run
+from tests.deductions.conftest import csv_bytes, docs, make_run
 from tests.members import factories as f
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def coop(in_tenant_a):
-    from django.utils import timezone
-
-    from core.loans.schedules import add_months
-
-    t = timezone.localdate()
-    day = min(t.day, 28)
-    this = date(t.year, t.month, day)
-    return coop_build(day, (add_months(this, -1), this)) | {"this": this}
-
-
-@pytest.fixture
-def client_for(tenant_a):
-    from tenants.services import tenant_host
-
-    def make(user) -> Client:
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(user)
-        return c
-
-    return make
 
 
 def _page(client, member) -> str:
