@@ -6,8 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.common.errors import ApplicationError
+from core.common.exports import Column, export_format, export_response
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 
 from . import importer, selectors, services
@@ -26,6 +28,25 @@ def form_error(form, exc: ApplicationError) -> None:
     form.add_error(None, str(exc.message) if not placed else str(exc.message))
 
 
+MEMBER_COLUMNS = [
+    Column(gettext_lazy("Nomor"), "number"),
+    Column(gettext_lazy("Nama"), "full_name"),
+    Column("NIP", "nip"),
+    Column("NIK", "nik"),
+    Column(gettext_lazy("Jenis kelamin"), lambda m: m.get_gender_display()),
+    Column(gettext_lazy("Tanggal lahir"), "birth_date"),
+    Column(gettext_lazy("Golongan"), "golongan"),
+    Column(gettext_lazy("Jabatan"), "position"),
+    Column(gettext_lazy("Instansi"), "agency.name"),
+    Column(gettext_lazy("Tanggal masuk"), "join_date"),
+    Column(gettext_lazy("Status"), lambda m: m.get_status_display()),
+    Column(gettext_lazy("Tanggal keluar"), "exit_date"),
+    Column(gettext_lazy("Telepon"), "phone"),
+    Column(gettext_lazy("E-mail"), "email"),
+    Column(gettext_lazy("Gaji bersih"), "take_home_pay", money=True),
+]
+
+
 @role_required(read=STAFF, write=MONEY_WRITERS)
 def member_list(request):
     q = request.GET.get("q", "")
@@ -34,6 +55,14 @@ def member_list(request):
     qs = selectors.member_search(
         q=q, agency_id=int(agency_id) if agency_id and agency_id.isdigit() else None, status=status
     )
+    if fmt := export_format(request):
+        return export_response(
+            fmt=fmt,
+            filename=f"anggota-{timezone.localdate():%Y%m%d}",
+            title=_("Anggota"),
+            columns=MEMBER_COLUMNS,
+            rows=qs.iterator(chunk_size=500),
+        )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(
         request,
