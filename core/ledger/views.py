@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +26,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.errors import ApplicationError
+from core.common.exports import Column, export_format, export_response
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
@@ -33,6 +35,7 @@ from .models import (
     Account,
     FiscalYear,
     JournalEntry,
+    JournalLine,
     LedgerSettings,
     ManualEntryRequest,
     Period,
@@ -218,6 +221,22 @@ def account_edit(request, pk: int):
 # --------------------------------------------------------------------------- journal
 
 
+SOURCE_LABELS = dict(JournalEntry.Source.choices)
+# the journal as a file: one row per line, so the debits and credits add up in a sheet
+JOURNAL_COLUMNS = [
+    Column(gettext_lazy("Nomor"), lambda ln: str(ln.entry)),
+    Column(gettext_lazy("Tanggal"), "entry.date"),
+    Column(gettext_lazy("Uraian"), "entry.description"),
+    Column(gettext_lazy("Sumber"), lambda ln: SOURCE_LABELS.get(ln.entry.source, ln.entry.source)),
+    Column(gettext_lazy("Referensi"), "entry.source_ref"),
+    Column(gettext_lazy("Kode akun"), "account.code"),
+    Column(gettext_lazy("Nama akun"), "account.name"),
+    Column(gettext_lazy("Debit"), "debit", money=True),
+    Column(gettext_lazy("Kredit"), "credit", money=True),
+    Column(gettext_lazy("Keterangan"), "memo"),
+]
+
+
 @role_required(read=STAFF, write=TREASURY)
 def journal(request):
     qs = JournalEntry.objects.select_related("created_by").order_by(
@@ -239,6 +258,19 @@ def journal(request):
             qs.filter(fiscal_year=int(m[1]), number=int(m[2]))
             if m and len(m[2]) <= 9
             else qs.filter(Q(description__icontains=q) | Q(source_ref__icontains=q))
+        )
+    if fmt := export_format(request):
+        lines = (
+            JournalLine.objects.filter(entry_id__in=qs.values("pk"))
+            .select_related("entry", "account")
+            .order_by("entry__date", "entry__fiscal_year", "entry__number", "id")
+        )
+        return export_response(
+            fmt=fmt,
+            filename=f"jurnal-{timezone.localdate():%Y%m%d}",
+            title=_("Jurnal umum"),
+            columns=JOURNAL_COLUMNS,
+            rows=lines.iterator(chunk_size=1000),
         )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     pending = ManualEntryRequest.objects.filter(

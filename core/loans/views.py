@@ -25,6 +25,7 @@ from core.common.confirm import (
 )
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.exports import Column, export_format, export_response
 from core.common.fields import RupiahField
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.pdf import render_pdf
@@ -112,10 +113,40 @@ def _parse_date(value: str, default: date | None, *, label: str = "") -> date | 
 # --- list / detail ------------------------------------------------------------------
 
 
+LOAN_COLUMNS = [
+    Column(_l("Nomor"), "number"),
+    Column(_l("Nomor anggota"), "member.number"),
+    Column(_l("Nama"), "member.full_name"),
+    Column("NIP", "member.nip"),
+    Column(_l("Produk"), "product.name"),
+    Column(_l("Status"), lambda ln: ln.get_status_display()),
+    Column(_l("Pokok"), "principal", money=True),
+    Column(_l("Tenor (bulan)"), "tenor"),
+    Column(_l("Jasa (%)"), "rate"),
+    Column(_l("Tanggal pengajuan"), "applied_on"),
+    Column(_l("Tanggal pencairan"), "disbursed_on"),
+    Column(_l("Sisa pokok"), "principal_outstanding", money=True),
+    Column(_l("Hari tunggakan"), "days_past_due"),
+    Column(
+        _l("Kolektibilitas"), lambda ln: ln.get_kolektibilitas_display() if ln.is_running else ""
+    ),
+    Column(_l("Tanggal lunas"), "closed_on"),
+]
+
+
 @role_required(read=ALL_STAFF)
 def loan_list_view(request):
+    """All loans, filtered by status and text; ``export=xlsx|csv`` gives the same rows."""
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
+    if fmt := export_format(request):
+        return export_response(
+            fmt=fmt,
+            filename=f"pinjaman-{timezone.localdate():%Y%m%d}",
+            title=_("Pinjaman"),
+            columns=LOAN_COLUMNS,
+            rows=loan_list(status=status, q=q).iterator(chunk_size=500),
+        )
     page = Paginator(loan_list(status=status, q=q), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -581,6 +612,13 @@ def _respond(request, report: rep.Report, filename: str):
         )
         resp["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return resp
+    if fmt == "csv":  # the report's rows and totals, through the shared list export
+        return export_response(
+            fmt="csv",
+            filename=filename,
+            columns=[Column(c.label, c.key, money=c.money) for c in report.columns],
+            rows=[*report.rows, *([report.totals] if report.totals else [])],
+        )
     return render(
         request, "loans/report.html", {"report": report, "query": request.GET.urlencode()}
     )

@@ -1,4 +1,6 @@
-"""HTML screens of core.members (namespace "members")."""
+"""HTML screens of core.members (namespace "members"). The member page itself
+(``members:detail``) gathers every app's data, so it lives in ``core.overview`` and the
+project URLconf adds it to this namespace."""
 
 from django.urls import path
 
@@ -8,7 +10,6 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("baru/", views.member_create, name="create"),
-    path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/ubah/", views.member_edit, name="edit"),
     path("instansi/", views.agency_list, name="agencies"),
     path("instansi/baru/", views.agency_edit, name="agency_create"),

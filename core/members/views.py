@@ -1,18 +1,19 @@
 """HTML screens of the member registry (staff)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.common.errors import ApplicationError
-from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, TREASURY, role_required
+from core.common.exports import Column, export_format, export_response
+from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 
 from . import importer, selectors, services
-from .forms import AgencyForm, HeirForm, ImportConfirmForm, ImportUploadForm, MemberForm
+from .forms import AgencyForm, ImportConfirmForm, ImportUploadForm, MemberForm
 from .models import Agency, Member, MemberImport
 
 
@@ -27,6 +28,25 @@ def form_error(form, exc: ApplicationError) -> None:
     form.add_error(None, str(exc.message) if not placed else str(exc.message))
 
 
+MEMBER_COLUMNS = [
+    Column(gettext_lazy("Nomor"), "number"),
+    Column(gettext_lazy("Nama"), "full_name"),
+    Column("NIP", "nip"),
+    Column("NIK", "nik"),
+    Column(gettext_lazy("Jenis kelamin"), lambda m: m.get_gender_display()),
+    Column(gettext_lazy("Tanggal lahir"), "birth_date"),
+    Column(gettext_lazy("Golongan"), "golongan"),
+    Column(gettext_lazy("Jabatan"), "position"),
+    Column(gettext_lazy("Instansi"), "agency.name"),
+    Column(gettext_lazy("Tanggal masuk"), "join_date"),
+    Column(gettext_lazy("Status"), lambda m: m.get_status_display()),
+    Column(gettext_lazy("Tanggal keluar"), "exit_date"),
+    Column(gettext_lazy("Telepon"), "phone"),
+    Column(gettext_lazy("E-mail"), "email"),
+    Column(gettext_lazy("Gaji bersih"), "take_home_pay", money=True),
+]
+
+
 @role_required(read=STAFF, write=MONEY_WRITERS)
 def member_list(request):
     q = request.GET.get("q", "")
@@ -35,6 +55,14 @@ def member_list(request):
     qs = selectors.member_search(
         q=q, agency_id=int(agency_id) if agency_id and agency_id.isdigit() else None, status=status
     )
+    if fmt := export_format(request):
+        return export_response(
+            fmt=fmt,
+            filename=f"anggota-{timezone.localdate():%Y%m%d}",
+            title=_("Anggota"),
+            columns=MEMBER_COLUMNS,
+            rows=qs.iterator(chunk_size=500),
+        )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -79,53 +107,6 @@ def member_edit(request, pk: int):
             messages.success(request, _("Data anggota disimpan."))
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/member_form.html", {"form": form, "member": member})
-
-
-@role_required(read=STAFF, write=MONEY_WRITERS)
-def member_detail(request, pk: int):
-    from core.savings.selectors import member_savings_summary
-
-    member = get_object_or_404(Member.objects.select_related("agency", "user"), pk=pk)
-    if request.method == "POST" and "link_user" in request.POST:
-        from core.users.models import User
-
-        if request.user.role not in SETTINGS_ADMINS:
-            raise PermissionDenied
-        user = User.objects.filter(
-            email__iexact=request.POST.get("email", "").strip(), role="anggota"
-        ).first()
-        try:
-            services.member_user_link(member=member, user=user, by=request.user)
-        except ApplicationError as e:
-            messages.error(request, e.message)
-        else:
-            messages.success(request, _("Akun login dihubungkan."))
-        return redirect("members:detail", pk=member.pk)
-    heir_form = HeirForm(request.POST or None)
-    if request.method == "POST" and heir_form.is_valid():
-        try:
-            services.heir_add(member=member, by=request.user, **heir_form.cleaned_data)
-        except ApplicationError as e:
-            form_error(heir_form, e)
-        else:
-            messages.success(request, _("Ahli waris ditambahkan."))
-            return redirect("members:detail", pk=member.pk)
-    accounts = member_savings_summary(member=member)
-    return render(
-        request,
-        "members/member_detail.html",
-        {
-            "member": member,
-            "accounts": accounts,
-            "total": sum((a.balance for a in accounts if a.status == "open"), 0),
-            "heirs": member.heirs.all(),
-            "changes": member.changes.select_related("changed_by")[:50],
-            "heir_form": heir_form,
-            "settlement": getattr(member, "exit_settlement", None)
-            if not member.is_active
-            else None,
-        },
-    )
 
 
 @role_required(read=STAFF, write=MONEY_WRITERS)

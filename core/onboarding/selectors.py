@@ -3,13 +3,19 @@ control accounts of the opening trial balance, to the rupiah."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from core.ledger.models import Account, AccountRole
+from core.audit.models import AuditEvent
+from core.common.permissions import STAFF
+from core.ledger.models import Account, AccountRole, JournalEntry
+from core.members.models import Agency, Member
 from core.savings.models import SavingsProduct, SavingsTransaction
+from core.users.models import User
 
 from .models import MoveIn, MoveInLoan
 
@@ -96,3 +102,93 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
         "rows": rows,
         "agrees": all(r["difference"] == "0" for r in rows),
     }
+
+
+# --- a new cooperative's first page -----------------------------------------------------
+
+
+@dataclass
+class SetupStep:
+    key: str
+    title: str
+    help: str
+    done: bool
+    links: list[tuple[str, str]]  # (label, url)
+
+
+PRODUCT_ACTIONS = (
+    "savings.product_create",
+    "savings.product_update",
+    "savings.wajib_rate_set",
+    "loan.product.create",
+    "loan.product.update",
+)
+
+
+def _links(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
+    out = []
+    for label, name in pairs:
+        try:
+            out.append((label, reverse(name)))
+        except NoReverseMatch:
+            continue
+    return out
+
+
+def setup_checklist() -> list[SetupStep]:
+    """What a new cooperative does first, each step ticked from its data: opening
+    balances posted (the move-in's opening entry or any ``opening`` journal entry),
+    members in the registry, products reviewed (a person, not the seeding, created or
+    changed one), a second staff login, a payroll agency. Five small queries."""
+    staff = User.objects.filter(role__in=sorted(STAFF), is_active=True)
+    return [
+        SetupStep(
+            "opening",
+            _("Isi saldo awal"),
+            _("Neraca saldo pada tanggal mulai, lewat Pindah ke Lumbung atau jurnal saldo awal."),
+            MoveIn.objects.filter(opening_entry__isnull=False).exclude(status="undone").exists()
+            or JournalEntry.objects.filter(source=JournalEntry.Source.OPENING).exists(),
+            _links(
+                (_("Pindah ke Lumbung"), "onboarding:wizard"),
+                (_("Jurnal saldo awal"), "ledger:journal_new"),
+            ),
+        ),
+        SetupStep(
+            "members",
+            _("Impor anggota"),
+            _(
+                "Unggah daftar anggota (XLSX/CSV) beserta saldo simpanannya, atau tambah satu per satu."
+            ),
+            Member.objects.exists(),
+            _links((_("Impor anggota"), "members:import"), (_("Anggota baru"), "members:create")),
+        ),
+        SetupStep(
+            "products",
+            _("Tinjau produk"),
+            _("Periksa simpanan wajib, jasa dan biaya pinjaman sesuai AD/ART."),
+            AuditEvent.objects.filter(action__in=PRODUCT_ACTIONS, actor__isnull=False).exists(),
+            _links(
+                (_("Produk simpanan"), "savings:products"),
+                (_("Produk pinjaman"), "loans:products"),
+            ),
+        ),
+        SetupStep(
+            "staff",
+            _("Undang pengurus"),
+            _("Beri ketua, bendahara, petugas dan pengawas login sendiri."),
+            staff.count() > 1,
+            _links((_("Undang pengguna"), "users:create")),
+        ),
+        SetupStep(
+            "agencies",
+            _("Atur instansi potong gaji"),
+            _("Instansi tempat anggota bekerja dan bendahara gajinya."),
+            Agency.objects.filter(is_active=True).exists(),
+            _links((_("Instansi"), "members:agencies")),
+        ),
+    ]
+
+
+def cooperative_is_new() -> bool:
+    """No member and nothing posted yet: the dashboard's figures would all be zero."""
+    return not Member.objects.exists() and not JournalEntry.objects.exists()

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.common.confirm import (
     Confirmation,
@@ -20,6 +21,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.errors import ApplicationError
+from core.common.exports import Column, export_format, export_response
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.members.models import Member
@@ -143,6 +145,18 @@ def teller_summary(request):
     )
 
 
+ACCOUNT_COLUMNS = [
+    Column(gettext_lazy("Rekening"), "number"),
+    Column(gettext_lazy("Nomor anggota"), "member.number"),
+    Column(gettext_lazy("Nama"), "member.full_name"),
+    Column("NIP", "member.nip"),
+    Column(gettext_lazy("Produk"), "product.name"),
+    Column(gettext_lazy("Status"), lambda a: a.get_status_display()),
+    Column(gettext_lazy("Dibuka"), "opened_on"),
+    Column(gettext_lazy("Saldo"), "balance", money=True),
+]
+
+
 @role_required(read=STAFF)
 def account_list(request):
     q = request.GET.get("q", "").strip()
@@ -162,6 +176,14 @@ def account_list(request):
         qs = qs.filter(product_id=int(product))
     if status in ("open", "closed"):
         qs = qs.filter(status=status)
+    if fmt := export_format(request):
+        return export_response(
+            fmt=fmt,
+            filename=f"rekening-simpanan-{timezone.localdate():%Y%m%d}",
+            title=_("Rekening simpanan"),
+            columns=ACCOUNT_COLUMNS,
+            rows=qs.iterator(chunk_size=500),
+        )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
         request,

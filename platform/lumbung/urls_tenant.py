@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAdminUser
 
+from core.members import urls as member_urls
+from core.overview.views import member_detail
 from core.users import views as user_views
 from tenants import views as tenant_signup_views
 
@@ -55,11 +57,22 @@ urlpatterns = [
     ),
     path("api/v1/", include("lumbung.api_urls")),
     path("buku-besar/", include("core.ledger.urls")),
-    path("anggota/", include("core.members.urls")),
+    # the member page (core.overview) joins the members' namespace here: it reads every
+    # app, so core.members cannot import it (docs/architecture.md)
+    path(
+        "anggota/",
+        include(
+            (
+                [*member_urls.urlpatterns, path("<int:pk>/", member_detail, name="detail")],
+                member_urls.app_name,
+            )
+        ),
+    ),
     path("anggota/", include("core.exits.urls")),
     path("simpanan/", include("core.savings.urls")),
     path("pinjaman/", include("core.loans.urls")),
     path("potong-gaji/", include("core.deductions.urls")),
     path("tutup-buku/", include("core.yearend.urls")),
     path("pindah/", include("core.onboarding.urls")),
+    path("cari/", include("core.overview.urls")),
 ]

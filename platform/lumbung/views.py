@@ -10,6 +10,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core.common.permissions import STAFF, role_required
+from core.onboarding.selectors import cooperative_is_new, setup_checklist
 from core.users.models import User
 
 from .dashboard import dashboard_panels
@@ -27,8 +28,22 @@ def tenant_home(request):
         return redirect("portal:home")
     if request.user.role not in STAFF:
         raise PermissionDenied
-    panels = dashboard_panels(user=request.user)
-    return render(request, "tenant_home.html", {"panels": panels})
+    steps = setup_checklist()
+    pending = [s for s in steps if not s.done]
+    # A cooperative with no member and nothing posted starts from its checklist instead
+    # of a dashboard of zeros; once it works, the checklist stays on top until complete.
+    new = cooperative_is_new()
+    panels = {} if new else dashboard_panels(user=request.user)
+    return render(
+        request,
+        "tenant_home.html",
+        {
+            "panels": panels,
+            "checklist": steps if pending else None,
+            "checklist_done": len(steps) - len(pending),
+            "is_new": new,
+        },
+    )
 
 
 # Settings screens other apps provide, by URL name (shown when they exist).

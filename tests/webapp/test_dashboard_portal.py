@@ -132,7 +132,8 @@ def test_loans_panel_shows_outstanding_by_collectibility(client_a, people, membe
     assert "Rp 10.000.000" in body and "NPL 0,00%" in body
 
 
-def test_a_broken_panel_does_not_take_the_dashboard_down(client_a, people, monkeypatch):
+def test_a_broken_panel_does_not_take_the_dashboard_down(client_a, people, member, monkeypatch):
+    # (a cooperative with a member: a brand-new one shows its set-up checklist instead)
     import core.members.selectors as ms
 
     def boom(**kw):
@@ -239,7 +240,9 @@ def test_portal_simulation_refuses_amounts_outside_the_product(
     assert resp.context["form"].errors
 
 
-def test_deductions_panel_appears_when_the_app_provides_its_selector(client_a, people, monkeypatch):
+def test_deductions_panel_appears_when_the_app_provides_its_selector(
+    client_a, people, member, monkeypatch
+):
     """Without ``core.deductions.selectors.deduction_run_status(year=, month=)`` the panel
     is absent; with it, it shows this month's lists."""
     import sys

@@ -43,6 +43,7 @@ TENANT_APPS = [
     "core.exits",
     "core.yearend",
     "core.onboarding",
+    "core.overview",  # one view of a member, search (reads only, no models)
     "axes",  # lockout counters per cooperative
     "django_otp",
     "django_otp.plugins.otp_totp",

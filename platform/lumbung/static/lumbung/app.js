@@ -5,6 +5,7 @@
 //   <form data-navigate-field="acc" data-navigate="?a=1">  same, from a field, on submit
 //   <form data-confirm="Yakin?">             ask before submitting
 //   <a href="#" data-back> / <a href="#" data-print>
+//   <input data-search-box>                  "/" anywhere (not while typing) focuses it
 (function () {
   "use strict";
   document.addEventListener("change", function (e) {
@@ -18,6 +19,16 @@
     e.preventDefault();
     if (a.hasAttribute("data-back")) history.back();
     else window.print();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t.isContentEditable || (t.closest && t.closest("input, textarea, select"))) return;
+    var box = document.querySelector("[data-search-box]");
+    if (!box) return;
+    e.preventDefault();
+    box.focus();
+    box.select();
   });
   document.addEventListener("submit", function (e) {
     var f = e.target;

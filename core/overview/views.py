@@ -1,0 +1,80 @@
+"""HTML screens that read across the feature apps (staff): one view of a member."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, role_required
+from core.members import services as member_services
+from core.members.forms import HeirForm
+from core.members.models import Member
+from core.members.views import form_error
+from core.users.models import User
+
+from . import selectors
+from .search import search_everything
+
+
+@role_required(read=STAFF, write=MONEY_WRITERS)
+def member_detail(request, pk: int):
+    """Everything about one member on one page: data, savings, loans with schedule and
+    grade, payroll deductions per month, SHU per year, documents, heirs, history."""
+    try:
+        ov = selectors.member_overview(member_id=pk)
+    except Member.DoesNotExist:
+        raise Http404 from None
+    member = ov.member
+    if request.method == "POST" and "link_user" in request.POST:
+        if request.user.role not in SETTINGS_ADMINS:
+            raise PermissionDenied
+        user = User.objects.filter(
+            email__iexact=request.POST.get("email", "").strip(), role="anggota"
+        ).first()
+        try:
+            member_services.member_user_link(member=member, user=user, by=request.user)
+        except ApplicationError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("Akun login dihubungkan."))
+        return redirect("members:detail", pk=member.pk)
+    heir_form = HeirForm(request.POST or None)
+    if request.method == "POST" and heir_form.is_valid():
+        try:
+            member_services.heir_add(member=member, by=request.user, **heir_form.cleaned_data)
+        except ApplicationError as e:
+            form_error(heir_form, e)
+        else:
+            messages.success(request, _("Ahli waris ditambahkan."))
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "ov": ov,
+            "heir_form": heir_form,
+            "settlement": getattr(member, "exit_settlement", None)
+            if not member.is_active
+            else None,
+        },
+    )
+
+
+@role_required(read=STAFF, write=frozenset())
+def search(request):
+    """The top bar's search box: members, loans and receipts, grouped; one hit goes
+    straight to its page."""
+    result = search_everything(q=request.GET.get("q", ""))
+    if result.only is not None and result.only.url:
+        return redirect(result.only.url)
+    groups = [
+        ("members", _("Anggota"), result.members),
+        ("loans", _("Pinjaman"), result.loans),
+        ("receipts", _("Kuitansi"), result.receipts),
+    ]
+    return render(
+        request, "overview/search.html", {"result": result, "q": result.q, "groups": groups}
+    )
