@@ -44,6 +44,31 @@ def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
     return qs.order_by("version", "number")
 
 
+def member_next_instalment(*, member: Member) -> dict | None:
+    """The member's next unpaid instalment over their running loans, for the portal:
+    the earliest due date of an unsettled current row and what is still owed on every
+    row due that day (principal + jasa − paid − waived); None when nothing is owed."""
+    rows = list(
+        Instalment.objects.filter(
+            loan__member=member,
+            loan__status=Loan.Status.DISBURSED,
+            is_current=True,
+            settled=False,
+        )
+        .select_related("loan", "loan__product")
+        .order_by("due_date", "loan_id", "number")
+    )
+    if not rows:
+        return None
+    first = rows[0].due_date
+    due = [r for r in rows if r.due_date == first]
+    amount = sum(
+        (r.principal + r.jasa - r.principal_paid - r.jasa_paid - r.jasa_waived for r in due),
+        ZERO,
+    )
+    return {"due_date": first, "amount": amount, "loans": [r.loan for r in due]}
+
+
 def member_loans_outstanding(member: Member, on: date | None = None) -> list[dict]:
     """For the exit settlement: per running loan, principal outstanding + jasa and late
     penalty due up to ``on`` (today). ``outstanding`` is what settling it costs."""

@@ -56,6 +56,24 @@ def loans(member) -> list | None:
     return list(fn(member=member))
 
 
+def next_instalment(member) -> dict | None:
+    """The next unpaid instalment (``core.loans.selectors.member_next_instalment``)."""
+    try:
+        fn = selector("core.loans.selectors", "member_next_instalment")
+    except Missing:
+        return None
+    return fn(member=member)
+
+
+def last_deduction(member) -> dict | None:
+    """The latest payroll deduction (``core.deductions.selectors.member_last_deduction``)."""
+    try:
+        fn = selector("core.deductions.selectors", "member_last_deduction")
+    except Missing:
+        return None
+    return fn(member=member)
+
+
 def loan_for_member(member, pk: int):
     """One of the member's own loans (None when it is not theirs)."""
     items = loans(member) or []

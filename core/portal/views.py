@@ -39,6 +39,8 @@ def home(request):
             "accounts": data.savings_accounts(member),
             "savings_total": data.savings_total(member),
             "loans": data.loans(member),
+            "next_instalment": data.next_instalment(member),
+            "last_deduction": data.last_deduction(member),
             "simulation_url": data.simulation_url(),
             "active_tab": "home",
         },
