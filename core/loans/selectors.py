@@ -15,6 +15,12 @@ from . import schedules as S
 from .models import Instalment, Loan, LoanProduct, LoanSettings, Repayment
 
 ZERO = Decimal("0")
+NPL_BAND_LABELS = {
+    S.NplBand.SEHAT: _l("Sehat"),
+    S.NplBand.CUKUP_SEHAT: _l("Cukup sehat"),
+    S.NplBand.KURANG_SEHAT: _l("Kurang sehat"),
+    S.NplBand.TIDAK_SEHAT: _l("Tidak sehat"),
+}
 
 
 def loan_products(*, active_only: bool = True) -> QuerySet[LoanProduct]:
@@ -182,6 +188,7 @@ def collectibility_summary() -> dict:
         "non_performing": npl,
         "npl_ratio": ratio,
         "band": S.npl_band(ratio).value,
+        "band_label": NPL_BAND_LABELS[S.npl_band(ratio)],
         "restructured": {
             "count": restructured["n"],
             "outstanding": restructured["outstanding"] or ZERO,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users import services as user_services
-from core.users.forms import TokenForm
+from core.users.forms import LoginForm, TokenForm
 from lumbung.pagination import paginate
 
 from . import exports, forms, selectors
@@ -48,6 +48,7 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 class DinasLoginView(auth_views.LoginView):
+    authentication_form = LoginForm
     template_name = "dinas/login.html"
 
     def dispatch(self, request, *args, **kwargs):
