@@ -190,8 +190,12 @@ def test_every_portal_page_fits_a_phone(site, browser_m):
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="id-ID"
     )
     page = ctx.new_page()
-    _login(page, base, f"dewi@{site['slug']}.test", PW)
     problems = []
+    # before logging in: the login page and the self-activation form fit too
+    for name, path in (("phone-login", "/masuk/"), ("phone-activate", "/masuk/aktifkan/")):
+        assert page.goto(base + path).status == 200
+        problems += _check(page, name)
+    _login(page, base, f"dewi@{site['slug']}.test", PW)
     for name, path in PORTAL_PAGES:
         resp = page.goto(base + path.format(**site["ids"]))
         assert resp.status == 200, f"{path}: {resp.status}"
@@ -225,7 +229,7 @@ def test_every_portal_page_fits_a_phone(site, browser_m):
     assert first.locator("td").last.is_visible()
     ctx.close()
     assert not problems, "\n".join(problems)
-    copy_to_docs([n for n, _p in PORTAL_PAGES])
+    copy_to_docs([n for n, _p in PORTAL_PAGES] + ["phone-activate"])
 
 
 def test_every_main_staff_page_fits_a_desktop(site, browser_m):
