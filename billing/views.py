@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.common.api import MAX_ID
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
@@ -121,9 +122,7 @@ def tenant_plan_change(request):
             _("Paket %(plan)s berlaku mulai perpanjangan berikutnya (%(d)s).")
             % {
                 "plan": plan.name,
-                "d": (timezone.localdate(sub.current_period_end) + timedelta(days=1)).strftime(
-                    "%d-%m-%Y"
-                ),
+                "d": format_date(timezone.localdate(sub.current_period_end) + timedelta(days=1)),
             },
         )
     return redirect("billing:tenant")

@@ -25,3 +25,14 @@ def format_tanggal(d: date | None) -> str:
     if d is None:
         return ""
     return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"
+
+
+def format_date(d: date | None) -> str:
+    """A date as every screen shows it, in the current language: ``4 Des 2026``
+    (``DATE_FORMAT`` of ``lumbung.formats``); empty for None. ``04-12-2026`` belongs
+    only in exports that agencies need."""
+    if d is None:
+        return ""
+    from django.utils.formats import date_format
+
+    return date_format(d)

@@ -13,6 +13,12 @@ from core.members.models import Agency, Member
 ZERO = Decimal("0")
 MONEY = {"max_digits": 18, "decimal_places": 2}
 COMPONENTS = ("jasa", "principal", "wajib", "others")
+COMPONENT_LABELS = {
+    "jasa": _("jasa dan denda pinjaman"),
+    "principal": _("pokok pinjaman"),
+    "wajib": _("simpanan wajib"),
+    "others": _("simpanan lainnya"),
+}
 
 
 class DeductionSettings(models.Model):
@@ -47,6 +53,11 @@ class DeductionSettings(models.Model):
     @property
     def priority_list(self) -> list[str]:
         return [p.strip() for p in self.priority.split(",") if p.strip()]
+
+    @property
+    def priority_display(self) -> str:
+        """The allocation order in words: ``jasa dan denda pinjaman → pokok pinjaman → …``."""
+        return " → ".join(str(COMPONENT_LABELS.get(p, p)) for p in self.priority_list)
 
 
 class DeductionRun(models.Model):

@@ -200,3 +200,18 @@ def member_deduction_history(*, member) -> list[dict]:
             }
         )
     return rows
+
+
+def member_last_deduction(*, member) -> dict | None:
+    """The member's latest payroll deduction for the portal's home: the newest posted
+    month (asked, cut, short), else the newest month still waiting; None when none."""
+    lines = list(member_history(member.pk)[:12])
+    if not lines:
+        return None
+    line = next((x for x in lines if x.realized is not None), lines[0])
+    return {
+        "period": date(line.run.year, line.run.month, 1),
+        "expected": line.total,
+        "realized": line.realized,
+        "shortfall": line.shortfall if line.realized is not None else None,
+    }

@@ -18,11 +18,26 @@ ZERO = Decimal("0")
 
 
 def _d(x: date | None) -> str:
-    return date_format(x, "j F Y") if x else ""
+    return date_format(x) if x else ""
 
 
 def _row(kind: str, *cells) -> dict:
     return {"kind": kind, "cells": list(cells)}
+
+
+def _without_empty_comparison(table: dict, first: int) -> dict:
+    """Drop the comparison columns (from index ``first``) when the previous period has
+    nothing in them — a new cooperative's first year — so the account names keep the
+    width instead of wrapping beside columns of zeros."""
+    if len(table["columns"]) <= first:
+        return table
+    for row in table["rows"]:
+        for c in row["cells"][first:]:
+            if c not in ("", None) and not (isinstance(c, Decimal) and c == 0):
+                return table
+    cols = table["columns"][:first]
+    rows = [{"kind": r["kind"], "cells": r["cells"][:first]} for r in table["rows"]]
+    return table | {"columns": cols, "rows": rows, "num_columns": len(cols) - 2}
 
 
 def trial_balance_table(r: dict) -> dict:
@@ -40,13 +55,14 @@ def trial_balance_table(r: dict) -> dict:
     if cmp:
         tot += [r["prev_total_debit"], r["prev_total_credit"]]
     rows.append(_row("total", *tot))
-    return {
+    table = {
         "title": r["title"],
         "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
         "columns": cols,
         "num_columns": len(cols) - 2,
         "rows": rows,
     }
+    return _without_empty_comparison(table, 4)
 
 
 def _statement_sections(sections, *, heading: str, total_label: str, total, prev_total, cmp):
@@ -102,13 +118,14 @@ def balance_sheet_table(r: dict) -> dict:
     if cmp:
         grand.append(r["prev_total_liabilities_equity"])
     rows.append(_row("total", *grand))
-    return {
+    table = {
         "title": r["title"],
         "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
         "columns": cols,
         "num_columns": len(cols) - 2,
         "rows": rows,
     }
+    return _without_empty_comparison(table, 3)
 
 
 def income_statement_table(r: dict) -> dict:
@@ -146,7 +163,7 @@ def income_statement_table(r: dict) -> dict:
         if cmp:
             res.append(r[f"prev_{key}"])
         rows.append(_row(kind, *res))
-    return {
+    table = {
         "title": r["title"],
         "subtitle": _("Periode %(a)s sampai %(b)s")
         % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
@@ -154,6 +171,7 @@ def income_statement_table(r: dict) -> dict:
         "num_columns": len(cols) - 2,
         "rows": rows,
     }
+    return _without_empty_comparison(table, 3)
 
 
 def equity_changes_table(r: dict) -> dict:
@@ -239,7 +257,7 @@ def cash_flow_table(r: dict) -> dict:
     line("total", _("KENAIKAN (PENURUNAN) BERSIH KAS"), "net_change")
     line("row", _("Kas dan setara kas awal periode"), "opening_cash")
     line("total", _("KAS DAN SETARA KAS AKHIR PERIODE"), "closing_cash")
-    return {
+    table = {
         "title": r["title"],
         "subtitle": _("Metode langsung · periode %(a)s sampai %(b)s")
         % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
@@ -247,6 +265,7 @@ def cash_flow_table(r: dict) -> dict:
         "num_columns": len(cols) - 2,
         "rows": rows,
     }
+    return _without_empty_comparison(table, 3)
 
 
 def general_ledger_table(r: dict) -> dict:

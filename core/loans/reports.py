@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_date
 from core.common.exports import safe_cell
 
 from . import schedules as S
@@ -92,7 +93,7 @@ def report_outstanding(*, on: date) -> Report:
     return Report(
         "outstanding",
         _("Daftar pinjaman beredar"),
-        _("Per %s") % on.strftime("%d-%m-%Y"),
+        _("Per %s") % format_date(on),
         [
             Column("number", _("No. pinjaman")),
             Column("member", _("Anggota")),
@@ -163,7 +164,7 @@ def report_arrears(*, on: date) -> Report:
     return Report(
         "arrears",
         _("Daftar tunggakan pinjaman"),
-        _("Per %s") % on.strftime("%d-%m-%Y"),
+        _("Per %s") % format_date(on),
         [
             Column("number", _("No. pinjaman")),
             Column("member", _("Anggota")),
@@ -215,7 +216,7 @@ def report_restructured(*, on: date) -> Report:
     return Report(
         "restructured",
         _("Pinjaman direstrukturisasi"),
-        _("Per %s") % on.strftime("%d-%m-%Y"),
+        _("Per %s") % format_date(on),
         [
             Column("number", _("No. pinjaman")),
             Column("member", _("Anggota")),
@@ -250,7 +251,7 @@ def report_collectibility(*, on: date) -> Report:
     return Report(
         "collectibility",
         _("Kolektibilitas pinjaman dan NPL"),
-        _("Per %s") % on.strftime("%d-%m-%Y"),
+        _("Per %s") % format_date(on),
         [
             Column("grade", _("Kolektibilitas")),
             Column("count", _("Jumlah pinjaman")),
@@ -449,7 +450,7 @@ def report_card(*, loan: Loan, on: date) -> Report:
             },
             _("Sisa pokok per %(d)s: Rp %(s)s · status %(st)s · %(k)s")
             % {
-                "d": on.strftime("%d-%m-%Y"),
+                "d": format_date(on),
                 "s": f"{loan.principal_outstanding:,.0f}".replace(",", "."),
                 "st": loan.get_status_display(),
                 "k": KOLEK_LABEL[loan.kolektibilitas],

@@ -15,6 +15,12 @@ from . import schedules as S
 from .models import Instalment, Loan, LoanProduct, LoanSettings, Repayment
 
 ZERO = Decimal("0")
+NPL_BAND_LABELS = {
+    S.NplBand.SEHAT: _l("Sehat"),
+    S.NplBand.CUKUP_SEHAT: _l("Cukup sehat"),
+    S.NplBand.KURANG_SEHAT: _l("Kurang sehat"),
+    S.NplBand.TIDAK_SEHAT: _l("Tidak sehat"),
+}
 
 
 def loan_products(*, active_only: bool = True) -> QuerySet[LoanProduct]:
@@ -42,6 +48,31 @@ def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
     if not history:
         qs = qs.filter(is_current=True)
     return qs.order_by("version", "number")
+
+
+def member_next_instalment(*, member: Member) -> dict | None:
+    """The member's next unpaid instalment over their running loans, for the portal:
+    the earliest due date of an unsettled current row and what is still owed on every
+    row due that day (principal + jasa − paid − waived); None when nothing is owed."""
+    rows = list(
+        Instalment.objects.filter(
+            loan__member=member,
+            loan__status=Loan.Status.DISBURSED,
+            is_current=True,
+            settled=False,
+        )
+        .select_related("loan", "loan__product")
+        .order_by("due_date", "loan_id", "number")
+    )
+    if not rows:
+        return None
+    first = rows[0].due_date
+    due = [r for r in rows if r.due_date == first]
+    amount = sum(
+        (r.principal + r.jasa - r.principal_paid - r.jasa_paid - r.jasa_waived for r in due),
+        ZERO,
+    )
+    return {"due_date": first, "amount": amount, "loans": [r.loan for r in due]}
 
 
 def member_loans_outstanding(member: Member, on: date | None = None) -> list[dict]:
@@ -157,6 +188,7 @@ def collectibility_summary() -> dict:
         "non_performing": npl,
         "npl_ratio": ratio,
         "band": S.npl_band(ratio).value,
+        "band_label": NPL_BAND_LABELS[S.npl_band(ratio)],
         "restructured": {
             "count": restructured["n"],
             "outstanding": restructured["outstanding"] or ZERO,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from core.deductions.selectors import member_deduction_history
+from core.deductions.selectors import member_deduction_history, member_last_deduction
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_simulate as _loan_simulate
 from core.members.selectors import member_for_user
@@ -39,6 +39,16 @@ def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
 def loans(member) -> list:
     """The member's loans, newest first (``core.loans.selectors.loan_list``)."""
     return list(loan_selectors.loan_list(member=member))
+
+
+def next_instalment(member) -> dict | None:
+    """The next unpaid instalment (``core.loans.selectors.member_next_instalment``)."""
+    return loan_selectors.member_next_instalment(member=member)
+
+
+def last_deduction(member) -> dict | None:
+    """The latest payroll deduction (``core.deductions.selectors.member_last_deduction``)."""
+    return member_last_deduction(member=member)
 
 
 def loan_for_member(member, pk: int):

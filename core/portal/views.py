@@ -3,17 +3,31 @@
 import datetime as dt
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.db import connection
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
+from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
+from core.common.ratelimit import rate_limit_hit
 from core.yearend.selectors import member_shares
 
 from . import data
+from .activation import (
+    activation_read,
+    members_invitable,
+    members_invite,
+    portal_activation_complete,
+    portal_activation_request,
+)
 
 MEMBERS = frozenset({R.ANGGOTA})
 
@@ -39,6 +53,8 @@ def home(request):
             "accounts": data.savings_accounts(member),
             "savings_total": data.savings_total(member),
             "loans": data.loans(member),
+            "next_instalment": data.next_instalment(member),
+            "last_deduction": data.last_deduction(member),
             "simulation_url": data.simulation_url(),
             "active_tab": "home",
         },
@@ -133,8 +149,6 @@ class SimulateForm(forms.Form):
 def simulate(request):
     """Loan simulation for a member: schedule and fees of a would-be loan. A GET form:
     it computes and writes nothing."""
-    from core.common.errors import ApplicationError
-
     member = _member_or_none(request)
     if member is None:
         return _no_member(request)
@@ -209,3 +223,128 @@ def shu(request):
             }
         )
     return render(request, "portal/shu.html", {"member": member, "rows": rows, "active_tab": "shu"})
+
+
+# ------------------------------------------------------------- self-activation
+
+
+class ActivationRequestForm(forms.Form):
+    number = forms.CharField(label=_("Nomor anggota"), max_length=30)
+    nip = forms.CharField(
+        label=_("NIP"), max_length=30, required=False, help_text=_("Isi NIP atau tanggal lahir.")
+    )
+    birth_date = forms.DateField(
+        label=_("Tanggal lahir"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), help_text=_("Tautan aktivasi dikirim ke alamat ini.")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("nip") or "").strip() and not data.get("birth_date"):
+            self.add_error("nip", _("Isi NIP atau tanggal lahir."))
+        return data
+
+
+class ActivationPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("Kata sandi"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Ulangi kata sandi"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("Kedua kata sandi tidak sama."))
+        return data
+
+
+ACTIVATION_IP_LIMIT = 10  # requests an hour from one client address
+ACTIVATION_NUMBER_LIMIT = 5  # requests an hour for one member number
+
+
+def activate(request):
+    """A member asks for their portal login: member number + NIP or date of birth +
+    e-mail. One answer whatever matched; rate-limited per client and per member number."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = ActivationRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        schema = connection.schema_name
+        number = form.cleaned_data["number"].strip()
+        limited = rate_limit_hit(
+            key=f"activate-ip:{schema}:{client_ip(request)}", limit=ACTIVATION_IP_LIMIT, window=3600
+        ) | rate_limit_hit(
+            key=f"activate-no:{schema}:{number.lower()}",
+            limit=ACTIVATION_NUMBER_LIMIT,
+            window=3600,
+        )
+        if limited:
+            form.add_error(None, _("Terlalu banyak permintaan; coba lagi dalam satu jam."))
+            return render(request, "portal/activate.html", {"form": form}, status=429)
+        portal_activation_request(
+            number=number,
+            nip=form.cleaned_data["nip"],
+            birth_date=form.cleaned_data["birth_date"],
+            email=form.cleaned_data["email"],
+        )
+        return render(request, "portal/activate_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "portal/activate.html", {"form": form})
+
+
+def activate_confirm(request, token: str):
+    """The e-mailed link: set a password; the login is created, linked and signed in."""
+    try:
+        member, email = activation_read(token)
+    except ApplicationError as err:
+        return render(request, "portal/activate_confirm.html", {"invalid": err.message}, status=400)
+    form = ActivationPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = portal_activation_complete(token=token, password=form.cleaned_data["password1"])
+        except ApplicationError as err:
+            for field, msgs in (err.fields or {}).items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+            if not err.fields:
+                form.add_error(None, err.message)
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Login portal Anda aktif. Selamat datang!"))
+            return redirect("portal:home")
+    return render(
+        request,
+        "portal/activate_confirm.html",
+        {"form": form, "member": member, "email": email},
+    )
+
+
+# ------------------------------------------------------------- bulk invitations
+
+ADMINS = frozenset({R.ADMIN})
+
+
+@role_required(read=ADMINS, write=ADMINS)
+def invite_members(request):
+    """Admin: choose members with an e-mail and no login; each gets an anggota login and
+    an e-mail to set a password (sent after commit)."""
+    if request.method == "POST":
+        ids = [int(x) for x in request.POST.getlist("member") if x.isdigit()]
+        if not ids:
+            messages.error(request, _("Pilih setidaknya satu anggota."))
+        else:
+            users = members_invite(by=request.user, member_ids=ids, request=request)
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d undangan portal dikirim.", "%(n)d undangan portal dikirim.", len(users)
+                )
+                % {"n": len(users)},
+            )
+        return redirect("portal-invite")
+    page = paginate(request, members_invitable(), per_page=100)
+    return render(request, "portal/invite.html", {"page": page})

@@ -20,6 +20,7 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
 from core.common.money import format_rupiah
@@ -91,7 +92,11 @@ def teller(request):
                     messages.success(
                         request,
                         _("%(k)s %(a)s tercatat, kuitansi %(r)s.")
-                        % {"k": txn.get_kind_display(), "a": txn.amount, "r": txn.receipt_number},
+                        % {
+                            "k": txn.get_kind_display(),
+                            "a": format_rupiah(txn.amount),
+                            "r": txn.receipt_number,
+                        },
                     )
                     return redirect(f"{request.path}?member={member.pk}&last={txn.pk}")
     accounts = []
@@ -246,7 +251,7 @@ def transaction_reverse(request, pk: int):
                 intro=_("%(k)s %(d)s di rekening %(a)s; alasan: %(r)s")
                 % {
                     "k": txn.get_kind_display(),
-                    "d": txn.on.strftime("%d-%m-%Y"),
+                    "d": format_date(txn.on),
                     "a": acc.number,
                     "r": request.POST.get("reason", ""),
                 },

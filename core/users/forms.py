@@ -1,7 +1,22 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with one plain message (its own repeats the field name:
+    "Masukkan nama pengguna nama pengguna dan sandi …")."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Nama pengguna/e-mail atau kata sandi salah. Huruf besar dan kecil pada kata "
+            "sandi dibedakan."
+        ),
+        "inactive": _("Akun ini tidak aktif. Hubungi admin koperasi."),
+    }
 
 
 class UserCreateForm(forms.Form):

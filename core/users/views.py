@@ -28,6 +28,7 @@ from core.common.ratelimit import rate_limit_hit
 from . import apikeys, services
 from .forms import (
     ApiKeyForm,
+    LoginForm,
     ProfileForm,
     TokenForm,
     UserCreateForm,
@@ -66,6 +67,7 @@ class LoginView(auth_views.LoginView):
     session is logged in (``login_verify``)."""
 
     template_name = "registration/login.html"
+    authentication_form = LoginForm
 
     def form_valid(self, form):
         user = form.get_user()

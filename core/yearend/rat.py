@@ -18,6 +18,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_date
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.selectors import account_for_role, totals_between
@@ -267,7 +268,7 @@ def _loan_tables(year: int) -> list[dict]:
     collect = _table(
         _("Kolektibilitas pinjaman dan NPL"),
         _("Keadaan pinjaman berjalan saat dicetak (%(d)s)")
-        % {"d": timezone.localdate().strftime("%d-%m-%Y")},
+        % {"d": format_date(timezone.localdate())},
         ["", _("Kolektibilitas"), _("Pinjaman"), _("Sisa pokok"), _("PPAP")],
         rows,
     )

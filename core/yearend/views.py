@@ -20,7 +20,7 @@ from core.ledger.models import FiscalYear
 from . import selectors, services
 from .exports import preview_xlsx
 from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
-from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
+from .rat import FUND_LABELS, rat_pack_pdf, rat_pack_xlsx, rat_report_for
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -93,8 +93,8 @@ def year_view(request, year: int):
                 raise Http404
         except ApplicationError as exc:
             messages.error(request, exc.message)
-            for field, errs in exc.fields.items():
-                messages.error(request, f"{field}: {' '.join(str(e) for e in errs)}")
+            for errs in exc.fields.values():
+                messages.error(request, " ".join(str(e) for e in errs))
         return redirect("yearend:year", year=year)
     ye = YearEnd.objects.filter(year=year).first()
     items = selectors.close_checklist(year=year)
@@ -162,7 +162,10 @@ def preview_view(request, year: int):
             "preview": preview,
             "rows": rows,
             "sort": sort,
-            "funds": [(k, preview.percentages[k], v) for k, v in preview.split.funds.items()],
+            "funds": [
+                (FUND_LABELS.get(k, k), preview.percentages[k], v)
+                for k, v in preview.split.funds.items()
+            ],
         },
     )
 

@@ -6,6 +6,7 @@ navigation shows a heading whenever the group changes."""
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.common.permissions import STAFF, TREASURY, R
 
@@ -20,17 +21,17 @@ PORTAL = _("Portal anggota")
 
 NAV = [
     (_("Beranda"), "home", STAFF),
-    (_("Anggota"), "members:list", STAFF, OPS),
-    (_("Instansi"), "members:agencies", STAFF, OPS),
+    (pgettext_lazy("menu", "Anggota"), "members:list", STAFF, OPS),
+    (pgettext_lazy("menu", "Instansi"), "members:agencies", STAFF, OPS),
     (_("Teller"), "savings:teller", STAFF, OPS),
     (_("Simpanan"), "savings:accounts", STAFF, OPS),
     (_("Pinjaman"), "loans:list", STAFF, OPS),
     (_("Simulasi pinjaman"), "loans:simulate", STAFF, OPS),
-    (_("Potong gaji"), "deductions:runs", STAFF, OPS),
-    (_("Akun"), "ledger:accounts", STAFF, BOOKS),
+    (pgettext_lazy("menu", "Potong gaji"), "deductions:runs", STAFF, OPS),
+    (pgettext_lazy("menu", "Akun"), "ledger:accounts", STAFF, BOOKS),
     (_("Jurnal"), "ledger:journal", STAFF, BOOKS),
     (_("Laporan"), "ledger:reports", STAFF, BOOKS),
-    (_("Periode"), "ledger:periods", TREASURY, BOOKS),
+    (pgettext_lazy("menu", "Periode"), "ledger:periods", TREASURY, BOOKS),
     (_("Tutup buku & SHU"), "yearend:index", STAFF, BOOKS),
     (_("Pengguna"), "users:list", USER_READERS, ADMIN),
     (_("Audit"), "audit:list", AUDIT_READERS, ADMIN),
@@ -41,7 +42,7 @@ NAV = [
     (_("Ringkasan"), "portal:home", MEMBER, PORTAL),
     (_("Transaksi"), "portal:transactions", MEMBER, PORTAL),
     (_("Pinjaman saya"), "portal:loans", MEMBER, PORTAL),
-    (_("Potong gaji"), "portal:deductions", MEMBER, PORTAL),
+    (pgettext_lazy("menu", "Potong gaji"), "portal:deductions", MEMBER, PORTAL),
     (_("SHU saya"), "portal:shu", MEMBER, PORTAL),
     (_("Profil"), "account:profile", MEMBER, PORTAL),
 ]

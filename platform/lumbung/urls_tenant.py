@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAdminUser
 
 from core.members import urls as member_urls
 from core.overview.views import member_detail
+from core.portal import views as portal_views
 from core.users import views as user_views
 from tenants import views as tenant_signup_views
 
@@ -19,6 +20,14 @@ urlpatterns = [
     path("masuk/verifikasi/", user_views.login_verify, name="login-verify"),
     # The one-time link that logs a cooperative's first admin in after self sign-up.
     path("masuk/sekali/<str:token>/", tenant_signup_views.token_login, name="signup-token-login"),
+    # A member activates their own portal login; admins invite members in bulk.
+    path("masuk/aktifkan/", portal_views.activate, name="portal-activate"),
+    path(
+        "masuk/aktifkan/<str:token>/",
+        portal_views.activate_confirm,
+        name="portal-activate-confirm",
+    ),
+    path("pengguna/undang-anggota/", portal_views.invite_members, name="portal-invite"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("lupa-sandi/", user_views.PasswordResetView.as_view(), name="password_reset"),
     path(

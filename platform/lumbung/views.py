@@ -12,12 +12,35 @@ from rest_framework.response import Response
 from core.common.permissions import STAFF, role_required
 from core.onboarding.selectors import cooperative_is_new, setup_checklist
 from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import tenant_url
 
 from .dashboard import dashboard_panels
 
 
 def public_home(request):
     return render(request, "public_home.html")
+
+
+@require_safe
+def public_terms(request):
+    """The terms of use (syarat dan ketentuan) the sign-up form asks to accept."""
+    return render(request, "public_terms.html")
+
+
+@require_safe
+def public_login(request):
+    """ "Masuk" on the public site: staff and members sign in on their cooperative's own
+    address; this asks for it and sends them there (operators use /masuk/)."""
+    slug = (request.GET.get("alamat") or "").strip().lower()
+    slug = slug.split(".", 1)[0].removeprefix("https://").removeprefix("http://")
+    error = ""
+    if slug:
+        coop = Cooperative.objects.filter(slug=slug).exclude(schema_name="public").first()
+        if coop is not None:
+            return redirect(tenant_url(coop.slug) + "masuk/")
+        error = _("Koperasi dengan alamat itu tidak ditemukan. Periksa ejaannya.")
+    return render(request, "public_login.html", {"slug": slug, "error": error})
 
 
 @require_safe

@@ -53,3 +53,34 @@ def test_member_sees_own_deductions_in_the_portal(coop, cutoffs, client_a):
     total = run.lines.get(member=m1).total
     assert f"Rp {int(total):,}".replace(",", ".") in body
     assert "belum diposting" in body
+
+
+def test_portal_home_shows_the_last_payroll_deduction(coop, cutoffs, client_a):
+    from core.deductions.selectors import member_last_deduction
+    from tests.webapp.conftest import make_user
+
+    by = coop["by"]
+    ag_a, _ag_b = coop["agencies"]
+    m1, m2, m3, _m4 = coop["m"]
+    _prev, this = cutoffs
+    assert member_last_deduction(member=m1) is None
+    run = make_run(on=this, by=by)
+    user = make_user("anggota", email="m1home@alpha.test")
+    m1.user = user
+    m1.save(update_fields=["user"])
+    client_a.force_login(user)
+    waiting = client_a.get("/portal/").content.decode()
+    assert "belum diposting" in waiting
+
+    amounts = {m1.nip: 1500000, m2.nip: int(run.lines.get(member=m2).total), m3.nip: 0}
+    content = filled_xlsx(agency_xlsx(run=run, agency=ag_a), amounts)
+    imp = deduction_import_upload(run=run, agency=ag_a, content=content, file_name="r.xlsx", by=by)
+    deduction_import_post(imp=imp, by=by)
+    last = member_last_deduction(member=m1)
+    assert last["realized"] == 1500000
+    body = client_a.get("/portal/").content.decode()
+    section = body.split('id="portal-last-deduction"', 1)[1].split("</div>", 1)[0]
+    assert "Rp 1.500.000" in section
+    short = run.lines.get(member=m1).total - 1500000
+    if short:
+        assert f"kurang Rp {int(short):,}".replace(",", ".") in section

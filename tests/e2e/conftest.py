@@ -10,6 +10,7 @@ in the shared session tenants, and never with pytest-django's ``live_server``
 Screenshots go to ``artifacts/screenshots/`` (kept by CI as artifacts).
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -63,9 +64,9 @@ def _db_url(settings_dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture
-def live_site(scratch_tenant, tmp_path):
-    """A running server for the scratch cooperative: yields its base URL."""
+@contextlib.contextmanager
+def serve(tenant, tmp_path: Path):
+    """Run ``manage.py runserver`` for ``tenant`` on a free port; yields the site dict."""
     from django.db import connection
 
     port = _free_port()
@@ -77,6 +78,7 @@ def live_site(scratch_tenant, tmp_path):
         SITE_PORT=str(port),
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        MEDIA_ROOT=str(tmp_path / "media"),
         CELERY_TASK_ALWAYS_EAGER="1",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -101,10 +103,11 @@ def live_site(scratch_tenant, tmp_path):
         else:
             raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
         yield {
-            "url": f"http://{scratch_tenant.slug}.localhost:{port}",
-            "tenant": scratch_tenant,
+            "url": f"http://{tenant.slug}.localhost:{port}",
+            "tenant": tenant,
             "log": tmp_path / "server.log",
             "mail_dir": tmp_path / "mail",
+            "media": tmp_path / "media",
         }
     finally:
         proc.terminate()
@@ -117,7 +120,14 @@ def live_site(scratch_tenant, tmp_path):
 
 
 @pytest.fixture
-def browser():
+def live_site(scratch_tenant, tmp_path):
+    """A running server for the scratch cooperative: yields its base URL."""
+    with serve(scratch_tenant, tmp_path) as site:
+        yield site
+
+
+@contextlib.contextmanager
+def chromium():
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop in this thread; Django would refuse
@@ -134,6 +144,12 @@ def browser():
             from django.db import connections
 
             connections.close_all()
+
+
+@pytest.fixture
+def browser():
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

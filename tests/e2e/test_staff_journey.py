@@ -285,6 +285,14 @@ def test_loan_applied_approved_by_another_user_disbursed_repaid_and_trial_balanc
     ctx, page = as_role("bendahara")
     assert page.locator("#panel-tasks a").first.get_attribute("href") in loan_url
     page.goto(loan_url)
+    # the decision data sits beside the verify button: take-home pay, the new instalment,
+    # the debt-service ratio against the product's limit, membership, savings
+    decision = page.inner_text("#decision")
+    assert "Rp 9.000.000" in page.inner_text("#take-home-pay")
+    assert page.inner_text("#new-instalment").startswith("Rp ")
+    assert page.locator("#dsr-value").inner_text().endswith("%")
+    assert "bulan" in page.inner_text("#membership")
+    assert "Pinjaman lain anggota" in decision
     page.click("form[action$='/verify/'] button.primary")
     page.wait_for_load_state()
     ctx.close()
@@ -310,6 +318,15 @@ def test_loan_applied_approved_by_another_user_disbursed_repaid_and_trial_balanc
     page.click("form[action$='/repay/'] button.primary")
     page.wait_for_load_state()
     assert page.locator(".msg.success").count() >= 1
+    # early payoff asks first, with the total in rupiah; going back leaves the loan running
+    page.goto(loan_url)
+    page.click("form[action$='/payoff/'] button")
+    page.wait_for_load_state()
+    confirm = page.inner_text("#confirm")
+    assert "Rp " in confirm and page.locator("#confirm-button").is_visible()
+    page.click("#confirm a.button")
+    page.wait_for_load_state()
+    assert page.url.rstrip("/") == loan_url.rstrip("/")
 
     # Trial balance on screen, then its PDF.
     page.goto(f"{base}/buku-besar/laporan/neraca-saldo/")

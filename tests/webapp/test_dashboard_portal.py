@@ -204,6 +204,22 @@ def test_portal_loan_schedule_sums_to_principal(
     assert sum(r["principal"] for r in rows) == D("10000000")
     assert "Rp 1.100.000" in resp.content.decode()  # flat 1%/month: 1.000.000 + 100.000
 
+    # the home screen shows the next instalment: amount and due date (4 Des 2026 style)
+    from django.template.defaultfilters import date as date_filter
+
+    home = client_a.get("/portal/")
+    nxt = home.context["next_instalment"]
+    assert nxt["amount"] == D("1100000") and nxt["due_date"] == rows[0]["due_date"]
+    section = home.content.decode().split('id="portal-next-instalment"', 1)[1].split("</div>")[0]
+    assert "Rp 1.100.000" in section and date_filter(rows[0]["due_date"]) in section
+
+
+def test_portal_home_without_loans_says_nothing_is_due(client_a, member, member_login):
+    client_a.force_login(member_login)
+    body = client_a.get("/portal/").content.decode()
+    assert "Tidak ada angsuran yang harus dibayar." in body
+    assert "Belum ada potong gaji." in body
+
 
 def test_portal_without_linked_member_explains(client_a, in_tenant_a):
     client_a.force_login(make_user("anggota", email="lepas@alpha.test"))

@@ -32,13 +32,15 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "portal-activate",
+    "portal-activate-confirm",
     "set_language",
     "api-schema",
     "api-docs",
 }
 # A logged-in user's own account and session: any role may POST here.
 SELF_SERVICE_RE = re.compile(
-    r"^(account:.*|logout|set_language|login|login-verify|password_reset.*)$"
+    r"^(account:.*|logout|set_language|login|login-verify|password_reset.*|portal-activate.*)$"
 )
 # Member-facing beyond the portal namespace: their own profile and API identity.
 MEMBER_ALLOWED_RE = re.compile(r"^(portal:.*|account:.*|api-me|home|logout|set_language)$")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
 
@@ -125,21 +126,21 @@ def posting_date_clean(run, on) -> date:
         raise ApplicationError(
             E.BAD_DATE,
             _("Tanggal terima %(d)s belum tiba; tanggal di masa depan tidak boleh.")
-            % {"d": on.strftime("%d-%m-%Y")},
+            % {"d": format_date(on)},
             fields={"on": [_("Tidak boleh di masa depan.")]},
         )
     if on < run.month_start:
         raise ApplicationError(
             E.BAD_DATE,
             _("Tanggal terima %(d)s sebelum bulan potong gaji %(m)s dimulai.")
-            % {"d": on.strftime("%d-%m-%Y"), "m": run.label},
+            % {"d": format_date(on), "m": run.label},
             fields={"on": [_("Sebelum bulan potong gaji.")]},
         )
     if not _period_open(on):
         raise ApplicationError(
             E.PERIOD_CLOSED,
             _("Periode tanggal %(d)s sudah ditutup; pilih tanggal terima di periode yang terbuka.")
-            % {"d": on.strftime("%d-%m-%Y")},
+            % {"d": format_date(on)},
             fields={"on": [_("Periode sudah ditutup.")]},
         )
     return on

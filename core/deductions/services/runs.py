@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.members.models import Member
 
@@ -34,7 +35,7 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
         raise ApplicationError(
             E.BAD_MONTH,
             _("Cut-off bulan %(m)02d/%(y)s (%(d)s) belum tiba.")
-            % {"m": month, "y": year, "d": cutoff.strftime("%d-%m-%Y")},
+            % {"m": month, "y": year, "d": format_date(cutoff)},
         )
     if not _period_open(cutoff):
         raise ApplicationError(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.services import LineSpec
@@ -155,7 +156,7 @@ def savings_withdraw_apply(
                 raise ApplicationError(
                     SavingsErrors.NOT_WITHDRAWABLE,
                     _("%(p)s baru dapat dicairkan pada %(d)s.")
-                    % {"p": product.name, "d": payout.strftime("%d-%m-%Y")},
+                    % {"p": product.name, "d": format_date(payout)},
                 )
         if not account.member.is_active:
             raise ApplicationError(

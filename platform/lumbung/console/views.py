@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.pagination import paginate
 from core.users import services as user_services
-from core.users.forms import TokenForm
+from core.users.forms import LoginForm, TokenForm
 from tenants.models import Cooperative, SignupRequest
 from tenants.operators import ACTIONS, can, operator_required
 
@@ -55,6 +56,8 @@ def _safe_next(request, nxt: str) -> str:
 class ConsoleLoginView(auth_views.LoginView):
     """Step 1: password. Operators only. Step 2 is the TOTP code, or enrolling a TOTP
     device on first login: the session is logged in only after that."""
+
+    authentication_form = LoginForm
 
     template_name = "console/login.html"
 
@@ -253,7 +256,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             operator=op, cooperative=coop, days=data["days"], reason=reason
         )
         return _("Masa uji coba diperpanjang sampai %(d)s.") % {
-            "d": timezone.localtime(sub.trial_ends_at).strftime("%d-%m-%Y")
+            "d": format_date(timezone.localtime(sub.trial_ends_at))
         }
     if action == "change_plan":
         services.tenant_plan_change(

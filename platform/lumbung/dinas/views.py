@@ -21,7 +21,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.pagination import paginate
 from core.users import services as user_services
-from core.users.forms import TokenForm
+from core.users.forms import LoginForm, TokenForm
 
 from . import exports, forms, selectors
 from .models import YearFigures
@@ -48,6 +48,7 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 class DinasLoginView(auth_views.LoginView):
+    authentication_form = LoginForm
     template_name = "dinas/login.html"
 
     def dispatch(self, request, *args, **kwargs):

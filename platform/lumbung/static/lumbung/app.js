@@ -6,6 +6,7 @@
 //   <form data-confirm="Yakin?">             ask before submitting
 //   <a href="#" data-back> / <a href="#" data-print>
 //   <input data-search-box>                  "/" anywhere (not while typing) focuses it
+//   <form data-clear-errors>                 a field's error goes away once it is edited
 (function () {
   "use strict";
   document.addEventListener("change", function (e) {
@@ -13,6 +14,18 @@
     if (el.matches("[data-autosubmit]") && el.form) el.form.submit();
     if (el.matches("select[data-navigate]")) location.href = el.value + (el.dataset.navigate || "");
   });
+  function clearErrors(e) {
+    var el = e.target;
+    if (!el.form || !el.form.hasAttribute("data-clear-errors")) return;
+    var box = el.closest("div");
+    if (!box) return;
+    Array.prototype.forEach.call(box.querySelectorAll(":scope > .errorlist"), function (u) {
+      u.remove();
+    });
+    el.removeAttribute("aria-invalid");
+  }
+  document.addEventListener("input", clearErrors);
+  document.addEventListener("change", clearErrors);
   document.addEventListener("click", function (e) {
     var a = e.target.closest("[data-back], [data-print]");
     if (!a) return;

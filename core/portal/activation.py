@@ -1,0 +1,218 @@
+"""Members activate their own portal login, and admins invite members in bulk.
+
+Self-activation, in two steps:
+1. ``portal_activation_request``: the member gives their member number, their NIP *or*
+   date of birth, and an e-mail address. When these match an active member without a
+   login, a signed link (valid ``ACTIVATION_MAX_AGE``) is e-mailed to that address after
+   commit. Whatever the outcome the caller shows one generic answer, so the form tells
+   nobody which members exist; the view rate-limits it per client and per member number.
+2. ``portal_activation_complete``: the link's holder sets a password; the ``anggota``
+   login is created with the verified e-mail and linked to the member. The link works
+   once: afterwards the member has a login and the token is refused.
+
+Both steps are audited (``portal.activation_requested`` / ``portal.activated``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log, audit_log_bulk
+from core.common.errors import ApplicationError
+from core.members.models import Member
+from core.users.models import User
+from core.users.services import send_invitation, site_link_parts
+
+log = logging.getLogger(__name__)
+
+ACTIVATION_SALT = "lumbung.portal.activation"
+ACTIVATION_MAX_AGE = 24 * 3600
+
+
+def _norm_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _email_taken(email: str) -> bool:
+    return (
+        User.objects.filter(username__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    )
+
+
+def _member_matching(*, number: str, nip: str, birth_date: dt.date | None) -> Member | None:
+    """The active member without a login whose number and NIP (or date of birth) match."""
+    number = (number or "").strip()
+    nip = "".join((nip or "").split())
+    if not number or not (nip or birth_date):
+        return None
+    member = (
+        Member.objects.filter(number=number, status=Member.Status.ACTIVE, user__isnull=True)
+        .select_for_update()
+        .first()
+    )
+    if member is None:
+        return None
+    if nip and member.nip == nip:
+        return member
+    if birth_date and member.birth_date and member.birth_date == birth_date:
+        return member
+    return None
+
+
+def activation_token(*, member: Member, email: str) -> str:
+    return signing.dumps({"m": member.pk, "e": email}, salt=ACTIVATION_SALT, compress=True)
+
+
+def _send_activation(*, member: Member, email: str, token: str) -> None:
+    scheme, domain = site_link_parts()
+    link = f"{scheme}://{domain}{reverse('portal-activate-confirm', args=[token])}"
+    ctx = {"member": member, "link": link, "domain": domain, "hours": ACTIVATION_MAX_AGE // 3600}
+    subject = render_to_string("portal/activation_subject.txt", ctx).strip()
+    body = render_to_string("portal/activation_email.txt", ctx)
+    send_mail(subject, body, None, [email])
+
+
+@transaction.atomic
+def portal_activation_request(
+    *, number: str, nip: str = "", birth_date: dt.date | None = None, email: str
+) -> bool:
+    """Send an activation link when the details match a member without a login and the
+    address is free. Returns whether a link was sent — for tests and the audit only: the
+    screen must not show it."""
+    email = _norm_email(email)
+    if not email:
+        return False
+    member = _member_matching(number=number, nip=nip, birth_date=birth_date)
+    if member is None:
+        return False
+    if _email_taken(email):
+        audit_log(
+            actor="portal",
+            action="portal.activation_refused",
+            target=member,
+            data={"reason": "email_taken"},
+        )
+        return False
+    token = activation_token(member=member, email=email)
+    audit_log(
+        actor="portal",
+        action="portal.activation_requested",
+        target=member,
+        data={"email": email, "by": "nip" if nip else "birth_date"},
+    )
+    transaction.on_commit(lambda: _send_activation(member=member, email=email, token=token))
+    return True
+
+
+def activation_read(token: str) -> tuple[Member, str]:
+    """The member and e-mail of a valid, unused activation link; ApplicationError when
+    the link is expired, forged or already used."""
+    invalid = ApplicationError(
+        "activation_invalid",
+        _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
+    )
+    try:
+        payload = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
+    except signing.BadSignature:
+        raise invalid from None
+    member = Member.objects.filter(
+        pk=payload.get("m"), status=Member.Status.ACTIVE, user__isnull=True
+    ).first()
+    email = _norm_email(payload.get("e", ""))
+    if member is None or not email or _email_taken(email):
+        raise invalid
+    return member, email
+
+
+@transaction.atomic
+def portal_activation_complete(*, token: str, password: str) -> User:
+    """Create the member's ``anggota`` login with the verified e-mail and ``password``,
+    linked to the member."""
+    member, email = activation_read(token)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.user_id:
+        raise ApplicationError(
+            "activation_invalid",
+            _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
+        )
+    user = User(
+        username=email,
+        email=email,
+        full_name=member.full_name,
+        role=User.Role.ANGGOTA,
+        is_staff=False,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "weak_password", _("Kata sandi terlalu lemah."), fields={"password1": exc.messages}
+        ) from None
+    user.set_password(password)
+    user.save()
+    member.user = user
+    member.save(update_fields=["user"])
+    audit_log(actor=user, action="portal.activated", target=user, data={"member": member.number})
+    return user
+
+
+# ------------------------------------------------------------------ bulk invitations
+
+
+def members_invitable():
+    """Active members with an e-mail address and no login yet, by number."""
+    return (
+        Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=True)
+        .exclude(email="")
+        .select_related("agency")
+        .order_by("number")
+    )
+
+
+@transaction.atomic
+def members_invite(*, by: User, member_ids: list[int], request) -> list[User]:
+    """Create an ``anggota`` login for each chosen member (with their e-mail on file,
+    no password yet) and e-mail each an invitation to set one, after commit. Members who
+    already have a login, have no e-mail or whose e-mail another login uses are skipped."""
+    members = list(
+        members_invitable().filter(pk__in=member_ids).select_for_update(of=("self",)).order_by("pk")
+    )
+    created: list[tuple[User, Member]] = []
+    for m in members:
+        email = _norm_email(m.email)
+        if _email_taken(email):
+            continue
+        user = User(username=email, email=email, full_name=m.full_name, role=User.Role.ANGGOTA)
+        user.set_unusable_password()
+        user.save()
+        m.user = user
+        m.save(update_fields=["user"])
+        created.append((user, m))
+    if created:
+        audit_log_bulk(
+            actor=by,
+            action="portal.invited",
+            targets=[(u, {"member": m.number}) for u, m in created],
+        )
+        users = [u for u, _m in created]
+
+        def _send():
+            for u in users:
+                try:
+                    send_invitation(user=u, request=request)
+                except Exception:  # one bad address must not stop the others
+                    log.exception("portal invitation to user %s failed", u.pk)
+
+        transaction.on_commit(_send)
+    return [u for u, _m in created]
