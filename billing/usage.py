@@ -1,11 +1,11 @@
 """Counting a cooperative's active members (inside its own schema)."""
 
-from django.apps import apps
 from django_tenants.utils import schema_context
+
+from core.members.selectors import member_counts
 
 
 def active_member_count(*, cooperative) -> int:
-    """Active members of ``cooperative`` (core.members.Member with status "active")."""
-    member_model = apps.get_model("members", "Member")
+    """Active members of ``cooperative``."""
     with schema_context(cooperative.schema_name):
-        return member_model.objects.filter(status="active").count()
+        return member_counts()["active"]

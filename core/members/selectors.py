@@ -1,6 +1,6 @@
 """Reads of the member registry."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Agency, Member
 
@@ -45,3 +45,11 @@ def member_statistics(*, date_from, date_to) -> dict:
         "joined": Member.objects.filter(join_date__range=(date_from, date_to)).count(),
         "left": Member.objects.filter(exit_date__range=(date_from, date_to)).count(),
     }
+
+
+def member_counts() -> dict[str, int]:
+    """Members of the current schema, all and active (read by the operators' usage
+    figures and billing, one cooperative at a time)."""
+    return Member.objects.aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(status=Member.Status.ACTIVE))
+    )

@@ -1,66 +1,41 @@
-"""The staff dashboard's data, gathered from the feature apps in ONE place.
+"""The staff dashboard's data, gathered from the feature apps' selectors in ONE place.
 
-Each panel asks its app's selectors (``core.<app>.selectors``) for the figures. The apps
-are built independently, so every import is defensive: a panel whose selector does not
-exist (yet) is left out — never filled with made-up numbers. A panel whose selector
-exists but fails at run time is shown as unavailable and the error is logged, so one
-broken app does not take the whole dashboard down.
+Each panel reads its app's selectors directly. A panel that does not apply (not this
+user's role, nothing to report) raises ``NotShown`` and is left out. A panel whose
+selector fails is shown as unavailable and the error is logged, so one broken app does
+not take the whole dashboard down; nothing is ever filled with made-up numbers.
 
-Add a panel: write ``def _panel_x(ctx) -> dict | None`` that raises ``Missing`` when the
-selector it needs is absent, and list it in ``PANELS``.
+Add a panel: write ``def _panel_x(ctx) -> dict`` and list it in ``PANELS``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.common.errors import ApplicationError
+from core.deductions.selectors import deduction_run_status
+from core.ledger.reconciliation import reconciliation_alert
+from core.ledger.selectors import account_balance, account_for_role
+from core.loans.models import Loan
+from core.loans.selectors import collectibility_summary, loan_list
+from core.members.selectors import member_statistics
+from core.savings.selectors import savings_by_product
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0")
 
 
-class Missing(Exception):
-    """The selector a panel needs is not provided (the app is not there yet)."""
-
-
-def selector(module: str, *names: str) -> Callable:
-    """The first of ``names`` found in ``module``; ``Missing`` if none is."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise Missing(f"{module}: {exc}") from exc
-    for name in names:
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    raise Missing(f"{module} has none of {names}")
-
-
-def model(app_label: str, name: str):
-    from django.apps import apps
-
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError as exc:
-        raise Missing(str(exc)) from exc
-
-
-def _get(obj: Any, *names: str, default=None):
-    """A field of a selector's result, whether it returns a dict or an object."""
-    for n in names:
-        if isinstance(obj, dict) and n in obj:
-            return obj[n]
-        if not isinstance(obj, dict) and hasattr(obj, n):
-            return getattr(obj, n)
-    return default
+class NotShown(Exception):
+    """The panel does not apply here (another role's, or nothing to report)."""
 
 
 @dataclass
@@ -85,9 +60,7 @@ class Panel:
 def _panel_members(ctx: Ctx) -> dict:
     """``core.members.selectors.member_statistics(date_from, date_to)``: active members
     now, joined and left this month."""
-    stats = selector("core.members.selectors", "member_statistics")(
-        date_from=ctx.month_start, date_to=ctx.month_end
-    )
+    stats = member_statistics(date_from=ctx.month_start, date_to=ctx.month_end)
     return {"active": stats["active"], "joined": stats["joined"], "left": stats["left"]}
 
 
@@ -99,7 +72,7 @@ def _panel_savings(ctx: Ctx) -> dict:
     total balance and count."""
     rows = [
         {"name": r["name"], "total": r["total"] or ZERO, "accounts": r.get("accounts")}
-        for r in selector("core.savings.selectors", "savings_by_product")()
+        for r in savings_by_product()
     ]
     grand = sum((r["total"] for r in rows), ZERO)
     top = max((r["total"] for r in rows), default=ZERO)
@@ -129,7 +102,7 @@ def npl_band(ratio: Decimal) -> tuple[str, str]:
 def _panel_loans(ctx: Ctx) -> dict:
     """``core.loans.selectors.collectibility_summary()``: outstanding principal by
     kolektibilitas grade, NPL ratio (percent)."""
-    summary = selector("core.loans.selectors", "collectibility_summary")()
+    summary = collectibility_summary()
     labels = _kolek_labels()
     outstanding = summary.get("total") or ZERO
     buckets = []
@@ -157,11 +130,7 @@ def _panel_loans(ctx: Ctx) -> dict:
 
 
 def _kolek_labels() -> dict:
-    try:
-        field = model("loans", "Loan")._meta.get_field("kolektibilitas")
-    except Exception:
-        return {}
-    return {k: str(v) for k, v in field.choices or []}
+    return {k: str(v) for k, v in Loan._meta.get_field("kolektibilitas").choices or []}
 
 
 # ------------------------------------------------------------------------ cash & bank
@@ -170,14 +139,10 @@ def _kolek_labels() -> dict:
 def _panel_cash(ctx: Ctx) -> dict:
     """``core.ledger.selectors.account_balance`` of the accounts mapped to the roles
     ``cash`` and ``bank`` (``account_for_role``) today."""
-    from core.common.errors import ApplicationError
-
-    balance = selector("core.ledger.selectors", "account_balance")
-    for_role = selector("core.ledger.selectors", "account_for_role")
     rows = []
     for role, label in (("cash", _("Kas")), ("bank", _("Bank"))):
         try:
-            account = for_role(role)
+            account = account_for_role(role)
         except ApplicationError:  # an unmapped role: that line is simply not shown
             log.info("dashboard: no ledger account mapped to role %s", role)
             continue
@@ -187,16 +152,12 @@ def _panel_cash(ctx: Ctx) -> dict:
             {
                 "label": str(label),
                 "name": str(account),
-                "balance": _call_balance(balance, account, ctx),
+                "balance": account_balance(account=account, as_of=ctx.today),
             }
         )
     if not rows:
-        raise Missing("no cash or bank account mapped")
+        raise NotShown("no cash or bank account mapped")
     return {"rows": rows, "total": sum((r["balance"] for r in rows), ZERO)}
-
-
-def _call_balance(balance: Callable, account, ctx: Ctx) -> Decimal:
-    return balance(account=account, as_of=ctx.today)
 
 
 # ------------------------------------------------------------------------ deductions
@@ -206,18 +167,14 @@ def _panel_deductions(ctx: Ctx) -> dict:
     """``core.deductions.selectors.deduction_run_status(*, year, month)``: this month's
     deduction list(s), each with ``label``, ``status`` (display text), ``expected`` and
     ``realized`` (dicts or objects with those attributes; None when no run exists)."""
-    fn = selector("core.deductions.selectors", "deduction_run_status")
-    status = fn(year=ctx.today.year, month=ctx.today.month)
-    if status is None:
-        return {"runs": []}
-    runs = status if isinstance(status, list | tuple) else [status]
+    runs = deduction_run_status(year=ctx.today.year, month=ctx.today.month) or []
     return {
         "runs": [
             {
-                "label": str(_get(r, "label", default="")),
-                "status": str(_get(r, "status", default="")),
-                "expected": _get(r, "expected", default=None),
-                "realized": _get(r, "realized", default=None),
+                "label": str(r["label"]),
+                "status": str(r["status"]),
+                "expected": r["expected"],
+                "realized": r["realized"],
             }
             for r in runs
         ]
@@ -237,19 +194,13 @@ LOAN_TASKS = {
 
 def _panel_tasks(ctx: Ctx) -> dict:
     """Loans waiting for this user's role, through ``core.loans.selectors.loan_list``."""
-    loan_list = selector("core.loans.selectors", "loan_list")
-    from django.urls import NoReverseMatch, reverse
-
     steps = LOAN_TASKS.get(getattr(ctx.user, "role", ""), [])
     if not steps:
-        raise Missing("no loan tasks for this role")
+        raise NotShown("no loan tasks for this role")
     items = []
     for status, step in steps:
         for loan in loan_list(status=status)[:20]:
-            try:
-                url = reverse("loans:detail", args=[loan.pk])
-            except NoReverseMatch:
-                url = ""
+            url = reverse("loans:detail", args=[loan.pk])
             items.append(
                 {
                     "label": f"{loan.number} · {loan.member.full_name}",
@@ -270,10 +221,10 @@ def _panel_reconciliation(ctx: Ctx) -> dict:
     """``core.ledger.reconciliation.reconciliation_alert()``: the latest daily sub-ledger
     check if it found a difference — shown to bendahara and admin only."""
     if getattr(ctx.user, "role", "") not in ALERT_ROLES:
-        raise Missing("reconciliation alerts are for bendahara and admin")
-    run = selector("core.ledger.reconciliation", "reconciliation_alert")()
+        raise NotShown("reconciliation alerts are for bendahara and admin")
+    run = reconciliation_alert()
     if run is None:
-        raise Missing("books reconciled")
+        raise NotShown("books reconciled")
     return {"checked_at": run.checked_at, "differences": run.differences[:20]}
 
 
@@ -295,7 +246,7 @@ def month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def dashboard_panels(*, user, today: dt.date | None = None) -> dict[str, Panel]:
-    """The panels whose apps provide their data, keyed by panel name."""
+    """The panels that apply to this user, keyed by panel name."""
     today = today or timezone.localdate()
     start, end = month_bounds(today)
     ctx = Ctx(user=user, today=today, month_start=start, month_end=end)
@@ -303,7 +254,7 @@ def dashboard_panels(*, user, today: dt.date | None = None) -> dict[str, Panel]:
     for key, title, fn in PANELS:
         try:
             data = fn(ctx)
-        except Missing as exc:
+        except NotShown as exc:
             log.debug("dashboard panel %s not available: %s", key, exc)
             continue
         except Exception:

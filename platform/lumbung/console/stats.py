@@ -9,19 +9,23 @@ import logging
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from billing.models import Subscription
 from billing.selectors import mrr_billed
+from core.audit.selectors import last_user_action_at
+from core.members.selectors import member_counts
+from core.users.selectors import staff_activity
 from tenants.models import Cooperative
-from tenants.schema_template import expected_migrations, qi
+from tenants.schema_template import expected_migrations
 
 from .models import TenantStats, TenantUsageDaily
 
 log = logging.getLogger(__name__)
 
 PAYING = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)
-STAFF_ROLES = ("admin", "ketua", "bendahara", "petugas", "pengawas")
 
 
 def mrr_for(sub: Subscription | None) -> Decimal:
@@ -46,28 +50,17 @@ def schema_sizes() -> dict[str, int]:
 
 
 def _schema_figures(schema: str) -> dict:
-    s = qi(schema)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""
-            SELECT (SELECT count(*) FROM {s}.members_member),
-                   (SELECT count(*) FROM {s}.members_member WHERE status = 'active'),
-                   (SELECT count(*) FROM {s}.users_user WHERE role = ANY(%s) AND is_active),
-                   (SELECT max(last_login) FROM {s}.users_user WHERE role = ANY(%s)),
-                   (SELECT max(created_at) FROM {s}.audit_auditevent
-                     WHERE actor_id IS NOT NULL AND action NOT LIKE 'support.%%'),
-                   (SELECT count(*) FROM {s}.django_migrations)
-            """,
-            [list(STAFF_ROLES), list(STAFF_ROLES)],
-        )
-        members, active, staff, last_login, last_audit, _n = cur.fetchone()
-        cur.execute(f"SELECT app, name FROM {s}.django_migrations")
-        applied = {(a, n) for a, n in cur.fetchall()}
-    last = max([t for t in (last_login, last_audit) if t is not None], default=None)
+    """One cooperative's figures, read in its schema through each app's selector."""
+    with schema_context(schema):
+        members = member_counts()
+        staff = staff_activity()
+        last_audit = last_user_action_at()
+        applied = set(MigrationRecorder.Migration.objects.values_list("app", "name"))
+    last = max([t for t in (staff["last_login"], last_audit) if t is not None], default=None)
     return {
-        "members": members,
-        "active_members": active,
-        "staff_users": staff,
+        "members": members["total"],
+        "active_members": members["active"],
+        "staff_users": staff["count"],
         "last_staff_activity": last,
         "migrations_pending": len(expected_migrations() - applied),
     }
