@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
+from core.ledger.models import JournalEntry
 from core.members.models import Member
 
 from . import schedules as S
@@ -164,6 +165,16 @@ def collectibility_summary() -> dict:
             "ppap": restructured["ppap"] or ZERO,
         },
     }
+
+
+def repayments_in_force(*, as_of: date | None = None) -> QuerySet[Repayment]:
+    """Repayments whose journal entry was not reversed (on or before ``as_of`` when
+    given): a payroll batch reversed as a whole, or any single reversed repayment,
+    leaves its ``Repayment`` rows in place (immutable) but they no longer count."""
+    reversals = JournalEntry.objects.filter(reverses_id=OuterRef("entry_id"))
+    if as_of is not None:
+        reversals = reversals.filter(date__lte=as_of)
+    return Repayment.objects.filter(~Exists(reversals))
 
 
 def repayments_between(date_from: date, date_to: date) -> QuerySet[Repayment]:

@@ -16,7 +16,8 @@ from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
-from core.loans.models import Instalment, Loan, LoanSettings, Repayment
+from core.loans.models import Instalment, Loan, LoanSettings
+from core.loans.selectors import repayments_in_force
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -289,7 +290,8 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
                     or ZERO
                 )
     jasa = dict(
-        Repayment.objects.filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
+        repayments_in_force()
+        .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
         .values("loan__member_id")
         .annotate(s=Sum("jasa"))
         .values_list("loan__member_id", "s")
