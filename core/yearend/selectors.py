@@ -17,7 +17,7 @@ from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
-from core.loans.models import LoanSettings
+from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import repayments_in_force
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
@@ -162,7 +162,8 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     last_run = LoanSettings.objects.filter(pk=1).values_list("last_arrears_run", flat=True).first()
-    arrears_ok = last_run is not None and last_run >= year_end
+    # a run dated 31 December itself: it stores the grades the RAT pack reports
+    arrears_ok = ArrearsRun.objects.filter(on=year_end).exists()
     items.append(
         ChecklistItem(
             "arrears_run",
