@@ -298,7 +298,12 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         .annotate(s=Sum("jasa"))
         .values_list("loan__member_id", "s")
     )
+    # Pro rata for leavers (the domain brief does not say by days or by months): with the
+    # year-end basis, the balance before the exit × days of the year before the exit date
+    # ÷ days in the year; with the average basis, the month-ends before the exit date
+    # (later ones count zero, even while the exit settlement has not paid the savings).
     days_in_year = (end - start).days + 1
+    month_ends = _month_ends(year)
     out = []
     for m in members:
         mid = m["id"]
@@ -308,6 +313,10 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
             bal += monthly[mid].get(month, ZERO) if mid in monthly else ZERO
             ends.append(bal)
         if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE:
+            if mid in leavers:  # no longer a member's capital from the exit on
+                ends = [
+                    b if e < leavers[mid] else ZERO for b, e in zip(ends, month_ends, strict=True)
+                ]
             capital = alloc.average_monthly(ends)
         elif mid in leavers:
             days = (leavers[mid] - start).days

@@ -44,3 +44,26 @@ def test_jasa_of_a_reversed_payroll_batch_is_not_a_contribution(year_data):
         )
     # the repayment row stays (immutable) but its jasa was never earned
     assert _inputs()[m1.pk].contribution == D("400000")
+
+
+def _leave(member, on):
+    from core.members.models import Member
+
+    Member.objects.filter(pk=member.pk).update(status="retired", exit_date=on)
+
+
+def test_leaver_pro_rata_by_days_with_year_end_basis(year_data):
+    m1 = year_data["m1"]
+    _leave(m1, date(YEAR, 7, 1))  # 181 days of 365 before the exit date
+    # 5,000,000 × 181 / 365 = 2,479,452.054… (down to the sen)
+    assert _inputs()[m1.pk].capital == D("2479452.05")
+    assert m1.pk not in _inputs(leavers="excluded")
+
+
+def test_leaver_pro_rata_by_month_ends_with_average_basis(year_data):
+    """Month-ends on or after the exit date count zero even when the savings are still
+    held (settlement not yet paid): six month-ends of 5,000,000."""
+    m1 = year_data["m1"]
+    _leave(m1, date(YEAR, 7, 1))
+    assert _inputs(capital_basis="average")[m1.pk].capital == D("2500000")
+    assert _inputs(capital_basis="average")[year_data["m2"].pk].capital == D("1350000")
