@@ -108,3 +108,25 @@ def test_a_changed_cash_account_set_ignores_stored_months(loaded, bendahara):
     period_close(period=jan, by=bendahara)
     Account.objects.filter(code="1102").update(is_cash=False)
     assert reports._cash_flow_months([date(2025, 1, 1)], reports.cash_account_ids()) == {}
+
+
+def test_table_body_built_in_python_matches_the_template_loop(loaded):
+    from django.template.loader import render_to_string
+
+    from core.ledger import tables
+    from core.ledger.models import Account
+
+    cash = Account.objects.get(code="1101")
+    data = reports.general_ledger(account=cash, date_from=date(2026, 1, 1), date_to=TODAY)
+    for table in (
+        tables.general_ledger_table(data),
+        tables.balance_sheet_table(reports.balance_sheet(as_of=TODAY)),
+        tables.cash_flow_table(reports.cash_flow(date_from=date(2026, 1, 1), date_to=TODAY)),
+    ):
+        table["rows"].append({"kind": "total", "cells": ["<b>&", None, 3, date(2026, 1, 2)]})
+        fast = tables.with_cell_kinds(table)
+        slow = fast | {"body_html": ""}
+        assert fast["body_html"]
+        assert render_to_string("ledger/_table.html", {"table": fast}) == render_to_string(
+            "ledger/_table.html", {"table": slow}
+        )
