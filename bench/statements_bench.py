@@ -179,6 +179,8 @@ def statement_urls(*, today: date, cash_id: int, pages: int) -> dict[str, str]:
     html = "/buku-besar/laporan/{}/?" + q
     api = "/api/v1/ledger/reports/{}/?" + q
     return {
+        # no statement: what any page costs here (session, middleware, base template)
+        "baseline: reports index page (no statement)": "/buku-besar/laporan/",
         "neraca (balance sheet) HTML": html.format("neraca"),
         "neraca (balance sheet) API": api.format("balance-sheet"),
         "neraca saldo (trial balance) HTML": html.format("neraca-saldo"),
