@@ -455,3 +455,25 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CashFlowMonth(models.Model):
+    """The cash-flow statement's figures of one closed month (what ``reports.cash_flow``
+    attributes to each non-cash account: credits as inflows, debits as outflows, of the
+    entries touching a cash account, opening entries left out), stored when the month
+    is closed. A closed month takes no postings (trigger), so they cannot go stale; they
+    are used only while the month is still closed since ``computed_at`` and the cash
+    accounts are the ones listed. ``reports.cash_flow_months_check`` (run with the daily
+    reconciliation) proves them equal to the lines."""
+
+    month = models.DateField(unique=True)  # first day
+    computed_at = models.DateTimeField()
+    cash_account_ids = models.JSONField(default=list)  # sorted
+    # {account_id: [inflow, outflow]} as strings
+    flows = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("arus kas per bulan")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

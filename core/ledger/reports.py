@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Account, AccountRole, JournalEntry, JournalLine
+from .models import Account, AccountRole, CashFlowMonth, JournalEntry, JournalLine, Period
 from .selectors import signed_balance, totals_as_of, totals_between
 
 ZERO = Decimal("0")
@@ -455,11 +455,119 @@ SELECT coalesce(sum(l.debit - l.credit), 0)
 """
 
 
+def _flows_from_lines(cash_ids: list[int], f: date, t: date) -> dict[int, list[Decimal]]:
+    with connection.cursor() as cur:
+        cur.execute(CASH_FLOW_SQL, {"cash": cash_ids, "f": f, "t": t})
+        return {r[0]: [r[1], r[2]] for r in cur.fetchall()}
+
+
+def _cash_flow_months(months: list[date], cash_ids: list[int]) -> dict[date, dict]:
+    """The stored figures of those ``months`` still valid: closed since they were
+    computed, with the same cash accounts. {month: {account_id: [inflow, outflow]}}"""
+    if not months:
+        return {}
+    closed = dict(
+        Period.objects.filter(start_date__in=months, status=Period.Status.CLOSED).values_list(
+            "start_date", "closed_at"
+        )
+    )
+    out = {}
+    for cf in CashFlowMonth.objects.filter(month__in=list(closed)):
+        at = closed[cf.month]
+        if at is not None and cf.computed_at >= at and cf.cash_account_ids == cash_ids:
+            out[cf.month] = {int(k): [Decimal(v[0]), Decimal(v[1])] for k, v in cf.flows.items()}
+    return out
+
+
+def _period_flows(rng: Range, cash_ids: list[int]) -> dict[int, list[Decimal]]:
+    """Inflow and outflow per non-cash account over the range: whole closed months from
+    ``CashFlowMonth``, the rest (open months, partial months) from the lines."""
+    whole = []
+    d = rng.date_from
+    if d.day != 1:
+        d = _month_end(d) + timedelta(days=1)
+    while _month_end(d) <= rng.date_to:
+        whole.append(d)
+        d = _month_end(d) + timedelta(days=1)
+    stored = _cash_flow_months(whole, cash_ids)
+    total: dict[int, list[Decimal]] = {}
+
+    def add(flows):
+        for acc_id, (i, o) in flows.items():
+            t = total.setdefault(acc_id, [ZERO, ZERO])
+            t[0] += i
+            t[1] += o
+
+    for flows in stored.values():
+        add(flows)
+    # the rest, as few date ranges as possible
+    start = None
+    d = rng.date_from
+    while d <= rng.date_to:
+        if d in stored:
+            if start is not None:
+                add(_flows_from_lines(cash_ids, start, d - timedelta(days=1)))
+                start = None
+            d = _month_end(d) + timedelta(days=1)
+            continue
+        if start is None:
+            start = d
+        d = min(_month_end(d), rng.date_to) + timedelta(days=1)
+    if start is not None:
+        add(_flows_from_lines(cash_ids, start, rng.date_to))
+    return total
+
+
+def cash_account_ids() -> list[int]:
+    return sorted(Account.objects.filter(is_cash=True, is_group=False).values_list("pk", flat=True))
+
+
+def cash_flow_month_store(*, month: date) -> CashFlowMonth:
+    """Compute and keep a closed month's cash-flow figures (called when it is closed)."""
+    month = month.replace(day=1)
+    period = Period.objects.get(start_date=month)
+    ids = cash_account_ids()
+    flows = _flows_from_lines(ids, month, _month_end(month))
+    cf, _created = CashFlowMonth.objects.update_or_create(
+        month=month,
+        defaults={
+            "computed_at": period.closed_at or timezone.now(),
+            "cash_account_ids": ids,
+            "flows": {str(k): [str(i), str(o)] for k, (i, o) in flows.items()},
+        },
+    )
+    return cf
+
+
+def cash_flow_months_check() -> list:
+    """Every stored month still in use against the lines (the daily reconciliation): one
+    row per month, the stored total of inflows + outflows against the lines', and any
+    account whose figures differ makes the month differ."""
+    from .reconciliation import SubledgerRow
+
+    ids = cash_account_ids()
+    months = list(CashFlowMonth.objects.values_list("month", flat=True))
+    out = []
+    for month, flows in sorted(_cash_flow_months(months, ids).items()):
+        real = _flows_from_lines(ids, month, _month_end(month))
+        stored_total = sum((i + o for i, o in flows.values()), ZERO)
+        real_total = sum((i + o for i, o in real.values()), ZERO)
+        same = {k: list(v) for k, v in flows.items() if v != [ZERO, ZERO]} == {
+            k: list(v) for k, v in real.items() if v != [ZERO, ZERO]
+        }
+        out.append(
+            SubledgerRow(
+                f"arus kas {month:%Y-%m}",
+                stored_total,
+                real_total if same else real_total + Decimal("0.01") + stored_total,
+            )
+        )
+    return out
+
+
 def _cash_flow_period(rng: Range, accounts: list[Account], cash_ids: list[int]) -> dict:
     by_id = {a.pk: a for a in accounts}
-    with connection.cursor() as cur:
-        cur.execute(CASH_FLOW_SQL, {"cash": cash_ids, "f": rng.date_from, "t": rng.date_to})
-        rows = cur.fetchall()
+    rows = [(k, i, o) for k, (i, o) in _period_flows(rng, sorted(cash_ids)).items()]
     sections = {
         k: {"key": k, "label": str(label), "inflows": [], "outflows": [], "net": ZERO}
         for k, label in Account.CashFlow.choices

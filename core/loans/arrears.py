@@ -7,7 +7,7 @@ seconds. Grades and amounts agree with ``schedules.kolektibilitas`` / ``ppap_amo
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -75,6 +75,17 @@ UPDATE loans_loan SET ppap_amount = 0, days_past_due = 0
 WHERE status <> 'disbursed' AND (ppap_amount <> 0 OR days_past_due <> 0)
 """
 
+# The grades of a run dated a month's last day, kept for reports as of that day (the
+# RAT's collectibility as of 31 December); a re-run of the date replaces them
+SNAPSHOT_DELETE_SQL = 'DELETE FROM loans_loangradesnapshot WHERE "on" = %(on)s'
+SNAPSHOT_SQL = """
+INSERT INTO loans_loangradesnapshot ("on", loan_id, kolektibilitas, days_past_due,
+       principal_outstanding, ppap_amount, deferred_jasa, restructured)
+SELECT %(on)s, id, kolektibilitas, days_past_due, principal_outstanding, ppap_amount,
+       deferred_jasa, restructured_grade <> ''
+  FROM loans_loan WHERE status = 'disbursed' AND disbursed_on <= %(on)s
+"""
+
 
 @transaction.atomic
 def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
@@ -98,6 +109,9 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
             "SELECT COUNT(*), COALESCE(SUM(ppap_amount), 0) FROM loans_loan WHERE status = 'disbursed'"
         )
         running, _running_ppap = cur.fetchone()
+        if (on + timedelta(days=1)).day == 1:  # a month's last day: keep the grades
+            cur.execute(SNAPSHOT_DELETE_SQL, {"on": on})
+            cur.execute(SNAPSHOT_SQL, {"on": on})
     after = Loan.objects.aggregate(s=_sum("ppap_amount"))["s"] or ZERO
     run = ArrearsRun.objects.create(on=on, loans=running, ppap_before=before, ppap_after=after)
     diff = after - before

@@ -754,3 +754,29 @@ class ArrearsRun(models.Model):
 
     def __str__(self) -> str:
         return str(self.on)
+
+
+class LoanGradeSnapshot(models.Model):
+    """A running loan's grade as the arrears run left it on a month's last day (the run
+    dated that day writes them; a re-run of the same date replaces them): the history
+    the RAT pack reads for collectibility and NPL as of 31 December, whatever the loans
+    look like when it is printed."""
+
+    on = models.DateField()
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="+", db_index=False)
+    kolektibilitas = models.CharField(max_length=15, choices=KOLEK_CHOICES)
+    days_past_due = models.PositiveIntegerField(default=0)
+    principal_outstanding = models.DecimalField(**MONEY)
+    ppap_amount = models.DecimalField(**MONEY)
+    deferred_jasa = models.DecimalField(default=ZERO, **MONEY)
+    restructured = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("kolektibilitas akhir bulan")
+        verbose_name_plural = _("kolektibilitas akhir bulan")
+        constraints = [
+            models.UniqueConstraint(fields=["on", "loan"], name="loans_grade_snapshot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.on} {self.kolektibilitas}"

@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
+from core.ledger.models import JournalEntry
 from core.members.models import Member
 
 from . import schedules as S
-from .models import Instalment, Loan, LoanProduct, LoanSettings, Repayment
+from .models import (
+    Instalment,
+    Loan,
+    LoanGradeSnapshot,
+    LoanProduct,
+    LoanSettings,
+    Repayment,
+)
 
 ZERO = Decimal("0")
 NPL_BAND_LABELS = {
@@ -140,12 +148,24 @@ def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
     }
 
 
-def collectibility_summary() -> dict:
+def collectibility_summary(*, as_of: date | None = None) -> dict:
     """Outstanding by kolektibilitas in the cooperative's scheme (four or five grades;
     a grade of the other scheme still held by a loan until the next arrears run is shown
-    too), NPL ratio and its health band, and the restructured loans apart."""
+    too), NPL ratio and its health band, and the restructured loans apart.
+
+    Today's grades by default; with ``as_of``, the grades the arrears run stored for the
+    last month end on or before it (``LoanGradeSnapshot``; ``as_of`` in the result is
+    that date, None when no run stored grades by then and today's are shown)."""
     st = LoanSettings.get()
-    running = Loan.objects.filter(status=Loan.Status.DISBURSED)
+    snapshot_on = None
+    if as_of is not None:
+        snapshot_on = LoanGradeSnapshot.objects.filter(on__lte=as_of).aggregate(m=Max("on"))["m"]
+    if snapshot_on is not None:
+        running = LoanGradeSnapshot.objects.filter(on=snapshot_on)
+        restructured_qs = running.filter(restructured=True)
+    else:
+        running = Loan.objects.filter(status=Loan.Status.DISBURSED)
+        restructured_qs = running.exclude(restructured_grade="")
     rows = running.values("kolektibilitas").annotate(
         n=Count("id"), outstanding=Sum("principal_outstanding"), ppap=Sum("ppap_amount")
     )
@@ -175,13 +195,14 @@ def collectibility_summary() -> dict:
             }
         )
     ratio = S.npl_ratio(non_performing=npl, total=total)
-    restructured = running.exclude(restructured_grade="").aggregate(
+    restructured = restructured_qs.aggregate(
         n=Count("id"),
         outstanding=Sum("principal_outstanding"),
         deferred=Sum("deferred_jasa"),
         ppap=Sum("ppap_amount"),
     )
     return {
+        "as_of": snapshot_on,
         "scheme": st.kolek_scheme,
         "grades": grades,
         "total": total,
@@ -196,6 +217,16 @@ def collectibility_summary() -> dict:
             "ppap": restructured["ppap"] or ZERO,
         },
     }
+
+
+def repayments_in_force(*, as_of: date | None = None) -> QuerySet[Repayment]:
+    """Repayments whose journal entry was not reversed (on or before ``as_of`` when
+    given): a payroll batch reversed as a whole, or any single reversed repayment,
+    leaves its ``Repayment`` rows in place (immutable) but they no longer count."""
+    reversals = JournalEntry.objects.filter(reverses_id=OuterRef("entry_id"))
+    if as_of is not None:
+        reversals = reversals.filter(date__lte=as_of)
+    return Repayment.objects.filter(~Exists(reversals))
 
 
 def repayments_between(date_from: date, date_to: date) -> QuerySet[Repayment]:

@@ -238,7 +238,7 @@ def _savings_portfolio(year: int) -> dict:
 
 
 def _loan_tables(year: int) -> list[dict]:
-    s = collectibility_summary()
+    s = collectibility_summary(as_of=date(year, 12, 31))
     rows = [
         _row(
             "row",
@@ -267,7 +267,10 @@ def _loan_tables(year: int) -> list[dict]:
     )
     collect = _table(
         _("Kolektibilitas pinjaman dan NPL"),
-        _("Keadaan pinjaman berjalan saat dicetak (%(d)s)")
+        _("Kolektibilitas per %(d)s (proses tunggakan tanggal itu)")
+        % {"d": format_date(s["as_of"])}
+        if s["as_of"]
+        else _("Belum ada proses tunggakan akhir bulan; keadaan saat dicetak (%(d)s)")
         % {"d": format_date(timezone.localdate())},
         ["", _("Kolektibilitas"), _("Pinjaman"), _("Sisa pokok"), _("PPAP")],
         rows,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+from django.db import connection
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
-from core.loans.models import Instalment, Loan, LoanSettings, Repayment
+from core.loans.models import ArrearsRun, LoanSettings
+from core.loans.selectors import repayments_in_force
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -160,7 +162,8 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     last_run = LoanSettings.objects.filter(pk=1).values_list("last_arrears_run", flat=True).first()
-    arrears_ok = last_run is not None and last_run >= year_end
+    # a run dated 31 December itself: it stores the grades the RAT pack reports
+    arrears_ok = ArrearsRun.objects.filter(on=year_end).exists()
     items.append(
         ChecklistItem(
             "arrears_run",
@@ -289,12 +292,18 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
                     or ZERO
                 )
     jasa = dict(
-        Repayment.objects.filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
+        repayments_in_force()
+        .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
         .values("loan__member_id")
         .annotate(s=Sum("jasa"))
         .values_list("loan__member_id", "s")
     )
+    # Pro rata for leavers (the domain brief does not say by days or by months): with the
+    # year-end basis, the balance before the exit × days of the year before the exit date
+    # ÷ days in the year; with the average basis, the month-ends before the exit date
+    # (later ones count zero, even while the exit settlement has not paid the savings).
     days_in_year = (end - start).days + 1
+    month_ends = _month_ends(year)
     out = []
     for m in members:
         mid = m["id"]
@@ -304,6 +313,10 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
             bal += monthly[mid].get(month, ZERO) if mid in monthly else ZERO
             ends.append(bal)
         if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE:
+            if mid in leavers:  # no longer a member's capital from the exit on
+                ends = [
+                    b if e < leavers[mid] else ZERO for b, e in zip(ends, month_ends, strict=True)
+                ]
             capital = alloc.average_monthly(ends)
         elif mid in leavers:
             days = (leavers[mid] - start).days
@@ -428,20 +441,84 @@ def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
 # ------------------------------------------------------------- statements (balance sheet)
 
 
+# Per loan disbursed by the date: the schedule in effect on it (each version of the
+# schedule from the day it was made: version 1 at disbursement, a reschedule's on its
+# date, a re-amortisation's on the day of the principal prepayment that made it — the
+# k-th such version pairs with the k-th such repayment), its rows due after the horizon
+# (a row is replaced by the first later version with its number or the first later
+# reschedule, whichever came first, when that version was already made), and the
+# principal outstanding on the date (principal + jasa capitalised by reschedules so far −
+# principal repaid so far by repayments not reversed by then). With payments filling the
+# oldest rows first, the non-current part is min(outstanding, rows due after horizon).
+NON_CURRENT_SQL = """
+WITH l AS (
+  SELECT id, principal, disbursed_on FROM loans_loan
+   WHERE disbursed_on IS NOT NULL AND disbursed_on <= %(d)s
+),
+resch AS (
+  SELECT r.loan_id, r.version_to AS version, r."on" AS valid_from, r.capitalised_jasa
+    FROM loans_reschedule r JOIN l ON l.id = r.loan_id
+),
+other_v AS (
+  SELECT v.loan_id, v.version,
+         row_number() OVER (PARTITION BY v.loan_id ORDER BY v.version) AS rn
+    FROM (SELECT DISTINCT i.loan_id, i.version FROM loans_instalment i JOIN l ON l.id = i.loan_id
+           WHERE i.version > 1) v
+   WHERE NOT EXISTS (SELECT 1 FROM resch r WHERE r.loan_id = v.loan_id AND r.version = v.version)
+),
+prepay AS (
+  SELECT p.loan_id, p.paid_on,
+         row_number() OVER (PARTITION BY p.loan_id ORDER BY p.paid_on, p.id) AS rn
+    FROM loans_repayment p JOIN l ON l.id = p.loan_id
+   WHERE p.excess_to = 'principal' AND p.excess > 0
+),
+vd AS (
+  SELECT id AS loan_id, 1 AS version, disbursed_on AS valid_from FROM l
+  UNION ALL SELECT loan_id, version, valid_from FROM resch
+  UNION ALL SELECT o.loan_id, o.version, p.paid_on
+              FROM other_v o JOIN prepay p ON p.loan_id = o.loan_id AND p.rn = o.rn
+),
+veff AS (SELECT loan_id, max(version) AS v FROM vd WHERE valid_from <= %(d)s GROUP BY loan_id),
+later AS (
+  SELECT i.loan_id, sum(i.principal) AS p
+    FROM loans_instalment i JOIN veff ON veff.loan_id = i.loan_id
+   WHERE i.version <= veff.v AND i.due_date > %(h)s
+     AND (i.is_current OR coalesce(LEAST(
+           (SELECT min(j.version) FROM loans_instalment j
+             WHERE j.loan_id = i.loan_id AND j.number = i.number AND j.version > i.version),
+           (SELECT min(r.version) FROM resch r
+             WHERE r.loan_id = i.loan_id AND r.version > i.version)), 32767) > veff.v)
+   GROUP BY i.loan_id
+),
+paid AS (
+  SELECT p.loan_id,
+         sum(p.principal + CASE WHEN p.excess_to = 'principal' THEN p.excess ELSE 0 END) AS p
+    FROM loans_repayment p JOIN l ON l.id = p.loan_id
+   WHERE p.paid_on <= %(d)s
+     AND NOT EXISTS (SELECT 1 FROM ledger_journalentry e
+                      WHERE e.reverses_id = p.entry_id AND e.date <= %(d)s)
+   GROUP BY p.loan_id
+),
+cap AS (SELECT loan_id, sum(capitalised_jasa) AS c FROM resch
+         WHERE valid_from <= %(d)s GROUP BY loan_id)
+SELECT coalesce(sum(LEAST(
+         GREATEST(l.principal + coalesce(cap.c, 0) - coalesce(paid.p, 0), 0), later.p)), 0)
+  FROM l JOIN later ON later.loan_id = l.id
+  LEFT JOIN paid ON paid.loan_id = l.id
+  LEFT JOIN cap ON cap.loan_id = l.id
+"""
+
+
 def loans_principal_due_after_12_months(*, on: date) -> Decimal:
-    """Principal of running loans falling due more than twelve months after ``on`` (the
-    non-current part of piutang pinjaman anggota on the neraca): the unpaid principal of
-    the current schedules' instalments due after ``on`` + 12 months. Named in
+    """Principal of loans falling due more than twelve months after ``on`` (the
+    non-current part of piutang pinjaman anggota on the neraca), as things stood on
+    ``on``: the loans outstanding that day and the schedule in effect that day, not
+    today's (a loan repaid since still counts; see ``NON_CURRENT_SQL``). Named in
     ``settings.LEDGER_NON_CURRENT_PROVIDERS`` for the ledger's balance sheet."""
     try:
         horizon = on.replace(year=on.year + 1)
     except ValueError:  # 29 February
         horizon = on.replace(year=on.year + 1, day=28)
-    agg = Instalment.objects.filter(
-        loan__status=Loan.Status.DISBURSED,
-        loan__disbursed_on__lte=on,
-        is_current=True,
-        settled=False,
-        due_date__gt=horizon,
-    ).aggregate(p=Sum("principal"), pp=Sum("principal_paid"))
-    return (agg["p"] or ZERO) - (agg["pp"] or ZERO)
+    with connection.cursor() as cur:
+        cur.execute(NON_CURRENT_SQL, {"d": on, "h": horizon})
+        return cur.fetchone()[0] or ZERO

@@ -103,3 +103,50 @@ def test_long_member_list_printed_as_text_blocks_with_headers():
     assert all(b.splitlines()[0].startswith("No") for b in blocks)
     assert "A00000" in blocks[0] and "1.500.000" in blocks[0]
     assert sum(len(b.splitlines()) - 2 for b in blocks) == len(rows)
+
+
+def test_collectibility_is_as_of_year_end_not_as_printed(ready, staff):
+    """m1's loan was behind at 31 December (last paid in June) and is paid off in
+    January: the RAT pack still reports it, with the grade the 31 December run gave."""
+    from core.ledger.services import fiscal_year_ensure
+    from core.loans.arrears import loans_arrears_update
+    from core.loans.models import LoanGradeSnapshot
+    from core.loans.selectors import collectibility_summary
+    from core.loans.services import loan_payoff
+
+    by = staff["bendahara"]
+    loan = ready["loan"]
+    loan.refresh_from_db()
+    grade, outstanding = loan.kolektibilitas, loan.principal_outstanding
+    assert grade not in ("lancar", "") and outstanding == 6_000_000
+    snap = LoanGradeSnapshot.objects.get(on=date(YEAR, 12, 31), loan=loan)
+    assert (snap.kolektibilitas, snap.principal_outstanding) == (grade, outstanding)
+    yearend_close(year=YEAR, by=by)
+    fiscal_year_ensure(year=YEAR + 1)
+    loan_payoff(loan=loan, by=by, on=date(YEAR + 1, 1, 15))
+    loans_arrears_update(on=date(YEAR + 1, 1, 20), by=by)  # not a month end: no snapshot
+    loans_arrears_update(on=date(YEAR + 1, 1, 31), by=by)
+    assert collectibility_summary()["total"] == 0  # today: nothing running
+    s = collectibility_summary(as_of=date(YEAR, 12, 31))
+    assert s["as_of"] == date(YEAR, 12, 31)
+    assert s["total"] == outstanding
+    assert {g["grade"]: g["count"] for g in s["grades"]}[grade] == 1
+    table = next(
+        t for t in rat_pack_tables(year=YEAR) if t["title"] == "Kolektibilitas pinjaman dan NPL"
+    )
+    assert f"31-12-{YEAR}" in str(table["subtitle"])
+    total_row = next(r for r in table["rows"] if r["kind"] == "total")
+    assert total_row["cells"][3] == outstanding
+    assert LoanGradeSnapshot.objects.filter(on=date(YEAR + 1, 1, 31)).count() == 0
+
+
+def test_close_checklist_wants_an_arrears_run_dated_31_december(year_data, staff):
+    from core.loans.arrears import loans_arrears_update
+    from core.yearend.selectors import close_checklist
+
+    loans_arrears_update(on=date(YEAR + 1, 1, 5), by=staff["bendahara"])
+    items = {i.key: i for i in close_checklist(year=YEAR)}
+    assert not items["arrears_run"].ok
+    loans_arrears_update(on=date(YEAR, 12, 31), by=staff["bendahara"])
+    items = {i.key: i for i in close_checklist(year=YEAR)}
+    assert items["arrears_run"].ok

@@ -97,3 +97,62 @@ def test_comparison_is_the_previous_fiscal_year(in_tenant_a, staff):
     inc = reports.income_statement(date_from=date(YEAR, 1, 1), date_to=date(YEAR, 12, 4))
     assert inc["previous"] == {"date_from": date(YEAR - 1, 1, 1), "date_to": date(YEAR - 1, 12, 4)}
     assert Account.objects.filter(code="3107").exists()  # SHU belum dibagi in the chart
+
+
+def _non_current(as_of):
+    bs = reports.balance_sheet(as_of=as_of)
+    assert bs["balanced"]
+    groups = [g for g in bs["assets"] if g["name"] == "Aset Tidak Lancar: Piutang Jangka Panjang"]
+    return groups[0]["total"] if groups else D("0")
+
+
+def test_loans_split_is_as_of_the_report_date_not_today(year_data, staff):
+    """A 24-month loan of July, prepaid in August (its schedule re-amortised) and paid
+    off in September: the neraca of 31 July and of 31 August still show what was
+    outstanding then and the schedule in effect then."""
+    from core.loans.models import Instalment, LoanProduct
+    from core.loans.services import (
+        loan_apply,
+        loan_approve,
+        loan_disburse,
+        loan_payoff,
+        loan_repay,
+        loan_verify,
+    )
+    from tests.loans.conftest import docs
+
+    by = year_data["by"]
+    loan = loan_apply(
+        member=year_data["m1"],
+        product=LoanProduct.objects.get(code="YE"),
+        principal=D("2400000"),
+        tenor=24,
+        by=staff["petugas"],
+        on=date(YEAR, 7, 1),
+        documents=docs(),
+    )
+    loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    loan_disburse(loan=loan, by=by, on=date(YEAR, 7, 1))
+    july, august = date(YEAR, 7, 31), date(YEAR, 8, 31)
+    # instalments 13..24 (due after 31 July next year), 100,000 principal each
+    assert _non_current(july) == D("1200000")
+    # 1 August: instalments 1 and 2 (124,000 each) and 876,000 more principal: rows
+    # 3..24 re-amortised over 1,324,000
+    loan.refresh_from_db()
+    loan_repay(loan=loan, amount=D("1124000"), by=by, on=date(YEAR, 8, 1), excess_to="principal")
+    loan.refresh_from_db()
+    assert loan.principal_outstanding == D("1324000")
+    v2_after = sum(
+        r.principal
+        for r in Instalment.objects.filter(loan=loan, version=2, due_date__gt=date(YEAR + 1, 8, 31))
+    )
+    assert 0 < v2_after < D("1100000")
+    assert _non_current(july) == D("1200000")  # the prepayment came after 31 July
+    assert _non_current(august) == v2_after
+    loan_payoff(loan=loan, by=by, on=date(YEAR, 9, 1))
+    loan.refresh_from_db()
+    assert loan.status == "closed" and loan.principal_outstanding == 0
+    # repaid after the report dates: still outstanding on them
+    assert _non_current(july) == D("1200000")
+    assert _non_current(august) == v2_after
+    assert _non_current(date(YEAR, 9, 30)) == 0

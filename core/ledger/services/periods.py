@@ -22,6 +22,7 @@ from ..models import (
     JournalEntry,
     Period,
 )
+from ..reports import cash_flow_month_store
 from .common import ZERO, LineSpec, _require, _user_or_none
 from .posting import _post
 
@@ -39,6 +40,7 @@ def period_close(*, period: Period, by) -> Period:
     period.closed_at = timezone.now()
     period.closed_by = _user_or_none(by)
     period.save(update_fields=["status", "closed_at", "closed_by"])
+    cash_flow_month_store(month=period.start_date)
     audit_log(actor=by, action="ledger.period.close", target=period)
     return period
 
@@ -121,9 +123,16 @@ def fiscal_year_close(
     if after_close is not None:
         after_close(fy, entry)
     now = timezone.now()
+    months = list(
+        Period.objects.filter(fiscal_year=fy, status=Period.Status.OPEN).values_list(
+            "start_date", flat=True
+        )
+    )
     Period.objects.filter(fiscal_year=fy, status=Period.Status.OPEN).update(
         status=Period.Status.CLOSED, closed_at=now, closed_by=_user_or_none(by)
     )
+    for month in months:
+        cash_flow_month_store(month=month)
     fy.status = FiscalYear.Status.CLOSED
     fy.closed_at = now
     fy.closed_by = _user_or_none(by)

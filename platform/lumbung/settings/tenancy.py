@@ -95,6 +95,8 @@ DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")
 LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
     "savings": "core.savings.selectors.savings_subledger_check",
     "loans": "core.loans.selectors.loans_reconciliation",
+    # the stored cash-flow figures of closed months against the lines
+    "cash_flow": "core.ledger.reports.cash_flow_months_check",
 }
 
 # The ledger's balance sheet splits a receivable into current (due within 12 months) and

@@ -1,0 +1,69 @@
+"""Each member's SHU inputs (capital, jasa paid) on cooperative A's 2025."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from core.yearend.models import ShuSettings
+from core.yearend.selectors import member_inputs
+
+from .conftest import YEAR
+
+D = Decimal
+
+
+def _inputs(**settings):
+    s = ShuSettings(effective_year=YEAR, **settings)
+    return {i.member_id: i for i in member_inputs(year=YEAR, settings=s)}
+
+
+def test_jasa_of_a_reversed_payroll_batch_is_not_a_contribution(year_data):
+    from core.ledger.services import journal_reverse
+    from core.loans.batch import loan_repayments_prepare_bulk
+    from core.loans.services import loan_repayment_reverse_apply, loan_repayments_attach_entry
+    from tests.ledger.helpers import post_bank_batch
+
+    by, loan, m1 = year_data["by"], year_data["loan"], year_data["m1"]
+    assert _inputs()[m1.pk].contribution == D("400000")  # 4 counter payments × 100,000
+    on = date(YEAR, 7, 1)
+    with transaction.atomic():
+        drafts = loan_repayments_prepare_bulk(
+            items=[(loan.pk, D("1100000"))], on=on, channel="payroll", by=by
+        )
+        entry = post_bank_batch(
+            lines=[ln for d in drafts for ln in d.lines], on=on, by=by, ref="ye-batch"
+        )
+        loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    assert _inputs()[m1.pk].contribution == D("500000")
+    (rep,) = [d.repayment for d in drafts]
+    with transaction.atomic():  # as deduction_import_reverse does
+        loan_repayment_reverse_apply(repayment=rep, on=date(YEAR, 7, 2), by=by)
+        journal_reverse(
+            entry=entry, on=date(YEAR, 7, 2), reason="file salah", by=by, module="deduction"
+        )
+    # the repayment row stays (immutable) but its jasa was never earned
+    assert _inputs()[m1.pk].contribution == D("400000")
+
+
+def _leave(member, on):
+    from core.members.models import Member
+
+    Member.objects.filter(pk=member.pk).update(status="retired", exit_date=on)
+
+
+def test_leaver_pro_rata_by_days_with_year_end_basis(year_data):
+    m1 = year_data["m1"]
+    _leave(m1, date(YEAR, 7, 1))  # 181 days of 365 before the exit date
+    # 5,000,000 × 181 / 365 = 2,479,452.054… (down to the sen)
+    assert _inputs()[m1.pk].capital == D("2479452.05")
+    assert m1.pk not in _inputs(leavers="excluded")
+
+
+def test_leaver_pro_rata_by_month_ends_with_average_basis(year_data):
+    """Month-ends on or after the exit date count zero even when the savings are still
+    held (settlement not yet paid): six month-ends of 5,000,000."""
+    m1 = year_data["m1"]
+    _leave(m1, date(YEAR, 7, 1))
+    assert _inputs(capital_basis="average")[m1.pk].capital == D("2500000")
+    assert _inputs(capital_basis="average")[year_data["m2"].pk].capital == D("1350000")
