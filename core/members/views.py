@@ -121,7 +121,7 @@ def member_detail(request, pk: int):
             "heirs": member.heirs.all(),
             "changes": member.changes.select_related("changed_by")[:50],
             "heir_form": heir_form,
-            "settlement": getattr(member, "exit_settlement", None)
+            "settlement": member.exit_settlements.filter(reversed_at__isnull=True).first()
             if not member.is_active
             else None,
         },

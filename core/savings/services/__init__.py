@@ -50,6 +50,11 @@ from .products import (
     savings_product_update,
     wajib_rate_set,
 )
+from .reversal import (
+    check_period_open,
+    savings_interest_reverse,
+    savings_movement_reverse_apply,
+)
 from .teller import (
     REVERSIBLE_KINDS,
     teller_deposit,
@@ -73,6 +78,9 @@ __all__ = [
     "teller_withdraw",
     "teller_reverse",
     "REVERSIBLE_KINDS",
+    "check_period_open",
+    "savings_interest_reverse",
+    "savings_movement_reverse_apply",
     "interest_for_month",
     "tax_on_interest",
     "tax_shares",
