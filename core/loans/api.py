@@ -103,7 +103,7 @@ class LoanInstalmentSerializer(serializers.ModelSerializer):
 class LoanRepaymentSerializer(serializers.ModelSerializer):
     receipt_number = serializers.CharField(read_only=True)
     loan_number = serializers.CharField(source="loan.number", read_only=True)
-    entry = serializers.CharField(source="entry_id", read_only=True)
+    entry = serializers.CharField(source="entry_id", read_only=True, allow_null=True)
     reversed_on = serializers.DateField(
         source="reversal.on", read_only=True, allow_null=True, default=None
     )
@@ -169,7 +169,9 @@ class LoanSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.full_name", read_only=True)
     product_code = serializers.CharField(source="product.code", read_only=True)
     documents = LoanDocumentSerializer(many=True, read_only=True)
-    topup_of = serializers.CharField(source="topup_of.number", default=None, read_only=True)
+    topup_of = serializers.CharField(
+        source="topup_of.number", default=None, read_only=True, allow_null=True
+    )
     restructured = serializers.BooleanField(source="is_restructured", read_only=True)
     reschedules = LoanRescheduleSerializer(many=True, read_only=True)
 
@@ -399,6 +401,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             qs = qs.filter(member_id=member_id)
         return qs.order_by("-id")
 
+    @extend_schema(
+        request={"multipart/form-data": LoanApplySerializer},
+        responses={201: LoanSerializer},
+    )
     def create(self, request):
         s = LoanApplySerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -435,7 +441,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             OpenApiParameter("history", OpenApiTypes.STR, description="1: earlier versions too")
         ],
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole schedule, a list
     def schedule(self, request, pk=None):
         loan = self._loan(pk)
         qs = loan.instalments.all()
