@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.permissions import STAFF, TREASURY, RolePermission
+from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
 
 from . import exports, selectors, services
@@ -134,13 +136,13 @@ def run_create_and_enqueue(*, year: int, month: int, by) -> DeductionRun:
 
 
 class RunListCreate(_Base):
-    @extend_schema(operation_id="deductions_runs_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="deductions_runs_list", responses={200: OBJECT_LIST})
     def get(self, request):
         return Response([run_data(r) for r in selectors.run_list()[:60]])
 
     @extend_schema(
         operation_id="deductions_runs_create",
-        responses=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT},
         request=RunCreateSerializer,
     )
     def post(self, request):
@@ -181,7 +183,7 @@ class RunPostAll(_Base):
 
     @extend_schema(
         operation_id="deductions_runs_post_all",
-        responses=OpenApiTypes.OBJECT,
+        responses={202: OpenApiTypes.OBJECT},
         request=OpenApiTypes.OBJECT,
     )
     def post(self, request, pk: int):
@@ -194,7 +196,7 @@ class RunPostAll(_Base):
 class RunRegenerate(_Base):
     """Make the run's list again (refused once an agency is posted): 202, then poll."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, pk: int):
         from .tasks import deduction_run_generate_task
 
@@ -247,7 +249,7 @@ class RunExport(_Base):
     )
     def get(self, request, pk: int, fmt: str):
         if fmt not in ("xlsx", "pdf"):
-            return Response(status=404)
+            raise NotFound()
         run = get_object_or_404(DeductionRun, pk=pk)
         agency_id = query_id(request, "agency")
         agency = get_object_or_404(Agency, pk=agency_id) if agency_id else None
@@ -259,7 +261,7 @@ class ImportCreate(_Base):
 
     @extend_schema(
         operation_id="deductions_imports_create",
-        responses=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT},
         request={"multipart/form-data": OpenApiTypes.OBJECT},
     )
     def post(self, request, pk: int):
@@ -320,5 +322,5 @@ class ImportAction(_Base):
         elif action == "discard":
             imp = services.deduction_import_discard(imp=imp, by=request.user)
         else:
-            return Response(status=404)
+            raise NotFound()
         return Response(import_data(imp))

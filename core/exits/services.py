@@ -18,23 +18,28 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, journal_post, journal_reverse
+from core.loans.models import Repayment
 from core.loans.selectors import member_loans_outstanding
-from core.loans.services import member_loans_settle_apply
-from core.members.models import Member
+from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
+from core.members.models import Member, MemberChange
 from core.members.services import member_status_set
 from core.savings.models import ExitSettlement, SavingsAccount, SavingsTransaction
 from core.savings.services import (
     savings_accounts_lock,
+    savings_movement_reverse_apply,
     savings_withdraw_apply,
     transactions_link_entry,
 )
+from core.savings.services.common import SavingsErrors
+from core.savings.services.reversal import _reason, _require_treasury, check_period_open
 from core.savings.services.teller import _counter_account
 
 ZERO = Decimal("0")
@@ -219,10 +224,11 @@ def exit_settlement_confirm(
             % {"m": member, "r": dict(Member.Status.choices)[reason]},
             lines=lines,
             source="member",
-            source_ref=f"exit:{member.pk}",
+            # settled again after a reversal: its own reference (:r1, :r2, ...)
+            source_ref=f"exit:{member.pk}"
+            + (f":r{again}" if (again := member.exit_settlements.count()) else ""),
             by=by,
         )
-
         transactions_link_entry(transactions=txns, entry=entry)
     for acc in accounts.values():
         acc.refresh_from_db(fields=["balance"])
@@ -276,6 +282,120 @@ def exit_settlement_confirm(
             "shu": str(preview.shu_unpaid),
             "loans": str(loans_total),
             "waived": waive_loans,
+        },
+    )
+    return settlement
+
+
+# --- reversal ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exit_settlement_reverse(
+    *, settlement: ExitSettlement, by, reason: str, on: date | None = None
+) -> ExitSettlement:
+    """Reverse a mistaken exit settlement (bendahara, admin): the member active again, the
+    savings accounts it closed reopened with their balances restored (each settlement
+    movement taken back), the loans it paid off reopened with their schedules restored
+    (``loan_repayment_reverse_apply``), the unpaid SHU owed again, and its journal entry
+    reversed as the member module; the settlement stays, marked reversed (a new one may
+    be made later). Refused: reversed already; loans waived on death (a write-off is
+    not undone here); the month closed; anything posted on the member's savings since.
+    Audited."""
+    _require_treasury(by, _("membatalkan penyelesaian keluar anggota"))
+    reason = _reason(reason)
+    member = Member.objects.select_for_update().get(pk=settlement.member_id)
+    settlement = ExitSettlement.objects.select_for_update().get(pk=settlement.pk)
+    label = _("Penyelesaian keluar %(m)s") % {"m": member}
+    if settlement.reversed_at is not None:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_DONE, _("%(l)s sudah dibatalkan.") % {"l": label}, status=409
+        )
+    if settlement.loans_waived > 0:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _(
+                "%(l)s menghapus pinjaman atas keputusan pengurus; pembatalan otomatis tidak "
+                "tersedia untuk penghapusan pinjaman."
+            )
+            % {"l": label},
+            status=409,
+        )
+    on = on or timezone.localdate()
+    entry = settlement.journal_entry
+    if entry is not None:
+        check_period_open(entry.date, label)
+    accounts = SavingsAccount.objects.filter(
+        member=member, status=SavingsAccount.Status.CLOSED, closed_on=settlement.on
+    )
+    locked = savings_accounts_lock(accounts.values_list("pk", flat=True))
+    later = SavingsTransaction.objects.filter(account__member=member, on__gt=settlement.on)
+    if entry is not None:
+        later = later.exclude(journal_entry=entry)
+    if later.exists():
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_LATER,
+            _("%(l)s tidak dapat dibatalkan: ada transaksi simpanan sesudahnya.") % {"l": label},
+            status=409,
+        )
+    for acc in locked.values():
+        acc.status = SavingsAccount.Status.OPEN
+        acc.closed_on = None
+        acc.save(update_fields=["status", "closed_on", "updated_at"])
+    back = []
+    if entry is not None:
+        for t in SavingsTransaction.objects.filter(journal_entry=entry).order_by("pk"):
+            back.append(
+                savings_movement_reverse_apply(
+                    txn=t,
+                    on=on,
+                    by=by,
+                    memo=_("Pembatalan %(l)s: %(r)s") % {"l": label, "r": reason},
+                    account=locked.get(t.account_id),
+                )
+            )
+    for rep in Repayment.objects.filter(
+        loan__member=member,
+        channel=Repayment.Channel.SETTLEMENT,
+        paid_on=settlement.on,
+        reversal__isnull=True,
+    ).order_by("-pk"):
+        loan_repayment_reverse_apply(repayment=rep, on=on, by=by, reason=reason)
+    rev = None
+    if entry is not None:
+        rev = journal_reverse(
+            entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="member"
+        )
+        transactions_link_entry(transactions=back, entry=rev)
+    old = member.status
+    member.status = Member.Status.ACTIVE
+    member.exit_date = None
+    member.exit_reason = ""
+    member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
+    MemberChange.objects.create(
+        member=member,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        field="status",
+        old_value=old,
+        new_value=Member.Status.ACTIVE,
+        reason=reason,
+    )
+    settlement.reversal_entry = rev
+    settlement.reversed_at = timezone.now()
+    settlement.reversed_by = by
+    settlement.reversal_reason = reason
+    settlement.save(
+        update_fields=["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"]
+    )
+    audit_log(
+        actor=by,
+        action="member.exit_settlement_reverse",
+        target=member,
+        reason=reason,
+        data={
+            "settlement": settlement.pk,
+            "net_payable": str(settlement.net_payable),
+            "entry": str(rev) if rev else None,
         },
     )
     return settlement

@@ -19,7 +19,7 @@ def exit_settlement(request, member_pk: int):
     """One screen: all savings, unpaid SHU, loans outstanding, net payable; confirm."""
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
     if not member.is_active:
-        settlement = getattr(member, "exit_settlement", None)
+        settlement = member.exit_settlements.filter(reversed_at__isnull=True).first()
         return render(request, "exits/exit_done.html", {"member": member, "settlement": settlement})
     today = timezone.localdate()
     preview = exit_settlement_preview(member=member, on=today)

@@ -48,7 +48,9 @@ class LedgerView(APIView):
 
 
 class LedgerAccountSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.CharField(
+        source="parent.code", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Account
@@ -149,7 +151,7 @@ class LedgerEntryLineSerializer(serializers.Serializer):
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number")
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     reversed_by = serializers.SerializerMethodField()
     lines = LedgerEntryLineSerializer(many=True, read_only=True)
 

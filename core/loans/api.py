@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -103,7 +103,13 @@ class LoanInstalmentSerializer(serializers.ModelSerializer):
 class LoanRepaymentSerializer(serializers.ModelSerializer):
     receipt_number = serializers.CharField(read_only=True)
     loan_number = serializers.CharField(source="loan.number", read_only=True)
-    entry = serializers.CharField(source="entry_id", read_only=True)
+    entry = serializers.CharField(source="entry_id", read_only=True, allow_null=True)
+    reversed_on = serializers.DateField(
+        source="reversal.on", read_only=True, allow_null=True, default=None
+    )
+    reversal_entry = serializers.CharField(
+        source="reversal.reversal_entry_id", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Repayment
@@ -123,6 +129,8 @@ class LoanRepaymentSerializer(serializers.ModelSerializer):
             "excess_to",
             "early_payoff_fee",
             "entry",
+            "reversed_on",
+            "reversal_entry",
         ]
 
 
@@ -161,7 +169,9 @@ class LoanSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.full_name", read_only=True)
     product_code = serializers.CharField(source="product.code", read_only=True)
     documents = LoanDocumentSerializer(many=True, read_only=True)
-    topup_of = serializers.CharField(source="topup_of.number", default=None, read_only=True)
+    topup_of = serializers.CharField(
+        source="topup_of.number", default=None, read_only=True, allow_null=True
+    )
     restructured = serializers.BooleanField(source="is_restructured", read_only=True)
     reschedules = LoanRescheduleSerializer(many=True, read_only=True)
 
@@ -281,6 +291,24 @@ class LoanRescheduleRequestSerializer(_ActionBody):
     first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
 
 
+class LoanPayoffQuoteSerializer(serializers.Serializer):
+    penalty = serializers.CharField()
+    jasa = serializers.CharField()
+    principal = serializers.CharField()
+    early_payoff_fee = serializers.CharField()
+    total = serializers.CharField()
+
+
+class LoanDocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LoanDocument.Kind.choices)
+    file = serializers.FileField()
+
+
+class LoanReverseSerializer(_ActionBody):
+    reason = serializers.CharField(max_length=1000, help_text="Alasan pembatalan (wajib)")
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD; kosong: hari ini")
+
+
 class LoanSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanSettings
@@ -373,6 +401,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             qs = qs.filter(member_id=member_id)
         return qs.order_by("-id")
 
+    @extend_schema(
+        request={"multipart/form-data": LoanApplySerializer},
+        responses={201: LoanSerializer},
+    )
     def create(self, request):
         s = LoanApplySerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -402,7 +434,14 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         loan = Loan.objects.select_related("member", "product").get(pk=loan.pk)
         return Response(LoanSerializer(loan).data, status=status)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        request=None,
+        responses=LoanInstalmentSerializer(many=True),
+        parameters=[
+            OpenApiParameter("history", OpenApiTypes.STR, description="1: earlier versions too")
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole schedule, a list
     def schedule(self, request, pk=None):
         loan = self._loan(pk)
         qs = loan.instalments.all()
@@ -410,6 +449,11 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             qs = qs.filter(is_current=True)
         return Response(LoanInstalmentSerializer(qs.order_by("version", "number"), many=True).data)
 
+    @extend_schema(
+        request=None,
+        responses=LoanPayoffQuoteSerializer,
+        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="default: today")],
+    )
     @action(detail=True, methods=["get"], url_path="payoff-quote")
     def payoff_quote(self, request, pk=None):
         loan = self._loan(pk)
@@ -418,6 +462,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         q = svc.loan_payoff_quote(loan=loan, on=on)
         return Response({k: str(v) for k, v in q.items()})
 
+    @extend_schema(
+        request={"multipart/form-data": LoanDocumentUploadSerializer},
+        responses={201: LoanDocumentSerializer},
+    )
     @action(detail=True, methods=["post"])
     def documents(self, request, pk=None):
         """Upload another document (multipart: kind, file)."""
@@ -488,6 +536,17 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(LoanRepaymentSerializer(rep).data, status=201)
 
+    @extend_schema(request=LoanReverseSerializer, responses=LoanSerializer)
+    @action(detail=True, methods=["post"], url_path="reverse-disbursement")
+    def reverse_disbursement(self, request, pk=None):
+        """Reverse the disbursement of a loan with no repayment (bendahara, admin): its
+        entry reversed, wajib pinjam taken back, the loan back to approved."""
+        d = LoanReverseSerializer.parse(request)
+        loan = svc.loan_disbursement_reverse(
+            loan=self._loan(pk), by=request.user, reason=d["reason"], on=_date(d.get("on"), "on")
+        )
+        return self._done(loan)
+
     @extend_schema(request=LoanRescheduleRequestSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
@@ -506,9 +565,13 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Repayments (receipts); ``reverse`` cancels a counter/bank repayment or payoff."""
+
     serializer_class = LoanRepaymentSerializer
     permission_classes = [RolePermission]
     read_roles = STAFF_AND_MEMBERS
+    write_roles = MONEY_WRITERS
+    parser_classes = [SafeJSONParser]
 
     queryset = Repayment.objects.none()
     lookup_value_regex = r"[0-9]+"
@@ -516,7 +579,7 @@ class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Repayment.objects.none()
-        qs = Repayment.objects.select_related("loan").order_by("-paid_on", "-id")
+        qs = Repayment.objects.select_related("loan", "reversal").order_by("-paid_on", "-id")
         user = self.request.user
         if user.role == R.ANGGOTA:
             m = _own_member(user)
@@ -524,6 +587,20 @@ class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if (loan_id := query_id(self.request, "loan")) is not None:
             qs = qs.filter(loan_id=loan_id)
         return qs
+
+    @extend_schema(request=LoanReverseSerializer, responses=LoanRepaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Reverse the loan's latest repayment (counter/bank, instalment or payoff):
+        the entry reversed as the loans module, the schedule and outstanding restored,
+        the receipt marked reversed. Payroll repayments: reverse their deduction batch."""
+        d = LoanReverseSerializer.parse(request)
+        rep = get_object_or_404(self.get_queryset(), pk=pk)
+        svc.loan_repayment_reverse(
+            repayment=rep, by=request.user, reason=d["reason"], on=_date(d.get("on"), "on")
+        )
+        rep = Repayment.objects.select_related("loan", "reversal").get(pk=rep.pk)
+        return Response(LoanRepaymentSerializer(rep).data)
 
 
 class SettingsView(APIView):

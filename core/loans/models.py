@@ -780,3 +780,52 @@ class LoanGradeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.on} {self.kolektibilitas}"
+
+
+class LoanReversal(models.Model):
+    """A loan entry cancelled by the loans module's own reversal: a counter/bank repayment
+    or early payoff (``repayment``), a payroll repayment undone with its batch (no entry
+    of its own here: the batch's reversal holds it), or a disbursement not yet repaid. The
+    original rows stay (receipts are never deleted); this row marks them reversed. Written
+    once, never changed (trigger)."""
+
+    class Kind(models.TextChoices):
+        REPAYMENT = "repayment", _("Pembayaran")
+        DISBURSEMENT = "disbursement", _("Pencairan")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="reversals")
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    repayment = models.OneToOneField(
+        Repayment, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on = models.DateField(_("tanggal pembatalan"))
+    reason = models.TextField(_("alasan"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "id"]
+        verbose_name = _("pembatalan pinjaman")
+        verbose_name_plural = _("pembatalan pinjaman")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="loans_reversal_has_reason"),
+            models.CheckConstraint(
+                condition=(Q(kind="repayment") & Q(repayment__isnull=False))
+                | (Q(kind="disbursement") & Q(repayment__isnull=True) & Q(entry__isnull=False)),
+                name="loans_reversal_kind_target",
+            ),
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(kind="disbursement"),
+                name="loans_reversal_disbursement_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.on}"

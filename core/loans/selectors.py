@@ -511,8 +511,16 @@ def loan_schedule_for_print(loan: Loan) -> tuple[list[dict], dict]:
 
 
 def loan_voucher_number(loan: Loan) -> str:
-    """The disbursement voucher's number (its own receipt series), if disbursed."""
+    """The disbursement voucher's number (its own receipt series), if disbursed: the
+    latest one (a disbursement reversed and made again has a voucher each)."""
     from core.ledger.models import Receipt
 
-    r = Receipt.objects.filter(source_ref=f"loan:{loan.pk}:disburse").first()
+    if loan.disbursement_entry_id is None:
+        return ""
+    r = (
+        Receipt.objects.filter(source_ref__startswith=f"loan:{loan.pk}:disburse")
+        .filter(source_ref__regex=rf"^loan:{loan.pk}:disburse(:[0-9]+)?$")
+        .order_by("-pk")
+        .first()
+    )
     return r.number if r else ""

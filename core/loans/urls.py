@@ -16,6 +16,7 @@ urlpatterns = [
     path("laporan/", views.reports_view, name="reports"),
     path("laporan/<slug:kind>/", views.report_view, name="report"),
     path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),
+    path("kuitansi/<int:pk>/batalkan/", views.repayment_reverse_view, name="repayment_reverse"),
     path("kuitansi/<int:pk>.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("dokumen/<int:pk>/", views.document_view, name="document"),
     path("<int:pk>/", views.loan_detail_view, name="detail"),

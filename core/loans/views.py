@@ -172,7 +172,7 @@ def loan_detail_view(request, pk: int):
         "loan": loan,
         "rows": loan_schedule(loan),
         "history": loan.instalments.filter(is_current=False).order_by("version", "number"),
-        "repayments": loan.repayments.order_by("-paid_on", "-id"),
+        "repayments": loan.repayments.select_related("reversal").order_by("-paid_on", "-id"),
         "documents": loan.documents.all(),
         "reschedules": loan.reschedules.all(),
         "probation": LoanSettings.get().restructure_probation_instalments,
@@ -186,10 +186,26 @@ def loan_detail_view(request, pk: int):
     if loan.is_running:
         ctx["dues"] = svc.loan_dues(loan, today)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today)
+    if request.user.role in svc.DISBURSE_ROLES:
+        # the one repayment that can be reversed now (the latest not reversed), if any
+        latest = loan.repayments.filter(reversal__isnull=True).order_by("-pk").first()
+        if latest is not None and svc.repayment_reversal_refusal(latest) is None:
+            ctx["reversible_repayment"] = latest.pk
+        if loan.is_running and svc.disbursement_reversal_refusal(loan) is None:
+            ctx["disbursement_reversible"] = True
     return render(request, "loans/detail.html", ctx)
 
 
-ACTIONS = {"verify", "approve", "reject", "disburse", "repay", "payoff", "reschedule"}
+ACTIONS = {
+    "verify",
+    "approve",
+    "reject",
+    "disburse",
+    "repay",
+    "payoff",
+    "reschedule",
+    "reverse-disbursement",
+}
 
 
 @role_required(read=ALL_STAFF)
@@ -252,12 +268,17 @@ def loan_action_view(request, pk: int, action: str):
                 ),
             )
             messages.success(request, _("Pinjaman dijadwal ulang."))
+        elif action == "reverse-disbursement":
+            svc.loan_disbursement_reverse(loan=loan, by=by, reason=p.get("reason", ""))
+            messages.success(
+                request, _("Pencairan dibatalkan; pinjaman kembali berstatus disetujui.")
+            )
     except ApplicationError as exc:
         messages.error(request, str(exc.message))
     return redirect("loans:detail", pk=loan.pk)
 
 
-CONFIRM_FIRST = {"disburse", "payoff"}
+CONFIRM_FIRST = {"disburse", "payoff", "reverse-disbursement"}
 
 
 def _confirm(request, loan: Loan, action: str, on: date):
@@ -270,10 +291,12 @@ def _confirm(request, loan: Loan, action: str, on: date):
     who = f"{loan.number} · {loan.member.number} {loan.member.full_name}"
     from .services.common import DISBURSE_ROLES, REPAY_ROLES
 
-    if request.user.role not in (DISBURSE_ROLES if action == "disburse" else REPAY_ROLES):
+    if request.user.role not in (REPAY_ROLES if action == "payoff" else DISBURSE_ROLES):
         raise ApplicationError(
             svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
         )
+    if action == "reverse-disbursement":
+        return _confirm_disbursement_reversal(request, loan, url=url, back=back, who=who)
     if action == "disburse":
         if loan.status != Loan.Status.APPROVED:
             raise ApplicationError(svc.LoanErrors.NOT_APPROVED, _("Pinjaman belum disetujui."))
@@ -318,6 +341,118 @@ def _confirm(request, loan: Loan, action: str, on: date):
             danger=True,
         ),
     )
+
+
+def _entry_lines(entry) -> list[ConfirmLine]:
+    """The lines of a journal entry, each as it will be taken back (debits and credits
+    swapped) by its reversal."""
+    out = []
+    for ln in entry.lines.select_related("account").order_by("id"):
+        side = _("kredit") if ln.debit else _("debit")
+        out.append(
+            ConfirmLine(f"{ln.account.code} {ln.account.name} ({side})", ln.debit or ln.credit)
+        )
+    return out
+
+
+def _confirm_disbursement_reversal(request, loan: Loan, *, url: str, back: str, who: str):
+    refusal = svc.disbursement_reversal_refusal(loan)
+    if refusal is not None:
+        raise refusal
+    entry = loan.disbursement_entry
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi pembatalan pencairan %s") % loan.number,
+            intro=_("%(w)s, dicairkan %(d)s (jurnal %(e)s). Alasan: %(r)s")
+            % {
+                "w": who,
+                "d": format_tanggal(loan.disbursed_on),
+                "e": entry,
+                "r": request.POST.get("reason", ""),
+            },
+            lines=[*_entry_lines(entry), ConfirmLine(_("Pokok pinjaman"), loan.principal, True)],
+            note=_(
+                "Jurnal pencairan dibalik (biaya, asuransi, dana risiko, wajib pinjam dan "
+                "kas/bank ikut dibalik), wajib pinjam ditarik kembali dari simpanan anggota, "
+                "jadwal angsuran disimpan sebagai riwayat, dan pinjaman kembali berstatus "
+                "disetujui. Bukti pencairan tetap bernomor dan ditandai dibatalkan."
+            ),
+            action=url,
+            back=back,
+            button=_("Ya, batalkan pencairan %s") % format_rupiah(loan.principal),
+            fields=carry(request, ("reason",)),
+            danger=True,
+        ),
+    )
+
+
+@role_required(read=ALL_STAFF)
+def repayment_reverse_view(request, pk: int):
+    """Reverse a counter/bank repayment or payoff: the first POST shows what the entry's
+    reversal takes back; the confirmed POST reverses it."""
+    from django.urls import reverse
+
+    if request.method != "POST":
+        raise Http404
+    rep = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
+    back = reverse("loans:detail", args=[rep.loan_id])
+    try:
+        if not is_confirmed(request):
+            from .services.common import DISBURSE_ROLES
+
+            if request.user.role not in DISBURSE_ROLES:
+                raise ApplicationError(
+                    svc.LoanErrors.PERMISSION,
+                    _("Peran Anda tidak berwenang untuk tindakan ini."),
+                )
+            refusal = svc.repayment_reversal_refusal(rep)
+            if refusal is not None:
+                raise refusal
+            loan = rep.loan
+            return confirmation_page(
+                request,
+                Confirmation(
+                    title=_("Konfirmasi pembatalan pembayaran %s") % rep.receipt_number,
+                    intro=_("%(n)s · %(m)s, dibayar %(d)s (%(k)s). Alasan: %(r)s")
+                    % {
+                        "n": loan.number,
+                        "m": loan.member.full_name,
+                        "d": format_tanggal(rep.paid_on),
+                        "k": rep.get_kind_display(),
+                        "r": request.POST.get("reason", ""),
+                    },
+                    lines=[
+                        ConfirmLine(_("Denda"), rep.penalty + rep.early_payoff_fee),
+                        ConfirmLine(_("Jasa"), rep.jasa),
+                        ConfirmLine(_("Pokok"), rep.principal),
+                        ConfirmLine(_("Kelebihan"), rep.excess),
+                        ConfirmLine(_("Jumlah dibatalkan"), rep.amount, strong=True),
+                        ConfirmLine(
+                            _("Sisa pokok sesudahnya"),
+                            loan.principal_outstanding + rep.principal,
+                            strong=True,
+                        ),
+                    ],
+                    note=_(
+                        "Jurnalnya dibalik, angsuran yang dibayarnya kembali terbuka (pinjaman "
+                        "yang lunas karenanya berjalan lagi) dan kelebihan ke simpanan ditarik "
+                        "kembali. Kuitansi tetap ada dan ditandai dibatalkan."
+                    ),
+                    action=reverse("loans:repayment_reverse", args=[rep.pk]),
+                    back=back,
+                    button=_("Ya, batalkan %s") % format_rupiah(rep.amount),
+                    fields=carry(request, ("reason",)),
+                    danger=True,
+                ),
+            )
+        svc.loan_repayment_reverse(
+            repayment=rep, by=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Pembayaran %s dibatalkan.") % rep.receipt_number)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(back)
 
 
 def _rupiah(v):

@@ -36,7 +36,9 @@ class HeirSerializer(serializers.ModelSerializer):
 
 class MemberSerializer(serializers.ModelSerializer):
     agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    agency_name = serializers.CharField(
+        source="agency.name", read_only=True, default=None, allow_null=True
+    )
     heirs = HeirSerializer(many=True, read_only=True)
 
     class Meta:

@@ -87,7 +87,7 @@ class MoveInView(_Base):
     def get(self, request):
         return Response({"move_in": move_in_data(services.move_in_get())})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         try:
             cutover = date.fromisoformat(str(request_object(request).get("cutover_date") or ""))
@@ -102,7 +102,7 @@ class MoveInView(_Base):
 
 
 class TrialBalanceView(_Base):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
         entry = services.trial_balance_post(
@@ -116,7 +116,7 @@ class TrialBalanceView(_Base):
 
 
 class LoansView(_Base):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
         loans = loans_import(move_in=mi, rows=request_rows(request, "loans"), by=request.user)

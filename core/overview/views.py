@@ -56,7 +56,7 @@ def member_detail(request, pk: int):
             "member": member,
             "ov": ov,
             "heir_form": heir_form,
-            "settlement": getattr(member, "exit_settlement", None)
+            "settlement": member.exit_settlements.filter(reversed_at__isnull=True).first()
             if not member.is_active
             else None,
         },

@@ -12,7 +12,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import query_id
+from core.common.api import query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
@@ -20,7 +20,7 @@ from core.ledger.services import date_in_range
 from core.members.models import Member
 
 from . import selectors, services
-from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 ANGGOTA = "anggota"
 
@@ -247,6 +247,65 @@ class TransactionReverse(APIView):
             txn=original, on=on, reason=ser.validated_data["reason"], by=request.user
         )
         return Response(TransactionSerializer(rev).data, status=status.HTTP_201_CREATED)
+
+
+class InterestRunSerializer(serializers.ModelSerializer):
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    journal_entry = serializers.CharField(
+        source="journal_entry_id", read_only=True, allow_null=True
+    )
+    reversal_entry = serializers.CharField(
+        source="reversal_entry_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = InterestRun
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "year",
+            "month",
+            "gross_interest",
+            "tax",
+            "accounts",
+            "journal_entry",
+            "reversed_at",
+            "reversal_entry",
+            "reversal_reason",
+        ]
+
+
+class InterestRunList(generics.ListAPIView):
+    """GET: the monthly interest runs, latest first (bendahara, admin)."""
+
+    serializer_class = InterestRunSerializer
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    queryset = InterestRun.objects.select_related("product").order_by("-year", "-month", "-pk")
+
+
+class InterestRunReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=150)
+
+
+class InterestRunReverse(APIView):
+    """POST: reverse a monthly interest run as a whole (bendahara, admin): every interest
+    and tax movement taken back, the entry reversed; the month may be run again."""
+
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    write_roles = TREASURY
+
+    @extend_schema(request=InterestRunReverseSerializer, responses=InterestRunSerializer)
+    def post(self, request, pk: int):
+        run = get_object_or_404(InterestRun, pk=pk)
+        ser = InterestRunReverseSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        run = services.savings_interest_reverse(
+            run=run, by=request.user, reason=ser.validated_data["reason"]
+        )
+        return Response(InterestRunSerializer(run).data)
 
 
 class Statement(APIView):

@@ -19,6 +19,12 @@ urlpatterns = [
         api.TransactionReverse.as_view(),
         name="api-savings-transaction-reverse",
     ),
+    path("savings/interest-runs/", api.InterestRunList.as_view(), name="api-savings-interest-runs"),
+    path(
+        "savings/interest-runs/<int:pk>/reverse/",
+        api.InterestRunReverse.as_view(),
+        name="api-savings-interest-run-reverse",
+    ),
     path(
         "savings/statements/<int:member_pk>/",
         api.Statement.as_view(),

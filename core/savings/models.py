@@ -322,11 +322,22 @@ class InterestRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # reversed as a whole (``savings_interest_reverse``): the month may then be run again
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "year", "month"], name="savings_interestrun_unique"
+                fields=["product", "year", "month"],
+                condition=Q(reversed_at__isnull=True),
+                name="savings_interestrun_unique",
             ),
             models.CheckConstraint(
                 condition=Q(month__gte=1) & Q(month__lte=12), name="savings_interestrun_month"
@@ -340,13 +351,15 @@ class InterestRun(models.Model):
 class ExitSettlement(models.Model):
     """The settlement when a member leaves: all savings + unpaid SHU − loans outstanding
     (unless waived by the board on death) = net payable to the member or the heirs.
-    Written once when confirmed, never changed."""
+    Written once when confirmed; a mistaken one is reversed (``exit_settlement_reverse``:
+    the reversal fields set, the member active again), never deleted. One settlement per
+    member that is not reversed."""
 
     class Payee(models.TextChoices):
         MEMBER = "member", _("Anggota")
         HEIRS = "heirs", _("Ahli waris")
 
-    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="exit_settlement")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="exit_settlements")
     reason = models.CharField(_("alasan keluar"), max_length=10, choices=Member.Status.choices)
     on = models.DateField(_("tanggal"))
     savings_total = models.DecimalField(max_digits=18, decimal_places=2)
@@ -369,11 +382,24 @@ class ExitSettlement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("penyelesaian keluar anggota")
         verbose_name_plural = _("penyelesaian keluar anggota")
         constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(reversed_at__isnull=True),
+                name="savings_exit_one_per_member",
+            ),
             models.CheckConstraint(condition=~Q(reason="active"), name="savings_exit_not_active"),
             models.CheckConstraint(condition=Q(net_payable__gte=0), name="savings_exit_net_gte_0"),
             models.CheckConstraint(

@@ -15,6 +15,7 @@ urlpatterns = [
     path("kartu/<int:member_pk>/", views.statement, name="statement"),
     path("rekonsiliasi/", views.reconciliation, name="reconciliation"),
     path("pph/", views.interest_tax, name="interest_tax"),
+    path("jasa/<int:pk>/batal/", views.interest_run_reverse, name="interest_reverse"),
     path("produk/", views.product_list, name="products"),
     path("produk/baru/", views.product_create, name="product_create"),
     path("produk/<int:pk>/", views.product_edit, name="product"),

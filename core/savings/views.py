@@ -30,7 +30,7 @@ from core.members.views import form_error
 
 from . import pdf, selectors, services
 from .forms import InterestForm, PeriodForm, TellerForm
-from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 
 @role_required(read=STAFF, write=MONEY_WRITERS)
@@ -282,6 +282,55 @@ def transaction_reverse(request, pk: int):
     return redirect("savings:account", pk=txn.account_id)
 
 
+@role_required(read=TREASURY, write=TREASURY)
+def interest_run_reverse(request, pk: int):
+    """POST: reverse a monthly interest run as a whole (``services.savings_interest_reverse``),
+    after a confirmation page saying what is taken back."""
+    from django.urls import reverse
+
+    run = get_object_or_404(InterestRun.objects.select_related("product"), pk=pk)
+    if request.method != "POST":
+        return redirect("savings:reconciliation")
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pembatalan jasa %(p)s %(m)02d/%(y)s")
+                % {"p": run.product.name, "m": run.month, "y": run.year},
+                intro=_("%(n)s rekening; jurnal %(e)s; alasan: %(r)s")
+                % {
+                    "n": run.accounts,
+                    "e": run.journal_entry or "-",
+                    "r": request.POST.get("reason", ""),
+                },
+                lines=[
+                    ConfirmLine(_("Jasa ditarik kembali dari rekening"), run.gross_interest),
+                    ConfirmLine(_("PPh dikembalikan ke rekening"), run.tax),
+                    ConfirmLine(_("Bersih dibatalkan"), run.gross_interest - run.tax, strong=True),
+                ],
+                note=_(
+                    "Setiap mutasi jasa dan PPh dibatalkan di rekeningnya dan jurnalnya dibalik; "
+                    "bulan itu dapat dihitung lagi sesudahnya. Ditolak bila bulan sesudahnya "
+                    "sudah dihitung, periodenya ditutup, atau jasanya sudah ditarik."
+                ),
+                action=reverse("savings:interest_reverse", args=[run.pk]),
+                back=reverse("savings:reconciliation"),
+                button=_("Ya, batalkan jasa %s") % format_rupiah(run.gross_interest),
+                fields=carry(request, ("reason",)),
+                danger=True,
+            ),
+        )
+    try:
+        services.savings_interest_reverse(
+            run=run, by=request.user, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Jasa simpanan dibatalkan; bulan itu dapat dihitung lagi."))
+    return redirect("savings:reconciliation")
+
+
 def _can_see_member(user, member: Member) -> bool:
     if user.role in STAFF:
         return True
@@ -373,6 +422,9 @@ def reconciliation(request):
             "interest_products": SavingsProduct.objects.filter(
                 interest_enabled=True, is_active=True
             ),
+            "interest_runs": InterestRun.objects.select_related(
+                "product", "journal_entry"
+            ).order_by("-year", "-month", "-pk")[:24],
             "year": today.year,
             "month": today.month,
         },

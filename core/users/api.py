@@ -22,7 +22,9 @@ class NotByApiKey(BasePermission):
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = ApiKey

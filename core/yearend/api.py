@@ -218,7 +218,7 @@ class Preview(YearEndView):
 
 
 class Post(YearEndView):
-    @extend_schema(request=PostSerializer, responses=YearEndSerializer)
+    @extend_schema(request=PostSerializer, responses={201: YearEndSerializer})
     def post(self, request, year: int):
         ser = PostSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -227,7 +227,7 @@ class Post(YearEndView):
 
 
 class Payout(YearEndView):
-    @extend_schema(request=PayoutSerializer, responses=PayoutResultSerializer(many=True))
+    @extend_schema(request=PayoutSerializer, responses={201: PayoutResultSerializer(many=True)})
     def post(self, request, year: int):
         ser = PayoutSerializer(data=request.data)
         ser.is_valid(raise_exception=True)

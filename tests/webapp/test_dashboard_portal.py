@@ -134,12 +134,12 @@ def test_loans_panel_shows_outstanding_by_collectibility(client_a, people, membe
 
 def test_a_broken_panel_does_not_take_the_dashboard_down(client_a, people, member, monkeypatch):
     # (a cooperative with a member: a brand-new one shows its set-up checklist instead)
-    import core.members.selectors as ms
+    import lumbung.dashboard as dashboard
 
     def boom(**kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ms, "member_statistics", boom)
+    monkeypatch.setattr(dashboard, "member_statistics", boom)
     panels = dashboard_panels(user=people["admin"])
     assert panels["members"].error and "savings" in panels
     client_a.force_login(people["admin"])
@@ -147,11 +147,9 @@ def test_a_broken_panel_does_not_take_the_dashboard_down(client_a, people, membe
     assert resp.status_code == 200 and "Data tidak tersedia" in resp.content.decode()
 
 
-def test_a_missing_selector_leaves_its_panel_out(people, monkeypatch):
-    import core.loans.selectors as ls
-
-    monkeypatch.delattr(ls, "collectibility_summary")
-    assert "loans" not in dashboard_panels(user=people["admin"])
+def test_panels_of_another_role_are_left_out(people):
+    assert "tasks" not in dashboard_panels(user=people["pengawas"])
+    assert "reconciliation" not in dashboard_panels(user=people["pengawas"])
 
 
 # ---------------------------------------------------------------- member portal

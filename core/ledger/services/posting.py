@@ -37,7 +37,11 @@ MODULE_OWNERS = {
         "menu Simpanan: tombol Batalkan pada transaksi di halaman rekening "
         "(API: POST /api/v1/savings/transactions/<id>/reverse/)"
     ),
-    JournalEntry.Source.LOAN: _lazy("menu Pinjaman (halaman pinjamannya)"),
+    JournalEntry.Source.LOAN: _lazy(
+        "menu Pinjaman: tombol Batalkan pada pembayaran atau Batalkan pencairan di halaman "
+        "pinjamannya (API: POST /api/v1/loans/repayments/<id>/reverse/, "
+        "POST /api/v1/loans/<id>/reverse-disbursement/)"
+    ),
     JournalEntry.Source.DEDUCTION: _lazy(
         "menu Potong gaji: Batalkan batch impor "
         "(API: POST /api/v1/deductions/imports/<id>/reverse/)"

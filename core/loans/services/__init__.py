@@ -7,7 +7,8 @@
 - ``disbursement``: disbursement and top-up;
 - ``repayment``: repayment (counter, bank, payroll batches), early payoff;
 - ``rescheduling``: a new schedule for the outstanding;
-- ``settlement``: loans at a member's exit, reversing a repayment.
+- ``settlement``: loans at a member's exit;
+- ``reversal``: reversing a repayment, a payoff or a disbursement (entry + sub-ledger).
 
 The set-based batch repayment is ``core.loans.batch``; the daily arrears run
 ``core.loans.arrears``. Every service checks the actor's role itself (so the API, the
@@ -70,8 +71,14 @@ from .repayment import (
 from .rescheduling import (
     loan_reschedule,
 )
-from .settlement import (
+from .reversal import (
+    disbursement_reversal_refusal,
+    loan_disbursement_reverse,
+    loan_repayment_reverse,
     loan_repayment_reverse_apply,
+    repayment_reversal_refusal,
+)
+from .settlement import (
     member_loans_settle_apply,
 )
 
@@ -120,4 +127,8 @@ __all__ = [
     "loan_reschedule",
     "member_loans_settle_apply",
     "loan_repayment_reverse_apply",
+    "loan_repayment_reverse",
+    "loan_disbursement_reverse",
+    "repayment_reversal_refusal",
+    "disbursement_reversal_refusal",
 ]

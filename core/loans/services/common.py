@@ -60,6 +60,11 @@ class LoanErrors(StrEnum):
     TOPUP_INVALID = "loan_topup_invalid"
     DOCUMENTS_MISSING = "loan_documents_missing"
     DATE_INVALID = "loan_date_invalid"
+    ALREADY_REVERSED = "loan_already_reversed"
+    REVERSAL_NOT_HERE = "loan_reversal_not_here"
+    REVERSAL_REAMORTISED = "loan_reversal_reamortised"
+    REVERSAL_LATER = "loan_reversal_later_depends"
+    REVERSAL_PERIOD_CLOSED = "loan_reversal_period_closed"
 
 
 # --- dates ------------------------------------------------------------------------------

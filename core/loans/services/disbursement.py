@@ -145,15 +145,16 @@ def loan_disburse(
         )
     )
     # the disbursement voucher's number: its own series, in this posting's transaction
-    voucher = receipt_number_take(
-        kind=ReceiptSeries.Kind.DISBURSEMENT, on=on, source_ref=f"loan:{loan.pk}:disburse"
-    )
+    # (a loan disbursed again after its disbursement was reversed: :2, :3, ...)
+    again = loan.reversals.filter(kind="disbursement").count()
+    ref = f"loan:{loan.pk}:disburse" + (f":{again + 1}" if again else "")
+    voucher = receipt_number_take(kind=ReceiptSeries.Kind.DISBURSEMENT, on=on, source_ref=ref)
     entry = _post(
         on=on,
         description=_("Pencairan pinjaman %(n)s - %(m)s (%(v)s)")
         % {"n": loan.number, "m": loan.member.full_name, "v": voucher},
         lines=lines,
-        source_ref=f"loan:{loan.pk}:disburse",
+        source_ref=ref,
         by=by,
     )
     _link_savings(savings_txns, entry)
@@ -164,7 +165,7 @@ def loan_disburse(
         tenor=loan.tenor,
         first_due=first_due,
     )
-    _instalments_create(loan, sched, version=1)
+    _instalments_create(loan, sched, version=loan.schedule_version)  # 1, or after a reversal
     if old is not None:
         _settle_for_topup(old=old, new=loan, parts=old_parts, on=on, entry=entry, by=by)
     loan.status = Loan.Status.DISBURSED

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
 from core.members.models import Member
 
 from ..models import (
-    Instalment,
     Loan,
     Repayment,
 )
-from .common import DISBURSE_ROLES, REPAY_ROLES, ZERO, LoanErrors, _line, _lock, _require_role
+from .common import REPAY_ROLES, ZERO, _line, _require_role
 from .dues import _open_rows, loan_payoff_quote
 from .repayment import (
     _after_payment,
@@ -106,83 +103,3 @@ def member_loans_settle_apply(
             data={k: str(v) for k, v in q.items()},
         )
     return lines
-
-
-def loan_repayment_reverse_apply(*, repayment: Repayment, on: date, by) -> Loan:
-    """Undo a payroll repayment on the loan's schedule (for a deduction batch reversed as
-    a whole; the journal entry is reversed by the caller with ``journal_reverse``). Only
-    the loan's latest repayment, paid without re-amortising: its penalty, jasa and
-    principal are taken back from the newest rows that hold them (payments fill rows
-    oldest first, so this restores the rows exactly); a loan closed by it reopens. The
-    repayment row stays (immutable); any sukarela credit of its excess is the caller's.
-    Call inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("loan_repayment_reverse_apply must run inside a transaction")
-    _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
-    loan = _lock(repayment.loan)
-    if repayment.excess_to == Repayment.ExcessTo.PRINCIPAL or repayment.kind != "instalment":
-        raise ApplicationError(
-            LoanErrors.INVALID,
-            _("Pembayaran %(r)s tidak dapat dibatalkan otomatis.") % {"r": repayment},
-        )
-    if Repayment.objects.filter(loan=loan, pk__gt=repayment.pk).exists():
-        raise ApplicationError(
-            LoanErrors.INVALID,
-            _("Pinjaman %(n)s sudah menerima pembayaran sesudah %(r)s; batalkan itu dulu.")
-            % {"n": loan.number, "r": repayment},
-        )
-    rows = list(
-        Instalment.objects.select_for_update()
-        .filter(loan=loan, is_current=True)
-        .order_by("-number")
-    )
-    left = {"penalty": repayment.penalty, "jasa": repayment.jasa, "principal": repayment.principal}
-    for r in rows:
-        changed = False
-        for comp, attr in (
-            ("penalty", "penalty_paid"),
-            ("jasa", "jasa_paid"),
-            ("principal", "principal_paid"),
-        ):
-            take = min(left[comp], getattr(r, attr))
-            if take > 0:
-                setattr(r, attr, getattr(r, attr) - take)
-                left[comp] -= take
-                changed = True
-        if changed:
-            if r.settled and (r.principal_left > 0 or r.jasa_left > 0):
-                r.settled = False
-                r.settled_on = None
-            r.save(
-                update_fields=[
-                    "penalty_paid",
-                    "jasa_paid",
-                    "principal_paid",
-                    "settled",
-                    "settled_on",
-                ]
-            )
-    if any(v != 0 for v in left.values()):
-        raise ApplicationError(
-            LoanErrors.INVALID,
-            _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")
-            % {"n": loan.number, "r": repayment},
-        )
-    loan.principal_outstanding += repayment.principal
-    # the deferred jasa its principal earned is deferred again (its recognition lines are
-    # in the entry the caller reverses)
-    loan.deferred_jasa += repayment.deferred_jasa_recognised
-    fields = ["principal_outstanding", "deferred_jasa", "updated_at"]
-    if loan.status == Loan.Status.CLOSED:
-        loan.status = Loan.Status.DISBURSED
-        loan.closed_on = None
-        loan.closed_by = ""
-        fields += ["status", "closed_on", "closed_by"]
-    loan.save(update_fields=fields)
-    audit_log(
-        actor=by,
-        action="loan.repayment_reverse",
-        target=loan,
-        data={"repayment": repayment.pk, "amount": str(repayment.amount), "on": on.isoformat()},
-    )
-    return loan

@@ -51,6 +51,11 @@ from .products import (
     savings_product_update,
     wajib_rate_set,
 )
+from .reversal import (
+    check_period_open,
+    savings_interest_reverse,
+    savings_movement_reverse_apply,
+)
 from .teller import (
     REVERSIBLE_KINDS,
     teller_deposit,
@@ -74,6 +79,9 @@ __all__ = [
     "teller_withdraw",
     "teller_reverse",
     "REVERSIBLE_KINDS",
+    "check_period_open",
+    "savings_interest_reverse",
+    "savings_movement_reverse_apply",
     "interest_for_month",
     "tax_on_interest",
     "tax_shares",

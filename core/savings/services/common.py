@@ -33,6 +33,9 @@ class SavingsErrors(StrEnum):
     BAD_PERIOD = "savings_bad_period"
     PRODUCT_INVALID = "savings_product_invalid"
     REVERSAL = "savings_reversal_refused"
+    REVERSAL_DONE = "savings_already_reversed"
+    REVERSAL_LATER = "savings_reversal_later_depends"
+    REVERSAL_PERIOD_CLOSED = "savings_reversal_period_closed"
 
 
 @dataclass

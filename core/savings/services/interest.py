@@ -94,6 +94,7 @@ def _member_month_interest(*, member_ids, product, first: date, last: date):
             on__gte=first,
             on__lte=last,
             kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
+            reversed_by__isnull=True,  # a reversed run's interest no longer counts
         )
         .exclude(account__product=product)
         .values("account__member_id")
@@ -129,7 +130,8 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
             % {"m": month, "y": year},
         )
-    if InterestRun.objects.filter(product=product, year=year, month=month).exists():
+    done = InterestRun.objects.filter(product=product, year=year, month=month)
+    if done.filter(reversed_at__isnull=True).exists():
         raise ApplicationError(
             SavingsErrors.INTEREST_DONE,
             _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
@@ -240,7 +242,9 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             % {"p": product.name, "m": month, "y": year},
             lines=head + lines,
             source="savings",
-            source_ref=f"interest:{product.pk}:{year}-{month:02d}",
+            # a month run again after its reversal: its own reference (:r1, :r2, ...)
+            source_ref=f"interest:{product.pk}:{year}-{month:02d}"
+            + (f":r{again}" if (again := done.count()) else ""),
             by=by,
         )
         transactions_link_entry(transactions=txns, entry=entry)

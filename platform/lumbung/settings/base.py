@@ -113,7 +113,7 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumbung <noreply@lumbung.localhost>")
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.common.schema.LumbungAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # No HTTP Basic: a password alone would skip the two-factor step. Integrations
         # use per-cooperative API keys (core.users.apikeys).

@@ -1,0 +1,402 @@
+"""Reversing a loan's own entries: a repayment or early payoff taken at the counter or by
+bank (``loan_repayment_reverse``), a disbursement not yet repaid with its fees
+(``loan_disbursement_reverse``), and the schedule half shared with a payroll batch
+reversed as a whole (``loan_repayment_reverse_apply``, called by ``core.deductions``).
+
+Each one reverses the journal entry as the loans module (``journal_reverse(...,
+module="loan")``) AND restores the sub-ledger in the same transaction: the principal
+outstanding, the schedule rows' paid amounts, a closed loan reopened, any savings credited
+by the entry taken back. Nothing is deleted: a ``LoanReversal`` row marks the repayment
+(its receipt) or disbursement reversed. Latest first: a repayment with a later one (not
+reversed) or a reschedule after it is refused; so is one in a closed month. Kolektibilitas
+and PPAP follow at the next daily arrears run (which posts the allowance change)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.ledger.services import books_closed_until, journal_reverse
+from core.savings.models import SavingsTransaction
+from core.savings.services import savings_movement_reverse_apply, transactions_link_entry
+
+from ..models import Instalment, Loan, LoanReversal, Repayment, Reschedule
+from .common import DISBURSE_ROLES, ZERO, LoanErrors, _lock, _require_role
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            LoanErrors.REASON_REQUIRED,
+            _("Alasan pembatalan wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    return reason
+
+
+def _check_period_open(entry_date: date, label: str) -> None:
+    closed = books_closed_until()
+    if closed is not None and entry_date <= closed:
+        raise ApplicationError(
+            LoanErrors.REVERSAL_PERIOD_CLOSED,
+            _(
+                "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
+                "tidak dapat dibatalkan."
+            )
+            % {"l": label, "d": entry_date.isoformat(), "c": closed.isoformat()},
+            status=409,
+        )
+
+
+def _check_reversal_date(on: date, entry_date: date) -> None:
+    if not isinstance(on, date) or on < entry_date or on > timezone.localdate():
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("Tanggal pembatalan harus antara %(a)s dan hari ini.")
+            % {"a": entry_date.isoformat()},
+            fields={"on": [_("Di luar rentang.")]},
+        )
+
+
+def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
+    """Why ``repayment`` cannot be reversed by ``loan_repayment_reverse`` (None: it can).
+    Shared by the service and the loan screen (which offers the button only when None)."""
+    if LoanReversal.objects.filter(repayment_id=repayment.pk).exists():
+        return ApplicationError(
+            LoanErrors.ALREADY_REVERSED,
+            _("Pembayaran %(r)s sudah dibatalkan.") % {"r": repayment},
+            status=409,
+        )
+    if repayment.channel == Repayment.Channel.PAYROLL:
+        return ApplicationError(
+            LoanErrors.REVERSAL_NOT_HERE,
+            _(
+                "Pembayaran %(r)s berasal dari potong gaji: batalkan batch impornya di menu "
+                "Potong gaji (API: POST /api/v1/deductions/imports/<id>/reverse/)."
+            )
+            % {"r": repayment},
+            status=409,
+        )
+    if repayment.channel in (Repayment.Channel.TOPUP, Repayment.Channel.SETTLEMENT):
+        return ApplicationError(
+            LoanErrors.REVERSAL_NOT_HERE,
+            _(
+                "Pelunasan %(r)s terjadi lewat top-up atau penyelesaian keluar anggota; "
+                "tidak dapat dibatalkan sendiri."
+            )
+            % {"r": repayment},
+            status=409,
+        )
+    return _order_refusal(repayment)
+
+
+def _order_refusal(repayment: Repayment) -> ApplicationError | None:
+    if repayment.excess_to == Repayment.ExcessTo.PRINCIPAL and repayment.excess > 0:
+        return ApplicationError(
+            LoanErrors.REVERSAL_REAMORTISED,
+            _(
+                "Pembayaran %(r)s melunasi sebagian pokok dan jadwalnya sudah dihitung ulang; "
+                "pembatalan otomatis belum didukung untuk pembayaran ini."
+            )
+            % {"r": repayment},
+            status=409,
+        )
+    later = Repayment.objects.filter(
+        loan_id=repayment.loan_id, pk__gt=repayment.pk, reversal__isnull=True
+    ).first()
+    if later is not None:
+        return ApplicationError(
+            LoanErrors.REVERSAL_LATER,
+            _(
+                "Pinjaman sudah menerima pembayaran %(l)s sesudah %(r)s; batalkan yang terakhir "
+                "dulu."
+            )
+            % {"l": later, "r": repayment},
+            status=409,
+        )
+    if Reschedule.objects.filter(
+        loan_id=repayment.loan_id, created_at__gt=repayment.created_at
+    ).exists():
+        return ApplicationError(
+            LoanErrors.REVERSAL_LATER,
+            _("Pinjaman dijadwalkan ulang sesudah pembayaran %(r)s; tidak dapat dibatalkan.")
+            % {"r": repayment},
+            status=409,
+        )
+    return None
+
+
+def loan_repayment_reverse_apply(
+    *, repayment: Repayment, on: date, by, reason: str = "", reversal_entry=None
+) -> Loan:
+    """Undo a repayment (an instalment or an early payoff) on the loan's schedule; the
+    journal entry is reversed by the caller (``loan_repayment_reverse``, or a deduction
+    batch reversed as a whole, whose entry holds many repayments). Only the loan's latest
+    repayment not reversed yet, paid without re-amortising: a payoff's waived jasa is
+    owed again, then its penalty, jasa and principal are taken back from the newest rows
+    that hold them (payments fill rows oldest first, so this restores the rows exactly);
+    a loan closed by it reopens. The repayment row stays (immutable); a ``LoanReversal``
+    marks it reversed. Any sukarela credit of its excess is the caller's. Call inside
+    the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("loan_repayment_reverse_apply must run inside a transaction")
+    _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
+    loan = _lock(repayment.loan)
+    if LoanReversal.objects.filter(repayment_id=repayment.pk).exists():
+        raise ApplicationError(
+            LoanErrors.ALREADY_REVERSED,
+            _("Pembayaran %(r)s sudah dibatalkan.") % {"r": repayment},
+            status=409,
+        )
+    refusal = _order_refusal(repayment)
+    if refusal is not None:
+        raise refusal
+    rows = list(
+        Instalment.objects.select_for_update()
+        .filter(loan=loan, is_current=True)
+        .order_by("-number")
+    )
+    before = {
+        r.pk: (r.penalty_paid, r.jasa_paid, r.principal_paid, r.jasa_waived, r.settled)
+        for r in rows
+    }
+    if repayment.kind == Repayment.Kind.PAYOFF:
+        # the jasa the payoff waived (not yet earned) is owed again
+        for r in rows:
+            r.jasa_waived = ZERO
+    left = {"penalty": repayment.penalty, "jasa": repayment.jasa, "principal": repayment.principal}
+    for r in rows:
+        for comp, attr in (
+            ("penalty", "penalty_paid"),
+            ("jasa", "jasa_paid"),
+            ("principal", "principal_paid"),
+        ):
+            take = min(left[comp], getattr(r, attr))
+            if take > 0:
+                setattr(r, attr, getattr(r, attr) - take)
+                left[comp] -= take
+    if any(v != 0 for v in left.values()):
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")
+            % {"n": loan.number, "r": repayment},
+        )
+    for r in reversed(rows):  # oldest first
+        if r.settled and (r.principal_left > 0 or r.jasa_left > 0):
+            r.settled, r.settled_on = False, None
+        if (r.penalty_paid, r.jasa_paid, r.principal_paid, r.jasa_waived, r.settled) != before[
+            r.pk
+        ]:
+            r.save(
+                update_fields=[
+                    "penalty_paid",
+                    "jasa_paid",
+                    "principal_paid",
+                    "jasa_waived",
+                    "settled",
+                    "settled_on",
+                ]
+            )
+    loan.principal_outstanding += repayment.principal
+    # the deferred jasa its principal earned is deferred again (its recognition lines are
+    # in the entry the caller reverses)
+    loan.deferred_jasa += repayment.deferred_jasa_recognised
+    fields = ["principal_outstanding", "deferred_jasa", "days_past_due", "updated_at"]
+    if loan.status == Loan.Status.CLOSED:
+        loan.status = Loan.Status.DISBURSED
+        loan.closed_on = None
+        loan.closed_by = ""
+        fields += ["status", "closed_on", "closed_by"]
+    today = timezone.localdate()
+    oldest = next(
+        (r.due_date for r in reversed(rows) if not r.settled and r.due_date < today), None
+    )
+    loan.days_past_due = (today - oldest).days if oldest else 0
+    loan.save(update_fields=fields)
+    reason = reason or _("Pembatalan batch potong gaji")
+    LoanReversal.objects.create(
+        loan=loan,
+        kind=LoanReversal.Kind.REPAYMENT,
+        repayment=repayment,
+        entry=repayment.entry,
+        reversal_entry=reversal_entry,
+        on=on,
+        reason=reason,
+        by=by,
+    )
+    audit_log(
+        actor=by,
+        action="loan.repayment_reverse",
+        target=loan,
+        reason=reason,
+        data={
+            "repayment": repayment.pk,
+            "receipt": str(repayment),
+            "kind": repayment.kind,
+            "amount": str(repayment.amount),
+            "principal": str(repayment.principal),
+            "on": on.isoformat(),
+            "entry": str(reversal_entry) if reversal_entry else None,
+        },
+    )
+    return loan
+
+
+@transaction.atomic
+def loan_repayment_reverse(
+    *, repayment: Repayment, by, reason: str, on: date | None = None
+) -> LoanReversal:
+    """Reverse a repayment or early payoff taken at the counter or by bank (bendahara,
+    admin): its journal entry reversed as the loans module, the schedule and outstanding
+    restored (``loan_repayment_reverse_apply``), a sukarela credit of its excess taken
+    back, the receipt marked reversed. Payroll repayments go with their batch."""
+    _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
+    reason = _clean_reason(reason)
+    _lock(repayment.loan)  # the loan first, as every loan service locks
+    repayment = Repayment.objects.select_related("loan", "entry").get(pk=repayment.pk)
+    refusal = repayment_reversal_refusal(repayment)
+    if refusal is not None:
+        raise refusal
+    entry = repayment.entry
+    if entry is None or entry.source != "loan":
+        raise ApplicationError(
+            LoanErrors.REVERSAL_NOT_HERE,
+            _("Pembayaran %(r)s tidak punya jurnal pinjaman sendiri.") % {"r": repayment},
+            status=409,
+        )
+    _check_period_open(entry.date, _("Pembayaran %(r)s") % {"r": repayment})
+    on = on or timezone.localdate()
+    _check_reversal_date(on, entry.date)
+    label = str(repayment)
+    savings = list(SavingsTransaction.objects.filter(journal_entry=entry).order_by("pk"))
+    back = [
+        savings_movement_reverse_apply(
+            txn=t, on=on, by=by, memo=_("Pembatalan %(r)s: %(w)s") % {"r": label, "w": reason}
+        )
+        for t in savings
+    ]
+    journal = journal_reverse(entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="loan")
+    transactions_link_entry(transactions=back, entry=journal)
+    loan_repayment_reverse_apply(
+        repayment=repayment, on=on, by=by, reason=reason, reversal_entry=journal
+    )
+    return LoanReversal.objects.get(repayment=repayment)
+
+
+def disbursement_reversal_refusal(loan: Loan) -> ApplicationError | None:
+    """Why the disbursement of ``loan`` cannot be reversed (None: it can)."""
+    if loan.status != Loan.Status.DISBURSED or loan.disbursement_entry_id is None:
+        return ApplicationError(
+            LoanErrors.WRONG_STATUS,
+            _("Pinjaman %(n)s tidak sedang berjalan (%(s)s); pencairannya tidak dapat dibatalkan.")
+            % {"n": loan.number, "s": loan.get_status_display()},
+            status=409,
+        )
+    if loan.topup_of_id:
+        return ApplicationError(
+            LoanErrors.REVERSAL_NOT_HERE,
+            _(
+                "Pencairan %(n)s adalah top-up yang melunasi pinjaman lama; pembatalan "
+                "otomatis belum didukung."
+            )
+            % {"n": loan.number},
+            status=409,
+        )
+    if loan.repayments.filter(reversal__isnull=True).exists():
+        return ApplicationError(
+            LoanErrors.REVERSAL_LATER,
+            _("Pinjaman %(n)s sudah menerima pembayaran; batalkan pembayarannya dulu.")
+            % {"n": loan.number},
+            status=409,
+        )
+    if loan.reschedules.exists():
+        return ApplicationError(
+            LoanErrors.REVERSAL_LATER,
+            _("Pinjaman %(n)s sudah dijadwalkan ulang; pencairannya tidak dapat dibatalkan.")
+            % {"n": loan.number},
+            status=409,
+        )
+    return None
+
+
+@transaction.atomic
+def loan_disbursement_reverse(*, loan: Loan, by, reason: str, on: date | None = None) -> Loan:
+    """Reverse the disbursement of a loan with no repayment (bendahara, admin): the
+    disbursement entry (principal, fees, insurance, risk fund, wajib pinjam, cash/bank)
+    reversed as the loans module, the wajib pinjam taken back from the member's savings,
+    the schedule kept as history (not current), and the loan back to approved (it may be
+    disbursed again). The voucher keeps its number; a ``LoanReversal`` marks it
+    reversed. Audited."""
+    _require_role(by, DISBURSE_ROLES, _("membatalkan pencairan pinjaman"))
+    reason = _clean_reason(reason)
+    loan = _lock(loan)
+    refusal = disbursement_reversal_refusal(loan)
+    if refusal is not None:
+        raise refusal
+    entry = loan.disbursement_entry
+    _check_period_open(entry.date, _("Pencairan %(n)s") % {"n": loan.number})
+    on = on or timezone.localdate()
+    _check_reversal_date(on, entry.date)
+    savings = list(SavingsTransaction.objects.filter(journal_entry=entry).order_by("pk"))
+    back = [
+        savings_movement_reverse_apply(
+            txn=t,
+            on=on,
+            by=by,
+            memo=_("Pembatalan pencairan %(n)s: %(w)s") % {"n": loan.number, "w": reason},
+        )
+        for t in savings
+    ]
+    journal = journal_reverse(
+        entry=entry, on=on, reason=f"{loan.number}: {reason}", by=by, module="loan"
+    )
+    transactions_link_entry(transactions=back, entry=journal)
+    Instalment.objects.filter(loan=loan, is_current=True).update(is_current=False)
+    data = {
+        "entry": entry.pk,
+        "reversal_entry": journal.pk,
+        "disbursed_on": loan.disbursed_on.isoformat(),
+        "principal": str(loan.principal),
+        "net": str(loan.net_disbursed),
+        "fees": {
+            k: str(getattr(loan, k))
+            for k in ("admin_fee", "provisi", "insurance", "wajib_pinjam", "risk_fund")
+        },
+    }
+    loan.status = Loan.Status.APPROVED
+    loan.disbursed_on = None
+    loan.disbursed_by = None
+    loan.disbursed_via = ""
+    loan.disbursement_entry = None
+    for k in ("admin_fee", "provisi", "insurance", "wajib_pinjam", "risk_fund", "net_disbursed"):
+        setattr(loan, k, ZERO)
+    loan.first_due_date = None
+    loan.principal_outstanding = ZERO
+    loan.deferred_jasa = ZERO
+    loan.days_past_due = 0
+    # the next disbursement writes its schedule as a new version
+    loan.schedule_version += 1
+    loan.save()
+    LoanReversal.objects.create(
+        loan=loan,
+        kind=LoanReversal.Kind.DISBURSEMENT,
+        entry=entry,
+        reversal_entry=journal,
+        on=on,
+        reason=reason,
+        by=by,
+    )
+    audit_log(
+        actor=by,
+        action="loan.disbursement_reverse",
+        target=loan,
+        reason=reason,
+        data=data,
+    )
+    return loan

@@ -1,0 +1,191 @@
+"""Module reversals of savings entries that are not teller movements: a monthly interest
+run (interest and its tax) reversed as a whole, and the sub-ledger half any module
+reversal uses to take back one savings movement (``savings_movement_reverse_apply``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
+from core.common.permissions import TREASURY
+from core.ledger.services import books_closed_until, journal_reverse
+
+from ..models import InterestRun, SavingsAccount, SavingsTransaction
+from .accounts import _lock
+from .apply import _check_open, _write, transactions_link_entry
+from .common import SavingsErrors
+
+
+def _require_treasury(by, what: str) -> None:
+    if getattr(by, "role", None) not in TREASURY:
+        raise ApplicationError(
+            "permission_denied",
+            _("Hanya bendahara atau admin yang dapat %(w)s.") % {"w": what},
+            status=403,
+        )
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _("Alasan pembatalan wajib diisi."),
+            fields={"reason": [_("Wajib diisi.")]},
+        )
+    return reason
+
+
+def check_period_open(entry_date: date, label: str) -> None:
+    """A module reversal is refused once the original's month is closed (its figures are
+    final; the correction belongs in an open month as a new, explained entry)."""
+    closed = books_closed_until()
+    if closed is not None and entry_date <= closed:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_PERIOD_CLOSED,
+            _(
+                "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
+                "tidak dapat dibatalkan."
+            )
+            % {"l": label, "d": entry_date.isoformat(), "c": closed.isoformat()},
+            status=409,
+        )
+
+
+def savings_movement_reverse_apply(
+    *,
+    txn: SavingsTransaction,
+    on: date,
+    by,
+    memo: str,
+    account: SavingsAccount | None = None,
+) -> SavingsTransaction:
+    """Take one savings movement back on the sub-ledger: a ``reversal`` transaction with
+    the opposite delta on the same account, linked to the original (once: the database
+    refuses a second). The journal half is the caller's (``journal_reverse`` of the
+    entry the movement was posted with); link the result to it. Refused on a closed
+    account and when a credit taken back would leave the account below zero (the money
+    was withdrawn since). Call inside the caller's transaction (``account``: locked by
+    the caller already)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("savings_movement_reverse_apply must run inside a transaction")
+    account = account or _lock(txn.account)
+    if SavingsTransaction.objects.filter(reverses_id=txn.pk).exists():
+        raise ApplicationError(
+            SavingsErrors.REVERSAL,
+            _("Transaksi %(r)s sudah dibatalkan.") % {"r": txn.receipt_number or txn.pk},
+            status=409,
+        )
+    _check_open(account)
+    delta = -txn.delta
+    if account.balance + delta < 0:
+        raise ApplicationError(
+            SavingsErrors.INSUFFICIENT,
+            _(
+                "%(k)s %(a)s di rekening %(n)s tidak dapat dibatalkan: saldonya tinggal %(b)s "
+                "(sudah ditarik)."
+            )
+            % {
+                "k": txn.get_kind_display(),
+                "a": format_rupiah(txn.amount),
+                "n": account.number,
+                "b": format_rupiah(account.balance),
+            },
+            status=409,
+        )
+    return _write(
+        account=account,
+        kind=SavingsTransaction.Kind.REVERSAL,
+        channel=txn.channel,
+        amount=txn.amount,
+        delta=delta,
+        on=on,
+        by=by,
+        memo=memo,
+        receipt_number=None,
+        reverses=txn,
+    )
+
+
+@transaction.atomic
+def savings_interest_reverse(*, run: InterestRun, by, reason: str, on: date | None = None):
+    """Reverse a monthly interest run as a whole (bendahara, admin): every interest and
+    tax movement taken back on its account, the run's journal entry reversed as the
+    savings module, the run marked reversed (the month may then be run again). Refused:
+    reversed already; a later month of the product run since (reverse the latest first);
+    the month closed; an account closed or emptied since. Audited."""
+    _require_treasury(by, _("membatalkan jasa simpanan"))
+    reason = _reason(reason)
+    run = InterestRun.objects.select_for_update().select_related("product").get(pk=run.pk)
+    label = _("Jasa %(p)s %(m)02d/%(y)s") % {
+        "p": run.product.name,
+        "m": run.month,
+        "y": run.year,
+    }
+    if run.reversed_at is not None:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_DONE, _("%(l)s sudah dibatalkan.") % {"l": label}, status=409
+        )
+    later = InterestRun.objects.filter(product=run.product, reversed_at__isnull=True).filter(
+        Q(year__gt=run.year) | Q(year=run.year, month__gt=run.month)
+    )
+    if later.exists():
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_LATER,
+            _("%(l)s tidak dapat dibatalkan: bulan sesudahnya sudah dihitung; batalkan itu dulu.")
+            % {"l": label},
+            status=409,
+        )
+    entry = run.journal_entry
+    on = on or timezone.localdate()
+    rev_entry = None
+    if entry is not None:
+        check_period_open(entry.date, label)
+        txns = list(
+            SavingsTransaction.objects.filter(journal_entry=entry).order_by("account_id", "pk")
+        )
+        locked: dict[int, SavingsAccount] = {}
+        back = []
+        for t in txns:
+            if t.account_id not in locked:
+                locked[t.account_id] = _lock(t.account)
+        # per account the tax first (taking it back raises the balance), then the interest
+        for t in sorted(txns, key=lambda t: (t.account_id, t.delta)):
+            back.append(
+                savings_movement_reverse_apply(
+                    txn=t,
+                    on=on,
+                    by=by,
+                    memo=_("Pembatalan %(l)s: %(r)s") % {"l": label, "r": reason},
+                    account=locked[t.account_id],
+                )
+            )
+        rev_entry = journal_reverse(
+            entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
+        )
+        transactions_link_entry(transactions=back, entry=rev_entry)
+    run.reversal_entry = rev_entry
+    run.reversed_at = timezone.now()
+    run.reversed_by = by
+    run.reversal_reason = reason
+    run.save(update_fields=["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"])
+    audit_log(
+        actor=by,
+        action="savings.interest_reverse",
+        target=run.product,
+        reason=reason,
+        data={
+            "period": f"{run.year}-{run.month:02d}",
+            "gross": str(run.gross_interest),
+            "tax": str(run.tax),
+            "entry": str(rev_entry) if rev_entry else None,
+        },
+    )
+    return run

@@ -1,0 +1,342 @@
+"""Reversing a loan's own entries (issue 22): a counter repayment, an early payoff, a
+disbursement with its fees. After each reversal the loan sub-ledger equals its control
+accounts, every sub-ledger reconciles, the ledger balances; a second reversal, a reversal
+out of order, in a closed month or of a payroll repayment is refused with its own code;
+the generic ledger reversal still refuses loan entries."""
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
+from core.ledger.models import JournalEntry, JournalLine, Period
+from core.ledger.reconciliation import subledgers_reconcile
+from core.ledger.services import journal_reverse, period_close
+from core.loans.models import Instalment, Loan, LoanReversal, Repayment
+from core.loans.services import (
+    loan_disburse,
+    loan_disbursement_reverse,
+    loan_payoff,
+    loan_repay,
+    loan_repayment_reverse,
+)
+from core.savings.models import SavingsAccount
+from tests.loans.conftest import assert_reconciled
+
+
+def _books_agree():
+    """The loan sub-ledger equals its control accounts, every registered sub-ledger check
+    agrees, and the ledger's debits equal its credits."""
+    assert_reconciled()
+    run = subledgers_reconcile()
+    assert run.ok, run.results
+    t = JournalLine.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
+    assert t["d"] == t["c"]
+
+
+def _rows(loan):
+    return list(
+        Instalment.objects.filter(loan=loan, is_current=True)
+        .order_by("number")
+        .values_list("penalty_paid", "jasa_paid", "principal_paid", "jasa_waived", "settled")
+    )
+
+
+def _loan_state(loan):
+    loan.refresh_from_db()
+    return (
+        loan.status,
+        loan.principal_outstanding,
+        loan.deferred_jasa,
+        loan.closed_on,
+        loan.closed_by,
+        _rows(loan),
+    )
+
+
+def test_counter_repayment_reversed_restores_schedule_and_books(make_loan, staff):
+    loan = make_loan(days_ago=70)
+    r1, r2 = loan.instalments.get(number=1), loan.instalments.get(number=2)
+    loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    before = _loan_state(loan)
+    rep = loan_repay(loan=loan, amount=D(800_000), by=staff["petugas"], on=r2.due_date)
+    assert _loan_state(loan) != before
+    rev = loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah input")
+    assert _loan_state(loan) == before
+    assert rev.reversal_entry.reverses_id == rep.entry_id
+    assert rev.reversal_entry.source == JournalEntry.Source.REVERSAL or rev.reversal_entry
+    # the receipt stays, marked reversed
+    assert Repayment.objects.filter(pk=rep.pk).exists()
+    assert Repayment.objects.get(pk=rep.pk).reversal == rev
+    assert AuditEvent.objects.filter(action="loan.repayment_reverse").exists()
+    _books_agree()
+
+
+def test_double_reversal_refused(make_loan, staff):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    n = JournalEntry.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="lagi")
+    assert exc.value.code == "loan_already_reversed"
+    assert JournalEntry.objects.count() == n
+    _books_agree()
+
+
+def test_earlier_repayment_refused_until_the_later_is_reversed(make_loan, staff):
+    loan = make_loan(days_ago=70)
+    r1, r2 = loan.instalments.get(number=1), loan.instalments.get(number=2)
+    first = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    second = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r2.due_date)
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=first, by=staff["bendahara"], reason="salah")
+    assert exc.value.code == "loan_reversal_later_depends"
+    loan_repayment_reverse(repayment=second, by=staff["bendahara"], reason="salah")
+    loan_repayment_reverse(repayment=first, by=staff["bendahara"], reason="salah")
+    loan.refresh_from_db()
+    assert loan.principal_outstanding == loan.principal
+    assert not Instalment.objects.filter(loan=loan, is_current=True, settled=True).exists()
+    assert Instalment.objects.filter(loan=loan, is_current=True).aggregate(s=Sum("principal_paid"))[
+        "s"
+    ] == D(0)
+    _books_agree()
+
+
+def test_final_repayment_reversed_reopens_the_loan(make_loan, staff, today):
+    loan = make_loan(principal=D(2_000_000), tenor=2, days_ago=62)
+    rows = list(loan.instalments.order_by("number"))
+    loan_repay(loan=loan, amount=D(1_020_000), by=staff["petugas"], on=rows[0].due_date)
+    last = loan_repay(loan=loan, amount=D(1_020_000), by=staff["petugas"], on=rows[1].due_date)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.CLOSED
+    loan_repayment_reverse(repayment=last, by=staff["bendahara"], reason="cek kosong")
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED and loan.closed_on is None
+    assert loan.principal_outstanding == D(1_000_000)
+    assert loan.days_past_due == max((today - rows[1].due_date).days, 0)
+    _books_agree()
+
+
+def test_early_payoff_reversed_owes_waived_jasa_again(make_loan, staff, today):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    before = _loan_state(loan)
+    rep = loan_payoff(loan=loan, by=staff["petugas"], on=today)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.CLOSED
+    loan_repayment_reverse(repayment=rep, by=staff["admin"], reason="pelunasan batal")
+    assert _loan_state(loan) == before
+    _books_agree()
+
+
+def test_overpayment_to_sukarela_reversed_takes_the_credit_back(make_loan, staff, member, today):
+    loan = make_loan(days_ago=10)  # nothing due yet: pays the next instalment, rest excess
+    rep = loan_repay(
+        loan=loan, amount=D(1_500_000), by=staff["petugas"], on=today, excess_to="sukarela"
+    )
+    acc = SavingsAccount.objects.get(member=member, product__kind="sukarela")
+    assert acc.balance == D(400_000)
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    acc.refresh_from_db()
+    assert acc.balance == 0
+    _books_agree()
+
+
+def test_petugas_cannot_reverse_and_reason_required(make_loan, staff):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=rep, by=staff["petugas"], reason="x")
+    assert exc.value.code == "permission_denied"
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="  ")
+    assert exc.value.code == "loan_reason_required"
+
+
+def test_reversal_refused_when_the_month_is_closed(make_loan, staff, today):
+    loan = make_loan(days_ago=40)
+    on = loan.disbursed_on
+    period_close(period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"])
+    with pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    assert exc.value.code == "loan_reversal_period_closed"
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
+    _books_agree()
+
+
+def test_generic_ledger_reversal_still_refuses_loan_entries(make_loan, staff, today):
+    loan = make_loan()
+    with pytest.raises(ApplicationError) as exc:
+        journal_reverse(entry=loan.disbursement_entry, on=today, reason="x", by=staff["admin"])
+    assert exc.value.code == "module_entry_reversal"
+
+
+def test_disbursement_reversed_with_fees_and_wajib_pinjam(make_loan, staff, member, today):
+    loan = make_loan(days_ago=3)
+    entry = loan.disbursement_entry
+    wajib = SavingsAccount.objects.get(member=member, product__kind="wajib")
+    assert wajib.balance == D(100_000)  # 1 % wajib pinjam
+    loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah anggota")
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPROVED
+    assert loan.principal_outstanding == 0 and loan.disbursement_entry is None
+    assert not Instalment.objects.filter(loan=loan, is_current=True).exists()
+    wajib.refresh_from_db()
+    assert wajib.balance == 0
+    assert LoanReversal.objects.get(loan=loan, kind="disbursement").entry == entry
+    _books_agree()
+    # disbursed again: a new schedule version, the books still agree
+    loan_disburse(loan=loan, by=staff["bendahara"], on=today)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
+    assert Instalment.objects.filter(loan=loan, is_current=True, version=2).count() == loan.tenor
+    _books_agree()
+    with pytest.raises(ApplicationError):  # the first disbursement cannot be reversed again
+        journal_reverse(entry=entry, on=today, reason="x", by=staff["admin"], module="loan")
+
+
+def test_disbursement_with_a_repayment_refused(make_loan, staff):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    with pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    assert exc.value.code == "loan_reversal_later_depends"
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    _books_agree()
+    with pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="lagi")
+    assert exc.value.code == "loan_wrong_status"
+
+
+def test_reversal_rows_are_immutable(make_loan, staff):
+    loan = make_loan(days_ago=3)
+    loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    rev = LoanReversal.objects.get(loan=loan)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoanReversal.objects.filter(pk=rev.pk).update(reason="lain")
+
+
+def test_reversal_dated_before_the_original_refused(make_loan, staff):
+    loan = make_loan(days_ago=3)
+    with pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(
+            loan=loan, by=staff["bendahara"], reason="x", on=loan.disbursed_on - timedelta(days=1)
+        )
+    assert exc.value.code == "loan_date_invalid"
+
+
+# --- screens and API ---------------------------------------------------------------------
+
+
+def test_screen_offers_reversal_of_the_latest_repayment_with_a_confirmation(
+    make_loan, staff, client_a
+):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    client_a.force_login(staff["bendahara"])
+    page = client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    url = f"/pinjaman/kuitansi/{rep.pk}/batalkan/"
+    assert f'action="{url}"' in page
+    r = client_a.post(url, {"reason": "salah input"})
+    assert r.status_code == 200
+    box = r.content.decode().split('id="confirm"')[1]
+    assert "Rp 1.100.000" in box and 'name="confirmed" value="1"' in box
+    assert 'name="reason" value="salah input"' in box
+    assert not LoanReversal.objects.exists()  # nothing posted yet
+    r = client_a.post(url, {"reason": "salah input", "confirmed": "1"})
+    assert r.status_code == 302
+    assert Repayment.objects.get(pk=rep.pk).reversal.reason == "salah input"
+    page = client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    assert "Dibatalkan" in page
+    _books_agree()
+
+
+def test_screen_petugas_sees_no_reversal_and_is_refused(make_loan, staff, client_a):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    client_a.force_login(staff["petugas"])
+    url = f"/pinjaman/kuitansi/{rep.pk}/batalkan/"
+    assert url not in client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    client_a.post(url, {"reason": "x", "confirmed": "1"})
+    assert not LoanReversal.objects.exists()
+
+
+def test_screen_disbursement_reversal_confirmed(make_loan, staff, client_a):
+    loan = make_loan(days_ago=2)
+    client_a.force_login(staff["bendahara"])
+    url = f"/pinjaman/{loan.pk}/reverse-disbursement/"
+    assert f'action="{url}"' in client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    r = client_a.post(url, {"reason": "anggota salah"})
+    assert r.status_code == 200 and "Ya, batalkan pencairan Rp 10.000.000" in r.content.decode()
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
+    r = client_a.post(url, {"reason": "anggota salah", "confirmed": "1"})
+    assert r.status_code == 302
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPROVED
+    _books_agree()
+
+
+def test_api_reverses_repayment_and_disbursement(make_loan, staff, client_a):
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    client_a.force_login(staff["bendahara"])
+    url = f"/api/v1/loans/repayments/{rep.pk}/reverse/"
+    r = client_a.post(url, {}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["error"]["fields"].get("reason")
+    r = client_a.post(url, {"reason": "salah"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["reversed_on"] and body["reversal_entry"]
+    r = client_a.post(url, {"reason": "salah"}, content_type="application/json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "loan_already_reversed"
+    r = client_a.post(
+        f"/api/v1/loans/{loan.pk}/reverse-disbursement/",
+        {"reason": "salah"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "approved"
+    _books_agree()
+
+
+def test_api_payroll_repayment_points_to_the_batch(make_loan, staff, client_a, today):
+    from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
+    from core.loans.services.common import _line, _post
+
+    loan = make_loan(days_ago=31)
+    r1 = loan.instalments.get(number=1)
+    with transaction.atomic():
+        d = loan_repayment_prepare(
+            loan=loan, amount=D(1_100_000), on=r1.due_date, channel="payroll", by=staff["bendahara"]
+        )
+        e = _post(
+            on=r1.due_date,
+            description="batch",
+            lines=[_line("bank", debit=d.amount), *d.lines],
+            source_ref="batch:test",
+            by=staff["bendahara"],
+        )
+        loan_repayments_attach_entry(drafts=[d], entry=e)
+    client_a.force_login(staff["admin"])
+    r = client_a.post(
+        f"/api/v1/loans/repayments/{d.repayment.pk}/reverse/",
+        {"reason": "x"},
+        content_type="application/json",
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "loan_reversal_not_here"
+    assert "deductions/imports" in r.json()["error"]["message"]
