@@ -11,6 +11,8 @@ from rest_framework.response import Response
 
 from core.common.permissions import STAFF, role_required
 from core.users.models import User
+from tenants.practice_steps import practice_steps
+from tenants.services import tenant_url
 
 from .dashboard import dashboard_panels
 
@@ -28,7 +30,18 @@ def tenant_home(request):
     if request.user.role not in STAFF:
         raise PermissionDenied
     panels = dashboard_panels(user=request.user)
-    return render(request, "tenant_home.html", {"panels": panels})
+    context = {"panels": panels}
+    tenant = request.tenant
+    if getattr(tenant, "is_practice", False):
+        # the guided first month of a practice copy, ticked from its own data
+        steps = practice_steps(since=tenant.practice_reset_at or tenant.created_at)
+        context["practice"] = {
+            "steps": steps,
+            "done": sum(s.done for s in steps),
+            "total": len(steps),
+            "real_url": tenant_url(tenant.practice_of.slug),
+        }
+    return render(request, "tenant_home.html", context)
 
 
 # Settings screens other apps provide, by URL name (shown when they exist).
@@ -45,6 +58,11 @@ SETTINGS_LINKS = [
     (_("Langganan"), "billing:tenant", _("Paket dan tagihan Lumbung.")),
     (_("Catatan audit"), "audit:list", _("Siapa melakukan apa, kapan.")),
     (_("Berbagi data dengan Dinas"), "sharing:consent", _("Indikator untuk Dinas Koperasi.")),
+    (
+        _("Ruang latihan"),
+        "practice:settings",
+        _("Salinan berisi data contoh untuk berlatih (admin)."),
+    ),
 ]
 
 

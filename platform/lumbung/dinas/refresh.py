@@ -39,6 +39,8 @@ def indicators_refresh_one(*, cooperative_id: int, today: date | None = None) ->
     connection.set_schema_to_public()
     coop = Cooperative.objects.get(pk=cooperative_id)
     now = timezone.now()
+    if coop.is_practice:  # a practice copy's figures are never the Dinas' business
+        raise ValueError(f"{coop.slug} is a practice copy")
     try:
         figures = _tenant_figures(schema=coop.schema_name, today=today)
     except Exception as exc:
@@ -78,7 +80,7 @@ def indicators_refresh_one(*, cooperative_id: int, today: date | None = None) ->
 def cooperatives_to_refresh() -> list[int]:
     connection.set_schema_to_public()
     return list(
-        Cooperative.objects.filter(status__in=RUNNING_STATUSES)
+        Cooperative.objects.filter(status__in=RUNNING_STATUSES, is_practice=False)
         .exclude(schema_name="public")
         .order_by("pk")
         .values_list("pk", flat=True)

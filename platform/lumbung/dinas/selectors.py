@@ -51,6 +51,7 @@ def area_cooperatives(pembina: Pembina) -> QuerySet[Cooperative]:
     """Cooperatives in the pembina's area that share their indicators."""
     return (
         Cooperative.objects.exclude(schema_name="public")
+        .filter(is_practice=False)
         .filter(area_filter(pembina))
         .filter(dinas_sharing__shared=True)
     )
@@ -66,7 +67,9 @@ def rat_deadline_start(today: date) -> date:
 def latest_indicators(pembina: Pembina) -> QuerySet[Indicator]:
     """Each consenting area cooperative's latest indicator row."""
     return (
-        Indicator.objects.filter(latest=True, cooperative__dinas_sharing__shared=True)
+        Indicator.objects.filter(
+            latest=True, cooperative__dinas_sharing__shared=True, cooperative__is_practice=False
+        )
         .filter(area_filter(pembina, "cooperative__"))
         .exclude(cooperative__schema_name="public")
         .select_related("cooperative")
