@@ -137,3 +137,19 @@ def area_year_figures(*, pembina: Pembina, year: int) -> QuerySet[YearFigures]:
         .select_related("cooperative")
         .order_by("cooperative__regency", "cooperative__name", "cooperative_id")
     )
+
+
+def pembina_list(*, q: str = "", active: str = "") -> QuerySet[Pembina]:
+    """Pembina for the operators' console, newest first; ``active``: "1" / "0" / ""."""
+    qs = Pembina.objects.select_related("user").order_by("-created_at", "-pk")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(user__username__icontains=q)
+            | Q(user__full_name__icontains=q)
+            | Q(province__icontains=q)
+            | Q(regency__icontains=q)
+        )
+    if active in ("1", "0"):
+        qs = qs.filter(user__is_active=active == "1")
+    return qs
