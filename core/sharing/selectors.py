@@ -22,6 +22,7 @@ from core.members.models import Member
 from core.members.selectors import member_statistics
 from core.savings.selectors import savings_by_product
 from core.users.models import User
+from core.yearend.selectors import last_rat, rat_held_on
 
 from .models import DinasConsent
 
@@ -33,9 +34,10 @@ def dinas_consent_get() -> DinasConsent:
 
 
 def last_rat_date() -> date | None:
-    """The date of the last Rapat Anggota Tahunan recorded in Lumbung. No app records
-    RAT yet, so this is None ("not recorded") until the year-end app does."""
-    return None
+    """The date of the last Rapat Anggota Tahunan recorded in Lumbung (the RAT screen of
+    the year end, or the RAT date given when SHU was posted); None: not recorded."""
+    found = last_rat()
+    return found[1] if found else None
 
 
 def last_closed_year_shu() -> dict:
@@ -103,8 +105,7 @@ def year_figures(*, year: int, today: date) -> dict:
     end = min(date(year, 12, 31), today)
     bs = balance_sheet(as_of=end)
     stmt = income_statement(date_from=date(year, 1, 1), date_to=end, compare=False)
-    rat = last_rat_date()
-    rat_for_year = rat if rat is not None and rat.year == year + 1 else None
+    rat_for_year = rat_held_on(year=year)
     return {
         "members": members_at(end),
         "own_capital": bs["total_equity"],
