@@ -10,18 +10,21 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
 from core.ledger.models import FiscalYear
 from core.ledger.reports import balance_sheet, income_statement
+from core.ledger.selectors import account_balance, account_for_role
 from core.loans.selectors import collectibility_summary
 from core.members.models import Member
 from core.members.selectors import member_statistics
+from core.savings.models import SavingsTransaction
 from core.savings.selectors import savings_by_product
 from core.users.models import User
+from core.yearend.models import RatReport, YearEnd
 from core.yearend.selectors import last_rat, rat_held_on
 
 from .models import DinasConsent
@@ -118,3 +121,51 @@ def year_figures(*, year: int, today: date) -> dict:
         "staff": User.objects.filter(role__in=STAFF, is_active=True).count(),
         "complete": end == date(year, 12, 31),
     }
+
+
+def _month_end(month: date) -> date:
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def month_indicators_from_ledger(*, month: date) -> dict:
+    """A past month's indicators rebuilt from the books as they stood at its end (the
+    back-fill of the Dinas trend for months before the first refresh): members on the
+    register, joined and left in the month; total assets and own capital (balance
+    sheet); savings (the sub-ledger's movements up to then, which the daily check holds
+    equal to the control accounts); loans outstanding (the loan receivable control
+    account); the last RAT held by then. Kolektibilitas, NPL and last activity are not
+    kept historically: NPL 0 with no band, never a guess."""
+    start = month.replace(day=1)
+    end = _month_end(start)
+    bs = balance_sheet(as_of=end)
+    savings = SavingsTransaction.objects.filter(on__lte=end).aggregate(t=Sum("delta"))["t"]
+    rat = [d for _y, d in _rat_dates() if d <= end]
+    return {
+        "members_active": members_at(end),
+        "members_joined": Member.objects.filter(join_date__range=(start, end)).count(),
+        "members_left": Member.objects.filter(exit_date__range=(start, end)).count(),
+        "total_assets": bs["total_assets"],
+        "own_capital": bs["total_equity"],
+        "savings": savings or ZERO,
+        "loans_outstanding": account_balance(
+            account=account_for_role("loan_receivable"), as_of=end
+        ),
+        "npl_ratio": ZERO,
+        "health_band": "",
+        "shu_year": None,
+        "shu_last_year": ZERO,
+        "shu_note": _("Dihitung ulang dari buku besar."),
+        "last_rat_date": max(rat) if rat else None,
+        "last_activity": None,
+    }
+
+
+def _rat_dates() -> list[tuple[int, date]]:
+    found = list(RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on"))
+    found += list(
+        YearEnd.objects.filter(status=YearEnd.Status.POSTED, rat_date__isnull=False).values_list(
+            "year", "rat_date"
+        )
+    )
+    return found
