@@ -17,6 +17,8 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
+from tenants.models import Cooperative
+
 log = logging.getLogger(__name__)
 
 _suppressed: ContextVar[bool] = ContextVar("lumbung_mail_suppressed", default=False)
@@ -38,10 +40,8 @@ def sending_from_practice() -> bool:
     if not schema or schema == getattr(settings, "PUBLIC_SCHEMA_NAME", "public"):
         return False
     tenant = getattr(connection, "tenant", None)
-    if getattr(tenant, "schema_name", None) == schema and getattr(tenant, "is_practice", False):
-        return True
-    from tenants.models import Cooperative
-
+    if isinstance(tenant, Cooperative) and tenant.schema_name == schema:
+        return tenant.is_practice  # a request or a tenant task: the row is at hand
     return Cooperative.objects.filter(schema_name=schema, is_practice=True).exists()
 
 
