@@ -39,6 +39,9 @@ def billing_email_send(*, kind: str, subscription, extra: dict | None = None) ->
     if kind not in KINDS:
         raise ValueError(kind)
     coop = subscription.cooperative
+    if coop.is_practice:  # a practice copy is never billed nor written to
+        log.warning("Billing e-mail %s for practice copy %s not sent", kind, coop.slug)
+        return
     base = tenant_url(coop.slug).rstrip("/")
     context = {
         "cooperative": coop,

@@ -26,6 +26,8 @@ def staff_user_limit_check(*, role: str, staff: bool) -> None:
     tenant = getattr(connection, "tenant", None)
     if not staff or tenant is None or getattr(tenant, "schema_name", "public") == "public":
         return
+    if getattr(tenant, "is_practice", False):  # practice copies use no plan seats
+        return
     sub = Subscription.objects.select_related("plan").filter(cooperative_id=tenant.pk).first()
     if sub is None:
         return

@@ -30,8 +30,10 @@ def billing_usage_count_task() -> dict:
     """Daily: count each cooperative's active members; flag those over their plan."""
     counted, over, failed = 0, 0, 0
     with schema_context("public"):
-        subs = Subscription.objects.exclude(status=Subscription.Status.ARCHIVED).select_related(
-            "cooperative", "plan"
+        subs = (
+            Subscription.objects.exclude(status=Subscription.Status.ARCHIVED)
+            .exclude(cooperative__is_practice=True)  # never billed (tenants.practice)
+            .select_related("cooperative", "plan")
         )
         for sub in subs.order_by("pk"):
             try:

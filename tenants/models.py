@@ -19,7 +19,7 @@ class Cooperative(TenantMixin):
         KPRI = "kpri", _("KPRI (Koperasi Pegawai Republik Indonesia)")
         KSP = "ksp", _("Koperasi simpan pinjam lainnya")
 
-    slug = models.SlugField(_("alamat"), max_length=40, unique=True)
+    slug = models.SlugField(_("alamat"), max_length=48, unique=True)
     name = models.CharField(_("nama koperasi"), max_length=200)
     kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices, default=Kind.KPRI)
     legal_number = models.CharField(_("nomor badan hukum"), max_length=100, blank=True)
@@ -36,6 +36,20 @@ class Cooperative(TenantMixin):
     status_reason = models.TextField(_("alasan status"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A practice copy ("Ruang latihan", tenants.practice) of the cooperative
+    # ``practice_of``, at <slug>-latihan: demo data, never billed, never counted in usage,
+    # plan limits or the Dinas figures, sends no e-mail; deleted after 90 days unused.
+    is_practice = models.BooleanField(_("ruang latihan"), default=False, db_index=True)
+    practice_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="practice_copy",
+        verbose_name=_("latihan dari"),
+    )
+    practice_reset_at = models.DateTimeField(_("disalin ulang"), null=True, blank=True)
+    practice_used_at = models.DateTimeField(_("terakhir dipakai"), null=True, blank=True)
 
     auto_create_schema = True
     auto_drop_schema = True
@@ -45,9 +59,21 @@ class Cooperative(TenantMixin):
         verbose_name_plural = _("koperasi")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(slug__regex=r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
-                | models.Q(schema_name="public"),
+                condition=(
+                    models.Q(slug__regex=r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
+                    & models.Q(is_practice=False)
+                )
+                | models.Q(schema_name="public")
+                | models.Q(
+                    is_practice=True,
+                    slug__regex=r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]-latihan$",
+                ),
                 name="cooperative_slug_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_practice=False, practice_of__isnull=True)
+                | models.Q(is_practice=True, practice_of__isnull=False),
+                name="cooperative_practice_has_origin",
             ),
         ]
 

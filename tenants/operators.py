@@ -37,6 +37,7 @@ ACTIONS: dict[str, frozenset] = {
     "support": frozenset({SUPPORT, ADMIN}),
     "migrate": frozenset({ADMIN}),
     "stats_refresh": frozenset({SUPPORT, BILLING, ADMIN}),
+    "pembina": frozenset({ADMIN}),  # create, re-scope, (de)activate Dinas officers
 }
 
 

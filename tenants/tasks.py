@@ -10,6 +10,7 @@ from core.common.errors import ApplicationError
 from lumbung.celery import app
 
 from .models import Cooperative
+from .practice import practice_template_refresh, practices_cleanup
 from .schema_template import expected_migrations, spares_fill
 from .signup import (
     PERMANENT_ERRORS,
@@ -126,6 +127,19 @@ def spares_refill_task() -> int:
     if requeued:
         log.warning("Queued %s stuck sign-ups again", requeued)
     return spares_fill()
+
+
+@app.task
+def practice_cleanup_task() -> int:
+    """Daily: delete the practice copies unused for PRACTICE_UNUSED_DAYS (90) days."""
+    return practices_cleanup()
+
+
+@app.task
+def practice_template_refresh_task() -> bool:
+    """Daily: rebuild the practice copies' demo-data template when the migrations changed
+    or a new month began (so opening or resetting a copy never waits for the seeders)."""
+    return practice_template_refresh()
 
 
 def _refill_quietly() -> None:

@@ -65,6 +65,8 @@ RESERVED_SLUGS = frozenset(
 # Any address starting with these is reserved too (www2, mail-server, admin-koperasi,
 # api-v2, ...): look-alikes of infrastructure hosts.
 RESERVED_PREFIXES = ("www", "mail", "admin", "api")
+# <slug>-latihan is the address of a cooperative's practice copy (tenants.practice).
+PRACTICE_SUFFIX = "-latihan"
 
 
 def validate_slug(slug: str) -> None:
@@ -85,7 +87,11 @@ def validate_slug(slug: str) -> None:
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat berbentuk punycode tidak diizinkan.")]},
         )
-    if slug in RESERVED_SLUGS or slug.startswith(RESERVED_PREFIXES):
+    if (
+        slug in RESERVED_SLUGS
+        or slug.startswith(RESERVED_PREFIXES)
+        or slug.endswith(PRACTICE_SUFFIX)
+    ):
         raise ApplicationError(
             "slug_reserved",
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},

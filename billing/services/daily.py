@@ -132,7 +132,10 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "renewal_invoices": 0,
     }
     ids = list(
-        Subscription.objects.exclude(status=S.ARCHIVED).order_by("pk").values_list("pk", flat=True)
+        Subscription.objects.exclude(status=S.ARCHIVED)
+        .exclude(cooperative__is_practice=True)  # never billed (tenants.practice)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     for pk in ids:
         with transaction.atomic():

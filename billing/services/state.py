@@ -27,6 +27,8 @@ from .common import (
 def trial_start(*, cooperative: Cooperative) -> Subscription:
     """TENANT_PROVISIONED_HOOKS: give a new cooperative its trial (no card needed).
     Idempotent."""
+    if cooperative.is_practice:
+        raise ValueError("a practice copy is never billed")
     existing = Subscription.objects.filter(cooperative=cooperative).first()
     if existing:
         return existing

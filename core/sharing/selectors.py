@@ -10,18 +10,22 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
 from core.ledger.models import FiscalYear
 from core.ledger.reports import balance_sheet, income_statement
+from core.ledger.selectors import account_balance, account_for_role
 from core.loans.selectors import collectibility_summary
 from core.members.models import Member
 from core.members.selectors import member_statistics
+from core.savings.models import SavingsTransaction
 from core.savings.selectors import savings_by_product
 from core.users.models import User
+from core.yearend.models import RatReport, YearEnd
+from core.yearend.selectors import last_rat, rat_held_on
 
 from .models import DinasConsent
 
@@ -33,9 +37,10 @@ def dinas_consent_get() -> DinasConsent:
 
 
 def last_rat_date() -> date | None:
-    """The date of the last Rapat Anggota Tahunan recorded in Lumbung. No app records
-    RAT yet, so this is None ("not recorded") until the year-end app does."""
-    return None
+    """The date of the last Rapat Anggota Tahunan recorded in Lumbung (the RAT screen of
+    the year end, or the RAT date given when SHU was posted); None: not recorded."""
+    found = last_rat()
+    return found[1] if found else None
 
 
 def last_closed_year_shu() -> dict:
@@ -103,8 +108,7 @@ def year_figures(*, year: int, today: date) -> dict:
     end = min(date(year, 12, 31), today)
     bs = balance_sheet(as_of=end)
     stmt = income_statement(date_from=date(year, 1, 1), date_to=end, compare=False)
-    rat = last_rat_date()
-    rat_for_year = rat if rat is not None and rat.year == year + 1 else None
+    rat_for_year = rat_held_on(year=year)
     return {
         "members": members_at(end),
         "own_capital": bs["total_equity"],
@@ -117,3 +121,51 @@ def year_figures(*, year: int, today: date) -> dict:
         "staff": User.objects.filter(role__in=STAFF, is_active=True).count(),
         "complete": end == date(year, 12, 31),
     }
+
+
+def _month_end(month: date) -> date:
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def month_indicators_from_ledger(*, month: date) -> dict:
+    """A past month's indicators rebuilt from the books as they stood at its end (the
+    back-fill of the Dinas trend for months before the first refresh): members on the
+    register, joined and left in the month; total assets and own capital (balance
+    sheet); savings (the sub-ledger's movements up to then, which the daily check holds
+    equal to the control accounts); loans outstanding (the loan receivable control
+    account); the last RAT held by then. Kolektibilitas, NPL and last activity are not
+    kept historically: NPL 0 with no band, never a guess."""
+    start = month.replace(day=1)
+    end = _month_end(start)
+    bs = balance_sheet(as_of=end)
+    savings = SavingsTransaction.objects.filter(on__lte=end).aggregate(t=Sum("delta"))["t"]
+    rat = [d for _y, d in _rat_dates() if d <= end]
+    return {
+        "members_active": members_at(end),
+        "members_joined": Member.objects.filter(join_date__range=(start, end)).count(),
+        "members_left": Member.objects.filter(exit_date__range=(start, end)).count(),
+        "total_assets": bs["total_assets"],
+        "own_capital": bs["total_equity"],
+        "savings": savings or ZERO,
+        "loans_outstanding": account_balance(
+            account=account_for_role("loan_receivable"), as_of=end
+        ),
+        "npl_ratio": ZERO,
+        "health_band": "",
+        "shu_year": None,
+        "shu_last_year": ZERO,
+        "shu_note": _("Dihitung ulang dari buku besar."),
+        "last_rat_date": max(rat) if rat else None,
+        "last_activity": None,
+    }
+
+
+def _rat_dates() -> list[tuple[int, date]]:
+    found = list(RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on"))
+    found += list(
+        YearEnd.objects.filter(status=YearEnd.Status.POSTED, rat_date__isnull=False).values_list(
+            "year", "rat_date"
+        )
+    )
+    return found

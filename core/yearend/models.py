@@ -273,6 +273,9 @@ class RatReport(models.Model):
     board_report = models.TextField(_("laporan pengurus"), blank=True)
     supervisor_report = models.TextField(_("laporan pengawas"), blank=True)
     policies = models.TextField(_("kebijakan akuntansi (CaLK)"), blank=True)
+    # The day the RAT of this fiscal year was held, as the cooperative records it (also
+    # for years whose books were not closed in Lumbung); the Dinas view's "last RAT".
+    held_on = models.DateField(_("tanggal RAT diselenggarakan"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -282,6 +285,13 @@ class RatReport(models.Model):
 
     class Meta:
         verbose_name = _("laporan RAT")
+        constraints = [
+            # a year's RAT is held after the year has ended
+            models.CheckConstraint(
+                condition=Q(held_on__isnull=True) | Q(held_on__year__gt=models.F("year")),
+                name="yearend_rat_held_after_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"RAT {self.year}"

@@ -24,7 +24,7 @@ from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, Sav
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
-from .models import MemberShare, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuSettings, YearEnd
 
 ZERO = Decimal("0")
 
@@ -522,3 +522,39 @@ def loans_principal_due_after_12_months(*, on: date) -> Decimal:
     with connection.cursor() as cur:
         cur.execute(NON_CURRENT_SQL, {"d": on, "h": horizon})
         return cur.fetchone()[0] or ZERO
+
+
+# ---------------------------------------------------------------------------------- RAT
+
+
+def rat_held_on(*, year: int) -> date | None:
+    """The day the RAT of fiscal year ``year`` was held: the date the cooperative
+    recorded (RAT screen), else the RAT date given when the year's SHU was posted."""
+    held = RatReport.objects.filter(year=year, held_on__isnull=False).values_list(
+        "held_on", flat=True
+    )
+    if held:
+        return held[0]
+    return (
+        YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED)
+        .values_list("rat_date", flat=True)
+        .first()
+    )
+
+
+def last_rat() -> tuple[int, date] | None:
+    """(fiscal year, day held) of the most recent RAT recorded in either place."""
+    found = [
+        (d, y)
+        for y, d in RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on")
+    ]
+    found += [
+        (d, y)
+        for y, d in YearEnd.objects.filter(
+            status=YearEnd.Status.POSTED, rat_date__isnull=False
+        ).values_list("year", "rat_date")
+    ]
+    if not found:
+        return None
+    held, year = max(found)
+    return year, held

@@ -43,6 +43,7 @@ from .selectors import (
     shu_preview,
     shu_settings_for,
     shu_settings_snapshot,
+    year_check,
     year_result,
 )
 
@@ -621,5 +622,42 @@ def rat_texts_set(*, year: int, by, **values) -> RatReport:
         row.save()
         audit_log(
             actor=by, action="yearend.rat_texts.set", target=row, data={"fields": sorted(values)}
+        )
+    return row
+
+
+def rat_held_set(*, year: int, held_on: date | None, by, today: date | None = None) -> RatReport:
+    """Record (or clear, with None) the day the RAT of fiscal year ``year`` was held.
+    It must fall after the year and not in the future. Audited."""
+    if getattr(by, "role", None) not in TREASURY | SETTINGS_ADMINS | {R.KETUA}:
+        raise ApplicationError(
+            E.NOT_ALLOWED, _("Anda tidak berwenang mencatat tanggal RAT."), status=403
+        )
+    year = year_check(year)
+    today = today or timezone.localdate()
+    if held_on is not None and (held_on.year <= year or held_on > today):
+        raise ApplicationError(
+            E.RAT_INVALID,
+            _("Tanggal RAT tahun buku %(y)s harus sesudah tahun itu dan tidak di masa depan.")
+            % {"y": year},
+            fields={"held_on": [_("Tanggal tidak sesuai.")]},
+        )
+    with transaction.atomic():
+        row = RatReport.objects.select_for_update().filter(year=year).first() or rat_report_for(
+            year=year
+        )
+        before = row.held_on
+        row.held_on = held_on
+        row.updated_by = by if getattr(by, "is_authenticated", False) else None
+        row.save()
+        audit_log(
+            actor=by,
+            action="yearend.rat_held.set",
+            target=row,
+            data={
+                "year": year,
+                "from": before.isoformat() if before else None,
+                "to": held_on.isoformat() if held_on else None,
+            },
         )
     return row

@@ -175,6 +175,19 @@ def rat_view(request, year: int):
     """The RAT pack's texts (agenda, board's and supervisors' reports, accounting
     policies) and its downloads."""
     _year_or_404(year)
+    if request.method == "POST" and request.POST.get("action") == "held":
+        raw = request.POST.get("held_on", "").strip()
+        held_on = _parse_date(raw)
+        try:
+            if raw and held_on is None:
+                raise ApplicationError(
+                    "rat_invalid", _("Tanggal RAT tidak sah."), fields={"held_on": ["?"]}
+                )
+            services.rat_held_set(year=year, held_on=held_on, by=request.user)
+            messages.success(request, _("Tanggal RAT disimpan."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("yearend:rat", year=year)
     if request.method == "POST":
         try:
             services.rat_texts_set(
@@ -192,6 +205,7 @@ def rat_view(request, year: int):
         {
             "year": year,
             "texts": rat_report_for(year=year),
+            "held_on": selectors.rat_held_on(year=year),
             "ye": YearEnd.objects.filter(year=year).first(),
             "can_write": has_role(request.user, TREASURY | {R.KETUA}),
         },

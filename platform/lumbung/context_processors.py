@@ -17,5 +17,7 @@ def platform(request):
         "nav": [] if is_public else nav_for(request),
         "tenant": getattr(request, "tenant", None),
         "is_public_site": is_public,
+        # a practice copy of a cooperative (tenants.practice): the LATIHAN banner
+        "is_practice": bool(getattr(getattr(request, "tenant", None), "is_practice", False)),
         "BASE_DOMAIN": settings.BASE_DOMAIN,
     }

@@ -49,6 +49,7 @@ urlpatterns = [
     path("pengguna/", include("core.users.urls")),
     path("pengaturan/", views.settings_home, name="settings"),
     path("pengaturan/dinas/", include("core.sharing.urls")),
+    path("pengaturan/latihan/", include("tenants.urls_practice")),
     path("audit/", include("core.audit.urls")),
     path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -13,6 +13,7 @@ from core.common.permissions import STAFF, role_required
 from core.onboarding.selectors import cooperative_is_new, setup_checklist
 from core.users.models import User
 from tenants.models import Cooperative
+from tenants.practice_steps import practice_steps
 from tenants.services import tenant_url
 
 from .dashboard import dashboard_panels
@@ -51,22 +52,29 @@ def tenant_home(request):
         return redirect("portal:home")
     if request.user.role not in STAFF:
         raise PermissionDenied
-    steps = setup_checklist()
+    tenant = request.tenant
+    practice = getattr(tenant, "is_practice", False)
+    steps = [] if practice else setup_checklist()
     pending = [s for s in steps if not s.done]
     # A cooperative with no member and nothing posted starts from its checklist instead
     # of a dashboard of zeros; once it works, the checklist stays on top until complete.
-    new = cooperative_is_new()
-    panels = {} if new else dashboard_panels(user=request.user)
-    return render(
-        request,
-        "tenant_home.html",
-        {
-            "panels": panels,
-            "checklist": steps if pending else None,
-            "checklist_done": len(steps) - len(pending),
-            "is_new": new,
-        },
-    )
+    new = not practice and cooperative_is_new()
+    context = {
+        "panels": {} if new else dashboard_panels(user=request.user),
+        "checklist": steps if pending else None,
+        "checklist_done": len(steps) - len(pending),
+        "is_new": new,
+    }
+    if practice:
+        # the guided first month of a practice copy, ticked from its own data
+        pst = practice_steps(since=tenant.practice_reset_at or tenant.created_at)
+        context["practice"] = {
+            "steps": pst,
+            "done": sum(s.done for s in pst),
+            "total": len(pst),
+            "real_url": tenant_url(tenant.practice_of.slug),
+        }
+    return render(request, "tenant_home.html", context)
 
 
 # Settings screens other apps provide, by URL name (shown when they exist).
@@ -83,6 +91,11 @@ SETTINGS_LINKS = [
     (_("Langganan"), "billing:tenant", _("Paket dan tagihan Lumbung.")),
     (_("Catatan audit"), "audit:list", _("Siapa melakukan apa, kapan.")),
     (_("Berbagi data dengan Dinas"), "sharing:consent", _("Indikator untuk Dinas Koperasi.")),
+    (
+        _("Ruang latihan"),
+        "practice:settings",
+        _("Salinan berisi data contoh untuk berlatih (admin)."),
+    ),
 ]
 
 

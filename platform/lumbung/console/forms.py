@@ -110,3 +110,35 @@ class SupportForm(ConfirmForm):
     minutes = forms.IntegerField(
         label=_("Lama sesi (menit)"), min_value=5, max_value=240, initial=30
     )
+
+
+class PembinaFilterForm(forms.Form):
+    q = forms.CharField(label=_("Cari"), required=False, help_text=_("E-mail, nama, wilayah"))
+    active = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Semua")), ("1", _("Aktif")), ("0", _("Nonaktif"))],
+    )
+
+
+class PembinaForm(forms.Form):
+    """A new pembina (or a new area for an existing one)."""
+
+    email = forms.EmailField(label=_("E-mail"))
+    name = forms.CharField(label=_("Nama"), required=False, max_length=200)
+    province = forms.ChoiceField(label=_("Provinsi"))
+    regency = forms.ChoiceField(
+        label=_("Kabupaten/kota"),
+        required=False,
+        help_text=_("Kosongkan untuk seluruh provinsi."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from tenants.regions import province_names, regencies_of
+
+        super().__init__(*args, **kwargs)
+        provinces = province_names()
+        self.fields["province"].choices = [("", "–")] + [(p, p) for p in provinces]
+        # every regency of every province; the service checks it lies in the province
+        regencies = sorted({r for p in provinces for r in regencies_of(p)})
+        self.fields["regency"].choices = [("", _("Seluruh provinsi"))] + [(r, r) for r in regencies]

@@ -47,6 +47,7 @@ def tenants_query(
     SQL query; ``flag``: trial_soon / over_limit / failed."""
     qs = (
         Cooperative.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .filter(is_practice=False)  # practice copies are shown on their cooperative
         .select_related("subscription__plan", "console_stats")
         .only(
             "id",
@@ -175,7 +176,9 @@ def tenant_detail(*, cooperative: Cooperative) -> dict:
 
 def overview(*, weeks: int = 12) -> dict:
     now = timezone.now()
-    coops = Cooperative.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+    coops = Cooperative.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).filter(
+        is_practice=False
+    )
     by_status = dict(coops.values_list("status").annotate(n=Count("id")).order_by())
     since = now - timedelta(weeks=weeks)
     signups = list(

@@ -103,7 +103,9 @@ def stats_refresh(*, cooperatives=None) -> dict[str, int]:
     qs = (
         cooperatives
         if cooperatives is not None
-        else Cooperative.objects.exclude(schema_name="public").order_by("pk")
+        else Cooperative.objects.exclude(schema_name="public")
+        .filter(is_practice=False)  # never counted in usage (tenants.practice)
+        .order_by("pk")
     )
     sizes = schema_sizes()
     done = failed = 0

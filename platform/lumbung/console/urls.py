@@ -20,4 +20,7 @@ urlpatterns = [
     path("migrasi/", views.migrate_start, name="migrate"),
     path("migrasi/<int:pk>/", views.migration_run, name="migration-run"),
     path("statistik/perbarui/", views.stats_refresh_now, name="stats-refresh"),
+    path("pembina/", views.pembina_list, name="pembina"),
+    path("pembina/baru/", views.pembina_new, name="pembina-new"),
+    path("pembina/<int:pk>/<slug:action>/", views.pembina_active, name="pembina-active"),
 ]

@@ -422,3 +422,83 @@ def stats_refresh_now(request):
     transaction.on_commit(console_stats_refresh_task.delay)
     messages.success(request, _("Pembaruan statistik diantrekan."))
     return redirect(_safe_next(request, request.POST.get("next", "")))
+
+
+# -- Dinas officers (pembina) ------------------------------------------------------------
+
+
+@operator_required()
+def pembina_list(request):
+    from lumbung.dinas.selectors import pembina_list as pembina_query
+
+    form = forms.PembinaFilterForm(request.GET or None)
+    q = active = ""
+    if form.is_valid():
+        q, active = form.cleaned_data["q"], form.cleaned_data["active"]
+    return render(
+        request,
+        "console/pembina_list.html",
+        {
+            "filter_form": form,
+            "page": paginate(request, pembina_query(q=q, active=active), per_page=50),
+            "can_manage": can(request.user, "pembina"),
+            "tab": "pembina",
+        },
+    )
+
+
+@operator_required(action="pembina")
+def pembina_new(request):
+    from lumbung.dinas.services import pembina_create
+
+    form = forms.PembinaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            pembina, password = pembina_create(
+                email=data["email"],
+                name=data["name"],
+                province=data["province"],
+                regency=data["regency"],
+                by=request.user,
+            )
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            # the generated password is shown once, on this response only
+            return render(
+                request,
+                "console/pembina_created.html",
+                {"pembina": pembina, "password": password, "tab": "pembina"},
+            )
+    return render(request, "console/pembina_form.html", {"form": form, "tab": "pembina"})
+
+
+@operator_required(action="pembina")
+def pembina_active(request, pk: int, action: str):
+    from lumbung.dinas.models import Pembina
+    from lumbung.dinas.services import pembina_active_set
+
+    if action not in ("nonaktifkan", "aktifkan"):
+        raise Http404
+    pembina = get_object_or_404(Pembina.objects.select_related("user"), pk=pk)
+    form = forms.ConfirmForm(request.POST or None)
+    title = _("Nonaktifkan pembina") if action == "nonaktifkan" else _("Aktifkan pembina")
+    if request.method == "POST" and form.is_valid():
+        try:
+            pembina_active_set(
+                pembina=pembina,
+                active=action == "aktifkan",
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as err:
+            _apply_error(form, err)
+        else:
+            messages.success(request, _("Pembina %(e)s diperbarui.") % {"e": pembina.user.username})
+            return redirect("console:pembina")
+    return render(
+        request,
+        "console/pembina_action.html",
+        {"pembina": pembina, "form": form, "title": title, "tab": "pembina"},
+    )

@@ -90,6 +90,9 @@ class Indicator(models.Model):
     shu_note = models.CharField(max_length=200, blank=True)
     last_rat_date = models.DateField(null=True, blank=True)
     last_activity = models.DateTimeField(null=True, blank=True)
+    # "refresh": the periodic refresh's figures; "ledger": a month before the first
+    # refresh, rebuilt from the books (refresh.indicators_backfill_one; no NPL)
+    source = models.CharField(max_length=10, default="refresh")
 
     class Meta:
         ordering = ["cooperative_id", "-month"]

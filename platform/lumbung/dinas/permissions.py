@@ -53,7 +53,9 @@ def cooperative_for(request, pk: int) -> Cooperative:
     """The cooperative ``pk`` if it is in the pembina's area and shares its indicators;
     otherwise an audited 403 (the refusal names no figure of it)."""
     pembina: Pembina = request.pembina
-    coop = Cooperative.objects.filter(pk=pk).exclude(schema_name="public").first()
+    coop = (
+        Cooperative.objects.filter(pk=pk, is_practice=False).exclude(schema_name="public").first()
+    )
     if coop is None:
         raise Http404
     shared = bool(getattr(getattr(coop, "dinas_sharing", None), "shared", False))

@@ -51,6 +51,7 @@ def area_cooperatives(pembina: Pembina) -> QuerySet[Cooperative]:
     """Cooperatives in the pembina's area that share their indicators."""
     return (
         Cooperative.objects.exclude(schema_name="public")
+        .filter(is_practice=False)
         .filter(area_filter(pembina))
         .filter(dinas_sharing__shared=True)
     )
@@ -66,7 +67,9 @@ def rat_deadline_start(today: date) -> date:
 def latest_indicators(pembina: Pembina) -> QuerySet[Indicator]:
     """Each consenting area cooperative's latest indicator row."""
     return (
-        Indicator.objects.filter(latest=True, cooperative__dinas_sharing__shared=True)
+        Indicator.objects.filter(
+            latest=True, cooperative__dinas_sharing__shared=True, cooperative__is_practice=False
+        )
         .filter(area_filter(pembina, "cooperative__"))
         .exclude(cooperative__schema_name="public")
         .select_related("cooperative")
@@ -134,3 +137,19 @@ def area_year_figures(*, pembina: Pembina, year: int) -> QuerySet[YearFigures]:
         .select_related("cooperative")
         .order_by("cooperative__regency", "cooperative__name", "cooperative_id")
     )
+
+
+def pembina_list(*, q: str = "", active: str = "") -> QuerySet[Pembina]:
+    """Pembina for the operators' console, newest first; ``active``: "1" / "0" / ""."""
+    qs = Pembina.objects.select_related("user").order_by("-created_at", "-pk")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(user__username__icontains=q)
+            | Q(user__full_name__icontains=q)
+            | Q(province__icontains=q)
+            | Q(regency__icontains=q)
+        )
+    if active in ("1", "0"):
+        qs = qs.filter(user__is_active=active == "1")
+    return qs

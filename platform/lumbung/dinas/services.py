@@ -67,3 +67,28 @@ def pembina_create(
         data={"province": province, "regency": regency, "email": email},
     )
     return pembina, password
+
+
+@transaction.atomic
+def pembina_active_set(*, pembina: Pembina, active: bool, by, reason: str = "") -> Pembina:
+    """Deactivate a pembina (the login stops working at once: an inactive user is never
+    authenticated, an open session with it included) or activate it again. Audited with
+    the reason."""
+    connection.set_schema_to_public()
+    user = User.objects.select_for_update().get(pk=pembina.user_id)
+    if user.is_active == active:
+        raise ApplicationError(
+            "pembina_unchanged",
+            _("Pembina ini sudah aktif.") if active else _("Pembina ini sudah nonaktif."),
+        )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_log(
+        actor=by,
+        action="dinas.pembina_activate" if active else "dinas.pembina_deactivate",
+        target=pembina,
+        reason=reason,
+        data={"email": user.username, "area": pembina.area_label},
+    )
+    pembina.user = user
+    return pembina

@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 
 from lumbung.celery import app
 
-from .refresh import cooperatives_to_refresh, indicators_refresh_one
+from .refresh import cooperatives_to_refresh, indicators_backfill_one, indicators_refresh_one
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +27,11 @@ def dinas_indicators_refresh_one_task(cooperative_id: int) -> dict:
     with schema_context("public"):
         state = indicators_refresh_one(cooperative_id=cooperative_id)
         return {"shared": state.shared, "error": state.error}
+
+
+@app.task(acks_late=True)
+def dinas_trend_backfill_task(cooperative_id: int, months: int = 12) -> int:
+    """Back-fill one cooperative's 12-month trend from its ledger (see
+    refresh.indicators_backfill_one); ``manage.py dinas_backfill_trends`` queues or runs it."""
+    with schema_context("public"):
+        return indicators_backfill_one(cooperative_id=cooperative_id, months=months)

@@ -223,6 +223,7 @@ def profile(request, pk: int):
             "coop": coop,
             "latest": trend[-1] if trend else None,
             "trend": trend,
+            "trend_from_ledger": any(t.source == "ledger" for t in trend),
             "years": years,
             "pembina": request.pembina,
         },

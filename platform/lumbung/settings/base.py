@@ -32,6 +32,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lumbung.observability.UserContextMiddleware",  # user id on logs and Sentry events
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenants.middleware.PracticeMiddleware",  # practice copy: banner flag, last use, steps
     "billing.middleware.SubscriptionStatusMiddleware",  # read-only when suspended
     "lumbung.console.support.SupportSessionMiddleware",  # support access: read-only, expires
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -96,7 +97,9 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = env.str(
+# Every message goes through lumbung.mail (a practice copy of a cooperative sends none);
+# the EMAIL_BACKEND environment variable chooses the backend that delivers the rest.
+EMAIL_DELIVERY_BACKEND = env.str(
     "EMAIL_BACKEND",
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
@@ -104,6 +107,7 @@ EMAIL_BACKEND = env.str(
         else "django.core.mail.backends.console.EmailBackend"
     ),
 )
+EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
 if IS_PRODUCTION:
     EMAIL_HOST = require("EMAIL_HOST", "")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)

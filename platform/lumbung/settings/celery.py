@@ -78,6 +78,18 @@ CELERY_BEAT_SCHEDULE |= {
 CELERY_BEAT_SCHEDULE |= {
     "tenants-spares-refill": {"task": "tenants.tasks.spares_refill_task", "schedule": 300},
 }
+# tenants: practice copies ("Ruang latihan") unused for PRACTICE_UNUSED_DAYS are deleted;
+# their demo-data template is rebuilt when the migrations change or a month begins.
+CELERY_BEAT_SCHEDULE |= {
+    "tenants-practice-cleanup": {
+        "task": "tenants.tasks.practice_cleanup_task",
+        "schedule": 24 * 3600,
+    },
+    "tenants-practice-template-refresh": {
+        "task": "tenants.tasks.practice_template_refresh_task",
+        "schedule": 6 * 3600,
+    },
+}
 # dinas: consent and indicators of every cooperative for the Dinas view (daily fan-out,
 # one task per cooperative; see lumbung.dinas.refresh).
 CELERY_BEAT_SCHEDULE |= {

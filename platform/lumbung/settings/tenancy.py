@@ -73,6 +73,8 @@ TENANT_SEEDERS: list[str] = []
 TENANT_PROVISIONED_HOOKS: list[str] = ["billing.services.trial_start"]
 # Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
 DEMO_SEEDERS: list[str] = []
+# A practice copy ("Ruang latihan", tenants.practice) unused this many days is deleted.
+PRACTICE_UNUSED_DAYS = env.int("PRACTICE_UNUSED_DAYS", default=90)
 
 # `migrate_schemas --tenant --executor=multiprocessing` (the deploy `migrate` step): how many
 # tenant schemas are migrated at once.

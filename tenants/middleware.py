@@ -1,0 +1,49 @@
+"""On a practice copy's host (tenants.practice): ``request.is_practice`` for the templates'
+LATIHAN banner, the copy's last use (for the 90-day clean-up) and the guided month's
+"read the trial balance" step, recorded when the report is actually shown."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+
+from core.audit.services import audit_log
+
+from .practice import practice_touch
+from .practice_steps import TRIAL_BALANCE_READ
+
+log = logging.getLogger(__name__)
+
+TRIAL_BALANCE_VIEWS = {"ledger:report", "api-ledger-trial-balance"}
+
+
+def _is_trial_balance(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name not in TRIAL_BALANCE_VIEWS:
+        return False
+    return match.view_name != "ledger:report" or match.kwargs.get("kind") == "neraca-saldo"
+
+
+class PracticeMiddleware:
+    """After authentication. Does nothing on a real cooperative's host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        request.is_practice = bool(getattr(tenant, "is_practice", False))
+        response = self.get_response(request)
+        if not request.is_practice:
+            return response
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return response
+        try:
+            practice_touch(practice=tenant)
+            if response.status_code == 200 and _is_trial_balance(request):
+                audit_log(actor=user, action=TRIAL_BALANCE_READ, data={"path": request.path})
+        except Exception:  # never turn a shown page into an error for bookkeeping
+            log.exception("Practice copy bookkeeping failed on %s", request.path)
+        return response

@@ -1,0 +1,380 @@
+"""The practice copy ("Ruang latihan", tenants.practice): demo data at <slug>-latihan,
+staff logins copied, LATIHAN on every page, no e-mail, never billed, never in usage or
+the Dinas figures, reset, 90-day clean-up, the guided first month ticked from data; and
+nothing it does touches the real cooperative."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from tests.conftest import ADMIN_PASSWORD
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def practice_template(django_db_setup, django_db_blocker):
+    """The practice template (demo data), built once per session and committed."""
+    from tenants.practice import practice_template_refresh
+
+    with django_db_blocker.unblock():
+        practice_template_refresh()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def practice_a(practice_template, tenant_a):
+    from tenants.practice import practice_open
+
+    practice = practice_open(cooperative=tenant_a, by="tests")
+    connection.set_schema_to_public()
+    return practice
+
+
+def _host(slug):
+    from tenants.services import tenant_host
+
+    return tenant_host(slug)
+
+
+def _login(coop, username: str) -> Client:
+    """A client on ``coop``'s host logged in as ``username`` (session in its schema)."""
+    from core.users.models import User
+
+    client = Client(HTTP_HOST=_host(coop.slug))
+    connection.set_tenant(coop)
+    try:
+        client.force_login(User.objects.get(username=username))
+    finally:
+        connection.set_schema_to_public()
+    return client
+
+
+def _rows(schema: str) -> dict[str, int]:
+    """Row count of every table of a schema but the audit log."""
+    from tenants.schema_template import schema_signature
+
+    sig = schema_signature(schema)
+    return {t: n for t, n in sig["rows"] if t != "audit_auditevent"}
+
+
+def _deposit(*, amount="150000"):
+    from core.savings.models import SavingsAccount
+    from core.savings.services import teller_deposit
+    from core.users.models import User
+
+    acc = SavingsAccount.objects.filter(product__kind="sukarela").order_by("pk").first()
+    by = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
+    return teller_deposit(
+        account=acc, amount=Decimal(amount), channel="cash", on=timezone.localdate(), by=by
+    )
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+def test_open_makes_a_separate_tenant_with_demo_data_and_the_staff(practice_a, tenant_a):
+    from core.members.models import Member
+    from core.users.models import User
+    from tenants.models import Domain
+
+    assert practice_a.is_practice and practice_a.practice_of_id == tenant_a.pk
+    assert practice_a.slug == "alpha-latihan"
+    assert practice_a.schema_name != tenant_a.schema_name
+    assert Domain.objects.filter(tenant=practice_a, domain=_host("alpha-latihan")).exists()
+    assert practice_a.province == "" and practice_a.email == ""
+    with schema_context(tenant_a.schema_name):
+        real_admin = User.objects.get(username="admin@alpha.test")
+        assert Member.objects.count() == 0
+    with schema_context(practice_a.schema_name):
+        assert Member.objects.count() >= 50  # the demo's members
+        copied = User.objects.get(username="admin@alpha.test")
+        assert copied.password == real_admin.password and copied.role == "admin"
+        assert copied.is_active
+        # the demo's own logins are there but cannot be used
+        active = set(User.objects.filter(is_active=True).values_list("username", flat=True))
+        assert active == {"admin@alpha.test"}
+
+
+def test_open_twice_keeps_one_copy_and_copies_new_staff_and_totp(practice_a, tenant_a):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.users.models import User
+    from tenants.models import Cooperative
+    from tenants.practice import practice_open
+
+    with schema_context(tenant_a.schema_name):
+        kasir = User.objects.create_user(
+            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+        )
+        device = TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
+    again = practice_open(cooperative=tenant_a, by="tests")
+    assert again.pk == practice_a.pk
+    assert Cooperative.objects.filter(practice_of=tenant_a).count() == 1
+    with schema_context(practice_a.schema_name):
+        copy = User.objects.get(username="kasir@alpha.test")
+        assert copy.check_password("Kasir-123!")
+        d = TOTPDevice.objects.get(user=copy)
+        assert d.key == device.key and d.confirmed
+
+
+def test_practice_cannot_be_opened_from_a_practice_copy_or_a_suspended_one(practice_a, tenant_b):
+    from core.common.errors import ApplicationError
+    from tenants.practice import practice_open
+
+    with pytest.raises(ApplicationError) as err:
+        practice_open(cooperative=practice_a, by="tests")
+    assert err.value.code == "practice_not_allowed"
+    tenant_b.status = "suspended"
+    tenant_b.save(update_fields=["status"])
+    with pytest.raises(ApplicationError):
+        practice_open(cooperative=tenant_b, by="tests")
+
+
+def test_real_cooperatives_cannot_take_a_practice_address():
+    from core.common.errors import ApplicationError
+    from tenants.validators import validate_slug
+
+    with pytest.raises(ApplicationError) as err:
+        validate_slug("kpri-maju-latihan")
+    assert err.value.code == "slug_reserved"
+
+
+# ------------------------------------------------------------------ pages and sign-in
+
+
+def test_staff_log_in_with_their_password_and_every_page_says_latihan(practice_a, client_a):
+    practice_client = Client(HTTP_HOST=_host(practice_a.slug))
+    login = practice_client.get("/masuk/")
+    assert b'id="practice-banner"' in login.content and b"LATIHAN" in login.content
+    assert b"practice-banner" not in client_a.get("/masuk/").content
+    r = practice_client.post(
+        "/masuk/", {"username": "admin@alpha.test", "password": ADMIN_PASSWORD}
+    )
+    assert r.status_code == 302
+    home = practice_client.get("/")
+    assert home.status_code == 200
+    assert b'id="practice-banner"' in home.content
+    assert b"<title>LATIHAN" in home.content
+    assert b'id="practice-guide"' in home.content
+    for path in ("/anggota/", "/simpanan/teller/", "/buku-besar/laporan/"):
+        page = practice_client.get(path)
+        assert page.status_code == 200, path
+        assert b'id="practice-banner"' in page.content, path
+
+
+def test_guided_steps_tick_from_data_only(practice_a):
+    from tenants.practice_steps import practice_steps
+
+    practice_client = _login(practice_a, "admin@alpha.test")
+    since = practice_a.practice_reset_at
+    with schema_context(practice_a.schema_name):
+        steps = {s.code: s for s in practice_steps(since=since)}
+        assert not any(s.done for s in steps.values())  # the demo data predates the copy
+        _deposit()
+    page = practice_client.get("/buku-besar/laporan/neraca-saldo/")
+    assert page.status_code == 200
+    with schema_context(practice_a.schema_name):
+        steps = {s.code: s for s in practice_steps(since=since)}
+    assert steps["deposit"].done and steps["trial_balance"].done
+    assert not steps["members_import"].done and not steps["loan"].done
+    assert not steps["deduction"].done
+    home = practice_client.get("/")
+    assert b'id="step-deposit"' in home.content
+    assert b'class="done" id="step-deposit"' in home.content
+
+
+def test_reset_gives_a_fresh_copy(practice_a, tenant_a):
+    from core.savings.models import SavingsTransaction
+    from tenants.practice import practice_reset
+
+    with schema_context(practice_a.schema_name):
+        before = SavingsTransaction.objects.count()
+        _deposit()
+        assert SavingsTransaction.objects.count() == before + 1
+    reset = practice_reset(cooperative=tenant_a, by="tests")
+    assert reset.pk == practice_a.pk and reset.practice_reset_at > practice_a.practice_reset_at
+    with schema_context(practice_a.schema_name):
+        assert SavingsTransaction.objects.count() == before
+
+
+# -------------------------------------------------------------------------- isolation
+
+
+def test_nothing_done_in_the_practice_copy_touches_the_real_schema(
+    practice_template, tenant_a, tenant_b
+):
+    from core.audit.models import AuditEvent
+    from tenants.practice import practice_delete, practice_open, practice_reset
+
+    real_a, real_b = _rows(tenant_a.schema_name), _rows(tenant_b.schema_name)
+    practice = practice_open(cooperative=tenant_a, by="tests")
+    with schema_context(practice.schema_name):
+        _deposit()
+    practice_reset(cooperative=tenant_a, by="tests")
+    with connection.cursor() as cur:
+        # the reset fired pending checks (SET CONSTRAINTS ALL IMMEDIATE) in this one test
+        # transaction; a request would commit here
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+    with schema_context(practice.schema_name):
+        _deposit(amount="250000")
+    practice_delete(practice=practice, by="tests")
+    connection.set_schema_to_public()
+    assert _rows(tenant_a.schema_name) == real_a
+    assert _rows(tenant_b.schema_name) == real_b
+    with schema_context(tenant_a.schema_name):
+        assert (
+            not AuditEvent.objects.exclude(action__startswith="practice.")
+            .filter(created_at__gte=timezone.now() - timedelta(minutes=5))
+            .exclude(action="cooperative.created")
+            .exists()
+        )
+
+
+def test_practice_copy_is_never_billed_nor_counted_in_usage(practice_a, tenant_a):
+    from billing.limits import staff_user_limit_check
+    from billing.models import Subscription
+    from billing.services.daily import billing_sweep
+    from billing.services.state import trial_start
+    from billing.tasks import billing_usage_count_task
+    from lumbung.console.models import TenantStats
+    from lumbung.console.selectors import overview, tenants_query
+    from lumbung.console.stats import stats_refresh
+    from tenants.models import Cooperative
+
+    assert not Subscription.objects.filter(cooperative=practice_a).exists()
+    subs_before = Subscription.objects.count()
+    with pytest.raises(ValueError):
+        trial_start(cooperative=practice_a)
+    billing_usage_count_task()
+    billing_sweep()
+    assert Subscription.objects.count() == subs_before
+    assert not Subscription.objects.filter(cooperative=practice_a).exists()
+    stats_refresh()
+    assert not TenantStats.objects.filter(cooperative_id=practice_a.pk).exists()
+    assert practice_a.pk not in {c.pk for c in tenants_query()}
+    real = Cooperative.objects.exclude(schema_name="public").filter(is_practice=False)
+    assert sum(row["n"] for row in overview()["by_status"]) == real.count()
+    connection.set_tenant(practice_a)
+    try:
+        staff_user_limit_check(role="admin", staff=True)  # no plan seat counted
+    finally:
+        connection.set_schema_to_public()
+
+
+def test_practice_copy_is_never_in_the_dinas_figures(practice_a, tenant_a):
+    from lumbung.dinas.models import Indicator, SharingState
+    from lumbung.dinas.refresh import cooperatives_to_refresh, indicators_refresh_one
+    from lumbung.dinas.selectors import area_cooperatives
+    from tests.dinas.conftest import make_pembina
+
+    # even placed in a pembina's area and marked as sharing, it is never shown
+    practice_a.province = "Kalimantan Tengah"
+    practice_a.save(update_fields=["province"])
+    SharingState.objects.create(cooperative=practice_a, shared=True, refreshed_at=timezone.now())
+    assert practice_a.pk not in cooperatives_to_refresh()
+    with pytest.raises(ValueError):
+        indicators_refresh_one(cooperative_id=practice_a.pk)
+    assert not Indicator.objects.filter(cooperative=practice_a).exists()
+    pembina = make_pembina("prov-latihan@dinas.test")
+    assert practice_a.pk not in set(area_cooperatives(pembina).values_list("pk", flat=True))
+
+
+def test_no_email_leaves_a_practice_copy(practice_a, tenant_a, settings):
+    from django.core.mail import send_mail
+
+    settings.EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    connection.set_tenant(practice_a)
+    assert send_mail("s", "b", None, ["anggota@example.id"]) == 0
+    with schema_context(practice_a.schema_name):  # a task or loop over schemas
+        assert send_mail("s", "b", None, ["anggota@example.id"]) == 0
+    assert mail.outbox == []
+    connection.set_tenant(tenant_a)
+    assert send_mail("s", "b", None, ["anggota@example.id"]) == 1
+    connection.set_schema_to_public()
+    assert len(mail.outbox) == 1
+
+
+def test_password_reset_from_a_practice_copy_sends_nothing(practice_a, settings):
+    settings.EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    practice_client = Client(HTTP_HOST=_host(practice_a.slug))
+    r = practice_client.post("/lupa-sandi/", {"email": "admin@alpha.test"})
+    assert r.status_code == 302
+    assert mail.outbox == []
+
+
+# --------------------------------------------------------------------- clean-up, screen
+
+
+def test_unused_for_90_days_is_deleted_and_not_before(practice_a, tenant_a):
+    from tenants.models import Cooperative
+    from tenants.practice import practices_cleanup
+    from tenants.schema_template import _schema_exists
+
+    now = timezone.now()
+    Cooperative.objects.filter(pk=practice_a.pk).update(practice_used_at=now - timedelta(days=89))
+    assert practices_cleanup(now=now) == 0
+    Cooperative.objects.filter(pk=practice_a.pk).update(practice_used_at=now - timedelta(days=91))
+    assert practices_cleanup(now=now) == 1
+    assert not Cooperative.objects.filter(pk=practice_a.pk).exists()
+    assert not _schema_exists(practice_a.schema_name)
+    assert Cooperative.objects.filter(pk=tenant_a.pk).exists()
+    assert _schema_exists(tenant_a.schema_name)
+
+
+def test_beat_runs_the_cleanup_daily(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["tenants-practice-cleanup"]
+    assert entry["task"] == "tenants.tasks.practice_cleanup_task"
+    assert entry["schedule"] == 24 * 3600
+
+
+def test_using_the_copy_marks_it_used(practice_a):
+    from tenants.models import Cooperative
+
+    old = timezone.now() - timedelta(days=30)
+    Cooperative.objects.filter(pk=practice_a.pk).update(practice_used_at=old)
+    practice_client = _login(practice_a, "admin@alpha.test")
+    assert practice_client.get("/").status_code == 200
+    connection.set_schema_to_public()
+    assert Cooperative.objects.get(pk=practice_a.pk).practice_used_at > old
+
+
+def test_settings_screen_is_for_admins_and_reset_asks_first(practice_template, tenant_a, client_a):
+    from core.users.models import User
+    from tenants.models import Cooperative
+
+    with schema_context(tenant_a.schema_name):
+        User.objects.create_user(
+            username="petugas@alpha.test", password=ADMIN_PASSWORD, role="petugas", is_staff=True
+        )
+    petugas = _login(tenant_a, "petugas@alpha.test")
+    assert petugas.get("/pengaturan/latihan/").status_code == 403
+    assert petugas.post("/pengaturan/latihan/", {"action": "open"}).status_code == 403
+
+    client_a = _login(tenant_a, "admin@alpha.test")
+    page = client_a.get("/pengaturan/latihan/")
+    assert b'id="practice-open"' in page.content
+    r = client_a.post("/pengaturan/latihan/", {"action": "open"})
+    assert r.status_code == 302 and r["Location"].startswith("http://alpha-latihan.")
+    practice = Cooperative.objects.get(practice_of=tenant_a)
+    stamp = practice.practice_reset_at
+    asked = client_a.post("/pengaturan/latihan/", {"action": "reset"})
+    assert asked.status_code == 200 and b'id="practice-confirm"' in asked.content
+    practice.refresh_from_db()
+    assert practice.practice_reset_at == stamp  # nothing done before the confirmation
+    done = client_a.post("/pengaturan/latihan/", {"action": "reset", "confirmed": "1"})
+    assert done.status_code == 302
+    practice.refresh_from_db()
+    assert practice.practice_reset_at > stamp
+    client_a.post("/pengaturan/latihan/", {"action": "delete", "confirmed": "1"})
+    assert not Cooperative.objects.filter(practice_of=tenant_a).exists()
