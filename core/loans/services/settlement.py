@@ -66,6 +66,13 @@ def member_loans_settle_apply(
                 )
             if principal > 0:
                 lines.append(_line("loan_receivable", credit=principal, member_id=m, memo=memo))
+            # brought-in jasa arrears (income of the old books) forgiven: a loss
+            brought = loan.jasa_receivable
+            if brought > 0:
+                lines += [
+                    _line("ppap_expense", debit=brought, member_id=m, memo=memo),
+                    _line("loan_interest_receivable", credit=brought, member_id=m, memo=memo),
+                ]
             for r in rows:
                 r.principal_paid = r.principal
                 r.jasa_waived = r.jasa - r.jasa_paid
@@ -74,6 +81,7 @@ def member_loans_settle_apply(
             loan.ppap_amount -= used
             loan.principal_outstanding = ZERO
             loan.deferred_jasa = ZERO
+            loan.jasa_receivable = ZERO
             loan.status = Loan.Status.CLOSED
             loan.closed_on = on
             loan.closed_by = Loan.ClosedBy.PAYOFF
@@ -88,6 +96,7 @@ def member_loans_settle_apply(
                     "principal": str(principal),
                     "ppap_used": str(used),
                     "deferred_jasa_reversed": str(deferred),
+                    "jasa_receivable_written_off": str(brought),
                 },
             )
             continue
@@ -172,7 +181,9 @@ def loan_repayment_reverse_apply(*, repayment: Repayment, on: date, by) -> Loan:
     # the deferred jasa its principal earned is deferred again (its recognition lines are
     # in the entry the caller reverses)
     loan.deferred_jasa += repayment.deferred_jasa_recognised
-    fields = ["principal_outstanding", "deferred_jasa", "updated_at"]
+    # and the brought-in jasa receivable it settled is owed again
+    loan.jasa_receivable += repayment.jasa_receivable_settled
+    fields = ["principal_outstanding", "deferred_jasa", "jasa_receivable", "updated_at"]
     if loan.status == Loan.Status.CLOSED:
         loan.status = Loan.Status.DISBURSED
         loan.closed_on = None
