@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.common.money import parse_rupiah
+from core.common.money import format_rupiah, parse_rupiah
+from core.common.uploads import upload_check
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -41,7 +42,7 @@ from core.loans.models import Instalment, Loan
 from core.savings.models import SavingsProduct
 
 from .common import E, raise_row_errors, require_role, row_error
-from .models import MoveIn, MoveInLoan
+from .models import MoveIn, MoveInAdjustment, MoveInLoan
 
 ZERO = Decimal("0")
 
@@ -355,6 +356,141 @@ def trial_balance_post(
     return entry
 
 
+# --------------------------------------------------------------------------- adjustment
+
+
+def _adjust_error(message: str, field: str) -> ApplicationError:
+    return ApplicationError(E.ADJUSTMENT_INVALID, message, fields={field: [message]})
+
+
+@transaction.atomic
+def move_in_adjust(
+    *,
+    move_in: MoveIn,
+    account: str,
+    explanation: str,
+    by,
+    amount: Any = None,
+    offset_account: str = "",
+    document=None,
+) -> MoveInAdjustment:
+    """A documented adjustment of a control account whose sub-ledger differs from the
+    opening trial balance: posted as an opening entry dated the cut-over that moves the
+    books by the difference (``amount``: whole rupiah, at most the difference; all of it
+    when not given) toward the sub-ledger, against ``offset_account`` (default: the
+    opening-balance equity; a savings account's trial-balance line sits on that account,
+    so its adjustment needs another one). The explanation is mandatory; a supporting
+    document (PDF/PNG/JPG) optional. Audited; shown in the reconciliation."""
+    from .selectors import move_in_reconciliation  # selectors read models this module writes
+
+    require_role(by, _("memposting penyesuaian rekonsiliasi"))
+    mi = _draft(move_in)
+    if not mi.opening_entry_id:
+        raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
+    explanation = (explanation or "").strip() if isinstance(explanation, str) else ""
+    if not explanation:
+        raise _adjust_error(_("Penjelasan penyesuaian wajib diisi."), "explanation")
+    if len(explanation) > 2000:
+        raise _adjust_error(_("Penjelasan terlalu panjang (maksimal 2000 huruf)."), "explanation")
+    code = str(account or "").strip()
+    row = next(
+        (r for r in move_in_reconciliation(move_in=mi)["rows"] if r["account"] == code), None
+    )
+    if row is None:
+        raise _adjust_error(
+            _("Akun '%(c)s' bukan akun kontrol di rekonsiliasi.") % {"c": code or "-"}, "account"
+        )
+    difference = Decimal(row["difference"])
+    if difference == 0:
+        raise _adjust_error(
+            _("Akun %(c)s sudah sama dengan buku pembantunya; tidak ada yang disesuaikan.")
+            % {"c": code},
+            "account",
+        )
+    if amount in (None, ""):
+        size = abs(difference)
+    else:
+        try:
+            size = parse_rupiah(amount, field=_("Jumlah"))
+        except Exception as exc:  # RupiahError: a ValidationError with the message
+            raise _adjust_error(" ".join(getattr(exc, "messages", [str(exc)])), "amount") from None
+        if size <= 0:
+            raise _adjust_error(_("Jumlah penyesuaian harus lebih dari nol."), "amount")
+        if size > abs(difference):
+            raise _adjust_error(
+                _("Jumlah %(a)s melebihi selisih akun %(c)s (%(d)s).")
+                % {"a": format_rupiah(size), "c": code, "d": format_rupiah(abs(difference))},
+                "amount",
+            )
+    signed = size if difference > 0 else -size
+    acc = Account.objects.get(code=code)
+    clearing = account_for_role("opening_balance")
+    savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
+    target = clearing if acc.pk in savings_accounts else acc
+    offset_code = str(offset_account or "").strip()
+    offset = Account.objects.filter(code=offset_code).first() if offset_code else clearing
+    if offset is None:
+        raise _adjust_error(
+            _("Akun lawan '%(c)s' tidak ada.") % {"c": offset_code}, "offset_account"
+        )
+    if offset.is_group or not offset.is_active or offset.is_control:
+        raise _adjust_error(
+            _("Akun lawan %(c)s harus akun rincian yang aktif dan bukan akun kontrol.")
+            % {"c": offset.code},
+            "offset_account",
+        )
+    if offset.pk == target.pk:
+        raise _adjust_error(
+            _("Saldo awal simpanan ada di akun %(c)s; pilih akun lawan lain untuk penyesuaiannya.")
+            % {"c": clearing.code},
+            "offset_account",
+        )
+    if document is not None:
+        upload_check(document, field="document", code=E.ADJUSTMENT_INVALID)
+    # the books move by ``signed`` in the reconciliation's sign of the account
+    delta = int(row["sign"]) * signed  # debit − credit on the target
+    memo = _("Penyesuaian rekonsiliasi %(c)s: %(x)s") % {"c": code, "x": explanation[:150]}
+    n = MoveInAdjustment.objects.filter(move_in=mi).count() + 1
+    entry = journal_post(
+        on=mi.cutover_date,
+        description=_("Penyesuaian saldo awal pindah ke Lumbung: %(c)s %(m)s")
+        % {"c": acc.code, "m": acc.name},
+        lines=[
+            LineSpec(account=target, debit=max(delta, ZERO), credit=max(-delta, ZERO), memo=memo),
+            LineSpec(account=offset, debit=max(-delta, ZERO), credit=max(delta, ZERO), memo=memo),
+        ],
+        source=JournalEntry.Source.OPENING,
+        source_ref=f"move-in:{mi.pk}:adjustment:{n}",
+        by=by,
+    )
+    adj = MoveInAdjustment(
+        move_in=mi,
+        account=acc,
+        offset_account=offset,
+        amount=signed,
+        explanation=explanation,
+        entry=entry,
+        created_by=by,
+    )
+    if document is not None:
+        adj.document = document
+    adj.save()
+    audit_log(
+        actor=by,
+        action="onboarding.adjustment",
+        target=mi,
+        reason=explanation,
+        data={
+            "account": acc.code,
+            "offset_account": offset.code,
+            "amount": str(signed),
+            "entry": entry.pk,
+            "document": bool(document),
+        },
+    )
+    return adj
+
+
 # --------------------------------------------------------------------------- go live / undo
 
 
@@ -446,6 +582,14 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
         for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
             if period.status == Period.Status.CLOSED:
                 period_reopen(period=period, reason=reason, by=by)
+        for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):
+            journal_reverse(
+                entry=adj.entry,
+                on=mi.cutover_date,
+                reason=_("Pembatalan pindah ke Lumbung: %(r)s") % {"r": reason},
+                by=by,
+                module=JournalEntry.Source.OPENING,
+            )
         journal_reverse(
             entry=mi.opening_entry,
             on=mi.cutover_date,

@@ -77,6 +77,17 @@ def wizard(request):
                     move_in=mi, rows=_upload_rows(request, "loans"), by=request.user
                 )
                 messages.success(request, _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)})
+            elif action == "adjust":
+                services.move_in_adjust(
+                    move_in=mi,
+                    account=request.POST.get("account", ""),
+                    amount=request.POST.get("amount", "") or None,
+                    offset_account=request.POST.get("offset_account", ""),
+                    explanation=request.POST.get("explanation", ""),
+                    document=request.FILES.get("document"),
+                    by=request.user,
+                )
+                messages.success(request, _("Penyesuaian diposting."))
             elif action == "go_live":
                 services.move_in_go_live(move_in=mi, by=request.user)
                 messages.success(
