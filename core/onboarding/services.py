@@ -18,7 +18,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,8 @@ from core.ledger.services import (
     period_reopen,
 )
 from core.loans.models import Instalment, Loan
-from core.savings.models import SavingsProduct
+from core.members.models import Member, MemberImport
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .common import E, raise_row_errors, require_role, row_error
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
@@ -539,11 +541,81 @@ def real_postings_after(mi: MoveIn) -> int:
     )
 
 
+def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
+    """Remove what the member imports of the move-in (step 2: imported with the cut-over
+    as opening date, after the move-in started) brought in: their opening entries
+    reversed, the opening savings transactions, the savings accounts and the members
+    deleted. Refused when one of those members has anything else (a savings movement, a
+    loan not brought in by the move-in, a payroll line...). Returns the members removed."""
+    imports = list(
+        MemberImport.objects.select_for_update()
+        .filter(
+            status=MemberImport.Status.IMPORTED,
+            opening_date=mi.cutover_date,
+            imported_at__gte=mi.created_at,
+        )
+        .order_by("pk")
+    )
+    if not imports:
+        return 0
+    entry_ids = [b.journal_entry_id for b in imports if b.journal_entry_id]
+    nips = {str(r.get("nip")) for b in imports for r in (b.rows or []) if r.get("nip")}
+    member_ids = set(Member.objects.filter(nip__in=nips).values_list("pk", flat=True)) | set(
+        SavingsTransaction.objects.filter(journal_entry_id__in=entry_ids).values_list(
+            "account__member_id", flat=True
+        )
+    )
+    accounts = SavingsAccount.objects.filter(member_id__in=member_ids)
+    moved_since = (
+        SavingsTransaction.objects.filter(account__in=accounts)
+        .exclude(kind=SavingsTransaction.Kind.OPENING, journal_entry_id__in=entry_ids)
+        .count()
+    )
+    if moved_since:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: simpanan anggota hasil impor sudah "
+                "punya %(n)s transaksi lain."
+            )
+            % {"n": moved_since},
+            status=409,
+        )
+    for entry in JournalEntry.objects.filter(pk__in=entry_ids).order_by("pk"):
+        journal_reverse(
+            entry=entry,
+            on=mi.cutover_date,
+            reason=_("Pembatalan pindah ke Lumbung (impor anggota): %(r)s") % {"r": reason},
+            by=by,
+            module=JournalEntry.Source.OPENING,
+        )
+    with connection.cursor() as cur:  # see savings migration 0010: this transaction only
+        cur.execute("SET LOCAL lumbung.move_in_undo = 'on'")
+        SavingsTransaction.objects.filter(account__in=accounts).delete()
+        cur.execute("SET LOCAL lumbung.move_in_undo = 'off'")
+    accounts.delete()
+    try:
+        Member.objects.filter(pk__in=member_ids).delete()
+    except ProtectedError as exc:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: anggota hasil impor sudah dipakai "
+                "di data lain (%(m)s)."
+            )
+            % {"m": ", ".join(sorted({o._meta.verbose_name for o in exc.protected_objects}))},
+            status=409,
+        ) from None
+    return len(member_ids)
+
+
 @transaction.atomic
 def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
-    """Remove everything the move-in made: the loans it brought in (with their schedules)
-    and the opening entry (reversed, same date); the months its go-live closed are
-    reopened. Refused once anything else was posted on or after the cut-over."""
+    """Remove everything the move-in made: the loans it brought in (with their schedules),
+    the members, savings accounts and opening balances of its member import (their entry
+    reversed), the reconciliation adjustments and the opening entry (reversed, same
+    date); the months its go-live closed are reopened. Refused once anything else was
+    posted on or after the cut-over."""
     require_role(by, _("membatalkan pindah ke Lumbung"))
     reason = (reason or "").strip()
     if not reason:
@@ -578,10 +650,11 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     MoveInLoan.objects.filter(move_in=mi).delete()
     Instalment.objects.filter(loan_id__in=loan_ids).delete()
     Loan.objects.filter(pk__in=loan_ids).delete()
+    for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
+        if period.status == Period.Status.CLOSED:
+            period_reopen(period=period, reason=reason, by=by)
+    members = _member_imports_undo(mi, reason=reason, by=by)
     if mi.opening_entry_id:
-        for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
-            if period.status == Period.Status.CLOSED:
-                period_reopen(period=period, reason=reason, by=by)
         for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):
             journal_reverse(
                 entry=adj.entry,
@@ -601,6 +674,10 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     mi.undone_at = timezone.now()
     mi.save(update_fields=["status", "undone_at", "updated_at"])
     audit_log(
-        actor=by, action="onboarding.undo", target=mi, reason=reason, data={"loans": len(loan_ids)}
+        actor=by,
+        action="onboarding.undo",
+        target=mi,
+        reason=reason,
+        data={"loans": len(loan_ids), "members": members},
     )
     return mi

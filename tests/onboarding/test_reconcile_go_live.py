@@ -74,12 +74,23 @@ def test_agreeing_move_in_goes_live_and_books_equal_the_uploaded_trial_balance(m
 
 
 def test_undo_removes_loans_and_reverses_the_opening_entry(moved, by, staff, cutover):
+    from core.members.models import Member
+    from core.savings.models import SavingsAccount, SavingsTransaction
+
+    before = set(Member.objects.values_list("pk", flat=True))
     members_import(by, cutover)
+    assert Member.objects.count() == len(before) + 2 and SavingsAccount.objects.exists()
     move_in_go_live(move_in=moved, by=by)
     mi = move_in_undo(move_in=moved, reason="salah tanggal", by=staff["admin"])
     assert mi.status == "undone"
     assert not Loan.objects.exists()
-    assert account_balance(account=Account.objects.get(code="1103"), as_of=cutover) == 0
+    # the member import of step 2 is gone too: members, accounts, opening balances
+    assert set(Member.objects.values_list("pk", flat=True)) == before
+    assert not SavingsAccount.objects.exists() and not SavingsTransaction.objects.exists()
+    for code in TB:  # every account of the opening is back to nothing
+        acc = Account.objects.get(code=code)
+        assert account_balance(account=acc, as_of=cutover) == 0, code
+    assert account_balance(account=Account.objects.get(code="3106"), as_of=cutover) == 0
     assert JournalEntry.objects.filter(reverses_id=moved.opening_entry_id).exists()
     assert not Period.objects.filter(status="closed").exists()
     assert move_in_start(cutover_date=cutover, by=by).status == "draft"  # can start again
