@@ -92,3 +92,19 @@ def test_trial_balance_typed_in_the_chart_of_accounts_grid(staff, cutover):
     assert mi.trial_balance_step == "done" and len(mi.trial_balance_rows) == 3
     kas = Account.objects.get(code="1101")
     assert account_balance(account=kas, as_of=cutover) == D("1234567")
+
+
+def test_navigation_entry_for_admin_and_bendahara_only(staff):
+    from django.test import RequestFactory
+
+    from lumbung.nav import nav_for
+
+    def labels(user):
+        request = RequestFactory().get("/")
+        request.user = user
+        return {str(i["label"]): i["url"] for i in nav_for(request)}
+
+    for role in ("admin", "bendahara"):
+        assert labels(staff[role])["Pindah ke Lumbung"] == "/pindah/"
+    for role in ("petugas", "pengawas"):
+        assert "Pindah ke Lumbung" not in labels(staff[role])
