@@ -77,6 +77,11 @@ def loan_document_path(instance, filename: str) -> str:
     return _tenant_path("loans", filename)
 
 
+def onboarding_document_path(instance, filename: str) -> str:
+    """upload_to of a move-in adjustment's supporting document."""
+    return _tenant_path("onboarding", filename)
+
+
 def payment_proof_path(instance, filename: str) -> str:
     """upload_to of billing's PaymentProof.file: under the cooperative's directory."""
     schema = instance.invoice.subscription.cooperative.schema_name

@@ -58,6 +58,7 @@ BATCH_LOAN_FIELDS = [
     "disbursed_on",
     "principal_outstanding",
     "deferred_jasa",
+    "jasa_receivable",
     "schedule_version",
     "updated_at",
     "closed_on",
@@ -68,6 +69,7 @@ BATCH_LOAN_FIELDS = [
 LOAN_FIELDS = [
     "principal_outstanding",
     "deferred_jasa",
+    "jasa_receivable",
     "schedule_version",
     "updated_at",
     "status",

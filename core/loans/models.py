@@ -420,6 +420,11 @@ class Loan(models.Model):
     # income (the loan's part of the ``deferred_jasa_income`` liability), and the grade
     # the loan had when it was last restructured ("" = never restructured)
     deferred_jasa = models.DecimalField(_("jasa ditangguhkan"), default=ZERO, **MONEY)
+    # jasa arrears brought in at a move-in (``core.onboarding``): income of the old books,
+    # still owed, held on ``loan_interest_receivable`` (1105). Repayments settle it first
+    # (credit 1105, not income) until it is exhausted; the sum over loans is that
+    # account's sub-ledger (``selectors.loans_reconciliation``).
+    jasa_receivable = models.DecimalField(_("piutang jasa dibawa"), default=ZERO, **MONEY)
     restructured_grade = models.CharField(
         _("kolektibilitas saat restrukturisasi"), max_length=15, choices=KOLEK_CHOICES, blank=True
     )
@@ -445,6 +450,9 @@ class Loan(models.Model):
             models.CheckConstraint(
                 condition=Q(principal_outstanding__gte=0) & Q(ppap_amount__gte=0),
                 name="loans_loan_outstanding_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(jasa_receivable__gte=0), name="loans_loan_jasa_receivable_gte_0"
             ),
             models.CheckConstraint(
                 condition=Q(admin_fee__gte=0)
@@ -642,6 +650,11 @@ class Repayment(models.Model):
     deferred_jasa_recognised = models.DecimalField(
         _("jasa ditangguhkan diakui"), default=ZERO, **MONEY
     )
+    # the part of ``jasa`` that settled the loan's brought-in jasa receivable (credited to
+    # ``loan_interest_receivable``, not income: it was income of the old books)
+    jasa_receivable_settled = models.DecimalField(
+        _("piutang jasa dibawa yang dilunasi"), default=ZERO, **MONEY
+    )
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -664,6 +677,11 @@ class Repayment(models.Model):
                 & Q(early_payoff_fee__gte=0)
                 & Q(deferred_jasa_recognised__gte=0),
                 name="loans_repayment_parts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(jasa_receivable_settled__gte=0)
+                & Q(jasa_receivable_settled__lte=F("jasa")),
+                name="loans_repayment_jasa_receivable_within_jasa",
             ),
             models.CheckConstraint(
                 condition=Q(

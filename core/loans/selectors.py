@@ -127,14 +127,22 @@ def loan_amount_due(loan: Loan, on: date) -> dict[str, Decimal]:
 
 def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
     """Sub-ledger vs control accounts: outstanding principal vs ``loan_receivable``, PPAP
-    per loan vs ``ppap_allowance``, and deferred jasa of restructured loans vs
-    ``deferred_jasa_income`` (all postings, i.e. now)."""
+    per loan vs ``ppap_allowance``, deferred jasa of restructured loans vs
+    ``deferred_jasa_income``, and the jasa arrears brought in at a move-in still owed vs
+    ``loan_interest_receivable`` (all postings, i.e. now)."""
     from core.ledger.selectors import account_balance, account_for_role
 
     agg = Loan.objects.aggregate(
-        p=Sum("principal_outstanding"), a=Sum("ppap_amount"), d=Sum("deferred_jasa")
+        p=Sum("principal_outstanding"),
+        a=Sum("ppap_amount"),
+        d=Sum("deferred_jasa"),
+        j=Sum("jasa_receivable"),
     )
     return {
+        "jasa_receivable_subledger": agg["j"] or ZERO,
+        "jasa_receivable_ledger": account_balance(
+            account=account_for_role("loan_interest_receivable"), as_of=as_of
+        ),
         "principal_subledger": agg["p"] or ZERO,
         "principal_ledger": account_balance(
             account=account_for_role("loan_receivable"), as_of=as_of

@@ -5,6 +5,7 @@ script), one endpoint per step; admin and bendahara only. Rows are given as JSON
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -127,6 +128,38 @@ class ReconciliationView(_Base):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(selectors.move_in_reconciliation(move_in=services.move_in_get()))
+
+
+class AdjustmentView(_Base):
+    """A documented adjustment of a differing control account (JSON, or multipart with
+    an optional ``document``)."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        body = request_object(request)
+        adj = services.move_in_adjust(
+            move_in=services.move_in_get(),
+            account=str(body.get("account") or ""),
+            amount=body.get("amount"),
+            offset_account=str(body.get("offset_account") or ""),
+            explanation=body.get("explanation", ""),
+            document=request.FILES.get("document"),
+            by=request.user,
+        )
+        rec = selectors.move_in_reconciliation(move_in=adj.move_in)
+        return Response(
+            {
+                "adjustment": {
+                    "id": adj.pk,
+                    "account": adj.account.code,
+                    "offset_account": adj.offset_account.code,
+                    "amount": str(adj.amount.quantize(Decimal("1"))),
+                    "entry": adj.entry_id,
+                },
+                "reconciliation": rec,
+            },
+            status=201,
+        )
 
 
 class GoLiveView(_Base):

@@ -17,6 +17,11 @@ urlpatterns = [
         api.ReconciliationView.as_view(),
         name="api-onboarding-reconciliation",
     ),
+    path(
+        "onboarding/adjustments/",
+        api.AdjustmentView.as_view(),
+        name="api-onboarding-adjustments",
+    ),
     path("onboarding/go-live/", api.GoLiveView.as_view(), name="api-onboarding-go-live"),
     path("onboarding/undo/", api.UndoView.as_view(), name="api-onboarding-undo"),
     path(

@@ -21,6 +21,7 @@ class OnboardingErrors(StrEnum):
     FILE_INVALID = "onboarding_file_invalid"
     NOT_RECONCILED = "onboarding_not_reconciled"
     UNDO_REFUSED = "onboarding_undo_refused"
+    ADJUSTMENT_INVALID = "onboarding_adjustment_invalid"
 
 
 E = OnboardingErrors

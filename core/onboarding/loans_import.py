@@ -462,6 +462,8 @@ def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loa
                 days_past_due=lr.dpd,
                 kolektibilitas=lr.grade,
                 ppap_amount=lr.ppap,
+                # on 1105 by the opening entry; repayments settle it before income
+                jasa_receivable=lr.arrears_jasa,
             )
             for lr in checked
         ]

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.uploads import onboarding_document_path
+
 
 class MoveIn(models.Model):
     class Status(models.TextChoices):
@@ -87,3 +89,40 @@ class MoveInLoan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.move_in_id}:{self.row}"
+
+
+class MoveInAdjustment(models.Model):
+    """A documented adjustment of the reconciliation: the admin's explanation of why a
+    control account of the opening trial balance differs from its sub-ledger, and the
+    journal entry (dated the cut-over) that brings the books to the sub-ledger. ``amount``
+    is signed like the reconciliation's figures: it is added to the trial balance's."""
+
+    move_in = models.ForeignKey(MoveIn, on_delete=models.CASCADE, related_name="adjustments")
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    offset_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("penyesuaian"), max_digits=18, decimal_places=2)
+    explanation = models.TextField(_("penjelasan"))
+    document = models.FileField(
+        _("dokumen pendukung"), upload_to=onboarding_document_path, max_length=200, blank=True
+    )
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("penyesuaian rekonsiliasi")
+        verbose_name_plural = _("penyesuaian rekonsiliasi")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0), name="onboarding_adjustment_amount_not_0"
+            ),
+            models.CheckConstraint(
+                condition=~Q(explanation=""), name="onboarding_adjustment_explained"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.move_in_id}:{self.account_id} {self.amount}"

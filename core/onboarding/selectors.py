@@ -17,7 +17,7 @@ from core.members.models import Agency, Member
 from core.savings.models import SavingsProduct, SavingsTransaction
 from core.users.models import User
 
-from .models import MoveIn, MoveInLoan
+from .models import MoveIn, MoveInAdjustment, MoveInLoan
 
 ZERO = Decimal("0")
 
@@ -78,13 +78,18 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
         entry[2].append(p.name)
     for account_id, (total, n, names) in per_account.items():
         checks.append((account_id, _("Simpanan: %(p)s") % {"p": ", ".join(names)}, total, -1, n))
+    adjustments: dict[int, list[MoveInAdjustment]] = {}
+    for adj in MoveInAdjustment.objects.filter(move_in=move_in).select_related("offset_account"):
+        adjustments.setdefault(adj.account_id, []).append(adj)
     rows = []
     for account_id, what, sub, sign, items in checks:
         acc = accounts.get(account_id)
         if acc is None:
             continue
         tb_amount = sign * tb.get(acc.code, ZERO) + ZERO
-        if tb_amount == 0 and sub == 0:
+        adjs = adjustments.get(account_id, [])
+        adjusted = sum((a.amount for a in adjs), ZERO)
+        if tb_amount == 0 and sub == 0 and not adjs:
             continue
         rows.append(
             {
@@ -92,9 +97,22 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
                 "name": acc.name,
                 "what": str(what),
                 "trial_balance": str(tb_amount.quantize(Decimal("1"))),
+                "adjustment": str(adjusted.quantize(Decimal("1"))),
                 "subledger": str(sub.quantize(Decimal("1"))),
-                "difference": str((sub - tb_amount).quantize(Decimal("1"))),
+                "difference": str((sub - tb_amount - adjusted).quantize(Decimal("1"))),
                 "items": items,
+                "sign": sign,
+                "adjustments": [
+                    {
+                        "id": a.pk,
+                        "amount": str(a.amount.quantize(Decimal("1"))),
+                        "offset_account": a.offset_account.code,
+                        "explanation": a.explanation,
+                        "document": a.document.url if a.document else "",
+                        "entry": a.entry_id,
+                    }
+                    for a in adjs
+                ],
             }
         )
     return {

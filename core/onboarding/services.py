@@ -18,13 +18,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.common.money import parse_rupiah
+from core.common.money import format_rupiah, parse_rupiah
+from core.common.uploads import upload_check
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -38,10 +40,11 @@ from core.ledger.services import (
     period_reopen,
 )
 from core.loans.models import Instalment, Loan
-from core.savings.models import SavingsProduct
+from core.members.models import Member, MemberImport
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .common import E, raise_row_errors, require_role, row_error
-from .models import MoveIn, MoveInLoan
+from .models import MoveIn, MoveInAdjustment, MoveInLoan
 
 ZERO = Decimal("0")
 
@@ -355,6 +358,141 @@ def trial_balance_post(
     return entry
 
 
+# --------------------------------------------------------------------------- adjustment
+
+
+def _adjust_error(message: str, field: str) -> ApplicationError:
+    return ApplicationError(E.ADJUSTMENT_INVALID, message, fields={field: [message]})
+
+
+@transaction.atomic
+def move_in_adjust(
+    *,
+    move_in: MoveIn,
+    account: str,
+    explanation: str,
+    by,
+    amount: Any = None,
+    offset_account: str = "",
+    document=None,
+) -> MoveInAdjustment:
+    """A documented adjustment of a control account whose sub-ledger differs from the
+    opening trial balance: posted as an opening entry dated the cut-over that moves the
+    books by the difference (``amount``: whole rupiah, at most the difference; all of it
+    when not given) toward the sub-ledger, against ``offset_account`` (default: the
+    opening-balance equity; a savings account's trial-balance line sits on that account,
+    so its adjustment needs another one). The explanation is mandatory; a supporting
+    document (PDF/PNG/JPG) optional. Audited; shown in the reconciliation."""
+    from .selectors import move_in_reconciliation  # selectors read models this module writes
+
+    require_role(by, _("memposting penyesuaian rekonsiliasi"))
+    mi = _draft(move_in)
+    if not mi.opening_entry_id:
+        raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
+    explanation = (explanation or "").strip() if isinstance(explanation, str) else ""
+    if not explanation:
+        raise _adjust_error(_("Penjelasan penyesuaian wajib diisi."), "explanation")
+    if len(explanation) > 2000:
+        raise _adjust_error(_("Penjelasan terlalu panjang (maksimal 2000 huruf)."), "explanation")
+    code = str(account or "").strip()
+    row = next(
+        (r for r in move_in_reconciliation(move_in=mi)["rows"] if r["account"] == code), None
+    )
+    if row is None:
+        raise _adjust_error(
+            _("Akun '%(c)s' bukan akun kontrol di rekonsiliasi.") % {"c": code or "-"}, "account"
+        )
+    difference = Decimal(row["difference"])
+    if difference == 0:
+        raise _adjust_error(
+            _("Akun %(c)s sudah sama dengan buku pembantunya; tidak ada yang disesuaikan.")
+            % {"c": code},
+            "account",
+        )
+    if amount in (None, ""):
+        size = abs(difference)
+    else:
+        try:
+            size = parse_rupiah(amount, field=_("Jumlah"))
+        except Exception as exc:  # RupiahError: a ValidationError with the message
+            raise _adjust_error(" ".join(getattr(exc, "messages", [str(exc)])), "amount") from None
+        if size <= 0:
+            raise _adjust_error(_("Jumlah penyesuaian harus lebih dari nol."), "amount")
+        if size > abs(difference):
+            raise _adjust_error(
+                _("Jumlah %(a)s melebihi selisih akun %(c)s (%(d)s).")
+                % {"a": format_rupiah(size), "c": code, "d": format_rupiah(abs(difference))},
+                "amount",
+            )
+    signed = size if difference > 0 else -size
+    acc = Account.objects.get(code=code)
+    clearing = account_for_role("opening_balance")
+    savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
+    target = clearing if acc.pk in savings_accounts else acc
+    offset_code = str(offset_account or "").strip()
+    offset = Account.objects.filter(code=offset_code).first() if offset_code else clearing
+    if offset is None:
+        raise _adjust_error(
+            _("Akun lawan '%(c)s' tidak ada.") % {"c": offset_code}, "offset_account"
+        )
+    if offset.is_group or not offset.is_active or offset.is_control:
+        raise _adjust_error(
+            _("Akun lawan %(c)s harus akun rincian yang aktif dan bukan akun kontrol.")
+            % {"c": offset.code},
+            "offset_account",
+        )
+    if offset.pk == target.pk:
+        raise _adjust_error(
+            _("Saldo awal simpanan ada di akun %(c)s; pilih akun lawan lain untuk penyesuaiannya.")
+            % {"c": clearing.code},
+            "offset_account",
+        )
+    if document is not None:
+        upload_check(document, field="document", code=E.ADJUSTMENT_INVALID)
+    # the books move by ``signed`` in the reconciliation's sign of the account
+    delta = int(row["sign"]) * signed  # debit − credit on the target
+    memo = _("Penyesuaian rekonsiliasi %(c)s: %(x)s") % {"c": code, "x": explanation[:150]}
+    n = MoveInAdjustment.objects.filter(move_in=mi).count() + 1
+    entry = journal_post(
+        on=mi.cutover_date,
+        description=_("Penyesuaian saldo awal pindah ke Lumbung: %(c)s %(m)s")
+        % {"c": acc.code, "m": acc.name},
+        lines=[
+            LineSpec(account=target, debit=max(delta, ZERO), credit=max(-delta, ZERO), memo=memo),
+            LineSpec(account=offset, debit=max(-delta, ZERO), credit=max(delta, ZERO), memo=memo),
+        ],
+        source=JournalEntry.Source.OPENING,
+        source_ref=f"move-in:{mi.pk}:adjustment:{n}",
+        by=by,
+    )
+    adj = MoveInAdjustment(
+        move_in=mi,
+        account=acc,
+        offset_account=offset,
+        amount=signed,
+        explanation=explanation,
+        entry=entry,
+        created_by=by,
+    )
+    if document is not None:
+        adj.document = document
+    adj.save()
+    audit_log(
+        actor=by,
+        action="onboarding.adjustment",
+        target=mi,
+        reason=explanation,
+        data={
+            "account": acc.code,
+            "offset_account": offset.code,
+            "amount": str(signed),
+            "entry": entry.pk,
+            "document": bool(document),
+        },
+    )
+    return adj
+
+
 # --------------------------------------------------------------------------- go live / undo
 
 
@@ -403,11 +541,81 @@ def real_postings_after(mi: MoveIn) -> int:
     )
 
 
+def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
+    """Remove what the member imports of the move-in (step 2: imported with the cut-over
+    as opening date, after the move-in started) brought in: their opening entries
+    reversed, the opening savings transactions, the savings accounts and the members
+    deleted. Refused when one of those members has anything else (a savings movement, a
+    loan not brought in by the move-in, a payroll line...). Returns the members removed."""
+    imports = list(
+        MemberImport.objects.select_for_update()
+        .filter(
+            status=MemberImport.Status.IMPORTED,
+            opening_date=mi.cutover_date,
+            imported_at__gte=mi.created_at,
+        )
+        .order_by("pk")
+    )
+    if not imports:
+        return 0
+    entry_ids = [b.journal_entry_id for b in imports if b.journal_entry_id]
+    nips = {str(r.get("nip")) for b in imports for r in (b.rows or []) if r.get("nip")}
+    member_ids = set(Member.objects.filter(nip__in=nips).values_list("pk", flat=True)) | set(
+        SavingsTransaction.objects.filter(journal_entry_id__in=entry_ids).values_list(
+            "account__member_id", flat=True
+        )
+    )
+    accounts = SavingsAccount.objects.filter(member_id__in=member_ids)
+    moved_since = (
+        SavingsTransaction.objects.filter(account__in=accounts)
+        .exclude(kind=SavingsTransaction.Kind.OPENING, journal_entry_id__in=entry_ids)
+        .count()
+    )
+    if moved_since:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: simpanan anggota hasil impor sudah "
+                "punya %(n)s transaksi lain."
+            )
+            % {"n": moved_since},
+            status=409,
+        )
+    for entry in JournalEntry.objects.filter(pk__in=entry_ids).order_by("pk"):
+        journal_reverse(
+            entry=entry,
+            on=mi.cutover_date,
+            reason=_("Pembatalan pindah ke Lumbung (impor anggota): %(r)s") % {"r": reason},
+            by=by,
+            module=JournalEntry.Source.OPENING,
+        )
+    with connection.cursor() as cur:  # see savings migration 0010: this transaction only
+        cur.execute("SET LOCAL lumbung.move_in_undo = 'on'")
+        SavingsTransaction.objects.filter(account__in=accounts).delete()
+        cur.execute("SET LOCAL lumbung.move_in_undo = 'off'")
+    accounts.delete()
+    try:
+        Member.objects.filter(pk__in=member_ids).delete()
+    except ProtectedError as exc:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: anggota hasil impor sudah dipakai "
+                "di data lain (%(m)s)."
+            )
+            % {"m": ", ".join(sorted({o._meta.verbose_name for o in exc.protected_objects}))},
+            status=409,
+        ) from None
+    return len(member_ids)
+
+
 @transaction.atomic
 def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
-    """Remove everything the move-in made: the loans it brought in (with their schedules)
-    and the opening entry (reversed, same date); the months its go-live closed are
-    reopened. Refused once anything else was posted on or after the cut-over."""
+    """Remove everything the move-in made: the loans it brought in (with their schedules),
+    the members, savings accounts and opening balances of its member import (their entry
+    reversed), the reconciliation adjustments and the opening entry (reversed, same
+    date); the months its go-live closed are reopened. Refused once anything else was
+    posted on or after the cut-over."""
     require_role(by, _("membatalkan pindah ke Lumbung"))
     reason = (reason or "").strip()
     if not reason:
@@ -442,10 +650,19 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     MoveInLoan.objects.filter(move_in=mi).delete()
     Instalment.objects.filter(loan_id__in=loan_ids).delete()
     Loan.objects.filter(pk__in=loan_ids).delete()
+    for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
+        if period.status == Period.Status.CLOSED:
+            period_reopen(period=period, reason=reason, by=by)
+    members = _member_imports_undo(mi, reason=reason, by=by)
     if mi.opening_entry_id:
-        for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
-            if period.status == Period.Status.CLOSED:
-                period_reopen(period=period, reason=reason, by=by)
+        for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):
+            journal_reverse(
+                entry=adj.entry,
+                on=mi.cutover_date,
+                reason=_("Pembatalan pindah ke Lumbung: %(r)s") % {"r": reason},
+                by=by,
+                module=JournalEntry.Source.OPENING,
+            )
         journal_reverse(
             entry=mi.opening_entry,
             on=mi.cutover_date,
@@ -457,6 +674,10 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     mi.undone_at = timezone.now()
     mi.save(update_fields=["status", "undone_at", "updated_at"])
     audit_log(
-        actor=by, action="onboarding.undo", target=mi, reason=reason, data={"loans": len(loan_ids)}
+        actor=by,
+        action="onboarding.undo",
+        target=mi,
+        reason=reason,
+        data={"loans": len(loan_ids), "members": members},
     )
     return mi

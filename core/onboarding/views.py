@@ -5,7 +5,9 @@ last upload. Admin and bendahara only."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -13,7 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import TREASURY, role_required
+from core.ledger.models import Account
 
 from . import files, selectors, services
 from .api import MAX_UPLOAD
@@ -47,10 +51,36 @@ def _upload_rows(request, kind: str) -> list[dict]:
     return files.rows_from_file(content=f.read(), file_name=f.name, kind=kind)
 
 
+def _grid_accounts() -> list[Account]:
+    """The accounts of the trial-balance grid: every active detail account."""
+    return list(Account.objects.filter(is_group=False, is_active=True).order_by("code"))
+
+
+def _grid(request, accounts: list[Account]) -> tuple[list[dict], list[dict], dict]:
+    """The grid as typed (``debit_<code>``/``credit_<code>``): the rows for the same
+    service as the upload (numbered by their place in the grid), the values to show
+    again, and the totals of what parses (the service says what does not)."""
+    rows, shown = [], []
+    total = {"debit": Decimal("0"), "credit": Decimal("0")}
+    for n, acc in enumerate(accounts, start=1):
+        values = {side: request.POST.get(f"{side}_{acc.code}", "").strip() for side in total}
+        shown.append({"account": acc, **values})
+        if values["debit"] or values["credit"]:
+            rows.append({"row": n, "account": acc.code, **values})
+            for side, value in values.items():
+                # a bad amount is left out of the total; the service reports it per row
+                with contextlib.suppress(RupiahError):
+                    total[side] += parse_rupiah(value, allow_dash_zero=True) if value else 0
+    total["difference"] = abs(total["debit"] - total["credit"])
+    return rows, shown, total
+
+
 @role_required(read=TREASURY, write=TREASURY)
 def wizard(request):
     mi = services.move_in_current()
     errors: list = []
+    accounts = _grid_accounts()
+    grid, grid_total, grid_open = [{"account": a} for a in accounts], None, False
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -72,11 +102,32 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
+            elif action in ("trial_balance_grid", "trial_balance_grid_total"):
+                rows, grid, grid_total = _grid(request, accounts)
+                grid_open = True
+                if action == "trial_balance_grid_total":
+                    # totals only: nothing is written
+                    _lines, check = services.trial_balance_check(rows=rows)
+                    errors = [_grid_error(e, accounts) for e in check]
+                    return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
+                entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
+                messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
             elif action == "loans":
                 loans = loans_import(
                     move_in=mi, rows=_upload_rows(request, "loans"), by=request.user
                 )
                 messages.success(request, _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)})
+            elif action == "adjust":
+                services.move_in_adjust(
+                    move_in=mi,
+                    account=request.POST.get("account", ""),
+                    amount=request.POST.get("amount", "") or None,
+                    offset_account=request.POST.get("offset_account", ""),
+                    explanation=request.POST.get("explanation", ""),
+                    document=request.FILES.get("document"),
+                    by=request.user,
+                )
+                messages.success(request, _("Penyesuaian diposting."))
             elif action == "go_live":
                 services.move_in_go_live(move_in=mi, by=request.user)
                 messages.success(
@@ -95,7 +146,10 @@ def wizard(request):
         except ApplicationError as e:
             messages.error(request, e.message)
             fields = e.fields or {}
-            errors = list(fields.get("rows", [])) + [
+            rows_errors = list(fields.get("rows", []))
+            if grid_open:
+                rows_errors = [_grid_error(e, accounts) for e in rows_errors]
+            errors = rows_errors + [
                 {
                     "row": "",
                     "field": f"{d['account']} {d['name']}",
@@ -104,12 +158,28 @@ def wizard(request):
                 for d in fields.get("differences", [])
             ]
         mi = services.move_in_current()
+    return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
+
+
+def _grid_error(error: dict, accounts: list[Account]) -> dict:
+    """A row error of the grid names the account (its place in the grid is no help)."""
+    n = error.get("row")
+    if isinstance(n, int) and 1 <= n <= len(accounts):
+        acc = accounts[n - 1]
+        return {**error, "row": "", "field": f"{acc.code} {acc.name} ({error.get('field')})"}
+    return error
+
+
+def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
     return render(
         request,
         "onboarding/wizard.html",
         {
             "mi": mi,
             "errors": errors,
+            "grid": grid,
+            "grid_total": grid_total,
+            "grid_open": grid_open,
             "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
             "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
         },

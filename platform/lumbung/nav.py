@@ -38,6 +38,7 @@ NAV = [
     (_("Akses dukungan"), "support:sessions", AUDIT_READERS, ADMIN),  # who from Lumbung looked
     (_("Pengaturan"), "settings", STAFF, ADMIN),
     (_("Langganan"), "billing:tenant", TREASURY, ADMIN),
+    (_("Pindah ke Lumbung"), "onboarding:wizard", TREASURY, ADMIN),
     # The member portal (role anggota).
     (_("Ringkasan"), "portal:home", MEMBER, PORTAL),
     (_("Transaksi"), "portal:transactions", MEMBER, PORTAL),

@@ -62,3 +62,28 @@ def move_in(by, cutover):
     from core.onboarding.services import move_in_start
 
     return move_in_start(cutover_date=cutover, by=by)
+
+
+@pytest.fixture
+def agencies(in_tenant_a):
+    f.agency("DISDIK", "Dinas Pendidikan")
+    f.agency("RSUD", "RSUD")
+
+
+@pytest.fixture
+def moved(move_in, by, members, product, cutover, agencies):
+    """Trial balance ``helpers.TB`` posted, two loans brought in (one in arrears); the
+    members and savings not yet imported."""
+    from core.onboarding.loans_import import loans_import
+    from core.onboarding.services import trial_balance_post
+
+    from .helpers import arrears_row, loan_row, tb_rows
+
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    loans_import(
+        move_in=move_in,
+        rows=[loan_row(members[0], cutover), arrears_row(members[1], cutover)],
+        by=by,
+    )
+    move_in.refresh_from_db()
+    return move_in

@@ -2,6 +2,37 @@ from datetime import date
 
 from core.loans.schedules import add_months
 
+# an opening trial balance whose loans are ``loan_row`` + ``arrears_row`` and whose
+# savings are the member import's ``tests.members.test_import.rows(2)``
+TB = {
+    "1101": ("50000000", ""),
+    "1103": ("12000000", ""),
+    "1105": ("240000", ""),
+    "1104": ("", "60000"),
+    "3101": ("", "200000"),  # simpanan pokok
+    "3102": ("", "2500000"),  # simpanan wajib
+    "2101": ("", "500000"),  # simpanan sukarela
+    "3103": ("", "58980000"),
+}
+
+
+def tb_rows():
+    return [
+        {"row": i, "account": c, "debit": d, "credit": k}
+        for i, (c, (d, k)) in enumerate(TB.items(), start=2)
+    ]
+
+
+def members_import(by, cutover, n=2):
+    """The member import (members and savings) with the cut-over as opening date."""
+    from core.members.importer import member_import_run, member_import_upload
+    from tests.members.test_import import rows as member_rows
+    from tests.members.test_import import to_csv
+
+    batch = member_import_upload(content=to_csv(member_rows(n)), file_name="a.csv", by=by)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=cutover, by=by)
+
 
 def loan_row(member, cutover: date, *, row=2, paid=None, **kw) -> dict:
     """A flat 1 %/month loan of 12,000,000 over 12 months, disbursed so that 7

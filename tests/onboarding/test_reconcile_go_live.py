@@ -12,7 +12,6 @@ from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_balance
 from core.ledger.services import LineSpec, journal_post
 from core.loans.models import Loan
-from core.members.importer import member_import_run, member_import_upload
 from core.onboarding.loans_import import loans_import
 from core.onboarding.selectors import move_in_reconciliation
 from core.onboarding.services import (
@@ -21,54 +20,8 @@ from core.onboarding.services import (
     move_in_undo,
     trial_balance_post,
 )
-from tests.members.test_import import rows as member_rows
-from tests.members.test_import import to_csv
 
-from .helpers import arrears_row, loan_row
-
-TB = {
-    "1101": ("50000000", ""),
-    "1103": ("12000000", ""),
-    "1105": ("240000", ""),
-    "1104": ("", "60000"),
-    "3101": ("", "200000"),  # simpanan pokok
-    "3102": ("", "2500000"),  # simpanan wajib
-    "2101": ("", "500000"),  # simpanan sukarela
-    "3103": ("", "58980000"),
-}
-
-
-def tb_rows():
-    return [
-        {"row": i, "account": c, "debit": d, "credit": k}
-        for i, (c, (d, k)) in enumerate(TB.items(), start=2)
-    ]
-
-
-@pytest.fixture
-def agencies(in_tenant_a):
-    from tests.members import factories as f
-
-    f.agency("DISDIK", "Dinas Pendidikan")
-    f.agency("RSUD", "RSUD")
-
-
-def _members_import(by, cutover, n=2):
-    batch = member_import_upload(content=to_csv(member_rows(n)), file_name="a.csv", by=by)
-    assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=cutover, by=by)
-
-
-@pytest.fixture
-def moved(move_in, by, members, product, cutover, agencies):
-    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
-    loans_import(
-        move_in=move_in,
-        rows=[loan_row(members[0], cutover), arrears_row(members[1], cutover)],
-        by=by,
-    )
-    move_in.refresh_from_db()
-    return move_in
+from .helpers import TB, loan_row, members_import, tb_rows
 
 
 def _diffs(rec):
@@ -97,7 +50,7 @@ def test_loan_missing_shows_on_receivable_ppap_and_jasa(move_in, by, members, pr
 
 
 def test_agreeing_move_in_goes_live_and_books_equal_the_uploaded_trial_balance(moved, by, cutover):
-    _members_import(by, cutover)
+    members_import(by, cutover)
     rec = move_in_reconciliation(move_in=moved)
     assert rec["agrees"], rec
     mi = move_in_go_live(move_in=moved, by=by)
@@ -121,12 +74,23 @@ def test_agreeing_move_in_goes_live_and_books_equal_the_uploaded_trial_balance(m
 
 
 def test_undo_removes_loans_and_reverses_the_opening_entry(moved, by, staff, cutover):
-    _members_import(by, cutover)
+    from core.members.models import Member
+    from core.savings.models import SavingsAccount, SavingsTransaction
+
+    before = set(Member.objects.values_list("pk", flat=True))
+    members_import(by, cutover)
+    assert Member.objects.count() == len(before) + 2 and SavingsAccount.objects.exists()
     move_in_go_live(move_in=moved, by=by)
     mi = move_in_undo(move_in=moved, reason="salah tanggal", by=staff["admin"])
     assert mi.status == "undone"
     assert not Loan.objects.exists()
-    assert account_balance(account=Account.objects.get(code="1103"), as_of=cutover) == 0
+    # the member import of step 2 is gone too: members, accounts, opening balances
+    assert set(Member.objects.values_list("pk", flat=True)) == before
+    assert not SavingsAccount.objects.exists() and not SavingsTransaction.objects.exists()
+    for code in TB:  # every account of the opening is back to nothing
+        acc = Account.objects.get(code=code)
+        assert account_balance(account=acc, as_of=cutover) == 0, code
+    assert account_balance(account=Account.objects.get(code="3106"), as_of=cutover) == 0
     assert JournalEntry.objects.filter(reverses_id=moved.opening_entry_id).exists()
     assert not Period.objects.filter(status="closed").exists()
     assert move_in_start(cutover_date=cutover, by=by).status == "draft"  # can start again

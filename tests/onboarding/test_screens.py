@@ -53,3 +53,58 @@ def test_wizard_only_admin_and_bendahara(staff, role, in_tenant_a):
 
     user = staff.get(role) or f.user(role)
     assert login(user).get("/pindah/").status_code == 403
+
+
+def test_trial_balance_typed_in_the_chart_of_accounts_grid(staff, cutover):
+    from decimal import Decimal as D
+
+    from core.ledger.models import Account
+    from core.ledger.selectors import account_balance
+
+    c = login(staff["bendahara"])
+    c.post("/pindah/", {"action": "start", "cutover_date": cutover.isoformat()})
+    page = c.get("/pindah/").content.decode()
+    assert 'name="debit_1101"' in page and 'name="credit_3103"' in page
+    assert 'name="debit_11"' not in page  # group accounts take no balance
+    typed = {"debit_1101": "1.234.567", "debit_1102": "100.000", "credit_3103": "1.300.000"}
+    # totals only: shown, nothing written
+    r = c.post("/pindah/", {"action": "trial_balance_grid_total", **typed})
+    page = r.content.decode()
+    assert r.status_code == 200 and "1.334.567" in page and "selisih" in page
+    assert 'value="1.234.567"' in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    # unbalanced: refused, the values kept
+    r = c.post("/pindah/", {"action": "trial_balance_grid", **typed})
+    page = r.content.decode()
+    assert r.status_code == 200 and "tidak seimbang" in page
+    assert 'value="1.234.567"' in page and 'value="1.300.000"' in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    # a bad amount: a specific error naming the account, values kept
+    r = c.post("/pindah/", {"action": "trial_balance_grid", **typed, "debit_1102": "12,5,0"})
+    page = r.content.decode()
+    assert "Laporan kesalahan per baris" in page and "1102" in page
+    assert 'value="12,5,0"' in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    typed["credit_3103"] = "1.334.567"
+    r = c.post("/pindah/", {"action": "trial_balance_grid", **typed})
+    assert r.status_code == 302
+    mi = MoveIn.objects.get()
+    assert mi.trial_balance_step == "done" and len(mi.trial_balance_rows) == 3
+    kas = Account.objects.get(code="1101")
+    assert account_balance(account=kas, as_of=cutover) == D("1234567")
+
+
+def test_navigation_entry_for_admin_and_bendahara_only(staff):
+    from django.test import RequestFactory
+
+    from lumbung.nav import nav_for
+
+    def labels(user):
+        request = RequestFactory().get("/")
+        request.user = user
+        return {str(i["label"]): i["url"] for i in nav_for(request)}
+
+    for role in ("admin", "bendahara"):
+        assert labels(staff[role])["Pindah ke Lumbung"] == "/pindah/"
+    for role in ("petugas", "pengawas"):
+        assert "Pindah ke Lumbung" not in labels(staff[role])

@@ -105,15 +105,16 @@ def loan_disburse(
         q = loan_payoff_quote(loan=old, on=on)
         old_parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
         settlement = sum(old_parts.values(), ZERO)
-        for part, role in (
-            ("penalty", "penalty_income"),
-            ("jasa", "loan_interest_income"),
-            ("principal", "loan_receivable"),
+        # the old loan's brought-in jasa receivable (move-in arrears) is settled first
+        brought = min(old_parts["jasa"], old.jasa_receivable)
+        for amount, role in (
+            (old_parts["penalty"], "penalty_income"),
+            (brought, "loan_interest_receivable"),
+            (old_parts["jasa"] - brought, "loan_interest_income"),
+            (old_parts["principal"], "loan_receivable"),
         ):
-            if old_parts[part] > 0:
-                lines.append(
-                    _line(role, credit=old_parts[part], member_id=member_id, memo=old.number)
-                )
+            if amount > 0:
+                lines.append(_line(role, credit=amount, member_id=member_id, memo=old.number))
         if old.deferred_jasa > 0:  # the old loan's deferred jasa is earned: it is paid off
             lines += [
                 _line(
@@ -212,9 +213,10 @@ def loan_disburse(
 def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
     _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
     if sum(parts.values(), ZERO) > 0:
-        _payoff_repayment_new(
+        rep = _payoff_repayment_new(
             old, parts, on=on, channel=Repayment.Channel.TOPUP, by=by, entry=entry
         )
+        old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO
     old.deferred_jasa = ZERO
     old.status = Loan.Status.CLOSED
@@ -225,6 +227,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
         update_fields=[
             "principal_outstanding",
             "deferred_jasa",
+            "jasa_receivable",
             "status",
             "closed_on",
             "closed_by",

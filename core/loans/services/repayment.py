@@ -122,6 +122,7 @@ def _payoff_repayment_new(
     early-payoff fee, at the counter), and all the loan's deferred jasa, earned now."""
     return Repayment.objects.create(
         deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
+        jasa_receivable_settled=min(parts["jasa"], loan.jasa_receivable),
         loan=loan,
         paid_on=on,
         channel=channel,
@@ -390,6 +391,41 @@ def _deferred_jasa_lines(
     ]
 
 
+def _jasa_lines(loan: Loan, rep: Repayment, *, accounts=None) -> list:
+    """The credit of a repayment's jasa: first the loan's brought-in jasa receivable
+    (jasa arrears of a move-in, income of the old books: credited to the receivable, not
+    income again) until it is exhausted, the rest to jasa income. Noted on the repayment
+    (an unsaved one; a saved one carries it already) and taken off the loan (the caller
+    saves the loan)."""
+    if rep.pk is None:
+        rep.jasa_receivable_settled = min(rep.jasa, loan.jasa_receivable)
+    settled = rep.jasa_receivable_settled
+    m, memo = loan.member_id, loan.number
+    lines = []
+    if settled > 0:
+        loan.jasa_receivable -= settled
+        lines.append(
+            _line(
+                "loan_interest_receivable",
+                credit=settled,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
+            )
+        )
+    if rep.jasa - settled > 0:
+        lines.append(
+            _line(
+                "loan_interest_income",
+                credit=rep.jasa - settled,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
+            )
+        )
+    return lines
+
+
 def _repayment_lines(
     loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
 ) -> tuple[list, list]:
@@ -409,12 +445,7 @@ def _repayment_lines(
                 accounts=accounts,
             )
         )
-    if rep.jasa > 0:
-        lines.append(
-            _line(
-                "loan_interest_income", credit=rep.jasa, member_id=m, memo=memo, accounts=accounts
-            )
-        )
+    lines += _jasa_lines(loan, rep, accounts=accounts)
     if principal_total > 0:
         lines.append(
             _line(
@@ -438,7 +469,13 @@ def _after_payment(
     loan: Loan, principal_paid: Decimal, on: date, closed_by: str = Loan.ClosedBy.REPAID
 ) -> None:
     loan.principal_outstanding -= principal_paid
-    fields = ["principal_outstanding", "deferred_jasa", "schedule_version", "updated_at"]
+    fields = [
+        "principal_outstanding",
+        "deferred_jasa",
+        "jasa_receivable",
+        "schedule_version",
+        "updated_at",
+    ]
     if not Instalment.objects.filter(loan=loan, is_current=True, settled=False).exists():
         if loan.principal_outstanding != 0:
             raise AssertionError("schedule settled but principal outstanding")

@@ -111,24 +111,28 @@ def loan_reschedule(
     entry = None
     version_from = loan.schedule_version
     version_to = version_from + 1
+    # overdue jasa brought in at a move-in was income of the old books: capitalising it
+    # moves it from the jasa receivable into the principal (not deferred again)
+    capital_brought = min(capital_jasa, loan.jasa_receivable)
+    capital_deferred = capital_jasa - capital_brought
     if capital_jasa > 0:
+        m, memo = loan.member_id, loan.number
+        credit_lines = []
+        if capital_brought > 0:
+            credit_lines.append(
+                _line("loan_interest_receivable", credit=capital_brought, member_id=m, memo=memo)
+            )
+        if capital_deferred > 0:
+            credit_lines.append(
+                _line("deferred_jasa_income", credit=capital_deferred, member_id=m, memo=memo)
+            )
         entry = _post(
             on=on,
             description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang), ditangguhkan")
             % loan.number,
             lines=[
-                _line(
-                    "loan_receivable",
-                    debit=capital_jasa,
-                    member_id=loan.member_id,
-                    memo=loan.number,
-                ),
-                _line(
-                    "deferred_jasa_income",
-                    credit=capital_jasa,
-                    member_id=loan.member_id,
-                    memo=loan.number,
-                ),
+                _line("loan_receivable", debit=capital_jasa, member_id=m, memo=memo),
+                *credit_lines,
             ],
             source_ref=f"loan:{loan.pk}:reschedule:{version_to}",
             by=by,
@@ -165,7 +169,8 @@ def loan_reschedule(
         by=by,
     )
     loan.principal_outstanding = new_principal
-    loan.deferred_jasa += capital_jasa
+    loan.deferred_jasa += capital_deferred
+    loan.jasa_receivable -= capital_brought
     loan.schedule_version = version_to
     loan.rate = new_rate
     loan.restructured_grade = grade_before
@@ -175,6 +180,7 @@ def loan_reschedule(
         update_fields=[
             "principal_outstanding",
             "deferred_jasa",
+            "jasa_receivable",
             "schedule_version",
             "rate",
             "restructured_grade",

@@ -207,7 +207,15 @@ def loan_repayment_reverse_apply(
     # the deferred jasa its principal earned is deferred again (its recognition lines are
     # in the entry the caller reverses)
     loan.deferred_jasa += repayment.deferred_jasa_recognised
-    fields = ["principal_outstanding", "deferred_jasa", "days_past_due", "updated_at"]
+    # and the brought-in jasa receivable (1105) it settled is owed again
+    loan.jasa_receivable += repayment.jasa_receivable_settled
+    fields = [
+        "principal_outstanding",
+        "deferred_jasa",
+        "jasa_receivable",
+        "days_past_due",
+        "updated_at",
+    ]
     if loan.status == Loan.Status.CLOSED:
         loan.status = Loan.Status.DISBURSED
         loan.closed_on = None

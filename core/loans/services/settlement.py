@@ -63,6 +63,13 @@ def member_loans_settle_apply(
                 )
             if principal > 0:
                 lines.append(_line("loan_receivable", credit=principal, member_id=m, memo=memo))
+            # brought-in jasa arrears (income of the old books) forgiven: a loss
+            brought = loan.jasa_receivable
+            if brought > 0:
+                lines += [
+                    _line("ppap_expense", debit=brought, member_id=m, memo=memo),
+                    _line("loan_interest_receivable", credit=brought, member_id=m, memo=memo),
+                ]
             for r in rows:
                 r.principal_paid = r.principal
                 r.jasa_waived = r.jasa - r.jasa_paid
@@ -71,6 +78,7 @@ def member_loans_settle_apply(
             loan.ppap_amount -= used
             loan.principal_outstanding = ZERO
             loan.deferred_jasa = ZERO
+            loan.jasa_receivable = ZERO
             loan.status = Loan.Status.CLOSED
             loan.closed_on = on
             loan.closed_by = Loan.ClosedBy.PAYOFF
@@ -85,6 +93,7 @@ def member_loans_settle_apply(
                     "principal": str(principal),
                     "ppap_used": str(used),
                     "deferred_jasa_reversed": str(deferred),
+                    "jasa_receivable_written_off": str(brought),
                 },
             )
             continue
