@@ -287,8 +287,8 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
     )
     from core.ledger.models import JournalLine
     from core.loans.selectors import loans_reconciliation
-    from core.members.importer import member_import_run, member_import_upload
     from core.members.models import Agency
+    from core.savings.member_import import member_import_run, member_import_upload
     from core.savings.selectors import savings_reconciliation
     from core.users.models import User
     from tenants.services import cooperative_create, cooperative_discard

@@ -96,8 +96,8 @@ def to_xlsx(rows: list[dict]) -> bytes:
 def run_one(fmt: str, n: int) -> dict:
     from django.db import connection
 
-    from core.members.importer import member_import_run, member_import_upload
     from core.members.models import Agency, Member
+    from core.savings.member_import import member_import_run, member_import_upload
     from core.savings.models import SavingsAccount, SavingsTransaction
     from core.savings.selectors import savings_reconciliation
     from core.users.models import User

@@ -14,7 +14,4 @@ urlpatterns = [
     path("instansi/", views.agency_list, name="agencies"),
     path("instansi/baru/", views.agency_edit, name="agency_create"),
     path("instansi/<int:pk>/", views.agency_edit, name="agency_edit"),
-    path("impor/", views.member_import, name="import"),
-    path("impor/<int:pk>/", views.member_import_detail, name="import_detail"),
-    path("impor/templat.<str:fmt>", views.import_template, name="import_template"),
 ]

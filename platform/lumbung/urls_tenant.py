@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAdminUser
 from core.members import urls as member_urls
 from core.overview.views import member_detail
 from core.portal import views as portal_views
+from core.savings import member_import_views
 from core.users import views as user_views
 from tenants import views as tenant_signup_views
 
@@ -67,13 +68,27 @@ urlpatterns = [
     ),
     path("api/v1/", include("lumbung.api_urls")),
     path("buku-besar/", include("core.ledger.urls")),
-    # the member page (core.overview) joins the members' namespace here: it reads every
-    # app, so core.members cannot import it (docs/architecture.md)
+    # the member page (core.overview) and the member import (core.savings) join the
+    # members' namespace here: they use apps above core.members (docs/architecture.md)
     path(
         "anggota/",
         include(
             (
-                [*member_urls.urlpatterns, path("<int:pk>/", member_detail, name="detail")],
+                [
+                    *member_urls.urlpatterns,
+                    path("<int:pk>/", member_detail, name="detail"),
+                    path("impor/", member_import_views.member_import, name="import"),
+                    path(
+                        "impor/<int:pk>/",
+                        member_import_views.member_import_detail,
+                        name="import_detail",
+                    ),
+                    path(
+                        "impor/templat.<str:fmt>",
+                        member_import_views.import_template,
+                        name="import_template",
+                    ),
+                ],
                 member_urls.app_name,
             )
         ),

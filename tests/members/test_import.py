@@ -8,7 +8,8 @@ from openpyxl import Workbook
 
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry
-from core.members.importer import (
+from core.members.models import Member, MemberImport
+from core.savings.member_import import (
     COLUMN_NAMES,
     import_parse,
     import_template_csv,
@@ -16,7 +17,6 @@ from core.members.importer import (
     member_import_run,
     member_import_upload,
 )
-from core.members.models import Member, MemberImport
 from core.savings.models import SavingsAccount, SavingsTransaction
 
 from . import factories as f
@@ -227,7 +227,7 @@ def test_templates_have_the_expected_columns_and_parse_back(setup):
     assert rows_csv[0]["_row"] == 2
     rows_xlsx = import_parse(content=import_template_xlsx(), file_name="t.xlsx")
     assert [k for k in rows_xlsx[0] if not k.startswith("_")] == COLUMN_NAMES
-    from core.members.importer import import_validate
+    from core.savings.member_import import import_validate
 
     f.agency("DISDIK", "x")
     checked = import_validate(rows_csv)

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import Workbook
 
 from core.common.errors import ApplicationError
-from core.members.importer import import_parse, member_import_run, member_import_upload
 from core.members.models import Member
+from core.savings.member_import import import_parse, member_import_run, member_import_upload
 from core.savings.models import SavingsAccount
 
 from . import factories as f

@@ -66,7 +66,7 @@ def test_fast_reader_matches_openpyxl(write_only):
 
 
 def test_template_reads_the_same(in_tenant_a):
-    from core.members.importer import import_template_xlsx
+    from core.savings.member_import import import_template_xlsx
 
     content = import_template_xlsx()
     assert _norm(read_first_sheet(content)) == _norm(_openpyxl(content))

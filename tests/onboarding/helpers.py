@@ -25,7 +25,7 @@ def tb_rows():
 
 def members_import(by, cutover, n=2):
     """The member import (members and savings) with the cut-over as opening date."""
-    from core.members.importer import member_import_run, member_import_upload
+    from core.savings.member_import import member_import_run, member_import_upload
     from tests.members.test_import import rows as member_rows
     from tests.members.test_import import to_csv
 

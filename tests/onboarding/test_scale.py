@@ -11,11 +11,11 @@ from decimal import Decimal as D
 from core.ledger.models import Account
 from core.ledger.selectors import account_balance
 from core.loans import schedules as S
-from core.members.importer import member_import_run, member_import_upload
 from core.members.models import Member
 from core.onboarding.loans_import import loans_import
 from core.onboarding.selectors import move_in_reconciliation
 from core.onboarding.services import move_in_go_live, trial_balance_post
+from core.savings.member_import import member_import_run, member_import_upload
 from tests.members import factories as f
 from tests.members.test_import import rows as member_rows
 from tests.members.test_import import to_csv

@@ -41,10 +41,13 @@ from core.common.spreadsheet import (
     norm_header,
     read_workbook,
 )
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.members.models import Agency, Member, MemberImport
+from core.members.services import MAX_TAKE_HOME_PAY, member_numbers_reserve, normalize_golongan
+from core.members.validators import normalize_phone, parse_nik, parse_nip
 
-from .models import Agency, Member, MemberImport
-from .services import MAX_TAKE_HOME_PAY, member_numbers_reserve, normalize_golongan
-from .validators import normalize_phone, parse_nik, parse_nip
+from .models import SavingsProduct
 
 ZERO = Decimal("0")
 
@@ -226,9 +229,6 @@ def _shown(v: Any) -> str:
 
 def _balance_products() -> dict[str, Any]:
     """The active product per savings kind that opening balances go to."""
-    # members ← savings in the dependency order, yet the import opens savings accounts:
-    # importing core.savings at module level would be a cycle (savings imports members)
-    from core.savings.models import SavingsProduct
 
     out = {}
     for kind in BALANCE_COLUMNS.values():
@@ -529,9 +529,6 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     ONE opening journal entry, then the opening transactions linked to it. Thousands of
     rows go in with COPY; the database constraints and triggers still check every row
     (formats, uniqueness, balance = transactions at commit)."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-    from core.savings.models import SavingsProduct
 
     needs_numbers = [r for r in rows if not r["number"]]
     if needs_numbers:

@@ -1,0 +1,70 @@
+"""Screens of the member import (members with their opening savings balances). They
+join the members' namespace (``members:import``…) in the project URLconf: the import
+opens savings accounts, so it sits above core.members (docs/architecture.md)."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.errors import ApplicationError
+from core.common.permissions import STAFF, TREASURY, role_required
+from core.members.forms import ImportConfirmForm, ImportUploadForm
+from core.members.models import MemberImport
+from core.members.views import form_error
+
+from . import member_import as importer
+
+
+@role_required(read=STAFF, write=TREASURY | {"petugas"})
+def member_import(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            batch = importer.member_import_upload(
+                content=f.read(), file_name=f.name, by=request.user
+            )
+        except ApplicationError as e:
+            form_error(form, e)
+        else:
+            return redirect("members:import_detail", pk=batch.pk)
+    recent = MemberImport.objects.defer("content")[:10]
+    return render(request, "members/import.html", {"form": form, "recent": recent})
+
+
+@role_required(read=STAFF, write=TREASURY | {"petugas"})
+def member_import_detail(request, pk: int):
+    batch = get_object_or_404(MemberImport, pk=pk)
+    form = ImportConfirmForm(request.POST or None, initial={"opening_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            importer.member_import_run(
+                batch=batch, opening_date=form.cleaned_data["opening_date"], by=request.user
+            )
+        except ApplicationError as e:
+            form_error(form, e)
+            batch.refresh_from_db()
+        else:
+            messages.success(request, _("Impor selesai: %(n)s anggota.") % {"n": batch.row_count})
+            return redirect("members:import_detail", pk=batch.pk)
+    return render(
+        request,
+        "members/import_detail.html",
+        {"batch": batch, "form": form, "errors": batch.errors[:1000]},
+    )
+
+
+@role_required(read=STAFF)
+def import_template(request, fmt: str):
+    if fmt == "xlsx":
+        resp = HttpResponse(
+            importer.import_template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = 'attachment; filename="templat-impor-anggota.xlsx"'
+    else:
+        resp = HttpResponse(importer.import_template_csv(), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = 'attachment; filename="templat-impor-anggota.csv"'
+    return resp
