@@ -71,9 +71,14 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 3600,
     },
 }
-# tenants: keep spare clones of the template schema ready for new sign-ups.
+# tenants: keep spare clones of the template schema ready for new sign-ups; back up every
+# live cooperative's schema daily into BACKUP_DIR (settings/database.py), BACKUP_KEEP each.
 CELERY_BEAT_SCHEDULE |= {
     "tenants-spares-refill": {"task": "tenants.tasks.spares_refill_task", "schedule": 300},
+    "cooperatives-backup-daily": {
+        "task": "tenants.tasks.cooperatives_backup_task",
+        "schedule": 24 * 3600,
+    },
 }
 # dinas: consent and indicators of every cooperative for the Dinas view (daily fan-out,
 # one task per cooperative; see lumbung.dinas.refresh).
