@@ -63,7 +63,7 @@ def populate(coop: Cooperative) -> dict:
     return built
 
 
-def assert_books_balanced(schema: str) -> None:
+def assert_books_balanced(schema: str) -> Decimal:
     """In ``schema``: the trial balance balances, the balances table equals the lines,
     and every sub-ledger equals its control accounts."""
     from core.ledger.selectors import balances_check
@@ -83,6 +83,7 @@ def assert_books_balanced(schema: str) -> None:
         assert_reconciled()
     finally:
         connection.set_schema_to_public()
+    return debit
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def restored(django_db_blocker):
 
 
 def test_backup_then_restore_under_another_slug_keeps_every_row_and_balanced_books(
-    scratch_tenant, media, tmp_path, restored, django_db_blocker
+    scratch_tenant, media, tmp_path, restored, django_db_blocker, record_property
 ):
     with django_db_blocker.unblock():
         populate(scratch_tenant)
@@ -144,7 +145,11 @@ def test_backup_then_restore_under_another_slug_keeps_every_row_and_balanced_boo
             )
             assert cur.fetchone()[0] == 0
         assert_books_balanced(scratch_tenant.schema_name)
-        assert_books_balanced(copy.schema_name)
+        debit = assert_books_balanced(copy.schema_name)
+        # figures for docs/reliability.md (bench/reliability_report.py)
+        record_property("restore_tables", len(original))
+        record_property("restore_rows", sum(original.values()))
+        record_property("restore_debit", f"Rp {debit:,.0f}".replace(",", "."))
 
         # the copy works: its admin is there and its address answers
         from django.test import Client
