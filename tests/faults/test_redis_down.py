@@ -15,6 +15,7 @@ from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from tests.faults.helpers import RedisServer, free_port, record_fault
 
@@ -27,8 +28,9 @@ def celery_broker(url: str):
     from lumbung.celery import app
 
     def reset():
-        with contextlib.suppress(Exception):
-            app.pool.force_close_all()
+        # kombu keeps producer pools per broker URL in a global registry: empty it too,
+        # or the URL switched back to would get a closed pool
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
