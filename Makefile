@@ -6,7 +6,7 @@ PYTHON ?=
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format bench install install-dev clean which-python
+.PHONY: demo test lint format bench reliability install install-dev clean which-python
 
 # Prints the interpreter to use on stdout; says on stderr why each other one does not fit.
 define FIND_PYTHON
@@ -54,6 +54,10 @@ lint: $(VENV)/.installed-dev
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+## docs/reliability.md from a real run of the attack, fault and restore tests (~10 min)
+reliability: $(VENV)/.installed-dev
+	$(BIN)/python bench/reliability_report.py
 
 ## Every benchmark in bench/ (long: several minutes); each writes its section of docs/benchmarks.md
 bench: $(VENV)/.installed-dev

@@ -1,10 +1,14 @@
 """Writes on the tenant registry: the public tenant, creating a cooperative."""
 
 import logging
+import os
+import re
 import secrets
+import shutil
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -173,3 +177,38 @@ def cooperative_discard(*, cooperative: Cooperative) -> None:
     if cooperative.pk:
         Domain.objects.filter(tenant_id=cooperative.pk).delete()
         Cooperative.objects.filter(pk=cooperative.pk).delete()
+
+
+SCHEMA_DIR_RE = re.compile(r"^coop_[a-z0-9_]{1,58}$")
+
+
+def cooperative_media_remove(*, schema: str) -> int:
+    """Delete every stored file of a cooperative: its directory ``<schema>/`` in the
+    default storage (loan documents, payslips, transfer proofs; see
+    core.common.uploads). Returns how many files were removed. Only a cooperative's own
+    directory name is accepted, never the storage root or a path."""
+    if not SCHEMA_DIR_RE.match(schema or ""):
+        raise ValueError(f"not a cooperative schema name: {schema!r}")
+    removed = 0
+
+    def walk(path: str) -> None:
+        nonlocal removed
+        try:
+            dirs, files = default_storage.listdir(path)
+        except FileNotFoundError:
+            return
+        for name in files:
+            default_storage.delete(f"{path}/{name}")
+            removed += 1
+        for name in dirs:
+            walk(f"{path}/{name}")
+
+    walk(schema)
+    # File-system storage keeps the emptied directories: remove them too.
+    root = getattr(default_storage, "location", None)
+    if root:
+        target = os.path.realpath(os.path.join(root, schema))
+        if os.path.dirname(target) == os.path.realpath(root) and os.path.isdir(target):
+            shutil.rmtree(target)
+    log.info("Removed %s stored file(s) of %s", removed, schema)
+    return removed

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context, tenant_context
 from core.common.errors import ApplicationError
 from lumbung.celery import app
 
+from .backup import cooperative_backup_scheduled
 from .models import Cooperative
 from .practice import practice_template_refresh, practices_cleanup
 from .schema_template import expected_migrations, spares_fill
@@ -157,3 +158,31 @@ def _warm_migration_list(**kwargs) -> None:
         expected_migrations()
     except Exception:  # the worker must start even if this fails
         log.exception("Could not load the migration list")
+
+
+@app.task(acks_late=True)
+def cooperatives_backup_task() -> dict:
+    """Daily (beat): queue one backup task per live cooperative (BACKUP_DIR empty: off)."""
+    if not settings.BACKUP_DIR:
+        log.info("BACKUP_DIR is empty: scheduled cooperative backups are off")
+        return {"queued": 0}
+    slugs = list(
+        Cooperative.objects.filter(status__in=LIVE_STATUSES)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .order_by("pk")
+        .values_list("slug", flat=True)
+    )
+    for slug in slugs:
+        cooperative_backup_task.delay(slug)
+    return {"queued": len(slugs)}
+
+
+@app.task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, max_retries=3)
+def cooperative_backup_task(slug: str) -> dict:
+    """Back up one cooperative into BACKUP_DIR and prune its old backups (BACKUP_KEEP).
+    Safe to run twice: each run writes a complete file of its own (or none)."""
+    coop = Cooperative.objects.filter(slug=slug).first()
+    if coop is None:
+        return {"slug": slug, "skipped": "gone"}
+    meta = cooperative_backup_scheduled(cooperative=coop)
+    return {"slug": slug, "file": meta["file"], "bytes": meta["bytes"], "pruned": meta["pruned"]}

@@ -27,6 +27,27 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("lumbung")
 
+
+def _committing_tests_need_the_test_database() -> None:
+    """pytest-django creates the test database only for tests that use ``db`` (or the
+    marker); a run of tests that all commit for real (``scratch_tenant``, which needs
+    ``django_db_setup`` only) would otherwise talk to the development database. Count
+    every test that needs ``django_db_setup`` too."""
+    import pytest_django.fixtures as fixtures
+
+    original = fixtures._get_databases_for_setup
+
+    def databases_for_setup(items):
+        aliases, serialized = original(items)
+        if any("django_db_setup" in getattr(i, "fixturenames", ()) for i in items):
+            aliases = {*aliases, "default"}
+        return aliases, serialized
+
+    fixtures._get_databases_for_setup = databases_for_setup
+
+
+_committing_tests_need_the_test_database()
+
 TENANTS = {"a": "alpha", "b": "beta"}
 ADMIN_PASSWORD = "Rahasia-123!"
 

@@ -9,12 +9,28 @@ Observability, through Celery's signals:
   failures and beat check-ins);
 - Prometheus: per-task counts by state and run times (``lumbung.metrics``), served by the
   worker on ``CELERY_METRICS_PORT``.
+
+Faults:
+- Broker (Redis) unreachable when a task is sent (``delay`` in a request, usually from
+  ``transaction.on_commit``): the send does not fail the caller. The message (with its
+  cooperative's schema and task id) is held in the sending process and a background
+  thread sends it again every ``CELERY_REDELIVER_INTERVAL`` seconds until the broker takes
+  it; the page answers normally. Held messages live in that process only: a process that
+  exits before Redis returns loses them (logged at ERROR with the task name when held), so
+  the periodic sweeps stay the backstop (stuck sign-ups are queued again, a "post all"
+  left running may be started again after 30 minutes, daily reconciliations and backups).
+- A worker process killed mid-task: ``task_acks_late`` + ``task_reject_on_worker_lost``
+  (settings/celery.py) put the message back, and the task runs again; the money tasks
+  are idempotent (each batch or month is posted at most once, enforced in the database).
 """
 
 import contextlib
 import gc
+import logging
 import os
+import threading
 import time
+import uuid
 
 from celery.signals import (
     before_task_publish,
@@ -28,11 +44,97 @@ from celery.signals import (
     worker_process_shutdown,
     worker_ready,
 )
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
+from tenant_schemas_celery.task import headers_with_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
 
-app = CeleryApp("lumbung")
+log = logging.getLogger("lumbung.celery")
+
+
+class HeldMessages:
+    """Messages the broker refused (unreachable), sent again by a daemon thread."""
+
+    LIMIT = 10_000  # beyond this the oldest are dropped (logged)
+
+    def __init__(self) -> None:
+        self._items: list[tuple[str, tuple, dict]] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def hold(self, sender, name: str, args, kwargs, options: dict) -> None:
+        with self._lock:
+            self._items.append((name, (args, kwargs), options))
+            if len(self._items) > self.LIMIT:
+                dropped = self._items.pop(0)
+                log.error("Broker down too long: dropped held task %s", dropped[0])
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, args=(sender,), name="celery-redeliver", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self, sender) -> int:
+        """Send every held message now; returns how many the broker took (stops at the
+        first refusal: the broker is still down)."""
+        sent = 0
+        while True:
+            with self._lock:
+                if not self._items:
+                    return sent
+                name, (args, kwargs), options = self._items[0]
+            try:
+                CeleryApp.send_task(sender, name, args=args, kwargs=kwargs, **options)
+            except BrokerUnavailable:
+                return sent
+            with self._lock:
+                if self._items and self._items[0][2] is options:
+                    self._items.pop(0)
+            sent += 1
+            self.delivered += 1
+            log.warning("Broker back: task %s (%s) sent", name, options.get("task_id"))
+
+    def _run(self, sender) -> None:
+        from django.conf import settings
+
+        while len(self):
+            time.sleep(getattr(settings, "CELERY_REDELIVER_INTERVAL", 5))
+            try:
+                self.flush(sender)
+            except Exception:  # never let the thread die with messages held
+                log.exception("Sending held tasks failed")
+
+
+class LumbungCelery(CeleryApp):
+    """tenant-schemas-celery's app whose sends survive a broker outage (see above)."""
+
+    held = HeldMessages()
+
+    def send_task(self, name, args=None, kwargs=None, **options):
+        # the cooperative's schema is fixed now, not when the message is finally sent
+        options["headers"] = headers_with_schema(options.get("headers") or {})
+        options["task_id"] = options.get("task_id") or str(uuid.uuid4())
+        try:
+            return super().send_task(name, args=args, kwargs=kwargs, **options)
+        except BrokerUnavailable as exc:
+            log.error(
+                "Broker unreachable: task %s (%s) held in this process, sent when it returns: %s",
+                name,
+                options["task_id"],
+                exc,
+                extra={"alert": "broker_unavailable"},
+            )
+            self.held.hold(self, name, args, kwargs, options)
+            return self.AsyncResult(options["task_id"])
+
+
+app = LumbungCelery("lumbung")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

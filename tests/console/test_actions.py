@@ -358,3 +358,36 @@ def test_every_role_reads_every_page(op_clients, tenant_a, role):
         "/konsol/kesehatan/",
     ):
         assert client.get(path).status_code == 200, path
+
+
+def test_delete_removes_the_cooperative_files_after_commit(
+    op_clients, doomed, tenant_b, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    mine = [
+        f"{doomed.schema_name}/loans/2026/01/slip.pdf",
+        f"{doomed.schema_name}/billing/proofs/2026/02/bukti.png",
+    ]
+    other = f"{tenant_b.schema_name}/loans/2026/01/slip.pdf"
+    for name in [*mine, other]:
+        default_storage.save(name, ContentFile(b"%PDF-1.4 x"))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        resp = post(op_clients["admin"], doomed, "delete", confirm_slug="hapus-aku")
+    assert resp.status_code == 302
+    assert all(default_storage.exists(n) for n in mine)  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not any(default_storage.exists(n) for n in mine)
+    assert not (tmp_path / doomed.schema_name).exists()
+    assert default_storage.exists(other)  # another cooperative's files stay
+
+
+def test_media_remove_accepts_only_a_cooperative_directory():
+    from tenants.services import cooperative_media_remove
+
+    for bad in ("", ".", "..", "/", "coop_a/../..", "public", "coop_A"):
+        with pytest.raises(ValueError):
+            cooperative_media_remove(schema=bad)

@@ -17,7 +17,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
-from tenants.services import cooperative_discard
+from tenants.services import cooperative_discard, cooperative_media_remove
 
 from .models import MigrationRun
 
@@ -310,7 +310,8 @@ def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason
 
 @transaction.atomic
 def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: str) -> dict:
-    """Delete an archived cooperative for good: schema, domains, billing rows, the row.
+    """Delete an archived cooperative for good: schema, domains, billing rows, the row,
+    and (after commit) its stored files.
     ``confirm`` must repeat the cooperative's address (slug) exactly."""
     _require(operator, "delete")
     reason = _reason(reason)
@@ -340,6 +341,10 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
     # A "ready" sign-up must point at its cooperative (DB constraint): they go together.
     SignupRequest.objects.filter(cooperative=coop).delete()
     cooperative_discard(cooperative=coop)
+    # Its stored files (loan documents, payslips, transfer proofs under <schema>/) go once
+    # the deletion is committed: a rollback keeps schema and files together.
+    schema = coop.schema_name
+    transaction.on_commit(lambda: cooperative_media_remove(schema=schema))
     return summary
 
 

@@ -10,6 +10,9 @@ if _redis:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis,
             "KEY_PREFIX": "lumbung",
+            # Redis down or hung: fail fast (rate limits then let requests through, see
+            # core.common.ratelimit) instead of holding the page.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

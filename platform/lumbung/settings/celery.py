@@ -18,9 +18,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+# A task's message is acknowledged when it finishes, and put back when the process running
+# it dies (SIGKILL, out of memory): the task then runs again, so every task must be safe to
+# run twice (the money tasks are: a batch or a month is posted at most once, by the
+# database's constraints). A message of a worker that died whole comes back after the
+# broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT, longer than any task or countdown).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 2,
+}
+# Sending a task with Redis down: a few quick tries (< 1 s), then the message is held in
+# the process and sent again every CELERY_REDELIVER_INTERVAL seconds (lumbung.celery).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.3,
+}
+CELERY_REDELIVER_INTERVAL = env.int("CELERY_REDELIVER_INTERVAL", default=5)
 # Celery's Django fix-up closes every database connection before and after each task
 # unless CELERY_DB_REUSE_MAX is set. With DB_CONN_MAX_AGE > 0 the worker keeps its
 # connection as the web processes do: the fix-up then closes it only every N tasks, and
@@ -74,9 +93,14 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 3600,
     },
 }
-# tenants: keep spare clones of the template schema ready for new sign-ups.
+# tenants: keep spare clones of the template schema ready for new sign-ups; back up every
+# live cooperative's schema daily into BACKUP_DIR (settings/database.py), BACKUP_KEEP each.
 CELERY_BEAT_SCHEDULE |= {
     "tenants-spares-refill": {"task": "tenants.tasks.spares_refill_task", "schedule": 300},
+    "cooperatives-backup-daily": {
+        "task": "tenants.tasks.cooperatives_backup_task",
+        "schedule": 24 * 3600,
+    },
 }
 # tenants: practice copies ("Ruang latihan") unused for PRACTICE_UNUSED_DAYS are deleted;
 # their demo-data template is rebuilt when the migrations change or a month begins.

@@ -2,7 +2,7 @@ from urllib.parse import unquote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env
+from .env import ROOT_DIR, env
 
 # DATABASE_URL is found (or an embedded server started) by `lumbung-dev`; see devenv.py.
 # The engine is django-tenants' backend extended for transaction pooling (lumbung.db_backend).
@@ -42,6 +42,12 @@ DATABASES["default"]["POOL_MODE"] = DB_POOL_MODE
 if DB_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
-# pg_dump for the console's tenant export: a name on the PATH or a path. lumbung-dev points
-# it at the embedded server's own pg_dump when it starts one.
+# pg_dump for the console's tenant export and the cooperative backups: a name on the PATH
+# or a path. lumbung-dev points it at the embedded server's own pg_dump when it starts one.
 PG_DUMP = env.str("PG_DUMP", default="pg_dump")
+
+# Per-cooperative backups (tenants.backup): the daily beat task writes
+# <BACKUP_DIR>/<slug>/<slug>-<UTC time>.sql.gz for every live cooperative and keeps the
+# newest BACKUP_KEEP of each. BACKUP_DIR="" turns the scheduled backups off.
+BACKUP_DIR = env.str("BACKUP_DIR", default=str(ROOT_DIR / ".data" / "backups"))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
