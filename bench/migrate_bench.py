@@ -232,9 +232,10 @@ start-up and reading the migration files, everything but the plan query) is coun
 {row("one new nullable column, `migrate_all_tenants`", "column_new")}
 
 The no-op cost of `migrate_all_tenants` is Django's start-up plus reading the migration
-files and one query; it does not open any schema. A pending migration is still applied
-by Django's executor per schema (about as fast as before: the "same DDL once" fast path
-is not built yet).
+files and one query; it does not open any schema. A pending pure-schema migration (the
+new column) takes the fast path: the statements Django sends to one schema are recorded
+and replayed to the others (`lumbung.console.fastpath`; `--no-fast-path` compared in
+`bench/scale_bench.py`'s section).
 """
     write_docs_section(SECTION, text)
 

@@ -4,6 +4,11 @@ parallel (forked worker processes), with progress and an ETA, continuing past a 
 tenant and reporting it at the end; then refresh the template schema new cooperatives
 are cloned from when anything was applied.
 
+Schemas that lack the same pure-schema migrations take the fast path (``fastpath``): the
+statements Django sends to the first of them are recorded and replayed to the others over
+each worker's one connection, with their migration records in the same transaction;
+anything the fast path cannot prove equivalent goes through Django's executor.
+
 Used by ``manage.py migrate_all_tenants`` (the deploy ``migrate`` step) and the
 console's "migrate all" action (a Celery task); progress is written to a
 ``MigrationRun`` row when one is given. Resumable by construction: each migration is
@@ -17,6 +22,7 @@ import logging
 import multiprocessing
 import time
 import traceback
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +32,7 @@ from django.utils import timezone
 from tenants.models import Cooperative
 from tenants.schema_template import qi
 
+from .fastpath import Script, script_build, script_replay
 from .models import MigrationRun
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,11 @@ log = logging.getLogger(__name__)
 # AccessShareLocks it takes (one per django_migrations table) stay far below the server's
 # lock table (max_locks_per_transaction x max_connections) at thousands of cooperatives.
 PLAN_CHUNK = 1000
+# Schemas lacking the same migrations needed for the fast path to pay (the reference
+# schema is migrated while recording; the others replay).
+FAST_MIN_GROUP = 2
+# Reference schemas tried per group before the group goes through the executor.
+FAST_REFERENCE_TRIES = 3
 
 
 @dataclass
@@ -43,6 +55,8 @@ class SchemaResult:
     seconds: float
     error: str = ""
     eta: float | None = None  # seconds left for the whole run, set by migrate_all
+    how: str = "executor"  # "fast" (replayed), "reference" (recorded), "executor"
+    note: str = ""  # why a schema meant for the fast path went through the executor
 
 
 @dataclass
@@ -64,6 +78,7 @@ class BulkResult:
     results: list[SchemaResult] = field(default_factory=list)
     plan: MigrationPlan | None = None
     template: str = ""  # "", "refreshed", "current" or "failed: <error>"
+    fast_notes: list[str] = field(default_factory=list)  # groups left to the executor, why
 
     @property
     def failed(self) -> list[SchemaResult]:
@@ -151,6 +166,75 @@ def migrate_schema(schema: str) -> SchemaResult:
     return SchemaResult(schema, True, time.perf_counter() - started)
 
 
+# Set in the parent before the workers fork (they inherit them): the script each schema
+# replays, and how a schema is migrated otherwise.
+_SCRIPTS: dict[str, Script] = {}
+_MIGRATE_ONE: list[Callable[[str], SchemaResult]] = [migrate_schema]
+
+
+def _short(exc: BaseException) -> str:
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()[:2000]
+
+
+def _job(schema: str) -> SchemaResult:
+    """Migrate one schema: replay its group's script, else (or when the replay is refused
+    or fails) Django's executor."""
+    script = _SCRIPTS.get(schema)
+    if script is None:
+        return _MIGRATE_ONE[0](schema)
+    started = time.perf_counter()
+    try:
+        script_replay(schema, script)
+    except Exception as exc:
+        res = _MIGRATE_ONE[0](schema)
+        res.seconds += time.perf_counter() - started
+        res.note = f"fast path refused: {_short(exc)}"
+        return res
+    return SchemaResult(schema, True, time.perf_counter() - started, how="fast")
+
+
+def _scripts_build(
+    plan: MigrationPlan, todo: list[str], notes: list[str]
+) -> tuple[dict[str, Script], list[SchemaResult]]:
+    """Group the pending schemas by what they lack; for each group big enough, migrate a
+    reference schema while recording (``script_build``). Returns the script per schema
+    left to replay and the reference schemas' results."""
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for schema in todo:
+        missing = plan.pending.get(schema)
+        # A schema lacking everything may have no migration records at all: executor.
+        if missing and len(missing) < plan.expected:
+            groups[tuple(missing)].append(schema)
+    scripts: dict[str, Script] = {}
+    done: list[SchemaResult] = []
+    for missing, members in groups.items():
+        if len(members) < FAST_MIN_GROUP:
+            continue
+        script = None
+        for ref in members[:FAST_REFERENCE_TRIES]:
+            started = time.perf_counter()
+            try:
+                built = script_build(ref, list(missing))
+            except Exception as exc:  # this schema goes through the executor
+                log.warning("Fast path: %s could not be the reference: %s", ref, exc)
+                notes.append(f"{ref}: could not be the reference schema: {_short(exc)}")
+                continue
+            if isinstance(built, str):
+                notes.append(
+                    f"{len(members)} schema lacking {', '.join(missing[:3])}"
+                    f"{', …' if len(missing) > 3 else ''}: Django's executor ({built})"
+                )
+                break
+            script = built
+            done.append(SchemaResult(ref, True, time.perf_counter() - started, how="reference"))
+            break
+        if script is not None:
+            for schema in members:
+                if schema != script.reference:
+                    scripts[schema] = script
+    return scripts, done
+
+
 def _worker_init() -> None:
     # Forked children must not share the parent's database socket.
     for conn in connections.all(initialized_only=True):
@@ -189,6 +273,12 @@ def _template_refresh() -> str:
         connection.set_schema_to_public()
 
 
+def _chunk(todo: int, processes: int) -> int:
+    """Schemas handed to a worker at a time: a replay takes milliseconds, so one per
+    round trip would make the parent the bottleneck; small enough for a smooth ETA."""
+    return max(1, min(20, todo // (processes * 8)))
+
+
 def migrate_all(
     *,
     schemas: list[str] | None = None,
@@ -199,12 +289,14 @@ def migrate_all(
     every_schema: bool = False,
     refresh_template: bool = True,
     planned: Callable[[MigrationPlan], None] | None = None,
+    fast: bool = True,
 ) -> BulkResult:
     """Migrate the schemas among ``schemas`` (default: every cooperative's) that lack a
     migration, with ``processes`` workers; schemas already current are not opened
     (``every_schema`` opens them all, the old way). ``planned(plan)`` is called once the
     plan is read, ``progress(i, total, result)`` as each schema finishes. The template
-    schema is refreshed at the end when a schema was migrated (``refresh_template``)."""
+    schema is refreshed at the end when a schema was migrated (``refresh_template``).
+    ``fast``: use the same-DDL-once path where it applies (``fastpath``)."""
     connection.set_schema_to_public()
     schemas = tenant_schemas() if schemas is None else list(schemas)
     plan = migration_plan(schemas)
@@ -230,16 +322,31 @@ def migrate_all(
             progress(done, total, res)
         _progress_save(run, done, failures)
 
-    # A daemonic process (a Celery prefork worker) may not fork children: go sequential.
-    if processes <= 1 or total <= 1 or multiprocessing.current_process().daemon:
-        for schema in todo:
-            _one_done(migrate_one(schema))
+    if fast:
+        scripts, references = _scripts_build(plan, todo, result.fast_notes)
+        for res in references:
+            _one_done(res)
+        done_refs = {r.schema for r in references}
+        todo = [s for s in todo if s not in done_refs]
     else:
-        connections.close_all()
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes=min(processes, total), initializer=_worker_init) as pool:
-            for res in pool.imap_unordered(migrate_one, todo):
-                _one_done(res)
+        scripts = {}
+    _SCRIPTS.clear()
+    _SCRIPTS.update(scripts)
+    _MIGRATE_ONE[0] = migrate_one
+    try:
+        # A daemonic process (a Celery prefork worker) may not fork children: sequential.
+        if processes <= 1 or len(todo) <= 1 or multiprocessing.current_process().daemon:
+            for schema in todo:
+                _one_done(_job(schema))
+        else:
+            connections.close_all()
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(processes=min(processes, len(todo)), initializer=_worker_init) as pool:
+                for res in pool.imap_unordered(_job, todo, chunksize=_chunk(len(todo), processes)):
+                    _one_done(res)
+    finally:
+        _SCRIPTS.clear()
+        _MIGRATE_ONE[0] = migrate_schema
     if refresh_template and any(r.ok for r in result.results if r.schema in plan.pending):
         result.template = _template_refresh()
     if run is not None:

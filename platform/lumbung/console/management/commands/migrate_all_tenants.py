@@ -1,10 +1,15 @@
 """manage.py migrate_all_tenants [--processes N] [--schema S ...] [--dry-run] [--every-schema]
+                                [--no-fast-path]
 
 Migrate every cooperative's schema that lacks a migration: which ones is read first from
 all schemas' migration records in one query (schemas already current are not opened),
 then they are migrated in parallel with progress lines and an ETA; a failing tenant is
 reported and the others carry on; the template schema is refreshed when anything was
-applied. Re-running applies only what is left. Exit status 1 when any tenant failed."""
+applied. Re-running applies only what is left. Exit status 1 when any tenant failed.
+
+Schemas lacking the same pure-schema migrations take the fast path: what Django sends to
+one of them is recorded and replayed to the others (lumbung.console.fastpath); the rest
+go through Django's executor. ``--no-fast-path`` sends every schema through the executor."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,6 +42,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-template", action="store_true", help="do not refresh the template schema"
         )
+        parser.add_argument(
+            "--no-fast-path",
+            action="store_true",
+            help="migrate every schema with Django's executor (no recorded DDL replay)",
+        )
         # accepted for symmetry with migrate_schemas (the command never prompts)
         parser.add_argument("--noinput", "--no-input", action="store_true")
 
@@ -50,7 +60,9 @@ class Command(BaseCommand):
             for schema, missing in plan.pending.items():
                 self.stdout.write(f"  {schema}: {', '.join(missing)}")
 
-    def handle(self, *args, processes, schemas, dry_run, every_schema, no_template, **options):
+    def handle(
+        self, *args, processes, schemas, dry_run, every_schema, no_template, no_fast_path, **options
+    ):
         verbosity = options.get("verbosity", 1)
         if dry_run:
             from lumbung.console.migrate import migration_plan, tenant_schemas
@@ -62,8 +74,11 @@ class Command(BaseCommand):
 
         def progress(i, total, res):
             mark = "ok" if res.ok else "GAGAL"
+            how = {"fast": ", cepat", "reference": ", rujukan jalur cepat"}.get(res.how, "")
             eta = f", sisa ±{_duration(res.eta)}" if res.eta and i < total else ""
-            line = f"[{i}/{total}] {res.schema}: {mark} ({res.seconds:.2f} s{eta})"
+            line = f"[{i}/{total}] {res.schema}: {mark} ({res.seconds:.2f} s{how}{eta})"
+            if res.note:
+                line += f" [{res.note}]"
             if res.ok:
                 self.stdout.write(line)
             else:
@@ -77,8 +92,14 @@ class Command(BaseCommand):
             every_schema=every_schema,
             refresh_template=not no_template,
             planned=lambda plan: self._print_plan(plan, verbosity),
+            fast=not no_fast_path,
         )
         done = len(result.results)
+        fast = sum(1 for r in result.results if r.how in ("fast", "reference"))
+        if fast:
+            self.stdout.write(f"Jalur cepat (DDL yang sama sekali hitung): {fast} skema.")
+        for note in result.fast_notes:
+            self.stdout.write(f"Tanpa jalur cepat: {note}")
         if result.template == "refreshed":
             self.stdout.write("Skema templat diperbarui.")
         elif result.template.startswith("failed"):

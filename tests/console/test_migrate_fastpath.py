@@ -1,0 +1,303 @@
+"""The same DDL once (lumbung.console.fastpath): schemas lacking the same pure-schema
+migrations get the statements recorded in one of them, replayed. Proven against the normal
+path: after the fast path each schema's catalog (tables, columns, types, defaults,
+nullability, constraints, indexes, triggers, sequences) equals that of a schema migrated
+by Django's executor. A data migration, a schema whose catalog answers differently and a
+schema where the statements fail go through the executor; a failure is listed and the
+others migrate.
+
+The extra migrations live in a temporary copy of the members migrations package that
+``MIGRATION_MODULES`` points at for the test; the cooperatives are scratch ones, dropped
+afterwards."""
+
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from lumbung.console.fastpath import _Recorder
+from lumbung.console.migrate import migrate_all, migration_plan
+from tenants.schema_template import qi
+
+ADMIN_PASSWORD = "Rahasia-123!"
+MEMBERS_MIGRATIONS = Path(__file__).resolve().parents[2] / "core" / "members" / "migrations"
+
+SCHEMA_MIGRATIONS = {
+    "9001_fast_fields": """
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("members", "{leaf}")]
+    operations = [
+        migrations.AddField("member", "fast_note", models.TextField(null=True, blank=True)),
+        migrations.AddField("member", "fast_flag", models.BooleanField(default=False)),
+        migrations.AddIndex(
+            "member", models.Index(fields=["fast_note"], name="members_fast_note_idx")
+        ),
+    ]
+""",
+    "9002_fast_alter_and_model": """
+from django.db import migrations, models
+from django.db.models import Q
+import django.db.models.deletion
+
+
+class Migration(migrations.Migration):
+    dependencies = [("members", "9001_fast_fields")]
+    operations = [
+        migrations.AlterField(
+            "member", "fast_note", models.CharField(max_length=40, null=True, db_index=True)
+        ),
+        migrations.AddConstraint(
+            "member",
+            models.CheckConstraint(
+                condition=Q(fast_note__isnull=True) | ~Q(fast_note=""),
+                name="members_fast_note_not_blank",
+            ),
+        ),
+        migrations.CreateModel(
+            name="FastThing",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("label", models.CharField(max_length=20, unique=True)),
+                ("amount", models.DecimalField(max_digits=18, decimal_places=0, default=0)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="members.member"
+                    ),
+                ),
+            ],
+        ),
+        migrations.RenameField("fastthing", "label", "title"),
+        migrations.AlterUniqueTogether("fastthing", {{("member", "amount")}}),
+        # Dropping the index: Django reads the table's constraints to find its name.
+        migrations.AlterField("member", "fast_note", models.CharField(max_length=40, null=True)),
+    ]
+""",
+}
+
+DATA_MIGRATION = {
+    "9003_fast_data": """
+from django.db import migrations
+
+
+def fill(apps, schema_editor):
+    apps.get_model("members", "Member").objects.update(fast_flag=True)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("members", "9002_fast_alter_and_model")]
+    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+""",
+}
+
+
+def _leaf() -> str:
+    return sorted(p.stem for p in MEMBERS_MIGRATIONS.glob("0*.py"))[-1]
+
+
+@pytest.fixture
+def extra_migrations(tmp_path, settings):
+    """``add(files)``: the members migrations plus ``files`` ({name: source}) become the
+    members app's migrations for the rest of the test."""
+    made: list[str] = []
+
+    def add(files: dict[str, str]) -> None:
+        name = f"fast_members_migrations_{uuid.uuid4().hex[:8]}"
+        pkg = tmp_path / name
+        if made:
+            shutil.copytree(tmp_path / made[-1], pkg)
+        else:
+            pkg.mkdir()
+            for src in MEMBERS_MIGRATIONS.glob("*.py"):
+                (pkg / src.name).write_text(src.read_text())
+        for stem, text in files.items():
+            (pkg / f"{stem}.py").write_text(text.format(leaf=_leaf()))
+        made.append(name)
+        settings.MIGRATION_MODULES = {"members": name}
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield add
+    finally:
+        sys.path.remove(str(tmp_path))
+        for mod in [m for m in sys.modules if m.startswith("fast_members_migrations_")]:
+            del sys.modules[mod]
+
+
+@pytest.fixture
+def scratch(django_db_setup, django_db_blocker):
+    """``make(n)``: n cooperatives whose writes commit (migrations commit), dropped after."""
+    from tenants.services import cooperative_create, cooperative_discard
+
+    made = []
+
+    def make(n: int) -> list[str]:
+        for _ in range(n):
+            slug = f"fast-{uuid.uuid4().hex[:8]}"
+            made.append(
+                cooperative_create(
+                    slug=slug,
+                    name=f"KPRI {slug}",
+                    admin_email=f"admin@{slug}.test",
+                    admin_password=ADMIN_PASSWORD,
+                    actor="tests",
+                ).cooperative
+            )
+            connection.set_schema_to_public()
+        return [c.schema_name for c in made[-n:]]
+
+    with django_db_blocker.unblock():
+        try:
+            yield make
+        finally:
+            connection.set_schema_to_public()
+            for coop in made:
+                cooperative_discard(cooperative=coop)
+
+
+def _rows(sql: str, schema: str) -> list[tuple]:
+    """Rows as text, the schema's name (qualifying names) left out."""
+    with connection.cursor() as cur:
+        cur.execute(sql, [schema])
+        return [
+            tuple(str(v).replace(f"{qi(schema)}.", "").replace(f"{schema}.", "") for v in row)
+            for row in cur.fetchall()
+        ]
+
+
+def catalog(schema: str) -> dict[str, list[tuple]]:
+    """The schema's catalog, schema names left out (so two schemas compare)."""
+    ns = "%s::regnamespace"
+    out = {
+        "tables": _rows(
+            f"SELECT relname, relkind, relpersistence FROM pg_class WHERE relnamespace = {ns} "
+            "ORDER BY 1",
+            schema,
+        ),
+        "columns": _rows(
+            "SELECT table_name, column_name, ordinal_position, data_type, "
+            "character_maximum_length, numeric_precision, numeric_scale, is_nullable, "
+            "column_default, is_identity, identity_generation, collation_name "
+            "FROM information_schema.columns WHERE table_schema = %s ORDER BY 1, 2",
+            schema,
+        ),
+        "constraints": _rows(
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid), "
+            f"condeferrable, condeferred, convalidated FROM pg_constraint WHERE connamespace = "
+            f"{ns} ORDER BY 1, 2",
+            schema,
+        ),
+        "indexes": _rows(
+            "SELECT tablename, indexname, indexdef "
+            "FROM pg_indexes WHERE schemaname = %s ORDER BY 1, 2",
+            schema,
+        ),
+        "triggers": _rows(
+            "SELECT c.relname, t.tgname, t.tgenabled, "
+            "pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            f"WHERE c.relnamespace = {ns} AND NOT t.tgisinternal ORDER BY 1, 2",
+            schema,
+        ),
+        "sequences": _rows(
+            "SELECT sequencename, data_type::text, start_value, increment_by, max_value "
+            "FROM pg_sequences WHERE schemaname = %s ORDER BY 1",
+            schema,
+        ),
+    }
+    return out
+
+
+def _applied(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT app, name FROM {qi(schema)}.django_migrations")
+        return set(cur.fetchall())
+
+
+def _content_types(schema: str) -> list[tuple]:
+    return _rows(
+        "SELECT ct.app_label || '.' || ct.model || ':' || "
+        f"(SELECT count(*) FROM {qi(schema)}.auth_permission p WHERE p.content_type_id = ct.id) "
+        f"FROM {qi(schema)}.django_content_type ct WHERE ct.app_label = %s ORDER BY 1",
+        "members",
+    )
+
+
+def test_fast_path_catalog_equals_the_normal_path(scratch, extra_migrations):
+    normal, *fast = scratch(4)
+    before = catalog(normal)
+    extra_migrations(SCHEMA_MIGRATIONS)
+    plan = migration_plan([normal, *fast])
+    assert set(plan.pending) == {normal, *fast}
+    assert plan.pending[normal] == ["members.9001_fast_fields", "members.9002_fast_alter_and_model"]
+
+    result = migrate_all(schemas=[normal], processes=1, refresh_template=False, fast=False)
+    assert result.ok and [r.how for r in result.results] == ["executor"], result.failed
+    result = migrate_all(schemas=fast, processes=2, refresh_template=False)
+    assert result.ok, result.failed
+    how = {r.schema: r.how for r in result.results}
+    assert how == {fast[0]: "reference", fast[1]: "fast", fast[2]: "fast"}, result.fast_notes
+    assert migration_plan([normal, *fast]).pending == {}
+
+    expected = catalog(normal)
+    assert expected != before  # the migrations did change something
+    assert any("fastthing" in row[0] for row in expected["tables"])
+    for schema in fast:
+        got = catalog(schema)
+        for key in expected:
+            assert got[key] == expected[key], (schema, key)
+        assert _applied(schema) == _applied(normal)
+        # post_migrate ran in the schema: the new model's content type and permissions
+        assert _content_types(schema) == _content_types(normal)
+    assert "fastthing:4" in [r[0] for r in _content_types(fast[1])]
+
+
+def test_a_data_migration_goes_through_the_executor(scratch, extra_migrations):
+    schemas = scratch(2)
+    extra_migrations(SCHEMA_MIGRATIONS)
+    assert migrate_all(schemas=schemas, processes=1, refresh_template=False).ok
+    extra_migrations(DATA_MIGRATION)
+    result = migrate_all(schemas=schemas, processes=1, refresh_template=False)
+    assert result.ok, result.failed
+    assert [r.how for r in result.results] == ["executor", "executor"]
+    (note,) = result.fast_notes
+    assert "RunPython runs in the cooperative's schema" in note
+    for schema in schemas:
+        assert ("members", "9003_fast_data") in _applied(schema)
+
+
+def test_a_failing_schema_is_listed_and_a_diverging_one_falls_back(scratch, extra_migrations):
+    ref, ok, diverging, broken = scratch(4)
+    with connection.cursor() as cur:
+        # An extra constraint: Django's introspection of members_member answers otherwise.
+        cur.execute(
+            f"ALTER TABLE {qi(diverging)}.members_member ADD CONSTRAINT extra_chk CHECK (true)"
+        )
+        # The column the migration adds is there already: the statements fail here.
+        cur.execute(f"ALTER TABLE {qi(broken)}.members_member ADD COLUMN fast_flag integer")
+    extra_migrations(SCHEMA_MIGRATIONS)
+    result = migrate_all(schemas=[ref, ok, diverging, broken], processes=1, refresh_template=False)
+    by = {r.schema: r for r in result.results}
+    assert by[ref].how == "reference" and by[ok].how == "fast" and by[ok].ok
+    assert by[diverging].ok and by[diverging].how == "executor"
+    assert "Diverged" in by[diverging].note
+    assert [r.schema for r in result.failed] == [broken]
+    assert "already exists" in by[broken].error
+    assert list(migration_plan([ref, ok, diverging, broken]).pending) == [broken]
+    for key, rows in catalog(ref).items():
+        assert catalog(diverging)[key] == rows or key == "constraints"
+
+
+def test_a_statement_naming_the_schema_is_refused(db):
+    recorder = _Recorder("coop_zzfast")
+    with connection.execute_wrapper(recorder), connection.cursor() as cur:
+        cur.execute("SELECT 1")
+        assert not recorder.unsafe
+        cur.execute("SELECT %s", ["coop_zzfast"])
+        assert cur.fetchone() == ("coop_zzfast",)  # the caller still gets its rows
+    assert "names the schema" in recorder.unsafe

@@ -1,0 +1,51 @@
+"""Smoke run of bench/scale_bench.py (3 cooperatives, own database) so the harness never
+rots: it must finish and report every figure, and the fast path must have carried the
+pure-schema migrations (and not the RunPython one)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_scale_bench_smoke_run():
+    db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
+    env = dict(
+        os.environ,
+        BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale_bench.py"), "--cooperatives", "3"]
+        + ["--no-docs"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "3 cooperatives (3 made in" in out
+    for line in (
+        "provisioning (cooperative_create): p50",
+        "no-op migrate_all_tenants:",
+        "column, migrate_all_tenants: ",
+        "column, migrate_all_tenants --no-fast-path:",
+        "index, migrate_all_tenants --no-fast-path:",
+        "data, migrate_all_tenants --no-fast-path:",
+        "pg_class rows, database",
+        "pg_dump -n one cooperative",
+        "backend memory after 3 cooperatives: contexts",
+        "uptime:",
+    ):
+        assert line in out, out
+    assert "(3 schemas by the fast path)" in out.split("column, migrate_all_tenants: ")[1]
+    assert "(3 schemas by the fast path)" in out.split("index, migrate_all_tenants: ")[1]
+    assert "(0 schemas by the fast path)" in out.split("data, migrate_all_tenants: ")[1]
+    assert not list((ROOT / "core" / "members" / "migrations").glob("9999_*"))
