@@ -254,27 +254,24 @@ def test_portal_simulation_refuses_amounts_outside_the_product(
     assert resp.context["form"].errors
 
 
-def test_deductions_panel_appears_when_the_app_provides_its_selector(
-    client_a, people, member, monkeypatch
-):
-    """Without ``core.deductions.selectors.deduction_run_status(year=, month=)`` the panel
-    is absent; with it, it shows this month's lists."""
-    import sys
-    import types
+def test_deductions_panel_shows_this_months_lists(client_a, people, member, monkeypatch):
+    """The panel shows what ``deduction_run_status(year=, month=)`` gives for this month."""
+    import lumbung.dashboard as dashboard
 
-    empty = types.ModuleType("core.deductions.selectors")
-    monkeypatch.setitem(sys.modules, "core.deductions.selectors", empty)
-    assert "deductions" not in dashboard_panels(user=people["bendahara"])
-    fake = types.ModuleType("core.deductions.selectors")
-    fake.deduction_run_status = lambda *, year, month: [
-        {
-            "label": "DISDIK",
-            "status": "Siap diposting",
-            "expected": D("1500000"),
-            "realized": D("1250000"),
-        }
-    ]
-    monkeypatch.setitem(sys.modules, "core.deductions.selectors", fake)
+    monkeypatch.setattr(dashboard, "deduction_run_status", lambda *, year, month: None)
+    assert dashboard_panels(user=people["bendahara"])["deductions"].data == {"runs": []}
+    monkeypatch.setattr(
+        dashboard,
+        "deduction_run_status",
+        lambda *, year, month: [
+            {
+                "label": "DISDIK",
+                "status": "Siap diposting",
+                "expected": D("1500000"),
+                "realized": D("1250000"),
+            }
+        ],
+    )
     panel = dashboard_panels(user=people["bendahara"])["deductions"]
     assert panel.data["runs"][0]["label"] == "DISDIK"
     client_a.force_login(people["bendahara"])

@@ -134,7 +134,7 @@ def test_collectibility_is_as_of_year_end_not_as_printed(ready, staff):
     table = next(
         t for t in rat_pack_tables(year=YEAR) if t["title"] == "Kolektibilitas pinjaman dan NPL"
     )
-    assert f"31-12-{YEAR}" in str(table["subtitle"])
+    assert f"31 Des {YEAR}" in str(table["subtitle"])
     total_row = next(r for r in table["rows"] if r["kind"] == "total")
     assert total_row["cells"][3] == outstanding
     assert LoanGradeSnapshot.objects.filter(on=date(YEAR + 1, 1, 31)).count() == 0

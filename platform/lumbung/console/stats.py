@@ -77,7 +77,7 @@ def stats_refresh_one(*, cooperative: Cooperative, sizes: dict[str, int] | None 
         values["error"] = ""
     except Exception as exc:  # a missing or broken schema: keep the row, say why
         log.warning("Usage figures of %s failed: %s", cooperative.schema_name, exc)
-        values["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        values["error"] = f"{cooperative.schema_name}: {type(exc).__name__}: {exc}"[:2000]
     now = timezone.now()
     values["refreshed_at"] = now
     stats, _created = TenantStats.objects.update_or_create(
