@@ -32,6 +32,7 @@ CATEGORIES: list[tuple[str, str]] = [
     ("Forged hosts", "tests/tenants/test_isolation.py::test_unknown_host_is_refused_with_404"),
     ("Role × URL", "tests/webapp/test_roles.py"),
     ("Cross-tenant", "tests/tenants/test_isolation.py"),
+    ("Cross-tenant", "tests/tenants/test_cross_tenant_ids.py"),
     ("Cross-tenant", "tests/users/test_api_keys.py::test_a_key_of_cooperative_a_is_refused_at_b"),
     ("API fuzzing (schemathesis)", "tests/webapp/test_api_fuzz.py"),
     ("Faults", "tests/faults/"),

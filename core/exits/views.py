@@ -1,17 +1,28 @@
 """HTML screen of the exit settlement (namespace "exits")."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.confirm import (
+    Confirmation,
+    ConfirmLine,
+    carry,
+    confirmation_page,
+    is_confirmed,
+)
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
 from core.members.views import form_error
 
-from .services import exit_settlement_confirm, exit_settlement_preview
+from .api import settlement_to_reverse
+from .services import exit_settlement_confirm, exit_settlement_preview, exit_settlement_reverse
 
 
 @role_required(read=STAFF, write=TREASURY | {"ketua"})
@@ -20,7 +31,15 @@ def exit_settlement(request, member_pk: int):
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
     if not member.is_active:
         settlement = member.exit_settlements.filter(reversed_at__isnull=True).first()
-        return render(request, "exits/exit_done.html", {"member": member, "settlement": settlement})
+        return render(
+            request,
+            "exits/exit_done.html",
+            {
+                "member": member,
+                "settlement": settlement,
+                "can_reverse": settlement is not None and request.user.role in TREASURY,
+            },
+        )
     today = timezone.localdate()
     preview = exit_settlement_preview(member=member, on=today)
     form = ExitForm(
@@ -60,3 +79,64 @@ def exit_settlement(request, member_pk: int):
             "heirs": member.heirs.filter(is_active=True),
         },
     )
+
+
+@role_required(read=STAFF, write=TREASURY)
+def exit_settlement_reverse_view(request, member_pk: int):
+    """Reverse a mistaken exit settlement (bendahara, admin): the first POST shows what is
+    taken back; the confirmed POST reverses it."""
+    if request.method != "POST":
+        raise Http404
+    member = get_object_or_404(Member, pk=member_pk)
+    back = reverse("exits:settle", args=[member.pk])
+    try:
+        settlement = settlement_to_reverse(member)
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            raise ApplicationError(
+                "validation_error",
+                _("Alasan pembatalan wajib diisi."),
+                fields={"reason": [_("Wajib diisi.")]},
+            )
+        if not is_confirmed(request):
+            return confirmation_page(
+                request,
+                Confirmation(
+                    title=_("Konfirmasi pembatalan penyelesaian keluar %s") % member.full_name,
+                    intro=_("%(n)s · %(m)s, keluar %(d)s. Alasan pembatalan: %(r)s")
+                    % {
+                        "n": member.number,
+                        "m": member.full_name,
+                        "d": format_tanggal(settlement.on),
+                        "r": reason,
+                    },
+                    lines=[
+                        ConfirmLine(
+                            _("Simpanan dikembalikan ke rekening"), settlement.savings_total
+                        ),
+                        ConfirmLine(_("SHU belum dibayar"), settlement.shu_unpaid),
+                        ConfirmLine(_("Pinjaman berjalan lagi"), settlement.loans_outstanding),
+                        ConfirmLine(
+                            _("Pembayaran yang dibatalkan"), settlement.net_payable, strong=True
+                        ),
+                    ],
+                    note=_(
+                        "Anggota kembali aktif, rekening simpanannya dibuka lagi dengan saldonya, "
+                        "pinjaman yang dilunasi penyelesaian ini berjalan lagi, dan jurnalnya "
+                        "dibalik. Penyelesaian tetap tercatat dan ditandai dibatalkan."
+                    ),
+                    action=reverse("exits:reverse", args=[member.pk]),
+                    back=back,
+                    button=_("Ya, batalkan penyelesaian keluar"),
+                    fields=carry(request, ("reason",)),
+                    danger=True,
+                ),
+            )
+        exit_settlement_reverse(settlement=settlement, by=request.user, reason=reason)
+        messages.success(
+            request, _("Penyelesaian keluar anggota %(m)s dibatalkan.") % {"m": member}
+        )
+        return redirect("members:detail", pk=member.pk)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(back)

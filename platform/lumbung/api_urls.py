@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("core.users.api_urls")),
     path("", include("core.ledger.api_urls")),
     path("", include("core.members.api_urls")),
+    path("", include("core.exits.api_urls")),
     path("", include("core.savings.api_urls")),
     path("", include("core.loans.api_urls")),
     path("", include("core.deductions.api_urls")),
