@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.errors import BillingErrors
 from core.common.api import MAX_ID
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
@@ -83,7 +84,7 @@ def _plan_from(request) -> tuple[Plan, str]:
     interval = request.POST.get("interval") or Interval.MONTH
     if plan is None:
         raise ApplicationError(
-            "plan_unavailable",
+            BillingErrors.PLAN_UNAVAILABLE,
             _("Pilih paket yang tersedia."),
             fields={"plan": [_("Wajib dipilih.")]},
         )

@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain
 from .schema_template import schema_clone, template_state
@@ -100,7 +101,7 @@ def cooperative_create(
     validate_slug(slug)
     if Cooperative.objects.filter(slug=slug).exists():
         raise ApplicationError(
-            "slug_taken",
+            TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )

@@ -25,10 +25,11 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
+from core.ledger.errors import LedgerErrors
 
 from . import exports, reports, services, tables
 from .models import (
@@ -81,7 +82,7 @@ def parse_amount(raw: str) -> Decimal:
     try:
         return parse_rupiah(raw, whole=False)
     except RupiahError as e:
-        raise ApplicationError("amount_type", e.text) from None
+        raise ApplicationError(LedgerErrors.AMOUNT_TYPE, e.text) from None
 
 
 # ------------------------------------------------------------------------------ index
@@ -437,7 +438,7 @@ def journal_new(request):
             ]
             on = _date(form["date"])
             if on is None:
-                raise ApplicationError("validation_error", _("Tanggal tidak valid."))
+                raise ApplicationError(CommonErrors.VALIDATION, _("Tanggal tidak valid."))
             services.date_in_range(on)
             out = services.manual_entry_submit(
                 on=on, description=form["description"], lines=lines, by=request.user

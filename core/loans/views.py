@@ -24,7 +24,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
 from core.common.fields import RupiahField
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
@@ -460,7 +460,9 @@ def _rupiah(v):
     try:
         return parse_rupiah(v, field=_("Jumlah"), whole=False, allow_negative=True)
     except RupiahError as e:
-        raise ApplicationError("validation_error", e.text, fields={"amount": [e.text]}) from None
+        raise ApplicationError(
+            CommonErrors.VALIDATION, e.text, fields={"amount": [e.text]}
+        ) from None
 
 
 @role_required(read=ALL_STAFF)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log, audit_log_bulk
 from core.common.errors import ApplicationError
 from core.members.models import Member
+from core.portal.errors import PortalErrors
 from core.users.models import User
 from core.users.services import send_invitation, site_link_parts
 
@@ -119,7 +120,7 @@ def activation_read(token: str) -> tuple[Member, str]:
     """The member and e-mail of a valid, unused activation link; ApplicationError when
     the link is expired, forged or already used."""
     invalid = ApplicationError(
-        "activation_invalid",
+        PortalErrors.ACTIVATION_INVALID,
         _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
     )
     try:
@@ -143,7 +144,7 @@ def portal_activation_complete(*, token: str, password: str) -> User:
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.user_id:
         raise ApplicationError(
-            "activation_invalid",
+            PortalErrors.ACTIVATION_INVALID,
             _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
         )
     user = User(
@@ -157,7 +158,9 @@ def portal_activation_complete(*, token: str, password: str) -> User:
         validate_password(password, user)
     except ValidationError as exc:
         raise ApplicationError(
-            "weak_password", _("Kata sandi terlalu lemah."), fields={"password1": exc.messages}
+            PortalErrors.WEAK_PASSWORD,
+            _("Kata sandi terlalu lemah."),
+            fields={"password1": exc.messages},
         ) from None
     user.set_password(password)
     user.save()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.errors import UserErrors
 
 from .models import ApiKey, User
 
@@ -46,11 +47,13 @@ def api_key_create(*, by: User, name: str, role: str) -> NewApiKey:
     name = (name or "").strip()
     if not name:
         raise ApplicationError(
-            "name_required", _("Nama kunci wajib diisi."), fields={"name": [_("Wajib diisi.")]}
+            UserErrors.NAME_REQUIRED,
+            _("Nama kunci wajib diisi."),
+            fields={"name": [_("Wajib diisi.")]},
         )
     if role not in API_KEY_ROLES:
         raise ApplicationError(
-            "invalid_role",
+            UserErrors.INVALID_ROLE,
             _("Kunci API hanya untuk peran staf."),
             fields={"role": [_("Pilih peran staf.")]},
         )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.errors import UserErrors
 
 from .models import ApiKey, User
 
@@ -35,7 +36,7 @@ def _normalise_email(email: str) -> str:
 def _check_role(role: str) -> None:
     if role not in User.Role.values:
         raise ApplicationError(
-            "invalid_role", _("Peran tidak dikenal."), fields={"role": [_("Pilih peran.")]}
+            UserErrors.INVALID_ROLE, _("Peran tidak dikenal."), fields={"role": [_("Pilih peran.")]}
         )
 
 
@@ -111,14 +112,16 @@ def user_create(
     member = _member_to_link(role=role, member_number=member_number)
     if not email:
         raise ApplicationError(
-            "email_required", _("E-mail wajib diisi."), fields={"email": [_("Wajib diisi.")]}
+            UserErrors.EMAIL_REQUIRED,
+            _("E-mail wajib diisi."),
+            fields={"email": [_("Wajib diisi.")]},
         )
     if (
         User.objects.filter(username__iexact=email).exists()
         or User.objects.filter(email__iexact=email).exists()
     ):
         raise ApplicationError(
-            "user_exists",
+            UserErrors.USER_EXISTS,
             _("Pengguna dengan e-mail %(email)s sudah ada.") % {"email": email},
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
@@ -155,7 +158,7 @@ def _member_to_link(*, role: str, member_number: str):
         return None
     if role != User.Role.ANGGOTA:
         raise ApplicationError(
-            "member_for_staff",
+            UserErrors.MEMBER_FOR_STAFF,
             _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
             fields={"member_number": [_("Kosongkan untuk peran staf.")]},
         )
@@ -165,7 +168,7 @@ def _member_to_link(*, role: str, member_number: str):
     member = member_model.objects.filter(number=member_number).first()
     if member is None:
         raise ApplicationError(
-            "member_not_found",
+            UserErrors.MEMBER_NOT_FOUND,
             _("Anggota dengan nomor %(n)s tidak ditemukan.") % {"n": member_number},
             fields={"member_number": [_("Nomor anggota tidak dikenal.")]},
         )
@@ -178,11 +181,12 @@ def member_link(*, by: User, user: User, member) -> None:
     member = type(member).objects.select_for_update().get(pk=member.pk)
     if user.role != User.Role.ANGGOTA:
         raise ApplicationError(
-            "member_for_staff", _("Hanya login berperan Anggota yang dihubungkan ke data anggota.")
+            UserErrors.MEMBER_FOR_STAFF,
+            _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
         )
     if member.user_id and member.user_id != user.pk:
         raise ApplicationError(
-            "member_has_login",
+            UserErrors.MEMBER_HAS_LOGIN,
             _("Anggota %(m)s sudah punya login lain.") % {"m": member},
             fields={"member_number": [_("Sudah punya login.")]},
         )
@@ -204,7 +208,7 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
         and _active_admins_other_than(user) == 0
     ):
         raise ApplicationError(
-            "last_admin",
+            UserErrors.LAST_ADMIN,
             _("Koperasi harus punya setidaknya satu admin aktif."),
             fields={"role": [_("Ini admin aktif terakhir.")]},
         )
@@ -230,11 +234,11 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
     if not active:
         if user.pk == by.pk:
             raise ApplicationError(
-                "deactivate_self", _("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+                UserErrors.DEACTIVATE_SELF, _("Anda tidak dapat menonaktifkan akun Anda sendiri.")
             )
         if user.role == User.Role.ADMIN and _active_admins_other_than(user) == 0:
             raise ApplicationError(
-                "last_admin", _("Koperasi harus punya setidaknya satu admin aktif.")
+                UserErrors.LAST_ADMIN, _("Koperasi harus punya setidaknya satu admin aktif.")
             )
     user.is_active = active
     user.save(update_fields=["is_active"])
@@ -252,7 +256,7 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
     email = _normalise_email(email)
     if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ApplicationError(
-            "email_taken",
+            UserErrors.EMAIL_TAKEN,
             _("E-mail sudah dipakai pengguna lain."),
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
@@ -290,7 +294,7 @@ def totp_confirm(*, user: User, token: str):
     )
     if device is None or not device.verify_token((token or "").strip()):
         raise ApplicationError(
-            "otp_invalid",
+            UserErrors.OTP_INVALID,
             _("Kode tidak cocok. Periksa jam di ponsel Anda dan coba lagi."),
             fields={"token": [_("Kode salah.")]},
         )

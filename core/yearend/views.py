@@ -16,6 +16,7 @@ from core.common.errors import ApplicationError
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
+from core.yearend.errors import YearEndErrors
 
 from . import selectors, services
 from .exports import preview_xlsx
@@ -81,7 +82,9 @@ def year_view(request, year: int):
             elif action == "payout":
                 ids = request.POST.getlist("member")
                 if not all(i.isdigit() for i in ids):
-                    raise ApplicationError("shu_payout_invalid", _("Pilihan anggota tidak valid."))
+                    raise ApplicationError(
+                        YearEndErrors.PAYOUT_INVALID, _("Pilihan anggota tidak valid.")
+                    )
                 services.shu_payout(
                     year=year,
                     items=[(int(i), None) for i in ids],
@@ -181,7 +184,9 @@ def rat_view(request, year: int):
         try:
             if raw and held_on is None:
                 raise ApplicationError(
-                    "rat_invalid", _("Tanggal RAT tidak sah."), fields={"held_on": ["?"]}
+                    YearEndErrors.RAT_INVALID,
+                    _("Tanggal RAT tidak sah."),
+                    fields={"held_on": ["?"]},
                 )
             services.rat_held_set(year=year, held_on=held_on, by=request.user)
             messages.success(request, _("Tanggal RAT disimpan."))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.ledger.services import books_closed_until, journal_reverse
@@ -26,7 +26,7 @@ from .common import SavingsErrors
 def _require_treasury(by, what: str) -> None:
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
-            "permission_denied",
+            CommonErrors.PERMISSION_DENIED,
             _("Hanya bendahara atau admin yang dapat %(w)s.") % {"w": what},
             status=403,
         )

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
@@ -133,7 +133,7 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     is closed, or when the transaction was cancelled already. Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
-            "permission_denied",
+            CommonErrors.PERMISSION_DENIED,
             _("Hanya bendahara atau admin yang dapat membatalkan transaksi simpanan."),
             status=403,
         )

@@ -32,6 +32,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from lumbung.console.errors import ConsoleErrors
 from tenants.models import Cooperative
 from tenants.operators import can
 from tenants.services import tenant_url
@@ -63,20 +64,20 @@ def support_session_start(
     """Record a support session and return it with the one-time link to the cooperative."""
     if not can(operator, "support"):
         raise ApplicationError(
-            "console_forbidden",
+            ConsoleErrors.FORBIDDEN,
             _("Peran operator Anda tidak mengizinkan akses dukungan."),
             status=403,
         )
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "reason_required",
+            ConsoleErrors.REASON_REQUIRED,
             _("Tuliskan alasan membuka data koperasi ini."),
             fields={"reason": [_("Wajib diisi.")]},
         )
     if not MIN_MINUTES <= int(minutes) <= MAX_MINUTES:
         raise ApplicationError(
-            "support_duration_invalid",
+            ConsoleErrors.SUPPORT_DURATION_INVALID,
             _("Lama sesi antara %(a)s dan %(b)s menit.") % {"a": MIN_MINUTES, "b": MAX_MINUTES},
             fields={"minutes": [_("Di luar batas.")]},
         )
@@ -86,7 +87,7 @@ def support_session_start(
         Cooperative.Status.ARCHIVED,
     ):
         raise ApplicationError(
-            "console_state_invalid",
+            ConsoleErrors.STATE_INVALID,
             _("Koperasi ini tidak dapat dibuka (status: %(s)s).")
             % {"s": cooperative.get_status_display()},
         )
