@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain
@@ -357,7 +358,7 @@ def cooperative_restore(
                 hook(cooperative=coop)
             audit_log(
                 actor=actor,
-                action="cooperative.restored",
+                action=TenantAudit.COOPERATIVE_RESTORED,
                 target=coop,
                 data={
                     "from_slug": meta.get("slug"),

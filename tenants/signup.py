@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
@@ -143,7 +144,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": data.slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
-    audit_log(actor=f"signup:{data.email}", action="signup.submitted", target=request)
+    audit_log(actor=f"signup:{data.email}", action=TenantAudit.SIGNUP_SUBMITTED, target=request)
     transaction.on_commit(lambda: signup_send_verification(signup=request))
     return request
 
@@ -213,7 +214,7 @@ def signup_verify(*, token: str) -> SignupRequest:
         signup.status = SignupRequest.Status.QUEUED
         signup.verified_at = timezone.now()
         signup.save(update_fields=["status", "verified_at"])
-        audit_log(actor=f"signup:{signup.email}", action="signup.verified", target=signup)
+        audit_log(actor=f"signup:{signup.email}", action=TenantAudit.SIGNUP_VERIFIED, target=signup)
         transaction.on_commit(lambda: _enqueue(signup.pk))
     return signup
 
@@ -281,7 +282,7 @@ def signup_provision(*, signup_id: int) -> SignupRequest:
         signup.last_error = ""
         signup.provision_seconds = round(time.perf_counter() - started, 3)
         signup.save()
-        audit_log(actor="signup", action="signup.provisioned", target=signup)
+        audit_log(actor="signup", action=TenantAudit.SIGNUP_PROVISIONED, target=signup)
         transaction.on_commit(lambda: signup_send_welcome(signup=signup))
     return signup
 
@@ -371,7 +372,10 @@ def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
     signup.status = SignupRequest.Status.QUEUED
     signup.save(update_fields=["status"])
     audit_log(
-        actor=actor, action="signup.retried", target=signup, data={"error": signup.last_error}
+        actor=actor,
+        action=TenantAudit.SIGNUP_RETRIED,
+        target=signup,
+        data={"error": signup.last_error},
     )
     transaction.on_commit(lambda: _enqueue(signup.pk))
     return signup

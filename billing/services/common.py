@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
@@ -140,7 +141,7 @@ def _status_set(
     sub.cooperative.status_reason = reason
     _audit(
         actor=actor,
-        action="billing.status_changed",
+        action=BillingAudit.STATUS_CHANGED,
         target=sub.cooperative,
         reason=reason,
         data={"from": old, "to": status},

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log, audit_log_bulk
 from core.common.errors import ApplicationError
 from core.members.models import Member
+from core.portal.audit import PortalAudit
 from core.portal.errors import PortalErrors
 from core.users.models import User
 from core.users.services import send_invitation, site_link_parts
@@ -100,7 +101,7 @@ def portal_activation_request(
     if _email_taken(email):
         audit_log(
             actor="portal",
-            action="portal.activation_refused",
+            action=PortalAudit.ACTIVATION_REFUSED,
             target=member,
             data={"reason": "email_taken"},
         )
@@ -108,7 +109,7 @@ def portal_activation_request(
     token = activation_token(member=member, email=email)
     audit_log(
         actor="portal",
-        action="portal.activation_requested",
+        action=PortalAudit.ACTIVATION_REQUESTED,
         target=member,
         data={"email": email, "by": "nip" if nip else "birth_date"},
     )
@@ -166,7 +167,7 @@ def portal_activation_complete(*, token: str, password: str) -> User:
     user.save()
     member.user = user
     member.save(update_fields=["user"])
-    audit_log(actor=user, action="portal.activated", target=user, data={"member": member.number})
+    audit_log(actor=user, action=PortalAudit.ACTIVATED, target=user, data={"member": member.number})
     return user
 
 
@@ -205,7 +206,7 @@ def members_invite(*, by: User, member_ids: list[int], request) -> list[User]:
     if created:
         audit_log_bulk(
             actor=by,
-            action="portal.invited",
+            action=PortalAudit.INVITED,
             targets=[(u, {"member": m.number}) for u, m in created],
         )
         users = [u for u, _m in created]

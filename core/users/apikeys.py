@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.audit import UserAudit
 from core.users.errors import UserErrors
 
 from .models import ApiKey, User
@@ -72,7 +73,7 @@ def api_key_create(*, by: User, name: str, role: str) -> NewApiKey:
     key = ApiKey.objects.create(
         name=name[:100], role=role, prefix=prefix, key_hash=_digest(raw), user=user, created_by=by
     )
-    audit_log(actor=by, action="api_key.created", target=key, data={"role": role})
+    audit_log(actor=by, action=UserAudit.API_KEY_CREATED, target=key, data={"role": role})
     return NewApiKey(api_key=key, raw=raw)
 
 
@@ -86,7 +87,7 @@ def api_key_revoke(*, by: User, api_key: ApiKey, reason: str = "") -> ApiKey:
     key.revoked_by = by
     key.save(update_fields=["revoked_at", "revoked_by"])
     User.objects.filter(pk=key.user_id).update(is_active=False)
-    audit_log(actor=by, action="api_key.revoked", target=key, reason=reason)
+    audit_log(actor=by, action=UserAudit.API_KEY_REVOKED, target=key, reason=reason)
     return key
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.audit import UserAudit
 from core.users.errors import UserErrors
 
 from .models import ApiKey, User
@@ -141,7 +142,7 @@ def user_create(
     user.save()
     audit_log(
         actor=by,
-        action="user.created",
+        action=UserAudit.CREATED,
         target=user,
         data={"role": role, "invited": not password},
     )
@@ -192,7 +193,7 @@ def member_link(*, by: User, user: User, member) -> None:
         )
     member.user = user
     member.save(update_fields=["user"])
-    audit_log(actor=by, action="user.member_linked", target=user, data={"member": member.number})
+    audit_log(actor=by, action=UserAudit.MEMBER_LINKED, target=user, data={"member": member.number})
 
 
 @transaction.atomic
@@ -244,7 +245,7 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
     user.save(update_fields=["is_active"])
     audit_log(
         actor=by,
-        action="user.activated" if active else "user.deactivated",
+        action=UserAudit.ACTIVATED if active else UserAudit.DEACTIVATED,
         target=user,
         reason=reason,
     )
@@ -264,7 +265,7 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
     user.full_name = full_name.strip()
     user.email = email
     user.save(update_fields=["full_name", "email"])
-    audit_log(actor=user, action="user.profile_updated", target=user)
+    audit_log(actor=user, action=UserAudit.PROFILE_UPDATED, target=user)
     return user
 
 
@@ -301,7 +302,7 @@ def totp_confirm(*, user: User, token: str):
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit_log(actor=user, action="user.2fa_enabled", target=user)
+    audit_log(actor=user, action=UserAudit.TWO_FACTOR_ENABLED, target=user)
     return device
 
 
@@ -311,4 +312,4 @@ def totp_disable(*, user: User, by: User) -> None:
 
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
-        audit_log(actor=by, action="user.2fa_disabled", target=user)
+        audit_log(actor=by, action=UserAudit.TWO_FACTOR_DISABLED, target=user)

@@ -24,6 +24,7 @@ from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
 from core.common.ratelimit import rate_limit_hit
+from core.users.audit import UserAudit
 
 from . import apikeys, services
 from .forms import (
@@ -167,7 +168,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         from core.audit.services import audit_log
 
         response = super().form_valid(form)
-        audit_log(actor=self.request.user, action="user.password_changed", target=self.request.user)
+        audit_log(
+            actor=self.request.user, action=UserAudit.PASSWORD_CHANGED, target=self.request.user
+        )
         messages.success(self.request, _("Kata sandi berhasil diubah."))
         return response
 

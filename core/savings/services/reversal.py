@@ -16,6 +16,7 @@ from core.common.errors import ApplicationError, CommonErrors
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.ledger.services import books_closed_until, journal_reverse
+from core.savings.audit import SavingsAudit
 
 from ..models import InterestRun, SavingsAccount, SavingsTransaction
 from .accounts import _lock
@@ -178,7 +179,7 @@ def savings_interest_reverse(*, run: InterestRun, by, reason: str, on: date | No
     run.save(update_fields=["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"])
     audit_log(
         actor=by,
-        action="savings.interest_reverse",
+        action=SavingsAudit.INTEREST_REVERSE,
         target=run.product,
         reason=reason,
         data={

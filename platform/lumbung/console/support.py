@@ -32,6 +32,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from lumbung.console.audit import ConsoleAudit
 from lumbung.console.errors import ConsoleErrors
 from tenants.models import Cooperative
 from tenants.operators import can
@@ -103,7 +104,7 @@ def support_session_start(
     data = {"support_session": session.pk, "expires_at": session.expires_at.isoformat()}
     audit_log(
         actor=operator,
-        action="console.support_session_started",
+        action=ConsoleAudit.CONSOLE_SUPPORT_SESSION_STARTED,
         target=cooperative,
         reason=reason,
         data=data,
@@ -111,7 +112,7 @@ def support_session_start(
     with schema_context(cooperative.schema_name):
         audit_log(
             actor=_("%(who)s (tim dukungan Lumbung)") % {"who": label},
-            action="support.session_started",
+            action=ConsoleAudit.SUPPORT_SESSION_STARTED,
             reason=reason,
             data=data | {"operator": label, "read_only": True},
         )
@@ -162,7 +163,7 @@ def support_session_enter(*, token: str, cooperative: Cooperative):
     user = _support_user(session)
     audit_log(
         actor=_("%(who)s (tim dukungan Lumbung)") % {"who": session.operator_label},
-        action="support.session_opened",
+        action=ConsoleAudit.SUPPORT_SESSION_OPENED,
         reason=session.reason,
         data={"support_session": session.pk, "expires_at": session.expires_at.isoformat()},
     )
@@ -188,7 +189,7 @@ def support_session_end(*, flag: dict, why: str) -> None:
         )
     audit_log(
         actor=_("%(who)s (tim dukungan Lumbung)") % {"who": flag.get("who", "?")},
-        action="support.session_ended",
+        action=ConsoleAudit.SUPPORT_SESSION_ENDED,
         reason=flag.get("reason", ""),
         data={"support_session": flag.get("sid"), "why": why},
     )

@@ -25,6 +25,7 @@ from core.common.errors import ApplicationError
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from lumbung.console.audit import ConsoleAudit
 from tenants.models import Cooperative, SignupRequest
 from tenants.operators import ACTIONS, can, operator_required
 
@@ -105,7 +106,7 @@ def _finish_login(request, user, pending, device):
     user.backend = pending["backend"]
     auth_login(request, user)
     otp_login(request, device)
-    audit_log(actor=user, action="console.login", target=user)
+    audit_log(actor=user, action=ConsoleAudit.CONSOLE_LOGIN, target=user)
     return redirect(_safe_next(request, pending.get("next", "")))
 
 

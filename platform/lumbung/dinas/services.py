@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
+from lumbung.dinas.audit import DinasAudit
 from lumbung.dinas.errors import DinasErrors
 from tenants.regions import province_names, regencies_of
 
@@ -63,7 +64,7 @@ def pembina_create(
     )
     audit_log(
         actor=by,
-        action="dinas.pembina_create" if created else "dinas.pembina_rescope",
+        action=DinasAudit.PEMBINA_CREATE if created else DinasAudit.PEMBINA_RESCOPE,
         target=pembina,
         data={"province": province, "regency": regency, "email": email},
     )
@@ -86,7 +87,7 @@ def pembina_active_set(*, pembina: Pembina, active: bool, by, reason: str = "") 
     user.save(update_fields=["is_active"])
     audit_log(
         actor=by,
-        action="dinas.pembina_activate" if active else "dinas.pembina_deactivate",
+        action=DinasAudit.PEMBINA_ACTIVATE if active else DinasAudit.PEMBINA_DEACTIVATE,
         target=pembina,
         reason=reason,
         data={"email": user.username, "area": pembina.area_label},

@@ -22,6 +22,7 @@ from core.common.errors import ApplicationError
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from lumbung.dinas.audit import DinasAudit
 
 from . import exports, forms, selectors
 from .models import YearFigures
@@ -92,7 +93,7 @@ def _finish_login(request, user, pending, device):
     user.backend = pending["backend"]
     auth_login(request, user)
     otp_login(request, device)
-    audit_log(actor=user, action="dinas.login", target=user)
+    audit_log(actor=user, action=DinasAudit.LOGIN, target=user)
     return redirect(_safe_next(request, pending.get("next", "")))
 
 
