@@ -20,6 +20,7 @@ from billing.errors import BillingErrors
 from core.common.api import MAX_ID
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
@@ -300,10 +301,7 @@ def operator_plan_edit(request, pk: int | None = None):
         try:
             saved = services.plan_save(operator=request.user, plan=plan, **form.plan_fields())
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            for field, errs in exc.fields.items():
-                for err in errs:
-                    form.add_error(field if field in form.fields else None, err)
+            form_error(form, exc)
         else:
             messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
             return redirect("billing:operator-plans")

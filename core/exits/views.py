@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
-from core.members.views import form_error
 
 from .services import exit_settlement_confirm, exit_settlement_preview
 

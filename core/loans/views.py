@@ -27,6 +27,7 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
 from core.common.fields import RupiahField
+from core.common.forms import form_error
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
@@ -84,14 +85,6 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = LoanProduct
         fields = list(svc.PRODUCT_FIELDS)
-
-
-def _form_error(form, exc: ApplicationError):
-    form.add_error(None, str(exc.message))
-    for name, errs in (exc.fields or {}).items():
-        if name in form.fields:
-            for e in errs if isinstance(errs, list | tuple) else [errs]:
-                form.add_error(name, str(e))
 
 
 def _parse_date(value: str, default: date | None, *, label: str = "") -> date | None:
@@ -579,7 +572,7 @@ def simulate_view(request):
                 on=timezone.localdate(),
             )
         except ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
     return render(request, "loans/simulate.html", {"form": form, "sim": sim})
 
 
@@ -614,7 +607,7 @@ def apply_view(request):
                 messages.success(request, _("Pengajuan %s tersimpan.") % loan.number)
                 return redirect("loans:detail", pk=loan.pk)
             except ApplicationError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
     return render(request, "loans/apply.html", {"form": form})
 
 
@@ -642,7 +635,7 @@ def product_edit_view(request, pk: int | None = None):
             messages.success(request, _("Produk tersimpan."))
             return redirect("loans:products")
         except ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
     return render(request, "loans/product_form.html", {"form": form, "product": product})
 
 
@@ -675,7 +668,7 @@ def settings_view(request):
             messages.success(request, _("Pengaturan pinjaman tersimpan."))
             return redirect("loans:settings")
         except ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
     return render(
         request,
         "loans/settings.html",

@@ -9,23 +9,12 @@ from django.utils.translation import gettext_lazy
 
 from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import form_error
 from core.common.permissions import MONEY_WRITERS, STAFF, role_required
 
 from . import selectors, services
 from .forms import AgencyForm, MemberForm
 from .models import Agency, Member
-
-
-def form_error(form, exc: ApplicationError) -> None:
-    """Show a service error on the form: field errors where the field exists."""
-    placed = False
-    for field, msgs in (exc.fields or {}).items():
-        if field in form.fields and isinstance(msgs, list | tuple):
-            for m in msgs:
-                form.add_error(field, str(m))
-            placed = True
-    form.add_error(None, str(exc.message) if not placed else str(exc.message))
-
 
 MEMBER_COLUMNS = [
     Column(gettext_lazy("Nomor"), "number"),

@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, role_required
 from core.members import services as member_services
 from core.members.forms import HeirForm
 from core.members.models import Member
-from core.members.views import form_error
 from core.users.models import User
 
 from . import selectors

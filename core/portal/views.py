@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
+from core.common.forms import form_error
 from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
@@ -164,12 +165,7 @@ def simulate(request):
                 on=timezone.localdate(),
             )
         except ApplicationError as err:
-            form.add_error(None, err.message)
-            for field, msgs in (err.fields or {}).items():
-                if field in form.fields:
-                    for m in msgs if isinstance(msgs, list | tuple) else [msgs]:
-                        if m and m != "?":
-                            form.add_error(field, m)
+            form_error(form, err)
     return render(
         request,
         "portal/simulate.html",
@@ -307,11 +303,7 @@ def activate_confirm(request, token: str):
         try:
             user = portal_activation_complete(token=token, password=form.cleaned_data["password1"])
         except ApplicationError as err:
-            for field, msgs in (err.fields or {}).items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-            if not err.fields:
-                form.add_error(None, err.message)
+            form_error(form, err)
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Login portal Anda aktif. Selamat datang!"))

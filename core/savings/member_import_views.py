@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ImportConfirmForm, ImportUploadForm
 from core.members.models import MemberImport
-from core.members.views import form_error
 
 from . import member_import as importer
 

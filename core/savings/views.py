@@ -23,10 +23,10 @@ from core.common.confirm import (
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import form_error
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.members.models import Member
-from core.members.views import form_error
 
 from . import pdf, selectors, services
 from .forms import InterestForm, PeriodForm, TellerForm

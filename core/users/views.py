@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
@@ -44,14 +45,6 @@ USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
 USER_WRITERS = frozenset({R.ADMIN})
 PENDING_2FA_KEY = "lumbung_2fa_pending"
 PENDING_2FA_TTL = 5 * 60
-
-
-def _apply_error(form, err: ApplicationError) -> None:
-    if err.fields:
-        for field, msgs in err.fields.items():
-            for m in msgs:
-                form.add_error(field if field in form.fields else None, m)
-    form.add_error(None, err.message)
 
 
 # ---------------------------------------------------------------- login
@@ -210,7 +203,7 @@ def user_create(request):
         try:
             user = services.user_create(by=request.user, request=request, **form.cleaned_data)
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             if form.cleaned_data["password"]:
                 messages.success(request, _("Pengguna %(name)s dibuat.") % {"name": user})
@@ -236,7 +229,7 @@ def user_edit(request, pk: int):
         try:
             services.user_update(by=request.user, user=target, **form.cleaned_data)
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, _("Perubahan disimpan."))
             return redirect("users:list")
@@ -289,7 +282,7 @@ def profile(request):
         try:
             services.profile_update(user=user, **form.cleaned_data)
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, _("Profil disimpan."))
             return redirect("account:profile")
@@ -329,7 +322,7 @@ def two_factor(request):
         try:
             device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             from django_otp import login as otp_login
 
@@ -373,7 +366,7 @@ def api_key_list(request):
         try:
             new_key = apikeys.api_key_create(by=request.user, **form.cleaned_data)
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             form = ApiKeyForm()
     keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
@@ -36,13 +37,6 @@ from .support import support_session_start
 
 PENDING_KEY = "lumbung_console_2fa"
 PENDING_TTL = 5 * 60
-
-
-def _apply_error(form, err: ApplicationError) -> None:
-    for field, msgs in (err.fields or {}).items():
-        for m in msgs:
-            form.add_error(field if field in form.fields else None, m)
-    form.add_error(None, err.message)
 
 
 def _safe_next(request, nxt: str) -> str:
@@ -149,7 +143,7 @@ def enrol(request):
         try:
             device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
@@ -336,7 +330,7 @@ def _tenant_action(request, *, pk: int, action: str):
                 return redirect(url)
             message = _perform(action, request, coop, data)
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, message)
             return redirect("console:tenant", pk=coop.pk)
@@ -366,7 +360,7 @@ def signup_retry(request, pk: int):
                 operator=request.user, signup=signup, reason=form.cleaned_data["reason"]
             )
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, _("Pendaftaran %(s)s diantrekan ulang.") % {"s": signup.slug})
             return redirect("console:signups")
@@ -464,7 +458,7 @@ def pembina_new(request):
                 by=request.user,
             )
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             # the generated password is shown once, on this response only
             return render(
@@ -494,7 +488,7 @@ def pembina_active(request, pk: int, action: str):
                 reason=form.cleaned_data["reason"],
             )
         except ApplicationError as err:
-            _apply_error(form, err)
+            form_error(form, err)
         else:
             messages.success(request, _("Pembina %(e)s diperbarui.") % {"e": pembina.user.username})
             return redirect("console:pembina")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.forms import form_error
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
@@ -136,7 +137,7 @@ def enrol(request):
         try:
             device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
         except ApplicationError as err:
-            form.add_error(None, err.message)
+            form_error(form, err)
         else:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
