@@ -20,7 +20,7 @@ from billing.errors import BillingErrors
 from core.common.api import MAX_ID
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
-from core.common.forms import form_error
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
@@ -191,16 +191,14 @@ def tenant_invoice_pdf(request, number: str):
 def tenant_proof_upload(request, number: str):
     sub = _subscription(request)
     invoice = get_object_or_404(Invoice, subscription=sub, number=number)
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.bank_proof_upload(
             invoice=invoice,
             upload=request.FILES.get("file"),
             by=request.user,
             note=request.POST.get("note", ""),
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(
             request, _("Bukti transfer terkirim. Operator akan mengonfirmasi pembayaran.")
         )
@@ -258,7 +256,7 @@ def operator_transfers(request):
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
     invoice = get_object_or_404(Invoice, pk=pk)
-    try:
+    with application_errors_to_messages(request):
         if decision == "konfirmasi":
             services.bank_transfer_confirm(
                 invoice=invoice, operator=request.user, note=request.POST.get("note", "")
@@ -271,8 +269,6 @@ def operator_transfer_decide(request, pk: int, decision: str):
             messages.success(request, _("Bukti transfer %(n)s ditolak.") % {"n": invoice.number})
         else:
             raise Http404
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
     return redirect("billing:operator-transfers")
 
 
@@ -298,11 +294,9 @@ def operator_plan_edit(request, pk: int | None = None):
     plan = get_object_or_404(Plan, pk=pk) if pk else None
     form = PlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             saved = services.plan_save(operator=request.user, plan=plan, **form.plan_fields())
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
+        if outcome.ok:
             messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
             return redirect("billing:operator-plans")
     return render(request, "billing/operator_plan_form.html", {"form": form, "plan": plan})
@@ -340,15 +334,13 @@ def operator_efaktur(request):
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_tax_details(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.subscription_tax_details_set(
             subscription=sub,
             npwp=request.POST.get("npwp", ""),
             address=request.POST.get("tax_address", ""),
             by=request.user,
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Data NPWP untuk faktur disimpan."))
     return redirect("billing:tenant")

@@ -5,8 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.common.errors import ApplicationError
-from core.common.forms import form_error
+from core.common.forms import application_errors_to
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
@@ -29,7 +28,7 @@ def exit_settlement(request, member_pk: int):
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
+        with application_errors_to(form) as outcome:
             exit_settlement_confirm(
                 member=member,
                 reason=d["reason"],
@@ -42,9 +41,7 @@ def exit_settlement(request, member_pk: int):
                 board_decision_ref=d["board_decision_ref"],
                 expected_net=d["expected_net"] if not d["waive_loans"] else None,
             )
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(
                 request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
             )

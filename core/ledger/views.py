@@ -27,6 +27,7 @@ from core.common.confirm import (
 )
 from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import application_errors_to_messages
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 from core.ledger.errors import LedgerErrors
@@ -139,7 +140,7 @@ def index(request):
 @role_required(read=STAFF, write=TREASURY)
 def accounts(request):
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             parent = Account.objects.filter(pk=request.POST.get("parent") or 0).first()
             acc = services.account_create(
                 code=request.POST.get("code", ""),
@@ -152,9 +153,7 @@ def accounts(request):
                 cash_flow=request.POST.get("cash_flow") or Account.CashFlow.OPERATING,
                 by=request.user,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
+        if outcome.ok:
             messages.success(request, _("Akun %(a)s ditambahkan.") % {"a": acc})
         return redirect("ledger:accounts")
     all_accounts = list(Account.objects.order_by("code"))
@@ -425,7 +424,7 @@ def journal_new(request):
                     for k in ("account", "debit", "credit", "memo")
                 }
             )
-        try:
+        with application_errors_to_messages(request) as outcome:
             lines = [
                 services.LineSpec(
                     account=r["account"],
@@ -443,9 +442,7 @@ def journal_new(request):
             out = services.manual_entry_submit(
                 on=on, description=form["description"], lines=lines, by=request.user
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
+        if outcome.ok:
             if isinstance(out, ManualEntryRequest):
                 messages.success(request, _("Jurnal manual menunggu persetujuan."))
                 return redirect("ledger:journal")
@@ -467,7 +464,7 @@ def journal_new(request):
 def manual_request(request, pk: int):
     req = get_object_or_404(ManualEntryRequest, pk=pk)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request):
             if request.POST.get("action") == "approve":
                 entry = services.manual_entry_approve(request=req, by=request.user)
                 messages.success(
@@ -478,8 +475,6 @@ def manual_request(request, pk: int):
                 request=req, reason=request.POST.get("reason", ""), by=request.user
             )
             messages.success(request, _("Permintaan ditolak."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("ledger:journal")
     return render(request, "ledger/manual_request.html", {"r": req})
 

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.common.errors import ApplicationError
-from core.common.forms import form_error
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
@@ -200,11 +199,9 @@ def user_list(request):
 def user_create(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             user = services.user_create(by=request.user, request=request, **form.cleaned_data)
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             if form.cleaned_data["password"]:
                 messages.success(request, _("Pengguna %(name)s dibuat.") % {"name": user})
             else:
@@ -226,11 +223,9 @@ def user_edit(request, pk: int):
         request.POST or None, initial={"full_name": target.full_name, "role": target.role}
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             services.user_update(by=request.user, user=target, **form.cleaned_data)
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Perubahan disimpan."))
             return redirect("users:list")
     return render(
@@ -245,13 +240,11 @@ def user_edit(request, pk: int):
 def user_set_active(request, pk: int):
     target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
     active = request.POST.get("active") == "1"
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.user_set_active(
             by=request.user, user=target, active=active, reason=request.POST.get("reason", "")
         )
-    except ApplicationError as err:
-        messages.error(request, err.message)
-    else:
+    if outcome.ok:
         messages.success(
             request,
             (_("%(name)s diaktifkan.") if active else _("%(name)s dinonaktifkan."))
@@ -279,11 +272,9 @@ def profile(request):
         request.POST or None, initial={"full_name": user.full_name, "email": user.email}
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             services.profile_update(user=user, **form.cleaned_data)
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Profil disimpan."))
             return redirect("account:profile")
     template = "portal/profile.html" if user.role == R.ANGGOTA else "users/profile.html"
@@ -319,11 +310,9 @@ def two_factor(request):
         return render(request, "users/two_factor.html", {"enrolled": True})
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             from django_otp import login as otp_login
 
             otp_login(request, device)
@@ -363,11 +352,9 @@ def api_key_list(request):
     form = ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             new_key = apikeys.api_key_create(by=request.user, **form.cleaned_data)
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             form = ApiKeyForm()
     keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
     response = render(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to_messages
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
@@ -181,7 +182,7 @@ def rat_view(request, year: int):
     if request.method == "POST" and request.POST.get("action") == "held":
         raw = request.POST.get("held_on", "").strip()
         held_on = _parse_date(raw)
-        try:
+        with application_errors_to_messages(request):
             if raw and held_on is None:
                 raise ApplicationError(
                     YearEndErrors.RAT_INVALID,
@@ -190,19 +191,15 @@ def rat_view(request, year: int):
                 )
             services.rat_held_set(year=year, held_on=held_on, by=request.user)
             messages.success(request, _("Tanggal RAT disimpan."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("yearend:rat", year=year)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request):
             services.rat_texts_set(
                 year=year,
                 by=request.user,
                 **{f: request.POST.get(f, "") for f in RatReport.TEXT_FIELDS},
             )
             messages.success(request, _("Teks laporan RAT disimpan."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("yearend:rat", year=year)
     return render(
         request,

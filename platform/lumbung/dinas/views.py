@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
-from core.common.forms import form_error
+from core.common.forms import application_errors_to
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
@@ -134,11 +133,9 @@ def enrol(request):
         return redirect("dinas:login-verify")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        except ApplicationError as err:
-            form_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
     device = user_services.totp_device_pending(user=user)
