@@ -96,11 +96,10 @@ def _plan_from(request) -> tuple[Plan, str]:
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_plan_change(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         plan, interval = _plan_from(request)
         sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     upgrade = selectors.invoice_open_for(subscription=sub)
     if sub.plan_id == plan.pk and sub.interval == interval:
@@ -135,7 +134,7 @@ def tenant_plan_change(request):
 def tenant_pay(request):
     sub = _subscription(request)
     page = request.build_absolute_uri(reverse("billing:tenant"))
-    try:
+    with application_errors_to_messages(request) as outcome:
         plan, interval = _plan_from(request)
         start = services.payment_start(
             subscription=sub,
@@ -146,8 +145,7 @@ def tenant_pay(request):
             cancel_url=f"{page}?checkout=batal",
             by=request.user,
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     if start.redirect_url:
         return redirect(start.redirect_url)
@@ -163,12 +161,11 @@ def tenant_pay(request):
 @role_required(read=TREASURY, write=TREASURY)
 def tenant_manage(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         url = provider_get(Subscription.Provider.STRIPE).manage_url(
             subscription=sub, return_url=request.build_absolute_uri(reverse("billing:tenant"))
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     if not url:
         messages.error(request, _("Belum ada pembayaran kartu untuk dikelola."))

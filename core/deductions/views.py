@@ -151,10 +151,9 @@ def run_export(request, pk: int, fmt: str):
         from django.http import Http404
 
         raise Http404
-    try:
+    with application_errors_to_messages(request) as outcome:
         return export_response(run, fmt=fmt, agency=agency)
-    except ApplicationError as e:
-        messages.error(request, e.message)
+    if not outcome.ok:
         return redirect("deductions:run", pk=run.pk)
 
 

@@ -61,10 +61,9 @@ def _bounded(request, raw: str | None, field: str) -> date | None:
     """A date parameter of a list or report: unreadable → None (the default); outside
     the books' range (before their start, more than a year ahead) → an Indonesian error
     message and None."""
-    try:
+    with application_errors_to_messages(request) as outcome:
         return services.date_in_range(_date(raw), field=field)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return None
 
 
@@ -186,7 +185,7 @@ def accounts(request):
 def account_edit(request, pk: int):
     acc = get_object_or_404(Account, pk=pk)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             if request.POST.get("action") == "delete":
                 services.account_delete(account=acc, by=request.user)
                 messages.success(request, _("Akun dihapus."))
@@ -200,8 +199,7 @@ def account_edit(request, pk: int):
                 is_cash=bool(request.POST.get("is_cash")),
                 cash_flow=request.POST.get("cash_flow") or None,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:account_edit", pk=acc.pk)
         messages.success(request, _("Akun disimpan."))
         return redirect("ledger:accounts")
@@ -299,15 +297,14 @@ def entry_detail(request, pk: int):
     if request.method == "POST" and not is_confirmed(request):
         return _confirm_reverse(request, entry)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             rev = services.journal_reverse(
                 entry=entry,
                 on=services.date_in_range(_date(request.POST.get("date")) or date.today()),
                 reason=request.POST.get("reason", ""),
                 by=request.user,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:entry", pk=entry.pk)
         messages.success(request, _("Jurnal pembalik %(n)s diposting.") % {"n": rev})
         return redirect("ledger:entry", pk=rev.pk)

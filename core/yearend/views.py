@@ -142,7 +142,7 @@ def year_view(request, year: int):
 def preview_view(request, year: int):
     _year_or_404(year)
     sort = request.GET.get("sort", "number")
-    try:
+    with application_errors_to_messages(request) as outcome:
         preview = selectors.shu_preview(year=year)
         if request.GET.get("format") == "xlsx":
             resp = HttpResponse(
@@ -155,8 +155,7 @@ def preview_view(request, year: int):
             (r, preview.names.get(r.member_id, ""))
             for r in selectors.preview_rows(preview, sort=sort)
         ]
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("yearend:year", year=year)
     return render(
         request,
@@ -217,7 +216,7 @@ def rat_view(request, year: int):
 @role_required(read=STAFF, write=frozenset())
 def rat_download(request, year: int, fmt: str):
     _year_or_404(year)
-    try:
+    with application_errors_to_messages(request) as outcome:
         if fmt == "pdf":
             body, ctype = rat_pack_pdf(year=year), "application/pdf"
         elif fmt == "xlsx":
@@ -225,8 +224,7 @@ def rat_download(request, year: int, fmt: str):
             ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             raise Http404
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("yearend:rat", year=year)
     resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'
