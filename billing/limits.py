@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from billing.errors import BillingErrors
 from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.services import STAFF_ROLES
@@ -39,7 +40,7 @@ def staff_user_limit_check(*, role: str, staff: bool) -> None:
     if count >= limit:
         url = tenant_url(tenant.slug).rstrip("/") + "/langganan/"
         raise ApplicationError(
-            "plan_staff_limit",
+            BillingErrors.PLAN_STAFF_LIMIT,
             _(
                 "Paket %(plan)s hanya untuk %(limit)s pengguna pengurus dan koperasi sudah "
                 "memiliki %(count)s. Naikkan paket untuk menambah pengguna: %(url)s"

@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.errors import BillingErrors
 from core.common.api import MAX_ID
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
@@ -83,7 +85,7 @@ def _plan_from(request) -> tuple[Plan, str]:
     interval = request.POST.get("interval") or Interval.MONTH
     if plan is None:
         raise ApplicationError(
-            "plan_unavailable",
+            BillingErrors.PLAN_UNAVAILABLE,
             _("Pilih paket yang tersedia."),
             fields={"plan": [_("Wajib dipilih.")]},
         )
@@ -94,11 +96,10 @@ def _plan_from(request) -> tuple[Plan, str]:
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_plan_change(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         plan, interval = _plan_from(request)
         sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     upgrade = selectors.invoice_open_for(subscription=sub)
     if sub.plan_id == plan.pk and sub.interval == interval:
@@ -133,7 +134,7 @@ def tenant_plan_change(request):
 def tenant_pay(request):
     sub = _subscription(request)
     page = request.build_absolute_uri(reverse("billing:tenant"))
-    try:
+    with application_errors_to_messages(request) as outcome:
         plan, interval = _plan_from(request)
         start = services.payment_start(
             subscription=sub,
@@ -144,8 +145,7 @@ def tenant_pay(request):
             cancel_url=f"{page}?checkout=batal",
             by=request.user,
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     if start.redirect_url:
         return redirect(start.redirect_url)
@@ -161,12 +161,11 @@ def tenant_pay(request):
 @role_required(read=TREASURY, write=TREASURY)
 def tenant_manage(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         url = provider_get(Subscription.Provider.STRIPE).manage_url(
             subscription=sub, return_url=request.build_absolute_uri(reverse("billing:tenant"))
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("billing:tenant")
     if not url:
         messages.error(request, _("Belum ada pembayaran kartu untuk dikelola."))
@@ -189,16 +188,14 @@ def tenant_invoice_pdf(request, number: str):
 def tenant_proof_upload(request, number: str):
     sub = _subscription(request)
     invoice = get_object_or_404(Invoice, subscription=sub, number=number)
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.bank_proof_upload(
             invoice=invoice,
             upload=request.FILES.get("file"),
             by=request.user,
             note=request.POST.get("note", ""),
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(
             request, _("Bukti transfer terkirim. Operator akan mengonfirmasi pembayaran.")
         )
@@ -256,7 +253,7 @@ def operator_transfers(request):
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
     invoice = get_object_or_404(Invoice, pk=pk)
-    try:
+    with application_errors_to_messages(request):
         if decision == "konfirmasi":
             services.bank_transfer_confirm(
                 invoice=invoice, operator=request.user, note=request.POST.get("note", "")
@@ -269,8 +266,6 @@ def operator_transfer_decide(request, pk: int, decision: str):
             messages.success(request, _("Bukti transfer %(n)s ditolak.") % {"n": invoice.number})
         else:
             raise Http404
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
     return redirect("billing:operator-transfers")
 
 
@@ -296,14 +291,9 @@ def operator_plan_edit(request, pk: int | None = None):
     plan = get_object_or_404(Plan, pk=pk) if pk else None
     form = PlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             saved = services.plan_save(operator=request.user, plan=plan, **form.plan_fields())
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            for field, errs in exc.fields.items():
-                for err in errs:
-                    form.add_error(field if field in form.fields else None, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Paket %(p)s disimpan.") % {"p": saved.name})
             return redirect("billing:operator-plans")
     return render(request, "billing/operator_plan_form.html", {"form": form, "plan": plan})
@@ -341,15 +331,13 @@ def operator_efaktur(request):
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_tax_details(request):
     sub = _subscription(request)
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.subscription_tax_details_set(
             subscription=sub,
             npwp=request.POST.get("npwp", ""),
             address=request.POST.get("tax_address", ""),
             by=request.user,
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Data NPWP untuk faktur disimpan."))
     return redirect("billing:tenant")

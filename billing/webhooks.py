@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.audit import BillingAudit
 from core.audit.services import audit_log
 
 from .emails import billing_email_send
@@ -162,7 +163,7 @@ def _flag(row: WebhookEvent, reason: str) -> None:
     row.flagged = True
     row.flag_reason = reason[:300]
     row.state = WebhookEvent.State.IGNORED
-    audit_log(actor="stripe", action="billing.webhook_flagged", target=row, reason=reason)
+    audit_log(actor="stripe", action=BillingAudit.WEBHOOK_FLAGGED, target=row, reason=reason)
 
 
 def _sub_for_customer(row: WebhookEvent, customer_id: str | None) -> Subscription | None:

@@ -38,6 +38,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.audit import TenantAudit
+from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain
 from .schema_template import expected_migrations, qi
@@ -282,20 +284,22 @@ def cooperative_restore(
         or Cooperative.objects.filter(schema_name=new).exists()
     ):
         raise ApplicationError(
-            "slug_taken",
+            TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
     if _schema_exists(new):
         raise ApplicationError(
-            "schema_exists", _("Skema %(schema)s sudah ada.") % {"schema": new}, status=409
+            TenantErrors.SCHEMA_EXISTS,
+            _("Skema %(schema)s sudah ada.") % {"schema": new},
+            status=409,
         )
     unknown = sorted(
         set(meta.get("migrations", [])) - {f"{a}.{n}" for a, n in expected_migrations()}
     )
     if unknown:
         raise ApplicationError(
-            "backup_newer",
+            TenantErrors.BACKUP_NEWER,
             _("Cadangan berasal dari versi Lumbung yang lebih baru (migrasi tidak dikenal: %(m)s).")
             % {"m": ", ".join(unknown[:5])},
         )
@@ -354,7 +358,7 @@ def cooperative_restore(
                 hook(cooperative=coop)
             audit_log(
                 actor=actor,
-                action="cooperative.restored",
+                action=TenantAudit.COOPERATIVE_RESTORED,
                 target=coop,
                 data={
                     "from_slug": meta.get("slug"),

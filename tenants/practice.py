@@ -33,6 +33,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.services import STAFF_ROLES
+from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain, SchemaTemplate
 from .schema_template import (
@@ -241,11 +242,13 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
     cooperative = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
     if cooperative.is_practice or cooperative.is_public:
         raise ApplicationError(
-            "practice_not_allowed", _("Ruang latihan tidak dapat dibuat dari sini."), status=400
+            TenantErrors.PRACTICE_NOT_ALLOWED,
+            _("Ruang latihan tidak dapat dibuat dari sini."),
+            status=400,
         )
     if cooperative.status not in OPEN_STATUSES:
         raise ApplicationError(
-            "practice_not_allowed",
+            TenantErrors.PRACTICE_NOT_ALLOWED,
             _("Ruang latihan hanya untuk koperasi yang aktif."),
             status=409,
         )
@@ -255,7 +258,9 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
         slug = practice_slug(cooperative.slug)
         if Cooperative.objects.filter(slug=slug).exists():
             raise ApplicationError(
-                "practice_slug_taken", _("Alamat ruang latihan sudah dipakai."), status=409
+                TenantErrors.PRACTICE_SLUG_TAKEN,
+                _("Alamat ruang latihan sudah dipakai."),
+                status=409,
             )
         practice = Cooperative(
             slug=slug,
@@ -293,7 +298,9 @@ def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
         Cooperative.objects.select_for_update().filter(practice_of=cooperative, is_practice=True)
     ).first()
     if practice is None:
-        raise ApplicationError("practice_missing", _("Belum ada ruang latihan."), status=404)
+        raise ApplicationError(
+            TenantErrors.PRACTICE_MISSING, _("Belum ada ruang latihan."), status=404
+        )
     with connection.cursor() as cur:
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute(f"DROP SCHEMA IF EXISTS {qi(practice.schema_name)} CASCADE")
@@ -321,7 +328,7 @@ def practice_delete(*, practice: Cooperative, by, reason: str = "") -> None:
     practice = Cooperative.objects.select_for_update().get(pk=practice.pk)
     if not practice.is_practice:
         raise ApplicationError(
-            "practice_not_practice", _("Hanya ruang latihan yang dapat dihapus di sini.")
+            TenantErrors.PRACTICE_NOT_PRACTICE, _("Hanya ruang latihan yang dapat dihapus di sini.")
         )
     real = practice.practice_of
     cooperative_discard(cooperative=practice)

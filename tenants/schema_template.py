@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from tenants.errors import TenantErrors
 
 log = logging.getLogger(__name__)
 
@@ -438,14 +439,14 @@ def schema_clone(*, target: str, use_spare: bool = True) -> None:
         snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).first()
         if snap is None or not _schema_exists(TEMPLATE_SCHEMA):
             raise ApplicationError(
-                "template_missing",
+                TenantErrors.TEMPLATE_MISSING,
                 _("Skema templat belum dibuat. Jalankan 'manage.py template_schema_refresh'."),
                 status=503,
             )
         missing = missing_migrations(TEMPLATE_SCHEMA)
         if missing:
             raise ApplicationError(
-                "template_stale",
+                TenantErrors.TEMPLATE_STALE,
                 _(
                     "Skema templat tertinggal %(n)d migrasi (%(first)s, ...). Jalankan "
                     "'manage.py template_schema_refresh'."

@@ -18,6 +18,8 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.audit import TenantAudit
+from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain
 from .schema_template import schema_clone, template_state
@@ -100,7 +102,7 @@ def cooperative_create(
     validate_slug(slug)
     if Cooperative.objects.filter(slug=slug).exists():
         raise ApplicationError(
-            "slug_taken",
+            TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
@@ -148,13 +150,16 @@ def cooperative_create(
                 for seed in tenant_seeders():
                     seed(cooperative=coop)
                 audit_log(
-                    actor=admin, action="cooperative.created", target=admin, data={"slug": slug}
+                    actor=admin,
+                    action=TenantAudit.COOPERATIVE_CREATED,
+                    target=admin,
+                    data={"slug": slug},
                 )
             coop.status = status
             coop.save(update_fields=["status", "updated_at"])
             for hook in provisioned_hooks():
                 hook(cooperative=coop)
-            audit_log(actor=actor or "system", action="cooperative.created", target=coop)
+            audit_log(actor=actor or "system", action=TenantAudit.COOPERATIVE_CREATED, target=coop)
     except Exception:
         log.exception("Creating cooperative %s failed; nothing was kept", slug)
         connection.set_schema_to_public()

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from tenants.audit import TenantAudit
+from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
 from .services import cooperative_create, tenant_url
@@ -64,7 +66,7 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
         live = live.exclude(email__iexact=email)
     if Cooperative.objects.filter(slug=slug).exists() or live.exists():
         return ApplicationError(
-            "slug_taken",
+            TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
@@ -138,11 +140,11 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
         if winner is not None and winner.email.lower() == data.email.lower():
             return winner
         raise ApplicationError(
-            "slug_taken",
+            TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": data.slug},
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
-    audit_log(actor=f"signup:{data.email}", action="signup.submitted", target=request)
+    audit_log(actor=f"signup:{data.email}", action=TenantAudit.SIGNUP_SUBMITTED, target=request)
     transaction.on_commit(lambda: signup_send_verification(signup=request))
     return request
 
@@ -183,12 +185,14 @@ def signup_verify(*, token: str) -> SignupRequest:
         payload = signing.loads(token, salt=VERIFY_SALT, max_age=verify_max_age())
     except signing.SignatureExpired:
         raise ApplicationError(
-            "link_expired",
+            TenantErrors.LINK_EXPIRED,
             _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
             status=410,
         )
     except signing.BadSignature:
-        raise ApplicationError("link_invalid", _("Tautan verifikasi tidak valid."), status=400)
+        raise ApplicationError(
+            TenantErrors.LINK_INVALID, _("Tautan verifikasi tidak valid."), status=400
+        )
     with transaction.atomic():
         signup = (
             SignupRequest.objects.select_for_update()
@@ -196,10 +200,12 @@ def signup_verify(*, token: str) -> SignupRequest:
             .first()
         )
         if signup is None:
-            raise ApplicationError("link_invalid", _("Tautan verifikasi tidak valid."), status=400)
+            raise ApplicationError(
+                TenantErrors.LINK_INVALID, _("Tautan verifikasi tidak valid."), status=400
+            )
         if signup.status == SignupRequest.Status.EXPIRED:
             raise ApplicationError(
-                "link_expired",
+                TenantErrors.LINK_EXPIRED,
                 _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
                 status=410,
             )
@@ -208,7 +214,7 @@ def signup_verify(*, token: str) -> SignupRequest:
         signup.status = SignupRequest.Status.QUEUED
         signup.verified_at = timezone.now()
         signup.save(update_fields=["status", "verified_at"])
-        audit_log(actor=f"signup:{signup.email}", action="signup.verified", target=signup)
+        audit_log(actor=f"signup:{signup.email}", action=TenantAudit.SIGNUP_VERIFIED, target=signup)
         transaction.on_commit(lambda: _enqueue(signup.pk))
     return signup
 
@@ -238,7 +244,9 @@ def signup_provision(*, signup_id: int) -> SignupRequest:
             SignupRequest.Status.PROVISIONING,
             SignupRequest.Status.FAILED,
         ):
-            raise ApplicationError("signup_not_verified", _("Pendaftaran ini belum diverifikasi."))
+            raise ApplicationError(
+                TenantErrors.SIGNUP_NOT_VERIFIED, _("Pendaftaran ini belum diverifikasi.")
+            )
         signup.status = SignupRequest.Status.PROVISIONING
         signup.attempts += 1
         signup.save(update_fields=["status", "attempts"])
@@ -274,7 +282,7 @@ def signup_provision(*, signup_id: int) -> SignupRequest:
         signup.last_error = ""
         signup.provision_seconds = round(time.perf_counter() - started, 3)
         signup.save()
-        audit_log(actor="signup", action="signup.provisioned", target=signup)
+        audit_log(actor="signup", action=TenantAudit.SIGNUP_PROVISIONED, target=signup)
         transaction.on_commit(lambda: signup_send_welcome(signup=signup))
     return signup
 
@@ -321,12 +329,12 @@ def login_token_use(*, token: str, cooperative_id: int) -> int:
         payload = signing.loads(token, salt=LOGIN_SALT, max_age=login_token_max_age())
     except signing.BadSignature:  # SignatureExpired included
         raise ApplicationError(
-            "login_link_invalid",
+            TenantErrors.LOGIN_LINK_INVALID,
             _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
         )
     if payload.get("c") != cooperative_id:
         raise ApplicationError(
-            "login_link_invalid",
+            TenantErrors.LOGIN_LINK_INVALID,
             _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
         )
     spent = SignupRequest.objects.filter(
@@ -334,7 +342,7 @@ def login_token_use(*, token: str, cooperative_id: int) -> int:
     ).update(login_used_at=timezone.now())
     if spent != 1:
         raise ApplicationError(
-            "login_link_used",
+            TenantErrors.LOGIN_LINK_USED,
             _("Tautan masuk ini sudah dipakai. Silakan masuk dengan kata sandi."),
         )
     return payload["u"]
@@ -353,7 +361,7 @@ def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
         SignupRequest.Status.PROVISIONING,
     ):
         raise ApplicationError(
-            "signup_not_retryable",
+            TenantErrors.SIGNUP_NOT_RETRYABLE,
             _("Pendaftaran berstatus '%(status)s' tidak dapat diulang.")
             % {"status": signup.get_status_display()},
         )
@@ -364,7 +372,10 @@ def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
     signup.status = SignupRequest.Status.QUEUED
     signup.save(update_fields=["status"])
     audit_log(
-        actor=actor, action="signup.retried", target=signup, data={"error": signup.last_error}
+        actor=actor,
+        action=TenantAudit.SIGNUP_RETRIED,
+        target=signup,
+        data={"error": signup.last_error},
     )
     transaction.on_commit(lambda: _enqueue(signup.pk))
     return signup

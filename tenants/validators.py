@@ -3,6 +3,7 @@ import re
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from tenants.errors import TenantErrors
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
@@ -72,7 +73,7 @@ PRACTICE_SUFFIX = "-latihan"
 def validate_slug(slug: str) -> None:
     if not SLUG_RE.match(slug or ""):
         raise ApplicationError(
-            "slug_invalid",
+            TenantErrors.SLUG_INVALID,
             _(
                 "Alamat harus 3–40 karakter: huruf kecil, angka, atau tanda hubung, "
                 "tidak diawali atau diakhiri tanda hubung."
@@ -83,7 +84,7 @@ def validate_slug(slug: str) -> None:
         # Punycode (internationalised look-alikes such as "lumbung" in Cyrillic) and
         # other "ab--" forms DNS reserves for encodings.
         raise ApplicationError(
-            "slug_reserved",
+            TenantErrors.SLUG_RESERVED,
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat berbentuk punycode tidak diizinkan.")]},
         )
@@ -93,7 +94,7 @@ def validate_slug(slug: str) -> None:
         or slug.endswith(PRACTICE_SUFFIX)
     ):
         raise ApplicationError(
-            "slug_reserved",
+            TenantErrors.SLUG_RESERVED,
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat ini dicadangkan.")]},
         )
@@ -112,7 +113,7 @@ def normalize_phone(raw: str) -> str:
         digits = "+" + digits
     if not PHONE_RE.match(digits):
         raise ApplicationError(
-            "phone_invalid",
+            TenantErrors.PHONE_INVALID,
             _("Nomor telepon tidak valid. Contoh: 0812 3456 7890 atau +62 812 3456 7890."),
             fields={"phone": [_("Nomor telepon tidak valid.")]},
         )
@@ -128,7 +129,7 @@ def validate_email_address(email: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ApplicationError(
-            "email_invalid",
+            TenantErrors.EMAIL_INVALID,
             _("Alamat e-mail tidak valid."),
             fields={"email": [_("Alamat e-mail tidak valid.")]},
         )
@@ -140,7 +141,7 @@ def validate_nik_koperasi(value: str) -> str:
     value = (value or "").strip()
     if value and not re.fullmatch(r"[0-9]{10,20}", value):
         raise ApplicationError(
-            "nik_koperasi_invalid",
+            TenantErrors.NIK_KOPERASI_INVALID,
             _("NIK koperasi berisi 10–20 angka (kosongkan jika belum punya)."),
             fields={"nik_koperasi": [_("NIK koperasi tidak valid.")]},
         )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to
 
 from .forms import SignupForm
 from .models import SignupRequest
@@ -53,13 +54,9 @@ def signup_form(request):
                     {"form": form, "rate_limited": True},
                     status=429,
                 )
-            try:
+            with application_errors_to(form) as outcome:
                 signup = signup_submit(data=form.to_data(), ip=client_ip(request))
-            except ApplicationError as exc:
-                for field, errors in (exc.fields or {"__all__": [exc.message]}).items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, str(error))
-            else:
+            if outcome.ok:
                 # A double submit returns the first request; only a browser that knows
                 # its password is marked (someone re-sending another person's form with
                 # the same slug and e-mail is not).

@@ -9,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to_messages
 from core.common.permissions import SETTINGS_ADMINS, role_required
 
 from .practice import practice_delete, practice_get, practice_open, practice_reset, unused_days
@@ -37,7 +37,7 @@ def practice_settings(request):
         if action in ("reset", "delete") and request.POST.get("confirmed") != "1":
             confirm = action  # show the question; nothing done yet
         else:
-            try:
+            with application_errors_to_messages(request):
                 if action == "open":
                     practice = practice_open(cooperative=coop, by=request.user)
                     return HttpResponseRedirect(tenant_url(practice.slug) + "masuk/")
@@ -47,8 +47,6 @@ def practice_settings(request):
                 elif practice is not None:
                     practice_delete(practice=practice, by=request.user)
                     messages.success(request, _("Ruang latihan dihapus."))
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
             return redirect("practice:settings")
     return render(
         request,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing.errors import BillingErrors
 from billing.models import Interval, Plan, Subscription
 from core.common.errors import ApplicationError
 
@@ -39,12 +40,12 @@ def from_minor(amount: int | None) -> Decimal:
 def _provider_error(exc: stripe.StripeError) -> ApplicationError:
     if isinstance(exc, stripe.InvalidRequestError):
         return ApplicationError(
-            "payment_provider_refused",
+            BillingErrors.PROVIDER_REFUSED,
             _("Layanan pembayaran menolak permintaan: %(msg)s")
             % {"msg": exc.user_message or str(exc)},
         )
     return ApplicationError(
-        "payment_provider_error",
+        BillingErrors.PROVIDER_ERROR,
         _("Layanan pembayaran kartu sedang tidak dapat dihubungi. Coba lagi sebentar lagi."),
         status=502,
     )
@@ -173,7 +174,7 @@ class StripeProvider(PaymentProvider):
         price = plan.stripe_price_for(interval)
         if not price:
             raise ApplicationError(
-                "plan_not_on_card",
+                BillingErrors.PLAN_NOT_ON_CARD,
                 _("Paket %(plan)s belum tersedia untuk pembayaran kartu. Gunakan transfer bank.")
                 % {"plan": plan.name},
             )
@@ -216,7 +217,7 @@ class StripeProvider(PaymentProvider):
         price = plan.stripe_price_for(interval)
         if not price:
             raise ApplicationError(
-                "plan_not_on_card",
+                BillingErrors.PLAN_NOT_ON_CARD,
                 _("Paket %(plan)s belum tersedia untuk pembayaran kartu.") % {"plan": plan.name},
             )
         try:

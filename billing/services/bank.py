@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 from core.common.uploads import upload_check
 
@@ -86,7 +87,7 @@ def bank_invoice_issue(
     )
     _audit(
         actor=by,
-        action="billing.bank_invoice_issued",
+        action=BillingAudit.BANK_INVOICE_ISSUED,
         target=sub.cooperative,
         data={
             "invoice": invoice.number,
@@ -176,7 +177,7 @@ def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> Paymen
     )
     inv.status = Invoice.Status.AWAITING
     inv.save(update_fields=["status"])
-    _audit(actor=by, action="billing.proof_uploaded", target=inv, data={"proof": proof.pk})
+    _audit(actor=by, action=BillingAudit.PROOF_UPLOADED, target=inv, data={"proof": proof.pk})
     return proof
 
 
@@ -240,7 +241,7 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     )
     _audit(
         actor=operator,
-        action="billing.bank_transfer_confirmed",
+        action=BillingAudit.BANK_TRANSFER_CONFIRMED,
         target=inv,
         reason=note,
         data={
@@ -289,7 +290,7 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
     inv.proofs.filter(rejected_at__isnull=True).update(
         rejected_at=timezone.now(), rejected_reason=reason.strip()
     )
-    _audit(actor=operator, action="billing.bank_transfer_rejected", target=inv, reason=reason)
+    _audit(actor=operator, action=BillingAudit.BANK_TRANSFER_REJECTED, target=inv, reason=reason)
     billing_email_send(
         kind="proof_rejected",
         subscription=inv.subscription,
@@ -317,7 +318,7 @@ def subscription_tax_details_set(
     sub.save()
     _audit(
         actor=by,
-        action="billing.tax_details_set",
+        action=BillingAudit.TAX_DETAILS_SET,
         target=sub.cooperative,
         data={"npwp": sub.npwp},
     )

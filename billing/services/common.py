@@ -7,36 +7,24 @@ import calendar
 import logging
 import secrets
 from datetime import date, datetime, time
-from enum import StrEnum
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
+from ..errors import BillingErrors
 from ..models import Interval, Plan, Subscription
 from ..usage import active_member_count
 
 log = logging.getLogger(__name__)
 
 S = Subscription.Status
-
-
-class BillingErrors(StrEnum):
-    PLAN_BELOW_MEMBERS = "plan_below_member_count"
-    PLAN_UNAVAILABLE = "plan_unavailable"
-    NOT_OPERATOR = "not_billing_operator"
-    INVOICE_NOT_PAYABLE = "invoice_not_payable"
-    PROOF_INVALID = "proof_invalid"
-    ARCHIVED = "subscription_archived"
-    PROVIDER_UNKNOWN = "provider_unknown"
-    STATUS_INVALID = "status_invalid"
-    ALREADY_SUBSCRIBED = "already_subscribed"
-    CARD_ACTIVE = "card_subscription_active"
 
 
 # A Stripe subscription in one of these states still bills the cooperative.
@@ -153,7 +141,7 @@ def _status_set(
     sub.cooperative.status_reason = reason
     _audit(
         actor=actor,
-        action="billing.status_changed",
+        action=BillingAudit.STATUS_CHANGED,
         target=sub.cooperative,
         reason=reason,
         data={"from": old, "to": status},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 
 from ..emails import billing_email_send
@@ -52,7 +53,7 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
             )
             _audit(
                 actor="system",
-                action="billing.over_limit",
+                action=BillingAudit.OVER_LIMIT,
                 target=sub.cooperative,
                 data={
                     "active_members": count,
@@ -64,7 +65,7 @@ def usage_record(*, subscription: Subscription, now: datetime | None = None) -> 
             sub.over_limit_since = None
             _audit(
                 actor="system",
-                action="billing.within_limit",
+                action=BillingAudit.WITHIN_LIMIT,
                 target=sub.cooperative,
                 data={"active_members": count},
             )
@@ -102,7 +103,7 @@ def _card_renewal_plan_set(*, sub: Subscription, count: int) -> Subscription:
         sub.save()
         _audit(
             actor="system",
-            action="billing.plan_changed",
+            action=BillingAudit.PLAN_CHANGED,
             target=sub.cooperative,
             reason=_(
                 "Anggota aktif melebihi batas paket: tagihan berikutnya untuk paket yang sesuai"
@@ -296,7 +297,7 @@ def subscription_archive_after_set(
     sub.save(update_fields=["archive_after_days", "updated_at"])
     _audit(
         actor=operator,
-        action="billing.archive_after_set",
+        action=BillingAudit.ARCHIVE_AFTER_SET,
         target=sub.cooperative,
         data={"days": days},
     )

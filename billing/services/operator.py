@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
@@ -55,7 +56,7 @@ def subscription_status_override(
         sub.save()
         _audit(
             actor=operator,
-            action="billing.grace_granted",
+            action=BillingAudit.GRACE_GRANTED,
             target=sub.cooperative,
             reason=reason,
             data={"days": days, "period_end": sub.current_period_end.isoformat()},
@@ -89,7 +90,7 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
     sub.save()
     _audit(
         actor=operator,
-        action="billing.trial_extended",
+        action=BillingAudit.TRIAL_EXTENDED,
         target=sub.cooperative,
         reason=reason,
         data={

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 
 from ..models import Interval, Invoice, Plan, Subscription
@@ -111,7 +112,7 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
             inv.save(update_fields=["status"])
     _audit(
         actor=by,
-        action="billing.plan_changed",
+        action=BillingAudit.PLAN_CHANGED,
         target=sub.cooperative,
         data={
             "from": f"{old_plan.code}/{old_interval}",
@@ -157,10 +158,14 @@ def _bank_plan_change_in_paid_period(
             period=(today, paid.period_end),
         )
         data |= {"invoice": invoice.number, "amount": str(amount)}
-        _audit(actor=by, action="billing.plan_upgrade_invoiced", target=sub.cooperative, data=data)
+        _audit(
+            actor=by, action=BillingAudit.PLAN_UPGRADE_INVOICED, target=sub.cooperative, data=data
+        )
     else:
         data["from_date"] = (timezone.localdate(sub.current_period_end) + timedelta(1)).isoformat()
-        _audit(actor=by, action="billing.plan_change_scheduled", target=sub.cooperative, data=data)
+        _audit(
+            actor=by, action=BillingAudit.PLAN_CHANGE_SCHEDULED, target=sub.cooperative, data=data
+        )
     return sub
 
 
@@ -227,7 +232,7 @@ def payment_start(
     with transaction.atomic():
         _audit(
             actor=by,
-            action="billing.payment_started",
+            action=BillingAudit.PAYMENT_STARTED,
             target=subscription.cooperative,
             data={"provider": provider, "plan": plan.code, "interval": interval},
         )
@@ -257,7 +262,7 @@ def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Sub
         sub.save()
         _audit(
             actor=by,
-            action="billing.card_subscription_ended",
+            action=BillingAudit.CARD_SUBSCRIPTION_ENDED,
             target=sub.cooperative,
             reason=reason,
             data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
@@ -326,7 +331,7 @@ def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
         for k in PLAN_FIELDS
         if old.get(k) != getattr(plan, k)
     }
-    _audit(actor=operator, action="billing.plan_saved", target=plan, data={"changed": changed})
+    _audit(actor=operator, action=BillingAudit.PLAN_SAVED, target=plan, data={"changed": changed})
     if not (plan.stripe_price_monthly_id and plan.stripe_price_yearly_id) and plan.is_active:
         from ..tasks import stripe_catalog_sync_task
 

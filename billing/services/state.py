@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.audit import BillingAudit
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
@@ -43,7 +44,7 @@ def trial_start(*, cooperative: Cooperative) -> Subscription:
     )
     _audit(
         actor="system",
-        action="billing.trial_started",
+        action=BillingAudit.TRIAL_STARTED,
         target=cooperative,
         data={"plan": sub.plan.code, "trial_ends_at": sub.trial_ends_at.isoformat()},
     )

@@ -20,6 +20,7 @@ from core.common.confirm import (
 )
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
@@ -72,45 +73,37 @@ def run_detail(request, pk: int):
         elif f.size > MAX_UPLOAD:
             messages.error(request, _("File terlalu besar (maks. 10 MB)."))
         else:
-            try:
+            with application_errors_to_messages(request):
                 imp = services.deduction_import_upload(
                     run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user
                 )
                 return redirect("deductions:import", pk=imp.pk)
-            except ApplicationError as e:
-                messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
         if not is_confirmed(request) and selectors.run_ready_imports(run)[0]:
             return _confirm_post_all(request, run)
-        try:
+        with application_errors_to_messages(request):
             run = run_post_all_and_enqueue(run=run, by=request.user, on=request.POST.get("on"))
             messages.success(
                 request,
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
             )
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "regenerate" in request.POST:
-        try:
+        with application_errors_to_messages(request):
             services.deduction_run_regenerate(run=run, by=request.user)
             from .tasks import deduction_run_generate_task
 
             by = request.user.pk
             transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
             messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
-        try:
+        with application_errors_to_messages(request):
             services.deduction_run_retry(run=run, by=request.user)
             from .tasks import deduction_run_generate_task
 
             deduction_run_generate_task.delay(run.pk, request.user.pk)
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     ready = run.status == DeductionRun.Status.READY
     return render(
@@ -158,10 +151,9 @@ def run_export(request, pk: int, fmt: str):
         from django.http import Http404
 
         raise Http404
-    try:
+    with application_errors_to_messages(request) as outcome:
         return export_response(run, fmt=fmt, agency=agency)
-    except ApplicationError as e:
-        messages.error(request, e.message)
+    if not outcome.ok:
         return redirect("deductions:run", pk=run.pk)
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.exits.audit import ExitAudit
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse
 from core.loans.models import Repayment
@@ -272,7 +273,7 @@ def exit_settlement_confirm(
     )
     audit_log(
         actor=by,
-        action="member.exit_settlement",
+        action=ExitAudit.EXIT_SETTLEMENT,
         target=member,
         reason=waiver_reason,
         data={
@@ -389,7 +390,7 @@ def exit_settlement_reverse(
     )
     audit_log(
         actor=by,
-        action="member.exit_settlement_reverse",
+        action=ExitAudit.EXIT_SETTLEMENT_REVERSE,
         target=member,
         reason=reason,
         data={

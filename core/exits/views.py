@@ -16,10 +16,10 @@ from core.common.confirm import (
 )
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
-from core.members.views import form_error
 
 from .api import settlement_to_reverse
 from .services import exit_settlement_confirm, exit_settlement_preview, exit_settlement_reverse
@@ -48,7 +48,7 @@ def exit_settlement(request, member_pk: int):
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
+        with application_errors_to(form) as outcome:
             exit_settlement_confirm(
                 member=member,
                 reason=d["reason"],
@@ -61,9 +61,7 @@ def exit_settlement(request, member_pk: int):
                 board_decision_ref=d["board_decision_ref"],
                 expected_net=d["expected_net"] if not d["waive_loans"] else None,
             )
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(
                 request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
             )

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
+from core.ledger.errors import LedgerErrors
 
 from . import reports, services
 from .models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
@@ -340,7 +341,7 @@ class FiscalYearClose(LedgerView):
         if settings.LEDGER_YEAR_CLOSE_API:
             # A year closes through the year end (checklist, income tax, SHU belum dibagi).
             raise ApplicationError(
-                "year_close_elsewhere",
+                LedgerErrors.YEAR_CLOSE_ELSEWHERE,
                 _("Tahun buku ditutup lewat tutup buku akhir tahun: POST %(u)s.")
                 % {"u": settings.LEDGER_YEAR_CLOSE_API.format(year=fy.year)},
                 status=409,

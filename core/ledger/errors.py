@@ -34,3 +34,4 @@ class LedgerErrors(StrEnum):
     BEFORE_BOOKS_START = "date_before_books_start"
     MODULE_ENTRY = "module_entry_reversal"
     CONTROL_ACCOUNT = "control_account"
+    YEAR_CLOSE_ELSEWHERE = "year_close_elsewhere"

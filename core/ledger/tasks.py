@@ -14,6 +14,7 @@ from celery import shared_task
 from django.db import connection, transaction
 
 from core.audit.services import audit_log
+from core.ledger.audit import LedgerAudit
 
 from .reconciliation import subledgers_reconcile
 
@@ -36,7 +37,7 @@ def subledgers_reconcile_task() -> dict:
         with transaction.atomic():
             audit_log(
                 actor="system",
-                action="ledger.reconciliation_mismatch",
+                action=LedgerAudit.RECONCILIATION_MISMATCH,
                 target=run,
                 reason="Buku pembantu tidak sama dengan akun kontrol buku besar.",
                 data={"differences": run.differences[:50]},

@@ -25,10 +25,12 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import application_errors_to_messages
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
+from core.ledger.errors import LedgerErrors
 
 from . import exports, reports, services, tables
 from .models import (
@@ -59,10 +61,9 @@ def _bounded(request, raw: str | None, field: str) -> date | None:
     """A date parameter of a list or report: unreadable → None (the default); outside
     the books' range (before their start, more than a year ahead) → an Indonesian error
     message and None."""
-    try:
+    with application_errors_to_messages(request) as outcome:
         return services.date_in_range(_date(raw), field=field)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return None
 
 
@@ -81,7 +82,7 @@ def parse_amount(raw: str) -> Decimal:
     try:
         return parse_rupiah(raw, whole=False)
     except RupiahError as e:
-        raise ApplicationError("amount_type", e.text) from None
+        raise ApplicationError(LedgerErrors.AMOUNT_TYPE, e.text) from None
 
 
 # ------------------------------------------------------------------------------ index
@@ -138,7 +139,7 @@ def index(request):
 @role_required(read=STAFF, write=TREASURY)
 def accounts(request):
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             parent = Account.objects.filter(pk=request.POST.get("parent") or 0).first()
             acc = services.account_create(
                 code=request.POST.get("code", ""),
@@ -151,9 +152,7 @@ def accounts(request):
                 cash_flow=request.POST.get("cash_flow") or Account.CashFlow.OPERATING,
                 by=request.user,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
+        if outcome.ok:
             messages.success(request, _("Akun %(a)s ditambahkan.") % {"a": acc})
         return redirect("ledger:accounts")
     all_accounts = list(Account.objects.order_by("code"))
@@ -186,7 +185,7 @@ def accounts(request):
 def account_edit(request, pk: int):
     acc = get_object_or_404(Account, pk=pk)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             if request.POST.get("action") == "delete":
                 services.account_delete(account=acc, by=request.user)
                 messages.success(request, _("Akun dihapus."))
@@ -200,8 +199,7 @@ def account_edit(request, pk: int):
                 is_cash=bool(request.POST.get("is_cash")),
                 cash_flow=request.POST.get("cash_flow") or None,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:account_edit", pk=acc.pk)
         messages.success(request, _("Akun disimpan."))
         return redirect("ledger:accounts")
@@ -299,15 +297,14 @@ def entry_detail(request, pk: int):
     if request.method == "POST" and not is_confirmed(request):
         return _confirm_reverse(request, entry)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request) as outcome:
             rev = services.journal_reverse(
                 entry=entry,
                 on=services.date_in_range(_date(request.POST.get("date")) or date.today()),
                 reason=request.POST.get("reason", ""),
                 by=request.user,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:entry", pk=entry.pk)
         messages.success(request, _("Jurnal pembalik %(n)s diposting.") % {"n": rev})
         return redirect("ledger:entry", pk=rev.pk)
@@ -424,7 +421,7 @@ def journal_new(request):
                     for k in ("account", "debit", "credit", "memo")
                 }
             )
-        try:
+        with application_errors_to_messages(request) as outcome:
             lines = [
                 services.LineSpec(
                     account=r["account"],
@@ -437,14 +434,12 @@ def journal_new(request):
             ]
             on = _date(form["date"])
             if on is None:
-                raise ApplicationError("validation_error", _("Tanggal tidak valid."))
+                raise ApplicationError(CommonErrors.VALIDATION, _("Tanggal tidak valid."))
             services.date_in_range(on)
             out = services.manual_entry_submit(
                 on=on, description=form["description"], lines=lines, by=request.user
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
+        if outcome.ok:
             if isinstance(out, ManualEntryRequest):
                 messages.success(request, _("Jurnal manual menunggu persetujuan."))
                 return redirect("ledger:journal")
@@ -466,7 +461,7 @@ def journal_new(request):
 def manual_request(request, pk: int):
     req = get_object_or_404(ManualEntryRequest, pk=pk)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request):
             if request.POST.get("action") == "approve":
                 entry = services.manual_entry_approve(request=req, by=request.user)
                 messages.success(
@@ -477,8 +472,6 @@ def manual_request(request, pk: int):
                 request=req, reason=request.POST.get("reason", ""), by=request.user
             )
             messages.success(request, _("Permintaan ditolak."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("ledger:journal")
     return render(request, "ledger/manual_request.html", {"r": req})
 

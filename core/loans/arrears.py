@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.loans.audit import LoanAudit
 
 from . import schedules as S
 from .models import ArrearsRun, Instalment, Loan, LoanSettings, Reschedule
@@ -133,7 +134,7 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     run.save(update_fields=["entry", "seconds"])
     audit_log(
         actor=by,
-        action="loan.arrears.run",
+        action=LoanAudit.ARREARS_RUN,
         target=run,
         data={
             "on": on.isoformat(),

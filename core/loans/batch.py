@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
+from core.loans.audit import LoanAudit
 
 from .models import Instalment, Loan, LoanProduct, Repayment
 from .services.common import ZERO, LoanErrors, check_loan_date
@@ -238,7 +239,7 @@ def loan_repayments_prepare_bulk(
     # what ``loan_repayment_prepare``'s own "loan.repay" row holds, plus the loan
     audit_log(
         actor=by,
-        action="loan.repay_batch",
+        action=LoanAudit.REPAY_BATCH,
         data={
             "count": len(reps),
             "repayments": [

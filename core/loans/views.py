@@ -24,9 +24,10 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import Column, export_format, export_response
 from core.common.fields import RupiahField
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
@@ -84,14 +85,6 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = LoanProduct
         fields = list(svc.PRODUCT_FIELDS)
-
-
-def _form_error(form, exc: ApplicationError):
-    form.add_error(None, str(exc.message))
-    for name, errs in (exc.fields or {}).items():
-        if name in form.fields:
-            for e in errs if isinstance(errs, list | tuple) else [errs]:
-                form.add_error(name, str(e))
 
 
 def _parse_date(value: str, default: date | None, *, label: str = "") -> date | None:
@@ -216,7 +209,7 @@ def loan_action_view(request, pk: int, action: str):
     p = request.POST
     by = request.user
     today = timezone.localdate()
-    try:
+    with application_errors_to_messages(request):
         on = _parse_date(p.get("on", ""), today)
         if action in CONFIRM_FIRST and not is_confirmed(request):
             return _confirm(request, loan, action, on)
@@ -273,8 +266,6 @@ def loan_action_view(request, pk: int, action: str):
             messages.success(
                 request, _("Pencairan dibatalkan; pinjaman kembali berstatus disetujui.")
             )
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
     return redirect("loans:detail", pk=loan.pk)
 
 
@@ -397,7 +388,7 @@ def repayment_reverse_view(request, pk: int):
         raise Http404
     rep = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
     back = reverse("loans:detail", args=[rep.loan_id])
-    try:
+    with application_errors_to_messages(request):
         if not is_confirmed(request):
             from .services.common import DISBURSE_ROLES
 
@@ -450,8 +441,6 @@ def repayment_reverse_view(request, pk: int):
             repayment=rep, by=request.user, reason=request.POST.get("reason", "")
         )
         messages.success(request, _("Pembayaran %s dibatalkan.") % rep.receipt_number)
-    except ApplicationError as exc:
-        messages.error(request, str(exc.message))
     return redirect(back)
 
 
@@ -460,7 +449,9 @@ def _rupiah(v):
     try:
         return parse_rupiah(v, field=_("Jumlah"), whole=False, allow_negative=True)
     except RupiahError as e:
-        raise ApplicationError("validation_error", e.text, fields={"amount": [e.text]}) from None
+        raise ApplicationError(
+            CommonErrors.VALIDATION, e.text, fields={"amount": [e.text]}
+        ) from None
 
 
 @role_required(read=ALL_STAFF)
@@ -569,15 +560,13 @@ def simulate_view(request):
     form = SimulateForm(request.POST or request.GET or None)
     sim = None
     if form.is_bound and form.is_valid():
-        try:
+        with application_errors_to(form):
             sim = svc.loan_simulate(
                 product=form.cleaned_data["product"],
                 principal=form.cleaned_data["principal"],
                 tenor=form.cleaned_data["tenor"],
                 on=timezone.localdate(),
             )
-        except ApplicationError as exc:
-            _form_error(form, exc)
     return render(request, "loans/simulate.html", {"form": form, "sim": sim})
 
 
@@ -595,7 +584,7 @@ def apply_view(request):
         elif cd["topup_of"] and topup is None:
             form.add_error("topup_of", _("Pinjaman tidak ditemukan."))
         else:
-            try:
+            with application_errors_to(form):
                 loan = svc.loan_apply(
                     member=member,
                     product=cd["product"],
@@ -611,8 +600,6 @@ def apply_view(request):
                 )
                 messages.success(request, _("Pengajuan %s tersimpan.") % loan.number)
                 return redirect("loans:detail", pk=loan.pk)
-            except ApplicationError as exc:
-                _form_error(form, exc)
     return render(request, "loans/apply.html", {"form": form})
 
 
@@ -634,13 +621,11 @@ def product_edit_view(request, pk: int | None = None):
     form = ProductForm(request.POST or None, instance=product)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in svc.PRODUCT_FIELDS}
-        try:
+        with application_errors_to(form):
             fresh = LoanProduct.objects.get(pk=pk) if pk else None
             svc.loan_product_save(by=request.user, product=fresh, **data)
             messages.success(request, _("Produk tersimpan."))
             return redirect("loans:products")
-        except ApplicationError as exc:
-            _form_error(form, exc)
     return render(request, "loans/product_form.html", {"form": form, "product": product})
 
 
@@ -668,12 +653,10 @@ def settings_view(request):
     )
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.changed_data}
-        try:
+        with application_errors_to(form):
             svc.loan_settings_update(by=request.user, **data)
             messages.success(request, _("Pengaturan pinjaman tersimpan."))
             return redirect("loans:settings")
-        except ApplicationError as exc:
-            _form_error(form, exc)
     return render(
         request,
         "loans/settings.html",

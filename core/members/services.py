@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import parse_rupiah
+from core.members.audit import MemberAudit
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
 from .validators import normalize_phone, parse_nik, parse_nip
@@ -123,7 +124,9 @@ def member_settings_update(*, number_pattern: str, by) -> MemberSettings:
     old = s.number_pattern
     s.number_pattern = number_pattern
     s.save()
-    audit_log(actor=by, action="members.settings", data={"old": old, "new": number_pattern})
+    audit_log(
+        actor=by, action=MemberAudit.MEMBERS_SETTINGS, data={"old": old, "new": number_pattern}
+    )
     return s
 
 
@@ -255,7 +258,7 @@ def member_create(
     else:
         number = member_numbers_reserve(count=1, join_date=join_date, agency_code=agency.code)[0]
     member = Member.objects.create(number=number, **data)
-    audit_log(actor=by, action="member.create", target=member)
+    audit_log(actor=by, action=MemberAudit.CREATE, target=member)
     return member
 
 
@@ -293,7 +296,7 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
         MemberChange.objects.bulk_create(history)
         audit_log(
             actor=by,
-            action="member.update",
+            action=MemberAudit.UPDATE,
             target=member,
             reason=reason,
             data={"fields": [h.field for h in history]},
@@ -376,7 +379,7 @@ def agency_create(
     agency = Agency.objects.create(
         treasurer_name=treasurer_name.strip(), address=address.strip(), is_active=is_active, **clean
     )
-    audit_log(actor=by, action="agency.create", target=agency)
+    audit_log(actor=by, action=MemberAudit.AGENCY_CREATE, target=agency)
     return agency
 
 
@@ -407,7 +410,7 @@ def agency_update(
     agency.address = address.strip()
     agency.is_active = is_active
     agency.save()
-    audit_log(actor=by, action="agency.update", target=agency)
+    audit_log(actor=by, action=MemberAudit.AGENCY_UPDATE, target=agency)
     return agency
 
 
@@ -452,7 +455,7 @@ def heir_add(
         address=(address or "").strip(),
         share_percent=share,
     )
-    audit_log(actor=by, action="member.heir_add", target=member, data={"heir": full_name})
+    audit_log(actor=by, action=MemberAudit.HEIR_ADD, target=member, data={"heir": full_name})
     return heir
 
 
@@ -460,7 +463,7 @@ def heir_add(
 def heir_deactivate(*, heir: Heir, by, reason: str = "") -> Heir:
     heir.is_active = False
     heir.save(update_fields=["is_active"])
-    audit_log(actor=by, action="member.heir_deactivate", target=heir.member, reason=reason)
+    audit_log(actor=by, action=MemberAudit.HEIR_DEACTIVATE, target=heir.member, reason=reason)
     return heir
 
 
@@ -491,5 +494,5 @@ def member_user_link(*, member: Member, user, by) -> Member:
         old_value="" if old is None else str(old),
         new_value=str(user.pk),
     )
-    audit_log(actor=by, action="member.user_link", target=member, data={"user": user.pk})
+    audit_log(actor=by, action=MemberAudit.USER_LINK, target=member, data={"user": user.pk})
     return member

@@ -7,25 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import application_errors_to
 from core.common.permissions import MONEY_WRITERS, STAFF, role_required
 
 from . import selectors, services
 from .forms import AgencyForm, MemberForm
 from .models import Agency, Member
-
-
-def form_error(form, exc: ApplicationError) -> None:
-    """Show a service error on the form: field errors where the field exists."""
-    placed = False
-    for field, msgs in (exc.fields or {}).items():
-        if field in form.fields and isinstance(msgs, list | tuple):
-            for m in msgs:
-                form.add_error(field, str(m))
-            placed = True
-    form.add_error(None, str(exc.message) if not placed else str(exc.message))
-
 
 MEMBER_COLUMNS = [
     Column(gettext_lazy("Nomor"), "number"),
@@ -81,11 +69,9 @@ def member_list(request):
 def member_create(request):
     form = MemberForm(request.POST or None, initial={"join_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             member = services.member_create(by=request.user, **form.cleaned_data)
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(request, _("Anggota %(m)s terdaftar.") % {"m": member})
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/member_form.html", {"form": form, "member": None})
@@ -98,11 +84,9 @@ def member_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
-        try:
+        with application_errors_to(form) as outcome:
             services.member_update(member=member, by=request.user, reason=reason, **data)
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(request, _("Data anggota disimpan."))
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/member_form.html", {"form": form, "member": member})
@@ -138,14 +122,12 @@ def agency_edit(request, pk: int | None = None):
     )
     form = AgencyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             if agency:
                 services.agency_update(agency=agency, by=request.user, **form.cleaned_data)
             else:
                 services.agency_create(by=request.user, **form.cleaned_data)
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(request, _("Instansi disimpan."))
             return redirect("members:agencies")
     return render(request, "members/agency_form.html", {"form": form, "agency": agency})

@@ -38,6 +38,7 @@ from core.common.spreadsheet import cell_date
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
 from core.members.models import Member
+from core.onboarding.audit import OnboardingAudit
 from core.users.models import User
 
 from .common import E, raise_row_errors, require_role, row_error
@@ -509,7 +510,7 @@ def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loa
     mi.save(update_fields=["loans_step", "updated_at"])
     audit_log(
         actor=by,
-        action="onboarding.loans",
+        action=OnboardingAudit.LOANS,
         target=mi,
         data={
             "loans": len(loans),

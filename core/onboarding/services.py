@@ -41,6 +41,7 @@ from core.ledger.services import (
 )
 from core.loans.models import Instalment, Loan
 from core.members.models import Member, MemberImport
+from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .common import E, raise_row_errors, require_role, row_error
@@ -100,7 +101,9 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
             status=409,
         )
     mi = MoveIn.objects.create(cutover_date=cutover_date, created_by=by)
-    audit_log(actor=by, action="onboarding.start", target=mi, data={"cutover": str(cutover_date)})
+    audit_log(
+        actor=by, action=OnboardingAudit.START, target=mi, data={"cutover": str(cutover_date)}
+    )
     return mi
 
 
@@ -351,7 +354,7 @@ def trial_balance_post(
     )
     audit_log(
         actor=by,
-        action="onboarding.trial_balance",
+        action=OnboardingAudit.TRIAL_BALANCE,
         target=mi,
         data={"entry": entry.pk, "lines": len(specs), "total": str(total_d)},
     )
@@ -479,7 +482,7 @@ def move_in_adjust(
     adj.save()
     audit_log(
         actor=by,
-        action="onboarding.adjustment",
+        action=OnboardingAudit.ADJUSTMENT,
         target=mi,
         reason=explanation,
         data={
@@ -527,7 +530,7 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     mi.save(
         update_fields=["status", "went_live_at", "members_step", "closed_periods", "updated_at"]
     )
-    audit_log(actor=by, action="onboarding.go_live", target=mi, data={"closed_periods": closed})
+    audit_log(actor=by, action=OnboardingAudit.GO_LIVE, target=mi, data={"closed_periods": closed})
     return mi
 
 
@@ -675,7 +678,7 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     mi.save(update_fields=["status", "undone_at", "updated_at"])
     audit_log(
         actor=by,
-        action="onboarding.undo",
+        action=OnboardingAudit.UNDO,
         target=mi,
         reason=reason,
         data={"loans": len(loan_ids), "members": members},

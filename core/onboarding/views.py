@@ -18,6 +18,7 @@ from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import TREASURY, role_required
 from core.ledger.models import Account
+from core.onboarding.common import OnboardingErrors
 
 from . import files, selectors, services
 from .api import MAX_UPLOAD
@@ -43,10 +44,10 @@ def _parse_mapping(text: str) -> tuple[dict, dict]:
 def _upload_rows(request, kind: str) -> list[dict]:
     f = request.FILES.get("file")
     if f is None:
-        raise ApplicationError("onboarding_file_invalid", _("Pilih berkas XLSX atau CSV."))
+        raise ApplicationError(OnboardingErrors.FILE_INVALID, _("Pilih berkas XLSX atau CSV."))
     if f.size > MAX_UPLOAD:
         raise ApplicationError(
-            "onboarding_file_invalid", _("Berkas terlalu besar (maksimal 10 MB).")
+            OnboardingErrors.FILE_INVALID, _("Berkas terlalu besar (maksimal 10 MB).")
         )
     return files.rows_from_file(content=f.read(), file_name=f.name, kind=kind)
 
@@ -91,7 +92,9 @@ def wizard(request):
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
             elif mi is None:
-                raise ApplicationError("onboarding_no_move_in", _("Tentukan dulu tanggal pindah."))
+                raise ApplicationError(
+                    OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah.")
+                )
             elif action == "trial_balance":
                 mappings, creations = _parse_mapping(request.POST.get("mapping", ""))
                 entry = services.trial_balance_post(
@@ -139,7 +142,7 @@ def wizard(request):
                 )
                 messages.success(request, _("Pindah ke Lumbung dibatalkan."))
             else:
-                raise ApplicationError("onboarding_wrong_state", _("Langkah tidak dikenal."))
+                raise ApplicationError(OnboardingErrors.WRONG_STATE, _("Langkah tidak dikenal."))
             return redirect("onboarding:wizard")
         except ValueError:
             messages.error(request, _("Tanggal tidak valid."))

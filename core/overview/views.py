@@ -6,12 +6,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, role_required
 from core.members import services as member_services
 from core.members.forms import HeirForm
 from core.members.models import Member
-from core.members.views import form_error
 from core.users.models import User
 
 from . import selectors
@@ -33,20 +32,16 @@ def member_detail(request, pk: int):
         user = User.objects.filter(
             email__iexact=request.POST.get("email", "").strip(), role="anggota"
         ).first()
-        try:
+        with application_errors_to_messages(request) as outcome:
             member_services.member_user_link(member=member, user=user, by=request.user)
-        except ApplicationError as e:
-            messages.error(request, e.message)
-        else:
+        if outcome.ok:
             messages.success(request, _("Akun login dihubungkan."))
         return redirect("members:detail", pk=member.pk)
     heir_form = HeirForm(request.POST or None)
     if request.method == "POST" and heir_form.is_valid():
-        try:
+        with application_errors_to(heir_form) as outcome:
             member_services.heir_add(member=member, by=request.user, **heir_form.cleaned_data)
-        except ApplicationError as e:
-            form_error(heir_form, e)
-        else:
+        if outcome.ok:
             messages.success(request, _("Ahli waris ditambahkan."))
             return redirect("members:detail", pk=member.pk)
     return render(

@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log, audit_log_bulk
 from core.common.errors import ApplicationError
 from core.members.models import Member
+from core.portal.audit import PortalAudit
+from core.portal.errors import PortalErrors
 from core.users.models import User
 from core.users.services import send_invitation, site_link_parts
 
@@ -99,7 +101,7 @@ def portal_activation_request(
     if _email_taken(email):
         audit_log(
             actor="portal",
-            action="portal.activation_refused",
+            action=PortalAudit.ACTIVATION_REFUSED,
             target=member,
             data={"reason": "email_taken"},
         )
@@ -107,7 +109,7 @@ def portal_activation_request(
     token = activation_token(member=member, email=email)
     audit_log(
         actor="portal",
-        action="portal.activation_requested",
+        action=PortalAudit.ACTIVATION_REQUESTED,
         target=member,
         data={"email": email, "by": "nip" if nip else "birth_date"},
     )
@@ -119,7 +121,7 @@ def activation_read(token: str) -> tuple[Member, str]:
     """The member and e-mail of a valid, unused activation link; ApplicationError when
     the link is expired, forged or already used."""
     invalid = ApplicationError(
-        "activation_invalid",
+        PortalErrors.ACTIVATION_INVALID,
         _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
     )
     try:
@@ -143,7 +145,7 @@ def portal_activation_complete(*, token: str, password: str) -> User:
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.user_id:
         raise ApplicationError(
-            "activation_invalid",
+            PortalErrors.ACTIVATION_INVALID,
             _("Tautan aktivasi tidak berlaku atau sudah dipakai. Silakan minta tautan baru."),
         )
     user = User(
@@ -157,13 +159,15 @@ def portal_activation_complete(*, token: str, password: str) -> User:
         validate_password(password, user)
     except ValidationError as exc:
         raise ApplicationError(
-            "weak_password", _("Kata sandi terlalu lemah."), fields={"password1": exc.messages}
+            PortalErrors.WEAK_PASSWORD,
+            _("Kata sandi terlalu lemah."),
+            fields={"password1": exc.messages},
         ) from None
     user.set_password(password)
     user.save()
     member.user = user
     member.save(update_fields=["user"])
-    audit_log(actor=user, action="portal.activated", target=user, data={"member": member.number})
+    audit_log(actor=user, action=PortalAudit.ACTIVATED, target=user, data={"member": member.number})
     return user
 
 
@@ -202,7 +206,7 @@ def members_invite(*, by: User, member_ids: list[int], request) -> list[User]:
     if created:
         audit_log_bulk(
             actor=by,
-            action="portal.invited",
+            action=PortalAudit.INVITED,
             targets=[(u, {"member": m.number}) for u, m in created],
         )
         users = [u for u, _m in created]

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahField
+from core.common.forms import application_errors_to
 from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
@@ -156,20 +157,13 @@ def simulate(request):
     form = SimulateForm(request.GET or None, products=products)
     sim = None
     if form.is_bound and form.is_valid():
-        try:
+        with application_errors_to(form):
             sim = data.loan_simulate(
                 product=form.products[form.cleaned_data["product"]],
                 principal=form.cleaned_data["principal"],
                 tenor=form.cleaned_data["tenor"],
                 on=timezone.localdate(),
             )
-        except ApplicationError as err:
-            form.add_error(None, err.message)
-            for field, msgs in (err.fields or {}).items():
-                if field in form.fields:
-                    for m in msgs if isinstance(msgs, list | tuple) else [msgs]:
-                        if m and m != "?":
-                            form.add_error(field, m)
     return render(
         request,
         "portal/simulate.html",
@@ -304,15 +298,9 @@ def activate_confirm(request, token: str):
         return render(request, "portal/activate_confirm.html", {"invalid": err.message}, status=400)
     form = ActivationPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             user = portal_activation_complete(token=token, password=form.cleaned_data["password1"])
-        except ApplicationError as err:
-            for field, msgs in (err.fields or {}).items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-            if not err.fields:
-                form.add_error(None, err.message)
-        else:
+        if outcome.ok:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Login portal Anda aktif. Selamat datang!"))
             return redirect("portal:home")

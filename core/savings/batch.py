@@ -27,6 +27,7 @@ from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 from core.ledger.services import LineSpec
 from core.members.models import Member
+from core.savings.audit import SavingsAudit
 
 from .models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .services import Applied, SavingsErrors, clean_amount, savings_accounts_lock
@@ -164,6 +165,6 @@ def savings_accounts_open_bulk(
         ) from None
     if by is not None:
         audit_log_bulk(
-            actor=by, action="savings.account_open", targets=[(a, None) for a in accounts]
+            actor=by, action=SavingsAudit.ACCOUNT_OPEN, targets=[(a, None) for a in accounts]
         )
     return accounts

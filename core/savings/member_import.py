@@ -46,6 +46,7 @@ from core.ledger.services import LineSpec, journal_post
 from core.members.models import Agency, Member, MemberImport
 from core.members.services import MAX_TAKE_HOME_PAY, member_numbers_reserve, normalize_golongan
 from core.members.validators import normalize_phone, parse_nik, parse_nip
+from core.savings.audit import SavingsAudit
 
 from .models import SavingsProduct
 
@@ -490,7 +491,7 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
     batch.save()
     audit_log(
         actor=by,
-        action="member.import",
+        action=SavingsAudit.MEMBER_IMPORT,
         target=batch,
         data={"rows": len(checked.rows), "entry_id": result["entry_id"]},
     )

@@ -8,11 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ImportConfirmForm, ImportUploadForm
 from core.members.models import MemberImport
-from core.members.views import form_error
 
 from . import member_import as importer
 
@@ -22,13 +21,11 @@ def member_import(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        try:
+        with application_errors_to(form) as outcome:
             batch = importer.member_import_upload(
                 content=f.read(), file_name=f.name, by=request.user
             )
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             return redirect("members:import_detail", pk=batch.pk)
     recent = MemberImport.objects.defer("content")[:10]
     return render(request, "members/import.html", {"form": form, "recent": recent})
@@ -39,12 +36,11 @@ def member_import_detail(request, pk: int):
     batch = get_object_or_404(MemberImport, pk=pk)
     form = ImportConfirmForm(request.POST or None, initial={"opening_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             importer.member_import_run(
                 batch=batch, opening_date=form.cleaned_data["opening_date"], by=request.user
             )
-        except ApplicationError as e:
-            form_error(form, e)
+        if not outcome.ok:
             batch.refresh_from_db()
         else:
             messages.success(request, _("Impor selesai: %(n)s anggota.") % {"n": batch.row_count})

@@ -21,12 +21,11 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_date
-from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.members.models import Member
-from core.members.views import form_error
 
 from . import pdf, selectors, services
 from .forms import InterestForm, PeriodForm, TellerForm
@@ -54,10 +53,8 @@ def teller(request):
         if "open_product" in request.POST:
             m = get_object_or_404(Member, pk=request.POST.get("member"))
             product = get_object_or_404(SavingsProduct, pk=request.POST["open_product"])
-            try:
+            with application_errors_to_messages(request):
                 services.savings_account_open(member=m, product=product, on=today, by=request.user)
-            except ApplicationError as e:
-                messages.error(request, e.message)
             return redirect(f"{request.path}?member={m.pk}")
         posted = request.POST.get("account", "")
         if member is None and posted.isdigit():
@@ -77,7 +74,7 @@ def teller(request):
                     if form.cleaned_data["action"] == "deposit"
                     else services.teller_withdraw
                 )
-                try:
+                with application_errors_to(form) as outcome:
                     txn = fn(
                         account=account,
                         amount=amount,
@@ -86,9 +83,7 @@ def teller(request):
                         by=request.user,
                         memo=form.cleaned_data["memo"],
                     )
-                except ApplicationError as e:
-                    form_error(form, e)
-                else:
+                if outcome.ok:
                     messages.success(
                         request,
                         _("%(k)s %(a)s tercatat, kuitansi %(r)s.")
@@ -269,13 +264,11 @@ def transaction_reverse(request, pk: int):
                 danger=True,
             ),
         )
-    try:
+    with application_errors_to_messages(request) as outcome:
         rev = services.teller_reverse(
             txn=txn, on=timezone.localdate(), reason=request.POST.get("reason", ""), by=request.user
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(
             request, _("Transaksi dibatalkan; jurnal pembalik %(j)s.") % {"j": rev.journal_entry}
         )
@@ -320,13 +313,11 @@ def interest_run_reverse(request, pk: int):
                 danger=True,
             ),
         )
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.savings_interest_reverse(
             run=run, by=request.user, reason=request.POST.get("reason", "")
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Jasa simpanan dibatalkan; bulan itu dapat dihitung lagi."))
     return redirect("savings:reconciliation")
 
@@ -397,16 +388,14 @@ def reconciliation(request):
     interest_form = InterestForm(request.POST or None)
     if request.method == "POST" and interest_form.is_valid():
         product = get_object_or_404(SavingsProduct, pk=interest_form.cleaned_data["product"])
-        try:
+        with application_errors_to_messages(request) as outcome:
             run = services.savings_interest_accrue(
                 product=product,
                 year=interest_form.cleaned_data["year"],
                 month=interest_form.cleaned_data["month"],
                 by=request.user,
             )
-        except ApplicationError as e:
-            messages.error(request, e.message)
-        else:
+        if outcome.ok:
             messages.success(
                 request,
                 _("Jasa simpanan dihitung: %(n)s rekening, jasa %(g)s, PPh %(t)s.")
@@ -452,7 +441,7 @@ def product_create(request):
     form = ProductCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        try:
+        with application_errors_to(form) as outcome:
             product = services.savings_product_create(
                 code=data.pop("code"),
                 kind=data.pop("kind"),
@@ -460,9 +449,7 @@ def product_create(request):
                 by=request.user,
                 **data,
             )
-        except ApplicationError as e:
-            form_error(form, e)
-        else:
+        if outcome.ok:
             messages.success(request, _("Produk %(p)s dibuat.") % {"p": product.name})
             return redirect("savings:products")
     return render(request, "savings/product_create.html", {"form": form})
@@ -477,7 +464,7 @@ def product_edit(request, pk: int):
     form = ProductForm(request.POST if "save_product" in request.POST else None, initial=initial)
     rate_form = WajibRateForm(request.POST if "save_rate" in request.POST else None)
     if request.method == "POST":
-        try:
+        with application_errors_to(rate_form if "save_rate" in request.POST else form):
             if "save_rate" in request.POST and rate_form.is_valid():
                 services.wajib_rate_set(product=product, by=request.user, **rate_form.cleaned_data)
                 messages.success(request, _("Tarif wajib disimpan."))
@@ -488,8 +475,6 @@ def product_edit(request, pk: int):
                 )
                 messages.success(request, _("Produk disimpan."))
                 return redirect("savings:products")
-        except ApplicationError as e:
-            form_error(rate_form if "save_rate" in request.POST else form, e)
     return render(
         request,
         "savings/product_form.html",

@@ -2,6 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.services import audit_log
+from core.sharing.audit import SharingAudit
 
 from .models import DinasConsent
 
@@ -19,7 +20,7 @@ def dinas_consent_set(*, share: bool, by, reason: str = "") -> DinasConsent:
     consent.save()
     audit_log(
         actor=by,
-        action="sharing.consent_on" if share else "sharing.consent_off",
+        action=SharingAudit.CONSENT_ON if share else SharingAudit.CONSENT_OFF,
         target=consent,
         reason=reason,
         data={"share_indicators": share},

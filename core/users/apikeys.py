@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.audit import UserAudit
+from core.users.errors import UserErrors
 
 from .models import ApiKey, User
 
@@ -46,11 +48,13 @@ def api_key_create(*, by: User, name: str, role: str) -> NewApiKey:
     name = (name or "").strip()
     if not name:
         raise ApplicationError(
-            "name_required", _("Nama kunci wajib diisi."), fields={"name": [_("Wajib diisi.")]}
+            UserErrors.NAME_REQUIRED,
+            _("Nama kunci wajib diisi."),
+            fields={"name": [_("Wajib diisi.")]},
         )
     if role not in API_KEY_ROLES:
         raise ApplicationError(
-            "invalid_role",
+            UserErrors.INVALID_ROLE,
             _("Kunci API hanya untuk peran staf."),
             fields={"role": [_("Pilih peran staf.")]},
         )
@@ -69,7 +73,7 @@ def api_key_create(*, by: User, name: str, role: str) -> NewApiKey:
     key = ApiKey.objects.create(
         name=name[:100], role=role, prefix=prefix, key_hash=_digest(raw), user=user, created_by=by
     )
-    audit_log(actor=by, action="api_key.created", target=key, data={"role": role})
+    audit_log(actor=by, action=UserAudit.API_KEY_CREATED, target=key, data={"role": role})
     return NewApiKey(api_key=key, raw=raw)
 
 
@@ -83,7 +87,7 @@ def api_key_revoke(*, by: User, api_key: ApiKey, reason: str = "") -> ApiKey:
     key.revoked_by = by
     key.save(update_fields=["revoked_at", "revoked_by"])
     User.objects.filter(pk=key.user_id).update(is_active=False)
-    audit_log(actor=by, action="api_key.revoked", target=key, reason=reason)
+    audit_log(actor=by, action=UserAudit.API_KEY_REVOKED, target=key, reason=reason)
     return key
 
 

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.audit import UserAudit
+from core.users.errors import UserErrors
 
 from .models import ApiKey, User
 
@@ -35,7 +37,7 @@ def _normalise_email(email: str) -> str:
 def _check_role(role: str) -> None:
     if role not in User.Role.values:
         raise ApplicationError(
-            "invalid_role", _("Peran tidak dikenal."), fields={"role": [_("Pilih peran.")]}
+            UserErrors.INVALID_ROLE, _("Peran tidak dikenal."), fields={"role": [_("Pilih peran.")]}
         )
 
 
@@ -111,14 +113,16 @@ def user_create(
     member = _member_to_link(role=role, member_number=member_number)
     if not email:
         raise ApplicationError(
-            "email_required", _("E-mail wajib diisi."), fields={"email": [_("Wajib diisi.")]}
+            UserErrors.EMAIL_REQUIRED,
+            _("E-mail wajib diisi."),
+            fields={"email": [_("Wajib diisi.")]},
         )
     if (
         User.objects.filter(username__iexact=email).exists()
         or User.objects.filter(email__iexact=email).exists()
     ):
         raise ApplicationError(
-            "user_exists",
+            UserErrors.USER_EXISTS,
             _("Pengguna dengan e-mail %(email)s sudah ada.") % {"email": email},
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
@@ -138,7 +142,7 @@ def user_create(
     user.save()
     audit_log(
         actor=by,
-        action="user.created",
+        action=UserAudit.CREATED,
         target=user,
         data={"role": role, "invited": not password},
     )
@@ -155,7 +159,7 @@ def _member_to_link(*, role: str, member_number: str):
         return None
     if role != User.Role.ANGGOTA:
         raise ApplicationError(
-            "member_for_staff",
+            UserErrors.MEMBER_FOR_STAFF,
             _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
             fields={"member_number": [_("Kosongkan untuk peran staf.")]},
         )
@@ -165,7 +169,7 @@ def _member_to_link(*, role: str, member_number: str):
     member = member_model.objects.filter(number=member_number).first()
     if member is None:
         raise ApplicationError(
-            "member_not_found",
+            UserErrors.MEMBER_NOT_FOUND,
             _("Anggota dengan nomor %(n)s tidak ditemukan.") % {"n": member_number},
             fields={"member_number": [_("Nomor anggota tidak dikenal.")]},
         )
@@ -178,17 +182,18 @@ def member_link(*, by: User, user: User, member) -> None:
     member = type(member).objects.select_for_update().get(pk=member.pk)
     if user.role != User.Role.ANGGOTA:
         raise ApplicationError(
-            "member_for_staff", _("Hanya login berperan Anggota yang dihubungkan ke data anggota.")
+            UserErrors.MEMBER_FOR_STAFF,
+            _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
         )
     if member.user_id and member.user_id != user.pk:
         raise ApplicationError(
-            "member_has_login",
+            UserErrors.MEMBER_HAS_LOGIN,
             _("Anggota %(m)s sudah punya login lain.") % {"m": member},
             fields={"member_number": [_("Sudah punya login.")]},
         )
     member.user = user
     member.save(update_fields=["user"])
-    audit_log(actor=by, action="user.member_linked", target=user, data={"member": member.number})
+    audit_log(actor=by, action=UserAudit.MEMBER_LINKED, target=user, data={"member": member.number})
 
 
 @transaction.atomic
@@ -204,7 +209,7 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
         and _active_admins_other_than(user) == 0
     ):
         raise ApplicationError(
-            "last_admin",
+            UserErrors.LAST_ADMIN,
             _("Koperasi harus punya setidaknya satu admin aktif."),
             fields={"role": [_("Ini admin aktif terakhir.")]},
         )
@@ -230,17 +235,17 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
     if not active:
         if user.pk == by.pk:
             raise ApplicationError(
-                "deactivate_self", _("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+                UserErrors.DEACTIVATE_SELF, _("Anda tidak dapat menonaktifkan akun Anda sendiri.")
             )
         if user.role == User.Role.ADMIN and _active_admins_other_than(user) == 0:
             raise ApplicationError(
-                "last_admin", _("Koperasi harus punya setidaknya satu admin aktif.")
+                UserErrors.LAST_ADMIN, _("Koperasi harus punya setidaknya satu admin aktif.")
             )
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_log(
         actor=by,
-        action="user.activated" if active else "user.deactivated",
+        action=UserAudit.ACTIVATED if active else UserAudit.DEACTIVATED,
         target=user,
         reason=reason,
     )
@@ -252,7 +257,7 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
     email = _normalise_email(email)
     if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ApplicationError(
-            "email_taken",
+            UserErrors.EMAIL_TAKEN,
             _("E-mail sudah dipakai pengguna lain."),
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
@@ -260,7 +265,7 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
     user.full_name = full_name.strip()
     user.email = email
     user.save(update_fields=["full_name", "email"])
-    audit_log(actor=user, action="user.profile_updated", target=user)
+    audit_log(actor=user, action=UserAudit.PROFILE_UPDATED, target=user)
     return user
 
 
@@ -290,14 +295,14 @@ def totp_confirm(*, user: User, token: str):
     )
     if device is None or not device.verify_token((token or "").strip()):
         raise ApplicationError(
-            "otp_invalid",
+            UserErrors.OTP_INVALID,
             _("Kode tidak cocok. Periksa jam di ponsel Anda dan coba lagi."),
             fields={"token": [_("Kode salah.")]},
         )
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit_log(actor=user, action="user.2fa_enabled", target=user)
+    audit_log(actor=user, action=UserAudit.TWO_FACTOR_ENABLED, target=user)
     return device
 
 
@@ -307,4 +312,4 @@ def totp_disable(*, user: User, by: User) -> None:
 
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
-        audit_log(actor=by, action="user.2fa_disabled", target=user)
+        audit_log(actor=by, action=UserAudit.TWO_FACTOR_DISABLED, target=user)

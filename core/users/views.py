@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
 from core.common.ratelimit import rate_limit_hit
+from core.users.audit import UserAudit
 
 from . import apikeys, services
 from .forms import (
@@ -43,14 +44,6 @@ USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
 USER_WRITERS = frozenset({R.ADMIN})
 PENDING_2FA_KEY = "lumbung_2fa_pending"
 PENDING_2FA_TTL = 5 * 60
-
-
-def _apply_error(form, err: ApplicationError) -> None:
-    if err.fields:
-        for field, msgs in err.fields.items():
-            for m in msgs:
-                form.add_error(field if field in form.fields else None, m)
-    form.add_error(None, err.message)
 
 
 # ---------------------------------------------------------------- login
@@ -167,7 +160,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         from core.audit.services import audit_log
 
         response = super().form_valid(form)
-        audit_log(actor=self.request.user, action="user.password_changed", target=self.request.user)
+        audit_log(
+            actor=self.request.user, action=UserAudit.PASSWORD_CHANGED, target=self.request.user
+        )
         messages.success(self.request, _("Kata sandi berhasil diubah."))
         return response
 
@@ -204,11 +199,9 @@ def user_list(request):
 def user_create(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             user = services.user_create(by=request.user, request=request, **form.cleaned_data)
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             if form.cleaned_data["password"]:
                 messages.success(request, _("Pengguna %(name)s dibuat.") % {"name": user})
             else:
@@ -230,11 +223,9 @@ def user_edit(request, pk: int):
         request.POST or None, initial={"full_name": target.full_name, "role": target.role}
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             services.user_update(by=request.user, user=target, **form.cleaned_data)
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Perubahan disimpan."))
             return redirect("users:list")
     return render(
@@ -249,13 +240,11 @@ def user_edit(request, pk: int):
 def user_set_active(request, pk: int):
     target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
     active = request.POST.get("active") == "1"
-    try:
+    with application_errors_to_messages(request) as outcome:
         services.user_set_active(
             by=request.user, user=target, active=active, reason=request.POST.get("reason", "")
         )
-    except ApplicationError as err:
-        messages.error(request, err.message)
-    else:
+    if outcome.ok:
         messages.success(
             request,
             (_("%(name)s diaktifkan.") if active else _("%(name)s dinonaktifkan."))
@@ -283,11 +272,9 @@ def profile(request):
         request.POST or None, initial={"full_name": user.full_name, "email": user.email}
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             services.profile_update(user=user, **form.cleaned_data)
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Profil disimpan."))
             return redirect("account:profile")
     template = "portal/profile.html" if user.role == R.ANGGOTA else "users/profile.html"
@@ -323,11 +310,9 @@ def two_factor(request):
         return render(request, "users/two_factor.html", {"enrolled": True})
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             from django_otp import login as otp_login
 
             otp_login(request, device)
@@ -367,11 +352,9 @@ def api_key_list(request):
     form = ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             new_key = apikeys.api_key_create(by=request.user, **form.cleaned_data)
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             form = ApiKeyForm()
     keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
     response = render(

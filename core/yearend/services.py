@@ -31,6 +31,7 @@ from core.members.models import Member
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsTransaction
 from core.savings.services import transactions_link_entry
+from core.yearend.audit import YearEndAudit
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
@@ -177,7 +178,9 @@ def shu_settings_set(*, year: int, by, **values: Any) -> ShuSettings:
         )
     row.updated_by = _user(by)
     row.save()
-    audit_log(actor=by, action="yearend.settings.set", target=row, data=shu_settings_snapshot(row))
+    audit_log(
+        actor=by, action=YearEndAudit.SETTINGS_SET, target=row, data=shu_settings_snapshot(row)
+    )
     return row
 
 
@@ -274,7 +277,7 @@ def yearend_close(*, year: int, by) -> YearEnd:
     ye.save()
     audit_log(
         actor=by,
-        action="yearend.close",
+        action=YearEndAudit.CLOSE,
         target=ye,
         data={
             "shu_before_tax": str(ye.shu_before_tax),
@@ -323,7 +326,7 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
     ye.tax_entry = None
     ye.transfer_entry = None
     ye.save(update_fields=["status", "reopen_reason", "tax_entry", "transfer_entry"])
-    audit_log(actor=by, action="yearend.reopen", target=ye, reason=reason)
+    audit_log(actor=by, action=YearEndAudit.REOPEN, target=ye, reason=reason)
     return ye
 
 
@@ -411,7 +414,7 @@ def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
     ye.save()
     audit_log(
         actor=by,
-        action="yearend.shu.post",
+        action=YearEndAudit.SHU_POST,
         target=ye,
         data={"entry": str(entry), "rat_decision": rat_decision, "funds": ye.funds},
     )
@@ -585,7 +588,7 @@ def shu_payout(
     MemberShare.objects.bulk_update([s for s, _a in plan], ["paid"])
     audit_log(
         actor=by,
-        action="yearend.shu.payout",
+        action=YearEndAudit.SHU_PAYOUT,
         target=ye,
         data={"entry": str(entry), "method": method, "members": len(plan), "total": str(total)},
     )
@@ -621,7 +624,7 @@ def rat_texts_set(*, year: int, by, **values) -> RatReport:
         row.updated_by = by if getattr(by, "is_authenticated", False) else None
         row.save()
         audit_log(
-            actor=by, action="yearend.rat_texts.set", target=row, data={"fields": sorted(values)}
+            actor=by, action=YearEndAudit.RAT_TEXTS_SET, target=row, data={"fields": sorted(values)}
         )
     return row
 
@@ -652,7 +655,7 @@ def rat_held_set(*, year: int, held_on: date | None, by, today: date | None = No
         row.save()
         audit_log(
             actor=by,
-            action="yearend.rat_held.set",
+            action=YearEndAudit.RAT_HELD_SET,
             target=row,
             data={
                 "year": year,

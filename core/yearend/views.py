@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to_messages
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
+from core.yearend.errors import YearEndErrors
 
 from . import selectors, services
 from .exports import preview_xlsx
@@ -81,7 +83,9 @@ def year_view(request, year: int):
             elif action == "payout":
                 ids = request.POST.getlist("member")
                 if not all(i.isdigit() for i in ids):
-                    raise ApplicationError("shu_payout_invalid", _("Pilihan anggota tidak valid."))
+                    raise ApplicationError(
+                        YearEndErrors.PAYOUT_INVALID, _("Pilihan anggota tidak valid.")
+                    )
                 services.shu_payout(
                     year=year,
                     items=[(int(i), None) for i in ids],
@@ -138,7 +142,7 @@ def year_view(request, year: int):
 def preview_view(request, year: int):
     _year_or_404(year)
     sort = request.GET.get("sort", "number")
-    try:
+    with application_errors_to_messages(request) as outcome:
         preview = selectors.shu_preview(year=year)
         if request.GET.get("format") == "xlsx":
             resp = HttpResponse(
@@ -151,8 +155,7 @@ def preview_view(request, year: int):
             (r, preview.names.get(r.member_id, ""))
             for r in selectors.preview_rows(preview, sort=sort)
         ]
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("yearend:year", year=year)
     return render(
         request,
@@ -178,26 +181,24 @@ def rat_view(request, year: int):
     if request.method == "POST" and request.POST.get("action") == "held":
         raw = request.POST.get("held_on", "").strip()
         held_on = _parse_date(raw)
-        try:
+        with application_errors_to_messages(request):
             if raw and held_on is None:
                 raise ApplicationError(
-                    "rat_invalid", _("Tanggal RAT tidak sah."), fields={"held_on": ["?"]}
+                    YearEndErrors.RAT_INVALID,
+                    _("Tanggal RAT tidak sah."),
+                    fields={"held_on": ["?"]},
                 )
             services.rat_held_set(year=year, held_on=held_on, by=request.user)
             messages.success(request, _("Tanggal RAT disimpan."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("yearend:rat", year=year)
     if request.method == "POST":
-        try:
+        with application_errors_to_messages(request):
             services.rat_texts_set(
                 year=year,
                 by=request.user,
                 **{f: request.POST.get(f, "") for f in RatReport.TEXT_FIELDS},
             )
             messages.success(request, _("Teks laporan RAT disimpan."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("yearend:rat", year=year)
     return render(
         request,
@@ -215,7 +216,7 @@ def rat_view(request, year: int):
 @role_required(read=STAFF, write=frozenset())
 def rat_download(request, year: int, fmt: str):
     _year_or_404(year)
-    try:
+    with application_errors_to_messages(request) as outcome:
         if fmt == "pdf":
             body, ctype = rat_pack_pdf(year=year), "application/pdf"
         elif fmt == "xlsx":
@@ -223,8 +224,7 @@ def rat_download(request, year: int, fmt: str):
             ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             raise Http404
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect("yearend:rat", year=year)
     resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = f'attachment; filename="laporan-rat-{year}.{fmt}"'

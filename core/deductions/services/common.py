@@ -14,6 +14,7 @@ from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
+from core.deductions.audit import DeductionAudit
 
 from .. import allocation as A
 from ..models import DeductionSettings
@@ -86,7 +87,7 @@ def deduction_settings_update(
     obj.signer_name = signer_name
     obj.signer_title = signer_title or obj.signer_title
     obj.save()
-    audit_log(actor=by, action="deductions.settings", target=obj, data={"priority": obj.priority})
+    audit_log(actor=by, action=DeductionAudit.SETTINGS, target=obj, data={"priority": obj.priority})
     return obj
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.deductions.audit import DeductionAudit
 from core.members.models import Agency, Member
 
 from ..models import DeductionImport, DeductionLine, DeductionRun
@@ -310,7 +311,7 @@ def deduction_import_upload(
         ) from None
     audit_log(
         actor=by,
-        action="deductions.import_upload",
+        action=DeductionAudit.IMPORT_UPLOAD,
         target=imp,
         data={
             "file": imp.file_name,
@@ -341,7 +342,7 @@ def deduction_import_exclude(*, imp: DeductionImport, rows: list[int], by) -> De
     imp.status = _status_for(imp)
     imp.save(update_fields=["excluded_rows", "status"])
     audit_log(
-        actor=by, action="deductions.import_exclude", target=imp, data={"rows": imp.excluded_rows}
+        actor=by, action=DeductionAudit.IMPORT_EXCLUDE, target=imp, data={"rows": imp.excluded_rows}
     )
     return imp
 
@@ -354,5 +355,5 @@ def deduction_import_discard(*, imp: DeductionImport, by) -> DeductionImport:
         raise ApplicationError(E.WRONG_STATUS, _("Impor yang sudah diposting tidak dapat dibuang."))
     imp.status = DeductionImport.Status.DISCARDED
     imp.save(update_fields=["status"])
-    audit_log(actor=by, action="deductions.import_discard", target=imp)
+    audit_log(actor=by, action=DeductionAudit.IMPORT_DISCARD, target=imp)
     return imp

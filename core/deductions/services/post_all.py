@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.deductions.audit import DeductionAudit
 
 from ..models import DeductionImport, DeductionRun
 from .common import E, _require, posting_date_clean
@@ -88,7 +89,7 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
     )
     audit_log(
         actor=by,
-        action="deductions.post_all",
+        action=DeductionAudit.POST_ALL,
         target=run,
         data={"imports": queue, "skipped": len(results), "on": on.isoformat()},
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.deductions.audit import DeductionAudit
 from core.members.models import Member
 
 from .. import allocation as A
@@ -259,7 +260,7 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
     imp.save(update_fields=["status", "entry", "posted_at", "total_realized", "posted_data"])
     audit_log(
         actor=by,
-        action="deductions.post",
+        action=DeductionAudit.POST,
         target=imp,
         data={
             "run": run.label,

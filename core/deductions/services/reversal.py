@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.deductions.audit import DeductionAudit
 
 from ..models import DeductionImport, DeductionLine
 from .common import ZERO, E, _period_open, _require
@@ -94,6 +95,6 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     imp.reversal_reason = reason
     imp.save(update_fields=["status", "reversal_entry", "reversed_at", "reversal_reason"])
     audit_log(
-        actor=by, action="deductions.reverse", target=imp, reason=reason, data={"entry": rev.pk}
+        actor=by, action=DeductionAudit.REVERSE, target=imp, reason=reason, data={"entry": rev.pk}
     )
     return imp

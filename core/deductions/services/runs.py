@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
+from core.deductions.audit import DeductionAudit
 from core.members.models import Member
 
 from ..models import DeductionLine, DeductionRun
@@ -58,7 +59,7 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
             _("Daftar potong gaji %(m)02d/%(y)s sudah ada.") % {"m": month, "y": year},
             status=409,
         ) from None
-    audit_log(actor=by, action="deductions.run_create", target=run, data={"month": run.label})
+    audit_log(actor=by, action=DeductionAudit.RUN_CREATE, target=run, data={"month": run.label})
     return run
 
 
@@ -305,7 +306,7 @@ def deduction_run_generate(*, run: DeductionRun, by) -> DeductionRun:
             run.refresh_from_db()
             audit_log(
                 actor=by,
-                action="deductions.run_generate",
+                action=DeductionAudit.RUN_GENERATE,
                 target=run,
                 data={"month": run.label, "lines": len(lines)},
             )
@@ -375,7 +376,7 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
     run.save(update_fields=["status", "progress_done", "progress_total", "error", "generated_at"])
     audit_log(
         actor=by,
-        action="deductions.run_regenerate",
+        action=DeductionAudit.RUN_REGENERATE,
         target=run,
         data={"month": run.label, "discarded_imports": discarded},
     )

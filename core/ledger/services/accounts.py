@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS
+from core.ledger.audit import LedgerAudit
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -84,7 +85,7 @@ def account_create(
         is_cash=is_cash,
         cash_flow=cash_flow,
     )
-    audit_log(actor=by, action="ledger.account.create", target=acc)
+    audit_log(actor=by, action=LedgerAudit.ACCOUNT_CREATE, target=acc)
     return acc
 
 
@@ -137,7 +138,7 @@ def account_update(
     acc.save()
     audit_log(
         actor=by,
-        action="ledger.account.update",
+        action=LedgerAudit.ACCOUNT_UPDATE,
         target=acc,
         data={
             "before": before,
@@ -160,7 +161,7 @@ def account_delete(*, account: Account, by) -> None:
             E.ACCOUNT_INVALID,
             _("Akun %(c)s masih dipakai (pemetaan modul atau sub-akun).") % {"c": account.code},
         )
-    audit_log(actor=by, action="ledger.account.delete", target=account)
+    audit_log(actor=by, action=LedgerAudit.ACCOUNT_DELETE, target=account)
     Account.objects.filter(pk=account.pk).delete()
 
 
@@ -171,7 +172,7 @@ def account_role_set(*, key: str, account: Account, by) -> AccountRole:
             E.ACCOUNT_INVALID, _("Peran hanya dapat dipetakan ke akun aktif yang bukan kelompok.")
         )
     role, _created = AccountRole.objects.update_or_create(key=key, defaults={"account": account})
-    audit_log(actor=by, action="ledger.role.set", target=role, data={"account": account.code})
+    audit_log(actor=by, action=LedgerAudit.ROLE_SET, target=role, data={"account": account.code})
     return role
 
 
@@ -208,7 +209,7 @@ def ledger_settings_update(
     row.save()
     audit_log(
         actor=by,
-        action="ledger.settings.update",
+        action=LedgerAudit.SETTINGS_UPDATE,
         target=row,
         data={
             "manual_entry_approval": row.manual_entry_approval,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
+from core.ledger.audit import LedgerAudit
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -88,7 +89,7 @@ def manual_entry_submit(
         lines=_lines_to_json(lines),
         requested_by=by,
     )
-    audit_log(actor=by, action="ledger.manual.submit", target=req)
+    audit_log(actor=by, action=LedgerAudit.MANUAL_SUBMIT, target=req)
     return req
 
 
@@ -117,7 +118,7 @@ def manual_entry_approve(*, request: ManualEntryRequest, by) -> JournalEntry:
     req.decided_at = timezone.now()
     req.entry = entry
     req.save()
-    audit_log(actor=by, action="ledger.manual.approve", target=req, data={"entry": str(entry)})
+    audit_log(actor=by, action=LedgerAudit.MANUAL_APPROVE, target=req, data={"entry": str(entry)})
     return entry
 
 
@@ -134,7 +135,7 @@ def manual_entry_reject(*, request: ManualEntryRequest, reason: str, by) -> Manu
     req.decided_at = timezone.now()
     req.decision_reason = reason.strip()
     req.save()
-    audit_log(actor=by, action="ledger.manual.reject", target=req, reason=reason)
+    audit_log(actor=by, action=LedgerAudit.MANUAL_REJECT, target=req, reason=reason)
     return req
 
 

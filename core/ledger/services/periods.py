@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
+from core.ledger.audit import LedgerAudit
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -41,7 +42,7 @@ def period_close(*, period: Period, by) -> Period:
     period.closed_by = _user_or_none(by)
     period.save(update_fields=["status", "closed_at", "closed_by"])
     cash_flow_month_store(month=period.start_date)
-    audit_log(actor=by, action="ledger.period.close", target=period)
+    audit_log(actor=by, action=LedgerAudit.PERIOD_CLOSE, target=period)
     return period
 
 
@@ -140,7 +141,7 @@ def fiscal_year_close(
     fy.save(update_fields=["status", "closed_at", "closed_by", "closing_entry"])
     audit_log(
         actor=by,
-        action="ledger.year.close",
+        action=LedgerAudit.YEAR_CLOSE,
         target=fy,
         data={"closing_entry": str(entry) if entry else None},
     )
@@ -220,10 +221,10 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
         fy.status = FiscalYear.Status.OPEN
         fy.closing_entry = None
         fy.save(update_fields=["status", "closing_entry"])
-        audit_log(actor=by, action="ledger.year.reopen", target=fy, reason=reason)
+        audit_log(actor=by, action=LedgerAudit.YEAR_REOPEN, target=fy, reason=reason)
     period.status = Period.Status.OPEN
     period.closed_at = None
     period.closed_by = None
     period.save(update_fields=["status", "closed_at", "closed_by"])
-    audit_log(actor=by, action="ledger.period.reopen", target=period, reason=reason)
+    audit_log(actor=by, action=LedgerAudit.PERIOD_REOPEN, target=period, reason=reason)
     return period

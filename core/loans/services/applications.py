@@ -18,6 +18,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.common.uploads import upload_check
+from core.loans.audit import LoanAudit
 from core.members.models import Member
 
 from .. import schedules as S
@@ -297,7 +298,7 @@ def loan_apply(
         LoanDocument.objects.create(loan=loan, kind=kind, file=file, uploaded_by=by)
     audit_log(
         actor=by,
-        action="loan.apply",
+        action=LoanAudit.APPLY,
         target=loan,
         data={
             "member": member.number,
@@ -333,7 +334,7 @@ def loan_document_add(*, loan: Loan, kind: str, file, by) -> LoanDocument:
         )
     upload_check(file, code=LoanErrors.INVALID)
     doc = LoanDocument.objects.create(loan=loan, kind=kind, file=file, uploaded_by=by)
-    audit_log(actor=by, action="loan.document.add", target=loan, data={"kind": kind})
+    audit_log(actor=by, action=LoanAudit.DOCUMENT_ADD, target=loan, data={"kind": kind})
     return doc
 
 
@@ -348,7 +349,7 @@ def loan_verify(*, loan: Loan, by, note: str = "") -> Loan:
     loan.verified_by = by
     loan.verified_at = timezone.now()
     loan.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    audit_log(actor=by, action="loan.verify", target=loan, reason=note)
+    audit_log(actor=by, action=LoanAudit.VERIFY, target=loan, reason=note)
     _notify(
         loan,
         _("Pinjaman %s diverifikasi") % loan.number,
@@ -368,7 +369,7 @@ def loan_approve(*, loan: Loan, by, note: str = "") -> Loan:
     loan.approved_by = by
     loan.approved_at = timezone.now()
     loan.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-    audit_log(actor=by, action="loan.approve", target=loan, reason=note)
+    audit_log(actor=by, action=LoanAudit.APPROVE, target=loan, reason=note)
     _notify(
         loan, _("Pinjaman %s disetujui") % loan.number, _("Pengajuan Anda telah disetujui ketua.")
     )
@@ -394,7 +395,7 @@ def loan_reject(*, loan: Loan, by, reason: str) -> Loan:
     loan.save(
         update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "updated_at"]
     )
-    audit_log(actor=by, action="loan.reject", target=loan, reason=loan.rejection_reason)
+    audit_log(actor=by, action=LoanAudit.REJECT, target=loan, reason=loan.rejection_reason)
     _notify(
         loan,
         _("Pinjaman %s ditolak") % loan.number,

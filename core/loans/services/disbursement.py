@@ -15,6 +15,7 @@ from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
 from core.ledger.services import receipt_number_take
+from core.loans.audit import LoanAudit
 from core.members.models import Member
 
 from .. import schedules as S
@@ -183,7 +184,7 @@ def loan_disburse(
     loan.save()
     audit_log(
         actor=by,
-        action="loan.disburse",
+        action=LoanAudit.DISBURSE,
         target=loan,
         data={
             "entry": entry.pk,
@@ -237,7 +238,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
     )
     audit_log(
         actor=by,
-        action="loan.close.topup",
+        action=LoanAudit.CLOSE_TOPUP,
         target=old,
         data={"new_loan": new.number, **{k: str(v) for k, v in parts.items()}},
     )

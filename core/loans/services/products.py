@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.loans.audit import LoanAudit
 
 from .. import schedules as S
 from ..models import (
@@ -64,7 +65,7 @@ def loan_product_save(*, by, product: LoanProduct | None = None, **data: Any) ->
     changed = {f: str(getattr(obj, f)) for f in PRODUCT_FIELDS}
     audit_log(
         actor=by,
-        action="loan.product.update" if product else "loan.product.create",
+        action=LoanAudit.PRODUCT_UPDATE if product else LoanAudit.PRODUCT_CREATE,
         target=obj,
         data={k: v for k, v in changed.items() if before.get(k) != v},
     )
@@ -150,7 +151,7 @@ def loan_settings_update(*, by, **data: Any) -> LoanSettings:
     obj.save()
     audit_log(
         actor=by,
-        action="loan.settings.update",
+        action=LoanAudit.SETTINGS_UPDATE,
         target=obj,
         data={k: str(getattr(obj, k)) for k in LOAN_SETTINGS_FIELDS},
     )

@@ -18,6 +18,7 @@ from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
 from core.ledger.services import receipt_number_take
+from core.loans.audit import LoanAudit
 
 from .. import schedules as S
 from ..models import (
@@ -307,7 +308,7 @@ def loan_repayment_prepare(
     _after_payment(loan, principal_total, on)
     audit_log(
         actor=by,
-        action="loan.repay",
+        action=LoanAudit.REPAY,
         target=loan,
         data={"repayment": rep.pk, **_repay_audit_data(rep, principal_total, excess_to)},
     )
@@ -599,7 +600,7 @@ def loan_payoff(
     _after_payment(loan, q["principal"], on, closed_by=Loan.ClosedBy.PAYOFF)
     audit_log(
         actor=by,
-        action="loan.payoff",
+        action=LoanAudit.PAYOFF,
         target=loan,
         data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt},
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.loans.audit import LoanAudit
 
 from .. import schedules as S
 from ..models import (
@@ -191,7 +192,7 @@ def loan_reschedule(
     )
     audit_log(
         actor=by,
-        action="loan.reschedule",
+        action=LoanAudit.RESCHEDULE,
         target=loan,
         reason=rs.reason,
         data={

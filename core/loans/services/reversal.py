@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.ledger.services import books_closed_until, journal_reverse
+from core.loans.audit import LoanAudit
 from core.savings.models import SavingsTransaction
 from core.savings.services import savings_movement_reverse_apply, transactions_link_entry
 
@@ -240,7 +241,7 @@ def loan_repayment_reverse_apply(
     )
     audit_log(
         actor=by,
-        action="loan.repayment_reverse",
+        action=LoanAudit.REPAYMENT_REVERSE,
         target=loan,
         reason=reason,
         data={
@@ -402,7 +403,7 @@ def loan_disbursement_reverse(*, loan: Loan, by, reason: str, on: date | None = 
     )
     audit_log(
         actor=by,
-        action="loan.disbursement_reverse",
+        action=LoanAudit.DISBURSEMENT_REVERSE,
         target=loan,
         reason=reason,
         data=data,

@@ -8,6 +8,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.loans.audit import LoanAudit
 from core.members.models import Member
 
 from ..models import (
@@ -86,7 +87,7 @@ def member_loans_settle_apply(
             loan.save()
             audit_log(
                 actor=by,
-                action="loan.writeoff",
+                action=LoanAudit.WRITEOFF,
                 target=loan,
                 reason=reason,
                 data={
@@ -106,7 +107,7 @@ def member_loans_settle_apply(
         _after_payment(loan, q["principal"], on, closed_by=Loan.ClosedBy.PAYOFF)
         audit_log(
             actor=by,
-            action="loan.settle.exit",
+            action=LoanAudit.SETTLE_EXIT,
             target=loan,
             reason=reason,
             data={k: str(v) for k, v in q.items()},

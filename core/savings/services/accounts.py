@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.members.models import Member
+from core.savings.audit import SavingsAudit
 
 from ..models import SavingsAccount, SavingsProduct
 from .common import SavingsErrors, clean_amount
@@ -75,7 +76,7 @@ def savings_account_open(
     except IntegrityError:
         raise _already_open(product) from None
     if by is not None:
-        audit_log(actor=by, action="savings.account_open", target=account)
+        audit_log(actor=by, action=SavingsAudit.ACCOUNT_OPEN, target=account)
     return account
 
 

@@ -14,6 +14,7 @@ from core.common.errors import ApplicationError
 from core.common.money import round_rupiah
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
+from core.savings.audit import SavingsAudit
 
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import savings_accounts_lock
@@ -260,7 +261,7 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     )
     audit_log(
         actor=by,
-        action="savings.interest_accrue",
+        action=SavingsAudit.INTEREST_ACCRUE,
         target=product,
         data={"period": f"{year}-{month:02d}", "gross": str(gross_total), "tax": str(tax_total)},
     )
@@ -298,7 +299,7 @@ def savings_interest_auto_run(*, on: date) -> dict:
             with transaction.atomic():
                 audit_log(
                     actor="system",
-                    action="savings.interest_auto_failed",
+                    action=SavingsAudit.INTEREST_AUTO_FAILED,
                     target=product,
                     reason=str(e.message),
                     data={"period": f"{year}-{month:02d}", "code": str(e.code)},

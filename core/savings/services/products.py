@@ -12,6 +12,7 @@ from core.common.errors import ApplicationError
 from core.common.money import round_rupiah, to_decimal
 from core.ledger.models import Account
 from core.ledger.selectors import account_for_role
+from core.savings.audit import SavingsAudit
 
 from ..models import SavingsProduct
 from .common import SavingsErrors, clean_amount
@@ -156,7 +157,7 @@ def savings_product_create(
         ) from None
     audit_log(
         actor=by,
-        action="savings.product_create",
+        action=SavingsAudit.PRODUCT_CREATE,
         target=product,
         data={"code": code, "kind": kind, "account": account.code}
         | {k: str(v) for k, v in settings.items()},
@@ -184,7 +185,7 @@ def savings_product_update(*, product: SavingsProduct, by, **changes) -> Savings
     product.save()
     audit_log(
         actor=by,
-        action="savings.product_update",
+        action=SavingsAudit.PRODUCT_UPDATE,
         target=product,
         data={"old": old, "new": {k: str(v) for k, v in changes.items()}},
     )
@@ -213,7 +214,7 @@ def wajib_rate_set(*, product: SavingsProduct, grade: str, amount, effective_fro
     )
     audit_log(
         actor=by,
-        action="savings.wajib_rate_set",
+        action=SavingsAudit.WAJIB_RATE_SET,
         target=product,
         data={"grade": grade, "amount": str(amount), "from": effective_from.isoformat()},
     )

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.ledger.services import books_closed_until, journal_reverse
+from core.savings.audit import SavingsAudit
 
 from ..models import InterestRun, SavingsAccount, SavingsTransaction
 from .accounts import _lock
@@ -26,7 +27,7 @@ from .common import SavingsErrors
 def _require_treasury(by, what: str) -> None:
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
-            "permission_denied",
+            CommonErrors.PERMISSION_DENIED,
             _("Hanya bendahara atau admin yang dapat %(w)s.") % {"w": what},
             status=403,
         )
@@ -178,7 +179,7 @@ def savings_interest_reverse(*, run: InterestRun, by, reason: str, on: date | No
     run.save(update_fields=["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"])
     audit_log(
         actor=by,
-        action="savings.interest_reverse",
+        action=SavingsAudit.INTEREST_REVERSE,
         target=run.product,
         reason=reason,
         data={

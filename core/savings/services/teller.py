@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
+from core.savings.audit import SavingsAudit
 
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
@@ -103,7 +104,7 @@ def _teller(
     receipt_source_set(number=receipt, source_ref=f"savings-txn:{txn.pk}")
     audit_log(
         actor=by,
-        action="savings.deposit" if deposit else "savings.withdraw",
+        action=SavingsAudit.DEPOSIT if deposit else SavingsAudit.WITHDRAW,
         target=account,
         data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
     )
@@ -133,7 +134,7 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     is closed, or when the transaction was cancelled already. Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
-            "permission_denied",
+            CommonErrors.PERMISSION_DENIED,
             _("Hanya bendahara atau admin yang dapat membatalkan transaksi simpanan."),
             status=403,
         )
@@ -202,7 +203,7 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     transactions_link_entry(transactions=[rev], entry=journal)
     audit_log(
         actor=by,
-        action="savings.reverse",
+        action=SavingsAudit.REVERSE,
         target=account,
         reason=reason,
         data={

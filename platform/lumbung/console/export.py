@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.audit.services import audit_log
+from lumbung.console.audit import ConsoleAudit
 from tenants.models import Cooperative
 from tenants.schema_template import qi
 
@@ -118,7 +119,7 @@ def tenant_export(*, operator, cooperative: Cooperative, reason: str, dump: bool
     reason = _reason(reason)
     audit_log(
         actor=operator,
-        action="console.tenant_exported",
+        action=ConsoleAudit.CONSOLE_TENANT_EXPORTED,
         target=cooperative,
         reason=reason,
         data={"pg_dump": bool(dump and shutil.which(settings.PG_DUMP))},

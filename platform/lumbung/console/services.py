@@ -15,6 +15,7 @@ from billing import services as billing
 from billing.models import Invoice, Plan, Subscription
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from lumbung.console.audit import ConsoleAudit
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
@@ -81,7 +82,12 @@ def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooper
     billing.subscription_status_override(
         subscription=sub, status=S.SUSPENDED, operator=operator, reason=reason
     )
-    audit_log(actor=operator, action="console.tenant_suspended", target=cooperative, reason=reason)
+    audit_log(
+        actor=operator,
+        action=ConsoleAudit.CONSOLE_TENANT_SUSPENDED,
+        target=cooperative,
+        reason=reason,
+    )
     cooperative.refresh_from_db()
     return cooperative
 
@@ -114,7 +120,7 @@ def tenant_reactivate(
     )
     audit_log(
         actor=operator,
-        action="console.tenant_reactivated",
+        action=ConsoleAudit.CONSOLE_TENANT_REACTIVATED,
         target=cooperative,
         reason=reason,
         data={
@@ -138,7 +144,12 @@ def tenant_archive(*, operator, cooperative: Cooperative, reason: str) -> Cooper
     billing.subscription_status_override(
         subscription=sub, status=S.ARCHIVED, operator=operator, reason=reason
     )
-    audit_log(actor=operator, action="console.tenant_archived", target=cooperative, reason=reason)
+    audit_log(
+        actor=operator,
+        action=ConsoleAudit.CONSOLE_TENANT_ARCHIVED,
+        target=cooperative,
+        reason=reason,
+    )
     cooperative.refresh_from_db()
     return cooperative
 
@@ -152,7 +163,7 @@ def tenant_trial_extend(*, operator, cooperative: Cooperative, days: int, reason
     )
     audit_log(
         actor=operator,
-        action="console.trial_extended",
+        action=ConsoleAudit.CONSOLE_TRIAL_EXTENDED,
         target=cooperative,
         reason=reason,
         data={"days": days, "trial_ends_at": sub.trial_ends_at.isoformat()},
@@ -171,7 +182,7 @@ def tenant_plan_change(
     )
     audit_log(
         actor=operator,
-        action="console.plan_changed",
+        action=ConsoleAudit.CONSOLE_PLAN_CHANGED,
         target=cooperative,
         reason=reason,
         data={"plan": plan.code, "interval": interval},
@@ -228,7 +239,7 @@ def tenant_payment_record(
     invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     audit_log(
         actor=operator,
-        action="console.payment_recorded",
+        action=ConsoleAudit.CONSOLE_PAYMENT_RECORDED,
         target=cooperative,
         reason=reason,
         data={"invoice": invoice.number, "amount": str(invoice.amount)},
@@ -260,7 +271,7 @@ def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupReque
         )
     audit_log(
         actor=operator,
-        action="console.provisioning_retried",
+        action=ConsoleAudit.CONSOLE_PROVISIONING_RETRIED,
         target=locked,
         reason=reason,
         data={"slug": locked.slug, "last_error": locked.last_error[:500]},
@@ -297,7 +308,7 @@ def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason
     made = Domain.objects.create(domain=domain, tenant=cooperative, is_primary=False)
     audit_log(
         actor=operator,
-        action="console.domain_added",
+        action=ConsoleAudit.CONSOLE_DOMAIN_ADDED,
         target=cooperative,
         reason=reason,
         data={"domain": domain},
@@ -336,7 +347,11 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
         **removed,
     }
     audit_log(
-        actor=operator, action="console.tenant_deleted", target=coop, reason=reason, data=summary
+        actor=operator,
+        action=ConsoleAudit.CONSOLE_TENANT_DELETED,
+        target=coop,
+        reason=reason,
+        data=summary,
     )
     # A "ready" sign-up must point at its cooperative (DB constraint): they go together.
     SignupRequest.objects.filter(cooperative=coop).delete()
@@ -362,7 +377,9 @@ def migration_run_start(*, operator, reason: str = "") -> MigrationRun:
     if running:
         raise ApplicationError(ConsoleErrors.STATE, _("Migrasi massal sedang berjalan."))
     run = MigrationRun.objects.create(started_by=operator.get_username())
-    audit_log(actor=operator, action="console.migration_started", target=run, reason=reason)
+    audit_log(
+        actor=operator, action=ConsoleAudit.CONSOLE_MIGRATION_STARTED, target=run, reason=reason
+    )
 
     def _enqueue(pk=run.pk):
         from .tasks import migrate_all_tenants_task

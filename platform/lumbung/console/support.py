@@ -32,6 +32,8 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from lumbung.console.audit import ConsoleAudit
+from lumbung.console.errors import ConsoleErrors
 from tenants.models import Cooperative
 from tenants.operators import can
 from tenants.services import tenant_url
@@ -63,20 +65,20 @@ def support_session_start(
     """Record a support session and return it with the one-time link to the cooperative."""
     if not can(operator, "support"):
         raise ApplicationError(
-            "console_forbidden",
+            ConsoleErrors.FORBIDDEN,
             _("Peran operator Anda tidak mengizinkan akses dukungan."),
             status=403,
         )
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "reason_required",
+            ConsoleErrors.REASON_REQUIRED,
             _("Tuliskan alasan membuka data koperasi ini."),
             fields={"reason": [_("Wajib diisi.")]},
         )
     if not MIN_MINUTES <= int(minutes) <= MAX_MINUTES:
         raise ApplicationError(
-            "support_duration_invalid",
+            ConsoleErrors.SUPPORT_DURATION_INVALID,
             _("Lama sesi antara %(a)s dan %(b)s menit.") % {"a": MIN_MINUTES, "b": MAX_MINUTES},
             fields={"minutes": [_("Di luar batas.")]},
         )
@@ -86,7 +88,7 @@ def support_session_start(
         Cooperative.Status.ARCHIVED,
     ):
         raise ApplicationError(
-            "console_state_invalid",
+            ConsoleErrors.STATE_INVALID,
             _("Koperasi ini tidak dapat dibuka (status: %(s)s).")
             % {"s": cooperative.get_status_display()},
         )
@@ -102,7 +104,7 @@ def support_session_start(
     data = {"support_session": session.pk, "expires_at": session.expires_at.isoformat()}
     audit_log(
         actor=operator,
-        action="console.support_session_started",
+        action=ConsoleAudit.CONSOLE_SUPPORT_SESSION_STARTED,
         target=cooperative,
         reason=reason,
         data=data,
@@ -110,7 +112,7 @@ def support_session_start(
     with schema_context(cooperative.schema_name):
         audit_log(
             actor=_("%(who)s (tim dukungan Lumbung)") % {"who": label},
-            action="support.session_started",
+            action=ConsoleAudit.SUPPORT_SESSION_STARTED,
             reason=reason,
             data=data | {"operator": label, "read_only": True},
         )
@@ -161,7 +163,7 @@ def support_session_enter(*, token: str, cooperative: Cooperative):
     user = _support_user(session)
     audit_log(
         actor=_("%(who)s (tim dukungan Lumbung)") % {"who": session.operator_label},
-        action="support.session_opened",
+        action=ConsoleAudit.SUPPORT_SESSION_OPENED,
         reason=session.reason,
         data={"support_session": session.pk, "expires_at": session.expires_at.isoformat()},
     )
@@ -187,7 +189,7 @@ def support_session_end(*, flag: dict, why: str) -> None:
         )
     audit_log(
         actor=_("%(who)s (tim dukungan Lumbung)") % {"who": flag.get("who", "?")},
-        action="support.session_ended",
+        action=ConsoleAudit.SUPPORT_SESSION_ENDED,
         reason=flag.get("reason", ""),
         data={"support_session": flag.get("sid"), "why": why},
     )

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
 from core.common.dates import format_date
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from lumbung.console.audit import ConsoleAudit
 from tenants.models import Cooperative, SignupRequest
 from tenants.operators import ACTIONS, can, operator_required
 
@@ -35,13 +36,6 @@ from .support import support_session_start
 
 PENDING_KEY = "lumbung_console_2fa"
 PENDING_TTL = 5 * 60
-
-
-def _apply_error(form, err: ApplicationError) -> None:
-    for field, msgs in (err.fields or {}).items():
-        for m in msgs:
-            form.add_error(field if field in form.fields else None, m)
-    form.add_error(None, err.message)
 
 
 def _safe_next(request, nxt: str) -> str:
@@ -105,7 +99,7 @@ def _finish_login(request, user, pending, device):
     user.backend = pending["backend"]
     auth_login(request, user)
     otp_login(request, device)
-    audit_log(actor=user, action="console.login", target=user)
+    audit_log(actor=user, action=ConsoleAudit.CONSOLE_LOGIN, target=user)
     return redirect(_safe_next(request, pending.get("next", "")))
 
 
@@ -145,11 +139,9 @@ def enrol(request):
         return redirect("console:login-verify")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
     device = user_services.totp_device_pending(user=user)
@@ -304,7 +296,7 @@ def _tenant_action(request, *, pk: int, action: str):
     form = form_class(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with application_errors_to(form) as outcome:
             if action == "export":
                 zipfile = tenant_export(
                     operator=request.user,
@@ -334,9 +326,7 @@ def _tenant_action(request, *, pk: int, action: str):
                 )
                 return redirect(url)
             message = _perform(action, request, coop, data)
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, message)
             return redirect("console:tenant", pk=coop.pk)
     return render(
@@ -360,13 +350,11 @@ def signup_retry(request, pk: int):
     signup = get_object_or_404(SignupRequest, pk=pk)
     form = forms.ConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             services.signup_retry(
                 operator=request.user, signup=signup, reason=form.cleaned_data["reason"]
             )
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Pendaftaran %(s)s diantrekan ulang.") % {"s": signup.slug})
             return redirect("console:signups")
     return render(
@@ -394,13 +382,11 @@ def health(request):
 @require_POST
 @operator_required(action="migrate")
 def migrate_start(request):
-    try:
+    with application_errors_to_messages(request) as outcome:
         run = services.migration_run_start(
             operator=request.user, reason=request.POST.get("reason", "")
         )
-    except ApplicationError as err:
-        messages.error(request, err.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Migrasi massal #%(n)s diantrekan.") % {"n": run.pk})
     return redirect("console:health")
 
@@ -454,7 +440,7 @@ def pembina_new(request):
     form = forms.PembinaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with application_errors_to(form) as outcome:
             pembina, password = pembina_create(
                 email=data["email"],
                 name=data["name"],
@@ -462,9 +448,7 @@ def pembina_new(request):
                 regency=data["regency"],
                 by=request.user,
             )
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             # the generated password is shown once, on this response only
             return render(
                 request,
@@ -485,16 +469,14 @@ def pembina_active(request, pk: int, action: str):
     form = forms.ConfirmForm(request.POST or None)
     title = _("Nonaktifkan pembina") if action == "nonaktifkan" else _("Aktifkan pembina")
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             pembina_active_set(
                 pembina=pembina,
                 active=action == "aktifkan",
                 by=request.user,
                 reason=form.cleaned_data["reason"],
             )
-        except ApplicationError as err:
-            _apply_error(form, err)
-        else:
+        if outcome.ok:
             messages.success(request, _("Pembina %(e)s diperbarui.") % {"e": pembina.user.username})
             return redirect("console:pembina")
     return render(

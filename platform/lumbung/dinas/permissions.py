@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 
 from core.audit.services import audit_log
 from core.users.otp import otp_verified
+from lumbung.dinas.audit import DinasAudit
 from tenants.models import Cooperative
 
 from .models import Pembina
@@ -63,7 +64,7 @@ def cooperative_for(request, pk: int) -> Cooperative:
     if not (in_area and shared):
         audit_log(
             actor=request.user,
-            action="dinas.refused",
+            action=DinasAudit.REFUSED,
             target=coop,
             data={
                 "path": request.path,

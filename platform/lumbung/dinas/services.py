@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
+from lumbung.dinas.audit import DinasAudit
+from lumbung.dinas.errors import DinasErrors
 from tenants.regions import province_names, regencies_of
 
 from .models import Pembina
@@ -28,19 +30,19 @@ def pembina_create(
     regency = regency.strip()
     if "@" not in email:
         raise ApplicationError(
-            "invalid_email",
+            DinasErrors.INVALID_EMAIL,
             _("Alamat e-mail tidak sah."),
             fields={"email": [_("Alamat e-mail tidak sah.")]},
         )
     if province not in province_names():
         raise ApplicationError(
-            "unknown_province",
+            DinasErrors.UNKNOWN_PROVINCE,
             _("Provinsi '%(p)s' tidak dikenal.") % {"p": province},
             fields={"province": [_("Provinsi tidak dikenal.")]},
         )
     if regency and regency not in regencies_of(province):
         raise ApplicationError(
-            "unknown_regency",
+            DinasErrors.UNKNOWN_REGENCY,
             _("Kabupaten/kota '%(r)s' tidak ada di %(p)s.") % {"r": regency, "p": province},
             fields={"regency": [_("Kabupaten/kota tidak ada di provinsi ini.")]},
         )
@@ -53,7 +55,7 @@ def pembina_create(
         )
     elif user.operator_role or user.is_superuser:
         raise ApplicationError(
-            "operator_not_pembina",
+            DinasErrors.OPERATOR_NOT_PEMBINA,
             _("Akun operator tidak dapat dijadikan pembina; pakai e-mail lain."),
         )
     pembina, created = Pembina.objects.update_or_create(
@@ -62,7 +64,7 @@ def pembina_create(
     )
     audit_log(
         actor=by,
-        action="dinas.pembina_create" if created else "dinas.pembina_rescope",
+        action=DinasAudit.PEMBINA_CREATE if created else DinasAudit.PEMBINA_RESCOPE,
         target=pembina,
         data={"province": province, "regency": regency, "email": email},
     )
@@ -78,14 +80,14 @@ def pembina_active_set(*, pembina: Pembina, active: bool, by, reason: str = "") 
     user = User.objects.select_for_update().get(pk=pembina.user_id)
     if user.is_active == active:
         raise ApplicationError(
-            "pembina_unchanged",
+            DinasErrors.PEMBINA_UNCHANGED,
             _("Pembina ini sudah aktif.") if active else _("Pembina ini sudah nonaktif."),
         )
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_log(
         actor=by,
-        action="dinas.pembina_activate" if active else "dinas.pembina_deactivate",
+        action=DinasAudit.PEMBINA_ACTIVATE if active else DinasAudit.PEMBINA_DEACTIVATE,
         target=pembina,
         reason=reason,
         data={"email": user.username, "area": pembina.area_label},

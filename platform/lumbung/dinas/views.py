@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.forms import application_errors_to
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from lumbung.dinas.audit import DinasAudit
 
 from . import exports, forms, selectors
 from .models import YearFigures
@@ -92,7 +93,7 @@ def _finish_login(request, user, pending, device):
     user.backend = pending["backend"]
     auth_login(request, user)
     otp_login(request, device)
-    audit_log(actor=user, action="dinas.login", target=user)
+    audit_log(actor=user, action=DinasAudit.LOGIN, target=user)
     return redirect(_safe_next(request, pending.get("next", "")))
 
 
@@ -132,11 +133,9 @@ def enrol(request):
         return redirect("dinas:login-verify")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with application_errors_to(form) as outcome:
             device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        except ApplicationError as err:
-            form.add_error(None, err.message)
-        else:
+        if outcome.ok:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
     device = user_services.totp_device_pending(user=user)

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from core.audit.services import audit_log
 from core.users.models import User
+from lumbung.console.audit import ConsoleAudit
 
 
 class Command(BaseCommand):
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         user.role = ""
         user.save(update_fields=["operator_role", "role"])
         audit_log(
-            actor="manage.py", action="console.operator_set", target=user, data={"role": role}
+            actor="manage.py",
+            action=ConsoleAudit.CONSOLE_OPERATOR_SET,
+            target=user,
+            data={"role": role},
         )
         self.stdout.write(self.style.SUCCESS(f"Operator {email}: {role}"))

@@ -1,0 +1,13 @@
+"""Audit action names written by this app (the values are stored in AuditEvent.action;
+never change one)."""
+
+from enum import StrEnum
+
+
+class OnboardingAudit(StrEnum):
+    ADJUSTMENT = "onboarding.adjustment"
+    GO_LIVE = "onboarding.go_live"
+    LOANS = "onboarding.loans"
+    START = "onboarding.start"
+    TRIAL_BALANCE = "onboarding.trial_balance"
+    UNDO = "onboarding.undo"

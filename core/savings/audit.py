@@ -1,0 +1,18 @@
+"""Audit action names written by this app (the values are stored in AuditEvent.action;
+never change one)."""
+
+from enum import StrEnum
+
+
+class SavingsAudit(StrEnum):
+    MEMBER_IMPORT = "member.import"
+    ACCOUNT_OPEN = "savings.account_open"
+    DEPOSIT = "savings.deposit"
+    INTEREST_ACCRUE = "savings.interest_accrue"
+    INTEREST_AUTO_FAILED = "savings.interest_auto_failed"
+    INTEREST_REVERSE = "savings.interest_reverse"
+    PRODUCT_CREATE = "savings.product_create"
+    PRODUCT_UPDATE = "savings.product_update"
+    REVERSE = "savings.reverse"
+    WAJIB_RATE_SET = "savings.wajib_rate_set"
+    WITHDRAW = "savings.withdraw"

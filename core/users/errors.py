@@ -1,0 +1,15 @@
+from enum import StrEnum
+
+
+class UserErrors(StrEnum):
+    NAME_REQUIRED = "name_required"
+    INVALID_ROLE = "invalid_role"
+    EMAIL_REQUIRED = "email_required"
+    USER_EXISTS = "user_exists"
+    MEMBER_FOR_STAFF = "member_for_staff"
+    MEMBER_NOT_FOUND = "member_not_found"
+    MEMBER_HAS_LOGIN = "member_has_login"
+    LAST_ADMIN = "last_admin"
+    EMAIL_TAKEN = "email_taken"
+    OTP_INVALID = "otp_invalid"
+    DEACTIVATE_SELF = "deactivate_self"

@@ -1,0 +1,14 @@
+"""Audit action names written by this app (the values are stored in AuditEvent.action;
+never change one)."""
+
+from enum import StrEnum
+
+
+class YearEndAudit(StrEnum):
+    CLOSE = "yearend.close"
+    RAT_HELD_SET = "yearend.rat_held.set"
+    RAT_TEXTS_SET = "yearend.rat_texts.set"
+    REOPEN = "yearend.reopen"
+    SETTINGS_SET = "yearend.settings.set"
+    SHU_PAYOUT = "yearend.shu.payout"
+    SHU_POST = "yearend.shu.post"

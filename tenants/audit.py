@@ -1,0 +1,13 @@
+"""Audit action names written by this app (the values are stored in AuditEvent.action;
+never change one)."""
+
+from enum import StrEnum
+
+
+class TenantAudit(StrEnum):
+    COOPERATIVE_CREATED = "cooperative.created"
+    COOPERATIVE_RESTORED = "cooperative.restored"
+    SIGNUP_PROVISIONED = "signup.provisioned"
+    SIGNUP_RETRIED = "signup.retried"
+    SIGNUP_SUBMITTED = "signup.submitted"
+    SIGNUP_VERIFIED = "signup.verified"
