@@ -31,6 +31,7 @@ from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
+from .forms import AccountCreateForm, AccountEditForm, form_error_message
 from .models import (
     Account,
     FiscalYear,
@@ -138,19 +139,12 @@ def index(request):
 @role_required(read=STAFF, write=TREASURY)
 def accounts(request):
     if request.method == "POST":
+        form = AccountCreateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_error_message(form))
+            return redirect("ledger:accounts")
         try:
-            parent = Account.objects.filter(pk=request.POST.get("parent") or 0).first()
-            acc = services.account_create(
-                code=request.POST.get("code", ""),
-                name=request.POST.get("name", ""),
-                type=request.POST.get("type", ""),
-                parent=parent,
-                is_group=bool(request.POST.get("is_group")),
-                is_contra=bool(request.POST.get("is_contra")),
-                is_cash=bool(request.POST.get("is_cash")),
-                cash_flow=request.POST.get("cash_flow") or Account.CashFlow.OPERATING,
-                by=request.user,
-            )
+            acc = services.account_create(**form.service_kwargs(), by=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -191,17 +185,14 @@ def account_edit(request, pk: int):
                 services.account_delete(account=acc, by=request.user)
                 messages.success(request, _("Akun dihapus."))
                 return redirect("ledger:accounts")
-            services.account_update(
-                account=acc,
-                by=request.user,
-                name=request.POST.get("name"),
-                type=request.POST.get("type") or None,
-                is_active=bool(request.POST.get("is_active")),
-                is_cash=bool(request.POST.get("is_cash")),
-                cash_flow=request.POST.get("cash_flow") or None,
-            )
+            form = AccountEditForm(request.POST)
+            if form.is_valid():
+                services.account_update(account=acc, by=request.user, **form.service_kwargs())
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            return redirect("ledger:account_edit", pk=acc.pk)
+        if form.errors:
+            messages.error(request, form_error_message(form))
             return redirect("ledger:account_edit", pk=acc.pk)
         messages.success(request, _("Akun disimpan."))
         return redirect("ledger:accounts")
