@@ -66,3 +66,10 @@ class AccountEditForm(forms.Form):
             "is_cash": d["is_cash"],
             "cash_flow": d["cash_flow"] or None,
         }
+
+
+class JournalReverseForm(forms.Form):
+    """The reversal of a journal entry: its date (default today) and the reason."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Tanggal"))
+    reason = forms.CharField(required=False, strip=False, label=_("Alasan"))

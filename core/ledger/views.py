@@ -31,7 +31,7 @@ from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
-from .forms import AccountCreateForm, AccountEditForm, form_error_message
+from .forms import AccountCreateForm, AccountEditForm, JournalReverseForm, form_error_message
 from .models import (
     Account,
     FiscalYear,
@@ -290,11 +290,15 @@ def entry_detail(request, pk: int):
     if request.method == "POST" and not is_confirmed(request):
         return _confirm_reverse(request, entry)
     if request.method == "POST":
+        form = JournalReverseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_error_message(form))
+            return redirect("ledger:entry", pk=entry.pk)
         try:
             rev = services.journal_reverse(
                 entry=entry,
-                on=services.date_in_range(_date(request.POST.get("date")) or date.today()),
-                reason=request.POST.get("reason", ""),
+                on=services.date_in_range(form.cleaned_data["date"] or date.today()),
+                reason=form.cleaned_data["reason"],
                 by=request.user,
             )
         except ApplicationError as exc:
