@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Account
+from .models import Account, LedgerSettings
 
 
 def form_error_message(form: forms.Form) -> str:
@@ -73,3 +73,24 @@ class JournalReverseForm(forms.Form):
 
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Tanggal"))
     reason = forms.CharField(required=False, strip=False, label=_("Alasan"))
+
+
+class FiscalYearOpenForm(forms.Form):
+    year_number = forms.IntegerField(label=_("Tahun"))
+
+
+class LedgerSettingsForm(forms.Form):
+    manual_entry_approval = forms.BooleanField(required=False)
+    capital_savings_as = forms.ChoiceField(
+        choices=LedgerSettings.CapitalAs.choices,
+        required=False,
+        label=_("Simpanan pokok & wajib dicatat sebagai"),
+    )
+
+    def service_kwargs(self) -> dict:
+        """The arguments of ``services.ledger_settings_update``."""
+        d = self.cleaned_data
+        return {
+            "manual_entry_approval": d["manual_entry_approval"],
+            "capital_savings_as": d["capital_savings_as"] or None,
+        }

@@ -31,7 +31,14 @@ from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
-from .forms import AccountCreateForm, AccountEditForm, JournalReverseForm, form_error_message
+from .forms import (
+    AccountCreateForm,
+    AccountEditForm,
+    FiscalYearOpenForm,
+    JournalReverseForm,
+    LedgerSettingsForm,
+    form_error_message,
+)
 from .models import (
     Account,
     FiscalYear,
@@ -639,14 +646,18 @@ def periods(request):
                 )
                 messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": fy})
             elif action == "open_year":
-                fy = services.fiscal_year_ensure(year=int(request.POST.get("year_number") or 0))
+                form = FiscalYearOpenForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, _("Tahun tidak valid."))
+                    return redirect("ledger:periods")
+                fy = services.fiscal_year_ensure(year=form.cleaned_data["year_number"])
                 messages.success(request, _("Tahun buku %(y)s tersedia.") % {"y": fy})
             elif action == "settings":
-                services.ledger_settings_update(
-                    by=request.user,
-                    manual_entry_approval=bool(request.POST.get("manual_entry_approval")),
-                    capital_savings_as=request.POST.get("capital_savings_as") or None,
-                )
+                form = LedgerSettingsForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, form_error_message(form))
+                    return redirect("ledger:periods")
+                services.ledger_settings_update(by=request.user, **form.service_kwargs())
                 messages.success(request, _("Pengaturan buku besar disimpan."))
             else:
                 raise Http404

@@ -58,3 +58,25 @@ def test_account_edited_and_bad_type_refused(login):
     r = c.post(f"/buku-besar/akun/{acc.pk}/", {"name": "Tanpa status"}, follow=True)
     acc.refresh_from_db()
     assert acc.name == "Tanpa status" and not acc.is_active
+
+
+def test_year_opened_and_settings_saved_through_forms(login):
+    from core.ledger.models import FiscalYear, LedgerSettings
+
+    c = login("admin")
+    r = c.post("/buku-besar/periode/", {"action": "open_year", "year_number": "abc"}, follow=True)
+    assert "Tahun tidak valid." in r.content.decode()
+    year = FiscalYear.objects.order_by("year").first().year - 1  # the one before the books
+    r = c.post("/buku-besar/periode/", {"action": "open_year", "year_number": str(year)})
+    assert r.status_code == 302 and FiscalYear.objects.filter(year=year).exists()
+    before = LedgerSettings.get().capital_savings_as
+    r = c.post(
+        "/buku-besar/periode/",
+        {"action": "settings", "capital_savings_as": "nope", "manual_entry_approval": "on"},
+        follow=True,
+    )
+    assert [m.level_tag for m in r.context["messages"]][-1] == "error"
+    assert LedgerSettings.get().capital_savings_as == before
+    assert not LedgerSettings.get().manual_entry_approval
+    r = c.post("/buku-besar/periode/", {"action": "settings", "manual_entry_approval": "on"})
+    assert r.status_code == 302 and LedgerSettings.get().manual_entry_approval
