@@ -353,15 +353,15 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
             # posted side by side by a worker of ``workers`` processes (started before
             # the clock, as a running worker is); timed from the request to the last
             # batch committed (the run marked done)
-            from core.deductions.api import run_post_all_and_enqueue
             from core.deductions.models import DeductionRun
+            from core.deductions.services import deduction_run_post_all_enqueue
             from lumbung.celery import app
 
             proc = start_workers(workers)
             app.conf.task_always_eager = False
             try:
                 t0 = time.perf_counter()
-                run_post_all_and_enqueue(run=r, by=user)
+                deduction_run_post_all_enqueue(run=r, by=user)
                 while True:
                     st = DeductionRun.objects.filter(pk=r.pk).values_list(
                         "posting_status", flat=True

@@ -141,98 +141,111 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for pk in ids:
         with transaction.atomic():
             sub = _lock(Subscription(pk=pk))
-            if (
-                sub.status == S.TRIAL
-                and sub.trial_ends_at
-                and now < sub.trial_ends_at <= now + notice
-                and not sub.trial_notice_sent_at
-                and not sub.stripe_subscription_id  # Stripe sends trial_will_end itself
-            ):
-                sub.trial_notice_sent_at = now
-                sub.save(update_fields=["trial_notice_sent_at", "updated_at"])
-                billing_email_send(kind="trial_ending", subscription=sub)
+            if _trial_notice_send(sub, now=now, notice=notice):
                 counts["trial_notices"] += 1
-            if (
-                sub.status == S.TRIAL
-                and sub.trial_ends_at
-                and sub.trial_ends_at < now
-                and sub.stripe_status != "trialing"
-            ):
-                if _status_set(
-                    sub=sub,
-                    status=S.PAST_DUE,
-                    reason=_("Masa uji coba berakhir"),
-                    actor="system",
-                    now=now,
-                ):
-                    counts["past_due"] += 1
-                    billing_email_send(
-                        kind="trial_ended",
-                        subscription=sub,
-                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
-                    )
-            elif sub.status == S.ACTIVE and _period_over(sub, now):
-                if _status_set(
-                    sub=sub,
-                    status=S.PAST_DUE,
-                    reason=_("Masa langganan berakhir, tagihan belum dibayar"),
-                    actor="system",
-                    now=now,
-                ):
-                    counts["past_due"] += 1
-                    billing_email_send(
-                        kind="period_ended",
-                        subscription=sub,
-                        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
-                    )
-            elif (
-                sub.status == S.PAST_DUE and sub.past_due_since and sub.past_due_since + grace < now
-            ):
-                if _status_set(
-                    sub=sub,
-                    status=S.SUSPENDED,
-                    reason=_("Tagihan belum dibayar melewati masa tenggang"),
-                    actor="system",
-                    now=now,
-                ):
-                    counts["suspended"] += 1
-            elif sub.status == S.SUSPENDED and sub.suspended_since:
-                days = sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS
-                if sub.suspended_since + timedelta(days=days) < now and _status_set(
-                    sub=sub,
-                    status=S.ARCHIVED,
-                    reason=_("Ditangguhkan lebih dari %(d)s hari") % {"d": days},
-                    actor="system",
-                    now=now,
-                ):
-                    counts["archived"] += 1
-        # An upgrade's prorated invoice left unpaid lapses with its period.
-        Invoice.objects.filter(
-            subscription=sub,
-            kind=Invoice.Kind.PRORATION,
-            status=Invoice.Status.OPEN,
-            period_end__lt=timezone.localdate(now),
-        ).update(status=Invoice.Status.VOID)
-        if (
-            sub.status == S.ACTIVE
-            and sub.provider == Subscription.Provider.BANK_TRANSFER
-            and sub.current_period_end
-            and sub.current_period_end - timedelta(days=settings.BILLING_RENEWAL_NOTICE_DAYS) < now
-            and not sub.invoices.filter(
-                kind=Invoice.Kind.SUBSCRIPTION,
-                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
-            ).exists()
-            and not sub.invoices.filter(
-                kind=Invoice.Kind.SUBSCRIPTION,
-                period_start__gt=timezone.localdate(sub.current_period_end),
-            )
-            .exclude(status=Invoice.Status.VOID)
-            .exists()
-        ):
+            if step := _status_step(sub, now=now, grace=grace):
+                counts[step] += 1
+        _proration_invoices_lapse(sub, now=now)
+        if _renewal_invoice_due(sub, now=now):
             plan, interval = renewal_plan(subscription=sub)
             bank_invoice_issue(subscription=sub, plan=plan, interval=interval, by="system")
             counts["renewal_invoices"] += 1
     return counts
+
+
+def _trial_notice_send(sub: Subscription, *, now: datetime, notice: timedelta) -> bool:
+    """A trial ending within the notice days gets its one e-mail (Stripe sends its own
+    trial_will_end for a card subscription)."""
+    if not (
+        sub.status == S.TRIAL
+        and sub.trial_ends_at
+        and now < sub.trial_ends_at <= now + notice
+        and not sub.trial_notice_sent_at
+        and not sub.stripe_subscription_id
+    ):
+        return False
+    sub.trial_notice_sent_at = now
+    sub.save(update_fields=["trial_notice_sent_at", "updated_at"])
+    billing_email_send(kind="trial_ending", subscription=sub)
+    return True
+
+
+def _status_step(sub: Subscription, *, now: datetime, grace: timedelta) -> str | None:
+    """One step down the walk when its time has come: trial or unpaid period to
+    past_due (with its e-mail), past_due beyond the grace to suspended, suspended beyond
+    the archive days to archived. Returns the count it adds to, or None."""
+    if (
+        sub.status == S.TRIAL
+        and sub.trial_ends_at
+        and sub.trial_ends_at < now
+        and sub.stripe_status != "trialing"
+    ):
+        return _past_due_set(sub, now=now, reason=_("Masa uji coba berakhir"), mail="trial_ended")
+    if sub.status == S.ACTIVE and _period_over(sub, now):
+        return _past_due_set(
+            sub,
+            now=now,
+            reason=_("Masa langganan berakhir, tagihan belum dibayar"),
+            mail="period_ended",
+        )
+    if sub.status == S.PAST_DUE and sub.past_due_since and sub.past_due_since + grace < now:
+        reason = _("Tagihan belum dibayar melewati masa tenggang")
+        if _status_set(sub=sub, status=S.SUSPENDED, reason=reason, actor="system", now=now):
+            return "suspended"
+        return None
+    if sub.status == S.SUSPENDED and sub.suspended_since:
+        days = sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS
+        if sub.suspended_since + timedelta(days=days) < now and _status_set(
+            sub=sub,
+            status=S.ARCHIVED,
+            reason=_("Ditangguhkan lebih dari %(d)s hari") % {"d": days},
+            actor="system",
+            now=now,
+        ):
+            return "archived"
+    return None
+
+
+def _past_due_set(sub: Subscription, *, now: datetime, reason: str, mail: str) -> str | None:
+    if not _status_set(sub=sub, status=S.PAST_DUE, reason=reason, actor="system", now=now):
+        return None
+    billing_email_send(
+        kind=mail,
+        subscription=sub,
+        extra={"grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
+    )
+    return "past_due"
+
+
+def _proration_invoices_lapse(sub: Subscription, *, now: datetime) -> None:
+    """An upgrade's prorated invoice left unpaid lapses with its period."""
+    Invoice.objects.filter(
+        subscription=sub,
+        kind=Invoice.Kind.PRORATION,
+        status=Invoice.Status.OPEN,
+        period_end__lt=timezone.localdate(now),
+    ).update(status=Invoice.Status.VOID)
+
+
+def _renewal_invoice_due(sub: Subscription, *, now: datetime) -> bool:
+    """A bank-transfer subscription near its period end with no renewal invoice open,
+    awaiting, or already issued for the next period."""
+    return bool(
+        sub.status == S.ACTIVE
+        and sub.provider == Subscription.Provider.BANK_TRANSFER
+        and sub.current_period_end
+        and sub.current_period_end - timedelta(days=settings.BILLING_RENEWAL_NOTICE_DAYS) < now
+        and not sub.invoices.filter(
+            kind=Invoice.Kind.SUBSCRIPTION,
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+        ).exists()
+        and not sub.invoices.filter(
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_start__gt=timezone.localdate(sub.current_period_end),
+        )
+        .exclude(status=Invoice.Status.VOID)
+        .exists()
+    )
 
 
 def _period_over(sub: Subscription, now: datetime) -> bool:

@@ -141,6 +141,11 @@ def export_response(
         body, ctype = export_csv(columns=columns, rows=rows), "text/csv; charset=utf-8"
     else:
         body, ctype = export_xlsx(columns=columns, rows=rows, title=title), XLSX_TYPE
-    resp = HttpResponse(body, content_type=ctype)
-    resp["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return attachment_response(body, ctype, f"{filename}.{fmt}")
+
+
+def attachment_response(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    """``body`` as a download named ``filename``."""
+    resp = HttpResponse(body, content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp

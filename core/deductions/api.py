@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -19,14 +17,13 @@ from rest_framework.views import APIView
 
 from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
+from core.common.exports import attachment_response
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
 
 from . import exports, selectors, services
 from .models import DeductionImport, DeductionRun
-
-MAX_UPLOAD = 10 * 1024 * 1024
 
 
 def _m(v) -> str:
@@ -123,18 +120,6 @@ class RunCreateSerializer(serializers.Serializer):
     month = serializers.IntegerField(min_value=1, max_value=12)
 
 
-def run_create_and_enqueue(*, year: int, month: int, by) -> DeductionRun:
-    from .tasks import deduction_run_generate_task
-
-    with transaction.atomic():
-        run = services.deduction_run_create(year=year, month=month, by=by)
-        transaction.on_commit(
-            lambda: deduction_run_generate_task.delay(run.pk, getattr(by, "pk", None))
-        )
-    run.refresh_from_db()
-    return run
-
-
 class RunListCreate(_Base):
     @extend_schema(operation_id="deductions_runs_list", responses={200: OBJECT_LIST})
     def get(self, request):
@@ -148,7 +133,7 @@ class RunListCreate(_Base):
     def post(self, request):
         s = RunCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        run = run_create_and_enqueue(**s.validated_data, by=request.user)
+        run = services.deduction_run_start(**s.validated_data, by=request.user)
         return Response(run_data(run), status=status.HTTP_201_CREATED)
 
 
@@ -156,25 +141,6 @@ class RunDetail(_Base):
     @extend_schema(operation_id="deductions_runs_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response(run_data(get_object_or_404(DeductionRun, pk=pk), detail=True))
-
-
-def run_post_all_and_enqueue(*, run: DeductionRun, by, on=None) -> DeductionRun:
-    """Start posting every ready agency of ``run`` (one Celery task per agency, enqueued
-    at commit), each dated ``on``: the day the money was received (default the payday)."""
-    from .tasks import deduction_run_post_one_task
-
-    def enqueue(ids: list[int]) -> None:
-        for import_id in ids:  # one task per agency: the workers post them side by side
-            deduction_run_post_one_task.delay(
-                run.pk, import_id, getattr(by, "pk", None), on.isoformat()
-            )
-
-    with transaction.atomic():
-        on = services.posting_date_clean(run, on)
-        ids = services.deduction_run_post_all_start(run=run, by=by, on=on)
-        transaction.on_commit(lambda: enqueue(ids))
-    run.refresh_from_db()
-    return run
 
 
 class RunPostAll(_Base):
@@ -187,7 +153,7 @@ class RunPostAll(_Base):
         request=OpenApiTypes.OBJECT,
     )
     def post(self, request, pk: int):
-        run = run_post_all_and_enqueue(
+        run = services.deduction_run_post_all_enqueue(
             run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
@@ -198,46 +164,10 @@ class RunRegenerate(_Base):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, pk: int):
-        from .tasks import deduction_run_generate_task
-
-        with transaction.atomic():
-            run = services.deduction_run_regenerate(
-                run=get_object_or_404(DeductionRun, pk=pk), by=request.user
-            )
-            by = request.user.pk
-            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
-        run.refresh_from_db()
-        return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
-
-
-def _ready(run: DeductionRun) -> None:
-    if run.status != DeductionRun.Status.READY:
-        raise ApplicationError(services.E.RUN_NOT_READY, _msg_not_ready(), status=409)
-
-
-def _msg_not_ready() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("Daftar potong gaji belum selesai dibuat.")
-
-
-def export_response(run: DeductionRun, *, fmt: str, agency: Agency | None) -> HttpResponse:
-    _ready(run)
-    suffix = agency.code if agency else "semua"
-    if fmt == "pdf":
-        body = exports.cover_letter_pdf(run=run, agency=agency)
-        ctype = "application/pdf"
-    else:
-        body = (
-            exports.agency_xlsx(run=run, agency=agency)
-            if agency
-            else exports.all_agencies_xlsx(run=run)
+        run = services.deduction_run_regenerate_start(
+            run=get_object_or_404(DeductionRun, pk=pk), by=request.user
         )
-        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    resp = HttpResponse(body, content_type=ctype)
-    name = f"potong-gaji-{run.year}-{run.month:02d}-{suffix}.{fmt}"
-    resp["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+        return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunExport(_Base):
@@ -253,7 +183,7 @@ class RunExport(_Base):
         run = get_object_or_404(DeductionRun, pk=pk)
         agency_id = query_id(request, "agency")
         agency = get_object_or_404(Agency, pk=agency_id) if agency_id else None
-        return export_response(run, fmt=fmt, agency=agency)
+        return attachment_response(*exports.run_export_file(run=run, fmt=fmt, agency=agency))
 
 
 class ImportCreate(_Base):
@@ -277,7 +207,7 @@ class ImportCreate(_Base):
                 "Kirim 'file' (XLSX/CSV) dan 'agency' (id instansi).",
                 fields={"file": ["?"], "agency": ["?"]},
             )
-        if f.size > MAX_UPLOAD:
+        if f.size > services.MAX_UPLOAD:
             raise ApplicationError(services.E.FILE_INVALID, "File terlalu besar (maks. 10 MB).")
         imp = services.deduction_import_upload(
             run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user

@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.common.exports import safe_cell, safe_row
+from core.common.exports import XLSX_TYPE, safe_cell, safe_row
 from core.common.money import format_rupiah
 from core.members.models import Agency
 
@@ -276,3 +276,28 @@ def cover_letter_pdf(*, run: DeductionRun, agency: Agency | None = None) -> byte
             },
         )
     return HTML(string=html).write_pdf()
+
+
+def run_export_file(
+    *, run: DeductionRun, fmt: str, agency: Agency | None
+) -> tuple[bytes, str, str]:
+    """The file a treasurer downloads for a ready run: ``(body, content type, file name)``;
+    PDF is the cover letter, XLSX one agency's list (or every agency's without one)."""
+    from django.utils.translation import gettext as _
+
+    from core.common.errors import ApplicationError
+
+    from .services import E
+
+    if run.status != DeductionRun.Status.READY:
+        raise ApplicationError(
+            E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."), status=409
+        )
+    suffix = agency.code if agency else "semua"
+    if fmt == "pdf":
+        body, ctype = cover_letter_pdf(run=run, agency=agency), "application/pdf"
+    elif agency is not None:
+        body, ctype = agency_xlsx(run=run, agency=agency), XLSX_TYPE
+    else:
+        body, ctype = all_agencies_xlsx(run=run), XLSX_TYPE
+    return body, ctype, f"potong-gaji-{run.year}-{run.month:02d}-{suffix}.{fmt}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,13 +19,12 @@ from core.common.confirm import (
 )
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
-from core.common.forms import application_errors_to_messages
+from core.common.exports import attachment_response
 from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
 
-from . import selectors, services
-from .api import MAX_UPLOAD, export_response, run_create_and_enqueue, run_post_all_and_enqueue
+from . import exports, selectors, services
 from .models import DeductionImport, DeductionRun
 
 
@@ -39,7 +37,7 @@ def runs(request):
     today = timezone.localdate()
     if request.method == "POST":
         try:
-            run = run_create_and_enqueue(
+            run = services.deduction_run_start(
                 year=int(request.POST.get("year") or 0),
                 month=int(request.POST.get("month") or 0),
                 by=request.user,
@@ -70,40 +68,43 @@ def run_detail(request, pk: int):
         f = request.FILES.get("file")
         if f is None:
             messages.error(request, _("Pilih file realisasi (XLSX atau CSV)."))
-        elif f.size > MAX_UPLOAD:
+        elif f.size > services.MAX_UPLOAD:
             messages.error(request, _("File terlalu besar (maks. 10 MB)."))
         else:
-            with application_errors_to_messages(request):
+            try:
                 imp = services.deduction_import_upload(
                     run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user
                 )
                 return redirect("deductions:import", pk=imp.pk)
+            except ApplicationError as e:
+                messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
         if not is_confirmed(request) and selectors.run_ready_imports(run)[0]:
             return _confirm_post_all(request, run)
-        with application_errors_to_messages(request):
-            run = run_post_all_and_enqueue(run=run, by=request.user, on=request.POST.get("on"))
+        try:
+            run = services.deduction_run_post_all_enqueue(
+                run=run, by=request.user, on=request.POST.get("on")
+            )
             messages.success(
                 request,
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
             )
+        except ApplicationError as e:
+            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "regenerate" in request.POST:
-        with application_errors_to_messages(request):
-            services.deduction_run_regenerate(run=run, by=request.user)
-            from .tasks import deduction_run_generate_task
-
-            by = request.user.pk
-            transaction.on_commit(lambda: deduction_run_generate_task.delay(run.pk, by))
+        try:
+            services.deduction_run_regenerate_start(run=run, by=request.user)
             messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
+        except ApplicationError as e:
+            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
-        with application_errors_to_messages(request):
-            services.deduction_run_retry(run=run, by=request.user)
-            from .tasks import deduction_run_generate_task
-
-            deduction_run_generate_task.delay(run.pk, request.user.pk)
+        try:
+            services.deduction_run_retry_start(run=run, by=request.user)
+        except ApplicationError as e:
+            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     ready = run.status == DeductionRun.Status.READY
     return render(
@@ -151,9 +152,10 @@ def run_export(request, pk: int, fmt: str):
         from django.http import Http404
 
         raise Http404
-    with application_errors_to_messages(request) as outcome:
-        return export_response(run, fmt=fmt, agency=agency)
-    if not outcome.ok:
+    try:
+        return attachment_response(*exports.run_export_file(run=run, fmt=fmt, agency=agency))
+    except ApplicationError as e:
+        messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
 
 

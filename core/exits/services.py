@@ -130,137 +130,46 @@ def exit_settlement_confirm(
     """Settle and close. ``expected_net`` (what the screen showed) guards against a
     deposit landing between preview and confirm."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    if not member.is_active:
-        raise ApplicationError(
-            SettlementErrors.NOT_ACTIVE,
-            _("Anggota %(m)s sudah tidak aktif (%(s)s).")
-            % {"m": member, "s": member.get_status_display()},
-        )
-    if reason not in EXIT_REASONS:
-        raise ApplicationError(
-            SettlementErrors.REASON,
-            _("Alasan keluar harus salah satu: keluar, pensiun, pindah, meninggal."),
-            fields={"reason": [_("Tidak valid.")]},
-        )
     waiver_reason = (waiver_reason or "").strip()
-    if waive_loans and reason != "deceased":
-        raise ApplicationError(
-            SettlementErrors.WAIVER,
-            _("Penghapusan pinjaman hanya untuk anggota yang meninggal dunia."),
-            fields={"waive_loans": [_("Hanya jika meninggal.")]},
-        )
-    if waive_loans and (not waiver_reason or not (board_decision_ref or "").strip()):
-        raise ApplicationError(
-            SettlementErrors.WAIVER,
-            _("Penghapusan pinjaman wajib disertai alasan dan nomor keputusan pengurus."),
-            fields={"waiver_reason": [_("Wajib diisi.")]},
-        )
+    _exit_request_check(
+        member=member,
+        reason=reason,
+        waive_loans=waive_loans,
+        waiver_reason=waiver_reason,
+        board_decision_ref=board_decision_ref,
+    )
     counter = _counter_account(channel)
     accounts = savings_accounts_lock(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
     )
     preview = exit_settlement_preview(member=member, on=on)
-    loans_total = preview.loans_outstanding
-    net = preview.net(waive_loans=waive_loans)
-    if expected_net is not None and Decimal(expected_net) != net:
-        raise ApplicationError(
-            SettlementErrors.CHANGED,
-            _("Saldo berubah sejak ditampilkan (sekarang %(n)s). Periksa lagi lalu konfirmasi.")
-            % {"n": format_rupiah(net)},
-        )
-    if net < 0:
-        raise ApplicationError(
-            SettlementErrors.NEGATIVE,
-            _(
-                "Pinjaman (%(l)s) melebihi simpanan dan SHU (%(s)s): anggota harus melunasi "
-                "kekurangan %(k)s dulu."
-            )
-            % {
-                "l": format_rupiah(loans_total),
-                "s": format_rupiah(preview.savings_total + preview.shu_unpaid),
-                "k": format_rupiah(-net),
-            },
-        )
-    lines: list = []
-    txns: list[SavingsTransaction] = []
-    for acc in accounts.values():
-        if acc.balance > 0:
-            applied = savings_withdraw_apply(
-                account=acc,
-                amount=acc.balance,
-                on=on,
-                by=by,
-                channel=SavingsTransaction.Channel.INTERNAL,
-                kind=SavingsTransaction.Kind.SETTLEMENT,
-                memo=_("Penyelesaian keluar anggota"),
-                locked=True,
-                settlement=True,
-            )
-            txns.append(applied.transaction)
-            lines.extend(applied.lines)
-    if preview.shu_unpaid > 0:
-        lines.append(
-            LineSpec(
-                account=account_for_role("shu_members_payable"),
-                debit=preview.shu_unpaid,
-                member_id=member.pk,
-                memo=_("SHU belum dibayar"),
-            )
-        )
-    if loans_total > 0:
-        lines.extend(
-            member_loans_settle_apply(
-                member=member, on=on, by=by, waive=waive_loans, reason=waiver_reason
-            )
-        )
+    net = _net_payable_checked(preview, waive_loans=waive_loans, expected_net=expected_net)
+    lines, txns = _savings_withdrawn_all(accounts, on=on, by=by)
+    lines += _shu_and_loans_settled(
+        preview, on=on, by=by, waive_loans=waive_loans, waiver_reason=waiver_reason
+    )
     if net > 0:
         lines.append(
             LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
         )
-    entry = None
-    if lines:
-        entry = journal_post(
-            on=on,
-            description=_("Penyelesaian keluar anggota %(m)s (%(r)s)")
-            % {"m": member, "r": dict(Member.Status.choices)[reason]},
-            lines=lines,
-            source="member",
-            # settled again after a reversal: its own reference (:r1, :r2, ...)
-            source_ref=f"exit:{member.pk}"
-            + (f":r{again}" if (again := member.exit_settlements.count()) else ""),
-            by=by,
-        )
-        transactions_link_entry(transactions=txns, entry=entry)
-    for acc in accounts.values():
-        acc.refresh_from_db(fields=["balance"])
-        acc.status = SavingsAccount.Status.CLOSED
-        acc.closed_on = on
-        acc.save(update_fields=["status", "closed_on", "updated_at"])
-    payee = payee or ("heirs" if reason == "deceased" else "member")
-    payee_name = member.full_name
-    if payee == "heirs":
-        payee_name = ", ".join(h.full_name for h in member.heirs.filter(is_active=True))[:200]
+    entry = _settlement_journal_post(member, reason=reason, lines=lines, txns=txns, on=on, by=by)
+    _savings_accounts_close(accounts, on=on)
+    payee, payee_name = _payee_named(member, reason=reason, payee=payee)
     settlement = ExitSettlement.objects.create(
         member=member,
         reason=reason,
         on=on,
         savings_total=preview.savings_total,
         shu_unpaid=preview.shu_unpaid,
-        loans_outstanding=loans_total,
-        loans_waived=loans_total if waive_loans else ZERO,
+        loans_outstanding=preview.loans_outstanding,
+        loans_waived=preview.loans_outstanding if waive_loans else ZERO,
         net_payable=net,
         payee=payee,
         payee_name=payee_name,
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
-        details={
-            "accounts": [
-                {"number": a.number, "product": a.product.name, "balance": str(b)}
-                for a, b in ((a, a.balance) for a in preview.accounts)
-            ],
-            "loans": [{"label": x["label"], "amount": str(x["amount"])} for x in preview.loans],
-        },
+        details=_settlement_details(preview),
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
@@ -281,11 +190,166 @@ def exit_settlement_confirm(
             "net_payable": str(net),
             "savings": str(preview.savings_total),
             "shu": str(preview.shu_unpaid),
-            "loans": str(loans_total),
+            "loans": str(preview.loans_outstanding),
             "waived": waive_loans,
         },
     )
     return settlement
+
+
+def _exit_request_check(
+    *, member: Member, reason: str, waive_loans: bool, waiver_reason: str, board_decision_ref: str
+) -> None:
+    """Only an active member leaves, for a known reason; loans are waived only for a
+    deceased member, with a reason and the board's decision number."""
+    if not member.is_active:
+        raise ApplicationError(
+            SettlementErrors.NOT_ACTIVE,
+            _("Anggota %(m)s sudah tidak aktif (%(s)s).")
+            % {"m": member, "s": member.get_status_display()},
+        )
+    if reason not in EXIT_REASONS:
+        raise ApplicationError(
+            SettlementErrors.REASON,
+            _("Alasan keluar harus salah satu: keluar, pensiun, pindah, meninggal."),
+            fields={"reason": [_("Tidak valid.")]},
+        )
+    if waive_loans and reason != "deceased":
+        raise ApplicationError(
+            SettlementErrors.WAIVER,
+            _("Penghapusan pinjaman hanya untuk anggota yang meninggal dunia."),
+            fields={"waive_loans": [_("Hanya jika meninggal.")]},
+        )
+    if waive_loans and (not waiver_reason or not (board_decision_ref or "").strip()):
+        raise ApplicationError(
+            SettlementErrors.WAIVER,
+            _("Penghapusan pinjaman wajib disertai alasan dan nomor keputusan pengurus."),
+            fields={"waiver_reason": [_("Wajib diisi.")]},
+        )
+
+
+def _net_payable_checked(
+    preview: SettlementPreview, *, waive_loans: bool, expected_net: Decimal | None
+) -> Decimal:
+    """What is paid out: the same as the screen showed, and never negative (a member
+    whose loans exceed savings and SHU pays the difference first)."""
+    net = preview.net(waive_loans=waive_loans)
+    if expected_net is not None and Decimal(expected_net) != net:
+        raise ApplicationError(
+            SettlementErrors.CHANGED,
+            _("Saldo berubah sejak ditampilkan (sekarang %(n)s). Periksa lagi lalu konfirmasi.")
+            % {"n": format_rupiah(net)},
+        )
+    if net < 0:
+        raise ApplicationError(
+            SettlementErrors.NEGATIVE,
+            _(
+                "Pinjaman (%(l)s) melebihi simpanan dan SHU (%(s)s): anggota harus melunasi "
+                "kekurangan %(k)s dulu."
+            )
+            % {
+                "l": format_rupiah(preview.loans_outstanding),
+                "s": format_rupiah(preview.savings_total + preview.shu_unpaid),
+                "k": format_rupiah(-net),
+            },
+        )
+    return net
+
+
+def _savings_withdrawn_all(
+    accounts: dict, *, on: date, by
+) -> tuple[list, list[SavingsTransaction]]:
+    """Every savings balance withdrawn (a settlement withdrawal: even pokok and wajib)."""
+    lines: list = []
+    txns: list[SavingsTransaction] = []
+    for acc in accounts.values():
+        if acc.balance > 0:
+            applied = savings_withdraw_apply(
+                account=acc,
+                amount=acc.balance,
+                on=on,
+                by=by,
+                channel=SavingsTransaction.Channel.INTERNAL,
+                kind=SavingsTransaction.Kind.SETTLEMENT,
+                memo=_("Penyelesaian keluar anggota"),
+                locked=True,
+                settlement=True,
+            )
+            txns.append(applied.transaction)
+            lines.extend(applied.lines)
+    return lines, txns
+
+
+def _shu_and_loans_settled(
+    preview: SettlementPreview, *, on: date, by, waive_loans: bool, waiver_reason: str
+) -> list:
+    """The unpaid SHU released to the member, and the loans paid off (or waived)."""
+    lines: list = []
+    if preview.shu_unpaid > 0:
+        lines.append(
+            LineSpec(
+                account=account_for_role("shu_members_payable"),
+                debit=preview.shu_unpaid,
+                member_id=preview.member.pk,
+                memo=_("SHU belum dibayar"),
+            )
+        )
+    if preview.loans_outstanding > 0:
+        lines.extend(
+            member_loans_settle_apply(
+                member=preview.member, on=on, by=by, waive=waive_loans, reason=waiver_reason
+            )
+        )
+    return lines
+
+
+def _settlement_journal_post(
+    member: Member, *, reason: str, lines: list, txns: list[SavingsTransaction], on: date, by
+):
+    """The settlement's one journal entry (none when nothing moved)."""
+    if not lines:
+        return None
+    entry = journal_post(
+        on=on,
+        description=_("Penyelesaian keluar anggota %(m)s (%(r)s)")
+        % {"m": member, "r": dict(Member.Status.choices)[reason]},
+        lines=lines,
+        source="member",
+        # settled again after a reversal: its own reference (:r1, :r2, ...)
+        source_ref=f"exit:{member.pk}"
+        + (f":r{again}" if (again := member.exit_settlements.count()) else ""),
+        by=by,
+    )
+    transactions_link_entry(transactions=txns, entry=entry)
+    return entry
+
+
+def _savings_accounts_close(accounts: dict, *, on: date) -> None:
+    for acc in accounts.values():
+        acc.refresh_from_db(fields=["balance"])
+        acc.status = SavingsAccount.Status.CLOSED
+        acc.closed_on = on
+        acc.save(update_fields=["status", "closed_on", "updated_at"])
+
+
+def _payee_named(member: Member, *, reason: str, payee: str) -> tuple[str, str]:
+    """Who is paid: the member, or the heirs of a deceased member (their names)."""
+    payee = payee or ("heirs" if reason == "deceased" else "member")
+    payee_name = member.full_name
+    if payee == "heirs":
+        payee_name = ", ".join(h.full_name for h in member.heirs.filter(is_active=True))[:200]
+    return payee, payee_name
+
+
+def _settlement_details(preview: SettlementPreview) -> dict:
+    """The accounts and loans as they stood, kept on the settlement (and its letter)."""
+    return {
+        "accounts": [
+            {"number": a.number, "product": a.product.name, "balance": str(a.balance)}
+            for a in preview.accounts
+        ],
+        "loans": [{"label": x["label"], "amount": str(x["amount"])} for x in preview.loans],
+    }
 
 
 # --- reversal ---------------------------------------------------------------------------

@@ -25,14 +25,20 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
-from core.common.errors import ApplicationError, CommonErrors
+from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
-from core.common.forms import application_errors_to_messages
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
-from core.ledger.errors import LedgerErrors
 
 from . import exports, reports, services, tables
+from .forms import (
+    AccountCreateForm,
+    AccountEditForm,
+    FiscalYearOpenForm,
+    JournalReverseForm,
+    LedgerSettingsForm,
+    form_error_message,
+)
 from .models import (
     Account,
     FiscalYear,
@@ -61,9 +67,10 @@ def _bounded(request, raw: str | None, field: str) -> date | None:
     """A date parameter of a list or report: unreadable → None (the default); outside
     the books' range (before their start, more than a year ahead) → an Indonesian error
     message and None."""
-    with application_errors_to_messages(request) as outcome:
+    try:
         return services.date_in_range(_date(raw), field=field)
-    if not outcome.ok:
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
         return None
 
 
@@ -82,7 +89,7 @@ def parse_amount(raw: str) -> Decimal:
     try:
         return parse_rupiah(raw, whole=False)
     except RupiahError as e:
-        raise ApplicationError(LedgerErrors.AMOUNT_TYPE, e.text) from None
+        raise ApplicationError("amount_type", e.text) from None
 
 
 # ------------------------------------------------------------------------------ index
@@ -139,20 +146,15 @@ def index(request):
 @role_required(read=STAFF, write=TREASURY)
 def accounts(request):
     if request.method == "POST":
-        with application_errors_to_messages(request) as outcome:
-            parent = Account.objects.filter(pk=request.POST.get("parent") or 0).first()
-            acc = services.account_create(
-                code=request.POST.get("code", ""),
-                name=request.POST.get("name", ""),
-                type=request.POST.get("type", ""),
-                parent=parent,
-                is_group=bool(request.POST.get("is_group")),
-                is_contra=bool(request.POST.get("is_contra")),
-                is_cash=bool(request.POST.get("is_cash")),
-                cash_flow=request.POST.get("cash_flow") or Account.CashFlow.OPERATING,
-                by=request.user,
-            )
-        if outcome.ok:
+        form = AccountCreateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_error_message(form))
+            return redirect("ledger:accounts")
+        try:
+            acc = services.account_create(**form.service_kwargs(), by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
             messages.success(request, _("Akun %(a)s ditambahkan.") % {"a": acc})
         return redirect("ledger:accounts")
     all_accounts = list(Account.objects.order_by("code"))
@@ -185,21 +187,19 @@ def accounts(request):
 def account_edit(request, pk: int):
     acc = get_object_or_404(Account, pk=pk)
     if request.method == "POST":
-        with application_errors_to_messages(request) as outcome:
+        try:
             if request.POST.get("action") == "delete":
                 services.account_delete(account=acc, by=request.user)
                 messages.success(request, _("Akun dihapus."))
                 return redirect("ledger:accounts")
-            services.account_update(
-                account=acc,
-                by=request.user,
-                name=request.POST.get("name"),
-                type=request.POST.get("type") or None,
-                is_active=bool(request.POST.get("is_active")),
-                is_cash=bool(request.POST.get("is_cash")),
-                cash_flow=request.POST.get("cash_flow") or None,
-            )
-        if not outcome.ok:
+            form = AccountEditForm(request.POST)
+            if form.is_valid():
+                services.account_update(account=acc, by=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("ledger:account_edit", pk=acc.pk)
+        if form.errors:
+            messages.error(request, form_error_message(form))
             return redirect("ledger:account_edit", pk=acc.pk)
         messages.success(request, _("Akun disimpan."))
         return redirect("ledger:accounts")
@@ -297,14 +297,19 @@ def entry_detail(request, pk: int):
     if request.method == "POST" and not is_confirmed(request):
         return _confirm_reverse(request, entry)
     if request.method == "POST":
-        with application_errors_to_messages(request) as outcome:
+        form = JournalReverseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_error_message(form))
+            return redirect("ledger:entry", pk=entry.pk)
+        try:
             rev = services.journal_reverse(
                 entry=entry,
-                on=services.date_in_range(_date(request.POST.get("date")) or date.today()),
-                reason=request.POST.get("reason", ""),
+                on=services.date_in_range(form.cleaned_data["date"] or date.today()),
+                reason=form.cleaned_data["reason"],
                 by=request.user,
             )
-        if not outcome.ok:
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
             return redirect("ledger:entry", pk=entry.pk)
         messages.success(request, _("Jurnal pembalik %(n)s diposting.") % {"n": rev})
         return redirect("ledger:entry", pk=rev.pk)
@@ -421,7 +426,7 @@ def journal_new(request):
                     for k in ("account", "debit", "credit", "memo")
                 }
             )
-        with application_errors_to_messages(request) as outcome:
+        try:
             lines = [
                 services.LineSpec(
                     account=r["account"],
@@ -434,12 +439,14 @@ def journal_new(request):
             ]
             on = _date(form["date"])
             if on is None:
-                raise ApplicationError(CommonErrors.VALIDATION, _("Tanggal tidak valid."))
+                raise ApplicationError("validation_error", _("Tanggal tidak valid."))
             services.date_in_range(on)
             out = services.manual_entry_submit(
                 on=on, description=form["description"], lines=lines, by=request.user
             )
-        if outcome.ok:
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
             if isinstance(out, ManualEntryRequest):
                 messages.success(request, _("Jurnal manual menunggu persetujuan."))
                 return redirect("ledger:journal")
@@ -461,7 +468,7 @@ def journal_new(request):
 def manual_request(request, pk: int):
     req = get_object_or_404(ManualEntryRequest, pk=pk)
     if request.method == "POST":
-        with application_errors_to_messages(request):
+        try:
             if request.POST.get("action") == "approve":
                 entry = services.manual_entry_approve(request=req, by=request.user)
                 messages.success(
@@ -472,6 +479,8 @@ def manual_request(request, pk: int):
                 request=req, reason=request.POST.get("reason", ""), by=request.user
             )
             messages.success(request, _("Permintaan ditolak."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
         return redirect("ledger:journal")
     return render(request, "ledger/manual_request.html", {"r": req})
 
@@ -637,14 +646,18 @@ def periods(request):
                 )
                 messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": fy})
             elif action == "open_year":
-                fy = services.fiscal_year_ensure(year=int(request.POST.get("year_number") or 0))
+                form = FiscalYearOpenForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, _("Tahun tidak valid."))
+                    return redirect("ledger:periods")
+                fy = services.fiscal_year_ensure(year=form.cleaned_data["year_number"])
                 messages.success(request, _("Tahun buku %(y)s tersedia.") % {"y": fy})
             elif action == "settings":
-                services.ledger_settings_update(
-                    by=request.user,
-                    manual_entry_approval=bool(request.POST.get("manual_entry_approval")),
-                    capital_savings_as=request.POST.get("capital_savings_as") or None,
-                )
+                form = LedgerSettingsForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, form_error_message(form))
+                    return redirect("ledger:periods")
+                services.ledger_settings_update(by=request.user, **form.service_kwargs())
                 messages.success(request, _("Pengaturan buku besar disimpan."))
             else:
                 raise Http404

@@ -128,8 +128,45 @@ def loan_repayments_prepare_bulk(
         raise ApplicationError(
             LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
         )
-    # 1. lock every loan (pk order: no deadlock with other batches or single payments);
-    # their few products are read once and shared (not locked, not one copy per loan)
+    loans = _batch_loans_lock(ids)
+    rows_of, more_open = _batch_rows_lock(ids, on=on, excess_to=excess_to)
+    # 3. the rules, loan by loan in the items' order (pure, in memory)
+    accounts: dict = {}
+    touched: list[Instalment] = []
+    drafts: list[RepaymentDraft] = []
+    audits: list[tuple[Loan, dict]] = []
+    now = timezone.now()
+    for loan_id, amount in items:
+        loan = loans[int(loan_id)]
+        rows, draft, audit_data = _loan_repay_in_memory(
+            loan,
+            amount,
+            rows=rows_of.get(loan.pk, []),
+            rows_unread=loan.pk in more_open,
+            on=on,
+            channel=channel,
+            excess_to=excess_to,
+            by=by,
+            entry_id=entry_id,
+            accounts=accounts,
+        )
+        loan.updated_at = now
+        touched += rows
+        drafts.append(draft)
+        audits.append((loan, audit_data))
+    _batch_write(
+        touched=touched,
+        drafts=drafts,
+        loans=[loans[int(i)] for i, _a in items],
+        audits=audits,
+        by=by,
+    )
+    return drafts
+
+
+def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
+    """1. Lock every loan (pk order: no deadlock with other batches or single payments);
+    their few products are read once and shared (not locked, not one copy per loan)."""
     loans = {
         ln.pk: ln
         for ln in Loan.objects.select_for_update()
@@ -146,11 +183,18 @@ def loan_repayments_prepare_bulk(
             LoanErrors.INVALID,
             _("Pinjaman tidak ditemukan: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
         )
-    # 2. the open rows of those loans. The rules only touch the rows due by ``on`` and
-    # the next one (the rows after it matter for an excess to principal only): those are
-    # locked and read as models; of the others, one more is listed, telling that the loan
-    # stays open. Every writer of a loan's rows (repayments, reschedules, this batch) locks
-    # the loan first, so the loan locks above already keep the rows still until commit.
+    return loans
+
+
+def _batch_rows_lock(
+    ids: list[int], *, on: date, excess_to: str
+) -> tuple[dict[int, list[Instalment]], set[int]]:
+    """2. The open rows of those loans, and the loans with open rows not read. The rules
+    only touch the rows due by ``on`` and the next one (the rows after it matter for an
+    excess to principal only): those are locked and read as models; of the others, one
+    more is listed, telling that the loan stays open. Every writer of a loan's rows
+    (repayments, reschedules, this batch) locks the loan first, so the loan locks already
+    keep the rows still until commit."""
     rows_of: dict[int, list[Instalment]] = defaultdict(list)
     more_open: set[int] = set()  # loans with open rows not read
     if excess_to == Repayment.ExcessTo.PRINCIPAL:
@@ -161,82 +205,105 @@ def loan_repayments_prepare_bulk(
             .order_by("loan_id", "number")
         ):
             rows_of[r.loan_id].append(r)
-    else:
-        needed: list[int] = []
-        for pk, loan_id, future_rank in _open_rows_listed(ids, on):
-            if future_rank <= 1:  # due by ``on``, or the next one
-                needed.append(pk)
-            else:
-                more_open.add(loan_id)
-        for r in (
-            Instalment.objects.select_for_update()
-            .filter(pk__in=needed)
-            .order_by("loan_id", "number")
-        ):
-            rows_of[r.loan_id].append(r)
-    # 3. the rules, loan by loan in the items' order (pure, in memory)
-    accounts: dict = {}
-    touched: list[Instalment] = []
-    reps: list[Repayment] = []
-    drafts: list[RepaymentDraft] = []
-    audits: list[tuple[Loan, dict]] = []
-    now = timezone.now()
-    for loan_id, amount in items:
-        loan = loans[int(loan_id)]
-        amt = _check_repayable(loan, amount)
-        if loan.disbursed_on and on < loan.disbursed_on:
-            raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
-        rows = rows_of.get(loan.pk, [])
-        plan = _repayment_plan(loan, rows, amt, on, excess_to)
-        due, ahead, alloc = plan.due, plan.ahead, plan.alloc
+        return rows_of, more_open
+    needed: list[int] = []
+    for pk, loan_id, future_rank in _open_rows_listed(ids, on):
+        if future_rank <= 1:  # due by ``on``, or the next one
+            needed.append(pk)
+        else:
+            more_open.add(loan_id)
+    for r in (
+        Instalment.objects.select_for_update().filter(pk__in=needed).order_by("loan_id", "number")
+    ):
+        rows_of[r.loan_id].append(r)
+    return rows_of, more_open
+
+
+def _loan_repay_in_memory(
+    loan: Loan,
+    amount,
+    *,
+    rows: list[Instalment],
+    rows_unread: bool,
+    on: date,
+    channel: str,
+    excess_to: str,
+    by,
+    entry_id: int | None,
+    accounts: dict,
+) -> tuple[list[Instalment], RepaymentDraft, dict]:
+    """One loan's repayment by the rules, in memory: the rows it pays, its repayment and
+    ledger lines, the loan closed when no open row is left. Returns the rows touched, the
+    draft and the audit data."""
+    amt = _check_repayable(loan, amount)
+    if loan.disbursed_on and on < loan.disbursed_on:
+        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    plan = _repayment_plan(loan, rows, amt, on, excess_to)
+    due, ahead, alloc = plan.due, plan.ahead, plan.alloc
+    touched = _spread_to_rows(
+        loan, plan.due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal
+    )
+    if plan.nxt is not None and ahead.jasa + ahead.principal > 0:
         touched += _spread_to_rows(
-            loan, plan.due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal
+            loan, [plan.nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal
         )
-        if plan.nxt is not None and ahead.jasa + ahead.principal > 0:
-            touched += _spread_to_rows(
-                loan, [plan.nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal
-            )
-        reamortised = plan.extra_principal > 0 and bool(plan.future)
-        if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
-            _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
-        principal_total = alloc.principal + plan.extra_principal
-        rep = _repayment_new(
-            loan,
-            amt=amt,
-            alloc=alloc,
-            on=on,
-            channel=channel,
-            excess_to=excess_to,
-            by=by,
-            entry_id=entry_id,
-        )
-        lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
-        # _after_payment, with "no open row left" known from the rows in memory
-        loan.principal_outstanding -= principal_total
-        # rows in memory carry every change (a pay-off of the future rows included); a
-        # re-amortisation to a non-zero principal leaves new open rows
-        open_left = (
-            any(not r.settled for r in rows)
-            or loan.pk in more_open
-            or (reamortised and plan.future_principal - plan.extra_principal > 0)
-        )
-        if not open_left:
-            if loan.principal_outstanding != 0:
-                raise AssertionError("schedule settled but principal outstanding")
-            loan.status = Loan.Status.CLOSED
-            loan.closed_on = on
-            loan.closed_by = Loan.ClosedBy.REPAID
-            loan.days_past_due = 0
-        loan.updated_at = now
-        reps.append(rep)
-        drafts.append(RepaymentDraft(rep, lines, txns))
-        audits.append((loan, _repay_audit_data(rep, principal_total, excess_to)))
-    # 4. write: rows, repayments, loans, audit rows
+    reamortised = plan.extra_principal > 0 and bool(plan.future)
+    if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
+        _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
+    principal_total = alloc.principal + plan.extra_principal
+    rep = _repayment_new(
+        loan,
+        amt=amt,
+        alloc=alloc,
+        on=on,
+        channel=channel,
+        excess_to=excess_to,
+        by=by,
+        entry_id=entry_id,
+    )
+    lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
+    # _after_payment, with "no open row left" known from the rows in memory
+    loan.principal_outstanding -= principal_total
+    # rows in memory carry every change (a pay-off of the future rows included); a
+    # re-amortisation to a non-zero principal leaves new open rows
+    open_left = (
+        any(not r.settled for r in rows)
+        or rows_unread
+        or (reamortised and plan.future_principal - plan.extra_principal > 0)
+    )
+    if not open_left:
+        _loan_close_repaid(loan, on)
+    return (
+        touched,
+        RepaymentDraft(rep, lines, txns),
+        _repay_audit_data(rep, principal_total, excess_to),
+    )
+
+
+def _loan_close_repaid(loan: Loan, on: date) -> None:
+    if loan.principal_outstanding != 0:
+        raise AssertionError("schedule settled but principal outstanding")
+    loan.status = Loan.Status.CLOSED
+    loan.closed_on = on
+    loan.closed_by = Loan.ClosedBy.REPAID
+    loan.days_past_due = 0
+
+
+def _batch_write(
+    *,
+    touched: list[Instalment],
+    drafts: list[RepaymentDraft],
+    loans: list[Loan],
+    audits: list[tuple[Loan, dict]],
+    by,
+) -> None:
+    """4. Write: rows, repayments, loans, and one audit row for the batch (one action of
+    one user), holding for each repayment what ``loan_repayment_prepare``'s own
+    "loan.repay" row holds, plus the loan."""
+    reps = [d.repayment for d in drafts]
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)
-    bulk_update_values(Loan, [loans[int(i)] for i, _a in items], LOAN_FIELDS)
-    # one audit row for the batch (one action of one user), holding for each repayment
-    # what ``loan_repayment_prepare``'s own "loan.repay" row holds, plus the loan
+    bulk_update_values(Loan, loans, LOAN_FIELDS)
     audit_log(
         actor=by,
         action=LoanAudit.REPAY_BATCH,
@@ -248,4 +315,3 @@ def loan_repayments_prepare_bulk(
             ],
         },
     )
-    return drafts

@@ -530,7 +530,26 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     ONE opening journal entry, then the opening transactions linked to it. Thousands of
     rows go in with COPY; the database constraints and triggers still check every row
     (formats, uniqueness, balance = transactions at commit)."""
+    _member_numbers_assign(rows, opening_date=opening_date)
+    products = _opening_products(rows)
+    _pokok_within_product(rows, products)
+    now = timezone.now().isoformat()
+    member_ids = _members_copy(rows, now=now)
+    planned, account_ids = _savings_accounts_copy(
+        rows, member_ids, products, opening_date=opening_date, now=now
+    )
+    entry_id = None
+    if planned:
+        entry_id = _opening_entry_post(rows, planned, account_ids, opening_date=opening_date, by=by)
+        _opening_transactions_copy(
+            planned, account_ids, entry_id=entry_id, opening_date=opening_date, by=by, now=now
+        )
+    return {"members": len(rows), "accounts": len(planned), "entry_id": entry_id}
 
+
+def _member_numbers_assign(rows: list[dict[str, Any]], *, opening_date: date) -> None:
+    """Rows without a member number get the next ones of the cooperative's pattern
+    (refused if one is already taken)."""
     needs_numbers = [r for r in rows if not r["number"]]
     if needs_numbers:
         numbers = member_numbers_reserve(count=len(needs_numbers), join_date=opening_date)
@@ -547,6 +566,10 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
             )
         for r, n in zip(needs_numbers, numbers, strict=True):
             r["number"] = n
+
+
+def _opening_products(rows: list[dict[str, Any]]) -> dict[str, SavingsProduct]:
+    """The active savings product of each kind with an opening balance in the file."""
     products = {}
     for kind in sorted({k for r in rows for k in r["balances"]}):
         p = (
@@ -561,6 +584,11 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
                 _("Tidak ada produk simpanan %(k)s yang aktif untuk saldo awal.") % {"k": kind},
             )
         products[kind] = p
+    return products
+
+
+def _pokok_within_product(rows: list[dict[str, Any]], products: dict) -> None:
+    """No opening pokok above the product's simpanan pokok."""
     for r in rows:
         pokok = r["balances"].get("pokok")
         if pokok and products["pokok"].amount > 0 and pokok > products["pokok"].amount:
@@ -569,7 +597,10 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
                 _("Baris %(r)s: saldo pokok melebihi simpanan pokok produk (%(a)s).")
                 % {"r": r["row"], "a": products["pokok"].amount},
             )
-    now = timezone.now().isoformat()
+
+
+def _members_copy(rows: list[dict[str, Any]], *, now: str) -> list[int]:
+    """The members, written with COPY; returns their ids in row order."""
     member_ids = _ids("members_member", len(rows))
     _copy(
         "members_member",
@@ -646,6 +677,19 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
             "bank_account_holder",
         ],
     )
+    return member_ids
+
+
+def _savings_accounts_copy(
+    rows: list[dict[str, Any]],
+    member_ids: list[int],
+    products: dict,
+    *,
+    opening_date: date,
+    now: str,
+) -> tuple[list[tuple], list[int]]:
+    """One savings account per opening balance, written with COPY; returns the planned
+    ``(member id, row, product, amount)`` and the account ids, in the same order."""
     planned = [
         (mid, r, products[kind], amount)
         for mid, r in zip(member_ids, rows, strict=True)
@@ -687,74 +731,85 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
         ],
         not_null=["number", "status"],
     )
-    entry_id = None
-    if planned:
-        total = sum((amount for _m, _r, _p, amount in planned), ZERO)
-        lines = [
-            LineSpec(
-                account=account_for_role("opening_balance"),
-                debit=total,
-                memo=_("Saldo awal simpanan"),
-            )
-        ]
-        lines += [
-            LineSpec(
-                account=p.account, credit=amount, member_id=mid, memo=f"{r['number']}-{p.code}"
-            )
-            for mid, r, p, amount in planned
-        ]
-        entry = journal_post(
-            on=opening_date,
-            description=_("Saldo awal simpanan anggota (impor %(n)s anggota)") % {"n": len(rows)},
-            lines=lines,
-            source="opening",
-            source_ref=f"member-import:{opening_date.isoformat()}:{account_ids[0]}",
-            by=by,
+    return planned, account_ids
+
+
+def _opening_entry_post(
+    rows: list[dict[str, Any]],
+    planned: list[tuple],
+    account_ids: list[int],
+    *,
+    opening_date: date,
+    by,
+) -> int:
+    """The one opening journal entry: Dr opening balance, Cr each member's savings."""
+    total = sum((amount for _m, _r, _p, amount in planned), ZERO)
+    lines = [
+        LineSpec(
+            account=account_for_role("opening_balance"),
+            debit=total,
+            memo=_("Saldo awal simpanan"),
         )
-        entry_id = entry.pk
-        user_id = by.pk if getattr(by, "is_authenticated", False) else None
-        memo = _("Saldo awal (impor)")
-        txn_ids = _ids("savings_savingstransaction", len(planned))
-        _copy(
-            "savings_savingstransaction",
-            [
-                "id",
-                "account_id",
-                '"on"',
-                "kind",
-                "channel",
-                "amount",
-                "delta",
-                "balance_after",
-                "receipt_number",
-                "journal_entry_id",
-                "memo",
-                "created_by_id",
-                "created_at",
-            ],
-            [
-                (
-                    tid,
-                    aid,
-                    opening_date,
-                    "opening",
-                    "opening",
-                    amount,
-                    amount,
-                    amount,
-                    None,
-                    entry_id,
-                    memo,
-                    user_id,
-                    now,
-                )
-                for tid, aid, (_m, _r, _p, amount) in zip(
-                    txn_ids, account_ids, planned, strict=True
-                )
-            ],
-            not_null=["kind", "channel", "memo"],
-        )
-    return {"members": len(rows), "accounts": len(planned), "entry_id": entry_id}
+    ]
+    lines += [
+        LineSpec(account=p.account, credit=amount, member_id=mid, memo=f"{r['number']}-{p.code}")
+        for mid, r, p, amount in planned
+    ]
+    entry = journal_post(
+        on=opening_date,
+        description=_("Saldo awal simpanan anggota (impor %(n)s anggota)") % {"n": len(rows)},
+        lines=lines,
+        source="opening",
+        source_ref=f"member-import:{opening_date.isoformat()}:{account_ids[0]}",
+        by=by,
+    )
+    return entry.pk
+
+
+def _opening_transactions_copy(
+    planned: list[tuple], account_ids: list[int], *, entry_id: int, opening_date: date, by, now: str
+) -> None:
+    """Each account's opening transaction, linked to the opening entry, with COPY."""
+    user_id = by.pk if getattr(by, "is_authenticated", False) else None
+    memo = _("Saldo awal (impor)")
+    txn_ids = _ids("savings_savingstransaction", len(planned))
+    _copy(
+        "savings_savingstransaction",
+        [
+            "id",
+            "account_id",
+            '"on"',
+            "kind",
+            "channel",
+            "amount",
+            "delta",
+            "balance_after",
+            "receipt_number",
+            "journal_entry_id",
+            "memo",
+            "created_by_id",
+            "created_at",
+        ],
+        [
+            (
+                tid,
+                aid,
+                opening_date,
+                "opening",
+                "opening",
+                amount,
+                amount,
+                amount,
+                None,
+                entry_id,
+                memo,
+                user_id,
+                now,
+            )
+            for tid, aid, (_m, _r, _p, amount) in zip(txn_ids, account_ids, planned, strict=True)
+        ],
+        not_null=["kind", "channel", "memo"],
+    )
 
 
 def import_template_csv() -> bytes:

@@ -29,10 +29,7 @@ def ready_run(coop, cutoffs):
 def test_generation_task_fills_the_run_and_progress_is_shown(
     coop, cutoffs, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from core.deductions import api
-
     sent = []
-    monkeypatch.setattr(api, "run_create_and_enqueue", api.run_create_and_enqueue)
     monkeypatch.setattr(
         "core.deductions.tasks.deduction_run_generate_task.delay",
         lambda *a: sent.append(a),

@@ -175,6 +175,15 @@ def test_reverse_from_entry_page(login, posted, today):
     assert JournalEntry.objects.filter(reverses=posted).exists()
 
 
+def test_reverse_with_an_unreadable_date_is_refused_not_posted_today(login, posted):
+    c = login("bendahara")
+    data = {"date": "31/31/2026", "reason": "salah akun", "confirmed": "1"}
+    resp = c.post(f"/buku-besar/jurnal/{posted.pk}/", data, follow=True)
+    assert resp.status_code == 200
+    assert list(resp.context["messages"])[0].level_tag == "error"
+    assert not JournalEntry.objects.filter(reverses=posted).exists()
+
+
 def test_period_close_and_reopen_roles(login, in_tenant_a, today):
     from core.ledger.services import fiscal_year_ensure
 

@@ -5,7 +5,8 @@
 - ``imports``: the realized files, checked row by row;
 - ``posting``: the allocation preview and one agency's batch posted in one transaction;
 - ``post_all``: "post every ready agency" (one Celery task per agency);
-- ``reversal``: a posted batch reversed as a whole.
+- ``reversal``: a posted batch reversed as a whole;
+- ``start``: the steps that queue background work (generate, post all) at commit.
 
 Posting reuses the savings and loans rules through their set-based batch services
 (``core.savings.batch.savings_deposits_apply_bulk``, ``core.loans.batch.
@@ -17,6 +18,7 @@ posts twice. The names below are the public ones.
 
 from .common import (
     CHUNK,
+    MAX_UPLOAD,
     ZERO,
     DeductionErrors,
     E,
@@ -52,10 +54,17 @@ from .runs import (
     deduction_run_retry,
     wajib_carried,
 )
+from .start import (
+    deduction_run_post_all_enqueue,
+    deduction_run_regenerate_start,
+    deduction_run_retry_start,
+    deduction_run_start,
+)
 
 __all__ = [
     "ZERO",
     "CHUNK",
+    "MAX_UPLOAD",
     "DeductionErrors",
     "E",
     "deduction_settings_get",
@@ -79,4 +88,8 @@ __all__ = [
     "deduction_run_post_one",
     "deduction_run_post_all",
     "deduction_import_reverse",
+    "deduction_run_start",
+    "deduction_run_regenerate_start",
+    "deduction_run_retry_start",
+    "deduction_run_post_all_enqueue",
 ]

@@ -21,6 +21,7 @@ from ..models import DeductionSettings
 
 ZERO = Decimal("0")
 CHUNK = 1000
+MAX_UPLOAD = 10 * 1024 * 1024  # a realized deduction file (XLSX or CSV)
 
 
 class DeductionErrors(StrEnum):

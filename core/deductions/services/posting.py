@@ -13,9 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.bulk import bulk_update_values
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+from core.loans.batch import loan_repayments_prepare_bulk
+from core.loans.models import Loan, Repayment
+from core.loans.services import loan_repayments_attach_entry
 from core.members.models import Member
+from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.selectors import product_for_kind
+from core.savings.services import (
+    savings_account_open,
+    savings_accounts_lock,
+    transactions_link_entry,
+)
 
 from .. import allocation as A
 from ..models import DeductionImport, DeductionLine
@@ -72,26 +86,68 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
     (default: the run's payday, see ``posting_date_clean``) — as ONE journal entry (Dr bank = realized total; Cr wajib,
     purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
     movements through the savings and loans services, all in this one transaction."""
-    from core.common.bulk import bulk_update_values
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
-    from core.loans.batch import loan_repayments_prepare_bulk
-    from core.loans.models import Loan, Repayment
-    from core.loans.services import loan_repayments_attach_entry
-    from core.savings.batch import (
-        Deposit,
-        savings_accounts_open_bulk,
-        savings_deposits_apply_bulk,
-    )
-    from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
-    from core.savings.selectors import product_for_kind
-    from core.savings.services import (
-        savings_account_open,
-        savings_accounts_lock,
-        transactions_link_entry,
-    )
-
     _require(by, _("memposting potong gaji"))
+    imp = _import_lock_postable(imp)
+    on = posting_date_clean(imp.run, on)
+    lines = list(
+        DeductionLine.objects.select_for_update()
+        .filter(run=imp.run, agency=imp.agency)
+        .order_by("pk")
+    )
+    plans = deduction_import_plan(imp, lines)
+    total = _realized_total(plans)
+    batch = _Batch(
+        imp=imp,
+        on=on,
+        by=by,
+        plans=plans,
+        wajib=product_for_kind(SavingsProduct.Kind.WAJIB),
+        sukarela=product_for_kind(SavingsProduct.Kind.SUKARELA),
+    )
+    _savings_accounts_open_and_lock(batch)
+    loans, batch.redirected = _loan_payments_split(plans)
+    # the batch's journal entry id, so repayments and savings transactions are written
+    # linked to it (checked at commit: the entry must then exist)
+    batch.entry_id = journal_entry_id_reserve()
+    _loans_repay(batch, loans)
+    _inject_failure_point("after_loans")
+    _savings_deposit(batch, _deposits_owed(batch))
+    _inject_failure_point("after_savings")
+    # the lines and the import are written before the journal entry (its id is known):
+    # the entry locks the year's number counter until commit, so what follows it is short
+    _lines_record_paid(imp, plans, lines)
+    _import_mark_posted(batch, total)
+    entry = _journal_post_batch(batch, total)
+    # links what was not written linked (sukarela credits of a loan over-payment)
+    transactions_link_entry(transactions=batch.txns, entry=entry)
+    loan_repayments_attach_entry(drafts=batch.drafts, entry=entry)
+    imp.entry = entry
+    _inject_failure_point("after_journal")
+    return imp
+
+
+@dataclass
+class _Batch:
+    """What one agency's batch posting carries from step to step."""
+
+    imp: DeductionImport
+    on: date
+    by: object
+    plans: list[MemberPlan]
+    wajib: SavingsProduct | None
+    sukarela: SavingsProduct | None
+    entry_id: int | None = None
+    accounts: dict[tuple[int, int], int] = field(default_factory=dict)  # (member, product)
+    locked: dict = field(default_factory=dict)  # account id -> locked SavingsAccount
+    redirected: dict[int, Decimal] = field(default_factory=dict)  # member -> to sukarela
+    drafts: list = field(default_factory=list)
+    ledger_lines: list = field(default_factory=list)
+    txns: list = field(default_factory=list)
+
+
+def _import_lock_postable(imp: DeductionImport) -> DeductionImport:
+    """Lock the import; refuse it when already posted, still with errors, or its agency's
+    month closed."""
     imp = (
         DeductionImport.objects.select_for_update(of=("self",))
         .select_related("run", "agency")
@@ -104,27 +160,31 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
             E.FILE_INVALID,
             _("File masih punya kesalahan; perbaiki atau kecualikan baris yang salah dulu."),
         )
-    run, agency = imp.run, imp.agency
-    _check_agency_open(run, agency)
-    on = posting_date_clean(run, on)
-    lines = list(
-        DeductionLine.objects.select_for_update().filter(run=run, agency=agency).order_by("pk")
-    )
-    plans = deduction_import_plan(imp, lines)
+    _check_agency_open(imp.run, imp.agency)
+    return imp
+
+
+def _realized_total(plans: list[MemberPlan]) -> Decimal:
+    """The money the agency sent; nothing to post when none was deducted."""
     total = sum((p.realized for p in plans), ZERO)
     if total <= 0:
         raise ApplicationError(
             E.FILE_INVALID, _("Tidak ada potongan yang terealisasi; tidak ada yang diposting.")
         )
-    wajib_p = product_for_kind(SavingsProduct.Kind.WAJIB)
-    sukarela_p = product_for_kind(SavingsProduct.Kind.SUKARELA)
-    # savings accounts involved: wajib and sukarela (opened when missing), purpose accounts
-    need_wajib = {p.line.member_id for p in plans if p.alloc.paid["wajib"] > 0}
-    need_suk = {p.line.member_id for p in plans if p.alloc.excess > 0}
-    member_ids = need_wajib | need_suk
-    existing = {}
+    return total
+
+
+def _savings_accounts_open_and_lock(b: _Batch) -> None:
+    """Open the wajib and sukarela accounts the money goes to where a member has none,
+    then lock them with the purpose accounts."""
+    wajib_p, sukarela_p = b.wajib, b.sukarela
+    need_wajib = {p.line.member_id for p in b.plans if p.alloc.paid["wajib"] > 0}
+    need_suk = {p.line.member_id for p in b.plans if p.alloc.excess > 0}
+    existing = b.accounts
     for acc_id, mid, prod_id in SavingsAccount.objects.filter(
-        member_id__in=member_ids, status="open", product__in=[x for x in (wajib_p, sukarela_p) if x]
+        member_id__in=need_wajib | need_suk,
+        status="open",
+        product__in=[x for x in (wajib_p, sukarela_p) if x],
     ).values_list("pk", "member_id", "product_id"):
         existing[(mid, prod_id)] = acc_id
     missing = [(m, wajib_p) for m in sorted(need_wajib) if (m, wajib_p.pk) not in existing] + [
@@ -133,13 +193,19 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
     if missing:
         mem = Member.objects.in_bulk([m for m, _p in missing])
         opened = savings_accounts_open_bulk(
-            opens=[(mem[m], prod) for m, prod in missing], on=on, by=by
+            opens=[(mem[m], prod) for m, prod in missing], on=b.on, by=b.by
         )
         for acc in opened:
             existing[(acc.member_id, acc.product_id)] = acc.pk
-    purpose_ids = {int(x["account_id"]) for p in plans for x in p.line.purposes}
-    locked = savings_accounts_lock(set(existing.values()) | purpose_ids)
-    # loans: lock and repay in loan pk order
+    purpose_ids = {int(x["account_id"]) for p in b.plans for x in p.line.purposes}
+    b.locked = savings_accounts_lock(set(existing.values()) | purpose_ids)
+
+
+def _loan_payments_split(
+    plans: list[MemberPlan],
+) -> tuple[list[tuple[int, Decimal]], dict[int, Decimal]]:
+    """Each loan's instalment paid, in loan pk order (the lock order); a loan closed since
+    the list was made gets nothing: its member's money goes to sukarela instead."""
     loan_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for p in plans:
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
@@ -151,59 +217,68 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
             "pk", "member_id", "status"
         )
     }
-    ledger_lines: list = []
-    txns: list = []
-    drafts = []
-    redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)  # member -> to sukarela
+    redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)
     items = []
     for loan_id in sorted(loan_pay):
         amount = loan_pay[loan_id]
         member_id, status = loan_state[loan_id]
-        if status != Loan.Status.DISBURSED:  # closed since the list was made: to sukarela
+        if status != Loan.Status.DISBURSED:
             redirected[member_id] += amount
             continue
         items.append((loan_id, amount))
-    # the batch's journal entry id, so repayments and savings transactions are written
-    # linked to it (checked at commit: the entry must then exist)
-    entry_id = journal_entry_id_reserve()
-    # every loan in one set-based call (same rules as loan_repayment_prepare per loan)
-    drafts = loan_repayments_prepare_bulk(
+    return items, redirected
+
+
+def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
+    """Every loan's repayment in one set-based call (the rules of
+    ``loan_repayment_prepare`` per loan)."""
+    b.drafts = loan_repayments_prepare_bulk(
         items=items,
-        on=on,
+        on=b.on,
         channel=Repayment.Channel.PAYROLL,
-        by=by,
+        by=b.by,
         excess_to=Repayment.ExcessTo.SUKARELA,
-        entry_id=entry_id,
+        entry_id=b.entry_id,
     )
-    for draft in drafts:
-        ledger_lines += draft.lines
-        txns += draft.savings_transactions
+    for draft in b.drafts:
+        b.ledger_lines += draft.lines
+        b.txns += draft.savings_transactions
     # a loan over-payment credited a sukarela account already locked above: re-read it
-    credited = {t.account_id for t in txns} & set(locked)
+    credited = {t.account_id for t in b.txns} & set(b.locked)
     if credited:
-        locked.update(savings_accounts_lock(credited))
-    _inject_failure_point("after_loans")
-    memo = _("Potong gaji %(m)s") % {"m": run.label}
-    excess_memo = _("Kelebihan potong gaji %(m)s") % {"m": run.label}
+        b.locked.update(savings_accounts_lock(credited))
+
+
+def _deposits_owed(b: _Batch) -> list[tuple]:
+    """Each member's wajib, purpose savings, and what is left over (the excess and a
+    closed loan's instalment) to sukarela, opening a sukarela account if still missing."""
+    label = b.imp.run.label
+    memo = _("Potong gaji %(m)s") % {"m": label}
+    excess_memo = _("Kelebihan potong gaji %(m)s") % {"m": label}
+    existing, locked = b.accounts, b.locked
     deposits: list = []
-    for p in plans:
+    for p in b.plans:
         mid = p.line.member_id
         if p.alloc.paid["wajib"] > 0:
-            deposits.append((locked[existing[(mid, wajib_p.pk)]], p.alloc.paid["wajib"], memo))
+            deposits.append((locked[existing[(mid, b.wajib.pk)]], p.alloc.paid["wajib"], memo))
         for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
             if amt > 0:
                 deposits.append((locked[int(x["account_id"])], amt, memo))
-        to_suk = p.alloc.excess + redirected.get(mid, ZERO)
+        to_suk = p.alloc.excess + b.redirected.get(mid, ZERO)
         if to_suk > 0:
-            key = (mid, sukarela_p.pk)
+            key = (mid, b.sukarela.pk)
             if key not in existing:
                 acc = savings_account_open(
-                    member=Member.objects.get(pk=mid), product=sukarela_p, on=on, by=by
+                    member=Member.objects.get(pk=mid), product=b.sukarela, on=b.on, by=b.by
                 )
                 existing[key] = acc.pk
                 locked.update(savings_accounts_lock([acc.pk]))
             deposits.append((locked[existing[key]], to_suk, excess_memo))
-    # every deposit in one set-based call (same rules as savings_deposit_apply each)
+    return deposits
+
+
+def _savings_deposit(b: _Batch, deposits: list[tuple]) -> None:
+    """Every deposit in one set-based call (the rules of ``savings_deposit_apply`` each)."""
     applied = savings_deposits_apply_bulk(
         deposits=[
             Deposit(
@@ -215,17 +290,18 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
             )
             for acc, amt, m in deposits
         ],
-        on=on,
-        by=by,
+        on=b.on,
+        by=b.by,
         locked=True,
-        entry_id=entry_id,
+        entry_id=b.entry_id,
     )
     for ap in applied:
-        ledger_lines += ap.lines
-        txns.append(ap.transaction)
-    _inject_failure_point("after_savings")
-    # the lines and the import are written before the journal entry (its id is known):
-    # the entry locks the year's number counter until commit, so what follows it is short
+        b.ledger_lines += ap.lines
+        b.txns.append(ap.transaction)
+
+
+def _lines_record_paid(imp: DeductionImport, plans: list[MemberPlan], lines) -> None:
+    """Write on each member's line what was realized and what it paid."""
     for p in plans:
         ln = p.line
         ln.realized = p.realized
@@ -248,43 +324,49 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
             "posted_import",
         ],
     )
+
+
+def _import_mark_posted(b: _Batch, total: Decimal) -> None:
+    """Mark the import posted (with what it wrote, for a reversal) and audit it."""
+    imp = b.imp
     imp.status = DeductionImport.Status.POSTED
-    imp.entry_id = entry_id
+    imp.entry_id = b.entry_id
     imp.posted_at = timezone.now()
     imp.total_realized = total
     imp.posted_data = {
         **(imp.posted_data or {}),
-        "savings_transactions": [t.pk for t in txns],
-        "repayments": [d.repayment.pk for d in drafts],
+        "savings_transactions": [t.pk for t in b.txns],
+        "repayments": [d.repayment.pk for d in b.drafts],
     }
     imp.save(update_fields=["status", "entry", "posted_at", "total_realized", "posted_data"])
     audit_log(
-        actor=by,
+        actor=b.by,
         action=DeductionAudit.POST,
         target=imp,
         data={
-            "run": run.label,
-            "agency": agency.code,
+            "run": imp.run.label,
+            "agency": imp.agency.code,
             "total": str(total),
-            "entry": entry_id,
-            "members": len(plans),
-            "on": on.isoformat(),
+            "entry": b.entry_id,
+            "members": len(b.plans),
+            "on": b.on.isoformat(),
         },
     )
-    bank = account_for_role("bank")
-    entry = journal_post(
-        on=on,
+
+
+def _journal_post_batch(b: _Batch, total: Decimal):
+    """The batch's one journal entry: Dr bank the realized total, Cr what it paid."""
+    run, agency = b.imp.run, b.imp.agency
+    return journal_post(
+        on=b.on,
         description=_("Potong gaji %(m)s - %(a)s (%(n)s anggota)")
-        % {"m": run.label, "a": agency.name, "n": sum(1 for p in plans if p.realized > 0)},
-        lines=[LineSpec(account=bank, debit=total, memo=agency.code), *ledger_lines],
+        % {"m": run.label, "a": agency.name, "n": sum(1 for p in b.plans if p.realized > 0)},
+        lines=[
+            LineSpec(account=account_for_role("bank"), debit=total, memo=agency.code),
+            *b.ledger_lines,
+        ],
         source="deduction",
-        source_ref=f"deduction:{run.pk}:{agency.pk}:{imp.pk}",
-        by=by,
-        entry_id=entry_id,
+        source_ref=f"deduction:{run.pk}:{agency.pk}:{b.imp.pk}",
+        by=b.by,
+        entry_id=b.entry_id,
     )
-    # links what was not written linked (sukarela credits of a loan over-payment)
-    transactions_link_entry(transactions=txns, entry=entry)
-    loan_repayments_attach_entry(drafts=drafts, entry=entry)
-    imp.entry = entry
-    _inject_failure_point("after_journal")
-    return imp

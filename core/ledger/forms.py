@@ -1,0 +1,96 @@
+"""Forms of the ledger's HTML screens: they read the posted fields and turn them into
+the services' arguments; the services keep the rules (and raise ``ApplicationError``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Account, LedgerSettings
+
+
+def form_error_message(form: forms.Form) -> str:
+    """The first error of ``form``, as one message for the page."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else str(errors[0])
+    return ""
+
+
+class AccountCreateForm(forms.Form):
+    code = forms.CharField(required=False, label=_("Kode"))
+    name = forms.CharField(required=False, label=_("Nama"))
+    type = forms.ChoiceField(choices=Account.Type.choices, required=False, label=_("Jenis"))
+    parent = forms.ModelChoiceField(
+        queryset=Account.objects.all(), required=False, label=_("Induk (kelompok)")
+    )
+    is_group = forms.BooleanField(required=False)
+    is_contra = forms.BooleanField(required=False)
+    is_cash = forms.BooleanField(required=False)
+    cash_flow = forms.ChoiceField(
+        choices=Account.CashFlow.choices, required=False, label=_("Kelompok arus kas")
+    )
+
+    def service_kwargs(self) -> dict:
+        """The arguments of ``services.account_create`` (the service checks the rules)."""
+        d = self.cleaned_data
+        return {
+            "code": d["code"],
+            "name": d["name"],
+            "type": d["type"],
+            "parent": d["parent"],
+            "is_group": d["is_group"],
+            "is_contra": d["is_contra"],
+            "is_cash": d["is_cash"],
+            "cash_flow": d["cash_flow"] or Account.CashFlow.OPERATING,
+        }
+
+
+class AccountEditForm(forms.Form):
+    name = forms.CharField(required=False, strip=False, label=_("Nama"))
+    type = forms.ChoiceField(choices=Account.Type.choices, required=False, label=_("Jenis"))
+    is_active = forms.BooleanField(required=False)
+    is_cash = forms.BooleanField(required=False)
+    cash_flow = forms.ChoiceField(
+        choices=Account.CashFlow.choices, required=False, label=_("Kelompok arus kas")
+    )
+
+    def service_kwargs(self) -> dict:
+        """The arguments of ``services.account_update``: a field left out of the request
+        leaves the account's value (the name) or keeps the choice (type, cash flow)."""
+        d = self.cleaned_data
+        return {
+            "name": d["name"] if "name" in self.data else None,
+            "type": d["type"] or None,
+            "is_active": d["is_active"],
+            "is_cash": d["is_cash"],
+            "cash_flow": d["cash_flow"] or None,
+        }
+
+
+class JournalReverseForm(forms.Form):
+    """The reversal of a journal entry: its date (default today) and the reason."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Tanggal"))
+    reason = forms.CharField(required=False, strip=False, label=_("Alasan"))
+
+
+class FiscalYearOpenForm(forms.Form):
+    year_number = forms.IntegerField(label=_("Tahun"))
+
+
+class LedgerSettingsForm(forms.Form):
+    manual_entry_approval = forms.BooleanField(required=False)
+    capital_savings_as = forms.ChoiceField(
+        choices=LedgerSettings.CapitalAs.choices,
+        required=False,
+        label=_("Simpanan pokok & wajib dicatat sebagai"),
+    )
+
+    def service_kwargs(self) -> dict:
+        """The arguments of ``services.ledger_settings_update``."""
+        d = self.cleaned_data
+        return {
+            "manual_entry_approval": d["manual_entry_approval"],
+            "capital_savings_as": d["capital_savings_as"] or None,
+        }
