@@ -34,6 +34,7 @@ from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.services import STAFF_ROLES
 
+from .host_cache import host_cache_clear
 from .models import Cooperative, Domain, SchemaTemplate
 from .schema_template import (
     LOCK_KEY,
@@ -301,6 +302,7 @@ def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
     connection.set_schema_to_public()
     now = timezone.now()
     Cooperative.objects.filter(pk=practice.pk).update(practice_reset_at=now, practice_used_at=now)
+    host_cache_clear(cooperative_id=practice.pk)
     practice.refresh_from_db()
     copied = practice_staff_sync(practice=practice)
     _audit_real(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from tenants.host_cache import host_cache_clear
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
@@ -149,6 +150,7 @@ def _status_set(
     Cooperative.objects.filter(pk=sub.cooperative_id).update(
         status=status, status_reason=reason, updated_at=now
     )
+    host_cache_clear(cooperative_id=sub.cooperative_id)
     sub.cooperative.status = status
     sub.cooperative.status_reason = reason
     _audit(
