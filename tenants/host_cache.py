@@ -48,7 +48,9 @@ def host_cache_clear(*, cooperative_id: int | None = None, hostnames=()) -> None
     if cooperative_id is not None:
         names.update(
             d.lower()
-            for d in Domain.objects.filter(tenant_id=cooperative_id).values_list("domain", flat=True)
+            for d in Domain.objects.filter(tenant_id=cooperative_id).values_list(
+                "domain", flat=True
+            )
         )
     if not names:
         return

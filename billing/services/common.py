@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from tenants.host_cache import host_cache_clear
 from core.common.errors import ApplicationError
+from tenants.host_cache import host_cache_clear
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send

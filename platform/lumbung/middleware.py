@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
+
 from tenants.host_cache import host_cache_get, host_cache_set
 
 from .health import readiness
