@@ -277,6 +277,7 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
         action = "practice.opened"
     else:
         Cooperative.objects.filter(pk=practice.pk).update(practice_used_at=now)
+        host_cache_clear(cooperative_id=practice.pk)
         action = "practice.entered"
     copied = practice_staff_sync(practice=practice)
     _audit_real(
@@ -342,6 +343,7 @@ def practice_touch(*, practice: Cooperative, now: datetime | None = None) -> boo
     if practice.practice_used_at and now - practice.practice_used_at < TOUCH_EVERY:
         return False
     Cooperative.objects.filter(pk=practice.pk, is_practice=True).update(practice_used_at=now)
+    host_cache_clear(cooperative_id=practice.pk)  # else the cached row re-touches
     practice.practice_used_at = now
     return True
 
