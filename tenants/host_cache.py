@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,7 @@ PREFIX = "tenant-host:"
 
 
 def _key(hostname: str) -> str:
-    # the database's name is part of the key: processes that share a Redis but not a
-    # database (test workers, two environments) must never see each other's rows
-    return f"{PREFIX}{connection.settings_dict['NAME']}:{hostname.lower()}"
+    return PREFIX + hostname.lower()
 
 
 def host_cache_get(hostname: str):
