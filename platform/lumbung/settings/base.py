@@ -153,5 +153,7 @@ SPECTACULAR_SETTINGS = {
         "LoanDocumentKindEnum": "core.loans.models.LoanDocument.Kind",
         "RepaymentKindEnum": "core.loans.models.Repayment.Kind",
         "SavingsProductKindEnum": "core.savings.models.SavingsProduct.Kind",
+        "MemberStatusEnum": "core.members.models.Member.Status",
+        "SavingsChannelEnum": "core.savings.models.SavingsTransaction.Channel",
     },
 }
