@@ -81,9 +81,8 @@ DATA_FUNCTION = (
 # ---------------------------------------------------------------------------- the data
 
 
-def coop_data(rng: random.Random, i: int, *, members: int | None = None, start: int = 0) -> dict:
-    """Fill the current cooperative's schema with a small, realistic amount of data
-    (``members`` members, else 50–500; ``start`` offsets numbers so it can run again)."""
+def coop_data(rng: random.Random, i: int) -> dict:
+    """Fill the current cooperative's schema with a small, realistic amount of data."""
     from core.ledger.selectors import account_for_role
     from core.ledger.services import LineSpec, journal_post
     from core.loans import schedules as S
@@ -92,24 +91,23 @@ def coop_data(rng: random.Random, i: int, *, members: int | None = None, start: 
     from core.users.models import User
 
     today = date.today()
-    agencies = [
-        Agency.objects.get_or_create(code=f"INST{k}", defaults={"name": f"Instansi {k}"})[0]
-        for k in range(3)
-    ]
+    agencies = Agency.objects.bulk_create(
+        [Agency(code=f"INST{k}", name=f"Instansi {k}") for k in range(3)]
+    )
     staff = []
     for role in ("petugas", "ketua", "bendahara"):
-        user = User(username=f"{role}{start or ''}@scale", role=role)
+        user = User(username=f"{role}@scale", role=role)
         user.set_unusable_password()
         staff.append(user)
     staff = User.objects.bulk_create(staff)
-    n = members if members is not None else rng.randint(50, 500)
+    n = rng.randint(50, 500)
     members = Member.objects.bulk_create(
         [
             Member(
-                number=f"A{start + k:05d}",
+                number=f"A{k:05d}",
                 full_name=f"Anggota {i}-{k}",
-                nip=f"{198001012005011000 + start + k:018d}",
-                nik=f"{6201010101800000 + start + k:016d}",
+                nip=f"{198001012005011000 + k:018d}",
+                nik=f"{6201010101800000 + k:016d}",
                 agency=agencies[k % 3],
                 join_date=date(2015 + k % 10, 1 + k % 12, 1),
                 take_home_pay=Decimal(3_000_000 + 10_000 * (k % 200)),
@@ -134,7 +132,7 @@ def coop_data(rng: random.Random, i: int, *, members: int | None = None, start: 
         )
         loans.append(
             Loan(
-                number=f"PJ-{start + k:06d}",
+                number=f"PJ-{k:06d}",
                 member=member,
                 product=product,
                 status=Loan.Status.DISBURSED,
@@ -173,7 +171,7 @@ def coop_data(rng: random.Random, i: int, *, members: int | None = None, start: 
                 ),
             ],
             source="opening",
-            source_ref=f"scale-loans-{start}",
+            source_ref="scale-loans",
             by=staff[2],
         )
         for ln in loans:

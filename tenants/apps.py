@@ -10,10 +10,8 @@ class TenantsConfig(AppConfig):
         from django_tenants.signals import schema_migrated
 
         from . import checks as tenant_checks
-        from . import host_cache
         from .schema_template import refresh_after_public_migrate
 
         # Keep the template schema in step: rebuilt after migrate_schemas migrates public.
         schema_migrated.connect(refresh_after_public_migrate, dispatch_uid="tenants.template")
-        host_cache.connect()  # hostname → cooperative cache dropped on change
         checks.register(tenant_checks.template_schema_check, checks.Tags.database)

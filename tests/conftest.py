@@ -84,25 +84,6 @@ def _reset_schema():
     connection.set_schema_to_public()
 
 
-@pytest.fixture(autouse=True)
-def _tenant_host_cache_dropped():
-    """A test's rolled-back change to a cooperative must not outlive it in the shared
-    hostname → cooperative cache (tenants.host_cache)."""
-    yield
-    from django.core.cache import cache
-
-    from tenants.host_cache import PREFIX
-
-    try:
-        client = cache._cache.get_client(write=True)
-    except AttributeError:  # not Redis (local memory cache)
-        cache.clear()
-        return
-    keys = list(client.scan_iter(match=f"*{PREFIX}*"))
-    if keys:
-        client.delete(*keys)
-
-
 @pytest.fixture
 def admin_password() -> str:
     return ADMIN_PASSWORD

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from tenants.host_cache import host_cache_clear
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
@@ -138,7 +137,6 @@ def _status_set(
     Cooperative.objects.filter(pk=sub.cooperative_id).update(
         status=status, status_reason=reason, updated_at=now
     )
-    host_cache_clear(cooperative_id=sub.cooperative_id)
     sub.cooperative.status = status
     sub.cooperative.status_reason = reason
     _audit(

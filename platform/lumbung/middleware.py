@@ -3,26 +3,10 @@ import uuid
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django_tenants.middleware.main import TenantMainMiddleware
-
-from tenants.host_cache import host_cache_get, host_cache_set
 
 from .health import readiness
 from .logging import request_id_var, tenant_var
 from .observability import tag_tenant
-
-
-class CachedTenantMainMiddleware(TenantMainMiddleware):
-    """django-tenants' tenant lookup with the hostname → cooperative row cached
-    (tenants.host_cache: shared cache, short TTL, dropped when a cooperative or domain
-    changes), so a request costs no public-schema query for it."""
-
-    def get_tenant(self, domain_model, hostname):
-        tenant = host_cache_get(hostname)
-        if tenant is None:
-            tenant = super().get_tenant(domain_model, hostname)
-            host_cache_set(hostname, tenant)
-        return tenant
 
 
 class HealthCheckMiddleware:
