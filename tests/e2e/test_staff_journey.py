@@ -58,7 +58,7 @@ def test_staff_logs_in_sees_dashboard_and_creates_a_user(live_site, browser, sho
     assert row.count() == 1 and "Bendahara" in row.inner_text()
 
     # htmx filter: typing narrows the table without a page reload.
-    page.fill("input[name=q]", "siti")
+    page.fill("main input[name=q]", "siti")  # not the top bar's search box
     page.wait_for_function(
         "() => !document.querySelector('#user-table').innerText.includes('admin@')"
     )
