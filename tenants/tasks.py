@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context, tenant_context
 from core.common.errors import ApplicationError
 from lumbung.celery import app
 
-from .backup import cooperative_backup_scheduled
+from .backup import LIVE_STATUSES, cooperative_backup_scheduled
 from .models import Cooperative
 from .practice import practice_template_refresh, practices_cleanup
 from .schema_template import expected_migrations, spares_fill
@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 
 
 TEMPLATE_ERRORS = {"template_stale", "template_missing"}
-
-# Cooperatives whose books are kept up to date by the periodic per-cooperative tasks.
-LIVE_STATUSES = ("trial", "active", "past_due", "suspended")
 
 
 def tasks_for_every_cooperative(
