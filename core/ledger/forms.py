@@ -3,10 +3,16 @@ the services' arguments; the services keep the rules (and raise ``ApplicationErr
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.common.fields import RupiahField
+
 from .models import Account, LedgerSettings
+from .services import LineSpec
 
 
 def form_error_message(form: forms.Form) -> str:
@@ -94,3 +100,74 @@ class LedgerSettingsForm(forms.Form):
             "manual_entry_approval": d["manual_entry_approval"],
             "capital_savings_as": d["capital_savings_as"] or None,
         }
+
+
+class AccountActionForm(forms.Form):
+    """The account page's buttons: ``delete``, or (no action) the edit form."""
+
+    action = forms.CharField(required=False)
+
+
+class ManualEntryForm(forms.Form):
+    """The manual-entry screen: ``rows`` lines of account, debit, credit and memo
+    (``account_0``, ``debit_0``, …), then the date and the description. The fields are
+    checked in that order, so the first error shown is the one of the first bad line."""
+
+    def __init__(self, *args, rows: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_count = rows
+        for i in range(rows):
+            self.fields[f"account_{i}"] = forms.CharField(required=False, strip=False)
+            # the ledger keeps sen: up to two decimals; no label, the message names none
+            self.fields[f"debit_{i}"] = RupiahField(whole=False, required=False)
+            self.fields[f"credit_{i}"] = RupiahField(whole=False, required=False)
+            self.fields[f"memo_{i}"] = forms.CharField(required=False, strip=False)
+        self.fields["date"] = forms.CharField(
+            required=False, strip=False, initial=lambda: date.today().isoformat()
+        )
+        self.fields["description"] = forms.CharField(required=False, strip=False)
+
+    def clean_date(self) -> date:
+        try:
+            return date.fromisoformat(self.cleaned_data["date"])
+        except ValueError:
+            raise forms.ValidationError(_("Tanggal tidak valid.")) from None
+
+    def rows(self) -> list[dict]:
+        """Each line's values as typed (what the screen shows again after an error)."""
+        return [
+            {k: self[f"{k}_{i}"].value() or "" for k in ("account", "debit", "credit", "memo")}
+            for i in range(self.row_count)
+        ]
+
+    def lines(self) -> list[LineSpec]:
+        """The lines of the entry: every row with an account or an amount typed."""
+        d = self.cleaned_data
+        zero = Decimal("0")
+        return [
+            LineSpec(
+                account=d[f"account_{i}"],
+                debit=d[f"debit_{i}"] or zero,
+                credit=d[f"credit_{i}"] or zero,
+                memo=d[f"memo_{i}"],
+            )
+            for i, r in enumerate(self.rows())
+            if r["account"] or r["debit"] or r["credit"]
+        ]
+
+
+class ManualRequestDecisionForm(forms.Form):
+    """Approving (``action=approve``) or rejecting (with a reason) a manual entry."""
+
+    action = forms.CharField(required=False)
+    reason = forms.CharField(required=False, strip=False)
+
+
+class PeriodActionForm(forms.Form):
+    """The periods screen's buttons: close or reopen a month (``period``), close a year
+    (``year``), open a year or save the settings (their own forms)."""
+
+    action = forms.CharField(required=False)
+    period = forms.IntegerField(required=False)
+    year = forms.IntegerField(required=False)
+    reason = forms.CharField(required=False, strip=False)

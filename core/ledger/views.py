@@ -25,18 +25,22 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
-from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
-from core.common.money import RupiahError, format_rupiah, parse_rupiah
+from core.common.forms import application_errors_to_messages
+from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
 from . import exports, reports, services, tables
 from .forms import (
+    AccountActionForm,
     AccountCreateForm,
     AccountEditForm,
     FiscalYearOpenForm,
     JournalReverseForm,
     LedgerSettingsForm,
+    ManualEntryForm,
+    ManualRequestDecisionForm,
+    PeriodActionForm,
     form_error_message,
 )
 from .models import (
@@ -67,11 +71,9 @@ def _bounded(request, raw: str | None, field: str) -> date | None:
     """A date parameter of a list or report: unreadable → None (the default); outside
     the books' range (before their start, more than a year ahead) → an Indonesian error
     message and None."""
-    try:
+    with application_errors_to_messages(request):
         return services.date_in_range(_date(raw), field=field)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return None
+    return None
 
 
 def _range(request) -> reports.Range:
@@ -79,17 +81,6 @@ def _range(request) -> reports.Range:
         _bounded(request, request.GET.get("date_from"), "date_from"),
         _bounded(request, request.GET.get("date_to"), "date_to"),
     )
-
-
-def parse_amount(raw: str) -> Decimal:
-    """A debit or credit typed in the manual-entry screen (the one rupiah parser; the
-    ledger keeps sen, so up to two decimals); empty is zero."""
-    if not (raw or "").strip():
-        return Decimal("0")
-    try:
-        return parse_rupiah(raw, whole=False)
-    except RupiahError as e:
-        raise ApplicationError("amount_type", e.text) from None
 
 
 # ------------------------------------------------------------------------------ index
@@ -150,11 +141,8 @@ def accounts(request):
         if not form.is_valid():
             messages.error(request, form_error_message(form))
             return redirect("ledger:accounts")
-        try:
+        with application_errors_to_messages(request):
             acc = services.account_create(**form.service_kwargs(), by=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, _("Akun %(a)s ditambahkan.") % {"a": acc})
         return redirect("ledger:accounts")
     all_accounts = list(Account.objects.order_by("code"))
@@ -187,16 +175,17 @@ def accounts(request):
 def account_edit(request, pk: int):
     acc = get_object_or_404(Account, pk=pk)
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "delete":
+        action = AccountActionForm(request.POST)
+        action.is_valid()
+        form = AccountEditForm(request.POST)
+        with application_errors_to_messages(request) as outcome:
+            if action.cleaned_data.get("action") == "delete":
                 services.account_delete(account=acc, by=request.user)
                 messages.success(request, _("Akun dihapus."))
                 return redirect("ledger:accounts")
-            form = AccountEditForm(request.POST)
             if form.is_valid():
                 services.account_update(account=acc, by=request.user, **form.service_kwargs())
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:account_edit", pk=acc.pk)
         if form.errors:
             messages.error(request, form_error_message(form))
@@ -294,22 +283,21 @@ def journal(request):
 @role_required(read=STAFF, write=TREASURY)
 def entry_detail(request, pk: int):
     entry = get_object_or_404(JournalEntry.objects.select_related("created_by", "reverses"), pk=pk)
-    if request.method == "POST" and not is_confirmed(request):
-        return _confirm_reverse(request, entry)
     if request.method == "POST":
         form = JournalReverseForm(request.POST)
+        if not is_confirmed(request):
+            return _confirm_reverse(request, entry, reason=form["reason"].value() or "")
         if not form.is_valid():
             messages.error(request, form_error_message(form))
             return redirect("ledger:entry", pk=entry.pk)
-        try:
+        with application_errors_to_messages(request) as outcome:
             rev = services.journal_reverse(
                 entry=entry,
                 on=services.date_in_range(form.cleaned_data["date"] or date.today()),
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not outcome.ok:
             return redirect("ledger:entry", pk=entry.pk)
         messages.success(request, _("Jurnal pembalik %(n)s diposting.") % {"n": rev})
         return redirect("ledger:entry", pk=rev.pk)
@@ -332,7 +320,7 @@ def entry_detail(request, pk: int):
     )
 
 
-def _confirm_reverse(request, entry: JournalEntry):
+def _confirm_reverse(request, entry: JournalEntry, *, reason: str):
     """A reversal posts every line of the entry the other way round: each line, and the
     total, before it is posted."""
     url = reverse("ledger:entry", args=[entry.pk])
@@ -349,7 +337,7 @@ def _confirm_reverse(request, entry: JournalEntry):
         request,
         Confirmation(
             title=_("Konfirmasi jurnal pembalik %(n)s") % {"n": entry},
-            intro=_("Alasan: %(r)s") % {"r": request.POST.get("reason", "")},
+            intro=_("Alasan: %(r)s") % {"r": reason},
             lines=lines,
             action=url,
             back=url,
@@ -360,12 +348,12 @@ def _confirm_reverse(request, entry: JournalEntry):
     )
 
 
-def _confirm_close(request, action: str):
+def _confirm_close(request, action: str, form: PeriodActionForm):
     """Closing a month (nothing can be posted in it afterwards) or a fiscal year (income
     and expense rolled into SHU tahun berjalan): the figures, before it is done."""
     url = reverse("ledger:periods")
     if action == "close":
-        period = get_object_or_404(Period, pk=request.POST.get("period"))
+        period = get_object_or_404(Period, pk=form.cleaned_data["period"])
         a = period_activity(date_from=period.start_date, date_to=period.end_date)
         title = _("Konfirmasi tutup periode %(p)s") % {"p": period}
         intro = _(
@@ -379,7 +367,7 @@ def _confirm_close(request, action: str):
         ]
         button = _("Ya, tutup periode")
     else:
-        fy = get_object_or_404(FiscalYear, pk=request.POST.get("year"))
+        fy = get_object_or_404(FiscalYear, pk=form.cleaned_data["year"])
         y = year_close_preview(year=fy.year)
         title = _("Konfirmasi tutup tahun buku %(y)s") % {"y": fy}
         intro = _("Pendapatan dan beban ditutup ke SHU tahun berjalan dengan satu jurnal penutup.")
@@ -411,52 +399,29 @@ def _confirm_close(request, action: str):
 @role_required(read=TREASURY, write=TREASURY)
 def journal_new(request):
     accounts_list = Account.objects.filter(is_active=True, is_group=False).order_by("code")
-    rows = [{"account": "", "debit": "", "credit": "", "memo": ""} for _i in range(MANUAL_ROWS)]
-    form = {"date": date.today().isoformat(), "description": ""}
+    form = ManualEntryForm(request.POST or None, rows=MANUAL_ROWS)
     if request.method == "POST":
-        form = {
-            "date": request.POST.get("date", ""),
-            "description": request.POST.get("description", ""),
-        }
-        rows = []
-        for i in range(MANUAL_ROWS):
-            rows.append(
-                {
-                    k: request.POST.get(f"{k}_{i}", "")
-                    for k in ("account", "debit", "credit", "memo")
-                }
-            )
-        try:
-            lines = [
-                services.LineSpec(
-                    account=r["account"],
-                    debit=parse_amount(r["debit"]),
-                    credit=parse_amount(r["credit"]),
-                    memo=r["memo"],
-                )
-                for r in rows
-                if r["account"] or r["debit"] or r["credit"]
-            ]
-            on = _date(form["date"])
-            if on is None:
-                raise ApplicationError("validation_error", _("Tanggal tidak valid."))
-            services.date_in_range(on)
-            out = services.manual_entry_submit(
-                on=on, description=form["description"], lines=lines, by=request.user
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if not form.is_valid():
+            messages.error(request, form_error_message(form))
         else:
-            if isinstance(out, ManualEntryRequest):
-                messages.success(request, _("Jurnal manual menunggu persetujuan."))
-                return redirect("ledger:journal")
-            messages.success(request, _("Jurnal %(n)s diposting.") % {"n": out})
-            return redirect("ledger:entry", pk=out.pk)
+            with application_errors_to_messages(request):
+                on = services.date_in_range(form.cleaned_data["date"])
+                out = services.manual_entry_submit(
+                    on=on,
+                    description=form.cleaned_data["description"],
+                    lines=form.lines(),
+                    by=request.user,
+                )
+                if isinstance(out, ManualEntryRequest):
+                    messages.success(request, _("Jurnal manual menunggu persetujuan."))
+                    return redirect("ledger:journal")
+                messages.success(request, _("Jurnal %(n)s diposting.") % {"n": out})
+                return redirect("ledger:entry", pk=out.pk)
     return render(
         request,
         "ledger/journal_new.html",
         {
-            "rows": rows,
+            "rows": form.rows(),
             "form": form,
             "accounts": accounts_list,
             "approval": LedgerSettings.get().manual_entry_approval,
@@ -468,19 +433,19 @@ def journal_new(request):
 def manual_request(request, pk: int):
     req = get_object_or_404(ManualEntryRequest, pk=pk)
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "approve":
+        form = ManualRequestDecisionForm(request.POST)
+        form.is_valid()  # two optional text fields: always valid
+        with application_errors_to_messages(request):
+            if form.cleaned_data["action"] == "approve":
                 entry = services.manual_entry_approve(request=req, by=request.user)
                 messages.success(
                     request, _("Disetujui dan diposting sebagai %(n)s.") % {"n": entry}
                 )
                 return redirect("ledger:entry", pk=entry.pk)
             services.manual_entry_reject(
-                request=req, reason=request.POST.get("reason", ""), by=request.user
+                request=req, reason=form.cleaned_data["reason"], by=request.user
             )
             messages.success(request, _("Permintaan ditolak."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         return redirect("ledger:journal")
     return render(request, "ledger/manual_request.html", {"r": req})
 
@@ -616,55 +581,56 @@ def account_ledger(request, pk: int):
 @role_required(read=STAFF, write=TREASURY)
 def periods(request):
     if request.method == "POST":
-        action = request.POST.get("action")
+        form = PeriodActionForm(request.POST)
+        if not form.is_valid():  # a period or year that is not a number
+            messages.error(request, _("Tahun tidak valid."))
+            return redirect("ledger:periods")
+        action = form.cleaned_data["action"]
         if action == "close_year" and settings.LEDGER_YEAR_CLOSE_URL:
             # A year closes through the year end (checklist, income tax, SHU belum dibagi).
-            fy = get_object_or_404(FiscalYear, pk=request.POST.get("year"))
+            fy = get_object_or_404(FiscalYear, pk=form.cleaned_data["year"])
             messages.info(
                 request, _("Tahun buku ditutup lewat menu Tutup Buku (daftar periksa, pajak, SHU).")
             )
             return redirect(settings.LEDGER_YEAR_CLOSE_URL.format(year=fy.year))
         if action in ("close", "close_year") and not is_confirmed(request):
-            return _confirm_close(request, action)
-        try:
+            return _confirm_close(request, action, form)
+        with application_errors_to_messages(request):
             if action == "close":
                 p = services.period_close(
-                    period=get_object_or_404(Period, pk=request.POST.get("period")), by=request.user
+                    period=get_object_or_404(Period, pk=form.cleaned_data["period"]),
+                    by=request.user,
                 )
                 messages.success(request, _("Periode %(p)s ditutup.") % {"p": p})
             elif action == "reopen":
                 p = services.period_reopen(
-                    period=get_object_or_404(Period, pk=request.POST.get("period")),
-                    reason=request.POST.get("reason", ""),
+                    period=get_object_or_404(Period, pk=form.cleaned_data["period"]),
+                    reason=form.cleaned_data["reason"],
                     by=request.user,
                 )
                 messages.success(request, _("Periode %(p)s dibuka kembali.") % {"p": p})
             elif action == "close_year":
                 fy = services.fiscal_year_close(
-                    fiscal_year=get_object_or_404(FiscalYear, pk=request.POST.get("year")),
+                    fiscal_year=get_object_or_404(FiscalYear, pk=form.cleaned_data["year"]),
                     by=request.user,
                 )
                 messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": fy})
             elif action == "open_year":
-                form = FiscalYearOpenForm(request.POST)
-                if not form.is_valid():
+                year_form = FiscalYearOpenForm(request.POST)
+                if not year_form.is_valid():
                     messages.error(request, _("Tahun tidak valid."))
                     return redirect("ledger:periods")
-                fy = services.fiscal_year_ensure(year=form.cleaned_data["year_number"])
+                fy = services.fiscal_year_ensure(year=year_form.cleaned_data["year_number"])
                 messages.success(request, _("Tahun buku %(y)s tersedia.") % {"y": fy})
             elif action == "settings":
-                form = LedgerSettingsForm(request.POST)
-                if not form.is_valid():
-                    messages.error(request, form_error_message(form))
+                settings_form = LedgerSettingsForm(request.POST)
+                if not settings_form.is_valid():
+                    messages.error(request, form_error_message(settings_form))
                     return redirect("ledger:periods")
-                services.ledger_settings_update(by=request.user, **form.service_kwargs())
+                services.ledger_settings_update(by=request.user, **settings_form.service_kwargs())
                 messages.success(request, _("Pengaturan buku besar disimpan."))
             else:
                 raise Http404
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        except ValueError:
-            messages.error(request, _("Tahun tidak valid."))
         return redirect("ledger:periods")
     years = list(FiscalYear.objects.prefetch_related("periods").order_by("-year"))
     for fy in years:
