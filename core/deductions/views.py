@@ -20,11 +20,13 @@ from core.common.confirm import (
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.exports import attachment_response
+from core.common.forms import application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
 
 from . import exports, selectors, services
+from .forms import DeductionSettingsForm, ImportActionForm, RunActionForm, RunStartForm
 from .models import DeductionImport, DeductionRun
 
 
@@ -36,14 +38,17 @@ def _can_write(user) -> bool:
 def runs(request):
     today = timezone.localdate()
     if request.method == "POST":
-        try:
+        form = RunStartForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Bulan atau tahun tidak valid."))
+            return redirect("deductions:runs")
+        with application_errors_to_messages(request) as outcome:
             run = services.deduction_run_start(
-                year=int(request.POST.get("year") or 0),
-                month=int(request.POST.get("month") or 0),
+                year=form.cleaned_data["year"] or 0,
+                month=form.cleaned_data["month"] or 0,
                 by=request.user,
             )
-        except (ApplicationError, ValueError) as e:
-            messages.error(request, getattr(e, "message", _("Bulan atau tahun tidak valid.")))
+        if not outcome.ok:
             return redirect("deductions:runs")
         messages.success(request, _("Daftar potong gaji %(m)s sedang dibuat.") % {"m": run.label})
         return redirect("deductions:run", pk=run.pk)
@@ -63,48 +68,42 @@ def runs(request):
 @role_required(read=STAFF, write=TREASURY)
 def run_detail(request, pk: int):
     run = get_object_or_404(DeductionRun, pk=pk)
+    form = RunActionForm(request.POST)
+    form.is_valid()  # an agency that is not a number is no agency (404)
     if request.method == "POST" and "upload" in request.POST:
-        agency = get_object_or_404(Agency, pk=request.POST.get("agency"))
+        agency = get_object_or_404(Agency, pk=form.cleaned_data.get("agency"))
         f = request.FILES.get("file")
         if f is None:
             messages.error(request, _("Pilih file realisasi (XLSX atau CSV)."))
         elif f.size > services.MAX_UPLOAD:
             messages.error(request, _("File terlalu besar (maks. 10 MB)."))
         else:
-            try:
+            with application_errors_to_messages(request):
                 imp = services.deduction_import_upload(
                     run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user
                 )
                 return redirect("deductions:import", pk=imp.pk)
-            except ApplicationError as e:
-                messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "post_all" in request.POST:
         if not is_confirmed(request) and selectors.run_ready_imports(run)[0]:
-            return _confirm_post_all(request, run)
-        try:
+            return _confirm_post_all(request, run, on=form.cleaned_data["on"])
+        with application_errors_to_messages(request):
             run = services.deduction_run_post_all_enqueue(
-                run=run, by=request.user, on=request.POST.get("on")
+                run=run, by=request.user, on=form.cleaned_data["on"]
             )
             messages.success(
                 request,
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
             )
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "regenerate" in request.POST:
-        try:
+        with application_errors_to_messages(request):
             services.deduction_run_regenerate_start(run=run, by=request.user)
             messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
-        try:
+        with application_errors_to_messages(request):
             services.deduction_run_retry_start(run=run, by=request.user)
-        except ApplicationError as e:
-            messages.error(request, e.message)
         return redirect("deductions:run", pk=run.pk)
     ready = run.status == DeductionRun.Status.READY
     return render(
@@ -152,41 +151,38 @@ def run_export(request, pk: int, fmt: str):
         from django.http import Http404
 
         raise Http404
-    try:
+    with application_errors_to_messages(request):
         return attachment_response(*exports.run_export_file(run=run, fmt=fmt, agency=agency))
-    except ApplicationError as e:
-        messages.error(request, e.message)
-        return redirect("deductions:run", pk=run.pk)
+    return redirect("deductions:run", pk=run.pk)
 
 
 @role_required(read=STAFF, write=TREASURY)
 def import_detail(request, pk: int):
     imp = get_object_or_404(DeductionImport.objects.select_related("run", "agency", "entry"), pk=pk)
     if request.method == "POST":
-        action = request.POST.get("action")
+        form = ImportActionForm(request.POST)
+        form.is_valid()  # only the row numbers can be malformed; they matter to "exclude"
+        d = form.cleaned_data
+        action = d["action"]
         if action in ("post", "reverse") and not is_confirmed(request):
-            return _confirm_import(request, imp, action)
-        try:
+            return _confirm_import(request, imp, action, form)
+        with application_errors_to_messages(request):
             if action == "exclude":
-                rows = [int(r) for r in request.POST.getlist("rows")]
-                services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
+                if "rows" in form.errors:
+                    messages.error(request, form.errors["rows"][0])
+                else:
+                    services.deduction_import_exclude(imp=imp, rows=d["rows"], by=request.user)
             elif action == "post":
-                services.deduction_import_post(imp=imp, by=request.user, on=request.POST.get("on"))
+                services.deduction_import_post(imp=imp, by=request.user, on=d["on"])
                 messages.success(
                     request, _("Potong gaji %(a)s diposting.") % {"a": imp.agency.name}
                 )
             elif action == "reverse":
-                services.deduction_import_reverse(
-                    imp=imp, reason=request.POST.get("reason", ""), by=request.user
-                )
+                services.deduction_import_reverse(imp=imp, reason=d["reason"], by=request.user)
                 messages.success(request, _("Batch dibatalkan."))
             elif action == "discard":
                 services.deduction_import_discard(imp=imp, by=request.user)
                 return redirect("deductions:run", pk=imp.run_id)
-        except ApplicationError as e:
-            messages.error(request, e.message)
-        except ValueError:
-            messages.error(request, _("Nomor baris tidak valid."))
         return redirect("deductions:import", pk=imp.pk)
     plans = services.deduction_import_plan(imp) if imp.status in ("valid", "posted") else []
     plans, plan_totals = selectors.plan_preview(plans)
@@ -210,15 +206,15 @@ def import_detail(request, pk: int):
     )
 
 
-def _posting_day(request, run: DeductionRun) -> str:
+def _posting_day(run: DeductionRun, on: str) -> str:
     """The posting date as typed, in words; a bad date is left to the service to refuse."""
     try:
-        return format_tanggal(services.posting_date_clean(run, request.POST.get("on") or None))
+        return format_tanggal(services.posting_date_clean(run, on or None))
     except ApplicationError:
-        return request.POST.get("on", "")
+        return on
 
 
-def _confirm_import(request, imp: DeductionImport, action: str):
+def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActionForm):
     """Posting one agency's batch (the realised total split by what it pays) or reversing
     a posted batch: what will be posted, in rupiah, before it is."""
     from django.urls import reverse
@@ -230,7 +226,7 @@ def _confirm_import(request, imp: DeductionImport, action: str):
             Confirmation(
                 title=_("Konfirmasi pembatalan batch %(a)s") % {"a": imp.agency.name},
                 intro=_("Jurnal pembalik atas %(e)s; alasan: %(r)s")
-                % {"e": imp.entry or "", "r": request.POST.get("reason", "")},
+                % {"e": imp.entry or "", "r": form.cleaned_data["reason"]},
                 lines=[ConfirmLine(_("Total dibalik"), imp.total_realized, strong=True)],
                 action=url,
                 back=url,
@@ -251,7 +247,11 @@ def _confirm_import(request, imp: DeductionImport, action: str):
         Confirmation(
             title=_("Konfirmasi posting %(a)s") % {"a": imp.agency.name},
             intro=_("%(r)s, %(n)s anggota, tanggal uang diterima %(d)s.")
-            % {"r": imp.run.label, "n": len(plans), "d": _posting_day(request, imp.run)},
+            % {
+                "r": imp.run.label,
+                "n": len(plans),
+                "d": _posting_day(imp.run, form.cleaned_data["on"]),
+            },
             lines=[
                 ConfirmLine(_("Jasa pinjaman"), parts["jasa"]),
                 ConfirmLine(_("Pokok pinjaman"), parts["principal"]),
@@ -269,7 +269,7 @@ def _confirm_import(request, imp: DeductionImport, action: str):
     )
 
 
-def _confirm_post_all(request, run: DeductionRun):
+def _confirm_post_all(request, run: DeductionRun, *, on: str):
     """Posting every ready agency: each agency's realised total and the sum."""
     from django.urls import reverse
 
@@ -283,7 +283,7 @@ def _confirm_post_all(request, run: DeductionRun):
         Confirmation(
             title=_("Konfirmasi posting semua instansi"),
             intro=_("%(r)s: %(n)s instansi siap, tanggal uang diterima %(d)s.")
-            % {"r": run.label, "n": len(ready), "d": _posting_day(request, run)},
+            % {"r": run.label, "n": len(ready), "d": _posting_day(run, on)},
             lines=lines,
             action=url,
             back=url,
@@ -332,18 +332,20 @@ def member_history(request, member_pk: int):
 def settings_view(request):
     cfg = services.deduction_settings_get()
     if request.method == "POST":
-        try:
-            services.deduction_settings_update(
-                by=request.user,
-                cutoff_day=int(request.POST.get("cutoff_day") or 0),
-                priority=request.POST.get("priority", ""),
-                signer_name=request.POST.get("signer_name", ""),
-                signer_title=request.POST.get("signer_title", ""),
-            )
-            messages.success(request, _("Pengaturan disimpan."))
-            return redirect("deductions:runs")
-        except (ApplicationError, ValueError) as e:
-            messages.error(request, getattr(e, "message", _("Tanggal cut-off tidak valid.")))
+        form = DeductionSettingsForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Tanggal cut-off tidak valid."))
+        else:
+            with application_errors_to_messages(request):
+                services.deduction_settings_update(
+                    by=request.user,
+                    cutoff_day=form.cleaned_data["cutoff_day"] or 0,
+                    priority=form.cleaned_data["priority"],
+                    signer_name=form.cleaned_data["signer_name"],
+                    signer_title=form.cleaned_data["signer_title"],
+                )
+                messages.success(request, _("Pengaturan disimpan."))
+                return redirect("deductions:runs")
     return render(
         request,
         "deductions/settings.html",

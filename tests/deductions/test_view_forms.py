@@ -1,0 +1,115 @@
+"""The payroll-deduction screens read their fields through forms: a malformed month,
+agency, row number, date or cut-off day is a message on the page (or a 404 for an agency
+that is not one), never a 500, and changes nothing."""
+
+import io
+
+import pytest
+from django.test import Client
+
+from core.deductions.models import DeductionImport, DeductionRun, DeductionSettings
+
+from .conftest import csv_bytes, make_run
+
+HOST = "alpha.localhost"
+
+
+def login(user):
+    c = Client(HTTP_HOST=HOST)
+    c.force_login(user)
+    return c
+
+
+def _messages(resp) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in resp.context["messages"]]
+
+
+@pytest.fixture
+def ready_run(coop, cutoffs):
+    return make_run(on=cutoffs[1], by=coop["by"])
+
+
+def _upload(c, run, agency, rows):
+    f = io.BytesIO(csv_bytes(rows))
+    f.name = "r.csv"
+    r = c.post(f"/potong-gaji/{run.pk}/", {"upload": "1", "agency": agency.pk, "file": f})
+    assert r.status_code == 302 and "/impor/" in r.url
+    return r.url
+
+
+def test_run_with_a_bad_month_is_a_message(coop, cutoffs):
+    c = login(coop["by"])
+    before = DeductionRun.objects.count()
+    for data, text in (
+        ({"year": "20x6", "month": "1"}, "Bulan atau tahun tidak valid."),
+        ({"year": str(cutoffs[1].year), "month": "13"}, "Bulan atau tahun tidak valid."),
+        ({}, "Bulan atau tahun tidak valid."),
+    ):
+        resp = c.post("/potong-gaji/", data, follow=True)
+        assert resp.redirect_chain[-1][0] == "/potong-gaji/", data
+        assert _messages(resp) == [("error", text)], data
+    assert DeductionRun.objects.count() == before
+
+
+def test_existing_run_is_the_service_message(coop, ready_run):
+    c = login(coop["by"])
+    resp = c.post("/potong-gaji/", {"year": ready_run.year, "month": ready_run.month}, follow=True)
+    [(level, text)] = _messages(resp)
+    assert level == "error" and "sudah ada" in text
+
+
+def test_upload_for_an_agency_that_is_not_a_number_is_404(coop, ready_run):
+    c = login(coop["by"])
+    f = io.BytesIO(csv_bytes([(coop["m"][0].nip, 1000)]))
+    f.name = "r.csv"
+    r = c.post(f"/potong-gaji/{ready_run.pk}/", {"upload": "1", "agency": "abc", "file": f})
+    assert r.status_code == 404
+    assert not DeductionImport.objects.exists()
+
+
+def test_exclude_with_a_bad_row_number_is_a_message(coop, ready_run):
+    c = login(coop["by"])
+    ag = coop["agencies"][0]
+    url = _upload(c, ready_run, ag, [(coop["m"][0].nip, 100000), ("199001012015011999", 5)])
+    imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
+    assert imp.errors and imp.excluded_rows == []
+    resp = c.post(url, {"action": "exclude", "rows": ["3", "x"]}, follow=True)
+    assert resp.redirect_chain[-1][0] == url
+    assert _messages(resp) == [("error", "Nomor baris tidak valid.")]
+    imp.refresh_from_db()
+    assert imp.excluded_rows == []
+    row = imp.errors[0]["row"]
+    resp = c.post(url, {"action": "exclude", "rows": [str(row)]}, follow=True)
+    assert _messages(resp) == []
+    imp.refresh_from_db()
+    assert imp.excluded_rows == [row]
+
+
+def test_post_with_an_unreadable_date_is_refused(coop, ready_run):
+    c = login(coop["by"])
+    url = _upload(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
+    imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
+    box = c.post(url, {"action": "post", "on": "31/31/2026"}).content.decode()
+    assert "31/31/2026" in box.split('id="confirm"')[1]  # shown as typed
+    resp = c.post(url, {"action": "post", "on": "31/31/2026", "confirmed": "1"}, follow=True)
+    assert _messages(resp) == [("error", "Tanggal terima tidak valid (TTTT-BB-HH).")]
+    imp.refresh_from_db()
+    assert imp.status == "valid" and imp.entry_id is None
+    run_url = f"/potong-gaji/{ready_run.pk}/"
+    data = {"post_all": "1", "on": "31/31/2026", "confirmed": "1"}
+    resp = c.post(run_url, data, follow=True)
+    assert _messages(resp) == [("error", "Tanggal terima tidak valid (TTTT-BB-HH).")]
+    imp.refresh_from_db()
+    assert imp.status == "valid"
+
+
+def test_settings_with_a_bad_cutoff_day_is_a_message(coop):
+    c = login(coop["by"])
+    before = DeductionSettings.objects.get(pk=1).cutoff_day
+    resp = c.post("/potong-gaji/pengaturan/", {"cutoff_day": "2x", "priority": ""})
+    assert resp.status_code == 200
+    assert _messages(resp) == [("error", "Tanggal cut-off tidak valid.")]
+    resp = c.post("/potong-gaji/pengaturan/", {"cutoff_day": "40", "priority": ""})
+    assert resp.status_code == 200
+    assert _messages(resp) == [("error", "Tanggal cut-off harus 1 sampai 28.")]
+    assert DeductionSettings.objects.get(pk=1).cutoff_day == before
