@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from .money import MAX_RUPIAH, RupiahError, parse_rupiah
@@ -122,3 +123,25 @@ class RupiahSerializerField(serializers.DecimalField):
                 _("Paling sedikit %(m)s.") % {"m": _display(self.rupiah_min)}, code="min_value"
             )
         return d
+
+
+class IntegerListField(forms.Field):
+    """Every value of a repeated field (checkboxes sharing a name: row numbers, member
+    ids), each a whole number; one that is not makes the field invalid (its ``invalid``
+    error message)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": gettext_lazy("Bukan angka.")}
+
+    def __init__(self, *, min_value: int | None = None, **kwargs) -> None:
+        self.min_value = min_value
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[int]:
+        try:
+            numbers = [int(v) for v in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if self.min_value is not None and any(n < self.min_value for n in numbers):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return numbers

@@ -13,6 +13,15 @@ from django.http import HttpRequest
 from .errors import ApplicationError
 
 
+def form_error_message(form: forms.BaseForm) -> str:
+    """The first error of ``form``, as one message for the page ("label: error"), for a
+    screen that shows its errors as messages."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else str(errors[0])
+    return ""
+
+
 def form_error(form: forms.BaseForm, exc: ApplicationError) -> None:
     """Put ``exc`` on ``form``: its message as a form-wide error, then each message in
     ``exc.fields`` on that field, or form-wide when the form has no such field (a message

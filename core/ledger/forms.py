@@ -15,14 +15,6 @@ from .models import Account, LedgerSettings
 from .services import LineSpec
 
 
-def form_error_message(form: forms.Form) -> str:
-    """The first error of ``form``, as one message for the page."""
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        return f"{label}: {errors[0]}" if label else str(errors[0])
-    return ""
-
-
 class AccountCreateForm(forms.Form):
     code = forms.CharField(required=False, label=_("Kode"))
     name = forms.CharField(required=False, label=_("Nama"))
@@ -170,4 +162,4 @@ class PeriodActionForm(forms.Form):
     action = forms.CharField(required=False)
     period = forms.IntegerField(required=False)
     year = forms.IntegerField(required=False)
-    reason = forms.CharField(required=False, strip=False)
+    reason = forms.CharField(required=False, strip=False, label=_("Alasan"))

@@ -26,7 +26,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.exports import Column, export_format, export_response
-from core.common.forms import application_errors_to_messages
+from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
 
@@ -41,7 +41,6 @@ from .forms import (
     ManualEntryForm,
     ManualRequestDecisionForm,
     PeriodActionForm,
-    form_error_message,
 )
 from .models import (
     Account,
@@ -434,7 +433,9 @@ def manual_request(request, pk: int):
     req = get_object_or_404(ManualEntryRequest, pk=pk)
     if request.method == "POST":
         form = ManualRequestDecisionForm(request.POST)
-        form.is_valid()  # two optional text fields: always valid
+        if not form.is_valid():  # text with a null character
+            messages.error(request, form_error_message(form))
+            return redirect("ledger:journal")
         with application_errors_to_messages(request):
             if form.cleaned_data["action"] == "approve":
                 entry = services.manual_entry_approve(request=req, by=request.user)
@@ -582,8 +583,13 @@ def account_ledger(request, pk: int):
 def periods(request):
     if request.method == "POST":
         form = PeriodActionForm(request.POST)
-        if not form.is_valid():  # a period or year that is not a number
-            messages.error(request, _("Tahun tidak valid."))
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("Tahun tidak valid.")  # a period or year that is not a number
+                if {"period", "year"} & set(form.errors)
+                else form_error_message(form),
+            )
             return redirect("ledger:periods")
         action = form.cleaned_data["action"]
         if action == "close_year" and settings.LEDGER_YEAR_CLOSE_URL:
