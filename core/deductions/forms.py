@@ -6,17 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-
-class RowNumbersField(forms.Field):
-    """Every value of a repeated field (checkboxes ``rows``), each a whole number."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value) -> list[int]:
-        try:
-            return [int(v) for v in value or []]
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("Nomor baris tidak valid."), code="invalid") from None
+from core.common.fields import IntegerListField
 
 
 class RunStartForm(forms.Form):
@@ -29,8 +19,8 @@ class RunStartForm(forms.Form):
 class RunActionForm(forms.Form):
     """The run page's forms: the agency a file is uploaded for, the posting date."""
 
-    agency = forms.IntegerField(required=False)
-    on = forms.CharField(required=False, strip=False)
+    agency = forms.IntegerField(required=False, label=_("Instansi"))
+    on = forms.CharField(required=False, strip=False, label=_("Tanggal uang diterima"))
 
 
 class ImportActionForm(forms.Form):
@@ -38,9 +28,11 @@ class ImportActionForm(forms.Form):
     with a ``reason``, discard."""
 
     action = forms.CharField(required=False)
-    rows = RowNumbersField(required=False)
-    on = forms.CharField(required=False, strip=False)
-    reason = forms.CharField(required=False, strip=False)
+    rows = IntegerListField(
+        required=False, error_messages={"invalid": _("Nomor baris tidak valid.")}
+    )
+    on = forms.CharField(required=False, strip=False, label=_("Tanggal uang diterima"))
+    reason = forms.CharField(required=False, strip=False, label=_("Alasan"))
 
 
 class DeductionSettingsForm(forms.Form):

@@ -20,7 +20,7 @@ from core.common.confirm import (
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.exports import attachment_response
-from core.common.forms import application_errors_to_messages
+from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, has_role, role_required
 from core.members.models import Agency, Member
@@ -69,7 +69,9 @@ def runs(request):
 def run_detail(request, pk: int):
     run = get_object_or_404(DeductionRun, pk=pk)
     form = RunActionForm(request.POST)
-    form.is_valid()  # an agency that is not a number is no agency (404)
+    if request.method == "POST" and not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "upload" in request.POST:
         agency = get_object_or_404(Agency, pk=form.cleaned_data.get("agency"))
         f = request.FILES.get("file")
@@ -161,8 +163,10 @@ def import_detail(request, pk: int):
     imp = get_object_or_404(DeductionImport.objects.select_related("run", "agency", "entry"), pk=pk)
     if request.method == "POST":
         form = ImportActionForm(request.POST)
-        form.is_valid()  # only the row numbers can be malformed; they matter to "exclude"
-        d = form.cleaned_data
+        if not form.is_valid() and set(form.errors) != {"rows"}:
+            messages.error(request, form_error_message(form))
+            return redirect("deductions:import", pk=imp.pk)
+        d = form.cleaned_data  # row numbers that are not numbers matter to "exclude" only
         action = d["action"]
         if action in ("post", "reverse") and not is_confirmed(request):
             return _confirm_import(request, imp, action, form)
@@ -334,7 +338,12 @@ def settings_view(request):
     if request.method == "POST":
         form = DeductionSettingsForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Tanggal cut-off tidak valid."))
+            messages.error(
+                request,
+                _("Tanggal cut-off tidak valid.")
+                if "cutoff_day" in form.errors
+                else form_error_message(form),
+            )
         else:
             with application_errors_to_messages(request):
                 services.deduction_settings_update(

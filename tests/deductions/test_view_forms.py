@@ -1,6 +1,6 @@
 """The payroll-deduction screens read their fields through forms: a malformed month,
 agency, row number, date or cut-off day is a message on the page (or a 404 for an agency
-that is not one), never a 500, and changes nothing."""
+that does not exist), never a 500, and changes nothing."""
 
 import io
 
@@ -58,13 +58,25 @@ def test_existing_run_is_the_service_message(coop, ready_run):
     assert level == "error" and "sudah ada" in text
 
 
-def test_upload_for_an_agency_that_is_not_a_number_is_404(coop, ready_run):
+def test_upload_for_an_agency_that_is_not_a_number_is_a_message(coop, ready_run):
     c = login(coop["by"])
     f = io.BytesIO(csv_bytes([(coop["m"][0].nip, 1000)]))
     f.name = "r.csv"
-    r = c.post(f"/potong-gaji/{ready_run.pk}/", {"upload": "1", "agency": "abc", "file": f})
-    assert r.status_code == 404
+    url = f"/potong-gaji/{ready_run.pk}/"
+    resp = c.post(url, {"upload": "1", "agency": "abc", "file": f}, follow=True)
+    assert resp.redirect_chain[-1][0] == url
+    [(level, text)] = _messages(resp)
+    assert level == "error" and text.startswith("Instansi: ")
     assert not DeductionImport.objects.exists()
+    assert c.post(url, {"upload": "1", "agency": "999999"}).status_code == 404
+
+
+def test_reason_with_a_null_character_is_a_message_not_a_500(coop, ready_run):
+    c = login(coop["by"])
+    url = _upload(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
+    resp = c.post(url, {"action": "reverse", "reason": "a\x00b", "confirmed": "1"}, follow=True)
+    [(level, text)] = _messages(resp)
+    assert level == "error" and text.startswith("Alasan: ")
 
 
 def test_exclude_with_a_bad_row_number_is_a_message(coop, ready_run):
