@@ -4,8 +4,6 @@ XLSX). Staff read; the treasury writes; reopening is the admin's."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,15 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.common.forms import application_errors_to_messages
+from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
-from core.yearend.errors import YearEndErrors
 
 from . import selectors, services
 from .exports import preview_xlsx
-from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
+from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
+from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
 from .rat import FUND_LABELS, rat_pack_pdf, rat_pack_xlsx, rat_report_for
 
 WRITE = TREASURY | SETTINGS_ADMINS
@@ -40,64 +38,57 @@ def _year_or_404(year: int) -> None:
         raise Http404(exc.message) from exc
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 @role_required(read=STAFF, write=WRITE)
 def year_view(request, year: int):
     _year_or_404(year)
     if request.method == "POST":
-        action = request.POST.get("action")
-        try:
+        form = YearActionForm(request.POST)
+        if not form.is_valid() and set(form.errors) != {"member"}:
+            messages.error(request, form_error_message(form))  # text with a null character
+            return redirect("yearend:year", year=year)
+        d = form.cleaned_data  # member ids that are not numbers matter to "payout" only
+        action = d["action"]
+        with application_errors_to_messages(request) as outcome:
             if action == "settings":
-                values = {
-                    f: request.POST.get(f, "")
-                    for f in services.SETTINGS_FIELDS
-                    if f != "capital_includes_sukarela"
-                }
-                values["capital_includes_sukarela"] = bool(
-                    request.POST.get("capital_includes_sukarela")
-                )
-                services.shu_settings_set(year=year, by=request.user, **values)
-                messages.success(request, _("Pengaturan SHU disimpan."))
+                settings_form = ShuSettingsForm(request.POST)
+                if not settings_form.is_valid():  # text with a null character
+                    messages.error(request, form_error_message(settings_form))
+                else:
+                    services.shu_settings_set(
+                        year=year, by=request.user, **settings_form.cleaned_data
+                    )
+                    messages.success(request, _("Pengaturan SHU disimpan."))
             elif action == "close":
                 services.yearend_close(year=year, by=request.user)
                 messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": year})
             elif action == "reopen":
-                services.yearend_reopen(
-                    year=year, reason=request.POST.get("reason", ""), by=request.user
-                )
+                services.yearend_reopen(year=year, reason=d["reason"], by=request.user)
                 messages.success(request, _("Tahun buku %(y)s dibuka kembali.") % {"y": year})
             elif action == "post":
                 services.shu_post(
                     year=year,
-                    rat_date=_parse_date(request.POST.get("rat_date", "")),
-                    rat_decision=request.POST.get("rat_decision", ""),
+                    rat_date=d["rat_date"],
+                    rat_decision=d["rat_decision"],
                     by=request.user,
                 )
                 messages.success(request, _("Pembagian SHU %(y)s diposting.") % {"y": year})
             elif action == "payout":
-                ids = request.POST.getlist("member")
-                if not all(i.isdigit() for i in ids):
-                    raise ApplicationError(
-                        YearEndErrors.PAYOUT_INVALID, _("Pilihan anggota tidak valid.")
+                if "member" in form.errors:
+                    messages.error(request, form.errors["member"][0])
+                else:
+                    services.shu_payout(
+                        year=year,
+                        items=[(i, None) for i in d["member"]],
+                        method=d["method"],
+                        by=request.user,
                     )
-                services.shu_payout(
-                    year=year,
-                    items=[(int(i), None) for i in ids],
-                    method=request.POST.get("method", ""),
-                    by=request.user,
-                )
-                messages.success(request, _("SHU %(n)s anggota dibayar.") % {"n": len(ids)})
+                    messages.success(
+                        request, _("SHU %(n)s anggota dibayar.") % {"n": len(d["member"])}
+                    )
             else:
                 raise Http404
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            for errs in exc.fields.values():
+        if outcome.error is not None:
+            for errs in outcome.error.fields.values():
                 messages.error(request, " ".join(str(e) for e in errs))
         return redirect("yearend:year", year=year)
     ye = YearEnd.objects.filter(year=year).first()
@@ -178,26 +169,25 @@ def rat_view(request, year: int):
     """The RAT pack's texts (agenda, board's and supervisors' reports, accounting
     policies) and its downloads."""
     _year_or_404(year)
-    if request.method == "POST" and request.POST.get("action") == "held":
-        raw = request.POST.get("held_on", "").strip()
-        held_on = _parse_date(raw)
+    form = RatHeldForm(request.POST)
+    if request.method == "POST" and not form.is_valid() and "action" in form.errors:
+        messages.error(request, form_error_message(form))  # a null character
+        return redirect("yearend:rat", year=year)
+    if request.method == "POST" and form.cleaned_data["action"] == "held":
+        if "held_on" in form.errors:
+            messages.error(request, form.errors["held_on"][0])
+            return redirect("yearend:rat", year=year)
         with application_errors_to_messages(request):
-            if raw and held_on is None:
-                raise ApplicationError(
-                    YearEndErrors.RAT_INVALID,
-                    _("Tanggal RAT tidak sah."),
-                    fields={"held_on": ["?"]},
-                )
-            services.rat_held_set(year=year, held_on=held_on, by=request.user)
+            services.rat_held_set(year=year, held_on=form.cleaned_data["held_on"], by=request.user)
             messages.success(request, _("Tanggal RAT disimpan."))
         return redirect("yearend:rat", year=year)
     if request.method == "POST":
+        texts = RatTextsForm(request.POST)
+        if not texts.is_valid():  # text with a null character
+            messages.error(request, form_error_message(texts))
+            return redirect("yearend:rat", year=year)
         with application_errors_to_messages(request):
-            services.rat_texts_set(
-                year=year,
-                by=request.user,
-                **{f: request.POST.get(f, "") for f in RatReport.TEXT_FIELDS},
-            )
+            services.rat_texts_set(year=year, by=request.user, **texts.cleaned_data)
             messages.success(request, _("Teks laporan RAT disimpan."))
         return redirect("yearend:rat", year=year)
     return render(
