@@ -316,12 +316,22 @@ def activate_confirm(request, token: str):
 ADMINS = frozenset({R.ADMIN})
 
 
+class InviteForm(forms.Form):
+    """The members checked on the invitation page; a value that is not an id is skipped."""
+
+    member = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def clean_member(self) -> list[int]:
+        return [int(x) for x in self.cleaned_data["member"] or [] if x.isascii() and x.isdigit()]
+
+
 @role_required(read=ADMINS, write=ADMINS)
 def invite_members(request):
     """Admin: choose members with an e-mail and no login; each gets an anggota login and
     an e-mail to set a password (sent after commit)."""
     if request.method == "POST":
-        ids = [int(x) for x in request.POST.getlist("member") if x.isdigit()]
+        form = InviteForm(request.POST)
+        ids = form.cleaned_data["member"] if form.is_valid() else []
         if not ids:
             messages.error(request, _("Pilih setidaknya satu anggota."))
         else:
