@@ -166,6 +166,7 @@ def bench_http(runs: int) -> dict:
     )
     year = date.today().year - 1
     results = {}
+    results["_load"] = [os.getloadavg()]
     try:
         for label, url, n in (
             ("table, first page (sort by name) + area totals", "/dinas/", runs),
@@ -184,6 +185,7 @@ def bench_http(runs: int) -> dict:
                 assert resp.status_code == 200
             results[label] = (_pct(times, 50), _pct(times, 95), n)
             print(f"  {label}: p50 {results[label][0]:.1f} ms, p95 {results[label][1]:.1f} ms")
+        results["_load"].append(os.getloadavg())
     finally:
         connection.set_schema_to_public()
         from django.contrib.sessions.models import Session
@@ -217,20 +219,24 @@ def bench_refresh(coops: list) -> dict:
 
 
 def write_section(n: int, http: dict, refresh: dict) -> None:
+    from lumbung.dinas.views import TABLE_PAGE_ROWS
+
     per = refresh["s"] / max(refresh["n"], 1)
+    load = " → ".join("/".join(f"{x:.1f}" for x in avg) for avg in http.pop("_load"))
     lines = [
         SECTION,
         "",
         f"`bench/dinas_bench.py` — measured {date.today().isoformat()} on "
         f"{platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
-        f"PostgreSQL on localhost; load average {os.getloadavg()[0]:.1f} while measuring "
-        "(other engineers' test suites share the 2 CPUs, so absolute times are inflated).",
+        f"PostgreSQL on localhost; load average (1/5/15 min) {load} from the first page "
+        "to the last (other engineers' test suites share the 2 CPUs, so absolute times "
+        "are inflated).",
         "",
         f"{n:,} consenting cooperatives in one province (14 regencies), each with 12 monthly "
         "`dinas_indicator` rows and two `dinas_yearfigures` rows of fake data; a province "
         "pembina with a verified TOTP session. Whole pages over HTTP through Django's test "
-        "client on the apex host (middleware, session, 2FA check, query, rendering 50 rows "
-        "a page; no tenant schema is opened):",
+        "client on the apex host (middleware, session, 2FA check, queries, rendering "
+        f"{TABLE_PAGE_ROWS} rows a page; no tenant schema is opened):",
         "",
         "| page | requests | p50 ms | p95 ms |",
         "|---|---:|---:|---:|",
@@ -260,7 +266,7 @@ def main() -> None:
     db = os.environ.get("BENCH_DB", "lumbung_bench_dinas")
     _ensure_database(db)
     os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
     sys.path.insert(0, str(ROOT))
     import django

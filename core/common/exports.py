@@ -19,6 +19,8 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from .practice import PRACTICE_COLOUR, PRACTICE_MARK, in_practice_copy
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -128,9 +130,35 @@ def export_xlsx(*, columns: Sequence[Column], rows: Iterable[Any], title: str = 
                 cell.number_format = "dd-mm-yyyy"
             cells.append(cell)
         ws.append(cells)
+    return workbook_bytes(wb)
+
+
+def workbook_bytes(wb) -> bytes:
+    """``wb`` saved as XLSX bytes — every workbook of the cooperative layer is saved here,
+    so that in a practice copy each sheet is marked LATIHAN: the sheet's name starts with
+    it, its tab is purple and every printed page has it in the header and the footer;
+    the file's title says so too. Cells are left where they are (a practice copy's import
+    templates still import)."""
+    if in_practice_copy():
+        _mark_practice(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _mark_practice(wb) -> None:
+    taken: set[str] = set()
+    for i, ws in enumerate(wb.worksheets, start=1):
+        title = f"{PRACTICE_MARK} {ws.title}"[:31]
+        if title in taken:
+            title = f"{PRACTICE_MARK} {i}"
+        taken.add(title)
+        ws.title = title
+        ws.sheet_properties.tabColor = PRACTICE_COLOUR
+        for hf in (ws.oddHeader, ws.oddFooter):
+            hf.center.text = f"{PRACTICE_MARK} - data contoh, bukan dokumen koperasi"
+            hf.center.color = PRACTICE_COLOUR
+    wb.properties.title = f"{PRACTICE_MARK} (ruang latihan)"
 
 
 def export_response(

@@ -3,7 +3,6 @@ agency) and the PDF cover letter with totals (WeasyPrint)."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.db import connection
@@ -11,8 +10,9 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.common.exports import XLSX_TYPE, safe_cell, safe_row
+from core.common.exports import XLSX_TYPE, safe_cell, safe_row, workbook_bytes
 from core.common.money import format_rupiah
+from core.common.pdf import html_to_pdf
 from core.members.models import Agency
 
 from .models import DeductionLine, DeductionRun
@@ -186,9 +186,7 @@ def agency_xlsx(*, run: DeductionRun, agency: Agency) -> bytes:
 
     wb = Workbook(write_only=True)
     _sheet(wb, agency.code, run, agency, _lines(run, agency))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
@@ -241,16 +239,12 @@ def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
             title = title[:26] + f"_{len(used)}"
         used.add(title)
         _sheet(wb, title, run, a, _lines(run, a))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def cover_letter_pdf(*, run: DeductionRun, agency: Agency | None = None) -> bytes:
     """The cover letter to the agency's payroll treasurer with the totals and the
     treasurer's (and chair's) sign-off block; without ``agency``, a recap of all."""
-    from weasyprint import HTML
-
     totals = agency_totals(run)
     if agency is not None:
         totals = [t for t in totals if t["agency_id"] == agency.pk]
@@ -275,7 +269,7 @@ def cover_letter_pdf(*, run: DeductionRun, agency: Agency | None = None) -> byte
                 "printed_at": timezone.localdate(),
             },
         )
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def run_export_file(

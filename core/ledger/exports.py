@@ -3,21 +3,19 @@ table from ``tables.py``."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.common.exports import safe_cell, safe_row
+from core.common.exports import safe_cell, safe_row, workbook_bytes
+from core.common.pdf import html_to_pdf
 
 from .tables import with_cell_kinds
 
 
 def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
-    from weasyprint import HTML
-
     with translation.override("id"):
         html = render_to_string(
             "ledger/report_pdf.html",
@@ -28,7 +26,7 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
                 "landscape": landscape,
             },
         )
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def table_xlsx(table: dict) -> bytes:
@@ -61,6 +59,4 @@ def table_xlsx(table: dict) -> bytes:
     widths = [12, 48] + [20] * (len(table["columns"]) - 2)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

@@ -10,7 +10,6 @@ HTML (a screen), PDF (WeasyPrint, same template) and XLSX (openpyxl).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,7 +18,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_date
-from core.common.exports import safe_cell
+from core.common.exports import safe_cell, workbook_bytes
+from core.common.pdf import html_to_pdf
 
 from . import schedules as S
 from .models import Loan
@@ -470,10 +470,8 @@ def render_html(report: Report, *, cooperative_name: str = "", standalone: bool 
 
 
 def render_pdf(report: Report, *, cooperative_name: str = "") -> bytes:
-    from weasyprint import HTML
-
     html = render_html(report, cooperative_name=cooperative_name)
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
@@ -521,9 +519,7 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
     r = write(report, ws, r)
     for sec in report.sections:
         r = write(sec, ws, r + 1)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _xl(v):

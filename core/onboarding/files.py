@@ -4,11 +4,10 @@ XLSX templates (instructions in Indonesian and example rows)."""
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
+from core.common.exports import workbook_bytes
 from core.common.spreadsheet import CellProblem, SheetError, find_header, norm_header, read_workbook
 
 from .common import E
@@ -168,6 +167,4 @@ def template_xlsx(kind: str) -> bytes:
     for ex in t["examples"]:
         ws.append(["# contoh, hapus baris ini"])
         ws.append(ex)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)

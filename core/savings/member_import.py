@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.exports import workbook_bytes
 from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     MAX_SCAN,
@@ -862,6 +863,4 @@ def import_template_xlsx() -> bytes:
     help_ws.append(["kolom", "wajib", "keterangan"])
     for c, req, desc in COLUMNS:
         help_ws.append([c, "ya" if req else "", desc])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from django.db import connection
 from django.utils.translation import gettext as _
+
+from core.common.exports import workbook_bytes
 
 from .selectors import Preview, preview_rows
 
@@ -76,6 +76,4 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
         cell.font = Font(bold=True)
     for col, w in zip("ABCDEFG", [14, 36, 18, 20, 18, 18, 18], strict=True):
         ws.column_dimensions[col].width = w
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

@@ -9,7 +9,6 @@ Every table has the ledger's report shape (``core.ledger.tables``): ``{"title",
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_date
+from core.common.exports import workbook_bytes
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.selectors import account_for_role, totals_between
@@ -431,6 +431,4 @@ def rat_pack_xlsx(*, year: int) -> bytes:
                 if row["kind"] in ("section", "total", "subtotal", "group"):
                     cell.font = Font(bold=True)
         ws.column_dimensions["B"].width = 48
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

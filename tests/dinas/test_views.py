@@ -260,3 +260,69 @@ def test_requests_never_open_a_tenant_schema(pembina_prov, shared_both, monkeypa
         assert schema not in sql
     for table in ("members_member", "ledger_journalline", "loans_loan", "savings_"):
         assert table not in sql
+
+
+def test_table_of_many_cooperatives_pages_by_25_in_a_fixed_number_of_queries(pembina_prov):
+    """60 sharing cooperatives (registry rows and figures only, as the bench): 25 rows a
+    page, the paginator's count taken from the totals (no second COUNT over the join),
+    no query per row, and the regencies listed by the database."""
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from lumbung.dinas.models import SharingState
+    from tenants.models import Cooperative
+
+    from .conftest import KOBAR, PROVINCE
+
+    now = timezone.now()
+    coops = Cooperative.objects.bulk_create(
+        [
+            Cooperative(
+                slug=f"banyak{i:03d}",
+                name=f"KPRI Banyak {i:03d}",
+                schema_name=f"coop_banyak{i:03d}",
+                province=PROVINCE,
+                regency=(KAPUAS, KOBAR)[i % 2],
+                status="active",
+            )
+            for i in range(60)
+        ]
+    )
+    SharingState.objects.bulk_create(
+        [SharingState(cooperative=c, shared=True, refreshed_at=now) for c in coops]
+    )
+    Indicator.objects.bulk_create(
+        [
+            Indicator(cooperative=c, month=date.today().replace(day=1), latest=True, figures_at=now)
+            for c in coops
+        ]
+    )
+    client = verified_client(pembina_prov.user)
+    client.get("/dinas/")  # the session's first request does its own bookkeeping
+    counts = {}
+    for page, expected_rows in ((1, 25), (3, 10)):
+        with CaptureQueriesContext(connection) as ctx:
+            resp = client.get("/dinas/", {"page": page})
+        body = _rows(resp)
+        assert resp.status_code == 200
+        assert body.count('href="/dinas/koperasi/') == expected_rows
+        assert "60 baris" in body and f"Halaman {page} dari 3" in body
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        assert not [s for s in sqls if s.startswith('SELECT COUNT(*) AS "__count"')]
+        counts[page] = len(sqls)
+    assert counts[1] == counts[3]  # nothing per row
+    last = _rows(client.get("/dinas/", {"page": 99}))  # past the end: the last page
+    assert "Halaman 3 dari 3" in last and last.count('href="/dinas/koperasi/') == 10
+    # the page's window totals are the area's totals
+    from lumbung.dinas.selectors import indicator_page, indicator_table, indicator_totals
+
+    Indicator.objects.filter(cooperative__in=coops[:7]).update(
+        members_active=10, total_assets=1000, loans_outstanding=200, npl_ratio=5
+    )
+    qs = indicator_table(pembina=pembina_prov)
+    rows, totals = indicator_page(qs, number=2, per_page=25)
+    assert len(rows) == 25 and totals == indicator_totals(qs)
+    assert totals["count"] == 60 and totals["members_active"] == 70
+    assert totals["total_assets"] == 7000 and totals["npl_ratio"] == 5
+    assert f'<option value="{KAPUAS}">' in body and f'<option value="{KOBAR}">' in body
+    assert "KPRI Banyak 059" in _rows(client.get("/dinas/", {"sort": "-name"}))

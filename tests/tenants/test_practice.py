@@ -3,6 +3,7 @@ staff logins copied, LATIHAN on every page, no e-mail, never billed, never in us
 the Dinas figures, reset, 90-day clean-up, the guided first month ticked from data; and
 nothing it does touches the real cooperative."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -167,6 +168,89 @@ def test_staff_log_in_with_their_password_and_every_page_says_latihan(practice_a
         page = practice_client.get(path)
         assert page.status_code == 200, path
         assert b'id="practice-banner"' in page.content, path
+
+
+# ------------------------------------------------------------- documents say LATIHAN too
+
+
+def _pdf_pages(content: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    assert content.startswith(b"%PDF")
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def test_pdfs_of_a_practice_copy_say_latihan_on_every_page_and_real_ones_never(
+    practice_a, tenant_a
+):
+    from core.ledger.models import Account, JournalEntry
+
+    practice_client = _login(practice_a, "admin@alpha.test")
+    with schema_context(practice_a.schema_name):
+        txn = _deposit()
+    receipt = practice_client.get(f"/simpanan/kuitansi/{txn.pk}.pdf")
+    assert receipt.status_code == 200
+    assert all("LATIHAN" in text for text in _pdf_pages(receipt.content))
+    # a document of many pages (the cash account's ledger over the demo's history): the
+    # mark is on each of them
+    with schema_context(practice_a.schema_name):
+        cash = Account.objects.get(code="1101")
+        first = JournalEntry.objects.order_by("date").values_list("date", flat=True)[0]
+    report = practice_client.get(
+        f"/buku-besar/akun/{cash.pk}/buku-besar/",
+        {"format": "pdf", "date_from": first.isoformat()},
+    )
+    assert report.status_code == 200
+    pages = _pdf_pages(report.content)
+    assert len(pages) >= 2 and all("LATIHAN" in text for text in pages)
+
+    real = _login(tenant_a, "admin@alpha.test").get(
+        "/buku-besar/laporan/neraca-saldo/", {"format": "pdf"}
+    )
+    assert real.status_code == 200
+    real_pages = _pdf_pages(real.content)
+    assert real_pages and not any("LATIHAN" in text for text in real_pages)
+
+
+def test_xlsx_of_a_practice_copy_is_marked_latihan_and_real_ones_are_not(practice_a, tenant_a):
+    from openpyxl import load_workbook
+
+    path, params = "/buku-besar/laporan/neraca-saldo/", {"format": "xlsx"}
+    practice = _login(practice_a, "admin@alpha.test").get(path, params)
+    assert practice.status_code == 200
+    wb = load_workbook(io.BytesIO(practice.content))
+    assert wb.properties.title.startswith("LATIHAN")
+    for ws in wb.worksheets:
+        assert ws.title.startswith("LATIHAN ")
+        assert "LATIHAN" in ws.oddHeader.center.text and "LATIHAN" in ws.oddFooter.center.text
+    members = _login(practice_a, "admin@alpha.test").get("/anggota/", {"export": "xlsx"})
+    assert members.status_code == 200
+    assert load_workbook(io.BytesIO(members.content)).sheetnames[0].startswith("LATIHAN ")
+
+    real = _login(tenant_a, "admin@alpha.test").get(path, params)
+    real_wb = load_workbook(io.BytesIO(real.content))
+    assert not any("LATIHAN" in name for name in real_wb.sheetnames)
+    assert not (real_wb.properties.title or "").startswith("LATIHAN")
+    assert not any(ws.oddHeader.center.text for ws in real_wb.worksheets)
+
+
+def test_every_pdf_and_workbook_of_core_goes_through_the_marking_helpers():
+    """The mark lives in ``core.common.pdf.html_to_pdf`` and ``core.common.exports.
+    workbook_bytes``: a document rendered or saved anywhere else would not carry it."""
+    from pathlib import Path
+
+    import core
+
+    root = Path(core.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        rel = path.relative_to(root).as_posix()
+        if ("write_pdf(" in text or "from weasyprint" in text) and rel != "common/pdf.py":
+            offenders.append(rel)
+        if "wb.save(" in text and rel != "common/exports.py":
+            offenders.append(rel)
+    assert offenders == []
 
 
 def test_guided_steps_tick_from_data_only(practice_a):
