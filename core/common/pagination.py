@@ -48,8 +48,9 @@ class BoundedPaginator(Paginator):
 
     def validate_number(self, number):
         if "count" not in self.__dict__:  # the first page asked for sets how far to count
-            with contextlib.suppress(TypeError, ValueError):
-                self._wanted = max(int(number), 1)
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                # an absurd page number still makes a LIMIT PostgreSQL takes (bigint)
+                self._wanted = min(max(int(number), 1), 10**9)
         return super().validate_number(number)
 
     @cached_property

@@ -63,9 +63,11 @@ def test_bounded_paginator_counts_as_deep_as_the_page_asked(in_tenant_a):
     page = p.get_page(2)
     assert [a.code for a in page.object_list] == codes[5:10]
     assert page.has_next() and not p.count_exact and p.more_than == 10
-    # beyond the end: the last page
+    # beyond the end, even absurdly far: the last page
     p = BoundedPaginator(qs, 5, count_limit=5)
     assert p.get_page(last + 50).number == last
+    p = BoundedPaginator(qs, 5, count_limit=5)
+    assert p.get_page(str(10**30)).number == last and p.count_exact
 
 
 def test_bounded_paginator_does_not_count_the_whole_table(in_tenant_a):
