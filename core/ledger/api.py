@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
+from core.common.pagination import BoundedPageNumberPagination
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
 from core.ledger.errors import LedgerErrors
 
@@ -190,6 +191,7 @@ class EntryListCreate(ListAPIView):
     read_roles = STAFF
     write_roles = TREASURY
     serializer_class = LedgerEntrySerializer
+    pagination_class = BoundedPageNumberPagination  # no COUNT(*) of a million-line journal
 
     @extend_schema(
         parameters=[
