@@ -53,7 +53,3 @@ def provider_get(code: str) -> PaymentProvider:
     if not path:
         raise KeyError(f"Unknown payment provider {code!r}")
     return import_string(path)()
-
-
-def providers_all() -> dict[str, PaymentProvider]:
-    return {code: provider_get(code) for code in settings.BILLING_PROVIDERS}

@@ -23,7 +23,6 @@ from .common import (
 from .daily import (
     bank_reminders_send,
     billing_sweep,
-    subscription_archive_after_set,
     usage_record,
 )
 from .operator import billing_records_purge, subscription_status_override, trial_extend
@@ -63,7 +62,6 @@ __all__ = [
     "plan_save",
     "proration_amount",
     "renewal_plan",
-    "subscription_archive_after_set",
     "subscription_status_override",
     "subscription_sync_stripe",
     "subscription_tax_details_set",

@@ -18,11 +18,9 @@ from ..providers.base import provider_get
 from ..usage import active_member_count
 from .bank import bank_invoice_issue
 from .common import (
-    BillingErrors,
     S,
     _audit,
     _lock,
-    _require_billing_operator,
     _status_set,
     log,
 )
@@ -295,23 +293,3 @@ def bank_reminders_send(*, today: date | None = None) -> int:
             )
             sent += 1
     return sent
-
-
-@transaction.atomic
-def subscription_archive_after_set(
-    *, subscription: Subscription, days: int | None, operator
-) -> Subscription:
-    """Operators set how long a suspended cooperative waits before it is archived."""
-    _require_billing_operator(operator)
-    if days is not None and days < 1:
-        raise ApplicationError(BillingErrors.STATUS_INVALID, _("Masa tenggang minimal 1 hari."))
-    sub = _lock(subscription)
-    sub.archive_after_days = days
-    sub.save(update_fields=["archive_after_days", "updated_at"])
-    _audit(
-        actor=operator,
-        action=BillingAudit.ARCHIVE_AFTER_SET,
-        target=sub.cooperative,
-        data={"days": days},
-    )
-    return sub

@@ -144,11 +144,6 @@ def run_member_lines(
     return qs.order_by("agency__name", "member_number")
 
 
-def outstanding_shortfalls(run: DeductionRun) -> QuerySet[DeductionLine]:
-    """Members of posted batches whose realized amount did not cover what was asked."""
-    return run_member_lines(run, shortfall_only=True)
-
-
 def member_history(member_id: int) -> QuerySet[DeductionLine]:
     """Every run's line for a member, newest first."""
     return (

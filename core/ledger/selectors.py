@@ -114,19 +114,6 @@ def account_balance(
     return signed_balance(account, d, c)
 
 
-def member_balances(*, member_id: int, as_of: date | None = None) -> dict[str, Decimal]:
-    """A member's balance per account code (signed by normal side), e.g. for a statement."""
-    qs = JournalLine.objects.filter(member_id=member_id)
-    if as_of is not None:
-        qs = qs.filter(date__lte=as_of)
-    rows = qs.values("account_id").annotate(d=Sum("debit"), c=Sum("credit"))
-    accounts = Account.objects.in_bulk([r["account_id"] for r in rows])
-    return {
-        accounts[r["account_id"]].code: signed_balance(accounts[r["account_id"]], r["d"], r["c"])
-        for r in rows
-    }
-
-
 def balances_check() -> list[dict]:
     """Compare ``ledger_accountbalance`` with a full aggregation of the lines (debit,
     credit and line count per account and month). Returns the differing rows; empty means

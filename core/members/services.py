@@ -460,14 +460,6 @@ def heir_add(
 
 
 @transaction.atomic
-def heir_deactivate(*, heir: Heir, by, reason: str = "") -> Heir:
-    heir.is_active = False
-    heir.save(update_fields=["is_active"])
-    audit_log(actor=by, action=MemberAudit.HEIR_DEACTIVATE, target=heir.member, reason=reason)
-    return heir
-
-
-@transaction.atomic
 def member_user_link(*, member: Member, user, by) -> Member:
     """Link an ``anggota`` login to a member so the member portal shows their own data."""
     member = Member.objects.select_for_update().get(pk=member.pk)

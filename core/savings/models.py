@@ -114,10 +114,6 @@ class SavingsProduct(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def withdrawable_while_member(self) -> bool:
-        return self.kind == self.Kind.SUKARELA
-
 
 class WajibRate(models.Model):
     """Simpanan wajib per grade group (golongan I, II, III, IV, or a PPPK grade), from a date."""

@@ -30,10 +30,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
-    @property
-    def is_operator(self) -> bool:
-        return bool(self.operator_role)
-
 
 class ApiKey(models.Model):
     """A key for an integration (payroll system, accounting export) of one cooperative.

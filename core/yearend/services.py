@@ -27,7 +27,6 @@ from core.ledger.services import (
     period_reopen,
     receipt_number_take,
 )
-from core.members.models import Member
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsTransaction
 from core.savings.services import transactions_link_entry
@@ -593,10 +592,6 @@ def shu_payout(
         data={"entry": str(entry), "method": method, "members": len(plan), "total": str(total)},
     )
     return payouts
-
-
-def member_for(member_id: int) -> Member:
-    return Member.objects.get(pk=member_id)
 
 
 # --------------------------------------------------------------------------- RAT texts

@@ -1,9 +1,10 @@
-"""Module reversals of savings entries that are not teller movements: a monthly interest
-run (interest and its tax) reversed as a whole, and the sub-ledger half any module
-reversal uses to take back one savings movement (``savings_movement_reverse_apply``)."""
+"""Reversals of savings entries: the sub-ledger half every reversal uses to take back one
+savings movement (``savings_movement_reverse_apply``: the teller's cancel, module
+reversals), and a monthly interest run (interest and its tax) reversed as a whole."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from django.db import transaction
@@ -67,14 +68,16 @@ def savings_movement_reverse_apply(
     by,
     memo: str,
     account: SavingsAccount | None = None,
+    overdrawn: Callable[[SavingsAccount], ApplicationError] | None = None,
 ) -> SavingsTransaction:
     """Take one savings movement back on the sub-ledger: a ``reversal`` transaction with
     the opposite delta on the same account, linked to the original (once: the database
     refuses a second). The journal half is the caller's (``journal_reverse`` of the
     entry the movement was posted with); link the result to it. Refused on a closed
     account and when a credit taken back would leave the account below zero (the money
-    was withdrawn since). Call inside the caller's transaction (``account``: locked by
-    the caller already)."""
+    was withdrawn since; ``overdrawn`` words that refusal for the caller, given the
+    locked account). Call inside the caller's transaction (``account``: locked by the
+    caller already)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("savings_movement_reverse_apply must run inside a transaction")
     account = account or _lock(txn.account)
@@ -87,6 +90,8 @@ def savings_movement_reverse_apply(
     _check_open(account)
     delta = -txn.delta
     if account.balance + delta < 0:
+        if overdrawn is not None:
+            raise overdrawn(account)
         raise ApplicationError(
             SavingsErrors.INSUFFICIENT,
             _(

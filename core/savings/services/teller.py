@@ -16,13 +16,12 @@ from core.savings.audit import SavingsAudit
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
 from .apply import (
-    _check_open,
-    _write,
     savings_deposit_apply,
     savings_withdraw_apply,
     transactions_link_entry,
 )
 from .common import SavingsErrors, receipt_number_next
+from .reversal import savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
 
@@ -131,7 +130,9 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     transaction with the opposite delta on the same account and the journal entry's
     reversal, linked to each other, in one transaction. Refused when a deposit's reversal
     would take the account below zero (the money was withdrawn since), when the account
-    is closed, or when the transaction was cancelled already. Audited."""
+    is closed, or when the transaction was cancelled already (the sub-ledger half and its
+    checks are ``savings_movement_reverse_apply``'s, as for every savings reversal).
+    Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
             CommonErrors.PERMISSION_DENIED,
@@ -163,16 +164,9 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             % {"k": original.get_kind_display()},
         )
     account = _lock(original.account)
-    if SavingsTransaction.objects.filter(reverses=original).exists():
-        raise ApplicationError(
-            SavingsErrors.REVERSAL,
-            _("Transaksi %(r)s sudah dibatalkan.") % {"r": original.receipt_number or original.pk},
-            status=409,
-        )
-    _check_open(account)
-    delta = -original.delta
-    if account.balance + delta < 0:
-        raise ApplicationError(
+
+    def overdrawn(account: SavingsAccount) -> ApplicationError:
+        return ApplicationError(
             SavingsErrors.INSUFFICIENT,
             _(
                 "Setoran %(r)s tidak dapat dibatalkan: saldo rekening tinggal %(b)s, "
@@ -184,18 +178,15 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
                 "a": f"{original.amount:,.0f}".replace(",", "."),
             },
         )
+
     label = original.receipt_number or f"#{original.pk}"
-    rev = _write(
-        account=account,
-        kind=SavingsTransaction.Kind.REVERSAL,
-        channel=original.channel,
-        amount=original.amount,
-        delta=delta,
+    rev = savings_movement_reverse_apply(
+        txn=original,
         on=on,
         by=by,
         memo=f"Pembatalan {label}: {reason}",
-        receipt_number=None,
-        reverses=original,
+        account=account,
+        overdrawn=overdrawn,
     )
     journal = journal_reverse(
         entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
@@ -210,7 +201,7 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             "transaction": original.pk,
             "receipt": original.receipt_number,
             "amount": str(original.amount),
-            "delta": str(delta),
+            "delta": str(-original.delta),
             "entry": str(journal),
         },
     )
