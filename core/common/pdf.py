@@ -8,6 +8,7 @@ from django.utils import translation
 
 
 def render_pdf(template: str, context: dict) -> bytes:
+    # lazy: weasyprint takes over a second to import (Pango, fonts); only PDFs need it
     from weasyprint import HTML
 
     with translation.override("id"):

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 
 from core.common.exports import safe_cell, safe_row
 
@@ -16,6 +18,7 @@ from .tables import with_cell_kinds
 
 
 def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
+    # lazy: weasyprint takes over a second to import (Pango, fonts); only PDFs need it
     from weasyprint import HTML
 
     with translation.override("id"):
@@ -32,9 +35,6 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 
 
 def table_xlsx(table: dict) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = str(table["title"])[:31]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.common.errors import ApplicationError
 from core.common.spreadsheet import CellProblem, SheetError, find_header, norm_header, read_workbook
@@ -150,9 +152,6 @@ TEMPLATES = {
 
 
 def template_xlsx(kind: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     t = TEMPLATES[kind]
     wb = Workbook()
     ws = wb.active

@@ -6,6 +6,8 @@ import io
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from .selectors import Preview, preview_rows
 
@@ -13,9 +15,6 @@ MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
 
 
 def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     year = preview.year_end.year
