@@ -5,6 +5,7 @@ import time
 from base64 import b32encode
 
 import qrcode
+import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
