@@ -1,13 +1,21 @@
-"""What every benchmark in bench/ shares: its own database on the developer's server,
-percentiles, and replacing its own section of docs/benchmarks.md.
+"""What every benchmark in bench/ shares: Django set up on its own database on the
+developer's server, percentiles, and replacing its own section of docs/benchmarks.md.
 
 Benchmarks run as scripts (`.venv/bin/python bench/<name>.py`), so this folder is on
-sys.path and they import this module as `_common`."""
+sys.path and they import this module as `_common`. A benchmark calls ``django_setup``
+right after its standard-library imports and imports Django and the project below that
+call (hence E402 is off for bench/ in pyproject.toml)."""
 
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from pathlib import Path
+
+import django
+import psycopg2
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -19,12 +27,46 @@ def server_url() -> str:
     return base.rsplit("/", 1)[0]
 
 
-def _admin_connection():
-    import psycopg2
+def django_setup(
+    default_db: str, *, env: dict[str, str] | None = None, defaults: dict[str, str] | None = None
+) -> str:
+    """Point Django at the benchmark's own database (``$BENCH_DB``, else ``default_db``) on
+    the server of $DATABASE_URL, set ``env`` (and ``defaults`` where unset), then
+    ``django.setup()``. Returns the database's name. It does not create the database: Django
+    connects only when first used, after the benchmark has made it. Where Django is already
+    set up (a test importing the benchmark), it changes nothing."""
+    db = os.environ.get("BENCH_DB", default_db)
+    if apps.ready:
+        return db
+    sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "platform")) if p not in sys.path]
+    os.environ["DATABASE_URL"] = f"{server_url()}/{db}"
+    os.environ.update(env or {})
+    for key, value in {"DJANGO_SETTINGS_MODULE": "lumbung.settings", **(defaults or {})}.items():
+        os.environ.setdefault(key, value)
+    django.setup()
+    return db
 
+
+def _admin_connection():
     conn = psycopg2.connect(f"{server_url()}/postgres")
     conn.autocommit = True
     return conn
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server the benchmark starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_exists(name: str) -> bool:
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        found = cur.fetchone() is not None
+    conn.close()
+    return found
 
 
 def ensure_database(name: str) -> bool:

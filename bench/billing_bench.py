@@ -22,31 +22,44 @@ Writes its section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
-import sys
 import time
 import uuid
 from datetime import date
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_billing",
+    env={"REDIS_URL": "redis://127.0.0.1:6379/15", "CELERY_TASK_ALWAYS_EAGER": "0"},
+)
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from billing.models import Invoice, Plan, Subscription, WebhookEvent
+from billing.providers.stripe_provider import StripeProvider, stripe_catalog_sync
+from billing.tasks import billing_usage_count_task
+from billing.webhooks import stripe_event_process
+from lumbung.celery import app
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
+from tests.billing.conftest import add_active_members, signed_event
+from tests.billing.stripe_server import LocalStripeServer, R
+from tests.billing.test_dunning import _renewal_attempt
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Billing: webhooks and the daily member count"
 
 
 def bench_receive(n: int) -> dict:
-    from django.conf import settings
-    from django.test import Client
-
-    from billing.models import WebhookEvent
-    from tests.billing.conftest import signed_event
-
     client = Client(HTTP_HOST=settings.BASE_DOMAIN)
     url = f"/billing/webhooks/stripe/{settings.BILLING_WEBHOOK_PATH_TOKEN}/"
     times = []
@@ -79,12 +92,6 @@ def bench_receive(n: int) -> dict:
 
 
 def bench_process(n: int, server) -> dict:
-    from billing.models import Plan, Subscription, WebhookEvent
-    from billing.providers.stripe_provider import StripeProvider, stripe_catalog_sync
-    from billing.webhooks import stripe_event_process
-    from tests.billing.stripe_server import R
-    from tests.billing.test_dunning import _renewal_attempt
-
     # A fresh local Stripe each run: forget price ids from an earlier run.
     Plan.objects.update(stripe_product_id="", stripe_price_monthly_id="", stripe_price_yearly_id="")
     stripe_catalog_sync()
@@ -110,7 +117,6 @@ def bench_process(n: int, server) -> dict:
 
     stripe_sub = server.call(make_sub)
     invoices = [server.call(_renewal_attempt, customer, stripe_sub) for _ in range(n)]
-    import json
 
     rows = [
         WebhookEvent.objects.create(
@@ -138,8 +144,6 @@ def bench_process(n: int, server) -> dict:
 
 
 def bench_usage(coops: list, members: int) -> dict:
-    from billing.tasks import billing_usage_count_task
-
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -189,24 +193,8 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=2000)
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_billing")
+    db = DB
     _ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    from lumbung.celery import app
-    from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
-    from tests.billing.conftest import add_active_members
-    from tests.billing.stripe_server import LocalStripeServer
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -237,7 +225,6 @@ def main() -> None:
             write_section(recv, proc, usage)
     finally:
         app.control.purge()
-        from billing.models import Invoice, WebhookEvent
 
         connection.set_schema_to_public()
         WebhookEvent.objects.filter(event_id__startswith="evt_").delete()

@@ -25,17 +25,36 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup("lumbung_bench_console", env={"REDIS_URL": "redis://127.0.0.1:6379/15"})
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.core.paginator import Paginator
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from billing.models import Plan, Subscription
+from core.users.models import User
+from lumbung.console.migrate import migrate_all
+from lumbung.console.models import TenantStats, TenantUsageDaily
+from lumbung.console.selectors import tenants_query
+from lumbung.console.stats import stats_refresh
+from tenants.models import Cooperative
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Console: tenants list with 5,000 cooperatives"
@@ -44,13 +63,6 @@ PROVINCES = ["Jawa Barat", "Jawa Tengah", "Jawa Timur", "DKI Jakarta", "Sumatera
 
 def make_fake_tenants(n: int, prefix: str) -> None:
     """n registry rows: cooperative + subscription + usage snapshot (no schema)."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from billing.models import Plan, Subscription
-    from lumbung.console.models import TenantStats
-    from tenants.models import Cooperative
-
     rng = random.Random(42)
     plans = list(Plan.objects.order_by("pk"))
     now = timezone.now()
@@ -110,8 +122,6 @@ def make_fake_tenants(n: int, prefix: str) -> None:
 
 
 def remove_fake_tenants(prefix: str) -> None:
-    from django.db import connection
-
     with connection.cursor() as cur:
         like = f"{prefix}%"
         cur.execute(
@@ -143,10 +153,6 @@ def time_query(fn, runs: int = 15) -> tuple[float, float]:
 
 
 def bench_list(n: int) -> list[tuple[str, float, float, int]]:
-    from django.core.paginator import Paginator
-
-    from lumbung.console.selectors import tenants_query
-
     cases = [
         ("newest first (default)", {"sort": "-created"}),
         ("name A→Z", {"sort": "name"}),
@@ -182,14 +188,6 @@ def bench_list(n: int) -> list[tuple[str, float, float, int]]:
 
 
 def bench_http(runs: int = 30) -> dict:
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from core.users.models import User
-
     connection.set_schema_to_public()
     username = f"bench-{uuid.uuid4().hex[:6]}@ops.test"
     user = User.objects.create_user(username=username, password="x", operator_role="support")
@@ -218,7 +216,6 @@ def bench_http(runs: int = 30) -> dict:
     finally:
         connection.set_schema_to_public()
         TOTPDevice.objects.filter(user=user).delete()
-        from django.contrib.sessions.models import Session
 
         Session.objects.filter(session_key=client.session.session_key).delete()
         # Raw delete: the ORM's cascade would look at tenant-only tables.
@@ -228,12 +225,6 @@ def bench_http(runs: int = 30) -> dict:
 
 
 def bench_refresh_and_migrate(coops: list) -> dict:
-    from django.db import connection
-
-    from lumbung.console.migrate import migrate_all
-    from lumbung.console.stats import stats_refresh
-    from tenants.models import Cooperative
-
     connection.set_schema_to_public()
     qs = Cooperative.objects.filter(pk__in=[c.pk for c in coops]).order_by("pk")
     t0 = time.perf_counter()
@@ -308,19 +299,8 @@ def main() -> None:
     ap.add_argument("--real", type=int, default=4)
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_console")
+    db = DB
     _ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -346,11 +326,8 @@ def main() -> None:
         connection.set_schema_to_public()
         remove_fake_tenants(prefix)
         for coop in real:
-            from lumbung.console.models import TenantStats, TenantUsageDaily
-
             TenantStats.objects.filter(cooperative=coop).delete()
             TenantUsageDaily.objects.filter(cooperative=coop).delete()
-            from billing.models import Subscription
 
             Subscription.objects.filter(cooperative=coop).delete()
             cooperative_discard(cooperative=coop)

@@ -33,11 +33,15 @@ process's maximum resident set size (ru_maxrss), set-up included.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import io
+import logging
 import os
 import platform
+import pstats
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -45,29 +49,52 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
+from _common import ensure_database as _ensure_database
+
+DB = django_setup(
+    "lumbung_bench_deductions",
+    # as in production: no per-query bookkeeping of DEBUG (the other benchmarks do the same);
+    # the bench's own broker database, apart from the demo's and the tests'
+    env={
+        "DJANGO_DEBUG": "false",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    },
+    defaults={"CELERY_TASK_ALWAYS_EAGER": "1"},  # set-up; posting switches it off
+)
+
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from core.deductions import exports
+from core.deductions.models import DeductionLine, DeductionRun
+from core.deductions.services import (
+    deduction_import_post,
+    deduction_import_upload,
+    deduction_run_create,
+    deduction_run_generate,
+    deduction_run_post_all_enqueue,
+    deduction_settings_update,
+)
+from core.ledger.models import JournalLine
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.loans import schedules as S
+from core.loans.models import Instalment, Loan, LoanProduct
+from core.loans.selectors import loans_reconciliation
+from core.members.models import Agency, Member
+from core.savings.member_import import member_import_run, member_import_upload
+from core.savings.selectors import savings_reconciliation
+from core.users.models import User
+from lumbung.celery import app
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Payroll deduction: {members:,} members, {agencies} agencies"
 # issue #20: 5,000 members posted in 1.5 s, 20,000 in 6 s (the same rate)
 POST_TARGET_S_PER_MEMBER = 1.5 / 5000
-
-
-def _server_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    return base.rsplit("/", 1)[0]
-
-
-def _ensure_database(name: str) -> bool:
-    import psycopg2
-
-    conn = psycopg2.connect(f"{_server_url()}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cur.fetchone() is not None
-        if not exists:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return not exists
 
 
 def member_csv(n: int, agencies: list[str]) -> bytes:
@@ -108,13 +135,6 @@ def member_csv(n: int, agencies: list[str]) -> bytes:
 def bulk_loans(*, cutoff: date, user) -> int:
     """One loan per member due at the cut-off; every other member a second loan one month
     older whose first instalment is unpaid (arrears). One opening entry for the principal."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-    from core.loans import schedules as S
-    from core.loans.models import Instalment, Loan, LoanProduct
-    from core.members.models import Member
-    from core.users.models import User
-
     product = LoanProduct.objects.filter(method="flat").order_by("pk").first()
     petugas = User.objects.create_user(username="petugas@bench", role="petugas")
     ketua = User.objects.create_user(username="ketua@bench", role="ketua")
@@ -198,8 +218,6 @@ def bulk_loans(*, cutoff: date, user) -> int:
 
 def fill(content: bytes, i0: int) -> bytes:
     """The exported file with Realisasi filled: 90 % in full, 5 % half, 5 % +10,000."""
-    from openpyxl import load_workbook
-
     wb = load_workbook(io.BytesIO(content))
     ws = wb.worksheets[0]
     n = 0
@@ -218,10 +236,6 @@ def fill(content: bytes, i0: int) -> bytes:
 def start_workers(concurrency: int):
     """A Celery worker like production's (prefork, ``concurrency`` processes) on the
     bench's database and broker; returns once it answers a ping."""
-    import subprocess
-
-    from lumbung.celery import app
-
     env = dict(
         os.environ,
         CELERY_TASK_ALWAYS_EAGER="0",
@@ -275,26 +289,6 @@ def stop_workers(proc) -> float:
 
 
 def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) -> dict:
-    from django.db import connection
-    from django.utils import timezone
-
-    from core.deductions import exports
-    from core.deductions.models import DeductionLine
-    from core.deductions.services import (
-        deduction_import_post,
-        deduction_import_upload,
-        deduction_run_create,
-        deduction_run_generate,
-        deduction_settings_update,
-    )
-    from core.ledger.models import JournalLine
-    from core.loans.selectors import loans_reconciliation
-    from core.members.models import Agency
-    from core.savings.member_import import member_import_run, member_import_upload
-    from core.savings.selectors import savings_reconciliation
-    from core.users.models import User
-    from tenants.services import cooperative_create, cooperative_discard
-
     slug = f"bench-pg-{uuid.uuid4().hex[:6]}"
     coop = cooperative_create(
         slug=slug, name=f"KPRI {slug}", admin_email=f"admin@{slug}.test", actor="bench"
@@ -355,9 +349,6 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
             # posted side by side by a worker of ``workers`` processes (started before
             # the clock, as a running worker is); timed from the request to the last
             # batch committed (the run marked done)
-            from core.deductions.models import DeductionRun
-            from core.deductions.services import deduction_run_post_all_enqueue
-            from lumbung.celery import app
 
             proc = start_workers(workers)
             app.conf.task_always_eager = False
@@ -386,8 +377,6 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
             for n, imp in enumerate(imports):
                 t1 = time.perf_counter()
                 if n == 1 and os.environ.get("BENCH_SQL"):
-                    from django.db import connection as _c
-
                     timings = []
 
                     def _timed(execute, sql, params, many, context, _log=timings):
@@ -397,7 +386,7 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
                         finally:
                             _log.append((time.perf_counter() - t, sql[:150]))
 
-                    with _c.execute_wrapper(_timed):
+                    with connection.execute_wrapper(_timed):
                         deduction_import_post(imp=imp, by=user)
                     print(f"SQL: {len(timings)} statements, {sum(t for t, _s in timings):.3f} s")
                     for t, q in sorted(timings, reverse=True)[:15]:
@@ -405,9 +394,6 @@ def run(members: int, n_agencies: int, post: str = "workers", workers: int = 2) 
                 elif n == int(os.environ.get("BENCH_PROFILE_AT", "0")) and os.environ.get(
                     "BENCH_PROFILE"
                 ):
-                    import cProfile
-                    import pstats
-
                     prof = cProfile.Profile()
                     prof.runcall(deduction_import_post, imp=imp, by=user)
                     sort = "tottime" if os.environ["BENCH_PROFILE"] == "tottime" else "cumulative"
@@ -511,17 +497,7 @@ def write_section(r: dict) -> None:
         ]
     else:
         lines += _HISTORY_5000
-    text = "\n".join(lines) + "\n"
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(section)
-    if start == -1:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = current.find("\n## ", start + len(section))
-        new = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
-    path.write_text(new)
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_docs_section(section, "\n".join(lines) + "\n")
 
 
 # measured on the 5,000-member, 20-agency run only
@@ -573,26 +549,10 @@ def main() -> None:
         "with the median posting time and every run's posting time",
     )
     args = ap.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_deductions")
+    db = DB
     created = _ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    # as in production: no per-query bookkeeping of DEBUG (the other benchmarks do the same)
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")  # set-up; posting switches it off
-    # the bench's own broker database, apart from the demo's and the tests'
-    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    sys.path.insert(0, str(ROOT))
-    import logging
-
-    import django
-
-    django.setup()
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    from django.core.management import call_command
-
-    from tenants.services import public_tenant_ensure
 
     t0 = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)

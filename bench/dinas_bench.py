@@ -19,17 +19,38 @@ import argparse
 import os
 import platform
 import random
-import sys
 import time
 import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_dinas",
+    env={"REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")},
+)
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from billing.models import Subscription
+from core.sharing.services import dinas_consent_set
+from lumbung.dinas.models import Indicator, SharingState, YearFigures
+from lumbung.dinas.refresh import indicators_refresh_one
+from lumbung.dinas.services import pembina_create
+from tenants.models import Cooperative
+from tenants.regions import regencies_of
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Dinas: table of 3,410 cooperatives, indicators refresh"
@@ -37,13 +58,6 @@ PROVINCE = "Kalimantan Tengah"
 
 
 def make_fake(n: int, prefix: str) -> None:
-    from django.db import transaction
-    from django.utils import timezone
-
-    from lumbung.dinas.models import Indicator, SharingState, YearFigures
-    from tenants.models import Cooperative
-    from tenants.regions import regencies_of
-
     rng = random.Random(24)
     regencies = regencies_of(PROVINCE)
     now = timezone.now()
@@ -126,8 +140,6 @@ def make_fake(n: int, prefix: str) -> None:
 
 
 def remove_fake(prefix: str) -> None:
-    from django.db import connection
-
     like = f"{prefix}%"
     with connection.cursor() as cur:
         for table in ("dinas_indicator", "dinas_yearfigures", "dinas_sharingstate"):
@@ -140,15 +152,6 @@ def remove_fake(prefix: str) -> None:
 
 
 def bench_http(runs: int) -> dict:
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from lumbung.dinas.models import Indicator
-    from lumbung.dinas.services import pembina_create
-
     connection.set_schema_to_public()
     email = f"bench-{uuid.uuid4().hex[:6]}@dinas.test"
     pembina, _pw = pembina_create(email=email, province=PROVINCE, by="bench")
@@ -188,7 +191,6 @@ def bench_http(runs: int) -> dict:
         results["_load"].append(os.getloadavg())
     finally:
         connection.set_schema_to_public()
-        from django.contrib.sessions.models import Session
 
         Session.objects.filter(session_key=client.session.session_key).delete()
         TOTPDevice.objects.filter(user=user).delete()
@@ -200,11 +202,6 @@ def bench_http(runs: int) -> dict:
 
 
 def bench_refresh(coops: list) -> dict:
-    from django.db import connection
-
-    from core.sharing.services import dinas_consent_set
-    from lumbung.dinas.refresh import indicators_refresh_one
-
     for c in coops:
         connection.set_tenant(c)
         dinas_consent_set(share=True, by="bench")
@@ -263,19 +260,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_dinas")
+    db = DB
     _ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -303,9 +289,6 @@ def main() -> None:
         connection.set_schema_to_public()
         remove_fake(prefix)
         for coop in real:
-            from billing.models import Subscription
-            from lumbung.dinas.models import Indicator, SharingState, YearFigures
-
             for model in (Indicator, YearFigures, SharingState, Subscription):
                 model.objects.filter(cooperative=coop).delete()
             cooperative_discard(cooperative=coop)

@@ -30,20 +30,35 @@ import argparse
 import csv
 import io
 import os
+import platform as _platform
 import random
 import statistics
-import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import recreate_database as _recreate_db
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_ledger",
+    env={"DJANGO_SETTINGS_MODULE": "lumbung.settings", "DJANGO_DEBUG": "false"},
+)
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from core.ledger import reports
+from core.ledger.models import Account, AccountBalance, FiscalYear, JournalEntry, JournalLine
+from core.ledger.selectors import balances_check
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+from core.users.models import User
+from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
 SECTION = "## Ledger: 1,000,000 journal lines"
 TARGET_MS = 300
 MEMBERS = 5000
@@ -115,12 +130,6 @@ def generate_month(rng: random.Random, first: date, last: date, budget: int, acc
 
 
 def load(*, total_lines: int, seed: int = 7) -> dict:
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from core.ledger.models import Account, FiscalYear
-    from core.ledger.services import fiscal_year_ensure
-
     today = timezone.localdate()
     start = date(today.year - 1, 1, 1)
     for y in (start.year, today.year):
@@ -134,8 +143,6 @@ def load(*, total_lines: int, seed: int = 7) -> dict:
     t0 = time.perf_counter()
     # Opening balance so the cash accounts start positive.
     with transaction.atomic():
-        from core.ledger.services import LineSpec, journal_post
-
         journal_post(
             on=start,
             description="Saldo awal",
@@ -224,27 +231,9 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_ledger")
-    os.environ.update(
-        DATABASE_URL=f"{_server_url()}/{db}",
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
+    db = DB
     _recreate_db(db)
     print(f"database {db}; migrating…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
-
-    from core.ledger import reports
-    from core.ledger.models import Account, AccountBalance, JournalEntry, JournalLine
-    from core.ledger.selectors import balances_check
-    from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
 
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -317,7 +306,6 @@ def main() -> None:
             args.samples,
         ),
     }
-    from core.users.models import User
 
     client = Client(HTTP_HOST=tenant_host(coop.slug))
     client.force_login(User.objects.get(username="admin@bench.test"))
@@ -356,8 +344,6 @@ def main() -> None:
 def write_docs(
     results, *, samples: int, lines, entries, balances, load_s, check_ms, cash_lines, pages, months
 ) -> None:
-    import platform as _platform
-
     out = [
         SECTION,
         "",

@@ -33,34 +33,45 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import platform as _platform
 import random
-import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import recreate_database as _recreate_db
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_loans",
+    env={"DJANGO_SETTINGS_MODULE": "lumbung.settings", "DJANGO_DEBUG": "false"},
+)
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+from core.loans import schedules as S
+from core.loans.arrears import loans_arrears_update
+from core.loans.models import ArrearsRun, Loan, LoanProduct, LoanSettings
+from core.loans.selectors import loans_reconciliation
+from core.members.models import Agency, Member
+from core.users.models import User
+from lumbung.celery import app
+from tenants.services import cooperative_create, public_tenant_ensure
+from tenants.tasks import every_cooperative_task
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
 SECTION = "## Loans: daily arrears run, 20,000 loans"
 TARGET_S = 10.0
 
 
 def load(n_loans: int, today: date) -> dict:
     """Members, loans, schedules and the receivable entry. Returns counts."""
-    from django.db import connection, transaction
-
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
-    from core.loans import schedules as S
-    from core.loans.models import Loan, LoanProduct
-    from core.members.models import Agency, Member
-    from core.users.models import User
-
     rng = random.Random(20261129)
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -175,10 +186,6 @@ def load(n_loans: int, today: date) -> dict:
 
 
 def verify(today: date, sample: int = 500) -> None:
-    from core.loans import schedules as S
-    from core.loans.models import Loan, LoanSettings
-    from core.loans.selectors import loans_reconciliation
-
     st = LoanSettings.get()
     ids = list(Loan.objects.values_list("id", flat=True))
     for pk in random.Random(7).sample(ids, min(sample, len(ids))):
@@ -202,27 +209,9 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_loans")
-    os.environ.update(
-        DATABASE_URL=f"{_server_url()}/{db}",
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
+    db = DB
     _recreate_db(db)
     print(f"database {db}; migrating…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.utils import timezone
-
-    from core.loans.arrears import loans_arrears_update
-    from core.loans.models import ArrearsRun, Loan
-    from lumbung.celery import app
-    from tenants.services import cooperative_create, public_tenant_ensure
-    from tenants.tasks import every_cooperative_task
 
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -264,7 +253,6 @@ def main() -> None:
     results["re-run same day"] = (time.perf_counter() - t, run3)
 
     verify(today)
-    from django.db.models import Count
 
     grades = dict(Loan.objects.values_list("kolektibilitas").annotate(n=Count("id")))
     overdue = Loan.objects.filter(days_past_due__gt=0).count()
@@ -282,8 +270,6 @@ def main() -> None:
 
 
 def write_docs(results, *, info, grades, overdue) -> None:
-    import platform as _platform
-
     out = [
         SECTION,
         "",

@@ -25,15 +25,26 @@ import csv
 import io
 import os
 import platform
-import sys
 import time
 import uuid
 from datetime import date
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup("lumbung_bench_members", defaults={"CELERY_TASK_ALWAYS_EAGER": "1"})
+
+from django.core.management import call_command
+from django.db import connection
+from openpyxl import Workbook
+
+from core.members.models import Agency, Member
+from core.savings.member_import import member_import_run, member_import_upload
+from core.savings.models import SavingsAccount, SavingsTransaction
+from core.savings.selectors import savings_reconciliation
+from core.users.models import User
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Members import: 5,000 rows"
@@ -80,8 +91,6 @@ def to_csv(rows: list[dict]) -> bytes:
 
 
 def to_xlsx(rows: list[dict]) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("anggota")
     header = list(rows[0].keys())
@@ -94,15 +103,6 @@ def to_xlsx(rows: list[dict]) -> bytes:
 
 
 def run_one(fmt: str, n: int) -> dict:
-    from django.db import connection
-
-    from core.members.models import Agency, Member
-    from core.savings.member_import import member_import_run, member_import_upload
-    from core.savings.models import SavingsAccount, SavingsTransaction
-    from core.savings.selectors import savings_reconciliation
-    from core.users.models import User
-    from tenants.services import cooperative_create, cooperative_discard
-
     slug = f"bench-imp-{uuid.uuid4().hex[:6]}"
     made = cooperative_create(
         slug=slug, name=f"KPRI {slug}", admin_email=f"admin@{slug}.test", actor="bench"
@@ -178,18 +178,8 @@ def main() -> None:
     ap.add_argument("--formats", default="csv,xlsx")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_members")
+    db = DB
     created = _ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{_server_url()}/{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from tenants.services import public_tenant_ensure
 
     t0 = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)

@@ -35,9 +35,28 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ensure_database, recreate_database, server_url, write_docs_section
+from _common import ROOT, django_setup, ensure_database, recreate_database, write_docs_section
 
-ROOT = Path(__file__).resolve().parents[1]
+DB = django_setup(
+    "lumbung_bench_migrate",
+    env={
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
+        "DJANGO_DEBUG": "false",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+    },
+)
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
+
+from lumbung.console.migrate import migration_plan, tenant_schemas
+from tenants.models import Cooperative, Domain
+from tenants.schema_template import qi, schema_clone
+from tenants.services import public_tenant_ensure, schema_name_for, tenant_host
+
 SECTION = "## Migrations: many cooperatives"
 COLUMN = "bench_throwaway"
 MIGRATION = "9999_bench_throwaway_column"
@@ -87,10 +106,6 @@ def _migrations_package(tmp: Path, leaf: str) -> dict:
 
 def _undo_column(schemas: list[str]) -> None:
     """Drop the throw-away column and its records from every schema (one connection)."""
-    from django.db import connection
-
-    from tenants.schema_template import qi
-
     with connection.cursor() as cur:
         for schema in schemas:
             cur.execute(f"ALTER TABLE {qi(schema)}.members_member DROP COLUMN IF EXISTS {COLUMN}")
@@ -109,34 +124,14 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_migrate")
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"{server_url()}/{db}",
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-        MIGRATE_PROCESSES=str(args.processes),
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    )
+    db = DB
+    env = dict(os.environ, MIGRATE_PROCESSES=str(args.processes))
     os.environ.update(env)
-    sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+    settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = args.processes  # as MIGRATE_PROCESSES does
     fresh = not args.reuse_db or ensure_database(db)
     if fresh:
         recreate_database(db)
     print(f"database {db}; migrating (builds the template schema too)…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.db.migrations.loader import MigrationLoader
-
-    from lumbung.console.migrate import migration_plan, tenant_schemas
-    from tenants.models import Cooperative, Domain
-    from tenants.schema_template import schema_clone
-    from tenants.services import public_tenant_ensure, schema_name_for, tenant_host
 
     if fresh:
         call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)

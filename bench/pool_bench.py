@@ -40,34 +40,37 @@ import threading
 import time
 from pathlib import Path
 
+from _common import django_setup, ensure_database, server_url, write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_pool",
+    env={
+        "DJANGO_DEBUG": "false",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    },
+    defaults={"CELERY_TASK_ALWAYS_EAGER": "1"},
+)
+
+import psycopg2
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
+from tests.platform.pgbouncer import pgbouncer_running
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SECTION = "## PgBouncer: session vs transaction mode"
 PAGES = ["/", "/anggota/", "/buku-besar/laporan/neraca-saldo/"]
 EXTRA = ["pool-a", "pool-b", "pool-c"]
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-    import django
-
-    django.setup()
 
 
 # -- one client process ------------------------------------------------------------------
 
 
 def client_main(args) -> None:
-    _setup_django()
-    from django.db import connection
-    from django.test import Client
-
-    from core.users.models import User
-    from tenants.models import Cooperative
-    from tenants.services import tenant_host
-
     coops = list(Cooperative.objects.exclude(schema_name="public").filter(slug__in=args.slugs))
     logins = {}
     for coop in coops:
@@ -134,8 +137,6 @@ def _pct(values, p):
 
 
 def _backends(admin_url: str, db: str) -> int:
-    import psycopg2
-
     conn = psycopg2.connect(admin_url)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -152,6 +153,7 @@ def page_mix(
     env = dict(
         os.environ,
         DATABASE_URL=url,
+        BENCH_DB=db,
         DB_POOL_MODE=mode,
         # Session pooling only works when a client gives its server connection back after
         # each request (DB_CONN_MAX_AGE=0): a kept one would hold a server connection.
@@ -253,21 +255,9 @@ def main() -> None:
         client_main(args)
         return
 
-    from _common import ensure_database, server_url, write_docs_section
-
-    from tests.platform.pgbouncer import pgbouncer_running
-
-    db = os.environ.get("BENCH_DB", "lumbung_bench_pool")
+    db = DB
     base = server_url()
     ensure_database(db)
-    os.environ["DATABASE_URL"] = f"{base}/{db}"
-    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    _setup_django()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from tenants.models import Cooperative
-    from tenants.services import cooperative_create, public_tenant_ensure
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     public_tenant_ensure()

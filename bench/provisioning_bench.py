@@ -30,6 +30,7 @@ import argparse
 import http.client
 import json
 import os
+import platform as _platform  # the stdlib module (the folder is not a package)
 import re
 import shutil
 import signal
@@ -43,31 +44,37 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from _common import database_exists, django_setup, free_port, write_docs_section
 from _common import recreate_database as _recreate_db
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+MAILDIR = Path(tempfile.mkdtemp(prefix="lumbung-bench-mail-"))
+PORT = free_port()
+DB = django_setup(
+    "lumbung_bench_provisioning",
+    env={
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(MAILDIR),
+        "SITE_PORT": str(PORT),
+        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
+        "DJANGO_DEBUG": "false",
+    },
+)
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from tenants.models import Cooperative, Domain, SignupRequest, SpareSchema
+from tenants.schema_template import schema_clone, spare_target, spares_fill, template_state
+from tenants.services import cooperative_create, public_tenant_ensure, schema_name_for, tenant_host
+from tenants.signup import SignupData, signup_provision, signup_submit
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Provisioning: sign-up to ready"
 STAGES = ("post", "verify", "wait", "login", "home")
 PASSWORD = "Koperasi-Maju-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _db_exists(name: str) -> bool:
-    import psycopg2
-
-    conn = psycopg2.connect(_server_url() + "/postgres")
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        found = cur.fetchone() is not None
-    conn.close()
-    return found
 
 
 # ------------------------------------------------------------------ a tiny HTTP client
@@ -218,42 +225,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_provisioning")
-    maildir = Path(tempfile.mkdtemp(prefix="lumbung-bench-mail-"))
-    port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"{_server_url()}/{db}",
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        CELERY_TASK_ALWAYS_EAGER="false",
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(maildir),
-        SITE_PORT=str(port),
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
-    os.environ.update(env)
-    if not (args.reuse_db and _db_exists(db)):
+    db, maildir, port = DB, MAILDIR, PORT
+    env = dict(os.environ)  # the benchmark's, set by django_setup
+    if not (args.reuse_db and database_exists(db)):
         _recreate_db(db)
         args.reuse_db = False
     print(f"database {db}; migrating (builds the template schema too)…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection, transaction
-
-    from tenants.models import Cooperative, Domain, SignupRequest, SpareSchema
-    from tenants.schema_template import schema_clone, spare_target, spares_fill, template_state
-    from tenants.services import (
-        cooperative_create,
-        public_tenant_ensure,
-        schema_name_for,
-        tenant_host,
-    )
-    from tenants.signup import SignupData, signup_provision, signup_submit
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # in-process
     t = time.perf_counter()
@@ -448,8 +425,6 @@ def _fmt(values: list[float]) -> str:
 
 
 def write_docs(results, *, samples: int, migrate_s: float, relations: int) -> None:
-    import platform as _platform  # the stdlib module (the folder is not a package)
-
     lines = [
         SECTION,
         "",

@@ -47,9 +47,42 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from _common import ensure_database, pct, recreate_database, server_url, write_docs_section
+from _common import (
+    ROOT,
+    django_setup,
+    ensure_database,
+    pct,
+    recreate_database,
+    server_url,
+    write_docs_section,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
+DB = django_setup(
+    "lumbung_bench_scale",
+    env={
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
+        "DJANGO_DEBUG": "false",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+    },
+)
+
+import psycopg2
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.loans import schedules as S
+from core.loans.models import Instalment, Loan, LoanProduct
+from core.members.models import Agency, Member
+from core.users.models import User
+from lumbung.console.migrate import migration_plan, tenant_schemas
+from tenants.schema_template import qi
+from tenants.services import cooperative_create, public_tenant_ensure
+
 MIGRATIONS_DIR = ROOT / "core" / "members" / "migrations"
 MIGRATION = "9999_scale_bench"
 
@@ -83,13 +116,6 @@ DATA_FUNCTION = (
 
 def coop_data(rng: random.Random, i: int) -> dict:
     """Fill the current cooperative's schema with a small, realistic amount of data."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-    from core.loans import schedules as S
-    from core.loans.models import Instalment, Loan, LoanProduct
-    from core.members.models import Agency, Member
-    from core.users.models import User
-
     today = date.today()
     agencies = Agency.objects.bulk_create(
         [Agency(code=f"INST{k}", name=f"Instansi {k}") for k in range(3)]
@@ -199,11 +225,6 @@ def coop_data(rng: random.Random, i: int) -> dict:
 def make_cooperatives(target: int, rng: random.Random) -> dict:
     """Create cooperatives (as sign-up does) until there are ``target``; returns the
     provisioning times [(existing before, seconds)] and the data totals."""
-    from django.db import connection
-
-    from lumbung.console.migrate import tenant_schemas
-    from tenants.services import cooperative_create
-
     existing = len(tenant_schemas())
     made: list[tuple[int, float]] = []
     members = loans = 0
@@ -274,10 +295,6 @@ def _package(tmp: Path, key: str, leaf: str, env: dict) -> dict:
 
 
 def _undo(key: str, schemas: list[str]) -> None:
-    from django.db import connection
-
-    from tenants.schema_template import qi
-
     undo = SCENARIOS[key][2]
     with connection.cursor() as cur:
         for schema in schemas:
@@ -291,10 +308,6 @@ def _undo(key: str, schemas: list[str]) -> None:
 
 
 def _applied_count(schemas: list[str]) -> int:
-    from django.db import connection
-
-    from tenants.schema_template import qi
-
     with connection.cursor() as cur:
         cur.execute(
             " + ".join(
@@ -308,10 +321,6 @@ def _applied_count(schemas: list[str]) -> int:
 
 
 def bench_migrations(env: dict, processes: int, schemas: list[str]) -> dict:
-    from django.db.migrations.loader import MigrationLoader
-
-    from lumbung.console.migrate import migration_plan
-
     out: dict = {}
     base = ["migrate_all_tenants", "--processes", str(processes), "--no-template"]
     out["noop"], _ = _manage(base, env)
@@ -348,8 +357,6 @@ def bench_migrations(env: dict, processes: int, schemas: list[str]) -> dict:
 
 
 def catalog_size(db: str, schema: str) -> dict:
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_class")
         relations = cur.fetchone()[0]
@@ -392,10 +399,6 @@ def _backend_memory(cur) -> dict:
 
 def backend_memory(db: str, schemas: list[str]) -> dict:
     """One fresh server connection serves ``schemas`` in turn (a few typical reads each)."""
-    import psycopg2
-
-    from tenants.schema_template import qi
-
     conn = psycopg2.connect(f"{server_url()}/{db}")
     conn.autocommit = True
     reads = [
@@ -432,31 +435,15 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_scale")
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"{server_url()}/{db}",
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-        MIGRATE_PROCESSES=str(args.processes),
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    )
+    db = DB
+    env = dict(os.environ, MIGRATE_PROCESSES=str(args.processes))
     os.environ.update(env)
-    sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+    settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = args.processes  # as MIGRATE_PROCESSES does
     fresh = not args.reuse_db or ensure_database(db)
     if fresh:
         recreate_database(db)
     load_before = os.getloadavg()
     print(f"database {db}; migrating (builds the template schema too)…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from lumbung.console.migrate import tenant_schemas
-    from tenants.services import public_tenant_ensure
 
     t = time.perf_counter()
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)

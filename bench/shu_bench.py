@@ -30,19 +30,39 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform as _platform
 import random
-import sys
 import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, write_docs_section
 from _common import recreate_database as _recreate_db
-from _common import server_url as _server_url
-from _common import write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_shu", env={"DJANGO_SETTINGS_MODULE": "lumbung.settings", "DJANGO_DEBUG": "false"}
+)
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.ledger.models import Period
+from core.ledger.selectors import account_balance, account_for_role, balances_check
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post, period_close
+from core.loans.arrears import loans_arrears_update
+from core.loans.models import Loan, LoanProduct, Repayment
+from core.members.models import Agency, Member
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.services import savings_interest_accrue
+from core.users.models import User
+from core.yearend.rat import rat_pack_pdf
+from core.yearend.selectors import shu_preview
+from core.yearend.services import shu_post, yearend_close
+from tenants.services import cooperative_create, public_tenant_ensure
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
 SECTION = "## Year end: SHU for 10,000 members"
 TARGET_S = 10.0
 PDF_TARGET_S = 30.0
@@ -50,15 +70,6 @@ D = Decimal
 
 
 def load(n: int, year: int) -> dict:
-    from django.db import connection, transaction
-
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
-    from core.loans.models import Loan, LoanProduct, Repayment
-    from core.members.models import Agency, Member
-    from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
-    from core.users.models import User
-
     rng = random.Random(20261204)
     t0 = time.perf_counter()
     fiscal_year_ensure(year=year)
@@ -263,13 +274,6 @@ def load(n: int, year: int) -> dict:
 
 
 def prepare(year: int) -> None:
-    from core.ledger.models import Period
-    from core.ledger.services import period_close
-    from core.loans.arrears import loans_arrears_update
-    from core.savings.models import SavingsProduct
-    from core.savings.services import savings_interest_accrue
-    from core.users.models import User
-
     by = User.objects.get(username="bendahara@bench.test")
     loans_arrears_update(on=date(year, 12, 31), by=by)
     for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
@@ -284,27 +288,9 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_shu")
-    os.environ.update(
-        DATABASE_URL=f"{_server_url()}/{db}",
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
+    db = DB
     _recreate_db(db)
     print(f"database {db}; migrating…", flush=True)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.utils import timezone
-
-    from core.ledger.selectors import account_balance, account_for_role, balances_check
-    from core.users.models import User
-    from core.yearend.selectors import shu_preview
-    from core.yearend.services import shu_post, yearend_close
-    from tenants.services import cooperative_create, public_tenant_ensure
 
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     public_tenant_ensure()
@@ -337,7 +323,6 @@ def main() -> None:
     t = time.perf_counter()
     ye = shu_post(year=year, rat_date=timezone.localdate(), rat_decision="BENCH/RAT", by=by)
     results["computed and posted (after the RAT)"] = time.perf_counter() - t
-    from core.yearend.rat import rat_pack_pdf
 
     t = time.perf_counter()
     pdf = rat_pack_pdf(year=year)
@@ -359,8 +344,6 @@ def main() -> None:
 
 
 def write_docs(results, *, info, shu, n_shares) -> None:
-    import platform as _platform
-
     out = [
         SECTION,
         "",

@@ -30,14 +30,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform as _platform
 import statistics
-import sys
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+from _common import django_setup, recreate_database, write_docs_section
+
+DB = django_setup(
+    "lumbung_bench_statements",
+    env={"DJANGO_SETTINGS_MODULE": "lumbung.settings", "DJANGO_DEBUG": "false"},
+)
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from core.ledger import reports
+from core.ledger.models import Account, AccountBalance, FiscalYear, Period
+from core.ledger.selectors import balances_check
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post, period_close
+from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
 SECTION = "## Ledger: the six statements at 1,000,000 journal lines"
 TARGET_MS = 100
 LINES_PER_10_ENTRIES = 23
@@ -82,13 +102,6 @@ def load(*, total_lines: int, today: date, members: int = 5000, atomic_months: b
     """About ``total_lines`` journal lines from 1 January last year to ``today``, one
     transaction per month (``atomic_months=False`` inside a caller's transaction, as in
     tests). Returns {"lines", "entries", "load_s", "months"}."""
-    from decimal import Decimal
-
-    from django.db import connection, transaction
-
-    from core.ledger.models import Account, FiscalYear
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
-
     start = date(today.year - 1, 1, 1)
     for y in (start.year, today.year):
         fiscal_year_ensure(year=y)
@@ -166,8 +179,6 @@ class _nothing:
 
 
 def _vacuum() -> None:
-    from django.db import connection
-
     with connection.cursor() as cur:  # what autovacuum does after a bulk load
         for t in ("ledger_journalline", "ledger_journalentry", "ledger_accountbalance"):
             cur.execute(f"VACUUM ANALYZE {t}")
@@ -217,8 +228,6 @@ def measure(client, urls: dict[str, str], *, samples: int) -> dict[str, tuple[fl
 
 
 def main() -> None:
-    from _common import recreate_database, server_url, write_docs_section
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=7)
@@ -238,35 +247,14 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    db = os.environ.get("BENCH_DB", "lumbung_bench_statements")
-    os.environ.update(
-        DATABASE_URL=f"{server_url()}/{db}",
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
+    db = DB
     if not args.reuse:
         recreate_database(db)
         print(f"database {db}; migrating…", flush=True)
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
-
-    from core.ledger import reports
-    from core.ledger.models import Account, AccountBalance
-    from core.ledger.selectors import balances_check
-    from core.users.models import User
-    from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
-
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     today = timezone.localdate()
     if args.reuse:
-        from tenants.models import Cooperative
-
         coop = Cooperative.objects.get(slug="bench-statements")
         connection.set_tenant(coop)
         with connection.cursor() as cur:
@@ -301,9 +289,6 @@ def main() -> None:
     )
     closed = 0
     if args.close_months:  # as a cooperative does each month (what the year end asks)
-        from core.ledger.models import Period
-        from core.ledger.services import period_close
-
         admin = User.objects.get(username="admin@bench.test")
         t = time.perf_counter()
         for p in Period.objects.filter(
@@ -342,8 +327,6 @@ def main() -> None:
 
 
 def docs_text(results, *, info, balances, check_ms, args, before=None) -> str:
-    import platform as _platform
-
     out = [
         SECTION,
         "",

@@ -10,6 +10,7 @@ import io
 from datetime import date
 
 from django.conf import settings
+from openpyxl import Workbook
 
 from .models import Invoice
 
@@ -75,8 +76,6 @@ def efaktur_csv(*, year: int, month: int) -> bytes:
 
 
 def efaktur_xlsx(*, year: int, month: int) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = f"{year}-{month:02d}"

@@ -31,6 +31,7 @@ def invoice_html(*, invoice: Invoice) -> str:
 def invoice_pdf(*, invoice: Invoice) -> bytes:
     """An invoice (or, once paid, a receipt) with the platform's bank account and the
     transfer reference, DPP, PPN and both parties' NPWP when given."""
+    # lazy: weasyprint takes over a second to import (Pango, fonts); only PDFs need it
     from weasyprint import HTML
 
     return HTML(string=invoice_html(invoice=invoice)).write_pdf()

@@ -8,6 +8,7 @@ from lumbung.celery import app
 
 from . import services, webhooks
 from .models import Subscription
+from .providers.stripe_provider import stripe_catalog_sync
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,5 @@ def billing_reminders_task() -> int:
 @app.task(autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
 def stripe_catalog_sync_task() -> int:
     """Create the Stripe prices that offered plans lack (after an operator edits a plan)."""
-    from .providers.stripe_provider import stripe_catalog_sync
-
     with schema_context("public"):
         return stripe_catalog_sync()

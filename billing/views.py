@@ -26,7 +26,9 @@ from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
 
 from . import selectors, services
-from .models import Interval, Invoice, Plan, Subscription
+from .efaktur import efaktur_csv, efaktur_xlsx
+from .forms import PlanForm
+from .models import Interval, Invoice, PaymentProof, Plan, Subscription
 from .pdf import invoice_pdf
 from .providers.base import provider_get
 from .usage import active_member_count
@@ -271,8 +273,6 @@ def operator_transfer_decide(request, pk: int, decision: str):
 
 @operator_required
 def operator_proof(request, pk: int):
-    from .models import PaymentProof
-
     proof = get_object_or_404(PaymentProof, pk=pk)
     return HttpResponse(proof.file.open("rb").read(), content_type="application/octet-stream")
 
@@ -286,8 +286,6 @@ def operator_plans(request):
 
 @operator_required
 def operator_plan_edit(request, pk: int | None = None):
-    from .forms import PlanForm
-
     plan = get_object_or_404(Plan, pk=pk) if pk else None
     form = PlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
@@ -302,8 +300,6 @@ def operator_plan_edit(request, pk: int | None = None):
 @operator_required
 def operator_efaktur(request):
     """e-Faktur data of a month (?tahun=2026&bulan=3&format=csv|xlsx)."""
-    from .efaktur import efaktur_csv, efaktur_xlsx
-
     today = timezone.localdate()
     try:
         year = int(request.GET.get("tahun") or today.year)

@@ -14,11 +14,12 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from billing.audit import BillingAudit
 from core.audit.services import audit_log
+from tenants.models import Cooperative
 
 from .emails import billing_email_send
 from .models import Interval, Invoice, Subscription, WebhookEvent
@@ -115,6 +116,7 @@ def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent
 
 
 def _enqueue(pk: int) -> None:
+    # import cycle: billing.tasks imports this module
     from .tasks import stripe_event_process_task
 
     stripe_event_process_task.delay(pk)
@@ -152,8 +154,6 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
 def _transient(exc: Exception) -> bool:
     """Worth retrying: the provider or the database was briefly unavailable. A 4xx from
     the provider (e.g. the object does not exist) stays failed for operators to see."""
-    from django.db import OperationalError
-
     return isinstance(
         exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError | OperationalError
     )
@@ -224,8 +224,6 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
 
 
 def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvider) -> None:
-    from tenants.models import Cooperative
-
     slug = session.get("client_reference_id") or ""
     coop = Cooperative.objects.filter(slug=slug).exclude(schema_name="public").first()
     sub = Subscription.objects.filter(cooperative=coop).first() if coop else None

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class TenantsConfig(AppConfig):
@@ -6,7 +7,7 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.core import checks
+        # in ready(): these import models, which need the app registry loaded
         from django_tenants.signals import schema_migrated
 
         from . import checks as tenant_checks

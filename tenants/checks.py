@@ -4,14 +4,19 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
+from .schema_template import (
+    TEMPLATE_SCHEMA,
+    applied_migrations,
+    expected_migrations,
+    template_state,
+)
+
 log = logging.getLogger(__name__)
 
 
 def _public_migrations_pending() -> bool:
     """True while the public schema has migrations on disk to apply (or none applied yet):
     the `migrate_schemas` about to run rebuilds the template right after them."""
-    from .schema_template import applied_migrations, expected_migrations
-
     try:
         applied = applied_migrations(settings.PUBLIC_SCHEMA_NAME)
     except DatabaseError:
@@ -28,7 +33,6 @@ def template_schema_check(app_configs=None, databases=None, **kwargs):
     (``TENANT_TEMPLATE_AUTO_REFRESH``), so it says so in one line instead of warning."""
     if not databases or "default" not in databases:
         return []
-    from .schema_template import TEMPLATE_SCHEMA, template_state
 
     try:
         state = template_state()

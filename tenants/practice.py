@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
@@ -33,6 +34,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.services import STAFF_ROLES
+from lumbung.mail import mail_suppressed
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain, SchemaTemplate
@@ -46,6 +48,7 @@ from .schema_template import (
     schema_clone,
     snapshot_build,
 )
+from .services import cooperative_discard, schema_name_for, tenant_host, tenant_seeders
 from .validators import PRACTICE_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -76,8 +79,6 @@ def practice_slug(slug: str) -> str:
 @contextmanager
 def _mail_suppressed():
     """The demo seeders notify demo members by e-mail (loans): never while building."""
-    from lumbung.mail import mail_suppressed
-
     with mail_suppressed():
         yield
 
@@ -105,8 +106,6 @@ def practice_template_refresh(*, force: bool = False) -> bool:
     month (or ``force``): a fast clone of the migrated template, the tenant and demo
     seeders run in it, a snapshot taken, then swapped in. All in one transaction; clones
     wait on the lock meanwhile. Returns whether it was rebuilt."""
-    from .services import tenant_seeders
-
     connection.set_schema_to_public()
     if not force and practice_template_current():
         return False
@@ -134,8 +133,6 @@ def practice_template_refresh(*, force: bool = False) -> bool:
             for seed in tenant_seeders():
                 seed(cooperative=stand_in)
             for path in getattr(settings, "DEMO_SEEDERS", []):
-                from django.utils.module_loading import import_string
-
                 import_string(path)(cooperative=stand_in)
         connection.set_schema_to_public()
         snap = snapshot_build(PRACTICE_STAGING_SCHEMA)
@@ -236,8 +233,6 @@ def practice_get(*, cooperative: Cooperative) -> Cooperative | None:
 def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
     """The cooperative's practice copy, made when it has none (a clone of the practice
     template at <slug>-latihan), its staff logins copied in (again, when it exists)."""
-    from .services import schema_name_for, tenant_host
-
     connection.set_schema_to_public()
     cooperative = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
     if cooperative.is_practice or cooperative.is_public:
@@ -322,8 +317,6 @@ def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
 @transaction.atomic
 def practice_delete(*, practice: Cooperative, by, reason: str = "") -> None:
     """Remove a practice copy: its schema, domain and row. Refuses a real cooperative."""
-    from .services import cooperative_discard
-
     connection.set_schema_to_public()
     practice = Cooperative.objects.select_for_update().get(pk=practice.pk)
     if not practice.is_practice:

@@ -33,14 +33,19 @@ import functools
 import hashlib
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from tenants.errors import TenantErrors
+
+from .models import SchemaTemplate, SpareSchema
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +73,6 @@ def qi(name: str) -> str:
 def expected_migrations() -> frozenset[tuple[str, str]]:
     """Every migration on disk (squashed ones replace what they squash). Cached per
     process: migration files do not change under a running process."""
-    from django.db.migrations.loader import MigrationLoader
-
     loader = MigrationLoader(None, ignore_no_migrations=True)
     return frozenset(loader.graph.nodes.keys())
 
@@ -110,8 +113,6 @@ class TemplateState:
 
 
 def template_state() -> TemplateState:
-    from .models import SchemaTemplate
-
     if not _schema_exists(TEMPLATE_SCHEMA):
         return TemplateState(exists=False, missing=[], snapshot=False)
     snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).only("fingerprint").first()
@@ -396,8 +397,6 @@ def _take_spare(*, target: str, fingerprint: str) -> bool:
     """Rename a ready spare clone to ``target`` (inside the caller's transaction: a
     rollback gives the spare back, though sequences it advanced stay advanced — ids
     then start a little higher, which is harmless). False when there is none."""
-    from .models import SpareSchema
-
     spare = (
         SpareSchema.objects.select_for_update(skip_locked=True)
         .filter(fingerprint=fingerprint)
@@ -431,8 +430,6 @@ def schema_clone(*, target: str, use_spare: bool = True) -> None:
     there is one (milliseconds), else the snapshot script run (DDL). Runs in the caller's
     transaction (so a later failure rolls the schema back too). Refuses a missing or
     stale template with ApplicationError ``template_missing`` / ``template_stale``."""
-    from .models import SchemaTemplate
-
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOCK_KEY])
@@ -463,10 +460,6 @@ def spares_fill(*, count: int | None = None) -> int:
     """Top the spare schemas up to ``count`` (default spare_target()), dropping spares of
     an older template. Each spare is its own transaction; one filler at a time (an
     advisory lock; a second caller returns 0 at once). Returns how many were made."""
-    import uuid
-
-    from .models import SchemaTemplate, SpareSchema
-
     want = spare_target() if count is None else count
     with connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY + 1])
@@ -604,8 +597,6 @@ def _drop(name: str) -> None:
 
 
 def _migrate_into(schema: str, verbosity: int) -> None:
-    from django.core.management import call_command
-
     with connection.cursor() as cur:
         cur.execute(f"CREATE SCHEMA {qi(schema)}")
     call_command(
@@ -629,8 +620,6 @@ class RefreshResult:
 def template_refresh(*, force: bool = False, verbosity: int = 1) -> RefreshResult:
     """Bring the template in step with the migrations on disk (no-op when it already is,
     unless ``force``). Must not run inside a transaction (migrations commit)."""
-    from .models import SchemaTemplate
-
     started = time.perf_counter()
     connection.set_schema_to_public()
     if not force:
@@ -683,7 +672,6 @@ def refresh_after_public_migrate(sender=None, schema_name: str = "", **kwargs) -
     if connection.in_atomic_block:
         log.warning("Template schema not refreshed: migrate ran inside a transaction")
         return
-    from .models import SchemaTemplate, SpareSchema
 
     connection.set_schema_to_public()
     tables = set(connection.introspection.table_names())

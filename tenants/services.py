@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.models import User
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
@@ -133,8 +134,6 @@ def cooperative_create(
             connection.set_schema_to_public()
             Domain.objects.create(domain=tenant_host(slug), tenant=coop, is_primary=True)
             with schema_context(coop.schema_name):
-                from core.users.models import User
-
                 admin = User(
                     username=admin_email,
                     email=admin_email,

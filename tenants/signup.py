@@ -220,6 +220,7 @@ def signup_verify(*, token: str) -> SignupRequest:
 
 
 def _enqueue(signup_id: int) -> None:
+    # import cycle: tenants.tasks imports this module
     from .tasks import signup_provision_task
 
     signup_provision_task.delay(signup_id)

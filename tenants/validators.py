@@ -1,5 +1,7 @@
 import re
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
@@ -121,9 +123,6 @@ def normalize_phone(raw: str) -> str:
 
 
 def validate_email_address(email: str) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     email = (email or "").strip()
     try:
         validate_email(email)

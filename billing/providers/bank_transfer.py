@@ -5,6 +5,7 @@ unique reference), the cooperative uploads proof, an operator confirms
 from __future__ import annotations
 
 from billing.models import Subscription
+from billing.services import bank_invoice_issue
 
 from .base import PaymentProvider, PaymentStart
 
@@ -15,8 +16,6 @@ class BankTransferProvider(PaymentProvider):
     def start_payment(
         self, *, subscription, plan, interval, success_url, cancel_url
     ) -> PaymentStart:
-        from billing.services import bank_invoice_issue
-
         invoice = bank_invoice_issue(
             subscription=subscription, plan=plan, interval=interval, by="system"
         )

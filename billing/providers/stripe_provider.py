@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.errors import BillingErrors
 from billing.models import Interval, Plan, Subscription
+from billing.tax import tax_split
 from core.common.errors import ApplicationError
 
 from .base import PaymentProvider, PaymentStart
@@ -90,8 +91,6 @@ def plan_for_price(price_id: str) -> tuple[Plan, str] | None:
 
 def plan_price_total(plan: Plan, interval: str) -> Decimal:
     """What the card is charged: the stated price, plus PPN when it excludes it."""
-    from billing.tax import tax_split
-
     dpp, ppn = tax_split(
         price=plan.price_for(interval),
         rate=Decimal(settings.BILLING_PPN_RATE),

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,8 @@ from core.common.errors import ApplicationError
 from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
-from ..models import Invoice, PaymentProof, Plan, Subscription
+from ..models import Invoice, InvoiceSequence, PaymentProof, Plan, Subscription
+from ..tax import tax_split
 from .common import (
     LIVE_STRIPE_STATUSES,
     BillingErrors,
@@ -103,10 +104,6 @@ def invoice_number_next(*, on: date) -> str:
     """The next number of the year's gap-free series, ``INV/2026/000123``. Call inside
     the transaction that creates the invoice: the year's row stays locked until it
     commits, and a rollback gives the number back."""
-    from django.db import IntegrityError
-
-    from ..models import InvoiceSequence
-
     if not connection.in_atomic_block:
         raise RuntimeError("invoice_number_next needs the invoice's transaction")
     try:
@@ -123,8 +120,6 @@ def invoice_number_next(*, on: date) -> str:
 def invoice_tax_fields(*, subscription: Subscription, price: Decimal, includes_ppn: bool) -> dict:
     """amount, DPP, PPN (settings.BILLING_PPN_RATE) and the buyer as the invoice shows
     them."""
-    from ..tax import tax_split
-
     rate = Decimal(settings.BILLING_PPN_RATE)
     dpp, ppn = tax_split(price=price, rate=rate, includes_ppn=includes_ppn)
     return {

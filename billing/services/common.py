@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.models import User
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
@@ -166,8 +167,6 @@ def _require_reason(reason: str) -> str:
 
 
 def _require_billing_operator(operator) -> None:
-    from core.users.models import User
-
     allowed = {User.OperatorRole.BILLING, User.OperatorRole.ADMIN}
     if not (
         operator

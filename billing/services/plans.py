@@ -15,6 +15,7 @@ from core.common.errors import ApplicationError
 
 from ..models import Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
+from ..providers.stripe_provider import StripeProvider
 from .bank import bank_invoice_issue
 from .common import (
     ARREARS_STRIPE_STATUSES,
@@ -243,8 +244,6 @@ def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Sub
     """End a cooperative's card subscription at Stripe now and make bank transfer its way
     of paying (a card in arrears switching to transfer, or an operator recording a manual
     payment). The period already paid by card stays; Stripe charges no more."""
-    from ..providers.stripe_provider import StripeProvider
-
     reason = _require_reason(reason)
     if not (
         subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES
@@ -291,8 +290,6 @@ def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
     new Stripe prices (Stripe prices cannot change): the old ids are dropped and the
     catalogue is synced after commit; running subscriptions keep their price until they
     change plan."""
-    from decimal import Decimal
-
     _require_billing_operator(operator)
     unknown = set(fields) - set(PLAN_FIELDS) - {"code"}
     if unknown:
@@ -333,6 +330,7 @@ def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
     }
     _audit(actor=operator, action=BillingAudit.PLAN_SAVED, target=plan, data={"changed": changed})
     if not (plan.stripe_price_monthly_id and plan.stripe_price_yearly_id) and plan.is_active:
+        # import cycle: billing.tasks imports billing.services
         from ..tasks import stripe_catalog_sync_task
 
         transaction.on_commit(lambda: stripe_catalog_sync_task.delay())

@@ -14,6 +14,11 @@ from tenants.models import Cooperative
 
 from ..emails import billing_email_send
 from ..models import Subscription
+from ..providers.stripe_provider import (
+    plan_for_price,
+    subscription_period_end,
+    subscription_price_id,
+)
 from .common import (
     S,
     _audit,
@@ -74,12 +79,6 @@ def subscription_sync_stripe(
     """Apply the state of a Stripe subscription (fetched from the API just now) to ours.
     Safe to call any number of times, in any order: the result depends only on the
     fetched state."""
-    from ..providers.stripe_provider import (
-        plan_for_price,
-        subscription_period_end,
-        subscription_price_id,
-    )
-
     sub = _lock(subscription)
     dead = ("canceled", "incomplete_expired")
     if sub.provider == Subscription.Provider.BANK_TRANSFER and stripe_sub["status"] in dead:

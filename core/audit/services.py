@@ -3,6 +3,8 @@ from typing import Any
 
 from django.db import models
 
+from core.common.bulk import bulk_insert_values
+
 from .models import AuditEvent
 
 
@@ -19,8 +21,6 @@ def audit_log_bulk(
 ) -> list[AuditEvent]:
     """``audit_log(actor=actor, action=action, target=t, data=d)`` for every ``(t, d)``
     of ``targets`` (the same rows), written with one INSERT. For batch services."""
-    from core.common.bulk import bulk_insert_values
-
     actor_obj, label = _actor(actor)
     events = [
         AuditEvent(

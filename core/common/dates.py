@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.formats import date_format
+
 MONTHS_ID = (
     "Januari",
     "Februari",
@@ -33,6 +35,5 @@ def format_date(d: date | None) -> str:
     only in exports that agencies need."""
     if d is None:
         return ""
-    from django.utils.formats import date_format
 
     return date_format(d)

@@ -18,6 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from .practice import PRACTICE_COLOUR, PRACTICE_MARK, in_practice_copy
 
@@ -104,10 +107,6 @@ def export_csv(*, columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
 
 
 def export_xlsx(*, columns: Sequence[Column], rows: Iterable[Any], title: str = "") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     wb = Workbook(write_only=True)
     ws = wb.create_sheet((title or "Data")[:31].replace("/", "-"))
     bold = Font(bold=True)

@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
@@ -76,8 +77,6 @@ class RupiahField(forms.Field):
         except RupiahError as e:
             raise forms.ValidationError(e.text, code=e.reason) from None
         if self.min_value is not None and d < self.min_value:
-            from django.utils.translation import gettext as _
-
             raise forms.ValidationError(
                 _("Paling sedikit %(m)s.") % {"m": _display(self.min_value)}, code="min_value"
             )
@@ -117,8 +116,6 @@ class RupiahSerializerField(serializers.DecimalField):
         except RupiahError as e:
             raise serializers.ValidationError(e.text, code=e.reason) from None
         if self.rupiah_min is not None and d < self.rupiah_min:
-            from django.utils.translation import gettext as _
-
             raise serializers.ValidationError(
                 _("Paling sedikit %(m)s.") % {"m": _display(self.rupiah_min)}, code="min_value"
             )

@@ -35,6 +35,7 @@ from xml.etree.ElementTree import iterparse
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from .money import MAX_RUPIAH, parse_rupiah
 
@@ -414,8 +415,6 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
 
 
 def _read_xlsx_openpyxl(content: bytes) -> list[Sheet]:
-    from openpyxl import load_workbook
-
     wb = load_workbook(io.BytesIO(content), data_only=True)
     out = []
     for ws in wb.worksheets:

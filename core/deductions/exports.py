@@ -9,14 +9,20 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
+from core.common.errors import ApplicationError
 from core.common.exports import XLSX_TYPE, safe_cell, safe_row, workbook_bytes
 from core.common.money import format_rupiah
 from core.common.pdf import html_to_pdf
 from core.members.models import Agency
 
 from .models import DeductionLine, DeductionRun
-from .services import deduction_settings_get
+from .services import E, deduction_settings_get
 
 ZERO = Decimal("0")
 HEADERS = [
@@ -88,10 +94,6 @@ def agency_totals(run: DeductionRun) -> list[dict]:
 
 
 def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
     ws = wb.create_sheet(title=title[:31])
     for i, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
@@ -182,8 +184,6 @@ def _lines(run: DeductionRun, agency: Agency):
 
 
 def agency_xlsx(*, run: DeductionRun, agency: Agency) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook(write_only=True)
     _sheet(wb, agency.code, run, agency, _lines(run, agency))
     return workbook_bytes(wb)
@@ -191,10 +191,6 @@ def agency_xlsx(*, run: DeductionRun, agency: Agency) -> bytes:
 
 def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
     """One workbook: a summary sheet, then one sheet per agency."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Ringkasan")
     bold = Font(bold=True)
@@ -277,12 +273,6 @@ def run_export_file(
 ) -> tuple[bytes, str, str]:
     """The file a treasurer downloads for a ready run: ``(body, content type, file name)``;
     PDF is the cover letter, XLSX one agency's list (or every agency's without one)."""
-    from django.utils.translation import gettext as _
-
-    from core.common.errors import ApplicationError
-
-    from .services import E
-
     if run.status != DeductionRun.Status.READY:
         raise ApplicationError(
             E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."), status=409

@@ -1,6 +1,7 @@
 """Payroll deduction (potong gaji): monthly runs, their lines per member, and the realized
 files imported per agency (instansi), each posted as one journal entry."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -115,16 +116,12 @@ class DeductionRun(models.Model):
 
     @property
     def month_start(self):
-        from datetime import date
-
         return date(self.year, self.month, 1)
 
     @property
     def payday(self):
         """The salary the list is cut from is paid on the 1st of the month after the
         cut-off: the default date a batch is received (and posted) on."""
-        from datetime import date
-
         c = self.cutoff_date
         return date(c.year + 1, 1, 1) if c.month == 12 else date(c.year, c.month + 1, 1)
 

@@ -9,6 +9,19 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from core.common.errors import ApplicationError
+from core.loans.schedules import add_months
+from core.members.models import Agency
+from core.users.models import User
+
+from .models import DeductionImport, DeductionLine, DeductionRun, DeductionSettings
+from .services import (
+    deduction_import_post,
+    deduction_import_upload,
+    deduction_run_create,
+    deduction_run_generate,
+)
+
 log = logging.getLogger(__name__)
 
 
@@ -17,19 +30,6 @@ def _csv(rows) -> bytes:
 
 
 def deductions_demo_seed(*, cooperative=None) -> None:
-    from core.common.errors import ApplicationError
-    from core.loans.schedules import add_months
-    from core.members.models import Agency
-    from core.users.models import User
-
-    from .models import DeductionImport, DeductionLine, DeductionRun, DeductionSettings
-    from .services import (
-        deduction_import_post,
-        deduction_import_upload,
-        deduction_run_create,
-        deduction_run_generate,
-    )
-
     by = (
         User.objects.filter(role=User.Role.BENDAHARA, is_active=True).order_by("pk").first()
         or User.objects.filter(role=User.Role.ADMIN, is_active=True).order_by("pk").first()

@@ -5,15 +5,17 @@ import logging
 
 from celery import shared_task
 
+from core.users.models import User
+
+from .models import DeductionRun
+
 log = logging.getLogger(__name__)
 
 
 @shared_task
 def deduction_run_generate_task(run_id: int, user_id: int | None = None) -> int:
     """Fill a run's lines (progress is written as it goes; the screen polls it)."""
-    from core.users.models import User
-
-    from .models import DeductionRun
+    # import cycle: deductions.services.start imports this module to enqueue
     from .services import deduction_run_generate
 
     by = User.objects.filter(pk=user_id).first() if user_id else "system"
@@ -34,9 +36,7 @@ def deduction_run_post_one_task(
     agency: the workers post them side by side; progress and results are written on the
     run, which the screen polls), dated ``on`` (ISO date; the run's payday when None).
     True when it was posted."""
-    from core.users.models import User
-
-    from .models import DeductionRun
+    # import cycle: deductions.services.start imports this module to enqueue
     from .services import deduction_run_post_one
 
     by = User.objects.filter(pk=user_id).first() if user_id else None

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -150,8 +152,6 @@ def run_export(request, pk: int, fmt: str):
     if request.GET.get("agency"):
         agency = get_object_or_404(Agency, pk=request.GET["agency"])
     if fmt not in ("xlsx", "pdf"):
-        from django.http import Http404
-
         raise Http404
     with application_errors_to_messages(request):
         return attachment_response(*exports.run_export_file(run=run, fmt=fmt, agency=agency))
@@ -221,8 +221,6 @@ def _posting_day(run: DeductionRun, on: str) -> str:
 def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActionForm):
     """Posting one agency's batch (the realised total split by what it pays) or reversing
     a posted batch: what will be posted, in rupiah, before it is."""
-    from django.urls import reverse
-
     url = reverse("deductions:import", args=[imp.pk])
     if action == "reverse":
         return confirmation_page(
@@ -275,8 +273,6 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
 
 def _confirm_post_all(request, run: DeductionRun, *, on: str):
     """Posting every ready agency: each agency's realised total and the sum."""
-    from django.urls import reverse
-
     ready, _dups = selectors.run_ready_imports(run)
     lines = [ConfirmLine(imp.agency.name, imp.total_realized) for imp in ready]
     total = sum((imp.total_realized for imp in ready), 0)

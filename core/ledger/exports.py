@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 
 from core.common.exports import safe_cell, safe_row, workbook_bytes
 from core.common.pdf import html_to_pdf
@@ -30,9 +32,6 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 
 
 def table_xlsx(table: dict) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = str(table["title"])[:31]

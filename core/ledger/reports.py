@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .models import Account, AccountRole, CashFlowMonth, JournalEntry, JournalLine, Period
+from .reconciliation import SubledgerRow
 from .selectors import signed_balance, totals_as_of, totals_between
 
 ZERO = Decimal("0")
@@ -208,9 +211,6 @@ def _non_current_part(role: str, on: date | None) -> Decimal:
     module that knows the schedules (``settings.LEDGER_NON_CURRENT_PROVIDERS``: role →
     dotted path of ``fn(*, on) -> Decimal``; named by string because those modules sit
     above the ledger)."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
     path = getattr(settings, "LEDGER_NON_CURRENT_PROVIDERS", {}).get(role)
     if not path or on is None:
         return ZERO
@@ -220,8 +220,6 @@ def _non_current_part(role: str, on: date | None) -> Decimal:
 def _split_non_current(assets: list[dict], *, as_of: date, compare_as_of: date | None) -> None:
     """Split each receivable with a provider into its current part (due within 12
     months, left in place) and a non-current group after the current assets."""
-    from django.conf import settings
-
     providers = getattr(settings, "LEDGER_NON_CURRENT_PROVIDERS", {})
     if not providers:
         return
@@ -543,8 +541,6 @@ def cash_flow_months_check() -> list:
     """Every stored month still in use against the lines (the daily reconciliation): one
     row per month, the stored total of inflows + outflows against the lines', and any
     account whose figures differ makes the month differ."""
-    from .reconciliation import SubledgerRow
-
     ids = cash_account_ids()
     months = list(CashFlowMonth.objects.values_list("month", flat=True))
     out = []

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Account, AccountRole, JournalEntry, LedgerSettings
+from .selectors import account_for_role
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_TEMPLATE = "kpri_coa_v1"
@@ -86,6 +87,7 @@ def chart_seed(*, template: str = DEFAULT_TEMPLATE, capital_savings_as: str | No
 
 def ledger_tenant_seed(*, cooperative) -> None:
     """TENANT_SEEDER: settings row, chart of accounts, the current fiscal year."""
+    # import cycle: ledger.services.accounts imports this module (chart_seed, normal_side_for)
     from .services import fiscal_year_ensure
 
     chart_seed()
@@ -95,7 +97,7 @@ def ledger_tenant_seed(*, cooperative) -> None:
 def ledger_demo_seed(*, cooperative) -> None:
     """DEMO_SEEDER: an opening balance at the start of the current year (idempotent via
     its source reference)."""
-    from .selectors import account_for_role
+    # import cycle: ledger.services.accounts imports this module (chart_seed, normal_side_for)
     from .services import LineSpec, fiscal_year_ensure, journal_post
 
     chart_seed()

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 
 from .errors import LedgerErrors as E
-from .models import Account, AccountRole, JournalLine
+from .models import Account, AccountRole, JournalLine, Receipt, ReceiptSeries
 
 ZERO = Decimal("0")
 Totals = dict[int, tuple[Decimal, Decimal]]  # account_id -> (debit, credit)
@@ -152,15 +152,11 @@ def balances_check() -> list[dict]:
 
 def receipt_number_for(source_ref: str) -> str | None:
     """The receipt number issued for ``source_ref`` (e.g. ``loan-repayment:12``), if any."""
-    from .models import Receipt
-
     return Receipt.objects.filter(source_ref=source_ref).values_list("number", flat=True).first()
 
 
 def receipt_gaps(*, kind: str, year: int) -> list[int]:
     """Numbers missing from a series up to its counter (an auditor's check: empty)."""
-    from .models import Receipt, ReceiptSeries
-
     last = ReceiptSeries.objects.filter(kind=kind, year=year).values_list("last", flat=True).first()
     have = set(Receipt.objects.filter(kind=kind, year=year).values_list("seq", flat=True))
     return [n for n in range(1, (last or 0) + 1) if n not in have]
@@ -169,8 +165,6 @@ def receipt_gaps(*, kind: str, year: int) -> list[int]:
 def period_activity(*, date_from: date, date_to: date) -> dict:
     """What closing a month freezes, for its confirmation: the entries dated in it, their
     debit total, and the period's income and expense (credit − debit / debit − credit)."""
-    from django.db.models import Count
-
     lines = JournalLine.objects.filter(date__gte=date_from, date__lte=date_to)
     agg = lines.aggregate(d=Sum("debit"), n=Count("entry_id", distinct=True))
     income = lines.filter(account__type=Account.Type.INCOME).aggregate(

@@ -11,10 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
 from core.loans.audit import LoanAudit
 
 from . import schedules as S
@@ -92,9 +94,6 @@ SELECT %(on)s, id, kolektibilitas, days_past_due, principal_outstanding, ppap_am
 def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     """Update days past due, kolektibilitas and PPAP for all loans as of ``on``, and
     post the change in the PPAP allowance (expense up, or released back)."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-
     started = time.perf_counter()
     st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
     before = Loan.objects.aggregate(s=_sum("ppap_amount"))["s"] or ZERO
@@ -210,6 +209,4 @@ def _restructured_regrade(st: LoanSettings, params: dict, on: date) -> int:
 
 
 def _sum(field: str):
-    from django.db.models import Sum
-
     return Sum(field)

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.common.dates import format_date
 from core.common.exports import safe_cell, workbook_bytes
@@ -24,6 +26,7 @@ from core.common.pdf import html_to_pdf
 from . import schedules as S
 from .models import Loan
 from .selectors import collectibility_summary, disbursements_between, repayments_between
+from .services import loan_dues
 
 ZERO = Decimal("0")
 KOLEK_LABEL = {
@@ -111,8 +114,6 @@ def report_outstanding(*, on: date) -> Report:
 
 
 def report_arrears(*, on: date) -> Report:
-    from .services import loan_dues
-
     loans = (
         Loan.objects.filter(
             status=Loan.Status.DISBURSED, days_past_due__gt=0, restructured_grade=""
@@ -188,8 +189,6 @@ def report_restructured(*, on: date) -> Report:
     """Restructured (rescheduled) loans, listed apart from the arrears: the grade they
     keep until they have paid the set number of instalments on time, the deferred jasa
     not yet recognised, and their arrears under the new terms."""
-    from .services import loan_dues
-
     loans = (
         Loan.objects.filter(status=Loan.Status.DISBURSED)
         .exclude(restructured_grade="")
@@ -475,9 +474,6 @@ def render_pdf(report: Report, *, cooperative_name: str = "") -> bytes:
 
 
 def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = report.kind[:31]

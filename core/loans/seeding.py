@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from core.common.errors import ApplicationError
 from core.ledger.services import fiscal_year_ensure
+from core.members.models import Member
+from core.users.models import User
 
-from .models import LoanProduct, LoanSettings
+from . import schedules as S
+from .arrears import loans_arrears_update
+from .models import Loan, LoanProduct, LoanSettings
+from .services import loan_apply, loan_approve, loan_disburse, loan_repay, loan_verify
 
 D = Decimal
 DEFAULT_PRODUCTS = [
@@ -134,23 +141,6 @@ def loans_demo_seed(*, cooperative=None) -> None:
     """DEMO_SEEDER (after the members/savings demo seeder): a few loans through the whole
     workflow, disbursed months ago, with monthly repayments; one in arrears, one still
     waiting for approval. Skipped when demo loans exist."""
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
-    from core.members.models import Member
-    from core.users.models import User
-
-    from . import schedules as S
-    from .arrears import loans_arrears_update
-    from .models import Loan
-    from .services import (
-        loan_apply,
-        loan_approve,
-        loan_disburse,
-        loan_repay,
-        loan_verify,
-    )
-
     loans_tenant_seed()
     if Loan.objects.filter(purpose__endswith=DEMO_MARK).exists():
         return

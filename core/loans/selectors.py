@@ -9,8 +9,11 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
-from core.ledger.models import JournalEntry
+from core.audit.models import AuditEvent
+from core.ledger.models import JournalEntry, Receipt
+from core.ledger.selectors import account_balance, account_for_role
 from core.members.models import Member
+from core.savings.selectors import member_savings_summary, member_savings_total
 
 from . import schedules as S
 from .models import (
@@ -21,6 +24,8 @@ from .models import (
     LoanSettings,
     Repayment,
 )
+from .services import loan_dues, loan_payoff_quote
+from .services.applications import member_instalment_burden, membership_months, product_fees
 
 ZERO = Decimal("0")
 NPL_BAND_LABELS = {
@@ -86,8 +91,6 @@ def member_next_instalment(*, member: Member) -> dict | None:
 def member_loans_outstanding(member: Member, on: date | None = None) -> list[dict]:
     """For the exit settlement: per running loan, principal outstanding + jasa and late
     penalty due up to ``on`` (today). ``outstanding`` is what settling it costs."""
-    from .services import loan_payoff_quote
-
     on = on or timezone.localdate()
     out = []
     for loan in (
@@ -114,8 +117,6 @@ def member_loans_outstanding(member: Member, on: date | None = None) -> list[dic
 def loan_amount_due(loan: Loan, on: date) -> dict[str, Decimal]:
     """What to collect from a running loan on ``on`` (e.g. a payroll deduction list):
     arrears (penalty, jasa, principal due up to the date) plus the next instalment."""
-    from .services import loan_dues
-
     d = loan_dues(loan, on)
     return {
         "penalty": d.penalty,
@@ -130,8 +131,6 @@ def loans_reconciliation(as_of: date | None = None) -> dict[str, Decimal]:
     per loan vs ``ppap_allowance``, deferred jasa of restructured loans vs
     ``deferred_jasa_income``, and the jasa arrears brought in at a move-in still owed vs
     ``loan_interest_receivable`` (all postings, i.e. now)."""
-    from core.ledger.selectors import account_balance, account_for_role
-
     agg = Loan.objects.aggregate(
         p=Sum("principal_outstanding"),
         a=Sum("ppap_amount"),
@@ -333,8 +332,6 @@ AUDIT_ACTION_LABELS = {
 
 def loan_history(loan: Loan) -> list[dict]:
     """Who did what to this loan, when: its rows of the audit log, oldest first."""
-    from core.audit.models import AuditEvent
-
     rows = AuditEvent.objects.filter(
         target_type=Loan._meta.label_lower, target_id=str(loan.pk)
     ).order_by("created_at", "id")
@@ -355,10 +352,6 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
     loans (next instalment, outstanding, grade), savings balances, this loan's instalment,
     the debt-service ratio (all monthly instalments / take-home pay) against the product's
     limit, membership length, and the application's history. Reads only."""
-    from core.savings.selectors import member_savings_summary, member_savings_total
-
-    from .services.applications import member_instalment_burden, membership_months
-
     on = on or timezone.localdate()
     member = loan.member
     product = loan.product
@@ -443,9 +436,6 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
     """What disbursing ``loan`` on ``on`` would post, as the confirmation shows it: the
     principal, each fee deducted with the amount left after it, a top-up's settlement of
     the old loan, and the net paid out. The same figures ``loan_disburse`` posts."""
-    from .services import loan_payoff_quote
-    from .services.applications import product_fees
-
     fees = product_fees(loan.product, loan.principal)
     left = loan.principal
     steps = []
@@ -521,8 +511,6 @@ def loan_schedule_for_print(loan: Loan) -> tuple[list[dict], dict]:
 def loan_voucher_number(loan: Loan) -> str:
     """The disbursement voucher's number (its own receipt series), if disbursed: the
     latest one (a disbursement reversed and made again has a voucher each)."""
-    from core.ledger.models import Receipt
-
     if loan.disbursement_entry_id is None:
         return ""
     r = (

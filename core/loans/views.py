@@ -10,8 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -37,6 +38,7 @@ from . import reports as rep
 from . import services as svc
 from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
 from .selectors import (
+    FEE_LABELS,
     collectibility_summary,
     loan_decision_data,
     loan_disbursement_preview,
@@ -46,6 +48,8 @@ from .selectors import (
     loan_schedule_for_print,
     loan_voucher_number,
 )
+from .services.applications import product_fees
+from .services.common import DISBURSE_ROLES, REPAY_ROLES
 
 ALL_STAFF = STAFF
 
@@ -275,12 +279,9 @@ CONFIRM_FIRST = {"disburse", "payoff", "reverse-disbursement"}
 def _confirm(request, loan: Loan, action: str, on: date):
     """The confirmation of a disbursement (principal, each fee with what is left after
     it, the net paid out) or of an early payoff (each part and the total)."""
-    from django.urls import reverse
-
     back = reverse("loans:detail", args=[loan.pk])
     url = reverse("loans:action", args=[loan.pk, action])
     who = f"{loan.number} · {loan.member.number} {loan.member.full_name}"
-    from .services.common import DISBURSE_ROLES, REPAY_ROLES
 
     if request.user.role not in (REPAY_ROLES if action == "payoff" else DISBURSE_ROLES):
         raise ApplicationError(
@@ -382,16 +383,12 @@ def _confirm_disbursement_reversal(request, loan: Loan, *, url: str, back: str, 
 def repayment_reverse_view(request, pk: int):
     """Reverse a counter/bank repayment or payoff: the first POST shows what the entry's
     reversal takes back; the confirmed POST reverses it."""
-    from django.urls import reverse
-
     if request.method != "POST":
         raise Http404
     rep = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
     back = reverse("loans:detail", args=[rep.loan_id])
     with application_errors_to_messages(request):
         if not is_confirmed(request):
-            from .services.common import DISBURSE_ROLES
-
             if request.user.role not in DISBURSE_ROLES:
                 raise ApplicationError(
                     svc.LoanErrors.PERMISSION,
@@ -485,8 +482,6 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 
 def _letter_context(loan: Loan) -> dict:
-    from .services.applications import product_fees
-
     schedule, totals = loan_schedule_for_print(loan)
     fees = (
         {n: getattr(loan, n) for n in LoanProduct.FEES}
@@ -523,8 +518,6 @@ def agreement_pdf(request, pk: int):
 def voucher_pdf(request, pk: int):
     """The disbursement voucher (bukti pencairan): principal, each fee deducted, the net
     paid out, the schedule and the signature lines. Only for a disbursed loan."""
-    from .selectors import FEE_LABELS
-
     loan = get_object_or_404(_LETTER_LOAN, pk=pk)
     if loan.disbursed_on is None:
         raise Http404
@@ -545,7 +538,6 @@ def voucher_pdf(request, pk: int):
 @role_required(read=ALL_STAFF)
 def document_view(request, pk: int):
     doc = get_object_or_404(LoanDocument, pk=pk)
-    from django.http import FileResponse
 
     return FileResponse(
         doc.file.open("rb"), as_attachment=True, filename=doc.file.name.rsplit("/", 1)[-1]

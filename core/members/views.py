@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,7 +96,6 @@ def member_edit(request, pk: int):
 @role_required(read=STAFF, write=MONEY_WRITERS)
 def agency_list(request):
     agencies = Agency.objects.all().order_by("name")
-    from django.db.models import Count, Q
 
     agencies = agencies.annotate(active=Count("members", filter=Q(members__status="active")))
     return render(request, "members/agency_list.html", {"agencies": agencies})

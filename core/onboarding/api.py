@@ -4,6 +4,7 @@ script), one endpoint per step; admin and bendahara only. Rows are given as JSON
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -63,8 +64,6 @@ def request_rows(request, kind: str) -> list[dict]:
 def _json_dict(request, key: str) -> dict:
     value = request_object(request).get(key) or {}
     if isinstance(value, str):
-        import json
-
         try:
             value = json.loads(value)
         except ValueError:

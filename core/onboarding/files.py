@@ -5,6 +5,8 @@ XLSX templates (instructions in Indonesian and example rows)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
@@ -149,9 +151,6 @@ TEMPLATES = {
 
 
 def template_xlsx(kind: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     t = TEMPLATES[kind]
     wb = Workbook()
     ws = wb.active

@@ -46,6 +46,7 @@ from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransacti
 
 from .common import E, raise_row_errors, require_role, row_error
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
+from .selectors import move_in_reconciliation
 
 ZERO = Decimal("0")
 
@@ -386,8 +387,6 @@ def move_in_adjust(
     opening-balance equity; a savings account's trial-balance line sits on that account,
     so its adjustment needs another one). The explanation is mandatory; a supporting
     document (PDF/PNG/JPG) optional. Audited; shown in the reconciliation."""
-    from .selectors import move_in_reconciliation  # selectors read models this module writes
-
     require_role(by, _("memposting penyesuaian rekonsiliasi"))
     mi = _draft(move_in)
     if not mi.opening_entry_id:
@@ -503,8 +502,6 @@ def move_in_adjust(
 def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     """Final: refused until the reconciliation agrees; then every open month ending on or
     before the cut-over is closed, so the opening can no longer change by backdating."""
-    from .selectors import move_in_reconciliation  # selectors read models this module writes
-
     require_role(by, _("menyelesaikan pindah ke Lumbung"))
     mi = _draft(move_in)
     if not mi.opening_entry_id:

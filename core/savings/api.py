@@ -16,6 +16,7 @@ from core.common.api import query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
+from core.ledger.models import Account
 from core.ledger.services import date_in_range
 from core.members.models import Member
 
@@ -138,8 +139,6 @@ class ProductList(generics.ListCreateAPIView):
     queryset = SavingsProduct.objects.select_related("account").order_by("id")
 
     def create(self, request, *args, **kwargs):
-        from core.ledger.models import Account
-
         ser = ProductCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)

@@ -2,6 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
+from core.ledger.models import Account
+
+from .models import SavingsProduct
 
 
 class TellerForm(forms.Form):
@@ -86,10 +89,6 @@ class ProductCreateForm(ProductForm):
     field_order = ["code", "name", "kind", "account"]
 
     def __init__(self, *args, **kwargs):
-        from core.ledger.models import Account
-
-        from .models import SavingsProduct
-
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = SavingsProduct.Kind.choices
         self.fields["account"].queryset = Account.objects.filter(

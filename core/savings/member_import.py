@@ -24,6 +24,8 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
@@ -842,9 +844,6 @@ def import_template_csv() -> bytes:
 
 
 def import_template_xlsx() -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = "anggota"

@@ -1,12 +1,29 @@
 """Default savings products (a TENANT_SEEDER) and demo members with savings (a DEMO_SEEDER).
 Both idempotent."""
 
+import random
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from .models import SavingsProduct, WajibRate
+from core.ledger.models import JournalEntry
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.members.models import Agency, Member
+from core.members.services import member_numbers_reserve
+from core.members.validators import parse_nip
+
+from .models import SavingsAccount, SavingsProduct, SavingsTransaction, WajibRate
+from .selectors import wajib_amount_for
+from .services import (
+    savings_account_get_or_open,
+    savings_deposit_apply,
+    teller_deposit,
+    teller_withdraw,
+    transactions_link_entry,
+)
 
 DEFAULT_PRODUCTS = [
     # code, name, kind, ledger role, fields
@@ -52,8 +69,6 @@ DEFAULT_WAJIB_RATES = {
 def savings_products_seed(*, cooperative=None) -> int:
     """TENANT_SEEDER: the four default products mapped to the ledger roles. Creates only
     what is missing (by code). Needs the chart of accounts (the ledger seeder runs first)."""
-    from core.ledger.selectors import account_for_role
-
     created = 0
     for code, name, kind, role, extra in DEFAULT_PRODUCTS:
         if SavingsProduct.objects.filter(code=code).exists():
@@ -178,8 +193,6 @@ GOLONGAN = [
 
 
 def _demo_people(n: int = 60) -> list[dict]:
-    import random
-
     rng = random.Random(62)  # deterministic: same people on every run
     people = []
     used = set()
@@ -224,25 +237,6 @@ def savings_demo_seed(*, cooperative=None) -> None:
     """DEMO_SEEDER: 3 agencies, 60 members; opening pokok + wajib at 1 January, payroll
     wajib for each month since, and some sukarela at the counter. Idempotent (agencies
     and members by code/NIP, postings by their source reference)."""
-    from django.utils import timezone
-
-    from core.ledger.models import JournalEntry
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, journal_post
-    from core.members.models import Agency, Member
-    from core.members.services import member_numbers_reserve
-    from core.members.validators import parse_nip
-
-    from .models import SavingsAccount, SavingsTransaction
-    from .selectors import wajib_amount_for
-    from .services import (
-        savings_account_get_or_open,
-        savings_deposit_apply,
-        teller_deposit,
-        teller_withdraw,
-        transactions_link_entry,
-    )
-
     savings_products_seed()
     today = timezone.localdate()
     year_start = date(today.year, 1, 1)

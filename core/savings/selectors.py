@@ -1,13 +1,19 @@
 """Reads of savings: balances, statements (kartu simpanan), teller summaries and the
 reconciliation of the sub-ledger with the ledger control accounts."""
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, RowRange, Sum, Window
+from django.utils.translation import gettext as _
 
+from core.ledger.models import JournalLine
+from core.ledger.reconciliation import SubledgerRow
+from core.ledger.selectors import account_balance
 from core.members.models import Member
+from core.members.services import grade_group
 
 from .models import SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -56,9 +62,6 @@ def savings_reconciliation(*, by_member: bool = True) -> Reconciliation:
     balances of every product mapped to it = the account's ledger balance), per savings
     account (balance = sum of its transactions) and, with ``by_member``, per member and
     control account (the member-tagged ledger lines)."""
-    from core.ledger.models import JournalLine
-    from core.ledger.selectors import account_balance
-
     out = Reconciliation()
     products = SavingsProduct.objects.select_related("account").order_by("account__code", "id")
     by_account: dict[int, list[SavingsProduct]] = {}
@@ -113,8 +116,6 @@ def savings_subledger_check() -> list:
     (``settings.LEDGER_SUBLEDGER_CHECKS``): one row per control account (sum of the
     product accounts' balances vs the ledger), plus the number of savings accounts whose
     balance differs from their transactions and of members whose share differs."""
-    from core.ledger.reconciliation import SubledgerRow
-
     rec = savings_reconciliation()
     rows = [
         SubledgerRow(f"{r.account_code} {r.account_name}", r.subledger_total, r.ledger_balance)
@@ -265,8 +266,6 @@ def wajib_amount_for(*, member: Member, product: SavingsProduct, on: date) -> De
     """Monthly simpanan wajib due from ``member`` on ``on``: by grade group when the product
     says so (the latest rate effective on that date), else the fixed amount. Zero before the
     product's effective date."""
-    from core.members.services import grade_group
-
     if product.effective_from and on < product.effective_from:
         return ZERO
     if product.amount_by_grade:
@@ -286,8 +285,6 @@ def product_for_kind(kind: str) -> SavingsProduct | None:
 
 def savings_by_product() -> list[dict]:
     """Per product: name, total balance of open accounts, number of open accounts."""
-    from django.db.models import Count
-
     rows = (
         SavingsAccount.objects.filter(status="open")
         .values("product_id", "product__name")
@@ -319,8 +316,6 @@ def interest_tax_report(*, year: int, month: int) -> list[InterestTaxRow]:
     """The month's PPh on savings interest per member (the bendahara's bukti potong list):
     gross interest credited on all their accounts, the final tax withheld, the net; only
     members with interest in the month, by member number."""
-    import calendar
-
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
     rows = (
@@ -355,8 +350,6 @@ def interest_tax_report(*, year: int, month: int) -> list[InterestTaxRow]:
 
 def interest_tax_table(*, year: int, month: int) -> dict:
     """The report as a table for the XLSX/PDF exporters of ``core.ledger.exports``."""
-    from django.utils.translation import gettext as _
-
     rows = interest_tax_report(year=year, month=month)
     body = [
         {

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,10 +26,19 @@ from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
+from core.ledger.exports import table_xlsx
 from core.members.models import Member
+from core.members.selectors import member_search
 
 from . import pdf, selectors, services
-from .forms import InterestForm, PeriodForm, TellerForm
+from .forms import (
+    InterestForm,
+    PeriodForm,
+    ProductCreateForm,
+    ProductForm,
+    TellerForm,
+    WajibRateForm,
+)
 from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 
@@ -43,8 +53,6 @@ def teller(request):
         member = Member.objects.filter(pk=request.GET["member"]).select_related("agency").first()
     results = []
     if q and member is None:
-        from core.members.selectors import member_search
-
         results = list(member_search(q=q)[:20])
         if len(results) == 1:
             member = results[0]
@@ -234,8 +242,6 @@ def transaction_reverse(request, pk: int):
     if request.method != "POST":
         return redirect("savings:account", pk=txn.account_id)
     if not is_confirmed(request):
-        from django.urls import reverse
-
         acc = txn.account
         back = reverse("savings:account", args=[acc.pk])
         return confirmation_page(
@@ -279,8 +285,6 @@ def transaction_reverse(request, pk: int):
 def interest_run_reverse(request, pk: int):
     """POST: reverse a monthly interest run as a whole (``services.savings_interest_reverse``),
     after a confirmation page saying what is taken back."""
-    from django.urls import reverse
-
     run = get_object_or_404(InterestRun.objects.select_related("product"), pk=pk)
     if request.method != "POST":
         return redirect("savings:reconciliation")
@@ -436,8 +440,6 @@ def product_list(request):
 def product_create(request):
     """A new savings product (e.g. another purpose savings); see
     ``services.savings_product_create``."""
-    from .forms import ProductCreateForm
-
     form = ProductCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -457,8 +459,6 @@ def product_create(request):
 
 @role_required(read=STAFF, write=TREASURY)
 def product_edit(request, pk: int):
-    from .forms import ProductForm, WajibRateForm
-
     product = get_object_or_404(SavingsProduct.objects.select_related("account"), pk=pk)
     initial = {k: getattr(product, k) for k in services.PRODUCT_EDITABLE}
     form = ProductForm(request.POST if "save_product" in request.POST else None, initial=initial)
@@ -498,8 +498,6 @@ def _month_param(value: str | None) -> tuple[int, int]:
 def interest_tax(request):
     """The bendahara's monthly PPh on savings interest: the bukti potong list per member
     (screen, and XLSX with ``format=xlsx``)."""
-    from core.ledger.exports import table_xlsx
-
     error = ""
     try:
         year, month = _month_param(request.GET.get("bulan"))

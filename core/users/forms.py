@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -39,8 +40,6 @@ class UserCreateForm(forms.Form):
     )
 
     def clean_password(self):
-        from django.contrib.auth.password_validation import validate_password
-
         pw = self.cleaned_data.get("password")
         if pw:
             validate_password(pw)

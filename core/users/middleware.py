@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 
 LAST_SEEN_KEY = "lumbung_last_seen"
 # Don't rewrite the session row on every request: only when the mark is this stale.
@@ -22,8 +23,6 @@ class TwoFactorSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
-
         user = getattr(request, "user", None)
         if (
             getattr(connection, "schema_name", "public") != "public"

@@ -1,4 +1,6 @@
 from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 
 def totp_issuer(device) -> str:
@@ -13,9 +15,6 @@ def totp_issuer(device) -> str:
 
 def otp_verified(request) -> bool:
     """The session passed the TOTP step with one of this user's confirmed devices."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.models import Device
-
     persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
     if not persistent_id:
         return False

@@ -1,11 +1,13 @@
 """Writes on a cooperative's users: invite/create, change role, (de)activate, profile,
 two-factor enrolment. Every change of rights is audited in the same transaction."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
@@ -163,7 +165,6 @@ def _member_to_link(*, role: str, member_number: str):
             _("Hanya login berperan Anggota yang dihubungkan ke data anggota."),
             fields={"member_number": [_("Kosongkan untuk peran staf.")]},
         )
-    from django.apps import apps
 
     member_model = apps.get_model("members", "Member")
     member = member_model.objects.filter(number=member_number).first()
@@ -274,8 +275,6 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
 
 def totp_device_pending(*, user: User):
     """The user's unconfirmed TOTP device (made on first visit to the enrolment page)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
@@ -285,8 +284,6 @@ def totp_device_pending(*, user: User):
 @transaction.atomic
 def totp_confirm(*, user: User, token: str):
     """Confirm enrolment with the first code from the app; replaces any older device."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = (
         TOTPDevice.objects.select_for_update()
         .filter(user=user, confirmed=False)
@@ -308,8 +305,6 @@ def totp_confirm(*, user: User, token: str):
 
 @transaction.atomic
 def totp_disable(*, user: User, by: User) -> None:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         audit_log(actor=by, action=UserAudit.TWO_FACTOR_DISABLED, target=user)

@@ -2,7 +2,11 @@
 
 import io
 import time
+from base64 import b32encode
 
+import qrcode
+import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, user_login_failed
@@ -18,7 +22,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
+from core.audit.services import audit_log
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.http import client_ip
 from core.common.pagination import paginate
@@ -50,8 +57,6 @@ PENDING_2FA_TTL = 5 * 60
 
 
 def _has_totp(user) -> bool:
-    from django_otp import user_has_device
-
     return user_has_device(user, confirmed=True)
 
 
@@ -77,10 +82,6 @@ class LoginView(auth_views.LoginView):
 
 def login_verify(request):
     """Second step: the 6-digit code. Wrong codes count towards the axes lockout."""
-    from axes.handlers.proxy import AxesProxyHandler
-    from django_otp import login as otp_login
-    from django_otp import match_token
-
     pending = request.session.get(PENDING_2FA_KEY)
     if not pending or time.time() - pending.get("at", 0) > PENDING_2FA_TTL:
         request.session.pop(PENDING_2FA_KEY, None)
@@ -157,8 +158,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("account:profile")
 
     def form_valid(self, form):
-        from core.audit.services import audit_log
-
         response = super().form_valid(form)
         audit_log(
             actor=self.request.user, action=UserAudit.PASSWORD_CHANGED, target=self.request.user
@@ -291,9 +290,6 @@ def profile(request):
 
 
 def _qr_svg(data: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
     img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     out = io.BytesIO()
     img.save(out)
@@ -313,8 +309,6 @@ def two_factor(request):
         with application_errors_to(form) as outcome:
             device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
         if outcome.ok:
-            from django_otp import login as otp_login
-
             otp_login(request, device)
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return redirect("account:profile")
@@ -328,8 +322,6 @@ def two_factor(request):
 
 
 def _b32(device) -> str:
-    from base64 import b32encode
-
     return b32encode(device.bin_key).decode().rstrip("=")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.common.exports import workbook_bytes
 
@@ -13,9 +15,6 @@ MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
 
 
 def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     year = preview.year_end.year

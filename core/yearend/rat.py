@@ -16,12 +16,14 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from core.common.dates import format_date
 from core.common.exports import workbook_bytes
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
-from core.ledger.selectors import account_for_role, totals_between
+from core.ledger.selectors import account_balance, account_for_role, totals_between
 from core.loans.models import Loan, Reschedule
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
@@ -316,8 +318,6 @@ def _loan_tables(year: int) -> list[dict]:
 
 
 def _balance(role: str, year: int) -> Decimal:
-    from core.ledger.selectors import account_balance
-
     return account_balance(account=account_for_role(role), as_of=date(year, 12, 31))
 
 
@@ -406,9 +406,6 @@ def rat_pack_pdf(*, year: int) -> bytes:
 
 
 def rat_pack_xlsx(*, year: int) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     tbls = rat_pack_tables(year=year)
     wb = Workbook()
     wb.remove(wb.active)

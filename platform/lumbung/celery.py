@@ -44,9 +44,23 @@ from celery.signals import (
     worker_process_shutdown,
     worker_ready,
 )
+from django.conf import settings
+from django.db import InterfaceError, connection, connections
+from django.utils.log import configure_logging
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from prometheus_client import multiprocess
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import headers_with_schema
+
+from .logging import task_id_var, tenant_var
+from .metrics import (
+    TASK_RUNTIME,
+    TASKS,
+    TASKS_PUBLISHED,
+    multiprocess_enabled,
+    start_worker_metrics_server,
+)
+from .observability import tag_tenant
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lumbung.settings")
 
@@ -101,8 +115,6 @@ class HeldMessages:
             log.warning("Broker back: task %s (%s) sent", name, options.get("task_id"))
 
     def _run(self, sender) -> None:
-        from django.conf import settings
-
         while len(self):
             time.sleep(getattr(settings, "CELERY_REDELIVER_INTERVAL", 5))
             try:
@@ -148,20 +160,11 @@ def _task_name(sender) -> str:
 @setup_logging.connect
 def _use_django_logging(**kwargs) -> None:
     """Keep Django's LOGGING (applied by django.setup()) instead of Celery's format."""
-    from django.conf import settings
-    from django.utils.log import configure_logging
-
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
 
 
 @task_prerun.connect
 def _task_started(sender=None, task_id=None, task=None, kwargs=None, **extra) -> None:
-    from django.db import connection
-
-    from .logging import task_id_var, tenant_var
-    from .metrics import TASKS
-    from .observability import tag_tenant
-
     schema = (
         get_schema_name_from_task(task, kwargs or {}) if task is not None else None
     ) or getattr(connection, "schema_name", "public")
@@ -173,9 +176,6 @@ def _task_started(sender=None, task_id=None, task=None, kwargs=None, **extra) ->
 
 @task_postrun.connect
 def _task_finished(sender=None, task_id=None, **extra) -> None:
-    from .logging import task_id_var, tenant_var
-    from .metrics import TASK_RUNTIME
-
     started = _started.pop(task_id, None)
     if started is None:
         return
@@ -191,9 +191,6 @@ def _task_finished(sender=None, task_id=None, **extra) -> None:
 def _kept_db_connections(sender) -> list:
     """The open database connections a worker keeps between tasks (CELERY_DB_REUSE_MAX set,
     see settings/celery.py); none for a task run in-process (eager: inside a request)."""
-    from django.conf import settings
-    from django.db import connections
-
     request = getattr(sender, "request", None)
     if not getattr(settings, "CELERY_DB_REUSE_MAX", None) or getattr(request, "is_eager", False):
         return []
@@ -204,8 +201,6 @@ def _kept_db_connections(sender) -> list:
 def _db_before_task(sender=None, **extra) -> None:
     """As Django does when a request starts: drop a kept connection that is unusable or
     older than CONN_MAX_AGE; the next query checks it first (CONN_HEALTH_CHECKS)."""
-    from django.db import InterfaceError
-
     for conn in _kept_db_connections(sender):
         with contextlib.suppress(InterfaceError):
             conn.close_if_unusable_or_obsolete()
@@ -215,8 +210,6 @@ def _db_before_task(sender=None, **extra) -> None:
 def _db_after_task(sender=None, state=None, **extra) -> None:
     """After a task: as Django does when a request ends, and after a failed task (an
     exception, a soft time limit that may have cut a query short) always a new connection."""
-    from django.db import InterfaceError
-
     for conn in _kept_db_connections(sender):
         with contextlib.suppress(InterfaceError):
             if state == "SUCCESS":
@@ -227,38 +220,26 @@ def _db_after_task(sender=None, state=None, **extra) -> None:
 
 @task_success.connect
 def _task_succeeded(sender=None, **extra) -> None:
-    from .metrics import TASKS
-
     TASKS.labels(task=_task_name(sender), state="succeeded").inc()
 
 
 @task_failure.connect
 def _task_failed(sender=None, **extra) -> None:
-    from .metrics import TASKS
-
     TASKS.labels(task=_task_name(sender), state="failed").inc()
 
 
 @task_retry.connect
 def _task_retried(sender=None, **extra) -> None:
-    from .metrics import TASKS
-
     TASKS.labels(task=_task_name(sender), state="retried").inc()
 
 
 @before_task_publish.connect
 def _task_published(sender=None, **extra) -> None:
-    from .metrics import TASKS_PUBLISHED
-
     TASKS_PUBLISHED.labels(task=str(sender)).inc()
 
 
 @worker_ready.connect
 def _serve_worker_metrics(**extra) -> None:
-    from django.conf import settings
-
-    from .metrics import start_worker_metrics_server
-
     if settings.CELERY_METRICS_PORT:
         start_worker_metrics_server(settings.CELERY_METRICS_PORT)
 
@@ -275,9 +256,5 @@ def _freeze_loaded_objects(**extra) -> None:
 
 @worker_process_shutdown.connect
 def _pool_process_gone(pid=None, **extra) -> None:
-    from .metrics import multiprocess_enabled
-
     if multiprocess_enabled():
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(pid or os.getpid())

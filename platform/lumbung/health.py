@@ -1,5 +1,6 @@
 """Readiness checks: the database and the Celery broker."""
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -16,7 +17,6 @@ def _check_database() -> dict:
 def _check_broker() -> dict:
     if not settings.REDIS_URL:
         return {"ok": True, "mode": "eager (no broker)"}
-    import redis
 
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)

@@ -21,7 +21,15 @@ import os
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
+from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +61,6 @@ def registry():
         reg = CollectorRegistry()
         multiprocess.MultiProcessCollector(reg)
         return reg
-    from prometheus_client import REGISTRY
 
     return REGISTRY
 
@@ -99,7 +106,6 @@ class MetricsMiddleware:
             response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
-        from django_prometheus.exports import ExportToDjangoView
 
         return ExportToDjangoView(request)
 
@@ -107,8 +113,6 @@ class MetricsMiddleware:
 def start_worker_metrics_server(port: int) -> bool:
     """Serve this Celery worker's metrics on ``port`` (all pool processes in multiprocess
     mode). Returns False when the port is taken (logged, the worker runs on)."""
-    from prometheus_client import start_http_server
-
     try:
         start_http_server(port, registry=registry())
     except OSError as exc:

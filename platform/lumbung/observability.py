@@ -19,6 +19,10 @@ from typing import Any
 
 import sentry_sdk
 from django.http import HttpRequest, HttpResponse
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.redis import RedisIntegration
 
 from .logging import request_id_var, task_id_var, tenant_var, user_id_var
 
@@ -149,11 +153,6 @@ def init_sentry(
     traces_sample_rate: float = 0.0,
     transport: Any = None,
 ) -> None:
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-    from sentry_sdk.integrations.logging import LoggingIntegration
-    from sentry_sdk.integrations.redis import RedisIntegration
-
     options: dict[str, Any] = {}
     if transport is not None:  # tests capture events instead of sending them
         options["transport"] = transport

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from core.common.permissions import STAFF, role_required
@@ -133,8 +134,6 @@ API_ROOT_LINKS = [("me", "api-me"), ("schema", "api-schema"), ("docs", "api-docs
 def api_root(request):
     """/api/v1/: where the API's description and docs are (staff; members use the portal)."""
     if request.user.role not in STAFF:
-        from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
-
         raise ApiPermissionDenied
     return Response(
         {

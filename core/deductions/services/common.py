@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -15,6 +16,7 @@ from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
 from core.deductions.audit import DeductionAudit
+from core.ledger.models import Period
 
 from .. import allocation as A
 from ..models import DeductionSettings
@@ -93,8 +95,6 @@ def deduction_settings_update(
 
 
 def _period_open(on: date) -> bool:
-    from core.ledger.models import Period
-
     p = Period.objects.filter(start_date__lte=on, end_date__gte=on).first()
     return p is None or p.status == Period.Status.OPEN
 
@@ -102,8 +102,6 @@ def _period_open(on: date) -> bool:
 def posting_date_default(run) -> date:
     """The date a batch is posted on when none is given: the run's payday, or today when
     the money came before it."""
-    from django.utils import timezone
-
     return min(run.payday, timezone.localdate())
 
 
@@ -111,8 +109,6 @@ def posting_date_clean(run, on) -> date:
     """The date the agency's money was received, which the batch is posted on (so the
     bank account in the ledger matches the bank statement): a real date, not in the
     future, not before the run's month starts, in an open period. ``None``: the default."""
-    from django.utils import timezone
-
     if on in (None, ""):
         return posting_date_default(run)
     if isinstance(on, str):

@@ -15,6 +15,7 @@ from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 
 from ..models import DeductionImport, DeductionRun
+from ..selectors import run_ready_imports
 from .common import E, _require, posting_date_clean
 from .posting import deduction_import_post
 
@@ -51,7 +52,6 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
             status=409,
         )
     on = posting_date_clean(run, on)
-    from ..selectors import run_ready_imports
 
     ready, ambiguous = run_ready_imports(run)
     queue = [imp.pk for imp in ready]

@@ -9,6 +9,15 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
+from core.ledger.services import journal_reverse
+from core.loans.models import Repayment
+from core.loans.services import loan_repayment_reverse_apply
+from core.savings.models import SavingsTransaction
+from core.savings.services import (
+    savings_accounts_lock,
+    savings_withdraw_apply,
+    transactions_link_entry,
+)
 
 from ..models import DeductionImport, DeductionLine
 from .common import ZERO, E, _period_open, _require
@@ -20,16 +29,6 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     ``journal_reverse``, each savings movement by a withdrawal through the savings
     service, each loan repayment by the loans service; the lines' realized amounts are
     cleared (their dues are asked again)."""
-    from core.ledger.services import journal_reverse
-    from core.loans.models import Repayment
-    from core.loans.services import loan_repayment_reverse_apply
-    from core.savings.models import SavingsTransaction
-    from core.savings.services import (
-        savings_accounts_lock,
-        savings_withdraw_apply,
-        transactions_link_entry,
-    )
-
     _require(by, _("membatalkan potong gaji"))
     reason = (reason or "").strip()
     if not reason:

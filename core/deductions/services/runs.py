@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,9 +16,13 @@ from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
+from core.loans.selectors import loans_amounts_due
 from core.members.models import Member
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.selectors import product_for_kind, wajib_amount_for
 
-from ..models import DeductionLine, DeductionRun
+from ..allocation import _fill as fill
+from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import CHUNK, ZERO, E, _period_open, _require, _user, deduction_settings_get
 
 # --- runs ------------------------------------------------------------------------------
@@ -65,8 +70,6 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
 
 def _earlier_lines(year: int, month: int):
     """Every line of every run before (year, month) that finished generating."""
-    from django.db.models import Q
-
     return DeductionLine.objects.filter(
         Q(run__year__lt=year) | Q(run__year=year, run__month__lt=month),
         run__status=DeductionRun.Status.READY,
@@ -79,8 +82,6 @@ def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decima
     wajib, less what is still asked by lists whose file is not posted yet (those rupiah
     are already out; asking them again would bill them twice). Months without a run, or
     whose run was skipped, do not make earlier arrears vanish: all earlier runs count."""
-    from django.db.models import Case, F, Sum, When
-
     qs = _earlier_lines(year, month)
     if member_ids is not None:
         qs = qs.filter(member_id__in=list(member_ids))
@@ -101,8 +102,6 @@ def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decima
 
 
 def _fill(amount: Decimal, parts: list[Decimal]) -> list[Decimal]:
-    from ..allocation import _fill as fill
-
     return fill(amount, parts)
 
 
@@ -153,10 +152,6 @@ def _wajib_paid_outside(*, year: int, month: int, product) -> dict[int, Decimal]
     a payroll posting made directly in savings), per member: the month's list asks only
     what is left of the month's wajib. (The demo's savings seeder posts every finished
     month's wajib this way; the deduction run of the same month billed it again.)"""
-    from django.db.models import Sum
-
-    from core.savings.models import SavingsTransaction
-
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     return dict(
@@ -180,10 +175,6 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
     running loan's dues (arrears and the next instalment, from the loans module, less what
     an earlier list not posted yet asks), and purpose savings (berjangka) with their
     carried shortfall. Nothing an earlier list still asks is asked again."""
-    from core.loans.selectors import loans_amounts_due
-    from core.savings.models import SavingsAccount, SavingsProduct
-    from core.savings.selectors import product_for_kind, wajib_amount_for
-
     on = run.cutoff_date
     members = list(
         Member.objects.filter(status=Member.Status.ACTIVE, join_date__lte=on)
@@ -340,8 +331,6 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
     shortfall now. Refused once any agency of the run is posted (its shortfall then goes
     to next month's list: never asked twice either way). Files uploaded but not posted
     are discarded (they refer to the old lines)."""
-    from ..models import DeductionImport
-
     _require(by, _("membuat ulang daftar potong gaji"))
     run = DeductionRun.objects.select_for_update().get(pk=run.pk)
     if run.status == DeductionRun.Status.GENERATING:

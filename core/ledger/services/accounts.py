@@ -18,6 +18,7 @@ from ..models import (
     JournalLine,
     LedgerSettings,
 )
+from ..seeding import chart_seed, normal_side_for
 from .common import _require
 
 # --------------------------------------------------------------------------- accounts
@@ -36,8 +37,6 @@ def account_create(
     cash_flow: str = Account.CashFlow.OPERATING,
     by,
 ) -> Account:
-    from ..seeding import normal_side_for
-
     code = (code or "").strip()
     name = (name or "").strip()
     if not code or not code.isdigit():
@@ -101,8 +100,6 @@ def account_update(
     cash_flow: str | None = None,
 ) -> Account:
     """Rename, (de)activate, or change type of an account without postings."""
-    from ..seeding import normal_side_for
-
     acc = Account.objects.select_for_update().get(pk=account.pk)
     before = {"name": acc.name, "type": acc.type, "is_active": acc.is_active}
     if name is not None:
@@ -182,8 +179,6 @@ def ledger_settings_update(
 ) -> LedgerSettings:
     """Change the cooperative's ledger settings. Switching simpanan pokok/wajib between
     equity and liability is allowed only while their accounts have no postings."""
-    from ..seeding import chart_seed
-
     _require(by, SETTINGS_ADMINS, _("mengubah pengaturan buku besar"))
     row = LedgerSettings.objects.select_for_update().get_or_create(id=1)[0]
     if manual_entry_approval is not None:

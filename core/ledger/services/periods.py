@@ -24,6 +24,7 @@ from ..models import (
     Period,
 )
 from ..reports import cash_flow_month_store
+from ..selectors import account_for_role, totals_as_of
 from .common import ZERO, LineSpec, _require, _user_or_none
 from .posting import _post
 
@@ -49,8 +50,6 @@ def period_close(*, period: Period, by) -> Period:
 def _income_expense_balances(*, year: int) -> list[tuple[Account, Decimal]]:
     """Signed (debit − credit) cumulative balance of each income/expense account at the
     year's end. Earlier years are closed, so this is the year's result."""
-    from ..selectors import totals_as_of
-
     totals = totals_as_of(date(year, 12, 31))
     out = []
     for acc in Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE]):
@@ -74,8 +73,6 @@ def fiscal_year_close(
     ``before_close(fy)`` and ``after_close(fy, closing_entry)`` run in the same
     transaction while December is open, before and after the closing entry (the year end
     posts the income tax before it and moves the SHU to *SHU belum dibagi* after it)."""
-    from ..selectors import account_for_role
-
     _require(by, TREASURY, _("menutup tahun buku"))
     fy = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
     if fy.status == FiscalYear.Status.CLOSED:

@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
 from core.members.models import Member
+from core.savings.models import SavingsProduct, SavingsTransaction
+from core.savings.services import (
+    savings_account_get_or_open,
+    savings_deposit_apply,
+    transactions_link_entry,
+)
 from core.users.models import User
 
 from .. import schedules as S
@@ -218,9 +226,6 @@ def _expect_status(loan: Loan, *statuses: str, code=LoanErrors.WRONG_STATUS) -> 
 def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo="", accounts=None):
     """A ledger line on the account mapped to ``role`` (``accounts``: roles already
     resolved by a batch, so each role is looked up once)."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec
-
     if accounts is not None:
         if role not in accounts:
             accounts[role] = account_for_role(role)
@@ -231,8 +236,6 @@ def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo="", accoun
 
 
 def _post(*, on: date, description: str, lines: list, source_ref: str, by):
-    from core.ledger.services import journal_post
-
     return journal_post(
         on=on, description=description, lines=lines, source="loan", source_ref=source_ref, by=by
     )
@@ -243,9 +246,6 @@ def savings_credit(*, member: Member, kind: str, amount: Decimal, on: date, by, 
     "sukarela" for over-payments). Returns ``(lines, transactions)``: the ledger lines
     to post and the savings transactions to link to the entry. The one place that calls
     the savings module."""
-    from core.savings.models import SavingsProduct, SavingsTransaction
-    from core.savings.services import savings_account_get_or_open, savings_deposit_apply
-
     product = SavingsProduct.objects.filter(kind=kind, is_active=True).order_by("id").first()
     if product is None:
         raise ApplicationError(
@@ -268,8 +268,6 @@ def savings_credit(*, member: Member, kind: str, amount: Decimal, on: date, by, 
 
 def _link_savings(transactions: list, entry) -> None:
     if transactions:
-        from core.savings.services import transactions_link_entry
-
         transactions_link_entry(transactions=transactions, entry=entry)
 
 

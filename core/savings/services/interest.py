@@ -1,11 +1,13 @@
 """Monthly jasa simpanan on the minimum or average balance, with income tax withheld
 above the threshold: one journal entry per product and month."""
 
+import calendar
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +18,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.savings.audit import SavingsAudit
 
-from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
+from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import savings_accounts_lock
 from .apply import _write, transactions_link_entry
 from .common import ZERO, SavingsErrors
@@ -39,8 +41,6 @@ def interest_for_month(
     (date, signed delta) within the month. Basis ``minimum``: the lowest balance in the
     month (including the opening); ``average``: the average end-of-day balance.
     Interest = base × rate / 12, whole rupiah half-up."""
-    import calendar
-
     days = calendar.monthrange(year, month)[1]
     by_day: dict[int, Decimal] = {}
     for d, delta in movements:
@@ -87,8 +87,6 @@ def tax_shares(tax: Decimal, interests: list[Decimal]) -> list[Decimal]:
 def _member_month_interest(*, member_ids, product, first: date, last: date):
     """Interest already credited, and PPh already withheld, in the month on the members'
     accounts of OTHER products (their own interest runs): {member: (gross, tax)}."""
-    from django.db.models import Q, Sum
-
     rows = (
         SavingsTransaction.objects.filter(
             account__member_id__in=list(member_ids),
@@ -113,12 +111,6 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     credits the net interest to each account (interest and tax as two movements) and posts
     ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
     payable. Once per product and month (unique run + the ledger's source reference)."""
-    import calendar
-
-    from django.db.models import Sum
-
-    from ..models import InterestRun
-
     if not product.interest_enabled or product.interest_rate_annual <= 0:
         raise ApplicationError(
             SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
@@ -274,8 +266,6 @@ def savings_interest_auto_run(*, on: date) -> dict:
     hand or by an earlier run) is skipped. A refusal (a closed period, an account not
     mapped) changes nothing for that product, is logged at ERROR and written to the audit
     log, and the other products go on."""
-    from ..models import InterestRun
-
     previous = on.replace(day=1) - timedelta(days=1)
     year, month = previous.year, previous.month
     results = []

@@ -14,7 +14,7 @@ from core.ledger.models import Account
 from core.ledger.selectors import account_for_role
 from core.savings.audit import SavingsAudit
 
-from ..models import SavingsProduct
+from ..models import SavingsProduct, WajibRate
 from .common import SavingsErrors, clean_amount
 
 # --- product settings -------------------------------------------------------------------
@@ -195,8 +195,6 @@ def savings_product_update(*, product: SavingsProduct, by, **changes) -> Savings
 @transaction.atomic
 def wajib_rate_set(*, product: SavingsProduct, grade: str, amount, effective_from: date, by):
     """Set the monthly wajib for a grade group from a date (a new row; history is kept)."""
-    from ..models import WajibRate
-
     if product.kind != SavingsProduct.Kind.WAJIB:
         raise ApplicationError(
             SavingsErrors.AMOUNT, _("Tarif golongan hanya untuk simpanan wajib.")

@@ -39,8 +39,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
 from django.db.migrations import operations as ops
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.operations.special import RunPython, RunSQL, SeparateDatabaseAndState
 from django.utils import timezone
 from django_tenants.utils import quote_schema_name
@@ -204,8 +206,6 @@ def _record(schema: str, migrations: list[tuple[str, str]]) -> None:
 
 
 def _post_migrate(script: Script) -> None:
-    from django.core.management.sql import emit_post_migrate_signal
-
     emit_post_migrate_signal(0, False, DEFAULT_DB_ALIAS, apps=script.post_apps, plan=[])
 
 
@@ -214,8 +214,6 @@ def script_build(schema: str, pending: list[str]) -> Script | str:
     executor does while recording every statement; commit it with its migration records
     and return the script, or return why the fast path cannot be used (nothing is then
     applied: the transaction rolls back)."""
-    from django.db.migrations.executor import MigrationExecutor
-
     started = time.perf_counter()
     connection.set_schema(schema)
     try:

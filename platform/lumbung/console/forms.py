@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Interval, Invoice, Plan
 from tenants.models import Cooperative
+from tenants.regions import province_names, regencies_of
 
 
 class TenantFilterForm(forms.Form):
@@ -134,8 +135,6 @@ class PembinaForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from tenants.regions import province_names, regencies_of
-
         super().__init__(*args, **kwargs)
         provinces = province_names()
         self.fields["province"].choices = [("", "–")] + [(p, p) for p in provinces]

@@ -8,6 +8,9 @@ import logging
 from celery.signals import task_failure, task_success
 from django.db import connection
 from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from .models import JobRun, TaskFailure
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +21,6 @@ def _task_name(sender) -> str:
 
 def job_record(*, task: str, schema: str, ok: bool, error: str = "", task_id: str = "") -> None:
     """Upsert the task's JobRun row (in the public schema) and keep a failure row."""
-    from django_tenants.utils import schema_context
-
-    from .models import JobRun, TaskFailure
-
     now = timezone.now()
     with schema_context("public"):
         run, _created = JobRun.objects.get_or_create(task=task[:200], schema_name=schema[:63])

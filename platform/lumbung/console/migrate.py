@@ -26,11 +26,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.management import call_command
 from django.db import connection, connections
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from tenants.models import Cooperative
-from tenants.schema_template import qi
+from tenants.schema_template import qi, template_refresh
 
 from .fastpath import Script, script_build, script_replay
 from .models import MigrationRun
@@ -92,8 +94,6 @@ class BulkResult:
 def _migration_order() -> list[tuple[str, str]]:
     """Every migration on disk (squashed ones replacing what they squash), in an order
     Django could apply them: read once from the files, not from any schema."""
-    from django.db.migrations.loader import MigrationLoader
-
     graph = MigrationLoader(None, ignore_no_migrations=True).graph
     rank: dict[tuple[str, str], int] = {}
     for leaf in sorted(graph.leaf_nodes()):
@@ -144,8 +144,6 @@ def migration_plan(schemas: list[str]) -> MigrationPlan:
 
 def migrate_schema(schema: str) -> SchemaResult:
     """Migrate one tenant schema (django-tenants' migrate for that schema only)."""
-    from django.core.management import call_command
-
     started = time.perf_counter()
     try:
         call_command(
@@ -261,8 +259,6 @@ def _progress_save(run: MigrationRun | None, done: int, failures: dict) -> None:
 
 
 def _template_refresh() -> str:
-    from tenants.schema_template import template_refresh
-
     try:
         return "refreshed" if template_refresh(verbosity=0).rebuilt else "current"
     except Exception as exc:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -17,6 +18,7 @@ from billing.models import Invoice, Subscription, WebhookEvent
 from billing.selectors import invoices_overdue, proofs_waiting_too_long
 from core.audit.models import AuditEvent
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
+from tenants.schema_template import TEMPLATE_SCHEMA, missing_migrations, template_state
 
 from .models import JobRun, MigrationRun, TaskFailure, TenantStats, TenantUsageDaily
 
@@ -135,8 +137,6 @@ def tenant_audit_events(*, cooperative: Cooperative, limit: int = 25) -> list[Au
 
 
 def tenant_migration_state(*, cooperative: Cooperative) -> dict:
-    from tenants.schema_template import missing_migrations
-
     try:
         with transaction.atomic():  # a savepoint: a missing schema must not spoil the page
             missing = missing_migrations(cooperative.schema_name)
@@ -270,8 +270,6 @@ def queue_lengths() -> dict:
     if not url.startswith("redis"):
         return {"error": f"broker {url or '-'} bukan Redis", "queues": {}}
     try:
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         return {"error": "", "queues": {q: client.llen(q) for q in queues}}
     except Exception as exc:
@@ -279,8 +277,6 @@ def queue_lengths() -> dict:
 
 
 def health() -> dict:
-    from tenants.schema_template import TEMPLATE_SCHEMA, template_state
-
     try:
         tstate = template_state()
         template = {
@@ -295,7 +291,6 @@ def health() -> dict:
     scheduled = sorted({v["task"] for v in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).values()})
     # Per task: how many schemas ran it, the oldest "last success" (a tenant falling
     # behind), failures; then the rows most behind first.
-    from django.db.models import Max, Min
 
     job_summary = list(
         JobRun.objects.values("task")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import services as billing
@@ -19,8 +20,10 @@ from lumbung.console.audit import ConsoleAudit
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
+from tenants.tasks import signup_provision_task
 
 from .models import MigrationRun
+from .tasks import migrate_all_tenants_task
 
 S = Subscription.Status
 HOSTNAME_RE = re.compile(
@@ -107,7 +110,6 @@ def tenant_reactivate(
             ConsoleErrors.STATE,
             _("Hanya koperasi yang ditangguhkan, diarsipkan atau menunggak yang dapat diaktifkan."),
         )
-    from django.utils import timezone
 
     on_trial = (
         sub.trial_ends_at
@@ -278,8 +280,6 @@ def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupReque
     )
 
     def _enqueue(pk=locked.pk):
-        from tenants.tasks import signup_provision_task
-
         signup_provision_task.delay(pk)
 
     transaction.on_commit(_enqueue)
@@ -382,8 +382,6 @@ def migration_run_start(*, operator, reason: str = "") -> MigrationRun:
     )
 
     def _enqueue(pk=run.pk):
-        from .tasks import migrate_all_tenants_task
-
         migrate_all_tenants_task.delay(pk)
 
     transaction.on_commit(_enqueue)

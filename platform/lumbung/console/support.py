@@ -22,9 +22,10 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import connection, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.models import User
 from lumbung.console.audit import ConsoleAudit
 from lumbung.console.errors import ConsoleErrors
 from tenants.models import Cooperative
@@ -122,8 +124,6 @@ def support_session_start(
 
 def _support_user(session: SupportSession):
     """The cooperative-side user for this operator (in the current tenant schema)."""
-    from core.users.models import User
-
     user, _created = User.objects.get_or_create(
         username=f"{USERNAME_PREFIX}{session.operator_id}",
         defaults={"email": ""},
@@ -212,7 +212,6 @@ class SupportSessionMiddleware:
                 support_session_end(flag=flag, why="expired")
                 logout(request)
                 messages.info(request, _("Sesi dukungan telah berakhir."))
-                from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())
             request.support_session = flag
@@ -231,8 +230,6 @@ class SupportSessionMiddleware:
         if request.path.startswith("/api/") or "application/json" in request.headers.get(
             "Accept", ""
         ):
-            from django.http import JsonResponse
-
             return JsonResponse(
                 {"error": {"code": "support_read_only", "message": message, "fields": {}}},
                 status=403,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
 from core.audit.services import audit_log
 from core.common.dates import format_date
@@ -25,7 +29,11 @@ from core.common.forms import application_errors_to, application_errors_to_messa
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from core.users.views import _b32, _qr_svg
 from lumbung.console.audit import ConsoleAudit
+from lumbung.dinas.models import Pembina
+from lumbung.dinas.selectors import pembina_list as pembina_query
+from lumbung.dinas.services import pembina_active_set, pembina_create
 from tenants.models import Cooperative, SignupRequest
 from tenants.operators import ACTIONS, can, operator_required
 
@@ -33,6 +41,7 @@ from . import forms, selectors, services
 from .export import tenant_export
 from .models import MigrationRun
 from .support import support_session_start
+from .tasks import console_stats_refresh_task
 
 PENDING_KEY = "lumbung_console_2fa"
 PENDING_TTL = 5 * 60
@@ -71,7 +80,6 @@ class ConsoleLoginView(auth_views.LoginView):
             "next": self.request.POST.get("next") or self.request.GET.get("next") or "",
             "at": int(time.time()),
         }
-        from django_otp import user_has_device
 
         if user_has_device(user, confirmed=True):
             return redirect("console:login-verify")
@@ -93,8 +101,6 @@ def _pending_user(request):
 
 
 def _finish_login(request, user, pending, device):
-    from django_otp import login as otp_login
-
     request.session.pop(PENDING_KEY, None)
     user.backend = pending["backend"]
     auth_login(request, user)
@@ -104,9 +110,6 @@ def _finish_login(request, user, pending, device):
 
 
 def login_verify(request):
-    from axes.handlers.proxy import AxesProxyHandler
-    from django_otp import match_token
-
     user, pending = _pending_user(request)
     if user is None:
         messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
@@ -127,13 +130,10 @@ def login_verify(request):
 
 def enrol(request):
     """First login: an operator must set up a TOTP authenticator before the console."""
-    from core.users.views import _b32, _qr_svg
-
     user, pending = _pending_user(request)
     if user is None:
         messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
         return redirect("console:login")
-    from django_otp import user_has_device
 
     if user_has_device(user, confirmed=True):
         return redirect("console:login-verify")
@@ -401,10 +401,6 @@ def migration_run(request, pk: int):
 @operator_required(action="stats_refresh")
 def stats_refresh_now(request):
     """Queue a refresh of every tenant's figures (the periodic task, now)."""
-    from django.db import transaction
-
-    from .tasks import console_stats_refresh_task
-
     transaction.on_commit(console_stats_refresh_task.delay)
     messages.success(request, _("Pembaruan statistik diantrekan."))
     return redirect(_safe_next(request, request.POST.get("next", "")))
@@ -415,8 +411,6 @@ def stats_refresh_now(request):
 
 @operator_required()
 def pembina_list(request):
-    from lumbung.dinas.selectors import pembina_list as pembina_query
-
     form = forms.PembinaFilterForm(request.GET or None)
     q = active = ""
     if form.is_valid():
@@ -435,8 +429,6 @@ def pembina_list(request):
 
 @operator_required(action="pembina")
 def pembina_new(request):
-    from lumbung.dinas.services import pembina_create
-
     form = forms.PembinaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -460,9 +452,6 @@ def pembina_new(request):
 
 @operator_required(action="pembina")
 def pembina_active(request, pk: int, action: str):
-    from lumbung.dinas.models import Pembina
-    from lumbung.dinas.services import pembina_active_set
-
     if action not in ("nonaktifkan", "aktifkan"):
         raise Http404
     pembina = get_object_or_404(Pembina.objects.select_related("user"), pk=pk)

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from .models import Indicator, YearFigures
 
@@ -77,8 +79,6 @@ def _cell(value):
 
 
 def _sheet(ws, headers: list[str], rows: Iterable[list]) -> None:
-    from openpyxl.styles import Font
-
     ws.append(headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -105,8 +105,6 @@ def _book_bytes(wb) -> bytes:
 
 
 def indicators_xlsx(*, rows: Iterable[Indicator], totals: dict, area: str) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "Indikator"
@@ -140,8 +138,6 @@ def _ministry_row(yf: YearFigures) -> list:
 def ministry_xlsx(*, figures: list[YearFigures], year: int, area: str) -> bytes:
     """Sheet "Koperasi": one row per cooperative; sheet "Wilayah": the sums per regency
     and for the whole area (same money columns)."""
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "Koperasi"

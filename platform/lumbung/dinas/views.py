@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
@@ -17,11 +18,14 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
 from core.audit.services import audit_log
 from core.common.forms import application_errors_to
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from core.users.views import _b32, _qr_svg
 from lumbung.dinas.audit import DinasAudit
 
 from . import exports, forms, selectors
@@ -59,8 +63,6 @@ class DinasLoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        from django_otp import user_has_device
-
         user = form.get_user()
         if pembina_of(user) is None:
             form.add_error(None, _("Akun ini bukan akun pembina Dinas Koperasi."))
@@ -88,8 +90,6 @@ def _pending_user(request):
 
 
 def _finish_login(request, user, pending, device):
-    from django_otp import login as otp_login
-
     request.session.pop(PENDING_KEY, None)
     user.backend = pending["backend"]
     auth_login(request, user)
@@ -99,9 +99,6 @@ def _finish_login(request, user, pending, device):
 
 
 def login_verify(request):
-    from axes.handlers.proxy import AxesProxyHandler
-    from django_otp import match_token
-
     user, pending = _pending_user(request)
     if user is None:
         messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
@@ -122,10 +119,6 @@ def login_verify(request):
 
 def enrol(request):
     """First login: a pembina sets up a TOTP authenticator before the Dinas view."""
-    from django_otp import user_has_device
-
-    from core.users.views import _b32, _qr_svg
-
     user, pending = _pending_user(request)
     if user is None:
         messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))

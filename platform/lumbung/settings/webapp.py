@@ -37,6 +37,7 @@ AXES_CLIENT_IP_CALLABLE = "core.common.http.client_address"
 # Two-factor (TOTP) for staff who enrol; the issuer shown in authenticator apps is
 # "Lumbung · <cooperative name>".
 def OTP_TOTP_ISSUER(device):
+    # in here: the settings load before the apps, and core.users.otp imports models
     from core.users.otp import totp_issuer
 
     return totp_issuer(device)

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -5,6 +6,7 @@ from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 
 from core.users.models import User
+from core.users.services import member_link, user_create
 from tenants.models import Cooperative
 from tenants.services import cooperative_create, public_tenant_ensure, tenant_url
 
@@ -25,10 +27,6 @@ OPERATOR = ("operator@lumbung.localhost", "Operator Lumbung")
 def demo_member_login(*, admin: User) -> tuple[User, object] | None:
     """The anggota login of the demo (idempotent): linked to the first active member with a
     loan (else the first active member). None when the demo has no members (no seeders)."""
-    from django.apps import apps
-
-    from core.users.services import member_link, user_create
-
     if not apps.is_installed("core.members"):
         return None
     member_model = apps.get_model("members", "Member")

@@ -13,7 +13,7 @@ go through Django's executor. ``--no-fast-path`` sends every schema through the 
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lumbung.console.migrate import MigrationPlan, migrate_all
+from lumbung.console.migrate import MigrationPlan, migrate_all, migration_plan, tenant_schemas
 from lumbung.console.models import MigrationRun
 
 
@@ -65,8 +65,6 @@ class Command(BaseCommand):
     ):
         verbosity = options.get("verbosity", 1)
         if dry_run:
-            from lumbung.console.migrate import migration_plan, tenant_schemas
-
             plan = migration_plan(tenant_schemas() if schemas is None else schemas)
             self._print_plan(plan, max(verbosity, 2))
             return
