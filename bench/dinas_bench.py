@@ -48,6 +48,7 @@ from core.sharing.services import dinas_consent_set
 from lumbung.dinas.models import Indicator, SharingState, YearFigures
 from lumbung.dinas.refresh import indicators_refresh_one
 from lumbung.dinas.services import pembina_create
+from lumbung.dinas.views import TABLE_PAGE_ROWS
 from tenants.models import Cooperative
 from tenants.regions import regencies_of
 from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
@@ -216,8 +217,6 @@ def bench_refresh(coops: list) -> dict:
 
 
 def write_section(n: int, http: dict, refresh: dict) -> None:
-    from lumbung.dinas.views import TABLE_PAGE_ROWS
-
     per = refresh["s"] / max(refresh["n"], 1)
     load = " → ".join("/".join(f"{x:.1f}" for x in avg) for avg in http.pop("_load"))
     lines = [

@@ -16,12 +16,23 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "platform"))
+from _common import django_setup
+
+django_setup("lumbung_bench_statements", env={"DJANGO_DEBUG": "false"})
+
+from django.core.paginator import Paginator
+from django.db import connection
+from django.test import Client
+from rest_framework.pagination import PageNumberPagination
+
+from core.common.pagination import BoundedPageNumberPagination, BoundedPaginator
+from core.ledger import api, views
+from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import tenant_host
+
 URLS = {
     "baseline: reports index page": "/buku-besar/laporan/",
     "jurnal (journal list) HTML": "/buku-besar/jurnal/",
@@ -30,31 +41,9 @@ URLS = {
 
 
 def main() -> None:
-    from _common import server_url
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=15)
     args = parser.parse_args()
-    db = os.environ.get("BENCH_DB", "lumbung_bench_statements")
-    os.environ.update(
-        DATABASE_URL=f"{server_url()}/{db}",
-        DJANGO_SETTINGS_MODULE="lumbung.settings",
-        DJANGO_DEBUG="false",
-    )
-    import django
-
-    django.setup()
-    from django.core.paginator import Paginator
-    from django.db import connection
-    from django.test import Client
-    from rest_framework.pagination import PageNumberPagination
-
-    from core.common.pagination import BoundedPageNumberPagination, BoundedPaginator
-    from core.ledger import api, views
-    from core.users.models import User
-    from tenants.models import Cooperative
-    from tenants.services import tenant_host
-
     coop = Cooperative.objects.get(slug="bench-statements")
     connection.set_tenant(coop)
     client = Client(HTTP_HOST=tenant_host(coop.slug))

@@ -39,6 +39,7 @@ html::before {{
 def html_to_pdf(html: str) -> bytes:
     """The one place a cooperative's HTML becomes a PDF (marked LATIHAN in a practice
     copy)."""
+    # lazy: weasyprint takes over a second to import (Pango, fonts); only PDFs need it
     from weasyprint import CSS, HTML
 
     stylesheets = [CSS(string=PRACTICE_CSS)] if in_practice_copy() else None
