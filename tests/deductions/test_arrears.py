@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.common.errors import ApplicationError
@@ -61,6 +61,34 @@ def test_late_file_is_not_billed_twice(coop, cutoffs):
         paid = sum(DeductionLine.objects.filter(member=m).values_list("paid_wajib", flat=True))
         assert paid == l3.wajib * 2  # two months, each once
     assert svc.wajib_carried(year=this.year + 1, month=1, member_ids=[m3.pk]) == {}
+    assert_reconciled()
+
+
+def test_a_later_months_list_made_first_is_not_asked_again(coop, cutoffs):
+    """Month 3's list made before month 2's: it carries month 1's unpaid wajib and asks
+    the loan's dues up to its cut-off, so month 2's list asks neither again."""
+    prev, this = cutoffs
+    by = coop["by"]
+    m1, m3 = coop["m"][0], coop["m"][2]
+    run1 = make_run(on=add_months(this, -2), by=by)
+    l3 = _line(run1, m3)
+    _post(coop, run1, [(m3, 0)])  # month 1: nothing cut for m3's wajib
+    run3 = make_run(on=this, by=by)
+    n1, n3 = _line(run3, m1), _line(run3, m3)
+    assert n3.wajib_arrears == l3.wajib
+    assert n1.principal > 0
+    run2 = make_run(on=prev, by=by)
+    b1, b3 = _line(run2, m1), _line(run2, m3)
+    assert b3.wajib_arrears == 0 and b3.wajib == l3.wajib - l3.wajib_arrears  # its own only
+    # the loan: month 3's list already asks every instalment due before month 2's cut-off
+    assert b1 is None or (b1.jasa, b1.principal) == (0, 0)
+    # posted in full, each month's wajib is paid once and nothing is left to carry
+    _post(coop, run2, [(m3, int(b3.total))] + ([(m1, int(b1.total))] if b1 else []))
+    _post(coop, run3, [(m1, int(n1.total)), (m3, int(n3.total))])
+    paid = sum(DeductionLine.objects.filter(member=m3).values_list("paid_wajib", flat=True))
+    assert paid == 3 * (l3.wajib - l3.wajib_arrears)
+    nxt = add_months(this, 1)
+    assert svc.wajib_carried(year=nxt.year, month=nxt.month, member_ids=[m3.pk]) == {}
     assert_reconciled()
 
 
@@ -196,6 +224,10 @@ events = st.permutations(["g0", "g1", "g2", "p0", "p1", "p2"]).filter(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(order=events, shares=st.lists(st.sampled_from([0, 1, 2]), min_size=3, max_size=3))
+# A later month's list made before the earlier one: month 3's list already carries month
+# 1's unpaid wajib, so month 2's list must not carry it again (found by this property).
+@example(order=["g0", "p0", "g2", "g1", "p1", "p2"], shares=[0, 0, 0])
+@example(order=["g0", "p0", "g2", "p2", "g1", "p1"], shares=[0, 2, 1])
 def test_carried_arrears_never_bill_a_posted_amount_twice(coop, cutoffs, order, shares):
     """m3 (wajib only) in three consecutive months; each month's file pays nothing, half
     or all of what that month's list asks, posted in any order after its list was made.

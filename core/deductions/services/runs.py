@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Sum, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,34 +68,48 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
     return run
 
 
-def _earlier_lines(year: int, month: int):
-    """Every line of every run before (year, month) that finished generating."""
-    return DeductionLine.objects.filter(
-        Q(run__year__lt=year) | Q(run__year=year, run__month__lt=month),
-        run__status=DeductionRun.Status.READY,
+def _other_lines(year: int, month: int):
+    """Every line of every run of another month than (year, month), earlier or later, that
+    finished generating. A later month's list made first (December's before November's)
+    already asks, or has paid, what the earlier months left unpaid."""
+    return DeductionLine.objects.filter(run__status=DeductionRun.Status.READY).exclude(
+        run__year=year, run__month=month
     )
+
+
+def _is_earlier(year: int, month: int) -> Q:
+    return Q(run__year__lt=year) | Q(run__year=year, run__month__lt=month)
 
 
 def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decimal]:
     """The wajib still to carry into the list of (year, month), per member, from what is
-    POSTED now: every earlier month's own wajib asked, less what posted batches paid to
-    wajib, less what is still asked by lists whose file is not posted yet (those rupiah
-    are already out; asking them again would bill them twice). Months without a run, or
-    whose run was skipped, do not make earlier arrears vanish: all earlier runs count."""
-    qs = _earlier_lines(year, month)
+    POSTED now: every earlier month's own wajib asked, less what posted batches of any
+    other month paid to wajib, less what is still asked by lists of any other month whose
+    file is not posted yet (those rupiah are already out; asking them again would bill
+    them twice). A later month's list made first counts too: it carried these months'
+    arrears already. Wajib is one account, so what any batch paid settles the oldest
+    months first. Months without a run, or whose run was skipped, do not make earlier
+    arrears vanish: all earlier runs count."""
+    qs = _other_lines(year, month)
     if member_ids is not None:
         qs = qs.filter(member_id__in=list(member_ids))
     out: dict[int, Decimal] = {}
-    for mid, own, paid, pending in (
+    for mid, own, covered in (
         qs.values("member_id")
         .annotate(
-            own=Sum(F("wajib") - F("wajib_arrears")),
-            paid=Sum(Case(When(realized__isnull=False, then=F("paid_wajib")), default=ZERO)),
-            pending=Sum(Case(When(realized__isnull=True, then=F("wajib")), default=ZERO)),
+            own=Sum(
+                Case(
+                    When(_is_earlier(year, month), then=F("wajib") - F("wajib_arrears")),
+                    default=ZERO,
+                )
+            ),
+            covered=Sum(
+                Case(When(realized__isnull=False, then=F("paid_wajib")), default=F("wajib"))
+            ),
         )
-        .values_list("member_id", "own", "paid", "pending")
+        .values_list("member_id", "own", "covered")
     ):
-        left = own - paid - pending
+        left = own - covered
         if left > 0:
             out[mid] = left
     return out
@@ -107,36 +121,40 @@ def _fill(amount: Decimal, parts: list[Decimal]) -> list[Decimal]:
 
 def _purposes_carried(year: int, month: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     """Per purpose-savings account: (shortfall to carry, amount still asked by lists not
-    posted yet), from the earlier runs' lines (what a posted line paid each account is the
+    posted yet), from the earlier runs' own amounts less what the lines of every other
+    month paid or still ask (what a posted line paid each account is the
     allocation's order: ``_fill`` of its ``paid_others``)."""
     own: dict[int, Decimal] = defaultdict(lambda: ZERO)
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for purposes, realized, paid_others in (
-        _earlier_lines(year, month)
+    for purposes, realized, paid_others, earlier in (
+        _other_lines(year, month)
         .exclude(purposes=[])
-        .values_list("purposes", "realized", "paid_others")
+        .annotate(earlier=ExpressionWrapper(_is_earlier(year, month), output_field=BooleanField()))
+        .values_list("purposes", "realized", "paid_others", "earlier")
     ):
         amounts = [Decimal(x["amount"]) for x in purposes]
         shares = _fill(paid_others, amounts) if realized is not None else [ZERO] * len(amounts)
         for x, amount, share in zip(purposes, amounts, shares, strict=True):
             acc = int(x["account_id"])
-            own[acc] += amount - Decimal(x.get("arrears", "0"))
+            if earlier:
+                own[acc] += amount - Decimal(x.get("arrears", "0"))
             if realized is None:
                 pending[acc] += amount
             else:
                 paid[acc] += share
-    carried = {a: own[a] - paid[a] - pending[a] for a in own}
+    carried = {a: own[a] - paid[a] - pending[a] for a in own}  # later lists' included
     return {a: v for a, v in carried.items() if v > 0}, dict(pending)
 
 
 def _loans_pending(year: int, month: int) -> dict[int, tuple[Decimal, Decimal]]:
-    """Per loan: (jasa incl. penalty, principal) still asked by earlier lists whose file is
-    not posted yet. The loan's schedule still shows them due, so a later list would ask
-    them again; it asks only what is due beyond them."""
+    """Per loan: (jasa incl. penalty, principal) still asked by lists of other months whose
+    file is not posted yet (earlier ones, or a later month's list made first). The loan's
+    schedule still shows them due, so this list would ask them again; it asks only what is
+    due beyond them."""
     out: dict[int, tuple[Decimal, Decimal]] = {}
     for loans in (
-        _earlier_lines(year, month)
+        _other_lines(year, month)
         .filter(realized__isnull=True)
         .exclude(loans=[])
         .values_list("loans", flat=True)
@@ -173,8 +191,8 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
     (less what was already credited for the month outside payroll batches) plus the
     wajib carried from every earlier run (``wajib_carried``: from what is posted now), each
     running loan's dues (arrears and the next instalment, from the loans module, less what
-    an earlier list not posted yet asks), and purpose savings (berjangka) with their
-    carried shortfall. Nothing an earlier list still asks is asked again."""
+    a list of another month not posted yet asks), and purpose savings (berjangka) with
+    their carried shortfall. Nothing another month's list still asks is asked again."""
     on = run.cutoff_date
     members = list(
         Member.objects.filter(status=Member.Status.ACTIVE, join_date__lte=on)
