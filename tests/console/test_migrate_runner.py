@@ -9,8 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.db.models import Max
 
 from lumbung.console.migrate import migrate_all, migrate_schema, migration_plan, tenant_schemas
+from lumbung.console.models import MigrationRun
 from tenants.schema_template import expected_migrations, qi
 
 ADMIN_PASSWORD = "Rahasia-123!"
@@ -67,6 +69,9 @@ def scratch_three(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         made = []
+        # migrate_all_tenants records its runs (committed here): left behind, they would
+        # be another test's MigrationRun rows.
+        runs_before = MigrationRun.objects.aggregate(last=Max("pk"))["last"] or 0
         try:
             for _ in range(3):
                 slug = f"mig-{uuid.uuid4().hex[:8]}"
@@ -85,6 +90,7 @@ def scratch_three(django_db_setup, django_db_blocker):
             connection.set_schema_to_public()
             for coop in made:
                 cooperative_discard(cooperative=coop)
+            MigrationRun.objects.filter(pk__gt=runs_before).delete()
 
 
 def _counting():
