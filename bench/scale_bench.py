@@ -81,8 +81,12 @@ DATA_FUNCTION = (
 # ---------------------------------------------------------------------------- the data
 
 
-def coop_data(rng: random.Random, i: int) -> dict:
-    """Fill the current cooperative's schema with a small, realistic amount of data."""
+def coop_data(
+    rng: random.Random, i: int, *, members: int | None = None, days: int = 30, tenor: int = 24
+) -> dict:
+    """Fill the current cooperative's schema with a small, realistic amount of data:
+    ``members`` members (default 50–500 at random), a loan of ``tenor`` months for one
+    member in three, ``days`` days of postings."""
     from core.ledger.selectors import account_for_role
     from core.ledger.services import LineSpec, journal_post
     from core.loans import schedules as S
@@ -100,7 +104,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
         user.set_unusable_password()
         staff.append(user)
     staff = User.objects.bulk_create(staff)
-    n = rng.randint(50, 500)
+    n = members if members is not None else rng.randint(50, 500)
     members = Member.objects.bulk_create(
         [
             Member(
@@ -126,7 +130,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
                 method="flat",
                 principal=principal,
                 rate=S.monthly_rate(Decimal("1"), "month"),
-                tenor=24,
+                tenor=tenor,
                 first_due=first_due,
             )
         )
@@ -137,7 +141,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
                 product=product,
                 status=Loan.Status.DISBURSED,
                 principal=principal,
-                tenor=24,
+                tenor=tenor,
                 method="flat",
                 rate=Decimal("1"),
                 rate_period="month",
@@ -185,7 +189,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
             for r in plan.rows
         )
     cash, bank = account_for_role("cash"), account_for_role("bank")
-    for day in range(30):
+    for day in range(days):
         amount = Decimal(100_000 * (1 + rng.randint(0, 50)))
         journal_post(
             on=today - timedelta(days=day),
