@@ -252,6 +252,7 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
         _wait_ready(url, server)
         _warm_up(url, json.loads(targets_path.read_text()), args.workers or 5)
         prefix = out_dir / db
+        load_at_start = os.getloadavg()[0]
         t = time.perf_counter()
         proc = subprocess.run(
             [
@@ -280,6 +281,7 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
             timeout=args.duration + 300,
         )
         wall = time.perf_counter() - t
+        load_at_end = os.getloadavg()[0]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -310,7 +312,13 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
             failures = [
                 f"{r['Occurrences']}× {r['Name']}: {r['Error']}" for r in csv.DictReader(fh)
             ]
-    return {"rows": rows, "failures": failures, "wall": wall, "locust_exit": proc.returncode}
+    return {
+        "rows": rows,
+        "failures": failures,
+        "wall": wall,
+        "locust_exit": proc.returncode,
+        "load": (load_at_start, load_at_end),
+    }
 
 
 # ------------------------------------------------------------------------- 4. report
@@ -337,6 +345,11 @@ def scenario(db: str, n: int, args, out_dir: Path, *, reuse: bool, measure: bool
     result = run_load(db, targets, args, out_dir)
     result.update(n=len(prepared["targets"]), counts=prepared["counts"])
     result.update(made=prepared["made"], made_s=prepared["made_s"])
+    print(
+        f"[{db}] load average (1 min) at the start of the run "
+        f"{result['load'][0]:.1f}, at its end {result['load'][1]:.1f}",
+        flush=True,
+    )
     for name, row in result["rows"].items():
         print(f"[{db}] " + _line(name, row), flush=True)
     for failure in result["failures"][:10]:
@@ -435,10 +448,11 @@ def write_docs(*, many, one, ratio, args, uptime, load) -> None:
         for page in PAGES
     )
     agg = many["rows"]["Aggregated"]
+    workers = args.workers or min((os.cpu_count() or 1) * 2 + 1, 8)
     baseline = (
         f"""
 Same pages, same load, on a database with one cooperative (and the 5,000-member one for
-the member-list page):
+the member-list page); load average {one["load"][0]:.1f} → {one["load"][1]:.1f} during the run:
 
 {head}
 {rows(one)}
@@ -451,7 +465,7 @@ Throughput, one cooperative / {many["n"]:,}: **{ratio:.2f}×** (target ≤ 1.5×
     text = f"""{SECTION}
 
 `bench/load_bench.py --cooperatives {args.cooperatives} --users {args.users} --duration {args.duration} --wait {args.wait}`:
-gunicorn with `deploy/gunicorn.conf.py` ({args.workers or "default"} workers × 4 threads)
+gunicorn with `deploy/gunicorn.conf.py` ({workers} workers × 4 threads)
 on the bench database, {many["n"]:,} cooperatives made as sign-up makes them (each with 3
 staff, {args.members} members, a loan for one member in three, 5 days of postings; one
 with {args.big_members:,} members), and locust in a second process on the same machine:
@@ -460,6 +474,8 @@ a cooperative chosen at random (dashboard, member list, loan page, trial balance
 big cooperative's member list. The host lookup of each request is cached
 (`tenants.host_cache`). Machine: 2 cores shared with other work and with the load
 generator; load average at the start {load[0]:.1f}; at the end `{uptime}`.
+
+Load average {many["load"][0]:.1f} → {many["load"][1]:.1f} during the run.
 
 {head}
 {rows(many)}
