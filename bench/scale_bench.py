@@ -115,8 +115,12 @@ DATA_FUNCTION = (
 # ---------------------------------------------------------------------------- the data
 
 
-def coop_data(rng: random.Random, i: int) -> dict:
-    """Fill the current cooperative's schema with a small, realistic amount of data."""
+def coop_data(
+    rng: random.Random, i: int, *, members: int | None = None, days: int = 30, tenor: int = 24
+) -> dict:
+    """Fill the current cooperative's schema with a small, realistic amount of data:
+    ``members`` members (default 50–500 at random), a loan of ``tenor`` months for one
+    member in three, ``days`` days of postings."""
     today = date.today()
     agencies = Agency.objects.bulk_create(
         [Agency(code=f"INST{k}", name=f"Instansi {k}") for k in range(3)]
@@ -127,7 +131,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
         user.set_unusable_password()
         staff.append(user)
     staff = User.objects.bulk_create(staff)
-    n = rng.randint(50, 500)
+    n = members if members is not None else rng.randint(50, 500)
     members = Member.objects.bulk_create(
         [
             Member(
@@ -153,7 +157,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
                 method="flat",
                 principal=principal,
                 rate=S.monthly_rate(Decimal("1"), "month"),
-                tenor=24,
+                tenor=tenor,
                 first_due=first_due,
             )
         )
@@ -164,7 +168,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
                 product=product,
                 status=Loan.Status.DISBURSED,
                 principal=principal,
-                tenor=24,
+                tenor=tenor,
                 method="flat",
                 rate=Decimal("1"),
                 rate_period="month",
@@ -212,7 +216,7 @@ def coop_data(rng: random.Random, i: int) -> dict:
             for r in plan.rows
         )
     cash, bank = account_for_role("cash"), account_for_role("bank")
-    for day in range(30):
+    for day in range(days):
         amount = Decimal(100_000 * (1 + rng.randint(0, 50)))
         journal_post(
             on=today - timedelta(days=day),

@@ -1,5 +1,5 @@
-"""On a practice copy's host (tenants.practice): ``request.is_practice`` for the templates'
-LATIHAN banner, the copy's last use (for the 90-day clean-up) and the guided month's
+"""The tenant lookup of every request (cached), and on a practice copy's host
+(tenants.practice): ``request.is_practice`` for the templates' LATIHAN banner, the copy's last use (for the 90-day clean-up) and the guided month's
 "read the trial balance" step, recorded when the report is actually shown."""
 
 from __future__ import annotations
@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
+from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.audit.services import audit_log
 
+from .host_cache import tenant_for_host
 from .practice import practice_touch
 from .practice_steps import TRIAL_BALANCE_READ
 
@@ -23,6 +25,14 @@ def _is_trial_balance(request: HttpRequest) -> bool:
     if match is None or match.view_name not in TRIAL_BALANCE_VIEWS:
         return False
     return match.view_name != "ledger:report" or match.kwargs.get("kind") == "neraca-saldo"
+
+
+class CachedTenantMiddleware(TenantMainMiddleware):
+    """django-tenants' host → schema middleware with the lookup cached
+    (tenants.host_cache): a request to a known host costs no query here."""
+
+    def get_tenant(self, domain_model, hostname):
+        return tenant_for_host(hostname)
 
 
 class PracticeMiddleware:

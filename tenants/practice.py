@@ -37,6 +37,7 @@ from core.users.services import STAFF_ROLES
 from lumbung.mail import mail_suppressed
 from tenants.errors import TenantErrors
 
+from .host_cache import tenant_host_forget
 from .models import Cooperative, Domain, SchemaTemplate
 from .schema_template import (
     LOCK_KEY,
@@ -276,6 +277,7 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
         action = "practice.opened"
     else:
         Cooperative.objects.filter(pk=practice.pk).update(practice_used_at=now)
+        tenant_host_forget(cooperative_id=practice.pk)
         action = "practice.entered"
     copied = practice_staff_sync(practice=practice)
     _audit_real(
@@ -303,6 +305,7 @@ def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
     connection.set_schema_to_public()
     now = timezone.now()
     Cooperative.objects.filter(pk=practice.pk).update(practice_reset_at=now, practice_used_at=now)
+    tenant_host_forget(cooperative_id=practice.pk)
     practice.refresh_from_db()
     copied = practice_staff_sync(practice=practice)
     _audit_real(
@@ -340,6 +343,7 @@ def practice_touch(*, practice: Cooperative, now: datetime | None = None) -> boo
     if practice.practice_used_at and now - practice.practice_used_at < TOUCH_EVERY:
         return False
     Cooperative.objects.filter(pk=practice.pk, is_practice=True).update(practice_used_at=now)
+    tenant_host_forget(cooperative_id=practice.pk)  # the cached row keeps the old time
     practice.practice_used_at = now
     return True
 

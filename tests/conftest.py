@@ -84,6 +84,16 @@ def _reset_schema():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tenant_host_cache():
+    """Each test starts with no cached host lookups (tenants.host_cache): the previous
+    test's writes were rolled back, so rows it cached may never have existed."""
+    from tenants.host_cache import tenant_host_cache_reset
+
+    tenant_host_cache_reset()
+    yield
+
+
 @pytest.fixture
 def admin_password() -> str:
     return ADMIN_PASSWORD

@@ -16,6 +16,7 @@ from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
+from tenants.host_cache import tenant_host_forget
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
@@ -138,6 +139,7 @@ def _status_set(
     Cooperative.objects.filter(pk=sub.cooperative_id).update(
         status=status, status_reason=reason, updated_at=now
     )
+    tenant_host_forget(cooperative_id=sub.cooperative_id)  # applies on the next request
     sub.cooperative.status = status
     sub.cooperative.status_reason = reason
     _audit(

@@ -59,6 +59,9 @@ PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "lumbung.urls_public"
 TENANT_LIMIT_SET_CALLS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# The per-request host -> cooperative lookup is cached (tenants.host_cache) this long at
+# most; every change of a domain or a cooperative's row drops it at once. 0: no cache.
+TENANT_HOST_CACHE_SECONDS = env.int("TENANT_HOST_CACHE_SECONDS", default=300)
 
 # Cooperatives live at <slug>.<BASE_DOMAIN>; the apex is the public site and console.
 BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost")
