@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
@@ -115,7 +116,7 @@ class ManualEntryForm(forms.Form):
             self.fields[f"credit_{i}"] = RupiahField(whole=False, required=False)
             self.fields[f"memo_{i}"] = forms.CharField(required=False, strip=False)
         self.fields["date"] = forms.CharField(
-            required=False, strip=False, initial=lambda: date.today().isoformat()
+            required=False, strip=False, initial=lambda: timezone.localdate().isoformat()
         )
         self.fields["description"] = forms.CharField(required=False, strip=False)
 

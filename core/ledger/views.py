@@ -294,7 +294,7 @@ def entry_detail(request, pk: int):
         with application_errors_to_messages(request) as outcome:
             rev = services.journal_reverse(
                 entry=entry,
-                on=services.date_in_range(form.cleaned_data["date"] or date.today()),
+                on=services.date_in_range(form.cleaned_data["date"] or timezone.localdate()),
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )
@@ -313,7 +313,7 @@ def entry_detail(request, pk: int):
             "reversal": entry.reversals.first(),
             "can_reverse": has_role(request.user, TREASURY),
             "module_owner": services.MODULE_OWNERS.get(entry.source),
-            "today": date.today(),
+            "today": timezone.localdate(),
             "total": sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
             if page.paginator.count <= 2000
             else None,

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -179,7 +180,7 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
             elif key == "join_date":
                 if not isinstance(value, date):
                     raise ValidationError(_("Tanggal masuk tidak valid."))
-                if value > date.today():
+                if value > timezone.localdate():
                     raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
                 out[key] = value
             else:

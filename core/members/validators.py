@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _DIGITS = re.compile(r"^\d+$")
@@ -54,13 +55,13 @@ def parse_nip(value: str) -> NipInfo:
             _("NIP harus 18 digit angka (tanpa spasi atau tanda baca)."), code="nip_format"
         )
     birth = _date_or_none(int(value[0:4]), int(value[4:6]), int(value[6:8]))
-    if birth is None or not (1900 <= birth.year <= date.today().year):
+    if birth is None or not (1900 <= birth.year <= timezone.localdate().year):
         raise ValidationError(
             _("NIP tidak valid: 8 digit pertama bukan tanggal lahir (TTTTBBHH) yang benar."),
             code="nip_birth_date",
         )
     ay, am = int(value[8:12]), int(value[12:14])
-    if not (1 <= am <= 12) or ay < birth.year + 14 or ay > date.today().year + 1:
+    if not (1 <= am <= 12) or ay < birth.year + 14 or ay > timezone.localdate().year + 1:
         raise ValidationError(
             _(
                 "NIP tidak valid: digit 9-14 bukan tahun dan bulan pengangkatan (TTTTBB) yang benar."

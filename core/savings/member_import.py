@@ -259,7 +259,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     seen_nik: dict[str, int] = {}
     seen_no: dict[str, int] = {}
     parsed = []
-    today = date.today()
+    today = timezone.localdate()
     for i, raw in enumerate(rows, start=2):  # without a sheet row number: row 1 is the header
         i = int(raw.get("_row") or i)
         errs: list[RowError] = []

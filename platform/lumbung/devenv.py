@@ -340,7 +340,11 @@ def cmd_test(extra: list[str]) -> None:
     workers = os.environ.get("TEST_WORKERS", "2")
     args = [PY, "-m", "pytest", "-n", workers, "--dist", "loadfile", *extra]
     _say("$ " + " ".join(args))
-    rc = subprocess.call(args, cwd=ROOT, env=env)
+    # The suite's own settings (pyproject's DJANGO_SETTINGS_MODULE): an environment value
+    # would win over it in pytest-django.
+    rc = subprocess.call(
+        args, cwd=ROOT, env=dict(env, DJANGO_SETTINGS_MODULE="lumbung.settings.test")
+    )
     if rc == 5:
         sys.exit("[lumbung-dev] pytest collected no tests: that is a failure here.")
     sys.exit(rc)

@@ -1,10 +1,15 @@
-"""Test data for members and savings: valid NIP/NIK generators, users per role, members."""
+"""Test data for members and savings (factory-boy): valid NIP/NIK generators, agencies,
+users per role, members registered through the service."""
 
 import itertools
 from datetime import date
 from decimal import Decimal
 
+import factory
+from factory.django import DjangoModelFactory
+
 from core.members.models import Agency, Member
+from core.members.services import member_create
 from core.users.models import User
 
 _seq = itertools.count(1)
@@ -32,36 +37,68 @@ def unique_ids() -> tuple[str, str]:
     )
 
 
+class AgencyFactory(DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("code",)
+
+    code = "DISDIK"
+    name = "Dinas Pendidikan Kota Palangka Raya"
+
+
+class UserFactory(DjangoModelFactory):
+    """A login with a role (``UserFactory(role="bendahara")``), password ``Rahasia-123!``."""
+
+    class Meta:
+        model = User
+
+    role = User.Role.ANGGOTA
+    username = factory.LazyAttribute(lambda o: f"{o.role}-{next(_seq)}@x.test")
+    email = factory.SelfAttribute("username")
+    full_name = factory.LazyAttribute(lambda o: o.role.title())
+    password = "Rahasia-123!"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class.objects.create_user(*args, **kwargs)
+
+
+class MemberFactory(DjangoModelFactory):
+    """A member registered through ``member_create`` (numbering, audit, wajib rules), with
+    a valid NIP/NIK pair of its own."""
+
+    class Meta:
+        model = Member
+
+    class Params:
+        ids = factory.LazyFunction(unique_ids)
+
+    nip = factory.LazyAttribute(lambda o: o.ids[0])
+    nik = factory.LazyAttribute(lambda o: o.ids[1])
+    full_name = factory.LazyAttribute(lambda o: f"Anggota Uji {o.nip[-4:]}")
+    agency = factory.SubFactory(AgencyFactory)
+    join_date = date(2020, 1, 2)
+    golongan = "III/a"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return member_create(by="tests", **kwargs)
+
+
 def agency(code: str = "DISDIK", name: str = "Dinas Pendidikan Kota Palangka Raya") -> Agency:
-    obj, _ = Agency.objects.get_or_create(code=code, defaults={"name": name})
-    return obj
+    return AgencyFactory(code=code, name=name)
 
 
 def member(*, agency_obj: Agency | None = None, golongan: str = "III/a", **kw) -> Member:
-    from core.members.services import member_create
-
-    nip, nik = unique_ids()
-    data = {
-        "full_name": kw.pop("full_name", f"Anggota Uji {nip[-4:]}"),
-        "nip": kw.pop("nip", nip),
-        "nik": kw.pop("nik", nik),
-        "agency": agency_obj or agency(),
-        "join_date": kw.pop("join_date", date(2020, 1, 2)),
-        "golongan": golongan,
-    }
-    data.update(kw)
-    return member_create(by="tests", **data)
+    if agency_obj is not None:
+        kw["agency"] = agency_obj
+    return MemberFactory(golongan=golongan, **kw)
 
 
 def user(role: str, *, username: str | None = None) -> User:
-    username = username or f"{role}-{next(_seq)}@x.test"
-    return User.objects.create_user(
-        username=username,
-        email=username,
-        password="Rahasia-123!",
-        role=role,
-        full_name=role.title(),
-    )
+    if username is not None:
+        return UserFactory(role=role, username=username)
+    return UserFactory(role=role)
 
 
 def rp(x) -> Decimal:
