@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from core.loans.models import LoanProduct
@@ -152,3 +153,28 @@ def filled_xlsx(content: bytes, amounts: dict[str, object]) -> bytes:
 def csv_bytes(rows, *, header=("NIP", "Jumlah"), encoding="utf-8") -> bytes:
     lines = [",".join(header)] + [",".join(str(c) for c in r) for r in rows]
     return ("\n".join(lines) + "\n").encode(encoding)
+
+
+HOST = "alpha.localhost"
+
+
+def login(user):
+    """A test client on cooperative A's host, logged in as ``user``."""
+    c = Client(HTTP_HOST=HOST)
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def ready_run(coop, cutoffs):
+    """This month's run, generated."""
+    return make_run(on=cutoffs[1], by=coop["by"])
+
+
+def upload_on_screen(c, run, agency, rows):
+    """Upload a CSV of (NIP, amount) rows on the run's page; the URL of the import page."""
+    f = io.BytesIO(csv_bytes(rows))
+    f.name = "r.csv"
+    r = c.post(f"/potong-gaji/{run.pk}/", {"upload": "1", "agency": agency.pk, "file": f})
+    assert r.status_code == 302 and "/impor/" in r.url
+    return r.url

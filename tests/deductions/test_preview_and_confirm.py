@@ -2,36 +2,10 @@
 column early and the agency's totals; a run with nothing realised is not "Siap"; posting
 and reversing a batch ask first with the rupiah amounts."""
 
-import io
-
-import pytest
-from django.test import Client
-
 from core.common.money import format_rupiah
 from core.deductions.models import DeductionImport, DeductionLine
 
-from .conftest import csv_bytes, make_run
-
-HOST = "alpha.localhost"
-
-
-def login(user):
-    c = Client(HTTP_HOST=HOST)
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def ready_run(coop, cutoffs):
-    return make_run(on=cutoffs[1], by=coop["by"])
-
-
-def _upload(c, run, agency, rows):
-    f = io.BytesIO(csv_bytes(rows))
-    f.name = "r.csv"
-    r = c.post(f"/potong-gaji/{run.pk}/", {"upload": "1", "agency": agency.pk, "file": f})
-    assert r.status_code == 302 and "/impor/" in r.url
-    return r.url
+from .conftest import login, upload_on_screen
 
 
 def test_preview_lists_short_rows_first_with_totals(coop, ready_run):
@@ -42,7 +16,9 @@ def test_preview_lists_short_rows_first_with_totals(coop, ready_run):
         ln.member_id: ln.total for ln in DeductionLine.objects.filter(run=ready_run, agency=ag)
     }
     # m1 pays in full, m2 is short by 100.000, m3 is not in the file
-    url = _upload(c, ready_run, ag, [(m1.nip, asked[m1.pk]), (m2.nip, asked[m2.pk] - 100000)])
+    url = upload_on_screen(
+        c, ready_run, ag, [(m1.nip, asked[m1.pk]), (m2.nip, asked[m2.pk] - 100000)]
+    )
     html = c.get(url).content.decode()
     table = html.split('id="plan"')[1].split("</table>")[0]
     body = table.split("<tbody>")[1].split("</tbody>")[0]
@@ -69,7 +45,7 @@ def test_post_and_reverse_need_the_confirmed_post(coop, ready_run):
     c = login(coop["by"])
     ag = coop["agencies"][0]
     m1 = coop["m"][0]
-    url = _upload(c, ready_run, ag, [(m1.nip, 250000)])
+    url = upload_on_screen(c, ready_run, ag, [(m1.nip, 250000)])
     imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
     box = c.post(url, {"action": "post"}).content.decode().split('id="confirm"')[1]
     assert "Rp 250.000" in box and "Ya, posting Rp 250.000" in box

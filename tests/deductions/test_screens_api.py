@@ -4,26 +4,10 @@ task with progress, downloads, upload → preview → post through the API, the 
 import io
 from decimal import Decimal as D
 
-import pytest
-from django.test import Client
-
 from core.deductions.models import DeductionLine, DeductionRun
 from core.deductions.tasks import deduction_run_generate_task
 
-from .conftest import csv_bytes, make_run
-
-HOST = "alpha.localhost"
-
-
-def login(user):
-    c = Client(HTTP_HOST=HOST)
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def ready_run(coop, cutoffs):
-    return make_run(on=cutoffs[1], by=coop["by"])
+from .conftest import csv_bytes, login
 
 
 def test_generation_task_fills_the_run_and_progress_is_shown(

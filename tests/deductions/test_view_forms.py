@@ -4,37 +4,13 @@ that does not exist), never a 500, and changes nothing."""
 
 import io
 
-import pytest
-from django.test import Client
-
 from core.deductions.models import DeductionImport, DeductionRun, DeductionSettings
 
-from .conftest import csv_bytes, make_run
-
-HOST = "alpha.localhost"
-
-
-def login(user):
-    c = Client(HTTP_HOST=HOST)
-    c.force_login(user)
-    return c
+from .conftest import csv_bytes, login, upload_on_screen
 
 
 def _messages(resp) -> list[tuple[str, str]]:
     return [(m.level_tag, str(m)) for m in resp.context["messages"]]
-
-
-@pytest.fixture
-def ready_run(coop, cutoffs):
-    return make_run(on=cutoffs[1], by=coop["by"])
-
-
-def _upload(c, run, agency, rows):
-    f = io.BytesIO(csv_bytes(rows))
-    f.name = "r.csv"
-    r = c.post(f"/potong-gaji/{run.pk}/", {"upload": "1", "agency": agency.pk, "file": f})
-    assert r.status_code == 302 and "/impor/" in r.url
-    return r.url
 
 
 def test_run_with_a_bad_month_is_a_message(coop, cutoffs):
@@ -73,7 +49,7 @@ def test_upload_for_an_agency_that_is_not_a_number_is_a_message(coop, ready_run)
 
 def test_reason_with_a_null_character_is_a_message_not_a_500(coop, ready_run):
     c = login(coop["by"])
-    url = _upload(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
+    url = upload_on_screen(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
     resp = c.post(url, {"action": "reverse", "reason": "a\x00b", "confirmed": "1"}, follow=True)
     [(level, text)] = _messages(resp)
     assert level == "error" and text.startswith("Alasan: ")
@@ -82,7 +58,9 @@ def test_reason_with_a_null_character_is_a_message_not_a_500(coop, ready_run):
 def test_exclude_with_a_bad_row_number_is_a_message(coop, ready_run):
     c = login(coop["by"])
     ag = coop["agencies"][0]
-    url = _upload(c, ready_run, ag, [(coop["m"][0].nip, 100000), ("199001012015011999", 5)])
+    url = upload_on_screen(
+        c, ready_run, ag, [(coop["m"][0].nip, 100000), ("199001012015011999", 5)]
+    )
     imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
     assert imp.errors and imp.excluded_rows == []
     resp = c.post(url, {"action": "exclude", "rows": ["3", "x"]}, follow=True)
@@ -99,7 +77,7 @@ def test_exclude_with_a_bad_row_number_is_a_message(coop, ready_run):
 
 def test_post_with_an_unreadable_date_is_refused(coop, ready_run):
     c = login(coop["by"])
-    url = _upload(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
+    url = upload_on_screen(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
     imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
     box = c.post(url, {"action": "post", "on": "31/31/2026"}).content.decode()
     assert "31/31/2026" in box.split('id="confirm"')[1]  # shown as typed
