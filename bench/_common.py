@@ -27,6 +27,18 @@ def server_url() -> str:
     return base.rsplit("/", 1)[0]
 
 
+def manage_subprocess_env(redis_default: str = "redis://127.0.0.1:6379/13") -> dict[str, str]:
+    """The environment a benchmark's ``manage.py`` subprocesses need besides the database
+    (pass it as ``django_setup``'s ``env``): Redis ($BENCH_REDIS_URL or ``redis_default``),
+    the project's settings without debug, and the project on PYTHONPATH."""
+    return {
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", redis_default),
+        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
+        "DJANGO_DEBUG": "false",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+    }
+
+
 def django_setup(
     default_db: str, *, env: dict[str, str] | None = None, defaults: dict[str, str] | None = None
 ) -> str:

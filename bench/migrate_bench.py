@@ -35,17 +35,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, django_setup, ensure_database, recreate_database, write_docs_section
-
-DB = django_setup(
-    "lumbung_bench_migrate",
-    env={
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
-        "DJANGO_DEBUG": "false",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    },
+from _common import (
+    ROOT,
+    django_setup,
+    ensure_database,
+    manage_subprocess_env,
+    recreate_database,
+    write_docs_section,
 )
+
+DB = django_setup("lumbung_bench_migrate", env=manage_subprocess_env())
 
 from django.conf import settings
 from django.core.management import call_command

@@ -52,21 +52,14 @@ from _common import (
     ROOT,
     django_setup,
     ensure_database,
+    manage_subprocess_env,
     pct,
     recreate_database,
     server_url,
     write_docs_section,
 )
 
-DB = django_setup(
-    "lumbung_bench_scale",
-    env={
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        "DJANGO_SETTINGS_MODULE": "lumbung.settings",
-        "DJANGO_DEBUG": "false",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    },
-)
+DB = django_setup("lumbung_bench_scale", env=manage_subprocess_env())
 
 import psycopg2
 from django.conf import settings
