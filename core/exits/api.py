@@ -16,7 +16,7 @@ from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.members.models import Member
 from core.savings.models import ExitSettlement
 
-from .services import exit_settlement_reverse
+from .services import SettlementErrors, exit_settlement_reverse
 
 
 class ExitReverseSerializer(serializers.Serializer):
@@ -50,7 +50,7 @@ def settlement_to_reverse(member: Member) -> ExitSettlement:
     s = member.exit_settlements.filter(reversed_at__isnull=True).order_by("-pk").first()
     if s is None:
         raise ApplicationError(
-            "exit_not_settled",
+            SettlementErrors.NOT_SETTLED,
             _("Anggota ini tidak memiliki penyelesaian keluar yang dapat dibatalkan."),
             status=409,
         )

@@ -53,6 +53,7 @@ class SettlementErrors(StrEnum):
     NEGATIVE = "settlement_loans_exceed_savings"
     WAIVER = "settlement_bad_waiver"
     CHANGED = "settlement_changed"
+    NOT_SETTLED = "exit_not_settled"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:

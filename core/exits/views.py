@@ -15,7 +15,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.forms import application_errors_to
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
@@ -92,7 +92,7 @@ def exit_settlement_reverse_view(request, member_pk: int):
         reason = request.POST.get("reason", "").strip()
         if not reason:
             raise ApplicationError(
-                "validation_error",
+                CommonErrors.VALIDATION,
                 _("Alasan pembatalan wajib diisi."),
                 fields={"reason": [_("Wajib diisi.")]},
             )
