@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from core.common.errors import ApplicationError
 from tenants.errors import TenantErrors
 
+from .connections import connection_renew
 from .models import SchemaTemplate, SpareSchema
 
 log = logging.getLogger(__name__)
@@ -461,6 +462,7 @@ def spares_fill(*, count: int | None = None) -> int:
     an older template. Each spare is its own transaction; one filler at a time (an
     advisory lock; a second caller returns 0 at once). Returns how many were made."""
     want = spare_target() if count is None else count
+    connection_renew()  # outside a transaction: clone on a new server connection
     with connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY + 1])
         if not cur.fetchone()[0]:

@@ -10,6 +10,7 @@ from core.common.errors import ApplicationError
 from lumbung.celery import app
 
 from .backup import LIVE_STATUSES, cooperative_backup_scheduled
+from .connections import connection_renew
 from .models import Cooperative
 from .practice import practice_template_refresh, practices_cleanup
 from .schema_template import expected_migrations, spares_fill
@@ -79,6 +80,7 @@ def signup_provision_task(self, signup_id: int) -> str:
     (SIGNUP_PROVISION_RETRIES times); after the last one the request is marked failed
     with its error for the operators. Each attempt is all-or-nothing. A missing or stale
     template (a deploy not yet through `template_schema_refresh`) is waited for instead."""
+    connection_renew()  # DDL on a connection that has not touched every cooperative
     try:
         status = signup_provision(signup_id=signup_id).status
     except ApplicationError as exc:
@@ -121,6 +123,7 @@ def signup_provision_task(self, signup_id: int) -> str:
 def spares_refill_task() -> int:
     """Periodic upkeep of onboarding: keep TENANT_SPARE_SCHEMAS ready clones of the
     template, and queue again verified sign-ups whose task message was lost."""
+    connection_renew()  # the clones' DDL on a connection with a small catalogue cache
     requeued = signups_requeue_stuck()
     if requeued:
         log.warning("Queued %s stuck sign-ups again", requeued)
@@ -137,6 +140,7 @@ def practice_cleanup_task() -> int:
 def practice_template_refresh_task() -> bool:
     """Daily: rebuild the practice copies' demo-data template when the migrations changed
     or a new month began (so opening or resetting a copy never waits for the seeders)."""
+    connection_renew()  # it clones the template: DDL on a new server connection
     return practice_template_refresh()
 
 
