@@ -2,7 +2,8 @@
 """Many cooperatives on one PostgreSQL: migrations, provisioning, catalog size, memory.
 
     .venv/bin/python bench/scale_bench.py [--cooperatives 100] [--processes 2] [--reuse-db]
-                                          [--no-docs] [--fast-only]
+                                          [--no-docs] [--fast-only] [--scenarios column,index]
+                                          [--make-processes 2] [--measure-last 30]
 
 Uses its own database (BENCH_DB, default ``lumbung_bench_scale``, dropped and re-created
 unless --reuse-db, which keeps the cooperatives made by an earlier run and adds the rest:
@@ -29,6 +30,12 @@ in a deploy):
 - memory of one backend after serving 100 different cooperatives (a few typical reads
   in each): ``pg_backend_memory_contexts`` and, when the server runs on this machine,
   the backend's RSS.
+
+With ``--make-processes K`` the cooperatives are made by K processes side by side (the
+machine's cores in use; their times are not reported), except the last ``--measure-last``
+(30), made one by one and timed: the provisioning figures at N existing.
+``--scenarios column,index`` runs only those migration scenarios (the RunPython one goes
+through Django's executor, ≈ 0.3 s per cooperative: 20 minutes at 3,410).
 
 Writes its section (one per N) of docs/benchmarks.md, with ``uptime`` (not with --no-docs).
 """
@@ -75,7 +82,7 @@ from core.members.models import Agency, Member
 from core.users.models import User
 from lumbung.console.migrate import migration_plan, tenant_schemas
 from tenants.schema_template import qi
-from tenants.services import cooperative_create, public_tenant_ensure
+from tenants.services import cooperative_create, public_tenant_ensure, schema_name_for
 
 MIGRATIONS_DIR = ROOT / "core" / "members" / "migrations"
 MIGRATION = "9999_scale_bench"
@@ -220,15 +227,31 @@ def coop_data(
     return {"members": n, "loans": len(loans)}
 
 
-def make_cooperatives(target: int, rng: random.Random) -> dict:
-    """Create cooperatives (as sign-up does) until there are ``target``; returns the
-    provisioning times [(existing before, seconds)] and the data totals."""
-    existing = len(tenant_schemas())
+def _slug(i: int) -> str:
+    return f"skala-{i:05d}"
+
+
+def make_cooperatives(
+    target: int, *, part: tuple[int, int] = (0, 1), upto: int | None = None
+) -> dict:
+    """Create the cooperatives ``skala-00000`` … up to ``target`` that do not exist yet
+    (as sign-up does), with their data; with ``part=(k, K)`` only those whose number is k
+    modulo K (one of K processes making them side by side) and with ``upto`` only the
+    numbers below it. Returns the provisioning times [(number, seconds)] and the data
+    totals. Each cooperative's data comes from its own seeded generator, so a cooperative
+    is the same whichever process made it."""
+    have = set(tenant_schemas())
+    k, parts = part
+    wanted = [
+        i
+        for i in range(min(target, upto) if upto is not None else target)
+        if i % parts == k and schema_name_for(_slug(i)) not in have
+    ]
     made: list[tuple[int, float]] = []
     members = loans = 0
     started = time.perf_counter()
-    for i in range(existing, target):
-        slug = f"skala-{i:05d}"
+    for done, i in enumerate(wanted, start=1):
+        slug = _slug(i)
         t = time.perf_counter()
         coop = cooperative_create(
             slug=slug, name=f"KPRI Skala {i}", admin_email=f"admin@{slug}.test", actor="bench"
@@ -236,23 +259,59 @@ def make_cooperatives(target: int, rng: random.Random) -> dict:
         made.append((i, time.perf_counter() - t))
         connection.set_tenant(coop)
         try:
-            counts = coop_data(rng, i)
+            counts = coop_data(random.Random(i), i)
         finally:
             connection.set_schema_to_public()
             # A new server connection for the next one, as a worker that recycles its
-            # connections (DB_CONN_MAX_AGE): a backend that has touched hundreds of
-            # schemas carries their catalogue caches, and every DDL statement of the next
-            # clone pays for invalidating them (the clone script: 0.26 s on a fresh
+            # connections (DB_CONN_MAX_AGE) and as sign-up's task does
+            # (tenants.connections): a backend that has touched hundreds of schemas
+            # carries their catalogue caches, and every DDL statement of the next clone
+            # pays for invalidating them (the clone script: 0.26 s on a fresh
             # connection, 3-4 s on this one after 250 cooperatives).
             connection.close()
         members += counts["members"]
         loans += counts["loans"]
-        if (i + 1) % 50 == 0 or i + 1 == target:
+        if done % 50 == 0 or done == len(wanted):
             print(
-                f"  {i + 1} cooperatives ({time.perf_counter() - started:.0f} s this run)",
+                f"  [{k + 1}/{parts}] {done} of {len(wanted)} made, up to skala-{i:05d} "
+                f"({time.perf_counter() - started:.0f} s this run)",
                 flush=True,
             )
     return {"made": made, "members": members, "loans": loans}
+
+
+def make_in_parallel(target: int, processes: int, env: dict) -> dict:
+    """Make the missing cooperatives below ``target`` with ``processes`` processes side by
+    side (their provisioning times are not reported: they share the cores)."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--make-part",
+                f"{k}/{processes}",
+                "--cooperatives",
+                str(target),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(processes)
+    ]
+    members = loans = 0
+    for proc in procs:
+        out, _ = proc.communicate()
+        for line in out.splitlines():
+            if line.startswith("MADE "):
+                _, m, ln = line.split()
+                members += int(m)
+                loans += int(ln)
+            else:
+                print(line, flush=True)
+        if proc.returncode:
+            raise SystemExit(f"a maker process failed with {proc.returncode}")
+    return {"made": [], "members": members, "loans": loans}
 
 
 # ------------------------------------------------------------------------- migrations
@@ -325,7 +384,12 @@ def _applied_count(schemas: list[str]) -> int:
 
 
 def bench_migrations(
-    env: dict, processes: int, schemas: list[str], *, fast_only: bool = False
+    env: dict,
+    processes: int,
+    schemas: list[str],
+    *,
+    fast_only: bool = False,
+    scenarios: list[str] | tuple[str, ...] = tuple(SCENARIOS),
 ) -> dict:
     out: dict = {}
     base = ["migrate_all_tenants", "--processes", str(processes), "--no-template"]
@@ -335,7 +399,7 @@ def bench_migrations(
     (leaf,) = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("members")
     tmp = Path(tempfile.mkdtemp(prefix="lumbung-scale-bench-"))
     try:
-        for key in SCENARIOS:
+        for key in scenarios:
             _undo(key, schemas)
             scenario_env = _package(tmp, key, leaf[1], env)
             seconds, stdout = _manage(base, scenario_env)
@@ -443,7 +507,30 @@ def main() -> None:
     parser.add_argument("--reuse-db", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--fast-only", action="store_true", help="skip the --no-fast-path runs")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help="comma-separated migration scenarios to run (default: all of %(default)s)",
+    )
+    parser.add_argument(
+        "--make-processes",
+        type=int,
+        default=1,
+        help="make the cooperatives with this many processes side by side, all but the "
+        "last --measure-last, which are made one by one and timed (default 1: all timed)",
+    )
+    parser.add_argument("--measure-last", type=int, default=30)
+    parser.add_argument("--make-part", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make_part:  # one of --make-processes' processes
+        k, parts = (int(x) for x in args.make_part.split("/"))
+        out = make_cooperatives(args.cooperatives, part=(k, parts))
+        print(f"MADE {out['members']} {out['loans']}", flush=True)
+        return
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}; known: {list(SCENARIOS)}")
 
     db = DB
     env = dict(os.environ, MIGRATE_PROCESSES=str(args.processes))
@@ -459,13 +546,25 @@ def main() -> None:
     call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     public_tenant_ensure()
     print(f"migrated in {time.perf_counter() - t:.1f} s", flush=True)
-    rng = random.Random(20)
     t = time.perf_counter()
-    made = make_cooperatives(args.cooperatives, rng)
+    n_before = len(tenant_schemas())
+    if args.make_processes > 1:
+        early = max(0, args.cooperatives - args.measure_last)
+        before = make_in_parallel(early, args.make_processes, env)
+        print(f"{early} cooperatives ready ({time.perf_counter() - t:.0f} s)", flush=True)
+        made = make_cooperatives(args.cooperatives)
+        made["members"] += before["members"]
+        made["loans"] += before["loans"]
+    else:
+        made = make_cooperatives(args.cooperatives)
     schemas = tenant_schemas()
     n = len(schemas)
     create_s = time.perf_counter() - t
-    print(f"{n} cooperatives ({len(made['made'])} made in {create_s:.1f} s)", flush=True)
+    print(
+        f"{n} cooperatives ({n - n_before} made in {create_s:.1f} s, "
+        f"{len(made['made'])} of them one by one and timed)",
+        flush=True,
+    )
     prov = [s for _, s in made["made"]]
     if prov:
         tail = prov[-max(1, len(prov) // 10) :]
@@ -476,7 +575,9 @@ def main() -> None:
             flush=True,
         )
 
-    figures = bench_migrations(env, args.processes, schemas, fast_only=args.fast_only)
+    figures = bench_migrations(
+        env, args.processes, schemas, fast_only=args.fast_only, scenarios=scenarios
+    )
     cat = catalog_size(db, schemas[len(schemas) // 2])
     print(
         f"catalog: {cat['relations']} pg_class rows, database {cat['db_bytes'] / 2**20:.0f} MB, "
@@ -512,6 +613,8 @@ def write_docs(*, n, processes, made, prov, figures, cat, mem, uptime, load_befo
 
     def mig_row(key: str) -> str:
         label = SCENARIOS[key][0]
+        if f"{key}_fast" not in figures:
+            return f"| {label} | not run (--scenarios) | — | — |"
         fast, normal = figures[f"{key}_fast"], figures[f"{key}_normal"]
         if normal is None:
             return (

@@ -1,5 +1,6 @@
 """Smoke run of bench/scale_bench.py (3 cooperatives, own database) so the harness never
-rots: it must finish and report every figure, and the fast path must have carried the
+rots: it must finish and report every figure (two cooperatives made by two processes side
+by side, the third one by one and timed), and the fast path must have carried the
 pure-schema migrations (and not the RunPython one)."""
 
 import os
@@ -22,7 +23,7 @@ def test_scale_bench_smoke_run():
     )
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "scale_bench.py"), "--cooperatives", "3"]
-        + ["--no-docs"],
+        + ["--make-processes", "2", "--measure-last", "1", "--no-docs"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -32,6 +33,7 @@ def test_scale_bench_smoke_run():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "3 cooperatives (3 made in" in out
+    assert "1 of them one by one and timed" in out  # two made side by side
     for line in (
         "provisioning (cooperative_create): p50",
         "no-op migrate_all_tenants:",
