@@ -4,7 +4,7 @@ cooperatives from a second process (locust).
 
     .venv/bin/python bench/load_bench.py [--cooperatives 1000] [--users 50] [--duration 120]
         [--big-members 5000] [--members 20] [--wait 1] [--workers N] [--reuse-db]
-        [--no-baseline] [--no-docs] [--drop]
+        [--no-baseline] [--no-docs] [--drop] [--from-db DB]
 
 1. Prepares its database (BENCH_DB, default ``lumbung_bench_load``; dropped and made
    again unless --reuse-db, which keeps the cooperatives of an earlier run and adds the
@@ -27,6 +27,12 @@ cooperatives from a second process (locust).
 Targets (issue #20): p95 ≤ 250 ms, 0 errors, throughput within 1.5× of the one-cooperative
 database. Writes its section of docs/benchmarks.md with ``uptime`` (not with --no-docs).
 --drop drops the bench databases at the end (the smoke test's run).
+
+``--from-db DB`` measures on an existing, migrated database instead (bench/scale_bench.py's
+3,410 cooperatives, say): ``--cooperatives`` of its cooperatives at random plus the big
+one, made there if missing; the database is neither dropped nor copied. With
+``--members 0`` the baseline's small cooperative has the scale bench's data (50–500
+members, a month of postings), so both sides hold cooperatives of the same kind.
 """
 
 from __future__ import annotations
@@ -86,7 +92,7 @@ def prepare(args) -> None:
     sessions, the query counts; the targets written to ``args.targets``."""
     os.environ.update(_env(args.db))
     sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
-    if not args.reuse_db or ensure_database(args.db):
+    if not args.existing and (not args.reuse_db or ensure_database(args.db)):
         recreate_database(args.db)
 
     # Django is set up here, not at the top: each database (the many-cooperative one and
@@ -101,13 +107,26 @@ def prepare(args) -> None:
     from tenants.models import Cooperative
     from tenants.services import cooperative_create, public_tenant_ensure, tenant_host
 
-    t = time.perf_counter()
-    call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
-    public_tenant_ensure()
-    print(f"[{args.db}] migrated in {time.perf_counter() - t:.1f} s", flush=True)
-
     rng = random.Random(20)
-    wanted = [BIG_SLUG] + [f"{SMALL_PREFIX}{i:05d}" for i in range(args.cooperatives - 1)]
+    if args.existing:
+        # Another bench's database, migrated and filled (bench/scale_bench.py): its own
+        # cooperatives, ``--cooperatives`` - 1 of them chosen at random, and the big one.
+        others = sorted(
+            Cooperative.objects.exclude(schema_name="public")
+            .exclude(slug=BIG_SLUG)
+            .values_list("slug", flat=True)
+        )
+        if len(others) < args.cooperatives - 1:
+            raise SystemExit(f"{args.db} holds {len(others)} cooperatives, fewer than asked")
+        wanted = [BIG_SLUG] + rng.sample(others, args.cooperatives - 1)
+        pool = len(others) + 1
+    else:
+        t = time.perf_counter()
+        call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
+        public_tenant_ensure()
+        print(f"[{args.db}] migrated in {time.perf_counter() - t:.1f} s", flush=True)
+        wanted = [BIG_SLUG] + [f"{SMALL_PREFIX}{i:05d}" for i in range(args.cooperatives - 1)]
+        pool = len(wanted)
     have = set(Cooperative.objects.filter(slug__in=wanted).values_list("slug", flat=True))
     missing = [s for s in wanted if s not in have]
     started = time.perf_counter()
@@ -119,10 +138,13 @@ def prepare(args) -> None:
         try:
             if slug == BIG_SLUG:
                 coop_data(rng, 0, members=args.big_members, days=30)
-            else:
+            elif args.members:
                 coop_data(rng, k, members=args.members, days=5)
+            else:  # as the scale bench makes them: 50-500 members, a month of postings
+                coop_data(rng, k)
         finally:
             connection.set_schema_to_public()
+            connection.close()  # the next clone on a new server connection (scale_bench)
         if (k + 1) % 50 == 0 or k + 1 == len(missing):
             print(
                 f"[{args.db}] {len(have) + k + 1} cooperatives "
@@ -146,7 +168,15 @@ def prepare(args) -> None:
         "big": _query_counts(next(t for t in targets if t["big"])),
     }
     Path(args.targets).write_text(
-        json.dumps({"targets": targets, "counts": counts, "made": len(missing), "made_s": made_s})
+        json.dumps(
+            {
+                "targets": targets,
+                "counts": counts,
+                "made": len(missing),
+                "made_s": made_s,
+                "pool": pool,
+            }
+        )
     )
 
 
@@ -333,11 +363,21 @@ def _line(label: str, r: dict) -> str:
     )
 
 
-def scenario(db: str, n: int, args, out_dir: Path, *, reuse: bool, measure: bool = True) -> dict:
+def scenario(
+    db: str,
+    n: int,
+    args,
+    out_dir: Path,
+    *,
+    reuse: bool,
+    measure: bool = True,
+    existing: bool = False,
+) -> dict:
     targets = out_dir / f"{db}.json"
     cmd = [sys.executable, __file__, "--prepare", "--db", db, "--targets", str(targets)]
     cmd += ["--cooperatives", str(n), "--members", str(args.members)]
     cmd += ["--big-members", str(args.big_members)] + (["--reuse-db"] if reuse else [])
+    cmd += ["--existing"] if existing else []
     subprocess.run(cmd, cwd=ROOT, env=_env(db), check=True)
     prepared = json.loads(targets.read_text())
     Path(targets).write_text(json.dumps(prepared["targets"]))
@@ -346,7 +386,7 @@ def scenario(db: str, n: int, args, out_dir: Path, *, reuse: bool, measure: bool
         return {}
     result = run_load(db, targets, args, out_dir)
     result.update(n=len(prepared["targets"]), counts=prepared["counts"])
-    result.update(made=prepared["made"], made_s=prepared["made_s"])
+    result.update(made=prepared["made"], made_s=prepared["made_s"], pool=prepared["pool"])
     print(
         f"[{db}] load average (1 min) at the start of the run "
         f"{result['load'][0]:.1f}, at its end {result['load'][1]:.1f}",
@@ -386,7 +426,14 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument(
+        "--from-db",
+        help="measure on this existing, migrated database (e.g. bench/scale_bench.py's): "
+        "--cooperatives of its cooperatives at random plus the big one (made if missing); "
+        "with --members 0 the baseline's small cooperative is made like the scale bench's",
+    )
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--existing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--targets", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -403,9 +450,15 @@ def main() -> None:
         # one); the bench database starts as its copy (CREATE DATABASE … TEMPLATE), so
         # the migrations and the big cooperative are made once.
         one = scenario(dbs[-1], 2, args, out_dir, reuse=args.reuse_db, measure=not args.no_baseline)
-        if not args.reuse_db or ensure_database(db):
-            _copy_database(source=dbs[-1], target=db)
-        many = scenario(db, max(2, args.cooperatives), args, out_dir, reuse=True)
+        if args.from_db:
+            dbs = [dbs[-1]]  # --drop never drops the other bench's database
+            many = scenario(
+                args.from_db, max(2, args.cooperatives), args, out_dir, reuse=True, existing=True
+            )
+        else:
+            if not args.reuse_db or ensure_database(db):
+                _copy_database(source=dbs[-1], target=db)
+            many = scenario(db, max(2, args.cooperatives), args, out_dir, reuse=True)
     finally:
         if args.drop:
             conn = _admin_connection()
@@ -464,13 +517,24 @@ Throughput, one cooperative / {many["n"]:,}: **{ratio:.2f}×** (target ≤ 1.5×
         if one
         else ""
     )
+    if args.from_db:
+        made = (
+            f"`{args.from_db}` (`--from-db`, made by `bench/scale_bench.py`): {many['n']:,} of "
+            f"its {many['pool']:,} cooperatives chosen at random (each made as sign-up makes "
+            "them, with 3 staff, 50–500 members, a loan for one member in three, a month of "
+            f"postings) and one with {args.big_members:,} members"
+        )
+    else:
+        made = (
+            f"the bench database, {many['n']:,} cooperatives made as sign-up makes them (each "
+            f"with 3 staff, {args.members} members, a loan for one member in three, 5 days of "
+            f"postings; one with {args.big_members:,} members)"
+        )
     text = f"""{SECTION}
 
-`bench/load_bench.py --cooperatives {args.cooperatives} --users {args.users} --duration {args.duration} --wait {args.wait}`:
+`bench/load_bench.py --cooperatives {args.cooperatives} --users {args.users} --duration {args.duration} --wait {args.wait}{f" --from-db {args.from_db} --members {args.members}" if args.from_db else ""}`:
 gunicorn with `deploy/gunicorn.conf.py` ({workers} workers × 4 threads)
-on the bench database, {many["n"]:,} cooperatives made as sign-up makes them (each with 3
-staff, {args.members} members, a loan for one member in three, 5 days of postings; one
-with {args.big_members:,} members), and locust in a second process on the same machine:
+on {made}, and locust in a second process on the same machine:
 {args.users} logged-in users (wait {args.wait} s ± 50 % between requests), each request to
 a cooperative chosen at random (dashboard, member list, loan page, trial balance) or the
 big cooperative's member list. The host lookup of each request is cached

@@ -43,6 +43,7 @@ Writes its section (one per N) of docs/benchmarks.md, with ``uptime`` (not with 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -283,35 +284,26 @@ def make_cooperatives(
 def make_in_parallel(target: int, processes: int, env: dict) -> dict:
     """Make the missing cooperatives below ``target`` with ``processes`` processes side by
     side (their provisioning times are not reported: they share the cores)."""
+    tmp = Path(tempfile.mkdtemp(prefix="lumbung-scale-make-"))
+    reports = [tmp / f"part-{k}.json" for k in range(processes)]
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--make-part",
-                f"{k}/{processes}",
-                "--cooperatives",
-                str(target),
-            ],
+            [sys.executable, __file__, "--make-part", f"{k}/{processes}"]
+            + ["--make-report", str(reports[k]), "--cooperatives", str(target)],
             env=env,
-            stdout=subprocess.PIPE,
-            text=True,
         )
         for k in range(processes)
     ]
-    members = loans = 0
-    for proc in procs:
-        out, _ = proc.communicate()
-        for line in out.splitlines():
-            if line.startswith("MADE "):
-                _, m, ln = line.split()
-                members += int(m)
-                loans += int(ln)
-            else:
-                print(line, flush=True)
-        if proc.returncode:
-            raise SystemExit(f"a maker process failed with {proc.returncode}")
-    return {"made": [], "members": members, "loans": loans}
+    failed = [proc.wait() for proc in procs]
+    if any(failed):
+        raise SystemExit(f"a maker process failed: exit statuses {failed}")
+    parts = [json.loads(path.read_text()) for path in reports]
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "made": [],
+        "members": sum(p["members"] for p in parts),
+        "loans": sum(p["loans"] for p in parts),
+    }
 
 
 # ------------------------------------------------------------------------- migrations
@@ -521,11 +513,12 @@ def main() -> None:
     )
     parser.add_argument("--measure-last", type=int, default=30)
     parser.add_argument("--make-part", help=argparse.SUPPRESS)
+    parser.add_argument("--make-report", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_part:  # one of --make-processes' processes
         k, parts = (int(x) for x in args.make_part.split("/"))
         out = make_cooperatives(args.cooperatives, part=(k, parts))
-        print(f"MADE {out['members']} {out['loans']}", flush=True)
+        Path(args.make_report).write_text(json.dumps({**out, "made": len(out["made"])}))
         return
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
