@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Subscription
+from .models import Notice, Subscription
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Paths that stay writable while suspended: signing in/out, language, paying.
@@ -114,7 +115,17 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
         }
     if role not in ("admin", "bendahara"):
         return None
-    sub = Subscription.objects.select_related("plan").filter(cooperative_id=tenant.pk).first()
+    # The subscription and its latest notice of the last three days in one query (this
+    # runs on every page an admin or bendahara opens).
+    recent = Notice.objects.filter(
+        subscription=OuterRef("pk"), created_at__gte=timezone.now() - timedelta(days=3)
+    ).order_by("-created_at", "-id")
+    sub = (
+        Subscription.objects.select_related("plan")
+        .filter(cooperative_id=tenant.pk)
+        .annotate(recent_notice=Subquery(recent.values("message")[:1]))
+        .first()
+    )
     if sub is None:
         return None
     if sub.over_limit_since:
@@ -138,9 +149,8 @@ def _banner(request: HttpRequest, tenant) -> dict | None:
                 "text": _("Masa uji coba berakhir dalam %(d)s hari. Pilih paket dan bayar.")
                 % {"d": max(days, 0)},
             }
-    notice = sub.notices.filter(created_at__gte=timezone.now() - timedelta(days=3)).first()
-    if notice is not None:
-        return {"level": "warn", "text": notice.message}
+    if sub.recent_notice is not None:
+        return {"level": "warn", "text": sub.recent_notice}
     return None
 
 

@@ -34,6 +34,14 @@ def account_for_role(key: str) -> Account:
     return role.account
 
 
+def accounts_for_roles(keys: list[str]) -> dict[str, Account]:
+    """The accounts mapped to these role keys, in one query; an unmapped key is left
+    out (``account_for_role`` raises for it)."""
+    return {
+        r.key: r.account for r in AccountRole.objects.select_related("account").filter(key__in=keys)
+    }
+
+
 def _month_start(d: date) -> date:
     return d.replace(day=1)
 
@@ -112,6 +120,12 @@ def account_balance(
         return signed_balance(account, agg["d"] or ZERO, agg["c"] or ZERO)
     d, c = totals_as_of(as_of, account_ids=[account.pk]).get(account.pk, (ZERO, ZERO))
     return signed_balance(account, d, c)
+
+
+def account_balances(*, accounts: list[Account], as_of: date | None = None) -> dict[int, Decimal]:
+    """``account_balance`` of each account (by pk) in one query."""
+    totals = totals_as_of(as_of, account_ids=sorted({a.pk for a in accounts}))
+    return {a.pk: signed_balance(a, *totals.get(a.pk, (ZERO, ZERO))) for a in accounts}
 
 
 def balances_check() -> list[dict]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
+from core.common.queries import exists_each
 from core.ledger.models import Account, AccountRole, JournalEntry
 from core.members.models import Agency, Member
 from core.savings.models import SavingsProduct, SavingsTransaction
@@ -153,19 +154,33 @@ def _links(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def setup_checklist() -> list[SetupStep]:
-    """What a new cooperative does first, each step ticked from its data: opening
-    balances posted (the move-in's opening entry or any ``opening`` journal entry),
-    members in the registry, products reviewed (a person, not the seeding, created or
-    changed one), a second staff login, a payroll agency. Five small queries."""
+def setup_status() -> tuple[list[SetupStep], bool]:
+    """The setup checklist (below) and whether the cooperative is new (no member and
+    nothing posted yet), read in ONE query: the dashboard asks both on every visit."""
     staff = User.objects.filter(role__in=sorted(STAFF), is_active=True)
-    return [
+    (
+        moved_in,
+        opening_entry,
+        has_members,
+        products_reviewed,
+        second_staff,
+        has_agency,
+        has_entries,
+    ) = exists_each(
+        MoveIn.objects.filter(opening_entry__isnull=False).exclude(status="undone"),
+        JournalEntry.objects.filter(source=JournalEntry.Source.OPENING),
+        Member.objects.all(),
+        AuditEvent.objects.filter(action__in=PRODUCT_ACTIONS, actor__isnull=False),
+        staff.order_by("pk")[1:2],  # more than one
+        Agency.objects.filter(is_active=True),
+        JournalEntry.objects.all(),
+    )
+    steps = [
         SetupStep(
             "opening",
             _("Isi saldo awal"),
             _("Neraca saldo pada tanggal mulai, lewat Pindah ke Lumbung atau jurnal saldo awal."),
-            MoveIn.objects.filter(opening_entry__isnull=False).exclude(status="undone").exists()
-            or JournalEntry.objects.filter(source=JournalEntry.Source.OPENING).exists(),
+            moved_in or opening_entry,
             _links(
                 (_("Pindah ke Lumbung"), "onboarding:wizard"),
                 (_("Jurnal saldo awal"), "ledger:journal_new"),
@@ -177,14 +192,14 @@ def setup_checklist() -> list[SetupStep]:
             _(
                 "Unggah daftar anggota (XLSX/CSV) beserta saldo simpanannya, atau tambah satu per satu."
             ),
-            Member.objects.exists(),
+            has_members,
             _links((_("Impor anggota"), "members:import"), (_("Anggota baru"), "members:create")),
         ),
         SetupStep(
             "products",
             _("Tinjau produk"),
             _("Periksa simpanan wajib, jasa dan biaya pinjaman sesuai AD/ART."),
-            AuditEvent.objects.filter(action__in=PRODUCT_ACTIONS, actor__isnull=False).exists(),
+            products_reviewed,
             _links(
                 (_("Produk simpanan"), "savings:products"),
                 (_("Produk pinjaman"), "loans:products"),
@@ -194,19 +209,28 @@ def setup_checklist() -> list[SetupStep]:
             "staff",
             _("Undang pengurus"),
             _("Beri ketua, bendahara, petugas dan pengawas login sendiri."),
-            staff.count() > 1,
+            second_staff,
             _links((_("Undang pengguna"), "users:create")),
         ),
         SetupStep(
             "agencies",
             _("Atur instansi potong gaji"),
             _("Instansi tempat anggota bekerja dan bendahara gajinya."),
-            Agency.objects.filter(is_active=True).exists(),
+            has_agency,
             _links((_("Instansi"), "members:agencies")),
         ),
     ]
+    return steps, not has_members and not has_entries
+
+
+def setup_checklist() -> list[SetupStep]:
+    """What a new cooperative does first, each step ticked from its data: opening
+    balances posted (the move-in's opening entry or any ``opening`` journal entry),
+    members in the registry, products reviewed (a person, not the seeding, created or
+    changed one), a second staff login, a payroll agency."""
+    return setup_status()[0]
 
 
 def cooperative_is_new() -> bool:
     """No member and nothing posted yet: the dashboard's figures would all be zero."""
-    return not Member.objects.exists() and not JournalEntry.objects.exists()
+    return setup_status()[1]

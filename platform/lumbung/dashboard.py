@@ -21,10 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.common.errors import ApplicationError
 from core.deductions.selectors import deduction_run_status
 from core.ledger.reconciliation import reconciliation_alert
-from core.ledger.selectors import account_balance, account_for_role
+from core.ledger.selectors import account_balances, accounts_for_roles
 from core.loans.models import Loan
 from core.loans.selectors import collectibility_summary, loan_list
 from core.members.selectors import member_statistics
@@ -137,26 +136,25 @@ def _kolek_labels() -> dict:
 
 
 def _panel_cash(ctx: Ctx) -> dict:
-    """``core.ledger.selectors.account_balance`` of the accounts mapped to the roles
-    ``cash`` and ``bank`` (``account_for_role``) today."""
-    rows = []
-    for role, label in (("cash", _("Kas")), ("bank", _("Bank"))):
-        try:
-            account = account_for_role(role)
-        except ApplicationError:  # an unmapped role: that line is simply not shown
+    """``core.ledger.selectors.account_balances`` of the accounts mapped to the roles
+    ``cash`` and ``bank`` (``accounts_for_roles``) today: two queries."""
+    labels = (("cash", _("Kas")), ("bank", _("Bank")))
+    accounts = accounts_for_roles([role for role, _label in labels])
+    for role, _label in labels:
+        if role not in accounts:  # an unmapped role: that line is simply not shown
             log.info("dashboard: no ledger account mapped to role %s", role)
-            continue
-        if account is None:
-            continue
-        rows.append(
-            {
-                "label": str(label),
-                "name": str(account),
-                "balance": account_balance(account=account, as_of=ctx.today),
-            }
-        )
-    if not rows:
+    if not accounts:
         raise NotShown("no cash or bank account mapped")
+    balances = account_balances(accounts=list(accounts.values()), as_of=ctx.today)
+    rows = [
+        {
+            "label": str(label),
+            "name": str(accounts[role]),
+            "balance": balances[accounts[role].pk],
+        }
+        for role, label in labels
+        if role in accounts
+    ]
     return {"rows": rows, "total": sum((r["balance"] for r in rows), ZERO)}
 
 

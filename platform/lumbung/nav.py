@@ -4,7 +4,8 @@ so each app adds its screens by URL name without touching templates.
 An entry is ``(label, url name, roles)`` or ``(label, url name, roles, group)``; the side
 navigation shows a heading whenever the group changes."""
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -49,30 +50,46 @@ NAV = [
 ]
 
 
+# The entries a role sees, with their URLs, per URL configuration and script prefix:
+# ``reverse`` of ~25 names on every page is the same answer each time in a process.
+_ENTRIES: dict[tuple, list[tuple]] = {}
+
+
+def _entries(role: str) -> list[tuple]:
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), role)
+    entries = _ENTRIES.get(key)
+    if entries is None:
+        entries = []
+        last_group = None
+        for entry in NAV:
+            label, name, roles = entry[:3]
+            group = entry[3] if len(entry) > 3 else None
+            if role not in roles:
+                continue
+            try:
+                url = reverse(name)
+            except NoReverseMatch:
+                continue
+            entries.append(
+                (label, url, group if group is not None and group != last_group else None)
+            )
+            if group is not None:
+                last_group = group
+        _ENTRIES[key] = entries
+    return entries
+
+
 def nav_for(request) -> list[dict]:
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return []
-    items = []
-    last_group = None
-    for entry in NAV:
-        label, name, roles = entry[:3]
-        group = entry[3] if len(entry) > 3 else None
-        if user.role not in roles:
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        items.append(
-            {
-                "label": label,
-                "url": url,
-                "active": (request.path.startswith(url) and url not in ("/", "/portal/"))
-                or request.path == url,
-                "group": group if group is not None and group != last_group else None,
-            }
-        )
-        if group is not None:
-            last_group = group
-    return items
+    path = request.path
+    return [
+        {
+            "label": label,
+            "url": url,
+            "active": (path.startswith(url) and url not in ("/", "/portal/")) or path == url,
+            "group": group,
+        }
+        for label, url, group in _entries(user.role)
+    ]

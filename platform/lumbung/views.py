@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from core.common.permissions import STAFF, role_required
-from core.onboarding.selectors import cooperative_is_new, setup_checklist
+from core.onboarding.selectors import setup_status
 from core.users.models import User
 from tenants.models import Cooperative
 from tenants.practice_steps import practice_steps
@@ -55,11 +55,10 @@ def tenant_home(request):
         raise PermissionDenied
     tenant = request.tenant
     practice = getattr(tenant, "is_practice", False)
-    steps = [] if practice else setup_checklist()
-    pending = [s for s in steps if not s.done]
     # A cooperative with no member and nothing posted starts from its checklist instead
     # of a dashboard of zeros; once it works, the checklist stays on top until complete.
-    new = not practice and cooperative_is_new()
+    steps, new = ([], False) if practice else setup_status()
+    pending = [s for s in steps if not s.done]
     context = {
         "panels": {} if new else dashboard_panels(user=request.user),
         "checklist": steps if pending else None,

@@ -118,3 +118,30 @@ def test_empty_lists_say_what_to_do_next(admin, client_for, name, next_url):
     assert 'id="empty-next"' in html, name
     start = html.index('id="empty-next"')
     assert reverse(next_url) in html[start : start + 1500], name
+
+
+def test_checklist_and_newness_in_one_query(admin):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from core.onboarding.selectors import cooperative_is_new, setup_status
+
+    with CaptureQueriesContext(connection) as ctx:
+        steps, new = setup_status()
+    assert len(ctx) == 1
+    assert new is True and cooperative_is_new() is True
+    assert _done(steps) == _done(setup_checklist())
+    # something posted, no member yet: no longer new
+    with transaction.atomic():
+        journal_post(
+            on=timezone.localdate(),
+            description="Kas masuk",
+            lines=[LineSpec("1101", debit=D("1000")), LineSpec("3106", credit=D("1000"))],
+            by=admin,
+        )
+        assert cooperative_is_new() is False
+        transaction.set_rollback(True)
+    assert cooperative_is_new() is True
+    f.member()  # a member, nothing posted: no longer new
+    assert cooperative_is_new() is False
+    assert setup_status()[1] is False

@@ -277,3 +277,62 @@ def test_deductions_panel_shows_this_months_lists(client_a, people, member, monk
     client_a.force_login(people["bendahara"])
     body = client_a.get("/").content.decode()
     assert 'id="panel-deductions"' in body and "Rp 1.250.000" in body
+
+
+def test_member_figures_count_each_case_once(people, member, today):
+    """Active now; joined and left within this month (bounds included)."""
+    from core.members.models import Member
+    from lumbung.dashboard import month_bounds
+
+    start, _end = month_bounds(today)
+    f.member(join_date=start)
+    f.member(join_date=today)
+    f.member(join_date=start - dt.timedelta(days=1))  # last month
+    gone = f.member(join_date=dt.date(2019, 5, 1))
+    Member.objects.filter(pk=gone.pk).update(status=Member.Status.RESIGNED, exit_date=start)
+    old = f.member(join_date=dt.date(2019, 5, 1))
+    Member.objects.filter(pk=old.pk).update(
+        status=Member.Status.RESIGNED, exit_date=start - dt.timedelta(days=1)
+    )
+    panels = dashboard_panels(user=people["admin"], today=today)
+    assert panels["members"].data == {
+        "active": Member.objects.filter(status=Member.Status.ACTIVE).count(),
+        "joined": 2,
+        "left": 1,
+    }
+    assert panels["members"].data["active"] == 4
+
+
+def test_cash_and_bank_each_show_their_balance_and_an_unmapped_one_is_left_out(
+    people, member, today
+):
+    from core.ledger.models import AccountRole
+    from core.ledger.services import LineSpec, journal_post
+
+    yesterday = today - dt.timedelta(days=1)
+    journal_post(
+        on=yesterday,
+        description="Setor ke bank",
+        lines=[
+            LineSpec("1101", debit=D("700000")),
+            LineSpec("1102", debit=D("300000")),
+            LineSpec("3106", credit=D("1000000")),
+        ],
+        by=people["bendahara"],
+    )
+    journal_post(  # today's entry is not in yesterday's balance
+        on=today,
+        description="Besok",
+        lines=[LineSpec("1102", debit=D("5")), LineSpec("3106", credit=D("5"))],
+        by=people["bendahara"],
+    )
+    rows = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data["rows"]
+    assert [(r["label"], r["balance"]) for r in rows] == [
+        ("Kas", D("700000")),
+        ("Bank", D("300000")),
+    ]
+    AccountRole.objects.filter(key="cash").delete()
+    cash = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data
+    assert [r["label"] for r in cash["rows"]] == ["Bank"] and cash["total"] == D("300000")
+    AccountRole.objects.filter(key="bank").delete()
+    assert "cash" not in dashboard_panels(user=people["admin"], today=today)

@@ -1,0 +1,61 @@
+"""The navigation of each role: its entries' URLs are worked out once per process
+(``lumbung.nav``), the active entry and the group headings per request, the same as
+reversing every name on every page."""
+
+import pytest
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+
+from core.common.roles import Role
+from lumbung import nav
+
+
+class _User:
+    is_authenticated = True
+
+    def __init__(self, role):
+        self.role = role
+
+
+def _reference(path: str, role: str) -> list[dict]:
+    """The navigation as computed before the URLs were kept: every name reversed."""
+    items, last_group = [], None
+    for entry in nav.NAV:
+        label, name, roles = entry[:3]
+        group = entry[3] if len(entry) > 3 else None
+        if role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append(
+            {
+                "label": label,
+                "url": url,
+                "active": (path.startswith(url) and url not in ("/", "/portal/")) or path == url,
+                "group": group if group is not None and group != last_group else None,
+            }
+        )
+        if group is not None:
+            last_group = group
+    return items
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/anggota/", "/anggota/12/", "/portal/", "/buku-besar/"])
+def test_each_role_sees_what_reversing_every_name_gives(in_tenant_a, path):
+    for role in Role.values:
+        request = RequestFactory().get(path)
+        request.user = _User(role)
+        first = nav.nav_for(request)
+        assert first == _reference(path, role), role
+        first[0]["active"] = "changed"  # a page's copy never changes the next page's
+        assert nav.nav_for(request) == _reference(path, role), role
+    assert any(i["active"] for i in nav.nav_for(_request("/anggota/", "admin")))
+
+
+def _request(path, role):
+    request = RequestFactory().get(path)
+    request.user = _User(role)
+    return request
