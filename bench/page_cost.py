@@ -37,12 +37,22 @@ def main() -> None:
     parser.add_argument("--profile", help="page name to profile (e.g. dashboard)")
     parser.add_argument("--queries", help="page name whose queries to print (ms, sql)")
     parser.add_argument("--conn-max-age", default=None, help="DB_CONN_MAX_AGE for this run")
+    parser.add_argument(
+        "--pg-cpu",
+        action="store_true",
+        help="also the CPU of the PostgreSQL server process of each request (read from "
+        "/proc: the server on this machine); keeps the connection (DB_CONN_MAX_AGE=600) "
+        "and with --fresh opens a new one for each request, as DB_CONN_MAX_AGE=0 does",
+    )
+    parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args()
 
     db = os.environ.get("BENCH_DB", "lumbung_bench_load")
     os.environ.update(_env(db))
     if args.conn_max_age is not None:
         os.environ["DB_CONN_MAX_AGE"] = args.conn_max_age
+    if args.pg_cpu:
+        os.environ["DB_CONN_MAX_AGE"] = "600"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path[:0] = [root, os.path.join(root, "platform")]
 
@@ -118,8 +128,20 @@ def main() -> None:
             response.close()  # request_finished: the connection closed (max age 0)
         return int(status[0].split()[0])
 
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def pg_cpu_s() -> float:
+        """utime + stime of this connection's server process, in seconds."""
+        pid = connection.connection.get_backend_pid()
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
-    print(f"{'page':<22} {'wall ms':>8} {'p90':>6} {'cpu ms':>7} {'queries':>7} {'sql ms':>7}")
+    print(
+        f"{'page':<22} {'wall ms':>8} {'p90':>6} {'cpu ms':>7} {'queries':>7} {'sql ms':>7}"
+        + (f" {'pg cpu ms':>9}" if args.pg_cpu else "")
+    )
     for name, t, path in pages:
         if (args.profile or args.queries) and name not in (args.profile, args.queries):
             continue
@@ -150,21 +172,30 @@ def main() -> None:
             pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(40)
             print(out.getvalue())
             continue
-        wall, cpu, nq, sq = [], [], [], []
+        wall, cpu, nq, sq, pg = [], [], [], [], []
         with connection.execute_wrapper(timing):
             for _ in range(args.n):
                 queries.update(n=0, s=0.0)
+                if args.fresh:
+                    connection.close()
+                pg_before = 0.0
+                if args.pg_cpu and not args.fresh:
+                    connection.ensure_connection()
+                    pg_before = pg_cpu_s()
                 w, c = time.perf_counter(), time.process_time()
                 request(t, path)
                 wall.append((time.perf_counter() - w) * 1000)
                 cpu.append((time.process_time() - c) * 1000)
+                if args.pg_cpu:
+                    pg.append((pg_cpu_s() - pg_before) * 1000)
                 nq.append(queries["n"])
                 sq.append(queries["s"] * 1000)
         p90 = sorted(wall)[int(len(wall) * 0.9) - 1]
         print(
             f"{name:<22} {statistics.median(wall):8.1f} {p90:6.1f} "
             f"{statistics.median(cpu):7.1f} {statistics.median(nq):7.0f} "
-            f"{statistics.median(sq):7.1f}",
+            f"{statistics.median(sq):7.1f}"
+            + (f" {statistics.mean(pg):9.1f}" if args.pg_cpu else ""),
             flush=True,
         )
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
