@@ -3,7 +3,7 @@
 of this (the Django) process, the number of queries and the time spent in them.
 
     BENCH_DB=lumbung_bench_load .venv/bin/python bench/page_cost.py [--n 30]
-        [--profile PAGE] [--conn-max-age 0]
+        [--profile PAGE | --queries PAGE | --rotate] [--pg-cpu [--fresh]] [--conn-max-age 0]
 
 Runs on a database prepared by bench/load_bench.py (its cooperatives ``beban-*``; the
 big one ``beban-besar``), with the production settings of its server
@@ -13,7 +13,10 @@ through Django's WSGI handler as gunicorn calls it (``request_started`` and
 database connection, as under gunicorn). For each page: a few requests to warm up, then
 ``--n`` timed ones; the median and p90 are printed (and the CPU's 10th percentile: on a
 shared machine the least disturbed requests). ``--profile PAGE`` prints cProfile's
-top functions for that page (cumulative time) instead.
+top functions for that page (cumulative time) instead, ``--queries PAGE`` each query's
+time and SQL. ``--rotate`` requests each page on every small cooperative over one kept
+connection, first with schemas new to the server process (as when many cooperatives share
+it), then again.
 """
 
 from __future__ import annotations
@@ -46,13 +49,20 @@ def main() -> None:
         "and with --fresh opens a new one for each request, as DB_CONN_MAX_AGE=0 does",
     )
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--rotate",
+        action="store_true",
+        help="one kept connection, each page requested once on every small cooperative "
+        "(its schema new to the server process: as with many cooperatives), then once "
+        "more on each (seen before)",
+    )
     args = parser.parse_args()
 
     db = os.environ.get("BENCH_DB", "lumbung_bench_load")
     os.environ.update(_env(db))
     if args.conn_max_age is not None:
         os.environ["DB_CONN_MAX_AGE"] = args.conn_max_age
-    if args.pg_cpu:
+    if args.pg_cpu or args.rotate:
         os.environ["DB_CONN_MAX_AGE"] = "600"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path[:0] = [root, os.path.join(root, "platform")]
@@ -138,6 +148,9 @@ def main() -> None:
             fields = fh.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tick
 
+    if args.rotate:
+        rotate(args, request, timing, queries, connection, target)
+        return
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     print(
         f"{'page':<22} {'wall ms':>8} {'p90':>6} {'cpu ms':>7} {'cpu p10':>7} {'queries':>7} "
@@ -200,6 +213,42 @@ def main() -> None:
             + (f" {statistics.mean(pg):9.1f}" if args.pg_cpu else ""),
             flush=True,
         )
+    print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+
+
+def rotate(args, request, timing, queries, connection, target) -> None:
+    """Each page on every small cooperative with one kept connection: first a schema the
+    server process has not seen, then again once it has."""
+    from tenants.models import Cooperative
+
+    slugs = list(
+        Cooperative.objects.filter(slug__startswith=SMALL_PREFIX)
+        .exclude(slug=BIG_SLUG)
+        .order_by("slug")
+        .values_list("slug", flat=True)
+    )
+    targets = [target(slug) for slug in slugs]
+    print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+    print(f"{len(targets)} cooperatives, one kept connection; medians")
+    print(f"{'page':<16} {'schema':<6} {'wall ms':>8} {'sql ms':>7}")
+    for name, path in PAGES.items():
+        connection.close()  # a new server process for each page: none of the schemas seen
+        for label in ("new", "seen"):
+            wall, sq = [], []
+            with connection.execute_wrapper(timing):
+                for t in targets:
+                    queries.update(n=0, s=0.0)
+                    w = time.perf_counter()
+                    code = request(t, path.format(loan=t["loan"]))
+                    if code != 200:
+                        raise SystemExit(f"{name}: HTTP {code}")
+                    wall.append((time.perf_counter() - w) * 1000)
+                    sq.append(queries["s"] * 1000)
+            print(
+                f"{name:<16} {label:<6} {statistics.median(wall):8.1f} "
+                f"{statistics.median(sq):7.1f}",
+                flush=True,
+            )
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
 
 
