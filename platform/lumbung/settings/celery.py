@@ -40,12 +40,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.3,
 }
 CELERY_REDELIVER_INTERVAL = env.int("CELERY_REDELIVER_INTERVAL", default=5)
-# Celery's Django fix-up closes every database connection before and after each task
-# unless CELERY_DB_REUSE_MAX is set. With DB_CONN_MAX_AGE > 0 the worker keeps its
-# connection as the web processes do: the fix-up then closes it only every N tasks, and
-# lumbung.celery closes it after a failed task and when it is unusable or older than
-# DB_CONN_MAX_AGE (Django's own rule). With 0 (the default; PgBouncer) each task connects.
-CELERY_DB_REUSE_MAX = 1000 if env.int("DB_CONN_MAX_AGE", default=0) != 0 else None
+# CELERY_DB_REUSE_MAX (a worker keeps its database connection): settings/database.py.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Periodic jobs; each app appends its own entries (see lumbung.celery.beat_schedule).
