@@ -38,19 +38,31 @@ DECLARE
   s text := quote_ident(TG_TABLE_SCHEMA);
 BEGIN
   EXECUTE 'LOCK TABLE ' || s || '.ledger_cashflowday IN ROW EXCLUSIVE MODE';
+  -- Per entry of the statement (opening entries left out): its cash lines in the table
+  -- (this statement's included) against this statement's. Equal and not zero: its first
+  -- cash line came now, so all its non-cash lines count; more: it had one before, so
+  -- this statement's non-cash lines count. Counts, not a membership test of each line
+  -- against new_lines, so the cost stays that of one index scan per entry.
   EXECUTE
        'WITH cash AS (SELECT id FROM ' || s || '.ledger_account WHERE is_cash AND NOT is_group),'
-    || ' ent AS (SELECT DISTINCT n.entry_id FROM new_lines n JOIN ' || s || '.ledger_journalentry e'
-    || '   ON e.id = n.entry_id WHERE e.source <> ''opening''),'
-    || ' l AS (SELECT l.entry_id, l.account_id, l.date, l.debit, l.credit,'
-    || '   l.account_id IN (SELECT id FROM cash) AS is_cash,'
-    || '   l.id IN (SELECT id FROM new_lines) AS is_new'
-    || '   FROM ' || s || '.ledger_journalline l WHERE l.entry_id IN (SELECT entry_id FROM ent)),'
-    || ' st AS (SELECT entry_id, bool_or(is_cash AND NOT is_new) AS had_cash,'
-    || '   bool_or(is_cash AND is_new) AS gets_cash FROM l GROUP BY entry_id)'
+    || ' ne AS (SELECT n.entry_id,'
+    || '   count(*) FILTER (WHERE n.account_id IN (SELECT id FROM cash)) AS new_cash'
+    || '   FROM new_lines n GROUP BY n.entry_id),'
+    || ' tl AS (SELECT l.entry_id, l.date, l.account_id, l.debit, l.credit,'
+    || '   l.account_id IN (SELECT id FROM cash) AS is_cash'
+    || '   FROM ne JOIN ' || s || '.ledger_journalentry e ON e.id = ne.entry_id AND e.source <> ''opening'''
+    || '   JOIN ' || s || '.ledger_journalline l ON l.entry_id = ne.entry_id),'
+    || ' st AS (SELECT entry_id, count(*) FILTER (WHERE is_cash) AS all_cash FROM tl GROUP BY entry_id),'
+    || ' flows AS ('
+    || '   SELECT tl.date, tl.account_id, tl.credit, tl.debit'
+    || '     FROM tl JOIN st USING (entry_id) JOIN ne USING (entry_id)'
+    || '    WHERE NOT tl.is_cash AND ne.new_cash > 0 AND st.all_cash = ne.new_cash'
+    || '   UNION ALL'
+    || '   SELECT n.date, n.account_id, n.credit, n.debit'
+    || '     FROM new_lines n JOIN st USING (entry_id) JOIN ne USING (entry_id)'
+    || '    WHERE n.account_id NOT IN (SELECT id FROM cash) AND st.all_cash > ne.new_cash)'
     || ' INSERT INTO ' || s || '.ledger_cashflowday AS f (day, account_id, inflow, outflow)'
-    || ' SELECT l.date, l.account_id, sum(l.credit), sum(l.debit) FROM l JOIN st USING (entry_id)'
-    || ' WHERE NOT l.is_cash AND ((st.had_cash AND l.is_new) OR (st.gets_cash AND NOT st.had_cash))'
+    || ' SELECT date, account_id, sum(credit), sum(debit) FROM flows'
     || ' GROUP BY 1, 2 ORDER BY 1, 2'
     || ' ON CONFLICT (day, account_id) DO UPDATE'
     || ' SET inflow = f.inflow + EXCLUDED.inflow, outflow = f.outflow + EXCLUDED.outflow';
