@@ -481,3 +481,28 @@ class CashFlowMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+
+class CashFlowDay(models.Model):
+    """The cash-flow statement's figures per day and non-cash account: of each entry
+    touching a cash account (``is_cash``, not a group), opening entries left out, every
+    other line's credit is an inflow and its debit an outflow. Every line of an entry
+    shares its date, so any range of whole days sums to what ``reports.cash_flow``
+    computes from the lines. Written only by triggers (migration 0017): a statement
+    trigger on the lines adds what each insert brings (also when an entry's lines come in
+    several statements), and changing an account's ``is_cash`` rebuilds the table.
+    ``reports.cash_flow_days_check`` (daily reconciliation) proves it equal to the lines."""
+
+    day = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    inflow = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+    outflow = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+
+    class Meta:
+        verbose_name = _("arus kas per hari")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "account"], name="ledger_cashflowday_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.account_id} +{self.inflow} -{self.outflow}"

@@ -63,7 +63,8 @@ def test_books_that_agree_pass_and_raise_no_alert(savings, eager):
     assert result["ok"] is True and result["differences"] == []
     run = ReconciliationRun.objects.get(pk=result["run"])
     subledgers = {r["subledger"] for r in run.results}
-    assert subledgers == {"savings", "loans"}
+    # and the cash flow's per-day figures (the savings postings move cash)
+    assert subledgers == {"savings", "loans", "cash_flow_days"}
     assert reconciliation_alert() is None
 
 

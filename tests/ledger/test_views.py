@@ -235,3 +235,24 @@ def test_year_close_goes_through_the_year_end(login, client_a, in_tenant_a, bend
     assert f"/api/v1/yearend/{year}/close/" in api.json()["error"]["message"]
     fy.refresh_from_db()
     assert fy.status != "closed"
+
+
+def test_buku_besar_picker_links_every_posting_account_to_its_page(login, posted):
+    """The picker's options (made from one reverse) are the accounts' buku besar URLs,
+    on the reports index and on a buku besar page, the current account selected."""
+    import re
+
+    from django.urls import reverse
+
+    c = login("bendahara")
+    cash = Account.objects.get(code="1101")
+    want = [
+        (reverse("ledger:account_ledger", args=[a.pk]), f"{a.code} {a.name}")
+        for a in Account.objects.filter(is_group=False).order_by("code")
+    ]
+    for url in ("/buku-besar/laporan/", f"/buku-besar/akun/{cash.pk}/buku-besar/"):
+        html = c.get(url).content.decode()
+        got = re.findall(r'<option value="(/buku-besar/akun/\d+/buku-besar/)"[^>]*>([^<]*)<', html)
+        assert [(u, label.replace("&amp;", "&").replace("&#x27;", "'")) for u, label in got] == want
+    selected = re.findall(r'<option value="(/buku-besar/[^"]*)" selected>', html)
+    assert selected == [reverse("ledger:account_ledger", args=[cash.pk])]

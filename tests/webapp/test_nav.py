@@ -4,7 +4,7 @@ reversing every name on every page."""
 
 import pytest
 from django.test import RequestFactory
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, set_urlconf
 
 from core.common.roles import Role
 from lumbung import nav
@@ -59,3 +59,25 @@ def _request(path, role):
     request = RequestFactory().get(path)
     request.user = _User(role)
     return request
+
+
+def test_nav_follows_the_requests_urlconf(in_tenant_a):
+    """Kept per URLconf: the public site's URLconf (set by the tenant middleware) gives its
+    own URLs, and the cooperative's come back after."""
+    tenant_urls = [i["url"] for i in nav.nav_for(_request("/", "admin"))]
+    set_urlconf("lumbung.urls_public")
+    try:
+        public_urls = [i["url"] for i in nav.nav_for(_request("/", "admin"))]
+        expected = []
+        for entry in nav.NAV:
+            if "admin" not in entry[2]:
+                continue
+            try:
+                expected.append(reverse(entry[1], urlconf="lumbung.urls_public"))
+            except NoReverseMatch:
+                continue
+        assert public_urls == expected
+    finally:
+        set_urlconf(None)
+    assert public_urls != tenant_urls
+    assert [i["url"] for i in nav.nav_for(_request("/", "admin"))] == tenant_urls

@@ -102,6 +102,8 @@ LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
     "loans": "core.loans.selectors.loans_reconciliation",
     # the stored cash-flow figures of closed months against the lines
     "cash_flow": "core.ledger.reports.cash_flow_months_check",
+    # the trigger-kept per-day cash-flow figures against the lines
+    "cash_flow_days": "core.ledger.reports.cash_flow_days_check",
 }
 
 # The ledger's balance sheet splits a receivable into current (due within 12 months) and
