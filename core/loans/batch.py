@@ -4,9 +4,9 @@
 for one, with the SAME rules (``services._repayment_plan``: penalty -> jasa -> principal
 over the rows due, arrears first, then the next instalment; the excess to principal or to
 sukarela) but a fixed number of queries: all loans locked in one ``SELECT ... FOR UPDATE``
-ordered by pk, their open rows listed in one query and the ones the rules use (the rows
-due and the next one; all of them when an excess may go to principal) locked and read as
-models in another, the touched rows and the loans written with bulk statements, the
+ordered by pk, the open rows the rules use (the rows due and the next one; all of them
+when an excess may go to principal) read as models in one more (the loan locks guard
+them), the touched rows and the loans written with bulk statements, the
 ledger accounts resolved once. The audit is one row for the batch ("loan.repay_batch")
 that holds, for each repayment, what the single service's "loan.repay" row holds.
 The rare paths that need more (an excess re-amortising the schedule, an excess credited
@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.bulk import bulk_insert_values, bulk_update_values
+from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 from core.loans.audit import LoanAudit
 
@@ -80,24 +80,32 @@ LOAN_FIELDS = [
 ]
 
 
-def _open_rows_listed(loan_ids: list[int], on: date) -> list[tuple[int, int, int]]:
+def _open_rows_read(loan_ids: list[int], on: date) -> list[tuple[int, Instalment]]:
     """For each loan, its open current rows due by ``on`` and the first two after it (by
-    due date; a schedule's due dates rise with its numbers), as ``(pk, loan_id, rank)``:
-    rank 0 for a row due, 1 for the next one, 2 for the one after (only telling that open
-    rows remain). An index walk per loan (``loans_inst_current_idx``) that stops there, not
-    the whole schedule."""
-    table = connection.ops.quote_name(Instalment._meta.db_table)
+    due date; a schedule's due dates rise with its numbers), as ``(rank, row)``: rank 0 for
+    a row due, 1 for the next one, 2 for the one after (only telling that open rows
+    remain). An index walk per loan (``loans_inst_current_idx``) that stops there, not the
+    whole schedule, reading the rows' columns as it goes (one statement, no second look-up
+    by primary key). Not locked: the caller holds the loans' locks (see
+    ``_batch_rows_read``)."""
+    meta = Instalment._meta
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    fields = meta.concrete_fields
+    cols = ", ".join(f"i.{qn(f.column)}" for f in fields)
     open_row = "i.loan_id = l.id AND i.is_current AND NOT i.settled"
     sql = (
-        f"SELECT r.id, l.id, r.rank FROM unnest(%s::bigint[]) AS l(id) CROSS JOIN LATERAL ("
-        f"(SELECT i.id, 0 AS rank FROM {table} i WHERE {open_row} AND i.due_date <= %s)"
-        f" UNION ALL (SELECT i.id, row_number() OVER (ORDER BY i.due_date, i.number)"
+        f"SELECT r.* FROM unnest(%s::bigint[]) AS l(id) CROSS JOIN LATERAL ("
+        f"(SELECT 0 AS rank, {cols} FROM {table} i WHERE {open_row} AND i.due_date <= %s)"
+        f" UNION ALL (SELECT row_number() OVER (ORDER BY i.due_date, i.number), {cols}"
         f" FROM {table} i WHERE {open_row} AND i.due_date > %s"
         f" ORDER BY i.due_date, i.number LIMIT 2)) AS r"
     )
+    names = [f.attname for f in fields]
+    db = connection.alias
     with connection.cursor() as cur:
-        cur.execute(sql, [loan_ids, on, on])
-        return cur.fetchall()
+        cur.execute(sql, [array_text(loan_ids), on, on])
+        return [(rank, Instalment.from_db(db, names, values)) for rank, *values in cur.fetchall()]
 
 
 def loan_repayments_prepare_bulk(
@@ -129,7 +137,7 @@ def loan_repayments_prepare_bulk(
             LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
         )
     loans = _batch_loans_lock(ids)
-    rows_of, more_open = _batch_rows_lock(ids, on=on, excess_to=excess_to)
+    rows_of, more_open = _batch_rows_read(ids, on=on, excess_to=excess_to)
     # 3. the rules, loan by loan in the items' order (pure, in memory)
     accounts: dict = {}
     touched: list[Instalment] = []
@@ -186,36 +194,33 @@ def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
     return loans
 
 
-def _batch_rows_lock(
+def _batch_rows_read(
     ids: list[int], *, on: date, excess_to: str
 ) -> tuple[dict[int, list[Instalment]], set[int]]:
     """2. The open rows of those loans, and the loans with open rows not read. The rules
     only touch the rows due by ``on`` and the next one (the rows after it matter for an
-    excess to principal only): those are locked and read as models; of the others, one
-    more is listed, telling that the loan stays open. Every writer of a loan's rows
-    (repayments, reschedules, this batch) locks the loan first, so the loan locks already
-    keep the rows still until commit."""
+    excess to principal only): those are read as models; of the others, one more is
+    listed, telling that the loan stays open. Every writer of a loan's rows (repayments,
+    reversals, reschedules, top-ups, settlements, this batch) locks the loan first, so the
+    loan locks taken in step 1 keep the rows still until commit: the rows themselves are
+    not locked again (a row lock is a write: thousands of them cost the batch as much as
+    its updates)."""
     rows_of: dict[int, list[Instalment]] = defaultdict(list)
     more_open: set[int] = set()  # loans with open rows not read
     if excess_to == Repayment.ExcessTo.PRINCIPAL:
         # an excess may re-amortise the rows after the next one: read them all
-        for r in (
-            Instalment.objects.select_for_update()
-            .filter(loan_id__in=ids, is_current=True, settled=False)
-            .order_by("loan_id", "number")
-        ):
+        for r in Instalment.objects.filter(
+            loan_id__in=ids, is_current=True, settled=False
+        ).order_by("loan_id", "number"):
             rows_of[r.loan_id].append(r)
         return rows_of, more_open
-    needed: list[int] = []
-    for pk, loan_id, future_rank in _open_rows_listed(ids, on):
+    for future_rank, r in _open_rows_read(ids, on):
         if future_rank <= 1:  # due by ``on``, or the next one
-            needed.append(pk)
+            rows_of[r.loan_id].append(r)
         else:
-            more_open.add(loan_id)
-    for r in (
-        Instalment.objects.select_for_update().filter(pk__in=needed).order_by("loan_id", "number")
-    ):
-        rows_of[r.loan_id].append(r)
+            more_open.add(r.loan_id)
+    for rows in rows_of.values():
+        rows.sort(key=lambda r: r.number)
     return rows_of, more_open
 
 

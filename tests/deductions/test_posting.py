@@ -217,3 +217,29 @@ def test_reversal_refused_after_a_later_loan_payment_and_nothing_changes(coop, c
     assert _state() == before
     imp.refresh_from_db()
     assert imp.status == "posted"
+
+
+def test_a_batch_posts_with_jit_off_and_the_collector_paused(coop, cutoffs, monkeypatch):
+    """deduction_import_post runs its transaction with the server's JIT off and Python's
+    garbage collector paused (core.common.batch), and gives the collector back after."""
+    import gc
+
+    from django.db import connection
+
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    imp = _upload_a(coop, run, [(coop["m"][0], 500000)])
+    seen = {}
+
+    def look(name):
+        if name == "after_journal":
+            with connection.cursor() as cur:
+                cur.execute("SHOW jit")
+                seen["jit"] = cur.fetchone()[0]
+            seen["gc"] = gc.isenabled()
+
+    monkeypatch.setattr(svc.posting, "_inject_failure_point", look)
+    assert gc.isenabled()
+    svc.deduction_import_post(imp=imp, by=coop["by"])
+    assert seen == {"jit": "off", "gc": False}
+    assert gc.isenabled()
+    assert_reconciled()

@@ -423,3 +423,20 @@ def test_amounts_due_in_bulk_match_per_loan(make_loan, today, in_tenant_a):
         one = loan_amount_due(loan, today)
         assert {k: bulk[loan.pk][k] for k in one} == one
     assert bulk[a.pk]["penalty"] > 0 and bulk[b.pk]["total"] == D(330_000)
+
+
+def test_amounts_due_in_bulk_after_a_part_payment_and_for_some_members(
+    make_loan, staff, today, in_tenant_a
+):
+    """The bulk read (rows due and the next one per loan, core.loans.selectors) gives what
+    the single-loan rule gives after a partial payment, and only the members asked."""
+    from core.loans.selectors import loan_amount_due, loans_amounts_due
+
+    a = make_loan(principal=D(2_000_000), days_ago=75)
+    loan_repay(loan=a, amount=D(150_000), by=staff["petugas"], on=today)
+    b = make_loan(principal=D(3_000_000), days_ago=40, who=f.member(take_home_pay=D(9_000_000)))
+    bulk = loans_amounts_due(on=today)
+    for loan in (a, b):
+        one = loan_amount_due(loan, today)
+        assert {k: bulk[loan.pk][k] for k in one} == one
+    assert set(loans_amounts_due(on=today, member_ids=[b.member_id])) == {b.pk}

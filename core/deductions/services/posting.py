@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.batch import gc_paused, jit_off
 from core.common.bulk import bulk_update_values
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
@@ -80,6 +81,7 @@ def _inject_failure_point(name: str) -> None:
     """Test hook: tests patch this to raise in the middle of posting."""
 
 
+@gc_paused
 @transaction.atomic
 def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = None):
     """Post a valid import, dated ``on`` — the day the agency's money was received
@@ -87,6 +89,7 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
     purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
     movements through the savings and loans services, all in this one transaction."""
     _require(by, _("memposting potong gaji"))
+    jit_off()  # a batch's statements are not worth compiling (see jit_off)
     imp = _import_lock_postable(imp)
     on = posting_date_clean(imp.run, on)
     lines = list(
