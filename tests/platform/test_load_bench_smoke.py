@@ -1,6 +1,7 @@
 """Smoke run of bench/load_bench.py (3 cooperatives, a few seconds of locust against
 gunicorn) so the harness never rots: it makes its own two databases, drops them at the
-end, and must report every figure with no failed request."""
+end, and must report every figure with no failed request. A second run measures on the
+first run's database (``--from-db``, as on the scale bench's) and must leave it alone."""
 
 import os
 import re
@@ -15,6 +16,41 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _run(env: dict, args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", str(ROOT / "bench" / "load_bench.py"), *shlex.split(args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _databases(url: str, prefix: str) -> set[str]:
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}%"])
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def _drop(url: str, names: set[str]) -> None:
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
 @pytest.mark.slow
 def test_load_bench_smoke_run():
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
@@ -25,41 +61,42 @@ def test_load_bench_smoke_run():
         BENCH_REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13",
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
     )
-    args = shlex.split(
-        "--cooperatives 3 --big-members 30 --members 5 --users 4 --spawn-rate 4 "
-        "--duration 10 --wait 0.5 --no-docs --drop"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-W", "ignore", str(ROOT / "bench" / "load_bench.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    out = proc.stdout
-    assert proc.returncode == 0, out + proc.stderr
-    for line in (
-        f"[{db}_one] queries per page (second request):",
-        f"[{db}] queries per page (second request):",
-        "all pages, 3 cooperatives: ",
-        "all pages, one cooperative: ",
-        "throughput one cooperative / 3: ",
-        "targets: p95 ",
-        "uptime:",
-    ):
-        assert line in out, out
-    for label in ("3 cooperatives", "one cooperative"):
-        m = re.search(rf"all pages, {label}: (\d+) requests, (\d+) failures", out)
-        assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
-    pages = re.findall(rf"\[{db}(?:_one)?\] ([\w ,()]+): \d+ requests, (\d+) failures", out)
-    assert {"dashboard", "Aggregated"} <= {name for name, _ in pages}, out
-    assert all(failures == "0" for _, failures in pages), out
-    # Its databases are gone.
-    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"{db}%"])
-            assert cur.fetchone()[0] == 0
+        out = _run(
+            env,
+            "--cooperatives 3 --big-members 30 --members 5 --users 4 --spawn-rate 4 "
+            "--duration 10 --wait 0.5 --no-docs",
+        )
+        for line in (
+            f"[{db}_one] queries per page (second request):",
+            f"[{db}] queries per page (second request):",
+            "all pages, 3 cooperatives: ",
+            "all pages, one cooperative: ",
+            "throughput one cooperative / 3: ",
+            "targets: p95 ",
+            "uptime:",
+        ):
+            assert line in out, out
+        for label in ("3 cooperatives", "one cooperative"):
+            m = re.search(rf"all pages, {label}: (\d+) requests, (\d+) failures", out)
+            assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
+        pages = re.findall(rf"\[{db}(?:_one)?\] ([\w ,()]+): \d+ requests, (\d+) failures", out)
+        assert {"dashboard", "Aggregated"} <= {name for name, _ in pages}, out
+        assert all(failures == "0" for _, failures in pages), out
+
+        # --from-db: two of that database's cooperatives (the big one and one at random),
+        # nothing made there, and --drop drops only this run's own baseline database.
+        other = f"{db}_from"
+        out = _run(
+            dict(env, BENCH_DB=other),
+            f"--from-db {db} --cooperatives 2 --big-members 30 --members 0 --users 2 "
+            "--spawn-rate 2 --duration 5 --wait 0.5 --no-baseline --no-docs --drop",
+        )
+        assert f"[{db}] queries per page (second request):" in out, out
+        assert f"[{db}] 2 cooperatives" not in out, out  # none made: the big one is there
+        m = re.search(r"all pages, 2 cooperatives: (\d+) requests, (\d+) failures", out)
+        assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
+        assert _databases(url, db) == {db, f"{db}_one"}
     finally:
-        conn.close()
+        _drop(url, _databases(url, db))
+    assert _databases(url, db) == set()
