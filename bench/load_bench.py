@@ -44,7 +44,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from _common import (
     ROOT,
     _admin_connection,
     ensure_database,
+    free_port,
     recreate_database,
     server_url,
     write_docs_section,
@@ -217,12 +217,6 @@ def _query_counts(target: dict | None) -> dict:
 # ---------------------------------------------------------------- 2.–3. server, locust
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -265,7 +259,7 @@ def _warm_up(url: str, targets: list[dict], workers: int) -> None:
 
 
 def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = _env(db)
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", LOG_LEVEL="warning", LOG_JSON="false")
