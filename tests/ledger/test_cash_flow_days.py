@@ -131,6 +131,10 @@ def test_day_figures_equal_the_lines_whatever_the_postings(in_tenant_a, bendahar
         transaction.set_rollback(True)
 
 
+def _post(on: date, by, description: str, lines: list, source: str = "other"):
+    return journal_post(on=on, description=description, by=by, source=source, lines=lines)
+
+
 @pytest.fixture
 def on(in_tenant_a, today):
     fiscal_year_ensure(year=today.year)
@@ -155,19 +159,17 @@ def test_entry_written_in_several_statements_counts_each_line_once(on, order):
 
 
 def test_transfer_between_cash_accounts_and_two_cash_accounts_in_one_entry(on, bendahara):
-    journal_post(
-        on=on,
-        description="setor ke bank",
-        by=bendahara,
-        source="other",
-        lines=[LineSpec("1102", debit=D(500)), LineSpec("1101", credit=D(500))],
+    _post(
+        on,
+        bendahara,
+        "setor ke bank",
+        [LineSpec("1102", debit=D(500)), LineSpec("1101", credit=D(500))],
     )
-    journal_post(
-        on=on,
-        description="jasa diterima sebagian tunai, sebagian bank",
-        by=bendahara,
-        source="other",
-        lines=[
+    _post(
+        on,
+        bendahara,
+        "jasa diterima sebagian tunai, sebagian bank",
+        [
             LineSpec("1101", debit=D(70)),
             LineSpec("1102", debit=D(30)),
             LineSpec("4101", credit=D(100)),
@@ -179,30 +181,28 @@ def test_transfer_between_cash_accounts_and_two_cash_accounts_in_one_entry(on, b
 
 
 def test_opening_entry_is_not_a_flow(on, bendahara):
-    journal_post(
-        on=on,
-        description="saldo awal",
-        by=bendahara,
+    _post(
+        on,
+        bendahara,
+        "saldo awal",
+        [LineSpec("1101", debit=D(900)), LineSpec("3106", credit=D(900))],
         source="opening",
-        lines=[LineSpec("1101", debit=D(900)), LineSpec("3106", credit=D(900))],
     )
     assert reports._flows_from_days(on, on) == {} == _flows_by_lines(on, on)
 
 
 def test_cash_flag_change_rebuilds_the_day_figures(on, bendahara):
-    journal_post(
-        on=on,
-        description="piutang jasa dibayar",
-        by=bendahara,
-        source="other",
-        lines=[LineSpec("1105", debit=D(250)), LineSpec("4101", credit=D(250))],
+    _post(
+        on,
+        bendahara,
+        "piutang jasa dibayar",
+        [LineSpec("1105", debit=D(250)), LineSpec("4101", credit=D(250))],
     )
-    journal_post(
-        on=on,
-        description="tunai ke piutang jasa",
-        by=bendahara,
-        source="other",
-        lines=[LineSpec("1105", debit=D(80)), LineSpec("1101", credit=D(80))],
+    _post(
+        on,
+        bendahara,
+        "tunai ke piutang jasa",
+        [LineSpec("1105", debit=D(80)), LineSpec("1101", credit=D(80))],
     )
     piutang = Account.objects.get(code="1105")
     jasa = Account.objects.get(code="4101").pk
@@ -217,12 +217,8 @@ def test_cash_flag_change_rebuilds_the_day_figures(on, bendahara):
 
 
 def test_day_figures_cannot_be_written_directly(on, bendahara):
-    journal_post(
-        on=on,
-        description="jasa tunai",
-        by=bendahara,
-        source="other",
-        lines=[LineSpec("1101", debit=D(10)), LineSpec("4101", credit=D(10))],
+    _post(
+        on, bendahara, "jasa tunai", [LineSpec("1101", debit=D(10)), LineSpec("4101", credit=D(10))]
     )
     for sql in (
         "UPDATE ledger_cashflowday SET inflow = inflow + 1",
@@ -237,12 +233,8 @@ def test_day_figures_cannot_be_written_directly(on, bendahara):
 
 
 def test_check_reports_a_difference(on, bendahara):
-    journal_post(
-        on=on,
-        description="jasa tunai",
-        by=bendahara,
-        source="other",
-        lines=[LineSpec("1101", debit=D(10)), LineSpec("4101", credit=D(10))],
+    _post(
+        on, bendahara, "jasa tunai", [LineSpec("1101", debit=D(10)), LineSpec("4101", credit=D(10))]
     )
     assert [r.difference for r in reports.cash_flow_days_check()] == [D(0)]
     with connection.cursor() as cur:  # what only a superuser bypassing the guard could do
