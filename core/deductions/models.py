@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.loading import FastFromDb
 from core.members.models import Agency, Member
 
 ZERO = Decimal("0")
@@ -126,7 +127,7 @@ class DeductionRun(models.Model):
         return date(c.year + 1, 1, 1) if c.month == 12 else date(c.year, c.month + 1, 1)
 
 
-class DeductionLine(models.Model):
+class DeductionLine(FastFromDb, models.Model):
     """What is asked from one member in one run (snapshot at generation), and — once the
     agency's realized file is posted — what was cut and what it paid."""
 

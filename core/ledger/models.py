@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.loading import FastFromDb
+
 ZERO = Decimal("0")
 
 
@@ -56,7 +58,7 @@ class LedgerSettings(models.Model):
         return obj
 
 
-class Account(models.Model):
+class Account(FastFromDb, models.Model):
     class Type(models.TextChoices):
         ASSET = "asset", _("Aset")
         LIABILITY = "liability", _("Kewajiban")

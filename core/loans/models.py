@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.loading import FastFromDb
 from core.common.uploads import loan_document_path
 from core.ledger.selectors import receipt_number_for
 from core.members.models import Member
@@ -225,7 +226,7 @@ def _value_field(label: str) -> models.DecimalField:
     )
 
 
-class LoanProduct(models.Model):
+class LoanProduct(FastFromDb, models.Model):
     code = models.CharField(_("kode"), max_length=30, unique=True)
     name = models.CharField(_("nama produk"), max_length=120)
     method = models.CharField(_("metode"), max_length=10, choices=METHOD_CHOICES)
@@ -329,7 +330,7 @@ class LoanProduct(models.Model):
         }
 
 
-class Loan(models.Model):
+class Loan(FastFromDb, models.Model):
     class Status(models.TextChoices):
         APPLIED = "applied", _("Diajukan")
         VERIFIED = "verified", _("Diverifikasi")
@@ -538,7 +539,7 @@ class LoanDocument(models.Model):
         return f"{self.loan_id} {self.kind}"
 
 
-class Instalment(models.Model):
+class Instalment(FastFromDb, models.Model):
     """One row of a loan's schedule. Rows of earlier schedule versions (before a
     rescheduling or a re-amortisation after an over-payment) are kept with
     ``is_current=False``."""

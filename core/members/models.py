@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.loading import FastFromDb
+
 from .validators import validate_nik, validate_nip, validate_phone
 
 
@@ -59,7 +61,7 @@ class MemberSettings(models.Model):
         return str(self.number_pattern)
 
 
-class Member(models.Model):
+class Member(FastFromDb, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Aktif")
         RESIGNED = "resigned", _("Keluar")

@@ -12,12 +12,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.loading import FastFromDb
 from core.members.models import Member
 
 ZERO = Decimal("0")
 
 
-class SavingsProduct(models.Model):
+class SavingsProduct(FastFromDb, models.Model):
     class Kind(models.TextChoices):
         POKOK = "pokok", _("Simpanan pokok")
         WAJIB = "wajib", _("Simpanan wajib")
@@ -140,7 +141,7 @@ class WajibRate(models.Model):
         return f"{self.product_id} {self.grade} {self.amount}"
 
 
-class SavingsAccount(models.Model):
+class SavingsAccount(FastFromDb, models.Model):
     """A member's account in one product. ``balance`` is the sub-ledger balance, changed
     only by services together with a SavingsTransaction row."""
 
