@@ -80,13 +80,13 @@ LOAN_FIELDS = [
 ]
 
 
-def _open_rows_read(loan_ids: list[int], on: date) -> list[tuple[int, Instalment]]:
+def _open_rows_read(loan_ids: list[int], on: date) -> list[tuple[int, Instalment | int]]:
     """For each loan, its open current rows due by ``on`` and the first two after it (by
     due date; a schedule's due dates rise with its numbers), as ``(rank, row)``: rank 0 for
     a row due, 1 for the next one, 2 for the one after (only telling that open rows
-    remain). An index walk per loan (``loans_inst_current_idx``) that stops there, not the
-    whole schedule, reading the rows' columns as it goes (one statement, no second look-up
-    by primary key). Not locked: the caller holds the loans' locks (see
+    remain: its loan's id instead of the row). An index walk per loan
+    (``loans_inst_current_idx``) that stops there, not the whole schedule, reading the
+    rows' columns as it goes (one statement, no second look-up by primary key). Not locked: the caller holds the loans' locks (see
     ``_batch_rows_read``)."""
     meta = Instalment._meta
     qn = connection.ops.quote_name
@@ -102,10 +102,15 @@ def _open_rows_read(loan_ids: list[int], on: date) -> list[tuple[int, Instalment
         f" ORDER BY i.due_date, i.number LIMIT 2)) AS r"
     )
     names = [f.attname for f in fields]
+    loan_at = names.index("loan_id")
     db = connection.alias
     with connection.cursor() as cur:
         cur.execute(sql, [array_text(loan_ids), on, on])
-        return [(rank, Instalment.from_db(db, names, values)) for rank, *values in cur.fetchall()]
+        # a rank-2 row only tells that its loan has open rows left: no model for it
+        return [
+            (rank, Instalment.from_db(db, names, values) if rank <= 1 else values[loan_at])
+            for rank, *values in cur.fetchall()
+        ]
 
 
 def loan_repayments_prepare_bulk(
@@ -217,8 +222,8 @@ def _batch_rows_read(
     for future_rank, r in _open_rows_read(ids, on):
         if future_rank <= 1:  # due by ``on``, or the next one
             rows_of[r.loan_id].append(r)
-        else:
-            more_open.add(r.loan_id)
+        else:  # the loan id of a row after those
+            more_open.add(r)
     for rows in rows_of.values():
         rows.sort(key=lambda r: r.number)
     return rows_of, more_open

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
@@ -197,6 +198,10 @@ def _check_paid_on(loan: Loan, on: date) -> None:
     check_loan_date(on, field="on", label=_("Tanggal bayar"), not_before=loan.disbursed_on)
 
 
+# translated only when a refusal shows it (a payroll batch checks thousands of amounts)
+_AMOUNT_LABEL = gettext_lazy("Jumlah pembayaran")
+
+
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:
     if loan.status != Loan.Status.DISBURSED:
         raise ApplicationError(
@@ -204,7 +209,7 @@ def _check_repayable(loan: Loan, amount: Any) -> Decimal:
             _("Pinjaman %(n)s tidak berjalan (%(s)s); pembayaran ditolak.")
             % {"n": loan.number, "s": loan.get_status_display()},
         )
-    return _whole_positive(amount, field="amount", label=_("Jumlah pembayaran"))
+    return _whole_positive(amount, field="amount", label=_AMOUNT_LABEL)
 
 
 @dataclass
