@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +25,12 @@ from core.loans.models import Loan, Repayment
 from core.loans.services import loan_repayments_attach_entry
 from core.members.models import Member
 from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
-from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.models import SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
 from core.savings.services import (
     savings_account_open,
     savings_accounts_lock,
+    savings_accounts_lock_where,
     transactions_link_entry,
 )
 
@@ -183,13 +185,18 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
     wajib_p, sukarela_p = b.wajib, b.sukarela
     need_wajib = {p.line.member_id for p in b.plans if p.alloc.paid["wajib"] > 0}
     need_suk = {p.line.member_id for p in b.plans if p.alloc.excess > 0}
+    products = [x.pk for x in (wajib_p, sukarela_p) if x]
+    purpose_ids = {int(x["account_id"]) for p in b.plans for x in p.line.purposes}
+    # the members' open wajib/sukarela accounts and the purpose accounts, found and
+    # locked by one statement (pk order)
+    b.locked = savings_accounts_lock_where(
+        Q(member_id__in=need_wajib | need_suk, status="open", product_id__in=products)
+        | Q(pk__in=purpose_ids)
+    )
     existing = b.accounts
-    for acc_id, mid, prod_id in SavingsAccount.objects.filter(
-        member_id__in=need_wajib | need_suk,
-        status="open",
-        product__in=[x for x in (wajib_p, sukarela_p) if x],
-    ).values_list("pk", "member_id", "product_id"):
-        existing[(mid, prod_id)] = acc_id
+    for acc in b.locked.values():
+        if acc.status == "open" and acc.product_id in products:
+            existing[(acc.member_id, acc.product_id)] = acc.pk
     missing = [(m, wajib_p) for m in sorted(need_wajib) if (m, wajib_p.pk) not in existing] + [
         (m, sukarela_p) for m in sorted(need_suk) if (m, sukarela_p.pk) not in existing
     ]
@@ -200,8 +207,8 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
         )
         for acc in opened:
             existing[(acc.member_id, acc.product_id)] = acc.pk
-    purpose_ids = {int(x["account_id"]) for p in b.plans for x in p.line.purposes}
-    b.locked = savings_accounts_lock(set(existing.values()) | purpose_ids)
+        # new in this transaction: no one else can see them, the lock only reads them
+        b.locked.update(savings_accounts_lock([acc.pk for acc in opened]))
 
 
 def _loan_payments_split(

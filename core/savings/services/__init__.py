@@ -22,6 +22,7 @@ from .accounts import (
     savings_account_get_or_open,
     savings_account_open,
     savings_accounts_lock,
+    savings_accounts_lock_where,
 )
 from .apply import (
     savings_deposit_apply,
@@ -72,6 +73,7 @@ __all__ = [
     "savings_account_open",
     "savings_account_get_or_open",
     "savings_accounts_lock",
+    "savings_accounts_lock_where",
     "savings_deposit_apply",
     "savings_withdraw_apply",
     "transactions_link_entry",

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -97,10 +98,16 @@ def _lock(account: SavingsAccount) -> SavingsAccount:
 
 def savings_accounts_lock(ids) -> dict[int, SavingsAccount]:
     """Lock many accounts at once, in pk order (no deadlocks). For batches."""
+    return savings_accounts_lock_where(Q(pk__in=list(ids)))
+
+
+def savings_accounts_lock_where(where: Q) -> dict[int, SavingsAccount]:
+    """Lock the accounts ``where`` selects, in pk order (no deadlocks), with their
+    members and products read. For batches: one statement finds and locks them."""
     rows = list(
         SavingsAccount.objects.select_for_update(of=("self",))
         .select_related("member")
-        .filter(pk__in=list(ids))
+        .filter(where)
         .order_by("pk")
     )
     # the few products (with their control accounts) read once and shared by the accounts
