@@ -9,7 +9,8 @@ applied. Re-running applies only what is left. Exit status 1 when any tenant fai
 
 Schemas lacking the same migrations of schema operations and RunSQL take the fast path:
 what Django sends to one of them is recorded and replayed to the others
-(lumbung.console.fastpath); the rest (RunPython among it) go through Django's executor. ``--no-fast-path`` sends every schema through the executor."""
+(lumbung.console.fastpath); the rest (RunPython among it) go through Django's executor.
+``--no-fast-path`` sends every schema through the executor."""
 
 from django.core.management.base import BaseCommand, CommandError
 
