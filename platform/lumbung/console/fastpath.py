@@ -49,21 +49,23 @@ parameters) makes the group go through the executor.
 RunSQL
 ------
 ``RunSQL.database_forwards`` sends the migration's fixed SQL through the schema editor's
-``execute()`` (a string as ``prepare_sql_script`` gives it — on PostgreSQL the whole
-script in one ``execute()`` — or each item of a list, a ``(sql, params)`` pair merged
-client-side) when the router allows it, and nothing else:
-what it sends depends on neither the schema nor the data, so the executor would send any
-schema of the group exactly the reference's statements, which the recorder holds and the
-replay sends in the schema's transaction. What those statements do with the schema's
-data (an ``UPDATE`` that backfills, a trigger function replaced) is done by the server in
-that schema, as with the executor; one that fails there (a constraint the schema's data
-violates) rolls the schema back, and the executor then reports the error.
+``execute()`` when the router allows it, and nothing else: a string as
+``prepare_sql_script`` gives it (on PostgreSQL the whole script in one ``execute()``), or
+each item of a list (a ``(sql, params)`` pair merged client-side). What it sends depends
+on neither the schema nor the data, so the executor would send any schema of the group
+exactly the reference's statements, which the recorder holds and the replay sends in the
+schema's transaction. What those statements do with the schema's data (an ``UPDATE``
+that backfills, a trigger function replaced) is done by the server in that schema, as
+with the executor; one that fails there (a constraint the schema's data violates) rolls
+the schema back, and the executor then reports the error.
 
 - Answers. A statement sent through the schema editor's ``execute()`` — its DDL and every
   RunSQL statement — has its answer discarded by Django (``execute()`` closes the cursor
   without fetching): a ``SELECT setval(…, max(id))`` answers per schema and nothing reads
-  it. The recorder keeps no rows for such statements, so the replay does not compare them;
-  comparing would send every schema where the answer is data to the executor for nothing.
+  it. ``script_build`` wraps each schema editor's ``execute()`` so that the recorder keeps
+  no rows for what it sends, and the replay does not compare them: comparing would be
+  safe, but would send every schema where the answer is data to the executor for nothing,
+  and would prove nothing, since no statement sent afterwards depends on that answer.
   Reads Django does use (introspection through its own cursors) are still compared.
 - Eligibility, read from the migration before anything runs: transaction control in the
   SQL (``BEGIN``, ``COMMIT``, ``ROLLBACK``, ``SAVEPOINT``, …) makes the group go through
