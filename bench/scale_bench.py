@@ -17,9 +17,10 @@ Measured, each migration command as its own ``manage.py`` process (start-up incl
 in a deploy):
 
 - no-op ``migrate_all_tenants``;
-- one new nullable column, one new index (``AddIndex``), and a data migration updating
-  every member row (``RunPython``): each applied by ``migrate_all_tenants`` (the fast path
-  where it applies) and, after undoing it, by ``migrate_all_tenants --no-fast-path``
+- one new nullable column, one new index (``AddIndex``), a data migration updating every
+  member row (``RunPython``), and a trigger function with its trigger and a backfill of
+  every member row (``RunSQL``, replayed): each applied by ``migrate_all_tenants`` (the
+  fast path where it applies) and, after undoing it, by ``migrate_all_tenants --no-fast-path``
   (Django's executor per schema; skipped with --fast-only, when time is short: the
   executor's cost per schema does not depend on N). The throw-away migrations live in a temporary copy of
   the members migrations (``MIGRATION_MODULES``); the source tree is not touched;
@@ -105,7 +106,26 @@ SCENARIOS = {
         "migrations.RunPython(touch, migrations.RunPython.noop)",
         "",
     ),
+    "sql": (
+        "a trigger function, its trigger and a backfill of every member (RunSQL)",
+        "migrations.RunSQL(SQL, migrations.RunSQL.noop)",
+        "DROP TRIGGER IF EXISTS scale_bench_trg ON members_member; "
+        "DROP FUNCTION IF EXISTS scale_bench_fn()",
+    ),
 }
+SQL_SCENARIO = '''SQL = """
+CREATE OR REPLACE FUNCTION scale_bench_fn() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.full_name := btrim(NEW.full_name);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER scale_bench_trg BEFORE INSERT OR UPDATE OF full_name ON members_member
+  FOR EACH ROW EXECUTE FUNCTION scale_bench_fn();
+UPDATE members_member SET full_name = full_name;
+"""
+
+
+'''
 DATA_FUNCTION = (
     "def touch(apps, schema_editor):\n"
     "    from django.db.models import F\n"
@@ -334,6 +354,7 @@ def _package(tmp: Path, key: str, leaf: str, env: dict) -> dict:
     (pkg / f"{MIGRATION}.py").write_text(
         "from django.db import migrations, models\n\n\n"
         + (DATA_FUNCTION if key == "data" else "")
+        + (SQL_SCENARIO if key == "sql" else "")
         + "class Migration(migrations.Migration):\n"
         f"    dependencies = [('members', '{leaf}')]\n"
         f"    operations = [{operation}]\n"
@@ -655,8 +676,10 @@ average at the start {load_before[0]:.1f}; at the end `{uptime}`.
 {mig_row("column")}
 {mig_row("index")}
 {mig_row("data")}
+{mig_row("sql")}
 
-A RunPython migration is not replayed: it goes through Django's executor either way.
+A RunPython migration is not replayed: it goes through Django's executor either way. A
+RunSQL migration is replayed like the schema operations.
 
 Provisioning (`cooperative_create`, sign-up's path): {prov_text}.
 

@@ -1,7 +1,7 @@
 """Smoke run of bench/scale_bench.py (3 cooperatives, own database) so the harness never
 rots: it must finish and report every figure (two cooperatives made by two processes side
 by side, the third one by one and timed), and the fast path must have carried the
-pure-schema migrations (and not the RunPython one)."""
+schema and RunSQL migrations (and not the RunPython one)."""
 
 import os
 import subprocess
@@ -41,6 +41,7 @@ def test_scale_bench_smoke_run():
         "column, migrate_all_tenants --no-fast-path:",
         "index, migrate_all_tenants --no-fast-path:",
         "data, migrate_all_tenants --no-fast-path:",
+        "sql, migrate_all_tenants --no-fast-path:",
         "pg_class rows, database",
         "pg_dump -n one cooperative",
         "backend memory after 3 cooperatives: contexts",
@@ -50,4 +51,5 @@ def test_scale_bench_smoke_run():
     assert "(3 schemas by the fast path)" in out.split("column, migrate_all_tenants: ")[1]
     assert "(3 schemas by the fast path)" in out.split("index, migrate_all_tenants: ")[1]
     assert "(0 schemas by the fast path)" in out.split("data, migrate_all_tenants: ")[1]
+    assert "(3 schemas by the fast path)" in out.split("sql, migrate_all_tenants: ")[1]
     assert not list((ROOT / "core" / "members" / "migrations").glob("9999_*"))

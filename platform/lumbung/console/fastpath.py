@@ -1,17 +1,18 @@
-"""The same DDL once: apply a pure-schema migration to many schemas by replaying what
-Django executed in one of them.
+"""The same DDL once: apply a schema migration to many schemas by replaying what Django
+executed in one of them.
 
 How it works
 ------------
 Schemas that lack the same migrations form a group. For a group whose migrations are
 made only of schema operations (``SAFE_OPERATIONS``: AddField, CreateModel, AddIndex,
-AlterField, …; no RunPython/RunSQL that runs in a cooperative's schema, no callable
-default, every migration atomic), ``script_build`` migrates the first schema of the
-group the way Django's executor does (``migration.apply`` with one schema editor per
-migration) and records, through a cursor execute wrapper, every statement sent: the DDL
-and also the catalog reads Django's schema editor made to decide that DDL (constraint
-and index introspection), with the rows they returned. The reference schema's migration
-records are inserted in the same transaction, which then commits.
+AlterField, …) and ``RunSQL`` (below) — no RunPython that runs in a cooperative's
+schema, no callable default, every migration atomic — ``script_build`` migrates the
+first schema of the group the way Django's executor does (``migration.apply`` with one
+schema editor per migration) and records, through a cursor execute wrapper, every
+statement sent: the DDL and also the catalog reads Django's schema editor made to decide
+that DDL (constraint and index introspection), with the rows they returned. The
+reference schema's migration records are inserted in the same transaction, which then
+commits.
 
 ``script_replay`` sends the same statements, in the same order, to another schema of the
 group, inside one transaction that also inserts its ``django_migrations`` rows; every
@@ -45,8 +46,45 @@ No statement may name the reference schema: django-tenants' introspection pins t
 target schema. Any other statement that names the reference schema (in its text or its
 parameters) makes the group go through the executor.
 
+RunSQL
+------
+``RunSQL.database_forwards`` sends the migration's fixed SQL through the schema editor's
+``execute()`` when the router allows it, and nothing else: a string as
+``prepare_sql_script`` gives it (on PostgreSQL the whole script in one ``execute()``), or
+each item of a list (a ``(sql, params)`` pair merged client-side). What it sends depends
+on neither the schema nor the data, so the executor would send any schema of the group
+exactly the reference's statements, which the recorder holds and the replay sends in the
+schema's transaction. What those statements do with the schema's data (an ``UPDATE``
+that backfills, a trigger function replaced) is done by the server in that schema, as
+with the executor; one that fails there (a constraint the schema's data violates) rolls
+the schema back, and the executor then reports the error.
+
+- Answers. A statement sent through the schema editor's ``execute()`` — its DDL and every
+  RunSQL statement — has its answer discarded by Django (``execute()`` closes the cursor
+  without fetching): a ``SELECT setval(…, max(id))`` answers per schema and nothing reads
+  it. ``script_build`` wraps each schema editor's ``execute()`` so that the recorder keeps
+  no rows for what it sends, and the replay does not compare them: comparing would be
+  safe, but would send every schema where the answer is data to the executor for nothing,
+  and would prove nothing, since no statement sent afterwards depends on that answer.
+  Reads Django does use (introspection through its own cursors) are still compared.
+- Eligibility, read from the migration before anything runs: transaction control in the
+  SQL (``BEGIN``, ``COMMIT``, ``ROLLBACK``, ``SAVEPOINT``, …) makes the group go through
+  the executor, since in the reference it would commit part of the migration outside its
+  transaction; so does a ``search_path`` change of its own (``SET search_path``,
+  ``set_config('search_path', …)``: refused rather than reasoned about). A non-atomic
+  migration stays ineligible (as for any operation). As the reference runs, a statement
+  naming the reference schema does too (the rule above); trigger functions name their
+  tables through ``TG_TABLE_SCHEMA``, not the schema's name.
+- ``state_operations`` only change the migration state, which is the same for every schema
+  of the group (same migration files, same applied migrations); ``hints`` go to the router
+  as Django passes them (a RunSQL the router keeps out of cooperative schemas sends nothing
+  and is only recorded); ``elidable`` matters only when squashing.
+- RunPython stays ineligible: its Python reads the schema's data and decides what to send.
+- A subclass of RunSQL (exact types only) may override ``database_forwards``: ineligible.
+
 ``post_migrate`` (content types and permissions) is sent per schema, inside its
-transaction, when the group creates a model or changes model options, as the normal
+transaction, when the group creates a model or changes model options (at any depth:
+``state_operations`` of RunSQL and SeparateDatabaseAndState included), as the normal
 ``migrate`` does; for other operations it would find nothing to do.
 """
 
@@ -56,6 +94,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+import sqlparse
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
 from django.db.migrations import operations as ops
@@ -141,7 +180,9 @@ def _op_ineligible(app_label: str, op) -> str:
         # public-schema app) does nothing here: the migration is only recorded.
         if router.allow_migrate(DEFAULT_DB_ALIAS, app_label, **op.hints) is False:
             return ""
-        return f"{type(op).__name__} runs in the cooperative's schema"
+        if type(op) is RunSQL:
+            return _run_sql_ineligible(op)
+        return "RunPython runs in the cooperative's schema"
     if type(op) not in SAFE_OPERATIONS:
         return f"{type(op).__name__} is not a plain schema operation"
     # Django fills existing rows with one value computed per schema (uuid4, now): a
@@ -153,6 +194,50 @@ def _op_ineligible(app_label: str, op) -> str:
     ):
         return f"{type(op).__name__} {op.name}: callable default"
     return ""
+
+
+# A statement that ends, opens or rolls back a transaction: run in the reference, it would
+# commit part of the migration outside the schema's one transaction (and could not be
+# undone when the group then turns out ineligible).
+_TRANSACTION_CONTROL = re.compile(
+    r"(?:BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE"
+    r"\s+TRANSACTION)\b",
+    re.IGNORECASE,
+)
+
+
+# Any other way of setting the search_path than django-tenants' ``SET search_path = …``.
+_SETS_PATH = re.compile(
+    r"^SET\s+(?:SESSION\s+|LOCAL\s+)?SEARCH_PATH\b|SET_CONFIG\s*\(\s*'SEARCH_PATH'"
+)
+
+
+def _run_sql_ineligible(op: RunSQL) -> str:
+    """Why this RunSQL's statements cannot be replayed ('' when they can): transaction
+    control or a ``search_path`` change in them. Read from the migration, before anything
+    runs (a statement naming the schema is found as the reference runs them, the recorder
+    checking the ``search_path`` again).
+    PostgreSQL's ``prepare_sql_script`` does not split a script (it goes to the server as
+    one ``execute()``), so the statements in each text are found with sqlparse."""
+    sqls = op.sql if isinstance(op.sql, (list, tuple)) else [op.sql]
+    for sql in sqls:
+        text = sql[0] if isinstance(sql, (list, tuple)) else sql
+        for statement in sqlparse.split(str(text)):
+            bare = sqlparse.format(statement, strip_comments=True).strip()
+            if _TRANSACTION_CONTROL.match(bare):
+                return f"RunSQL controls the transaction: {bare[:200]}"
+            if _SETS_PATH.search(bare.upper()):
+                return f"RunSQL sets the search_path: {bare[:200]}"
+    return ""
+
+
+def _operations(op):
+    """``op`` and the operations inside it (SeparateDatabaseAndState's, RunSQL's
+    ``state_operations``)."""
+    yield op
+    inner = [*getattr(op, "state_operations", ()), *getattr(op, "database_operations", ())]
+    for each in inner:
+        yield from _operations(each)
 
 
 def has_own_order(sql: str) -> bool:
@@ -214,6 +299,20 @@ class _Recorder:
         self.items: list[tuple] = []
         self.unsafe = ""
         self._last_show: str | None = None
+        self._unread = 0  # > 0 while the schema editor's execute() runs
+
+    def editor_execute(self, execute):
+        """``execute`` (a schema editor's) marking what it sends as statements whose answer
+        nobody reads: it closes its cursor without fetching (see the module doc)."""
+
+        def wrapped(sql, params=()):
+            self._unread += 1
+            try:
+                return execute(sql, params)
+            finally:
+                self._unread -= 1
+
+        return wrapped
 
     def __call__(self, execute, sql, params, many, context):
         result = execute(sql, params, many, context)
@@ -244,10 +343,14 @@ class _Recorder:
             else:
                 self.unsafe = self.unsafe or f"unexpected search_path statement: {bare[:200]}"
             return result
+        if _SETS_PATH.search(upper):
+            # A search_path change of the migration's own (RunSQL): refused, not reasoned
+            # about. Rolled back with the reference's transaction.
+            self.unsafe = self.unsafe or f"a statement sets the search_path: {bare[:200]}"
         if self.schema in text or self.schema in repr(params):
             self.unsafe = self.unsafe or f"a statement names the schema: {text[:200]}"
         rows = None
-        if raw.description is not None:
+        if raw.description is not None and not self._unread:
             rows = raw.fetchall()
             raw.scroll(0, mode="absolute")
         self.items.append(("sql", sql, params, many, rows))
@@ -305,12 +408,16 @@ def script_build(schema: str, pending: list[str]) -> Script | str:
             reference=schema, migrations=keys, applied_before=applied_before, on_disk=on_disk
         )
         script.post_migrate = any(
-            isinstance(op, POST_MIGRATE_OPERATIONS) for m in migrations for op in m.operations
+            isinstance(inner, POST_MIGRATE_OPERATIONS)
+            for m in migrations
+            for op in m.operations
+            for inner in _operations(op)
         )
         with transaction.atomic():
             with connection.execute_wrapper(recorder):
                 for migration in migrations:
                     with connection.schema_editor(atomic=migration.atomic) as editor:
+                        editor.execute = recorder.editor_execute(editor.execute)
                         state = migration.apply(state, editor)
             if recorder.unsafe:
                 transaction.set_rollback(True)

@@ -4,10 +4,11 @@ parallel (forked worker processes), with progress and an ETA, continuing past a 
 tenant and reporting it at the end; then refresh the template schema new cooperatives
 are cloned from when anything was applied.
 
-Schemas that lack the same pure-schema migrations take the fast path (``fastpath``): the
-statements Django sends to the first of them are recorded and replayed to the others over
-each worker's one connection, with their migration records in the same transaction;
-anything the fast path cannot prove equivalent goes through Django's executor.
+Schemas that lack the same migrations of schema operations and RunSQL take the fast path
+(``fastpath``): the statements Django sends to the first of them are recorded and replayed
+to the others over each worker's one connection, with their migration records in the same
+transaction; anything the fast path cannot prove equivalent (RunPython among it) goes
+through Django's executor.
 
 Used by ``manage.py migrate_all_tenants`` (the deploy ``migrate`` step) and the
 console's "migrate all" action (a Celery task); progress is written to a

@@ -7,9 +7,10 @@ then they are migrated in parallel with progress lines and an ETA; a failing ten
 reported and the others carry on; the template schema is refreshed when anything was
 applied. Re-running applies only what is left. Exit status 1 when any tenant failed.
 
-Schemas lacking the same pure-schema migrations take the fast path: what Django sends to
-one of them is recorded and replayed to the others (lumbung.console.fastpath); the rest
-go through Django's executor. ``--no-fast-path`` sends every schema through the executor."""
+Schemas lacking the same migrations of schema operations and RunSQL take the fast path:
+what Django sends to one of them is recorded and replayed to the others
+(lumbung.console.fastpath); the rest (RunPython among it) go through Django's executor.
+``--no-fast-path`` sends every schema through the executor."""
 
 from django.core.management.base import BaseCommand, CommandError
 
