@@ -171,12 +171,21 @@ def collectibility_summary(*, as_of: date | None = None) -> dict:
         snapshot_on = LoanGradeSnapshot.objects.filter(on__lte=as_of).aggregate(m=Max("on"))["m"]
     if snapshot_on is not None:
         running = LoanGradeSnapshot.objects.filter(on=snapshot_on)
-        restructured_qs = running.filter(restructured=True)
+        restructured_q = Q(restructured=True)
     else:
         running = Loan.objects.filter(status=Loan.Status.DISBURSED)
-        restructured_qs = running.exclude(restructured_grade="")
-    rows = running.values("kolektibilitas").annotate(
-        n=Count("id"), outstanding=Sum("principal_outstanding"), ppap=Sum("ppap_amount")
+        restructured_q = ~Q(restructured_grade="")
+    # Per grade, and the restructured loans' share of each grade summed below: one query.
+    rows = list(
+        running.values("kolektibilitas").annotate(
+            n=Count("id"),
+            outstanding=Sum("principal_outstanding"),
+            ppap=Sum("ppap_amount"),
+            r_n=Count("id", filter=restructured_q),
+            r_outstanding=Sum("principal_outstanding", filter=restructured_q),
+            r_deferred=Sum("deferred_jasa", filter=restructured_q),
+            r_ppap=Sum("ppap_amount", filter=restructured_q),
+        )
     )
     by = {r["kolektibilitas"]: r for r in rows}
     bands = {b["grade"]: b for b in st.bands()}
@@ -204,12 +213,10 @@ def collectibility_summary(*, as_of: date | None = None) -> dict:
             }
         )
     ratio = S.npl_ratio(non_performing=npl, total=total)
-    restructured = restructured_qs.aggregate(
-        n=Count("id"),
-        outstanding=Sum("principal_outstanding"),
-        deferred=Sum("deferred_jasa"),
-        ppap=Sum("ppap_amount"),
-    )
+
+    def restructured(key: str) -> Decimal:
+        return sum((r[key] for r in rows if r[key] is not None), ZERO) or ZERO
+
     return {
         "as_of": snapshot_on,
         "scheme": st.kolek_scheme,
@@ -220,10 +227,10 @@ def collectibility_summary(*, as_of: date | None = None) -> dict:
         "band": S.npl_band(ratio).value,
         "band_label": NPL_BAND_LABELS[S.npl_band(ratio)],
         "restructured": {
-            "count": restructured["n"],
-            "outstanding": restructured["outstanding"] or ZERO,
-            "deferred_jasa": restructured["deferred"] or ZERO,
-            "ppap": restructured["ppap"] or ZERO,
+            "count": sum(r["r_n"] for r in rows),
+            "outstanding": restructured("r_outstanding"),
+            "deferred_jasa": restructured("r_deferred"),
+            "ppap": restructured("r_ppap"),
         },
     }
 

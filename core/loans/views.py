@@ -165,13 +165,19 @@ DECIDING = (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
 def loan_detail_view(request, pk: int):
     loan = get_object_or_404(Loan.objects.select_related("member", "product"), pk=pk)
     today = timezone.localdate()
+    # Each of the loan's rows read once: the current schedule also gives the open rows of
+    # the dues and the payoff quote, the repayments the latest one not reversed. The
+    # documents and reschedules are the loan's own, in id order (no join to the loan for
+    # the models' ``("loan", "id")`` ordering).
+    rows = list(loan_schedule(loan))
+    repayments = list(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
     ctx = {
         "loan": loan,
-        "rows": loan_schedule(loan),
+        "rows": rows,
         "history": loan.instalments.filter(is_current=False).order_by("version", "number"),
-        "repayments": loan.repayments.select_related("reversal").order_by("-paid_on", "-id"),
-        "documents": loan.documents.all(),
-        "reschedules": loan.reschedules.all(),
+        "repayments": repayments,
+        "documents": loan.documents.order_by("id"),
+        "reschedules": loan.reschedules.order_by("id"),
         "probation": LoanSettings.get().restructure_probation_instalments,
         "today": today,
         "role": request.user.role,
@@ -181,11 +187,16 @@ def loan_detail_view(request, pk: int):
     if loan.status in DECIDING:
         ctx["decision"] = loan_decision_data(loan, on=today)
     if loan.is_running:
-        ctx["dues"] = svc.loan_dues(loan, today)
-        ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today)
+        open_rows = sorted((r for r in rows if not r.settled), key=lambda r: r.number)
+        ctx["dues"] = svc.loan_dues(loan, today, open_rows)
+        ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today, rows=open_rows)
     if request.user.role in svc.DISBURSE_ROLES:
         # the one repayment that can be reversed now (the latest not reversed), if any
-        latest = loan.repayments.filter(reversal__isnull=True).order_by("-pk").first()
+        latest = max(
+            (r for r in repayments if not hasattr(r, "reversal")),
+            key=lambda r: r.pk,
+            default=None,
+        )
         if latest is not None and svc.repayment_reversal_refusal(latest) is None:
             ctx["reversible_repayment"] = latest.pk
         if loan.is_running and svc.disbursement_reversal_refusal(loan) is None:

@@ -52,6 +52,12 @@ def member_list(request):
             rows=qs.iterator(chunk_size=500),
         )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    # Each row's status label from one dict: ``get_status_display`` rebuilds a dict of
+    # the choices (hashing every lazily translated label) for each row it is called on.
+    labels = dict(Member.Status.choices)
+    page.object_list = list(page.object_list)
+    for m in page.object_list:
+        m.status_label = labels.get(m.status, m.status)
     return render(
         request,
         "members/member_list.html",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
-from core.common.queries import exists_each
+from core.common.queries import exists_each_fixed
 from core.ledger.models import Account, AccountRole, JournalEntry
 from core.members.models import Agency, Member
 from core.savings.models import SavingsProduct, SavingsTransaction
@@ -154,19 +154,10 @@ def _links(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def setup_status() -> tuple[list[SetupStep], bool]:
-    """The setup checklist (below) and whether the cooperative is new (no member and
-    nothing posted yet), read in ONE query: the dashboard asks both on every visit."""
+def _setup_questions() -> tuple:
+    """What ``setup_status`` asks, in order: constant filters only (see exists_each_fixed)."""
     staff = User.objects.filter(role__in=sorted(STAFF), is_active=True)
-    (
-        moved_in,
-        opening_entry,
-        has_members,
-        products_reviewed,
-        second_staff,
-        has_agency,
-        has_entries,
-    ) = exists_each(
+    return (
         MoveIn.objects.filter(opening_entry__isnull=False).exclude(status="undone"),
         JournalEntry.objects.filter(source=JournalEntry.Source.OPENING),
         Member.objects.all(),
@@ -175,6 +166,21 @@ def setup_status() -> tuple[list[SetupStep], bool]:
         Agency.objects.filter(is_active=True),
         JournalEntry.objects.all(),
     )
+
+
+def setup_status() -> tuple[list[SetupStep], bool]:
+    """The setup checklist (below) and whether the cooperative is new (no member and
+    nothing posted yet), read in ONE query (compiled once per process): the dashboard
+    asks both on every visit."""
+    (
+        moved_in,
+        opening_entry,
+        has_members,
+        products_reviewed,
+        second_staff,
+        has_agency,
+        has_entries,
+    ) = exists_each_fixed(_setup_questions)
     steps = [
         SetupStep(
             "opening",

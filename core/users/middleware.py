@@ -6,11 +6,20 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.utils.translation import gettext as _
-from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, device_classes
 
 LAST_SEEN_KEY = "lumbung_last_seen"
 # Don't rewrite the session row on every request: only when the mark is this stale.
 _TOUCH_EVERY = 60
+
+
+def _has_confirmed_device(user) -> bool:
+    """``django_otp.user_has_device(user, confirmed=True)`` as one EXISTS per device kind:
+    the library loads every column of the user's confirmed devices to answer yes or no,
+    and this runs on every request of a signed-in user."""
+    return any(
+        model.objects.filter(user_id=user.pk, confirmed=True).exists() for model in device_classes()
+    )
 
 
 class TwoFactorSessionMiddleware:
@@ -29,7 +38,7 @@ class TwoFactorSessionMiddleware:
             and user is not None
             and user.is_authenticated
             and not request.session.get(DEVICE_ID_SESSION_KEY)
-            and user_has_device(user, confirmed=True)
+            and _has_confirmed_device(user)
         ):
             logout(request)
             if not request.path.startswith("/api/"):

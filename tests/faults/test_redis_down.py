@@ -51,7 +51,7 @@ def dead_redis(settings):
     settings.REDIS_URL = url
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lumbung.cache.RedisCache",  # the backend of lumbung.settings.cache
             "LOCATION": url,
             "KEY_PREFIX": "lumbung",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

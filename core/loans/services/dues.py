@@ -84,11 +84,15 @@ def loan_dues(loan: Loan, on: date, rows: list[Instalment] | None = None) -> Due
     )
 
 
-def loan_payoff_quote(*, loan: Loan, on: date) -> dict[str, Decimal]:
+def loan_payoff_quote(
+    *, loan: Loan, on: date, rows: list[Instalment] | None = None
+) -> dict[str, Decimal]:
     """Early payoff: penalty and jasa on instalments due up to the date, all remaining
     principal, and the product's early-payoff fee on the principal not yet due. Jasa of
-    instalments not yet due is waived."""
-    rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    instalments not yet due is waived. ``rows``: the loan's current unsettled instalments
+    by number, when the caller has them already (else read here)."""
+    if rows is None:
+        rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
     d = loan_dues(loan, on, rows)
     principal = sum((r.principal_left for r in rows), ZERO)  # = principal_outstanding
     not_yet_due = principal - d.principal

@@ -7,7 +7,7 @@ _redis = env.str("REDIS_URL", default="")
 if _redis:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lumbung.cache.RedisCache",  # one Redis client per pool, reused
             "LOCATION": _redis,
             "KEY_PREFIX": "lumbung",
             # Redis down or hung: fail fast (rate limits then let requests through, see

@@ -18,6 +18,8 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # REMOTE_ADDR. Too high lets a client choose its address; too low makes every client
 # look like the proxy (one lockout and one rate limit for everybody).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Django's database sessions, their per-request read written out in SQL (lumbung.sessions).
+SESSION_ENGINE = "lumbung.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
