@@ -63,3 +63,7 @@ PG_DUMP = env.str("PG_DUMP", default="pg_dump")
 # newest BACKUP_KEEP of each. BACKUP_DIR="" turns the scheduled backups off.
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(ROOT_DIR / ".data" / "backups"))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+# Cooperatives backed up by one pg_dump (pg_dump reads the whole catalogue once per run).
+# pg_dump locks every table of the group in one transaction (66 per cooperative): keep
+# BACKUP_GROUP_SIZE x 66 well under max_locks_per_transaction x max_connections.
+BACKUP_GROUP_SIZE = env.int("BACKUP_GROUP_SIZE", default=50)
