@@ -88,16 +88,36 @@ def table_counts(schema: str, *, cur=None) -> dict[str, int]:
     if cur is None:
         with connection.cursor() as django_cur:
             return table_counts(schema, cur=django_cur)
+    return _counts(schema, _tables_by_schema([schema], cur=cur)[schema], cur=cur)
+
+
+def _tables_by_schema(schemas: list[str], *, cur) -> dict[str, list[str]]:
+    """The tables (information_schema's BASE TABLEs) of each schema, by name, in ONE read
+    of pg_class: a read per schema scans the whole pg_class each time (no index on the
+    namespace alone), ≈ 1 s at 3,410 cooperatives."""
     cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-        [schema],
+        "SELECT n.nspname, c.relname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+        [list(schemas)],
     )
-    out = {}
-    for (table,) in cur.fetchall():
-        cur.execute(f"SELECT count(*) FROM {qi(schema)}.{qi(table)}")
-        out[table] = cur.fetchone()[0]
+    out: dict[str, list[str]] = {s: [] for s in schemas}
+    for schema, table in cur.fetchall():
+        out[schema].append(table)
     return out
+
+
+def _counts(schema: str, tables: list[str], *, cur) -> dict[str, int]:
+    """Exact row counts of ``tables`` of ``schema``, in one statement."""
+    if not tables:
+        return {}
+    cur.execute(
+        " UNION ALL ".join(
+            f"SELECT {i}, count(*) FROM {qi(schema)}.{qi(t)}" for i, t in enumerate(tables)
+        )
+    )
+    counts = dict(cur.fetchall())
+    return {t: counts[i] for i, t in enumerate(tables)}
 
 
 def _pg_binary(name: str) -> str:
@@ -154,13 +174,15 @@ def _snapshot_connection():
     return snap_conn, snapshot
 
 
-def _backup_meta_read(cooperative: Cooperative, *, cur) -> dict:
+def _backup_meta_read(cooperative: Cooperative, *, cur, tables: list[str] | None = None) -> dict:
     """The metadata line of ``cooperative``'s backup, read with ``cur`` (in the dump's
-    snapshot)."""
+    snapshot); ``tables``: its tables when already read."""
     schema = cooperative.schema_name
     cur.execute(f"SELECT app, name FROM {qi(schema)}.django_migrations ORDER BY id")
     migrations = [f"{a}.{n}" for a, n in cur.fetchall()]
-    counts = table_counts(schema, cur=cur)
+    if tables is None:
+        tables = _tables_by_schema([schema], cur=cur)[schema]
+    counts = _counts(schema, tables, cur=cur)
     return {
         "format": 1,
         "slug": cooperative.slug,
@@ -280,6 +302,7 @@ def cooperatives_backup_group(
     snap_conn, snapshot = _snapshot_connection()
     try:
         with snap_conn.cursor() as cur:
+            tables = _tables_by_schema([c.schema_name for c in cooperatives], cur=cur)
             for coop in cooperatives:
                 if coop.is_public:
                     result.failed[coop.slug] = "the public schema is not a cooperative"
@@ -289,7 +312,8 @@ def cooperatives_backup_group(
                 # released (pg_dump will lock every table of the group already).
                 cur.execute("SAVEPOINT coop_meta")
                 try:
-                    todo.append((coop, _backup_meta_read(coop, cur=cur)))
+                    meta = _backup_meta_read(coop, cur=cur, tables=tables[coop.schema_name])
+                    todo.append((coop, meta))
                 except psycopg2.Error as exc:
                     result.failed[coop.slug] = f"reading its metadata: {exc}".strip()
                 finally:

@@ -196,13 +196,18 @@ def cooperatives_backup_group_task(slugs: list[str]) -> dict:
         .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
         .order_by("pk")
     )
-    result = cooperatives_backup_group_scheduled(cooperatives=coops)
-    for slug, error in result.failed.items():
+    try:
+        result = cooperatives_backup_group_scheduled(cooperatives=coops)
+        done, failed = sorted(result.done), result.failed
+    except Exception as exc:  # the group as a whole (pg_restore missing, disk full...)
+        log.exception("Backup of a group of %s cooperatives failed", len(coops))
+        done, failed = [], {c.slug: f"{type(exc).__name__}: {exc}" for c in coops}
+    for slug, error in failed.items():
         log.error("Backup of %s failed in its group, queued alone: %s", slug, error)
         cooperative_backup_task.apply_async((slug,), countdown=60)
     return {
-        "done": sorted(result.done),
-        "failed": sorted(result.failed),
+        "done": done,
+        "failed": sorted(failed),
         "gone": sorted(set(slugs) - {c.slug for c in coops}),
     }
 

@@ -413,3 +413,35 @@ def test_beat_task_queues_one_group_task_per_backup_group_size(
         assert len(sent) == math.ceil(len(live) / size)
         assert all(len(group) <= size for group in sent)
         assert [slug for group in sent for slug in group] == live
+
+
+def test_group_task_queues_each_failed_cooperative_alone(settings, tenant_a, tenant_b, monkeypatch):
+    from tenants import tasks
+    from tenants.backup import GroupBackupResult
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(
+        tasks.cooperative_backup_task, "apply_async", lambda args, **kw: sent.append(args)
+    )
+    slugs = [tenant_a.slug, tenant_b.slug, "tidak-ada"]
+
+    def one_fails(*, cooperatives):
+        assert [c.slug for c in cooperatives] == [tenant_a.slug, tenant_b.slug]
+        return GroupBackupResult(
+            done={tenant_a.slug: {"file": "x"}}, failed={tenant_b.slug: "pg_restore failed"}
+        )
+
+    monkeypatch.setattr(tasks, "cooperatives_backup_group_scheduled", one_fails)
+    result = tasks.cooperatives_backup_group_task.apply(args=[slugs]).result
+    assert result == {"done": [tenant_a.slug], "failed": [tenant_b.slug], "gone": ["tidak-ada"]}
+    assert sent == [(tenant_b.slug,)]
+
+    # the group as a whole failing (say the disk is full): each one is queued alone
+    def all_fail(*, cooperatives):
+        raise OSError("No space left on device")
+
+    sent.clear()
+    monkeypatch.setattr(tasks, "cooperatives_backup_group_scheduled", all_fail)
+    result = tasks.cooperatives_backup_group_task.apply(args=[slugs]).result
+    assert result["done"] == [] and result["failed"] == sorted([tenant_a.slug, tenant_b.slug])
+    assert sorted(sent) == sorted([(tenant_a.slug,), (tenant_b.slug,)])
