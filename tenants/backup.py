@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,6 +274,22 @@ def _toc_by_schema(archive: Path, schemas: set[str]) -> dict[str, list[str]]:
     return out
 
 
+STALE_WORK_SECONDS = 6 * 3600  # far beyond a group task's time limit (CELERY_TASK_TIME_LIMIT)
+
+
+def _stale_work_dirs_remove(base: Path) -> None:
+    """Remove the group archives (``.group-*``) a killed run left behind in ``base``: a
+    task's hard time limit kills its process before the temporary folder is removed."""
+    cutoff = time.time() - STALE_WORK_SECONDS
+    for work in base.glob(".group-*"):
+        try:
+            if work.is_dir() and work.stat().st_mtime < cutoff:
+                shutil.rmtree(work, ignore_errors=True)
+                log.warning("Removed %s, left by an interrupted group backup", work)
+        except OSError:  # another worker removed it first
+            continue
+
+
 @dataclass
 class GroupBackupResult:
     done: dict[str, dict] = field(default_factory=dict)  # slug -> metadata (as cooperative_backup)
@@ -299,6 +316,7 @@ def cooperatives_backup_group(
     if not cooperatives:
         return result
     base.mkdir(parents=True, exist_ok=True)
+    _stale_work_dirs_remove(base)
     snap_conn, snapshot = _snapshot_connection()
     try:
         with snap_conn.cursor() as cur:

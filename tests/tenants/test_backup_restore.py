@@ -14,8 +14,10 @@ keeps the others' files."""
 
 import gzip
 import math
+import os
 import re
 import shutil
+import time
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -374,6 +376,16 @@ def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
                 coop.schema_name
             )
         assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+        # the archive a killed run left (hours old) is removed by the next run; a running
+        # group's is not
+        old, running = out / ".group-killed", out / ".group-running"
+        for work in (old, running):
+            work.mkdir()
+            (work / "group.dump").write_bytes(b"PGDMP")
+        os.utime(old, (time.time() - 7 * 3600,) * 2)
+        assert sorted(cooperatives_backup_group(cooperatives=[ok], out_dir=out).done) == [ok.slug]
+        assert not old.exists() and running.is_dir()
 
         # pg_dump itself failing fails the whole group, and leaves no file at all
         real = backup._pg_dump_cmd

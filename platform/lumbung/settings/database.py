@@ -55,7 +55,8 @@ if DB_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # pg_dump for the console's tenant export and the cooperative backups: a name on the PATH
-# or a path. lumbung-dev points it at the embedded server's own pg_dump when it starts one.
+# or a path (the grouped daily backups also run the pg_restore beside it). lumbung-dev
+# points it at the embedded server's own pg_dump when it starts one.
 PG_DUMP = env.str("PG_DUMP", default="pg_dump")
 
 # Per-cooperative backups (tenants.backup): the daily beat task writes
