@@ -16,7 +16,8 @@ Measured, with the live cooperatives in pk order:
 - ``cooperatives_backup_group`` of the first K for each K in --groups: total seconds,
   split into the metadata (row counts, migrations, in the snapshot), the one pg_dump of
   the group (custom format), and the extraction of every cooperative's file (pg_restore
-  + gzip); seconds per cooperative.
+  + gzip); seconds per cooperative; whether the first cooperative's file from the group
+  holds the same SQL as its single dump (it differs if its rows changed in between).
 
 A group's pg_dump locks every table of the group in one transaction (66 per
 cooperative): K x 66 must fit in the server's lock table (max_locks_per_transaction x
@@ -28,6 +29,8 @@ Writes its section of docs/benchmarks.md with ``uptime`` (not with --no-docs).
 from __future__ import annotations
 
 import argparse
+import gzip
+import re
 import subprocess
 import tempfile
 import time
@@ -43,6 +46,15 @@ from django.db import connection
 import tenants.backup as backup
 from tenants.backup import LIVE_STATUSES, cooperative_backup, cooperatives_backup_group
 from tenants.models import Cooperative
+
+_RESTRICT = re.compile(rb"^\\(un)?restrict \S+$", re.MULTILINE)
+
+
+def _sql(path) -> bytes:
+    """A backup file's SQL after its metadata line, psql's random restrict key blanked."""
+    with gzip.open(path, "rb") as f:
+        f.readline()
+        return _RESTRICT.sub(rb"\\\1restrict KEY", f.read())
 
 
 def _phases(run):
@@ -103,12 +115,14 @@ def main() -> None:
             if result.failed:
                 raise SystemExit(f"group of {k}: {len(result.failed)} failed: {result.failed}")
             size = sum(m["bytes"] for m in result.done.values())
+            same = _sql(result.done[coops[0].slug]["file"]) == _sql(single["file"])
             row = (len(group), total, meta_s, dump_s, extract_s, total / len(group), size)
             rows.append(row)
             print(
                 f"group of {len(group)}: {total:.2f} s (metadata {meta_s:.2f}, pg_dump "
                 f"{dump_s:.2f}, extraction {extract_s:.2f}), {total / len(group):.2f} s each, "
-                f"{size / len(group) / 1024:.0f} KB per file"
+                f"{size / len(group) / 1024:.0f} KB per file; {coops[0].slug}'s SQL "
+                f"{'equals' if same else 'DIFFERS FROM'} the single dump's"
             )
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(uptime)

@@ -36,4 +36,5 @@ def test_backup_bench_smoke_run(scratch_tenant):
     assert " cooperatives, " in out and " pg_class rows" in out
     assert out.count("single: ") == 1
     assert "group of 1: " in out and " s each, " in out
+    assert "SQL equals the single dump's" in out and "DIFFERS" not in out
     assert "load average" in out
