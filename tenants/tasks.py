@@ -9,7 +9,11 @@ from django_tenants.utils import schema_context, tenant_context
 from core.common.errors import ApplicationError
 from lumbung.celery import app
 
-from .backup import LIVE_STATUSES, cooperative_backup_scheduled
+from .backup import (
+    LIVE_STATUSES,
+    cooperative_backup_scheduled,
+    cooperatives_backup_group_scheduled,
+)
 from .connections import connection_renew
 from .models import Cooperative
 from .practice import practice_template_refresh, practices_cleanup
@@ -163,7 +167,8 @@ def _warm_migration_list(**kwargs) -> None:
 
 @app.task(acks_late=True)
 def cooperatives_backup_task() -> dict:
-    """Daily (beat): queue one backup task per live cooperative (BACKUP_DIR empty: off)."""
+    """Daily (beat): queue one group backup task per BACKUP_GROUP_SIZE live cooperatives
+    (one pg_dump, so one read of the catalogue, per group; BACKUP_DIR empty: off)."""
     if not settings.BACKUP_DIR:
         log.info("BACKUP_DIR is empty: scheduled cooperative backups are off")
         return {"queued": 0}
@@ -173,9 +178,38 @@ def cooperatives_backup_task() -> dict:
         .order_by("pk")
         .values_list("slug", flat=True)
     )
-    for slug in slugs:
-        cooperative_backup_task.delay(slug)
-    return {"queued": len(slugs)}
+    size = max(1, settings.BACKUP_GROUP_SIZE)
+    groups = [slugs[i : i + size] for i in range(0, len(slugs), size)]
+    for group in groups:
+        cooperatives_backup_group_task.delay(group)
+    return {"queued": len(slugs), "groups": len(groups)}
+
+
+@app.task(acks_late=True)
+def cooperatives_backup_group_task(slugs: list[str]) -> dict:
+    """Back up a group of cooperatives with one pg_dump into BACKUP_DIR and prune their
+    old backups (BACKUP_KEEP). A cooperative whose backup failed in the group is queued
+    again alone (``cooperative_backup_task``, which retries with backoff). Safe to run
+    twice: each run writes complete files of its own (or none)."""
+    coops = list(
+        Cooperative.objects.filter(slug__in=slugs)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .order_by("pk")
+    )
+    try:
+        result = cooperatives_backup_group_scheduled(cooperatives=coops)
+        done, failed = sorted(result.done), result.failed
+    except Exception as exc:  # the group as a whole (pg_restore missing, disk full...)
+        log.exception("Backup of a group of %s cooperatives failed", len(coops))
+        done, failed = [], {c.slug: f"{type(exc).__name__}: {exc}" for c in coops}
+    for slug, error in failed.items():
+        log.error("Backup of %s failed in its group, queued alone: %s", slug, error)
+        cooperative_backup_task.apply_async((slug,), countdown=60)
+    return {
+        "done": done,
+        "failed": sorted(failed),
+        "gone": sorted(set(slugs) - {c.slug for c in coops}),
+    }
 
 
 @app.task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, max_retries=3)

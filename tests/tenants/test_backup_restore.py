@@ -5,10 +5,20 @@ A cooperative with members, savings, loans and a posted payroll batch is backed 
 (``cooperative_restore``): every table has as many rows as the original, the restored
 ledger balances (debit = credit, the balances table equals its lines) and its sub-ledgers
 equal their control accounts. A restore onto a taken address or schema, or of a damaged
-file, leaves nothing behind; the scheduled backup keeps BACKUP_KEEP files."""
+file, leaves nothing behind; the scheduled backup keeps BACKUP_KEEP files.
+
+The daily backup works by groups (``cooperatives_backup_group``: one pg_dump for several
+cooperatives, one file each extracted by pg_restore): a grouped file holds the same SQL
+and metadata as the single path's, restores the same rows, and one member's failure
+keeps the others' files."""
 
 import gzip
+import math
+import os
+import re
 import shutil
+import time
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -26,10 +36,11 @@ from tenants.backup import (
     cooperative_backup,
     cooperative_backup_scheduled,
     cooperative_restore,
+    cooperatives_backup_group,
     table_counts,
 )
 from tenants.models import Cooperative, Domain
-from tenants.services import cooperative_discard
+from tenants.services import cooperative_create, cooperative_discard
 
 pytestmark = pytest.mark.slow
 
@@ -238,20 +249,26 @@ def test_scheduled_backup_writes_into_backup_dir_and_keeps_the_newest(
         assert sorted(meta["pruned"])[0].endswith("20200101T000000Z.sql.gz")
         assert backups_prune(slug=scratch_tenant.slug) == []
 
-        # the beat task: one backup task per live cooperative (eager in tests)
+        # the beat task: one group task per BACKUP_GROUP_SIZE live cooperatives (eager here)
         settings.CELERY_TASK_ALWAYS_EAGER = True
         from lumbung.celery import app
 
         app.conf.task_always_eager = True
         try:
-            queued = cooperatives_backup_task.apply().result["queued"]
+            result = cooperatives_backup_task.apply().result
         finally:
             app.conf.task_always_eager = False
         live = Cooperative.objects.filter(
             status__in=["trial", "active", "past_due", "suspended"]
         ).exclude(schema_name="public")
-        assert queued == live.count()
+        assert result["queued"] == live.count()
+        assert result["groups"] == -(-live.count() // settings.BACKUP_GROUP_SIZE)
         assert (tmp_path / "backups" / scratch_tenant.slug).is_dir()
+        # the group task wrote a new file for the cooperative, and pruned to BACKUP_KEEP
+        names = sorted(p.name for p in folder.iterdir())
+        assert len(names) == 2 and names[-1] >= meta["file"].rsplit("/", 1)[1]
+        newest = backup_meta(folder / names[-1])
+        assert newest["counts"] == table_counts(scratch_tenant.schema_name)
         shutil.rmtree(tmp_path / "backups")
 
 
@@ -260,3 +277,183 @@ def test_backup_dir_empty_turns_scheduled_backups_off(settings, db):
 
     settings.BACKUP_DIR = ""
     assert cooperatives_backup_task.apply().result == {"queued": 0}
+
+
+# ------------------------------------------------------------------------ group backups
+
+
+@pytest.fixture
+def more_tenants(django_db_blocker):
+    """Two more cooperatives (as sign-up makes them) whose writes commit; dropped after."""
+    made: list[Cooperative] = []
+    with django_db_blocker.unblock():
+        for _ in range(2):
+            slug = f"grup-{uuid.uuid4().hex[:8]}"
+            made.append(
+                cooperative_create(
+                    slug=slug, name=f"KPRI {slug}", admin_email=f"admin@{slug}.test", actor="tests"
+                ).cooperative
+            )
+        connection.set_schema_to_public()
+    yield made
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for coop in made:
+            cooperative_discard(cooperative=coop)
+
+
+_RESTRICT = re.compile(r"^\\(un)?restrict \S+$", re.MULTILINE)
+
+
+def _sql(path) -> str:
+    """The SQL of a backup file after its metadata line, psql's per-dump random
+    ``\\restrict`` key blanked (the one thing two dumps of the same state differ in)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        f.readline()
+        return _RESTRICT.sub(r"\\\1restrict KEY", f.read())
+
+
+def test_group_backup_writes_each_cooperative_the_single_dumps_sql_and_restores_alike(
+    scratch_tenant, more_tenants, media, tmp_path, restored, django_db_blocker
+):
+    with django_db_blocker.unblock():
+        populate(scratch_tenant)
+        coops = [scratch_tenant, *more_tenants]
+        result = cooperatives_backup_group(cooperatives=coops, out_dir=tmp_path / "group")
+        assert result.failed == {}
+        assert sorted(result.done) == sorted(c.slug for c in coops)
+        for coop in coops:
+            grouped = result.done[coop.slug]
+            path = tmp_path / "group" / coop.slug / grouped["file"].rsplit("/", 1)[1]
+            assert str(path) == grouped["file"] and path.stat().st_size == grouped["bytes"]
+            single = cooperative_backup(cooperative=coop, out=tmp_path / f"{coop.slug}.sql.gz")
+            # same metadata (but the time) in the file and returned, same SQL statement
+            # for statement: schema, functions, triggers, sequences, every row
+            on_disk = backup_meta(path)
+            for key in ("slug", "schema", "profile", "legal_date", "counts", "migrations"):
+                assert on_disk[key] == grouped[key] == single[key], key
+            assert on_disk["counts"] == table_counts(coop.schema_name)
+            sql = _sql(path)
+            assert f"CREATE SCHEMA {coop.schema_name};" in sql
+            assert sql == _sql(single["file"])
+            # nothing of the group's other cooperatives in it
+            for other in coops:
+                if other is not coop:
+                    assert other.schema_name not in sql
+        assert list((tmp_path / "group").glob(".*")) == []  # no archive or part left
+
+        # a grouped file restores like any backup: every row, balanced books
+        slug = f"grup-pulih-{scratch_tenant.slug[-6:]}"
+        restored.append(slug)
+        copy = cooperative_restore(path=result.done[scratch_tenant.slug]["file"], slug=slug)
+        assert table_counts(copy.cooperative.schema_name) == table_counts(
+            scratch_tenant.schema_name
+        )
+        assert_books_balanced(copy.cooperative.schema_name)
+
+
+def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
+    scratch_tenant, more_tenants, tmp_path, django_db_blocker, monkeypatch
+):
+    import tenants.backup as backup
+
+    with django_db_blocker.unblock():
+        ok, blocked = more_tenants
+        # a cooperative whose schema is gone (deleted after the list was made), and one
+        # whose file cannot be written (a file where its folder should be)
+        gone = Cooperative(slug="sudah-hilang", schema_name="coop_sudah_hilang")
+        out = tmp_path / "group"
+        out.mkdir()
+        (out / blocked.slug).write_text("not a folder")
+        result = cooperatives_backup_group(
+            cooperatives=[scratch_tenant, gone, blocked, ok], out_dir=out
+        )
+        assert sorted(result.done) == sorted([scratch_tenant.slug, ok.slug])
+        assert sorted(result.failed) == sorted([gone.slug, blocked.slug])
+        assert "coop_sudah_hilang" in result.failed[gone.slug]
+        for coop in (scratch_tenant, ok):
+            assert backup_meta(result.done[coop.slug]["file"])["counts"] == table_counts(
+                coop.schema_name
+            )
+        assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+        # the archive a killed run left (hours old) is removed by the next run; a running
+        # group's is not
+        old, running = out / ".group-killed", out / ".group-running"
+        for work in (old, running):
+            work.mkdir()
+            (work / "group.dump").write_bytes(b"PGDMP")
+        os.utime(old, (time.time() - 7 * 3600,) * 2)
+        assert sorted(cooperatives_backup_group(cooperatives=[ok], out_dir=out).done) == [ok.slug]
+        assert not old.exists() and running.is_dir()
+
+        # pg_dump itself failing fails the whole group, and leaves no file at all
+        real = backup._pg_dump_cmd
+
+        def broken(*args, **kwargs):
+            cmd, env = real(*args, **kwargs)
+            return [*cmd[:-1], "--no-such-option", cmd[-1]], env
+
+        monkeypatch.setattr(backup, "_pg_dump_cmd", broken)
+        out2 = tmp_path / "group2"
+        result = cooperatives_backup_group(cooperatives=[scratch_tenant, ok], out_dir=out2)
+        assert result.done == {}
+        assert sorted(result.failed) == sorted([scratch_tenant.slug, ok.slug])
+        assert "pg_dump failed" in result.failed[ok.slug]
+        assert list(out2.rglob("*")) == []
+
+
+def test_beat_task_queues_one_group_task_per_backup_group_size(
+    settings, tenant_a, tenant_b, monkeypatch
+):
+    from tenants import tasks
+
+    settings.BACKUP_DIR = "/nonexistent/backups"  # not written: the group tasks are not run
+    live = list(
+        Cooperative.objects.filter(status__in=["trial", "active", "past_due", "suspended"])
+        .exclude(schema_name="public")
+        .order_by("pk")
+        .values_list("slug", flat=True)
+    )
+    assert len(live) >= 2
+    for size in (1, 2, len(live) - 1, 100):
+        settings.BACKUP_GROUP_SIZE = size
+        sent: list[list[str]] = []
+        monkeypatch.setattr(tasks.cooperatives_backup_group_task, "delay", sent.append)
+        result = tasks.cooperatives_backup_task.apply().result
+        assert result == {"queued": len(live), "groups": math.ceil(len(live) / size)}
+        assert len(sent) == math.ceil(len(live) / size)
+        assert all(len(group) <= size for group in sent)
+        assert [slug for group in sent for slug in group] == live
+
+
+def test_group_task_queues_each_failed_cooperative_alone(settings, tenant_a, tenant_b, monkeypatch):
+    from tenants import tasks
+    from tenants.backup import GroupBackupResult
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(
+        tasks.cooperative_backup_task, "apply_async", lambda args, **kw: sent.append(args)
+    )
+    slugs = [tenant_a.slug, tenant_b.slug, "tidak-ada"]
+
+    def one_fails(*, cooperatives):
+        assert [c.slug for c in cooperatives] == [tenant_a.slug, tenant_b.slug]
+        return GroupBackupResult(
+            done={tenant_a.slug: {"file": "x"}}, failed={tenant_b.slug: "pg_restore failed"}
+        )
+
+    monkeypatch.setattr(tasks, "cooperatives_backup_group_scheduled", one_fails)
+    result = tasks.cooperatives_backup_group_task.apply(args=[slugs]).result
+    assert result == {"done": [tenant_a.slug], "failed": [tenant_b.slug], "gone": ["tidak-ada"]}
+    assert sent == [(tenant_b.slug,)]
+
+    # the group as a whole failing (say the disk is full): each one is queued alone
+    def all_fail(*, cooperatives):
+        raise OSError("No space left on device")
+
+    sent.clear()
+    monkeypatch.setattr(tasks, "cooperatives_backup_group_scheduled", all_fail)
+    result = tasks.cooperatives_backup_group_task.apply(args=[slugs]).result
+    assert result["done"] == [] and result["failed"] == sorted([tenant_a.slug, tenant_b.slug])
+    assert sorted(sent) == sorted([(tenant_a.slug,), (tenant_b.slug,)])

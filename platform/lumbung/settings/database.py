@@ -55,7 +55,8 @@ if DB_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # pg_dump for the console's tenant export and the cooperative backups: a name on the PATH
-# or a path. lumbung-dev points it at the embedded server's own pg_dump when it starts one.
+# or a path (the grouped daily backups also run the pg_restore beside it). lumbung-dev
+# points it at the embedded server's own pg_dump when it starts one.
 PG_DUMP = env.str("PG_DUMP", default="pg_dump")
 
 # Per-cooperative backups (tenants.backup): the daily beat task writes
@@ -63,3 +64,7 @@ PG_DUMP = env.str("PG_DUMP", default="pg_dump")
 # newest BACKUP_KEEP of each. BACKUP_DIR="" turns the scheduled backups off.
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(ROOT_DIR / ".data" / "backups"))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+# Cooperatives backed up by one pg_dump (pg_dump reads the whole catalogue once per run).
+# pg_dump locks every table of the group in one transaction (66 per cooperative): keep
+# BACKUP_GROUP_SIZE x 66 well under max_locks_per_transaction x max_connections.
+BACKUP_GROUP_SIZE = env.int("BACKUP_GROUP_SIZE", default=50)
