@@ -333,14 +333,20 @@ def test_fast_path_catalog_equals_the_normal_path(scratch, extra_migrations):
     expected = catalog(normal)
     assert expected != before  # the migrations did change something
     assert any("fastthing" in row[0] for row in expected["tables"])
-    for schema in fast:
+    _assert_migrated_like(normal, expected, fast)
+    assert "fastthing:4" in [r[0] for r in _content_types(fast[1])]
+
+
+def _assert_migrated_like(normal: str, expected: dict, schemas) -> None:
+    """Each of ``schemas`` has the catalog ``expected`` (the executor-migrated ``normal``
+    schema's), its migration records, and — post_migrate ran there — its content types
+    and permissions."""
+    for schema in schemas:
         got = catalog(schema)
         for key in expected:
             assert got[key] == expected[key], (schema, key)
         assert _applied(schema) == _applied(normal)
-        # post_migrate ran in the schema: the new model's content type and permissions
         assert _content_types(schema) == _content_types(normal)
-    assert "fastthing:4" in [r[0] for r in _content_types(fast[1])]
 
 
 def _constraint_order(schema: str) -> list[str]:
@@ -514,12 +520,7 @@ def test_run_sql_replays_and_makes_its_data_changes_in_each_schema(scratch, extr
     assert any(row[0] == "members_agency_code_upper" for row in expected["functions"])
     assert any(row[1] == "members_agency_code_upper" for row in expected["triggers"])
     assert any(row[0] == "members_fastlabel" for row in expected["tables"])
-    for schema in fast:
-        got = catalog(schema)
-        for key in expected:
-            assert got[key] == expected[key], (schema, key)
-        assert _applied(schema) == _applied(normal)
-        assert _content_types(schema) == _content_types(normal)
+    _assert_migrated_like(normal, expected, fast)
     assert "fastlabel:4" in [r[0] for r in _content_types(fast[1])]
     # The backfill ran in each schema, through the trigger the migration made there.
     for schema in (normal, fast[0], fast[1]):
