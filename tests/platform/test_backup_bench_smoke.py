@@ -3,36 +3,19 @@ harness never rots: with a committed cooperative it must back one up alone and i
 groups, and print every figure."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_run import bench_run
 
 
 @pytest.mark.slow
 def test_backup_bench_smoke_run(scratch_tenant):
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    env = dict(
-        os.environ,
-        BENCH_DB=connection.settings_dict["NAME"],
-        DATABASE_URL=server,
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    )
+    env = dict(os.environ, BENCH_DB=connection.settings_dict["NAME"], DATABASE_URL=server)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "backup_bench.py"), "--groups", "1,2", "--no-docs"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = proc.stdout
+    out = bench_run("backup_bench.py", "--groups", "1,2", "--no-docs", env=env, timeout=600)
     assert " cooperatives, " in out and " pg_class rows" in out
     assert out.count("single: ") == 1
     assert "group of 1: " in out and " s each, " in out

@@ -6,27 +6,15 @@ first run's database (``--from-db``, as on the scale bench's) and must leave it 
 import os
 import re
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg2
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_run import bench_run
 
 
 def _run(env: dict, args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-W", "ignore", str(ROOT / "bench" / "load_bench.py"), *shlex.split(args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+    return bench_run("load_bench.py", *shlex.split(args), env=env, timeout=1200)
 
 
 def _databases(url: str, prefix: str) -> set[str]:
@@ -59,7 +47,6 @@ def test_load_bench_smoke_run():
         os.environ,
         BENCH_DB=db,
         BENCH_REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
     )
     try:
         out = _run(

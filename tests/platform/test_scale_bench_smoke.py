@@ -4,11 +4,11 @@ by side, the third one by one and timed), and the fast path must have carried th
 schema and RunSQL migrations (and not the RunPython one)."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.bench_run import bench_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,22 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_scale_bench_smoke_run():
     db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    env = dict(
-        os.environ,
-        BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-    )
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale_bench.py"), "--cooperatives", "3"]
-        + ["--make-processes", "2", "--measure-last", "1", "--no-docs"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    out = bench_run(
+        "scale_bench.py",
+        *["--cooperatives", "3", "--make-processes", "2", "--measure-last", "1", "--no-docs"],
+        env=dict(os.environ, BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke"),
         timeout=1200,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = proc.stdout
     assert "3 cooperatives (3 made in" in out
     assert "1 of them one by one and timed" in out  # two made side by side
     for line in (
