@@ -84,6 +84,7 @@ class EmbeddedPostgres:
     """
 
     PREFERRED_PORT = 54320
+    START_ATTEMPTS = 5
 
     def __init__(self, pgdata: Path) -> None:
         self.pgdata = pgdata
@@ -128,24 +129,42 @@ class EmbeddedPostgres:
                 pgdata=self.pgdata,
                 **kw,
             )
+        # 54320 lies in Linux's ephemeral range (32768-60999): a client connection's own
+        # end can hold it for a while, and a port that nothing listens on can still fail to
+        # bind. So a start refused for "address already in use" tries another free port.
         port = self.PREFERRED_PORT
         if _port_open("127.0.0.1", port):
             port = utils.find_suitable_port("127.0.0.1")
-        commands.pg_ctl(
-            [
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                f'-h 127.0.0.1 -p {port} -k ""',
-                "-l",
-                str(self.pgdata / "server.log"),
-                "start",
-            ],
-            pgdata=self.pgdata,
-            timeout=90,
-            **kw,
-        )
+        log = self.pgdata / "server.log"
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            offset = log.stat().st_size if log.exists() else 0
+            try:
+                commands.pg_ctl(
+                    [
+                        "-w",
+                        "-t",
+                        "60",
+                        "-o",
+                        f'-h 127.0.0.1 -p {port} -k ""',
+                        "-l",
+                        str(log),
+                        "start",
+                    ],
+                    pgdata=self.pgdata,
+                    timeout=90,
+                    **kw,
+                )
+                break
+            except subprocess.CalledProcessError as exc:
+                said = _log_since(log, offset)
+                if "Address already in use" in said and attempt < self.START_ATTEMPTS:
+                    _say(f"PostgreSQL: port {port} is taken, trying another")
+                    port = utils.find_suitable_port("127.0.0.1")
+                    continue
+                raise RuntimeError(
+                    f"the embedded PostgreSQL did not start on 127.0.0.1:{port}; "
+                    f"its log ({log}) says:\n{said.strip() or '(nothing)'}"
+                ) from exc
         self.port, self.started = port, True
         return port
 
@@ -159,6 +178,16 @@ class EmbeddedPostgres:
         except (subprocess.SubprocessError, OSError) as exc:
             _say(f"could not stop the embedded PostgreSQL: {_first_line(exc)}")
         self.started = False
+
+
+def _log_since(path: Path, offset: int) -> str:
+    """What the server wrote to its log after ``offset`` (the last 4,000 characters)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")[-4000:]
+    except OSError:
+        return ""
 
 
 def find_postgres(dbname: str = "lumbung") -> str:
@@ -177,7 +206,10 @@ def find_postgres(dbname: str = "lumbung") -> str:
             _say(f"PostgreSQL on 127.0.0.1:5432 refused us ({exc}); starting an embedded one")
     srv = EmbeddedPostgres(DATA / "postgres")
     started = time.monotonic()
-    port = srv.start()
+    try:
+        port = srv.start()
+    except RuntimeError as exc:
+        sys.exit(f"[lumbung-dev] {exc}")
     _keep_alive.append(srv)
     url = f"postgres://postgres@127.0.0.1:{port}/{dbname}"
     _ensure_database(url, dbname)

@@ -4,6 +4,7 @@ URL Django's settings take as they are (the old socket URL reached Django as the
 stopped at exit."""
 
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -58,3 +59,25 @@ def test_starts_on_loopback_tcp_is_adopted_after_a_kill_and_stops(pgdata):
         third.stop()
     finally:
         first.stop()
+
+
+def test_a_port_held_by_a_socket_that_does_not_listen_is_given_up_for_another(pgdata):
+    """54320 is in Linux's ephemeral port range: the client end of any connection can hold
+    it, so nothing answers there and yet PostgreSQL cannot bind it ("Address already in
+    use"; seen once in the full suite). The start moves to another free port."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))  # bound, not listening: a connect to it is refused
+    try:
+        busy = holder.getsockname()[1]
+        server = EmbeddedPostgres(pgdata)
+        server.PREFERRED_PORT = busy
+        assert not _answers(busy)
+        port = server.start()
+        try:
+            assert port != busy
+            assert _answers(port)
+            assert "Address already in use" in (pgdata / "server.log").read_text()
+        finally:
+            server.stop()
+    finally:
+        holder.close()
