@@ -222,6 +222,32 @@ def test_database_refuses_negative_balance_and_balance_drift(sukarela, teller, t
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def test_balance_check_sums_the_deltas_from_the_index(sukarela, teller, today):
+    """The commit-time check sums an account's deltas; ``delta`` is INCLUDEd in the
+    (account, on, id) index so that sum needs no table page (migration 0013): the plan
+    can be an index-only scan on it, and the check still catches drift."""
+    from django.db import connection
+
+    for amount in ("1000", "2500", "4000"):
+        teller_deposit(account=sukarela, amount=D(amount), channel="cash", on=today, by=teller)
+    with connection.cursor() as cur, transaction.atomic():
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute(
+            "EXPLAIN SELECT COALESCE(SUM(delta), 0) FROM savings_savingstransaction "
+            "WHERE account_id = %s",
+            [sukarela.pk],
+        )
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Index Only Scan using savings_txn_account_on_id" in plan, plan
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SavingsAccount.objects.filter(pk=sukarela.pk).update(balance=D("7499"))
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    sukarela.refresh_from_db()
+    assert sukarela.balance == D("7500")
+
+
 def test_batch_apply_many_members_posts_one_entry(products, teller, today):
     """The payroll-deduction shape: apply many deposits, post their lines once."""
     from core.ledger.services import LineSpec, journal_post
