@@ -115,7 +115,9 @@ def write_docs_section(section: str, text: str) -> None:
     """Replace the section headed ``section`` in docs/benchmarks.md with ``text`` (which
     starts with that heading), or append it; other sections are left as they are."""
     current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = current.find(section)
+    # the heading as a whole line: "## … 20 agencies" is also the start of "## … 20 agencies,
+    # wajib accounts 120 months old"
+    start = current.find(section + "\n")
     if start == -1:
         new = current.rstrip("\n") + "\n\n" + text
     else:
