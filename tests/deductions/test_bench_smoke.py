@@ -1,0 +1,46 @@
+"""Smoke run of bench/deductions_bench.py (40 members, 2 agencies, two months of savings
+history, its own database) so the payroll harness never rots: the whole cycle through a real
+Celery worker, books reconciled, every figure printed, the history rows written."""
+
+import os
+import re
+
+import psycopg2
+import pytest
+
+from tests.bench_run import bench_run
+
+
+@pytest.mark.slow
+def test_deductions_bench_smoke_run():
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
+    db = f"{url.rsplit('/', 1)[1]}_bench_deductions_smoke"
+    env = dict(
+        os.environ,
+        BENCH_DB=db,
+        # the worker's broker: a Redis database of its own, apart from the suite's
+        BENCH_REDIS_URL=re.sub(r"/\d+$", "", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
+        + "/14",
+    )
+    try:
+        out = bench_run(
+            "deductions_bench.py",
+            *["--members", "40", "--agencies", "2", "--history-months", "2"],
+            *["--workers", "1", "--no-write"],
+            env=env,
+            timeout=900,
+        )
+    finally:
+        conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        finally:
+            conn.close()
+    figures = dict(re.findall(r"^\s*(\w+): (.+)$", out, re.M))
+    assert figures["members"] == "40" and figures["lines"] == "40", out
+    assert figures["history_rows"] == "80", out  # 40 wajib accounts × 2 months
+    assert figures["reconciled"] == "True", out
+    assert figures["post_mode"] == "workers" and float(figures["post_s"]) > 0, out
+    assert int(figures["journal_lines"]) > 40, out
