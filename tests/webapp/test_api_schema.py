@@ -59,3 +59,57 @@ def test_reversal_endpoints_are_documented(doc):
         "/api/v1/savings/interest-runs/{id}/reverse/",
     ):
         assert "post" in doc["paths"][path], path
+
+
+def _enum(doc, schema_name, prop):
+    spec = doc["components"]["schemas"][schema_name]["properties"][prop]
+    ref = spec.get("$ref") or spec["allOf"][0]["$ref"]
+    return doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"]
+
+
+def test_shu_payout_enums_are_each_documented_with_their_own_values(doc):
+    """The SHU settings' ``payout_method`` (cash, sukarela or each member's choice) and a
+    payout's ``method`` (cash or sukarela) were both named PayoutMethodEnum, and the
+    settings were documented with the payout's two values: a GET of the defaults
+    ("choice") broke the documented schema (found by the API fuzz test)."""
+    from core.yearend.models import ShuSettings
+
+    assert sorted(_enum(doc, "ShuSettings", "payout_method")) == sorted(ShuSettings.Payout.values)
+    assert sorted(_enum(doc, "Payout", "method")) == ["cash", "sukarela"]
+
+
+def test_every_documented_enum_has_the_values_its_serializer_field_accepts(in_tenant_a):
+    """drf-spectacular names an enum after its field and, when two fields' names collide,
+    may give one's values to the other silently (the SHU payout case above). Every choice
+    field of every serializer in the document is compared with the enum documented for
+    it. (Serializers are found through the generator's component registry, the only map
+    from a component back to its serializer.)"""
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework import serializers
+
+    gen = SchemaGenerator()
+    doc = gen.get_schema(request=None, public=True)
+    schemas = doc["components"]["schemas"]
+    checked, wrong = 0, []
+    for (name, kind), component in gen.registry._components.items():
+        ser = component.object
+        if kind != "schemas" or not isinstance(ser, serializers.BaseSerializer):
+            continue
+        ser = getattr(ser, "child", ser)
+        for field_name, field in ser.fields.items():
+            spec = schemas.get(name, {}).get("properties", {}).get(field_name)
+            if not isinstance(field, serializers.ChoiceField) or not spec:
+                continue
+            ref = spec.get("$ref") or next(
+                (s["$ref"] for s in spec.get("allOf", []) + spec.get("oneOf", []) if "$ref" in s),
+                None,
+            )
+            if ref is None:
+                continue
+            documented = {v for v in schemas[ref.rsplit("/", 1)[1]]["enum"] if v not in ("", None)}
+            accepted = {v for v in field.choices if v not in ("", None)}
+            checked += 1
+            if documented != accepted:
+                wrong.append((name, field_name, sorted(documented), sorted(accepted)))
+    assert checked > 50, checked
+    assert not wrong, wrong

@@ -155,5 +155,9 @@ SPECTACULAR_SETTINGS = {
         "SavingsProductKindEnum": "core.savings.models.SavingsProduct.Kind",
         "MemberStatusEnum": "core.members.models.Member.Status",
         "SavingsChannelEnum": "core.savings.models.SavingsTransaction.Channel",
+        # two fields both got the name PayoutMethodEnum and the settings' one (which has
+        # "choice") was documented with the payout's two values
+        "ShuPayoutMethodEnum": "core.yearend.models.ShuSettings.Payout",
+        "ShuPayoutIntoEnum": ["cash", "sukarela"],
     },
 }
