@@ -224,7 +224,7 @@ def savings_history(*, months: int, on: date, user) -> int:
     """``months`` earlier monthly wajib deductions on every wajib account, as years of
     payroll leave them (set-up only, not timed): the rows are written month after month, so
     an account's rows lie on as many table pages as in a real cooperative, with their
-    running ``balance_after``; the accounts' balances and one journal entry (bank to the wajib
+    running ``balance_after`` (all dated ``on``: the balance check reads no dates); the accounts' balances and one journal entry (bank to the wajib
     control account, a line per member) follow, so the books still reconcile. Then VACUUM
     ANALYZE, as autovacuum leaves an old table. Returns the rows written."""
     from core.savings.models import SavingsAccount, SavingsProduct
