@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,3 +30,16 @@ def bench_run(script: str, *args: str, env: dict | None = None, timeout: int = 9
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
+
+
+def databases_drop(url: str, names: set[str] | list[str]) -> None:
+    """Drop the databases ``names`` (if they exist, their connections closed) on the server
+    of ``url``: what a smoke run made for itself."""
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()

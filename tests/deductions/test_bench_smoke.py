@@ -5,10 +5,9 @@ Celery worker, books reconciled, every figure printed, the history rows written.
 import os
 import re
 
-import psycopg2
 import pytest
 
-from tests.bench_run import bench_run
+from tests.bench_run import bench_run, databases_drop
 
 
 @pytest.mark.slow
@@ -31,13 +30,7 @@ def test_deductions_bench_smoke_run():
             timeout=900,
         )
     finally:
-        conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        finally:
-            conn.close()
+        databases_drop(url, [db])
     figures = dict(re.findall(r"^\s*(\w+): (.+)$", out, re.M))
     assert figures["members"] == "40" and figures["lines"] == "40", out
     assert figures["history_rows"] == "80", out  # 40 wajib accounts × 2 months

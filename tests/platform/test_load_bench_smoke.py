@@ -10,7 +10,7 @@ import shlex
 import psycopg2
 import pytest
 
-from tests.bench_run import bench_run
+from tests.bench_run import bench_run, databases_drop
 
 
 def _run(env: dict, args: str) -> str:
@@ -24,17 +24,6 @@ def _databases(url: str, prefix: str) -> set[str]:
         with conn.cursor() as cur:
             cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}%"])
             return {row[0] for row in cur.fetchall()}
-    finally:
-        conn.close()
-
-
-def _drop(url: str, names: set[str]) -> None:
-    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            for name in names:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
 
@@ -85,5 +74,5 @@ def test_load_bench_smoke_run():
         assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
         assert _databases(url, db) == {db, f"{db}_one"}
     finally:
-        _drop(url, _databases(url, db))
+        databases_drop(url, _databases(url, db))
     assert _databases(url, db) == set()
