@@ -8,17 +8,21 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY, device_classes
 
+from core.common.queries import exists_each
+
 LAST_SEEN_KEY = "lumbung_last_seen"
 # Don't rewrite the session row on every request: only when the mark is this stale.
 _TOUCH_EVERY = 60
 
 
 def _has_confirmed_device(user) -> bool:
-    """``django_otp.user_has_device(user, confirmed=True)`` as one EXISTS per device kind:
-    the library loads every column of the user's confirmed devices to answer yes or no,
-    and this runs on every request of a signed-in user."""
+    """``django_otp.user_has_device(user, confirmed=True)`` as one query of EXISTS, one per
+    device kind: the library loads every column of the user's confirmed devices to answer
+    yes or no, and this runs on every request of a signed-in user."""
     return any(
-        model.objects.filter(user_id=user.pk, confirmed=True).exists() for model in device_classes()
+        exists_each(
+            *(model.objects.filter(user_id=user.pk, confirmed=True) for model in device_classes())
+        )
     )
 
 
