@@ -35,6 +35,7 @@ from django.utils import timezone
 from tenants.models import Cooperative
 from tenants.schema_template import qi, template_refresh
 
+from .executor import migrate_schema_shared, shared_states_clear
 from .fastpath import Script, script_build, script_replay
 from .models import MigrationRun
 
@@ -145,16 +146,30 @@ def migration_plan(schemas: list[str]) -> MigrationPlan:
 
 def migrate_schema(schema: str) -> SchemaResult:
     """Migrate one tenant schema (django-tenants' migrate for that schema only)."""
-    started = time.perf_counter()
-    try:
-        call_command(
+    return _migrate_one(
+        schema,
+        lambda: call_command(
             "migrate_schemas",
             schema_name=schema,
             interactive=False,
             verbosity=0,
             stdout=io.StringIO(),
             stderr=io.StringIO(),
-        )
+        ),
+    )
+
+
+def migrate_schema_sharing(schema: str) -> SchemaResult:
+    """``migrate_schema`` with the project states built once per process for the schemas
+    that lack the same migrations (``executor.migrate_schema_shared``); the same
+    migrations, records and signals, about half the time a schema."""
+    return _migrate_one(schema, lambda: migrate_schema_shared(schema))
+
+
+def _migrate_one(schema: str, migrate: Callable[[], object]) -> SchemaResult:
+    started = time.perf_counter()
+    try:
+        migrate()
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -168,7 +183,7 @@ def migrate_schema(schema: str) -> SchemaResult:
 # Set in the parent before the workers fork (they inherit them): the script each schema
 # replays, and how a schema is migrated otherwise.
 _SCRIPTS: dict[str, Script] = {}
-_MIGRATE_ONE: list[Callable[[str], SchemaResult]] = [migrate_schema]
+_MIGRATE_ONE: list[Callable[[str], SchemaResult]] = [migrate_schema_sharing]
 
 
 def _short(exc: BaseException) -> str:
@@ -282,7 +297,7 @@ def migrate_all(
     processes: int = 2,
     run: MigrationRun | None = None,
     progress: Callable[[int, int, SchemaResult], None] | None = None,
-    migrate_one: Callable[[str], SchemaResult] = migrate_schema,
+    migrate_one: Callable[[str], SchemaResult] = migrate_schema_sharing,
     every_schema: bool = False,
     refresh_template: bool = True,
     planned: Callable[[MigrationPlan], None] | None = None,
@@ -343,7 +358,8 @@ def migrate_all(
                     _one_done(res)
     finally:
         _SCRIPTS.clear()
-        _MIGRATE_ONE[0] = migrate_schema
+        _MIGRATE_ONE[0] = migrate_schema_sharing
+        shared_states_clear()
     if refresh_template and any(r.ok for r in result.results if r.schema in plan.pending):
         result.template = _template_refresh()
     if run is not None:

@@ -1,5 +1,5 @@
 """manage.py migrate_all_tenants [--processes N] [--schema S ...] [--dry-run] [--every-schema]
-                                [--no-fast-path]
+                                [--no-fast-path] [--plain-executor]
 
 Migrate every cooperative's schema that lacks a migration: which ones is read first from
 all schemas' migration records in one query (schemas already current are not opened),
@@ -10,11 +10,21 @@ applied. Re-running applies only what is left. Exit status 1 when any tenant fai
 Schemas lacking the same migrations of schema operations and RunSQL take the fast path:
 what Django sends to one of them is recorded and replayed to the others
 (lumbung.console.fastpath); the rest (RunPython among it) go through Django's executor.
-``--no-fast-path`` sends every schema through the executor."""
+``--no-fast-path`` sends every schema through the executor. The executor builds the
+project states once per process for the schemas lacking the same migrations
+(lumbung.console.executor); ``--plain-executor`` runs django-tenants' ``migrate_schemas``
+for each of those schemas instead."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lumbung.console.migrate import MigrationPlan, migrate_all, migration_plan, tenant_schemas
+from lumbung.console.migrate import (
+    MigrationPlan,
+    migrate_all,
+    migrate_schema,
+    migrate_schema_sharing,
+    migration_plan,
+    tenant_schemas,
+)
 from lumbung.console.models import MigrationRun
 
 
@@ -48,6 +58,11 @@ class Command(BaseCommand):
             action="store_true",
             help="migrate every schema with Django's executor (no recorded DDL replay)",
         )
+        parser.add_argument(
+            "--plain-executor",
+            action="store_true",
+            help="migrate_schemas for each schema left to the executor (no shared states)",
+        )
         # accepted for symmetry with migrate_schemas (the command never prompts)
         parser.add_argument("--noinput", "--no-input", action="store_true")
 
@@ -62,7 +77,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {schema}: {', '.join(missing)}")
 
     def handle(
-        self, *args, processes, schemas, dry_run, every_schema, no_template, no_fast_path, **options
+        self,
+        *args,
+        processes,
+        schemas,
+        dry_run,
+        every_schema,
+        no_template,
+        no_fast_path,
+        plain_executor,
+        **options,
     ):
         verbosity = options.get("verbosity", 1)
         if dry_run:
@@ -92,6 +116,7 @@ class Command(BaseCommand):
             refresh_template=not no_template,
             planned=lambda plan: self._print_plan(plan, verbosity),
             fast=not no_fast_path,
+            migrate_one=migrate_schema if plain_executor else migrate_schema_sharing,
         )
         done = len(result.results)
         fast = sum(1 for r in result.results if r.how in ("fast", "reference"))
