@@ -20,8 +20,8 @@ in a deploy):
 - one new nullable column, one new index (``AddIndex``), a data migration updating every
   member row (``RunPython``), and a trigger function with its trigger and a backfill of
   every member row (``RunSQL``, replayed): each applied by ``migrate_all_tenants`` (the
-  fast path where it applies) and, after undoing it, by ``migrate_all_tenants --no-fast-path``
-  (Django's executor per schema; skipped with --fast-only, when time is short: the
+  fast path where it applies) and, after undoing it, by ``migrate_all_tenants --no-fast-path
+  --plain-executor`` (django-tenants' ``migrate_schemas`` per schema; skipped with --fast-only, when time is short: the
   executor's cost per schema does not depend on N). The throw-away migrations live in a temporary copy of
   the members migrations (``MIGRATION_MODULES``); the source tree is not touched;
 - provisioning: ``cooperative_create`` time for the cooperatives made in this run, with
@@ -36,7 +36,8 @@ With ``--make-processes K`` the cooperatives are made by K processes side by sid
 machine's cores in use; their times are not reported), except the last ``--measure-last``
 (30), made one by one and timed: the provisioning figures at N existing.
 ``--scenarios column,index`` runs only those migration scenarios (the RunPython one goes
-through Django's executor, ≈ 0.3 s per cooperative: 20 minutes at 3,410).
+through Django's executor, with the states shared: ≈ 0.15 s per cooperative at 200, two
+processes; the ``--plain-executor`` run costs more per cooperative as the catalogue grows).
 
 Writes its section (one per N) of docs/benchmarks.md, with ``uptime`` (not with --no-docs).
 """
@@ -430,9 +431,12 @@ def bench_migrations(
             if fast_only:
                 out[f"{key}_normal"] = None
                 continue
-            seconds, _ = _manage([*base, "--no-fast-path"], scenario_env)
+            seconds, _ = _manage([*base, "--no-fast-path", "--plain-executor"], scenario_env)
             out[f"{key}_normal"] = seconds
-            print(f"{key}, migrate_all_tenants --no-fast-path: {seconds:.2f} s", flush=True)
+            print(
+                f"{key}, migrate_all_tenants --no-fast-path --plain-executor: {seconds:.2f} s",
+                flush=True,
+            )
             _undo(key, schemas)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -670,7 +674,7 @@ a loan for one member in three and a month of postings. Each migration command i
 `manage.py` process (start-up included). Machine: 2 cores shared with other work; load
 average at the start {load_before[0]:.1f}; at the end `{uptime}`.
 
-| over {n} cooperatives | `migrate_all_tenants` | `--no-fast-path` (executor per schema) | ratio |
+| over {n} cooperatives | `migrate_all_tenants` | `--no-fast-path --plain-executor` (`migrate_schemas` per schema) | ratio |
 |---|---:|---:|---:|
 | nothing to apply | {figures["noop"]:.1f} s (plan query {figures["plan"]:.2f} s) | — | — |
 {mig_row("column")}
@@ -678,8 +682,10 @@ average at the start {load_before[0]:.1f}; at the end `{uptime}`.
 {mig_row("data")}
 {mig_row("sql")}
 
-A RunPython migration is not replayed: it goes through Django's executor either way. A
-RunSQL migration is replayed like the schema operations.
+A RunPython migration is not replayed: it goes through Django's executor, with the project
+states built once per process and `django_migrations` found by one look-up
+(`lumbung.console.executor`); the right-hand column runs django-tenants' `migrate_schemas`
+for each schema instead. A RunSQL migration is replayed like the schema operations.
 
 Provisioning (`cooperative_create`, sign-up's path): {prov_text}.
 
