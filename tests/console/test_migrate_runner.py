@@ -3,8 +3,6 @@ migration records at once and only schemas that lack a migration are opened; a s
 missing one migration gets exactly it; a failing schema is listed while the others
 migrate; a re-run resumes with what is left."""
 
-import uuid
-
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -14,8 +12,6 @@ from django.db.models import Max
 from lumbung.console.migrate import migrate_all, migrate_schema, migration_plan, tenant_schemas
 from lumbung.console.models import MigrationRun
 from tenants.schema_template import expected_migrations, qi
-
-ADMIN_PASSWORD = "Rahasia-123!"
 
 
 def _leaf() -> tuple[str, str, str]:
@@ -63,33 +59,16 @@ def _applied(schema: str) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def scratch_three(django_db_setup, django_db_blocker):
+def scratch_three(scratch, django_db_blocker):
     """Three cooperatives whose writes commit (migrations commit), dropped afterwards."""
-    from tenants.services import cooperative_create, cooperative_discard
-
     with django_db_blocker.unblock():
-        made = []
         # migrate_all_tenants records its runs (committed here): left behind, they would
         # be another test's MigrationRun rows.
         runs_before = MigrationRun.objects.aggregate(last=Max("pk"))["last"] or 0
         try:
-            for _ in range(3):
-                slug = f"mig-{uuid.uuid4().hex[:8]}"
-                made.append(
-                    cooperative_create(
-                        slug=slug,
-                        name=f"KPRI {slug}",
-                        admin_email=f"admin@{slug}.test",
-                        admin_password=ADMIN_PASSWORD,
-                        actor="tests",
-                    ).cooperative
-                )
-                connection.set_schema_to_public()
-            yield [c.schema_name for c in made]
+            yield scratch(3)
         finally:
             connection.set_schema_to_public()
-            for coop in made:
-                cooperative_discard(cooperative=coop)
             MigrationRun.objects.filter(pk__gt=runs_before).delete()
 
 
