@@ -28,6 +28,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
 
 from django.apps import apps as global_apps
@@ -61,10 +62,21 @@ def shared_states_clear() -> None:
     _SHARED.clear()
 
 
-def migrate_schema_shared(schema: str) -> str:
-    """Migrate ``schema`` to the migrations on disk. Returns "shared" when the states were
-    shared as above, "migrate_schemas" when the plan needed Django's command as is.
-    Raises what migrating raises (nothing is recorded for a migration that failed)."""
+def migrate_schemas_call(schema: str) -> None:
+    """django-tenants' ``migrate_schemas`` for ``schema`` alone, quietly."""
+    call_command(
+        "migrate_schemas",
+        schema_name=schema,
+        interactive=False,
+        verbosity=0,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+
+def migrate_schema_shared(schema: str) -> None:
+    """Migrate ``schema`` to the migrations on disk, sharing the states as above. Raises
+    what migrating raises (nothing is recorded for a migration that failed)."""
     alias = get_tenant_database_alias()
     conn = connections[alias]
     _management_modules_import()
@@ -78,12 +90,11 @@ def migrate_schema_shared(schema: str) -> str:
             conn.set_schema(schema, include_public=False)
             MigrationRecorder(conn).ensure_schema()
             conn.set_schema(schema)
-            how = _migrate(conn)
+            _migrate(conn)
     finally:
         conn.close()
         conn.set_schema_to_public()
     schema_migrated.send(run_migrations, schema_name=schema)
-    return how
 
 
 def _recorder_has_table(self: MigrationRecorder) -> bool:
@@ -125,14 +136,16 @@ def _recorder_table_lookup() -> Iterator[None]:
         MigrationRecorder.has_table = django_has_table
 
 
+@cache
 def _management_modules_import() -> None:
-    # as Django's migrate does first: apps may connect migrate signals there
+    # as Django's migrate does first (once per process: imports stay imported): apps may
+    # connect migrate signals there
     for app_config in global_apps.get_app_configs():
         if module_has_submodule(app_config.module, "management"):
             import_module(".management", app_config.name)
 
 
-def _migrate(conn) -> str:
+def _migrate(conn) -> None:
     executor = MigrationExecutor(conn)
     loader = executor.loader
     loader.check_consistent_history(conn)
@@ -143,15 +156,8 @@ def _migrate(conn) -> str:
     # nothing to apply (--every-schema: Django still sends the signals) or backwards:
     # Django's command as is
     if not plan or any(backwards for _m, backwards in plan):
-        call_command(
-            "migrate_schemas",
-            schema_name=conn.schema_name,
-            interactive=False,
-            verbosity=0,
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        )
-        return "migrate_schemas"
+        migrate_schemas_call(conn.schema_name)
+        return
     # what the states depend on: the migrations recorded, those to apply, and the code
     # they were read from (a test may point MIGRATION_MODULES elsewhere)
     key = (
@@ -172,7 +178,6 @@ def _migrate(conn) -> str:
     if shared.post_apps is None:
         shared.post_apps = _post_migrate_apps(post_state)
     emit_post_migrate_signal(0, False, conn.alias, stdout=out, apps=shared.post_apps, plan=plan)
-    return "shared"
 
 
 def _post_migrate_apps(post_state: ProjectState) -> StateApps:

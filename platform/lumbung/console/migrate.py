@@ -18,7 +18,6 @@ is read from those records, so a re-run opens only what is left."""
 
 from __future__ import annotations
 
-import io
 import logging
 import multiprocessing
 import time
@@ -27,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.management import call_command
 from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -35,7 +33,7 @@ from django.utils import timezone
 from tenants.models import Cooperative
 from tenants.schema_template import qi, template_refresh
 
-from .executor import migrate_schema_shared, shared_states_clear
+from .executor import migrate_schema_shared, migrate_schemas_call, shared_states_clear
 from .fastpath import Script, script_build, script_replay
 from .models import MigrationRun
 
@@ -146,17 +144,7 @@ def migration_plan(schemas: list[str]) -> MigrationPlan:
 
 def migrate_schema(schema: str) -> SchemaResult:
     """Migrate one tenant schema (django-tenants' migrate for that schema only)."""
-    return _migrate_one(
-        schema,
-        lambda: call_command(
-            "migrate_schemas",
-            schema_name=schema,
-            interactive=False,
-            verbosity=0,
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        ),
-    )
+    return _migrate_one(schema, lambda: migrate_schemas_call(schema))
 
 
 def migrate_schema_sharing(schema: str) -> SchemaResult:
