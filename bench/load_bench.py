@@ -4,7 +4,7 @@ cooperatives from a second process (locust).
 
     .venv/bin/python bench/load_bench.py [--cooperatives 1000] [--users 50] [--duration 120]
         [--big-members 5000] [--members 20] [--wait 1] [--workers N] [--reuse-db]
-        [--no-baseline] [--no-docs] [--drop] [--from-db DB]
+        [--no-baseline] [--no-docs] [--drop] [--from-db DB] [--client fast|requests]
 
 1. Prepares its database (BENCH_DB, default ``lumbung_bench_load``; dropped and made
    again unless --reuse-db, which keeps the cooperatives of an earlier run and adds the
@@ -19,7 +19,11 @@ cooperatives from a second process (locust).
 3. Runs locust headless in a second process (bench/load_locustfile.py): ``--users``
    users (a wait of ``--wait`` s ± 50 % between requests; 0: none) for ``--duration``
    seconds, each request to a cooperative chosen at random: the dashboard, the member
-   list, the loan page, the trial balance, and the big cooperative's member list.
+   list, the loan page, the trial balance, and the big cooperative's member list. Its HTTP
+   client is locust's FastHttpUser (``--client requests``: HttpUser, python-requests,
+   several times the CPU per request on the cores the server shares with it). Where the
+   machine's CPU went during the run is printed: the cores busy, and the CPU seconds of
+   gunicorn, PostgreSQL and locust (processes that ended during the run are not seen).
 4. Prints p50/p95/p99, failures and throughput; then the same with a database holding
    one cooperative (``<BENCH_DB>_one``: one small cooperative and the big one for the
    5,000-member list) for the throughput comparison (not with --no-baseline).
@@ -43,6 +47,7 @@ import csv
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -51,6 +56,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 from _common import (
     ROOT,
     _admin_connection,
@@ -258,6 +264,51 @@ def _warm_up(url: str, targets: list[dict], workers: int) -> None:
         list(pool.map(get, range(max(workers, 1) * 4 * len(PAGES))))
 
 
+def _cpu_snapshot(procs) -> dict[int, tuple[float, float]]:
+    """CPU seconds (user + system) so far of each process: pid -> (start time, seconds)."""
+    out = {}
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            out[proc.pid] = (proc.create_time(), t.user + t.system)
+    return out
+
+
+def _cpu_used(before: dict, after: dict) -> float:
+    """CPU seconds the processes of ``after`` used since ``before`` (a process started in
+    between counts whole; one that ended in between is not seen: a lower bound)."""
+    used = 0.0
+    for pid, (started, seconds) in after.items():
+        was = before.get(pid)
+        used += seconds - (was[1] if was and was[0] == started else 0.0)
+    return used
+
+
+def _server_procs(server: subprocess.Popen) -> list:
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(server.pid)
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+def _postgres_procs() -> list:
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+
+
+def _cpu_report(machine0, machine1, wall: float, *, server: float, pg: float, locust: float):
+    """Where the machine's CPU went during the measured run."""
+    busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
+    busy -= getattr(machine1, "iowait", 0.0) - getattr(machine0, "iowait", 0.0)
+    return {
+        "cores": psutil.cpu_count(),
+        "busy_cores": busy / wall if wall else 0.0,
+        "server_s": server,
+        "postgres_s": pg,
+        "locust_s": locust,
+        "wall_s": wall,
+    }
+
+
 def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -279,6 +330,12 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
         _warm_up(url, json.loads(targets_path.read_text()), args.workers or 5)
         prefix = out_dir / db
         load_at_start = os.getloadavg()[0]
+        cpu0 = (
+            psutil.cpu_times(),
+            _cpu_snapshot(_server_procs(server)),
+            _cpu_snapshot(_postgres_procs()),
+            resource.getrusage(resource.RUSAGE_CHILDREN),  # locust is the one child reaped
+        )
         t = time.perf_counter()
         proc = subprocess.run(
             [
@@ -301,12 +358,26 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
                 str(prefix),
             ],
             cwd=ROOT,
-            env=dict(os.environ, LOAD_TARGETS=str(targets_path), LOAD_WAIT=str(args.wait)),
+            env=dict(
+                os.environ,
+                LOAD_TARGETS=str(targets_path),
+                LOAD_WAIT=str(args.wait),
+                LOAD_CLIENT=args.client,
+            ),
             capture_output=True,
             text=True,
             timeout=args.duration + 300,
         )
         wall = time.perf_counter() - t
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = _cpu_report(
+            cpu0[0],
+            psutil.cpu_times(),
+            wall,
+            server=_cpu_used(cpu0[1], _cpu_snapshot(_server_procs(server))),
+            pg=_cpu_used(cpu0[2], _cpu_snapshot(_postgres_procs())),
+            locust=children.ru_utime + children.ru_stime - cpu0[3].ru_utime - cpu0[3].ru_stime,
+        )
         load_at_end = os.getloadavg()[0]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -344,10 +415,28 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
         "wall": wall,
         "locust_exit": proc.returncode,
         "load": (load_at_start, load_at_end),
+        "cpu": cpu,
     }
 
 
 # ------------------------------------------------------------------------- 4. report
+
+
+def _cpu_line(cpu: dict, agg: dict) -> str:
+    """CPU seconds of the run by process, and per request."""
+    n = max(agg["requests"], 1)
+    parts = ", ".join(
+        f"{label} {cpu[key]:.2f} s ({cpu[key] * 1000 / n:.1f} ms a request)"
+        for label, key in (
+            ("gunicorn", "server_s"),
+            ("PostgreSQL", "postgres_s"),
+            ("locust", "locust_s"),
+        )
+    )
+    return (
+        f"CPU over {cpu['wall_s']:.0f} s: machine {cpu['busy_cores']:.2f} of "
+        f"{cpu['cores']} cores busy; {parts}"
+    )
 
 
 def _line(label: str, r: dict) -> str:
@@ -388,6 +477,7 @@ def scenario(
     )
     for name, row in result["rows"].items():
         print(f"[{db}] " + _line(name, row), flush=True)
+    print(f"[{db}] " + _cpu_line(result["cpu"], result["rows"]["Aggregated"]), flush=True)
     for failure in result["failures"][:10]:
         print(f"[{db}] failure: {failure}", flush=True)
     return result
@@ -416,6 +506,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=120)
     parser.add_argument("--wait", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument(
+        "--client",
+        choices=("fast", "requests"),
+        default="fast",
+        help="locust's HTTP client: fast (FastHttpUser, default) or requests (HttpUser)",
+    )
     parser.add_argument("--reuse-db", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
@@ -535,7 +631,9 @@ big cooperative's member list. The host lookup of each request is cached
 (`tenants.host_cache`). Machine: 2 cores shared with other work and with the load
 generator; load average at the start {load[0]:.1f}; at the end `{uptime}`.
 
-Load average {many["load"][0]:.1f} → {many["load"][1]:.1f} during the run.
+Load average {many["load"][0]:.1f} → {many["load"][1]:.1f} during the run. locust's
+client: {"FastHttpUser" if args.client == "fast" else "HttpUser (python-requests)"}.
+{_cpu_line(many["cpu"], agg)}.
 
 {head}
 {rows(many)}

@@ -3,7 +3,11 @@
 Each request goes to one cooperative's host (``Host`` header; the server is reached at
 ``--host``) with that cooperative's admin session cookie, prepared by the bench in the
 file named by $LOAD_TARGETS (a JSON list of {host, session, loan, big}). Anything but a
-200 (a redirect to the login page included) counts as a failure."""
+200 (a redirect to the login page included) counts as a failure.
+
+$LOAD_CLIENT picks the HTTP client: ``fast`` (default) is locust's FastHttpUser
+(geventhttpclient), ``requests`` its HttpUser (python-requests), which costs the load
+generator several times more CPU per request on the cores the server shares with it."""
 
 from __future__ import annotations
 
@@ -11,19 +15,26 @@ import json
 import os
 import random
 
-from locust import HttpUser, between, constant, task
+from locust import FastHttpUser, HttpUser, between, constant, task
 
 with open(os.environ["LOAD_TARGETS"]) as fh:
     TARGETS = json.load(fh)
 BIG = [t for t in TARGETS if t["big"]]
 WAIT = float(os.environ.get("LOAD_WAIT", "1"))
+CLIENT = os.environ.get("LOAD_CLIENT", "fast")
+if CLIENT not in ("fast", "requests"):
+    raise SystemExit(f"LOAD_CLIENT must be fast or requests, not {CLIENT!r}")
 
 
-class Staff(HttpUser):
+class Staff(FastHttpUser if CLIENT == "fast" else HttpUser):
     wait_time = between(WAIT / 2, WAIT * 3 / 2) if WAIT > 0 else constant(0)
 
     def _get(self, target: dict, path: str, name: str) -> None:
-        self.client.cookies.clear()  # one cooperative's cookies never go to another
+        # one cooperative's cookies never go to another (every host is 127.0.0.1 to the jar)
+        if CLIENT == "fast":
+            self.client.cookiejar.clear()
+        else:
+            self.client.cookies.clear()
         with self.client.get(
             path,
             name=name,

@@ -1,7 +1,8 @@
 """Smoke run of bench/load_bench.py (3 cooperatives, a few seconds of locust against
 gunicorn) so the harness never rots: it makes its own two databases, drops them at the
 end, and must report every figure with no failed request. A second run measures on the
-first run's database (``--from-db``, as on the scale bench's) and must leave it alone."""
+first run's database (``--from-db``, as on the scale bench's) with locust's other HTTP
+client (``--client requests``) and must leave it alone."""
 
 import os
 import re
@@ -26,6 +27,17 @@ def _databases(url: str, prefix: str) -> set[str]:
             return {row[0] for row in cur.fetchall()}
     finally:
         conn.close()
+
+
+def _assert_cpu_counted(out: str, db: str) -> None:
+    """The run's CPU is reported, and each of the three kinds of process used some."""
+    m = re.search(
+        rf"\[{db}\] CPU over \d+ s: machine ([\d.]+) of \d+ cores busy; "
+        r"gunicorn ([\d.]+) s .*PostgreSQL ([\d.]+) s .*locust ([\d.]+) s",
+        out,
+    )
+    assert m, out
+    assert all(float(x) > 0 for x in m.groups()), out
 
 
 @pytest.mark.slow
@@ -59,6 +71,7 @@ def test_load_bench_smoke_run():
         pages = re.findall(rf"\[{db}(?:_one)?\] ([\w ,()]+): \d+ requests, (\d+) failures", out)
         assert {"dashboard", "Aggregated"} <= {name for name, _ in pages}, out
         assert all(failures == "0" for _, failures in pages), out
+        _assert_cpu_counted(out, db)
 
         # --from-db: two of that database's cooperatives (the big one and one at random),
         # nothing made there, and --drop drops only this run's own baseline database.
@@ -66,12 +79,14 @@ def test_load_bench_smoke_run():
         out = _run(
             dict(env, BENCH_DB=other),
             f"--from-db {db} --cooperatives 2 --big-members 30 --members 0 --users 2 "
-            "--spawn-rate 2 --duration 5 --wait 0.5 --no-baseline --no-docs --drop",
+            "--spawn-rate 2 --duration 5 --wait 0.5 --no-baseline --no-docs --drop "
+            "--client requests",
         )
         assert f"[{db}] queries per page (second request):" in out, out
         assert f"[{db}] 2 cooperatives" not in out, out  # none made: the big one is there
         m = re.search(r"all pages, 2 cooperatives: (\d+) requests, (\d+) failures", out)
         assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
+        _assert_cpu_counted(out, db)
         assert _databases(url, db) == {db, f"{db}_one"}
     finally:
         databases_drop(url, _databases(url, db))
