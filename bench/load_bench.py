@@ -52,6 +52,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -264,24 +265,37 @@ def _warm_up(url: str, targets: list[dict], workers: int) -> None:
         list(pool.map(get, range(max(workers, 1) * 4 * len(PAGES))))
 
 
-def _cpu_snapshot(procs) -> dict[int, tuple[float, float]]:
-    """CPU seconds (user + system) so far of each process: pid -> (start time, seconds)."""
-    out = {}
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            t = proc.cpu_times()
-            out[proc.pid] = (proc.create_time(), t.user + t.system)
-    return out
+class _CpuSampler(threading.Thread):
+    """CPU seconds (user + system) used by a set of processes from ``start()`` to
+    ``stop()``: each process's CPU read every ``every`` s, so one that ends during the
+    run (a PostgreSQL backend closed after DB_CONN_MAX_AGE) counts up to its last
+    reading, and one that starts counts whole."""
 
+    def __init__(self, procs, every: float = 0.25):
+        super().__init__(daemon=True)
+        self.procs, self.every = procs, every
+        self.first: dict[tuple[int, float], float] = {}
+        self.last: dict[tuple[int, float], float] = {}
+        self._done = threading.Event()
+        self._read(first=True)
 
-def _cpu_used(before: dict, after: dict) -> float:
-    """CPU seconds the processes of ``after`` used since ``before`` (a process started in
-    between counts whole; one that ended in between is not seen: a lower bound)."""
-    used = 0.0
-    for pid, (started, seconds) in after.items():
-        was = before.get(pid)
-        used += seconds - (was[1] if was and was[0] == started else 0.0)
-    return used
+    def _read(self, *, first: bool = False) -> None:
+        for proc in self.procs():
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                key = (proc.pid, proc.create_time())
+                self.last[key] = t.user + t.system
+                self.first.setdefault(key, self.last[key] if first else 0.0)
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            self._read()
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        self._read()
+        return sum(cpu - self.first[key] for key, cpu in self.last.items())
 
 
 def _server_procs(server: subprocess.Popen) -> list:
@@ -297,8 +311,9 @@ def _postgres_procs() -> list:
 
 def _cpu_report(machine0, machine1, wall: float, *, server: float, pg: float, locust: float):
     """Where the machine's CPU went during the measured run."""
-    busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
-    busy -= getattr(machine1, "iowait", 0.0) - getattr(machine0, "iowait", 0.0)
+    # every field but idle and iowait; guest time is already in user time
+    fields = [f for f in machine1._fields if f not in ("idle", "iowait", "guest", "guest_nice")]
+    busy = sum(getattr(machine1, f) - getattr(machine0, f) for f in fields)
     return {
         "cores": psutil.cpu_count(),
         "busy_cores": busy / wall if wall else 0.0,
@@ -330,12 +345,13 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
         _warm_up(url, json.loads(targets_path.read_text()), args.workers or 5)
         prefix = out_dir / db
         load_at_start = os.getloadavg()[0]
+        samplers = [_CpuSampler(lambda: _server_procs(server)), _CpuSampler(_postgres_procs)]
         cpu0 = (
             psutil.cpu_times(),
-            _cpu_snapshot(_server_procs(server)),
-            _cpu_snapshot(_postgres_procs()),
             resource.getrusage(resource.RUSAGE_CHILDREN),  # locust is the one child reaped
         )
+        for sampler in samplers:
+            sampler.start()
         t = time.perf_counter()
         proc = subprocess.run(
             [
@@ -374,9 +390,9 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
             cpu0[0],
             psutil.cpu_times(),
             wall,
-            server=_cpu_used(cpu0[1], _cpu_snapshot(_server_procs(server))),
-            pg=_cpu_used(cpu0[2], _cpu_snapshot(_postgres_procs())),
-            locust=children.ru_utime + children.ru_stime - cpu0[3].ru_utime - cpu0[3].ru_stime,
+            server=samplers[0].stop(),
+            pg=samplers[1].stop(),
+            locust=children.ru_utime + children.ru_stime - cpu0[1].ru_utime - cpu0[1].ru_stime,
         )
         load_at_end = os.getloadavg()[0]
     finally:
@@ -433,9 +449,10 @@ def _cpu_line(cpu: dict, agg: dict) -> str:
             ("locust", "locust_s"),
         )
     )
+    rest = cpu["busy_cores"] * cpu["wall_s"] - cpu["server_s"] - cpu["postgres_s"] - cpu["locust_s"]
     return (
         f"CPU over {cpu['wall_s']:.0f} s: machine {cpu['busy_cores']:.2f} of "
-        f"{cpu['cores']} cores busy; {parts}"
+        f"{cpu['cores']} cores busy; {parts}; the rest {rest:.2f} s"
     )
 
 
