@@ -84,7 +84,7 @@ def migrate_schema_shared(schema: str) -> None:
         raise RuntimeError(f'Schema "{schema}" does not exist')
     schema_pre_migration.send(run_migrations, schema_name=schema)
     try:
-        with _recorder_table_lookup():
+        with recorder_table_lookup():
             # as django-tenants: django_migrations made in the schema itself, not found
             # in public
             conn.set_schema(schema, include_public=False)
@@ -122,9 +122,10 @@ def _recorder_has_table(self: MigrationRecorder) -> bool:
 
 
 @contextmanager
-def _recorder_table_lookup() -> Iterator[None]:
+def recorder_table_lookup() -> Iterator[None]:
     """Every ``MigrationRecorder`` Django makes while one schema is migrated (the
-    loader's, the history check's, the executor's) asks ``_recorder_has_table``.
+    loader's, the history check's, the executor's) asks ``_recorder_has_table``. Also
+    around the loader of the fast path's reference schema (``fastpath.script_build``).
     Django offers no setting for the recorder class, so the method is swapped for the
     duration and put back; its answer is Django's own, so a recorder of another thread
     meanwhile gets the same answer."""

@@ -105,6 +105,8 @@ from django_tenants.utils import quote_schema_name
 
 from tenants.schema_template import qi
 
+from .executor import recorder_table_lookup
+
 # Operations whose database effect is DDL computed from the migration state (and, for some,
 # catalog introspection, which the replay checks). Exact types: a subclass may override
 # database_forwards with anything.
@@ -388,7 +390,8 @@ def script_build(schema: str, pending: list[str]) -> Script | str:
     started = time.perf_counter()
     connection.set_schema(schema)
     try:
-        executor = MigrationExecutor(connection)
+        with recorder_table_lookup():  # its records read without listing every table
+            executor = MigrationExecutor(connection)
         graph = executor.loader.graph
         plan = executor.migration_plan(graph.leaf_nodes())
         keys = [(m.app_label, m.name) for m, _ in plan]
