@@ -23,7 +23,9 @@ cooperatives from a second process (locust).
    client is locust's FastHttpUser (``--client requests``: HttpUser, python-requests,
    several times the CPU per request on the cores the server shares with it). Where the
    machine's CPU went during the run is printed: the cores busy, and the CPU seconds of
-   gunicorn, PostgreSQL and locust (processes that ended during the run are not seen).
+   gunicorn, every PostgreSQL process of the machine and locust (read every 0.25 s: a
+   process that ends during the run counts up to its last reading), so run it with no
+   other job.
 4. Prints p50/p95/p99, failures and throughput; then the same with a database holding
    one cooperative (``<BENCH_DB>_one``: one small cooperative and the big one for the
    5,000-member list) for the throughput comparison (not with --no-baseline).
