@@ -30,6 +30,8 @@ import statistics
 import sys
 import time
 
+import psutil
+
 sys.path[:0] = [os.path.dirname(__file__)]
 from load_bench import BIG_SLUG, PAGES, SMALL_PREFIX, _env
 
@@ -139,14 +141,10 @@ def main() -> None:
             response.close()  # request_finished: the connection closed (max age 0)
         return int(status[0].split()[0])
 
-    tick = os.sysconf("SC_CLK_TCK")
-
     def pg_cpu_s() -> float:
         """utime + stime of this connection's server process, in seconds."""
-        pid = connection.connection.get_backend_pid()
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+        t = psutil.Process(connection.connection.get_backend_pid()).cpu_times()
+        return t.user + t.system
 
     if args.rotate:
         rotate(args, request, timing, queries, connection, target)
