@@ -8,12 +8,15 @@ call (hence E402 is off for bench/ in pyproject.toml)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import django
+import psutil
 import psycopg2
 from django.apps import apps
 
@@ -57,6 +60,60 @@ def django_setup(
         os.environ.setdefault(key, value)
     django.setup()
     return db
+
+
+class CpuSampler(threading.Thread):
+    """CPU seconds (user + system) used by a set of processes (``procs()``, called at
+    each reading) from ``start()`` to ``stop()``: each process's CPU read every ``every``
+    s, so one that ends during the run (a PostgreSQL backend closed after
+    DB_CONN_MAX_AGE) counts up to its last reading, and one that starts counts whole."""
+
+    def __init__(self, procs, every: float = 0.25):
+        super().__init__(daemon=True)
+        self.procs, self.every = procs, every
+        self.first: dict[tuple[int, float], float] = {}
+        self.last: dict[tuple[int, float], float] = {}
+        self._done = threading.Event()
+        self._read(first=True)
+
+    def _read(self, *, first: bool = False) -> None:
+        for proc in self.procs():
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                key = (proc.pid, proc.create_time())
+                self.last[key] = t.user + t.system
+                self.first.setdefault(key, self.last[key] if first else 0.0)
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            self._read()
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        self._read()
+        return sum(cpu - self.first[key] for key, cpu in self.last.items())
+
+
+def process_tree(pid: int) -> list:
+    """The process ``pid`` and all its descendants (empty once it has ended)."""
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+def postgres_procs() -> list:
+    """Every PostgreSQL process of the machine (the server on 127.0.0.1 is the only one a
+    benchmark here uses; CPU read from them is the bench's only when nothing else runs)."""
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+
+
+def machine_busy_s(times0, times1) -> float:
+    """CPU seconds the whole machine spent busy between two ``psutil.cpu_times()``."""
+    # every field but idle and iowait; guest time is already in user time
+    fields = [f for f in times1._fields if f not in ("idle", "iowait", "guest", "guest_nice")]
+    return sum(getattr(times1, f) - getattr(times0, f) for f in fields)
 
 
 def _admin_connection():

@@ -51,7 +51,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from _common import django_setup, write_docs_section
+import psutil
+from _common import (
+    CpuSampler,
+    django_setup,
+    machine_busy_s,
+    postgres_procs,
+    process_tree,
+    write_docs_section,
+)
 from _common import ensure_database as _ensure_database
 
 DB = django_setup(
@@ -422,7 +430,14 @@ def run(
 
             proc = start_workers(workers)
             app.conf.task_always_eager = False
+            samplers: list = []
             try:
+                # where the CPU goes while posting: the worker's processes, PostgreSQL's
+                # and this one (the request, then polling for the end)
+                samplers = [CpuSampler(lambda: process_tree(proc.pid)), CpuSampler(postgres_procs)]
+                for sampler in samplers:
+                    sampler.start()
+                machine0, self0 = psutil.cpu_times(), resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
                 deduction_run_post_all_enqueue(run=r, by=user)
                 while True:
@@ -435,7 +450,20 @@ def run(
                         raise RuntimeError("posting did not finish in 10 minutes")
                     time.sleep(0.02)
                 out["post_s"] = time.perf_counter() - t0
+                self1 = resource.getrusage(resource.RUSAGE_SELF)
+                out["post_busy_cores"] = (
+                    machine_busy_s(machine0, psutil.cpu_times()) / out["post_s"]
+                )
+                out["post_cpu_worker_s"] = samplers[0].stop()
+                out["post_cpu_pg_s"] = samplers[1].stop()
+                out["post_cpu_bench_s"] = (
+                    self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime
+                )
+                print(_post_cpu_text(out, n_agencies))
             finally:
+                for sampler in samplers:
+                    if sampler.is_alive():
+                        sampler.stop()
                 app.conf.task_always_eager = True
                 out["worker_peak_mb"] = stop_workers(proc)
             results = DeductionRun.objects.get(pk=r.pk).posting_results
@@ -486,6 +514,17 @@ def run(
     finally:
         connection.set_schema_to_public()
         cooperative_discard(cooperative=coop)
+
+
+def _post_cpu_text(r: dict, batches: int) -> str:
+    """Where the machine's CPU went while posting through the worker."""
+    return (
+        f"[post] CPU over {r['post_s']:.2f} s: {r['post_busy_cores']:.2f} of "
+        f"{psutil.cpu_count()} cores busy; the worker's processes {r['post_cpu_worker_s']:.2f} s "
+        f"({r['post_cpu_worker_s'] / batches * 1000:.0f} ms a batch), PostgreSQL "
+        f"{r['post_cpu_pg_s']:.2f} s ({r['post_cpu_pg_s'] / batches * 1000:.0f} ms a batch), "
+        f"this process (the request, then polling for the end) {r['post_cpu_bench_s']:.2f} s"
+    )
 
 
 def write_section(r: dict) -> None:
@@ -554,6 +593,17 @@ def write_section(r: dict) -> None:
             + " s. This machine's speed varies by about ±15 % from run to run."
         ),
         "",
+    ]
+    if r["post_mode"] == "workers":
+        lines += [
+            "Where the CPU went while the median run posted (each process's CPU read every "
+            "0.25 s with psutil; PostgreSQL's figure is every `postgres` process of the "
+            "machine, so it is the bench's only when nothing else runs): "
+            + _post_cpu_text(r, r["agencies"]).removeprefix("[post] ")
+            + ".",
+            "",
+        ]
+    lines += [
         'How posting runs: "post every ready agency" (`deduction_run_post_all_start`, '
         "button on the run's page or `POST deductions/runs/<id>/post-all/`) enqueues one "
         "Celery task per agency; the benchmark starts a worker as production runs one "

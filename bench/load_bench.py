@@ -54,7 +54,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -62,9 +61,13 @@ from pathlib import Path
 import psutil
 from _common import (
     ROOT,
+    CpuSampler,
     _admin_connection,
     ensure_database,
     free_port,
+    machine_busy_s,
+    postgres_procs,
+    process_tree,
     recreate_database,
     server_url,
     write_docs_section,
@@ -267,58 +270,11 @@ def _warm_up(url: str, targets: list[dict], workers: int) -> None:
         list(pool.map(get, range(max(workers, 1) * 4 * len(PAGES))))
 
 
-class _CpuSampler(threading.Thread):
-    """CPU seconds (user + system) used by a set of processes from ``start()`` to
-    ``stop()``: each process's CPU read every ``every`` s, so one that ends during the
-    run (a PostgreSQL backend closed after DB_CONN_MAX_AGE) counts up to its last
-    reading, and one that starts counts whole."""
-
-    def __init__(self, procs, every: float = 0.25):
-        super().__init__(daemon=True)
-        self.procs, self.every = procs, every
-        self.first: dict[tuple[int, float], float] = {}
-        self.last: dict[tuple[int, float], float] = {}
-        self._done = threading.Event()
-        self._read(first=True)
-
-    def _read(self, *, first: bool = False) -> None:
-        for proc in self.procs():
-            with contextlib.suppress(psutil.Error):
-                t = proc.cpu_times()
-                key = (proc.pid, proc.create_time())
-                self.last[key] = t.user + t.system
-                self.first.setdefault(key, self.last[key] if first else 0.0)
-
-    def run(self) -> None:
-        while not self._done.wait(self.every):
-            self._read()
-
-    def stop(self) -> float:
-        self._done.set()
-        self.join()
-        self._read()
-        return sum(cpu - self.first[key] for key, cpu in self.last.items())
-
-
-def _server_procs(server: subprocess.Popen) -> list:
-    with contextlib.suppress(psutil.Error):
-        root = psutil.Process(server.pid)
-        return [root, *root.children(recursive=True)]
-    return []
-
-
-def _postgres_procs() -> list:
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-
-
 def _cpu_report(machine0, machine1, wall: float, *, server: float, pg: float, locust: float):
     """Where the machine's CPU went during the measured run."""
-    # every field but idle and iowait; guest time is already in user time
-    fields = [f for f in machine1._fields if f not in ("idle", "iowait", "guest", "guest_nice")]
-    busy = sum(getattr(machine1, f) - getattr(machine0, f) for f in fields)
     return {
         "cores": psutil.cpu_count(),
-        "busy_cores": busy / wall if wall else 0.0,
+        "busy_cores": machine_busy_s(machine0, machine1) / wall if wall else 0.0,
         "server_s": server,
         "postgres_s": pg,
         "locust_s": locust,
@@ -347,7 +303,7 @@ def run_load(db: str, targets_path: Path, args, out_dir: Path) -> dict:
         _warm_up(url, json.loads(targets_path.read_text()), args.workers or 5)
         prefix = out_dir / db
         load_at_start = os.getloadavg()[0]
-        samplers = [_CpuSampler(lambda: _server_procs(server)), _CpuSampler(_postgres_procs)]
+        samplers = [CpuSampler(lambda: process_tree(server.pid)), CpuSampler(postgres_procs)]
         cpu0 = (
             psutil.cpu_times(),
             resource.getrusage(resource.RUSAGE_CHILDREN),  # locust is the one child reaped

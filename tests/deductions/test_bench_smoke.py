@@ -1,6 +1,7 @@
 """Smoke run of bench/deductions_bench.py (40 members, 2 agencies, two months of savings
 history, its own database) so the payroll harness never rots: the whole cycle through a real
-Celery worker, books reconciled, every figure printed, the history rows written."""
+Celery worker, books reconciled, every figure printed (where the CPU went while posting
+included), the history rows written."""
 
 import os
 import re
@@ -37,3 +38,6 @@ def test_deductions_bench_smoke_run():
     assert figures["reconciled"] == "True", out
     assert figures["post_mode"] == "workers" and float(figures["post_s"]) > 0, out
     assert int(figures["journal_lines"]) > 40, out
+    # where the CPU went while posting: the worker's processes and PostgreSQL both counted
+    assert float(figures["post_cpu_worker_s"]) > 0 and float(figures["post_cpu_pg_s"]) > 0, out
+    assert re.search(r"^\[post\] CPU over [\d.]+ s: [\d.]+ of \d+ cores busy;", out, re.M), out
