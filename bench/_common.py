@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 import django
@@ -30,12 +31,23 @@ def server_url() -> str:
     return base.rsplit("/", 1)[0]
 
 
-def manage_subprocess_env(redis_default: str = "redis://127.0.0.1:6379/13") -> dict[str, str]:
+def bench_redis_url(db: int) -> str:
+    """The Redis a benchmark uses: $BENCH_REDIS_URL, else database ``db`` of the Redis server
+    of $REDIS_URL (under ``make test`` the one the test command uses, which it starts itself
+    where none listens on 6379), else of 127.0.0.1:6379. A database of its own, so that no
+    other Celery worker picks up the benchmark's tasks."""
+    if os.environ.get("BENCH_REDIS_URL"):
+        return os.environ["BENCH_REDIS_URL"]
+    server = urllib.parse.urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379")
+    return urllib.parse.urlunsplit((server.scheme, server.netloc, f"/{db}", "", ""))
+
+
+def manage_subprocess_env(redis_db: int = 13) -> dict[str, str]:
     """The environment a benchmark's ``manage.py`` subprocesses need besides the database
-    (pass it as ``django_setup``'s ``env``): Redis ($BENCH_REDIS_URL or ``redis_default``),
-    the project's settings without debug, and the project on PYTHONPATH."""
+    (pass it as ``django_setup``'s ``env``): Redis (``bench_redis_url(redis_db)``), the
+    project's settings without debug, and the project on PYTHONPATH."""
     return {
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", redis_default),
+        "REDIS_URL": bench_redis_url(redis_db),
         "DJANGO_SETTINGS_MODULE": "lumbung.settings",
         "DJANGO_DEBUG": "false",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),

@@ -31,13 +31,13 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from _common import django_setup, write_docs_section
+from _common import bench_redis_url, django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
 
 DB = django_setup(
     "lumbung_bench_billing",
-    env={"REDIS_URL": "redis://127.0.0.1:6379/15", "CELERY_TASK_ALWAYS_EAGER": "0"},
+    env={"REDIS_URL": bench_redis_url(15), "CELERY_TASK_ALWAYS_EAGER": "0"},
 )
 
 from django.conf import settings

@@ -31,11 +31,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from _common import django_setup, write_docs_section
+from _common import bench_redis_url, django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
 
-DB = django_setup("lumbung_bench_console", env={"REDIS_URL": "redis://127.0.0.1:6379/15"})
+DB = django_setup("lumbung_bench_console", env={"REDIS_URL": bench_redis_url(15)})
 
 from django.conf import settings
 from django.contrib.sessions.models import Session

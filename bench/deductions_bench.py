@@ -20,8 +20,9 @@ through the same services the screens call, it times:
   5 % 10,000 more), read and checked row by row;
 - post: "post every ready agency" as in production: one Celery task per agency on a worker
   started beforehand (``--workers`` prefork processes, default 2; broker: Redis database
-  15, or BENCH_REDIS_URL), each agency's batch one journal entry in one transaction
-  (savings deposits, loan repayments, sukarela excess); timed to the last commit.
+  15 of $REDIS_URL's server or of 127.0.0.1:6379, or BENCH_REDIS_URL), each agency's batch
+  one journal entry in one transaction (savings deposits, loan repayments, sukarela
+  excess); timed to the last commit.
   ``--post sequential`` posts the batches one after the other in this process instead;
   there ``BENCH_PROFILE=1`` profiles one batch (``BENCH_PROFILE_AT=n``, default the
   first) and ``BENCH_SQL=1`` times each SQL statement of the second.
@@ -54,6 +55,7 @@ from pathlib import Path
 import psutil
 from _common import (
     CpuSampler,
+    bench_redis_url,
     django_setup,
     machine_busy_s,
     postgres_procs,
@@ -68,7 +70,7 @@ DB = django_setup(
     # the bench's own broker database, apart from the demo's and the tests'
     env={
         "DJANGO_DEBUG": "false",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "REDIS_URL": bench_redis_url(15),
     },
     defaults={"CELERY_TASK_ALWAYS_EAGER": "1"},  # set-up; posting switches it off
 )

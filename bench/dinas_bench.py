@@ -25,13 +25,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from _common import django_setup, write_docs_section
+from _common import bench_redis_url, django_setup, write_docs_section
 from _common import ensure_database as _ensure_database
 from _common import pct as _pct
 
 DB = django_setup(
     "lumbung_bench_dinas",
-    env={"REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")},
+    env={"REDIS_URL": bench_redis_url(15)},
 )
 
 from django.conf import settings

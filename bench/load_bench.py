@@ -63,6 +63,7 @@ from _common import (
     ROOT,
     CpuSampler,
     _admin_connection,
+    bench_redis_url,
     ensure_database,
     free_port,
     machine_busy_s,
@@ -89,7 +90,7 @@ def _env(db: str) -> dict:
     return dict(
         os.environ,
         DATABASE_URL=f"{server_url()}/{db}",
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        REDIS_URL=bench_redis_url(13),
         DJANGO_SETTINGS_MODULE="lumbung.settings",
         DJANGO_DEBUG="false",
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),

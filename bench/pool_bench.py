@@ -40,13 +40,19 @@ import threading
 import time
 from pathlib import Path
 
-from _common import django_setup, ensure_database, server_url, write_docs_section
+from _common import (
+    bench_redis_url,
+    django_setup,
+    ensure_database,
+    server_url,
+    write_docs_section,
+)
 
 DB = django_setup(
     "lumbung_bench_pool",
     env={
         "DJANGO_DEBUG": "false",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "REDIS_URL": bench_redis_url(15),
     },
     defaults={"CELERY_TASK_ALWAYS_EAGER": "1"},
 )

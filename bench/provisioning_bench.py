@@ -5,8 +5,8 @@
 
 Uses its own database (BENCH_DB, default ``lumbung_bench_provisioning``, dropped and
 re-created; the server is that of $DATABASE_URL, else 127.0.0.1:5432) and its own
-Redis database (BENCH_REDIS_URL, default redis://127.0.0.1:6379/13) so that no other
-Celery worker picks up its tasks. It measures, at each size:
+Redis database (BENCH_REDIS_URL, default database 13 of $REDIS_URL's server or of
+127.0.0.1:6379) so that no other Celery worker picks up its tasks. It measures, at each size:
 
 - task: the provisioning task's work alone (``signup_provision``: clone the template
   schema, first admin, every TENANT_SEEDER, trial, audit), in-process;
@@ -44,7 +44,13 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from _common import database_exists, django_setup, free_port, write_docs_section
+from _common import (
+    bench_redis_url,
+    database_exists,
+    django_setup,
+    free_port,
+    write_docs_section,
+)
 from _common import recreate_database as _recreate_db
 
 MAILDIR = Path(tempfile.mkdtemp(prefix="lumbung-bench-mail-"))
@@ -52,7 +58,7 @@ PORT = free_port()
 DB = django_setup(
     "lumbung_bench_provisioning",
     env={
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "REDIS_URL": bench_redis_url(13),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(MAILDIR),

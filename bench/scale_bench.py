@@ -469,11 +469,29 @@ def catalog_size(db: str, schema: str) -> dict:
     }
 
 
-def _backend_memory(cur) -> dict:
-    cur.execute(
+# The backend's memory contexts in all, and the catalog caches: CacheMemoryContext and the
+# contexts directly under it. PostgreSQL 18 names a context's parent by its place in
+# ``path`` (the ids from the top context down to the context itself; ``level`` counts from 1)
+# instead of the ``parent`` column of earlier versions; the ids hold within one read of the
+# view, so the cache's id and level are taken in the same scan.
+_MEMORY_SQL = {
+    "parent": (
         "SELECT sum(total_bytes), sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext' "
         "OR parent = 'CacheMemoryContext') FROM pg_backend_memory_contexts"
-    )
+    ),
+    "path": (
+        "SELECT sum(total_bytes), sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext' "
+        "OR (level = cache_level + 1 AND path[cache_level] = cache_id)) "
+        "FROM (SELECT name, level, path, total_bytes, "
+        "max(level) FILTER (WHERE name = 'CacheMemoryContext') OVER () AS cache_level, "
+        "max(path[level]) FILTER (WHERE name = 'CacheMemoryContext') OVER () AS cache_id "
+        "FROM pg_backend_memory_contexts) c"
+    ),
+}
+
+
+def _backend_memory(cur) -> dict:
+    cur.execute(_MEMORY_SQL["path" if cur.connection.server_version >= 180000 else "parent"])
     total, cache = cur.fetchone()
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
