@@ -2,6 +2,7 @@
 of PYTHON_CANDIDATES (or the one named by PYTHON), says which, and when none fits says why
 for each and what to do."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
 
 
+# What would reach this make from the one running the suite: `make test PYTHON=...` (as the
+# README offers for `make demo`) passes PYTHON down through MAKEFLAGS, and an exported
+# PYTHON would fill the Makefile's `PYTHON ?=`; either would override the candidates here.
+_MAKE_ENV_DROPPED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "VENV"}
+
+
 def _which_python(**variables: str) -> subprocess.CompletedProcess:
     args = [f"{k}={v}" for k, v in variables.items()]
     return subprocess.run(
@@ -21,6 +28,7 @@ def _which_python(**variables: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
+        env={k: v for k, v in os.environ.items() if k not in _MAKE_ENV_DROPPED},
     )
 
 
