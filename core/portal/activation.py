@@ -22,7 +22,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -73,7 +73,15 @@ def _member_matching(*, number: str, nip: str, birth_date: dt.date | None) -> Me
 
 
 def activation_token(*, member: Member, email: str) -> str:
-    return signing.dumps({"m": member.pk, "e": email}, salt=ACTIVATION_SALT, compress=True)
+    """The signed link's token: the member, the e-mail and the cooperative's schema. Member
+    ids repeat from one cooperative to the next (each schema counts from 1) and every
+    cooperative signs with the same key, so the schema binds the link to the cooperative
+    that issued it (``activation_read`` refuses it on any other host)."""
+    return signing.dumps(
+        {"m": member.pk, "e": email, "s": connection.schema_name},
+        salt=ACTIVATION_SALT,
+        compress=True,
+    )
 
 
 def _send_activation(*, member: Member, email: str, token: str) -> None:
@@ -128,6 +136,8 @@ def activation_read(token: str) -> tuple[Member, str]:
         payload = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
     except signing.BadSignature:
         raise invalid from None
+    if payload.get("s") != connection.schema_name:  # issued by another cooperative
+        raise invalid
     member = Member.objects.filter(
         pk=payload.get("m"), status=Member.Status.ACTIVE, user__isnull=True
     ).first()

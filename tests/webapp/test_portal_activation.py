@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from core.audit.models import AuditEvent
 from core.members.models import Member
@@ -188,6 +189,51 @@ def test_forged_activation_link_is_refused(client_a, member):
     token = activation_token(member=member, email="palsu@contoh.test")
     resp = client_a.get(f"/masuk/aktifkan/{token[:-2]}xx/")
     assert resp.status_code == 400
+
+
+def _members_with_the_same_id(tenant_a, tenant_b):
+    """A member in A and one in B with the same primary key (each schema counts its own)."""
+    connection.set_tenant(tenant_a)
+    a = f.member(full_name="Anggota di A")
+    connection.set_tenant(tenant_b)
+    b = f.member(full_name="Anggota di B")
+    while a.pk != b.pk:
+        connection.set_tenant(tenant_a if a.pk < b.pk else tenant_b)
+        made = f.member(full_name="Anggota lain")
+        a, b = (made, b) if a.pk < b.pk else (a, made)
+    return a, b
+
+
+def test_activation_link_works_only_at_the_cooperative_that_sent_it(
+    tenant_a, tenant_b, client_a, client_b, django_capture_on_commit_callbacks
+):
+    a_member, b_member = _members_with_the_same_id(tenant_a, tenant_b)
+    connection.set_tenant(tenant_a)
+    _ask(
+        client_a,
+        django_capture_on_commit_callbacks,
+        number=a_member.number,
+        nip=a_member.nip,
+        email="anggota.a@contoh.test",
+    )
+    [msg] = mail.outbox
+    link = _link(msg)
+
+    # B has an active member with that id and no login: the link of A opens nothing there
+    assert client_b.get(link).status_code == 400
+    taken = client_b.post(link, {"password1": PW, "password2": PW})
+    assert taken.status_code == 400 and "tidak berlaku" in taken.content.decode()
+    connection.set_tenant(tenant_b)
+    b_member.refresh_from_db()
+    assert b_member.user_id is None
+    assert not User.objects.filter(email="anggota.a@contoh.test").exists()
+
+    # at A it still works
+    connection.set_tenant(tenant_a)
+    done = client_a.post(link, {"password1": PW, "password2": PW})
+    assert done.status_code == 302 and done["Location"] == "/portal/"
+    a_member.refresh_from_db()
+    assert a_member.user.email == "anggota.a@contoh.test"
 
 
 def test_login_page_links_to_activation(client_a, in_tenant_a):
