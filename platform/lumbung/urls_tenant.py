@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAdminUser
 
+from core.common.permissions import RolePermission
 from core.members import urls as member_urls
 from core.overview.views import member_detail
 from core.portal import views as portal_views
@@ -56,7 +57,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("langganan/", include("billing.urls")),
     path("dukungan/", include("lumbung.console.urls_tenant")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # the OpenAPI document for staff roles and their API keys (as the API itself), not
+    # for visitors or members
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[RolePermission]),
+        name="api-schema",
+    ),
     # Swagger UI for logged-in staff (is_staff), served from our own static files
     # (drf-spectacular-sidecar); the split view keeps its script out of the page (CSP).
     path(

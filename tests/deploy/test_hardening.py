@@ -74,7 +74,7 @@ def test_metrics_open_to_a_configured_private_network_only(settings):
 
 
 @pytest.mark.django_db
-def test_api_docs_for_logged_in_staff_with_local_swagger_ui(tenant_a, in_tenant_a):
+def test_api_docs_and_schema_for_logged_in_staff_with_local_swagger_ui(tenant_a, in_tenant_a):
     from tenants.services import tenant_host
     from tests.webapp.conftest import make_user
 
@@ -83,6 +83,12 @@ def test_api_docs_for_logged_in_staff_with_local_swagger_ui(tenant_a, in_tenant_
     member = Client(HTTP_HOST=host)
     member.force_login(make_user("anggota", email="docs-m@webapp.test"))
     assert member.get("/api/docs/").status_code == 403
+    # the document it reads, too: not for visitors or members
+    assert Client(HTTP_HOST=host).get("/api/schema/", {"format": "json"}).status_code in (
+        401,
+        403,
+    )
+    assert member.get("/api/schema/", {"format": "json"}).status_code == 403
     staff = Client(HTTP_HOST=host)
     staff.force_login(make_user("petugas", email="docs-s@webapp.test"))
     page = staff.get("/api/docs/")
@@ -91,5 +97,6 @@ def test_api_docs_for_logged_in_staff_with_local_swagger_ui(tenant_a, in_tenant_
     assert "cdn.jsdelivr" not in html and "unpkg" not in html
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # the split view: no inline
+    assert staff.get("/api/schema/", {"format": "json"}).status_code == 200
     script = staff.get("/api/docs/", {"script": ""})
     assert script.status_code == 200
