@@ -113,6 +113,24 @@ def _body_value(body: str) -> tuple[str, str] | None:
     return None
 
 
+def excel_decimal(value: float) -> Decimal:
+    """A spreadsheet number as Excel shows it: 15 significant digits (Excel writes the
+    double's 17, so 0.1 + 0.2 is stored as 0.30000000000000004 and shown as 0,3)."""
+    return Decimal(f"{value:.15g}")
+
+
+def _shown_number(d: Decimal) -> str:
+    """``1234.5`` → ``1.234,5``: a number as people here write it, every digit kept."""
+    sign = "-" if d < 0 else ""
+    whole, _sep, frac = f"{abs(d):f}".partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return sign + ".".join(groups) + ("," + frac if frac else "")
+
+
 def parse_rupiah(
     value,
     *,
@@ -129,20 +147,26 @@ def parse_rupiah(
     if isinstance(value, bool):
         raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
     if isinstance(value, float):
-        # spreadsheet cells come as floats; only exact whole numbers are safe to take
+        # spreadsheet cells and JSON numbers come as floats
         if value != value or value in (float("inf"), float("-inf")):
             raise RupiahError(_("%(f)s bukan angka.") % {"f": label}, "rupiah_invalid")
-        if not whole and not value.is_integer() and abs(value) < 2**53:
-            value = Decimal(repr(value))  # a JSON number with sen: its shortest repr
-        elif not value.is_integer() or abs(value) >= 2**53:
-            raise RupiahError(
-                _("%(f)s harus rupiah utuh (tanpa sen).") % {"f": label}
-                if abs(value) < 2**53
-                else _("%(f)s terlalu besar.") % {"f": label},
-                "rupiah_not_whole" if abs(value) < 2**53 else "rupiah_too_large",
-            )
-        else:
+        if abs(value) >= 2**53:
+            raise RupiahError(_("%(f)s terlalu besar.") % {"f": label}, "rupiah_too_large")
+        if value.is_integer():
             value = int(value)
+        else:
+            # what Excel shows: 15 significant digits. A formula's =100000*1.1 is stored
+            # as 110000.00000000001 and shown (and meant) as 110.000.
+            value = excel_decimal(value)
+            if whole and value != value.to_integral_value():
+                raise RupiahError(
+                    _(
+                        "%(f)s %(v)s bukan rupiah utuh (ada sen); bulatkan dulu, mis. "
+                        "dengan =ROUND(...;0) di Excel."
+                    )
+                    % {"f": label, "v": _shown_number(value)},
+                    "rupiah_not_whole",
+                )
     if isinstance(value, int):
         d = Decimal(value)
     elif isinstance(value, Decimal):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.common.money import format_rupiah, round_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah, round_rupiah
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,37 @@ def test_money_refuses_floats():
 def test_format_rupiah_round_trips_digits(n):
     text = format_rupiah(Decimal(n))
     assert int(text.replace("Rp ", "").replace(".", "")) == n
+
+
+# --- numbers from spreadsheet cells: read as Excel shows them (15 significant digits) ---
+
+
+@pytest.mark.parametrize(
+    "cell,amount",
+    [
+        (100000 * 1.1, 110000),  # =100000*1,1 is stored as 110000.00000000001
+        (300000.00000000006, 300000),
+        (1249999.9999999998, 1250000),
+        (250000.0, 250000),
+    ],
+)
+def test_float_cell_with_excel_noise_is_the_whole_rupiah_shown(cell, amount):
+    assert parse_rupiah(cell) == Decimal(amount)
+
+
+def test_float_cell_with_real_sen_is_refused_saying_the_value_and_how_to_round():
+    with pytest.raises(RupiahError) as e:
+        parse_rupiah(1234.5, field="Realisasi")
+    assert e.value.reason == "rupiah_not_whole"
+    assert e.value.text == (
+        "Realisasi 1.234,5 bukan rupiah utuh (ada sen); bulatkan dulu, mis. dengan "
+        "=ROUND(...;0) di Excel."
+    )
+    with pytest.raises(RupiahError, match="0,3 bukan rupiah utuh"):
+        parse_rupiah(0.1 + 0.2)
+
+
+def test_float_with_sen_where_the_field_takes_them_is_read_at_fifteen_digits():
+    assert parse_rupiah(0.1 + 0.2, whole=False) == Decimal("0.30")
+    with pytest.raises(RupiahError):
+        parse_rupiah(1234.505, whole=False)
