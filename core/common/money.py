@@ -238,3 +238,57 @@ def _parse_text(raw: str, *, label: str, allow_dash_zero: bool) -> Decimal:
     if frac and frac.strip("0"):
         d = Decimal(f"{digits}.{frac}")
     return -d if negative else d
+
+
+# --- percentages typed by people ----------------------------------------------------------
+
+_PERCENT = _re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)$")
+PERCENT_PLACES = 4  # the rate columns are numeric(7, 4)
+
+
+def parse_percent(
+    value,
+    *,
+    field: str = "",
+    min_value: Decimal = Decimal(0),
+    max_value: Decimal = Decimal(100),
+    places: int = PERCENT_PLACES,
+) -> Decimal:
+    """Read a percentage typed by a person (a rate: ``1``, ``1,5`` as the app shows it,
+    ``1.5``, ``1,5%``) or a number cell (read as Excel shows it, 15 significant digits).
+    Returns a Decimal with ``places`` decimals; more precision than the column holds is
+    refused, not rounded (the figure used must be the figure kept). Raises
+    ``ValidationError`` with a translated message naming ``field``. A percent-formatted
+    spreadsheet cell (Excel keeps 1% as 0.01) is the caller's to turn into 1 first
+    (``core.common.spreadsheet.Percent``)."""
+    label = field or _("Persen")
+    if isinstance(value, bool):
+        d, shown = None, str(value)
+    elif isinstance(value, float):
+        ok = value == value and value not in (float("inf"), float("-inf"))
+        d, shown = (excel_decimal(value) if ok else None), repr(value)
+    elif isinstance(value, int | Decimal):
+        d, shown = Decimal(value), str(value)
+    else:
+        shown = _clean_spaces("" if value is None else str(value))
+        text = shown.removesuffix("%").strip()
+        d = Decimal(text.replace(",", ".")) if _PERCENT.match(text) else None
+    if d is None or not d.is_finite():
+        raise _ValidationError(
+            _("%(f)s tidak valid: %(v)s") % {"f": label, "v": shown[:40] or "-"},
+            code="percent_invalid",
+        )
+    if not min_value <= d <= max_value:
+        raise _ValidationError(
+            _("%(f)s harus antara %(a)s dan %(b)s persen.")
+            % {"f": label, "a": _shown_number(min_value), "b": _shown_number(max_value)},
+            code="percent_out_of_range",
+        )
+    step = Decimal(1).scaleb(-places)
+    if d != d.quantize(step):
+        raise _ValidationError(
+            _("%(f)s paling banyak %(n)s angka di belakang koma: %(v)s")
+            % {"f": label, "n": places, "v": _shown_number(d)[:40]},
+            code="percent_precision",
+        )
+    return d.quantize(step)

@@ -9,7 +9,8 @@ row. What cannot be read right is never guessed:
   ``|`` found from the rows themselves or from an Excel ``sep=;`` first line; CR-only
   (Excel for Mac), LF or CRLF line ends. Other encodings are refused with the fix.
 - XLSX: every sheet (hidden sheets last), the 1904 date system, zero-padded number
-  formats (``000123`` stays ``000123``), dates out of range and formulas without a cached
+  formats (``000123`` stays ``000123``), percent formats (a ``Percent``: Excel keeps a
+  typed ``1%`` as 0.01), dates out of range and formulas without a cached
   value (a file written by a program, never opened in Excel) come back as a
   ``CellProblem`` that the importer refuses with the message.
 
@@ -37,12 +38,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from .money import MAX_RUPIAH, parse_rupiah
+from .money import MAX_RUPIAH, excel_decimal, parse_rupiah
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
+BUILTIN_PERCENT_FORMATS = {9, 10}  # 0% and 0.00%
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
@@ -82,6 +84,25 @@ class CellProblem:
 
     def __str__(self) -> str:
         return self.raw
+
+
+class Percent(float):
+    """A number from a percent-formatted cell: Excel keeps a typed ``1%`` as 0.01 shown
+    with the format ``0%``. It is that float, so a column that takes no percent reads it
+    as before; ``percent`` is the figure the person typed (1 for ``1%``), read at
+    Excel's 15 significant digits. Importers of a percent column use ``percent``."""
+
+    __slots__ = ()
+
+    @property
+    def percent(self) -> Decimal:
+        return excel_decimal(float(self)).scaleb(2)
+
+
+def is_percent_format(code: str) -> bool:
+    """A number format that shows the value ×100 with ``%``: a ``%`` outside quoted text,
+    ``[...]`` sections and backslash-escaped characters."""
+    return "%" in re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code or "")
 
 
 @dataclass
@@ -258,13 +279,13 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
     return out
 
 
-def _styles(z: zipfile.ZipFile) -> tuple[set[int], dict[int, int]]:
+def _styles(z: zipfile.ZipFile) -> tuple[set[int], dict[int, int], set[int]]:
     """(style indexes with a date format, style index → width of a zero-padded number
-    format such as ``000000``)."""
+    format such as ``000000``, style indexes with a percent format)."""
     try:
         data = z.read("xl/styles.xml")
     except KeyError:
-        return set(), {}
+        return set(), {}, set()
     custom: dict[int, str] = {}
     xfs: list[int] = []
     in_cell_xfs = False
@@ -275,10 +296,12 @@ def _styles(z: zipfile.ZipFile) -> tuple[set[int], dict[int, int]]:
             in_cell_xfs = ev == "start"
         elif el.tag == f"{NS}xf" and ev == "end" and in_cell_xfs:
             xfs.append(int(el.get("numFmtId", "0")))
-    dates, padded = set(), {}
+    dates, padded, percents = set(), {}, set()
     for i, fmt_id in enumerate(xfs):
         if fmt_id in BUILTIN_DATE_FORMATS:
             dates.add(i)
+        elif fmt_id in BUILTIN_PERCENT_FORMATS:
+            percents.add(i)
         elif fmt_id in custom:
             raw = custom[fmt_id]
             if re.fullmatch(r"0{2,}", raw):
@@ -287,7 +310,9 @@ def _styles(z: zipfile.ZipFile) -> tuple[set[int], dict[int, int]]:
             code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", raw).lower()
             if "y" in code or ("d" in code and "m" in code):
                 dates.add(i)
-    return dates, padded
+            elif is_percent_format(raw):
+                percents.add(i)
+    return dates, padded, percents
 
 
 def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], bool]:
@@ -324,7 +349,7 @@ def _number(v: str):
     return float(v)
 
 
-def _sheet_rows(data: bytes, shared, dates, padded, epoch) -> list[Row]:
+def _sheet_rows(data: bytes, shared, dates, padded, percents, epoch) -> list[Row]:
     rows: list[Row] = []
     for _ev, el in iterparse(io.BytesIO(data)):
         if el.tag != f"{NS}row":
@@ -380,6 +405,8 @@ def _sheet_rows(data: bytes, shared, dates, padded, epoch) -> list[Row]:
                         value = CellProblem("date", v)
                 elif style in padded and isinstance(value, int) and value >= 0:
                     value = str(value).zfill(padded[style])
+                elif style in percents:
+                    value = Percent(value)
             cells.append(value)
         rows.append(Row(number=number, cells=cells, hidden=hidden))
         el.clear()
@@ -393,7 +420,7 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
         raise XlsxError(str(e)) from None
     with z:
         shared = _shared_strings(z)
-        dates, padded = _styles(z)
+        dates, padded, percents = _styles(z)
         sheets, date1904 = _workbook(z)
         epoch = EPOCH_1904 if date1904 else EPOCH_1900
         out = []
@@ -405,7 +432,7 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
             out.append(
                 Sheet(
                     name=name,
-                    rows=_sheet_rows(data, shared, dates, padded, epoch),
+                    rows=_sheet_rows(data, shared, dates, padded, percents, epoch),
                     hidden=hidden,
                 )
             )
@@ -428,6 +455,12 @@ def _read_xlsx_openpyxl(content: bytes) -> list[Sheet]:
                 v = c.value
                 if isinstance(v, datetime):
                     v = v.date()
+                elif (
+                    isinstance(v, int | float)
+                    and not isinstance(v, bool)
+                    and is_percent_format(c.number_format)
+                ):
+                    v = Percent(v)
                 cells.append(v)
             dim = ws.row_dimensions.get(number)
             sheet.rows.append(Row(number=number, cells=cells, hidden=bool(dim and dim.hidden)))

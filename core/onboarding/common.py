@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,32 @@ def require_role(by, what: str) -> None:
 
 def row_error(row: int, field: str, message: str) -> dict:
     return {"row": row, "field": field, "message": str(message)}
+
+
+MAX_ROW = 1_048_576  # Excel's last row: a row number beyond it is no sheet's
+
+
+def row_number(value: Any, position: int, errors: list[dict]) -> int:
+    """The sheet row number a row gives (``"row"``), or its position when it gives none.
+    A number that is not a whole row number (``"A2"``, ``"2a"``, a list) is a row error
+    on the field ``row`` (at the row's position), not a crash."""
+    if value is None or value == "" or value == 0:
+        return position
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW:
+        return value
+    errors.append(
+        row_error(
+            position,
+            "row",
+            _("Nomor baris tidak valid: %(v)s (harus bilangan bulat 1 sampai %(m)s).")
+            % {"v": str(value)[:40] or "-", "m": f"{MAX_ROW:,}".replace(",", ".")},
+        )
+    )
+    return position
 
 
 def raise_row_errors(errors: list[dict], message: str) -> None:

@@ -33,15 +33,15 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.common.money import parse_rupiah
-from core.common.spreadsheet import cell_date
+from core.common.money import parse_percent, parse_rupiah
+from core.common.spreadsheet import Percent, cell_date
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
 from core.members.models import Member
 from core.onboarding.audit import OnboardingAudit
 from core.users.models import User
 
-from .common import E, raise_row_errors, require_role, row_error
+from .common import E, raise_row_errors, require_role, row_error, row_number
 from .models import MoveIn, MoveInLoan
 from .services import _draft
 
@@ -91,20 +91,15 @@ def _int(v, *, label: str) -> int:
     s = _text(v)
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    if not s.isdigit():
+    if not (s.isascii() and s.isdigit()):  # "²" is a digit to isdigit, not to int
         raise ValidationError(_("%(f)s harus bilangan bulat: %(v)s") % {"f": label, "v": s or "-"})
     return int(s)
 
 
 def _rate(v) -> Decimal:
-    s = _text(v).replace("%", "").replace(",", ".").strip()
-    try:
-        r = Decimal(s)
-    except Exception:
-        raise ValidationError(_("Jasa tidak valid: %(v)s") % {"v": s or "-"}) from None
-    if r < 0 or r > 100:
-        raise ValidationError(_("Jasa harus antara 0 dan 100 persen."))
-    return r
+    """Jasa in percent, 0 to 100: ``1``, ``1,5``, ``1%``, or a percent-formatted cell
+    (Excel keeps a typed ``1%`` as 0.01)."""
+    return parse_percent(v.percent if isinstance(v, Percent) else v, field=_("Jasa"))
 
 
 def _plan(lr: LoanRow, cutover: date) -> str:
@@ -204,8 +199,8 @@ def loans_rows_check(
     seen_numbers: dict[str, int] = {}
     seen_keys: dict[tuple, int] = {}
     for i, raw in enumerate(rows, start=1):
-        n = int(raw.get("row") or i)
         errs: list[dict] = []
+        n = row_number(raw.get("row"), i, errs)
 
         def get(key, parse, label, *, required=True, default=None, _raw=raw, _errs=errs, _n=n):
             v = _raw.get(key)

@@ -44,7 +44,7 @@ from core.members.models import Member, MemberImport
 from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
-from .common import E, raise_row_errors, require_role, row_error
+from .common import E, raise_row_errors, require_role, row_error, row_number
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 from .selectors import move_in_reconciliation
 
@@ -180,7 +180,7 @@ def trial_balance_check(
     lines, errors = [], []
     seen: dict[int, int] = {}
     for i, raw in enumerate(rows, start=1):
-        n = int(raw.get("row") or i)
+        n = row_number(raw.get("row"), i, errors)
         key = str(raw.get("account") or "").strip()
         if not key:
             errors.append(row_error(n, "account", _("Kode atau nama akun wajib diisi.")))

@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.common.money import RupiahError, format_rupiah, parse_rupiah, round_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_percent, parse_rupiah, round_rupiah
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,50 @@ def test_float_with_sen_where_the_field_takes_them_is_read_at_fifteen_digits():
     assert parse_rupiah(0.1 + 0.2, whole=False) == Decimal("0.30")
     with pytest.raises(RupiahError):
         parse_rupiah(1234.505, whole=False)
+
+
+# --- percentages typed by people (rates) ---
+
+
+@pytest.mark.parametrize(
+    "typed,rate",
+    [
+        ("1", "1"),
+        ("1,5", "1.5"),
+        ("1.5", "1.5"),
+        ("1,5%", "1.5"),
+        (" 12,25 % ", "12.25"),
+        ("0", "0"),
+        ("100", "100"),
+        (",5", "0.5"),
+        (1, "1"),
+        (Decimal("2.5000"), "2.5"),
+        (0.30000000000000004, "0.3"),
+    ],
+)
+def test_parse_percent_reads_rates_as_people_type_them(typed, rate):
+    got = parse_percent(typed, field="Jasa")
+    assert got == Decimal(rate) and got.as_tuple().exponent == -4
+
+
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        ("NaN", "Jasa tidak valid: NaN"),
+        ("sNaN", "Jasa tidak valid: sNaN"),
+        ("Infinity", "Jasa tidak valid: Infinity"),
+        (float("nan"), "Jasa tidak valid: nan"),
+        ("1e3", "Jasa tidak valid: 1e3"),
+        ("1.234,5", "Jasa tidak valid: 1.234,5"),
+        ("", "Jasa tidak valid: -"),
+        (True, "Jasa tidak valid: True"),
+        (Decimal("NaN"), "Jasa tidak valid: NaN"),
+        ("1500", "Jasa harus antara 0 dan 100 persen."),
+        ("-0,5", "Jasa harus antara 0 dan 100 persen."),
+        ("1,23456", "Jasa paling banyak 4 angka di belakang koma: 1,23456"),
+    ],
+)
+def test_parse_percent_refuses_with_a_specific_message(bad, message):
+    with pytest.raises(ValidationError) as e:
+        parse_percent(bad, field="Jasa")
+    assert e.value.messages == [message]

@@ -4,6 +4,7 @@ right or refused with a reason, never a crash (issue 26)."""
 import contextlib
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,13 +14,16 @@ from openpyxl import Workbook
 
 from core.common.spreadsheet import (
     CellProblem,
+    Percent,
     SheetError,
+    _read_xlsx_openpyxl,
     cell_date,
     cell_identifier,
     cell_rupiah,
     nik_cell,
     nip_cell,
     read_workbook,
+    read_xlsx_fast,
 )
 
 NIP = "198503152010011001"
@@ -115,6 +119,37 @@ def test_xlsx_formula_without_value_hidden_rows_bad_dates_and_padded_numbers():
         cell_date(when)
     assert rows[2].hidden and not rows[1].hidden
     assert isinstance(rows[2].cells[2], CellProblem)
+
+
+def _percent_cells(wb):
+    ws = wb.active
+    ws.append(["jasa", "jasa", "jasa", "teks", "jumlah", "kode"])
+    # what Excel keeps when 1%, 1,5%, 0,75% are typed; a quoted % is no percent format
+    ws.append([0.01, 0.015, 0.0075, 0.01, 250000, 7])
+    ws["A2"].number_format = "0%"  # built-in 9
+    ws["B2"].number_format = "0.00%"  # built-in 10
+    ws["C2"].number_format = "0.000%"  # custom
+    ws["D2"].number_format = '0.00" %"'  # the % is text: the value is not ×100
+    ws["E2"].number_format = "#,##0"
+    ws["F2"].number_format = "000"
+
+
+@pytest.mark.parametrize("reader", [read_xlsx_fast, _read_xlsx_openpyxl])
+def test_xlsx_percent_cells_give_the_percent_typed_other_cells_unchanged(reader):
+    a, b, c, d, amount, code = reader(xlsx(_percent_cells))[0].rows[1].cells
+    assert [type(v) for v in (a, b, c)] == [Percent] * 3
+    assert (a.percent, b.percent, c.percent) == (1, Decimal("1.5"), Decimal("0.75"))
+    assert a == 0.01  # as a plain number, the value Excel stores
+    assert not isinstance(d, Percent) and d == 0.01
+    assert not isinstance(amount, Percent) and amount == 250000
+    assert cell_rupiah(amount, label="Jumlah") == 250000
+    if reader is read_xlsx_fast:
+        assert code == "007"
+
+
+def test_percent_cell_reads_at_excels_fifteen_digits():
+    # =1,1%*1 computed by Excel: 0.011000000000000001 in the file, 1,1% on screen
+    assert Percent(0.011000000000000001).percent == Decimal("1.1")
 
 
 def test_xlsx_every_sheet_with_its_own_row_numbers():
