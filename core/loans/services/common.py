@@ -162,7 +162,7 @@ def _money(value: Any, *, field: str = "amount") -> Decimal:
         raise ApplicationError(LoanErrors.INVALID, _("Jumlah tidak valid."))
     # the money columns hold 16 whole digits: anything larger cannot be a real amount
     # (and 1e30 would overflow Decimal's quantize further on)
-    if abs(d) >= MONEY_LIMIT:
+    if d.copy_abs() >= MONEY_LIMIT:  # abs() would overflow on 1e1000000000
         raise ApplicationError(
             LoanErrors.INVALID, _("Jumlah terlalu besar."), fields={field: [_("Terlalu besar.")]}
         )

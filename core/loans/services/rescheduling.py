@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.common.money import format_rupiah
+from core.common.money import format_rupiah, parse_percent
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
@@ -28,7 +30,6 @@ from .common import (
     _instalments_create,
     _line,
     _lock,
-    _money,
     _notify,
     _post,
     _require_role,
@@ -38,6 +39,18 @@ from .common import (
 from .dues import _open_rows, row_penalty_due
 
 # --- rescheduling -------------------------------------------------------------------
+
+
+def _rate(rate: Any) -> Decimal:
+    """The new rate in percent as people type it (``1,5`` as the app shows it, ``1.5``,
+    ``1,5%``): 0 to 100, like a loan brought in at a move-in, at most the four decimals
+    the rate column keeps (more is refused, not rounded)."""
+    try:
+        return parse_percent(rate, field=_("Jasa baru"))
+    except ValidationError as exc:
+        raise ApplicationError(
+            LoanErrors.INVALID, exc.messages[0], fields={"rate": exc.messages}
+        ) from None
 
 
 @transaction.atomic
@@ -94,9 +107,7 @@ def loan_reschedule(
             _("Tenor baru harus 1-%(m)s bulan.") % {"m": loan.product.max_tenor * 2},
             fields={"tenor": [_("Di luar batas.")]},
         )
-    new_rate = loan.rate if rate in (None, "") else _money(rate, field="rate")
-    if new_rate < 0:
-        raise ApplicationError(LoanErrors.INVALID, _("Jasa tidak boleh negatif."))
+    new_rate = loan.rate if rate in (None, "") else _rate(rate)
     first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     rows = _open_rows(loan)
     settings_row = LoanSettings.get()
