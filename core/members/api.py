@@ -1,14 +1,17 @@
 """REST API of the member registry. Views validate input, call one service or selector
 and shape the output; errors come out as ``{"error": {...}}``."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from core.common.api import query_id
+from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 
 from . import selectors, services
 from .models import Agency, Heir, Member
+from .services import MAX_TAKE_HOME_PAY
 
 ANGGOTA = "anggota"
 
@@ -40,6 +43,11 @@ class MemberSerializer(serializers.ModelSerializer):
         source="agency.name", read_only=True, default=None, allow_null=True
     )
     heirs = HeirSerializer(many=True, read_only=True)
+    # rupiah as people write it ("7.500.000"), read with the one parser like every
+    # other API amount
+    take_home_pay = RupiahSerializerField(
+        label=_("Gaji bersih"), required=False, allow_null=True, max_value=MAX_TAKE_HOME_PAY
+    )
 
     class Meta:
         model = Member

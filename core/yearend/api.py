@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
 
 from . import selectors, services
@@ -105,9 +107,8 @@ class ReasonSerializer(serializers.Serializer):
 
 class PayoutItemSerializer(serializers.Serializer):
     member_id = serializers.IntegerField()
-    amount = serializers.DecimalField(
-        max_digits=18, decimal_places=0, required=False, allow_null=True
-    )
+    # whole rupiah as people write it ("250.000"); none: the whole unpaid share
+    amount = RupiahSerializerField(label=_("Jumlah"), required=False, allow_null=True)
 
 
 class PayoutSerializer(serializers.Serializer):
