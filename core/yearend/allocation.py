@@ -249,6 +249,33 @@ def allocate_members(
     )
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """The split as it is posted. ``funds[name]`` are what each fund and the members'
+    pools actually receive: a members' pool nobody has a claim on (nobody had capital,
+    nobody paid jasa) is 0 and went to cadangan; they sum to the SHU after tax exactly.
+    ``to_reserve[pool]`` is what of each members' pool went to cadangan (included in
+    ``funds["cadangan"]``)."""
+
+    funds: dict[str, Decimal]
+    to_reserve: dict[str, Decimal]
+
+
+def distribute(*, split: FundSplit, allocation: Allocation) -> Distribution:
+    """Move the members' pools nobody has a claim on (``allocation``'s unallocated) from
+    their line of ``split`` to cadangan, so that what is shown and saved is what is
+    posted."""
+    unallocated = {
+        "jasa_modal": allocation.jma_unallocated,
+        "jasa_anggota": allocation.jua_unallocated,
+    }
+    funds = dict(split.funds)
+    for pool in MEMBER_POOLS:
+        funds[pool] -= unallocated[pool]
+        funds["cadangan"] += unallocated[pool]
+    return Distribution(funds=funds, to_reserve=unallocated)
+
+
 # ------------------------------------------------------------------- capital inputs
 
 

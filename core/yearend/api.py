@@ -90,7 +90,16 @@ class PreviewSerializer(serializers.Serializer):
     percentages = serializers.DictField(
         child=serializers.DecimalField(max_digits=5, decimal_places=2)
     )
-    funds = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2))
+    funds = serializers.DictField(
+        child=serializers.DecimalField(max_digits=18, decimal_places=2),
+        help_text="Yang diterima tiap dana dan pool anggota (pool yang tidak ada penerimanya "
+        "bernilai 0 di sini dan masuk cadangan); berjumlah tepat SHU setelah pajak.",
+    )
+    pools_to_cadangan = serializers.DictField(
+        child=serializers.DecimalField(max_digits=18, decimal_places=2),
+        help_text="Per pool anggota (jasa_modal, jasa_anggota): bagian yang tidak ada "
+        "penerimanya, dialihkan ke cadangan.",
+    )
     total_capital = serializers.DecimalField(max_digits=20, decimal_places=2)
     total_contribution = serializers.DecimalField(max_digits=20, decimal_places=2)
     members = ShareRowSerializer(many=True)
@@ -197,7 +206,8 @@ def preview_data(preview, *, sort: str) -> dict:
         "year": preview.year_end.year,
         "shu_after_tax": preview.year_end.shu_after_tax,
         "percentages": preview.percentages,
-        "funds": preview.split.funds,
+        "funds": preview.funds,
+        "pools_to_cadangan": preview.to_reserve,
         "total_capital": preview.allocation.total_capital,
         "total_contribution": preview.allocation.total_contribution,
         "members": [

@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 
 from core.common.exports import workbook_bytes
 
+from .rat import to_reserve_notes
 from .selectors import Preview, preview_rows
 
 MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
@@ -27,11 +28,13 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
             _("SHU setelah pajak"),
             preview.year_end.shu_after_tax,
             _("Pool jasa modal"),
-            preview.allocation.jma_pool,
+            preview.funds["jasa_modal"],
             _("Pool jasa anggota"),
-            preview.allocation.jua_pool,
+            preview.funds["jasa_anggota"],
         ]
     )
+    for note in to_reserve_notes(preview.to_reserve):
+        ws.append([note])
     ws.append([])
     ws.append(
         [

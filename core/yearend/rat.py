@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 
 from core.common.dates import format_date
 from core.common.exports import workbook_bytes
+from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.selectors import account_balance, account_for_role, totals_between
@@ -29,7 +30,7 @@ from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsProduct, SavingsTransaction
 
-from .allocation import FUNDS
+from .allocation import FUNDS, MEMBER_POOLS
 from .models import MemberShare, RatReport, YearEnd
 from .selectors import closed_year_end, shu_preview
 
@@ -98,6 +99,7 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
     pct = snap.get("percentages", {})
     if ye.status == YearEnd.Status.POSTED:
         funds = {k: Decimal(v) for k, v in ye.funds.items() if k in FUNDS}
+        to_reserve = {p: Decimal(ye.funds.get(f"{p}_to_cadangan", "0")) for p in MEMBER_POOLS}
         shares = [
             (s.member.number, s.member.full_name, s.capital, s.contribution, s.jma, s.jua, s.total)
             for s in MemberShare.objects.filter(year_end=ye)
@@ -107,7 +109,7 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         basis = _("diposting sesuai keputusan RAT %(d)s") % {"d": ye.rat_decision}
     else:
         p = shu_preview(year=ye.year)
-        funds = dict(p.split.funds)
+        funds, to_reserve = dict(p.funds), dict(p.to_reserve)
         shares = [
             (
                 r.number,
@@ -128,6 +130,8 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
     ]
     for f in FUNDS:
         rows.append(_row("row", "", FUND_LABELS[f], f"{pct.get(f, '')}%", funds.get(f, ZERO)))
+        if f == "cadangan":
+            rows += [_row("row", "", note, "", "") for note in to_reserve_notes(to_reserve)]
     rows.append(_row("total", "", _("Jumlah"), "100%", sum(funds.values(), ZERO)))
     allocation = _table(
         _("Pembagian SHU tahun buku %(y)s") % {"y": ye.year},
@@ -173,6 +177,22 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         "SHU",
     ]
     return [allocation, per_member]
+
+
+def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:
+    """Why cadangan holds more than its percentage: each members' pool nobody had a claim
+    on went there (the pool's own line shows what members received: nothing)."""
+    why = {
+        "jasa_modal": _(
+            "Cadangan termasuk jasa modal %(a)s: tidak ada anggota yang bermodal, "
+            "dialihkan ke cadangan."
+        ),
+        "jasa_anggota": _(
+            "Cadangan termasuk jasa anggota %(a)s: tidak ada anggota yang membayar jasa "
+            "pinjaman, dialihkan ke cadangan."
+        ),
+    }
+    return [why[p] % {"a": format_rupiah(a)} for p, a in to_reserve.items() if a > 0]
 
 
 def _member_stats(year: int) -> dict:

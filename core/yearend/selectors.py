@@ -341,11 +341,17 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
 
 @dataclass
 class Preview:
+    """``split`` is the AD/ART split of the SHU after tax (the pools members' shares are
+    computed from); ``funds`` is what is posted: a members' pool nobody has a claim on is
+    0 there and in cadangan (``to_reserve`` says how much of each pool went there)."""
+
     year_end: YearEnd
     split: alloc.FundSplit
     allocation: alloc.Allocation
     percentages: dict[str, Decimal]
     names: dict[int, str] = field(default_factory=dict)
+    funds: dict[str, Decimal] = field(default_factory=dict)
+    to_reserve: dict[str, Decimal] = field(default_factory=dict)
 
 
 def closed_year_end(*, year: int) -> YearEnd:
@@ -394,7 +400,16 @@ def shu_preview(*, year: int) -> Preview:
     names = dict(
         Member.objects.filter(pk__in=[i.member_id for i in inputs]).values_list("pk", "full_name")
     )
-    return Preview(year_end=ye, split=split, allocation=allocation, percentages=pct, names=names)
+    distribution = alloc.distribute(split=split, allocation=allocation)
+    return Preview(
+        year_end=ye,
+        split=split,
+        allocation=allocation,
+        percentages=pct,
+        names=names,
+        funds=distribution.funds,
+        to_reserve=distribution.to_reserve,
+    )
 
 
 PREVIEW_SORTS = {

@@ -359,10 +359,9 @@ def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
     if errors:
         raise ApplicationError(E.RAT_INVALID, _("Data RAT tidak lengkap."), fields=errors)
     preview = shu_preview(year=year)
-    split, allocation = preview.split, preview.allocation
-    funds = dict(split.funds)
-    # A pool nobody has a claim on goes to the reserve.
-    funds["cadangan"] += allocation.jma_unallocated + allocation.jua_unallocated
+    allocation = preview.allocation
+    # A members' pool nobody has a claim on is in cadangan there (and 0 on its own line).
+    funds = preview.funds
     members_total = sum((r.total for r in allocation.shares), ZERO)
     lines = [LineSpec(account_for_role("shu_undistributed"), debit=ye.shu_after_tax)]
     for fund, role in FUND_ROLES.items():
@@ -403,6 +402,7 @@ def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
     ye.rat_decision = rat_decision
     ye.funds = {
         **{k: str(v) for k, v in funds.items()},
+        **{f"{pool}_to_cadangan": str(v) for pool, v in preview.to_reserve.items()},
         "members_total": str(members_total),
         "total_capital": str(allocation.total_capital),
         "total_contribution": str(allocation.total_contribution),

@@ -20,7 +20,7 @@ from . import selectors, services
 from .exports import preview_xlsx
 from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
-from .rat import FUND_LABELS, rat_pack_pdf, rat_pack_xlsx, rat_report_for
+from .rat import FUND_LABELS, rat_pack_pdf, rat_pack_xlsx, rat_report_for, to_reserve_notes
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -157,9 +157,9 @@ def preview_view(request, year: int):
             "rows": rows,
             "sort": sort,
             "funds": [
-                (FUND_LABELS.get(k, k), preview.percentages[k], v)
-                for k, v in preview.split.funds.items()
+                (FUND_LABELS.get(k, k), preview.percentages[k], v) for k, v in preview.funds.items()
             ],
+            "fund_notes": to_reserve_notes(preview.to_reserve),
         },
     )
 

@@ -109,22 +109,55 @@ def year_data(staff):
     return {"m1": m1, "m2": m2, "m3": m3, "loan": loan, "by": by}
 
 
-@pytest.fixture
-def ready(year_data, staff):
-    """Everything the close checklist asks for, done."""
+def close_preliminaries(by) -> None:
+    """Everything the close checklist asks for: the arrears run of 31 December, December
+    interest, every month of the year closed."""
     from core.ledger.models import Period
     from core.ledger.services import period_close
     from core.loans.arrears import loans_arrears_update
     from core.savings.models import SavingsProduct
     from core.savings.services import savings_interest_accrue
 
-    by = staff["bendahara"]
     loans_arrears_update(on=date(YEAR, 12, 31), by=by)
     for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
         savings_interest_accrue(product=p, year=YEAR, month=12, by=by)
     for period in Period.objects.filter(fiscal_year__year=YEAR):
         period_close(period=period, by=by)
+
+
+@pytest.fixture
+def ready(year_data, staff):
+    """Everything the close checklist asks for, done."""
+    close_preliminaries(staff["bendahara"])
     return year_data
+
+
+@pytest.fixture
+def no_loans_year(staff):
+    """Two savers (m1 pokok + wajib 1,000,000, m2 pokok 100,000), Rp 10,000,000 other
+    income and no loan at all in the year: nobody paid jasa, so the jasa anggota pool has
+    nobody to receive it. Ready to close."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    m1, m2 = f.member(full_name="Satu"), f.member(full_name="Dua")
+    _deposit(m1, "pokok", "100000", date(YEAR, 1, 10), by)
+    _deposit(m1, "wajib", "900000", date(YEAR, 1, 10), by)
+    _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
+    journal_post(
+        on=date(YEAR, 6, 30),
+        description="Pendapatan lain",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("cash"), debit=D("10000000")),
+            LineSpec(account_for_role("other_income"), credit=D("10000000")),
+        ],
+    )
+    close_preliminaries(by)
+    return {"m1": m1, "m2": m2, "by": by}
 
 
 @pytest.fixture(autouse=True)
