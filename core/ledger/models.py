@@ -253,6 +253,13 @@ class JournalEntry(models.Model):
     # The transaction's timestamp (now()): the DB uses it to refuse lines added to an
     # entry committed earlier.
     created_at = models.DateTimeField(db_default=TransactionNow())
+    # An entry of the year close itself, beside the ``closing`` entry: the year end's
+    # income tax and move to SHU belum dibagi (source "shu"), or their reversal when the
+    # year is reopened. Dated the last day of a year that is not closed yet, it may come
+    # before the latest closed month (January of the next year closed before the RAT).
+    year_close = models.BooleanField(
+        _("jurnal tutup buku tahunan"), default=False, db_default=False
+    )
 
     class Meta:
         ordering = ["-date", "-fiscal_year", "-number"]
@@ -271,6 +278,10 @@ class JournalEntry(models.Model):
                 name="ledger_entry_reversed_once",
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="ledger_entry_number_pos"),
+            models.CheckConstraint(
+                condition=Q(year_close=False) | Q(source__in=["shu", "reversal"]),
+                name="ledger_entry_year_close_source",
+            ),
         ]
         indexes = [models.Index(fields=["source", "date"], name="ledger_entry_source_date")]
 

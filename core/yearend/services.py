@@ -233,6 +233,7 @@ def yearend_close(*, year: int, by) -> YearEnd:
                 source=JournalEntry.Source.SHU,
                 source_ref=f"yearend:{year}:tax:{n + 1}",
                 by=by,
+                year_close=True,
             )
 
     def move_shu(fy_: FiscalYear, closing: JournalEntry | None) -> None:
@@ -259,6 +260,7 @@ def yearend_close(*, year: int, by) -> YearEnd:
             source=JournalEntry.Source.SHU,
             source_ref=f"yearend:{year}:transfer:{n + 1}",
             by=by,
+            year_close=True,
         )
 
     fiscal_year_close(fiscal_year=fy, by=by, before_close=post_tax, after_close=move_shu)
@@ -319,6 +321,7 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
                 reason=reason,
                 by=by,
                 module=JournalEntry.Source.SHU,
+                year_close=True,
             )
     ye.status = YearEnd.Status.REOPENED
     ye.reopen_reason = reason

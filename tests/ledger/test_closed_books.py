@@ -73,6 +73,81 @@ def test_backdated_manual_entry_through_the_api_is_refused(january_closed, login
     assert resp.json()["error"]["code"] == "period_closed"
 
 
+def test_year_close_entry_may_go_into_the_open_year_before_a_closed_month(
+    january_closed, bendahara, today
+):
+    """The year end's own entries (income tax, SHU to SHU belum dibagi) on the last day of
+    a year not closed yet, after January of the next year was closed (before the RAT);
+    and their reversal on that day when the year is reopened."""
+    from core.ledger.services import journal_reverse
+
+    year_end = date(today.year - 1, 12, 31)
+    entry = journal_post(
+        on=year_end,
+        description="Pajak tahun lalu",
+        by=bendahara,
+        lines=_lines(),
+        source="shu",
+        source_ref="yearend:x:tax:1",
+        year_close=True,
+    )
+    assert entry.date == year_end
+    back = journal_reverse(
+        entry=entry, on=year_end, reason="buka kembali", by=bendahara, module="shu", year_close=True
+    )
+    assert back.reverses_id == entry.pk and back.date == year_end
+
+
+def test_year_close_exemption_is_for_year_end_entries_only(january_closed, bendahara, today):
+    from core.ledger.services import journal_reverse
+
+    year_end = date(today.year - 1, 12, 31)
+    refused = [
+        # a normal entry (any source) into the closed-over dates
+        {"on": year_end, "source": "manual"},
+        {"on": year_end, "source": "shu", "source_ref": "yearend:x:post"},
+        # year_close: only the year end's source, only the last day of the year
+        {"on": year_end, "source": "manual", "year_close": True},
+        {"on": date(today.year - 1, 12, 30), "source": "shu", "year_close": True},
+        {"on": date(today.year, 1, 31), "source": "shu", "year_close": True},
+    ]
+    for kw in refused:
+        with pytest.raises(ApplicationError) as exc:
+            journal_post(description="Mundur", by=bendahara, lines=_lines(), **kw)
+        assert exc.value.code == "period_closed", kw
+    assert not JournalEntry.objects.filter(description="Mundur").exists()
+    entry = journal_post(
+        on=year_end,
+        description="Pajak",
+        by=bendahara,
+        lines=_lines(),
+        source="shu",
+        source_ref="yearend:x:tax:1",
+        year_close=True,
+    )
+    with pytest.raises(ApplicationError) as exc:  # a year-close reversal on another day
+        journal_reverse(
+            entry=entry, on=today, reason="x", by=bendahara, module="shu", year_close=True
+        )
+    assert exc.value.code == "period_closed"
+    with pytest.raises(ApplicationError) as exc:  # a normal reversal into the closed-over days
+        journal_reverse(entry=entry, on=year_end, reason="x", by=bendahara, module="shu")
+    assert exc.value.code == "period_closed"
+    # a year whose December is closed takes nothing, year-end entry or not
+    period_close(period=Period.objects.get(start_date=date(today.year - 1, 12, 1)), by=bendahara)
+    with pytest.raises(ApplicationError) as exc:
+        journal_post(
+            on=year_end,
+            description="Mundur",
+            by=bendahara,
+            lines=_lines(),
+            source="shu",
+            source_ref="yearend:x:tax:2",
+            year_close=True,
+        )
+    assert exc.value.code == "period_closed"
+
+
 def test_posting_after_the_closed_month_still_works(january_closed, bendahara, today):
     entry = journal_post(on=today, description="Hari ini", by=bendahara, lines=_lines())
     assert entry.pk
@@ -194,6 +269,31 @@ def test_db_refuses_entry_dated_on_or_before_latest_closed_month(january_closed,
             " source_ref, status) VALUES (%s, 99999, %s, 'raw', 'savings', '', 'posted')",
             [on.year, on],
         )
+
+
+def test_db_lets_a_year_close_entry_through_only_on_an_open_year_end(january_closed, today):
+    """Around the service: a raw year-close entry passes on the last day of the open
+    year (before the closed January), not on another day nor with another source."""
+
+    def insert(on, source, year_close):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO ledger_journalentry (fiscal_year, number, date, description, source,"
+                " source_ref, status, year_close) VALUES (%s, 99999, %s, 'raw', %s, '', 'posted',"
+                " %s)",
+                [on.year, on, source, year_close],
+            )
+            transaction.set_rollback(True)  # the entry has no lines: not committed
+
+    year_end = date(today.year - 1, 12, 31)
+    insert(year_end, "shu", True)
+    for on, source, year_close in (
+        (year_end, "shu", False),
+        (date(today.year - 1, 12, 30), "shu", True),
+        (year_end, "manual", True),
+    ):
+        with pytest.raises(DatabaseError):
+            insert(on, source, year_close)
 
 
 def test_opening_balances_may_open_the_year_before_the_books_only(in_tenant_a, bendahara):

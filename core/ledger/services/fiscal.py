@@ -121,11 +121,15 @@ def fiscal_year_ensure(*, year: int) -> FiscalYear:
     return fy
 
 
-def _open_period_for(on: date, *, source: str = "manual") -> Period:
+def _open_period_for(on: date, *, source: str = "manual", year_close: bool = False) -> Period:
     """The open month ``on`` posts into. Refused: a future date; a date before the books
     start (the first fiscal year); a date on or before the end of the latest closed month
-    (except the year close's own ``closing`` entries), so a closed month's figures can
-    never change by backdating; a closed month."""
+    (except the year close's own entries: the ``closing`` entry, and those posted with
+    ``year_close`` — the year end's income tax and move to SHU belum dibagi, and their
+    reversal when the year is reopened — which must be dated the last day of a fiscal
+    year that is not closed), so a closed month's figures can never change by
+    backdating; a closed month (for every entry: December is open while its year is
+    being closed or was just reopened)."""
     if on > timezone.localdate():
         raise ApplicationError(
             E.FUTURE_DATE,
@@ -144,8 +148,22 @@ def _open_period_for(on: date, *, source: str = "manual") -> Period:
             % {"d": on.isoformat(), "s": start.isoformat()},
             fields={"date": [_("Sebelum awal pembukuan.")]},
         )
+    if (
+        year_close
+        and not FiscalYear.objects.filter(end_date=on, status=FiscalYear.Status.OPEN).exists()
+    ):
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _(
+                "Jurnal tutup buku harus bertanggal hari terakhir tahun buku yang belum "
+                "ditutup; %(d)s bukan."
+            )
+            % {"d": on.isoformat()},
+            fields={"date": [_("Bukan akhir tahun buku yang sedang ditutup.")]},
+        )
     closed_until = books_closed_until()
-    if source != "closing" and closed_until is not None and on <= closed_until:
+    exempt = source == "closing" or year_close
+    if not exempt and closed_until is not None and on <= closed_until:
         raise ApplicationError(
             E.PERIOD_CLOSED,
             _(

@@ -185,6 +185,7 @@ def _post(
     audit_action: str = "ledger.entry.post",
     audit_reason: str = "",
     entry_id: int | None = None,
+    year_close: bool = False,
 ) -> JournalEntry:
     description = (description or "").strip()
     if not description:
@@ -207,7 +208,7 @@ def _post(
     amounts = _validated_amounts(lines)
     accounts = _resolve_accounts(lines, source=source)
     source_ref = (source_ref or "").strip()
-    _open_period_for(on, source=source)
+    _open_period_for(on, source=source, year_close=year_close)
     fy = FiscalYear.objects.select_for_update().get(year=on.year)  # the number counter
     if source_ref and JournalEntry.objects.filter(source=source, source_ref=source_ref).exists():
         raise ApplicationError(
@@ -228,6 +229,7 @@ def _post(
                 source=source,
                 source_ref=source_ref,
                 reverses=reverses,
+                year_close=year_close,
                 created_by=_user_or_none(by),
             )
     except IntegrityError as exc:
@@ -282,11 +284,23 @@ def journal_post(
     source_ref: str = "",
     by,
     entry_id: int | None = None,
+    year_close: bool = False,
 ) -> JournalEntry:
     """Post one balanced journal entry. Raises ApplicationError (nothing written) on bad
     input; ``duplicate_posting`` when (source, source_ref) was posted before. ``entry_id``:
     an id from ``journal_entry_id_reserve`` that movements written earlier in this
-    transaction already point at."""
+    transaction already point at.
+
+    ``year_close``: an entry of the year close itself (source "shu": the year end's
+    income tax and move to SHU belum dibagi), dated the last day of a fiscal year that
+    is not closed yet. Like the ledger's closing entry it may be dated before the end of
+    the latest closed month (January of the next year closed before the RAT); its month
+    must still be open."""
+    if year_close and source != JournalEntry.Source.SHU:
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _("Hanya jurnal SHU dari tutup buku tahunan yang dapat ditandai jurnal tutup buku."),
+        )
     return _post(
         on=on,
         description=description,
@@ -295,6 +309,7 @@ def journal_post(
         source_ref=source_ref,
         by=by,
         entry_id=entry_id,
+        year_close=year_close,
     )
 
 
@@ -315,14 +330,24 @@ def journal_entry_id_reserve() -> int:
 
 @transaction.atomic
 def journal_reverse(
-    *, entry: JournalEntry, on: date, reason: str, by, module: str | None = None
+    *,
+    entry: JournalEntry,
+    on: date,
+    reason: str,
+    by,
+    module: str | None = None,
+    year_close: bool = False,
 ) -> JournalEntry:
     """Post the mirror image of ``entry`` (debits and credits swapped), linked to it.
 
     An entry owned by a module (``MODULE_OWNERS``) or touching a control account is
     reversed only by that module's own reversal, which corrects its sub-ledger in the
     same transaction and passes ``module=<the entry's source>``; the generic reversal
-    (``module=None``: the ledger screen and API) refuses it, naming where to go."""
+    (``module=None``: the ledger screen and API) refuses it, naming where to go.
+
+    ``year_close``: the reopening of a year reverses the year close's own entry (posted
+    with ``journal_post(year_close=True)``) on its date, as the closing entry's reversal
+    is: allowed before the end of the latest closed month (see ``journal_post``)."""
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -351,6 +376,14 @@ def journal_reverse(
                 % {"n": entry, "m": _source_label(entry.source), "w": where},
                 status=409,
             )
+    if year_close and (entry.source != JournalEntry.Source.SHU or on != entry.date):
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _(
+                "Pembalikan jurnal tutup buku hanya untuk jurnal SHU dari tutup buku tahunan, "
+                "pada tanggal jurnal itu sendiri."
+            ),
+        )
     if on < entry.date:
         raise ApplicationError(
             E.REVERSAL_DATE,
@@ -383,6 +416,7 @@ def journal_reverse(
             reverses=entry,
             audit_action="ledger.entry.reverse",
             audit_reason=reason,
+            year_close=year_close,
         )
     except ApplicationError as exc:
         if exc.code == E.DUPLICATE_POSTING:
