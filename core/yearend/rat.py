@@ -1,7 +1,8 @@
 """The RAT pack of a closed year: one PDF with the cooperative's letterhead (cover,
 agenda, the board's and supervisors' reports, the four statements with the previous
 year, notes (CaLK) with the PPAP and equity movements, the SHU allocation and the
-per-member list, member statistics, savings and loan portfolio, collectibility and NPL,
+per-member list (for a year closed with a deficit: the result and that no SHU is
+shared out), member statistics, savings and loan portfolio, collectibility and NPL,
 restructured loans, a signature page) and one XLSX with its tables.
 
 Every table has the ledger's report shape (``core.ledger.tables``): ``{"title",
@@ -94,7 +95,35 @@ def _statements(year: int) -> list[dict]:
     ]
 
 
+def _no_shu_table(ye: YearEnd) -> dict:
+    """A year closed with a deficit (or nothing): the result and that nothing is shared
+    out, in place of the split and the per-member list."""
+    if ye.shu_after_tax < 0:
+        note = _(
+            "Tahun buku %(y)s ditutup dengan defisit %(a)s: tidak ada SHU yang dibagi kepada "
+            "anggota maupun dana-dana. Defisit dicatat di SHU belum dibagi; penutupannya "
+            "(misalnya dari cadangan) diputuskan RAT."
+        ) % {"y": ye.year, "a": format_rupiah(-ye.shu_after_tax)}
+        subtitle = _("Defisit: tidak ada SHU yang dibagi")
+    else:
+        note = _("Tahun buku %(y)s tidak menghasilkan SHU: tidak ada yang dibagi.") % {"y": ye.year}
+        subtitle = _("Tidak ada SHU yang dibagi")
+    return _table(
+        _("Pembagian SHU tahun buku %(y)s") % {"y": ye.year},
+        subtitle,
+        ["", _("Pos"), _("Persentase"), _("Jumlah")],
+        [
+            _row("row", "", _("SHU sebelum pajak"), "", ye.shu_before_tax),
+            _row("row", "", _("Pajak penghasilan"), "", ye.income_tax),
+            _row("subtotal", "", _("SHU setelah pajak"), "", ye.shu_after_tax),
+            _row("row", "", note, "", ""),
+        ],
+    )
+
+
 def _shu_tables(ye: YearEnd) -> list[dict]:
+    if ye.shu_after_tax <= 0:  # a RAT is held every year, a deficit year's too
+        return [_no_shu_table(ye)]
     snap = ye.settings_snapshot or {}
     pct = snap.get("percentages", {})
     if ye.status == YearEnd.Status.POSTED:

@@ -1,0 +1,121 @@
+"""The RAT is held every year: a year closed with a deficit still gets its pack (the
+statements, notes, member statistics, loan quality), which says there is no SHU to
+share out and states the deficit in place of the split and the per-member list."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from core.yearend.rat import rat_pack_pdf, rat_pack_tables, rat_pack_xlsx
+from core.yearend.services import yearend_close
+from tenants.services import tenant_host
+from tests.members import factories as f
+
+from .conftest import YEAR, _deposit, close_preliminaries
+
+D = Decimal
+
+
+@pytest.fixture
+def deficit_year(staff):
+    """One member; Rp 50,000 of expense and no income: closed with a deficit."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    _deposit(f.member(full_name="Satu"), "pokok", "100000", date(YEAR, 1, 10), by)
+    journal_post(
+        on=date(YEAR, 6, 30),
+        description="Beban kantor",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("savings_interest_expense"), debit=D("50000")),
+            LineSpec(account_for_role("cash"), credit=D("50000")),
+        ],
+    )
+    close_preliminaries(by)
+    ye = yearend_close(year=YEAR, by=by)
+    assert ye.shu_after_tax == D("-50000")
+    return ye
+
+
+def test_rat_pack_tables_of_a_deficit_year_state_the_deficit(deficit_year):
+    tables = rat_pack_tables(year=YEAR)
+    titles = [str(t["title"]) for t in tables]
+    for expected in (
+        "Neraca",
+        "Laporan Perhitungan Hasil Usaha",
+        "Laporan Perubahan Ekuitas",
+        "Laporan Arus Kas",
+        "CaLK: mutasi penyisihan penghapusan piutang (PPAP)",
+        f"Pembagian SHU tahun buku {YEAR}",
+        f"Statistik anggota tahun {YEAR}",
+        "Portofolio simpanan",
+        "Portofolio pinjaman",
+        "Kolektibilitas pinjaman dan NPL",
+        "Pinjaman yang direstrukturisasi",
+    ):
+        assert expected in titles
+    assert f"SHU per anggota tahun buku {YEAR}" not in titles  # nothing to share
+    shu = next(t for t in tables if str(t["title"]) == f"Pembagian SHU tahun buku {YEAR}")
+    cells = [c for r in shu["rows"] for c in r["cells"]]
+    assert D("-50000") in cells  # SHU setelah pajak
+    text = " ".join(str(c) for c in cells)
+    assert "defisit Rp 50.000" in text and "tidak ada SHU yang dibagi" in text
+    assert "Defisit" in str(shu["subtitle"])
+
+
+def test_rat_pack_pdf_and_xlsx_of_a_deficit_year(deficit_year):
+    pdf = rat_pack_pdf(year=YEAR)
+    assert pdf[:4] == b"%PDF" and len(pdf) > 10000
+    wb = load_workbook(io.BytesIO(rat_pack_xlsx(year=YEAR)))
+    assert len(wb.sheetnames) == len(rat_pack_tables(year=YEAR))
+    ws = next(wb[n] for n in wb.sheetnames if "Pembagian SHU" in n)
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "defisit Rp 50.000" in text
+
+
+def test_rat_screens_and_api_of_a_deficit_year(tenant_a, deficit_year, staff):
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(staff["bendahara"])
+    assert c.get(f"/tutup-buku/{YEAR}/rat/").status_code == 200
+    assert c.get(f"/tutup-buku/{YEAR}/").status_code == 200
+    r = c.get(f"/tutup-buku/{YEAR}/rat.pdf")
+    assert r.status_code == 200 and r.content[:4] == b"%PDF"
+    r = c.get(f"/tutup-buku/{YEAR}/rat.xlsx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    r = c.get(f"/api/v1/yearend/{YEAR}/rat-pack/?file=pdf")
+    assert r.status_code == 200 and r.content[:4] == b"%PDF"
+    # the SHU preview itself stays refused, with its reason
+    r = c.get(f"/api/v1/yearend/{YEAR}/preview/")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "shu_deficit"
+
+
+def test_rat_pack_of_a_year_without_surplus_or_deficit(staff):
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    _deposit(f.member(full_name="Satu"), "pokok", "100000", date(YEAR, 1, 10), by)
+    journal_post(
+        on=date(YEAR, 6, 30),
+        description="Pendapatan dan beban sama",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("savings_interest_expense"), debit=D("50000")),
+            LineSpec(account_for_role("other_income"), credit=D("50000")),
+        ],
+    )
+    close_preliminaries(by)
+    assert yearend_close(year=YEAR, by=by).shu_after_tax == 0
+    shu = next(t for t in rat_pack_tables(year=YEAR) if "Pembagian SHU" in str(t["title"]))
+    text = " ".join(str(c) for r in shu["rows"] for c in r["cells"])
+    assert "tidak menghasilkan SHU" in text
