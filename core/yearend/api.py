@@ -121,7 +121,7 @@ class PayoutItemSerializer(serializers.Serializer):
 
 
 class PayoutSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["cash", "sukarela"])
+    method = serializers.ChoiceField(choices=["cash", "sukarela", "bank"])
     on = serializers.DateField(required=False)
     items = PayoutItemSerializer(many=True)
 

@@ -18,3 +18,4 @@ class YearEndErrors(StrEnum):
     ALREADY_PAID = "shu_already_paid"
     PAYOUT_EXCEEDS = "shu_payout_exceeds_share"
     PAYOUT_METHOD = "shu_payout_method"
+    NO_SUKARELA = "shu_payout_no_sukarela"

@@ -235,12 +235,14 @@ class MemberShare(models.Model):
 
 
 class ShuPayout(models.Model):
-    """A payment of (part of) a member's share: cash at the counter (with a receipt) or a
-    credit to sukarela. A batch of payouts shares one journal entry."""
+    """A payment of (part of) a member's share: cash at the counter or a bank transfer
+    (each with a receipt), or a credit to sukarela. A batch of payouts shares one
+    journal entry."""
 
     class Method(models.TextChoices):
         CASH = "cash", _("Tunai")
         SUKARELA = "sukarela", _("Ke simpanan sukarela")
+        BANK = "bank", _("Transfer bank")
 
     share = models.ForeignKey(MemberShare, on_delete=models.PROTECT, related_name="payouts")
     on = models.DateField(_("tanggal"))
@@ -258,6 +260,14 @@ class ShuPayout(models.Model):
         verbose_name = _("pembayaran SHU")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="yearend_payout_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=["cash", "sukarela", "bank"]), name="yearend_payout_method"
+            ),
+            # money paid out of the cooperative (cash or transfer) has its receipt
+            models.CheckConstraint(
+                condition=Q(method="sukarela") | ~Q(receipt_number=""),
+                name="yearend_payout_receipt",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -443,6 +443,17 @@ def member_shares(*, member: Member) -> list[MemberShare]:
     )
 
 
+def members_without_sukarela(*, member_ids: list[int]) -> set[int]:
+    """Those of ``member_ids`` with no open simpanan sukarela account (a member who left:
+    the exit settlement closed it): their SHU cannot be credited to sukarela."""
+    having = SavingsAccount.objects.filter(
+        member_id__in=member_ids,
+        product__kind="sukarela",
+        status=SavingsAccount.Status.OPEN,
+    ).values_list("member_id", flat=True)
+    return set(member_ids) - set(having)
+
+
 def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
     return (
         SavingsAccount.objects.filter(

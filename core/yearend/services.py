@@ -4,6 +4,7 @@ split and the payouts to members. Each a single transaction with an audit row.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +40,7 @@ from .rat import rat_report_for
 from .selectors import (
     close_checklist,
     closed_year_end,
+    members_without_sukarela,
     savings_account_for,
     shu_preview,
     shu_settings_for,
@@ -450,10 +452,16 @@ def shu_payout(
     on: date | None = None,
 ) -> list[ShuPayout]:
     """Pay posted shares: ``items`` = ``[(member_id, amount or None for the whole unpaid
-    share), ...]``. ``method`` "cash" (a receipt each, at the counter) or "sukarela" (a
-    credit to the member's simpanan sukarela). One journal entry for the batch: SHU
-    bagian anggota debited per member. A share already paid, an amount above what is
-    unpaid, a member twice or without a share: refused, nothing written."""
+    share), ...]``. ``method`` "cash" (a receipt each, at the counter), "bank" (a
+    transfer from the cooperative's bank account, a receipt each) or "sukarela" (a
+    credit to the member's simpanan sukarela), as the settings kept at the close allow.
+    One journal entry for the batch: SHU bagian anggota debited per member. A share
+    already paid, an amount above what is unpaid, a member twice or without a share:
+    refused, nothing written.
+
+    Where the settings say sukarela, a member who left (the exit settlement closed their
+    accounts) and so has no open sukarela account is paid in cash or by bank transfer:
+    such a batch may hold only such members; the audit row says so."""
     _require(by, TREASURY, _("membayar SHU"))
     on = on or timezone.localdate()
     ye = YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED).first()
@@ -462,8 +470,11 @@ def shu_payout(
             E.NOT_CLOSED, _("SHU tahun %(y)s belum diposting; belum dapat dibayar.") % {"y": year}
         )
     allowed = ye.settings_snapshot.get("payout_method", ShuSettings.Payout.CHOICE)
-    if method not in ShuPayout.Method.values or (
-        allowed != ShuSettings.Payout.CHOICE and method != allowed
+    paid_out = (ShuPayout.Method.CASH, ShuPayout.Method.BANK)
+    # the one exception to the settings: leavers under "sukarela" (checked per member below)
+    leavers_paid_out = allowed == ShuSettings.Payout.SUKARELA and method in paid_out
+    if method not in ShuPayout.Method.values or not (
+        allowed == ShuSettings.Payout.CHOICE or method == allowed or leavers_paid_out
     ):
         raise ApplicationError(
             E.PAYOUT_METHOD,
@@ -506,6 +517,22 @@ def shu_payout(
                 fields={"amount": [_("Melebihi sisa SHU.")]},
             )
         plan.append((share, amt))
+    without_sukarela = members_without_sukarela(member_ids=ids)
+    if leavers_paid_out:
+        not_leavers = [
+            s for s, _a in plan if s.member.is_active or s.member_id not in without_sukarela
+        ]
+        if not_leavers:
+            raise ApplicationError(
+                E.PAYOUT_METHOD,
+                _(
+                    "SHU dibayar ke simpanan sukarela menurut pengaturan; tunai atau transfer "
+                    "bank hanya untuk anggota yang sudah keluar dan tidak punya rekening "
+                    "sukarela yang aktif. Tidak demikian: %(m)s."
+                )
+                % {"m": ", ".join(str(s.member) for s in not_leavers)},
+                fields={"method": [_("Tidak diizinkan.")]},
+            )
     payable = account_for_role("shu_members_payable")
     # What the ledger still owes each member (an exit settlement may have paid it).
     owed = {
@@ -533,20 +560,27 @@ def shu_payout(
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
     txns: list[SavingsTransaction] = []
     receipts: dict[int, str] = {}
-    if method == ShuPayout.Method.CASH:
-        lines.append(LineSpec(account_for_role("cash"), credit=total, memo=f"SHU {year}"))
+    if method in paid_out:
+        counter = "cash" if method == ShuPayout.Method.CASH else "bank"
+        lines.append(LineSpec(account_for_role(counter), credit=total, memo=f"SHU {year}"))
         for s, _a in plan:
             receipts[s.pk] = receipt_number_take(kind=ReceiptSeries.Kind.SHU_PAYOUT, on=on)
     else:
+        missing = [s for s, _a in plan if s.member_id in without_sukarela]
+        if missing:
+            raise ApplicationError(
+                E.NO_SUKARELA,
+                _(
+                    "Tidak punya rekening simpanan sukarela yang aktif: %(m)s. Anggota yang "
+                    "sudah keluar dibayar tunai atau transfer bank; anggota aktif dibukakan "
+                    "rekening sukarela dulu."
+                )
+                % {"m": ", ".join(str(s.member) for s in missing)},
+                fields={"member": [str(s.member_id) for s in missing]},
+            )
         deposits = []
         for s, a in plan:
             acc = savings_account_for(member_id=s.member_id, kind="sukarela")
-            if acc is None:
-                raise ApplicationError(
-                    E.PAYOUT_INVALID,
-                    _("Anggota %(m)s tidak punya rekening simpanan sukarela yang aktif.")
-                    % {"m": s.member},
-                )
             deposits.append(
                 Deposit(
                     account=acc,
@@ -588,13 +622,44 @@ def shu_payout(
     for s, a in plan:
         s.paid += a
     MemberShare.objects.bulk_update([s for s, _a in plan], ["paid"])
-    audit_log(
-        actor=by,
-        action=YearEndAudit.SHU_PAYOUT,
-        target=ye,
-        data={"entry": str(entry), "method": method, "members": len(plan), "total": str(total)},
-    )
+    data = {"entry": str(entry), "method": method, "members": len(plan), "total": str(total)}
+    if leavers_paid_out:
+        data["settings_method"] = allowed
+        data["leavers_without_sukarela"] = [s.member_id for s, _a in plan]
+    audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
     return payouts
+
+
+@dataclass
+class PayoutBatch:
+    """What ``shu_payout_selected`` paid, and the members it set aside unpaid."""
+
+    payouts: list[ShuPayout] = field(default_factory=list)
+    set_aside: list[MemberShare] = field(default_factory=list)
+
+
+def shu_payout_selected(
+    *, year: int, member_ids: list[int], method: str, by, on: date | None = None
+) -> PayoutBatch:
+    """Pay the whole unpaid share of each of ``member_ids`` (the year page's "pay the
+    selected"). Credited to sukarela, a member with no open sukarela account (one who
+    left: the exit closed it) cannot be paid: such members are set aside and returned,
+    to be listed and paid in cash or by transfer, and the others are paid. Any other
+    refusal refuses the batch (``shu_payout``)."""
+    ids = [int(i) for i in member_ids]
+    set_aside: list[MemberShare] = []
+    if method == ShuPayout.Method.SUKARELA:
+        missing = members_without_sukarela(member_ids=ids)
+        set_aside = list(
+            MemberShare.objects.filter(year_end__year=year, member_id__in=missing)
+            .select_related("member")
+            .order_by("member__number")
+        )
+        ids = [i for i in ids if i not in missing]
+    if set_aside and not ids:  # (no member at all: shu_payout's refusal)
+        return PayoutBatch(set_aside=set_aside)
+    payouts = shu_payout(year=year, items=[(i, None) for i in ids], method=method, by=by, on=on)
+    return PayoutBatch(payouts=payouts, set_aside=set_aside)
 
 
 # --------------------------------------------------------------------------- RAT texts

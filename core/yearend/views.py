@@ -76,15 +76,23 @@ def year_view(request, year: int):
                 if "member" in form.errors:
                     messages.error(request, form.errors["member"][0])
                 else:
-                    services.shu_payout(
-                        year=year,
-                        items=[(i, None) for i in d["member"]],
-                        method=d["method"],
-                        by=request.user,
+                    batch = services.shu_payout_selected(
+                        year=year, member_ids=d["member"], method=d["method"], by=request.user
                     )
-                    messages.success(
-                        request, _("SHU %(n)s anggota dibayar.") % {"n": len(d["member"])}
-                    )
+                    if batch.payouts:
+                        messages.success(
+                            request, _("SHU %(n)s anggota dibayar.") % {"n": len(batch.payouts)}
+                        )
+                    if batch.set_aside:
+                        messages.warning(
+                            request,
+                            _(
+                                "Belum dibayar, tidak punya rekening simpanan sukarela yang "
+                                "aktif: %(m)s. Anggota yang sudah keluar dibayar tunai atau "
+                                "transfer bank; anggota aktif dibukakan rekening sukarela dulu."
+                            )
+                            % {"m": ", ".join(str(s.member) for s in batch.set_aside)},
+                        )
             else:
                 raise Http404
         if outcome.error is not None:

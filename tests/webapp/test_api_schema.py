@@ -72,10 +72,12 @@ def test_shu_payout_enums_are_each_documented_with_their_own_values(doc):
     payout's ``method`` (cash or sukarela) were both named PayoutMethodEnum, and the
     settings were documented with the payout's two values: a GET of the defaults
     ("choice") broke the documented schema (found by the API fuzz test)."""
-    from core.yearend.models import ShuSettings
+    from core.yearend.models import ShuPayout, ShuSettings
 
     assert sorted(_enum(doc, "ShuSettings", "payout_method")) == sorted(ShuSettings.Payout.values)
-    assert sorted(_enum(doc, "Payout", "method")) == ["cash", "sukarela"]
+    # a payout is cash, a bank transfer (a member who left: no sukarela account) or sukarela
+    assert sorted(_enum(doc, "Payout", "method")) == sorted(ShuPayout.Method.values)
+    assert sorted(ShuPayout.Method.values) == ["bank", "cash", "sukarela"]
 
 
 def test_every_documented_enum_has_the_values_its_serializer_field_accepts(in_tenant_a):

@@ -158,6 +158,6 @@ SPECTACULAR_SETTINGS = {
         # two fields both got the name PayoutMethodEnum and the settings' one (which has
         # "choice") was documented with the payout's two values
         "ShuPayoutMethodEnum": "core.yearend.models.ShuSettings.Payout",
-        "ShuPayoutIntoEnum": ["cash", "sukarela"],
+        "ShuPayoutIntoEnum": ["cash", "sukarela", "bank"],
     },
 }
