@@ -2,7 +2,7 @@
 exit settlement, and the DB rules on repayments. After each money movement the loan
 sub-ledger equals the ledger's control accounts."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -174,6 +174,39 @@ def test_overpayment_to_principal_reamortises_and_keeps_history(make_loan, staff
     assert future[0].jasa == D(70_000)  # flat on the reduced principal
     assert loan.instalments.filter(is_current=False).count() == 9
     assert _role_total(rep.entry, "loan_receivable") == D(3_000_000)
+    assert_reconciled()
+
+
+def test_overpayment_to_principal_keeps_month_end_due_dates(make_loan, staff, today):
+    """Re-amortisation keeps each remaining row's due date: a loan paid out on 31 July has
+    rows due on the 31st (30th, 28th in short months); counting the new schedule from
+    the first remaining row (30 September) would move every later 31st to the 30th."""
+    on = date(2026, 7, 31)
+    loan = make_loan(days_ago=(today - on).days, until="approved")
+    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
+    loan.refresh_from_db()
+    before = [r.due_date for r in loan.instalments.filter(is_current=True).order_by("number")]
+    assert before[:4] == [
+        date(2026, 8, 31),
+        date(2026, 9, 30),
+        date(2026, 10, 31),
+        date(2026, 11, 30),
+    ]
+    assert before[6] == date(2027, 2, 28) and before[7] == date(2027, 3, 31)
+    # the first instalment (1,100,000) and 1,000,000 more to principal, on 15 August
+    rep = loan_repay(
+        loan=loan,
+        amount=D(2_100_000),
+        by=staff["petugas"],
+        on=date(2026, 8, 15),
+        excess_to="principal",
+    )
+    assert rep.excess == D(1_000_000)
+    loan.refresh_from_db()
+    assert loan.schedule_version == 2
+    current = list(loan.instalments.filter(is_current=True).order_by("number"))
+    assert [r.version for r in current] == [1] + [2] * 9  # rows 2.. re-amortised
+    assert [r.due_date for r in current] == before
     assert_reconciled()
 
 

@@ -4,7 +4,7 @@ post), early payoff, the allocation onto the schedule rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -141,7 +141,9 @@ def _payoff_repayment_new(
 
 def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on: date) -> None:
     """Replace the untouched future rows by a new schedule (next version) over the
-    reduced principal, same count and due dates."""
+    reduced principal, same count and due dates: each new row takes the due date of the
+    row it replaces (not counted again from the first of them, which may be a clamped
+    30th or 28th and would move every later 31st)."""
     if not future:
         return
     if new_principal == 0:
@@ -154,7 +156,12 @@ def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on
         principal=new_principal,
         rate=S.monthly_rate(loan.rate, loan.rate_period),
         tenor=len(future),
-        first_due=future[0].due_date,
+    )
+    sched = replace(
+        sched,
+        rows=tuple(
+            replace(new, due_date=old.due_date) for new, old in zip(sched.rows, future, strict=True)
+        ),
     )
     _instalments_create(loan, sched, version=version, first_number=future[0].number)
     loan.schedule_version = version
