@@ -288,6 +288,33 @@ def late_penalty(
     return rupiah(amount * _money(rate_percent) / HUNDRED * periods)
 
 
+def row_penalty_due(
+    *,
+    due_date: date,
+    on: date,
+    unpaid,
+    penalty_paid,
+    rate_percent,
+    basis: str | PenaltyBasis,
+    grace_days: int = 0,
+) -> Decimal:
+    """THE late-penalty rule of one schedule row on ``on``: ``late_penalty`` on what is
+    unpaid of the instalment (``unpaid``: principal and jasa not yet paid nor waived,
+    never the part already paid), less the penalty paid on it already. Plain values, so
+    the single-loan read (``services.row_penalty_due``) and the set-based one
+    (``selectors.loans_amounts_due``) share it."""
+    if due_date >= on:
+        return ZERO
+    accrued = late_penalty(
+        overdue_amount=unpaid,
+        days_late=(on - due_date).days,
+        rate_percent=rate_percent,
+        basis=basis,
+        grace_days=grace_days,
+    )
+    return max(accrued - _money(penalty_paid), ZERO)
+
+
 # --- repayment allocation -------------------------------------------------------------
 
 

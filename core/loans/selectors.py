@@ -320,15 +320,16 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
         d = out[loan_id]
         if due <= on:
             p = by_id[loan_id][2]
-            if due < on:
-                accrued = S.late_penalty(
-                    overdue_amount=pr + js - jw,
-                    days_late=(on - due).days,
-                    rate_percent=p.late_penalty_rate,
-                    basis=p.late_penalty_basis,
-                    grace_days=p.late_penalty_grace_days,
-                )
-                d["penalty"] += max(accrued - pen_paid, ZERO)
+            # the single-loan rule (services.row_penalty_due), on the same row values
+            d["penalty"] += S.row_penalty_due(
+                due_date=due,
+                on=on,
+                unpaid=pr - pp + js - jw - jp,
+                penalty_paid=pen_paid,
+                rate_percent=p.late_penalty_rate,
+                basis=p.late_penalty_basis,
+                grace_days=p.late_penalty_grace_days,
+            )
         elif loan_id in next_taken:
             continue
         else:

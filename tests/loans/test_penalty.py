@@ -12,6 +12,7 @@ from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct
 from core.loans.services import loan_dues, loan_repay, row_penalty_due
 from tests.loans.conftest import assert_reconciled
+from tests.members import factories as f
 
 
 def _mostly_paid(make_loan, staff, today):
@@ -80,3 +81,66 @@ def test_penalty_never_exceeds_rate_times_unpaid(
     assert D(0) <= pen <= S.rupiah(rate * unpaid / 100 * periods)
     if unpaid == 0:
         assert pen == 0
+
+
+def _bulk_and_single(loans, on):
+    """Per loan, the payroll list's set-based read (``loans_amounts_due``) and the
+    single-loan read (``loan_amount_due``, ``row_penalty_due`` per row) on ``on``."""
+    from core.loans.selectors import loan_amount_due, loans_amounts_due
+
+    bulk = loans_amounts_due(on=on)
+    return [
+        ({k: bulk[ln.pk][k] for k in ("penalty", "jasa", "principal", "total")}, ln, on)
+        for ln in loans
+    ], {ln.pk: loan_amount_due(ln, on) for ln in loans}
+
+
+def test_bulk_amounts_due_charge_penalty_only_on_the_unpaid_part(make_loan, staff, today):
+    """The payroll list's bulk read gives what the single-loan rule gives: 2% of the
+    100,000 still unpaid = 2,000, not 2% of the whole 1,100,000 instalment = 22,000."""
+    from core.loans.selectors import loan_amount_due, loans_amounts_due
+
+    loan, _row = _mostly_paid(make_loan, staff, today)
+    one = loan_amount_due(loan, today)
+    assert one["penalty"] == D(2_000)
+    bulk = loans_amounts_due(on=today)[loan.pk]
+    assert (bulk["penalty"], bulk["total"]) == (one["penalty"], one["total"])
+
+
+def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff, today):
+    """Part payments before and after the due date, several rows overdue, penalty only
+    partly paid, nothing paid: on several dates, the bulk read and the single-loan read
+    agree on penalty, jasa, principal and total for every loan."""
+    by = staff["petugas"]
+
+    def borrower():
+        return f.member(take_home_pay=D(20_000_000))
+
+    # 1. most of the first instalment paid the day before it fell due
+    early, _row = _mostly_paid(make_loan, staff, today)
+    # 2. three instalments overdue, nothing paid
+    idle = make_loan(days_ago=100, who=borrower())
+    # 3. three overdue, a late payment covering the penalty, some jasa and principal
+    part = make_loan(days_ago=100, who=borrower())
+    r1 = part.instalments.get(number=1)
+    loan_repay(loan=part, amount=D(1_500_000), by=by, on=r1.due_date + timedelta(days=40))
+    # 4. two overdue, a late payment smaller than the penalty due
+    short = make_loan(days_ago=70, who=borrower())
+    r1 = short.instalments.get(number=1)
+    rep = loan_repay(loan=short, amount=D(10_000), by=by, on=r1.due_date + timedelta(days=36))
+    assert rep.penalty == D(10_000) and rep.jasa == 0
+    # 5. the first instalment partly paid 10 days late, the rest still unpaid
+    late = make_loan(days_ago=120, who=borrower())
+    r1 = late.instalments.get(number=1)
+    loan_repay(loan=late, amount=D(622_000), by=by, on=r1.due_date + timedelta(days=10))
+    loans = [early, idle, part, short, late]
+    for ln in loans:
+        ln.refresh_from_db()
+    penalties = []
+    for on in (today - timedelta(days=20), today, today + timedelta(days=17)):
+        pairs, single = _bulk_and_single(loans, on)
+        for bulk, ln, day in pairs:
+            one = single[ln.pk]
+            assert bulk == {k: one[k] for k in bulk}, (ln.number, day)
+            penalties.append(bulk["penalty"])
+    assert all(p >= 0 for p in penalties) and sum(penalties) > 0

@@ -35,17 +35,18 @@ def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
     unpaid of the instalment (principal and jasa not yet paid nor waived; never the part
     already paid) per day / started month beyond the grace days, less the penalty paid
     on it already."""
-    if row.settled or row.due_date >= on:
+    if row.settled:
         return ZERO
     p = loan.product
-    accrued = S.late_penalty(
-        overdue_amount=row.principal_left + row.jasa_left,
-        days_late=(on - row.due_date).days,
+    return S.row_penalty_due(
+        due_date=row.due_date,
+        on=on,
+        unpaid=row.principal_left + row.jasa_left,
+        penalty_paid=row.penalty_paid,
         rate_percent=p.late_penalty_rate,
         basis=p.late_penalty_basis,
         grace_days=p.late_penalty_grace_days,
     )
-    return max(accrued - row.penalty_paid, ZERO)
 
 
 @dataclass
