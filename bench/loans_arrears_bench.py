@@ -168,14 +168,15 @@ def load(n_loans: int, today: date) -> dict:
                 settled_on = r.due_date.isoformat() if done else r"\N"
                 buf.write(
                     f"{loan.pk}\t1\tt\t{r.number}\t{r.due_date.isoformat()}\t{r.principal}\t"
-                    f"{r.jasa}\t{pp}\t{jp}\t0\t0\t{'t' if done else 'f'}\t{settled_on}\n"
+                    f"{r.jasa}\t{pp}\t{jp}\t0\t0\t0\t0\t{'t' if done else 'f'}\t{settled_on}\n"
                 )
                 rows += 1
         buf.seek(0)
         with connection.cursor() as cur:
             cur.cursor.copy_expert(
                 "COPY loans_instalment (loan_id, version, is_current, number, due_date, principal,"
-                " jasa, principal_paid, jasa_paid, jasa_waived, penalty_paid, settled, settled_on)"
+                " jasa, principal_paid, jasa_paid, jasa_waived, penalty_paid, penalty_periods,"
+                " penalty_charged, settled, settled_on)"
                 " FROM STDIN",
                 buf,
             )

@@ -250,12 +250,25 @@ def _loan_repay_in_memory(
         raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due, ahead, alloc = plan.due, plan.ahead, plan.alloc
+    before: list = []  # the rows' penalty state before, kept on the repayment
     touched = _spread_to_rows(
-        loan, plan.due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal
+        loan,
+        plan.due_rows,
+        on,
+        penalty=due.penalty,
+        jasa=due.jasa,
+        principal=due.principal,
+        penalty_before=before,
     )
     if plan.nxt is not None and ahead.jasa + ahead.principal > 0:
         touched += _spread_to_rows(
-            loan, [plan.nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal
+            loan,
+            [plan.nxt],
+            on,
+            penalty=ZERO,
+            jasa=ahead.jasa,
+            principal=ahead.principal,
+            penalty_before=before,
         )
     reamortised = plan.extra_principal > 0 and bool(plan.future)
     if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
@@ -270,6 +283,7 @@ def _loan_repay_in_memory(
         excess_to=excess_to,
         by=by,
         entry_id=entry_id,
+        penalty_rows_before=before,
     )
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
     # _after_payment, with "no open row left" known from the rows in memory

@@ -558,6 +558,14 @@ class Instalment(FastFromDb, models.Model):
     jasa_paid = models.DecimalField(default=ZERO, **MONEY)
     jasa_waived = models.DecimalField(default=ZERO, **MONEY)
     penalty_paid = models.DecimalField(default=ZERO, **MONEY)
+    # late penalty charged so far: ``penalty_periods`` periods (days or started months
+    # beyond the grace days, by the product's basis) came to ``penalty_charged``. A
+    # payment applied to the row charges the periods up to its date on what was unpaid
+    # during them before it changes what is unpaid; later periods are charged on what is
+    # left (``schedules.row_penalty_charge``). 0/0: nothing charged yet (every row
+    # written before these fields existed).
+    penalty_periods = models.PositiveIntegerField(default=0)
+    penalty_charged = models.DecimalField(default=ZERO, **MONEY)
     settled = models.BooleanField(default=False)
     settled_on = models.DateField(null=True, blank=True)
 
@@ -583,6 +591,9 @@ class Instalment(FastFromDb, models.Model):
                 condition=~Q(settled=True)
                 | (Q(principal_paid=F("principal")) & Q(jasa_paid=F("jasa") - F("jasa_waived"))),
                 name="loans_instalment_settled_means_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(penalty_charged__gte=0), name="loans_instalment_penalty_charged_gte_0"
             ),
         ]
         indexes = [
@@ -656,6 +667,11 @@ class Repayment(models.Model):
     jasa_receivable_settled = models.DecimalField(
         _("piutang jasa dibawa yang dilunasi"), default=ZERO, **MONEY
     )
+    # the late-penalty state this payment advanced on schedule rows, as it was before:
+    # [[instalment id, penalty_periods, "penalty_charged"], ...]; what a reversal restores.
+    # Empty for a payment that charged no new penalty period (and for payments made before
+    # rows kept that state, which changed none)
+    penalty_rows_before = models.JSONField(default=list, blank=True, editable=False)
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

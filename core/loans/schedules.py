@@ -270,6 +270,15 @@ def fee_amount(*, base, kind: str | AmountKind, value) -> Decimal:
     return rupiah(v)
 
 
+def penalty_periods(*, days_late: int, basis: str | PenaltyBasis, grace_days: int = 0) -> int:
+    """The late-penalty periods of an instalment ``days_late`` days past due: the days
+    (per day) or started 30-day months (per month) beyond ``grace_days``; 0 within them."""
+    if days_late <= grace_days:
+        return 0
+    days = days_late - grace_days
+    return days if PenaltyBasis(basis) == PenaltyBasis.PER_DAY else -(-days // 30)
+
+
 def late_penalty(
     *,
     overdue_amount,
@@ -281,11 +290,57 @@ def late_penalty(
     """Penalty on an overdue amount: ``rate_percent`` of it per day (or per started
     30-day month) late beyond ``grace_days``. Within the grace period: nothing."""
     amount = _money(overdue_amount)
-    if amount <= 0 or days_late <= grace_days:
+    periods = penalty_periods(days_late=days_late, basis=basis, grace_days=grace_days)
+    if amount <= 0 or periods == 0:
         return ZERO
-    days = days_late - grace_days
-    periods = days if PenaltyBasis(basis) == PenaltyBasis.PER_DAY else -(-days // 30)
     return rupiah(amount * _money(rate_percent) / HUNDRED * periods)
+
+
+@dataclass(frozen=True)
+class PenaltyCharge:
+    """The late penalty charged on a schedule row: ``periods`` periods came to
+    ``charged`` rupiah."""
+
+    periods: int
+    charged: Decimal
+
+    def owed(self, penalty_paid) -> Decimal:
+        return max(self.charged - _money(penalty_paid), ZERO)
+
+
+def row_penalty_charge(
+    *,
+    due_date: date,
+    on: date,
+    unpaid,
+    periods: int,
+    charged,
+    penalty_paid,
+    rate_percent,
+    basis: str | PenaltyBasis,
+    grace_days: int = 0,
+) -> PenaltyCharge:
+    """THE late-penalty rule of one schedule row: what has been charged on it by ``on``.
+    The row had ``periods`` periods charged, ``charged`` rupiah (what a payment applied
+    to it charged up to its date); each period started since is charged ``rate_percent``
+    of what is unpaid of the instalment now (``unpaid``: principal and jasa not paid nor
+    waived; never the part already paid), which has not changed since (every payment
+    that changes it charges the periods before it first). So each period is charged on
+    what was unpaid during it. Never less than ``penalty_paid``: what was paid was
+    charged (only rows charged by the older rule, which did not keep their periods, can
+    have paid more than this rule charges). Plain values, so the single-loan read
+    (``services.row_penalty_due``), the set-based one (``selectors.loans_amounts_due``)
+    and the payments share it."""
+    charged = _money(charged)
+    now = (
+        penalty_periods(days_late=(on - due_date).days, basis=basis, grace_days=grace_days)
+        if on > due_date
+        else 0
+    )
+    if now <= periods:
+        return PenaltyCharge(periods, charged)
+    more = rupiah(max(_money(unpaid), ZERO) * _money(rate_percent) / HUNDRED * (now - periods))
+    return PenaltyCharge(now, max(charged + more, _money(penalty_paid)))
 
 
 def row_penalty_due(
@@ -293,26 +348,26 @@ def row_penalty_due(
     due_date: date,
     on: date,
     unpaid,
+    periods: int,
+    charged,
     penalty_paid,
     rate_percent,
     basis: str | PenaltyBasis,
     grace_days: int = 0,
 ) -> Decimal:
-    """THE late-penalty rule of one schedule row on ``on``: ``late_penalty`` on what is
-    unpaid of the instalment (``unpaid``: principal and jasa not yet paid nor waived,
-    never the part already paid), less the penalty paid on it already. Plain values, so
-    the single-loan read (``services.row_penalty_due``) and the set-based one
-    (``selectors.loans_amounts_due``) share it."""
-    if due_date >= on:
-        return ZERO
-    accrued = late_penalty(
-        overdue_amount=unpaid,
-        days_late=(on - due_date).days,
+    """The late penalty still owed on a row on ``on``: what ``row_penalty_charge`` has
+    charged on it by then, less the penalty paid on it already."""
+    return row_penalty_charge(
+        due_date=due_date,
+        on=on,
+        unpaid=unpaid,
+        periods=periods,
+        charged=charged,
+        penalty_paid=penalty_paid,
         rate_percent=rate_percent,
         basis=basis,
         grace_days=grace_days,
-    )
-    return max(accrued - _money(penalty_paid), ZERO)
+    ).owed(penalty_paid)
 
 
 # --- repayment allocation -------------------------------------------------------------

@@ -264,14 +264,15 @@ def disbursements_between(date_from: date, date_to: date) -> QuerySet[Loan]:
 def _open_rows_due_and_next(loan_ids: list[int], on: date) -> list[tuple]:
     """For each loan, its open current rows due by ``on`` and the first one after it (by
     due date; a schedule's due dates rise with its numbers), as ``(loan_id, due_date,
-    principal, jasa, principal_paid, jasa_paid, jasa_waived, penalty_paid)``: an index
+    principal, jasa, principal_paid, jasa_paid, jasa_waived, penalty_paid,
+    penalty_periods, penalty_charged)``: an index
     walk per loan (``loans_inst_current_idx``) that stops there, as the payroll batch reads
     them (``core.loans.batch``), not every open row of every schedule (720,000 rows for
     30,000 loans, over 700 MB in the process that built the payroll list)."""
     table = connection.ops.quote_name(Instalment._meta.db_table)
     cols = (
         "i.loan_id, i.due_date, i.principal, i.jasa, i.principal_paid, i.jasa_paid,"
-        " i.jasa_waived, i.penalty_paid"
+        " i.jasa_waived, i.penalty_paid, i.penalty_periods, i.penalty_charged"
     )
     open_row = "i.loan_id = l.id AND i.is_current AND NOT i.settled"
     sql = (
@@ -316,7 +317,7 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
     }
     rows = _open_rows_due_and_next(sorted(by_id), on)
     next_taken: set[int] = set()
-    for loan_id, due, pr, js, pp, jp, jw, pen_paid in rows:
+    for loan_id, due, pr, js, pp, jp, jw, pen_paid, pen_periods, pen_charged in rows:
         d = out[loan_id]
         if due <= on:
             p = by_id[loan_id][2]
@@ -325,6 +326,8 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
                 due_date=due,
                 on=on,
                 unpaid=pr - pp + js - jw - jp,
+                periods=pen_periods,
+                charged=pen_charged,
                 penalty_paid=pen_paid,
                 rate_percent=p.late_penalty_rate,
                 basis=p.late_penalty_basis,

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.services import journal_entry_id_reserve
+from core.loans import schedules as S
 from core.loans.batch import loan_repayments_prepare_bulk
 from core.loans.models import Instalment, Loan, Repayment
-from core.loans.services import loan_repayment_prepare, loan_repayments_attach_entry
+from core.loans.services import loan_repay, loan_repayment_prepare, loan_repayments_attach_entry
 from core.savings.models import SavingsAccount, SavingsTransaction
 from tests.ledger.helpers import post_bank_batch
 from tests.loans.conftest import assert_reconciled
@@ -42,6 +43,8 @@ ROW_FIELDS = (
     "jasa_paid",
     "jasa_waived",
     "penalty_paid",
+    "penalty_periods",
+    "penalty_charged",
     "settled",
     "settled_on",
 )
@@ -57,6 +60,7 @@ REP_FIELDS = (
     "excess",
     "excess_to",
     "early_payoff_fee",
+    "penalty_rows_before",
     "created_by_id",
 )
 
@@ -87,7 +91,7 @@ def _payoff_amount(loan: Loan, on) -> D:
     return dues.penalty + sum((r.jasa_left + r.principal_left for r in rows), D(0))
 
 
-def _snapshot(loans, drafts):
+def _snapshot(loans, drafts, audit_after=0):
     ids = [ln.pk for ln in loans]
     rep_ids = [d.repayment.pk for d in drafts]
     rep_index = {pk: i for i, pk in enumerate(rep_ids)}
@@ -129,18 +133,19 @@ def _snapshot(loans, drafts):
         # or one entry of the batch's "loan.repay_batch" row: the same details
         "audit": [
             (actor, label, {**data, "repayment": rep_index[data["repayment"]]})
-            for actor, label, data in _audited(ids)
+            for actor, label, data in _audited(ids, audit_after)
         ],
     }
     return state
 
 
-def _audited(ids):
+def _audited(ids, after=0):
+    """The audit of repayments of ``ids`` written after the audit row ``after``."""
     ids = set(ids)
     out = []
-    for e in AuditEvent.objects.filter(action__in=["loan.repay", "loan.repay_batch"]).order_by(
-        "pk"
-    ):
+    for e in AuditEvent.objects.filter(
+        action__in=["loan.repay", "loan.repay_batch"], pk__gt=after
+    ).order_by("pk"):
         if e.action == "loan.repay" and int(e.target_id) in ids:
             out.append((e.actor_id, e.actor_label, {"loan": int(e.target_id), **e.data}))
         elif e.action == "loan.repay_batch":
@@ -171,13 +176,14 @@ def _bulk(loans, amounts, on, by, excess_to):
 
 def _compare(loans, amounts, on, by, excess_to="sukarela"):
     """Run both paths on the same data (each inside a savepoint rolled back) and return
-    the two snapshots."""
+    the two snapshots (the audit: what they wrote, not of repayments before)."""
     out = []
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     for fn in (_one_by_one, _bulk):
         sid = transaction.savepoint()
         try:
             drafts = fn(loans, amounts, on, by, excess_to)
-            out.append(_snapshot(loans, drafts))
+            out.append(_snapshot(loans, drafts, mark))
         finally:
             transaction.savepoint_rollback(sid)
     return out
@@ -209,6 +215,43 @@ def test_bulk_equals_one_by_one_partial_arrears_excess_and_closing(book, staff, 
     assert any(r[8] > 0 for r in single["repayments"])  # an excess
     assert any(r[5] > 0 for r in single["repayments"])  # a late penalty
     assert single["savings"][0] and single["savings"][0][0][2] == D(400_000)
+
+
+def test_bulk_charges_penalty_after_late_part_payments_like_single(book, staff, today):
+    """Rows partly paid late before (their penalty charged up to those payments): the
+    batch charges each later period on what those payments left unpaid, writes the rows'
+    penalty state and keeps the state before on each repayment, as the single service."""
+    by = staff["petugas"]
+    arrears, short = book[2], book[4]  # 3 and 2 instalments overdue
+    # 6,000,000 / 12 flat 1%: instalment 560,000; 10 days late: penalty 2% = 11,200,
+    # jasa 60,000, principal 228,800: 271,200 of it left unpaid
+    r1 = arrears.instalments.get(number=1)
+    rep = loan_repay(loan=arrears, amount=D(300_000), by=by, on=r1.due_date + timedelta(days=10))
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(11_200), D(60_000), D(228_800))
+    # 1,200,000 / 6: instalment 212,000; 8 days late: 4,240 + 12,000 + 133,760
+    r1s = short.instalments.get(number=1)
+    loan_repay(loan=short, amount=D(150_000), by=by, on=r1s.due_date + timedelta(days=8))
+    for ln in book:
+        ln.refresh_from_db()
+    amounts = [D(1_100_000), D(150_000), D(2_000_000), D(500_000), D(300_000)]
+    single, bulk = _compare(book, amounts, today, staff["bendahara"])
+    assert bulk == single
+    reps = dict(zip([ln.pk for ln in book], single["repayments"], strict=True))
+    penalty, before = REP_FIELDS.index("penalty"), REP_FIELDS.index("penalty_rows_before")
+    for ln in (arrears, short):
+        assert reps[ln.pk][penalty] > 0 and reps[ln.pk][before], ln.number
+    # the arrears loan's first row: its first started month charged on the whole
+    # instalment (11,200), every later one on the 271,200 left unpaid
+    periods = S.penalty_periods(
+        days_late=(today - r1.due_date).days, basis="per_month", grace_days=5
+    )
+    assert periods >= 2
+    row = next(r for r in single["rows"] if r[0] == arrears.pk and r[3] == 1 and r[2])
+    at = ROW_FIELDS.index("penalty_periods") + 1  # rows are (loan_id, *ROW_FIELDS)
+    assert (row[at], row[at + 1]) == (
+        periods,
+        D(11_200) + S.rupiah(D(271_200) * 2 / 100 * (periods - 1)),
+    )
 
 
 def test_bulk_excess_to_principal_reamortises_like_single(book, staff, today):

@@ -133,7 +133,12 @@ def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff,
     late = make_loan(days_ago=120, who=borrower())
     r1 = late.instalments.get(number=1)
     loan_repay(loan=late, amount=D(622_000), by=by, on=r1.due_date + timedelta(days=10))
-    loans = [early, idle, part, short, late]
+    # 6. two late part payments, months apart, several rows overdue between them
+    twice = make_loan(days_ago=150, who=borrower())
+    r1 = twice.instalments.get(number=1)
+    loan_repay(loan=twice, amount=D(400_000), by=by, on=r1.due_date + timedelta(days=20))
+    loan_repay(loan=twice, amount=D(900_000), by=by, on=r1.due_date + timedelta(days=75))
+    loans = [early, idle, part, short, late, twice]
     for ln in loans:
         ln.refresh_from_db()
     penalties = []
@@ -144,3 +149,125 @@ def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff,
             assert bulk == {k: one[k] for k in bulk}, (ln.number, day)
             penalties.append(bulk["penalty"])
     assert all(p >= 0 for p in penalties) and sum(penalties) > 0
+
+
+def _late_part_paid(make_loan, staff):
+    """Rp 10,000,000 flat 1% a month (instalment 1,100,000, jasa 100,000), 2% a started
+    month after 5 grace days; 622,000 paid 10 days late: penalty 22,000 (one started
+    month on 1,100,000), jasa 100,000, principal 500,000; 500,000 of it stays unpaid."""
+    loan = make_loan(days_ago=120)
+    row = loan.instalments.get(number=1)
+    rep = loan_repay(
+        loan=loan, amount=D(622_000), by=staff["petugas"], on=row.due_date + timedelta(days=10)
+    )
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(22_000), D(100_000), D(500_000))
+    row.refresh_from_db()
+    assert row.principal_left + row.jasa_left == D(500_000)
+    return loan, row
+
+
+def test_penalty_keeps_accruing_on_the_unpaid_rest_after_a_late_part_payment(
+    make_loan, staff, today
+):
+    """The paid part is never charged again; the unpaid rest is, for every period it
+    stays unpaid: the second started month is 2% of 500,000 = 10,000 (the old rule took
+    2% of 500,000 for both months, less the 22,000 paid: nothing)."""
+    loan, row = _late_part_paid(make_loan, staff)
+    # the payment charged the first started month up to its date
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (1, 22_000, 22_000)
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=35)) == 0  # same month
+    on = row.due_date + timedelta(days=40)  # 35 days beyond grace: 2 started months
+    assert row_penalty_due(loan, row, on) == D(10_000)
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=70)) == D(20_000)
+    # the loan's dues, the payroll list's bulk read and a payment all charge it
+    r2 = loan.instalments.get(number=2)
+    pen2 = S.late_penalty(
+        overdue_amount=D(1_100_000),
+        days_late=(on - r2.due_date).days,
+        rate_percent=D(2),
+        basis="per_month",
+        grace_days=5,
+    )
+    assert pen2 == D(22_000)
+    assert loan_dues(loan, on).penalty == D(10_000) + pen2
+    pairs, single = _bulk_and_single([loan], on)
+    assert pairs[0][0]["penalty"] == single[loan.pk]["penalty"] == D(10_000) + pen2
+    rep = loan_repay(loan=loan, amount=D(632_000), by=staff["petugas"], on=on)
+    # penalty of both rows, row 2's jasa, then row 1's principal (oldest first)
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(32_000), D(100_000), D(500_000))
+    row.refresh_from_db()
+    assert row.settled
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 32_000, 32_000)
+    assert row_penalty_due(loan, row, today) == 0
+    assert_reconciled()
+
+
+def test_a_payment_short_of_the_penalty_leaves_the_rest_owed_and_accruing(make_loan, staff):
+    """A payment smaller than the penalty due pays only penalty: the rest stays owed and
+    the whole unpaid instalment keeps being charged for the periods after."""
+    loan = make_loan(days_ago=120)
+    row = loan.instalments.get(number=1)
+    on = row.due_date + timedelta(days=40)  # 2 started months on 1,100,000 = 44,000
+    assert row_penalty_due(loan, row, on) == D(44_000)
+    rep = loan_repay(loan=loan, amount=D(30_000), by=staff["petugas"], on=on)
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(30_000), 0, 0)
+    row.refresh_from_db()
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 44_000, 30_000)
+    assert row_penalty_due(loan, row, on) == D(14_000)
+    # a third started month, still on the whole 1,100,000 (nothing of it paid)
+    later = row.due_date + timedelta(days=70)
+    assert row_penalty_due(loan, row, later) == D(14_000 + 22_000)
+    # every row's penalty (rows 2 and 3 are late by then too) and 60,000 of row 1's jasa:
+    # the next month is charged on what is left of row 1
+    penalty = loan_dues(loan, later).penalty
+    assert penalty > D(36_000)
+    rep = loan_repay(loan=loan, amount=penalty + D(60_000), by=staff["petugas"], on=later)
+    assert (rep.penalty, rep.jasa) == (penalty, D(60_000))
+    row.refresh_from_db()
+    assert row.penalty_paid == D(66_000) and row.jasa_paid == D(60_000)
+    assert (row.penalty_periods, row.penalty_charged) == (3, D(66_000))
+    # 4th started month: 2% of 1,040,000 = 20,800
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=100)) == D(20_800)
+    assert_reconciled()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    unpaid=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=5),
+    gaps=st.lists(st.integers(0, 90), min_size=5, max_size=5),
+    rate=st.decimals("0", "10", places=2),
+    basis=st.sampled_from(["per_day", "per_month"]),
+    grace=st.integers(0, 10),
+)
+def test_penalty_is_charged_per_period_on_what_was_unpaid_during_it(
+    unpaid, gaps, rate, basis, grace
+):
+    """Charging at each payment (the rows' state) gives, per period, the rate of what was
+    unpaid during it: the sum of late_penalty over the stretches between payments, and
+    never more than the rate of the largest unpaid amount for every period."""
+    due = date(2026, 1, 10)
+    periods, charged = 0, D(0)
+    day = due
+    expected = D(0)
+    prev_periods = 0
+    unpaid = sorted(unpaid, reverse=True)  # what is unpaid only falls
+    for amount, gap in zip(unpaid, gaps, strict=False):
+        day += timedelta(days=gap)
+        c = S.row_penalty_charge(
+            due_date=due,
+            on=day,
+            unpaid=D(amount),
+            periods=periods,
+            charged=charged,
+            penalty_paid=charged,
+            rate_percent=rate,
+            basis=basis,
+            grace_days=grace,
+        )
+        now = S.penalty_periods(days_late=(day - due).days, basis=basis, grace_days=grace)
+        if now > prev_periods:
+            expected += S.rupiah(D(amount) * rate / 100 * (now - prev_periods))
+            prev_periods = now
+        periods, charged = c.periods, c.charged
+        assert charged == expected
+    assert charged <= S.rupiah(rate * unpaid[0] / 100 * periods) + len(unpaid)

@@ -20,6 +20,7 @@ from core.loans.models import Instalment, Loan, LoanReversal, Repayment
 from core.loans.services import (
     loan_disburse,
     loan_disbursement_reverse,
+    loan_dues,
     loan_payoff,
     loan_repay,
     loan_repayment_reverse,
@@ -42,7 +43,15 @@ def _rows(loan):
     return list(
         Instalment.objects.filter(loan=loan, is_current=True)
         .order_by("number")
-        .values_list("penalty_paid", "jasa_paid", "principal_paid", "jasa_waived", "settled")
+        .values_list(
+            "penalty_paid",
+            "jasa_paid",
+            "principal_paid",
+            "jasa_waived",
+            "penalty_periods",
+            "penalty_charged",
+            "settled",
+        )
     )
 
 
@@ -133,6 +142,50 @@ def test_early_payoff_reversed_owes_waived_jasa_again(make_loan, staff, today):
     assert loan.status == Loan.Status.CLOSED
     loan_repayment_reverse(repayment=rep, by=staff["admin"], reason="pelunasan batal")
     assert _loan_state(loan) == before
+    _books_agree()
+
+
+def test_late_payments_reversed_uncharge_the_penalty_periods_they_charged(make_loan, staff):
+    """A late payment charges each row it pays the penalty periods up to its date (on
+    what was unpaid before it); reversing it restores every row exactly, so the penalty
+    owed is again what it was."""
+    loan = make_loan(days_ago=120)
+    r1 = loan.instalments.get(number=1)
+    untouched = _loan_state(loan)
+    first = loan_repay(
+        loan=loan, amount=D(622_000), by=staff["petugas"], on=r1.due_date + timedelta(days=10)
+    )
+    assert first.penalty == D(22_000)
+    before = _loan_state(loan)
+    on = r1.due_date + timedelta(days=40)
+    owed = loan_dues(loan, on).penalty  # row 1: 10,000; row 2: 22,000
+    assert owed == D(32_000)
+    second = loan_repay(loan=loan, amount=owed + D(150_000), by=staff["petugas"], on=on)
+    assert second.penalty == owed
+    after = _loan_state(loan)
+    assert [r[4:6] for r in after[-1][:2]] == [(2, D(32_000)), (1, D(22_000))]
+    loan_repayment_reverse(repayment=second, by=staff["bendahara"], reason="salah input")
+    assert _loan_state(loan) == before
+    assert loan_dues(loan, on).penalty == owed
+    loan_repayment_reverse(repayment=first, by=staff["bendahara"], reason="salah input")
+    assert _loan_state(loan) == untouched
+    _books_agree()
+
+
+def test_early_payoff_of_late_rows_reversed_restores_their_penalty_state(make_loan, staff, today):
+    loan = make_loan(days_ago=120)
+    r1 = loan.instalments.get(number=1)
+    loan_repay(
+        loan=loan, amount=D(622_000), by=staff["petugas"], on=r1.due_date + timedelta(days=10)
+    )
+    before = _loan_state(loan)
+    owed = loan_dues(loan, today).penalty
+    rep = loan_payoff(loan=loan, by=staff["petugas"], on=today)
+    assert rep.penalty == owed > 0
+    assert rep.penalty_rows_before  # the payoff charged rows up to its date
+    loan_repayment_reverse(repayment=rep, by=staff["admin"], reason="pelunasan batal")
+    assert _loan_state(loan) == before
+    assert loan_dues(loan, today).penalty == owed
     _books_agree()
 
 

@@ -212,10 +212,16 @@ def loan_disburse(
 
 
 def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
-    _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
+    before = _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
     if sum(parts.values(), ZERO) > 0:
         rep = _payoff_repayment_new(
-            old, parts, on=on, channel=Repayment.Channel.TOPUP, by=by, entry=entry
+            old,
+            parts,
+            on=on,
+            channel=Repayment.Channel.TOPUP,
+            by=by,
+            entry=entry,
+            penalty_rows_before=before,
         )
         old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO

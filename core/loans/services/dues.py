@@ -30,23 +30,32 @@ def _open_rows(loan: Loan) -> list[Instalment]:
     )
 
 
-def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
-    """Late penalty still owed on an unsettled row: the product's rate of what is still
-    unpaid of the instalment (principal and jasa not yet paid nor waived; never the part
-    already paid) per day / started month beyond the grace days, less the penalty paid
-    on it already."""
-    if row.settled:
-        return ZERO
+def row_penalty_charge(loan: Loan, row: Instalment, on: date) -> S.PenaltyCharge:
+    """The late penalty charged on a row by ``on`` (``schedules.row_penalty_charge``):
+    what was charged up to the last payment applied to it, and the product's rate of
+    what is unpaid of the instalment now for each day / started month beyond the grace
+    days since."""
     p = loan.product
-    return S.row_penalty_due(
+    return S.row_penalty_charge(
         due_date=row.due_date,
         on=on,
         unpaid=row.principal_left + row.jasa_left,
+        periods=row.penalty_periods,
+        charged=row.penalty_charged,
         penalty_paid=row.penalty_paid,
         rate_percent=p.late_penalty_rate,
         basis=p.late_penalty_basis,
         grace_days=p.late_penalty_grace_days,
     )
+
+
+def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
+    """Late penalty still owed on an unsettled row: what is charged on it by ``on`` (each
+    period late on what was unpaid of the instalment during it; never on the part already
+    paid), less the penalty paid on it already."""
+    if row.settled:
+        return ZERO
+    return row_penalty_charge(loan, row, on).owed(row.penalty_paid)
 
 
 @dataclass

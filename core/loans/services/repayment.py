@@ -42,7 +42,7 @@ from .common import (
     check_loan_date,
     savings_credit,
 )
-from .dues import _open_rows, loan_payoff_quote, row_penalty_due
+from .dues import _open_rows, loan_payoff_quote, row_penalty_charge, row_penalty_due
 
 # --- repayment ----------------------------------------------------------------------
 
@@ -55,14 +55,32 @@ def _apply_to_rows(
     penalty: Decimal,
     jasa: Decimal,
     principal: Decimal,
+    penalty_before: list | None = None,
 ) -> None:
     """Spread penalty, jasa and principal over the rows oldest first (each component
-    separately) and save them; marks rows settled when fully paid."""
-    for r in _spread_to_rows(loan, rows, on, penalty=penalty, jasa=jasa, principal=principal):
+    separately) and save them; marks rows settled when fully paid. ``penalty_before``:
+    see ``_spread_to_rows``."""
+    for r in _spread_to_rows(
+        loan,
+        rows,
+        on,
+        penalty=penalty,
+        jasa=jasa,
+        principal=principal,
+        penalty_before=penalty_before,
+    ):
         r.save(update_fields=ROW_PAID_FIELDS)
 
 
-ROW_PAID_FIELDS = ["penalty_paid", "jasa_paid", "principal_paid", "settled", "settled_on"]
+ROW_PAID_FIELDS = [
+    "penalty_paid",
+    "jasa_paid",
+    "principal_paid",
+    "penalty_periods",
+    "penalty_charged",
+    "settled",
+    "settled_on",
+]
 
 
 def _spread_to_rows(
@@ -73,11 +91,24 @@ def _spread_to_rows(
     penalty: Decimal,
     jasa: Decimal,
     principal: Decimal,
+    penalty_before: list | None = None,
 ) -> list[Instalment]:
     """The in-memory half of ``_apply_to_rows``: spread the amounts over the rows oldest
-    first and return the rows touched (not saved; the batch service bulk-updates them)."""
+    first and return the rows touched (not saved; the batch service bulk-updates them).
+    A row touched first has its late penalty charged up to ``on`` on what is unpaid of it
+    before this payment (``penalty_periods``, ``penalty_charged``), so the periods after
+    are charged on what the payment leaves unpaid; the state it had is appended to
+    ``penalty_before`` as ``[row id, periods, "charged"]`` (kept on the repayment, which
+    a reversal restores it from)."""
+    charges = {r.pk: row_penalty_charge(loan, r, on) for r in rows}
     states = [
-        S.RowDue(r.pk, row_penalty_due(loan, r, on), r.jasa_left, r.principal_left) for r in rows
+        S.RowDue(
+            r.pk,
+            ZERO if r.settled else charges[r.pk].owed(r.penalty_paid),
+            r.jasa_left,
+            r.principal_left,
+        )
+        for r in rows
     ]
     spread = S.spread_over_rows(states, S.Allocation(penalty, jasa, principal, ZERO))
     touched = []
@@ -85,6 +116,11 @@ def _spread_to_rows(
         a = spread[r.pk]
         if a.applied == 0:
             continue
+        c = charges[r.pk]
+        if (c.periods, c.charged) != (r.penalty_periods, r.penalty_charged):
+            if penalty_before is not None:
+                penalty_before.append([r.pk, r.penalty_periods, str(r.penalty_charged)])
+            r.penalty_periods, r.penalty_charged = c.periods, c.charged
         r.penalty_paid += a.penalty
         r.jasa_paid += a.jasa
         r.principal_paid += a.principal
@@ -107,22 +143,40 @@ def _pay_off_rows(loan: Loan, rows: list[Instalment], on: date) -> None:
         r.save(update_fields=["principal_paid", "jasa_waived", "settled", "settled_on"])
 
 
-def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> None:
+def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> list:
     """What an early payoff does to the schedule: the penalty and jasa due paid on the
     rows due by ``on`` (oldest first), then every open row settled (principal paid, the
-    jasa not yet earned waived). Payoff, top-up and exit settlement."""
+    jasa not yet earned waived). Payoff, top-up and exit settlement. Returns the rows'
+    penalty state before (``_spread_to_rows``), for the payoff's repayment."""
+    before: list = []
     _apply_to_rows(
-        loan, [r for r in rows if r.due_date <= on], on, penalty=penalty, jasa=jasa, principal=ZERO
+        loan,
+        [r for r in rows if r.due_date <= on],
+        on,
+        penalty=penalty,
+        jasa=jasa,
+        principal=ZERO,
+        penalty_before=before,
     )
     _pay_off_rows(loan, rows, on)
+    return before
 
 
 def _payoff_repayment_new(
-    loan: Loan, parts: dict, *, on: date, channel: str, by, entry=None, early_payoff_fee=ZERO
+    loan: Loan,
+    parts: dict,
+    *,
+    on: date,
+    channel: str,
+    by,
+    entry=None,
+    early_payoff_fee=ZERO,
+    penalty_rows_before: list | None = None,
 ) -> Repayment:
     """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
     early-payoff fee, at the counter), and all the loan's deferred jasa, earned now."""
     return Repayment.objects.create(
+        penalty_rows_before=penalty_rows_before or [],
         deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
         jasa_receivable_settled=min(parts["jasa"], loan.jasa_receivable),
         loan=loan,
@@ -306,14 +360,38 @@ def loan_repayment_prepare(
     due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
     future, future_principal = plan.future, plan.future_principal
     extra_principal = plan.extra_principal
-    _apply_to_rows(loan, due_rows, on, penalty=due.penalty, jasa=due.jasa, principal=due.principal)
+    before: list = []
+    _apply_to_rows(
+        loan,
+        due_rows,
+        on,
+        penalty=due.penalty,
+        jasa=due.jasa,
+        principal=due.principal,
+        penalty_before=before,
+    )
     if nxt is not None and ahead.jasa + ahead.principal > 0:
-        _apply_to_rows(loan, [nxt], on, penalty=ZERO, jasa=ahead.jasa, principal=ahead.principal)
+        _apply_to_rows(
+            loan,
+            [nxt],
+            on,
+            penalty=ZERO,
+            jasa=ahead.jasa,
+            principal=ahead.principal,
+            penalty_before=before,
+        )
     if extra_principal > 0:
         _reamortise(loan, future, future_principal - extra_principal, on)
     principal_total = alloc.principal + extra_principal
     rep = _repayment_new(
-        loan, amt=amt, alloc=alloc, on=on, channel=channel, excess_to=excess_to, by=by
+        loan,
+        amt=amt,
+        alloc=alloc,
+        on=on,
+        channel=channel,
+        excess_to=excess_to,
+        by=by,
+        penalty_rows_before=before,
     )
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
     rep.save(force_insert=True)
@@ -337,9 +415,13 @@ def _repayment_new(
     excess_to: str,
     by,
     entry_id: int | None = None,
+    penalty_rows_before: list | None = None,
 ) -> Repayment:
-    """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``."""
+    """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``.
+    ``penalty_rows_before``: the rows' penalty state the payment advanced, as it was
+    (``_spread_to_rows``)."""
     return Repayment(
+        penalty_rows_before=penalty_rows_before or [],
         loan=loan,
         paid_on=on,
         channel=channel,
@@ -588,9 +670,15 @@ def loan_payoff(
     _check_repayable(loan, 1)
     _check_paid_on(loan, on)
     q = loan_payoff_quote(loan=loan, on=on)
-    _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
+    before = _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(
-        loan, q, on=on, channel=channel, by=by, early_payoff_fee=q["early_payoff_fee"]
+        loan,
+        q,
+        on=on,
+        channel=channel,
+        by=by,
+        early_payoff_fee=q["early_payoff_fee"],
+        penalty_rows_before=before,
     )
     credit_lines, txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
     receipt = receipt_number_take(

@@ -14,6 +14,7 @@ and PPAP follow at the next daily arrears run (which posts the allowance change)
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -133,6 +134,18 @@ def _order_refusal(repayment: Repayment) -> ApplicationError | None:
     return None
 
 
+def _row_state(r: Instalment) -> tuple:
+    return (
+        r.penalty_paid,
+        r.jasa_paid,
+        r.principal_paid,
+        r.jasa_waived,
+        r.penalty_periods,
+        r.penalty_charged,
+        r.settled,
+    )
+
+
 def loan_repayment_reverse_apply(
     *, repayment: Repayment, on: date, by, reason: str = "", reversal_entry=None
 ) -> Loan:
@@ -141,10 +154,11 @@ def loan_repayment_reverse_apply(
     batch reversed as a whole, whose entry holds many repayments). Only the loan's latest
     repayment not reversed yet, paid without re-amortising: a payoff's waived jasa is
     owed again, then its penalty, jasa and principal are taken back from the newest rows
-    that hold them (payments fill rows oldest first, so this restores the rows exactly);
-    a loan closed by it reopens. The repayment row stays (immutable); a ``LoanReversal``
-    marks it reversed. Any sukarela credit of its excess is the caller's. Call inside
-    the caller's transaction."""
+    that hold them (payments fill rows oldest first, so this restores the rows exactly),
+    and the late penalty it charged on rows up to its date is uncharged (the rows'
+    penalty state before it, kept on the repayment); a loan closed by it reopens. The
+    repayment row stays (immutable); a ``LoanReversal`` marks it reversed. Any sukarela
+    credit of its excess is the caller's. Call inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("loan_repayment_reverse_apply must run inside a transaction")
     _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
@@ -163,10 +177,7 @@ def loan_repayment_reverse_apply(
         .filter(loan=loan, is_current=True)
         .order_by("-number")
     )
-    before = {
-        r.pk: (r.penalty_paid, r.jasa_paid, r.principal_paid, r.jasa_waived, r.settled)
-        for r in rows
-    }
+    before = {r.pk: _row_state(r) for r in rows}
     if repayment.kind == Repayment.Kind.PAYOFF:
         # the jasa the payoff waived (not yet earned) is owed again
         for r in rows:
@@ -182,7 +193,13 @@ def loan_repayment_reverse_apply(
             if take > 0:
                 setattr(r, attr, getattr(r, attr) - take)
                 left[comp] -= take
-    if any(v != 0 for v in left.values()):
+    # the late penalty the payment charged on rows up to its date: uncharged again
+    by_pk = {r.pk: r for r in rows}
+    charged_rows = repayment.penalty_rows_before
+    for pk, periods, charged in charged_rows:
+        if pk in by_pk:
+            by_pk[pk].penalty_periods, by_pk[pk].penalty_charged = periods, Decimal(charged)
+    if any(v != 0 for v in left.values()) or any(pk not in by_pk for pk, *_x in charged_rows):
         raise ApplicationError(
             LoanErrors.INVALID,
             _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")
@@ -191,15 +208,15 @@ def loan_repayment_reverse_apply(
     for r in reversed(rows):  # oldest first
         if r.settled and (r.principal_left > 0 or r.jasa_left > 0):
             r.settled, r.settled_on = False, None
-        if (r.penalty_paid, r.jasa_paid, r.principal_paid, r.jasa_waived, r.settled) != before[
-            r.pk
-        ]:
+        if _row_state(r) != before[r.pk]:
             r.save(
                 update_fields=[
                     "penalty_paid",
                     "jasa_paid",
                     "principal_paid",
                     "jasa_waived",
+                    "penalty_periods",
+                    "penalty_charged",
                     "settled",
                     "settled_on",
                 ]

@@ -98,10 +98,17 @@ def member_loans_settle_apply(
                 },
             )
             continue
-        _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
+        before = _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
         total = q["penalty"] + q["jasa"] + q["principal"]
         if total > 0:
-            rep = _payoff_repayment_new(loan, q, on=on, channel=Repayment.Channel.SETTLEMENT, by=by)
+            rep = _payoff_repayment_new(
+                loan,
+                q,
+                on=on,
+                channel=Repayment.Channel.SETTLEMENT,
+                by=by,
+                penalty_rows_before=before,
+            )
             credit, _txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
             lines += credit
         _after_payment(loan, q["principal"], on, closed_by=Loan.ClosedBy.PAYOFF)
