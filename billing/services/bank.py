@@ -183,8 +183,14 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     at once. A late payment (the cooperative's access had lapsed and the invoice's
     period already began) runs from the payment date, so a paid subscription always
     has a period ahead of it. A proration invoice moves the plan for the rest of the
-    current period. Refused while a card subscription still bills the cooperative."""
+    current period. Refused while a card subscription still bills the cooperative.
+
+    Locks the subscription first, then the invoice: the order of bank_invoice_issue and
+    plan_change (the other order deadlocks against them)."""
     _require_billing_operator(operator)
+    # An invoice never changes subscription: reading its id unlocked is safe.
+    sub_id = Invoice.objects.values_list("subscription_id", flat=True).get(pk=invoice.pk)
+    sub = _lock(Subscription(pk=sub_id))
     inv = Invoice.objects.select_for_update().select_related("plan").get(pk=invoice.pk)
     if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
         Invoice.Status.OPEN,
@@ -195,7 +201,6 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             _("Tagihan %(n)s tidak dapat dikonfirmasi (status: %(s)s).")
             % {"n": inv.number, "s": inv.get_status_display()},
         )
-    sub = _lock(inv.subscription)
     _refuse_while_card_bills(sub)
     now = timezone.now()
     today = timezone.localdate(now)

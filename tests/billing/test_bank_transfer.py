@@ -228,3 +228,73 @@ def test_proof_is_stored_under_the_cooperatives_directory(
     )
     assert proof.file.name.startswith(f"{tenant_a.schema_name}/billing/proofs/")
     assert "Bukti" not in proof.file.name  # never the client's file name
+
+
+def test_operator_confirm_and_a_new_bank_invoice_at_once_do_not_deadlock(scratch_tenant):
+    """bank_transfer_confirm locks in the order of bank_invoice_issue and plan_change
+    (subscription, then invoices). The confirming transaction is held just after its
+    first row lock while the cooperative asks for another invoice: with invoice-first
+    locking the two wait on each other and PostgreSQL kills one (a deadlock)."""
+    import threading
+    import time
+    import uuid
+
+    from django.db import connection, transaction
+
+    from core.users.models import User
+
+    sub = Subscription.objects.get(cooperative=scratch_tenant)
+    op = User.objects.create_user(
+        username=f"race-{uuid.uuid4().hex[:8]}@lumbung.test",
+        password="Operator-Sandi-9",
+        operator_role=User.OperatorRole.BILLING,
+    )
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
+    )
+    errors: dict[str, Exception] = {}
+    first_lock_held = threading.Event()
+
+    def pause_after_first_row_lock(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "FOR UPDATE" in sql and not first_lock_held.is_set():
+            first_lock_held.set()
+            time.sleep(0.5)  # the cooperative's request runs meanwhile
+        return result
+
+    def operator_confirms():
+        try:
+            with connection.execute_wrapper(pause_after_first_row_lock), transaction.atomic():
+                services.bank_transfer_confirm(invoice=inv, operator=op)
+        except Exception as exc:  # reported by the assertion below
+            errors["confirm"] = exc
+        finally:
+            connection.close()
+
+    def cooperative_pays_other_plan():
+        try:
+            assert first_lock_held.wait(5)
+            services.bank_invoice_issue(
+                subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
+            )
+        except Exception as exc:  # reported by the assertion below
+            errors["issue"] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=operator_confirms),
+        threading.Thread(target=cooperative_pays_other_plan),
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == {}
+        inv.refresh_from_db()
+        assert inv.status == Invoice.Status.PAID
+        assert sub.invoices.filter(plan__code="sedang", status=Invoice.Status.OPEN).exists()
+    finally:
+        connection.set_schema_to_public()
+        services.billing_records_purge(cooperative=scratch_tenant)
