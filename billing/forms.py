@@ -38,3 +38,24 @@ class PlanForm(forms.ModelForm):
             line.strip() for line in self.cleaned_data["features_text"].splitlines() if line.strip()
         ]
         return data
+
+
+# The billing page's small posts. Django's CharField refuses a NUL character (which
+# PostgreSQL cannot store) with a field error, as it does any other invalid input.
+
+
+class TaxDetailsForm(forms.Form):
+    npwp = forms.CharField(label=_("NPWP koperasi"), max_length=30, required=False)
+    tax_address = forms.CharField(label=_("Alamat NPWP"), max_length=300, required=False)
+
+
+class ProofNoteForm(forms.Form):
+    note = forms.CharField(label=_("Catatan"), max_length=300, required=False)
+
+
+class TransferDecisionForm(forms.Form):
+    """An operator's confirmation note or rejection reason (the service requires the
+    reason of a rejection)."""
+
+    note = forms.CharField(label=_("Catatan"), max_length=1000, required=False)
+    reason = forms.CharField(label=_("Alasan"), max_length=1000, required=False)

@@ -20,14 +20,18 @@ from billing.errors import BillingErrors
 from core.common.api import MAX_ID
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
-from core.common.forms import application_errors_to, application_errors_to_messages
+from core.common.forms import (
+    application_errors_to,
+    application_errors_to_messages,
+    form_error_message,
+)
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
 
 from . import selectors, services
 from .efaktur import efaktur_csv, efaktur_xlsx
-from .forms import PlanForm
+from .forms import PlanForm, ProofNoteForm, TaxDetailsForm, TransferDecisionForm
 from .models import Interval, Invoice, PaymentProof, Plan, Subscription
 from .pdf import invoice_pdf
 from .providers.base import provider_get
@@ -190,12 +194,16 @@ def tenant_invoice_pdf(request, number: str):
 def tenant_proof_upload(request, number: str):
     sub = _subscription(request)
     invoice = get_object_or_404(Invoice, subscription=sub, number=number)
+    form = ProofNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return redirect("billing:tenant")
     with application_errors_to_messages(request) as outcome:
         services.bank_proof_upload(
             invoice=invoice,
             upload=request.FILES.get("file"),
             by=request.user,
-            note=request.POST.get("note", ""),
+            note=form.cleaned_data["note"],
         )
     if outcome.ok:
         messages.success(
@@ -255,15 +263,19 @@ def operator_transfers(request):
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
     invoice = get_object_or_404(Invoice, pk=pk)
+    form = TransferDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return redirect("billing:operator-transfers")
     with application_errors_to_messages(request):
         if decision == "konfirmasi":
             services.bank_transfer_confirm(
-                invoice=invoice, operator=request.user, note=request.POST.get("note", "")
+                invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
             )
             messages.success(request, _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number})
         elif decision == "tolak":
             services.bank_transfer_reject(
-                invoice=invoice, operator=request.user, reason=request.POST.get("reason", "")
+                invoice=invoice, operator=request.user, reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("Bukti transfer %(n)s ditolak.") % {"n": invoice.number})
         else:
@@ -327,11 +339,15 @@ def operator_efaktur(request):
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_tax_details(request):
     sub = _subscription(request)
+    form = TaxDetailsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return redirect("billing:tenant")
     with application_errors_to_messages(request) as outcome:
         services.subscription_tax_details_set(
             subscription=sub,
-            npwp=request.POST.get("npwp", ""),
-            address=request.POST.get("tax_address", ""),
+            npwp=form.cleaned_data["npwp"],
+            address=form.cleaned_data["tax_address"],
             by=request.user,
         )
     if outcome.ok:

@@ -45,8 +45,18 @@ HANDLED = {
 _SKIP_HEADERS = {"cookie", "authorization"}
 
 
+def _storable(text: str) -> str:
+    """``text`` as PostgreSQL can store it: a NUL character (which no text or JSON column
+    accepts, and no real event carries) is kept visibly escaped as ``\\x00``."""
+    return text.replace("\x00", "\\x00")
+
+
 def _headers_of(request_headers) -> dict[str, str]:
-    return {k: v for k, v in request_headers.items() if k.lower() not in _SKIP_HEADERS}
+    return {
+        _storable(k): _storable(v)
+        for k, v in request_headers.items()
+        if k.lower() not in _SKIP_HEADERS
+    }
 
 
 def _event_of(text: str) -> dict:
@@ -56,13 +66,16 @@ def _event_of(text: str) -> dict:
     if not isinstance(event, dict):
         raise ValueError("event is not a JSON object")
     for key in ("id", "type"):
-        if not isinstance(event.get(key), str) or not event[key] or len(event[key]) > 100:
+        value = event.get(key)
+        if not isinstance(value, str) or not value or len(value) > 100 or "\x00" in value:
             raise ValueError(f"event without a valid {key!r}")
     return event
 
 
 def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent]:
-    """Verify and store one webhook request. Returns (HTTP status, stored row)."""
+    """Verify and store one webhook request. Returns (HTTP status, stored row). A body
+    with a NUL byte is not JSON (and so never a valid event): it is stored escaped and
+    answered 400 like any other invalid request."""
     text = raw_body.decode("utf-8", errors="replace")
     stored_headers = _headers_of(headers)
     try:
@@ -79,18 +92,18 @@ def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent
         claimed_id, claimed_type = "", ""
         try:
             claimed = json.loads(text)
-            claimed_id = str(claimed.get("id", ""))[:100]
-            claimed_type = str(claimed.get("type", ""))[:100]
+            claimed_id = _storable(str(claimed.get("id", "")))[:100]
+            claimed_type = _storable(str(claimed.get("type", "")))[:100]
         except (ValueError, AttributeError):
             pass
         row = WebhookEvent.objects.create(
             event_id=claimed_id,
             event_type=claimed_type,
             valid=False,
-            raw_body=text,
+            raw_body=_storable(text),
             headers=stored_headers,
             state=WebhookEvent.State.REJECTED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
+            error=_storable(f"{type(exc).__name__}: {exc}")[:2000],
         )
         log.warning("Rejected Stripe webhook (claimed id %r): %s", claimed_id, exc)
         return 400, row

@@ -298,3 +298,36 @@ def test_operator_confirm_and_a_new_bank_invoice_at_once_do_not_deadlock(scratch
     finally:
         connection.set_schema_to_public()
         services.billing_records_purge(cooperative=scratch_tenant)
+
+
+def test_proof_note_with_a_nul_character_is_refused_with_a_field_error(admin_client_a):
+    inv = _issue(admin_client_a)
+    response = admin_client_a.post(
+        f"/langganan/transfer/{inv.number}/bukti/",
+        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "note": "BRI\x00"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Catatan: Karakter null tidak diizinkan." in response.content.decode()
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
+
+
+def test_rejection_reason_with_a_nul_character_is_refused_with_a_field_error(
+    admin_client_a, operator
+):
+    from tests.console.conftest import verified_client
+
+    inv = _issue(admin_client_a)
+    services.bank_proof_upload(
+        invoice=inv, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="t"
+    )
+    ops = verified_client(operator)
+    response = ops.post(
+        f"/billing/operator/transfer/{inv.pk}/tolak/", {"reason": "Nominal\x00 kurang"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Alasan: Karakter null tidak diizinkan." in response.content.decode()
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING
+    assert not inv.proofs.filter(rejected_at__isnull=False).exists()

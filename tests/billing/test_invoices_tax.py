@@ -153,3 +153,12 @@ def test_efaktur_export_csv_and_xlsx(tenant_a, operator):
     values = [list(r) for r in ws.iter_rows(values_only=True)]
     assert any(r[11] == inv.number and r[8] == int(inv.dpp) for r in values[1:])
     assert client.get("/billing/operator/efaktur/?tahun=x").status_code == 400
+
+
+def test_tax_details_with_a_nul_character_are_refused_with_a_field_error(admin_client_a, tenant_a):
+    response = admin_client_a.post(
+        "/langganan/npwp/", {"npwp": "", "tax_address": "Jl. Merdeka\x00 1"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Alamat NPWP: Karakter null tidak diizinkan." in response.content.decode()
+    assert Subscription.objects.get(cooperative=tenant_a).tax_address == ""

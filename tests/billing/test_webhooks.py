@@ -155,3 +155,40 @@ def test_unreachable_stripe_is_retried_then_left_failed(
     row = WebhookEvent.objects.get(event_id=response.event_id)
     assert row.state == WebhookEvent.State.FAILED and "APIConnectionError" in row.error
     assert row.attempts > 1  # retried by the task
+
+
+def _post_raw(client_public, body: bytes, signature: str):
+    from django.conf import settings as dj_settings
+
+    client_public.raise_request_exception = False
+    return client_public.post(
+        f"/billing/webhooks/stripe/{dj_settings.BILLING_WEBHOOK_PATH_TOKEN}/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+
+
+def test_body_with_a_nul_byte_is_stored_escaped_and_refused_with_400(client_public, stripe_api):
+    response = _post_raw(
+        client_public, b'{"id": "evt_nul\x00", "type": "invoice.paid"}', "t=1,v1=00"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+    row = WebhookEvent.objects.get()
+    assert not row.valid and row.state == WebhookEvent.State.REJECTED
+    assert "\x00" not in row.raw_body and 'evt_nul\\x00"' in row.raw_body
+
+
+def test_signed_event_whose_id_carries_a_nul_is_refused_with_400(client_public, stripe_api):
+    import stripe
+
+    from .conftest import WEBHOOK_SECRET
+
+    body = '{"id": "evt_\\u0000x", "object": "event", "type": "invoice.paid", "data": {}}'
+    header = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+    response = _post_raw(client_public, body.encode(), header)
+    assert response.status_code == 400
+    row = WebhookEvent.objects.get()
+    assert not row.valid and row.event_id == "evt_\\x00x"
+    assert "valid 'id'" in row.error
