@@ -183,7 +183,7 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     at once. A late payment (the cooperative's access had lapsed and the invoice's
     period already began) runs from the payment date, so a paid subscription always
     has a period ahead of it. A proration invoice moves the plan for the rest of the
-    current period. Refused while a card subscription still bills the cooperative.
+    current period; an invoice for a later period moves it when that period begins. Refused while a card subscription still bills the cooperative.
 
     Locks the subscription first, then the invoice: the order of bank_invoice_issue and
     plan_change (the other order deadlocks against them)."""
@@ -224,9 +224,24 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     inv.confirmed_by = operator
     inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
     sub.provider = Subscription.Provider.BANK_TRANSFER
-    sub.plan, sub.interval = inv.plan, inv.interval
-    if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
-        sub.next_plan, sub.next_interval = None, ""
+    # An invoice for a period after the current one (a renewal paid early, the next
+    # period bought on another plan) changes nothing in the current period, which was
+    # paid on the current plan: its plan is the change due at renewal, applied by
+    # billing_sweep when that period begins.
+    starts_later = (
+        inv.kind == Invoice.Kind.SUBSCRIPTION
+        and sub.current_period_end is not None
+        and inv.period_start > max(today, timezone.localdate(sub.current_period_end))
+    )
+    if starts_later:
+        if (inv.plan_id, inv.interval) == (sub.plan_id, sub.interval):
+            sub.next_plan, sub.next_interval = None, ""
+        else:
+            sub.next_plan, sub.next_interval = inv.plan, inv.interval
+    else:
+        sub.plan, sub.interval = inv.plan, inv.interval
+        if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
+            sub.next_plan, sub.next_interval = None, ""
     period_end = _end_of_day(inv.period_end)
     if not sub.current_period_end or period_end > sub.current_period_end:
         sub.current_period_end = period_end
@@ -251,6 +266,8 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             "kind": inv.kind,
             "period": [inv.period_start.isoformat(), inv.period_end.isoformat()],
             "invoice_period": [d.isoformat() if d else None for d in original],
+            "plan": f"{inv.plan.code}/{inv.interval}",
+            "plan_from": (inv.period_start if starts_later else today).isoformat(),
         },
     )
     if was == S.TRIAL:

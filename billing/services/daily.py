@@ -24,7 +24,7 @@ from .common import (
     _status_set,
     log,
 )
-from .plans import renewal_plan
+from .plans import _paid_invoice_now, renewal_plan
 
 # -- daily work ---------------------------------------------------------------------------
 
@@ -119,7 +119,8 @@ def _card_renewal_plan_set(*, sub: Subscription, count: int) -> Subscription:
 def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """The daily status walk: expired trials and unpaid bank periods become past_due,
     past_due beyond the grace period becomes suspended, suspended beyond the archive
-    period becomes archived; bank-transfer renewals get their invoice."""
+    period becomes archived; a plan change paid for the next period applies when that
+    period begins; bank-transfer renewals get their invoice."""
     now = now or timezone.now()
     grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
     notice = timedelta(days=settings.BILLING_TRIAL_NOTICE_DAYS)
@@ -129,6 +130,7 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "suspended": 0,
         "archived": 0,
         "renewal_invoices": 0,
+        "scheduled_plans": 0,
     }
     ids = list(
         Subscription.objects.exclude(status=S.ARCHIVED)
@@ -143,12 +145,42 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 counts["trial_notices"] += 1
             if step := _status_step(sub, now=now, grace=grace):
                 counts[step] += 1
+            if _scheduled_plan_apply(sub=sub, now=now):
+                counts["scheduled_plans"] += 1
         _proration_invoices_lapse(sub, now=now)
         if _renewal_invoice_due(sub, now=now):
             plan, interval = renewal_plan(subscription=sub)
             bank_invoice_issue(subscription=sub, plan=plan, interval=interval, by="system")
             counts["renewal_invoices"] += 1
     return counts
+
+
+def _scheduled_plan_apply(*, sub: Subscription, now: datetime) -> bool:
+    """The plan change due at renewal (``next_plan``/``next_interval``) of a (locked)
+    bank-transfer subscription takes effect once the paid period for it has begun: the
+    paid invoice covering today is for that plan. Returns whether the plan changed."""
+    if sub.provider != Subscription.Provider.BANK_TRANSFER or not (
+        sub.next_plan_id or sub.next_interval
+    ):
+        return False
+    paid = _paid_invoice_now(sub, timezone.localdate(now))
+    due = (sub.next_plan_id or sub.plan_id, sub.next_interval or sub.interval)
+    if paid is None or (paid.plan_id, paid.interval) != due:
+        return False
+    old = f"{sub.plan.code}/{sub.interval}"
+    sub.plan, sub.interval = paid.plan, paid.interval
+    sub.next_plan, sub.next_interval = None, ""
+    if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
+        sub.over_limit_since = None
+    sub.save()
+    _audit(
+        actor="system",
+        action=BillingAudit.PLAN_CHANGED,
+        target=sub.cooperative,
+        reason=_("Periode baru yang sudah dibayar dimulai"),
+        data={"from": old, "to": f"{sub.plan.code}/{sub.interval}", "invoice": paid.number},
+    )
+    return True
 
 
 def _trial_notice_send(sub: Subscription, *, now: datetime, notice: timedelta) -> bool:

@@ -84,7 +84,57 @@ def test_downgrade_on_bank_transfer_applies_at_renewal(tenant_a, operator, clock
     assert renewal.period_start == first.period_end + timedelta(days=1)
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     sub.refresh_from_db()
+    # paid early: the rest of the year was paid on "sedang" and stays on it
+    assert sub.plan.code == "sedang" and sub.interval == "year"
+    assert sub.next_plan == small and sub.next_interval == "month"
+    assert timezone.localdate(sub.current_period_end) == renewal.period_end
+
+    services.billing_sweep(now=clock.now + timedelta(days=4))  # the year's last day
+    sub.refresh_from_db()
+    assert sub.plan.code == "sedang" and sub.next_plan == small
+    counts = services.billing_sweep(now=clock.now + timedelta(days=6))  # the month begins
+    sub.refresh_from_db()
+    assert counts["scheduled_plans"] == 1
     assert sub.plan == small and sub.interval == "month" and sub.next_plan is None
+    assert sub.next_interval == "" and sub.status == "active"
+
+
+def test_next_year_prepaid_on_a_dearer_plan_keeps_the_paid_year_on_its_plan(
+    admin_client_a, tenant_a, operator
+):
+    Subscription.objects.filter(cooperative=tenant_a).update(trial_ends_at=timezone.now())
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    first = pay_by_bank(sub, "kecil", "year", operator)
+    besar = Plan.objects.get(code="besar")
+    # "Transfer bank" on the dearer plan (not "Ganti paket", which invoices the difference)
+    response = admin_client_a.post(
+        "/langganan/bayar/", {"provider": "bank_transfer", "plan": besar.pk, "interval": "year"}
+    )
+    assert response.status_code == 302
+    nxt = Invoice.objects.get(subscription=sub, status="open")
+    assert nxt.period_start == first.period_end + timedelta(days=1)
+    assert nxt.amount == besar.price_yearly
+
+    services.bank_transfer_confirm(invoice=nxt, operator=operator)
+    sub.refresh_from_db()
+    assert sub.plan.code == "kecil", "no free upgrade for the year paid at the kecil price"
+    assert sub.next_plan == besar and sub.next_interval == "year"
+    assert timezone.localdate(sub.current_period_end) == nxt.period_end
+    page = admin_client_a.get("/langganan/").content.decode()
+    assert "mulai perpanjangan: Besar" in page
+
+    services.billing_sweep(now=_end_of(first.period_end) - timedelta(hours=1))
+    sub.refresh_from_db()
+    assert sub.plan.code == "kecil"
+    services.billing_sweep(now=_end_of(first.period_end) + timedelta(hours=1))
+    sub.refresh_from_db()
+    assert sub.plan == besar and sub.interval == "year" and sub.next_plan is None
+
+
+def _end_of(day):
+    from datetime import datetime, time
+
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 def test_proration_amount_is_the_difference_for_the_remaining_days():

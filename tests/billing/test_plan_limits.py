@@ -2,7 +2,7 @@
 the upgrade link); members over the limit make the next invoice the plan that fits,
 said in advance."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -82,6 +82,11 @@ def test_members_over_the_limit_make_the_next_invoice_the_plan_that_fits(
     renewal = Invoice.objects.get(subscription=sub, status="open")
     assert renewal.plan.code == "sedang" and renewal.amount == renewal.plan.price_monthly
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
+    sub.refresh_from_db()
+    # paid before the month is over: that month stays on the plan it was paid for
+    assert sub.plan.code == "kecil" and sub.next_plan.code == "sedang" and sub.is_over_limit
+    month_begins = timezone.make_aware(datetime.combine(renewal.period_start, time(9)))
+    services.billing_sweep(now=month_begins)
     sub.refresh_from_db()
     assert sub.plan.code == "sedang" and not sub.is_over_limit  # flag cleared: the plan fits
 
