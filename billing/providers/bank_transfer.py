@@ -14,8 +14,9 @@ class BankTransferProvider(PaymentProvider):
     code = Subscription.Provider.BANK_TRANSFER
 
     def start_payment(
-        self, *, subscription, plan, interval, success_url, cancel_url
+        self, *, subscription, plan, interval, success_url, cancel_url, billing_starts_at=None
     ) -> PaymentStart:
+        """The invoice's period starts after what is covered (bank_invoice_issue)."""
         invoice = bank_invoice_issue(
             subscription=subscription, plan=plan, interval=interval, by="system"
         )

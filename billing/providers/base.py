@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -35,8 +36,11 @@ class PaymentProvider(ABC):
         interval: str,
         success_url: str,
         cancel_url: str,
+        billing_starts_at: datetime | None = None,
     ) -> PaymentStart:
-        """Begin paying for ``plan`` (a checkout page, or an invoice to transfer to)."""
+        """Begin paying for ``plan`` (a checkout page, or an invoice to transfer to).
+        ``billing_starts_at``: a recurring charge starts then, not now (what is already
+        covered runs out first); a provider issuing invoices dates them itself."""
 
     def manage_url(self, *, subscription: Subscription, return_url: str) -> str:
         """A page where the cooperative manages its payment method (if the provider has one)."""

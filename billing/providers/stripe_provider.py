@@ -168,8 +168,11 @@ class StripeProvider(PaymentProvider):
 
     # -- the interface -----------------------------------------------------------
     def start_payment(
-        self, *, subscription, plan, interval, success_url, cancel_url
+        self, *, subscription, plan, interval, success_url, cancel_url, billing_starts_at=None
     ) -> PaymentStart:
+        """Stripe Checkout for the plan's price; with ``billing_starts_at`` the card is
+        saved now and first charged then (Stripe's subscription trial_end: the
+        subscription is ``trialing`` until that moment)."""
         price = plan.stripe_price_for(interval)
         if not price:
             raise ApplicationError(
@@ -179,6 +182,9 @@ class StripeProvider(PaymentProvider):
             )
         customer = self.customer_ensure(subscription=subscription)
         coop = subscription.cooperative
+        subscription_data: dict[str, Any] = {"metadata": {"tenant": coop.slug}}
+        if billing_starts_at is not None:
+            subscription_data["trial_end"] = int(billing_starts_at.timestamp())
         try:
             session = self.client.v1.checkout.sessions.create(
                 {
@@ -189,7 +195,7 @@ class StripeProvider(PaymentProvider):
                     "success_url": success_url,
                     "cancel_url": cancel_url,
                     "metadata": {"tenant": coop.slug},
-                    "subscription_data": {"metadata": {"tenant": coop.slug}},
+                    "subscription_data": subscription_data,
                     "locale": "id",
                 }
             )

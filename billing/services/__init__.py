@@ -28,6 +28,7 @@ from .daily import (
 from .operator import billing_records_purge, subscription_status_override, trial_extend
 from .plans import (
     PLAN_FIELDS,
+    card_billing_start,
     card_subscription_end,
     payment_start,
     plan_change,
@@ -51,6 +52,7 @@ __all__ = [
     "bank_transfer_reject",
     "billing_records_purge",
     "billing_sweep",
+    "card_billing_start",
     "card_subscription_end",
     "default_plan",
     "invoice_number_next",

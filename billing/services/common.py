@@ -21,7 +21,7 @@ from tenants.models import Cooperative
 
 from ..emails import billing_email_send
 from ..errors import BillingErrors
-from ..models import Interval, Plan, Subscription
+from ..models import Interval, Invoice, Plan, Subscription
 from ..usage import active_member_count
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,21 @@ def period_end_for(start: date, interval: str) -> date:
 
 def _end_of_day(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time(23, 59, 59)))
+
+
+def _paid_by_transfer_until(sub: Subscription) -> datetime | None:
+    """The end of the last period paid by bank transfer (or recorded by an operator),
+    whatever pays now: what a card subscription must neither bill again nor cut short."""
+    last = (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.PAID
+        )
+        .exclude(period_end=None)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    return _end_of_day(last) if last else None
 
 
 def _lock(subscription: Subscription) -> Subscription:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -25,9 +25,14 @@ from .common import (
     _audit,
     _check_plan_fits,
     _lock,
+    _paid_by_transfer_until,
     _require_billing_operator,
     _require_reason,
 )
+
+# Stripe Checkout takes a trial end (subscription_data.trial_end) at least 48 hours
+# ahead; a few minutes more for the time the request takes.
+CHECKOUT_MIN_DEFERRAL = timedelta(hours=48, minutes=5)
 
 # -- choosing and paying ------------------------------------------------------------------
 
@@ -186,6 +191,24 @@ def renewal_plan(*, subscription: Subscription, count: int | None = None) -> tup
     return plan, interval
 
 
+def card_billing_start(
+    *, subscription: Subscription, now: datetime | None = None
+) -> datetime | None:
+    """When a card subscription started now first charges the card: at the end of what
+    is already covered (the period paid by bank transfer, or the trial's remaining days,
+    as the bank path keeps them), or None when nothing is covered (at once). Coverage
+    ending within Stripe's 48-hour minimum is deferred to that minimum: the cooperative
+    is never charged twice for the same days."""
+    now = now or timezone.now()
+    covered = [_paid_by_transfer_until(subscription)]
+    if subscription.status == S.TRIAL:
+        covered.append(subscription.trial_ends_at)
+    until = max((c for c in covered if c is not None), default=None)
+    if until is None or until <= now:
+        return None
+    return max(until, now + CHECKOUT_MIN_DEFERRAL)
+
+
 def payment_start(
     *,
     subscription: Subscription,
@@ -196,7 +219,9 @@ def payment_start(
     cancel_url: str,
     by,
 ) -> PaymentStart:
-    """Start paying with a provider: Stripe Checkout, or a bank-transfer invoice."""
+    """Start paying with a provider: Stripe Checkout, or a bank-transfer invoice. Both
+    keep what is already covered: the invoice's period starts after it, the card is
+    first charged when it ends (card_billing_start)."""
     if provider not in settings.BILLING_PROVIDERS:
         raise ApplicationError(BillingErrors.PROVIDER_UNKNOWN, _("Cara pembayaran tidak dikenal."))
     if interval not in Interval.values:
@@ -223,19 +248,28 @@ def payment_start(
                 '"Kelola kartu & tagihan" untuk mengubahnya.'
             ),
         )
+    starts_at = (
+        card_billing_start(subscription=subscription)
+        if provider == Subscription.Provider.STRIPE
+        else None
+    )
     start = provider_get(provider).start_payment(
         subscription=subscription,
         plan=plan,
         interval=interval,
         success_url=success_url,
         cancel_url=cancel_url,
+        billing_starts_at=starts_at,
     )
+    data = {"provider": provider, "plan": plan.code, "interval": interval}
+    if starts_at is not None:
+        data["billing_starts_at"] = starts_at.isoformat()
     with transaction.atomic():
         _audit(
             actor=by,
             action=BillingAudit.PAYMENT_STARTED,
             target=subscription.cooperative,
-            data={"provider": provider, "plan": plan.code, "interval": interval},
+            data=data,
         )
     return start
 

@@ -23,6 +23,7 @@ from .common import (
     S,
     _audit,
     _lock,
+    _paid_by_transfer_until,
     _status_set,
     default_plan,
     log,
@@ -78,7 +79,13 @@ def subscription_sync_stripe(
 ) -> Subscription:
     """Apply the state of a Stripe subscription (fetched from the API just now) to ours.
     Safe to call any number of times, in any order: the result depends only on the
-    fetched state."""
+    fetched state (and on the periods paid by bank transfer).
+
+    What was paid by bank transfer stays: the period end is never earlier than the end
+    of the last period paid that way. A card subscription started while such a period
+    runs is ``trialing`` at Stripe until it ends (card_billing_start): the cooperative
+    stays active on the plan it paid for, and the card's plan is the change due when
+    the card starts paying (next_plan)."""
     sub = _lock(subscription)
     dead = ("canceled", "incomplete_expired")
     if sub.provider == Subscription.Provider.BANK_TRANSFER and stripe_sub["status"] in dead:
@@ -102,16 +109,27 @@ def subscription_sync_stripe(
     sub.provider = Subscription.Provider.STRIPE
     if stripe_sub.get("customer") and not sub.stripe_customer_id:
         sub.stripe_customer_id = stripe_sub["customer"]
+    paid_until = _paid_by_transfer_until(sub)
+    deferred = (
+        stripe_sub["status"] == "trialing"
+        and paid_until is not None
+        and paid_until > timezone.now()
+    )
     found = plan_for_price(subscription_price_id(stripe_sub))
-    if found:
+    if found and deferred:
+        same = (found[0].pk, found[1]) == (sub.plan_id, sub.interval)
+        sub.next_plan, sub.next_interval = (None, "") if same else found
+    elif found:
         sub.plan, sub.interval = found
+        sub.next_plan, sub.next_interval = None, ""  # the card's price is what is billed
         if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
             sub.over_limit_since = None
-    sub.current_period_end = _ts(subscription_period_end(stripe_sub))
-    if stripe_sub.get("trial_end"):
+    ends = [e for e in (_ts(subscription_period_end(stripe_sub)), paid_until) if e is not None]
+    sub.current_period_end = max(ends) if ends else None
+    if stripe_sub.get("trial_end") and not deferred:
         sub.trial_ends_at = _ts(stripe_sub["trial_end"])
     sub.save()
-    target = STRIPE_STATUS_MAP.get(stripe_sub["status"])
+    target = S.ACTIVE if deferred else STRIPE_STATUS_MAP.get(stripe_sub["status"])
     if stripe_sub["status"] == "canceled":
         target = _card_canceled(sub=sub, was_status=was_status)
     if target == S.PAST_DUE and sub.status in (S.SUSPENDED, S.ARCHIVED):

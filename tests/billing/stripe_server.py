@@ -1,6 +1,7 @@
 """A Stripe-speaking HTTP server on loopback for the tests: localstripe (test-only, GPL)
-plus a few routes of our own for what localstripe lacks (Checkout Sessions, the Billing
-Portal, ``price`` on subscription items, ``proration_behavior``).
+plus a few routes of our own for what localstripe lacks (Checkout Sessions with
+``subscription_data.trial_end``, the Billing Portal, ``price`` on subscription items,
+``proration_behavior``).
 
 It runs localstripe's own aiohttp handlers in a background thread with its own event
 loop. The real ``stripe`` SDK talks to it over HTTP, so requests, form encoding,
@@ -26,6 +27,26 @@ R.store.dump_to_disk = lambda: None
 
 SESSIONS: dict[str, dict] = {}
 
+# Stripe Checkout refuses a subscription_data.trial_end less than 48 hours ahead.
+CHECKOUT_MIN_TRIAL_SECONDS = 48 * 3600
+
+
+class TrialingSubscription(R.Subscription):
+    """A subscription created with a trial end, as Stripe has it: ``trialing`` (nothing
+    charged, no invoice) until ``trial_end``, which is also the end of its current
+    period. localstripe leaves it ``incomplete`` with a period from its start."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.status = "trialing"
+        self.trial_start = self.start_date
+
+    @property
+    def current_period_end(self):
+        if self.status == "trialing":
+            return self.trial_end
+        return super().current_period_end
+
 
 def _id(prefix: str) -> str:
     return prefix + secrets.token_hex(12)
@@ -46,6 +67,17 @@ async def checkout_session_create(request: web.Request) -> web.Response:
     customer = data.get("customer")
     if customer:
         R.Customer._api_retrieve(customer)
+    subscription_data = data.get("subscription_data") or {}
+    trial_end = subscription_data.get("trial_end")
+    if trial_end is not None:
+        try:
+            trial_end = int(trial_end)
+        except (TypeError, ValueError):
+            raise LS.UserError(400, "Invalid integer: subscription_data[trial_end]") from None
+        if trial_end < time.time() + CHECKOUT_MIN_TRIAL_SECONDS:
+            raise LS.UserError(
+                400, "subscription_data[trial_end] must be at least 48 hours in the future"
+            )
     sid = _id("cs_test_")
     host = request.host
     session = {
@@ -64,7 +96,8 @@ async def checkout_session_create(request: web.Request) -> web.Response:
         "created": int(time.time()),
         "livemode": False,
         "_price": items[0]["price"],
-        "_subscription_metadata": (data.get("subscription_data") or {}).get("metadata") or {},
+        "_subscription_metadata": subscription_data.get("metadata") or {},
+        "_trial_end": trial_end,
     }
     SESSIONS[sid] = session
     return _json(_public(session))
@@ -98,14 +131,20 @@ async def checkout_complete(request: web.Request) -> web.Response:
     )
     R.PaymentMethod._api_attach(pm.id, customer=customer)
     R.Customer._api_update(customer, invoice_settings={"default_payment_method": pm.id})
-    sub = R.Subscription(
-        customer=customer,
-        items=[{"plan": session["_price"]}],
-        metadata=session["_subscription_metadata"],
-    )
+    params = {
+        "customer": customer,
+        "items": [{"plan": session["_price"]}],
+        "metadata": session["_subscription_metadata"],
+    }
+    if session["_trial_end"] is not None:
+        sub = TrialingSubscription(**params, trial_end=session["_trial_end"])
+        payment_status = "no_payment_required"
+    else:
+        sub = R.Subscription(**params)
+        payment_status = "paid" if sub.status == "active" else "unpaid"
     session["subscription"] = sub.id
     session["status"] = "complete"
-    session["payment_status"] = "paid" if sub.status == "active" else "unpaid"
+    session["payment_status"] = payment_status
     return _json(_public(session))
 
 

@@ -2,11 +2,16 @@
 
 import json
 import urllib.request
+from datetime import timedelta
 
 from django.core import mail
+from django.utils import timezone
 
+from billing import services
 from billing.models import Invoice, Plan, Subscription, WebhookEvent
 from tenants.models import Cooperative
+
+from .stripe_server import R
 
 
 def complete_checkout(url: str, card: str = "4242424242424242") -> dict:
@@ -20,8 +25,15 @@ def complete_checkout(url: str, card: str = "4242424242424242") -> dict:
 
 
 def subscribe(
-    admin_client_a, deliver, plan_code="sedang", interval="month"
+    admin_client_a, deliver, plan_code="sedang", interval="month", *, end_trial=True
 ) -> tuple[dict, Subscription]:
+    """alpha pays by card through Checkout. With ``end_trial`` its trial is over first, so
+    the card is charged at once (a card started during the trial, or while a period is
+    paid by transfer, is first charged when that ends: card_billing_start)."""
+    if end_trial:
+        Subscription.objects.filter(cooperative__slug="alpha", status="trial").update(
+            trial_ends_at=timezone.now()
+        )
     plan = Plan.objects.get(code=plan_code)
     response = admin_client_a.post(
         "/langganan/bayar/", {"provider": "stripe", "plan": plan.pk, "interval": interval}
@@ -132,3 +144,127 @@ def test_plan_changed_in_the_customer_portal_reaches_us_by_webhook(
     deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
     sub.refresh_from_db()
     assert sub.plan == besar and sub.interval == "year"
+
+
+# -- a card started while something is covered is first charged when that ends ----------
+
+
+def _remote(stripe_id: str) -> dict:
+    from billing.providers.stripe_provider import stripe_client
+
+    return stripe_client().v1.subscriptions.retrieve(stripe_id).to_dict()
+
+
+def test_card_started_while_a_bank_year_is_paid_is_first_charged_when_the_year_ends(
+    admin_client_a, stripe_plans, deliver, subscription_a, operator
+):
+    from .conftest import pay_by_bank
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    pay_by_bank(subscription_a, "sedang", "year", operator)
+    subscription_a.refresh_from_db()
+    paid_until = subscription_a.current_period_end
+    assert paid_until > timezone.now() + timedelta(days=300)
+    page = admin_client_a.get("/langganan/").content.decode()
+    assert "Bayar dengan kartu sekarang: kartu baru ditagih mulai" in page
+
+    _, sub = subscribe(admin_client_a, deliver, plan_code="sedang", interval="month")
+
+    remote = _remote(sub.stripe_subscription_id)
+    assert remote["status"] == "trialing" and remote["trial_end"] == int(paid_until.timestamp())
+    assert remote["latest_invoice"] is None  # nothing charged now
+    assert sub.provider == "stripe" and sub.stripe_status == "trialing"
+    assert sub.status == "active" == Cooperative.objects.get(slug="alpha").status
+    assert sub.current_period_end == paid_until  # the paid year is kept
+    assert sub.plan.code == "sedang" and sub.interval == "year"  # as paid
+    assert sub.next_plan.code == "sedang" and sub.next_interval == "month"  # the card's
+    assert "kartu mulai ditagih" in admin_client_a.get("/langganan/").content.decode()
+    # the renewal invoice of the transfer years is not issued any more
+    services.billing_sweep(now=paid_until - timedelta(days=3))
+    assert not sub.invoices.filter(status="open").exists()
+
+
+def test_card_on_another_plan_while_a_bank_year_is_paid_moves_the_plan_when_it_charges(
+    admin_client_a, stripe_plans, deliver, subscription_a, operator, local_stripe
+):
+    from .conftest import pay_by_bank
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    pay_by_bank(subscription_a, "kecil", "year", operator)
+    subscription_a.refresh_from_db()
+    paid_until = subscription_a.current_period_end
+
+    _, sub = subscribe(admin_client_a, deliver, plan_code="besar", interval="month")
+    assert sub.plan.code == "kecil", "no free upgrade for the year paid at the kecil price"
+    assert sub.next_plan.code == "besar" and sub.next_interval == "month"
+    assert sub.current_period_end == paid_until and sub.status == "active"
+
+    # The trial ends at Stripe: the card pays and its plan applies.
+    local_stripe.call(
+        lambda: setattr(
+            R.Subscription._api_retrieve(sub.stripe_subscription_id), "status", "active"
+        )
+    )
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    sub.refresh_from_db()
+    assert sub.plan.code == "besar" and sub.interval == "month" and sub.next_plan is None
+    assert sub.current_period_end == paid_until  # never earlier than what was paid
+
+
+def test_trial_cooperative_paying_by_card_keeps_its_remaining_trial_days(
+    admin_client_a, stripe_plans, deliver, subscription_a
+):
+    trial_end = subscription_a.trial_ends_at
+    assert trial_end > timezone.now() + timedelta(days=20)
+
+    _, sub = subscribe(admin_client_a, deliver, end_trial=False)
+
+    remote = _remote(sub.stripe_subscription_id)
+    assert remote["status"] == "trialing" and remote["trial_end"] == int(trial_end.timestamp())
+    assert remote["latest_invoice"] is None
+    assert sub.status == "trial" and sub.stripe_status == "trialing"
+    assert int(sub.trial_ends_at.timestamp()) == int(trial_end.timestamp())
+    assert sub.current_period_end == sub.trial_ends_at
+    assert sub.plan.code == "sedang"
+    page = admin_client_a.get("/langganan/").content.decode()
+    assert "kartu mulai ditagih" in page
+
+
+def test_card_billing_start_is_the_end_of_what_is_covered_and_at_least_48_hours_ahead(
+    subscription_a, operator
+):
+    from .conftest import pay_by_bank
+
+    now = timezone.now()
+    start = services.card_billing_start
+    assert start(subscription=subscription_a, now=now) == subscription_a.trial_ends_at
+    subscription_a.trial_ends_at = now + timedelta(hours=5)
+    assert start(subscription=subscription_a, now=now) == now + timedelta(hours=48, minutes=5)
+    subscription_a.trial_ends_at = now
+    assert start(subscription=subscription_a, now=now) is None
+    subscription_a.save()
+    pay_by_bank(subscription_a, "sedang", "month", operator)
+    subscription_a.refresh_from_db()
+    assert subscription_a.status == "active"
+    assert start(subscription=subscription_a, now=now) == subscription_a.current_period_end
+
+
+def test_stripe_sync_never_moves_the_period_end_before_what_was_paid_by_transfer(
+    subscription_a, operator, stripe_plans
+):
+    from .conftest import pay_by_bank
+
+    pay_by_bank(subscription_a, "sedang", "year", operator)
+    subscription_a.refresh_from_db()
+    paid_until = subscription_a.current_period_end
+    plan = Plan.objects.get(code="sedang")
+    month_ahead = int((timezone.now() + timedelta(days=30)).timestamp())
+    stripe_sub = {
+        "id": "sub_charged_now",
+        "customer": "cus_alpha",
+        "status": "active",
+        "current_period_end": month_ahead,
+        "items": {"data": [{"price": {"id": plan.stripe_price_monthly_id}}]},
+    }
+    sub = services.subscription_sync_stripe(subscription=subscription_a, stripe_sub=stripe_sub)
+    assert sub.current_period_end == paid_until and sub.status == "active"

@@ -2,6 +2,8 @@
 
 import time
 
+from django.utils import timezone
+
 from billing.models import Subscription, WebhookEvent
 from billing.providers.stripe_provider import stripe_client
 
@@ -127,6 +129,8 @@ def test_redelivery_of_an_unprocessed_event_processes_it_once(
     from .conftest import signed_event
     from .test_checkout import complete_checkout
 
+    # the trial is over: the card is charged at once (during a trial it starts trialing)
+    Subscription.objects.filter(cooperative__slug="alpha").update(trial_ends_at=timezone.now())
     plan = Plan.objects.get(code="kecil")
     response = admin_client_a.post(
         "/langganan/bayar/", {"provider": "stripe", "plan": plan.pk, "interval": "month"}
