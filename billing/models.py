@@ -99,6 +99,9 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     past_due_since = models.DateTimeField(null=True, blank=True)
     suspended_since = models.DateTimeField(null=True, blank=True)
+    # Suspended by an operator (the console), not for an unpaid bill: only an operator
+    # lifts it (a card payment reported by Stripe does not).
+    suspended_by_operator = models.BooleanField(default=False)
     # Days after suspension before archiving; empty = settings.BILLING_ARCHIVE_AFTER_DAYS.
     archive_after_days = models.PositiveIntegerField(null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, null=True, blank=True, unique=True)

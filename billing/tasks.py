@@ -4,9 +4,11 @@ import logging
 
 from django_tenants.utils import schema_context
 
+from core.common.errors import ApplicationError
 from lumbung.celery import app
 
 from . import services, webhooks
+from .errors import BillingErrors
 from .models import Subscription
 from .providers.stripe_provider import stripe_catalog_sync
 
@@ -67,3 +69,32 @@ def stripe_catalog_sync_task() -> int:
     """Create the Stripe prices that offered plans lack (after an operator edits a plan)."""
     with schema_context("public"):
         return stripe_catalog_sync()
+
+
+@app.task(bind=True, max_retries=8, acks_late=True)
+def card_subscription_cancel_task(self, subscription_pk: int, reason: str, by: str) -> str:
+    """End an archived cooperative's card subscription at Stripe (queued when the archive
+    commits). Stripe unreachable: retried with backoff; refused: logged for operators."""
+    with schema_context("public"):
+        sub = Subscription.objects.select_related("cooperative").filter(pk=subscription_pk).first()
+        if sub is None:
+            return "gone"
+        try:
+            sub = services.card_subscription_end(
+                subscription=sub, by=by, reason=reason, switch_to_transfer=False
+            )
+        except ApplicationError as exc:
+            if exc.code == BillingErrors.PROVIDER_ERROR:
+                log.warning(
+                    "Ending the card subscription of %s: Stripe unreachable, retrying",
+                    sub.cooperative.slug,
+                )
+                raise self.retry(exc=exc, countdown=min(3600, 30 * 2**self.request.retries))
+            log.error(
+                "Ending the card subscription %s of %s was refused: %s",
+                sub.stripe_subscription_id,
+                sub.cooperative.slug,
+                exc.message,
+            )
+            return "refused"
+        return sub.stripe_status

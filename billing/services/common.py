@@ -8,7 +8,7 @@ import logging
 import secrets
 from datetime import date, datetime, time
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,12 +136,15 @@ def _status_set(
     *, sub: Subscription, status: str, reason: str, actor, now: datetime | None = None
 ) -> bool:
     """Move a (locked) subscription and its cooperative to ``status``. Returns whether
-    anything changed. Sends the suspended / restored e-mails on commit."""
+    anything changed. Sends the suspended / restored e-mails on commit. Archiving ends
+    a card subscription that still bills (after commit: card_subscription_cancel_later)."""
     now = now or timezone.now()
     old = sub.status
     if old == status:
         return False
     sub.status = status
+    if status not in (S.SUSPENDED, S.ARCHIVED):
+        sub.suspended_by_operator = False
     if status == S.PAST_DUE:
         sub.past_due_since = sub.past_due_since or now
     elif status not in (S.SUSPENDED, S.ARCHIVED):
@@ -168,9 +171,23 @@ def _status_set(
         billing_email_send(kind="suspended", subscription=sub)
     elif status == S.ARCHIVED:
         billing_email_send(kind="archived", subscription=sub, extra={"reason": reason})
+        card_subscription_cancel_later(sub=sub, by=actor, reason=reason)
     elif status == S.ACTIVE and old in (S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
         billing_email_send(kind="restored", subscription=sub)
     return True
+
+
+def card_subscription_cancel_later(*, sub: Subscription, by, reason: str) -> None:
+    """Once the transaction commits, end the card subscription of an archived
+    cooperative at Stripe (a task: retried while Stripe is unreachable, logged when
+    refused). Nothing to do without a card subscription that still bills."""
+    if not (sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES):
+        return
+    # import cycle: billing.tasks imports billing.services
+    from ..tasks import card_subscription_cancel_task
+
+    pk, actor = sub.pk, str(getattr(by, "username", by) or "system")
+    transaction.on_commit(lambda: card_subscription_cancel_task.delay(pk, reason, actor))
 
 
 def _require_reason(reason: str) -> str:

@@ -35,7 +35,9 @@ def subscription_status_override(
     grace_days: int | None = None,
 ) -> Subscription:
     """An operator moves a subscription (and its cooperative) to ``status`` by hand:
-    suspend, reactivate, archive from the console. Audited with the reason. Made active
+    suspend, reactivate, archive from the console. Audited with the reason. A manual
+    suspension is marked as such (Stripe's state never lifts it); archiving ends the
+    card subscription (see _status_set). Made active
     without a paid period ahead, the subscription gets a period end ``grace_days``
     (settings.BILLING_REACTIVATION_GRACE_DAYS when not given) from now: access is never
     given for good, and the daily sweep takes it from there."""
@@ -50,6 +52,10 @@ def subscription_status_override(
         )
     sub = _lock(subscription)
     now = timezone.now()
+    if status == S.SUSPENDED:
+        # lifted only by an operator: a card payment reported by Stripe does not undo it
+        sub.suspended_by_operator = True
+        sub.save()
     if status == S.ACTIVE and not (sub.current_period_end and sub.current_period_end > now):
         days = grace_days if grace_days is not None else settings.BILLING_REACTIVATION_GRACE_DAYS
         sub.current_period_end = _end_of_day(timezone.localdate(now) + timedelta(days=days))

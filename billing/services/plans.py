@@ -274,10 +274,13 @@ def payment_start(
     return start
 
 
-def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Subscription:
+def card_subscription_end(
+    *, subscription: Subscription, by, reason: str, switch_to_transfer: bool = True
+) -> Subscription:
     """End a cooperative's card subscription at Stripe now and make bank transfer its way
     of paying (a card in arrears switching to transfer, or an operator recording a manual
-    payment). The period already paid by card stays; Stripe charges no more."""
+    payment). The period already paid by card stays; Stripe charges no more. Without
+    ``switch_to_transfer`` (an archived cooperative) the way of paying is left as is."""
     reason = _require_reason(reason)
     if not (
         subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES
@@ -291,7 +294,8 @@ def card_subscription_end(*, subscription: Subscription, by, reason: str) -> Sub
         old = sub.stripe_status
         sub.stripe_status = ended.get("status") or "canceled"
         sub.cancel_at_period_end = False
-        sub.provider = Subscription.Provider.BANK_TRANSFER
+        if switch_to_transfer:
+            sub.provider = Subscription.Provider.BANK_TRANSFER
         sub.save()
         _audit(
             actor=by,

@@ -25,6 +25,7 @@ from .common import (
     _lock,
     _paid_by_transfer_until,
     _status_set,
+    card_subscription_cancel_later,
     default_plan,
     log,
 )
@@ -134,8 +135,14 @@ def subscription_sync_stripe(
         target = _card_canceled(sub=sub, was_status=was_status)
     if target == S.PAST_DUE and sub.status in (S.SUSPENDED, S.ARCHIVED):
         target = None  # already further along the dunning path; paying restores
-    if target == S.SUSPENDED and sub.status == S.ARCHIVED:
+    if sub.status == S.ARCHIVED or (sub.status == S.SUSPENDED and sub.suspended_by_operator):
+        # Archived, or suspended by an operator: only an operator moves it (a card still
+        # billing an archived cooperative is ended, as archiving does).
         target = None
+        if sub.status == S.ARCHIVED:
+            card_subscription_cancel_later(
+                sub=sub, by=actor, reason=_("Koperasi diarsipkan: langganan kartu diakhiri")
+            )
     if target:
         _status_set(
             sub=sub,

@@ -52,3 +52,109 @@ def test_cancel_at_period_end_is_shown_then_cancellation_runs_to_the_period_end(
     billing_sweep(now=end + timedelta(days=15))
     sub.refresh_from_db()
     assert sub.status == "suspended"
+
+
+# -- archived or suspended by an operator: Stripe's state does not undo it ------------------
+
+
+def _archive(tenant, django_capture_on_commit_callbacks):
+    from lumbung.console import services as console
+    from tests.console.conftest import make_operator
+
+    admin = make_operator("admin", "archiver@ops.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_archive(
+            operator=admin, cooperative=tenant, reason="Koperasi dibubarkan (RAT)"
+        )
+    return admin
+
+
+def test_archiving_a_card_cooperative_ends_its_card_subscription(
+    admin_client_a, stripe_plans, deliver, tenant_a, django_capture_on_commit_callbacks
+):
+    from core.audit.models import AuditEvent
+
+    _, sub = subscribe(admin_client_a, deliver)
+    _archive(tenant_a, django_capture_on_commit_callbacks)
+
+    remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert remote["status"] == "canceled"  # Stripe bills the card no more
+    sub.refresh_from_db()
+    assert sub.status == "archived" == Cooperative.objects.get(pk=tenant_a.pk).status
+    assert sub.stripe_status == "canceled" and sub.provider == "stripe"
+    ended = AuditEvent.objects.get(action="billing.card_subscription_ended")
+    assert ended.reason == "Koperasi dibubarkan (RAT)" and ended.actor_label == "archiver@ops.test"
+    # Stripe's events about the ended subscription change nothing
+    deliver("customer.subscription.deleted", {"id": sub.stripe_subscription_id})
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    assert Cooperative.objects.get(pk=tenant_a.pk).status == "archived"
+
+
+def test_an_archived_cooperative_is_never_reactivated_by_stripe_and_its_card_is_ended(
+    admin_client_a,
+    stripe_plans,
+    deliver,
+    tenant_a,
+    settings,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from billing.tasks import card_subscription_cancel_task
+
+    _, sub = subscribe(admin_client_a, deliver)
+    api = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable when archiving
+    monkeypatch.setattr(card_subscription_cancel_task, "max_retries", 1)
+    _archive(tenant_a, django_capture_on_commit_callbacks)  # no error: retried, then logged
+
+    sub.refresh_from_db()
+    assert sub.status == "archived" and sub.stripe_status == "active"
+    settings.STRIPE_API_BASE = api
+    assert stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id)["status"] == (
+        "active"
+    )
+    # Stripe's next routine event (e.g. the renewal) neither un-archives the cooperative
+    # nor keeps billing it: the card subscription is ended then.
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    assert Cooperative.objects.get(pk=tenant_a.pk).status == "archived"
+    sub.refresh_from_db()
+    assert sub.status == "archived" and sub.stripe_status == "canceled"
+    remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert remote["status"] == "canceled"
+
+
+def test_a_suspension_by_an_operator_is_not_lifted_by_a_card_payment(
+    admin_client_a, stripe_plans, deliver, tenant_a, django_capture_on_commit_callbacks
+):
+    from lumbung.console import services as console
+    from tests.console.conftest import make_operator
+
+    _, sub = subscribe(admin_client_a, deliver)
+    admin = make_operator("admin", "suspender@ops.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_suspend(operator=admin, cooperative=tenant_a, reason="Sengketa pengurus")
+    sub.refresh_from_db()
+    assert sub.status == "suspended" and sub.suspended_by_operator
+
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    sub.refresh_from_db()
+    assert sub.status == "suspended" == Cooperative.objects.get(pk=tenant_a.pk).status
+    assert sub.stripe_status == "active"  # a suspension does not end the card
+
+    console.tenant_reactivate(operator=admin, cooperative=tenant_a, reason="Sengketa selesai")
+    sub.refresh_from_db()
+    assert sub.status == "active" and not sub.suspended_by_operator
+
+
+def test_a_suspension_for_an_unpaid_bill_is_lifted_when_the_card_pays(
+    admin_client_a, stripe_plans, deliver, tenant_a
+):
+    _, sub = subscribe(admin_client_a, deliver)
+    now = timezone.now()
+    Subscription.objects.filter(pk=sub.pk).update(
+        status="suspended", past_due_since=now, suspended_since=now
+    )
+    Cooperative.objects.filter(pk=tenant_a.pk).update(status="suspended")
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    sub.refresh_from_db()
+    assert sub.status == "active" == Cooperative.objects.get(pk=tenant_a.pk).status
