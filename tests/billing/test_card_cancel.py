@@ -158,3 +158,40 @@ def test_a_suspension_for_an_unpaid_bill_is_lifted_when_the_card_pays(
     deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
     sub.refresh_from_db()
     assert sub.status == "active" == Cooperative.objects.get(pk=tenant_a.pk).status
+
+
+def test_suspensions_made_before_the_flag_are_marked_by_the_data_migration(
+    admin_client_a, stripe_plans, deliver, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    """Billing migration 0009: a subscription an operator suspended before 0008 is marked
+    (Stripe then no longer lifts it); one the daily sweep suspended for an unpaid bill is
+    not."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from billing.services.common import _status_set
+    from lumbung.console import services as console
+    from tests.console.conftest import make_operator
+
+    _, sub = subscribe(admin_client_a, deliver)
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_suspend(
+            operator=make_operator("admin", "old-suspender@ops.test"),
+            cooperative=tenant_a,
+            reason="Sengketa pengurus",
+        )
+    swept = Subscription.objects.get(cooperative=tenant_b)
+    with django_capture_on_commit_callbacks(execute=True):
+        _status_set(sub=swept, status="suspended", reason="Tagihan belum dibayar", actor="system")
+    # as the rows were before 0008
+    Subscription.objects.filter(pk__in=[sub.pk, swept.pk]).update(suspended_by_operator=False)
+
+    migration = import_module("billing.migrations.0009_suspended_by_operator_backfill")
+    migration.forwards(django_apps, None)
+
+    sub.refresh_from_db()
+    swept.refresh_from_db()
+    assert sub.suspended_by_operator and not swept.suspended_by_operator
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    assert Cooperative.objects.get(pk=tenant_a.pk).status == "suspended"
