@@ -165,6 +165,71 @@ def test_wajib_already_credited_for_the_month_is_not_asked(coop, cutoffs):
     assert_reconciled()
 
 
+def test_wajib_pinjam_fee_at_disbursement_does_not_pay_the_months_wajib(coop, cutoffs):
+    """A loan's "wajib pinjam" fee (a share of the loan credited to the member's wajib at
+    disbursement, a ``transfer_in``) is not the month's simpanan wajib: the month's list
+    still asks the whole monthly wajib (it used to ask it less the fee)."""
+    from core.loans.models import LoanProduct
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from core.savings.models import SavingsAccount, SavingsProduct
+    from core.savings.selectors import product_for_kind, wajib_amount_for
+
+    from .conftest import docs
+
+    by, staff = coop["by"], coop["staff"]
+    m3 = coop["m"][2]
+    _prev, this = cutoffs
+    product = LoanProduct.objects.get(code="PG")
+    product.pk = None
+    product.code, product.name = "PGW", "Pinjaman wajib pinjam"
+    product.wajib_pinjam_kind, product.wajib_pinjam_value = "percent", D("1")
+    product.save()
+    loan = loan_apply(
+        member=m3,
+        product=product,
+        principal=D("10000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=this,
+        documents=docs(),
+    )
+    loan_verify(loan=loan, by=staff["bendahara"])
+    loan_approve(loan=loan, by=staff["ketua"])
+    loan_disburse(loan=loan, by=staff["bendahara"], on=this, first_due_date=add_months(this, 1))
+    wajib = product_for_kind(SavingsProduct.Kind.WAJIB)
+    monthly = wajib_amount_for(member=m3, product=wajib, on=this)
+    assert monthly > 0
+    assert SavingsAccount.objects.get(member=m3, product=wajib).balance == D("100000")  # fee
+    run = make_run(on=this, by=by)
+    assert _line(run, m3).wajib == monthly
+    assert_reconciled()
+
+
+def test_wajib_deposit_cancelled_at_the_counter_does_not_pay_the_months_wajib(coop, cutoffs):
+    """A wajib deposit at the counter this month that was cancelled (``teller_reverse``,
+    wrong member) paid nothing: the month's list asks the whole wajib (it used to ask
+    none: the reversal was not netted)."""
+    from core.savings.models import SavingsProduct
+    from core.savings.selectors import product_for_kind, wajib_amount_for
+    from core.savings.services import savings_account_get_or_open
+    from core.savings.services.teller import teller_deposit, teller_reverse
+
+    by = coop["by"]
+    m3 = coop["m"][2]
+    _prev, this = cutoffs
+    wajib = product_for_kind(SavingsProduct.Kind.WAJIB)
+    monthly = wajib_amount_for(member=m3, product=wajib, on=this)
+    acc = savings_account_get_or_open(member=m3, product=wajib, on=this, by=by)
+    t = teller_deposit(account=acc, amount=monthly, channel="cash", on=this, by=by)
+    teller_reverse(txn=t, on=this, reason="salah anggota", by=by)
+    acc.refresh_from_db()
+    assert acc.balance == 0
+    run = make_run(on=this, by=by)
+    line = _line(run, m3)
+    assert line is not None and line.wajib == monthly
+    assert_reconciled()
+
+
 @pytest.fixture
 def sent(monkeypatch):
     out: list = []

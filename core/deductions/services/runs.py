@@ -169,7 +169,12 @@ def _wajib_paid_outside(*, year: int, month: int, product) -> dict[int, Decimal]
     """Wajib already credited for the month outside payroll batches (at the counter, or
     a payroll posting made directly in savings), per member: the month's list asks only
     what is left of the month's wajib. (The demo's savings seeder posts every finished
-    month's wajib this way; the deduction run of the same month billed it again.)"""
+    month's wajib this way; the deduction run of the same month billed it again.)
+
+    Only those two kinds count: a ``transfer_in`` to wajib is the "wajib pinjam" fee a
+    loan credits at disbursement (``loans.services.savings_credit``), a share of the
+    loan, not the month's simpanan wajib. A deposit cancelled since
+    (``teller_reverse``: a ``reversal`` movement pointing at it) paid nothing."""
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     return dict(
@@ -177,7 +182,8 @@ def _wajib_paid_outside(*, year: int, month: int, product) -> dict[int, Decimal]
             account__product=product,
             on__gte=start,
             on__lt=end,
-            kind__in=["deposit", "payroll", "transfer_in"],
+            kind__in=[SavingsTransaction.Kind.DEPOSIT, SavingsTransaction.Kind.PAYROLL],
+            reversed_by__isnull=True,
         )
         .exclude(journal_entry__source="deduction")
         .values("account__member_id")
