@@ -243,3 +243,60 @@ def test_a_batch_posts_with_jit_off_and_the_collector_paused(coop, cutoffs, monk
     assert seen == {"jit": "off", "gc": False}
     assert gc.isenabled()
     assert_reconciled()
+
+
+def test_closed_loan_and_loan_overpayment_credit_one_new_sukarela_account(coop, cutoffs):
+    """A member with two loans and no sukarela account: after the list, loan A is paid
+    off at the counter (the batch redirects its instalment to sukarela) and loan B is
+    prepaid down to 300,000 (the batch's instalment over-pays it: the loans service
+    credits the excess to sukarela). The account is opened once and both credits land in
+    it (the posting used to open it a second time and refuse the whole agency)."""
+    from core.loans.models import LoanProduct
+    from core.loans.schedules import add_months
+    from core.loans.services import (
+        loan_apply,
+        loan_approve,
+        loan_disburse,
+        loan_payoff,
+        loan_repay,
+        loan_verify,
+    )
+
+    from .conftest import docs
+
+    by, staff = coop["by"], coop["staff"]
+    m2 = coop["m"][1]
+    _prev, this = cutoffs
+    on = add_months(this, -1)
+    b = loan_apply(
+        member=m2,
+        product=LoanProduct.objects.get(code="PG"),
+        principal=D("10000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan_verify(loan=b, by=staff["bendahara"])
+    loan_approve(loan=b, by=staff["ketua"])
+    loan_disburse(loan=b, by=staff["bendahara"], on=on, first_due_date=this)
+    a = coop["loans"]["m2"]
+    assert not SavingsAccount.objects.filter(member=m2, product__kind="sukarela").exists()
+    run = make_run(on=this, by=by)
+    line = run.lines.get(member=m2)
+    assert {int(x["loan_id"]) for x in line.loans} == {a.pk, b.pk}
+    asked = {int(x["loan_id"]): D(x["jasa"]) + D(x["principal"]) for x in line.loans}
+    loan_payoff(loan=a, by=by, on=this)  # A closed after the list
+    loan_repay(
+        loan=Loan.objects.get(pk=b.pk), amount=D(9_900_000), by=by, on=this, excess_to="principal"
+    )
+    imp = _upload_a(coop, run, [(m2, int(line.total))])
+    assert imp.status == "valid", imp.errors
+    svc.deduction_import_post(imp=imp, by=by)
+    acc = SavingsAccount.objects.get(member=m2, product__kind="sukarela")
+    rep_b = Repayment.objects.get(loan_id=b.pk, channel="payroll")
+    assert rep_b.excess > 0
+    # A's whole instalment and what B's did not need both landed in the one account
+    assert acc.balance == asked[a.pk] + rep_b.excess
+    assert acc.transactions.count() == 2
+    assert_reconciled()

@@ -28,7 +28,6 @@ from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_depo
 from core.savings.models import SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
 from core.savings.services import (
-    savings_account_open,
     savings_accounts_lock,
     savings_accounts_lock_where,
     transactions_link_entry,
@@ -109,8 +108,11 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
         wajib=product_for_kind(SavingsProduct.Kind.WAJIB),
         sukarela=product_for_kind(SavingsProduct.Kind.SUKARELA),
     )
-    _savings_accounts_open_and_lock(batch)
+    # a closed loan's instalment goes to sukarela: known before the accounts are opened,
+    # so a member's sukarela is opened once, before the loans step (whose over-payments
+    # credit it too)
     loans, batch.redirected = _loan_payments_split(plans)
+    _savings_accounts_open_and_lock(batch)
     # the batch's journal entry id, so repayments and savings transactions are written
     # linked to it (checked at commit: the entry must then exist)
     batch.entry_id = journal_entry_id_reserve()
@@ -180,11 +182,14 @@ def _realized_total(plans: list[MemberPlan]) -> Decimal:
 
 
 def _savings_accounts_open_and_lock(b: _Batch) -> None:
-    """Open the wajib and sukarela accounts the money goes to where a member has none,
-    then lock them with the purpose accounts."""
+    """Open the wajib and sukarela accounts the money goes to where a member has none
+    (sukarela: the excess, and a closed loan's instalment redirected), then lock them
+    with the purpose accounts."""
     wajib_p, sukarela_p = b.wajib, b.sukarela
     need_wajib = {p.line.member_id for p in b.plans if p.alloc.paid["wajib"] > 0}
-    need_suk = {p.line.member_id for p in b.plans if p.alloc.excess > 0}
+    need_suk = {p.line.member_id for p in b.plans if p.alloc.excess > 0} | {
+        m for m, amount in b.redirected.items() if amount > 0
+    }
     products = [x.pk for x in (wajib_p, sukarela_p) if x]
     purpose_ids = {int(x["account_id"]) for p in b.plans for x in p.line.purposes}
     # the members' open wajib/sukarela accounts and the purpose accounts, found and
@@ -261,7 +266,9 @@ def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
 
 def _deposits_owed(b: _Batch) -> list[tuple]:
     """Each member's wajib, purpose savings, and what is left over (the excess and a
-    closed loan's instalment) to sukarela, opening a sukarela account if still missing."""
+    closed loan's instalment) to sukarela, in the accounts opened and locked by
+    ``_savings_accounts_open_and_lock`` (before the loans step: a loan over-payment of the
+    same member credits the same account)."""
     label = b.imp.run.label
     memo = _("Potong gaji %(m)s") % {"m": label}
     excess_memo = _("Kelebihan potong gaji %(m)s") % {"m": label}
@@ -276,14 +283,7 @@ def _deposits_owed(b: _Batch) -> list[tuple]:
                 deposits.append((locked[int(x["account_id"])], amt, memo))
         to_suk = p.alloc.excess + b.redirected.get(mid, ZERO)
         if to_suk > 0:
-            key = (mid, b.sukarela.pk)
-            if key not in existing:
-                acc = savings_account_open(
-                    member=Member.objects.get(pk=mid), product=b.sukarela, on=b.on, by=b.by
-                )
-                existing[key] = acc.pk
-                locked.update(savings_accounts_lock([acc.pk]))
-            deposits.append((locked[existing[key]], to_suk, excess_memo))
+            deposits.append((locked[existing[(mid, b.sukarela.pk)]], to_suk, excess_memo))
     return deposits
 
 
