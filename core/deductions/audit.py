@@ -7,6 +7,7 @@ from enum import StrEnum
 class DeductionAudit(StrEnum):
     IMPORT_DISCARD = "deductions.import_discard"
     IMPORT_EXCLUDE = "deductions.import_exclude"
+    IMPORT_RECHECK = "deductions.import_recheck"
     IMPORT_UPLOAD = "deductions.import_upload"
     POST = "deductions.post"
     POST_ALL = "deductions.post_all"

@@ -155,3 +155,74 @@ def test_pengawas_cannot_upload(month):
             by=coop["staff"]["pengawas"],
         )
     assert e.value.status_code == 403
+
+
+def _exit(coop, member, on):
+    from core.exits.services import exit_settlement_confirm
+
+    exit_settlement_confirm(member=member, reason="retired", on=on, by=coop["staff"]["bendahara"])
+
+
+def _asked(run, *members):
+    lines = {ln.member_id: ln for ln in DeductionLine.objects.filter(run=run)}
+    return [(m, int(lines[m.pk].total)) for m in members]
+
+
+def test_member_who_left_after_the_list_is_a_row_error_that_can_be_excluded(month, cutoffs):
+    """m3 retired (exit settled) after the list was made, and the agency still cut m3's
+    dues. The upload flags m3's row with the reason (it used to say "valid", then the
+    posting refused the whole agency and the row could not be excluded); excluded, the
+    batch posts m1's and m2's money and m3 counts as not deducted."""
+    from .conftest import assert_reconciled
+
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    _exit(coop, m3, cutoffs[1])
+    imp = upload(coop, run, csv_bytes([(m.nip, a) for m, a in _asked(run, m1, m2, m3)]))
+    assert imp.status == "invalid"
+    assert [e["row"] for e in imp.errors] == [4]
+    assert "sudah tidak aktif (Pensiun)" in messages(imp)
+    imp = deduction_import_exclude(imp=imp, rows=[4], by=coop["by"])
+    assert imp.status == "valid"
+    deduction_import_post(imp=imp, by=coop["by"])
+    lines = {ln.member_id: ln for ln in DeductionLine.objects.filter(run=run)}
+    assert lines[m1.pk].realized == lines[m1.pk].total
+    assert lines[m3.pk].realized == 0
+    assert_reconciled()
+
+
+def test_member_who_left_with_nothing_cut_is_not_an_error(month, cutoffs):
+    """A retired member's row with 0 (the agency cut nothing) is the normal case."""
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    _exit(coop, m3, cutoffs[1])
+    imp = upload(coop, run, csv_bytes([(m1.nip, 0), (m2.nip, 1000), (m3.nip, 0)]))
+    assert imp.status == "valid", imp.errors
+    deduction_import_post(imp=imp, by=coop["by"])
+
+
+def test_member_who_left_after_the_upload_is_refused_by_row_then_excluded(month, cutoffs):
+    """The file was checked while m3 was active; m3's exit is settled before posting. The
+    posting is refused naming m3's row (not an opaque savings error for the agency),
+    nothing is posted, the row is marked as an error on the import, and once excluded
+    the batch posts."""
+    from .conftest import assert_reconciled
+
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    imp = upload(coop, run, csv_bytes([(m.nip, a) for m, a in _asked(run, m1, m2, m3)]))
+    assert imp.status == "valid", imp.errors
+    _exit(coop, m3, cutoffs[1])
+    entries = JournalEntry.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        deduction_import_post(imp=imp, by=coop["by"])
+    assert exc.value.code == "deduction_member_inactive"
+    assert "Baris 4" in exc.value.message and exc.value.fields["rows"]
+    assert JournalEntry.objects.count() == entries
+    assert not DeductionLine.objects.filter(run=run, realized__isnull=False).exists()
+    imp.refresh_from_db()
+    assert imp.status == "invalid" and [e["row"] for e in imp.errors] == [4]
+    imp = deduction_import_exclude(imp=imp, rows=[4], by=coop["by"])
+    deduction_import_post(imp=imp, by=coop["by"])
+    assert DeductionLine.objects.get(run=run, member=m1).realized > 0
+    assert_reconciled()

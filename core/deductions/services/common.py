@@ -42,6 +42,7 @@ class DeductionErrors(StrEnum):
     NOTHING_TO_POST = "deduction_nothing_to_post"
     BAD_DATE = "deduction_bad_date"
     RUN_STALE = "deduction_run_stale"
+    MEMBER_INACTIVE = "deduction_member_inactive"
 
 
 E = DeductionErrors

@@ -67,6 +67,13 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                 padded[digits] = mid
                 names[mid] = f"{name} ({number})"
     agency_names = dict(Agency.objects.values_list("id", "name"))
+    # members of the list who left since it was made (exit settled: retired, resigned,
+    # moved, deceased): their savings take no deposit, so money cut from them is not posted
+    inactive = dict(
+        Member.objects.filter(pk__in=list(line_by_member))
+        .exclude(status=Member.Status.ACTIVE)
+        .values_list("id", "status")
+    )
     rows, errors, warnings = [], [], []
     seen: dict[int, int] = {}
     for r in parsed.rows:
@@ -158,6 +165,9 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                 }
             )
             continue
+        if mid in inactive and r.amount > 0:
+            errors.append(_inactive_error(r.row, who, inactive[mid], r.amount))
+            continue
         if guessed:
             warnings.append({"row": r.row, "column": "NIP", "message": guessed})
         if r.amount > line["total"]:
@@ -188,6 +198,64 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
             }
         rows.append(row)
     return rows, errors, warnings
+
+
+def _inactive_error(row: int, who: str, status: str, amount) -> dict:
+    """The row error of money cut from a member who is no longer active."""
+    return {
+        "row": row,
+        "column": "NIP",
+        "message": _(
+            "Anggota %(w)s sudah tidak aktif (%(s)s) sejak daftar dibuat; potongan %(a)s "
+            "tidak dapat dibukukan. Kecualikan baris ini (dianggap tidak dipotong) dan "
+            "kembalikan potongannya kepada anggota, atau perbaiki file."
+        )
+        % {"w": who, "s": Member.Status(status).label, "a": format_rupiah(amount)},
+    }
+
+
+def inactive_member_rows(imp: DeductionImport) -> list[dict]:
+    """Row errors for the rows of ``imp`` (not excluded, not already in error) that cut
+    money from a member who has left since the file was checked (an exit settled between
+    upload and posting): the posting would refuse their deposits."""
+    excluded = set(imp.excluded_rows) | {e["row"] for e in imp.errors}
+    rows = {
+        r["line_id"]: r for r in imp.rows if r["row"] not in excluded and Decimal(r["amount"]) > 0
+    }
+    if not rows:
+        return []
+    out = []
+    for line_id, nip, status in (
+        DeductionLine.objects.filter(pk__in=list(rows))
+        .exclude(member__status=Member.Status.ACTIVE)
+        .values_list("id", "nip", "member__status")
+    ):
+        r = rows[line_id]
+        out.append(_inactive_error(r["row"], nip, status, Decimal(r["amount"])))
+    return sorted(out, key=lambda e: e["row"])
+
+
+@transaction.atomic
+def deduction_import_members_recheck(*, imp: DeductionImport, by) -> list[dict]:
+    """Before posting: mark the rows of members who left since the upload as errors
+    (status "invalid"), so they can be excluded like any bad row; returns those errors
+    (none: nothing changed)."""
+    imp = DeductionImport.objects.select_for_update(of=("self",)).get(pk=imp.pk)
+    if imp.status != DeductionImport.Status.VALID:
+        return []
+    found = inactive_member_rows(imp)
+    if not found:
+        return []
+    imp.errors = sorted([*imp.errors, *found], key=lambda e: e["row"])
+    imp.status = _status_for(imp)
+    imp.save(update_fields=["errors", "status"])
+    audit_log(
+        actor=by,
+        action=DeductionAudit.IMPORT_RECHECK,
+        target=imp,
+        data={"rows": [e["row"] for e in found], "status": imp.status},
+    )
+    return found
 
 
 def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[list, list]:

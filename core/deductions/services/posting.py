@@ -36,7 +36,11 @@ from core.savings.services import (
 from .. import allocation as A
 from ..models import DeductionImport, DeductionLine
 from .common import ZERO, E, _require, deduction_settings_get, posting_date_clean
-from .imports import _check_agency_open
+from .imports import (
+    _check_agency_open,
+    deduction_import_members_recheck,
+    inactive_member_rows,
+)
 
 # --- preview and posting ---------------------------------------------------------------
 
@@ -82,16 +86,45 @@ def _inject_failure_point(name: str) -> None:
     """Test hook: tests patch this to raise in the middle of posting."""
 
 
-@gc_paused
-@transaction.atomic
 def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = None):
     """Post a valid import, dated ``on`` — the day the agency's money was received
-    (default: the run's payday, see ``posting_date_clean``) — as ONE journal entry (Dr bank = realized total; Cr wajib,
-    purpose savings, sukarela excess, loan jasa/penalty/receivable) with the sub-ledger
-    movements through the savings and loans services, all in this one transaction."""
+    (default: the run's payday, see ``posting_date_clean``) — as ONE journal entry (Dr
+    bank = realized total; Cr wajib, purpose savings, sukarela excess, loan
+    jasa/penalty/receivable) with the sub-ledger movements through the savings and loans
+    services, all in one transaction.
+
+    First the rows are checked again for members who left since the upload (an exit
+    settled in between): those rows are marked as errors on the import, which is then
+    "invalid" until they are excluded, and the posting is refused naming them."""
     _require(by, _("memposting potong gaji"))
+    left = deduction_import_members_recheck(imp=imp, by=by)
+    if left:
+        raise _inactive_members_error(left)
+    return _import_post(imp=imp, by=by, on=on)
+
+
+def _inactive_members_error(rows: list[dict]) -> ApplicationError:
+    return ApplicationError(
+        E.MEMBER_INACTIVE,
+        _(
+            "Baris %(r)s: anggota sudah tidak aktif sejak file diunggah; baris itu kini "
+            "ditandai salah. Kecualikan baris itu (dianggap tidak dipotong) lalu posting lagi."
+        )
+        % {"r": ", ".join(str(e["row"]) for e in rows)},
+        status=409,
+        fields={"rows": [e["message"] for e in rows]},
+    )
+
+
+@gc_paused
+@transaction.atomic
+def _import_post(*, imp: DeductionImport, by, on: date | str | None) -> DeductionImport:
     jit_off()  # a batch's statements are not worth compiling (see jit_off)
     imp = _import_lock_postable(imp)
+    # an exit settled after the re-check above: refused by row, nothing written
+    left = inactive_member_rows(imp)
+    if left:
+        raise _inactive_members_error(left)
     on = posting_date_clean(imp.run, on)
     lines = list(
         DeductionLine.objects.select_for_update()
