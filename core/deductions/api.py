@@ -59,6 +59,19 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             {"run": i.run.label, "agency": i.agency.code, "import": i.pk}
             for i in selectors.run_stale_batches(run)
         ]
+        # earlier months' agency lists whose file is not posted yet: their dues are not
+        # asked again by later lists until posted (or recorded as "nothing deducted")
+        data["unposted_earlier"] = [
+            {
+                "run": u["run_id"],
+                "month": u["label"],
+                "agency_id": u["agency"].pk,
+                "code": u["agency"].code,
+                "members": u["members"],
+                "asked": _m(u["asked"]),
+            }
+            for u in selectors.run_unposted_earlier(run)
+        ]
         data["agencies"] = [
             {
                 "agency_id": r["agency_id"],
@@ -73,6 +86,17 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             for r in selectors.run_agencies(run)
         ]
     return data
+
+
+def _posted_on(imp: DeductionImport) -> str | None:
+    if imp.entry_id:
+        return imp.entry.date.isoformat()
+    return (imp.posted_data or {}).get("on") if imp.status == "posted" else None
+
+
+def _flag(raw) -> bool:
+    """A JSON true or a form's "1"/"true"/"on"."""
+    return raw is True or str(raw).strip().lower() in ("1", "true", "on", "ya")
 
 
 def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
@@ -94,7 +118,9 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "excluded_rows": imp.excluded_rows,
         "total_realized": _m(imp.total_realized),
         "entry": imp.entry_id,
-        "posted_on": imp.entry.date.isoformat() if imp.entry_id else None,
+        "posted_on": _posted_on(imp),
+        # a confirmed "nothing deducted" batch: posted without money or journal entry
+        "nothing_deducted": bool((imp.posted_data or {}).get("nothing_deducted")),
         "reversal_entry": imp.reversal_entry_id,
     }
     if preview and imp.status in ("valid", "posted"):
@@ -157,6 +183,34 @@ class RunPostAll(_Base):
             run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunNothingDeducted(_Base):
+    """Record that an agency deducted nothing this month, without a file: ``{"agency":
+    <id>, "on": "YYYY-MM-DD"}`` → 201 with the posted (zero) import."""
+
+    @extend_schema(
+        operation_id="deductions_runs_nothing_deducted",
+        responses={201: OpenApiTypes.OBJECT},
+        request=OpenApiTypes.OBJECT,
+    )
+    def post(self, request, pk: int):
+        run = get_object_or_404(DeductionRun, pk=pk)
+        data = request_object(request)
+        raw_agency = data.get("agency")
+        agency = (
+            Agency.objects.filter(pk=parse_id(raw_agency, "agency")).first() if raw_agency else None
+        )
+        if agency is None:
+            raise ApplicationError(
+                services.E.NOTHING_TO_POST,
+                "Kirim 'agency' (id instansi).",
+                fields={"agency": ["?"]},
+            )
+        imp = services.deduction_agency_post_nothing(
+            run=run, agency=agency, by=request.user, on=data.get("on")
+        )
+        return Response(import_data(imp), status=status.HTTP_201_CREATED)
 
 
 class RunRegenerate(_Base):
@@ -243,7 +297,10 @@ class ImportAction(_Base):
             imp = services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
         elif action == "post":
             imp = services.deduction_import_post(
-                imp=imp, by=request.user, on=request.data.get("on")
+                imp=imp,
+                by=request.user,
+                on=request.data.get("on"),
+                nothing_deducted=_flag(request.data.get("nothing_deducted")),
             )
         elif action == "reverse":
             imp = services.deduction_import_reverse(

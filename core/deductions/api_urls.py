@@ -18,6 +18,11 @@ urlpatterns = [
         name="api-deductions-run-post-all",
     ),
     path(
+        "deductions/runs/<int:pk>/nothing-deducted/",
+        api.RunNothingDeducted.as_view(),
+        name="api-deductions-run-nothing-deducted",
+    ),
+    path(
         "deductions/runs/<int:pk>/export.<str:fmt>",
         api.RunExport.as_view(),
         name="api-deductions-export",

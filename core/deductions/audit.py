@@ -11,6 +11,7 @@ class DeductionAudit(StrEnum):
     IMPORT_UPLOAD = "deductions.import_upload"
     POST = "deductions.post"
     POST_ALL = "deductions.post_all"
+    POST_NOTHING = "deductions.post_nothing"
     REVERSE = "deductions.reverse"
     RUN_CREATE = "deductions.run_create"
     RUN_GENERATE = "deductions.run_generate"

@@ -33,6 +33,8 @@ class ImportActionForm(forms.Form):
     )
     on = forms.CharField(required=False, strip=False, label=_("Tanggal uang diterima"))
     reason = forms.CharField(required=False, strip=False, label=_("Alasan"))
+    # posting a file of zeros: the treasurer confirms the agency deducted nothing
+    nothing_deducted = forms.BooleanField(required=False)
 
 
 class DeductionSettingsForm(forms.Form):

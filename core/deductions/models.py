@@ -264,13 +264,21 @@ class DeductionImport(models.Model):
                 condition=Q(status="posted"),
                 name="deductions_import_one_posted",
             ),
+            # a posted batch has its journal entry, except a confirmed "nothing deducted"
+            # batch, which books no money (and so its reversal has no entry either)
             models.CheckConstraint(
-                condition=~Q(status="posted") | Q(entry__isnull=False),
+                condition=~Q(status="posted") | Q(entry__isnull=False) | Q(total_realized=0),
                 name="deductions_import_posted_has_entry",
             ),
             models.CheckConstraint(
-                condition=~Q(status="reversed") | Q(reversal_entry__isnull=False),
+                condition=~Q(status="reversed")
+                | Q(reversal_entry__isnull=False)
+                | Q(entry__isnull=True),
                 name="deductions_import_reversed_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(entry__isnull=True) | Q(total_realized__gt=0),
+                name="deductions_import_entry_books_money",
             ),
         ]
 

@@ -65,6 +65,34 @@ def run_stale_batches(run: DeductionRun) -> list[DeductionImport]:
     )
 
 
+def run_unposted_earlier(run: DeductionRun) -> list[dict]:
+    """Earlier months' agency lists still waiting for their file (nothing posted, not
+    recorded as "nothing deducted"): per run and agency, its members and what it asks.
+    Those rupiah count as still out (the agency may yet cut and send them), so no later
+    list asks them again until that agency's file is posted or it is recorded that the
+    agency deducted nothing; the run's page lists them so they are not forgotten."""
+    if run.status != DeductionRun.Status.READY:
+        return []
+    rows = list(
+        DeductionLine.objects.filter(run__status=DeductionRun.Status.READY, realized__isnull=True)
+        .filter(Q(run__year__lt=run.year) | Q(run__year=run.year, run__month__lt=run.month))
+        .values("run_id", "run__year", "run__month", "agency_id")
+        .annotate(members=Count("id"), asked=Sum("total"))
+        .order_by("run__year", "run__month", "agency_id")
+    )
+    agencies = Agency.objects.in_bulk({r["agency_id"] for r in rows})
+    return [
+        {
+            "run_id": r["run_id"],
+            "label": f"{r['run__month']:02d}/{r['run__year']}",
+            "agency": agencies[r["agency_id"]],
+            "members": r["members"],
+            "asked": r["asked"] or ZERO,
+        }
+        for r in rows
+    ]
+
+
 def run_agencies(run: DeductionRun) -> list[dict]:
     """Per agency: members, asked, realized (posted), shortfall, excess, the latest
     import and the posted one."""

@@ -100,6 +100,19 @@ def run_detail(request, pk: int):
                 _("Posting %(n)s instansi dimulai.") % {"n": run.posting_total},
             )
         return redirect("deductions:run", pk=run.pk)
+    if request.method == "POST" and "nothing_deducted" in request.POST:
+        agency = get_object_or_404(Agency, pk=form.cleaned_data.get("agency"))
+        if not is_confirmed(request):
+            return _confirm_nothing_deducted(request, run, agency)
+        with application_errors_to_messages(request):
+            imp = services.deduction_agency_post_nothing(run=run, agency=agency, by=request.user)
+            messages.success(
+                request,
+                _("Dicatat: %(a)s tidak memotong apa pun bulan %(m)s.")
+                % {"a": agency.name, "m": run.label},
+            )
+            return redirect("deductions:import", pk=imp.pk)
+        return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "regenerate" in request.POST:
         with application_errors_to_messages(request):
             services.deduction_run_regenerate_start(run=run, by=request.user)
@@ -120,6 +133,7 @@ def run_detail(request, pk: int):
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
             "posting_date": services.posting_date_default(run),
             "stale": selectors.run_stale_batches(run) if ready else [],
+            "unposted_earlier": selectors.run_unposted_earlier(run) if ready else [],
             "can_write": _can_write(request.user),
         },
     )
@@ -177,7 +191,9 @@ def import_detail(request, pk: int):
                 else:
                     services.deduction_import_exclude(imp=imp, rows=d["rows"], by=request.user)
             elif action == "post":
-                services.deduction_import_post(imp=imp, by=request.user, on=d["on"])
+                services.deduction_import_post(
+                    imp=imp, by=request.user, on=d["on"], nothing_deducted=d["nothing_deducted"]
+                )
                 messages.success(
                     request, _("Potong gaji %(a)s diposting.") % {"a": imp.agency.name}
                 )
@@ -238,6 +254,16 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             ),
         )
     plans = services.deduction_import_plan(imp)
+    if form.cleaned_data.get("nothing_deducted"):
+        return _confirm_nothing(
+            request,
+            title=_("Konfirmasi: %(a)s tidak memotong apa pun") % {"a": imp.agency.name},
+            run=imp.run,
+            asked=sum((p.line.total for p in plans), 0),
+            members=len(plans),
+            action=url,
+            fields=carry(request, ("action", "on", "nothing_deducted")),
+        )
     parts = {
         k: sum((p.alloc.paid.get(k, 0) for p in plans), 0)
         for k in ("jasa", "principal", "wajib", "others")
@@ -267,6 +293,47 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             back=url,
             button=_("Ya, posting %s") % format_rupiah(imp.total_realized),
             fields=carry(request, ("action", "on")),
+        ),
+    )
+
+
+def _confirm_nothing_deducted(request, run: DeductionRun, agency: Agency):
+    """Recording without a file that an agency deducted nothing this month."""
+    totals = next((a for a in selectors.run_agencies(run) if a["agency_id"] == agency.pk), None)
+    if totals is None:
+        raise Http404
+    return _confirm_nothing(
+        request,
+        title=_("Konfirmasi: %(a)s tidak memotong apa pun") % {"a": agency.name},
+        run=run,
+        asked=totals["asked"],
+        members=totals["members"],
+        action=reverse("deductions:run", args=[run.pk]),
+        fields=carry(request, ("nothing_deducted", "agency")),
+    )
+
+
+def _confirm_nothing(request, *, title, run, asked, members: int, action: str, fields):
+    """What a "nothing deducted" batch does, before it is recorded."""
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=title,
+            intro=_(
+                "%(r)s, %(n)s anggota: tidak ada uang yang dibukukan (tanpa jurnal). Semua "
+                "tagihan dicatat tidak dipotong; wajib dan angsuran yang tertunggak ditagih "
+                "lagi di daftar bulan berikutnya."
+            )
+            % {"r": run.label, "n": members},
+            lines=[
+                ConfirmLine(_("Total realisasi (masuk bank)"), 0),
+                ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": members}, asked, strong=True),
+            ],
+            action=action,
+            back=action,
+            button=_("Ya, catat tidak ada potongan"),
+            fields=fields,
+            danger=True,
         ),
     )
 

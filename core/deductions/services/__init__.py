@@ -30,6 +30,7 @@ from .common import (
 from .imports import (
     deduction_import_discard,
     deduction_import_exclude,
+    deduction_import_members_recheck,
     deduction_import_upload,
 )
 from .post_all import (
@@ -40,6 +41,7 @@ from .post_all import (
 )
 from .posting import (
     MemberPlan,
+    deduction_agency_post_nothing,
     deduction_import_plan,
     deduction_import_post,
 )
@@ -80,9 +82,11 @@ __all__ = [
     "deduction_import_upload",
     "deduction_import_exclude",
     "deduction_import_discard",
+    "deduction_import_members_recheck",
     "MemberPlan",
     "deduction_import_plan",
     "deduction_import_post",
+    "deduction_agency_post_nothing",
     "POSTING_STALE",
     "deduction_run_post_all_start",
     "deduction_run_post_one",

@@ -3,12 +3,13 @@ one database transaction through the savings and loans batch services."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,13 +18,14 @@ from core.audit.services import audit_log
 from core.common.batch import gc_paused, jit_off
 from core.common.bulk import bulk_update_values
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
 from core.loans.batch import loan_repayments_prepare_bulk
 from core.loans.models import Loan, Repayment
 from core.loans.services import loan_repayments_attach_entry
-from core.members.models import Member
+from core.members.models import Agency, Member
 from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
 from core.savings.models import SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
@@ -34,8 +36,8 @@ from core.savings.services import (
 )
 
 from .. import allocation as A
-from ..models import DeductionImport, DeductionLine
-from .common import ZERO, E, _require, deduction_settings_get, posting_date_clean
+from ..models import DeductionImport, DeductionLine, DeductionRun
+from .common import ZERO, E, _require, _user, deduction_settings_get, posting_date_clean
 from .imports import (
     _check_agency_open,
     deduction_import_members_recheck,
@@ -86,12 +88,24 @@ def _inject_failure_point(name: str) -> None:
     """Test hook: tests patch this to raise in the middle of posting."""
 
 
-def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = None):
+def deduction_import_post(
+    *,
+    imp: DeductionImport,
+    by,
+    on: date | str | None = None,
+    nothing_deducted: bool = False,
+) -> DeductionImport:
     """Post a valid import, dated ``on`` — the day the agency's money was received
     (default: the run's payday, see ``posting_date_clean``) — as ONE journal entry (Dr
     bank = realized total; Cr wajib, purpose savings, sukarela excess, loan
     jasa/penalty/receivable) with the sub-ledger movements through the savings and loans
     services, all in one transaction.
+
+    An import that realizes nothing (every row 0: the agency deducted nothing this month)
+    is refused unless ``nothing_deducted`` confirms it; confirmed, it is posted as a
+    batch that books no money (no journal entry) and records every line as cut 0, so
+    the month's dues are short and carried to the next list (``wajib_carried``;
+    the loans' unpaid instalments stay due on their schedules).
 
     First the rows are checked again for members who left since the upload (an exit
     settled in between): those rows are marked as errors on the import, which is then
@@ -100,7 +114,67 @@ def deduction_import_post(*, imp: DeductionImport, by, on: date | str | None = N
     left = deduction_import_members_recheck(imp=imp, by=by)
     if left:
         raise _inactive_members_error(left)
-    return _import_post(imp=imp, by=by, on=on)
+    return _import_post(imp=imp, by=by, on=on, nothing_deducted=nothing_deducted)
+
+
+@transaction.atomic
+def deduction_agency_post_nothing(
+    *, run: DeductionRun, agency: Agency, by, on: date | str | None = None
+) -> DeductionImport:
+    """Record, without a file, that ``agency`` deducted nothing for ``run`` (payroll
+    failed, the treasurer sent no list back): an import of every member's line at 0,
+    posted at once as a confirmed zero batch (see ``deduction_import_post``). Refused
+    when the agency is already posted or has a file waiting (discard it first)."""
+    _require(by, _("memposting potong gaji"))
+    run = DeductionRun.objects.get(pk=run.pk)
+    _check_agency_open(run, agency)
+    if DeductionImport.objects.filter(
+        run=run, agency=agency, status=DeductionImport.Status.VALID
+    ).exists():
+        raise ApplicationError(
+            E.WRONG_STATUS,
+            _(
+                "%(a)s sudah punya file realisasi yang siap diposting; posting atau buang "
+                "file itu dulu."
+            )
+            % {"a": agency.name},
+            status=409,
+        )
+    lines = list(
+        DeductionLine.objects.filter(run=run, agency=agency)
+        .order_by("member_number")
+        .values_list("pk", flat=True)
+    )
+    if not lines:
+        raise ApplicationError(
+            E.NOTHING_TO_POST,
+            _("%(a)s tidak punya anggota di daftar %(m)s.") % {"a": agency.name, "m": run.label},
+        )
+    try:
+        with transaction.atomic():
+            imp = _nothing_import_create(run=run, agency=agency, lines=lines, by=by)
+    except IntegrityError:  # recorded (or posted) by someone else just now
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
+            % {"a": agency.name, "m": run.label},
+            status=409,
+        ) from None
+    return _import_post(imp=imp, by=by, on=on, nothing_deducted=True)
+
+
+def _nothing_import_create(*, run: DeductionRun, agency: Agency, lines: list[int], by):
+    return DeductionImport.objects.create(
+        run=run,
+        agency=agency,
+        file_name=_("Tidak ada potongan (tanpa file)"),
+        # one such record per run and agency while it stands (the file-once constraint)
+        file_hash=hashlib.sha256(f"nothing:{run.pk}:{agency.pk}".encode()).hexdigest(),
+        status=DeductionImport.Status.VALID,
+        rows=[{"row": i, "line_id": pk, "amount": "0"} for i, pk in enumerate(lines, 1)],
+        total_realized=ZERO,
+        created_by=_user(by),
+    )
 
 
 def _inactive_members_error(rows: list[dict]) -> ApplicationError:
@@ -118,7 +192,9 @@ def _inactive_members_error(rows: list[dict]) -> ApplicationError:
 
 @gc_paused
 @transaction.atomic
-def _import_post(*, imp: DeductionImport, by, on: date | str | None) -> DeductionImport:
+def _import_post(
+    *, imp: DeductionImport, by, on: date | str | None, nothing_deducted: bool
+) -> DeductionImport:
     jit_off()  # a batch's statements are not worth compiling (see jit_off)
     imp = _import_lock_postable(imp)
     # an exit settled after the re-check above: refused by row, nothing written
@@ -132,7 +208,9 @@ def _import_post(*, imp: DeductionImport, by, on: date | str | None) -> Deductio
         .order_by("pk")
     )
     plans = deduction_import_plan(imp, lines)
-    total = _realized_total(plans)
+    total = _realized_total(plans, nothing_deducted=nothing_deducted)
+    if total == 0:
+        return _import_post_nothing(imp, plans, lines, on=on, by=by)
     batch = _Batch(
         imp=imp,
         on=on,
@@ -204,14 +282,60 @@ def _import_lock_postable(imp: DeductionImport) -> DeductionImport:
     return imp
 
 
-def _realized_total(plans: list[MemberPlan]) -> Decimal:
-    """The money the agency sent; nothing to post when none was deducted."""
+def _realized_total(plans: list[MemberPlan], *, nothing_deducted: bool) -> Decimal:
+    """The money the agency sent. None at all is posted only when confirmed
+    (``nothing_deducted``); a confirmation with money in the file is refused."""
     total = sum((p.realized for p in plans), ZERO)
-    if total <= 0:
+    if total <= 0 and not nothing_deducted:
         raise ApplicationError(
-            E.FILE_INVALID, _("Tidak ada potongan yang terealisasi; tidak ada yang diposting.")
+            E.NOTHING_TO_POST,
+            _(
+                "Tidak ada potongan yang terealisasi. Jika instansi memang tidak memotong "
+                'apa pun bulan ini, konfirmasi "tidak ada potongan": tidak ada uang yang '
+                "dibukukan, semua tagihan dicatat kurang dan ditagih lagi di daftar berikutnya."
+            ),
+            fields={"nothing_deducted": [_("Konfirmasi bahwa tidak ada yang dipotong.")]},
+        )
+    if total > 0 and nothing_deducted:
+        raise ApplicationError(
+            E.FILE_INVALID,
+            _("File ini berisi potongan %(t)s; tidak dapat dicatat sebagai tidak ada potongan.")
+            % {"t": format_rupiah(total)},
         )
     return total
+
+
+def _import_post_nothing(
+    imp: DeductionImport, plans: list[MemberPlan], lines, *, on: date, by
+) -> DeductionImport:
+    """The confirmed zero batch: no money, no journal entry; every line recorded as cut
+    0 (so its dues are short, carried to the next list), the import posted, audited."""
+    _lines_record_paid(imp, plans, lines)
+    imp.status = DeductionImport.Status.POSTED
+    imp.entry = None
+    imp.posted_at = timezone.now()
+    imp.total_realized = ZERO
+    imp.posted_data = {
+        **(imp.posted_data or {}),
+        "nothing_deducted": True,
+        "on": on.isoformat(),
+        "savings_transactions": [],
+        "repayments": [],
+    }
+    imp.save(update_fields=["status", "entry", "posted_at", "total_realized", "posted_data"])
+    audit_log(
+        actor=by,
+        action=DeductionAudit.POST_NOTHING,
+        target=imp,
+        data={
+            "run": imp.run.label,
+            "agency": imp.agency.code,
+            "members": len(plans),
+            "asked": str(sum((p.line.total for p in plans), ZERO)),
+            "on": on.isoformat(),
+        },
+    )
+    return imp
 
 
 def _savings_accounts_open_and_lock(b: _Batch) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,13 +44,15 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         raise ApplicationError(
             E.WRONG_STATUS, _("Hanya batch yang sudah diposting dapat dibatalkan.")
         )
+    data = imp.posted_data or {}
+    if imp.entry_id is None:  # a confirmed "nothing deducted" batch: no money to take back
+        return _nothing_reverse(imp, reason=reason, by=by, on=date.fromisoformat(data["on"]))
     on = imp.entry.date
     if not _period_open(on):
         raise ApplicationError(
             E.PERIOD_CLOSED,
             _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
         )
-    data = imp.posted_data or {}
     originals = list(
         SavingsTransaction.objects.filter(pk__in=data.get("savings_transactions", [])).order_by(
             "pk"
@@ -77,6 +81,35 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         loan_repayment_reverse_apply(repayment=rep, on=on, by=by)
     rev = journal_reverse(entry=imp.entry, on=on, reason=reason, by=by, module="deduction")
     transactions_link_entry(transactions=back, entry=rev)
+    _import_mark_reversed(imp, rev=rev, reason=reason)
+    audit_log(
+        actor=by, action=DeductionAudit.REVERSE, target=imp, reason=reason, data={"entry": rev.pk}
+    )
+    return imp
+
+
+def _nothing_reverse(imp: DeductionImport, *, reason: str, by, on: date) -> DeductionImport:
+    """Take back a "nothing deducted" record (the agency's money came after all): the
+    lines are open again, so a real file can be posted; nothing was booked."""
+    if not _period_open(on):
+        raise ApplicationError(
+            E.PERIOD_CLOSED,
+            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
+        )
+    _import_mark_reversed(imp, rev=None, reason=reason)
+    audit_log(
+        actor=by,
+        action=DeductionAudit.REVERSE,
+        target=imp,
+        reason=reason,
+        data={"entry": None, "nothing_deducted": True},
+    )
+    return imp
+
+
+def _import_mark_reversed(imp: DeductionImport, *, rev, reason: str) -> None:
+    """Clear what the batch recorded on its lines (their dues are asked again) and mark
+    the import reversed."""
     DeductionLine.objects.filter(
         run_id=imp.run_id, agency_id=imp.agency_id, posted_import=imp
     ).update(
@@ -93,7 +126,3 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     imp.reversed_at = timezone.now()
     imp.reversal_reason = reason
     imp.save(update_fields=["status", "reversal_entry", "reversed_at", "reversal_reason"])
-    audit_log(
-        actor=by, action=DeductionAudit.REVERSE, target=imp, reason=reason, data={"entry": rev.pk}
-    )
-    return imp
