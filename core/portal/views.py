@@ -1,6 +1,7 @@
 """The member portal (role anggota): own balances, transactions, loans, deductions."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -19,6 +20,8 @@ from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
 from core.common.ratelimit import rate_limit_hit
+from core.yearend.allocation import MEMBER_POOLS
+from core.yearend.rat import to_reserve_notes
 from core.yearend.selectors import member_shares
 
 from . import data
@@ -214,6 +217,10 @@ def shu(request):
                 "total_contribution": ye.funds.get("total_contribution"),
                 "rat_decision": ye.rat_decision,
                 "rat_date": ye.rat_date,
+                # a pool nobody had a claim on went to cadangan: say so beside its Rp 0
+                "to_reserve_notes": to_reserve_notes(
+                    {p: Decimal(ye.funds.get(f"{p}_to_cadangan", "0")) for p in MEMBER_POOLS}
+                ),
             }
         )
     return render(request, "portal/shu.html", {"member": member, "rows": rows, "active_tab": "shu"})

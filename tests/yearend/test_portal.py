@@ -37,3 +37,22 @@ def test_member_sees_own_shu_and_how_it_was_computed(tenant_a, ready, staff):
     s = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     s.force_login(staff["bendahara"])
     assert s.get("/portal/shu/").status_code == 403
+
+
+def test_member_sees_why_a_pool_shows_nothing_when_it_went_to_cadangan(
+    tenant_a, no_loans_year, staff
+):
+    """Nobody paid loan jasa: the jasa anggota pool went to cadangan. The member's page
+    shows that pool as Rp 0 and says where it went, not a bare zero."""
+    by = no_loans_year["by"]
+    yearend_close(year=YEAR, by=by)
+    shu_post(year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="08/RAT", by=by)
+    user = f.user("anggota")
+    m1 = no_loans_year["m1"]
+    m1.user = user
+    m1.save(update_fields=["user"])
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(user)
+    html = c.get("/portal/shu/").content.decode()
+    assert "tidak ada anggota yang membayar jasa pinjaman, dialihkan ke cadangan" in html
+    assert "tidak ada anggota yang bermodal" not in html  # capital pool was shared out
