@@ -95,18 +95,25 @@ def _statements(year: int) -> list[dict]:
     ]
 
 
-def _no_shu_table(ye: YearEnd) -> dict:
-    """A year closed with a deficit (or nothing): the result and that nothing is shared
-    out, in place of the split and the per-member list."""
+def no_shu_note(ye: YearEnd) -> str:
+    """What a year closed with a deficit (or nothing) shares out: nothing, and why (the
+    RAT pack and the year's page say it)."""
     if ye.shu_after_tax < 0:
-        note = _(
+        return _(
             "Tahun buku %(y)s ditutup dengan defisit %(a)s: tidak ada SHU yang dibagi kepada "
             "anggota maupun dana-dana. Defisit dicatat di SHU belum dibagi; penutupannya "
             "(misalnya dari cadangan) diputuskan RAT."
         ) % {"y": ye.year, "a": format_rupiah(-ye.shu_after_tax)}
+    return _("Tahun buku %(y)s tidak menghasilkan SHU: tidak ada yang dibagi.") % {"y": ye.year}
+
+
+def _no_shu_table(ye: YearEnd) -> dict:
+    """A year closed with a deficit (or nothing): the result and that nothing is shared
+    out, in place of the split and the per-member list."""
+    note = no_shu_note(ye)
+    if ye.shu_after_tax < 0:
         subtitle = _("Defisit: tidak ada SHU yang dibagi")
     else:
-        note = _("Tahun buku %(y)s tidak menghasilkan SHU: tidak ada yang dibagi.") % {"y": ye.year}
         subtitle = _("Tidak ada SHU yang dibagi")
     return _table(
         _("Pembagian SHU tahun buku %(y)s") % {"y": ye.year},

@@ -20,7 +20,14 @@ from . import selectors, services
 from .exports import preview_xlsx
 from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
-from .rat import FUND_LABELS, rat_pack_pdf, rat_pack_xlsx, rat_report_for, to_reserve_notes
+from .rat import (
+    FUND_LABELS,
+    no_shu_note,
+    rat_pack_pdf,
+    rat_pack_xlsx,
+    rat_report_for,
+    to_reserve_notes,
+)
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -116,6 +123,8 @@ def year_view(request, year: int):
         {
             "year": year,
             "ye": ye,
+            # a deficit year (or a zero one) has nothing to post after the RAT: say so
+            "no_shu_note": no_shu_note(ye) if ye and ye.shu_after_tax <= 0 else "",
             "items": items,
             "ready": all(i.ok for i in items),
             "settings_row": settings_row,

@@ -85,7 +85,11 @@ def test_rat_screens_and_api_of_a_deficit_year(tenant_a, deficit_year, staff):
     c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     c.force_login(staff["bendahara"])
     assert c.get(f"/tutup-buku/{YEAR}/rat/").status_code == 200
-    assert c.get(f"/tutup-buku/{YEAR}/").status_code == 200
+    page = c.get(f"/tutup-buku/{YEAR}/")
+    html = page.content.decode()
+    # nothing to post after the RAT: the page says why instead of offering the posting
+    assert page.status_code == 200 and 'id="no-shu"' in html and "defisit" in html
+    assert 'value="post"' not in html
     r = c.get(f"/tutup-buku/{YEAR}/rat.pdf")
     assert r.status_code == 200 and r.content[:4] == b"%PDF"
     r = c.get(f"/tutup-buku/{YEAR}/rat.xlsx")
