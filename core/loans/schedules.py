@@ -298,11 +298,15 @@ def late_penalty(
 
 @dataclass(frozen=True)
 class PenaltyCharge:
-    """The late penalty charged on a schedule row: ``periods`` periods came to
-    ``charged`` rupiah."""
+    """The late penalty charged on a schedule row through a date: ``periods`` periods
+    came to ``charged`` rupiah. ``later``: periods the row had charged already BEYOND
+    that date (a backdated payment or read, dated before the row's last charge point);
+    ``charged`` then excludes them, and a payment applied on that date charges them
+    again on what it leaves unpaid (``row_penalty_after_payment``)."""
 
     periods: int
     charged: Decimal
+    later: int = 0
 
     def owed(self, penalty_paid) -> Decimal:
         return max(self.charged - _money(penalty_paid), ZERO)
@@ -320,27 +324,66 @@ def row_penalty_charge(
     basis: str | PenaltyBasis,
     grace_days: int = 0,
 ) -> PenaltyCharge:
-    """THE late-penalty rule of one schedule row: what has been charged on it by ``on``.
-    The row had ``periods`` periods charged, ``charged`` rupiah (what a payment applied
-    to it charged up to its date); each period started since is charged ``rate_percent``
-    of what is unpaid of the instalment now (``unpaid``: principal and jasa not paid nor
-    waived; never the part already paid), which has not changed since (every payment
-    that changes it charges the periods before it first). So each period is charged on
-    what was unpaid during it. Never less than ``penalty_paid``: what was paid was
-    charged (only rows charged by the older rule, which did not keep their periods, can
-    have paid more than this rule charges). Plain values, so the single-loan read
-    (``services.row_penalty_due``), the set-based one (``selectors.loans_amounts_due``)
-    and the payments share it."""
+    """THE late-penalty rule of one schedule row: what has been charged on it through
+    ``on``. The row had ``periods`` periods charged, ``charged`` rupiah (what a payment
+    applied to it charged up to its date); each period started since is charged
+    ``rate_percent`` of what is unpaid of the instalment now (``unpaid``: principal and
+    jasa not paid nor waived; never the part already paid), which has not changed since
+    (every payment that changes it charges the periods before it first). So each period
+    is charged on what was unpaid during it. Never less than ``penalty_paid``: what was
+    paid was charged (only rows charged by the older rule, which did not keep their
+    periods, can have paid more than this rule charges; backdated, below).
+
+    Backdated (``on`` is ``now`` periods late, ``now`` < ``periods``: a payroll batch
+    dated the day the agency's money arrived, after a counter payment dated later was
+    recorded; or a read as of an earlier date): the periods after ``now`` were each
+    charged on at least what is unpaid now, so what was charged through ``now`` is
+    ``charged`` less ``rate_percent`` of ``unpaid`` for each of them, never below 0 (and
+    0 when ``now`` is 0: nothing was late yet). It does not fall below ``now`` periods
+    on ``unpaid`` (those periods were charged on at least as much; up to rounding) but
+    may keep more than they cost when the later-dated payment itself lowered ``unpaid``
+    (the rows do not keep each period's amount); never more than ``charged``. What is
+    owed as of ``on`` is that less ``penalty_paid``, never below 0 (``owed``: a penalty
+    paid beyond it is not refunded); the ``later`` periods are charged again after a
+    payment, on what it leaves unpaid (``row_penalty_after_payment``).
+
+    Plain values, so the single-loan read (``services.row_penalty_due``), the set-based
+    one (``selectors.loans_amounts_due``) and the payments (single and payroll batch,
+    ``services.repayment._spread_to_rows``) share it."""
     charged = _money(charged)
     now = (
         penalty_periods(days_late=(on - due_date).days, basis=basis, grace_days=grace_days)
         if on > due_date
         else 0
     )
-    if now <= periods:
+    rate = _money(rate_percent)
+    left = max(_money(unpaid), ZERO)
+    if now < periods:
+        later = periods - now
+        through = max(charged - rupiah(left * rate / HUNDRED * later), ZERO) if now > 0 else ZERO
+        return PenaltyCharge(now, through, later)
+    if now == periods:
         return PenaltyCharge(periods, charged)
-    more = rupiah(max(_money(unpaid), ZERO) * _money(rate_percent) / HUNDRED * (now - periods))
+    more = rupiah(left * rate / HUNDRED * (now - periods))
     return PenaltyCharge(now, max(charged + more, _money(penalty_paid)))
+
+
+def row_penalty_after_payment(
+    charge: PenaltyCharge, *, unpaid, penalty_paid, rate_percent
+) -> PenaltyCharge:
+    """The penalty state a row keeps after a payment dated at ``charge``
+    (``row_penalty_charge`` through the payment's date) was applied to it: ``unpaid``
+    and ``penalty_paid`` are the row's after the payment. Not backdated: the charge
+    itself. Backdated: the periods it had charged beyond the payment's date are charged
+    again on what the payment left unpaid (the row keeps its periods); never less than
+    ``penalty_paid``: if the member already paid more penalty than is now charged, the
+    charge is what was paid, so nothing is owed and nothing is refunded."""
+    if charge.later == 0:
+        return charge
+    again = rupiah(max(_money(unpaid), ZERO) * _money(rate_percent) / HUNDRED * charge.later)
+    return PenaltyCharge(
+        charge.periods + charge.later, max(charge.charged + again, _money(penalty_paid))
+    )
 
 
 def row_penalty_due(
@@ -356,7 +399,8 @@ def row_penalty_due(
     grace_days: int = 0,
 ) -> Decimal:
     """The late penalty still owed on a row on ``on``: what ``row_penalty_charge`` has
-    charged on it by then, less the penalty paid on it already."""
+    charged on it through then (a backdated date: without the periods after it), less
+    the penalty paid on it already; never below 0."""
     return row_penalty_charge(
         due_date=due_date,
         on=on,

@@ -254,6 +254,40 @@ def test_bulk_charges_penalty_after_late_part_payments_like_single(book, staff, 
     )
 
 
+def test_bulk_backdated_before_a_later_counter_payment_like_single(book, staff, today):
+    """A payroll batch dated the day the agency's money arrived, before counter payments
+    already recorded later (which charged the rows' penalty up to their dates): each row
+    pays the penalty owed as of the batch's date and its later periods are charged again
+    on what it leaves unpaid, as the single service does."""
+    by = staff["petugas"]
+    arrears, short = book[2], book[4]
+    r1 = arrears.instalments.get(number=1)
+    r1s = short.instalments.get(number=1)
+    # counter payments on day 40 / 36 of row 1 that pay only part of the penalty
+    loan_repay(loan=arrears, amount=D(5_000), by=by, on=r1.due_date + timedelta(days=40))
+    loan_repay(loan=short, amount=D(3_000), by=by, on=r1s.due_date + timedelta(days=36))
+    r1.refresh_from_db()
+    assert r1.penalty_periods == 2
+    # the batch's date is before the other loans were disbursed: only these two; the
+    # short loan's row 1 is not due yet then (its day-36 charge is all after that date)
+    loans = [arrears, short]
+    for ln in loans:
+        ln.refresh_from_db()
+    on = r1.due_date + timedelta(days=8)
+    assert on < r1s.due_date
+    single, bulk = _compare(loans, [D(400_000), D(120_000)], on, staff["bendahara"])
+    assert bulk == single
+    # the arrears loan's row 1 (560,000): one month through day 8 (11,200) less the 5,000
+    # paid on day 40 is owed; the second month charged again on what the batch left
+    rep = dict(zip([ln.pk for ln in loans], single["repayments"], strict=True))[arrears.pk]
+    assert rep[REP_FIELDS.index("penalty")] == D(6_200)
+    row = next(r for r in single["rows"] if r[0] == arrears.pk and r[3] == 1 and r[2])
+    at = ROW_FIELDS.index("penalty_periods") + 1
+    left = row[ROW_FIELDS.index("principal") + 1] + row[ROW_FIELDS.index("jasa") + 1]
+    left -= sum(row[ROW_FIELDS.index(k) + 1] for k in ("principal_paid", "jasa_paid"))
+    assert (row[at], row[at + 1]) == (2, D(11_200) + S.rupiah(left * 2 / 100))
+
+
 def test_bulk_excess_to_principal_reamortises_like_single(book, staff, today):
     by = staff["bendahara"]
     amounts = [D(3_000_000), D(400_000), D(900_000), D(100_000), D(60_000)]

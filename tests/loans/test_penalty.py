@@ -271,3 +271,170 @@ def test_penalty_is_charged_per_period_on_what_was_unpaid_during_it(
         periods, charged = c.periods, c.charged
         assert charged == expected
     assert charged <= S.rupiah(rate * unpaid[0] / 100 * periods) + len(unpaid)
+
+
+# --- backdated payments and reads -------------------------------------------------------
+
+
+def _charged_to_day_40(make_loan, staff, who=None):
+    """Rp 10,000,000 flat 1% a month x10 (instalment 1,100,000), 2% a started month after
+    5 grace days. A counter payment of 10,000 on day 40 of row 1 charges it two started
+    months on the whole 1,100,000 (44,000) and pays 10,000 of that penalty; then the
+    payroll money that reached the cooperative on day 8 (one started month late) is
+    posted after it, dated day 8."""
+    loan = make_loan(days_ago=120, **({"who": who} if who else {}))
+    row = loan.instalments.get(number=1)
+    rep = loan_repay(
+        loan=loan, amount=D(10_000), by=staff["petugas"], on=row.due_date + timedelta(days=40)
+    )
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(10_000), 0, 0)
+    row.refresh_from_db()
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 44_000, 10_000)
+    return loan, row, row.due_date + timedelta(days=8)
+
+
+def test_a_backdated_payment_is_not_charged_for_periods_after_its_date(make_loan, staff):
+    """The reviewer's case: row 1 was unpaid during ONE started month only (the day-8
+    money paid it in full), so its penalty is 22,000 (as the rule before per-period
+    charging gave), not the 44,000 the day-40 payment charged. Reversing the day-8
+    payment restores the row's state exactly."""
+    from core.loans.services import loan_repayment_reverse
+
+    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    before = Instalment.objects.filter(pk=row.pk).values().get()
+    owed = loan_dues(loan, day8).penalty
+    assert owed == D(12_000)  # 22,000 through day 8, 10,000 of it paid on day 40
+    rep = loan_repay(loan=loan, amount=owed + D(1_100_000), by=staff["petugas"], on=day8)
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(12_000), D(100_000), D(1_000_000))
+    assert rep.penalty_rows_before == [[row.pk, 2, "44000.00"]]
+    row.refresh_from_db()
+    assert row.settled
+    # the second month recharged on what the day-8 money left unpaid: nothing
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 22_000, 22_000)
+    assert_reconciled()
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah tanggal")
+    assert Instalment.objects.filter(pk=row.pk).values().get() == before
+    assert loan_dues(loan, day8).penalty == D(12_000)
+    assert_reconciled()
+
+
+def test_a_read_as_of_an_earlier_date_owes_only_the_periods_up_to_it(make_loan, staff):
+    """After the day-40 payment, what row 1 owes as of day 8 is one started month on the
+    1,100,000 unpaid less the 10,000 paid; within the grace days nothing (the 10,000 paid
+    is never refunded); as of day 40 and after, the stored charge and what accrues."""
+    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    assert row_penalty_due(loan, row, day8) == D(12_000)
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=5)) == 0
+    assert row_penalty_due(loan, row, row.due_date - timedelta(days=3)) == 0
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=40)) == D(34_000)
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=70)) == D(56_000)
+    assert loan_dues(loan, day8).penalty == D(12_000)  # row 2 not due yet on day 8
+    from core.loans.selectors import loan_amount_due
+
+    assert loan_amount_due(loan, day8)["penalty"] == D(12_000)
+    # the stored state is not changed by a read
+    row.refresh_from_db()
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 44_000, 10_000)
+
+
+def test_a_backdated_part_payment_recharges_the_later_periods_on_what_it_left(make_loan, staff):
+    """The day-8 money pays the 12,000 penalty owed as of day 8, the 100,000 jasa and
+    500,000 principal: the second started month is charged again on the 500,000 it left
+    unpaid (10,000, not 22,000): charged 22,000 + 10,000, still 2 periods; 10,000 owed."""
+    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    rep = loan_repay(loan=loan, amount=D(612_000), by=staff["petugas"], on=day8)
+    assert (rep.penalty, rep.jasa, rep.principal) == (D(12_000), D(100_000), D(500_000))
+    row.refresh_from_db()
+    assert row.principal_left + row.jasa_left == D(500_000)
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 32_000, 22_000)
+    assert row_penalty_due(loan, row, day8) == 0
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=40)) == D(10_000)
+    # a third started month on the 500,000
+    assert row_penalty_due(loan, row, row.due_date + timedelta(days=70)) == D(20_000)
+    assert_reconciled()
+
+
+def test_penalty_paid_beyond_what_a_backdated_payment_leaves_charged_is_kept(make_loan, staff):
+    """The day-40 payment paid the whole 44,000; the day-8 money then pays the instalment
+    in full: as of day 8 nothing is owed (22,000 charged, 44,000 paid), and the row keeps
+    44,000 charged: nothing owed, nothing refunded."""
+    loan = make_loan(days_ago=120)
+    row = loan.instalments.get(number=1)
+    loan_repay(
+        loan=loan, amount=D(44_000), by=staff["petugas"], on=row.due_date + timedelta(days=40)
+    )
+    day8 = row.due_date + timedelta(days=8)
+    assert loan_dues(loan, day8).penalty == 0
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=day8)
+    assert (rep.penalty, rep.jasa, rep.principal) == (0, D(100_000), D(1_000_000))
+    row.refresh_from_db()
+    assert row.settled
+    assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 44_000, 44_000)
+    assert_reconciled()
+
+
+def test_bulk_amounts_due_equal_the_single_rule_for_a_backdated_date(make_loan, staff, today):
+    """The payroll list's set-based read as of a date before rows' last charge point
+    gives what the single-loan read gives, for a row charged by a later payment, one a
+    backdated part payment recharged, and one never paid."""
+
+    def borrower():
+        return f.member(take_home_pay=D(20_000_000))
+
+    charged, row, day8 = _charged_to_day_40(make_loan, staff)
+    recharged, row2, day8b = _charged_to_day_40(make_loan, staff, who=borrower())
+    loan_repay(loan=recharged, amount=D(612_000), by=staff["petugas"], on=day8b)
+    idle = make_loan(days_ago=120, who=borrower())
+    loans = [charged, recharged, idle]
+    for ln in loans:
+        ln.refresh_from_db()
+    seen = []
+    for on in (
+        day8,
+        row.due_date + timedelta(days=3),
+        row.due_date + timedelta(days=20),
+        row.due_date + timedelta(days=40),
+        today,
+    ):
+        pairs, single = _bulk_and_single(loans, on)
+        for bulk, ln, day in pairs:
+            assert bulk == {k: single[ln.pk][k] for k in bulk}, (ln.number, day)
+            seen.append(bulk["penalty"])
+    assert seen[0] == D(12_000) and sum(seen) > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    unpaid=st.integers(0, 3_000_000),
+    after=st.integers(0, 3_000_000),
+    periods=st.integers(1, 6),
+    back=st.integers(1, 6),
+    paid=st.integers(0, 200_000),
+    rate=st.decimals("0", "10", places=2),
+)
+def test_backdated_charge_never_exceeds_the_stored_one(unpaid, after, periods, back, paid, rate):
+    """A backdated read owes no more than the stored charge does, never below 0; after a
+    payment leaving ``after`` <= ``unpaid``, the row keeps its periods and is charged no
+    more than before it (never less than what was paid)."""
+    due = date(2026, 1, 10)
+    after = min(after, unpaid)
+    charged = S.rupiah(D(unpaid) * rate / 100 * periods) + D(paid % 1000)
+    now_days = 5 + 30 * max(periods - back, 0)  # grace 5 days, per started month
+    c = S.row_penalty_charge(
+        due_date=due,
+        on=due + timedelta(days=now_days),
+        unpaid=D(unpaid),
+        periods=periods,
+        charged=charged,
+        penalty_paid=D(paid),
+        rate_percent=rate,
+        basis="per_month",
+        grace_days=5,
+    )
+    assert c.periods + c.later == periods and c.later >= 1
+    assert D(0) <= c.charged <= charged
+    assert c.owed(paid) <= max(charged - D(paid), D(0))
+    kept = S.row_penalty_after_payment(c, unpaid=D(after), penalty_paid=D(paid), rate_percent=rate)
+    assert kept.periods == periods and kept.later == 0
+    assert kept.charged >= D(paid)
+    assert kept.charged <= max(charged, D(paid))

@@ -31,10 +31,11 @@ def _open_rows(loan: Loan) -> list[Instalment]:
 
 
 def row_penalty_charge(loan: Loan, row: Instalment, on: date) -> S.PenaltyCharge:
-    """The late penalty charged on a row by ``on`` (``schedules.row_penalty_charge``):
+    """The late penalty charged on a row through ``on`` (``schedules.row_penalty_charge``):
     what was charged up to the last payment applied to it, and the product's rate of
     what is unpaid of the instalment now for each day / started month beyond the grace
-    days since."""
+    days since; ``on`` before the row's last charge point (backdated): without the
+    periods after ``on``, taken off at the rate of what is unpaid now."""
     p = loan.product
     return S.row_penalty_charge(
         due_date=row.due_date,
@@ -49,10 +50,23 @@ def row_penalty_charge(loan: Loan, row: Instalment, on: date) -> S.PenaltyCharge
     )
 
 
+def row_penalty_after_payment(loan: Loan, row: Instalment, charge: S.PenaltyCharge):
+    """The penalty state ``row`` keeps after a payment charged ``charge`` through its date
+    was applied to it (``schedules.row_penalty_after_payment``): backdated, the periods
+    after the payment's date charged again on what it left unpaid of the row."""
+    return S.row_penalty_after_payment(
+        charge,
+        unpaid=row.principal_left + row.jasa_left,
+        penalty_paid=row.penalty_paid,
+        rate_percent=loan.product.late_penalty_rate,
+    )
+
+
 def row_penalty_due(loan: Loan, row: Instalment, on: date) -> Decimal:
-    """Late penalty still owed on an unsettled row: what is charged on it by ``on`` (each
-    period late on what was unpaid of the instalment during it; never on the part already
-    paid), less the penalty paid on it already."""
+    """Late penalty still owed on an unsettled row: what is charged on it through ``on``
+    (each period late on what was unpaid of the instalment during it; never on the part
+    already paid; a backdated ``on``: not the periods after it), less the penalty paid on
+    it already."""
     if row.settled:
         return ZERO
     return row_penalty_charge(loan, row, on).owed(row.penalty_paid)

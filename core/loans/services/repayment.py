@@ -42,7 +42,13 @@ from .common import (
     check_loan_date,
     savings_credit,
 )
-from .dues import _open_rows, loan_payoff_quote, row_penalty_charge, row_penalty_due
+from .dues import (
+    _open_rows,
+    loan_payoff_quote,
+    row_penalty_after_payment,
+    row_penalty_charge,
+    row_penalty_due,
+)
 
 # --- repayment ----------------------------------------------------------------------
 
@@ -97,9 +103,14 @@ def _spread_to_rows(
     first and return the rows touched (not saved; the batch service bulk-updates them).
     A row touched first has its late penalty charged up to ``on`` on what is unpaid of it
     before this payment (``penalty_periods``, ``penalty_charged``), so the periods after
-    are charged on what the payment leaves unpaid; the state it had is appended to
-    ``penalty_before`` as ``[row id, periods, "charged"]`` (kept on the repayment, which
-    a reversal restores it from)."""
+    are charged on what the payment leaves unpaid. A payment dated before the row's last
+    charge point (a payroll batch dated the day the agency's money arrived, after a later
+    counter payment was recorded) pays the penalty owed as of its date only (the periods
+    after it uncharged at the rate of what was unpaid before it), and those later periods
+    are charged again on what it leaves unpaid (``schedules.row_penalty_charge``,
+    ``row_penalty_after_payment``). The state a row had is appended to ``penalty_before``
+    as ``[row id, periods, "charged"]`` when it changes (kept on the repayment, which a
+    reversal restores it from)."""
     charges = {r.pk: row_penalty_charge(loan, r, on) for r in rows}
     states = [
         S.RowDue(
@@ -116,14 +127,14 @@ def _spread_to_rows(
         a = spread[r.pk]
         if a.applied == 0:
             continue
-        c = charges[r.pk]
+        r.penalty_paid += a.penalty
+        r.jasa_paid += a.jasa
+        r.principal_paid += a.principal
+        c = row_penalty_after_payment(loan, r, charges[r.pk])
         if (c.periods, c.charged) != (r.penalty_periods, r.penalty_charged):
             if penalty_before is not None:
                 penalty_before.append([r.pk, r.penalty_periods, str(r.penalty_charged)])
             r.penalty_periods, r.penalty_charged = c.periods, c.charged
-        r.penalty_paid += a.penalty
-        r.jasa_paid += a.jasa
-        r.principal_paid += a.principal
         if r.principal_left == 0 and r.jasa_left == 0:
             r.settled = True
             r.settled_on = on
