@@ -79,6 +79,8 @@ def card_subscription_cancel_task(self, subscription_pk: int, reason: str, by: s
         sub = Subscription.objects.select_related("cooperative").filter(pk=subscription_pk).first()
         if sub is None:
             return "gone"
+        if sub.status != Subscription.Status.ARCHIVED:
+            return "not archived"  # reactivated meanwhile: its card bills again
         try:
             sub = services.card_subscription_end(
                 subscription=sub, by=by, reason=reason, switch_to_transfer=False

@@ -211,7 +211,7 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
         if sub:
             row.subscription = sub
             sub = subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
-            if stripe_sub.get("status") == "trialing":
+            if stripe_sub.get("status") == "trialing" and sub.status == Subscription.Status.TRIAL:
                 billing_email_send(kind="trial_ending", subscription=sub)
     elif etype in ("invoice.paid", "invoice.payment_failed"):
         stripe_inv = provider.invoice_fetch(obj["id"])

@@ -111,10 +111,11 @@ def subscription_sync_stripe(
     if stripe_sub.get("customer") and not sub.stripe_customer_id:
         sub.stripe_customer_id = stripe_sub["customer"]
     paid_until = _paid_by_transfer_until(sub)
+    trial_start = _ts(stripe_sub.get("trial_start"))
     deferred = (
         stripe_sub["status"] == "trialing"
         and paid_until is not None
-        and paid_until > timezone.now()
+        and (paid_until > timezone.now() or (trial_start is not None and trial_start < paid_until))
     )
     found = plan_for_price(subscription_price_id(stripe_sub))
     if found and deferred:

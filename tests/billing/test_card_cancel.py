@@ -195,3 +195,35 @@ def test_suspensions_made_before_the_flag_are_marked_by_the_data_migration(
     assert sub.suspended_by_operator and not swept.suspended_by_operator
     deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
     assert Cooperative.objects.get(pk=tenant_a.pk).status == "suspended"
+
+
+def test_a_retried_archive_cancel_after_reactivation_leaves_the_card(
+    admin_client_a,
+    stripe_plans,
+    deliver,
+    tenant_a,
+    settings,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    """Archived with Stripe down, then reactivated: the archive's cancel task, retried
+    later, leaves the card of the now active cooperative alone."""
+    from billing.tasks import card_subscription_cancel_task
+    from lumbung.console import services as console
+    from tests.console.conftest import make_operator
+
+    _, sub = subscribe(admin_client_a, deliver)
+    api = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe down: the task will retry later
+    monkeypatch.setattr(card_subscription_cancel_task, "max_retries", 0)
+    admin = make_operator("admin", "arch-probe@ops.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_archive(operator=admin, cooperative=tenant_a, reason="Salah arsip")
+    settings.STRIPE_API_BASE = api
+    console.tenant_reactivate(operator=admin, cooperative=tenant_a, reason="Arsip keliru")
+    sub.refresh_from_db()
+    assert sub.status == "active"
+    # the queued retry runs after the reactivation
+    card_subscription_cancel_task.apply(args=(sub.pk, "Salah arsip", "arch-probe@ops.test"))
+    remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert remote["status"] == "active", "an active cooperative's card was ended"

@@ -268,3 +268,51 @@ def test_stripe_sync_never_moves_the_period_end_before_what_was_paid_by_transfer
     }
     sub = services.subscription_sync_stripe(subscription=subscription_a, stripe_sub=stripe_sub)
     assert sub.current_period_end == paid_until and sub.status == "active"
+
+
+def test_trial_will_end_of_a_card_deferred_by_a_paid_period_sends_no_trial_mail(
+    admin_client_a, stripe_plans, deliver, subscription_a, operator
+):
+    """Stripe's trial_will_end for a card deferred to the end of a bank period is not
+    the cooperative's trial ending: no "uji coba" e-mail."""
+    from .conftest import pay_by_bank
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    pay_by_bank(subscription_a, "sedang", "year", operator)
+    _, sub = subscribe(admin_client_a, deliver, plan_code="sedang", interval="month")
+    assert sub.stripe_status == "trialing" and sub.status == "active"
+    mail.outbox.clear()
+    deliver("customer.subscription.trial_will_end", {"id": sub.stripe_subscription_id})
+    subjects = [m.subject for m in mail.outbox]
+    assert not [s for s in subjects if "uji coba" in s], subjects
+
+
+def test_sync_between_the_paid_end_and_the_deferred_card_start_keeps_the_cooperative_active(
+    subscription_a, operator, stripe_plans
+):
+    """The 48-hour minimum can defer the card past the paid period's end: Stripe still
+    says trialing then, and a sync must not make the paying cooperative a trial."""
+    from .conftest import pay_by_bank
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    inv = pay_by_bank(subscription_a, "sedang", "month", operator)
+    now = timezone.now()
+    # the bank period ended an hour ago; the card (started 40 h before that, so deferred
+    # to now + 48h at checkout) is still trialing at Stripe for a few more hours
+    Invoice.objects.filter(pk=inv.pk).update(period_end=timezone.localdate(now) - timedelta(days=1))
+    Subscription.objects.filter(pk=subscription_a.pk).update(
+        current_period_end=now + timedelta(hours=5)
+    )
+    subscription_a.refresh_from_db()
+    plan = Plan.objects.get(code="sedang")
+    stripe_sub = {
+        "id": "sub_deferred",
+        "customer": "cus_alpha",
+        "status": "trialing",
+        "trial_start": int((now - timedelta(hours=43)).timestamp()),
+        "trial_end": int((now + timedelta(hours=5)).timestamp()),
+        "current_period_end": int((now + timedelta(hours=5)).timestamp()),
+        "items": {"data": [{"price": {"id": plan.stripe_price_monthly_id}}]},
+    }
+    sub = services.subscription_sync_stripe(subscription=subscription_a, stripe_sub=stripe_sub)
+    assert sub.status == "active", sub.status
