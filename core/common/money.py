@@ -113,6 +113,10 @@ def _body_value(body: str) -> tuple[str, str] | None:
     return None
 
 
+# below this a float with sen (two decimals) fits Excel's 15 significant digits
+EXCEL_EXACT_BELOW = 1e13
+
+
 def excel_decimal(value: float) -> Decimal:
     """A spreadsheet number as Excel shows it: 15 significant digits (Excel writes the
     double's 17, so 0.1 + 0.2 is stored as 0.30000000000000004 and shown as 0,3)."""
@@ -154,9 +158,10 @@ def parse_rupiah(
             raise RupiahError(_("%(f)s terlalu besar.") % {"f": label}, "rupiah_too_large")
         if value.is_integer():
             value = int(value)
-        else:
+        elif abs(value) < EXCEL_EXACT_BELOW:
             # what Excel shows: 15 significant digits. A formula's =100000*1.1 is stored
-            # as 110000.00000000001 and shown (and meant) as 110.000.
+            # as 110000.00000000001 and shown (and meant) as 110.000. Below 10^13 an
+            # amount with sen fits those digits, so nothing typed is changed.
             value = excel_decimal(value)
             if whole and value != value.to_integral_value():
                 raise RupiahError(
@@ -167,6 +172,12 @@ def parse_rupiah(
                     % {"f": label, "v": _shown_number(value)},
                     "rupiah_not_whole",
                 )
+        elif whole:  # too large for 15 digits to keep its sen: never rounded away
+            raise RupiahError(
+                _("%(f)s harus rupiah utuh (tanpa sen).") % {"f": label}, "rupiah_not_whole"
+            )
+        else:
+            value = Decimal(repr(value))  # its shortest repr, every digit kept
     if isinstance(value, int):
         d = Decimal(value)
     elif isinstance(value, Decimal):

@@ -72,6 +72,17 @@ def test_float_with_sen_where_the_field_takes_them_is_read_at_fifteen_digits():
         parse_rupiah(1234.505, whole=False)
 
 
+def test_large_float_amounts_are_never_rounded_to_fifteen_digits():
+    """From 10^13 on, 15 significant digits cannot hold the sen: such a float is read
+    exactly as before (its shortest repr), and refused where whole rupiah are required,
+    never rounded."""
+    with pytest.raises(RupiahError) as e:
+        parse_rupiah(123456789012345.4)
+    assert e.value.reason == "rupiah_not_whole"
+    assert parse_rupiah(12345678901234.56, whole=False) == Decimal("12345678901234.56")
+    assert parse_rupiah(9999999999999.99, whole=False) == Decimal("9999999999999.99")
+
+
 # --- percentages typed by people (rates) ---
 
 
