@@ -43,8 +43,8 @@ def exit_settlement(request, member_pk: int):
     today = timezone.localdate()
     preview = exit_settlement_preview(member=member, on=today)
     form = ExitForm(
-        request.POST or None,
-        initial={"on": today, "channel": "bank", "payee": "member", "expected_net": preview.net()},
+        request.POST.copy() if request.method == "POST" else None,
+        initial={"on": today, "channel": "bank", "payee": "member"},
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -59,13 +59,14 @@ def exit_settlement(request, member_pk: int):
                 waive_loans=d["waive_loans"],
                 waiver_reason=d["waiver_reason"],
                 board_decision_ref=d["board_decision_ref"],
-                expected_net=d["expected_net"] if not d["waive_loans"] else None,
+                expected_net=d["expected_net_waived"] if d["waive_loans"] else d["expected_net"],
             )
         if outcome.ok:
             messages.success(
                 request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
             )
             return redirect("members:detail", pk=member.pk)
+    _figures_shown(form, preview)
     return render(
         request,
         "exits/exit.html",
@@ -77,6 +78,17 @@ def exit_settlement(request, member_pk: int):
             "heirs": member.heirs.filter(is_active=True),
         },
     )
+
+
+def _figures_shown(form: ExitForm, preview) -> None:
+    """The form's hidden figures are those this page shows, so the next submission is
+    checked against what the user has just seen (after a refusal too)."""
+    figures = {"expected_net": preview.net(), "expected_net_waived": preview.net(waive_loans=True)}
+    if form.is_bound:
+        for name, value in figures.items():
+            form.data[name] = value
+    else:
+        form.initial.update(figures)
 
 
 @role_required(read=STAFF, write=TREASURY)

@@ -78,3 +78,64 @@ def test_loans_exceeding_savings_refused_unless_waived_on_death(
     assert loan.status != Loan.Status.DISBURSED
     assert_reconciled()
     _loans_reconciled()
+
+
+# --- the screen pays what it showed ----------------------------------------------------
+
+
+def _screen(client_a, user):
+    from django.test import Client
+
+    c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+    c.force_login(user)
+    return c
+
+
+def _hidden(body: str, name: str) -> str:
+    import re
+
+    m = re.search(rf'name="{name}"[^>]*value="([^"]*)"', body) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', body
+    )
+    return m.group(1)
+
+
+def test_screen_waiving_loans_refuses_when_figure_changed_since_shown(
+    client_a, products, member, make_loan, staff, today
+):
+    from django.urls import reverse
+
+    from core.members.models import Member
+    from core.savings.models import ExitSettlement
+
+    acc = savings_account_get_or_open(member=member, product=products["pokok"], on=today)
+    teller_deposit(account=acc, amount=D("100000"), channel="cash", on=today, by=staff["petugas"])
+    make_loan(principal=D("10000000"), days_ago=40)
+    c = _screen(client_a, staff["bendahara"])
+    url = reverse("exits:settle", args=[member.pk])
+    page = c.get(url)
+    shown_if_waived = page.context["net_waived"]
+    body = page.content.decode()
+    # money lands on the member's sukarela between the screen and the click
+    suk = savings_account_get_or_open(member=member, product=products["sukarela"], on=today)
+    teller_deposit(account=suk, amount=D("5000000"), channel="cash", on=today, by=staff["petugas"])
+    post = {
+        "reason": "deceased",
+        "on": today.isoformat(),
+        "channel": "cash",
+        "payee": "heirs",
+        "waive_loans": "on",
+        "waiver_reason": "Meninggal dunia",
+        "board_decision_ref": "SK 1/2026",
+    }
+    fields = ("expected_net", "expected_net_waived")
+    r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
+    assert r.status_code == 200 and "Saldo berubah" in r.content.decode()
+    assert not ExitSettlement.objects.filter(member=member).exists()
+    assert Member.objects.get(pk=member.pk).is_active
+    # the page now shows the new figure; confirming it pays exactly that
+    body = r.content.decode()
+    assert r.context["net_waived"] == shown_if_waived + D("5000000")
+    r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
+    assert r.status_code == 302
+    assert ExitSettlement.objects.get(member=member).net_payable == shown_if_waived + D("5000000")
