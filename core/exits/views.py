@@ -1,6 +1,9 @@
 """HTML screen of the exit settlement (namespace "exits")."""
 
+from datetime import date
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +20,7 @@ from core.common.confirm import (
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, CommonErrors
 from core.common.forms import application_errors_to
+from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, role_required
 from core.members.forms import ExitForm
 from core.members.models import Member
@@ -40,32 +44,50 @@ def exit_settlement(request, member_pk: int):
                 "can_reverse": settlement is not None and request.user.role in TREASURY,
             },
         )
-    today = timezone.localdate()
-    preview = exit_settlement_preview(member=member, on=today)
+    on = _settlement_date(request)
+    preview = exit_settlement_preview(member=member, on=on)
     form = ExitForm(
         request.POST.copy() if request.method == "POST" else None,
-        initial={"on": today, "channel": "bank", "payee": "member"},
+        initial={"on": on, "channel": "bank", "payee": "member"},
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        with application_errors_to(form) as outcome:
-            exit_settlement_confirm(
-                member=member,
-                reason=d["reason"],
-                on=d["on"],
-                by=request.user,
-                channel=d["channel"],
-                payee=d["payee"],
-                waive_loans=d["waive_loans"],
-                waiver_reason=d["waiver_reason"],
-                board_decision_ref=d["board_decision_ref"],
-                expected_net=d["expected_net_waived"] if d["waive_loans"] else d["expected_net"],
+        expected = d["expected_net_waived"] if d["waive_loans"] else d["expected_net"]
+        if expected is None or (
+            d["shown_on"] not in (None, on)
+            and expected != preview.net(waive_loans=d["waive_loans"])
+        ):
+            # the figure shown was for another date (or none was shown): show this date's
+            form.add_error(
+                None,
+                _(
+                    "Perhitungan di bawah kini untuk tanggal %(d)s (dibayarkan %(n)s). "
+                    "Periksa lagi lalu konfirmasi."
+                )
+                % {
+                    "d": format_tanggal(on),
+                    "n": format_rupiah(preview.net(waive_loans=d["waive_loans"])),
+                },
             )
-        if outcome.ok:
-            messages.success(
-                request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
-            )
-            return redirect("members:detail", pk=member.pk)
+        else:
+            with application_errors_to(form) as outcome:
+                exit_settlement_confirm(
+                    member=member,
+                    reason=d["reason"],
+                    on=on,
+                    by=request.user,
+                    channel=d["channel"],
+                    payee=d["payee"],
+                    waive_loans=d["waive_loans"],
+                    waiver_reason=d["waiver_reason"],
+                    board_decision_ref=d["board_decision_ref"],
+                    expected_net=expected,
+                )
+            if outcome.ok:
+                messages.success(
+                    request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
+                )
+                return redirect("members:detail", pk=member.pk)
     _figures_shown(form, preview)
     return render(
         request,
@@ -75,15 +97,32 @@ def exit_settlement(request, member_pk: int):
             "preview": preview,
             "form": form,
             "net_waived": preview.net(waive_loans=True),
+            "shown_date": format_tanggal(preview.on),
             "heirs": member.heirs.filter(is_active=True),
         },
     )
 
 
+def _settlement_date(request) -> date:
+    """The exit date the screen computes for: the one typed in the form (POST) or chosen
+    above the calculation (GET ``?on=``); today when none (or not a date) is given."""
+    raw = (request.POST if request.method == "POST" else request.GET).get("on")
+    if raw:
+        try:
+            return ExitForm.base_fields["on"].clean(raw)
+        except ValidationError:
+            pass
+    return timezone.localdate()
+
+
 def _figures_shown(form: ExitForm, preview) -> None:
-    """The form's hidden figures are those this page shows, so the next submission is
-    checked against what the user has just seen (after a refusal too)."""
-    figures = {"expected_net": preview.net(), "expected_net_waived": preview.net(waive_loans=True)}
+    """The form's hidden figures are those this page shows (for the preview's date), so
+    the next submission is checked against what the user has just seen."""
+    figures = {
+        "expected_net": preview.net(),
+        "expected_net_waived": preview.net(waive_loans=True),
+        "shown_on": preview.on,
+    }
     if form.is_bound:
         for name, value in figures.items():
             form.data[name] = value

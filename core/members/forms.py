@@ -125,12 +125,13 @@ class ExitForm(forms.Form):
     board_decision_ref = forms.CharField(
         label=_("Nomor keputusan pengurus"), max_length=100, required=False
     )
-    # What the screen showed: the amount paid, and the amount paid if the loans are
-    # written off (deceased member). The settlement is refused when the figure for the
-    # chosen case has changed since.
+    # What the screen showed, for the date it showed it for: the amount paid, and the
+    # amount paid if the loans are written off (deceased member). The settlement is
+    # refused when the figure for the chosen case has changed since.
     expected_net = RupiahField(
         widget=forms.HiddenInput, required=False, whole=False, allow_negative=True
     )
     expected_net_waived = RupiahField(
         widget=forms.HiddenInput, required=False, whole=False, allow_negative=True
     )
+    shown_on = forms.DateField(widget=forms.HiddenInput, required=False)

@@ -80,7 +80,7 @@ def test_loans_exceeding_savings_refused_unless_waived_on_death(
     _loans_reconciled()
 
 
-# --- the screen pays what it showed ----------------------------------------------------
+# --- the screen pays what it showed (waived loans; an exit date other than today) -------
 
 
 def _screen(client_a, user):
@@ -128,7 +128,7 @@ def test_screen_waiving_loans_refuses_when_figure_changed_since_shown(
         "waiver_reason": "Meninggal dunia",
         "board_decision_ref": "SK 1/2026",
     }
-    fields = ("expected_net", "expected_net_waived")
+    fields = ("expected_net", "expected_net_waived", "shown_on")
     r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
     assert r.status_code == 200 and "Saldo berubah" in r.content.decode()
     assert not ExitSettlement.objects.filter(member=member).exists()
@@ -139,3 +139,62 @@ def test_screen_waiving_loans_refuses_when_figure_changed_since_shown(
     r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
     assert r.status_code == 302
     assert ExitSettlement.objects.get(member=member).net_payable == shown_if_waived + D("5000000")
+
+
+def test_screen_exit_dated_25_days_ago_with_loan_confirmed_after_seeing_that_date(
+    client_a, funded, make_loan, staff, today
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from core.members.models import Member
+    from core.savings.models import ExitSettlement
+
+    make_loan(principal=D("10000000"), days_ago=40)
+    exit_on = today - timedelta(days=25)
+    net_then = exit_settlement_preview(member=funded, on=exit_on).net()
+    assert net_then != exit_settlement_preview(member=funded, on=today).net()
+    c = _screen(client_a, staff["bendahara"])
+    url = reverse("exits:settle", args=[funded.pk])
+    post = {"reason": "retired", "on": exit_on.isoformat(), "channel": "bank", "payee": "member"}
+    fields = ("expected_net", "expected_net_waived", "shown_on")
+
+    # shown for today, submitted for 25 days ago: the page shows that date's figures
+    body = c.get(url).content.decode()
+    r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
+    assert r.status_code == 200
+    assert r.context["preview"].on == exit_on and r.context["preview"].net() == net_then
+    assert "kini untuk tanggal" in r.content.decode()
+    assert not ExitSettlement.objects.filter(member=funded).exists()
+    # submitting what the page now shows settles, for that date and that figure
+    body = r.content.decode()
+    r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
+    assert r.status_code == 302
+    s = ExitSettlement.objects.get(member=funded)
+    assert s.on == exit_on and s.net_payable == net_then
+    assert Member.objects.get(pk=funded.pk).status == Member.Status.RETIRED
+
+
+def test_screen_date_chosen_above_the_calculation_shows_and_confirms_that_date(
+    client_a, funded, make_loan, staff, today
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from core.savings.models import ExitSettlement
+
+    make_loan(principal=D("10000000"), days_ago=40)
+    exit_on = today - timedelta(days=25)
+    c = _screen(client_a, staff["bendahara"])
+    url = reverse("exits:settle", args=[funded.pk])
+    page = c.get(url, {"on": exit_on.isoformat()})
+    assert page.context["preview"].on == exit_on
+    body = page.content.decode()
+    assert _hidden(body, "shown_on") == exit_on.isoformat()
+    post = {"reason": "retired", "on": exit_on.isoformat(), "channel": "bank", "payee": "member"}
+    fields = ("expected_net", "expected_net_waived", "shown_on")
+    r = c.post(url, {**post, **{f: _hidden(body, f) for f in fields}})
+    assert r.status_code == 302
+    assert ExitSettlement.objects.get(member=funded).on == exit_on
