@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, RowRange, Sum, Window
+from django.db.models import Case, Count, F, Q, QuerySet, RowRange, Sum, When, Window
 from django.utils.translation import gettext as _
 
 from core.ledger.models import JournalLine
@@ -217,49 +217,83 @@ class TellerSummaryRow:
     deposits: Decimal
     withdrawals: Decimal
     count: int
+    # cancellations made this day of teller transactions (of this day or earlier), signed
+    # as the cash moved: a cancelled deposit gives the money back (negative)
+    cancelled: Decimal = ZERO
 
     @property
     def net(self) -> Decimal:
-        return self.deposits - self.withdrawals
+        return self.deposits - self.withdrawals + self.cancelled
+
+
+def _by_teller(field: str) -> Case:
+    """``field`` of the original receipt's movement for a cancellation, else its own."""
+    return Case(
+        When(kind=SavingsTransaction.Kind.REVERSAL, then=F(f"reverses__{field}")),
+        default=F(field),
+    )
+
+
+def _teller_movements(*, on: date, user=None) -> QuerySet[SavingsTransaction]:
+    """The day's teller cash/bank movements: the receipted deposits and withdrawals made
+    on ``on`` and the cancellations (``teller_reverse``) made on ``on`` — a cancellation
+    counts on the day it was made, when its money moved, whatever the original's day.
+    Each is the teller's of the original receipt (``teller``): a cancellation corrects
+    that teller's drawer, whoever (bendahara, admin) keyed it."""
+    qs = (
+        SavingsTransaction.objects.filter(on=on, channel__in=["cash", "bank"])
+        .filter(
+            Q(receipt_number__isnull=False)
+            | Q(kind=SavingsTransaction.Kind.REVERSAL, reverses__receipt_number__isnull=False)
+        )
+        .annotate(
+            teller=_by_teller("created_by"),
+            teller_name=_by_teller("created_by__full_name"),
+            teller_username=_by_teller("created_by__username"),
+        )
+    )
+    if user is not None:
+        qs = qs.filter(teller=user.pk)
+    return qs
 
 
 def teller_daily_summary(*, on: date, user=None) -> list[TellerSummaryRow]:
-    """Per teller and channel (cash/bank): deposits, withdrawals, count and net for a day —
-    the cash the teller must hand over."""
-    qs = SavingsTransaction.objects.filter(
-        on=on, channel__in=["cash", "bank"], receipt_number__isnull=False
-    )
-    if user is not None:
-        qs = qs.filter(created_by=user)
+    """Per teller and channel (cash/bank): deposits, withdrawals, cancellations, count and
+    net for a day — the cash the teller must hand over."""
+    receipted = Q(receipt_number__isnull=False)
     rows = (
-        qs.values("created_by", "created_by__full_name", "created_by__username", "channel")
+        _teller_movements(on=on, user=user)
+        .values("teller", "teller_name", "teller_username", "channel")
         .annotate(
-            dep=Sum("amount", filter=Q(delta__gt=0), default=ZERO),
-            wd=Sum("amount", filter=Q(delta__lt=0), default=ZERO),
+            dep=Sum("amount", filter=receipted & Q(delta__gt=0), default=ZERO),
+            wd=Sum("amount", filter=receipted & Q(delta__lt=0), default=ZERO),
+            cancelled=Sum("delta", filter=~receipted, default=ZERO),
             n=Count("id"),
         )
-        .order_by("created_by__username", "channel")
+        .order_by("teller_username", "channel")
     )
     return [
         TellerSummaryRow(
-            user_id=r["created_by"],
-            user_label=r["created_by__full_name"] or r["created_by__username"] or "-",
+            user_id=r["teller"],
+            user_label=r["teller_name"] or r["teller_username"] or "-",
             channel=r["channel"],
             deposits=r["dep"],
             withdrawals=r["wd"],
             count=r["n"],
+            cancelled=r["cancelled"],
         )
         for r in rows
     ]
 
 
 def teller_transactions(*, on: date, user=None) -> QuerySet[SavingsTransaction]:
-    qs = SavingsTransaction.objects.filter(on=on, receipt_number__isnull=False).select_related(
-        "account__member", "account__product", "created_by"
+    """The day's teller movements (:func:`_teller_movements`), newest first; a
+    cancellation is a ``reversal`` row whose ``reverses`` is the receipt it cancels."""
+    return (
+        _teller_movements(on=on, user=user)
+        .select_related("account__member", "account__product", "created_by", "reverses")
+        .order_by("-id")
     )
-    if user is not None:
-        qs = qs.filter(created_by=user)
-    return qs.order_by("-id")
 
 
 def wajib_amount_for(*, member: Member, product: SavingsProduct, on: date) -> Decimal:

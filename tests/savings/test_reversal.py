@@ -203,6 +203,60 @@ def test_reverse_button_on_the_account_page(sukarela, teller, login, today):
     assert "Batalkan transaksi" not in c.get(page).content.decode()
 
 
+# --- the day's cash summary counts cancellations ---------------------------------------
+
+
+def test_daily_cash_summary_counts_a_cancelled_deposit(sukarela, teller, bendahara, today):
+    from core.savings.selectors import teller_daily_summary
+
+    # a typo: 1,000,000 keyed instead of 100,000; cancelled and keyed again
+    wrong = _deposit(sukarela, teller, today, "1000000")
+    teller_reverse(txn=wrong, on=today, reason="salah ketik", by=bendahara)
+    _deposit(sukarela, teller, today, "100000")
+    sukarela.refresh_from_db()
+    assert sukarela.balance == D("100000")
+    rows = teller_daily_summary(on=today)
+    assert [(r.user_id, r.channel, r.deposits, r.cancelled, r.count, r.net) for r in rows] == [
+        (teller.pk, "cash", D("1100000"), D("-1000000"), 3, D("100000"))
+    ]  # the cancellation is the drawer of the teller who keyed the receipt
+    mine = teller_daily_summary(on=today, user=teller)
+    assert [r.net for r in mine] == [D("100000")]
+    assert_reconciled()
+
+
+def test_cancellation_counts_on_the_day_it_was_made(sukarela, teller, bendahara, today):
+    from datetime import timedelta
+
+    from core.savings.selectors import teller_daily_summary, teller_transactions
+
+    yesterday = today - timedelta(days=1)
+    txn = _deposit(sukarela, teller, yesterday, "300000")
+    rev = teller_reverse(txn=txn, on=today, reason="salah anggota", by=bendahara)
+    then = teller_daily_summary(on=yesterday)
+    assert [(r.deposits, r.cancelled, r.net) for r in then] == [(D("300000"), 0, D("300000"))]
+    now = teller_daily_summary(on=today, user=teller)
+    assert [(r.deposits, r.cancelled, r.count, r.net) for r in now] == [
+        (0, D("-300000"), 1, D("-300000"))
+    ]  # the 300,000 went back out of the drawer today
+    assert list(teller_transactions(on=today, user=teller)) == [rev]
+    assert list(teller_transactions(on=yesterday)) == [txn]
+
+
+def test_daily_summary_page_lists_the_cancellation(sukarela, teller, bendahara, login, today):
+    from django.urls import reverse
+
+    wrong = _deposit(sukarela, teller, today, "1000000")
+    teller_reverse(txn=wrong, on=today, reason="salah ketik", by=bendahara)
+    _deposit(sukarela, teller, today, "100000")
+    page = login("bendahara").get(reverse("savings:teller_summary"), {"on": today.isoformat()})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert [r.net for r in page.context["rows"]] == [D("100000")]
+    assert body.count('class="cancelled"') == 1
+    assert f'Pembatalan <a href="{reverse("savings:receipt", args=[wrong.pk])}"' in body
+    assert format_rupiah(D("-1000000")) in body
+
+
 # --- control accounts -------------------------------------------------------------------
 
 
