@@ -203,6 +203,28 @@ def test_reverse_button_on_the_account_page(sukarela, teller, login, today):
     assert "Batalkan transaksi" not in c.get(page).content.decode()
 
 
+def test_teller_reverse_refused_once_the_month_is_closed(
+    products, member_a, teller, bendahara, today
+):
+    from datetime import timedelta
+
+    from core.ledger.models import Period
+    from core.ledger.services import period_close
+
+    earlier = today.replace(day=1) - timedelta(days=10)  # a day of last month
+    acc = savings_account_open(member=member_a, product=products["sukarela"], on=earlier)
+    txn = _deposit(acc, teller, earlier)
+    period_close(period=Period.objects.get(start_date=earlier.replace(day=1)), by=bendahara)
+    with pytest.raises(ApplicationError) as exc:
+        teller_reverse(txn=txn, on=today, reason="salah", by=bendahara)  # the view's date
+    assert exc.value.code == "savings_reversal_period_closed"
+    assert exc.value.status_code == 409 and txn.receipt_number in str(exc.value.message)
+    assert not SavingsTransaction.objects.filter(reverses=txn).exists()
+    acc.refresh_from_db()
+    assert acc.balance == D("500000")
+    assert_reconciled()
+
+
 # --- the day's cash summary counts cancellations ---------------------------------------
 
 

@@ -21,7 +21,7 @@ from .apply import (
     transactions_link_entry,
 )
 from .common import SavingsErrors, receipt_number_next
-from .reversal import savings_movement_reverse_apply
+from .reversal import check_period_open, savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
 
@@ -130,8 +130,10 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     transaction with the opposite delta on the same account and the journal entry's
     reversal, linked to each other, in one transaction. Refused when a deposit's reversal
     would take the account below zero (the money was withdrawn since), when the account
-    is closed, or when the transaction was cancelled already (the sub-ledger half and its
-    checks are ``savings_movement_reverse_apply``'s, as for every savings reversal).
+    is closed, when the transaction was cancelled already (the sub-ledger half and its
+    checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
+    when its month is closed (``savings_reversal_period_closed``, as every module's
+    reversal).
     Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
@@ -163,6 +165,8 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             )
             % {"k": original.get_kind_display()},
         )
+    label = original.receipt_number or f"#{original.pk}"
+    check_period_open(entry.date, _("Transaksi %(r)s") % {"r": label})
     account = _lock(original.account)
 
     def overdrawn(account: SavingsAccount) -> ApplicationError:
@@ -179,7 +183,6 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             },
         )
 
-    label = original.receipt_number or f"#{original.pk}"
     rev = savings_movement_reverse_apply(
         txn=original,
         on=on,
