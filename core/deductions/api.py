@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -204,8 +205,8 @@ class RunNothingDeducted(_Base):
         if agency is None:
             raise ApplicationError(
                 services.E.NOTHING_TO_POST,
-                "Kirim 'agency' (id instansi).",
-                fields={"agency": ["?"]},
+                _("Kirim 'agency' (id instansi)."),
+                fields={"agency": [_("Wajib diisi.")]},
             )
         imp = services.deduction_agency_post_nothing(
             run=run, agency=agency, by=request.user, on=data.get("on")
@@ -256,13 +257,17 @@ class ImportCreate(_Base):
             Agency.objects.filter(pk=parse_id(raw_agency, "agency")).first() if raw_agency else None
         )
         if f is None or agency is None:
+            missing = [_("Wajib diisi.")]
             raise ApplicationError(
                 services.E.FILE_INVALID,
-                "Kirim 'file' (XLSX/CSV) dan 'agency' (id instansi).",
-                fields={"file": ["?"], "agency": ["?"]},
+                _("Kirim 'file' (XLSX/CSV) dan 'agency' (id instansi)."),
+                fields={
+                    **({"file": missing} if f is None else {}),
+                    **({"agency": missing} if agency is None else {}),
+                },
             )
         if f.size > services.MAX_UPLOAD:
-            raise ApplicationError(services.E.FILE_INVALID, "File terlalu besar (maks. 10 MB).")
+            raise ApplicationError(services.E.FILE_INVALID, _("File terlalu besar (maks. 10 MB)."))
         imp = services.deduction_import_upload(
             run=run, agency=agency, content=f.read(), file_name=f.name, by=request.user
         )

@@ -181,6 +181,23 @@ def test_api_posts_a_file_of_zeros_when_confirmed_and_records_an_agency_without_
     assert r.json()["nothing_deducted"] and r.json()["entry"] is None
 
 
+def test_api_without_agency_names_the_missing_field_in_words(coop, cutoffs):
+    by = coop["by"]
+    run = make_run(on=cutoffs[0], by=by)
+    c = login(by)
+    r = c.post(
+        f"/api/v1/deductions/runs/{run.pk}/nothing-deducted/", {}, content_type="application/json"
+    )
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "deduction_nothing_to_post"
+    assert err["message"] == "Kirim 'agency' (id instansi)."
+    assert err["fields"] == {"agency": ["Wajib diisi."]}
+    r = c.post(f"/api/v1/deductions/runs/{run.pk}/imports/", {"agency": coop["agencies"][0].pk})
+    assert r.status_code == 400
+    assert r.json()["error"]["fields"] == {"file": ["Wajib diisi."]}
+
+
 def test_screen_asks_then_records_nothing_deducted(coop, cutoffs):
     by = coop["by"]
     run = make_run(on=cutoffs[0], by=by)
