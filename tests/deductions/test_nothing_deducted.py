@@ -198,6 +198,45 @@ def test_api_without_agency_names_the_missing_field_in_words(coop, cutoffs):
     assert r.json()["error"]["fields"] == {"file": ["Wajib diisi."]}
 
 
+def test_page_offers_nothing_deducted_once_the_only_money_is_in_an_excluded_row(coop, cutoffs):
+    """The file's only money was cut from m3, who left (exit settled) after the upload:
+    the posting marks m3's row as an error and it is excluded. The import's total then
+    counts no row (it used to keep m3's amount: the page showed it and offered the
+    normal posting, which books nothing), so the page asks "nothing deducted"."""
+    from django.urls import reverse
+
+    from core.exits.services import exit_settlement_confirm
+    from core.members.models import Member
+
+    by = coop["by"]
+    m1, m2, m3 = coop["m"][:3]
+    run = make_run(on=cutoffs[1], by=by)
+    asked = DeductionLine.objects.get(run=run, member=m3).total
+    imp = _upload(coop, run, [(m1, 0), (m2, 0), (m3, int(asked))])
+    assert imp.status == "valid" and imp.total_realized == asked
+    exit_settlement_confirm(
+        member=m3, reason="retired", on=cutoffs[1], by=coop["staff"]["bendahara"]
+    )
+    assert Member.objects.get(pk=m3.pk).status == "retired"
+    c = login(by)
+    url = reverse("deductions:import", args=[imp.pk])
+    r = c.post(url, {"action": "post", "on": cutoffs[1].isoformat(), "confirmed": "1"})
+    assert r.status_code == 302
+    imp.refresh_from_db()
+    assert imp.status == "invalid" and [e["row"] for e in imp.errors] == [4]
+    assert imp.total_realized == 0  # m3's row is an error now: it books nothing
+    c.post(url, {"action": "exclude", "rows": "4"})
+    imp.refresh_from_db()
+    assert imp.status == "valid" and imp.excluded_rows == [4] and imp.total_realized == 0
+    page = c.get(url).content.decode()
+    assert "Catat: tidak ada potongan" in page
+    assert "Posting sebagai satu batch" not in page
+    r = c.post(url, {"action": "post", "nothing_deducted": "1", "confirmed": "1"})
+    imp.refresh_from_db()
+    assert imp.status == "posted" and imp.entry_id is None and imp.total_realized == 0
+    assert_reconciled()
+
+
 def test_screen_asks_then_records_nothing_deducted(coop, cutoffs):
     by = coop["by"]
     run = make_run(on=cutoffs[0], by=by)

@@ -248,7 +248,8 @@ def deduction_import_members_recheck(*, imp: DeductionImport, by) -> list[dict]:
         return []
     imp.errors = sorted([*imp.errors, *found], key=lambda e: e["row"])
     imp.status = _status_for(imp)
-    imp.save(update_fields=["errors", "status"])
+    imp.total_realized = _total_realized(imp)
+    imp.save(update_fields=["errors", "status", "total_realized"])
     audit_log(
         actor=by,
         action=DeductionAudit.IMPORT_RECHECK,
@@ -315,6 +316,14 @@ def _status_for(imp: DeductionImport) -> str:
     return DeductionImport.Status.VALID
 
 
+def _total_realized(imp: DeductionImport) -> Decimal:
+    """What the import would book: its rows neither excluded nor in error (a row marked
+    as an error after the upload, a member who left since, keeps its amount in ``rows``
+    and books nothing). Kept on the import whenever its errors or exclusions change."""
+    out = set(imp.excluded_rows) | {e["row"] for e in imp.errors}
+    return sum((Decimal(r["amount"]) for r in imp.rows if r["row"] not in out), ZERO)
+
+
 def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
     if run.status != DeductionRun.Status.READY:
         raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))
@@ -366,10 +375,10 @@ def deduction_import_upload(
         errors=errors,
         file_errors=parsed.file_errors,
         posted_data={"warnings": warnings, "file_warnings": file_warnings},
-        total_realized=sum((Decimal(r["amount"]) for r in rows), ZERO),
         created_by=_user(by),
     )
     imp.status = _status_for(imp)
+    imp.total_realized = _total_realized(imp)
     try:
         with transaction.atomic():
             imp.save()
@@ -408,7 +417,8 @@ def deduction_import_exclude(*, imp: DeductionImport, rows: list[int], by) -> De
         )
     imp.excluded_rows = sorted(set(rows))
     imp.status = _status_for(imp)
-    imp.save(update_fields=["excluded_rows", "status"])
+    imp.total_realized = _total_realized(imp)
+    imp.save(update_fields=["excluded_rows", "status", "total_realized"])
     audit_log(
         actor=by, action=DeductionAudit.IMPORT_EXCLUDE, target=imp, data={"rows": imp.excluded_rows}
     )
