@@ -39,7 +39,7 @@ from core.ledger.services import (
     period_close,
     period_reopen,
 )
-from core.loans.models import Instalment, Loan
+from core.loans.models import Instalment, Loan, LoanGradeSnapshot
 from core.members.models import Member, MemberImport
 from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -649,7 +649,21 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
         )
     MoveInLoan.objects.filter(move_in=mi).delete()
     Instalment.objects.filter(loan_id__in=loan_ids).delete()
-    Loan.objects.filter(pk__in=loan_ids).delete()
+    # the month-end arrears run keeps each running loan's grade even when it posts
+    # nothing: derived from the loans, so they go with them
+    LoanGradeSnapshot.objects.filter(loan_id__in=loan_ids).delete()
+    try:
+        Loan.objects.filter(pk__in=loan_ids).delete()
+    except ProtectedError as exc:
+        raise ApplicationError(
+            E.UNDO_REFUSED,
+            _(
+                "Pindah ke Lumbung tidak dapat dibatalkan: pinjaman yang dibawa sudah dipakai "
+                "di data lain (%(m)s)."
+            )
+            % {"m": ", ".join(sorted({str(o._meta.verbose_name) for o in exc.protected_objects}))},
+            status=409,
+        ) from None
     for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
         if period.status == Period.Status.CLOSED:
             period_reopen(period=period, reason=reason, by=by)

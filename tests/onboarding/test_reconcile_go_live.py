@@ -5,19 +5,23 @@ undo until the first real posting after the cut-over."""
 from decimal import Decimal as D
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_balance
 from core.ledger.services import LineSpec, journal_post
-from core.loans.models import Loan
+from core.loans.arrears import loans_arrears_update
+from core.loans.models import Loan, LoanDocument, LoanGradeSnapshot
 from core.onboarding.loans_import import loans_import
 from core.onboarding.selectors import move_in_reconciliation
 from core.onboarding.services import (
     move_in_go_live,
     move_in_start,
     move_in_undo,
+    real_postings_after,
     trial_balance_post,
 )
 
@@ -106,4 +110,47 @@ def test_undo_refused_after_a_real_posting(moved, by, staff):
     with pytest.raises(ApplicationError) as e:
         move_in_undo(move_in=moved, reason="coba", by=staff["admin"])
     assert e.value.code == "onboarding_undo_refused"
+    assert Loan.objects.count() == 2
+
+
+def test_undo_after_a_month_end_arrears_run_removes_the_grade_snapshots(moved, by, staff, cutover):
+    members_import(by, cutover)
+    move_in_go_live(move_in=moved, by=by)
+    run = loans_arrears_update(on=cutover)  # the nightly run dated the cut-over, a month end
+    assert run.entry_id is None  # grades as brought in: no PPAP change, no journal entry
+    assert LoanGradeSnapshot.objects.count() == 2
+    assert real_postings_after(moved) == 0  # so the undo is still offered
+    mi = move_in_undo(move_in=moved, reason="salah tanggal", by=staff["admin"])
+    assert mi.status == "undone"
+    assert not Loan.objects.exists() and not LoanGradeSnapshot.objects.exists()
+
+
+def test_undo_page_after_a_month_end_arrears_run(moved, by, staff, cutover):
+    members_import(by, cutover)
+    move_in_go_live(move_in=moved, by=by)
+    loans_arrears_update(on=cutover)
+    c = Client(HTTP_HOST="alpha.localhost", raise_request_exception=False)
+    c.force_login(staff["admin"])
+    r = c.post("/pindah/", {"action": "undo", "reason": "salah tanggal"})
+    assert r.status_code == 302
+    moved.refresh_from_db()
+    assert moved.status == "undone" and not Loan.objects.exists()
+
+
+def test_undo_refused_when_a_brought_in_loan_is_used_elsewhere(moved, by, staff):
+    loan = Loan.objects.order_by("pk").first()
+    LoanDocument.objects.create(
+        loan=loan,
+        kind=LoanDocument.Kind.OTHER,
+        file=SimpleUploadedFile("surat.pdf", b"%PDF-1.4"),
+        uploaded_by=by,
+    )
+    with pytest.raises(ApplicationError) as e:
+        move_in_undo(move_in=moved, reason="coba", by=staff["admin"])
+    assert e.value.code == "onboarding_undo_refused"
+    assert "dokumen pinjaman" in e.value.message
+    c = Client(HTTP_HOST="alpha.localhost", raise_request_exception=False)
+    c.force_login(staff["admin"])
+    r = c.post("/pindah/", {"action": "undo", "reason": "coba"})
+    assert r.status_code == 200 and "tidak dapat dibatalkan" in r.content.decode()
     assert Loan.objects.count() == 2
