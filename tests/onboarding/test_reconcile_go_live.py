@@ -15,9 +15,11 @@ from core.ledger.selectors import account_balance
 from core.ledger.services import LineSpec, journal_post
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import Loan, LoanDocument, LoanGradeSnapshot
+from core.loans.selectors import loans_reconciliation
 from core.onboarding.loans_import import loans_import
 from core.onboarding.selectors import move_in_reconciliation
 from core.onboarding.services import (
+    move_in_adjust,
     move_in_go_live,
     move_in_start,
     move_in_undo,
@@ -25,7 +27,7 @@ from core.onboarding.services import (
     trial_balance_post,
 )
 
-from .helpers import TB, loan_row, members_import, tb_rows
+from .helpers import TB, arrears_row, loan_row, members_import, tb_rows
 
 
 def _diffs(rec):
@@ -154,3 +156,40 @@ def test_undo_refused_when_a_brought_in_loan_is_used_elsewhere(moved, by, staff)
     r = c.post("/pindah/", {"action": "undo", "reason": "coba"})
     assert r.status_code == 200 and "tidak dapat dibatalkan" in r.content.decode()
     assert Loan.objects.count() == 2
+
+
+def test_deferred_jasa_in_the_trial_balance_is_reconciled_before_go_live(
+    move_in, by, members, product, cutover, agencies
+):
+    tb = dict(TB)
+    tb["3103"] = ("", "58680000")  # 300,000 of the reserve ...
+    tb["2115"] = ("", "300000")  # ... is deferred jasa of restructured loans in the old books
+    rows = [
+        {"row": i, "account": c, "debit": d, "credit": k}
+        for i, (c, (d, k)) in enumerate(tb.items(), start=2)
+    ]
+    trial_balance_post(move_in=move_in, rows=rows, by=by)
+    loans_import(
+        move_in=move_in,
+        rows=[loan_row(members[0], cutover), arrears_row(members[1], cutover)],
+        by=by,
+    )
+    members_import(by, cutover)
+    rec = move_in_reconciliation(move_in=move_in)
+    assert not rec["agrees"]
+    assert _diffs(rec) == {"2115": D("-300000")}  # no loan brought in carries deferred jasa
+    with pytest.raises(ApplicationError) as e:
+        move_in_go_live(move_in=move_in, by=by)
+    assert e.value.code == "onboarding_not_reconciled"
+    assert {d["account"] for d in e.value.fields["differences"]} == {"2115"}
+    move_in_adjust(
+        move_in=move_in,
+        account="2115",
+        offset_account="3103",
+        explanation="Jasa ditangguhkan buku lama diakui sebagai cadangan",
+        by=by,
+    )
+    assert move_in_reconciliation(move_in=move_in)["agrees"]
+    move_in_go_live(move_in=move_in, by=by)
+    daily = loans_reconciliation()  # the ledger's daily check agrees from day one
+    assert daily["deferred_jasa_subledger"] == daily["deferred_jasa_ledger"] == 0

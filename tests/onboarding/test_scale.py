@@ -9,8 +9,9 @@ import time
 from decimal import Decimal as D
 
 from core.ledger.models import Account
-from core.ledger.selectors import account_balance
+from core.ledger.selectors import account_balance, account_for_role
 from core.loans import schedules as S
+from core.loans.selectors import loans_reconciliation
 from core.members.models import Member
 from core.onboarding.loans_import import loans_import
 from core.onboarding.selectors import move_in_reconciliation
@@ -84,10 +85,12 @@ def test_realistic_move_in_end_to_end(by, product, cutover, in_tenant_a):
         "3102": (0, wajib),
         "2101": (0, sukarela),
     }
-    # every other detail account of the chart carries a small balance (about fifty in all)
+    # every other detail account of the chart carries a small balance (about fifty in all);
+    # not 2115 (deferred jasa of loans restructured in Lumbung: none brought in has any, so
+    # the move-in's reconciliation rightly refuses a balance there)
     others = list(
         Account.objects.filter(is_group=False, is_control=False).exclude(
-            code__in=[*tb, "3103", "3106"]
+            code__in=[*tb, "3103", "3106", account_for_role("deferred_jasa_income").code]
         )
     )[:53]
     for n, a in enumerate(others):
@@ -109,6 +112,9 @@ def test_realistic_move_in_end_to_end(by, product, cutover, in_tenant_a):
     assert rec["agrees"], [r for r in rec["rows"] if r["difference"] != "0"]
     move_in_go_live(move_in=mi, by=by)
     seconds = time.perf_counter() - started
+    daily = loans_reconciliation()  # the ledger's own sub-ledger check agrees from day one
+    for what in ("principal", "ppap", "deferred_jasa", "jasa_receivable"):
+        assert daily[f"{what}_subledger"] == daily[f"{what}_ledger"], what
     for code, (d, c) in tb.items():
         acc = Account.objects.get(code=code)
         assert account_balance(account=acc, as_of=cutover) * acc.sign == D(d) - D(c), code
