@@ -49,7 +49,13 @@ from .schema_template import (
     schema_clone,
     snapshot_build,
 )
-from .services import cooperative_discard, schema_name_for, tenant_host, tenant_seeders
+from .services import (
+    cooperative_discard,
+    schema_name_for,
+    slug_in_use,
+    tenant_host,
+    tenant_seeders,
+)
 from .validators import PRACTICE_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -252,7 +258,7 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
     now = timezone.now()
     if practice is None:
         slug = practice_slug(cooperative.slug)
-        if Cooperative.objects.filter(slug=slug).exists():
+        if slug_in_use(slug):
             raise ApplicationError(
                 TenantErrors.PRACTICE_SLUG_TAKEN,
                 _("Alamat ruang latihan sudah dipakai."),

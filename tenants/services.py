@@ -33,6 +33,16 @@ def tenant_host(slug: str) -> str:
     return f"{slug}.{settings.BASE_DOMAIN}"
 
 
+def slug_in_use(slug: str) -> bool:
+    """Whether ``slug`` is a cooperative's, or its address ``<slug>.<BASE_DOMAIN>`` is
+    already served as a domain (e.g. another cooperative's extra domain added in the
+    console, or an old address kept after a rename)."""
+    return (
+        Cooperative.objects.filter(slug=slug).exists()
+        or Domain.objects.filter(domain=tenant_host(slug)).exists()
+    )
+
+
 def tenant_url(slug: str) -> str:
     port = f":{settings.SITE_PORT}" if settings.SITE_PORT not in ("", "80", "443") else ""
     return f"{settings.SITE_SCHEME}://{tenant_host(slug)}{port}/"
@@ -101,7 +111,7 @@ def cooperative_create(
     All or nothing: everything, the schema included, happens in one database
     transaction, so a failure at any step (or a crash) leaves no row, domain or schema."""
     validate_slug(slug)
-    if Cooperative.objects.filter(slug=slug).exists():
+    if slug_in_use(slug):
         raise ApplicationError(
             TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},

@@ -28,7 +28,7 @@ from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
-from .services import cooperative_create, tenant_url
+from .services import cooperative_create, slug_in_use, tenant_url
 from .validators import validate_slug
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,9 @@ def login_token_max_age() -> int:
 
 def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
     """None when ``slug`` can be signed up for, else the reason (format, reserved,
-    taken by a cooperative or by a live sign-up). A live sign-up by the same ``email``
-    does not count: that is the same form sent again."""
+    taken by a cooperative, its address already served as a domain, or held by a live
+    sign-up). A live sign-up by the same ``email`` does not count: that is the same form
+    sent again."""
     try:
         validate_slug(slug)
     except ApplicationError as exc:
@@ -64,7 +65,7 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
     )
     if email:
         live = live.exclude(email__iexact=email)
-    if Cooperative.objects.filter(slug=slug).exists() or live.exists():
+    if slug_in_use(slug) or live.exists():
         return ApplicationError(
             TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},

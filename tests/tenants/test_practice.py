@@ -138,6 +138,18 @@ def test_practice_cannot_be_opened_from_a_practice_copy_or_a_suspended_one(pract
         practice_open(cooperative=tenant_b, by="tests")
 
 
+def test_practice_address_served_as_a_domain_is_a_clear_refusal(tenant_a, tenant_b):
+    from core.common.errors import ApplicationError
+    from tenants.models import Cooperative, Domain
+    from tenants.practice import practice_open
+
+    Domain.objects.create(domain=_host("alpha-latihan"), tenant=tenant_b, is_primary=False)
+    with pytest.raises(ApplicationError) as err:
+        practice_open(cooperative=tenant_a, by="tests")
+    assert err.value.code == "practice_slug_taken"
+    assert not Cooperative.objects.filter(practice_of=tenant_a).exists()
+
+
 def test_real_cooperatives_cannot_take_a_practice_address():
     from core.common.errors import ApplicationError
     from tenants.validators import validate_slug

@@ -213,6 +213,29 @@ def test_duplicate_slug_is_refused(db, tenant_a, django_capture_on_commit_callba
     assert SignupRequest.objects.filter(slug="rebutan").count() == 1
 
 
+def test_an_address_served_as_another_cooperatives_domain_is_taken(
+    db, tenant_a, django_capture_on_commit_callbacks
+):
+    from core.common.errors import ApplicationError
+    from tenants.services import cooperative_create, tenant_host
+    from tenants.signup import slug_availability
+
+    # e.g. the old address kept as an extra domain after a rename (console "add domain")
+    Domain.objects.create(domain=tenant_host("kpri-lama"), tenant=tenant_a, is_primary=False)
+    problem = slug_availability("kpri-lama")
+    assert problem is not None and problem.code == "slug_taken"
+    taken = _client().get("/daftar/cek-alamat/", {"slug": "kpri-lama"})
+    assert 'data-available="no"' in taken.content.decode()
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug="kpri-lama")
+    assert response.status_code == 200 and "sudah dipakai" in response.content.decode()
+    assert not SignupRequest.objects.filter(slug="kpri-lama").exists()
+    # provisioning (a domain added after the sign-up was verified) is a clear refusal too
+    with pytest.raises(ApplicationError) as err:
+        cooperative_create(slug="kpri-lama", name="KPRI Baru", admin_email="a@baru.test")
+    assert err.value.code == "slug_taken"
+    assert not Cooperative.objects.filter(slug="kpri-lama").exists()
+
+
 @pytest.mark.parametrize(
     "slug",
     [
