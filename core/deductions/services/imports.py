@@ -69,10 +69,11 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     agency_names = dict(Agency.objects.values_list("id", "name"))
     # members of the list who left since it was made (exit settled: retired, resigned,
     # moved, deceased): their savings take no deposit, so money cut from them is not posted
+    # (one join over the run's lines, not the run's thousands of member ids as parameters)
     inactive = dict(
-        Member.objects.filter(pk__in=list(line_by_member))
-        .exclude(status=Member.Status.ACTIVE)
-        .values_list("id", "status")
+        DeductionLine.objects.filter(run=run)
+        .exclude(member__status=Member.Status.ACTIVE)
+        .values_list("member_id", "member__status")
     )
     rows, errors, warnings = [], [], []
     seen: dict[int, int] = {}
