@@ -30,16 +30,7 @@ def format_rupiah(value, *, decimals: int = 0) -> str:
     q = Decimal(1).scaleb(-decimals) if decimals else RUPIAH
     d = d.quantize(q, rounding=ROUND_HALF_UP)
     sign = "-" if d < 0 else ""
-    whole, _, frac = f"{abs(d):f}".partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    text = ".".join(groups)
-    if decimals:
-        text += "," + frac.ljust(decimals, "0")
-    return f"{sign}Rp {text}"
+    return f"{sign}Rp {_shown_number(abs(d))}"  # quantized: exactly ``decimals`` digits
 
 
 # --- rupiah typed by people ---------------------------------------------------------------

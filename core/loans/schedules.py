@@ -348,7 +348,7 @@ def row_penalty_charge(
     payment, on what it leaves unpaid (``row_penalty_after_payment``).
 
     Plain values, so the single-loan read (``services.row_penalty_due``), the set-based
-    one (``selectors.loans_amounts_due``) and the payments (single and payroll batch,
+    one (``selectors.loans_amounts_due``; both: ``.owed(penalty_paid)``) and the payments (single and payroll batch,
     ``services.repayment._spread_to_rows``) share it."""
     charged = _money(charged)
     now = (
@@ -384,34 +384,6 @@ def row_penalty_after_payment(
     return PenaltyCharge(
         charge.periods + charge.later, max(charge.charged + again, _money(penalty_paid))
     )
-
-
-def row_penalty_due(
-    *,
-    due_date: date,
-    on: date,
-    unpaid,
-    periods: int,
-    charged,
-    penalty_paid,
-    rate_percent,
-    basis: str | PenaltyBasis,
-    grace_days: int = 0,
-) -> Decimal:
-    """The late penalty still owed on a row on ``on``: what ``row_penalty_charge`` has
-    charged on it through then (a backdated date: without the periods after it), less
-    the penalty paid on it already; never below 0."""
-    return row_penalty_charge(
-        due_date=due_date,
-        on=on,
-        unpaid=unpaid,
-        periods=periods,
-        charged=charged,
-        penalty_paid=penalty_paid,
-        rate_percent=rate_percent,
-        basis=basis,
-        grace_days=grace_days,
-    ).owed(penalty_paid)
 
 
 # --- repayment allocation -------------------------------------------------------------

@@ -322,7 +322,7 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
         if due <= on:
             p = by_id[loan_id][2]
             # the single-loan rule (services.row_penalty_due), on the same row values
-            d["penalty"] += S.row_penalty_due(
+            d["penalty"] += S.row_penalty_charge(
                 due_date=due,
                 on=on,
                 unpaid=pr - pp + js - jw - jp,
@@ -332,7 +332,7 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
                 rate_percent=p.late_penalty_rate,
                 basis=p.late_penalty_basis,
                 grace_days=p.late_penalty_grace_days,
-            )
+            ).owed(pen_paid)
         elif loan_id in next_taken:
             continue
         else:
