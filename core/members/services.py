@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ class MemberErrors(StrEnum):
     AGENCY_DUPLICATE = "agency_duplicate_code"
     NOT_ACTIVE = "member_not_active"
     NUMBER_PATTERN = "member_number_pattern"
+    HEIR_SHARES_OVER = "member_heir_shares_over_100"
 
 
 GOLONGAN_RE = re.compile(
@@ -415,6 +417,11 @@ def agency_update(
     return agency
 
 
+def _percent_text(d: Decimal) -> str:
+    """``Decimal("33.50")`` → ``33,5``; ``Decimal("100.00")`` → ``100``."""
+    return f"{d.normalize():f}".replace(".", ",")
+
+
 @transaction.atomic
 def heir_add(
     *,
@@ -427,6 +434,10 @@ def heir_add(
     address: str = "",
     share_percent: Decimal = Decimal("100"),
 ) -> Heir:
+    """Record an heir of ``member`` with ``share_percent`` of the payout (0 < share ≤ 100,
+    at most two decimals). The shares of the member's active heirs add up to at most
+    100 %: the member row is locked while the total is checked, so two clerks adding at
+    once cannot both pass."""
     errors = {}
     full_name = " ".join((full_name or "").split())
     if not full_name:
@@ -445,8 +456,24 @@ def heir_add(
     share = Decimal(share_percent)
     if not (Decimal(0) < share <= Decimal(100)):
         errors["share_percent"] = [_("Bagian harus antara 0 dan 100 persen.")]
+    elif share != share.quantize(Decimal("0.01")):
+        errors["share_percent"] = [_("Bagian paling banyak dua angka di belakang koma.")]
     if errors:
         raise ApplicationError(MemberErrors.INVALID, next(iter(errors.values()))[0], fields=errors)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    taken = member.heirs.filter(is_active=True).aggregate(t=Sum("share_percent"))["t"] or 0
+    if taken + share > 100:
+        raise ApplicationError(
+            MemberErrors.HEIR_SHARES_OVER,
+            _("Jumlah bagian ahli waris aktif anggota ini menjadi %(total)s%%, lebih dari 100%%.")
+            % {"total": _percent_text(taken + share)},
+            fields={
+                "share_percent": [
+                    _("Paling banyak %(left)s%% (sisa dari 100%%).")
+                    % {"left": _percent_text(max(Decimal(100) - taken, Decimal(0)))}
+                ]
+            },
+        )
     heir = Heir.objects.create(
         member=member,
         full_name=full_name,
@@ -456,7 +483,12 @@ def heir_add(
         address=(address or "").strip(),
         share_percent=share,
     )
-    audit_log(actor=by, action=MemberAudit.HEIR_ADD, target=member, data={"heir": full_name})
+    audit_log(
+        actor=by,
+        action=MemberAudit.HEIR_ADD,
+        target=member,
+        data={"heir": full_name, "share_percent": str(share)},
+    )
     return heir
 
 

@@ -1,0 +1,132 @@
+"""Heirs (ahli waris): the shares of a member's active heirs add up to at most 100 %.
+A share that would bring the total above 100 % is refused on the share field, in Bahasa
+Indonesia, nothing recorded; inactive heirs do not count; two clerks adding at the same
+moment cannot both pass (the member row is locked while the total is checked)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
+from core.members.models import Heir
+from core.members.services import heir_add
+from tenants.services import tenant_host
+
+from . import factories as f
+
+D = Decimal
+
+
+@pytest.fixture
+def member(in_tenant_a):
+    return f.member(agency_obj=f.agency())
+
+
+def _add(member, name, share, by="tests"):
+    return heir_add(member=member, by=by, full_name=name, relationship="anak", share_percent=share)
+
+
+def test_third_heir_at_60_percent_each_is_refused_on_the_share(member):
+    _add(member, "Anak Satu", D("60"))
+    with pytest.raises(ApplicationError) as e:
+        _add(member, "Anak Dua", D("60"))
+    assert e.value.code == "member_heir_shares_over_100"
+    assert "120%" in str(e.value.message) and "100%" in str(e.value.message)
+    assert e.value.fields["share_percent"] == ["Paling banyak 40% (sisa dari 100%)."]
+    assert list(member.heirs.values_list("full_name", "share_percent")) == [("Anak Satu", D("60"))]
+    assert AuditEvent.objects.filter(action="member.heir_add").count() == 1
+
+
+def test_shares_may_add_up_to_exactly_100_percent_and_no_further(member):
+    _add(member, "Anak Satu", D("33.33"))
+    _add(member, "Anak Dua", D("33.33"))
+    _add(member, "Anak Tiga", D("33.34"))
+    with pytest.raises(ApplicationError) as e:
+        _add(member, "Anak Empat", D("0.01"))
+    assert e.value.fields["share_percent"] == ["Paling banyak 0% (sisa dari 100%)."]
+    assert sum(member.heirs.values_list("share_percent", flat=True)) == D("100")
+
+
+def test_inactive_heirs_do_not_count(member):
+    old = _add(member, "Istri (cerai)", D("100"))
+    Heir.objects.filter(pk=old.pk).update(is_active=False)
+    _add(member, "Anak", D("100"))
+    assert member.heirs.filter(is_active=True).count() == 1
+
+
+@pytest.mark.parametrize("share", [D("0"), D("-5"), D("100.01"), D("12.345")])
+def test_zero_negative_over_100_or_sub_cent_share_is_refused(member, share):
+    with pytest.raises(ApplicationError) as e:
+        _add(member, "Anak", share)
+    assert "share_percent" in e.value.fields
+    assert not member.heirs.exists()
+
+
+def test_member_page_shows_the_refusal_on_the_share_field(tenant_a, member):
+    _add(member, "Anak Satu", D("60"))
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(f.user("petugas"))
+    r = c.post(
+        reverse("members:detail", args=[member.pk]),
+        {"full_name": "Anak Dua", "relationship": "anak", "share_percent": "60"},
+    )
+    assert r.status_code == 200  # the form again, with its error
+    form = r.context["heir_form"]
+    assert form.errors["share_percent"] == ["Paling banyak 40% (sisa dari 100%)."]
+    assert "120%" in form.non_field_errors()[0]
+    assert "Paling banyak 40% (sisa dari 100%)." in r.content.decode()
+    assert member.heirs.count() == 1
+
+
+def test_two_clerks_adding_at_once_cannot_both_pass(scratch_tenant):
+    """Clerk 1 has added a 60 % heir and not committed yet when clerk 2 adds another 60 %:
+    clerk 2 waits for the member row, then sees clerk 1's heir and is refused."""
+    connection.set_tenant(scratch_tenant)
+    member = f.member()
+    added, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def clerk_1():
+        try:
+            connection.set_tenant(scratch_tenant)
+            with transaction.atomic():
+                _add(member, "Anak Satu", D("60"))
+                added.set()
+                release.wait(timeout=10)
+            results["1"] = "ok"
+        except Exception as e:
+            results["1"] = repr(e)
+        finally:
+            added.set()
+            connection.close()
+
+    def clerk_2():
+        try:
+            connection.set_tenant(scratch_tenant)
+            added.wait(timeout=10)
+            _add(member, "Anak Dua", D("60"))
+            results["2"] = "ok"
+        except ApplicationError as e:
+            results["2"] = e.code
+        except Exception as e:
+            results["2"] = repr(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
+    for t in threads:
+        t.start()
+    added.wait(timeout=10)
+    threads[1].join(timeout=1)  # without the lock clerk 2 is done by now
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == {"1": "ok", "2": "member_heir_shares_over_100"}
+    assert list(Heir.objects.filter(member=member).values_list("full_name", flat=True)) == [
+        "Anak Satu"
+    ]
