@@ -8,7 +8,7 @@ from dataclasses import asdict
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -134,6 +134,33 @@ class PayoutResultSerializer(serializers.Serializer):
     entry = serializers.CharField()
 
 
+class PayoutSetAsideSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField(source="share.member_id")
+    number = serializers.CharField(source="share.member.number")
+    name = serializers.CharField(source="share.member.full_name")
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Jumlah yang diminta dan tidak dibayar."
+    )
+    code = serializers.CharField(
+        help_text="Mengapa tidak dibayar, kode yang stabil: shu_payout_no_sukarela (tidak "
+        "punya rekening simpanan sukarela yang aktif)."
+    )
+    reason = serializers.CharField(help_text="Alasannya dan apa yang dilakukan, untuk manusia.")
+
+
+class PayoutBatchSerializer(serializers.Serializer):
+    paid = PayoutResultSerializer(
+        many=True, source="payouts", help_text="Yang dibayar, dalam satu jurnal."
+    )
+    unpaid = PayoutSetAsideSerializer(
+        many=True,
+        source="set_aside",
+        help_text="Yang disisihkan, tidak dibayar dan tetap terutang: dikreditkan ke "
+        "sukarela, anggota tanpa rekening sukarela yang aktif (yang sudah keluar dibayar "
+        "tunai atau transfer bank; anggota aktif dibukakan rekening dulu).",
+    )
+
+
 class MemberShareSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="member.number")
     name = serializers.CharField(source="member.full_name")
@@ -238,19 +265,37 @@ class Post(YearEndView):
 
 
 class Payout(YearEndView):
-    @extend_schema(request=PayoutSerializer, responses={201: PayoutResultSerializer(many=True)})
+    @extend_schema(
+        request=PayoutSerializer,
+        responses={
+            201: OpenApiResponse(
+                PayoutBatchSerializer,
+                description="Dibayar (paid); yang disisihkan dengan alasannya (unpaid).",
+            ),
+            200: OpenApiResponse(
+                PayoutBatchSerializer,
+                description="Tidak ada yang dapat dibayar: paid kosong, semua di unpaid; "
+                "tidak ada yang dicatat.",
+            ),
+        },
+    )
     def post(self, request, year: int):
+        """Pay members' SHU in one batch, like the year page's "pay the selected":
+        credited to sukarela, members without an open sukarela account are set aside
+        (``unpaid``, a reason each) and the others paid in one entry. A share paid
+        twice, more than what is unpaid, a member twice or without a share, a method the
+        settings do not allow: the whole batch is refused, nothing written."""
         ser = PayoutSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         v = ser.validated_data
-        payouts = services.shu_payout(
+        batch = services.shu_payout_selected(
             year=year,
             items=[(i["member_id"], i.get("amount")) for i in v["items"]],
             method=v["method"],
             on=v.get("on"),
             by=request.user,
         )
-        return Response(PayoutResultSerializer(payouts, many=True).data, status=201)
+        return Response(PayoutBatchSerializer(batch).data, status=201 if batch.payouts else 200)
 
 
 class Shares(YearEndView):

@@ -442,6 +442,38 @@ def _clean_amount(value: Any) -> Decimal:
     return d
 
 
+@dataclass(frozen=True)
+class PayoutSetAside:
+    """A member of a batch left unpaid, and why (``code``, ``reason`` for people)."""
+
+    share: MemberShare
+    amount: Decimal  # what was asked for and not paid
+    code: str
+    reason: str
+
+
+@dataclass
+class PayoutBatch:
+    """What a payout paid, and the members it set aside unpaid."""
+
+    payouts: list[ShuPayout] = field(default_factory=list)
+    set_aside: list[PayoutSetAside] = field(default_factory=list)
+
+
+def _no_sukarela(share: MemberShare, amount: Decimal) -> PayoutSetAside:
+    if share.member.is_active:
+        reason = _(
+            "Belum punya rekening simpanan sukarela yang aktif: bukakan rekening sukarela "
+            "dulu, lalu bayar lagi."
+        )
+    else:
+        reason = _(
+            "Sudah keluar (%(s)s) dan tidak punya rekening simpanan sukarela yang aktif: "
+            "bayar tunai atau transfer bank."
+        ) % {"s": share.member.get_status_display()}
+    return PayoutSetAside(share=share, amount=amount, code=E.NO_SUKARELA, reason=reason)
+
+
 @transaction.atomic
 def shu_payout(
     *,
@@ -461,7 +493,40 @@ def shu_payout(
 
     Where the settings say sukarela, a member who left (the exit settlement closed their
     accounts) and so has no open sukarela account is paid in cash or by bank transfer:
-    such a batch may hold only such members; the audit row says so."""
+    such a batch may hold only such members; the audit row says so. Credited to
+    sukarela, a member without an open sukarela account refuses the batch
+    (``shu_payout_selected`` sets such members aside instead)."""
+    return _payout(year=year, items=items, method=method, by=by, on=on, set_aside=False).payouts
+
+
+@transaction.atomic
+def shu_payout_selected(
+    *,
+    year: int,
+    items: list[tuple[int, Any]],
+    method: str,
+    by,
+    on: date | None = None,
+) -> PayoutBatch:
+    """Pay a batch as ``shu_payout`` does (the same ``items``, rules and refusals), except
+    that, credited to sukarela, a member with no open sukarela account (one who left: the
+    exit closed it; an active member who never opened one) is set aside with the reason
+    instead of refusing the batch, and the others are paid in one entry. The year page's
+    "pay the selected" and the API's payout. Nobody payable: nothing written, the set
+    aside returned."""
+    return _payout(year=year, items=items, method=method, by=by, on=on, set_aside=True)
+
+
+def _payout(
+    *,
+    year: int,
+    items: list[tuple[int, Any]],
+    method: str,
+    by,
+    on: date | None,
+    set_aside: bool,
+) -> PayoutBatch:
+    """``shu_payout`` and ``shu_payout_selected`` (inside their transaction)."""
     _require(by, TREASURY, _("membayar SHU"))
     on = on or timezone.localdate()
     ye = YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED).first()
@@ -556,6 +621,15 @@ def shu_payout(
                 },
                 status=409,
             )
+    aside: list[PayoutSetAside] = []
+    if set_aside and method == ShuPayout.Method.SUKARELA:
+        aside = sorted(
+            (_no_sukarela(s, a) for s, a in plan if s.member_id in without_sukarela),
+            key=lambda x: x.share.member.number,
+        )
+        plan = [(s, a) for s, a in plan if s.member_id not in without_sukarela]
+        if not plan:
+            return PayoutBatch(set_aside=aside)
     total = sum((a for _s, a in plan), ZERO)
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
     txns: list[SavingsTransaction] = []
@@ -626,40 +700,10 @@ def shu_payout(
     if leavers_paid_out:
         data["settings_method"] = allowed
         data["leavers_without_sukarela"] = [s.member_id for s, _a in plan]
+    if aside:
+        data["set_aside_without_sukarela"] = [x.share.member_id for x in aside]
     audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
-    return payouts
-
-
-@dataclass
-class PayoutBatch:
-    """What ``shu_payout_selected`` paid, and the members it set aside unpaid."""
-
-    payouts: list[ShuPayout] = field(default_factory=list)
-    set_aside: list[MemberShare] = field(default_factory=list)
-
-
-def shu_payout_selected(
-    *, year: int, member_ids: list[int], method: str, by, on: date | None = None
-) -> PayoutBatch:
-    """Pay the whole unpaid share of each of ``member_ids`` (the year page's "pay the
-    selected"). Credited to sukarela, a member with no open sukarela account (one who
-    left: the exit closed it) cannot be paid: such members are set aside and returned,
-    to be listed and paid in cash or by transfer, and the others are paid. Any other
-    refusal refuses the batch (``shu_payout``)."""
-    ids = [int(i) for i in member_ids]
-    set_aside: list[MemberShare] = []
-    if method == ShuPayout.Method.SUKARELA:
-        missing = members_without_sukarela(member_ids=ids)
-        set_aside = list(
-            MemberShare.objects.filter(year_end__year=year, member_id__in=missing)
-            .select_related("member")
-            .order_by("member__number")
-        )
-        ids = [i for i in ids if i not in missing]
-    if set_aside and not ids:  # (no member at all: shu_payout's refusal)
-        return PayoutBatch(set_aside=set_aside)
-    payouts = shu_payout(year=year, items=[(i, None) for i in ids], method=method, by=by, on=on)
-    return PayoutBatch(payouts=payouts, set_aside=set_aside)
+    return PayoutBatch(payouts=payouts, set_aside=aside)
 
 
 # --------------------------------------------------------------------------- RAT texts

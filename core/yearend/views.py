@@ -84,7 +84,10 @@ def year_view(request, year: int):
                     messages.error(request, form.errors["member"][0])
                 else:
                     batch = services.shu_payout_selected(
-                        year=year, member_ids=d["member"], method=d["method"], by=request.user
+                        year=year,
+                        items=[(i, None) for i in d["member"]],
+                        method=d["method"],
+                        by=request.user,
                     )
                     if batch.payouts:
                         messages.success(
@@ -98,7 +101,7 @@ def year_view(request, year: int):
                                 "aktif: %(m)s. Anggota yang sudah keluar dibayar tunai atau "
                                 "transfer bank; anggota aktif dibukakan rekening sukarela dulu."
                             )
-                            % {"m": ", ".join(str(s.member) for s in batch.set_aside)},
+                            % {"m": ", ".join(str(a.share.member) for a in batch.set_aside)},
                         )
             else:
                 raise Http404

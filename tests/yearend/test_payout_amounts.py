@@ -43,7 +43,7 @@ def test_payout_amount_as_people_write_it(posted, typed, paid):
     c, mid = posted
     r = _pay(c, mid, typed)
     assert r.status_code == 201, r.content
-    assert r.json()[0]["amount"] == paid
+    assert r.json()["paid"][0]["amount"] == paid
 
 
 @pytest.mark.parametrize(

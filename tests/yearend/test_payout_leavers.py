@@ -102,15 +102,17 @@ def test_pay_selected_credits_the_others_and_sets_the_leaver_aside(leaver_posted
     by = staff["bendahara"]
     m1, m2, m3 = leaver_posted["m1"], leaver_posted["m2"], leaver_posted["m3"]
     ids = [m.pk for m in (m1, m2, m3) if _share(leaver_posted, m) > 0]
-    batch = shu_payout_selected(year=YEAR, member_ids=ids, method="sukarela", by=by, on=ON)
-    assert [s.member_id for s in batch.set_aside] == [m2.pk]
+    items = [(i, None) for i in ids]
+    batch = shu_payout_selected(year=YEAR, items=items, method="sukarela", by=by, on=ON)
+    assert [a.share.member_id for a in batch.set_aside] == [m2.pk]
     assert {p.share.member_id for p in batch.payouts} == set(ids) - {m2.pk}
     assert {p.method for p in batch.payouts} == {"sukarela"}
     assert _owed(m2) == _share(leaver_posted, m2)  # still owed, not lost
     # only leavers left: nothing paid, they are listed
-    batch = shu_payout_selected(year=YEAR, member_ids=[m2.pk], method="sukarela", by=by, on=ON)
-    assert batch.payouts == [] and [s.member_id for s in batch.set_aside] == [m2.pk]
-    batch = shu_payout_selected(year=YEAR, member_ids=[m2.pk], method="bank", by=by, on=ON)
+    items = [(m2.pk, None)]
+    batch = shu_payout_selected(year=YEAR, items=items, method="sukarela", by=by, on=ON)
+    assert batch.payouts == [] and [a.share.member_id for a in batch.set_aside] == [m2.pk]
+    batch = shu_payout_selected(year=YEAR, items=items, method="bank", by=by, on=ON)
     assert [p.method for p in batch.payouts] == ["bank"] and _owed(m2) == 0
 
 
@@ -141,7 +143,10 @@ def test_api_pays_a_leaver_by_bank_transfer(tenant_a, leaver_posted, staff):
     url = f"/api/v1/yearend/{YEAR}/payout/"
     body = {"method": "sukarela", "items": [{"member_id": m2.pk}], "on": ON.isoformat()}
     r = c.post(url, body, content_type="application/json")
-    assert r.status_code == 400 and r.json()["error"]["code"] == "shu_payout_no_sukarela"
+    assert r.status_code == 200 and r.json()["paid"] == []  # set aside, nothing written
+    [unpaid] = r.json()["unpaid"]
+    assert unpaid["member_id"] == m2.pk and unpaid["code"] == "shu_payout_no_sukarela"
+    assert "transfer bank" in unpaid["reason"] and not ShuPayout.objects.exists()
     r = c.post(url, body | {"method": "bank"}, content_type="application/json")
     assert r.status_code == 201, r.content
-    assert r.json()[0]["method"] == "bank"
+    assert r.json()["paid"][0]["method"] == "bank"
