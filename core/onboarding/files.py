@@ -96,6 +96,7 @@ TEMPLATES = {
             "Saldo per tanggal pindah (cut-over). Jumlah debit harus sama dengan jumlah kredit.",
             "Akun yang tidak dikenal dilaporkan per baris: petakan ke akun yang ada atau buat akun baru.",
             "Akun simpanan, piutang pinjaman dan PPAP dicocokkan dengan data anggota dan pinjaman.",
+            "Simpanan berjangka (mis. simpanan hari raya) di akun produknya; rinciannya per anggota dibawa lewat kolom saldo_<kode produk> impor anggota.",
             "Angka rupiah utuh: 1.250.000 atau 1250000. Baris yang diawali # diabaikan.",
         ],
         "examples": [["101", "25000000", ""], ["120", "150000000", ""], ["320", "", "175000000"]],

@@ -8,6 +8,11 @@
 3. ``member_import_run`` imports all or nothing: members, savings accounts, opening
    transactions and ONE opening journal entry (Dr opening balance equity / Cr each
    product's control account per member).
+
+Opening balances: ``saldo_pokok``, ``saldo_wajib``, ``saldo_sukarela`` (the active product
+of each kind) and a column per active berjangka product (``saldo_<code>``, e.g.
+``saldo_shr``; see ``member_import_berjangka``), whose accounts open with the product's
+monthly amount and payout date as ``savings_account_open`` opens them.
 """
 
 import csv
@@ -51,6 +56,13 @@ from core.members.services import MAX_TAKE_HOME_PAY, member_numbers_reserve, nor
 from core.members.validators import normalize_phone, parse_nik, parse_nip
 from core.savings.audit import SavingsAudit
 
+from .member_import_berjangka import (
+    BerjangkaColumns,
+    berjangka_columns,
+    berjangka_example,
+    berjangka_help,
+    term_total,
+)
 from .models import SavingsProduct
 
 ZERO = Decimal("0")
@@ -111,19 +123,28 @@ class ValidatedImport:
     errors: list[RowError] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     hidden_rows: list[int] = field(default_factory=list)
+    # balance key -> how the preview names it: the kind (pokok, wajib, sukarela) or, for a
+    # berjangka product (keyed by its code), the product's name
+    labels: dict[str, str] = field(default_factory=lambda: {k: k for k in BALANCE_COLUMNS.values()})
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def summary(self) -> dict:
-        totals = dict.fromkeys(BALANCE_COLUMNS.values(), ZERO)
+        totals = dict.fromkeys(self.labels, ZERO)
+        accounts = dict.fromkeys(self.labels, 0)
         for r in self.rows:
-            for kind, amount in r["balances"].items():
-                totals[kind] += amount
+            for key, amount in r["balances"].items():
+                totals[key] += amount
+                accounts[key] += 1
         return {
             "rows": len(self.rows),
             "totals": {k: str(v) for k, v in totals.items()},
+            "balance_totals": [
+                {"key": k, "label": label, "amount": str(totals[k]), "accounts": accounts[k]}
+                for k, label in self.labels.items()
+            ],
             "errors": len(self.errors),
             "hidden_rows": self.hidden_rows,
             "changes": self.changes[:MAX_CHANGES_SHOWN],
@@ -175,10 +196,19 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
     else:
         sheet, header_at = found
     header = [_norm_header(h) for h in sheet.rows[header_at].cells]
+    berjangka = berjangka_columns(fixed=BALANCE_COLUMNS)
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [h for h in header if h and h not in COLUMN_NAMES]
+    unknown = [
+        h for h in header if h and h not in COLUMN_NAMES and not berjangka.is_balance_header(h)
+    ]
     dup = sorted({h for h in header if h and header.count(h) > 1})
-    if missing or unknown or dup:
+    same_product: dict[int, list[str]] = {}
+    for h in dict.fromkeys(header):
+        product = berjangka.product_for(h) if h and h not in COLUMN_NAMES else None
+        if product is not None:
+            same_product.setdefault(product.pk, []).append(h)
+    twice = [hs for hs in same_product.values() if len(hs) > 1]
+    if missing or unknown or dup or twice:
         parts = []
         if missing:
             parts.append(_("kolom wajib tidak ada: %(c)s") % {"c": ", ".join(missing)})
@@ -186,6 +216,11 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
             parts.append(_("kolom tidak dikenal: %(c)s") % {"c": ", ".join(unknown)})
         if dup:
             parts.append(_("kolom ganda: %(c)s") % {"c": ", ".join(dup)})
+        for hs in twice:
+            parts.append(
+                _("kolom untuk produk yang sama (%(p)s): %(c)s")
+                % {"p": berjangka.product_for(hs[0]).name, "c": ", ".join(hs)}
+            )
         raise ApplicationError(
             ImportErrors.COLUMNS,
             _(
@@ -247,6 +282,32 @@ def _balance_products() -> dict[str, Any]:
     return out
 
 
+def _berjangka_balances(
+    raw: dict[str, Any],
+    r: dict[str, Any],
+    berjangka: BerjangkaColumns,
+    headers: list[str],
+    *,
+    bad,
+    note,
+) -> None:
+    """The row's berjangka opening balances into ``r["balances"]`` (keyed by product
+    code), or its errors (``bad(column, message)``)."""
+    for col in headers:
+        v = raw.get(col)
+        if not _shown(v):
+            continue
+        try:
+            product, amt = berjangka.read(col, v, max_value=MAX_OPENING_BALANCE)
+        except ValidationError as e:
+            bad(col, e.messages[0])
+            continue
+        if isinstance(v, str):
+            note(col, v, amt)
+        if amt > 0:
+            r["balances"][product.code] = amt
+
+
 def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     """Check every row with every rule the import applies, so that "valid" means the
     import will go through; collect every error (does not stop at the first). Rows that
@@ -255,6 +316,17 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     out = ValidatedImport()
     agencies = {a.code.upper(): a for a in Agency.objects.all()}
     products = _balance_products()
+    berjangka = berjangka_columns(fixed=BALANCE_COLUMNS)
+    # the berjangka columns of the file (stored rows keep the file's headers), in order
+    berjangka_headers = [
+        h
+        for h in dict.fromkeys(k for raw in rows for k in raw)
+        if not h.startswith("_") and h not in COLUMN_NAMES and berjangka.is_balance_header(h)
+    ]
+    for h in berjangka_headers:
+        p = berjangka.product_for(h)
+        if p is not None and p.kind == SavingsProduct.Kind.BERJANGKA:
+            out.labels.setdefault(p.code, p.name)
     seen_nip: dict[str, int] = {}
     seen_nik: dict[str, int] = {}
     seen_no: dict[str, int] = {}
@@ -394,6 +466,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 )
             else:
                 r["balances"][kind] = amt
+        _berjangka_balances(raw, r, berjangka, berjangka_headers, bad=bad, note=note)
         if raw.get("_hidden"):
             changed.append(
                 {"column": "", "was": _("baris tersembunyi di Excel"), "now": _("ikut diimpor")}
@@ -572,9 +645,25 @@ def _member_numbers_assign(rows: list[dict[str, Any]], *, opening_date: date) ->
 
 
 def _opening_products(rows: list[dict[str, Any]]) -> dict[str, SavingsProduct]:
-    """The active savings product of each kind with an opening balance in the file."""
+    """The active savings product of each kind with an opening balance in the file, and
+    each berjangka product (by code) that has one."""
     products = {}
     for kind in sorted({k for r in rows for k in r["balances"]}):
+        if kind not in BALANCE_COLUMNS.values():
+            p = (
+                SavingsProduct.objects.filter(
+                    code=kind, kind=SavingsProduct.Kind.BERJANGKA, is_active=True
+                )
+                .select_related("account")
+                .first()
+            )
+            if p is None:
+                raise ApplicationError(
+                    ImportErrors.ROWS,
+                    _("Produk simpanan berjangka %(c)s tidak ada atau tidak aktif.") % {"c": kind},
+                )
+            products[kind] = p
+            continue
         p = (
             SavingsProduct.objects.filter(kind=kind, is_active=True)
             .select_related("account")
@@ -591,7 +680,8 @@ def _opening_products(rows: list[dict[str, Any]]) -> dict[str, SavingsProduct]:
 
 
 def _pokok_within_product(rows: list[dict[str, Any]], products: dict) -> None:
-    """No opening pokok above the product's simpanan pokok."""
+    """No opening pokok above the product's simpanan pokok, no berjangka balance above
+    its product's term total."""
     for r in rows:
         pokok = r["balances"].get("pokok")
         if pokok and products["pokok"].amount > 0 and pokok > products["pokok"].amount:
@@ -600,6 +690,14 @@ def _pokok_within_product(rows: list[dict[str, Any]], products: dict) -> None:
                 _("Baris %(r)s: saldo pokok melebihi simpanan pokok produk (%(a)s).")
                 % {"r": r["row"], "a": products["pokok"].amount},
             )
+        for key, amount in r["balances"].items():
+            cap = term_total(products[key]) if key not in BALANCE_COLUMNS.values() else None
+            if cap is not None and amount > cap:
+                raise ApplicationError(
+                    ImportErrors.ROWS,
+                    _("Baris %(r)s: saldo %(p)s melebihi totalnya (%(a)s).")
+                    % {"r": r["row"], "p": products[key].name, "a": format_rupiah(cap)},
+                )
 
 
 def _members_copy(rows: list[dict[str, Any]], *, now: str) -> list[int]:
@@ -725,8 +823,10 @@ def _savings_accounts_copy(
                 amount,
                 min(r["join_date"], opening_date),
                 None,
-                None,
-                None,
+                # a berjangka account: the product's monthly amount and payout date, as
+                # ``savings_account_open`` gives it
+                p.amount if p.kind == SavingsProduct.Kind.BERJANGKA else None,
+                p.payout_date if p.kind == SavingsProduct.Kind.BERJANGKA else None,
                 now,
                 now,
             )
@@ -815,43 +915,56 @@ def _opening_transactions_copy(
     )
 
 
+def _template_columns() -> list[tuple[str, bool, str, str]]:
+    """The template's columns: ``(header, required, description, example)``, the fixed
+    ones then one per active berjangka product."""
+    fixed = [(c, req, desc, ex) for (c, req, desc), ex in zip(COLUMNS, _EXAMPLE, strict=True)]
+    berjangka = [
+        (header, False, berjangka_help(p), berjangka_example(p))
+        for header, p in berjangka_columns(fixed=BALANCE_COLUMNS).active
+    ]
+    return fixed + berjangka
+
+
+_EXAMPLE = [
+    "",
+    "Contoh Nama, S.Pd.",
+    "198503152010011001",
+    "6271031503850001",
+    "III/a",
+    "DISDIK",
+    "2015-01-02",
+    "Guru",
+    "Jl. Tjilik Riwut Km 2, Palangka Raya",
+    "081234567890",
+    "contoh@example.id",
+    "Bank Kalteng",
+    "0012345678",
+    "4500000",
+    "100000",
+    "1200000",
+    "500000",
+]
+
+
 def import_template_csv() -> bytes:
+    columns = _template_columns()
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(COLUMN_NAMES)
-    w.writerow(
-        [
-            "",
-            "Contoh Nama, S.Pd.",
-            "198503152010011001",
-            "6271031503850001",
-            "III/a",
-            "DISDIK",
-            "2015-01-02",
-            "Guru",
-            "Jl. Tjilik Riwut Km 2, Palangka Raya",
-            "081234567890",
-            "contoh@example.id",
-            "Bank Kalteng",
-            "0012345678",
-            "4500000",
-            "100000",
-            "1200000",
-            "500000",
-        ]
-    )
+    w.writerow([c for c, _r, _d, _e in columns])
+    w.writerow([e for _c, _r, _d, e in columns])
     return out.getvalue().encode("utf-8-sig")
 
 
 def import_template_xlsx() -> bytes:
+    columns = _template_columns()
     wb = Workbook()
     ws = wb.active
     ws.title = "anggota"
-    ws.append(COLUMN_NAMES)
+    ws.append([c for c, _r, _d, _e in columns])
     for c in ws[1]:
         c.font = Font(bold=True)
-    rows = list(csv.reader(io.StringIO(import_template_csv().decode("utf-8-sig"))))
-    ws.append(rows[1])
+    ws.append([e for _c, _r, _d, e in columns])
     # identifiers as text so Excel does not turn them into floats
     for col in ("B", "C", "D", "K", "M"):
         ws.column_dimensions[col].width = 22
@@ -860,6 +973,8 @@ def import_template_xlsx() -> bytes:
             cell.number_format = "@"
     help_ws = wb.create_sheet("petunjuk")
     help_ws.append(["kolom", "wajib", "keterangan"])
-    for c, req, desc in COLUMNS:
+    for c, req, desc, _e in columns:
         help_ws.append([c, "ya" if req else "", desc])
+    help_ws.column_dimensions["A"].width = 22
+    help_ws.column_dimensions["C"].width = 90
     return workbook_bytes(wb)

@@ -28,7 +28,10 @@ def member_import(request):
         if outcome.ok:
             return redirect("members:import_detail", pk=batch.pk)
     recent = MemberImport.objects.defer("content")[:10]
-    return render(request, "members/import.html", {"form": form, "recent": recent})
+    berjangka = importer.berjangka_columns(fixed=importer.BALANCE_COLUMNS).active
+    return render(
+        request, "members/import.html", {"form": form, "recent": recent, "berjangka": berjangka}
+    )
 
 
 @role_required(read=STAFF, write=TREASURY | {"petugas"})
