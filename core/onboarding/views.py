@@ -19,6 +19,7 @@ from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import TREASURY, role_required
 from core.ledger.models import Account
 from core.onboarding.common import OnboardingErrors
+from core.savings.member_import import berjangka_import_columns
 
 from . import files, selectors, services
 from .api import MAX_UPLOAD
@@ -185,6 +186,7 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
             "grid_open": grid_open,
             "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
             "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
+            "berjangka": berjangka_import_columns(),
         },
     )
 

@@ -915,6 +915,12 @@ def _opening_transactions_copy(
     )
 
 
+def berjangka_import_columns() -> list[tuple[str, SavingsProduct]]:
+    """The import's column of each active berjangka product: ``(header, product)``, in
+    the template's order (for the screens that list them)."""
+    return berjangka_columns(fixed=BALANCE_COLUMNS).active
+
+
 def _template_columns() -> list[tuple[str, bool, str, str]]:
     """The template's columns: ``(header, required, description, example)``, the fixed
     ones then one per active berjangka product."""

@@ -28,9 +28,10 @@ def member_import(request):
         if outcome.ok:
             return redirect("members:import_detail", pk=batch.pk)
     recent = MemberImport.objects.defer("content")[:10]
-    berjangka = importer.berjangka_columns(fixed=importer.BALANCE_COLUMNS).active
     return render(
-        request, "members/import.html", {"form": form, "recent": recent, "berjangka": berjangka}
+        request,
+        "members/import.html",
+        {"form": form, "recent": recent, "berjangka": importer.berjangka_import_columns()},
     )
 
 

@@ -372,3 +372,12 @@ def test_preview_screen_shows_the_hari_raya_total(by, tenant_a, cutover, agencie
     r = c.post("/anggota/impor/", {"file": bad})
     html = c.get(r.url).content.decode()
     assert "saldo_shr" in html and "tidak boleh negatif" in html
+
+
+def test_import_page_and_move_in_step_name_the_berjangka_columns(by, tenant_a, move_in, hari_raya):
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    html = c.get("/anggota/impor/").content.decode()
+    assert "<code>saldo_shr</code>: Simpanan Hari Raya (Rp 100.000 × 10 bulan" in html
+    html = c.get("/pindah/").content.decode()
+    assert "<code>saldo_shr</code> (Simpanan Hari Raya)" in html
