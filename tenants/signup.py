@@ -77,6 +77,14 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
 # ------------------------------------------------------------------------------ submit
 
 
+def _expire_stale(*, slug: str) -> None:
+    """Pending requests whose link has expired no longer hold their slug."""
+    stale_before = timezone.now() - timedelta(seconds=verify_max_age())
+    SignupRequest.objects.filter(
+        slug=slug, status=SignupRequest.Status.PENDING, created_at__lt=stale_before
+    ).update(status=SignupRequest.Status.EXPIRED)
+
+
 @dataclass
 class SignupData:
     slug: str
@@ -99,11 +107,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
     """Record a sign-up and e-mail the verification link. Submitting the same form
     twice returns the first request (one live request per slug, enforced by the
     database); another e-mail asking for a taken slug gets ``slug_taken``."""
-    # Pending requests whose link has expired no longer hold their slug.
-    stale_before = timezone.now() - timedelta(seconds=verify_max_age())
-    SignupRequest.objects.filter(
-        slug=data.slug, status=SignupRequest.Status.PENDING, created_at__lt=stale_before
-    ).update(status=SignupRequest.Status.EXPIRED)
+    _expire_stale(slug=data.slug)
     existing = (
         SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)
         .order_by("pk")
@@ -353,9 +357,29 @@ def login_token_use(*, token: str, cooperative_id: int) -> int:
 # ------------------------------------------------------------------------- operators
 
 
+def _address_held_by(signup: SignupRequest, holder: SignupRequest) -> ApplicationError:
+    return ApplicationError(
+        TenantErrors.SIGNUP_NOT_RETRYABLE,
+        _(
+            "Pendaftaran #%(id)s (%(slug)s) tidak dapat diulang: alamat '%(slug)s' sedang "
+            "dipegang pendaftaran #%(other)s oleh %(email)s (%(status)s)."
+        )
+        % {
+            "id": signup.pk,
+            "slug": signup.slug,
+            "other": holder.pk,
+            "email": holder.email,
+            "status": holder.get_status_display(),
+        },
+    )
+
+
 @transaction.atomic
 def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
-    """Queue a failed (or stuck) verified sign-up again, e.g. after fixing the cause."""
+    """Queue a failed (or stuck) verified sign-up again, e.g. after fixing the cause.
+    A failed sign-up no longer holds its address: if another live sign-up holds it now
+    (often the same person, who signed up again), the retry is refused naming that one;
+    a newer sign-up that was never verified in time is expired first, as at submit."""
     signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
     if signup.status not in (
         SignupRequest.Status.FAILED,
@@ -368,11 +392,28 @@ def signup_retry(*, signup: SignupRequest, actor) -> SignupRequest:
             % {"status": signup.get_status_display()},
         )
     if signup.status == SignupRequest.Status.FAILED:
-        problem = slug_availability(signup.slug, email=signup.email)
+        _expire_stale(slug=signup.slug)
+        live = SignupRequest.objects.filter(slug=signup.slug, status__in=SignupRequest.LIVE)
+        holder = live.exclude(pk=signup.pk).order_by("pk").first()
+        if holder is not None:
+            raise _address_held_by(signup, holder)
+        problem = slug_availability(signup.slug)
         if problem is not None:
             raise problem
     signup.status = SignupRequest.Status.QUEUED
-    signup.save(update_fields=["status"])
+    try:
+        with transaction.atomic():
+            signup.save(update_fields=["status"])
+    except IntegrityError:
+        # A sign-up for the same address was submitted meanwhile.
+        holder = (
+            SignupRequest.objects.filter(slug=signup.slug, status__in=SignupRequest.LIVE)
+            .exclude(pk=signup.pk)
+            .first()
+        )
+        if holder is None:
+            raise
+        raise _address_held_by(signup, holder)
     audit_log(
         actor=actor,
         action=TenantAudit.SIGNUP_RETRIED,

@@ -320,6 +320,28 @@ def test_retry_failed_provisioning(
         assert failed_signup.status == SignupRequest.Status.FAILED and not callbacks
 
 
+def test_retry_is_refused_while_a_newer_signup_holds_the_address(
+    op_clients, failed_signup, django_capture_on_commit_callbacks
+):
+    newer = SignupRequest.objects.create(
+        **{
+            f.name: getattr(failed_signup, f.name)
+            for f in SignupRequest._meta.concrete_fields
+            if f.name not in ("id", "public_id", "status", "attempts", "last_error")
+        },
+        public_id="y" * 20,
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        resp = op_clients["admin"].post(
+            f"/konsol/pendaftaran/{failed_signup.pk}/ulangi/",
+            {"reason": REASON, "confirm": "on"},
+        )
+    page = resp.content.decode()
+    assert resp.status_code == 200 and f"#{newer.pk}" in page
+    failed_signup.refresh_from_db()
+    assert failed_signup.status == SignupRequest.Status.FAILED and not callbacks
+
+
 @pytest.mark.parametrize("role,allowed", role_cases("migrate"))
 def test_bulk_migration_action(
     op_clients, operators, role, allowed, django_capture_on_commit_callbacks

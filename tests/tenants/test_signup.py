@@ -612,6 +612,68 @@ def test_operator_can_queue_a_failed_signup_again(
     assert Cooperative.objects.filter(slug="ulang").count() == 1
 
 
+def _failed(client, capture, slug):
+    signup = _verified(client, capture, slug)
+    SignupRequest.objects.filter(pk=signup.pk).update(
+        status=SignupRequest.Status.FAILED, last_error="RuntimeError: seeding failed"
+    )
+    return signup
+
+
+def test_retry_command_names_a_signup_whose_address_a_newer_one_holds_and_goes_on(
+    db, django_capture_on_commit_callbacks, capsys
+):
+    from django.core.management import CommandError, call_command
+
+    stuck = _failed(_client(), django_capture_on_commit_callbacks, "ulang-lagi")
+    # Dewi does not wait for the operators: she signs up again, same address and e-mail.
+    _submit(_client(), django_capture_on_commit_callbacks, slug="ulang-lagi")
+    newer = SignupRequest.objects.get(slug="ulang-lagi", status=SignupRequest.Status.PENDING)
+    other = _failed(_client(), django_capture_on_commit_callbacks, "ulang-lain")
+
+    with (
+        pytest.raises(CommandError) as refused,
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+    ):
+        call_command("signup_retry", str(stuck.pk), str(other.pk))
+
+    out, err = capsys.readouterr()
+    assert f"#{stuck.pk}" in err and "ulang-lagi" in err
+    assert f"#{newer.pk}" in err and "Menunggu verifikasi e-mail" in err  # why: who holds it
+    assert str(stuck.pk) in str(refused.value) and str(other.pk) not in str(refused.value)
+    assert f"queued {other.pk} (ulang-lain) again" in out  # the next id was still retried
+    stuck.refresh_from_db()
+    other.refresh_from_db()
+    newer.refresh_from_db()
+    assert stuck.status == SignupRequest.Status.FAILED
+    assert newer.status == SignupRequest.Status.PENDING
+    assert other.status == SignupRequest.Status.QUEUED
+    assert len(callbacks) == 1  # one provisioning task, for the other sign-up only
+
+
+def test_retry_expires_a_newer_signup_whose_hold_on_the_address_has_lapsed(
+    db, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.signup import signup_retry
+
+    stuck = _failed(_client(), django_capture_on_commit_callbacks, "ulang-basi")
+    _submit(_client(), django_capture_on_commit_callbacks, slug="ulang-basi")
+    newer = SignupRequest.objects.get(slug="ulang-basi", status=SignupRequest.Status.PENDING)
+    SignupRequest.objects.filter(pk=newer.pk).update(
+        created_at=timezone.now() - timedelta(hours=4)
+    )  # never verified: it no longer holds the address
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        signup_retry(signup=stuck, actor="tests")
+    stuck.refresh_from_db()
+    newer.refresh_from_db()
+    assert stuck.status == SignupRequest.Status.QUEUED and len(callbacks) == 1
+    assert newer.status == SignupRequest.Status.EXPIRED
+
+
 def test_with_a_broker_a_stale_template_is_waited_for_not_failed(
     db, django_capture_on_commit_callbacks
 ):

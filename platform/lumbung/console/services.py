@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,10 +17,10 @@ from billing.models import Invoice, Plan, Subscription
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from lumbung.console.audit import ConsoleAudit
+from tenants import signup as tenant_signup
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
-from tenants.tasks import signup_provision_task
 
 from .models import MigrationRun
 from .tasks import migrate_all_tenants_task
@@ -254,7 +254,9 @@ def tenant_payment_record(
 
 @transaction.atomic
 def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupRequest:
-    """Queue a failed sign-up's provisioning again (the task is all-or-nothing)."""
+    """Queue a failed sign-up's provisioning again (the task is all-or-nothing), through
+    ``tenants.signup.signup_retry``: the same refusals as ``manage.py signup_retry``
+    (e.g. a newer sign-up holds the address) and the same task posted on commit."""
     _require(operator, "retry_provisioning")
     reason = _reason(reason)
     locked = SignupRequest.objects.select_for_update().get(pk=signup.pk)
@@ -262,15 +264,7 @@ def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupReque
         raise ApplicationError(
             ConsoleErrors.STATE, _("Hanya pendaftaran yang gagal yang dapat diulang.")
         )
-    locked.status = SignupRequest.Status.QUEUED
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=["status"])
-    except IntegrityError:
-        raise ApplicationError(
-            ConsoleErrors.STATE,
-            _("Alamat '%(slug)s' sudah dipakai pendaftaran lain.") % {"slug": locked.slug},
-        )
+    locked = tenant_signup.signup_retry(signup=locked, actor=operator)
     audit_log(
         actor=operator,
         action=ConsoleAudit.CONSOLE_PROVISIONING_RETRIED,
@@ -278,11 +272,6 @@ def signup_retry(*, operator, signup: SignupRequest, reason: str) -> SignupReque
         reason=reason,
         data={"slug": locked.slug, "last_error": locked.last_error[:500]},
     )
-
-    def _enqueue(pk=locked.pk):
-        signup_provision_task.delay(pk)
-
-    transaction.on_commit(_enqueue)
     return locked
 
 

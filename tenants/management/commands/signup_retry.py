@@ -6,7 +6,11 @@ from tenants.signup import signup_retry
 
 
 class Command(BaseCommand):
-    help = "List failed sign-ups with their errors, or queue some again by id."
+    help = (
+        "List failed sign-ups with their errors, or queue some again by id. A sign-up that "
+        "cannot be queued is reported and the others are still queued; the command then "
+        "exits non-zero naming the ones left."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=int, help="sign-up ids to queue again")
@@ -22,12 +26,22 @@ class Command(BaseCommand):
             if not failed.exists():
                 self.stdout.write("No failed sign-ups.")
             return
+        refused = []
         for pk in opts["ids"]:
             signup = SignupRequest.objects.filter(pk=pk).first()
             if signup is None:
-                raise CommandError(f"no sign-up {pk}")
+                self.stderr.write(f"{pk}: no such sign-up")
+                refused.append(pk)
+                continue
             try:
                 signup_retry(signup=signup, actor="manage.py signup_retry")
             except ApplicationError as exc:
-                raise CommandError(f"{pk}: {exc.code}: {exc.message}")
+                self.stderr.write(f"{pk} ({signup.slug}) not queued: {exc.code}: {exc.message}")
+                refused.append(pk)
+                continue
             self.stdout.write(f"queued {pk} ({signup.slug}) again")
+        if refused:
+            raise CommandError(
+                f"{len(refused)} of {len(opts['ids'])} sign-ups not queued: "
+                + ", ".join(str(pk) for pk in refused)
+            )
