@@ -311,7 +311,7 @@ def main() -> None:
             contact_name="Made", email=f"a@{slug}.test", phone="+6281234567890",
             password=PASSWORD,
         )  # fmt: skip
-        signup = signup_submit(data=data)
+        signup = signup_submit(data=data).signup
         SignupRequest.objects.filter(pk=signup.pk).update(status="queued")  # as if verified
         t = time.perf_counter()
         signup_provision(signup_id=signup.pk)

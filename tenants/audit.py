@@ -11,3 +11,4 @@ class TenantAudit(StrEnum):
     SIGNUP_RETRIED = "signup.retried"
     SIGNUP_SUBMITTED = "signup.submitted"
     SIGNUP_VERIFIED = "signup.verified"
+    SIGNUP_VERIFICATION_RESENT = "signup.verification_resent"

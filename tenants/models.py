@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -137,7 +138,8 @@ class SignupRequest(models.Model):
     pending (e-mail not yet verified) → queued (verified, provisioning task posted) →
     provisioning → ready; or failed (after the last retry; ``last_error`` keeps the
     reason for operators) or expired (never verified). At most one live request per
-    slug (partial unique index), so a form submitted twice makes one tenant."""
+    slug (partial unique index), so a form submitted twice makes one tenant; submitted
+    again while pending, it e-mails a fresh link (``verification_sent_at``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Menunggu verifikasi e-mail")
@@ -175,6 +177,9 @@ class SignupRequest(models.Model):
     )
     admin_user_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The last verification e-mail (the form sent again while pending sends a fresh one):
+    # the address is held, and a new e-mail may be asked for, counting from here.
+    verification_sent_at = models.DateTimeField(default=timezone.now)
     verified_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     login_used_at = models.DateTimeField(null=True, blank=True)

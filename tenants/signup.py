@@ -1,7 +1,9 @@
 """Self-service sign-up: submit → verify the e-mail → provision (Celery) → log in.
 
 Settings (all optional): SIGNUP_VERIFY_MAX_AGE (seconds a verification link lives and
-an unverified sign-up holds its address, 3 h), SIGNUP_LOGIN_TOKEN_MAX_AGE (the one-time login link, 10 min),
+an unverified sign-up holds its address after its last verification e-mail, 3 h),
+SIGNUP_RESEND_INTERVAL (seconds before the form sent again e-mails a fresh link, 5 min),
+SIGNUP_LOGIN_TOKEN_MAX_AGE (the one-time login link, 10 min),
 SIGNUP_PROVISION_RETRIES (3) and SIGNUP_RETRY_BACKOFF (base seconds, doubled per retry).
 """
 
@@ -11,7 +13,8 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -39,8 +42,15 @@ LOGIN_SALT = "tenants.signup.login"
 
 def verify_max_age() -> int:
     """How long a verification link lives, and so how long an unverified sign-up holds
-    its address against others (a few hours: squatting a name costs a new e-mail)."""
+    its address against others after its last verification e-mail (a few hours:
+    squatting a name costs a new e-mail)."""
     return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 3 * 3600)
+
+
+def resend_interval() -> int:
+    """The least time between two verification e-mails of one sign-up, so that sending
+    the form again cannot flood someone's inbox."""
+    return getattr(settings, "SIGNUP_RESEND_INTERVAL", 5 * 60)
 
 
 def login_token_max_age() -> int:
@@ -61,7 +71,7 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
         return exc
     stale_before = timezone.now() - timedelta(seconds=verify_max_age())
     live = SignupRequest.objects.filter(slug=slug, status__in=SignupRequest.LIVE).exclude(
-        status=SignupRequest.Status.PENDING, created_at__lt=stale_before
+        status=SignupRequest.Status.PENDING, verification_sent_at__lt=stale_before
     )
     if email:
         live = live.exclude(email__iexact=email)
@@ -78,10 +88,10 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
 
 
 def _expire_stale(*, slug: str) -> None:
-    """Pending requests whose link has expired no longer hold their slug."""
+    """Pending requests whose last link has expired no longer hold their slug."""
     stale_before = timezone.now() - timedelta(seconds=verify_max_age())
     SignupRequest.objects.filter(
-        slug=slug, status=SignupRequest.Status.PENDING, created_at__lt=stale_before
+        slug=slug, status=SignupRequest.Status.PENDING, verification_sent_at__lt=stale_before
     ).update(status=SignupRequest.Status.EXPIRED)
 
 
@@ -102,11 +112,29 @@ class SignupData:
     password: str
 
 
+class VerificationMail(StrEnum):
+    """What a submit did about the verification e-mail."""
+
+    SENT = "sent"  # a new sign-up: its first e-mail
+    RESENT = "resent"  # the form again while pending: a fresh e-mail
+    TOO_SOON = "too_soon"  # the form again, but the last e-mail is too recent
+    NOT_NEEDED = "not_needed"  # the form again after the e-mail was verified
+
+
+@dataclass(frozen=True)
+class SignupSubmitted:
+    signup: SignupRequest
+    mail: VerificationMail
+    resend_at: datetime | None = None  # TOO_SOON: when a fresh e-mail may be asked for
+
+
 @transaction.atomic
-def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
+def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted:
     """Record a sign-up and e-mail the verification link. Submitting the same form
-    twice returns the first request (one live request per slug, enforced by the
-    database); another e-mail asking for a taken slug gets ``slug_taken``."""
+    again (same address, same e-mail) returns the first request (one live request per
+    slug, enforced by the database) and, while it is pending, e-mails a fresh link
+    (at most one per ``resend_interval()``); another e-mail asking for a taken slug
+    gets ``slug_taken``."""
     _expire_stale(slug=data.slug)
     existing = (
         SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)
@@ -114,7 +142,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
         .first()
     )
     if existing is not None and existing.email.lower() == data.email.lower():
-        return existing  # a double submit: same request
+        return _signup_resubmitted(signup=existing)
     problem = slug_availability(data.slug)
     if problem is not None:
         raise problem
@@ -143,7 +171,12 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
         # A concurrent submit won the slug: the same person gets that request back.
         winner = SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE).first()
         if winner is not None and winner.email.lower() == data.email.lower():
-            return winner
+            # Its e-mail goes out as that submit commits: not a second one now.
+            return SignupSubmitted(
+                signup=winner,
+                mail=VerificationMail.TOO_SOON,
+                resend_at=winner.verification_sent_at + timedelta(seconds=resend_interval()),
+            )
         raise ApplicationError(
             TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": data.slug},
@@ -151,7 +184,34 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupRequest:
         )
     audit_log(actor=f"signup:{data.email}", action=TenantAudit.SIGNUP_SUBMITTED, target=request)
     transaction.on_commit(lambda: signup_send_verification(signup=request))
-    return request
+    return SignupSubmitted(signup=request, mail=VerificationMail.SENT)
+
+
+def _signup_resubmitted(*, signup: SignupRequest) -> SignupSubmitted:
+    """The same form again for a live request. A pending one gets a fresh verification
+    e-mail, unless the last went out less than ``resend_interval()`` ago. The fresh link
+    lives ``verify_max_age()`` like the first, and the address is held as long; earlier
+    links keep working until their own expiry (they verify the same address of the same
+    request)."""
+    if signup.status == SignupRequest.Status.PENDING:
+        # Only a pending row is locked (two forms at once send one e-mail): a row being
+        # provisioned stays locked for the whole provisioning.
+        signup = SignupRequest.objects.select_for_update().get(pk=signup.pk)
+    if signup.status != SignupRequest.Status.PENDING:
+        return SignupSubmitted(signup=signup, mail=VerificationMail.NOT_NEEDED)
+    now = timezone.now()
+    resend_at = signup.verification_sent_at + timedelta(seconds=resend_interval())
+    if now < resend_at:
+        return SignupSubmitted(signup=signup, mail=VerificationMail.TOO_SOON, resend_at=resend_at)
+    signup.verification_sent_at = now
+    signup.save(update_fields=["verification_sent_at"])
+    audit_log(
+        actor=f"signup:{signup.email}",
+        action=TenantAudit.SIGNUP_VERIFICATION_RESENT,
+        target=signup,
+    )
+    transaction.on_commit(lambda: signup_send_verification(signup=signup))
+    return SignupSubmitted(signup=signup, mail=VerificationMail.RESENT)
 
 
 def verification_token(signup: SignupRequest) -> str:

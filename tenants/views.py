@@ -1,12 +1,16 @@
 """Sign-up pages on the apex host, and the one-time first login on the new host."""
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.hashers import check_password
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.common.errors import ApplicationError
@@ -17,7 +21,15 @@ from .models import SignupRequest
 from .ratelimit import client_ip, rate_limit_hit
 from .regions import regencies_of
 from .services import tenant_host, tenant_url
-from .signup import login_token_use, login_url_for, signup_submit, signup_verify, slug_availability
+from .signup import (
+    SignupSubmitted,
+    VerificationMail,
+    login_token_use,
+    login_url_for,
+    signup_submit,
+    signup_verify,
+    slug_availability,
+)
 
 # The sign-ups this browser submitted (and so knows the password of): only such a
 # browser is logged in by the one-time link once the cooperative is ready. A browser
@@ -55,8 +67,10 @@ def signup_form(request):
                     status=429,
                 )
             with application_errors_to(form) as outcome:
-                signup = signup_submit(data=form.to_data(), ip=client_ip(request))
+                submitted = signup_submit(data=form.to_data(), ip=client_ip(request))
             if outcome.ok:
+                signup = submitted.signup
+                _tell_about_the_email(request, submitted)
                 # A double submit returns the first request; only a browser that knows
                 # its password is marked (someone re-sending another person's form with
                 # the same slug and e-mail is not).
@@ -66,6 +80,32 @@ def signup_form(request):
                     request.session[SESSION_KEY] = sorted(submitted)
                 return redirect("signup:status", public_id=signup.public_id)
     return render(request, "tenants/signup_form.html", {"form": form})
+
+
+def _tell_about_the_email(request, submitted: SignupSubmitted) -> None:
+    """The form sent again: say whether a fresh verification e-mail went out, or when
+    one may be asked for."""
+    email = submitted.signup.email
+    if submitted.mail == VerificationMail.RESENT:
+        messages.success(
+            request,
+            _("Tautan verifikasi telah dikirim ulang ke %(email)s. Periksa juga folder spam.")
+            % {"email": email},
+        )
+    elif submitted.mail == VerificationMail.TOO_SOON:
+        wait = (submitted.resend_at - timezone.now()).total_seconds()
+        minutes = max(1, math.ceil(wait / 60))
+        messages.info(
+            request,
+            ngettext(
+                "Tautan verifikasi sudah dikirim ke %(email)s. Jika belum masuk, periksa "
+                "juga folder spam; tautan dapat dikirim ulang dalam %(n)s menit.",
+                "Tautan verifikasi sudah dikirim ke %(email)s. Jika belum masuk, periksa "
+                "juga folder spam; tautan dapat dikirim ulang dalam %(n)s menit.",
+                minutes,
+            )
+            % {"email": email, "n": minutes},
+        )
 
 
 @require_GET

@@ -4,6 +4,8 @@ login at the new host; and what must be refused."""
 import re
 import time
 import uuid
+from contextlib import contextmanager
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -11,6 +13,7 @@ from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core.users.models import User
@@ -82,6 +85,29 @@ def _verify_link(email: str) -> str:
 def _submit(client, capture, **over):
     with capture(execute=True):
         return client.post("/daftar/", _form(**over))
+
+
+def _mails_to(email: str) -> list:
+    return [m for m in mail.outbox if email in m.to]
+
+
+def _age(signups, delta: timedelta) -> None:
+    """As if these sign-ups had been submitted, and their last verification e-mail sent,
+    ``delta`` ago."""
+    then = timezone.now() - delta
+    signups.update(created_at=then, verification_sent_at=then)
+
+
+@contextmanager
+def _clock(ahead: timedelta):
+    """The server's clock ``ahead`` of now: Django's ``timezone.now`` and the signing
+    timestamps of links."""
+    now, epoch = timezone.now(), time.time()
+    with (
+        mock.patch("django.utils.timezone.now", return_value=now + ahead),
+        mock.patch("django.core.signing.time.time", return_value=epoch + ahead.total_seconds()),
+    ):
+        yield
 
 
 # ------------------------------------------------------------------------- happy path
@@ -324,7 +350,7 @@ def test_expired_verification_link_is_refused(db, settings, django_capture_on_co
 
 def test_expired_pending_request_frees_its_slug(db, django_capture_on_commit_callbacks):
     _submit(_client(), django_capture_on_commit_callbacks, slug="lama")
-    SignupRequest.objects.filter(slug="lama").update(created_at="2020-01-01T00:00:00Z")
+    _age(SignupRequest.objects.filter(slug="lama"), timedelta(days=365))
     response = _submit(_client(), django_capture_on_commit_callbacks, slug="lama", email="b@x.test")
     assert response.status_code == 302
     assert set(SignupRequest.objects.filter(slug="lama").values_list("status", flat=True)) == {
@@ -336,16 +362,12 @@ def test_expired_pending_request_frees_its_slug(db, django_capture_on_commit_cal
 def test_an_unverified_signup_holds_its_address_for_a_few_hours_only(
     db, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     _submit(_client(), django_capture_on_commit_callbacks, slug="tahan")
     held = SignupRequest.objects.filter(slug="tahan")
-    held.update(created_at=timezone.now() - timedelta(hours=2))
+    _age(held, timedelta(hours=2))
     taken = _submit(_client(), django_capture_on_commit_callbacks, slug="tahan", email="b@x.test")
     assert taken.status_code == 200 and "sudah dipakai" in taken.content.decode()
-    held.update(created_at=timezone.now() - timedelta(hours=4))
+    _age(held, timedelta(hours=4))
     free = _submit(_client(), django_capture_on_commit_callbacks, slug="tahan", email="b@x.test")
     assert free.status_code == 302
     assert "3 jam" in [m for m in mail.outbox if "dewi@harapan.test" in m.to][0].body
@@ -428,6 +450,92 @@ def test_database_allows_one_live_request_per_slug(db, django_capture_on_commit_
     row.pk, row.public_id, row.email = None, "other-public-id", "x@y.test"
     with pytest.raises(IntegrityError), transaction.atomic():
         row.save()
+
+
+# ---------------------------------------------------- the verification e-mail again
+DEWI = "dewi@harapan.test"
+
+
+def test_submitting_the_form_again_while_pending_sends_a_fresh_link_that_works(
+    db, django_capture_on_commit_callbacks
+):
+    client = _client()
+    first = _submit(client, django_capture_on_commit_callbacks, slug="hilang")
+    assert len(_mails_to(DEWI)) == 1
+    # The e-mail is lost; ten minutes later Dewi fills in the form again.
+    with _clock(timedelta(minutes=10)):
+        again = _submit(client, django_capture_on_commit_callbacks, slug="hilang")
+        page = client.get(again["Location"]).content.decode()
+    sent = _mails_to(DEWI)
+    assert len(sent) == 2, "no fresh verification e-mail"
+    assert sent[1].subject == sent[0].subject and "3 jam" in sent[1].body
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert f"Tautan verifikasi telah dikirim ulang ke {DEWI}" in page
+    assert SignupRequest.objects.filter(slug="hilang").count() == 1
+    with _clock(timedelta(minutes=15)), django_capture_on_commit_callbacks(execute=False):
+        verified = _client().get(_verify_link(DEWI))
+    assert verified.status_code == 302
+    assert SignupRequest.objects.get(slug="hilang").status == SignupRequest.Status.QUEUED
+    # Once verified there is nothing to send again.
+    with _clock(timedelta(minutes=30)):
+        _submit(client, django_capture_on_commit_callbacks, slug="hilang")
+    assert len(_mails_to(DEWI)) == 2
+
+
+def test_the_earlier_link_still_works_after_a_fresh_one_is_sent(
+    db, django_capture_on_commit_callbacks
+):
+    client = _client()
+    _submit(client, django_capture_on_commit_callbacks, slug="dua-tautan")
+    earlier = _verify_link(DEWI)
+    with _clock(timedelta(minutes=10)):
+        _submit(client, django_capture_on_commit_callbacks, slug="dua-tautan")
+        assert len(_mails_to(DEWI)) == 2
+        with django_capture_on_commit_callbacks(execute=False):
+            verified = _client().get(earlier)
+    assert verified.status_code == 302
+    assert SignupRequest.objects.get(slug="dua-tautan").status == SignupRequest.Status.QUEUED
+
+
+def test_a_link_sent_again_lasts_its_full_time_and_keeps_the_address(
+    db, django_capture_on_commit_callbacks
+):
+    client = _client()
+    _submit(client, django_capture_on_commit_callbacks, slug="tahan-lagi")
+    with _clock(timedelta(hours=2, minutes=50)):
+        _submit(client, django_capture_on_commit_callbacks, slug="tahan-lagi")
+    assert len(_mails_to(DEWI)) == 2
+    fresh = _verify_link(DEWI)
+    # Past three hours from the first e-mail, but not from the one sent again.
+    with _clock(timedelta(hours=3, minutes=30)):
+        other = _submit(
+            _client(), django_capture_on_commit_callbacks, slug="tahan-lagi", email="b@x.test"
+        )
+        with django_capture_on_commit_callbacks(execute=False):
+            verified = _client().get(fresh)
+    assert other.status_code == 200 and "sudah dipakai" in other.content.decode()
+    assert verified.status_code == 302
+    signups = SignupRequest.objects.filter(slug="tahan-lagi")
+    assert [s.status for s in signups] == [SignupRequest.Status.QUEUED]
+
+
+def test_the_link_is_sent_again_at_most_once_every_five_minutes(
+    db, django_capture_on_commit_callbacks
+):
+    client = _client()
+    _submit(client, django_capture_on_commit_callbacks, slug="sabar")
+    at_once = _submit(client, django_capture_on_commit_callbacks, slug="sabar")
+    page = client.get(at_once["Location"]).content.decode()
+    assert len(_mails_to(DEWI)) == 1
+    assert "dapat dikirim ulang dalam 5 menit" in page
+    with _clock(timedelta(minutes=5, seconds=1)):
+        _submit(client, django_capture_on_commit_callbacks, slug="sabar")
+    assert len(_mails_to(DEWI)) == 2
+    with _clock(timedelta(minutes=8)):  # 2 min 1 s after the last one went out
+        too_soon = _submit(client, django_capture_on_commit_callbacks, slug="sabar")
+        page = client.get(too_soon["Location"]).content.decode()
+    assert len(_mails_to(DEWI)) == 2
+    assert "dapat dikirim ulang dalam 3 menit" in page
 
 
 _calls = {"n": 0}
@@ -654,18 +762,12 @@ def test_retry_command_names_a_signup_whose_address_a_newer_one_holds_and_goes_o
 def test_retry_expires_a_newer_signup_whose_hold_on_the_address_has_lapsed(
     db, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from tenants.signup import signup_retry
 
     stuck = _failed(_client(), django_capture_on_commit_callbacks, "ulang-basi")
     _submit(_client(), django_capture_on_commit_callbacks, slug="ulang-basi")
     newer = SignupRequest.objects.get(slug="ulang-basi", status=SignupRequest.Status.PENDING)
-    SignupRequest.objects.filter(pk=newer.pk).update(
-        created_at=timezone.now() - timedelta(hours=4)
-    )  # never verified: it no longer holds the address
+    _age(SignupRequest.objects.filter(pk=newer.pk), timedelta(hours=4))  # never verified
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         signup_retry(signup=stuck, actor="tests")
     stuck.refresh_from_db()
