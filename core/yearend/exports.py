@@ -1,4 +1,5 @@
-"""The SHU preview per member as XLSX (openpyxl); amounts stay exact numbers."""
+"""The SHU preview per member as XLSX (openpyxl); amounts stay exact numbers, text goes
+through ``safe_cell`` (a member named "=HYPERLINK(...)" stays text)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.common.exports import workbook_bytes
+from core.common.exports import safe_cell, safe_row, workbook_bytes
 
 from .rat import to_reserve_notes
 from .selectors import Preview, preview_rows
@@ -20,7 +21,7 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     ws = wb.active
     year = preview.year_end.year
     ws.title = f"SHU {year}"
-    ws.append([getattr(connection.tenant, "name", "")])
+    ws.append([safe_cell(getattr(connection.tenant, "name", ""))])
     ws.append([_("Perhitungan SHU anggota tahun buku %(y)s") % {"y": year}])
     ws["A1"].font = ws["A2"].font = Font(bold=True, size=12)
     ws.append(
@@ -34,7 +35,7 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
         ]
     )
     for note in to_reserve_notes(preview.to_reserve):
-        ws.append([note])
+        ws.append([safe_cell(note)])
     ws.append([])
     ws.append(
         [
@@ -51,15 +52,17 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
         cell.font = Font(bold=True)
     for r in preview_rows(preview, sort=sort):
         ws.append(
-            [
-                r.number,
-                preview.names.get(r.member_id, ""),
-                r.capital,
-                r.contribution,
-                r.jma,
-                r.jua,
-                r.total,
-            ]
+            safe_row(
+                [
+                    r.number,
+                    preview.names.get(r.member_id, ""),
+                    r.capital,
+                    r.contribution,
+                    r.jma,
+                    r.jua,
+                    r.total,
+                ]
+            )
         )
         for cell in ws[ws.max_row][2:]:
             cell.number_format = MONEY_FORMAT

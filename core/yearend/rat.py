@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.common.dates import format_date
-from core.common.exports import workbook_bytes
+from core.common.exports import safe_cell, safe_row, workbook_bytes
 from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
@@ -468,16 +468,17 @@ def rat_pack_xlsx(*, year: int) -> bytes:
     name = getattr(connection.tenant, "name", "")
     for i, t in enumerate(tbls, 1):
         ws = wb.create_sheet(f"{i:02d} {str(t['title'])}"[:31].replace("/", "-").replace(":", ""))
-        ws.append([name])
-        ws.append([str(t["title"])])
-        ws.append([str(t.get("subtitle", ""))])
+        ws.append([safe_cell(name)])
+        ws.append([safe_cell(str(t["title"]))])
+        ws.append([safe_cell(str(t.get("subtitle", "")))])
         ws["A1"].font = ws["A2"].font = Font(bold=True)
         ws.append([])
-        ws.append([str(c) for c in t["columns"]])
+        ws.append(safe_row(str(c) for c in t["columns"]))
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         for row in t["rows"]:
-            ws.append([c if isinstance(c, Decimal) else str(c) for c in row["cells"]])
+            # text (a member's name) goes through safe_cell: "=HYPERLINK(...)" stays text
+            ws.append(safe_row(c if isinstance(c, Decimal) else str(c) for c in row["cells"]))
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, Decimal):
                     cell.number_format = '"Rp" #,##0;-"Rp" #,##0'
