@@ -1,7 +1,9 @@
 """The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
 in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
 period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
-reference. CSV or XLSX; the accountant imports or keys them in."""
+reference. CSV or XLSX; the accountant imports or keys them in. The buyer's name and
+address are typed by the cooperative: both files write every row through ``safe_row``
+(text starting with ``= + - @`` gets a leading apostrophe and stays text)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from datetime import date
 
 from django.conf import settings
 from openpyxl import Workbook
+
+from core.common.exports import safe_row
 
 from .models import Invoice
 
@@ -71,7 +75,7 @@ def efaktur_csv(*, year: int, month: int) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(efaktur_rows(year=year, month=month))
+    writer.writerows(safe_row(r) for r in efaktur_rows(year=year, month=month))
     return out.getvalue().encode("utf-8")
 
 
@@ -81,7 +85,7 @@ def efaktur_xlsx(*, year: int, month: int) -> bytes:
     ws.title = f"{year}-{month:02d}"
     ws.append(COLUMNS)
     for row in efaktur_rows(year=year, month=month):
-        ws.append(row)
+        ws.append(safe_row(row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
