@@ -1,5 +1,7 @@
 """XLSX of the Dinas table and of the ministry's yearly figures (column layout in
-docs/dinas.md). Money cells are exact numbers (whole rupiah format)."""
+docs/dinas.md). Money cells are exact numbers (whole rupiah format); text cells (a
+cooperative's name, regency, legal number: typed by the cooperative) go through
+``safe_cell``, so one typed like a formula stays text."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from core.common.exports import safe_cell
 
 from .models import Indicator, YearFigures
 
@@ -75,7 +79,7 @@ def _cell(value):
         return _("Ya") if value else _("Tidak")
     if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
         return timezone.localtime(value).replace(tzinfo=None)
-    return value
+    return safe_cell(value)
 
 
 def _sheet(ws, headers: list[str], rows: Iterable[list]) -> None:
