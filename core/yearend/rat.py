@@ -6,7 +6,9 @@ shared out), member statistics, savings and loan portfolio, collectibility and N
 restructured loans, a signature page) and one XLSX with its tables.
 
 Every table has the ledger's report shape (``core.ledger.tables``): ``{"title",
-"subtitle", "columns", "rows": [{"kind", "cells"}]}``; a Decimal cell is money."""
+"subtitle", "columns", "rows": [{"kind", "cells"}]}``; a Decimal cell is money, an int
+cell a count. Both stay numbers in the XLSX (rupiah and thousands formats); only the PDF
+turns them into text (``printable_table``)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -244,19 +247,19 @@ def _member_stats(year: int) -> dict:
         .count()
     )
     rows = [
-        _row("row", "", _("Anggota awal tahun"), str(at_start)),
-        _row("row", "", _("Masuk selama tahun"), str(joined)),
-        _row("row", "", _("Keluar selama tahun"), str(left)),
-        _row("total", "", _("Anggota akhir tahun"), str(active_at_end.count())),
+        _row("row", "", _("Anggota awal tahun"), at_start),
+        _row("row", "", _("Masuk selama tahun"), joined),
+        _row("row", "", _("Keluar selama tahun"), left),
+        _row("total", "", _("Anggota akhir tahun"), active_at_end.count()),
         _row("section", "", _("Menurut jenis kelamin"), ""),
     ]
     genders = dict(Member.Gender.choices)
     for g in active_at_end.values("gender").annotate(n=Count("id")).order_by("gender"):
-        rows.append(_row("row", "", str(genders.get(g["gender"], _("Tidak diisi"))), str(g["n"])))
+        rows.append(_row("row", "", str(genders.get(g["gender"], _("Tidak diisi"))), g["n"]))
     rows.append(_row("section", "", _("Menurut instansi"), ""))
     names = dict(Agency.objects.values_list("pk", "name"))
     for a in active_at_end.values("agency_id").annotate(n=Count("id")).order_by("-n"):
-        rows.append(_row("row", "", names.get(a["agency_id"], ""), str(a["n"])))
+        rows.append(_row("row", "", names.get(a["agency_id"], ""), a["n"]))
     return _table(
         _("Statistik anggota tahun %(y)s") % {"y": year},
         _("Per 31 Desember %(y)s") % {"y": year},
@@ -270,6 +273,7 @@ def _savings_portfolio(year: int) -> dict:
     kinds = dict(SavingsProduct.Kind.choices)
     rows = []
     total = ZERO
+    accounts = 0
     for r in (
         SavingsTransaction.objects.filter(on__lte=end)
         .values("account__product__code", "account__product__name", "account__product__kind")
@@ -281,12 +285,13 @@ def _savings_portfolio(year: int) -> dict:
                 "row",
                 r["account__product__code"],
                 f"{r['account__product__name']} ({kinds.get(r['account__product__kind'], '')})",
-                str(r["n"]),
+                r["n"],
                 r["b"] or ZERO,
             )
         )
         total += r["b"] or ZERO
-    rows.append(_row("total", "", _("Jumlah"), "", total))
+        accounts += r["n"]
+    rows.append(_row("total", "", _("Jumlah"), accounts, total))
     return _table(
         _("Portofolio simpanan"),
         _("Saldo per 31 Desember %(y)s") % {"y": year},
@@ -302,7 +307,7 @@ def _loan_tables(year: int) -> list[dict]:
             "row",
             "",
             KOLEK.get(g["grade"], g["grade"]),
-            str(g["count"]),
+            g["count"],
             g["outstanding"],
             g["ppap"],
         )
@@ -313,7 +318,7 @@ def _loan_tables(year: int) -> list[dict]:
             "total",
             "",
             _("Jumlah"),
-            str(sum(g["count"] for g in s["grades"])),
+            sum(g["count"] for g in s["grades"]),
             s["total"],
             sum((g["ppap"] for g in s["grades"]), ZERO),
         )
@@ -341,7 +346,7 @@ def _loan_tables(year: int) -> list[dict]:
         _("Tahun buku %(y)s") % {"y": year},
         ["", _("Uraian"), _("Jumlah")],
         [
-            _row("row", "", _("Pinjaman dicairkan (jumlah)"), str(disbursed["n"] or 0)),
+            _row("row", "", _("Pinjaman dicairkan (jumlah)"), disbursed["n"] or 0),
             _row("row", "", _("Pinjaman dicairkan (pokok)"), disbursed["p"] or ZERO),
             _row(
                 "row",
@@ -412,12 +417,32 @@ def rat_pack_tables(*, year: int) -> list[dict]:
 
 
 COMPACT_LINES = 80  # rows per printed block of the long lists
+RUPIAH_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
+COUNT_FORMAT = "#,##0"
 
 
 def _plain(value) -> str:
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | int):
         return f"{value:,.0f}".replace(",", ".")
     return str(value)
+
+
+def printable_table(table: dict) -> dict:
+    """A table for the PDF: a long list as text blocks, else cells marked money (Decimal,
+    printed as rupiah by the template) or text, counts grouped as people write them
+    (``12.345``)."""
+    if table.get("compact"):
+        return table | {"blocks": compact_blocks(table)}
+    rows = [r | {"cells": [_printed(c) for c in r["cells"]]} for r in table["rows"]]
+    return tables.with_cell_kinds(table | {"rows": rows})
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _printed(value):
+    return number_format(value, force_grouping=True) if _is_count(value) else value
 
 
 def compact_blocks(table: dict) -> list[str]:
@@ -452,10 +477,7 @@ def rat_pack_pdf(*, year: int) -> bytes:
             "year": year,
             "ye": ye,
             "texts": texts,
-            "tables": [
-                t | {"blocks": compact_blocks(t)} if t.get("compact") else tables.with_cell_kinds(t)
-                for t in rat_pack_tables(year=year)
-            ],
+            "tables": [printable_table(t) for t in rat_pack_tables(year=year)],
             "printed_at": timezone.localtime(),
         },
     )
@@ -477,11 +499,18 @@ def rat_pack_xlsx(*, year: int) -> bytes:
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         for row in t["rows"]:
-            # text (a member's name) goes through safe_cell: "=HYPERLINK(...)" stays text
-            ws.append(safe_row(c if isinstance(c, Decimal) else str(c) for c in row["cells"]))
+            # numbers stay numbers; text (a member's name) goes through safe_cell:
+            # "=HYPERLINK(...)" stays text
+            ws.append(
+                safe_row(
+                    c if isinstance(c, Decimal) or _is_count(c) else str(c) for c in row["cells"]
+                )
+            )
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, Decimal):
-                    cell.number_format = '"Rp" #,##0;-"Rp" #,##0'
+                    cell.number_format = RUPIAH_FORMAT
+                elif _is_count(cell.value):
+                    cell.number_format = COUNT_FORMAT
                 if row["kind"] in ("section", "total", "subtotal", "group"):
                     cell.font = Font(bold=True)
         ws.column_dimensions["B"].width = 48

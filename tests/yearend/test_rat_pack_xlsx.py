@@ -1,0 +1,68 @@
+"""The RAT pack's XLSX holds numbers a spreadsheet can add up: counts (members, savings
+accounts, loans) as whole numbers, money as exact rupiah amounts; the PDF prints them
+formatted."""
+
+import io
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from core.yearend.rat import printable_table, rat_pack_xlsx
+from core.yearend.services import yearend_close
+
+from .conftest import YEAR
+
+COUNT_FORMAT = "#,##0"
+RUPIAH_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
+
+
+def _sheet(wb, title: str):
+    return next(wb[n] for n in wb.sheetnames if title in n)
+
+
+def _row(ws, label: str):
+    return next(r for r in ws.iter_rows() if r[1].value == label)
+
+
+def test_rat_pack_xlsx_counts_are_whole_numbers(ready, staff):
+    yearend_close(year=YEAR, by=staff["bendahara"])
+    wb = load_workbook(io.BytesIO(rat_pack_xlsx(year=YEAR)))
+
+    stats = _sheet(wb, "Statistik anggota")
+    for label, n in (
+        ("Anggota awal tahun", 3),
+        ("Masuk selama tahun", 0),
+        ("Keluar selama tahun", 0),
+    ):
+        cell = _row(stats, label)[2]
+        assert (cell.value, cell.data_type, cell.number_format) == (n, "n", COUNT_FORMAT)
+    at_end = _row(stats, "Anggota akhir tahun")[2]
+    assert at_end.value == 3 and at_end.number_format == COUNT_FORMAT
+
+    savings = _sheet(wb, "Portofolio simpanan")
+    rows = [r for r in savings.iter_rows(min_row=6) if r[0].value]
+    assert rows and all(isinstance(r[2].value, int) for r in rows), [r[2].value for r in rows]
+    total = _row(savings, "Jumlah")
+    assert total[2].value == sum(r[2].value for r in rows) == 7  # 2 pokok, 2 wajib, 3 sukarela
+    assert total[3].number_format == RUPIAH_FORMAT and total[3].data_type == "n"
+
+    loans = _sheet(wb, "Portofolio pinjaman")
+    disbursed = _row(loans, "Pinjaman dicairkan (jumlah)")[2]
+    assert (disbursed.value, disbursed.number_format) == (1, COUNT_FORMAT)
+    principal = _row(loans, "Pinjaman dicairkan (pokok)")[2]
+    assert (principal.value, principal.number_format) == (10_000_000, RUPIAH_FORMAT)
+
+    kolek = _sheet(wb, "Kolektibilitas")
+    assert _row(kolek, "Jumlah")[2].value == 1
+
+
+def test_pdf_prints_counts_with_thousands_and_money_as_rupiah():
+    table = {
+        "title": "t",
+        "subtitle": "",
+        "columns": ["", "Uraian", "Jumlah", "Saldo"],
+        "rows": [{"kind": "row", "cells": ["", "Anggota", 12345, Decimal("1500000")]}],
+    }
+    [row] = printable_table(table)["rows"]
+    assert [c["value"] for c in row["cells"]][2] == "12.345"
+    assert row["cells"][3] == {"value": Decimal("1500000"), "money": True}
