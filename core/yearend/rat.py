@@ -32,7 +32,7 @@ from core.ledger.selectors import account_balance, account_for_role, totals_betw
 from core.loans.models import Loan, Reschedule
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
-from core.savings.models import SavingsProduct, SavingsTransaction
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .allocation import FUNDS, MEMBER_POOLS
 from .models import MemberShare, RatReport, YearEnd
@@ -269,29 +269,47 @@ def _member_stats(year: int) -> dict:
 
 
 def _savings_portfolio(year: int) -> dict:
+    """Balances and accounts per product at 31 December. The balance is every movement up
+    to that day (it reconciles with the ledger's savings accounts). The accounts are those
+    the cooperative held that day, as an auditor counts them against the sub-ledger: open
+    then (opened by 31 December, not closed by then; an empty one too), or with money in
+    them at year end. An account closed during the year — a member who left and was paid
+    out — is not one of them, as the member is not in the year-end membership."""
     end = date(year, 12, 31)
+    balances = dict(
+        SavingsTransaction.objects.filter(on__lte=end)
+        .values_list("account__product_id")
+        .annotate(b=Sum("delta"))
+        .order_by()
+    )
+    open_at_end = Q(opened_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gt=end))
+    money_at_end = (  # only the accounts not open then: closed by 31 December, or opened later
+        SavingsTransaction.objects.filter(on__lte=end)
+        .filter(Q(account__closed_on__lte=end) | Q(account__opened_on__gt=end))
+        .values("account_id")
+        .annotate(b=Sum("delta"))
+        .exclude(b=0)
+        .values("account_id")
+    )
+    counts = dict(
+        SavingsAccount.objects.filter(open_at_end | Q(pk__in=money_at_end))
+        .values_list("product_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     kinds = dict(SavingsProduct.Kind.choices)
     rows = []
-    total = ZERO
-    accounts = 0
-    for r in (
-        SavingsTransaction.objects.filter(on__lte=end)
-        .values("account__product__code", "account__product__name", "account__product__kind")
-        .annotate(b=Sum("delta"), n=Count("account_id", distinct=True))
-        .order_by("account__product__code")
-    ):
+    for p in SavingsProduct.objects.filter(pk__in=set(balances) | set(counts)).order_by("code"):
         rows.append(
             _row(
                 "row",
-                r["account__product__code"],
-                f"{r['account__product__name']} ({kinds.get(r['account__product__kind'], '')})",
-                r["n"],
-                r["b"] or ZERO,
+                p.code,
+                f"{p.name} ({kinds.get(p.kind, '')})",
+                counts.get(p.pk, 0),
+                balances.get(p.pk) or ZERO,
             )
         )
-        total += r["b"] or ZERO
-        accounts += r["n"]
-    rows.append(_row("total", "", _("Jumlah"), accounts, total))
+    rows.append(_row("total", "", _("Jumlah"), sum(counts.values()), sum(balances.values(), ZERO)))
     return _table(
         _("Portofolio simpanan"),
         _("Saldo per 31 Desember %(y)s") % {"y": year},
