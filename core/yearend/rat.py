@@ -20,6 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -29,7 +30,7 @@ from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.selectors import account_balance, account_for_role, totals_between
-from core.loans.models import Loan, Reschedule
+from core.loans.models import KOLEK_CHOICES, Loan, Reschedule
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -39,22 +40,17 @@ from .models import MemberShare, RatReport, YearEnd
 from .selectors import closed_year_end, shu_preview
 
 ZERO = Decimal("0")
-FUND_LABELS = {
-    "jasa_modal": "Jasa modal (anggota)",
-    "jasa_anggota": "Jasa anggota / usaha (anggota)",
-    "cadangan": "Cadangan",
-    "pengurus": "Dana pengurus",
-    "pendidikan": "Dana pendidikan",
-    "karyawan": "Dana karyawan",
-    "pembangunan": "Dana pembangunan daerah kerja",
-    "sosial": "Dana sosial",
+FUND_LABELS = {  # lazy: the preview page and the pack are read in the user's language
+    "jasa_modal": gettext_lazy("Jasa modal (anggota)"),
+    "jasa_anggota": gettext_lazy("Jasa anggota / usaha (anggota)"),
+    "cadangan": gettext_lazy("Cadangan"),
+    "pengurus": gettext_lazy("Dana pengurus"),
+    "pendidikan": gettext_lazy("Dana pendidikan"),
+    "karyawan": gettext_lazy("Dana karyawan"),
+    "pembangunan": gettext_lazy("Dana pembangunan daerah kerja"),
+    "sosial": gettext_lazy("Dana sosial"),
 }
-KOLEK = {
-    "lancar": "Lancar",
-    "kurang_lancar": "Kurang Lancar",
-    "diragukan": "Diragukan",
-    "macet": "Macet",
-}
+KOLEK = dict(KOLEK_CHOICES)  # every grade of both schemes (DPK too), translated
 DEFAULT_POLICIES = (
     "Laporan keuangan disusun berdasarkan Standar Akuntansi Keuangan Entitas Privat (SAK EP) "
     "dengan dasar akrual dan biaya historis, dalam Rupiah. Piutang pinjaman anggota disajikan "
@@ -343,7 +339,12 @@ def _loan_tables(year: int) -> list[dict]:
     )
     rows.append(
         _row(
-            "row", "", _("NPL: %(n)s%% (%(b)s)") % {"n": s["npl_ratio"], "b": s["band"]}, "", "", ""
+            "row",
+            "",
+            _("NPL: %(n)s%% (%(b)s)") % {"n": s["npl_ratio"], "b": s["band_label"]},
+            "",
+            "",
+            "",
         )
     )
     collect = _table(
