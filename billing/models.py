@@ -107,6 +107,10 @@ class Subscription(models.Model):
     stripe_customer_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     stripe_subscription_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     stripe_status = models.CharField(max_length=30, blank=True)
+    # The end of the last period a card paid for (Stripe's period end, recorded once the
+    # card subscription's latest invoice is paid). It outlives the card subscription: a
+    # card set up again before then is first charged then (card_billing_start).
+    card_paid_until = models.DateTimeField(null=True, blank=True)
     # Usage, recorded by the daily count.
     active_members = models.PositiveIntegerField(null=True, blank=True)
     active_members_counted_at = models.DateTimeField(null=True, blank=True)

@@ -73,7 +73,9 @@ def tenant_billing(request):
             "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
-            "card_billing_starts": services.card_billing_start(subscription=sub),
+            "card_billing_starts": None
+            if services.card_start_blocked(subscription=sub)
+            else services.card_billing_start(subscription=sub),
             "checkout": request.GET.get("checkout", ""),
             "bank_name": settings.BILLING_BANK_NAME,
             "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,

@@ -221,8 +221,11 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
         row.subscription = sub
         sub_id = invoice_subscription_id(stripe_inv)
         if sub_id:
+            stripe_sub = provider.subscription_fetch(sub_id)
             sub = subscription_sync_stripe(
-                subscription=sub, stripe_sub=provider.subscription_fetch(sub_id)
+                subscription=sub,
+                stripe_sub=stripe_sub,
+                latest_invoice_paid=_latest_invoice_paid(stripe_sub, provider, stripe_inv),
             )
         _invoice_mirror(sub, stripe_inv)
         if etype == "invoice.payment_failed" and stripe_inv.get("status") != "paid":
@@ -254,7 +257,28 @@ def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvid
     if session.get("subscription"):
         sub_id = session["subscription"]
         sub_id = sub_id["id"] if isinstance(sub_id, dict) else sub_id
-        subscription_sync_stripe(subscription=sub, stripe_sub=provider.subscription_fetch(sub_id))
+        stripe_sub = provider.subscription_fetch(sub_id)
+        subscription_sync_stripe(
+            subscription=sub,
+            stripe_sub=stripe_sub,
+            latest_invoice_paid=_latest_invoice_paid(stripe_sub, provider),
+        )
+
+
+def _latest_invoice_paid(
+    stripe_sub: dict, provider: StripeProvider, known: dict | None = None
+) -> bool:
+    """Whether the subscription's latest invoice (``known`` when it is the one fetched
+    already) is paid with money: then the subscription's current period is paid by card.
+    A trial's zero invoice pays nothing."""
+    latest = stripe_sub.get("latest_invoice")
+    latest = latest.get("id") if isinstance(latest, dict) else latest
+    if not latest:
+        return False
+    invoice = known if known is not None and known.get("id") == latest else None
+    if invoice is None:
+        invoice = provider.invoice_fetch(latest)
+    return invoice.get("status") == "paid" and (invoice.get("amount_paid") or 0) > 0
 
 
 def _date(ts) -> datetime | None:

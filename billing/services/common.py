@@ -85,6 +85,14 @@ def _paid_by_transfer_until(sub: Subscription) -> datetime | None:
     return _end_of_day(last) if last else None
 
 
+def _paid_until(sub: Subscription) -> datetime | None:
+    """The end of what the cooperative has paid for, by transfer or by a card (whether
+    that card subscription still runs or was cancelled inside the period it paid for):
+    a card started now must not bill those days again."""
+    ends = [e for e in (_paid_by_transfer_until(sub), sub.card_paid_until) if e is not None]
+    return max(ends, default=None)
+
+
 def _lock(subscription: Subscription) -> Subscription:
     return (
         Subscription.objects.select_related("plan", "cooperative")

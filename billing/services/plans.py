@@ -25,7 +25,7 @@ from .common import (
     _audit,
     _check_plan_fits,
     _lock,
-    _paid_by_transfer_until,
+    _paid_until,
     _require_billing_operator,
     _require_reason,
 )
@@ -195,18 +195,39 @@ def card_billing_start(
     *, subscription: Subscription, now: datetime | None = None
 ) -> datetime | None:
     """When a card subscription started now first charges the card: at the end of what
-    is already covered (the period paid by bank transfer, or the trial's remaining days,
-    as the bank path keeps them), or None when nothing is covered (at once). Coverage
-    ending within Stripe's 48-hour minimum is deferred to that minimum: the cooperative
-    is never charged twice for the same days."""
+    is already covered (the period paid by bank transfer or by an earlier card, cancelled
+    since, or the trial's remaining days, as the bank path keeps them), or None when
+    nothing is covered (at once). Coverage ending within Stripe's 48-hour minimum is
+    deferred to that minimum: the cooperative is never charged twice for the same days."""
     now = now or timezone.now()
-    covered = [_paid_by_transfer_until(subscription)]
+    covered = [_paid_until(subscription)]
     if subscription.status == S.TRIAL:
         covered.append(subscription.trial_ends_at)
     until = max((c for c in covered if c is not None), default=None)
     if until is None or until <= now:
         return None
     return max(until, now + CHECKOUT_MIN_DEFERRAL)
+
+
+def card_subscription_ending(*, subscription: Subscription) -> bool:
+    """A card subscription that still runs but was cancelled to end at its period end
+    (and is not in arrears): a new card may replace it, first charged when the period
+    it paid for ends."""
+    return bool(
+        subscription.stripe_subscription_id
+        and subscription.stripe_status in ("active", "trialing")
+        and subscription.cancel_at_period_end
+    )
+
+
+def card_start_blocked(*, subscription: Subscription) -> bool:
+    """A card subscription bills the cooperative and is not ending: another one (or a
+    transfer) would bill twice."""
+    return bool(
+        subscription.stripe_subscription_id
+        and subscription.stripe_status in LIVE_STRIPE_STATUSES
+        and not card_subscription_ending(subscription=subscription)
+    )
 
 
 def payment_start(
@@ -221,7 +242,9 @@ def payment_start(
 ) -> PaymentStart:
     """Start paying with a provider: Stripe Checkout, or a bank-transfer invoice. Both
     keep what is already covered: the invoice's period starts after it, the card is
-    first charged when it ends (card_billing_start)."""
+    first charged when it ends (card_billing_start). A card set to end at its period
+    end is ended now when a new card is set up (it would charge nothing more; what it
+    paid for stays covered), so one card subscription bills at a time."""
     if provider not in settings.BILLING_PROVIDERS:
         raise ApplicationError(BillingErrors.PROVIDER_UNKNOWN, _("Cara pembayaran tidak dikenal."))
     if interval not in Interval.values:
@@ -238,6 +261,18 @@ def payment_start(
             subscription=subscription,
             by=by,
             reason=_("Beralih ke transfer bank karena pembayaran kartu menunggak"),
+        )
+    if provider == Subscription.Provider.STRIPE and card_subscription_ending(
+        subscription=subscription
+    ):
+        subscription = card_subscription_end(
+            subscription=subscription,
+            by=by,
+            reason=_(
+                "Kartu baru dipasang: langganan kartu yang akan berakhir di akhir periode "
+                "diakhiri sekarang; periode yang sudah dibayar tetap berlaku"
+            ),
+            switch_to_transfer=False,
         )
     if subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES:
         # Paying again would bill twice: change the plan or the card on the live one.

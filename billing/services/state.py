@@ -23,7 +23,7 @@ from .common import (
     S,
     _audit,
     _lock,
-    _paid_by_transfer_until,
+    _paid_until,
     _status_set,
     card_subscription_cancel_later,
     default_plan,
@@ -76,17 +76,23 @@ def _ts(value) -> datetime | None:
 
 @transaction.atomic
 def subscription_sync_stripe(
-    *, subscription: Subscription, stripe_sub: dict, actor="stripe"
+    *,
+    subscription: Subscription,
+    stripe_sub: dict,
+    actor="stripe",
+    latest_invoice_paid: bool = False,
 ) -> Subscription:
     """Apply the state of a Stripe subscription (fetched from the API just now) to ours.
     Safe to call any number of times, in any order: the result depends only on the
-    fetched state (and on the periods paid by bank transfer).
+    fetched state (and on the periods already paid). ``latest_invoice_paid``: Stripe
+    reports the subscription's latest invoice paid with money, so its current period is
+    paid by card (``card_paid_until``).
 
-    What was paid by bank transfer stays: the period end is never earlier than the end
-    of the last period paid that way. A card subscription started while such a period
-    runs is ``trialing`` at Stripe until it ends (card_billing_start): the cooperative
-    stays active on the plan it paid for, and the card's plan is the change due when
-    the card starts paying (next_plan)."""
+    What was paid stays: the period end is never earlier than the end of the last
+    period paid by bank transfer or by a card. A card subscription started while such a
+    period runs is ``trialing`` at Stripe until it ends (card_billing_start): the
+    cooperative stays active on the plan it paid for, and the card's plan is the change
+    due when the card starts paying (next_plan)."""
     sub = _lock(subscription)
     dead = ("canceled", "incomplete_expired")
     if sub.provider == Subscription.Provider.BANK_TRANSFER and stripe_sub["status"] in dead:
@@ -110,7 +116,10 @@ def subscription_sync_stripe(
     sub.provider = Subscription.Provider.STRIPE
     if stripe_sub.get("customer") and not sub.stripe_customer_id:
         sub.stripe_customer_id = stripe_sub["customer"]
-    paid_until = _paid_by_transfer_until(sub)
+    card_period_end = _ts(subscription_period_end(stripe_sub))
+    if latest_invoice_paid and card_period_end is not None:
+        sub.card_paid_until = max(card_period_end, sub.card_paid_until or card_period_end)
+    paid_until = _paid_until(sub)
     trial_start = _ts(stripe_sub.get("trial_start"))
     deferred = (
         stripe_sub["status"] == "trialing"
@@ -126,7 +135,7 @@ def subscription_sync_stripe(
         sub.next_plan, sub.next_interval = None, ""  # the card's price is what is billed
         if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
             sub.over_limit_since = None
-    ends = [e for e in (_ts(subscription_period_end(stripe_sub)), paid_until) if e is not None]
+    ends = [e for e in (card_period_end, paid_until) if e is not None]
     sub.current_period_end = max(ends) if ends else None
     if stripe_sub.get("trial_end") and not deferred:
         sub.trial_ends_at = _ts(stripe_sub["trial_end"])

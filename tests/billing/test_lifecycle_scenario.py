@@ -216,6 +216,7 @@ def test_card_life_cycle(
     local_stripe,
     eager_tasks,
     django_capture_on_commit_callbacks,
+    clock,
 ):
     op = make_operator("billing", "lifecycle-card@ops.test")
     _, sub = subscribe(admin_client_a, deliver)
@@ -242,11 +243,14 @@ def test_card_life_cycle(
     assert sub.status == "active" and sub.stripe_status == "canceled"
     assert any("dihentikan" in s for s in _subjects())
     assert not any("ditangguhkan" in s for s in _subjects())
+    clock.now = sub.current_period_end + timedelta(hours=1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.billing_sweep(now=sub.current_period_end + timedelta(hours=1))
+        services.billing_sweep()
     assert _status(tenant_a) == "past_due"
 
-    # Back on a card, which then fails: in arrears, the cooperative switches to transfer.
+    # Back on a card (the paid month is over: charged at once), which then fails: in
+    # arrears, the cooperative switches to transfer.
+    _login(admin_client_a, tenant_a, admin_a)
     _, sub = subscribe(admin_client_a, deliver)
     assert sub.status == "active" and sub.stripe_status == "active"
     local_stripe.call(_set_card, sub.stripe_customer_id, "4000000000000341")
