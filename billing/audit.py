@@ -7,6 +7,7 @@ from enum import StrEnum
 class BillingAudit(StrEnum):
     ARCHIVE_AFTER_SET = "billing.archive_after_set"
     BANK_INVOICE_ISSUED = "billing.bank_invoice_issued"
+    BANK_INVOICE_VOIDED = "billing.bank_invoice_voided"
     BANK_TRANSFER_CONFIRMED = "billing.bank_transfer_confirmed"
     BANK_TRANSFER_REJECTED = "billing.bank_transfer_rejected"
     CARD_SUBSCRIPTION_ENDED = "billing.card_subscription_ended"

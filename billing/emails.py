@@ -28,6 +28,7 @@ KINDS = {
     "proof_rejected",
     "payment_confirmed",
     "subscription_canceled",
+    "bank_invoices_voided",
     "over_limit",
 }
 

@@ -16,3 +16,4 @@ class BillingErrors(StrEnum):
     STATUS_INVALID = "status_invalid"
     ALREADY_SUBSCRIBED = "already_subscribed"
     CARD_ACTIVE = "card_subscription_active"
+    TRANSFER_AWAITING = "transfer_awaiting_confirmation"

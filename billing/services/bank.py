@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -273,6 +273,71 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     if was == S.TRIAL:
         billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
+
+
+def _bank_invoices_void_for_card(
+    *,
+    sub: Subscription,
+    card_starts: datetime,
+    card_ends: datetime | None,
+    stripe_subscription: str,
+    switched: bool,
+    by,
+) -> list[Invoice]:
+    """A card now pays for a (locked) subscription, from ``card_starts`` on (until
+    ``card_ends`` when it is set to end then): its open bank-transfer invoices for
+    periods the card pays are void (no longer owed, reminded or confirmable) and each is
+    audited. A period already over counts as the card's: a confirmation would run it
+    from that day (bank_transfer_confirm). A transfer whose proof awaits the operator is
+    left (the money may be on its way: the operator decides), and so is every paid
+    invoice. The cooperative is told which were voided, and, when the card has just
+    taken over (``switched``), which were left. An upgrade's prorated invoice is for the
+    current paid period, not the card's, and is left as it is. Returns the voided
+    invoices.
+
+    Locks the invoices after the subscription, as every billing write does."""
+    today = timezone.localdate()
+    first_day = max(timezone.localdate(card_starts), today)
+    last_day = timezone.localdate(card_ends) if card_ends is not None else None
+    voided, left = [], []
+    for inv in (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+        )
+        .select_for_update()
+        .order_by("pk")
+    ):
+        if today <= inv.period_end < first_day or (last_day and inv.period_start > last_day):
+            continue  # a period before the card starts or after it ends: the transfer's
+        if inv.status == Invoice.Status.AWAITING:
+            left.append(inv)
+            continue
+        inv.status = Invoice.Status.VOID
+        inv.save(update_fields=["status"])
+        voided.append(inv)
+        _audit(
+            actor=by,
+            action=BillingAudit.BANK_INVOICE_VOIDED,
+            target=inv,
+            reason=_("Langganan kini dibayar dengan kartu"),
+            data={
+                "cooperative": sub.cooperative.slug,
+                "amount": str(inv.amount),
+                "reference": inv.reference,
+                "period": [inv.period_start.isoformat(), inv.period_end.isoformat()],
+                "stripe_subscription": stripe_subscription,
+                "card_starts": card_starts.isoformat(),
+            },
+        )
+    if voided or (left and switched):
+        billing_email_send(
+            kind="bank_invoices_voided",
+            subscription=sub,
+            extra={"voided": voided, "left": left, "card_starts": card_starts},
+        )
+    return voided
 
 
 def _refuse_while_card_bills(sub: Subscription) -> None:

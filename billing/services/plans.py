@@ -244,12 +244,16 @@ def payment_start(
     keep what is already covered: the invoice's period starts after it, the card is
     first charged when it ends (card_billing_start). A card set to end at its period
     end is ended now when a new card is set up (it would charge nothing more; what it
-    paid for stays covered), so one card subscription bills at a time."""
+    paid for stays covered), so one card subscription bills at a time. A card is refused
+    while a transfer's proof awaits the operator; the open transfer invoices it pays for
+    are void once Stripe reports it (subscription_sync_stripe)."""
     if provider not in settings.BILLING_PROVIDERS:
         raise ApplicationError(BillingErrors.PROVIDER_UNKNOWN, _("Cara pembayaran tidak dikenal."))
     if interval not in Interval.values:
         raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
     _check_plan_fits(subscription=subscription, plan=plan)
+    if provider == Subscription.Provider.STRIPE:
+        _refuse_card_while_transfer_awaits(subscription)
     if (
         provider == Subscription.Provider.BANK_TRANSFER
         and subscription.stripe_subscription_id
@@ -307,6 +311,29 @@ def payment_start(
             data=data,
         )
     return start
+
+
+def _refuse_card_while_transfer_awaits(sub: Subscription) -> None:
+    """A transfer whose proof awaits the operator may be paid: the card's first charge
+    is only known once the operator has confirmed or rejected it (a card started now
+    would also be charged for the period that transfer pays)."""
+    awaiting = (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.AWAITING
+        )
+        .order_by("pk")
+        .first()
+    )
+    if awaiting is not None:
+        raise ApplicationError(
+            BillingErrors.TRANSFER_AWAITING,
+            _(
+                "Bukti transfer tagihan %(n)s masih menunggu konfirmasi operator. Bayar "
+                "dengan kartu setelah transfer itu dikonfirmasi (kartu lalu ditagih mulai "
+                "akhir periode yang dibayar) atau ditolak, agar tidak membayar dua kali."
+            )
+            % {"n": awaiting.number},
+        )
 
 
 def card_subscription_end(

@@ -19,6 +19,7 @@ from ..providers.stripe_provider import (
     subscription_period_end,
     subscription_price_id,
 )
+from .bank import _bank_invoices_void_for_card
 from .common import (
     S,
     _audit,
@@ -92,7 +93,8 @@ def subscription_sync_stripe(
     period paid by bank transfer or by a card. A card subscription started while such a
     period runs is ``trialing`` at Stripe until it ends (card_billing_start): the
     cooperative stays active on the plan it paid for, and the card's plan is the change
-    due when the card starts paying (next_plan)."""
+    due when the card starts paying (next_plan). Once a card pays (active or trialing),
+    the open transfer invoices for its periods are void (_bank_invoices_void_for_card)."""
     sub = _lock(subscription)
     dead = ("canceled", "incomplete_expired")
     if sub.provider == Subscription.Provider.BANK_TRANSFER and stripe_sub["status"] in dead:
@@ -110,6 +112,10 @@ def subscription_sync_stripe(
     ):
         return sub
     was_status = sub.stripe_status if sub.stripe_subscription_id == stripe_sub["id"] else ""
+    switched = (
+        sub.provider != Subscription.Provider.STRIPE
+        or sub.stripe_subscription_id != stripe_sub["id"]
+    )
     sub.stripe_subscription_id = stripe_sub["id"]
     sub.stripe_status = stripe_sub["status"]
     sub.cancel_at_period_end = bool(stripe_sub.get("cancel_at_period_end"))
@@ -159,6 +165,19 @@ def subscription_sync_stripe(
             status=target,
             reason=_("Status langganan Stripe: %(s)s") % {"s": stripe_sub["status"]},
             actor=actor,
+        )
+    if stripe_sub["status"] in ("active", "trialing") and sub.status != S.ARCHIVED:
+        # The card pays from now on (from its trial end when deferred): what is still
+        # open of the transfer invoices for those periods is not owed any more.
+        trial_end = _ts(stripe_sub.get("trial_end"))
+        card_starts = trial_end if stripe_sub["status"] == "trialing" and trial_end else None
+        _bank_invoices_void_for_card(
+            sub=sub,
+            card_starts=card_starts or timezone.now(),
+            card_ends=card_period_end if sub.cancel_at_period_end else None,
+            stripe_subscription=stripe_sub["id"],
+            switched=switched,
+            by=actor,
         )
     return sub
 
