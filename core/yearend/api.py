@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import query_id, request_object
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
 
@@ -57,6 +58,52 @@ class YearEndSerializer(serializers.ModelSerializer):
             "funds",
             "posted_at",
         ]
+
+
+class KnownFieldsInput(serializers.Serializer):
+    """A PUT's body: only the fields declared, each optional. A key it does not know is
+    refused by name (``{"by": 1}`` never reaches a service's keywords), except the
+    read-only ones of the GET (``ignored``), which a client may send back unchanged."""
+
+    ignored: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields) - set(self.ignored))
+        if unknown:
+            raise serializers.ValidationError({f: [_("Tidak dikenal.")] for f in unknown})
+        return super().to_internal_value(data)
+
+
+class YesNoField(serializers.BooleanField):
+    TRUE_VALUES = serializers.BooleanField.TRUE_VALUES | {"ya", "Ya", "YA"}
+    FALSE_VALUES = serializers.BooleanField.FALSE_VALUES | {"tidak", "Tidak", "TIDAK"}
+
+
+class ShuSettingsInput(KnownFieldsInput):
+    """The SHU settings to change, as typed (``"22,5"`` or ``22.5``): text, like the
+    settings screen's form; ``shu_settings_set`` reads and checks the numbers and choices."""
+
+    ignored = ("effective_year",)
+
+    def get_fields(self):
+        fields = {
+            f: serializers.CharField(required=False, max_length=40)
+            for f in services.SETTINGS_FIELDS
+        }
+        fields["capital_includes_sukarela"] = YesNoField(required=False)
+        return fields
+
+
+class RatTextsInput(KnownFieldsInput):
+    """The RAT pack's texts to change (text without NUL; null or empty clears one)."""
+
+    ignored = ("year",)
+
+    def get_fields(self):
+        return {
+            f: serializers.CharField(required=False, allow_blank=True, allow_null=True)
+            for f in RatReport.TEXT_FIELDS
+        }
 
 
 class ChecklistItemSerializer(serializers.Serializer):
@@ -187,10 +234,11 @@ class SettingsDetail(YearEndView):
     def get(self, request, year: int):
         return Response(ShuSettingsSerializer(selectors.shu_settings_for(year=year)).data)
 
-    @extend_schema(request=ShuSettingsSerializer, responses=ShuSettingsSerializer)
+    @extend_schema(request=ShuSettingsInput, responses=ShuSettingsSerializer)
     def put(self, request, year: int):
-        data = {k: v for k, v in request.data.items() if k != "effective_year"}
-        row = services.shu_settings_set(year=year, by=request.user, **data)
+        ser = ShuSettingsInput(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        row = services.shu_settings_set(year=year, by=request.user, **ser.validated_data)
         return Response(ShuSettingsSerializer(row).data)
 
 
@@ -305,9 +353,9 @@ class Shares(YearEndView):
     )
     def get(self, request, year: int):
         qs = MemberShare.objects.filter(year_end__year=year).select_related("member")
-        member = request.query_params.get("member")
-        if member and member.isdigit():
-            qs = qs.filter(member_id=int(member))
+        member = query_id(request, "member")
+        if member is not None:
+            qs = qs.filter(member_id=member)
         return Response(MemberShareSerializer(qs.order_by("member__number"), many=True).data)
 
 
@@ -334,10 +382,11 @@ class RatTexts(YearEndView):
     def get(self, request, year: int):
         return Response(RatTextsSerializer(rat_report_for(year=year)).data)
 
-    @extend_schema(request=RatTextsSerializer, responses=RatTextsSerializer)
+    @extend_schema(request=RatTextsInput, responses=RatTextsSerializer)
     def put(self, request, year: int):
-        data = {k: v for k, v in request.data.items() if k != "year"}
-        row = services.rat_texts_set(year=year, by=request.user, **data)
+        ser = RatTextsInput(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        row = services.rat_texts_set(year=year, by=request.user, **ser.validated_data)
         return Response(RatTextsSerializer(row).data)
 
 
