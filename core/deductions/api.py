@@ -180,9 +180,9 @@ class RunPostAll(_Base):
         request=OpenApiTypes.OBJECT,
     )
     def post(self, request, pk: int):
-        run = services.deduction_run_post_all_enqueue(
-            run=get_object_or_404(DeductionRun, pk=pk), by=request.user, on=request.data.get("on")
-        )
+        run = get_object_or_404(DeductionRun, pk=pk)
+        on = request_object(request).get("on")
+        run = services.deduction_run_post_all_enqueue(run=run, by=request.user, on=on)
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -301,11 +301,12 @@ class ImportAction(_Base):
                 ) from None
             imp = services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
         elif action == "post":
+            data = request_object(request)
             imp = services.deduction_import_post(
                 imp=imp,
                 by=request.user,
-                on=request.data.get("on"),
-                nothing_deducted=_flag(request.data.get("nothing_deducted")),
+                on=data.get("on"),
+                nothing_deducted=_flag(data.get("nothing_deducted")),
             )
         elif action == "reverse":
             imp = services.deduction_import_reverse(

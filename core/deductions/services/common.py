@@ -109,18 +109,21 @@ def posting_date_default(run) -> date:
 def posting_date_clean(run, on) -> date:
     """The date the agency's money was received, which the batch is posted on (so the
     bank account in the ledger matches the bank statement): a real date, not in the
-    future, not before the run's month starts, in an open period. ``None``: the default."""
-    if on in (None, ""):
+    future, not before the run's month starts, in an open period. ``None``: the default;
+    anything but a date or its ISO text (a client's ``5`` or ``["2026-01-01"]``): refused."""
+    if on is None or on == "":
         return posting_date_default(run)
     if isinstance(on, str):
         try:
             on = date.fromisoformat(on.strip())
         except ValueError:
-            raise ApplicationError(
-                E.BAD_DATE,
-                _("Tanggal terima tidak valid (TTTT-BB-HH)."),
-                fields={"on": [_("Tanggal tidak valid.")]},
-            ) from None
+            on = None
+    if not isinstance(on, date):  # unreadable text, or a number, list, object, true
+        raise ApplicationError(
+            E.BAD_DATE,
+            _("Tanggal terima tidak valid (TTTT-BB-HH)."),
+            fields={"on": [_("Tanggal tidak valid.")]},
+        )
     if on > timezone.localdate():
         raise ApplicationError(
             E.BAD_DATE,

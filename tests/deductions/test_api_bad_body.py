@@ -1,0 +1,95 @@
+"""The payroll API's posting actions (post all, post one import, nothing deducted) with a
+body that is not a JSON object or an ``on`` that is not a date as text: a 400 in the one
+error shape, nothing posted, never a 500."""
+
+import json
+
+import pytest
+
+from core.deductions.models import DeductionImport
+from core.deductions.services import deduction_import_upload
+from core.ledger.models import JournalEntry
+
+from .conftest import csv_bytes, login, make_run
+
+NOT_OBJECTS = [[], "x", 5]
+NOT_DATES = [5, ["2026-01-01"], {"a": 1}, True]
+
+
+@pytest.fixture(autouse=True)
+def _production_like(settings):
+    settings.DEBUG = False
+
+
+@pytest.fixture
+def month(coop, cutoffs):
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    imp = deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        file_name="r.csv",
+        by=coop["by"],
+        content=csv_bytes([(m.nip, 100000) for m in coop["m"][:3]]),
+    )
+    c = login(coop["by"])
+    c.raise_request_exception = False
+    return c, run, imp, coop
+
+
+def _post(c, url, body):
+    return c.post(url, json.dumps(body), content_type="application/json")
+
+
+def _error(r, code):
+    assert r.status_code == 400, (r.status_code, r.content[:300])
+    err = r.json()["error"]
+    assert err["code"] == code, err
+    return err
+
+
+@pytest.mark.parametrize("body", NOT_OBJECTS)
+def test_post_all_refuses_a_body_that_is_not_an_object(month, body):
+    c, run, _imp, _coop = month
+    before = JournalEntry.objects.count()
+    _error(_post(c, f"/api/v1/deductions/runs/{run.pk}/post-all/", body), "validation_error")
+    assert JournalEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("on", NOT_DATES)
+def test_post_all_refuses_an_on_that_is_not_a_date(month, on):
+    c, run, _imp, _coop = month
+    err = _error(
+        _post(c, f"/api/v1/deductions/runs/{run.pk}/post-all/", {"on": on}), "deduction_bad_date"
+    )
+    assert list(err["fields"]) == ["on"]
+
+
+@pytest.mark.parametrize("body", NOT_OBJECTS)
+def test_import_post_refuses_a_body_that_is_not_an_object(month, body):
+    c, _run, imp, _coop = month
+    _error(_post(c, f"/api/v1/deductions/imports/{imp.pk}/post/", body), "validation_error")
+    assert DeductionImport.objects.get(pk=imp.pk).status == "valid"
+
+
+@pytest.mark.parametrize("on", NOT_DATES)
+def test_import_post_refuses_an_on_that_is_not_a_date(month, on):
+    c, _run, imp, _coop = month
+    r = _post(c, f"/api/v1/deductions/imports/{imp.pk}/post/", {"on": on})
+    assert list(_error(r, "deduction_bad_date")["fields"]) == ["on"]
+    assert DeductionImport.objects.get(pk=imp.pk).status == "valid"
+
+
+@pytest.mark.parametrize("on", NOT_DATES)
+def test_nothing_deducted_refuses_an_on_that_is_not_a_date(month, on):
+    c, run, _imp, coop = month
+    body = {"agency": coop["agencies"][1].pk, "on": on}
+    r = _post(c, f"/api/v1/deductions/runs/{run.pk}/nothing-deducted/", body)
+    assert list(_error(r, "deduction_bad_date")["fields"]) == ["on"]
+    assert not DeductionImport.objects.filter(run=run, agency=coop["agencies"][1]).exists()
+
+
+@pytest.mark.parametrize("body", NOT_OBJECTS)
+def test_nothing_deducted_refuses_a_body_that_is_not_an_object(month, body):
+    c, run, _imp, _coop = month
+    r = _post(c, f"/api/v1/deductions/runs/{run.pk}/nothing-deducted/", body)
+    _error(r, "validation_error")
