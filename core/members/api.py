@@ -11,7 +11,7 @@ from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 
 from . import selectors, services
 from .models import Agency, Heir, Member
-from .services import MAX_TAKE_HOME_PAY
+from .services import MAX_REASON, MAX_TAKE_HOME_PAY
 
 ANGGOTA = "anggota"
 
@@ -48,6 +48,14 @@ class MemberSerializer(serializers.ModelSerializer):
     take_home_pay = RupiahSerializerField(
         label=_("Gaji bersih"), required=False, allow_null=True, max_value=MAX_TAKE_HOME_PAY
     )
+    # why the data changed (PATCH), kept in the member's history; as on the edit screen
+    reason = serializers.CharField(
+        label=_("Alasan perubahan"),
+        max_length=MAX_REASON,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+    )
 
     class Meta:
         model = Member
@@ -73,6 +81,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "bank_account_number",
             "bank_account_holder",
             "take_home_pay",
+            "reason",
             "heirs",
             "created_at",
             "updated_at",
@@ -153,6 +162,7 @@ class MemberListCreate(generics.ListCreateAPIView):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("heirs", None)
+        data.pop("reason", None)  # a new member has no history to give a reason for
         serializer.instance = services.member_create(by=self.request.user, **data)
 
 
@@ -170,7 +180,6 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
         ser = self.get_serializer(member, data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         changes = {k: v for k, v in ser.validated_data.items() if k in services.MEMBER_EDITABLE}
-        member = services.member_update(
-            member=member, by=request.user, reason=str(request.data.get("reason", "")), **changes
-        )
+        reason = ser.validated_data.get("reason", "")
+        member = services.member_update(member=member, by=request.user, reason=reason, **changes)
         return Response(MemberSerializer(member).data)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.common.fields import RupiahField
 
 from .models import Agency, Member
-from .services import MAX_TAKE_HOME_PAY
+from .services import MAX_REASON, MAX_TAKE_HOME_PAY
 
 
 class MemberForm(forms.Form):
@@ -41,7 +41,7 @@ class MemberForm(forms.Form):
         if editing:
             del self.fields["join_date"]
             self.fields["reason"] = forms.CharField(
-                label=_("Alasan perubahan"), max_length=300, required=False
+                label=_("Alasan perubahan"), max_length=MAX_REASON, required=False
             )
 
     @staticmethod

@@ -84,6 +84,8 @@ def normalize_golongan(value: str) -> str:
 
 # a month's take-home pay above this is a typo (or a NIK in the wrong column)
 MAX_TAKE_HOME_PAY = Decimal("1000000000")
+# the reason given with a change of a member's data (screen and API), kept in the history
+MAX_REASON = 300
 
 
 def _settings_locked() -> MemberSettings:
