@@ -21,7 +21,14 @@ from core.ledger.services import date_in_range
 from core.members.models import Member
 
 from . import selectors, services
-from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+from .models import (
+    MAX_TERM_MONTHS,
+    TERM_TOO_LONG,
+    InterestRun,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+)
 
 ANGGOTA = "anggota"
 
@@ -121,7 +128,13 @@ class ProductCreateSerializer(serializers.Serializer):
     )
     tax_threshold = RupiahSerializerField(min_value=0, required=False)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    term_months = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    term_months = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_TERM_MONTHS,
+        required=False,
+        allow_null=True,
+        error_messages={"max_value": TERM_TOO_LONG},
+    )
     payout_date = serializers.DateField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
 

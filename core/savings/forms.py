@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.common.fields import RupiahField
 from core.ledger.models import Account
 
-from .models import SavingsProduct
+from .models import MAX_TERM_MONTHS, TERM_TOO_LONG, SavingsProduct
 
 
 class TellerForm(forms.Form):
@@ -65,7 +65,13 @@ class ProductForm(forms.Form):
     tax_rate = forms.DecimalField(
         label=_("Tarif PPh (%)"), min_value=0, max_value=100, decimal_places=2, max_digits=5
     )
-    term_months = forms.IntegerField(label=_("Jangka (bulan)"), required=False, min_value=1)
+    term_months = forms.IntegerField(
+        label=_("Jangka (bulan)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_TERM_MONTHS,
+        error_messages={"max_value": TERM_TOO_LONG},
+    )
     payout_date = forms.DateField(
         label=_("Tanggal pencairan"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

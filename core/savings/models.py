@@ -16,6 +16,9 @@ from core.common.loading import FastFromDb
 from core.members.models import Member
 
 ZERO = Decimal("0")
+# a product's longest term (jangka): 50 years; the one message for screen, API and service
+MAX_TERM_MONTHS = 600
+TERM_TOO_LONG = _("Paling lama %(limit_value)s bulan.")
 
 
 class SavingsProduct(FastFromDb, models.Model):
@@ -75,7 +78,7 @@ class SavingsProduct(FastFromDb, models.Model):
             "menghitungnya sendiri di halaman rekonsiliasi."
         ),
     )
-    # berjangka
+    # berjangka; at most MAX_TERM_MONTHS (more is a typo, and beyond the column's smallint)
     term_months = models.PositiveSmallIntegerField(_("jangka (bulan)"), null=True, blank=True)
     payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)
     is_active = models.BooleanField(_("aktif"), default=True)

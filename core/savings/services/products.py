@@ -14,7 +14,7 @@ from core.ledger.models import Account
 from core.ledger.selectors import account_for_role
 from core.savings.audit import SavingsAudit
 
-from ..models import SavingsProduct, WajibRate
+from ..models import MAX_TERM_MONTHS, TERM_TOO_LONG, SavingsProduct, WajibRate
 from .common import SavingsErrors, clean_amount
 
 # --- product settings -------------------------------------------------------------------
@@ -86,7 +86,15 @@ def _product_errors(
         errors["interest_basis"] = [_("Tidak valid.")]
     if value("amount_by_grade") and kind != SavingsProduct.Kind.WAJIB:
         errors["amount_by_grade"] = [_("Nominal menurut golongan hanya untuk simpanan wajib.")]
-    if kind == SavingsProduct.Kind.BERJANGKA:
+    if changes.get("term_months") is not None:
+        try:
+            term = int(changes["term_months"])
+        except (TypeError, ValueError):
+            errors["term_months"] = [_("Harus berupa angka.")]
+        else:
+            if term > MAX_TERM_MONTHS:
+                errors["term_months"] = [TERM_TOO_LONG % {"limit_value": MAX_TERM_MONTHS}]
+    if kind == SavingsProduct.Kind.BERJANGKA and "term_months" not in errors:
         term = value("term_months")
         if not term or int(term) < 1:
             errors["term_months"] = [_("Simpanan berjangka perlu jangka (bulan).")]
