@@ -16,6 +16,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.api import MAX_ID
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.pagination import BoundedPageNumberPagination
@@ -23,7 +24,8 @@ from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermis
 from core.ledger.errors import LedgerErrors
 
 from . import reports, services
-from .models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
+from .models import Account, FiscalYear, JournalEntry, JournalLine, ManualEntryRequest, Period
+from .selectors import member_ids_unknown
 from .services import LineSpec, date_in_range
 
 
@@ -75,7 +77,9 @@ class LedgerAccountSerializer(serializers.ModelSerializer):
 
 
 class LedgerAccountUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False)
+    name = serializers.CharField(
+        required=False, max_length=Account._meta.get_field("name").max_length
+    )
     type = serializers.ChoiceField(choices=Account.Type.choices, required=False)
     is_active = serializers.BooleanField(required=False)
     is_cash = serializers.BooleanField(required=False)
@@ -132,14 +136,47 @@ class LedgerLineSerializer(serializers.Serializer):
     account = serializers.CharField(help_text="Kode akun")
     debit = RupiahSerializerField(whole=False, required=False, default=0)
     credit = RupiahSerializerField(whole=False, required=False, default=0)
-    member_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    memo = serializers.CharField(required=False, allow_blank=True, default="")
+    member_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Id anggota koperasi ini (buku pembantu per anggota); kosong: tanpa anggota",
+    )
+    memo = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=JournalLine._meta.get_field("memo").max_length,
+    )
 
 
 class LedgerEntryCreateSerializer(serializers.Serializer):
     date = serializers.DateField()
-    description = serializers.CharField()
+    description = serializers.CharField(
+        max_length=JournalEntry._meta.get_field("description").max_length
+    )
     lines = LedgerLineSerializer(many=True)
+
+    def validate_lines(self, lines):
+        """A member named on a line is a member of this cooperative; an error names the
+        line by its index, as DRF names a line's own field errors."""
+        unknown = member_ids_unknown(ln["member_id"] for ln in lines)
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    i: {
+                        "member_id": [
+                            _("Tidak ada anggota dengan id %(id)s di koperasi ini.")
+                            % {"id": ln["member_id"]}
+                        ]
+                    }
+                    for i, ln in enumerate(lines)
+                    if ln["member_id"] in unknown
+                }
+            )
+        return lines
 
 
 class LedgerEntryLineSerializer(serializers.Serializer):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
@@ -22,6 +24,15 @@ from .models import Account, AccountRole, JournalLine, Receipt, ReceiptSeries
 
 ZERO = Decimal("0")
 Totals = dict[int, tuple[Decimal, Decimal]]  # account_id -> (debit, credit)
+
+
+def member_ids_unknown(ids) -> set[int]:
+    """Of the member ids a journal line would carry, those that name no member of this
+    cooperative (the members app answers: ``settings.LEDGER_MEMBER_IDS_EXISTING``)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return set()
+    return ids - set(import_string(settings.LEDGER_MEMBER_IDS_EXISTING)(ids))
 
 
 def account_for_role(key: str) -> Account:

@@ -25,6 +25,13 @@ def member_search(
     return qs.order_by("number")
 
 
+def member_ids_existing(ids) -> set[int]:
+    """Of ``ids``, those of members of this cooperative (any status: one who left still
+    has lines); the ledger's check of a manual journal line's member
+    (``settings.LEDGER_MEMBER_IDS_EXISTING``)."""
+    return set(Member.objects.filter(pk__in=set(ids)).values_list("pk", flat=True))
+
+
 def member_for_user(user) -> Member | None:
     if not (user and user.is_authenticated):
         return None

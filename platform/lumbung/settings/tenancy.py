@@ -112,6 +112,10 @@ LEDGER_NON_CURRENT_PROVIDERS = {
     "loan_receivable": "core.yearend.selectors.loans_principal_due_after_12_months",
 }
 
+# Which of some member ids are members of the current cooperative, `fn(ids) -> set[int]`:
+# the ledger checks the member named on a manual journal line with it (members sit above).
+LEDGER_MEMBER_IDS_EXISTING = "core.members.selectors.member_ids_existing"
+
 # Where a fiscal year is closed (income tax, SHU after tax into SHU belum dibagi, the close
 # checklist): the year-end app's screen and API. The ledger's own year-close screen action
 # and API refuse and point there, so no year is closed past the checklist.
