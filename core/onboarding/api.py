@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY, RolePermission
 
 from . import files, selectors, services
-from .common import E
+from .common import UNDO_REASON_MAX, E
 from .loans_import import loans_import
 from .models import MoveIn
 
@@ -168,13 +169,23 @@ class GoLiveView(_Base):
         return Response({"move_in": move_in_data(mi)})
 
 
+class UndoSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=UNDO_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Alasan pembatalan (wajib diisi)",
+    )
+
+
 class UndoView(_Base):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=UndoSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
+        ser = UndoSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
         mi = services.move_in_undo(
-            move_in=services.move_in_get(),
-            reason=request_object(request).get("reason", ""),
-            by=request.user,
+            move_in=services.move_in_get(), reason=ser.validated_data["reason"], by=request.user
         )
         return Response({"move_in": move_in_data(mi)})
 

@@ -27,6 +27,8 @@ class OnboardingErrors(StrEnum):
 
 E = OnboardingErrors
 MOVE_IN_ROLES = TREASURY  # admin, bendahara
+# the undo's reason (screen and API): it heads the reversals' descriptions (500 wide)
+UNDO_REASON_MAX = 300
 
 
 def require_role(by, what: str) -> None:

@@ -58,6 +58,8 @@ METHODS = {
 PERIODS = {"month": "month", "bulan": "month", "year": "year", "tahun": "year"}
 IMPORT_USERNAME = "pindahan-lumbung"
 MAX_TENOR = 360  # thirty years: anything longer is a typo
+# an old system's loan number is kept as the loan's number, which holds this many characters
+NUMBER_MAX = Loan._meta.get_field("number").max_length
 
 
 @dataclass
@@ -317,7 +319,20 @@ def loans_rows_check(
                     )
                 )
         if loan_number:
-            if loan_number in existing_numbers:
+            if len(loan_number) > NUMBER_MAX:
+                errs.append(
+                    row_error(
+                        n,
+                        "loan_number",
+                        _(
+                            "Nomor pinjaman %(l)s terlalu panjang: paling banyak %(max)s "
+                            "karakter (ini %(len)s). Persingkat, atau kosongkan agar Lumbung "
+                            "memberi nomor."
+                        )
+                        % {"l": loan_number, "max": NUMBER_MAX, "len": len(loan_number)},
+                    )
+                )
+            elif loan_number in existing_numbers:
                 errs.append(
                     row_error(
                         n,

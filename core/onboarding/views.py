@@ -9,6 +9,7 @@ import contextlib
 from datetime import date
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import TREASURY, role_required
 from core.ledger.models import Account
-from core.onboarding.common import OnboardingErrors
+from core.onboarding.common import UNDO_REASON_MAX, OnboardingErrors
 from core.savings.member_import import berjangka_import_columns
 
 from . import files, selectors, services
@@ -138,13 +139,18 @@ def wizard(request):
                     request, _("Pindah ke Lumbung selesai; periode sampai tanggal pindah ditutup.")
                 )
             elif action == "undo":
+                reason_field = forms.CharField(max_length=UNDO_REASON_MAX, required=False)
                 services.move_in_undo(
-                    move_in=mi, reason=request.POST.get("reason", ""), by=request.user
+                    move_in=mi,
+                    reason=reason_field.clean(request.POST.get("reason", "")),
+                    by=request.user,
                 )
                 messages.success(request, _("Pindah ke Lumbung dibatalkan."))
             else:
                 raise ApplicationError(OnboardingErrors.WRONG_STATE, _("Langkah tidak dikenal."))
             return redirect("onboarding:wizard")
+        except forms.ValidationError as e:  # the undo's reason
+            messages.error(request, _("Alasan pembatalan: %(e)s") % {"e": " ".join(e.messages)})
         except ValueError:
             messages.error(request, _("Tanggal tidak valid."))
         except ApplicationError as e:
