@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 ACTIVATION_SALT = "lumbung.portal.activation"
 ACTIVATION_MAX_AGE = 24 * 3600
+# A member's login is their e-mail address, so an address longer than a login holds (150;
+# e-mail allows 254, as the members' address field does) cannot be one.
+LOGIN_EMAIL_MAX = User._meta.get_field("username").max_length
 
 
 def _norm_email(email: str) -> str:
@@ -101,7 +105,7 @@ def portal_activation_request(
     address is free. Returns whether a link was sent — for tests and the audit only: the
     screen must not show it."""
     email = _norm_email(email)
-    if not email:
+    if not email or len(email) > LOGIN_EMAIL_MAX:  # the form says so; no login could hold it
         return False
     member = _member_matching(number=number, nip=nip, birth_date=birth_date)
     if member is None:
@@ -142,7 +146,7 @@ def activation_read(token: str) -> tuple[Member, str]:
         pk=payload.get("m"), status=Member.Status.ACTIVE, user__isnull=True
     ).first()
     email = _norm_email(payload.get("e", ""))
-    if member is None or not email or _email_taken(email):
+    if member is None or not email or len(email) > LOGIN_EMAIL_MAX or _email_taken(email):
         raise invalid
     return member, email
 
@@ -194,17 +198,30 @@ def members_invitable():
     )
 
 
+@dataclass
+class Invitations:
+    invited: list[User] = field(default_factory=list)
+    # left out: their e-mail is longer than a login holds (to be listed, and fixed)
+    too_long: list[Member] = field(default_factory=list)
+
+
 @transaction.atomic
-def members_invite(*, by: User, member_ids: list[int], request) -> list[User]:
+def members_invite(*, by: User, member_ids: list[int], request) -> Invitations:
     """Create an ``anggota`` login for each chosen member (with their e-mail on file,
     no password yet) and e-mail each an invitation to set one, after commit. Members who
-    already have a login, have no e-mail or whose e-mail another login uses are skipped."""
+    already have a login, have no e-mail or whose e-mail another login uses are skipped;
+    those whose e-mail is longer than a login holds are left out and returned
+    (``too_long``), the others invited."""
     members = list(
         members_invitable().filter(pk__in=member_ids).select_for_update(of=("self",)).order_by("pk")
     )
     created: list[tuple[User, Member]] = []
+    too_long: list[Member] = []
     for m in members:
         email = _norm_email(m.email)
+        if len(email) > LOGIN_EMAIL_MAX:
+            too_long.append(m)
+            continue
         if _email_taken(email):
             continue
         user = User(username=email, email=email, full_name=m.full_name, role=User.Role.ANGGOTA)
@@ -229,4 +246,7 @@ def members_invite(*, by: User, member_ids: list[int], request) -> list[User]:
                     log.exception("portal invitation to user %s failed", u.pk)
 
         transaction.on_commit(_send)
-    return [u for u, _m in created]
+    return Invitations(
+        invited=[u for u, _m in created],
+        too_long=sorted(too_long, key=lambda m: m.number),
+    )

@@ -26,6 +26,7 @@ from core.yearend.selectors import member_shares
 
 from . import data
 from .activation import (
+    LOGIN_EMAIL_MAX,
     activation_read,
     members_invitable,
     members_invite,
@@ -238,7 +239,15 @@ class ActivationRequestForm(forms.Form):
         label=_("Tanggal lahir"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     email = forms.EmailField(
-        label=_("E-mail"), help_text=_("Tautan aktivasi dikirim ke alamat ini.")
+        label=_("E-mail"),
+        help_text=_("Tautan aktivasi dikirim ke alamat ini."),
+        max_length=LOGIN_EMAIL_MAX,  # it becomes the login
+        error_messages={
+            "max_length": _(
+                "Alamat e-mail ini terlalu panjang untuk login (paling banyak "
+                "%(limit_value)d karakter, ini %(show_value)d). Pakai alamat yang lebih pendek."
+            )
+        },
     )
 
     def clean(self):
@@ -342,14 +351,27 @@ def invite_members(request):
         if not ids:
             messages.error(request, _("Pilih setidaknya satu anggota."))
         else:
-            users = members_invite(by=request.user, member_ids=ids, request=request)
-            messages.success(
-                request,
-                ngettext(
-                    "%(n)d undangan portal dikirim.", "%(n)d undangan portal dikirim.", len(users)
+            result = members_invite(by=request.user, member_ids=ids, request=request)
+            n = len(result.invited)
+            if n or not result.too_long:
+                messages.success(
+                    request,
+                    ngettext("%(n)d undangan portal dikirim.", "%(n)d undangan portal dikirim.", n)
+                    % {"n": n},
                 )
-                % {"n": len(users)},
-            )
+            if result.too_long:
+                messages.warning(
+                    request,
+                    _(
+                        "Tidak diundang karena alamat e-mailnya lebih dari %(max)s karakter, "
+                        "terlalu panjang untuk login: %(members)s. Perbaiki e-mailnya di data "
+                        "anggota."
+                    )
+                    % {
+                        "max": LOGIN_EMAIL_MAX,
+                        "members": ", ".join(f"{m.number} {m.full_name}" for m in result.too_long),
+                    },
+                )
         return redirect("portal-invite")
     page = paginate(request, members_invitable(), per_page=100)
     return render(request, "portal/invite.html", {"page": page})
