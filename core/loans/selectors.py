@@ -65,10 +65,34 @@ def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
     return qs.order_by("version", "number")
 
 
-def member_next_instalment(*, member: Member) -> dict | None:
-    """The member's next unpaid instalment over their running loans, for the portal:
-    the earliest due date of an unsettled current row and what is still owed on every
-    row due that day (principal + jasa − paid − waived); None when nothing is owed."""
+def loan_dues_summary(loan: Loan, on: date, rows: list[Instalment] | None = None) -> dict:
+    """A running loan's dues on ``on`` as the staff loan page shows them (``loan_dues``:
+    every unsettled row due on or before ``on`` with its late penalty — "Tertunggak" —
+    then the next instalment), with the dates a member needs: the oldest row due, whether
+    any row is past due (before ``on``; one due that day is due, not late) and the next
+    instalment's due date. ``rows``: the loan's current unsettled rows by number."""
+    if rows is None:
+        rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
+    dues = loan_dues(loan, on, rows)
+    due = [r for r in rows if r.due_date <= on]
+    nxt = next((r for r in rows if r.due_date > on), None)
+    return {
+        "loan": loan,
+        "dues": dues,
+        "due_total": dues.due_total,
+        "penalty": dues.penalty,
+        "oldest_due": due[0].due_date if due else None,
+        "overdue": any(r.due_date < on for r in due),
+        "next_amount": dues.next_jasa + dues.next_principal,
+        "next_due": nxt.due_date if nxt else None,
+    }
+
+
+def member_loans_due(*, member: Member, on: date) -> dict | None:
+    """What a member owes on their running loans on ``on``, for the portal, by the staff
+    loan page's rule (``loan_dues_summary`` per loan): the total due now with its penalty
+    (overdue when any row is past due), and the next instalment — the earliest next due
+    date and what falls due that day over the loans. None when nothing is owed."""
     rows = list(
         Instalment.objects.filter(
             loan__member=member,
@@ -77,17 +101,26 @@ def member_next_instalment(*, member: Member) -> dict | None:
             settled=False,
         )
         .select_related("loan", "loan__product")
-        .order_by("due_date", "loan_id", "number")
+        .order_by("loan_id", "number")
     )
     if not rows:
         return None
-    first = rows[0].due_date
-    due = [r for r in rows if r.due_date == first]
-    amount = sum(
-        (r.principal + r.jasa - r.principal_paid - r.jasa_paid - r.jasa_waived for r in due),
-        ZERO,
-    )
-    return {"due_date": first, "amount": amount, "loans": [r.loan for r in due]}
+    by_loan: dict[int, list[Instalment]] = {}
+    for r in rows:
+        by_loan.setdefault(r.loan_id, []).append(r)
+    loans = [loan_dues_summary(rs[0].loan, on, rs) for rs in by_loan.values()]
+    next_due = min((x["next_due"] for x in loans if x["next_due"]), default=None)
+    return {
+        "loans": loans,
+        "due_total": sum((x["due_total"] for x in loans), ZERO),
+        "penalty": sum((x["penalty"] for x in loans), ZERO),
+        "oldest_due": min((x["oldest_due"] for x in loans if x["oldest_due"]), default=None),
+        "overdue": any(x["overdue"] for x in loans),
+        "next_due": next_due,
+        "next_amount": sum(
+            (x["next_amount"] for x in loans if next_due and x["next_due"] == next_due), ZERO
+        ),
+    }
 
 
 def member_loans_outstanding(member: Member, on: date | None = None) -> list[dict]:

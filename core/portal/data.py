@@ -41,9 +41,16 @@ def loans(member) -> list:
     return list(loan_selectors.loan_list(member=member))
 
 
-def next_instalment(member) -> dict | None:
-    """The next unpaid instalment (``core.loans.selectors.member_next_instalment``)."""
-    return loan_selectors.member_next_instalment(member=member)
+def loans_due(member, on: dt.date) -> dict | None:
+    """What the member owes on their running loans: arrears with the late penalty and the
+    next instalment, by the staff loan page's rule (``core.loans.selectors.member_loans_due``)."""
+    return loan_selectors.member_loans_due(member=member, on=on)
+
+
+def loan_due(loan, on: dt.date) -> dict | None:
+    """One running loan's arrears and next instalment as the staff loan page shows them
+    (``core.loans.selectors.loan_dues_summary``); None for a loan not running."""
+    return loan_selectors.loan_dues_summary(loan, on) if loan.is_running else None
 
 
 def last_deduction(member) -> dict | None:
@@ -56,8 +63,10 @@ def loan_for_member(member, pk: int):
     return next((ln for ln in loans(member) if ln.pk == pk), None)
 
 
-def loan_schedule(loan) -> list[dict]:
-    """The current instalment schedule with each row's total (principal + jasa)."""
+def loan_schedule(loan, on: dt.date) -> list[dict]:
+    """The current instalment schedule with each row's total (principal + jasa); a row
+    not settled whose due date is before ``on`` is ``overdue`` (the staff page's
+    "Tertunggak" badge)."""
     return [
         {
             "number": i.number,
@@ -67,6 +76,7 @@ def loan_schedule(loan) -> list[dict]:
             "total": i.principal + i.jasa,
             "paid": i.principal_paid + i.jasa_paid,
             "settled": i.settled,
+            "overdue": not i.settled and i.due_date < on,
         }
         for i in loan_selectors.loan_schedule(loan)
     ]

@@ -58,7 +58,7 @@ def home(request):
             "accounts": data.savings_accounts(member),
             "savings_total": data.savings_total(member),
             "loans": data.loans(member),
-            "next_instalment": data.next_instalment(member),
+            "dues": data.loans_due(member, timezone.localdate()),
             "last_deduction": data.last_deduction(member),
             "simulation_url": data.simulation_url(),
             "active_tab": "home",
@@ -127,13 +127,15 @@ def loan_detail(request, pk: int):
     loan = data.loan_for_member(member, pk)
     if loan is None:
         raise Http404
+    today = timezone.localdate()
     return render(
         request,
         "portal/loan_detail.html",
         {
             "member": member,
             "loan": loan,
-            "schedule": data.loan_schedule(loan),
+            "dues": data.loan_due(loan, today),
+            "schedule": data.loan_schedule(loan, today),
             "active_tab": "loans",
         },
     )

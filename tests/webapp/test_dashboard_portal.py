@@ -206,8 +206,9 @@ def test_portal_loan_schedule_sums_to_principal(
     from django.template.defaultfilters import date as date_filter
 
     home = client_a.get("/portal/")
-    nxt = home.context["next_instalment"]
-    assert nxt["amount"] == D("1100000") and nxt["due_date"] == rows[0]["due_date"]
+    nxt = home.context["dues"]
+    assert nxt["due_total"] == 0 and not nxt["overdue"]
+    assert nxt["next_amount"] == D("1100000") and nxt["next_due"] == rows[0]["due_date"]
     section = home.content.decode().split('id="portal-next-instalment"', 1)[1].split("</div>")[0]
     assert "Rp 1.100.000" in section and date_filter(rows[0]["due_date"]) in section
 
