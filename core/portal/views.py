@@ -196,6 +196,10 @@ def deductions(request):
     )
 
 
+def _decimal_or_none(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
 @role_required(read=MEMBERS, write=MEMBERS)
 def shu(request):
     """The member's SHU per posted year and how it was computed: their capital and jasa
@@ -206,14 +210,16 @@ def shu(request):
     rows = []
     for s in member_shares(member=member):
         ye = s.year_end
-        snap = ye.settings_snapshot or {}
+        # the snapshot keeps them as JSON text ("22.50"); as Decimals the template writes
+        # them in the reader's language ("22,50" in Indonesian), as the staff screens do
+        pct = (ye.settings_snapshot or {}).get("percentages") or {}
         rows.append(
             {
                 "share": s,
                 "year": ye.year,
                 "shu_after_tax": ye.shu_after_tax,
-                "pct_jasa_modal": (snap.get("percentages") or {}).get("jasa_modal"),
-                "pct_jasa_anggota": (snap.get("percentages") or {}).get("jasa_anggota"),
+                "pct_jasa_modal": _decimal_or_none(pct.get("jasa_modal")),
+                "pct_jasa_anggota": _decimal_or_none(pct.get("jasa_anggota")),
                 "pool_jma": ye.funds.get("jasa_modal"),
                 "pool_jua": ye.funds.get("jasa_anggota"),
                 "total_capital": ye.funds.get("total_capital"),

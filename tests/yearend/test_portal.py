@@ -2,7 +2,9 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from core.yearend.services import shu_post, yearend_close
 from tenants.services import tenant_host
@@ -56,3 +58,29 @@ def test_member_sees_why_a_pool_shows_nothing_when_it_went_to_cadangan(
     html = c.get("/portal/shu/").content.decode()
     assert "tidak ada anggota yang membayar jasa pinjaman, dialihkan ke cadangan" in html
     assert "tidak ada anggota yang bermodal" not in html  # capital pool was shared out
+
+
+def test_portal_shu_percentages_are_written_as_the_reader_reads_numbers(tenant_a, ready, staff):
+    """The AD/ART percentages as the staff screens render them: ``22,50`` (in Indonesian
+    ``22.50`` reads as two thousand two hundred and fifty); the English screens keep the
+    cooperative's number format (``lumbung.formats.en``)."""
+    from core.yearend.services import shu_settings_set
+
+    by = staff["bendahara"]
+    shu_settings_set(year=YEAR, by=by, pct_jasa_modal="22.5", pct_cadangan="22.5")
+    yearend_close(year=YEAR, by=by)
+    shu_post(year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="07/RAT", by=by)
+    user = f.user("anggota")
+    ready["m1"].user = user
+    ready["m1"].save(update_fields=["user"])
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(user)
+    html = c.get("/portal/shu/").content.decode()
+    assert "Jasa modal (22,50% dari SHU)" in html and "Jasa anggota (25,00% dari SHU)" in html
+    assert "22.50" not in html
+    c.post("/i18n/setlang/", {"language": "en", "next": "/portal/shu/"})
+    try:
+        html = c.get("/portal/shu/").content.decode()
+    finally:  # the request left English active in this thread: not for the next tests
+        translation.activate(settings.LANGUAGE_CODE)
+    assert "Capital share (22,50% of the SHU)" in html and "22.50" not in html
