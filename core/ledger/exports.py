@@ -9,12 +9,14 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
-from core.common.exports import safe_cell, safe_row, workbook_bytes
+from core.common.exports import safe_cell, workbook_bytes
 from core.common.pdf import html_to_pdf
 
-from .tables import with_cell_kinds
+from .tables import BOLD_ROWS, with_cell_kinds
 
 
 def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
@@ -32,30 +34,36 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 
 
 def table_xlsx(table: dict) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = str(table["title"])[:31]
-    name = getattr(connection.tenant, "name", "")
-    ws.append([safe_cell(name)])
-    ws["A1"].font = Font(bold=True, size=12)
-    ws.append([safe_cell(str(table["title"]))])
-    ws["A2"].font = Font(bold=True, size=12)
-    ws.append([safe_cell(str(table.get("subtitle", "")))])
-    ws.append([])
-    ws.append(safe_row(str(c) for c in table["columns"]))
-    header_row = ws.max_row
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-    for row in table["rows"]:
-        ws.append(safe_row(row["cells"]))  # Decimals stay exact numbers; text stays text
-        r = ws.max_row
-        for cell in ws[r]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = '"Rp" #,##0;-"Rp" #,##0'
-                cell.alignment = Alignment(horizontal="right")
-            if row["kind"] in ("section", "total", "subtotal", "group"):
-                cell.font = Font(bold=True)
+    """The table as one sheet, written row by row (openpyxl's write-only mode), so a
+    table whose rows are an iterator (a buku besar of a million lines) is never held in
+    memory whole. Money stays exact numbers, text text."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(str(table["title"])[:31])
     widths = [12, 48] + [20] * (len(table["columns"]) - 2)
-    for i, w in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = w
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    heading, bold = Font(bold=True, size=12), Font(bold=True)
+    right = Alignment(horizontal="right")
+
+    def cell(value, font=None):
+        c = WriteOnlyCell(ws, value=safe_cell(value))
+        if font is not None:
+            c.font = font
+        return c
+
+    ws.append([cell(getattr(connection.tenant, "name", ""), heading)])
+    ws.append([cell(str(table["title"]), heading)])
+    ws.append([cell(str(table.get("subtitle", "")))])
+    ws.append([])
+    ws.append([cell(str(c), bold) for c in table["columns"]])
+    for row in table["rows"]:
+        font = bold if row["kind"] in BOLD_ROWS else None
+        cells = []
+        for value in row["cells"]:
+            c = cell(value, font)  # Decimals stay exact numbers; text stays text
+            if isinstance(value, Decimal):
+                c.number_format = '"Rp" #,##0;-"Rp" #,##0'
+                c.alignment = right
+            cells.append(c)
+        ws.append(cells)
     return workbook_bytes(wb)

@@ -705,6 +705,57 @@ def _ledger_segments(account_id: int, date_from: date, date_to: date) -> list[tu
     return out
 
 
+LINE_SELECT = (
+    "SELECT l.id, l.date, l.debit, l.credit, l.member_id, l.memo,"
+    " e.id, e.fiscal_year, e.number, e.description, e.source, e.source_ref"
+)
+
+
+def _ledger_rows(account: Account, raw, running: Decimal):
+    """The ledger's row dicts from ``LINE_SELECT`` rows, each with the running balance
+    after it (``running``: the balance before the first)."""
+    for lid, dt, d, c, member_id, memo, eid, fy, num, desc, source, ref in raw:
+        running += signed_balance(account, d, c)
+        yield {
+            "line_id": lid,
+            "date": dt,
+            "entry_id": eid,
+            "number": f"JU-{fy}-{num:05d}",
+            "description": desc,
+            "memo": memo,
+            "source": source,
+            "source_ref": ref,
+            "member_id": member_id,
+            "debit": d,
+            "credit": c,
+            "balance": running,
+        }
+
+
+def _ledger_head(account: Account, date_from: date, date_to: date) -> tuple[dict, list[tuple]]:
+    """What every view of the buku besar shows besides its lines: opening balance,
+    totals of the range, closing balance, line count; and the range's month segments."""
+    d0, c0 = totals_as_of(date_from - timedelta(days=1), account_ids=[account.pk]).get(
+        account.pk, (ZERO, ZERO)
+    )
+    opening = signed_balance(account, d0, c0)
+    segments = _ledger_segments(account.pk, date_from, date_to)
+    total_d = sum((s[3] for s in segments), ZERO)
+    total_c = sum((s[4] for s in segments), ZERO)
+    head = {
+        "title": _("Buku Besar"),
+        "account": _acc_row(account) | {"normal_side": account.normal_side},
+        "date_from": date_from,
+        "date_to": date_to,
+        "opening": opening,
+        "total_debit": total_d,
+        "total_credit": total_c,
+        "closing": opening + signed_balance(account, total_d, total_c),
+        "count": sum(s[2] for s in segments),
+    }
+    return head, segments
+
+
 def general_ledger(
     *,
     account: Account,
@@ -715,19 +766,15 @@ def general_ledger(
 ) -> dict:
     """Buku besar of one account for [date_from, date_to]: opening balance, one page of
     lines (ordered by date, then posting order) with the running balance, closing balance.
-    Balances are signed by the account's normal side.
+    Balances are signed by the account's normal side. ``carried`` is the balance before
+    the page's first line (the opening balance on the first page, the balance carried
+    from the previous page after it).
 
     Cost does not grow with the account's history: the month holding the page is found
     from per-month line counts, so only that month's lines are scanned."""
     page_size = max(1, min(page_size, 1000))
-    d0, c0 = totals_as_of(date_from - timedelta(days=1), account_ids=[account.pk]).get(
-        account.pk, (ZERO, ZERO)
-    )
-    opening = signed_balance(account, d0, c0)
-    segments = _ledger_segments(account.pk, date_from, date_to)
-    count = sum(s[2] for s in segments)
-    total_d = sum((s[3] for s in segments), ZERO)
-    total_c = sum((s[4] for s in segments), ZERO)
+    head, segments = _ledger_head(account, date_from, date_to)
+    count = head["count"]
     pages = max(1, math.ceil(count / page_size))
     page = max(1, min(page, pages))
     offset = (page - 1) * page_size
@@ -756,9 +803,7 @@ def general_ledger(
                 before_d += dd
                 before_c += cc
             cur.execute(
-                "SELECT l.id, l.date, l.debit, l.credit, l.member_id, l.memo,"
-                " e.id, e.fiscal_year, e.number, e.description, e.source, e.source_ref"
-                " FROM (SELECT id FROM ledger_journalline"
+                LINE_SELECT + " FROM (SELECT id FROM ledger_journalline"
                 "       WHERE account_id = %s AND date >= %s AND date <= %s"
                 "       ORDER BY date, id LIMIT %s OFFSET %s) p"
                 " JOIN ledger_journalline l ON l.id = p.id"
@@ -767,38 +812,51 @@ def general_ledger(
                 [account.pk, seg_start, date_to, page_size, local_offset],
             )
             raw = cur.fetchall()
-    running = opening + signed_balance(account, before_d, before_c)
-    rows = []
-    for lid, dt, d, c, member_id, memo, eid, fy, num, desc, source, ref in raw:
-        running += signed_balance(account, d, c)
-        rows.append(
-            {
-                "line_id": lid,
-                "date": dt,
-                "entry_id": eid,
-                "number": f"JU-{fy}-{num:05d}",
-                "description": desc,
-                "memo": memo,
-                "source": source,
-                "source_ref": ref,
-                "member_id": member_id,
-                "debit": d,
-                "credit": c,
-                "balance": running,
-            }
-        )
-    return {
-        "title": _("Buku Besar"),
-        "account": _acc_row(account) | {"normal_side": account.normal_side},
-        "date_from": date_from,
-        "date_to": date_to,
-        "opening": opening,
-        "total_debit": total_d,
-        "total_credit": total_c,
-        "closing": opening + signed_balance(account, total_d, total_c),
-        "rows": rows,
+    carried = head["opening"] + signed_balance(account, before_d, before_c)
+    return head | {
+        "carried": carried,
+        "rows": list(_ledger_rows(account, raw, carried)),
         "page": page,
         "pages": pages,
-        "count": count,
         "page_size": page_size,
+    }
+
+
+EXPORT_CHUNK = 2000
+
+
+def _ledger_lines(account: Account, date_from: date, date_to: date, opening: Decimal):
+    """Every line of the range with its running balance, read ``EXPORT_CHUNK`` lines at
+    a time (keyset on date and id over the account's index), so a file of a million
+    lines never holds them all in memory."""
+    running = opening
+    after: tuple = (date_from, 0)  # line ids start at 1: every line of date_from is after it
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(
+                LINE_SELECT + " FROM ledger_journalline l"
+                " JOIN ledger_journalentry e ON e.id = l.entry_id"
+                " WHERE l.account_id = %s AND (l.date, l.id) > (%s, %s) AND l.date <= %s"
+                " ORDER BY l.date, l.id LIMIT %s",
+                [account.pk, after[0], after[1], date_to, EXPORT_CHUNK],
+            )
+            raw = cur.fetchall()
+        for row in _ledger_rows(account, raw, running):
+            running = row["balance"]
+            yield row
+        if len(raw) < EXPORT_CHUNK:
+            return
+        after = (raw[-1][1], raw[-1][0])
+
+
+def general_ledger_all(*, account: Account, date_from: date, date_to: date) -> dict:
+    """The whole buku besar of the range for a file (PDF, XLSX): as ``general_ledger``
+    but ``rows`` is an iterator over every line of the range, read in chunks."""
+    head, _segments = _ledger_head(account, date_from, date_to)
+    return head | {
+        "carried": head["opening"],
+        "rows": _ledger_lines(account, date_from, date_to, head["opening"]),
+        "page": 1,
+        "pages": 1,
+        "page_size": head["count"],
     }

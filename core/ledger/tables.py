@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 
 from django.utils.formats import date_format, localize
 from django.utils.html import escape
@@ -273,13 +274,21 @@ def cash_flow_table(r: dict) -> dict:
 
 
 def general_ledger_table(r: dict) -> dict:
+    """``r`` from ``reports.general_ledger`` (one page) or ``general_ledger_all`` (every
+    line, ``rows`` an iterator: the table's rows are then an iterator too, read once by
+    the file being written)."""
     acc = r["account"]
     cols = [_("Tanggal"), _("No. jurnal"), _("Uraian"), _("Debit"), _("Kredit"), _("Saldo")]
-    rows = [_row("subtotal", "", "", _("Saldo awal"), "", "", r["opening"])]
-    for x in r["rows"]:
-        desc = x["description"] + (f" — {x['memo']}" if x["memo"] else "")
-        rows.append(
-            _row(
+    first = (
+        _row("subtotal", "", "", _("Saldo awal"), "", "", r["opening"])
+        if r["page"] == 1
+        else _row("subtotal", "", "", _("Saldo pindahan"), "", "", r["carried"])
+    )
+
+    def lines():
+        for x in r["rows"]:
+            desc = x["description"] + (f" — {x['memo']}" if x["memo"] else "")
+            yield _row(
                 "row",
                 _d(x["date"]),
                 x["number"],
@@ -288,34 +297,34 @@ def general_ledger_table(r: dict) -> dict:
                 x["credit"] or "",
                 x["balance"],
             )
-        )
-    rows.append(
-        _row(
-            "total",
-            "",
-            "",
-            _("Jumlah mutasi / saldo akhir"),
-            r["total_debit"],
-            r["total_credit"],
-            r["closing"],
-        )
+
+    total = _row(
+        "total",
+        "",
+        "",
+        _("Jumlah mutasi / saldo akhir"),
+        r["total_debit"],
+        r["total_credit"],
+        r["closing"],
     )
     side = dict(Account.Side.choices)[acc["normal_side"]]
-    return {
+    subtitle = _("Periode %(a)s sampai %(b)s · saldo normal %(s)s") % {
+        "a": _d(r["date_from"]),
+        "b": _d(r["date_to"]),
+        "s": side,
+    }
+    if r["pages"] > 1:
+        subtitle += " · " + _("halaman %(p)s dari %(t)s") % {"p": r["page"], "t": r["pages"]}
+    table = {
         "title": _("Buku Besar %(c)s %(n)s") % {"c": acc["code"], "n": acc["name"]},
-        "subtitle": _("Periode %(a)s sampai %(b)s · saldo normal %(s)s · halaman %(p)s dari %(t)s")
-        % {
-            "a": _d(r["date_from"]),
-            "b": _d(r["date_to"]),
-            "s": side,
-            "p": r["page"],
-            "t": r["pages"],
-        },
+        "subtitle": subtitle,
         "columns": cols,
         "num_columns": 3,
         "text_columns": 3,
-        "rows": rows,
     }
+    if isinstance(r["rows"], list):
+        return table | {"rows": [first, *lines(), total]}
+    return table | {"rows": chain([first], lines(), [total])}
 
 
 BOLD_ROWS = frozenset({"section", "total", "subtotal", "group"})

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -561,20 +562,37 @@ def report(request, kind: str):
 
 @role_required(read=STAFF, write=frozenset())
 def account_ledger(request, pk: int):
+    """The buku besar of one account: 100 lines a page on screen; the PDF and XLSX hold
+    every line of the range (a PDF of more than ``LEDGER_PDF_MAX_LINES`` is refused with
+    a message: the XLSX or a shorter period)."""
     acc = get_object_or_404(Account, pk=pk)
     rng = _range(request)
-    try:
-        page = int(request.GET.get("page") or 1)
-    except ValueError:
-        page = 1
-    export = request.GET.get("format") in ("pdf", "xlsx")
-    data = reports.general_ledger(
-        account=acc,
-        date_from=rng.date_from,
-        date_to=rng.date_to,
-        page=page,
-        page_size=1000 if export else 100,
-    )
+    fmt = request.GET.get("format")
+    if fmt in ("pdf", "xlsx"):
+        data = reports.general_ledger_all(account=acc, date_from=rng.date_from, date_to=rng.date_to)
+        if fmt == "pdf" and data["count"] > settings.LEDGER_PDF_MAX_LINES:
+            messages.error(
+                request,
+                _(
+                    "Buku besar periode ini %(n)s baris, terlalu panjang untuk PDF (paling "
+                    "banyak %(max)s baris): unduh XLSX atau persempit periodenya."
+                )
+                % {
+                    "n": number_format(data["count"], force_grouping=True),
+                    "max": number_format(settings.LEDGER_PDF_MAX_LINES, force_grouping=True),
+                },
+            )
+            query = request.GET.copy()
+            query.pop("format")
+            return redirect(f"{request.path}?{query.urlencode()}")
+    else:
+        try:
+            page = int(request.GET.get("page") or 1)
+        except ValueError:
+            page = 1
+        data = reports.general_ledger(
+            account=acc, date_from=rng.date_from, date_to=rng.date_to, page=page
+        )
     table = tables.general_ledger_table(data)
     return _deliver(
         request,

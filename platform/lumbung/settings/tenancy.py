@@ -120,4 +120,7 @@ LEDGER_MEMBER_IDS_EXISTING = "core.members.selectors.member_ids_existing"
 # checklist): the year-end app's screen and API. The ledger's own year-close screen action
 # and API refuse and point there, so no year is closed past the checklist.
 LEDGER_YEAR_CLOSE_URL = "/tutup-buku/{year}/"
+# The longest buku besar (lines of the range) served as PDF; a longer one is refused
+# with a message pointing at its XLSX, which holds any number of lines.
+LEDGER_PDF_MAX_LINES = 2000
 LEDGER_YEAR_CLOSE_API = "/api/v1/yearend/{year}/close/"
