@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,6 +37,16 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in values]
+
+
+def sheet_title(text: Any) -> str:
+    """``text`` as a worksheet name Excel (and openpyxl) accept: a slash or backslash
+    becomes ``-``, ``* ? : [ ]`` are dropped, no apostrophe or space at either end, at
+    most 31 characters, never empty (``Data``). An account named ``Hibah / Donasi``
+    names its buku besar's sheet ``… Hibah - Donasi``."""
+    name = re.sub(r"[*?:\[\]]", "", re.sub(r"[/\\]", "-", str(text)))
+    name = name.strip(" '")[:31].strip(" '")
+    return name or "Data"
 
 
 # --- list exports ----------------------------------------------------------------------
@@ -108,7 +119,7 @@ def export_csv(*, columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
 
 def export_xlsx(*, columns: Sequence[Column], rows: Iterable[Any], title: str = "") -> bytes:
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet((title or "Data")[:31].replace("/", "-"))
+    ws = wb.create_sheet(sheet_title(title))
     bold = Font(bold=True)
     head = []
     for c in columns:

@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from core.common.exports import safe_cell, workbook_bytes
+from core.common.exports import safe_cell, sheet_title, workbook_bytes
 from core.common.pdf import html_to_pdf
 
 from .tables import BOLD_ROWS, with_cell_kinds
@@ -38,7 +38,7 @@ def table_xlsx(table: dict) -> bytes:
     table whose rows are an iterator (a buku besar of a million lines) is never held in
     memory whole. Money stays exact numbers, text text."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(str(table["title"])[:31])
+    ws = wb.create_sheet(sheet_title(table["title"]))
     widths = [12, 48] + [20] * (len(table["columns"]) - 2)
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w

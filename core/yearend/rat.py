@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.common.dates import format_date
-from core.common.exports import safe_cell, safe_row, workbook_bytes
+from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
 from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
@@ -508,7 +508,7 @@ def rat_pack_xlsx(*, year: int) -> bytes:
     wb.remove(wb.active)
     name = getattr(connection.tenant, "name", "")
     for i, t in enumerate(tbls, 1):
-        ws = wb.create_sheet(f"{i:02d} {str(t['title'])}"[:31].replace("/", "-").replace(":", ""))
+        ws = wb.create_sheet(sheet_title(f"{i:02d} {t['title']}"))
         ws.append([safe_cell(name)])
         ws.append([safe_cell(str(t["title"]))])
         ws.append([safe_cell(str(t.get("subtitle", "")))])

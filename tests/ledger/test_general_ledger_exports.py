@@ -94,3 +94,37 @@ def test_buku_besar_first_page_starts_from_the_opening_balance(login, bendahara,
     body = login("pengawas").get(f"/buku-besar/akun/{acc.pk}/buku-besar/").content.decode()
     first = re.search(r'<tr class="r-subtotal">(.*?)</tr>', body).group(1)
     assert "Saldo awal" in first and "Rp 0" in first
+
+
+def test_buku_besar_xlsx_of_accounts_named_with_a_slash_or_a_colon_downloads(
+    login, bendahara, today
+):
+    """The default chart has '4302 Pendapatan Bunga / Jasa Giro Bank'; a cooperative may
+    name a bank account 'Bank BPD: Giro [utama]'. The sheet, named after the title,
+    cannot hold / : [ ]; the title in the sheet keeps them."""
+    from core.ledger.services import account_create
+
+    bpd = account_create(
+        code="1109",
+        name="Bank BPD: Giro [utama]",
+        type="asset",
+        parent=Account.objects.get(code="11"),
+        is_cash=True,
+        by=bendahara,
+    )
+    journal_post(
+        on=today,
+        description="Jasa giro",
+        by=bendahara,
+        lines=[LineSpec(bpd, debit=D("12345")), LineSpec("4302", credit=D("12345"))],
+    )
+    c = login("bendahara")
+    for acc, sheet_name in (
+        (Account.objects.get(code="4302"), "Buku Besar 4302 Pendapatan Bung"),
+        (bpd, "Buku Besar 1109 Bank BPD Giro u"),
+    ):
+        r = c.get(f"/buku-besar/akun/{acc.pk}/buku-besar/?format=xlsx")
+        assert r.status_code == 200, acc.name
+        sheet = load_workbook(io.BytesIO(r.content)).active
+        assert sheet.title == sheet_name
+        assert sheet["A2"].value == f"Buku Besar {acc.code} {acc.name}"
