@@ -3,6 +3,7 @@ table from ``tables.py``."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -36,7 +37,7 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 def table_xlsx(table: dict) -> bytes:
     """The table as one sheet, written row by row (openpyxl's write-only mode), so a
     table whose rows are an iterator (a buku besar of a million lines) is never held in
-    memory whole. Money stays exact numbers, text text."""
+    memory whole. Money stays exact numbers, dates date cells, text text."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(table["title"]))
     widths = [12, 48] + [20] * (len(table["columns"]) - 2)
@@ -64,6 +65,8 @@ def table_xlsx(table: dict) -> bytes:
             if isinstance(value, Decimal):
                 c.number_format = '"Rp" #,##0;-"Rp" #,##0'
                 c.alignment = right
+            elif isinstance(value, date):
+                c.number_format = "dd-mm-yyyy"
             cells.append(c)
         ws.append(cells)
     return workbook_bytes(wb)

@@ -2,7 +2,8 @@
 XLSX: ``{"title", "subtitle", "columns", "num_columns", "rows": [{"kind", "cells"}]}``.
 
 Row kinds: ``section`` (a heading), ``group`` (a sub-heading), ``row``, ``subtotal``,
-``total``. ``cells`` are strings or Decimals; a Decimal is money (formatted ``Rp``)."""
+``total``. ``cells`` are strings, dates or Decimals; a Decimal is money (formatted
+``Rp``), a date is written out on pages and PDF and is a date cell in XLSX."""
 
 from __future__ import annotations
 
@@ -276,7 +277,8 @@ def cash_flow_table(r: dict) -> dict:
 def general_ledger_table(r: dict) -> dict:
     """``r`` from ``reports.general_ledger`` (one page) or ``general_ledger_all`` (every
     line, ``rows`` an iterator: the table's rows are then an iterator too, read once by
-    the file being written)."""
+    the file being written). Dates stay dates: the pages and the PDF write them out, the
+    XLSX holds them as date cells."""
     acc = r["account"]
     cols = [_("Tanggal"), _("No. jurnal"), _("Uraian"), _("Debit"), _("Kredit"), _("Saldo")]
     first = (
@@ -290,7 +292,7 @@ def general_ledger_table(r: dict) -> dict:
             desc = x["description"] + (f" — {x['memo']}" if x["memo"] else "")
             yield _row(
                 "row",
-                _d(x["date"]),
+                x["date"],
                 x["number"],
                 desc,
                 x["debit"] or "",

@@ -128,3 +128,27 @@ def test_buku_besar_xlsx_of_accounts_named_with_a_slash_or_a_colon_downloads(
         sheet = load_workbook(io.BytesIO(r.content)).active
         assert sheet.title == sheet_name
         assert sheet["A2"].value == f"Buku Besar {acc.code} {acc.name}"
+
+
+def test_buku_besar_xlsx_dates_are_date_cells_and_the_page_shows_them_as_text(
+    login, bendahara, today
+):
+    """The date column of the XLSX holds dates a spreadsheet sorts and filters (as the
+    journal's XLSX does), not text like '5 Des 2026'; the page keeps the written date."""
+    from django.utils.formats import date_format
+
+    journal_post(
+        on=today,
+        description="Setoran",
+        by=bendahara,
+        lines=[LineSpec("1101", debit=D("1000")), LineSpec("3106", credit=D("1000"))],
+    )
+    acc = Account.objects.get(code="1101")
+    c = login("bendahara")
+    r = c.get(f"/buku-besar/akun/{acc.pk}/buku-besar/?format=xlsx")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    row = next(r for r in ws.iter_rows() if r[2].value == "Setoran")
+    assert row[0].value.date() == today and row[0].is_date
+    assert row[0].number_format == "dd-mm-yyyy"
+    page = c.get(f"/buku-besar/akun/{acc.pk}/buku-besar/").content.decode()
+    assert f"<td>{date_format(today)}</td>" in page
