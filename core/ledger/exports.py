@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from core.common.exports import safe_cell, sheet_title, workbook_bytes
 from core.common.pdf import html_to_pdf
 
-from .tables import BOLD_ROWS, with_cell_kinds
+from .tables import BOLD_ROWS, table_decimals, with_cell_kinds
 
 
 def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
@@ -37,7 +37,11 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 def table_xlsx(table: dict) -> bytes:
     """The table as one sheet, written row by row (openpyxl's write-only mode), so a
     table whose rows are an iterator (a buku besar of a million lines) is never held in
-    memory whole. Money stays exact numbers, dates date cells, text text."""
+    memory whole. Money stays exact numbers (shown with two decimals when any figure of
+    the table has sen), dates date cells, text text."""
+    money_format = (
+        '"Rp" #,##0.00;-"Rp" #,##0.00' if table_decimals(table) else '"Rp" #,##0;-"Rp" #,##0'
+    )
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(table["title"]))
     widths = [12, 48] + [20] * (len(table["columns"]) - 2)
@@ -63,7 +67,7 @@ def table_xlsx(table: dict) -> bytes:
         for value in row["cells"]:
             c = cell(value, font)  # Decimals stay exact numbers; text stays text
             if isinstance(value, Decimal):
-                c.number_format = '"Rp" #,##0;-"Rp" #,##0'
+                c.number_format = money_format
                 c.alignment = right
             elif isinstance(value, date):
                 c.number_format = "dd-mm-yyyy"

@@ -851,11 +851,22 @@ def _ledger_lines(account: Account, date_from: date, date_to: date, opening: Dec
 
 def general_ledger_all(*, account: Account, date_from: date, date_to: date) -> dict:
     """The whole buku besar of the range for a file (PDF, XLSX): as ``general_ledger``
-    but ``rows`` is an iterator over every line of the range, read in chunks."""
+    but ``rows`` is an iterator over every line of the range, read in chunks, and
+    ``has_sen`` says whether any figure has sen (known before the lines are read, so the
+    file's number format is chosen up front: a line, the opening balance)."""
     head, _segments = _ledger_head(account, date_from, date_to)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM ledger_journalline"
+            " WHERE account_id = %s AND date >= %s AND date <= %s"
+            " AND (debit <> trunc(debit) OR credit <> trunc(credit)))",
+            [account.pk, date_from, date_to],
+        )
+        lines_with_sen = cur.fetchone()[0]
     return head | {
         "carried": head["opening"],
         "rows": _ledger_lines(account, date_from, date_to, head["opening"]),
+        "has_sen": lines_with_sen or head["opening"] != head["opening"].to_integral_value(),
         "page": 1,
         "pages": 1,
         "page_size": head["count"],

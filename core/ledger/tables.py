@@ -277,7 +277,7 @@ def cash_flow_table(r: dict) -> dict:
 def general_ledger_table(r: dict) -> dict:
     """``r`` from ``reports.general_ledger`` (one page) or ``general_ledger_all`` (every
     line, ``rows`` an iterator: the table's rows are then an iterator too, read once by
-    the file being written). Dates stay dates: the pages and the PDF write them out, the
+    the file being written, and ``has_sen`` gives its ``decimals``). Dates stay dates: the pages and the PDF write them out, the
     XLSX holds them as date cells."""
     acc = r["account"]
     cols = [_("Tanggal"), _("No. jurnal"), _("Uraian"), _("Debit"), _("Kredit"), _("Saldo")]
@@ -326,16 +326,33 @@ def general_ledger_table(r: dict) -> dict:
     }
     if isinstance(r["rows"], list):
         return table | {"rows": [first, *lines(), total]}
-    return table | {"rows": chain([first], lines(), [total])}
+    return table | {
+        "rows": chain([first], lines(), [total]),
+        "decimals": 2 if r["has_sen"] else 0,
+    }
 
 
 BOLD_ROWS = frozenset({"section", "total", "subtotal", "group"})
 
 
-def _body_html(rows: list[dict]) -> str:
+def table_decimals(table: dict) -> int:
+    """Decimals to show every money figure of the table with: 2 when any figure has sen
+    (rounded cell by cell, lines of Rp 10,50 would show as Rp 11 under a total of
+    Rp 21), else 0. A table whose rows are an iterator says so itself (``decimals``)."""
+    if "decimals" in table:
+        return table["decimals"]
+    for row in table["rows"]:
+        for c in row["cells"]:
+            if isinstance(c, Decimal) and c != c.to_integral_value():
+                return 2
+    return 0
+
+
+def _body_html(rows: list[dict], decimals: int) -> str:
     """The table's body as HTML, built here rather than cell by cell in the template
     (a buku besar page is 100 rows of 8 cells: the template loop was most of its time).
-    Same markup as ``ledger/_table.html``'s loop; text escaped, money as ``rupiah``."""
+    Same markup as ``ledger/_table.html``'s loop; text escaped, money as ``rupiah``
+    with the table's ``decimals``."""
     out = []
     for row in rows:
         kind = row["kind"]
@@ -343,7 +360,7 @@ def _body_html(rows: list[dict]) -> str:
         cells = []
         for c in row["cells"]:
             if isinstance(c, Decimal):
-                cells.append(f'<td class="num">{escape(format_rupiah(c))}</td>')
+                cells.append(f'<td class="num">{escape(format_rupiah(c, decimals=decimals))}</td>')
             elif bold:
                 cells.append(f"<td><strong>{escape(localize(c))}</strong></td>")
             else:
@@ -353,10 +370,24 @@ def _body_html(rows: list[dict]) -> str:
 
 
 def with_cell_kinds(table: dict) -> dict:
-    """Mark each cell as money (Decimal) or text, for templates; ``body_html`` is the
-    rendered body ``ledger/_table.html`` prints when present."""
-    rows = []
-    for row in table["rows"]:
-        cells = [{"value": c, "money": isinstance(c, Decimal)} for c in row["cells"]]
-        rows.append({"kind": row["kind"], "cells": cells})
-    return table | {"rows": rows, "body_html": mark_safe(_body_html(table["rows"]))}
+    """Mark each cell as money (Decimal, with ``text``: formatted with the table's
+    decimals) or text, for templates; ``body_html`` is the rendered body
+    ``ledger/_table.html`` prints."""
+    rows = list(table["rows"])  # an iterator (a whole buku besar) is read once, here
+    decimals = table_decimals(table | {"rows": rows})
+    marked = []
+    for row in rows:
+        cells = [
+            {
+                "value": c,
+                "money": isinstance(c, Decimal),
+                "text": format_rupiah(c, decimals=decimals) if isinstance(c, Decimal) else c,
+            }
+            for c in row["cells"]
+        ]
+        marked.append({"kind": row["kind"], "cells": cells})
+    return table | {
+        "rows": marked,
+        "decimals": decimals,
+        "body_html": mark_safe(_body_html(rows, decimals)),
+    }
