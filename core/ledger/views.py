@@ -456,12 +456,13 @@ def manual_request(request, pk: int):
 
 # --------------------------------------------------------------------------- reports
 
+# lazy: the names are read in the language of each request, not the one at import time
 REPORTS = {
-    "neraca": (_("Neraca"), "balance_sheet"),
-    "neraca-saldo": (_("Neraca saldo"), "trial_balance"),
-    "phu": (_("Laporan perhitungan hasil usaha"), "income_statement"),
-    "perubahan-ekuitas": (_("Laporan perubahan ekuitas"), "equity_changes"),
-    "arus-kas": (_("Laporan arus kas"), "cash_flow"),
+    "neraca": (gettext_lazy("Neraca"), "balance_sheet"),
+    "neraca-saldo": (gettext_lazy("Neraca saldo"), "trial_balance"),
+    "phu": (gettext_lazy("Laporan perhitungan hasil usaha"), "income_statement"),
+    "perubahan-ekuitas": (gettext_lazy("Laporan perubahan ekuitas"), "equity_changes"),
+    "arus-kas": (gettext_lazy("Laporan arus kas"), "cash_flow"),
 }
 
 
