@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from .models import Account, AccountRole, CashFlowMonth, JournalEntry, JournalLine, Period
 from .reconciliation import SubledgerRow
-from .selectors import signed_balance, totals_as_of, totals_between
+from .selectors import cash_accounts, signed_balance, totals_as_of, totals_between
 
 ZERO = Decimal("0")
 TYPE_LABELS = dict(Account.Type.choices)
@@ -530,7 +530,7 @@ def _period_flows(rng: Range, cash_ids: list[int]) -> dict[int, list[Decimal]]:
 
 
 def cash_account_ids() -> list[int]:
-    return sorted(Account.objects.filter(is_cash=True, is_group=False).values_list("pk", flat=True))
+    return sorted(a.pk for a in cash_accounts())
 
 
 def cash_flow_month_store(*, month: date) -> CashFlowMonth:

@@ -53,6 +53,12 @@ def accounts_for_roles(keys: list[str]) -> dict[str, Account]:
     }
 
 
+def cash_accounts() -> list[Account]:
+    """The cash and bank accounts, in chart order: ``is_cash`` and not a group — what
+    the cash flow statement counts as cash (``reports.cash_account_ids``)."""
+    return list(Account.objects.filter(is_cash=True, is_group=False).order_by("code"))
+
+
 def _month_start(d: date) -> date:
     return d.replace(day=1)
 

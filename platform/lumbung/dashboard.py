@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.deductions.selectors import deduction_run_status
 from core.ledger.reconciliation import reconciliation_alert
-from core.ledger.selectors import account_balances, accounts_for_roles
+from core.ledger.selectors import account_balances, accounts_for_roles, cash_accounts
 from core.loans.models import Loan
 from core.loans.selectors import collectibility_summary, loan_list
 from core.members.selectors import member_statistics
@@ -134,28 +134,30 @@ def _kolek_labels() -> dict:
 
 # ------------------------------------------------------------------------ cash & bank
 
+ROLE_LABELS = {"cash": _("Kas"), "bank": _("Bank")}
+
 
 def _panel_cash(ctx: Ctx) -> dict:
-    """``core.ledger.selectors.account_balances`` of the accounts mapped to the roles
-    ``cash`` and ``bank`` (``accounts_for_roles``) today: two queries."""
-    labels = (("cash", _("Kas")), ("bank", _("Bank")))
-    accounts = accounts_for_roles([role for role, _label in labels])
-    for role, _label in labels:
-        if role not in accounts:  # an unmapped role: that line is simply not shown
-            log.info("dashboard: no ledger account mapped to role %s", role)
+    """Every cash and bank account as the cash flow statement counts them
+    (``core.ledger.selectors.cash_accounts``: ``is_cash``, not a group), with its
+    balance today (``account_balances``), so the total is the cash flow's closing cash.
+    An account mapped to the role ``cash`` or ``bank`` is labelled by the role; an
+    inactive one is shown only while it still holds money. Three queries."""
+    accounts = cash_accounts()
     if not accounts:
-        raise NotShown("no cash or bank account mapped")
-    balances = account_balances(accounts=list(accounts.values()), as_of=ctx.today)
+        raise NotShown("no cash or bank account")
+    roles = {a.pk: role for role, a in accounts_for_roles(list(ROLE_LABELS)).items()}
+    balances = account_balances(accounts=accounts, as_of=ctx.today)
     rows = [
         {
-            "label": str(label),
-            "name": str(accounts[role]),
-            "balance": balances[accounts[role].pk],
+            "label": str(ROLE_LABELS[roles[a.pk]]) if a.pk in roles else a.name,
+            "name": str(a) if a.pk in roles else a.code,
+            "balance": balances[a.pk],
         }
-        for role, label in labels
-        if role in accounts
+        for a in accounts
+        if a.is_active or balances[a.pk]
     ]
-    return {"rows": rows, "total": sum((r["balance"] for r in rows), ZERO)}
+    return {"rows": rows, "total": sum(balances.values(), ZERO)}
 
 
 # ------------------------------------------------------------------------ deductions

@@ -304,10 +304,10 @@ def test_member_figures_count_each_case_once(people, member, today):
     assert panels["members"].data["active"] == 4
 
 
-def test_cash_and_bank_each_show_their_balance_and_an_unmapped_one_is_left_out(
+def test_every_cash_account_shows_its_balance_whether_mapped_to_a_role_or_not(
     people, member, today
 ):
-    from core.ledger.models import AccountRole
+    from core.ledger.models import Account, AccountRole
     from core.ledger.services import LineSpec, journal_post
 
     yesterday = today - dt.timedelta(days=1)
@@ -327,13 +327,55 @@ def test_cash_and_bank_each_show_their_balance_and_an_unmapped_one_is_left_out(
         lines=[LineSpec("1102", debit=D("5")), LineSpec("3106", credit=D("5"))],
         by=people["bendahara"],
     )
-    rows = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data["rows"]
-    assert [(r["label"], r["balance"]) for r in rows] == [
+    cash = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data
+    assert [(r["label"], r["balance"]) for r in cash["rows"]] == [
         ("Kas", D("700000")),
         ("Bank", D("300000")),
     ]
-    AccountRole.objects.filter(key="cash").delete()
+    assert cash["total"] == D("1000000")
+    AccountRole.objects.filter(key="cash").delete()  # unmapped: still cash, by its name
     cash = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data
-    assert [r["label"] for r in cash["rows"]] == ["Bank"] and cash["total"] == D("300000")
-    AccountRole.objects.filter(key="bank").delete()
+    kas = Account.objects.get(code="1101")
+    assert [(r["label"], r["balance"]) for r in cash["rows"]] == [
+        (kas.name, D("700000")),
+        ("Bank", D("300000")),
+    ]
+    assert cash["total"] == D("1000000")
+    Account.objects.filter(is_cash=True).update(is_cash=False)
     assert "cash" not in dashboard_panels(user=people["admin"], today=today)
+
+
+def test_dashboard_cash_total_is_the_cash_flows_closing_cash(people, member, today):
+    """A third cash account (a regional bank) holding part of the money: the dashboard's
+    "Kas dan bank" adds it, as the cash flow statement does."""
+    from core.ledger import reports
+    from core.ledger.models import Account
+    from core.ledger.services import LineSpec, account_create, journal_post
+
+    by = people["bendahara"]
+    yesterday = today - dt.timedelta(days=1)
+    journal_post(
+        on=yesterday,
+        description="Setoran modal awal",
+        by=by,
+        lines=[LineSpec("1102", debit=D("50000000")), LineSpec("3106", credit=D("50000000"))],
+    )
+    bpd = account_create(
+        code="1109",
+        name="Bank BPD Kalteng",
+        type="asset",
+        parent=Account.objects.get(code="11"),
+        is_cash=True,
+        by=by,
+    )
+    journal_post(
+        on=yesterday,
+        description="Pindah dana ke rekening BPD",
+        by=by,
+        lines=[LineSpec(bpd, debit=D("20000000")), LineSpec("1102", credit=D("20000000"))],
+    )
+    cf = reports.cash_flow(date_from=dt.date(yesterday.year, 1, 1), date_to=yesterday)
+    assert cf["closing_cash"] == D("50000000")
+    cash = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data
+    assert cash["total"] == cf["closing_cash"]
+    assert ("Bank BPD Kalteng", D("20000000")) in [(r["label"], r["balance"]) for r in cash["rows"]]
