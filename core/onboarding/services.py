@@ -532,11 +532,13 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
 
 
 def real_postings_after(mi: MoveIn) -> int:
-    """Entries that are not the move-in's own (opening entries) dated on or after the
-    cut-over: once there is one, the move-in can no longer be undone."""
+    """Entries that are not the move-in's own (opening entries, and the reversals of
+    opening entries an earlier move-in's undo posted) dated on or after the cut-over:
+    once there is one, the move-in can no longer be undone."""
     return (
         JournalEntry.objects.filter(date__gte=mi.cutover_date)
         .exclude(source=JournalEntry.Source.OPENING)
+        .exclude(reverses__source=JournalEntry.Source.OPENING)
         .count()
     )
 

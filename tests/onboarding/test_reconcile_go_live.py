@@ -115,6 +115,30 @@ def test_undo_refused_after_a_real_posting(moved, by, staff):
     assert Loan.objects.count() == 2
 
 
+def test_a_move_in_done_again_can_still_be_undone_until_a_real_posting(move_in, by, staff, cutover):
+    """The first move-in undone (its opening entry reversed, dated the cut-over) and done
+    again: the first undo's reversal is no real posting, so the second move-in can be
+    undone too; a real posting after it still stops the undo."""
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    move_in_undo(move_in=move_in, reason="salah angka", by=staff["admin"])
+    again = move_in_start(cutover_date=cutover, by=by)
+    trial_balance_post(move_in=again, rows=tb_rows(), by=by)
+    assert real_postings_after(again) == 0
+    assert move_in_undo(move_in=again, reason="salah lagi", by=staff["admin"]).status == "undone"
+    third = move_in_start(cutover_date=cutover, by=by)
+    trial_balance_post(move_in=third, rows=tb_rows(), by=by)
+    journal_post(
+        on=timezone.localdate(),
+        description="Biaya kantor",
+        lines=[LineSpec("1102", debit=1000), LineSpec("1101", credit=1000)],
+        by=by,
+    )
+    assert real_postings_after(third) == 1
+    with pytest.raises(ApplicationError) as e:
+        move_in_undo(move_in=third, reason="coba", by=staff["admin"])
+    assert e.value.code == "onboarding_undo_refused"
+
+
 def test_undo_after_a_month_end_arrears_run_removes_the_grade_snapshots(moved, by, staff, cutover):
     members_import(by, cutover)
     move_in_go_live(move_in=moved, by=by)
