@@ -432,8 +432,14 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
 # Every line of an entry shares the entry's date, so both sides can be limited to the
 # period: a hash semi-join over the period's lines, not a join over whole entries.
 # Opening-balance entries (source "opening") are not flows: the cash they bring in is
-# part of the opening cash.
-CASH_FLOW_SQL = """
+# part of the opening cash. Nor are the reversals of opening entries (a move-in or a
+# member import undone): the cash they take back out is opening cash taken back, so a
+# move-in undone and done again starts the statement from its cash once. The same test
+# (``OPENING_ENTRY``, on an entry ``e``) is made by the per-day figures' trigger and
+# rebuild (ledger migration 0019) and by ``cash_flow_days_check``.
+OPENING_ENTRY = """(e.source = 'opening' OR (e.source = 'reversal' AND e.reverses_id IN (
+       SELECT o.id FROM ledger_journalentry o WHERE o.source = 'opening')))"""
+CASH_FLOW_SQL = f"""
 SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
   FROM ledger_journalline l
  WHERE l.date >= %(f)s AND l.date <= %(t)s AND NOT (l.account_id = ANY(%(cash)s))
@@ -442,13 +448,13 @@ SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
       WHERE c.account_id = ANY(%(cash)s) AND c.date >= %(f)s AND c.date <= %(t)s)
    AND l.entry_id NOT IN (
      SELECT e.id FROM ledger_journalentry e
-      WHERE e.source = 'opening' AND e.date >= %(f)s AND e.date <= %(t)s)
+      WHERE {OPENING_ENTRY} AND e.date >= %(f)s AND e.date <= %(t)s)
  GROUP BY l.account_id
 """
-OPENING_CASH_SQL = """
+OPENING_CASH_SQL = f"""
 SELECT coalesce(sum(l.debit - l.credit), 0)
   FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
- WHERE e.source = 'opening' AND l.account_id = ANY(%(cash)s)
+ WHERE {OPENING_ENTRY} AND l.account_id = ANY(%(cash)s)
    AND l.date >= %(f)s AND l.date <= %(t)s
 """
 
@@ -575,12 +581,12 @@ def cash_flow_months_check() -> list:
 
 
 # What ``CashFlowDay`` must hold, from the lines, beside what it holds, per month.
-CASH_FLOW_DAYS_CHECK_SQL = """
+CASH_FLOW_DAYS_CHECK_SQL = f"""
 WITH cash AS (SELECT id FROM ledger_account WHERE is_cash AND NOT is_group),
 real AS (
   SELECT l.date AS day, l.account_id, sum(l.credit) AS inflow, sum(l.debit) AS outflow
     FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
-   WHERE e.source <> 'opening' AND l.account_id NOT IN (SELECT id FROM cash)
+   WHERE NOT {OPENING_ENTRY} AND l.account_id NOT IN (SELECT id FROM cash)
      AND EXISTS (SELECT 1 FROM ledger_journalline c
                   WHERE c.entry_id = l.entry_id AND c.account_id IN (SELECT id FROM cash))
    GROUP BY 1, 2

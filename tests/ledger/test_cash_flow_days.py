@@ -191,6 +191,31 @@ def test_opening_entry_is_not_a_flow(on, bendahara):
     assert reports._flows_from_days(on, on) == {} == _flows_by_lines(on, on)
 
 
+def test_reversal_of_an_opening_entry_is_not_a_flow(on, bendahara):
+    """A move-in or member import undone reverses its opening entry: the cash it takes
+    back out is opening cash taken back, no flow — in the per-day figures as the lines
+    are posted, after a rebuild (a cash flag changed) and in the statement."""
+    opening = _post(
+        on,
+        bendahara,
+        "saldo awal",
+        [LineSpec("1101", debit=D(900)), LineSpec("3106", credit=D(900))],
+        source="opening",
+    )
+    journal_reverse(entry=opening, on=on, reason="batal", by=bendahara, module="opening")
+    _post(on, bendahara, "jasa", [LineSpec("1101", debit=D(40)), LineSpec("4101", credit=D(40))])
+    jasa = {Account.objects.get(code="4101").pk: [D(40), D(0)]}
+    assert reports._flows_from_days(on, on) == jasa == _flows_by_lines(on, on)
+    piutang = Account.objects.get(code="1105")
+    for flag in (True, False):  # each change rebuilds the table from the lines
+        piutang.is_cash = flag
+        piutang.save()
+        assert reports._flows_from_days(on, on) == jasa
+    cf = reports.cash_flow(date_from=on, date_to=on, compare=False)
+    assert (cf["opening_cash"], cf["net_change"]) == (D(0), D(40)) and cf["reconciles"]
+    assert all(r.difference == 0 for r in reports.cash_flow_days_check())
+
+
 def test_cash_flag_change_rebuilds_the_day_figures(on, bendahara):
     _post(
         on,
