@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -375,13 +375,41 @@ def income_statement(*, date_from: date, date_to: date, compare: bool = True) ->
 # --------------------------------------------------------------------------- equity changes
 
 
+def _opening_entry_totals(rng: Range, account_type: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """Debit and credit per account of ``account_type`` over the range from the entries
+    that bring balances in (source ``opening``) or take them back out (reversals of
+    those: a move-in or member import undone) — ``OPENING_ENTRY`` below."""
+    rows = (
+        JournalLine.objects.filter(
+            Q(entry__source=JournalEntry.Source.OPENING)
+            | Q(
+                entry__source=JournalEntry.Source.REVERSAL,
+                entry__reverses__source=JournalEntry.Source.OPENING,
+            ),
+            date__gte=rng.date_from,
+            date__lte=rng.date_to,
+            account__type=account_type,
+        )
+        .values("account_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    return {r["account_id"]: (r["d"], r["c"]) for r in rows}
+
+
 def equity_changes(*, date_from: date, date_to: date) -> dict:
     """Laporan perubahan ekuitas: per equity account the opening balance, increases
-    (credits), decreases (debits) and closing balance; plus the unclosed result."""
+    (credits), decreases (debits) and closing balance; plus the unclosed result.
+
+    Balances a move-in brings in within the range (its opening entries, and their
+    reversals when it was undone) belong to the opening balance, not to the year's
+    increases — as the cash flow takes the cash they bring as opening cash. Income and
+    expense it brings in stay in the year's result (they are the year's, from the old
+    books), as in the income statement."""
     accounts = _accounts()
     opening_at = date_from - timedelta(days=1)
     open_t = totals_as_of(opening_at)
     moves = totals_between(date_from, date_to)
+    brought_in = _opening_entry_totals(Range(date_from, date_to), Account.Type.EQUITY)
     rows = []
     tot = dict.fromkeys(["opening", "increase", "decrease", "closing"], ZERO)
     for acc in accounts:
@@ -389,6 +417,8 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
             continue
         d0, c0 = open_t.get(acc.pk, (ZERO, ZERO))
         d, c = moves.get(acc.pk, (ZERO, ZERO))
+        bd, bc = brought_in.get(acc.pk, (ZERO, ZERO))
+        d0, c0, d, c = d0 + bd, c0 + bc, d - bd, c - bc
         opening = c0 - d0
         if not (opening or d or c):
             continue

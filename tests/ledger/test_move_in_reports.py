@@ -128,3 +128,55 @@ def test_the_migration_rebuilds_the_days_a_cooperative_already_has(redone, cutov
     with connection.cursor() as cur:
         cur.execute(migration.SQL + migration.REBUILD)
     assert all(r.difference == 0 for r in reports.cash_flow_days_check())
+
+
+@pytest.fixture
+def moved(in_tenant_a, bendahara, cutover):
+    mi = move_in_start(cutover_date=cutover, by=bendahara)
+    trial_balance_post(move_in=mi, rows=tb_rows(), by=bendahara)
+    return mi
+
+
+def _equity(cutover) -> dict:
+    return reports.equity_changes(date_from=date(cutover.year, 1, 1), date_to=timezone.localdate())
+
+
+def test_equity_changes_take_a_move_ins_balances_as_opening_like_the_cash_flow(
+    moved, bendahara, cutover
+):
+    """Cut-over inside the year: the cadangan brought in (58,980,000) is the statement's
+    opening balance, not an increase of the year; a real posting after it still is."""
+    from core.ledger.services import LineSpec, journal_post
+
+    journal_post(
+        on=timezone.localdate(),
+        description="Penyisihan cadangan",
+        by=bendahara,
+        lines=[LineSpec("1101", debit=D("20000")), LineSpec("3103", credit=D("20000"))],
+    )
+    ec = _equity(cutover)
+    cadangan = {r["code"]: r for r in ec["rows"]}["3103"]
+    assert (cadangan["opening"], cadangan["increase"], cadangan["decrease"]) == (
+        D("58980000"),
+        D("20000"),
+        D("0"),
+    )
+    assert cadangan["closing"] == D("59000000")
+    bs = reports.balance_sheet(as_of=timezone.localdate())
+    assert ec["totals"]["closing"] == bs["total_equity"]
+    assert (
+        ec["totals"]["opening"] + ec["totals"]["increase"] - ec["totals"]["decrease"]
+        == (ec["totals"]["closing"])
+    )
+
+
+def test_equity_changes_after_a_move_in_undone_and_done_again(redone, cutover):
+    rows = {r["code"]: r for r in _equity(cutover)["rows"]}
+    assert [rows["3103"][k] for k in ("opening", "increase", "decrease", "closing")] == [
+        D("58980000"),
+        D("0"),
+        D("0"),
+        D("58980000"),
+    ]
+    for row in rows.values():  # nothing but the move-in: no change of the year at all
+        assert row["increase"] == row["decrease"] == 0, row
