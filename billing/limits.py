@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 
 from billing.errors import BillingErrors
 from core.common.errors import ApplicationError
-from core.users.models import User
-from core.users.services import STAFF_ROLES
+from core.users.selectors import staff_people
 from tenants.services import tenant_url
 
 from .models import Subscription
@@ -35,8 +34,9 @@ def staff_user_limit_check(*, role: str, staff: bool) -> None:
     limit = staff_users_allowed(sub)
     if limit is None:
         return
-    # API keys act through users of their own: they are not people and use no seat.
-    count = User.objects.filter(role__in=STAFF_ROLES, is_active=True, api_key__isnull=True).count()
+    # API keys act through users of their own and Lumbung's support look-in through a
+    # pengawas of its own: they are not people and use no seat.
+    count = staff_people().filter(is_active=True).count()
     if count >= limit:
         url = tenant_url(tenant.slug).rstrip("/") + "/langganan/"
         raise ApplicationError(

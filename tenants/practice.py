@@ -33,7 +33,7 @@ from django_tenants.utils import schema_context
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
-from core.users.services import STAFF_ROLES
+from core.users.selectors import staff_people
 from lumbung.mail import mail_suppressed
 from tenants.errors import TenantErrors
 
@@ -175,17 +175,15 @@ def _practice_clone(*, target: str) -> None:
 
 
 def _staff_of(schema: str) -> list[tuple[dict, list[dict]]]:
-    """The active staff logins of a schema (API-key users are not people) with their
-    TOTP devices, as plain values."""
+    """The active staff logins of a schema with their TOTP devices, as plain values.
+    API-key users and Lumbung's support user are not people (staff_people)."""
     user_fields = ("username", "email", "full_name", "role", "password", "is_staff")
     device_fields = [
         f.attname for f in TOTPDevice._meta.concrete_fields if f.attname not in ("id", "user_id")
     ]
     out = []
     with schema_context(schema):
-        users = User.objects.filter(
-            role__in=STAFF_ROLES, is_active=True, api_key__isnull=True
-        ).order_by("pk")
+        users = staff_people().filter(is_active=True).order_by("pk")
         devices: dict[int, list[dict]] = {}
         for d in TOTPDevice.objects.filter(user__in=users).order_by("pk"):
             devices.setdefault(d.user_id, []).append({f: getattr(d, f) for f in device_fields})

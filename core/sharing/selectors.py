@@ -14,7 +14,6 @@ from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
-from core.common.permissions import STAFF
 from core.ledger.models import FiscalYear
 from core.ledger.reports import balance_sheet, income_statement
 from core.ledger.selectors import account_balance, account_for_role
@@ -23,7 +22,7 @@ from core.members.models import Member
 from core.members.selectors import member_statistics
 from core.savings.models import SavingsTransaction
 from core.savings.selectors import savings_by_product
-from core.users.models import User
+from core.users.selectors import staff_people
 from core.yearend.models import RatReport, YearEnd
 from core.yearend.selectors import last_rat, rat_held_on
 
@@ -118,7 +117,7 @@ def year_figures(*, year: int, today: date) -> dict:
         "shu": stmt["result"],
         "rat_held": rat_for_year is not None,
         "rat_date": rat_for_year,
-        "staff": User.objects.filter(role__in=STAFF, is_active=True).count(),
+        "staff": staff_people().filter(is_active=True).count(),
         "complete": end == date(year, 12, 31),
     }
 

@@ -4,6 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.roles import Role
 
+# Lumbung's support look-in logs in at a cooperative as ``lumbung-support:<operator id>``
+# (lumbung.console.support): a pengawas of the cooperative's schema that is not one of
+# its people. Counts of staff leave it out (core.users.selectors.staff_people).
+SUPPORT_USERNAME_PREFIX = "lumbung-support:"
+
 
 class User(AbstractUser):
     """A login. The table exists in every schema: in the public schema it holds platform

@@ -11,6 +11,11 @@ expiry.
 3. ``SupportSessionMiddleware`` keeps that session read-only (every unsafe method is
    refused) and ends it at the expiry. The cooperative's staff see the sessions on
    /dukungan/ and in their audit log.
+4. Ending the session (the "Akhiri" button, the expiry seen by the middleware, or
+   ``support_sessions_expire`` every few minutes for a browser simply closed) deactivates
+   the support user unless the same operator has another open session there. The user
+   is never one of the cooperative's people: staff counts leave it out
+   (``core.users.selectors.staff_people``).
 
 The operator's own apex session never works at a cooperative host: sessions and users
 live in each schema (and the cookie is host-only)."""
@@ -33,7 +38,7 @@ from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.users.models import User
+from core.users.models import SUPPORT_USERNAME_PREFIX, User
 from lumbung.console.audit import ConsoleAudit
 from lumbung.console.errors import ConsoleErrors
 from tenants.models import Cooperative
@@ -45,7 +50,7 @@ from .models import SupportSession
 SALT = "lumbung.console.support"
 LINK_MAX_AGE = 120
 SESSION_KEY = "lumbung_support"
-USERNAME_PREFIX = "lumbung-support:"
+USERNAME_PREFIX = SUPPORT_USERNAME_PREFIX  # defined in core: core counts staff without it
 MIN_MINUTES, MAX_MINUTES = 5, 240
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITABLE_PATHS = ("/keluar/", "/i18n/", "/dukungan/akhiri/")
@@ -122,10 +127,14 @@ def support_session_start(
     return session, f"{tenant_url(cooperative.slug)}dukungan/masuk/{token}/"
 
 
+def _support_username(operator_id: int) -> str:
+    return f"{USERNAME_PREFIX}{operator_id}"
+
+
 def _support_user(session: SupportSession):
     """The cooperative-side user for this operator (in the current tenant schema)."""
     user, _created = User.objects.get_or_create(
-        username=f"{USERNAME_PREFIX}{session.operator_id}",
+        username=_support_username(session.operator_id),
         defaults={"email": ""},
     )
     user.full_name = _("Dukungan Lumbung · %(who)s") % {"who": session.operator_label}
@@ -181,18 +190,62 @@ def session_flag(session: SupportSession) -> dict:
 
 @transaction.atomic
 def support_session_end(*, flag: dict, why: str) -> None:
-    """Close a support session (logout or expiry), recorded on both sides."""
+    """Close a support session (logout or expiry), recorded on both sides, and
+    deactivate the support user unless its operator has another open session here.
+    Runs in the cooperative's schema; a session already closed is not recorded twice."""
     now = timezone.now()
     with schema_context("public"):
-        SupportSession.objects.filter(pk=flag.get("sid"), ended_at__isnull=True).update(
-            ended_at=now
+        session = (
+            SupportSession.objects.select_for_update(of=("self",))
+            .filter(pk=flag.get("sid"))
+            .first()
         )
+        if session is None:
+            return
+        already_ended = session.ended_at is not None
+        if not already_ended:
+            session.ended_at = now
+            session.save(update_fields=["ended_at"])
+        still_open = (
+            SupportSession.objects.filter(
+                operator_id=session.operator_id,
+                cooperative_id=session.cooperative_id,
+                entered_at__isnull=False,
+                ended_at__isnull=True,
+                expires_at__gt=now,
+            )
+            .exclude(pk=session.pk)
+            .exists()
+        )
+    if not still_open:
+        User.objects.filter(username=_support_username(session.operator_id)).update(is_active=False)
+    if already_ended:
+        return
     audit_log(
         actor=_("%(who)s (tim dukungan Lumbung)") % {"who": flag.get("who", "?")},
         action=ConsoleAudit.SUPPORT_SESSION_ENDED,
         reason=flag.get("reason", ""),
         data={"support_session": flag.get("sid"), "why": why},
     )
+
+
+def support_sessions_expire(*, now=None) -> int:
+    """Periodic: end the sessions that were entered and are past their expiry but were
+    never closed (the browser was closed: no request reached the middleware), so their
+    support users are deactivated. Returns how many were ended."""
+    now = now or timezone.now()
+    with schema_context("public"):
+        stale = list(
+            SupportSession.objects.filter(
+                entered_at__isnull=False, ended_at__isnull=True, expires_at__lte=now
+            )
+            .select_related("cooperative")
+            .order_by("pk")
+        )
+    for session in stale:
+        with schema_context(session.cooperative.schema_name):
+            support_session_end(flag=session_flag(session), why="expired")
+    return len(stale)
 
 
 class SupportSessionMiddleware:

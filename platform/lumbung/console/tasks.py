@@ -8,6 +8,7 @@ from lumbung.celery import app
 from .migrate import migrate_all
 from .models import MigrationRun
 from .stats import stats_refresh
+from .support import support_sessions_expire
 
 
 @app.task
@@ -15,6 +16,13 @@ def console_stats_refresh_task() -> dict:
     """Periodic: members, activity, size, MRR and pending migrations of every tenant."""
     with schema_context("public"):
         return stats_refresh()
+
+
+@app.task
+def support_sessions_expire_task() -> int:
+    """Periodic: close support sessions left open past their expiry."""
+    with schema_context("public"):
+        return support_sessions_expire()
 
 
 @app.task(acks_late=True)

@@ -81,11 +81,16 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
-# console: usage figures of every tenant for the operators' tenants list (hourly).
+# console: usage figures of every tenant for the operators' tenants list (hourly); support
+# sessions left open past their expiry are closed and their support users deactivated.
 CELERY_BEAT_SCHEDULE |= {
     "console-stats-refresh": {
         "task": "lumbung.console.tasks.console_stats_refresh_task",
         "schedule": 3600,
+    },
+    "console-support-expire": {
+        "task": "lumbung.console.tasks.support_sessions_expire_task",
+        "schedule": 300,
     },
 }
 # tenants: keep spare clones of the template schema ready for new sign-ups; back up every
