@@ -165,9 +165,14 @@ def _table_query(request):
     return form, sort, qs
 
 
+# No area has this many pages; a larger number would overflow PostgreSQL's bigint OFFSET
+# (a 500). Anything past the end shows the last page (_table_page).
+MAX_PAGE = 1_000_000
+
+
 def _page_number(request) -> int:
     try:
-        return max(int(request.GET.get("page") or 1), 1)
+        return min(max(int(request.GET.get("page") or 1), 1), MAX_PAGE)
     except ValueError:
         return 1
 
