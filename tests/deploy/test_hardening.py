@@ -26,7 +26,7 @@ def test_production_settings_hsts_hosts_and_metrics():
     code = (
         "import lumbung.settings as s; "
         "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
-        "'testserver' in s.ALLOWED_HOSTS, s.METRICS_OPEN_WHEN_UNCONFIGURED)"
+        "'testserver' in s.CONFIGURED_HOSTS, s.METRICS_OPEN_WHEN_UNCONFIGURED)"
     )
     result = _production({"ALLOWED_HOSTS": None}, "-c", code)
     assert result.returncode == 0, result.stderr

@@ -257,6 +257,25 @@ def test_ingress_serves_apex_and_wildcard_with_tls(docs_name, request):
         assert ingress["spec"]["ingressClassName"] == "nginx"
 
 
+def test_ingress_routes_the_cooperatives_own_domains_with_their_own_certificate(default_docs):
+    assert len(by_kind(default_docs, "Ingress")["lumbung"]["spec"]["tls"]) == 1
+    values = {"ingress": {"extraHosts": ["kpri-alpha.contoh.id", "koperasi-beta.or.id"]}}
+    ingress = by_kind(render(values), "Ingress")["lumbung"]
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+    assert hosts == [
+        "lumbung.example.id",
+        "*.lumbung.example.id",
+        "kpri-alpha.contoh.id",
+        "koperasi-beta.or.id",
+    ]
+    main, extra = ingress["spec"]["tls"]
+    assert main["hosts"] == ["lumbung.example.id", "*.lumbung.example.id"]
+    assert extra == {
+        "hosts": ["kpri-alpha.contoh.id", "koperasi-beta.or.id"],
+        "secretName": "lumbung-extra-tls",
+    }
+
+
 def test_migration_job_is_a_pre_install_and_pre_upgrade_hook_after_its_config(default_docs):
     job = by_kind(default_docs, "Job")["lumbung-migrate"]
     annotations = job["metadata"]["annotations"]

@@ -57,6 +57,10 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- default (printf "%s-tls" (include "lumbung.fullname" .)) .Values.ingress.tls.secretName -}}
 {{- end -}}
 
+{{- define "lumbung.extraTlsSecretName" -}}
+{{- default (printf "%s-extra-tls" (include "lumbung.fullname" .)) .Values.ingress.tls.extraSecretName -}}
+{{- end -}}
+
 {{/* The ConfigMap's data (also used by the migration hook's copy) */}}
 {{- define "lumbung.configData" -}}
 DJANGO_ENV: {{ .Values.config.djangoEnv | quote }}

@@ -274,7 +274,16 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
         made = services.tenant_domain_add(
             operator=op, cooperative=coop, domain=data["domain"], reason=reason
         )
-        return _("Domain %(d)s ditambahkan.") % {"d": made.domain}
+        return " ".join(
+            [
+                _("Domain %(d)s ditambahkan.") % {"d": made.domain},
+                _(
+                    "Aplikasi melayaninya mulai sekarang; agar bisa dibuka, DNS domain ini "
+                    "harus mengarah ke server Lumbung dan proxy/ingress di depannya harus "
+                    "meneruskannya dengan sertifikat TLS-nya (chart Helm: ingress.extraHosts)."
+                ),
+            ]
+        )
     raise Http404
 
 

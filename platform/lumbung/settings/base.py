@@ -18,6 +18,7 @@ MIDDLEWARE = [
     "lumbung.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before tenant lookup
     "lumbung.metrics.MetricsMiddleware",  # /metrics: before tenant lookup
     "lumbung.middleware.RestoreSchemaMiddleware",
+    "tenants.middleware.AllowedHostMiddleware",  # ALLOWED_HOSTS + the Domain table, else 400
     "tenants.middleware.CachedTenantMiddleware",  # host -> schema, lookup cached
     "lumbung.middleware.TenantContextMiddleware",
     "core.common.middleware.ApiErrorMiddleware",  # /api/ errors as JSON; NUL in query: 400

@@ -2,12 +2,17 @@ from .base import DEBUG
 from .env import IS_PRODUCTION, env
 from .tenancy import BASE_DOMAIN
 
-# The test client's "testserver" and the loopback address only outside production.
-ALLOWED_HOSTS = env.list(
+# The hosts the deploy answers to (the ALLOWED_HOSTS variable; a leading dot allows all
+# subdomains). The test client's "testserver" and the loopback address only outside
+# production. Besides these, every custom domain added in the console (the Domain table)
+# is served: tenants.middleware.AllowedHostMiddleware checks the Host header against both
+# before the tenant lookup and refuses any other (400), so Django's own check is off.
+CONFIGURED_HOSTS = env.list(
     "ALLOWED_HOSTS",
     default=[BASE_DOMAIN, f".{BASE_DOMAIN}"]
     + ([] if IS_PRODUCTION else ["testserver", "127.0.0.1"]),
 )
+ALLOWED_HOSTS = ["*"]  # checked by tenants.middleware.AllowedHostMiddleware
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS",
     default=[f"http://*.{BASE_DOMAIN}:8000", f"http://{BASE_DOMAIN}:8000"] if DEBUG else [],
