@@ -10,6 +10,8 @@ from .models import Cooperative
 from .regions import is_valid_place, province_names, regencies_of
 from .signup import SignupData, slug_availability
 from .validators import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_TOO_LONG,
     normalize_phone,
     validate_email_address,
     validate_nik_koperasi,
@@ -48,7 +50,11 @@ class SignupForm(forms.Form):
         label=_("Perkiraan jumlah anggota"), min_value=1, max_value=1_000_000
     )
     contact_name = forms.CharField(label=_("Narahubung"), max_length=200)
-    email = forms.CharField(label=_("E-mail"), max_length=254)
+    email = forms.CharField(
+        label=_("E-mail"),
+        max_length=EMAIL_MAX_LENGTH,
+        error_messages={"max_length": EMAIL_TOO_LONG},
+    )
     phone = forms.CharField(label=_("Telepon / WhatsApp"), max_length=30)
     password = forms.CharField(
         label=_("Kata sandi admin pertama"), widget=forms.PasswordInput, strip=False

@@ -32,7 +32,7 @@ from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
 from .services import cooperative_create, slug_in_use, tenant_url
-from .validators import validate_slug
+from .validators import validate_email_length, validate_slug
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
     slug, enforced by the database) and, while it is pending, e-mails a fresh link
     (at most one per ``resend_interval()``); another e-mail asking for a taken slug
     gets ``slug_taken``."""
+    validate_email_length(data.email)  # it becomes the first admin's username
     _expire_stale(slug=data.slug)
     existing = (
         SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)

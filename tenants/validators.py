@@ -3,9 +3,19 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.common.errors import ApplicationError
+from core.users.models import User
 from tenants.errors import TenantErrors
+
+# An e-mail address becomes a login's username (the first admin's at sign-up, a
+# pembina's), so it can be no longer than that column (150).
+EMAIL_MAX_LENGTH = User._meta.get_field("username").max_length
+# The forms' max_length message for it (Django's MaxLengthValidator parameters).
+EMAIL_TOO_LONG = gettext_lazy(
+    "Alamat e-mail paling panjang %(limit_value)s karakter (sekarang %(show_value)s)."
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
@@ -122,8 +132,16 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
+def validate_email_length(email: str, *, code: str = TenantErrors.EMAIL_INVALID) -> None:
+    """Refuse an address longer than a username (EMAIL_MAX_LENGTH)."""
+    if len(email or "") > EMAIL_MAX_LENGTH:
+        message = _("Alamat e-mail paling panjang %(n)s karakter.") % {"n": EMAIL_MAX_LENGTH}
+        raise ApplicationError(code, message, fields={"email": [message]})
+
+
 def validate_email_address(email: str) -> str:
     email = (email or "").strip()
+    validate_email_length(email)
     try:
         validate_email(email)
     except ValidationError:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Interval, Invoice, Plan
 from tenants.models import Cooperative
 from tenants.regions import province_names, regencies_of
+from tenants.validators import EMAIL_MAX_LENGTH, EMAIL_TOO_LONG
 
 
 class TenantFilterForm(forms.Form):
@@ -125,7 +126,11 @@ class PembinaFilterForm(forms.Form):
 class PembinaForm(forms.Form):
     """A new pembina (or a new area for an existing one)."""
 
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=EMAIL_MAX_LENGTH,
+        error_messages={"max_length": EMAIL_TOO_LONG},
+    )
     name = forms.CharField(label=_("Nama"), required=False, max_length=200)
     province = forms.ChoiceField(label=_("Provinsi"))
     regency = forms.ChoiceField(

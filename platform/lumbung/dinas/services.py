@@ -13,6 +13,7 @@ from core.users.models import User
 from lumbung.dinas.audit import DinasAudit
 from lumbung.dinas.errors import DinasErrors
 from tenants.regions import province_names, regencies_of
+from tenants.validators import validate_email_length
 
 from .models import Pembina
 
@@ -34,6 +35,7 @@ def pembina_create(
             _("Alamat e-mail tidak sah."),
             fields={"email": [_("Alamat e-mail tidak sah.")]},
         )
+    validate_email_length(email, code=DinasErrors.INVALID_EMAIL)  # it becomes the username
     if province not in province_names():
         raise ApplicationError(
             DinasErrors.UNKNOWN_PROVINCE,
