@@ -51,6 +51,7 @@ from .schema_template import (
 )
 from .services import (
     cooperative_discard,
+    cooperative_media_remove,
     schema_name_for,
     slug_in_use,
     tenant_host,
@@ -290,6 +291,13 @@ def practice_open(*, cooperative: Cooperative, by) -> Cooperative:
     return practice
 
 
+def practice_media_remove_on_commit(*, schema: str) -> None:
+    """Once the transaction commits, delete the practice copy's stored files
+    (``<schema>/``: documents uploaded while practising); a rollback keeps them with the
+    schema. A failure is logged: the copy is gone either way."""
+    transaction.on_commit(lambda: cooperative_media_remove(schema=schema), robust=True)
+
+
 @transaction.atomic
 def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
     """Throw the practice copy's data away and start again from a fresh copy of the
@@ -305,6 +313,7 @@ def practice_reset(*, cooperative: Cooperative, by) -> Cooperative:
     with connection.cursor() as cur:
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute(f"DROP SCHEMA IF EXISTS {qi(practice.schema_name)} CASCADE")
+    practice_media_remove_on_commit(schema=practice.schema_name)  # the old data's files
     _practice_clone(target=practice.schema_name)
     connection.set_schema_to_public()
     now = timezone.now()
@@ -332,6 +341,7 @@ def practice_delete(*, practice: Cooperative, by, reason: str = "") -> None:
         )
     real = practice.practice_of
     cooperative_discard(cooperative=practice)
+    practice_media_remove_on_commit(schema=practice.schema_name)
     _audit_real(
         cooperative=real,
         by=by,

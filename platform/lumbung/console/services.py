@@ -344,11 +344,17 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
     )
     # A "ready" sign-up must point at its cooperative (DB constraint): they go together.
     SignupRequest.objects.filter(cooperative=coop).delete()
+    # Its practice copy goes with it (the row cascades, django-tenants drops the schema).
+    schemas = [
+        coop.schema_name,
+        *Cooperative.objects.filter(practice_of=coop).values_list("schema_name", flat=True),
+    ]
     cooperative_discard(cooperative=coop)
-    # Its stored files (loan documents, payslips, transfer proofs under <schema>/) go once
-    # the deletion is committed: a rollback keeps schema and files together.
-    schema = coop.schema_name
-    transaction.on_commit(lambda: cooperative_media_remove(schema=schema))
+    # The stored files (loan documents, payslips, transfer proofs under <schema>/, the
+    # practice copy's too) go once the deletion is committed: a rollback keeps schema and
+    # files together.
+    for schema in schemas:
+        transaction.on_commit(lambda schema=schema: cooperative_media_remove(schema=schema))
     return summary
 
 
