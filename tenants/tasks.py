@@ -168,12 +168,13 @@ def _warm_migration_list(**kwargs) -> None:
 @app.task(acks_late=True)
 def cooperatives_backup_task() -> dict:
     """Daily (beat): queue one group backup task per BACKUP_GROUP_SIZE live cooperatives
-    (one pg_dump, so one read of the catalogue, per group; BACKUP_DIR empty: off)."""
+    (one pg_dump, so one read of the catalogue, per group; BACKUP_DIR empty: off).
+    Practice copies are demo data thrown away after 90 days unused: not backed up."""
     if not settings.BACKUP_DIR:
         log.info("BACKUP_DIR is empty: scheduled cooperative backups are off")
         return {"queued": 0}
     slugs = list(
-        Cooperative.objects.filter(status__in=LIVE_STATUSES)
+        Cooperative.objects.filter(status__in=LIVE_STATUSES, is_practice=False)
         .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
         .order_by("pk")
         .values_list("slug", flat=True)
