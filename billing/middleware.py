@@ -6,6 +6,8 @@
 - archived: nobody logs in; every page says why (data is kept, operators can export it).
 - past_due / over the plan's member limit / trial ending: ``request.billing_banner`` is
   set for the template (billing/_banner.html) and nothing is blocked.
+- a practice copy (its own row is always active) follows its real cooperative: archived
+  or suspended there means the same here, with the same messages.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from tenants.models import Cooperative
 
 from .models import Notice, Plan, Subscription
 
@@ -63,7 +67,7 @@ class SubscriptionStatusMiddleware:
         tenant = getattr(request, "tenant", None)
         if tenant is None or getattr(connection, "schema_name", "public") == "public":
             return self.get_response(request)
-        status = tenant.status
+        status = _status(tenant)
         if status == S.ARCHIVED:
             return _refuse(
                 request,
@@ -89,18 +93,31 @@ class SubscriptionStatusMiddleware:
                 ),
                 status=403,
             )
-        request.billing_banner = _banner(request, tenant)
+        request.billing_banner = _banner(request, tenant, status)
         return self.get_response(request)
 
 
-def _banner(request: HttpRequest, tenant) -> dict | None:
+def _status(tenant) -> str:
+    """The state that governs this host: a practice copy takes its real cooperative's
+    when that one is archived or suspended (one small query, practice hosts only)."""
+    if getattr(tenant, "is_practice", False) and tenant.practice_of_id:
+        real = (
+            Cooperative.objects.filter(pk=tenant.practice_of_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if real in (S.ARCHIVED, S.SUSPENDED):
+            return real
+    return tenant.status
+
+
+def _banner(request: HttpRequest, tenant, status: str) -> dict | None:
     """What the cooperative's staff should see at the top of every page, if anything.
     Members (anggota) and visitors see no billing notices."""
     user = getattr(request, "user", None)
     role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
     if not role or role == "anggota":
         return None
-    status = tenant.status
     if status == S.SUSPENDED:
         return {
             "level": "err",

@@ -1,0 +1,58 @@
+"""A practice copy follows its real cooperative's subscription state on its own host:
+archived, nobody works there (403, the archived message); suspended, read-only (the
+read-only message); otherwise it is open."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tenants.models import Cooperative
+from tests.console.conftest import make_operator
+
+pytestmark = pytest.mark.slow
+
+
+def _client(coop) -> Client:
+    from core.users.models import User
+    from tenants.services import tenant_host
+
+    client = Client(HTTP_HOST=tenant_host(coop.slug))
+    connection.set_tenant(coop)
+    client.force_login(User.objects.get(username="admin@alpha.test"))
+    connection.set_schema_to_public()
+    return client
+
+
+def test_staff_of_an_archived_cooperative_cannot_use_its_practice_copy(practice_a, tenant_a):
+    from lumbung.console import services
+
+    real, practice = _client(tenant_a), _client(practice_a)
+    assert practice.get("/").status_code == 200
+    services.tenant_archive(
+        operator=make_operator("admin", "admin-ps1@ops.lumbung.test"),
+        cooperative=tenant_a,
+        reason="tidak membayar",
+    )
+    for client in (real, practice):
+        page = client.get("/")
+        assert page.status_code == 403
+        assert "telah diarsipkan" in page.content.decode()
+        api = client.get("/api/v1/me/", HTTP_ACCEPT="application/json")
+        assert api.status_code == 403 and api.json()["error"]["code"] == "tenant_archived"
+
+
+def test_a_suspended_cooperatives_practice_copy_is_read_only(practice_a, tenant_a):
+    Cooperative.objects.filter(pk=tenant_a.pk).update(status=Cooperative.Status.SUSPENDED)
+    practice = _client(practice_a)
+    assert practice.get("/").status_code == 200
+    page = practice.post("/anggota/", {"full_name": "Siapa Saja"})
+    assert page.status_code == 403
+    assert "hanya dapat dilihat" in page.content.decode()
+    api = practice.post("/api/v1/me/", data={}, content_type="application/json")
+    assert api.status_code == 403 and api.json()["error"]["code"] == "tenant_read_only"
+
+
+def test_an_active_cooperatives_practice_copy_is_writable(practice_a, tenant_a):
+    practice = _client(practice_a)
+    page = practice.post("/anggota/", {"full_name": ""})
+    assert page.status_code != 403
