@@ -10,4 +10,10 @@ class ConsoleConfig(AppConfig):
     verbose_name = _("Konsol operator")
 
     def ready(self) -> None:
-        from . import jobs  # noqa: F401  (Celery signal handlers: job runs and failures)
+        from django.db.models.signals import post_delete
+
+        from tenants.models import Cooperative
+
+        from . import jobs  # Celery signal handlers: job runs and failures
+
+        post_delete.connect(jobs.job_runs_forget, sender=Cooperative, dispatch_uid="console.jr")

@@ -37,6 +37,17 @@ def job_record(*, task: str, schema: str, ok: bool, error: str = "", task_id: st
             )
 
 
+def job_runs_forget(sender=None, instance=None, **kwargs) -> None:
+    """A cooperative (or a practice copy) was deleted: its schema's job rows go with it,
+    so the health page never shows a deleted schema as the tenant most behind
+    (post_delete of Cooperative, connected in ConsoleConfig.ready; the cascade from a
+    deleted cooperative to its practice copy sends it too). Failure rows stay: history."""
+    schema = getattr(instance, "schema_name", "")
+    if schema and schema != "public":
+        with schema_context("public"):
+            JobRun.objects.filter(schema_name=schema).delete()
+
+
 @task_success.connect
 def _on_success(sender=None, **kwargs) -> None:
     try:

@@ -10,6 +10,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -292,8 +293,13 @@ def health() -> dict:
     # Per task: how many schemas ran it, the oldest "last success" (a tenant falling
     # behind), failures; then the rows most behind first.
 
+    # Rows of a schema that no longer exists (a cooperative deleted before its rows were
+    # cleaned up with it) are left out.
+    existing = JobRun.objects.filter(
+        schema_name__in=RawSQL("SELECT nspname::text FROM pg_namespace", ())
+    )
     job_summary = list(
-        JobRun.objects.values("task")
+        existing.values("task")
         .annotate(
             schemas=Count("id"),
             oldest_success=Min("last_success_at"),
@@ -304,9 +310,7 @@ def health() -> dict:
         .order_by("task")
     )
     runs = list(
-        JobRun.objects.order_by(F("last_success_at").asc(nulls_first=True), "task", "schema_name")[
-            :200
-        ]
+        existing.order_by(F("last_success_at").asc(nulls_first=True), "task", "schema_name")[:200]
     )
     return {
         "queues": queue_lengths(),
