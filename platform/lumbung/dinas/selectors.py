@@ -3,9 +3,10 @@ refresh). Every query is narrowed to the pembina's area and to consenting cooper
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.utils import timezone
 
@@ -57,11 +58,23 @@ def area_cooperatives(pembina: Pembina) -> QuerySet[Cooperative]:
     )
 
 
+def rat_deadline(year: int) -> date:
+    """The last day to hold the RAT of fiscal year ``year - 1``: within
+    ``settings.RAT_DEADLINE_MONTHS`` months of its year end (3: 31 March of ``year``;
+    shared/domain/kpri.md)."""
+    months = settings.RAT_DEADLINE_MONTHS
+    if months >= 12:
+        return date(year, 12, 31)
+    return date(year, months + 1, 1) - timedelta(days=1)
+
+
 def rat_deadline_start(today: date) -> date:
-    """The earliest RAT date that is not overdue today: the RAT of a fiscal year is held
-    by 30 June of the next year, so after 30 June a RAT of this year is due; before it,
-    one of last year is enough."""
-    return date(today.year, 1, 1) if today > date(today.year, 6, 30) else date(today.year - 1, 1, 1)
+    """The earliest RAT date that is not overdue today: once last year's RAT is past its
+    deadline (rat_deadline), a RAT dated this year is due; until then one dated last year
+    (the RAT of the year before) is enough."""
+    if today > rat_deadline(today.year):
+        return date(today.year, 1, 1)
+    return date(today.year - 1, 1, 1)
 
 
 # What the table and its XLSX show of a cooperative: the registry row's other columns

@@ -1,3 +1,5 @@
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import env
 
 # Apps in the public schema: the tenant registry, billing, operators' own users.
@@ -78,6 +80,11 @@ TENANT_PROVISIONED_HOOKS: list[str] = ["billing.services.trial_start"]
 DEMO_SEEDERS: list[str] = []
 # A practice copy ("Ruang latihan", tenants.practice) unused this many days is deleted.
 PRACTICE_UNUSED_DAYS = env.int("PRACTICE_UNUSED_DAYS", default=90)
+# Dinas view: the RAT of a fiscal year is due within this many months of its year end
+# (3: by 31 March; the "RAT overdue" filter, lumbung.dinas.selectors.rat_deadline).
+RAT_DEADLINE_MONTHS = env.int("RAT_DEADLINE_MONTHS", default=3)
+if not 1 <= RAT_DEADLINE_MONTHS <= 12:
+    raise ImproperlyConfigured("RAT_DEADLINE_MONTHS must be between 1 and 12.")
 
 # `migrate_schemas --tenant --executor=multiprocessing` (the deploy `migrate` step): how many
 # tenant schemas are migrated at once.
