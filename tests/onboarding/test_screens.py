@@ -108,3 +108,38 @@ def test_navigation_entry_for_admin_and_bendahara_only(staff):
         assert labels(staff[role])["Pindah ke Lumbung"] == "/pindah/"
     for role in ("petugas", "pengawas"):
         assert "Pindah ke Lumbung" not in labels(staff[role])
+
+
+def test_wizard_reads_in_english(staff, cutover):
+    """With English chosen (the language cookie), every step, the row error report and the
+    refusals read in English, none of them in Indonesian."""
+    c = login(staff["bendahara"])
+    c.cookies["django_language"] = "en"
+    page = c.get("/pindah/").content.decode()
+    assert "<h1>Move to Lumbung</h1>" in page and "1. Cut-over date" in page
+    assert "Usually the last day of the last audited month or financial year." in page
+    assert ">Start</button>" in page
+    assert "Tanggal pindah" not in page and "Mulai" not in page
+    c.post("/pindah/", {"action": "start", "cutover_date": cutover.isoformat()})
+    bad = "akun;debit;kredit\n1101;100;\n9999;;50\n11;;50\n"
+    page = c.post("/pindah/", {"action": "trial_balance", "file": csv_file(bad)}).content.decode()
+    assert "Error report by row" in page and "Column / account" in page
+    assert "Account &#x27;9999&#x27; is not in the chart of accounts" in page
+    assert "is a group account; enter the balance on its detail accounts." in page
+    assert "Nothing was saved. Fix the file and upload it again." in page
+    assert "tidak ada di bagan akun" not in page and "akun kelompok" not in page
+    for english in (
+        "2. Opening trial balance",
+        "Download the XLSX template",
+        "Mapping of unknown accounts (optional)",
+        "3. Members and savings",
+        "Import the members and their savings balances from the Membership menu",
+        "4. Running loans",
+        "Post the opening trial balance first.",
+        "5. Reconciliation",
+        "Complete the move and close the periods up to the cut-over date",
+        "Undo the move (delete everything)",
+    ):
+        assert english in page, english
+    for indonesian in ("Neraca saldo awal", "Unduh templat", "Pinjaman berjalan", "Selesaikan"):
+        assert indonesian not in page, indonesian

@@ -455,3 +455,14 @@ def test_settings_screen_is_for_admins_and_reset_asks_first(practice_template, t
     assert practice.practice_reset_at > stamp
     client_a.post("/pengaturan/latihan/", {"action": "delete", "confirmed": "1"})
     assert not Cooperative.objects.filter(practice_of=tenant_a).exists()
+
+
+def test_settings_screen_reads_in_english(tenant_a):
+    client = _login(tenant_a, "admin@alpha.test")
+    client.cookies["django_language"] = "en"
+    page = client.get("/pengaturan/latihan/").content.decode()
+    assert "<h1>Practice space</h1>" in page
+    assert "The practice space is a separate copy holding sample data" in page
+    assert "This cooperative has no practice space yet." in page
+    assert "Open a practice space" in page
+    assert "ruang latihan" not in page.lower()
