@@ -85,6 +85,20 @@ def _reset_schema():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Bahasa Indonesia). Django's
+    LocaleMiddleware activates the request's language on the thread and never
+    deactivates it, so a test that sent the English cookie would leave English active
+    for whatever test runs next on the same worker."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_tenant_host_cache():
     """Each test starts with no cached host lookups (tenants.host_cache): the previous
     test's writes were rolled back, so rows it cached may never have existed."""

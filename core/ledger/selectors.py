@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -45,18 +45,25 @@ def account_for_role(key: str) -> Account:
     return role.account
 
 
-def accounts_for_roles(keys: list[str]) -> dict[str, Account]:
-    """The accounts mapped to these role keys, in one query; an unmapped key is left
-    out (``account_for_role`` raises for it)."""
-    return {
-        r.key: r.account for r in AccountRole.objects.select_related("account").filter(key__in=keys)
-    }
-
-
-def cash_accounts() -> list[Account]:
+def cash_accounts(*, role_keys: list[str] | None = None) -> list[Account]:
     """The cash and bank accounts, in chart order: ``is_cash`` and not a group — what
-    the cash flow statement counts as cash (``reports.cash_account_ids``)."""
-    return list(Account.objects.filter(is_cash=True, is_group=False).order_by("code"))
+    the cash flow statement counts as cash (``reports.cash_account_ids``). With
+    ``role_keys``, each account carries ``role``: the first of those keys (in the order
+    given) mapped to it, or None — in the same query."""
+    qs = Account.objects.filter(is_cash=True, is_group=False).order_by("code")
+    if role_keys:
+        rank = Case(
+            *(When(key=k, then=Value(i)) for i, k in enumerate(role_keys)),
+            output_field=IntegerField(),
+        )
+        mapped = (
+            AccountRole.objects.filter(account=OuterRef("pk"), key__in=role_keys)
+            .annotate(rank=rank)
+            .order_by("rank")
+            .values("key")[:1]
+        )
+        qs = qs.annotate(role=Subquery(mapped))
+    return list(qs)
 
 
 def _month_start(d: date) -> date:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.deductions.selectors import deduction_run_status
 from core.ledger.reconciliation import reconciliation_alert
-from core.ledger.selectors import account_balances, accounts_for_roles, cash_accounts
+from core.ledger.selectors import account_balances, cash_accounts
 from core.loans.models import Loan
 from core.loans.selectors import collectibility_summary, loan_list
 from core.members.selectors import member_statistics
@@ -142,16 +142,15 @@ def _panel_cash(ctx: Ctx) -> dict:
     (``core.ledger.selectors.cash_accounts``: ``is_cash``, not a group), with its
     balance today (``account_balances``), so the total is the cash flow's closing cash.
     An account mapped to the role ``cash`` or ``bank`` is labelled by the role; an
-    inactive one is shown only while it still holds money. Three queries."""
-    accounts = cash_accounts()
+    inactive one is shown only while it still holds money. Two queries."""
+    accounts = cash_accounts(role_keys=list(ROLE_LABELS))
     if not accounts:
         raise NotShown("no cash or bank account")
-    roles = {a.pk: role for role, a in accounts_for_roles(list(ROLE_LABELS)).items()}
     balances = account_balances(accounts=accounts, as_of=ctx.today)
     rows = [
         {
-            "label": str(ROLE_LABELS[roles[a.pk]]) if a.pk in roles else a.name,
-            "name": str(a) if a.pk in roles else a.code,
+            "label": str(ROLE_LABELS[a.role]) if a.role else a.name,
+            "name": str(a) if a.role else a.code,
             "balance": balances[a.pk],
         }
         for a in accounts

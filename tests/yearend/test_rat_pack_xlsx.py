@@ -65,4 +65,21 @@ def test_pdf_prints_counts_with_thousands_and_money_as_rupiah():
     }
     [row] = printable_table(table)["rows"]
     assert [c["value"] for c in row["cells"]][2] == "12.345"
-    assert row["cells"][3] == {"value": Decimal("1500000"), "money": True}
+    assert row["cells"][3] == {"value": Decimal("1500000"), "money": True, "text": "Rp 1.500.000"}
+
+
+def test_pdf_shows_sen_when_the_table_has_sen_so_lines_add_up_to_the_total():
+    """A table with sen is printed with two decimals in every money cell (as the ledger
+    reports do): 0,50 + 0,50 = 1,00 on paper, not 1 + 1 = 1."""
+    table = {
+        "title": "t",
+        "subtitle": "",
+        "columns": ["", "Uraian", "Saldo"],
+        "rows": [
+            {"kind": "row", "cells": ["", "A", Decimal("0.50")]},
+            {"kind": "row", "cells": ["", "B", Decimal("0.50")]},
+            {"kind": "total", "cells": ["", "Jumlah", Decimal("1.00")]},
+        ],
+    }
+    texts = [r["cells"][2]["text"] for r in printable_table(table)["rows"]]
+    assert texts == ["Rp 0,50", "Rp 0,50", "Rp 1,00"]
