@@ -11,5 +11,6 @@ class UserErrors(StrEnum):
     MEMBER_HAS_LOGIN = "member_has_login"
     LAST_ADMIN = "last_admin"
     EMAIL_TAKEN = "email_taken"
+    EMAIL_TOO_LONG = "email_too_long"
     OTP_INVALID = "otp_invalid"
     DEACTIVATE_SELF = "deactivate_self"

@@ -36,6 +36,18 @@ def _normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _check_email_length(email: str, *, field: str) -> None:
+    """Refuse an address the column cannot hold (a login's username holds 150, an
+    e-mail address 254), by name, before anything is written."""
+    limit = User._meta.get_field(field).max_length
+    if len(email) > limit:
+        message = _("Alamat e-mail paling panjang %(n)s karakter (ini %(len)s).") % {
+            "n": limit,
+            "len": len(email),
+        }
+        raise ApplicationError(UserErrors.EMAIL_TOO_LONG, message, fields={"email": [message]})
+
+
 def _check_role(role: str) -> None:
     if role not in User.Role.values:
         raise ApplicationError(
@@ -119,6 +131,7 @@ def user_create(
             _("E-mail wajib diisi."),
             fields={"email": [_("Wajib diisi.")]},
         )
+    _check_email_length(email, field="username")  # the address is the login
     if (
         User.objects.filter(username__iexact=email).exists()
         or User.objects.filter(email__iexact=email).exists()
@@ -256,6 +269,7 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
 @transaction.atomic
 def profile_update(*, user: User, full_name: str, email: str) -> User:
     email = _normalise_email(email)
+    _check_email_length(email, field="email")
     if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ApplicationError(
             UserErrors.EMAIL_TAKEN,

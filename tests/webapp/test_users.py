@@ -214,3 +214,34 @@ def test_member_number_is_refused_for_staff_and_unknown_numbers(admin):
         )
     assert exc.value.code == "member_not_found"
     assert not User.objects.filter(username__in=["s@alpha.test", "t@alpha.test"]).exists()
+
+
+LONG_EMAIL = "a" * 139 + "@alpha.test"  # 150 characters: the most a login holds
+
+
+def test_an_email_longer_than_a_login_is_refused_by_name_and_nothing_is_created(client_a, admin):
+    too_long = "b" + LONG_EMAIL
+    with pytest.raises(ApplicationError) as e:
+        services.user_create(by=admin, email=too_long, full_name="Panjang", role="petugas")
+    assert e.value.code == "email_too_long"
+    assert e.value.fields == {"email": ["Alamat e-mail paling panjang 150 karakter (ini 151)."]}
+    client_a.force_login(admin)
+    resp = client_a.post(
+        "/pengguna/baru/", {"full_name": "Panjang", "email": too_long, "role": "petugas"}
+    )
+    assert resp.status_code == 200
+    assert "paling panjang 150 karakter" in resp.content.decode()
+    assert not User.objects.filter(full_name="Panjang").exists()
+    # 150 characters is still a login.
+    user = services.user_create(by=admin, email=LONG_EMAIL, full_name="Pas", role="petugas")
+    assert user.username == LONG_EMAIL
+
+
+def test_profile_email_longer_than_the_column_is_a_message_not_a_500(client_a, in_tenant_a):
+    user = make_user("petugas")
+    client_a.force_login(user)
+    resp = client_a.post("/akun/", {"full_name": "X", "email": "c" * 250 + "@alpha.test"})
+    assert resp.status_code == 200
+    assert "paling panjang" in resp.content.decode()
+    user.refresh_from_db()
+    assert user.full_name != "X"
