@@ -596,19 +596,26 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
         SavingsTransaction.objects.filter(account__in=accounts).delete()
         cur.execute("SET LOCAL lumbung.move_in_undo = 'off'")
     accounts.delete()
-    try:
-        Member.objects.filter(pk__in=member_ids).delete()
-    except ProtectedError as exc:
-        raise ApplicationError(
-            E.UNDO_REFUSED,
-            _(
-                "Pindah ke Lumbung tidak dapat dibatalkan: anggota hasil impor sudah dipakai "
-                "di data lain (%(m)s)."
-            )
-            % {"m": ", ".join(sorted({o._meta.verbose_name for o in exc.protected_objects}))},
-            status=409,
-        ) from None
+    _delete_or_refuse(
+        Member.objects.filter(pk__in=member_ids),
+        _(
+            "Pindah ke Lumbung tidak dapat dibatalkan: anggota hasil impor sudah dipakai "
+            "di data lain (%(m)s)."
+        ),
+    )
     return len(member_ids)
+
+
+def _delete_or_refuse(qs, message: str) -> None:
+    """Delete the rows the move-in brought in, or refuse the undo naming the kinds of
+    record that now point at them (``message`` holds ``%(m)s``)."""
+    try:
+        qs.delete()
+    except ProtectedError as exc:
+        kinds = sorted({str(o._meta.verbose_name) for o in exc.protected_objects})
+        raise ApplicationError(
+            E.UNDO_REFUSED, message % {"m": ", ".join(kinds)}, status=409
+        ) from None
 
 
 @transaction.atomic
@@ -654,18 +661,13 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     # the month-end arrears run keeps each running loan's grade even when it posts
     # nothing: derived from the loans, so they go with them
     LoanGradeSnapshot.objects.filter(loan_id__in=loan_ids).delete()
-    try:
-        Loan.objects.filter(pk__in=loan_ids).delete()
-    except ProtectedError as exc:
-        raise ApplicationError(
-            E.UNDO_REFUSED,
-            _(
-                "Pindah ke Lumbung tidak dapat dibatalkan: pinjaman yang dibawa sudah dipakai "
-                "di data lain (%(m)s)."
-            )
-            % {"m": ", ".join(sorted({str(o._meta.verbose_name) for o in exc.protected_objects}))},
-            status=409,
-        ) from None
+    _delete_or_refuse(
+        Loan.objects.filter(pk__in=loan_ids),
+        _(
+            "Pindah ke Lumbung tidak dapat dibatalkan: pinjaman yang dibawa sudah dipakai "
+            "di data lain (%(m)s)."
+        ),
+    )
     for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
         if period.status == Period.Status.CLOSED:
             period_reopen(period=period, reason=reason, by=by)
