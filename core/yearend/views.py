@@ -96,12 +96,12 @@ def year_view(request, year: int):
                     if batch.set_aside:
                         messages.warning(
                             request,
-                            _(
-                                "Belum dibayar, tidak punya rekening simpanan sukarela yang "
-                                "aktif: %(m)s. Anggota yang sudah keluar dibayar tunai atau "
-                                "transfer bank; anggota aktif dibukakan rekening sukarela dulu."
-                            )
-                            % {"m": ", ".join(str(a.share.member) for a in batch.set_aside)},
+                            _("Belum dibayar: %(m)s")
+                            % {
+                                "m": "; ".join(
+                                    f"{a.share.member}: {a.reason}" for a in batch.set_aside
+                                )
+                            },
                         )
             else:
                 raise Http404

@@ -147,3 +147,26 @@ def test_openapi_documents_the_paid_and_unpaid_lists(posted):
     unpaid_ref = batch["properties"]["unpaid"]["items"]["$ref"]
     unpaid = components[unpaid_ref.rsplit("/", 1)[-1]]
     assert {"member_id", "number", "name", "amount", "code", "reason"} <= set(unpaid["properties"])
+
+
+def test_year_page_names_each_set_aside_member_with_their_own_reason(posted, staff):
+    """The screen tells the treasurer what to do for each member left unpaid, as the API
+    does: the leaver is paid by cash or transfer, the active member needs a sukarela
+    account first — not one sentence for both."""
+    m1, m2, m4 = posted["m1"], posted["m2"], posted["m4"]
+    c = posted["client"]
+    data = {
+        "action": "payout",
+        "member": [str(m1.pk), str(m2.pk), str(m4.pk)],
+        "method": "sukarela",
+    }
+    resp = c.post(f"/tutup-buku/{YEAR}/", data, follow=True)
+    msgs = [(m.level_tag, str(m)) for m in resp.context["messages"]]
+    assert msgs[0] == ("success", "SHU 1 anggota dibayar.")
+    warnings = [text for level, text in msgs if level == "warning"]
+    assert len(warnings) == 1, msgs
+    lines = warnings[0]
+    leaver = f"{m2}: Sudah keluar (Pensiun) dan tidak punya rekening simpanan sukarela"
+    active = f"{m4}: Belum punya rekening simpanan sukarela yang aktif: bukakan rekening"
+    assert leaver in lines and active in lines, lines
+    assert ShuPayout.objects.get().share.member_id == m1.pk
