@@ -215,6 +215,14 @@ def _signup_resubmitted(*, signup: SignupRequest) -> SignupSubmitted:
     return SignupSubmitted(signup=signup, mail=VerificationMail.RESENT)
 
 
+@transaction.atomic
+def signup_verification_resend(*, signup: SignupRequest) -> SignupSubmitted:
+    """The status page's "send the link again" (for the browser that submitted the
+    form): a fresh verification e-mail under the same rule as sending the form again —
+    pending only, at most one per ``resend_interval()``, row-locked, audited."""
+    return _signup_resubmitted(signup=signup)
+
+
 def verification_token(signup: SignupRequest) -> str:
     return signing.dumps({"id": signup.pk, "p": signup.public_id}, salt=VERIFY_SALT)
 

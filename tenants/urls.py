@@ -12,4 +12,5 @@ urlpatterns = [
     path("kabupaten/", views.regency_options, name="regencies"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),
     path("status/<str:public_id>/", views.status, name="status"),
+    path("status/<str:public_id>/kirim-ulang/", views.resend, name="resend"),
 ]

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to
@@ -27,6 +27,7 @@ from .signup import (
     login_token_use,
     login_url_for,
     signup_submit,
+    signup_verification_resend,
     signup_verify,
     slug_availability,
 )
@@ -163,11 +164,25 @@ def status(request, public_id: str):
         "signup": signup,
         "tenant_url": tenant_url(signup.slug),
         "tenant_login_url": tenant_url(signup.slug) + "masuk/",
+        "may_resend": may_login and signup.status == SignupRequest.Status.PENDING,
         "polling": signup.status
         in (SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
     }
     template = "tenants/_status_panel.html" if request.htmx else "tenants/signup_status.html"
     return render(request, template, context)
+
+
+@require_POST
+def resend(request, public_id: str):
+    """The status page's button: e-mail the verification link again. Only the browser
+    that submitted the form may ask (anyone else who knows the status address could
+    otherwise send mail to the address)."""
+    _apex_only(request)
+    if public_id not in request.session.get(SESSION_KEY, []):
+        raise Http404
+    signup = get_object_or_404(SignupRequest, public_id=public_id)
+    _tell_about_the_email(request, signup_verification_resend(signup=signup))
+    return redirect("signup:status", public_id=public_id)
 
 
 @require_GET
