@@ -19,6 +19,15 @@ pytestmark = pytest.mark.django_db
 TASK = "core.ledger.tasks.subledgers_reconcile_task"
 
 
+@pytest.fixture(autouse=True)
+def _no_other_job_rows():
+    """Only this test's rows: a real Celery worker started by another test on this
+    xdist worker (tests/platform, the bench smoke runs) commits JobRun rows of its own
+    schemas, which a health count here would include. Deleted inside the test's
+    transaction, so rolled back with it."""
+    JobRun.objects.all().delete()
+
+
 def _summary(h) -> dict:
     [summary] = [s for s in h["job_summary"] if s["task"] == TASK]
     return summary
