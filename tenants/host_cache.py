@@ -15,6 +15,10 @@ each request; ``tenants.middleware.CachedTenantMiddleware`` asks here first.
   that read the old row meanwhile cannot keep it. A suspension takes effect on the next
   request.
 - Entries live ``TENANT_HOST_CACHE_SECONDS`` (300 s) at most; 0 turns the cache off.
+- A host that is not ours (a scanner asking for the server's IP address, a mistyped
+  name) is remembered as missing for ``TENANT_HOST_MISS_SECONDS`` (30 s), so the same
+  wrong host sent again and again costs no query; adding that domain drops the entry
+  like any other change.
 - The cache unreachable: the lookup goes to the database, the request is served.
 """
 
@@ -44,6 +48,13 @@ def _timeout() -> int:
     return int(getattr(settings, "TENANT_HOST_CACHE_SECONDS", 300))
 
 
+def _miss_timeout() -> int:
+    return min(_timeout(), int(getattr(settings, "TENANT_HOST_MISS_SECONDS", 30)))
+
+
+_MISSING = "missing"  # the cached answer for a host of no cooperative
+
+
 def _key(host: str) -> str:
     return f"tenant-host:{connection.settings_dict['NAME']}:{_generation}:{host}"
 
@@ -56,9 +67,9 @@ def _cache_get(key: str):
         return None
 
 
-def _cache_set(key: str, value) -> None:
+def _cache_set(key: str, value, timeout: int | None = None) -> None:
     try:
-        cache.set(key, value, timeout=_timeout())
+        cache.set(key, value, timeout=_timeout() if timeout is None else timeout)
     except (RedisError, OSError) as exc:
         log.warning("Tenant host cache unavailable (write): %s", exc)
 
@@ -78,9 +89,16 @@ def tenant_for_host(host: str) -> Cooperative:
         return Domain.objects.select_related("tenant").get(domain=host).tenant
     key = _key(host)
     values = _cache_get(key)
+    if values == _MISSING:
+        raise Domain.DoesNotExist(f"No cooperative at {host!r} (cached).")
     if values is not None:
         return Cooperative.from_db(connection.alias, _FIELDS, values)
-    tenant = Domain.objects.select_related("tenant").get(domain=host).tenant
+    try:
+        tenant = Domain.objects.select_related("tenant").get(domain=host).tenant
+    except Domain.DoesNotExist:
+        if _miss_timeout() > 0:
+            _cache_set(key, _MISSING, timeout=_miss_timeout())
+        raise
     _cache_set(key, [getattr(tenant, name) for name in _FIELDS])
     return tenant
 

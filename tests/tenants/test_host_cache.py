@@ -140,3 +140,31 @@ def test_cache_unreachable_falls_back_to_the_database(tenant_a, monkeypatch):
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
     assert tenant_for_host(tenant_host(tenant_a.slug)).pk == tenant_a.pk
+
+
+def test_a_host_of_no_cooperative_asked_again_costs_no_query(db):
+    """A scanner sending the same wrong Host again and again: the first request looks it
+    up (a 400), the next ones are answered from the cache."""
+    from django.test import Client
+
+    # Not a configured host (the Host check's lookup: 400), and a subdomain of ours that
+    # no cooperative has (the tenant middleware's lookup: 404).
+    for host, status in (("scanner.example.net", 400), ("nobody.localhost", 404)):
+        c = Client(HTTP_HOST=host, raise_request_exception=False)
+        with CaptureQueriesContext(connection) as first:
+            assert c.get("/masuk/").status_code == status
+        with CaptureQueriesContext(connection) as second:
+            assert c.get("/masuk/").status_code == status
+        assert len(_lookups(first)) == 1, host
+        assert _lookups(second) == [], host
+
+
+def test_a_domain_added_after_a_miss_is_served_at_once(client_a, tenant_a):
+    host = "koperasi-baru.example.id"
+    with pytest.raises(Domain.DoesNotExist):
+        tenant_for_host(host)
+    with pytest.raises(Domain.DoesNotExist):
+        tenant_for_host(host)  # the cached miss
+    Domain.objects.create(domain=host, tenant=tenant_a, is_primary=False)
+    assert tenant_for_host(host).pk == tenant_a.pk
+    assert client_a.get("/masuk/", HTTP_HOST=host).status_code == 200

@@ -64,6 +64,9 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 # The per-request host -> cooperative lookup is cached (tenants.host_cache) this long at
 # most; every change of a domain or a cooperative's row drops it at once. 0: no cache.
 TENANT_HOST_CACHE_SECONDS = env.int("TENANT_HOST_CACHE_SECONDS", default=300)
+# A host of no cooperative (a scanner, a mistyped name) is remembered as missing this
+# long (at most TENANT_HOST_CACHE_SECONDS); adding the domain drops it at once. 0: not kept.
+TENANT_HOST_MISS_SECONDS = env.int("TENANT_HOST_MISS_SECONDS", default=30)
 
 # Cooperatives live at <slug>.<BASE_DOMAIN>; the apex is the public site and console.
 BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost")
