@@ -61,3 +61,27 @@ def test_the_console_says_what_the_domain_still_needs(tenant_a):
     body = resp.content.decode()
     assert f"Domain {CUSTOM} ditambahkan" in body
     assert "DNS" in body and "TLS" in body
+
+
+def test_a_www_domain_is_kept_without_www_and_both_hosts_are_served(tenant_a):
+    """django-tenants looks a host up without its ``www.``: a domain added as
+    ``www.…`` would never be found. It is kept as the bare name, which serves both."""
+    op = verified_client(make_operator("admin", "admin-cd3@ops.lumbung.test"))
+    resp = op.post(
+        f"/konsol/koperasi/{tenant_a.pk}/add_domain/",
+        {"reason": "domain sendiri", "confirm": "on", "domain": f"WWW.{CUSTOM}"},
+        follow=True,
+    )
+    text = " ".join(str(m) for m in resp.context["messages"])
+    assert f"Domain {CUSTOM} ditambahkan" in text and f"www.{CUSTOM}" in text
+    assert list(
+        Domain.objects.filter(tenant=tenant_a, is_primary=False).values_list("domain", flat=True)
+    ) == [CUSTOM]
+    assert _get(CUSTOM).status_code == 200
+    assert _get(f"www.{CUSTOM}").status_code == 200
+    # The same domain again, with or without www., is refused as taken.
+    again = op.post(
+        f"/konsol/koperasi/{tenant_a.pk}/add_domain/",
+        {"reason": "lagi", "confirm": "on", "domain": f"www.{CUSTOM}"},
+    )
+    assert again.status_code == 200 and "sudah dipakai" in again.content.decode()

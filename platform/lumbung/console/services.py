@@ -11,6 +11,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import remove_www
 
 from billing import services as billing
 from billing.models import Invoice, Plan, Subscription
@@ -280,6 +281,9 @@ def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason
     _require(operator, "add_domain")
     reason = _reason(reason)
     domain = (domain or "").strip().lower().rstrip(".")
+    # Requests are looked up without "www." (django-tenants' remove_www): a domain kept
+    # as "www.x" would never be found; kept as "x", it serves both x and www.x.
+    domain = remove_www(domain)
     if not HOSTNAME_RE.match(domain):
         raise ApplicationError(
             ConsoleErrors.DOMAIN,

@@ -276,7 +276,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
         )
         return " ".join(
             [
-                _("Domain %(d)s ditambahkan.") % {"d": made.domain},
+                _("Domain %(d)s ditambahkan (juga melayani www.%(d)s).") % {"d": made.domain},
                 _(
                     "Aplikasi melayaninya mulai sekarang; agar bisa dibuka, DNS domain ini "
                     "harus mengarah ke server Lumbung dan proxy/ingress di depannya harus "
