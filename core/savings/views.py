@@ -42,6 +42,13 @@ from .forms import (
 from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 
+def _id(value) -> int | None:
+    """An id from the address or a form field: a number in the ids' range, else None
+    (a hand-edited or stale value is "not found", never a server error)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) < 2**63 else None
+
+
 @role_required(read=STAFF, write=MONEY_WRITERS)
 def teller(request):
     """Find a member, pick an account (or open one), deposit or withdraw; today's
@@ -49,8 +56,8 @@ def teller(request):
     today = timezone.localdate()
     q = request.GET.get("q", "").strip()
     member = None
-    if request.GET.get("member"):
-        member = Member.objects.filter(pk=request.GET["member"]).select_related("agency").first()
+    if member_id := _id(request.GET.get("member")):
+        member = Member.objects.filter(pk=member_id).select_related("agency").first()
     results = []
     if q and member is None:
         results = list(member_search(q=q)[:20])
@@ -59,15 +66,15 @@ def teller(request):
     form = TellerForm(request.POST or None)
     if request.method == "POST":
         if "open_product" in request.POST:
-            m = get_object_or_404(Member, pk=request.POST.get("member"))
-            product = get_object_or_404(SavingsProduct, pk=request.POST["open_product"])
+            m = get_object_or_404(Member, pk=_id(request.POST.get("member")))
+            product = get_object_or_404(SavingsProduct, pk=_id(request.POST["open_product"]))
             with application_errors_to_messages(request):
                 services.savings_account_open(member=m, product=product, on=today, by=request.user)
             return redirect(f"{request.path}?member={m.pk}")
-        posted = request.POST.get("account", "")
-        if member is None and posted.isdigit():
+        posted = _id(request.POST.get("account"))
+        if member is None and posted:
             # reached without ?member=: the screen is the chosen account's member's
-            chosen = SavingsAccount.objects.filter(pk=int(posted)).select_related("member")
+            chosen = SavingsAccount.objects.filter(pk=posted).select_related("member")
             member = chosen[0].member if chosen else None
         if form.is_valid():
             account = get_object_or_404(SavingsAccount, pk=form.cleaned_data["account"])
@@ -113,8 +120,8 @@ def teller(request):
             p for p in SavingsProduct.objects.filter(is_active=True) if p.pk not in have
         ]
     last = None
-    if request.GET.get("last"):
-        last = SavingsTransaction.objects.filter(pk=request.GET["last"]).first()
+    if last_id := _id(request.GET.get("last")):
+        last = SavingsTransaction.objects.filter(pk=last_id).first()
     return render(
         request,
         "savings/teller.html",
