@@ -24,7 +24,7 @@ from core.common.exports import safe_cell, workbook_bytes
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
-from .models import Loan
+from .models import Loan, LoanReversal
 from .selectors import collectibility_summary, disbursements_between, repayments_between
 from .services import loan_dues
 
@@ -331,22 +331,48 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
     )
 
 
-def report_repayments(*, date_from: date, date_to: date) -> Report:
-    rows = [
-        {
-            "date": r.paid_on,
-            "receipt": r.receipt_number,
-            "number": r.loan.number,
-            "member": f"{r.loan.member.number} {r.loan.member.full_name}",
+def _repayment_rows(repayments, reversals) -> list[dict]:
+    """A report's repayment rows: each repayment as received, and each cancellation
+    (``LoanReversal``) a row of its own on the day it was made, its amounts taken back
+    (negative): the cancelled receipt stays listed, and the totals are what was kept, as
+    in the ledger (the entry and its reversal). By date, a cancellation after what it
+    cancels."""
+
+    def row(r, *, on: date, receipt: str, sign: int) -> dict:
+        def signed(v: Decimal) -> Decimal:
+            return -v if sign < 0 and v else v  # no "-0" for a part it did not pay
+
+        return {
+            "repayment": r,
+            "date": on,
+            "receipt": receipt,
             "channel": r.get_channel_display(),
-            "penalty": r.penalty + r.early_payoff_fee,
-            "jasa": r.jasa,
-            "principal": r.principal + (r.excess if r.excess_to == "principal" else ZERO),
-            "sukarela": r.excess if r.excess_to == "sukarela" else ZERO,
-            "amount": r.amount,
+            "penalty": signed(r.penalty + r.early_payoff_fee),
+            "jasa": signed(r.jasa),
+            "principal": signed(r.principal + (r.excess if r.excess_to == "principal" else ZERO)),
+            "sukarela": signed(r.excess if r.excess_to == "sukarela" else ZERO),
+            "amount": signed(r.amount),
         }
-        for r in repayments_between(date_from, date_to)
+
+    rows = [
+        (r.paid_on, r.pk, 0, row(r, on=r.paid_on, receipt=r.receipt_number, sign=1))
+        for r in repayments
     ]
+    for v in reversals:
+        r = v.repayment
+        label = _("Pembatalan %(r)s") % {"r": r.receipt_number}
+        rows.append((v.on, r.pk, 1, row(r, on=v.on, receipt=label, sign=-1)))
+    return [x[-1] for x in sorted(rows, key=lambda x: x[:3])]
+
+
+def report_repayments(*, date_from: date, date_to: date) -> Report:
+    cancelled = LoanReversal.objects.filter(
+        kind=LoanReversal.Kind.REPAYMENT, on__gte=date_from, on__lte=date_to
+    ).select_related("repayment__loan__member")
+    rows = _repayment_rows(repayments_between(date_from, date_to), cancelled)
+    for row in rows:
+        loan = row.pop("repayment").loan
+        row |= {"number": loan.number, "member": f"{loan.member.number} {loan.member.full_name}"}
     return Report(
         "repayments",
         _("Penerimaan angsuran pinjaman"),
@@ -385,19 +411,14 @@ def report_card(*, loan: Loan, on: date) -> Report:
         }
         for r in loan.instalments.filter(is_current=True).order_by("number")
     ]
-    reps = [
-        {
-            "date": r.paid_on,
-            "receipt": r.receipt_number,
-            "channel": r.get_channel_display(),
-            "amount": r.amount,
-            "penalty": r.penalty + r.early_payoff_fee,
-            "jasa": r.jasa,
-            "principal": r.principal + (r.excess if r.excess_to == "principal" else ZERO),
-            "sukarela": r.excess if r.excess_to == "sukarela" else ZERO,
-        }
-        for r in loan.repayments.order_by("paid_on", "id")
-    ]
+    reps = _repayment_rows(
+        loan.repayments.order_by("paid_on", "id"),
+        LoanReversal.objects.filter(loan=loan, kind=LoanReversal.Kind.REPAYMENT).select_related(
+            "repayment"
+        ),
+    )
+    for row in reps:
+        del row["repayment"]
     m = loan.member
     repayments = Report(
         "card_repayments",
