@@ -32,6 +32,7 @@ from core.common.forms import application_errors_to, application_errors_to_messa
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
+from core.common.submission import ALREADY_SENT, submission_first
 from core.members.models import Member
 
 from . import reports as rep
@@ -249,6 +250,9 @@ def loan_action_view(request, pk: int, action: str):
             )
             messages.success(request, _("Pinjaman dicairkan."))
         elif action == "repay":
+            if not submission_first(request):
+                messages.warning(request, ALREADY_SENT)
+                return redirect("loans:detail", pk=loan.pk)
             r = svc.loan_repay(
                 loan=loan,
                 amount=_rupiah(p.get("amount")),
@@ -586,6 +590,9 @@ def apply_view(request):
             form.add_error("member_number", _("Anggota tidak ditemukan."))
         elif cd["topup_of"] and topup is None:
             form.add_error("topup_of", _("Pinjaman tidak ditemukan."))
+        elif not submission_first(request):
+            messages.warning(request, ALREADY_SENT)
+            return redirect("loans:list")
         else:
             with application_errors_to(form):
                 loan = svc.loan_apply(

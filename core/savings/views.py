@@ -26,6 +26,7 @@ from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
+from core.common.submission import ALREADY_SENT, submission_first
 from core.ledger.exports import table_xlsx
 from core.members.models import Member
 from core.members.selectors import member_search
@@ -83,6 +84,9 @@ def teller(request):
                 member = account.member
             if account.member_id != member.pk:
                 form.add_error(None, _("Rekening bukan milik anggota ini."))
+            elif not submission_first(request):
+                messages.warning(request, ALREADY_SENT)
+                return redirect(f"{request.path}?member={member.pk}")
             else:
                 fn = (
                     services.teller_deposit

@@ -1,6 +1,8 @@
 from django import template
+from django.utils.html import format_html
 
 from core.common.money import format_rupiah
+from core.common.submission import FIELD, submission_key
 
 register = template.Library()
 
@@ -18,3 +20,9 @@ def export_query(context, fmt: str) -> str:
     q.pop("page", None)
     q["export"] = fmt
     return "?" + q.urlencode()
+
+
+@register.simple_tag
+def submission_field() -> str:
+    """The hidden one-time key of a money form (``core.common.submission``)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, submission_key())
