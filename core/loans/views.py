@@ -468,7 +468,9 @@ def _rupiah(v):
 
 @role_required(read=ALL_STAFF)
 def receipt_view(request, pk: int):
-    r = get_object_or_404(Repayment.objects.select_related("loan", "loan__member"), pk=pk)
+    r = get_object_or_404(
+        Repayment.objects.select_related("loan", "loan__member", "reversal"), pk=pk
+    )
     return render(
         request, "loans/receipt.html", {"r": r, "loan": r.loan, "today": timezone.localdate()}
     )
@@ -478,7 +480,9 @@ def receipt_view(request, pk: int):
 def receipt_pdf(request, pk: int):
     """The repayment receipt as a PDF to print or send (same content as the page)."""
     r = get_object_or_404(
-        Repayment.objects.select_related("loan", "loan__member__agency", "created_by", "entry"),
+        Repayment.objects.select_related(
+            "loan", "loan__member__agency", "created_by", "entry", "reversal"
+        ),
         pk=pk,
     )
     pdf = render_pdf(

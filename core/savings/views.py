@@ -347,7 +347,11 @@ def _can_see_member(user, member: Member) -> bool:
 def receipt(request, pk: int):
     txn = get_object_or_404(
         SavingsTransaction.objects.select_related(
-            "account__member__agency", "account__product", "created_by", "journal_entry"
+            "account__member__agency",
+            "account__product",
+            "created_by",
+            "journal_entry",
+            "reversed_by",
         ),
         pk=pk,
         receipt_number__isnull=False,
