@@ -144,16 +144,22 @@ def export_xlsx(*, columns: Sequence[Column], rows: Iterable[Any], title: str = 
 
 
 def workbook_bytes(wb) -> bytes:
-    """``wb`` saved as XLSX bytes — every workbook of the cooperative layer is saved here,
-    so that in a practice copy each sheet is marked LATIHAN: the sheet's name starts with
-    it, its tab is purple and every printed page has it in the header and the footer;
-    the file's title says so too. Cells are left where they are (a practice copy's import
-    templates still import)."""
+    """``wb`` saved as XLSX bytes — every workbook of the cooperative layer is saved here
+    (or in ``workbook_save``), so that in a practice copy each sheet is marked LATIHAN:
+    the sheet's name starts with it, its tab is purple and every printed page has it in
+    the header and the footer; the file's title says so too. Cells are left where they
+    are (a practice copy's import templates still import)."""
+    buf = io.BytesIO()
+    workbook_save(wb, buf)
+    return buf.getvalue()
+
+
+def workbook_save(wb, target) -> None:
+    """``wb`` saved as XLSX into ``target`` (a path or a binary file), marked LATIHAN in
+    a practice copy like ``workbook_bytes``: for a file too large to hold in memory."""
     if in_practice_copy():
         _mark_practice(wb)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(target)
 
 
 def _mark_practice(wb) -> None:

@@ -82,6 +82,11 @@ def onboarding_document_path(instance, filename: str) -> str:
     return _tenant_path("onboarding", filename)
 
 
+def ledger_export_path(instance, filename: str) -> str:
+    """upload_to of a background buku besar XLSX (core.ledger LedgerExport)."""
+    return _tenant_path("ledger", filename)
+
+
 def payment_proof_path(instance, filename: str) -> str:
     """upload_to of billing's PaymentProof.file: under the cooperative's directory."""
     schema = instance.invoice.subscription.cooperative.schema_name

@@ -8,6 +8,8 @@ class LedgerAudit(StrEnum):
     ACCOUNT_CREATE = "ledger.account.create"
     ACCOUNT_DELETE = "ledger.account.delete"
     ACCOUNT_UPDATE = "ledger.account.update"
+    EXPORT_DOWNLOAD = "ledger.export.download"
+    EXPORT_REQUEST = "ledger.export.request"
     MANUAL_APPROVE = "ledger.manual.approve"
     MANUAL_REJECT = "ledger.manual.reject"
     MANUAL_SUBMIT = "ledger.manual.submit"

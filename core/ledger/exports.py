@@ -3,6 +3,7 @@ table from ``tables.py``."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from core.common.exports import safe_cell, sheet_title, workbook_bytes
+from core.common.exports import safe_cell, sheet_title, workbook_save
 from core.common.pdf import html_to_pdf
 
 from .tables import BOLD_ROWS, table_decimals, with_cell_kinds
@@ -35,10 +36,18 @@ def table_pdf(table: dict, *, landscape: bool = False) -> bytes:
 
 
 def table_xlsx(table: dict) -> bytes:
-    """The table as one sheet, written row by row (openpyxl's write-only mode), so a
-    table whose rows are an iterator (a buku besar of a million lines) is never held in
-    memory whole. Money stays exact numbers (shown with two decimals when any figure of
-    the table has sen), dates date cells, text text."""
+    """The table as XLSX bytes (``table_xlsx_write``)."""
+    buf = io.BytesIO()
+    table_xlsx_write(table, buf)
+    return buf.getvalue()
+
+
+def table_xlsx_write(table: dict, target) -> None:
+    """The table as one sheet saved into ``target`` (a path or a binary file), written
+    row by row (openpyxl's write-only mode, which keeps the rows in a temporary file),
+    so a table whose rows are an iterator (a buku besar of a million lines) is never held
+    in memory whole. Money stays exact numbers (shown with two decimals when any figure
+    of the table has sen), dates date cells, text text."""
     money_format = (
         '"Rp" #,##0.00;-"Rp" #,##0.00' if table_decimals(table) else '"Rp" #,##0;-"Rp" #,##0'
     )
@@ -73,4 +82,4 @@ def table_xlsx(table: dict) -> bytes:
                 c.number_format = "dd-mm-yyyy"
             cells.append(c)
         ws.append(cells)
-    return workbook_bytes(wb)
+    workbook_save(wb, target)

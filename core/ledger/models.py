@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
+from core.common.uploads import ledger_export_path
 
 ZERO = Decimal("0")
 
@@ -519,3 +520,73 @@ class CashFlowDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.account_id} +{self.inflow} -{self.outflow}"
+
+
+class LedgerExport(models.Model):
+    """A buku besar XLSX built in the background (``services.ledger_export_build``): a
+    range of more than ``LEDGER_XLSX_SYNC_MAX_LINES`` lines takes longer to write than a
+    request may last. The file lies in the cooperative's own storage directory
+    (``core.common.uploads.ledger_export_path``), so removing the cooperative or its
+    practice copy removes it too; the daily clean-up deletes files and rows older than
+    ``LEDGER_EXPORT_KEEP_DAYS``. One queued or running export per user, account and
+    range (database constraint)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Menunggu")
+        RUNNING = "running", _("Sedang dibuat")
+        READY = "ready", _("Siap")
+        FAILED = "failed", _("Gagal")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # the lines of the range: as counted when asked, then as written into the file
+    line_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=ledger_export_path, max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)  # of the asker: the file's labels
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("ekspor buku besar")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "ready", "failed"]),
+                name="ledger_export_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_from__lte=models.F("date_to")),
+                name="ledger_export_range_ordered",
+            ),
+            # a ready export has its file and its finishing time; a failed one its time
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (~Q(file="") & Q(finished_at__isnull=False)),
+                name="ledger_export_ready_has_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | Q(finished_at__isnull=False),
+                name="ledger_export_failed_finished",
+            ),
+            # (an OR, not IN: PostgreSQL prints an IN predicate of an index differently
+            # once re-read, and the template schema's clone check would see a difference)
+            models.UniqueConstraint(
+                fields=["account", "date_from", "date_to", "requested_by"],
+                condition=Q(status="queued") | Q(status="running"),
+                name="ledger_export_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ekspor buku besar {self.account_id} {self.date_from}–{self.date_to}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -10,6 +10,11 @@ urlpatterns = [
     path("akun/", views.accounts, name="accounts"),
     path("akun/<int:pk>/", views.account_edit, name="account_edit"),
     path("akun/<int:pk>/buku-besar/", views.account_ledger, name="account_ledger"),
+    path(
+        "akun/<int:pk>/buku-besar/berkas/<int:export_pk>/",
+        views.account_ledger_export,
+        name="account_ledger_export",
+    ),
     path("jurnal/", views.journal, name="journal"),
     path("jurnal/baru/", views.journal_new, name="journal_new"),
     path("jurnal/<int:pk>/", views.entry_detail, name="entry"),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -49,6 +49,7 @@ from .models import (
     FiscalYear,
     JournalEntry,
     JournalLine,
+    LedgerExport,
     LedgerSettings,
     ManualEntryRequest,
     Period,
@@ -565,12 +566,16 @@ def report(request, kind: str):
 def account_ledger(request, pk: int):
     """The buku besar of one account: 100 lines a page on screen; the PDF and XLSX hold
     every line of the range (a PDF of more than ``LEDGER_PDF_MAX_LINES`` is refused with
-    a message: the XLSX or a shorter period)."""
+    a message: the XLSX or a shorter period). An XLSX of more than
+    ``LEDGER_XLSX_SYNC_MAX_LINES`` lines is built in the background and listed on the
+    page with the reader's other recent files of the account."""
     acc = get_object_or_404(Account, pk=pk)
     rng = _range(request)
     fmt = request.GET.get("format")
     if fmt in ("pdf", "xlsx"):
         data = reports.general_ledger_all(account=acc, date_from=rng.date_from, date_to=rng.date_to)
+        if fmt == "xlsx" and data["count"] > settings.LEDGER_XLSX_SYNC_MAX_LINES:
+            return _ledger_export_request(request, acc, rng, data["count"])
         if fmt == "pdf" and data["count"] > settings.LEDGER_PDF_MAX_LINES:
             messages.error(
                 request,
@@ -606,7 +611,87 @@ def account_ledger(request, pk: int):
             "date_from": rng.date_from,
             "date_to": rng.date_to,
             "accounts": _ledger_pick_list(),
+            "exports": _ledger_exports_of(request, acc) if fmt not in ("pdf", "xlsx") else [],
+            "exports_keep_days": settings.LEDGER_EXPORT_KEEP_DAYS,
         },
+    )
+
+
+# Who sees every user's background files of an account (the others see their own).
+EXPORTS_SEEN_BY_ALL = TREASURY | {"pengawas"}
+
+
+def _ledger_exports_visible(request):
+    qs = LedgerExport.objects.select_related("requested_by")
+    if not has_role(request.user, EXPORTS_SEEN_BY_ALL):
+        qs = qs.filter(requested_by=request.user)
+    return qs
+
+
+def _ledger_exports_of(request, acc: Account) -> list[LedgerExport]:
+    exports_ = list(_ledger_exports_visible(request).filter(account=acc)[:10])
+    base = reverse("ledger:account_ledger", args=[acc.pk])
+    for e in exports_:
+        e.retry_url = (
+            f"{base}?date_from={e.date_from.isoformat()}&date_to={e.date_to.isoformat()}"
+            "&format=xlsx"
+        )
+    return exports_
+
+
+def _ledger_export_request(request, acc: Account, rng, count: int):
+    export, created = services.ledger_export_request(
+        account=acc,
+        date_from=rng.date_from,
+        date_to=rng.date_to,
+        line_count=count,
+        by=request.user,
+    )
+    n = number_format(count, force_grouping=True)
+    if created:
+        messages.info(
+            request,
+            _(
+                "Buku besar periode ini %(n)s baris: berkas XLSX-nya sedang disiapkan dan "
+                "akan muncul di halaman ini (muat ulang halaman beberapa saat lagi)."
+            )
+            % {"n": n},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "Berkas XLSX buku besar periode ini (%(n)s baris) masih disiapkan dan akan "
+                "muncul di halaman ini."
+            )
+            % {"n": n},
+        )
+    query = request.GET.copy()
+    query.pop("format")
+    return redirect(f"{request.path}?{query.urlencode()}")
+
+
+@role_required(read=STAFF, write=frozenset())
+def account_ledger_export(request, pk: int, export_pk: int):
+    """The file of a background buku besar XLSX (seen by whoever sees it on the page),
+    as an attachment ``buku-besar-<code>-<from>-<to>.xlsx``."""
+    export = get_object_or_404(
+        _ledger_exports_visible(request).select_related("account"),
+        pk=export_pk,
+        account_id=pk,
+        status=LedgerExport.Status.READY,
+    )
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    services.ledger_export_download(export=export, by=request.user)
+    code = re.sub(r"[^0-9A-Za-z._-]+", "-", export.account.code)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"buku-besar-{code}-{export.date_from.isoformat()}-{export.date_to.isoformat()}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 

@@ -2,8 +2,8 @@
 and role checks), ``fiscal`` (fiscal years and months, the open month of a date), ``periods`` (closing and
 reopening months, the year close),
 ``posting`` (``journal_post``, the reserved entry id, reversals), ``accounts`` (the chart
-of accounts, role mapping, settings), ``manual`` (manual entries and their approval).
-Every module posts through ``journal_post``.
+of accounts, role mapping, settings), ``manual`` (manual entries and their approval),
+``exports`` (buku besar XLSX files built in the background). Every module posts through ``journal_post``.
 
 Rules checked here (with specific Indonesian messages, nothing written on failure) and
 again by the database (migration 0002): balanced, positive one-sided amounts, active
@@ -23,6 +23,12 @@ from .common import (
     MAX_AMOUNT,
     ZERO,
     LineSpec,
+)
+from .exports import (
+    ledger_export_build,
+    ledger_export_download,
+    ledger_export_request,
+    ledger_exports_cleanup,
 )
 from .fiscal import (
     books_closed_until,
@@ -53,6 +59,10 @@ from .receipts import (
 )
 
 __all__ = [
+    "ledger_export_build",
+    "ledger_export_download",
+    "ledger_export_request",
+    "ledger_exports_cleanup",
     "receipt_number_take",
     "receipt_source_set",
     "ZERO",

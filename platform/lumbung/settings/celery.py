@@ -72,6 +72,15 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# ledger: background buku besar XLSX files older than LEDGER_EXPORT_KEEP_DAYS are deleted
+# (file and row) in every cooperative; exports stuck queued or running are marked failed.
+CELERY_BEAT_SCHEDULE |= {
+    "ledger-exports-cleanup": {
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": ("core.ledger.tasks.ledger_exports_cleanup_task",),
+        "schedule": 24 * 3600,
+    },
+}
 # savings: the previous month's jasa simpanan (products with interest_auto), once a month
 # per product; the daily run does nothing once a month is done.
 CELERY_BEAT_SCHEDULE |= {

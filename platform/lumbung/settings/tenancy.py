@@ -133,4 +133,12 @@ LEDGER_YEAR_CLOSE_URL = "/tutup-buku/{year}/"
 # The longest buku besar (lines of the range) served as PDF; a longer one is refused
 # with a message pointing at its XLSX, which holds any number of lines.
 LEDGER_PDF_MAX_LINES = 2000
+# The longest buku besar served as XLSX within the request; a longer one is built in the
+# background (core.ledger LedgerExport, a Celery task) and offered on the buku besar page.
+# Its file is kept LEDGER_EXPORT_KEEP_DAYS days (daily clean-up); one still queued or
+# running after LEDGER_EXPORT_STALE_SECONDS (a lost message, a killed worker) is marked
+# failed, so asking again starts a new one.
+LEDGER_XLSX_SYNC_MAX_LINES = 20_000
+LEDGER_EXPORT_KEEP_DAYS = 7
+LEDGER_EXPORT_STALE_SECONDS = 3600
 LEDGER_YEAR_CLOSE_API = "/api/v1/yearend/{year}/close/"
