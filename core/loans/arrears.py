@@ -7,11 +7,13 @@ seconds. Grades and amounts agree with ``schedules.kolektibilitas`` / ``ppap_amo
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Max, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -88,6 +90,41 @@ SELECT %(on)s, id, kolektibilitas, days_past_due, principal_outstanding, ppap_am
        deferred_jasa, restructured_grade <> ''
   FROM loans_loan WHERE status = 'disbursed' AND disbursed_on <= %(on)s
 """
+
+
+# Days past due of some running loans, as the daily run counts them, recomputed at once
+# after a payment (counter or payroll batch) changed their open rows; the grade and the
+# PPAP stay the daily run's.
+DPD_REFRESH_SQL = """
+UPDATE loans_loan l SET days_past_due = t.dpd
+FROM (
+    SELECT l2.id,
+           COALESCE(%(on)s::date - (
+               SELECT MIN(i.due_date) FROM loans_instalment i
+               WHERE i.loan_id = l2.id AND i.is_current AND NOT i.settled
+                 AND i.due_date < %(on)s), 0) AS dpd
+    FROM loans_loan l2
+    WHERE l2.id = ANY(%(ids)s) AND l2.status = 'disbursed'
+) t
+WHERE l.id = t.id AND l.days_past_due IS DISTINCT FROM t.dpd
+RETURNING l.id, l.days_past_due
+"""
+
+
+def loans_days_past_due_refresh(*, loans: Sequence[Loan], on: date | None = None) -> None:
+    """Set the days past due of these running loans as of ``on`` (today) from their open
+    rows, in the database and on the objects (one statement): what the daily arrears run
+    would set, so the loan page's "hari tunggakan" agrees with its arrears right after a
+    payment. Closed loans are left alone (their figure is 0)."""
+    if not loans:
+        return
+    on = on or timezone.localdate()
+    with connection.cursor() as cur:
+        cur.execute(DPD_REFRESH_SQL, {"on": on, "ids": [ln.pk for ln in loans]})
+        changed = dict(cur.fetchall())
+    for ln in loans:
+        if ln.pk in changed:
+            ln.days_past_due = changed[ln.pk]
 
 
 @transaction.atomic

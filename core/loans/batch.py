@@ -33,6 +33,7 @@ from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 from core.loans.audit import LoanAudit
 
+from .arrears import loans_days_past_due_refresh
 from .models import Instalment, Loan, LoanProduct, Repayment
 from .services.common import ZERO, LoanErrors, check_loan_date
 from .services.repayment import (
@@ -328,6 +329,7 @@ def _batch_write(
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)
     bulk_update_values(Loan, loans, LOAN_FIELDS)
+    loans_days_past_due_refresh(loans=[ln for ln in loans if ln.status == Loan.Status.DISBURSED])
     audit_log(
         actor=by,
         action=LoanAudit.REPAY_BATCH,

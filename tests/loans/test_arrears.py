@@ -138,3 +138,26 @@ def test_not_overdue_on_the_due_date_itself(make_loan, today):
     loans_arrears_update(on=due + timedelta(days=1))
     loan.refresh_from_db()
     assert loan.days_past_due == 1
+
+
+def test_days_past_due_follow_a_counter_payment_at_once(make_loan, staff, today):
+    """The loan page shows days past due beside the arrears: after a payment at the
+    counter both change at once, not at the next daily run (a member who paid all
+    arrears no longer reads "(100 hari)" beside "Tertunggak Rp 0")."""
+    loan = make_loan(days_ago=100)
+    loans_arrears_update(on=today)
+    loan.refresh_from_db()
+    assert loan.days_past_due > 60
+    rep = loan_repay(loan=loan, amount=D(3_000_000), by=staff["petugas"], on=today)
+    oldest = loan.instalments.filter(is_current=True, settled=False).order_by("due_date").first()
+    expected = max((today - oldest.due_date).days, 0)
+    assert rep.loan.days_past_due == expected  # the object the caller holds, too
+    loan.refresh_from_db()
+    assert loan.days_past_due == expected
+    # Everything overdue paid: 0 at once.
+    due = loan.instalments.filter(is_current=True, settled=False, due_date__lt=today)
+    owed = sum((r.principal + r.jasa - r.principal_paid - r.jasa_paid for r in due), D(0))
+    loan_repay(loan=loan, amount=owed + D(500_000), by=staff["petugas"], on=today)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0 and loan.status == "disbursed"
+    assert_reconciled()

@@ -22,6 +22,7 @@ from core.ledger.services import receipt_number_take
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
+from ..arrears import loans_days_past_due_refresh
 from ..models import (
     Instalment,
     Loan,
@@ -591,6 +592,7 @@ def _after_payment(
         loan.days_past_due = 0
         fields += ["status", "closed_on", "closed_by", "days_past_due"]
     loan.save(update_fields=fields)
+    loans_days_past_due_refresh(loans=[loan])
 
 
 def loan_repayments_attach_entry(*, drafts: Sequence[RepaymentDraft], entry) -> int:
