@@ -193,6 +193,15 @@ def receipt_number_for(source_ref: str) -> str | None:
     return Receipt.objects.filter(source_ref=source_ref).values_list("number", flat=True).first()
 
 
+def receipt_numbers_for(source_refs: list[str]) -> dict[str, str]:
+    """The receipt numbers issued for these ``source_ref``s, in one query."""
+    if not source_refs:
+        return {}
+    return dict(
+        Receipt.objects.filter(source_ref__in=source_refs).values_list("source_ref", "number")
+    )
+
+
 def receipt_gaps(*, kind: str, year: int) -> list[int]:
     """Numbers missing from a series up to its counter (an auditor's check: empty)."""
     last = ReceiptSeries.objects.filter(kind=kind, year=year).values_list("last", flat=True).first()

@@ -35,6 +35,7 @@ from .models import (
     LoanSettings,
     Repayment,
     Reschedule,
+    receipts_prime,
 )
 
 R = User.Role
@@ -575,6 +576,10 @@ class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     queryset = Repayment.objects.none()
     lookup_value_regex = r"[0-9]+"
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return receipts_prime(page) if page is not None else None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
 from core.common.uploads import loan_document_path
-from core.ledger.selectors import receipt_number_for
+from core.ledger.selectors import receipt_number_for, receipt_numbers_for
 from core.members.models import Member
 
 from .schedules import (
@@ -725,9 +725,19 @@ class Repayment(models.Model):
         form."""
         if not self.pk:
             return "ANG-?"
-        return receipt_number_for(f"loan-repayment:{self.pk}") or (
-            f"KW-{self.paid_on:%Y}-{self.pk:07d}"
-        )
+        if "_receipt_number" not in self.__dict__:  # read with the list: receipts_prime
+            self._receipt_number = receipt_number_for(f"loan-repayment:{self.pk}")
+        return self._receipt_number or f"KW-{self.paid_on:%Y}-{self.pk:07d}"
+
+
+def receipts_prime(repayments) -> list[Repayment]:
+    """Read the receipt numbers of these repayments in one query (a list shows each
+    one's ``receipt_number``); returns them as a list."""
+    reps = [r for r in repayments if r is not None]
+    numbers = receipt_numbers_for([f"loan-repayment:{r.pk}" for r in reps if r.pk])
+    for r in reps:
+        r._receipt_number = numbers.get(f"loan-repayment:{r.pk}")
+    return reps
 
 
 class Reschedule(models.Model):

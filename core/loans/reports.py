@@ -24,7 +24,7 @@ from core.common.exports import safe_cell, workbook_bytes
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
-from .models import Loan, LoanReversal
+from .models import Loan, LoanReversal, receipts_prime
 from .selectors import collectibility_summary, disbursements_between, repayments_between
 from .services import loan_dues
 
@@ -336,7 +336,9 @@ def _repayment_rows(repayments, reversals) -> list[dict]:
     (``LoanReversal``) a row of its own on the day it was made, its amounts taken back
     (negative): the cancelled receipt stays listed, and the totals are what was kept, as
     in the ledger (the entry and its reversal). By date, a cancellation after what it
-    cancels."""
+    cancels. The receipt numbers are read in one query."""
+    repayments, reversals = list(repayments), list(reversals)
+    receipts_prime([*repayments, *(v.repayment for v in reversals)])
 
     def row(r, *, on: date, receipt: str, sign: int) -> dict:
         def signed(v: Decimal) -> Decimal:

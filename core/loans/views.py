@@ -37,7 +37,7 @@ from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
-from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment
+from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment, receipts_prime
 from .selectors import (
     FEE_LABELS,
     collectibility_summary,
@@ -171,7 +171,9 @@ def loan_detail_view(request, pk: int):
     # documents and reschedules are the loan's own, in id order (no join to the loan for
     # the models' ``("loan", "id")`` ordering).
     rows = list(loan_schedule(loan))
-    repayments = list(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
+    repayments = receipts_prime(
+        loan.repayments.select_related("reversal").order_by("-paid_on", "-id")
+    )
     ctx = {
         "loan": loan,
         "rows": rows,
