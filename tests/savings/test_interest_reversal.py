@@ -144,3 +144,23 @@ def test_screen_and_api_reverse_an_interest_run(accrued, bendahara, client_a):
     r = client_a.post(url, {"reason": "lagi", "confirmed": "1"})
     assert r.status_code == 302  # refused: shown as a message
     _books_agree()
+
+
+def test_a_month_run_again_on_average_balances_ignores_the_reversed_runs_interest(
+    products, teller, bendahara
+):
+    """The reversed run's interest was credited on the month's last day; run again, the
+    month's average balance must not include it (it is being replaced), or the member is
+    paid interest on the interest being replaced."""
+    p = products["sukarela"]
+    p.interest_rate_annual = D("6")
+    p.interest_basis = "average"
+    p.save()
+    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
+    _fund(acc, D("12000000000"), date(2026, 1, 5), teller)
+    run = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    assert run.gross_interest == D("60000000")
+    savings_interest_reverse(run=run, by=bendahara, reason="tarif salah")
+    again = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    assert again.gross_interest == run.gross_interest
+    _books_agree()

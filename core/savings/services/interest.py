@@ -141,9 +141,19 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         .values_list("account_id", "s")
     )
     moves: dict[int, list] = {}
-    for aid, on, delta in SavingsTransaction.objects.filter(
-        account_id__in=list(accounts), on__gte=first, on__lte=last
-    ).values_list("account_id", "on", "delta"):
+    # a reversed run of this month is being replaced: its interest and tax (credited on
+    # the month's last day) are not part of the month's balances
+    replaced = Q(
+        kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
+        reversed_by__isnull=False,
+    )
+    for aid, on, delta in (
+        SavingsTransaction.objects.filter(
+            account_id__in=list(accounts), on__gte=first, on__lte=last
+        )
+        .exclude(replaced)
+        .values_list("account_id", "on", "delta")
+    ):
         moves.setdefault(aid, []).append((on, delta))
     interest_of: dict[int, Decimal] = {}
     for aid in accounts:
