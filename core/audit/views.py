@@ -51,7 +51,8 @@ def audit_filter(qs, data: dict):
         qs = qs.filter(actor_label__icontains=data["actor"].strip())
     if data.get("date_from"):
         qs = qs.filter(created_at__gte=_day_start(data["date_from"]))
-    if data.get("date_to"):
+    # the calendar's last day has no next day to stop before: nothing is after it
+    if data.get("date_to") and data["date_to"] < dt.date.max:
         qs = qs.filter(created_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
     return qs
 

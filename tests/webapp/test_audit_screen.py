@@ -59,3 +59,12 @@ def test_detail_shows_the_data(client_a, events):
 def test_roles_without_audit_access_are_refused(client_a, events, role):
     client_a.force_login(make_user(role, email=f"x-{role}@alpha.test"))
     assert client_a.get("/audit/").status_code in (302, 403)
+
+
+def test_date_to_at_the_calendar_end_shows_the_log_not_an_error(client_a, events):
+    """An auditor typing the last date the date picker allows (31-12-9999) as "until"
+    sees every event up to then, not a server error."""
+    client_a.force_login(make_user("pengawas"))
+    resp = client_a.get("/audit/?date_to=9999-12-31")
+    assert resp.status_code == 200
+    assert "setoran tunai" in resp.content.decode()
