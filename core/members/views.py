@@ -40,8 +40,10 @@ def member_list(request):
     q = request.GET.get("q", "")
     agency_id = request.GET.get("agency") or None
     status = request.GET.get("status", "")
+    # ``isascii``: "²" is a digit to ``isdigit`` but not to ``int``
+    valid_agency = agency_id and agency_id.isascii() and agency_id.isdigit()
     qs = selectors.member_search(
-        q=q, agency_id=int(agency_id) if agency_id and agency_id.isdigit() else None, status=status
+        q=q, agency_id=int(agency_id) if valid_agency else None, status=status
     )
     if fmt := export_format(request):
         return export_response(
