@@ -304,7 +304,14 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
             action=MemberAudit.UPDATE,
             target=member,
             reason=reason,
-            data={"fields": [h.field for h in history]},
+            # what each field was and became: the auditor reads it here (a bank account
+            # changed just before an exit payout is the case that matters)
+            data={
+                "fields": [h.field for h in history],
+                "changes": [
+                    {"field": h.field, "old": h.old_value, "new": h.new_value} for h in history
+                ],
+            },
         )
     return member
 

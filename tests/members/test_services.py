@@ -203,3 +203,17 @@ def test_link_anggota_login_for_the_portal(agency):
         member_user_link(member=f.member(agency_obj=agency), user=login, by="tests")
     with pytest.raises(ApplicationError):
         member_user_link(member=m, user=f.user("petugas"), by="tests")
+
+
+def test_update_audit_row_shows_old_and_new_values(agency):
+    """The auditor reading the audit log sees what a field was and what it became (a
+    member's bank account changed before an exit payout is the case that matters), not
+    only which fields changed."""
+    from core.audit.models import AuditEvent
+
+    m = f.member(agency_obj=agency, bank_account_number="1234567890")
+    member_update(member=m, by="tests", reason="rekening baru", bank_account_number="999888777")
+    ev = AuditEvent.objects.filter(action="member.update", target_id=str(m.pk)).get()
+    assert ev.data["changes"] == [
+        {"field": "bank_account_number", "old": "1234567890", "new": "999888777"}
+    ]
