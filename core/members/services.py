@@ -278,9 +278,12 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
         )
     member = Member.objects.select_for_update().get(pk=member.pk)
     clean = _clean_member_fields(changes, instance=member)
+    nip_changed = "nip" in clean and clean["nip"] != member.nip
     history = []
     for field, new in clean.items():
-        if field in ("gender", "birth_date") and field not in changes:
+        # read from the NIP: they follow a corrected NIP (the edit screen sends the
+        # unchanged NIP with every save, which changes nothing)
+        if field in ("gender", "birth_date") and not nip_changed:
             continue
         old = getattr(member, field)
         if old == new:

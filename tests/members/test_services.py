@@ -217,3 +217,23 @@ def test_update_audit_row_shows_old_and_new_values(agency):
     assert ev.data["changes"] == [
         {"field": "bank_account_number", "old": "1234567890", "new": "999888777"}
     ]
+
+
+def test_nip_correction_updates_birth_date_and_gender_from_the_new_nip(agency):
+    """A mistyped NIP corrected on the edit screen: the birth date and gender read from
+    it follow (they are not editable on their own), and the history says so."""
+    m = f.member(agency_obj=agency, nip=f.make_nip(7, birth=(1980, 1, 1), appointed=(2005, 1)))
+    assert (m.birth_date, m.gender) == (date(1980, 1, 1), "L")
+    fixed = f.make_nip(7, female=True, birth=(1981, 2, 3), appointed=(2005, 1))
+    member_update(member=m, by="tests", reason="salah ketik NIP", nip=fixed)
+    m.refresh_from_db()
+    assert m.nip == fixed
+    assert (m.birth_date, m.gender) == (date(1981, 2, 3), "P")
+    assert set(MemberChange.objects.filter(member=m).values_list("field", flat=True)) == {
+        "nip",
+        "birth_date",
+        "gender",
+    }
+    # the edit screen sends the unchanged NIP back with every save: nothing more is written
+    member_update(member=m, by="tests", nip=fixed, golongan="III/b")
+    assert MemberChange.objects.filter(member=m, field="birth_date").count() == 1
