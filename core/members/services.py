@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import parse_rupiah
 from core.members.audit import MemberAudit
@@ -135,6 +136,28 @@ def member_settings_update(*, number_pattern: str, by) -> MemberSettings:
     return s
 
 
+# the member import's floor for a join date: anything earlier is a typo
+JOIN_YEAR_MIN = 1950
+
+
+def _check_join_after_birth(out: dict[str, Any], *, instance: Member | None, err) -> None:
+    """A join date typed now is not before 1950; nobody joins before they are born (the
+    birth date read from the NIP), whether the join date or the NIP is what changes."""
+    join = out.get("join_date")
+    if join is not None and join.year < JOIN_YEAR_MIN:
+        err("join_date", _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": join.isoformat()})
+        return
+    if join is None and instance is not None:
+        join = instance.join_date
+    birth = out.get("birth_date")
+    if join is not None and birth is not None and join < birth:
+        err(
+            "join_date" if "join_date" in out else "nip",
+            _("Tanggal masuk (%(j)s) sebelum tanggal lahir anggota menurut NIP (%(b)s).")
+            % {"j": format_tanggal(join), "b": format_tanggal(birth)},
+        )
+
+
 def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None) -> dict:
     """Validate and normalise member fields. Raises ApplicationError with all field errors."""
     errors: dict[str, list[str]] = {}
@@ -192,6 +215,7 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
         except ValidationError as e:
             for m in e.messages:
                 err(key, m)
+    _check_join_after_birth(out, instance=instance, err=err)
     # uniqueness, checked explicitly for a specific message (the DB constraint still guards races)
     qs = Member.objects.all()
     if instance is not None:

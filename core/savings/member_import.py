@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
 from core.common.money import format_rupiah
@@ -399,6 +400,11 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             if jd.year < 1950:
                 raise ValidationError(
                     _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": jd.isoformat()}
+                )
+            if r.get("birth_date") is not None and jd < r["birth_date"]:
+                raise ValidationError(
+                    _("Tanggal masuk (%(j)s) sebelum tanggal lahir anggota menurut NIP (%(b)s).")
+                    % {"j": format_tanggal(jd), "b": format_tanggal(r["birth_date"])}
                 )
             r["join_date"] = jd
             if isinstance(raw.get("tanggal_masuk"), str):

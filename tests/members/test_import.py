@@ -234,3 +234,16 @@ def test_templates_have_the_expected_columns_and_parse_back(setup):
     f.agency("DISDIK", "x")
     checked = import_validate(rows_csv)
     assert checked.ok, checked.errors
+
+
+def test_row_joining_before_the_birth_date_in_its_nip_refused(setup):
+    """As on the registration screen: a member cannot have joined before the birth date
+    the NIP carries (a year typed 1975 for 2015, say); the row is named, nothing imported."""
+    data = rows(2)
+    data[1]["nip"] = f.make_nip(11, birth=(1980, 5, 1), appointed=(2005, 1))
+    data[1]["tanggal_masuk"] = "1975-03-01"
+    before = _snapshot()
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "invalid"
+    assert (3, "tanggal_masuk") in {(e["row"], e["column"]) for e in batch.errors}
+    _nothing_written(before)

@@ -237,3 +237,25 @@ def test_nip_correction_updates_birth_date_and_gender_from_the_new_nip(agency):
     # the edit screen sends the unchanged NIP back with every save: nothing more is written
     member_update(member=m, by="tests", nip=fixed, golongan="III/b")
     assert MemberChange.objects.filter(member=m, field="birth_date").count() == 1
+
+
+@pytest.mark.parametrize("join", [date(1, 1, 1), date(1979, 12, 31), date(1949, 12, 31)])
+def test_join_date_before_birth_or_absurdly_old_refused(agency, join):
+    """A member cannot have joined before they were born (the NIP says 1-1-1980) nor
+    before 1950 (the import's floor): the register refuses it naming the field."""
+    nip = f.make_nip(8, birth=(1980, 1, 1), appointed=(2005, 1))
+    _nip, nik = f.unique_ids()
+    with pytest.raises(ApplicationError) as e:
+        member_create(by="tests", full_name="Ani", nip=nip, nik=nik, agency=agency, join_date=join)
+    assert e.value.code == "member_invalid" and "join_date" in e.value.fields
+    assert not Member.objects.filter(nip=nip).exists()
+
+
+def test_nip_correction_to_a_birth_after_the_join_date_refused(agency):
+    m = f.member(agency_obj=agency, join_date=date(2000, 1, 3))
+    later = f.make_nip(9, birth=(2001, 1, 1), appointed=(2020, 1))
+    with pytest.raises(ApplicationError) as e:
+        member_update(member=m, by="tests", nip=later)
+    assert "nip" in e.value.fields
+    m.refresh_from_db()
+    assert m.nip != later
