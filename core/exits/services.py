@@ -18,16 +18,18 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.exits.audit import ExitAudit
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse
-from core.loans.models import Repayment
+from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
 from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
 from core.members.models import Member, MemberChange
@@ -54,6 +56,7 @@ class SettlementErrors(StrEnum):
     WAIVER = "settlement_bad_waiver"
     CHANGED = "settlement_changed"
     NOT_SETTLED = "exit_not_settled"
+    DATE = "settlement_bad_date"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -143,6 +146,7 @@ def exit_settlement_confirm(
     accounts = savings_accounts_lock(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
     )
+    _exit_date_check(member, on)
     preview = exit_settlement_preview(member=member, on=on)
     net = _net_payable_checked(preview, waive_loans=waive_loans, expected_net=expected_net)
     lines, txns = _savings_withdrawn_all(accounts, on=on, by=by)
@@ -226,6 +230,36 @@ def _exit_request_check(
             SettlementErrors.WAIVER,
             _("Penghapusan pinjaman wajib disertai alasan dan nomor keputusan pengurus."),
             fields={"waiver_reason": [_("Wajib diisi.")]},
+        )
+
+
+def _exit_date_check(member: Member, on: date) -> None:
+    """The settlement is dated no earlier than the member joined nor than their last
+    savings or loan movement: it pays out what is there on its date (a withdrawal dated
+    before a deposit would run the account negative in between, and the deposit would
+    later count as a movement after the settlement, so it could not be reversed)."""
+    if on < member.join_date:
+        raise ApplicationError(
+            SettlementErrors.DATE,
+            _("Tanggal keluar %(d)s sebelum tanggal masuk anggota (%(j)s).")
+            % {"d": format_tanggal(on), "j": format_tanggal(member.join_date)},
+            fields={"on": [_("Sebelum tanggal masuk.")]},
+        )
+    dates = [
+        SavingsTransaction.objects.filter(account__member=member).aggregate(d=Max("on"))["d"],
+        Loan.objects.filter(member=member).aggregate(d=Max("disbursed_on"))["d"],
+        Repayment.objects.filter(loan__member=member).aggregate(d=Max("paid_on"))["d"],
+    ]
+    last = max((d for d in dates if d is not None), default=None)
+    if last is not None and on < last:
+        raise ApplicationError(
+            SettlementErrors.DATE,
+            _(
+                "Tanggal keluar %(d)s sebelum transaksi simpanan/pinjaman terakhir anggota ini "
+                "(%(t)s): pilih tanggal itu atau sesudahnya."
+            )
+            % {"d": format_tanggal(on), "t": format_tanggal(last)},
+            fields={"on": [_("Sebelum transaksi terakhir.")]},
         )
 
 

@@ -189,3 +189,32 @@ def test_settlement_reads_the_outstanding_key_only(saver, today, bendahara, monk
     )
     with pytest.raises(KeyError):
         exit_settlement_preview(member=saver, on=today)
+
+
+def test_exit_dated_before_the_members_last_savings_movement_refused(saver, today, bendahara):
+    """The savings were deposited today; a settlement dated 40 days ago would withdraw
+    money that was not there yet (the account's running balance negative in between) and
+    could never be reversed (the deposits count as "later" movements). Refused, naming
+    the last movement's date; nothing written."""
+    from datetime import timedelta
+
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(
+            member=saver, reason="resigned", on=today - timedelta(days=40), by=bendahara
+        )
+    assert e.value.code == "settlement_bad_date" and "on" in e.value.fields
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    assert Member.objects.get(pk=saver.pk).status == "active"
+
+
+def test_exit_dated_before_the_member_joined_refused(in_tenant_a, today, bendahara):
+    from datetime import timedelta
+
+    m = f.member(join_date=today - timedelta(days=10))
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(
+            member=m, reason="resigned", on=today - timedelta(days=20), by=bendahara
+        )
+    assert e.value.code == "settlement_bad_date"
+    assert Member.objects.get(pk=m.pk).status == "active"
