@@ -26,6 +26,8 @@ from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.deductions.models import DeductionImport, DeductionRun
+from core.deductions.services import POSTING_STALE
 from core.exits.audit import ExitAudit
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse
@@ -57,6 +59,7 @@ class SettlementErrors(StrEnum):
     CHANGED = "settlement_changed"
     NOT_SETTLED = "exit_not_settled"
     DATE = "settlement_bad_date"
+    PAYROLL_POSTING = "settlement_payroll_posting"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -147,6 +150,7 @@ def exit_settlement_confirm(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
     )
     _exit_date_check(member, on)
+    _payroll_posting_check(member)
     preview = exit_settlement_preview(member=member, on=on)
     net = _net_payable_checked(preview, waive_loans=waive_loans, expected_net=expected_net)
     lines, txns = _savings_withdrawn_all(accounts, on=on, by=by)
@@ -261,6 +265,33 @@ def _exit_date_check(member: Member, on: date) -> None:
             % {"d": format_tanggal(on), "t": format_tanggal(last)},
             fields={"on": [_("Sebelum transaksi terakhir.")]},
         )
+
+
+def _payroll_posting_check(member: Member) -> None:
+    """Not while "post every agency" of a month is running with this member's agency
+    file still to post: the batch is about to credit the member's savings (the money
+    their agency deducted), which the settlement would leave out, and a member who
+    left makes the agency's whole batch fail."""
+    for run in DeductionRun.objects.filter(
+        posting_status=DeductionRun.PostingStatus.RUNNING,
+        posting_started_at__gt=timezone.now() - POSTING_STALE,
+        lines__member=member,
+        lines__posted_import__isnull=True,
+    ).distinct():
+        if DeductionImport.objects.filter(
+            run=run,
+            agency__in=run.lines.filter(member=member).values("agency"),
+            status=DeductionImport.Status.VALID,
+        ).exists():
+            raise ApplicationError(
+                SettlementErrors.PAYROLL_POSTING,
+                _(
+                    "Potong gaji bulan %(m)s sedang diposting dan memuat anggota ini: tunggu "
+                    "sampai selesai, lalu hitung ulang penyelesaiannya."
+                )
+                % {"m": run.label},
+                status=409,
+            )
 
 
 def _net_payable_checked(

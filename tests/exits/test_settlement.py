@@ -218,3 +218,52 @@ def test_exit_dated_before_the_member_joined_refused(in_tenant_a, today, bendaha
         )
     assert e.value.code == "settlement_bad_date"
     assert Member.objects.get(pk=m.pk).status == "active"
+
+
+def test_exit_refused_while_a_payroll_posting_for_the_member_is_running(saver, today, bendahara):
+    """ "Post every agency" of a month is running and this member's line is not posted
+    yet: settling now would pay out savings the batch is about to credit (or make the
+    batch fail on a member who left). Refused until the posting is done; then allowed."""
+    from django.utils import timezone
+
+    from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
+
+    run = DeductionRun.objects.create(
+        year=today.year,
+        month=today.month,
+        cutoff_date=today,
+        status=DeductionRun.Status.READY,
+        posting_status=DeductionRun.PostingStatus.RUNNING,
+        posting_total=1,
+        posting_started_at=timezone.now(),
+    )
+    line = DeductionLine.objects.create(
+        run=run,
+        member=saver,
+        agency=saver.agency,
+        member_number=saver.number,
+        nip=saver.nip,
+        full_name=saver.full_name,
+        wajib=D("100000"),
+        total=D("100000"),
+    )
+    # the agency's realized file, queued by "post every agency"
+    DeductionImport.objects.create(
+        run=run,
+        agency=saver.agency,
+        file_name="realisasi.xlsx",
+        file_hash="x" * 64,
+        status=DeductionImport.Status.VALID,
+        rows=[{"row": 2, "line_id": line.pk, "amount": "100000"}],
+        total_realized=D("100000"),
+    )
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    assert e.value.code == "settlement_payroll_posting" and e.value.status_code == 409
+    assert Member.objects.get(pk=saver.pk).status == "active"
+    assert not ExitSettlement.objects.filter(member=saver).exists()
+    run.posting_status = DeductionRun.PostingStatus.DONE
+    run.posting_done = 1
+    run.save()
+    exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    assert Member.objects.get(pk=saver.pk).status == "resigned"
