@@ -60,6 +60,7 @@ class SettlementErrors(StrEnum):
     NOT_SETTLED = "exit_not_settled"
     DATE = "settlement_bad_date"
     PAYROLL_POSTING = "settlement_payroll_posting"
+    PAYEE = "settlement_bad_payee"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -141,6 +142,7 @@ def exit_settlement_confirm(
     _exit_request_check(
         member=member,
         reason=reason,
+        payee=payee,
         waive_loans=waive_loans,
         waiver_reason=waiver_reason,
         board_decision_ref=board_decision_ref,
@@ -207,10 +209,17 @@ def exit_settlement_confirm(
 
 
 def _exit_request_check(
-    *, member: Member, reason: str, waive_loans: bool, waiver_reason: str, board_decision_ref: str
+    *,
+    member: Member,
+    reason: str,
+    payee: str,
+    waive_loans: bool,
+    waiver_reason: str,
+    board_decision_ref: str,
 ) -> None:
-    """Only an active member leaves, for a known reason; loans are waived only for a
-    deceased member, with a reason and the board's decision number."""
+    """Only an active member leaves, for a known reason; the heirs are paid only for a
+    deceased member who has heirs registered (the settlement names them); loans are
+    waived only for a deceased member, with a reason and the board's decision number."""
     if not member.is_active:
         raise ApplicationError(
             SettlementErrors.NOT_ACTIVE,
@@ -234,6 +243,28 @@ def _exit_request_check(
             SettlementErrors.WAIVER,
             _("Penghapusan pinjaman wajib disertai alasan dan nomor keputusan pengurus."),
             fields={"waiver_reason": [_("Wajib diisi.")]},
+        )
+    payee = payee or ("heirs" if reason == "deceased" else "member")
+    if payee not in ExitSettlement.Payee.values:
+        raise ApplicationError(
+            SettlementErrors.PAYEE,
+            _("Penerima pembayaran harus anggota atau ahli waris."),
+            fields={"payee": [_("Tidak valid.")]},
+        )
+    if payee == ExitSettlement.Payee.HEIRS and reason != "deceased":
+        raise ApplicationError(
+            SettlementErrors.PAYEE,
+            _("Pembayaran kepada ahli waris hanya untuk anggota yang meninggal dunia."),
+            fields={"payee": [_("Hanya jika meninggal.")]},
+        )
+    if payee == ExitSettlement.Payee.HEIRS and not member.heirs.filter(is_active=True).exists():
+        raise ApplicationError(
+            SettlementErrors.PAYEE,
+            _(
+                "Anggota ini belum punya ahli waris terdaftar: tambahkan ahli waris di halaman "
+                "anggota dulu, lalu konfirmasi penyelesaiannya."
+            ),
+            fields={"payee": [_("Belum ada ahli waris.")]},
         )
 
 

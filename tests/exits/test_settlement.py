@@ -267,3 +267,21 @@ def test_exit_refused_while_a_payroll_posting_for_the_member_is_running(saver, t
     run.save()
     exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
     assert Member.objects.get(pk=saver.pk).status == "resigned"
+
+
+def test_payout_to_heirs_refused_without_heirs_or_for_a_living_member(saver, today, bendahara):
+    """A deceased member with no heir registered: paying "the heirs" would record a
+    payout to nobody (an empty name on the settlement). A member who resigned has no
+    heirs to be paid. Both refused on the payee field; nothing written."""
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    for reason in ("deceased", "resigned"):
+        with pytest.raises(ApplicationError) as e:
+            exit_settlement_confirm(
+                member=saver, reason=reason, on=today, by=bendahara, payee="heirs"
+            )
+        assert e.value.code == "settlement_bad_payee" and "payee" in e.value.fields
+    with pytest.raises(ApplicationError) as e:  # the default payee on death is the heirs
+        exit_settlement_confirm(member=saver, reason="deceased", on=today, by=bendahara)
+    assert e.value.code == "settlement_bad_payee"
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    assert Member.objects.get(pk=saver.pk).status == "active"

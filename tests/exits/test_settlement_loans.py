@@ -9,6 +9,7 @@ import pytest
 from core.common.errors import ApplicationError
 from core.exits.services import exit_settlement_confirm, exit_settlement_preview
 from core.loans.models import Loan
+from core.members.services import heir_add
 from core.savings.models import SavingsAccount
 from core.savings.services import savings_account_get_or_open, teller_deposit
 from tests.loans.conftest import _media, make_loan, member, product, staff
@@ -70,6 +71,7 @@ def test_loans_exceeding_savings_refused_unless_waived_on_death(
     loan.refresh_from_db()
     assert loan.status == Loan.Status.DISBURSED
     # death with a board decision: the loan is written off, the savings go to the heirs
+    heir_add(member=member, by=staff["bendahara"], full_name="Maria Tingang", relationship="istri")
     s = exit_settlement_confirm(
         member=member,
         reason="deceased",
@@ -119,6 +121,7 @@ def test_screen_waiving_loans_refuses_when_figure_changed_since_shown(
     acc = savings_account_get_or_open(member=member, product=products["pokok"], on=today)
     teller_deposit(account=acc, amount=D("100000"), channel="cash", on=today, by=staff["petugas"])
     make_loan(principal=D("10000000"), days_ago=40)
+    heir_add(member=member, by=staff["bendahara"], full_name="Maria Tingang", relationship="istri")
     c = _screen(client_a, staff["bendahara"])
     url = reverse("exits:settle", args=[member.pk])
     page = c.get(url)
