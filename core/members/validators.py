@@ -19,6 +19,14 @@ from django.utils.translation import gettext as _
 
 _DIGITS = re.compile(r"^\d+$")
 
+# Kemendagri's province codes, the first two digits of every NIK: Sumatra 11-19, Jawa
+# 31-36, Bali and Nusa Tenggara 51-53, Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82,
+# Papua 91-96 (the four provinces of 2022 included). 21 is Kepulauan Riau.
+NIK_PROVINCES = frozenset(
+    {*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77)}
+    | {81, 82, *range(91, 97)}
+)
+
 
 @dataclass(frozen=True)
 class NipInfo:
@@ -89,7 +97,7 @@ def parse_nik(value: str) -> NikInfo:
             _("NIK harus 16 digit angka (tanpa spasi atau tanda baca)."), code="nik_format"
         )
     prov, reg, dist = value[0:2], value[2:4], value[4:6]
-    if not (11 <= int(prov) <= 99) or reg == "00" or dist == "00":
+    if int(prov) not in NIK_PROVINCES or reg == "00" or dist == "00":
         raise ValidationError(
             _("NIK tidak valid: kode wilayah (provinsi, kabupaten/kota, kecamatan) salah."),
             code="nik_region",

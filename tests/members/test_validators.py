@@ -81,3 +81,17 @@ def test_phone_normalised_to_plus62(raw, want):
 def test_phone_refuses_non_indonesian(raw):
     with pytest.raises(ValidationError):
         normalize_phone(raw)
+
+
+@pytest.mark.parametrize("province", ["20", "30", "40", "54", "66", "80", "90", "97", "99"])
+def test_nik_province_code_must_be_an_indonesian_province(province):
+    """The first two digits are a province code of Kemendagri (11 Aceh … 62 Kalimantan
+    Tengah … 96 Papua Barat Daya); 20, 40 or 99 are no province: a mistyped NIK."""
+    with pytest.raises(ValidationError) as e:
+        validate_nik(f"{province}71031503850001")
+    assert e.value.code == "nik_region"
+
+
+@pytest.mark.parametrize("province", ["11", "19", "21", "31", "36", "51", "62", "76", "82", "96"])
+def test_nik_real_province_codes_accepted(province):
+    assert parse_nik(f"{province}71031503850001").province == province
