@@ -106,3 +106,15 @@ def test_api_refusals(client_a, settled, staff):  # noqa: F811
     )
     assert r.status_code == 404 and "error" in r.json()
     assert _status(settled) == Member.Status.RETIRED
+
+
+def test_settled_screen_shows_each_account_paid_back(client_a, settled, staff):  # noqa: F811
+    """The settlement page the treasurer prints for the retiree lists what was paid back
+    per account (pokok, wajib, sukarela), not only the total."""
+    body = _as(client_a, staff["bendahara"]).get(reverse("exits:settle", args=[settled.pk]))
+    body = body.content.decode()
+    s = ExitSettlement.objects.get(member=settled)
+    for acc in s.details["accounts"]:
+        assert acc["number"] in body
+    for amount in ("Rp 100.000", "Rp 2.400.000", "Rp 900.000", "Rp 3.400.000"):
+        assert amount in body
