@@ -529,6 +529,48 @@ def heir_add(
 
 
 @transaction.atomic
+def heir_deactivate(*, heir: Heir, by, reason: str) -> Heir:
+    """Take an heir off (recorded by mistake, divorced, deceased): no longer paid and
+    no longer counted in the 100 %, with a reason kept in the member's history and the
+    audit log. Nothing is deleted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            MemberErrors.INVALID,
+            _("Alasan wajib diisi."),
+            fields={"heir_reason": [_("Wajib diisi.")]},
+        )
+    member = Member.objects.select_for_update().get(pk=heir.member_id)
+    heir = Heir.objects.select_for_update().get(pk=heir.pk)
+    if not member.is_active:
+        raise ApplicationError(
+            MemberErrors.NOT_ACTIVE,
+            _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
+        )
+    if not heir.is_active:
+        return heir
+    heir.is_active = False
+    heir.save(update_fields=["is_active"])
+    label = f"{heir.full_name} ({heir.relationship}, {_percent_text(heir.share_percent)}%)"
+    MemberChange.objects.create(
+        member=member,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        field="heir",
+        old_value=label,
+        new_value="",
+        reason=reason,
+    )
+    audit_log(
+        actor=by,
+        action=MemberAudit.HEIR_DEACTIVATE,
+        target=member,
+        reason=reason,
+        data={"heir": heir.full_name, "share_percent": str(heir.share_percent)},
+    )
+    return heir
+
+
+@transaction.atomic
 def member_user_link(*, member: Member, user, by) -> Member:
     """Link an ``anggota`` login to a member so the member portal shows their own data."""
     member = Member.objects.select_for_update().get(pk=member.pk)

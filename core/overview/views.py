@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.common.forms import application_errors_to, application_errors_to_messages
@@ -37,6 +38,19 @@ def member_detail(request, pk: int):
         if outcome.ok:
             messages.success(request, _("Akun login dihubungkan."))
         return redirect("members:detail", pk=member.pk)
+    if request.method == "POST" and "deactivate_heir" in request.POST:
+        raw = request.POST["deactivate_heir"].strip()
+        ok = raw.isascii() and raw.isdigit() and len(raw) < 19  # an id, within bigint
+        heir = member.heirs.filter(pk=int(raw)).first() if ok else None
+        if heir is None:
+            raise Http404
+        with application_errors_to_messages(request) as outcome:
+            member_services.heir_deactivate(
+                heir=heir, by=request.user, reason=request.POST.get("heir_reason", "")
+            )
+        if outcome.ok:
+            messages.success(request, _("Ahli waris %(h)s dinonaktifkan.") % {"h": heir.full_name})
+        return redirect(reverse("members:detail", args=[member.pk]) + "#heirs")
     heir_form = HeirForm(request.POST or None)
     if request.method == "POST" and heir_form.is_valid():
         with application_errors_to(heir_form) as outcome:

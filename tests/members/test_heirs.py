@@ -130,3 +130,29 @@ def test_two_clerks_adding_at_once_cannot_both_pass(scratch_tenant):
     assert list(Heir.objects.filter(member=member).values_list("full_name", flat=True)) == [
         "Anak Satu"
     ]
+
+
+def test_clerk_deactivates_a_wrong_heir_on_the_member_page_then_adds_the_right_one(
+    tenant_a, member
+):
+    """An heir recorded by mistake (or divorced, or deceased) at 100 % blocked every
+    other heir for good: nothing could take them off. Now the member page deactivates
+    an heir with a reason (kept in the history and the audit log); a reason is
+    required; the pengawas cannot."""
+    wrong = _add(member, "Istri (cerai)", D("100"))
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(f.user("pengawas"))
+    url = reverse("members:detail", args=[member.pk])
+    assert c.post(url, {"deactivate_heir": wrong.pk, "heir_reason": "cerai"}).status_code == 403
+    c.force_login(f.user("petugas"))
+    r = c.post(url, {"deactivate_heir": wrong.pk, "heir_reason": "  "}, follow=True)
+    assert "Alasan wajib diisi" in r.content.decode()
+    assert Heir.objects.get(pk=wrong.pk).is_active
+    r = c.post(url, {"deactivate_heir": wrong.pk, "heir_reason": "akta cerai 2025"})
+    assert r.status_code == 302
+    assert not Heir.objects.get(pk=wrong.pk).is_active
+    ev = AuditEvent.objects.get(action="member.heir_deactivate")
+    assert ev.reason == "akta cerai 2025" and ev.data["heir"] == "Istri (cerai)"
+    assert member.changes.filter(field="heir", reason="akta cerai 2025").exists()
+    _add(member, "Anak", D("100"))
+    assert member.heirs.filter(is_active=True).count() == 1
