@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.money import format_rupiah
+from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.services import POSTING_STALE
 from core.exits.audit import ExitAudit
@@ -49,6 +50,8 @@ from core.savings.services.teller import _counter_account
 
 ZERO = Decimal("0")
 EXIT_REASONS = ("resigned", "retired", "moved", "deceased")
+# who confirms a settlement (the screen's writers too)
+SETTLE_ROLES = TREASURY | {R.KETUA}
 
 
 class SettlementErrors(StrEnum):
@@ -137,6 +140,12 @@ def exit_settlement_confirm(
 ) -> ExitSettlement:
     """Settle and close. ``expected_net`` (what the screen showed) guards against a
     deposit landing between preview and confirm."""
+    if getattr(by, "role", None) not in SETTLE_ROLES:
+        raise ApplicationError(
+            CommonErrors.PERMISSION_DENIED,
+            _("Hanya bendahara, ketua atau admin yang dapat menyelesaikan keluar anggota."),
+            status=403,
+        )
     member = Member.objects.select_for_update().get(pk=member.pk)
     waiver_reason = (waiver_reason or "").strip()
     _exit_request_check(

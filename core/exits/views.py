@@ -26,10 +26,15 @@ from core.members.forms import ExitForm
 from core.members.models import Member
 
 from .api import settlement_to_reverse
-from .services import exit_settlement_confirm, exit_settlement_preview, exit_settlement_reverse
+from .services import (
+    SETTLE_ROLES,
+    exit_settlement_confirm,
+    exit_settlement_preview,
+    exit_settlement_reverse,
+)
 
 
-@role_required(read=STAFF, write=TREASURY | {"ketua"})
+@role_required(read=STAFF, write=SETTLE_ROLES)
 def exit_settlement(request, member_pk: int):
     """One screen: all savings, unpaid SHU, loans outstanding, net payable; confirm."""
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)

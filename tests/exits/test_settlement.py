@@ -285,3 +285,15 @@ def test_payout_to_heirs_refused_without_heirs_or_for_a_living_member(saver, tod
     assert e.value.code == "settlement_bad_payee"
     assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
     assert Member.objects.get(pk=saver.pk).status == "active"
+
+
+@pytest.mark.parametrize("role", ["petugas", "pengawas", "anggota"])
+def test_settlement_service_refuses_roles_the_screen_refuses(saver, today, role):
+    """Only bendahara, admin or ketua settle an exit (as the screen): the service itself
+    refuses anyone else, so no other path (a task, a script, a future API) pays out."""
+    before = (JournalEntry.objects.count(), ExitSettlement.objects.count())
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_confirm(member=saver, reason="resigned", on=today, by=f.user(role))
+    assert e.value.code == "permission_denied" and e.value.status_code == 403
+    assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
+    assert Member.objects.get(pk=saver.pk).status == "active"
