@@ -17,7 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-_DIGITS = re.compile(r"^\d+$")
+# ASCII digits only: ``\d`` (and ``int``) also take "１２３" or "١٢٣", which the
+# database's ``[0-9]`` checks refuse
+_DIGITS = re.compile(r"^[0-9]+$")
 
 # Kemendagri's province codes, the first two digits of every NIK: Sumatra 11-19, Jawa
 # 31-36, Bali and Nusa Tenggara 51-53, Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82,
