@@ -36,6 +36,17 @@ def _can_write(user) -> bool:
     return has_role(user, TREASURY)
 
 
+def _agency_filter(request) -> Agency | None:
+    """The ``?agency=<id>`` of a link: None when absent or empty; an id that is not a
+    plain positive number (a hand-edited ``?agency=abc``) is an agency that does not exist."""
+    raw = request.GET.get("agency", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404
+    return get_object_or_404(Agency, pk=int(raw))
+
+
 @role_required(read=STAFF, write=TREASURY)
 def runs(request):
     today = timezone.localdate()
@@ -162,9 +173,7 @@ def run_progress(request, pk: int):
 @role_required(read=STAFF)
 def run_export(request, pk: int, fmt: str):
     run = get_object_or_404(DeductionRun, pk=pk)
-    agency = None
-    if request.GET.get("agency"):
-        agency = get_object_or_404(Agency, pk=request.GET["agency"])
+    agency = _agency_filter(request)
     if fmt not in ("xlsx", "pdf"):
         raise Http404
     with application_errors_to_messages(request):
@@ -363,9 +372,7 @@ def _confirm_post_all(request, run: DeductionRun, *, on: str):
 @role_required(read=STAFF)
 def reconcile(request, pk: int):
     run = get_object_or_404(DeductionRun, pk=pk)
-    agency = None
-    if request.GET.get("agency"):
-        agency = get_object_or_404(Agency, pk=request.GET["agency"])
+    agency = _agency_filter(request)
     q = request.GET.get("q", "").strip()
     only = request.GET.get("kurang") == "1"
     lines = selectors.run_member_lines(run, agency=agency, q=q, shortfall_only=only)

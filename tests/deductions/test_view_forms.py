@@ -103,3 +103,18 @@ def test_settings_with_a_bad_cutoff_day_is_a_message(coop):
     assert resp.status_code == 200
     assert _messages(resp) == [("error", "Tanggal cut-off harus 1 sampai 28.")]
     assert DeductionSettings.objects.get(pk=1).cutoff_day == before
+
+
+def test_agency_filter_that_is_not_a_number_is_a_404_not_a_500(coop, ready_run):
+    """A pengawas's hand-edited link (``?agency=abc``) on the download and the
+    reconciliation screens was a 500 (the text reached the database lookup)."""
+    c = login(coop["staff"]["pengawas"])
+    ag = coop["agencies"][0]
+    for path in (
+        f"/potong-gaji/{ready_run.pk}/unduh.xlsx",
+        f"/potong-gaji/{ready_run.pk}/rekonsiliasi/",
+    ):
+        for bad in ("abc", "1.5", "-1", " 1x", "١"):
+            assert c.get(path, {"agency": bad}).status_code == 404, (path, bad)
+        assert c.get(path, {"agency": ag.pk}).status_code == 200, path
+        assert c.get(path, {"agency": ""}).status_code == 200, path
