@@ -51,7 +51,8 @@ AMOUNT_HEADERS = (
 TOTAL_LABELS = ("total", "jumlah", "jumlahtotal", "grandtotal", "subtotal")
 # one member's monthly deduction above this is a typo or an identifier in the wrong column
 MAX_REALIZED = Decimal("1000000000")
-MARK = re.compile(r"LUMBUNG-RUN (\d+) (\d{4})-(\d{2}) (\S+)")
+# the agency code is the rest of the cell: a code may hold spaces ("DINAS PENDIDIKAN")
+MARK = re.compile(r"LUMBUNG-RUN (\d+) (\d{4})-(\d{2}) (\S.*?)\s*$")
 TITLE_MONTH = re.compile(r"Bulan\s+([A-Za-z]+)\s+(\d{4})", re.IGNORECASE)
 MONTHS = {
     m: i

@@ -351,3 +351,41 @@ def test_the_upload_screen_and_api_show_the_warning_and_the_changed_rows(month):
     imp_id = r.url.rstrip("/").split("/")[-1]
     body = c.get(f"/api/v1/deductions/imports/{imp_id}/").json()
     assert body["file_warnings"] and body["changed_rows"][0]["amount"] == "250000"
+
+
+def test_the_export_of_an_agency_whose_code_has_a_space_is_its_own(month):
+    """Agency codes may hold spaces ("DINAS PENDIDIKAN"): the mark was read up to the
+    first space ("DINAS"), so the agency's own filled export was refused as another
+    agency's, and that of "DINAS PENDIDIKAN" taken for agency "DINAS"."""
+    coop, run = month
+    ag_a, ag_b = coop["agencies"]
+    type(ag_a).objects.filter(pk=ag_a.pk).update(code="DINAS PENDIDIKAN")
+    type(ag_b).objects.filter(pk=ag_b.pk).update(code="DINAS")
+    ag_a.refresh_from_db()
+    ag_b.refresh_from_db()
+    m1 = coop["m"][0]
+    content = filled_xlsx(agency_xlsx(run=run, agency=ag_a), {m1.nip: 1000})
+    imp = upload(coop, run, content, name="r.xlsx", agency=ag_a)
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    m2, m3 = coop["m"][1:3]
+    assert amounts(imp) == {m1.pk: D(1000), m2.pk: D(0), m3.pk: D(0)}
+    assert imp.posted_data["file_warnings"] == []
+    # the same file uploaded for "DINAS" is refused as the file of "DINAS PENDIDIKAN"
+    wrong = upload(coop, run, content, name="r.xlsx", agency=ag_b)
+    assert wrong.status == "invalid"
+    assert "DINAS PENDIDIKAN" in wrong.file_errors[0]
+    # the all-agencies workbook: the sheet marked for the agency
+    wb = load_workbook(io.BytesIO(all_agencies_xlsx(run=run)))
+    sheet = next(
+        ws
+        for ws in wb.worksheets
+        if any(isinstance(c.value, str) and c.value.endswith(" DINAS PENDIDIKAN") for c in ws[1])
+    )
+    for row in sheet.iter_rows():
+        if row[2].value in (m1.nip, m2.nip, m3.nip):
+            row[9].value = 2000 if row[2].value == m1.nip else 0
+    buf = io.BytesIO()
+    wb.save(buf)
+    imp = upload(coop, run, buf.getvalue(), name="all.xlsx", agency=ag_a)
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    assert amounts(imp) == {m1.pk: D(2000), m2.pk: D(0), m3.pk: D(0)}
