@@ -300,3 +300,39 @@ def test_closed_loan_and_loan_overpayment_credit_one_new_sukarela_account(coop, 
     assert acc.balance == asked[a.pk] + rep_b.excess
     assert acc.transactions.count() == 2
     assert_reconciled()
+
+
+def test_purpose_savings_filled_at_the_counter_after_the_list_goes_to_sukarela(coop, cutoffs):
+    """A member paid the rest of their hari-raya savings at the counter after the list
+    was made: the agency's whole batch was refused ("Setoran melebihi total simpanan
+    berjangka", no member named, no row to exclude). Now what no longer fits the term
+    is credited to the member's sukarela, as a closed loan's instalment is, and the rest
+    of the batch posts."""
+    from core.loans.schedules import add_months
+    from core.savings.models import SavingsProduct
+    from core.savings.services import savings_account_open, teller_deposit
+
+    prev, this = cutoffs
+    by = coop["by"]
+    m1, m3 = coop["m"][0], coop["m"][2]
+    product = SavingsProduct.objects.filter(kind="berjangka").order_by("pk").first()
+    acc = savings_account_open(
+        member=m3, product=product, on=add_months(prev, -1), monthly_amount=D("100000")
+    )
+    target = D("100000") * product.term_months
+    run = make_run(on=this, by=by)
+    line = run.lines.get(member=m3)
+    assert line.others == D("100000")
+    teller_deposit(account=acc, amount=target - D("30000"), channel="cash", on=this, by=by)
+    imp = _upload_a(coop, run, [(m3, int(line.total)), (m1, 1000)])
+    assert imp.status == "valid", imp.errors
+    svc.deduction_import_post(imp=imp, by=by)
+    acc.refresh_from_db()
+    assert acc.balance == target  # 30,000 fitted
+    suk = SavingsAccount.objects.get(member=m3, product__kind="sukarela")
+    assert suk.balance == D("70000")
+    wajib = SavingsAccount.objects.get(member=m3, product__kind="wajib")
+    assert wajib.balance == line.wajib
+    entry = DeductionImport.objects.get(pk=imp.pk).entry
+    assert sum(ln.debit for ln in entry.lines.all()) == line.total + 1000
+    assert_reconciled()

@@ -27,7 +27,7 @@ from core.loans.models import Loan, Repayment
 from core.loans.services import loan_repayments_attach_entry
 from core.members.models import Agency, Member
 from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_deposits_apply_bulk
-from core.savings.models import SavingsProduct, SavingsTransaction
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
 from core.savings.services import (
     savings_accounts_lock,
@@ -223,6 +223,8 @@ def _import_post(
     # so a member's sukarela is opened once, before the loans step (whose over-payments
     # credit it too)
     loans, batch.redirected = _loan_payments_split(plans)
+    # likewise what a purpose account no longer takes (filled at the counter since)
+    batch.purpose_fit = _purpose_payments_split(plans, batch.redirected)
     _savings_accounts_open_and_lock(batch)
     # the batch's journal entry id, so repayments and savings transactions are written
     # linked to it (checked at commit: the entry must then exist)
@@ -258,6 +260,7 @@ class _Batch:
     accounts: dict[tuple[int, int], int] = field(default_factory=dict)  # (member, product)
     locked: dict = field(default_factory=dict)  # account id -> locked SavingsAccount
     redirected: dict[int, Decimal] = field(default_factory=dict)  # member -> to sukarela
+    purpose_fit: dict[int, Decimal] = field(default_factory=dict)  # purpose account -> takes
     drafts: list = field(default_factory=list)
     ledger_lines: list = field(default_factory=list)
     txns: list = field(default_factory=list)
@@ -401,6 +404,33 @@ def _loan_payments_split(
     return items, redirected
 
 
+def _purpose_payments_split(
+    plans: list[MemberPlan], redirected: dict[int, Decimal]
+) -> dict[int, Decimal]:
+    """What each purpose account takes of what the allocation gave it: an account no
+    longer open takes nothing, a berjangka account filled since the list was made (a
+    deposit at the counter) only what is left of its term (the rule of the savings
+    deposit); the rest is added to the member's ``redirected`` (to sukarela), as a closed
+    loan's instalment is, so one member's counter deposit does not stop the batch."""
+    pay = {
+        int(x["account_id"]): amt
+        for p in plans
+        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True)
+        if amt > 0
+    }
+    fits: dict[int, Decimal] = {}
+    for acc in SavingsAccount.objects.filter(pk__in=list(pay)).select_related("product"):
+        amount, product = pay[acc.pk], acc.product
+        room = amount if acc.status == SavingsAccount.Status.OPEN else ZERO
+        if room and product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
+            target = (acc.monthly_amount or product.amount) * product.term_months
+            room = min(room, max(target - acc.balance, ZERO))
+        fits[acc.pk] = room
+        if room < amount:
+            redirected[acc.member_id] += amount - room
+    return fits
+
+
 def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
     """Every loan's repayment in one set-based call (the rules of
     ``loan_repayment_prepare`` per loan)."""
@@ -436,6 +466,7 @@ def _deposits_owed(b: _Batch) -> list[tuple]:
         if p.alloc.paid["wajib"] > 0:
             deposits.append((locked[existing[(mid, b.wajib.pk)]], p.alloc.paid["wajib"], memo))
         for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
+            amt = b.purpose_fit.get(int(x["account_id"]), ZERO) if amt > 0 else ZERO
             if amt > 0:
                 deposits.append((locked[int(x["account_id"])], amt, memo))
         to_suk = p.alloc.excess + b.redirected.get(mid, ZERO)
