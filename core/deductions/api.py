@@ -100,6 +100,27 @@ def _flag(raw) -> bool:
     return raw is True or str(raw).strip().lower() in ("1", "true", "on", "ya")
 
 
+def _row_numbers(data) -> list[int]:
+    """``rows`` of an exclude request: a JSON list of row numbers (whole numbers, or
+    digits as text), or a form's repeated ``rows`` fields. Anything else (text, an object,
+    a fraction, ``true``) is refused naming ``rows``, not read character by character."""
+    raw = data.getlist("rows") if hasattr(data, "getlist") else data.get("rows")
+    if raw is None:
+        return []
+    ok = isinstance(raw, list) and all(
+        (isinstance(r, int) and not isinstance(r, bool))
+        or (isinstance(r, str) and r.strip().isascii() and r.strip().isdigit())
+        for r in raw
+    )
+    if not ok:
+        raise ApplicationError(
+            services.E.FILE_INVALID,
+            _("'rows' harus daftar nomor baris, mis. [3, 7]."),
+            fields={"rows": [_("Nomor baris tidak valid.")]},
+        )
+    return [int(r) for r in raw]
+
+
 def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
     data = {
         "id": imp.pk,
@@ -292,14 +313,9 @@ class ImportAction(_Base):
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)
         if action == "exclude":
-            rows = request_object(request).get("rows") or []
-            try:
-                rows = [int(r) for r in rows]
-            except (TypeError, ValueError):
-                raise ApplicationError(
-                    services.E.FILE_INVALID, "rows: daftar nomor baris."
-                ) from None
-            imp = services.deduction_import_exclude(imp=imp, rows=rows, by=request.user)
+            imp = services.deduction_import_exclude(
+                imp=imp, rows=_row_numbers(request_object(request)), by=request.user
+            )
         elif action == "post":
             data = request_object(request)
             imp = services.deduction_import_post(

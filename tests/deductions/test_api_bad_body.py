@@ -93,3 +93,49 @@ def test_nothing_deducted_refuses_a_body_that_is_not_an_object(month, body):
     c, run, _imp, _coop = month
     r = _post(c, f"/api/v1/deductions/runs/{run.pk}/nothing-deducted/", body)
     _error(r, "validation_error")
+
+
+@pytest.fixture
+def bad_rows(coop, cutoffs):
+    """An import whose rows 2 and 3 are errors (amounts that are not numbers)."""
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    m1, m2, m3 = coop["m"][:3]
+    imp = deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        file_name="r.csv",
+        by=coop["by"],
+        content=csv_bytes([(m1.nip, "x"), (m2.nip, "y"), (m3.nip, 1000)]),
+    )
+    assert sorted(e["row"] for e in imp.errors) == [2, 3]
+    c = login(coop["by"])
+    c.raise_request_exception = False
+    return c, imp
+
+
+@pytest.mark.parametrize("rows", ["23", [2.9], [True], {"2": 1}, "1e400"])
+def test_exclude_refuses_rows_that_are_not_a_list_of_row_numbers(bad_rows, rows):
+    """``{"rows": "23"}`` excluded rows 2 and 3 (the text's characters), ``[2.9]`` row 2,
+    ``{"2": 1}`` the object's keys, and ``[1e400]`` was a 500: each is a 400 naming
+    ``rows`` now, and nothing is excluded."""
+    c, imp = bad_rows
+    url = f"/api/v1/deductions/imports/{imp.pk}/exclude/"
+    if rows == "1e400":
+        r = c.post(url, '{"rows": [1e400]}', content_type="application/json")
+    else:
+        r = _post(c, url, {"rows": rows})
+    assert list(_error(r, "deduction_file_invalid")["fields"]) == ["rows"]
+    imp.refresh_from_db()
+    assert imp.excluded_rows == [] and imp.status == "invalid"
+
+
+def test_exclude_reads_every_row_of_a_form(bad_rows):
+    """A form-encoded ``rows=2&rows=3`` excluded only row 3 (the last value)."""
+    c, imp = bad_rows
+    r = c.post(f"/api/v1/deductions/imports/{imp.pk}/exclude/", {"rows": [2, 3]})
+    assert r.status_code == 200, r.content[:300]
+    imp.refresh_from_db()
+    assert imp.excluded_rows == [2, 3] and imp.status == "valid"
+    # and JSON numbers, or numbers as text, as before
+    r = _post(c, f"/api/v1/deductions/imports/{imp.pk}/exclude/", {"rows": [2, "3"]})
+    assert r.status_code == 200 and r.json()["excluded_rows"] == [2, 3]
