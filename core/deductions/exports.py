@@ -3,6 +3,7 @@ agency) and the PDF cover letter with totals (WeasyPrint)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.db import connection
@@ -62,6 +63,17 @@ def run_mark(run: DeductionRun, agency: Agency) -> str:
     """``LUMBUNG-RUN 12 2026-11 DINKES``: which list a returned file answers (read back by
     ``core.deductions.parsing.MARK``)."""
     return f"LUMBUNG-RUN {run.pk} {run.year:04d}-{run.month:02d} {agency.code}"
+
+
+def _sheet_title(code: str) -> str:
+    """An agency code as an Excel sheet name: without the characters a sheet name may not
+    hold (``/ \\ : * ? [ ]``, an apostrophe at either end), at most 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", "-", code).strip("'")[:31] or "Instansi"
+
+
+def _file_part(code: str) -> str:
+    """An agency code in a download's file name: letters, digits, ``.``, ``_``, ``-``."""
+    return re.sub(r"[^0-9A-Za-z._-]+", "-", code).strip("-.") or "instansi"
 
 
 def _coop_name() -> str:
@@ -185,7 +197,7 @@ def _lines(run: DeductionRun, agency: Agency):
 
 def agency_xlsx(*, run: DeductionRun, agency: Agency) -> bytes:
     wb = Workbook(write_only=True)
-    _sheet(wb, agency.code, run, agency, _lines(run, agency))
+    _sheet(wb, _sheet_title(agency.code), run, agency, _lines(run, agency))
     return workbook_bytes(wb)
 
 
@@ -230,7 +242,7 @@ def all_agencies_xlsx(*, run: DeductionRun) -> bytes:
     used = set()
     for t in totals:
         a = t["agency"]
-        title = a.code[:28]
+        title = _sheet_title(a.code)[:28]
         while title in used:
             title = title[:26] + f"_{len(used)}"
         used.add(title)
@@ -277,7 +289,7 @@ def run_export_file(
         raise ApplicationError(
             E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."), status=409
         )
-    suffix = agency.code if agency else "semua"
+    suffix = _file_part(agency.code) if agency else "semua"
     if fmt == "pdf":
         body, ctype = cover_letter_pdf(run=run, agency=agency), "application/pdf"
     elif agency is not None:

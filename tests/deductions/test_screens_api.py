@@ -122,3 +122,44 @@ def test_demo_seeder_is_idempotent(coop):
     deductions_demo_seed()
     assert DeductionRun.objects.count() == runs
     assert DeductionImport.objects.filter(status="posted").count() == posted
+
+
+def test_export_of_an_agency_whose_code_has_a_slash_downloads(coop, cutoffs):
+    """Agency codes like "SETDA/BKD" are accepted by the members module, but an Excel
+    sheet name may not hold / \\ : * ? [ ]: the agency's list and the all-agencies
+    workbook were a 500. The sheet is named without them now, the download's file name
+    too, and the filled list is read back as the agency's own (by its mark)."""
+    from openpyxl import load_workbook
+
+    from core.deductions.services import deduction_import_upload
+    from core.members.models import Agency
+
+    from .conftest import filled_xlsx, make_run
+
+    ag = coop["agencies"][0]
+    Agency.objects.filter(pk=ag.pk).update(code="SETDA/BKD:[1]?")
+    ag.refresh_from_db()
+    run = make_run(on=cutoffs[1], by=coop["by"])
+    c = login(coop["staff"]["pengawas"])
+    c.raise_request_exception = False
+    for url in (
+        f"/potong-gaji/{run.pk}/unduh.xlsx?agency={ag.pk}",
+        f"/potong-gaji/{run.pk}/unduh.xlsx",
+        f"/potong-gaji/{run.pk}/unduh.pdf?agency={ag.pk}",
+        f"/api/v1/deductions/runs/{run.pk}/export.xlsx?agency={ag.pk}",
+    ):
+        r = c.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+        name = r["Content-Disposition"].split("filename=", 1)[1].strip('"')
+        assert not set(name) & set('/\\:*?[]"'), name
+    content = c.get(f"/potong-gaji/{run.pk}/unduh.xlsx?agency={ag.pk}").content
+    assert load_workbook(io.BytesIO(content)).sheetnames == ["SETDA-BKD--1--"]
+    m1 = coop["m"][0]
+    imp = deduction_import_upload(
+        run=run,
+        agency=ag,
+        content=filled_xlsx(content, {m1.nip: 1000}),
+        file_name="r.xlsx",
+        by=coop["by"],
+    )
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
