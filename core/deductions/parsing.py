@@ -49,6 +49,9 @@ AMOUNT_HEADERS = (
     "potongan",
 )
 TOTAL_LABELS = ("total", "jumlah", "jumlahtotal", "grandtotal", "subtotal")
+# data rows in one agency's file: more is an agency's whole payroll, not its members' list
+# (380,000 rows of 10 MB took 16 s to check and made the import's page 60 MB)
+MAX_ROWS = 50_000
 # one member's monthly deduction above this is a typo or an identifier in the wrong column
 MAX_REALIZED = Decimal("1000000000")
 # the agency code is the rest of the cell: a code may hold spaces ("DINAS PENDIDIKAN")
@@ -176,6 +179,16 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         )
         return out
     amount_label = str(header[amount_col])
+    data_rows = sum(1 for raw in sheet.rows[header_at + 1 :] if not raw.blank)
+    if data_rows > MAX_ROWS:
+        out.file_errors.append(
+            _(
+                "Berkas berisi %(n)s baris data; paling banyak %(max)s baris. Unggah "
+                "realisasi anggota koperasi dari satu instansi saja."
+            )
+            % {"n": f"{data_rows:,}".replace(",", "."), "max": f"{MAX_ROWS:,}".replace(",", ".")}
+        )
+        return out
     for raw in sheet.rows[header_at + 1 :]:
         if raw.blank:
             continue
