@@ -57,3 +57,72 @@ def test_two_agencies_posted_at_once(scratch_tenant, cutoff_day, cutoffs):
     )
     assert numbers[1] == numbers[0] + 1  # gap-free numbering holds
     assert_reconciled()
+
+
+def test_regenerate_while_an_agency_is_being_posted_waits_and_refuses(
+    scratch_tenant, cutoff_day, cutoffs, monkeypatch
+):
+    """ "Buat ulang daftar" clicked while an agency's batch was posting: the regeneration
+    read the imports before the batch committed, then marked the just-posted import
+    "discarded" and deleted the run's lines, under a journal entry that had booked the
+    money. It now waits for the batch and refuses (already posted); nothing is lost."""
+    import time
+
+    from core.common.errors import ApplicationError
+    from core.deductions.services import posting
+
+    connection.set_tenant(scratch_tenant)
+    coop = coop_build(cutoff_day, cutoffs)
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    ag = coop["agencies"][0]
+    rows = [(ln.nip, int(ln.total)) for ln in run.lines.filter(agency=ag)]
+    imp = svc.deduction_import_upload(
+        run=run, agency=ag, content=csv_bytes(rows), file_name="a.csv", by=by
+    )
+    lines_before = run.lines.count()
+    posting_held = threading.Event()
+    regenerate_started = threading.Event()
+
+    def hold(name):
+        if name == "after_journal":
+            posting_held.set()
+            regenerate_started.wait(timeout=10)
+            time.sleep(1.0)  # the regeneration reaches the imports meanwhile
+
+    monkeypatch.setattr(posting, "_inject_failure_point", hold)
+    outcome: dict = {}
+
+    def post():
+        try:
+            connection.set_tenant(scratch_tenant)
+            outcome["post"] = svc.deduction_import_post(imp=imp, by=by).status
+        except Exception as e:
+            outcome["post"] = repr(e)
+        finally:
+            connection.close()
+
+    def regenerate():
+        try:
+            connection.set_tenant(scratch_tenant)
+            posting_held.wait(timeout=10)
+            regenerate_started.set()
+            svc.deduction_run_regenerate(run=run, by=by)
+            outcome["regenerate"] = "done"
+        except ApplicationError as e:
+            outcome["regenerate"] = e.code
+        except Exception as e:
+            outcome["regenerate"] = repr(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post), threading.Thread(target=regenerate)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcome == {"post": "posted", "regenerate": "deduction_already_posted"}, outcome
+    imp.refresh_from_db()
+    assert imp.status == "posted"
+    assert run.lines.count() == lines_before
+    assert_reconciled()

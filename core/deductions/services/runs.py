@@ -365,7 +365,16 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
             _("Posting bulan %(m)s sedang berjalan.") % {"m": run.label},
             status=409,
         )
-    if DeductionImport.objects.filter(run=run, status=DeductionImport.Status.POSTED).exists():
+    # lock the run's imports first: a batch posting now holds its import's lock until it
+    # commits, so this waits for it and then sees it posted (a plain read would not, and
+    # the posted import would be discarded and its lines deleted below)
+    imports = list(
+        DeductionImport.objects.select_for_update()
+        .filter(run=run)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    if any(status == DeductionImport.Status.POSTED for _pk, status in imports):
         raise ApplicationError(
             E.ALREADY_POSTED,
             _(
@@ -375,11 +384,7 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
             % {"m": run.label},
             status=409,
         )
-    discarded = list(
-        DeductionImport.objects.filter(run=run, status__in=["valid", "invalid"]).values_list(
-            "pk", flat=True
-        )
-    )
+    discarded = [pk for pk, status in imports if status in ("valid", "invalid")]
     DeductionImport.objects.filter(pk__in=discarded).update(status=DeductionImport.Status.DISCARDED)
     DeductionLine.objects.filter(run=run).delete()
     run.status = DeductionRun.Status.GENERATING
