@@ -48,6 +48,7 @@ BUILTIN_PERCENT_FORMATS = {9, 10}  # 0% and 0.00%
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
+MAX_COLUMNS = 16_384  # Excel's last column is XFD
 MAX_SCAN = 30  # rows searched for a header (title blocks above it)
 
 
@@ -365,6 +366,8 @@ def _sheet_rows(data: bytes, shared, dates, padded, percents, epoch) -> list[Row
                 if not m:
                     raise XlsxError(f"bad cell reference {ref}")
                 idx = _col_index(m.group(1))
+                if idx >= MAX_COLUMNS:  # "ZZZZZZ2": padding the row would never end
+                    raise XlsxError(f"cell reference {ref} beyond Excel's last column")
             else:
                 idx = len(cells)
             while len(cells) < idx:

@@ -389,3 +389,33 @@ def test_the_export_of_an_agency_whose_code_has_a_space_is_its_own(month):
     imp = upload(coop, run, buf.getvalue(), name="all.xlsx", agency=ag_a)
     assert imp.status == "valid", (imp.errors, imp.file_errors)
     assert amounts(imp) == {m1.pk: D(2000), m2.pk: D(0), m3.pk: D(0)}
+
+
+def test_a_cell_beyond_excels_last_column_is_refused_at_once(month):
+    """A 5 KB file whose cell reference names column "ZZZZZZ" (Excel stops at XFD,
+    16,384 columns) made the reader pad the row with 321 million empty cells: 11 s and
+    gigabytes of memory (one letter more and the worker is killed). It is refused as a
+    damaged file now, at once."""
+    import time
+    import zipfile
+
+    coop, run = month
+    m1 = coop["m"][0]
+
+    def build(wb, ws):
+        ws.append(["NIP", "Jumlah"])
+        ws.append([m1.nip, 1000])
+
+    src = zipfile.ZipFile(io.BytesIO(xlsx(build)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'r="B2"' in data
+                data = data.replace(b'r="B2"', b'r="ZZZZZZ2"')
+            z.writestr(info, data)
+    started = time.monotonic()
+    imp = upload(coop, run, out.getvalue(), name="r.xlsx")
+    assert time.monotonic() - started < 5
+    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
