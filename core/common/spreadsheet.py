@@ -49,6 +49,7 @@ _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
 MAX_COLUMNS = 16_384  # Excel's last column is XFD
+MAX_UNPACKED = 300 * 1024 * 1024  # an XLSX's parts once unzipped (a 10 MB upload: ~50 MB)
 MAX_SCAN = 30  # rows searched for a header (title blocks above it)
 
 
@@ -422,6 +423,12 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
     except zipfile.BadZipFile as e:
         raise XlsxError(str(e)) from None
     with z:
+        if sum(info.file_size for info in z.infolist()) > MAX_UNPACKED:
+            # a zip of repeated rows: megabytes that unpack to gigabytes (neither reader tries)
+            raise SheetError(
+                "format",
+                _("Berkas XLSX terlalu besar setelah dibuka; unggah hanya daftar yang diperlukan."),
+            )
         shared = _shared_strings(z)
         dates, padded, percents = _styles(z)
         sheets, date1904 = _workbook(z)

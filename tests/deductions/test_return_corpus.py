@@ -419,3 +419,24 @@ def test_a_cell_beyond_excels_last_column_is_refused_at_once(month):
     imp = upload(coop, run, out.getvalue(), name="r.xlsx")
     assert time.monotonic() - started < 5
     assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
+
+
+def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_unread(month, monkeypatch):
+    """An XLSX is a zip: 10 MB of repeated rows unpacks to gigabytes of sheet XML, which
+    the reader expanded whole (then every row) before any check. The unpacked size the
+    zip declares is checked first now (``spreadsheet.MAX_UNPACKED``, 300 MB; 2 MB here)."""
+    from core.common import spreadsheet
+
+    monkeypatch.setattr(spreadsheet, "MAX_UNPACKED", 2_000_000)
+    coop, run = month
+    m1 = coop["m"][0]
+
+    def build(wb, ws):
+        ws.append(["NIP", "Jumlah"])
+        ws.append([m1.nip, 1000])
+        for _i in range(60_000):
+            ws.append([None, 0])
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "invalid" and imp.rows == []
+    assert "terlalu besar" in imp.file_errors[0]
