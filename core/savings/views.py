@@ -191,8 +191,8 @@ def account_list(request):
             | Q(member__number__istartswith=q)
             | Q(number__istartswith=q)
         )
-    if product.isdigit():
-        qs = qs.filter(product_id=int(product))
+    if (product_id := _id(product)) is not None:
+        qs = qs.filter(product_id=product_id)
     if status in ("open", "closed"):
         qs = qs.filter(status=status)
     if fmt := export_format(request):

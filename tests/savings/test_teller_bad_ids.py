@@ -32,3 +32,9 @@ def test_opening_an_account_with_a_non_numeric_id_is_a_404(c, member_a, data):
     r = c.post("/simpanan/teller/", data)
     assert r.status_code == 404
     assert not SavingsAccount.objects.exists()
+
+
+@pytest.mark.parametrize("product", ["²", "99999999999999999999", "abc"])
+def test_account_list_filter_by_a_product_that_is_not_an_id_is_ignored(c, product):
+    r = c.get("/simpanan/", {"product": product})
+    assert r.status_code == 200
