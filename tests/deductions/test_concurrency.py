@@ -126,3 +126,81 @@ def test_regenerate_while_an_agency_is_being_posted_waits_and_refuses(
     assert imp.status == "posted"
     assert run.lines.count() == lines_before
     assert_reconciled()
+
+
+def test_an_exit_settled_while_an_agency_is_posting_waits_for_the_posting(
+    scratch_tenant, cutoff_day, cutoffs, monkeypatch
+):
+    """An exit confirmed between the posting's check of its members and its savings
+    step committed first: the posting then opened fresh wajib/sukarela accounts for the
+    member who had just left and credited the payroll money there, where nobody pays it
+    back. The posting now holds its members (FOR SHARE) before that check: the exit
+    waits for the batch, then settles the member with the payroll money included."""
+    import time
+
+    from django.utils import timezone
+
+    from core.deductions.services import posting
+    from core.exits.services import exit_settlement_confirm
+    from core.savings.models import SavingsAccount
+
+    connection.set_tenant(scratch_tenant)
+    coop = coop_build(cutoff_day, cutoffs)
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    ag = coop["agencies"][0]
+    m3 = coop["m"][2]
+    rows = [(ln.nip, int(ln.total)) for ln in run.lines.filter(agency=ag)]
+    imp = svc.deduction_import_upload(
+        run=run, agency=ag, content=csv_bytes(rows), file_name="a.csv", by=by
+    )
+    checked = threading.Event()
+    exit_started = threading.Event()
+
+    def hold(name):
+        if name == "after_member_check":
+            checked.set()
+            exit_started.wait(timeout=10)
+            time.sleep(1.0)  # the exit reaches the member meanwhile
+
+    monkeypatch.setattr(posting, "_inject_failure_point", hold)
+    outcome: dict = {}
+    finished: dict = {}
+
+    def post():
+        try:
+            connection.set_tenant(scratch_tenant)
+            outcome["post"] = svc.deduction_import_post(imp=imp, by=by).status
+        except Exception as e:
+            outcome["post"] = repr(e)
+        finally:
+            finished["post"] = time.monotonic()
+            connection.close()
+
+    def settle():
+        try:
+            connection.set_tenant(scratch_tenant)
+            checked.wait(timeout=10)
+            exit_started.set()
+            exit_settlement_confirm(
+                member=m3, reason="retired", on=timezone.localdate(), by=coop["staff"]["bendahara"]
+            )
+            outcome["exit"] = "settled"
+        except Exception as e:
+            outcome["exit"] = repr(e)
+        finally:
+            finished["exit"] = time.monotonic()
+            connection.close()
+
+    threads = [threading.Thread(target=post), threading.Thread(target=settle)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcome == {"post": "posted", "exit": "settled"}, outcome
+    assert finished["exit"] > finished["post"]
+    # every account of the member who left is closed and empty: the payroll money was
+    # paid back with the settlement, not left in an account opened after the exit
+    open_left = SavingsAccount.objects.filter(member=m3).exclude(status="closed")
+    assert not open_left.exists(), list(open_left.values("product__kind", "balance"))
+    assert_reconciled()

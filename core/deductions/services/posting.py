@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,6 +82,19 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
         )
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
     return plans
+
+
+def _members_hold(imp: DeductionImport) -> None:
+    """Lock the members of ``imp``'s agency on its run FOR SHARE, in id order (one
+    statement); they stay locked until the batch commits."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT m.id FROM members_member m WHERE m.id IN ("
+            " SELECT l.member_id FROM deductions_deductionline l"
+            " WHERE l.run_id = %s AND l.agency_id = %s)"
+            " ORDER BY m.id FOR SHARE OF m",
+            [imp.run_id, imp.agency_id],
+        )
 
 
 def _inject_failure_point(name: str) -> None:
@@ -197,10 +210,15 @@ def _import_post(
 ) -> DeductionImport:
     jit_off()  # a batch's statements are not worth compiling (see jit_off)
     imp = _import_lock_postable(imp)
+    # the batch's members held until commit (FOR SHARE): an exit of one of them (it locks
+    # the member FOR UPDATE) waits for this batch; one that committed first is seen by
+    # the check below
+    _members_hold(imp)
     # an exit settled after the re-check above: refused by row, nothing written
     left = inactive_member_rows(imp)
     if left:
         raise _inactive_members_error(left)
+    _inject_failure_point("after_member_check")
     on = posting_date_clean(imp.run, on)
     lines = list(
         DeductionLine.objects.select_for_update()
