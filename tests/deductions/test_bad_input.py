@@ -249,3 +249,23 @@ def test_a_file_of_too_many_rows_is_one_file_error_and_stores_no_rows(month, mon
     # at the limit it is read as usual
     imp = upload(coop, run, csv_bytes([(m1.nip, 1000), *rows[:49]]))
     assert imp.file_errors == [] and len(imp.errors) == 49
+
+
+def test_signature_and_note_rows_below_the_list_are_not_row_errors(month):
+    """The payroll clerk's file ends with the signature block ("Mengetahui", "Bendahara
+    Gaji", a name): rows with no NIP / member number and no amount carry no member and no
+    money. They are passed over like blank rows instead of each becoming a "NIP kosong"
+    error to exclude by hand. A row with an amount but no NIP is still an error."""
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    asked = _asked(run, m1, m2, m3)
+    body = "Nama,NIP,Jumlah\n" + "".join(
+        f"X,{nip},{amount}\n" for nip, amount in [(m.nip, a) for m, a in asked]
+    )
+    body += ",,\nMengetahui,,\nBendahara Gaji Dinas Pendidikan,,\nSiti Aminah,,\n"
+    imp = upload(coop, run, body.encode())
+    assert imp.status == "valid", messages(imp)
+    assert imp.errors == []
+    money_no_nip = body + "Lain-lain,,50000\n"
+    imp = upload(coop, run, money_no_nip.encode())
+    assert imp.status == "invalid" and "NIP / No. Anggota kosong" in messages(imp)
