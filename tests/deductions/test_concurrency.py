@@ -204,3 +204,66 @@ def test_an_exit_settled_while_an_agency_is_posting_waits_for_the_posting(
     open_left = SavingsAccount.objects.filter(member=m3).exclude(status="closed")
     assert not open_left.exists(), list(open_left.values("product__kind", "balance"))
     assert_reconciled()
+
+
+def test_an_upload_while_the_list_is_made_again_is_discarded_with_the_old_list(
+    scratch_tenant, cutoff_day, cutoffs, monkeypatch
+):
+    """A file uploaded while "Buat ulang daftar" ran was checked against lines being
+    deleted and kept as an import of the new list (its rows naming lines that no longer
+    exist). The upload now holds the run (FOR SHARE): the regeneration waits for it and
+    then discards it with the other files of the old list."""
+    import time
+
+    from core.deductions.services import imports
+
+    connection.set_tenant(scratch_tenant)
+    coop = coop_build(cutoff_day, cutoffs)
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    ag = coop["agencies"][0]
+    rows = [(ln.nip, int(ln.total)) for ln in run.lines.filter(agency=ag)]
+    reading = threading.Event()
+    regenerate_started = threading.Event()
+    real_parse = imports.parse_realized
+
+    def slow_parse(**kw):
+        reading.set()
+        regenerate_started.wait(timeout=10)
+        time.sleep(1.0)  # the regeneration reaches the run meanwhile
+        return real_parse(**kw)
+
+    monkeypatch.setattr(imports, "parse_realized", slow_parse)
+    outcome: dict = {}
+
+    def upload():
+        try:
+            connection.set_tenant(scratch_tenant)
+            imp = svc.deduction_import_upload(
+                run=run, agency=ag, content=csv_bytes(rows), file_name="a.csv", by=by
+            )
+            outcome["upload"] = imp.pk
+        except Exception as e:
+            outcome["upload"] = repr(e)
+        finally:
+            connection.close()
+
+    def regenerate():
+        try:
+            connection.set_tenant(scratch_tenant)
+            reading.wait(timeout=10)
+            regenerate_started.set()
+            svc.deduction_run_regenerate(run=run, by=by)
+            outcome["regenerate"] = "done"
+        except Exception as e:
+            outcome["regenerate"] = repr(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload), threading.Thread(target=regenerate)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcome["regenerate"] == "done" and isinstance(outcome["upload"], int), outcome
+    assert DeductionImport.objects.get(pk=outcome["upload"]).status == "discarded"

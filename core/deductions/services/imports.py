@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -326,6 +326,13 @@ def _total_realized(imp: DeductionImport) -> Decimal:
 
 
 def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
+    """Refuse an agency that cannot take a file now. The run is held FOR SHARE until the
+    caller's transaction ends (uploads do not wait for each other; "Buat ulang daftar",
+    which locks it FOR UPDATE, waits for them and then discards their files with the
+    old list) and its status read again under that lock."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT status FROM deductions_deductionrun WHERE id = %s FOR SHARE", [run.pk])
+        run.status = cur.fetchone()[0]
     if run.status != DeductionRun.Status.READY:
         raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))
     if DeductionImport.objects.filter(
