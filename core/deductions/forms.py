@@ -31,6 +31,8 @@ class ImportActionForm(forms.Form):
     rows = IntegerListField(
         required=False, error_messages={"invalid": _("Nomor baris tidak valid.")}
     )
+    # "exclude every row with an error" (a file with many rows the cooperative does not know)
+    all_rows = forms.BooleanField(required=False)
     on = forms.CharField(required=False, strip=False, label=_("Tanggal uang diterima"))
     reason = forms.CharField(required=False, strip=False, label=_("Alasan"))
     # posting a file of zeros: the treasurer confirms the agency deducted nothing

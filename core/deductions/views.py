@@ -194,7 +194,11 @@ def import_detail(request, pk: int):
         if action in ("post", "reverse") and not is_confirmed(request):
             return _confirm_import(request, imp, action, form)
         with application_errors_to_messages(request):
-            if action == "exclude":
+            if action == "exclude" and d.get("all_rows"):
+                services.deduction_import_exclude(
+                    imp=imp, rows=sorted({e["row"] for e in imp.errors}), by=request.user
+                )
+            elif action == "exclude":
                 if "rows" in form.errors:
                     messages.error(request, form.errors["rows"][0])
                 else:

@@ -269,3 +269,27 @@ def test_signature_and_note_rows_below_the_list_are_not_row_errors(month):
     money_no_nip = body + "Lain-lain,,50000\n"
     imp = upload(coop, run, money_no_nip.encode())
     assert imp.status == "invalid" and "NIP / No. Anggota kosong" in messages(imp)
+
+
+def test_the_import_page_excludes_every_bad_row_at_once(month):
+    """A file with many rows the cooperative does not know (an agency's whole payroll
+    section) must not need a click per row: *Kecualikan semua baris yang salah* excludes
+    every row with an error; the page says how many."""
+    from .conftest import login
+
+    coop, run = month
+    m1, m2 = coop["m"][0], coop["m"][1]
+    strangers = [(f"1990010120150{i:05d}", "50000") for i in range(1, 31)]
+    imp = upload(coop, run, csv_bytes([(m1.nip, "abc"), (m2.nip, "100000"), *strangers]))
+    assert imp.status == "invalid" and len(imp.errors) == 31
+    c = login(coop["by"])
+    page = c.get(f"/potong-gaji/impor/{imp.pk}/").content.decode()
+    assert "Kecualikan semua baris yang salah (31)" in page
+    r = c.post(
+        f"/potong-gaji/impor/{imp.pk}/", {"action": "exclude", "all_rows": "on"}, follow=True
+    )
+    assert r.status_code == 200, r
+    assert [str(m) for m in r.context["messages"]] == []
+    imp.refresh_from_db()
+    assert imp.excluded_rows == sorted(e["row"] for e in imp.errors)
+    assert imp.status == "valid" and imp.total_realized == D("100000")
