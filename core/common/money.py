@@ -2,6 +2,7 @@
 
 import re as _re
 import unicodedata as _ud
+from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError as _ValidationError
@@ -294,3 +295,36 @@ def parse_percent(
             code="percent_precision",
         )
     return d.quantize(step)
+
+
+# --- splitting an amount by weights ---------------------------------------------------
+
+
+def split_by_weights(
+    units: int, weights: Sequence[tuple[Hashable, int]], *, order: Sequence | None = None
+) -> dict[Hashable, int]:
+    """The largest-remainder method. Split ``units`` (a non-negative integer: rupiah or
+    sen) in proportion to integer ``weights``
+    ``[(key, w), ...]``. The result sums to ``units`` exactly when the total weight is
+    positive (else every key gets 0). Leftover units go to the largest remainders; ties
+    by ``order`` (a sort key per position; default: the key itself), ascending."""
+    if units < 0:
+        raise ValueError("units must be non-negative")
+    total = sum(w for _k, w in weights)
+    if any(w < 0 for _k, w in weights):
+        raise ValueError("weights must be non-negative")
+    out = {k: 0 for k, _w in weights}
+    if total == 0 or units == 0:
+        return out
+    rems = []
+    given = 0
+    for i, (key, w) in enumerate(weights):
+        q, r = divmod(units * w, total)
+        out[key] = q
+        given += q
+        tie = order[i] if order is not None else key
+        rems.append((-r, tie, key))
+    rems.sort(key=lambda t: (t[0], t[1]))
+    for _negr, _tie, key in rems[: units - given]:
+        out[key] += 1
+    return out

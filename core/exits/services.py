@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, CommonErrors
-from core.common.money import format_rupiah
+from core.common.money import format_rupiah, split_by_weights
 from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.services import POSTING_STALE
@@ -189,7 +189,7 @@ def exit_settlement_confirm(
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
-        details=_settlement_details(preview),
+        details=_settlement_details(preview) | {"heirs": _heir_amounts(member, payee, net)},
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
@@ -445,6 +445,32 @@ def _payee_named(member: Member, *, reason: str, payee: str) -> tuple[str, str]:
     if payee == "heirs":
         payee_name = ", ".join(h.full_name for h in member.heirs.filter(is_active=True))[:200]
     return payee, payee_name
+
+
+def _heir_amounts(member: Member, payee: str, net: Decimal) -> list[dict]:
+    """Paid to the heirs: each active heir's part of ``net`` by their shares (weights,
+    so shares adding up to less than 100 % still share the whole payout), in whole
+    rupiah (sen when the payout has sen); the units left by rounding go to the largest
+    remainders, then to the heir recorded first. The parts add up to ``net`` exactly."""
+    if payee != ExitSettlement.Payee.HEIRS or net <= 0:
+        return []
+    heirs = list(member.heirs.filter(is_active=True).order_by("pk"))
+    whole = net == net.to_integral_value()
+    unit = Decimal(1) if whole else Decimal("0.01")
+    parts = split_by_weights(
+        int(net / unit),
+        [(h.pk, int(h.share_percent * 100)) for h in heirs],
+        order=list(range(len(heirs))),
+    )
+    return [
+        {
+            "name": h.full_name,
+            "relationship": h.relationship,
+            "share_percent": str(h.share_percent.normalize()),
+            "amount": str(parts[h.pk] * unit),
+        }
+        for h in heirs
+    ]
 
 
 def _settlement_details(preview: SettlementPreview) -> dict:

@@ -13,6 +13,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
+from core.common.money import split_by_weights
+
 ZERO = Decimal("0")
 ONE = Decimal("1")
 HUNDRED = Decimal("100")
@@ -63,30 +65,11 @@ def floor_rupiah(value: Decimal) -> Decimal:
 def largest_remainder(
     units: int, weights: Sequence[tuple[Hashable, int]], *, order: Sequence | None = None
 ) -> dict[Hashable, int]:
-    """Split ``units`` (a non-negative integer) in proportion to integer ``weights``
-    ``[(key, w), ...]``. The result sums to ``units`` exactly when the total weight is
-    positive (else every key gets 0). Leftover units go to the largest remainders; ties
-    by ``order`` (a sort key per position; default: the key itself), ascending."""
-    if units < 0:
-        raise AllocationError("units must be non-negative")
-    total = sum(w for _k, w in weights)
-    if any(w < 0 for _k, w in weights):
-        raise AllocationError("weights must be non-negative")
-    out = {k: 0 for k, _w in weights}
-    if total == 0 or units == 0:
-        return out
-    rems = []
-    given = 0
-    for i, (key, w) in enumerate(weights):
-        q, r = divmod(units * w, total)
-        out[key] = q
-        given += q
-        tie = order[i] if order is not None else key
-        rems.append((-r, tie, key))
-    rems.sort(key=lambda t: (t[0], t[1]))
-    for _negr, _tie, key in rems[: units - given]:
-        out[key] += 1
-    return out
+    """``core.common.money.split_by_weights``, its refusals as ``AllocationError``."""
+    try:
+        return split_by_weights(units, weights, order=order)
+    except ValueError as e:
+        raise AllocationError(str(e)) from None
 
 
 def check_percentages(percentages: dict[str, Decimal]) -> None:

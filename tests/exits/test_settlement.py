@@ -297,3 +297,43 @@ def test_settlement_service_refuses_roles_the_screen_refuses(saver, today, role)
     assert e.value.code == "permission_denied" and e.value.status_code == 403
     assert (JournalEntry.objects.count(), ExitSettlement.objects.count()) == before
     assert Member.objects.get(pk=saver.pk).status == "active"
+
+
+def test_death_splits_the_payout_among_the_heirs_in_whole_rupiah(saver, today, bendahara):
+    """Three heirs of a third each (33,33 %): the settlement names each heir with their
+    amount in whole rupiah, by their shares, the amounts adding up to the payout exactly
+    (the rupiah left by rounding to the largest remainder, then the heir recorded
+    first); the settlement page shows them."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from core.members.services import heir_add
+    from tenants.services import tenant_host
+
+    for name in ("Maria", "Yohanes", "Lusia"):
+        heir_add(
+            member=saver,
+            by=bendahara,
+            full_name=name,
+            relationship="anak",
+            share_percent=D("33.33"),
+        )
+    s = exit_settlement_confirm(member=saver, reason="deceased", on=today, by=bendahara)
+    assert s.net_payable == D("2050000")
+    heirs = [(h["name"], h["share_percent"], h["amount"]) for h in s.details["heirs"]]
+    assert heirs == [
+        ("Maria", "33.33", "683334"),
+        ("Yohanes", "33.33", "683333"),
+        ("Lusia", "33.33", "683333"),
+    ]
+    assert sum(D(h["amount"]) for h in s.details["heirs"]) == s.net_payable
+    c = Client(HTTP_HOST=tenant_host("alpha"))
+    c.force_login(bendahara)
+    page = c.get(reverse("exits:settle", args=[saver.pk])).content.decode()
+    assert "Maria" in page and "Rp 683.334" in page and "Rp 683.333" in page
+    assert "33,33%" in page and "33.33%" not in page
+
+
+def test_a_living_member_is_paid_whole_and_names_no_heirs(saver, today, bendahara):
+    s = exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    assert s.details.get("heirs", []) == []
