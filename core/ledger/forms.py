@@ -16,9 +16,13 @@ from .models import Account, LedgerSettings
 from .services import LineSpec
 
 
+def _max_length(field: str) -> int:
+    return Account._meta.get_field(field).max_length
+
+
 class AccountCreateForm(forms.Form):
-    code = forms.CharField(required=False, label=_("Kode"))
-    name = forms.CharField(required=False, label=_("Nama"))
+    code = forms.CharField(required=False, max_length=_max_length("code"), label=_("Kode"))
+    name = forms.CharField(required=False, max_length=_max_length("name"), label=_("Nama"))
     type = forms.ChoiceField(choices=Account.Type.choices, required=False, label=_("Jenis"))
     parent = forms.ModelChoiceField(
         queryset=Account.objects.all(), required=False, label=_("Induk (kelompok)")
@@ -46,7 +50,9 @@ class AccountCreateForm(forms.Form):
 
 
 class AccountEditForm(forms.Form):
-    name = forms.CharField(required=False, strip=False, label=_("Nama"))
+    name = forms.CharField(
+        required=False, strip=False, max_length=_max_length("name"), label=_("Nama")
+    )
     type = forms.ChoiceField(choices=Account.Type.choices, required=False, label=_("Jenis"))
     is_active = forms.BooleanField(required=False)
     is_cash = forms.BooleanField(required=False)
