@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
 
-from .models import Account, LedgerSettings
+from .models import Account, JournalEntry, JournalLine, LedgerSettings
 from .services import LineSpec
 
 
@@ -120,11 +120,22 @@ class ManualEntryForm(forms.Form):
             # the ledger keeps sen: up to two decimals; no label, the message names none
             self.fields[f"debit_{i}"] = RupiahField(whole=False, required=False)
             self.fields[f"credit_{i}"] = RupiahField(whole=False, required=False)
-            self.fields[f"memo_{i}"] = forms.CharField(required=False, strip=False)
+            # as long as the columns hold (the API's limits): refused, never cut short
+            self.fields[f"memo_{i}"] = forms.CharField(
+                required=False,
+                strip=False,
+                max_length=JournalLine._meta.get_field("memo").max_length,
+                label=_("Keterangan baris %(n)s") % {"n": i + 1},
+            )
         self.fields["date"] = forms.CharField(
             required=False, strip=False, initial=lambda: timezone.localdate().isoformat()
         )
-        self.fields["description"] = forms.CharField(required=False, strip=False)
+        self.fields["description"] = forms.CharField(
+            required=False,
+            strip=False,
+            max_length=JournalEntry._meta.get_field("description").max_length,
+            label=_("Uraian"),
+        )
 
     def clean_date(self) -> date:
         try:
