@@ -31,6 +31,7 @@ from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.money import format_rupiah
 from core.common.pagination import BoundedPaginator
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, role_required
+from core.common.submission import ALREADY_SENT, submission_first
 
 from . import exports, reports, services, tables
 from .forms import (
@@ -406,6 +407,9 @@ def journal_new(request):
     if request.method == "POST":
         if not form.is_valid():
             messages.error(request, form_error_message(form))
+        elif not submission_first(request):  # the same form sent again: nothing twice
+            messages.warning(request, ALREADY_SENT)
+            return redirect("ledger:journal")
         else:
             with application_errors_to_messages(request):
                 on = services.date_in_range(form.cleaned_data["date"])
