@@ -224,6 +224,8 @@ JOURNAL_COLUMNS = [
     Column(gettext_lazy("Debit"), "debit", money=True),
     Column(gettext_lazy("Kredit"), "credit", money=True),
     Column(gettext_lazy("Keterangan"), "memo"),
+    # who posted the entry, as the journal screen shows it (none: a system posting)
+    Column(gettext_lazy("Oleh"), lambda ln: str(ln.entry.created_by or _("sistem"))),
 ]
 
 
@@ -252,7 +254,7 @@ def journal(request):
     if fmt := export_format(request):
         lines = (
             JournalLine.objects.filter(entry_id__in=qs.values("pk"))
-            .select_related("entry", "account")
+            .select_related("entry__created_by", "account")
             .order_by("entry__date", "entry__fiscal_year", "entry__number", "id")
         )
         return export_response(
