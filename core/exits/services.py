@@ -47,6 +47,7 @@ from core.savings.services import (
 from core.savings.services.common import SavingsErrors
 from core.savings.services.reversal import _reason, _require_treasury, check_period_open
 from core.savings.services.teller import _counter_account
+from core.yearend.services import shu_shares_settle_at_exit, shu_shares_unsettle_at_exit
 
 ZERO = Decimal("0")
 EXIT_REASONS = ("resigned", "retired", "moved", "deceased")
@@ -189,7 +190,14 @@ def exit_settlement_confirm(
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
-        details=_settlement_details(preview) | {"heirs": _heir_amounts(member, payee, net)},
+        details=_settlement_details(preview)
+        | {
+            "heirs": _heir_amounts(member, payee, net),
+            # the unpaid SHU it paid, marked paid on the member's posted shares
+            "shu_shares": shu_shares_settle_at_exit(member_id=member.pk, amount=preview.shu_unpaid)
+            if preview.shu_unpaid > 0
+            else {},
+        },
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
@@ -564,6 +572,7 @@ def exit_settlement_reverse(
             entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="member"
         )
         transactions_link_entry(transactions=back, entry=rev)
+    shu_shares_unsettle_at_exit(settled=(settlement.details or {}).get("shu_shares") or {})
     old = member.status
     member.status = Member.Status.ACTIVE
     member.exit_date = None

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -704,6 +704,40 @@ def _payout(
         data["set_aside_without_sukarela"] = [x.share.member_id for x in aside]
     audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
     return PayoutBatch(payouts=payouts, set_aside=aside)
+
+
+@transaction.atomic
+def shu_shares_settle_at_exit(*, member_id: int, amount: Decimal) -> dict[str, str]:
+    """The exit settlement paid ``amount`` of the member's unpaid SHU from SHU bagian
+    anggota: mark it paid on their posted shares, oldest year first, so the share rows
+    agree with the ledger. Returns what was marked per share (``{share pk: amount}``),
+    for ``shu_shares_unsettle_at_exit``."""
+    settled: dict[str, str] = {}
+    left = Decimal(amount)
+    shares = (
+        MemberShare.objects.select_for_update()
+        .filter(member_id=member_id, paid__lt=F("total"))
+        .order_by("year_end__year", "pk")
+    )
+    for share in shares:
+        if left <= 0:
+            break
+        part = min(share.total - share.paid, left)
+        share.paid += part
+        share.save(update_fields=["paid"])
+        settled[str(share.pk)] = str(part)
+        left -= part
+    return settled
+
+
+@transaction.atomic
+def shu_shares_unsettle_at_exit(*, settled: dict[str, str]) -> None:
+    """Undo ``shu_shares_settle_at_exit`` (the exit settlement reversed: the SHU is owed
+    again)."""
+    for pk, part in settled.items():
+        share = MemberShare.objects.select_for_update().get(pk=int(pk))
+        share.paid -= Decimal(part)
+        share.save(update_fields=["paid"])
 
 
 # --------------------------------------------------------------------------- RAT texts
