@@ -359,6 +359,13 @@ def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
         errors["rat_date"] = [_("RAT diadakan sesudah tahun buku berakhir.")]
     elif rat_date > timezone.localdate():
         errors["rat_date"] = [_("Tanggal tidak boleh di masa depan.")]
+    else:
+        held = RatReport.objects.filter(year=year).values_list("held_on", flat=True).first()
+        if held is not None and held != rat_date:
+            errors["rat_date"] = [
+                _("RAT tahun buku ini tercatat diadakan %(d)s; posting dengan tanggal itu.")
+                % {"d": held.isoformat()}
+            ]
     if not rat_decision:
         errors["rat_decision"] = [_("Nomor keputusan RAT wajib diisi.")]
     if errors:
@@ -784,6 +791,14 @@ def rat_held_set(*, year: int, held_on: date | None, by, today: date | None = No
             E.RAT_INVALID,
             _("Tanggal RAT tahun buku %(y)s harus sesudah tahun itu dan tidak di masa depan.")
             % {"y": year},
+            fields={"held_on": [_("Tanggal tidak sesuai.")]},
+        )
+    posted = YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED).first()
+    if posted is not None and held_on != posted.rat_date:
+        raise ApplicationError(
+            E.RAT_INVALID,
+            _("SHU tahun buku %(y)s sudah diposting dengan tanggal RAT %(d)s.")
+            % {"y": year, "d": posted.rat_date.isoformat()},
             fields={"held_on": [_("Tanggal tidak sesuai.")]},
         )
     with transaction.atomic():
