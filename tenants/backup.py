@@ -57,6 +57,8 @@ from .validators import validate_slug
 log = logging.getLogger(__name__)
 
 MAGIC = "-- lumbung-backup: "
+BACKUP_FORMAT = 1  # the metadata line's "format"; a restore refuses any other
+_META_REQUIRED = ("schema", "counts", "migrations")
 LIVE_STATUSES = (
     Cooperative.Status.TRIAL,
     Cooperative.Status.ACTIVE,
@@ -185,7 +187,7 @@ def _backup_meta_read(cooperative: Cooperative, *, cur, tables: list[str] | None
         tables = _tables_by_schema([schema], cur=cur)[schema]
     counts = _counts(schema, tables, cur=cur)
     return {
-        "format": 1,
+        "format": BACKUP_FORMAT,
         "slug": cooperative.slug,
         "schema": schema,
         "created_at": timezone.now().isoformat(),
@@ -389,11 +391,27 @@ def cooperatives_backup_group(
 
 
 def backup_meta(path: str | Path) -> dict:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        first = f.readline()
+    """The metadata line of the backup at ``path``; BackupError when the file is not a
+    readable Lumbung backup of this format (not gzip, not UTF-8, a damaged line)."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            first = f.readline()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise BackupError(f"{path}: not a Lumbung cooperative backup ({exc})") from exc
     if not first.startswith(MAGIC):
         raise BackupError(f"{path}: not a Lumbung cooperative backup")
-    return json.loads(first[len(MAGIC) :])
+    try:
+        meta = json.loads(first[len(MAGIC) :])
+    except ValueError as exc:
+        raise BackupError(f"{path}: unreadable metadata line ({exc})") from exc
+    if not isinstance(meta, dict) or any(k not in meta for k in _META_REQUIRED):
+        raise BackupError(f"{path}: unreadable metadata line (missing {_META_REQUIRED})")
+    if meta.get("format") != BACKUP_FORMAT:
+        raise BackupError(
+            f"{path}: backup format {meta.get('format')} is not supported "
+            f"(this version reads format {BACKUP_FORMAT})"
+        )
+    return meta
 
 
 # ------------------------------------------------------------------------------ restore
