@@ -1,6 +1,10 @@
 """Export a cooperative's data: a zip with one CSV per table of its schema (PostgreSQL
 COPY, so large tables stream), a ``pg_dump --schema`` dump when pg_dump is on the PATH
-(otherwise the README says it is missing), and a README describing the export."""
+(otherwise the README says it is missing), and a README describing the export.
+
+Every file comes from ONE snapshot (a repeatable-read connection of its own, whose
+exported snapshot pg_dump uses too): a write committed while the export runs is in none
+of them, so the CSVs, the README's counts and the dump describe the same moment."""
 
 from __future__ import annotations
 
@@ -17,23 +21,26 @@ from django.utils import timezone
 
 from core.audit.services import audit_log
 from lumbung.console.audit import ConsoleAudit
+from tenants.backup import _snapshot_connection
 from tenants.models import Cooperative
 from tenants.schema_template import qi
 
 from .services import _reason, _require
 
 
-def schema_tables(schema: str) -> list[str]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-            [schema],
-        )
-        return [r[0] for r in cur.fetchall()]
+def schema_tables(schema: str, *, cur=None) -> list[str]:
+    if cur is None:
+        with connection.cursor() as django_cur:
+            return schema_tables(schema, cur=django_cur)
+    cur.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
+        [schema],
+    )
+    return [r[0] for r in cur.fetchall()]
 
 
-def _pg_dump(schema: str, target: str) -> str | None:
+def _pg_dump(schema: str, target: str, *, snapshot: str | None = None) -> str | None:
     """Dump the schema into ``target``; returns an explanation when it could not."""
     binary = shutil.which(settings.PG_DUMP)
     if binary is None:
@@ -47,6 +54,7 @@ def _pg_dump(schema: str, target: str) -> str | None:
         "--no-owner",
         "--no-privileges",
         "--lock-wait-timeout=10s",
+        *(["--snapshot", snapshot] if snapshot else []),
         "--file",
         target,
         "--host",
@@ -72,42 +80,45 @@ def tenant_export_build(
     """The export zip (a temporary file, positioned at 0)."""
     schema = cooperative.schema_name
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (returned)
-    tables = schema_tables(schema)
     counts = {}
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with connection.cursor() as cur:
-            for table in tables:
-                buf = io.BytesIO()
-                # psycopg2's copy_expert writes the COPY output into buf.
-                cur.cursor.copy_expert(
-                    f"COPY {qi(schema)}.{qi(table)} TO STDOUT WITH (FORMAT csv, HEADER true)",
-                    buf,
-                )
-                zf.writestr(f"csv/{table}.csv", buf.getvalue())
-                cur.execute(f"SELECT count(*) FROM {qi(schema)}.{qi(table)}")
-                counts[table] = cur.fetchone()[0]
-        dump_note = "Dump skema tidak diminta."
-        if dump:
-            with tempfile.TemporaryDirectory() as tmp:
-                target = os.path.join(tmp, f"{schema}.sql")
-                problem = _pg_dump(schema, target)
-                if problem is None:
-                    zf.write(target, f"{schema}.sql")
-                    dump_note = f"{schema}.sql: pg_dump --schema {schema} (format teks SQL)."
-                else:
-                    dump_note = problem
-        readme = [
-            f"Ekspor data koperasi {cooperative.name} ({cooperative.slug})",
-            f"Skema: {schema}",
-            f"Dibuat: {timezone.now().isoformat()}",
-            "",
-            "csv/<tabel>.csv: satu berkas CSV (UTF-8, dengan baris judul) per tabel.",
-            dump_note,
-            "",
-            "Jumlah baris per tabel:",
-            *[f"  {t}: {n}" for t, n in counts.items()],
-        ]
-        zf.writestr("README.txt", "\n".join(readme) + "\n")
+    snap_conn, snapshot = _snapshot_connection()
+    try:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            with snap_conn.cursor() as cur:
+                for table in schema_tables(schema, cur=cur):
+                    buf = io.BytesIO()
+                    # psycopg2's copy_expert writes the COPY output into buf.
+                    cur.copy_expert(
+                        f"COPY {qi(schema)}.{qi(table)} TO STDOUT WITH (FORMAT csv, HEADER true)",
+                        buf,
+                    )
+                    zf.writestr(f"csv/{table}.csv", buf.getvalue())
+                    cur.execute(f"SELECT count(*) FROM {qi(schema)}.{qi(table)}")
+                    counts[table] = cur.fetchone()[0]
+            dump_note = "Dump skema tidak diminta."
+            if dump:
+                with tempfile.TemporaryDirectory() as tmp:
+                    target = os.path.join(tmp, f"{schema}.sql")
+                    problem = _pg_dump(schema, target, snapshot=snapshot)
+                    if problem is None:
+                        zf.write(target, f"{schema}.sql")
+                        dump_note = f"{schema}.sql: pg_dump --schema {schema} (format teks SQL)."
+                    else:
+                        dump_note = problem
+            readme = [
+                f"Ekspor data koperasi {cooperative.name} ({cooperative.slug})",
+                f"Skema: {schema}",
+                f"Dibuat: {timezone.now().isoformat()}",
+                "",
+                "csv/<tabel>.csv: satu berkas CSV (UTF-8, dengan baris judul) per tabel.",
+                dump_note,
+                "",
+                "Jumlah baris per tabel:",
+                *[f"  {t}: {n}" for t, n in counts.items()],
+            ]
+            zf.writestr("README.txt", "\n".join(readme) + "\n")
+    finally:
+        snap_conn.close()
     out.seek(0)
     return out
 
