@@ -45,3 +45,27 @@ def test_export_is_one_snapshot_even_while_the_cooperative_is_written_to(
     assert not any(r["app"] == "zz_ditulis" for r in rows)
     assert len(rows) == before
     assert f"  django_migrations: {before}\n" in archive.read("README.txt").decode()
+
+
+def test_export_csvs_defuse_formulas_in_text_and_keep_numbers_as_numbers(
+    scratch_tenant, django_db_blocker
+):
+    """A cooperative that leaves opens these CSVs in Excel: a name typed as a formula must
+    stay text (a leading apostrophe), while numbers (ids, amounts) stay numbers."""
+    from core.users.models import User
+
+    with django_db_blocker.unblock():
+        connection.set_tenant(scratch_tenant)
+        admin = User.objects.get(username=f"admin@{scratch_tenant.slug}.test")
+        admin.first_name = '=HYPERLINK("http://x.test","klik")'
+        admin.last_name = "-Budi"
+        admin.save(update_fields=["first_name", "last_name"])
+        connection.set_schema_to_public()
+        out = tenant_export_build(cooperative=scratch_tenant, dump=False)
+    archive = zipfile.ZipFile(out)
+    rows = list(csv.DictReader(io.StringIO(archive.read("csv/users_user.csv").decode())))
+    row = next(r for r in rows if r["username"] == admin.username)
+    assert row["first_name"] == "'" + admin.first_name
+    assert row["last_name"] == "'-Budi"
+    assert row["id"] == str(admin.pk)
+    assert "'" in archive.read("README.txt").decode()  # the README explains the apostrophe

@@ -4,7 +4,12 @@ COPY, so large tables stream), a ``pg_dump --schema`` dump when pg_dump is on th
 
 Every file comes from ONE snapshot (a repeatable-read connection of its own, whose
 exported snapshot pg_dump uses too): a write committed while the export runs is in none
-of them, so the CSVs, the README's counts and the dump describe the same moment."""
+of them, so the CSVs, the README's counts and the dump describe the same moment.
+
+The CSVs are meant to be opened in a spreadsheet: a text cell that starts like a formula
+(``= + - @``, tab, CR; see ``core.common.exports``) gets a leading apostrophe, as in every
+other export; numbers, dates and NULLs are written as they are. The dump keeps the text
+exactly as stored."""
 
 from __future__ import annotations
 
@@ -38,6 +43,26 @@ def schema_tables(schema: str, *, cur=None) -> list[str]:
         [schema],
     )
     return [r[0] for r in cur.fetchall()]
+
+
+TEXT_TYPES = ("text", "character varying", "character")
+
+
+def _copy_query(schema: str, table: str, *, cur) -> str:
+    """The SELECT that COPY writes for ``table``: every column in order, text columns
+    whose value starts with a formula trigger prefixed with an apostrophe."""
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        [schema, table],
+    )
+    columns = []
+    for name, data_type in cur.fetchall():
+        col = qi(name)
+        if data_type in TEXT_TYPES:
+            col = f"CASE WHEN {col} ~ E'^[-=+@\\t\\r]' THEN '''' || {col} ELSE {col} END AS {col}"
+        columns.append(col)
+    return f"SELECT {', '.join(columns)} FROM {qi(schema)}.{qi(table)}"
 
 
 def _pg_dump(schema: str, target: str, *, snapshot: str | None = None) -> str | None:
@@ -89,7 +114,8 @@ def tenant_export_build(
                     buf = io.BytesIO()
                     # psycopg2's copy_expert writes the COPY output into buf.
                     cur.copy_expert(
-                        f"COPY {qi(schema)}.{qi(table)} TO STDOUT WITH (FORMAT csv, HEADER true)",
+                        f"COPY ({_copy_query(schema, table, cur=cur)}) "
+                        "TO STDOUT WITH (FORMAT csv, HEADER true)",
                         buf,
                     )
                     zf.writestr(f"csv/{table}.csv", buf.getvalue())
@@ -111,6 +137,8 @@ def tenant_export_build(
                 f"Dibuat: {timezone.now().isoformat()}",
                 "",
                 "csv/<tabel>.csv: satu berkas CSV (UTF-8, dengan baris judul) per tabel.",
+                "Teks yang diawali = + - @ (rumus lembar kerja) diberi awalan ' agar "
+                "tetap teks; angka ditulis apa adanya. Dump SQL berisi teks asli.",
                 dump_note,
                 "",
                 "Jumlah baris per tabel:",
