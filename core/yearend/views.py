@@ -128,6 +128,8 @@ def year_view(request, year: int):
             "ye": ye,
             # a deficit year (or a zero one) has nothing to post after the RAT: say so
             "no_shu_note": no_shu_note(ye) if ye and ye.shu_after_tax <= 0 else "",
+            # the RAT's date recorded on the RAT screen: posting must use it
+            "rat_held_on": selectors.rat_held_on(year=year),
             "items": items,
             "ready": all(i.ok for i in items),
             "settings_row": settings_row,

@@ -36,3 +36,19 @@ def test_recording_another_rat_date_after_posting_is_refused(ready, staff):
     assert "held_on" in e.value.fields
     assert rat_held_on(year=YEAR) == HELD
     rat_held_set(year=YEAR, held_on=HELD, by=by)  # the same day: fine
+
+
+def test_the_year_page_offers_the_recorded_rat_date_for_posting(ready, staff, tenant_a):
+    from django.test import Client
+
+    from tenants.services import tenant_host
+
+    by = staff["bendahara"]
+    yearend_close(year=YEAR, by=by)
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    page = c.get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert 'name="rat_date" required>' in page  # nothing recorded yet: empty
+    rat_held_set(year=YEAR, held_on=HELD, by=by)
+    page = c.get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert f'name="rat_date" required value="{HELD.isoformat()}"' in page
