@@ -8,8 +8,9 @@ register = template.Library()
 
 
 @register.filter
-def rupiah(value):
-    return format_rupiah(value)
+def rupiah(value, decimals=0):
+    """``Rp 1.234.567``; ``|rupiah:2`` keeps the sen (a reconciliation difference)."""
+    return format_rupiah(value, decimals=int(decimals))
 
 
 @register.simple_tag(takes_context=True)
