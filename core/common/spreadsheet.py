@@ -120,7 +120,15 @@ class Row:
 
     @property
     def blank(self) -> bool:
-        return not any(c is not None and str(c).strip() for c in self.cells)
+        return not any(_filled(c) for c in self.cells)
+
+    def blank_at(self, indices) -> bool:
+        """No value in any of these columns (``None`` ones are left out)."""
+        return not any(_filled(self.get(i)) for i in indices if i is not None)
+
+
+def _filled(value) -> bool:
+    return value is not None and bool(str(value).strip())
 
 
 @dataclass

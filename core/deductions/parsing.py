@@ -102,10 +102,6 @@ class ParsedFile:
     sheet: str = ""
 
 
-def _empty(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _header_ok(cells: list[str]) -> bool:
     return any(c in ID_HEADERS for c in cells)
 
@@ -199,7 +195,7 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         first = norm_header(raw.get(0))
         if first in TOTAL_LABELS or (first == "" and norm_header(raw.get(1)) in TOTAL_LABELS):
             continue  # the export's (or the treasurer's) total row
-        if all(_empty(raw.get(j)) for j in (*ids.values(), amount_col)):
+        if raw.blank_at((*ids.values(), amount_col)):
             continue  # no member and no money: the signature block, a note under the list
         pr = ParsedRow(row=raw.number, hidden=raw.hidden)
         out.rows.append(pr)
