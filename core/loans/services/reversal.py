@@ -27,6 +27,7 @@ from core.loans.audit import LoanAudit
 from core.savings.models import SavingsTransaction
 from core.savings.services import savings_movement_reverse_apply, transactions_link_entry
 
+from ..arrears import loans_days_past_due_refresh
 from ..models import Instalment, Loan, LoanReversal, Repayment, Reschedule
 from .common import DISBURSE_ROLES, ZERO, LoanErrors, _lock, _require_role
 
@@ -231,7 +232,6 @@ def loan_repayment_reverse_apply(
         "principal_outstanding",
         "deferred_jasa",
         "jasa_receivable",
-        "days_past_due",
         "updated_at",
     ]
     if loan.status == Loan.Status.CLOSED:
@@ -239,12 +239,8 @@ def loan_repayment_reverse_apply(
         loan.closed_on = None
         loan.closed_by = ""
         fields += ["status", "closed_on", "closed_by"]
-    today = timezone.localdate()
-    oldest = next(
-        (r.due_date for r in reversed(rows) if not r.settled and r.due_date < today), None
-    )
-    loan.days_past_due = (today - oldest).days if oldest else 0
     loan.save(update_fields=fields)
+    loans_days_past_due_refresh(loans=[loan])  # the daily run's rule, as after a payment
     reason = reason or _("Pembatalan batch potong gaji")
     LoanReversal.objects.create(
         loan=loan,
