@@ -153,6 +153,11 @@ class DeductionLine(FastFromDb, models.Model):
     paid_wajib = models.DecimalField(default=ZERO, **MONEY)
     paid_others = models.DecimalField(default=ZERO, **MONEY)
     to_sukarela = models.DecimalField(default=ZERO, **MONEY)
+    # where each loan's and purpose account's share actually went when posted (a loan
+    # closed or over-paid, a purpose account filled since the list: to sukarela):
+    # {"loans": [{"loan_id", "number", "penalty", "jasa", "principal", "to_sukarela"}],
+    #  "purposes": [{"account_id", "number", "paid", "to_sukarela"}]}; {} until posted
+    paid_detail = models.JSONField(default=dict, blank=True)
     # not indexed on its own: lines are found by (run, agency), which a posting sets
     # (and the UPDATE of a posting then leaves every index untouched: a HOT update)
     posted_import = models.ForeignKey(
@@ -205,10 +210,12 @@ class DeductionLine(FastFromDb, models.Model):
 
     @property
     def shortfall(self) -> Decimal:
+        """What the agency cut short of what was asked. Not ``total`` less the paid
+        components: an instalment of a loan closed since the list, cut in full and
+        credited to sukarela, is not short."""
         if self.realized is None:
             return self.total
-        paid = self.paid_jasa + self.paid_principal + self.paid_wajib + self.paid_others
-        return self.total - paid
+        return max(self.total - self.realized, ZERO)
 
 
 class DeductionImport(models.Model):

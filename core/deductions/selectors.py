@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from core.members.models import Agency
@@ -105,6 +106,12 @@ def run_agencies(run: DeductionRun) -> list[dict]:
             realized_sum=Sum("realized"),
             paid=Sum(F("paid_jasa") + F("paid_principal") + F("paid_wajib") + F("paid_others")),
             excess=Sum("to_sukarela"),
+            # cut short of what was asked (a closed loan's instalment cut in full and
+            # credited to sukarela is not short)
+            short=Sum(
+                Greatest(F("total") - F("realized"), Value(ZERO, output_field=DecimalField())),
+                filter=Q(realized__isnull=False),
+            ),
             posted=Count("id", filter=Q(realized__isnull=False)),
         )
         .order_by("agency_id")
@@ -120,7 +127,7 @@ def run_agencies(run: DeductionRun) -> list[dict]:
         r["paid"] = r["paid"] or ZERO
         r["excess"] = r["excess"] or ZERO
         r["is_posted"] = r["posted"] > 0
-        r["shortfall"] = r["asked"] - r["paid"] if r["is_posted"] else r["asked"]
+        r["shortfall"] = (r.pop("short") or ZERO) if r["is_posted"] else r["asked"]
         r["imports"] = imports.get(r["agency_id"], [])
         r["posted_import"] = next((i for i in r["imports"] if i.status == "posted"), None)
         out.append(r)
@@ -166,9 +173,7 @@ def run_member_lines(
             Q(nip__icontains=q) | Q(member_number__icontains=q) | Q(full_name__icontains=q)
         )
     if shortfall_only:
-        qs = qs.filter(realized__isnull=False).exclude(
-            total=F("paid_jasa") + F("paid_principal") + F("paid_wajib") + F("paid_others")
-        )
+        qs = qs.filter(realized__isnull=False, realized__lt=F("total"))
     return qs.order_by("agency__name", "member_number")
 
 

@@ -67,3 +67,41 @@ def test_leaver_pro_rata_by_month_ends_with_average_basis(year_data):
     _leave(m1, date(YEAR, 7, 1))
     assert _inputs(capital_basis="average")[m1.pk].capital == D("2500000")
     assert _inputs(capital_basis="average")[year_data["m2"].pk].capital == D("1350000")
+
+
+def _leavers(n, by, first=0):
+    """``n`` members who each saved 3,650,000 wajib on 10 January and 1,000,000 more on
+    1 August, and left on the 1st of March, April, … (the August deposit is after the
+    exit: not their capital)."""
+    from tests.members import factories as f
+
+    from .conftest import _deposit
+
+    out = {}
+    for i in range(first, first + n):
+        m = f.member(full_name=f"Keluar {i}")
+        _deposit(m, "wajib", "3650000", date(YEAR, 1, 10), by)
+        _deposit(m, "wajib", "1000000", date(YEAR, 8, 1), by)
+        exit_on = date(YEAR, 3 + i, 1)
+        _leave(m, exit_on)
+        # 3,650,000 × days before the exit ÷ 365 = 10,000 a day
+        out[m.pk] = D("10000") * (exit_on - date(YEAR, 1, 1)).days
+    return out
+
+
+def test_leavers_cost_a_fixed_number_of_queries_and_keep_their_figures(year_data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    by = year_data["by"]
+    expected = _leavers(1, by)
+    with CaptureQueriesContext(connection) as one:
+        got = _inputs()
+    assert {mid: got[mid].capital for mid in expected} == expected
+    assert got[year_data["m1"].pk].capital == D("5000000")
+    expected |= _leavers(4, by, first=1)
+    with CaptureQueriesContext(connection) as five:
+        got = _inputs()
+    assert {mid: got[mid].capital for mid in expected} == expected
+    assert got[year_data["m1"].pk].capital == D("5000000")
+    assert len(five) == len(one), [q["sql"] for q in five.captured_queries]

@@ -73,6 +73,15 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
     plans = []
     for ln in lines:
         realized = amounts.get(ln.pk, ZERO)
+        if ln.realized is not None and ln.posted_import_id == imp.pk:
+            # posted: what the batch recorded (where the money actually went), not the
+            # allocation run again
+            plans.append(
+                MemberPlan(
+                    line=ln, realized=ln.realized, alloc=_posted_alloc(ln), in_file=ln.pk in amounts
+                )
+            )
+            continue
         alloc = A.allocate(
             realized=realized,
             wajib=ln.wajib,
@@ -82,6 +91,37 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
         )
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
     return plans
+
+
+def _posted_alloc(ln: DeductionLine) -> A.Allocation:
+    """A posted line's recorded destinations in the allocation's shape."""
+    detail = ln.paid_detail or {}
+    paid_loans = {int(x["loan_id"]): x for x in detail.get("loans", [])}
+    paid_purposes = {int(x["account_id"]): x for x in detail.get("purposes", [])}
+
+    def loan_part(x):
+        got = paid_loans.get(int(x["loan_id"]))
+        if got is None:
+            return (ZERO, ZERO)
+        return (Decimal(got["penalty"]) + Decimal(got["jasa"]), Decimal(got["principal"]))
+
+    return A.Allocation(
+        paid={
+            "jasa": ln.paid_jasa,
+            "principal": ln.paid_principal,
+            "wajib": ln.paid_wajib,
+            "others": ln.paid_others,
+        },
+        excess=ln.to_sukarela,
+        shortfall=ln.shortfall,
+        loans=[loan_part(x) for x in ln.loans],
+        purposes=[
+            Decimal(paid_purposes[int(x["account_id"])]["paid"])
+            if int(x["account_id"]) in paid_purposes
+            else ZERO
+            for x in ln.purposes
+        ],
+    )
 
 
 def _members_hold(imp: DeductionImport) -> None:
@@ -253,7 +293,7 @@ def _import_post(
     _inject_failure_point("after_savings")
     # the lines and the import are written before the journal entry (its id is known):
     # the entry locks the year's number counter until commit, so what follows it is short
-    _lines_record_paid(imp, plans, lines)
+    _lines_record_paid(imp, plans, lines, actual=_destinations_actual(batch))
     _import_mark_posted(batch, total)
     entry = _journal_post_batch(batch, total)
     # links what was not written linked (sukarela credits of a loan over-payment)
@@ -516,16 +556,98 @@ def _savings_deposit(b: _Batch, deposits: list[tuple]) -> None:
         b.txns.append(ap.transaction)
 
 
-def _lines_record_paid(imp: DeductionImport, plans: list[MemberPlan], lines) -> None:
-    """Write on each member's line what was realized and what it paid."""
+@dataclass
+class _Paid:
+    """Where one member's realized money actually went (the rows the batch wrote)."""
+
+    jasa: Decimal = ZERO  # penalty and early-payoff fee included
+    principal: Decimal = ZERO
+    wajib: Decimal = ZERO
+    others: Decimal = ZERO
+    to_sukarela: Decimal = ZERO
+    detail: dict = field(default_factory=dict)
+
+
+def _s(v: Decimal) -> str:
+    return str(Decimal(v).quantize(Decimal("0.01")))
+
+
+def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
+    """Per line pk, what the batch's repayments and deposits really paid: a loan's part
+    as its repayment allocated it (penalty, jasa, principal; what it did not need went
+    to sukarela as its excess), a closed loan's whole part to sukarela, a purpose
+    account's part as far as it fitted (the rest to sukarela), wajib as allocated, and
+    the allocation's excess to sukarela. The parts add up to the line's realized."""
+    reps = {d.repayment.loan_id: d.repayment for d in b.drafts}
+    out: dict[int, _Paid] = {}
+    for p in b.plans:
+        got = _Paid(wajib=p.alloc.paid["wajib"], to_sukarela=p.alloc.excess)
+        loans, purposes = [], []
+        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
+            if j + pr <= 0:
+                continue
+            rep = reps.get(int(x["loan_id"]))
+            if rep is None:  # closed since the list: all of it to sukarela
+                pen, jasa, principal, suk = ZERO, ZERO, ZERO, j + pr
+            else:
+                pen = rep.penalty + rep.early_payoff_fee
+                jasa, principal, suk = rep.jasa, rep.principal, rep.excess
+            got.jasa += pen + jasa
+            got.principal += principal
+            got.to_sukarela += suk
+            loans.append(
+                {
+                    "loan_id": int(x["loan_id"]),
+                    "number": x.get("number", ""),
+                    "penalty": _s(pen),
+                    "jasa": _s(jasa),
+                    "principal": _s(principal),
+                    "to_sukarela": _s(suk),
+                }
+            )
+        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
+            if amt <= 0:
+                continue
+            fit = b.purpose_fit.get(int(x["account_id"]), ZERO)
+            got.others += fit
+            got.to_sukarela += amt - fit
+            purposes.append(
+                {
+                    "account_id": int(x["account_id"]),
+                    "number": x.get("number", ""),
+                    "paid": _s(fit),
+                    "to_sukarela": _s(amt - fit),
+                }
+            )
+        got.detail = {"loans": loans, "purposes": purposes}
+        parts = got.jasa + got.principal + got.wajib + got.others + got.to_sukarela
+        if parts != p.realized:  # a rupiah lost between the plan and the rows
+            raise AssertionError(f"line {p.line.pk}: parts {parts} != realized {p.realized}")
+        out[p.line.pk] = got
+    return out
+
+
+def _lines_record_paid(
+    imp: DeductionImport, plans: list[MemberPlan], lines, *, actual: dict[int, _Paid] | None = None
+) -> None:
+    """Write on each member's line what was realized and where it actually went
+    (``actual``; without it — the confirmed zero batch — the allocation, all zero)."""
     for p in plans:
         ln = p.line
+        got = (actual or {}).get(ln.pk) or _Paid(
+            jasa=p.alloc.paid["jasa"],
+            principal=p.alloc.paid["principal"],
+            wajib=p.alloc.paid["wajib"],
+            others=p.alloc.paid["others"],
+            to_sukarela=p.alloc.excess,
+        )
         ln.realized = p.realized
-        ln.paid_jasa = p.alloc.paid["jasa"]
-        ln.paid_principal = p.alloc.paid["principal"]
-        ln.paid_wajib = p.alloc.paid["wajib"]
-        ln.paid_others = p.alloc.paid["others"]
-        ln.to_sukarela = p.alloc.excess
+        ln.paid_jasa = got.jasa
+        ln.paid_principal = got.principal
+        ln.paid_wajib = got.wajib
+        ln.paid_others = got.others
+        ln.to_sukarela = got.to_sukarela
+        ln.paid_detail = got.detail
         ln.posted_import = imp
     bulk_update_values(
         DeductionLine,
@@ -537,6 +659,7 @@ def _lines_record_paid(imp: DeductionImport, plans: list[MemberPlan], lines) -> 
             "paid_wajib",
             "paid_others",
             "to_sukarela",
+            "paid_detail",
             "posted_import",
         ],
     )

@@ -119,6 +119,7 @@ def _import_mark_reversed(imp: DeductionImport, *, rev, reason: str) -> None:
         paid_wajib=ZERO,
         paid_others=ZERO,
         to_sukarela=ZERO,
+        paid_detail={},
         posted_import=None,
     )
     imp.status = DeductionImport.Status.REVERSED

@@ -122,19 +122,26 @@ def _fill(amount: Decimal, parts: list[Decimal]) -> list[Decimal]:
 def _purposes_carried(year: int, month: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     """Per purpose-savings account: (shortfall to carry, amount still asked by lists not
     posted yet), from the earlier runs' own amounts less what the lines of every other
-    month paid or still ask (what a posted line paid each account is the
-    allocation's order: ``_fill`` of its ``paid_others``)."""
+    month paid or still ask (what a posted line paid each account: its ``paid_detail``,
+    which says what a filled account did not take; for lines posted before it was kept,
+    the allocation's order: ``_fill`` of its ``paid_others``)."""
     own: dict[int, Decimal] = defaultdict(lambda: ZERO)
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for purposes, realized, paid_others, earlier in (
+    for purposes, realized, paid_others, detail, earlier in (
         _other_lines(year, month)
         .exclude(purposes=[])
         .annotate(earlier=ExpressionWrapper(_is_earlier(year, month), output_field=BooleanField()))
-        .values_list("purposes", "realized", "paid_others", "earlier")
+        .values_list("purposes", "realized", "paid_others", "paid_detail", "earlier")
     ):
         amounts = [Decimal(x["amount"]) for x in purposes]
-        shares = _fill(paid_others, amounts) if realized is not None else [ZERO] * len(amounts)
+        if realized is None:
+            shares = [ZERO] * len(amounts)
+        elif detail:
+            got = {int(d["account_id"]): Decimal(d["paid"]) for d in detail.get("purposes", [])}
+            shares = [got.get(int(x["account_id"]), ZERO) for x in purposes]
+        else:
+            shares = _fill(paid_others, amounts)
         for x, amount, share in zip(purposes, amounts, shares, strict=True):
             acc = int(x["account_id"])
             if earlier:
