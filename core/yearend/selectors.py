@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -280,17 +280,18 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         .values_list("account__member_id", "on__month", "s")
     ):
         monthly[mid][month] = s
-    # Before-exit balance for leavers (year-end basis): movements dated before exit.
+    # Before-exit balance for leavers (year-end basis): movements dated before exit, for
+    # every leaver in one query (each against their own exit date)
     before_exit: dict[int, Decimal] = {}
-    if leavers and settings.capital_basis == ShuSettings.CapitalBasis.YEAR_END:
-        for mid, exit_on in leavers.items():
-            if mid in ids:
-                before_exit[mid] = (
-                    txns.filter(account__member_id=mid, on__lt=exit_on).aggregate(s=Sum("delta"))[
-                        "s"
-                    ]
-                    or ZERO
-                )
+    kept = set(ids)
+    leaving = [mid for mid in leavers if mid in kept]
+    if leaving and settings.capital_basis == ShuSettings.CapitalBasis.YEAR_END:
+        before_exit = dict(
+            txns.filter(account__member_id__in=leaving, on__lt=F("account__member__exit_date"))
+            .values("account__member_id")
+            .annotate(s=Sum("delta"))
+            .values_list("account__member_id", "s")
+        )
     jasa = dict(
         repayments_in_force()
         .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
