@@ -149,6 +149,13 @@ class PreviewSerializer(serializers.Serializer):
     )
     total_capital = serializers.DecimalField(max_digits=20, decimal_places=2)
     total_contribution = serializers.DecimalField(max_digits=20, decimal_places=2)
+    posted = serializers.BooleanField(
+        help_text="true: SHU tahun ini sudah diposting; angka-angka adalah pembagian yang "
+        "diposting (bagian anggota yang tersimpan), tidak dihitung ulang. false: rancangan "
+        "yang dihitung dari data saat ini."
+    )
+    rat_date = serializers.DateField(allow_null=True)
+    rat_decision = serializers.CharField(allow_blank=True)
     members = ShareRowSerializer(many=True)
 
 
@@ -285,6 +292,9 @@ def preview_data(preview, *, sort: str) -> dict:
         "pools_to_cadangan": preview.to_reserve,
         "total_capital": preview.allocation.total_capital,
         "total_contribution": preview.allocation.total_contribution,
+        "posted": preview.posted,
+        "rat_date": preview.year_end.rat_date if preview.posted else None,
+        "rat_decision": preview.year_end.rat_decision if preview.posted else "",
         "members": [
             {**asdict(r), "total": r.total, "name": preview.names.get(r.member_id, "")}
             for r in selectors.preview_rows(preview, sort=sort)

@@ -24,6 +24,7 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     ws.append([safe_cell(getattr(connection.tenant, "name", ""))])
     ws.append([_("Perhitungan SHU anggota tahun buku %(y)s") % {"y": year}])
     ws["A1"].font = ws["A2"].font = Font(bold=True, size=12)
+    ws.append([safe_cell(preview.basis)])
     ws.append(
         [
             _("SHU setelah pajak"),

@@ -353,6 +353,15 @@ class Preview:
     names: dict[int, str] = field(default_factory=dict)
     funds: dict[str, Decimal] = field(default_factory=dict)
     to_reserve: dict[str, Decimal] = field(default_factory=dict)
+    # the posted distribution (the saved shares and funds), not a calculation
+    posted: bool = False
+
+    @property
+    def basis(self) -> str:
+        """What the figures are, in words: the posted distribution or a draft."""
+        if self.posted:
+            return _("diposting sesuai keputusan RAT %(d)s") % {"d": self.year_end.rat_decision}
+        return _("rancangan, menunggu persetujuan RAT")
 
 
 def closed_year_end(*, year: int) -> YearEnd:
@@ -367,7 +376,9 @@ def closed_year_end(*, year: int) -> YearEnd:
 
 def shu_preview(*, year: int) -> Preview:
     """The SHU split and each member's share for a closed year, from the settings kept
-    at the close. Refused for a year that is not closed or ended in a deficit."""
+    at the close; for a year whose SHU is posted, the posted distribution (the saved
+    shares and funds, ``posted``), not calculated again from today's data. Refused for
+    a year that is not closed or ended in a deficit."""
     ye = closed_year_end(year=year)
     if ye.shu_after_tax <= 0:
         raise ApplicationError(
@@ -391,6 +402,8 @@ def shu_preview(*, year: int) -> Preview:
         )
     pct = s.percentages()
     split = alloc.split_funds(amount=ye.shu_after_tax, percentages=pct, unit=s.rounding_unit)
+    if ye.status == YearEnd.Status.POSTED:
+        return _posted_preview(ye, split=split, percentages=pct)
     inputs = member_inputs(year=year, settings=s)
     allocation = alloc.allocate_members(
         members=inputs,
@@ -410,6 +423,60 @@ def shu_preview(*, year: int) -> Preview:
         names=names,
         funds=distribution.funds,
         to_reserve=distribution.to_reserve,
+    )
+
+
+def _posted_preview(
+    ye: YearEnd, *, split: alloc.FundSplit, percentages: dict[str, Decimal]
+) -> Preview:
+    """The posted distribution of ``ye``: each member's saved share (``MemberShare``)
+    and the funds saved at the posting."""
+    shares = list(
+        MemberShare.objects.filter(year_end=ye)
+        .select_related("member")
+        .only(
+            "member_id",
+            "capital",
+            "contribution",
+            "jma",
+            "jua",
+            "member__number",
+            "member__full_name",
+        )
+        .order_by("member__number")
+    )
+    saved = ye.funds or {}
+    to_reserve = {p: Decimal(saved.get(f"{p}_to_cadangan", "0")) for p in alloc.MEMBER_POOLS}
+    total_capital = sum((x.capital for x in shares), ZERO)
+    total_contribution = sum((x.contribution for x in shares), ZERO)
+    allocation = alloc.Allocation(
+        shares=[
+            alloc.MemberResult(
+                member_id=x.member_id,
+                number=x.member.number,
+                capital=x.capital,
+                contribution=x.contribution,
+                jma=x.jma,
+                jua=x.jua,
+            )
+            for x in shares
+        ],
+        jma_pool=split.funds["jasa_modal"],
+        jua_pool=split.funds["jasa_anggota"],
+        jma_unallocated=to_reserve["jasa_modal"],
+        jua_unallocated=to_reserve["jasa_anggota"],
+        total_capital=Decimal(saved.get("total_capital", total_capital)),
+        total_contribution=Decimal(saved.get("total_contribution", total_contribution)),
+    )
+    return Preview(
+        year_end=ye,
+        split=split,
+        allocation=allocation,
+        percentages=percentages,
+        names={x.member_id: x.member.full_name for x in shares},
+        funds={k: Decimal(saved.get(k, "0")) for k in alloc.FUNDS},
+        to_reserve=to_reserve,
+        posted=True,
     )
 
 

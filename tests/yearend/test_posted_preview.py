@@ -58,9 +58,7 @@ def test_api_preview_of_a_posted_year_is_the_saved_distribution(client_as, poste
         got = rows[mid]
         assert (D(got["capital"]), D(got["contribution"])) == (s.capital, s.contribution)
         assert (D(got["jma"]), D(got["jua"]), D(got["total"])) == (s.jma, s.jua, s.total)
-    assert {k: D(v) for k, v in body["funds"].items()} == {
-        k: D(ye.funds[k]) for k in body["funds"]
-    }
+    assert {k: D(v) for k, v in body["funds"].items()} == {k: D(ye.funds[k]) for k in body["funds"]}
     assert D(body["total_capital"]) == D(ye.funds["total_capital"])
     assert D(body["total_contribution"]) == D(ye.funds["total_contribution"])
 
