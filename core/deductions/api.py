@@ -157,6 +157,8 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
                 "paid": {k: _m(v) for k, v in p.alloc.paid.items()},
                 "to_sukarela": _m(p.alloc.excess),
                 "shortfall": _m(p.alloc.shortfall),
+                # posted: per loan and purpose account, where its share went
+                "paid_detail": p.line.paid_detail if imp.status == "posted" else None,
             }
             for p in services.deduction_import_plan(imp)
         ]

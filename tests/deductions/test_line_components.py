@@ -166,6 +166,16 @@ def test_posted_batch_screens_and_api_show_the_actual_destinations(coop, cutoffs
     assert row["paid"]["jasa"] == "0.00" and row["paid"]["principal"] == "0.00"
     assert row["to_sukarela"] == f"{line.jasa + line.principal:.2f}"
     assert row["shortfall"] == "0.00"
+    assert row["paid_detail"]["loans"] == [
+        {
+            "loan_id": a.pk,
+            "number": a.number,
+            "penalty": "0.00",
+            "jasa": "0.00",
+            "principal": "0.00",
+            "to_sukarela": f"{line.jasa + line.principal:.2f}",
+        }
+    ]
     # the run's reconciliation: nothing short, the instalment counted as to sukarela
     ag = next(r for r in run_agencies(run) if r["agency_id"] == coop["agencies"][0].pk)
     assert ag["excess"] == line.jasa + line.principal
