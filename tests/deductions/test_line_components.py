@@ -190,3 +190,41 @@ def test_posted_batch_screens_and_api_show_the_actual_destinations(coop, cutoffs
     suk = SavingsAccount.objects.get(member=m2, product__kind="sukarela")
     assert suk.balance == 0
     assert_reconciled()
+
+
+def test_a_filled_purpose_account_does_not_make_the_next_list_ask_another_twice(coop, cutoffs):
+    """Two purpose accounts on one line, the first filled at the counter after the list:
+    the second got its whole share, so next month's list asks it only its month (the
+    carried arrears come from what each account took, not the line's total)."""
+    prev, this = cutoffs
+    by = coop["by"]
+    m3 = coop["m"][2]
+    product = SavingsProduct.objects.filter(kind="berjangka").order_by("pk").first()
+    full = savings_account_open(
+        member=m3, product=product, on=add_months(prev, -1), monthly_amount=D("100000")
+    )
+    qurban = SavingsProduct.objects.get(pk=product.pk)
+    qurban.pk, qurban.code, qurban.name = None, "QURBAN-T", "Simpanan Qurban Uji"
+    qurban.save()
+    other = savings_account_open(
+        member=m3, product=qurban, on=add_months(prev, -1), monthly_amount=D("50000")
+    )
+    run = make_run(on=prev, by=by)
+    line = run.lines.get(member=m3)
+    assert [int(x["account_id"]) for x in line.purposes] == [full.pk, other.pk]
+    teller_deposit(
+        account=full,
+        amount=D("100000") * product.term_months,
+        channel="cash",
+        on=prev,
+        by=by,
+    )
+    imp = _upload(coop, run, [(m3, int(line.total))])
+    imp = svc.deduction_import_post(imp=imp, by=by)
+    line.refresh_from_db()
+    assert _components(line) == _written(imp, m3)
+    assert line.paid_others == D("50000") and line.to_sukarela == D("100000")
+    nxt = make_run(on=this, by=by)
+    asked = {int(x["account_id"]): D(x["amount"]) for x in nxt.lines.get(member=m3).purposes}
+    assert asked == {other.pk: D("50000")}
+    assert_reconciled()
