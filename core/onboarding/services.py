@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah, parse_rupiah
+from core.common.spreadsheet import nip_cell
 from core.common.uploads import upload_check
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_for_role
@@ -561,7 +563,7 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
     if not imports:
         return 0
     entry_ids = [b.journal_entry_id for b in imports if b.journal_entry_id]
-    nips = {str(r.get("nip")) for b in imports for r in (b.rows or []) if r.get("nip")}
+    nips = {_stored_nip(r.get("nip")) for b in imports for r in (b.rows or [])} - {""}
     member_ids = set(Member.objects.filter(nip__in=nips).values_list("pk", flat=True)) | set(
         SavingsTransaction.objects.filter(journal_entry_id__in=entry_ids).values_list(
             "account__member_id", flat=True
@@ -604,6 +606,15 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
         ),
     )
     return len(member_ids)
+
+
+def _stored_nip(value) -> str:
+    """A NIP of an import's stored row as the import stored it on the member (``19750101
+    200001 1 001`` → ``197501012000011001``), or "" when it is none."""
+    try:
+        return nip_cell(value)
+    except ValidationError:
+        return ""
 
 
 def _delete_or_refuse(qs, message: str) -> None:
