@@ -4,13 +4,15 @@ XLSX templates (instructions in Indonesian and example rows)."""
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
-from core.common.spreadsheet import CellProblem, SheetError, find_header, norm_header, read_workbook
+from core.common.spreadsheet import SheetError, find_header, norm_header, read_workbook
 
 from .common import E
 
@@ -50,6 +52,24 @@ def _columns(headers: list[str], spec: dict) -> dict[str, int]:
     return out
 
 
+# what Excel writes in a cell it could not compute (a failed VLOOKUP is #N/A): data, not
+# a note, even when a CSV gives it as text
+EXCEL_ERROR = re.compile(
+    r"#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|SPILL!|CALC!|GETTING_DATA|FIELD!|"
+    r"BLOCKED!|UNKNOWN!|CONNECT!|BUSY!)",
+    re.IGNORECASE,
+)
+
+
+def _is_note(first) -> bool:
+    """A row whose first cell is text starting with ``#`` (the templates' instructions
+    and examples); an Excel error such as ``#N/A`` is no note."""
+    if not isinstance(first, str):
+        return False
+    text = first.strip()
+    return text.startswith("#") and not EXCEL_ERROR.fullmatch(text)
+
+
 def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
     """The data rows of an uploaded file as dicts keyed by field, each with its sheet row
     number (``row``). ``kind``: ``trial_balance`` or ``loans``. A file that cannot be
@@ -74,15 +94,11 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
     for row in sheet.rows[at + 1 :]:
         if row.blank:
             continue
-        first = str(row.get(0) or "").strip().lower()
-        if first.startswith("#"):  # an instruction or example note
+        if _is_note(row.get(0)):  # an instruction or example note
             continue
-        data: dict = {"row": row.number}
-        for field, i in cols.items():
-            v = row.get(i)
-            if isinstance(v, CellProblem):
-                v = f"#{v.message}"
-            data[field] = v
+        # a cell Excel could not compute stays a CellProblem: the step refuses it with its
+        # message, naming the row and column
+        data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
         out.append(data)
     return out
 

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import parse_percent, parse_rupiah
-from core.common.spreadsheet import Percent, cell_date
+from core.common.spreadsheet import CellProblem, Percent, cell_date
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
 from core.members.models import Member
@@ -206,6 +206,9 @@ def loans_rows_check(
 
         def get(key, parse, label, *, required=True, default=None, _raw=raw, _errs=errs, _n=n):
             v = _raw.get(key)
+            if isinstance(v, CellProblem):  # a cell Excel could not compute (#N/A...)
+                _errs.append(row_error(_n, key, v.message))
+                return default
             if v is None or _text(v) == "":
                 if required:
                     _errs.append(row_error(_n, key, _("%(f)s wajib diisi.") % {"f": label}))

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah, parse_rupiah
-from core.common.spreadsheet import nip_cell
+from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_for_role
@@ -183,6 +183,13 @@ def trial_balance_check(
     seen: dict[int, int] = {}
     for i, raw in enumerate(rows, start=1):
         n = row_number(raw.get("row"), i, errors)
+        problems = [
+            f for f in ("account", "debit", "credit") if isinstance(raw.get(f), CellProblem)
+        ]
+        for f in problems:  # a cell Excel could not compute (#N/A, a formula never saved)
+            errors.append(row_error(n, f, raw[f].message))
+        if problems:
+            continue
         key = str(raw.get("account") or "").strip()
         if not key:
             errors.append(row_error(n, "account", _("Kode atau nama akun wajib diisi.")))

@@ -1,0 +1,95 @@
+"""Moving in from a treasurer's spreadsheets: what the old files really hold (NIPs
+written with spaces, Excel error cells such as ``#N/A`` from a failed VLOOKUP) is either
+brought in right or refused naming the row and column; an undo leaves nothing behind."""
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from core.common.errors import ApplicationError
+from core.loans.models import Loan
+from core.members.models import Member
+from core.onboarding.files import rows_from_file
+from core.onboarding.loans_import import loans_import
+from core.onboarding.services import move_in_undo, trial_balance_post
+from core.savings.member_import import member_import_run, member_import_upload
+from core.savings.models import SavingsAccount
+from tests.members.test_import import rows as member_rows
+from tests.members.test_import import to_csv
+
+from .helpers import loan_row, tb_rows
+
+
+def _spaced(nip: str) -> str:
+    """A NIP as it is printed on a civil servant's papers: 19750101 200001 1 001."""
+    return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+
+
+def test_undo_removes_imported_members_whose_nip_was_written_with_spaces(
+    move_in, by, staff, cutover, agencies
+):
+    before = set(Member.objects.values_list("pk", flat=True))
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    data = member_rows(3)
+    for r in data:
+        r["nip"] = _spaced(r["nip"])
+    # a member who joined but has no savings balance yet
+    data[2].update(saldo_pokok="", saldo_wajib="", saldo_sukarela="")
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=by)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=cutover, by=by)
+    assert Member.objects.count() == len(before) + 3
+
+    move_in_undo(move_in=move_in, reason="salah berkas", by=staff["admin"])
+
+    assert set(Member.objects.values_list("pk", flat=True)) == before
+    assert not SavingsAccount.objects.exists()
+    # and the same file can be imported again in a new move-in
+    again = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=by)
+    assert again.status == "valid", again.errors
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_loans_row_whose_member_number_is_an_excel_error_is_refused_not_skipped(
+    move_in, by, members, product, cutover
+):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    good = loan_row(members[0], cutover)
+    header = ["no anggota", "kode produk", "no pinjaman", "pokok awal", "tanggal cair"]
+    header += ["tenor", "sisa pokok", "angsuran dibayar"]
+    line = [good["member_number"], "PINJ", "LAMA-002", 12000000, good["disbursed_on"]]
+    line += [12, 5000000, 7]
+    content = _xlsx([header, line, ["#N/A", "PINJ", "LAMA-003"] + line[3:]])
+    rows = rows_from_file(content=content, file_name="pinjaman.xlsx", kind="loans")
+    assert [r["row"] for r in rows] == [2, 3]  # the #N/A row is data, not a note
+    with pytest.raises(ApplicationError) as e:
+        loans_import(move_in=move_in, rows=rows, by=by)
+    errors = e.value.fields["rows"]
+    assert [(x["row"], x["field"]) for x in errors] == [(3, "member_number")]
+    assert "#N/A" in errors[0]["message"]
+    assert not Loan.objects.exists()
+
+
+def test_csv_trial_balance_row_whose_account_is_n_a_is_refused_not_skipped(move_in, by):
+    text = "akun;debit;kredit\n1101;1.500.000;\n#N/A;500.000;\n3103;;1.500.000\n"
+    rows = rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
+    assert [r["row"] for r in rows] == [2, 3, 4]
+    with pytest.raises(ApplicationError) as e:
+        trial_balance_post(move_in=move_in, rows=rows, by=by)
+    assert [(x["row"], x["field"]) for x in e.value.fields["rows"]] == [(3, "account")]
+
+
+def test_template_notes_starting_with_hash_are_still_skipped(move_in):
+    text = "akun;debit;kredit\n# contoh, hapus baris ini;;\n1101;1.500.000;\n"
+    rows = rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
+    assert [r["row"] for r in rows] == [3]
