@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -553,18 +553,20 @@ def real_postings_after(mi: MoveIn) -> int:
 
 
 def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
-    """Remove what the member imports of the move-in (step 2: imported with the cut-over
-    as opening date, after the move-in started) brought in: their opening entries
-    reversed, the opening savings transactions, the savings accounts and the members
-    deleted. Refused when one of those members has anything else (a savings movement, a
-    loan not brought in by the move-in, a payroll line...). Returns the members removed."""
+    """Remove what the member imports of the move-in (step 3: imported after the move-in
+    started, with the cut-over as opening date or, by mistake, another date before it
+    went live) brought in: their opening entries reversed (each on its own date), the
+    opening savings transactions, the savings accounts and the members deleted. Refused
+    when one of those members has anything else (a savings movement, a loan not brought
+    in by the move-in, a payroll line...). Returns the members removed."""
+    during = (
+        Q(opening_date=mi.cutover_date) | Q(imported_at__lte=mi.went_live_at)
+        if mi.went_live_at
+        else Q()  # still a draft: every import since it started
+    )
     imports = list(
         MemberImport.objects.select_for_update()
-        .filter(
-            status=MemberImport.Status.IMPORTED,
-            opening_date=mi.cutover_date,
-            imported_at__gte=mi.created_at,
-        )
+        .filter(during, status=MemberImport.Status.IMPORTED, imported_at__gte=mi.created_at)
         .order_by("pk")
     )
     if not imports:
@@ -595,7 +597,7 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
     for entry in JournalEntry.objects.filter(pk__in=entry_ids).order_by("pk"):
         journal_reverse(
             entry=entry,
-            on=mi.cutover_date,
+            on=entry.date,
             reason=_("Pembatalan pindah ke Lumbung (impor anggota): %(r)s") % {"r": reason},
             by=by,
             module=JournalEntry.Source.OPENING,

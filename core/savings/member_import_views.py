@@ -2,9 +2,12 @@
 join the members' namespace (``members:import``…) in the project URLconf: the import
 opens savings accounts, so it sits above core.members (docs/architecture.md)."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +17,15 @@ from core.members.forms import ImportConfirmForm, ImportUploadForm
 from core.members.models import MemberImport
 
 from . import member_import as importer
+
+
+def _proposed_opening_date(request) -> date | None:
+    """The opening date a link proposes (``?opening_date=``): the move-in's wizard sends
+    its cut-over, which the import's opening balances must carry."""
+    try:
+        return date.fromisoformat(request.GET.get("opening_date", ""))
+    except ValueError:
+        return None
 
 
 @role_required(read=STAFF, write=TREASURY | {"petugas"})
@@ -26,7 +38,9 @@ def member_import(request):
                 content=f.read(), file_name=f.name, by=request.user
             )
         if outcome.ok:
-            return redirect("members:import_detail", pk=batch.pk)
+            url = reverse("members:import_detail", kwargs={"pk": batch.pk})
+            proposed = _proposed_opening_date(request)
+            return redirect(f"{url}?opening_date={proposed.isoformat()}" if proposed else url)
     recent = MemberImport.objects.defer("content")[:10]
     return render(
         request,
@@ -38,7 +52,10 @@ def member_import(request):
 @role_required(read=STAFF, write=TREASURY | {"petugas"})
 def member_import_detail(request, pk: int):
     batch = get_object_or_404(MemberImport, pk=pk)
-    form = ImportConfirmForm(request.POST or None, initial={"opening_date": timezone.localdate()})
+    form = ImportConfirmForm(
+        request.POST or None,
+        initial={"opening_date": _proposed_opening_date(request) or timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         with application_errors_to(form) as outcome:
             importer.member_import_run(

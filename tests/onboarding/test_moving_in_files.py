@@ -3,8 +3,11 @@ written with spaces, Excel error cells such as ``#N/A`` from a failed VLOOKUP) i
 brought in right or refused naming the row and column; an undo leaves nothing behind."""
 
 import io
+import re
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 from openpyxl import Workbook
 
 from core.common.errors import ApplicationError
@@ -12,7 +15,8 @@ from core.loans.models import Loan
 from core.members.models import Member
 from core.onboarding.files import rows_from_file
 from core.onboarding.loans_import import loans_import
-from core.onboarding.services import move_in_undo, trial_balance_post
+from core.onboarding.selectors import move_in_reconciliation
+from core.onboarding.services import move_in_start, move_in_undo, trial_balance_post
 from core.savings.member_import import member_import_run, member_import_upload
 from core.savings.models import SavingsAccount
 from tests.members.test_import import rows as member_rows
@@ -93,3 +97,44 @@ def test_template_notes_starting_with_hash_are_still_skipped(move_in):
     text = "akun;debit;kredit\n# contoh, hapus baris ini;;\n1101;1.500.000;\n"
     rows = rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
     assert [r["row"] for r in rows] == [3]
+
+
+def test_undo_removes_a_member_import_dated_other_than_the_cutover(
+    move_in, by, staff, cutover, agencies
+):
+    """The import screen proposed today and the treasurer kept it: go-live is refused
+    (the savings are not in the books at the cut-over); the undo that starts over takes
+    the import with it, so the same file can be imported again with the right date."""
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    data = member_rows(2)
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=by)
+    member_import_run(batch=batch, opening_date=timezone.localdate(), by=by)
+    assert not move_in_reconciliation(move_in=move_in)["agrees"]
+
+    move_in_undo(move_in=move_in, reason="tanggal saldo awal salah", by=staff["admin"])
+
+    assert not Member.objects.exists() and not SavingsAccount.objects.exists()
+    again = move_in_start(cutover_date=cutover, by=by)
+    trial_balance_post(move_in=again, rows=tb_rows(), by=by)
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=by)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=cutover, by=by)
+    rec = move_in_reconciliation(move_in=again)
+    savings = {r["account"]: r["difference"] for r in rec["rows"]}
+    assert savings["3101"] == savings["3102"] == savings["2101"] == "0"
+
+
+def test_member_import_opened_from_the_wizard_proposes_the_cutover_date(
+    move_in, staff, cutover, agencies
+):
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(staff["bendahara"])
+    page = c.get("/pindah/").content.decode()
+    link = re.search(r'href="(/anggota/impor/[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert cutover.isoformat() in link
+    f = io.BytesIO(to_csv(member_rows(2)))
+    f.name = "anggota.csv"
+    r = c.post(link, {"file": f})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    detail = c.get(r["Location"]).content.decode()
+    assert f'name="opening_date" value="{cutover.isoformat()}"' in detail
