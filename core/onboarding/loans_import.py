@@ -41,7 +41,7 @@ from core.members.models import Member
 from core.onboarding.audit import OnboardingAudit
 from core.users.models import User
 
-from .common import E, raise_row_errors, require_role, row_error, row_number
+from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .models import MoveIn, MoveInLoan
 from .services import _draft
 
@@ -134,12 +134,12 @@ def _plan(lr: LoanRow, cutover: date) -> str:
         return _(
             "Tunggakan pokok %(a)s lebih dari pokok angsuran yang jatuh tempo sampai tanggal "
             "pindah dan belum dibayar menurut jadwal (%(s)s)."
-        ) % {"a": f"{lr.arrears_principal:,.0f}", "s": f"{due_p:,.0f}"}
+        ) % {"a": rupiah_digits(lr.arrears_principal), "s": rupiah_digits(due_p)}
     if lr.arrears_jasa > due_j:
         return _(
             "Tunggakan jasa %(a)s lebih dari jasa angsuran yang jatuh tempo sampai tanggal "
             "pindah dan belum dibayar menurut jadwal (%(s)s)."
-        ) % {"a": f"{lr.arrears_jasa:,.0f}", "s": f"{due_j:,.0f}"}
+        ) % {"a": rupiah_digits(lr.arrears_jasa), "s": rupiah_digits(due_j)}
     # what of the overdue rows was paid: everything but the arrears, oldest rows first
     paid_p, paid_j = due_p - lr.arrears_principal, due_j - lr.arrears_jasa
     for r in overdue:
@@ -154,14 +154,14 @@ def _plan(lr: LoanRow, cutover: date) -> str:
             "%(p)s, tenor %(n)s, %(k)s angsuran dibayar, tunggakan pokok %(a)s): menurut "
             "jadwal sisa pokoknya %(e)s. Periksa metode, jasa, tenor atau jumlah angsuran."
         ) % {
-            "o": f"{lr.outstanding:,.0f}",
+            "o": rupiah_digits(lr.outstanding),
             "m": lr.method,
             "r": lr.rate,
             "p": _("bulan") if lr.rate_period == "month" else _("tahun"),
             "n": lr.tenor,
             "k": lr.paid,
-            "a": f"{lr.arrears_principal:,.0f}",
-            "e": f"{expected:,.0f}",
+            "a": rupiah_digits(lr.arrears_principal),
+            "e": rupiah_digits(expected),
         }
     open_dates = [
         r["due_date"]
@@ -312,7 +312,7 @@ def loans_rows_check(
                         n,
                         "outstanding",
                         _("Sisa pokok %(o)s lebih besar dari pokok awal %(p)s.")
-                        % {"o": f"{outstanding:,.0f}", "p": f"{principal:,.0f}"},
+                        % {"o": rupiah_digits(outstanding), "p": rupiah_digits(principal)},
                     )
                 )
             elif outstanding <= 0:

@@ -46,7 +46,7 @@ from core.members.models import Member, MemberImport
 from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
-from .common import E, raise_row_errors, require_role, row_error, row_number
+from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 from .selectors import move_in_reconciliation
 
@@ -313,9 +313,9 @@ def trial_balance_post(
             E.UNBALANCED,
             _("Neraca saldo tidak seimbang: debit %(d)s, kredit %(c)s, selisih %(x)s.")
             % {
-                "d": f"{total_d:,.0f}",
-                "c": f"{total_c:,.0f}",
-                "x": f"{abs(total_d - total_c):,.0f}",
+                "d": rupiah_digits(total_d),
+                "c": rupiah_digits(total_c),
+                "x": rupiah_digits(abs(total_d - total_c)),
             },
             fields={"total_debit": str(total_d), "total_credit": str(total_c)},
         )

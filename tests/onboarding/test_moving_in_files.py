@@ -138,3 +138,23 @@ def test_member_import_opened_from_the_wizard_proposes_the_cutover_date(
     assert r.status_code == 302, r.content.decode()[:2000]
     detail = c.get(r["Location"]).content.decode()
     assert f'name="opening_date" value="{cutover.isoformat()}"' in detail
+
+
+def test_money_in_refusals_is_written_as_rupiah_are_read_here(
+    move_in, by, members, product, cutover
+):
+    """``1,500,000`` reads as one and a half to a treasurer: amounts in the messages use
+    dot thousands, as everywhere else."""
+    rows = [
+        {"row": 2, "account": "1101", "debit": "51.500.000", "credit": ""},
+        {"row": 3, "account": "3103", "debit": "", "credit": "50.000.000"},
+    ]
+    with pytest.raises(ApplicationError) as e:
+        trial_balance_post(move_in=move_in, rows=rows, by=by)
+    assert "debit 51.500.000, kredit 50.000.000, selisih 1.500.000" in e.value.message
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    bad = loan_row(members[0], cutover, outstanding="5.000.001", arrears_principal="1.000.000")
+    with pytest.raises(ApplicationError) as e:
+        loans_import(move_in=move_in, rows=[bad], by=by)
+    message = e.value.fields["rows"][0]["message"]
+    assert "Tunggakan pokok 1.000.000" in message and "," not in message.split("(")[1]
