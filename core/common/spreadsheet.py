@@ -349,7 +349,9 @@ def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], bool]:
             rid = el.get(f"{REL_NS}id")
             if rid not in targets:
                 raise XlsxError("sheet target not found")
-            sheets.append((el.get("name", ""), targets[rid], el.get("state", "") != ""))
+            # hidden or veryHidden; LibreOffice and openpyxl write state="visible" too
+            hidden = el.get("state", "visible") in ("hidden", "veryHidden")
+            sheets.append((el.get("name", ""), targets[rid], hidden))
     return sheets, date1904
 
 

@@ -4,6 +4,7 @@ brought in right or refused naming the row and column; an undo leaves nothing be
 
 import io
 import re
+import zipfile
 
 import pytest
 from django.test import Client
@@ -158,3 +159,26 @@ def test_money_in_refusals_is_written_as_rupiah_are_read_here(
         loans_import(move_in=move_in, rows=[bad], by=by)
     message = e.value.fields["rows"][0]["message"]
     assert "Tunggakan pokok 1.000.000" in message and "," not in message.split("(")[1]
+
+
+def test_hidden_sheet_with_last_years_figures_is_not_read_before_the_visible_one(move_in, by):
+    """LibreOffice (and openpyxl) write ``state="visible"`` on every visible sheet; the
+    treasurer's hidden copy of last year's trial balance, first in the book, must not be
+    taken for this one."""
+    wb = Workbook()
+    old = wb.active
+    old.title = "lama"
+    old.sheet_state = "hidden"
+    for r in (["akun", "debit", "kredit"], ["1101", 1000, None], ["3103", None, 1000]):
+        old.append(r)
+    new = wb.create_sheet("Data")
+    for r in (["akun", "debit", "kredit"], ["1101", 2500000, None], ["3103", None, 2500000]):
+        new.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert b'state="visible"' in zipfile.ZipFile(buf).read("xl/workbook.xml")
+    rows = rows_from_file(content=buf.getvalue(), file_name="neraca.xlsx", kind="trial_balance")
+    assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [
+        ("1101", 2500000, None),
+        ("3103", None, 2500000),
+    ]
