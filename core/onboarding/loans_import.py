@@ -20,6 +20,7 @@ so the next payroll run asks the arrears and the instalment falling due.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -27,7 +28,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -423,10 +423,17 @@ def _import_user() -> User:
     return user
 
 
-def _next_numbers(count: int, on: date) -> list[str]:
+OWN_NUMBER = re.compile(r"PJ-\d{4}-(\d{1,9})")  # the pattern loan_apply numbers loans with
+
+
+def _next_numbers(count: int, on: date, *, kept: list[str]) -> list[str]:
+    """``count`` new loan numbers of Lumbung's pattern; the sequence also moves past every
+    number ``kept`` from the file in that pattern, so neither these nor a loan applied
+    for later is given a number a brought-in loan already has."""
     st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
-    first = st.next_loan_seq
-    LoanSettings.objects.filter(id=1).update(next_loan_seq=F("next_loan_seq") + count)
+    after = max((int(m.group(1)) for n in kept if (m := OWN_NUMBER.fullmatch(n))), default=0)
+    first = max(st.next_loan_seq, after + 1)
+    LoanSettings.objects.filter(id=1).update(next_loan_seq=first + count)
     return [f"PJ-{on:%Y}-{first + i:06d}" for i in range(count)]
 
 
@@ -447,7 +454,13 @@ def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loa
         raise ApplicationError(E.ROWS_INVALID, _("Tidak ada baris pinjaman."))
     applicant = _import_user()
     now = timezone.now()
-    numbers = iter(_next_numbers(sum(1 for lr in checked if not lr.number), mi.cutover_date))
+    numbers = iter(
+        _next_numbers(
+            sum(1 for lr in checked if not lr.number),
+            mi.cutover_date,
+            kept=[lr.number for lr in checked if lr.number],
+        )
+    )
     loans = Loan.objects.bulk_create(
         [
             Loan(

@@ -182,3 +182,24 @@ def test_hidden_sheet_with_last_years_figures_is_not_read_before_the_visible_one
         ("1101", 2500000, None),
         ("3103", None, 2500000),
     ]
+
+
+def test_a_brought_in_loan_number_in_lumbungs_own_pattern_is_never_given_twice(
+    move_in, by, members, product, cutover
+):
+    """A file (an export of an earlier attempt, or an old system with the same pattern)
+    keeps PJ-<year>-000001 on one loan and leaves the next one without a number: the
+    number Lumbung gives that one, and the next loan applied for, are new ones."""
+    from core.loans.models import LoanSettings
+
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    seq = LoanSettings.objects.get_or_create(id=1)[0].next_loan_seq
+    taken = f"PJ-{cutover:%Y}-{seq:06d}"
+    rows = [
+        loan_row(members[0], cutover, row=2, loan_number=taken),
+        loan_row(members[1], cutover, row=3, loan_number=""),
+    ]
+    loans = loans_import(move_in=move_in, rows=rows, by=by)
+    numbers = [ln.number for ln in loans]
+    assert numbers[0] == taken and numbers[1] != taken and numbers[1].startswith("PJ-")
+    assert LoanSettings.objects.get(id=1).next_loan_seq > int(numbers[1][-6:])
