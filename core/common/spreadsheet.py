@@ -178,6 +178,28 @@ def find_header(
     return None
 
 
+def split_rows(book: Book, sheet: Sheet, header_at: int) -> list[int]:
+    """The CSV rows below the header with a value right of its last titled column: a
+    field split at a separator inside it (``100.000,00`` unquoted in a comma-separated
+    file), which moves every later value one column right. Empty for an XLSX, whose
+    cells never split."""
+    if book.kind != "csv":
+        return []
+    header = sheet.rows[header_at].cells
+    width = max((i + 1 for i, c in enumerate(header) if _filled(c)), default=0)
+    return [r.number for r in sheet.rows[header_at + 1 :] if not Row(0, r.cells[width:]).blank]
+
+
+def split_rows_message(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10]) + (", ..." if len(numbers) > 10 else "")
+    return _(
+        "Baris %(r)s berisi lebih banyak kolom daripada judulnya: angka berkoma (mis. "
+        "1.250.000,00) di CSV berpemisah koma harus diberi tanda kutip, atau nilainya "
+        "bergeser ke kolom lain. Simpan ulang dari Excel, pakai pemisah titik koma, atau "
+        "unggah XLSX."
+    ) % {"r": shown}
+
+
 def _decode(content: bytes) -> str:
     boms = (
         (codecs.BOM_UTF8, "utf-8"),

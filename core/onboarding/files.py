@@ -12,9 +12,16 @@ from openpyxl.styles import Font
 
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
-from core.common.spreadsheet import SheetError, find_header, norm_header, read_workbook
+from core.common.spreadsheet import (
+    SheetError,
+    find_header,
+    norm_header,
+    read_workbook,
+    split_rows,
+    split_rows_message,
+)
 
-from .common import E
+from .common import E, row_error
 
 # header (normalised) -> field; the first name of each field is the template's
 TB_COLUMNS = {
@@ -89,6 +96,13 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
             % {"c": ", ".join(spec[f][0] for f in required)},
         )
     sheet, at = found
+    split = split_rows(book, sheet, at)
+    if split:
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            split_rows_message(split),
+            fields={"rows": [row_error(n, "", _("Kolom lebih banyak dari judul.")) for n in split]},
+        )
     cols = _columns([norm_header(c) for c in sheet.rows[at].cells], spec)
     out = []
     for row in sheet.rows[at + 1 :]:

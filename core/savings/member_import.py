@@ -49,6 +49,8 @@ from core.common.spreadsheet import (
     nip_cell,
     norm_header,
     read_workbook,
+    split_rows,
+    split_rows_message,
 )
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
@@ -229,6 +231,17 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
             )
             % {"p": "; ".join(parts)},
             fields={"columns": parts},
+        )
+    split = split_rows(book, sheet, header_at)
+    if split:
+        raise ApplicationError(
+            ImportErrors.COLUMNS,
+            split_rows_message(split),
+            fields={
+                "rows": [
+                    RowError(n, "", _("Kolom lebih banyak dari judul.")).as_dict() for n in split
+                ]
+            },
         )
     rows = []
     for raw in sheet.rows[header_at + 1 :]:

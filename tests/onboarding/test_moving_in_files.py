@@ -203,3 +203,28 @@ def test_a_brought_in_loan_number_in_lumbungs_own_pattern_is_never_given_twice(
     numbers = [ln.number for ln in loans]
     assert numbers[0] == taken and numbers[1] != taken and numbers[1].startswith("PJ-")
     assert LoanSettings.objects.get(id=1).next_loan_seq > int(numbers[1][-6:])
+
+
+def test_comma_csv_with_unquoted_decimal_commas_is_refused_not_shifted(by, agencies):
+    """``100.000,00`` written unquoted in a comma-separated file splits in two and moves
+    every later amount one column right: wajib would read ``00`` and sukarela the wajib.
+    The file is refused naming the rows, nothing imported."""
+    data = member_rows(2)
+    header = list(data[0])
+    lines = [",".join(header)]
+    for r in data:
+        r.update(saldo_pokok="100.000,00", saldo_wajib="1.250.000,00", saldo_sukarela="0,00")
+        lines.append(",".join(str(r[h]) for h in header))
+    content = ("\n".join(lines) + "\n").encode()
+    with pytest.raises(ApplicationError) as e:
+        member_import_upload(content=content, file_name="anggota.csv", by=by)
+    assert "2, 3" in e.value.message and "kutip" in e.value.message
+    assert not Member.objects.exists()
+
+
+def test_trial_balance_csv_with_a_split_amount_is_refused_naming_the_row(move_in, by):
+    text = 'akun,debit,kredit\n1101,"1.500.000,00",\n3103,,1.500.000,00\n'
+    with pytest.raises(ApplicationError) as e:
+        rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
+    assert [(x["row"], x["field"]) for x in e.value.fields["rows"]] == [(3, "")]
+    assert "Baris 3 " in e.value.message
