@@ -555,10 +555,11 @@ def real_postings_after(mi: MoveIn) -> int:
 def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
     """Remove what the member imports of the move-in (step 3: imported after the move-in
     started, with the cut-over as opening date or, by mistake, another date before it
-    went live) brought in: their opening entries reversed (each on its own date), the
-    opening savings transactions, the savings accounts and the members deleted. Refused
-    when one of those members has anything else (a savings movement, a loan not brought
-    in by the move-in, a payroll line...). Returns the members removed."""
+    went live) brought in: their opening entries reversed (on the cut-over, or on their
+    own date if later), the opening savings transactions, the savings accounts and the
+    members deleted. Refused when one of those members has anything else (a savings
+    movement, a loan not brought in by the move-in, a payroll line...). Returns the
+    members removed."""
     during = (
         Q(opening_date=mi.cutover_date) | Q(imported_at__lte=mi.went_live_at)
         if mi.went_live_at
@@ -597,7 +598,7 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
     for entry in JournalEntry.objects.filter(pk__in=entry_ids).order_by("pk"):
         journal_reverse(
             entry=entry,
-            on=entry.date,
+            on=max(entry.date, mi.cutover_date),  # never before the entry it reverses
             reason=_("Pembatalan pindah ke Lumbung (impor anggota): %(r)s") % {"r": reason},
             by=by,
             module=JournalEntry.Source.OPENING,
