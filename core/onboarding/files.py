@@ -181,6 +181,13 @@ TEMPLATES = {
 }
 
 
+# field -> the column's title in the template (what the treasurer's file calls it)
+COLUMN_TITLES = {
+    **dict(zip(TB_COLUMNS, TEMPLATES["trial_balance"]["headers"], strict=True)),
+    **dict(zip(LOAN_COLUMNS, TEMPLATES["loans"]["headers"], strict=True)),
+}
+
+
 def template_xlsx(kind: str) -> bytes:
     t = TEMPLATES[kind]
     wb = Workbook()

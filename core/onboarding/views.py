@@ -159,6 +159,11 @@ def wizard(request):
             rows_errors = list(fields.get("rows", []))
             if grid_open:
                 rows_errors = [_grid_error(e, accounts) for e in rows_errors]
+            else:  # an upload: the column as the file titles it ("sisa pokok")
+                rows_errors = [
+                    {**e, "field": files.COLUMN_TITLES.get(e.get("field"), e.get("field"))}
+                    for e in rows_errors
+                ]
             errors = rows_errors + [
                 {
                     "row": "",

@@ -228,3 +228,24 @@ def test_trial_balance_csv_with_a_split_amount_is_refused_naming_the_row(move_in
         rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
     assert [(x["row"], x["field"]) for x in e.value.fields["rows"]] == [(3, "")]
     assert "Baris 3 " in e.value.message
+
+
+def test_wizard_error_report_names_the_column_as_the_file_titles_it(
+    move_in, by, staff, members, product, cutover
+):
+    """The treasurer's file says ``sisa pokok``, ``tanggal cair``, ``kredit``; the report
+    names those columns, not the program's field names."""
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(staff["bendahara"])
+    row = loan_row(members[0], cutover, outstanding="13.000.000", disbursed_on="31/02/2025")
+    header = ["no anggota", "kode produk", "pokok awal", "tanggal cair", "tenor"]
+    header += ["sisa pokok", "angsuran dibayar"]
+    keys = ["member_number", "product_code", "principal", "disbursed_on", "tenor"]
+    keys += ["outstanding", "instalments_paid"]
+    f = io.BytesIO((";".join(header) + "\n" + ";".join(row[k] for k in keys) + "\n").encode())
+    f.name = "pinjaman.csv"
+    page = c.post("/pindah/", {"action": "loans", "file": f}).content.decode()
+    report = page.split("Laporan kesalahan per baris")[1].split("</table>")[0]
+    cells = re.findall(r'<td class="mono">([^<]*)</td>', report)
+    assert cells == ["tanggal cair", "sisa pokok"], cells
