@@ -136,6 +136,7 @@ class Sheet:
     name: str
     rows: list[Row] = field(default_factory=list)
     hidden: bool = False
+    delimiter: str = ""  # a CSV's separator
 
 
 @dataclass
@@ -182,8 +183,8 @@ def split_rows(book: Book, sheet: Sheet, header_at: int) -> list[int]:
     """The CSV rows below the header with a value right of its last titled column: a
     field split at a separator inside it (``100.000,00`` unquoted in a comma-separated
     file), which moves every later value one column right. Empty for an XLSX, whose
-    cells never split."""
-    if book.kind != "csv":
+    cells never split, and for other separators (an untitled notes column is theirs)."""
+    if book.kind != "csv" or sheet.delimiter != ",":
         return []
     header = sheet.rows[header_at].cells
     width = max((i + 1 for i, c in enumerate(header) if _filled(c)), default=0)
@@ -267,7 +268,7 @@ def _read_csv(content: bytes) -> Sheet:
         lines = lines[1:]
     if delimiter is None:
         delimiter = _delimiter(lines)
-    sheet = Sheet(name="csv")
+    sheet = Sheet(name="csv", delimiter=delimiter)
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):

@@ -249,3 +249,12 @@ def test_wizard_error_report_names_the_column_as_the_file_titles_it(
     report = page.split("Laporan kesalahan per baris")[1].split("</table>")[0]
     cells = re.findall(r'<td class="mono">([^<]*)</td>', report)
     assert cells == ["tanggal cair", "sisa pokok"], cells
+
+
+def test_semicolon_csv_with_an_untitled_notes_column_is_still_read(move_in):
+    text = "akun;debit;kredit\n1101;1.500.000;;kas di brankas\n3103;;1.500.000;\n"
+    rows = rows_from_file(content=text.encode(), file_name="neraca.csv", kind="trial_balance")
+    assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [
+        ("1101", "1.500.000", ""),
+        ("3103", "", "1.500.000"),
+    ]
