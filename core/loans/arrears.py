@@ -92,39 +92,40 @@ SELECT %(on)s, id, kolektibilitas, days_past_due, principal_outstanding, ppap_am
 """
 
 
-# Days past due of some running loans, as the daily run counts them, recomputed at once
-# after a payment (counter or payroll batch) changed their open rows; the grade and the
-# PPAP stay the daily run's.
-DPD_REFRESH_SQL = """
-UPDATE loans_loan l SET days_past_due = t.dpd
-FROM (
-    SELECT l2.id,
-           COALESCE(%(on)s::date - (
-               SELECT MIN(i.due_date) FROM loans_instalment i
-               WHERE i.loan_id = l2.id AND i.is_current AND NOT i.settled
-                 AND i.due_date < %(on)s), 0) AS dpd
-    FROM loans_loan l2
-    WHERE l2.id = ANY(%(ids)s) AND l2.status = 'disbursed'
-) t
-WHERE l.id = t.id AND l.days_past_due IS DISTINCT FROM t.dpd
-RETURNING l.id, l.days_past_due
+# Days past due of some running loans, as the daily run counts them (``open_rows`` and
+# ``graded`` above), read at once after a payment (counter or payroll batch) changed their
+# open rows; the grade and the PPAP stay the daily run's. Driven by the ids (one index walk
+# of ``loans_inst_current_idx`` per loan), not by a filter over every running loan (which
+# grows with the cooperative), and written by the caller's own UPDATE of the loans, not by
+# a second one.
+DPD_SQL = """
+SELECT x.id,
+       COALESCE(%(on)s::date - (
+           SELECT MIN(i.due_date) FROM loans_instalment i
+           WHERE i.loan_id = x.id AND i.is_current AND NOT i.settled
+             AND i.due_date < %(on)s), 0)
+FROM unnest(%(ids)s::bigint[]) AS x(id)
 """
 
 
-def loans_days_past_due_refresh(*, loans: Sequence[Loan], on: date | None = None) -> None:
-    """Set the days past due of these running loans as of ``on`` (today) from their open
-    rows, in the database and on the objects (one statement): what the daily arrears run
-    would set, so the loan page's "hari tunggakan" agrees with its arrears right after a
-    payment. Closed loans are left alone (their figure is 0)."""
-    if not loans:
-        return
+def loans_days_past_due_set(*, loans: Sequence[Loan], on: date | None = None) -> None:
+    """Set ``days_past_due`` on these loan objects as the daily arrears run would as of
+    ``on`` (today), from their open rows as already written (one statement); a loan not
+    running (closed, written off) gets 0. The caller then saves the field with its own
+    write of the loans, so the loan page's "hari tunggakan" agrees with its arrears right
+    after a payment or a reversal."""
     on = on or timezone.localdate()
-    with connection.cursor() as cur:
-        cur.execute(DPD_REFRESH_SQL, {"on": on, "ids": [ln.pk for ln in loans]})
-        changed = dict(cur.fetchall())
+    running = [ln for ln in loans if ln.status == Loan.Status.DISBURSED]
     for ln in loans:
-        if ln.pk in changed:
-            ln.days_past_due = changed[ln.pk]
+        if ln.status != Loan.Status.DISBURSED:
+            ln.days_past_due = 0
+    if not running:
+        return
+    with connection.cursor() as cur:
+        cur.execute(DPD_SQL, {"on": on, "ids": [ln.pk for ln in running]})
+        dpd = dict(cur.fetchall())
+    for ln in running:
+        ln.days_past_due = dpd[ln.pk]
 
 
 @transaction.atomic

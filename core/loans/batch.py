@@ -33,7 +33,7 @@ from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 from core.loans.audit import LoanAudit
 
-from .arrears import loans_days_past_due_refresh
+from .arrears import loans_days_past_due_set
 from .models import Instalment, Loan, LoanProduct, Repayment
 from .services.common import ZERO, LoanErrors, check_loan_date
 from .services.repayment import (
@@ -328,8 +328,9 @@ def _batch_write(
     reps = [d.repayment for d in drafts]
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
     bulk_insert_values(Repayment, reps)
+    # the daily run's days past due from the rows just written, saved with the loans
+    loans_days_past_due_set(loans=loans)
     bulk_update_values(Loan, loans, LOAN_FIELDS)
-    loans_days_past_due_refresh(loans=[ln for ln in loans if ln.status == Loan.Status.DISBURSED])
     audit_log(
         actor=by,
         action=LoanAudit.REPAY_BATCH,

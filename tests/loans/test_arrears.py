@@ -161,3 +161,67 @@ def test_days_past_due_follow_a_counter_payment_at_once(make_loan, staff, today)
     loan.refresh_from_db()
     assert loan.days_past_due == 0 and loan.status == "disbursed"
     assert_reconciled()
+
+
+def test_days_past_due_after_batch_payment_and_reversal_are_the_daily_runs(make_loan, staff, today):
+    """Whatever a payment changes (a payroll batch, a counter payment, its reversal),
+    each loan's days past due are at once what the daily run sets: running it afterwards
+    changes none of them."""
+    from django.db import transaction
+
+    from core.ledger.services import journal_entry_id_reserve
+    from core.loans.batch import loan_repayments_prepare_bulk
+    from core.loans.services import loan_repayment_reverse, loan_repayments_attach_entry
+    from tests.ledger.helpers import post_bank_batch
+
+    def daily_run_changes(loans):
+        before = {ln.pk: Loan.objects.get(pk=ln.pk).days_past_due for ln in loans}
+        with transaction.atomic():
+            sid = transaction.savepoint()
+            loans_arrears_update(on=today)
+            after = {ln.pk: Loan.objects.get(pk=ln.pk).days_past_due for ln in loans}
+            transaction.savepoint_rollback(sid)
+        return {pk: (before[pk], after[pk]) for pk in before if before[pk] != after[pk]}
+
+    members = [f.member(take_home_pay=D("20000000")) for _ in range(4)]
+    loans = sorted(
+        [
+            make_loan(principal=D(6_000_000), tenor=12, days_ago=95, who=members[0]),
+            make_loan(principal=D(3_000_000), tenor=10, days_ago=62, who=members[1]),
+            make_loan(principal=D(2_000_000), tenor=2, days_ago=40, who=members[2]),
+            make_loan(principal=D(10_000_000), tenor=10, days_ago=10, who=members[3]),
+        ],
+        key=lambda x: x.pk,
+    )
+    loans_arrears_update(on=today)
+    assert Loan.objects.get(pk=loans[0].pk).days_past_due > 60
+    by = staff["bendahara"]
+    # a batch paying part of the arrears of one loan, all of another's
+    with transaction.atomic():
+        entry_id = journal_entry_id_reserve()
+        drafts = loan_repayments_prepare_bulk(
+            items=[
+                (loans[0].pk, D(600_000)),
+                (loans[1].pk, D(2_000_000)),
+                (loans[2].pk, D(500_000)),
+                (loans[3].pk, D(100_000)),
+            ],
+            on=today,
+            channel="payroll",
+            by=by,
+            excess_to="sukarela",
+            entry_id=entry_id,
+        )
+        lines = [ln for d in drafts for ln in d.lines]
+        entry = post_bank_batch(lines=lines, on=today, by=by, ref="uji-dpd", entry_id=entry_id)
+        loan_repayments_attach_entry(drafts=drafts, entry=entry)
+    # the batch moved them (the objects it holds, too)
+    assert {d.repayment.loan_id: d.repayment.loan.days_past_due for d in drafts} == {
+        ln.pk: Loan.objects.get(pk=ln.pk).days_past_due for ln in loans
+    }
+    assert daily_run_changes(loans) == {}
+    rep = loan_repay(loan=loans[0], amount=D(1_000_000), by=staff["petugas"], on=today)
+    assert daily_run_changes(loans) == {}
+    loan_repayment_reverse(repayment=rep, by=by, reason="salah input")
+    assert daily_run_changes(loans) == {}
+    assert_reconciled()

@@ -22,7 +22,7 @@ from core.ledger.services import receipt_number_take
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
-from ..arrears import loans_days_past_due_refresh
+from ..arrears import loans_days_past_due_set
 from ..models import (
     Instalment,
     Loan,
@@ -589,10 +589,10 @@ def _after_payment(
         loan.status = Loan.Status.CLOSED
         loan.closed_on = on
         loan.closed_by = closed_by
-        loan.days_past_due = 0
-        fields += ["status", "closed_on", "closed_by", "days_past_due"]
-    loan.save(update_fields=fields)
-    loans_days_past_due_refresh(loans=[loan])
+        fields += ["status", "closed_on", "closed_by"]
+    # the daily run's days past due from the rows just written (0 once closed)
+    loans_days_past_due_set(loans=[loan])
+    loan.save(update_fields=[*fields, "days_past_due"])
 
 
 def loan_repayments_attach_entry(*, drafts: Sequence[RepaymentDraft], entry) -> int:

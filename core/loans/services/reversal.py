@@ -27,7 +27,7 @@ from core.loans.audit import LoanAudit
 from core.savings.models import SavingsTransaction
 from core.savings.services import savings_movement_reverse_apply, transactions_link_entry
 
-from ..arrears import loans_days_past_due_refresh
+from ..arrears import loans_days_past_due_set
 from ..models import Instalment, Loan, LoanReversal, Repayment, Reschedule
 from .common import DISBURSE_ROLES, ZERO, LoanErrors, _lock, _require_role
 
@@ -239,8 +239,8 @@ def loan_repayment_reverse_apply(
         loan.closed_on = None
         loan.closed_by = ""
         fields += ["status", "closed_on", "closed_by"]
-    loan.save(update_fields=fields)
-    loans_days_past_due_refresh(loans=[loan])  # the daily run's rule, as after a payment
+    loans_days_past_due_set(loans=[loan])  # the daily run's rule, as after a payment
+    loan.save(update_fields=[*fields, "days_past_due"])
     reason = reason or _("Pembatalan batch potong gaji")
     LoanReversal.objects.create(
         loan=loan,
