@@ -23,6 +23,7 @@ class LedgerErrors(StrEnum):
     REASON_REQUIRED = "reason_required"
     ROLE_UNMAPPED = "account_role_unmapped"
     ACCOUNT_HAS_POSTINGS = "account_has_postings"
+    ACCOUNT_HAS_BALANCE = "account_has_balance"
     ACCOUNT_CODE_TAKEN = "account_code_taken"
     ACCOUNT_INVALID = "account_invalid"
     PERIOD_STATE = "period_state"

@@ -164,6 +164,24 @@ def test_accounts_api_and_postings_rule(login, bendahara, today):
         f"/api/v1/ledger/accounts/{pk}/", {"type": "asset"}, content_type="application/json"
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "account_has_postings"
+    # Still holding Rp 10: deactivating is refused, naming the balance, and nothing changes.
+    held = c.patch(
+        f"/api/v1/ledger/accounts/{pk}/",
+        {"name": "Beban Perjalanan", "is_active": False},
+        content_type="application/json",
+    )
+    assert held.status_code == 400 and held.json()["error"]["code"] == "account_has_balance"
+    assert "Rp 10;" in held.json()["error"]["message"]
+    assert (
+        Account.objects.get(pk=pk).is_active
+        and Account.objects.get(pk=pk).name != "Beban Perjalanan"
+    )
+    journal_post(
+        on=today,
+        description="transport dipindah",
+        by=bendahara,
+        lines=[LineSpec("1101", debit=D("10")), LineSpec("5307", credit=D("10"))],
+    )
     ok = c.patch(
         f"/api/v1/ledger/accounts/{pk}/",
         {"name": "Beban Perjalanan", "is_active": False},

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS
 from core.ledger.audit import LedgerAudit
 
@@ -19,6 +20,7 @@ from ..models import (
     LedgerSettings,
 )
 from ..seeding import chart_seed, normal_side_for
+from ..selectors import account_balance
 from .common import _require
 
 # --------------------------------------------------------------------------- accounts
@@ -99,7 +101,8 @@ def account_update(
     is_cash: bool | None = None,
     cash_flow: str | None = None,
 ) -> Account:
-    """Rename, (de)activate, or change type of an account without postings."""
+    """Rename, (de)activate, or change type of an account without postings. An account
+    is deactivated only once its balance is zero (its balance moved elsewhere first)."""
     acc = Account.objects.select_for_update().get(pk=account.pk)
     before = {"name": acc.name, "type": acc.type, "is_active": acc.is_active}
     if name is not None:
@@ -127,6 +130,18 @@ def account_update(
                 _("Akun %(c)s dipakai oleh pengaturan modul; ganti pemetaannya dulu.")
                 % {"c": acc.code},
             )
+        if not is_active and acc.is_active:
+            balance = account_balance(account=acc)
+            if balance:
+                shown = format_rupiah(
+                    balance, decimals=0 if balance == balance.to_integral() else 2
+                )
+                raise ApplicationError(
+                    E.ACCOUNT_HAS_BALANCE,
+                    _("Akun %(c)s masih bersaldo %(b)s; pindahkan saldonya dulu.")
+                    % {"c": acc.code, "b": shown},
+                    fields={"is_active": [_("Saldo akun belum nol.")]},
+                )
         acc.is_active = is_active
     if is_cash is not None:
         acc.is_cash = is_cash
