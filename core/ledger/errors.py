@@ -21,6 +21,7 @@ class LedgerErrors(StrEnum):
     REVERSAL_NOT_REVERSIBLE = "reversal_not_reversible"
     REVERSAL_DATE = "reversal_date"
     REASON_REQUIRED = "reason_required"
+    REASON_TOO_LONG = "reason_too_long"
     ROLE_UNMAPPED = "account_role_unmapped"
     ACCOUNT_HAS_POSTINGS = "account_has_postings"
     ACCOUNT_HAS_BALANCE = "account_has_balance"

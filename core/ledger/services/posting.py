@@ -30,6 +30,9 @@ from .fiscal import _open_period_for
 # --------------------------------------------------------------------------- posting
 
 
+# What the journal entry's description column holds (models.JournalEntry.description).
+DESCRIPTION_MAX = JournalEntry._meta.get_field("description").max_length
+
 # Entries a module owns: reversed only through that module's own reversal, which corrects
 # its sub-ledger too. The value says where (shown in the refusal).
 MODULE_OWNERS = {
@@ -356,6 +359,20 @@ def journal_reverse(
             fields={"reason": [_("Wajib diisi.")]},
         )
     entry = JournalEntry.objects.get(pk=entry.pk)
+    description = f"Pembalik {entry}: {reason}"
+    # The reason goes whole into the reversal's description (the books), not only into
+    # the audit: one that does not fit is refused, never cut.
+    room = DESCRIPTION_MAX - len(description) + len(reason)
+    if len(reason) > room:
+        raise ApplicationError(
+            E.REASON_TOO_LONG,
+            _(
+                "Alasan pembalikan terlalu panjang (%(n)s karakter); paling panjang %(max)s "
+                "karakter agar tersimpan utuh di uraian jurnal pembalik."
+            )
+            % {"n": len(reason), "max": room},
+            fields={"reason": [_("Paling panjang %(max)s karakter.") % {"max": room}]},
+        )
     if entry.reverses_id is not None or entry.source == JournalEntry.Source.CLOSING:
         raise ApplicationError(
             E.REVERSAL_NOT_REVERSIBLE,
@@ -408,7 +425,7 @@ def journal_reverse(
     try:
         return _post(
             on=on,
-            description=f"Pembalik {entry}: {reason}",
+            description=description,
             lines=lines,
             source=JournalEntry.Source.REVERSAL,
             source_ref=str(entry.pk),
