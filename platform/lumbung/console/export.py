@@ -1,6 +1,8 @@
 """Export a cooperative's data: a zip with one CSV per table of its schema (PostgreSQL
-COPY, so large tables stream), a ``pg_dump --schema`` dump when pg_dump is on the PATH
-(otherwise the README says it is missing), and a README describing the export.
+COPY written straight into the zip member, so a large table streams through and is never
+held in memory; the tables and their columns come from one catalog read), a
+``pg_dump --schema`` dump when pg_dump is on the PATH (otherwise the README says it is
+missing), and a README describing the export.
 
 Every file comes from ONE snapshot (a repeatable-read connection of its own, whose
 exported snapshot pg_dump uses too): a write committed while the export runs is in none
@@ -21,7 +23,7 @@ import tempfile
 import zipfile
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.audit.services import audit_log
@@ -32,37 +34,43 @@ from tenants.schema_template import qi
 
 from .services import _reason, _require
 
+COPY_BUFFER = 1024 * 1024  # bytes handed to the zip compressor at a time
 
-def schema_tables(schema: str, *, cur=None) -> list[str]:
-    if cur is None:
-        with connection.cursor() as django_cur:
-            return schema_tables(schema, cur=django_cur)
+# Column types written as text (and so defused): text, varchar, char, and domains over them.
+TEXT_TYPES = ("text", "varchar", "bpchar")
+
+
+def schema_columns(schema: str, *, cur) -> dict[str, list[tuple[str, bool]]]:
+    """Every table of ``schema`` (as information_schema's BASE TABLEs: ordinary and
+    partitioned) with its columns in order, each as ``(name, is_text)``, in ONE catalog
+    read, however many tables the schema holds."""
     cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
-        [schema],
+        "SELECT c.relname, a.attname, COALESCE(bt.typname, t.typname) = ANY(%s)"
+        "  FROM pg_class c"
+        "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+        "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+        "  JOIN pg_type t ON t.oid = a.atttypid"
+        "  LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
+        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p')"
+        " ORDER BY c.relname, a.attnum",
+        [list(TEXT_TYPES), schema],
     )
-    return [r[0] for r in cur.fetchall()]
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for table, column, is_text in cur.fetchall():
+        out.setdefault(table, []).append((column, is_text))
+    return out
 
 
-TEXT_TYPES = ("text", "character varying", "character")
-
-
-def _copy_query(schema: str, table: str, *, cur) -> str:
+def _copy_query(schema: str, table: str, columns: list[tuple[str, bool]]) -> str:
     """The SELECT that COPY writes for ``table``: every column in order, text columns
     whose value starts with a formula trigger prefixed with an apostrophe."""
-    cur.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-        [schema, table],
-    )
-    columns = []
-    for name, data_type in cur.fetchall():
+    out = []
+    for name, is_text in columns:
         col = qi(name)
-        if data_type in TEXT_TYPES:
+        if is_text:
             col = f"CASE WHEN {col} ~ E'^[-=+@\\t\\r]' THEN '''' || {col} ELSE {col} END AS {col}"
-        columns.append(col)
-    return f"SELECT {', '.join(columns)} FROM {qi(schema)}.{qi(table)}"
+        out.append(col)
+    return f"SELECT {', '.join(out)} FROM {qi(schema)}.{qi(table)}"
 
 
 def _pg_dump(schema: str, target: str, *, snapshot: str | None = None) -> str | None:
@@ -110,17 +118,18 @@ def tenant_export_build(
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             with snap_conn.cursor() as cur:
-                for table in schema_tables(schema, cur=cur):
-                    buf = io.BytesIO()
-                    # psycopg2's copy_expert writes the COPY output into buf.
-                    cur.copy_expert(
-                        f"COPY ({_copy_query(schema, table, cur=cur)}) "
-                        "TO STDOUT WITH (FORMAT csv, HEADER true)",
-                        buf,
-                    )
-                    zf.writestr(f"csv/{table}.csv", buf.getvalue())
-                    cur.execute(f"SELECT count(*) FROM {qi(schema)}.{qi(table)}")
-                    counts[table] = cur.fetchone()[0]
+                for table, columns in schema_columns(schema, cur=cur).items():
+                    # copy_expert writes the COPY output, row by row, straight into the
+                    # zip member (compressed as it goes, 1 MB at a time): no table is
+                    # held in memory.
+                    member = zf.open(f"csv/{table}.csv", "w", force_zip64=True)
+                    with io.BufferedWriter(member, buffer_size=COPY_BUFFER) as member:
+                        cur.copy_expert(
+                            f"COPY ({_copy_query(schema, table, columns)}) "
+                            "TO STDOUT WITH (FORMAT csv, HEADER true)",
+                            member,
+                        )
+                    counts[table] = cur.rowcount  # the rows COPY wrote ("COPY n")
             dump_note = "Dump skema tidak diminta."
             if dump:
                 with tempfile.TemporaryDirectory() as tmp:
