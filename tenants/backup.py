@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,18 @@ PROFILE_FIELDS = (
 
 class BackupError(Exception):
     """pg_dump missing or failed, or an unreadable backup file."""
+
+
+# What reading a gzip file that was cut short or corrupted raises: the stream ends before
+# its end marker (EOFError), its CRC/size trailer is wrong (BadGzipFile), bad deflate data.
+GZIP_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _damaged(path, exc: BaseException) -> BackupError:
+    return BackupError(
+        f"{path}: the backup file is truncated or damaged ({exc}); nothing was restored. "
+        "Restore from an intact copy of the backup."
+    )
 
 
 # ------------------------------------------------------------------------------- backup
@@ -396,7 +409,9 @@ def backup_meta(path: str | Path) -> dict:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             first = f.readline()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except EOFError as exc:  # ends before its first line is whole
+        raise _damaged(path, exc) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise BackupError(f"{path}: not a Lumbung cooperative backup ({exc})") from exc
     if not first.startswith(MAGIC):
         raise BackupError(f"{path}: not a Lumbung cooperative backup")
@@ -430,6 +445,26 @@ _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _SET = re.compile(r"^SET (?!LOCAL )", re.IGNORECASE)
 _SET_CONFIG = re.compile(r"set_config\(('[^']*'), ('[^']*'), false\)")
 _COPY = re.compile(r"^COPY .* FROM stdin;$")
+
+
+class _Lines:
+    """The lines of the backup being restored; remembers a gzip stream that ends early
+    or fails its check (``damage``), which psycopg2 otherwise reports only as a failed
+    COPY when it happens while a table's rows are being read."""
+
+    def __init__(self, f):
+        self._f = f
+        self.damage: BaseException | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._f)
+        except GZIP_DAMAGE as exc:
+            self.damage = exc
+            raise
 
 
 class _CopyData(io.RawIOBase):
@@ -551,7 +586,7 @@ def cooperative_restore(
         with transaction.atomic():
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 f.readline()  # the metadata line
-                lines = iter(f)
+                lines = _Lines(f)
                 with connection.cursor() as wrapper:
                     cur = wrapper.cursor  # psycopg2's: COPY and no % interpolation
                     try:
@@ -561,7 +596,11 @@ def cooperative_restore(
                             else:
                                 cur.copy_expert(item[1], io.BufferedReader(_CopyData(item[2])))
                             result.statements += 1
+                    except GZIP_DAMAGE as exc:
+                        raise _damaged(path, exc) from exc
                     except (DatabaseError, psycopg2.Error) as exc:
+                        if lines.damage is not None:  # the file ended inside a COPY
+                            raise _damaged(path, lines.damage) from exc
                         raise BackupError(
                             f"restore failed at statement {result.statements + 1}: {exc}"
                         ) from exc
