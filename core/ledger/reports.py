@@ -705,10 +705,13 @@ def cash_flow(*, date_from: date, date_to: date, compare: bool = True) -> dict:
 PAGE_SIZE = 100
 
 
-def _ledger_segments(account_id: int, date_from: date, date_to: date) -> list[tuple]:
+def _ledger_segments(
+    account_id: int, date_from: date, date_to: date, *, sums: bool = True
+) -> list[tuple]:
     """The range split by month: [(start, end, count, debit, credit)]. Whole months come
     from the balances table; a partial first/last month is counted from its lines (at
-    most a month of one account's lines)."""
+    most a month of one account's lines). ``sums=False``: counts only (debit and credit
+    zero), no sums over the lines."""
     months = []
     d = date_from.replace(day=1)
     while d <= date_to:
@@ -717,8 +720,9 @@ def _ledger_segments(account_id: int, date_from: date, date_to: date) -> list[tu
         d = nxt
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT month, lines, debit, credit FROM ledger_accountbalance"
-            " WHERE account_id = %s AND month >= %s AND month <= %s",
+            "SELECT month, lines, "
+            + ("debit, credit" if sums else "0, 0")
+            + " FROM ledger_accountbalance WHERE account_id = %s AND month >= %s AND month <= %s",
             [account_id, date_from.replace(day=1), date_to.replace(day=1)],
         )
         full = {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
@@ -731,8 +735,12 @@ def _ledger_segments(account_id: int, date_from: date, date_to: date) -> list[tu
                 n, dr, cr = 0, ZERO, ZERO
             else:
                 cur.execute(
-                    "SELECT count(*), coalesce(sum(debit), 0), coalesce(sum(credit), 0)"
-                    " FROM ledger_journalline WHERE account_id = %s AND date >= %s AND date <= %s",
+                    (
+                        "SELECT count(*), coalesce(sum(debit), 0), coalesce(sum(credit), 0)"
+                        if sums
+                        else "SELECT count(*), 0, 0"
+                    )
+                    + " FROM ledger_journalline WHERE account_id = %s AND date >= %s AND date <= %s",
                     [account_id, start, end],
                 )
                 n, dr, cr = cur.fetchone()
@@ -766,6 +774,15 @@ def _ledger_rows(account: Account, raw, running: Decimal):
             "credit": c,
             "balance": running,
         }
+
+
+def general_ledger_line_count(*, account: Account, date_from: date, date_to: date) -> int:
+    """How many lines ``account``'s buku besar has in [date_from, date_to]: per-month
+    counts from the balances table, a partial first/last month counted from its lines.
+    What a request needs to choose between a file now, a refusal and a background file,
+    without the opening balance, the totals or the "has sen" check (the file's builder
+    computes those, once)."""
+    return sum(s[2] for s in _ledger_segments(account.pk, date_from, date_to, sums=False))
 
 
 def _ledger_head(account: Account, date_from: date, date_to: date) -> tuple[dict, list[tuple]]:

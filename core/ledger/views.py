@@ -579,10 +579,14 @@ def account_ledger(request, pk: int):
     rng = _range(request)
     fmt = request.GET.get("format")
     if fmt in ("pdf", "xlsx"):
-        data = reports.general_ledger_all(account=acc, date_from=rng.date_from, date_to=rng.date_to)
-        if fmt == "xlsx" and data["count"] > settings.LEDGER_XLSX_SYNC_MAX_LINES:
-            return _ledger_export_request(request, acc, rng, data["count"])
-        if fmt == "pdf" and data["count"] > settings.LEDGER_PDF_MAX_LINES:
+        # The line count alone decides: a background file's head (opening balance,
+        # totals, sen) is computed by its task, once; a refused PDF needs none.
+        count = reports.general_ledger_line_count(
+            account=acc, date_from=rng.date_from, date_to=rng.date_to
+        )
+        if fmt == "xlsx" and count > settings.LEDGER_XLSX_SYNC_MAX_LINES:
+            return _ledger_export_request(request, acc, rng, count)
+        if fmt == "pdf" and count > settings.LEDGER_PDF_MAX_LINES:
             messages.error(
                 request,
                 _(
@@ -590,13 +594,14 @@ def account_ledger(request, pk: int):
                     "banyak %(max)s baris): unduh XLSX atau persempit periodenya."
                 )
                 % {
-                    "n": number_format(data["count"], force_grouping=True),
+                    "n": number_format(count, force_grouping=True),
                     "max": number_format(settings.LEDGER_PDF_MAX_LINES, force_grouping=True),
                 },
             )
             query = request.GET.copy()
             query.pop("format")
             return redirect(f"{request.path}?{query.urlencode()}")
+        data = reports.general_ledger_all(account=acc, date_from=rng.date_from, date_to=rng.date_to)
     else:
         try:
             page = int(request.GET.get("page") or 1)

@@ -278,3 +278,44 @@ def test_with_real_commits_the_task_runs_in_its_cooperative_from_one_snapshot(
     assert export.file.name.startswith(f"{scratch_tenant.schema_name}/ledger/")
     rows = list(load_workbook(export.file.path).active.iter_rows(values_only=True))
     assert next(x for x in rows if x[2] == TOTAL_LABEL)[5] == 25000
+
+
+def test_the_request_only_counts_lines_the_task_computes_the_head_once(
+    login, bendahara, today, settings, media, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Deciding between a file now and one in the background needs only the range's line
+    count: the request runs no opening balance, totals or "has sen" query (sums over the
+    balances table or the lines); the task computes those, once."""
+    from django.test.utils import CaptureQueriesContext
+
+    from core.ledger.tasks import ledger_export_build_task
+
+    queued = []
+    monkeypatch.setattr(ledger_export_build_task, "delay", lambda pk: queued.append(pk))
+    settings.LEDGER_XLSX_SYNC_MAX_LINES = 5
+    acc = _receipts(bendahara, today, 7, each="1000.50")
+    c = login("bendahara")
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        r = c.get(_url(acc, today))
+    assert r.status_code == 302 and len(queued) == 1
+    export = LedgerExport.objects.get()
+    assert export.line_count == 7 and export.status == "queued"
+    ledger_sql = [q["sql"] for q in ctx.captured_queries if "ledger_" in q["sql"]]
+    head = [q for q in ledger_sql if "sum(" in q.lower() or "trunc(" in q.lower()]
+    assert head == [], head
+
+
+def test_a_pdf_too_long_is_refused_from_the_line_count_alone(login, bendahara, today, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.LEDGER_PDF_MAX_LINES = 5
+    acc = _receipts(bendahara, today, 7)
+    with CaptureQueriesContext(connection) as ctx:
+        r = login("bendahara").get(_url(acc, today, fmt="pdf"))
+    assert r.status_code == 302 and "format=" not in r["Location"]
+    head = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "ledger_" in q["sql"] and ("sum(" in q["sql"].lower() or "trunc(" in q["sql"].lower())
+    ]
+    assert head == [], head
