@@ -26,6 +26,8 @@ from core.common.spreadsheet import (
     nip_cell,
     norm_header,
     read_workbook,
+    split_rows,
+    split_rows_message,
 )
 
 ID_HEADERS = {
@@ -179,6 +181,10 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         )
         return out
     amount_label = str(header[amount_col])
+    split = split_rows(book, sheet, header_at)
+    if split:  # the amounts of those rows may be read from the wrong piece
+        out.file_errors.append(split_rows_message(split))
+        return out
     data_rows = sum(1 for raw in sheet.rows[header_at + 1 :] if not raw.blank)
     if data_rows > MAX_ROWS:
         out.file_errors.append(

@@ -103,3 +103,28 @@ def test_plain_csv_nip_amount_list(coop, cutoffs):
     line.refresh_from_db()
     assert line.paid_wajib == line.wajib and line.shortfall == 0
     assert_reconciled()
+
+
+def test_csv_row_split_by_an_unquoted_decimal_comma_is_refused(coop, cutoffs):
+    """A comma-separated return with ``1.250.000,00`` unquoted splits that row's amount
+    in two (a value right of the header's last column): the file is refused naming the
+    row, instead of an amount read from the wrong piece."""
+    by = coop["by"]
+    _ag_a, ag_b = coop["agencies"]
+    m4 = coop["m"][3]
+    run = make_run(on=cutoffs[1], by=by)
+    line = DeductionLine.objects.get(run=run, member=m4)
+    amount = f"{int(line.total):,}".replace(",", ".")
+    content = f"NIP,Jumlah\n{m4.nip},{amount},00\n".encode()
+    imp = deduction_import_upload(
+        run=run, agency=ag_b, content=content, file_name="dinkes.csv", by=by
+    )
+    assert imp.status == "invalid"
+    assert any("Baris 2" in e and "tanda kutip" in e for e in imp.file_errors), imp.file_errors
+    assert imp.total_realized == 0
+    # quoted, the same amount is read whole
+    content = f'NIP,Jumlah\n{m4.nip},"{amount},00"\n'.encode()
+    imp = deduction_import_upload(
+        run=run, agency=ag_b, content=content, file_name="dinkes2.csv", by=by
+    )
+    assert imp.status == "valid" and imp.total_realized == line.total
