@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from tenants import signup as tenant_signup
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
+from tenants.validators import validate_slug
 
 from .models import MigrationRun
 from .tasks import migrate_all_tenants_task
@@ -292,6 +294,23 @@ def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason
         )
     if cooperative.is_public:
         raise ApplicationError(ConsoleErrors.STATE, _("Bukan koperasi."))
+    if cooperative.is_practice:
+        raise ApplicationError(
+            ConsoleErrors.STATE, _("Domain khusus tidak dapat ditambahkan ke ruang latihan.")
+        )
+    base = settings.BASE_DOMAIN.lower()
+    if domain.endswith(f".{base}"):
+        # An address under Lumbung's own domain is a cooperative address: the sign-up's
+        # rules apply (no reserved name such as konsol or admin, no <slug>-latihan of a
+        # practice copy, no punycode, one label only).
+        try:
+            validate_slug(domain[: -len(base) - 1])
+        except ApplicationError as exc:
+            raise ApplicationError(
+                ConsoleErrors.DOMAIN,
+                exc.message,
+                fields={"domain": exc.fields.get("slug") or [exc.message]},
+            )
     if Domain.objects.filter(domain=domain).exists():
         raise ApplicationError(
             ConsoleErrors.DOMAIN,
