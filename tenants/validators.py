@@ -17,7 +17,8 @@ EMAIL_TOO_LONG = gettext_lazy(
     "Alamat e-mail paling panjang %(limit_value)s karakter (sekarang %(show_value)s)."
 )
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+# \Z, not $: "$" also matches before a final newline ("abc\n" would pass).
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])\Z")
 RESERVED_SLUGS = frozenset(
     [
         "www",
@@ -112,7 +113,7 @@ def validate_slug(slug: str) -> None:
         )
 
 
-PHONE_RE = re.compile(r"^\+62[1-9][0-9]{7,12}$")
+PHONE_RE = re.compile(r"^\+62[1-9][0-9]{7,12}\Z")
 
 
 def normalize_phone(raw: str) -> str:

@@ -76,3 +76,28 @@ def test_failure_mid_way_leaves_no_half_made_tenant(db, settings):
 
 def failing_seeder(*, cooperative):
     raise RuntimeError("seed failed on purpose")
+
+
+@pytest.mark.parametrize("slug", ["kpri-baru\n", "kpri-baru\r\n", "kpri-baru "])
+def test_a_slug_with_trailing_whitespace_is_refused_as_malformed(db, slug):
+    """``$`` matches before a final newline: the address check must not let one through
+    (it would reach the database's own check and end in an IntegrityError)."""
+    from core.common.errors import ApplicationError
+    from tenants.validators import validate_slug
+
+    with pytest.raises(ApplicationError) as refused:
+        validate_slug(slug)
+    assert refused.value.code == "slug_invalid"
+    with pytest.raises(CommandError, match="slug_invalid"):
+        call_command(
+            "create_cooperative",
+            "--slug",
+            slug,
+            "--name",
+            "X",
+            "--admin-email",
+            "a@b.test",
+            "--admin-password",
+            "Sandi-rahasia-9",
+        )
+    assert not Cooperative.objects.filter(slug__startswith="kpri-baru").exists()
