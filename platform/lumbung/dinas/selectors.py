@@ -29,6 +29,16 @@ SORTS = {
     "rat": "last_rat_date",
     "activity": "last_activity",
 }
+# The cooperatives the table, its totals and its regency filter show: those still keeping
+# their books in Lumbung (a suspended one is read-only, its figures still its own); an
+# archived one has left (nobody logs in, its figures frozen at the last refresh), a failed
+# or unfinished one never started.
+SHOWN_STATUSES = (
+    Cooperative.Status.TRIAL,
+    Cooperative.Status.ACTIVE,
+    Cooperative.Status.PAST_DUE,
+    Cooperative.Status.SUSPENDED,
+)
 SUM_FIELDS = (
     "members_active",
     "members_joined",
@@ -84,10 +94,13 @@ TABLE_COOPERATIVE_FIELDS = ("cooperative__name", "cooperative__regency", "cooper
 
 
 def latest_indicators(pembina: Pembina) -> QuerySet[Indicator]:
-    """Each consenting area cooperative's latest indicator row."""
+    """Each consenting area cooperative's latest indicator row (SHOWN_STATUSES only)."""
     return (
         Indicator.objects.filter(
-            latest=True, cooperative__dinas_sharing__shared=True, cooperative__is_practice=False
+            latest=True,
+            cooperative__dinas_sharing__shared=True,
+            cooperative__is_practice=False,
+            cooperative__status__in=SHOWN_STATUSES,
         )
         .filter(area_filter(pembina, "cooperative__"))
         .exclude(cooperative__schema_name="public")
@@ -168,6 +181,7 @@ def indicator_page(
 def area_regencies(pembina: Pembina) -> list[str]:
     return list(
         area_cooperatives(pembina)
+        .filter(status__in=SHOWN_STATUSES)
         .exclude(regency="")
         .order_by("regency")
         .values_list("regency", flat=True)
