@@ -1,7 +1,8 @@
 """Subscription state on the cooperative's host.
 
 - suspended: read-only. Every non-safe request (POST/PUT/PATCH/DELETE) is refused with a
-  clear message and a link to pay, except logging in/out and the billing payment pages.
+  clear message and a link to pay, except logging in/out, the billing payment pages and
+  the Dinas sharing consent.
   Pages, exports and members' own balances still work.
 - archived: nobody logs in; every page says why (data is kept, operators can export it).
 - past_due / over the plan's member limit / trial ending: ``request.billing_banner`` is
@@ -26,11 +27,13 @@ from tenants.models import Cooperative
 from .models import Notice, Plan, Subscription
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Paths that stay writable while suspended: signing in/out, language, paying.
+# Paths that stay writable while suspended: signing in/out, language, paying, and the
+# consent to share figures with the Dinas (withdrawing it never waits for a payment).
 WRITABLE_WHILE_SUSPENDED = (
     "/masuk/",
     "/keluar/",
     "/i18n/",
+    "/pengaturan/dinas/",
     "/langganan/bayar/",
     "/langganan/kelola/",
     "/langganan/transfer/",

@@ -24,7 +24,9 @@ from .models import Indicator, SharingState, YearFigures
 
 log = logging.getLogger(__name__)
 
-RUNNING_STATUSES = ("trial", "active", "past_due")
+# A suspended cooperative is refreshed too: its books are its own (read-only for users),
+# and a consent it withdrew while suspended must reach the public side.
+RUNNING_STATUSES = ("trial", "active", "past_due", "suspended")
 
 
 def _tenant_figures(*, schema: str, today: date) -> dict | None:
