@@ -52,7 +52,13 @@ from tenants.errors import TenantErrors
 
 from .models import Cooperative, Domain
 from .schema_template import expected_migrations, qi
-from .services import provisioned_hooks, schema_name_for, tenant_host
+from .services import (
+    provisioned_hooks,
+    schema_name_for,
+    slug_held_by_signup,
+    slug_in_use,
+    tenant_host,
+)
 from .validators import validate_slug
 
 log = logging.getLogger(__name__)
@@ -548,7 +554,8 @@ def cooperative_restore(
     old = meta["schema"]
     new = schema_name_for(slug)
     if (
-        Cooperative.objects.filter(slug=slug).exists()
+        slug_in_use(slug)  # a cooperative's, or served as a domain
+        or slug_held_by_signup(slug)
         or Cooperative.objects.filter(schema_name=new).exists()
     ):
         raise ApplicationError(

@@ -6,10 +6,12 @@ import re
 import secrets
 import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tenants.models import TenantMixin
@@ -22,7 +24,7 @@ from core.users.models import User
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
-from .models import Cooperative, Domain
+from .models import Cooperative, Domain, SignupRequest
 from .schema_template import schema_clone, template_state
 from .validators import validate_slug
 
@@ -41,6 +43,25 @@ def slug_in_use(slug: str) -> bool:
         Cooperative.objects.filter(slug=slug).exists()
         or Domain.objects.filter(domain=tenant_host(slug)).exists()
     )
+
+
+def verify_max_age() -> int:
+    """How long a verification link lives, and so how long an unverified sign-up holds
+    its address against others after its last verification e-mail (a few hours:
+    squatting a name costs a new e-mail)."""
+    return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 3 * 3600)
+
+
+def slug_held_by_signup(slug: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether a live sign-up (other than ``exclude_pk``) holds ``slug``: verified and
+    waiting for its provisioning, or not yet verified within the link's life."""
+    stale_before = timezone.now() - timedelta(seconds=verify_max_age())
+    live = SignupRequest.objects.filter(slug=slug, status__in=SignupRequest.LIVE).exclude(
+        status=SignupRequest.Status.PENDING, verification_sent_at__lt=stale_before
+    )
+    if exclude_pk is not None:
+        live = live.exclude(pk=exclude_pk)
+    return live.exists()
 
 
 def tenant_url(slug: str) -> str:
@@ -97,6 +118,7 @@ def cooperative_create(
     status: str = Cooperative.Status.TRIAL,
     admin_password_hash: str | None = None,
     clone: bool | None = None,
+    signup_id: int | None = None,
     **profile,
 ) -> CreatedCooperative:
     """Create a cooperative: tenant row, domain, schema, seed data, first admin.
@@ -106,12 +128,13 @@ def cooperative_create(
     back to running every migration otherwise; ``clone=True`` refuses a missing or stale
     template (ApplicationError); ``clone=False`` always runs the migrations.
     ``admin_password_hash`` (an already hashed password, e.g. from the sign-up form)
-    takes the place of ``admin_password``.
+    takes the place of ``admin_password``. An address a live sign-up holds is refused,
+    except to that sign-up's own provisioning (``signup_id``).
 
     All or nothing: everything, the schema included, happens in one database
     transaction, so a failure at any step (or a crash) leaves no row, domain or schema."""
     validate_slug(slug)
-    if slug_in_use(slug):
+    if slug_in_use(slug) or slug_held_by_signup(slug, exclude_pk=signup_id):
         raise ApplicationError(
             TenantErrors.SLUG_TAKEN,
             _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},

@@ -31,20 +31,13 @@ from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
-from .services import cooperative_create, slug_in_use, tenant_url
+from .services import cooperative_create, slug_in_use, tenant_url, verify_max_age
 from .validators import validate_email_length, validate_slug
 
 log = logging.getLogger(__name__)
 
 VERIFY_SALT = "tenants.signup.verify"
 LOGIN_SALT = "tenants.signup.login"
-
-
-def verify_max_age() -> int:
-    """How long a verification link lives, and so how long an unverified sign-up holds
-    its address against others after its last verification e-mail (a few hours:
-    squatting a name costs a new e-mail)."""
-    return getattr(settings, "SIGNUP_VERIFY_MAX_AGE", 3 * 3600)
 
 
 def resend_interval() -> int:
@@ -341,6 +334,7 @@ def signup_provision(*, signup_id: int) -> SignupRequest:
             actor=f"signup:{signup.pk}",
             status=Cooperative.Status.TRIAL,
             clone=True,
+            signup_id=signup.pk,
             kind=signup.kind,
             legal_number=signup.legal_number,
             legal_date=signup.legal_date,
