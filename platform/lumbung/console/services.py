@@ -385,10 +385,11 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
 
 
 @transaction.atomic
-def migration_run_start(*, operator, reason: str = "") -> MigrationRun:
+def migration_run_start(*, operator, reason: str) -> MigrationRun:
     """Queue a bulk migration of every tenant schema (Celery); progress is kept on the
     MigrationRun row."""
     _require(operator, "migrate")
+    reason = _reason(reason)
     running = MigrationRun.objects.filter(
         status__in=[MigrationRun.Status.QUEUED, MigrationRun.Status.RUNNING]
     ).exists()
