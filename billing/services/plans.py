@@ -106,6 +106,27 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
         provider_get(Subscription.Provider.STRIPE).change_plan(
             subscription=sub, plan=plan, interval=interval
         )
+        if _card_deferred(sub):
+            # The card charges nothing until what was paid (by transfer or an earlier
+            # card) runs out: that period stays on the plan it was paid for, and the new
+            # plan applies when the card starts charging (as subscription_sync_stripe
+            # keeps it).
+            sub.next_plan, sub.next_interval = plan, interval
+            sub.save()
+            _audit(
+                actor=by,
+                action=BillingAudit.PLAN_CHANGE_SCHEDULED,
+                target=sub.cooperative,
+                data={
+                    "from": f"{old_plan.code}/{old_interval}",
+                    "to": f"{plan.code}/{interval}",
+                    "active_members": count,
+                    "from_date": (
+                        timezone.localdate(_paid_until(sub)) + timedelta(days=1)
+                    ).isoformat(),
+                },
+            )
+            return sub
     sub.plan, sub.interval = plan, interval
     sub.next_plan, sub.next_interval = None, ""
     if sub.is_over_limit and plan.allows(count):
@@ -127,6 +148,15 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
         },
     )
     return sub
+
+
+def _card_deferred(sub: Subscription) -> bool:
+    """A card subscription that charges nothing yet because a paid period still runs
+    (Stripe's ``trialing`` until that period ends: card_billing_start)."""
+    paid_until = _paid_until(sub)
+    return (
+        sub.stripe_status == "trialing" and paid_until is not None and paid_until > timezone.now()
+    )
 
 
 def _bank_plan_change_in_paid_period(

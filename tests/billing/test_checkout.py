@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.models import Invoice, Plan, Subscription, WebhookEvent
+from billing.providers.stripe_provider import subscription_price_id
 from tenants.models import Cooperative
 
 from .stripe_server import R
@@ -316,3 +317,34 @@ def test_sync_between_the_paid_end_and_the_deferred_card_start_keeps_the_coopera
     }
     sub = services.subscription_sync_stripe(subscription=subscription_a, stripe_sub=stripe_sub)
     assert sub.status == "active", sub.status
+
+
+def test_plan_change_while_the_card_waits_for_a_bank_paid_year_applies_when_the_card_charges(
+    admin_client_a, stripe_plans, deliver, subscription_a, operator
+):
+    """A card set up during a year paid by transfer charges nothing until the year ends:
+    "Ganti paket" then must not move the cooperative to a dearer plan for free for the
+    rest of the year it paid at the cheaper price; the change applies when the card
+    starts charging."""
+    from .conftest import pay_by_bank
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    pay_by_bank(subscription_a, "kecil", "year", operator)
+    _, sub = subscribe(admin_client_a, deliver, plan_code="kecil", interval="year")
+    assert sub.stripe_status == "trialing" and sub.plan.code == "kecil"
+    paid_until = sub.current_period_end
+    besar = Plan.objects.get(code="besar")
+
+    response = admin_client_a.post("/langganan/paket/", {"plan": besar.pk, "interval": "year"})
+    assert response.status_code == 302
+
+    sub.refresh_from_db()
+    assert sub.plan.code == "kecil", "no free upgrade for the year paid at the kecil price"
+    assert sub.next_plan == besar and sub.next_interval == "year"
+    remote = _remote(sub.stripe_subscription_id)
+    assert subscription_price_id(remote) == besar.stripe_price_yearly_id  # moved at Stripe
+    # Stripe's own report of the change keeps it for when the card charges
+    deliver("customer.subscription.updated", {"id": sub.stripe_subscription_id})
+    sub.refresh_from_db()
+    assert sub.plan.code == "kecil" and sub.next_plan == besar
+    assert sub.current_period_end == paid_until
