@@ -81,8 +81,29 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
     old_plan, old_interval = sub.plan, sub.interval
     if old_plan.pk == plan.pk and old_interval == interval:
         if sub.next_plan_id or sub.next_interval:
-            sub.next_plan, sub.next_interval = None, ""  # back to the current plan
+            # Back to the current plan: the change given up is not owed any more (its
+            # renewal or prorated invoice, still unpaid, is void; the sweep invoices the
+            # renewal for the plan kept).
+            given_up = f"{(sub.next_plan or old_plan).code}/{sub.next_interval or old_interval}"
+            if _card_deferred(sub):  # the waiting card is moved back too
+                provider_get(Subscription.Provider.STRIPE).change_plan(
+                    subscription=sub, plan=plan, interval=interval
+                )
+            sub.next_plan, sub.next_interval = None, ""
             sub.save()
+            today = timezone.localdate()
+            for inv in sub.invoices.filter(
+                provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
+            ).select_for_update():
+                if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
+                    inv.status = Invoice.Status.VOID
+                    inv.save(update_fields=["status"])
+            _audit(
+                actor=by,
+                action=BillingAudit.PLAN_CHANGE_SCHEDULED,
+                target=sub.cooperative,
+                data={"from": given_up, "to": f"{plan.code}/{interval}", "active_members": count},
+            )
         return sub
     today = timezone.localdate()
     paid = (
@@ -178,6 +199,25 @@ def _bank_plan_change_in_paid_period(
         period_end=paid.period_end,  # the paid period covering today
         today=today,
     )
+    period_end = paid.period_end
+    if amount > 0:
+        # Periods after this one already paid (a renewal paid early) were paid at the
+        # old plan's price: the new plan applies to them too, so their difference is
+        # owed in full.
+        for later in (
+            sub.invoices.filter(
+                provider=Subscription.Provider.BANK_TRANSFER,
+                status=Invoice.Status.PAID,
+                kind=Invoice.Kind.SUBSCRIPTION,
+                period_start__gt=paid.period_end,
+            )
+            .select_related("plan")
+            .order_by("period_start", "pk")
+        ):
+            amount += max(
+                plan.price_for(later.interval) - later.plan.price_for(later.interval), Decimal(0)
+            )
+            period_end = max(period_end, later.period_end)
     data = {
         "from": f"{old_plan.code}/{sub.interval}",
         "to": f"{plan.code}/{interval}",
@@ -191,7 +231,7 @@ def _bank_plan_change_in_paid_period(
             by=by,
             kind=Invoice.Kind.PRORATION,
             amount=amount,
-            period=(today, paid.period_end),
+            period=(today, period_end),
         )
         data |= {"invoice": invoice.number, "amount": str(amount)}
         _audit(

@@ -155,3 +155,73 @@ def test_proration_amount_is_the_difference_for_the_remaining_days():
     assert services.proration_amount(
         old_price=Decimal(5), new_price=Decimal(3), period_start=start, period_end=end, today=start
     ) == Decimal(0)  # cheaper: nothing to invoice now
+
+
+def test_going_back_to_the_current_plan_voids_the_renewal_invoice_for_the_abandoned_one(
+    tenant_a, operator, clock
+):
+    """A downgrade scheduled for the renewal, then given up: the renewal invoice already
+    issued for the smaller plan is not owed any more (paying it would move the
+    cooperative to the plan it gave up, at its price), the renewal is invoiced for the
+    plan kept, and the change of mind is audited."""
+    from core.audit.models import AuditEvent
+
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=30)
+    small = Plan.objects.get(code="kecil")
+    services.plan_change(subscription=sub, plan=small, interval="month", by="admin")
+    clock.now = sub.current_period_end - timedelta(days=5)
+    services.billing_sweep(now=clock.now)
+    for_small = Invoice.objects.get(subscription=sub, status="open")
+    assert for_small.plan == small
+
+    sub.refresh_from_db()
+    services.plan_change(subscription=sub, plan=first.plan, interval="year", by="admin")
+
+    sub.refresh_from_db()
+    for_small.refresh_from_db()
+    assert sub.next_plan is None and sub.next_interval == ""
+    assert for_small.status == Invoice.Status.VOID
+    reverted = AuditEvent.objects.filter(
+        action="billing.plan_change_scheduled", data__to="sedang/year"
+    )
+    assert reverted.count() == 1
+    services.billing_sweep(now=clock.now + timedelta(hours=1))
+    renewal = Invoice.objects.get(subscription=sub, status="open")
+    assert renewal.plan.code == "sedang" and renewal.interval == "year"
+    assert renewal.amount == first.plan.price_yearly
+    assert renewal.period_start == first.period_end + timedelta(days=1)
+
+
+def test_upgrade_after_the_next_period_was_paid_early_invoices_that_period_too(
+    tenant_a, operator, clock
+):
+    """The renewal paid early at the cheaper price, then an upgrade in the last days of
+    the current period: the next period, already paid at the cheaper price, is not given
+    on the dearer plan for free."""
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.now = sub.current_period_end - timedelta(days=10)
+    services.billing_sweep(now=clock.now)
+    renewal = Invoice.objects.get(subscription=sub, status="open")
+    services.bank_transfer_confirm(invoice=renewal, operator=operator)
+    sub.refresh_from_db()
+    assert sub.plan.code == "sedang"
+    today = timezone.localdate()
+    unlimited = Plan.objects.get(code="tanpa-batas")
+
+    services.plan_change(subscription=sub, plan=unlimited, interval="year", by="admin")
+
+    inv = Invoice.objects.get(subscription=sub, kind=Invoice.Kind.PRORATION)
+    rest_of_year = services.proration_amount(
+        old_price=Decimal(3_500_000),
+        new_price=Decimal(15_000_000),
+        period_start=first.period_start,
+        period_end=first.period_end,
+        today=today,
+    )
+    assert inv.amount == rest_of_year + Decimal(15_000_000 - 3_500_000)
+    assert inv.period_start == today and inv.period_end == renewal.period_end
+    services.bank_transfer_confirm(invoice=inv, operator=operator)
+    sub.refresh_from_db()
+    assert sub.plan == unlimited
+    assert timezone.localdate(sub.current_period_end) == renewal.period_end
