@@ -29,7 +29,12 @@ from .providers.stripe_provider import (
     invoice_subscription_id,
     plan_for_price,
 )
-from .services import invoice_number_next, invoice_tax_fields, subscription_sync_stripe
+from .services import (
+    LIVE_STRIPE_STATUSES,
+    invoice_number_next,
+    invoice_tax_fields,
+    subscription_sync_stripe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +209,8 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
         sub = _sub_for_customer(row, stripe_sub.get("customer"))
         if sub:
             row.subscription = sub
-            subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
+            sub = subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
+            _flag_second_card(row, sub, stripe_sub)
     elif etype == "customer.subscription.trial_will_end":
         stripe_sub = provider.subscription_fetch(obj["id"])
         sub = _sub_for_customer(row, stripe_sub.get("customer"))
@@ -227,6 +233,7 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
                 stripe_sub=stripe_sub,
                 latest_invoice_paid=_latest_invoice_paid(stripe_sub, provider, stripe_inv),
             )
+            _flag_second_card(row, sub, stripe_sub)
         _invoice_mirror(sub, stripe_inv)
         if etype == "invoice.payment_failed" and stripe_inv.get("status") != "paid":
             billing_email_send(
@@ -258,10 +265,28 @@ def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvid
         sub_id = session["subscription"]
         sub_id = sub_id["id"] if isinstance(sub_id, dict) else sub_id
         stripe_sub = provider.subscription_fetch(sub_id)
-        subscription_sync_stripe(
+        sub = subscription_sync_stripe(
             subscription=sub,
             stripe_sub=stripe_sub,
             latest_invoice_paid=_latest_invoice_paid(stripe_sub, provider),
+        )
+        _flag_second_card(row, sub, stripe_sub)
+
+
+def _flag_second_card(row: WebhookEvent, sub: Subscription, stripe_sub: dict) -> None:
+    """A card subscription of this cooperative that still bills but is not the one we
+    follow (two Checkout pages paid, a subscription made in Stripe's dashboard) charges
+    the card a second time: operators must see it (to end and refund it at Stripe)."""
+    if (
+        sub.stripe_subscription_id
+        and sub.stripe_subscription_id != stripe_sub["id"]
+        and stripe_sub.get("status") in LIVE_STRIPE_STATUSES
+    ):
+        _flag(
+            row,
+            f"Langganan kartu kedua {stripe_sub['id']} ({stripe_sub.get('status')}) menagih "
+            f"{sub.cooperative.slug} bersama {sub.stripe_subscription_id}: akhiri dan "
+            "kembalikan dananya di Stripe",
         )
 
 

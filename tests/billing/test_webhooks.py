@@ -196,3 +196,35 @@ def test_signed_event_whose_id_carries_a_nul_is_refused_with_400(client_public, 
     row = WebhookEvent.objects.get()
     assert not row.valid and row.event_id == "evt_\\x00x"
     assert "valid 'id'" in row.error
+
+
+def test_a_second_card_subscription_from_a_double_checkout_is_flagged_for_operators(
+    admin_client_a, stripe_plans, deliver, subscription_a
+):
+    """Two Checkout pages opened before either was paid (a double click, two tabs) give
+    two card subscriptions, both charging the card every month. Ours stays the first;
+    the second must not be dropped silently: operators see it flagged."""
+    from billing.models import Plan
+
+    from .test_checkout import complete_checkout
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(trial_ends_at=timezone.now())
+    plan = Plan.objects.get(code="sedang")
+    pages = [
+        admin_client_a.post(
+            "/langganan/bayar/", {"provider": "stripe", "plan": plan.pk, "interval": "month"}
+        )
+        for _ in range(2)
+    ]
+    assert [p.status_code for p in pages] == [302, 302]
+    sessions = [complete_checkout(p.url) for p in pages]
+    for session in sessions:
+        deliver("checkout.session.completed", {"id": session["id"], "object": "checkout.session"})
+
+    subscription_a.refresh_from_db()
+    first, second = (s["subscription"] for s in sessions)
+    assert subscription_a.stripe_subscription_id == first
+    flagged = WebhookEvent.objects.filter(flagged=True)
+    assert flagged.count() == 1
+    assert second in flagged.get().flag_reason and first in flagged.get().flag_reason
+    assert flagged.get().subscription == subscription_a
