@@ -227,6 +227,10 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
             _("Koperasi harus punya setidaknya satu admin aktif."),
             fields={"role": [_("Ini admin aktif terakhir.")]},
         )
+    if user.is_active and role in STAFF_ROLES and user.role not in STAFF_ROLES:
+        # a member's login made staff takes a staff seat, as creating one does
+        for check in user_create_checks():
+            check(role=role, staff=True)
     user.full_name = full_name.strip()
     user.role = role
     user.is_staff = role in STAFF_ROLES
@@ -255,6 +259,10 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
             raise ApplicationError(
                 UserErrors.LAST_ADMIN, _("Koperasi harus punya setidaknya satu admin aktif.")
             )
+    if active:
+        # a reactivated login takes its seat again, as creating one does
+        for check in user_create_checks():
+            check(role=user.role, staff=user.role in STAFF_ROLES)
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_log(

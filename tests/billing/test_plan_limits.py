@@ -109,3 +109,35 @@ def test_card_subscription_over_the_limit_is_moved_at_stripe_for_the_next_invoic
     assert sub.plan == sedang and not sub.is_over_limit
     [notice] = [m for m in mail.outbox if "melebihi" in m.subject]
     assert "Sedang" in notice.body
+
+
+def test_the_staff_user_limit_holds_when_a_login_becomes_staff_or_is_reactivated(tenant_a, admin_a):
+    """Making a member's login a staff role, or reactivating a staff login after another
+    took its seat, adds a staff user as creating one does: refused on a full plan."""
+    from core.users.models import User
+
+    connection.set_tenant(tenant_a)
+    try:
+        _create_staff(admin_a, 2)
+        third = _create_staff(admin_a, 3)  # admin, 2 and 3: the plan's 3 seats
+        users.user_set_active(by=admin_a, user=third, active=False)
+        _create_staff(admin_a, 4)  # takes the freed seat
+        member_login = users.user_create(
+            by=admin_a,
+            email="anggota@alpha.test",
+            full_name="A",
+            role="anggota",
+            password="Kuat-Sekali-99",
+        )
+        with pytest.raises(ApplicationError) as err:
+            users.user_update(by=admin_a, user=member_login, full_name="A", role="bendahara")
+        assert err.value.code == "plan_staff_limit"
+        with pytest.raises(ApplicationError) as err:
+            users.user_set_active(by=admin_a, user=third, active=True)
+        assert err.value.code == "plan_staff_limit"
+        assert User.objects.get(pk=member_login.pk).role == "anggota"
+        assert not User.objects.get(pk=third.pk).is_active
+        # a staff user changing between staff roles uses no new seat
+        users.user_update(by=admin_a, user=third, full_name="Staf 3", role="ketua")
+    finally:
+        connection.set_schema_to_public()
