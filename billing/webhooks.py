@@ -310,8 +310,23 @@ def _date(ts) -> datetime | None:
     return datetime.fromtimestamp(int(ts), tz=UTC) if ts else None
 
 
-def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
-    """Insert or update our copy of a Stripe invoice (state as fetched now)."""
+def _invoice_period(inv: dict) -> tuple[int | None, int | None]:
+    """The period an invoice pays for: its lines' periods. (A subscription invoice's own
+    ``period_start``/``period_end`` look back one period: the first invoice's are both
+    its creation time.) The invoice's own, without line periods."""
+    lines = ((inv.get("lines") or {}).get("data")) or []
+    periods = [line.get("period") or {} for line in lines]
+    starts = [p["start"] for p in periods if p.get("start")]
+    ends = [p["end"] for p in periods if p.get("end")]
+    if starts and ends:
+        return min(starts), max(ends)
+    return inv.get("period_start"), inv.get("period_end")
+
+
+def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
+    """Insert or update our copy of a Stripe invoice (state as fetched now). An invoice
+    of Rp 0 (a card's trial or deferred start) charged nothing: it is not copied (no
+    number of the tax invoice series, no receipt, no e-Faktur row)."""
     status = {
         "paid": Invoice.Status.PAID,
         "void": Invoice.Status.VOID,
@@ -335,6 +350,7 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
     paid_at = _date(transitions.get("paid_at")) or (
         timezone.now() if status == Invoice.Status.PAID else None
     )
+    period_start, period_end = _invoice_period(inv)
     values = {
         "subscription": sub,
         "provider": Subscription.Provider.STRIPE,
@@ -344,12 +360,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
         "status": status,
         "issued_on": timezone.localdate(created),
         "due_on": timezone.localdate(_date(inv.get("due_date")) or created),
-        "period_start": timezone.localdate(_date(inv["period_start"]))
-        if inv.get("period_start")
-        else None,
-        "period_end": timezone.localdate(_date(inv["period_end"]))
-        if inv.get("period_end")
-        else None,
+        "period_start": timezone.localdate(_date(period_start)) if period_start else None,
+        "period_end": timezone.localdate(_date(period_end)) if period_end else None,
         "paid_at": paid_at,
         "hosted_url": inv.get("hosted_invoice_url") or "",
     }
@@ -357,6 +369,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice:
     charged = from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0"))
     values |= invoice_tax_fields(subscription=sub, price=charged, includes_ppn=True)
     existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
+    if existing is None and not charged:
+        return None
     if existing:
         if existing.status == Invoice.Status.PAID:
             return existing  # paid is final (a database trigger enforces it)

@@ -162,3 +162,87 @@ def test_tax_details_with_a_nul_character_are_refused_with_a_field_error(admin_c
     assert response.status_code == 200
     assert "Alamat NPWP: Karakter null tidak diizinkan." in response.content.decode()
     assert Subscription.objects.get(cooperative=tenant_a).tax_address == ""
+
+
+def _stripe_invoice(sub, *, total: int, created, line_start, line_end, status="paid") -> dict:
+    """A Stripe invoice as the API returns it: for a subscription invoice its own
+    ``period_start``/``period_end`` look back (the first one's are both its creation
+    time); the period paid for is its line's ``period``."""
+    plan = sub.plan
+    ts = int(created.timestamp())
+    return {
+        "id": "in_" + str(ts) + str(total),
+        "object": "invoice",
+        "customer": "cus_alpha",
+        "status": status,
+        "number": f"ALPHA-{total}",
+        "total": total,
+        "amount_due": total,
+        "amount_paid": total if status == "paid" else 0,
+        "created": ts,
+        "period_start": ts,
+        "period_end": ts,
+        "status_transitions": {"paid_at": ts if status == "paid" else None},
+        "lines": {
+            "data": [
+                {
+                    "amount": total,
+                    "price": {"id": plan.stripe_price_monthly_id or "price_x"},
+                    "period": {
+                        "start": int(line_start.timestamp()),
+                        "end": int(line_end.timestamp()),
+                    },
+                }
+            ]
+        },
+    }
+
+
+def test_a_card_invoice_is_for_the_period_its_line_pays_and_counts_in_the_monthly_revenue(
+    subscription_a,
+):
+    from billing.selectors import mrr_billed
+    from billing.webhooks import _invoice_mirror
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(status="active")
+    subscription_a.refresh_from_db()
+    now = timezone.now()
+    with transaction.atomic():
+        inv = _invoice_mirror(
+            subscription_a,
+            _stripe_invoice(
+                subscription_a,
+                total=111_000_00,
+                created=now,
+                line_start=now,
+                line_end=now + timedelta(days=30),
+            ),
+        )
+    assert inv.period_start == timezone.localdate(now)
+    assert inv.period_end == timezone.localdate(now + timedelta(days=30))
+    # three weeks into the month the card paid for, it is still billed revenue
+    later = timezone.localdate(now + timedelta(days=21))
+    assert mrr_billed(subscription=subscription_a, today=later) == Decimal(100_000)
+
+
+def test_a_zero_card_invoice_gets_no_tax_invoice_number_and_no_efaktur_row(subscription_a):
+    """Stripe's Rp 0 invoice for a card's trial (or a deferred start) charges nothing:
+    no number of the tax invoice series, no receipt, no e-Faktur row."""
+    from billing.efaktur import efaktur_rows
+    from billing.webhooks import _invoice_mirror
+
+    now = timezone.now()
+    with transaction.atomic():
+        _invoice_mirror(
+            subscription_a,
+            _stripe_invoice(
+                subscription_a,
+                total=0,
+                created=now,
+                line_start=now,
+                line_end=now + timedelta(days=30),
+            ),
+        )
+    today = timezone.localdate()
+    assert not Invoice.objects.filter(subscription=subscription_a).exists()
+    assert efaktur_rows(year=today.year, month=today.month) == []
