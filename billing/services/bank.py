@@ -52,12 +52,12 @@ def bank_invoice_issue(
         kind=kind,
         status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
     ).select_for_update()
+    replaced = []
     for inv in open_invoices:
         if inv.plan_id == plan.pk and inv.interval == interval and kind == inv.Kind.SUBSCRIPTION:
             return inv
         if inv.status == Invoice.Status.OPEN:
-            inv.status = Invoice.Status.VOID
-            inv.save(update_fields=["status"])
+            replaced.append(inv)
     today = timezone.localdate()
     if period is not None:
         period_start, period_end = period
@@ -86,6 +86,10 @@ def bank_invoice_issue(
         period_start=period_start,
         period_end=period_end,
     )
+    for inv in replaced:
+        invoice_void(
+            sub=sub, invoice=inv, by=by, reason=_("Diganti tagihan %(n)s") % {"n": invoice.number}
+        )
     _audit(
         actor=by,
         action=BillingAudit.BANK_INVOICE_ISSUED,
@@ -95,6 +99,29 @@ def bank_invoice_issue(
             "reference": invoice.reference,
             "amount": str(invoice.amount),
             "kind": kind,
+        },
+    )
+    return invoice
+
+
+def invoice_void(*, sub: Subscription, invoice: Invoice, by, reason: str) -> Invoice:
+    """Make a (locked) unpaid invoice void: no longer owed, reminded or confirmable.
+    Audited with the reason, as every change to what a cooperative owes."""
+    invoice.status = Invoice.Status.VOID
+    invoice.save(update_fields=["status"])
+    _audit(
+        actor=by,
+        action=BillingAudit.BANK_INVOICE_VOIDED,
+        target=invoice,
+        reason=reason,
+        data={
+            "cooperative": sub.cooperative.slug,
+            "amount": str(invoice.amount),
+            "reference": invoice.reference,
+            "kind": invoice.kind,
+            "period": [
+                d.isoformat() if d else None for d in (invoice.period_start, invoice.period_end)
+            ],
         },
     )
     return invoice

@@ -16,7 +16,7 @@ from ..emails import billing_email_send
 from ..models import Invoice, Subscription
 from ..providers.base import provider_get
 from ..usage import active_member_count
-from .bank import bank_invoice_issue
+from .bank import bank_invoice_issue, invoice_void
 from .common import (
     S,
     _audit,
@@ -249,12 +249,20 @@ def _past_due_set(sub: Subscription, *, now: datetime, reason: str, mail: str) -
 
 def _proration_invoices_lapse(sub: Subscription, *, now: datetime) -> None:
     """An upgrade's prorated invoice left unpaid lapses with its period."""
-    Invoice.objects.filter(
-        subscription=sub,
-        kind=Invoice.Kind.PRORATION,
-        status=Invoice.Status.OPEN,
-        period_end__lt=timezone.localdate(now),
-    ).update(status=Invoice.Status.VOID)
+    with transaction.atomic():
+        sub = _lock(sub)  # the subscription first, then its invoices
+        for inv in Invoice.objects.filter(
+            subscription=sub,
+            kind=Invoice.Kind.PRORATION,
+            status=Invoice.Status.OPEN,
+            period_end__lt=timezone.localdate(now),
+        ).select_for_update():
+            invoice_void(
+                sub=sub,
+                invoice=inv,
+                by="system",
+                reason=_("Tagihan selisih tidak dibayar sampai periodenya berakhir"),
+            )
 
 
 def _renewal_invoice_due(sub: Subscription, *, now: datetime) -> bool:

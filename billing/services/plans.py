@@ -16,7 +16,7 @@ from core.common.errors import ApplicationError
 from ..models import Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
 from ..providers.stripe_provider import StripeProvider
-from .bank import bank_invoice_issue
+from .bank import bank_invoice_issue, invoice_void
 from .common import (
     ARREARS_STRIPE_STATUSES,
     LIVE_STRIPE_STATUSES,
@@ -96,8 +96,12 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
                 provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
             ).select_for_update():
                 if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
-                    inv.status = Invoice.Status.VOID
-                    inv.save(update_fields=["status"])
+                    invoice_void(
+                        sub=sub,
+                        invoice=inv,
+                        by=by,
+                        reason=_("Kembali ke paket saat ini: perubahan paket dibatalkan"),
+                    )
             _audit(
                 actor=by,
                 action=BillingAudit.PLAN_CHANGE_SCHEDULED,
@@ -154,10 +158,16 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
         sub.over_limit_since = None
     sub.save()
     if sub.provider == Subscription.Provider.BANK_TRANSFER:
-        # An unpaid invoice for the old plan is replaced by one for the new plan.
-        for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
-            inv.status = Invoice.Status.VOID
-            inv.save(update_fields=["status"])
+        # An unpaid invoice for the old plan is not owed (the next one is for the new plan).
+        for inv in sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
+        ).select_for_update():
+            invoice_void(
+                sub=sub,
+                invoice=inv,
+                by=by,
+                reason=_("Paket diganti menjadi %(plan)s") % {"plan": plan.name},
+            )
     _audit(
         actor=by,
         action=BillingAudit.PLAN_CHANGED,
@@ -188,10 +198,16 @@ def _bank_plan_change_in_paid_period(
     # (a renewal for the old plan, an earlier upgrade) is replaced.
     sub.next_plan, sub.next_interval = plan, interval
     sub.save()
-    for inv in sub.invoices.filter(status=Invoice.Status.OPEN).select_for_update():
+    for inv in sub.invoices.filter(
+        provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
+    ).select_for_update():
         if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
-            inv.status = Invoice.Status.VOID
-            inv.save(update_fields=["status"])
+            invoice_void(
+                sub=sub,
+                invoice=inv,
+                by=by,
+                reason=_("Paket diganti menjadi %(plan)s") % {"plan": plan.name},
+            )
     amount = proration_amount(
         old_price=old_plan.price_for(sub.interval),
         new_price=plan.price_for(sub.interval),

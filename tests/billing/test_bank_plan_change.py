@@ -225,3 +225,42 @@ def test_upgrade_after_the_next_period_was_paid_early_invoices_that_period_too(
     sub.refresh_from_db()
     assert sub.plan == unlimited
     assert timezone.localdate(sub.current_period_end) == renewal.period_end
+
+
+def _voided_audits(inv):
+    from core.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        action="billing.bank_invoice_voided", target_type="billing.invoice", target_id=str(inv.pk)
+    )
+
+
+def test_every_bank_invoice_made_void_is_audited_with_the_reason(tenant_a, operator, clock):
+    """A void invoice is money no longer owed: whichever path voids it (another invoice
+    replaces it, a plan change, an unpaid upgrade lapsing) leaves the audit row."""
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    kecil, sedang = Plan.objects.get(code="kecil"), Plan.objects.get(code="sedang")
+    first = services.bank_invoice_issue(subscription=sub, plan=kecil, interval="year", by="t")
+    second = services.bank_invoice_issue(subscription=sub, plan=sedang, interval="year", by="t")
+    first.refresh_from_db()
+    assert first.status == "void" and _voided_audits(first).count() == 1
+    assert second.number in _voided_audits(first).get().reason
+
+    Subscription.objects.filter(pk=sub.pk).update(provider="bank_transfer")
+    sub.refresh_from_db()
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="admin"
+    )
+    second.refresh_from_db()
+    assert second.status == "void" and _voided_audits(second).count() == 1
+
+    sub, _first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=300)
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
+    )
+    upgrade = Invoice.objects.get(subscription=sub, kind=Invoice.Kind.PRORATION)
+    clock.advance(days=80)
+    services.billing_sweep(now=timezone.now())
+    upgrade.refresh_from_db()
+    assert upgrade.status == "void" and _voided_audits(upgrade).count() == 1
