@@ -208,7 +208,9 @@ def _status_step(sub: Subscription, *, now: datetime, grace: timedelta) -> str |
         sub.status == S.TRIAL
         and sub.trial_ends_at
         and sub.trial_ends_at < now
-        and sub.stripe_status != "trialing"
+        # a card on trial is charged by Stripe at the trial's end, and reported; if that
+        # report is lost, the trial ends after the grace days (as _period_over does)
+        and (sub.stripe_status != "trialing" or sub.trial_ends_at + grace < now)
     ):
         return _past_due_set(sub, now=now, reason=_("Masa uji coba berakhir"), mail="trial_ended")
     if sub.status == S.ACTIVE and _period_over(sub, now):

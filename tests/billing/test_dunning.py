@@ -153,3 +153,20 @@ def test_trial_ending_notice_is_sent_once(subscription_a, django_capture_on_comm
         billing_sweep(now=near + timedelta(hours=1))
     mine = [m for m in mail.outbox if "uji coba" in m.subject and "alpha.test" in m.to[0]]
     assert len(mine) == 1
+
+
+def test_a_trial_with_a_card_whose_stripe_reports_were_lost_still_ends_after_the_grace(
+    subscription_a, settings
+):
+    """A card set up during the trial is charged by Stripe when the trial ends; if that
+    report never arrives (a lost webhook) the trial must not last for ever: after the
+    grace days it ends as an active period's would (billing.services.daily._period_over)."""
+    Subscription.objects.filter(pk=subscription_a.pk).update(
+        stripe_subscription_id="sub_lost", stripe_status="trialing", provider="stripe"
+    )
+    end = subscription_a.trial_ends_at
+    grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+    billing_sweep(now=end + timedelta(days=1))
+    assert _status() == "trial", "Stripe's own report is awaited for the grace days"
+    billing_sweep(now=end + grace + timedelta(days=1))
+    assert _status() == "past_due"
