@@ -6,7 +6,7 @@ Stripe's API), so Rp 150.000 is sent as 15000000."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
@@ -35,7 +35,8 @@ def to_minor(amount: Decimal) -> int:
 
 
 def from_minor(amount: int | None) -> Decimal:
-    return (Decimal(amount or 0) / 100).quantize(Decimal("1"))
+    """Stripe's hundredths -> whole rupiah, half up (as billing.tax rounds)."""
+    return (Decimal(amount or 0) / 100).quantize(Decimal("1"), ROUND_HALF_UP)
 
 
 def _provider_error(exc: stripe.StripeError) -> ApplicationError:

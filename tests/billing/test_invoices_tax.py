@@ -246,3 +246,14 @@ def test_a_zero_card_invoice_gets_no_tax_invoice_number_and_no_efaktur_row(subsc
     today = timezone.localdate()
     assert not Invoice.objects.filter(subscription=subscription_a).exists()
     assert efaktur_rows(year=today.year, month=today.month) == []
+
+
+def test_stripe_amounts_in_hundredths_round_to_whole_rupiah_half_up():
+    """Stripe counts IDR in hundredths; our invoices hold whole rupiah, rounded half up
+    as every amount here (billing.tax), not to the even rupiah."""
+    from billing.providers.stripe_provider import from_minor
+
+    assert from_minor(1_234_450) == Decimal(12_345)
+    assert from_minor(1_234_550) == Decimal(12_346)
+    assert from_minor(1_234_449) == Decimal(12_344)
+    assert from_minor(None) == Decimal(0)
