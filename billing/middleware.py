@@ -151,7 +151,8 @@ def _banner(request: HttpRequest, tenant, status: str) -> dict | None:
                 "max": _num(sub.plan_max_members),
             },
         }
-    if status == S.TRIAL and sub.trial_ends_at and not sub.stripe_subscription_id:
+    # Stripe warns of the trial's end itself only for a card still on trial
+    if status == S.TRIAL and sub.trial_ends_at and sub.stripe_status != "trialing":
         days = (sub.trial_ends_at - timezone.now()).days
         if days <= 7:
             return {
@@ -170,7 +171,7 @@ class _BannerRow(NamedTuple):
     plan_name: str
     plan_max_members: int | None
     trial_ends_at: datetime | None
-    stripe_subscription_id: str
+    stripe_status: str
     recent_notice: str | None
 
 
@@ -179,7 +180,7 @@ class _BannerRow(NamedTuple):
 # 0.2 ms of CPU here against 3 ms for the same query built by the ORM each time.
 _BANNER_SQL = f"""
     SELECT s.over_limit_since, s.active_members, p.name, p.max_members, s.trial_ends_at,
-           s.stripe_subscription_id,
+           s.stripe_status,
            (SELECT n.message FROM {Notice._meta.db_table} n
              WHERE n.subscription_id = s.id AND n.created_at >= %s
              ORDER BY n.created_at DESC, n.id DESC LIMIT 1)

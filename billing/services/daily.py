@@ -185,13 +185,13 @@ def _scheduled_plan_apply(*, sub: Subscription, now: datetime) -> bool:
 
 def _trial_notice_send(sub: Subscription, *, now: datetime, notice: timedelta) -> bool:
     """A trial ending within the notice days gets its one e-mail (Stripe sends its own
-    trial_will_end for a card subscription)."""
+    trial_will_end for a card subscription still on trial)."""
     if not (
         sub.status == S.TRIAL
         and sub.trial_ends_at
         and now < sub.trial_ends_at <= now + notice
         and not sub.trial_notice_sent_at
-        and not sub.stripe_subscription_id
+        and sub.stripe_status != "trialing"  # a card cancelled since gets no word from Stripe
     ):
         return False
     sub.trial_notice_sent_at = now

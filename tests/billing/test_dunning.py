@@ -170,3 +170,23 @@ def test_a_trial_with_a_card_whose_stripe_reports_were_lost_still_ends_after_the
     assert _status() == "trial", "Stripe's own report is awaited for the grace days"
     billing_sweep(now=end + grace + timedelta(days=1))
     assert _status() == "past_due"
+
+
+def test_a_trial_whose_card_was_cancelled_still_gets_the_trial_ending_notice_and_banner(
+    subscription_a, admin_client_a, django_capture_on_commit_callbacks
+):
+    """Stripe warns of a trial's end only for a card still on trial: once that card is
+    cancelled, the cooperative is warned by us, as one that never set up a card."""
+    Subscription.objects.filter(pk=subscription_a.pk).update(
+        stripe_subscription_id="sub_cancelled", stripe_status="canceled", provider="stripe"
+    )
+    near = subscription_a.trial_ends_at - timedelta(days=2)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_sweep(now=near)
+    assert [m for m in mail.outbox if "uji coba" in m.subject and "alpha.test" in m.to[0]]
+    Subscription.objects.filter(pk=subscription_a.pk).update(
+        trial_ends_at=timezone.now() + timedelta(days=2)
+    )
+    page = admin_client_a.get("/anggota/").content.decode()
+    assert "Masa uji coba berakhir dalam" in page
