@@ -250,6 +250,27 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     inv.paid_at = now
     inv.confirmed_by = operator
     inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
+    if inv.kind == Invoice.Kind.SUBSCRIPTION:
+        # Another unpaid invoice for (part of) this period is not owed any more: the
+        # period is paid (a transfer whose proof awaits the operator is left to them).
+        for other in (
+            sub.invoices.filter(
+                provider=Subscription.Provider.BANK_TRANSFER,
+                kind=Invoice.Kind.SUBSCRIPTION,
+                status=Invoice.Status.OPEN,
+                period_start__lte=inv.period_end,
+                period_end__gte=inv.period_start,
+            )
+            .exclude(pk=inv.pk)
+            .select_for_update()
+            .order_by("pk")
+        ):
+            invoice_void(
+                sub=sub,
+                invoice=other,
+                by=operator,
+                reason=_("Periode ini sudah dibayar dengan tagihan %(n)s") % {"n": inv.number},
+            )
     sub.provider = Subscription.Provider.BANK_TRANSFER
     # An invoice for a period after the current one (a renewal paid early, the next
     # period bought on another plan) changes nothing in the current period, which was

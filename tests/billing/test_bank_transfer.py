@@ -331,3 +331,25 @@ def test_rejection_reason_with_a_nul_character_is_refused_with_a_field_error(
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING
     assert not inv.proofs.filter(rejected_at__isnull=False).exists()
+
+
+def test_confirming_a_transfer_voids_the_other_open_invoice_for_the_same_period(tenant_a, operator):
+    """Proof sent for one invoice, then another plan asked for the same period: once the
+    first is confirmed the period is paid, so the second is not owed (no reminders, not
+    paid twice) and the renewal is invoiced when it is due."""
+    Subscription.objects.filter(cooperative=tenant_a).update(trial_ends_at=timezone.now())
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    kecil, sedang = Plan.objects.get(code="kecil"), Plan.objects.get(code="sedang")
+    sent = services.bank_invoice_issue(subscription=sub, plan=kecil, interval="month", by="t")
+    Invoice.objects.filter(pk=sent.pk).update(status=Invoice.Status.AWAITING)  # proof sent
+    other = services.bank_invoice_issue(subscription=sub, plan=sedang, interval="month", by="t")
+    assert other.period_start == sent.period_start
+
+    services.bank_transfer_confirm(invoice=sent, operator=operator)
+
+    other.refresh_from_db()
+    assert other.status == Invoice.Status.VOID
+    sub.refresh_from_db()
+    services.billing_sweep(now=sub.current_period_end - timedelta(days=5))
+    renewal = Invoice.objects.get(subscription=sub, status="open")
+    assert renewal.period_start == sent.period_end + timedelta(days=1)
