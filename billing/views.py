@@ -36,7 +36,7 @@ from .models import Interval, Invoice, PaymentProof, Plan, Subscription
 from .pdf import invoice_pdf
 from .providers.base import provider_get
 from .usage import active_member_count
-from .webhooks import stripe_event_receive
+from .webhooks import rejection_of, stripe_event_receive
 
 # -- cooperative host ------------------------------------------------------------------------
 
@@ -236,9 +236,8 @@ def stripe_webhook(request, token: str):
         )
     status, row = stripe_event_receive(raw_body=request.body, headers=request.headers)
     if status != 200:
-        return JsonResponse(
-            {"error": {"code": "invalid_signature", "message": "invalid signature"}}, status=status
-        )
+        code, message = rejection_of(row)
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
     return JsonResponse({"received": True, "id": row.event_id})
 
 

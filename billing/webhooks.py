@@ -77,6 +77,15 @@ def _event_of(text: str) -> dict:
     return event
 
 
+def rejection_of(row: WebhookEvent) -> tuple[str, str]:
+    """The error code and message answered for a rejected request: a bad signature, or a
+    signed body that is not one event (what was wrong with it)."""
+    kind, _sep, detail = row.error.partition(": ")
+    if kind == "SignatureVerificationError":
+        return "invalid_signature", "invalid signature"
+    return "invalid_event", detail or kind
+
+
 def stripe_event_receive(*, raw_body: bytes, headers) -> tuple[int, WebhookEvent]:
     """Verify and store one webhook request. Returns (HTTP status, stored row). A body
     with a NUL byte is not JSON (and so never a valid event): it is stored escaped and

@@ -196,6 +196,11 @@ def test_signed_event_whose_id_carries_a_nul_is_refused_with_400(client_public, 
     row = WebhookEvent.objects.get()
     assert not row.valid and row.event_id == "evt_\\x00x"
     assert "valid 'id'" in row.error
+    # signed, so not a signature problem: Stripe's dashboard shows what was wrong
+    assert response.json()["error"] == {
+        "code": "invalid_event",
+        "message": "event without a valid 'id'",
+    }
 
 
 def test_a_second_card_subscription_from_a_double_checkout_is_flagged_for_operators(
