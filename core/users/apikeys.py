@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,9 @@ from core.users.errors import UserErrors
 from .models import ApiKey, User
 
 KEY_PREFIX = "lmb"
+# the row-finding part of a key as api_key_create makes it (secrets.token_hex(4)); anything
+# else is refused before the database sees it (a NUL byte there was a 500)
+PREFIX_RE = re.compile(r"[0-9a-f]{8}")
 # last_used_at is rewritten at most this often (not one UPDATE per request).
 LAST_USED_EVERY = timedelta(minutes=1)
 API_KEY_ROLES = frozenset(
@@ -95,7 +99,7 @@ def api_key_check(*, raw: str) -> ApiKey | None:
     """The live key ``raw`` stands for in the current schema, or None. Records the time
     of use (at most once a minute)."""
     parts = (raw or "").strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not PREFIX_RE.fullmatch(parts[1]):
         return None
     key = (
         ApiKey.objects.select_related("user")

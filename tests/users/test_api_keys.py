@@ -209,3 +209,20 @@ def test_a_key_is_neither_a_user_on_the_list_nor_an_admin_that_counts(role_clien
     with pytest.raises(ApplicationError) as err:
         user_update(by=admin, user=admin, full_name="Admin", role="ketua")
     assert err.value.code == "last_admin"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Api-Key lmb_ab\x00cd_x",  # a NUL byte PostgreSQL cannot compare: was a 500
+        "Api-Key lmb_\x00_x",
+        "Bearer lmb_" + "a" * 5000 + "_x",
+        "Api-Key lmb_ABCDEF12_x",
+    ],
+    ids=["nul", "nul-prefix", "long-prefix", "upper-prefix"],
+)
+def test_a_malformed_key_is_refused_as_json_not_a_500(tenant_a, in_tenant_a, header):
+    client = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=header)
+    assert response.status_code in (401, 403)
+    assert response.json()["error"]["code"] == "authentication_failed"
