@@ -14,4 +14,5 @@ class UserAudit(StrEnum):
     DEACTIVATED = "user.deactivated"
     MEMBER_LINKED = "user.member_linked"
     PASSWORD_CHANGED = "user.password_changed"
+    PASSWORD_RESET = "user.password_reset"
     PROFILE_UPDATED = "user.profile_updated"

@@ -1,6 +1,10 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -18,6 +22,43 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Akun ini tidak aktif. Hubungi admin koperasi."),
     }
+
+    def clean(self):
+        # Django sets the username's max_length after the field is built, so it is only
+        # an HTML attribute: a longer name reached authenticate() and django-axes'
+        # failure record (255 characters), a 500. Refused here, before either.
+        username = self.cleaned_data.get("username") or ""
+        limit = self.fields["username"].max_length
+        if len(username) > limit:
+            raise ValidationError(
+                _("Nama pengguna/e-mail paling banyak %(n)s karakter (ini %(len)s)."),
+                code="username_too_long",
+                params={"n": limit, "len": len(username)},
+            )
+        return super().clean()
+
+
+def _same_email(a: str, b: str) -> bool:
+    """Django's own comparison for reset e-mails (NFKC, case-folded)."""
+    return (
+        unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
+    )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, which also answers an invited login that never set its
+    password (no usable password, never signed in): an invitation is a reset link with
+    the same lifetime, and once it expired "Lupa kata sandi" is how the person gets a
+    new one. Django's form sends nothing to a login without a usable password."""
+
+    def get_users(self, email):
+        yield from super().get_users(email)
+        invited = User._default_manager.filter(
+            email__iexact=email, is_active=True, last_login__isnull=True, api_key__isnull=True
+        )
+        for user in invited:
+            if not user.has_usable_password() and _same_email(email, user.email):
+                yield user
 
 
 class UserCreateForm(forms.Form):

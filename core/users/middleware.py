@@ -10,6 +10,8 @@ from django_otp import DEVICE_ID_SESSION_KEY, device_classes
 
 from core.common.queries import exists_each
 
+from .otp import otp_verified
+
 LAST_SEEN_KEY = "lumbung_last_seen"
 # Don't rewrite the session row on every request: only when the mark is this stale.
 _TOUCH_EVERY = 60
@@ -26,11 +28,22 @@ def _has_confirmed_device(user) -> bool:
     )
 
 
+def _second_factor_missing(request, user) -> bool:
+    """A session marked with a device counts only while that device is still one of
+    this user's confirmed devices (an authenticator turned off after a lost phone, or
+    replaced, proves nothing any more); an unmarked session only for a user with none."""
+    if request.session.get(DEVICE_ID_SESSION_KEY):
+        return not otp_verified(request)
+    return _has_confirmed_device(user)
+
+
 class TwoFactorSessionMiddleware:
     """On a cooperative's host, a session of a user who enrolled a TOTP device counts
-    only once the code step was passed in it (``django_otp.login`` marks the session):
-    a session made any other way (an old session from before enrolment, a one-time
-    link) is logged out. Covers the HTML pages and the API's session authentication."""
+    only once the code step was passed in it (``django_otp.login`` marks the session),
+    and only while the device it was passed with stays enrolled: a session made any
+    other way (an old session from before enrolment, a one-time link), or verified
+    with a device since removed, is logged out. Covers the HTML pages and the API's
+    session authentication."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,8 +54,7 @@ class TwoFactorSessionMiddleware:
             getattr(connection, "schema_name", "public") != "public"
             and user is not None
             and user.is_authenticated
-            and not request.session.get(DEVICE_ID_SESSION_KEY)
-            and _has_confirmed_device(user)
+            and _second_factor_missing(request, user)
         ):
             logout(request)
             if not request.path.startswith("/api/"):

@@ -14,7 +14,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -37,6 +37,7 @@ from . import apikeys, services
 from .forms import (
     ApiKeyForm,
     LoginForm,
+    PasswordResetForm,
     ProfileForm,
     TokenForm,
     UserCreateForm,
@@ -119,6 +120,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     address (then 429)."""
 
     template_name = "registration/password_reset_form.html"
+    form_class = PasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
@@ -151,6 +153,23 @@ class PasswordResetView(auth_views.PasswordResetView):
             extra_email_context=self.extra_email_context,
         )
         return redirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "set a new password" page of a reset or invitation link, audited: the
+    password of the link's user changed (``invited``: it set its first one)."""
+
+    def form_valid(self, form):
+        invited = not self.user.has_usable_password()
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit_log(
+                actor=self.user,
+                action=UserAudit.PASSWORD_RESET,
+                target=self.user,
+                data={"invited": invited},
+            )
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

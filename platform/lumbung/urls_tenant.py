@@ -39,7 +39,7 @@ urlpatterns = [
     ),
     path(
         "atur-sandi/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        user_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -325,3 +325,137 @@ def test_one_user_guessed_from_many_addresses_is_capped(client_a, staff, setting
             _login(client_a, staff.username, "salah", ip=f"198.51.100.{20 + i}").status_code == 200
         )
     assert _login(client_a, staff.username, PW, ip="198.51.100.99").status_code == 429
+
+
+# ---------------------------------------------------------------- review: auth hardening
+
+
+@pytest.mark.parametrize("host", ["tenant", "apex"])
+@pytest.mark.parametrize("length", [151, 300, 100_000])
+def test_an_overlong_username_is_a_form_error_not_a_500(client_a, client_public, host, length):
+    """A login name longer than a login holds (150) is refused by the form; it used to
+    reach the lockout's failure record (255 characters) and fail with a 500."""
+    from axes.models import AccessAttempt
+
+    client, paths = (
+        (client_a, ["/masuk/"])
+        if host == "tenant"
+        else (client_public, ["/masuk/", "/konsol/masuk/", "/dinas/masuk/"])
+    )
+    for path in paths:
+        resp = client.post(path, {"username": "x" * length, "password": "salah"})
+        assert resp.status_code == 200, path
+        body = resp.content.decode()
+        assert f"paling banyak 150 karakter (ini {length})" in body, path
+        assert "_auth_user_id" not in client.session
+    assert not AccessAttempt.objects.filter(username__startswith="xxx").exists()
+
+
+def test_a_session_verified_with_a_removed_device_ends(client_a, staff, enrolled):
+    """The admin turns off a lost authenticator and the user enrols a new one: a session
+    that passed the code step with the old device is over (it proved nothing any more)."""
+    from core.users import services
+
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert client_a.post("/masuk/verifikasi/", {"token": _code(enrolled)}).status_code == 302
+    assert client_a.get("/").status_code == 200
+    admin = make_user("admin", email="admin-2fa@alpha.test")
+    services.totp_disable(user=staff, by=admin)
+    TOTPDevice.objects.create(user=staff, name="Ponsel baru", confirmed=True)
+
+    resp = client_a.get("/audit/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/masuk/?next=/audit/")
+    assert "_auth_user_id" not in client_a.session
+
+
+def test_a_session_verified_with_a_removed_device_ends_even_without_a_new_one(
+    client_a, staff, enrolled
+):
+    from core.users import services
+
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert client_a.post("/masuk/verifikasi/", {"token": _code(enrolled)}).status_code == 302
+    admin = make_user("admin", email="admin-2fa@alpha.test")
+    services.totp_disable(user=staff, by=admin)
+    assert client_a.get("/").status_code == 302
+    assert "_auth_user_id" not in client_a.session
+    # a fresh password login (no device now) works as for any user without one
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert client_a.get("/").status_code == 200
+
+
+def test_a_session_verified_with_its_device_is_kept(client_a, staff, enrolled):
+    client_a.post("/masuk/", {"username": staff.username, "password": PW})
+    assert client_a.post("/masuk/verifikasi/", {"token": _code(enrolled)}).status_code == 302
+    for _ in range(2):
+        assert client_a.get("/").status_code == 200
+
+
+def test_password_reset_by_email_is_audited(client_a, staff):
+    from core.audit.models import AuditEvent
+
+    client_a.post("/lupa-sandi/", {"email": staff.email})
+    path = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[-1].body)[1]
+    form = client_a.get(path, follow=True)
+    done = client_a.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Baru-Sekali-2026", "new_password2": "Baru-Sekali-2026"},
+    )
+    assert done.status_code == 302
+    event = AuditEvent.objects.get(action="user.password_reset")
+    assert event.target_id == str(staff.pk)
+    assert event.actor_id == staff.pk
+    assert event.data == {"invited": False}
+
+
+def test_an_invited_user_whose_link_expired_gets_a_new_one_from_forgot_password(
+    client_a, in_tenant_a, settings
+):
+    """An invitation is a reset link (valid PASSWORD_RESET_TIMEOUT): once it expired, the
+    invited user asks "Lupa kata sandi" for a new one. It used to send nothing (the
+    login has no usable password yet), leaving them with no way in."""
+    from core.audit.models import AuditEvent
+    from core.users import services
+
+    admin = make_user("admin", email="admin-undang@alpha.test")
+    invited = services.user_create(
+        by=admin, email="baru@alpha.test", full_name="Petugas Baru", role="petugas"
+    )
+    assert not invited.has_usable_password()
+    resp = client_a.post("/lupa-sandi/", {"email": "Baru@alpha.test"})
+    assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["baru@alpha.test"]
+    path = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[0].body)[1]
+    form = client_a.get(path, follow=True)
+    assert "Buat kata sandi baru" in form.content.decode()
+    client_a.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Baru-Sekali-2026", "new_password2": "Baru-Sekali-2026"},
+    )
+    invited.refresh_from_db()
+    assert invited.check_password("Baru-Sekali-2026")
+    event = AuditEvent.objects.get(action="user.password_reset")
+    assert event.data == {"invited": True}
+    login = Client(HTTP_HOST=tenant_host("alpha"))
+    assert (
+        login.post(
+            "/masuk/", {"username": "baru@alpha.test", "password": "Baru-Sekali-2026"}
+        ).status_code
+        == 302
+    )
+
+
+def test_forgot_password_sends_nothing_to_logins_that_are_not_people(client_a, in_tenant_a):
+    """A deactivated invited user, and a login that has signed in before and has no
+    usable password, get no link."""
+    from core.users import services
+
+    admin = make_user("admin", email="admin-undang@alpha.test")
+    gone = services.user_create(by=admin, email="pergi@alpha.test", full_name="P", role="petugas")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    odd = make_user("petugas", email="aneh@alpha.test")
+    User.objects.filter(pk=odd.pk).update(last_login="2026-01-01T00:00:00Z")
+    for email in ["pergi@alpha.test", "aneh@alpha.test"]:
+        resp = client_a.post("/lupa-sandi/", {"email": email})
+        assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
+    assert mail.outbox == []
