@@ -10,6 +10,22 @@ from django.utils.translation import gettext_lazy as _
 from .models import User
 
 
+def login_name(raw: str | None) -> str:
+    """How a typed login name is looked up and counted: trimmed, in lower case."""
+    return (raw or "").strip().lower()
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """``AXES_USERNAME_CALLABLE``: the name django-axes records and checks a lockout by,
+    as ``login_name`` makes it (``credentials`` when given, else the posted field), so
+    "Nama@x" and "nama@x" share one failure count and a success resets it."""
+    if credentials:
+        raw = credentials.get("username")
+    else:
+        raw = (getattr(request, "data", None) or request.POST).get("username")
+    return login_name(raw) if raw is not None else None
+
+
 class LoginForm(AuthenticationForm):
     """Django's login form with one plain message (its own repeats the field name:
     "Masukkan nama pengguna nama pengguna dan sandi …")."""
@@ -22,6 +38,12 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Akun ini tidak aktif. Hubungi admin koperasi."),
     }
+
+    def clean_username(self) -> str:
+        """The login name in lower case: every login is made in lower case (an e-mail
+        address), so capitals typed (a phone capitalises the first letter) still sign in,
+        and the lockout and the throttles count one name however it is written."""
+        return login_name(self.cleaned_data["username"])
 
     def clean(self):
         # Django sets the username's max_length after the field is built, so it is only

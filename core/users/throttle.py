@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from core.common.http import client_address
 
+from .forms import login_name
+
 
 def _failures(**match) -> int:
     since = timezone.now() - settings.AXES_COOLOFF_TIME
@@ -28,4 +30,5 @@ def login_throttled(*, request, username: str) -> bool:
     if ip and ip_limit and _failures(ip_address=ip) >= ip_limit:
         return True
     user_limit = settings.LOGIN_USER_FAILURE_LIMIT
+    username = login_name(username)  # as django-axes records it (forms.axes_username)
     return bool(username and user_limit and _failures(username=username) >= user_limit)

@@ -459,3 +459,45 @@ def test_forgot_password_sends_nothing_to_logins_that_are_not_people(client_a, i
         resp = client_a.post("/lupa-sandi/", {"email": email})
         assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert mail.outbox == []
+
+
+def test_the_login_name_is_not_case_sensitive(client_a, staff):
+    """Logins are e-mail addresses (stored in lower case): one typed with capitals (a
+    phone capitalises the first letter) signs in; only the password is case-sensitive,
+    as the error message says."""
+    resp = client_a.post("/masuk/", {"username": " Bendahara@Alpha.TEST ", "password": PW})
+    assert resp.status_code == 302 and resp["Location"] == "/"
+    assert client_a.session["_auth_user_id"] == str(staff.pk)
+
+
+def test_changing_the_case_of_the_login_name_does_not_escape_the_lockout(client_a, staff, settings):
+    variants = ["bendahara@alpha.test", "Bendahara@alpha.test", "BENDAHARA@alpha.test"]
+    statuses = [
+        client_a.post(
+            "/masuk/", {"username": variants[i % len(variants)], "password": "salah"}
+        ).status_code
+        for i in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert statuses[-1] == 429
+    resp = client_a.post("/masuk/", {"username": "BenDahara@Alpha.test", "password": PW})
+    assert resp.status_code == 429
+    assert "_auth_user_id" not in client_a.session
+
+
+def test_changing_the_case_does_not_escape_the_per_user_cap(client_a, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_USER_FAILURE_LIMIT = 4
+    for i in range(4):
+        name = "bendahara@alpha.test" if i % 2 else "BENDAHARA@ALPHA.TEST"
+        assert _login(client_a, name, "salah", ip=f"198.51.100.{40 + i}").status_code == 200
+    assert _login(client_a, "Bendahara@alpha.test", PW, ip="198.51.100.99").status_code == 429
+
+
+def test_a_success_with_other_capitals_resets_the_failures(client_a, staff, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client_a.post("/masuk/", {"username": "bendahara@alpha.test", "password": "salah"})
+    ok = client_a.post("/masuk/", {"username": "Bendahara@Alpha.test", "password": PW})
+    assert ok.status_code == 302
+    assert not AccessAttempt.objects.filter(username="bendahara@alpha.test").exists()

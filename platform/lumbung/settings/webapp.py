@@ -29,6 +29,8 @@ LOGIN_USER_FAILURE_LIMIT = env.int("LOGIN_USER_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# one failure count per login name however it is written (trimmed, lower case)
+AXES_USERNAME_CALLABLE = "core.users.forms.axes_username"
 AXES_VERBOSE = False
 # The client address behind our reverse proxies (TRUSTED_PROXY_COUNT, settings.security).
 AXES_CLIENT_IP_CALLABLE = "core.common.http.client_address"
