@@ -285,10 +285,12 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
             fields={"email": [_("E-mail sudah dipakai.")]},
         )
     user = User.objects.select_for_update().get(pk=user.pk)
+    # the address reset links go to: a change names both (who moved it where)
+    data = {"email": {"from": user.email, "to": email}} if user.email != email else {}
     user.full_name = full_name.strip()
     user.email = email
     user.save(update_fields=["full_name", "email"])
-    audit_log(actor=user, action=UserAudit.PROFILE_UPDATED, target=user)
+    audit_log(actor=user, action=UserAudit.PROFILE_UPDATED, target=user, data=data)
     return user
 
 

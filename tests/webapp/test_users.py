@@ -159,6 +159,16 @@ def test_profile_update(client_a, in_tenant_a):
     assert user.full_name == "Nama Baru" and user.email == "baru@alpha.test"
 
 
+def test_a_changed_profile_email_is_audited_with_both_addresses(client_a, in_tenant_a):
+    """Reset links go to the profile's e-mail: who moved it where is in the audit log."""
+    user = make_user("petugas")
+    client_a.force_login(user)
+    resp = client_a.post("/akun/", {"full_name": user.full_name, "email": "Lain@Alpha.test"})
+    assert resp.status_code == 302
+    event = AuditEvent.objects.get(action="user.profile_updated", target_id=str(user.pk))
+    assert event.data == {"email": {"from": "petugas@webapp.test", "to": "lain@alpha.test"}}
+
+
 def test_admin_resets_a_lost_authenticator(client_a, admin):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
