@@ -205,9 +205,19 @@ def practice_staff_sync(*, practice: Cooperative) -> int:
             user, _created = User.objects.update_or_create(
                 username=values["username"], defaults={**values, "is_active": True}
             )
-            TOTPDevice.objects.filter(user=user).delete()
+            # an authenticator the real login still has keeps its row (and id): a session
+            # in the copy that passed the code step with it stays signed in when a
+            # colleague enters (core.users.middleware ends a session whose device is gone)
+            kept = {t.key: t for t in TOTPDevice.objects.filter(user=user).order_by("pk")}
             for d in devices:
-                TOTPDevice.objects.create(user=user, **d)
+                device = kept.pop(d["key"], None)
+                if device is None:
+                    TOTPDevice.objects.create(user=user, **d)
+                else:
+                    for name, value in d.items():
+                        setattr(device, name, value)
+                    device.save()
+            TOTPDevice.objects.filter(pk__in=[t.pk for t in kept.values()]).delete()
     connection.set_schema_to_public()
     return len(staff)
 

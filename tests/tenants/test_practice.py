@@ -106,6 +106,40 @@ def test_open_twice_keeps_one_copy_and_copies_new_staff_and_totp(practice_a, ten
         assert d.key == device.key and d.confirmed
 
 
+def test_a_colleague_entering_does_not_log_out_a_two_factor_session_in_the_copy(
+    practice_a, tenant_a
+):
+    """Staff sync runs each time someone enters the copy: an unchanged authenticator is
+    kept as it is, so a session that passed the code step with it stays signed in (a
+    session whose device is gone is logged out, core.users.middleware)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.users.models import User
+    from tenants.practice import practice_open
+
+    with schema_context(tenant_a.schema_name):
+        kasir = User.objects.create_user(
+            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+        )
+        TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
+    practice_open(cooperative=tenant_a, by="tests")
+    client = _login(practice_a, "kasir@alpha.test")
+    with schema_context(practice_a.schema_name):
+        device = TOTPDevice.objects.get(user__username="kasir@alpha.test")
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    assert client.get("/").status_code == 200
+    practice_open(cooperative=tenant_a, by="tests")  # a colleague enters
+    assert client.get("/").status_code == 200
+    with schema_context(tenant_a.schema_name):  # the real login re-enrols: a new key
+        TOTPDevice.objects.filter(user=kasir).delete()
+        TOTPDevice.objects.create(user=kasir, name="HP baru", confirmed=True)
+    practice_open(cooperative=tenant_a, by="tests")
+    assert client.get("/").status_code == 302
+
+
 def test_practice_cannot_be_opened_from_a_practice_copy_or_a_suspended_one(practice_a, tenant_b):
     from core.common.errors import ApplicationError
     from tenants.practice import practice_open
