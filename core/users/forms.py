@@ -40,10 +40,21 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean_username(self) -> str:
-        """The login name in lower case: every login is made in lower case (an e-mail
-        address), so capitals typed (a phone capitalises the first letter) still sign in,
-        and the lockout and the throttles count one name however it is written."""
-        return login_name(self.cleaned_data["username"])
+        """The stored login name the typed one stands for, whatever its capitals (a
+        phone capitalises the first letter; a self sign-up keeps the capitals of the
+        address's local part), so it still signs in. The lockout and the throttles
+        count the name in lower case however it is written (``axes_username``)."""
+        typed = self.cleaned_data["username"]
+        if len(typed) > self.fields["username"].max_length:
+            return typed  # refused by clean()
+        stored = list(
+            User._default_manager.filter(username__iexact=typed).values_list("username", flat=True)[
+                :10
+            ]
+        )
+        if typed in stored or len(stored) != 1:
+            return typed  # exact, unknown, or ambiguous: as typed
+        return stored[0]
 
     def clean(self):
         # Django sets the username's max_length after the field is built, so it is only

@@ -470,6 +470,16 @@ def test_the_login_name_is_not_case_sensitive(client_a, staff):
     assert client_a.session["_auth_user_id"] == str(staff.pk)
 
 
+def test_a_login_name_stored_with_capitals_signs_in_however_typed(client_a, in_tenant_a):
+    """A self sign-up keeps the capitals of the address's local part in the login."""
+    user = make_user("admin", email="Budi.Santoso@alpha.test", password=PW)
+    for typed in ["Budi.Santoso@alpha.test", "budi.santoso@alpha.test"]:
+        c = Client(HTTP_HOST=tenant_host("alpha"))
+        resp = c.post("/masuk/", {"username": typed, "password": PW})
+        assert resp.status_code == 302, typed
+        assert c.session["_auth_user_id"] == str(user.pk)
+
+
 def test_changing_the_case_of_the_login_name_does_not_escape_the_lockout(client_a, staff, settings):
     variants = ["bendahara@alpha.test", "Bendahara@alpha.test", "BENDAHARA@alpha.test"]
     statuses = [
