@@ -216,6 +216,8 @@ class MemberImport(models.Model):
         INVALID = "invalid", _("Ada kesalahan")
         VALID = "valid", _("Siap diimpor")
         IMPORTED = "imported", _("Sudah diimpor")
+        # removed again by the move-in's undo (members, accounts, opening balances)
+        UNDONE = "undone", _("Dibatalkan")
 
     file_name = models.CharField(max_length=255)
     content = models.BinaryField()
@@ -232,6 +234,7 @@ class MemberImport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

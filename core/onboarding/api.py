@@ -43,6 +43,17 @@ def move_in_data(mi: MoveIn) -> dict:
         "loans": mi.loans.count(),
         "undo_possible": mi.status != MoveIn.Status.UNDONE
         and services.real_postings_after(mi) == 0,
+        "member_imports": [
+            {
+                "id": b.pk,
+                "file_name": b.file_name,
+                "status": b.status,
+                "members": (b.summary or {}).get("members", b.row_count),
+                "imported_at": b.imported_at.isoformat() if b.imported_at else None,
+                "undone_at": b.undone_at.isoformat() if b.undone_at else None,
+            }
+            for b in selectors.move_in_member_imports(move_in=mi)
+        ],
     }
 
 

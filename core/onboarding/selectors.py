@@ -14,7 +14,7 @@ from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
 from core.common.queries import exists_each_fixed
 from core.ledger.models import Account, AccountRole, JournalEntry
-from core.members.models import Agency, Member
+from core.members.models import Agency, Member, MemberImport
 from core.savings.models import SavingsProduct, SavingsTransaction
 from core.users.models import User
 
@@ -32,6 +32,18 @@ def trial_balance_amounts(move_in: MoveIn) -> dict[str, Decimal]:
             code = code.get("code")
         out[str(code)] = out.get(str(code), ZERO) + Decimal(r["debit"]) - Decimal(r["credit"])
     return out
+
+
+def move_in_member_imports(*, move_in: MoveIn) -> list[MemberImport]:
+    """The member imports of the move-in's step 3: imported after it started (and, once
+    undone, before its undo: those the undo removed, now "undone")."""
+    qs = MemberImport.objects.defer("content", "rows").filter(
+        imported_at__gte=move_in.created_at,
+        status__in=(MemberImport.Status.IMPORTED, MemberImport.Status.UNDONE),
+    )
+    if move_in.undone_at:
+        qs = qs.filter(imported_at__lte=move_in.undone_at)
+    return list(qs.order_by("pk"))
 
 
 def move_in_reconciliation(*, move_in: MoveIn) -> dict:

@@ -615,6 +615,10 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
             "di data lain (%(m)s)."
         ),
     )
+    # the batches no longer read "Sudah diimpor": their members are gone
+    MemberImport.objects.filter(pk__in=[b.pk for b in imports]).update(
+        status=MemberImport.Status.UNDONE, undone_at=timezone.now()
+    )
     return len(member_ids)
 
 

@@ -568,6 +568,14 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
     batch = MemberImport.objects.select_for_update().get(pk=batch.pk)
     if batch.status == MemberImport.Status.IMPORTED:
         raise ApplicationError(ImportErrors.ALREADY, _("Berkas ini sudah diimpor."))
+    if batch.status == MemberImport.Status.UNDONE:
+        raise ApplicationError(
+            ImportErrors.ALREADY,
+            _(
+                "Impor ini sudah dibatalkan bersama pindah ke Lumbung. Unggah berkasnya lagi "
+                "untuk mengimpor ulang."
+            ),
+        )
     rows = batch.rows or import_parse(content=bytes(batch.content), file_name=batch.file_name)
     checked = import_validate(rows)
     if not checked.ok:
