@@ -58,11 +58,26 @@ def move_in_data(mi: MoveIn) -> dict:
 
 
 def request_rows(request, kind: str) -> list[dict]:
+    return request_rows_hidden(request, kind)[0]
+
+
+def _yes(value) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "on", "ya", "yes")
+
+
+def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int]]:
+    """The rows, and the sheet numbers of an uploaded file's hidden rows: refused while
+    there are any, until ``hidden_rows_ok`` says they were checked."""
     upload = request.FILES.get("file")
     if upload is not None:
         if upload.size > MAX_UPLOAD:
             raise ApplicationError(E.FILE_INVALID, "Berkas terlalu besar (maksimal 10 MB).")
-        return files.rows_from_file(content=upload.read(), file_name=upload.name, kind=kind)
+        return files.rows_checked_for_hidden(
+            content=upload.read(),
+            file_name=upload.name,
+            kind=kind,
+            hidden_rows_ok=_yes(request_object(request).get("hidden_rows_ok")),
+        )
     rows = request_object(request).get("rows")
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApplicationError(
@@ -70,7 +85,7 @@ def request_rows(request, kind: str) -> list[dict]:
             "Kirim 'rows' (daftar objek) atau unggah 'file'.",
             fields={"rows": ["Wajib berupa daftar objek."]},
         )
-    return rows
+    return rows, []
 
 
 def _json_dict(request, key: str) -> dict:
@@ -117,22 +132,26 @@ class TrialBalanceView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
+        rows, hidden = request_rows_hidden(request, "trial_balance")
         entry = services.trial_balance_post(
             move_in=mi,
-            rows=request_rows(request, "trial_balance"),
+            rows=rows,
             mappings=_json_dict(request, "mappings"),
             creations=_json_dict(request, "creations"),
             by=request.user,
         )
-        return Response({"entry": entry.pk, "number": str(entry)}, status=201)
+        return Response(
+            {"entry": entry.pk, "number": str(entry), "hidden_rows": hidden}, status=201
+        )
 
 
 class LoansView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
-        loans = loans_import(move_in=mi, rows=request_rows(request, "loans"), by=request.user)
-        return Response({"loans": [ln.number for ln in loans]}, status=201)
+        rows, hidden = request_rows_hidden(request, "loans")
+        loans = loans_import(move_in=mi, rows=rows, by=request.user)
+        return Response({"loans": [ln.number for ln in loans], "hidden_rows": hidden}, status=201)
 
 
 class ReconciliationView(_Base):

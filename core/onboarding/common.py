@@ -23,6 +23,7 @@ class OnboardingErrors(StrEnum):
     NOT_RECONCILED = "onboarding_not_reconciled"
     UNDO_REFUSED = "onboarding_undo_refused"
     ADJUSTMENT_INVALID = "onboarding_adjustment_invalid"
+    HIDDEN_ROWS = "onboarding_hidden_rows"
 
 
 E = OnboardingErrors

@@ -81,6 +81,32 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
     """The data rows of an uploaded file as dicts keyed by field, each with its sheet row
     number (``row``). ``kind``: ``trial_balance`` or ``loans``. A file that cannot be
     read, or has no header row with the required columns, is refused as a whole."""
+    return read_rows(content=content, file_name=file_name, kind=kind)[0]
+
+
+def rows_checked_for_hidden(
+    *, content: bytes, file_name: str, kind: str, hidden_rows_ok: bool
+) -> tuple[list[dict], list[int]]:
+    """``rows_from_file`` and the sheet numbers of its hidden rows (Excel hides them; they
+    are read all the same). Refused, listing them, unless the treasurer says they were
+    checked (``hidden_rows_ok``), as the member import's preview warns of them."""
+    rows, hidden = read_rows(content=content, file_name=file_name, kind=kind)
+    if hidden and not hidden_rows_ok:
+        raise ApplicationError(
+            E.HIDDEN_ROWS,
+            _(
+                "%(n)s baris tersembunyi di Excel ikut dibaca (baris %(rows)s). Periksa "
+                "bahwa baris itu memang harus dibawa, lalu unggah lagi dengan tanda "
+                '"baris tersembunyi sudah diperiksa".'
+            )
+            % {"n": len(hidden), "rows": ", ".join(str(n) for n in hidden)},
+            fields={"rows": [row_error(n, "", _("Baris tersembunyi di Excel.")) for n in hidden]},
+        )
+    return rows, hidden
+
+
+def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict], list[int]]:
+    """The rows of ``rows_from_file`` and the sheet numbers of the hidden ones."""
     spec, required = (
         (TB_COLUMNS, TB_REQUIRED) if kind == "trial_balance" else (LOAN_COLUMNS, LOAN_REQUIRED)
     )
@@ -104,7 +130,7 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
             fields={"rows": [row_error(n, "", _("Kolom lebih banyak dari judul.")) for n in split]},
         )
     cols = _columns([norm_header(c) for c in sheet.rows[at].cells], spec)
-    out = []
+    out, hidden = [], []
     for row in sheet.rows[at + 1 :]:
         if row.blank:
             continue
@@ -114,7 +140,9 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
         # message, naming the row and column
         data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
         out.append(data)
-    return out
+        if row.hidden or sheet.hidden:
+            hidden.append(row.number)
+    return out, hidden
 
 
 TEMPLATES = {

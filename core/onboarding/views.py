@@ -43,7 +43,9 @@ def _parse_mapping(text: str) -> tuple[dict, dict]:
     return mappings, creations
 
 
-def _upload_rows(request, kind: str) -> list[dict]:
+def _upload_rows(request, kind: str) -> tuple[list[dict], list[int]]:
+    """The uploaded file's rows and its hidden rows (refused until the treasurer ticks
+    that they were checked)."""
     f = request.FILES.get("file")
     if f is None:
         raise ApplicationError(OnboardingErrors.FILE_INVALID, _("Pilih berkas XLSX atau CSV."))
@@ -51,7 +53,22 @@ def _upload_rows(request, kind: str) -> list[dict]:
         raise ApplicationError(
             OnboardingErrors.FILE_INVALID, _("Berkas terlalu besar (maksimal 10 MB).")
         )
-    return files.rows_from_file(content=f.read(), file_name=f.name, kind=kind)
+    return files.rows_checked_for_hidden(
+        content=f.read(),
+        file_name=f.name,
+        kind=kind,
+        hidden_rows_ok=bool(request.POST.get("hidden_rows_ok")),
+    )
+
+
+def _hidden_note(hidden: list[int]) -> str:
+    """What a success message adds when checked hidden rows were brought in."""
+    if not hidden:
+        return ""
+    return " " + _("(termasuk %(n)s baris tersembunyi (baris %(rows)s))") % {
+        "n": len(hidden),
+        "rows": ", ".join(str(n) for n in hidden),
+    }
 
 
 def _grid_accounts() -> list[Account]:
@@ -99,14 +116,18 @@ def wizard(request):
                 )
             elif action == "trial_balance":
                 mappings, creations = _parse_mapping(request.POST.get("mapping", ""))
+                rows, hidden = _upload_rows(request, "trial_balance")
                 entry = services.trial_balance_post(
                     move_in=mi,
-                    rows=_upload_rows(request, "trial_balance"),
+                    rows=rows,
                     mappings=mappings,
                     creations=creations,
                     by=request.user,
                 )
-                messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
+                messages.success(
+                    request,
+                    _("Neraca saldo awal diposting: %(e)s.") % {"e": entry} + _hidden_note(hidden),
+                )
             elif action in ("trial_balance_grid", "trial_balance_grid_total"):
                 rows, grid, grid_total = _grid(request, accounts)
                 grid_open = True
@@ -118,10 +139,12 @@ def wizard(request):
                 entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
             elif action == "loans":
-                loans = loans_import(
-                    move_in=mi, rows=_upload_rows(request, "loans"), by=request.user
+                rows, hidden = _upload_rows(request, "loans")
+                loans = loans_import(move_in=mi, rows=rows, by=request.user)
+                messages.success(
+                    request,
+                    _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)} + _hidden_note(hidden),
                 )
-                messages.success(request, _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)})
             elif action == "adjust":
                 services.move_in_adjust(
                     move_in=mi,
