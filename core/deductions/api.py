@@ -154,8 +154,14 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
                 "asked": _m(p.line.total),
                 "realized": _m(p.realized),
                 "in_file": p.in_file,
-                "paid": {k: _m(v) for k, v in p.alloc.paid.items()},
-                "to_sukarela": _m(p.alloc.excess),
+                "paid": {k: _m(v) for k, v in p.paid.items()},
+                "to_sukarela": _m(p.to_sukarela),
+                # not yet posted: what will go to sukarela instead (a loan closed, a
+                # purpose account full since the list was made), and why
+                "redirects": [
+                    {"kind": r.kind, "number": r.number, "amount": _m(r.amount), "text": r.text}
+                    for r in p.redirects
+                ],
                 "shortfall": _m(p.alloc.shortfall),
                 # posted: per loan and purpose account, where its share went
                 "paid_detail": p.line.paid_detail if imp.status == "posted" else None,

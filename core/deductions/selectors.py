@@ -41,11 +41,15 @@ def plan_preview(plans: list) -> tuple[list, dict]:
         "asked": sum((p.line.total for p in plans), ZERO),
         "realized": sum((p.realized for p in plans), ZERO),
         "shortfall": sum((p.alloc.shortfall for p in plans), ZERO),
-        "excess": sum((p.alloc.excess for p in plans), ZERO),
+        # to sukarela: the excess and what a closed loan or a full purpose account will
+        # not take (``redirected``, also shown on its own)
+        "excess": sum((p.to_sukarela for p in plans), ZERO),
+        "redirected": sum((p.redirected for p in plans), ZERO),
+        "redirected_rows": sum(1 for p in plans if p.redirects),
         "short_rows": sum(1 for p in plans if p.alloc.shortfall > 0 or not p.in_file),
     }
     for k in ("jasa", "principal", "wajib", "others"):
-        totals[k] = sum((p.alloc.paid.get(k, ZERO) for p in plans), ZERO)
+        totals[k] = sum((p.paid.get(k, ZERO) for p in plans), ZERO)
     return rows, totals
 
 

@@ -278,9 +278,11 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             fields=carry(request, ("action", "on", "nothing_deducted")),
         )
     parts = {
-        k: sum((p.alloc.paid.get(k, 0) for p in plans), 0)
+        k: sum((p.paid.get(k, 0) for p in plans), 0)
         for k in ("jasa", "principal", "wajib", "others")
     }
+    redirects = [(p, r) for p in plans for r in p.redirects]
+    redirected = sum((r.amount for _p, r in redirects), 0)
     shortfall = sum((p.alloc.shortfall for p in plans), 0)
     short = sum(1 for p in plans if p.alloc.shortfall)
     return confirmation_page(
@@ -298,10 +300,24 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
                 ConfirmLine(_("Pokok pinjaman"), parts["principal"]),
                 ConfirmLine(_("Simpanan wajib"), parts["wajib"]),
                 ConfirmLine(_("Lainnya"), parts["others"]),
-                ConfirmLine(_("Ke simpanan sukarela"), sum((p.alloc.excess for p in plans), 0)),
+                ConfirmLine(_("Ke simpanan sukarela"), sum((p.to_sukarela for p in plans), 0)),
+                *(
+                    [
+                        ConfirmLine(
+                            _("di antaranya dialihkan ke sukarela (%(n)s anggota)")
+                            % {"n": len({p.line.pk for p, _r in redirects})},
+                            redirected,
+                        )
+                    ]
+                    if redirected
+                    else []
+                ),
                 ConfirmLine(_("Total realisasi (masuk bank)"), imp.total_realized, strong=True),
                 ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": short}, shortfall),
             ],
+            note="; ".join(
+                f"{p.line.full_name} ({p.line.member_number}): {r.text}" for p, r in redirects
+            ),
             action=url,
             back=url,
             button=_("Ya, posting %s") % format_rupiah(imp.total_realized),

@@ -48,12 +48,61 @@ from .imports import (
 
 
 @dataclass
+class Redirect:
+    """Money the allocation gave a loan or a purpose account that will go to the member's
+    sukarela instead: the loan was closed (paid off at the counter) or the account no
+    longer takes it (full, or closed) since the list was made."""
+
+    kind: str  # "loan" | "purpose"
+    ref_id: int  # the loan's or the savings account's id
+    number: str
+    amount: Decimal
+    jasa: Decimal = ZERO  # a loan's part of ``amount`` the allocation called jasa
+    principal: Decimal = ZERO
+    closed: bool = False  # a purpose account no longer open (not merely full)
+
+    @property
+    def text(self) -> str:
+        if self.kind == "loan":
+            msg = _("Pinjaman %(n)s sudah lunas: %(a)s masuk sukarela")
+        elif self.closed:
+            msg = _("Simpanan %(n)s sudah ditutup: %(a)s masuk sukarela")
+        else:
+            msg = _("Simpanan %(n)s sudah penuh: %(a)s masuk sukarela")
+        return msg % {"n": self.number, "a": format_rupiah(self.amount)}
+
+
+@dataclass
 class MemberPlan:
     line: DeductionLine
     realized: Decimal
     alloc: A.Allocation
     in_file: bool = True
     notes: list[str] = field(default_factory=list)
+    # what will go to sukarela instead of where the allocation put it (not yet posted)
+    redirects: list[Redirect] = field(default_factory=list)
+    purpose_fit: dict[int, Decimal] = field(default_factory=dict)  # account -> takes
+
+    @property
+    def redirected(self) -> Decimal:
+        return sum((r.amount for r in self.redirects), ZERO)
+
+    @property
+    def paid(self) -> dict[str, Decimal]:
+        """What each component will really get: the allocation less what is redirected."""
+        paid = dict(self.alloc.paid)
+        for r in self.redirects:
+            if r.kind == "loan":
+                paid["jasa"] -= r.jasa
+                paid["principal"] -= r.principal
+            else:
+                paid["others"] -= r.amount
+        return paid
+
+    @property
+    def to_sukarela(self) -> Decimal:
+        """The allocation's excess and what is redirected."""
+        return self.alloc.excess + self.redirected
 
 
 def _amounts(imp: DeductionImport) -> dict[int, Decimal]:
@@ -73,7 +122,7 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
     plans = []
     for ln in lines:
         realized = amounts.get(ln.pk, ZERO)
-        if ln.realized is not None and ln.posted_import_id == imp.pk:
+        if _is_posted(ln, imp):
             # posted: what the batch recorded (where the money actually went), not the
             # allocation run again
             plans.append(
@@ -90,7 +139,76 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
             priority=prio,
         )
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
+    _redirects_mark([p for p in plans if not _is_posted(p.line, imp)])
     return plans
+
+
+def _is_posted(ln: DeductionLine, imp: DeductionImport) -> bool:
+    return ln.realized is not None and ln.posted_import_id == imp.pk
+
+
+def _redirects_mark(plans: list[MemberPlan]) -> None:
+    """Mark on each plan what the posting will send to sukarela instead: a loan's share
+    when the loan is no longer running (closed since the list was made), and what a
+    purpose account does not take: nothing when no longer open, a berjangka account
+    filled since the list (a deposit at the counter) only what is left of its term (the
+    rule of the savings deposit). The posting follows these marks, so the preview shows
+    what will be posted."""
+    loan_ids = {
+        int(x["loan_id"])
+        for p in plans
+        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True)
+        if j + pr > 0
+    }
+    running = set(
+        Loan.objects.filter(pk__in=loan_ids, status=Loan.Status.DISBURSED).values_list(
+            "pk", flat=True
+        )
+    )
+    pay = {
+        int(x["account_id"]): amt
+        for p in plans
+        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True)
+        if amt > 0
+    }
+    fits: dict[int, tuple[Decimal, bool]] = {}
+    for acc in SavingsAccount.objects.filter(pk__in=list(pay)).select_related("product"):
+        amount, product = pay[acc.pk], acc.product
+        is_open = acc.status == SavingsAccount.Status.OPEN
+        room = amount if is_open else ZERO
+        if room and product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
+            target = (acc.monthly_amount or product.amount) * product.term_months
+            room = min(room, max(target - acc.balance, ZERO))
+        fits[acc.pk] = (room, not is_open)
+    for p in plans:
+        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
+            if j + pr > 0 and int(x["loan_id"]) not in running:
+                p.redirects.append(
+                    Redirect(
+                        kind="loan",
+                        ref_id=int(x["loan_id"]),
+                        number=x.get("number", ""),
+                        amount=j + pr,
+                        jasa=j,
+                        principal=pr,
+                    )
+                )
+        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
+            if amt <= 0:
+                continue
+            acc_id = int(x["account_id"])
+            room, closed = fits.get(acc_id, (ZERO, True))
+            p.purpose_fit[acc_id] = room
+            if room < amt:
+                p.redirects.append(
+                    Redirect(
+                        kind="purpose",
+                        ref_id=acc_id,
+                        number=x.get("number", ""),
+                        amount=amt - room,
+                        closed=closed,
+                    )
+                )
 
 
 def _posted_alloc(ln: DeductionLine) -> A.Allocation:
@@ -277,12 +395,13 @@ def _import_post(
         wajib=product_for_kind(SavingsProduct.Kind.WAJIB),
         sukarela=product_for_kind(SavingsProduct.Kind.SUKARELA),
     )
-    # a closed loan's instalment goes to sukarela: known before the accounts are opened,
-    # so a member's sukarela is opened once, before the loans step (whose over-payments
-    # credit it too)
-    loans, batch.redirected = _loan_payments_split(plans)
-    # likewise what a purpose account no longer takes (filled at the counter since)
-    batch.purpose_fit = _purpose_payments_split(plans, batch.redirected)
+    # a closed loan's instalment goes to sukarela (marked on the plans, as the preview
+    # showed it): known before the accounts are opened, so a member's sukarela is opened
+    # once, before the loans step (whose over-payments credit it too); likewise what a
+    # purpose account no longer takes (filled at the counter since)
+    loans = _loan_payments(plans)
+    batch.redirected = {p.line.member_id: p.redirected for p in plans if p.redirected > 0}
+    batch.purpose_fit = {acc: fit for p in plans for acc, fit in p.purpose_fit.items()}
     _savings_accounts_open_and_lock(batch)
     # the batch's journal entry id, so repayments and savings transactions are written
     # linked to it (checked at commit: the entry must then exist)
@@ -434,59 +553,16 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
         b.locked.update(savings_accounts_lock([acc.pk for acc in opened]))
 
 
-def _loan_payments_split(
-    plans: list[MemberPlan],
-) -> tuple[list[tuple[int, Decimal]], dict[int, Decimal]]:
-    """Each loan's instalment paid, in loan pk order (the lock order); a loan closed since
-    the list was made gets nothing: its member's money goes to sukarela instead."""
+def _loan_payments(plans: list[MemberPlan]) -> list[tuple[int, Decimal]]:
+    """Each running loan's instalment paid, in loan pk order (the lock order); a loan
+    closed since the list was made (a redirect of its plan) gets nothing."""
     loan_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for p in plans:
+        closed = {r.ref_id for r in p.redirects if r.kind == "loan"}
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
-            if j + pr > 0:
+            if j + pr > 0 and int(x["loan_id"]) not in closed:
                 loan_pay[int(x["loan_id"])] += j + pr
-    loan_state = {
-        pk: (member_id, status)
-        for pk, member_id, status in Loan.objects.filter(pk__in=list(loan_pay)).values_list(
-            "pk", "member_id", "status"
-        )
-    }
-    redirected: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    items = []
-    for loan_id in sorted(loan_pay):
-        amount = loan_pay[loan_id]
-        member_id, status = loan_state[loan_id]
-        if status != Loan.Status.DISBURSED:
-            redirected[member_id] += amount
-            continue
-        items.append((loan_id, amount))
-    return items, redirected
-
-
-def _purpose_payments_split(
-    plans: list[MemberPlan], redirected: dict[int, Decimal]
-) -> dict[int, Decimal]:
-    """What each purpose account takes of what the allocation gave it: an account no
-    longer open takes nothing, a berjangka account filled since the list was made (a
-    deposit at the counter) only what is left of its term (the rule of the savings
-    deposit); the rest is added to the member's ``redirected`` (to sukarela), as a closed
-    loan's instalment is, so one member's counter deposit does not stop the batch."""
-    pay = {
-        int(x["account_id"]): amt
-        for p in plans
-        for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True)
-        if amt > 0
-    }
-    fits: dict[int, Decimal] = {}
-    for acc in SavingsAccount.objects.filter(pk__in=list(pay)).select_related("product"):
-        amount, product = pay[acc.pk], acc.product
-        room = amount if acc.status == SavingsAccount.Status.OPEN else ZERO
-        if room and product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
-            target = (acc.monthly_amount or product.amount) * product.term_months
-            room = min(room, max(target - acc.balance, ZERO))
-        fits[acc.pk] = room
-        if room < amount:
-            redirected[acc.member_id] += amount - room
-    return fits
+    return sorted(loan_pay.items())
 
 
 def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
@@ -527,9 +603,17 @@ def _deposits_owed(b: _Batch) -> list[tuple]:
             amt = b.purpose_fit.get(int(x["account_id"]), ZERO) if amt > 0 else ZERO
             if amt > 0:
                 deposits.append((locked[int(x["account_id"])], amt, memo))
-        to_suk = p.alloc.excess + b.redirected.get(mid, ZERO)
-        if to_suk > 0:
-            deposits.append((locked[existing[(mid, b.sukarela.pk)]], to_suk, excess_memo))
+        if p.alloc.excess > 0 or p.redirects:
+            sukarela = locked[existing[(mid, b.sukarela.pk)]]
+        if p.alloc.excess > 0:
+            deposits.append((sukarela, p.alloc.excess, excess_memo))
+        # what is redirected, each on its own transaction naming why (the member sees it)
+        for r in p.redirects:
+            if r.kind == "loan":
+                why = _("Angsuran pinjaman %(n)s yang sudah lunas (potong gaji %(m)s)")
+            else:
+                why = _("Setoran simpanan %(n)s yang tidak lagi diterima (potong gaji %(m)s)")
+            deposits.append((sukarela, r.amount, why % {"n": r.number, "m": label}))
     return deposits
 
 
