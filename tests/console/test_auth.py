@@ -115,3 +115,36 @@ def test_create_operator_command(capsys):
     user.refresh_from_db()
     assert user.operator_role == "admin"
     assert "Kata sandi awal" not in capsys.readouterr().out
+
+
+def test_wrong_codes_from_many_addresses_hit_the_per_username_cap(settings):
+    """The code step counts failures for one username from every address, as the
+    cooperative's login does (core.users.throttle): a guess of the six digits spread
+    over addresses stops at LOGIN_USER_FAILURE_LIMIT, below axes' per-address lockout."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_USER_FAILURE_LIMIT = 3
+    user = make_operator("admin")
+    client = apex()
+    resp = client.post(
+        "/konsol/masuk/",
+        {"username": user.username, "password": OPERATOR_PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.60",
+    )
+    assert resp.url == "/konsol/masuk/verifikasi/"
+    wrong = "000000" if totp_now(user) != "000000" else "111111"
+    statuses = [
+        client.post(
+            "/konsol/masuk/verifikasi/",
+            {"token": wrong},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{61 + i}",
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    # the pending login is gone: the right code no longer opens the console
+    ok = client.post("/konsol/masuk/verifikasi/", {"token": totp_now(user)})
+    assert ok.status_code == 302 and ok.url == "/konsol/masuk/"
+    assert client.get(CONSOLE).status_code == 302

@@ -47,6 +47,39 @@ def test_login_password_then_totp(pembina_prov):
     assert AuditEvent.objects.filter(action="dinas.login", actor=pembina_prov.user).exists()
 
 
+def test_wrong_codes_from_many_addresses_hit_the_per_username_cap(pembina_prov, settings):
+    """The code step counts failures for one username from every address, as the
+    cooperative's login does (core.users.throttle)."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_USER_FAILURE_LIMIT = 3
+    user = pembina_prov.user
+    user.set_password("Pembina-Rahasia-1!")
+    user.save()
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    resp = client.post(
+        "/dinas/masuk/",
+        {"username": "prov@dinas.test", "password": "Pembina-Rahasia-1!"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.70",
+    )
+    assert resp["Location"].endswith("/dinas/masuk/verifikasi/")
+    wrong = "000000" if totp_now(user) != "000000" else "111111"
+    statuses = [
+        client.post(
+            "/dinas/masuk/verifikasi/",
+            {"token": wrong},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{71 + i}",
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    ok = client.post("/dinas/masuk/verifikasi/", {"token": totp_now(user)})
+    assert ok.status_code == 302 and ok["Location"].endswith("/dinas/masuk/")
+    assert client.get("/dinas/").status_code == 302
+
+
 def test_first_login_must_enrol_totp(db):
     from .conftest import make_pembina
 

@@ -29,6 +29,7 @@ from core.common.forms import application_errors_to, application_errors_to_messa
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
+from core.users.throttle import login_throttled
 from core.users.views import _b32, _qr_svg
 from lumbung.console.audit import ConsoleAudit
 from lumbung.dinas.models import Pembina
@@ -121,7 +122,10 @@ def login_verify(request):
             return _finish_login(request, user, pending, device)
         credentials = {"username": user.get_username()}
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if AxesProxyHandler.is_locked(request, credentials):
+        # the wider per-address and per-username caps too, as the cooperative's login
+        if AxesProxyHandler.is_locked(request, credentials) or login_throttled(
+            request=request, username=user.get_username()
+        ):
             request.session.pop(PENDING_KEY, None)
             return render(request, "registration/locked_out.html", status=429)
         form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
