@@ -16,3 +16,4 @@ class UserAudit(StrEnum):
     PASSWORD_CHANGED = "user.password_changed"
     PASSWORD_RESET = "user.password_reset"
     PROFILE_UPDATED = "user.profile_updated"
+    REAUTH_FAILED = "user.reauth_failed"

@@ -138,9 +138,30 @@ class UserFilterForm(forms.Form):
     )
 
 
+def _current_password_field(*, required: bool, help_text="") -> forms.CharField:
+    return forms.CharField(
+        label=_("Kata sandi saat ini"),
+        required=required,
+        strip=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Masukkan kata sandi Anda saat ini.")},
+    )
+
+
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
     email = forms.EmailField(label=_("E-mail"))
+    # asked (by the view) only when the e-mail changes: reset links go to that address
+    current_password = _current_password_field(
+        required=False, help_text=_("Wajib diisi bila e-mail diganti.")
+    )
+
+
+class CurrentPasswordForm(forms.Form):
+    """Re-authentication before a change that weakens the account (two-step off)."""
+
+    current_password = _current_password_field(required=True)
 
 
 class TokenForm(forms.Form):

@@ -9,7 +9,7 @@ import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, user_login_failed
+from django.contrib.auth import authenticate, get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -36,6 +36,7 @@ from core.users.audit import UserAudit
 from . import apikeys, services
 from .forms import (
     ApiKeyForm,
+    CurrentPasswordForm,
     LoginForm,
     PasswordResetForm,
     ProfileForm,
@@ -282,6 +283,42 @@ def user_reset_2fa(request, pk: int):
 
 # ---------------------------------------------------------------- own account
 
+REAUTH_OK, REAUTH_WRONG, REAUTH_LOCKED = "ok", "wrong", "locked"
+
+
+def _check_current_password(request, form, *, purpose: str) -> str:
+    """Re-authentication on one's own account before a change that weakens it (the
+    e-mail reset links go to, two-step off): the form's ``current_password`` checked as
+    the login form checks a password (``authenticate`` with this request: django-axes
+    counts a wrong one against this login name and address, and the wider caps of
+    ``throttle`` apply). A wrong one is audited and put on the field; ``REAUTH_LOCKED``
+    once the lockout is reached (the caller ends the session: ``_locked_out``)."""
+    user = request.user
+    password = form.cleaned_data.get("current_password") or ""
+    if not password:
+        form.add_error("current_password", _("Masukkan kata sandi Anda saat ini."))
+        return REAUTH_WRONG
+    found = authenticate(request, username=user.get_username(), password=password)
+    if found is not None and found.pk == user.pk:
+        return REAUTH_OK
+    audit_log(actor=user, action=UserAudit.REAUTH_FAILED, target=user, data={"for": purpose})
+    if getattr(request, "axes_locked_out", False) or login_throttled(
+        request=request, username=user.get_username()
+    ):
+        return REAUTH_LOCKED
+    form.add_error("current_password", _("Kata sandi saat ini salah."))
+    return REAUTH_WRONG
+
+
+def _locked_out(request):
+    """Too many wrong passwords from an open session: it ends, as the login is locked."""
+    logout(request)
+    return render(request, "registration/locked_out.html", status=429)
+
+
+def _email_changes(user, email: str) -> bool:
+    return email.strip().lower() != (user.email or "").strip().lower()
+
 
 @login_required
 def profile(request):
@@ -290,11 +327,21 @@ def profile(request):
         request.POST or None, initial={"full_name": user.full_name, "email": user.email}
     )
     if request.method == "POST" and form.is_valid():
-        with application_errors_to(form) as outcome:
-            services.profile_update(user=user, **form.cleaned_data)
-        if outcome.ok:
-            messages.success(request, _("Profil disimpan."))
-            return redirect("account:profile")
+        checked = REAUTH_OK
+        if _email_changes(user, form.cleaned_data["email"]):
+            checked = _check_current_password(request, form, purpose="email_change")
+        if checked == REAUTH_LOCKED:
+            return _locked_out(request)
+        if checked == REAUTH_OK:
+            with application_errors_to(form) as outcome:
+                services.profile_update(
+                    user=user,
+                    full_name=form.cleaned_data["full_name"],
+                    email=form.cleaned_data["email"],
+                )
+            if outcome.ok:
+                messages.success(request, _("Profil disimpan."))
+                return redirect("account:profile")
     template = "portal/profile.html" if user.role == R.ANGGOTA else "users/profile.html"
     return render(
         request,
@@ -303,6 +350,7 @@ def profile(request):
             "form": form,
             "has_2fa": _has_totp(user),
             "can_2fa": user.role in STAFF,
+            "disable_form": CurrentPasswordForm(auto_id="id_2fa_%s"),
             "active_tab": "profile",
         },
     )
@@ -322,7 +370,9 @@ def two_factor(request):
     if user.role not in STAFF:
         raise PermissionDenied
     if _has_totp(user) and request.method == "GET":
-        return render(request, "users/two_factor.html", {"enrolled": True})
+        return render(
+            request, "users/two_factor.html", {"enrolled": True, "form": CurrentPasswordForm()}
+        )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with application_errors_to(form) as outcome:
@@ -347,11 +397,21 @@ def _b32(device) -> str:
 @require_POST
 @login_required
 def two_factor_disable(request):
+    """Turn one's own two-step verification off, after giving the current password."""
     if request.user.role not in STAFF:
         raise PermissionDenied
-    services.totp_disable(user=request.user, by=request.user)
-    messages.success(request, _("Verifikasi dua langkah dimatikan."))
-    return redirect("account:profile")
+    form = CurrentPasswordForm(request.POST)
+    if form.is_valid():
+        checked = _check_current_password(request, form, purpose="2fa_disable")
+        if checked == REAUTH_LOCKED:
+            return _locked_out(request)
+        if checked == REAUTH_OK:
+            services.totp_disable(user=request.user, by=request.user)
+            messages.success(request, _("Verifikasi dua langkah dimatikan."))
+            return redirect("account:profile")
+    return render(
+        request, "users/two_factor.html", {"enrolled": _has_totp(request.user), "form": form}
+    )
 
 
 # ---------------------------------------------------------------- API keys

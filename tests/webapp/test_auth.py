@@ -511,3 +511,116 @@ def test_a_success_with_other_capitals_resets_the_failures(client_a, staff, sett
     ok = client_a.post("/masuk/", {"username": "Bendahara@Alpha.test", "password": PW})
     assert ok.status_code == 302
     assert not AccessAttempt.objects.filter(username="bendahara@alpha.test").exists()
+
+
+# ---------------------------------------------------------------- review: re-authentication
+
+
+def _signed_in(client, user, device=None):
+    """``client`` logged in as ``user``, past the code step with ``device`` if given."""
+    client.force_login(user)
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+def _events(action: str, user) -> int:
+    from core.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(action=action, target_id=str(user.pk)).count()
+
+
+@pytest.mark.parametrize("given", [None, "", "salah-sekali"])
+def test_turning_off_two_factor_needs_the_current_password(client_a, staff, enrolled, given):
+    _signed_in(client_a, staff, enrolled)
+    data = {} if given is None else {"current_password": given}
+    resp = client_a.post("/akun/dua-langkah/matikan/", data)
+    assert resp.status_code == 200
+    errors = resp.context["form"].errors["current_password"]
+    expected = "Kata sandi saat ini salah." if given else "Masukkan kata sandi Anda saat ini."
+    assert errors == [expected]
+    assert expected in resp.content.decode()
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 1
+    assert _events("user.2fa_disabled", staff) == 0
+    assert _events("user.reauth_failed", staff) == (1 if given else 0)
+    assert client_a.session["_auth_user_id"] == str(staff.pk)  # still signed in
+
+
+def test_turning_off_two_factor_with_the_current_password(client_a, staff, enrolled):
+    _signed_in(client_a, staff, enrolled)
+    resp = client_a.post("/akun/dua-langkah/matikan/", {"current_password": PW})
+    assert resp.status_code == 302 and resp["Location"] == "/akun/"
+    assert not TOTPDevice.objects.filter(user=staff).exists()
+    assert _events("user.2fa_disabled", staff) == 1
+
+
+@pytest.mark.parametrize("given", [None, "", "salah-sekali"])
+def test_changing_ones_own_email_needs_the_current_password(client_a, staff, given):
+    _signed_in(client_a, staff)
+    data = {"full_name": "Nama Baru", "email": "penyerang@contoh.test"}
+    if given is not None:
+        data["current_password"] = given
+    resp = client_a.post("/akun/", data)
+    assert resp.status_code == 200
+    expected = "Kata sandi saat ini salah." if given else "Masukkan kata sandi Anda saat ini."
+    assert resp.context["form"].errors["current_password"] == [expected]
+    staff.refresh_from_db()
+    assert staff.email == "bendahara@alpha.test"
+    assert staff.full_name != "Nama Baru"  # nothing of the form was saved
+    assert _events("user.profile_updated", staff) == 0
+    assert _events("user.reauth_failed", staff) == (1 if given else 0)
+
+
+def test_changing_ones_own_email_with_the_current_password(client_a, staff):
+    _signed_in(client_a, staff)
+    resp = client_a.post(
+        "/akun/",
+        {"full_name": "Bendahara", "email": "baru@alpha.test", "current_password": PW},
+    )
+    assert resp.status_code == 302
+    staff.refresh_from_db()
+    assert staff.email == "baru@alpha.test"
+    from core.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="user.profile_updated", target_id=str(staff.pk))
+    assert event.data == {"email": {"from": "bendahara@alpha.test", "to": "baru@alpha.test"}}
+
+
+def test_changing_only_ones_name_needs_no_password(client_a, staff):
+    _signed_in(client_a, staff)
+    resp = client_a.post("/akun/", {"full_name": "Nama Baru", "email": " Bendahara@alpha.test "})
+    assert resp.status_code == 302
+    staff.refresh_from_db()
+    assert staff.full_name == "Nama Baru" and staff.email == "bendahara@alpha.test"
+
+
+def test_a_member_changing_the_email_needs_the_current_password(client_a, in_tenant_a):
+    member = make_user("anggota", email="anggota@alpha.test", password=PW)
+    _signed_in(client_a, member)
+    resp = client_a.post("/akun/", {"full_name": "Anggota", "email": "lain@contoh.test"})
+    assert resp.status_code == 200
+    assert "Masukkan kata sandi Anda saat ini." in resp.content.decode()
+    member.refresh_from_db()
+    assert member.email == "anggota@alpha.test"
+
+
+def test_wrong_current_passwords_count_towards_the_login_lockout(client_a, staff, settings):
+    """Guessing the password on the account page (a session left open) is stopped as a
+    guess at the login form is: the lockout ends the session and the login is locked."""
+    _signed_in(client_a, staff)
+    statuses = [
+        client_a.post(
+            "/akun/",
+            {"full_name": "x", "email": "penyerang@contoh.test", "current_password": "salah"},
+        ).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert statuses[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert statuses[-1] == 429
+    assert "_auth_user_id" not in client_a.session
+    staff.refresh_from_db()
+    assert staff.email == "bendahara@alpha.test"
+    # the login form is locked for this name and address too, even with the right password
+    assert client_a.post("/masuk/", {"username": staff.username, "password": PW}).status_code == 429

@@ -150,10 +150,17 @@ def test_user_list_is_paginated(client_a, admin):
     assert client_a.get("/pengguna/?page=999").status_code == 200  # nearest valid page
 
 
+# changing one's own e-mail asks for the current password (test_auth.py)
+OWN_PASSWORD = "Sandi-Sendiri-2026!"
+
+
 def test_profile_update(client_a, in_tenant_a):
-    user = make_user("petugas")
+    user = make_user("petugas", password=OWN_PASSWORD)
     client_a.force_login(user)
-    resp = client_a.post("/akun/", {"full_name": "Nama Baru", "email": "baru@alpha.test"})
+    resp = client_a.post(
+        "/akun/",
+        {"full_name": "Nama Baru", "email": "baru@alpha.test", "current_password": OWN_PASSWORD},
+    )
     assert resp.status_code == 302
     user.refresh_from_db()
     assert user.full_name == "Nama Baru" and user.email == "baru@alpha.test"
@@ -161,9 +168,12 @@ def test_profile_update(client_a, in_tenant_a):
 
 def test_a_changed_profile_email_is_audited_with_both_addresses(client_a, in_tenant_a):
     """Reset links go to the profile's e-mail: who moved it where is in the audit log."""
-    user = make_user("petugas")
+    user = make_user("petugas", password=OWN_PASSWORD)
     client_a.force_login(user)
-    resp = client_a.post("/akun/", {"full_name": user.full_name, "email": "Lain@Alpha.test"})
+    resp = client_a.post(
+        "/akun/",
+        {"full_name": user.full_name, "email": "Lain@Alpha.test", "current_password": OWN_PASSWORD},
+    )
     assert resp.status_code == 302
     event = AuditEvent.objects.get(action="user.profile_updated", target_id=str(user.pk))
     assert event.data == {"email": {"from": "petugas@webapp.test", "to": "lain@alpha.test"}}
@@ -248,9 +258,12 @@ def test_an_email_longer_than_a_login_is_refused_by_name_and_nothing_is_created(
 
 
 def test_profile_email_longer_than_the_column_is_a_message_not_a_500(client_a, in_tenant_a):
-    user = make_user("petugas")
+    user = make_user("petugas", password=OWN_PASSWORD)
     client_a.force_login(user)
-    resp = client_a.post("/akun/", {"full_name": "X", "email": "c" * 250 + "@alpha.test"})
+    resp = client_a.post(
+        "/akun/",
+        {"full_name": "X", "email": "c" * 250 + "@alpha.test", "current_password": OWN_PASSWORD},
+    )
     assert resp.status_code == 200
     assert "paling panjang" in resp.content.decode()
     user.refresh_from_db()
