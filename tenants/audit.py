@@ -7,6 +7,7 @@ from enum import StrEnum
 class TenantAudit(StrEnum):
     COOPERATIVE_CREATED = "cooperative.created"
     COOPERATIVE_RESTORED = "cooperative.restored"
+    PRACTICE_USER_SYNCED = "practice.user_synced"
     SIGNUP_PROVISIONED = "signup.provisioned"
     SIGNUP_RETRIED = "signup.retried"
     SIGNUP_SUBMITTED = "signup.submitted"

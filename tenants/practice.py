@@ -7,7 +7,8 @@ same snapshot/clone machinery as sign-up (``tenants.schema_template``), so openi
 resetting a copy is one script run (DDL plus an INSERT … SELECT per table), not a seed.
 
 The real cooperative's staff logins (password hash, role, TOTP devices) are copied in,
-so they log in with what they know. The copy is never billed (no subscription; billing
+so they log in with what they know; a login deactivated, reactivated or given another
+role in the real cooperative changes in the copy at once (``practice_user_sync``). The copy is never billed (no subscription; billing
 excludes it), never counted in usage, plan limits or the Dinas figures, sends no e-mail
 (``lumbung.mail``), and is deleted when unused for ``PRACTICE_UNUSED_DAYS`` days.
 Nothing here writes to the real cooperative's schema except its own audit rows.
@@ -35,6 +36,7 @@ from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.selectors import staff_people
 from lumbung.mail import mail_suppressed
+from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .host_cache import tenant_host_forget
@@ -175,9 +177,10 @@ def _practice_clone(*, target: str) -> None:
 # ------------------------------------------------------------------------------ staff
 
 
-def _staff_of(schema: str) -> list[tuple[dict, list[dict]]]:
-    """The active staff logins of a schema with their TOTP devices, as plain values.
-    API-key users and Lumbung's support user are not people (staff_people)."""
+def _staff_of(schema: str, *, pk: int | None = None) -> list[tuple[dict, list[dict]]]:
+    """The active staff logins of a schema (or only login ``pk``, when it is one) with
+    their TOTP devices, as plain values. API-key users and Lumbung's support user are
+    not people (staff_people)."""
     user_fields = ("username", "email", "full_name", "role", "password", "is_staff")
     device_fields = [
         f.attname for f in TOTPDevice._meta.concrete_fields if f.attname not in ("id", "user_id")
@@ -185,6 +188,8 @@ def _staff_of(schema: str) -> list[tuple[dict, list[dict]]]:
     out = []
     with schema_context(schema):
         users = staff_people().filter(is_active=True).order_by("pk")
+        if pk is not None:
+            users = users.filter(pk=pk)
         devices: dict[int, list[dict]] = {}
         for d in TOTPDevice.objects.filter(user__in=users).order_by("pk"):
             devices.setdefault(d.user_id, []).append({f: getattr(d, f) for f in device_fields})
@@ -202,24 +207,67 @@ def practice_staff_sync(*, practice: Cooperative) -> int:
         names = [u["username"] for u, _devices in staff]
         User.objects.exclude(username__in=names).update(is_active=False)
         for values, devices in staff:
-            user, _created = User.objects.update_or_create(
-                username=values["username"], defaults={**values, "is_active": True}
-            )
-            # an authenticator the real login still has keeps its row (and id): a session
-            # in the copy that passed the code step with it stays signed in when a
-            # colleague enters (core.users.middleware ends a session whose device is gone)
-            kept = {t.key: t for t in TOTPDevice.objects.filter(user=user).order_by("pk")}
-            for d in devices:
-                device = kept.pop(d["key"], None)
-                if device is None:
-                    TOTPDevice.objects.create(user=user, **d)
-                else:
-                    for name, value in d.items():
-                        setattr(device, name, value)
-                    device.save()
-            TOTPDevice.objects.filter(pk__in=[t.pk for t in kept.values()]).delete()
+            _copy_login(values, devices)
     connection.set_schema_to_public()
     return len(staff)
+
+
+def _copy_login(values: dict, devices: list[dict]) -> None:
+    """One real staff login written into the current (practice) schema, active."""
+    user, _created = User.objects.update_or_create(
+        username=values["username"], defaults={**values, "is_active": True}
+    )
+    # an authenticator the real login still has keeps its row (and id): a session
+    # in the copy that passed the code step with it stays signed in when a
+    # colleague enters (core.users.middleware ends a session whose device is gone)
+    kept = {t.key: t for t in TOTPDevice.objects.filter(user=user).order_by("pk")}
+    for d in devices:
+        device = kept.pop(d["key"], None)
+        if device is None:
+            TOTPDevice.objects.create(user=user, **d)
+        else:
+            for name, value in d.items():
+                setattr(device, name, value)
+            device.save()
+    TOTPDevice.objects.filter(pk__in=[t.pk for t in kept.values()]).delete()
+
+
+def practice_user_sync(*, user: User, by) -> None:
+    """``USER_RIGHTS_CHANGED_HOOKS``: a login of the current (real) cooperative was
+    deactivated, reactivated or given another role; its practice copy follows in the
+    same transaction, so nobody has to enter the copy first: still an active staff
+    person, the login is copied as ``practice_staff_sync`` copies it; otherwise it is
+    deactivated there (its sessions there end: an inactive login is not authenticated).
+    Audited in the real cooperative. A copy that cannot be written is logged and
+    left; it is brought in line the next time someone enters it."""
+    schema = connection.schema_name
+    if schema == "public":
+        return
+    # the public table through the search path; locked against a reset of the copy
+    practice = (
+        Cooperative.objects.select_for_update()
+        .filter(is_practice=True, practice_of__schema_name=schema)
+        .only("pk", "slug", "schema_name")
+        .first()
+    )
+    if practice is None:
+        return
+    staff = _staff_of(schema, pk=user.pk)
+    try:
+        with schema_context(practice.schema_name), transaction.atomic():
+            if staff:
+                _copy_login(*staff[0])
+            else:
+                User.objects.filter(username=user.username).update(is_active=False)
+    except Exception:
+        log.exception("Practice copy %s: login %s not synced", practice.schema_name, user.pk)
+        return
+    audit_log(
+        actor=by,
+        action=TenantAudit.PRACTICE_USER_SYNCED,
+        target=user,
+        data={"slug": practice.slug, "active": bool(staff), "role": user.role},
+    )
 
 
 # --------------------------------------------------------------------------- services

@@ -32,6 +32,14 @@ def user_create_checks() -> list:
     return [import_string(p) for p in getattr(settings, "USER_CREATE_CHECKS", [])]
 
 
+def user_rights_hooks() -> list:
+    """Called as ``hook(user=…, by=…)`` in the transaction of a change of a login's
+    rights (deactivated, reactivated, new role or name), once it is written: e.g. the
+    cooperative's practice copy follows at once (the public tenants layer registers it:
+    core does not know it). settings.USER_RIGHTS_CHANGED_HOOKS."""
+    return [import_string(p) for p in getattr(settings, "USER_RIGHTS_CHANGED_HOOKS", [])]
+
+
 def _normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -241,6 +249,8 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
         audit_log(
             actor=by, action=action, target=user, reason=reason, data={"from": before, "to": after}
         )
+        for hook in user_rights_hooks():
+            hook(user=user, by=by)
     return user
 
 
@@ -271,6 +281,8 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
         target=user,
         reason=reason,
     )
+    for hook in user_rights_hooks():
+        hook(user=user, by=by)
     return user
 
 

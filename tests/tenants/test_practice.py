@@ -140,6 +140,95 @@ def test_a_colleague_entering_does_not_log_out_a_two_factor_session_in_the_copy(
     assert client.get("/").status_code == 302
 
 
+def _kasir_in_both(tenant_a):
+    """A petugas of cooperative A, copied into its practice copy."""
+    from core.users.models import User
+    from tenants.practice import practice_open
+
+    with schema_context(tenant_a.schema_name):
+        kasir = User.objects.create_user(
+            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+        )
+    practice_open(cooperative=tenant_a, by="tests")
+    connection.set_schema_to_public()
+    return kasir
+
+
+def _in_copy(practice, username: str):
+    from core.users.models import User
+
+    with schema_context(practice.schema_name):
+        return User.objects.get(username=username)
+
+
+def test_a_login_deactivated_in_the_real_cooperative_stops_in_the_copy_at_once(
+    practice_a, tenant_a
+):
+    """Nobody needs to enter the copy again: the open session there ends and the
+    password no longer signs in; reactivated, it works there again."""
+    from core.audit.models import AuditEvent
+    from core.users.models import User
+    from core.users.services import user_set_active
+
+    kasir = _kasir_in_both(tenant_a)
+    client = _login(practice_a, "kasir@alpha.test")
+    assert client.get("/").status_code == 200
+    with schema_context(tenant_a.schema_name):
+        admin = User.objects.get(username="admin@alpha.test")
+        user_set_active(by=admin, user=kasir, active=False, reason="keluar")
+    connection.set_schema_to_public()
+    assert not _in_copy(practice_a, "kasir@alpha.test").is_active
+    assert client.get("/").status_code == 302  # the session in the copy is over
+    fresh = Client(HTTP_HOST=_host(practice_a.slug))
+    r = fresh.post("/masuk/", {"username": "kasir@alpha.test", "password": "Kasir-123!"})
+    assert r.status_code == 200 and "_auth_user_id" not in fresh.session
+    connection.set_tenant(tenant_a)  # the real cooperative's audit says so
+    event = AuditEvent.objects.get(action="practice.user_synced")
+    assert event.data == {"slug": practice_a.slug, "active": False, "role": "petugas"}
+    user_set_active(by=admin, user=kasir, active=True)  # the plan's seat check: a tenant
+    connection.set_schema_to_public()
+    assert _in_copy(practice_a, "kasir@alpha.test").is_active
+    r = fresh.post("/masuk/", {"username": "kasir@alpha.test", "password": "Kasir-123!"})
+    assert r.status_code == 302
+
+
+def test_a_role_change_in_the_real_cooperative_reaches_the_copy_at_once(practice_a, tenant_a):
+    from core.users.models import User
+    from core.users.services import user_update
+
+    kasir = _kasir_in_both(tenant_a)
+    client = _login(practice_a, "kasir@alpha.test")
+    assert client.get("/pengguna/").status_code == 403  # a petugas manages no users
+    with schema_context(tenant_a.schema_name):
+        admin = User.objects.get(username="admin@alpha.test")
+        kasir = user_update(by=admin, user=kasir, full_name="Kasir", role="pengawas")
+    connection.set_schema_to_public()
+    copy = _in_copy(practice_a, "kasir@alpha.test")
+    assert (copy.role, copy.is_staff, copy.is_active) == ("pengawas", True, True)
+    assert client.get("/pengguna/").status_code == 200  # a pengawas reads them
+    with schema_context(tenant_a.schema_name):  # no longer staff: no login in the copy
+        user_update(by=admin, user=kasir, full_name="Kasir", role="anggota")
+    connection.set_schema_to_public()
+    assert not _in_copy(practice_a, "kasir@alpha.test").is_active
+    assert client.get("/").status_code == 302
+
+
+def test_a_change_in_a_cooperative_without_a_copy_writes_nothing_more(tenant_b):
+    from core.audit.models import AuditEvent
+    from core.users.models import User
+    from core.users.services import user_set_active
+
+    with schema_context(tenant_b.schema_name):
+        admin = User.objects.filter(role="admin").order_by("pk").first()
+        kasir = User.objects.create_user(
+            username="kasir@beta.test", password="Kasir-123!", role="petugas", is_staff=True
+        )
+        user_set_active(by=admin, user=kasir, active=False)
+        assert not AuditEvent.objects.filter(action="practice.user_synced").exists()
+        kasir.refresh_from_db()
+        assert not kasir.is_active
+
+
 def test_practice_cannot_be_opened_from_a_practice_copy_or_a_suspended_one(practice_a, tenant_b):
     from core.common.errors import ApplicationError
     from tenants.practice import practice_open
