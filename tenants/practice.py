@@ -9,8 +9,9 @@ resetting a copy is one script run (DDL plus an INSERT … SELECT per table), no
 The real cooperative's staff logins (password hash, role, TOTP devices) are copied in,
 so they log in with what they know; a login deactivated, reactivated or given another
 role in the real cooperative changes in the copy at once (``practice_user_sync``). The
-copy is never billed (no subscription; billing excludes it), never counted in usage, plan limits or the Dinas figures, sends no e-mail
-(``lumbung.mail``), and is deleted when unused for ``PRACTICE_UNUSED_DAYS`` days.
+copy is never billed (no subscription; billing excludes it), never counted in usage,
+plan limits or the Dinas figures, sends no e-mail (``lumbung.mail``), and is deleted
+when unused for ``PRACTICE_UNUSED_DAYS`` days.
 Nothing here writes to the real cooperative's schema except its own audit rows.
 """
 
