@@ -38,6 +38,17 @@ def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
     )
 
 
+def invoice_upgrade_open_for(*, subscription: Subscription) -> Invoice | None:
+    """The unpaid prorated invoice of an upgrade inside a paid bank-transfer period (at
+    most one is open: a new upgrade voids the previous one's). Not whichever unpaid
+    invoice is due first: a renewal whose proof awaits the operator may be due earlier."""
+    return (
+        subscription.invoices.filter(status=Invoice.Status.OPEN, kind=Invoice.Kind.PRORATION)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def transfers_awaiting() -> QuerySet[Invoice]:
     """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
     confirmation) first, the longest waiting first, then the open ones by due date.

@@ -110,10 +110,10 @@ def tenant_plan_change(request):
         sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
     if not outcome.ok:
         return redirect("billing:tenant")
-    upgrade = selectors.invoice_open_for(subscription=sub)
+    upgrade = selectors.invoice_upgrade_open_for(subscription=sub)
     if sub.plan_id == plan.pk and sub.interval == interval:
         messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
-    elif upgrade is not None and upgrade.kind == Invoice.Kind.PRORATION:
+    elif upgrade is not None and upgrade.plan_id == plan.pk:
         messages.success(
             request,
             _(

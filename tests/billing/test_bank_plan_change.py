@@ -264,3 +264,45 @@ def test_every_bank_invoice_made_void_is_audited_with_the_reason(tenant_a, opera
     services.billing_sweep(now=timezone.now())
     upgrade.refresh_from_db()
     assert upgrade.status == "void" and _voided_audits(upgrade).count() == 1
+
+
+def test_upgrade_message_names_the_upgrade_invoice_not_an_awaiting_renewal(
+    tenant_a, operator, clock, client_a, admin_a
+):
+    """The renewal's transfer proof awaits the operator when the cooperative upgrades in
+    the last days of its paid period: the message after the change names the prorated
+    invoice just issued (number and amount), not the older renewal invoice, which said
+    the new plan applied only at the next renewal."""
+    from django.contrib.messages import get_messages
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.now = sub.current_period_end - timedelta(days=10)
+    services.billing_sweep(now=clock.now)
+    renewal = Invoice.objects.get(subscription=sub, status="open")
+    services.bank_proof_upload(
+        invoice=renewal,
+        upload=SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
+        by="bendahara",
+    )
+    renewal.refresh_from_db()
+    assert renewal.status == Invoice.Status.AWAITING
+    besar = Plan.objects.get(code="besar")
+    connection.set_tenant(tenant_a)
+    client_a.force_login(admin_a)  # after the clock moved: a fresh session
+    connection.set_schema_to_public()
+
+    response = client_a.post("/langganan/paket/", {"plan": besar.pk, "interval": "year"})
+
+    assert response.status_code == 302
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    upgrade = Invoice.objects.filter(subscription=sub, kind=Invoice.Kind.PRORATION).first()
+    assert upgrade is not None, (texts, list(Invoice.objects.filter(subscription=sub).values()))
+    assert upgrade.status == Invoice.Status.OPEN and upgrade.amount > 0
+    assert renewal.due_on <= upgrade.due_on and renewal.pk < upgrade.pk
+    amount = f"Rp {upgrade.amount:,.0f}".replace(",", ".")
+    assert texts == [
+        f"Tagihan selisih {upgrade.number} ({amount}) untuk sisa periode diterbitkan. Paket "
+        f"{besar.name} berlaku setelah tagihan dibayar."
+    ]
