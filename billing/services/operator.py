@@ -15,6 +15,7 @@ from tenants.models import Cooperative
 
 from ..models import Invoice, PaymentProof, Subscription
 from .common import (
+    LIVE_STRIPE_STATUSES,
     BillingErrors,
     S,
     _audit,
@@ -84,7 +85,17 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
         )
     sub = _lock(subscription)
     paid = sub.invoices.filter(status=Invoice.Status.PAID).exists()
-    if sub.status not in (S.TRIAL, S.PAST_DUE) or paid or sub.stripe_subscription_id:
+    if sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES:
+        # A card that still bills (on trial at Stripe, active or in arrears): a longer
+        # trial here would not stop its charges. A cancelled one bills nothing.
+        raise ApplicationError(
+            BillingErrors.STATUS_INVALID,
+            _(
+                "Koperasi ini masih berlangganan dengan kartu (Stripe). Masa uji coba tidak "
+                "dapat diperpanjang selama langganan kartu itu masih menagih."
+            ),
+        )
+    if sub.status not in (S.TRIAL, S.PAST_DUE) or paid:
         raise ApplicationError(
             BillingErrors.STATUS_INVALID,
             _("Masa uji coba hanya dapat diperpanjang untuk koperasi yang belum berlangganan."),

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from billing.models import Plan, Subscription
@@ -82,3 +83,49 @@ def test_cooperative_admin_cannot_edit_plans(client_public, db):
     someone = User.objects.create_user(username="bukan-operator@x.test", password="x-Sandi-123")
     client_public.force_login(someone)
     assert client_public.get("/billing/operator/paket/").status_code == 403
+
+
+def test_trial_extend_allows_a_cooperative_whose_card_subscription_was_cancelled(
+    tenant_a, operator
+):
+    """A card set up during the trial (first charge deferred to the trial's end) and
+    cancelled before it charged anything: nothing bills the cooperative, so the operator
+    may extend its trial. The id of the cancelled card subscription stays on the row."""
+    from billing import services
+
+    Subscription.objects.filter(cooperative=tenant_a).update(
+        stripe_customer_id="cus_cancelled",
+        stripe_subscription_id="sub_cancelled",
+        stripe_status="canceled",
+        provider=Subscription.Provider.BANK_TRANSFER,
+    )
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    before = sub.trial_ends_at
+
+    sub = services.trial_extend(subscription=sub, days=10, operator=operator, reason="uji")
+
+    assert sub.trial_ends_at - before == timedelta(days=10)
+    assert Subscription.objects.get(pk=sub.pk).trial_ends_at == sub.trial_ends_at
+
+
+@pytest.mark.parametrize("stripe_status", ["trialing", "active", "past_due", "unpaid"])
+def test_trial_extend_refuses_a_card_subscription_that_still_bills(
+    tenant_a, operator, stripe_status
+):
+    from billing import services
+    from core.common.errors import ApplicationError
+
+    Subscription.objects.filter(cooperative=tenant_a).update(
+        stripe_customer_id="cus_live",
+        stripe_subscription_id="sub_live",
+        stripe_status=stripe_status,
+        provider=Subscription.Provider.STRIPE,
+    )
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    before = sub.trial_ends_at
+
+    with pytest.raises(ApplicationError) as refused:
+        services.trial_extend(subscription=sub, days=10, operator=operator, reason="uji")
+
+    assert "kartu" in refused.value.message
+    assert Subscription.objects.get(pk=sub.pk).trial_ends_at == before
