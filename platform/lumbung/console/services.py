@@ -63,7 +63,16 @@ def _reason(reason: str) -> str:
 
 
 def _subscription(cooperative: Cooperative) -> Subscription:
-    sub = Subscription.objects.filter(cooperative_id=cooperative.pk).first()
+    """The cooperative's subscription, its row locked until the action's transaction
+    ends: the state is checked on what is locked, so a second operator acting at the
+    same time waits, then sees the first one's change (and is refused if it no longer
+    applies) instead of both passing the check and both writing."""
+    sub = (
+        Subscription.objects.select_related("plan", "cooperative")
+        .select_for_update(of=("self",))
+        .filter(cooperative_id=cooperative.pk)
+        .first()
+    )
     if sub is None:
         raise ApplicationError(
             ConsoleErrors.STATE,
