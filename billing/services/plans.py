@@ -455,6 +455,47 @@ def card_subscription_end(
     return sub
 
 
+def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
+    """For an action that ends a cooperative's card subscription together with other
+    writes (an operator recording a manual payment): inside the caller's transaction,
+    record that the card subscription ends and bank transfer becomes the way of paying,
+    and return the call that ends it at Stripe. The caller makes that call as the LAST
+    step of its transaction, after every write that could still be refused: a refusal
+    there then never leaves the card cancelled at Stripe with nothing recorded, and a
+    Stripe refusal or outage rolls the whole action back (nothing recorded, the card
+    still bills and our row says so; the operator tries again). Cancelling after commit
+    instead would leave a recorded transfer beside a card that may still charge while
+    Stripe is unreachable: a double charge. Returns None without a card that bills."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("card_subscription_end_last needs the caller's transaction")
+    reason = _require_reason(reason)
+    sub = _lock(subscription)
+    if not (sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES):
+        return None
+    old = sub.stripe_status
+    sub.stripe_status = "canceled"
+    sub.cancel_at_period_end = False
+    sub.provider = Subscription.Provider.BANK_TRANSFER
+    sub.save()
+    _audit(
+        actor=by,
+        action=BillingAudit.CARD_SUBSCRIPTION_ENDED,
+        target=sub.cooperative,
+        reason=reason,
+        data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
+    )
+
+    def cancel_at_stripe() -> None:
+        provider = provider_get(Subscription.Provider.STRIPE)
+        assert isinstance(provider, StripeProvider)
+        ended = provider.subscription_cancel(subscription=sub)
+        status = ended.get("status") or "canceled"
+        if status != "canceled":
+            Subscription.objects.filter(pk=sub.pk).update(stripe_status=status)
+
+    return cancel_at_stripe
+
+
 # -- plans (operators) --------------------------------------------------------------------
 
 PLAN_FIELDS = (

@@ -116,3 +116,74 @@ def test_console_refuses_a_payment_for_a_plan_the_members_do_not_fit(tenant_a, d
             operator=op, cooperative=tenant_a, reason=REASON, invoice=stale
         )
     assert not Invoice.objects.filter(subscription=sub, status="paid").exists()
+
+
+def test_manual_payment_that_fails_leaves_the_card_subscription_running(
+    admin_client_a, stripe_plans, deliver
+):
+    """The operator ends the card with a manual payment, but the payment cannot be
+    recorded (the invoice chosen was void meanwhile): nothing happens, at Stripe either.
+    The card used to be cancelled at Stripe first, then the payment refused and rolled
+    back: the cooperative had no card and no payment, and our row still said the card
+    billed."""
+    from billing import services
+
+    _, sub = subscribe(admin_client_a, deliver)
+    op = make_operator("billing", "billing3@ops.test")
+    void = Invoice.objects.create(
+        subscription=sub,
+        provider=Subscription.Provider.BANK_TRANSFER,
+        number="INV/VOID/0001",
+        reference="LMBVOID0001",
+        plan=sub.plan,
+        interval="month",
+        amount=sub.plan.price_monthly,
+        issued_on=sub.created_at.date(),
+        due_on=sub.created_at.date(),
+        status=Invoice.Status.VOID,
+    )
+
+    with pytest.raises(ApplicationError) as err:
+        console.tenant_payment_record(
+            operator=op,
+            cooperative=sub.cooperative,
+            reason=REASON,
+            invoice=void,
+            end_card_subscription=True,
+        )
+
+    assert err.value.code == services.BillingErrors.INVOICE_NOT_PAYABLE
+    remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert remote["status"] == "active"
+    sub.refresh_from_db()
+    assert sub.provider == "stripe" and sub.stripe_status == "active"
+    assert not Invoice.objects.filter(subscription=sub, status="paid").exists()
+
+
+def test_manual_payment_is_refused_while_stripe_cannot_end_the_card(
+    admin_client_a, stripe_plans, deliver, settings
+):
+    """Stripe unreachable when the operator records a payment ending the card: the
+    payment is refused (nothing recorded, the card still bills and our row says so)
+    rather than recorded while the card may charge again: no double billing."""
+    from tests.faults.helpers import free_port
+
+    _, sub = subscribe(admin_client_a, deliver)
+    op = make_operator("billing", "billing4@ops.test")
+    sedang = Plan.objects.get(code="sedang")
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+
+    with pytest.raises(ApplicationError) as err:
+        console.tenant_payment_record(
+            operator=op,
+            cooperative=sub.cooperative,
+            reason=REASON,
+            plan=sedang,
+            interval="month",
+            end_card_subscription=True,
+        )
+
+    assert "tidak dapat dihubungi" in err.value.message
+    sub.refresh_from_db()
+    assert sub.provider == "stripe" and sub.stripe_status == "active"
+    assert not Invoice.objects.filter(subscription=sub, provider="bank_transfer").exists()

@@ -218,14 +218,25 @@ def tenant_payment_record(
     """A manual payment (bank transfer seen on the statement): confirms the given open
     invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
     Refused while a card subscription still bills the cooperative (that would bill it
-    twice) unless the operator ends the card subscription with it. Refused for a plan
-    the cooperative's active members do not fit."""
+    twice) unless the operator ends the card subscription with it: ended at Stripe as
+    the last step, so a refused payment leaves the card running and Stripe unreachable
+    refuses the payment (billing.card_subscription_end_last). Refused for a plan the
+    cooperative's active members do not fit."""
     _require(operator, "record_payment")
     reason = _reason(reason)
     sub = _subscription(cooperative)
     paid_plan = invoice.plan if invoice is not None else plan
     if paid_plan is not None:
         billing.plan_fits_check(subscription=sub, plan=paid_plan)
+    if invoice is None and plan is None:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _("Pilih tagihan yang dibayar atau paket yang dibayar."),
+            fields={"plan": [_("Wajib diisi.")]},
+        )
+    if invoice is not None and invoice.subscription_id != sub.pk:
+        raise ApplicationError(ConsoleErrors.STATE, _("Tagihan bukan milik koperasi ini."))
+    cancel_card_at_stripe = None
     if sub.stripe_subscription_id and sub.stripe_status in billing.LIVE_STRIPE_STATUSES:
         if not end_card_subscription:
             raise ApplicationError(
@@ -237,19 +248,15 @@ def tenant_payment_record(
                 ),
                 fields={"end_card_subscription": [_("Langganan kartu masih berjalan.")]},
             )
-        sub = billing.card_subscription_end(subscription=sub, by=operator, reason=reason)
+        # Recorded now (the confirmation below needs the card ended); ended at Stripe
+        # as the last step, see card_subscription_end_last.
+        cancel_card_at_stripe = billing.card_subscription_end_last(
+            subscription=sub, by=operator, reason=reason
+        )
     if invoice is None:
-        if plan is None:
-            raise ApplicationError(
-                ConsoleErrors.STATE,
-                _("Pilih tagihan yang dibayar atau paket yang dibayar."),
-                fields={"plan": [_("Wajib diisi.")]},
-            )
         invoice = billing.bank_invoice_issue(
             subscription=sub, plan=plan, interval=interval, by=operator
         )
-    elif invoice.subscription_id != sub.pk:
-        raise ApplicationError(ConsoleErrors.STATE, _("Tagihan bukan milik koperasi ini."))
     invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     audit_log(
         actor=operator,
@@ -258,6 +265,10 @@ def tenant_payment_record(
         reason=reason,
         data={"invoice": invoice.number, "amount": str(invoice.amount)},
     )
+    if cancel_card_at_stripe is not None:
+        # Last: a refusal above never leaves the card cancelled with nothing recorded,
+        # and Stripe refusing or unreachable here rolls the whole payment back.
+        cancel_card_at_stripe()
     return invoice
 
 
