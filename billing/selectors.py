@@ -31,9 +31,19 @@ def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
 
 
 def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
+    """The unpaid invoice the billing page shows with its transfer instructions: one the
+    cooperative still has to pay (open) before one whose proof awaits the operator (an
+    upgrade issued while the renewal's proof waits), then the earliest due."""
     return (
         subscription.invoices.filter(status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING])
-        .order_by("due_on", "pk")
+        .annotate(
+            awaiting_last=Case(
+                When(status=Invoice.Status.AWAITING, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("awaiting_last", "due_on", "pk")
         .first()
     )
 

@@ -306,3 +306,8 @@ def test_upgrade_message_names_the_upgrade_invoice_not_an_awaiting_renewal(
         f"Tagihan selisih {upgrade.number} ({amount}) untuk sisa periode diterbitkan. Paket "
         f"{besar.name} berlaku setelah tagihan dibayar."
     ]
+    # The page's transfer instructions are for the invoice still to be paid, the upgrade,
+    # not the renewal whose proof already awaits the operator.
+    page = client_a.get("/langganan/").content.decode()
+    assert f"Tagihan {upgrade.number}: bayar dengan transfer bank" in page
+    assert upgrade.reference in page
