@@ -91,17 +91,12 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
                 )
             sub.next_plan, sub.next_interval = None, ""
             sub.save()
-            today = timezone.localdate()
-            for inv in sub.invoices.filter(
-                provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
-            ).select_for_update():
-                if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
-                    invoice_void(
-                        sub=sub,
-                        invoice=inv,
-                        by=by,
-                        reason=_("Kembali ke paket saat ini: perubahan paket dibatalkan"),
-                    )
+            _change_invoices_void(
+                sub,
+                today=timezone.localdate(),
+                by=by,
+                reason=_("Kembali ke paket saat ini: perubahan paket dibatalkan"),
+            )
             _audit(
                 actor=by,
                 action=BillingAudit.PLAN_CHANGE_SCHEDULED,
@@ -181,6 +176,16 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
     return sub
 
 
+def _change_invoices_void(sub: Subscription, *, today: date, by, reason: str) -> None:
+    """Void the unpaid bank-transfer invoices a plan change (or its withdrawal) replaces:
+    a prorated upgrade, and a renewal for a period not begun."""
+    for inv in sub.invoices.filter(
+        provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
+    ).select_for_update():
+        if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
+            invoice_void(sub=sub, invoice=inv, by=by, reason=reason)
+
+
 def _card_deferred(sub: Subscription) -> bool:
     """A card subscription that charges nothing yet because a paid period still runs
     (Stripe's ``trialing`` until that period ends: card_billing_start)."""
@@ -198,16 +203,9 @@ def _bank_plan_change_in_paid_period(
     # (a renewal for the old plan, an earlier upgrade) is replaced.
     sub.next_plan, sub.next_interval = plan, interval
     sub.save()
-    for inv in sub.invoices.filter(
-        provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
-    ).select_for_update():
-        if inv.kind == Invoice.Kind.PRORATION or inv.period_start > today:
-            invoice_void(
-                sub=sub,
-                invoice=inv,
-                by=by,
-                reason=_("Paket diganti menjadi %(plan)s") % {"plan": plan.name},
-            )
+    _change_invoices_void(
+        sub, today=today, by=by, reason=_("Paket diganti menjadi %(plan)s") % {"plan": plan.name}
+    )
     amount = proration_amount(
         old_price=old_plan.price_for(sub.interval),
         new_price=plan.price_for(sub.interval),
