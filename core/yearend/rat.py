@@ -127,6 +127,17 @@ def _no_shu_table(ye: YearEnd) -> dict:
     )
 
 
+def _percent(value) -> str:
+    """An AD/ART percentage kept in the snapshot as JSON text ("2.50") as people here
+    write it: "2,5%" (the cooperative's number format, English screens too), no
+    trailing zeros."""
+    if value in (None, ""):
+        return ""
+    d = Decimal(str(value))
+    d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+    return f"{number_format(d)}%"
+
+
 def _shu_tables(ye: YearEnd) -> list[dict]:
     if ye.shu_after_tax <= 0:  # a RAT is held every year, a deficit year's too
         return [_no_shu_table(ye)]
@@ -164,7 +175,7 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         _row("subtotal", "", _("SHU setelah pajak (dibagi)"), "", ye.shu_after_tax),
     ]
     for f in FUNDS:
-        rows.append(_row("row", "", FUND_LABELS[f], f"{pct.get(f, '')}%", funds.get(f, ZERO)))
+        rows.append(_row("row", "", FUND_LABELS[f], _percent(pct.get(f)), funds.get(f, ZERO)))
         if f == "cadangan":
             rows += [_row("row", "", note, "", "") for note in to_reserve_notes(to_reserve)]
     rows.append(_row("total", "", _("Jumlah"), "100%", sum(funds.values(), ZERO)))
