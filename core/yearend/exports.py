@@ -35,6 +35,8 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
             preview.funds["jasa_anggota"],
         ]
     )
+    for cell in ws[ws.max_row][1::2]:
+        cell.number_format = MONEY_FORMAT
     for note in to_reserve_notes(preview.to_reserve):
         ws.append([safe_cell(note)])
     ws.append([])
@@ -80,6 +82,8 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     )
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
+    for cell in ws[ws.max_row][2:]:
+        cell.number_format = MONEY_FORMAT
     for col, w in zip("ABCDEFG", [14, 36, 18, 20, 18, 18, 18], strict=True):
         ws.column_dimensions[col].width = w
     return workbook_bytes(wb)
