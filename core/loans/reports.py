@@ -496,6 +496,9 @@ def render_pdf(report: Report, *, cooperative_name: str = "") -> bytes:
     return html_to_pdf(html)
 
 
+DATE_FORMAT_XLSX = "dd-mm-yyyy"
+
+
 def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -517,6 +520,8 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
                 cell = ws.cell(row=r, column=j, value=_xl(v))
                 if c.money:
                     cell.number_format = "#,##0"
+                elif isinstance(v, date):  # as the other exports: 01-03-2026
+                    cell.number_format = DATE_FORMAT_XLSX
             r += 1
         if rep.totals:
             for j, c in enumerate(rep.columns, 1):
