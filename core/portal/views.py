@@ -87,6 +87,8 @@ def transactions(request):
     if form.is_valid():
         date_from = form.cleaned_data["date_from"] or date_from
         date_to = form.cleaned_data["date_to"] or date_to
+    if date_from > date_to:  # typed the wrong way round: the period meant, as reports do
+        date_from, date_to = date_to, date_from
     statement = data.savings_statement(member, date_from, date_to)
     return render(
         request,
