@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -553,7 +553,13 @@ def report(request, kind: str):
     if kind not in REPORTS:
         raise Http404
     rng = _range(request)
-    table = build_table(kind, rng)
+    if request.GET.get("format") == "pdf":
+        # the PDF is the cooperative's Indonesian document (letterhead, signatures):
+        # its table in Indonesian too, whatever the reader's language
+        with translation.override("id"):
+            table = build_table(kind, rng)
+    else:
+        table = build_table(kind, rng)
     return _deliver(
         request,
         table,
