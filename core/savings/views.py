@@ -366,12 +366,10 @@ def _period(request) -> tuple[date, date, PeriodForm]:
     form = PeriodForm(
         request.GET or None, initial={"date_from": date(today.year, 1, 1), "date_to": today}
     )
-    if (
-        form.is_bound
-        and form.is_valid()
-        and form.cleaned_data["date_from"] <= form.cleaned_data["date_to"]
-    ):
-        return form.cleaned_data["date_from"], form.cleaned_data["date_to"], form
+    if form.is_bound and form.is_valid():
+        # typed the wrong way round: the period meant, as the ledger reports do
+        a, b = sorted((form.cleaned_data["date_from"], form.cleaned_data["date_to"]))
+        return a, b, form
     return date(today.year, 1, 1), today, form
 
 

@@ -39,3 +39,27 @@ def test_portal_transactions_with_dates_reversed_show_the_period(
     assert "Tidak ada transaksi pada periode ini" not in page
     assert "Saldo awal Rp 0" in page
     assert f"Saldo akhir {format_rupiah(Decimal('700000'))}" in page
+
+
+def test_staff_statement_with_dates_reversed_shows_the_period_asked(
+    client_a, teller, products, member_a
+):
+    """The kartu simpanan swaps the bounds too, instead of quietly showing 1 January to
+    today under a form that still says 31-01 … 01-01."""
+    acc = savings_account_get_or_open(
+        member=member_a, product=products["sukarela"], on=date(2026, 1, 2), by=teller
+    )
+    teller_deposit(
+        account=acc, amount=Decimal("700000"), channel="cash", on=date(2026, 1, 5), by=teller
+    )
+    teller_deposit(
+        account=acc, amount=Decimal("300000"), channel="cash", on=date(2026, 2, 5), by=teller
+    )
+    client_a.force_login(teller)
+    page = _text(
+        client_a.get(
+            f"/simpanan/kartu/{member_a.pk}/?date_from=2026-01-31&date_to=2026-01-01"
+        ).content.decode()
+    )
+    assert format_rupiah(Decimal("700000")) in page
+    assert format_rupiah(Decimal("300000")) not in page  # February is not in the period
