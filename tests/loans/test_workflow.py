@@ -344,3 +344,41 @@ def test_anggota_may_apply_only_for_self(staff, member, product, in_tenant_a):
         member=member, product=product, principal=D("2000000"), tenor=10, by=u, documents=docs()
     )
     assert loan.status == Loan.Status.APPLIED
+
+
+def test_approval_rechecks_affordability_after_take_home_pay_falls(make_loan, member):
+    # applied while the take-home pay was 15,000,000 (limit 4,999,500; 1,100,000 a month)
+    loan = make_loan(principal=D("10000000"), tenor=10, until="verified")
+    member.take_home_pay = D("3000000")  # limit now 999,900: the loan no longer fits
+    member.save(update_fields=["take_home_pay"])
+    ketua = f.user("ketua")
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        loan_approve(loan=loan, by=ketua)
+    assert e.value.code == "loan_unaffordable"
+    assert "999.900" in e.value.message
+    assert _counts() == before
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.VERIFIED
+
+
+def test_disbursement_rechecks_limits_after_approval(make_loan, member, product, staff):
+    loan = make_loan(principal=D("10000000"), tenor=10, until="approved")
+    product.max_amount = D("5000000")  # the plafon lowered after the approval
+    product.save(update_fields=["max_amount"])
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        loan_disburse(loan=loan, by=staff["bendahara"])
+    assert e.value.code == "loan_amount_out_of_range"
+    assert _counts() == before
+    product.max_amount = D("50000000")
+    product.save(update_fields=["max_amount"])
+    member.take_home_pay = D("3000000")
+    member.save(update_fields=["take_home_pay"])
+    with pytest.raises(ApplicationError) as e:
+        loan_disburse(loan=loan, by=staff["bendahara"])
+    assert e.value.code == "loan_unaffordable"
+    assert _counts() == before
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPROVED
+    assert not loan.instalments.exists()

@@ -215,6 +215,17 @@ def _check_eligibility(
             )
 
 
+def loan_limits_recheck(loan: Loan, *, on: date) -> None:
+    """The product's limits (active, amount, tenor) and the member's eligibility and
+    affordability checked again for a loan in the pipeline, as they are on ``on``: the
+    take-home pay, the plafon or the member's other loans may have changed since the
+    application. Approval and disbursement call it; the loan itself (and the loan a
+    top-up settles) is not counted twice."""
+    sim = loan_simulate(product=loan.product, principal=loan.principal, tenor=loan.tenor)
+    exclude = [loan.pk] + ([loan.topup_of_id] if loan.topup_of_id else [])
+    _check_eligibility(member=loan.member, product=loan.product, on=on, sim=sim, exclude=exclude)
+
+
 def _next_number(on: date) -> str:
     st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
     number = f"PJ-{on:%Y}-{st.next_loan_seq:06d}"
@@ -365,6 +376,7 @@ def loan_approve(*, loan: Loan, by, note: str = "") -> Loan:
     loan = _lock(loan)
     _refuse_own(loan, by, _("menyetujui"))
     _expect_status(loan, Loan.Status.VERIFIED)
+    loan_limits_recheck(loan, on=timezone.localdate())
     loan.status = Loan.Status.APPROVED
     loan.approved_by = by
     loan.approved_at = timezone.now()

@@ -23,7 +23,7 @@ from ..models import (
     Loan,
     Repayment,
 )
-from .applications import product_fees
+from .applications import loan_limits_recheck, product_fees
 from .common import (
     DISBURSE_ROLES,
     ZERO,
@@ -69,6 +69,8 @@ def loan_disburse(
     first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     if loan.member.status != Member.Status.ACTIVE:
         raise ApplicationError(LoanErrors.MEMBER_NOT_ACTIVE, _("Anggota tidak aktif."))
+    Member.objects.select_for_update().filter(pk=loan.member_id).first()  # as at apply
+    loan_limits_recheck(loan, on=on)
     product = loan.product
     fees = product_fees(product, loan.principal)
     member_id = loan.member_id
