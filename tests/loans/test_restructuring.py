@@ -275,3 +275,24 @@ def test_payroll_batch_recognises_deferred_jasa_and_its_reversal_defers_it_again
     assert loan.deferred_jasa == D(800_000)
     assert loan.principal_outstanding == D(10_800_000)
     assert_reconciled()
+
+
+def test_reschedule_dated_in_a_closed_month_is_refused(make_loan, staff):
+    """Nothing is capitalised (no instalment due yet), so no entry is posted: the closed
+    month must still refuse a new schedule dated in it (its arrears figures are final)."""
+    from core.common.errors import ApplicationError
+    from core.ledger.models import Period
+    from core.ledger.services import period_close
+    from core.loans.models import Instalment, Reschedule
+
+    loan = make_loan(days_ago=40)
+    on = loan.disbursed_on
+    period_close(period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"])
+    with pytest.raises(ApplicationError) as e:
+        loan_reschedule(loan=loan, by=staff["ketua"], tenor=20, reason="gaji turun", on=on)
+    assert e.value.code == "period_closed"
+    assert on.isoformat() in e.value.message
+    assert not Reschedule.objects.filter(loan=loan).exists()
+    assert Instalment.objects.filter(loan=loan, is_current=True).count() == 10
+    loan.refresh_from_db()
+    assert loan.schedule_version == 1 and loan.tenor == 10

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah, parse_percent
+from core.ledger.errors import LedgerErrors
+from core.ledger.services import books_closed_until
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
@@ -97,6 +99,17 @@ def loan_reschedule(
         default=None,
     )
     on = check_loan_date(on, field="on", label=_("Tanggal penjadwalan ulang"), not_before=last)
+    # a new schedule rewrites the month's arrears and grade even when nothing is posted
+    # (no jasa to capitalise): a closed month's figures are final
+    closed = books_closed_until()
+    if closed is not None and on <= closed:
+        raise ApplicationError(
+            LedgerErrors.PERIOD_CLOSED,
+            _("Buku sudah ditutup sampai %(c)s; penjadwalan ulang tidak boleh bertanggal %(d)s.")
+            % {"c": closed.isoformat(), "d": on.isoformat()},
+            fields={"on": [_("Periode sudah ditutup.")]},
+            status=409,
+        )
     try:
         n = int(tenor)
     except (TypeError, ValueError):
