@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.utils.formats import date_format
@@ -37,3 +38,11 @@ def format_date(d: date | None) -> str:
         return ""
 
     return date_format(d)
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

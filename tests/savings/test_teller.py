@@ -323,3 +323,30 @@ def test_wajib_by_grade_and_effective_date(products, member_a):
     assert wajib_amount_for(member=member_a, product=wajib, on=date(2025, 12, 31)) == D("50000")
     assert wajib_amount_for(member=member_a, product=wajib, on=date(2026, 1, 1)) == D("60000")
     assert wajib_amount_for(member=member_a, product=wajib, on=date(2019, 12, 31)) == D("0")
+
+
+def test_berjangka_without_payout_date_matures_after_its_term(products, member_a, teller, today):
+    """A berjangka product of 10 months with no payout date set (neither the product nor
+    the account): the account matures 10 months after it was opened, not at once."""
+    product = products["berjangka"]
+    assert product.payout_date is None and product.term_months == 10
+    opened = today - timedelta(days=40)
+    acc = savings_account_open(member=member_a, product=product, on=opened)
+    assert acc.payout_date is None
+    teller_deposit(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        teller_withdraw(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
+    assert e.value.code == "savings_not_withdrawable"
+    from core.common.dates import format_date
+    from core.loans.schedules import add_months
+
+    assert format_date(add_months(opened, 10)) in e.value.message
+    assert _counts() == before
+    acc.refresh_from_db()
+    assert acc.balance == D("100000")
+    # opened ten months ago: mature today, paid out
+    SavingsAccount.objects.filter(pk=acc.pk).update(opened_on=add_months(today, -10))
+    t = teller_withdraw(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
+    assert t.kind == "payout"
+    assert_reconciled()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from core.common.dates import format_date
+from core.common.dates import add_months, format_date
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.services import LineSpec
@@ -152,6 +152,9 @@ def savings_withdraw_apply(
             )
         if product.kind == SavingsProduct.Kind.BERJANGKA:
             payout = account.payout_date or product.payout_date
+            if payout is None and product.term_months:
+                # no payout date set: the deposit matures when its term has run
+                payout = add_months(account.opened_on, product.term_months)
             if payout and on < payout:
                 raise ApplicationError(
                     SavingsErrors.NOT_WITHDRAWABLE,
