@@ -364,7 +364,8 @@ class Loan(FastFromDb, models.Model):
     rate = models.DecimalField(_("jasa (%)"), max_digits=7, decimal_places=4)
     rate_period = models.CharField(_("periode jasa"), max_length=5, choices=RATE_PERIOD_CHOICES)
     purpose = models.CharField(_("keperluan"), max_length=300, blank=True)
-    topup_of = models.OneToOneField(
+    # one live top-up per loan (a rejected application frees the loan: constraint below)
+    topup_of = models.ForeignKey(
         "self",
         null=True,
         blank=True,
@@ -497,6 +498,11 @@ class Loan(FastFromDb, models.Model):
                 condition=Q(deferred_jasa__gte=0)
                 & Q(deferred_jasa__lte=F("principal_outstanding")),
                 name="loans_loan_deferred_jasa_within_outstanding",
+            ),
+            models.UniqueConstraint(
+                fields=["topup_of"],
+                condition=~Q(status="rejected"),
+                name="loans_loan_one_live_topup",
             ),
         ]
 

@@ -279,6 +279,34 @@ def test_topup_settles_old_loan_and_disburses_net(make_loan, staff, member, prod
     assert_reconciled()
 
 
+def test_topup_may_be_applied_again_after_a_rejected_one(make_loan, staff, member, product):
+    from core.loans.services import loan_reject
+
+    old = make_loan(principal=D(2_000_000), tenor=10)
+
+    def apply_topup():
+        return loan_apply(
+            member=member,
+            product=product,
+            principal=D(3_000_000),
+            tenor=10,
+            by=staff["petugas"],
+            documents=docs(),
+            topup_of=old,
+        )
+
+    first = apply_topup()
+    # while the first is pending, a second top-up of the same loan is refused
+    with pytest.raises(ApplicationError) as e:
+        apply_topup()
+    assert e.value.code == "loan_topup_invalid"
+    loan_reject(loan=first, by=staff["ketua"], reason="dokumen kurang")
+    second = apply_topup()  # the rejected one no longer holds the old loan
+    assert second.topup_of_id == old.pk and second.status == Loan.Status.APPLIED
+    first.refresh_from_db()
+    assert first.topup_of_id == old.pk  # the rejected application keeps its record
+
+
 def test_topup_must_be_of_own_running_loan(make_loan, staff, product, in_tenant_a):
     from tests.members import factories as f
 

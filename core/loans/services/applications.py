@@ -282,7 +282,7 @@ def loan_apply(
                 LoanErrors.TOPUP_INVALID,
                 _("Top-up hanya atas pinjaman berjalan milik anggota yang sama."),
             )
-        if hasattr(topup_of, "topped_up_by"):
+        if topup_of.topped_up_by.exclude(status=Loan.Status.REJECTED).exists():
             raise ApplicationError(
                 LoanErrors.TOPUP_INVALID, _("Pinjaman ini sudah diajukan untuk top-up.")
             )
