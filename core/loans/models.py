@@ -343,6 +343,7 @@ class Loan(FastFromDb, models.Model):
         REPAID = "repaid", _("Lunas sesuai jadwal")
         PAYOFF = "payoff", _("Pelunasan dipercepat")
         TOPUP = "topup", _("Dilunasi oleh top-up")
+        WRITEOFF = "writeoff", _("Dihapusbukukan")
 
     class Channel(models.TextChoices):
         CASH = "cash", _("Tunai")

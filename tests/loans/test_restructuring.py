@@ -207,6 +207,8 @@ def test_exit_settlement_and_write_off_clear_the_deferred_jasa(
     )
     loan.refresh_from_db()
     assert loan.deferred_jasa == 0 and loan.status == Loan.Status.CLOSED
+    # a write-off is not an early payoff: the closed loan says which it was
+    assert loan.closed_by == ("writeoff" if waive else Loan.ClosedBy.PAYOFF)
     if waive:  # the 800,000 never earned is not a loss: no PPAP expense for it
         expense = sum(
             (ln.debit for ln in lines if ln.account == account_for_role("ppap_expense")), D(0)

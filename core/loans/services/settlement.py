@@ -82,7 +82,7 @@ def member_loans_settle_apply(
             loan.jasa_receivable = ZERO
             loan.status = Loan.Status.CLOSED
             loan.closed_on = on
-            loan.closed_by = Loan.ClosedBy.PAYOFF
+            loan.closed_by = Loan.ClosedBy.WRITEOFF
             loan.days_past_due = 0
             loan.save()
             audit_log(
