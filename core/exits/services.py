@@ -13,7 +13,7 @@ the settlement with that error — a money path never reads a failure as zero.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -37,7 +37,7 @@ from core.loans.selectors import member_loans_outstanding
 from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
 from core.members.models import Member, MemberChange
 from core.members.services import member_status_set
-from core.savings.models import ExitSettlement, SavingsAccount, SavingsTransaction
+from core.savings.models import ExitSettlement, InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
     savings_accounts_lock,
     savings_movement_reverse_apply,
@@ -97,6 +97,8 @@ class SettlementPreview:
     shu_unpaid: Decimal = ZERO
     loans_outstanding: Decimal = ZERO
     loans: list = field(default_factory=list)
+    # what the treasurer should know before confirming (money the member would miss)
+    warnings: list[str] = field(default_factory=list)
 
     def net(self, *, waive_loans: bool = False) -> Decimal:
         loans = ZERO if waive_loans else self.loans_outstanding
@@ -122,7 +124,39 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         shu_unpaid=_shu_unpaid(member),
         loans_outstanding=loans_total,
         loans=loans,
+        warnings=_interest_not_run(accounts, on),
     )
+
+
+def _interest_not_run(accounts: list[SavingsAccount], on: date) -> list[str]:
+    """The interest-bearing products whose jasa simpanan for the month before ``on`` has
+    not been run although the member's account was open then: the exit closes the
+    accounts and the monthly run only reaches open ones, so the member would lose it."""
+    last = on.replace(day=1) - timedelta(days=1)
+    products = {
+        a.product_id: a.product
+        for a in accounts
+        if a.product.interest_enabled and a.product.interest_rate_annual > 0 and a.opened_on <= last
+    }
+    if not products:
+        return []
+    done = set(
+        InterestRun.objects.filter(
+            product_id__in=list(products),
+            year=last.year,
+            month=last.month,
+            reversed_at__isnull=True,
+        ).values_list("product_id", flat=True)
+    )
+    return [
+        _(
+            "Jasa %(p)s bulan %(m)02d/%(y)s belum dihitung: akun anggota ditutup saat keluar "
+            "dan tidak akan menerimanya. Hitung jasa bulan itu dulu (Simpanan → "
+            "Rekonsiliasi & jasa)."
+        )
+        % {"p": products[pk].name, "m": last.month, "y": last.year}
+        for pk in sorted(set(products) - done)
+    ]
 
 
 @transaction.atomic

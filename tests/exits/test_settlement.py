@@ -337,3 +337,34 @@ def test_death_splits_the_payout_among_the_heirs_in_whole_rupiah(saver, today, b
 def test_a_living_member_is_paid_whole_and_names_no_heirs(saver, today, bendahara):
     s = exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
     assert s.details.get("heirs", []) == []
+
+
+def test_preview_warns_when_last_months_interest_was_not_run(
+    products, teller, today, bendahara, client_a
+):
+    """An exit closes the accounts, and the monthly jasa simpanan only reaches open ones:
+    a member leaving before last month's interest is run would lose it. The settlement
+    screen says so, naming the product and the month, until it is run."""
+    from datetime import timedelta
+
+    from django.utils.html import escape
+
+    from core.savings.services import savings_interest_accrue
+
+    m = f.member()
+    opened = today.replace(day=1) - timedelta(days=40)
+    acc = savings_account_open(member=m, product=products["sukarela"], on=opened)
+    teller_deposit(account=acc, amount=D("5000000"), channel="bank", on=opened, by=teller)
+    last = today.replace(day=1) - timedelta(days=1)
+    p = exit_settlement_preview(member=m, on=today)
+    assert len(p.warnings) == 1
+    assert products["sukarela"].name in p.warnings[0]
+    assert f"{last.month:02d}/{last.year}" in p.warnings[0]
+    client_a.force_login(bendahara)
+    page = client_a.get(f"/anggota/{m.pk}/keluar/")
+    assert page.status_code == 200
+    assert escape(p.warnings[0]) in page.content.decode()
+    savings_interest_accrue(
+        product=products["sukarela"], year=last.year, month=last.month, by=bendahara
+    )
+    assert exit_settlement_preview(member=m, on=today).warnings == []
