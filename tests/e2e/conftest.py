@@ -176,3 +176,15 @@ def copy_to_docs(names: list[str]) -> None:
         src = SHOTS / f"{n}.png"
         if src.exists():
             shutil.copyfile(src, dest / f"{n}.png")
+
+
+def click_and_wait(page, selector: str) -> None:
+    """Click something that loads a new page, and return once that page has loaded.
+
+    ``page.click`` returns as soon as the click is sent, and ``wait_for_load_state``
+    straight after it returns at once because the *old* page is still loaded; an
+    assertion then reads the old page (a CI failure: the login error was looked for
+    before the refused login's page had arrived). Waiting for the navigation the click
+    starts removes that race."""
+    with page.expect_navigation():
+        page.click(selector)

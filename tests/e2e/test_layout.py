@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import SHOTS, chromium, copy_to_docs, serve
+from tests.e2e.conftest import SHOTS, chromium, click_and_wait, copy_to_docs, serve
 
 # django_db: asks pytest-django to set the test database up when this module runs alone;
 # the tests themselves only drive the browser (the seeded rows commit in `site`).
@@ -168,8 +168,7 @@ def _login(page, base, username, password):
     page.goto(f"{base}/masuk/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "button.primary")
 
 
 PORTAL_PAGES = [
@@ -204,8 +203,7 @@ def test_every_portal_page_fits_a_phone(site, browser_m):
     page.goto(f"{base}/portal/pinjaman/simulasi/")
     page.fill("input[name=principal]", "5000000")
     page.fill("input[name=tenor]", "12")
-    page.click("button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "button.primary")
     assert page.locator("#simulation").is_visible()
     problems += _check(page, "portal-simulate-result")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import copy_to_docs
+from tests.e2e.conftest import click_and_wait, copy_to_docs
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def _login(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/masuk/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button.primary")
+    click_and_wait(page, "button.primary")
 
 
 def test_staff_logs_in_sees_dashboard_and_creates_a_user(live_site, browser, shoot):
@@ -153,8 +153,7 @@ def test_member_added_deposit_recorded_member_sees_balance_on_phone(
                 "select[name=open_product] option", has_text="ukarela"
             ).first.inner_text(),
         )
-        page.click("form.toolbar button:has-text('Buka')")
-        page.wait_for_load_state()
+        click_and_wait(page, "form.toolbar button:has-text('Buka')")
         sukarela = page.locator("tr", has_text="ukarela").locator("input[name=account]")
     assert radios.count() >= 1
     sukarela.first.check()
@@ -162,8 +161,7 @@ def test_member_added_deposit_recorded_member_sees_balance_on_phone(
     page.fill("input[name=amount]", "750.000")
     page.select_option("select[name=channel]", "cash")
     shoot(page, "09-teller")
-    page.click("#teller-form button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "#teller-form button.primary")
     assert page.locator(".msg.success").count() >= 1
     assert "Rp 750.000" in page.content()
 
@@ -293,39 +291,32 @@ def test_loan_applied_approved_by_another_user_disbursed_repaid_and_trial_balanc
     assert page.locator("#dsr-value").inner_text().endswith("%")
     assert "bulan" in page.inner_text("#membership")
     assert "Pinjaman lain anggota" in decision
-    page.click("form[action$='/verify/'] button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "form[action$='/verify/'] button.primary")
     ctx.close()
 
     # Ketua (another user) approves.
     ctx, page = as_role("ketua")
     page.goto(loan_url)
-    page.click("form[action$='/approve/'] button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "form[action$='/approve/'] button.primary")
     ctx.close()
 
     # Bendahara disburses and records the first instalment.
     ctx, page = as_role("bendahara")
     page.goto(loan_url)
-    page.click("form[action$='/disburse/'] button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "form[action$='/disburse/'] button.primary")
     # the confirmation says what is paid out, net of each fee, then disburses
     assert "Diterima bersih anggota" in page.inner_text("#confirm")
-    page.click("#confirm-button")
-    page.wait_for_load_state()
+    click_and_wait(page, "#confirm-button")
     shoot(page, "14-loan-disbursed")
     page.fill("form[action$='/repay/'] input[name=amount]", "550000")
-    page.click("form[action$='/repay/'] button.primary")
-    page.wait_for_load_state()
+    click_and_wait(page, "form[action$='/repay/'] button.primary")
     assert page.locator(".msg.success").count() >= 1
     # early payoff asks first, with the total in rupiah; going back leaves the loan running
     page.goto(loan_url)
-    page.click("form[action$='/payoff/'] button")
-    page.wait_for_load_state()
+    click_and_wait(page, "form[action$='/payoff/'] button")
     confirm = page.inner_text("#confirm")
     assert "Rp " in confirm and page.locator("#confirm-button").is_visible()
-    page.click("#confirm a.button")
-    page.wait_for_load_state()
+    click_and_wait(page, "#confirm a.button")
     assert page.url.rstrip("/") == loan_url.rstrip("/")
 
     # Trial balance on screen, then its PDF.
