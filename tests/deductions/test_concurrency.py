@@ -4,6 +4,7 @@ both post (no deadlock, no lost update), each as its own journal entry, and the
 sub-ledgers still equal the ledger."""
 
 import threading
+from collections.abc import Callable
 
 from django.db import connection
 
@@ -11,6 +12,32 @@ from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
 
 from .conftest import assert_reconciled, coop_build, csv_bytes, make_run
+
+
+def _in_thread(tenant, key, fn: Callable[[], object], outcome: dict) -> threading.Thread:
+    """Start a thread that runs ``fn()`` on its own connection in ``tenant``'s schema (a
+    separate transaction that really commits, as a Celery worker's does), records what it
+    returned, or the exception it raised as its repr, as ``outcome[key]``, then closes that
+    connection. The caller joins it and asserts on ``outcome``."""
+
+    def run():
+        try:
+            connection.set_tenant(tenant)
+            outcome[key] = fn()
+        except Exception as e:  # reported to the caller's assertion
+            outcome[key] = repr(e)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread is still running after 60 s"
 
 
 def test_two_agencies_posted_at_once(scratch_tenant, cutoff_day, cutoffs):
@@ -27,25 +54,21 @@ def test_two_agencies_posted_at_once(scratch_tenant, cutoff_day, cutoffs):
         )
     ids = svc.deduction_run_post_all_start(run=run, by=by)
     assert len(ids) == 2
-    results: list = []
+    outcome: dict = {}
     barrier = threading.Barrier(len(ids))
 
     def post(import_id):
-        try:
-            connection.set_tenant(scratch_tenant)
-            barrier.wait(timeout=10)
-            results.append(svc.deduction_run_post_one(run=run, import_id=import_id, by=by))
-        except Exception as e:  # reported to the assertion below
-            results.append({"ok": False, "message": repr(e)})
-        finally:
-            connection.close()
+        def fn():
+            barrier.wait(timeout=10)  # both post at once
+            return svc.deduction_run_post_one(run=run, import_id=import_id, by=by)
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert [r["ok"] for r in results] == [True, True], results
+        return fn
+
+    _join([_in_thread(scratch_tenant, i, post(i), outcome) for i in ids])
+    assert [isinstance(outcome.get(i), dict) and outcome[i]["ok"] for i in ids] == [
+        True,
+        True,
+    ], outcome
     run.refresh_from_db()
     assert (run.posting_status, run.posting_done) == (DeductionRun.PostingStatus.DONE, 2)
     imps = list(DeductionImport.objects.filter(pk__in=ids))
@@ -94,33 +117,23 @@ def test_regenerate_while_an_agency_is_being_posted_waits_and_refuses(
     outcome: dict = {}
 
     def post():
-        try:
-            connection.set_tenant(scratch_tenant)
-            outcome["post"] = svc.deduction_import_post(imp=imp, by=by).status
-        except Exception as e:
-            outcome["post"] = repr(e)
-        finally:
-            connection.close()
+        return svc.deduction_import_post(imp=imp, by=by).status
 
     def regenerate():
+        posting_held.wait(timeout=10)
+        regenerate_started.set()
         try:
-            connection.set_tenant(scratch_tenant)
-            posting_held.wait(timeout=10)
-            regenerate_started.set()
             svc.deduction_run_regenerate(run=run, by=by)
-            outcome["regenerate"] = "done"
         except ApplicationError as e:
-            outcome["regenerate"] = e.code
-        except Exception as e:
-            outcome["regenerate"] = repr(e)
-        finally:
-            connection.close()
+            return e.code
+        return "done"
 
-    threads = [threading.Thread(target=post), threading.Thread(target=regenerate)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _join(
+        [
+            _in_thread(scratch_tenant, "post", post, outcome),
+            _in_thread(scratch_tenant, "regenerate", regenerate, outcome),
+        ]
+    )
     assert outcome == {"post": "posted", "regenerate": "deduction_already_posted"}, outcome
     imp.refresh_from_db()
     assert imp.status == "posted"
@@ -168,35 +181,25 @@ def test_an_exit_settled_while_an_agency_is_posting_waits_for_the_posting(
     finished: dict = {}
 
     def post():
-        try:
-            connection.set_tenant(scratch_tenant)
-            outcome["post"] = svc.deduction_import_post(imp=imp, by=by).status
-        except Exception as e:
-            outcome["post"] = repr(e)
-        finally:
-            finished["post"] = time.monotonic()
-            connection.close()
+        status = svc.deduction_import_post(imp=imp, by=by).status
+        finished["post"] = time.monotonic()
+        return status
 
     def settle():
-        try:
-            connection.set_tenant(scratch_tenant)
-            checked.wait(timeout=10)
-            exit_started.set()
-            exit_settlement_confirm(
-                member=m3, reason="retired", on=timezone.localdate(), by=coop["staff"]["bendahara"]
-            )
-            outcome["exit"] = "settled"
-        except Exception as e:
-            outcome["exit"] = repr(e)
-        finally:
-            finished["exit"] = time.monotonic()
-            connection.close()
+        checked.wait(timeout=10)
+        exit_started.set()
+        exit_settlement_confirm(
+            member=m3, reason="retired", on=timezone.localdate(), by=coop["staff"]["bendahara"]
+        )
+        finished["exit"] = time.monotonic()
+        return "settled"
 
-    threads = [threading.Thread(target=post), threading.Thread(target=settle)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _join(
+        [
+            _in_thread(scratch_tenant, "post", post, outcome),
+            _in_thread(scratch_tenant, "exit", settle, outcome),
+        ]
+    )
     assert outcome == {"post": "posted", "exit": "settled"}, outcome
     assert finished["exit"] > finished["post"]
     # every account of the member who left is closed and empty: the payroll money was
@@ -237,33 +240,21 @@ def test_an_upload_while_the_list_is_made_again_is_discarded_with_the_old_list(
     outcome: dict = {}
 
     def upload():
-        try:
-            connection.set_tenant(scratch_tenant)
-            imp = svc.deduction_import_upload(
-                run=run, agency=ag, content=csv_bytes(rows), file_name="a.csv", by=by
-            )
-            outcome["upload"] = imp.pk
-        except Exception as e:
-            outcome["upload"] = repr(e)
-        finally:
-            connection.close()
+        return svc.deduction_import_upload(
+            run=run, agency=ag, content=csv_bytes(rows), file_name="a.csv", by=by
+        ).pk
 
     def regenerate():
-        try:
-            connection.set_tenant(scratch_tenant)
-            reading.wait(timeout=10)
-            regenerate_started.set()
-            svc.deduction_run_regenerate(run=run, by=by)
-            outcome["regenerate"] = "done"
-        except Exception as e:
-            outcome["regenerate"] = repr(e)
-        finally:
-            connection.close()
+        reading.wait(timeout=10)
+        regenerate_started.set()
+        svc.deduction_run_regenerate(run=run, by=by)
+        return "done"
 
-    threads = [threading.Thread(target=upload), threading.Thread(target=regenerate)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _join(
+        [
+            _in_thread(scratch_tenant, "upload", upload, outcome),
+            _in_thread(scratch_tenant, "regenerate", regenerate, outcome),
+        ]
+    )
     assert outcome["regenerate"] == "done" and isinstance(outcome["upload"], int), outcome
     assert DeductionImport.objects.get(pk=outcome["upload"]).status == "discarded"
