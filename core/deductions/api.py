@@ -156,8 +156,10 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
                 "in_file": p.in_file,
                 "paid": {k: _m(v) for k, v in p.paid.items()},
                 "to_sukarela": _m(p.to_sukarela),
-                # not yet posted: what will go to sukarela instead (a loan closed, a
-                # purpose account full since the list was made), and why
+                # what goes to sukarela instead (a loan closed, a purpose account full
+                # since the list was made; posted, also a loan's share beyond what it
+                # still asked), and why: not yet posted, what will; posted, what did
+                # (read from ``paid_detail``)
                 "redirects": [
                     {"kind": r.kind, "number": r.number, "amount": _m(r.amount), "text": r.text}
                     for r in p.redirects

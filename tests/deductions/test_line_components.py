@@ -6,6 +6,7 @@ savings rows the batch wrote."""
 
 from decimal import Decimal as D
 
+from core.common.money import format_rupiah
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionLine
 from core.deductions.selectors import run_agencies
@@ -114,6 +115,13 @@ def test_closed_and_overpaid_loans_show_on_the_line_as_sukarela(coop, cutoffs):
     assert D(detail[a.pk]["principal"]) == 0 and D(detail[a.pk]["jasa"]) == 0
     assert D(detail[b.pk]["principal"]) == rep_b.principal
     assert D(detail[b.pk]["to_sukarela"]) == rep_b.excess
+    # the posted batch's page says why, per loan, in rupiah
+    html = login(by).get(f"/potong-gaji/impor/{imp.pk}/").content.decode()
+    assert f"Pinjaman {a.number} sudah lunas: {format_rupiah(asked[a.pk])} masuk sukarela" in html
+    assert (
+        f"Pinjaman {b.number}: {format_rupiah(rep_b.excess)} melebihi tagihannya, masuk sukarela"
+        in html
+    )
     assert_reconciled()
 
 
@@ -142,6 +150,7 @@ def test_purpose_account_filled_at_the_counter_shows_on_the_line_as_sukarela(coo
             "number": acc.number,
             "paid": "30000.00",
             "to_sukarela": "70000.00",
+            "why": "full",  # what the posted page's note says
         }
     ]
     assert_reconciled()
@@ -174,6 +183,7 @@ def test_posted_batch_screens_and_api_show_the_actual_destinations(coop, cutoffs
             "jasa": "0.00",
             "principal": "0.00",
             "to_sukarela": f"{line.jasa + line.principal:.2f}",
+            "why": "closed",
         }
     ]
     # the run's reconciliation: nothing short, the instalment counted as to sukarela

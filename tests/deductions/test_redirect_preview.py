@@ -127,3 +127,99 @@ def test_closed_loans_instalment_credit_names_the_loan(coop, cutoffs):
             instalment
         )
     }, memos
+
+
+# --------------------------------------------------------------- after the posting
+
+
+def _row_of(html: str, member) -> str:
+    """The member's row of the allocation table."""
+    body = html.split('id="plan"')[1].split("</tbody>")[0]
+    return next(r for r in body.split("<tr") if f"<td>{member.number}</td>" in r)
+
+
+def _redirected_summary(html: str) -> str:
+    return html.split('id="redirected"')[1].split("</p>")[0]
+
+
+def test_posted_page_says_per_member_where_a_closed_loans_instalment_went(coop, cutoffs):
+    """Posted, the batch's page still tells the treasurer, on the member's row and in
+    the agency's summary, that the closed loan's instalment went to sukarela (read from
+    what the batch recorded), not only the larger "ke sukarela" figure."""
+    m2, a, line, instalment, imp = _closed_loan_case(coop, cutoffs)
+    c = login(coop["by"])
+    url = f"/potong-gaji/impor/{imp.pk}/"
+    note = f"Pinjaman {a.number} sudah lunas: {format_rupiah(instalment)} masuk sukarela"
+    c.post(url, {"action": "post", "confirmed": "1"})
+    assert DeductionImport.objects.get(pk=imp.pk).status == "posted"
+    html = c.get(url).content.decode()
+    assert note in _row_of(html, m2)
+    summary = _redirected_summary(html)
+    assert "1 anggota" in summary and format_rupiah(instalment) in summary
+    foot = html.split('id="plan-totals"')[1].split("</tfoot>")[0]
+    cells = [x.split("<")[0] for x in foot.split('class="num">')[1:]]
+    assert cells[-1] == format_rupiah(instalment), cells  # counted once in "ke sukarela"
+    row = _preview_row(c, imp, m2)  # the API's row of the posted batch says it too
+    assert [r["text"] for r in row["redirects"]] == [note]
+    assert D(row["to_sukarela"]) == instalment
+
+
+def _full_purpose_accounts(members, prev):
+    """A berjangka account per member, 100,000 a month, opened before the list."""
+    product = SavingsProduct.objects.filter(kind="berjangka").order_by("pk").first()
+    return {
+        m.pk: savings_account_open(
+            member=m, product=product, on=add_months(prev, -1), monthly_amount=D("100000")
+        )
+        for m in members
+    }, D("100000") * product.term_months
+
+
+def test_posted_page_names_each_full_account_with_a_fixed_number_of_queries(coop, cutoffs):
+    """Agency A (three members) and B (one), every member's purpose account filled at
+    the counter after the list: each posted page names each member's account and the
+    rupiah that went to sukarela, and A's page costs no more queries than B's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    prev, this = cutoffs
+    by = coop["by"]
+    accounts, target = _full_purpose_accounts(coop["m"], prev)
+    run = make_run(on=this, by=by)
+    for acc in accounts.values():
+        teller_deposit(account=acc, amount=target - D("30000"), channel="cash", on=this, by=by)
+    c = login(by)
+    pages = {}
+    for ag in coop["agencies"]:
+        lines = list(run.lines.filter(agency=ag))
+        imp = svc.deduction_import_upload(
+            run=run,
+            agency=ag,
+            content=csv_bytes([(ln.nip, int(ln.total)) for ln in lines]),
+            file_name=f"{ag.code}.csv",
+            by=by,
+        )
+        svc.deduction_import_post(imp=imp, by=by)
+        pages[ag.code] = (f"/potong-gaji/impor/{imp.pk}/", ag)
+    counts = {}
+    for url, _ag in pages.values():
+        c.get(url)  # the host lookup and the session's first save: not the page's own
+    for code, (url, ag) in pages.items():
+        with CaptureQueriesContext(connection) as ctx:
+            html = c.get(url).content.decode()
+        counts[code] = len(ctx.captured_queries)
+        ag_members = [m for m in coop["m"] if m.agency_id == ag.pk]
+        for m in ag_members:
+            note = (
+                f"Simpanan {accounts[m.pk].number} sudah penuh: "
+                f"{format_rupiah(70000)} masuk sukarela"
+            )
+            assert note in _row_of(html, m), (code, m.number)
+        summary = _redirected_summary(html)
+        assert f"{len(ag_members)} anggota" in summary
+        assert format_rupiah(70000 * len(ag_members)) in summary
+    assert [len([m for m in coop["m"] if m.agency_id == ag.pk]) for _u, ag in pages.values()] == [
+        3,
+        1,
+    ]
+    assert counts["DISDIK"] == counts["DINKES"], counts

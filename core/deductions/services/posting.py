@@ -47,11 +47,19 @@ from .imports import (
 # --- preview and posting ---------------------------------------------------------------
 
 
+# why a loan's or a purpose account's share went to sukarela (``Redirect.why``, and
+# ``why`` in a posted line's ``paid_detail``)
+WHY_CLOSED = "closed"  # the loan paid off, the purpose account closed, since the list
+WHY_FULL = "full"  # the purpose account (berjangka) reached its target since the list
+WHY_EXCESS = "excess"  # posted: more than the loan still asked (its repayment's excess)
+
+
 @dataclass
 class Redirect:
-    """Money the allocation gave a loan or a purpose account that will go to the member's
+    """Money the allocation gave a loan or a purpose account that goes to the member's
     sukarela instead: the loan was closed (paid off at the counter) or the account no
-    longer takes it (full, or closed) since the list was made."""
+    longer takes it (full, or closed) since the list was made; once posted also a
+    loan's share beyond what it still asked (``WHY_EXCESS``)."""
 
     kind: str  # "loan" | "purpose"
     ref_id: int  # the loan's or the savings account's id
@@ -59,16 +67,21 @@ class Redirect:
     amount: Decimal
     jasa: Decimal = ZERO  # a loan's part of ``amount`` the allocation called jasa
     principal: Decimal = ZERO
-    closed: bool = False  # a purpose account no longer open (not merely full)
+    # WHY_*; "" on a line posted before its ``paid_detail`` recorded why
+    why: str = WHY_CLOSED
 
     @property
     def text(self) -> str:
         if self.kind == "loan":
-            msg = _("Pinjaman %(n)s sudah lunas: %(a)s masuk sukarela")
-        elif self.closed:
-            msg = _("Simpanan %(n)s sudah ditutup: %(a)s masuk sukarela")
+            msg = {
+                WHY_CLOSED: _("Pinjaman %(n)s sudah lunas: %(a)s masuk sukarela"),
+                WHY_EXCESS: _("Pinjaman %(n)s: %(a)s melebihi tagihannya, masuk sukarela"),
+            }.get(self.why) or _("Pinjaman %(n)s: %(a)s masuk sukarela")
         else:
-            msg = _("Simpanan %(n)s sudah penuh: %(a)s masuk sukarela")
+            msg = {
+                WHY_CLOSED: _("Simpanan %(n)s sudah ditutup: %(a)s masuk sukarela"),
+                WHY_FULL: _("Simpanan %(n)s sudah penuh: %(a)s masuk sukarela"),
+            }.get(self.why) or _("Simpanan %(n)s: %(a)s masuk sukarela")
         return msg % {"n": self.number, "a": format_rupiah(self.amount)}
 
 
@@ -79,9 +92,13 @@ class MemberPlan:
     alloc: A.Allocation
     in_file: bool = True
     notes: list[str] = field(default_factory=list)
-    # what will go to sukarela instead of where the allocation put it (not yet posted)
+    # what goes to sukarela instead of where the allocation put it: not yet posted, what
+    # will (``_redirects_mark``); posted, what did (``_posted_redirects``)
     redirects: list[Redirect] = field(default_factory=list)
     purpose_fit: dict[int, Decimal] = field(default_factory=dict)  # account -> takes
+    # posted: ``alloc`` holds what the batch recorded, redirected money already moved
+    # out of its components and counted in its excess (the line's ``to_sukarela``)
+    posted: bool = False
 
     @property
     def redirected(self) -> Decimal:
@@ -91,6 +108,8 @@ class MemberPlan:
     def paid(self) -> dict[str, Decimal]:
         """What each component will really get: the allocation less what is redirected."""
         paid = dict(self.alloc.paid)
+        if self.posted:
+            return paid
         for r in self.redirects:
             if r.kind == "loan":
                 paid["jasa"] -= r.jasa
@@ -102,6 +121,8 @@ class MemberPlan:
     @property
     def to_sukarela(self) -> Decimal:
         """The allocation's excess and what is redirected."""
+        if self.posted:
+            return self.alloc.excess
         return self.alloc.excess + self.redirected
 
 
@@ -127,7 +148,12 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
             # allocation run again
             plans.append(
                 MemberPlan(
-                    line=ln, realized=ln.realized, alloc=_posted_alloc(ln), in_file=ln.pk in amounts
+                    line=ln,
+                    realized=ln.realized,
+                    alloc=_posted_alloc(ln),
+                    in_file=ln.pk in amounts,
+                    redirects=_posted_redirects(ln),
+                    posted=True,
                 )
             )
             continue
@@ -206,9 +232,30 @@ def _redirects_mark(plans: list[MemberPlan]) -> None:
                         ref_id=acc_id,
                         number=x.get("number", ""),
                         amount=amt - room,
-                        closed=closed,
+                        why=WHY_CLOSED if closed else WHY_FULL,
                     )
                 )
+
+
+def _posted_redirects(ln: DeductionLine) -> list[Redirect]:
+    """What a posted line's batch sent to sukarela instead of a loan or a purpose
+    account, and why, as it recorded it (``paid_detail``; no query)."""
+    detail = ln.paid_detail or {}
+    out = []
+    for kind, id_key in (("loan", "loan_id"), ("purpose", "account_id")):
+        for x in detail.get("loans" if kind == "loan" else "purposes", []):
+            amount = Decimal(x.get("to_sukarela") or ZERO)
+            if amount > 0:
+                out.append(
+                    Redirect(
+                        kind=kind,
+                        ref_id=int(x[id_key]),
+                        number=x.get("number", ""),
+                        amount=amount,
+                        why=x.get("why", ""),
+                    )
+                )
+    return out
 
 
 def _posted_alloc(ln: DeductionLine) -> A.Allocation:
@@ -666,6 +713,9 @@ def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
     out: dict[int, _Paid] = {}
     for p in b.plans:
         got = _Paid(wajib=p.alloc.paid["wajib"], to_sukarela=p.alloc.excess)
+        closed_accounts = {
+            r.ref_id for r in p.redirects if r.kind == "purpose" and r.why == WHY_CLOSED
+        }
         loans, purposes = [], []
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
             if j + pr <= 0:
@@ -673,9 +723,11 @@ def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
             rep = reps.get(int(x["loan_id"]))
             if rep is None:  # closed since the list: all of it to sukarela
                 pen, jasa, principal, suk = ZERO, ZERO, ZERO, j + pr
+                why = WHY_CLOSED
             else:
                 pen = rep.penalty + rep.early_payoff_fee
                 jasa, principal, suk = rep.jasa, rep.principal, rep.excess
+                why = WHY_EXCESS if suk > 0 else ""
             got.jasa += pen + jasa
             got.principal += principal
             got.to_sukarela += suk
@@ -687,20 +739,24 @@ def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
                     "jasa": _s(jasa),
                     "principal": _s(principal),
                     "to_sukarela": _s(suk),
+                    **({"why": why} if why else {}),
                 }
             )
         for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
             if amt <= 0:
                 continue
-            fit = b.purpose_fit.get(int(x["account_id"]), ZERO)
+            acc_id = int(x["account_id"])
+            fit = b.purpose_fit.get(acc_id, ZERO)
             got.others += fit
             got.to_sukarela += amt - fit
+            why = (WHY_CLOSED if acc_id in closed_accounts else WHY_FULL) if amt > fit else ""
             purposes.append(
                 {
-                    "account_id": int(x["account_id"]),
+                    "account_id": acc_id,
                     "number": x.get("number", ""),
                     "paid": _s(fit),
                     "to_sukarela": _s(amt - fit),
+                    **({"why": why} if why else {}),
                 }
             )
         got.detail = {"loans": loans, "purposes": purposes}
