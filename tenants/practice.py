@@ -7,8 +7,9 @@ same snapshot/clone machinery as sign-up (``tenants.schema_template``), so openi
 resetting a copy is one script run (DDL plus an INSERT … SELECT per table), not a seed.
 
 The real cooperative's staff logins (password hash, role, TOTP devices) are copied in,
-so they log in with what they know; a login deactivated, reactivated or given another
-role in the real cooperative changes in the copy at once (``practice_user_sync``). The
+so they log in with what they know; a login deactivated, reactivated, given another
+role, a new password or its authenticator reset or replaced in the real cooperative
+changes in the copy at once (``practice_user_sync``). The
 copy is never billed (no subscription; billing excludes it), never counted in usage,
 plan limits or the Dinas figures, sends no e-mail (``lumbung.mail``), and is deleted
 when unused for ``PRACTICE_UNUSED_DAYS`` days.
@@ -235,10 +236,14 @@ def _copy_login(values: dict, devices: list[dict]) -> None:
 
 def practice_user_sync(*, user: User, by) -> None:
     """``USER_RIGHTS_CHANGED_HOOKS``: a login of the current (real) cooperative was
-    deactivated, reactivated or given another role; its practice copy follows in the
-    same transaction, so nobody has to enter the copy first: still an active staff
-    person, the login is copied as ``practice_staff_sync`` copies it; otherwise it is
-    deactivated there (its sessions there end: an inactive login is not authenticated).
+    deactivated, reactivated, given another role or a new password, or its authenticator
+    was turned off or replaced; its practice copy follows in the same transaction, so
+    nobody has to enter the copy first: still an active staff person, the login is
+    copied as ``practice_staff_sync`` copies it (the new password hash: the old password
+    no longer signs in there; an authenticator it still has keeps its row, one it no
+    longer has is deleted, ending a session there that passed the code step with it);
+    otherwise it is deactivated there (its sessions there end: an inactive login is not
+    authenticated).
     Audited in the real cooperative. A copy that cannot be written is logged and
     left; it is brought in line the next time someone enters it."""
     schema = connection.schema_name

@@ -34,10 +34,16 @@ def user_create_checks() -> list:
 
 def user_rights_hooks() -> list:
     """Called as ``hook(user=…, by=…)`` in the transaction of a change of a login's
-    rights (deactivated, reactivated, new role or name), once it is written: e.g. the
+    rights or of what signs it in (deactivated, reactivated, new role or name, new
+    password, authenticator turned off or replaced), once it is written: e.g. the
     cooperative's practice copy follows at once (the public tenants layer registers it:
     core does not know it). settings.USER_RIGHTS_CHANGED_HOOKS."""
     return [import_string(p) for p in getattr(settings, "USER_RIGHTS_CHANGED_HOOKS", [])]
+
+
+def _rights_changed(*, user: User, by) -> None:
+    for hook in user_rights_hooks():
+        hook(user=user, by=by)
 
 
 def _normalise_email(email: str) -> str:
@@ -249,8 +255,7 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
         audit_log(
             actor=by, action=action, target=user, reason=reason, data={"from": before, "to": after}
         )
-        for hook in user_rights_hooks():
-            hook(user=user, by=by)
+        _rights_changed(user=user, by=by)
     return user
 
 
@@ -281,9 +286,18 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
         target=user,
         reason=reason,
     )
-    for hook in user_rights_hooks():
-        hook(user=user, by=by)
+    _rights_changed(user=user, by=by)
     return user
+
+
+@transaction.atomic
+def user_password_changed(*, user: User, by: User, action: str, data: dict | None = None) -> None:
+    """Record that ``user``'s password was just set (Django's password forms write it;
+    the caller runs this in the same transaction): audited as ``action`` (a change on
+    one's account, a reset or invitation link) and the rights hooks follow, so the
+    practice copy takes the new password at once and the old one stops working there."""
+    audit_log(actor=by, action=action, target=user, data=data or {})
+    _rights_changed(user=user, by=by)
 
 
 @transaction.atomic
@@ -336,11 +350,16 @@ def totp_confirm(*, user: User, token: str):
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit_log(actor=user, action=UserAudit.TWO_FACTOR_ENABLED, target=user)
+    _rights_changed(user=user, by=user)  # the older authenticator stops everywhere
     return device
 
 
 @transaction.atomic
 def totp_disable(*, user: User, by: User) -> None:
+    """Turn a login's two-step off (its own choice, or an admin's reset after a lost
+    phone): its authenticators are deleted, here and (the rights hooks) in the practice
+    copy, where a session that passed the code step with one ends."""
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         audit_log(actor=by, action=UserAudit.TWO_FACTOR_DISABLED, target=user)
+        _rights_changed(user=user, by=by)

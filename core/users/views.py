@@ -164,24 +164,28 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         invited = not self.user.has_usable_password()
         with transaction.atomic():
             response = super().form_valid(form)
-            audit_log(
-                actor=self.user,
+            services.user_password_changed(
+                user=self.user,
+                by=self.user,
                 action=UserAudit.PASSWORD_RESET,
-                target=self.user,
                 data={"invited": invited},
             )
         return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """One's own new password, audited; the practice copy follows at once
+    (``user_password_changed``)."""
+
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account:profile")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        audit_log(
-            actor=self.request.user, action=UserAudit.PASSWORD_CHANGED, target=self.request.user
-        )
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_password_changed(
+                user=self.request.user, by=self.request.user, action=UserAudit.PASSWORD_CHANGED
+            )
         messages.success(self.request, _("Kata sandi berhasil diubah."))
         return response
 

@@ -213,6 +213,126 @@ def test_a_role_change_in_the_real_cooperative_reaches_the_copy_at_once(practice
     assert client.get("/").status_code == 302
 
 
+def _device_in_copy(practice, username: str):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with schema_context(practice.schema_name):
+        return TOTPDevice.objects.filter(user__username=username).order_by("pk").first()
+
+
+def _signs_in(practice, username: str, password: str) -> bool:
+    """Whether ``password`` signs ``username`` in on the copy's login page (the password
+    step: a login with an authenticator is sent on to the code step)."""
+    fresh = Client(HTTP_HOST=_host(practice.slug))
+    r = fresh.post("/masuk/", {"username": username, "password": password})
+    return r.status_code == 302
+
+
+def test_a_password_changed_in_the_real_cooperative_stops_working_in_the_copy_at_once(
+    practice_a, tenant_a
+):
+    """Nobody needs to enter the copy again: the old password no longer signs in there,
+    the new one does; the login's authenticator in the copy is the same row, kept and not
+    made again (a past sync made them again and ended two-step sessions)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.audit.models import AuditEvent
+    from tenants.practice import practice_open
+
+    kasir = _kasir_in_both(tenant_a)
+    with schema_context(tenant_a.schema_name):
+        real_device = TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
+    practice_open(cooperative=tenant_a, by="tests")
+    connection.set_schema_to_public()
+    device = _device_in_copy(practice_a, "kasir@alpha.test")
+    assert _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
+    real = _login(tenant_a, "kasir@alpha.test")
+    with schema_context(tenant_a.schema_name):  # past the code step in the real one
+        session = real.session
+        session[DEVICE_ID_SESSION_KEY] = real_device.persistent_id
+        session.save()
+    r = real.post(
+        "/akun/kata-sandi/",
+        {
+            "old_password": "Kasir-123!",
+            "new_password1": "Sandi-Baru-456!",
+            "new_password2": "Sandi-Baru-456!",
+        },
+    )
+    assert (r.status_code, r.url) == (302, "/akun/"), r.content
+    connection.set_schema_to_public()
+    assert not _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
+    assert _signs_in(practice_a, "kasir@alpha.test", "Sandi-Baru-456!")
+    kept = _device_in_copy(practice_a, "kasir@alpha.test")
+    assert (kept.pk, kept.key) == (device.pk, device.key)
+    with schema_context(tenant_a.schema_name):  # the real cooperative's audit says so
+        assert AuditEvent.objects.filter(
+            action="practice.user_synced", target_id=str(kasir.pk)
+        ).exists()
+
+
+def test_a_password_set_by_a_reset_link_reaches_the_copy_at_once(practice_a, tenant_a):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    kasir = _kasir_in_both(tenant_a)
+    with schema_context(tenant_a.schema_name):
+        uid = urlsafe_base64_encode(force_bytes(kasir.pk))
+        token = default_token_generator.make_token(kasir)
+    real = Client(HTTP_HOST=_host(tenant_a.slug))
+    r = real.get(f"/atur-sandi/{uid}/{token}/")
+    assert r.status_code == 302, r.content  # to the form, the token kept in the session
+    new = {"new_password1": "Sandi-Baru-456!", "new_password2": "Sandi-Baru-456!"}
+    assert real.post(r.url, new).status_code == 302
+    connection.set_schema_to_public()
+    assert not _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
+    assert _signs_in(practice_a, "kasir@alpha.test", "Sandi-Baru-456!")
+
+
+def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once(
+    practice_a, tenant_a
+):
+    """The admin turns the petugas' two-step off (a lost phone): the copy's authenticator
+    goes at once, and the session in the copy that passed the code step with it ends.
+    Enrolled again, the copy has the new authenticator at once."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.users.models import User
+    from core.users.services import totp_confirm, totp_device_pending
+    from tenants.practice import practice_open
+
+    kasir = _kasir_in_both(tenant_a)
+    with schema_context(tenant_a.schema_name):
+        TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
+    practice_open(cooperative=tenant_a, by="tests")
+    client = _login(practice_a, "kasir@alpha.test")
+    with schema_context(practice_a.schema_name):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = _device_in_copy(
+            practice_a, "kasir@alpha.test"
+        ).persistent_id
+        session.save()
+    assert client.get("/").status_code == 200
+    admin_client = _login(tenant_a, "admin@alpha.test")
+    r = admin_client.post(f"/pengguna/{kasir.pk}/reset-dua-langkah/")
+    assert r.status_code == 302
+    connection.set_schema_to_public()
+    assert _device_in_copy(practice_a, "kasir@alpha.test") is None
+    assert client.get("/").status_code == 302  # the session in the copy is over
+    with schema_context(tenant_a.schema_name):  # enrolled again on a new phone
+        kasir = User.objects.get(pk=kasir.pk)
+        pending = totp_device_pending(user=kasir)
+        code = TOTP(pending.bin_key, pending.step, pending.t0, pending.digits).token()
+        totp_confirm(user=kasir, token=f"{code:0{pending.digits}d}")
+    connection.set_schema_to_public()
+    copied = _device_in_copy(practice_a, "kasir@alpha.test")
+    assert copied is not None and (copied.key, copied.confirmed) == (pending.key, True)
+
+
 def test_a_change_in_a_cooperative_without_a_copy_writes_nothing_more(tenant_b):
     from core.audit.models import AuditEvent
     from core.users.models import User

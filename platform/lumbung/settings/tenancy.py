@@ -143,6 +143,7 @@ LEDGER_EXPORT_KEEP_DAYS = 7
 LEDGER_EXPORT_STALE_SECONDS = 3600
 LEDGER_YEAR_CLOSE_API = "/api/v1/yearend/{year}/close/"
 
-# A staff login deactivated, reactivated or given another role in a cooperative is
-# changed in its practice copy in the same transaction (core.users.services calls these).
+# A staff login deactivated, reactivated, given another role or a new password, or its
+# authenticator turned off or replaced in a cooperative is changed in its practice copy
+# in the same transaction (core.users.services calls these).
 USER_RIGHTS_CHANGED_HOOKS = ["tenants.practice.practice_user_sync"]
