@@ -4,6 +4,12 @@
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+# The longest reason a person may give for a correction (a reversal, a reopening, a
+# rejection): the forms and the API accept this much, and what they accept is kept whole.
+REASON_MAX_LENGTH = 1000
+
 
 class ApplicationError(Exception):
     status_code = 400
@@ -32,3 +38,35 @@ class CommonErrors(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     VALIDATION = "validation_error"
     READ_ONLY = "tenant_read_only"
+    REASON_TOO_LONG = "reason_too_long"
+
+
+def reason_required(
+    reason: str | None,
+    *,
+    code: "str | StrEnum",
+    field: str = "reason",
+    message: str | None = None,
+    max_length: int | None = None,
+    too_long_code: "str | StrEnum | None" = None,
+) -> str:
+    """The reason given for an action, stripped; refused (``ApplicationError`` with
+    ``code`` and the error on ``field``) when it is empty or only blanks. ``message``:
+    the site's own wording (default: "Alasan wajib diisi."). With ``max_length``, a
+    longer reason is refused too (``too_long_code``, default ``reason_too_long``),
+    naming the limit, never cut."""
+    text = (reason or "").strip()
+    if not text:
+        raise ApplicationError(
+            code,
+            message or _("Alasan wajib diisi."),
+            fields={field: [_("Wajib diisi.")]},
+        )
+    if max_length is not None and len(text) > max_length:
+        raise ApplicationError(
+            too_long_code or CommonErrors.REASON_TOO_LONG,
+            _("Alasan terlalu panjang (%(n)s karakter); paling panjang %(max)s karakter.")
+            % {"n": len(text), "max": max_length},
+            fields={field: [_("Paling panjang %(max)s karakter.") % {"max": max_length}]},
+        )
+    return text

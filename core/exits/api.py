@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import SafeJSONParser, request_object
-from core.common.errors import ApplicationError
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.members.models import Member
 from core.savings.models import ExitSettlement
@@ -20,7 +20,9 @@ from .services import SettlementErrors, exit_settlement_reverse
 
 
 class ExitReverseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000, help_text="Alasan pembatalan (wajib)")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Alasan pembatalan (wajib)"
+    )
 
 
 class ExitSettlementSerializer(serializers.ModelSerializer):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError, CommonErrors
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah, split_by_weights
 from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
@@ -45,7 +45,7 @@ from core.savings.services import (
     transactions_link_entry,
 )
 from core.savings.services.common import SavingsErrors
-from core.savings.services.reversal import _reason, _require_treasury, check_period_open
+from core.savings.services.reversal import _require_treasury, check_period_open
 from core.savings.services.teller import _counter_account
 from core.yearend.services import shu_shares_settle_at_exit, shu_shares_unsettle_at_exit
 
@@ -529,6 +529,19 @@ def _settlement_details(preview: SettlementPreview) -> dict:
 # --- reversal ---------------------------------------------------------------------------
 
 
+def exit_reversal_reason_clean(reason: str) -> str:
+    """The reason for reversing an exit settlement, stripped: required, and at most what
+    the screen and the API accept (``REASON_MAX_LENGTH``), all of which is kept whole
+    (the reversal's journal description, the settlement, the member's history, the
+    audit). The screen checks it before its confirmation page too."""
+    return reason_required(
+        reason,
+        code=SavingsErrors.REVERSAL,
+        message=_("Alasan pembatalan wajib diisi."),
+        max_length=REASON_MAX_LENGTH,
+    )
+
+
 @transaction.atomic
 def exit_settlement_reverse(
     *, settlement: ExitSettlement, by, reason: str, on: date | None = None
@@ -542,7 +555,7 @@ def exit_settlement_reverse(
     not undone here); the month closed; anything posted on the member's savings since.
     Audited."""
     _require_treasury(by, _("membatalkan penyelesaian keluar anggota"))
-    reason = _reason(reason)
+    reason = exit_reversal_reason_clean(reason)
     member = Member.objects.select_for_update().get(pk=settlement.member_id)
     settlement = ExitSettlement.objects.select_for_update().get(pk=settlement.pk)
     label = _("Penyelesaian keluar %(m)s") % {"m": member}

@@ -18,7 +18,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError, CommonErrors
+from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to
 from core.common.money import format_rupiah
 from core.common.permissions import STAFF, TREASURY, role_required
@@ -28,6 +28,7 @@ from core.members.models import Member
 from .api import settlement_to_reverse
 from .services import (
     SETTLE_ROLES,
+    exit_reversal_reason_clean,
     exit_settlement_confirm,
     exit_settlement_preview,
     exit_settlement_reverse,
@@ -145,13 +146,7 @@ def exit_settlement_reverse_view(request, member_pk: int):
     back = reverse("exits:settle", args=[member.pk])
     try:
         settlement = settlement_to_reverse(member)
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            raise ApplicationError(
-                CommonErrors.VALIDATION,
-                _("Alasan pembatalan wajib diisi."),
-                fields={"reason": [_("Wajib diisi.")]},
-            )
+        reason = exit_reversal_reason_clean(request.POST.get("reason", ""))
         if not is_confirmed(request):
             return confirmation_page(
                 request,

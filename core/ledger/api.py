@@ -154,8 +154,9 @@ class LedgerLineSerializer(serializers.Serializer):
 
 class LedgerEntryCreateSerializer(serializers.Serializer):
     date = serializers.DateField()
+    # as long as the approval request's column holds (the entry's holds more)
     description = serializers.CharField(
-        max_length=JournalEntry._meta.get_field("description").max_length
+        max_length=ManualEntryRequest._meta.get_field("description").max_length
     )
     lines = LedgerLineSerializer(many=True)
 

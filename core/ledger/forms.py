@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
 
-from .models import Account, JournalEntry, JournalLine, LedgerSettings
+from .models import Account, JournalLine, LedgerSettings, ManualEntryRequest
 from .services import LineSpec
 
 
@@ -130,10 +130,12 @@ class ManualEntryForm(forms.Form):
         self.fields["date"] = forms.CharField(
             required=False, strip=False, initial=lambda: timezone.localdate().isoformat()
         )
+        # as long as the approval request's column holds (the entry's holds more: room
+        # for a reversal's label and reason)
         self.fields["description"] = forms.CharField(
             required=False,
             strip=False,
-            max_length=JournalEntry._meta.get_field("description").max_length,
+            max_length=ManualEntryRequest._meta.get_field("description").max_length,
             label=_("Uraian"),
         )
 

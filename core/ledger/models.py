@@ -236,7 +236,11 @@ class JournalEntry(models.Model):
     fiscal_year = models.PositiveSmallIntegerField(_("tahun buku"))
     number = models.PositiveIntegerField(_("nomor"))
     date = models.DateField(_("tanggal"), db_index=True)
-    description = models.CharField(_("uraian"), max_length=500)
+    # Room for a reversal's whole description: "Pembalik JU-…: <module label>: <reason>",
+    # the reason up to core.common.errors.REASON_MAX_LENGTH (1,000) and the label up to
+    # about 260 (an exit's names the member). A manual entry's own description stays
+    # within ManualEntryRequest.description (500).
+    description = models.CharField(_("uraian"), max_length=2000)
     source = models.CharField(_("sumber"), max_length=20, default=Source.MANUAL)
     source_ref = models.CharField(_("referensi sumber"), max_length=120, blank=True, default="")
     reverses = models.ForeignKey(

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import SafeJSONParser, query_id, request_object
+from core.common.errors import REASON_MAX_LENGTH
 from core.common.fields import RupiahSerializerField
 from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
@@ -306,7 +307,9 @@ class LoanDocumentUploadSerializer(serializers.Serializer):
 
 
 class LoanReverseSerializer(_ActionBody):
-    reason = serializers.CharField(max_length=1000, help_text="Alasan pembatalan (wajib)")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Alasan pembatalan (wajib)"
+    )
     on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD; kosong: hari ini")
 
 

@@ -368,6 +368,7 @@ def _confirm_disbursement_reversal(request, loan: Loan, *, url: str, back: str, 
     refusal = svc.disbursement_reversal_refusal(loan)
     if refusal is not None:
         raise refusal
+    reason = svc.reversal_reason_clean(request.POST.get("reason", ""))
     entry = loan.disbursement_entry
     return confirmation_page(
         request,
@@ -378,7 +379,7 @@ def _confirm_disbursement_reversal(request, loan: Loan, *, url: str, back: str, 
                 "w": who,
                 "d": format_tanggal(loan.disbursed_on),
                 "e": entry,
-                "r": request.POST.get("reason", ""),
+                "r": reason,
             },
             lines=[*_entry_lines(entry), ConfirmLine(_("Pokok pinjaman"), loan.principal, True)],
             note=_(
@@ -414,6 +415,7 @@ def repayment_reverse_view(request, pk: int):
             refusal = svc.repayment_reversal_refusal(rep)
             if refusal is not None:
                 raise refusal
+            reason = svc.reversal_reason_clean(request.POST.get("reason", ""))
             loan = rep.loan
             return confirmation_page(
                 request,
@@ -425,7 +427,7 @@ def repayment_reverse_view(request, pk: int):
                         "m": loan.member.full_name,
                         "d": format_tanggal(rep.paid_on),
                         "k": rep.get_kind_display(),
-                        "r": request.POST.get("reason", ""),
+                        "r": reason,
                     },
                     lines=[
                         ConfirmLine(_("Denda"), rep.penalty + rep.early_payoff_fee),

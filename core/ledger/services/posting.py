@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -228,7 +228,7 @@ def _post(
                 fiscal_year=on.year,
                 number=fy.last_number,
                 date=on,
-                description=description[:500],
+                description=description[:DESCRIPTION_MAX],
                 source=source,
                 source_ref=source_ref,
                 reverses=reverses,
@@ -351,13 +351,9 @@ def journal_reverse(
     ``year_close``: the reopening of a year reverses the year close's own entry (posted
     with ``journal_post(year_close=True)``) on its date, as the closing entry's reversal
     is: allowed before the end of the latest closed month (see ``journal_post``)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            E.REASON_REQUIRED,
-            _("Alasan pembalikan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=E.REASON_REQUIRED, message=_("Alasan pembalikan wajib diisi.")
+    )
     entry = JournalEntry.objects.get(pk=entry.pk)
     description = f"Pembalik {entry}: {reason}"
     # The reason goes whole into the reversal's description (the books), not only into

@@ -77,6 +77,7 @@ from .reversal import (
     loan_repayment_reverse,
     loan_repayment_reverse_apply,
     repayment_reversal_refusal,
+    reversal_reason_clean,
 )
 from .settlement import (
     member_loans_settle_apply,
@@ -130,5 +131,6 @@ __all__ = [
     "loan_repayment_reverse",
     "loan_disbursement_reverse",
     "repayment_reversal_refusal",
+    "reversal_reason_clean",
     "disbursement_reversal_refusal",
 ]

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.ledger.services import books_closed_until, journal_reverse
 from core.loans.audit import LoanAudit
 from core.savings.models import SavingsTransaction
@@ -32,15 +32,17 @@ from ..models import Instalment, Loan, LoanReversal, Repayment, Reschedule
 from .common import DISBURSE_ROLES, ZERO, LoanErrors, _lock, _require_role
 
 
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            LoanErrors.REASON_REQUIRED,
-            _("Alasan pembatalan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
-    return reason
+def reversal_reason_clean(reason: str) -> str:
+    """The reason for a reversal, stripped: required, and at most what the screen and
+    the API accept (``REASON_MAX_LENGTH``), all of which the reversal keeps whole (its
+    journal description, the ``LoanReversal``, the audit). The screens check it before
+    the confirmation page too."""
+    return reason_required(
+        reason,
+        code=LoanErrors.REASON_REQUIRED,
+        message=_("Alasan pembatalan wajib diisi."),
+        max_length=REASON_MAX_LENGTH,
+    )
 
 
 def _check_period_open(entry_date: date, label: str) -> None:
@@ -279,7 +281,7 @@ def loan_repayment_reverse(
     restored (``loan_repayment_reverse_apply``), a sukarela credit of its excess taken
     back, the receipt marked reversed. Payroll repayments go with their batch."""
     _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
-    reason = _clean_reason(reason)
+    reason = reversal_reason_clean(reason)
     _lock(repayment.loan)  # the loan first, as every loan service locks
     repayment = Repayment.objects.select_related("loan", "entry").get(pk=repayment.pk)
     refusal = repayment_reversal_refusal(repayment)
@@ -356,7 +358,7 @@ def loan_disbursement_reverse(*, loan: Loan, by, reason: str, on: date | None = 
     disbursed again). The voucher keeps its number; a ``LoanReversal`` marks it
     reversed. Audited."""
     _require_role(by, DISBURSE_ROLES, _("membatalkan pencairan pinjaman"))
-    reason = _clean_reason(reason)
+    reason = reversal_reason_clean(reason)
     loan = _lock(loan)
     refusal = disbursement_reversal_refusal(loan)
     if refusal is not None:
