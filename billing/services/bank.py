@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
@@ -404,12 +404,9 @@ def _refuse_while_card_bills(sub: Subscription) -> None:
 def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
     """An operator finds no matching transfer: the invoice is open again."""
     _require_billing_operator(operator)
-    if not reason.strip():
-        raise ApplicationError(
-            BillingErrors.STATUS_INVALID,
-            _("Tuliskan alasan penolakan."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasan penolakan.")
+    )
     inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if inv.status != Invoice.Status.AWAITING:
         raise ApplicationError(
@@ -418,13 +415,13 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
     inv.status = Invoice.Status.OPEN
     inv.save(update_fields=["status"])
     inv.proofs.filter(rejected_at__isnull=True).update(
-        rejected_at=timezone.now(), rejected_reason=reason.strip()
+        rejected_at=timezone.now(), rejected_reason=reason
     )
     _audit(actor=operator, action=BillingAudit.BANK_TRANSFER_REJECTED, target=inv, reason=reason)
     billing_email_send(
         kind="proof_rejected",
         subscription=inv.subscription,
-        extra={"invoice": inv, "reason": reason.strip()},
+        extra={"invoice": inv, "reason": reason},
     )
     return inv
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.users.models import User
 from tenants.host_cache import tenant_host_forget
 from tenants.models import Cooperative
@@ -199,13 +199,9 @@ def card_subscription_cancel_later(*, sub: Subscription, by, reason: str) -> Non
 
 
 def _require_reason(reason: str) -> str:
-    if not (reason or "").strip():
-        raise ApplicationError(
-            BillingErrors.STATUS_INVALID,
-            _("Tuliskan alasannya."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
-    return reason.strip()
+    return reason_required(
+        reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasannya.")
+    )
 
 
 def _require_billing_operator(operator) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.money import parse_rupiah
 from core.members.audit import MemberAudit
 
@@ -533,13 +533,7 @@ def heir_deactivate(*, heir: Heir, by, reason: str) -> Heir:
     """Take an heir off (recorded by mistake, divorced, deceased): no longer paid and
     no longer counted in the 100 %, with a reason kept in the member's history and the
     audit log. Nothing is deleted."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            MemberErrors.INVALID,
-            _("Alasan wajib diisi."),
-            fields={"heir_reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(reason, code=MemberErrors.INVALID, field="heir_reason")
     member = Member.objects.select_for_update().get(pk=heir.member_id)
     heir = Heir.objects.select_for_update().get(pk=heir.pk)
     if not member.is_active:

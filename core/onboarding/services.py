@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
@@ -651,13 +651,9 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     date); the months its go-live closed are reopened. Refused once anything else was
     posted on or after the cut-over."""
     require_role(by, _("membatalkan pindah ke Lumbung"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            E.UNDO_REFUSED,
-            _("Alasan pembatalan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=E.UNDO_REFUSED, message=_("Alasan pembatalan wajib diisi.")
+    )
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     if mi.status == MoveIn.Status.UNDONE:
         raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
@@ -296,13 +296,9 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
     """Admin only, with a reason: reverse a close whose SHU is not posted yet (the
     ledger's closing entry, the move to SHU belum dibagi and the income tax)."""
     _require(by, SETTINGS_ADMINS, _("membuka kembali tahun buku (khusus admin)"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            E.REASON_REQUIRED,
-            _("Alasan membuka kembali tahun buku wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=E.REASON_REQUIRED, message=_("Alasan membuka kembali tahun buku wajib diisi.")
+    )
     ye = YearEnd.objects.select_for_update().filter(year=year).first()
     if ye is None or ye.status == YearEnd.Status.REOPENED:
         raise ApplicationError(E.NOT_CLOSED, _("Tahun buku %(y)s belum ditutup.") % {"y": year})

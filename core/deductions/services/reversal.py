@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.deductions.audit import DeductionAudit
 from core.ledger.services import journal_reverse
 from core.loans.models import Repayment
@@ -32,11 +32,9 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     service, each loan repayment by the loans service; the lines' realized amounts are
     cleared (their dues are asked again)."""
     _require(by, _("membatalkan potong gaji"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            E.REASON_REQUIRED, _("Alasan pembatalan wajib diisi."), fields={"reason": ["?"]}
-        )
+    reason = reason_required(
+        reason, code=E.REASON_REQUIRED, message=_("Alasan pembatalan wajib diisi.")
+    )
     imp = (
         DeductionImport.objects.select_for_update(of=("self",)).select_related("run").get(pk=imp.pk)
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import TREASURY
 from core.ledger.audit import LedgerAudit
 
@@ -125,15 +125,16 @@ def manual_entry_approve(*, request: ManualEntryRequest, by) -> JournalEntry:
 @transaction.atomic
 def manual_entry_reject(*, request: ManualEntryRequest, reason: str, by) -> ManualEntryRequest:
     _require(by, TREASURY | {"ketua"}, _("menolak jurnal manual"))
-    if not (reason or "").strip():
-        raise ApplicationError(E.REASON_REQUIRED, _("Alasan penolakan wajib diisi."))
+    reason = reason_required(
+        reason, code=E.REASON_REQUIRED, message=_("Alasan penolakan wajib diisi.")
+    )
     req = ManualEntryRequest.objects.select_for_update().get(pk=request.pk)
     if req.status != ManualEntryRequest.Status.PENDING:
         raise ApplicationError(E.REQUEST_STATE, _("Permintaan ini sudah diputuskan."))
     req.status = ManualEntryRequest.Status.REJECTED
     req.decided_by = by
     req.decided_at = timezone.now()
-    req.decision_reason = reason.strip()
+    req.decision_reason = reason
     req.save()
     audit_log(actor=by, action=LedgerAudit.MANUAL_REJECT, target=req, reason=reason)
     return req

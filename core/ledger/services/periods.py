@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
 from core.ledger.audit import LedgerAudit
 
@@ -154,13 +154,9 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
     an entry of source "shu" referenced ``yearend:<year>:transfer:<n>``) is reopened there
     only, which reverses that move too (``by_year_end=True``)."""
     _require(by, SETTINGS_ADMINS, _("membuka kembali periode (khusus admin)"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            E.REASON_REQUIRED,
-            _("Alasan membuka kembali periode wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=E.REASON_REQUIRED, message=_("Alasan membuka kembali periode wajib diisi.")
+    )
     period = Period.objects.select_for_update().get(pk=period.pk)
     fy = FiscalYear.objects.select_for_update().get(pk=period.fiscal_year_id)
     if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:

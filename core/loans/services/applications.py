@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.common.uploads import upload_check
 from core.loans.audit import LoanAudit
@@ -391,19 +391,16 @@ def loan_approve(*, loan: Loan, by, note: str = "") -> Loan:
 @transaction.atomic
 def loan_reject(*, loan: Loan, by, reason: str) -> Loan:
     _require_role(by, REJECT_ROLES, _("menolak pinjaman"))
-    if not (reason or "").strip():
-        raise ApplicationError(
-            LoanErrors.REASON_REQUIRED,
-            _("Alasan penolakan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=LoanErrors.REASON_REQUIRED, message=_("Alasan penolakan wajib diisi.")
+    )
     loan = _lock(loan)
     _expect_status(loan, Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
     _refuse_own(loan, by, _("menolak"))
     loan.status = Loan.Status.REJECTED
     loan.rejected_by = by
     loan.rejected_at = timezone.now()
-    loan.rejection_reason = reason.strip()
+    loan.rejection_reason = reason
     loan.save(
         update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "updated_at"]
     )

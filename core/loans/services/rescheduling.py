@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah, parse_percent
 from core.ledger.errors import LedgerErrors
 from core.ledger.services import books_closed_until
@@ -73,12 +73,9 @@ def loan_reschedule(
     grade and the grade its days past due give on ``on`` (``restructured_grade``) until
     it has paid the set number of instalments on time (see ``core.loans.arrears``)."""
     _require_role(by, RESCHEDULE_ROLES, _("menjadwal ulang pinjaman"))
-    if not (reason or "").strip():
-        raise ApplicationError(
-            LoanErrors.REASON_REQUIRED,
-            _("Alasan penjadwalan ulang wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=LoanErrors.REASON_REQUIRED, message=_("Alasan penjadwalan ulang wajib diisi.")
+    )
     on = on or timezone.localdate()
     loan = _lock(loan)
     if loan.status != Loan.Status.DISBURSED:
@@ -189,7 +186,7 @@ def loan_reschedule(
         rate_period=loan.rate_period,
         grade_before=grade_before,
         first_due_date=first_due,
-        reason=reason.strip(),
+        reason=reason,
         entry=entry,
         by=by,
     )

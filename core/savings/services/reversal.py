@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError, CommonErrors
+from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.ledger.services import books_closed_until, journal_reverse
@@ -35,14 +35,9 @@ def _require_treasury(by, what: str) -> None:
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            SavingsErrors.REVERSAL,
-            _("Alasan pembatalan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
-    return reason
+    return reason_required(
+        reason, code=SavingsErrors.REVERSAL, message=_("Alasan pembatalan wajib diisi.")
+    )
 
 
 def check_period_open(entry_date: date, label: str) -> None:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError, CommonErrors
+from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
@@ -141,13 +141,9 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             _("Hanya bendahara atau admin yang dapat membatalkan transaksi simpanan."),
             status=403,
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            SavingsErrors.REVERSAL,
-            _("Alasan pembatalan wajib diisi."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason, code=SavingsErrors.REVERSAL, message=_("Alasan pembatalan wajib diisi.")
+    )
     original = SavingsTransaction.objects.select_related("journal_entry").get(pk=txn.pk)
     entry = original.journal_entry
     if (

@@ -17,7 +17,7 @@ from django_tenants.utils import remove_www
 from billing import services as billing
 from billing.models import Invoice, Plan, Subscription
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from lumbung.console.audit import ConsoleAudit
 from tenants import signup as tenant_signup
 from tenants.models import Cooperative, Domain, SignupRequest
@@ -52,14 +52,9 @@ def _require(operator, action: str) -> None:
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            ConsoleErrors.REASON,
-            _("Tuliskan alasan tindakan ini."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
-    return reason
+    return reason_required(
+        reason, code=ConsoleErrors.REASON, message=_("Tuliskan alasan tindakan ini.")
+    )
 
 
 def _subscription(cooperative: Cooperative) -> Subscription:

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, reason_required
 from core.users.models import SUPPORT_USERNAME_PREFIX, User
 from lumbung.console.audit import ConsoleAudit
 from lumbung.console.errors import ConsoleErrors
@@ -76,13 +76,11 @@ def support_session_start(
             _("Peran operator Anda tidak mengizinkan akses dukungan."),
             status=403,
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            ConsoleErrors.REASON_REQUIRED,
-            _("Tuliskan alasan membuka data koperasi ini."),
-            fields={"reason": [_("Wajib diisi.")]},
-        )
+    reason = reason_required(
+        reason,
+        code=ConsoleErrors.REASON_REQUIRED,
+        message=_("Tuliskan alasan membuka data koperasi ini."),
+    )
     if not MIN_MINUTES <= int(minutes) <= MAX_MINUTES:
         raise ApplicationError(
             ConsoleErrors.SUPPORT_DURATION_INVALID,
