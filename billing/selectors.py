@@ -59,6 +59,32 @@ def invoice_upgrade_open_for(*, subscription: Subscription) -> Invoice | None:
     )
 
 
+def invoice_upgrades_covering(*, subscription: Subscription) -> dict[int, Invoice]:
+    """For each subscription invoice whose difference to a dearer plan is carried by a
+    later upgrade's prorated invoice (the upgrade was asked for while that renewal's
+    transfer awaited the operator): {invoice pk: the upgrade invoice}."""
+    upgrades = list(
+        subscription.invoices.filter(kind=Invoice.Kind.PRORATION)
+        .exclude(status=Invoice.Status.VOID)
+        .select_related("plan")
+        .order_by("pk")
+    )
+    if not upgrades:
+        return {}
+    covered: dict[int, Invoice] = {}
+    for inv in subscription.invoices.filter(kind=Invoice.Kind.SUBSCRIPTION).exclude(
+        status=Invoice.Status.VOID
+    ):
+        for up in upgrades:
+            if (
+                up.pk > inv.pk
+                and inv.period_start is not None
+                and up.period_start <= inv.period_start <= up.period_end
+            ):
+                covered[inv.pk] = up
+    return covered
+
+
 def transfers_awaiting() -> QuerySet[Invoice]:
     """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
     confirmation) first, the longest waiting first, then the open ones by due date.

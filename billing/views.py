@@ -59,6 +59,10 @@ def tenant_billing(request):
         if open_invoice is not None and open_invoice.status == Invoice.Status.OPEN
         else None
     )
+    invoices = list(selectors.invoices_for(subscription=sub)[:50])
+    covering = selectors.invoice_upgrades_covering(subscription=sub)
+    for inv in invoices:
+        inv.upgrade_covering = covering.get(inv.pk)
     return render(
         request,
         "billing/tenant.html",
@@ -66,7 +70,7 @@ def tenant_billing(request):
             "sub": sub,
             "members": members,
             "plans": plans,
-            "invoices": selectors.invoices_for(subscription=sub)[:50],
+            "invoices": invoices,
             "open_invoice": open_invoice,
             "rejected_proof": rejected,
             "notices": sub.notices.all()[:5],
@@ -113,6 +117,37 @@ def tenant_plan_change(request):
     upgrade = selectors.invoice_upgrade_open_for(subscription=sub)
     if sub.plan_id == plan.pk and sub.interval == interval:
         messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
+    elif (
+        upgrade is not None
+        and upgrade.plan_id == plan.pk
+        and (
+            later := list(
+                Invoice.objects.filter(
+                    pk__in=[
+                        pk
+                        for pk, up in selectors.invoice_upgrades_covering(subscription=sub).items()
+                        if up.pk == upgrade.pk
+                    ]
+                )
+                .order_by("pk")
+                .values_list("number", flat=True)
+            )
+        )
+    ):
+        messages.success(
+            request,
+            _(
+                "Tagihan selisih %(n)s (%(amount)s) untuk sisa periode ini dan periode "
+                "tagihan %(later)s diterbitkan. Paket %(plan)s berlaku setelah tagihan "
+                "dibayar."
+            )
+            % {
+                "n": upgrade.number,
+                "amount": f"Rp {upgrade.amount:,.0f}".replace(",", "."),
+                "later": ", ".join(later),
+                "plan": plan.name,
+            },
+        )
     elif upgrade is not None and upgrade.plan_id == plan.pk:
         messages.success(
             request,

@@ -56,6 +56,11 @@ def bank_invoice_issue(
     for inv in open_invoices:
         if inv.plan_id == plan.pk and inv.interval == interval and kind == inv.Kind.SUBSCRIPTION:
             return inv
+        upgrade = _upgrade_covering(sub, inv) if kind == inv.Kind.SUBSCRIPTION else None
+        if upgrade is not None and upgrade.plan_id == plan.pk and inv.interval == interval:
+            # That period's invoice and the upgrade's difference for it are the plan
+            # asked for: a full-price invoice would bill the difference twice.
+            return inv
         if inv.status == Invoice.Status.OPEN:
             replaced.append(inv)
     today = timezone.localdate()
@@ -281,7 +286,12 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
         and sub.current_period_end is not None
         and inv.period_start > max(today, timezone.localdate(sub.current_period_end))
     )
-    if starts_later:
+    if starts_later and _upgrade_covering(sub, inv) is not None:
+        # An upgrade asked for after this renewal was transferred invoices the
+        # difference for its period too: the period runs on the upgrade's plan once
+        # that is paid (next_plan, or already the plan), not on this invoice's.
+        pass
+    elif starts_later:
         if (inv.plan_id, inv.interval) == (sub.plan_id, sub.interval):
             sub.next_plan, sub.next_interval = None, ""
         else:
@@ -291,7 +301,11 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
         if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
             sub.next_plan, sub.next_interval = None, ""
     period_end = _end_of_day(inv.period_end)
-    if not sub.current_period_end or period_end > sub.current_period_end:
+    if inv.kind == Invoice.Kind.SUBSCRIPTION and (
+        not sub.current_period_end or period_end > sub.current_period_end
+    ):
+        # Only a subscription invoice buys time: an upgrade's difference for a later
+        # period (whose renewal awaits the operator) pays no period by itself.
         sub.current_period_end = period_end
     if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
         sub.over_limit_since = None
@@ -321,6 +335,25 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     if was == S.TRIAL:
         billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
+
+
+def _upgrade_covering(sub: Subscription, inv: Invoice) -> Invoice | None:
+    """The (not void) prorated invoice of an upgrade that also carries the difference
+    for ``inv``'s period (issued while ``inv``'s transfer awaited the operator)."""
+    if inv.kind != Invoice.Kind.SUBSCRIPTION or inv.period_start is None:
+        return None
+    return (
+        sub.invoices.filter(
+            kind=Invoice.Kind.PRORATION,
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING, Invoice.Status.PAID],
+            period_start__lte=inv.period_start,
+            period_end__gte=inv.period_start,
+            pk__gt=inv.pk,
+        )
+        .select_related("plan")
+        .order_by("-pk")
+        .first()
+    )
 
 
 def _bank_invoices_void_for_card(

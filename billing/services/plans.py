@@ -214,29 +214,42 @@ def _bank_plan_change_in_paid_period(
         today=today,
     )
     period_end = paid.period_end
+    covers: list[str] = []
     if amount > 0:
-        # Periods after this one already paid (a renewal paid early) were paid at the
-        # old plan's price: the new plan applies to them too, so their difference is
-        # owed in full.
+        # Periods after this one already paid (a renewal paid early), or whose transfer
+        # awaits the operator (the cooperative transferred the renewal as issued; the
+        # operator checks that amount, so it is kept), are at the old plan's price: the
+        # new plan applies to them too, so their difference is owed in full. What an
+        # earlier paid upgrade already added for such a period is not owed again.
         for later in (
             sub.invoices.filter(
                 provider=Subscription.Provider.BANK_TRANSFER,
-                status=Invoice.Status.PAID,
+                status__in=[Invoice.Status.PAID, Invoice.Status.AWAITING],
                 kind=Invoice.Kind.SUBSCRIPTION,
                 period_start__gt=paid.period_end,
             )
             .select_related("plan")
             .order_by("period_start", "pk")
         ):
-            amount += max(
-                plan.price_for(later.interval) - later.plan.price_for(later.interval), Decimal(0)
-            )
+            paid_on = [later.plan] + [
+                up.plan
+                for up in sub.invoices.filter(
+                    kind=Invoice.Kind.PRORATION,
+                    status=Invoice.Status.PAID,
+                    period_end__gte=later.period_start,
+                ).select_related("plan")
+            ]
+            already = max(p.price_for(later.interval) for p in paid_on)
+            amount += max(plan.price_for(later.interval) - already, Decimal(0))
             period_end = max(period_end, later.period_end)
+            covers.append(later.number)
     data = {
         "from": f"{old_plan.code}/{sub.interval}",
         "to": f"{plan.code}/{interval}",
         "active_members": count,
     }
+    if covers:
+        data["covers"] = covers
     if amount > 0:
         invoice = bank_invoice_issue(
             subscription=sub,

@@ -302,9 +302,12 @@ def test_upgrade_message_names_the_upgrade_invoice_not_an_awaiting_renewal(
     assert upgrade.status == Invoice.Status.OPEN and upgrade.amount > 0
     assert renewal.due_on <= upgrade.due_on and renewal.pk < upgrade.pk
     amount = f"Rp {upgrade.amount:,.0f}".replace(",", ".")
+    # It also carries the difference for the period whose renewal awaits the operator
+    # (tests/billing/test_upgrade_awaiting_renewal.py).
     assert texts == [
-        f"Tagihan selisih {upgrade.number} ({amount}) untuk sisa periode diterbitkan. Paket "
-        f"{besar.name} berlaku setelah tagihan dibayar."
+        f"Tagihan selisih {upgrade.number} ({amount}) untuk sisa periode ini dan periode "
+        f"tagihan {renewal.number} diterbitkan. Paket {besar.name} berlaku setelah tagihan "
+        "dibayar."
     ]
     # The page's transfer instructions are for the invoice still to be paid, the upgrade,
     # not the renewal whose proof already awaits the operator.
