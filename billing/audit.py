@@ -10,6 +10,7 @@ class BillingAudit(StrEnum):
     BANK_INVOICE_VOIDED = "billing.bank_invoice_voided"
     BANK_TRANSFER_CONFIRMED = "billing.bank_transfer_confirmed"
     BANK_TRANSFER_REJECTED = "billing.bank_transfer_rejected"
+    CARD_ENDED_PAYMENT_UNRECORDED = "billing.card_ended_payment_unrecorded"
     CARD_SUBSCRIPTION_ENDED = "billing.card_subscription_ended"
     GRACE_GRANTED = "billing.grace_granted"
     OVER_LIMIT = "billing.over_limit"

@@ -111,6 +111,10 @@ class Subscription(models.Model):
     # card subscription's latest invoice is paid). It outlives the card subscription: a
     # card set up again before then is first charged then (card_billing_start).
     card_paid_until = models.DateTimeField(null=True, blank=True)
+    # The card subscription ended at Stripe with nothing recorded here to go with it (a
+    # manual payment whose commit failed after Stripe ended the card, or Stripe ending a
+    # card we still thought billed): flagged for operators until a payment is recorded.
+    card_end_unrecorded_at = models.DateTimeField(null=True, blank=True)
     # Usage, recorded by the daily count.
     active_members = models.PositiveIntegerField(null=True, blank=True)
     active_members_counted_at = models.DateTimeField(null=True, blank=True)

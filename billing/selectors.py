@@ -125,6 +125,11 @@ def operator_flags() -> dict:
             .select_related("cooperative", "plan")
             .order_by("over_limit_since")
         ),
+        "card_end_unrecorded": list(
+            Subscription.objects.filter(card_end_unrecorded_at__isnull=False)
+            .select_related("cooperative")
+            .order_by("card_end_unrecorded_at")
+        ),
         "events": list(
             WebhookEvent.objects.filter(
                 Q(flagged=True) | Q(state=WebhookEvent.State.FAILED)

@@ -218,8 +218,11 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
         sub = _sub_for_customer(row, stripe_sub.get("customer"))
         if sub:
             row.subscription = sub
+            unrecorded = _card_end_unrecorded(sub, stripe_sub)
             sub = subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
             _flag_second_card(row, sub, stripe_sub)
+            if unrecorded:
+                _card_end_unrecorded_flag(row, sub)
     elif etype == "customer.subscription.trial_will_end":
         stripe_sub = provider.subscription_fetch(obj["id"])
         sub = _sub_for_customer(row, stripe_sub.get("customer"))
@@ -280,6 +283,33 @@ def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvid
             latest_invoice_paid=_latest_invoice_paid(stripe_sub, provider),
         )
         _flag_second_card(row, sub, stripe_sub)
+
+
+def _card_end_unrecorded(sub: Subscription, stripe_sub: dict) -> bool:
+    """Stripe ended the card subscription we follow while our row still says it bills
+    (active or on trial, not set to end, not archived): every ending we ask for is
+    written here (card_subscription_end, card_subscription_end_last), so nothing records
+    this one, e.g. a manual payment whose commit failed after Stripe ended the card."""
+    return (
+        stripe_sub.get("status") == "canceled"
+        and sub.stripe_subscription_id == stripe_sub["id"]
+        and sub.provider == Subscription.Provider.STRIPE
+        and sub.stripe_status in ("active", "trialing")
+        and not sub.cancel_at_period_end
+        and sub.status != Subscription.Status.ARCHIVED
+    )
+
+
+def _card_end_unrecorded_flag(row: WebhookEvent, sub: Subscription) -> None:
+    Subscription.objects.filter(pk=sub.pk, card_end_unrecorded_at__isnull=True).update(
+        card_end_unrecorded_at=timezone.now()
+    )
+    _flag(
+        row,
+        f"Langganan kartu {sub.stripe_subscription_id} {sub.cooperative.slug} diakhiri di "
+        "Stripe tanpa tercatat di Lumbung (mis. pembayaran manual yang gagal dicatat): "
+        "periksa dan catat pembayarannya",
+    )
 
 
 def _flag_second_card(row: WebhookEvent, sub: Subscription, stripe_sub: dict) -> None:

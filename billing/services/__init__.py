@@ -29,6 +29,7 @@ from .operator import billing_records_purge, subscription_status_override, trial
 from .plans import (
     PLAN_FIELDS,
     card_billing_start,
+    card_end_unrecorded_flag,
     card_start_blocked,
     card_subscription_end,
     card_subscription_end_last,
@@ -56,6 +57,7 @@ __all__ = [
     "billing_records_purge",
     "billing_sweep",
     "card_billing_start",
+    "card_end_unrecorded_flag",
     "card_start_blocked",
     "card_subscription_end",
     "card_subscription_end_last",

@@ -277,6 +277,7 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
                 reason=_("Periode ini sudah dibayar dengan tagihan %(n)s") % {"n": inv.number},
             )
     sub.provider = Subscription.Provider.BANK_TRANSFER
+    sub.card_end_unrecorded_at = None  # a payment is recorded (card_end_unrecorded_flag)
     # An invoice for a period after the current one (a renewal paid early, the next
     # period bought on another plan) changes nothing in the current period, which was
     # paid on the current plan: its plan is the change due at renewal, applied by

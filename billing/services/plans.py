@@ -28,6 +28,7 @@ from .common import (
     _paid_until,
     _require_billing_operator,
     _require_reason,
+    log,
 )
 
 # Stripe Checkout takes a trial end (subscription_data.trial_end) at least 48 hours
@@ -500,11 +501,52 @@ def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
         provider = provider_get(Subscription.Provider.STRIPE)
         assert isinstance(provider, StripeProvider)
         ended = provider.subscription_cancel(subscription=sub)
+        # Stripe has ended it: from here a failure (the caller's commit included) leaves
+        # the card ended with nothing recorded; the caller flags it (ended_at_stripe).
+        cancel_at_stripe.ended_at_stripe = True
         status = ended.get("status") or "canceled"
         if status != "canceled":
             Subscription.objects.filter(pk=sub.pk).update(stripe_status=status)
 
+    cancel_at_stripe.ended_at_stripe = False
     return cancel_at_stripe
+
+
+def card_end_unrecorded_flag(*, subscription: Subscription, by, reason: str, error: str) -> None:
+    """Stripe ended the card (card_subscription_end_last's call, made last) but the
+    transaction that recorded the payment with it then failed to commit: nothing of it
+    was written. Record what is true now in a transaction of its own: the card no longer
+    bills (bank transfer is the way of paying), flagged for operators until a payment is
+    recorded (bank_transfer_confirm clears it), audited with the error. If this cannot
+    be written either, it is logged, and Stripe's event for the ended subscription flags
+    it (billing.webhooks)."""
+    try:
+        with transaction.atomic():
+            sub = _lock(subscription)
+            old = sub.stripe_status
+            sub.stripe_status = "canceled"
+            sub.cancel_at_period_end = False
+            sub.provider = Subscription.Provider.BANK_TRANSFER
+            sub.card_end_unrecorded_at = timezone.now()
+            sub.save()
+            _audit(
+                actor=by,
+                action=BillingAudit.CARD_ENDED_PAYMENT_UNRECORDED,
+                target=sub.cooperative,
+                reason=reason,
+                data={
+                    "stripe_subscription": sub.stripe_subscription_id,
+                    "from": old,
+                    "error": error[:500],
+                },
+            )
+    except Exception:
+        log.critical(
+            "Card subscription %s ended at Stripe, payment not recorded, and the flag could "
+            "not be written either",
+            subscription.stripe_subscription_id,
+            exc_info=True,
+        )
 
 
 # -- plans (operators) --------------------------------------------------------------------

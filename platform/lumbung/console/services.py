@@ -40,6 +40,7 @@ class ConsoleErrors:
     STATE = "console_state_invalid"
     DOMAIN = "domain_invalid"
     CONFIRM = "confirmation_mismatch"
+    UNRECORDED = "payment_unrecorded_card_ended"
 
 
 def _require(operator, action: str) -> None:
@@ -199,7 +200,6 @@ def tenant_plan_change(
     return sub
 
 
-@transaction.atomic
 def tenant_payment_record(
     *,
     operator,
@@ -209,6 +209,55 @@ def tenant_payment_record(
     plan: Plan | None = None,
     interval: str = "month",
     end_card_subscription: bool = False,
+) -> Invoice:
+    """Record a manual payment (_payment_record, one transaction). The card is ended at
+    Stripe as that transaction's last step; should the transaction then fail (its commit
+    included) after Stripe ended the card, nothing of the payment is written: the card
+    is then recorded as ended and flagged for operators (billing.card_end_unrecorded_flag)
+    and the operator is told to record the payment again. Never a double charge (the
+    card is ended before the payment counts), and never an ended card nobody sees."""
+    ended: list = []
+    try:
+        return _payment_record(
+            operator=operator,
+            cooperative=cooperative,
+            reason=reason,
+            invoice=invoice,
+            plan=plan,
+            interval=interval,
+            end_card_subscription=end_card_subscription,
+            ended=ended,
+        )
+    except Exception as exc:
+        if not (ended and getattr(ended[0], "ended_at_stripe", False)):
+            raise
+        sub = Subscription.objects.get(cooperative_id=cooperative.pk)
+        billing.card_end_unrecorded_flag(
+            subscription=sub, by=operator, reason=reason, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise ApplicationError(
+            ConsoleErrors.UNRECORDED,
+            _(
+                "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat "
+                "(%(error)s). Catat pembayaran ini sekali lagi (kartu tidak lagi menagih); "
+                "koperasi ini ditandai untuk diperiksa operator sampai pembayarannya "
+                "tercatat."
+            )
+            % {"error": type(exc).__name__},
+        ) from exc
+
+
+@transaction.atomic
+def _payment_record(
+    *,
+    operator,
+    cooperative: Cooperative,
+    reason: str,
+    invoice: Invoice | None,
+    plan: Plan | None,
+    interval: str,
+    end_card_subscription: bool,
+    ended: list,
 ) -> Invoice:
     """A manual payment (bank transfer seen on the statement): confirms the given open
     invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
@@ -248,6 +297,8 @@ def tenant_payment_record(
         cancel_card_at_stripe = billing.card_subscription_end_last(
             subscription=sub, by=operator, reason=reason
         )
+        if cancel_card_at_stripe is not None:
+            ended.append(cancel_card_at_stripe)  # tenant_payment_record reads what it did
     if invoice is None:
         invoice = billing.bank_invoice_issue(
             subscription=sub, plan=plan, interval=interval, by=operator
