@@ -298,8 +298,14 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
         else:
             sub.next_plan, sub.next_interval = inv.plan, inv.interval
     else:
-        sub.plan, sub.interval = inv.plan, inv.interval
-        if sub.next_plan_id == inv.plan_id and (sub.next_interval or sub.interval) == inv.interval:
+        plan = inv.plan
+        upgrade = _upgrade_covering(sub, inv, start=original[0])
+        if upgrade is not None and upgrade.status == Invoice.Status.PAID:
+            # Paid late (the period moved to today): its difference to the dearer plan
+            # was paid with the upgrade, so it runs on that plan.
+            plan = upgrade.plan
+        sub.plan, sub.interval = plan, inv.interval
+        if sub.next_plan_id == plan.pk and (sub.next_interval or sub.interval) == inv.interval:
             sub.next_plan, sub.next_interval = None, ""
     period_end = _end_of_day(inv.period_end)
     if inv.kind == Invoice.Kind.SUBSCRIPTION and (
@@ -338,17 +344,21 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     return inv
 
 
-def _upgrade_covering(sub: Subscription, inv: Invoice) -> Invoice | None:
+def _upgrade_covering(
+    sub: Subscription, inv: Invoice, *, start: date | None = None
+) -> Invoice | None:
     """The (not void) prorated invoice of an upgrade that also carries the difference
-    for ``inv``'s period (issued while ``inv``'s transfer awaited the operator)."""
-    if inv.kind != Invoice.Kind.SUBSCRIPTION or inv.period_start is None:
+    for ``inv``'s period (issued while ``inv``'s transfer awaited the operator).
+    ``start``: the period's first day as invoiced (before a late payment moved it)."""
+    start = start or inv.period_start
+    if inv.kind != Invoice.Kind.SUBSCRIPTION or start is None:
         return None
     return (
         sub.invoices.filter(
             kind=Invoice.Kind.PRORATION,
             status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING, Invoice.Status.PAID],
-            period_start__lte=inv.period_start,
-            period_end__gte=inv.period_start,
+            period_start__lte=start,
+            period_end__gte=start,
             pk__gt=inv.pk,
         )
         .select_related("plan")

@@ -128,3 +128,20 @@ def test_billing_page_says_the_awaiting_renewal_difference_is_in_the_upgrade_inv
     page = _page(client_a, tenant_a, admin_a)
     assert f"selisih ke paket {besar.name} ditagih pada {upgrade.number}" in page
     assert f"Tagihan {upgrade.number}: bayar dengan transfer bank" in page
+
+
+def test_a_rejected_renewal_paid_late_runs_on_the_plan_whose_difference_was_paid(
+    tenant_a, operator, clock
+):
+    sub, first, renewal, upgrade, besar = _upgrade_while_renewal_awaits(tenant_a, operator, clock)
+    services.bank_transfer_confirm(invoice=upgrade, operator=operator)
+    services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada di mutasi")
+    clock.advance(days=12)  # the paid period is over, the renewal still unpaid
+    services.billing_sweep(now=clock.now)
+    sub.refresh_from_db()
+    assert sub.status == "past_due"
+
+    services.bank_transfer_confirm(invoice=renewal, operator=operator)
+
+    sub.refresh_from_db()
+    assert sub.status == "active" and sub.plan == besar and sub.next_plan is None
