@@ -512,17 +512,19 @@ def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
     return cancel_at_stripe
 
 
-def card_end_unrecorded_flag(*, subscription: Subscription, by, reason: str, error: str) -> None:
+def card_end_unrecorded_flag(*, cooperative_id: int, by, reason: str, error: str) -> bool:
     """Stripe ended the card (card_subscription_end_last's call, made last) but the
     transaction that recorded the payment with it then failed to commit: nothing of it
     was written. Record what is true now in a transaction of its own: the card no longer
     bills (bank transfer is the way of paying), flagged for operators until a payment is
     recorded (bank_transfer_confirm clears it), audited with the error. If this cannot
-    be written either, it is logged, and Stripe's event for the ended subscription flags
-    it (billing.webhooks)."""
+    be written either (the database still down), it is logged, and Stripe's event for
+    the ended subscription flags it (billing.webhooks). Returns whether it was written."""
+    stripe_id = "?"
     try:
         with transaction.atomic():
-            sub = _lock(subscription)
+            sub = _lock(Subscription.objects.get(cooperative_id=cooperative_id))
+            stripe_id = sub.stripe_subscription_id
             old = sub.stripe_status
             sub.stripe_status = "canceled"
             sub.cancel_at_period_end = False
@@ -542,11 +544,14 @@ def card_end_unrecorded_flag(*, subscription: Subscription, by, reason: str, err
             )
     except Exception:
         log.critical(
-            "Card subscription %s ended at Stripe, payment not recorded, and the flag could "
-            "not be written either",
-            subscription.stripe_subscription_id,
+            "Card subscription %s of cooperative %s ended at Stripe, payment not recorded, "
+            "and the flag could not be written either",
+            stripe_id,
+            cooperative_id,
             exc_info=True,
         )
+        return False
+    return True
 
 
 # -- plans (operators) --------------------------------------------------------------------

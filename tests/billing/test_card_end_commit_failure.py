@@ -120,3 +120,36 @@ def test_a_card_the_cooperative_set_to_end_is_not_flagged_when_stripe_ends_it(
     sub.refresh_from_db()
     assert sub.card_end_unrecorded_at is None
     assert not WebhookEvent.objects.get(event_type="customer.subscription.deleted").flagged
+
+
+def test_the_operator_is_told_the_truth_when_the_flag_cannot_be_written_either(
+    admin_client_a, stripe_plans, deliver, commit_fails_after_stripe_cancel, monkeypatch, caplog
+):
+    from billing.services import plans
+
+    _, sub = subscribe(admin_client_a, deliver)
+    op = make_operator("billing", "billing-down@ops.test")
+
+    real_lock = plans._lock
+
+    def database_still_down(subscription):
+        if commit_fails_after_stripe_cancel["failed"]:
+            raise OperationalError("could not connect to server")
+        return real_lock(subscription)
+
+    monkeypatch.setattr(plans, "_lock", database_still_down)
+    with pytest.raises(ApplicationError) as err:
+        console.tenant_payment_record(
+            operator=op,
+            cooperative=sub.cooperative,
+            reason=REASON,
+            plan=Plan.objects.get(code="sedang"),
+            interval="month",
+            end_card_subscription=True,
+        )
+
+    assert "setelah sistem pulih" in err.value.message
+    assert "ditandai" not in err.value.message
+    assert any(r.levelname == "CRITICAL" for r in caplog.records)
+    sub.refresh_from_db()
+    assert sub.card_end_unrecorded_at is None  # left to Stripe's event (test above)

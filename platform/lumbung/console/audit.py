@@ -12,6 +12,7 @@ class ConsoleAudit(StrEnum):
     CONSOLE_PAYMENT_RECORDED = "console.payment_recorded"
     CONSOLE_PLAN_CHANGED = "console.plan_changed"
     CONSOLE_PROVISIONING_RETRIED = "console.provisioning_retried"
+    CONSOLE_STATS_REFRESH_REQUESTED = "console.stats_refresh_requested"
     CONSOLE_SUPPORT_SESSION_STARTED = "console.support_session_started"
     CONSOLE_TENANT_ARCHIVED = "console.tenant_archived"
     CONSOLE_TENANT_DELETED = "console.tenant_deleted"

@@ -26,7 +26,7 @@ from tenants.services import cooperative_discard, cooperative_media_remove
 from tenants.validators import validate_slug
 
 from .models import MigrationRun
-from .tasks import migrate_all_tenants_task
+from .tasks import console_stats_refresh_task, migrate_all_tenants_task
 
 S = Subscription.Status
 HOSTNAME_RE = re.compile(
@@ -231,19 +231,28 @@ def tenant_payment_record(
     except Exception as exc:
         if not (ended and getattr(ended[0], "ended_at_stripe", False)):
             raise
-        sub = Subscription.objects.get(cooperative_id=cooperative.pk)
-        billing.card_end_unrecorded_flag(
-            subscription=sub, by=operator, reason=reason, error=f"{type(exc).__name__}: {exc}"
+        flagged = billing.card_end_unrecorded_flag(
+            cooperative_id=cooperative.pk,
+            by=operator,
+            reason=reason,
+            error=f"{type(exc).__name__}: {exc}",
         )
-        raise ApplicationError(
-            ConsoleErrors.UNRECORDED,
+        message = (
             _(
                 "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat "
                 "(%(error)s). Catat pembayaran ini sekali lagi (kartu tidak lagi menagih); "
                 "koperasi ini ditandai untuk diperiksa operator sampai pembayarannya "
                 "tercatat."
             )
-            % {"error": type(exc).__name__},
+            if flagged
+            else _(
+                "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat "
+                "(%(error)s) dan basis data belum dapat ditulisi. Catat pembayaran ini "
+                "sekali lagi setelah sistem pulih (kartu tidak lagi menagih)."
+            )
+        )
+        raise ApplicationError(
+            ConsoleErrors.UNRECORDED, message % {"error": type(exc).__name__}
         ) from exc
 
 
@@ -316,6 +325,18 @@ def _payment_record(
         # and Stripe refusing or unreachable here rolls the whole payment back.
         cancel_card_at_stripe()
     return invoice
+
+
+# -- statistics ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stats_refresh_request(*, operator) -> None:
+    """Queue a refresh of every tenant's figures now (the periodic task) once the audit
+    row (who asked, when) is written."""
+    _require(operator, "stats_refresh")
+    audit_log(actor=operator, action=ConsoleAudit.CONSOLE_STATS_REFRESH_REQUESTED)
+    transaction.on_commit(console_stats_refresh_task.delay)
 
 
 # -- provisioning, domains ---------------------------------------------------------------

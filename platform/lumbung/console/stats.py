@@ -34,6 +34,41 @@ def mrr_for(sub: Subscription | None) -> Decimal:
     return mrr_billed(subscription=sub)
 
 
+# What mrr_billed reads: a subscription's status, and its invoices' status, kind and
+# period (a save touching none of these cannot change the MRR).
+_MRR_SUBSCRIPTION_FIELDS = frozenset({"status"})
+_MRR_INVOICE_FIELDS = frozenset(
+    {"status", "kind", "period_start", "period_end", "amount", "dpp", "interval"}
+)
+
+
+def stats_mrr_follow(*, subscription_id: int) -> None:
+    """Keep one cooperative's stored MRR (TenantStats.mrr, summed by the overview and
+    sorted on by the tenants list) as billing has it now, in the transaction that
+    changed it: archiving, suspending, a payment or a reactivation counts at once, not
+    at the next statistics refresh. Two small queries; no tenant schema is opened. A
+    cooperative not refreshed yet gets its row once it bills something."""
+    sub = Subscription.objects.filter(pk=subscription_id).first()
+    if sub is None:
+        return
+    mrr = mrr_for(sub)
+    updated = TenantStats.objects.filter(cooperative_id=sub.cooperative_id).update(mrr=mrr)
+    if not updated and mrr > 0:
+        TenantStats.objects.get_or_create(cooperative_id=sub.cooperative_id, defaults={"mrr": mrr})
+
+
+def mrr_follow_saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    """post_save of a Subscription or an Invoice (console.apps): billing does not know
+    the console (the public layer's order), so the console follows its writes."""
+    if raw:
+        return
+    relevant = _MRR_SUBSCRIPTION_FIELDS if sender is Subscription else _MRR_INVOICE_FIELDS
+    if update_fields is not None and not relevant & set(update_fields):
+        return
+    sub_id = instance.pk if sender is Subscription else instance.subscription_id
+    stats_mrr_follow(subscription_id=sub_id)
+
+
 def schema_sizes() -> dict[str, int]:
     """Bytes on disk per schema (tables, indexes, TOAST), all schemas in one query."""
     with connection.cursor() as cur:

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,7 +41,6 @@ from . import forms, selectors, services
 from .export import tenant_export
 from .models import MigrationRun
 from .support import support_session_start
-from .tasks import console_stats_refresh_task
 
 PENDING_KEY = "lumbung_console_2fa"
 PENDING_TTL = 5 * 60
@@ -413,8 +411,8 @@ def migration_run(request, pk: int):
 @require_POST
 @operator_required(action="stats_refresh")
 def stats_refresh_now(request):
-    """Queue a refresh of every tenant's figures (the periodic task, now)."""
-    transaction.on_commit(console_stats_refresh_task.delay)
+    """Queue a refresh of every tenant's figures (the periodic task, now); audited."""
+    services.stats_refresh_request(operator=request.user)
     messages.success(request, _("Pembaruan statistik diantrekan."))
     return redirect(_safe_next(request, request.POST.get("next", "")))
 
