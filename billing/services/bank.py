@@ -215,7 +215,10 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     at once. A late payment (the cooperative's access had lapsed and the invoice's
     period already began) runs from the payment date, so a paid subscription always
     has a period ahead of it. A proration invoice moves the plan for the rest of the
-    current period; an invoice for a later period moves it when that period begins. Refused while a card subscription still bills the cooperative.
+    current period (it never extends the period, even when it also carries the
+    difference for a renewal whose proof awaits the operator); an invoice for a later
+    period moves it when that period begins, on the plan of an upgrade that carries its
+    difference, if any (_upgrade_covering). Refused while a card subscription still bills the cooperative.
 
     Locks the subscription first, then the invoice: the order of bank_invoice_issue and
     plan_change (the other order deadlocks against them)."""

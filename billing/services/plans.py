@@ -477,7 +477,10 @@ def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
     Stripe refusal or outage rolls the whole action back (nothing recorded, the card
     still bills and our row says so; the operator tries again). Cancelling after commit
     instead would leave a recorded transfer beside a card that may still charge while
-    Stripe is unreachable: a double charge. Returns None without a card that bills."""
+    Stripe is unreachable: a double charge. Returns None without a card that bills. The
+    call's ``ended_at_stripe`` turns True once Stripe has ended the card: a caller whose
+    transaction fails after that (its commit included) flags it
+    (card_end_unrecorded_flag), as the console's tenant_payment_record does."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("card_subscription_end_last needs the caller's transaction")
     reason = _require_reason(reason)
