@@ -25,6 +25,7 @@ from core.common.forms import (
     application_errors_to_messages,
     form_error_message,
 )
+from core.common.money import format_rupiah
 from core.common.pagination import paginate
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, role_required
 from tenants.operators import operator_required as console_operator_required
@@ -143,7 +144,7 @@ def tenant_plan_change(request):
             )
             % {
                 "n": upgrade.number,
-                "amount": f"Rp {upgrade.amount:,.0f}".replace(",", "."),
+                "amount": format_rupiah(upgrade.amount),
                 "later": ", ".join(later),
                 "plan": plan.name,
             },
@@ -157,7 +158,7 @@ def tenant_plan_change(request):
             )
             % {
                 "n": upgrade.number,
-                "amount": f"Rp {upgrade.amount:,.0f}".replace(",", "."),
+                "amount": format_rupiah(upgrade.amount),
                 "plan": plan.name,
             },
         )
