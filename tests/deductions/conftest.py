@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.loans.models import LoanProduct
 from core.loans.schedules import add_months
+from tests.loans.conftest import approval_backdate
 from tests.members import factories as f
 
 
@@ -111,6 +112,7 @@ def coop_build(cutoff_day, cutoffs):
         )
         loan_verify(loan=ln, by=staff["bendahara"])
         loan_approve(loan=ln, by=staff["ketua"])
+        approval_backdate(ln, on)  # approved on the day it is paid out
         loan_disburse(loan=ln, by=staff["bendahara"], on=on, first_due_date=first_due)
         ln.refresh_from_db()
         return ln

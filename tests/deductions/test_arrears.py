@@ -17,6 +17,7 @@ from core.common.errors import ApplicationError
 from core.deductions import services as svc
 from core.deductions.models import DeductionLine, DeductionRun
 from core.loans.schedules import add_months
+from tests.loans.conftest import approval_backdate
 
 from .conftest import assert_reconciled, csv_bytes, make_run
 
@@ -195,6 +196,7 @@ def test_wajib_pinjam_fee_at_disbursement_does_not_pay_the_months_wajib(coop, cu
     )
     loan_verify(loan=loan, by=staff["bendahara"])
     loan_approve(loan=loan, by=staff["ketua"])
+    approval_backdate(loan, this)  # approved on the day it is paid out
     loan_disburse(loan=loan, by=staff["bendahara"], on=this, first_due_date=add_months(this, 1))
     wajib = product_for_kind(SavingsProduct.Kind.WAJIB)
     monthly = wajib_amount_for(member=m3, product=wajib, on=this)

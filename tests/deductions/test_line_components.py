@@ -22,6 +22,7 @@ from core.loans.services import (
 )
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.services import savings_account_open, teller_deposit
+from tests.loans.conftest import approval_backdate
 
 from .conftest import assert_reconciled, csv_bytes, docs, login, make_run
 
@@ -82,6 +83,7 @@ def _second_loan(coop, member, first_due):
     )
     loan_verify(loan=b, by=coop["staff"]["bendahara"])
     loan_approve(loan=b, by=coop["staff"]["ketua"])
+    approval_backdate(b, on)  # approved on the day it is paid out
     loan_disburse(loan=b, by=coop["staff"]["bendahara"], on=on, first_due_date=first_due)
     return Loan.objects.get(pk=b.pk)
 

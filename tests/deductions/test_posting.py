@@ -12,6 +12,7 @@ from core.deductions.models import DeductionImport, DeductionLine
 from core.ledger.models import JournalEntry, Period
 from core.loans.models import Loan, Repayment
 from core.savings.models import SavingsAccount, SavingsTransaction
+from tests.loans.conftest import approval_backdate
 
 from .conftest import assert_reconciled, csv_bytes, make_run
 
@@ -279,6 +280,7 @@ def test_closed_loan_and_loan_overpayment_credit_one_new_sukarela_account(coop, 
     )
     loan_verify(loan=b, by=staff["bendahara"])
     loan_approve(loan=b, by=staff["ketua"])
+    approval_backdate(b, on)  # approved on the day it is paid out
     loan_disburse(loan=b, by=staff["bendahara"], on=on, first_due_date=this)
     a = coop["loans"]["m2"]
     assert not SavingsAccount.objects.filter(member=m2, product__kind="sukarela").exists()

@@ -17,6 +17,7 @@ from core.common.dates import format_tanggal
 from core.ledger.models import Receipt, ReceiptSeries
 from core.ledger.selectors import receipt_gaps
 from core.ledger.services import receipt_number_take
+from tests.loans.conftest import approval_backdate
 from tests.loans.conftest import assert_reconciled as loans_reconciled
 from tests.members import factories as f
 
@@ -82,6 +83,7 @@ def _loan(staff, product, member, on):
     )
     loan_verify(loan=ln, by=staff["bendahara"])
     loan_approve(loan=ln, by=staff["ketua"])
+    approval_backdate(ln, on)  # approved on the day it is paid out
     with transaction.atomic():
         loan_disburse(loan=ln, by=staff["bendahara"], on=on)
     ln.refresh_from_db()

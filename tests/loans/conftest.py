@@ -1,12 +1,13 @@
 """Loans test set-up: staff per role, a member who can borrow, a test product with every
 fee, and a helper that walks a loan through the workflow to disbursement."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
 from core.loans.models import LoanProduct
 from tests.members import factories as f
@@ -17,6 +18,18 @@ def docs():
         ("application_letter", SimpleUploadedFile("surat.pdf", b"%PDF-1.4 surat")),
         ("payslip", SimpleUploadedFile("slip.pdf", b"%PDF-1.4 slip")),
     ]
+
+
+def approval_backdate(loan, on):
+    """History in a test: the treasurer's verification and the chair's approval dated on
+    ``on`` (the services stamp them now), so a back-dated disbursement on or after ``on``
+    follows the approval as it must. Returns the loan, re-read."""
+    from core.loans.models import Loan
+
+    at = timezone.make_aware(datetime.combine(on, time(9)))
+    Loan.objects.filter(pk=loan.pk).update(verified_at=at, approved_at=at)
+    loan.refresh_from_db()
+    return loan
 
 
 def assert_reconciled():
@@ -100,7 +113,7 @@ def product(in_tenant_a):
 @pytest.fixture
 def make_loan(staff, member, product, today):
     """Apply (petugas), verify (bendahara), approve (ketua), disburse (bendahara)
-    ``days_ago`` days ago. Stops early at ``until`` ("applied", "verified", "approved")."""
+    ``days_ago`` days ago (each step dated that day). Stops early at ``until`` ("applied", "verified", "approved")."""
     from core.ledger.services import fiscal_year_ensure
     from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 
@@ -125,7 +138,7 @@ def make_loan(staff, member, product, today):
         loan = loan_verify(loan=loan, by=staff["bendahara"])
         if until == "verified":
             return loan
-        loan = loan_approve(loan=loan, by=staff["ketua"])
+        loan = approval_backdate(loan_approve(loan=loan, by=staff["ketua"]), on)
         if until == "approved":
             return loan
         loan_disburse(loan=loan, by=staff["bendahara"], on=on)

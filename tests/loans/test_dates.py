@@ -8,12 +8,20 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry
 from core.loans import schedules as S
 from core.loans.models import Loan, Repayment, Reschedule
-from core.loans.services import loan_apply, loan_repay, loan_reschedule
+from core.loans.services import (
+    loan_apply,
+    loan_approve,
+    loan_disburse,
+    loan_repay,
+    loan_reschedule,
+)
 from core.loans.services.common import FIRST_DUE_MAX_MONTHS, loan_date_floor
 from tests.loans.conftest import assert_reconciled, docs
 
@@ -154,3 +162,56 @@ def test_reschedule_screen_shows_the_date_error_in_indonesian(make_loan, staff, 
     )
     assert "bukan tanggal yang valid" in r.content.decode()  # not silently today
     assert _counts() == before
+
+
+def _approved_today_applied(days_ago, make_loan, staff):
+    """Applied and verified ``days_ago`` days ago; the chair approves it today."""
+    loan = make_loan(days_ago=days_ago, until="verified")
+    return loan_approve(loan=loan, by=staff["ketua"])
+
+
+def test_disbursement_dated_before_the_chairs_approval_is_refused(make_loan, staff, today):
+    loan = _approved_today_applied(10, make_loan, staff)
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        loan_disburse(loan=loan, by=staff["bendahara"], on=today - timedelta(days=5))
+    assert e.value.code == "loan_date_invalid" and "on" in e.value.fields
+    assert "sebelum persetujuan ketua" in str(e.value.message)
+    assert format_tanggal(today) in str(e.value.message)
+    assert _counts() == before
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPROVED and loan.disbursed_on is None
+    # on the day of the approval it is paid out
+    loan_disburse(loan=loan, by=staff["bendahara"], on=today)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED and loan.disbursed_on == today
+
+
+def test_disbursement_before_approval_refused_on_screen_and_api(make_loan, staff, today, client_a):
+    loan = _approved_today_applied(10, make_loan, staff)
+    before = _counts()
+    client_a.force_login(staff["bendahara"])
+    earlier = (today - timedelta(days=3)).isoformat()
+    r = client_a.post(
+        f"/api/v1/loans/{loan.pk}/disburse/", {"on": earlier}, content_type="application/json"
+    )
+    assert r.status_code == 400, r.content
+    err = r.json()["error"]
+    assert err["code"] == "loan_date_invalid" and "on" in err["fields"]
+    assert "sebelum persetujuan ketua" in err["message"]
+    r = client_a.post(
+        f"/pinjaman/{loan.pk}/disburse/",
+        {"on": earlier, "via": "cash", "confirmed": "1"},
+        follow=True,
+    )
+    assert "sebelum persetujuan ketua" in r.content.decode()
+    assert _counts() == before
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPROVED
+
+
+def test_make_loan_history_is_in_order(make_loan):
+    """The test helper dates the approval on the back-dated day, not today."""
+    loan = make_loan(days_ago=40)
+    approved = timezone.localtime(loan.approved_at).date()
+    assert loan.applied_on <= approved <= loan.disbursed_on

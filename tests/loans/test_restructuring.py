@@ -27,7 +27,7 @@ from core.loans.services import (
     loan_verify,
     member_loans_settle_apply,
 )
-from tests.loans.conftest import assert_reconciled, docs
+from tests.loans.conftest import approval_backdate, assert_reconciled, docs
 
 
 def _role_total(entry, role):
@@ -54,6 +54,7 @@ def _bad_loan(staff, member, product, restructure_on):
     )
     loan_verify(loan=loan, by=staff["bendahara"])
     loan_approve(loan=loan, by=staff["ketua"])
+    approval_backdate(loan, start)  # approved on the day it is paid out
     loan_disburse(loan=loan, by=staff["bendahara"], on=start, first_due_date=first_due)
     loans_arrears_update(on=restructure_on)
     loan.refresh_from_db()

@@ -15,6 +15,7 @@ from core.members.services import heir_add
 from core.savings.services import savings_account_open, teller_deposit
 from core.yearend.models import MemberShare, YearEnd
 from tests.deductions.conftest import csv_bytes, docs, make_run
+from tests.loans.conftest import approval_backdate
 from tests.members import factories as f
 
 
@@ -36,6 +37,7 @@ def _another_loan(coop, member):
     )
     loan_verify(loan=ln, by=coop["staff"]["bendahara"])
     loan_approve(loan=ln, by=coop["staff"]["ketua"])
+    approval_backdate(ln, coop["this"])  # approved on the day it is paid out
     loan_disburse(loan=ln, by=coop["staff"]["bendahara"], on=coop["this"])
     return ln
 

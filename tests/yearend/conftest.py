@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.loans.conftest import docs
+from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
 
 D = Decimal
@@ -102,6 +102,7 @@ def year_data(staff):
     )
     loan = loan_verify(loan=loan, by=by)
     loan = loan_approve(loan=loan, by=staff["ketua"])
+    approval_backdate(loan, on)  # approved on the day it is paid out
     loan_disburse(loan=loan, by=by, on=on)
     loan.refresh_from_db()
     for month in range(3, 7):

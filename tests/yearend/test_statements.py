@@ -9,6 +9,7 @@ from core.ledger import reports
 from core.ledger.models import Account
 from core.ledger.selectors import account_for_role
 from core.yearend.services import shu_settings_set, yearend_close
+from tests.loans.conftest import approval_backdate
 
 from .conftest import YEAR
 
@@ -58,6 +59,7 @@ def test_loans_split_current_and_non_current(year_data, staff):
         documents=docs(),
     )
     loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    approval_backdate(loan, on)  # approved on the day it is paid out
     loan_disburse(loan=loan, by=by, on=on)
     bs = reports.balance_sheet(as_of=date(YEAR, 7, 31), compare_as_of=date(YEAR - 1, 12, 31))
     assert bs["balanced"]
@@ -132,6 +134,7 @@ def test_loans_split_is_as_of_the_report_date_not_today(year_data, staff):
         documents=docs(),
     )
     loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    approval_backdate(loan, date(YEAR, 7, 1))  # approved on the day it is paid out
     loan_disburse(loan=loan, by=by, on=date(YEAR, 7, 1))
     july, august = date(YEAR, 7, 31), date(YEAR, 8, 31)
     # instalments 13..24 (due after 31 July next year), 100,000 principal each

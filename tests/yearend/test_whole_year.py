@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from tests.deductions.conftest import csv_bytes, make_run
-from tests.loans.conftest import docs
+from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
 
 D = Decimal
@@ -83,6 +83,7 @@ def test_a_whole_year_ends_balanced_and_reconciled(in_tenant_a, staff):
         )
         loan_verify(loan=ln, by=by)
         loan_approve(loan=ln, by=staff["ketua"])
+        approval_backdate(ln, date(YEAR, 1, 10))  # approved on the day it is paid out
         loan_disburse(loan=ln, by=by, on=date(YEAR, 1, 10), first_due_date=date(YEAR, 1, 20))
 
     for month in range(1, 13):

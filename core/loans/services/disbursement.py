@@ -66,6 +66,7 @@ def loan_disburse(
         raise ApplicationError(LoanErrors.INVALID, _("Cara pencairan tidak dikenal."))
     if on < loan.applied_on:
         raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal pencairan sebelum pengajuan."))
+    check_not_before_approval(loan, on)
     first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     if loan.member.status != Member.Status.ACTIVE:
         raise ApplicationError(LoanErrors.MEMBER_NOT_ACTIVE, _("Anggota tidak aktif."))
@@ -211,6 +212,20 @@ def loan_disburse(
         },
     )
     return entry
+
+
+def check_not_before_approval(loan: Loan, on: date) -> None:
+    """A loan is paid out on or after the day the chair approved it (the cooperative's
+    day). Brought-in loans of a move-in never pass here: they arrive disbursed."""
+    if loan.approved_at is None:  # an approved loan always has it; nothing to compare
+        return
+    approved_on = timezone.localtime(loan.approved_at).date()
+    if on < approved_on:
+        msg = _(
+            "Tanggal pencairan %(on)s sebelum persetujuan ketua (%(approved)s); "
+            "pinjaman hanya dapat dicairkan pada atau setelah tanggal persetujuan."
+        ) % {"on": format_tanggal(on), "approved": format_tanggal(approved_on)}
+        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
 
 
 def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
