@@ -707,18 +707,21 @@ def reports_view(request):
     )
 
 
-def _report_date(value: str, default: date) -> date:
-    """A report's period bound from the query string; unreadable -> the default period."""
-    try:
-        return _parse_date(value, default) or default
-    except ApplicationError:
-        return default
+def _report_period(request, today: date) -> tuple[date, date]:
+    """A report's period from the query string (``from``, ``to``); empty -> this month to
+    today. An unreadable date is an ApplicationError (never quietly the default period);
+    bounds typed the wrong way round are swapped, as every period report does."""
+    date_from = _parse_date(
+        request.GET.get("from", ""), today.replace(day=1), label=_("Tanggal awal periode")
+    )
+    date_to = _parse_date(request.GET.get("to", ""), today, label=_("Tanggal akhir periode"))
+    if date_from > date_to:
+        date_from, date_to = date_to, date_from
+    return date_from, date_to
 
 
 def _build(kind: str, request) -> rep.Report:
     today = timezone.localdate()
-    date_from = _report_date(request.GET.get("from", ""), today.replace(day=1))
-    date_to = _report_date(request.GET.get("to", ""), today)
     if kind == "outstanding":
         return rep.report_outstanding(on=today)
     if kind == "arrears":
@@ -726,8 +729,10 @@ def _build(kind: str, request) -> rep.Report:
     if kind == "collectibility":
         return rep.report_collectibility(on=today)
     if kind == "disbursements":
+        date_from, date_to = _report_period(request, today)
         return rep.report_disbursements(date_from=date_from, date_to=date_to)
     if kind == "repayments":
+        date_from, date_to = _report_period(request, today)
         return rep.report_repayments(date_from=date_from, date_to=date_to)
     raise Http404
 
@@ -762,7 +767,15 @@ def _respond(request, report: rep.Report, filename: str):
 
 @role_required(read=ALL_STAFF)
 def report_view(request, kind: str):
-    report = _build(kind, request)
+    try:
+        report = _build(kind, request)
+    except ApplicationError as e:  # an unreadable period: said on the page, whatever format
+        return render(
+            request,
+            "loans/report.html",
+            {"report": None, "error": e.message, "title": REPORTS.get(kind, "")},
+            status=400,
+        )
     return _respond(request, report, f"pinjaman-{kind}-{timezone.localdate():%Y%m%d}")
 
 
