@@ -49,6 +49,13 @@ class Column:
     key: str
     label: str
     money: bool = False
+    # an amount that may carry sen (the PPAP allowance): XLSX #,##0.00; the other money
+    # columns are whole rupiah, #,##0
+    sen: bool = False
+
+    @property
+    def number_format(self) -> str:
+        return "#,##0.00" if self.sen else "#,##0"
 
 
 @dataclass
@@ -106,7 +113,7 @@ def report_outstanding(*, on: date) -> Report:
             Column("outstanding", _("Sisa pokok"), True),
             Column("dpd", _("Hari tunggak")),
             Column("grade", _("Kolektibilitas")),
-            Column("ppap", _("PPAP"), True),
+            Column("ppap", _("PPAP"), True, sen=True),
         ],
         rows,
         _money_total(rows, "principal", "outstanding", "ppap") | {"number": _("Jumlah")},
@@ -226,7 +233,7 @@ def report_restructured(*, on: date) -> Report:
             Column("arrears", _("Tunggakan pokok + jasa"), True),
             Column("outstanding", _("Sisa pokok"), True),
             Column("deferred", _("Jasa ditangguhkan"), True),
-            Column("ppap", _("PPAP"), True),
+            Column("ppap", _("PPAP"), True, sen=True),
         ],
         rows,
         _money_total(rows, "arrears", "outstanding", "deferred", "ppap") | {"number": _("Jumlah")},
@@ -256,7 +263,7 @@ def report_collectibility(*, on: date) -> Report:
             Column("count", _("Jumlah pinjaman")),
             Column("outstanding", _("Sisa pokok"), True),
             Column("share", _("Porsi (%)")),
-            Column("ppap", _("PPAP"), True),
+            Column("ppap", _("PPAP"), True, sen=True),
         ],
         rows,
         _money_total(rows, "outstanding", "ppap")
@@ -519,7 +526,7 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
                 v = row.get(c.key, "")
                 cell = ws.cell(row=r, column=j, value=_xl(v))
                 if c.money:
-                    cell.number_format = "#,##0"
+                    cell.number_format = c.number_format
                 elif isinstance(v, date):  # as the other exports: 01-03-2026
                     cell.number_format = DATE_FORMAT_XLSX
             r += 1
@@ -529,7 +536,7 @@ def render_xlsx(report: Report, *, cooperative_name: str = "") -> bytes:
                 cell = ws.cell(row=r, column=j, value=_xl(v))
                 cell.font = Font(bold=True)
                 if c.money:
-                    cell.number_format = "#,##0"
+                    cell.number_format = c.number_format
             r += 1
         for note in rep.notes:
             ws.cell(row=r, column=1, value=safe_cell(str(note)))
