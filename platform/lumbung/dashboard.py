@@ -88,7 +88,15 @@ NPL_BANDS = [
     (Decimal("15"), _("Kurang sehat"), "err"),
     (None, _("Tidak sehat"), "err"),
 ]
-COLLECT_CLASSES = ["ok", "warn", "err", "bad"]
+# each grade its own colour, whatever grades the scheme has (the four-grade scheme has
+# no Dalam Perhatian Khusus): Macet is always Macet's colour
+GRADE_CLASSES = {
+    "lancar": "ok",
+    "dpk": "warn",
+    "kurang_lancar": "err",
+    "diragukan": "bad",
+    "macet": "worst",
+}
 
 
 def npl_band(ratio: Decimal) -> tuple[str, str]:
@@ -105,14 +113,14 @@ def _panel_loans(ctx: Ctx) -> dict:
     labels = _kolek_labels()
     outstanding = summary.get("total") or ZERO
     buckets = []
-    for i, g in enumerate(summary.get("grades", [])):
+    for g in summary.get("grades", []):
         amount = g.get("outstanding") or ZERO
         buckets.append(
             {
                 "label": labels.get(g.get("grade"), g.get("grade")),
                 "amount": amount,
                 "count": g.get("count"),
-                "cls": COLLECT_CLASSES[min(i, len(COLLECT_CLASSES) - 1)],
+                "cls": GRADE_CLASSES.get(g.get("grade"), ""),
                 "pct": int(amount * 100 / outstanding) if outstanding else 0,
             }
         )

@@ -379,3 +379,36 @@ def test_dashboard_cash_total_is_the_cash_flows_closing_cash(people, member, tod
     cash = dashboard_panels(user=people["admin"], today=yesterday)["cash"].data
     assert cash["total"] == cf["closing_cash"]
     assert ("Bank BPD Kalteng", D("20000000")) in [(r["label"], r["balance"]) for r in cash["rows"]]
+
+
+def test_loan_grade_colours_follow_the_grade_not_its_position(
+    client_a, people, member, product, today
+):
+    """The four-grade scheme has no Dalam Perhatian Khusus: each grade still shows in its
+    own colour (Kurang Lancar did take DPK's, Diragukan Kurang Lancar's, and so on)."""
+    from core.loans.services import loan_approve, loan_disburse, loan_settings_update, loan_verify
+
+    loan = _apply(member, product, people["petugas"], today)
+    loan_verify(loan=loan, by=people["bendahara"])
+    loan_approve(loan=loan, by=people["ketua"])
+    loan_disburse(loan=loan, by=people["bendahara"], on=today)
+    expected = {
+        "Lancar": "ok",
+        "Dalam Perhatian Khusus": "warn",
+        "Kurang Lancar": "err",
+        "Diragukan": "bad",
+        "Macet": "worst",
+    }
+
+    def colours():
+        data = dashboard_panels(user=people["pengawas"], today=today)["loans"].data
+        return {b["label"]: b["cls"] for b in data["buckets"]}
+
+    four = colours()
+    assert "Dalam Perhatian Khusus" not in four
+    assert four == {k: v for k, v in expected.items() if k in four} and "Macet" in four
+    client_a.force_login(people["pengawas"])
+    body = client_a.get("/").content.decode()
+    assert '<span>Macet</span><span class="track"><span class="fill worst"' in body
+    loan_settings_update(by=people["admin"], kolek_scheme="five")
+    assert colours() == expected
