@@ -51,6 +51,7 @@ from .selectors import (
 )
 from .services.applications import product_fees
 from .services.common import DISBURSE_ROLES, REPAY_ROLES
+from .services.disbursement import check_not_before_approval
 
 ALL_STAFF = STAFF
 
@@ -309,6 +310,7 @@ def _confirm(request, loan: Loan, action: str, on: date):
     if action == "disburse":
         if loan.status != Loan.Status.APPROVED:
             raise ApplicationError(svc.LoanErrors.NOT_APPROVED, _("Pinjaman belum disetujui."))
+        check_not_before_approval(loan, on)  # said before asking, not after
         pv = loan_disbursement_preview(loan, on=on)
         lines = [ConfirmLine(_("Pokok pinjaman"), pv["principal"], after=pv["principal"])]
         lines += [ConfirmLine(str(s["label"]), s["amount"], after=s["after"]) for s in pv["steps"]]

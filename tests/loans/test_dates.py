@@ -205,6 +205,10 @@ def test_disbursement_before_approval_refused_on_screen_and_api(make_loan, staff
         follow=True,
     )
     assert "sebelum persetujuan ketua" in r.content.decode()
+    # said at once, not after a confirmation of figures for a date that cannot be
+    r = client_a.post(f"/pinjaman/{loan.pk}/disburse/", {"on": earlier, "via": "cash"}, follow=True)
+    html = r.content.decode()
+    assert "sebelum persetujuan ketua" in html and 'name="confirmed"' not in html
     assert _counts() == before
     loan.refresh_from_db()
     assert loan.status == Loan.Status.APPROVED
