@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
+from core.ledger.models import JournalEntry
 from core.ledger.services import books_closed_until, journal_reverse
 from core.loans.audit import LoanAudit
 from core.savings.models import SavingsTransaction
@@ -320,6 +321,20 @@ def disbursement_reversal_refusal(loan: Loan) -> ApplicationError | None:
             LoanErrors.WRONG_STATUS,
             _("Pinjaman %(n)s tidak sedang berjalan (%(s)s); pencairannya tidak dapat dibatalkan.")
             % {"n": loan.number, "s": loan.get_status_display()},
+            status=409,
+        )
+    if JournalEntry.objects.filter(
+        pk=loan.disbursement_entry_id, source=JournalEntry.Source.OPENING
+    ).exists():
+        # a loan brought in at the move-in: it arrived disbursed in the opening entry
+        return ApplicationError(
+            LoanErrors.REVERSAL_NOT_HERE,
+            _(
+                "Pinjaman %(n)s dibawa masuk saat pindah ke Lumbung (saldo awal), bukan "
+                "dicairkan di sini; pencairannya tidak dapat dibatalkan. Koreksi saldonya "
+                "lewat Pindah ke Lumbung (penyesuaian saldo awal)."
+            )
+            % {"n": loan.number},
             status=409,
         )
     if loan.topup_of_id:
