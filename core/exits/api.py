@@ -34,6 +34,7 @@ class ExitSettlementSerializer(serializers.ModelSerializer):
             "reason",
             "on",
             "savings_total",
+            "interest_credited",
             "shu_unpaid",
             "loans_outstanding",
             "loans_waived",

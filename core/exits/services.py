@@ -1,9 +1,18 @@
 """Exit settlement (penyelesaian keluar anggota): resign, retire, move or death.
 
-settlement = all savings + unpaid SHU − loans outstanding (principal + jasa due);
+settlement = all savings + jasa simpanan not yet run + unpaid SHU − loans outstanding
+(principal + jasa due);
 on death the board may waive the loans (with a reason and decision reference).
 Confirming posts one journal entry, closes every savings account and sets the member's
 status. Nothing is deleted.
+
+Jasa simpanan: the exit closes the accounts and the monthly run only reaches open ones,
+so the settlement credits, per interest-bearing account, the jasa of every finished month
+the run has not paid yet (``core.savings.services.interest_unpaid_at_exit``: the run's
+own rule), posted as the run would (one entry per product and month, dated the month's
+last day) in the settlement's transaction, and pays it out. The ``interest`` movement is
+the month's record on the account: the run skips an account holding one. A month that
+can no longer be posted (closed) refuses the exit rather than lose the member's jasa.
 
 Loans: ``core.loans.selectors.member_loans_outstanding`` gives what settling each running
 loan costs; ``core.loans.services.member_loans_settle_apply`` closes them and returns the
@@ -13,7 +22,7 @@ the settlement with that error — a money path never reads a failure as zero.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,15 +32,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_tanggal
+from core.common.dates import MONTHS_ID, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah, split_by_weights
 from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.services import POSTING_STALE
 from core.exits.audit import ExitAudit
+from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, journal_post, journal_reverse
+from core.ledger.services import LineSpec, books_closed_until, journal_post, journal_reverse
 from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
 from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
@@ -39,6 +49,9 @@ from core.members.models import Member, MemberChange
 from core.members.services import member_status_set
 from core.savings.models import ExitSettlement, InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
+    InterestCredit,
+    interest_credit_at_exit,
+    interest_unpaid_at_exit,
     savings_accounts_lock,
     savings_movement_reverse_apply,
     savings_withdraw_apply,
@@ -65,6 +78,7 @@ class SettlementErrors(StrEnum):
     DATE = "settlement_bad_date"
     PAYROLL_POSTING = "settlement_payroll_posting"
     PAYEE = "settlement_bad_payee"
+    INTEREST_CLOSED = "settlement_interest_month_closed"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -97,12 +111,17 @@ class SettlementPreview:
     shu_unpaid: Decimal = ZERO
     loans_outstanding: Decimal = ZERO
     loans: list = field(default_factory=list)
-    # what the treasurer should know before confirming (money the member would miss)
+    # the jasa simpanan not yet run that the settlement credits: per account and month
+    # (``_interest_lines``), their net total, and the credits as computed
+    interest: list[dict] = field(default_factory=list)
+    interest_total: Decimal = ZERO
+    credits: list[InterestCredit] = field(default_factory=list)
+    # what stops the settlement (a month's jasa that can no longer be posted)
     warnings: list[str] = field(default_factory=list)
 
     def net(self, *, waive_loans: bool = False) -> Decimal:
         loans = ZERO if waive_loans else self.loans_outstanding
-        return self.savings_total + self.shu_unpaid - loans
+        return self.savings_total + self.interest_total + self.shu_unpaid - loans
 
     @property
     def net_payable(self) -> Decimal:
@@ -116,6 +135,8 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         .order_by("product_id", "pk")
     )
     loans_total, loans = _loans_outstanding(member, on)
+    credits = interest_unpaid_at_exit(accounts=accounts, on=on)
+    interest = _interest_lines(credits, accounts)
     return SettlementPreview(
         member=member,
         on=on,
@@ -124,39 +145,60 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         shu_unpaid=_shu_unpaid(member),
         loans_outstanding=loans_total,
         loans=loans,
-        warnings=_interest_not_run(accounts, on),
+        interest=interest,
+        interest_total=sum((x["net"] for x in interest), ZERO),
+        credits=credits,
+        warnings=[m for m, _code in _interest_months_closed(interest)],
     )
 
 
-def _interest_not_run(accounts: list[SavingsAccount], on: date) -> list[str]:
-    """The interest-bearing products whose jasa simpanan for the month before ``on`` has
-    not been run although the member's account was open then: the exit closes the
-    accounts and the monthly run only reaches open ones, so the member would lose it."""
-    last = on.replace(day=1) - timedelta(days=1)
-    products = {
-        a.product_id: a.product
-        for a in accounts
-        if a.product.interest_enabled and a.product.interest_rate_annual > 0 and a.opened_on <= last
-    }
-    if not products:
-        return []
-    done = set(
-        InterestRun.objects.filter(
-            product_id__in=list(products),
-            year=last.year,
-            month=last.month,
-            reversed_at__isnull=True,
-        ).values_list("product_id", flat=True)
-    )
+def _month_named(year: int, month: int) -> str:
+    return f"{MONTHS_ID[month - 1]} {year}"
+
+
+def _interest_lines(credits: list[InterestCredit], accounts: list[SavingsAccount]) -> list[dict]:
+    """The settlement's jasa lines: one per account and month, named ("Jasa simpanan
+    Sukarela November 2026"), gross, PPh and net."""
+    by_pk = {a.pk: a for a in accounts}
     return [
-        _(
-            "Jasa %(p)s bulan %(m)02d/%(y)s belum dihitung: akun anggota ditutup saat keluar "
-            "dan tidak akan menerimanya. Hitung jasa bulan itu dulu (Simpanan → "
-            "Rekonsiliasi & jasa)."
-        )
-        % {"p": products[pk].name, "m": last.month, "y": last.year}
-        for pk in sorted(set(products) - done)
+        {
+            "account": by_pk[c.account_id].number,
+            "product_id": c.product_id,
+            "product": by_pk[c.account_id].product.name,
+            "year": c.year,
+            "month": c.month,
+            "label": _("Jasa simpanan %(p)s %(b)s")
+            % {"p": by_pk[c.account_id].product.name, "b": _month_named(c.year, c.month)},
+            "interest": c.interest,
+            "tax": c.tax,
+            "net": c.interest - c.tax,
+        }
+        for c in credits
     ]
+
+
+def _interest_months_closed(interest: list[dict]) -> list[tuple[str, str]]:
+    """The months whose jasa the settlement would credit but can no longer post (closed
+    on the ledger): the member would lose it, so the settlement is refused."""
+    closed = books_closed_until()
+    if closed is None:
+        return []
+    seen: dict[tuple, str] = {}
+    for x in interest:
+        key = (x["product"], x["year"], x["month"])
+        if key in seen or date(x["year"], x["month"], 1) > closed:
+            continue
+        seen[key] = _(
+            "Jasa simpanan %(p)s bulan %(b)s belum dihitung dan bulan itu sudah ditutup "
+            "(sampai %(c)s): jasa anggota ini tidak dapat dikreditkan, sehingga penyelesaian "
+            "tidak dapat dilakukan. Buka kembali periode itu, lalu hitung jasanya atau "
+            "selesaikan keluarnya."
+        ) % {
+            "p": x["product"],
+            "b": _month_named(x["year"], x["month"]),
+            "c": format_tanggal(closed),
+        }
+    return [(m, SettlementErrors.INTEREST_CLOSED) for m in seen.values()]
 
 
 @transaction.atomic
@@ -198,7 +240,17 @@ def exit_settlement_confirm(
     _exit_date_check(member, on)
     _payroll_posting_check(member)
     preview = exit_settlement_preview(member=member, on=on)
+    for message, code in _interest_months_closed(preview.interest):
+        raise ApplicationError(code, message, status=409)
     net = _net_payable_checked(preview, waive_loans=waive_loans, expected_net=expected_net)
+    again = member.exit_settlements.count()
+    interest_entries = interest_credit_at_exit(
+        credits=preview.credits,
+        accounts=accounts,
+        by=by,
+        # settled again after a reversal: its own reference (:r1, :r2, ...)
+        ref=f"{member.pk}" + (f":r{again}" if again else ""),
+    )
     lines, txns = _savings_withdrawn_all(accounts, on=on, by=by)
     lines += _shu_and_loans_settled(
         preview, on=on, by=by, waive_loans=waive_loans, waiver_reason=waiver_reason
@@ -215,6 +267,7 @@ def exit_settlement_confirm(
         reason=reason,
         on=on,
         savings_total=preview.savings_total,
+        interest_credited=preview.interest_total,
         shu_unpaid=preview.shu_unpaid,
         loans_outstanding=preview.loans_outstanding,
         loans_waived=preview.loans_outstanding if waive_loans else ZERO,
@@ -224,7 +277,7 @@ def exit_settlement_confirm(
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
-        details=_settlement_details(preview)
+        details=_settlement_details(preview, interest_entries)
         | {
             "heirs": _heir_amounts(member, payee, net),
             # the unpaid SHU it paid, marked paid on the member's posted shares
@@ -251,6 +304,7 @@ def exit_settlement_confirm(
             "reason": reason,
             "net_payable": str(net),
             "savings": str(preview.savings_total),
+            "interest": str(preview.interest_total),
             "shu": str(preview.shu_unpaid),
             "loans": str(preview.loans_outstanding),
             "waived": waive_loans,
@@ -515,9 +569,26 @@ def _heir_amounts(member: Member, payee: str, net: Decimal) -> list[dict]:
     ]
 
 
-def _settlement_details(preview: SettlementPreview) -> dict:
-    """The accounts and loans as they stood, kept on the settlement (and its letter)."""
+def _settlement_details(preview: SettlementPreview, interest_entries: list) -> dict:
+    """The accounts and loans as they stood, kept on the settlement (and its letter), and
+    the jasa it credited with the entry that posted each (per product and month)."""
+    entry_of = {":".join(e.source_ref.split(":")[1:3]): e.pk for e in interest_entries}
     return {
+        "interest": [
+            {
+                "account": x["account"],
+                "product": x["product"],
+                "product_id": x["product_id"],
+                "year": x["year"],
+                "month": x["month"],
+                "label": x["label"],
+                "interest": str(x["interest"]),
+                "tax": str(x["tax"]),
+                "net": str(x["net"]),
+                "entry": entry_of.get(f"{x['product_id']}:{x['year']}-{x['month']:02d}"),
+            }
+            for x in preview.interest
+        ],
         "accounts": [
             {"number": a.number, "product": a.product.name, "balance": str(a.balance)}
             for a in preview.accounts
@@ -619,6 +690,14 @@ def exit_settlement_reverse(
             entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="member"
         )
         transactions_link_entry(transactions=back, entry=rev)
+    interest = _interest_credit_reverse(
+        settlement,
+        accounts=locked,
+        on=on,
+        by=by,
+        memo=_("Pembatalan %(l)s: %(r)s") % {"l": label, "r": reason},
+        reason=f"{label}: {reason}",
+    )
     shu_shares_unsettle_at_exit(settled=(settlement.details or {}).get("shu_shares") or {})
     old = member.status
     member.status = Member.Status.ACTIVE
@@ -649,6 +728,43 @@ def exit_settlement_reverse(
             "settlement": settlement.pk,
             "net_payable": str(settlement.net_payable),
             "entry": str(rev) if rev else None,
+            # the jasa credited for a month whose run has passed stays on the account
+            "interest_reversed": [x["label"] for x in interest if not x["kept"]],
+            "interest_kept": [x["label"] for x in interest if x["kept"]],
         },
     )
     return settlement
+
+
+def _interest_credit_reverse(
+    settlement: ExitSettlement, *, accounts: dict, on: date, by, memo: str, reason: str
+) -> list[dict]:
+    """The jasa simpanan the settlement credited, taken back with it (the reopened
+    account is reached by the month's run again) — except a month whose run has been
+    made since, or which is closed: the run can no longer pay it, so the credit stays on
+    the reopened account (the run skips an account holding its month's jasa). Returns the
+    settlement's interest lines marked ``kept`` or not (for the audit log: the settlement
+    itself is immutable but for its reversal fields)."""
+    items = [dict(x) for x in (settlement.details or {}).get("interest") or []]
+    closed = books_closed_until()
+    done: set[int] = set()
+    for x in items:
+        run_made = InterestRun.objects.filter(
+            product_id=x["product_id"], year=x["year"], month=x["month"], reversed_at__isnull=True
+        ).exists()
+        entry = JournalEntry.objects.filter(pk=x.get("entry")).first()
+        x["kept"] = run_made or entry is None or (closed is not None and entry.date <= closed)
+        if x["kept"] or entry.pk in done:
+            continue
+        done.add(entry.pk)
+        txns = list(SavingsTransaction.objects.filter(journal_entry=entry))
+        back = [
+            savings_movement_reverse_apply(
+                txn=t, on=on, by=by, memo=memo, account=accounts.get(t.account_id)
+            )
+            # per account the tax first (taking it back raises the balance)
+            for t in sorted(txns, key=lambda t: (t.account_id, t.delta))
+        ]
+        rev = journal_reverse(entry=entry, on=on, reason=reason, by=by, module="savings")
+        transactions_link_entry(transactions=back, entry=rev)
+    return items

@@ -163,6 +163,10 @@ def exit_settlement_reverse_view(request, member_pk: int):
                         ConfirmLine(
                             _("Simpanan dikembalikan ke rekening"), settlement.savings_total
                         ),
+                        ConfirmLine(
+                            _("Jasa simpanan yang dikreditkan penyelesaian"),
+                            settlement.interest_credited,
+                        ),
                         ConfirmLine(_("SHU belum dibayar"), settlement.shu_unpaid),
                         ConfirmLine(_("Pinjaman berjalan lagi"), settlement.loans_outstanding),
                         ConfirmLine(

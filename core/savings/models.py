@@ -359,8 +359,9 @@ class InterestRun(models.Model):
 
 
 class ExitSettlement(models.Model):
-    """The settlement when a member leaves: all savings + unpaid SHU − loans outstanding
-    (unless waived by the board on death) = net payable to the member or the heirs.
+    """The settlement when a member leaves: all savings + the jasa simpanan not yet run
+    + unpaid SHU − loans outstanding (unless waived by the board on death) = net payable
+    to the member or the heirs.
     Written once when confirmed; a mistaken one is reversed (``exit_settlement_reverse``:
     the reversal fields set, the member active again), never deleted. One settlement per
     member that is not reversed."""
@@ -373,6 +374,9 @@ class ExitSettlement(models.Model):
     reason = models.CharField(_("alasan keluar"), max_length=10, choices=Member.Status.choices)
     on = models.DateField(_("tanggal"))
     savings_total = models.DecimalField(max_digits=18, decimal_places=2)
+    # jasa simpanan of finished months the monthly run had not paid yet, credited by the
+    # settlement (net of PPh; per account and month in ``details["interest"]``)
+    interest_credited = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     shu_unpaid = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     loans_outstanding = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     loans_waived = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)

@@ -339,16 +339,19 @@ def test_a_living_member_is_paid_whole_and_names_no_heirs(saver, today, bendahar
     assert s.details.get("heirs", []) == []
 
 
-def test_preview_warns_when_last_months_interest_was_not_run(
+def test_preview_includes_last_months_interest_when_it_was_not_run(
     products, teller, today, bendahara, client_a
 ):
     """An exit closes the accounts, and the monthly jasa simpanan only reaches open ones:
     a member leaving before last month's interest is run would lose it. The settlement
-    screen says so, naming the product and the month, until it is run."""
+    credits it instead — its own line, the product and month named, in the payout (no
+    warning to ignore) — until the month is run, when there is nothing left to credit.
+    (The full behaviour: tests/exits/test_settlement_interest.py.)"""
     from datetime import timedelta
 
     from django.utils.html import escape
 
+    from core.common.dates import MONTHS_ID
     from core.savings.services import savings_interest_accrue
 
     m = f.member()
@@ -357,14 +360,19 @@ def test_preview_warns_when_last_months_interest_was_not_run(
     teller_deposit(account=acc, amount=D("5000000"), channel="bank", on=opened, by=teller)
     last = today.replace(day=1) - timedelta(days=1)
     p = exit_settlement_preview(member=m, on=today)
-    assert len(p.warnings) == 1
-    assert products["sukarela"].name in p.warnings[0]
-    assert f"{last.month:02d}/{last.year}" in p.warnings[0]
+    assert p.warnings == []
+    assert len(p.interest) == 1
+    assert products["sukarela"].name in p.interest[0]["label"]
+    assert f"{MONTHS_ID[last.month - 1]} {last.year}" in p.interest[0]["label"]
+    assert p.interest_total == D("12500")  # 5,000,000 × 3 % / 12
+    assert p.net_payable == D("5012500")
     client_a.force_login(bendahara)
     page = client_a.get(f"/anggota/{m.pk}/keluar/")
     assert page.status_code == 200
-    assert escape(p.warnings[0]) in page.content.decode()
+    assert escape(p.interest[0]["label"]) in page.content.decode()
+    assert "sudah termasuk dalam penyelesaian" in page.content.decode()
     savings_interest_accrue(
         product=products["sukarela"], year=last.year, month=last.month, by=bendahara
     )
-    assert exit_settlement_preview(member=m, on=today).warnings == []
+    p = exit_settlement_preview(member=m, on=today)
+    assert p.interest == [] and p.warnings == [] and p.net_payable == D("5012500")

@@ -37,7 +37,11 @@ from .common import (
     receipt_number_next,
 )
 from .interest import (
+    InterestCredit,
+    interest_credit_at_exit,
     interest_for_month,
+    interest_month_compute,
+    interest_unpaid_at_exit,
     savings_interest_accrue,
     savings_interest_auto_run,
     tax_on_interest,
@@ -84,7 +88,11 @@ __all__ = [
     "check_period_open",
     "savings_interest_reverse",
     "savings_movement_reverse_apply",
+    "InterestCredit",
+    "interest_credit_at_exit",
     "interest_for_month",
+    "interest_month_compute",
+    "interest_unpaid_at_exit",
     "tax_on_interest",
     "tax_shares",
     "savings_interest_accrue",

@@ -3,6 +3,8 @@ above the threshold: one journal entry per product and month."""
 
 import calendar
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -105,56 +107,81 @@ def _member_month_interest(*, member_ids, product, first: date, last: date):
     return {r["account__member_id"]: (r["g"], r["t"]) for r in rows}
 
 
-@transaction.atomic
-def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, by):
-    """Monthly jasa simpanan for every open account of an interest-bearing product:
-    credits the net interest to each account (interest and tax as two movements) and posts
-    ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
-    payable. Once per product and month (unique run + the ledger's source reference)."""
-    if not product.interest_enabled or product.interest_rate_annual <= 0:
-        raise ApplicationError(
-            SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
-        )
-    if not (1 <= month <= 12):
-        raise ApplicationError(SavingsErrors.BAD_PERIOD, _("Bulan tidak valid."))
-    if date(year, month, calendar.monthrange(year, month)[1]) >= timezone.localdate():
-        raise ApplicationError(
-            SavingsErrors.BAD_PERIOD,
-            _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
-            % {"m": month, "y": year},
-        )
-    done = InterestRun.objects.filter(product=product, year=year, month=month)
-    if done.filter(reversed_at__isnull=True).exists():
-        raise ApplicationError(
-            SavingsErrors.INTEREST_DONE,
-            _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
-            % {"p": product.name, "m": month, "y": year},
-        )
-    first = date(year, month, 1)
-    last = date(year, month, calendar.monthrange(year, month)[1])
-    ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
-    accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _credited_in_month(first: date, last: date):
+    """Accounts holding a live jasa simpanan credit dated in the month (the per-account
+    record of a month's interest: an ``interest`` movement, not reversed)."""
+    return SavingsTransaction.objects.filter(
+        kind=SavingsTransaction.Kind.INTEREST,
+        on__gte=first,
+        on__lte=last,
+        reversed_by__isnull=True,
+    ).values("account_id")
+
+
+@dataclass(frozen=True)
+class InterestCredit:
+    """One account's jasa simpanan of one month as the monthly run computes it, not yet
+    written (an exit settlement's preview chains several months and products)."""
+
+    account_id: int
+    member_id: int
+    product_id: int
+    year: int
+    month: int
+    interest: Decimal
+    tax: Decimal
+
+
+def interest_month_compute(
+    *,
+    product: SavingsProduct,
+    accounts: dict[int, SavingsAccount],
+    year: int,
+    month: int,
+    pending: Sequence[InterestCredit] = (),
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """THE rule of the monthly run: {account: (interest, tax)} for ``accounts`` (of
+    ``product``) in the month, for the accounts with interest above zero. Interest per
+    account by ``interest_for_month`` on its balances; PPh per member and month across all
+    their accounts (this product's, plus what other products' runs of the month already
+    credited and withheld). ``pending``: credits computed but not yet written (earlier
+    months raise the opening; other products of the month count toward the threshold)
+    as if they had been posted on their month's last day."""
+    first, last = month_bounds(year, month)
+    # jasa taken back (a reversed run being replaced, an exit settlement reversed) never
+    # was: neither the credit and its tax nor their reversal count in the balances
+    kinds = [SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX]
+    voided = Q(kind__in=kinds, reversed_by__isnull=False) | Q(
+        kind=SavingsTransaction.Kind.REVERSAL, reverses__kind__in=kinds
+    )
     openings = dict(
         SavingsTransaction.objects.filter(account_id__in=list(accounts), on__lt=first)
+        .exclude(voided)
         .values_list("account_id")
         .annotate(s=Sum("delta"))
         .values_list("account_id", "s")
     )
     moves: dict[int, list] = {}
-    # a reversed run of this month is being replaced: its interest and tax (credited on
-    # the month's last day) are not part of the month's balances
-    replaced = Q(
-        kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
-        reversed_by__isnull=False,
-    )
     for aid, on, delta in (
         SavingsTransaction.objects.filter(
             account_id__in=list(accounts), on__gte=first, on__lte=last
         )
-        .exclude(replaced)
+        .exclude(voided)
         .values_list("account_id", "on", "delta")
     ):
         moves.setdefault(aid, []).append((on, delta))
+    for c in pending:
+        if c.account_id not in accounts:
+            continue
+        c_last = month_bounds(c.year, c.month)[1]
+        if c_last < first:
+            openings[c.account_id] = (openings.get(c.account_id) or ZERO) + c.interest - c.tax
+        elif c_last <= last:
+            moves.setdefault(c.account_id, []).append((c_last, c.interest - c.tax))
     interest_of: dict[int, Decimal] = {}
     for aid in accounts:
         _base, interest = interest_for_month(
@@ -174,7 +201,15 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     for aid in interest_of:
         by_member.setdefault(accounts[aid].member_id, []).append(aid)
     earlier = _member_month_interest(member_ids=by_member, product=product, first=first, last=last)
-    tax_of: dict[int, Decimal] = {}
+    for c in pending:
+        if (
+            c.member_id in by_member
+            and c.product_id != product.pk
+            and (c.year, c.month) == (year, month)
+        ):
+            g0, t0 = earlier.get(c.member_id, (ZERO, ZERO))
+            earlier[c.member_id] = (g0 + c.interest, t0 + c.tax)
+    out: dict[int, tuple[Decimal, Decimal]] = {}
     for mid, aids in by_member.items():
         g0, t0 = earlier.get(mid, (ZERO, ZERO))
         month_gross = g0 + sum((interest_of[a] for a in aids), ZERO)
@@ -183,16 +218,34 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         )
         due = max(due - t0, ZERO)
         for aid, share in zip(aids, tax_shares(due, [interest_of[a] for a in aids]), strict=True):
-            tax_of[aid] = share
+            out[aid] = (interest_of[aid], share)
+    return out
+
+
+def interest_month_post(
+    *,
+    product: SavingsProduct,
+    year: int,
+    month: int,
+    accounts: dict[int, SavingsAccount],
+    amounts: dict[int, tuple[Decimal, Decimal]],
+    by,
+    description: str,
+    source_ref: str,
+):
+    """Write the month's jasa (``interest_month_compute``'s amounts) on the locked
+    ``accounts``, dated the month's last day: interest and tax as two movements per
+    account, and ONE entry: Dr savings interest expense / Cr the product's control account
+    per member (net) / Cr tax payable. Returns (entry or None, gross, tax, accounts)."""
+    last = month_bounds(year, month)[1]
     gross_total = tax_total = ZERO
     lines: list[LineSpec] = []
     txns = []
     n = 0
     for aid, acc in accounts.items():
-        interest = interest_of.get(aid, ZERO)
+        interest, tax = amounts.get(aid, (ZERO, ZERO))
         if interest <= 0:
             continue
-        tax = tax_of[aid]
         txns.append(
             _write(
                 account=acc,
@@ -241,16 +294,166 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             lines.append(LineSpec(account=account_for_role("tax_payable"), credit=tax_total))
         entry = journal_post(
             on=last,
-            description=_("Jasa simpanan %(p)s %(m)02d/%(y)s")
-            % {"p": product.name, "m": month, "y": year},
+            description=description,
             lines=head + lines,
             source="savings",
-            # a month run again after its reversal: its own reference (:r1, :r2, ...)
-            source_ref=f"interest:{product.pk}:{year}-{month:02d}"
-            + (f":r{again}" if (again := done.count()) else ""),
+            source_ref=source_ref,
             by=by,
         )
         transactions_link_entry(transactions=txns, entry=entry)
+    return entry, gross_total, tax_total, n
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def interest_unpaid_at_exit(*, accounts, on: date) -> list[InterestCredit]:
+    """The jasa simpanan the monthly run has not paid yet on a leaving member's open
+    ``accounts`` for the months finished before the exit date ``on`` (and before today):
+    per interest-bearing product, every month after its latest live run (a product never
+    run: the month before ``on``), for each account open by that month's end and not
+    credited for it already. Computed by ``interest_month_compute`` — the run's own rule —
+    month by month and, within a month, product by product in the auto run's order, each
+    on top of the credits before it (a month's jasa raises the next month's opening; the
+    PPh threshold counts the member's other products of the month)."""
+    bearing = [
+        a for a in accounts if a.product.interest_enabled and a.product.interest_rate_annual > 0
+    ]
+    if not bearing:
+        return []
+    before = on.replace(day=1) - timedelta(days=1)
+    today = timezone.localdate()
+    products = {a.product_id: a.product for a in bearing}
+    months_of: dict[int, set[tuple[int, int]]] = {}
+    for pid in products:
+        latest = (
+            InterestRun.objects.filter(product_id=pid, reversed_at__isnull=True)
+            .order_by("-year", "-month")
+            .values_list("year", "month")
+            .first()
+        )
+        ym = _next_month(*latest) if latest else (before.year, before.month)
+        months: set[tuple[int, int]] = set()
+        while ym <= (before.year, before.month) and month_bounds(*ym)[1] < today:
+            months.add(ym)
+            ym = _next_month(*ym)
+        months_of[pid] = months
+    credits: list[InterestCredit] = []
+    for year, month in sorted(set().union(*months_of.values())):
+        first, last = month_bounds(year, month)
+        credited = set(
+            _credited_in_month(first, last)
+            .filter(account_id__in=[a.pk for a in bearing])
+            .values_list("account_id", flat=True)
+        )
+        for pid in sorted(products):
+            if (year, month) not in months_of[pid]:
+                continue
+            accs = {
+                a.pk: a
+                for a in bearing
+                if a.product_id == pid and a.opened_on <= last and a.pk not in credited
+            }
+            if not accs:
+                continue
+            amounts = interest_month_compute(
+                product=products[pid], accounts=accs, year=year, month=month, pending=credits
+            )
+            credits += [
+                InterestCredit(
+                    account_id=aid,
+                    member_id=accs[aid].member_id,
+                    product_id=pid,
+                    year=year,
+                    month=month,
+                    interest=interest,
+                    tax=tax,
+                )
+                for aid, (interest, tax) in amounts.items()
+            ]
+    return credits
+
+
+def interest_credit_at_exit(
+    *, credits: Sequence[InterestCredit], accounts: dict[int, SavingsAccount], by, ref: str
+) -> list:
+    """Post ``interest_unpaid_at_exit``'s credits on the locked ``accounts`` as the run
+    would have: per product and month one entry dated the month's last day
+    (``interest_month_post``), its reference ``interest:<product>:<yyyy-mm>:exit:<ref>``.
+    The ``interest`` movement is the month's per-account record: the run skips an account
+    holding one. Returns the entries, in order."""
+    groups: dict[tuple[int, int, int], dict[int, tuple[Decimal, Decimal]]] = {}
+    for c in credits:
+        groups.setdefault((c.year, c.month, c.product_id), {})[c.account_id] = (
+            c.interest,
+            c.tax,
+        )
+    entries = []
+    for (year, month, pid), amounts in groups.items():
+        accs = {aid: accounts[aid] for aid in amounts}
+        product = next(iter(accs.values())).product
+        entry, _g, _t, _n = interest_month_post(
+            product=product,
+            year=year,
+            month=month,
+            accounts=accs,
+            amounts=amounts,
+            by=by,
+            description=_("Jasa simpanan %(p)s %(m)02d/%(y)s (penyelesaian keluar anggota)")
+            % {"p": product.name, "m": month, "y": year},
+            source_ref=f"interest:{pid}:{year}-{month:02d}:exit:{ref}",
+        )
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+@transaction.atomic
+def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, by):
+    """Monthly jasa simpanan for every open account of an interest-bearing product:
+    credits the net interest to each account (interest and tax as two movements) and posts
+    ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
+    payable. Once per product and month (unique run + the ledger's source reference)."""
+    if not product.interest_enabled or product.interest_rate_annual <= 0:
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
+        )
+    if not (1 <= month <= 12):
+        raise ApplicationError(SavingsErrors.BAD_PERIOD, _("Bulan tidak valid."))
+    if date(year, month, calendar.monthrange(year, month)[1]) >= timezone.localdate():
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD,
+            _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
+            % {"m": month, "y": year},
+        )
+    done = InterestRun.objects.filter(product=product, year=year, month=month)
+    if done.filter(reversed_at__isnull=True).exists():
+        raise ApplicationError(
+            SavingsErrors.INTEREST_DONE,
+            _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
+            % {"p": product.name, "m": month, "y": year},
+        )
+    first, last = month_bounds(year, month)
+    ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
+    # an account whose jasa of the month was already credited (by an exit settlement that
+    # was reversed after this month's run could no longer pay it) is not paid twice
+    ids = ids.exclude(pk__in=_credited_in_month(first, last))
+    accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
+    amounts = interest_month_compute(product=product, accounts=accounts, year=year, month=month)
+    entry, gross_total, tax_total, n = interest_month_post(
+        product=product,
+        year=year,
+        month=month,
+        accounts=accounts,
+        amounts=amounts,
+        by=by,
+        description=_("Jasa simpanan %(p)s %(m)02d/%(y)s")
+        % {"p": product.name, "m": month, "y": year},
+        # a month run again after its reversal: its own reference (:r1, :r2, ...)
+        source_ref=f"interest:{product.pk}:{year}-{month:02d}"
+        + (f":r{again}" if (again := done.count()) else ""),
+    )
     run = InterestRun.objects.create(
         product=product,
         year=year,
