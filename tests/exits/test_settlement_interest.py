@@ -249,3 +249,30 @@ def test_a_product_never_run_credits_the_month_before_the_exit(products, teller,
     assert [(x["year"], x["month"]) for x in p.interest] == [(m1.year, m1.month)]
     # 4,000,000 × 3 % / 12
     assert p.interest_total == D("10000")
+
+
+def test_a_run_that_read_the_accounts_before_an_exit_does_not_pay_the_leaver_twice(
+    twins, products, today, bendahara, monkeypatch
+):
+    """The run lists the open accounts, then waits for their locks while an exit settles
+    one of them (crediting the month and closing it): once locked, it reads them again."""
+    from core.savings.services import interest as interest_module
+
+    leaver, l_acc, stayer, s_acc = twins
+    real_lock = interest_module.savings_accounts_lock
+
+    def exit_meanwhile(ids):
+        ids = list(ids)
+        if l_acc.pk in ids:
+            exit_settlement_confirm(member=leaver, reason="resigned", on=today, by=bendahara)
+        return real_lock(ids)
+
+    monkeypatch.setattr(interest_module, "savings_accounts_lock", exit_meanwhile)
+    m2 = _month_back(today, 2)
+    run = savings_interest_accrue(
+        product=products["sukarela"], year=m2.year, month=m2.month, by=bendahara
+    )
+    assert run.accounts == 1
+    assert SavingsTransaction.objects.filter(account=l_acc, on=m2, kind="interest").count() == 1
+    assert _interest_of(l_acc, m2) == _interest_of(s_acc, m2) != 0
+    _ledger_balances()

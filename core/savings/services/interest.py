@@ -440,6 +440,18 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     # was reversed after this month's run could no longer pay it) is not paid twice
     ids = ids.exclude(pk__in=_credited_in_month(first, last))
     accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
+    # read again once locked: an exit settlement that held an account meanwhile has
+    # credited its month and closed it
+    credited = set(
+        _credited_in_month(first, last)
+        .filter(account_id__in=list(accounts))
+        .values_list("account_id", flat=True)
+    )
+    accounts = {
+        pk: a
+        for pk, a in accounts.items()
+        if a.status == SavingsAccount.Status.OPEN and pk not in credited
+    }
     amounts = interest_month_compute(product=product, accounts=accounts, year=year, month=month)
     entry, gross_total, tax_total, n = interest_month_post(
         product=product,
