@@ -3,7 +3,9 @@ carriage return, which some programs skip before looking) is read as a formula b
 LibreOffice and by openpyxl itself (a str starting with "=" is stored as a formula). A
 member named ``=HYPERLINK("http://x", "klik")`` would become a live link in the payroll
 file sent to the agency. Every text cell of every XLSX/CSV export goes through
-``safe_cell``: such text gets a leading apostrophe (OWASP's advice) and stays text.
+``safe_cell``: such text gets a leading apostrophe (OWASP's advice) and stays text. A
+phone number (``+62 812-3456-7890``: a plus, then digits, spaces and dashes) is no formula
+and is left as it is.
 Numbers, dates and None pass through untouched; deliberate formulas (a SUM we write
 ourselves) do not go through here."""
 
@@ -26,11 +28,19 @@ from openpyxl.styles import Font
 from .practice import PRACTICE_COLOUR, PRACTICE_MARK, in_practice_copy
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# an international phone number (``+62 812-3456-7890``): a "+" then only digits, spaces
+# and dashes calls no function and links nowhere, so it is no formula to guard; anything
+# else after the "+" (``+cmd|' /C calc'!A0``, ``+62+1``) still is
+PHONE_NUMBER = re.compile(r"\+\d(?:[\d \-]*\d)?")
 
 
 def safe_cell(value: Any) -> Any:
     """``value`` made safe for a spreadsheet cell (see the module doc)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and not PHONE_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 

@@ -33,3 +33,15 @@ def test_sheet_title_drops_what_excel_refuses_and_keeps_31_characters():
     assert sheet_title("'kutip'") == "kutip"
     assert sheet_title(" / ") == "-"
     assert sheet_title("::") == "Data"
+
+
+@pytest.mark.parametrize("phone", ["+6281234567890", "+62 812-3456-7890", "+62 21 555 1234"])
+def test_a_phone_number_is_no_formula_and_is_left_alone(phone):
+    assert safe_cell(phone) == phone
+
+
+@pytest.mark.parametrize(
+    "text", ["+cmd|' /C calc'!A0", "+62+1", "+62 812*2", "+", "+ 62", "-62812", "=62812", "@62812"]
+)
+def test_plus_followed_by_more_than_a_phone_number_stays_guarded(text):
+    assert safe_cell(text) == "'" + text
