@@ -7,7 +7,11 @@ row. What cannot be read right is never guessed:
 
 - CSV: UTF-8 (with or without BOM) or UTF-16 (with or without BOM); ``,`` ``;`` tab or
   ``|`` found from the rows themselves or from an Excel ``sep=;`` first line; CR-only
-  (Excel for Mac), LF or CRLF line ends. Other encodings are refused with the fix.
+  (Excel for Mac), LF or CRLF line ends. Other encodings are refused with the fix, except
+  that a caller with a preview may ask for Windows-1252 (``windows_1252=True``: what
+  Excel on Indonesian Windows saves as "CSV") when the bytes are not UTF-8; the book then
+  says so (``Book.encoding``) for the preview to tell the treasurer. Digits, separators
+  and the rupiah sign are the same bytes in both, so amounts never read differently.
 - XLSX: every sheet (hidden sheets last), the 1904 date system, zero-padded number
   formats (``000123`` stays ``000123``), percent formats (a ``Percent``: Excel keeps a
   typed ``1%`` as 0.01), dates out of range and formulas without a cached
@@ -137,12 +141,18 @@ class Sheet:
     rows: list[Row] = field(default_factory=list)
     hidden: bool = False
     delimiter: str = ""  # a CSV's separator
+    encoding: str = ""  # a CSV's: "utf-8", "utf-16" or "cp1252"
 
 
 @dataclass
 class Book:
     kind: str  # "csv" | "xlsx"
     sheets: list[Sheet] = field(default_factory=list)
+
+    @property
+    def encoding(self) -> str:
+        """How a CSV's bytes were read (``cp1252``: Windows-1252); "" for an XLSX."""
+        return self.sheets[0].encoding if self.kind == "csv" and self.sheets else ""
 
 
 def norm_header(value) -> str:
@@ -153,12 +163,18 @@ def norm_header(value) -> str:
 # --- reading ------------------------------------------------------------------------
 
 
-def read_workbook(*, content: bytes, file_name: str) -> Book:
+WINDOWS_1252 = "cp1252"
+
+
+def read_workbook(*, content: bytes, file_name: str, windows_1252: bool = False) -> Book:
+    """The file's sheets. ``windows_1252``: a CSV whose bytes are not UTF-8 is read as
+    Windows-1252 instead of refused (``Book.encoding`` says so) — only for a caller that
+    tells the treasurer before anything is written."""
     name = (file_name or "").lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
         book = Book(kind="xlsx", sheets=_read_xlsx(content))
     elif name.endswith((".csv", ".txt")):
-        book = Book(kind="csv", sheets=[_read_csv(content)])
+        book = Book(kind="csv", sheets=[_read_csv(content, windows_1252=windows_1252)])
     else:
         raise SheetError("format", _("Jenis berkas tidak didukung: unggah .xlsx atau .csv."))
     if not any(not r.blank for s in book.sheets for r in s.rows):
@@ -201,16 +217,19 @@ def split_rows_message(numbers: list[int]) -> str:
     ) % {"r": shown}
 
 
-def _decode(content: bytes) -> str:
+def _decode(content: bytes, *, windows_1252: bool = False) -> tuple[str, str]:
+    """(text, encoding). UTF-8 unless a BOM or the zero bytes say UTF-16; bytes that are
+    not UTF-8 and carry no BOM are read as Windows-1252 when ``windows_1252``."""
     boms = (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"),
         (codecs.BOM_UTF16_BE, "utf-16-be"),
     )
     encoding = "utf-8"
+    bom_found = False
     for bom, enc in boms:
         if content.startswith(bom):
-            content, encoding = content[len(bom) :], enc
+            content, encoding, bom_found = content[len(bom) :], enc, True
             break
     else:
         sample = content[:4096]
@@ -220,6 +239,13 @@ def _decode(content: bytes) -> str:
     try:
         text = content.decode(encoding)
     except UnicodeDecodeError as e:
+        if windows_1252 and encoding == "utf-8" and not bom_found:
+            try:
+                text, encoding = content.decode(WINDOWS_1252), WINDOWS_1252
+            except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: not Windows-1252
+                pass
+            else:
+                return _text_checked(text), encoding
         raise SheetError(
             "encoding",
             _(
@@ -229,6 +255,10 @@ def _decode(content: bytes) -> str:
             )
             % {"p": e.start},
         ) from None
+    return _text_checked(text), "utf-16" if encoding.startswith("utf-16") else encoding
+
+
+def _text_checked(text: str) -> str:
     if "\x00" in text:
         raise SheetError(
             "encoding",
@@ -257,8 +287,8 @@ def _delimiter(lines: list[str]) -> str:
     return best
 
 
-def _read_csv(content: bytes) -> Sheet:
-    text = _decode(content)
+def _read_csv(content: bytes, *, windows_1252: bool = False) -> Sheet:
+    text, encoding = _decode(content, windows_1252=windows_1252)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     delimiter = None
@@ -268,7 +298,7 @@ def _read_csv(content: bytes) -> Sheet:
         lines = lines[1:]
     if delimiter is None:
         delimiter = _delimiter(lines)
-    sheet = Sheet(name="csv", delimiter=delimiter)
+    sheet = Sheet(name="csv", delimiter=delimiter, encoding=encoding)
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):

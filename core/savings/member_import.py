@@ -1,7 +1,8 @@
 """Bulk import of members and opening balances from XLSX or CSV.
 
 1. ``import_parse`` reads the file (UTF-8 CSV with ``,`` or ``;``, or XLSX) into rows,
-   refusing wrong columns or a wrong encoding outright.
+   refusing wrong columns or a wrong encoding outright; a CSV that is not UTF-8 is read
+   as Windows-1252 and the preview says so, listing its non-ASCII text to check.
 2. ``import_validate`` checks every row (NIP/NIK format, duplicates in the file and in the
    database, unknown agency, bad amounts, dates, phone, e-mail, grade) and returns a
    per-row error report.
@@ -39,6 +40,7 @@ from core.common.exports import workbook_bytes
 from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     MAX_SCAN,
+    WINDOWS_1252,
     CellProblem,
     SheetError,
     cell_date,
@@ -175,8 +177,15 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
     and ``_hidden`` (Excel hides the row). The header may sit below a title block or on
     another sheet. Raises ApplicationError for an unreadable file, a wrong encoding or
     wrong columns."""
+    return import_read(content=content, file_name=file_name)[0]
+
+
+def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]], str]:
+    """``import_parse``'s rows and how a CSV's bytes were read: a CSV that is not UTF-8 is
+    read as Windows-1252 (Excel on Indonesian Windows saves "CSV" so), which the preview
+    says (``cp1252``), listing the cells with letters outside ASCII to check."""
     try:
-        book = read_workbook(content=content, file_name=file_name)
+        book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as e:
         raise ApplicationError(_SHEET_ERRORS[e.code], e.message) from None
     found = find_header(book, lambda cells: set(cells) >= _REQUIRED_NORM)
@@ -263,7 +272,21 @@ def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
             _("Terlalu banyak baris (%(n)s); maksimum %(m)s per berkas.")
             % {"n": len(rows), "m": MAX_ROWS},
         )
-    return rows
+    return rows, book.encoding
+
+
+def _encoding_summary(rows: list[dict[str, Any]], encoding: str) -> dict[str, Any]:
+    """What the preview shows of a file read as Windows-1252: that it was, and every text
+    cell with a letter outside ASCII (a name like "Sitì"), to check it reads right."""
+    if encoding != WINDOWS_1252:
+        return {}
+    cells = [
+        {"row": r.get("_row"), "column": k, "text": v}
+        for r in rows
+        for k, v in r.items()
+        if not k.startswith("_") and isinstance(v, str) and not v.isascii()
+    ]
+    return {"encoding": "windows-1252", "non_ascii": cells[:MAX_CHANGES_SHOWN]}
 
 
 # --- validation -------------------------------------------------------------------------
@@ -545,7 +568,7 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
 def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
     """Store the file and its validation report (nothing imported yet). A file that cannot
     be read at all raises ApplicationError and is not stored."""
-    rows = import_parse(content=content, file_name=file_name)
+    rows, encoding = import_read(content=content, file_name=file_name)
     checked = import_validate(rows)
     batch = MemberImport.objects.create(
         file_name=file_name[:255],
@@ -554,7 +577,7 @@ def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
         status=MemberImport.Status.VALID if checked.ok else MemberImport.Status.INVALID,
         row_count=len(rows),
         errors=[e.as_dict() for e in checked.errors],
-        summary=checked.summary(),
+        summary={**checked.summary(), **_encoding_summary(rows, encoding)},
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
     return batch
@@ -590,7 +613,8 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
     batch.opening_date = opening_date
     batch.journal_entry_id = result["entry_id"]
     batch.imported_at = timezone.now()
-    batch.summary = {**checked.summary(), "members": result["members"]}
+    read_as = {k: batch.summary[k] for k in ("encoding", "non_ascii") if k in batch.summary}
+    batch.summary = {**checked.summary(), **read_as, "members": result["members"]}
     batch.save()
     audit_log(
         actor=by,

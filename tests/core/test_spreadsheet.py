@@ -1,7 +1,9 @@
 """The shared spreadsheet reader (core.common.spreadsheet): what offices send is read
 right or refused with a reason, never a crash (issue 26)."""
 
+import codecs
 import contextlib
+import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -63,6 +65,36 @@ def test_csv_other_encodings_are_refused_with_the_fix():
     with pytest.raises(SheetError) as e:
         read_workbook(content="Nama\nÑoman\n".encode("cp1252"), file_name="r.csv")
     assert e.value.code == "encoding" and "UTF-8" in e.value.message
+
+
+def test_csv_from_excel_on_windows_is_read_as_windows_1252_when_the_caller_says_so():
+    # what Excel on Indonesian Windows saves as "CSV (Comma delimited)": not UTF-8
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";").writerows(
+        [["Nama", "NIP", "Jumlah"], ["Sitì Ñurhayati", NIP, "1.250.000"], ["Budi", NIP, "€ 5"]]
+    )
+    content = buf.getvalue().encode("cp1252")
+    book = read_workbook(content=content, file_name="r.csv", windows_1252=True)
+    assert book.encoding == "cp1252"
+    assert [r.cells for r in book.sheets[0].rows][1:] == [
+        ["Sitì Ñurhayati", NIP, "1.250.000"],
+        ["Budi", NIP, "€ 5"],
+    ]
+    # UTF-8 is tried first, and said to be UTF-8 (with or without its BOM)
+    for enc in ("utf-8", "utf-8-sig"):
+        text = buf.getvalue().encode(enc)
+        book = read_workbook(content=text, file_name="r.csv", windows_1252=True)
+        assert book.encoding == "utf-8"
+        assert book.sheets[0].rows[1].cells[0] == "Sitì Ñurhayati"
+
+
+def test_csv_that_is_neither_utf8_nor_windows_1252_is_still_refused():
+    # 0x81 and 0x9D have no character in Windows-1252; a UTF-8 BOM before bytes that are
+    # not UTF-8 is a damaged file, not a Windows one
+    for content in (b"Nama\nA\x81b\n", codecs.BOM_UTF8 + "Nama\nSitì\n".encode("cp1252")):
+        with pytest.raises(SheetError) as e:
+            read_workbook(content=content, file_name="r.csv", windows_1252=True)
+        assert e.value.code == "encoding"
 
 
 def test_csv_sep_line_and_row_numbers():

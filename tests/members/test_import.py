@@ -193,7 +193,8 @@ def test_wrong_columns_refused(setup):
 
 def test_wrong_encoding_refused(setup):
     data = rows(1, nama_lengkap="Ñoman Sürya")
-    content = to_csv(data, encoding="latin-1")
+    # 0x81 has no character in Windows-1252 either: neither reading fits
+    content = to_csv(data, encoding="cp1252").replace(b"S\xfcrya", b"S\x81rya")
     with pytest.raises(ApplicationError) as e:
         member_import_upload(content=content, file_name="anggota.csv", by=setup)
     assert e.value.code == "import_bad_encoding"
@@ -247,3 +248,40 @@ def test_row_joining_before_the_birth_date_in_its_nip_refused(setup):
     assert batch.status == "invalid"
     assert (3, "tanggal_masuk") in {(e["row"], e["column"]) for e in batch.errors}
     _nothing_written(before)
+
+
+def test_windows_1252_csv_is_read_and_the_preview_says_so_listing_the_names(setup, tenant_a):
+    """Excel on Indonesian Windows saves "CSV" as Windows-1252: read it, say so, and show
+    every cell with a letter outside ASCII so the treasurer can check it was read right."""
+    from django.test import Client
+
+    from tenants.services import tenant_host
+
+    data = rows(3, alamat="Jl. Merdeka 1")
+    data[0]["nama_lengkap"] = "Sitì Ñurhayati"
+    data[2]["alamat"] = "Jl. Garuda – Blok C"  # an en dash, 0x96 in Windows-1252
+    content = to_csv(data, delimiter=";", encoding="cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    batch = member_import_upload(content=content, file_name="anggota.csv", by=setup)
+    assert batch.status == "valid", batch.errors
+    assert batch.rows[0]["nama_lengkap"] == "Sitì Ñurhayati"
+    assert batch.summary["encoding"] == "windows-1252"
+    assert batch.summary["non_ascii"] == [
+        {"row": 2, "column": "nama_lengkap", "text": "Sitì Ñurhayati"},
+        {"row": 4, "column": "alamat", "text": "Jl. Garuda – Blok C"},
+    ]
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(setup)
+    html = c.get(f"/anggota/impor/{batch.pk}/").content.decode()
+    assert "Windows-1252" in html and "Sitì Ñurhayati" in html and "Garuda – Blok C" in html
+    # amounts are ASCII digits in either reading: the same totals as the UTF-8 file
+    same = member_import_upload(
+        content=to_csv(rows(3, alamat="Jl. Merdeka 1"), delimiter=";"), file_name="b.csv", by=setup
+    )
+    assert same.summary["totals"] == batch.summary["totals"]
+    assert "encoding" not in same.summary
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    assert Member.objects.get(nip=data[0]["nip"]).full_name == "Sitì Ñurhayati"
+    batch.refresh_from_db()
+    assert batch.summary["encoding"] == "windows-1252"  # still said after the import
