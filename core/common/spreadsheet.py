@@ -41,6 +41,7 @@ from xml.etree.ElementTree import iterparse
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
 
 from .money import MAX_RUPIAH, excel_decimal, parse_rupiah
 
@@ -641,23 +642,52 @@ MONTHS = {
 }
 
 
+# Excel's date serials (1900 date system) read where a date is expected: 1930-01-01 to
+# 2100-12-31. Five digits only, so a year (2015) or a small amount is no date; an amount of
+# millions is refused too.
+SERIAL_FIRST = 10959
+SERIAL_LAST = 73415
+
+
+def _serial_date(v) -> date | None:
+    """The date of an Excel date serial — a whole number (or its digits, as a CSV saved
+    from a General-formatted date column holds it) from ``SERIAL_FIRST`` to
+    ``SERIAL_LAST`` — else None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    elif isinstance(v, str) and re.fullmatch(r"\d{5}", v.strip()):
+        v = int(v.strip())
+    if isinstance(v, int) and SERIAL_FIRST <= v <= SERIAL_LAST:
+        return from_excel(v).date()
+    return None
+
+
 def cell_date(v, *, label: str = "") -> date:
     """A date cell: a date value, or text as offices write it (``2015-01-02``,
     ``02/01/2015``, ``02-01-2015``, ``02.01.2015``, ``2 Januari 2015``, ``2 Jan 2015``).
-    Day first, always. A bare number is refused (a date column typed as a number)."""
+    Day first, always. An Excel date serial (``45292``: a number-typed cell, or a CSV
+    saved from a date column formatted General) is that date when it lies from 1930 to
+    2100; any other bare number is refused (an amount in the date column)."""
     _problem(v)
     label = label or _("Tanggal")
     if isinstance(v, datetime):
         return v.date()
     if isinstance(v, date):
         return v
-    if isinstance(v, bool | int | float):
+    serial = _serial_date(v)
+    if serial is not None:
+        return serial
+    if isinstance(v, bool | int | float) or (
+        isinstance(v, str) and re.fullmatch(r"-?\d+(?:[.,]\d+)?", v.strip())
+    ):
         raise ValidationError(
             _(
                 "%(f)s berisi angka %(v)s, bukan tanggal; format kolom sebagai tanggal "
                 "atau tulis TTTT-BB-HH."
             )
-            % {"f": label, "v": cell_text(v)}
+            % {"f": label, "v": cell_text(v) if not isinstance(v, str) else v.strip()[:20]}
         )
     s = " ".join(str(v or "").split())
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?", s)

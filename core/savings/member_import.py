@@ -443,7 +443,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                     % {"j": format_tanggal(jd), "b": format_tanggal(r["birth_date"])}
                 )
             r["join_date"] = jd
-            if isinstance(raw.get("tanggal_masuk"), str):
+            if not isinstance(raw.get("tanggal_masuk"), date):  # text, or an Excel serial
                 note("tanggal_masuk", raw.get("tanggal_masuk"), jd.isoformat())
         except ValidationError as e:
             bad("tanggal_masuk", e.messages[0])

@@ -233,10 +233,34 @@ def test_dates_as_offices_write_them(text, day):
     assert cell_date(text) == day
 
 
-@pytest.mark.parametrize("bad", ["31/02/2015", "2015", "besok", 42006, "2 Smarch 2015", ""])
+@pytest.mark.parametrize("bad", ["31/02/2015", "2015", "besok", "2 Smarch 2015", ""])
 def test_bad_dates_refused(bad):
     with pytest.raises(ValidationError):
         cell_date(bad)
+
+
+@pytest.mark.parametrize(
+    ("serial", "day"),
+    [
+        (45292, date(2024, 1, 1)),  # a number-typed XLSX cell
+        (45292.0, date(2024, 1, 1)),
+        ("45292", date(2024, 1, 1)),  # a CSV saved from a General-formatted date column
+        (" 42006 ", date(2015, 1, 2)),
+        (10959, date(1930, 1, 1)),
+        (73415, date(2100, 12, 31)),
+    ],
+)
+def test_excel_date_serials_are_read_with_the_1900_date_system(serial, day):
+    assert cell_date(serial, label="Tanggal cair") == day
+
+
+@pytest.mark.parametrize(
+    "amount", [12000000, "12000000", 73416, 10958, 2015, "2015", 45292.5, -45292, "45292,0", True]
+)
+def test_a_number_outside_the_date_serials_is_refused_as_no_date(amount):
+    with pytest.raises(ValidationError) as e:
+        cell_date(amount, label="Tanggal cair")
+    assert "Tanggal cair" in e.value.messages[0]
 
 
 @given(st.binary(max_size=300), st.sampled_from(["a.csv", "a.xlsx", "a.txt"]))

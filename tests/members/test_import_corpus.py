@@ -257,7 +257,8 @@ def test_huge_number_in_a_date_cell_is_refused_not_a_500(by):
         ("saldo_wajib", "1e30", "bukan angka"),
         ("saldo_wajib", "12abc", "bukan angka"),
         ("tanggal_masuk", "31/02/2015", "tidak valid"),
-        ("tanggal_masuk", "42006", "tidak valid"),
+        ("tanggal_masuk", "1250000", "bukan tanggal"),  # an amount in the date column
+        ("tanggal_masuk", "2015", "bukan tanggal"),  # a year is no date
     ],
 )
 def test_implausible_values_are_refused_at_upload(by, column, value, words):
@@ -319,3 +320,17 @@ def test_wrong_columns_below_a_title_block_are_reported_from_the_header_row(by):
     assert e.value.code == "import_bad_columns"
     assert "kolom wajib tidak ada: nik" in e.value.message
     assert "no_ktp" in e.value.message and "kpri" not in e.value.message.lower()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_join_date_as_an_excel_serial_is_read_and_shown_on_the_preview(by, kind):
+    """42006 is Excel's serial of 2 January 2015: a CSV saved from a date column
+    formatted General holds those digits, a number-typed XLSX cell the number."""
+    rows = [person(tanggal_masuk="42006" if kind == "csv" else 42006)]
+    content = to_csv(rows) if kind == "csv" else to_xlsx(rows)
+    batch = upload(content, f"a.{kind}", by)
+    assert batch.status == "valid", batch.errors
+    changed = {c["row"]: c["changes"] for c in batch.summary["changes"]}
+    assert {"column": "tanggal_masuk", "was": "42006", "now": "2015-01-02"} in changed[2]
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    assert Member.objects.get(nip=rows[0]["nip"]).join_date == date(2015, 1, 2)
