@@ -31,6 +31,7 @@ TB_COLUMNS = {
 }
 LOAN_COLUMNS = {
     "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "nip": ("nip", "nipanggota"),
     "product_code": ("kodeproduk", "produk", "productcode"),
     "loan_number": ("nopinjaman", "nomorpinjaman", "loannumber"),
     "principal": ("pokokawal", "pokokpinjaman", "principal"),
@@ -47,7 +48,10 @@ LOAN_COLUMNS = {
     "days_past_due": ("haritunggakan", "dayspastdue"),
 }
 TB_REQUIRED = ("account", "debit", "credit")
-LOAN_REQUIRED = ("member_number", "product_code", "principal", "outstanding")
+LOAN_REQUIRED = ("product_code", "principal", "outstanding")
+# a loans file names its members by member number or, when it has none, by NIP (a KPRI's
+# lists are often kept by NIP): one of these columns is required
+LOAN_MEMBER = ("member_number", "nip")
 
 
 def _columns(headers: list[str], spec: dict) -> dict[str, int]:
@@ -107,19 +111,33 @@ def rows_checked_for_hidden(
 
 def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict], list[int]]:
     """The rows of ``rows_from_file`` and the sheet numbers of the hidden ones."""
-    spec, required = (
-        (TB_COLUMNS, TB_REQUIRED) if kind == "trial_balance" else (LOAN_COLUMNS, LOAN_REQUIRED)
+    spec, required, one_of = (
+        (TB_COLUMNS, TB_REQUIRED, ())
+        if kind == "trial_balance"
+        else (LOAN_COLUMNS, LOAN_REQUIRED, LOAN_MEMBER)
     )
     try:
         book = read_workbook(content=content, file_name=file_name)
     except SheetError as exc:
         raise ApplicationError(E.FILE_INVALID, exc.message) from exc
-    found = find_header(book, lambda hs: all(f in _columns(hs, spec) for f in required))
+
+    def matches(headers: list[str]) -> bool:
+        cols = _columns(headers, spec)
+        return all(f in cols for f in required) and (not one_of or any(f in cols for f in one_of))
+
+    found = find_header(book, matches)
     if found is None:
+        wanted = [COLUMN_TITLES[f] for f in required]
+        if one_of:
+            wanted.insert(
+                0,
+                _("%(a)s atau %(b)s")
+                % {"a": COLUMN_TITLES[one_of[0]], "b": COLUMN_TITLES[one_of[1]]},
+            )
         raise ApplicationError(
             E.FILE_INVALID,
             _("Baris judul kolom tidak ditemukan; kolom wajib: %(c)s. Pakai templatnya.")
-            % {"c": ", ".join(spec[f][0] for f in required)},
+            % {"c": ", ".join(wanted)},
         )
     sheet, at = found
     split = split_rows(book, sheet, at)
@@ -163,6 +181,7 @@ TEMPLATES = {
         "title": "Pinjaman berjalan (pindah ke Lumbung)",
         "headers": [
             "no anggota",
+            "nip",
             "kode produk",
             "no pinjaman",
             "pokok awal",
@@ -180,6 +199,7 @@ TEMPLATES = {
         ],
         "instructions": [
             "Satu baris per pinjaman yang masih berjalan pada tanggal pindah.",
+            "Anggota dikenali dari no anggota; bila kosong (atau kolomnya tidak ada), dari NIP (18 digit, format kolom sebagai Teks).",
             "Jasa, periode jasa (bulan/tahun) dan metode (flat, anuitas, efektif): kosongkan untuk memakai produknya.",
             "Jatuh tempo pertama kosong = satu bulan sesudah tanggal cair. Tanggal TTTT-BB-HH atau HH/BB/TTTT.",
             "Sisa pokok harus sama dengan jadwal setelah angsuran dibayar dan tunggakan pokok; baris yang tidak cocok ditolak dengan angka menurut jadwal.",
@@ -189,6 +209,7 @@ TEMPLATES = {
         "examples": [
             [
                 "A-0001",
+                "",
                 "PINJ",
                 "LAMA-001",
                 "12000000",

@@ -34,10 +34,11 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import parse_percent, parse_rupiah
-from core.common.spreadsheet import CellProblem, Percent, cell_date
+from core.common.spreadsheet import CellProblem, Percent, cell_date, nip_cell
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
 from core.members.models import Member
+from core.members.validators import parse_nip
 from core.onboarding.audit import OnboardingAudit
 from core.users.models import User
 
@@ -96,6 +97,14 @@ def _int(v, *, label: str) -> int:
     if not (s.isascii() and s.isdigit()):  # "²" is a digit to isdigit, not to int
         raise ValidationError(_("%(f)s harus bilangan bulat: %(v)s") % {"f": label, "v": s or "-"})
     return int(s)
+
+
+def _nip(v) -> str:
+    """A NIP cell (spaces as on the SK allowed; digits lost to Excel refused), checked as
+    a NIP."""
+    nip = nip_cell(v)
+    parse_nip(nip)
+    return nip
 
 
 def _rate(v) -> Decimal:
@@ -182,12 +191,13 @@ def _plan(lr: LoanRow, cutover: date) -> str:
 def loans_rows_check(
     *, move_in: MoveIn, rows: list[dict[str, Any]]
 ) -> tuple[list[LoanRow], list[dict]]:
-    """Check every row (keys: member_number, product_code, loan_number, principal,
+    """Check every row (keys: member_number or nip, product_code, loan_number, principal,
     disbursed_on, first_due_date, tenor, rate, rate_period, method, outstanding,
     instalments_paid, arrears_jasa, arrears_principal, days_past_due). Returns the
     checked rows and the errors, each naming its row and field."""
     cutover = move_in.cutover_date
     members = {m.number: m for m in Member.objects.all()}
+    by_nip = {m.nip: m for m in members.values()}  # NIP is unique (a database constraint)
     products = {p.code.upper(): p for p in LoanProduct.objects.all()}
     existing_numbers = set(Loan.objects.values_list("number", flat=True))
     existing_keys = set(
@@ -222,14 +232,49 @@ def loans_rows_check(
         def money(label):
             return lambda v: parse_rupiah(v, field=label, allow_dash_zero=True)
 
-        number_m = get("member_number", _text, _("Nomor anggota"))
+        unreadable = len(errs)
+        number_m = get("member_number", _text, "", required=False, default="")
+        nip = get("nip", _nip, "", required=False, default="")
         member = members.get(number_m) if number_m else None
-        if number_m and member is None:
+        if len(errs) > unreadable:  # a cell not read (#N/A, a NIP that lost digits): said
+            pass
+        elif number_m and member is None:
             errs.append(
                 row_error(
                     n,
                     "member_number",
                     _("Anggota %(m)s tidak ada di daftar anggota.") % {"m": number_m},
+                )
+            )
+        elif member is not None and nip and member.nip != nip:
+            other = by_nip.get(nip)
+            errs.append(
+                row_error(
+                    n,
+                    "nip",
+                    _("NIP %(nip)s milik anggota %(o)s, bukan anggota %(m)s.")
+                    % {"nip": nip, "o": other.number, "m": member.number}
+                    if other is not None
+                    else _("NIP %(nip)s bukan NIP anggota %(m)s.")
+                    % {"nip": nip, "m": member.number},
+                )
+            )
+        elif not number_m and nip:
+            member = by_nip.get(nip)
+            if member is None:
+                errs.append(
+                    row_error(
+                        n,
+                        "nip",
+                        _("Anggota dengan NIP %(nip)s tidak ada di daftar anggota.") % {"nip": nip},
+                    )
+                )
+        elif not number_m and not nip:
+            errs.append(
+                row_error(
+                    n,
+                    "member_number",
+                    _("Nomor anggota (atau NIP bila nomornya kosong) wajib diisi."),
                 )
             )
         code = get("product_code", _text, _("Kode produk"))

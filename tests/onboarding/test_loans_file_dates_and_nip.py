@@ -78,3 +78,82 @@ def test_an_amount_in_the_date_column_is_refused_naming_row_and_column(
     assert "12000000" in errors[(2, "disbursed_on")]
     assert "bukan tanggal" in errors[(2, "disbursed_on")]
     assert not Loan.objects.exists()
+
+
+# --- the member by NIP -------------------------------------------------------------
+
+NIP_HEADER = ["nip", *HEADER[1:]]
+
+
+def _spaced(nip: str) -> str:
+    return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+
+
+@pytest.mark.parametrize("make", [_csv, _xlsx])
+def test_loans_linked_by_nip_when_the_file_has_no_member_number_column(
+    make, move_in, by, members, product, cutover
+):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    a = loan_row(members[0], cutover, row=2)
+    b = loan_row(members[1], cutover, row=3)
+    lines = [
+        [members[0].nip, *_line(a, a["disbursed_on"])[1:]],
+        [_spaced(members[1].nip), *_line(b, b["disbursed_on"])[1:]],  # as on the SK
+    ]
+    name = "pinjaman.csv" if make is _csv else "pinjaman.xlsx"
+    rows = rows_from_file(content=make(lines, header=NIP_HEADER), file_name=name, kind="loans")
+    loans = loans_import(move_in=move_in, rows=rows, by=by)
+    assert [Loan.objects.get(pk=x.pk).member for x in loans] == [members[0], members[1]]
+
+
+def test_nip_used_for_a_row_whose_member_number_is_empty(move_in, by, members, product, cutover):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    a = loan_row(members[0], cutover, row=2)
+    b = loan_row(members[1], cutover, row=3)
+    header = ["no anggota", "nip", *HEADER[1:]]
+    lines = [
+        [members[0].number, "", *_line(a, a["disbursed_on"])[1:]],
+        ["", members[1].nip, *_line(b, b["disbursed_on"])[1:]],
+    ]
+    rows = rows_from_file(content=_csv(lines, header=header), file_name="p.csv", kind="loans")
+    loans = loans_import(move_in=move_in, rows=rows, by=by)
+    assert [Loan.objects.get(pk=x.pk).member for x in loans] == [members[0], members[1]]
+
+
+def test_nip_matching_no_member_or_unreadable_or_missing_is_refused_per_row(
+    move_in, by, members, product, cutover
+):
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    header = ["no anggota", "nip", *HEADER[1:]]
+    lines = []
+    unknown = "199001012015031002"
+    for i, (number, nip) in enumerate(
+        [
+            ("", unknown),  # no member has it
+            ("", "19900101201503100"),  # 17 digits
+            ("", "1.99001012015031E+17"),  # Excel's scientific notation: digits lost
+            ("", ""),  # neither
+            (members[2].number, members[0].nip),  # both, naming different members
+        ],
+        start=2,
+    ):
+        r = loan_row(members[0], cutover, row=i)
+        lines.append([number, nip, *_line(r, r["disbursed_on"])[1:]])
+    rows = rows_from_file(content=_csv(lines, header=header), file_name="p.csv", kind="loans")
+    with pytest.raises(ApplicationError) as e:
+        loans_import(move_in=move_in, rows=rows, by=by)
+    errors = _errors(e)
+    assert list(errors) == [(2, "nip"), (3, "nip"), (4, "nip"), (5, "member_number"), (6, "nip")]
+    assert unknown in errors[(2, "nip")] and "tidak ada" in errors[(2, "nip")]
+    assert "18 digit" in errors[(3, "nip")]
+    assert "15 digit" in errors[(4, "nip")]
+    assert "NIP" in errors[(5, "member_number")]
+    assert members[2].number in errors[(6, "nip")] and members[0].number in errors[(6, "nip")]
+    assert not Loan.objects.exists()
+
+
+def test_a_loans_file_with_neither_member_number_nor_nip_column_is_refused(move_in):
+    content = _csv([["PINJ", "LAMA-1", 12000000, "2025-01-15", 12, 5000000, 7]], HEADER[1:])
+    with pytest.raises(ApplicationError) as e:
+        rows_from_file(content=content, file_name="p.csv", kind="loans")
+    assert "no anggota" in e.value.message and "nip" in e.value.message
