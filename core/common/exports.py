@@ -109,6 +109,30 @@ def _plain(value: Any) -> Any:
     return safe_cell(str(value))
 
 
+# Text of digits that Excel, opening a CSV, would turn into a number and spoil: an 18-digit
+# NIP or 16-digit NIK shown as 1,97E+17 and rounded past 15 digits, a phone's "+" or
+# leading 0 dropped, a member number's leading zeros lost. Written as Excel's text formula
+# ``="…"`` (Excel and LibreOffice show the text itself; only digits, "+", spaces and
+# dashes go inside, so nothing can break out of the quotes); Lumbung's reader takes such
+# a cell back as its text (``core.common.spreadsheet``), so the file re-imports as is.
+EXCEL_MANGLED = re.compile(r"\+?\d[\d \-]*")
+
+
+def excel_text(text: str) -> str:
+    """``text`` as a CSV cell Excel shows as written (see ``EXCEL_MANGLED``)."""
+    if EXCEL_MANGLED.fullmatch(text):
+        digits = sum(ch.isdigit() for ch in text)
+        if text.startswith("+") or (text.startswith("0") and digits > 1) or digits > 11:
+            return f'="{text}"'
+    return text
+
+
+def _csv_cell(value: Any) -> str:
+    plain = _plain(value)
+    text = _csv_text(plain)
+    return excel_text(text) if isinstance(plain, str) else text
+
+
 def _csv_text(value: Any) -> str:
     if isinstance(value, datetime):
         return f"{value:%d-%m-%Y %H:%M}"
@@ -118,12 +142,13 @@ def _csv_text(value: Any) -> str:
 
 
 def export_csv(*, columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
-    """UTF-8 with a BOM (Excel opens it with the right characters), comma-separated."""
+    """UTF-8 with a BOM (Excel opens it with the right characters), comma-separated; long
+    digit identifiers (NIP, NIK, phone) as ``="…"`` so that Excel keeps them text."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow([safe_cell(str(c.label)) for c in columns])
     for row in rows:
-        w.writerow([_csv_text(_plain(c.of(row))) for c in columns])
+        w.writerow([_csv_cell(c.of(row)) for c in columns])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -12,6 +12,8 @@ row. What cannot be read right is never guessed:
   Excel on Indonesian Windows saves as "CSV") when the bytes are not UTF-8; the book then
   says so (``Book.encoding``) for the preview to tell the treasurer. Digits, separators
   and the rupiah sign are the same bytes in both, so amounts never read differently.
+  A cell holding Excel's text formula ``="…"`` (what Lumbung's CSV exports write for a
+  NIP, NIK or phone so that Excel keeps it text) is read as the text inside.
 - XLSX: every sheet (hidden sheets last), the 1904 date system, zero-padded number
   formats (``000123`` stays ``000123``), percent formats (a ``Percent``: Excel keeps a
   typed ``1%`` as 0.01), dates out of range and formulas without a cached
@@ -288,6 +290,16 @@ def _delimiter(lines: list[str]) -> str:
     return best
 
 
+_EXCEL_TEXT_FORMULA = re.compile(r'="([^"]*)"')
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV field: spaces around it dropped; Excel's text formula ``="…"`` as its text."""
+    text = text.strip()
+    m = _EXCEL_TEXT_FORMULA.fullmatch(text)
+    return m.group(1).strip() if m else text
+
+
 def _read_csv(content: bytes, *, windows_1252: bool = False) -> Sheet:
     text, encoding = _decode(content, windows_1252=windows_1252)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -303,7 +315,7 @@ def _read_csv(content: bytes, *, windows_1252: bool = False) -> Sheet:
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):
-            sheet.rows.append(Row(number=number, cells=[c.strip() for c in cells]))
+            sheet.rows.append(Row(number=number, cells=[_csv_cell(c) for c in cells]))
     except csv.Error as e:
         raise SheetError(
             "format", _("Berkas CSV tidak dapat dibaca: %(e)s.") % {"e": str(e)[:100]}
