@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core.common.api import SafeJSONParser, request_object
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY, RolePermission
+from core.common.spreadsheet import WINDOWS_1252
 
 from . import files, selectors, services
 from .common import UNDO_REASON_MAX, E
@@ -65,9 +66,9 @@ def _yes(value) -> bool:
     return value is True or str(value).strip().lower() in ("1", "true", "on", "ya", "yes")
 
 
-def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int]]:
-    """The rows, and the sheet numbers of an uploaded file's hidden rows: refused while
-    there are any, until ``hidden_rows_ok`` says they were checked."""
+def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int], str]:
+    """The rows, the sheet numbers of an uploaded file's hidden rows (refused while there
+    are any, until ``hidden_rows_ok`` says they were checked) and a CSV's encoding."""
     upload = request.FILES.get("file")
     if upload is not None:
         if upload.size > MAX_UPLOAD:
@@ -85,7 +86,12 @@ def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int]]:
             "Kirim 'rows' (daftar objek) atau unggah 'file'.",
             fields={"rows": ["Wajib berupa daftar objek."]},
         )
-    return rows, []
+    return rows, [], ""
+
+
+def _read_as(encoding: str) -> dict:
+    """The response's note of a CSV read as Windows-1252 (not UTF-8)."""
+    return {"encoding": "windows-1252"} if encoding == WINDOWS_1252 else {}
 
 
 def _json_dict(request, key: str) -> dict:
@@ -132,7 +138,7 @@ class TrialBalanceView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
-        rows, hidden = request_rows_hidden(request, "trial_balance")
+        rows, hidden, encoding = request_rows_hidden(request, "trial_balance")
         entry = services.trial_balance_post(
             move_in=mi,
             rows=rows,
@@ -141,7 +147,8 @@ class TrialBalanceView(_Base):
             by=request.user,
         )
         return Response(
-            {"entry": entry.pk, "number": str(entry), "hidden_rows": hidden}, status=201
+            {"entry": entry.pk, "number": str(entry), "hidden_rows": hidden, **_read_as(encoding)},
+            status=201,
         )
 
 
@@ -149,9 +156,12 @@ class LoansView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         mi = services.move_in_get()
-        rows, hidden = request_rows_hidden(request, "loans")
+        rows, hidden, encoding = request_rows_hidden(request, "loans")
         loans = loans_import(move_in=mi, rows=rows, by=request.user)
-        return Response({"loans": [ln.number for ln in loans], "hidden_rows": hidden}, status=201)
+        return Response(
+            {"loans": [ln.number for ln in loans], "hidden_rows": hidden, **_read_as(encoding)},
+            status=201,
+        )
 
 
 class ReconciliationView(_Base):

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
 from core.common.spreadsheet import (
+    WINDOWS_1252,
     SheetError,
     find_header,
     norm_header,
@@ -90,11 +91,13 @@ def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
 
 def rows_checked_for_hidden(
     *, content: bytes, file_name: str, kind: str, hidden_rows_ok: bool
-) -> tuple[list[dict], list[int]]:
-    """``rows_from_file`` and the sheet numbers of its hidden rows (Excel hides them; they
-    are read all the same). Refused, listing them, unless the treasurer says they were
-    checked (``hidden_rows_ok``), as the member import's preview warns of them."""
-    rows, hidden = read_rows(content=content, file_name=file_name, kind=kind)
+) -> tuple[list[dict], list[int], str]:
+    """``rows_from_file``, the sheet numbers of its hidden rows (Excel hides them; they
+    are read all the same) and how a CSV's bytes were read (``cp1252`` for Windows-1252,
+    which the result message says). Refused, listing the hidden rows, unless the
+    treasurer says they were checked (``hidden_rows_ok``), as the member import's preview
+    warns of them."""
+    rows, hidden, encoding = read_rows(content=content, file_name=file_name, kind=kind)
     if hidden and not hidden_rows_ok:
         raise ApplicationError(
             E.HIDDEN_ROWS,
@@ -106,18 +109,20 @@ def rows_checked_for_hidden(
             % {"n": len(hidden), "rows": ", ".join(str(n) for n in hidden)},
             fields={"rows": [row_error(n, "", _("Baris tersembunyi di Excel.")) for n in hidden]},
         )
-    return rows, hidden
+    return rows, hidden, encoding
 
 
-def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict], list[int]]:
-    """The rows of ``rows_from_file`` and the sheet numbers of the hidden ones."""
+def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict], list[int], str]:
+    """The rows of ``rows_from_file``, the sheet numbers of the hidden ones and the CSV's
+    encoding. A CSV that is not UTF-8 is read as Windows-1252 (what Excel on Indonesian
+    Windows saves as "CSV"); digits are the same bytes in both, so no amount changes."""
     spec, required, one_of = (
         (TB_COLUMNS, TB_REQUIRED, ())
         if kind == "trial_balance"
         else (LOAN_COLUMNS, LOAN_REQUIRED, LOAN_MEMBER)
     )
     try:
-        book = read_workbook(content=content, file_name=file_name)
+        book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as exc:
         raise ApplicationError(E.FILE_INVALID, exc.message) from exc
 
@@ -160,7 +165,26 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         out.append(data)
         if row.hidden or sheet.hidden:
             hidden.append(row.number)
-    return out, hidden
+    return out, hidden, book.encoding
+
+
+def encoding_note(encoding: str, rows: list[dict]) -> str:
+    """What a result message adds for a file read as Windows-1252: that it was, and the
+    first text cells with letters outside ASCII, to check they read right."""
+    if encoding != WINDOWS_1252:
+        return ""
+    texts = [
+        _("%(t)s (baris %(r)s)") % {"t": v, "r": r.get("row")}
+        for r in rows
+        for k, v in r.items()
+        if k != "row" and isinstance(v, str) and not v.isascii()
+    ]
+    note = _("Berkas CSV dibaca sebagai Windows-1252 (bukan UTF-8); angka tidak terpengaruh.")
+    if texts:
+        note += " " + _("Periksa huruf khusus: %(t)s.") % {
+            "t": "; ".join(texts[:10]) + ("; ..." if len(texts) > 10 else "")
+        }
+    return " " + note
 
 
 TEMPLATES = {

@@ -43,9 +43,9 @@ def _parse_mapping(text: str) -> tuple[dict, dict]:
     return mappings, creations
 
 
-def _upload_rows(request, kind: str) -> tuple[list[dict], list[int]]:
-    """The uploaded file's rows and its hidden rows (refused until the treasurer ticks
-    that they were checked)."""
+def _upload_rows(request, kind: str) -> tuple[list[dict], list[int], str]:
+    """The uploaded file's rows, its hidden rows (refused until the treasurer ticks that
+    they were checked) and its encoding (``files.encoding_note``)."""
     f = request.FILES.get("file")
     if f is None:
         raise ApplicationError(OnboardingErrors.FILE_INVALID, _("Pilih berkas XLSX atau CSV."))
@@ -116,7 +116,7 @@ def wizard(request):
                 )
             elif action == "trial_balance":
                 mappings, creations = _parse_mapping(request.POST.get("mapping", ""))
-                rows, hidden = _upload_rows(request, "trial_balance")
+                rows, hidden, encoding = _upload_rows(request, "trial_balance")
                 entry = services.trial_balance_post(
                     move_in=mi,
                     rows=rows,
@@ -126,7 +126,9 @@ def wizard(request):
                 )
                 messages.success(
                     request,
-                    _("Neraca saldo awal diposting: %(e)s.") % {"e": entry} + _hidden_note(hidden),
+                    _("Neraca saldo awal diposting: %(e)s.") % {"e": entry}
+                    + _hidden_note(hidden)
+                    + files.encoding_note(encoding, rows),
                 )
             elif action in ("trial_balance_grid", "trial_balance_grid_total"):
                 rows, grid, grid_total = _grid(request, accounts)
@@ -139,11 +141,13 @@ def wizard(request):
                 entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
             elif action == "loans":
-                rows, hidden = _upload_rows(request, "loans")
+                rows, hidden, encoding = _upload_rows(request, "loans")
                 loans = loans_import(move_in=mi, rows=rows, by=request.user)
                 messages.success(
                     request,
-                    _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)} + _hidden_note(hidden),
+                    _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)}
+                    + _hidden_note(hidden)
+                    + files.encoding_note(encoding, rows),
                 )
             elif action == "adjust":
                 services.move_in_adjust(

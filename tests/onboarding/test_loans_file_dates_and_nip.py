@@ -157,3 +157,44 @@ def test_a_loans_file_with_neither_member_number_nor_nip_column_is_refused(move_
     with pytest.raises(ApplicationError) as e:
         rows_from_file(content=content, file_name="p.csv", kind="loans")
     assert "no anggota" in e.value.message and "nip" in e.value.message
+
+
+# --- a CSV saved by Excel on Windows (Windows-1252) ---------------------------------
+
+
+def test_windows_1252_loans_csv_is_brought_in_and_the_message_says_how_it_was_read(
+    move_in, by, members, product, cutover
+):
+    from django.contrib.messages import get_messages
+    from django.test import Client
+
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    good = loan_row(members[0], cutover)
+    line = _line({**good, "loan_number": "LAMA–002"}, good["disbursed_on"])  # an en dash
+    content = _csv([line]).decode().encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    f = io.BytesIO(content)
+    f.name = "pinjaman.csv"
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(by)
+    r = c.post("/pindah/", {"action": "loans", "file": f})
+    assert r.status_code == 302, r.content.decode()[-1500:]
+    (loan,) = Loan.objects.all()
+    assert loan.number == "LAMA–002" and loan.principal_outstanding == 5000000
+    (msg,) = [str(m) for m in get_messages(r.wsgi_request)]
+    assert "1 pinjaman berjalan dibawa" in msg
+    assert "Windows-1252" in msg and "LAMA–002" in msg
+
+
+def test_windows_1252_trial_balance_through_the_api_says_how_it_was_read(move_in, by):
+    from django.test import Client
+
+    text = "akun;debit;kredit\n1101;1.500.000;\n3103;;1.500.000\n# catatan – bendahara;;\n"
+    f = io.BytesIO(text.encode("cp1252"))
+    f.name = "neraca.csv"
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(by)
+    r = c.post("/api/v1/onboarding/trial-balance/", {"file": f})
+    assert r.status_code == 201, r.content
+    assert r.json()["encoding"] == "windows-1252"
