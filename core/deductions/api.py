@@ -132,6 +132,10 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "errors": imp.errors,
         "warnings": (imp.posted_data or {}).get("warnings", []),
         "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
+        # a CSV read as Windows-1252 because it is not UTF-8: "windows-1252" and the
+        # cells with letters outside ASCII to check (the first 500); else null and []
+        "encoding": (imp.posted_data or {}).get("encoding"),
+        "non_ascii": (imp.posted_data or {}).get("non_ascii", []),
         "changed_rows": [
             {"row": r["row"], "amount": r["amount"], **r["preview"]}
             for r in imp.rows

@@ -3,9 +3,13 @@ per-row errors in Indonesian. No database access.
 
 The file is read with the shared reader (``core.common.spreadsheet``: encodings, CSV
 dialects, every sheet, hidden rows, formulas without a value) and amounts with the one
-rupiah parser. Accepted layouts: the exported list with its "Realisasi" column filled
-(title rows above the header are skipped; its hidden run mark is read back), or a plain
-list with a NIP and/or member number column and an amount column, on any sheet.
+rupiah parser. A CSV that is not UTF-8 is read as Windows-1252 (what Excel on Indonesian
+Windows saves as plain "CSV"; digits, separators and "Rp" are the same bytes, so no amount
+reads differently): ``ParsedFile.encoding`` says so and ``non_ascii`` lists the cells with
+letters outside ASCII, for the preview to show. Accepted layouts: the exported list with
+its "Realisasi" column filled (title rows above the header are skipped; its hidden run
+mark is read back), or a plain list with a NIP and/or member number column and an amount
+column, on any sheet.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 
 from core.common.spreadsheet import (
+    WINDOWS_1252,
+    Book,
     Sheet,
     SheetError,
     cell_rupiah,
@@ -56,6 +63,8 @@ TOTAL_LABELS = ("total", "jumlah", "jumlahtotal", "grandtotal", "subtotal")
 MAX_ROWS = 50_000
 # one member's monthly deduction above this is a typo or an identifier in the wrong column
 MAX_REALIZED = Decimal("1000000000")
+# cells with letters outside ASCII listed in the preview of a Windows-1252 CSV
+MAX_NON_ASCII_SHOWN = 500
 # the agency code is the rest of the cell: a code may hold spaces ("DINAS PENDIDIKAN")
 MARK = re.compile(r"LUMBUNG-RUN (\d+) (\d{4})-(\d{2}) (\S.*?)\s*$")
 TITLE_MONTH = re.compile(r"Bulan\s+([A-Za-z]+)\s+(\d{4})", re.IGNORECASE)
@@ -102,6 +111,12 @@ class ParsedFile:
     mark: dict | None = None
     title_month: tuple[int, int] | None = None  # (year, month) from "Bulan November 2026"
     sheet: str = ""
+    # a CSV read as Windows-1252 (not UTF-8): "windows-1252", else ""
+    encoding: str = ""
+    # then its cells with letters outside ASCII: [{"row", "column", "text"}], the first
+    # MAX_NON_ASCII_SHOWN of non_ascii_count
+    non_ascii: list[dict] = field(default_factory=list)
+    non_ascii_count: int = 0
 
 
 def _header_ok(cells: list[str]) -> bool:
@@ -141,14 +156,40 @@ def _choose_sheet(book, agency_code: str) -> tuple[Sheet, int] | None:
     return find_header(book, _header_ok)
 
 
+def _non_ascii_cells(book: Book, found: tuple[Sheet, int] | None, out: ParsedFile) -> None:
+    """Every text cell of a Windows-1252 CSV with a character outside ASCII (a name like
+    "Sitì", a no-break space in "Rp 250.000"), named by the header above it (below the
+    header row) or its column letter, for the treasurer to check it was read right."""
+    sheet = book.sheets[0]
+    header_at = found[1] if found else None
+    header = sheet.rows[header_at].cells if header_at is not None else []
+    for index, row in enumerate(sheet.rows):
+        for j, value in enumerate(row.cells):
+            if not isinstance(value, str) or value.isascii():
+                continue
+            out.non_ascii_count += 1
+            if len(out.non_ascii) >= MAX_NON_ASCII_SHOWN:
+                continue
+            label = (
+                header[j]
+                if header_at is not None and index > header_at and j < len(header)
+                else None
+            )
+            column = str(label).strip() if label not in (None, "") else get_column_letter(j + 1)
+            out.non_ascii.append({"row": row.number, "column": column, "text": value})
+
+
 def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> ParsedFile:
     out = ParsedFile()
     try:
-        book = read_workbook(content=content, file_name=file_name)
+        book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as e:
         out.file_errors.append(e.message)
         return out
     found = _choose_sheet(book, agency_code)
+    if book.encoding == WINDOWS_1252:
+        out.encoding = "windows-1252"
+        _non_ascii_cells(book, found, out)
     if found is None:
         out.file_errors.append(
             _(

@@ -309,6 +309,18 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
     return errors, warnings
 
 
+def _read_as(parsed) -> dict:
+    """What the preview shows of a CSV read as Windows-1252 (not UTF-8): that it was,
+    and its cells with letters outside ASCII to check (kept through the posting)."""
+    if not parsed.encoding:
+        return {}
+    return {
+        "encoding": parsed.encoding,
+        "non_ascii": parsed.non_ascii,
+        "non_ascii_count": parsed.non_ascii_count,
+    }
+
+
 def _status_for(imp: DeductionImport) -> str:
     excluded = set(imp.excluded_rows)
     blocking = [e for e in imp.errors if e["row"] not in excluded]
@@ -382,7 +394,11 @@ def deduction_import_upload(
         rows=rows,
         errors=errors,
         file_errors=parsed.file_errors,
-        posted_data={"warnings": warnings, "file_warnings": file_warnings},
+        posted_data={
+            "warnings": warnings,
+            "file_warnings": file_warnings,
+            **_read_as(parsed),
+        },
         created_by=_user(by),
     )
     imp.status = _status_for(imp)
