@@ -1,22 +1,41 @@
 """Reads of the member registry."""
 
+import re
+
 from django.db.models import Count, Q, QuerySet
 
 from .models import Agency, Member
+
+_ID_SEPARATORS = re.compile(r"[\s.\-]")
+# the apostrophes people type in names (Ni'mah, Ma’ruf): any of them finds any other
+_APOSTROPHES = "'’‘`´ʼ"
+
+
+def _name_contains(q: str) -> Q:
+    """Names containing ``q``, case-insensitive; an apostrophe in ``q`` matches any kind
+    of apostrophe in the name."""
+    if not any(c in _APOSTROPHES for c in q):
+        return Q(full_name__icontains=q)
+    parts = re.split(f"[{_APOSTROPHES}]", q)
+    return Q(full_name__iregex=f"[{_APOSTROPHES}]".join(re.escape(p) for p in parts))
 
 
 def member_search(
     *, q: str = "", agency_id: int | None = None, status: str = ""
 ) -> QuerySet[Member]:
     qs = Member.objects.select_related("agency")
-    q = (q or "").strip()
+    # names are stored with single spaces: so is the query
+    q = " ".join((q or "").split())
     if q:
+        # a NIP or NIK as printed ("19850315 201001 1 001") or with dots: its digits
+        digits = _ID_SEPARATORS.sub("", q)
+        ids = digits if digits.isascii() and digits.isdigit() else q
         qs = qs.filter(
-            Q(full_name__icontains=q)
-            | Q(nip__startswith=q)
+            _name_contains(q)
+            | Q(nip__startswith=ids)
             | Q(number__iexact=q)
             | Q(number__istartswith=q)
-            | Q(nik__startswith=q)
+            | Q(nik__startswith=ids)
         )
     if agency_id:
         qs = qs.filter(agency_id=agency_id)
