@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,22 +95,54 @@ def _settings_locked() -> MemberSettings:
     return MemberSettings.objects.select_for_update().get(pk=1)
 
 
+def _numbers_taken(numbers: list[str]) -> set[str]:
+    """Of ``numbers``, those another member already has, compared in upper case (a
+    number typed by hand as ``a00001`` is the pattern's ``A00001``)."""
+    return set(
+        Member.objects.annotate(n=Upper("number"))
+        .filter(n__in=[n.upper() for n in numbers])
+        .values_list("n", flat=True)
+    )
+
+
+# rounds of taken numbers skipped before the pattern is declared unusable
+_RESERVE_ROUNDS = 100
+
+
 def member_numbers_reserve(*, count: int, join_date: date, agency_code: str = "") -> list[str]:
     """Take ``count`` member numbers from the configured pattern (locks the settings row,
-    so two clerks never get the same number). Call inside a transaction."""
+    so two clerks never get the same number). Numbers some member already has (given by
+    hand or brought in by the import with the previous system's numbers) are skipped, so
+    the next registration never collides with them. Call inside a transaction."""
     s = _settings_locked()
-    out = []
-    for i in range(count):
+    out: list[str] = []
+    seq = s.next_seq
+    for _round in range(_RESERVE_ROUNDS):
+        want = count - len(out)
+        if want <= 0:
+            break
         try:
-            out.append(
-                s.number_pattern.format(seq=s.next_seq + i, year=join_date.year, agency=agency_code)
-            )
+            batch = [
+                s.number_pattern.format(seq=seq + i, year=join_date.year, agency=agency_code)
+                for i in range(want)
+            ]
         except (KeyError, IndexError, ValueError) as e:
             raise ApplicationError(
                 MemberErrors.NUMBER_PATTERN,
                 _("Pola nomor anggota tidak valid: %(e)s") % {"e": e},
             ) from None
-    s.next_seq += count
+        seq += want
+        taken = _numbers_taken(batch) | {n.upper() for n in out}
+        for n in batch:
+            if n.upper() not in taken:
+                out.append(n)
+                taken.add(n.upper())
+    if len(out) < count:
+        raise ApplicationError(
+            MemberErrors.NUMBER_PATTERN,
+            _("Pola nomor anggota tidak menghasilkan nomor baru yang belum dipakai."),
+        )
+    s.next_seq = seq
     s.save(update_fields=["next_seq", "updated_at"])
     return out
 
@@ -156,6 +189,51 @@ def _check_join_after_birth(out: dict[str, Any], *, instance: Member | None, err
             _("Tanggal masuk (%(j)s) sebelum tanggal lahir anggota menurut NIP (%(b)s).")
             % {"j": format_tanggal(join), "b": format_tanggal(birth)},
         )
+
+
+def _duplicate_nip(nip: str) -> ApplicationError:
+    return ApplicationError(
+        MemberErrors.DUPLICATE_NIP,
+        _("NIP %(n)s sudah terdaftar sebagai anggota lain.") % {"n": nip},
+        fields={"nip": [_("NIP sudah terdaftar.")]},
+    )
+
+
+def _duplicate_nik(nik: str) -> ApplicationError:
+    return ApplicationError(
+        MemberErrors.DUPLICATE_NIK,
+        _("NIK %(n)s sudah terdaftar sebagai anggota lain.") % {"n": nik},
+        fields={"nik": [_("NIK sudah terdaftar.")]},
+    )
+
+
+def _duplicate_number(number: str) -> ApplicationError:
+    return ApplicationError(
+        MemberErrors.DUPLICATE_NUMBER,
+        _("Nomor anggota %(n)s sudah dipakai.") % {"n": number},
+        fields={"number": [_("Nomor anggota sudah dipakai.")]},
+    )
+
+
+def _save_or_duplicate(member: Member, *, create: bool) -> None:
+    """Insert or save ``member``; a unique NIP, NIK or number taken meanwhile by another
+    clerk's committed registration (the explicit checks ran before it committed) is the
+    same refusal as when it was already there, not a server error."""
+    try:
+        with transaction.atomic():
+            if create:
+                member.save(force_insert=True)
+            else:
+                member.save()
+    except IntegrityError as e:
+        constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", "") or ""
+        if constraint == "members_member_nip_key":
+            raise _duplicate_nip(member.nip) from None
+        if constraint == "members_member_nik_key":
+            raise _duplicate_nik(member.nik) from None
+        if constraint == "members_member_number_key":
+            raise _duplicate_number(member.number) from None
+        raise
 
 
 def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None) -> dict:
@@ -221,17 +299,9 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
     if instance is not None:
         qs = qs.exclude(pk=instance.pk)
     if "nip" in out and qs.filter(nip=out["nip"]).exists():
-        raise ApplicationError(
-            MemberErrors.DUPLICATE_NIP,
-            _("NIP %(n)s sudah terdaftar sebagai anggota lain.") % {"n": out["nip"]},
-            fields={"nip": [_("NIP sudah terdaftar.")]},
-        )
+        raise _duplicate_nip(out["nip"])
     if "nik" in out and qs.filter(nik=out["nik"]).exists():
-        raise ApplicationError(
-            MemberErrors.DUPLICATE_NIK,
-            _("NIK %(n)s sudah terdaftar sebagai anggota lain.") % {"n": out["nik"]},
-            fields={"nik": [_("NIK sudah terdaftar.")]},
-        )
+        raise _duplicate_nik(out["nik"])
     if errors:
         first = next(iter(errors.values()))[0]
         raise ApplicationError(MemberErrors.INVALID, first, fields=errors)
@@ -276,17 +346,15 @@ def member_create(
             "take_home_pay": take_home_pay,
         }
     )
+    number = (number or "").strip()
     if number:
-        number = number.strip()
-        if Member.objects.filter(number=number).exists():
-            raise ApplicationError(
-                MemberErrors.DUPLICATE_NUMBER,
-                _("Nomor anggota %(n)s sudah dipakai.") % {"n": number},
-                fields={"number": [_("Nomor anggota sudah dipakai.")]},
-            )
+        # ``kp-001`` is ``KP-001``: the office reads and looks numbers up in any case
+        if Member.objects.filter(number__iexact=number).exists():
+            raise _duplicate_number(number)
     else:
         number = member_numbers_reserve(count=1, join_date=join_date, agency_code=agency.code)[0]
-    member = Member.objects.create(number=number, **data)
+    member = Member(number=number, **data)
+    _save_or_duplicate(member, create=True)
     audit_log(actor=by, action=MemberAudit.CREATE, target=member)
     return member
 
@@ -324,7 +392,7 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
         )
         setattr(member, field, new)
     if history:
-        member.save()
+        _save_or_duplicate(member, create=False)
         MemberChange.objects.bulk_create(history)
         audit_log(
             actor=by,
@@ -497,6 +565,11 @@ def heir_add(
     if errors:
         raise ApplicationError(MemberErrors.INVALID, next(iter(errors.values()))[0], fields=errors)
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        raise ApplicationError(
+            MemberErrors.NOT_ACTIVE,
+            _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
+        )
     taken = member.heirs.filter(is_active=True).aggregate(t=Sum("share_percent"))["t"] or 0
     if taken + share > 100:
         raise ApplicationError(

@@ -156,3 +156,20 @@ def test_clerk_deactivates_a_wrong_heir_on_the_member_page_then_adds_the_right_o
     assert member.changes.filter(field="heir", reason="akta cerai 2025").exists()
     _add(member, "Anak", D("100"))
     assert member.heirs.filter(is_active=True).count() == 1
+
+
+@pytest.mark.parametrize("status", ["deceased", "resigned"])
+def test_no_heir_added_to_a_member_who_has_left(member, status):
+    """Once the exit is settled the payout is made: an heir added afterwards (a share of
+    money already paid out) is refused, as taking one off is."""
+    from django.utils import timezone
+
+    from core.members.services import member_status_set
+
+    member_status_set(
+        member=member, status=status, on=timezone.localdate(), reason="keluar", by="tests"
+    )
+    with pytest.raises(ApplicationError) as e:
+        _add(member, "Ahli Baru", D("50"))
+    assert e.value.code == "member_not_active"
+    assert not Heir.objects.filter(member=member).exists()
