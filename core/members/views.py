@@ -70,11 +70,12 @@ def member_list(request):
             "status": status,
             "agencies": selectors.agency_list(),
             "statuses": Member.Status.choices,
+            "can_write": request.user.role in MONEY_WRITERS,
         },
     )
 
 
-@role_required(read=STAFF, write=MONEY_WRITERS)
+@role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
 def member_create(request):
     form = MemberForm(request.POST or None, initial={"join_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -86,7 +87,7 @@ def member_create(request):
     return render(request, "members/member_form.html", {"form": form, "member": None})
 
 
-@role_required(read=STAFF, write=MONEY_WRITERS)
+@role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
 def member_edit(request, pk: int):
     member = get_object_or_404(Member, pk=pk)
     form = MemberForm(request.POST or None, editing=True, initial=MemberForm.initial_for(member))
@@ -106,10 +107,14 @@ def agency_list(request):
     agencies = Agency.objects.all().order_by("name")
 
     agencies = agencies.annotate(active=Count("members", filter=Q(members__status="active")))
-    return render(request, "members/agency_list.html", {"agencies": agencies})
+    return render(
+        request,
+        "members/agency_list.html",
+        {"agencies": agencies, "can_write": request.user.role in MONEY_WRITERS},
+    )
 
 
-@role_required(read=STAFF, write=MONEY_WRITERS)
+@role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
 def agency_edit(request, pk: int | None = None):
     agency = get_object_or_404(Agency, pk=pk) if pk else None
     initial = (
