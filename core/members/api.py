@@ -179,6 +179,15 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
         member = self.get_object()
         ser = self.get_serializer(member, data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
+        # writable at registration only: a different value is refused, not dropped
+        # silently under a 200 (the same value sent back with the whole object passes)
+        fixed = {
+            k: [_("Kolom ini ditetapkan saat pendaftaran dan tidak dapat diubah.")]
+            for k in ("number", "join_date")
+            if k in ser.validated_data and ser.validated_data[k] != getattr(member, k)
+        }
+        if fixed:
+            raise serializers.ValidationError(fixed)
         changes = {k: v for k, v in ser.validated_data.items() if k in services.MEMBER_EDITABLE}
         reason = ser.validated_data.get("reason", "")
         member = services.member_update(member=member, by=request.user, reason=reason, **changes)
