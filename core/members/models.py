@@ -1,11 +1,15 @@
 """Member registry: agencies (instansi / satuan kerja), members, heirs, change history."""
 
+from decimal import InvalidOperation
+
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
+from core.common.money import format_rupiah
 
 from .validators import validate_nik, validate_nip, validate_phone
 
@@ -206,6 +210,40 @@ class MemberChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.field}: {self.old_value} → {self.new_value}"
+
+    # rows about something other than a column of the member
+    OTHER_LABELS = {"heir": _("ahli waris")}
+
+    @property
+    def field_label(self) -> str:
+        """The column as the forms name it, in the user's language (``take_home_pay`` →
+        "gaji bersih (take home pay)")."""
+        if self.field in self.OTHER_LABELS:
+            return str(self.OTHER_LABELS[self.field])
+        try:
+            return str(Member._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:  # a column since removed: its stored name
+            return self.field
+
+    def _shown(self, value: str) -> str:
+        if self.field == "status":
+            return str(dict(Member.Status.choices).get(value, value))
+        if self.field == "gender":
+            return str(dict(Member.Gender.choices).get(value, value))
+        if self.field == "take_home_pay" and value:
+            try:
+                return format_rupiah(value)
+            except (InvalidOperation, ValueError):
+                return value
+        return value
+
+    @property
+    def old_display(self) -> str:
+        return self._shown(self.old_value)
+
+    @property
+    def new_display(self) -> str:
+        return self._shown(self.new_value)
 
 
 class MemberImport(models.Model):
