@@ -35,6 +35,7 @@ class MemberErrors(StrEnum):
     NOT_ACTIVE = "member_not_active"
     NUMBER_PATTERN = "member_number_pattern"
     HEIR_SHARES_OVER = "member_heir_shares_over_100"
+    AGENCY_HAS_ACTIVE_MEMBERS = "agency_has_active_members"
 
 
 GOLONGAN_RE = re.compile(
@@ -511,6 +512,17 @@ def agency_update(
         treasurer_email=treasurer_email,
         instance=agency,
     )
+    if agency.is_active and not is_active:
+        # their wajib and instalments go on its deduction list every month
+        active = agency.members.filter(status=Member.Status.ACTIVE).count()
+        if active:
+            msg = _(
+                "Instansi %(a)s masih memiliki %(n)s anggota aktif: pindahkan mereka ke "
+                "instansi lain dulu sebelum menonaktifkannya."
+            ) % {"a": agency.name, "n": active}
+            raise ApplicationError(
+                MemberErrors.AGENCY_HAS_ACTIVE_MEMBERS, msg, fields={"is_active": [msg]}
+            )
     for k, v in clean.items():
         setattr(agency, k, v)
     agency.treasurer_name = treasurer_name.strip()
