@@ -523,13 +523,30 @@ def agency_update(
             raise ApplicationError(
                 MemberErrors.AGENCY_HAS_ACTIVE_MEMBERS, msg, fields={"is_active": [msg]}
             )
-    for k, v in clean.items():
+    new = {
+        **clean,
+        "treasurer_name": treasurer_name.strip(),
+        "address": address.strip(),
+        "is_active": is_active,
+    }
+    # what each column was and became: the treasurer's e-mail and phone are where the
+    # deduction lists go (the auditor asks who changed them, and from what)
+    changes = [
+        {"field": k, "old": getattr(agency, k), "new": v}
+        for k, v in new.items()
+        if getattr(agency, k) != v
+    ]
+    if not changes:
+        return agency
+    for k, v in new.items():
         setattr(agency, k, v)
-    agency.treasurer_name = treasurer_name.strip()
-    agency.address = address.strip()
-    agency.is_active = is_active
     agency.save()
-    audit_log(actor=by, action=MemberAudit.AGENCY_UPDATE, target=agency)
+    audit_log(
+        actor=by,
+        action=MemberAudit.AGENCY_UPDATE,
+        target=agency,
+        data={"fields": [c["field"] for c in changes], "changes": changes},
+    )
     return agency
 
 
