@@ -11,13 +11,20 @@ _ID_SEPARATORS = re.compile(r"[\s.\-]")
 _APOSTROPHES = "'’‘`´ʼ"
 
 
-def _name_contains(q: str) -> Q:
+def name_contains(q: str) -> Q:
     """Names containing ``q``, case-insensitive; an apostrophe in ``q`` matches any kind
     of apostrophe in the name."""
     if not any(c in _APOSTROPHES for c in q):
         return Q(full_name__icontains=q)
     parts = re.split(f"[{_APOSTROPHES}]", q)
     return Q(full_name__iregex=f"[{_APOSTROPHES}]".join(re.escape(p) for p in parts))
+
+
+def id_digits(q: str) -> str:
+    """A NIP or NIK as printed ("19850315 201001 1 001") or with dots: its digits;
+    anything else unchanged."""
+    digits = _ID_SEPARATORS.sub("", q)
+    return digits if digits.isascii() and digits.isdigit() else q
 
 
 def member_search(
@@ -27,11 +34,9 @@ def member_search(
     # names are stored with single spaces: so is the query
     q = " ".join((q or "").split())
     if q:
-        # a NIP or NIK as printed ("19850315 201001 1 001") or with dots: its digits
-        digits = _ID_SEPARATORS.sub("", q)
-        ids = digits if digits.isascii() and digits.isdigit() else q
+        ids = id_digits(q)
         qs = qs.filter(
-            _name_contains(q)
+            name_contains(q)
             | Q(nip__startswith=ids)
             | Q(number__iexact=q)
             | Q(number__istartswith=q)

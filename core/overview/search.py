@@ -14,6 +14,7 @@ from django.urls import reverse
 from core.ledger.models import Receipt
 from core.loans.models import Loan
 from core.members.models import Member
+from core.members.selectors import id_digits, name_contains
 from core.savings.models import SavingsTransaction
 from core.yearend.models import ShuPayout
 
@@ -47,14 +48,15 @@ class SearchResult:
 
 
 def _members(q: str) -> list[Hit]:
-    exact = Q(number__iexact=q) | Q(nip=q) | Q(nik=q)
-    prefix = Q(number__istartswith=q) | Q(nip__startswith=q) | Q(nik__startswith=q)
+    ids = id_digits(q)  # a NIP or NIK typed as printed, with spaces or dots
+    exact = Q(number__iexact=q) | Q(nip=ids) | Q(nik=ids)
+    prefix = Q(number__istartswith=q) | Q(nip__startswith=ids) | Q(nik__startswith=ids)
     rows = (
         Member.objects.filter(
-            Q(full_name__icontains=q)
+            name_contains(q)  # any apostrophe finds any other
             | Q(number__icontains=q)
-            | Q(nip__icontains=q)
-            | Q(nik__icontains=q)
+            | Q(nip__icontains=ids)
+            | Q(nik__icontains=ids)
         )
         .select_related("agency")
         .annotate(
