@@ -38,7 +38,14 @@ class HeirSerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        # DRF's own words are English ("Incorrect type") or technical ("primary key")
+        error_messages={
+            "does_not_exist": _("Instansi {pk_value} tidak ditemukan."),
+            "incorrect_type": _("Instansi harus berupa nomor id instansi (angka)."),
+        },
+    )
     agency_name = serializers.CharField(
         source="agency.name", read_only=True, default=None, allow_null=True
     )
