@@ -1,9 +1,11 @@
 """HTML forms of the member registry: they parse input; services validate the rules."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
+from core.common.money import parse_percent
 
 from .models import Agency, Member
 from .services import MAX_REASON, MAX_TAKE_HOME_PAY
@@ -89,9 +91,14 @@ class HeirForm(forms.Form):
     )
     nik = forms.CharField(label=_("NIK"), max_length=16, required=False)
     phone = forms.CharField(label=_("Telepon"), max_length=20, required=False)
-    share_percent = forms.DecimalField(
-        label=_("Bagian (%)"), max_digits=5, decimal_places=2, initial=100
-    )
+    # read as the page writes shares ("33,5"), with the one percentage reader
+    share_percent = forms.CharField(label=_("Bagian (%)"), max_length=20, initial="100")
+
+    def clean_share_percent(self):
+        try:
+            return parse_percent(self.cleaned_data["share_percent"], field=_("Bagian"), places=2)
+        except ValidationError as e:
+            raise forms.ValidationError(e.messages) from None
 
 
 class ImportUploadForm(forms.Form):

@@ -173,3 +173,32 @@ def test_no_heir_added_to_a_member_who_has_left(member, status):
         _add(member, "Ahli Baru", D("50"))
     assert e.value.code == "member_not_active"
     assert not Heir.objects.filter(member=member).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("33,5", D("33.5")), ("33,5%", D("33.5")), ("25", D("25"))]
+)
+def test_member_page_reads_the_share_as_the_app_writes_it(tenant_a, member, typed, stored):
+    """The page writes shares with a decimal comma ("Paling banyak 33,5%"); the clerk
+    types them back the same way and the share is recorded."""
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(f.user("petugas"))
+    r = c.post(
+        reverse("members:detail", args=[member.pk]),
+        {"full_name": "Anak Satu", "relationship": "anak", "share_percent": typed},
+    )
+    assert r.status_code == 302, r.context["heir_form"].errors
+    assert list(member.heirs.values_list("share_percent", flat=True)) == [stored]
+
+
+@pytest.mark.parametrize("typed", ["abc", "NaN", "33,555", "-5", "1e2"])
+def test_member_page_refuses_a_share_that_is_not_a_percentage(tenant_a, member, typed):
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(f.user("petugas"))
+    r = c.post(
+        reverse("members:detail", args=[member.pk]),
+        {"full_name": "Anak Satu", "relationship": "anak", "share_percent": typed},
+    )
+    assert r.status_code == 200
+    assert r.context["heir_form"].errors["share_percent"]
+    assert not member.heirs.exists()
