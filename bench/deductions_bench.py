@@ -25,7 +25,7 @@ through the same services the screens call, it times:
   excess); timed to the last commit.
   ``--post sequential`` posts the batches one after the other in this process instead;
   there ``BENCH_PROFILE=1`` profiles one batch (``BENCH_PROFILE_AT=n``, default the
-  first) and ``BENCH_SQL=1`` times each SQL statement of the second. It prints the CPU
+  first; ``BENCH_PROFILE_OUT=file`` also saves it for pstats) and ``BENCH_SQL=1`` times each SQL statement of the second. It prints the CPU
   the posting took in this process and in its PostgreSQL backend (from /proc), which
   compares two codes on a busy machine better than wall time does.
 
@@ -504,6 +504,8 @@ def run(
                 ):
                     prof = cProfile.Profile()
                     prof.runcall(deduction_import_post, imp=imp, by=user)
+                    if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats / snakeviz
+                        prof.dump_stats(os.environ["BENCH_PROFILE_OUT"])
                     sort = "tottime" if os.environ["BENCH_PROFILE"] == "tottime" else "cumulative"
                     pstats.Stats(prof).sort_stats(sort).print_stats(45)
                 else:

@@ -92,3 +92,81 @@ def test_init_signal_receivers_get_djangos_path(in_tenant_a):
     finally:
         signals.post_init.disconnect(receiver, sender=Member)
     assert seen == [member.pk]
+
+
+def _same_unsaved(fast, slow) -> None:
+    assert type(fast) is type(slow)
+    assert {k: v for k, v in fast.__dict__.items() if k != "_state"} == {
+        k: v for k, v in slow.__dict__.items() if k != "_state"
+    }
+    assert (fast._state.adding, fast._state.db) == (slow._state.adding, slow._state.db)
+    assert fast._state.fields_cache == slow._state.fields_cache
+
+
+@pytest.mark.django_db
+def test_new_unsaved_equals_djangos_init(in_tenant_a):
+    """``new_unsaved`` builds the instance ``Model.__init__`` builds: defaults filled, a
+    related instance cached and its id set, an id given by attname kept, ``_state``."""
+    from decimal import Decimal
+
+    from core.common.loading import new_unsaved
+    from core.loans.models import Repayment
+    from core.savings.models import SavingsTransaction
+
+    user = f.user("bendahara")
+    member = f.MemberFactory()
+    product = SavingsProduct.objects.filter(kind=SavingsProduct.Kind.SUKARELA).first()
+    account = savings_account_open(member=member, product=product, on=date(2026, 1, 5))
+    for by in (user, None):
+        kwargs = {
+            "account": account,
+            "on": date(2026, 2, 1),
+            "kind": SavingsTransaction.Kind.PAYROLL,
+            "channel": SavingsTransaction.Channel.PAYROLL,
+            "amount": Decimal("50000"),
+            "delta": Decimal("50000"),
+            "balance_after": Decimal("50000"),
+            "receipt_number": None,
+            "memo": "Potong gaji",
+            "created_by": by,
+            "journal_entry_id": None,
+        }
+        _same_unsaved(new_unsaved(SavingsTransaction, **kwargs), SavingsTransaction(**kwargs))
+    loan = Loan(pk=7, number="PJ-1", member=member)
+    kwargs = {
+        "penalty_rows_before": [],
+        "loan": loan,
+        "paid_on": date(2026, 2, 1),
+        "amount": Decimal("100"),
+        "created_by": user,
+        "entry_id": 12,
+    }
+    fast, slow = new_unsaved(Repayment, **kwargs), Repayment(**kwargs)
+    _same_unsaved(fast, slow)
+    assert fast.loan_id == 7 and fast.loan is loan and fast.entry_id == 12
+    # mutable defaults are fresh per instance, as __init__'s
+    assert new_unsaved(Repayment, loan=loan).penalty_rows_before is not (
+        new_unsaved(Repayment, loan=loan).penalty_rows_before
+    )
+
+
+@pytest.mark.django_db
+def test_new_unsaved_refuses_what_init_refuses(in_tenant_a):
+    from core.common.loading import new_unsaved
+    from core.loans.models import Repayment
+
+    with pytest.raises(TypeError):
+        new_unsaved(Repayment, no_such_field=1)
+    with pytest.raises(ValueError):  # not a Loan: the descriptor's own check
+        new_unsaved(Repayment, loan=f.MemberFactory())
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    signals.post_init.connect(receiver, sender=Repayment)
+    try:
+        rep = new_unsaved(Repayment, entry_id=3)
+    finally:
+        signals.post_init.disconnect(receiver, sender=Repayment)
+    assert seen == [rep]  # receivers listening: Django's __init__
