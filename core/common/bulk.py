@@ -112,10 +112,6 @@ def array_text(values) -> str | None:
         return "{" + ",".join(map(str, values)) + "}"
     if kinds == {date}:
         return "{" + ",".join(map(date.isoformat, values)) + "}"
-    if kinds == {datetime} and all(v.tzinfo is not None for v in values):
-        return "{" + ",".join(['"' + v.isoformat() + '"' for v in values]) + "}"
-    if kinds == {str}:  # plain str only (a str enum goes below, by its value)
-        return "{" + ",".join(map(_quoted, values)) + "}"
     parts = []
     for v in values:
         e = _element(v)

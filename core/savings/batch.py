@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log_bulk
 from core.common.bulk import bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
-from core.common.loading import new_unsaved
 from core.ledger.services import LineSpec
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
@@ -85,8 +84,7 @@ def savings_deposits_apply_bulk(
         product = account.product
         account.balance = account.balance + amount
         account.updated_at = now
-        txn = new_unsaved(
-            SavingsTransaction,
+        txn = SavingsTransaction(
             account=account,
             on=on,
             kind=d.kind,

@@ -11,7 +11,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.bulk import array_text
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
@@ -227,16 +226,11 @@ def inactive_member_rows(imp: DeductionImport) -> list[dict]:
     if not rows:
         return []
     out = []
-    # the line ids as one array parameter (not one placeholder each: a batch has hundreds)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT l.id, l.nip, m.status FROM {DeductionLine._meta.db_table} l"
-            f" JOIN {Member._meta.db_table} m ON m.id = l.member_id"
-            " WHERE l.id = ANY(%s::bigint[]) AND m.status <> %s",
-            [array_text(sorted(rows)), Member.Status.ACTIVE],
-        )
-        found = cur.fetchall()
-    for line_id, nip, status in found:
+    for line_id, nip, status in (
+        DeductionLine.objects.filter(pk__in=list(rows))
+        .exclude(member__status=Member.Status.ACTIVE)
+        .values_list("id", "nip", "member__status")
+    ):
         r = rows[line_id]
         out.append(_inactive_error(r["row"], nip, status, Decimal(r["amount"])))
     return sorted(out, key=lambda e: e["row"])

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.batch import gc_paused, jit_off
-from core.common.bulk import array_text, bulk_update_values
+from core.common.bulk import bulk_update_values
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
@@ -186,15 +186,11 @@ def _redirects_mark(plans: list[MemberPlan]) -> None:
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True)
         if j + pr > 0
     }
-    running: set[int] = set()
-    if loan_ids:  # the ids as one array (not hundreds of parameters to compile and parse)
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT id FROM {Loan._meta.db_table} WHERE id = ANY(%s::bigint[])"
-                " AND status = %s",
-                [array_text(sorted(loan_ids)), Loan.Status.DISBURSED],
-            )
-            running = {row[0] for row in cur.fetchall()}
+    running = set(
+        Loan.objects.filter(pk__in=loan_ids, status=Loan.Status.DISBURSED).values_list(
+            "pk", flat=True
+        )
+    )
     pay = {
         int(x["account_id"]): amt
         for p in plans
@@ -293,19 +289,17 @@ def _posted_alloc(ln: DeductionLine) -> A.Allocation:
     )
 
 
-def _members_hold(imp: DeductionImport) -> bool:
+def _members_hold(imp: DeductionImport) -> None:
     """Lock the members of ``imp``'s agency on its run FOR SHARE, in id order (one
-    statement); they stay locked until the batch commits. True when one of them is no
-    longer active (then ``inactive_member_rows`` tells which rows it concerns)."""
+    statement); they stay locked until the batch commits."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT m.id, m.status FROM members_member m WHERE m.id IN ("
+            "SELECT m.id FROM members_member m WHERE m.id IN ("
             " SELECT l.member_id FROM deductions_deductionline l"
             " WHERE l.run_id = %s AND l.agency_id = %s)"
             " ORDER BY m.id FOR SHARE OF m",
             [imp.run_id, imp.agency_id],
         )
-        return any(status != Member.Status.ACTIVE for _id, status in cur.fetchall())
 
 
 def _inject_failure_point(name: str) -> None:
@@ -424,9 +418,9 @@ def _import_post(
     # the batch's members held until commit (FOR SHARE): an exit of one of them (it locks
     # the member FOR UPDATE) waits for this batch; one that committed first is seen by
     # the check below
-    someone_left = _members_hold(imp)
+    _members_hold(imp)
     # an exit settled after the re-check above: refused by row, nothing written
-    left = inactive_member_rows(imp) if someone_left else []
+    left = inactive_member_rows(imp)
     if left:
         raise _inactive_members_error(left)
     _inject_failure_point("after_member_check")
@@ -705,11 +699,8 @@ class _Paid:
     detail: dict = field(default_factory=dict)
 
 
-_CENT = Decimal("0.01")
-
-
 def _s(v: Decimal) -> str:
-    return str(Decimal(v).quantize(_CENT))
+    return str(Decimal(v).quantize(Decimal("0.01")))
 
 
 def _destinations_actual(b: _Batch) -> dict[int, _Paid]:

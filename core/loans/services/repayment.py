@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
-from core.common.loading import new_unsaved
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
 from core.ledger.services import receipt_number_take
@@ -433,8 +432,7 @@ def _repayment_new(
     """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``.
     ``penalty_rows_before``: the rows' penalty state the payment advanced, as it was
     (``_spread_to_rows``)."""
-    return new_unsaved(
-        Repayment,
+    return Repayment(
         penalty_rows_before=penalty_rows_before or [],
         loan=loan,
         paid_on=on,
