@@ -349,11 +349,19 @@ class InterestTaxRow:
 def interest_tax_report(*, year: int, month: int) -> list[InterestTaxRow]:
     """The month's PPh on savings interest per member (the bendahara's bukti potong list):
     gross interest credited on all their accounts, the final tax withheld, the net; only
-    members with interest in the month, by member number."""
+    members with interest in the month, by member number. Movements of a reversed run
+    are left out (they were taken back)."""
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
     rows = (
-        SavingsTransaction.objects.filter(on__gte=first, on__lte=last, kind__in=["interest", "tax"])
+        SavingsTransaction.objects.filter(
+            on__gte=first,
+            on__lte=last,
+            kind__in=["interest", "tax"],
+            # a reversed run's interest and tax were taken back: never the member's (as
+            # the tax computation, ``services.interest._member_month_interest``)
+            reversed_by__isnull=True,
+        )
         .values(
             "account__member_id",
             "account__member__number",
