@@ -18,6 +18,7 @@ from core.common.errors import ApplicationError
 from core.common.money import round_rupiah
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
+from core.members.models import Member
 from core.savings.audit import SavingsAudit
 
 from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
@@ -87,8 +88,9 @@ def tax_shares(tax: Decimal, interests: list[Decimal]) -> list[Decimal]:
 
 
 def _member_month_interest(*, member_ids, product, first: date, last: date):
-    """Interest already credited, and PPh already withheld, in the month on the members'
-    accounts of OTHER products (their own interest runs): {member: (gross, tax)}."""
+    """Interest already credited in the month on the members' accounts of OTHER products
+    (their own interest runs), and PPh already withheld by those runs (on any of the
+    member's accounts): {member: (gross, tax)}."""
     rows = (
         SavingsTransaction.objects.filter(
             account__member_id__in=list(member_ids),
@@ -97,7 +99,9 @@ def _member_month_interest(*, member_ids, product, first: date, last: date):
             kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
             reversed_by__isnull=True,  # a reversed run's interest no longer counts
         )
-        .exclude(account__product=product)
+        # this product's own interest is this run's; but PPh another product's run
+        # withheld here (``_tax_elsewhere``) was withheld already
+        .exclude(account__product=product, kind=SavingsTransaction.Kind.INTEREST)
         .values("account__member_id")
         .annotate(
             g=Sum("amount", filter=Q(kind="interest"), default=ZERO),
@@ -171,6 +175,9 @@ def interest_month_compute(
             account_id__in=list(accounts), on__gte=first, on__lte=last
         )
         .exclude(voided)
+        # PPh of the month (another product's run may withhold it here, on the month's
+        # last day) is the month's result, not a balance the month earns on
+        .exclude(kind=SavingsTransaction.Kind.TAX)
         .values_list("account_id", "on", "delta")
     ):
         moves.setdefault(aid, []).append((on, delta))
@@ -237,15 +244,23 @@ def interest_month_post(
     ``accounts``, dated the month's last day: interest and tax as two movements per
     account, and ONE entry: Dr savings interest expense / Cr the product's control account
     per member (net) / Cr tax payable. Returns (entry or None, gross, tax, accounts)."""
-    last = month_bounds(year, month)[1]
+    first, last = month_bounds(year, month)
     gross_total = tax_total = ZERO
     lines: list[LineSpec] = []
     txns = []
+    # member -> the part of their tax their account here cannot bear
+    excess: dict[int, Decimal] = {}
     n = 0
     for aid, acc in accounts.items():
         interest, tax = amounts.get(aid, (ZERO, ZERO))
         if interest <= 0:
             continue
+        # the member's tax may include the PPh on another product's interest of the month
+        # (the threshold is per member): what exceeds this account's balance is withheld
+        # from the accounts that interest went to (below), never below zero here
+        if tax > acc.balance + interest:
+            excess[acc.member_id] = excess.get(acc.member_id, ZERO) + tax - acc.balance - interest
+            tax = acc.balance + interest
         txns.append(
             _write(
                 account=acc,
@@ -287,6 +302,13 @@ def interest_month_post(
         gross_total += interest
         tax_total += tax
         n += 1
+    if excess:
+        more_txns, more_lines = _tax_elsewhere(
+            product=product, excess=excess, first=first, last=last, by=by
+        )
+        txns += more_txns
+        lines += more_lines
+        tax_total += sum(excess.values(), ZERO)
     entry = None
     if gross_total > 0:
         head = [LineSpec(account=account_for_role("savings_interest_expense"), debit=gross_total)]
@@ -302,6 +324,61 @@ def interest_month_post(
         )
         transactions_link_entry(transactions=txns, entry=entry)
     return entry, gross_total, tax_total, n
+
+
+def _tax_elsewhere(
+    *, product: SavingsProduct, excess: dict[int, Decimal], first: date, last: date, by
+) -> tuple[list, list[LineSpec]]:
+    """Withhold ``excess`` (member -> PPh their account in ``product`` could not bear)
+    from the member's open accounts of other products credited with jasa in the month
+    (the interest the tax is on), in pk order, each down to zero at most: a ``tax``
+    movement dated the month's last day and a debit on that product's control account
+    for the member. Refused (nothing written) when they do not hold it either."""
+    others = (
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("product__account", "member")
+        .filter(member_id__in=list(excess), status=SavingsAccount.Status.OPEN)
+        .exclude(product=product)
+        .filter(pk__in=_credited_in_month(first, last))
+        .order_by("pk")
+    )
+    txns, lines = [], []
+    left = dict(excess)
+    for acc in others:
+        take = min(left.get(acc.member_id, ZERO), acc.balance)
+        if take <= 0:
+            continue
+        left[acc.member_id] -= take
+        txns.append(
+            _write(
+                account=acc,
+                kind=SavingsTransaction.Kind.TAX,
+                channel=SavingsTransaction.Channel.INTERNAL,
+                amount=take,
+                delta=-take,
+                on=last,
+                by=by,
+                memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": last.month, "y": last.year},
+                receipt_number=None,
+            )
+        )
+        lines.append(
+            LineSpec(
+                account=acc.product.account, debit=take, member_id=acc.member_id, memo=acc.number
+            )
+        )
+    short = {mid: amt for mid, amt in left.items() if amt > 0}
+    if short:
+        names = ", ".join(str(m) for m in Member.objects.filter(pk__in=list(short)))
+        raise ApplicationError(
+            SavingsErrors.INSUFFICIENT,
+            _(
+                "PPh jasa simpanan %(m)02d/%(y)s tidak dapat dipotong seluruhnya: saldo "
+                "rekening anggota %(n)s tidak cukup."
+            )
+            % {"m": last.month, "y": last.year, "n": names},
+        )
+    return txns, lines
 
 
 def _next_month(year: int, month: int) -> tuple[int, int]:
