@@ -36,6 +36,7 @@ class SavingsErrors(StrEnum):
     REVERSAL_DONE = "savings_already_reversed"
     REVERSAL_LATER = "savings_reversal_later_depends"
     REVERSAL_PERIOD_CLOSED = "savings_reversal_period_closed"
+    REVERSAL_INTEREST_RUN = "savings_reversal_interest_run"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
 from core.savings.audit import SavingsAudit
 
-from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
+from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
 from .apply import (
     savings_deposit_apply,
@@ -21,6 +21,7 @@ from .apply import (
     transactions_link_entry,
 )
 from .common import SavingsErrors, receipt_number_next
+from .interest import month_bounds
 from .reversal import check_period_open, savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
@@ -133,8 +134,8 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     is closed, when the transaction was cancelled already (the sub-ledger half and its
     checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
     when its month is closed (``savings_reversal_period_closed``, as every module's
-    reversal).
-    Audited."""
+    reversal), or when dated back into a month whose jasa simpanan was run already
+    (``savings_reversal_interest_run``). Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
             CommonErrors.PERMISSION_DENIED,
@@ -164,6 +165,23 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     label = original.receipt_number or f"#{original.pk}"
     check_period_open(entry.date, _("Transaksi %(r)s") % {"r": label})
     account = _lock(original.account)
+    # dated back into a month whose jasa was paid already: that month's balances (which
+    # the jasa was paid on) would change after the fact
+    run = (
+        InterestRun.objects.filter(product_id=account.product_id, reversed_at__isnull=True)
+        .order_by("-year", "-month")
+        .first()
+    )
+    if run is not None and on <= month_bounds(run.year, run.month)[1]:
+        raise ApplicationError(
+            SavingsErrors.REVERSAL_INTEREST_RUN,
+            _(
+                "Jasa simpanan %(p)s bulan %(m)02d/%(y)s sudah dihitung; pembatalan tidak "
+                "dapat bertanggal %(d)s (paling awal sesudah bulan itu)."
+            )
+            % {"p": account.product.name, "m": run.month, "y": run.year, "d": on.isoformat()},
+            fields={"date": [_("Bulan ini sudah dihitung jasanya.")]},
+        )
 
     def overdrawn(account: SavingsAccount) -> ApplicationError:
         return ApplicationError(
