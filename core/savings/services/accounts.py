@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import add_months
 from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
@@ -57,12 +58,19 @@ def savings_account_open(
     monthly_amount: Decimal | None = None,
     payout_date: date | None = None,
 ) -> SavingsAccount:
-    """Open a member's account in a product (inside the caller's transaction)."""
+    """Open a member's account in a product (inside the caller's transaction). A
+    berjangka account takes the product's payout date unless that date has passed by
+    ``on``: it then matures when the term has run from ``on``."""
     _check_openable(member, product)
     if SavingsAccount.objects.filter(member=member, product=product, status="open").exists():
         raise _already_open(product)
     if product.kind == SavingsProduct.Kind.BERJANGKA:
         monthly_amount = clean_amount(monthly_amount or product.amount)
+        if payout_date is None and product.payout_date and product.payout_date <= on:
+            # the product's payout date has passed (last year's, not moved yet): the
+            # account would be withdrawable at once and never on a deduction list; it
+            # matures when its term has run from opening instead
+            payout_date = add_months(on, product.term_months) if product.term_months else None
         payout_date = payout_date or product.payout_date
     try:
         with transaction.atomic():
