@@ -26,3 +26,7 @@ class BillingAudit(StrEnum):
     TRIAL_STARTED = "billing.trial_started"
     WEBHOOK_FLAGGED = "billing.webhook_flagged"
     WITHIN_LIMIT = "billing.within_limit"
+    CREDIT_ADDED = "billing.credit_added"
+    CREDIT_APPLIED = "billing.credit_applied"
+    CREDIT_REFUNDED = "billing.credit_refunded"
+    INVOICE_PAID_BY_CREDIT = "billing.invoice_paid_by_credit"

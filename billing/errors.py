@@ -17,3 +17,4 @@ class BillingErrors(StrEnum):
     ALREADY_SUBSCRIBED = "already_subscribed"
     CARD_ACTIVE = "card_subscription_active"
     TRANSFER_AWAITING = "transfer_awaiting_confirmation"
+    CREDIT_INVALID = "credit_invalid"

@@ -185,6 +185,12 @@ class Invoice(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     interval = models.CharField(max_length=10, choices=Interval.choices)
     amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    # The cooperative's credit (CreditEntry) taken off this bank-transfer invoice when it
+    # was issued: the transfer due is amount - credit_applied (amount stays the taxed
+    # price, as the tax invoice shows it).
+    credit_applied = models.DecimalField(
+        _("dikurangi kredit (Rp)"), max_digits=14, decimal_places=0, default=0
+    )
     # Tax (PPN): amount = dpp + ppn, at ppn_rate (a fraction, e.g. 0.11).
     dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0, null=True)
     ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0, null=True)
@@ -225,10 +231,74 @@ class Invoice(models.Model):
                 condition=Q(dpp__isnull=True) | Q(amount=F("dpp") + F("ppn")),
                 name="billing_invoice_dpp_plus_ppn_is_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(credit_applied__gte=0) & Q(credit_applied__lte=F("amount")),
+                name="billing_invoice_credit_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def amount_due(self):
+        """What is to be transferred: the amount less the credit applied."""
+        return self.amount - self.credit_applied
+
+
+class CreditEntry(models.Model):
+    """One movement of a subscription's credit (kredit/saldo) in whole rupiah: money
+    paid that is no longer owed (+), credit taken off an invoice or refunded by bank
+    (-), credit given back from a voided invoice (+). Immutable: a correction is a
+    new entry. The balance is the sum of the amounts, kept on each entry as
+    ``balance_after``; entries of a subscription are numbered 1, 2, 3… (``seq``), so
+    two writers computing from the same last entry cannot both commit (unique), and
+    the database refuses a negative balance."""
+
+    class Reason(models.TextChoices):
+        UPGRADE_DIFFERENCE = "upgrade_difference", _("Selisih naik paket tidak terpakai")
+        APPLIED = "applied", _("Dipakai untuk tagihan")
+        INVOICE_VOIDED = "invoice_voided", _("Tagihan dibatalkan, kredit dikembalikan")
+        REFUND = "refund", _("Dikembalikan lewat transfer bank")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="credit_entries"
+    )
+    seq = models.PositiveIntegerField()
+    amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    balance_after = models.DecimalField(_("saldo (Rp)"), max_digits=14, decimal_places=0)
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    note = models.TextField(_("keterangan"), blank=True)
+    # The invoice the credit came from (an upgrade's paid difference) or went to.
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    # The period (its first day) an upgrade's difference was paid for: credited once.
+    for_period_start = models.DateField(null=True, blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("kredit langganan")
+        verbose_name_plural = _("kredit langganan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "seq"], name="billing_credit_entry_seq_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="billing_credit_balance_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="billing_credit_amount_not_zero"),
+            models.UniqueConstraint(
+                fields=["invoice", "for_period_start"],
+                condition=Q(reason="upgrade_difference"),
+                name="billing_credit_upgrade_difference_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} · {self.seq} · {self.amount}"
 
 
 class InvoiceSequence(models.Model):

@@ -75,6 +75,8 @@ def tenant_billing(request):
             "open_invoice": open_invoice,
             "rejected_proof": rejected,
             "notices": sub.notices.all()[:5],
+            "credit": services.credit_balance(subscription=sub),
+            "credit_entries": list(sub.credit_entries.select_related("invoice")[:20]),
             "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,

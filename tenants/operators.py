@@ -30,6 +30,7 @@ ACTIONS: dict[str, frozenset] = {
     "extend_trial": frozenset({BILLING, ADMIN}),
     "change_plan": frozenset({BILLING, ADMIN}),
     "record_payment": frozenset({BILLING, ADMIN}),
+    "refund_credit": frozenset({BILLING, ADMIN}),
     "retry_provisioning": frozenset({ADMIN}),
     "add_domain": frozenset({ADMIN}),
     "export": frozenset({ADMIN}),

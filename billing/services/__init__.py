@@ -20,6 +20,7 @@ from .common import (
     period_end_for,
     plan_fits_check,
 )
+from .credit import credit_balance, credit_refund_record
 from .daily import (
     bank_reminders_send,
     billing_sweep,
@@ -62,6 +63,8 @@ __all__ = [
     "card_subscription_end",
     "card_subscription_end_last",
     "card_subscription_ending",
+    "credit_balance",
+    "credit_refund_record",
     "default_plan",
     "invoice_number_next",
     "invoice_tax_fields",

@@ -29,6 +29,12 @@ from .common import (
     _token,
     period_end_for,
 )
+from .credit import (
+    _credited_for,
+    credit_apply,
+    credit_return_for_void,
+    upgrade_differences_credit,
+)
 
 
 @transaction.atomic
@@ -95,6 +101,8 @@ def bank_invoice_issue(
         invoice_void(
             sub=sub, invoice=inv, by=by, reason=_("Diganti tagihan %(n)s") % {"n": invoice.number}
         )
+    card_bills = sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES
+    taken = Decimal(0) if card_bills else credit_apply(sub=sub, invoice=invoice, by=by)
     _audit(
         actor=by,
         action=BillingAudit.BANK_INVOICE_ISSUED,
@@ -103,9 +111,14 @@ def bank_invoice_issue(
             "invoice": invoice.number,
             "reference": invoice.reference,
             "amount": str(invoice.amount),
+            "credit_applied": str(taken),
             "kind": kind,
         },
     )
+    if invoice.amount > 0 and invoice.amount_due == 0:
+        # Wholly covered by the cooperative's credit: paid at once, as a confirmed
+        # transfer would be (audited billing.invoice_paid_by_credit).
+        _invoice_paid(sub=sub, inv=invoice, by=by, note="", by_credit=True)
     return invoice
 
 
@@ -114,6 +127,7 @@ def invoice_void(*, sub: Subscription, invoice: Invoice, by, reason: str) -> Inv
     Audited with the reason, as every change to what a cooperative owes."""
     invoice.status = Invoice.Status.VOID
     invoice.save(update_fields=["status"])
+    _void_credit(sub=sub, invoice=invoice, by=by)
     _audit(
         actor=by,
         action=BillingAudit.BANK_INVOICE_VOIDED,
@@ -130,6 +144,21 @@ def invoice_void(*, sub: Subscription, invoice: Invoice, by, reason: str) -> Inv
         },
     )
     return invoice
+
+
+def _void_credit(*, sub: Subscription, invoice: Invoice, by) -> None:
+    """What a voided invoice leaves to the cooperative's credit: the credit taken off
+    it, and, for a later period's invoice, what paid upgrades added for that period
+    (it is billed again in full, or paid otherwise: the difference is not owed)."""
+    credit_return_for_void(sub=sub, invoice=invoice, by=by)
+    if invoice.kind == Invoice.Kind.SUBSCRIPTION and invoice.period_start is not None:
+        upgrade_differences_credit(
+            sub=sub,
+            renewal=invoice,
+            by=by,
+            reason=_("Tagihan %(n)s yang selisihnya sudah dibayar dibatalkan")
+            % {"n": invoice.number},
+        )
 
 
 def invoice_number_next(*, on: date) -> str:
@@ -237,6 +266,13 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             % {"n": inv.number, "s": inv.get_status_display()},
         )
     _refuse_while_card_bills(sub)
+    return _invoice_paid(sub=sub, inv=inv, by=operator, note=note, by_credit=False)
+
+
+def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: bool) -> Invoice:
+    """A (locked) open bank-transfer invoice of a (locked) subscription is paid: by a
+    transfer an operator confirmed, or wholly by the cooperative's credit."""
+    operator = by
     now = timezone.now()
     today = timezone.localdate(now)
     was = sub.status
@@ -256,7 +292,7 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             inv.period_end = period_end_for(today, inv.interval) - timedelta(days=1)
     inv.status = Invoice.Status.PAID
     inv.paid_at = now
-    inv.confirmed_by = operator
+    inv.confirmed_by = None if by_credit else operator
     inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
     if inv.kind == Invoice.Kind.SUBSCRIPTION:
         # Another unpaid invoice for (part of) this period is not owed any more: the
@@ -323,17 +359,26 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     _status_set(
         sub=sub,
         status=S.ACTIVE,
-        reason=_("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference},
+        reason=(
+            _("Tagihan %(n)s dibayar dengan kredit") % {"n": inv.number}
+            if by_credit
+            else _("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference}
+        ),
         actor=operator,
     )
     _audit(
         actor=operator,
-        action=BillingAudit.BANK_TRANSFER_CONFIRMED,
+        action=(
+            BillingAudit.INVOICE_PAID_BY_CREDIT
+            if by_credit
+            else BillingAudit.BANK_TRANSFER_CONFIRMED
+        ),
         target=inv,
         reason=note,
         data={
             "cooperative": sub.cooperative.slug,
             "amount": str(inv.amount),
+            "credit_applied": str(inv.credit_applied),
             "reference": inv.reference,
             "kind": inv.kind,
             "period": [inv.period_start.isoformat(), inv.period_end.isoformat()],
@@ -364,6 +409,7 @@ def _upgrade_covering(
             period_end__gte=start,
             pk__gt=inv.pk,
         )
+        .exclude(_credited_for(start))  # its difference for that period was credited
         .select_related("plan")
         .order_by("-pk")
         .first()
@@ -411,6 +457,7 @@ def _bank_invoices_void_for_card(
             continue
         inv.status = Invoice.Status.VOID
         inv.save(update_fields=["status"])
+        _void_credit(sub=sub, invoice=inv, by=by)
         voided.append(inv)
         _audit(
             actor=by,

@@ -24,6 +24,7 @@ from .common import (
     _status_set,
     log,
 )
+from .credit import upgrade_differences_credit
 from .plans import _paid_invoice_now, renewal_plan
 
 # -- daily work ---------------------------------------------------------------------------
@@ -168,6 +169,15 @@ def _scheduled_plan_apply(*, sub: Subscription, now: datetime) -> bool:
     if paid is None or (paid.plan_id, paid.interval) != due:
         return False
     old = f"{sub.plan.code}/{sub.interval}"
+    # The period runs on the plan it was paid for: what upgrades added for it (to a
+    # dearer plan given up since) is no longer owed and is credited.
+    upgrade_differences_credit(
+        sub=sub,
+        renewal=paid,
+        by="system",
+        reason=_("Periode %(n)s berjalan dengan paket %(plan)s")
+        % {"n": paid.number, "plan": paid.plan.name},
+    )
     sub.plan, sub.interval = paid.plan, paid.interval
     sub.next_plan, sub.next_interval = None, ""
     if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):

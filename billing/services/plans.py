@@ -30,6 +30,7 @@ from .common import (
     _require_reason,
     log,
 )
+from .credit import _credited_for
 
 # Stripe Checkout takes a trial end (subscription_data.trial_end) at least 48 hours
 # ahead; a few minutes more for the time the request takes.
@@ -238,7 +239,9 @@ def _bank_plan_change_in_paid_period(
                     kind=Invoice.Kind.PRORATION,
                     status=Invoice.Status.PAID,
                     period_end__gte=later.period_start,
-                ).select_related("plan")
+                )
+                .exclude(_credited_for(later.period_start))  # given back as credit
+                .select_related("plan")
             ]
             already = max(p.price_for(later.interval) for p in paid_on)
             amount += max(plan.price_for(later.interval) - already, Decimal(0))
@@ -262,6 +265,7 @@ def _bank_plan_change_in_paid_period(
             period=(today, period_end),
         )
         data |= {"invoice": invoice.number, "amount": str(amount)}
+        sub.refresh_from_db()  # paid at once when the credit covered it
         _audit(
             actor=by, action=BillingAudit.PLAN_UPGRADE_INVOICED, target=sub.cooperative, data=data
         )

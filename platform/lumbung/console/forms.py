@@ -42,6 +42,16 @@ class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(label=_("Saya yakin dan bertanggung jawab atas tindakan ini"))
 
 
+class CreditRefundForm(ConfirmForm):
+    """A refund of the cooperative's credit, paid out by bank transfer."""
+
+    amount = forms.CharField(
+        label=_("Jumlah dikembalikan (Rp)"),
+        max_length=20,
+        help_text=_("Rupiah utuh, mis. 1500000 atau 1.500.000."),
+    )
+
+
 class TrialForm(ConfirmForm):
     days = forms.IntegerField(label=_("Tambah hari"), min_value=1, max_value=365, initial=14)
 

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from billing.models import Invoice, Subscription, WebhookEvent
 from billing.selectors import invoices_overdue, proofs_waiting_too_long
+from billing.services.credit import credit_balance as billing_credit_balance
 from core.audit.models import AuditEvent
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
 from tenants.schema_template import TEMPLATE_SCHEMA, missing_migrations, template_state
@@ -152,6 +153,8 @@ def tenant_detail(*, cooperative: Cooperative) -> dict:
     return {
         "sub": sub,
         "invoices": list(sub.invoices.select_related("plan")[:24]) if sub else [],
+        "credit": billing_credit_balance(subscription=sub) if sub else None,
+        "credit_entries": list(sub.credit_entries.select_related("invoice")[:24]) if sub else [],
         "domains": list(cooperative.domains.order_by("-is_primary", "domain")),
         "stats": TenantStats.objects.filter(cooperative=cooperative).first(),
         "usage": list(TenantUsageDaily.objects.filter(cooperative=cooperative)[:60]),

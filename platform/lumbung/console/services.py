@@ -312,13 +312,18 @@ def _payment_record(
         invoice = billing.bank_invoice_issue(
             subscription=sub, plan=plan, interval=interval, by=operator
         )
-    invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
+    if invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
+        invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     audit_log(
         actor=operator,
         action=ConsoleAudit.CONSOLE_PAYMENT_RECORDED,
         target=cooperative,
         reason=reason,
-        data={"invoice": invoice.number, "amount": str(invoice.amount)},
+        data={
+            "invoice": invoice.number,
+            "amount": str(invoice.amount),
+            "credit_applied": str(invoice.credit_applied),
+        },
     )
     if cancel_card_at_stripe is not None:
         # Last: a refusal above never leaves the card cancelled with nothing recorded,
@@ -492,3 +497,15 @@ def migration_run_start(*, operator, reason: str) -> MigrationRun:
 
     transaction.on_commit(_enqueue)
     return run
+
+
+def tenant_credit_refund(*, operator, cooperative: Cooperative, amount, reason: str):
+    """Record a refund of the cooperative's credit paid out by bank: the credit goes
+    down by that amount (billing.credit_refund_record: at most the balance, reason
+    required, audited billing.credit_refunded)."""
+    _require(operator, "refund_credit")
+    reason = _reason(reason)
+    sub = _subscription(cooperative)
+    return billing.credit_refund_record(
+        subscription=sub, amount=amount, reason=reason, operator=operator
+    )

@@ -25,6 +25,7 @@ from django_otp import match_token, user_has_device
 from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.forms import application_errors_to, application_errors_to_messages
+from core.common.money import format_rupiah
 from core.common.pagination import paginate
 from core.users import services as user_services
 from core.users.forms import LoginForm, TokenForm
@@ -226,6 +227,7 @@ ACTION_FORMS = {
     "extend_trial": (forms.TrialForm, gettext_lazy("Perpanjang masa uji coba")),
     "change_plan": (forms.PlanForm, gettext_lazy("Ganti paket")),
     "record_payment": (forms.PaymentForm, gettext_lazy("Catat pembayaran manual")),
+    "refund_credit": (forms.CreditRefundForm, gettext_lazy("Catat pengembalian kredit")),
     "add_domain": (forms.DomainForm, gettext_lazy("Tambah domain khusus")),
     "export": (forms.ExportForm, gettext_lazy("Ekspor data")),
     "delete": (forms.DeleteForm, gettext_lazy("Hapus koperasi (permanen)")),
@@ -272,6 +274,14 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             end_card_subscription=data.get("end_card_subscription", False),
         )
         return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
+    if action == "refund_credit":
+        entry = services.tenant_credit_refund(
+            operator=op, cooperative=coop, amount=data["amount"], reason=reason
+        )
+        return _("Pengembalian kredit %(a)s dicatat; saldo kredit kini %(b)s.") % {
+            "a": format_rupiah(-entry.amount),
+            "b": format_rupiah(entry.balance_after),
+        }
     if action == "add_domain":
         made = services.tenant_domain_add(
             operator=op, cooperative=coop, domain=data["domain"], reason=reason

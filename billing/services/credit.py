@@ -1,0 +1,220 @@
+"""The cooperative's credit (kredit/saldo): money paid by transfer that is no longer owed
+(an upgrade's difference for a period that will not run on that plan), taken off the
+next bank-transfer invoice, or refunded by bank by an operator. A ledger
+(``CreditEntry``): each movement is a row of its own, the balance is their sum.
+
+Every movement is written with the subscription row locked (``_lock``), after it: the
+order every billing write takes. The database refuses a negative balance and two
+entries numbered alike (see CreditEntry)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+
+from billing.audit import BillingAudit
+from core.common.errors import ApplicationError, reason_required
+from core.common.money import format_rupiah
+
+from ..models import CreditEntry, Invoice, Subscription
+from ..tax import tax_split
+from .common import BillingErrors, _audit, _lock, _require_billing_operator
+
+R = CreditEntry.Reason
+
+
+def credit_balance(*, subscription: Subscription) -> Decimal:
+    """The credit a cooperative holds now (whole rupiah, 0 without any)."""
+    last = (
+        CreditEntry.objects.filter(subscription_id=subscription.pk)
+        .order_by("-seq")
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    return last if last is not None else Decimal(0)
+
+
+def _credit_move(
+    *,
+    sub: Subscription,
+    amount: Decimal,
+    reason: str,
+    by,
+    invoice: Invoice | None = None,
+    note: str = "",
+    for_period_start: date | None = None,
+) -> CreditEntry:
+    """Write one movement for a (locked) subscription. Refused when it would leave the
+    balance below zero."""
+    amount = Decimal(amount)
+    if amount != amount.to_integral_value() or amount == 0:
+        raise ValueError(f"credit movement must be whole, non-zero rupiah: {amount}")
+    last = (
+        CreditEntry.objects.filter(subscription_id=sub.pk)
+        .order_by("-seq")
+        .values_list("seq", "balance_after")
+        .first()
+    )
+    seq, balance = last if last is not None else (0, Decimal(0))
+    after = balance + amount
+    if after < 0:
+        raise ApplicationError(
+            BillingErrors.CREDIT_INVALID,
+            _("Kredit tidak cukup: saldo %(b)s.") % {"b": format_rupiah(balance)},
+            fields={"amount": [_("Melebihi saldo kredit.")]},
+        )
+    entry = CreditEntry.objects.create(
+        subscription=sub,
+        seq=seq + 1,
+        amount=amount,
+        balance_after=after,
+        reason=reason,
+        note=note,
+        invoice=invoice,
+        for_period_start=for_period_start,
+        created_by=str(getattr(by, "username", by) or "system")[:200],
+    )
+    action = {
+        R.APPLIED: BillingAudit.CREDIT_APPLIED,
+        R.REFUND: BillingAudit.CREDIT_REFUNDED,
+    }.get(reason, BillingAudit.CREDIT_ADDED)
+    _audit(
+        actor=by,
+        action=action,
+        target=sub.cooperative,
+        reason=note,
+        data={
+            "amount": str(amount),
+            "balance": str(after),
+            "reason": reason,
+            "invoice": invoice.number if invoice else None,
+            "entry": entry.pk,
+        },
+    )
+    return entry
+
+
+def _credited_for(period_start: date):
+    """Subquery filter: an upgrade invoice whose difference for the period beginning on
+    ``period_start`` was credited (no longer paid for that period)."""
+    return Exists(
+        CreditEntry.objects.filter(
+            invoice=OuterRef("pk"),
+            reason=R.UPGRADE_DIFFERENCE,
+            for_period_start=period_start,
+        )
+    )
+
+
+def paid_upgrades_for(*, sub: Subscription, period_start: date, after_pk: int = 0):
+    """The paid prorated invoices of upgrades that carried a difference for the period
+    beginning on ``period_start``, not credited back since, oldest first."""
+    return (
+        sub.invoices.filter(
+            kind=Invoice.Kind.PRORATION,
+            status=Invoice.Status.PAID,
+            period_start__lte=period_start,
+            period_end__gte=period_start,
+            pk__gt=after_pk,
+        )
+        .exclude(_credited_for(period_start))
+        .select_related("plan")
+        .order_by("pk")
+    )
+
+
+def upgrade_differences_credit(*, sub: Subscription, renewal: Invoice, by, reason: str) -> Decimal:
+    """The period of ``renewal`` (a subscription invoice for a later period) will not
+    run on the plans paid upgrades added their difference for (the renewal was voided,
+    or the cooperative went back to the renewal's plan): what those upgrades were paid
+    for that period is credited, each once. Each upgrade added its plan's price less the
+    dearest one already paid for that period (the renewal's, earlier upgrades'), so that
+    is what is credited for it. Returns the total credited."""
+    level = renewal.plan.price_for(renewal.interval)
+    total = Decimal(0)
+    for up in paid_upgrades_for(sub=sub, period_start=renewal.period_start, after_pk=renewal.pk):
+        price = up.plan.price_for(renewal.interval)
+        difference = max(price - level, Decimal(0))
+        level = max(level, price)
+        if difference <= 0:
+            continue
+        rate = Decimal(up.ppn_rate if up.ppn_rate is not None else settings.BILLING_PPN_RATE)
+        dpp, ppn = tax_split(price=difference, rate=rate, includes_ppn=up.plan.prices_include_ppn)
+        amount = min(dpp + ppn, up.amount)
+        _credit_move(
+            sub=sub,
+            amount=amount,
+            reason=R.UPGRADE_DIFFERENCE,
+            by=by,
+            invoice=up,
+            for_period_start=renewal.period_start,
+            note=reason,
+        )
+        total += amount
+    return total
+
+
+def credit_return_for_void(*, sub: Subscription, invoice: Invoice, by) -> None:
+    """A voided invoice that had credit taken off it gives that credit back."""
+    if invoice.credit_applied > 0:
+        _credit_move(
+            sub=sub,
+            amount=invoice.credit_applied,
+            reason=R.INVOICE_VOIDED,
+            by=by,
+            invoice=invoice,
+            note=_("Tagihan %(n)s dibatalkan") % {"n": invoice.number},
+        )
+
+
+def credit_apply(*, sub: Subscription, invoice: Invoice, by) -> Decimal:
+    """Take the cooperative's credit off a newly issued (open) bank-transfer invoice, up
+    to its amount. Returns what was taken."""
+    balance = credit_balance(subscription=sub)
+    take = min(balance, invoice.amount - invoice.credit_applied)
+    if take <= 0:
+        return Decimal(0)
+    invoice.credit_applied += take
+    invoice.save(update_fields=["credit_applied"])
+    _credit_move(
+        sub=sub,
+        amount=-take,
+        reason=R.APPLIED,
+        by=by,
+        invoice=invoice,
+        note=_("Dipakai untuk tagihan %(n)s") % {"n": invoice.number},
+    )
+    return take
+
+
+@transaction.atomic
+def credit_refund_record(
+    *, subscription: Subscription, amount, reason: str, operator
+) -> CreditEntry:
+    """An operator records a refund of the cooperative's credit paid out by bank: the
+    credit goes down by that amount (whole rupiah, at most the balance). Reason
+    required; audited."""
+    _require_billing_operator(operator)
+    reason = reason_required(
+        reason, code=BillingErrors.CREDIT_INVALID, message=_("Tuliskan alasan/keterangan.")
+    )
+    text = str(amount if amount is not None else "").strip().removeprefix("Rp").strip()
+    # whole rupiah: 1500000 or 1.500.000 (Decimal given by code: whole)
+    whole = isinstance(amount, Decimal) and amount == amount.to_integral_value()
+    if not whole and not re.fullmatch(r"\d+|\d{1,3}(\.\d{3})+", text):
+        text = ""
+    value = Decimal(text.replace(".", "")) if text and not whole else (amount if whole else None)
+    if value is None or value <= 0:
+        raise ApplicationError(
+            BillingErrors.CREDIT_INVALID,
+            _("Jumlah pengembalian harus rupiah utuh lebih dari nol."),
+            fields={"amount": [_("Jumlah tidak valid.")]},
+        )
+    sub = _lock(subscription)
+    return _credit_move(sub=sub, amount=-value, reason=R.REFUND, by=operator, note=reason)
