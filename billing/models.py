@@ -259,6 +259,7 @@ class CreditEntry(models.Model):
         UPGRADE_DIFFERENCE = "upgrade_difference", _("Selisih naik paket tidak terpakai")
         APPLIED = "applied", _("Dipakai untuk tagihan")
         INVOICE_VOIDED = "invoice_voided", _("Tagihan dibatalkan, kredit dikembalikan")
+        DUPLICATE_PAYMENT = "duplicate_payment", _("Periode yang sama dibayar dua kali")
         REFUND = "refund", _("Dikembalikan lewat transfer bank")
 
     subscription = models.ForeignKey(

@@ -32,6 +32,7 @@ from .common import (
 from .credit import (
     _credited_for,
     credit_apply,
+    credit_for_duplicates,
     credit_return_for_void,
     upgrade_differences_credit,
 )
@@ -294,6 +295,11 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     inv.paid_at = now
     inv.confirmed_by = None if by_credit else operator
     inv.save(update_fields=["status", "paid_at", "confirmed_by", "period_start", "period_end"])
+    if inv.kind == Invoice.Kind.SUBSCRIPTION and original[0] is not None:
+        # The same period already paid by another transfer (a renewal and another
+        # plan's invoice for that period, both transferred and confirmed): the period
+        # runs on this one's plan, the other payment is credited.
+        credit_for_duplicates(sub=sub, invoice=inv, period=original, by=operator)
     if inv.kind == Invoice.Kind.SUBSCRIPTION:
         # Another unpaid invoice for (part of) this period is not owed any more: the
         # period is paid (a transfer whose proof awaits the operator is left to them).

@@ -173,6 +173,41 @@ def credit_return_for_void(*, sub: Subscription, invoice: Invoice, by) -> None:
         )
 
 
+def credit_for_duplicates(
+    *, sub: Subscription, invoice: Invoice, period: tuple[date, date], by
+) -> Decimal:
+    """``invoice`` (a subscription invoice for ``period``, as invoiced) has just been
+    paid: another paid bank-transfer invoice for exactly that period paid it already,
+    so that one's amount (what was transferred and the credit taken off it) is
+    credited, once. Returns the total credited."""
+    total = Decimal(0)
+    for dup in (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            status=Invoice.Status.PAID,
+            period_start=period[0],
+            period_end=period[1],
+            amount__gt=0,
+        )
+        .exclude(pk=invoice.pk)
+        .exclude(
+            Exists(CreditEntry.objects.filter(invoice=OuterRef("pk"), reason=R.DUPLICATE_PAYMENT))
+        )
+        .order_by("pk")
+    ):
+        _credit_move(
+            sub=sub,
+            amount=dup.amount,
+            reason=R.DUPLICATE_PAYMENT,
+            by=by,
+            invoice=dup,
+            note=_("Periode yang sama dibayar lagi dengan tagihan %(n)s") % {"n": invoice.number},
+        )
+        total += dup.amount
+    return total
+
+
 def credit_apply(*, sub: Subscription, invoice: Invoice, by) -> Decimal:
     """Take the cooperative's credit off a newly issued (open) bank-transfer invoice, up
     to its amount. Returns what was taken."""

@@ -277,3 +277,29 @@ def test_billing_page_and_invoice_show_the_credit_and_what_to_transfer(
 
     html = invoice_html(invoice=renewal)
     assert "Dikurangi kredit" in html and "Rp 2.500.000" in html
+
+
+def test_two_transfers_confirmed_for_the_same_period_credit_the_first(tenant_a, operator, clock):
+    """The renewal's proof awaits the operator, the cooperative asks for the period on
+    another plan and transfers that too; the operator confirms both. The period was paid
+    twice: it runs on the plan confirmed last, and the other payment is credited."""
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    renewal = _renewal_issued(sub, clock)
+    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    other = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
+    )
+    assert (other.period_start, other.period_end) == (renewal.period_start, renewal.period_end)
+    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+
+    services.bank_transfer_confirm(invoice=renewal, operator=operator)
+    assert _balance(sub) == 0
+    services.bank_transfer_confirm(invoice=other, operator=operator)
+
+    paid_for_period = _to_transfer(renewal) + _to_transfer(other)
+    assert paid_for_period - _balance(sub) == BESAR_YEAR
+    entry = CreditEntry.objects.get(subscription=sub, reason="duplicate_payment")
+    assert entry.invoice == renewal and entry.amount == SEDANG_YEAR
+    _period_begins(clock, renewal)
+    sub.refresh_from_db()
+    assert sub.plan.code == "besar"
