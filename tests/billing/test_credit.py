@@ -177,12 +177,7 @@ def test_b_withdrawn_downgrade_keeps_the_dearer_plan_and_credits_nothing(tenant_
 
 def test_a_voided_invoice_gives_back_the_credit_taken_off_it(tenant_a, operator, clock):
     sub, first = _paid_sedang_yearly(tenant_a, operator)
-    services.credit_refund_record  # noqa: B018 (public)
-    with transaction.atomic():
-        from billing.services.common import _lock
-        from billing.services.credit import _credit_move
-
-        _credit_move(sub=_lock(sub), amount=Decimal(1_000_000), reason="upgrade_difference", by="t")
+    _give_credit(sub, 1_000_000)
     renewal = _renewal_issued(sub, clock)
     assert renewal.credit_applied == Decimal(1_000_000)
     assert _to_transfer(renewal) == SEDANG_YEAR - Decimal(1_000_000)
@@ -303,3 +298,13 @@ def test_two_transfers_confirmed_for_the_same_period_credit_the_first(tenant_a, 
     _period_begins(clock, renewal)
     sub.refresh_from_db()
     assert sub.plan.code == "besar"
+
+
+def test_billing_page_says_a_card_does_not_use_the_credit(tenant_a, operator, client_a, admin_a):
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    _give_credit(sub, 250_000)
+    from tests.billing.test_upgrade_awaiting_renewal import _page
+
+    page = _page(client_a, tenant_a, admin_a)
+    assert "Saldo kredit: <strong>Rp 250.000</strong>" in page
+    assert "Kredit Rp 250.000 hanya mengurangi tagihan transfer bank." in page
