@@ -1,6 +1,7 @@
 """Writes of the member registry."""
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -115,37 +116,56 @@ def member_numbers_reserve(*, count: int, join_date: date, agency_code: str = ""
     so two clerks never get the same number). Numbers some member already has (given by
     hand or brought in by the import with the previous system's numbers) are skipped, so
     the next registration never collides with them. Call inside a transaction."""
+    return member_numbers_reserve_each(joins=[(join_date, agency_code)] * count)
+
+
+def member_numbers_reserve_each(
+    *, joins: list[tuple[date, str]], also_taken: Iterable[str] = ()
+) -> list[str]:
+    """One number of the configured pattern for each ``(join_date, agency_code)`` of
+    ``joins``, in order (``{year}`` is each one's own join year), under ONE lock of the
+    settings row. Skipped, compared in upper case: numbers some member already has and
+    ``also_taken`` (numbers not written yet, e.g. those given in an import file). Call
+    inside a transaction."""
     s = _settings_locked()
-    out: list[str] = []
+    out: list[str | None] = [None] * len(joins)
+    pending = list(range(len(joins)))
+    used = {n.upper() for n in also_taken}
     seq = s.next_seq
     for _round in range(_RESERVE_ROUNDS):
-        want = count - len(out)
-        if want <= 0:
+        if not pending:
             break
         try:
             batch = [
-                s.number_pattern.format(seq=seq + i, year=join_date.year, agency=agency_code)
-                for i in range(want)
+                s.number_pattern.format(
+                    seq=seq + k, year=joins[i][0].year, agency=joins[i][1] or ""
+                )
+                for k, i in enumerate(pending)
             ]
         except (KeyError, IndexError, ValueError) as e:
             raise ApplicationError(
                 MemberErrors.NUMBER_PATTERN,
                 _("Pola nomor anggota tidak valid: %(e)s") % {"e": e},
             ) from None
-        seq += want
-        taken = _numbers_taken(batch) | {n.upper() for n in out}
-        for n in batch:
-            if n.upper() not in taken:
-                out.append(n)
+        seq += len(pending)
+        taken = _numbers_taken(batch) | used
+        still = []
+        for i, n in zip(pending, batch, strict=True):
+            if n.upper() in taken:
+                still.append(i)
+            else:
+                out[i] = n
                 taken.add(n.upper())
-    if len(out) < count:
+                used.add(n.upper())
+        pending = still
+    if pending:
         raise ApplicationError(
             MemberErrors.NUMBER_PATTERN,
             _("Pola nomor anggota tidak menghasilkan nomor baru yang belum dipakai."),
         )
     s.next_seq = seq
     s.save(update_fields=["next_seq", "updated_at"])
-    return out
+    return [n for n in out if n is not None]
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -57,7 +58,11 @@ from core.common.spreadsheet import (
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.members.models import Agency, Member, MemberImport
-from core.members.services import MAX_TAKE_HOME_PAY, member_numbers_reserve, normalize_golongan
+from core.members.services import (
+    MAX_TAKE_HOME_PAY,
+    member_numbers_reserve_each,
+    normalize_golongan,
+)
 from core.members.validators import normalize_phone, parse_nik, parse_nip
 from core.savings.audit import SavingsAudit
 
@@ -408,10 +413,12 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         except ValidationError as e:
             bad("nomor_anggota", e.messages[0])
         r["number"] = number
+        # a member number is the same in any case (``kp-001`` is ``KP-001``), as at
+        # registration; NIP and NIK are digits
         for col, val, seen in (
             ("nip", nip, seen_nip),
             ("nik", nik, seen_nik),
-            ("nomor_anggota", number, seen_no),
+            ("nomor_anggota", number.upper(), seen_no),
         ):
             if val:
                 if val in seen:
@@ -533,9 +540,14 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     ):
         if not seen:
             continue
-        existing = set(
-            Member.objects.filter(**{f"{attr}__in": list(seen)}).values_list(attr, flat=True)
-        )
+        members = Member.objects.all()
+        if attr == "number":  # ``seen_no`` holds the numbers in upper case
+            members = members.annotate(n_upper=Upper("number"))
+            existing = set(members.filter(n_upper__in=list(seen)).values_list("n_upper", flat=True))
+        else:
+            existing = set(
+                members.filter(**{f"{attr}__in": list(seen)}).values_list(attr, flat=True)
+            )
         for val in sorted(existing, key=lambda v: seen[v]):
             out.errors.append(
                 RowError(seen[val], col, _("Sudah terdaftar di database: %(v)s.") % {"v": val})
@@ -657,7 +669,7 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     ONE opening journal entry, then the opening transactions linked to it. Thousands of
     rows go in with COPY; the database constraints and triggers still check every row
     (formats, uniqueness, balance = transactions at commit)."""
-    _member_numbers_assign(rows, opening_date=opening_date)
+    _member_numbers_assign(rows)
     products = _opening_products(rows)
     _pokok_within_product(rows, products)
     now = timezone.now().isoformat()
@@ -674,25 +686,19 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     return {"members": len(rows), "accounts": len(planned), "entry_id": entry_id}
 
 
-def _member_numbers_assign(rows: list[dict[str, Any]], *, opening_date: date) -> None:
-    """Rows without a member number get the next ones of the cooperative's pattern
-    (refused if one is already taken)."""
+def _member_numbers_assign(rows: list[dict[str, Any]]) -> None:
+    """Rows without a member number get the next ones of the cooperative's pattern, with
+    each member's own join year for ``{year}`` (as at registration), under one lock of the
+    settings row; numbers the file gives other rows (in any case) are skipped."""
     needs_numbers = [r for r in rows if not r["number"]]
-    if needs_numbers:
-        numbers = member_numbers_reserve(count=len(needs_numbers), join_date=opening_date)
-        taken = set(Member.objects.filter(number__in=numbers).values_list("number", flat=True)) | {
-            r["number"] for r in rows if r["number"]
-        }
-        if taken & set(numbers):
-            raise ApplicationError(
-                ImportErrors.ROWS,
-                _(
-                    "Nomor anggota otomatis bentrok dengan nomor yang ada: %(n)s. Periksa pola nomor."
-                )
-                % {"n": ", ".join(sorted(taken & set(numbers))[:5])},
-            )
-        for r, n in zip(needs_numbers, numbers, strict=True):
-            r["number"] = n
+    if not needs_numbers:
+        return
+    numbers = member_numbers_reserve_each(
+        joins=[(r["join_date"], r["agency"].code) for r in needs_numbers],
+        also_taken=[r["number"] for r in rows if r["number"]],
+    )
+    for r, n in zip(needs_numbers, numbers, strict=True):
+        r["number"] = n
 
 
 def _opening_products(rows: list[dict[str, Any]]) -> dict[str, SavingsProduct]:

@@ -285,3 +285,57 @@ def test_windows_1252_csv_is_read_and_the_preview_says_so_listing_the_names(setu
     assert Member.objects.get(nip=data[0]["nip"]).full_name == "Sitì Ñurhayati"
     batch.refresh_from_db()
     assert batch.summary["encoding"] == "windows-1252"  # still said after the import
+
+
+def test_member_number_differing_only_in_case_is_a_duplicate(setup):
+    # registration treats ``kp-001`` as ``KP-001``; so does the import, against the
+    # database and against another row of the same file
+    f.member(number="KP-001")
+    data = rows(4)
+    data[0]["nomor_anggota"] = "kp-001"  # an existing member's number, in lower case
+    data[1]["nomor_anggota"] = "KP-777"
+    data[2]["nomor_anggota"] = "kp-777"  # row 3's number again
+    before = _snapshot()
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "invalid"
+    got = {(e["row"], e["column"]): e["message"] for e in batch.errors}
+    assert "Sudah terdaftar" in got[(2, "nomor_anggota")], batch.errors
+    assert "baris 3" in got[(4, "nomor_anggota")], batch.errors
+    assert (3, "nomor_anggota") not in got
+    with pytest.raises(ApplicationError):
+        member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    _nothing_written(before)
+
+
+def test_generated_numbers_use_each_members_own_join_year(setup):
+    from core.members.models import MemberSettings
+
+    MemberSettings.objects.update_or_create(
+        pk=1, defaults={"number_pattern": "{year}-{seq:04d}", "next_seq": 1}
+    )
+    data = rows(3)
+    data[0]["tanggal_masuk"] = "2015-02-01"
+    data[1]["tanggal_masuk"] = "2019-03-01"
+    data[2]["tanggal_masuk"] = "2015-07-01"
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    got = [Member.objects.get(nip=r["nip"]).number for r in data]
+    assert got == ["2015-0001", "2019-0002", "2015-0003"]
+    assert MemberSettings.objects.get(pk=1).next_seq == 4
+
+
+def test_generated_numbers_skip_a_number_given_in_the_file_in_any_case(setup):
+    from core.members.models import MemberSettings
+
+    MemberSettings.objects.update_or_create(
+        pk=1, defaults={"number_pattern": "A{seq:05d}", "next_seq": 1}
+    )
+    f.member(number="a00002")  # brought in earlier with another case
+    data = rows(3)
+    data[2]["nomor_anggota"] = "a00001"  # the pattern's first number, typed in lower case
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
+    assert batch.status == "valid", batch.errors
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    got = [Member.objects.get(nip=r["nip"]).number for r in data]
+    assert got == ["A00003", "A00004", "a00001"]
