@@ -672,6 +672,7 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     _member_numbers_assign(rows)
     products = _opening_products(rows)
     _pokok_within_product(rows, products)
+    _payout_dates_ahead(products, opening_date=opening_date)
     now = timezone.now().isoformat()
     member_ids = _members_copy(rows, now=now)
     planned, account_ids = _savings_accounts_copy(
@@ -734,6 +735,31 @@ def _opening_products(rows: list[dict[str, Any]]) -> dict[str, SavingsProduct]:
             )
         products[kind] = p
     return products
+
+
+def _payout_dates_ahead(products: dict, *, opening_date: date) -> None:
+    """A berjangka product with balances brought in pays out after the opening date: a
+    payout date already passed (last year's, not moved yet) would make every brought-in
+    account due at once and keep it off the payroll lists. Refused, naming the product
+    (``savings_account_open`` instead runs a new account's term from its opening: an
+    account brought in has been saving for months, which the product's date tells)."""
+    for key, p in products.items():
+        if key in BALANCE_COLUMNS.values() or p.payout_date is None:
+            continue
+        if p.payout_date <= opening_date:
+            raise ApplicationError(
+                ImportErrors.ROWS,
+                _(
+                    "Tanggal pencairan produk %(p)s (%(d)s) tidak setelah tanggal saldo awal "
+                    "(%(o)s): saldo yang dibawa akan langsung jatuh tempo. Ubah tanggal "
+                    "pencairan produk itu ke pencairan berikutnya, lalu impor lagi."
+                )
+                % {
+                    "p": p.name,
+                    "d": format_tanggal(p.payout_date),
+                    "o": format_tanggal(opening_date),
+                },
+            )
 
 
 def _pokok_within_product(rows: list[dict[str, Any]], products: dict) -> None:

@@ -381,3 +381,23 @@ def test_import_page_and_move_in_step_name_the_berjangka_columns(by, tenant_a, m
     assert "<code>saldo_shr</code>: Simpanan Hari Raya (Rp 100.000 × 10 bulan" in html
     html = c.get("/pindah/").content.decode()
     assert "<code>saldo_shr</code> (Simpanan Hari Raya)" in html
+
+
+def test_payout_date_passed_at_the_opening_date_is_refused_naming_the_product(
+    by, cutover, agencies, hari_raya
+):
+    """A product whose payout date has passed by the opening date (last year's, not moved
+    yet) would make every brought-in balance due at once and keep it off the payroll
+    lists: the import is refused, naming the product and its date, and posts nothing."""
+    hari_raya.payout_date = cutover - timedelta(days=10)
+    hari_raya.save(update_fields=["payout_date"])
+    batch = member_import_upload(
+        content=to_csv(member_rows(1, saldo_shr="700000")), file_name="a.csv", by=by
+    )
+    assert batch.status == "valid"
+    before = _state()
+    with pytest.raises(ApplicationError) as e:
+        member_import_run(batch=batch, opening_date=cutover, by=by)
+    assert e.value.code == "import_invalid_rows"
+    assert hari_raya.name in str(e.value.message) and "tanggal pencairan" in str(e.value.message)
+    assert _state() == before
