@@ -229,6 +229,22 @@ def interest_month_compute(
     return out
 
 
+def _tax_write(*, account: SavingsAccount, amount: Decimal, on: date, by):
+    """The PPh withheld on a month's jasa simpanan, taken from ``account`` on the month's
+    last day ``on``."""
+    return _write(
+        account=account,
+        kind=SavingsTransaction.Kind.TAX,
+        channel=SavingsTransaction.Channel.INTERNAL,
+        amount=amount,
+        delta=-amount,
+        on=on,
+        by=by,
+        memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": on.month, "y": on.year},
+        receipt_number=None,
+    )
+
+
 def interest_month_post(
     *,
     product: SavingsProduct,
@@ -275,19 +291,7 @@ def interest_month_post(
             )
         )
         if tax > 0:
-            txns.append(
-                _write(
-                    account=acc,
-                    kind=SavingsTransaction.Kind.TAX,
-                    channel=SavingsTransaction.Channel.INTERNAL,
-                    amount=tax,
-                    delta=-tax,
-                    on=last,
-                    by=by,
-                    memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
-                    receipt_number=None,
-                )
-            )
+            txns.append(_tax_write(account=acc, amount=tax, on=last, by=by))
         net = interest - tax  # below zero when the tax includes another product's interest
         if net != 0:
             lines.append(
@@ -349,19 +353,7 @@ def _tax_elsewhere(
         if take <= 0:
             continue
         left[acc.member_id] -= take
-        txns.append(
-            _write(
-                account=acc,
-                kind=SavingsTransaction.Kind.TAX,
-                channel=SavingsTransaction.Channel.INTERNAL,
-                amount=take,
-                delta=-take,
-                on=last,
-                by=by,
-                memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": last.month, "y": last.year},
-                receipt_number=None,
-            )
-        )
+        txns.append(_tax_write(account=acc, amount=take, on=last, by=by))
         lines.append(
             LineSpec(
                 account=acc.product.account, debit=take, member_id=acc.member_id, memo=acc.number
