@@ -1,0 +1,590 @@
+"""Stateful property: one cooperative driven through random sequences of REAL service
+calls across savings, loans, payroll deductions, interest and exits; after every step the
+books must hold ("a treasurer, an auditor and a member must each find every rupiah where
+they expect it").
+
+Rules: counter sukarela deposit and withdrawal, wajib deposit, savings movement reversal,
+loan apply → verify → approve → disburse, counter repayment, early payoff, repayment
+reversal, disbursement reversal, a payroll month (generate, import realized amounts, some
+short or over, post), payroll batch reversal, the monthly savings interest run, member
+exit and its reversal, and a rule that moves the date forward (never back, never past
+today: the services refuse future dates).
+
+A refusal (``ApplicationError``) is fine, but it must change nothing: the money tables
+(journal entries and lines, savings movements and balances, loans, repayments, members,
+deduction lines) are compared before and after.
+
+Invariants after every step: the trial balance balances (every line, and the report);
+every sub-ledger check (``subledgers_reconcile``) agrees with zero difference; each
+savings account's balance = the sum of its movements = the member's statement closing
+= the portal's balance; each running or paid loan's outstanding principal = the unpaid
+principal of its current schedule; no savings balance is negative; ``balances_check()``
+finds nothing; the deferred database constraints hold.
+
+The heavy set-up (products, staff, members) is made once per test; every example runs
+inside a savepoint rolled back at its end. ``LUMBUNG_STATEFUL_EXAMPLES`` /
+``LUMBUNG_STATEFUL_STEPS`` raise the budget for a local bug hunt.
+"""
+
+import os
+import sys
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from core.common.errors import ApplicationError
+from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
+from core.deductions.services import (
+    deduction_import_post,
+    deduction_import_reverse,
+    deduction_import_upload,
+    deduction_run_create,
+    deduction_run_generate,
+    deduction_settings_update,
+)
+from core.exits.services import (
+    exit_settlement_confirm,
+    exit_settlement_preview,
+    exit_settlement_reverse,
+)
+from core.ledger import reports
+from core.ledger.models import JournalEntry, JournalLine, Period
+from core.ledger.reconciliation import subledgers_reconcile
+from core.ledger.selectors import balances_check
+from core.ledger.services import fiscal_year_ensure, period_close
+from core.loans.models import Instalment, Loan, LoanProduct, Repayment
+from core.loans.services import (
+    loan_apply,
+    loan_approve,
+    loan_disburse,
+    loan_disbursement_reverse,
+    loan_payoff,
+    loan_repay,
+    loan_repayment_reverse,
+    loan_verify,
+)
+from core.members.models import Member
+from core.portal import data as portal
+from core.savings.models import (
+    ExitSettlement,
+    InterestRun,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+)
+from core.savings.selectors import savings_statement, wajib_amount_for
+from core.savings.services import (
+    REVERSIBLE_KINDS,
+    savings_account_get_or_open,
+    savings_interest_accrue,
+    savings_interest_reverse,
+    teller_deposit,
+    teller_reverse,
+    teller_withdraw,
+)
+from tests.members import factories as f
+
+EXAMPLES = int(os.environ.get("LUMBUNG_STATEFUL_EXAMPLES", "10"))
+STEPS = int(os.environ.get("LUMBUNG_STATEFUL_STEPS", "16"))
+CUTOFF_DAY = 20
+FAR_PAST = date(2000, 1, 1)
+
+amounts = st.sampled_from([D("1"), D("50000"), D("250000"), D("1000000"), D("7500000")])
+member_ix = st.integers(0, 2)
+pick = st.integers(0, 1000)
+
+
+def _docs():
+    return [
+        ("application_letter", SimpleUploadedFile("surat.pdf", b"%PDF-1.4 surat")),
+        ("payslip", SimpleUploadedFile("slip.pdf", b"%PDF-1.4 slip")),
+    ]
+
+
+def _setup() -> dict:
+    """Products, staff, one agency with three members, a loan product; the books open
+    from the simulation's first day."""
+    from core.savings.seeding import product_by_kind, savings_products_seed
+
+    today = timezone.localdate()
+    start = (today.replace(day=1) - timedelta(days=75)).replace(day=1)
+    for year in range(today.year - 1, start.year - 1, -1):
+        fiscal_year_ensure(year=year)
+    savings_products_seed()
+    staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas")}
+    deduction_settings_update(
+        by=staff["bendahara"], cutoff_day=CUTOFF_DAY, priority="jasa,principal,wajib,others"
+    )
+    agency = f.agency("DISDIK", "Dinas Pendidikan")
+    members = [f.member(agency_obj=agency, take_home_pay=D("15000000")) for _ in range(3)]
+    product = LoanProduct.objects.create(
+        code="STF",
+        name="Pinjaman Uji Stateful",
+        method="flat",
+        rate=D("1"),
+        rate_period="month",
+        min_amount=D("1000000"),
+        max_amount=D("50000000"),
+        min_tenor=1,
+        max_tenor=24,
+        admin_fee_kind="percent",
+        admin_fee_value=D("1"),
+        wajib_pinjam_kind="percent",
+        wajib_pinjam_value=D("1"),
+        late_penalty_rate=D("0"),
+        early_payoff_kind="percent",
+        early_payoff_value=D("1"),
+        max_instalment_share=D("50"),
+        min_membership_months=0,
+    )
+    return {
+        "start": start,
+        "today": today,
+        "staff": staff,
+        "agency": agency,
+        "member_ids": [m.pk for m in members],
+        "loan_product": product,
+        "products": {k: product_by_kind(k) for k in ("pokok", "wajib", "sukarela")},
+    }
+
+
+def snapshot() -> tuple:
+    """Everything a refused call must leave as it was."""
+    return (
+        JournalEntry.objects.count(),
+        JournalLine.objects.aggregate(d=Sum("debit"), c=Sum("credit")),
+        SavingsTransaction.objects.count(),
+        sorted(SavingsAccount.objects.values_list("pk", "status", "balance")),
+        sorted(Loan.objects.values_list("pk", "status", "principal_outstanding")),
+        sorted(
+            Instalment.objects.values_list(
+                "pk", "is_current", "principal_paid", "jasa_paid", "settled"
+            )
+        ),
+        sorted(Repayment.objects.values_list("pk", "amount")),
+        sorted(Member.objects.values_list("pk", "status")),
+        sorted(DeductionLine.objects.values_list("pk", "realized")),
+        sorted(DeductionImport.objects.exclude(status="invalid").values_list("pk", "status")),
+        sorted(InterestRun.objects.values_list("pk", "reversed_at")),
+        sorted(Period.objects.values_list("pk", "status")),
+        sorted(ExitSettlement.objects.values_list("pk", "reversed_at")),
+    )
+
+
+def csv_bytes(rows) -> bytes:
+    return ("NIP,Jumlah\n" + "".join(f"{nip},{amt}\n" for nip, amt in rows)).encode()
+
+
+class BooksMachine(RuleBasedStateMachine):
+    ctx: dict = {}
+
+    def __init__(self):
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self.day = self.ctx["start"]
+        self.staff = self.ctx["staff"]
+        self.refusals: list[str] = []
+        self.done: list[str] = []
+
+    def teardown(self):
+        if os.environ.get("LUMBUNG_STATEFUL_VERBOSE"):
+            sys.stderr.write(f"\nDONE {self.done}\nREFUSED {self.refusals}\n")
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def member(self, ix: int) -> Member:
+        return Member.objects.get(pk=self.ctx["member_ids"][ix])
+
+    def attempt(self, label: str, fn):
+        """Run one service call; a refusal must leave everything as it was."""
+        before = snapshot()
+        try:
+            out = fn()
+            self.done.append(label)
+            return out
+        except ApplicationError as e:
+            after = snapshot()
+            assert after == before, f"{label} refused ({e.code}) but changed the books"
+            self.refusals.append(f"{label}:{e.code}")
+            return None
+
+    @staticmethod
+    def _nth(qs, n: int):
+        items = list(qs.order_by("pk"))
+        return items[n % len(items)] if items else None
+
+    # --- rules ------------------------------------------------------------------------
+
+    @rule(days=st.sampled_from([1, 3, 9, 17, 31]))
+    def advance(self, days):
+        self.day = min(self.ctx["today"], self.day + timedelta(days=days))
+
+    @rule(ix=member_ix, amount=amounts)
+    def sukarela_deposit(self, ix, amount):
+        m = self.member(ix)
+
+        def go():
+            acc = savings_account_get_or_open(
+                member=m, product=self.ctx["products"]["sukarela"], on=self.day
+            )
+            return teller_deposit(
+                account=acc, amount=amount, channel="cash", on=self.day, by=self.staff["petugas"]
+            )
+
+        self.attempt("sukarela_deposit", go)
+
+    @rule(ix=member_ix, amount=amounts)
+    def sukarela_withdraw(self, ix, amount):
+        acc = SavingsAccount.objects.filter(
+            member_id=self.ctx["member_ids"][ix], product__kind="sukarela", status="open"
+        ).first()
+        if acc is None:
+            return
+        self.attempt(
+            "sukarela_withdraw",
+            lambda: teller_withdraw(
+                account=acc, amount=amount, channel="cash", on=self.day, by=self.staff["petugas"]
+            ),
+        )
+
+    @rule(ix=member_ix, months=st.integers(1, 3))
+    def wajib_deposit(self, ix, months):
+        m = self.member(ix)
+        product = self.ctx["products"]["wajib"]
+
+        def go():
+            acc = savings_account_get_or_open(member=m, product=product, on=self.day)
+            amount = wajib_amount_for(member=m, product=product, on=self.day) * months
+            return teller_deposit(
+                account=acc, amount=amount, channel="bank", on=self.day, by=self.staff["petugas"]
+            )
+
+        self.attempt("wajib_deposit", go)
+
+    @rule(n=pick)
+    def savings_reverse(self, n):
+        txn = self._nth(
+            SavingsTransaction.objects.filter(
+                kind__in=list(REVERSIBLE_KINDS), reversed_by__isnull=True, reverses__isnull=True
+            ),
+            n,
+        )
+        if txn is None:
+            return
+        self.attempt(
+            "savings_reverse",
+            lambda: teller_reverse(
+                txn=txn, on=self.day, reason="salah input", by=self.staff["bendahara"]
+            ),
+        )
+
+    @rule(
+        ix=member_ix,
+        principal=st.sampled_from([D("1000000"), D("6000000"), D("20000000")]),
+        tenor=st.sampled_from([1, 3, 12]),
+    )
+    def loan_open(self, ix, principal, tenor):
+        m = self.member(ix)
+
+        by = self.staff
+        loan = self.attempt(
+            "loan_apply",
+            lambda: loan_apply(
+                member=m,
+                product=self.ctx["loan_product"],
+                principal=principal,
+                tenor=tenor,
+                by=by["petugas"],
+                on=self.day,
+                documents=_docs(),
+            ),
+        )
+        # each step is its own service call (and transaction): an application refused at
+        # a later step stays where it stopped, as in the office
+        for label, step in (
+            ("loan_verify", lambda: loan_verify(loan=loan, by=by["bendahara"])),
+            ("loan_approve", lambda: loan_approve(loan=loan, by=by["ketua"])),
+            (
+                "loan_disburse",
+                lambda: loan_disburse(loan=loan, by=by["bendahara"], on=self.day),
+            ),
+        ):
+            if loan is None or self.attempt(label, step) is None:
+                return
+
+    @rule(n=pick, amount=amounts)
+    def loan_repay(self, n, amount):
+        loan = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
+        if loan is None:
+            return
+        self.attempt(
+            "loan_repay",
+            lambda: loan_repay(loan=loan, amount=amount, by=self.staff["petugas"], on=self.day),
+        )
+
+    @rule(n=pick)
+    def loan_payoff(self, n):
+        loan = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
+        if loan is None:
+            return
+        self.attempt(
+            "loan_payoff", lambda: loan_payoff(loan=loan, by=self.staff["bendahara"], on=self.day)
+        )
+
+    @rule(n=pick)
+    def repayment_reverse(self, n):
+        rep = self._nth(Repayment.objects.all(), n)
+        if rep is None:
+            return
+        self.attempt(
+            "repayment_reverse",
+            lambda: loan_repayment_reverse(
+                repayment=rep, by=self.staff["bendahara"], reason="salah input", on=self.day
+            ),
+        )
+
+    @rule(n=pick)
+    def disbursement_reverse(self, n):
+        loan = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
+        if loan is None:
+            return
+        self.attempt(
+            "disbursement_reverse",
+            lambda: loan_disbursement_reverse(
+                loan=loan, by=self.staff["bendahara"], reason="salah cair", on=self.day
+            ),
+        )
+
+    @rule(
+        shares=st.lists(st.sampled_from(["full", "none", "half", "over"]), min_size=3, max_size=3)
+    )
+    def payroll_month(self, shares):
+        """This month's run if its cut-off has come, else last month's: generate once,
+        import the agency's realized amounts (some short, some over), post on the day."""
+        by = self.staff["bendahara"]
+        d = self.day
+        month = d if d.day >= CUTOFF_DAY else d.replace(day=1) - timedelta(days=1)
+        run = DeductionRun.objects.filter(year=month.year, month=month.month).first()
+        if run is None:
+            run = self.attempt(
+                "payroll_create",
+                lambda: deduction_run_create(year=month.year, month=month.month, by=by),
+            )
+            if run is None:
+                return
+            run = deduction_run_generate(run=run, by=by)
+        if run.status != DeductionRun.Status.READY:
+            return
+        lines = list(
+            DeductionLine.objects.filter(run=run, agency=self.ctx["agency"])
+            .select_related("member")
+            .order_by("member_id")
+        )
+        if not lines:
+            return
+        rows = []
+        for ln, how in zip(lines, shares * 3, strict=False):
+            total = ln.total
+            amt = {
+                "full": total,
+                "none": D(0),
+                "half": (total / 2).quantize(D(1)),
+                "over": total + 25000,
+            }[how]
+            rows.append((ln.member.nip, int(amt)))
+        imp = self.attempt(
+            "payroll_upload",
+            lambda: deduction_import_upload(
+                run=run,
+                agency=self.ctx["agency"],
+                content=csv_bytes(rows),
+                file_name="r.csv",
+                by=by,
+            ),
+        )
+        if imp is None or imp.status != DeductionImport.Status.VALID:
+            return
+        self.attempt("payroll_post", lambda: deduction_import_post(imp=imp, by=by, on=self.day))
+
+    @rule(n=pick)
+    def payroll_reverse(self, n):
+        imp = self._nth(DeductionImport.objects.filter(status=DeductionImport.Status.POSTED), n)
+        if imp is None:
+            return
+        self.attempt(
+            "payroll_reverse",
+            lambda: deduction_import_reverse(
+                imp=imp, reason="file salah", by=self.staff["bendahara"]
+            ),
+        )
+
+    @rule()
+    def interest_run(self):
+        last = self.day.replace(day=1) - timedelta(days=1)
+        for product in SavingsProduct.objects.filter(
+            interest_enabled=True, interest_rate_annual__gt=0
+        ).order_by("pk"):
+            self.attempt(
+                "interest_run",
+                lambda p=product: savings_interest_accrue(
+                    product=p, year=last.year, month=last.month, by=self.staff["bendahara"]
+                ),
+            )
+
+    @rule(n=pick)
+    def interest_reverse(self, n):
+        run = self._nth(
+            InterestRun.objects.filter(reversed_at__isnull=True, journal_entry__isnull=False), n
+        )
+        if run is None:
+            return
+        self.attempt(
+            "interest_reverse",
+            lambda: savings_interest_reverse(
+                run=run, by=self.staff["bendahara"], reason="tarif salah", on=self.day
+            ),
+        )
+
+    @rule()
+    def close_month(self):
+        """The treasurer closes the oldest open month that has ended: later corrections
+        of what is dated in it must be refused (and change nothing)."""
+        period = (
+            Period.objects.filter(status=Period.Status.OPEN, end_date__lt=self.day)
+            .order_by("start_date")
+            .first()
+        )
+        if period is None:
+            return
+        self.attempt(
+            "period_close", lambda: period_close(period=period, by=self.staff["bendahara"])
+        )
+
+    @rule(ix=member_ix, reason=st.sampled_from(["resigned", "retired", "moved"]))
+    def member_exit(self, ix, reason):
+        m = self.member(ix)
+
+        def go():
+            p = exit_settlement_preview(member=m, on=self.day)
+            return exit_settlement_confirm(
+                member=m,
+                reason=reason,
+                on=self.day,
+                by=self.staff["bendahara"],
+                expected_net=p.net_payable,
+            )
+
+        self.attempt("member_exit", go)
+
+    @rule(n=pick)
+    def exit_reverse(self, n):
+        s = self._nth(ExitSettlement.objects.filter(reversed_at__isnull=True), n)
+        if s is None:
+            return
+        self.attempt(
+            "exit_reverse",
+            lambda: exit_settlement_reverse(
+                settlement=s, by=self.staff["bendahara"], reason="salah anggota", on=self.day
+            ),
+        )
+
+    # --- invariants -------------------------------------------------------------------
+
+    @invariant()
+    def deferred_constraints_hold(self):
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    @invariant()
+    def trial_balance_balances(self):
+        t = JournalLine.objects.aggregate(
+            d=Sum("debit", default=D(0)), c=Sum("credit", default=D(0))
+        )
+        assert t["d"] == t["c"], t
+        tb = reports.trial_balance(as_of=self.ctx["today"])
+        assert tb["total_debit"] == tb["total_credit"], tb
+
+    @invariant()
+    def subledgers_agree(self):
+        run = subledgers_reconcile()
+        assert run.ok, [r for r in run.results if not r["ok"]]
+
+    @invariant()
+    def balances_table_matches_lines(self):
+        assert balances_check() == []
+
+    @invariant()
+    def savings_accounts_add_up_everywhere(self):
+        for m in Member.objects.filter(pk__in=self.ctx["member_ids"]):
+            statement = {
+                s.account.pk: s.closing
+                for s in savings_statement(member=m, date_from=FAR_PAST, date_to=self.ctx["today"])
+            }
+            shown = {a.pk: a.balance for a in portal.savings_accounts(m)}
+            for acc in SavingsAccount.objects.filter(member=m):
+                moved = acc.transactions.aggregate(s=Sum("delta", default=D(0)))["s"]
+                assert acc.balance == moved == statement[acc.pk] == shown[acc.pk], (
+                    acc.number,
+                    acc.balance,
+                    moved,
+                    statement[acc.pk],
+                    shown[acc.pk],
+                )
+                assert acc.balance >= 0, (acc.number, acc.balance)
+            open_total = sum(
+                (a.balance for a in SavingsAccount.objects.filter(member=m, status="open")), D(0)
+            )
+            assert portal.savings_total(m) == open_total
+
+    @invariant()
+    def loan_outstanding_is_unpaid_schedule(self):
+        for loan in Loan.objects.all():
+            if loan.status in (Loan.Status.DISBURSED, Loan.Status.CLOSED):
+                unpaid = sum(
+                    (
+                        r.principal - r.principal_paid
+                        for r in Instalment.objects.filter(loan=loan, is_current=True)
+                    ),
+                    D(0),
+                )
+                assert loan.principal_outstanding == unpaid, (
+                    loan.pk,
+                    loan.status,
+                    loan.principal_outstanding,
+                    unpaid,
+                )
+                if loan.status == Loan.Status.CLOSED:
+                    assert loan.principal_outstanding == 0, (loan.pk, loan.principal_outstanding)
+            else:
+                assert loan.principal_outstanding == 0, (loan.pk, loan.status)
+
+
+def test_books_hold_under_random_service_sequences(in_tenant_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ctx = _setup()
+    machine = type("Books", (BooksMachine,), {"ctx": ctx})
+    run_state_machine_as_test(
+        machine,
+        settings=settings_for_ci(),
+    )
+
+
+def settings_for_ci():
+    return hsettings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
