@@ -6,9 +6,10 @@ they expect it").
 Rules: counter sukarela deposit and withdrawal, wajib deposit, savings movement reversal,
 loan apply → verify → approve → disburse, counter repayment, early payoff, repayment
 reversal, disbursement reversal, a payroll month (generate, import realized amounts, some
-short or over, post), payroll batch reversal, the monthly savings interest run, member
-exit and its reversal, and a rule that moves the date forward (never back, never past
-today: the services refuse future dates).
+short or over, post), payroll batch reversal, the monthly savings interest run and its
+reversal, member exit and its reversal, closing the oldest ended month (the months before
+the simulation start closed), and a rule that moves the date forward (never back, never
+past today: the services refuse future dates).
 
 A refusal (``ApplicationError``) is fine, but it must change nothing: the money tables
 (journal entries and lines, savings movements and balances, loans, repayments, members,
@@ -92,8 +93,8 @@ from core.savings.services import (
 )
 from tests.members import factories as f
 
-EXAMPLES = int(os.environ.get("LUMBUNG_STATEFUL_EXAMPLES", "10"))
-STEPS = int(os.environ.get("LUMBUNG_STATEFUL_STEPS", "16"))
+EXAMPLES = int(os.environ.get("LUMBUNG_STATEFUL_EXAMPLES", "15"))
+STEPS = int(os.environ.get("LUMBUNG_STATEFUL_STEPS", "20"))
 CUTOFF_DAY = 20
 FAR_PAST = date(2000, 1, 1)
 
@@ -119,6 +120,10 @@ def _setup() -> dict:
     for year in range(today.year - 1, start.year - 1, -1):
         fiscal_year_ensure(year=year)
     savings_products_seed()
+    # the months before the simulation are closed, as the treasurer would have: the
+    # close_month rule then closes the simulated months one by one
+    for period in Period.objects.filter(end_date__lt=start, status=Period.Status.OPEN):
+        period_close(period=period, by=f.user("bendahara"))
     staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas")}
     deduction_settings_update(
         by=staff["bendahara"], cutoff_day=CUTOFF_DAY, priority="jasa,principal,wajib,others"
@@ -323,14 +328,16 @@ class BooksMachine(RuleBasedStateMachine):
             if loan is None or self.attempt(label, step) is None:
                 return
 
-    @rule(n=pick, amount=amounts)
-    def loan_repay(self, n, amount):
+    @rule(n=pick, amount=amounts, excess_to=st.sampled_from(["", "principal", "sukarela"]))
+    def loan_repay(self, n, amount, excess_to):
         loan = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
         if loan is None:
             return
         self.attempt(
             "loan_repay",
-            lambda: loan_repay(loan=loan, amount=amount, by=self.staff["petugas"], on=self.day),
+            lambda: loan_repay(
+                loan=loan, amount=amount, by=self.staff["petugas"], on=self.day, excess_to=excess_to
+            ),
         )
 
     @rule(n=pick)
