@@ -7,6 +7,8 @@ from enum import StrEnum
 class SavingsAudit(StrEnum):
     MEMBER_IMPORT = "member.import"
     ACCOUNT_OPEN = "savings.account_open"
+    BERJANGKA_NEXT_CYCLE = "savings.berjangka_next_cycle"
+    BERJANGKA_CYCLE_RESTORE = "savings.berjangka_cycle_restore"
     DEPOSIT = "savings.deposit"
     INTEREST_ACCRUE = "savings.interest_accrue"
     INTEREST_AUTO_FAILED = "savings.interest_auto_failed"

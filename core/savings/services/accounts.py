@@ -8,13 +8,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core.audit.models import AuditEvent
 from core.audit.services import audit_log
 from core.common.dates import add_months
 from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
 
-from ..models import SavingsAccount, SavingsProduct
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .common import SavingsErrors, clean_amount
 
 # --- accounts ---------------------------------------------------------------------------
@@ -87,6 +88,65 @@ def savings_account_open(
     if by is not None:
         audit_log(actor=by, action=SavingsAudit.ACCOUNT_OPEN, target=account)
     return account
+
+
+def berjangka_cycle_next(*, account: SavingsAccount, txn: SavingsTransaction, on: date, by) -> None:
+    """A (locked) berjangka account paid out in full (``txn``, on/after its payout date)
+    starts its next cycle: its payout date becomes the product's if that is after
+    ``on``, else the end of the product's term from ``on``, so the next deduction lists
+    ask its monthly amount again. Inside the payout's transaction; the old and new dates
+    in the audit row (``berjangka_cycle_restore`` puts the old one back on reversal)."""
+    product = account.product
+    if product.kind != SavingsProduct.Kind.BERJANGKA or account.balance != 0:
+        return
+    if product.payout_date and product.payout_date > on:
+        new = product.payout_date
+    elif product.term_months:
+        new = add_months(on, product.term_months)
+    else:
+        return
+    old = account.payout_date
+    account.payout_date = new
+    account.save(update_fields=["payout_date", "updated_at"])
+    audit_log(
+        actor=by,
+        action=SavingsAudit.BERJANGKA_NEXT_CYCLE,
+        target=account,
+        data={
+            "transaction": txn.pk,
+            "old_payout_date": old.isoformat() if old else None,
+            "new_payout_date": new.isoformat(),
+        },
+    )
+
+
+def berjangka_cycle_restore(*, account: SavingsAccount, txn: SavingsTransaction, by) -> None:
+    """``txn`` (a payout) reversed: the (locked) account goes back to the payout date it
+    had before the payout moved it to its next cycle, if it did and the date was not
+    changed since. Audited."""
+    moved = (
+        AuditEvent.objects.filter(
+            action=SavingsAudit.BERJANGKA_NEXT_CYCLE,
+            target_type=account._meta.label_lower,
+            target_id=str(account.pk),
+            data__transaction=txn.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if moved is None:
+        return
+    new, old = moved.data["new_payout_date"], moved.data["old_payout_date"]
+    if account.payout_date is None or account.payout_date.isoformat() != new:
+        return  # changed since (by hand): left as it is
+    account.payout_date = date.fromisoformat(old) if old else None
+    account.save(update_fields=["payout_date", "updated_at"])
+    audit_log(
+        actor=by,
+        action=SavingsAudit.BERJANGKA_CYCLE_RESTORE,
+        target=account,
+        data={"transaction": txn.pk, "old_payout_date": new, "new_payout_date": old},
+    )
 
 
 def savings_account_get_or_open(

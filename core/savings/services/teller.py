@@ -14,7 +14,7 @@ from core.ledger.services import LineSpec, journal_post, journal_reverse, receip
 from core.savings.audit import SavingsAudit
 
 from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
-from .accounts import _lock
+from .accounts import _lock, berjangka_cycle_next, berjangka_cycle_restore
 from .apply import (
     savings_deposit_apply,
     savings_withdraw_apply,
@@ -51,7 +51,8 @@ def teller_deposit(
 def teller_withdraw(
     *, account: SavingsAccount, amount, channel: str, on: date, by, memo: str = ""
 ) -> SavingsTransaction:
-    """A withdrawal at the counter (sukarela; berjangka on/after its payout date)."""
+    """A withdrawal at the counter (sukarela; berjangka on/after its payout date, and
+    paid out in full it starts its next cycle: ``berjangka_cycle_next``)."""
     return _teller(
         account=account, amount=amount, channel=channel, on=on, by=by, memo=memo, deposit=False
     )
@@ -108,6 +109,9 @@ def _teller(
         target=account,
         data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
     )
+    if txn.kind == SavingsTransaction.Kind.PAYOUT and account.balance == 0:
+        # paid out in full (on/after its payout date): the next hari raya cycle starts
+        berjangka_cycle_next(account=account, txn=txn, on=on, by=by)
     return txn
 
 
@@ -128,14 +132,15 @@ REVERSIBLE_KINDS = frozenset(
 @transaction.atomic
 def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> SavingsTransaction:
     """Cancel a teller deposit or withdrawal (bendahara, admin): a ``reversal``
-    transaction with the opposite delta on the same account and the journal entry's
-    reversal, linked to each other, in one transaction. Refused when a deposit's reversal
-    would take the account below zero (the money was withdrawn since), when the account
-    is closed, when the transaction was cancelled already (the sub-ledger half and its
-    checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
-    when its month is closed (``savings_reversal_period_closed``, as every module's
-    reversal), or when dated back into a month whose jasa simpanan was run already
-    (``savings_reversal_interest_run``). Audited."""
+        transaction with the opposite delta on the same account and the journal entry's
+        reversal, linked to each other, in one transaction. Refused when a deposit's reversal
+        would take the account below zero (the money was withdrawn since), when the account
+        is closed, when the transaction was cancelled already (the sub-ledger half and its
+        checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
+        when its month is closed (``savings_reversal_period_closed``, as every module's
+        reversal), or when dated back into a month whose jasa simpanan was run already
+        (``savings_reversal_interest_run``). A berjangka payout that started the account's
+    next cycle puts its old payout date back (``berjangka_cycle_restore``). Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
             CommonErrors.PERMISSION_DENIED,
@@ -209,6 +214,8 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
         entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
     )
     transactions_link_entry(transactions=[rev], entry=journal)
+    if original.kind == SavingsTransaction.Kind.PAYOUT:
+        berjangka_cycle_restore(account=account, txn=original, by=by)
     audit_log(
         actor=by,
         action=SavingsAudit.REVERSE,
