@@ -132,14 +132,14 @@ REVERSIBLE_KINDS = frozenset(
 @transaction.atomic
 def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> SavingsTransaction:
     """Cancel a teller deposit or withdrawal (bendahara, admin): a ``reversal``
-        transaction with the opposite delta on the same account and the journal entry's
-        reversal, linked to each other, in one transaction. Refused when a deposit's reversal
-        would take the account below zero (the money was withdrawn since), when the account
-        is closed, when the transaction was cancelled already (the sub-ledger half and its
-        checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
-        when its month is closed (``savings_reversal_period_closed``, as every module's
-        reversal), or when dated back into a month whose jasa simpanan was run already
-        (``savings_reversal_interest_run``). A berjangka payout that started the account's
+    transaction with the opposite delta on the same account and the journal entry's
+    reversal, linked to each other, in one transaction. Refused when a deposit's reversal
+    would take the account below zero (the money was withdrawn since), when the account
+    is closed, when the transaction was cancelled already (the sub-ledger half and its
+    checks are ``savings_movement_reverse_apply``'s, as for every savings reversal), or
+    when its month is closed (``savings_reversal_period_closed``, as every module's
+    reversal), or when dated back into a month whose jasa simpanan was run already
+    (``savings_reversal_interest_run``). A berjangka payout that started the account's
     next cycle puts its old payout date back (``berjangka_cycle_restore``). Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
