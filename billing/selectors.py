@@ -115,6 +115,19 @@ def proofs_waiting_too_long(*, now=None) -> list[Invoice]:
     return list(transfers_awaiting().filter(status=Invoice.Status.AWAITING, proof_at__lt=limit))
 
 
+def invoice_numbers_covered_by(*, subscription: Subscription, upgrade: Invoice) -> list[str]:
+    """The numbers of the renewal invoices whose difference ``upgrade`` also bills
+    (``invoice_upgrades_covering``), oldest first."""
+    pks = [
+        pk
+        for pk, up in invoice_upgrades_covering(subscription=subscription).items()
+        if up.pk == upgrade.pk
+    ]
+    if not pks:
+        return []
+    return list(Invoice.objects.filter(pk__in=pks).order_by("pk").values_list("number", flat=True))
+
+
 def operator_flags() -> dict:
     """What operators should look at: cooperatives over their plan's member limit and
     webhook events flagged (e.g. for an unknown customer) or failed."""

@@ -118,25 +118,14 @@ def tenant_plan_change(request):
     if not outcome.ok:
         return redirect("billing:tenant")
     upgrade = selectors.invoice_upgrade_open_for(subscription=sub)
+    if upgrade is not None and upgrade.plan_id != plan.pk:
+        upgrade = None  # an older plan change's invoice: not what this message is about
+    later = (
+        selectors.invoice_numbers_covered_by(subscription=sub, upgrade=upgrade) if upgrade else []
+    )
     if sub.plan_id == plan.pk and sub.interval == interval:
         messages.success(request, _("Paket diganti menjadi %(plan)s.") % {"plan": plan.name})
-    elif (
-        upgrade is not None
-        and upgrade.plan_id == plan.pk
-        and (
-            later := list(
-                Invoice.objects.filter(
-                    pk__in=[
-                        pk
-                        for pk, up in selectors.invoice_upgrades_covering(subscription=sub).items()
-                        if up.pk == upgrade.pk
-                    ]
-                )
-                .order_by("pk")
-                .values_list("number", flat=True)
-            )
-        )
-    ):
+    elif later:
         messages.success(
             request,
             _(
@@ -151,7 +140,7 @@ def tenant_plan_change(request):
                 "plan": plan.name,
             },
         )
-    elif upgrade is not None and upgrade.plan_id == plan.pk:
+    elif upgrade is not None:
         messages.success(
             request,
             _(
