@@ -197,7 +197,9 @@ class LoanSerializer(serializers.ModelSerializer):
             "topup_of",
             "applied_on",
             "verified_at",
+            "verified_on",
             "approved_at",
+            "approved_on",
             "rejected_at",
             "rejection_reason",
             "disbursed_on",
@@ -261,6 +263,12 @@ _DATE = {"required": False, "allow_null": True, "allow_blank": True, "max_length
 
 class LoanNoteSerializer(_ActionBody):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class LoanDecisionSerializer(LoanNoteSerializer):
+    on = serializers.CharField(
+        **_DATE, help_text="YYYY-MM-DD; the date of the decision (default today)"
+    )
 
 
 class LoanRejectSerializer(_ActionBody):
@@ -482,17 +490,27 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(LoanDocumentSerializer(doc).data, status=201)
 
-    @extend_schema(request=LoanNoteSerializer, responses=LoanSerializer)
+    @extend_schema(request=LoanDecisionSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        d = LoanNoteSerializer.parse(request)
-        return self._done(svc.loan_verify(loan=self._loan(pk), by=request.user, note=d["note"]))
+        d = LoanDecisionSerializer.parse(request)
+        return self._done(
+            svc.loan_verify(
+                loan=self._loan(pk), by=request.user, note=d["note"], on=_date(d.get("on"), "on")
+            )
+        )
 
-    @extend_schema(request=LoanNoteSerializer, responses=LoanSerializer)
+    @extend_schema(request=LoanDecisionSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        d = LoanNoteSerializer.parse(request)
-        return self._done(svc.loan_approve(loan=self._loan(pk), by=request.user, note=d["note"]))
+        """The chair's approval; ``on`` is the date approved (default today, not in the
+        future, not before the verification); the disbursement may not precede it."""
+        d = LoanDecisionSerializer.parse(request)
+        return self._done(
+            svc.loan_approve(
+                loan=self._loan(pk), by=request.user, note=d["note"], on=_date(d.get("on"), "on")
+            )
+        )
 
     @extend_schema(request=LoanRejectSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])

@@ -379,11 +379,14 @@ class Loan(FastFromDb, models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)  # the click, for the audit
+    # the business dates (a loan recorded late carries the dates on the paper file)
+    verified_on = models.DateField(_("tanggal verifikasi"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)  # the click, for the audit
+    approved_on = models.DateField(_("tanggal persetujuan"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -485,6 +488,23 @@ class Loan(FastFromDb, models.Model):
                     & Q(disbursed_on__isnull=False)
                 ),
                 name="loans_loan_disbursed_has_entry",
+            ),
+            # the workflow's dates in order: applied <= verified <= approved <= disbursed
+            models.CheckConstraint(
+                condition=(Q(verified_on__isnull=True) | Q(verified_on__gte=F("applied_on")))
+                & (
+                    Q(approved_on__isnull=True)
+                    | (
+                        Q(approved_on__gte=F("applied_on"))
+                        & (Q(verified_on__isnull=True) | Q(approved_on__gte=F("verified_on")))
+                    )
+                )
+                & (
+                    Q(disbursed_on__isnull=True)
+                    | Q(approved_on__isnull=True)
+                    | Q(disbursed_on__gte=F("approved_on"))
+                ),
+                name="loans_loan_workflow_dates_in_order",
             ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),

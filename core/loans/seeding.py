@@ -3,7 +3,6 @@ Both idempotent."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -203,13 +202,10 @@ def loans_demo_seed(*, cooperative=None) -> None:
                 )
             except ApplicationError:  # a demo member who is not eligible is skipped
                 continue
-            loan_verify(loan=loan, by=bendahara)
-            loan_approve(loan=loan, by=ketua)
-            # demo history: checked and approved on the day it was applied (the services
-            # stamp now, and a loan is never paid out before its approval)
-            at = timezone.make_aware(datetime.combine(applied_on, time(9)))
-            Loan.objects.filter(pk=loan.pk).update(verified_at=at, approved_at=at)
-            loan.refresh_from_db()
+            # demo history: checked and approved on the day it was applied (a loan is
+            # never paid out before its approval date)
+            loan_verify(loan=loan, by=bendahara, on=applied_on)
+            loan_approve(loan=loan, by=ketua, on=applied_on)
             loan_disburse(loan=loan, by=bendahara, on=disbursed_on, via="bank" if i % 2 else "cash")
             loan.refresh_from_db()
             for row in loan.instalments.filter(is_current=True).order_by("number")[:paid]:

@@ -233,10 +233,10 @@ def loan_action_view(request, pk: int, action: str):
         if action in CONFIRM_FIRST and not is_confirmed(request):
             return _confirm(request, loan, action, on)
         if action == "verify":
-            svc.loan_verify(loan=loan, by=by, note=p.get("note", ""))
+            svc.loan_verify(loan=loan, by=by, note=p.get("note", ""), on=on)
             messages.success(request, _("Pengajuan diverifikasi."))
         elif action == "approve":
-            svc.loan_approve(loan=loan, by=by, note=p.get("note", ""))
+            svc.loan_approve(loan=loan, by=by, note=p.get("note", ""), on=on)
             messages.success(request, _("Pengajuan disetujui."))
         elif action == "reject":
             svc.loan_reject(loan=loan, by=by, reason=p.get("reason", ""))

@@ -1,13 +1,12 @@
 """Loans test set-up: staff per role, a member who can borrow, a test product with every
 fee, and a helper that walks a loan through the workflow to disbursement."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.utils import timezone
 
 from core.loans.models import LoanProduct
 from tests.members import factories as f
@@ -21,13 +20,14 @@ def docs():
 
 
 def approval_backdate(loan, on):
-    """History in a test: the treasurer's verification and the chair's approval dated on
-    ``on`` (the services stamp them now), so a back-dated disbursement on or after ``on``
-    follows the approval as it must. Returns the loan, re-read."""
+    """History in a test written before the services took a date: the treasurer's
+    verification and the chair's approval dated ``on`` (the business dates; the click
+    stamps stay), so a back-dated disbursement on or after ``on`` follows the approval.
+    New tests pass ``on=`` to ``loan_verify`` / ``loan_approve`` instead. Returns the
+    loan, re-read."""
     from core.loans.models import Loan
 
-    at = timezone.make_aware(datetime.combine(on, time(9)))
-    Loan.objects.filter(pk=loan.pk).update(verified_at=at, approved_at=at)
+    Loan.objects.filter(pk=loan.pk).update(verified_on=on, approved_on=on)
     loan.refresh_from_db()
     return loan
 
@@ -135,10 +135,10 @@ def make_loan(staff, member, product, today):
         )
         if until == "applied":
             return loan
-        loan = loan_verify(loan=loan, by=staff["bendahara"])
+        loan = loan_verify(loan=loan, by=staff["bendahara"], on=on)
         if until == "verified":
             return loan
-        loan = approval_backdate(loan_approve(loan=loan, by=staff["ketua"]), on)
+        loan = loan_approve(loan=loan, by=staff["ketua"], on=on)
         if until == "approved":
             return loan
         loan_disburse(loan=loan, by=staff["bendahara"], on=on)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.common.uploads import upload_check
@@ -349,18 +350,46 @@ def loan_document_add(*, loan: Loan, kind: str, file, by) -> LoanDocument:
     return doc
 
 
+def _decision_date(on: date | None, *, after: date, after_label: str, label: str) -> date:
+    """The business date of a workflow decision (verification, approval) the person
+    enters: today when left empty; a real date within the books, not in the future and
+    not before the step it follows (``after``, named by ``after_label``). A decision
+    posts nothing, so a closed period does not matter here (the disbursement, which
+    posts, refuses one itself)."""
+    on = check_loan_date(timezone.localdate() if on is None else on, field="on", label=label)
+    if on < after:
+        msg = _("%(label)s %(on)s sebelum %(step)s (%(after)s).") % {
+            "label": label,
+            "on": format_tanggal(on),
+            "step": after_label,
+            "after": format_tanggal(after),
+        }
+        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
+    return on
+
+
 @transaction.atomic
-def loan_verify(*, loan: Loan, by, note: str = "") -> Loan:
-    """The treasurer checks the application and documents."""
+def loan_verify(*, loan: Loan, by, note: str = "", on: date | None = None) -> Loan:
+    """The treasurer checks the application and documents, on ``on`` (default today; a
+    loan recorded late carries the date of its paper file, not before the application)."""
     _require_role(by, VERIFY_ROLES, _("memverifikasi pinjaman"))
     loan = _lock(loan)
     _expect_status(loan, Loan.Status.APPLIED)
     _refuse_own(loan, by, _("memverifikasi"))
+    on = _decision_date(
+        on,
+        after=loan.applied_on,
+        after_label=_("tanggal pengajuan"),
+        label=_("Tanggal verifikasi"),
+    )
     loan.status = Loan.Status.VERIFIED
     loan.verified_by = by
-    loan.verified_at = timezone.now()
-    loan.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    audit_log(actor=by, action=LoanAudit.VERIFY, target=loan, reason=note)
+    loan.verified_at = timezone.now()  # the click, for the audit
+    loan.verified_on = on
+    loan.save(update_fields=["status", "verified_by", "verified_at", "verified_on", "updated_at"])
+    audit_log(
+        actor=by, action=LoanAudit.VERIFY, target=loan, reason=note, data={"on": on.isoformat()}
+    )
     _notify(
         loan,
         _("Pinjaman %s diverifikasi") % loan.number,
@@ -370,18 +399,29 @@ def loan_verify(*, loan: Loan, by, note: str = "") -> Loan:
 
 
 @transaction.atomic
-def loan_approve(*, loan: Loan, by, note: str = "") -> Loan:
-    """The chair approves a verified application (never their own)."""
+def loan_approve(*, loan: Loan, by, note: str = "", on: date | None = None) -> Loan:
+    """The chair approves a verified application (never their own) on ``on``: default
+    today; a loan approved on paper earlier is recorded with that date (not in the
+    future, not before its verification). The disbursement may not be dated before it;
+    ``approved_at`` stays the click time for the audit."""
     _require_role(by, APPROVE_ROLES, _("menyetujui pinjaman"))
     loan = _lock(loan)
     _refuse_own(loan, by, _("menyetujui"))
     _expect_status(loan, Loan.Status.VERIFIED)
-    loan_limits_recheck(loan, on=timezone.localdate())
+    if loan.verified_on is not None:
+        after, after_label = loan.verified_on, _("verifikasi bendahara")
+    else:
+        after, after_label = loan.applied_on, _("tanggal pengajuan")
+    on = _decision_date(on, after=after, after_label=after_label, label=_("Tanggal persetujuan"))
+    loan_limits_recheck(loan, on=on)
     loan.status = Loan.Status.APPROVED
     loan.approved_by = by
-    loan.approved_at = timezone.now()
-    loan.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-    audit_log(actor=by, action=LoanAudit.APPROVE, target=loan, reason=note)
+    loan.approved_at = timezone.now()  # the click, for the audit
+    loan.approved_on = on
+    loan.save(update_fields=["status", "approved_by", "approved_at", "approved_on", "updated_at"])
+    audit_log(
+        actor=by, action=LoanAudit.APPROVE, target=loan, reason=note, data={"on": on.isoformat()}
+    )
     _notify(
         loan, _("Pinjaman %s disetujui") % loan.number, _("Pengajuan Anda telah disetujui ketua.")
     )

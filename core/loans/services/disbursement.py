@@ -215,11 +215,11 @@ def loan_disburse(
 
 
 def check_not_before_approval(loan: Loan, on: date) -> None:
-    """A loan is paid out on or after the day the chair approved it (the cooperative's
-    day). Brought-in loans of a move-in never pass here: they arrive disbursed."""
-    if loan.approved_at is None:  # an approved loan always has it; nothing to compare
+    """A loan is paid out on or after the day the chair approved it (``approved_on``, the
+    date the chair entered, possibly earlier than the click). Brought-in loans of a move-in never pass here: they arrive disbursed."""
+    approved_on = loan.approved_on
+    if approved_on is None:  # an approved loan always has it; nothing to compare
         return
-    approved_on = timezone.localtime(loan.approved_at).date()
     if on < approved_on:
         msg = _(
             "Tanggal pencairan %(on)s sebelum persetujuan ketua (%(approved)s); "
