@@ -17,9 +17,7 @@ from core.loans.models import Loan
 from core.loans.services import loan_approve, loan_disburse, loan_verify
 
 
-def test_loan_approved_on_paper_last_week_is_paid_out_with_last_weeks_date(
-    make_loan, staff, today
-):
+def test_loan_approved_on_paper_last_week_is_paid_out_with_last_weeks_date(make_loan, staff, today):
     loan = make_loan(days_ago=10, until="applied")
     loan = loan_verify(loan=loan, by=staff["bendahara"], on=today - timedelta(days=9))
     loan = loan_approve(loan=loan, by=staff["ketua"], on=today - timedelta(days=7))

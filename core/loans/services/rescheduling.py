@@ -118,6 +118,10 @@ def loan_reschedule(
             fields={"tenor": [_("Di luar batas.")]},
         )
     new_rate = loan.rate if rate in (None, "") else _rate(rate)
+    # the terms this reschedule replaces: the last reschedule's (the loan keeps its
+    # original tenor; its rate is the one in force)
+    previous = loan.reschedules.order_by("-version_to").first()
+    tenor_before = previous.new_tenor if previous is not None else loan.tenor
     first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     rows = _open_rows(loan)
     settings_row = LoanSettings.get()
@@ -179,7 +183,7 @@ def loan_reschedule(
         principal_before=loan.principal_outstanding,
         capitalised_jasa=capital_jasa,
         waived_penalty=waived_penalty,
-        old_tenor=loan.tenor,
+        old_tenor=tenor_before,
         new_tenor=n,
         old_rate=loan.rate,
         new_rate=new_rate,
