@@ -203,3 +203,52 @@ def _bad_loan_five(staff, member, product, restructure_on):
     loan.refresh_from_db()
     assert (loan.kolektibilitas, loan.ppap_amount) == ("macet", D(10_000_000))
     return loan
+
+
+def test_topup_dated_before_the_old_loan_was_paid_out_is_refused(
+    make_loan, staff, member, product, today
+):
+    """A top-up settles the old loan on its disbursement date: that date cannot precede
+    the old loan's own disbursement (a repayment before the money went out, the
+    receivable negative in between)."""
+    import pytest
+
+    from core.common.errors import ApplicationError
+    from core.ledger.models import JournalEntry
+
+    old = make_loan(principal=D(5_000_000), tenor=10, days_ago=5)
+    early = today - timedelta(days=10)
+    try:
+        new = _topup(staff, member, product, old, D(10_000_000), early)
+    except ApplicationError as e:  # refused at the application: as good
+        assert e.code == "loan_date_invalid"
+        return
+    entries = JournalEntry.objects.count()
+    with pytest.raises(ApplicationError) as e:
+        loan_disburse(loan=new, by=staff["bendahara"], on=today - timedelta(days=8))
+    assert e.value.code == "loan_date_invalid" and "on" in e.value.fields
+    assert old.number in str(e.value.message)
+    assert JournalEntry.objects.count() == entries
+    old.refresh_from_db()
+    assert old.status == Loan.Status.DISBURSED and not old.repayments.exists()
+
+
+def test_topup_dated_before_the_old_loans_last_payment_is_refused(
+    make_loan, staff, member, product, today
+):
+    import pytest
+
+    from core.common.errors import ApplicationError
+
+    old = make_loan(principal=D(5_000_000), tenor=10, days_ago=40)
+    row = old.instalments.get(number=1)
+    loan_repay(loan=old, amount=row.principal + row.jasa, by=staff["petugas"], on=today)
+    new = _topup(staff, member, product, old, D(10_000_000), today - timedelta(days=3))
+    with pytest.raises(ApplicationError) as e:
+        loan_disburse(loan=new, by=staff["bendahara"], on=today - timedelta(days=2))
+    assert e.value.code == "loan_date_invalid"
+    assert "pembayaran terakhir" in str(e.value.message)
+    loan_disburse(loan=new, by=staff["bendahara"], on=today)  # on/after it: settled
+    old.refresh_from_db()
+    assert old.status == Loan.Status.CLOSED and old.closed_on == today
+    assert_reconciled()

@@ -106,6 +106,7 @@ def loan_disburse(
                 LoanErrors.TOPUP_INVALID,
                 _("Pinjaman lama yang akan di-top-up sudah tidak berjalan."),
             )
+        _check_topup_date(old, on)
         q = loan_payoff_quote(loan=old, on=on)
         old_parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
         settlement = sum(old_parts.values(), ZERO)
@@ -225,6 +226,26 @@ def check_not_before_approval(loan: Loan, on: date) -> None:
             "Tanggal pencairan %(on)s sebelum persetujuan ketua (%(approved)s); "
             "pinjaman hanya dapat dicairkan pada atau setelah tanggal persetujuan."
         ) % {"on": format_tanggal(on), "approved": format_tanggal(approved_on)}
+        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
+
+
+def _check_topup_date(old: Loan, on: date) -> None:
+    """The top-up settles the old loan on its own disbursement date: not before the old
+    loan was paid out nor before its last payment (the settlement would precede money
+    that had not gone out yet, or a payment already on its statement)."""
+    last_paid = (
+        old.repayments.filter(reversal__isnull=True)
+        .order_by("-paid_on")
+        .values_list("paid_on", flat=True)
+        .first()
+    )
+    floor = max(d for d in (old.disbursed_on, last_paid) if d is not None)
+    if on < floor:
+        msg = _(
+            "Tanggal pencairan %(on)s sebelum %(floor)s: top-up melunasi pinjaman lama "
+            "%(old)s pada tanggal pencairan, yang tidak boleh sebelum pencairan atau "
+            "pembayaran terakhir pinjaman lama itu."
+        ) % {"on": format_tanggal(on), "floor": format_tanggal(floor), "old": old.number}
         raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
 
 
