@@ -252,3 +252,32 @@ def test_topup_dated_before_the_old_loans_last_payment_is_refused(
     old.refresh_from_db()
     assert old.status == Loan.Status.CLOSED and old.closed_on == today
     assert_reconciled()
+
+
+def test_early_payoff_dated_before_the_loans_last_payment_is_refused(make_loan, staff, today):
+    """The payoff closes the loan on its date: a receipt already on the statement after
+    that date would be a payment to a closed loan. Refused with the date named; nothing
+    is written; on or after the last payment it is taken."""
+    import pytest
+
+    from core.common.errors import ApplicationError
+    from core.ledger.models import JournalEntry
+
+    loan = make_loan(days_ago=40)
+    row = loan.instalments.get(number=1)
+    loan_repay(loan=loan, amount=row.principal + row.jasa, by=staff["petugas"], on=today)
+    entries = JournalEntry.objects.count()
+    from core.loans.services import loan_payoff
+
+    with pytest.raises(ApplicationError) as e:
+        loan_payoff(loan=loan, by=staff["petugas"], on=today - timedelta(days=2))
+    assert e.value.code == "loan_date_invalid" and "on" in e.value.fields
+    assert "pembayaran terakhir" in str(e.value.message)
+    assert JournalEntry.objects.count() == entries
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
+    outstanding = loan.principal_outstanding  # 1,100,000 paid 22,000 penalty first
+    assert outstanding == D(9_022_000)
+    rep = loan_payoff(loan=loan, by=staff["petugas"], on=today)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.CLOSED and rep.principal == outstanding

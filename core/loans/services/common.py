@@ -91,6 +91,20 @@ def loan_date_floor() -> date:
     return max(floor, legal) if isinstance(legal, date) else floor
 
 
+def loan_settle_floor(loan: Loan) -> date:
+    """The earliest date a loan may be settled in full (early payoff, top-up): not
+    before it was paid out nor before its last payment not reversed (the settlement
+    closes the loan on its date; a receipt after it would be a payment to a closed
+    loan)."""
+    last_paid = (
+        loan.repayments.filter(reversal__isnull=True)
+        .order_by("-paid_on")
+        .values_list("paid_on", flat=True)
+        .first()
+    )
+    return max(d for d in (loan.disbursed_on, last_paid) if d is not None)
+
+
 def _fmt(d: date) -> str:
     return f"{d.day:02d}-{d.month:02d}-{d.year:04d}"  # strftime drops year 1's zeros
 

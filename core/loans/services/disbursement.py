@@ -38,6 +38,7 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_date,
+    loan_settle_floor,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -233,13 +234,7 @@ def _check_topup_date(old: Loan, on: date) -> None:
     """The top-up settles the old loan on its own disbursement date: not before the old
     loan was paid out nor before its last payment (the settlement would precede money
     that had not gone out yet, or a payment already on its statement)."""
-    last_paid = (
-        old.repayments.filter(reversal__isnull=True)
-        .order_by("-paid_on")
-        .values_list("paid_on", flat=True)
-        .first()
-    )
-    floor = max(d for d in (old.disbursed_on, last_paid) if d is not None)
+    floor = loan_settle_floor(old)
     if on < floor:
         msg = _(
             "Tanggal pencairan %(on)s sebelum %(floor)s: top-up melunasi pinjaman lama "

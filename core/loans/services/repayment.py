@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
@@ -41,6 +42,7 @@ from .common import (
     _require_role,
     _whole_positive,
     check_loan_date,
+    loan_settle_floor,
     savings_credit,
 )
 from .dues import (
@@ -682,6 +684,13 @@ def loan_payoff(
     loan = _lock(loan)
     _check_repayable(loan, 1)
     _check_paid_on(loan, on)
+    floor = loan_settle_floor(loan)
+    if on < floor:
+        msg = _(
+            "Tanggal pelunasan %(on)s sebelum pembayaran terakhir pinjaman ini (%(f)s); "
+            "pelunasan menutup pinjaman pada tanggalnya."
+        ) % {"on": format_tanggal(on), "f": format_tanggal(floor)}
+        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
     q = loan_payoff_quote(loan=loan, on=on)
     before = _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(
