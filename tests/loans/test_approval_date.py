@@ -131,3 +131,23 @@ def test_screen_approval_with_a_date_and_a_refused_one(make_loan, staff, today, 
     loan.refresh_from_db()
     assert loan.status == Loan.Status.APPROVED and loan.approved_on == on
     assert JournalEntry.objects.count() == entries
+
+
+def test_screen_verification_with_a_date_and_the_dates_on_the_loan_page(
+    make_loan, staff, today, client_a
+):
+    loan = make_loan(days_ago=10, until="applied")
+    client_a.force_login(staff["bendahara"])
+    page = client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    assert "Tanggal verifikasi" in page
+    early = (today - timedelta(days=11)).isoformat()
+    r = client_a.post(f"/pinjaman/{loan.pk}/verify/", {"on": early}, follow=True)
+    assert "sebelum tanggal pengajuan" in r.content.decode()
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.APPLIED
+    on = today - timedelta(days=9)
+    r = client_a.post(f"/pinjaman/{loan.pk}/verify/", {"on": on.isoformat()}, follow=True)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.VERIFIED and loan.verified_on == on
+    html = r.content.decode()
+    assert 'id="workflow-dates"' in html and "diverifikasi" in html
