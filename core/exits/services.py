@@ -27,7 +27,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +79,7 @@ class SettlementErrors(StrEnum):
     PAYROLL_POSTING = "settlement_payroll_posting"
     PAYEE = "settlement_bad_payee"
     INTEREST_CLOSED = "settlement_interest_month_closed"
+    REJOINED = "exit_member_rejoined"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -644,6 +645,7 @@ def exit_settlement_reverse(
             % {"l": label},
             status=409,
         )
+    _rejoined_check(member, label)
     on = on or timezone.localdate()
     entry = settlement.journal_entry
     if entry is not None:
@@ -734,6 +736,27 @@ def exit_settlement_reverse(
         },
     )
     return settlement
+
+
+def _rejoined_check(member: Member, label: str) -> None:
+    """The person has joined again (a new membership holds the NIP or NIK, or died
+    under it): the old record cannot be active again beside it."""
+    holder = (
+        Member.objects.filter(Q(nip=member.nip) | Q(nik=member.nik))
+        .exclude(pk=member.pk)
+        .filter(Q(exit_date__isnull=True) | Q(status=Member.Status.DECEASED))
+        .first()
+    )
+    if holder is not None:
+        raise ApplicationError(
+            SettlementErrors.REJOINED,
+            _(
+                "%(l)s tidak dapat dibatalkan: orang ini sudah terdaftar lagi sebagai anggota "
+                "No. %(no)s (%(s)s)."
+            )
+            % {"l": label, "no": holder.number, "s": holder.get_status_display()},
+            status=409,
+        )
 
 
 def _interest_credit_reverse(

@@ -50,6 +50,8 @@ class MemberSerializer(serializers.ModelSerializer):
         source="agency.name", read_only=True, default=None, allow_null=True
     )
     heirs = HeirSerializer(many=True, read_only=True)
+    # the same person's membership before this one (they left and joined again)
+    previous_member = serializers.SerializerMethodField()
     # rupiah as people write it ("7.500.000"), read with the one parser like every
     # other API amount
     take_home_pay = RupiahSerializerField(
@@ -89,6 +91,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "bank_account_holder",
             "take_home_pay",
             "reason",
+            "previous_member",
             "heirs",
             "created_at",
             "updated_at",
@@ -109,9 +112,20 @@ class MemberSerializer(serializers.ModelSerializer):
             "phone": {"validators": []},
         }
 
+    def get_previous_member(self, obj) -> dict | None:
+        prev = obj.previous_member
+        if prev is None:
+            return None
+        return {
+            "id": prev.pk,
+            "number": prev.number,
+            "exit_date": prev.exit_date.isoformat() if prev.exit_date else None,
+            "status": prev.status,
+        }
+
 
 def _member_qs_for(user):
-    qs = Member.objects.select_related("agency").prefetch_related("heirs")
+    qs = Member.objects.select_related("agency", "previous_member").prefetch_related("heirs")
     if user.role == ANGGOTA:
         return qs.filter(user=user)
     return qs
@@ -157,11 +171,15 @@ class MemberListCreate(generics.ListCreateAPIView):
 
     def get_queryset(self):
         p = self.request.query_params
-        qs = selectors.member_search(
-            q=p.get("q", ""),
-            agency_id=query_id(self.request, "agency"),
-            status=p.get("status", ""),
-        ).prefetch_related("heirs")
+        qs = (
+            selectors.member_search(
+                q=p.get("q", ""),
+                agency_id=query_id(self.request, "agency"),
+                status=p.get("status", ""),
+            )
+            .prefetch_related("heirs")
+            .select_related("previous_member")
+        )
         if self.request.user.role == ANGGOTA:
             qs = qs.filter(user=self.request.user)
         return qs
@@ -184,6 +202,8 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
 
     def update(self, request, *args, **kwargs):
         member = self.get_object()
+        if not member.is_active:  # a closed record: nothing of it changes here
+            raise services.member_read_only_error(member)
         ser = self.get_serializer(member, data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         # writable at registration only: a different value is refused, not dropped

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
@@ -79,8 +80,10 @@ class Member(FastFromDb, models.Model):
 
     number = models.CharField(_("nomor anggota"), max_length=30, unique=True)
     full_name = models.CharField(_("nama lengkap"), max_length=200)
-    nip = models.CharField(_("NIP"), max_length=18, unique=True, validators=[validate_nip])
-    nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[validate_nik])
+    # unique among the members who have not left (and the deceased): a former member
+    # who joins again is a new record with the same NIP/NIK (Meta.constraints)
+    nip = models.CharField(_("NIP"), max_length=18, db_index=True, validators=[validate_nip])
+    nik = models.CharField(_("NIK"), max_length=16, db_index=True, validators=[validate_nik])
     gender = models.CharField(_("jenis kelamin"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
     golongan = models.CharField(
@@ -118,6 +121,15 @@ class Member(FastFromDb, models.Model):
         related_name="member",
         verbose_name=_("akun login"),
     )
+    # the same person's membership before this one (they left, then joined again)
+    previous_member = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_membership",
+        verbose_name=_("keanggotaan sebelumnya"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,6 +160,24 @@ class Member(FastFromDb, models.Model):
             models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__regex=r"^\+62[1-9][0-9]{7,12}$"),
                 name="members_member_phone_plus62",
+            ),
+            # one current membership per NIP and per NIK; a deceased member's stay
+            # taken for good (exit_date is null exactly when the status is active)
+            models.UniqueConstraint(
+                fields=["nip"],
+                condition=Q(exit_date__isnull=True) | Q(status="deceased"),
+                name="members_member_nip_current_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["nik"],
+                condition=Q(exit_date__isnull=True) | Q(status="deceased"),
+                name="members_member_nik_current_uniq",
+            ),
+            # ``kp-001`` is ``KP-001``: the office reads and looks numbers up in any case
+            models.UniqueConstraint(Upper("number"), name="members_member_number_upper_uniq"),
+            models.CheckConstraint(
+                condition=~Q(previous_member=models.F("pk")),
+                name="members_member_previous_not_self",
             ),
         ]
 

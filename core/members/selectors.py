@@ -3,6 +3,9 @@
 import re
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from core.common.dates import format_tanggal
 
 from .models import Agency, Member
 
@@ -84,3 +87,21 @@ def member_counts() -> dict[str, int]:
     return Member.objects.aggregate(
         total=Count("pk"), active=Count("pk", filter=Q(status=Member.Status.ACTIVE))
     )
+
+
+def member_rejoined_note(member: Member) -> str:
+    """ "This person was a member before as No. X, left on Y" for a membership that
+    continues an earlier one; empty otherwise."""
+    prev = member.previous_member
+    if prev is None:
+        return ""
+    return _("Anggota ini pernah terdaftar sebagai No. %(no)s, keluar tanggal %(d)s (%(s)s).") % {
+        "no": prev.number,
+        "d": format_tanggal(prev.exit_date),
+        "s": prev.get_status_display(),
+    }
+
+
+def member_next_membership(member: Member) -> Member | None:
+    """The membership that continued ``member`` (the person joined again), if any."""
+    return Member.objects.filter(previous_member=member).first()

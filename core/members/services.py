@@ -22,7 +22,7 @@ from core.common.money import parse_rupiah
 from core.members.audit import MemberAudit
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
-from .validators import normalize_phone, parse_nik, parse_nip
+from .validators import nip_nik_match, normalize_phone, parse_nik, parse_nip
 
 
 class MemberErrors(StrEnum):
@@ -37,6 +37,9 @@ class MemberErrors(StrEnum):
     NUMBER_PATTERN = "member_number_pattern"
     HEIR_SHARES_OVER = "member_heir_shares_over_100"
     AGENCY_HAS_ACTIVE_MEMBERS = "agency_has_active_members"
+    DECEASED = "member_deceased"
+    NIP_NIK_MISMATCH = "member_nip_nik_mismatch"
+    REJOIN_CONFLICT = "member_rejoin_conflict"
 
 
 GOLONGAN_RE = re.compile(
@@ -248,13 +251,96 @@ def _save_or_duplicate(member: Member, *, create: bool) -> None:
                 member.save()
     except IntegrityError as e:
         constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", "") or ""
-        if constraint == "members_member_nip_key":
+        if constraint == "members_member_nip_current_uniq":
             raise _duplicate_nip(member.nip) from None
-        if constraint == "members_member_nik_key":
+        if constraint == "members_member_nik_current_uniq":
             raise _duplicate_nik(member.nik) from None
-        if constraint == "members_member_number_key":
+        if constraint in ("members_member_number_key", "members_member_number_upper_uniq"):
             raise _duplicate_number(member.number) from None
         raise
+
+
+def _deceased(field: str, value: str, holder: Member) -> ApplicationError:
+    label = "NIP" if field == "nip" else "NIK"
+    msg = _(
+        "%(f)s %(v)s milik anggota No. %(no)s (%(name)s) yang meninggal dunia pada %(d)s: "
+        "%(f)s anggota yang meninggal tidak dapat didaftarkan lagi."
+    ) % {
+        "f": label,
+        "v": value,
+        "no": holder.number,
+        "name": holder.full_name,
+        "d": format_tanggal(holder.exit_date),
+    }
+    return ApplicationError(MemberErrors.DECEASED, msg, fields={field: [msg]})
+
+
+def _membership_chain(member: Member | None) -> list[int]:
+    """Ids of ``member`` and of every membership of the same person before it."""
+    out: list[int] = []
+    while member is not None and member.pk not in out:
+        out.append(member.pk)
+        member = member.previous_member
+    return out
+
+
+def _identifier_holders(field: str, value: str, *, instance: Member | None) -> Member | None:
+    """The membership that ``value`` (a NIP or NIK) would continue, if any: refused when
+    a member who has not left (or a deceased one) holds it; on an edit, also when any
+    other person's record holds it. At registration, the latest record that left with it
+    is returned (the person joins again)."""
+    qs = Member.objects.filter(**{field: value}).select_related("previous_member")
+    if instance is not None:
+        qs = qs.exclude(pk__in=_membership_chain(instance))
+    holders = list(qs.order_by("-exit_date", "-pk")[:20])
+    duplicate = _duplicate_nip if field == "nip" else _duplicate_nik
+    for h in holders:
+        if h.is_active:
+            raise duplicate(value)
+    for h in holders:
+        if h.status == Member.Status.DECEASED:
+            raise _deceased(field, value, h)
+    if holders and instance is not None:
+        raise duplicate(value)
+    return holders[0] if holders else None
+
+
+def _previous_membership(out: dict[str, Any], *, instance: Member | None) -> Member | None:
+    """Uniqueness of NIP and NIK, checked explicitly for a specific message (the partial
+    unique indexes still guard races); the former membership a registration continues."""
+    by_nip = _identifier_holders("nip", out["nip"], instance=instance) if "nip" in out else None
+    by_nik = _identifier_holders("nik", out["nik"], instance=instance) if "nik" in out else None
+    if by_nip is None or by_nik is None or by_nip.pk == by_nik.pk:
+        return by_nip or by_nik
+    if by_nik.pk in _membership_chain(by_nip):
+        return by_nip
+    if by_nip.pk in _membership_chain(by_nik):
+        return by_nik
+    msg = _(
+        "NIP %(nip)s tercatat pada anggota lama No. %(a)s, tetapi NIK %(nik)s pada anggota "
+        "lama No. %(b)s: periksa NIP dan NIK."
+    ) % {"nip": out["nip"], "a": by_nip.number, "nik": out["nik"], "b": by_nik.number}
+    raise ApplicationError(MemberErrors.REJOIN_CONFLICT, msg, fields={"nip": [msg], "nik": [msg]})
+
+
+def _check_nip_nik_match(out: dict[str, Any], *, instance: Member | None) -> None:
+    """The NIP and NIK of the record (given now, or stored) agree; checked when either
+    is new (a stored pair that disagreed before this rule does not block other edits).
+    Called once both are known valid on their own."""
+    if not ("nip" in out or "nik" in out):
+        return
+    nip = out.get("nip", instance.nip if instance is not None else "")
+    nik = out.get("nik", instance.nik if instance is not None else "")
+    if not (nip and nik):
+        return
+    if instance is not None and (nip, nik) == (instance.nip, instance.nik):
+        return
+    try:
+        nip_nik_match(nip, nik)
+    except ValidationError as e:
+        msg = e.messages[0]
+        field = "nik" if "nik" in out else "nip"
+        raise ApplicationError(MemberErrors.NIP_NIK_MISMATCH, msg, fields={field: [msg]}) from None
 
 
 def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None) -> dict:
@@ -315,17 +401,13 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
             for m in e.messages:
                 err(key, m)
     _check_join_after_birth(out, instance=instance, err=err)
-    # uniqueness, checked explicitly for a specific message (the DB constraint still guards races)
-    qs = Member.objects.all()
-    if instance is not None:
-        qs = qs.exclude(pk=instance.pk)
-    if "nip" in out and qs.filter(nip=out["nip"]).exists():
-        raise _duplicate_nip(out["nip"])
-    if "nik" in out and qs.filter(nik=out["nik"]).exists():
-        raise _duplicate_nik(out["nik"])
+    previous = _previous_membership(out, instance=instance)
+    if instance is None:
+        out["previous_member"] = previous
     if errors:
         first = next(iter(errors.values()))[0]
         raise ApplicationError(MemberErrors.INVALID, first, fields=errors)
+    _check_nip_nik_match(out, instance=instance)
     return out
 
 
@@ -376,8 +458,50 @@ def member_create(
         number = member_numbers_reserve(count=1, join_date=join_date, agency_code=agency.code)[0]
     member = Member(number=number, **data)
     _save_or_duplicate(member, create=True)
-    audit_log(actor=by, action=MemberAudit.CREATE, target=member)
+    previous = member.previous_member
+    if previous is not None:
+        _user_link_move(old=previous, new=member, by=by)
+    audit_log(
+        actor=by,
+        action=MemberAudit.CREATE,
+        target=member,
+        data={"previous_member": previous.number} if previous is not None else None,
+    )
     return member
+
+
+def _user_link_move(*, old: Member, new: Member, by) -> None:
+    """A member who joins again keeps their portal login: it moves to the new
+    membership (the portal shows the current one), recorded in both histories."""
+    if old.user_id is None:
+        return
+    old = Member.objects.select_for_update().get(pk=old.pk)
+    user_id = old.user_id
+    old.user = None
+    old.save(update_fields=["user", "updated_at"])
+    new.user_id = user_id
+    new.save(update_fields=["user", "updated_at"])
+    who = by if getattr(by, "is_authenticated", False) else None
+    MemberChange.objects.bulk_create(
+        [
+            MemberChange(member=old, changed_by=who, field="user", old_value=str(user_id)),
+            MemberChange(member=new, changed_by=who, field="user", new_value=str(user_id)),
+        ]
+    )
+
+
+def member_read_only_error(member: Member) -> ApplicationError:
+    """A member who has left is a closed record: its data stay as they were at the exit
+    (reversing the exit opens it again)."""
+    return ApplicationError(
+        MemberErrors.NOT_ACTIVE,
+        _(
+            "Anggota %(m)s sudah keluar (%(s)s, %(d)s): datanya tidak dapat diubah. "
+            "Batalkan penyelesaian keluarnya bila keluarnya keliru."
+        )
+        % {"m": member, "s": member.get_status_display(), "d": format_tanggal(member.exit_date)},
+        status=409,
+    )
 
 
 @transaction.atomic
@@ -390,6 +514,8 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
             _("Kolom tidak boleh diubah di sini: %(f)s") % {"f": ", ".join(sorted(unknown))},
         )
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        raise member_read_only_error(member)
     clean = _clean_member_fields(changes, instance=member)
     nip_changed = "nip" in clean and clean["nip"] != member.nip
     history = []
@@ -690,6 +816,8 @@ def heir_deactivate(*, heir: Heir, by, reason: str) -> Heir:
 def member_user_link(*, member: Member, user, by) -> Member:
     """Link an ``anggota`` login to a member so the member portal shows their own data."""
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        raise member_read_only_error(member)
     if user is None or getattr(user, "role", "") != "anggota":
         raise ApplicationError(
             MemberErrors.INVALID,

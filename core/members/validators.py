@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_tanggal
+
 # ASCII digits only: ``\d`` (and ``int``) also take "１２３" or "١٢٣", which the
 # database's ``[0-9]`` checks refuse
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -139,6 +141,49 @@ def validate_nip(value: str) -> None:
 
 def validate_nik(value: str) -> None:
     parse_nik(value)
+
+
+def nip_nik_match(nip: str, nik: str) -> None:
+    """The NIP and NIK of one person agree: the NIP's birth date (YYYYMMDD) is the NIK's
+    DDMMYY (day + 40 for a woman; the century is the NIP's) and the NIP's gender digit
+    (1 man, 2 woman) is the NIK's (day over 40: woman). Both must be valid on their own
+    (``parse_nip``, ``parse_nik``). Raises ``ValidationError`` naming both numbers and
+    what each says."""
+    a, b = parse_nip(nip), parse_nik(nik)
+    nik_raw = nik.strip()[6:12]
+    nik_date = f"{nik_raw[0:2]}-{nik_raw[2:4]}-{nik_raw[4:6]}"
+    nip_date = format_tanggal(a.birth_date)
+    same_date = (a.birth_date.day, a.birth_date.month, a.birth_date.year % 100) == (
+        b.birth_date_day,
+        b.birth_month,
+        b.birth_year_2,
+    )
+    if not same_date:
+        raise ValidationError(
+            _(
+                "NIP dan NIK tidak cocok: NIP %(nip)s menyebut lahir %(a)s, tetapi NIK "
+                "%(nik)s menyebut lahir %(b)s (HH-BB-TT, hari + 40 untuk perempuan)."
+            )
+            % {"nip": nip.strip(), "a": nip_date, "nik": nik.strip(), "b": nik_date},
+            code="nip_nik_birth_date",
+        )
+    if a.gender != b.gender:
+        sex = {"L": _("laki-laki"), "P": _("perempuan")}
+        raise ValidationError(
+            _(
+                "NIP dan NIK tidak cocok: NIP %(nip)s (lahir %(a)s) menyebut %(ga)s, tetapi "
+                "NIK %(nik)s (tanggal %(b)s) menyebut %(gb)s (hari lahir + 40 untuk perempuan)."
+            )
+            % {
+                "nip": nip.strip(),
+                "a": nip_date,
+                "ga": sex[a.gender],
+                "nik": nik.strip(),
+                "b": nik_date,
+                "gb": sex[b.gender],
+            },
+            code="nip_nik_gender",
+        )
 
 
 def normalize_phone(value: str) -> str:

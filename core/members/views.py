@@ -83,6 +83,8 @@ def member_create(request):
             member = services.member_create(by=request.user, **form.cleaned_data)
         if outcome.ok:
             messages.success(request, _("Anggota %(m)s terdaftar.") % {"m": member})
+            if member.previous_member is not None:
+                messages.info(request, selectors.member_rejoined_note(member))
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/member_form.html", {"form": form, "member": None})
 
@@ -90,6 +92,9 @@ def member_create(request):
 @role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
 def member_edit(request, pk: int):
     member = get_object_or_404(Member, pk=pk)
+    if not member.is_active:  # a closed record: read-only (the service refuses it too)
+        messages.error(request, services.member_read_only_error(member).message)
+        return redirect("members:detail", pk=member.pk)
     form = MemberForm(request.POST or None, editing=True, initial=MemberForm.initial_for(member))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -197,7 +197,12 @@ def loans_rows_check(
     checked rows and the errors, each naming its row and field."""
     cutover = move_in.cutover_date
     members = {m.number: m for m in Member.objects.all()}
-    by_nip = {m.nip: m for m in members.values()}  # NIP is unique (a database constraint)
+    # one active member per NIP (a database constraint); a former member who joined
+    # again also has old records with it: the active membership is the one meant
+    by_nip = {
+        m.nip: m
+        for m in sorted(members.values(), key=lambda m: (m.status == Member.Status.ACTIVE, m.pk))
+    }
     products = {p.code.upper(): p for p in LoanProduct.objects.all()}
     existing_numbers = set(Loan.objects.values_list("number", flat=True))
     existing_keys = set(

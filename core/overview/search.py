@@ -67,7 +67,15 @@ def _members(q: str) -> list[Hit]:
                 output_field=IntegerField(),
             )
         )
-        .order_by("rank", "number")[:LIMIT]
+        # a person's current membership before their old records (same NIP after re-joining)
+        .annotate(
+            left=Case(
+                When(status=Member.Status.ACTIVE, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "left", "number")[:LIMIT]
     )
     return [
         Hit(

@@ -71,7 +71,7 @@ def member_overview(*, member_id: int) -> MemberOverview:
     """The member with savings (per account), loans (schedule, grade, documents), the
     payroll deductions per month (asked, cut, short), SHU per year, heirs, the field
     changes and the audit rows about them or their loans. Raises ``Member.DoesNotExist``."""
-    member = Member.objects.select_related("agency", "user").get(pk=member_id)
+    member = Member.objects.select_related("agency", "user", "previous_member").get(pk=member_id)
     accounts = list(
         SavingsAccount.objects.filter(member=member)
         .select_related("product")

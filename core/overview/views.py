@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.permissions import MONEY_WRITERS, SETTINGS_ADMINS, STAFF, role_required
+from core.members import selectors as member_selectors
 from core.members import services as member_services
 from core.members.forms import HeirForm
 from core.members.models import Member
@@ -27,6 +28,10 @@ def member_detail(request, pk: int):
     except Member.DoesNotExist:
         raise Http404 from None
     member = ov.member
+    if request.method == "POST" and not member.is_active:
+        # a member who left is a closed record: no login, no heirs change here
+        messages.error(request, member_services.member_read_only_error(member).message)
+        return redirect("members:detail", pk=member.pk)
     if request.method == "POST" and "link_user" in request.POST:
         if request.user.role not in SETTINGS_ADMINS:
             raise PermissionDenied
@@ -65,6 +70,8 @@ def member_detail(request, pk: int):
             "member": member,
             "ov": ov,
             "heir_form": heir_form,
+            "rejoined_note": member_selectors.member_rejoined_note(member),
+            "next_membership": member_selectors.member_next_membership(member),
             "settlement": member.exit_settlements.filter(reversed_at__isnull=True).first()
             if not member.is_active
             else None,

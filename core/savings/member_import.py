@@ -63,7 +63,7 @@ from core.members.services import (
     member_numbers_reserve_each,
     normalize_golongan,
 )
-from core.members.validators import normalize_phone, parse_nik, parse_nip
+from core.members.validators import nip_nik_match, normalize_phone, parse_nik, parse_nip
 from core.savings.audit import SavingsAudit
 
 from .member_import_berjangka import (
@@ -400,13 +400,20 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         except ValidationError as e:
             bad("nip", e.messages[0])
         r["nip"] = nip
+        nik_ok = False
         try:
             nik = nik_cell(raw.get("nik"))
             parse_nik(nik)
             note("nik", raw.get("nik"), nik)
+            nik_ok = True
         except ValidationError as e:
             bad("nik", e.messages[0])
         r["nik"] = nik
+        if nik_ok and r.get("birth_date") is not None:
+            try:
+                nip_nik_match(nip, nik)
+            except ValidationError as e:
+                bad("nik", e.messages[0])
         number = ""
         try:
             number = cell_text(raw.get("nomor_anggota"))
@@ -545,9 +552,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             members = members.annotate(n_upper=Upper("number"))
             existing = set(members.filter(n_upper__in=list(seen)).values_list("n_upper", flat=True))
         else:
-            existing = set(
-                members.filter(**{f"{attr}__in": list(seen)}).values_list(attr, flat=True)
-            )
+            existing = _identifiers_taken(attr, seen, parsed, out)
         for val in sorted(existing, key=lambda v: seen[v]):
             out.errors.append(
                 RowError(seen[val], col, _("Sudah terdaftar di database: %(v)s.") % {"v": val})
@@ -558,6 +563,66 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     out.rows = parsed
     out.hidden_rows = [int(r["_row"]) for r in rows if r.get("_hidden") and r.get("_row")]
     return out
+
+
+def _identifiers_taken(
+    attr: str, seen: dict[str, int], parsed: list[dict[str, Any]], out: ValidatedImport
+) -> set[str]:
+    """Of the file's NIPs (or NIKs) ``seen``, those a member who has not left holds (the
+    caller refuses them); a deceased member's is refused here, naming them. A value only
+    members who LEFT hold makes the row a new membership of that person, linked to the
+    latest of those records (``previous_member_id``), as at registration."""
+    by_row = {r["row"]: r for r in parsed}
+    taken: set[str] = set()
+    holders = (
+        Member.objects.filter(**{f"{attr}__in": list(seen)})
+        .order_by(attr, "-exit_date", "-pk")
+        .values_list(attr, "pk", "status", "number", "full_name", "exit_date")
+    )
+    first: dict[str, tuple] = {}
+    for value, pk, status, number, name, exit_date in holders:
+        if status == Member.Status.ACTIVE:
+            taken.add(value)
+        elif status == Member.Status.DECEASED and value not in taken:
+            first[value] = ("deceased", number, name, exit_date)
+        first.setdefault(value, ("left", pk))
+    label = "NIP" if attr == "nip" else "NIK"
+    for value, found in first.items():
+        if value in taken:
+            continue
+        row = by_row[seen[value]]
+        if found[0] == "deceased":
+            _kind, number, name, exit_date = found
+            out.errors.append(
+                RowError(
+                    seen[value],
+                    attr,
+                    _(
+                        "%(f)s %(v)s milik anggota No. %(no)s (%(name)s) yang meninggal dunia "
+                        "pada %(d)s: %(f)s anggota yang meninggal tidak dapat didaftarkan lagi."
+                    )
+                    % {
+                        "f": label,
+                        "v": value,
+                        "no": number,
+                        "name": name,
+                        "d": format_tanggal(exit_date),
+                    },
+                )
+            )
+            continue
+        prev = row.get("previous_member_id")
+        if prev is not None and prev != found[1]:
+            out.errors.append(
+                RowError(
+                    seen[value],
+                    attr,
+                    _("NIP dan NIK baris ini tercatat pada dua anggota lama yang berbeda."),
+                )
+            )
+            continue
+        row["previous_member_id"] = found[1]
+    return taken
 
 
 # --- services ---------------------------------------------------------------------------
@@ -811,6 +876,7 @@ def _members_copy(rows: list[dict[str, Any]], *, now: str) -> list[int]:
             "bank_account_holder",
             "take_home_pay",
             "user_id",
+            "previous_member_id",
             "created_at",
             "updated_at",
         ],
@@ -838,6 +904,7 @@ def _members_copy(rows: list[dict[str, Any]], *, now: str) -> list[int]:
                 "",
                 r["take_home_pay"],
                 None,
+                r.get("previous_member_id"),
                 now,
                 now,
             )

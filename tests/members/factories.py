@@ -27,6 +27,14 @@ def make_nik(n: int, *, female: bool = False, birth=(1985, 3, 15)) -> str:
     return f"627103{dd:02d}{m:02d}{y % 100:02d}{(n % 9999) + 1:04d}"
 
 
+def nik_for(nip: str, n: int | None = None) -> str:
+    """A fresh NIK of the person a NIP describes: its birth date (day + 40 for a woman,
+    NIP digit 15 = 2), so the pair passes the NIP/NIK cross-check."""
+    n = next(_seq) if n is None else n
+    birth = (int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    return make_nik(n, female=nip[14] == "2", birth=birth)
+
+
 def unique_ids() -> tuple[str, str]:
     """A fresh (nip, nik) pair; varies the birth date so thousands stay unique."""
     n = next(_seq)
@@ -74,7 +82,8 @@ class MemberFactory(DjangoModelFactory):
         ids = factory.LazyFunction(unique_ids)
 
     nip = factory.LazyAttribute(lambda o: o.ids[0])
-    nik = factory.LazyAttribute(lambda o: o.ids[1])
+    # the NIK of the person the NIP describes (a NIP given alone gets its own NIK)
+    nik = factory.LazyAttribute(lambda o: o.ids[1] if o.nip == o.ids[0] else nik_for(o.nip))
     full_name = factory.LazyAttribute(lambda o: f"Anggota Uji {o.nip[-4:]}")
     agency = factory.SubFactory(AgencyFactory)
     join_date = date(2020, 1, 2)

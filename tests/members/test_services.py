@@ -225,12 +225,14 @@ def test_nip_correction_updates_birth_date_and_gender_from_the_new_nip(agency):
     m = f.member(agency_obj=agency, nip=f.make_nip(7, birth=(1980, 1, 1), appointed=(2005, 1)))
     assert (m.birth_date, m.gender) == (date(1980, 1, 1), "L")
     fixed = f.make_nip(7, female=True, birth=(1981, 2, 3), appointed=(2005, 1))
-    member_update(member=m, by="tests", reason="salah ketik NIP", nip=fixed)
+    # the NIK of a person born on another day is corrected with it (they must agree)
+    member_update(member=m, by="tests", reason="salah ketik NIP", nip=fixed, nik=f.nik_for(fixed))
     m.refresh_from_db()
     assert m.nip == fixed
     assert (m.birth_date, m.gender) == (date(1981, 2, 3), "P")
     assert set(MemberChange.objects.filter(member=m).values_list("field", flat=True)) == {
         "nip",
+        "nik",
         "birth_date",
         "gender",
     }

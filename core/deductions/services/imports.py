@@ -40,9 +40,16 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     members_by_nip = {}
     members_by_number = {}
     names = {}
-    for mid, nip, number, name in Member.objects.filter(nip__in=nips).values_list(
-        "id", "nip", "number", "full_name"
+    # a person who left and joined again has a record per membership with one NIP: the
+    # row is the membership on this list, else the active one, else the latest
+    best: dict[str, tuple] = {}
+    for mid, nip, number, name, status in Member.objects.filter(nip__in=nips).values_list(
+        "id", "nip", "number", "full_name", "status"
     ):
+        rank = (mid in line_by_member, status == Member.Status.ACTIVE, mid)
+        if nip not in best or rank > best[nip][0]:
+            best[nip] = (rank, mid, number, name)
+    for nip, (_rank, mid, number, name) in best.items():
         members_by_nip[nip] = mid
         names[mid] = f"{name} ({number})"
     for mid, number, name in Member.objects.filter(number__in=numbers).values_list(
