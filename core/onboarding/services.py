@@ -574,12 +574,10 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
         return 0
     entry_ids = [b.journal_entry_id for b in imports if b.journal_entry_id]
     nips = {_stored_nip(r.get("nip")) for b in imports for r in (b.rows or [])} - {""}
-    # the members the imports wrote: a former member's old record with the same NIP
-    # (they joined again through the import) was there before the move-in and stays
+    # the members the imports wrote; a former member's old record with the same NIP
+    # (they joined again through the import) has left, and stays
     member_ids = set(
-        Member.objects.filter(nip__in=nips, created_at__gte=mi.created_at).values_list(
-            "pk", flat=True
-        )
+        Member.objects.filter(nip__in=nips, exit_date__isnull=True).values_list("pk", flat=True)
     ) | set(
         SavingsTransaction.objects.filter(journal_entry_id__in=entry_ids).values_list(
             "account__member_id", flat=True
