@@ -251,7 +251,12 @@ def _save_or_duplicate(member: Member, *, create: bool) -> None:
                 member.save()
     except IntegrityError as e:
         constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", "") or ""
-        if constraint == "members_member_nip_current_uniq":
+        # one successor per old record: another clerk re-registered the same former
+        # member meanwhile, i.e. the NIP is taken by a current membership
+        if constraint in (
+            "members_member_nip_current_uniq",
+            "members_member_previous_member_id_key",
+        ):
             raise _duplicate_nip(member.nip) from None
         if constraint == "members_member_nik_current_uniq":
             raise _duplicate_nik(member.nik) from None

@@ -106,3 +106,62 @@ def test_same_person_registered_twice_at_once_is_refused_not_a_server_error(
     if not numbered:
         # the refused registration gave its number back: the next one follows on
         assert _create(ag).number == "A00002"
+
+
+def test_former_member_registered_again_twice_at_once_is_refused_not_a_server_error(
+    scratch_tenant,
+):
+    """Two clerks register the same former member again at the same moment (numbers
+    typed by hand, so neither waits on the numbering): the second insert waits on the
+    first's uncommitted row and is then refused as a duplicate NIP, whichever of the
+    unique indexes (current NIP, one successor per old record) stops it."""
+    from core.members.services import member_status_set
+
+    connection.set_tenant(scratch_tenant)
+    ag = f.agency()
+    nip, nik = f.unique_ids()
+    old = _create(ag, nip=nip, nik=nik, number="OLD-1")
+    member_status_set(member=old, status="resigned", on=date(2024, 5, 31), reason="x", by="t")
+    created, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def clerk_1():
+        try:
+            connection.set_tenant(scratch_tenant)
+            with transaction.atomic():
+                _create(ag, nip=nip, nik=nik, number="NEW-1")
+                created.set()
+                release.wait(timeout=10)
+            results["1"] = "ok"
+        except Exception as e:
+            results["1"] = repr(e)
+        finally:
+            created.set()
+            connection.close()
+
+    def clerk_2():
+        try:
+            connection.set_tenant(scratch_tenant)
+            created.wait(timeout=10)
+            _create(ag, nip=nip, nik=nik, number="NEW-2")
+            results["2"] = "ok"
+        except ApplicationError as e:
+            results["2"] = e.code
+        except Exception as e:
+            results["2"] = repr(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
+    for t in threads:
+        t.start()
+    created.wait(timeout=10)
+    time.sleep(0.5)  # clerk 2 is now waiting on clerk 1's row
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == {"1": "ok", "2": "member_duplicate_nip"}
+    assert list(Member.objects.filter(nip=nip).order_by("pk").values_list("number", "status")) == [
+        ("OLD-1", "resigned"),
+        ("NEW-1", "active"),
+    ]
