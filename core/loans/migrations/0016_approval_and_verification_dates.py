@@ -20,6 +20,9 @@ UPDATE loans_loan SET approved_on = GREATEST(COALESCE(verified_on, applied_on), 
 def backfill(apps, schema_editor):
     with schema_editor.connection.cursor() as cur:
         cur.execute(BACKFILL, {"tz": settings.TIME_ZONE})
+        # the UPDATE queued the table's deferred checks; run them now, or the constraint
+        # added next fails with "pending trigger events" on a schema that has loans
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
