@@ -27,7 +27,13 @@ through the same services the screens call, it times:
   there ``BENCH_PROFILE=1`` profiles one batch (``BENCH_PROFILE_AT=n``, default the
   first; ``BENCH_PROFILE_OUT=file`` also saves it for pstats) and ``BENCH_SQL=1`` times each SQL statement of the second. It prints the CPU
   the posting took in this process and in its PostgreSQL backend (from /proc), which
-  compares two codes on a busy machine better than wall time does.
+  compares two codes on a busy machine better than wall time does, and the backend's
+  CPU per batch (min, median, max). ``BENCH_EXPLAIN=1`` runs the second batch under
+  auto_explain in this session only (ANALYZE, BUFFERS, WAL, nested statements: the
+  triggers' and the commit's foreign-key checks; ``BENCH_EXPLAIN_OUT=file`` keeps the
+  plans); ``BENCH_EXPLAIN=stats`` gives that batch's backend CPU per phase (parse,
+  plan, execute) from PostgreSQL's ``log_*_stats``; ``BENCH_HOT=1`` prints the rows each
+  table had updated while posting, how many of them HOT, and any autovacuum meanwhile.
 
 ``--repeat N`` runs it all N times (a new cooperative each) and reports the median.
 
@@ -480,8 +486,10 @@ def run(
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid()")
                 backend = psutil.Process(cur.fetchone()[0])
+            hot0 = _table_writes() if os.environ.get("BENCH_HOT") else None
             cpu0 = (resource.getrusage(resource.RUSAGE_SELF), backend.cpu_times())
             t0 = time.perf_counter()
+            pg_per = [sum(cpu0[1][:2])]
             for n, imp in enumerate(imports):
                 t1 = time.perf_counter()
                 if n == 1 and os.environ.get("BENCH_SQL"):
@@ -499,6 +507,8 @@ def run(
                     print(f"SQL: {len(timings)} statements, {sum(t for t, _s in timings):.3f} s")
                     for t, q in sorted(timings, reverse=True)[:15]:
                         print(f"  {t * 1000:8.1f} ms  {q}")
+                elif n == 1 and os.environ.get("BENCH_EXPLAIN"):
+                    _explained(lambda imp=imp: deduction_import_post(imp=imp, by=user))
                 elif n == int(os.environ.get("BENCH_PROFILE_AT", "0")) and os.environ.get(
                     "BENCH_PROFILE"
                 ):
@@ -511,6 +521,7 @@ def run(
                 else:
                     deduction_import_post(imp=imp, by=user)
                 per.append(time.perf_counter() - t1)
+                pg_per.append(sum(backend.cpu_times()[:2]))
             out["post_s"] = time.perf_counter() - t0
             out["post_max_s"] = max(per)
             self1, pg1 = resource.getrusage(resource.RUSAGE_SELF), backend.cpu_times()
@@ -524,6 +535,14 @@ def run(
                 f"PostgreSQL backend {out['post_cpu_pg_s']:.2f} s "
                 f"({out['post_cpu_pg_s'] / n_agencies * 1000:.0f} ms a batch)"
             )
+            each = sorted(b - a for a, b in zip(pg_per, pg_per[1:], strict=False))
+            print(
+                "[post sequential] PostgreSQL backend CPU per batch: min "
+                f"{each[0] * 1000:.0f}, median {each[len(each) // 2] * 1000:.0f}, max "
+                f"{each[-1] * 1000:.0f} ms (the first batch {(pg_per[1] - pg_per[0]) * 1000:.0f} ms)"
+            )
+            if hot0 is not None:
+                _print_table_writes(hot0, _table_writes())
         out["cycle_s"] = out["generate_s"] + out["export_s"] + out["import_s"] + out["post_s"]
         entries = [i.entry_id for i in imports if not i.refresh_from_db()]
         out["journal_lines"] = JournalLine.objects.filter(entry_id__in=entries).count()
@@ -537,6 +556,114 @@ def run(
     finally:
         connection.set_schema_to_public()
         cooperative_discard(cooperative=coop)
+
+
+def _explained(post) -> None:
+    """``BENCH_EXPLAIN=1``: run ``post`` (one batch) with auto_explain in this session only
+    (ANALYZE, BUFFERS, WAL, nested statements: the triggers' and the commit's deferred
+    checks too), the plans sent to this client as notices; print the statements by time."""
+    raw = connection.connection
+
+    class _Notices:  # not a list: psycopg2 keeps only a list's last 50
+        def __init__(self) -> None:
+            self.all: list[str] = []
+
+        def append(self, text: str) -> None:
+            self.all.append(text)
+
+    collector = _Notices()
+    notices = collector.all
+    raw.notices = collector
+    if os.environ["BENCH_EXPLAIN"] == "stats":
+        _phase_stats(post, raw, collector, notices)
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;"
+            " SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on;"
+            " SET auto_explain.log_wal = on; SET auto_explain.log_timing = on;"
+            " SET auto_explain.log_nested_statements = on; SET client_min_messages = log"
+        )
+    try:
+        post()
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1")
+        raw.notices = []
+    rows = []
+    for text in notices:
+        if "duration:" not in text:
+            continue
+        ms = float(text.split("duration:")[1].split("ms")[0])
+        query = (
+            text.split("Query Text:")[1].strip().splitlines()[0] if "Query Text:" in text else ""
+        )
+        wal = [x.strip() for x in text.splitlines() if x.strip().startswith("WAL:")]
+        rows.append((ms, query[:140], wal[0] if wal else ""))
+    print(f"EXPLAIN: {len(rows)} statements (nested included), {sum(r[0] for r in rows):.1f} ms")
+    for ms, query, wal in sorted(rows, reverse=True)[:25]:
+        print(f"  {ms:8.2f} ms  {query}  {wal}")
+    if os.environ.get("BENCH_EXPLAIN_OUT"):
+        Path(os.environ["BENCH_EXPLAIN_OUT"]).write_text("\n\n".join(notices))
+
+
+def _phase_stats(post, raw, collector, notices: list[str]) -> None:
+    """``BENCH_EXPLAIN=stats``: the backend's CPU per phase of every statement of one
+    batch (PostgreSQL's ``log_parser_stats`` / ``log_planner_stats`` /
+    ``log_executor_stats``, to this client), summed per phase."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SET log_parser_stats = on; SET log_planner_stats = on;"
+            " SET log_executor_stats = on; SET client_min_messages = log"
+        )
+    raw.notices = collector
+    try:
+        post()
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(
+                "RESET client_min_messages; RESET log_parser_stats; RESET log_planner_stats;"
+                " RESET log_executor_stats"
+            )
+        raw.notices = []
+    phases: dict[str, list[float]] = {}
+    for text in notices:
+        if "STATISTICS" not in text:
+            continue
+        name = text.split("LOG:")[-1].strip().splitlines()[0].strip()
+        line = next((x for x in text.splitlines() if " s user, " in x), "")
+        if not line:
+            continue
+        parts = line.replace("!", "").split(",")
+        cpu = float(parts[0].split()[0]) + float(parts[1].split()[0])
+        phases.setdefault(name, []).append(cpu)
+    total = sum(sum(v) for v in phases.values())
+    print(f"PHASES (backend CPU, one batch): {total * 1000:.1f} ms")
+    for name, v in sorted(phases.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {name:32} {len(v):5} x  {sum(v) * 1000:7.1f} ms")
+    if os.environ.get("BENCH_EXPLAIN_OUT"):
+        Path(os.environ["BENCH_EXPLAIN_OUT"]).write_text("\n\n".join(notices))
+
+
+def _table_writes() -> dict[str, tuple[int, int]]:
+    """``BENCH_HOT=1``: rows updated and HOT-updated per table of this cooperative."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_force_next_flush()")
+        time.sleep(1.1)
+        cur.execute(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd, autovacuum_count, autoanalyze_count"
+            " FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+        )
+        return {name: rest for name, *rest in cur.fetchall()}
+
+
+def _print_table_writes(before: dict, after: dict) -> None:
+    for name in sorted(after):
+        upd, hot, vac, ana = (
+            a - b for a, b in zip(after[name], before.get(name, (0,) * 4), strict=True)
+        )
+        if upd or vac or ana:
+            print(f"  UPDATE {name}: {upd} rows, {hot} HOT; autovacuum {vac}, autoanalyze {ana}")
 
 
 def _post_cpu_text(r: dict, batches: int) -> str:
