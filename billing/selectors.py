@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from .models import Invoice, Plan, Subscription, WebhookEvent
+from .models import CreditEntry, Invoice, Plan, Subscription, WebhookEvent
 
 
 def plans_public() -> list[Plan]:
@@ -59,30 +70,82 @@ def invoice_upgrade_open_for(*, subscription: Subscription) -> Invoice | None:
     )
 
 
+def upgrade_difference_credited(period_start) -> Exists:
+    """Filter on upgrade invoices: its difference for the period beginning on
+    ``period_start`` (a date or an expression) was credited, so it no longer counts as
+    paid for that period."""
+    return Exists(
+        CreditEntry.objects.filter(
+            invoice=OuterRef("pk"),
+            reason=CreditEntry.Reason.UPGRADE_DIFFERENCE,
+            for_period_start=period_start,
+        )
+    )
+
+
+def _upgrades_covering(
+    *, subscription_id=None, renewal_pk=None, start: date | None = None
+) -> QuerySet[Invoice]:
+    """The one rule for "which upgrade carries this renewal's difference": the (not void)
+    prorated invoices of upgrades issued after the renewal (asked for while its transfer
+    was paid early or awaited the operator) whose span holds the renewal's first day,
+    less those whose difference for that period was credited since; the latest first.
+    Given values, for one renewal; given none, correlated to the subscription invoice of
+    an outer query (``Subquery``)."""
+    credited_start = start
+    if start is None:
+        subscription_id, renewal_pk = OuterRef("subscription_id"), OuterRef("pk")
+        start, credited_start = OuterRef("period_start"), OuterRef(OuterRef("period_start"))
+    return (
+        Invoice.objects.filter(
+            subscription_id=subscription_id,
+            kind=Invoice.Kind.PRORATION,
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING, Invoice.Status.PAID],
+            period_start__lte=start,
+            period_end__gte=start,
+            pk__gt=renewal_pk,
+        )
+        .exclude(upgrade_difference_credited(credited_start))
+        .order_by("-pk")
+    )
+
+
+def invoice_upgrade_covering(*, invoice: Invoice, start: date | None = None) -> Invoice | None:
+    """The upgrade invoice that carries the difference for ``invoice``'s period (a
+    subscription invoice), or None. ``start``: the period's first day as invoiced (before
+    a late payment moved it)."""
+    start = start or invoice.period_start
+    if invoice.kind != Invoice.Kind.SUBSCRIPTION or start is None:
+        return None
+    return (
+        _upgrades_covering(
+            subscription_id=invoice.subscription_id, renewal_pk=invoice.pk, start=start
+        )
+        .select_related("plan")
+        .first()
+    )
+
+
+def _renewals_with_upgrade(subscription: Subscription) -> QuerySet[Invoice]:
+    """The subscription's (not void) subscription invoices whose difference an upgrade
+    carries, each with ``upgrade_pk`` (invoice_upgrade_covering's rule, in one query)."""
+    return (
+        subscription.invoices.filter(kind=Invoice.Kind.SUBSCRIPTION, period_start__isnull=False)
+        .exclude(status=Invoice.Status.VOID)
+        .annotate(upgrade_pk=Subquery(_upgrades_covering().values("pk")[:1]))
+        .filter(upgrade_pk__isnull=False)
+    )
+
+
 def invoice_upgrades_covering(*, subscription: Subscription) -> dict[int, Invoice]:
     """For each subscription invoice whose difference to a dearer plan is carried by a
-    later upgrade's prorated invoice (the upgrade was asked for while that renewal's
-    transfer awaited the operator): {invoice pk: the upgrade invoice}."""
-    upgrades = list(
-        subscription.invoices.filter(kind=Invoice.Kind.PRORATION)
-        .exclude(status=Invoice.Status.VOID)
-        .select_related("plan")
-        .order_by("pk")
-    )
-    if not upgrades:
+    later upgrade's prorated invoice (invoice_upgrade_covering, for all of them):
+    {invoice pk: the upgrade invoice}."""
+    pairs = list(_renewals_with_upgrade(subscription).values_list("pk", "upgrade_pk"))
+    if not pairs:
         return {}
-    covered: dict[int, Invoice] = {}
-    for inv in subscription.invoices.filter(kind=Invoice.Kind.SUBSCRIPTION).exclude(
-        status=Invoice.Status.VOID
-    ):
-        for up in upgrades:
-            if (
-                up.pk > inv.pk
-                and inv.period_start is not None
-                and up.period_start <= inv.period_start <= up.period_end
-            ):
-                covered[inv.pk] = up
-    return covered
+    upgrades = Invoice.objects.select_related("plan").in_bulk({up for _, up in pairs})
+    return {pk: upgrades[up] for pk, up in pairs}
 
 
 def transfers_awaiting() -> QuerySet[Invoice]:
@@ -117,15 +180,13 @@ def proofs_waiting_too_long(*, now=None) -> list[Invoice]:
 
 def invoice_numbers_covered_by(*, subscription: Subscription, upgrade: Invoice) -> list[str]:
     """The numbers of the renewal invoices whose difference ``upgrade`` also bills
-    (``invoice_upgrades_covering``), oldest first."""
-    pks = [
-        pk
-        for pk, up in invoice_upgrades_covering(subscription=subscription).items()
-        if up.pk == upgrade.pk
-    ]
-    if not pks:
-        return []
-    return list(Invoice.objects.filter(pk__in=pks).order_by("pk").values_list("number", flat=True))
+    (invoice_upgrade_covering's rule), oldest first."""
+    return list(
+        _renewals_with_upgrade(subscription)
+        .filter(upgrade_pk=upgrade.pk)
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )
 
 
 def operator_flags() -> dict:

@@ -16,6 +16,7 @@ from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
 from ..models import Invoice, InvoiceSequence, PaymentProof, Plan, Subscription
+from ..selectors import invoice_upgrade_covering
 from ..tax import tax_split
 from .common import (
     LIVE_STRIPE_STATUSES,
@@ -30,7 +31,6 @@ from .common import (
     period_end_for,
 )
 from .credit import (
-    _credited_for,
     credit_apply,
     credit_for_duplicates,
     credit_return_for_void,
@@ -63,7 +63,7 @@ def bank_invoice_issue(
     for inv in open_invoices:
         if inv.plan_id == plan.pk and inv.interval == interval and kind == inv.Kind.SUBSCRIPTION:
             return inv
-        upgrade = _upgrade_covering(sub, inv) if kind == inv.Kind.SUBSCRIPTION else None
+        upgrade = invoice_upgrade_covering(invoice=inv) if kind == inv.Kind.SUBSCRIPTION else None
         if upgrade is not None and upgrade.plan_id == plan.pk and inv.interval == interval:
             # That period's invoice and the upgrade's difference for it are the plan
             # asked for: a full-price invoice would bill the difference twice.
@@ -248,14 +248,13 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     current period (it never extends the period, even when it also carries the
     difference for a renewal whose proof awaits the operator); an invoice for a later
     period moves it when that period begins, on the plan of an upgrade that carries its
-    difference, if any (_upgrade_covering). Refused while a card subscription still bills the cooperative.
+    difference, if any (selectors.invoice_upgrade_covering). Refused while a card subscription still bills the cooperative.
 
     Locks the subscription first, then the invoice: the order of bank_invoice_issue and
     plan_change (the other order deadlocks against them)."""
     _require_billing_operator(operator)
     # An invoice never changes subscription: reading its id unlocked is safe.
-    sub_id = Invoice.objects.values_list("subscription_id", flat=True).get(pk=invoice.pk)
-    sub = _lock(Subscription(pk=sub_id))
+    sub = _lock(Subscription(pk=invoice.subscription_id))
     inv = Invoice.objects.select_for_update().select_related("plan").get(pk=invoice.pk)
     if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
         Invoice.Status.OPEN,
@@ -332,7 +331,10 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
         and sub.current_period_end is not None
         and inv.period_start > max(today, timezone.localdate(sub.current_period_end))
     )
-    if starts_later and _upgrade_covering(sub, inv) is not None:
+    # The upgrade that also carries this renewal's difference, if any (one read: the
+    # period's first day as invoiced, before a late payment moved it).
+    upgrade = invoice_upgrade_covering(invoice=inv, start=original[0])
+    if starts_later and upgrade is not None:
         # An upgrade asked for after this renewal was transferred invoices the
         # difference for its period too: the period runs on the upgrade's plan once
         # that is paid (next_plan, or already the plan), not on this invoice's.
@@ -344,7 +346,6 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
             sub.next_plan, sub.next_interval = inv.plan, inv.interval
     else:
         plan = inv.plan
-        upgrade = _upgrade_covering(sub, inv, start=original[0])
         if upgrade is not None and upgrade.status == Invoice.Status.PAID:
             # Paid late (the period moved to today): its difference to the dearer plan
             # was paid with the upgrade, so it runs on that plan.
@@ -396,30 +397,6 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     if was == S.TRIAL:
         billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
-
-
-def _upgrade_covering(
-    sub: Subscription, inv: Invoice, *, start: date | None = None
-) -> Invoice | None:
-    """The (not void) prorated invoice of an upgrade that also carries the difference
-    for ``inv``'s period (issued while ``inv``'s transfer awaited the operator).
-    ``start``: the period's first day as invoiced (before a late payment moved it)."""
-    start = start or inv.period_start
-    if inv.kind != Invoice.Kind.SUBSCRIPTION or start is None:
-        return None
-    return (
-        sub.invoices.filter(
-            kind=Invoice.Kind.PRORATION,
-            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING, Invoice.Status.PAID],
-            period_start__lte=start,
-            period_end__gte=start,
-            pk__gt=inv.pk,
-        )
-        .exclude(_credited_for(start))  # its difference for that period was credited
-        .select_related("plan")
-        .order_by("-pk")
-        .first()
-    )
 
 
 def _bank_invoices_void_for_card(

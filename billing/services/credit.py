@@ -23,6 +23,7 @@ from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 
 from ..models import CreditEntry, Invoice, Subscription
+from ..selectors import upgrade_difference_credited
 from ..tax import tax_split
 from .common import BillingErrors, _audit, _lock, _require_billing_operator
 
@@ -100,18 +101,6 @@ def _credit_move(
     return entry
 
 
-def _credited_for(period_start: date):
-    """Subquery filter: an upgrade invoice whose difference for the period beginning on
-    ``period_start`` was credited (no longer paid for that period)."""
-    return Exists(
-        CreditEntry.objects.filter(
-            invoice=OuterRef("pk"),
-            reason=R.UPGRADE_DIFFERENCE,
-            for_period_start=period_start,
-        )
-    )
-
-
 def paid_upgrades_for(*, sub: Subscription, period_start: date, after_pk: int = 0):
     """The paid prorated invoices of upgrades that carried a difference for the period
     beginning on ``period_start``, not credited back since, oldest first."""
@@ -123,7 +112,7 @@ def paid_upgrades_for(*, sub: Subscription, period_start: date, after_pk: int = 
             period_end__gte=period_start,
             pk__gt=after_pk,
         )
-        .exclude(_credited_for(period_start))
+        .exclude(upgrade_difference_credited(period_start))
         .select_related("plan")
         .order_by("pk")
     )

@@ -16,6 +16,7 @@ from core.common.errors import ApplicationError
 from ..models import Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
 from ..providers.stripe_provider import StripeProvider
+from ..selectors import upgrade_difference_credited
 from .bank import bank_invoice_issue, invoice_void
 from .common import (
     ARREARS_STRIPE_STATUSES,
@@ -30,7 +31,6 @@ from .common import (
     _require_reason,
     log,
 )
-from .credit import _credited_for
 
 # Stripe Checkout takes a trial end (subscription_data.trial_end) at least 48 hours
 # ahead; a few minutes more for the time the request takes.
@@ -240,7 +240,7 @@ def _bank_plan_change_in_paid_period(
                     status=Invoice.Status.PAID,
                     period_end__gte=later.period_start,
                 )
-                .exclude(_credited_for(later.period_start))  # given back as credit
+                .exclude(upgrade_difference_credited(later.period_start))  # given back as credit
                 .select_related("plan")
             ]
             already = max(p.price_for(later.interval) for p in paid_on)
