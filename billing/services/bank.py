@@ -25,6 +25,7 @@ from .common import (
     _audit,
     _end_of_day,
     _lock,
+    _paid_by_transfer_until,
     _require_billing_operator,
     _status_set,
     _token,
@@ -298,7 +299,9 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
         # The same period already paid by another transfer (a renewal and another
         # plan's invoice for that period, both transferred and confirmed): the period
         # runs on this one's plan, the other payment is credited.
-        credit_for_duplicates(sub=sub, invoice=inv, period=original, by=operator)
+        duplicated = credit_for_duplicates(sub=sub, invoice=inv, period=original, by=operator)
+    else:
+        duplicated = Decimal(0)
     if inv.kind == Invoice.Kind.SUBSCRIPTION:
         # Another unpaid invoice for (part of) this period is not owed any more: the
         # period is paid (a transfer whose proof awaits the operator is left to them).
@@ -354,7 +357,12 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
         if sub.next_plan_id == plan.pk and (sub.next_interval or sub.interval) == inv.interval:
             sub.next_plan, sub.next_interval = None, ""
     period_end = _end_of_day(inv.period_end)
-    if inv.kind == Invoice.Kind.SUBSCRIPTION and (
+    if duplicated:
+        # It replaces another payment for the period starting that day (credited
+        # above): the period runs to the end of what is paid and not credited, shorter
+        # too (a monthly invoice confirmed after a yearly one).
+        sub.current_period_end = _paid_by_transfer_until(sub)
+    elif inv.kind == Invoice.Kind.SUBSCRIPTION and (
         not sub.current_period_end or period_end > sub.current_period_end
     ):
         # Only a subscription invoice buys time: an upgrade's difference for a later

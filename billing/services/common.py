@@ -9,6 +9,7 @@ import secrets
 from datetime import date, datetime, time
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ from tenants.models import Cooperative
 
 from ..emails import billing_email_send
 from ..errors import BillingErrors
-from ..models import Interval, Invoice, Plan, Subscription
+from ..models import CreditEntry, Interval, Invoice, Plan, Subscription
 from ..usage import active_member_count
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,20 @@ def _end_of_day(d: date) -> datetime:
 
 def _paid_by_transfer_until(sub: Subscription) -> datetime | None:
     """The end of the last period paid by bank transfer (or recorded by an operator),
-    whatever pays now: what a card subscription must neither bill again nor cut short."""
+    whatever pays now: what a card subscription must neither bill again nor cut short.
+    A payment credited back because the same period was paid again does not count."""
     last = (
         sub.invoices.filter(
             provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.PAID
         )
         .exclude(period_end=None)
+        .exclude(
+            Exists(
+                CreditEntry.objects.filter(
+                    invoice=OuterRef("pk"), reason=CreditEntry.Reason.DUPLICATE_PAYMENT
+                )
+            )
+        )
         .order_by("-period_end")
         .values_list("period_end", flat=True)
         .first()

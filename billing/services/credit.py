@@ -166,9 +166,11 @@ def credit_for_duplicates(
     *, sub: Subscription, invoice: Invoice, period: tuple[date, date], by
 ) -> Decimal:
     """``invoice`` (a subscription invoice for ``period``, as invoiced) has just been
-    paid: another paid bank-transfer invoice for exactly that period paid it already,
-    so that one's amount (what was transferred and the credit taken off it) is
-    credited, once. Returns the total credited."""
+    paid: another paid bank-transfer subscription invoice for the period starting that
+    same day (whatever its interval: a monthly and a yearly one starting on the renewal
+    day are the same period bought twice) paid it already, so that one's amount (what
+    was transferred and the credit taken off it) is credited, once. Returns the total
+    credited."""
     total = Decimal(0)
     for dup in (
         sub.invoices.filter(
@@ -176,7 +178,6 @@ def credit_for_duplicates(
             kind=Invoice.Kind.SUBSCRIPTION,
             status=Invoice.Status.PAID,
             period_start=period[0],
-            period_end=period[1],
             amount__gt=0,
         )
         .exclude(pk=invoice.pk)

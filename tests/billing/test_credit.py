@@ -308,3 +308,39 @@ def test_billing_page_says_a_card_does_not_use_the_credit(tenant_a, operator, cl
     page = _page(client_a, tenant_a, admin_a)
     assert "Saldo kredit: <strong>Rp 250.000</strong>" in page
     assert "Kredit Rp 250.000 hanya mengurangi tagihan transfer bank." in page
+
+
+@pytest.mark.parametrize("last", ["month", "year"])
+def test_a_monthly_and_a_yearly_transfer_for_the_period_starting_the_same_day_bill_it_once(
+    tenant_a, operator, clock, last
+):
+    """The yearly renewal's proof awaits the operator and the cooperative switches to
+    monthly on the renewal day (or the other way round): both invoices start the same
+    day, both are transferred and confirmed. That is the same period paid twice: it runs
+    on the one confirmed last, until that invoice's end, and the other is credited."""
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    renewal = _renewal_issued(sub, clock)
+    assert renewal.interval == "year"
+    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    monthly = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="admin"
+    )
+    assert monthly.period_start == renewal.period_start
+    assert monthly.period_end < renewal.period_end
+    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+
+    first_confirmed, last_confirmed = (renewal, monthly) if last == "month" else (monthly, renewal)
+    services.bank_transfer_confirm(invoice=first_confirmed, operator=operator)
+    assert _balance(sub) == 0
+    services.bank_transfer_confirm(invoice=last_confirmed, operator=operator)
+
+    # Money: of the two transfers, only the invoice the period runs on is kept.
+    paid_for_period = _to_transfer(renewal) + _to_transfer(monthly)
+    assert paid_for_period - _balance(sub) == last_confirmed.amount
+    entry = CreditEntry.objects.get(subscription=sub, reason="duplicate_payment")
+    assert entry.invoice == first_confirmed and entry.amount == first_confirmed.amount
+    sub.refresh_from_db()
+    assert timezone.localdate(sub.current_period_end) == last_confirmed.period_end
+    _period_begins(clock, renewal)
+    sub.refresh_from_db()
+    assert (sub.plan.code, sub.interval) == ("sedang", last)
