@@ -33,6 +33,7 @@ from .common import (
 )
 from .credit import (
     credit_apply,
+    credit_balance,
     credit_for_duplicates,
     credit_return_for_void,
     upgrade_differences_credit,
@@ -121,7 +122,58 @@ def bank_invoice_issue(
         # Wholly covered by the cooperative's credit: paid at once, as a confirmed
         # transfer would be (audited billing.invoice_paid_by_credit).
         _invoice_paid(sub=sub, inv=invoice, by=by, note="", by_credit=True)
+    # What the invoices it replaced gave back and this one did not take goes onto the
+    # other open invoices.
+    _credit_to_open_invoices(sub=sub, by=by)
+    invoice.refresh_from_db()
     return invoice
+
+
+@transaction.atomic
+def credit_apply_to_open(*, subscription: Subscription, by) -> Decimal:
+    """The cooperative's credit goes onto its open bank-transfer invoices now (see
+    _credit_to_open_invoices). Locks the subscription first. Returns what was taken."""
+    return _credit_to_open_invoices(sub=_lock(subscription), by=by)
+
+
+def _credit_to_open_invoices(*, sub: Subscription, by) -> Decimal:
+    """Credit a (locked) subscription holds is taken off its open bank-transfer invoices
+    at once (it does not wait for the next invoice), the earliest due first, each up to
+    what is left to transfer (``credit_applied``; amount, DPP and PPN stay the taxed
+    price, as on an invoice issued with credit). An invoice it covers in full is paid at
+    once, as a confirmed transfer would be. Not an invoice whose proof awaits the
+    operator (transferred as issued: the operator checks that amount), nor an upgrade's
+    whose period is over (it lapses), nor anything while a card subscription still
+    bills. Every movement is audited (billing.credit_applied). Returns what was taken."""
+    if sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES:
+        return Decimal(0)
+    if credit_balance(subscription=sub) <= 0:
+        return Decimal(0)
+    now = timezone.now()
+    total = Decimal(0)
+    pks = list(
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.OPEN
+        )
+        .order_by("due_on", "pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in pks:
+        # Locked one by one after the subscription; paying one may have voided another.
+        inv = Invoice.objects.select_for_update().select_related("plan").get(pk=pk)
+        if inv.status != Invoice.Status.OPEN or inv.amount_due <= 0:
+            continue
+        if inv.kind == Invoice.Kind.PRORATION and not (
+            sub.current_period_end and sub.current_period_end > now
+        ):
+            continue
+        taken = credit_apply(sub=sub, invoice=inv, by=by)
+        if taken <= 0:
+            break  # no credit left
+        total += taken
+        if inv.amount_due == 0:
+            _invoice_paid(sub=sub, inv=inv, by=by, note="", by_credit=True)
+    return total
 
 
 def invoice_void(*, sub: Subscription, invoice: Invoice, by, reason: str) -> Invoice:
@@ -267,7 +319,10 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
             % {"n": inv.number, "s": inv.get_status_display()},
         )
     _refuse_while_card_bills(sub)
-    return _invoice_paid(sub=sub, inv=inv, by=operator, note=note, by_credit=False)
+    _invoice_paid(sub=sub, inv=inv, by=operator, note=note, by_credit=False)
+    # A payment credited as a duplicate goes onto what is still open.
+    _credit_to_open_invoices(sub=sub, by=operator)
+    return inv
 
 
 def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: bool) -> Invoice:

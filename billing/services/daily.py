@@ -16,7 +16,7 @@ from ..emails import billing_email_send
 from ..models import Invoice, Subscription
 from ..providers.base import provider_get
 from ..usage import active_member_count
-from .bank import bank_invoice_issue, invoice_void
+from .bank import bank_invoice_issue, credit_apply_to_open, invoice_void
 from .common import (
     S,
     _audit,
@@ -24,7 +24,7 @@ from .common import (
     _status_set,
     log,
 )
-from .credit import upgrade_differences_credit
+from .credit import credit_balance, upgrade_differences_credit
 from .plans import _paid_invoice_now, renewal_plan
 
 # -- daily work ---------------------------------------------------------------------------
@@ -153,6 +153,10 @@ def billing_sweep(*, now: datetime | None = None) -> dict[str, int]:
             plan, interval = renewal_plan(subscription=sub)
             bank_invoice_issue(subscription=sub, plan=plan, interval=interval, by="system")
             counts["renewal_invoices"] += 1
+        if credit_balance(subscription=sub) > 0:
+            # Credit given back today (a period begun on a cheaper plan, an unpaid
+            # upgrade lapsing) goes onto the invoices still open.
+            credit_apply_to_open(subscription=sub, by="system")
     return counts
 
 

@@ -17,7 +17,7 @@ from ..models import Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
 from ..providers.stripe_provider import StripeProvider
 from ..selectors import upgrade_difference_credited
-from .bank import bank_invoice_issue, invoice_void
+from .bank import _credit_to_open_invoices, bank_invoice_issue, invoice_void
 from .common import (
     ARREARS_STRIPE_STATUSES,
     LIVE_STRIPE_STATUSES,
@@ -73,7 +73,15 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
     subscription inside a paid period is never moved for free: an upgrade issues a
     prorated invoice for the rest of the period and the plan changes when it is paid; a
     downgrade (or another interval) applies at renewal. Outside a paid period the plan
-    changes at once (the next invoice is for it)."""
+    changes at once (the next invoice is for it). Credit the change gives back (an
+    invoice voided) goes onto the invoices still open at once."""
+    sub = _plan_change(subscription=subscription, plan=plan, interval=interval, by=by)
+    sub = _lock(sub)
+    _credit_to_open_invoices(sub=sub, by=by)
+    return sub
+
+
+def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -> Subscription:
     if interval not in Interval.values:
         raise ApplicationError(BillingErrors.PLAN_UNAVAILABLE, _("Periode tagihan tidak dikenal."))
     if subscription.status == S.ARCHIVED:
