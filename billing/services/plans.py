@@ -107,11 +107,13 @@ def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -
                 by=by,
                 reason=_("Kembali ke paket saat ini: perubahan paket dibatalkan"),
             )
-            _audit(
-                actor=by,
-                action=BillingAudit.PLAN_CHANGE_SCHEDULED,
-                target=sub.cooperative,
-                data={"from": given_up, "to": f"{plan.code}/{interval}", "active_members": count},
+            _plan_change_audit(
+                sub,
+                BillingAudit.PLAN_CHANGE_SCHEDULED,
+                by=by,
+                was=given_up,
+                to=(plan, interval),
+                count=count,
             )
         return sub
     today = timezone.localdate()
@@ -143,18 +145,14 @@ def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -
             # keeps it).
             sub.next_plan, sub.next_interval = plan, interval
             sub.save()
-            _audit(
-                actor=by,
-                action=BillingAudit.PLAN_CHANGE_SCHEDULED,
-                target=sub.cooperative,
-                data={
-                    "from": f"{old_plan.code}/{old_interval}",
-                    "to": f"{plan.code}/{interval}",
-                    "active_members": count,
-                    "from_date": (
-                        timezone.localdate(_paid_until(sub)) + timedelta(days=1)
-                    ).isoformat(),
-                },
+            _plan_change_audit(
+                sub,
+                BillingAudit.PLAN_CHANGE_SCHEDULED,
+                by=by,
+                was=f"{old_plan.code}/{old_interval}",
+                to=(plan, interval),
+                count=count,
+                from_date=(timezone.localdate(_paid_until(sub)) + timedelta(days=1)).isoformat(),
             )
             return sub
     sub.plan, sub.interval = plan, interval
@@ -173,17 +171,29 @@ def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -
                 by=by,
                 reason=_("Paket diganti menjadi %(plan)s") % {"plan": plan.name},
             )
-    _audit(
-        actor=by,
-        action=BillingAudit.PLAN_CHANGED,
-        target=sub.cooperative,
-        data={
-            "from": f"{old_plan.code}/{old_interval}",
-            "to": f"{plan.code}/{interval}",
-            "active_members": count,
-        },
+    _plan_change_audit(
+        sub,
+        BillingAudit.PLAN_CHANGED,
+        by=by,
+        was=f"{old_plan.code}/{old_interval}",
+        to=(plan, interval),
+        count=count,
     )
     return sub
+
+
+def _plan_change_audit(
+    sub: Subscription, action: str, *, by, was: str, to: tuple[Plan, str], count: int, **more
+) -> None:
+    """The audit row of a plan change (made, scheduled or invoiced): from and to as
+    ``code/interval``, the active members counted, and what else the change did."""
+    plan, interval = to
+    _audit(
+        actor=by,
+        action=action,
+        target=sub.cooperative,
+        data={"from": was, "to": f"{plan.code}/{interval}", "active_members": count, **more},
+    )
 
 
 def _change_invoices_void(sub: Subscription, *, today: date, by, reason: str) -> None:
@@ -209,6 +219,7 @@ def _bank_plan_change_in_paid_period(
     *, sub: Subscription, plan: Plan, interval: str, paid: Invoice, today: date, by, count: int
 ) -> Subscription:
     old_plan = sub.plan
+    was = f"{old_plan.code}/{sub.interval}"
     # What was asked applies from the renewal on; an unpaid invoice for another change
     # (a renewal for the old plan, an earlier upgrade) is replaced.
     sub.next_plan, sub.next_interval = plan, interval
@@ -255,13 +266,7 @@ def _bank_plan_change_in_paid_period(
             amount += max(plan.price_for(later.interval) - already, Decimal(0))
             period_end = max(period_end, later.period_end)
             covers.append(later.number)
-    data = {
-        "from": f"{old_plan.code}/{sub.interval}",
-        "to": f"{plan.code}/{interval}",
-        "active_members": count,
-    }
-    if covers:
-        data["covers"] = covers
+    more: dict = {"covers": covers} if covers else {}
     if amount > 0:
         invoice = bank_invoice_issue(
             subscription=sub,
@@ -272,16 +277,21 @@ def _bank_plan_change_in_paid_period(
             amount=amount,
             period=(today, period_end),
         )
-        data |= {"invoice": invoice.number, "amount": str(amount)}
+        more |= {"invoice": invoice.number, "amount": str(amount)}
         sub.refresh_from_db()  # paid at once when the credit covered it
-        _audit(
-            actor=by, action=BillingAudit.PLAN_UPGRADE_INVOICED, target=sub.cooperative, data=data
-        )
+        action = BillingAudit.PLAN_UPGRADE_INVOICED
     else:
-        data["from_date"] = (timezone.localdate(sub.current_period_end) + timedelta(1)).isoformat()
-        _audit(
-            actor=by, action=BillingAudit.PLAN_CHANGE_SCHEDULED, target=sub.cooperative, data=data
-        )
+        more["from_date"] = (timezone.localdate(sub.current_period_end) + timedelta(1)).isoformat()
+        action = BillingAudit.PLAN_CHANGE_SCHEDULED
+    _plan_change_audit(
+        sub,
+        action,
+        by=by,
+        was=was,
+        to=(plan, interval),
+        count=count,
+        **more,
+    )
     return sub
 
 
@@ -463,20 +473,35 @@ def card_subscription_end(
     ended = provider.subscription_cancel(subscription=subscription)
     with transaction.atomic():
         sub = _lock(subscription)
-        old = sub.stripe_status
-        sub.stripe_status = ended.get("status") or "canceled"
-        sub.cancel_at_period_end = False
-        if switch_to_transfer:
-            sub.provider = Subscription.Provider.BANK_TRANSFER
-        sub.save()
-        _audit(
-            actor=by,
-            action=BillingAudit.CARD_SUBSCRIPTION_ENDED,
-            target=sub.cooperative,
+        _card_end_record(
+            sub,
+            status=ended.get("status") or "canceled",
+            by=by,
             reason=reason,
-            data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
+            switch_to_transfer=switch_to_transfer,
         )
     return sub
+
+
+def _card_end_record(
+    sub: Subscription, *, status: str, by, reason: str, switch_to_transfer: bool = True
+) -> None:
+    """Record on a (locked) subscription that its card subscription ended (Stripe's
+    ``status`` now), bank transfer becoming the way of paying unless told otherwise;
+    audited billing.card_subscription_ended with the status it had."""
+    old = sub.stripe_status
+    sub.stripe_status = status
+    sub.cancel_at_period_end = False
+    if switch_to_transfer:
+        sub.provider = Subscription.Provider.BANK_TRANSFER
+    sub.save()
+    _audit(
+        actor=by,
+        action=BillingAudit.CARD_SUBSCRIPTION_ENDED,
+        target=sub.cooperative,
+        reason=reason,
+        data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
+    )
 
 
 def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
@@ -499,18 +524,7 @@ def card_subscription_end_last(*, subscription: Subscription, by, reason: str):
     sub = _lock(subscription)
     if not (sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES):
         return None
-    old = sub.stripe_status
-    sub.stripe_status = "canceled"
-    sub.cancel_at_period_end = False
-    sub.provider = Subscription.Provider.BANK_TRANSFER
-    sub.save()
-    _audit(
-        actor=by,
-        action=BillingAudit.CARD_SUBSCRIPTION_ENDED,
-        target=sub.cooperative,
-        reason=reason,
-        data={"stripe_subscription": sub.stripe_subscription_id, "from": old},
-    )
+    _card_end_record(sub, status="canceled", by=by, reason=reason)
 
     def cancel_at_stripe() -> None:
         provider = provider_get(Subscription.Provider.STRIPE)

@@ -314,3 +314,41 @@ def test_upgrade_message_names_the_upgrade_invoice_not_an_awaiting_renewal(
     page = client_a.get("/langganan/").content.decode()
     assert f"Tagihan {upgrade.number}: bayar dengan transfer bank" in page
     assert upgrade.reference in page
+
+
+def test_every_plan_change_audit_row_says_from_to_and_the_members_counted(
+    tenant_a, operator, clock
+):
+    from core.audit.models import AuditEvent
+
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=100)
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
+    )
+    invoiced = AuditEvent.objects.get(action="billing.plan_upgrade_invoiced")
+    upgrade = Invoice.objects.get(subscription=sub, kind=Invoice.Kind.PRORATION)
+    assert invoiced.data == {
+        "from": "sedang/year",
+        "to": "besar/year",
+        "active_members": 0,
+        "invoice": upgrade.number,
+        "amount": str(upgrade.amount),
+    }
+    sub.refresh_from_db()
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="admin"
+    )
+    scheduled = AuditEvent.objects.filter(action="billing.plan_change_scheduled").latest("pk")
+    assert scheduled.data == {
+        "from": "sedang/year",
+        "to": "kecil/month",
+        "active_members": 0,
+        "from_date": (first.period_end + timedelta(days=1)).isoformat(),
+    }
+    sub.refresh_from_db()
+    services.plan_change(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="year", by="admin"
+    )
+    withdrawn = AuditEvent.objects.filter(action="billing.plan_change_scheduled").latest("pk")
+    assert withdrawn.data == {"from": "kecil/month", "to": "sedang/year", "active_members": 0}
