@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Invoice, PaymentProof, Plan, Subscription, WebhookEvent
+from .models import CreditNote, Invoice, PaymentProof, Plan, Subscription, WebhookEvent
 
 
 @admin.register(Plan)
@@ -47,3 +47,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "event_type", "valid", "state", "flagged", "received_at"]
     list_filter = ["valid", "state", "flagged", "event_type"]
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    list_display = ["number", "invoice", "issued_on", "amount", "dpp", "ppn"]
+    readonly_fields = [f.name for f in CreditNote._meta.fields]

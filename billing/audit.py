@@ -30,3 +30,4 @@ class BillingAudit(StrEnum):
     CREDIT_APPLIED = "billing.credit_applied"
     CREDIT_REFUNDED = "billing.credit_refunded"
     INVOICE_PAID_BY_CREDIT = "billing.invoice_paid_by_credit"
+    CREDIT_NOTE_ISSUED = "billing.credit_note_issued"

@@ -1,9 +1,10 @@
 """The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
 in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
 period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
-reference. CSV or XLSX; the accountant imports or keys them in. The buyer's name and
-address are typed by the cooperative: both files write every row through ``safe_row``
-(text starting with ``= + - @`` gets a leading apostrophe and stays text)."""
+reference, then the month's credit notes (nota retur) as reductions. CSV or XLSX; the
+accountant imports or keys them in. The buyer's name and address are typed by the
+cooperative: both files write every row through ``safe_row`` (text starting with
+``= + - @`` gets a leading apostrophe and stays text)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from openpyxl import Workbook
 
 from core.common.exports import safe_row
 
-from .models import Invoice
+from .models import CreditNote, Invoice
 
 COLUMNS = [
     "KD_JENIS_TRANSAKSI",
@@ -34,11 +35,15 @@ COLUMNS = [
     "NOMOR_STRIPE",
     "STATUS",
     "NPWP_PENJUAL",
+    "FAKTUR_ASAL",
 ]
 
 
 def efaktur_rows(*, year: int, month: int) -> list[list]:
-    """Invoices issued in the month (void ones left out), in number order."""
+    """Invoices issued in the month (void ones left out), in number order, then the
+    credit notes (nota retur) issued in the month: DPP and PPN negative, STATUS
+    ``nota_retur``, FAKTUR_ASAL the invoice they reduce (empty on an invoice's row).
+    The PPN column's sum is the month's net PPN."""
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     invoices = (
@@ -66,6 +71,32 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
                 inv.provider_number,
                 inv.status,
                 settings.BILLING_SELLER_NPWP,
+                "",
+            ]
+        )
+    for note in (
+        CreditNote.objects.filter(issued_on__gte=start, issued_on__lt=end)
+        .select_related("invoice", "subscription__cooperative")
+        .order_by("pk")
+    ):
+        rows.append(
+            [
+                "01",
+                "0",
+                month,
+                year,
+                note.issued_on.strftime("%d/%m/%Y"),
+                "".join(ch for ch in note.buyer_npwp if ch.isdigit()) or "000000000000000",
+                note.buyer_name or note.subscription.cooperative.name,
+                note.buyer_address,
+                -int(note.dpp),
+                -int(note.ppn),
+                0,
+                note.number,
+                note.invoice.provider_number,
+                "nota_retur",
+                settings.BILLING_SELLER_NPWP,
+                note.invoice.number,
             ]
         )
     return rows

@@ -302,6 +302,53 @@ class CreditEntry(models.Model):
         return f"{self.subscription} · {self.seq} · {self.amount}"
 
 
+class CreditNote(models.Model):
+    """A credit note (nota retur / pengurangan) on a paid invoice: part of its price the
+    cooperative no longer owes and got back as credit (an upgrade's difference for a
+    period that does not run on that plan, a period paid twice), with its own DPP and
+    PPN at the invoice's rate. It is in the e-Faktur data of its month as a reduction,
+    so the PPN of money credited and reused on another invoice is reported once. One
+    per credit movement; never more than the invoice's amount (credit_note_issue)."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    credit_entry = models.OneToOneField(
+        CreditEntry, on_delete=models.PROTECT, related_name="credit_note"
+    )
+    # The invoice's number with -R1, -R2… (its first, second note).
+    number = models.CharField(_("nomor"), max_length=50, unique=True)
+    issued_on = models.DateField(_("tanggal terbit"))
+    amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0)
+    ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0)
+    ppn_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_npwp = models.CharField(max_length=30, blank=True)
+    buyer_address = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(_("keterangan"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("nota retur")
+        verbose_name_plural = _("nota retur")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(dpp__gte=0) & Q(ppn__gte=0),
+                name="billing_credit_note_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount=F("dpp") + F("ppn")),
+                name="billing_credit_note_dpp_plus_ppn_is_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class InvoiceSequence(models.Model):
     """The last number used in a year's invoice series (``INV/2026/000123``). A number
     is taken under a row lock in the transaction that creates the invoice, so the

@@ -15,14 +15,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 
-from ..models import CreditEntry, Invoice, Subscription
+from ..models import CreditEntry, CreditNote, Invoice, Subscription
 from ..selectors import upgrade_difference_credited
 from ..tax import tax_split
 from .common import BillingErrors, _audit, _lock, _require_billing_operator
@@ -136,7 +137,7 @@ def upgrade_differences_credit(*, sub: Subscription, renewal: Invoice, by, reaso
         rate = Decimal(up.ppn_rate if up.ppn_rate is not None else settings.BILLING_PPN_RATE)
         dpp, ppn = tax_split(price=difference, rate=rate, includes_ppn=up.plan.prices_include_ppn)
         amount = min(dpp + ppn, up.amount)
-        _credit_move(
+        entry = _credit_move(
             sub=sub,
             amount=amount,
             reason=R.UPGRADE_DIFFERENCE,
@@ -145,8 +146,61 @@ def upgrade_differences_credit(*, sub: Subscription, renewal: Invoice, by, reaso
             for_period_start=renewal.period_start,
             note=reason,
         )
+        credit_note_issue(sub=sub, entry=entry, tax=(dpp, ppn), by=by)
         total += amount
     return total
+
+
+def credit_note_issue(
+    *, sub: Subscription, entry: CreditEntry, by, tax: tuple | None = None
+) -> CreditNote | None:
+    """The credit note (nota retur) for a movement in (``entry``) of money paid on a
+    paid invoice of a (locked) subscription and credited back: its amount with its own
+    DPP and PPN, ``tax`` (DPP, PPN) as figured for that part of the invoice when they
+    add up to it, else the amount split at the invoice's rate (PPN included, half up,
+    tax_split). Never more than what earlier notes left of the invoice. None for credit
+    not from a taxed invoice. Audited billing.credit_note_issued."""
+    invoice = entry.invoice
+    if entry.amount <= 0 or invoice is None or invoice.dpp is None:
+        return None
+    noted = invoice.credit_notes.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    amount = min(entry.amount, invoice.amount - noted)
+    if amount <= 0:
+        return None
+    rate = Decimal(invoice.ppn_rate if invoice.ppn_rate is not None else settings.BILLING_PPN_RATE)
+    if tax is None or None in tax or tax[0] + tax[1] != amount:
+        tax = tax_split(price=amount, rate=rate, includes_ppn=True)
+    dpp, ppn = tax
+    note = CreditNote.objects.create(
+        subscription=sub,
+        invoice=invoice,
+        credit_entry=entry,
+        number=f"{invoice.number}-R{invoice.credit_notes.count() + 1}",
+        issued_on=timezone.localdate(),
+        amount=amount,
+        dpp=dpp,
+        ppn=ppn,
+        ppn_rate=rate,
+        buyer_name=invoice.buyer_name,
+        buyer_npwp=invoice.buyer_npwp,
+        buyer_address=invoice.buyer_address,
+        reason=entry.note,
+    )
+    _audit(
+        actor=by,
+        action=BillingAudit.CREDIT_NOTE_ISSUED,
+        target=sub.cooperative,
+        reason=entry.note,
+        data={
+            "credit_note": note.number,
+            "invoice": invoice.number,
+            "amount": str(amount),
+            "dpp": str(dpp),
+            "ppn": str(ppn),
+            "entry": entry.pk,
+        },
+    )
+    return note
 
 
 def credit_return_for_void(*, sub: Subscription, invoice: Invoice, by) -> None:
@@ -186,7 +240,7 @@ def credit_for_duplicates(
         )
         .order_by("pk")
     ):
-        _credit_move(
+        entry = _credit_move(
             sub=sub,
             amount=dup.amount,
             reason=R.DUPLICATE_PAYMENT,
@@ -194,6 +248,7 @@ def credit_for_duplicates(
             invoice=dup,
             note=_("Periode yang sama dibayar lagi dengan tagihan %(n)s") % {"n": invoice.number},
         )
+        credit_note_issue(sub=sub, entry=entry, tax=(dup.dpp, dup.ppn), by=by)
         total += dup.amount
     return total
 

@@ -130,6 +130,7 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
         return {"invoices": []}
     invoices = list(sub.invoices.order_by("pk").values("number", "amount", "status", "issued_on"))
     PaymentProof.objects.filter(invoice__subscription=sub).delete()
+    sub.credit_notes.all().delete()
     sub.credit_entries.all().delete()
     sub.invoices.all().delete()
     sub.delete()
