@@ -416,7 +416,7 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
         # It replaces another payment for the period starting that day (credited
         # above): the period runs to the end of what is paid and not credited, shorter
         # too (a monthly invoice confirmed after a yearly one).
-        sub.current_period_end = _paid_by_transfer_until(sub)
+        sub.current_period_end = _paid_by_transfer_until(sub, kind=Invoice.Kind.SUBSCRIPTION)
     elif inv.kind == Invoice.Kind.SUBSCRIPTION and (
         not sub.current_period_end or period_end > sub.current_period_end
     ):

@@ -71,15 +71,18 @@ def _end_of_day(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time(23, 59, 59)))
 
 
-def _paid_by_transfer_until(sub: Subscription) -> datetime | None:
+def _paid_by_transfer_until(sub: Subscription, *, kind: str | None = None) -> datetime | None:
     """The end of the last period paid by bank transfer (or recorded by an operator),
     whatever pays now: what a card subscription must neither bill again nor cut short.
-    A payment credited back because the same period was paid again does not count."""
+    A payment credited back because the same period was paid again does not count.
+    ``kind``: only invoices of that kind (a subscription invoice is what buys time)."""
+    paid = sub.invoices.filter(
+        provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.PAID
+    )
+    if kind is not None:
+        paid = paid.filter(kind=kind)
     last = (
-        sub.invoices.filter(
-            provider=Subscription.Provider.BANK_TRANSFER, status=Invoice.Status.PAID
-        )
-        .exclude(period_end=None)
+        paid.exclude(period_end=None)
         .exclude(
             Exists(
                 CreditEntry.objects.filter(

@@ -344,3 +344,28 @@ def test_a_monthly_and_a_yearly_transfer_for_the_period_starting_the_same_day_bi
     _period_begins(clock, renewal)
     sub.refresh_from_db()
     assert (sub.plan.code, sub.interval) == ("sedang", last)
+
+
+def test_a_monthly_payment_confirmed_after_a_yearly_renewal_an_upgrade_topped_up_ends_monthly(
+    tenant_a, operator, clock
+):
+    """An upgrade's paid invoice also carried the yearly renewal's difference (its period
+    runs to the renewal's end), then the period is paid monthly too and confirmed last:
+    the yearly renewal is credited and the period ends with the month, not with the
+    upgrade's invoice (a difference buys no time)."""
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    renewal = _renewal_issued(sub, clock)
+    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    upgrade = _upgrade(sub)
+    assert upgrade.period_end == renewal.period_end
+    services.bank_transfer_confirm(invoice=upgrade, operator=operator)
+    monthly = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="admin"
+    )
+    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_transfer_confirm(invoice=renewal, operator=operator)
+    services.bank_transfer_confirm(invoice=monthly, operator=operator)
+
+    assert CreditEntry.objects.get(subscription=sub, reason="duplicate_payment").invoice == renewal
+    sub.refresh_from_db()
+    assert timezone.localdate(sub.current_period_end) == monthly.period_end
