@@ -250,6 +250,17 @@ def credit_for_duplicates(
         )
         credit_note_issue(sub=sub, entry=entry, tax=(dup.dpp, dup.ppn), by=by)
         total += dup.amount
+        # Its period will not run as that invoice bought it: what upgrades added for it
+        # (the difference to their dearer plan) is not owed either.
+        total += upgrade_differences_credit(
+            sub=sub,
+            renewal=dup,
+            by=by,
+            reason=_(
+                "Periode tagihan %(n)s dibayar dengan tagihan %(m)s: selisih naik paket tidak terpakai"
+            )
+            % {"n": dup.number, "m": invoice.number},
+        )
     return total
 
 

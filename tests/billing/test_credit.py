@@ -369,3 +369,9 @@ def test_a_monthly_payment_confirmed_after_a_yearly_renewal_an_upgrade_topped_up
     assert CreditEntry.objects.get(subscription=sub, reason="duplicate_payment").invoice == renewal
     sub.refresh_from_db()
     assert timezone.localdate(sub.current_period_end) == monthly.period_end
+    # Money: the yearly period will not run, so neither the renewal nor the upgrade's
+    # difference for it (Rp 4.000.000) is owed: both are credited; the month is kept.
+    difference = CreditEntry.objects.get(subscription=sub, reason="upgrade_difference")
+    assert difference.invoice == upgrade and difference.amount == BESAR_YEAR - SEDANG_YEAR
+    assert difference.for_period_start == renewal.period_start
+    assert _balance(sub) == renewal.amount + (BESAR_YEAR - SEDANG_YEAR)
