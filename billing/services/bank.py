@@ -163,10 +163,11 @@ def _credit_to_open_invoices(*, sub: Subscription, by) -> Decimal:
         inv = Invoice.objects.select_for_update().select_related("plan").get(pk=pk)
         if inv.status != Invoice.Status.OPEN or inv.amount_due <= 0:
             continue
-        if inv.kind == Invoice.Kind.PRORATION and not (
-            sub.current_period_end and sub.current_period_end > now
+        if inv.kind == Invoice.Kind.PRORATION and (
+            inv.period_end < timezone.localdate(now)
+            or not (sub.current_period_end and sub.current_period_end > now)
         ):
-            continue
+            continue  # it lapses unpaid with its period (the sweep)
         taken = credit_apply(sub=sub, invoice=inv, by=by)
         if taken <= 0:
             break  # no credit left
