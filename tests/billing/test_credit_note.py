@@ -76,9 +76,7 @@ def test_a_credited_upgrade_difference_reused_on_the_next_invoice_is_taxed_once(
     assert _balance(sub) == difference - SEDANG_YEAR
 
 
-def test_a_period_paid_twice_gets_a_credit_note_for_the_payment_credited(
-    tenant_a, operator, clock
-):
+def test_a_period_paid_twice_gets_a_credit_note_for_the_payment_credited(tenant_a, operator, clock):
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
     services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
