@@ -32,6 +32,11 @@ class SavingsProduct(FastFromDb, models.Model):
         MINIMUM = "minimum", _("Saldo terendah bulan itu")
         AVERAGE = "average", _("Saldo rata-rata harian")
 
+    class PenaltyType(models.TextChoices):
+        NONE = "none", _("Tanpa denda")
+        PERCENT = "percent", _("Persen dari saldo")
+        FIXED = "fixed", _("Nominal tetap (Rp)")
+
     code = models.CharField(_("kode"), max_length=30, unique=True)
     name = models.CharField(_("nama produk"), max_length=120)
     kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
@@ -81,6 +86,21 @@ class SavingsProduct(FastFromDb, models.Model):
     # berjangka; at most MAX_TERM_MONTHS (more is a typo, and beyond the column's smallint)
     term_months = models.PositiveSmallIntegerField(_("jangka (bulan)"), null=True, blank=True)
     payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    # berjangka: the penalty of a payout before the payout date (``savings_early_withdraw``):
+    # none, a percentage of the balance (rounded down to whole rupiah) or a fixed amount
+    early_penalty_type = models.CharField(
+        _("denda pencairan dini"),
+        max_length=8,
+        choices=PenaltyType.choices,
+        default=PenaltyType.NONE,
+    )
+    early_penalty_value = models.DecimalField(
+        _("besar denda pencairan dini"),
+        max_digits=18,
+        decimal_places=2,
+        default=ZERO,
+        help_text=_("Persen dari saldo, atau rupiah utuh bila nominal tetap."),
+    )
     is_active = models.BooleanField(_("aktif"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -105,6 +125,16 @@ class SavingsProduct(FastFromDb, models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="berjangka") | (Q(term_months__gte=1) & Q(amount__gt=0)),
                 name="savings_product_berjangka_has_term",
+            ),
+            models.CheckConstraint(
+                condition=(Q(early_penalty_type="none") & Q(early_penalty_value=0))
+                | (
+                    Q(early_penalty_type="percent")
+                    & Q(early_penalty_value__gt=0)
+                    & Q(early_penalty_value__lte=100)
+                )
+                | (Q(early_penalty_type="fixed") & Q(early_penalty_value__gt=0)),
+                name="savings_product_early_penalty_valid",
             ),
             # one simpanan pokok and one simpanan wajib per cooperative (OR, not IN: an IN
             # list is printed back differently by a cloned schema, see tenants.schema_template)
@@ -206,6 +236,8 @@ class SavingsTransaction(models.Model):
         SETTLEMENT = "settlement", _("Pengembalian (keluar anggota)")
         PAYROLL = "payroll", _("Potong gaji")
         PAYOUT = "payout", _("Pencairan")
+        EARLY_PAYOUT = "early_payout", _("Pencairan sebelum jatuh tempo")
+        EARLY_PENALTY = "early_penalty", _("Denda pencairan dini")
         TRANSFER_IN = "transfer_in", _("Pemindahbukuan masuk")
         TRANSFER_OUT = "transfer_out", _("Pemindahbukuan keluar")
         REVERSAL = "reversal", _("Pembatalan")
@@ -253,6 +285,11 @@ class SavingsTransaction(models.Model):
         related_name="reversed_by",
         verbose_name=_("membatalkan"),
     )
+    # a berjangka payout that emptied the account and so moved it to its next cycle: the
+    # payout dates before and after (``berjangka_cycle_next``), which its reversal puts
+    # back (``berjangka_cycle_restore``); none on any other movement
+    previous_payout_date = models.DateField(_("tanggal pencairan lama"), null=True, blank=True)
+    next_payout_date = models.DateField(_("tanggal pencairan berikutnya"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -291,6 +328,11 @@ class SavingsTransaction(models.Model):
                 condition=(Q(kind="reversal") & Q(reverses__isnull=False))
                 | (~Q(kind="reversal") & Q(reverses__isnull=True)),
                 name="savings_txn_reversal_has_original",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="payout")
+                | (Q(previous_payout_date__isnull=True) & Q(next_payout_date__isnull=True)),
+                name="savings_txn_cycle_dates_on_payout",
             ),
         ]
 

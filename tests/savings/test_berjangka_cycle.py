@@ -89,3 +89,71 @@ def test_partial_withdrawal_does_not_start_a_new_cycle(products, member_a, telle
     acc.refresh_from_db()
     assert acc.payout_date == old
     assert not AuditEvent.objects.filter(action="savings.berjangka_next_cycle").exists()
+
+
+def test_full_payout_stores_the_old_and_new_payout_dates_on_its_transaction(
+    products, member_a, teller, today
+):
+    p, acc = _matured(products, member_a, teller, today)
+    old = acc.payout_date
+    txn = teller_withdraw(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
+    txn.refresh_from_db()
+    assert txn.previous_payout_date == old
+    assert txn.next_payout_date == add_months(today, p.term_months)
+
+
+def test_partial_payout_stores_no_cycle_dates(products, member_a, teller, today):
+    _p, acc = _matured(products, member_a, teller, today)
+    txn = teller_withdraw(account=acc, amount=D("40000"), channel="cash", on=today, by=teller)
+    txn.refresh_from_db()
+    assert txn.previous_payout_date is None and txn.next_payout_date is None
+
+
+def test_payout_reversal_restores_the_date_from_the_transaction_without_reading_the_audit(
+    products, member_a, teller, bendahara, today
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _p, acc = _matured(products, member_a, teller, today)
+    old = acc.payout_date
+    txn = teller_withdraw(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
+    with CaptureQueriesContext(connection) as q:
+        teller_reverse(txn=txn, on=today, reason="salah bayar", by=bendahara)
+    acc.refresh_from_db()
+    assert acc.payout_date == old
+    reads = [x["sql"] for x in q.captured_queries if x["sql"].lstrip().upper().startswith("SELECT")]
+    assert not [s for s in reads if "audit_auditevent" in s]
+    # the audit row of the restore is still written, old and new dates
+    ev = AuditEvent.objects.get(action="savings.berjangka_cycle_restore", target_id=str(acc.pk))
+    assert ev.data["new_payout_date"] == old.isoformat()
+
+
+def test_payout_without_stored_dates_falls_back_to_the_audit_row(
+    products, member_a, teller, bendahara, today
+):
+    """A payout written before the dates were stored on the transaction: the restore
+    finds the old date in the next-cycle audit row, as before."""
+    from core.audit.services import audit_log
+
+    _p, acc = _matured(products, member_a, teller, today)
+    old = acc.payout_date
+    # a partial payout carries no dates; the next-cycle move recorded only in the audit
+    txn = teller_withdraw(account=acc, amount=D("40000"), channel="cash", on=today, by=teller)
+    new = add_months(today, 10)
+    acc.refresh_from_db()
+    acc.payout_date = new
+    acc.save(update_fields=["payout_date"])
+    audit_log(
+        actor=teller,
+        action="savings.berjangka_next_cycle",
+        target=acc,
+        data={
+            "transaction": txn.pk,
+            "old_payout_date": old.isoformat(),
+            "new_payout_date": new.isoformat(),
+        },
+    )
+    teller_reverse(txn=txn, on=today, reason="salah bayar", by=bendahara)
+    acc.refresh_from_db()
+    assert acc.payout_date == old

@@ -90,22 +90,30 @@ def savings_account_open(
     return account
 
 
-def berjangka_cycle_next(*, account: SavingsAccount, txn: SavingsTransaction, on: date, by) -> None:
-    """A (locked) berjangka account paid out in full (``txn``, on/after its payout date)
-    starts its next cycle: its payout date becomes the product's if that is after
-    ``on``, else the end of the product's term from ``on``, so the next deduction lists
-    ask its monthly amount again. Inside the payout's transaction; the old and new dates
-    in the audit row (``berjangka_cycle_restore`` puts the old one back on reversal)."""
+def berjangka_next_payout_date(*, account: SavingsAccount, on: date) -> date | None:
+    """The payout date a berjangka account paid out in full on ``on`` moves to for its
+    next cycle: the product's payout date if that is after ``on``, else the end of the
+    product's term from ``on``; None when neither is set (or not berjangka)."""
     product = account.product
-    if product.kind != SavingsProduct.Kind.BERJANGKA or account.balance != 0:
-        return
+    if product.kind != SavingsProduct.Kind.BERJANGKA:
+        return None
     if product.payout_date and product.payout_date > on:
-        new = product.payout_date
-    elif product.term_months:
-        new = add_months(on, product.term_months)
-    else:
+        return product.payout_date
+    if product.term_months:
+        return add_months(on, product.term_months)
+    return None
+
+
+def berjangka_cycle_next(*, account: SavingsAccount, txn: SavingsTransaction, by) -> None:
+    """A (locked) berjangka account paid out in full (``txn``, on/after its payout date)
+    starts its next cycle: its payout date becomes the one the payout recorded
+    (``txn.next_payout_date``, from ``berjangka_next_payout_date``, written with the
+    payout together with the date it replaces), so the next deduction lists ask its
+    monthly amount again. Inside the payout's transaction; the old and new dates in the
+    audit row as well (``berjangka_cycle_restore`` puts the old one back on reversal)."""
+    if txn.next_payout_date is None or account.balance != 0:
         return
-    old = account.payout_date
+    old, new = txn.previous_payout_date, txn.next_payout_date
     account.payout_date = new
     account.save(update_fields=["payout_date", "updated_at"])
     audit_log(
@@ -120,10 +128,9 @@ def berjangka_cycle_next(*, account: SavingsAccount, txn: SavingsTransaction, on
     )
 
 
-def berjangka_cycle_restore(*, account: SavingsAccount, txn: SavingsTransaction, by) -> None:
-    """``txn`` (a payout) reversed: the (locked) account goes back to the payout date it
-    had before the payout moved it to its next cycle, if it did and the date was not
-    changed since. Audited."""
+def _cycle_dates_from_audit(account: SavingsAccount, txn: SavingsTransaction):
+    """A payout written before the transaction stored its cycle dates (savings 0015):
+    the (old, new) payout dates from its next-cycle audit row, or None."""
     moved = (
         AuditEvent.objects.filter(
             action=SavingsAudit.BERJANGKA_NEXT_CYCLE,
@@ -135,17 +142,36 @@ def berjangka_cycle_restore(*, account: SavingsAccount, txn: SavingsTransaction,
         .first()
     )
     if moved is None:
+        return None
+    old, new = moved.data["old_payout_date"], moved.data["new_payout_date"]
+    return (date.fromisoformat(old) if old else None), date.fromisoformat(new)
+
+
+def berjangka_cycle_restore(*, account: SavingsAccount, txn: SavingsTransaction, by) -> None:
+    """``txn`` (a payout) reversed: the (locked) account goes back to the payout date it
+    had before the payout moved it to its next cycle, if it did and the date was not
+    changed since. The dates are the payout's own (``previous_payout_date``,
+    ``next_payout_date``); a payout from before they were stored falls back to its
+    next-cycle audit row. Audited."""
+    if txn.next_payout_date is not None:
+        old, new = txn.previous_payout_date, txn.next_payout_date
+    elif (found := _cycle_dates_from_audit(account, txn)) is not None:
+        old, new = found
+    else:
         return
-    new, old = moved.data["new_payout_date"], moved.data["old_payout_date"]
-    if account.payout_date is None or account.payout_date.isoformat() != new:
+    if account.payout_date != new:
         return  # changed since (by hand): left as it is
-    account.payout_date = date.fromisoformat(old) if old else None
+    account.payout_date = old
     account.save(update_fields=["payout_date", "updated_at"])
     audit_log(
         actor=by,
         action=SavingsAudit.BERJANGKA_CYCLE_RESTORE,
         target=account,
-        data={"transaction": txn.pk, "old_payout_date": new, "new_payout_date": old},
+        data={
+            "transaction": txn.pk,
+            "old_payout_date": new.isoformat(),
+            "new_payout_date": old.isoformat() if old else None,
+        },
     )
 
 

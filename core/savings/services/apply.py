@@ -12,7 +12,7 @@ from core.common.money import format_rupiah
 from core.ledger.services import LineSpec
 
 from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
-from .accounts import _lock
+from .accounts import _lock, berjangka_next_payout_date
 from .common import ZERO, Applied, SavingsErrors, clean_amount
 
 # --- apply (sub-ledger only) ------------------------------------------------------------
@@ -39,7 +39,9 @@ def _write(
     memo: str,
     receipt_number: str | None,
     reverses: SavingsTransaction | None = None,
+    cycle: tuple[date | None, date] | None = None,
 ) -> SavingsTransaction:
+    previous_payout_date, next_payout_date = cycle or (None, None)
     account.balance = account.balance + delta
     account.save(update_fields=["balance", "updated_at"])
     return SavingsTransaction.objects.create(
@@ -53,6 +55,8 @@ def _write(
         receipt_number=receipt_number,
         memo=memo[:200],
         reverses=reverses,
+        previous_payout_date=previous_payout_date,
+        next_payout_date=next_payout_date,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
 
@@ -185,6 +189,15 @@ def savings_withdraw_apply(
             % {"m": format_rupiah(minimum)},
             fields={"amount": [_("Saldo minimum harus tersisa.")]},
         )
+    cycle = None
+    # a berjangka payout in full: the account's next cycle, recorded on the payout with
+    # the date it replaces (applied by ``berjangka_cycle_next``)
+    if (
+        kind == SavingsTransaction.Kind.PAYOUT
+        and amount == account.balance
+        and (nxt := berjangka_next_payout_date(account=account, on=on)) is not None
+    ):
+        cycle = (account.payout_date, nxt)
     return _applied(
         account,
         kind=kind,
@@ -194,6 +207,7 @@ def savings_withdraw_apply(
         by=by,
         memo=memo,
         receipt_number=receipt_number,
+        cycle=cycle,
     )
 
 
@@ -207,6 +221,7 @@ def _applied(
     by,
     memo: str,
     receipt_number: str | None,
+    cycle: tuple[date | None, date] | None = None,
 ) -> Applied:
     """The movement written (balance + transaction row) and its line on the product's
     control account: a credit for money in (``delta`` > 0), a debit for money out."""
@@ -222,6 +237,7 @@ def _applied(
         by=by,
         memo=memo,
         receipt_number=receipt_number,
+        cycle=cycle,
     )
     side = {"credit": amount} if delta > 0 else {"debit": amount}
     line = LineSpec(

@@ -109,9 +109,9 @@ def _teller(
         target=account,
         data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
     )
-    if txn.kind == SavingsTransaction.Kind.PAYOUT and account.balance == 0:
+    if txn.next_payout_date is not None:
         # paid out in full (on/after its payout date): the next hari raya cycle starts
-        berjangka_cycle_next(account=account, txn=txn, on=on, by=by)
+        berjangka_cycle_next(account=account, txn=txn, by=by)
     return txn
 
 
