@@ -239,6 +239,12 @@ class TransactionListCreate(generics.ListCreateAPIView):
 class TransactionReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=150)
     date = serializers.DateField(required=False, help_text="Default: hari ini")
+    close_account = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Tutup rekening bila pembatalan setoran mengosongkannya (di bawah saldo "
+        "minimum hanya dengan ini).",
+    )
 
 
 class TransactionReverse(APIView):
@@ -256,7 +262,11 @@ class TransactionReverse(APIView):
         ser.is_valid(raise_exception=True)
         on = date_in_range(ser.validated_data.get("date") or timezone.localdate())
         rev = services.teller_reverse(
-            txn=original, on=on, reason=ser.validated_data["reason"], by=request.user
+            txn=original,
+            on=on,
+            reason=ser.validated_data["reason"],
+            by=request.user,
+            close_account=ser.validated_data["close_account"],
         )
         return Response(TransactionSerializer(rev).data, status=status.HTTP_201_CREATED)
 

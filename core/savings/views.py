@@ -252,6 +252,7 @@ def transaction_reverse(request, pk: int):
     txn = get_object_or_404(SavingsTransaction, pk=pk)
     if request.method != "POST":
         return redirect("savings:account", pk=txn.account_id)
+    close = request.POST.get("close_account") == "1"
     if not is_confirmed(request):
         acc = txn.account
         back = reverse("savings:account", args=[acc.pk])
@@ -276,14 +277,19 @@ def transaction_reverse(request, pk: int):
                 ],
                 action=reverse("savings:transaction_reverse", args=[txn.pk]),
                 back=back,
+                note=_("Rekening ditutup bersama pembatalan ini.") if close else "",
                 button=_("Ya, batalkan %s") % format_rupiah(txn.amount),
-                fields=carry(request, ("reason",)),
+                fields=carry(request, ("reason", "close_account")),
                 danger=True,
             ),
         )
     with application_errors_to_messages(request) as outcome:
         rev = services.teller_reverse(
-            txn=txn, on=timezone.localdate(), reason=request.POST.get("reason", ""), by=request.user
+            txn=txn,
+            on=timezone.localdate(),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+            close_account=close,
         )
     if outcome.ok:
         messages.success(

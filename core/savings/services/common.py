@@ -37,6 +37,10 @@ class SavingsErrors(StrEnum):
     REVERSAL_LATER = "savings_reversal_later_depends"
     REVERSAL_PERIOD_CLOSED = "savings_reversal_period_closed"
     REVERSAL_INTEREST_RUN = "savings_reversal_interest_run"
+    ACCOUNT_NOT_EMPTY = "savings_account_not_empty"
+    NOT_EARLY = "savings_not_early"
+    PENALTY_EXCEEDS = "savings_penalty_exceeds_balance"
+    FIGURE_CHANGED = "savings_figure_changed"
 
 
 @dataclass

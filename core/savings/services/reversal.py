@@ -64,6 +64,7 @@ def savings_movement_reverse_apply(
     memo: str,
     account: SavingsAccount | None = None,
     overdrawn: Callable[[SavingsAccount], ApplicationError] | None = None,
+    keep_minimum: bool = False,
 ) -> SavingsTransaction:
     """Take one savings movement back on the sub-ledger: a ``reversal`` transaction with
     the opposite delta on the same account, linked to the original (once: the database
@@ -71,8 +72,10 @@ def savings_movement_reverse_apply(
     entry the movement was posted with); link the result to it. Refused on a closed
     account and when a credit taken back would leave the account below zero (the money
     was withdrawn since; ``overdrawn`` words that refusal for the caller, given the
-    locked account). Call inside the caller's transaction (``account``: locked by the
-    caller already)."""
+    locked account). With ``keep_minimum`` (the teller's cancel of a deposit) a credit
+    taken back may not leave the account below its product's minimum balance either
+    (``savings_below_minimum``, naming it). Call inside the caller's transaction
+    (``account``: locked by the caller already)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("savings_movement_reverse_apply must run inside a transaction")
     account = account or _lock(txn.account)
@@ -98,6 +101,26 @@ def savings_movement_reverse_apply(
                 "a": format_rupiah(txn.amount),
                 "n": account.number,
                 "b": format_rupiah(account.balance),
+            },
+            status=409,
+        )
+    minimum = account.product.minimum_balance
+    if keep_minimum and delta < 0 and account.balance + delta < minimum:
+        raise ApplicationError(
+            SavingsErrors.BELOW_MINIMUM,
+            _(
+                "%(k)s %(r)s (%(a)s) tidak dapat dibatalkan: saldo rekening %(n)s menjadi "
+                "%(b)s, di bawah saldo minimum %(p)s, %(m)s. Setor dulu kekurangannya; bila "
+                "pembatalan ini mengosongkan rekening, batalkan sambil menutup rekening."
+            )
+            % {
+                "k": txn.get_kind_display(),
+                "r": txn.receipt_number or f"#{txn.pk}",
+                "a": format_rupiah(txn.amount),
+                "n": account.number,
+                "b": format_rupiah(account.balance + delta),
+                "p": account.product.name,
+                "m": format_rupiah(minimum),
             },
             status=409,
         )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, CommonErrors, reason_required
+from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
@@ -130,7 +131,9 @@ REVERSIBLE_KINDS = frozenset(
 
 
 @transaction.atomic
-def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> SavingsTransaction:
+def teller_reverse(
+    *, txn: SavingsTransaction, on: date, reason: str, by, close_account: bool = False
+) -> SavingsTransaction:
     """Cancel a teller deposit or withdrawal (bendahara, admin): a ``reversal``
     transaction with the opposite delta on the same account and the journal entry's
     reversal, linked to each other, in one transaction. Refused when a deposit's reversal
@@ -140,7 +143,12 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
     when its month is closed (``savings_reversal_period_closed``, as every module's
     reversal), or when dated back into a month whose jasa simpanan was run already
     (``savings_reversal_interest_run``). A berjangka payout that started the account's
-    next cycle puts its old payout date back (``berjangka_cycle_restore``). Audited."""
+    next cycle puts its old payout date back (``berjangka_cycle_restore``). A deposit's
+    cancellation may not leave the account below its product's minimum balance
+    (``savings_below_minimum``, naming it) unless it empties the account and
+    ``close_account`` closes it with it (sukarela and berjangka; pokok and wajib close
+    only at exit); ``close_account`` with money left is refused
+    (``savings_account_not_empty``). Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
             CommonErrors.PERMISSION_DENIED,
@@ -209,7 +217,10 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
         memo=f"Pembatalan {label}: {reason}",
         account=account,
         overdrawn=overdrawn,
+        keep_minimum=not close_account,
     )
+    if close_account:
+        _close_emptied(account, on=on)
     journal = journal_reverse(
         entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
     )
@@ -227,6 +238,31 @@ def teller_reverse(*, txn: SavingsTransaction, on: date, reason: str, by) -> Sav
             "amount": str(original.amount),
             "delta": str(-original.delta),
             "entry": str(journal),
-        },
+        }
+        | ({"account_closed": True} if close_account else {}),
     )
     return rev
+
+
+def _close_emptied(account: SavingsAccount, *, on: date) -> None:
+    """Close the (locked) account a cancellation has just emptied (``teller_reverse``
+    with ``close_account``); refused with money left, and for pokok and wajib."""
+    if account.product.kind in (SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB):
+        raise ApplicationError(
+            SavingsErrors.NOT_WITHDRAWABLE,
+            _("%(p)s ditutup hanya saat anggota keluar.") % {"p": account.product.name},
+            status=409,
+        )
+    if account.balance != 0:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_NOT_EMPTY,
+            _(
+                "Rekening %(n)s tidak dapat ditutup: sesudah pembatalan saldonya masih "
+                "%(b)s. Rekening hanya ditutup bila pembatalan mengosongkannya."
+            )
+            % {"n": account.number, "b": format_rupiah(account.balance)},
+            status=409,
+        )
+    account.status = SavingsAccount.Status.CLOSED
+    account.closed_on = on
+    account.save(update_fields=["status", "closed_on", "updated_at"])
