@@ -136,6 +136,12 @@ class ProductCreateSerializer(serializers.Serializer):
         error_messages={"max_value": TERM_TOO_LONG},
     )
     payout_date = serializers.DateField(required=False, allow_null=True)
+    early_penalty_type = serializers.ChoiceField(
+        choices=SavingsProduct.PenaltyType.choices, required=False
+    )
+    early_penalty_value = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, required=False
+    )
     is_active = serializers.BooleanField(required=False)
 
 
@@ -195,6 +201,65 @@ class AccountDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         return _scope(
             SavingsAccount.objects.select_related("member", "product"), self.request.user, "member"
+        )
+
+
+class EarlyWithdrawalSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=services.early.EARLY_REASON_MAX_LENGTH, allow_blank=True
+    )
+    channel = serializers.ChoiceField(choices=["cash", "bank"])
+    # the net the caller showed the member (optional): refused when it differs now
+    expected_net = RupiahSerializerField(whole=False, required=False, allow_null=True)
+
+
+def _early_figures(preview) -> dict:
+    return {
+        "account": preview.account.pk,
+        "payout_date": preview.payout_date.isoformat(),
+        "balance": _money(preview.balance),
+        "penalty": _money(preview.penalty),
+        "penalty_rule": preview.penalty_rule,
+        "net": _money(preview.net),
+    }
+
+
+class EarlyWithdrawal(APIView):
+    """A berjangka account paid out before its payout date (bendahara, admin). GET: the
+    figures (balance, penalty, net) for today, or the refusal. POST: pay out (reason and
+    channel required; ``expected_net`` checked when given): 201 with the payout
+    movement (its ``TAR-`` receipt) and the figures; the account is closed."""
+
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    write_roles = TREASURY
+
+    def get(self, request, pk: int):
+        account = get_object_or_404(SavingsAccount, pk=pk)
+        preview = services.savings_early_withdrawal_preview(
+            account=account, on=timezone.localdate()
+        )
+        return Response(_early_figures(preview))
+
+    @extend_schema(request=EarlyWithdrawalSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        account = get_object_or_404(SavingsAccount, pk=pk)
+        ser = EarlyWithdrawalSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        on = timezone.localdate()
+        preview = services.savings_early_withdrawal_preview(account=account, on=on)
+        txn = services.savings_early_withdraw(
+            account=account,
+            on=on,
+            channel=d["channel"],
+            reason=d["reason"],
+            by=request.user,
+            expected_net=d.get("expected_net"),
+        )
+        return Response(
+            {**_early_figures(preview), "transaction": TransactionSerializer(txn).data},
+            status=status.HTTP_201_CREATED,
         )
 
 

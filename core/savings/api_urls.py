@@ -10,6 +10,11 @@ urlpatterns = [
     path("savings/accounts/", api.AccountList.as_view(), name="api-savings-accounts"),
     path("savings/accounts/<int:pk>/", api.AccountDetail.as_view(), name="api-savings-account"),
     path(
+        "savings/accounts/<int:pk>/early-withdrawal/",
+        api.EarlyWithdrawal.as_view(),
+        name="api-savings-early-withdrawal",
+    ),
+    path(
         "savings/transactions/",
         api.TransactionListCreate.as_view(),
         name="api-savings-transactions",

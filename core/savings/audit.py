@@ -10,6 +10,7 @@ class SavingsAudit(StrEnum):
     BERJANGKA_NEXT_CYCLE = "savings.berjangka_next_cycle"
     BERJANGKA_CYCLE_RESTORE = "savings.berjangka_cycle_restore"
     DEPOSIT = "savings.deposit"
+    EARLY_WITHDRAW = "savings.early_withdraw"
     INTEREST_ACCRUE = "savings.interest_accrue"
     INTEREST_AUTO_FAILED = "savings.interest_auto_failed"
     INTEREST_REVERSE = "savings.interest_reverse"

@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
+from core.common.money import RupiahError, format_rupiah, parse_percent, parse_rupiah
 from core.ledger.models import Account
 
 from .models import MAX_TERM_MONTHS, TERM_TOO_LONG, SavingsProduct
@@ -75,7 +78,53 @@ class ProductForm(forms.Form):
     payout_date = forms.DateField(
         label=_("Tanggal pencairan"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    early_penalty_type = forms.ChoiceField(
+        label=_("Denda pencairan dini (berjangka)"),
+        choices=SavingsProduct.PenaltyType.choices,
+        required=False,
+        initial=SavingsProduct.PenaltyType.NONE,
+        help_text=_("Dipotong bila simpanan berjangka dicairkan sebelum tanggal pencairannya."),
+    )
+    early_penalty_value = forms.CharField(
+        label=_("Besar denda (% atau Rp)"),
+        required=False,
+        max_length=30,
+        help_text=_(
+            "Persen dari saldo, mis. 2,5 (dibulatkan ke bawah ke rupiah utuh), atau rupiah "
+            "utuh, mis. 25.000."
+        ),
+    )
     is_active = forms.BooleanField(label=_("Aktif"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        value = self.initial.get("early_penalty_value")
+        if isinstance(value, Decimal):  # shown as typed: 2,5 or 25.000
+            fixed = self.initial.get("early_penalty_type") == SavingsProduct.PenaltyType.FIXED
+            self.initial["early_penalty_value"] = (
+                format_rupiah(value).removeprefix("Rp ")
+                if fixed
+                else f"{value.normalize():f}".replace(".", ",")
+            )
+
+    def clean(self):
+        data = super().clean()
+        penalty_type = data.get("early_penalty_type") or SavingsProduct.PenaltyType.NONE
+        data["early_penalty_type"] = penalty_type
+        raw = (data.get("early_penalty_value") or "").strip()
+        data["early_penalty_value"] = Decimal(0)
+        if penalty_type == SavingsProduct.PenaltyType.NONE or not raw:
+            return data
+        try:
+            if penalty_type == SavingsProduct.PenaltyType.PERCENT:
+                data["early_penalty_value"] = parse_percent(raw, places=2)
+            else:
+                data["early_penalty_value"] = parse_rupiah(raw, whole=False)
+        except RupiahError as e:
+            self.add_error("early_penalty_value", e.text)
+        except forms.ValidationError as e:
+            self.add_error("early_penalty_value", e)
+        return data
 
 
 class ProductCreateForm(ProductForm):

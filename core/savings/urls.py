@@ -8,6 +8,7 @@ app_name = "savings"
 urlpatterns = [
     path("", views.account_list, name="accounts"),
     path("rekening/<int:pk>/", views.account_detail, name="account"),
+    path("rekening/<int:pk>/cair-dini/", views.early_withdraw, name="early_withdraw"),
     path("teller/", views.teller, name="teller"),
     path("transaksi/<int:pk>/batal/", views.transaction_reverse, name="transaction_reverse"),
     path("teller/rekap/", views.teller_summary, name="teller_summary"),

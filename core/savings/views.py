@@ -229,21 +229,114 @@ def account_detail(request, pk: int):
             "reverses_id", flat=True
         )
     )
+    treasury = request.user.role in TREASURY
+    early = (
+        treasury
+        and account.status == SavingsAccount.Status.OPEN
+        and account.product.kind == SavingsProduct.Kind.BERJANGKA
+        and account.balance > 0
+        and (due := services.berjangka_due_date(account)) is not None
+        and timezone.localdate() < due
+    )
     return render(
         request,
         "savings/account_detail.html",
         {
             "account": account,
             "page": page,
-            # the bendahara's "Batalkan" on teller transactions not cancelled yet
-            "can_reverse": request.user.role in TREASURY and account.status == "open",
+            # the bendahara's "Batalkan" on teller transactions not cancelled yet (on a
+            # closed account: its early withdrawal, which reopens it)
+            "can_reverse": treasury,
             "reversible": [
                 t.pk
                 for t in page.object_list
-                if t.kind in services.REVERSIBLE_KINDS and t.pk not in reversed_ids
+                if t.kind in services.REVERSIBLE_KINDS
+                and t.pk not in reversed_ids
+                and (
+                    account.status == SavingsAccount.Status.OPEN
+                    or t.kind == SavingsTransaction.Kind.EARLY_PAYOUT
+                )
             ],
+            # the bendahara's early withdrawal (before the payout date)
+            "early": early,
+            "early_rule": services.penalty_rule_label(account.product) if early else "",
+            "due": services.berjangka_due_date(account)
+            if account.product.kind == SavingsProduct.Kind.BERJANGKA
+            else None,
         },
     )
+
+
+@role_required(read=TREASURY, write=TREASURY)
+def early_withdraw(request, pk: int):
+    """POST: pay a berjangka account out before its payout date
+    (``services.savings_early_withdraw``), after a page showing the balance, the penalty
+    and the net; confirmed only against the net shown."""
+    account = get_object_or_404(SavingsAccount.objects.select_related("member", "product"), pk=pk)
+    back = reverse("savings:account", args=[account.pk])
+    if request.method != "POST":
+        return redirect(back)
+    today = timezone.localdate()
+    reason = request.POST.get("reason", "")
+    channel = request.POST.get("channel", "")
+    if not is_confirmed(request):
+        with application_errors_to_messages(request) as outcome:
+            reason = services.early_withdrawal_reason_clean(reason)
+            services.counter_account(channel)
+            preview = services.savings_early_withdrawal_preview(account=account, on=today)
+        if not outcome.ok:
+            return redirect(back)
+        return confirmation_page(
+            request,
+            Confirmation(
+                title=_("Konfirmasi pencairan sebelum jatuh tempo %(n)s") % {"n": account.number},
+                intro=_("%(p)s %(m)s, jatuh tempo %(d)s; dicairkan %(t)s (%(c)s); alasan: %(r)s")
+                % {
+                    "p": account.product.name,
+                    "m": account.member.full_name,
+                    "d": format_date(preview.payout_date),
+                    "t": format_date(today),
+                    "c": dict(SavingsTransaction.Channel.choices).get(channel, channel),
+                    "r": reason,
+                },
+                lines=[
+                    ConfirmLine(_("Saldo"), preview.balance),
+                    ConfirmLine(
+                        _("Denda pencairan dini (%(x)s)") % {"x": preview.penalty_rule},
+                        preview.penalty,
+                    ),
+                    ConfirmLine(_("Diterima anggota (bersih)"), preview.net, strong=True),
+                ],
+                note=_(
+                    "Denda masuk ke pendapatan denda; rekening ditutup. Untuk menabung lagi, "
+                    "buka rekening baru."
+                ),
+                action=reverse("savings:early_withdraw", args=[account.pk]),
+                back=back,
+                button=_("Ya, cairkan %s") % format_rupiah(preview.net),
+                fields=[
+                    *carry(request, ("reason", "channel")),
+                    ("expected_net", str(preview.net)),
+                ],
+                danger=True,
+            ),
+        )
+    with application_errors_to_messages(request) as outcome:
+        txn = services.savings_early_withdraw(
+            account=account,
+            on=today,
+            channel=channel,
+            reason=reason,
+            by=request.user,
+            expected_net=request.POST.get("expected_net", ""),
+        )
+    if outcome.ok:
+        messages.success(
+            request,
+            _("Pencairan dini %(a)s tercatat, kuitansi %(r)s; rekening ditutup.")
+            % {"a": format_rupiah(txn.amount), "r": txn.receipt_number},
+        )
+    return redirect(back)
 
 
 @role_required(read=TREASURY, write=TREASURY)

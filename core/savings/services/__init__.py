@@ -1,7 +1,8 @@
 """Writes of savings, a module per topic: ``common`` (error codes, amount checks,
 receipt numbers), ``accounts`` (opening, locking), ``apply`` (deposits and withdrawals on
 the sub-ledger), ``teller`` (the counter: one journal entry and a receipt each),
-``interest`` (monthly jasa simpanan and its tax), ``products`` (creating and changing
+``early`` (a berjangka account paid out before its payout date, with the product's
+penalty), ``interest`` (monthly jasa simpanan and its tax), ``products`` (creating and changing
 products, wajib rates).
 
 Every money service is split in two:
@@ -25,6 +26,7 @@ from .accounts import (
     savings_accounts_lock_where,
 )
 from .apply import (
+    berjangka_due_date,
     savings_deposit_apply,
     savings_withdraw_apply,
     transactions_link_entry,
@@ -34,7 +36,16 @@ from .common import (
     Applied,
     SavingsErrors,
     clean_amount,
+    counter_account,
     receipt_number_next,
+)
+from .early import (
+    EarlyWithdrawalPreview,
+    early_withdrawal_penalty,
+    early_withdrawal_reason_clean,
+    penalty_rule_label,
+    savings_early_withdraw,
+    savings_early_withdrawal_preview,
 )
 from .interest import (
     InterestCredit,
@@ -84,6 +95,14 @@ __all__ = [
     "teller_deposit",
     "teller_withdraw",
     "teller_reverse",
+    "EarlyWithdrawalPreview",
+    "early_withdrawal_penalty",
+    "early_withdrawal_reason_clean",
+    "counter_account",
+    "berjangka_due_date",
+    "penalty_rule_label",
+    "savings_early_withdraw",
+    "savings_early_withdrawal_preview",
     "REVERSIBLE_KINDS",
     "check_period_open",
     "savings_interest_reverse",

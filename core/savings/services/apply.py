@@ -27,6 +27,17 @@ def _check_open(account: SavingsAccount) -> None:
         )
 
 
+def berjangka_due_date(account: SavingsAccount) -> date | None:
+    """The date a berjangka account may be paid out from: its own payout date, else the
+    product's, else (neither set) the end of the product's term from opening."""
+    product = account.product
+    payout = account.payout_date or product.payout_date
+    if payout is None and product.term_months:
+        # no payout date set: the deposit matures when its term has run
+        payout = add_months(account.opened_on, product.term_months)
+    return payout
+
+
 def _write(
     *,
     account: SavingsAccount,
@@ -155,10 +166,7 @@ def savings_withdraw_apply(
                 % {"p": product.name},
             )
         if product.kind == SavingsProduct.Kind.BERJANGKA:
-            payout = account.payout_date or product.payout_date
-            if payout is None and product.term_months:
-                # no payout date set: the deposit matures when its term has run
-                payout = add_months(account.opened_on, product.term_months)
+            payout = berjangka_due_date(account)
             if payout and on < payout:
                 raise ApplicationError(
                     SavingsErrors.NOT_WITHDRAWABLE,

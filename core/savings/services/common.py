@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.common.money import round_rupiah, to_decimal
+from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, receipt_number_take
 
 from ..models import SavingsTransaction
@@ -41,6 +42,7 @@ class SavingsErrors(StrEnum):
     NOT_EARLY = "savings_not_early"
     PENALTY_EXCEEDS = "savings_penalty_exceeds_balance"
     FIGURE_CHANGED = "savings_figure_changed"
+    REASON = "savings_reason_required"
 
 
 @dataclass
@@ -86,3 +88,14 @@ def receipt_number_next(*, prefix: str, on: date, source_ref: str = "") -> str:
     series in ``on``'s year, e.g. SET-2026-000001: the ledger's gap-free series, taken
     inside the caller's posting transaction (``KW``/``TR``, the old prefixes, map to them)."""
     return receipt_number_take(kind=RECEIPT_KINDS[prefix], on=on, source_ref=source_ref)
+
+
+def counter_account(channel: str):
+    """The ledger account of the counter's money: cash or bank (else refused)."""
+    if channel == SavingsTransaction.Channel.CASH:
+        return account_for_role("cash")
+    if channel == SavingsTransaction.Channel.BANK:
+        return account_for_role("bank")
+    raise ApplicationError(
+        SavingsErrors.CHANNEL, _("Cara bayar harus tunai atau bank."), fields={"channel": ["?"]}
+    )

@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -33,6 +33,8 @@ PRODUCT_EDITABLE = (
     "tax_rate",
     "term_months",
     "payout_date",
+    "early_penalty_type",
+    "early_penalty_value",
     "is_active",
 )
 
@@ -94,6 +96,8 @@ def _product_errors(
         else:
             if term > MAX_TERM_MONTHS:
                 errors["term_months"] = [TERM_TOO_LONG % {"limit_value": MAX_TERM_MONTHS}]
+    if "early_penalty_type" in changes or "early_penalty_value" in changes:
+        _penalty_errors(kind=kind, value=value, number=number, errors=errors)
     if kind == SavingsProduct.Kind.BERJANGKA and "term_months" not in errors:
         term = value("term_months")
         if not term or int(term) < 1:
@@ -101,6 +105,42 @@ def _product_errors(
         if "amount" not in errors and (v := number("amount")) is not None and v <= 0:
             errors["amount"] = [_("Setoran bulanan harus lebih dari nol.")]
     return errors
+
+
+def _penalty_errors(*, kind: str, value, number, errors: dict) -> None:
+    """The early-withdrawal penalty: none, a percentage (more than 0, at most 100) or a
+    fixed amount (whole rupiah, more than 0); berjangka products only."""
+    penalty_type = value("early_penalty_type")
+    if penalty_type not in SavingsProduct.PenaltyType.values:
+        errors["early_penalty_type"] = [_("Tidak valid.")]
+        return
+    if penalty_type == SavingsProduct.PenaltyType.NONE:
+        return
+    if kind != SavingsProduct.Kind.BERJANGKA:
+        errors["early_penalty_type"] = [
+            _("Denda pencairan dini hanya untuk simpanan berjangka / hari raya.")
+        ]
+        return
+    v = number("early_penalty_value")
+    if v is None:
+        return
+    if penalty_type == SavingsProduct.PenaltyType.PERCENT and not (0 < v <= 100):
+        errors["early_penalty_value"] = [_("Persen harus lebih dari 0 dan paling banyak 100.")]
+    elif penalty_type == SavingsProduct.PenaltyType.PERCENT and v != v.quantize(Decimal("0.01")):
+        errors["early_penalty_value"] = [_("Paling banyak dua angka di belakang koma.")]
+    elif penalty_type == SavingsProduct.PenaltyType.FIXED and (v <= 0 or v != round_rupiah(v)):
+        errors["early_penalty_value"] = [_("Harus rupiah utuh, lebih dari nol.")]
+
+
+def _penalty_normalized(settings: dict, current: SavingsProduct | None) -> None:
+    """No penalty means a value of zero (the database insists)."""
+    penalty_type = settings.get(
+        "early_penalty_type", current.early_penalty_type if current else "none"
+    )
+    if penalty_type == SavingsProduct.PenaltyType.NONE and (
+        "early_penalty_type" in settings or "early_penalty_value" in settings
+    ):
+        settings["early_penalty_value"] = Decimal(0)
 
 
 @transaction.atomic
@@ -153,6 +193,7 @@ def savings_product_create(
             SavingsErrors.PRODUCT_INVALID, next(iter(errors.values()))[0], fields=errors
         )
     settings["name"] = settings["name"].strip()
+    _penalty_normalized(settings, None)
     try:
         with transaction.atomic():
             product = SavingsProduct.objects.create(
@@ -187,6 +228,7 @@ def savings_product_update(*, product: SavingsProduct, by, **changes) -> Savings
     errors = _product_errors(kind=product.kind, changes=changes, current=product)
     if errors:
         raise ApplicationError(SavingsErrors.AMOUNT, next(iter(errors.values()))[0], fields=errors)
+    _penalty_normalized(changes, product)
     old = {k: str(getattr(product, k)) for k in changes}
     for k, v in changes.items():
         setattr(product, k, v)

@@ -10,7 +10,6 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
-from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
 from core.savings.audit import SavingsAudit
 
@@ -21,21 +20,15 @@ from .apply import (
     savings_withdraw_apply,
     transactions_link_entry,
 )
-from .common import SavingsErrors, receipt_number_next
+from .common import SavingsErrors, counter_account, receipt_number_next
+from .early import early_withdrawal_reverse_apply
 from .interest import month_bounds
 from .reversal import check_period_open, savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
 
-
-def _counter_account(channel: str):
-    if channel == SavingsTransaction.Channel.CASH:
-        return account_for_role("cash")
-    if channel == SavingsTransaction.Channel.BANK:
-        return account_for_role("bank")
-    raise ApplicationError(
-        SavingsErrors.CHANNEL, _("Cara bayar harus tunai atau bank."), fields={"channel": ["?"]}
-    )
+# the counter's cash or bank account (the name ``core.exits`` imports)
+_counter_account = counter_account
 
 
 @transaction.atomic
@@ -65,7 +58,7 @@ def _teller(
     """The counter, both ways: the account locked, a receipt number (KW for deposits, TR
     for withdrawals), the movement applied to the sub-ledger, one journal entry against
     cash or bank linked back to it, and the audit row."""
-    counter = _counter_account(channel)
+    counter = counter_account(channel)
     account = _lock(account)
     receipt = receipt_number_next(prefix="SET" if deposit else "TAR", on=on)
     args = {
@@ -126,6 +119,7 @@ REVERSIBLE_KINDS = frozenset(
         SavingsTransaction.Kind.DEPOSIT,
         SavingsTransaction.Kind.WITHDRAWAL,
         SavingsTransaction.Kind.PAYOUT,
+        SavingsTransaction.Kind.EARLY_PAYOUT,
     }
 )
 
@@ -143,7 +137,9 @@ def teller_reverse(
     when its month is closed (``savings_reversal_period_closed``, as every module's
     reversal), or when dated back into a month whose jasa simpanan was run already
     (``savings_reversal_interest_run``). A berjangka payout that started the account's
-    next cycle puts its old payout date back (``berjangka_cycle_restore``). A deposit's
+    next cycle puts its old payout date back (``berjangka_cycle_restore``); an early
+    withdrawal (``savings_early_withdraw``) reopens the account and takes its penalty
+    back too (``early_withdrawal_reverse_apply``). A deposit's
     cancellation may not leave the account below its product's minimum balance
     (``savings_below_minimum``, naming it) unless it empties the account and
     ``close_account`` closes it with it (sukarela and berjangka; pokok and wajib close
@@ -210,21 +206,30 @@ def teller_reverse(
             },
         )
 
-    rev = savings_movement_reverse_apply(
-        txn=original,
-        on=on,
-        by=by,
-        memo=f"Pembatalan {label}: {reason}",
-        account=account,
-        overdrawn=overdrawn,
-        keep_minimum=not close_account,
-    )
+    if original.kind == SavingsTransaction.Kind.EARLY_PAYOUT:
+        # the payout and its penalty taken back, the account reopened
+        back = early_withdrawal_reverse_apply(
+            txn=original, account=account, on=on, by=by, memo=f"Pembatalan {label}: {reason}"
+        )
+    else:
+        back = [
+            savings_movement_reverse_apply(
+                txn=original,
+                on=on,
+                by=by,
+                memo=f"Pembatalan {label}: {reason}",
+                account=account,
+                overdrawn=overdrawn,
+                keep_minimum=not close_account,
+            )
+        ]
+    rev = back[0]
     if close_account:
         _close_emptied(account, on=on)
     journal = journal_reverse(
         entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
     )
-    transactions_link_entry(transactions=[rev], entry=journal)
+    transactions_link_entry(transactions=back, entry=journal)
     if original.kind == SavingsTransaction.Kind.PAYOUT:
         berjangka_cycle_restore(account=account, txn=original, by=by)
     audit_log(
