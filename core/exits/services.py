@@ -653,6 +653,10 @@ def exit_settlement_reverse(
     accounts = SavingsAccount.objects.filter(
         member=member, status=SavingsAccount.Status.CLOSED, closed_on=settlement.on
     )
+    if "accounts" in (settlement.details or {}):
+        # the accounts the settlement closed, not one closed otherwise that day (an early
+        # withdrawal, a cancellation that emptied and closed it)
+        accounts = accounts.filter(number__in=[a["number"] for a in settlement.details["accounts"]])
     locked = savings_accounts_lock(accounts.values_list("pk", flat=True))
     later = SavingsTransaction.objects.filter(account__member=member, on__gt=settlement.on)
     if entry is not None:

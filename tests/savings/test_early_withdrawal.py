@@ -395,3 +395,25 @@ def test_product_screen_refuses_a_penalty_over_100_percent(products, bendahara, 
     assert r.status_code == 200
     p.refresh_from_db()
     assert p.early_penalty_type == "none"
+
+
+def test_exit_reversal_leaves_an_account_closed_by_early_withdrawal_closed(
+    hari_raya, bendahara, teller, products, today
+):
+    """An early withdrawal and an exit settlement the same day: reversing the exit
+    reopens the accounts the exit closed, not the one the early withdrawal closed."""
+    from core.exits.services import exit_settlement_confirm, exit_settlement_reverse
+
+    member = hari_raya.member
+    suk = savings_account_open(member=member, product=products["sukarela"], on=today)
+    teller_deposit(account=suk, amount=D("50000"), channel="cash", on=today, by=teller)
+    savings_early_withdraw(account=hari_raya, on=today, channel="cash", reason="x", by=bendahara)
+    settlement = exit_settlement_confirm(
+        member=member, reason="resigned", on=today, by=bendahara, channel="cash"
+    )
+    exit_settlement_reverse(settlement=settlement, by=bendahara, reason="salah", on=today)
+    hari_raya.refresh_from_db()
+    suk.refresh_from_db()
+    assert suk.status == "open" and suk.balance == D("50000")
+    assert hari_raya.status == "closed" and hari_raya.balance == 0
+    assert_reconciled()
