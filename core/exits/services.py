@@ -50,6 +50,7 @@ from core.members.services import member_status_set
 from core.savings.models import ExitSettlement, InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
     InterestCredit,
+    check_not_frozen,
     interest_credit_at_exit,
     interest_unpaid_at_exit,
     savings_accounts_lock,
@@ -238,6 +239,8 @@ def exit_settlement_confirm(
     accounts = savings_accounts_lock(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
     )
+    for acc in accounts.values():  # a frozen account is neither paid out nor closed
+        check_not_frozen(acc)
     _exit_date_check(member, on)
     _payroll_posting_check(member)
     preview = exit_settlement_preview(member=member, on=on)

@@ -46,6 +46,10 @@ class AccountSerializer(serializers.ModelSerializer):
     product_kind = serializers.CharField(source="product.kind", read_only=True)
     member_number = serializers.CharField(source="member.number", read_only=True)
     member_name = serializers.CharField(source="member.full_name", read_only=True)
+    frozen = serializers.SerializerMethodField()
+
+    def get_frozen(self, obj) -> bool:
+        return obj.frozen_at is not None
 
     class Meta:
         model = SavingsAccount
@@ -62,6 +66,9 @@ class AccountSerializer(serializers.ModelSerializer):
             "balance",
             "opened_on",
             "closed_on",
+            "frozen",
+            "frozen_at",
+            "frozen_reason",
         ]
         read_only_fields = fields
 
@@ -202,6 +209,29 @@ class AccountDetail(generics.RetrieveAPIView):
         return _scope(
             SavingsAccount.objects.select_related("member", "product"), self.request.user, "member"
         )
+
+
+class AccountFreezeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class AccountFreeze(APIView):
+    """POST: freeze (``freeze=True``, reason required) or unfreeze an account (bendahara,
+    admin); 200 with the account."""
+
+    permission_classes = [RolePermission]
+    read_roles = TREASURY
+    write_roles = TREASURY
+    freeze = True
+
+    @extend_schema(request=AccountFreezeSerializer, responses={200: AccountSerializer})
+    def post(self, request, pk: int):
+        account = get_object_or_404(SavingsAccount, pk=pk)
+        ser = AccountFreezeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        fn = services.savings_account_freeze if self.freeze else services.savings_account_unfreeze
+        account = fn(account=account, reason=ser.validated_data["reason"], by=request.user)
+        return Response(AccountSerializer(account).data)
 
 
 class EarlyWithdrawalSerializer(serializers.Serializer):

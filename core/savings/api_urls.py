@@ -10,6 +10,16 @@ urlpatterns = [
     path("savings/accounts/", api.AccountList.as_view(), name="api-savings-accounts"),
     path("savings/accounts/<int:pk>/", api.AccountDetail.as_view(), name="api-savings-account"),
     path(
+        "savings/accounts/<int:pk>/freeze/",
+        api.AccountFreeze.as_view(freeze=True),
+        name="api-savings-account-freeze",
+    ),
+    path(
+        "savings/accounts/<int:pk>/unfreeze/",
+        api.AccountFreeze.as_view(freeze=False),
+        name="api-savings-account-unfreeze",
+    ),
+    path(
         "savings/accounts/<int:pk>/early-withdrawal/",
         api.EarlyWithdrawal.as_view(),
         name="api-savings-early-withdrawal",

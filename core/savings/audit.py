@@ -6,7 +6,9 @@ from enum import StrEnum
 
 class SavingsAudit(StrEnum):
     MEMBER_IMPORT = "member.import"
+    ACCOUNT_FREEZE = "savings.account_freeze"
     ACCOUNT_OPEN = "savings.account_open"
+    ACCOUNT_UNFREEZE = "savings.account_unfreeze"
     BERJANGKA_NEXT_CYCLE = "savings.berjangka_next_cycle"
     BERJANGKA_CYCLE_RESTORE = "savings.berjangka_cycle_restore"
     DEPOSIT = "savings.deposit"

@@ -196,6 +196,18 @@ class SavingsAccount(FastFromDb, models.Model):
         _("setoran per bulan"), max_digits=18, decimal_places=2, null=True, blank=True
     )
     payout_date = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    # frozen (diblokir) by the bendahara (``savings_account_freeze``): withdrawals,
+    # payouts, exit settlement and closing refused; deposits and payroll still accepted
+    frozen_at = models.DateTimeField(_("diblokir sejak"), null=True, blank=True)
+    frozen_reason = models.CharField(_("alasan blokir"), max_length=200, blank=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("diblokir oleh"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,6 +228,12 @@ class SavingsAccount(FastFromDb, models.Model):
                 condition=(Q(status="open") & Q(closed_on__isnull=True))
                 | (Q(status="closed") & Q(closed_on__isnull=False) & Q(balance=0)),
                 name="savings_account_closed_is_empty",
+            ),
+            # frozen always with its reason, and only while open
+            models.CheckConstraint(
+                condition=(Q(frozen_at__isnull=True) & Q(frozen_reason=""))
+                | (Q(frozen_at__isnull=False) & ~Q(frozen_reason="") & Q(status="open")),
+                name="savings_account_frozen_has_reason",
             ),
         ]
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.account_list, name="accounts"),
     path("rekening/<int:pk>/", views.account_detail, name="account"),
     path("rekening/<int:pk>/cair-dini/", views.early_withdraw, name="early_withdraw"),
+    path("rekening/<int:pk>/blokir/", views.account_freeze, name="account_freeze"),
     path("teller/", views.teller, name="teller"),
     path("transaksi/<int:pk>/batal/", views.transaction_reverse, name="transaction_reverse"),
     path("teller/rekap/", views.teller_summary, name="teller_summary"),

@@ -220,7 +220,9 @@ def account_list(request):
 
 @role_required(read=STAFF)
 def account_detail(request, pk: int):
-    account = get_object_or_404(SavingsAccount.objects.select_related("member", "product"), pk=pk)
+    account = get_object_or_404(
+        SavingsAccount.objects.select_related("member", "product", "frozen_by"), pk=pk
+    )
     page = Paginator(selectors.account_transactions(account=account), 50).get_page(
         request.GET.get("page")
     )
@@ -257,6 +259,7 @@ def account_detail(request, pk: int):
                     or t.kind == SavingsTransaction.Kind.EARLY_PAYOUT
                 )
             ],
+            "can_freeze": treasury and account.status == SavingsAccount.Status.OPEN,
             # the bendahara's early withdrawal (before the payout date)
             "early": early,
             "early_rule": services.penalty_rule_label(account.product) if early else "",
@@ -265,6 +268,26 @@ def account_detail(request, pk: int):
             else None,
         },
     )
+
+
+@role_required(read=TREASURY, write=TREASURY)
+def account_freeze(request, pk: int):
+    """POST ``action`` freeze (with ``reason``) or unfreeze: the bendahara blocks or
+    unblocks an account (``services.savings_account_freeze`` / ``_unfreeze``)."""
+    account = get_object_or_404(SavingsAccount, pk=pk)
+    if request.method == "POST":
+        freeze = request.POST.get("action") == "freeze"
+        fn = services.savings_account_freeze if freeze else services.savings_account_unfreeze
+        with application_errors_to_messages(request) as outcome:
+            fn(account=account, reason=request.POST.get("reason", ""), by=request.user)
+        if outcome.ok:
+            messages.success(
+                request,
+                _("Rekening %(n)s diblokir.") % {"n": account.number}
+                if freeze
+                else _("Blokir rekening %(n)s dibuka.") % {"n": account.number},
+            )
+    return redirect("savings:account", pk=account.pk)
 
 
 @role_required(read=TREASURY, write=TREASURY)

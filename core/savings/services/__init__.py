@@ -20,13 +20,16 @@ The names below are the public ones.
 """
 
 from .accounts import (
+    savings_account_freeze,
     savings_account_get_or_open,
     savings_account_open,
+    savings_account_unfreeze,
     savings_accounts_lock,
     savings_accounts_lock_where,
 )
 from .apply import (
     berjangka_due_date,
+    check_not_frozen,
     savings_deposit_apply,
     savings_withdraw_apply,
     transactions_link_entry,
@@ -87,6 +90,8 @@ __all__ = [
     "receipt_number_next",
     "savings_account_open",
     "savings_account_get_or_open",
+    "savings_account_freeze",
+    "savings_account_unfreeze",
     "savings_accounts_lock",
     "savings_accounts_lock_where",
     "savings_deposit_apply",
@@ -100,6 +105,7 @@ __all__ = [
     "early_withdrawal_reason_clean",
     "counter_account",
     "berjangka_due_date",
+    "check_not_frozen",
     "penalty_rule_label",
     "savings_early_withdraw",
     "savings_early_withdrawal_preview",

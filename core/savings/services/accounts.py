@@ -6,12 +6,14 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.audit.services import audit_log
 from core.common.dates import add_months
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors, reason_required
+from core.common.permissions import TREASURY
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
 
@@ -173,6 +175,86 @@ def berjangka_cycle_restore(*, account: SavingsAccount, txn: SavingsTransaction,
             "new_payout_date": old.isoformat() if old else None,
         },
     )
+
+
+FREEZE_REASON_MAX_LENGTH = 200
+
+
+def _require_treasury(by, what: str) -> None:
+    if getattr(by, "role", None) not in TREASURY:
+        raise ApplicationError(
+            CommonErrors.PERMISSION_DENIED,
+            _("Hanya bendahara atau admin yang dapat %(w)s.") % {"w": what},
+            status=403,
+        )
+
+
+@transaction.atomic
+def savings_account_freeze(*, account: SavingsAccount, reason: str, by) -> SavingsAccount:
+    """Freeze (blokir) an open account (bendahara, admin; reason required): while frozen,
+    withdrawals, payouts, early withdrawal, exit settlement and closing are refused
+    (``apply.check_not_frozen``); deposits and payroll credits are still accepted.
+    Audited."""
+    _require_treasury(by, _("memblokir rekening simpanan"))
+    reason = reason_required(
+        reason,
+        code=SavingsErrors.REASON,
+        message=_("Alasan blokir wajib diisi."),
+        max_length=FREEZE_REASON_MAX_LENGTH,
+    )
+    account = _lock(account)
+    if account.status != SavingsAccount.Status.OPEN:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_CLOSED,
+            _("Rekening %(n)s sudah ditutup; tidak dapat diblokir.") % {"n": account.number},
+            status=409,
+        )
+    if account.frozen_at is not None:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_FROZEN,
+            _("Rekening %(n)s sudah diblokir (%(r)s).")
+            % {"n": account.number, "r": account.frozen_reason},
+            status=409,
+        )
+    account.frozen_at = timezone.now()
+    account.frozen_reason = reason
+    account.frozen_by = by if getattr(by, "is_authenticated", False) else None
+    account.save(update_fields=["frozen_at", "frozen_reason", "frozen_by", "updated_at"])
+    audit_log(
+        actor=by,
+        action=SavingsAudit.ACCOUNT_FREEZE,
+        target=account,
+        reason=reason,
+        data={"balance": str(account.balance)},
+    )
+    return account
+
+
+@transaction.atomic
+def savings_account_unfreeze(*, account: SavingsAccount, reason: str = "", by) -> SavingsAccount:
+    """Lift an account's freeze (bendahara, admin); the reason is optional. Audited with
+    the freeze it lifts."""
+    _require_treasury(by, _("membuka blokir rekening simpanan"))
+    reason = (reason or "").strip()
+    account = _lock(account)
+    if account.frozen_at is None:
+        raise ApplicationError(
+            SavingsErrors.REASON,
+            _("Rekening %(n)s tidak diblokir.") % {"n": account.number},
+            status=409,
+        )
+    data = {
+        "frozen_at": account.frozen_at.isoformat(),
+        "frozen_reason": account.frozen_reason,
+    }
+    account.frozen_at = None
+    account.frozen_reason = ""
+    account.frozen_by = None
+    account.save(update_fields=["frozen_at", "frozen_reason", "frozen_by", "updated_at"])
+    audit_log(
+        actor=by, action=SavingsAudit.ACCOUNT_UNFREEZE, target=account, reason=reason, data=data
+    )
+    return account
 
 
 def savings_account_get_or_open(

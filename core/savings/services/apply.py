@@ -4,6 +4,7 @@ the savings-side ledger lines for the caller to post; linking transactions to th
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.dates import add_months, format_date
@@ -24,6 +25,25 @@ def _check_open(account: SavingsAccount) -> None:
             SavingsErrors.ACCOUNT_CLOSED,
             _("Rekening %(n)s sudah ditutup; transaksi tidak dapat dilakukan.")
             % {"n": account.number},
+        )
+
+
+def check_not_frozen(account: SavingsAccount) -> None:
+    """Money out to the member (withdrawal, payout, early withdrawal, exit settlement)
+    and closing are refused while the account is frozen (``savings_account_freeze``)."""
+    if account.frozen_at is not None:
+        raise ApplicationError(
+            SavingsErrors.ACCOUNT_FROZEN,
+            _(
+                "Rekening %(n)s diblokir sejak %(d)s (%(r)s): penarikan, pencairan dan "
+                "penutupan ditolak sampai blokirnya dibuka bendahara."
+            )
+            % {
+                "n": account.number,
+                "d": format_date(timezone.localtime(account.frozen_at).date()),
+                "r": account.frozen_reason,
+            },
+            status=409,
         )
 
 
@@ -154,6 +174,9 @@ def savings_withdraw_apply(
     if not locked:
         account = _lock(account)
     _check_open(account)
+    if kind != SavingsTransaction.Kind.TRANSFER_OUT:
+        # (a transfer out undoes a credit, e.g. a payroll batch cancelled: not money out)
+        check_not_frozen(account)
     product = account.product
     if not settlement:
         if product.kind in (SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB):

@@ -43,6 +43,7 @@ class SavingsErrors(StrEnum):
     PENALTY_EXCEEDS = "savings_penalty_exceeds_balance"
     FIGURE_CHANGED = "savings_figure_changed"
     REASON = "savings_reason_required"
+    ACCOUNT_FROZEN = "savings_account_frozen"
 
 
 @dataclass

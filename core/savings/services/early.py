@@ -44,7 +44,13 @@ from core.savings.audit import SavingsAudit
 
 from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
-from .apply import _check_open, _write, berjangka_due_date, transactions_link_entry
+from .apply import (
+    _check_open,
+    _write,
+    berjangka_due_date,
+    check_not_frozen,
+    transactions_link_entry,
+)
 from .common import ZERO, SavingsErrors, counter_account, receipt_number_next
 from .interest import interest_unpaid_at_exit
 from .reversal import savings_movement_reverse_apply
@@ -95,6 +101,7 @@ def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
     its payout date, with a balance larger than the penalty and no jasa simpanan of a
     finished month still to be run on it."""
     _check_open(account)
+    check_not_frozen(account)
     product = account.product
     if product.kind != SavingsProduct.Kind.BERJANGKA:
         raise ApplicationError(

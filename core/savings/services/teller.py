@@ -16,6 +16,7 @@ from core.savings.audit import SavingsAudit
 from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock, berjangka_cycle_next, berjangka_cycle_restore
 from .apply import (
+    check_not_frozen,
     savings_deposit_apply,
     savings_withdraw_apply,
     transactions_link_entry,
@@ -251,7 +252,9 @@ def teller_reverse(
 
 def _close_emptied(account: SavingsAccount, *, on: date) -> None:
     """Close the (locked) account a cancellation has just emptied (``teller_reverse``
-    with ``close_account``); refused with money left, and for pokok and wajib."""
+    with ``close_account``); refused with money left, for pokok and wajib, and while
+    the account is frozen."""
+    check_not_frozen(account)
     if account.product.kind in (SavingsProduct.Kind.POKOK, SavingsProduct.Kind.WAJIB):
         raise ApplicationError(
             SavingsErrors.NOT_WITHDRAWABLE,
