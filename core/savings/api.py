@@ -277,18 +277,29 @@ class EarlyWithdrawal(APIView):
         ser = EarlyWithdrawalSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        on = timezone.localdate()
-        preview = services.savings_early_withdrawal_preview(account=account, on=on)
         txn = services.savings_early_withdraw(
             account=account,
-            on=on,
+            on=timezone.localdate(),
             channel=d["channel"],
             reason=d["reason"],
             by=request.user,
             expected_net=d.get("expected_net"),
         )
+        # the figures as written (the payout's net and its penalty movement)
+        penalty = SavingsTransaction.objects.filter(
+            journal_entry_id=txn.journal_entry_id,
+            account_id=txn.account_id,
+            kind=SavingsTransaction.Kind.EARLY_PENALTY,
+        ).first()
+        penalty_amount = penalty.amount if penalty else Decimal(0)
         return Response(
-            {**_early_figures(preview), "transaction": TransactionSerializer(txn).data},
+            {
+                "account": txn.account_id,
+                "balance": _money(txn.amount + penalty_amount),
+                "penalty": _money(penalty_amount),
+                "net": _money(txn.amount),
+                "transaction": TransactionSerializer(txn).data,
+            },
             status=status.HTTP_201_CREATED,
         )
 

@@ -199,6 +199,8 @@ class SavingsAccount(FastFromDb, models.Model):
     # frozen (diblokir) by the bendahara (``savings_account_freeze``): withdrawals,
     # payouts, exit settlement and closing refused; deposits and payroll still accepted
     frozen_at = models.DateTimeField(_("diblokir sejak"), null=True, blank=True)
+    # the column's database default is '' too (migration 0016): the member import's
+    # COPY leaves it out
     frozen_reason = models.CharField(_("alasan blokir"), max_length=200, blank=True)
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
