@@ -417,3 +417,20 @@ def test_exit_reversal_leaves_an_account_closed_by_early_withdrawal_closed(
     assert suk.status == "open" and suk.balance == D("50000")
     assert hari_raya.status == "closed" and hari_raya.balance == 0
     assert_reconciled()
+
+
+def test_screen_cancels_an_early_withdrawal_on_the_closed_account(hari_raya, bendahara, client_for):
+    from django.utils import timezone
+
+    _penalty(hari_raya.product, "percent", "2", bendahara)
+    txn = savings_early_withdraw(
+        account=hari_raya, on=timezone.localdate(), channel="cash", reason="sakit", by=bendahara
+    )
+    c = client_for(bendahara)
+    url = reverse("savings:transaction_reverse", args=[txn.pk])
+    page = c.get(reverse("savings:account", args=[hari_raya.pk])).content.decode()
+    assert url in page and "Rekening ditutup" in page
+    c.post(url, {"reason": "salah rekening", "confirmed": "1"})
+    hari_raya.refresh_from_db()
+    assert hari_raya.status == "open" and hari_raya.balance == D("333333")
+    assert_reconciled()
