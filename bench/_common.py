@@ -121,6 +121,17 @@ def postgres_procs() -> list:
     return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
 
 
+def postgres_backends(db: str) -> list:
+    """The PostgreSQL backends connected to database ``db`` (their process title names it):
+    a benchmark's own server CPU on a machine where other jobs use the same server."""
+    out = []
+    for p in psutil.process_iter(["name", "cmdline"]):
+        title = " ".join(p.info["cmdline"] or [])  # "postgres: 15/main: user db host idle"
+        if p.info["name"] == "postgres" and f" {db} " in title:
+            out.append(p)
+    return out
+
+
 def machine_busy_s(times0, times1) -> float:
     """CPU seconds the whole machine spent busy between two ``psutil.cpu_times()``."""
     # every field but idle and iowait; guest time is already in user time

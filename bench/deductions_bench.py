@@ -66,6 +66,7 @@ from _common import (
     bench_redis_url,
     django_setup,
     machine_busy_s,
+    postgres_backends,
     postgres_procs,
     process_tree,
     write_docs_section,
@@ -319,8 +320,15 @@ def start_workers(concurrency: int):
         CELERY_TASK_ALWAYS_EAGER="0",
         DB_CONN_MAX_AGE=os.environ.get("BENCH_CONN_MAX_AGE", "60"),
     )
+    # BENCH_WORKER_PROFILE=<dir>: each pool process profiles itself (_profiled_worker.py)
+    profile_dir = os.environ.get("BENCH_WORKER_PROFILE")
+    start = (
+        [sys.executable, str(ROOT / "bench" / "_profiled_worker.py"), profile_dir]
+        if profile_dir
+        else [sys.executable, "-m", "celery"]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lumbung", "worker", "-P", "prefork"]
+        [*start, "-A", "lumbung", "worker", "-P", "prefork"]
         + [f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip"]
         + ["--without-mingle", "--without-heartbeat", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h"],
         cwd=ROOT,
@@ -444,7 +452,14 @@ def run(
             try:
                 # where the CPU goes while posting: the worker's processes, PostgreSQL's
                 # and this one (the request, then polling for the end)
-                samplers = [CpuSampler(lambda: process_tree(proc.pid)), CpuSampler(postgres_procs)]
+                samplers = [
+                    CpuSampler(lambda: process_tree(proc.pid)),
+                    CpuSampler(postgres_procs),
+                    # the worker's main process alone (messages in, results out), and the
+                    # backends of the bench's database alone (other jobs may use the server)
+                    CpuSampler(lambda: process_tree(proc.pid)[:1]),
+                    CpuSampler(lambda: postgres_backends(DB)),
+                ]
                 for sampler in samplers:
                     sampler.start()
                 machine0, self0 = psutil.cpu_times(), resource.getrusage(resource.RUSAGE_SELF)
@@ -466,10 +481,18 @@ def run(
                 )
                 out["post_cpu_worker_s"] = samplers[0].stop()
                 out["post_cpu_pg_s"] = samplers[1].stop()
+                out["post_cpu_worker_main_s"] = samplers[2].stop()
+                out["post_cpu_pg_db_s"] = samplers[3].stop()
                 out["post_cpu_bench_s"] = (
                     self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime
                 )
                 print(_post_cpu_text(out, n_agencies))
+                print(
+                    f"[post] of which the worker's main process "
+                    f"{out['post_cpu_worker_main_s'] / n_agencies * 1000:.0f} ms a batch; "
+                    f"the backends of database {DB} "
+                    f"{out['post_cpu_pg_db_s'] / n_agencies * 1000:.0f} ms a batch"
+                )
             finally:
                 for sampler in samplers:
                     if sampler.is_alive():
