@@ -42,3 +42,24 @@ def deduction_run_post_one_task(
     by = User.objects.filter(pk=user_id).first() if user_id else None
     run = DeductionRun.objects.get(pk=run_id)
     return deduction_run_post_one(run=run, import_id=import_id, by=by, on=on)["ok"]
+
+
+@shared_task
+def deduction_run_post_agencies_task(
+    run_id: int, import_ids: list[int], user_id: int | None, on: str | None = None
+) -> int:
+    """Post several agency batches queued by ``deduction_run_post_all_start`` one after
+    the other, each in its own transaction with its result and progress recorded as
+    ``deduction_run_post_one_task`` does (a few tasks per run instead of one per agency:
+    the task's own cost — message, tenant switch, bookkeeping — is paid a few times).
+    Safe to run again (a worker killed mid-way): an agency whose result is recorded is
+    not counted twice. Returns how many of them are posted (by this run or an earlier)."""
+    # import cycle: deductions.services.start imports this module to enqueue
+    from .services import deduction_run_post_one
+
+    by = User.objects.filter(pk=user_id).first() if user_id else None
+    run = DeductionRun.objects.get(pk=run_id)
+    return sum(
+        deduction_run_post_one(run=run, import_id=import_id, by=by, on=on)["ok"]
+        for import_id in import_ids
+    )

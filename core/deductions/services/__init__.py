@@ -38,6 +38,7 @@ from .post_all import (
     deduction_run_post_all,
     deduction_run_post_all_start,
     deduction_run_post_one,
+    post_groups,
 )
 from .posting import (
     MemberPlan,
@@ -90,6 +91,7 @@ __all__ = [
     "POSTING_STALE",
     "deduction_run_post_all_start",
     "deduction_run_post_one",
+    "post_groups",
     "deduction_run_post_all",
     "deduction_import_reverse",
     "deduction_run_start",

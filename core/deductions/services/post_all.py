@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F, Func, IntegerField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,12 +97,35 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
     return queue
 
 
+def post_groups(*, import_ids: list[int], tasks: int) -> list[list[int]]:
+    """The imports to post split into at most ``tasks`` groups (one Celery task each) of
+    about the same number of members: the largest file first, each to the group with the
+    fewest members so far (a file's rows: its agency's members). Every import in exactly
+    one group; groups keep the queue's order inside."""
+    sizes = dict(
+        DeductionImport.objects.filter(pk__in=import_ids)
+        .annotate(n=Func(F("rows"), function="jsonb_array_length", output_field=IntegerField()))
+        .values_list("pk", "n")
+    )
+    n = max(1, min(tasks, len(import_ids)))
+    groups: list[list[int]] = [[] for _i in range(n)]
+    load = [0] * n
+    for pk in sorted(import_ids, key=lambda pk: (-(sizes.get(pk) or 0), pk)):
+        g = min(range(n), key=lambda i: (load[i], i))
+        groups[g].append(pk)
+        load[g] += sizes.get(pk) or 0
+    order = {pk: i for i, pk in enumerate(import_ids)}
+    return [sorted(g, key=order.__getitem__) for g in groups if g]
+
+
 def deduction_run_post_one(*, run: DeductionRun, import_id: int, by, on=None) -> dict:
     """Post one import queued by ``deduction_run_post_all_start`` in its own transaction
     (``deduction_import_post``: all or nothing for the agency), then record its result
     (posted, or the error that left it unposted) and the progress on the run; the last one
-    marks the run done. Several run at once (one Celery task per agency): they share no
-    rows but the run's progress, updated in a short transaction of its own."""
+    marks the run done. Several run at once (a few Celery tasks per run): they share no
+    rows but the run's progress, updated in a short transaction of its own. Run again for
+    an import whose result is recorded (its task re-run after a worker died), the result
+    stays as recorded and the progress is not counted twice."""
     imp = DeductionImport.objects.select_related("agency").get(pk=import_id)
     result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
     try:
@@ -114,6 +138,15 @@ def deduction_run_post_one(*, run: DeductionRun, import_id: int, by, on=None) ->
         result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
     with transaction.atomic():
         run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+        at = next((i for i, r in enumerate(run.posting_results) if r.get("import") == imp.pk), None)
+        if at is not None:  # a task run again: its first run recorded this import
+            recorded = run.posting_results[at]
+            if recorded["ok"] or not result["ok"]:
+                return recorded  # posted then (now "already posted"), or refused again
+            # refused then (a transient error), posted now: the result says so
+            run.posting_results[at] = result
+            run.save(update_fields=["posting_results"])
+            return result
         run.posting_results = [*run.posting_results, result]
         run.posting_done = min(run.posting_done + 1, run.posting_total)
         if run.posting_done == run.posting_total:

@@ -4,12 +4,13 @@ only once that transaction commits. Called alike by the API and the HTML screens
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from ..models import DeductionRun
-from ..tasks import deduction_run_generate_task, deduction_run_post_one_task
+from ..tasks import deduction_run_generate_task, deduction_run_post_agencies_task
 from .common import posting_date_clean
-from .post_all import deduction_run_post_all_start
+from .post_all import deduction_run_post_all_start, post_groups
 from .runs import deduction_run_create, deduction_run_regenerate, deduction_run_retry
 
 
@@ -48,15 +49,18 @@ def deduction_run_retry_start(*, run: DeductionRun, by) -> DeductionRun:
 
 @transaction.atomic
 def deduction_run_post_all_enqueue(*, run: DeductionRun, by, on=None) -> DeductionRun:
-    """Start posting every ready agency of ``run``: one Celery task per agency, queued at
-    commit, each dated ``on`` (the day the money was received; default the payday)."""
+    """Start posting every ready agency of ``run``: the agencies split into
+    ``DEDUCTIONS_POST_TASKS`` Celery tasks of about the same number of members (each
+    agency its own transaction), queued at commit, each dated ``on`` (the day the money
+    was received; default the payday)."""
     on = posting_date_clean(run, on)
     ids = deduction_run_post_all_start(run=run, by=by, on=on)
     user_id, run_id, day = _user_id(by), run.pk, on.isoformat()
+    groups = post_groups(import_ids=ids, tasks=settings.DEDUCTIONS_POST_TASKS)
 
     def enqueue() -> None:
-        for import_id in ids:  # one task per agency: the workers post them side by side
-            deduction_run_post_one_task.delay(run_id, import_id, user_id, day)
+        for group in groups:  # the workers post the groups side by side
+            deduction_run_post_agencies_task.delay(run_id, group, user_id, day)
 
     transaction.on_commit(enqueue)
     run.refresh_from_db()  # the posting status and totals written by the start step

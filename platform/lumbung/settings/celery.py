@@ -40,6 +40,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.3,
 }
 CELERY_REDELIVER_INTERVAL = env.int("CELERY_REDELIVER_INTERVAL", default=5)
+# "Post every ready agency" of a payroll run: the agencies are split into this many tasks
+# (each posts its agencies one by one, one transaction each), by default twice the worker
+# processes of one worker (CELERY_CONCURRENCY, as deploy/entrypoint.sh starts it), so the
+# processes stay busy while the per-task cost is paid a few times, not once per agency.
+DEDUCTIONS_POST_TASKS = env.int(
+    "DEDUCTIONS_POST_TASKS", default=2 * env.int("CELERY_CONCURRENCY", default=2)
+)
 # CELERY_DB_REUSE_MAX (a worker keeps its database connection): settings/database.py.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Asia/Jakarta"
