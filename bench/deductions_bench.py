@@ -18,14 +18,15 @@ through the same services the screens call, it times:
 - export: one XLSX per agency (and, separately, the one workbook with all agencies);
 - import: each agency's exported file with "Realisasi" filled (90 % in full, 5 % half,
   5 % 10,000 more), read and checked row by row;
-- post: "post every ready agency" as in production: one Celery task per agency on a worker
+- post: "post every ready agency" as in production: the agencies split into a few Celery
+  tasks (``DEDUCTIONS_POST_TASKS``, default twice the worker's processes) on a worker
   started beforehand (``--workers`` prefork processes, default 2; broker: Redis database
   15 of $REDIS_URL's server or of 127.0.0.1:6379, or BENCH_REDIS_URL), each agency's batch
   one journal entry in one transaction (savings deposits, loan repayments, sukarela
   excess); timed to the last commit.
   ``--post sequential`` posts the batches one after the other in this process instead;
   there ``BENCH_PROFILE=1`` profiles one batch (``BENCH_PROFILE_AT=n``, default the
-  first; ``BENCH_PROFILE_OUT=file`` also saves it for pstats) and ``BENCH_SQL=1`` times each SQL statement of the second. It prints the CPU
+  first; ``BENCH_PROFILE_OUT=file`` also saves it for pstats) and ``BENCH_SQL=1`` times each SQL statement of the second; with the worker, ``BENCH_WORKER_PROFILE=<dir>`` has each pool process profile itself (CPU time) into ``<dir>``. It prints the CPU
   the posting took in this process and in its PostgreSQL backend (from /proc), which
   compares two codes on a busy machine better than wall time does, and the backend's
   CPU per batch (min, median, max). ``BENCH_EXPLAIN=1`` runs the second batch under
@@ -441,7 +442,7 @@ def run(
 
         out["post_mode"] = post
         if post == "workers":
-            # "Post every ready agency" as in production: one Celery task per agency,
+            # "Post every ready agency" as in production: a few Celery tasks of agencies,
             # posted side by side by a worker of ``workers`` processes (started before
             # the clock, as a running worker is); timed from the request to the last
             # batch committed (the run marked done)
@@ -740,7 +741,7 @@ def write_section(r: dict) -> None:
         f"| import {r['agencies']} realized XLSX files (read + check every row) | {r['import_s']:.2f} | |",
         (
             f'| post {r["agencies"]} batches ({r["journal_lines"]:,} journal lines): "post '
-            f'every ready agency", one Celery task per agency on a worker of {r["workers"]} '
+            f'every ready agency", a few Celery tasks of agencies on a worker of {r["workers"]} '
             f"processes | {r['post_s']:.2f} | ≤ {target:g} s: {ok(r['post_s'], target)} |"
             if r["post_mode"] == "workers"
             else f"| post {r['agencies']} batches ({r['journal_lines']:,} journal lines) one "
@@ -779,7 +780,7 @@ def write_section(r: dict) -> None:
     lines += [
         'How posting runs: "post every ready agency" (`deduction_run_post_all_start`, '
         "button on the run's page or `POST deductions/runs/<id>/post-all/`) enqueues one "
-        "Celery task per agency; the benchmark starts a worker as production runs one "
+        "Celery task per group of agencies (`DEDUCTIONS_POST_TASKS`); the benchmark starts a worker as production runs one "
         "(prefork, `--workers` processes, `DB_CONN_MAX_AGE=60` so each process keeps its "
         "connection from one task to the next; docs/scaling.md) before the clock and times from "
         "the request to the last batch committed. Each batch is one transaction through the "

@@ -4,7 +4,7 @@
 - ``runs``: a month's run and its lines (wajib, loan dues, arrears, purpose savings);
 - ``imports``: the realized files, checked row by row;
 - ``posting``: the allocation preview and one agency's batch posted in one transaction;
-- ``post_all``: "post every ready agency" (one Celery task per agency);
+- ``post_all``: "post every ready agency" (a few Celery tasks, each posting its agencies);
 - ``reversal``: a posted batch reversed as a whole;
 - ``start``: the steps that queue background work (generate, post all) at commit.
 

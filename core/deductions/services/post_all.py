@@ -1,4 +1,5 @@
-"""Post every ready agency of a run: one Celery task per agency, the progress written
+"""Post every ready agency of a run: a few Celery tasks, each posting its agencies one by
+one (one transaction each), the progress written
 on the run."""
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
     """Mark the run as posting and return the imports to post, one per agency not posted
     yet that has exactly one file ready ("valid"). Agencies with nothing ready are left
     out; an agency with two ready files is reported (discard one first). The caller
-    enqueues one ``deduction_run_post_one`` task per import after commit, each posting on
+    enqueues them after commit (``post_groups``: a few tasks, each posting its imports
+    with ``deduction_run_post_one``), each posting on
     ``on`` (the day the money was received; checked here with ``posting_date_clean``: the
     caller passes the same cleaned date to the tasks)."""
     _require(by, _("memposting potong gaji"))
