@@ -130,6 +130,7 @@ class LoanRepaymentSerializer(serializers.ModelSerializer):
             "excess",
             "excess_to",
             "early_payoff_fee",
+            "jasa_ahead_credited",
             "entry",
             "reversed_on",
             "reversal_entry",
@@ -306,6 +307,9 @@ class LoanPayoffQuoteSerializer(serializers.Serializer):
     jasa = serializers.CharField()
     principal = serializers.CharField()
     early_payoff_fee = serializers.CharField()
+    jasa_paid_ahead = serializers.CharField(
+        help_text="jasa paid ahead on instalments not yet due, counted toward the principal"
+    )
     total = serializers.CharField()
 
 

@@ -694,6 +694,15 @@ class Repayment(models.Model):
     jasa_receivable_settled = models.DecimalField(
         _("piutang jasa dibawa yang dilunasi"), default=ZERO, **MONEY
     )
+    # an early payoff (top-up, exit settlement): jasa the member had paid ahead on rows not
+    # yet due, which the payoff waives like the rest of their jasa: counted toward the
+    # principal owed (jasa income debited, the receivable credited in the payoff's entry),
+    # so ``amount`` is the parts less it. ``jasa_ahead_rows``: [[instalment id, "amount"],
+    # ...], the rows' jasa paid before the payoff, what a reversal restores.
+    jasa_ahead_credited = models.DecimalField(
+        _("jasa dibayar di muka diperhitungkan"), default=ZERO, **MONEY
+    )
+    jasa_ahead_rows = models.JSONField(default=list, blank=True, editable=False)
     # the late-penalty state this payment advanced on schedule rows, as it was before:
     # [[instalment id, penalty_periods, "penalty_charged"], ...]; what a reversal restores.
     # Empty for a payment that charged no new penalty period (and for payments made before
@@ -712,14 +721,21 @@ class Repayment(models.Model):
         verbose_name = _("pembayaran angsuran")
         verbose_name_plural = _("pembayaran angsuran")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="loans_repayment_amount_gt_0"),
+            # 0 only for a top-up's or an exit's settlement whose jasa paid ahead covers
+            # all that was left (nothing received; the loan is closed by it)
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                | (Q(amount=0) & Q(kind="payoff") & Q(jasa_ahead_credited__gt=0)),
+                name="loans_repayment_amount_gt_0",
+            ),
             models.CheckConstraint(
                 condition=Q(penalty__gte=0)
                 & Q(jasa__gte=0)
                 & Q(principal__gte=0)
                 & Q(excess__gte=0)
                 & Q(early_payoff_fee__gte=0)
-                & Q(deferred_jasa_recognised__gte=0),
+                & Q(deferred_jasa_recognised__gte=0)
+                & Q(jasa_ahead_credited__gte=0),
                 name="loans_repayment_parts_gte_0",
             ),
             models.CheckConstraint(
@@ -728,12 +744,18 @@ class Repayment(models.Model):
                 name="loans_repayment_jasa_receivable_within_jasa",
             ),
             models.CheckConstraint(
+                condition=Q(jasa_ahead_credited=0)
+                | (Q(kind="payoff") & Q(jasa_ahead_credited__lte=F("principal"))),
+                name="loans_repayment_jasa_ahead_payoff_within_principal",
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     amount=F("penalty")
                     + F("jasa")
                     + F("principal")
                     + F("excess")
                     + F("early_payoff_fee")
+                    - F("jasa_ahead_credited")
                 ),
                 name="loans_repayment_parts_sum",
             ),
@@ -744,6 +766,13 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
+
+    @property
+    def jasa_net(self) -> Decimal:
+        """The jasa as a statement shows it: less the jasa paid ahead a payoff counted
+        toward the principal (negative for such a payoff), so the parts add up to the
+        amount."""
+        return self.jasa - self.jasa_ahead_credited
 
     @property
     def receipt_number(self) -> str:

@@ -357,7 +357,7 @@ def _repayment_rows(repayments, reversals) -> list[dict]:
             "receipt": receipt,
             "channel": r.get_channel_display(),
             "penalty": signed(r.penalty + r.early_payoff_fee),
-            "jasa": signed(r.jasa),
+            "jasa": signed(r.jasa_net),
             "principal": signed(r.principal + (r.excess if r.excess_to == "principal" else ZERO)),
             "sukarela": signed(r.excess if r.excess_to == "sukarela" else ZERO),
             "amount": signed(r.amount),

@@ -134,7 +134,8 @@ def member_loans_outstanding(member: Member, on: date | None = None) -> list[dic
         .order_by("pk")
     ):
         q = loan_payoff_quote(loan=loan, on=on)
-        total = q["principal"] + q["jasa"] + q["penalty"]
+        # the jasa paid ahead on rows not yet due is counted toward the principal
+        total = q["principal"] + q["jasa"] + q["penalty"] - q["jasa_paid_ahead"]
         out.append(
             {
                 "loan_id": loan.pk,
@@ -513,7 +514,7 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
     settlement = ZERO
     if loan.topup_of_id and loan.topup_of.status == Loan.Status.DISBURSED:
         q = loan_payoff_quote(loan=loan.topup_of, on=on)
-        settlement = q["penalty"] + q["jasa"] + q["principal"]
+        settlement = q["penalty"] + q["jasa"] + q["principal"] - q["jasa_paid_ahead"]
         if settlement > 0:
             left -= settlement
             steps.append(

@@ -342,6 +342,11 @@ def _confirm(request, loan: Loan, action: str, on: date):
                 ConfirmLine(_("Jasa"), q["jasa"]),
                 ConfirmLine(_("Pokok"), q["principal"]),
                 ConfirmLine(_("Penalti pelunasan dipercepat"), q["early_payoff_fee"]),
+                *(
+                    [ConfirmLine(_("Jasa dibayar di muka diperhitungkan"), -q["jasa_paid_ahead"])]
+                    if q["jasa_paid_ahead"]
+                    else []
+                ),
                 ConfirmLine(_("Total diterima"), q["total"], strong=True),
             ],
             note=_("Pinjaman ditutup; jasa angsuran yang belum jatuh tempo tidak ditagih."),
@@ -435,6 +440,16 @@ def repayment_reverse_view(request, pk: int):
                         ConfirmLine(_("Denda"), rep.penalty + rep.early_payoff_fee),
                         ConfirmLine(_("Jasa"), rep.jasa),
                         ConfirmLine(_("Pokok"), rep.principal),
+                        *(
+                            [
+                                ConfirmLine(
+                                    _("Jasa dibayar di muka diperhitungkan"),
+                                    -rep.jasa_ahead_credited,
+                                )
+                            ]
+                            if rep.jasa_ahead_credited
+                            else []
+                        ),
                         ConfirmLine(_("Kelebihan"), rep.excess),
                         ConfirmLine(_("Jumlah dibatalkan"), rep.amount, strong=True),
                         ConfirmLine(

@@ -296,7 +296,9 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         repayments_in_force()
         .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
         .values("loan__member_id")
-        .annotate(s=Sum("jasa"))
+        # less the jasa paid ahead that an early payoff counted toward the principal (it
+        # was taken back from jasa income)
+        .annotate(s=Sum(F("jasa") - F("jasa_ahead_credited")))
         .values_list("loan__member_id", "s")
     )
     # Pro rata for leavers (the domain brief does not say by days or by months): with the
@@ -331,7 +333,7 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
                 member_id=mid,
                 number=m["number"],
                 capital=max(capital, ZERO),
-                contribution=jasa.get(mid) or ZERO,
+                contribution=max(jasa.get(mid) or ZERO, ZERO),
             )
         )
     return out

@@ -279,11 +279,6 @@ def test_early_payoff_dated_before_the_loans_last_payment_is_refused(make_loan, 
     assert loan.status == Loan.Status.CLOSED and rep.principal == outstanding
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding: jasa paid ahead on an instalment not yet due is kept as income "
-    "at an early payoff, though the payoff waives the jasa of instalments not yet due",
-)
 def test_early_payoff_counts_jasa_paid_ahead_on_a_row_not_yet_due(make_loan, staff, today):
     """Two members with the same loan pay it off on the same day; one had paid 50,000
     ahead (it went to the next instalment's jasa). Both should have paid the same in all."""

@@ -105,3 +105,20 @@ def test_leavers_cost_a_fixed_number_of_queries_and_keep_their_figures(year_data
     assert {mid: got[mid].capital for mid in expected} == expected
     assert got[year_data["m1"].pk].capital == D("5000000")
     assert len(five) == len(one), [q["sql"] for q in five.captured_queries]
+
+
+def test_jasa_paid_ahead_that_a_payoff_counted_toward_principal_is_not_a_contribution(
+    year_data,
+):
+    """60,000 paid ahead on 10 June (instalment 5's jasa, due 1 July), then the loan paid
+    off that day: the payoff waives instalment 5's jasa and counts the 60,000 toward the
+    principal (taken back from jasa income), so it is no SHU contribution."""
+    from core.loans.services import loan_payoff, loan_repay
+
+    by, loan, m1 = year_data["by"], year_data["loan"], year_data["m1"]
+    on = date(YEAR, 6, 10)
+    loan_repay(loan=loan, amount=D("60000"), by=by, on=on)
+    assert _inputs()[m1.pk].contribution == D("460000")
+    rep = loan_payoff(loan=loan, by=by, on=on)
+    assert rep.jasa_ahead_credited == D("60000")
+    assert _inputs()[m1.pk].contribution == D("400000")

@@ -42,7 +42,7 @@ from .common import (
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
-from .repayment import _pay_off, _payoff_repayment_new
+from .repayment import _pay_off, _payoff_repayment_new, jasa_ahead_lines
 
 # --- disbursement -------------------------------------------------------------------
 
@@ -110,7 +110,9 @@ def loan_disburse(
         _check_topup_date(old, on)
         q = loan_payoff_quote(loan=old, on=on)
         old_parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
-        settlement = sum(old_parts.values(), ZERO)
+        # the jasa paid ahead on the old loan's rows not yet due counts toward its principal
+        settlement = sum(old_parts.values(), ZERO) - q["jasa_paid_ahead"]
+        lines += jasa_ahead_lines(old, q["jasa_paid_ahead"])
         # the old loan's brought-in jasa receivable (move-in arrears) is settled first
         brought = min(old_parts["jasa"], old.jasa_receivable)
         for amount, role in (
@@ -245,7 +247,7 @@ def _check_topup_date(old: Loan, on: date) -> None:
 
 
 def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
-    before = _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
+    before, ahead = _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
     if sum(parts.values(), ZERO) > 0:
         rep = _payoff_repayment_new(
             old,
@@ -255,6 +257,7 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
             by=by,
             entry=entry,
             penalty_rows_before=before,
+            jasa_ahead_rows=ahead,
         )
         old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO

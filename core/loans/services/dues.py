@@ -113,12 +113,15 @@ def loan_payoff_quote(
 ) -> dict[str, Decimal]:
     """Early payoff: penalty and jasa on instalments due up to the date, all remaining
     principal, and the product's early-payoff fee on the principal not yet due. Jasa of
-    instalments not yet due is waived. ``rows``: the loan's current unsettled instalments
-    by number, when the caller has them already (else read here)."""
+    instalments not yet due is waived, so the jasa the member paid ahead on them
+    (``jasa_paid_ahead``) is counted toward the principal: the total is the parts less
+    it. ``rows``: the loan's current unsettled instalments by number, when the caller has
+    them already (else read here)."""
     if rows is None:
         rows = list(loan.instalments.filter(is_current=True, settled=False).order_by("number"))
     d = loan_dues(loan, on, rows)
     principal = sum((r.principal_left for r in rows), ZERO)  # = principal_outstanding
+    ahead = sum((j for _pk, j in jasa_paid_ahead(loan, on, principal=principal)), ZERO)
     not_yet_due = principal - d.principal
     fee = (
         S.fee_amount(
@@ -134,5 +137,27 @@ def loan_payoff_quote(
         "jasa": d.jasa,
         "principal": principal,
         "early_payoff_fee": fee,
-        "total": d.penalty + d.jasa + principal + fee,
+        "jasa_paid_ahead": ahead,
+        "total": d.penalty + d.jasa + principal + fee - ahead,
     }
+
+
+def jasa_paid_ahead(loan: Loan, on: date, *, principal: Decimal) -> list[tuple[int, Decimal]]:
+    """The jasa paid on the loan's current rows not yet due on ``on`` (paid ahead: a
+    repayment's amount beyond what was due goes to the next instalment's jasa first), as
+    ``(row id, amount)`` by number. Settled rows count too (a whole instalment paid
+    ahead). An early payoff waives the jasa of these rows: what was paid of it is counted
+    toward the principal owed, up to ``principal`` (what the open rows have left; never a
+    refund: beyond it, the oldest rows keep what was paid on them)."""
+    paid = list(
+        Instalment.objects.filter(loan=loan, is_current=True, due_date__gt=on, jasa_paid__gt=0)
+        .order_by("-number")
+        .values_list("pk", "jasa_paid")
+    )
+    room, out = principal, []
+    for pk, amount in paid:  # newest first: the jasa furthest from being earned
+        counted = min(amount, room)
+        if counted > 0:
+            out.append((pk, counted))
+            room -= counted
+    return out[::-1]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,6 +48,7 @@ from .common import (
 )
 from .dues import (
     _open_rows,
+    jasa_paid_ahead,
     loan_payoff_quote,
     row_penalty_after_payment,
     row_penalty_charge,
@@ -154,14 +156,19 @@ def _pay_off_rows(loan: Loan, rows: list[Instalment], on: date) -> None:
         r.jasa_waived = r.jasa - r.jasa_paid
         r.settled = True
         r.settled_on = on
-        r.save(update_fields=["principal_paid", "jasa_waived", "settled", "settled_on"])
+        r.save(
+            update_fields=["principal_paid", "jasa_paid", "jasa_waived", "settled", "settled_on"]
+        )
 
 
-def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> list:
+def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> tuple[list, list]:
     """What an early payoff does to the schedule: the penalty and jasa due paid on the
     rows due by ``on`` (oldest first), then every open row settled (principal paid, the
-    jasa not yet earned waived). Payoff, top-up and exit settlement. Returns the rows'
-    penalty state before (``_spread_to_rows``), for the payoff's repayment."""
+    jasa not yet earned waived). The jasa paid ahead on rows not yet due is waived with
+    the rest of their jasa (it is counted toward the principal: ``loan_payoff_quote``'s
+    ``jasa_paid_ahead``). Payoff, top-up and exit settlement. Returns the rows' penalty
+    state before (``_spread_to_rows``) and their jasa paid ahead (``[[row id,
+    "amount"], ...]``), for the payoff's repayment (a reversal restores both)."""
     before: list = []
     _apply_to_rows(
         loan,
@@ -172,8 +179,20 @@ def _pay_off(loan: Loan, rows: list[Instalment], on: date, *, penalty, jasa) -> 
         principal=ZERO,
         penalty_before=before,
     )
+    ahead = []
+    by_pk = {r.pk: r for r in rows}
+    principal = sum((r.principal_left for r in rows), ZERO)
+    for pk, counted in jasa_paid_ahead(loan, on, principal=principal):
+        ahead.append([pk, str(counted)])
+        r = by_pk.get(pk)
+        if r is None:  # settled already (a whole instalment paid ahead): its jasa waived
+            Instalment.objects.filter(pk=pk).update(
+                jasa_paid=F("jasa_paid") - counted, jasa_waived=F("jasa_waived") + counted
+            )
+        else:  # waived with the rest of its jasa by ``_pay_off_rows``
+            r.jasa_paid -= counted
     _pay_off_rows(loan, rows, on)
-    return before
+    return before, ahead
 
 
 def _payoff_repayment_new(
@@ -186,18 +205,24 @@ def _payoff_repayment_new(
     entry=None,
     early_payoff_fee=ZERO,
     penalty_rows_before: list | None = None,
+    jasa_ahead_rows: list | None = None,
 ) -> Repayment:
     """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
-    early-payoff fee, at the counter), and all the loan's deferred jasa, earned now."""
+    early-payoff fee, at the counter), and all the loan's deferred jasa, earned now. The
+    jasa paid ahead on rows not yet due (``jasa_ahead_rows``, from ``_pay_off``) is
+    counted toward the principal: the amount is the parts less it."""
+    ahead = sum((Decimal(a) for _pk, a in jasa_ahead_rows or []), ZERO)
     return Repayment.objects.create(
         penalty_rows_before=penalty_rows_before or [],
+        jasa_ahead_credited=ahead,
+        jasa_ahead_rows=jasa_ahead_rows or [],
         deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
         jasa_receivable_settled=min(parts["jasa"], loan.jasa_receivable),
         loan=loan,
         paid_on=on,
         channel=channel,
         kind=Repayment.Kind.PAYOFF,
-        amount=parts["penalty"] + parts["jasa"] + parts["principal"] + early_payoff_fee,
+        amount=parts["penalty"] + parts["jasa"] + parts["principal"] + early_payoff_fee - ahead,
         penalty=parts["penalty"],
         jasa=parts["jasa"],
         principal=parts["principal"],
@@ -535,6 +560,23 @@ def _jasa_lines(loan: Loan, rep: Repayment, *, accounts=None) -> list:
     return lines
 
 
+def jasa_ahead_lines(loan: Loan, amount: Decimal, *, accounts=None) -> list:
+    """The jasa a payoff counts toward the principal (paid ahead on rows not yet due,
+    which it waives): taken back from jasa income (a debit; the payoff's receivable
+    credit is the whole principal, paid partly by it). Payoff, exit settlement, top-up."""
+    if amount <= 0:
+        return []
+    return [
+        _line(
+            "loan_interest_income",
+            debit=amount,
+            member_id=loan.member_id,
+            memo=loan.number,
+            accounts=accounts,
+        )
+    ]
+
+
 def _repayment_lines(
     loan: Loan, rep: Repayment, principal_total: Decimal, *, by, on: date, accounts=None
 ) -> tuple[list, list]:
@@ -555,6 +597,7 @@ def _repayment_lines(
             )
         )
     lines += _jasa_lines(loan, rep, accounts=accounts)
+    lines += jasa_ahead_lines(loan, rep.jasa_ahead_credited, accounts=accounts)
     if principal_total > 0:
         lines.append(
             _line(
@@ -692,7 +735,16 @@ def loan_payoff(
         ) % {"on": format_tanggal(on), "f": format_tanggal(floor)}
         raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
     q = loan_payoff_quote(loan=loan, on=on)
-    before = _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
+    if q["total"] <= 0:  # the jasa paid ahead covers all that is left: nothing to receive
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _(
+                "Jasa dibayar di muka %(j)s menutup seluruh sisa pokok %(p)s; tidak ada yang "
+                "diterima pada pelunasan. Terima angsuran terakhir seperti biasa."
+            )
+            % {"j": format_rupiah(q["jasa_paid_ahead"]), "p": format_rupiah(q["principal"])},
+        )
+    before, ahead = _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(
         loan,
         q,
@@ -701,6 +753,7 @@ def loan_payoff(
         by=by,
         early_payoff_fee=q["early_payoff_fee"],
         penalty_rows_before=before,
+        jasa_ahead_rows=ahead,
     )
     credit_lines, txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
     receipt = receipt_number_take(

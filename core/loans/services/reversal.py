@@ -160,7 +160,9 @@ def loan_repayment_reverse_apply(
     owed again, then its penalty, jasa and principal are taken back from the newest rows
     that hold them (payments fill rows oldest first, so this restores the rows exactly),
     and the late penalty it charged on rows up to its date is uncharged (the rows'
-    penalty state before it, kept on the repayment); a loan closed by it reopens. The
+    penalty state before it, kept on the repayment), and the jasa it counted toward the
+    principal (paid ahead on rows not yet due) is paid on those rows again; a loan closed
+    by it reopens. The
     repayment row stays (immutable); a ``LoanReversal`` marks it reversed. Any sukarela
     credit of its excess is the caller's. Call inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
@@ -203,7 +205,17 @@ def loan_repayment_reverse_apply(
     for pk, periods, charged in charged_rows:
         if pk in by_pk:
             by_pk[pk].penalty_periods, by_pk[pk].penalty_charged = periods, Decimal(charged)
-    if any(v != 0 for v in left.values()) or any(pk not in by_pk for pk, *_x in charged_rows):
+    # the jasa paid ahead on rows not yet due that the payoff counted toward the principal
+    # (waived with the rest of their jasa): paid on them again, as it was
+    ahead_rows = repayment.jasa_ahead_rows
+    for pk, paid in ahead_rows:
+        if pk in by_pk:
+            by_pk[pk].jasa_paid += Decimal(paid)
+    if (
+        any(v != 0 for v in left.values())
+        or any(pk not in by_pk for pk, *_x in charged_rows)
+        or any(pk not in by_pk for pk, _x in ahead_rows)
+    ):
         raise ApplicationError(
             LoanErrors.INVALID,
             _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")

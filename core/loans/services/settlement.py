@@ -32,8 +32,9 @@ def member_loans_settle_apply(
 ) -> list:
     """Close all the member's running loans for an exit settlement (called by
     ``core.exits.services`` inside its transaction). Without ``waive``: returns the
-    credit lines (penalty and jasa due to income, principal to the receivable) that the
-    savings payout balances, totalling ``selectors.member_loans_outstanding``. With
+    credit lines (penalty and jasa due to income, principal to the receivable, less the
+    jasa paid ahead on rows not yet due, debited to jasa income) that the savings payout
+    balances, totalling ``selectors.member_loans_outstanding``. With
     ``waive`` (death, board decision): the loans are written off — the lines balance by
     themselves (allowance used first, the rest to PPAP expense); jasa and penalty are
     forgiven."""
@@ -98,7 +99,7 @@ def member_loans_settle_apply(
                 },
             )
             continue
-        before = _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
+        before, ahead = _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
         total = q["penalty"] + q["jasa"] + q["principal"]
         if total > 0:
             rep = _payoff_repayment_new(
@@ -108,6 +109,7 @@ def member_loans_settle_apply(
                 channel=Repayment.Channel.SETTLEMENT,
                 by=by,
                 penalty_rows_before=before,
+                jasa_ahead_rows=ahead,
             )
             credit, _txns = _repayment_lines(loan, rep, q["principal"], by=by, on=on)
             lines += credit
