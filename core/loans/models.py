@@ -703,6 +703,9 @@ class Repayment(models.Model):
         _("jasa dibayar di muka diperhitungkan"), default=ZERO, **MONEY
     )
     jasa_ahead_rows = models.JSONField(default=list, blank=True, editable=False)
+    # a top-up's settlement of a loan in arrears: the part of ``jasa`` capitalised into the
+    # new loan (credited to deferred jasa income, not income: no cash came in)
+    jasa_deferred = models.DecimalField(_("jasa dikapitalisasi"), default=ZERO, **MONEY)
     # the late-penalty state this payment advanced on schedule rows, as it was before:
     # [[instalment id, penalty_periods, "penalty_charged"], ...]; what a reversal restores.
     # Empty for a payment that charged no new penalty period (and for payments made before
@@ -742,6 +745,11 @@ class Repayment(models.Model):
                 condition=Q(jasa_receivable_settled__gte=0)
                 & Q(jasa_receivable_settled__lte=F("jasa")),
                 name="loans_repayment_jasa_receivable_within_jasa",
+            ),
+            models.CheckConstraint(
+                condition=Q(jasa_deferred__gte=0)
+                & Q(jasa_deferred__lte=F("jasa") - F("jasa_receivable_settled")),
+                name="loans_repayment_jasa_deferred_within_jasa",
             ),
             models.CheckConstraint(
                 condition=Q(jasa_ahead_credited=0)

@@ -297,8 +297,9 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
         .values("loan__member_id")
         # less the jasa paid ahead that an early payoff counted toward the principal (it
-        # was taken back from jasa income)
-        .annotate(s=Sum(F("jasa") - F("jasa_ahead_credited")))
+        # was taken back from jasa income) and the overdue jasa a top-up capitalised
+        # (deferred, as a reschedule's capitalised jasa, which no repayment holds)
+        .annotate(s=Sum(F("jasa") - F("jasa_ahead_credited") - F("jasa_deferred")))
         .values_list("loan__member_id", "s")
     )
     # Pro rata for leavers (the domain brief does not say by days or by months): with the

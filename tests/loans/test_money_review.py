@@ -61,9 +61,12 @@ def _expected_penalty(rows, on, *, rate=D("0.02"), grace=5):
     return total
 
 
-def test_topup_of_a_loan_in_arrears_settles_penalty_jasa_and_principal_in_the_journal(
+def test_topup_of_a_loan_in_arrears_defers_its_overdue_jasa_and_penalty(
     make_loan, staff, member, product, today
 ):
+    """The new loan's principal pays the old loan's overdue jasa and penalty: no cash
+    comes in, so they are capitalised, not income: *pendapatan jasa ditangguhkan*,
+    carried by the new loan (recognised as it is repaid), as a reschedule does."""
     old = make_loan(principal=D(10_000_000), tenor=10, days_ago=75)
     overdue = list(old.instalments.filter(due_date__lt=today).order_by("number"))
     assert len(overdue) == 2  # two instalments of 1,100,000 unpaid
@@ -76,8 +79,11 @@ def test_topup_of_a_loan_in_arrears_settles_penalty_jasa_and_principal_in_the_jo
     # the old loan is settled first: its penalty, its two months' jasa, all its principal
     settlement = penalty + D(200_000) + D(10_000_000)
     assert new.topup_settlement == settlement
-    assert _role_total(entry, "penalty_income") == penalty
-    assert _role_total(entry, "loan_interest_income") == D(200_000)
+    assert _role_total(entry, "penalty_income") == 0
+    assert _role_total(entry, "loan_interest_income") == 0
+    assert _role_total(entry, "deferred_jasa_income") == penalty + D(200_000)
+    assert new.deferred_jasa == penalty + D(200_000)
+    assert new.restructured_grade == "lancar" and new.restructured_on == today
     assert _role_total(entry, "loan_receivable") == D(10_000_000) - D(20_000_000)
     fees = new.admin_fee + new.provisi + new.insurance + new.wajib_pinjam + new.risk_fund
     assert fees == D(200_000) + D(100_000) + D(50_000) + D(200_000) + D(100_000)

@@ -122,3 +122,31 @@ def test_jasa_paid_ahead_that_a_payoff_counted_toward_principal_is_not_a_contrib
     rep = loan_payoff(loan=loan, by=by, on=on)
     assert rep.jasa_ahead_credited == D("60000")
     assert _inputs()[m1.pk].contribution == D("400000")
+
+
+def test_overdue_jasa_a_topup_capitalised_is_not_a_contribution(year_data, staff):
+    """Instalments 5 and 6 (due 1 July and 1 August) unpaid; a top-up on 20 August settles
+    the loan from the new loan's principal: their 200,000 jasa is capitalised (deferred
+    income, carried by the new loan), not paid: no SHU contribution, as a reschedule."""
+    from core.loans.models import Repayment
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from tests.loans.conftest import docs
+
+    loan, m1 = year_data["loan"], year_data["m1"]
+    on = date(YEAR, 8, 20)
+    new = loan_apply(
+        member=m1,
+        product=loan.product,
+        principal=D("20000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+        topup_of=loan,
+    )
+    loan_verify(loan=new, by=staff["bendahara"], on=on)
+    loan_approve(loan=new, by=staff["ketua"], on=on)
+    loan_disburse(loan=new, by=staff["bendahara"], on=on)
+    rep = loan.repayments.get(channel=Repayment.Channel.TOPUP)
+    assert rep.jasa == D("200000") and rep.jasa_deferred == D("200000")
+    assert _inputs()[m1.pk].contribution == D("400000")

@@ -43,6 +43,7 @@ from .common import (
 )
 from .dues import _open_rows, loan_payoff_quote
 from .repayment import _pay_off, _payoff_repayment_new, jasa_ahead_lines
+from .rescheduling import capitalised_credit_lines, restructure_grade
 
 # --- disbursement -------------------------------------------------------------------
 
@@ -100,6 +101,9 @@ def loan_disburse(
     settlement = ZERO
     old = None
     old_parts: dict[str, Decimal] = {}
+    # a top-up of a loan in arrears is a restructuring: what it carries over (deferred
+    # jasa) and the grade the new loan inherits ("" when the old loan was not in arrears)
+    carried, inherited_grade = ZERO, ""
     if loan.topup_of_id:
         old = _lock(loan.topup_of)
         if old.status != Loan.Status.DISBURSED:
@@ -113,17 +117,39 @@ def loan_disburse(
         # the jasa paid ahead on the old loan's rows not yet due counts toward its principal
         settlement = sum(old_parts.values(), ZERO) - q["jasa_paid_ahead"]
         lines += jasa_ahead_lines(old, q["jasa_paid_ahead"])
-        # the old loan's brought-in jasa receivable (move-in arrears) is settled first
-        brought = min(old_parts["jasa"], old.jasa_receivable)
-        for amount, role in (
-            (old_parts["penalty"], "penalty_income"),
-            (brought, "loan_interest_receivable"),
-            (old_parts["jasa"] - brought, "loan_interest_income"),
-            (old_parts["principal"], "loan_receivable"),
-        ):
-            if amount > 0:
-                lines.append(_line(role, credit=amount, member_id=member_id, memo=old.number))
-        if old.deferred_jasa > 0:  # the old loan's deferred jasa is earned: it is paid off
+        old_rows = _open_rows(old)
+        if any(r.due_date < on for r in old_rows):
+            # in arrears: the overdue jasa and penalty are paid by the new loan's principal,
+            # not in cash: capitalised, not income (as a reschedule: deferred, recognised as
+            # the new loan is repaid); the old loan's deferred jasa stays deferred, carried
+            # by the new loan, which keeps the old loan's grade until it pays on time
+            more, _brought, carried = capitalised_credit_lines(
+                old, jasa=old_parts["jasa"], penalty=old_parts["penalty"]
+            )
+            lines += more
+            carried += old.deferred_jasa
+            inherited_grade = restructure_grade(old, old_rows, on)
+            if old_parts["principal"] > 0:
+                lines.append(
+                    _line(
+                        "loan_receivable",
+                        credit=old_parts["principal"],
+                        member_id=member_id,
+                        memo=old.number,
+                    )
+                )
+        else:
+            # the old loan's brought-in jasa receivable (move-in arrears) is settled first
+            brought = min(old_parts["jasa"], old.jasa_receivable)
+            for amount, role in (
+                (old_parts["penalty"], "penalty_income"),
+                (brought, "loan_interest_receivable"),
+                (old_parts["jasa"] - brought, "loan_interest_income"),
+                (old_parts["principal"], "loan_receivable"),
+            ):
+                if amount > 0:
+                    lines.append(_line(role, credit=amount, member_id=member_id, memo=old.number))
+        if old.deferred_jasa > 0 and not inherited_grade:  # earned: the old loan is paid off
             lines += [
                 _line(
                     "deferred_jasa_income",
@@ -176,7 +202,15 @@ def loan_disburse(
     )
     _instalments_create(loan, sched, version=loan.schedule_version)  # 1, or after a reversal
     if old is not None:
-        _settle_for_topup(old=old, new=loan, parts=old_parts, on=on, entry=entry, by=by)
+        _settle_for_topup(
+            old=old,
+            new=loan,
+            parts=old_parts,
+            on=on,
+            entry=entry,
+            by=by,
+            restructured=bool(inherited_grade),
+        )
     loan.status = Loan.Status.DISBURSED
     loan.disbursed_on = on
     loan.disbursed_by = by
@@ -188,6 +222,11 @@ def loan_disburse(
     loan.net_disbursed = net
     loan.first_due_date = first_due
     loan.principal_outstanding = loan.principal
+    if inherited_grade:
+        loan.deferred_jasa = carried
+        loan.restructured_grade = inherited_grade
+        loan.restructured_on = on
+        loan.kolektibilitas = inherited_grade
     loan.save()
     audit_log(
         actor=by,
@@ -198,6 +237,8 @@ def loan_disburse(
             "principal": str(loan.principal),
             "fees": {k: str(v) for k, v in fees.items()},
             "topup_settlement": str(settlement),
+            "deferred_jasa": str(loan.deferred_jasa),
+            "restructured_grade": loan.restructured_grade,
             "net": str(net),
             "via": via,
         },
@@ -246,7 +287,12 @@ def _check_topup_date(old: Loan, on: date) -> None:
         raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
 
 
-def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by) -> None:
+def _settle_for_topup(
+    *, old: Loan, new: Loan, parts: dict, on: date, entry, by, restructured: bool = False
+) -> None:
+    """Close the old loan of a top-up (its rows paid off, a repayment of the settlement).
+    ``restructured``: a top-up of a loan in arrears, whose overdue jasa and deferred jasa
+    the new loan carries: not earned by the settlement."""
     before, ahead = _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
     if sum(parts.values(), ZERO) > 0:
         rep = _payoff_repayment_new(
@@ -258,6 +304,8 @@ def _settle_for_topup(*, old: Loan, new: Loan, parts: dict, on: date, entry, by)
             entry=entry,
             penalty_rows_before=before,
             jasa_ahead_rows=ahead,
+            deferred_jasa_recognised=ZERO if restructured else None,
+            jasa_deferred=restructured,
         )
         old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO

@@ -206,18 +206,29 @@ def _payoff_repayment_new(
     early_payoff_fee=ZERO,
     penalty_rows_before: list | None = None,
     jasa_ahead_rows: list | None = None,
+    deferred_jasa_recognised: Decimal | None = None,
+    jasa_deferred: bool = False,
 ) -> Repayment:
     """The repayment row of a payoff: the quote's penalty, jasa and principal (and the
     early-payoff fee, at the counter), and all the loan's deferred jasa, earned now. The
     jasa paid ahead on rows not yet due (``jasa_ahead_rows``, from ``_pay_off``) is
-    counted toward the principal: the amount is the parts less it."""
+    counted toward the principal: the amount is the parts less it.
+    ``deferred_jasa_recognised``: 0 when the loan's deferred jasa is not earned but carried
+    on (a top-up of a loan in arrears); default all of it. ``jasa_deferred``: its jasa
+    (but brought-in jasa receivable) was capitalised into deferred jasa, not income."""
+    brought = min(parts["jasa"], loan.jasa_receivable)
     ahead = sum((Decimal(a) for _pk, a in jasa_ahead_rows or []), ZERO)
     return Repayment.objects.create(
         penalty_rows_before=penalty_rows_before or [],
         jasa_ahead_credited=ahead,
         jasa_ahead_rows=jasa_ahead_rows or [],
-        deferred_jasa_recognised=deferred_jasa_share(loan, parts["principal"]),
-        jasa_receivable_settled=min(parts["jasa"], loan.jasa_receivable),
+        deferred_jasa_recognised=(
+            deferred_jasa_share(loan, parts["principal"])
+            if deferred_jasa_recognised is None
+            else deferred_jasa_recognised
+        ),
+        jasa_receivable_settled=brought,
+        jasa_deferred=parts["jasa"] - brought if jasa_deferred else ZERO,
         loan=loan,
         paid_on=on,
         channel=channel,

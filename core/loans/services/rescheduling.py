@@ -43,6 +43,37 @@ from .dues import _open_rows, row_penalty_due
 # --- rescheduling -------------------------------------------------------------------
 
 
+def restructure_grade(loan: Loan, rows: list[Instalment], on: date) -> str:
+    """The grade a restructured loan keeps (``restructured_grade``): the worse of its
+    current grade and the grade its days past due give on ``on`` (its oldest unpaid row
+    due before ``on``). A reschedule, and a top-up of a loan in arrears (the new loan
+    inherits it)."""
+    overdue = [r.due_date for r in rows if r.due_date < on]
+    dpd = (on - min(overdue)).days if overdue else 0
+    return S.grade_worse(loan.kolektibilitas, S.kolektibilitas(dpd, LoanSettings.get().thresholds))
+
+
+def capitalised_credit_lines(
+    loan: Loan, *, jasa: Decimal, penalty: Decimal = ZERO
+) -> tuple[list, Decimal, Decimal]:
+    """The credits for overdue jasa (and penalty) capitalised into a principal instead of
+    being paid (a reschedule's new principal, a top-up's settlement of a loan in
+    arrears): not income. Jasa brought in at a move-in (the loan's jasa receivable, income
+    of the old books) is credited to that receivable; the rest to *pendapatan jasa
+    ditangguhkan* (``deferred_jasa_income``), recognised as the principal carrying it is
+    repaid (``deferred_jasa_share``). Returns ``(lines, brought, deferred)``; the caller
+    debits the receivable and adds ``deferred`` to the carrying loan's ``deferred_jasa``."""
+    brought = min(jasa, loan.jasa_receivable)
+    deferred = jasa - brought + penalty
+    m, memo = loan.member_id, loan.number
+    lines = []
+    if brought > 0:
+        lines.append(_line("loan_interest_receivable", credit=brought, member_id=m, memo=memo))
+    if deferred > 0:
+        lines.append(_line("deferred_jasa_income", credit=deferred, member_id=m, memo=memo))
+    return lines, brought, deferred
+
+
 def _rate(rate: Any) -> Decimal:
     """The new rate in percent as people type it (``1,5`` as the app shows it, ``1.5``,
     ``1,5%``): 0 to 100, like a loan brought in at a move-in, at most the four decimals
@@ -124,12 +155,7 @@ def loan_reschedule(
     tenor_before = previous.new_tenor if previous is not None else loan.tenor
     first_due = check_first_due_date(first_due_date or S.add_months(on, 1), start=on)
     rows = _open_rows(loan)
-    settings_row = LoanSettings.get()
-    overdue = [r.due_date for r in rows if r.due_date < on]
-    dpd = (on - min(overdue)).days if overdue else 0
-    grade_before = S.grade_worse(
-        loan.kolektibilitas, S.kolektibilitas(dpd, settings_row.thresholds)
-    )
+    grade_before = restructure_grade(loan, rows, on)
     due = [r for r in rows if r.due_date <= on]
     capital_jasa = sum((r.jasa_left for r in due), ZERO)
     waived_penalty = sum((row_penalty_due(loan, r, on) for r in due), ZERO)
@@ -139,19 +165,11 @@ def loan_reschedule(
     version_to = version_from + 1
     # overdue jasa brought in at a move-in was income of the old books: capitalising it
     # moves it from the jasa receivable into the principal (not deferred again)
-    capital_brought = min(capital_jasa, loan.jasa_receivable)
-    capital_deferred = capital_jasa - capital_brought
+    credit_lines, capital_brought, capital_deferred = capitalised_credit_lines(
+        loan, jasa=capital_jasa
+    )
     if capital_jasa > 0:
         m, memo = loan.member_id, loan.number
-        credit_lines = []
-        if capital_brought > 0:
-            credit_lines.append(
-                _line("loan_interest_receivable", credit=capital_brought, member_id=m, memo=memo)
-            )
-        if capital_deferred > 0:
-            credit_lines.append(
-                _line("deferred_jasa_income", credit=capital_deferred, member_id=m, memo=memo)
-            )
         entry = _post(
             on=on,
             description=_("Kapitalisasi jasa tertunggak %s (penjadwalan ulang), ditangguhkan")
