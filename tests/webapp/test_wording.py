@@ -45,6 +45,17 @@ def test_terms_are_a_real_page_linked_from_the_sign_up_form(client_public):
     assert 'href="/syarat-dan-ketentuan/"' in form and "data-clear-errors" in form
 
 
+def test_terms_describe_the_isolation_that_is_built(client_public):
+    """Every cooperative has its own schema in ONE shared PostgreSQL database
+    (docs/architecture.md): the terms must not promise a database of its own."""
+    terms = client_public.get("/syarat-dan-ketentuan/").content.decode()
+    assert "basis data yang terpisah" not in terms
+    assert "skema basis data tersendiri" in terms
+    client_public.cookies["django_language"] = "en"
+    body_en = client_public.get("/syarat-dan-ketentuan/").content.decode()
+    assert "a database kept apart" not in body_en and "database schema of its own" in body_en
+
+
 def test_sign_up_errors_clear_when_the_field_is_edited_by_static_js():
     from pathlib import Path
 
