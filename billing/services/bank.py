@@ -543,11 +543,16 @@ def _refuse_while_card_bills(sub: Subscription) -> None:
 
 @transaction.atomic
 def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
-    """An operator finds no matching transfer: the invoice is open again."""
+    """An operator finds no matching transfer: the invoice is open again, and the
+    cooperative's credit that waited while the proof did is taken off it at once (paid
+    by it when it covers it; _credit_to_open_invoices). Locks the subscription first,
+    then the invoice (the order of bank_transfer_confirm)."""
     _require_billing_operator(operator)
     reason = reason_required(
         reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasan penolakan.")
     )
+    # An invoice never changes subscription: reading its id unlocked is safe.
+    sub = _lock(Subscription(pk=invoice.subscription_id))
     inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if inv.status != Invoice.Status.AWAITING:
         raise ApplicationError(
@@ -559,9 +564,11 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
         rejected_at=timezone.now(), rejected_reason=reason
     )
     _audit(actor=operator, action=BillingAudit.BANK_TRANSFER_REJECTED, target=inv, reason=reason)
+    _credit_to_open_invoices(sub=sub, by=operator)
+    inv.refresh_from_db()
     billing_email_send(
         kind="proof_rejected",
-        subscription=inv.subscription,
+        subscription=sub,
         extra={"invoice": inv, "reason": reason},
     )
     return inv

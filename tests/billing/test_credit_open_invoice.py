@@ -7,7 +7,9 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core import mail
 from django.db import connection
+from django.utils import timezone
 
 from billing import services
 from billing.models import CreditEntry, Invoice, Plan, Subscription
@@ -101,10 +103,13 @@ def test_an_invoice_awaiting_the_operator_or_a_card_that_bills_takes_no_credit(
     renewal.refresh_from_db()
     assert renewal.credit_applied == 0 and _balance(sub) == Decimal(500_000)
 
-    services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
+    # Rejected while a card subscription bills: open again, but it takes no credit.
     Subscription.objects.filter(pk=sub.pk).update(
         stripe_subscription_id="sub_x", stripe_status="active"
     )
+    services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
+    renewal.refresh_from_db()
+    assert renewal.status == Invoice.Status.OPEN and renewal.credit_applied == 0
     assert services.credit_apply_to_open(subscription=sub, by="t") == 0
     Subscription.objects.filter(pk=sub.pk).update(stripe_subscription_id=None, stripe_status="")
     assert services.credit_apply_to_open(subscription=sub, by="t") == Decimal(500_000)
@@ -174,3 +179,60 @@ def test_credit_arriving_with_nothing_open_waits_for_the_next_invoice(tenant_a, 
     _give_credit(sub, 300_000)
     assert services.credit_apply_to_open(subscription=sub, by="t") == 0
     assert _balance(sub) == Decimal(300_000)
+
+
+def test_a_transfer_rejected_back_to_open_takes_the_credit_at_once(
+    tenant_a, operator, clock, client_a, admin_a, django_capture_on_commit_callbacks
+):
+    """Credit that arrived while the renewal's proof awaited the operator stayed aside
+    (the transfer was checked as issued). The operator finds no transfer and rejects
+    it: the invoice is open again and the credit is taken off it in the same step; the
+    page, the PDF and the e-mail say what is left to transfer."""
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    renewal = _renewal_issued(sub, clock)
+    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    _give_credit(sub, 500_000)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
+
+    renewal.refresh_from_db()
+    assert renewal.status == Invoice.Status.OPEN
+    assert renewal.credit_applied == Decimal(500_000)
+    assert renewal.amount_due == SEDANG_YEAR - Decimal(500_000) == Decimal(3_000_000)
+    assert renewal.amount == SEDANG_YEAR  # the tax invoice keeps the full price
+    assert _balance(sub) == 0
+    applied = CreditEntry.objects.filter(subscription=sub, reason="applied").latest("seq")
+    assert applied.invoice == renewal and applied.amount == Decimal(-500_000)
+    assert AuditEvent.objects.filter(
+        action="billing.credit_applied", data__invoice=renewal.number
+    ).exists()
+
+    from tests.billing.test_upgrade_awaiting_renewal import _page
+
+    page = _page(client_a, tenant_a, admin_a)
+    assert "Tagihan Rp 3.500.000 dikurangi kredit Rp 500.000." in page
+    assert "Transfer Rp 3.000.000 ke" in page
+    assert "tidak ada" in page  # the reason is still shown
+    [m] = [m for m in mail.outbox if "ditolak" in m.subject]
+    assert "tidak ada" in m.body
+    assert "dikurangi kredit Rp 500.000" in m.body and "Rp 3.000.000" in m.body
+
+
+def test_a_rejected_transfer_the_credit_covers_is_paid_by_it_at_once(tenant_a, operator, clock):
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    renewal = _renewal_issued(sub, clock)
+    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    _give_credit(sub, 4_000_000)
+    services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
+
+    renewal.refresh_from_db()
+    assert renewal.status == Invoice.Status.PAID
+    assert renewal.credit_applied == SEDANG_YEAR and renewal.amount_due == 0
+    assert renewal.confirmed_by is None  # no transfer was confirmed
+    assert _balance(sub) == Decimal(500_000)
+    sub.refresh_from_db()
+    assert timezone.localdate(sub.current_period_end) == renewal.period_end
+    assert AuditEvent.objects.filter(
+        action="billing.invoice_paid_by_credit", data__reference=renewal.reference
+    ).exists()
