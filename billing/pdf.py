@@ -1,14 +1,25 @@
-"""Invoice / receipt PDFs (WeasyPrint)."""
+"""Invoice / receipt and credit note (nota retur) PDFs (WeasyPrint)."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import Invoice
+from .models import CreditNote, Invoice
+
+
+def _percent(rate) -> str:
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") if rate is not None else ""
+
+
+def _seller() -> dict:
+    return {
+        "seller_name": settings.BILLING_SELLER_NAME,
+        "seller_npwp": settings.BILLING_SELLER_NPWP,
+        "seller_address": settings.BILLING_SELLER_ADDRESS,
+    }
 
 
 def invoice_context(*, invoice: Invoice) -> dict:
-    rate = invoice.ppn_rate
     return {
         "invoice": invoice,
         "cooperative": invoice.subscription.cooperative,
@@ -16,10 +27,8 @@ def invoice_context(*, invoice: Invoice) -> dict:
         "bank_name": settings.BILLING_BANK_NAME,
         "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
         "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,
-        "seller_name": settings.BILLING_SELLER_NAME,
-        "seller_npwp": settings.BILLING_SELLER_NPWP,
-        "seller_address": settings.BILLING_SELLER_ADDRESS,
-        "ppn_percent": f"{rate * 100:.2f}".rstrip("0").rstrip(".") if rate is not None else "",
+        **_seller(),
+        "ppn_percent": _percent(invoice.ppn_rate),
     }
 
 
@@ -35,3 +44,25 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=invoice_html(invoice=invoice)).write_pdf()
+
+
+def credit_note_html(*, note: CreditNote) -> str:
+    context = {
+        "note": note,
+        "invoice": note.invoice,
+        "entry": note.credit_entry,
+        "cooperative": note.subscription.cooperative,
+        **_seller(),
+        "ppn_percent": _percent(note.ppn_rate),
+    }
+    with translation.override("id"):
+        return render_to_string("billing/credit_note_pdf.html", context)
+
+
+def credit_note_pdf(*, note: CreditNote) -> bytes:
+    """A credit note (nota retur): its number and date, the invoice it reduces, DPP,
+    PPN and total taken off it, the reason, and both parties' NPWP as on the invoice."""
+    # lazy: weasyprint takes over a second to import (Pango, fonts); only PDFs need it
+    from weasyprint import HTML
+
+    return HTML(string=credit_note_html(note=note)).write_pdf()

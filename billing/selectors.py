@@ -12,6 +12,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -20,7 +21,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .models import CreditEntry, Invoice, Plan, Subscription, WebhookEvent
+from .models import CreditEntry, CreditNote, Invoice, Plan, Subscription, WebhookEvent
 
 
 def plans_public() -> list[Plan]:
@@ -38,7 +39,21 @@ def subscription_for(*, cooperative) -> Subscription | None:
 
 
 def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
-    return subscription.invoices.select_related("plan").exclude(status=Invoice.Status.VOID)
+    """The cooperative's invoices (void ones left out), newest first, each with its
+    credit notes (``invoice.credit_notes.all()``, oldest first)."""
+    return (
+        subscription.invoices.select_related("plan")
+        .exclude(status=Invoice.Status.VOID)
+        .prefetch_related(credit_notes_prefetch())
+    )
+
+
+def credit_notes_prefetch() -> Prefetch:
+    """An invoice's credit notes (nota retur), in number order, with the credit movement
+    each came with (its reason)."""
+    return Prefetch(
+        "credit_notes", queryset=CreditNote.objects.select_related("credit_entry").order_by("pk")
+    )
 
 
 def invoice_open_for(*, subscription: Subscription) -> Invoice | None:

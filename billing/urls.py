@@ -13,5 +13,6 @@ urlpatterns = [
     path("kelola/", views.tenant_manage, name="manage"),
     path("npwp/", views.tenant_tax_details, name="tax-details"),
     path("tagihan/<path:number>/pdf/", views.tenant_invoice_pdf, name="invoice-pdf"),
+    path("nota-retur/<path:number>/pdf/", views.tenant_credit_note_pdf, name="credit-note-pdf"),
     path("transfer/<path:number>/bukti/", views.tenant_proof_upload, name="proof-upload"),
 ]

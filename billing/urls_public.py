@@ -16,6 +16,11 @@ urlpatterns = [
         name="operator-transfer-decide",
     ),
     path("operator/bukti/<int:pk>/", views.operator_proof, name="operator-proof"),
+    path(
+        "operator/nota-retur/<int:pk>/pdf/",
+        views.operator_credit_note_pdf,
+        name="operator-credit-note-pdf",
+    ),
     path("operator/efaktur/", views.operator_efaktur, name="operator-efaktur"),
     path("operator/paket/", views.operator_plans, name="operator-plans"),
     path("operator/paket/baru/", views.operator_plan_edit, name="operator-plan-new"),

@@ -33,8 +33,8 @@ from tenants.operators import operator_required as console_operator_required
 from . import selectors, services
 from .efaktur import efaktur_csv, efaktur_xlsx
 from .forms import PlanForm, ProofNoteForm, TaxDetailsForm, TransferDecisionForm
-from .models import Interval, Invoice, PaymentProof, Plan, Subscription
-from .pdf import invoice_pdf
+from .models import CreditNote, Interval, Invoice, PaymentProof, Plan, Subscription
+from .pdf import credit_note_pdf, invoice_pdf
 from .providers.base import provider_get
 from .usage import active_member_count
 from .webhooks import rejection_of, stripe_event_receive
@@ -219,6 +219,24 @@ def tenant_invoice_pdf(request, number: str):
     return response
 
 
+@role_required(read=TREASURY, write=TREASURY)
+def tenant_credit_note_pdf(request, number: str):
+    """One of the cooperative's own credit notes (nota retur) as a PDF."""
+    sub = _subscription(request)
+    note = get_object_or_404(
+        CreditNote.objects.select_related("invoice__plan", "credit_entry", "subscription"),
+        subscription=sub,
+        number=number,
+    )
+    return _credit_note_response(note)
+
+
+def _credit_note_response(note: CreditNote) -> HttpResponse:
+    response = HttpResponse(credit_note_pdf(note=note), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="nota-retur-{note.number}.pdf"'
+    return response
+
+
 @require_POST
 @role_required(read=TREASURY, write=TREASURY)
 def tenant_proof_upload(request, number: str):
@@ -316,6 +334,17 @@ def operator_transfer_decide(request, pk: int, decision: str):
 def operator_proof(request, pk: int):
     proof = get_object_or_404(PaymentProof, pk=pk)
     return HttpResponse(proof.file.open("rb").read(), content_type="application/octet-stream")
+
+
+@operator_required
+def operator_credit_note_pdf(request, pk: int):
+    note = get_object_or_404(
+        CreditNote.objects.select_related(
+            "invoice__plan", "credit_entry", "subscription__cooperative"
+        ),
+        pk=pk,
+    )
+    return _credit_note_response(note)
 
 
 @operator_required
