@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing.models import Invoice, Subscription, WebhookEvent
-from billing.selectors import invoices_overdue, proofs_waiting_too_long
+from billing.selectors import credit_notes_prefetch, invoices_overdue, proofs_waiting_too_long
 from billing.services.credit import credit_balance as billing_credit_balance
 from core.audit.models import AuditEvent
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
@@ -152,7 +152,12 @@ def tenant_detail(*, cooperative: Cooperative) -> dict:
     sub = Subscription.objects.select_related("plan").filter(cooperative=cooperative).first()
     return {
         "sub": sub,
-        "invoices": list(sub.invoices.select_related("plan")[:24]) if sub else [],
+        # each with its credit notes (nota retur): invoice.credit_notes.all()
+        "invoices": list(
+            sub.invoices.select_related("plan").prefetch_related(credit_notes_prefetch())[:24]
+        )
+        if sub
+        else [],
         "credit": billing_credit_balance(subscription=sub) if sub else None,
         "credit_entries": list(sub.credit_entries.select_related("invoice")[:24]) if sub else [],
         "domains": list(cooperative.domains.order_by("-is_primary", "domain")),
