@@ -264,6 +264,7 @@ class EarlyWithdrawal(APIView):
     read_roles = TREASURY
     write_roles = TREASURY
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         account = get_object_or_404(SavingsAccount, pk=pk)
         preview = services.savings_early_withdrawal_preview(
