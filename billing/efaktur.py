@@ -52,54 +52,59 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
         .select_related("subscription__cooperative")
         .order_by("number")
     )
-    rows = []
-    for inv in invoices:
-        rows.append(
-            [
-                "01",
-                "0",
-                month,
-                year,
-                inv.issued_on.strftime("%d/%m/%Y"),
-                "".join(ch for ch in inv.buyer_npwp if ch.isdigit()) or "000000000000000",
-                inv.buyer_name or inv.subscription.cooperative.name,
-                inv.buyer_address,
-                int(inv.dpp),
-                int(inv.ppn),
-                0,
-                inv.number,
-                inv.provider_number,
-                inv.status,
-                settings.BILLING_SELLER_NPWP,
-                "",
-            ]
+    rows = [
+        _row(
+            month,
+            year,
+            doc=inv,
+            sign=1,
+            provider_number=inv.provider_number,
+            status=inv.status,
+            original="",
         )
+        for inv in invoices
+    ]
     for note in (
         CreditNote.objects.filter(issued_on__gte=start, issued_on__lt=end)
         .select_related("invoice", "subscription__cooperative")
         .order_by("pk")
     ):
         rows.append(
-            [
-                "01",
-                "0",
+            _row(
                 month,
                 year,
-                note.issued_on.strftime("%d/%m/%Y"),
-                "".join(ch for ch in note.buyer_npwp if ch.isdigit()) or "000000000000000",
-                note.buyer_name or note.subscription.cooperative.name,
-                note.buyer_address,
-                -int(note.dpp),
-                -int(note.ppn),
-                0,
-                note.number,
-                note.invoice.provider_number,
-                "nota_retur",
-                settings.BILLING_SELLER_NPWP,
-                note.invoice.number,
-            ]
+                doc=note,
+                sign=-1,
+                provider_number=note.invoice.provider_number,
+                status="nota_retur",
+                original=note.invoice.number,
+            )
         )
     return rows
+
+
+def _row(
+    month: int, year: int, *, doc, sign: int, provider_number: str, status: str, original: str
+) -> list:
+    """One e-Faktur row of an invoice (``sign`` 1) or a credit note reducing one (-1)."""
+    return [
+        "01",
+        "0",
+        month,
+        year,
+        doc.issued_on.strftime("%d/%m/%Y"),
+        "".join(ch for ch in doc.buyer_npwp if ch.isdigit()) or "000000000000000",
+        doc.buyer_name or doc.subscription.cooperative.name,
+        doc.buyer_address,
+        sign * int(doc.dpp),
+        sign * int(doc.ppn),
+        0,
+        doc.number,
+        provider_number,
+        status,
+        settings.BILLING_SELLER_NPWP,
+        original,
+    ]
 
 
 def efaktur_csv(*, year: int, month: int) -> bytes:
