@@ -51,6 +51,7 @@ from core.savings.models import ExitSettlement, InterestRun, SavingsAccount, Sav
 from core.savings.services import (
     InterestCredit,
     check_not_frozen,
+    frozen_refusal,
     interest_credit_at_exit,
     interest_unpaid_at_exit,
     savings_accounts_lock,
@@ -120,6 +121,14 @@ class SettlementPreview:
     credits: list[InterestCredit] = field(default_factory=list)
     # what stops the settlement (a month's jasa that can no longer be posted)
     warnings: list[str] = field(default_factory=list)
+    # a frozen account stops it too: the refusal of each (number, since when, reason),
+    # the message confirming would raise (``check_not_frozen``), said before it is tried
+    refusals: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Confirming would be refused (the screen offers no confirm button)."""
+        return bool(self.refusals or self.warnings)
 
     def net(self, *, waive_loans: bool = False) -> Decimal:
         loans = ZERO if waive_loans else self.loans_outstanding
@@ -151,6 +160,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         interest_total=sum((x["net"] for x in interest), ZERO),
         credits=credits,
         warnings=[m for m, _code in _interest_months_closed(interest)],
+        refusals=[m for a in accounts if (m := frozen_refusal(a)) is not None],
     )
 
 

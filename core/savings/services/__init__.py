@@ -30,6 +30,7 @@ from .accounts import (
 from .apply import (
     berjangka_due_date,
     check_not_frozen,
+    frozen_refusal,
     savings_deposit_apply,
     savings_withdraw_apply,
     transactions_link_entry,
@@ -106,6 +107,7 @@ __all__ = [
     "counter_account",
     "berjangka_due_date",
     "check_not_frozen",
+    "frozen_refusal",
     "penalty_rule_label",
     "savings_early_withdraw",
     "savings_early_withdrawal_preview",

@@ -28,23 +28,28 @@ def _check_open(account: SavingsAccount) -> None:
         )
 
 
+def frozen_refusal(account: SavingsAccount) -> str | None:
+    """Why money out of a frozen account is refused (its number, since when and the
+    freeze reason), or None when it is not frozen: ``check_not_frozen``'s message, which
+    a screen shows before the refused action is offered (the exit settlement)."""
+    if account.frozen_at is None:
+        return None
+    return _(
+        "Rekening %(n)s diblokir sejak %(d)s (%(r)s): penarikan, pencairan dan "
+        "penutupan ditolak sampai blokirnya dibuka bendahara."
+    ) % {
+        "n": account.number,
+        "d": format_date(timezone.localtime(account.frozen_at).date()),
+        "r": account.frozen_reason,
+    }
+
+
 def check_not_frozen(account: SavingsAccount) -> None:
     """Money out to the member (withdrawal, payout, early withdrawal, exit settlement)
     and closing are refused while the account is frozen (``savings_account_freeze``)."""
-    if account.frozen_at is not None:
-        raise ApplicationError(
-            SavingsErrors.ACCOUNT_FROZEN,
-            _(
-                "Rekening %(n)s diblokir sejak %(d)s (%(r)s): penarikan, pencairan dan "
-                "penutupan ditolak sampai blokirnya dibuka bendahara."
-            )
-            % {
-                "n": account.number,
-                "d": format_date(timezone.localtime(account.frozen_at).date()),
-                "r": account.frozen_reason,
-            },
-            status=409,
-        )
+    refusal = frozen_refusal(account)
+    if refusal is not None:
+        raise ApplicationError(SavingsErrors.ACCOUNT_FROZEN, refusal, status=409)
 
 
 def berjangka_due_date(account: SavingsAccount) -> date | None:
