@@ -29,6 +29,8 @@ class Confirmation:
     lines: list[ConfirmLine] = field(default_factory=list)
     intro: str = ""
     note: str = ""
+    # what the user must know before confirming (shown as a warning above the figures)
+    notice: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     danger: bool = False
 

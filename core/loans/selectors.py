@@ -26,7 +26,7 @@ from .models import (
     LoanSettings,
     Repayment,
 )
-from .services import loan_dues, loan_payoff_quote
+from .services import loan_dues, loan_payoff_quote, topup_settlement
 from .services.applications import member_instalment_burden, membership_months, product_fees
 
 ZERO = Decimal("0")
@@ -512,9 +512,10 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
             left -= fees[name]
             steps.append({"label": FEE_LABELS[name], "amount": fees[name], "after": left})
     settlement = ZERO
+    topup = None
     if loan.topup_of_id and loan.topup_of.status == Loan.Status.DISBURSED:
-        q = loan_payoff_quote(loan=loan.topup_of, on=on)
-        settlement = q["penalty"] + q["jasa"] + q["principal"] - q["jasa_paid_ahead"]
+        topup = topup_settlement(old=loan.topup_of, on=on)
+        settlement = topup.amount
         if settlement > 0:
             left -= settlement
             steps.append(
@@ -529,6 +530,9 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
         "steps": steps,
         "fees_total": sum(fees.values(), ZERO),
         "settlement": settlement,
+        # a top-up of a loan in arrears is a restructuring: the jasa the new loan carries
+        # deferred and the grade it inherits (``topup.restructured``), as posted
+        "topup": topup,
         "net": left,
     }
 

@@ -37,7 +37,15 @@ from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
-from .models import Loan, LoanDocument, LoanProduct, LoanSettings, Repayment, receipts_prime
+from .models import (
+    KOLEK_CHOICES,
+    Loan,
+    LoanDocument,
+    LoanProduct,
+    LoanSettings,
+    Repayment,
+    receipts_prime,
+)
 from .selectors import (
     FEE_LABELS,
     collectibility_summary,
@@ -323,6 +331,7 @@ def _confirm(request, loan: Loan, action: str, on: date):
                 intro=_("%(w)s, tanggal %(d)s, melalui %(v)s.")
                 % {"w": who, "d": format_tanggal(on), "v": via},
                 lines=lines,
+                notice=_topup_restructuring_notice(loan, pv["topup"]),
                 action=url,
                 back=back,
                 button=_("Ya, cairkan %s") % format_rupiah(pv["net"]),
@@ -357,6 +366,40 @@ def _confirm(request, loan: Loan, action: str, on: date):
             danger=True,
         ),
     )
+
+
+def _topup_restructuring_notice(loan: Loan, topup: svc.TopupSettlement | None) -> str:
+    """A top-up of a loan in arrears is a restructuring: said before it is confirmed,
+    with the jasa the new loan carries deferred and the grade it inherits, both as
+    ``loan_disburse`` posts them (the same ``topup_settlement``). "" otherwise."""
+    if topup is None or not topup.restructured:
+        return ""
+    figures = {
+        "old": loan.topup_of.number,
+        "cap": format_rupiah(topup.capitalised),
+        "prev": format_rupiah(topup.old_deferred),
+        "total": format_rupiah(topup.carried),
+        "grade": dict(KOLEK_CHOICES)[topup.grade],
+        "n": LoanSettings.get().restructure_probation_instalments,
+    }
+    if topup.old_deferred > 0:
+        text = _(
+            "Pinjaman lama %(old)s menunggak, jadi top-up ini adalah restrukturisasi. Jasa "
+            "dan denda tertunggaknya %(cap)s tidak menjadi pendapatan: bersama jasa "
+            "ditangguhkan pinjaman lama %(prev)s, pinjaman baru membawa %(total)s sebagai "
+            "pendapatan jasa ditangguhkan (diakui saat pokoknya diangsur). Pinjaman baru "
+            "berkolektibilitas %(grade)s sampai membayar %(n)s angsuran tepat waktu "
+            "berturut-turut."
+        )
+    else:
+        text = _(
+            "Pinjaman lama %(old)s menunggak, jadi top-up ini adalah restrukturisasi. Jasa "
+            "dan denda tertunggaknya %(cap)s tidak menjadi pendapatan: pinjaman baru "
+            "membawanya sebagai pendapatan jasa ditangguhkan (diakui saat pokoknya "
+            "diangsur). Pinjaman baru berkolektibilitas %(grade)s sampai membayar %(n)s "
+            "angsuran tepat waktu berturut-turut."
+        )
+    return text % figures
 
 
 def _entry_lines(entry) -> list[ConfirmLine]:

@@ -44,7 +44,9 @@ from .common import (
     savings_credit,
 )
 from .disbursement import (
+    TopupSettlement,
     loan_disburse,
+    topup_settlement,
 )
 from .dues import (
     Dues,
@@ -118,6 +120,8 @@ __all__ = [
     "loan_dues",
     "loan_payoff_quote",
     "loan_disburse",
+    "TopupSettlement",
+    "topup_settlement",
     "ROW_PAID_FIELDS",
     "RepaymentDraft",
     "RepaymentPlan",

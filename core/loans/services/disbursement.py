@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -100,10 +101,7 @@ def loan_disburse(
         lines += more
     settlement = ZERO
     old = None
-    old_parts: dict[str, Decimal] = {}
-    # a top-up of a loan in arrears is a restructuring: what it carries over (deferred
-    # jasa) and the grade the new loan inherits ("" when the old loan was not in arrears)
-    carried, inherited_grade = ZERO, ""
+    topup: TopupSettlement | None = None
     if loan.topup_of_id:
         old = _lock(loan.topup_of)
         if old.status != Loan.Status.DISBURSED:
@@ -112,58 +110,9 @@ def loan_disburse(
                 _("Pinjaman lama yang akan di-top-up sudah tidak berjalan."),
             )
         _check_topup_date(old, on)
-        q = loan_payoff_quote(loan=old, on=on)
-        old_parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
-        # the jasa paid ahead on the old loan's rows not yet due counts toward its principal
-        settlement = sum(old_parts.values(), ZERO) - q["jasa_paid_ahead"]
-        lines += jasa_ahead_lines(old, q["jasa_paid_ahead"])
-        old_rows = _open_rows(old)
-        if any(r.due_date < on for r in old_rows):
-            # in arrears: the overdue jasa and penalty are paid by the new loan's principal,
-            # not in cash: capitalised, not income (as a reschedule: deferred, recognised as
-            # the new loan is repaid); the old loan's deferred jasa stays deferred, carried
-            # by the new loan, which keeps the old loan's grade until it pays on time
-            more, _brought, carried = capitalised_credit_lines(
-                old, jasa=old_parts["jasa"], penalty=old_parts["penalty"]
-            )
-            lines += more
-            carried += old.deferred_jasa
-            inherited_grade = restructure_grade(old, old_rows, on)
-            if old_parts["principal"] > 0:
-                lines.append(
-                    _line(
-                        "loan_receivable",
-                        credit=old_parts["principal"],
-                        member_id=member_id,
-                        memo=old.number,
-                    )
-                )
-        else:
-            # the old loan's brought-in jasa receivable (move-in arrears) is settled first
-            brought = min(old_parts["jasa"], old.jasa_receivable)
-            for amount, role in (
-                (old_parts["penalty"], "penalty_income"),
-                (brought, "loan_interest_receivable"),
-                (old_parts["jasa"] - brought, "loan_interest_income"),
-                (old_parts["principal"], "loan_receivable"),
-            ):
-                if amount > 0:
-                    lines.append(_line(role, credit=amount, member_id=member_id, memo=old.number))
-        if old.deferred_jasa > 0 and not inherited_grade:  # earned: the old loan is paid off
-            lines += [
-                _line(
-                    "deferred_jasa_income",
-                    debit=old.deferred_jasa,
-                    member_id=member_id,
-                    memo=old.number,
-                ),
-                _line(
-                    "loan_interest_income",
-                    credit=old.deferred_jasa,
-                    member_id=member_id,
-                    memo=old.number,
-                ),
-            ]
+        topup = topup_settlement(old=old, on=on)
+        settlement = topup.amount
+        lines += topup.lines
     net = loan.principal - sum(fees.values(), ZERO) - settlement
     if net <= 0:
         raise ApplicationError(
@@ -201,15 +150,15 @@ def loan_disburse(
         first_due=first_due,
     )
     _instalments_create(loan, sched, version=loan.schedule_version)  # 1, or after a reversal
-    if old is not None:
+    if old is not None and topup is not None:
         _settle_for_topup(
             old=old,
             new=loan,
-            parts=old_parts,
+            parts=topup.parts,
             on=on,
             entry=entry,
             by=by,
-            restructured=bool(inherited_grade),
+            restructured=topup.restructured,
         )
     loan.status = Loan.Status.DISBURSED
     loan.disbursed_on = on
@@ -222,11 +171,11 @@ def loan_disburse(
     loan.net_disbursed = net
     loan.first_due_date = first_due
     loan.principal_outstanding = loan.principal
-    if inherited_grade:
-        loan.deferred_jasa = carried
-        loan.restructured_grade = inherited_grade
+    if topup is not None and topup.restructured:
+        loan.deferred_jasa = topup.carried
+        loan.restructured_grade = topup.grade
         loan.restructured_on = on
-        loan.kolektibilitas = inherited_grade
+        loan.kolektibilitas = topup.grade
     loan.save()
     audit_log(
         actor=by,
@@ -257,6 +206,96 @@ def loan_disburse(
         },
     )
     return entry
+
+
+@dataclass(frozen=True)
+class TopupSettlement:
+    """How a top-up settles its old loan on a date (``topup_settlement``): what the
+    disbursement posts and what its confirmation shows, from one calculation.
+
+    ``parts``: the payoff quote's penalty, jasa and principal; ``amount``: what the new
+    loan's principal pays for them (less the jasa paid ahead); ``lines``: the ledger lines
+    settling the old loan. A top-up of a loan in arrears is a restructuring: ``grade`` is
+    the grade the new loan inherits ("" when nothing is overdue), ``capitalised`` the
+    overdue jasa and penalty deferred instead of earned, ``carried`` the new loan's
+    ``deferred_jasa`` (``capitalised`` and the old loan's own deferred jasa)."""
+
+    parts: dict[str, Decimal]
+    amount: Decimal
+    lines: list
+    grade: str = ""
+    capitalised: Decimal = ZERO
+    carried: Decimal = ZERO
+    old_deferred: Decimal = ZERO
+
+    @property
+    def restructured(self) -> bool:
+        return bool(self.grade)
+
+
+def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
+    """The settlement of ``old`` by a top-up disbursed on ``on`` (reads only: the caller
+    locks ``old`` when it posts). The old loan's payoff quote; when it has an instalment
+    unpaid past its due date, its overdue jasa and penalty are paid by the new loan's
+    principal, not in cash: capitalised, not income (as a reschedule: deferred,
+    recognised as the new loan is repaid); the old loan's deferred jasa stays deferred,
+    carried by the new loan, which keeps the old loan's grade until it pays on time."""
+    member_id = old.member_id
+    q = loan_payoff_quote(loan=old, on=on)
+    parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
+    # the jasa paid ahead on the old loan's rows not yet due counts toward its principal
+    amount = sum(parts.values(), ZERO) - q["jasa_paid_ahead"]
+    lines = jasa_ahead_lines(old, q["jasa_paid_ahead"])
+    old_rows = _open_rows(old)
+    if any(r.due_date < on for r in old_rows):
+        more, _brought, capitalised = capitalised_credit_lines(
+            old, jasa=parts["jasa"], penalty=parts["penalty"]
+        )
+        lines += more
+        if parts["principal"] > 0:
+            lines.append(
+                _line(
+                    "loan_receivable",
+                    credit=parts["principal"],
+                    member_id=member_id,
+                    memo=old.number,
+                )
+            )
+        return TopupSettlement(
+            parts=parts,
+            amount=amount,
+            lines=lines,
+            grade=restructure_grade(old, old_rows, on),
+            capitalised=capitalised,
+            carried=capitalised + old.deferred_jasa,
+            old_deferred=old.deferred_jasa,
+        )
+    # the old loan's brought-in jasa receivable (move-in arrears) is settled first
+    brought = min(parts["jasa"], old.jasa_receivable)
+    for part, role in (
+        (parts["penalty"], "penalty_income"),
+        (brought, "loan_interest_receivable"),
+        (parts["jasa"] - brought, "loan_interest_income"),
+        (parts["principal"], "loan_receivable"),
+    ):
+        if part > 0:
+            lines.append(_line(role, credit=part, member_id=member_id, memo=old.number))
+    if old.deferred_jasa > 0:  # earned: the old loan is paid off
+        lines += [
+            _line(
+                "deferred_jasa_income",
+                debit=old.deferred_jasa,
+                member_id=member_id,
+                memo=old.number,
+            ),
+            _line(
+                "loan_interest_income",
+                credit=old.deferred_jasa,
+                member_id=member_id,
+                memo=old.number,
+            ),
+        ]
+    return TopupSettlement(parts=parts, amount=amount, lines=lines)
 
 
 def check_not_before_approval(loan: Loan, on: date) -> None:
