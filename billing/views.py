@@ -306,6 +306,33 @@ def operator_transfers(request):
     )
 
 
+def _reject_message(*, before: Invoice, after: Invoice) -> str:
+    """What the operator is told of a rejection: the credit the invoice took in the same
+    step (bank_transfer_reject applies it at once) and what is left to transfer, or that
+    the credit paid it. An invoice awaiting the operator takes no credit, so ``before``
+    (read before the rejection) holds what it had."""
+    message = _("Bukti transfer %(n)s ditolak.") % {"n": after.number}
+    taken = after.credit_applied - before.credit_applied
+    if taken <= 0:
+        return message
+    if after.status == Invoice.Status.PAID:
+        return (
+            message
+            + " "
+            + _("Kredit koperasi %(credit)s melunasi tagihan ini; tidak ada yang perlu ditransfer.")
+            % {"credit": format_rupiah(taken)}
+        )
+    return (
+        message
+        + " "
+        + _(
+            "Kredit koperasi %(credit)s dipakai untuk tagihan ini; "
+            "sisa yang perlu ditransfer %(due)s."
+        )
+        % {"credit": format_rupiah(taken), "due": format_rupiah(after.amount_due)}
+    )
+
+
 @require_POST
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
@@ -321,10 +348,10 @@ def operator_transfer_decide(request, pk: int, decision: str):
             )
             messages.success(request, _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number})
         elif decision == "tolak":
-            services.bank_transfer_reject(
+            rejected = services.bank_transfer_reject(
                 invoice=invoice, operator=request.user, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, _("Bukti transfer %(n)s ditolak.") % {"n": invoice.number})
+            messages.success(request, _reject_message(before=invoice, after=rejected))
         else:
             raise Http404
     return redirect("billing:operator-transfers")
