@@ -9,6 +9,10 @@ from pypdf import PdfReader
 from billing import services
 from billing.models import CreditNote, Plan
 from tests.billing.test_credit import _paid_sedang_yearly, _png
+from tests.billing.test_credit_note_figures import (
+    assert_invoice_figures_add_up,
+    paid_with_credit_then_paid_twice,
+)
 
 
 def _period_paid_twice(tenant, operator):
@@ -71,3 +75,14 @@ def test_billing_operators_download_a_credit_note_pdf(op_clients, operators, ten
     assert op_clients["billing"].get("/billing/operator/nota-retur/999999/pdf/").status_code == 404
     transfers = op_clients["billing"].get("/billing/operator/transfer/").content.decode()
     assert "tagihan, lalu nota retur sebagai pengurangan" in transfers  # the e-Faktur links
+
+
+@pytest.mark.django_db
+def test_an_invoice_with_credit_applied_and_a_credit_note_adds_up_on_the_console(
+    op_clients, operators, tenant_a
+):
+    sub, first, renewal, note = paid_with_credit_then_paid_twice(tenant_a, operators["billing"])
+    page = op_clients["support"].get(f"/konsol/koperasi/{tenant_a.pk}/").content.decode()
+    table = page[page.index("<h3>Tagihan</h3>") :]
+    row = table[table.index(renewal.number) : table.index(first.number)]
+    assert_invoice_figures_add_up(row, renewal, note)
