@@ -434,3 +434,26 @@ def test_screen_cancels_an_early_withdrawal_on_the_closed_account(hari_raya, ben
     hari_raya.refresh_from_db()
     assert hari_raya.status == "open" and hari_raya.balance == D("333333")
     assert_reconciled()
+
+
+def test_paying_out_early_twice_is_refused_and_posts_nothing_more(hari_raya, bendahara, today):
+    """A double click (the second request holding the account as it was before the
+    first): the account is closed by the first payout, the second is refused and the
+    books, the receipts and the penalty income stay as the first left them."""
+    _penalty(hari_raya.product, "percent", "10", bendahara)
+    stale = SavingsAccount.objects.get(pk=hari_raya.pk)  # read before the first payout
+    savings_early_withdraw(
+        account=hari_raya, on=today, channel="cash", reason="sakit", by=bendahara
+    )
+    before = _counts()
+    income = account_balance(account=account_for_role("penalty_income"))
+    with pytest.raises(ApplicationError):
+        savings_early_withdraw(
+            account=stale, on=today, channel="cash", reason="sakit", by=bendahara
+        )
+    assert _counts() == before
+    assert account_balance(account=account_for_role("penalty_income")) == income == D("33333")
+    stale.refresh_from_db()
+    assert stale.balance == 0
+    assert balances_check() == []
+    assert_reconciled()
