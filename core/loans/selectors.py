@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
@@ -14,7 +14,7 @@ from core.audit.models import AuditEvent
 from core.common.bulk import array_text
 from core.ledger.models import JournalEntry, Receipt
 from core.ledger.selectors import account_balance, account_for_role
-from core.members.models import Member
+from core.members.models import Member, MemberChange
 from core.savings.selectors import member_savings_summary, member_savings_total
 
 from . import schedules as S
@@ -415,6 +415,47 @@ def loan_history(loan: Loan) -> list[dict]:
     ]
 
 
+# how far before the application a change of take-home pay is shown to the deciders
+PAY_CHANGE_WINDOW_DAYS = 90
+
+
+def _stored_rupiah(value: str) -> Decimal | None:
+    """A take-home pay as the member history stores it (``"6000000.00"``; empty when it
+    was not filled in). ``None`` when empty or unreadable: never read as zero."""
+    try:
+        amount = Decimal(value) if value else None
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount is not None and amount.is_finite() else None
+
+
+def take_home_pay_changes(loan: Loan) -> list[dict]:
+    """Changes of the member's take-home pay from ``PAY_CHANGE_WINDOW_DAYS`` before the
+    application until now, oldest first, each with who made it and whether it came after
+    the application: the pay the debt-service ratio rests on, raised just before a loan,
+    is what the treasurer and the chair should see."""
+    since = loan.applied_on - timedelta(days=PAY_CHANGE_WINDOW_DAYS)
+    rows = (
+        MemberChange.objects.filter(
+            member_id=loan.member_id, field="take_home_pay", changed_at__date__gte=since
+        )
+        .select_related("changed_by")
+        .order_by("changed_at", "id")
+    )
+    return [
+        {
+            "at": c.changed_at,
+            "by": c.changed_by,
+            "old": _stored_rupiah(c.old_value),
+            "new": _stored_rupiah(c.new_value),
+            "reason": c.reason,
+            "after_application": c.changed_at > loan.created_at,
+            "by_applicant": c.changed_by_id is not None and c.changed_by_id == loan.applied_by_id,
+        }
+        for c in rows
+    ]
+
+
 def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
     """What the treasurer and the chair decide on: the member's take-home pay, their other
     loans (next instalment, outstanding, grade), savings balances, this loan's instalment,
@@ -472,8 +513,21 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
     dsr = None
     if pay and pay > 0:
         dsr = (burden * 100 / pay).quantize(Decimal("0.01"))
+    pay_changes = take_home_pay_changes(loan)
+    # the ratio on the pay as it was before the window's first change, when it differs
+    pay_before = pay_changes[0]["old"] if pay_changes else None
+    dsr_before = None
+    if pay_before is not None and pay_before > 0 and pay_before != pay:
+        dsr_before = (burden * 100 / pay_before).quantize(Decimal("0.01"))
     return {
         "take_home_pay": pay,
+        "pay_changes": pay_changes,
+        "pay_change_window_days": PAY_CHANGE_WINDOW_DAYS,
+        "take_home_pay_before": pay_before if dsr_before is not None else None,
+        "dsr_before": dsr_before,
+        "dsr_before_over": bool(
+            dsr_before is not None and limit_pct and limit_pct > 0 and dsr_before > limit_pct
+        ),
         "other_loans": others,
         "existing_instalments": existing,
         "new_instalment": new_instalment,
