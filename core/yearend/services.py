@@ -537,6 +537,17 @@ def _payout(
         raise ApplicationError(
             E.NOT_CLOSED, _("SHU tahun %(y)s belum diposting; belum dapat dibayar.") % {"y": year}
         )
+    if ye.rat_date is not None and on < ye.rat_date:
+        # the shares exist (SHU bagian anggota credited) from the RAT's decision on
+        raise ApplicationError(
+            E.PAYOUT_INVALID,
+            _(
+                "Tanggal pembayaran %(d)s sebelum RAT (%(r)s) yang menyetujui pembagian SHU "
+                "tahun %(y)s."
+            )
+            % {"d": on.isoformat(), "r": ye.rat_date.isoformat(), "y": year},
+            fields={"on": [_("Tidak boleh sebelum tanggal RAT.")]},
+        )
     allowed = ye.settings_snapshot.get("payout_method", ShuSettings.Payout.CHOICE)
     paid_out = (ShuPayout.Method.CASH, ShuPayout.Method.BANK)
     # the one exception to the settings: leavers under "sukarela" (checked per member below)
