@@ -14,6 +14,7 @@ balance. The reconciliation checks exactly that.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
     account_create,
+    books_closed_until,
     books_start,
     fiscal_year_ensure,
     journal_post,
@@ -96,6 +98,18 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
             _("Tanggal pindah %(d)s terlalu jauh sebelum awal pembukuan (%(s)s).")
             % {"d": cutover_date.isoformat(), "s": start.isoformat()},
             fields={"cutover_date": [_("Sebelum awal pembukuan.")]},
+        )
+    closed_until = books_closed_until()
+    if closed_until is not None and cutover_date <= closed_until:
+        # the opening entry (and the member import's) could never be posted there
+        raise ApplicationError(
+            E.CUTOVER_INVALID,
+            _(
+                "Tanggal pindah %(d)s jatuh di bulan yang sudah ditutup (buku ditutup sampai "
+                "%(c)s); pilih tanggal sesudahnya atau buka kembali bulannya."
+            )
+            % {"d": cutover_date.isoformat(), "c": closed_until.isoformat()},
+            fields={"cutover_date": [_("Bulan itu sudah ditutup.")]},
         )
     if MoveIn.objects.select_for_update().exclude(status=MoveIn.Status.UNDONE).exists():
         raise ApplicationError(
@@ -166,6 +180,32 @@ def _resolve_account(
     return acc, "", None
 
 
+_PARENTHESES = re.compile(r"^(?:rp\.?|idr)?\s*\((.*)\)$", re.IGNORECASE)
+
+
+def _negative_written(value: Any, label: str) -> str:
+    """The row error for a negative balance (``-1.000``, ``(1.000)`` as accounting
+    software prints a contra balance), saying it belongs on the other side; ``""`` when
+    ``value`` is not a negative amount."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        negative = value < 0
+    else:
+        text = " ".join(str(value or "").split())
+        m = _PARENTHESES.match(text)
+        body = m.group(1) if m else (text[1:] if text[:1] in "-\u2212" and text[1:] else "")
+        try:
+            negative = bool(body) and parse_rupiah(body, whole=False) > 0
+        except ValidationError:
+            negative = False
+    if not negative:
+        return ""
+    other = _("kredit") if label == _("Debit") else _("debit")
+    return _(
+        "%(f)s %(v)s negatif: saldo neraca saldo ditulis tanpa tanda minus atau kurung, "
+        "di kolom %(o)s bila saldonya berlawanan."
+    ) % {"f": label, "v": str(value).strip()[:40], "o": other}
+
+
 def trial_balance_check(
     *, rows: list[dict[str, Any]], mappings: dict | None = None, creations: dict | None = None
 ) -> tuple[list[tuple[int, Any, Decimal, Decimal]], list[dict]]:
@@ -197,6 +237,11 @@ def trial_balance_check(
         amounts = []
         for side, label in (("debit", _("Debit")), ("credit", _("Kredit"))):
             value = raw.get(side)
+            negative = _negative_written(value, label)
+            if negative:
+                errors.append(row_error(n, side, negative))
+                amounts.append(None)
+                continue
             try:
                 amounts.append(
                     parse_rupiah(value, field=label, allow_dash_zero=True)
