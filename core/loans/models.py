@@ -938,3 +938,37 @@ class LoanReversal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.kind} {self.on}"
+
+
+class JasaPaidBroughtIn(models.Model):
+    """Jasa pinjaman a member paid in a fiscal year in the cooperative's old books, before
+    it moved to Lumbung (Pindah ke Lumbung: the cut-over's year, up to the cut-over). Not
+    a ledger figure (that jasa is in the opening trial balance's income): the member's
+    contribution to the year's jasa anggota (JUA) pool, which the year end adds to the
+    jasa paid in Lumbung. ``source_ref`` names the move-in that brought it in."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("tahun buku"))
+    amount = models.DecimalField(_("jasa dibayar"), max_digits=18, decimal_places=2)
+    source_ref = models.CharField(_("referensi sumber"), max_length=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["year", "member_id"]
+        verbose_name = _("jasa dibayar di pembukuan lama")
+        verbose_name_plural = _("jasa dibayar di pembukuan lama")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(amount=models.functions.Round("amount", 0)),
+                name="loans_jasa_brought_in_whole_non_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "year", "source_ref"], name="loans_jasa_brought_in_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year} {self.amount}"

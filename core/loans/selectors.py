@@ -20,6 +20,7 @@ from core.savings.selectors import member_savings_summary, member_savings_total
 from . import schedules as S
 from .models import (
     Instalment,
+    JasaPaidBroughtIn,
     Loan,
     LoanGradeSnapshot,
     LoanProduct,
@@ -646,3 +647,14 @@ def loan_voucher_number(loan: Loan) -> str:
         .first()
     )
     return r.number if r else ""
+
+
+def jasa_paid_brought_in(*, year: int, member_ids: list[int]) -> dict[int, Decimal]:
+    """Per member, the jasa paid in ``year`` in the old books (``JasaPaidBroughtIn``: a
+    move-in's figures for the cut-over's year, up to the cut-over)."""
+    return dict(
+        JasaPaidBroughtIn.objects.filter(year=year, member_id__in=member_ids)
+        .values("member_id")
+        .annotate(s=Sum("amount"))
+        .values_list("member_id", "s")
+    )

@@ -23,6 +23,7 @@ from core.common.spreadsheet import WINDOWS_1252
 
 from . import files, selectors, services
 from .common import UNDO_REASON_MAX, E
+from .contributions import shu_contributions_post
 from .loans_import import loans_import
 from .models import MoveIn
 
@@ -162,6 +163,18 @@ class LoansView(_Base):
             {"loans": [ln.number for ln in loans], "hidden_rows": hidden, **_read_as(encoding)},
             status=201,
         )
+
+
+class ShuContributionsView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Jasa pinjaman each member paid in the cut-over's year in the old books (JSON
+        ``rows`` of ``{row, member_number, jasa}``): the year end adds it to the jasa paid
+        in Lumbung when it shares the jasa anggota pool. Sent again, it replaces."""
+        mi = services.move_in_get()
+        data = request_object(request)
+        saved = shu_contributions_post(move_in=mi, rows=data.get("rows") or [], by=request.user)
+        return Response({**saved, "total": str(saved["total"])}, status=201)
 
 
 class ReconciliationView(_Base):

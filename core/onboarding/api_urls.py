@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("onboarding/loans/", api.LoansView.as_view(), name="api-onboarding-loans"),
     path(
+        "onboarding/shu-contributions/",
+        api.ShuContributionsView.as_view(),
+        name="api-onboarding-shu-contributions",
+    ),
+    path(
         "onboarding/reconciliation/",
         api.ReconciliationView.as_view(),
         name="api-onboarding-reconciliation",

@@ -8,6 +8,7 @@ class OnboardingAudit(StrEnum):
     ADJUSTMENT = "onboarding.adjustment"
     GO_LIVE = "onboarding.go_live"
     LOANS = "onboarding.loans"
+    SHU_CONTRIBUTIONS = "onboarding.shu_contributions"
     START = "onboarding.start"
     TRIAL_BALANCE = "onboarding.trial_balance"
     UNDO = "onboarding.undo"

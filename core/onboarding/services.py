@@ -49,6 +49,7 @@ from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
+from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 from .selectors import move_in_reconciliation
 
@@ -741,6 +742,8 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
         if period.status == Period.Status.CLOSED:
             period_reopen(period=period, reason=reason, by=by)
+    # not ledger figures: the move-in's jasa of the old books (before its members go)
+    shu_contributions_remove(mi)
     members = _member_imports_undo(mi, reason=reason, by=by)
     if mi.opening_entry_id:
         for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):

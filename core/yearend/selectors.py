@@ -18,7 +18,7 @@ from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
 from core.loans.models import ArrearsRun, LoanSettings
-from core.loans.selectors import repayments_in_force
+from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -243,9 +243,10 @@ def _month_ends(year: int) -> list[date]:
 
 
 def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput]:
-    """Each member's capital and contribution for ``year`` under ``settings``: members
-    who joined on or before 31 December and had not left before 1 January; those who
-    left during the year pro rata (or not at all, per the setting)."""
+    """Each member's capital and contribution (jasa paid in the year: in Lumbung, and in
+    the old books before a move-in's cut-over in the year) for ``year`` under
+    ``settings``: members who joined on or before 31 December and had not left before
+    1 January; those who left during the year pro rata (or not at all, per the setting)."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     members = list(
         Member.objects.filter(join_date__lte=end)
@@ -302,6 +303,9 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         .annotate(s=Sum(F("jasa") - F("jasa_ahead_credited") - F("jasa_deferred")))
         .values_list("loan__member_id", "s")
     )
+    # jasa paid in the year in the old books, before a move-in's cut-over in the year
+    for mid, amount in jasa_paid_brought_in(year=year, member_ids=ids).items():
+        jasa[mid] = (jasa.get(mid) or ZERO) + amount
     # Pro rata for leavers (the domain brief does not say by days or by months): with the
     # year-end basis, the balance before the exit × days of the year before the exit date
     # ÷ days in the year; with the average basis, the month-ends before the exit date
