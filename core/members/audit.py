@@ -13,3 +13,5 @@ class MemberAudit(StrEnum):
     UPDATE = "member.update"
     USER_LINK = "member.user_link"
     MEMBERS_SETTINGS = "members.settings"
+    # a former member joined again: what the new membership took over (heirs, login)
+    REJOIN = "member.rejoin"

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.common.fields import RupiahField
@@ -40,6 +41,20 @@ class MemberForm(forms.Form):
         self.fields["agency"].queryset = (
             Agency.objects.filter(is_active=True) if not editing else Agency.objects.all()
         )
+        if not editing:
+            # as the clerk types or leaves the NIP/NIK: was this person a member
+            # before (or is the NIP/NIK refused)? Said again on submit without JS
+            for name in ("nip", "nik"):
+                self.fields[name].widget.attrs.update(
+                    {
+                        "hx-get": reverse("members:rejoin_status"),
+                        "hx-trigger": "input changed delay:400ms, change",
+                        "hx-include": "[name='nip'], [name='nik']",
+                        "hx-target": "#rejoin-status",
+                        "hx-sync": "closest form:replace",
+                        "autocomplete": "off",
+                    }
+                )
         if editing:
             del self.fields["join_date"]
             self.fields["reason"] = forms.CharField(

@@ -202,6 +202,16 @@ class Heir(models.Model):
         _("bagian (%)"), max_digits=5, decimal_places=2, default=100
     )
     is_active = models.BooleanField(_("aktif"), default=True)
+    # the previous membership's heir this one was copied from when the member joined
+    # again (a copy: editing it leaves the old record as it was)
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dibawa dari"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

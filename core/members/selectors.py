@@ -1,13 +1,14 @@
 """Reads of the member registry."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_tanggal
 
-from .models import Agency, Member
+from .models import Agency, Heir, Member
 
 _ID_SEPARATORS = re.compile(r"[\s.\-]")
 # the apostrophes people type in names (Ni'mah, Ma’ruf): any of them finds any other
@@ -95,11 +96,45 @@ def member_rejoined_note(member: Member) -> str:
     prev = member.previous_member
     if prev is None:
         return ""
+    return previous_membership_note(prev)
+
+
+def previous_membership_note(prev: Member) -> str:
+    """ "Pernah terdaftar sebagai No. X, keluar tanggal Y (status)" of a former
+    membership."""
     return _("Anggota ini pernah terdaftar sebagai No. %(no)s, keluar tanggal %(d)s (%(s)s).") % {
         "no": prev.number,
         "d": format_tanggal(prev.exit_date),
         "s": prev.get_status_display(),
     }
+
+
+def heir_label(heir: Heir) -> str:
+    """``Siti (istri, 33,5%)``: an heir as the history and messages name them."""
+    share = f"{heir.share_percent.normalize():f}".replace(".", ",")
+    return f"{heir.full_name} ({heir.relationship}, {share}%)"
+
+
+@dataclass(frozen=True)
+class RejoinPreview:
+    """What the registration form says before a former member's new membership is
+    created: who they were, and what the new membership takes over."""
+
+    previous: Member
+    note: str
+    heirs: list[str]  # the active heirs that will be copied, as ``heir_label``
+    has_login: bool
+
+
+def rejoin_preview(prev: Member) -> RejoinPreview:
+    """The re-join confirmation's content for the former membership ``prev``: its note,
+    the active heirs that will be copied, whether a portal login moves."""
+    return RejoinPreview(
+        previous=prev,
+        note=previous_membership_note(prev),
+        heirs=[heir_label(h) for h in prev.heirs.filter(is_active=True).order_by("pk")],
+        has_login=prev.user_id is not None,
+    )
 
 
 def member_next_membership(member: Member) -> Member | None:

@@ -1,7 +1,8 @@
 """Writes of the member registry."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -15,13 +16,14 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit.services import audit_log
+from core.audit.services import audit_log, audit_log_bulk
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import parse_rupiah
 from core.members.audit import MemberAudit
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
+from .selectors import heir_label
 from .validators import nip_nik_match, normalize_phone, parse_nik, parse_nip
 
 
@@ -464,35 +466,152 @@ def member_create(
     member = Member(number=number, **data)
     _save_or_duplicate(member, create=True)
     previous = member.previous_member
-    if previous is not None:
-        _user_link_move(old=previous, new=member, by=by)
     audit_log(
         actor=by,
         action=MemberAudit.CREATE,
         target=member,
         data={"previous_member": previous.number} if previous is not None else None,
     )
+    if previous is not None:
+        carried = member_rejoin_carry(joins=[(previous.pk, member.pk)], by=by)[member.pk]
+        member.user_id = carried.user_id
     return member
 
 
-def _user_link_move(*, old: Member, new: Member, by) -> None:
-    """A member who joins again keeps their portal login: it moves to the new
-    membership (the portal shows the current one), recorded in both histories."""
-    if old.user_id is None:
-        return
-    old = Member.objects.select_for_update().get(pk=old.pk)
-    user_id = old.user_id
-    old.user = None
-    old.save(update_fields=["user", "updated_at"])
-    new.user_id = user_id
-    new.save(update_fields=["user", "updated_at"])
+def member_rejoin_check(*, nip: str = "", nik: str = "") -> Member | None:
+    """The former membership a registration with this NIP and/or NIK would continue
+    (the person joined before and left), or None for a person new to the cooperative.
+    Raises the registration's own refusal (``ApplicationError``) when a current member
+    or a deceased one holds the NIP/NIK, or when they point at two different people.
+    Only what is given is checked (the registration form asks as the clerk types)."""
+    out = {k: v.strip() for k, v in (("nip", nip), ("nik", nik)) if v and v.strip()}
+    return _previous_membership(out, instance=None)
+
+
+@dataclass(frozen=True)
+class RejoinCarried:
+    """What a new membership took over from the previous one."""
+
+    heirs: list[Heir]
+    user_id: int | None
+
+
+@transaction.atomic
+def member_rejoin_carry(*, joins: Sequence[tuple[int, int]], by) -> dict[int, RejoinCarried]:
+    """A former member joined again: each ``(old id, new id)`` of ``joins`` is a new
+    membership just written with ``previous_member`` = old. The new membership takes
+    over from the old one
+
+    - the old membership's active heirs, COPIED (``carried_from`` names the original):
+      editing or taking off a copy leaves the old record as it was;
+    - the portal login, MOVED (the portal shows the current membership), recorded in
+      the old record's history.
+
+    One ``member.rejoin`` audit row per new membership says what came over. The one
+    place for it: registration (form, API) and the member import call it alike.
+    Returns, per new id, what was carried."""
+    if not joins:
+        return {}
+    old_ids = sorted({o for o, _n in joins})
+    olds = {
+        m.pk: m for m in Member.objects.select_for_update().filter(pk__in=old_ids).order_by("pk")
+    }
+    news = {m.pk: m for m in Member.objects.filter(pk__in=[n for _o, n in joins])}
+    heirs_of: dict[int, list[Heir]] = {}
+    for h in Heir.objects.filter(member_id__in=old_ids, is_active=True).order_by("pk"):
+        heirs_of.setdefault(h.member_id, []).append(h)
     who = by if getattr(by, "is_authenticated", False) else None
-    MemberChange.objects.bulk_create(
-        [
-            MemberChange(member=old, changed_by=who, field="user", old_value=str(user_id)),
-            MemberChange(member=new, changed_by=who, field="user", new_value=str(user_id)),
+    copies: list[Heir] = []
+    history: list[MemberChange] = []
+    moves: list[tuple[int, int, int]] = []  # (old id, new id, user id)
+    out: dict[int, RejoinCarried] = {}
+    for old_id, new_id in joins:
+        old, new = olds[old_id], news[new_id]
+        if new.previous_member_id != old.pk:
+            raise ValueError(f"member {new.pk} does not continue member {old.pk}")
+        mine = [
+            Heir(
+                member_id=new.pk,
+                full_name=h.full_name,
+                relationship=h.relationship,
+                nik=h.nik,
+                phone=h.phone,
+                address=h.address,
+                share_percent=h.share_percent,
+                carried_from=h,
+            )
+            for h in heirs_of.get(old.pk, [])
         ]
+        copies += mine
+        user_id = old.user_id
+        if user_id is not None:
+            moves.append((old.pk, new.pk, user_id))
+            history.append(
+                MemberChange(
+                    member=old,
+                    changed_by=who,
+                    field="user",
+                    old_value=str(user_id),
+                    reason=_("Dipindahkan ke keanggotaan baru No. %(no)s.") % {"no": new.number},
+                )
+            )
+        out[new.pk] = RejoinCarried(heirs=mine, user_id=user_id)
+    if moves:
+        # the login is one-to-one: off the old records first, then onto the new ones
+        now = timezone.now()
+        Member.objects.filter(pk__in=[o for o, _n, _u in moves]).update(user=None, updated_at=now)
+        for _o, new_id, user_id in moves:
+            Member.objects.filter(pk=new_id).update(user_id=user_id, updated_at=now)
+    Heir.objects.bulk_create(copies)
+    MemberChange.objects.bulk_create(history)
+    audit_log_bulk(
+        actor=by,
+        action=MemberAudit.REJOIN,
+        targets=[
+            (
+                news[new_id],
+                {
+                    "previous_member": olds[old_id].number,
+                    "previous_member_id": old_id,
+                    "heirs": [heir_label(h) for h in out[new_id].heirs],
+                    "user": out[new_id].user_id,
+                },
+            )
+            for old_id, new_id in joins
+        ],
     )
+    return out
+
+
+def member_rejoin_revert(*, member_ids: Iterable[int], reason: str, by) -> None:
+    """Before new memberships are removed again (the move-in's undo deletes the members
+    its import wrote; inside its transaction): the heirs copied to them go, and a portal
+    login moved to them goes back to the previous membership, in its history."""
+    news = list(
+        Member.objects.select_for_update()
+        .filter(pk__in=list(member_ids), previous_member__isnull=False)
+        .order_by("pk")
+    )
+    if not news:
+        return
+    Heir.objects.filter(member__in=news, carried_from__isnull=False).delete()
+    who = by if getattr(by, "is_authenticated", False) else None
+    history = []
+    for new in news:
+        if new.user_id is None:
+            continue
+        old = Member.objects.select_for_update().get(pk=new.previous_member_id)
+        if old.user_id is not None:
+            continue
+        user_id = new.user_id
+        Member.objects.filter(pk=new.pk).update(user=None, updated_at=timezone.now())
+        Member.objects.filter(pk=old.pk).update(user_id=user_id, updated_at=timezone.now())
+        history.append(
+            MemberChange(
+                member=old, changed_by=who, field="user", new_value=str(user_id), reason=reason
+            )
+        )
+    MemberChange.objects.bulk_create(history)
 
 
 def member_read_only_error(member: Member) -> ApplicationError:
@@ -798,7 +917,7 @@ def heir_deactivate(*, heir: Heir, by, reason: str) -> Heir:
         return heir
     heir.is_active = False
     heir.save(update_fields=["is_active"])
-    label = f"{heir.full_name} ({heir.relationship}, {_percent_text(heir.share_percent)}%)"
+    label = heir_label(heir)
     MemberChange.objects.create(
         member=member,
         changed_by=by if getattr(by, "is_authenticated", False) else None,

@@ -10,6 +10,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("baru/", views.member_create, name="create"),
+    path("baru/cek-nip-nik/", views.member_rejoin_status, name="rejoin_status"),
     path("<int:pk>/ubah/", views.member_edit, name="edit"),
     path("instansi/", views.agency_list, name="agencies"),
     path("instansi/baru/", views.agency_edit, name="agency_create"),

@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
+from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to
 from core.common.permissions import MONEY_WRITERS, STAFF, role_required
@@ -75,18 +77,76 @@ def member_list(request):
     )
 
 
+def _rejoin_state(*, nip: str, nik: str) -> dict:
+    """What the registration form says about a NIP/NIK before saving: a former
+    member's (``preview``: who they were, what the new membership takes over), refused
+    (``refusal``: a current or deceased member's), or nothing (new to the cooperative)."""
+    if not (nip or nik):
+        return {}
+    try:
+        previous = services.member_rejoin_check(nip=nip, nik=nik)
+    except ApplicationError as e:
+        return {"refusal": str(e.message)}
+    return {"preview": selectors.rejoin_preview(previous)} if previous is not None else {}
+
+
+def _typed_in_full(value: str | None, digits: int) -> str:
+    """A NIP (18) or NIK (16) once typed in full; "" while it is still being typed."""
+    v = (value or "").strip()
+    return v if len(v) == digits and v.isascii() and v.isdigit() else ""
+
+
+@require_GET
+@role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
+def member_rejoin_status(request):
+    """htmx, from the registration form as the clerk types or leaves the NIP/NIK field:
+    whether the person was a member before (and what re-joining carries over) or is
+    refused. A small fragment; empty until a NIP or NIK is typed in full."""
+    state = _rejoin_state(
+        nip=_typed_in_full(request.GET.get("nip"), 18),
+        nik=_typed_in_full(request.GET.get("nik"), 16),
+    )
+    return render(request, "members/_rejoin_status.html", state)
+
+
 @role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)
 def member_create(request):
     form = MemberForm(request.POST or None, initial={"join_date": timezone.localdate()})
+    state: dict = {}
     if request.method == "POST" and form.is_valid():
-        with application_errors_to(form) as outcome:
-            member = services.member_create(by=request.user, **form.cleaned_data)
-        if outcome.ok:
-            messages.success(request, _("Anggota %(m)s terdaftar.") % {"m": member})
-            if member.previous_member is not None:
-                messages.info(request, selectors.member_rejoined_note(member))
-            return redirect("members:detail", pk=member.pk)
-    return render(request, "members/member_form.html", {"form": form, "member": None})
+        data = form.cleaned_data
+        # a former member's NIP/NIK: the clerk confirms the new membership first (the
+        # same question the live check asks, here without JavaScript); a refusal is
+        # left to the registration, which reports it with any other error
+        state = _rejoin_state(nip=data["nip"], nik=data["nik"])
+        preview = state.get("preview")
+        if preview is None or request.POST.get("rejoin_of") == str(preview.previous.pk):
+            state = {}
+            with application_errors_to(form) as outcome:
+                member = services.member_create(by=request.user, **data)
+            if outcome.ok:
+                messages.success(request, _("Anggota %(m)s terdaftar.") % {"m": member})
+                if member.previous_member is not None:
+                    _rejoined_messages(request, member)
+                return redirect("members:detail", pk=member.pk)
+        else:
+            state["confirm"] = True
+    return render(request, "members/member_form.html", {"form": form, "member": None, **state})
+
+
+def _rejoined_messages(request, member) -> None:
+    """After a former member's new membership is created: who they were, the heirs it
+    took over, the login it took over."""
+    messages.info(request, selectors.member_rejoined_note(member))
+    heirs = [selectors.heir_label(h) for h in member.heirs.filter(carried_from__isnull=False)]
+    if heirs:
+        messages.info(
+            request,
+            _("Ahli waris dibawa dari keanggotaan lama: %(h)s. Ubah di bagian Ahli waris.")
+            % {"h": "; ".join(heirs)},
+        )
+    if member.user_id is not None:
+        messages.info(request, _("Akun login portal anggota dipindahkan ke keanggotaan ini."))
 
 
 @role_required(read=MONEY_WRITERS, write=MONEY_WRITERS)

@@ -45,6 +45,7 @@ from core.ledger.services import (
 )
 from core.loans.models import Instalment, Loan, LoanGradeSnapshot
 from core.members.models import Member, MemberImport
+from core.members.services import member_rejoin_revert
 from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
@@ -658,6 +659,13 @@ def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
         SavingsTransaction.objects.filter(account__in=accounts).delete()
         cur.execute("SET LOCAL lumbung.move_in_undo = 'off'")
     accounts.delete()
+    # a former member the import brought in again: the heirs copied to the new
+    # membership go with it, and the portal login goes back to the old record
+    member_rejoin_revert(
+        member_ids=member_ids,
+        reason=_("Pembatalan pindah ke Lumbung: %(r)s") % {"r": reason},
+        by=by,
+    )
     _delete_or_refuse(
         Member.objects.filter(pk__in=member_ids),
         _(

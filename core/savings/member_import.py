@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Prefetch
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,10 +58,12 @@ from core.common.spreadsheet import (
 )
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
-from core.members.models import Agency, Member, MemberImport
+from core.members.models import Agency, Heir, Member, MemberImport
+from core.members.selectors import heir_label, previous_membership_note
 from core.members.services import (
     MAX_TAKE_HOME_PAY,
     member_numbers_reserve_each,
+    member_rejoin_carry,
     normalize_golongan,
 )
 from core.members.validators import nip_nik_match, normalize_phone, parse_nik, parse_nip
@@ -133,6 +136,8 @@ class ValidatedImport:
     errors: list[RowError] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     hidden_rows: list[int] = field(default_factory=list)
+    # rows of former members joining again: who they were, what comes over
+    rejoins: list[dict[str, Any]] = field(default_factory=list)
     # balance key -> how the preview names it: the kind (pokok, wajib, sukarela) or, for a
     # berjangka product (keyed by its code), the product's name
     labels: dict[str, str] = field(default_factory=lambda: {k: k for k in BALANCE_COLUMNS.values()})
@@ -159,6 +164,8 @@ class ValidatedImport:
             "hidden_rows": self.hidden_rows,
             "changes": self.changes[:MAX_CHANGES_SHOWN],
             "changes_count": len(self.changes),
+            "rejoins": self.rejoins[:MAX_CHANGES_SHOWN],
+            "rejoins_count": len(self.rejoins),
         }
 
 
@@ -562,6 +569,38 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     )
     out.rows = parsed
     out.hidden_rows = [int(r["_row"]) for r in rows if r.get("_hidden") and r.get("_row")]
+    out.rejoins = _rejoins_preview(parsed)
+    return out
+
+
+def _rejoins_preview(parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that bring a former member in again, for the preview: who they were
+    (number, exit date) and what the new membership takes over (heirs, portal login),
+    as the registration form says it before saving."""
+    prev_ids = {r["previous_member_id"] for r in parsed if r.get("previous_member_id")}
+    if not prev_ids:
+        return []
+    olds = {
+        m.pk: m
+        for m in Member.objects.filter(pk__in=prev_ids).prefetch_related(
+            Prefetch("heirs", queryset=Heir.objects.filter(is_active=True).order_by("pk"))
+        )
+    }
+    out = []
+    for r in parsed:
+        old = olds.get(r.get("previous_member_id"))
+        if old is None:
+            continue
+        out.append(
+            {
+                "row": r["row"],
+                "name": r["full_name"],
+                "nip": r["nip"],
+                "note": previous_membership_note(old),
+                "heirs": [heir_label(h) for h in old.heirs.all()],
+                "login": old.user_id is not None,
+            }
+        )
     return out
 
 
@@ -740,6 +779,16 @@ def members_import_apply(*, rows: list[dict[str, Any]], opening_date: date, by) 
     _payout_dates_ahead(products, opening_date=opening_date)
     now = timezone.now().isoformat()
     member_ids = _members_copy(rows, now=now)
+    # a former member joining again takes over their heirs and portal login, as at
+    # registration (the same service)
+    member_rejoin_carry(
+        joins=[
+            (r["previous_member_id"], mid)
+            for mid, r in zip(member_ids, rows, strict=True)
+            if r.get("previous_member_id")
+        ],
+        by=by,
+    )
     planned, account_ids = _savings_accounts_copy(
         rows, member_ids, products, opening_date=opening_date, now=now
     )

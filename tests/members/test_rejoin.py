@@ -13,10 +13,17 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
+from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
-from core.members.models import Member
+from core.members.models import Heir, Member
 from core.members.selectors import member_for_user
-from core.members.services import member_create, member_status_set, member_user_link
+from core.members.services import (
+    heir_add,
+    heir_deactivate,
+    member_create,
+    member_status_set,
+    member_user_link,
+)
 from core.overview.search import search_everything
 from core.savings.member_import import member_import_run, member_import_upload
 from core.savings.models import SavingsAccount
@@ -136,21 +143,23 @@ def test_registration_screen_says_when_the_person_was_a_member_before(agency, cl
     old = _leave(f.member(agency_obj=agency))
     c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
     c.force_login(f.user("petugas"))
-    r = c.post(
-        reverse("members:create"),
-        {
-            "full_name": old.full_name,
-            "nip": old.nip,
-            "nik": old.nik,
-            "agency": agency.pk,
-            "join_date": "2025-01-06",
-        },
-        follow=True,
-    )
+    form = {
+        "full_name": old.full_name,
+        "nip": old.nip,
+        "nik": old.nik,
+        "agency": agency.pk,
+        "join_date": "2025-01-06",
+    }
+    text = f"pernah terdaftar sebagai No. {old.number}, keluar tanggal 31 Mei 2024"
+    # before saving: the form says it and asks to confirm; nothing is created yet
+    r = c.post(reverse("members:create"), form)
+    assert r.status_code == 200
+    assert text in r.content.decode()
+    assert Member.objects.filter(nip=old.nip).count() == 1
+    r = c.post(reverse("members:create"), {**form, "rejoin_of": old.pk}, follow=True)
     assert r.status_code == 200
     new = Member.objects.get(nip=old.nip, status="active")
     html = r.content.decode()
-    text = f"pernah terdaftar sebagai No. {old.number}, keluar tanggal 31 Mei 2024"
     assert text in html
     # the detail page keeps saying it, and links the old record
     html = c.get(reverse("members:detail", args=[new.pk])).content.decode()
@@ -243,3 +252,165 @@ def test_search_by_nip_lists_the_active_membership_first(agency):
         reverse("members:detail", args=[new.pk]),
         reverse("members:detail", args=[old.pk]),
     ]
+
+
+# --- what the new membership takes over: heirs (copied) and the portal login ----------
+
+
+def _heirs(m: Member, *pairs) -> None:
+    for name, rel, share in pairs:
+        heir_add(member=m, by="tests", full_name=name, relationship=rel, share_percent=D(share))
+
+
+def _active_heirs(m: Member) -> list[tuple[str, str, D]]:
+    return [
+        (h.full_name, h.relationship, h.share_percent)
+        for h in Heir.objects.filter(member=m, is_active=True).order_by("pk")
+    ]
+
+
+def test_rejoin_copies_the_active_heirs_so_edits_leave_the_old_record(agency):
+    old = f.member(agency_obj=agency)
+    _heirs(old, ("Siti Aminah", "istri", "50"), ("Budi", "anak", "50"))
+    _leave(old)
+    new = _register(agency, old)
+    assert _active_heirs(new) == [
+        ("Siti Aminah", "istri", D("50.00")),
+        ("Budi", "anak", D("50.00")),
+    ]
+    copies = list(new.heirs.order_by("pk"))
+    originals = list(old.heirs.order_by("pk"))
+    assert {c.pk for c in copies}.isdisjoint({o.pk for o in originals})
+    assert [c.carried_from_id for c in copies] == [o.pk for o in originals]
+    # editable afterwards on the new membership; the old record keeps its heirs
+    heir_deactivate(heir=copies[1], by="tests", reason="sudah dewasa, diganti")
+    _heirs(new, ("Citra", "anak", "50"))
+    assert _active_heirs(new) == [
+        ("Siti Aminah", "istri", D("50.00")),
+        ("Citra", "anak", D("50.00")),
+    ]
+    assert _active_heirs(old) == [
+        ("Siti Aminah", "istri", D("50.00")),
+        ("Budi", "anak", D("50.00")),
+    ]
+    event = AuditEvent.objects.get(action="member.rejoin", target_id=str(new.pk))
+    assert event.data == {
+        "previous_member": old.number,
+        "previous_member_id": old.pk,
+        "heirs": ["Siti Aminah (istri, 50%)", "Budi (anak, 50%)"],
+        "user": None,
+    }
+
+
+def test_a_heir_taken_off_before_the_exit_is_not_carried(agency):
+    old = f.member(agency_obj=agency)
+    _heirs(old, ("Siti Aminah", "istri", "60"), ("Salah Catat", "anak", "40"))
+    heir_deactivate(heir=old.heirs.get(full_name="Salah Catat"), by="tests", reason="keliru")
+    _leave(old)
+    new = _register(agency, old)
+    assert _active_heirs(new) == [("Siti Aminah", "istri", D("60.00"))]
+    assert new.heirs.count() == 1
+
+
+def test_clerk_confirms_the_rejoin_seeing_the_heirs_then_finds_them_on_the_new_page(
+    agency, client_a
+):
+    u = f.user("anggota")
+    old = f.member(agency_obj=agency)
+    member_user_link(member=old, user=u, by="tests")
+    _heirs(old, ("Siti Aminah", "istri", "33.5"), ("Budi", "anak", "66.5"))
+    _leave(old)
+    c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+    c.force_login(f.user("petugas"))
+    form = {
+        "full_name": old.full_name,
+        "nip": old.nip,
+        "nik": old.nik,
+        "agency": agency.pk,
+        "join_date": "2025-01-06",
+    }
+    html = c.post(reverse("members:create"), form).content.decode()
+    assert "Siti Aminah (istri, 33,5%)" in html and "Budi (anak, 66,5%)" in html
+    assert "Akun login portal anggota dipindahkan ke keanggotaan baru." in html
+    assert f'name="rejoin_of" value="{old.pk}"' in html
+    assert not Member.objects.filter(nip=old.nip, status="active").exists()
+    r = c.post(reverse("members:create"), {**form, "rejoin_of": old.pk}, follow=True)
+    new = Member.objects.get(nip=old.nip, status="active")
+    html = r.content.decode()
+    assert (
+        "Ahli waris dibawa dari keanggotaan lama: Siti Aminah (istri, 33,5%); "
+        "Budi (anak, 66,5%)." in html
+    )
+    assert "Akun login portal anggota dipindahkan ke keanggotaan ini." in html
+    assert member_for_user(u) == new
+    # the new member's heirs section lists them, each with its "Nonaktifkan" form
+    heirs_section = html.split('id="heirs"', 1)[1].split("</section>", 1)[0]
+    assert "Siti Aminah" in heirs_section and "33,50%" in heirs_section
+    assert heirs_section.count('name="deactivate_heir"') == 2
+
+
+def test_api_registration_of_a_former_member_answers_with_the_heirs_carried(agency, client_a):
+    old = f.member(agency_obj=agency)
+    _heirs(old, ("Siti Aminah", "istri", "100"))
+    _leave(old)
+    c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+    c.force_login(f.user("petugas"))
+    body = {
+        "full_name": old.full_name,
+        "nip": old.nip,
+        "nik": old.nik,
+        "agency": agency.pk,
+        "join_date": "2025-01-06",
+    }
+    r = c.post("/api/v1/members/", json.dumps(body), "application/json")
+    assert r.status_code == 201, r.content[:300]
+    heirs = r.json()["heirs"]
+    assert [
+        (h["full_name"], h["relationship"], h["share_percent"], h["is_active"]) for h in heirs
+    ] == [("Siti Aminah", "istri", "100.00", True)]
+    assert heirs[0]["id"] != old.heirs.get().pk
+
+
+def test_member_import_moves_the_portal_login_and_copies_the_heirs(in_tenant_a):
+    from core.savings.seeding import savings_products_seed
+
+    savings_products_seed()
+    ag = f.agency("DISDIK", "Dinas Pendidikan")
+    f.agency("RSUD", "RSUD")
+    by = f.user("bendahara")
+    u = f.user("anggota")
+    old = f.member(agency_obj=ag)
+    member_user_link(member=old, user=u, by="tests")
+    _heirs(old, ("Siti Aminah", "istri", "100"))
+    _leave(old)
+    data = import_rows(2)
+    data[0].update(nip=old.nip, nik=old.nik)
+    batch = member_import_upload(content=to_csv(data), file_name="a.csv", by=by)
+    assert batch.status == "valid", batch.errors
+    # the preview says it before importing
+    assert batch.summary["rejoins"] == [
+        {
+            "row": 2,
+            "name": data[0]["nama_lengkap"],
+            "nip": old.nip,
+            "note": (
+                f"Anggota ini pernah terdaftar sebagai No. {old.number}, keluar tanggal "
+                "31 Mei 2024 (Keluar)."
+            ),
+            "heirs": ["Siti Aminah (istri, 100%)"],
+            "login": True,
+        }
+    ]
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    new = Member.objects.get(nip=old.nip, status="active")
+    assert member_for_user(u) == new
+    old.refresh_from_db()
+    assert old.user_id is None
+    assert old.changes.filter(field="user", old_value=str(u.pk)).exists()
+    assert _active_heirs(new) == [("Siti Aminah", "istri", D("100.00"))]
+    assert _active_heirs(old) == [("Siti Aminah", "istri", D("100.00"))]
+    event = AuditEvent.objects.get(action="member.rejoin", target_id=str(new.pk))
+    assert event.data["user"] == u.pk and event.data["previous_member"] == old.number
+    # the other row is a new person: nothing carried to it
+    other = Member.objects.get(nip=data[1]["nip"])
+    assert other.user_id is None and not other.heirs.exists()
