@@ -221,6 +221,7 @@ class LoanSerializer(serializers.ModelSerializer):
             "restructured_on",
             "restructured_grade",
             "deferred_jasa",
+            "deferred_penalty",
             "reschedules",
             "closed_on",
             "closed_by",

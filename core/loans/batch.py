@@ -60,6 +60,7 @@ BATCH_LOAN_FIELDS = [
     "disbursed_on",
     "principal_outstanding",
     "deferred_jasa",
+    "deferred_penalty",
     "jasa_receivable",
     "schedule_version",
     "updated_at",
@@ -71,6 +72,7 @@ BATCH_LOAN_FIELDS = [
 LOAN_FIELDS = [
     "principal_outstanding",
     "deferred_jasa",
+    "deferred_penalty",
     "jasa_receivable",
     "schedule_version",
     "updated_at",

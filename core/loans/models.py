@@ -426,6 +426,10 @@ class Loan(FastFromDb, models.Model):
     # income (the loan's part of the ``deferred_jasa_income`` liability), and the grade
     # the loan had when it was last restructured ("" = never restructured)
     deferred_jasa = models.DecimalField(_("jasa ditangguhkan"), default=ZERO, **MONEY)
+    # of ``deferred_jasa``, the late penalty (denda) capitalised with the overdue jasa (a
+    # top-up of a loan in arrears): recognised as penalty income, not jasa income, and
+    # first (the allocation order: penalty, then jasa; ``deferred_recognition_split``)
+    deferred_penalty = models.DecimalField(_("denda ditangguhkan"), default=ZERO, **MONEY)
     # jasa arrears brought in at a move-in (``core.onboarding``): income of the old books,
     # still owed, held on ``loan_interest_receivable`` (1105). Repayments settle it first
     # (credit 1105, not income) until it is exhausted; the sum over loans is that
@@ -519,6 +523,11 @@ class Loan(FastFromDb, models.Model):
                 condition=Q(deferred_jasa__gte=0)
                 & Q(deferred_jasa__lte=F("principal_outstanding")),
                 name="loans_loan_deferred_jasa_within_outstanding",
+            ),
+            # the deferred penalty is part of the deferred amount
+            models.CheckConstraint(
+                condition=Q(deferred_penalty__gte=0) & Q(deferred_penalty__lte=F("deferred_jasa")),
+                name="loans_loan_deferred_penalty_within_deferred",
             ),
             models.UniqueConstraint(
                 fields=["topup_of"],
@@ -689,6 +698,11 @@ class Repayment(models.Model):
     deferred_jasa_recognised = models.DecimalField(
         _("jasa ditangguhkan diakui"), default=ZERO, **MONEY
     )
+    # of ``deferred_jasa_recognised``, the capitalised late penalty (the loan's
+    # ``deferred_penalty``) recognised: credited to penalty income, the rest to jasa income
+    deferred_penalty_recognised = models.DecimalField(
+        _("denda ditangguhkan diakui"), default=ZERO, **MONEY
+    )
     # the part of ``jasa`` that settled the loan's brought-in jasa receivable (credited to
     # ``loan_interest_receivable``, not income: it was income of the old books)
     jasa_receivable_settled = models.DecimalField(
@@ -740,6 +754,11 @@ class Repayment(models.Model):
                 & Q(deferred_jasa_recognised__gte=0)
                 & Q(jasa_ahead_credited__gte=0),
                 name="loans_repayment_parts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(deferred_penalty_recognised__gte=0)
+                & Q(deferred_penalty_recognised__lte=F("deferred_jasa_recognised")),
+                name="loans_repayment_deferred_penalty_within_recognised",
             ),
             models.CheckConstraint(
                 condition=Q(jasa_receivable_settled__gte=0)

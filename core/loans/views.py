@@ -399,7 +399,13 @@ def _topup_restructuring_notice(loan: Loan, topup: svc.TopupSettlement | None) -
             "diangsur). Pinjaman baru berkolektibilitas %(grade)s sampai membayar %(n)s "
             "angsuran tepat waktu berturut-turut."
         )
-    return text % figures
+    text %= figures
+    if topup.carried_penalty > 0:
+        text += " " + _(
+            "Denda di dalamnya, %(p)s, diakui sebagai pendapatan denda (lebih dulu), sisanya "
+            "sebagai pendapatan jasa."
+        ) % {"p": format_rupiah(topup.carried_penalty)}
+    return text
 
 
 def _entry_lines(entry) -> list[ConfirmLine]:

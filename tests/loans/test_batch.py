@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
+from core.ledger.selectors import account_for_role
 from core.ledger.services import journal_entry_id_reserve
 from core.loans import schedules as S
 from core.loans.batch import loan_repayments_prepare_bulk
@@ -31,6 +32,8 @@ LOAN_FIELDS = (
     "closed_by",
     "days_past_due",
     "schedule_version",
+    "deferred_jasa",
+    "deferred_penalty",
 )
 ROW_FIELDS = (
     "version",
@@ -62,6 +65,8 @@ REP_FIELDS = (
     "early_payoff_fee",
     "penalty_rows_before",
     "created_by_id",
+    "deferred_jasa_recognised",
+    "deferred_penalty_recognised",
 )
 
 
@@ -294,6 +299,49 @@ def test_bulk_excess_to_principal_reamortises_like_single(book, staff, today):
     single, bulk = _compare(book, amounts, today, by, excess_to="principal")
     assert bulk == single
     assert any(s[5] > 1 for s in single["loans"])  # a new schedule version was written
+
+
+def test_bulk_recognises_a_capitalised_penalty_like_single(
+    book, staff, member, product, make_loan, today
+):
+    """A loan topped up from a loan in arrears carries 266,000 deferred, 66,000 of it
+    capitalised penalty (``test_deferred_penalty``): the batch recognises the penalty part
+    to penalty income first by the single service's rule, in a partial payment and in
+    one that pays the loan off (all the rest, its jasa part to jasa income)."""
+    from core.loans.services import loan_disburse
+    from tests.loans.test_money_review import _topup
+
+    on = today - timedelta(days=115)
+    old = make_loan(principal=D(10_000_000), tenor=10, days_ago=190)
+    new = _topup(staff, member, product, old, D(20_000_000), on)
+    loan_disburse(loan=new, by=staff["bendahara"], on=on)
+    new.refresh_from_db()
+    assert (new.deferred_jasa, new.deferred_penalty) == (D(266_000), D(66_000))
+    loans = sorted([*book, new], key=lambda x: x.pk)
+    at = [ln.pk for ln in loans].index(new.pk)
+    rec = REP_FIELDS.index("deferred_jasa_recognised")
+    principal = REP_FIELDS.index("principal")
+    penalty_income = account_for_role("penalty_income").pk
+    # all it owes less the jasa of the instalments after the next (an excess to principal
+    # pays their principal off: their jasa is waived)
+    later = new.instalments.filter(is_current=True).order_by("number")[4:]
+    closing = _payoff_amount(new, today) - sum((r.jasa for r in later), D(0))
+    for pay, excess_to in ((D(4_400_000), "sukarela"), (closing, "principal")):
+        amounts = [D(100_000)] * len(loans)
+        amounts[at] = pay
+        single, bulk = _compare(loans, amounts, today, staff["bendahara"], excess_to=excess_to)
+        assert bulk == single
+        rep = single["repayments"][at]
+        if excess_to == "sukarela":  # its share of the principal repaid: all penalty
+            share = S.rupiah(D(266_000) * rep[principal] / D(20_000_000))
+            assert D(0) < share < D(66_000)
+            assert (rep[rec], rep[rec + 1]) == (share, share)
+        else:  # paid off: all of it, the 66,000 penalty to penalty income
+            assert (rep[rec], rep[rec + 1]) == (D(266_000), D(66_000))
+            assert single["loans"][at][1] == Loan.Status.CLOSED
+            assert single["loans"][at][-2:] == (D(0), D(0))
+        credits = [c for acc, _d, c, _m, _memo in single["lines"][at] if acc == penalty_income]
+        assert rep[rec + 1] in credits
 
 
 def test_bulk_posts_and_reconciles(book, staff, today):

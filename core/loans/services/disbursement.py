@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -43,7 +44,13 @@ from .common import (
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
-from .repayment import _pay_off, _payoff_repayment_new, jasa_ahead_lines
+from .repayment import (
+    _pay_off,
+    _payoff_repayment_new,
+    deferred_penalty_part,
+    deferred_recognition_lines,
+    jasa_ahead_lines,
+)
 from .rescheduling import capitalised_credit_lines, restructure_grade
 
 # --- disbursement -------------------------------------------------------------------
@@ -173,6 +180,7 @@ def loan_disburse(
     loan.principal_outstanding = loan.principal
     if topup is not None and topup.restructured:
         loan.deferred_jasa = topup.carried
+        loan.deferred_penalty = topup.carried_penalty
         loan.restructured_grade = topup.grade
         loan.restructured_on = on
         loan.kolektibilitas = topup.grade
@@ -187,6 +195,7 @@ def loan_disburse(
             "fees": {k: str(v) for k, v in fees.items()},
             "topup_settlement": str(settlement),
             "deferred_jasa": str(loan.deferred_jasa),
+            "deferred_penalty": str(loan.deferred_penalty),
             "restructured_grade": loan.restructured_grade,
             "net": str(net),
             "via": via,
@@ -218,7 +227,11 @@ class TopupSettlement:
     settling the old loan. A top-up of a loan in arrears is a restructuring: ``grade`` is
     the grade the new loan inherits ("" when nothing is overdue), ``capitalised`` the
     overdue jasa and penalty deferred instead of earned, ``carried`` the new loan's
-    ``deferred_jasa`` (``capitalised`` and the old loan's own deferred jasa)."""
+    ``deferred_jasa`` (``capitalised`` and the old loan's own deferred jasa), and
+    ``carried_penalty`` its ``deferred_penalty``: the penalty of those (the overdue
+    penalty capitalised and the old loan's own deferred penalty), recognised as penalty
+    income as the new loan is repaid. Not in arrears: ``recognised_penalty`` is the part
+    of the old loan's deferred amount the settlement earns as penalty income."""
 
     parts: dict[str, Decimal]
     amount: Decimal
@@ -227,6 +240,8 @@ class TopupSettlement:
     capitalised: Decimal = ZERO
     carried: Decimal = ZERO
     old_deferred: Decimal = ZERO
+    carried_penalty: Decimal = ZERO
+    recognised_penalty: Decimal = ZERO
 
     @property
     def restructured(self) -> bool:
@@ -269,6 +284,7 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
             capitalised=capitalised,
             carried=capitalised + old.deferred_jasa,
             old_deferred=old.deferred_jasa,
+            carried_penalty=parts["penalty"] + old.deferred_penalty,
         )
     # the old loan's brought-in jasa receivable (move-in arrears) is settled first
     brought = min(parts["jasa"], old.jasa_receivable)
@@ -280,22 +296,12 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
     ):
         if part > 0:
             lines.append(_line(role, credit=part, member_id=member_id, memo=old.number))
-    if old.deferred_jasa > 0:  # earned: the old loan is paid off
-        lines += [
-            _line(
-                "deferred_jasa_income",
-                debit=old.deferred_jasa,
-                member_id=member_id,
-                memo=old.number,
-            ),
-            _line(
-                "loan_interest_income",
-                credit=old.deferred_jasa,
-                member_id=member_id,
-                memo=old.number,
-            ),
-        ]
-    return TopupSettlement(parts=parts, amount=amount, lines=lines)
+    # the old loan's deferred amount is earned (it is paid off): its penalty part to
+    # penalty income, the rest to jasa income (the rule of every repayment); read on a
+    # copy, the caller's loan is closed by ``_settle_for_topup``
+    penalty = deferred_penalty_part(old, old.deferred_jasa)
+    lines += deferred_recognition_lines(copy(old), recognised=old.deferred_jasa, penalty=penalty)
+    return TopupSettlement(parts=parts, amount=amount, lines=lines, recognised_penalty=penalty)
 
 
 def check_not_before_approval(loan: Loan, on: date) -> None:
@@ -349,6 +355,7 @@ def _settle_for_topup(
         old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO
     old.deferred_jasa = ZERO
+    old.deferred_penalty = ZERO
     old.status = Loan.Status.CLOSED
     old.closed_on = on
     old.closed_by = Loan.ClosedBy.TOPUP
@@ -357,6 +364,7 @@ def _settle_for_topup(
         update_fields=[
             "principal_outstanding",
             "deferred_jasa",
+            "deferred_penalty",
             "jasa_receivable",
             "status",
             "closed_on",

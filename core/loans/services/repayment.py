@@ -218,15 +218,14 @@ def _payoff_repayment_new(
     (but brought-in jasa receivable) was capitalised into deferred jasa, not income."""
     brought = min(parts["jasa"], loan.jasa_receivable)
     ahead = sum((Decimal(a) for _pk, a in jasa_ahead_rows or []), ZERO)
+    if deferred_jasa_recognised is None:
+        deferred_jasa_recognised = deferred_jasa_share(loan, parts["principal"])
     return Repayment.objects.create(
         penalty_rows_before=penalty_rows_before or [],
         jasa_ahead_credited=ahead,
         jasa_ahead_rows=jasa_ahead_rows or [],
-        deferred_jasa_recognised=(
-            deferred_jasa_share(loan, parts["principal"])
-            if deferred_jasa_recognised is None
-            else deferred_jasa_recognised
-        ),
+        deferred_jasa_recognised=deferred_jasa_recognised,
+        deferred_penalty_recognised=deferred_penalty_part(loan, deferred_jasa_recognised),
         jasa_receivable_settled=brought,
         jasa_deferred=parts["jasa"] - brought if jasa_deferred else ZERO,
         loan=loan,
@@ -515,25 +514,67 @@ def deferred_jasa_share(loan: Loan, principal_paid: Decimal) -> Decimal:
     return min(d, max(share, d - (outstanding - principal_paid)))
 
 
-def _deferred_jasa_lines(
-    loan: Loan, rep: Repayment, principal_total: Decimal, *, accounts=None
+def deferred_penalty_part(loan: Loan, recognised: Decimal) -> Decimal:
+    """THE rule for the capitalised late penalty in a loan's deferred amount: of
+    ``recognised`` (what a payment earns of ``deferred_jasa``), the part that is penalty
+    (``deferred_penalty``), recognised first, as a payment is allocated (penalty, then
+    jasa, then principal): the loan's deferred penalty up to ``recognised``. Single
+    repayment, payroll batch, payoff, top-up and exit settlement all take it from here."""
+    if recognised <= 0 or loan.deferred_penalty <= 0:
+        return ZERO
+    return min(recognised, loan.deferred_penalty)
+
+
+def deferred_recognition_lines(
+    loan: Loan, *, recognised: Decimal, penalty: Decimal, accounts=None
 ) -> list:
-    """Recognise the deferred jasa a repayment's principal earns (Dr pendapatan jasa
-    ditangguhkan / Cr jasa income), noted on the repayment (an unsaved one; a saved one
-    carries it from ``deferred_jasa_share`` already) and taken off the loan (the caller
-    saves the loan)."""
-    if rep.pk is None:
-        rep.deferred_jasa_recognised = deferred_jasa_share(loan, principal_total)
-    # else: a saved (immutable) repayment was written with its share already
-    recognised = rep.deferred_jasa_recognised
+    """The entry lines recognising ``recognised`` of the loan's deferred amount, of which
+    ``penalty`` is capitalised late penalty (``deferred_penalty_part``): Dr pendapatan
+    jasa ditangguhkan / Cr penalty income (the penalty part) and Cr jasa income (the
+    rest). Takes both off the loan (the caller saves it)."""
     if recognised <= 0:
         return []
     loan.deferred_jasa -= recognised
+    loan.deferred_penalty -= penalty
     m, memo = loan.member_id, loan.number
-    return [
-        _line("deferred_jasa_income", debit=recognised, member_id=m, memo=memo, accounts=accounts),
-        _line("loan_interest_income", credit=recognised, member_id=m, memo=memo, accounts=accounts),
+    lines = [
+        _line("deferred_jasa_income", debit=recognised, member_id=m, memo=memo, accounts=accounts)
     ]
+    if penalty > 0:
+        lines.append(
+            _line("penalty_income", credit=penalty, member_id=m, memo=memo, accounts=accounts)
+        )
+    if recognised - penalty > 0:
+        lines.append(
+            _line(
+                "loan_interest_income",
+                credit=recognised - penalty,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
+            )
+        )
+    return lines
+
+
+def _deferred_jasa_lines(
+    loan: Loan, rep: Repayment, principal_total: Decimal, *, accounts=None
+) -> list:
+    """Recognise the deferred amount a repayment's principal earns (Dr pendapatan jasa
+    ditangguhkan / Cr penalty income for its capitalised penalty, Cr jasa income for the
+    rest), noted on the repayment (an unsaved one; a saved one carries it from
+    ``deferred_jasa_share`` and ``deferred_penalty_part`` already) and taken off the loan
+    (the caller saves the loan)."""
+    if rep.pk is None:
+        rep.deferred_jasa_recognised = deferred_jasa_share(loan, principal_total)
+        rep.deferred_penalty_recognised = deferred_penalty_part(loan, rep.deferred_jasa_recognised)
+    # else: a saved (immutable) repayment was written with its share already
+    return deferred_recognition_lines(
+        loan,
+        recognised=rep.deferred_jasa_recognised,
+        penalty=rep.deferred_penalty_recognised,
+        accounts=accounts,
+    )
 
 
 def _jasa_lines(loan: Loan, rep: Repayment, *, accounts=None) -> list:
@@ -635,6 +676,7 @@ def _after_payment(
     fields = [
         "principal_outstanding",
         "deferred_jasa",
+        "deferred_penalty",
         "jasa_receivable",
         "schedule_version",
         "updated_at",

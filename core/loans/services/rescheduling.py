@@ -62,7 +62,10 @@ def capitalised_credit_lines(
     of the old books) is credited to that receivable; the rest to *pendapatan jasa
     ditangguhkan* (``deferred_jasa_income``), recognised as the principal carrying it is
     repaid (``deferred_jasa_share``). Returns ``(lines, brought, deferred)``; the caller
-    debits the receivable and adds ``deferred`` to the carrying loan's ``deferred_jasa``."""
+    debits the receivable and adds ``deferred`` to the carrying loan's ``deferred_jasa``
+    and ``penalty`` (all of it deferred: no penalty is brought in) to its
+    ``deferred_penalty``, which is recognised as penalty income, not jasa income
+    (``repayment.deferred_penalty_part``). A reschedule waives the penalty instead."""
     brought = min(jasa, loan.jasa_receivable)
     deferred = jasa - brought + penalty
     m, memo = loan.member_id, loan.number

@@ -241,11 +241,13 @@ def loan_repayment_reverse_apply(
     # the deferred jasa its principal earned is deferred again (its recognition lines are
     # in the entry the caller reverses)
     loan.deferred_jasa += repayment.deferred_jasa_recognised
+    loan.deferred_penalty += repayment.deferred_penalty_recognised
     # and the brought-in jasa receivable (1105) it settled is owed again
     loan.jasa_receivable += repayment.jasa_receivable_settled
     fields = [
         "principal_outstanding",
         "deferred_jasa",
+        "deferred_penalty",
         "jasa_receivable",
         "updated_at",
     ]
@@ -430,6 +432,7 @@ def loan_disbursement_reverse(*, loan: Loan, by, reason: str, on: date | None = 
     loan.first_due_date = None
     loan.principal_outstanding = ZERO
     loan.deferred_jasa = ZERO
+    loan.deferred_penalty = ZERO
     loan.days_past_due = 0
     # the next disbursement writes its schedule as a new version
     loan.schedule_version += 1

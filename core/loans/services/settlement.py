@@ -80,6 +80,7 @@ def member_loans_settle_apply(
             loan.ppap_amount -= used
             loan.principal_outstanding = ZERO
             loan.deferred_jasa = ZERO
+            loan.deferred_penalty = ZERO
             loan.jasa_receivable = ZERO
             loan.status = Loan.Status.CLOSED
             loan.closed_on = on
