@@ -51,8 +51,8 @@ def backfill(apps, schema_editor):
         part = min(penalty, loan.deferred_jasa)
         if part > 0:
             Loan.objects.filter(pk=loan.pk).update(deferred_penalty=part)
-    # no deferred check left pending for a later ALTER in the same migration run
-    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # the ALTERs of this migration ran before these updates (each migration is its own
+    # transaction): no deferred check is left pending in front of a later ALTER
 
 
 backfill.__doc__ = BACKFILL_DOC
