@@ -25,12 +25,15 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Case, DateField, F, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.ledger.models import JournalEntry
 from core.loans.audit import LoanAudit
 
 from .arrears import loans_days_past_due_set
@@ -185,10 +188,21 @@ def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
     their few products are read once and shared (not locked, not one copy per loan)."""
     loans = {
         ln.pk: ln
-        for ln in Loan.objects.select_for_update()
+        for ln in Loan.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
         .order_by("pk")
         .only(*BATCH_LOAN_FIELDS)
+        # a loan brought in at a move-in: its cut-over (``loan_first_event_date``)
+        .annotate(
+            opening_on=Case(
+                When(
+                    disbursement_entry__source=JournalEntry.Source.OPENING,
+                    then=F("disbursement_entry__date"),
+                ),
+                default=None,
+                output_field=DateField(),
+            )
+        )
     }
     products = LoanProduct.objects.in_bulk({ln.product_id for ln in loans.values()})
     for ln in loans.values():
@@ -251,6 +265,15 @@ def _loan_repay_in_memory(
     amt = _check_repayable(loan, amount)
     if loan.disbursed_on and on < loan.disbursed_on:
         raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
+    if loan.opening_on is not None and on <= loan.opening_on:
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _(
+                "Tanggal bayar %(d)s tidak setelah tanggal pindah ke Lumbung (%(c)s): saldo "
+                "awal pinjaman %(n)s sudah mencakup pembayaran sampai tanggal itu."
+            )
+            % {"d": format_tanggal(on), "c": format_tanggal(loan.opening_on), "n": loan.number},
+        )
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due, ahead, alloc = plan.due, plan.ahead, plan.alloc
     before: list = []  # the rows' penalty state before, kept on the repayment

@@ -3,7 +3,7 @@ notices and the ledger glue (lines on role accounts, posting, savings credits)."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.ledger.models import FiscalYear
+from core.ledger.models import FiscalYear, JournalEntry
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.members.models import Member
@@ -91,6 +91,33 @@ def loan_date_floor() -> date:
     return max(floor, legal) if isinstance(legal, date) else floor
 
 
+def loan_opening_date(loan: Loan) -> date | None:
+    """For a loan brought in at a move-in (it points at the opening entry, dated the
+    cut-over): the cut-over date; None for a loan disbursed here. The batch annotates it
+    as ``opening_on`` on the loans it locks (no query per loan)."""
+    if hasattr(loan, "opening_on"):
+        return loan.opening_on
+    return (
+        JournalEntry.objects.filter(
+            pk=loan.disbursement_entry_id, source=JournalEntry.Source.OPENING
+        )
+        .values_list("date", flat=True)
+        .first()
+    )
+
+
+def loan_first_event_date(loan: Loan) -> date | None:
+    """The earliest date a payment, payoff, reschedule or top-up of ``loan`` may carry:
+    its disbursement; for a loan brought in at a move-in, the day after the cut-over (its
+    opening balances — principal outstanding, jasa arrears on the receivable — are as at
+    the end of that day: a payment dated on or before it is in them already, and would
+    pay rows the old books had counted, crediting jasa not yet due to the receivable)."""
+    opening = loan_opening_date(loan)
+    if opening is None:
+        return loan.disbursed_on
+    return max(d for d in (loan.disbursed_on, opening + timedelta(days=1)) if d is not None)
+
+
 def loan_settle_floor(loan: Loan) -> date:
     """The earliest date a loan may be settled in full (early payoff, top-up): not
     before it was paid out nor before its last payment not reversed (the settlement
@@ -102,7 +129,7 @@ def loan_settle_floor(loan: Loan) -> date:
         .values_list("paid_on", flat=True)
         .first()
     )
-    return max(d for d in (loan.disbursed_on, last_paid) if d is not None)
+    return max(d for d in (loan_first_event_date(loan), last_paid) if d is not None)
 
 
 def _fmt(d: date) -> str:

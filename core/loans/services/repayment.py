@@ -43,6 +43,7 @@ from .common import (
     _require_role,
     _whole_positive,
     check_loan_date,
+    loan_first_event_date,
     loan_settle_floor,
     savings_credit,
 )
@@ -304,8 +305,11 @@ def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None
 
 def _check_paid_on(loan: Loan, on: date) -> None:
     """A payment date within the sane range: not before the loan was paid out (nor the
-    cooperative's books), not in the future."""
-    check_loan_date(on, field="on", label=_("Tanggal bayar"), not_before=loan.disbursed_on)
+    cooperative's books; a loan brought in at a move-in: after the cut-over,
+    ``loan_first_event_date``), not in the future."""
+    check_loan_date(
+        on, field="on", label=_("Tanggal bayar"), not_before=loan_first_event_date(loan)
+    )
 
 
 # translated only when a refusal shows it (a payroll batch checks thousands of amounts)

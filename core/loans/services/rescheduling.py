@@ -37,6 +37,7 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_date,
+    loan_first_event_date,
 )
 from .dues import _open_rows, row_penalty_due
 
@@ -116,12 +117,13 @@ def loan_reschedule(
         raise ApplicationError(
             LoanErrors.NOT_RUNNING, _("Hanya pinjaman berjalan yang dapat dijadwal ulang.")
         )
-    # not before the loan was paid out, nor before its last payment or reschedule
+    # not before the loan was paid out (brought in at a move-in: not on or before the
+    # cut-over), nor before its last payment or reschedule
     last = max(
         [
             d
             for d in (
-                loan.disbursed_on,
+                loan_first_event_date(loan),
                 loan.repayments.order_by("-paid_on").values_list("paid_on", flat=True).first(),
                 loan.reschedules.order_by("-on").values_list("on", flat=True).first(),
             )
