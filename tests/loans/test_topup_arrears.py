@@ -42,9 +42,13 @@ def test_new_loan_repayment_recognises_its_share_of_the_carried_jasa(
     share = S.rupiah(carried * D(2_000_000) / D(20_000_000))
     assert rep.deferred_jasa_recognised == share
     assert _role_total(rep.entry, "deferred_jasa_income") == -share
-    assert _role_total(rep.entry, "loan_interest_income") == D(200_000) + share
+    # the carried penalty is earned first, as penalty income (test_deferred_penalty)
+    assert share < q["penalty"]
+    assert _role_total(rep.entry, "penalty_income") == share
+    assert _role_total(rep.entry, "loan_interest_income") == D(200_000)
     new.refresh_from_db()
     assert new.deferred_jasa == carried - share
+    assert new.deferred_penalty == q["penalty"] - share
     assert_reconciled()
 
 
