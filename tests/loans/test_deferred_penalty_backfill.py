@@ -1,4 +1,4 @@
-"""Migration 0019's backfill on rows already there: a running loan carrying deferred
+"""Migration 0020's backfill on rows already there: a running loan carrying deferred
 jasa from a top-up of a loan in arrears gets the penalty that top-up capitalised (read
 from the old loan's top-up repayment) as its ``deferred_penalty``, capped by what is
 still deferred; a loan from a top-up of a loan with nothing overdue gets none."""
@@ -14,7 +14,7 @@ from core.loans.models import Loan
 from core.loans.services import loan_disburse, loan_repay
 from tests.loans.test_money_review import _topup
 
-backfill = importlib.import_module("core.loans.migrations.0019_deferred_penalty").backfill
+backfill = importlib.import_module("core.loans.migrations.0020_deferred_penalty").backfill
 
 
 def _run(*loans):

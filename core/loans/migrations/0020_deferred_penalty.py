@@ -61,7 +61,7 @@ backfill.__doc__ = BACKFILL_DOC
 class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0021_entry_description_2000"),
-        ("loans", "0018_topup_in_arrears_jasa_deferred"),
+        ("loans", "0019_jasa_paid_brought_in"),
         ("members", "0007_rejoin_and_number_upper"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
