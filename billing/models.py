@@ -246,6 +246,47 @@ class Invoice(models.Model):
         return self.amount - self.credit_applied
 
 
+class UpgradeDifference(models.Model):
+    """What an upgrade's prorated invoice billed for one later period (a renewal paid
+    early, or whose transfer awaits the operator): the difference to the dearer plan for
+    the period beginning on ``period_start``, measured from ``renewal``'s price, in
+    rupiah as billed (its own DPP and PPN, a line of the invoice's: the invoice's
+    amount, DPP and PPN are the sum of its lines). A period is topped up once by an
+    upgrade, whichever invoices were issued for it (a monthly and a yearly one from the
+    same day are one period). Credited back, when that period does not run on the
+    upgrade's plan, as the very figure billed."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="differences")
+    renewal = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="upgrade_differences"
+    )
+    period_start = models.DateField()
+    amount = models.DecimalField(_("jumlah (Rp)"), max_digits=14, decimal_places=0)
+    dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0)
+    ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0)
+
+    class Meta:
+        ordering = ["period_start", "id"]
+        verbose_name = _("selisih naik paket")
+        verbose_name_plural = _("selisih naik paket")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "period_start"], name="billing_upgrade_difference_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(dpp__gte=0) & Q(ppn__gte=0),
+                name="billing_upgrade_difference_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount=F("dpp") + F("ppn")),
+                name="billing_upgrade_difference_dpp_plus_ppn_is_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} · {self.period_start} · {self.amount}"
+
+
 class CreditEntry(models.Model):
     """One movement of a subscription's credit (kredit/saldo) in whole rupiah: money
     paid that is no longer owed (+), credit taken off an invoice or refunded by bank

@@ -20,8 +20,17 @@ def _seller() -> dict:
 
 
 def invoice_context(*, invoice: Invoice) -> dict:
+    """What the invoice PDF shows. An upgrade's invoice that also tops up later periods
+    lists them as lines of their own (``differences``), after the rest of the current
+    period (``first_dpp``: its DPP, the invoice's less theirs)."""
+    differences = list(invoice.differences.select_related("renewal").order_by("period_start"))
+    first_dpp = None
+    if differences and invoice.dpp is not None:
+        first_dpp = invoice.dpp - sum(line.dpp for line in differences)
     return {
         "invoice": invoice,
+        "differences": differences,
+        "first_dpp": first_dpp,
         "cooperative": invoice.subscription.cooperative,
         "is_receipt": invoice.status == Invoice.Status.PAID,
         "bank_name": settings.BILLING_BANK_NAME,

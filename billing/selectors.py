@@ -21,7 +21,15 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .models import CreditEntry, CreditNote, Invoice, Plan, Subscription, WebhookEvent
+from .models import (
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    Plan,
+    Subscription,
+    UpgradeDifference,
+    WebhookEvent,
+)
 
 
 def plans_public() -> list[Plan]:
@@ -85,57 +93,69 @@ def invoice_upgrade_open_for(*, subscription: Subscription) -> Invoice | None:
     )
 
 
-def upgrade_difference_credited(period_start) -> Exists:
-    """Filter on upgrade invoices: its difference for the period beginning on
-    ``period_start`` (a date or an expression) was credited, so it no longer counts as
-    paid for that period."""
+def difference_credited() -> Exists:
+    """Filter on upgrade differences (lines): credited back since (the credit movement
+    for its invoice and period)."""
     return Exists(
         CreditEntry.objects.filter(
-            invoice=OuterRef("pk"),
+            invoice=OuterRef("invoice"),
             reason=CreditEntry.Reason.UPGRADE_DIFFERENCE,
-            for_period_start=period_start,
+            for_period_start=OuterRef("period_start"),
         )
     )
 
 
-def _upgrades_covering(
-    *, subscription_id=None, renewal_pk=None, start: date | None = None
-) -> QuerySet[Invoice]:
+def upgrade_differences_for(
+    *, subscription: Subscription, period_start: date
+) -> QuerySet[UpgradeDifference]:
+    """The differences paid upgrades billed for the period beginning on
+    ``period_start`` that still count as paid for it (not credited since), oldest
+    first: what the cooperative paid for that period besides its invoice."""
+    return (
+        UpgradeDifference.objects.filter(
+            invoice__subscription_id=subscription.pk,
+            invoice__status=Invoice.Status.PAID,
+            period_start=period_start,
+        )
+        .exclude(difference_credited())
+        .select_related("invoice__plan", "renewal")
+        .order_by("invoice_id")
+    )
+
+
+def _upgrades_covering(*, subscription_id=None, renewal_pk=None) -> QuerySet[Invoice]:
     """The one rule for "which upgrade carries this renewal's difference": the (not void)
-    prorated invoices of upgrades issued after the renewal (asked for while its transfer
-    was paid early or awaited the operator) whose span holds the renewal's first day,
-    less those whose difference for that period was credited since; the latest first.
-    Given values, for one renewal; given none, correlated to the subscription invoice of
-    an outer query (``Subquery``)."""
-    credited_start = start
-    if start is None:
-        subscription_id, renewal_pk = OuterRef("subscription_id"), OuterRef("pk")
-        start, credited_start = OuterRef("period_start"), OuterRef(OuterRef("period_start"))
+    prorated invoices of upgrades that billed a difference measured from this renewal's
+    price (an UpgradeDifference line: one per period and upgrade, however many invoices
+    were issued for that period), not credited back since; the latest first. Given
+    values, for one renewal; given none, correlated to the subscription invoice of an
+    outer query (``Subquery``)."""
+    if renewal_pk is None:
+        subscription_id, renewal_pk = OuterRef("subscription_id"), OuterRef(OuterRef("pk"))
     return (
         Invoice.objects.filter(
             subscription_id=subscription_id,
             kind=Invoice.Kind.PRORATION,
             status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING, Invoice.Status.PAID],
-            period_start__lte=start,
-            period_end__gte=start,
-            pk__gt=renewal_pk,
         )
-        .exclude(upgrade_difference_credited(credited_start))
+        .filter(
+            Exists(
+                UpgradeDifference.objects.filter(
+                    invoice=OuterRef("pk"), renewal_id=renewal_pk
+                ).exclude(difference_credited())
+            )
+        )
         .order_by("-pk")
     )
 
 
-def invoice_upgrade_covering(*, invoice: Invoice, start: date | None = None) -> Invoice | None:
+def invoice_upgrade_covering(*, invoice: Invoice) -> Invoice | None:
     """The upgrade invoice that carries the difference for ``invoice``'s period (a
-    subscription invoice), or None. ``start``: the period's first day as invoiced (before
-    a late payment moved it)."""
-    start = start or invoice.period_start
-    if invoice.kind != Invoice.Kind.SUBSCRIPTION or start is None:
+    subscription invoice), or None."""
+    if invoice.kind != Invoice.Kind.SUBSCRIPTION:
         return None
     return (
-        _upgrades_covering(
-            subscription_id=invoice.subscription_id, renewal_pk=invoice.pk, start=start
-        )
+        _upgrades_covering(subscription_id=invoice.subscription_id, renewal_pk=invoice.pk)
         .select_related("plan")
         .first()
     )

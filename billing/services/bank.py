@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,15 @@ from core.common.errors import ApplicationError, reason_required
 from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
-from ..models import Invoice, InvoiceSequence, PaymentProof, Plan, Subscription
+from ..models import (
+    CreditEntry,
+    Invoice,
+    InvoiceSequence,
+    PaymentProof,
+    Plan,
+    Subscription,
+    UpgradeDifference,
+)
 from ..selectors import invoice_upgrade_covering
 from ..tax import tax_split
 from .common import (
@@ -37,6 +46,7 @@ from .credit import (
     credit_for_duplicates,
     credit_return_for_void,
     upgrade_differences_credit,
+    upgrade_differences_orphaned_credit,
 )
 
 
@@ -50,11 +60,16 @@ def bank_invoice_issue(
     kind: str = Invoice.Kind.SUBSCRIPTION,
     amount: Decimal | None = None,
     period: tuple[date, date] | None = None,
+    differences: list[tuple[Invoice, Decimal]] | None = None,
 ) -> Invoice:
     """Issue a bank-transfer invoice (unique transfer reference). If an unpaid one for the
     same plan and period already exists it is returned instead of a second one. A
-    ``proration`` invoice (an upgrade inside a paid period) carries its own amount and
-    period."""
+    ``proration`` invoice (an upgrade inside a paid period) carries its own amount (the
+    rest of the current period) and period, and ``differences``: for each later period
+    it also tops up, (the invoice whose price it is measured from, the difference),
+    each a line of its own with its own DPP and PPN (UpgradeDifference), so a line
+    credited back later is credited as billed. The invoice's amount, DPP and PPN are
+    the sums of its lines."""
     sub = _lock(subscription)
     open_invoices = sub.invoices.filter(
         provider=Subscription.Provider.BANK_TRANSFER,
@@ -86,6 +101,26 @@ def bank_invoice_issue(
             due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
         period_end = period_end_for(period_start, interval) - timedelta(days=1)
     price = plan.price_for(interval) if amount is None else amount
+    tax = invoice_tax_fields(subscription=sub, price=price, includes_ppn=plan.prices_include_ppn)
+    lines = []
+    for renewal, difference in differences or []:
+        dpp, ppn = tax_split(
+            price=difference, rate=tax["ppn_rate"], includes_ppn=plan.prices_include_ppn
+        )
+        lines.append(
+            UpgradeDifference(
+                renewal=renewal,
+                period_start=renewal.period_start,
+                amount=dpp + ppn,
+                dpp=dpp,
+                ppn=ppn,
+            )
+        )
+        tax["dpp"], tax["ppn"], tax["amount"] = (
+            tax["dpp"] + dpp,
+            tax["ppn"] + ppn,
+            tax["amount"] + dpp + ppn,
+        )
     invoice = Invoice.objects.create(
         subscription=sub,
         provider=Subscription.Provider.BANK_TRANSFER,
@@ -94,12 +129,15 @@ def bank_invoice_issue(
         reference=f"LMB{_token(8)}",
         plan=plan,
         interval=interval,
-        **invoice_tax_fields(subscription=sub, price=price, includes_ppn=plan.prices_include_ppn),
+        **tax,
         issued_on=today,
         due_on=due_on,
         period_start=period_start,
         period_end=period_end,
     )
+    for line in lines:
+        line.invoice = invoice
+    UpgradeDifference.objects.bulk_create(lines)
     for inv in replaced:
         invoice_void(
             sub=sub, invoice=inv, by=by, reason=_("Diganti tagihan %(n)s") % {"n": invoice.number}
@@ -385,24 +423,25 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     # period bought on another plan) changes nothing in the current period, which was
     # paid on the current plan: its plan is the change due at renewal, applied by
     # billing_sweep when that period begins.
+    # A period not begun that was already paid by another invoice (credited above as
+    # paid twice) starts later too: the current period keeps its plan.
     starts_later = (
         inv.kind == Invoice.Kind.SUBSCRIPTION
         and sub.current_period_end is not None
-        and inv.period_start > max(today, timezone.localdate(sub.current_period_end))
+        and inv.period_start > today
+        and (inv.period_start > timezone.localdate(sub.current_period_end) or bool(duplicated))
     )
-    # The upgrade that also carries this renewal's difference, if any (one read: the
-    # period's first day as invoiced, before a late payment moved it).
-    upgrade = invoice_upgrade_covering(invoice=inv, start=original[0])
-    if starts_later and upgrade is not None:
-        # An upgrade asked for after this renewal was transferred invoices the
-        # difference for its period too: the period runs on the upgrade's plan once
-        # that is paid (next_plan, or already the plan), not on this invoice's.
-        pass
-    elif starts_later:
-        if (inv.plan_id, inv.interval) == (sub.plan_id, sub.interval):
+    # The upgrade that also carries this renewal's difference, if any.
+    upgrade = invoice_upgrade_covering(invoice=inv)
+    if starts_later:
+        # An upgrade asked for after this renewal was transferred billed the difference
+        # for its period too: the period runs on the upgrade's plan (once that is paid),
+        # in this invoice's interval.
+        runs_on = (upgrade.plan if upgrade is not None else inv.plan, inv.interval)
+        if runs_on == (sub.plan, sub.interval):
             sub.next_plan, sub.next_interval = None, ""
         else:
-            sub.next_plan, sub.next_interval = inv.plan, inv.interval
+            sub.next_plan, sub.next_interval = runs_on
     else:
         plan = inv.plan
         if upgrade is not None and upgrade.status == Invoice.Status.PAID:
@@ -412,6 +451,8 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
         sub.plan, sub.interval = plan, inv.interval
         if sub.next_plan_id == plan.pk and (sub.next_interval or sub.interval) == inv.interval:
             sub.next_plan, sub.next_interval = None, ""
+    if inv.kind == Invoice.Kind.PRORATION:
+        _upgrade_paid_later_periods(sub=sub, upgrade=inv, by=operator)
     period_end = _end_of_day(inv.period_end)
     if duplicated:
         # It replaces another payment for the period starting that day (credited
@@ -461,6 +502,47 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     if was == S.TRIAL:
         billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
+
+
+def _upgrade_paid_later_periods(*, sub: Subscription, upgrade: Invoice, by) -> None:
+    """An upgrade's prorated invoice has just been paid (the current period moved to its
+    plan): what it billed for a later period that another invoice paid since (the
+    invoice it topped up was voided, or credited as that period paid twice) is credited
+    at once, and the latest later period already paid runs on the plan it was paid for
+    (the upgrade's when it carries that period's difference, else its own)."""
+    upgrade_differences_orphaned_credit(sub=sub, upgrade=upgrade, by=by)
+    later = (
+        _live_subscription_payments(sub)
+        .filter(period_start__gt=timezone.localdate())
+        .select_related("plan")
+        .order_by("-period_start", "-pk")
+        .first()
+    )
+    if later is None:
+        return
+    covering = invoice_upgrade_covering(invoice=later)
+    paid_up = covering is not None and covering.status == Invoice.Status.PAID
+    runs_on = (covering.plan if paid_up else later.plan, later.interval)
+    if runs_on == (sub.plan, sub.interval):
+        sub.next_plan, sub.next_interval = None, ""
+    else:
+        sub.next_plan, sub.next_interval = runs_on
+
+
+def _live_subscription_payments(sub: Subscription):
+    """The subscription's paid bank-transfer subscription invoices that still count as
+    paid (not credited back as the period paid twice)."""
+    return sub.invoices.filter(
+        provider=Subscription.Provider.BANK_TRANSFER,
+        kind=Invoice.Kind.SUBSCRIPTION,
+        status=Invoice.Status.PAID,
+    ).exclude(
+        Exists(
+            CreditEntry.objects.filter(
+                invoice=OuterRef("pk"), reason=CreditEntry.Reason.DUPLICATE_PAYMENT
+            )
+        )
+    )
 
 
 def _bank_invoices_void_for_card(

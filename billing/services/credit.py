@@ -10,12 +10,13 @@ entries numbered alike (see CreditEntry)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +24,8 @@ from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 
-from ..models import CreditEntry, CreditNote, Invoice, Subscription
-from ..selectors import upgrade_difference_credited
+from ..models import CreditEntry, CreditNote, Invoice, Subscription, UpgradeDifference
+from ..selectors import difference_credited
 from ..tax import tax_split
 from .common import BillingErrors, _audit, _lock, _require_billing_operator
 
@@ -102,52 +103,79 @@ def _credit_move(
     return entry
 
 
-def paid_upgrades_for(*, sub: Subscription, period_start: date, after_pk: int = 0):
-    """The paid prorated invoices of upgrades that carried a difference for the period
-    beginning on ``period_start``, not credited back since, oldest first."""
-    return (
-        sub.invoices.filter(
-            kind=Invoice.Kind.PRORATION,
-            status=Invoice.Status.PAID,
-            period_start__lte=period_start,
-            period_end__gte=period_start,
-            pk__gt=after_pk,
-        )
-        .exclude(upgrade_difference_credited(period_start))
-        .select_related("plan")
-        .order_by("pk")
+def upgrade_differences_credit(
+    *, sub: Subscription, renewal: Invoice, by, reason: str, whole_period: bool = False
+) -> Decimal:
+    """The period of ``renewal`` (a subscription invoice for a later period) will not run
+    on the plan paid upgrades topped it up to (the renewal was voided, or credited as
+    paid twice, or the cooperative went back to its plan): the difference each billed
+    measured from ``renewal``'s price is credited, each once, as the very figure billed
+    (its amount, DPP and PPN: UpgradeDifference), never recomputed from today's prices.
+    ``whole_period``: the period runs on ``renewal``'s own plan, so every difference
+    billed for the period it begins is credited, whichever invoice it topped up.
+    Returns the total credited."""
+    lines = UpgradeDifference.objects.filter(
+        invoice__subscription_id=sub.pk, invoice__status=Invoice.Status.PAID
+    ).exclude(difference_credited())
+    if whole_period:
+        lines = lines.filter(Q(renewal=renewal) | Q(period_start=renewal.period_start))
+    else:
+        lines = lines.filter(renewal=renewal)
+    return _differences_credit(
+        sub=sub,
+        lines=lines.select_related("invoice").order_by("invoice_id"),
+        by=by,
+        note=lambda line: reason,
     )
 
 
-def upgrade_differences_credit(*, sub: Subscription, renewal: Invoice, by, reason: str) -> Decimal:
-    """The period of ``renewal`` (a subscription invoice for a later period) will not
-    run on the plans paid upgrades added their difference for (the renewal was voided,
-    or the cooperative went back to the renewal's plan): what those upgrades were paid
-    for that period is credited, each once. Each upgrade added its plan's price less the
-    dearest one already paid for that period (the renewal's, earlier upgrades'), so that
-    is what is credited for it. Returns the total credited."""
-    level = renewal.plan.price_for(renewal.interval)
+def upgrade_differences_orphaned_credit(*, sub: Subscription, upgrade: Invoice, by) -> Decimal:
+    """``upgrade`` (a prorated invoice) has just been paid: what it billed for a later
+    period whose invoice was voided, or credited as the period paid twice, while it was
+    unpaid is not owed (that period runs on the invoice that paid it) and is credited at
+    once, as billed. Returns the total credited."""
+    lines = (
+        UpgradeDifference.objects.filter(invoice=upgrade)
+        .filter(
+            Q(renewal__status=Invoice.Status.VOID)
+            | Exists(
+                CreditEntry.objects.filter(invoice=OuterRef("renewal"), reason=R.DUPLICATE_PAYMENT)
+            )
+        )
+        .exclude(difference_credited())
+        .select_related("invoice", "renewal")
+        .order_by("period_start")
+    )
+    return _differences_credit(
+        sub=sub,
+        lines=lines,
+        by=by,
+        note=lambda line: (
+            _(
+                "Periode tagihan %(n)s dibayar dengan tagihan lain: selisih naik paket tidak terpakai"
+            )
+            % {"n": line.renewal.number}
+        ),
+    )
+
+
+def _differences_credit(
+    *, sub: Subscription, lines, by, note: Callable[[UpgradeDifference], str]
+) -> Decimal:
+    """Credit each upgrade difference (line) as billed, with its credit note."""
     total = Decimal(0)
-    for up in paid_upgrades_for(sub=sub, period_start=renewal.period_start, after_pk=renewal.pk):
-        price = up.plan.price_for(renewal.interval)
-        difference = max(price - level, Decimal(0))
-        level = max(level, price)
-        if difference <= 0:
-            continue
-        rate = Decimal(up.ppn_rate if up.ppn_rate is not None else settings.BILLING_PPN_RATE)
-        dpp, ppn = tax_split(price=difference, rate=rate, includes_ppn=up.plan.prices_include_ppn)
-        amount = min(dpp + ppn, up.amount)
+    for line in lines:
         entry = _credit_move(
             sub=sub,
-            amount=amount,
+            amount=line.amount,
             reason=R.UPGRADE_DIFFERENCE,
             by=by,
-            invoice=up,
-            for_period_start=renewal.period_start,
-            note=reason,
+            invoice=line.invoice,
+            for_period_start=line.period_start,
+            note=note(line),
         )
-        credit_note_issue(sub=sub, entry=entry, tax=(dpp, ppn), by=by)
-        total += amount
+        credit_note_issue(sub=sub, entry=entry, tax=(line.dpp, line.ppn), by=by)
+        total += line.amount
     return total
 
 

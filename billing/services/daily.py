@@ -15,6 +15,7 @@ from core.common.errors import ApplicationError
 from ..emails import billing_email_send
 from ..models import Invoice, Subscription
 from ..providers.base import provider_get
+from ..selectors import invoice_upgrade_covering
 from ..usage import active_member_count
 from .bank import bank_invoice_issue, credit_apply_to_open, invoice_void
 from .common import (
@@ -169,20 +170,32 @@ def _scheduled_plan_apply(*, sub: Subscription, now: datetime) -> bool:
     ):
         return False
     paid = _paid_invoice_now(sub, timezone.localdate(now))
-    due = (sub.next_plan_id or sub.plan_id, sub.next_interval or sub.interval)
-    if paid is None or (paid.plan_id, paid.interval) != due:
+    if paid is None:
         return False
+    due = (sub.next_plan_id or sub.plan_id, sub.next_interval or sub.interval)
+    if (paid.plan_id, paid.interval) == due:
+        runs_on = paid.plan
+    else:
+        # A paid upgrade that topped this period up makes it run on the upgrade's plan.
+        upgrade = invoice_upgrade_covering(invoice=paid)
+        if upgrade is None or upgrade.status != Invoice.Status.PAID:
+            return False
+        if (upgrade.plan_id, paid.interval) != due:
+            return False
+        runs_on = upgrade.plan
     old = f"{sub.plan.code}/{sub.interval}"
-    # The period runs on the plan it was paid for: what upgrades added for it (to a
-    # dearer plan given up since) is no longer owed and is credited.
-    upgrade_differences_credit(
-        sub=sub,
-        renewal=paid,
-        by="system",
-        reason=_("Periode %(n)s berjalan dengan paket %(plan)s")
-        % {"n": paid.number, "plan": paid.plan.name},
-    )
-    sub.plan, sub.interval = paid.plan, paid.interval
+    if runs_on.pk == paid.plan_id:
+        # The period runs on the plan it was paid for: what upgrades added for it (to a
+        # dearer plan given up since) is no longer owed and is credited, as billed.
+        upgrade_differences_credit(
+            sub=sub,
+            renewal=paid,
+            by="system",
+            reason=_("Periode %(n)s berjalan dengan paket %(plan)s")
+            % {"n": paid.number, "plan": paid.plan.name},
+            whole_period=True,
+        )
+    sub.plan, sub.interval = runs_on, paid.interval
     sub.next_plan, sub.next_interval = None, ""
     if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
         sub.over_limit_since = None

@@ -7,17 +7,23 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 
-from ..models import Interval, Invoice, Plan, Subscription
+from ..models import CreditEntry, Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
 from ..providers.stripe_provider import StripeProvider
-from ..selectors import upgrade_difference_credited
-from .bank import _credit_to_open_invoices, bank_invoice_issue, invoice_void
+from ..selectors import upgrade_differences_for
+from .bank import (
+    _credit_to_open_invoices,
+    _live_subscription_payments,
+    bank_invoice_issue,
+    invoice_void,
+)
 from .common import (
     ARREARS_STRIPE_STATUSES,
     LIVE_STRIPE_STATUSES,
@@ -40,12 +46,11 @@ CHECKOUT_MIN_DEFERRAL = timedelta(hours=48, minutes=5)
 
 
 def _paid_invoice_now(sub: Subscription, today: date) -> Invoice | None:
-    """The paid bank-transfer invoice whose period covers ``today`` (a paid period)."""
+    """The paid bank-transfer invoice whose period covers ``today`` (a paid period), not
+    one credited back because another invoice paid the same period."""
     return (
-        sub.invoices.filter(
-            provider=Subscription.Provider.BANK_TRANSFER,
-            status=Invoice.Status.PAID,
-            kind=Invoice.Kind.SUBSCRIPTION,
+        _live_subscription_payments(sub)
+        .filter(
             period_start__lte=today,
             period_end__gte=today,
         )
@@ -235,39 +240,24 @@ def _bank_plan_change_in_paid_period(
         today=today,
     )
     period_end = paid.period_end
-    covers: list[str] = []
+    differences: list[tuple[Invoice, Decimal]] = []
     if amount > 0:
         # Periods after this one already paid (a renewal paid early), or whose transfer
         # awaits the operator (the cooperative transferred the renewal as issued; the
         # operator checks that amount, so it is kept), are at the old plan's price: the
-        # new plan applies to them too, so their difference is owed in full. What an
-        # earlier paid upgrade already added for such a period is not owed again.
-        for later in (
-            sub.invoices.filter(
-                provider=Subscription.Provider.BANK_TRANSFER,
-                status__in=[Invoice.Status.PAID, Invoice.Status.AWAITING],
-                kind=Invoice.Kind.SUBSCRIPTION,
-                period_start__gt=paid.period_end,
-            )
-            .select_related("plan")
-            .order_by("period_start", "pk")
-        ):
-            paid_on = [later.plan] + [
-                up.plan
-                for up in sub.invoices.filter(
-                    kind=Invoice.Kind.PRORATION,
-                    status=Invoice.Status.PAID,
-                    period_end__gte=later.period_start,
-                )
-                .exclude(upgrade_difference_credited(later.period_start))  # given back as credit
-                .select_related("plan")
-            ]
-            already = max(p.price_for(later.interval) for p in paid_on)
-            amount += max(plan.price_for(later.interval) - already, Decimal(0))
+        # new plan applies to them too, so their difference is owed in full, once per
+        # period (a monthly and a yearly invoice from the same day are one period bought
+        # twice: only one of them will run). What an earlier paid upgrade already added
+        # for such a period is not owed again.
+        for later, level in _later_periods_bought(sub, after=paid.period_end):
+            difference = plan.price_for(later.interval) - level
+            if difference > 0:
+                differences.append((later, difference))
             period_end = max(period_end, later.period_end)
-            covers.append(later.number)
+    covers = [later.number for later, _difference in differences]
+    total = amount + sum((d for _later, d in differences), Decimal(0))
     more: dict = {"covers": covers} if covers else {}
-    if amount > 0:
+    if total > 0:
         invoice = bank_invoice_issue(
             subscription=sub,
             plan=plan,
@@ -276,8 +266,9 @@ def _bank_plan_change_in_paid_period(
             kind=Invoice.Kind.PRORATION,
             amount=amount,
             period=(today, period_end),
+            differences=differences,
         )
-        more |= {"invoice": invoice.number, "amount": str(amount)}
+        more |= {"invoice": invoice.number, "amount": str(invoice.amount)}
         sub.refresh_from_db()  # paid at once when the credit covered it
         action = BillingAudit.PLAN_UPGRADE_INVOICED
     else:
@@ -293,6 +284,49 @@ def _bank_plan_change_in_paid_period(
         **more,
     )
     return sub
+
+
+def _later_periods_bought(sub: Subscription, *, after: date) -> list[tuple[Invoice, Decimal]]:
+    """The periods beginning after ``after`` bought by bank transfer (paid, not credited
+    as paid twice, or awaiting the operator), one invoice per first day, in date order,
+    each with the price level already paid for it (its own plan's, or a dearer one a
+    paid upgrade topped it up to). Of several invoices for the same first day the one
+    an upgrade already topped up is kept, else the paid one (it runs unless another is
+    confirmed), else the one issued last."""
+    candidates = (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            status__in=[Invoice.Status.PAID, Invoice.Status.AWAITING],
+            kind=Invoice.Kind.SUBSCRIPTION,
+            period_start__gt=after,
+        )
+        .exclude(
+            Exists(
+                CreditEntry.objects.filter(
+                    invoice=OuterRef("pk"), reason=CreditEntry.Reason.DUPLICATE_PAYMENT
+                )
+            )
+        )
+        .select_related("plan")
+        .order_by("period_start", "pk")
+    )
+    by_start: dict[date, list[Invoice]] = {}
+    for inv in candidates:
+        by_start.setdefault(inv.period_start, []).append(inv)
+    chosen = []
+    for start, group in by_start.items():
+        topped = {
+            line.renewal_id: line.invoice.plan
+            for line in upgrade_differences_for(subscription=sub, period_start=start)
+        }
+        later = (
+            [inv for inv in group if inv.pk in topped]
+            or [inv for inv in group if inv.status == Invoice.Status.PAID]
+            or group
+        )[-1]
+        plans = [later.plan] + [p for pk, p in topped.items() if pk == later.pk]
+        chosen.append((later, max(p.price_for(later.interval) for p in plans)))
+    return chosen
 
 
 def renewal_plan(*, subscription: Subscription, count: int | None = None) -> tuple[Plan, str]:
