@@ -93,6 +93,7 @@ def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -
         raise ApplicationError(BillingErrors.ARCHIVED, _("Langganan sudah diarsipkan."))
     count = _check_plan_fits(subscription=subscription, plan=plan)
     sub = _lock(subscription)
+    _refuse_while_upgrade_transfer_awaits(sub)
     old_plan, old_interval = sub.plan, sub.interval
     if old_plan.pk == plan.pk and old_interval == interval:
         if sub.next_plan_id or sub.next_interval:
@@ -185,6 +186,28 @@ def _plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) -
         count=count,
     )
     return sub
+
+
+def _refuse_while_upgrade_transfer_awaits(sub: Subscription) -> None:
+    """An upgrade's transfer whose proof awaits the operator may be paid: another plan
+    change now would be figured from the plan before it (a second upgrade would bill
+    that difference again once both are confirmed; a way back would be undone by the
+    confirmation). The operator confirms or rejects it first."""
+    awaiting = (
+        sub.invoices.filter(kind=Invoice.Kind.PRORATION, status=Invoice.Status.AWAITING)
+        .order_by("pk")
+        .first()
+    )
+    if awaiting is not None:
+        raise ApplicationError(
+            BillingErrors.TRANSFER_AWAITING,
+            _(
+                "Bukti transfer tagihan %(n)s masih menunggu konfirmasi operator. Ganti "
+                "paket setelah transfer itu dikonfirmasi atau ditolak, agar selisihnya "
+                "tidak ditagih dua kali."
+            )
+            % {"n": awaiting.number},
+        )
 
 
 def _plan_change_audit(

@@ -352,3 +352,57 @@ def test_every_plan_change_audit_row_says_from_to_and_the_members_counted(
     )
     withdrawn = AuditEvent.objects.filter(action="billing.plan_change_scheduled").latest("pk")
     assert withdrawn.data == {"from": "kecil/month", "to": "sedang/year", "active_members": 0}
+
+
+def test_a_second_upgrade_while_the_first_ones_transfer_awaits_the_operator_bills_nothing_twice(
+    tenant_a, operator, clock, client_a, admin_a
+):
+    """The upgrade to Besar was transferred (its proof awaits the operator), then the
+    cooperative picks Tanpa Batas: a second prorated invoice from Sedang would bill the
+    Besar part of the rest of the year again once both are confirmed. It is refused,
+    naming the transfer, with nothing changed; once the operator has confirmed it, the
+    next upgrade bills only Tanpa Batas less Besar."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.common.errors import ApplicationError
+
+    sub, first = _paid_sedang_yearly(tenant_a, operator)
+    clock.advance(days=100)
+    besar, top = Plan.objects.get(code="besar"), Plan.objects.get(code="tanpa-batas")
+    services.plan_change(subscription=sub, plan=besar, interval="year", by="admin")
+    up1 = Invoice.objects.get(subscription=sub, kind="proration")
+    png = SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
+    services.bank_proof_upload(invoice=up1, upload=png, by="bendahara")
+
+    sub.refresh_from_db()
+    for plan in (top, Plan.objects.get(code="sedang")):
+        try:
+            services.plan_change(subscription=sub, plan=plan, interval="year", by="admin")
+        except ApplicationError as exc:
+            assert exc.code == "transfer_awaiting_confirmation"
+            assert up1.number in str(exc.message)
+        else:
+            raise AssertionError(f"a change to {plan.code} was accepted")
+    assert Invoice.objects.filter(subscription=sub).count() == 2
+    sub.refresh_from_db()
+    assert (sub.plan, sub.next_plan) == (Plan.objects.get(code="sedang"), besar)
+    # On the page: a clear message, no error page.
+    from tests.billing.test_upgrade_awaiting_renewal import _page
+
+    _page(client_a, tenant_a, admin_a)  # logged in after the clock moved
+    response = client_a.post("/langganan/paket/", {"plan": top.pk, "interval": "year"})
+    assert response.status_code == 302
+    page = client_a.get("/langganan/").content.decode()
+    assert f"Bukti transfer tagihan {up1.number} masih menunggu konfirmasi operator" in page
+
+    services.bank_transfer_confirm(invoice=up1, operator=operator)
+    sub.refresh_from_db()
+    services.plan_change(subscription=sub, plan=top, interval="year", by="admin")
+    up2 = Invoice.objects.filter(subscription=sub, kind="proration").latest("pk")
+    assert up2.amount == services.proration_amount(
+        old_price=besar.price_yearly,
+        new_price=top.price_yearly,
+        period_start=first.period_start,
+        period_end=first.period_end,
+        today=timezone.localdate(),
+    )
