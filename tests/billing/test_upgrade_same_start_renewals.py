@@ -223,3 +223,29 @@ def test_going_back_to_the_plan_voids_the_unpaid_upgrade_and_bills_nothing(
     services.bank_transfer_confirm(invoice=yearly, operator=operator)
     assert _balance(sub) == SEDANG_MONTH
     assert _to_transfer(yearly) == SEDANG_YEAR
+
+
+def test_both_transfers_rejected_then_paid_by_card_gives_the_paid_difference_back(
+    tenant_a, operator, clock, client_a, admin_a, stripe_plans, deliver
+):
+    """The upgrade is paid, both transfers for the next period are rejected, then the
+    cooperative pays by card from that period on: the open invoices are void, and the
+    difference paid for the period (the monthly one's) comes back as credit, once."""
+    from tests.billing.test_checkout import subscribe
+
+    sub, first, yearly, monthly = _both_awaiting(tenant_a, operator, clock)
+    upgrade = _upgrade(sub)
+    services.bank_transfer_confirm(invoice=upgrade, operator=operator)
+    for inv in (yearly, monthly):
+        services.bank_transfer_reject(invoice=inv, operator=operator, reason="tidak ada")
+    assert _balance(sub) == 0
+
+    _page(client_a, tenant_a, admin_a)  # logged in after the clock moved
+    _, sub = subscribe(client_a, deliver, plan_code="besar", interval="year", end_trial=False)
+    _refresh(yearly, monthly)
+    assert (yearly.status, monthly.status) == (Invoice.Status.VOID, Invoice.Status.VOID)
+    entry = CreditEntry.objects.get(subscription=sub, reason="upgrade_difference")
+    assert (entry.invoice, entry.amount) == (upgrade, BESAR_MONTH - SEDANG_MONTH)
+    assert _balance(sub) == BESAR_MONTH - SEDANG_MONTH
+    page = _page(client_a, tenant_a, admin_a)
+    assert f"Saldo kredit: <strong>{format_rupiah(BESAR_MONTH - SEDANG_MONTH)}</strong>" in page
