@@ -13,7 +13,7 @@ from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
-from ..models import Invoice, PaymentProof, Subscription
+from ..models import Invoice, PaymentProof, Subscription, UpgradeDifference
 from .common import (
     LIVE_STRIPE_STATUSES,
     BillingErrors,
@@ -132,6 +132,7 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     PaymentProof.objects.filter(invoice__subscription=sub).delete()
     sub.credit_notes.all().delete()
     sub.credit_entries.all().delete()
+    UpgradeDifference.objects.filter(invoice__subscription=sub).delete()
     sub.invoices.all().delete()
     sub.delete()
     return {

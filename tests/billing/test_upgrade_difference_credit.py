@@ -136,3 +136,16 @@ def test_migration_0016_records_the_lines_of_upgrades_invoiced_before_them(
     [line] = upgrade.differences.all()
     assert (line.renewal_id, line.period_start, line.amount, line.dpp, line.ppn) == recorded
     assert selectors.invoice_upgrade_covering(invoice=renewal) == upgrade
+
+
+def test_purging_a_cooperative_with_an_upgrade_removes_its_lines_too(tenant_a, operator, clock):
+    """The console's "delete an archived tenant" removes every billing row: an upgrade's
+    lines (which point at its invoice and the renewal) do not block it."""
+    sub, first, renewal = _renewal_paid_early(tenant_a, operator, clock)
+    upgrade = _upgrade(sub)
+    assert upgrade.differences.exists()
+
+    removed = services.billing_records_purge(cooperative=tenant_a)
+
+    assert upgrade.number in [i["number"] for i in removed["invoices"]]
+    assert not Invoice.objects.filter(subscription_id=sub.pk).exists()
