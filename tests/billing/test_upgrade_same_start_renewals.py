@@ -249,3 +249,27 @@ def test_both_transfers_rejected_then_paid_by_card_gives_the_paid_difference_bac
     assert _balance(sub) == BESAR_MONTH - SEDANG_MONTH
     page = _page(client_a, tenant_a, admin_a)
     assert f"Saldo kredit: <strong>{format_rupiah(BESAR_MONTH - SEDANG_MONTH)}</strong>" in page
+
+
+def test_a_second_upgrade_tops_up_the_same_invoice_from_the_plan_already_paid(
+    tenant_a, operator, clock
+):
+    """After the upgrade to Besar is paid, the cooperative upgrades again to Tanpa Batas:
+    the next period's difference is billed once more only from Besar, for the invoice the
+    first upgrade topped up; the period then costs Tanpa Batas's price, once."""
+    sub, first, yearly, monthly = _both_awaiting(tenant_a, operator, clock)
+    upgrade = _upgrade(sub)
+    services.bank_transfer_confirm(invoice=upgrade, operator=operator)
+    second = _upgrade(sub, "tanpa-batas")
+    top = Plan.objects.get(code="tanpa-batas")
+
+    [line] = second.differences.all()
+    assert (line.renewal, line.amount) == (monthly, top.price_monthly - BESAR_MONTH)
+    for inv in (second, yearly, monthly):
+        inv.refresh_from_db()
+        if inv.status != Invoice.Status.PAID:
+            services.bank_transfer_confirm(invoice=inv, operator=operator)
+    assert _paid_for_period(sub, monthly.period_start) == top.price_monthly
+    _period_begins(clock, monthly)
+    sub.refresh_from_db()
+    assert (sub.plan.code, sub.interval) == ("tanpa-batas", "month")
