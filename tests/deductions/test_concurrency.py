@@ -4,40 +4,14 @@ both post (no deadlock, no lost update), each as its own journal entry, and the
 sub-ledgers still equal the ledger."""
 
 import threading
-from collections.abc import Callable
 
 from django.db import connection
 
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
+from tests.concurrency import in_thread, join_all
 
 from .conftest import assert_reconciled, coop_build, csv_bytes, make_run
-
-
-def _in_thread(tenant, key, fn: Callable[[], object], outcome: dict) -> threading.Thread:
-    """Start a thread that runs ``fn()`` on its own connection in ``tenant``'s schema (a
-    separate transaction that really commits, as a Celery worker's does), records what it
-    returned, or the exception it raised as its repr, as ``outcome[key]``, then closes that
-    connection. The caller joins it and asserts on ``outcome``."""
-
-    def run():
-        try:
-            connection.set_tenant(tenant)
-            outcome[key] = fn()
-        except Exception as e:  # reported to the caller's assertion
-            outcome[key] = repr(e)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def _join(threads: list[threading.Thread]) -> None:
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is still running after 60 s"
 
 
 def test_two_agencies_posted_at_once(scratch_tenant, cutoff_day, cutoffs):
@@ -64,7 +38,7 @@ def test_two_agencies_posted_at_once(scratch_tenant, cutoff_day, cutoffs):
 
         return fn
 
-    _join([_in_thread(scratch_tenant, i, post(i), outcome) for i in ids])
+    join_all([in_thread(scratch_tenant, i, post(i), outcome) for i in ids])
     assert [isinstance(outcome.get(i), dict) and outcome[i]["ok"] for i in ids] == [
         True,
         True,
@@ -128,10 +102,10 @@ def test_regenerate_while_an_agency_is_being_posted_waits_and_refuses(
             return e.code
         return "done"
 
-    _join(
+    join_all(
         [
-            _in_thread(scratch_tenant, "post", post, outcome),
-            _in_thread(scratch_tenant, "regenerate", regenerate, outcome),
+            in_thread(scratch_tenant, "post", post, outcome),
+            in_thread(scratch_tenant, "regenerate", regenerate, outcome),
         ]
     )
     assert outcome == {"post": "posted", "regenerate": "deduction_already_posted"}, outcome
@@ -194,10 +168,10 @@ def test_an_exit_settled_while_an_agency_is_posting_waits_for_the_posting(
         finished["exit"] = time.monotonic()
         return "settled"
 
-    _join(
+    join_all(
         [
-            _in_thread(scratch_tenant, "post", post, outcome),
-            _in_thread(scratch_tenant, "exit", settle, outcome),
+            in_thread(scratch_tenant, "post", post, outcome),
+            in_thread(scratch_tenant, "exit", settle, outcome),
         ]
     )
     assert outcome == {"post": "posted", "exit": "settled"}, outcome
@@ -250,10 +224,10 @@ def test_an_upload_while_the_list_is_made_again_is_discarded_with_the_old_list(
         svc.deduction_run_regenerate(run=run, by=by)
         return "done"
 
-    _join(
+    join_all(
         [
-            _in_thread(scratch_tenant, "upload", upload, outcome),
-            _in_thread(scratch_tenant, "regenerate", regenerate, outcome),
+            in_thread(scratch_tenant, "upload", upload, outcome),
+            in_thread(scratch_tenant, "regenerate", regenerate, outcome),
         ]
     )
     assert outcome["regenerate"] == "done" and isinstance(outcome["upload"], int), outcome

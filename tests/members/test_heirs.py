@@ -3,11 +3,10 @@ A share that would bring the total above 100 % is refused on the share field, in
 Indonesia, nothing recorded; inactive heirs do not count; two clerks adding at the same
 moment cannot both pass (the member row is locked while the total is checked)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -16,6 +15,7 @@ from core.common.errors import ApplicationError
 from core.members.models import Heir
 from core.members.services import heir_add
 from tenants.services import tenant_host
+from tests.concurrency import two_clerks
 
 from . import factories as f
 
@@ -88,44 +88,11 @@ def test_two_clerks_adding_at_once_cannot_both_pass(scratch_tenant):
     clerk 2 waits for the member row, then sees clerk 1's heir and is refused."""
     connection.set_tenant(scratch_tenant)
     member = f.member()
-    added, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
-
-    def clerk_1():
-        try:
-            connection.set_tenant(scratch_tenant)
-            with transaction.atomic():
-                _add(member, "Anak Satu", D("60"))
-                added.set()
-                release.wait(timeout=10)
-            results["1"] = "ok"
-        except Exception as e:
-            results["1"] = repr(e)
-        finally:
-            added.set()
-            connection.close()
-
-    def clerk_2():
-        try:
-            connection.set_tenant(scratch_tenant)
-            added.wait(timeout=10)
-            _add(member, "Anak Dua", D("60"))
-            results["2"] = "ok"
-        except ApplicationError as e:
-            results["2"] = e.code
-        except Exception as e:
-            results["2"] = repr(e)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
-    for t in threads:
-        t.start()
-    added.wait(timeout=10)
-    threads[1].join(timeout=1)  # without the lock clerk 2 is done by now
-    release.set()
-    for t in threads:
-        t.join(timeout=30)
+    results = two_clerks(
+        scratch_tenant,
+        lambda: _add(member, "Anak Satu", D("60")),
+        lambda: _add(member, "Anak Dua", D("60")),
+    )
     assert results == {"1": "ok", "2": "member_heir_shares_over_100"}
     assert list(Heir.objects.filter(member=member).values_list("full_name", flat=True)) == [
         "Anak Satu"

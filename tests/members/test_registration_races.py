@@ -2,16 +2,15 @@
 imported with the previous system's number, by a number typed in another case, or by a
 clerk registering the same person at the same moment (two real connections)."""
 
-import threading
-import time
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.members.services import member_create
+from tests.concurrency import two_clerks
 from tests.members import factories as f
 
 
@@ -63,44 +62,11 @@ def test_same_person_registered_twice_at_once_is_refused_not_a_server_error(
     connection.set_tenant(scratch_tenant)
     ag = f.agency()
     nip, nik = f.unique_ids()
-    created, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
-
-    def clerk_1():
-        try:
-            connection.set_tenant(scratch_tenant)
-            with transaction.atomic():
-                _create(ag, nip=nip, nik=nik, number="X-1" if numbered else "")
-                created.set()
-                release.wait(timeout=10)
-            results["1"] = "ok"
-        except Exception as e:
-            results["1"] = repr(e)
-        finally:
-            created.set()
-            connection.close()
-
-    def clerk_2():
-        try:
-            connection.set_tenant(scratch_tenant)
-            created.wait(timeout=10)
-            _create(ag, nip=nip, nik=nik, number="X-2" if numbered else "")
-            results["2"] = "ok"
-        except ApplicationError as e:
-            results["2"] = e.code
-        except Exception as e:
-            results["2"] = repr(e)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
-    for t in threads:
-        t.start()
-    created.wait(timeout=10)
-    time.sleep(0.5)  # clerk 2 is now waiting on clerk 1's row
-    release.set()
-    for t in threads:
-        t.join(timeout=30)
+    results = two_clerks(
+        scratch_tenant,
+        lambda: _create(ag, nip=nip, nik=nik, number="X-1" if numbered else ""),
+        lambda: _create(ag, nip=nip, nik=nik, number="X-2" if numbered else ""),
+    )
     assert results == {"1": "ok", "2": "member_duplicate_nip"}
     assert Member.objects.filter(nip=nip).count() == 1
     if not numbered:
@@ -122,44 +88,11 @@ def test_former_member_registered_again_twice_at_once_is_refused_not_a_server_er
     nip, nik = f.unique_ids()
     old = _create(ag, nip=nip, nik=nik, number="OLD-1")
     member_status_set(member=old, status="resigned", on=date(2024, 5, 31), reason="x", by="t")
-    created, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
-
-    def clerk_1():
-        try:
-            connection.set_tenant(scratch_tenant)
-            with transaction.atomic():
-                _create(ag, nip=nip, nik=nik, number="NEW-1")
-                created.set()
-                release.wait(timeout=10)
-            results["1"] = "ok"
-        except Exception as e:
-            results["1"] = repr(e)
-        finally:
-            created.set()
-            connection.close()
-
-    def clerk_2():
-        try:
-            connection.set_tenant(scratch_tenant)
-            created.wait(timeout=10)
-            _create(ag, nip=nip, nik=nik, number="NEW-2")
-            results["2"] = "ok"
-        except ApplicationError as e:
-            results["2"] = e.code
-        except Exception as e:
-            results["2"] = repr(e)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
-    for t in threads:
-        t.start()
-    created.wait(timeout=10)
-    time.sleep(0.5)  # clerk 2 is now waiting on clerk 1's row
-    release.set()
-    for t in threads:
-        t.join(timeout=30)
+    results = two_clerks(
+        scratch_tenant,
+        lambda: _create(ag, nip=nip, nik=nik, number="NEW-1"),
+        lambda: _create(ag, nip=nip, nik=nik, number="NEW-2"),
+    )
     assert results == {"1": "ok", "2": "member_duplicate_nip"}
     assert list(Member.objects.filter(nip=nip).order_by("pk").values_list("number", "status")) == [
         ("OLD-1", "resigned"),

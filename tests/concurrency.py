@@ -1,0 +1,98 @@
+"""Threads on their own connections, for tests of what two people (or workers) do at the
+same moment in one cooperative (with ``scratch_tenant``: writes that really commit).
+
+- ``in_thread``: start one thread running a function in the tenant's schema, its outcome
+  recorded for the caller's assertion; ``join_all`` waits for the threads.
+- ``two_clerks``: the race of two clerks, one holding an uncommitted transaction while
+  the other does the same thing.
+"""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection, transaction
+
+from core.common.errors import ApplicationError
+
+
+def in_thread(tenant, key, fn: Callable[[], object], outcome: dict) -> threading.Thread:
+    """Start a thread that runs ``fn()`` on its own connection in ``tenant``'s schema (a
+    separate transaction that really commits, as a Celery worker's does), records what it
+    returned, or the exception it raised as its repr, as ``outcome[key]``, then closes that
+    connection. The caller joins it and asserts on ``outcome``."""
+
+    def run():
+        try:
+            connection.set_tenant(tenant)
+            outcome[key] = fn()
+        except Exception as e:  # reported to the caller's assertion
+            outcome[key] = repr(e)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def join_all(threads: list[threading.Thread], timeout: float = 60) -> None:
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), f"a thread still runs after {timeout} s"
+
+
+def two_clerks(
+    tenant, first: Callable[[], object], second: Callable[[], object], *, hold: float = 1.0
+) -> dict[str, object]:
+    """Clerk 1 runs ``first()`` inside a transaction and keeps it open, uncommitted; once
+    it has, clerk 2 runs ``second()`` (its own connection and transaction). Clerk 1
+    commits when clerk 2 is done or ``hold`` seconds have passed, whichever comes first:
+    a service that locks what it checks (the member row, a unique index's row) makes
+    clerk 2 wait for clerk 1's commit and then see clerk 1's write; one that lost its
+    lock lets clerk 2 finish on what it read before that write.
+
+    Returns each clerk's outcome, ``{"1": ..., "2": ...}``: "ok", the
+    ``ApplicationError``'s code (a refusal), or the repr of any other exception (a
+    server error)."""
+    started, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def outcome(key: str, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+            results[key] = "ok"
+        except ApplicationError as e:
+            results[key] = e.code
+        except Exception as e:  # reported to the caller's assertion
+            results[key] = repr(e)
+
+    def clerk_1():
+        def hold_open():
+            with transaction.atomic():
+                first()
+                started.set()
+                release.wait(timeout=10)
+
+        try:
+            connection.set_tenant(tenant)
+            outcome("1", hold_open)
+        finally:
+            started.set()  # clerk 1 failed before its write: clerk 2 goes anyway
+            connection.close()
+
+    def clerk_2():
+        try:
+            connection.set_tenant(tenant)
+            started.wait(timeout=10)
+            outcome("2", second)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=clerk_1), threading.Thread(target=clerk_2)]
+    for t in threads:
+        t.start()
+    started.wait(timeout=10)
+    threads[1].join(timeout=hold)  # without the lock clerk 2 is done by now
+    release.set()
+    join_all(threads, timeout=30)
+    return results
