@@ -9,7 +9,14 @@ reversal, disbursement reversal, a payroll month (generate, import realized amou
 short or over, post), payroll batch reversal, the monthly savings interest run and its
 reversal, member exit and its reversal, closing the oldest ended month (the months before
 the simulation start closed), and a rule that moves the date forward (never back, never
-past today: the services refuse future dates).
+past today: the services refuse future dates). Newer money operations: hari raya
+(berjangka) deposits, their early withdrawal (with the product's 2 % penalty) and its
+cancellation; freezing and unfreezing any savings account (a frozen account's
+withdrawals, early withdrawal and exit settlement must be refused, its deposits and
+payroll credits must not be refused for the freeze); a loan top-up (apply → disburse,
+settling the running loan, a restructuring when it is in arrears); a repayment that pays
+the next instalment's jasa ahead followed by an early payoff (the jasa paid ahead counted
+toward the principal).
 
 A refusal (``ApplicationError``) is fine, but it must change nothing: the money tables
 (journal entries and lines, savings movements and balances, loans, repayments, members,
@@ -18,8 +25,9 @@ deduction lines) are compared before and after.
 Invariants after every step: the trial balance balances (every line, and the report);
 every sub-ledger check (``subledgers_reconcile``) agrees with zero difference; each
 savings account's balance = the sum of its movements = the member's statement closing
-= the portal's balance; each running or paid loan's outstanding principal = the unpaid
-principal of its current schedule; no savings balance is negative; ``balances_check()``
+= the portal's balance; every reversing journal entry mirrors its original line by line
+and every savings reversal takes back exactly its movement's delta; each running or
+paid loan's outstanding principal = the unpaid principal of its current schedule; no savings balance is negative; ``balances_check()``
 finds nothing; the deferred database constraints hold.
 
 The heavy set-up (products, staff, members) is made once per test; every example runs
@@ -67,6 +75,7 @@ from core.loans.services import (
     loan_approve,
     loan_disburse,
     loan_disbursement_reverse,
+    loan_dues,
     loan_payoff,
     loan_repay,
     loan_repayment_reverse,
@@ -84,9 +93,15 @@ from core.savings.models import (
 from core.savings.selectors import savings_statement, wajib_amount_for
 from core.savings.services import (
     REVERSIBLE_KINDS,
+    SavingsErrors,
+    savings_account_freeze,
     savings_account_get_or_open,
+    savings_account_unfreeze,
+    savings_early_withdraw,
+    savings_early_withdrawal_preview,
     savings_interest_accrue,
     savings_interest_reverse,
+    savings_product_update,
     teller_deposit,
     teller_reverse,
     teller_withdraw,
@@ -120,6 +135,14 @@ def _setup() -> dict:
     for year in range(today.year - 1, start.year - 1, -1):
         fiscal_year_ensure(year=year)
     savings_products_seed()
+    # the hari raya product takes a penalty on early withdrawal, so the penalty's line
+    # and movement (and their cancellation) are driven too
+    savings_product_update(
+        product=product_by_kind("berjangka"),
+        by=f.user("bendahara"),
+        early_penalty_type="percent",
+        early_penalty_value=D("2"),
+    )
     # the months before the simulation are closed, as the treasurer would have: the
     # close_month rule then closes the simulated months one by one
     for period in Period.objects.filter(end_date__lt=start, status=Period.Status.OPEN):
@@ -157,7 +180,7 @@ def _setup() -> dict:
         "agency": agency,
         "member_ids": [m.pk for m in members],
         "loan_product": product,
-        "products": {k: product_by_kind(k) for k in ("pokok", "wajib", "sukarela")},
+        "products": {k: product_by_kind(k) for k in ("pokok", "wajib", "sukarela", "berjangka")},
     }
 
 
@@ -167,7 +190,7 @@ def snapshot() -> tuple:
         JournalEntry.objects.count(),
         JournalLine.objects.aggregate(d=Sum("debit"), c=Sum("credit")),
         SavingsTransaction.objects.count(),
-        sorted(SavingsAccount.objects.values_list("pk", "status", "balance")),
+        sorted(SavingsAccount.objects.values_list("pk", "status", "balance", "frozen_at")),
         sorted(Loan.objects.values_list("pk", "status", "principal_outstanding")),
         sorted(
             Instalment.objects.values_list(
@@ -199,6 +222,7 @@ class BooksMachine(RuleBasedStateMachine):
         self.staff = self.ctx["staff"]
         self.refusals: list[str] = []
         self.done: list[str] = []
+        self.refused_code: str | None = None
 
     def teardown(self):
         if os.environ.get("LUMBUNG_STATEFUL_VERBOSE"):
@@ -214,6 +238,7 @@ class BooksMachine(RuleBasedStateMachine):
     def attempt(self, label: str, fn):
         """Run one service call; a refusal must leave everything as it was."""
         before = snapshot()
+        self.refused_code = None
         try:
             out = fn()
             self.done.append(label)
@@ -222,7 +247,28 @@ class BooksMachine(RuleBasedStateMachine):
             after = snapshot()
             assert after == before, f"{label} refused ({e.code}) but changed the books"
             self.refusals.append(f"{label}:{e.code}")
+            self.refused_code = str(e.code)
             return None
+
+    def deposit_attempt(self, label: str, fn, *, frozen: bool):
+        """A deposit: on a frozen account it must not be refused for the freeze."""
+        out = self.attempt(label, fn)
+        if frozen:
+            assert self.refused_code != SavingsErrors.ACCOUNT_FROZEN, (label, self.refusals)
+        return out
+
+    def money_out_attempt(self, label: str, fn, *, frozen: bool):
+        """Money out of an account to the member: refused, for the freeze, while frozen."""
+        out = self.attempt(label, fn)
+        if frozen:
+            assert out is None, f"{label} paid out of a frozen account"
+            assert self.refused_code == SavingsErrors.ACCOUNT_FROZEN, (label, self.refused_code)
+        return out
+
+    def open_account(self, ix: int, kind: str):
+        return SavingsAccount.objects.filter(
+            member_id=self.ctx["member_ids"][ix], product__kind=kind, status="open"
+        ).first()
 
     @staticmethod
     def _nth(qs, n: int):
@@ -235,38 +281,129 @@ class BooksMachine(RuleBasedStateMachine):
     def advance(self, days):
         self.day = min(self.ctx["today"], self.day + timedelta(days=days))
 
-    @rule(ix=member_ix, amount=amounts)
-    def sukarela_deposit(self, ix, amount):
+    @rule(ix=member_ix, amount=amounts, kind=st.sampled_from(["sukarela", "berjangka"]))
+    def counter_deposit(self, ix, amount, kind):
+        """A counter deposit to the member's sukarela or hari raya (berjangka) account;
+        when there is none open, the office opens one first (its own action: a deposit
+        refused afterwards, e.g. above the hari raya total, leaves the new account)."""
         m = self.member(ix)
-
-        def go():
-            acc = savings_account_get_or_open(
-                member=m, product=self.ctx["products"]["sukarela"], on=self.day
+        acc = self.open_account(ix, kind)
+        if acc is None:
+            acc = self.attempt(
+                f"{kind}_open",
+                lambda: savings_account_get_or_open(
+                    member=m, product=self.ctx["products"][kind], on=self.day
+                ),
             )
-            return teller_deposit(
+            if acc is None:
+                return
+        if kind == "berjangka":  # within the hari raya total (10 x Rp 100.000) mostly
+            amount = min(amount, D("250000"))
+        self.deposit_attempt(
+            f"{kind}_deposit",
+            lambda: teller_deposit(
                 account=acc, amount=amount, channel="cash", on=self.day, by=self.staff["petugas"]
-            )
-
-        self.attempt("sukarela_deposit", go)
+            ),
+            frozen=acc.frozen_at is not None,
+        )
 
     @rule(ix=member_ix, amount=amounts)
     def sukarela_withdraw(self, ix, amount):
-        acc = SavingsAccount.objects.filter(
-            member_id=self.ctx["member_ids"][ix], product__kind="sukarela", status="open"
-        ).first()
+        acc = self.open_account(ix, "sukarela")
         if acc is None:
             return
-        self.attempt(
+        self.money_out_attempt(
             "sukarela_withdraw",
             lambda: teller_withdraw(
                 account=acc, amount=amount, channel="cash", on=self.day, by=self.staff["petugas"]
             ),
+            frozen=acc.frozen_at is not None,
+        )
+
+    @rule(ix=member_ix, channel=st.sampled_from(["cash", "bank"]), cancel=st.booleans())
+    def early_withdraw(self, ix, channel, cancel):
+        """The bendahara pays a hari raya account out before its payout date: the net the
+        preview showed, the 2 % penalty to income, the account closed; ``cancel``: the
+        payout is cancelled at once (``early_withdraw_cancel`` cancels one later)."""
+        acc = self.open_account(ix, "berjangka")
+        if acc is None:
+            return
+
+        def go():
+            preview = savings_early_withdrawal_preview(account=acc, on=self.day)
+            return savings_early_withdraw(
+                account=acc,
+                on=self.day,
+                channel=channel,
+                reason="biaya berobat",
+                by=self.staff["bendahara"],
+                expected_net=preview.net,
+            )
+
+        txn = self.money_out_attempt("early_withdraw", go, frozen=acc.frozen_at is not None)
+        if txn is not None:
+            acc.refresh_from_db()
+            assert acc.status == SavingsAccount.Status.CLOSED and acc.balance == 0, acc.balance
+            if cancel:
+                self.early_withdraw_cancel(txn)
+
+    @rule(n=pick)
+    def early_withdraw_cancel_one(self, n):
+        txn = self._nth(
+            SavingsTransaction.objects.filter(
+                kind=SavingsTransaction.Kind.EARLY_PAYOUT, reversed_by__isnull=True
+            ),
+            n,
+        )
+        if txn is not None:
+            self.early_withdraw_cancel(txn)
+
+    def early_withdraw_cancel(self, txn):
+        """Cancel an early withdrawal (``teller_reverse`` of its payout): penalty back,
+        the account reopened with its balance."""
+        # what the withdrawal took off the account: its payout and its penalty
+        taken = -SavingsTransaction.objects.filter(
+            journal_entry_id=txn.journal_entry_id, account_id=txn.account_id
+        ).aggregate(s=Sum("delta"))["s"]
+        before = SavingsAccount.objects.get(pk=txn.account_id).balance
+        out = self.attempt(
+            "early_withdraw_cancel",
+            lambda: teller_reverse(
+                txn=txn, on=self.day, reason="batal cair", by=self.staff["bendahara"]
+            ),
+        )
+        if out is not None:
+            acc = SavingsAccount.objects.get(pk=txn.account_id)
+            assert acc.status == SavingsAccount.Status.OPEN, acc.status
+            assert acc.balance == before + taken, (acc.number, before, taken, acc.balance)
+
+    @rule(ix=member_ix, kind=st.sampled_from(["sukarela", "wajib", "berjangka", "pokok"]))
+    def freeze(self, ix, kind):
+        acc = self.open_account(ix, kind)
+        if acc is None:
+            return
+        self.attempt(
+            "freeze",
+            lambda: savings_account_freeze(
+                account=acc, reason="sengketa ahli waris", by=self.staff["bendahara"]
+            ),
+        )
+
+    @rule(n=pick)
+    def unfreeze(self, n):
+        acc = self._nth(SavingsAccount.objects.filter(frozen_at__isnull=False), n)
+        if acc is None:
+            return
+        self.attempt(
+            "unfreeze",
+            lambda: savings_account_unfreeze(account=acc, reason="selesai", by=self.staff["admin"]),
         )
 
     @rule(ix=member_ix, months=st.integers(1, 3))
     def wajib_deposit(self, ix, months):
         m = self.member(ix)
         product = self.ctx["products"]["wajib"]
+        existing = self.open_account(ix, "wajib")
 
         def go():
             acc = savings_account_get_or_open(member=m, product=product, on=self.day)
@@ -275,7 +412,9 @@ class BooksMachine(RuleBasedStateMachine):
                 account=acc, amount=amount, channel="bank", on=self.day, by=self.staff["petugas"]
             )
 
-        self.attempt("wajib_deposit", go)
+        self.deposit_attempt(
+            "wajib_deposit", go, frozen=existing is not None and existing.frozen_at is not None
+        )
 
     @rule(n=pick)
     def savings_reverse(self, n):
@@ -300,11 +439,12 @@ class BooksMachine(RuleBasedStateMachine):
         tenor=st.sampled_from([1, 3, 12]),
     )
     def loan_open(self, ix, principal, tenor):
-        m = self.member(ix)
+        self.apply_and_disburse(self.member(ix), principal, tenor)
 
+    def apply_and_disburse(self, m, principal, tenor, topup_of=None):
         by = self.staff
         loan = self.attempt(
-            "loan_apply",
+            "loan_apply" if topup_of is None else "topup_apply",
             lambda: loan_apply(
                 member=m,
                 product=self.ctx["loan_product"],
@@ -313,13 +453,14 @@ class BooksMachine(RuleBasedStateMachine):
                 by=by["petugas"],
                 on=self.day,
                 documents=_docs(),
+                topup_of=topup_of,
             ),
         )
         # each step is its own service call (and transaction): an application refused at
         # a later step stays where it stopped, as in the office
         for label, step in (
-            ("loan_verify", lambda: loan_verify(loan=loan, by=by["bendahara"])),
-            ("loan_approve", lambda: loan_approve(loan=loan, by=by["ketua"])),
+            ("loan_verify", lambda: loan_verify(loan=loan, by=by["bendahara"], on=self.day)),
+            ("loan_approve", lambda: loan_approve(loan=loan, by=by["ketua"], on=self.day)),
             (
                 "loan_disburse",
                 lambda: loan_disburse(loan=loan, by=by["bendahara"], on=self.day),
@@ -327,6 +468,56 @@ class BooksMachine(RuleBasedStateMachine):
         ):
             if loan is None or self.attempt(label, step) is None:
                 return
+        if topup_of is not None:
+            topup_of.refresh_from_db()
+            assert topup_of.status == Loan.Status.CLOSED, topup_of.status
+            assert topup_of.principal_outstanding == 0, topup_of.principal_outstanding
+
+    @rule(
+        n=pick,
+        principal=st.sampled_from([D("6000000"), D("20000000")]),
+        tenor=st.sampled_from([3, 12]),
+    )
+    def loan_topup(self, n, principal, tenor):
+        """A top-up of a running loan: a new loan whose disbursement settles the old one
+        (a restructuring when the old loan is in arrears)."""
+        old = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
+        if old is None:
+            return
+        self.apply_and_disburse(old.member, principal, tenor, topup_of=old)
+
+    @rule(n=pick, ahead=st.sampled_from(["half_jasa", "jasa", "instalment"]))
+    def pay_ahead_then_payoff(self, n, ahead):
+        """A counter payment of what is due plus part or all of the next instalment (its
+        jasa first, paid ahead), then the early payoff on the same day, which waives
+        that jasa and counts it toward the principal."""
+        loan = self._nth(Loan.objects.filter(status=Loan.Status.DISBURSED), n)
+        if loan is None:
+            return
+        d = loan_dues(loan, self.day)
+        extra = {
+            "half_jasa": (d.next_jasa / 2).quantize(D(1)),
+            "jasa": d.next_jasa,
+            "instalment": d.next_jasa + d.next_principal,
+        }[ahead]
+        amount = d.penalty + d.jasa + d.principal + extra
+        if amount <= 0:
+            return
+        if (
+            self.attempt(
+                "pay_ahead",
+                lambda: loan_repay(loan=loan, amount=amount, by=self.staff["petugas"], on=self.day),
+            )
+            is None
+        ):
+            return
+        rep = self.attempt(
+            "payoff_after_ahead",
+            lambda: loan_payoff(loan=loan, by=self.staff["bendahara"], on=self.day),
+        )
+        if rep is not None:
+            loan.refresh_from_db()
+            assert loan.status == Loan.Status.CLOSED and loan.principal_outstanding == 0
 
     @rule(n=pick, amount=amounts, excess_to=st.sampled_from(["", "principal", "sukarela"]))
     def loan_repay(self, n, amount, excess_to):
@@ -423,6 +614,8 @@ class BooksMachine(RuleBasedStateMachine):
         if imp is None or imp.status != DeductionImport.Status.VALID:
             return
         self.attempt("payroll_post", lambda: deduction_import_post(imp=imp, by=by, on=self.day))
+        # payroll credits to a frozen account still land
+        assert self.refused_code != SavingsErrors.ACCOUNT_FROZEN, self.refusals
 
     @rule(n=pick)
     def payroll_reverse(self, n):
@@ -492,7 +685,12 @@ class BooksMachine(RuleBasedStateMachine):
                 expected_net=p.net_payable,
             )
 
-        self.attempt("member_exit", go)
+        frozen = SavingsAccount.objects.filter(
+            member=m, status="open", frozen_at__isnull=False
+        ).exists()
+        out = self.attempt("member_exit", go)
+        if frozen:
+            assert out is None, "an exit settlement paid out a frozen account"
 
     @rule(n=pick)
     def exit_reverse(self, n):
@@ -513,6 +711,26 @@ class BooksMachine(RuleBasedStateMachine):
         with connection.cursor() as cur:
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    @invariant()
+    def reversals_are_exact(self):
+        """A reversing entry is its original's mirror (same accounts and members, debit
+        and credit swapped); a savings reversal takes back exactly its movement."""
+
+        def lines(entry_id, swap):
+            rows = JournalLine.objects.filter(entry_id=entry_id).values_list(
+                "account_id", "member_id", "debit", "credit"
+            )
+            return sorted((a, m, c, d) if swap else (a, m, d, c) for a, m, d, c in rows)
+
+        for entry_id, original_id in JournalEntry.objects.filter(
+            reverses__isnull=False
+        ).values_list("pk", "reverses_id"):
+            assert lines(entry_id, False) == lines(original_id, True), (entry_id, original_id)
+        for delta, original in SavingsTransaction.objects.filter(
+            reverses__isnull=False
+        ).values_list("delta", "reverses__delta"):
+            assert delta == -original, (delta, original)
 
     @invariant()
     def trial_balance_balances(self):
