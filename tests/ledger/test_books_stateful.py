@@ -47,7 +47,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
@@ -276,6 +282,22 @@ class BooksMachine(RuleBasedStateMachine):
         return items[n % len(items)] if items else None
 
     # --- rules ------------------------------------------------------------------------
+
+    @initialize(savers=st.sets(member_ix))
+    def hari_raya_savers(self, savers):
+        """Some members start with a hari raya account holding Rp 300.000, so its early
+        withdrawal, cancellation and freeze meet the other rules often."""
+        for ix in sorted(savers):
+            acc = savings_account_get_or_open(
+                member=self.member(ix), product=self.ctx["products"]["berjangka"], on=self.day
+            )
+            teller_deposit(
+                account=acc,
+                amount=D("300000"),
+                channel="cash",
+                on=self.day,
+                by=self.staff["petugas"],
+            )
 
     @rule(days=st.sampled_from([1, 3, 9, 17, 31]))
     def advance(self, days):
