@@ -8,6 +8,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .db_refusals import db_refusal_error
 from .errors import ApplicationError
 
 
@@ -19,6 +20,7 @@ def _shape(code: str, message: str, fields=None, http_status=400) -> Response:
 
 
 def exception_handler(exc, context):
+    exc = db_refusal_error(exc) or exc  # a trigger's refusal reads as the service's
     if isinstance(exc, ApplicationError):
         return _shape(exc.code, exc.message, exc.fields, exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -1,11 +1,15 @@
 """Boundary middleware: every /api/ response that is an error has the one JSON shape
 (``{"error": {"code", "message", "fields"}}``), including Django's own 404 and 500 pages
 in production; a query string carrying a NUL byte is refused before any view sees it
-(PostgreSQL cannot store or compare it)."""
+(PostgreSQL cannot store or compare it); a database refusal registered in
+``db_refusals`` (a trigger guarding an invariant) answers 409 with its message."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
+
+from .db_refusals import db_refusal_error
 
 # PostgreSQL's bigint (the largest id a row can have)
 MAX_ID = 2**63 - 1
@@ -90,3 +94,26 @@ class ApiErrorMiddleware:
                     return api_error(404)
                 raise Http404
         return None
+
+
+class DbRefusalMiddleware:
+    """A registered database refusal escaping a view: the JSON error shape under /api/
+    (and for clients asking JSON), a page saying why elsewhere; the view's transaction
+    has been rolled back by its own ``atomic`` by then (nothing written)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        err = db_refusal_error(exception)
+        if err is None:
+            return None
+        if request.path.startswith("/api/") or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            return JsonResponse(err.as_dict(), status=err.status_code)
+        html = render_to_string("common/refused.html", {"message": err.message}, request=request)
+        return HttpResponse(html, status=err.status_code)

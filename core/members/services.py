@@ -628,6 +628,41 @@ def member_read_only_error(member: Member) -> ApplicationError:
     )
 
 
+def heir_read_only_error(member: Member) -> ApplicationError:
+    """The heirs of a member who has left stay as they were at the exit."""
+    return ApplicationError(
+        MemberErrors.NOT_ACTIVE,
+        _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
+    )
+
+
+def _member_from_db_detail(detail: dict[str, Any]) -> Member:
+    """The member named in a trigger's DETAIL (migration 0009), unsaved: enough to name
+    them (the failed transaction cannot read it again)."""
+    try:
+        exit_date = date.fromisoformat(str(detail.get("exit_date") or ""))
+    except ValueError:
+        exit_date = None
+    return Member(
+        pk=detail.get("id"),
+        number=str(detail.get("number") or ""),
+        full_name=str(detail.get("full_name") or ""),
+        status=str(detail.get("status") or ""),
+        exit_date=exit_date,
+    )
+
+
+def member_left_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused to change a member who has left (migration 0009's trigger):
+    the same refusal the services give."""
+    return member_read_only_error(_member_from_db_detail(detail))
+
+
+def heir_left_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused to change an heir of a member who has left."""
+    return heir_read_only_error(_member_from_db_detail(detail))
+
+
 @transaction.atomic
 def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Member:
     """Change a member's data; each changed field is written to the history."""
@@ -865,10 +900,7 @@ def heir_add(
         raise ApplicationError(MemberErrors.INVALID, next(iter(errors.values()))[0], fields=errors)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if not member.is_active:
-        raise ApplicationError(
-            MemberErrors.NOT_ACTIVE,
-            _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
-        )
+        raise heir_read_only_error(member)
     taken = member.heirs.filter(is_active=True).aggregate(t=Sum("share_percent"))["t"] or 0
     if taken + share > 100:
         raise ApplicationError(
@@ -909,10 +941,7 @@ def heir_deactivate(*, heir: Heir, by, reason: str) -> Heir:
     member = Member.objects.select_for_update().get(pk=heir.member_id)
     heir = Heir.objects.select_for_update().get(pk=heir.pk)
     if not member.is_active:
-        raise ApplicationError(
-            MemberErrors.NOT_ACTIVE,
-            _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
-        )
+        raise heir_read_only_error(member)
     if not heir.is_active:
         return heir
     heir.is_active = False

@@ -9,6 +9,8 @@ class UserErrors(StrEnum):
     MEMBER_FOR_STAFF = "member_for_staff"
     MEMBER_NOT_FOUND = "member_not_found"
     MEMBER_HAS_LOGIN = "member_has_login"
+    # the member has left: their record is read-only (as in core.members)
+    MEMBER_NOT_ACTIVE = "member_not_active"
     LAST_ADMIN = "last_admin"
     EMAIL_TAKEN = "email_taken"
     EMAIL_TOO_LONG = "email_too_long"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.users.audit import UserAudit
 from core.users.errors import UserErrors
@@ -208,6 +209,16 @@ def _member_to_link(*, role: str, member_number: str):
 def member_link(*, by: User, user: User, member) -> None:
     """Give a member their login (``Member.user``): one login per member, anggota only."""
     member = type(member).objects.select_for_update().get(pk=member.pk)
+    if member.status != "active":
+        # a member who has left is a closed record (the members' own screen refuses the
+        # link too; the database would: members migration 0009)
+        msg = _(
+            "Anggota %(m)s sudah keluar (%(s)s, %(d)s): datanya tidak dapat diubah. "
+            "Batalkan penyelesaian keluarnya bila keluarnya keliru."
+        ) % {"m": member, "s": member.get_status_display(), "d": format_tanggal(member.exit_date)}
+        raise ApplicationError(
+            UserErrors.MEMBER_NOT_ACTIVE, msg, fields={"member_number": [msg]}, status=409
+        )
     if user.role != User.Role.ANGGOTA:
         raise ApplicationError(
             UserErrors.MEMBER_FOR_STAFF,

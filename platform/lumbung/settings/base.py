@@ -22,6 +22,7 @@ MIDDLEWARE = [
     "tenants.middleware.CachedTenantMiddleware",  # host -> schema, lookup cached
     "lumbung.middleware.TenantContextMiddleware",
     "core.common.middleware.ApiErrorMiddleware",  # /api/ errors as JSON; NUL in query: 400
+    "core.common.middleware.DbRefusalMiddleware",  # a trigger's refusal: readable, not a 500
     "django.middleware.security.SecurityMiddleware",
     "lumbung.middleware.ContentSecurityPolicyMiddleware",  # no inline script anywhere
     "whitenoise.middleware.WhiteNoiseMiddleware",
