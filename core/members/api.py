@@ -2,8 +2,10 @@
 and shape the output; errors come out as ``{"error": {...}}``."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.common.api import query_id
 from core.common.fields import RupiahSerializerField
@@ -12,6 +14,7 @@ from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 from . import selectors, services
 from .models import Agency, Heir, Member
 from .services import MAX_REASON, MAX_TAKE_HOME_PAY
+from .validators import validate_nik, validate_nip
 
 ANGGOTA = "anggota"
 
@@ -219,3 +222,118 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
         reason = ser.validated_data.get("reason", "")
         member = services.member_update(member=member, by=request.user, reason=reason, **changes)
         return Response(MemberSerializer(member).data)
+
+
+class RejoinCheckQuerySerializer(serializers.Serializer):
+    """``?nip=&nik=``: a NIP and/or NIK typed in full (what the registration form's live
+    check waits for), at least one."""
+
+    nip = serializers.CharField(
+        required=False, allow_blank=True, validators=[validate_nip], help_text=_("NIP, 18 angka")
+    )
+    nik = serializers.CharField(
+        required=False, allow_blank=True, validators=[validate_nik], help_text=_("NIK, 16 angka")
+    )
+
+    def validate(self, attrs):
+        if not (attrs.get("nip") or attrs.get("nik")):
+            msg = _("Isi NIP atau NIK.")
+            raise serializers.ValidationError({"nip": [msg], "nik": [msg]})
+        return attrs
+
+
+class RejoinHeirSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    relationship = serializers.CharField()
+    share_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    label = serializers.CharField(help_text=_("mis. Siti (istri, 50%)"))
+
+
+class RejoinPreviousSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    full_name = serializers.CharField()
+    exit_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=Member.Status.choices)
+    status_display = serializers.CharField()
+
+
+class RejoinCheckSerializer(serializers.Serializer):
+    rejoin = serializers.BooleanField(
+        help_text=_("true: orang ini pernah menjadi anggota dan keluar (mendaftar lagi)")
+    )
+    previous_member = RejoinPreviousSerializer(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    heirs = RejoinHeirSerializer(
+        many=True, help_text=_("ahli waris aktif keanggotaan lama yang disalin")
+    )
+    login_moves = serializers.BooleanField(
+        help_text=_("akun login portal keanggotaan lama dipindahkan ke yang baru")
+    )
+
+
+class MemberRejoinCheck(APIView):
+    """Before registering: whether a NIP/NIK belongs to a former member (who they were,
+    the heirs the new membership copies, whether the portal login moves) — the
+    registration form's live check. A NIP/NIK of a current or deceased member, or a NIP
+    and NIK of two different people, is refused with the registration's own error
+    (``member_duplicate_nip``, ``member_duplicate_nik``, ``member_deceased``,
+    ``member_rejoin_conflict``)."""
+
+    permission_classes = [RolePermission]
+    read_roles = MONEY_WRITERS  # as the form's check: those who register members
+    write_roles = MONEY_WRITERS
+
+    @extend_schema(
+        operation_id="members_rejoin_check",
+        parameters=[
+            OpenApiParameter("nip", str, description="NIP (18 angka)"),
+            OpenApiParameter("nik", str, description="NIK (16 angka)"),
+        ],
+        responses={200: RejoinCheckSerializer},
+    )
+    def get(self, request):
+        q = RejoinCheckQuerySerializer(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        nip, nik = q.validated_data.get("nip", ""), q.validated_data.get("nik", "")
+        previous = services.member_rejoin_check(nip=nip, nik=nik)
+        if previous is None:
+            return Response(
+                {
+                    "rejoin": False,
+                    "previous_member": None,
+                    "note": "",
+                    "heirs": [],
+                    "login_moves": False,
+                }
+            )
+        # what member_rejoin_carry will take over: the active heirs, the login
+        heirs = list(previous.heirs.filter(is_active=True).order_by("pk"))
+        return Response(
+            RejoinCheckSerializer(
+                {
+                    "rejoin": True,
+                    "previous_member": {
+                        "id": previous.pk,
+                        "number": previous.number,
+                        "full_name": previous.full_name,
+                        "exit_date": previous.exit_date,
+                        "status": previous.status,
+                        "status_display": previous.get_status_display(),
+                    },
+                    "note": selectors.previous_membership_note(previous),
+                    "heirs": [
+                        {
+                            "id": h.pk,
+                            "full_name": h.full_name,
+                            "relationship": h.relationship,
+                            "share_percent": h.share_percent,
+                            "label": selectors.heir_label(h),
+                        }
+                        for h in heirs
+                    ],
+                    "login_moves": previous.user_id is not None,
+                }
+            ).data
+        )

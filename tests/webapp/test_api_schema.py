@@ -115,3 +115,11 @@ def test_every_documented_enum_has_the_values_its_serializer_field_accepts(in_te
                 wrong.append((name, field_name, sorted(documented), sorted(accepted)))
     assert checked > 50, checked
     assert not wrong, wrong
+
+
+def test_rejoin_check_is_documented_with_its_answer_and_parameters(doc):
+    op = doc["paths"]["/api/v1/members/rejoin-check/"]["get"]
+    assert {p["name"] for p in op["parameters"]} >= {"nip", "nik"}
+    ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    props = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+    assert set(props) == {"rejoin", "previous_member", "note", "heirs", "login_moves"}
