@@ -5,8 +5,9 @@ A trigger raises with a constraint name (``RAISE ... USING CONSTRAINT = 'name'``
 if it wants, JSON in DETAIL; the app owning it registers, once at start-up
 (``AppConfig.ready``), a function turning that into an ``ApplicationError``. The services
 check first, so the trigger only fires if some code path forgot: the user then reads a
-clear refusal (the API's JSON error, a page on the screen: ``DbRefusalMiddleware``), not a server error, and the
-path is logged to be fixed. ``core.common`` knows no app: the apps register here."""
+clear refusal (the API's JSON error via ``core.common.api.exception_handler``, a page on
+the screen via ``core.common.middleware.DbRefusalMiddleware``), not a server error, and
+the path is logged to be fixed. ``core.common`` knows no app: the apps register here."""
 
 from __future__ import annotations
 

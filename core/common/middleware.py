@@ -2,7 +2,7 @@
 (``{"error": {"code", "message", "fields"}}``), including Django's own 404 and 500 pages
 in production; a query string carrying a NUL byte is refused before any view sees it
 (PostgreSQL cannot store or compare it); a database refusal registered in
-``db_refusals`` (a trigger guarding an invariant) answers 409 with its message."""
+``db_refusals`` (a trigger guarding an invariant) answers with its refusal, not a 500."""
 
 from __future__ import annotations
 

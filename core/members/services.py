@@ -633,6 +633,7 @@ def heir_read_only_error(member: Member) -> ApplicationError:
     return ApplicationError(
         MemberErrors.NOT_ACTIVE,
         _("Anggota %(m)s sudah tidak aktif: ahli warisnya tidak dapat diubah.") % {"m": member},
+        status=409,
     )
 
 

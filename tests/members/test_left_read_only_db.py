@@ -247,7 +247,7 @@ def test_heir_refusal_maps_to_the_heir_error(left):
         _sql("DELETE FROM members_heir WHERE member_id = %s", [left.pk])
     except IntegrityError as e:
         err = db_refusal_error(e)
-    assert err is not None and err.code == "member_not_active"
+    assert err is not None and err.code == "member_not_active" and err.status_code == 409
     assert "ahli warisnya tidak dapat diubah" in err.message
 
 
