@@ -7,6 +7,7 @@ import threading
 
 from django.db import connection
 
+from core.common.errors import ApplicationError
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
 from tests.concurrency import in_thread, join_all
@@ -232,3 +233,51 @@ def test_an_upload_while_the_list_is_made_again_is_discarded_with_the_old_list(
     )
     assert outcome["regenerate"] == "done" and isinstance(outcome["upload"], int), outcome
     assert DeductionImport.objects.get(pk=outcome["upload"]).status == "discarded"
+
+
+def test_two_files_of_one_agency_posted_at_once_post_once_and_the_other_is_told(
+    scratch_tenant, cutoff_day, cutoffs
+):
+    """Two files of the same agency (the treasurer uploaded a corrected one without
+    discarding the first), each posted by a different person at the same moment: one
+    batch posts; the other is refused as already posted (409), not a database error,
+    and books nothing."""
+    from core.ledger.models import JournalEntry
+
+    connection.set_tenant(scratch_tenant)
+    coop = coop_build(cutoff_day, cutoffs)
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    ag = coop["agencies"][0]
+    lines = list(run.lines.filter(agency=ag))
+    imps = [
+        svc.deduction_import_upload(
+            run=run,
+            agency=ag,
+            content=csv_bytes([(ln.nip, int(ln.total) + extra) for ln in lines]),
+            file_name=f"{extra}.csv",
+            by=by,
+        )
+        for extra in (0, 1000)
+    ]
+    assert [i.status for i in imps] == ["valid", "valid"]
+    outcome: dict = {}
+    barrier = threading.Barrier(2)
+
+    def post(imp):
+        def fn():
+            barrier.wait(timeout=10)
+            try:
+                return svc.deduction_import_post(imp=imp, by=by).status
+            except ApplicationError as e:
+                return (e.code, e.status_code)
+
+        return fn
+
+    _join([_in_thread(scratch_tenant, i.pk, post(i), outcome) for i in imps])
+    assert sorted(map(str, outcome.values())) == sorted(
+        ["posted", str(("deduction_already_posted", 409))]
+    ), outcome
+    assert DeductionImport.objects.filter(run=run, agency=ag, status="posted").count() == 1
+    assert JournalEntry.objects.filter(source="deduction").count() == 1
+    assert_reconciled()

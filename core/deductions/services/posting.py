@@ -430,6 +430,17 @@ def _import_post(
         .filter(run=imp.run, agency=imp.agency)
         .order_by("pk")
     )
+    # another file of the same agency posted while this one waited for the lines' locks
+    # (two people posting two files at once): its batch holds the lines; refused as
+    # posted, nothing written (the one-posted constraint would otherwise end it as a
+    # database error)
+    if any(ln.posted_import_id is not None for ln in lines):
+        raise ApplicationError(
+            E.ALREADY_POSTED,
+            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
+            % {"a": imp.agency.name, "m": imp.run.label},
+            status=409,
+        )
     plans = deduction_import_plan(imp, lines)
     total = _realized_total(plans, nothing_deducted=nothing_deducted)
     if total == 0:
