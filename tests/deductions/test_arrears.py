@@ -383,3 +383,78 @@ def test_demo_data_posts_one_wajib_per_member_for_last_month(coop):
     ]
     assert asked_again == []
     assert_reconciled()
+
+
+def test_arrears_carried_then_paid_by_a_reposted_batch_are_not_paid_to_wajib_twice(coop, cutoffs):
+    """Last month's file was posted with nothing cut from m3; this month's list carried
+    the missed wajib. Then last month's batch was found wrong, reversed, and the right
+    file (m3 cut in full) posted. This month's list still asks the arrears: the agency
+    cuts them, and they used to go to wajib as well — three months of wajib for two,
+    locked until the member leaves. Now the preview says the arrears are paid already and
+    the batch credits them to sukarela; wajib holds two months."""
+    from core.deductions.services.posting import deduction_import_plan
+    from core.savings.models import SavingsAccount
+
+    prev, this = cutoffs
+    by = coop["by"]
+    m3 = coop["m"][2]
+    run1 = make_run(on=prev, by=by)
+    w = _line(run1, m3).wajib
+    wrong = _post(coop, run1, [(m3, 0)])
+    run2 = make_run(on=this, by=by)
+    l2 = _line(run2, m3)
+    assert (l2.wajib, l2.wajib_arrears) == (2 * w, w)
+    svc.deduction_import_reverse(imp=wrong, reason="file instansi lain", by=by)
+    _post(coop, run1, [(m3, int(w))])
+    imp = svc.deduction_import_upload(
+        run=run2,
+        agency=coop["agencies"][0],
+        content=csv_bytes([(m3.nip, int(l2.total))]),
+        file_name="r2.csv",
+        by=by,
+    )
+    plan = next(p for p in deduction_import_plan(imp) if p.line.member_id == m3.pk)
+    assert plan.paid["wajib"] == w and plan.to_sukarela == w
+    assert [r.text for r in plan.redirects] == [
+        f"Tunggakan simpanan wajib sudah dibayar: Rp {w:,.0f} masuk sukarela".replace(",", ".")
+    ]
+    svc.deduction_import_post(imp=imp, by=by)
+    wajib = SavingsAccount.objects.get(member=m3, product__kind="wajib")
+    sukarela = SavingsAccount.objects.get(member=m3, product__kind="sukarela")
+    assert (wajib.balance, sukarela.balance) == (2 * w, w)
+    l2.refresh_from_db()
+    assert (l2.paid_wajib, l2.to_sukarela, l2.realized) == (w, w, 2 * w)
+    assert l2.paid_detail["wajib"] == {"to_sukarela": f"{w:.2f}", "why": "paid"}
+    # the posted page says it, from what was recorded
+    posted = next(p for p in deduction_import_plan(imp) if p.line.member_id == m3.pk)
+    assert [r.text for r in posted.redirects] == [r.text for r in plan.redirects]
+    nxt = add_months(this, 1)
+    assert svc.wajib_carried(year=nxt.year, month=nxt.month, member_ids=[m3.pk]) == {}
+    assert_reconciled()
+
+
+def test_a_reversed_batch_not_posted_again_leaves_the_carried_arrears_to_its_own_file(
+    coop, cutoffs
+):
+    """While last month's batch is reversed and its file not posted again, its wajib is
+    out again (the agency may still send it): this month's batch pays this month's wajib
+    and sends the carried arrears to sukarela; when last month's file is then posted with
+    nothing cut, the missed wajib is carried to the next list — paid once, not lost."""
+    from core.savings.models import SavingsAccount
+
+    prev, this = cutoffs
+    by = coop["by"]
+    m3 = coop["m"][2]
+    run1 = make_run(on=prev, by=by)
+    w = _line(run1, m3).wajib
+    first = _post(coop, run1, [(m3, 0)])
+    run2 = make_run(on=this, by=by)
+    l2 = _line(run2, m3)
+    svc.deduction_import_reverse(imp=first, reason="salah", by=by)
+    _post(coop, run2, [(m3, int(l2.total))])
+    wajib = SavingsAccount.objects.get(member=m3, product__kind="wajib")
+    assert wajib.balance == w
+    _post(coop, run1, [(m3, 0)])
+    nxt = add_months(this, 1)
+    assert svc.wajib_carried(year=nxt.year, month=nxt.month, member_ids=[m3.pk]) == {m3.pk: w}
+    assert_reconciled()

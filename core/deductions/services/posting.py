@@ -43,6 +43,7 @@ from .imports import (
     deduction_import_members_recheck,
     inactive_member_rows,
 )
+from .runs import wajib_room
 
 # --- preview and posting ---------------------------------------------------------------
 
@@ -52,6 +53,9 @@ from .imports import (
 WHY_CLOSED = "closed"  # the loan paid off, the purpose account closed, since the list
 WHY_FULL = "full"  # the purpose account (berjangka) reached its target since the list
 WHY_EXCESS = "excess"  # posted: more than the loan still asked (its repayment's excess)
+# the wajib arrears the list carried were paid since by another batch (an earlier
+# month's batch reversed and posted again in full after the list was made)
+WHY_PAID = "paid"
 
 
 @dataclass
@@ -61,8 +65,8 @@ class Redirect:
     longer takes it (full, or closed) since the list was made; once posted also a
     loan's share beyond what it still asked (``WHY_EXCESS``)."""
 
-    kind: str  # "loan" | "purpose"
-    ref_id: int  # the loan's or the savings account's id
+    kind: str  # "loan" | "purpose" | "wajib"
+    ref_id: int  # the loan's or the savings account's id (wajib: the member's)
     number: str
     amount: Decimal
     jasa: Decimal = ZERO  # a loan's part of ``amount`` the allocation called jasa
@@ -72,7 +76,9 @@ class Redirect:
 
     @property
     def text(self) -> str:
-        if self.kind == "loan":
+        if self.kind == "wajib":
+            msg = _("Tunggakan simpanan wajib sudah dibayar: %(a)s masuk sukarela")
+        elif self.kind == "loan":
             msg = {
                 WHY_CLOSED: _("Pinjaman %(n)s sudah lunas: %(a)s masuk sukarela"),
                 WHY_EXCESS: _("Pinjaman %(n)s: %(a)s melebihi tagihannya, masuk sukarela"),
@@ -114,6 +120,8 @@ class MemberPlan:
             if r.kind == "loan":
                 paid["jasa"] -= r.jasa
                 paid["principal"] -= r.principal
+            elif r.kind == "wajib":
+                paid["wajib"] -= r.amount
             else:
                 paid["others"] -= r.amount
         return paid
@@ -178,8 +186,9 @@ def _redirects_mark(plans: list[MemberPlan]) -> None:
     when the loan is no longer running (closed since the list was made), and what a
     purpose account does not take: nothing when no longer open, a berjangka account
     filled since the list (a deposit at the counter) only what is left of its term (the
-    rule of the savings deposit). The posting follows these marks, so the preview shows
-    what will be posted."""
+    rule of the savings deposit); and wajib beyond what is still unpaid of the months
+    (``wajib_room``: carried arrears paid since by another batch). The posting
+    follows these marks, so the preview shows what will be posted."""
     loan_ids = {
         int(x["loan_id"])
         for p in plans
@@ -206,7 +215,19 @@ def _redirects_mark(plans: list[MemberPlan]) -> None:
             target = (acc.monthly_amount or product.amount) * product.term_months
             room = min(room, max(target - acc.balance, ZERO))
         fits[acc.pk] = (room, not is_open)
+    room_of = (
+        wajib_room(run=plans[0].line.run, agency_id=plans[0].line.agency_id)
+        if any(p.alloc.paid["wajib"] > 0 for p in plans)
+        else {}
+    )
     for p in plans:
+        over = p.alloc.paid["wajib"] - room_of.get(p.line.member_id, ZERO)
+        if p.alloc.paid["wajib"] > 0 and over > 0:
+            p.redirects.append(
+                Redirect(
+                    kind="wajib", ref_id=p.line.member_id, number="", amount=over, why=WHY_PAID
+                )
+            )
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
             if j + pr > 0 and int(x["loan_id"]) not in running:
                 p.redirects.append(
@@ -255,6 +276,17 @@ def _posted_redirects(ln: DeductionLine) -> list[Redirect]:
                         why=x.get("why", ""),
                     )
                 )
+    wajib = detail.get("wajib") or {}
+    if Decimal(wajib.get("to_sukarela") or ZERO) > 0:
+        out.append(
+            Redirect(
+                kind="wajib",
+                ref_id=ln.member_id,
+                number="",
+                amount=Decimal(wajib["to_sukarela"]),
+                why=wajib.get("why", ""),
+            )
+        )
     return out
 
 
@@ -581,7 +613,7 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
     (sukarela: the excess, and a closed loan's instalment redirected), then lock them
     with the purpose accounts."""
     wajib_p, sukarela_p = b.wajib, b.sukarela
-    need_wajib = {p.line.member_id for p in b.plans if p.alloc.paid["wajib"] > 0}
+    need_wajib = {p.line.member_id for p in b.plans if p.paid["wajib"] > 0}
     need_suk = {p.line.member_id for p in b.plans if p.alloc.excess > 0} | {
         m for m, amount in b.redirected.items() if amount > 0
     }
@@ -655,8 +687,8 @@ def _deposits_owed(b: _Batch) -> list[tuple]:
     deposits: list = []
     for p in b.plans:
         mid = p.line.member_id
-        if p.alloc.paid["wajib"] > 0:
-            deposits.append((locked[existing[(mid, b.wajib.pk)]], p.alloc.paid["wajib"], memo))
+        if p.paid["wajib"] > 0:
+            deposits.append((locked[existing[(mid, b.wajib.pk)]], p.paid["wajib"], memo))
         for x, amt in zip(p.line.purposes, p.alloc.purposes, strict=True):
             amt = b.purpose_fit.get(int(x["account_id"]), ZERO) if amt > 0 else ZERO
             if amt > 0:
@@ -669,6 +701,8 @@ def _deposits_owed(b: _Batch) -> list[tuple]:
         for r in p.redirects:
             if r.kind == "loan":
                 why = _("Angsuran pinjaman %(n)s yang sudah lunas (potong gaji %(m)s)")
+            elif r.kind == "wajib":
+                why = _("Tunggakan simpanan wajib yang sudah dibayar (potong gaji %(m)s)")
             else:
                 why = _("Setoran simpanan %(n)s yang tidak lagi diterima (potong gaji %(m)s)")
             deposits.append((sukarela, r.amount, why % {"n": r.number, "m": label}))
@@ -723,7 +757,10 @@ def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
     reps = {d.repayment.loan_id: d.repayment for d in b.drafts}
     out: dict[int, _Paid] = {}
     for p in b.plans:
-        got = _Paid(wajib=p.alloc.paid["wajib"], to_sukarela=p.alloc.excess)
+        wajib_back = sum((r.amount for r in p.redirects if r.kind == "wajib"), ZERO)
+        got = _Paid(
+            wajib=p.alloc.paid["wajib"] - wajib_back, to_sukarela=p.alloc.excess + wajib_back
+        )
         closed_accounts = {
             r.ref_id for r in p.redirects if r.kind == "purpose" and r.why == WHY_CLOSED
         }
@@ -771,6 +808,8 @@ def _destinations_actual(b: _Batch) -> dict[int, _Paid]:
                 }
             )
         got.detail = {"loans": loans, "purposes": purposes}
+        if wajib_back > 0:
+            got.detail["wajib"] = {"to_sukarela": _s(wajib_back), "why": WHY_PAID}
         parts = got.jasa + got.principal + got.wajib + got.others + got.to_sukarela
         if parts != p.realized:  # a rupiah lost between the plan and the rows
             raise AssertionError(f"line {p.line.pk}: parts {parts} != realized {p.realized}")

@@ -115,6 +115,38 @@ def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decima
     return out
 
 
+def wajib_room(*, run: DeductionRun, agency_id: int) -> dict[int, Decimal]:
+    """Per member of ``agency_id``'s lines on ``run``: the most that run's batch may
+    still pay to wajib — every run's own wajib (``wajib − wajib_arrears``) less what
+    posted batches of the other runs paid to wajib and what their lists not posted yet
+    ask (of a later month's list, only its own wajib: the arrears it carries are what
+    this batch may pay first). A list carries the arrears posted when it was made; when
+    the batch that left them is reversed and posted again in full after that, the list
+    asks them a second time: its batch then pays wajib only this room (the rest goes to
+    sukarela), so what payroll pays to wajib never exceeds what the months asked."""
+    members = DeductionLine.objects.filter(run=run, agency_id=agency_id).values("member_id")
+    later = Q(run__year__gt=run.year) | Q(run__year=run.year, run__month__gt=run.month)
+    out: dict[int, Decimal] = {}
+    for mid, own, other in (
+        DeductionLine.objects.filter(run__status=DeductionRun.Status.READY, member_id__in=members)
+        .values("member_id")
+        .annotate(
+            own=Sum(F("wajib") - F("wajib_arrears")),
+            other=Sum(
+                Case(
+                    When(run_id=run.pk, then=ZERO),
+                    When(realized__isnull=False, then=F("paid_wajib")),
+                    When(later, then=F("wajib") - F("wajib_arrears")),
+                    default=F("wajib"),
+                )
+            ),
+        )
+        .values_list("member_id", "own", "other")
+    ):
+        out[mid] = max(own - other, ZERO)
+    return out
+
+
 def _fill(amount: Decimal, parts: list[Decimal]) -> list[Decimal]:
     return fill(amount, parts)
 
