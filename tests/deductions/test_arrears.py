@@ -458,3 +458,38 @@ def test_a_reversed_batch_not_posted_again_leaves_the_carried_arrears_to_its_own
     nxt = add_months(this, 1)
     assert svc.wajib_carried(year=nxt.year, month=nxt.month, member_ids=[m3.pk]) == {m3.pk: w}
     assert_reconciled()
+
+
+def test_next_list_after_a_short_month_asks_the_arrears_and_penalty_on_the_unpaid_part(
+    coop, cutoffs
+):
+    """m1's loan (Rp 10.000.000, flat 1 %/month, 2 % late penalty) is cut 600,000 of
+    1,150,000 last month: the jasa and 500,000 of the principal, no wajib. This month's
+    list asks what the treasurer expects: the 500,000 principal still overdue, its
+    penalty (2 % of the 500,000 unpaid, not of the whole instalment), this month's
+    instalment, and last month's wajib with this month's."""
+    from core.loans.models import LoanProduct
+
+    LoanProduct.objects.filter(code="PG").update(late_penalty_rate=D("2"))
+    prev, this = cutoffs
+    by = coop["by"]
+    m1 = coop["m"][0]
+    run1 = make_run(on=prev, by=by)
+    l1 = _line(run1, m1)
+    w = l1.wajib
+    assert (l1.jasa, l1.principal) == (D("100000"), D("1000000"))
+    # the money came on the due day itself: no penalty charged yet when it was paid
+    imp = svc.deduction_import_upload(
+        run=run1,
+        agency=coop["agencies"][0],
+        content=csv_bytes([(m1.nip, 600000)]),
+        file_name="r1.csv",
+        by=by,
+    )
+    svc.deduction_import_post(imp=imp, by=by, on=prev)
+    l2 = _line(make_run(on=this, by=by), m1)
+    [loan] = l2.loans
+    assert D(loan["penalty"]) == D("10000")
+    assert (l2.jasa, l2.principal) == (D("110000"), D("1500000"))
+    assert (l2.wajib, l2.wajib_arrears) == (2 * w, w)
+    assert l2.total == D("1610000") + 2 * w

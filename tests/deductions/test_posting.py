@@ -338,3 +338,45 @@ def test_purpose_savings_filled_at_the_counter_after_the_list_goes_to_sukarela(c
     entry = DeductionImport.objects.get(pk=imp.pk).entry
     assert sum(ln.debit for ln in entry.lines.all()) == line.total + 1000
     assert_reconciled()
+
+
+def test_reversal_of_a_batch_with_late_penalty_restores_every_row_and_loan_field(coop, cutoffs):
+    """m1's loan is a month late with a 2 % penalty; the batch pays the penalty, the
+    jasa and part of the principal (cut 50,000 short), m2 part of an instalment, m3
+    nothing. The reversal puts back every schedule row (paid amounts, penalty periods
+    and penalty charged, settled) and every loan field, and every savings balance."""
+    from django.forms.models import model_to_dict
+
+    from core.loans.models import Instalment, LoanProduct
+
+    LoanProduct.objects.filter(code="PG").update(late_penalty_rate=D("2"))
+    by = coop["by"]
+    m1, m2, m3 = coop["m"][:3]
+    run = make_run(on=cutoffs[1], by=by)
+    l1 = run.lines.get(member=m1)
+    assert D(l1.loans[0]["penalty"]) > 0
+
+    def state():
+        # days_past_due is the loan's age as of the last writer's day, not a sum the
+        # reversal undoes (the reversal ages it as of its own day)
+        return (
+            [model_to_dict(r) for r in Instalment.objects.order_by("pk")],
+            [
+                {k: v for k, v in model_to_dict(x).items() if k != "days_past_due"}
+                for x in Loan.objects.order_by("pk")
+            ],
+            sorted(SavingsAccount.objects.values_list("pk", "balance")),
+        )
+
+    before = state()
+    imp = _upload_a(coop, run, [(m1, int(l1.total) - 50000), (m2, 700000), (m3, 0)])
+    imp = svc.deduction_import_post(imp=imp, by=by)
+    assert Repayment.objects.get(loan=coop["loans"]["m1"]).penalty > 0
+    svc.deduction_import_reverse(imp=imp, reason="file salah", by=by)
+    rows, loans, balances = state()
+    assert rows == before[0]
+    assert loans == before[1]
+    kept = dict(balances)
+    assert all(kept[pk] == bal for pk, bal in before[2])
+    assert all(bal == 0 for pk, bal in balances if pk not in dict(before[2]))
+    assert_reconciled()
