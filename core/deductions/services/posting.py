@@ -173,7 +173,7 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
             priority=prio,
         )
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
-    _redirects_mark([p for p in plans if not _is_posted(p.line, imp)])
+    _redirects_mark([p for p in plans if not _is_posted(p.line, imp)], run=imp.run)
     return plans
 
 
@@ -181,7 +181,7 @@ def _is_posted(ln: DeductionLine, imp: DeductionImport) -> bool:
     return ln.realized is not None and ln.posted_import_id == imp.pk
 
 
-def _redirects_mark(plans: list[MemberPlan]) -> None:
+def _redirects_mark(plans: list[MemberPlan], *, run: DeductionRun) -> None:
     """Mark on each plan what the posting will send to sukarela instead: a loan's share
     when the loan is no longer running (closed since the list was made), and what a
     purpose account does not take: nothing when no longer open, a berjangka account
@@ -216,7 +216,7 @@ def _redirects_mark(plans: list[MemberPlan]) -> None:
             room = min(room, max(target - acc.balance, ZERO))
         fits[acc.pk] = (room, not is_open)
     room_of = (
-        wajib_room(run=plans[0].line.run, agency_id=plans[0].line.agency_id)
+        wajib_room(run=run, agency_id=plans[0].line.agency_id)
         if any(p.alloc.paid["wajib"] > 0 for p in plans)
         else {}
     )
