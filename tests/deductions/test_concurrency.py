@@ -274,7 +274,7 @@ def test_two_files_of_one_agency_posted_at_once_post_once_and_the_other_is_told(
 
         return fn
 
-    _join([_in_thread(scratch_tenant, i.pk, post(i), outcome) for i in imps])
+    join_all([in_thread(scratch_tenant, i.pk, post(i), outcome) for i in imps])
     assert sorted(map(str, outcome.values())) == sorted(
         ["posted", str(("deduction_already_posted", 409))]
     ), outcome
