@@ -23,7 +23,7 @@ from core.common.spreadsheet import WINDOWS_1252
 
 from . import files, selectors, services
 from .common import UNDO_REASON_MAX, E
-from .contributions import shu_contributions_post
+from .contributions import shu_contributions_check_open, shu_contributions_post
 from .loans_import import loans_import
 from .models import MoveIn
 
@@ -31,6 +31,7 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 
 def move_in_data(mi: MoveIn) -> dict:
+    jasa = selectors.move_in_shu_contributions(move_in=mi)
     return {
         "id": mi.pk,
         "cutover_date": mi.cutover_date.isoformat(),
@@ -43,6 +44,12 @@ def move_in_data(mi: MoveIn) -> dict:
         "opening_entry": mi.opening_entry_id,
         "trial_balance_rows": mi.trial_balance_rows,
         "loans": mi.loans.count(),
+        # optional step: each member's jasa paid in the cut-over's year in the old books
+        "shu_contributions": {
+            "year": jasa["year"],
+            "members": jasa["members"],
+            "total": str(jasa["total"].quantize(Decimal("1"))),
+        },
         "undo_possible": mi.status != MoveIn.Status.UNDONE
         and services.real_postings_after(mi) == 0,
         "member_imports": [
@@ -169,12 +176,22 @@ class ShuContributionsView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         """Jasa pinjaman each member paid in the cut-over's year in the old books (JSON
-        ``rows`` of ``{row, member_number, jasa}``): the year end adds it to the jasa paid
-        in Lumbung when it shares the jasa anggota pool. Sent again, it replaces."""
+        ``rows`` of ``{row, member_number, jasa}``, or a ``file`` with the template's
+        columns): the year end adds it to the jasa paid in Lumbung when it shares the
+        jasa anggota pool. Sent again, it replaces."""
         mi = services.move_in_get()
-        data = request_object(request)
-        saved = shu_contributions_post(move_in=mi, rows=data.get("rows") or [], by=request.user)
-        return Response({**saved, "total": str(saved["total"])}, status=201)
+        shu_contributions_check_open(mi)
+        rows, hidden, encoding = request_rows_hidden(request, "shu_contributions")
+        saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
+        return Response(
+            {
+                **saved,
+                "total": str(saved["total"]),
+                "hidden_rows": hidden,
+                **_read_as(encoding),
+            },
+            status=201,
+        )
 
 
 class ReconciliationView(_Base):
@@ -248,8 +265,13 @@ class TemplateView(_Base):
     def get(self, request, kind: str):
         if kind not in files.TEMPLATES:
             raise ApplicationError(E.FILE_INVALID, "Templat tidak dikenal.", status=404)
+        rows = (
+            selectors.shu_contributions_template_rows(move_in=services.move_in_current())
+            if kind == "shu_contributions"
+            else None
+        )
         resp = HttpResponse(
-            files.template_xlsx(kind),
+            files.template_xlsx(kind, rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         resp["Content-Disposition"] = f'attachment; filename="pindah-{kind}.xlsx"'

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -31,6 +32,29 @@ def source_ref(mi: MoveIn) -> str:
     return f"move-in:{mi.pk}"
 
 
+def _number(value) -> str:
+    """A member number as a cell gives it: a number-typed cell (``7`` read as ``7.0``)
+    as its digits; the registry's numbers are unique whatever their case."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value if value is not None else "").split())
+
+
+def shu_contributions_check_open(mi: MoveIn) -> None:
+    """Refuse when the move-in is undone or the cut-over's fiscal year is closed (the
+    year end has read the figures)."""
+    if mi.status == MoveIn.Status.UNDONE:
+        raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)
+    year = mi.cutover_date.year
+    if FiscalYear.objects.filter(year=year, status=FiscalYear.Status.CLOSED).exists():
+        raise ApplicationError(
+            E.WRONG_STATE,
+            _("Tahun buku %(y)s sudah ditutup; jasa tahun itu tidak dapat diubah lagi.")
+            % {"y": year},
+            status=409,
+        )
+
+
 @transaction.atomic
 def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
     """Save, per member, the jasa paid in the cut-over's year in the old books (rows
@@ -42,19 +66,14 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
     require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     year = mi.cutover_date.year
-    if mi.status == MoveIn.Status.UNDONE:
-        raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)
-    if FiscalYear.objects.filter(year=year, status=FiscalYear.Status.CLOSED).exists():
-        raise ApplicationError(
-            E.WRONG_STATE,
-            _("Tahun buku %(y)s sudah ditutup; jasa tahun itu tidak dapat diubah lagi.")
-            % {"y": year},
-            status=409,
-        )
+    shu_contributions_check_open(mi)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApplicationError(E.ROWS_INVALID, _("Baris harus berupa daftar."))
-    numbers = {str(r.get("member_number") or "").strip() for r in rows}
-    members = {m.number: m for m in Member.objects.filter(number__in=numbers)}
+    numbers = {_number(r.get("member_number")).upper() for r in rows}
+    members = {
+        m.number.upper(): m
+        for m in Member.objects.annotate(u=Upper("number")).filter(u__in=numbers - {""})
+    }
     errors: list[dict] = []
     seen: dict[int, int] = {}
     amounts: dict[int, Decimal] = {}
@@ -65,8 +84,8 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
             bad = number if isinstance(number, CellProblem) else value
             errors.append(row_error(n, "member_number" if bad is number else "jasa", bad.message))
             continue
-        number = str(number or "").strip()
-        member = members.get(number)
+        number = _number(number)
+        member = members.get(number.upper())
         if member is None:
             errors.append(
                 row_error(

@@ -48,7 +48,15 @@ LOAN_COLUMNS = {
     "arrears_principal": ("tunggakanpokok", "arrearsprincipal"),
     "days_past_due": ("haritunggakan", "dayspastdue"),
 }
+# each member's jasa pinjaman paid in the cut-over's year in the old books (the name is
+# there for the treasurer to read; it is not checked)
+SHU_COLUMNS = {
+    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "member_name": ("nama", "namaanggota", "name"),
+    "jasa": ("jasadibayar", "jasapinjaman", "jasapinjamandibayar", "jasa", "jasapaid"),
+}
 TB_REQUIRED = ("account", "debit", "credit")
+SHU_REQUIRED = ("member_number", "jasa")
 LOAN_REQUIRED = ("product_code", "principal", "outstanding")
 # a loans file names its members by member number or, when it has none, by NIP (a KPRI's
 # lists are often kept by NIP): one of these columns is required
@@ -116,11 +124,10 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
     """The rows of ``rows_from_file``, the sheet numbers of the hidden ones and the CSV's
     encoding. A CSV that is not UTF-8 is read as Windows-1252 (what Excel on Indonesian
     Windows saves as "CSV"); digits are the same bytes in both, so no amount changes."""
-    spec, required, one_of = (
-        (TB_COLUMNS, TB_REQUIRED, ())
-        if kind == "trial_balance"
-        else (LOAN_COLUMNS, LOAN_REQUIRED, LOAN_MEMBER)
-    )
+    spec, required, one_of = {
+        "trial_balance": (TB_COLUMNS, TB_REQUIRED, ()),
+        "shu_contributions": (SHU_COLUMNS, SHU_REQUIRED, ()),
+    }.get(kind, (LOAN_COLUMNS, LOAN_REQUIRED, LOAN_MEMBER))
     try:
         book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as exc:
@@ -251,6 +258,18 @@ TEMPLATES = {
             ],
         ],
     },
+    "shu_contributions": {
+        "title": "Jasa pinjaman tahun berjalan di pembukuan lama (pindah ke Lumbung)",
+        "headers": ["no anggota", "nama", "jasa dibayar"],
+        "instructions": [
+            "Satu baris per anggota: jasa pinjaman yang dibayarnya sejak 1 Januari tahun pindah sampai tanggal pindah, dari kertas kerja SHU pembukuan lama.",
+            "Dipakai untuk membagi SHU jasa anggota tahun ini bersama jasa yang dibayar di Lumbung sesudah tanggal pindah.",
+            "Nama hanya untuk dibaca (tidak diperiksa). Anggota yang masuk sesudah tanggal pindah tidak dicantumkan.",
+            "Angka rupiah utuh: 1.250.000 atau 1250000; 0 bila tidak ada. Baris yang diawali # diabaikan.",
+            "Mengunggah lagi menggantikan seluruh daftar sebelumnya.",
+        ],
+        "examples": [["A-0001", "Nama Anggota", "1200000"]],
+    },
 }
 
 
@@ -258,10 +277,13 @@ TEMPLATES = {
 COLUMN_TITLES = {
     **dict(zip(TB_COLUMNS, TEMPLATES["trial_balance"]["headers"], strict=True)),
     **dict(zip(LOAN_COLUMNS, TEMPLATES["loans"]["headers"], strict=True)),
+    "jasa": TEMPLATES["shu_contributions"]["headers"][2],
 }
 
 
-def template_xlsx(kind: str) -> bytes:
+def template_xlsx(kind: str, rows: list[list] | None = None) -> bytes:
+    """The template of ``kind``; ``rows`` (the members' list of the jasa template) are
+    written as data rows in place of the example."""
     t = TEMPLATES[kind]
     wb = Workbook()
     ws = wb.active
@@ -274,7 +296,11 @@ def template_xlsx(kind: str) -> bytes:
     ws.append(t["headers"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
-    for ex in t["examples"]:
-        ws.append(["# contoh, hapus baris ini"])
-        ws.append(ex)
+    if rows:
+        for r in rows:
+            ws.append(r)
+    else:
+        for ex in t["examples"]:
+            ws.append(["# contoh, hapus baris ini"])
+            ws.append(ex)
     return workbook_bytes(wb)

@@ -4,20 +4,24 @@ control accounts of the opening trial balance, to the rupiah."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
 from core.common.queries import exists_each_fixed
-from core.ledger.models import Account, AccountRole, JournalEntry
+from core.ledger.models import Account, AccountRole, FiscalYear, JournalEntry
+from core.ledger.selectors import account_for_role
+from core.loans.models import JasaPaidBroughtIn
 from core.members.models import Agency, Member, MemberImport
 from core.savings.models import SavingsProduct, SavingsTransaction
 from core.users.models import User
 
+from .contributions import source_ref
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 
 ZERO = Decimal("0")
@@ -44,6 +48,53 @@ def move_in_member_imports(*, move_in: MoveIn) -> list[MemberImport]:
     if move_in.undone_at:
         qs = qs.filter(imported_at__lte=move_in.undone_at)
     return list(qs.order_by("pk"))
+
+
+def move_in_shu_contributions(*, move_in: MoveIn) -> dict:
+    """The jasa of the old books the move-in saved (step 4a, optional): per member
+    (number, name, jasa), the count and total, the year, whether that year is closed
+    (nothing may change then), and the jasa income of the opening trial balance (the
+    same months in the ledger, to compare with)."""
+    year = move_in.cutover_date.year
+    saved = list(
+        JasaPaidBroughtIn.objects.filter(source_ref=source_ref(move_in))
+        .select_related("member")
+        .order_by("member__number")
+    )
+    income = account_for_role("loan_interest_income")
+    return {
+        "year": year,
+        "rows": saved,
+        "members": len(saved),
+        "total": sum((r.amount for r in saved), ZERO),
+        "year_closed": FiscalYear.objects.filter(
+            year=year, status=FiscalYear.Status.CLOSED
+        ).exists(),
+        "trial_balance_jasa_income": -trial_balance_amounts(move_in).get(income.code, ZERO)
+        if move_in.opening_entry_id
+        else None,
+    }
+
+
+def shu_contributions_template_rows(*, move_in: MoveIn | None) -> list[list]:
+    """The jasa template's rows: every member who may have paid jasa in the cut-over's
+    year before it (joined on or before the cut-over, not left before 1 January), with
+    the jasa saved for them, else 0."""
+    if move_in is None:
+        return []
+    year = move_in.cutover_date.year
+    saved = dict(
+        JasaPaidBroughtIn.objects.filter(source_ref=source_ref(move_in)).values_list(
+            "member_id", "amount"
+        )
+    )
+    members = (
+        Member.objects.filter(join_date__lte=move_in.cutover_date)
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=date(year, 1, 1)))
+        .order_by("number")
+        .values_list("pk", "number", "full_name")
+    )
+    return [[number, name, int(saved.get(pk, ZERO))] for pk, number, name in members]
 
 
 def move_in_reconciliation(*, move_in: MoveIn) -> dict:

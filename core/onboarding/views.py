@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
-from core.common.money import RupiahError, parse_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import TREASURY, role_required
 from core.ledger.models import Account
 from core.onboarding.common import UNDO_REASON_MAX, OnboardingErrors
@@ -24,7 +24,9 @@ from core.savings.member_import import berjangka_import_columns
 
 from . import files, selectors, services
 from .api import MAX_UPLOAD
+from .contributions import shu_contributions_check_open, shu_contributions_post
 from .loans_import import loans_import
+from .models import MoveIn
 
 
 def _parse_mapping(text: str) -> tuple[dict, dict]:
@@ -110,6 +112,8 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
+            elif action == "shu_contributions":
+                _shu_contributions_upload(request, _posted_move_in(request, mi))
             elif mi is None:
                 raise ApplicationError(
                     OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah.")
@@ -203,6 +207,33 @@ def wizard(request):
     return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
 
 
+def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
+    """The move-in the form was shown for (its id is posted), so that a move-in undone
+    meanwhile is refused as such, and one started since is not written to by a page of
+    the earlier one."""
+    pk = request.POST.get("move_in", "")
+    posted = MoveIn.objects.filter(pk=int(pk)).first() if pk.isascii() and pk.isdigit() else None
+    mi = posted or current
+    if mi is None:
+        raise ApplicationError(OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah."))
+    return mi
+
+
+def _shu_contributions_upload(request, mi: MoveIn) -> None:
+    """Step 4a: the jasa each member paid in the cut-over's year in the old books, from
+    the uploaded file, replacing what was saved; all rows or none."""
+    shu_contributions_check_open(mi)  # before reading the file: a closed year says so
+    rows, hidden, encoding = _upload_rows(request, "shu_contributions")
+    saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
+    messages.success(
+        request,
+        _("Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s.")
+        % {"y": saved["year"], "n": saved["members"], "t": format_rupiah(saved["total"])}
+        + _hidden_note(hidden)
+        + files.encoding_note(encoding, rows),
+    )
+
+
 def _grid_error(error: dict, accounts: list[Account]) -> dict:
     """A row error of the grid names the account (its place in the grid is no help)."""
     n = error.get("row")
@@ -225,6 +256,7 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
             "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
             "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
             "berjangka": berjangka_import_columns(),
+            "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
         },
     )
 
@@ -233,8 +265,13 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
 def template(request, kind: str):
     if kind not in files.TEMPLATES:
         return HttpResponse(status=404)
+    rows = (
+        selectors.shu_contributions_template_rows(move_in=services.move_in_current())
+        if kind == "shu_contributions"
+        else None
+    )
     resp = HttpResponse(
-        files.template_xlsx(kind),
+        files.template_xlsx(kind, rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     resp["Content-Disposition"] = f'attachment; filename="pindah-{kind}.xlsx"'

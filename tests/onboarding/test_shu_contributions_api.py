@@ -18,7 +18,12 @@ def test_contributions_by_api(move_in, staff, members, cutover):
     ]
     r = c.post(URL, {"rows": rows}, "application/json")
     assert r.status_code == 201, r.content
-    assert r.json() == {"year": cutover.year, "members": 2, "total": "1500000"}
+    assert r.json() == {
+        "year": cutover.year,
+        "members": 2,
+        "total": "1500000",
+        "hidden_rows": [],
+    }
     assert sorted(JasaPaidBroughtIn.objects.values_list("amount", flat=True)) == [
         D("300000"),
         D("1200000"),

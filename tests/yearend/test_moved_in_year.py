@@ -123,3 +123,46 @@ def test_sent_again_replaces_and_the_undo_removes_them(moved_in, staff):
     ]
     move_in_undo(move_in=mi, reason="salah tanggal", by=staff["admin"])
     assert not JasaPaidBroughtIn.objects.exists()
+
+
+def test_jua_from_the_jasa_uploaded_on_the_wizard_screen(moved_in):
+    """The treasurer's path: the template's file uploaded on /pindah/, the year closed,
+    the SHU shares the jasa anggota pool by it; afterwards the list can no longer change."""
+    from django.test import Client
+
+    from tests.onboarding.test_screens import csv_file
+
+    mi, by = moved_in["mi"], moved_in["by"]
+    m1, m2, m3 = moved_in["m1"], moved_in["m2"], moved_in["m3"]
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(by)
+    text = (
+        "no anggota;nama;jasa dibayar\n"
+        f"{m1.number};Satu;900.000\n{m2.number};Dua;600.000\n{m3.number};Tiga;0\n"
+    )
+    r = c.post(
+        "/pindah/",
+        {"action": "shu_contributions", "move_in": mi.pk, "file": csv_file(text, "jasa.csv")},
+        follow=True,
+    )
+    assert "2 anggota, total jasa Rp 1.500.000." in r.content.decode()
+    move_in_go_live(move_in=mi, by=by)
+    for m in (m1, m2, m3):
+        _deposit(m, "pokok", "100000", date(YEAR, 7, 10), by)
+    _close_year(by)
+    p = shu_preview(year=YEAR)
+    rows = {r.member_id: r for r in p.allocation.shares}
+    assert p.split.funds["jasa_anggota"] == D("375000")
+    # 375.000 shared 900.000 : 600.000 : 0
+    assert (rows[m1.pk].jua, rows[m2.pk].jua, rows[m3.pk].jua) == (D("225000"), D("150000"), 0)
+    # the year is closed: the list stays as the SHU read it
+    r = c.post(
+        "/pindah/",
+        {"action": "shu_contributions", "move_in": mi.pk, "file": csv_file(text, "jasa.csv")},
+        follow=True,
+    )
+    assert f"Tahun buku {YEAR} sudah ditutup" in r.content.decode()
+    assert sorted(JasaPaidBroughtIn.objects.values_list("amount", flat=True)) == [
+        D("600000"),
+        D("900000"),
+    ]
