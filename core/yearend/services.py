@@ -532,7 +532,11 @@ def _payout(
     """``shu_payout`` and ``shu_payout_selected`` (inside their transaction)."""
     _require(by, TREASURY, _("membayar SHU"))
     on = on or timezone.localdate()
-    ye = YearEnd.objects.filter(year=year, status=YearEnd.Status.POSTED).first()
+    # The year's row locked: one payout batch of a year at a time, so that the batch's
+    # reference (numbered from the payouts made before it, below) is taken after the
+    # batch before it committed. Two batches at once otherwise got the same number and
+    # the second was refused as a duplicate posting.
+    ye = YearEnd.objects.select_for_update().filter(year=year, status=YearEnd.Status.POSTED).first()
     if ye is None:
         raise ApplicationError(
             E.NOT_CLOSED, _("SHU tahun %(y)s belum diposting; belum dapat dibayar.") % {"y": year}
