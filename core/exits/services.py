@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import MONTHS_ID, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, CommonErrors, reason_required
-from core.common.money import format_rupiah, split_by_weights
+from core.common.money import format_rupiah
 from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.services import POSTING_STALE
@@ -46,6 +46,7 @@ from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
 from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
 from core.members.models import Member, MemberChange
+from core.members.selectors import heir_parts
 from core.members.services import member_status_set
 from core.savings.models import ExitSettlement, InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
@@ -558,29 +559,11 @@ def _payee_named(member: Member, *, reason: str, payee: str) -> tuple[str, str]:
 
 
 def _heir_amounts(member: Member, payee: str, net: Decimal) -> list[dict]:
-    """Paid to the heirs: each active heir's part of ``net`` by their shares (weights,
-    so shares adding up to less than 100 % still share the whole payout), in whole
-    rupiah (sen when the payout has sen); the units left by rounding go to the largest
-    remainders, then to the heir recorded first. The parts add up to ``net`` exactly."""
-    if payee != ExitSettlement.Payee.HEIRS or net <= 0:
+    """Paid to the heirs: each active heir's part of ``net`` by their shares
+    (``heir_parts``), adding up to ``net`` exactly."""
+    if payee != ExitSettlement.Payee.HEIRS:
         return []
-    heirs = list(member.heirs.filter(is_active=True).order_by("pk"))
-    whole = net == net.to_integral_value()
-    unit = Decimal(1) if whole else Decimal("0.01")
-    parts = split_by_weights(
-        int(net / unit),
-        [(h.pk, int(h.share_percent * 100)) for h in heirs],
-        order=list(range(len(heirs))),
-    )
-    return [
-        {
-            "name": h.full_name,
-            "relationship": h.relationship,
-            "share_percent": str(h.share_percent.normalize()),
-            "amount": str(parts[h.pk] * unit),
-        }
-        for h in heirs
-    ]
+    return heir_parts(member=member, amount=net)
 
 
 def _settlement_details(preview: SettlementPreview, interest_entries: list) -> dict:

@@ -2,11 +2,13 @@
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_tanggal
+from core.common.money import split_by_weights
 
 from .models import Agency, Heir, Member
 
@@ -137,6 +139,49 @@ def rejoin_preview(prev: Member) -> RejoinPreview:
     )
 
 
+def member_memberships(member: Member) -> list[Member]:
+    """The person's memberships: ``member`` first, then each earlier one it continues
+    (``previous_member``: the person left and joined again), newest first."""
+    out, seen = [member], {member.pk}
+    prev_id = member.previous_member_id
+    while prev_id is not None and prev_id not in seen:
+        prev = Member.objects.get(pk=prev_id)
+        out.append(prev)
+        seen.add(prev.pk)
+        prev_id = prev.previous_member_id
+    return out
+
+
 def member_next_membership(member: Member) -> Member | None:
     """The membership that continued ``member`` (the person joined again), if any."""
     return Member.objects.filter(previous_member=member).first()
+
+
+def heir_parts(*, member: Member, amount: Decimal) -> list[dict]:
+    """What each active heir of ``member`` receives of ``amount`` (a deceased member's
+    exit payout, or an SHU share paid after the death): split by their shares (weights,
+    so shares adding up to less than 100 % still share the whole amount), in whole
+    rupiah (sen when the amount has sen); the units left by rounding go to the largest
+    remainders, then to the heir recorded first. The parts add up to ``amount`` exactly.
+    No heir registered, or nothing to pay: an empty list."""
+    if amount <= 0:
+        return []
+    heirs = list(member.heirs.filter(is_active=True).order_by("pk"))
+    if not heirs:
+        return []
+    whole = amount == amount.to_integral_value()
+    unit = Decimal(1) if whole else Decimal("0.01")
+    parts = split_by_weights(
+        int(amount / unit),
+        [(h.pk, int(h.share_percent * 100)) for h in heirs],
+        order=list(range(len(heirs))),
+    )
+    return [
+        {
+            "name": h.full_name,
+            "relationship": h.relationship,
+            "share_percent": str(h.share_percent.normalize()),
+            "amount": str(parts[h.pk] * unit),
+        }
+        for h in heirs
+    ]

@@ -186,6 +186,11 @@ class PayoutResultSerializer(serializers.Serializer):
     method = serializers.CharField()
     receipt_number = serializers.CharField()
     entry = serializers.CharField()
+    heirs = serializers.JSONField(
+        help_text="Dibayarkan kepada ahli waris anggota yang meninggal: [{name, "
+        "relationship, share_percent, amount}], jumlahnya sama dengan amount; kosong bila "
+        "dibayar kepada anggota."
+    )
 
 
 class PayoutSetAsideSerializer(serializers.Serializer):

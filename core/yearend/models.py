@@ -250,6 +250,10 @@ class ShuPayout(models.Model):
     amount = models.DecimalField(_("jumlah"), **MONEY)
     receipt_number = models.CharField(_("nomor kuitansi"), max_length=40, blank=True)
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    # paid to the heirs of a member who died (``core.members.selectors.heir_parts``):
+    # ``[{name, relationship, share_percent, amount}]`` adding up to ``amount``; empty
+    # when paid to the member
+    heirs = models.JSONField(_("ahli waris"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

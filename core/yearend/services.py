@@ -28,6 +28,8 @@ from core.ledger.services import (
     period_reopen,
     receipt_number_take,
 )
+from core.members.models import Member
+from core.members.selectors import heir_parts
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsTransaction
 from core.savings.services import transactions_link_entry
@@ -706,6 +708,11 @@ def _payout(
                 amount=a,
                 receipt_number=receipts.get(s.pk, ""),
                 entry=entry,
+                # a member who died is paid through the heirs, split by their shares as
+                # the exit settlement paid them (the receipt names them)
+                heirs=heir_parts(member=s.member, amount=a)
+                if s.member.status == Member.Status.DECEASED
+                else [],
                 created_by=_user(by),
             )
             for s, a in plan
@@ -718,6 +725,9 @@ def _payout(
     if leavers_paid_out:
         data["settings_method"] = allowed
         data["leavers_without_sukarela"] = [s.member_id for s, _a in plan]
+    to_heirs = [p.share.member_id for p in payouts if p.heirs]
+    if to_heirs:
+        data["paid_to_heirs"] = to_heirs
     if aside:
         data["set_aside_without_sukarela"] = [x.share.member_id for x in aside]
     audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
