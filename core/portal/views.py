@@ -210,7 +210,9 @@ def shu(request):
     if member is None:
         return _no_member(request)
     rows = []
-    for s in member_shares(member=member):
+    # the person's shares: an earlier membership's (they left and joined again; the
+    # login moved here) is theirs too and may still be unpaid
+    for s in member_shares(member=member, earlier_memberships=True):
         ye = s.year_end
         # the snapshot keeps them as JSON text ("22.50"); as Decimals the template writes
         # them in the reader's language ("22,50" in Indonesian), as the staff screens do
@@ -218,6 +220,7 @@ def shu(request):
         rows.append(
             {
                 "share": s,
+                "earlier_membership": s.member if s.member_id != member.pk else None,
                 "year": ye.year,
                 "shu_after_tax": ye.shu_after_tax,
                 "pct_jasa_modal": _decimal_or_none(pct.get("jasa_modal")),

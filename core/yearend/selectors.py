@@ -20,6 +20,7 @@ from core.ledger.selectors import account_for_role, totals_between
 from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
+from core.members.selectors import member_memberships
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 from . import allocation as alloc
@@ -509,13 +510,17 @@ def preview_rows(preview: Preview, *, sort: str = "number") -> list[alloc.Member
     return sorted(preview.allocation.shares, key=lambda r: (key(r), r.number), reverse=desc)
 
 
-def member_shares(*, member: Member) -> list[MemberShare]:
-    """A member's posted SHU per year (newest first), with its year end."""
-    return list(
-        MemberShare.objects.filter(member=member)
-        .select_related("year_end")
-        .order_by("-year_end__year")
+def member_shares(*, member: Member, earlier_memberships: bool = False) -> list[MemberShare]:
+    """A member's posted SHU per year (newest first), with its year end and member. With
+    ``earlier_memberships``, also the shares of the person's earlier memberships (they
+    left and joined again: ``Member.previous_member``), the current membership first
+    within a year."""
+    members = member_memberships(member) if earlier_memberships else [member]
+    order = {m.pk: i for i, m in enumerate(members)}
+    shares = list(
+        MemberShare.objects.filter(member__in=members).select_related("year_end", "member")
     )
+    return sorted(shares, key=lambda s: (-s.year_end.year, order[s.member_id]))
 
 
 def members_without_sukarela(*, member_ids: list[int]) -> set[int]:
