@@ -145,7 +145,10 @@ def test_jua_from_the_jasa_uploaded_on_the_wizard_screen(moved_in):
         {"action": "shu_contributions", "move_in": mi.pk, "file": csv_file(text, "jasa.csv")},
         follow=True,
     )
-    assert "2 anggota, total jasa Rp 1.500.000." in r.content.decode()
+    page = r.content.decode()
+    assert "2 anggota, total jasa Rp 1.500.000." in page
+    # beside it, for comparison, the jasa income the opening trial balance brought in
+    assert "Pendapatan jasa pinjaman di neraca saldo awal: Rp 1.500.000." in page
     move_in_go_live(move_in=mi, by=by)
     for m in (m1, m2, m3):
         _deposit(m, "pokok", "100000", date(YEAR, 7, 10), by)
