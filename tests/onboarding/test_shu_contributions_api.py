@@ -36,3 +36,23 @@ def test_contributions_by_api(move_in, staff, members, cutover):
     assert JasaPaidBroughtIn.objects.count() == 2  # the earlier ones kept
     r = login(staff["petugas"]).post(URL, {"rows": rows}, "application/json")
     assert r.status_code == 403
+
+
+def test_contributions_file_by_api_and_shown_on_the_move_in(move_in, staff, members, cutover):
+    from .test_screens import csv_file
+
+    c = login(staff["bendahara"])
+    text = f"no anggota;nama;jasa dibayar\n{members[0].number};A;1.250.000\n"
+    r = c.post(URL, {"file": csv_file(text, "jasa.csv")})
+    assert r.status_code == 201, r.content
+    assert r.json()["members"] == 1 and r.json()["total"] == "1250000"
+    got = c.get("/api/v1/onboarding/").json()["move_in"]["shu_contributions"]
+    assert got == {"year": cutover.year, "members": 1, "total": "1250000"}
+    r = c.post(URL, {"file": csv_file("no anggota;nama;jasa dibayar\nX-1;A;5\n", "jasa.csv")})
+    assert r.status_code == 400
+    assert r.json()["error"]["fields"]["rows"][0] == {
+        "row": 2,
+        "field": "member_number",
+        "message": "Anggota X-1 tidak ada.",
+    }
+    assert JasaPaidBroughtIn.objects.get().amount == D("1250000")
