@@ -36,18 +36,23 @@ def test_deceased_members_shu_is_paid_to_the_heirs_by_their_shares(year_data, st
     share = MemberShare.objects.get(member=m2)
     assert share.total > 0  # pro rata to the day of death
 
-    [payout] = shu_payout(
-        year=YEAR, items=[(m2.pk, None)], method="cash", by=by, on=date(YEAR + 1, 3, 5)
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(by)
+    r = c.post(
+        f"/api/v1/yearend/{YEAR}/payout/",
+        {"method": "cash", "on": f"{YEAR + 1}-03-05", "items": [{"member_id": m2.pk}]},
+        "application/json",
     )
-    payout = ShuPayout.objects.get(pk=payout.pk)
+    assert r.status_code == 201, r.content
+    [paid] = r.json()["paid"]
+    payout = ShuPayout.objects.get(share=share)
+    assert paid["heirs"] == payout.heirs
     parts = {h["name"]: D(h["amount"]) for h in payout.heirs}
     assert set(parts) == {"Maria Tingang", "Yohanes Tingang"}
     assert sum(parts.values()) == share.total
     assert all(v == v.to_integral_value() for v in parts.values())
     assert abs(parts["Maria Tingang"] - share.total * D("0.6")) < 1  # 60 %, whole rupiah
 
-    c = Client(HTTP_HOST="alpha.localhost")
-    c.force_login(by)
     r = c.get(f"/tutup-buku/kuitansi/{payout.pk}.pdf")
     assert r.status_code == 200
     text = _pdf_text(r.content)
