@@ -6,6 +6,7 @@ who pay jasa after it (``core.loans.models.JasaPaidBroughtIn``)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +61,8 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
     """Save, per member, the jasa paid in the cut-over's year in the old books (rows
     ``{"row", "member_number", "jasa"}``), replacing what this move-in saved before (a
     corrected file is simply sent again). Every row error at once, nothing saved on any:
-    unknown member, a member twice, a member who joined after the cut-over, an amount
+    unknown member, a member twice, a member who joined after the cut-over or left
+    before the year began (not in the year's SHU), an amount
     that is not whole non-negative rupiah. Allowed while the move-in is not undone and
     the cut-over's fiscal year is open (the year end reads them when it computes SHU)."""
     require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
@@ -117,6 +119,20 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
                         "Anggota %(m)s masuk %(d)s, sesudah tanggal pindah; jasanya tercatat di Lumbung."
                     )
                     % {"m": number, "d": member.join_date.isoformat()},
+                )
+            )
+            continue
+        if member.exit_date and member.exit_date < date(year, 1, 1):
+            # not in the year's SHU: the jasa would count nowhere
+            errors.append(
+                row_error(
+                    n,
+                    "member_number",
+                    _(
+                        "Anggota %(m)s keluar %(d)s, sebelum tahun buku %(y)s; tidak ikut SHU "
+                        "tahun itu."
+                    )
+                    % {"m": number, "d": member.exit_date.isoformat(), "y": year},
                 )
             )
             continue

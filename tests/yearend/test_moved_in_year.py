@@ -14,6 +14,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import period_close
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import JasaPaidBroughtIn
+from core.members.services import member_status_set
 from core.onboarding.contributions import shu_contributions_post
 from core.onboarding.services import (
     move_in_go_live,
@@ -95,6 +96,11 @@ def test_jua_counts_the_jasa_paid_in_the_old_books_before_the_cutover(moved_in):
 def test_contributions_rows_refused_as_a_whole(moved_in):
     mi, by, m1 = moved_in["mi"], moved_in["by"], moved_in["m1"]
     late = f.member(full_name="Baru", join_date=date(YEAR, 8, 1))
+    # left before the year began: not in the year's SHU, so its jasa would count nowhere
+    gone = f.member(full_name="Lama", join_date=date(YEAR - 5, 1, 2))
+    member_status_set(
+        member=gone, status="resigned", on=date(YEAR - 1, 12, 31), reason="uji", by=by
+    )
     with pytest.raises(ApplicationError) as e:
         shu_contributions_post(
             move_in=mi,
@@ -106,10 +112,12 @@ def test_contributions_rows_refused_as_a_whole(moved_in):
                 {"row": 5, "member_number": late.number, "jasa": "5"},
                 {"row": 6, "member_number": moved_in["m2"].number, "jasa": "1.000,50"},
                 {"row": 7, "member_number": moved_in["m3"].number, "jasa": "(1.000)"},
+                {"row": 8, "member_number": gone.number, "jasa": "50.000"},
             ],
         )
     assert e.value.code == "onboarding_rows_invalid"
-    assert [r["row"] for r in e.value.fields["rows"]] == [3, 4, 5, 6, 7]
+    assert [r["row"] for r in e.value.fields["rows"]] == [3, 4, 5, 6, 7, 8]
+    assert "sebelum tahun buku" in e.value.fields["rows"][-1]["message"]
     assert not JasaPaidBroughtIn.objects.exists()
 
 
