@@ -14,6 +14,7 @@ from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
 from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.services import shu_payout, shu_post, yearend_close
+from tests.concurrency import in_thread, join_all
 from tests.members import factories as f
 
 from .conftest import YEAR, _deposit, close_preliminaries
@@ -21,30 +22,6 @@ from .conftest import YEAR, _deposit, close_preliminaries
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
 PAID_ON = date(YEAR + 1, 3, 10)
-
-
-def _in_thread(tenant, key, fn, outcome: dict) -> threading.Thread:
-    """Run ``fn()`` on its own connection in ``tenant`` (a transaction that really
-    commits); record its result, or the exception's repr, as ``outcome[key]``."""
-
-    def run():
-        try:
-            connection.set_tenant(tenant)
-            outcome[key] = fn()
-        except Exception as e:  # reported to the caller's assertion
-            outcome[key] = repr(e)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def _join(threads: list[threading.Thread]) -> None:
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is still running after 60 s"
 
 
 def _posted_year() -> dict:
@@ -94,7 +71,7 @@ def test_two_payout_batches_at_once_both_post_with_their_own_reference(scratch_t
 
         return fn
 
-    _join([_in_thread(scratch_tenant, k, pay(mid), outcome) for k, mid in members.items()])
+    join_all([in_thread(scratch_tenant, k, pay(mid), outcome) for k, mid in members.items()])
     assert all(isinstance(outcome.get(k), list) for k in members), outcome
     refs = sorted(
         JournalEntry.objects.filter(source="shu", source_ref__contains=":payout:").values_list(
