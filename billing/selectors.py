@@ -183,6 +183,36 @@ def invoice_upgrades_covering(*, subscription: Subscription) -> dict[int, Invoic
     return {pk: upgrades[up] for pk, up in pairs}
 
 
+def invoice_period_paid_by(*, invoice: Invoice) -> Invoice | None:
+    """The paid bank-transfer subscription invoice (still counted as paid: not credited
+    back as the period paid twice) whose period overlaps that of ``invoice``, a
+    subscription invoice: the rule by which a confirmation voids the other unpaid
+    invoices for its period (a monthly and a yearly one from the same day are one
+    period). None for another kind, or when nobody paid that period."""
+    if invoice.kind != Invoice.Kind.SUBSCRIPTION or invoice.period_start is None:
+        return None
+    return (
+        Invoice.objects.filter(
+            subscription_id=invoice.subscription_id,
+            provider=Subscription.Provider.BANK_TRANSFER,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            status=Invoice.Status.PAID,
+            period_start__lte=invoice.period_end,
+            period_end__gte=invoice.period_start,
+        )
+        .exclude(pk=invoice.pk)
+        .exclude(
+            Exists(
+                CreditEntry.objects.filter(
+                    invoice=OuterRef("pk"), reason=CreditEntry.Reason.DUPLICATE_PAYMENT
+                )
+            )
+        )
+        .order_by("-paid_at", "-pk")
+        .first()
+    )
+
+
 def transfers_awaiting() -> QuerySet[Invoice]:
     """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
     confirmation) first, the longest waiting first, then the open ones by due date.

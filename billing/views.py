@@ -309,9 +309,20 @@ def operator_transfers(request):
 def _reject_message(*, before: Invoice, after: Invoice) -> str:
     """What the operator is told of a rejection: the credit the invoice took in the same
     step (bank_transfer_reject applies it at once) and what is left to transfer, or that
-    the credit paid it. An invoice awaiting the operator takes no credit, so ``before``
+    the credit paid it, or that it is void (another invoice paid its period). An invoice
+    awaiting the operator takes no credit, so ``before``
     (read before the rejection) holds what it had."""
     message = _("Bukti transfer %(n)s ditolak.") % {"n": after.number}
+    if after.status == Invoice.Status.VOID:
+        paid_by = selectors.invoice_period_paid_by(invoice=after)
+        message += " " + _(
+            "Tagihan ini dibatalkan: periodenya sudah dibayar dengan tagihan %(m)s."
+        ) % {"m": paid_by.number if paid_by else "-"}
+        if after.credit_applied > 0:
+            message += " " + _("Kredit %(credit)s yang dipakainya kembali ke saldo koperasi.") % {
+                "credit": format_rupiah(after.credit_applied)
+            }
+        return message
     taken = after.credit_applied - before.credit_applied
     if taken <= 0:
         return message

@@ -25,7 +25,7 @@ from ..models import (
     Subscription,
     UpgradeDifference,
 )
-from ..selectors import invoice_upgrade_covering
+from ..selectors import invoice_period_paid_by, invoice_upgrade_covering
 from ..tax import tax_split
 from .common import (
     LIVE_STRIPE_STATUSES,
@@ -627,8 +627,10 @@ def _refuse_while_card_bills(sub: Subscription) -> None:
 def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
     """An operator finds no matching transfer: the invoice is open again, and the
     cooperative's credit that waited while the proof did is taken off it at once (paid
-    by it when it covers it; _credit_to_open_invoices). Locks the subscription first,
-    then the invoice (the order of bank_transfer_confirm)."""
+    by it when it covers it; _credit_to_open_invoices). When another invoice for (part
+    of) its period was confirmed meanwhile (selectors.invoice_period_paid_by), it is void instead (audited
+    billing.bank_invoice_voided, its credit given back): that period is paid. Locks the
+    subscription first, then the invoice (the order of bank_transfer_confirm)."""
     _require_billing_operator(operator)
     reason = reason_required(
         reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasan penolakan.")
@@ -646,12 +648,25 @@ def bank_transfer_reject(*, invoice: Invoice, operator, reason: str) -> Invoice:
         rejected_at=timezone.now(), rejected_reason=reason
     )
     _audit(actor=operator, action=BillingAudit.BANK_TRANSFER_REJECTED, target=inv, reason=reason)
+    paid_by = invoice_period_paid_by(invoice=inv)
+    if paid_by is not None:
+        # Another invoice for (part of) this period was confirmed while this proof
+        # waited (a monthly and a yearly one from the same day are one period): the
+        # period is paid, this one is not owed any more. Void (its credit comes back,
+        # and what paid upgrades added for its period), as the confirmation would have
+        # done to it had it been open.
+        invoice_void(
+            sub=sub,
+            invoice=inv,
+            by=operator,
+            reason=_("Periode ini sudah dibayar dengan tagihan %(n)s") % {"n": paid_by.number},
+        )
     _credit_to_open_invoices(sub=sub, by=operator)
     inv.refresh_from_db()
     billing_email_send(
         kind="proof_rejected",
         subscription=sub,
-        extra={"invoice": inv, "reason": reason},
+        extra={"invoice": inv, "reason": reason, "paid_by": paid_by},
     )
     return inv
 
