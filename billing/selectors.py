@@ -213,6 +213,13 @@ def invoice_period_paid_by(*, invoice: Invoice) -> Invoice | None:
     )
 
 
+def payments_recorded(*, subscription: Subscription) -> int:
+    """How many of the subscription's invoices are paid. A paid invoice is never voided
+    nor unpaid, so the count only grows: a form that shows it and gets it back tells
+    whether a payment was recorded in between (two operators recording one transfer)."""
+    return subscription.invoices.filter(status=Invoice.Status.PAID).count()
+
+
 def transfers_awaiting() -> QuerySet[Invoice]:
     """Open bank-transfer invoices for operators: those with proof uploaded (awaiting
     confirmation) first, the longest waiting first, then the open ones by due date.

@@ -289,9 +289,11 @@ def invoice_tax_fields(*, subscription: Subscription, price: Decimal, includes_p
 
 def _covered_until(sub: Subscription, today: date) -> date | None:
     """The last day already covered (paid period, or the trial's last day when a
-    trial cooperative pays: paying during a trial keeps the remaining trial days)."""
+    trial cooperative pays: paying during a trial keeps the remaining trial days). A
+    paid period runs on while an operator's suspension holds: a payment then buys the
+    period after it, never days already paid."""
     if (
-        sub.status == S.ACTIVE
+        (sub.status == S.ACTIVE or (sub.status == S.SUSPENDED and sub.suspended_by_operator))
         and sub.current_period_end
         and timezone.localdate(sub.current_period_end) >= today
     ):
@@ -468,16 +470,21 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     if sub.over_limit_since and sub.plan.allows(sub.active_members or 0):
         sub.over_limit_since = None
     sub.save()
-    _status_set(
-        sub=sub,
-        status=S.ACTIVE,
-        reason=(
-            _("Tagihan %(n)s dibayar dengan kredit") % {"n": inv.number}
-            if by_credit
-            else _("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference}
-        ),
-        actor=operator,
-    )
+    # A suspension an operator made is lifted only by an operator ("Aktifkan
+    # kembali"), as with a card payment (subscription_sync_stripe): the payment is
+    # recorded, the period runs, access waits for that decision.
+    held = sub.status == S.SUSPENDED and sub.suspended_by_operator
+    if not held:
+        _status_set(
+            sub=sub,
+            status=S.ACTIVE,
+            reason=(
+                _("Tagihan %(n)s dibayar dengan kredit") % {"n": inv.number}
+                if by_credit
+                else _("Transfer bank %(ref)s dikonfirmasi") % {"ref": inv.reference}
+            ),
+            actor=operator,
+        )
     _audit(
         actor=operator,
         action=(

@@ -39,7 +39,14 @@ def test_manual_payment_for_a_card_paying_cooperative_is_refused_until_the_card_
     page = client.get(url).content.decode()
     assert 'name="end_card_subscription"' in page
     refused = client.post(
-        url, {"reason": REASON, "confirm": "on", "plan": sedang.pk, "interval": "month"}
+        url,
+        {
+            "reason": REASON,
+            "confirm": "on",
+            "plan": sedang.pk,
+            "interval": "month",
+            "amount": str(sedang.price_monthly),
+        },
     )
     assert refused.status_code == 200 and "menagih dua kali" in refused.content.decode()
 
@@ -50,6 +57,7 @@ def test_manual_payment_for_a_card_paying_cooperative_is_refused_until_the_card_
             "confirm": "on",
             "plan": sedang.pk,
             "interval": "month",
+            "amount": str(sedang.price_monthly),
             "end_card_subscription": "on",
         },
     )

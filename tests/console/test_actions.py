@@ -144,7 +144,14 @@ def test_change_plan(op_clients, operators, tenant_a, role, allowed):
 @pytest.mark.parametrize("role,allowed", role_cases("record_payment"))
 def test_record_manual_payment(op_clients, operators, tenant_a, role, allowed):
     plan = Plan.objects.get(code="kecil")
-    resp = post(op_clients[role], tenant_a, "record_payment", plan=plan.pk, interval="month")
+    resp = post(
+        op_clients[role],
+        tenant_a,
+        "record_payment",
+        plan=plan.pk,
+        interval="month",
+        amount=str(plan.price_monthly),
+    )
     paid = Invoice.objects.filter(subscription__cooperative=tenant_a, status="paid")
     tenant_a.refresh_from_db()
     if allowed:
@@ -164,7 +171,12 @@ def test_record_payment_confirms_an_existing_open_invoice(op_clients, operators,
     plan = Plan.objects.get(code="kecil")
     invoice = bank_invoice_issue(subscription=sub_of(tenant_a), plan=plan, interval="month", by="t")
     resp = post(
-        op_clients["billing"], tenant_a, "record_payment", invoice=invoice.pk, interval="month"
+        op_clients["billing"],
+        tenant_a,
+        "record_payment",
+        invoice=invoice.pk,
+        interval="month",
+        amount=str(invoice.amount_due),
     )
     assert resp.status_code == 302
     invoice.refresh_from_db()

@@ -2,6 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Interval, Invoice, Plan
+from billing.selectors import payments_recorded
+from core.common.fields import RupiahField
 from tenants.models import Cooperative
 from tenants.regions import province_names, regencies_of
 from tenants.validators import EMAIL_MAX_LENGTH, EMAIL_TOO_LONG
@@ -85,6 +87,17 @@ class PaymentForm(ConfirmForm):
         label=_("Paket"), queryset=Plan.objects.filter(is_active=True), required=False
     )
     interval = forms.ChoiceField(label=_("Periode"), choices=Interval.choices)
+    amount = RupiahField(
+        label=_("Jumlah diterima (Rp)"),
+        min_value=1,
+        help_text=_(
+            "Sesuai mutasi rekening, mis. 1.234.567. Harus sama dengan yang perlu "
+            "ditransfer untuk tagihan itu (setelah dikurangi kredit)."
+        ),
+    )
+    # What the operator saw when the form was opened: another payment recorded since
+    # (a second operator recording the same transfer) refuses this one.
+    payments_seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     end_card_subscription = forms.BooleanField(
         label=_("Akhiri langganan kartu (Stripe) koperasi ini"),
         required=False,
@@ -100,6 +113,8 @@ class PaymentForm(ConfirmForm):
             self.fields["invoice"].queryset = subscription.invoices.filter(
                 status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING]
             )
+            if not self.is_bound:
+                self.fields["payments_seen"].initial = payments_recorded(subscription=subscription)
 
 
 class DomainForm(ConfirmForm):

@@ -7,6 +7,7 @@ Billing state changes go through ``billing.services``; provisioning through
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -16,8 +17,10 @@ from django_tenants.utils import remove_www
 
 from billing import services as billing
 from billing.models import Invoice, Plan, Subscription
+from billing.selectors import payments_recorded
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
+from core.common.money import format_rupiah
 from lumbung.console.audit import ConsoleAudit
 from tenants import signup as tenant_signup
 from tenants.models import Cooperative, Domain, SignupRequest
@@ -41,6 +44,7 @@ class ConsoleErrors:
     DOMAIN = "domain_invalid"
     CONFIRM = "confirmation_mismatch"
     UNRECORDED = "payment_unrecorded_card_ended"
+    AMOUNT = "payment_amount_mismatch"
 
 
 def _require(operator, action: str) -> None:
@@ -209,6 +213,8 @@ def tenant_payment_record(
     plan: Plan | None = None,
     interval: str = "month",
     end_card_subscription: bool = False,
+    amount_received: Decimal | None = None,
+    payments_seen: int | None = None,
 ) -> Invoice:
     """Record a manual payment (_payment_record, one transaction). The card is ended at
     Stripe as that transaction's last step; should the transaction then fail (its commit
@@ -226,6 +232,8 @@ def tenant_payment_record(
             plan=plan,
             interval=interval,
             end_card_subscription=end_card_subscription,
+            amount_received=amount_received,
+            payments_seen=payments_seen,
             ended=ended,
         )
     except Exception as exc:
@@ -267,6 +275,8 @@ def _payment_record(
     interval: str,
     end_card_subscription: bool,
     ended: list,
+    amount_received: Decimal | None = None,
+    payments_seen: int | None = None,
 ) -> Invoice:
     """A manual payment (bank transfer seen on the statement): confirms the given open
     invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
@@ -274,10 +284,27 @@ def _payment_record(
     twice) unless the operator ends the card subscription with it: ended at Stripe as
     the last step, so a refused payment leaves the card running and Stripe unreachable
     refuses the payment (billing.card_subscription_end_last). Refused for a plan the
-    cooperative's active members do not fit."""
+    cooperative's active members do not fit.
+
+    ``amount_received`` (the console's form always gives it): the transfer seen on the
+    statement must be exactly what is to be transferred for the invoice (its amount less
+    the credit taken off it); less or more is refused, nothing recorded (no partial
+    payment, and no overpayment silently kept). ``payments_seen``: how many paid
+    invoices the operator saw when opening the form (billing.selectors
+    .payments_recorded); another payment recorded since (a second operator recording the
+    same transfer, checked under the subscription's lock) refuses this one."""
     _require(operator, "record_payment")
     reason = _reason(reason)
     sub = _subscription(cooperative)
+    if payments_seen is not None and payments_recorded(subscription=sub) != payments_seen:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _(
+                "Sejak formulir ini dibuka, pembayaran lain sudah dicatat untuk koperasi ini. "
+                "Periksa tagihannya lalu buka formulir ini lagi bila memang ada pembayaran "
+                "lain."
+            ),
+        )
     paid_plan = invoice.plan if invoice is not None else plan
     if paid_plan is not None:
         billing.plan_fits_check(subscription=sub, plan=paid_plan)
@@ -312,6 +339,10 @@ def _payment_record(
         invoice = billing.bank_invoice_issue(
             subscription=sub, plan=plan, interval=interval, by=operator
         )
+    if amount_received is not None:
+        # The subscription is locked: what is due on the invoice cannot change now.
+        invoice = Invoice.objects.get(pk=invoice.pk)
+        _amount_received_check(invoice=invoice, received=amount_received)
     if invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
         invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     audit_log(
@@ -330,6 +361,33 @@ def _payment_record(
         # and Stripe refusing or unreachable here rolls the whole payment back.
         cancel_card_at_stripe()
     return invoice
+
+
+def _amount_received_check(*, invoice: Invoice, received: Decimal) -> None:
+    """Refuse a manual payment whose amount is not what is to be transferred."""
+    due = invoice.amount_due if invoice.status != Invoice.Status.PAID else Decimal(0)
+    if received == due:
+        return
+    figures = {
+        "got": format_rupiah(received),
+        "n": invoice.number,
+        "due": format_rupiah(due),
+    }
+    if received < due:
+        message = _(
+            "Jumlah diterima %(got)s kurang dari yang perlu ditransfer untuk tagihan %(n)s "
+            "(%(due)s). Pembayaran sebagian tidak dicatat: tagihan tetap terbuka."
+        )
+    else:
+        message = _(
+            "Jumlah diterima %(got)s lebih dari yang perlu ditransfer untuk tagihan %(n)s "
+            "(%(due)s). Kelebihan tidak dicatat sebagai kredit: tidak ada yang dicatat."
+        )
+    raise ApplicationError(
+        ConsoleErrors.AMOUNT,
+        message % figures,
+        fields={"amount": [_("Tidak sama dengan tagihan (%(due)s).") % figures]},
+    )
 
 
 # -- statistics ---------------------------------------------------------------------------
@@ -441,6 +499,7 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
             _("Ketik alamat koperasi (%(slug)s) persis untuk menghapus.") % {"slug": coop.slug},
             fields={"confirm": [_("Tidak cocok.")]},
         )
+    _delete_money_check(coop)
     removed = billing.billing_records_purge(cooperative=coop)
     summary = {
         "slug": coop.slug,
@@ -471,6 +530,40 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
     for schema in schemas:
         transaction.on_commit(lambda schema=schema: cooperative_media_remove(schema=schema))
     return summary
+
+
+def _delete_money_check(coop: Cooperative) -> None:
+    """Refuse to delete a cooperative the platform still owes money, or whose transfer
+    may be on its way: credit left (refund it first, "Catat pengembalian kredit"), or a
+    transfer proof awaiting the operator (confirm or reject it first). Checked with its
+    subscription locked, so no credit or proof arrives in between."""
+    sub = Subscription.objects.select_for_update().filter(cooperative_id=coop.pk).first()
+    if sub is None:
+        return
+    credit = billing.credit_balance(subscription=sub)
+    if credit > 0:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _(
+                "Koperasi ini masih memiliki saldo kredit %(c)s. Kembalikan kredit itu "
+                "(Catat pengembalian kredit) sebelum menghapus koperasi."
+            )
+            % {"c": format_rupiah(credit)},
+        )
+    awaiting = (
+        sub.invoices.filter(status=Invoice.Status.AWAITING)
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )
+    if awaiting:
+        raise ApplicationError(
+            ConsoleErrors.STATE,
+            _(
+                "Bukti transfer tagihan %(n)s menunggu konfirmasi operator. Konfirmasi atau "
+                "tolak dulu sebelum menghapus koperasi."
+            )
+            % {"n": ", ".join(awaiting)},
+        )
 
 
 # -- bulk migration ----------------------------------------------------------------------

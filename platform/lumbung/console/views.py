@@ -272,6 +272,8 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             plan=data.get("plan"),
             interval=data["interval"],
             end_card_subscription=data.get("end_card_subscription", False),
+            amount_received=data["amount"],
+            payments_seen=data.get("payments_seen"),
         )
         return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
     if action == "refund_credit":
