@@ -131,6 +131,12 @@ class ShareRowSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
+class CapitalEstimateSerializer(serializers.Serializer):
+    cutover = serializers.DateField()
+    month_ends = serializers.ListField(child=serializers.DateField())
+    members = serializers.IntegerField()
+
+
 class PreviewSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     shu_after_tax = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -156,6 +162,12 @@ class PreviewSerializer(serializers.Serializer):
     )
     rat_date = serializers.DateField(allow_null=True)
     rat_decision = serializers.CharField(allow_blank=True)
+    capital_estimated = CapitalEstimateSerializer(
+        many=True,
+        help_text="Dasar modal rata-rata dengan pindah ke Lumbung di tengah tahun: akhir "
+        "bulan sebelum tanggal pindah (belum ada simpanan di Lumbung) memakai simpanan modal "
+        "yang dibawa masuk (saldo awal) tiap anggota, nol sebelum tanggal masuknya.",
+    )
     members = ShareRowSerializer(many=True)
 
 
@@ -300,6 +312,7 @@ def preview_data(preview, *, sort: str) -> dict:
         "posted": preview.posted,
         "rat_date": preview.year_end.rat_date if preview.posted else None,
         "rat_decision": preview.year_end.rat_decision if preview.posted else "",
+        "capital_estimated": preview.capital_estimates,
         "members": [
             {**asdict(r), "total": r.total, "name": preview.names.get(r.member_id, "")}
             for r in selectors.preview_rows(preview, sort=sort)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -239,6 +239,26 @@ def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:
         ),
     }
     return [why[p] % {"a": format_rupiah(a)} for p, a in to_reserve.items() if a > 0]
+
+
+def capital_estimate_notes(estimates: list[dict]) -> list[str]:
+    """The average capital basis with a cut-over during the year: which month-ends took
+    the capital brought in, and how (``selectors.capital_estimates``)."""
+    return [
+        _(
+            "Modal rata-rata: akhir bulan %(months)s %(y)s, sebelum pindah ke Lumbung "
+            "(%(d)s), tidak punya simpanan di Lumbung. Untuk %(n)s anggota yang dibawa masuk "
+            "saat itu, saldo akhir bulan tersebut diperkirakan sama dengan simpanan modal "
+            "yang dibawa masuk (saldo awal), dan nol untuk akhir bulan sebelum anggota masuk."
+        )
+        % {
+            "months": ", ".join(date_format(e, "F") for e in x["month_ends"]),
+            "y": x["cutover"].year,
+            "d": format_date(x["cutover"]),
+            "n": x["members"],
+        }
+        for x in estimates
+    ]
 
 
 def _member_stats(year: int) -> dict:

@@ -243,6 +243,59 @@ def _month_ends(year: int) -> list[date]:
     return out
 
 
+def capital_brought_in(*, year: int, member_ids: list[int], kinds: list[str]) -> dict:
+    """Per member whose capital savings were brought into Lumbung during ``year`` by
+    opening balances (the member import of a move-in, dated its cut-over, after 1
+    January): ``(date, amount)``, the first such date in the year and the capital brought
+    in on it. Before that date the member's savings were in the old books."""
+    rows = (
+        SavingsTransaction.objects.filter(
+            account__member_id__in=member_ids,
+            account__product__kind__in=kinds,
+            kind=SavingsTransaction.Kind.OPENING,
+            on__gt=date(year, 1, 1),
+            on__lte=date(year, 12, 31),
+        )
+        .values("account__member_id", "on")
+        .annotate(s=Sum("delta"))
+        .order_by("account__member_id", "on")
+        .values_list("account__member_id", "on", "s")
+    )
+    out: dict[int, tuple[date, Decimal]] = {}
+    for mid, on, amount in rows:
+        out.setdefault(mid, (on, amount))  # the first date (ordered)
+    return out
+
+
+def _estimated_month_ends(*, year: int, cutover: date, join_date: date | None) -> list[date]:
+    """The month-ends of ``year`` before ``cutover`` at which the member belonged (joined
+    on or before it): they take the capital brought in at the cut-over. (A member who
+    left before the cut-over was not brought in; one who leaves after it counts zero
+    from the exit on, as any leaver.)"""
+    return [e for e in _month_ends(year) if e < cutover and (join_date is None or join_date <= e)]
+
+
+def capital_estimates(*, year: int, settings: ShuSettings, member_ids: list[int]) -> list[dict]:
+    """What ``member_inputs`` estimated for ``member_ids`` (the preview's note): per
+    cut-over date, ``{"cutover", "month_ends", "members"}``: the month-ends that took the
+    capital brought in and for how many members; nothing with the year-end basis."""
+    if settings.capital_basis != ShuSettings.CapitalBasis.AVERAGE:
+        return []
+    brought = capital_brought_in(year=year, member_ids=member_ids, kinds=_capital_kinds(settings))
+    dates = dict(Member.objects.filter(pk__in=list(brought)).values_list("pk", "join_date"))
+    by_cutover: dict[date, tuple[set[date], int]] = {}
+    for mid, (on, _amount) in brought.items():
+        ends = _estimated_month_ends(year=year, cutover=on, join_date=dates.get(mid))
+        if not ends:
+            continue
+        months, n = by_cutover.get(on, (set(), 0))
+        by_cutover[on] = (months | set(ends), n + 1)
+    return [
+        {"cutover": on, "month_ends": sorted(months), "members": n}
+        for on, (months, n) in sorted(by_cutover.items())
+    ]
+
+
 def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput]:
     """Each member's capital and contribution (jasa paid in the year: in Lumbung, and in
     the old books before a move-in's cut-over in the year) for ``year`` under
@@ -252,7 +305,7 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
     members = list(
         Member.objects.filter(join_date__lte=end)
         .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
-        .values("id", "number", "exit_date", "status")
+        .values("id", "number", "join_date", "exit_date", "status")
         .order_by("number")
     )
     leavers = {
@@ -282,6 +335,14 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
         .values_list("account__member_id", "on__month", "s")
     ):
         monthly[mid][month] = s
+    # Average basis, a cut-over during the year: the month-ends before it have no
+    # savings in Lumbung; each takes the capital the member brought in at the cut-over
+    # (their balance in the old books then), from the month-end after they joined
+    brought = (
+        capital_brought_in(year=year, member_ids=ids, kinds=kinds)
+        if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE
+        else {}
+    )
     # Before-exit balance for leavers (year-end basis): movements dated before exit, for
     # every leaver in one query (each against their own exit date)
     before_exit: dict[int, Decimal] = {}
@@ -322,6 +383,15 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
             bal += monthly[mid].get(month, ZERO) if mid in monthly else ZERO
             ends.append(bal)
         if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE:
+            if mid in brought:
+                on, amount = brought[mid]
+                estimated = set(
+                    _estimated_month_ends(year=year, cutover=on, join_date=m["join_date"])
+                )
+                ends = [
+                    b + amount if e in estimated else b
+                    for b, e in zip(ends, month_ends, strict=True)
+                ]
             if mid in leavers:  # no longer a member's capital from the exit on
                 ends = [
                     b if e < leavers[mid] else ZERO for b, e in zip(ends, month_ends, strict=True)
@@ -363,6 +433,9 @@ class Preview:
     to_reserve: dict[str, Decimal] = field(default_factory=dict)
     # the posted distribution (the saved shares and funds), not a calculation
     posted: bool = False
+    # average capital basis: month-ends before a cut-over in the year taken from the
+    # capital brought in (``capital_estimates``)
+    capital_estimates: list[dict] = field(default_factory=list)
 
     @property
     def basis(self) -> str:
@@ -411,7 +484,11 @@ def shu_preview(*, year: int) -> Preview:
     pct = s.percentages()
     split = alloc.split_funds(amount=ye.shu_after_tax, percentages=pct, unit=s.rounding_unit)
     if ye.status == YearEnd.Status.POSTED:
-        return _posted_preview(ye, split=split, percentages=pct)
+        preview = _posted_preview(ye, split=split, percentages=pct)
+        preview.capital_estimates = capital_estimates(
+            year=year, settings=s, member_ids=[r.member_id for r in preview.allocation.shares]
+        )
+        return preview
     inputs = member_inputs(year=year, settings=s)
     allocation = alloc.allocate_members(
         members=inputs,
@@ -431,6 +508,9 @@ def shu_preview(*, year: int) -> Preview:
         names=names,
         funds=distribution.funds,
         to_reserve=distribution.to_reserve,
+        capital_estimates=capital_estimates(
+            year=year, settings=s, member_ids=[i.member_id for i in inputs]
+        ),
     )
 
 

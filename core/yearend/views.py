@@ -22,6 +22,7 @@ from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
 from .rat import (
     FUND_LABELS,
+    capital_estimate_notes,
     no_shu_note,
     rat_pack_pdf,
     rat_pack_xlsx,
@@ -182,6 +183,7 @@ def preview_view(request, year: int):
                 (FUND_LABELS.get(k, k), preview.percentages[k], v) for k, v in preview.funds.items()
             ],
             "fund_notes": to_reserve_notes(preview.to_reserve),
+            "capital_notes": capital_estimate_notes(preview.capital_estimates),
         },
     )
 
