@@ -184,6 +184,14 @@ class PayoutItemSerializer(serializers.Serializer):
     member_id = serializers.IntegerField()
     # whole rupiah as people write it ("250.000"); none: the whole unpaid share
     amount = RupiahSerializerField(label=_("Jumlah"), required=False, allow_null=True)
+    received_by = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Anggota yang meninggal tanpa ahli waris terdaftar (tidak dapat ditambahkan "
+        "lagi sesudah keluar): nama penerima, ahli waris menurut surat keterangan ahli waris, "
+        "dengan hubungannya. Tanpa ini pembayarannya ditolak (shu_payout_no_heirs).",
+    )
 
 
 class PayoutSerializer(serializers.Serializer):
@@ -201,7 +209,14 @@ class PayoutResultSerializer(serializers.Serializer):
     heirs = serializers.JSONField(
         help_text="Dibayarkan kepada ahli waris anggota yang meninggal: [{name, "
         "relationship, share_percent, amount}], jumlahnya sama dengan amount; kosong bila "
-        "dibayar kepada anggota."
+        "dibayar kepada anggota. Tanpa ahli waris terdaftar: satu penerima yang disebut saat "
+        "pembayaran (received_by), dengan named_at_payout true."
+    )
+    credited_account = serializers.CharField(
+        source="credited_account.number",
+        default=None,
+        help_text="Dikreditkan ke sukarela: nomor rekening yang dikreditkan (untuk "
+        "keanggotaan lama orang yang masuk lagi, rekening keanggotaannya yang sekarang).",
     )
 
 
@@ -370,6 +385,9 @@ class Payout(YearEndView):
             method=v["method"],
             on=v.get("on"),
             by=request.user,
+            received_by={
+                i["member_id"]: i["received_by"] for i in v["items"] if i.get("received_by")
+            },
         )
         return Response(PayoutBatchSerializer(batch).data, status=201 if batch.payouts else 200)
 

@@ -19,3 +19,4 @@ class YearEndErrors(StrEnum):
     PAYOUT_EXCEEDS = "shu_payout_exceeds_share"
     PAYOUT_METHOD = "shu_payout_method"
     NO_SUKARELA = "shu_payout_no_sukarela"
+    NO_HEIRS = "shu_payout_no_heirs"

@@ -254,6 +254,16 @@ class ShuPayout(models.Model):
     # ``[{name, relationship, share_percent, amount}]`` adding up to ``amount``; empty
     # when paid to the member
     heirs = models.JSONField(_("ahli waris"), default=list, blank=True)
+    # credited to sukarela: the account credited (the member's own, or for an earlier
+    # membership of a person who joined again, their current membership's)
+    credited_account = models.ForeignKey(
+        "savings.SavingsAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("rekening dikreditkan"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -614,6 +614,41 @@ def members_without_sukarela(*, member_ids: list[int]) -> set[int]:
     return set(member_ids) - set(having)
 
 
+def sukarela_accounts_for_payout(*, member_ids: list[int]) -> dict[int, SavingsAccount]:
+    """Where each of ``member_ids``'s SHU can be credited to sukarela: an active member's
+    own open simpanan sukarela account; for a membership that ended and that the same person
+    continued (they joined again: ``Member.previous_member``), the open sukarela account
+    of their latest membership. Members with neither are left out."""
+    out: dict[int, SavingsAccount] = {}
+    active = set(
+        Member.objects.filter(pk__in=member_ids, status=Member.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    for mid in member_ids:
+        # a member who left takes no deposit, even on an account left open
+        acc = savings_account_for(member_id=mid, kind="sukarela") if mid in active else None
+        if acc is None and mid not in active:
+            later = member_latest_membership(mid)
+            if later is not None and later.is_active:
+                acc = savings_account_for(member_id=later.pk, kind="sukarela")
+        if acc is not None:
+            out[mid] = acc
+    return out
+
+
+def member_latest_membership(member_id: int) -> Member | None:
+    """The person's latest membership after ``member_id`` (the chain of memberships that
+    continued it), or None when nobody continued it."""
+    latest, seen = None, {member_id}
+    nxt = Member.objects.filter(previous_member_id=member_id).first()
+    while nxt is not None and nxt.pk not in seen:
+        latest = nxt
+        seen.add(nxt.pk)
+        nxt = Member.objects.filter(previous_member_id=nxt.pk).first()
+    return latest
+
+
 def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
     return (
         SavingsAccount.objects.filter(

@@ -43,10 +43,10 @@ from .selectors import (
     close_checklist,
     closed_year_end,
     members_without_sukarela,
-    savings_account_for,
     shu_preview,
     shu_settings_for,
     shu_settings_snapshot,
+    sukarela_accounts_for_payout,
     year_check,
     year_result,
 )
@@ -487,6 +487,7 @@ def shu_payout(
     method: str,
     by,
     on: date | None = None,
+    received_by: dict[int, str] | None = None,
 ) -> list[ShuPayout]:
     """Pay posted shares: ``items`` = ``[(member_id, amount or None for the whole unpaid
     share), ...]``. ``method`` "cash" (a receipt each, at the counter), "bank" (a
@@ -500,8 +501,23 @@ def shu_payout(
     accounts) and so has no open sukarela account is paid in cash or by bank transfer:
     such a batch may hold only such members; the audit row says so. Credited to
     sukarela, a member without an open sukarela account refuses the batch
-    (``shu_payout_selected`` sets such members aside instead)."""
-    return _payout(year=year, items=items, method=method, by=by, on=on, set_aside=False).payouts
+    (``shu_payout_selected`` sets such members aside instead); an earlier membership of
+    a person who joined again is credited to the sukarela account of their current
+    membership.
+
+    A member who died is paid through the heirs registered; with none registered (they
+    can no longer be added once the member has left) the batch names the recipient —
+    the heir by the certificate of inheritance, with the relationship —
+    in ``received_by`` (``{member_id: text}``), else it is refused (``shu_payout_no_heirs``)."""
+    return _payout(
+        year=year,
+        items=items,
+        method=method,
+        by=by,
+        on=on,
+        set_aside=False,
+        received_by=received_by,
+    ).payouts
 
 
 @transaction.atomic
@@ -512,6 +528,7 @@ def shu_payout_selected(
     method: str,
     by,
     on: date | None = None,
+    received_by: dict[int, str] | None = None,
 ) -> PayoutBatch:
     """Pay a batch as ``shu_payout`` does (the same ``items``, rules and refusals), except
     that, credited to sukarela, a member with no open sukarela account (one who left: the
@@ -519,7 +536,15 @@ def shu_payout_selected(
     instead of refusing the batch, and the others are paid in one entry. The year page's
     "pay the selected" and the API's payout. Nobody payable: nothing written, the set
     aside returned."""
-    return _payout(year=year, items=items, method=method, by=by, on=on, set_aside=True)
+    return _payout(
+        year=year,
+        items=items,
+        method=method,
+        by=by,
+        on=on,
+        set_aside=True,
+        received_by=received_by,
+    )
 
 
 def _payout(
@@ -530,6 +555,7 @@ def _payout(
     by,
     on: date | None,
     set_aside: bool,
+    received_by: dict[int, str] | None = None,
 ) -> PayoutBatch:
     """``shu_payout`` and ``shu_payout_selected`` (inside their transaction)."""
     _require(by, TREASURY, _("membayar SHU"))
@@ -641,15 +667,22 @@ def _payout(
                 },
                 status=409,
             )
+    # credited to sukarela: the member's own account, or for an earlier membership of a
+    # person who joined again, their current membership's
+    targets = (
+        sukarela_accounts_for_payout(member_ids=ids) if method == ShuPayout.Method.SUKARELA else {}
+    )
+    no_target = set(ids) - set(targets)
     aside: list[PayoutSetAside] = []
     if set_aside and method == ShuPayout.Method.SUKARELA:
         aside = sorted(
-            (_no_sukarela(s, a) for s, a in plan if s.member_id in without_sukarela),
+            (_no_sukarela(s, a) for s, a in plan if s.member_id in no_target),
             key=lambda x: x.share.member.number,
         )
-        plan = [(s, a) for s, a in plan if s.member_id not in without_sukarela]
+        plan = [(s, a) for s, a in plan if s.member_id not in no_target]
         if not plan:
             return PayoutBatch(set_aside=aside)
+    heirs = _heirs_paid(plan, received_by or {})
     total = sum((a for _s, a in plan), ZERO)
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
     txns: list[SavingsTransaction] = []
@@ -660,7 +693,7 @@ def _payout(
         for s, _a in plan:
             receipts[s.pk] = receipt_number_take(kind=ReceiptSeries.Kind.SHU_PAYOUT, on=on)
     else:
-        missing = [s for s, _a in plan if s.member_id in without_sukarela]
+        missing = [s for s, _a in plan if s.member_id in no_target]
         if missing:
             raise ApplicationError(
                 E.NO_SUKARELA,
@@ -674,10 +707,9 @@ def _payout(
             )
         deposits = []
         for s, a in plan:
-            acc = savings_account_for(member_id=s.member_id, kind="sukarela")
             deposits.append(
                 Deposit(
-                    account=acc,
+                    account=targets[s.member_id],
                     amount=a,
                     channel=SavingsTransaction.Channel.INTERNAL,
                     kind=SavingsTransaction.Kind.TRANSFER_IN,
@@ -710,9 +742,8 @@ def _payout(
                 entry=entry,
                 # a member who died is paid through the heirs, split by their shares as
                 # the exit settlement paid them (the receipt names them)
-                heirs=heir_parts(member=s.member, amount=a)
-                if s.member.status == Member.Status.DECEASED
-                else [],
+                heirs=heirs.get(s.member_id, []),
+                credited_account=targets.get(s.member_id),
                 created_by=_user(by),
             )
             for s, a in plan
@@ -728,10 +759,71 @@ def _payout(
     to_heirs = [p.share.member_id for p in payouts if p.heirs]
     if to_heirs:
         data["paid_to_heirs"] = to_heirs
+    named = [mid for mid, parts in heirs.items() if parts and parts[0].get("named_at_payout")]
+    if named:
+        data["recipient_named_at_payout"] = {str(mid): heirs[mid][0]["name"] for mid in named}
+    elsewhere = {
+        str(s.member_id): targets[s.member_id].member_id
+        for s, _a in plan
+        if s.member_id in targets and targets[s.member_id].member_id != s.member_id
+    }
+    if elsewhere:
+        data["credited_to_later_membership"] = elsewhere
     if aside:
         data["set_aside_without_sukarela"] = [x.share.member_id for x in aside]
     audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
     return PayoutBatch(payouts=payouts, set_aside=aside)
+
+
+RECEIVED_BY_MAX = 200
+
+
+def _heirs_paid(plan: list[tuple[MemberShare, Decimal]], received_by: dict) -> dict[int, list]:
+    """Per member who died: who receives the payout. The heirs registered, each their
+    part by their shares (``heir_parts``), as the exit settlement paid them; with none
+    registered (none can be added once the member has left), the recipient the batch
+    names (``received_by``: the heir by the certificate of inheritance), the whole
+    amount theirs. Neither: refused, naming the members and what to do."""
+    out: dict[int, list] = {}
+    unnamed = []
+    for s, a in plan:
+        if s.member.status != Member.Status.DECEASED:
+            continue
+        parts = heir_parts(member=s.member, amount=a)
+        if not parts:
+            name = " ".join(str(received_by.get(s.member_id) or "").split())
+            if not name:
+                unnamed.append(s)
+                continue
+            if len(name) > RECEIVED_BY_MAX:
+                raise ApplicationError(
+                    E.PAYOUT_INVALID,
+                    _("Nama penerima paling banyak %(n)s karakter.") % {"n": RECEIVED_BY_MAX},
+                    fields={"received_by": [_("Terlalu panjang.")]},
+                )
+            parts = [
+                {
+                    "name": name,
+                    "relationship": "",
+                    "share_percent": "100",
+                    "amount": str(a),
+                    "named_at_payout": True,
+                }
+            ]
+        out[s.member_id] = parts
+    if unnamed:
+        raise ApplicationError(
+            E.NO_HEIRS,
+            _(
+                "Anggota %(m)s meninggal dunia dan tidak punya ahli waris terdaftar; SHU-nya "
+                "dibayarkan kepada ahli waris. Ahli waris tidak dapat lagi ditambahkan pada "
+                "anggota yang sudah keluar: isi nama penerima (ahli waris menurut surat "
+                "keterangan ahli waris, dengan hubungannya), lalu bayar lagi."
+            )
+            % {"m": ", ".join(str(s.member) for s in unnamed)},
+            fields={"received_by": [str(s.member_id) for s in unnamed]},
+        )
+    return out
 
 
 @transaction.atomic

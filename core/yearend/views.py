@@ -15,6 +15,7 @@ from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
+from core.members.models import Heir
 
 from . import selectors, services
 from .exports import preview_xlsx
@@ -89,6 +90,10 @@ def year_view(request, year: int):
                         items=[(i, None) for i in d["member"]],
                         method=d["method"],
                         by=request.user,
+                        # a deceased member without heirs registered: the recipient named
+                        received_by={
+                            i: request.POST.get(f"received_by_{i}", "") for i in d["member"]
+                        },
                     )
                     if batch.payouts:
                         messages.success(
@@ -114,13 +119,27 @@ def year_view(request, year: int):
     items = selectors.close_checklist(year=year)
     settings_row = selectors.shu_settings_for(year=year)
     shares = (
-        MemberShare.objects.filter(year_end=ye)
-        .select_related("member")
-        .prefetch_related("payouts")
-        .order_by("member__number")
+        list(
+            MemberShare.objects.filter(year_end=ye)
+            .select_related("member")
+            .prefetch_related("payouts", "payouts__credited_account__member")
+            .order_by("member__number")
+        )
         if ye and ye.status == YearEnd.Status.POSTED
         else []
     )
+    # deceased members with no heirs registered: the payout names the recipient
+    with_heirs = set(
+        Heir.objects.filter(
+            member_id__in=[s.member_id for s in shares if s.member.status == "deceased"],
+            is_active=True,
+        ).values_list("member_id", flat=True)
+    )
+    no_heirs = {
+        s.member_id
+        for s in shares
+        if s.member.status == "deceased" and s.member_id not in with_heirs
+    }
     return render(
         request,
         "yearend/year.html",
@@ -145,6 +164,7 @@ def year_view(request, year: int):
                 "tax_rule": ShuSettings.TaxRule.choices,
             },
             "shares": shares,
+            "no_heirs": no_heirs,
             "can_write": has_role(request.user, TREASURY),
             "is_admin": has_role(request.user, SETTINGS_ADMINS),
             "years": FiscalYear.objects.order_by("-year").values_list("year", flat=True),
@@ -250,7 +270,9 @@ def payout_receipt(request, pk: int):
     """The printable receipt of one SHU payout (cash at the counter, or the credit to
     sukarela)."""
     payout = (
-        ShuPayout.objects.select_related("share__member", "share__year_end", "entry")
+        ShuPayout.objects.select_related(
+            "share__member", "share__year_end", "entry", "credited_account__member"
+        )
         .filter(pk=pk)
         .first()
     )
