@@ -1,12 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.common.fields import RupiahField
+
 from .models import Plan
+from .services.plans import PRICE_MAX
 
 
 class PlanForm(forms.ModelForm):
     """Operators edit a plan. Features: one per line."""
 
+    # Read as every money field reads what people type (parse_rupiah): 400.000,
+    # Rp 400.000, 400,000 (the model's DecimalField took 400.000 for 400 with decimals).
+    price_monthly = RupiahField(label=_("harga bulanan (Rp)"), max_value=PRICE_MAX)
+    price_yearly = RupiahField(label=_("harga tahunan (Rp)"), max_value=PRICE_MAX)
     features_text = forms.CharField(
         label=_("Fitur (satu per baris)"), widget=forms.Textarea(attrs={"rows": 5}), required=False
     )

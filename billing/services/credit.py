@@ -9,7 +9,6 @@ entries numbered alike (see CreditEntry)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
-from core.common.money import format_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 
 from ..models import CreditEntry, CreditNote, Invoice, Subscription, UpgradeDifference
 from ..selectors import difference_credited
@@ -317,23 +316,22 @@ def credit_refund_record(
     *, subscription: Subscription, amount, reason: str, operator
 ) -> CreditEntry:
     """An operator records a refund of the cooperative's credit paid out by bank: the
-    credit goes down by that amount (whole rupiah, at most the balance). Reason
-    required; audited."""
+    credit goes down by that amount (whole rupiah read with parse_rupiah, more than
+    zero, at most the balance). Reason required; audited."""
     _require_billing_operator(operator)
     reason = reason_required(
         reason, code=BillingErrors.CREDIT_INVALID, message=_("Tuliskan alasan/keterangan.")
     )
-    text = str(amount if amount is not None else "").strip().removeprefix("Rp").strip()
-    # whole rupiah: 1500000 or 1.500.000 (Decimal given by code: whole)
-    whole = isinstance(amount, Decimal) and amount == amount.to_integral_value()
-    if not whole and not re.fullmatch(r"\d+|\d{1,3}(\.\d{3})+", text):
-        text = ""
-    value = Decimal(text.replace(".", "")) if text and not whole else (amount if whole else None)
-    if value is None or value <= 0:
+    # Read as every money field reads what people type (1.234.567, 1,234,567,
+    # Rp 1.234.567,-, 1234567; a Decimal or int given by code).
+    try:
+        value = parse_rupiah(amount, field=_("Jumlah pengembalian"))
+    except RupiahError as e:
         raise ApplicationError(
-            BillingErrors.CREDIT_INVALID,
-            _("Jumlah pengembalian harus rupiah utuh lebih dari nol."),
-            fields={"amount": [_("Jumlah tidak valid.")]},
-        )
+            BillingErrors.CREDIT_INVALID, e.text, fields={"amount": [e.text]}
+        ) from None
+    if value <= 0:
+        message = _("Jumlah pengembalian harus rupiah utuh lebih dari nol.")
+        raise ApplicationError(BillingErrors.CREDIT_INVALID, message, fields={"amount": [message]})
     sub = _lock(subscription)
     return _credit_move(sub=sub, amount=-value, reason=R.REFUND, by=operator, note=reason)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
+from core.common.money import RupiahError, parse_rupiah
 
 from ..models import CreditEntry, Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
@@ -642,6 +643,9 @@ def card_end_unrecorded_flag(*, cooperative_id: int, by, reason: str, error: str
 
 # -- plans (operators) --------------------------------------------------------------------
 
+# The price columns are numeric(14, 0).
+PRICE_MAX = Decimal("99999999999999")
+
 PLAN_FIELDS = (
     "name",
     "max_members",
@@ -668,10 +672,10 @@ def plan_save(*, operator, plan: Plan | None = None, **fields) -> Plan:
     errors: dict[str, list[str]] = {}
     for key in ("price_monthly", "price_yearly"):
         if key in fields:
-            value = Decimal(str(fields[key]))
-            if value < 0 or value != value.to_integral_value():
-                errors[key] = [_("Harga harus rupiah utuh dan tidak negatif.")]
-            fields[key] = value
+            try:
+                fields[key] = parse_rupiah(fields[key], field=_("Harga"), max_value=PRICE_MAX)
+            except RupiahError as e:
+                errors[key] = [e.text]
     if fields.get("max_members") is not None and int(fields["max_members"]) < 1:
         errors["max_members"] = [_("Minimal 1 anggota, atau kosong untuk tanpa batas.")]
     if errors:

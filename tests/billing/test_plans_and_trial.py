@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from billing import services
 from billing.models import Plan, Subscription
 from billing.selectors import plans_public
 from tests.billing.conftest import login_operator
@@ -75,6 +76,67 @@ def test_plan_prices_must_be_whole_rupiah(client_public, operator):
     assert response.status_code == 200
     plan.refresh_from_db()
     assert plan.price_monthly == 150000
+
+
+@pytest.mark.parametrize(
+    ("monthly", "yearly"),
+    [("Rp 400.000", "4,800,000"), ("400.000,-", "Rp. 4.800.000,00"), ("400000", "4 800 000")],
+)
+def test_plan_prices_are_read_as_people_type_rupiah(client_public, operator, monthly, yearly):
+    """The same reader as every money field (parse_rupiah): before, 400.000 was refused
+    as having decimals and Rp 400.000 as not a number."""
+    plan = Plan.objects.get(code="kecil")
+    login_operator(client_public, operator)
+    response = client_public.post(
+        f"/billing/operator/paket/{plan.pk}/",
+        {
+            "name": "Kecil",
+            "max_members": "100",
+            "price_monthly": monthly,
+            "price_yearly": yearly,
+            "sort_order": "10",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    plan.refresh_from_db()
+    assert (plan.price_monthly, plan.price_yearly) == (400_000, 4_800_000)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("150.000,50", "harus rupiah utuh, tanpa sen"),
+        ("-150.000", "tidak boleh negatif"),
+        ("seratus", "bukan angka rupiah yang jelas"),
+    ],
+)
+def test_a_bad_plan_price_is_refused_with_its_reason(client_public, operator, typed, message):
+    plan = Plan.objects.get(code="kecil")
+    login_operator(client_public, operator)
+    response = client_public.post(
+        f"/billing/operator/paket/{plan.pk}/",
+        {
+            "name": "Kecil",
+            "max_members": "100",
+            "price_monthly": typed,
+            "price_yearly": "1500000",
+            "sort_order": "10",
+        },
+    )
+    assert response.status_code == 200 and message in response.content.decode()
+    assert Plan.objects.get(pk=plan.pk).price_monthly == 150000
+
+
+@pytest.mark.parametrize("typed", ["seratus", "150.000,50", "-1"])
+def test_plan_save_refuses_a_price_that_is_not_whole_rupiah(operator, typed):
+    """Called by code (not the form): a clear error, never a 500 (InvalidOperation)."""
+    from core.common.errors import ApplicationError
+
+    plan = Plan.objects.get(code="kecil")
+    with pytest.raises(ApplicationError) as refused:
+        services.plan_save(operator=operator, plan=plan, price_monthly=typed)
+    assert "price_monthly" in refused.value.fields
+    assert Plan.objects.get(pk=plan.pk).price_monthly == 150000
 
 
 def test_cooperative_admin_cannot_edit_plans(client_public, db):

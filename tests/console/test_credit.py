@@ -110,3 +110,82 @@ def test_two_refunds_at_once_never_take_the_credit_below_zero(scratch_tenant):
     assert billing.credit_balance(subscription=sub) == 0
     assert sum(e.amount for e in entries) == 0 and entries.count() == 2
     CreditEntry.objects.filter(subscription=sub).delete()  # the scratch schema is dropped
+
+
+# --- the amount typed: read as every other money field reads it (parse_rupiah) ---------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed",
+    ["1.234.567", "1234567", "Rp 1.234.567", "1,234,567", "1.234.567,-", "Rp. 1.234.567,00"],
+)
+def test_refund_reads_the_amount_as_people_type_it(op_clients, tenant_a, typed):
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    _credit(sub, 2_000_000)
+    done = op_clients["billing"].post(
+        f"/konsol/koperasi/{tenant_a.pk}/refund_credit/",
+        {"amount": typed, "reason": REASON, "confirm": "on"},
+    )
+    assert done.status_code == 302, done.content.decode()[-2000:]
+    assert billing.credit_balance(subscription=sub) == Decimal(2_000_000 - 1_234_567)
+    refund = CreditEntry.objects.get(subscription=sub, reason="refund")
+    assert refund.amount == Decimal(-1_234_567)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-1.000", "Jumlah dikembalikan (Rp) tidak boleh negatif."),
+        ("0", "Paling sedikit 1."),
+        ("Rp 0,-", "Paling sedikit 1."),
+        ("2.000.001", "Kredit tidak cukup: saldo Rp 2.000.000."),
+        ("satu juta", "Jumlah dikembalikan (Rp) &#x27;satu juta&#x27; bukan angka rupiah"),
+        ("1.234,56", "Jumlah dikembalikan (Rp) harus rupiah utuh, tanpa sen"),
+        ("", ""),
+    ],
+)
+def test_refund_refuses_a_bad_amount_and_changes_nothing(op_clients, tenant_a, typed, message):
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    _credit(sub, 2_000_000)
+    events = AuditEvent.objects.count()
+    page = op_clients["billing"].post(
+        f"/konsol/koperasi/{tenant_a.pk}/refund_credit/",
+        {"amount": typed, "reason": REASON, "confirm": "on"},
+    )
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert billing.credit_balance(subscription=sub) == Decimal(2_000_000)
+    assert not CreditEntry.objects.filter(subscription=sub, reason="refund").exists()
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("1,234,567", None),
+        ("Rp 1.234.567,-", None),
+        (Decimal(1_234_567), None),
+        ("0", "Jumlah pengembalian harus rupiah utuh lebih dari nol."),
+        ("-5", "Jumlah pengembalian tidak boleh negatif."),
+        ("12abc", "Jumlah pengembalian '12abc' bukan angka rupiah yang jelas"),
+        (Decimal("10.5"), "Jumlah pengembalian harus rupiah utuh, tanpa sen"),
+    ],
+)
+def test_the_refund_service_reads_amounts_with_parse_rupiah(tenant_a, operators, amount, message):
+    """The service is the last word (an API or a script calls it too)."""
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    _credit(sub, 2_000_000)
+    call = lambda: billing.credit_refund_record(  # noqa: E731
+        subscription=sub, amount=amount, reason=REASON, operator=operators["billing"]
+    )
+    if message is None:
+        assert call().amount == Decimal(-1_234_567)
+        return
+    with pytest.raises(ApplicationError) as refused:
+        call()
+    assert message in str(refused.value.message)
+    assert message in str(refused.value.fields["amount"][0])
+    assert billing.credit_balance(subscription=sub) == Decimal(2_000_000)

@@ -47,9 +47,9 @@ class ConfirmForm(forms.Form):
 class CreditRefundForm(ConfirmForm):
     """A refund of the cooperative's credit, paid out by bank transfer."""
 
-    amount = forms.CharField(
+    amount = RupiahField(
         label=_("Jumlah dikembalikan (Rp)"),
-        max_length=20,
+        min_value=1,
         help_text=_("Rupiah utuh, mis. 1500000 atau 1.500.000."),
     )
 
