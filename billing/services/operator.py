@@ -23,6 +23,7 @@ from .common import (
     _lock,
     _require_reason,
     _status_set,
+    period_end_for,
 )
 
 
@@ -75,7 +76,10 @@ def subscription_status_override(
 @transaction.atomic
 def trial_extend(*, subscription: Subscription, days: int, operator, reason: str) -> Subscription:
     """An operator gives ``days`` more trial (from today when the trial already ended);
-    a cooperative that fell past due only because its trial ended is back on trial."""
+    a cooperative that fell past due only because its trial ended is back on trial.
+    Its unpaid bank-transfer invoices for the period after the trial (open, or with a
+    proof awaiting the operator) then start the day after the new trial end
+    (_invoices_after_trial_move): paying them never buys days given free."""
     reason = _require_reason(reason)
     if not 1 <= days <= 365:
         raise ApplicationError(
@@ -116,9 +120,57 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
             "to": sub.trial_ends_at.isoformat(),
         },
     )
+    _invoices_after_trial_move(sub=sub, by=operator, reason=reason)
     if sub.status == S.PAST_DUE:
         _status_set(sub=sub, status=S.TRIAL, reason=reason, actor=operator)
     return sub
+
+
+def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[Invoice]:
+    """A (locked) subscription's trial now ends later: each unpaid bank-transfer
+    subscription invoice whose period begins before the new trial is over moves to
+    begin the day after it, for the same interval (period_end_for), due by the trial's
+    last day; same number, reference, plan and amount (what a transfer on its way
+    was made for). Each move is audited (billing.invoice_period_moved). A paid invoice
+    is never moved (a trial is not extended once one is: trial_extend). Locks the
+    invoices after the subscription, as every billing write does."""
+    start = timezone.localdate(sub.trial_ends_at) + timedelta(days=1)
+    moved = []
+    for inv in (
+        sub.invoices.filter(
+            provider=Subscription.Provider.BANK_TRANSFER,
+            kind=Invoice.Kind.SUBSCRIPTION,
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+            period_start__lt=start,
+        )
+        .select_for_update()
+        .order_by("pk")
+    ):
+        was = (inv.period_start, inv.period_end, inv.due_on)
+        inv.period_start = start
+        inv.period_end = period_end_for(start, inv.interval) - timedelta(days=1)
+        inv.due_on = max(start - timedelta(days=1), inv.due_on)
+        inv.save(update_fields=["period_start", "period_end", "due_on"])
+        # An upgrade's line for this period (none during a trial) follows it.
+        UpgradeDifference.objects.filter(renewal=inv).update(period_start=start)
+        _audit(
+            actor=by,
+            action=BillingAudit.INVOICE_PERIOD_MOVED,
+            target=inv,
+            reason=reason,
+            data={
+                "cooperative": sub.cooperative.slug,
+                "invoice": inv.number,
+                "status": inv.status,
+                "amount": str(inv.amount),
+                "from": [was[0].isoformat(), was[1].isoformat()],
+                "to": [inv.period_start.isoformat(), inv.period_end.isoformat()],
+                "due_on": [was[2].isoformat(), inv.due_on.isoformat()],
+                "trial_ends_at": sub.trial_ends_at.isoformat(),
+            },
+        )
+        moved.append(inv)
+    return moved
 
 
 @transaction.atomic
