@@ -1,7 +1,9 @@
 """The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
 in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
 period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
-reference, then the month's credit notes (nota retur) as reductions. CSV or XLSX; the
+reference, then the month's credit notes (nota retur) as reductions. A deleted
+cooperative's invoices and notes are kept (billing_records_purge) and stay in their
+month's data. CSV or XLSX; the
 accountant imports or keys them in. The buyer's name and address are typed by the
 cooperative: both files write every row through ``safe_row`` (text starting with
 ``= + - @`` gets a leading apostrophe and stays text)."""
@@ -94,7 +96,7 @@ def _row(
         year,
         doc.issued_on.strftime("%d/%m/%Y"),
         "".join(ch for ch in doc.buyer_npwp if ch.isdigit()) or "000000000000000",
-        doc.buyer_name or doc.subscription.cooperative.name,
+        doc.buyer_name or _cooperative_name(doc),
         doc.buyer_address,
         sign * int(doc.dpp),
         sign * int(doc.ppn),
@@ -105,6 +107,12 @@ def _row(
         settings.BILLING_SELLER_NPWP,
         original,
     ]
+
+
+def _cooperative_name(doc) -> str:
+    """The buyer of a row issued before invoices carried its name; such a row's
+    cooperative cannot have been deleted since (billing_records_purge copies it on)."""
+    return doc.subscription.cooperative.name if doc.subscription_id else ""
 
 
 def efaktur_csv(*, year: int, month: int) -> bytes:

@@ -170,8 +170,10 @@ class Invoice(models.Model):
         SUBSCRIPTION = "subscription", _("Langganan")
         PRORATION = "proration", _("Selisih naik paket")
 
+    # Empty once its cooperative is deleted: an issued invoice is a tax record, kept
+    # (10 years) with the buyer as issued (buyer_*; billing_records_purge).
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.PROTECT, related_name="invoices"
+        Subscription, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
     )
     provider = models.CharField(max_length=20, choices=Subscription.Provider.choices)
     number = models.CharField(_("nomor"), max_length=40, unique=True)
@@ -234,6 +236,10 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(credit_applied__gte=0) & Q(credit_applied__lte=F("amount")),
                 name="billing_invoice_credit_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(subscription__isnull=False) | ~Q(buyer_name=""),
+                name="billing_invoice_kept_names_its_buyer",
             ),
         ]
 
@@ -351,12 +357,22 @@ class CreditNote(models.Model):
     so the PPN of money credited and reused on another invoice is reported once. One
     per credit movement; never more than the invoice's amount (credit_note_issue)."""
 
+    # Both empty once its cooperative is deleted (the note is kept with its invoice, a
+    # tax record; its credit ledger goes: billing_records_purge).
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.PROTECT, related_name="credit_notes"
+        Subscription,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        null=True,
+        blank=True,
     )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     credit_entry = models.OneToOneField(
-        CreditEntry, on_delete=models.PROTECT, related_name="credit_note"
+        CreditEntry,
+        on_delete=models.PROTECT,
+        related_name="credit_note",
+        null=True,
+        blank=True,
     )
     # The invoice's number with -R1, -R2… (its first, second note).
     number = models.CharField(_("nomor"), max_length=50, unique=True)
@@ -369,6 +385,9 @@ class CreditNote(models.Model):
     buyer_npwp = models.CharField(max_length=30, blank=True)
     buyer_address = models.CharField(max_length=300, blank=True)
     reason = models.TextField(_("keterangan"), blank=True)
+    # Why the money was credited (its credit entry's reason), kept on the note: the
+    # entry goes with a deleted cooperative's credit ledger, the note stays.
+    credit_reason = models.CharField(max_length=30, choices=CreditEntry.Reason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -383,6 +402,11 @@ class CreditNote(models.Model):
             models.CheckConstraint(
                 condition=Q(amount=F("dpp") + F("ppn")),
                 name="billing_credit_note_dpp_plus_ppn_is_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(subscription__isnull=False, credit_entry__isnull=False)
+                | ~Q(buyer_name=""),
+                name="billing_credit_note_kept_names_its_buyer",
             ),
         ]
 

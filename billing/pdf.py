@@ -19,6 +19,12 @@ def _seller() -> dict:
     }
 
 
+def _cooperative(doc):
+    """The cooperative a document was issued to; None once it was deleted (the document
+    names its buyer itself: buyer_name, buyer_npwp, buyer_address)."""
+    return doc.subscription.cooperative if doc.subscription_id else None
+
+
 def invoice_context(*, invoice: Invoice) -> dict:
     """What the invoice PDF shows. An upgrade's invoice that also tops up later periods
     lists them as lines of their own (``differences``), after the rest of the current
@@ -31,7 +37,7 @@ def invoice_context(*, invoice: Invoice) -> dict:
         "invoice": invoice,
         "differences": differences,
         "first_dpp": first_dpp,
-        "cooperative": invoice.subscription.cooperative,
+        "cooperative": _cooperative(invoice),
         "is_receipt": invoice.status == Invoice.Status.PAID,
         "bank_name": settings.BILLING_BANK_NAME,
         "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
@@ -60,7 +66,7 @@ def credit_note_html(*, note: CreditNote) -> str:
         "note": note,
         "invoice": note.invoice,
         "entry": note.credit_entry,
-        "cooperative": note.subscription.cooperative,
+        "cooperative": _cooperative(note),
         **_seller(),
         "ppn_percent": _percent(note.ppn_rate),
     }

@@ -227,6 +227,7 @@ def transfers_awaiting() -> QuerySet[Invoice]:
     return (
         Invoice.objects.filter(provider=Subscription.Provider.BANK_TRANSFER)
         .filter(status__in=[Invoice.Status.AWAITING, Invoice.Status.OPEN])
+        .filter(subscription__isnull=False)  # a deleted cooperative's: nobody's to confirm
         .annotate(
             proof_at=Max("proofs__created_at"),
             awaiting_first=Case(
@@ -318,7 +319,9 @@ def invoices_overdue(*, today=None) -> list[Invoice]:
     today = today or timezone.localdate()
     rows = list(
         Invoice.objects.filter(
-            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING], due_on__lt=today
+            status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+            due_on__lt=today,
+            subscription__isnull=False,  # a deleted cooperative's is kept, not chased
         )
         .select_related("subscription__cooperative", "plan")
         .order_by("due_on", "pk")

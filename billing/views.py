@@ -347,7 +347,8 @@ def _reject_message(*, before: Invoice, after: Invoice) -> str:
 @require_POST
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
-    invoice = get_object_or_404(Invoice, pk=pk)
+    # A deleted cooperative's invoice is kept as a tax record, nobody's to confirm.
+    invoice = get_object_or_404(Invoice, pk=pk, subscription__isnull=False)
     form = TransferDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_error_message(form))

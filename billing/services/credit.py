@@ -212,6 +212,7 @@ def credit_note_issue(
         buyer_npwp=invoice.buyer_npwp,
         buyer_address=invoice.buyer_address,
         reason=entry.note,
+        credit_reason=entry.reason,
     )
     _audit(
         actor=by,

@@ -340,6 +340,7 @@ def bank_reminders_send(*, today: date | None = None) -> int:
             provider=Subscription.Provider.BANK_TRANSFER,
             status=Invoice.Status.OPEN,
             due_on__in=due_dates,
+            subscription__isnull=False,  # a deleted cooperative's is kept, not reminded
         )
         .exclude(last_reminder_on=today)
         .select_related("subscription__cooperative", "subscription__plan")

@@ -175,17 +175,26 @@ def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[In
 
 @transaction.atomic
 def billing_records_purge(*, cooperative: Cooperative) -> dict:
-    """Remove a cooperative's billing rows before the cooperative itself is deleted (the
-    console's "delete an archived tenant"). Returns what was removed, for the audit row."""
+    """A cooperative is deleted (the console's "delete an archived tenant"): its billing
+    rows go, except its tax records. The invoices and credit notes (nota retur) issued
+    are kept, as issued, for the tax office (10 years; the e-Faktur data of their months
+    reads them): they no longer point at the subscription, and each names its buyer
+    itself (the name copied on when blank, as the e-Faktur data and PDF showed it).
+    An invoice's lines (UpgradeDifference) stay with it. The subscription, its credit
+    ledger, notices and transfer proofs (their files go with the cooperative's) are
+    removed. Returns what was kept, for the audit row."""
     sub = Subscription.objects.select_for_update().filter(cooperative=cooperative).first()
     if sub is None:
-        return {"invoices": []}
+        return {"invoices": [], "credit_notes": []}
+    name = cooperative.name[:200]
     invoices = list(sub.invoices.order_by("pk").values("number", "amount", "status", "issued_on"))
+    notes = list(sub.credit_notes.order_by("pk").values_list("number", flat=True))
     PaymentProof.objects.filter(invoice__subscription=sub).delete()
-    sub.credit_notes.all().delete()
+    sub.invoices.filter(buyer_name="").update(buyer_name=name)
+    sub.credit_notes.filter(buyer_name="").update(buyer_name=name)
+    sub.credit_notes.update(subscription=None, credit_entry=None)
     sub.credit_entries.all().delete()
-    UpgradeDifference.objects.filter(invoice__subscription=sub).delete()
-    sub.invoices.all().delete()
+    sub.invoices.update(subscription=None)
     sub.delete()
     return {
         "invoices": [
@@ -196,5 +205,6 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
                 "issued_on": i["issued_on"].isoformat(),
             }
             for i in invoices
-        ]
+        ],
+        "credit_notes": notes,
     }

@@ -14,6 +14,7 @@ from billing.pdf import invoice_pdf
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
+from tests.billing.cleanup import billing_rows_drop
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -297,7 +298,7 @@ def test_operator_confirm_and_a_new_bank_invoice_at_once_do_not_deadlock(scratch
         assert sub.invoices.filter(plan__code="sedang", status=Invoice.Status.OPEN).exists()
     finally:
         connection.set_schema_to_public()
-        services.billing_records_purge(cooperative=scratch_tenant)
+        billing_rows_drop(cooperative=scratch_tenant)
 
 
 def test_proof_note_with_a_nul_character_is_refused_with_a_field_error(admin_client_a):

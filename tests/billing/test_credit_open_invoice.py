@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing import services
 from billing.models import CreditEntry, Invoice, Plan, Subscription
 from core.audit.models import AuditEvent
+from tests.billing.cleanup import billing_rows_drop
 from tests.billing.test_credit import (
     BESAR_YEAR,
     SEDANG_YEAR,
@@ -171,7 +172,7 @@ def test_a_refund_and_the_credit_going_onto_the_open_invoice_at_once_spend_it_on
         raw.close()
         thread.join(30) if thread.is_alive() else None
         connection.set_schema_to_public()
-        services.billing_records_purge(cooperative=scratch_tenant)
+        billing_rows_drop(cooperative=scratch_tenant)
 
 
 def test_credit_arriving_with_nothing_open_waits_for_the_next_invoice(tenant_a, operator):

@@ -17,6 +17,7 @@ from billing.models import CreditEntry, Invoice, Plan, Subscription
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.users.models import User
+from tests.billing.cleanup import billing_rows_drop
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -94,7 +95,7 @@ def test_two_operators_confirming_the_same_transfer_pay_it_once(scratch_tenant):
         assert not CreditEntry.objects.filter(subscription=sub).exists()
     finally:
         connection.set_schema_to_public()
-        services.billing_records_purge(cooperative=scratch_tenant)
+        billing_rows_drop(cooperative=scratch_tenant)
 
 
 def test_two_operators_confirming_a_monthly_and_a_yearly_transfer_credit_one_once(
@@ -128,4 +129,4 @@ def test_two_operators_confirming_a_monthly_and_a_yearly_transfer_credit_one_onc
         assert entry.amount > Decimal(0)
     finally:
         connection.set_schema_to_public()
-        services.billing_records_purge(cooperative=scratch_tenant)
+        billing_rows_drop(cooperative=scratch_tenant)

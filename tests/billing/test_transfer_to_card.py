@@ -18,6 +18,7 @@ from billing import selectors, services
 from billing.models import Invoice, Plan, Subscription
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
+from tests.billing.cleanup import billing_rows_drop
 
 from .conftest import pay_by_bank
 from .test_checkout import complete_checkout, subscribe
@@ -213,4 +214,4 @@ def test_card_switch_and_operator_confirmation_at_once_do_not_deadlock(scratch_t
         assert inv.status == Invoice.Status.PAID  # confirmed first: never voided after
     finally:
         connection.set_schema_to_public()
-        services.billing_records_purge(cooperative=scratch_tenant)
+        billing_rows_drop(cooperative=scratch_tenant)

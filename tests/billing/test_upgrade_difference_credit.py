@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from billing import selectors, services
-from billing.models import CreditEntry, Invoice, Plan
+from billing.models import CreditEntry, Invoice, Plan, Subscription
 from billing.pdf import invoice_html
 from billing.tax import tax_split
 from core.common.money import format_rupiah
@@ -138,14 +138,21 @@ def test_migration_0016_records_the_lines_of_upgrades_invoiced_before_them(
     assert selectors.invoice_upgrade_covering(invoice=renewal) == upgrade
 
 
-def test_purging_a_cooperative_with_an_upgrade_removes_its_lines_too(tenant_a, operator, clock):
-    """The console's "delete an archived tenant" removes every billing row: an upgrade's
-    lines (which point at its invoice and the renewal) do not block it."""
+def test_purging_a_cooperative_with_an_upgrade_keeps_its_lines_with_the_invoice(
+    tenant_a, operator, clock
+):
+    """The console's "delete an archived tenant" keeps the invoices (tax records) with
+    their lines (which point at the upgrade's invoice and the renewal)."""
     sub, first, renewal = _renewal_paid_early(tenant_a, operator, clock)
     upgrade = _upgrade(sub)
-    assert upgrade.differences.exists()
+    lines = list(upgrade.differences.values_list("pk", "renewal_id", "amount"))
+    assert lines
 
-    removed = services.billing_records_purge(cooperative=tenant_a)
+    kept = services.billing_records_purge(cooperative=tenant_a)
 
-    assert upgrade.number in [i["number"] for i in removed["invoices"]]
+    assert upgrade.number in [i["number"] for i in kept["invoices"]]
     assert not Invoice.objects.filter(subscription_id=sub.pk).exists()
+    assert not Subscription.objects.filter(pk=sub.pk).exists()
+    upgrade.refresh_from_db()
+    assert upgrade.subscription_id is None
+    assert list(upgrade.differences.values_list("pk", "renewal_id", "amount")) == lines

@@ -113,16 +113,16 @@ def killing_seeder(*, cooperative):
 def signup_slug(django_db_blocker):
     slug = "putus-koneksi"
     yield slug
-    from billing.services import billing_records_purge
     from tenants.models import Cooperative, SignupRequest
     from tenants.services import cooperative_discard
+    from tests.billing.cleanup import billing_rows_drop
 
     with django_db_blocker.unblock():
         reconnect()
         coop = Cooperative.objects.filter(slug=slug).first()
         SignupRequest.objects.filter(slug=slug).delete()
         if coop is not None:
-            billing_records_purge(cooperative=coop)
+            billing_rows_drop(cooperative=coop)
             cooperative_discard(cooperative=coop)
 
 

@@ -112,9 +112,9 @@ def restored(django_db_blocker):
         for slug in made:
             coop = Cooperative.objects.filter(slug=slug).first()
             if coop is not None:
-                from billing.services import billing_records_purge
+                from tests.billing.cleanup import billing_rows_drop
 
-                billing_records_purge(cooperative=coop)
+                billing_rows_drop(cooperative=coop)
                 cooperative_discard(cooperative=coop)
 
 

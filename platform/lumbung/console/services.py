@@ -483,8 +483,9 @@ def tenant_domain_add(*, operator, cooperative: Cooperative, domain: str, reason
 
 @transaction.atomic
 def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: str) -> dict:
-    """Delete an archived cooperative for good: schema, domains, billing rows, the row,
-    and (after commit) its stored files.
+    """Delete an archived cooperative for good: schema, domains, billing rows (its
+    issued invoices and credit notes are kept as tax records: billing_records_purge),
+    the row, and (after commit) its stored files.
     ``confirm`` must repeat the cooperative's address (slug) exactly."""
     _require(operator, "delete")
     reason = _reason(reason)

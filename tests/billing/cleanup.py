@@ -1,0 +1,18 @@
+"""Clean-up of a cooperative a test committed (scratch tenants, restores): its billing
+rows go entirely. billing_records_purge keeps a deleted cooperative's invoices and
+credit notes (tax records); a test drops them too, so the next test's e-Faktur data
+and invoice lists hold only its own."""
+
+from billing.models import CreditNote, Invoice, UpgradeDifference
+from billing.services import billing_records_purge
+
+
+def billing_rows_drop(*, cooperative) -> None:
+    pks = list(
+        Invoice.objects.filter(subscription__cooperative=cooperative).values_list("pk", flat=True)
+    )
+    billing_records_purge(cooperative=cooperative)
+    CreditNote.objects.filter(invoice_id__in=pks).delete()
+    UpgradeDifference.objects.filter(invoice_id__in=pks).delete()
+    UpgradeDifference.objects.filter(renewal_id__in=pks).delete()
+    Invoice.objects.filter(pk__in=pks).delete()
