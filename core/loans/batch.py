@@ -25,21 +25,21 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DateField, F, When
+from django.db.models import Case, DateField, F, OuterRef, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
-from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry
 from core.loans.audit import LoanAudit
 
 from .arrears import loans_days_past_due_set
-from .models import Instalment, Loan, LoanProduct, Repayment
-from .services.common import ZERO, LoanErrors, check_loan_date
+from .models import Instalment, Loan, LoanProduct, Repayment, Reschedule
+from .services.common import ZERO, LoanErrors, check_loan_date, loan_event_date_refusal
 from .services.repayment import (
+    _PAID_ON_LABEL,
     ROW_PAID_FIELDS,
     RepaymentDraft,
     _check_repay_call,
@@ -140,8 +140,8 @@ def loan_repayments_prepare_bulk(
     if not items:
         return []
     # the sane range once for the batch (the cooperative's books, not in the future);
-    # each loan's disbursement date below
-    check_loan_date(on, field="on", label=_("Tanggal bayar"))
+    # each loan's own floor below (disbursement, cut-over, last reschedule)
+    check_loan_date(on, field="on", label=_PAID_ON_LABEL)
     ids = [int(loan_id) for loan_id, _amount in items]
     if len(set(ids)) != len(ids):
         raise ApplicationError(
@@ -192,7 +192,8 @@ def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
         .filter(pk__in=ids)
         .order_by("pk")
         .only(*BATCH_LOAN_FIELDS)
-        # a loan brought in at a move-in: its cut-over (``loan_first_event_date``)
+        # what bounds a payment's date (``loan_event_floor``): a loan brought in at a
+        # move-in, its cut-over; a rescheduled loan, its last reschedule's date
         .annotate(
             opening_on=Case(
                 When(
@@ -201,7 +202,10 @@ def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
                 ),
                 default=None,
                 output_field=DateField(),
-            )
+            ),
+            rescheduled_on=Subquery(
+                Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
+            ),
         )
     }
     products = LoanProduct.objects.in_bulk({ln.product_id for ln in loans.values()})
@@ -263,17 +267,12 @@ def _loan_repay_in_memory(
     ledger lines, the loan closed when no open row is left. Returns the rows touched, the
     draft and the audit data."""
     amt = _check_repayable(loan, amount)
-    if loan.disbursed_on and on < loan.disbursed_on:
-        raise ApplicationError(LoanErrors.DATE_INVALID, _("Tanggal bayar sebelum pencairan."))
-    if loan.opening_on is not None and on <= loan.opening_on:
-        raise ApplicationError(
-            LoanErrors.DATE_INVALID,
-            _(
-                "Tanggal bayar %(d)s tidak setelah tanggal pindah ke Lumbung (%(c)s): saldo "
-                "awal pinjaman %(n)s sudah mencakup pembayaran sampai tanggal itu."
-            )
-            % {"d": format_tanggal(on), "c": format_tanggal(loan.opening_on), "n": loan.number},
-        )
+    # the single service's rule (``loan_event_floor``: disbursement, a move-in's cut-over,
+    # the last reschedule), read from the lock's annotations: the whole batch is refused,
+    # naming the loan, and nothing is written
+    refusal = loan_event_date_refusal(loan, on, label=_PAID_ON_LABEL)
+    if refusal is not None:
+        raise refusal
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due, ahead, alloc = plan.due, plan.ahead, plan.alloc
     before: list = []  # the rows' penalty state before, kept on the repayment

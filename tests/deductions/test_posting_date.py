@@ -136,3 +136,54 @@ def test_api_and_screen_ask_the_date_received(coop, cutoffs):
     imp_b.refresh_from_db()
     assert imp_b.status == "posted" and imp_b.entry.date == on
     assert_reconciled()
+
+
+def test_batch_dated_before_a_loans_reschedule_is_refused_naming_it(coop, cutoffs):
+    """The chair rescheduled m1's loan yesterday; the agency's money is entered as
+    received the day before. Before, the batch paid the rescheduled rows as if the
+    reschedule had come first (a payment on a schedule that did not exist on its date).
+    Now the posting is refused naming the loan and the reschedule date, nothing of the
+    batch is written (not even the other members' deposits); dated the reschedule's day,
+    it posts."""
+    from core.common.dates import format_tanggal
+    from core.loans.models import Repayment
+    from core.loans.services import loan_reschedule
+    from core.savings.models import SavingsTransaction
+
+    prev, _this = cutoffs
+    run = make_run(on=prev, by=coop["by"])
+    loan = coop["loans"]["m1"]
+    resched_on = timezone.localdate() - timedelta(days=1)
+    loan_reschedule(
+        loan=loan, by=coop["staff"]["ketua"], tenor=12, reason="gaji turun", on=resched_on
+    )
+    imp = svc.deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        content=csv_bytes([(coop["m"][0].nip, 600000), (coop["m"][2].nip, 100000)]),
+        file_name="r.csv",
+        by=coop["by"],
+    )
+    counts = (
+        JournalEntry.objects.count(),
+        Repayment.objects.count(),
+        SavingsTransaction.objects.count(),
+    )
+    with pytest.raises(ApplicationError) as e:
+        svc.deduction_import_post(imp=imp, by=coop["by"], on=resched_on - timedelta(days=1))
+    assert e.value.code == "loan_date_invalid"
+    msg = str(e.value.message)
+    assert loan.number in msg and format_tanggal(resched_on) in msg, msg
+    assert "penjadwalan ulang" in msg
+    imp.refresh_from_db()
+    assert imp.status != DeductionImport.Status.POSTED and imp.entry_id is None
+    assert (
+        JournalEntry.objects.count(),
+        Repayment.objects.count(),
+        SavingsTransaction.objects.count(),
+    ) == counts
+    imp = svc.deduction_import_post(imp=imp, by=coop["by"], on=resched_on)
+    assert imp.entry.date == resched_on
+    rep = Repayment.objects.get(loan=loan)
+    assert rep.paid_on == resched_on
+    assert_reconciled()

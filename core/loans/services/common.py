@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry
 from core.ledger.selectors import account_for_role
@@ -106,49 +107,126 @@ def loan_opening_date(loan: Loan) -> date | None:
     )
 
 
-def loan_first_event_date(loan: Loan) -> date | None:
-    """The earliest date a payment, payoff, reschedule or top-up of ``loan`` may carry:
-    its disbursement; for a loan brought in at a move-in, the day after the cut-over (its
-    opening balances — principal outstanding, jasa arrears on the receivable — are as at
-    the end of that day: a payment dated on or before it is in them already, and would
-    pay rows the old books had counted, crediting jasa not yet due to the receivable)."""
-    opening = loan_opening_date(loan)
-    if opening is None:
-        return loan.disbursed_on
-    return max(d for d in (loan.disbursed_on, opening + timedelta(days=1)) if d is not None)
+def loan_last_reschedule_date(loan: Loan) -> date | None:
+    """The effective date of the loan's last reschedule (None: never rescheduled; a
+    reschedule is never reversed). The batch annotates it as ``rescheduled_on`` on the
+    loans it locks (no query per loan)."""
+    if hasattr(loan, "rescheduled_on"):
+        return loan.rescheduled_on
+    return loan.reschedules.order_by("-on").values_list("on", flat=True).first()
 
 
-def loan_settle_floor(loan: Loan) -> date:
-    """The earliest date a loan may be settled in full (early payoff, top-up): not
-    before it was paid out nor before its last payment not reversed (the settlement
-    closes the loan on its date; a receipt after it would be a payment to a closed
-    loan)."""
-    last_paid = (
+def loan_last_payment_date(loan: Loan) -> date | None:
+    """The date of the loan's last payment not reversed (a reversed one no longer holds
+    a later event back)."""
+    return (
         loan.repayments.filter(reversal__isnull=True)
         .order_by("-paid_on")
         .values_list("paid_on", flat=True)
         .first()
     )
-    return max(d for d in (loan_first_event_date(loan), last_paid) if d is not None)
+
+
+class FloorWhy(StrEnum):
+    """What sets a loan event's earliest date (``loan_event_floor``)."""
+
+    DISBURSED = "disbursed"
+    CUTOVER = "cutover"
+    RESCHEDULE = "reschedule"
+    PAYMENT = "payment"
+
+
+def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date | None, str]:
+    """THE earliest date a payment, payoff, top-up, reschedule or exit settlement of
+    ``loan`` may carry, and what sets it (``FloorWhy``): its disbursement; for a loan
+    brought in at a move-in, the day after the cut-over (its opening balances —
+    principal outstanding, jasa arrears on the receivable — are as at the end of that
+    day: a payment dated on or before it is in them already, and would pay rows the old
+    books had counted); its last reschedule's effective date (the schedule in force
+    from then: a payment dated before it would be applied to rows that did not exist on
+    its date). ``after_payments``: also not before its last payment not reversed (an
+    event that settles the loan in full, or replaces its schedule). Counter, bank,
+    payroll batch (which annotates ``opening_on`` and ``rescheduled_on``: no query per
+    loan), payoff, top-up, reschedule and exit settlement all take it from here. Returns
+    ``(None, "")`` when nothing bounds it (a loan not paid out)."""
+    opening = loan_opening_date(loan)
+    bounds = [
+        (loan.disbursed_on, FloorWhy.DISBURSED),
+        (opening + timedelta(days=1) if opening else None, FloorWhy.CUTOVER),
+        (loan_last_reschedule_date(loan), FloorWhy.RESCHEDULE),
+    ]
+    if after_payments:
+        bounds.append((loan_last_payment_date(loan), FloorWhy.PAYMENT))
+    # the latest bound; on a tie, the later reason in this list (the more specific one)
+    floor, why = None, ""
+    for d, w in bounds:
+        if d is not None and (floor is None or d >= floor):
+            floor, why = d, w
+    return floor, why
+
+
+def loan_event_date_refusal(
+    loan: Loan, on: date, *, label: str, after_payments: bool = False, note: str = ""
+) -> ApplicationError | None:
+    """Why ``on`` is too early for an event of ``label`` ("Tanggal bayar", ...) on
+    ``loan`` (``loan_event_floor``), naming the loan and what sets the floor; None when it
+    is not. ``note``: a sentence added to the message (what the event does on its date).
+    No query when the batch has annotated the loan (and ``after_payments`` is off)."""
+    floor, why = loan_event_floor(loan, after_payments=after_payments)
+    if floor is None or on >= floor:
+        return None
+    args = {"l": label, "d": format_tanggal(on), "n": loan.number, "f": format_tanggal(floor)}
+    if why == FloorWhy.CUTOVER:
+        args["f"] = format_tanggal(floor - timedelta(days=1))
+        msg = _(
+            "%(l)s %(d)s tidak setelah tanggal pindah ke Lumbung (%(f)s): saldo awal "
+            "pinjaman %(n)s sudah mencakup pembayaran sampai tanggal itu."
+        )
+    elif why == FloorWhy.RESCHEDULE:
+        msg = _(
+            "%(l)s %(d)s sebelum penjadwalan ulang pinjaman %(n)s (%(f)s): jadwal baru "
+            "berlaku sejak tanggal itu; paling awal %(f)s."
+        )
+    elif why == FloorWhy.PAYMENT:
+        msg = _("%(l)s %(d)s sebelum pembayaran terakhir pinjaman %(n)s (%(f)s).")
+    else:
+        msg = _("%(l)s %(d)s sebelum pencairan pinjaman %(n)s (%(f)s).")
+    msg = msg % args
+    if note:
+        msg = f"{msg} {note}"
+    return ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
+
+
+def check_loan_event_date(
+    loan: Loan, on: date, *, label: str, after_payments: bool = False, note: str = ""
+) -> date:
+    """A loan event's date within the sane range (``check_loan_date``: the books, not in
+    the future) and not before the loan's floor (``loan_event_date_refusal``)."""
+    on = check_loan_date(on, field="on", label=label)
+    refusal = loan_event_date_refusal(
+        loan, on, label=label, after_payments=after_payments, note=note
+    )
+    if refusal is not None:
+        raise refusal
+    return on
 
 
 def _fmt(d: date) -> str:
     return f"{d.day:02d}-{d.month:02d}-{d.year:04d}"  # strftime drops year 1's zeros
 
 
-def check_loan_date(
-    value: date, *, field: str, label: str, not_before: date | None = None, future: bool = False
-) -> date:
+def check_loan_date(value: date, *, field: str, label: str, future: bool = False) -> date:
     """Refuse a loan date outside the sane range: before the cooperative's books start
-    (``loan_date_floor``) or ``not_before``, or after today (unless ``future``, for due
-    dates, which the caller bounds). A clear message naming the field and the range."""
+    (``loan_date_floor``), or after today (unless ``future``, for due dates, which the
+    caller bounds). A clear message naming the field and the range. A loan's own floor:
+    ``check_loan_event_date``."""
     if not isinstance(value, date):
         raise ApplicationError(
             LoanErrors.DATE_INVALID,
             _("%(label)s bukan tanggal yang valid.") % {"label": label},
             fields={field: [_("Tanggal tidak valid.")]},
         )
-    floor = max(loan_date_floor(), not_before) if not_before else loan_date_floor()
+    floor = loan_date_floor()
     if value < floor:
         raise ApplicationError(
             LoanErrors.DATE_INVALID,

@@ -40,7 +40,7 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_date,
-    loan_settle_floor,
+    loan_event_date_refusal,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -320,16 +320,18 @@ def check_not_before_approval(loan: Loan, on: date) -> None:
 
 def _check_topup_date(old: Loan, on: date) -> None:
     """The top-up settles the old loan on its own disbursement date: not before the old
-    loan was paid out nor before its last payment (the settlement would precede money
-    that had not gone out yet, or a payment already on its statement)."""
-    floor = loan_settle_floor(old)
-    if on < floor:
-        msg = _(
-            "Tanggal pencairan %(on)s sebelum %(floor)s: top-up melunasi pinjaman lama "
-            "%(old)s pada tanggal pencairan, yang tidak boleh sebelum pencairan atau "
-            "pembayaran terakhir pinjaman lama itu."
-        ) % {"on": format_tanggal(on), "floor": format_tanggal(floor), "old": old.number}
-        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
+    loan's floor (``loan_event_floor``: paid out, a move-in's cut-over, its last
+    reschedule) nor its last payment (the settlement would precede money that had not
+    gone out yet, a schedule in force, or a payment already on its statement)."""
+    refusal = loan_event_date_refusal(
+        old,
+        on,
+        label=_("Tanggal pencairan top-up"),
+        after_payments=True,
+        note=_("Top-up melunasi pinjaman lama pada tanggal pencairannya."),
+    )
+    if refusal is not None:
+        raise refusal
 
 
 def _settle_for_topup(

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
-from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
@@ -42,9 +41,7 @@ from .common import (
     _post,
     _require_role,
     _whole_positive,
-    check_loan_date,
-    loan_first_event_date,
-    loan_settle_floor,
+    check_loan_event_date,
     savings_credit,
 )
 from .dues import (
@@ -304,16 +301,15 @@ def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None
 
 
 def _check_paid_on(loan: Loan, on: date) -> None:
-    """A payment date within the sane range: not before the loan was paid out (nor the
-    cooperative's books; a loan brought in at a move-in: after the cut-over,
-    ``loan_first_event_date``), not in the future."""
-    check_loan_date(
-        on, field="on", label=_("Tanggal bayar"), not_before=loan_first_event_date(loan)
-    )
+    """A payment date within the sane range: not before the cooperative's books, not in
+    the future, not before the loan's floor (``loan_event_floor``: its disbursement, a
+    move-in's cut-over, its last reschedule). The payroll batch applies the same rule."""
+    check_loan_event_date(loan, on, label=_PAID_ON_LABEL)
 
 
 # translated only when a refusal shows it (a payroll batch checks thousands of amounts)
 _AMOUNT_LABEL = gettext_lazy("Jumlah pembayaran")
+_PAID_ON_LABEL = gettext_lazy("Tanggal bayar")
 
 
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:
@@ -783,14 +779,14 @@ def loan_payoff(
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
     loan = _lock(loan)
     _check_repayable(loan, 1)
-    _check_paid_on(loan, on)
-    floor = loan_settle_floor(loan)
-    if on < floor:
-        msg = _(
-            "Tanggal pelunasan %(on)s sebelum pembayaran terakhir pinjaman ini (%(f)s); "
-            "pelunasan menutup pinjaman pada tanggalnya."
-        ) % {"on": format_tanggal(on), "f": format_tanggal(floor)}
-        raise ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})
+    # not before the loan's floor nor its last payment: the payoff closes it on its date
+    check_loan_event_date(
+        loan,
+        on,
+        label=_("Tanggal pelunasan"),
+        after_payments=True,
+        note=_("Pelunasan menutup pinjaman pada tanggalnya."),
+    )
     q = loan_payoff_quote(loan=loan, on=on)
     if q["total"] <= 0:  # the jasa paid ahead covers all that is left: nothing to receive
         raise ApplicationError(

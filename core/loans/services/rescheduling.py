@@ -36,8 +36,7 @@ from .common import (
     _post,
     _require_role,
     check_first_due_date,
-    check_loan_date,
-    loan_first_event_date,
+    check_loan_event_date,
 )
 from .dues import _open_rows, row_penalty_due
 
@@ -118,20 +117,8 @@ def loan_reschedule(
             LoanErrors.NOT_RUNNING, _("Hanya pinjaman berjalan yang dapat dijadwal ulang.")
         )
     # not before the loan was paid out (brought in at a move-in: not on or before the
-    # cut-over), nor before its last payment or reschedule
-    last = max(
-        [
-            d
-            for d in (
-                loan_first_event_date(loan),
-                loan.repayments.order_by("-paid_on").values_list("paid_on", flat=True).first(),
-                loan.reschedules.order_by("-on").values_list("on", flat=True).first(),
-            )
-            if d
-        ],
-        default=None,
-    )
-    on = check_loan_date(on, field="on", label=_("Tanggal penjadwalan ulang"), not_before=last)
+    # cut-over), nor before its last reschedule or its last payment not reversed
+    on = check_loan_event_date(loan, on, label=_("Tanggal penjadwalan ulang"), after_payments=True)
     # a new schedule rewrites the month's arrears and grade even when nothing is posted
     # (no jasa to capitalise): a closed month's figures are final
     closed = books_closed_until()
