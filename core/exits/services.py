@@ -44,7 +44,11 @@ from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, books_closed_until, journal_post, journal_reverse
 from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
-from core.loans.services import loan_repayment_reverse_apply, member_loans_settle_apply
+from core.loans.services import (
+    loan_repayment_reverse_apply,
+    member_loans_settle_apply,
+    member_loans_settle_refusals,
+)
 from core.members.models import Member, MemberChange
 from core.members.selectors import heir_parts
 from core.members.services import member_status_set
@@ -125,11 +129,14 @@ class SettlementPreview:
     # a frozen account stops it too: the refusal of each (number, since when, reason),
     # the message confirming would raise (``check_not_frozen``), said before it is tried
     refusals: list[str] = field(default_factory=list)
+    # a running loan that cannot be settled on ``on`` (dated on or before a move-in's
+    # cut-over, before its last reschedule or payment): ``_exit_date_check`` would raise
+    loan_refusals: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
         """Confirming would be refused (the screen offers no confirm button)."""
-        return bool(self.refusals or self.warnings)
+        return bool(self.refusals or self.warnings or self.loan_refusals)
 
     def net(self, *, waive_loans: bool = False) -> Decimal:
         loans = ZERO if waive_loans else self.loans_outstanding
@@ -162,6 +169,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         credits=credits,
         warnings=[m for m, _code in _interest_months_closed(interest)],
         refusals=[m for a in accounts if (m := frozen_refusal(a)) is not None],
+        loan_refusals=[str(e.message) for e in member_loans_settle_refusals(member, on)],
     )
 
 
@@ -392,7 +400,8 @@ def _exit_date_check(member: Member, on: date) -> None:
     """The settlement is dated no earlier than the member joined nor than their last
     savings or loan movement: it pays out what is there on its date (a withdrawal dated
     before a deposit would run the account negative in between, and the deposit would
-    later count as a movement after the settlement, so it could not be reversed)."""
+    later count as a movement after the settlement, so it could not be reversed), nor
+    before a running loan's own floor (``member_loans_settle_refusals``)."""
     if on < member.join_date:
         raise ApplicationError(
             SettlementErrors.DATE,
@@ -416,6 +425,10 @@ def _exit_date_check(member: Member, on: date) -> None:
             % {"d": format_tanggal(on), "t": format_tanggal(last)},
             fields={"on": [_("Sebelum transaksi terakhir.")]},
         )
+    # each running loan's own floor (``core.loans``: a loan brought in at a move-in is
+    # settled after its cut-over, a rescheduled one not before its reschedule)
+    for refusal in member_loans_settle_refusals(member, on):
+        raise ApplicationError(SettlementErrors.DATE, refusal.message, fields=refusal.fields)
 
 
 def _payroll_posting_check(member: Member) -> None:

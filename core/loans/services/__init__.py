@@ -83,6 +83,7 @@ from .reversal import (
 )
 from .settlement import (
     member_loans_settle_apply,
+    member_loans_settle_refusals,
 )
 
 __all__ = [
@@ -131,6 +132,7 @@ __all__ = [
     "loan_payoff",
     "loan_reschedule",
     "member_loans_settle_apply",
+    "member_loans_settle_refusals",
     "loan_repayment_reverse_apply",
     "loan_repayment_reverse",
     "loan_disbursement_reverse",

@@ -15,7 +15,7 @@ from ..models import (
     Loan,
     Repayment,
 )
-from .common import REPAY_ROLES, ZERO, _line, _require_role
+from .common import REPAY_ROLES, ZERO, _line, _require_role, loan_event_date_refusal
 from .dues import _open_rows, loan_payoff_quote
 from .repayment import (
     _after_payment,
@@ -25,6 +25,26 @@ from .repayment import (
 )
 
 # --- exit settlement ----------------------------------------------------------------
+
+
+def _settle_date_refusal(loan: Loan, on: date):
+    """An exit settlement (or write-off) closes the loan on ``on``: not before its floor
+    (``loan_event_floor``: disbursement, a move-in's cut-over, its last reschedule) nor
+    its last payment not reversed."""
+    return loan_event_date_refusal(
+        loan,
+        on,
+        label=_("Tanggal keluar"),
+        after_payments=True,
+        note=_("Penyelesaian keluar melunasi pinjaman pada tanggalnya."),
+    )
+
+
+def member_loans_settle_refusals(member: Member, on: date) -> list:
+    """Why the member's running loans cannot be settled on ``on`` (``ApplicationError``
+    per loan, none: they can). The exit screen lists them before confirming."""
+    loans = Loan.objects.filter(member=member, status=Loan.Status.DISBURSED).order_by("pk")
+    return [r for loan in loans if (r := _settle_date_refusal(loan, on)) is not None]
 
 
 def member_loans_settle_apply(
@@ -47,6 +67,9 @@ def member_loans_settle_apply(
     )
     lines: list = []
     for loan in loans:
+        refusal = _settle_date_refusal(loan, on)
+        if refusal is not None:
+            raise refusal
         q = loan_payoff_quote(loan=loan, on=on)
         rows = _open_rows(loan)
         m, memo = loan.member_id, loan.number
