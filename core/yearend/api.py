@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,12 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import query_id, request_object
+from core.common.errors import REASON_MAX_LENGTH
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
 
 from . import selectors, services
-from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
+from .reversal import shu_payout_reverse
 
 
 class YearEndView(APIView):
@@ -390,6 +393,79 @@ class Payout(YearEndView):
             },
         )
         return Response(PayoutBatchSerializer(batch).data, status=201 if batch.payouts else 200)
+
+
+class PayoutReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Alasan pembatalan (wajib), disimpan utuh."
+    )
+    on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Tanggal pembatalan (YYYY-MM-DD), tidak sebelum pembayaran dan tidak di "
+        "masa depan; kosong: hari ini.",
+    )
+
+
+class PayoutReversedSerializer(serializers.ModelSerializer):
+    member_id = serializers.IntegerField(source="share.member_id")
+    year = serializers.IntegerField(source="share.year_end.year")
+    entry = serializers.CharField(help_text="Jurnal batch pembayaran aslinya.")
+    reversal_entry = serializers.CharField(
+        help_text="Jurnal pembatalan: cermin baris-baris pembayaran ini di jurnal batch."
+    )
+    unpaid = serializers.DecimalField(
+        source="share.unpaid",
+        max_digits=18,
+        decimal_places=2,
+        help_text="SHU anggota yang belum dibayar sesudah pembatalan (dapat dibayar lagi).",
+    )
+
+    class Meta:
+        model = ShuPayout
+        fields = [
+            "id",
+            "year",
+            "member_id",
+            "on",
+            "method",
+            "amount",
+            "receipt_number",
+            "heirs",
+            "entry",
+            "reversal_entry",
+            "reversed_at",
+            "reversal_reason",
+            "unpaid",
+        ]
+
+
+class PayoutReverse(APIView):
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    write_roles = TREASURY
+
+    @extend_schema(
+        request=PayoutReverseSerializer,
+        responses={200: PayoutReversedSerializer},
+        description="Batalkan satu pembayaran SHU (bendahara, admin), dengan alasan: jurnal "
+        "pembatalan mencerminkan baris pembayaran ini di jurnal batch-nya, SHU anggota "
+        "kembali belum dibayar, kredit sukarela ditarik kembali (ditolak bila sudah "
+        "ditarik anggota), kuitansi ditandai dibatalkan. Ditolak (409): sudah dibatalkan, "
+        "bulannya sudah ditutup.",
+    )
+    def post(self, request, pk: int):
+        ser = PayoutReverseSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        payout = get_object_or_404(ShuPayout, pk=pk)
+        payout = shu_payout_reverse(
+            payout=payout,
+            reason=ser.validated_data["reason"],
+            on=ser.validated_data.get("on"),
+            by=request.user,
+        )
+        payout.share.refresh_from_db()
+        return Response(PayoutReversedSerializer(payout).data)
 
 
 class Shares(YearEndView):

@@ -13,6 +13,11 @@ urlpatterns = [
     path("yearend/<int:year>/preview/", api.Preview.as_view(), name="api-yearend-preview"),
     path("yearend/<int:year>/post/", api.Post.as_view(), name="api-yearend-post"),
     path("yearend/<int:year>/payout/", api.Payout.as_view(), name="api-yearend-payout"),
+    path(
+        "yearend/payouts/<int:pk>/reverse/",
+        api.PayoutReverse.as_view(),
+        name="api-yearend-payout-reverse",
+    ),
     path("yearend/<int:year>/shares/", api.Shares.as_view(), name="api-yearend-shares"),
     path("yearend/<int:year>/rat-texts/", api.RatTexts.as_view(), name="api-yearend-rat-texts"),
     path("yearend/<int:year>/rat-pack/", api.RatPack.as_view(), name="api-yearend-rat-pack"),

@@ -11,4 +11,5 @@ class YearEndAudit(StrEnum):
     REOPEN = "yearend.reopen"
     SETTINGS_SET = "yearend.settings.set"
     SHU_PAYOUT = "yearend.shu.payout"
+    SHU_PAYOUT_REVERSE = "yearend.shu.payout.reverse"
     SHU_POST = "yearend.shu.post"

@@ -20,3 +20,7 @@ class YearEndErrors(StrEnum):
     PAYOUT_METHOD = "shu_payout_method"
     NO_SUKARELA = "shu_payout_no_sukarela"
     NO_HEIRS = "shu_payout_no_heirs"
+    PAYOUT_REVERSED = "shu_payout_already_reversed"
+    REVERSAL_PERIOD_CLOSED = "shu_payout_reversal_period_closed"
+    REVERSAL_DATE = "shu_payout_reversal_date"
+    REVERSAL_WITHDRAWN = "shu_payout_reversal_withdrawn"

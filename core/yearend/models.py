@@ -268,11 +268,37 @@ class ShuPayout(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Reversed (``services.shu_payout_reverse``): the entry taking back this payout's own
+    # lines of its batch entry, when, by whom and why. The row and its receipt number
+    # stay; the share is unpaid again by ``amount``.
+    reversal_entry = models.OneToOneField(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reversed_at = models.DateTimeField(_("dibatalkan pada"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.TextField(_("alasan pembatalan"), blank=True)
 
     class Meta:
         ordering = ["-on", "-id"]
         verbose_name = _("pembayaran SHU")
         constraints = [
+            # reversed: the entry, the time and the reason together, or none of them
+            models.CheckConstraint(
+                condition=(
+                    Q(reversal_entry__isnull=True, reversed_at__isnull=True, reversal_reason="")
+                    | (
+                        Q(reversal_entry__isnull=False, reversed_at__isnull=False)
+                        & ~Q(reversal_reason="")
+                    )
+                ),
+                name="yearend_payout_reversal_complete",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="yearend_payout_positive"),
             models.CheckConstraint(
                 condition=Q(method__in=["cash", "sukarela", "bank"]), name="yearend_payout_method"
@@ -286,6 +312,10 @@ class ShuPayout(models.Model):
 
     def __str__(self) -> str:
         return f"Pembayaran SHU {self.share_id} {self.amount}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 class RatReport(models.Model):

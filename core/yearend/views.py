@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to_messages, form_error_message
@@ -30,6 +31,7 @@ from .rat import (
     rat_report_for,
     to_reserve_notes,
 )
+from .reversal import shu_payout_reverse
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -285,3 +287,25 @@ def payout_receipt(request, pk: int):
     name = payout.receipt_number or f"shu-{payout.pk}"
     resp["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     return resp
+
+
+@require_POST
+@role_required(read=STAFF, write=TREASURY)
+def payout_reverse(request, pk: int):
+    """The year page's *Batalkan* on one payout (bendahara, admin): the reason typed
+    beside the button first (required), then ``shu_payout_reverse``. Back to the year."""
+    payout = get_object_or_404(ShuPayout.objects.select_related("share__year_end"), pk=pk)
+    year = payout.share.year_end.year
+    reason = str(request.POST.get("reason", ""))
+    if "\x00" in reason:
+        messages.error(request, _("Alasan pembatalan tidak valid."))
+        return redirect("yearend:year", year=year)
+    with application_errors_to_messages(request) as outcome:
+        payout = shu_payout_reverse(payout=payout, reason=reason, by=request.user)
+    if outcome.ok:
+        messages.success(
+            request,
+            _("Pembayaran SHU %(r)s (%(m)s) dibatalkan; SHU-nya kembali belum dibayar.")
+            % {"r": payout.receipt_number or f"#{payout.pk}", "m": payout.share.member},
+        )
+    return redirect("yearend:year", year=year)
