@@ -42,17 +42,23 @@ def _label(payout: ShuPayout) -> str:
     return payout.receipt_number or _("pembayaran SHU #%(n)s") % {"n": payout.pk}
 
 
-def payout_reversal_refusal(payout: ShuPayout) -> ApplicationError | None:
+_UNREAD = object()
+
+
+def payout_reversal_refusal(
+    payout: ShuPayout, *, closed_until: date | None | object = _UNREAD
+) -> ApplicationError | None:
     """Why ``payout`` cannot be reversed (None: it can), before the reason and the date
     are looked at. Shared by the service and the year page (which offers the button only
-    when None)."""
+    when None, passing ``closed_until`` = ``books_closed_until()`` read once for all
+    its payouts)."""
     if payout.reversed_at is not None:
         return ApplicationError(
             E.PAYOUT_REVERSED,
             _("Pembayaran SHU %(r)s sudah dibatalkan.") % {"r": _label(payout)},
             status=409,
         )
-    closed = books_closed_until()
+    closed = books_closed_until() if closed_until is _UNREAD else closed_until
     if closed is not None and payout.on <= closed:
         return ApplicationError(
             E.REVERSAL_PERIOD_CLOSED,

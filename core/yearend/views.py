@@ -16,6 +16,7 @@ from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.models import FiscalYear
+from core.ledger.services import books_closed_until
 from core.members.models import Heir
 
 from . import selectors, services
@@ -31,7 +32,7 @@ from .rat import (
     rat_report_for,
     to_reserve_notes,
 )
-from .reversal import shu_payout_reverse
+from .reversal import payout_reversal_refusal, shu_payout_reverse
 
 WRITE = TREASURY | SETTINGS_ADMINS
 
@@ -142,6 +143,7 @@ def year_view(request, year: int):
         for s in shares
         if s.member.status == "deceased" and s.member_id not in with_heirs
     }
+    closed_until = books_closed_until() if shares else None
     return render(
         request,
         "yearend/year.html",
@@ -166,6 +168,14 @@ def year_view(request, year: int):
                 "tax_rule": ShuSettings.TaxRule.choices,
             },
             "shares": shares,
+            # the payouts the treasurer may still reverse (not reversed, month not closed):
+            # the service's own refusal decides, so the button is offered only where it works
+            "reversible": {
+                p.pk
+                for s in shares
+                for p in s.payouts.all()
+                if payout_reversal_refusal(p, closed_until=closed_until) is None
+            },
             "no_heirs": no_heirs,
             "can_write": has_role(request.user, TREASURY),
             "is_admin": has_role(request.user, SETTINGS_ADMINS),

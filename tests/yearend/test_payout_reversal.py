@@ -201,8 +201,10 @@ def test_a_sukarela_credit_withdrawn_since_is_refused(posted):
 
 
 def test_a_payout_in_a_closed_month_is_refused(posted):
-    by, m1 = posted["by"], posted["m1"]
+    by, m1, c = posted["by"], posted["m1"], posted["client"]
     [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)
+    button = f'action="/tutup-buku/pembayaran/{p.pk}/batalkan/"'
+    assert button in c.get(f"/tutup-buku/{YEAR}/").content.decode()
     for period in Period.objects.filter(fiscal_year__year=YEAR + 1, month__lte=3).order_by("month"):
         period_close(period=period, by=by)
     with pytest.raises(ApplicationError) as exc:
@@ -210,6 +212,8 @@ def test_a_payout_in_a_closed_month_is_refused(posted):
     assert exc.value.code == "shu_payout_reversal_period_closed"
     assert ShuPayout.objects.get(pk=p.pk).reversed_at is None
     assert _owed(m1) == 0
+    # the year page no longer offers what would be refused
+    assert button not in c.get(f"/tutup-buku/{YEAR}/").content.decode()
 
 
 def test_api_reverses_with_a_reason_and_refuses_without(posted):
