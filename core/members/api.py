@@ -309,7 +309,7 @@ class MemberRejoinCheck(APIView):
                 }
             )
         # what member_rejoin_carry will take over: the active heirs, the login
-        heirs = list(previous.heirs.filter(is_active=True).order_by("pk"))
+        preview = selectors.rejoin_preview(previous)
         return Response(
             RejoinCheckSerializer(
                 {
@@ -322,18 +322,18 @@ class MemberRejoinCheck(APIView):
                         "status": previous.status,
                         "status_display": previous.get_status_display(),
                     },
-                    "note": selectors.previous_membership_note(previous),
+                    "note": preview.note,
                     "heirs": [
                         {
                             "id": h.pk,
                             "full_name": h.full_name,
                             "relationship": h.relationship,
                             "share_percent": h.share_percent,
-                            "label": selectors.heir_label(h),
+                            "label": label,
                         }
-                        for h in heirs
+                        for h, label in zip(preview.heirs, preview.heir_labels, strict=True)
                     ],
-                    "login_moves": previous.user_id is not None,
+                    "login_moves": preview.has_login,
                 }
             ).data
         )

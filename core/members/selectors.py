@@ -124,8 +124,12 @@ class RejoinPreview:
 
     previous: Member
     note: str
-    heirs: list[str]  # the active heirs that will be copied, as ``heir_label``
+    heirs: list[Heir]  # the active heirs that will be copied
     has_login: bool
+
+    @property
+    def heir_labels(self) -> list[str]:
+        return [heir_label(h) for h in self.heirs]
 
 
 def rejoin_preview(prev: Member) -> RejoinPreview:
@@ -134,7 +138,7 @@ def rejoin_preview(prev: Member) -> RejoinPreview:
     return RejoinPreview(
         previous=prev,
         note=previous_membership_note(prev),
-        heirs=[heir_label(h) for h in prev.heirs.filter(is_active=True).order_by("pk")],
+        heirs=list(prev.heirs.filter(is_active=True).order_by("pk")),
         has_login=prev.user_id is not None,
     )
 
