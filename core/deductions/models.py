@@ -203,7 +203,15 @@ class DeductionLine(FastFromDb, models.Model):
                 name="deductions_line_realized_sum",
             ),
         ]
-        indexes = [models.Index(fields=["run", "agency"])]
+        indexes = [
+            models.Index(fields=["run", "agency"]),
+            # the few lines that carried wajib arrears, per member (``wajib_room``)
+            models.Index(
+                fields=["member"],
+                condition=Q(wajib_arrears__gt=0),
+                name="deductions_line_arrears_member",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.member_number}"

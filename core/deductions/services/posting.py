@@ -221,7 +221,8 @@ def _redirects_mark(plans: list[MemberPlan], *, run: DeductionRun) -> None:
         else {}
     )
     for p in plans:
-        over = p.alloc.paid["wajib"] - room_of.get(p.line.member_id, ZERO)
+        room = room_of.get(p.line.member_id)  # None: never capped (``wajib_room``)
+        over = p.alloc.paid["wajib"] - room if room is not None else ZERO
         if p.alloc.paid["wajib"] > 0 and over > 0:
             p.redirects.append(
                 Redirect(

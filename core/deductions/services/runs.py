@@ -116,15 +116,28 @@ def wajib_carried(*, year: int, month: int, member_ids=None) -> dict[int, Decima
 
 
 def wajib_room(*, run: DeductionRun, agency_id: int) -> dict[int, Decimal]:
-    """Per member of ``agency_id``'s lines on ``run``: the most that run's batch may
+    """Per member of ``agency_id``'s lines on ``run`` (those that can be capped, below):
+    the most that run's batch may
     still pay to wajib — every run's own wajib (``wajib − wajib_arrears``) less what
     posted batches of the other runs paid to wajib and what their lists not posted yet
     ask (of a later month's list, only its own wajib: the arrears it carries are what
     this batch may pay first). A list carries the arrears posted when it was made; when
     the batch that left them is reversed and posted again in full after that, the list
     asks them a second time: its batch then pays wajib only this room (the rest goes to
-    sukarela), so what payroll pays to wajib never exceeds what the months asked."""
-    members = DeductionLine.objects.filter(run=run, agency_id=agency_id).values("member_id")
+    sukarela), so what payroll pays to wajib never exceeds what the months asked.
+
+    Only members one of whose lists ever carried wajib arrears are summed (found through
+    the partial index on those lines): for any other, no run asked or paid more than its
+    own wajib, so the room is at least this run's own wajib, all its batch can pay, and
+    the member is left out (no cap). The batch does not read every month's line of
+    every member of a long-running cooperative."""
+    members = DeductionLine.objects.filter(
+        run=run,
+        agency_id=agency_id,
+        member_id__in=DeductionLine.objects.filter(
+            run__status=DeductionRun.Status.READY, wajib_arrears__gt=0
+        ).values("member_id"),
+    ).values("member_id")
     later = Q(run__year__gt=run.year) | Q(run__year=run.year, run__month__gt=run.month)
     out: dict[int, Decimal] = {}
     for mid, own, other in (
