@@ -436,8 +436,9 @@ class ExitSettlement(models.Model):
     reason = models.CharField(_("alasan keluar"), max_length=10, choices=Member.Status.choices)
     on = models.DateField(_("tanggal"))
     savings_total = models.DecimalField(max_digits=18, decimal_places=2)
-    # jasa simpanan of finished months the monthly run had not paid yet, credited by the
-    # settlement (net of PPh; per account and month in ``details["interest"]``)
+    # jasa simpanan the monthly run had not paid yet, credited by the settlement: finished
+    # months, and the exit's own month up to the exit date (net of PPh; per account and
+    # month in ``details["interest"]``, the exit's month with ``until``)
     interest_credited = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     shu_unpaid = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     loans_outstanding = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)

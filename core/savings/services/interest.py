@@ -39,23 +39,35 @@ def interest_for_month(
     month: int,
     basis: str,
     rate_annual: Decimal,
+    paid_out_on: date | None = None,
 ) -> tuple[Decimal, Decimal]:
     """Pure: (base balance, interest) for one account and month. ``movements`` are
     (date, signed delta) within the month. Basis ``minimum``: the lowest balance in the
-    month (including the opening); ``average``: the average end-of-day balance.
-    Interest = base × rate / 12, whole rupiah half-up."""
+    month (including the opening); ``average``: the average end-of-day balance over the
+    month's days. Interest = base × rate / 12, whole rupiah half-up.
+
+    ``paid_out_on`` (a day of the month): the account is emptied that day (a member's
+    exit settlement pays it out), so from that day the end-of-day balance is zero, as
+    after any withdrawal of everything: on the average basis the days before it earn,
+    still divided by the month's days (pro-rata to the exit date); on the minimum basis
+    the month's lowest balance is that zero.
+
+    A day's balance below zero counts as zero: it arises only in the computation, when
+    jasa taken back is left out (``interest_month_compute``) after it had been paid out
+    (a reversed exit: its payout included the jasa, which is no longer counted)."""
     days = calendar.monthrange(year, month)[1]
     by_day: dict[int, Decimal] = {}
     for d, delta in movements:
         by_day[d.day] = by_day.get(d.day, ZERO) + delta
     bal = opening
-    lowest = opening
+    lowest = max(opening, ZERO)
     total = ZERO
     for day in range(1, days + 1):
         if day in by_day:
             bal += by_day[day]
-            lowest = min(lowest, bal)
-        total += bal
+        held = ZERO if paid_out_on is not None and day >= paid_out_on.day else max(bal, ZERO)
+        lowest = min(lowest, held)
+        total += held
     base = lowest if basis == SavingsProduct.InterestBasis.MINIMUM else total / days
     base = max(base, ZERO)
     interest = round_rupiah(base * Decimal(rate_annual) / Decimal(100) / Decimal(12))
@@ -138,6 +150,9 @@ class InterestCredit:
     month: int
     interest: Decimal
     tax: Decimal
+    # the exit's own month (``interest_exit_month_due``): the jasa of the days before
+    # this exit date, credited on it; None for a finished month (credited on its last day)
+    until: date | None = None
 
 
 def interest_month_compute(
@@ -147,6 +162,7 @@ def interest_month_compute(
     year: int,
     month: int,
     pending: Sequence[InterestCredit] = (),
+    paid_out_on: date | None = None,
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """THE rule of the monthly run: {account: (interest, tax)} for ``accounts`` (of
     ``product``) in the month, for the accounts with interest above zero. Interest per
@@ -154,7 +170,8 @@ def interest_month_compute(
     their accounts (this product's, plus what other products' runs of the month already
     credited and withheld). ``pending``: credits computed but not yet written (earlier
     months raise the opening; other products of the month count toward the threshold)
-    as if they had been posted on their month's last day."""
+    as if they had been posted on their month's last day. ``paid_out_on``: the accounts
+    are paid out on that day of the month (an exit settlement, ``interest_for_month``)."""
     first, last = month_bounds(year, month)
     # jasa taken back (a reversed run being replaced, an exit settlement reversed) never
     # was: neither the credit and its tax nor their reversal count in the balances
@@ -184,7 +201,7 @@ def interest_month_compute(
     for c in pending:
         if c.account_id not in accounts:
             continue
-        c_last = month_bounds(c.year, c.month)[1]
+        c_last = c.until or month_bounds(c.year, c.month)[1]
         if c_last < first:
             openings[c.account_id] = (openings.get(c.account_id) or ZERO) + c.interest - c.tax
         elif c_last <= last:
@@ -198,6 +215,7 @@ def interest_month_compute(
             month=month,
             basis=product.interest_basis,
             rate_annual=product.interest_rate_annual,
+            paid_out_on=paid_out_on,
         )
         if interest > 0:
             interest_of[aid] = interest
@@ -230,8 +248,8 @@ def interest_month_compute(
 
 
 def _tax_write(*, account: SavingsAccount, amount: Decimal, on: date, by):
-    """The PPh withheld on a month's jasa simpanan, taken from ``account`` on the month's
-    last day ``on``."""
+    """The PPh withheld on a month's jasa simpanan, taken from ``account`` on ``on`` (the
+    month's last day; the jasa of an exit's own month: the exit date)."""
     return _write(
         account=account,
         kind=SavingsTransaction.Kind.TAX,
@@ -260,7 +278,53 @@ def interest_month_post(
     ``accounts``, dated the month's last day: interest and tax as two movements per
     account, and ONE entry: Dr savings interest expense / Cr the product's control account
     per member (net) / Cr tax payable. Returns (entry or None, gross, tax, accounts)."""
-    first, last = month_bounds(year, month)
+    last = month_bounds(year, month)[1]
+    txns, lines, gross_total, tax_total, n = _interest_write(
+        product=product,
+        accounts=accounts,
+        amounts=amounts,
+        on=last,
+        memo=_("Jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+        by=by,
+    )
+    entry = None
+    if gross_total > 0:
+        entry = journal_post(
+            on=last,
+            description=description,
+            lines=_interest_lines(lines, gross_total, tax_total),
+            source="savings",
+            source_ref=source_ref,
+            by=by,
+        )
+        transactions_link_entry(transactions=txns, entry=entry)
+    return entry, gross_total, tax_total, n
+
+
+def _interest_lines(lines: list[LineSpec], gross: Decimal, tax: Decimal) -> list[LineSpec]:
+    """The jasa's whole entry (or part of one): Dr savings interest expense (gross), the
+    control accounts' lines, Cr tax payable (the PPh withheld)."""
+    head = [LineSpec(account=account_for_role("savings_interest_expense"), debit=gross)]
+    if tax > 0:
+        lines = [*lines, LineSpec(account=account_for_role("tax_payable"), credit=tax)]
+    return head + lines
+
+
+def _interest_write(
+    *,
+    product: SavingsProduct,
+    accounts: dict[int, SavingsAccount],
+    amounts: dict[int, tuple[Decimal, Decimal]],
+    on: date,
+    memo: str,
+    by,
+) -> tuple[list[SavingsTransaction], list[LineSpec], Decimal, Decimal, int]:
+    """The movements of a month's jasa of ``product`` on the locked ``accounts``, dated
+    ``on`` (the month's last day; an exit's own month: the exit date): per account the
+    interest and the PPh, and the control accounts' lines (net per member; the PPh
+    another account must bear, ``_tax_elsewhere``). Returns (movements, lines, gross,
+    tax, accounts credited); the caller adds the expense and tax payable lines."""
+    first, last = month_bounds(on.year, on.month)
     gross_total = tax_total = ZERO
     lines: list[LineSpec] = []
     txns = []
@@ -284,14 +348,14 @@ def interest_month_post(
                 channel=SavingsTransaction.Channel.INTERNAL,
                 amount=interest,
                 delta=interest,
-                on=last,
+                on=on,
                 by=by,
-                memo=_("Jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+                memo=memo,
                 receipt_number=None,
             )
         )
         if tax > 0:
-            txns.append(_tax_write(account=acc, amount=tax, on=last, by=by))
+            txns.append(_tax_write(account=acc, amount=tax, on=on, by=by))
         net = interest - tax  # below zero when the tax includes another product's interest
         if net != 0:
             lines.append(
@@ -308,36 +372,29 @@ def interest_month_post(
         n += 1
     if excess:
         more_txns, more_lines = _tax_elsewhere(
-            product=product, excess=excess, first=first, last=last, by=by
+            product=product, excess=excess, first=first, last=last, on=on, by=by
         )
         txns += more_txns
         lines += more_lines
         tax_total += sum(excess.values(), ZERO)
-    entry = None
-    if gross_total > 0:
-        head = [LineSpec(account=account_for_role("savings_interest_expense"), debit=gross_total)]
-        if tax_total > 0:
-            lines.append(LineSpec(account=account_for_role("tax_payable"), credit=tax_total))
-        entry = journal_post(
-            on=last,
-            description=description,
-            lines=head + lines,
-            source="savings",
-            source_ref=source_ref,
-            by=by,
-        )
-        transactions_link_entry(transactions=txns, entry=entry)
-    return entry, gross_total, tax_total, n
+    return txns, lines, gross_total, tax_total, n
 
 
 def _tax_elsewhere(
-    *, product: SavingsProduct, excess: dict[int, Decimal], first: date, last: date, by
+    *,
+    product: SavingsProduct,
+    excess: dict[int, Decimal],
+    first: date,
+    last: date,
+    on: date,
+    by,
 ) -> tuple[list, list[LineSpec]]:
     """Withhold ``excess`` (member -> PPh their account in ``product`` could not bear)
     from the member's open accounts of other products credited with jasa in the month
     (the interest the tax is on), in pk order, each down to zero at most: a ``tax``
-    movement dated the month's last day and a debit on that product's control account
-    for the member. Refused (nothing written) when they do not hold it either."""
+    movement dated ``on`` (the month's last day; an exit's own month: the exit date) and
+    a debit on that product's control account for the member. Refused (nothing written)
+    when they do not hold it either."""
     others = (
         SavingsAccount.objects.select_for_update(of=("self",))
         .select_related("product__account", "member")
@@ -353,7 +410,7 @@ def _tax_elsewhere(
         if take <= 0:
             continue
         left[acc.member_id] -= take
-        txns.append(_tax_write(account=acc, amount=take, on=last, by=by))
+        txns.append(_tax_write(account=acc, amount=take, on=on, by=by))
         lines.append(
             LineSpec(
                 account=acc.product.account, debit=take, member_id=acc.member_id, memo=acc.number
@@ -396,12 +453,7 @@ def interest_unpaid_at_exit(*, accounts, on: date) -> list[InterestCredit]:
     products = {a.product_id: a.product for a in bearing}
     months_of: dict[int, set[tuple[int, int]]] = {}
     for pid in products:
-        latest = (
-            InterestRun.objects.filter(product_id=pid, reversed_at__isnull=True)
-            .order_by("-year", "-month")
-            .values_list("year", "month")
-            .first()
-        )
+        latest = _latest_run(pid)
         ym = _next_month(*latest) if latest else (before.year, before.month)
         months: set[tuple[int, int]] = set()
         while ym <= (before.year, before.month) and month_bounds(*ym)[1] < today:
@@ -476,6 +528,132 @@ def interest_credit_at_exit(
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+def _latest_run(product_id: int) -> tuple[int, int] | None:
+    """(year, month) of the product's latest monthly run not reversed, or None."""
+    return (
+        InterestRun.objects.filter(product_id=product_id, reversed_at__isnull=True)
+        .order_by("-year", "-month")
+        .values_list("year", "month")
+        .first()
+    )
+
+
+def interest_exit_month_unrun(*, accounts, on: date) -> list[SavingsProduct]:
+    """The interest-bearing products of ``accounts`` whose jasa of the month of ``on``
+    (the exit's own month) the monthly run has not paid: its latest live run is of an
+    earlier month, or it was never run. In pk order (the auto run's)."""
+    products = {
+        a.product_id: a.product
+        for a in accounts
+        if a.product.interest_enabled and a.product.interest_rate_annual > 0
+    }
+    return [
+        products[pid]
+        for pid in sorted(products)
+        if (latest := _latest_run(pid)) is None or latest < (on.year, on.month)
+    ]
+
+
+def interest_exit_month_due(
+    *, accounts, on: date, pending: Sequence[InterestCredit] = ()
+) -> list[InterestCredit]:
+    """The jasa simpanan of the exit's own month, from its first day to the exit date
+    ``on``, on a leaving member's open ``accounts``: for each product the run has not
+    paid that month for (``interest_exit_month_unrun``), each account open by ``on`` and
+    not credited for the month already, by the run's own rule (``interest_month_compute``)
+    with the account paid out on ``on``: on the average daily balance the days before
+    the exit, divided by the month's days; on the minimum balance nothing (the payout is
+    the month's lowest balance). ``pending``: the finished months' credits before it
+    (``interest_unpaid_at_exit``: they raise the opening). PPh by the member's month
+    across all their accounts: product by product, each on top of the credits before it,
+    as the run of each product would. The credits carry ``until=on``."""
+    products = interest_exit_month_unrun(accounts=accounts, on=on)
+    if not products:
+        return []
+    first, last = month_bounds(on.year, on.month)
+    credited = set(
+        _credited_in_month(first, last)
+        .filter(account_id__in=[a.pk for a in accounts])
+        .values_list("account_id", flat=True)
+    )
+    credits = list(pending)
+    out: list[InterestCredit] = []
+    for product in products:
+        accs = {
+            a.pk: a
+            for a in accounts
+            if a.product_id == product.pk and a.opened_on <= on and a.pk not in credited
+        }
+        if not accs:
+            continue
+        amounts = interest_month_compute(
+            product=product,
+            accounts=accs,
+            year=on.year,
+            month=on.month,
+            pending=credits,
+            paid_out_on=on,
+        )
+        new = [
+            InterestCredit(
+                account_id=aid,
+                member_id=accs[aid].member_id,
+                product_id=product.pk,
+                year=on.year,
+                month=on.month,
+                interest=interest,
+                tax=tax,
+                until=on,
+            )
+            for aid, (interest, tax) in amounts.items()
+        ]
+        credits += new
+        out += new
+    return out
+
+
+def interest_days_label(until: date) -> str:
+    """The days of the exit's month its jasa is for: "1–15" for an exit on the 16th."""
+    return "1" if until.day <= 2 else f"1–{until.day - 1}"
+
+
+def interest_exit_month_apply(
+    *, credits: Sequence[InterestCredit], accounts: dict[int, SavingsAccount], by
+) -> tuple[list[LineSpec], list[SavingsTransaction]]:
+    """Write ``interest_exit_month_due``'s credits on the locked ``accounts``, dated the
+    exit date: per account the interest and the PPh movements (the ``interest`` movement
+    is the month's record: the run skips an account holding one). Posts nothing: returns
+    the lines for the caller's entry (the exit settlement's own) — Dr savings interest
+    expense / Cr each product's control account per member (net) / Cr tax payable — and
+    the movements to link to it."""
+    groups: dict[int, dict[int, tuple[Decimal, Decimal]]] = {}
+    for c in credits:
+        groups.setdefault(c.product_id, {})[c.account_id] = (c.interest, c.tax)
+    txns: list[SavingsTransaction] = []
+    lines: list[LineSpec] = []
+    gross = tax = ZERO
+    for pid in sorted(groups):
+        amounts = groups[pid]
+        accs = {aid: accounts[aid] for aid in amounts}
+        until = next(c.until for c in credits if c.product_id == pid)
+        t, ln, g, x, _n = _interest_write(
+            product=next(iter(accs.values())).product,
+            accounts=accs,
+            amounts=amounts,
+            on=until,
+            memo=_("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (penyelesaian keluar)")
+            % {"m": until.month, "y": until.year, "d": interest_days_label(until)},
+            by=by,
+        )
+        txns += t
+        lines += ln
+        gross += g
+        tax += x
+    if gross <= 0:
+        return [], txns
+    return _interest_lines(lines, gross, tax), txns
 
 
 @transaction.atomic
