@@ -10,9 +10,13 @@ Jasa simpanan: the exit closes the accounts and the monthly run only reaches ope
 so the settlement credits, per interest-bearing account, the jasa of every finished month
 the run has not paid yet (``core.savings.services.interest_unpaid_at_exit``: the run's
 own rule), posted as the run would (one entry per product and month, dated the month's
-last day) in the settlement's transaction, and pays it out. The ``interest`` movement is
-the month's record on the account: the run skips an account holding one. A month that
-can no longer be posted (closed) refuses the exit rather than lose the member's jasa.
+last day) in the settlement's transaction, and pays it out. The exit's own month is
+credited too, from its first day to the exit date (``interest_exit_month_due``: on the
+average daily balance the days before the exit, pro-rata; on the minimum balance nothing,
+the payout being the month's lowest balance), dated the exit date and posted in the
+settlement's own entry. The ``interest`` movement is the month's record on the account:
+the run skips an account holding one. A finished month that can no longer be posted
+(closed) refuses the exit rather than lose the member's jasa.
 
 Loans: ``core.loans.selectors.member_loans_outstanding`` gives what settling each running
 loan costs; ``core.loans.services.member_loans_settle_apply`` closes them and returns the
@@ -58,6 +62,10 @@ from core.savings.services import (
     check_not_frozen,
     frozen_refusal,
     interest_credit_at_exit,
+    interest_days_label,
+    interest_exit_month_apply,
+    interest_exit_month_due,
+    interest_exit_month_unrun,
     interest_unpaid_at_exit,
     savings_accounts_lock,
     savings_movement_reverse_apply,
@@ -124,6 +132,8 @@ class SettlementPreview:
     interest: list[dict] = field(default_factory=list)
     interest_total: Decimal = ZERO
     credits: list[InterestCredit] = field(default_factory=list)
+    # why a product credits nothing for the exit's own month (the minimum-balance basis)
+    interest_notes: list[str] = field(default_factory=list)
     # what stops the settlement (a month's jasa that can no longer be posted)
     warnings: list[str] = field(default_factory=list)
     # a frozen account stops it too: the refusal of each (number, since when, reason),
@@ -132,6 +142,16 @@ class SettlementPreview:
     # a running loan that cannot be settled on ``on`` (dated on or before a move-in's
     # cut-over, before its last reschedule or payment): ``_exit_date_check`` would raise
     loan_refusals: list[str] = field(default_factory=list)
+
+    @property
+    def finished_months_credited(self) -> bool:
+        """Jasa of a finished month the run has not paid is among the lines."""
+        return any(not x["until"] for x in self.interest)
+
+    @property
+    def exit_month_credited(self) -> bool:
+        """Jasa of the exit's own month is among the lines (the screen explains it)."""
+        return any(x["until"] for x in self.interest)
 
     @property
     def refused(self) -> bool:
@@ -155,6 +175,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
     )
     loans_total, loans = _loans_outstanding(member, on)
     credits = interest_unpaid_at_exit(accounts=accounts, on=on)
+    credits += interest_exit_month_due(accounts=accounts, on=on, pending=credits)
     interest = _interest_lines(credits, accounts)
     return SettlementPreview(
         member=member,
@@ -167,6 +188,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         interest=interest,
         interest_total=sum((x["net"] for x in interest), ZERO),
         credits=credits,
+        interest_notes=_exit_month_notes(accounts, on),
         warnings=[m for m, _code in _interest_months_closed(interest)],
         refusals=[m for a in accounts if (m := frozen_refusal(a)) is not None],
         loan_refusals=[str(e.message) for e in member_loans_settle_refusals(member, on)],
@@ -179,46 +201,97 @@ def _month_named(year: int, month: int) -> str:
 
 def _interest_lines(credits: list[InterestCredit], accounts: list[SavingsAccount]) -> list[dict]:
     """The settlement's jasa lines: one per account and month, named ("Jasa simpanan
-    Sukarela November 2026"), gross, PPh and net."""
+    Sukarela November 2026"; the exit's own month with its days: "…, tanggal 1–15
+    (sampai keluar)"), gross, PPh and net."""
     by_pk = {a.pk: a for a in accounts}
-    return [
-        {
-            "account": by_pk[c.account_id].number,
-            "product_id": c.product_id,
-            "product": by_pk[c.account_id].product.name,
-            "year": c.year,
-            "month": c.month,
-            "label": _("Jasa simpanan %(p)s %(b)s")
-            % {"p": by_pk[c.account_id].product.name, "b": _month_named(c.year, c.month)},
-            "interest": c.interest,
-            "tax": c.tax,
-            "net": c.interest - c.tax,
+    lines = []
+    for c in credits:
+        names = {
+            "p": by_pk[c.account_id].product.name,
+            "b": _month_named(c.year, c.month),
         }
-        for c in credits
+        lines.append(
+            {
+                "account": by_pk[c.account_id].number,
+                "product_id": c.product_id,
+                "product": by_pk[c.account_id].product.name,
+                "year": c.year,
+                "month": c.month,
+                "until": c.until,
+                "label": (
+                    _("Jasa simpanan %(p)s %(b)s, tanggal %(d)s (sampai keluar)")
+                    % (names | {"d": interest_days_label(c.until)})
+                    if c.until
+                    else _("Jasa simpanan %(p)s %(b)s") % names
+                ),
+                "interest": c.interest,
+                "tax": c.tax,
+                "net": c.interest - c.tax,
+            }
+        )
+    return lines
+
+
+def _exit_month_notes(accounts: list[SavingsAccount], on: date) -> list[str]:
+    """Said on the screen for each product that credits nothing for the exit's own month
+    by its basis: on the month's lowest balance, the payout makes that zero."""
+    held = {a.product_id for a in accounts if a.balance > 0}
+    return [
+        _(
+            "Jasa simpanan %(p)s %(b)s (bulan keluar): tidak ada. Produk ini menghitung jasa "
+            "atas saldo terendah bulan itu, dan saldo menjadi nol saat dibayarkan pada "
+            "penyelesaian ini."
+        )
+        % {"p": p.name, "b": _month_named(on.year, on.month)}
+        for p in interest_exit_month_unrun(accounts=accounts, on=on)
+        if p.pk in held and p.interest_basis == p.InterestBasis.MINIMUM
     ]
 
 
 def _interest_months_closed(interest: list[dict]) -> list[tuple[str, str]]:
-    """The months whose jasa the settlement would credit but can no longer post (closed
-    on the ledger): the member would lose it, so the settlement is refused."""
+    """The finished months whose jasa the settlement would credit but can no longer post
+    (closed on the ledger): the member would lose it, so the settlement is refused. (The
+    exit's own month is posted with the settlement, on its date: a closed one refuses
+    the settlement itself.)"""
     closed = books_closed_until()
     if closed is None:
         return []
     seen: dict[tuple, str] = {}
     for x in interest:
         key = (x["product"], x["year"], x["month"])
-        if key in seen or date(x["year"], x["month"], 1) > closed:
+        if key in seen or x["until"] or date(x["year"], x["month"], 1) > closed:
             continue
-        seen[key] = _(
-            "Jasa simpanan %(p)s bulan %(b)s belum dihitung dan bulan itu sudah ditutup "
-            "(sampai %(c)s): jasa anggota ini tidak dapat dikreditkan, sehingga penyelesaian "
-            "tidak dapat dilakukan. Buka kembali periode itu, lalu hitung jasanya atau "
-            "selesaikan keluarnya."
-        ) % {
+        names = {
             "p": x["product"],
             "b": _month_named(x["year"], x["month"]),
             "c": format_tanggal(closed),
         }
+        if not InterestRun.objects.filter(
+            product_id=x["product_id"], reversed_at__isnull=True
+        ).exists():
+            # never run: the month before the exit is the member's, as the auto run
+            # would pay it next; the cooperative may not mean to pay jasa on it at all
+            seen[key] = (
+                _(
+                    "Jasa simpanan %(p)s belum pernah dihitung, dan bulan %(b)s — jasa yang "
+                    "menjadi hak anggota ini — sudah ditutup (sampai %(c)s): jasa itu tidak "
+                    "dapat dikreditkan, sehingga penyelesaian tidak dapat dilakukan. Buka "
+                    "kembali periode itu, lalu hitung jasanya atau selesaikan keluarnya; bila "
+                    "koperasi tidak membayar jasa atas produk ini, matikan jasanya di pengaturan "
+                    "produk."
+                )
+                % names
+            )
+            continue
+        seen[key] = (
+            _(
+                "Jasa simpanan %(p)s bulan %(b)s belum dihitung dan bulan itu sudah ditutup "
+                "(sampai %(c)s): jasa anggota ini tidak dapat dikreditkan, sehingga penyelesaian "
+                "tidak dapat dilakukan. Buka kembali periode itu, lalu hitung jasanya atau "
+                "selesaikan keluarnya."
+            )
+            % names
+        )
     return [(m, SettlementErrors.INTEREST_CLOSED) for m in seen.values()]
 
 
@@ -268,13 +341,20 @@ def exit_settlement_confirm(
     net = _net_payable_checked(preview, waive_loans=waive_loans, expected_net=expected_net)
     again = member.exit_settlements.count()
     interest_entries = interest_credit_at_exit(
-        credits=preview.credits,
+        credits=[c for c in preview.credits if c.until is None],
         accounts=accounts,
         by=by,
         # settled again after a reversal: its own reference (:r1, :r2, ...)
         ref=f"{member.pk}" + (f":r{again}" if again else ""),
     )
-    lines, txns = _savings_withdrawn_all(accounts, on=on, by=by)
+    # the exit's own month: credited on the exit date, in the settlement's entry, before
+    # the balances (with it) are paid out
+    lines, txns = interest_exit_month_apply(
+        credits=[c for c in preview.credits if c.until is not None], accounts=accounts, by=by
+    )
+    paid_lines, paid_txns = _savings_withdrawn_all(accounts, on=on, by=by)
+    lines += paid_lines
+    txns += paid_txns
     lines += _shu_and_loans_settled(
         preview, on=on, by=by, waive_loans=waive_loans, waiver_reason=waiver_reason
     )
@@ -300,7 +380,7 @@ def exit_settlement_confirm(
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
-        details=_settlement_details(preview, interest_entries)
+        details=_settlement_details(preview, interest_entries, entry)
         | {
             "heirs": _heir_amounts(member, payee, net),
             # the unpaid SHU it paid, marked paid on the member's posted shares
@@ -579,9 +659,10 @@ def _heir_amounts(member: Member, payee: str, net: Decimal) -> list[dict]:
     return heir_parts(member=member, amount=net)
 
 
-def _settlement_details(preview: SettlementPreview, interest_entries: list) -> dict:
+def _settlement_details(preview: SettlementPreview, interest_entries: list, entry) -> dict:
     """The accounts and loans as they stood, kept on the settlement (and its letter), and
-    the jasa it credited with the entry that posted each (per product and month)."""
+    the jasa it credited with the entry that posted each (per product and month; the
+    exit's own month, ``until`` the exit date: the settlement's own ``entry``)."""
     entry_of = {":".join(e.source_ref.split(":")[1:3]): e.pk for e in interest_entries}
     return {
         "interest": [
@@ -591,11 +672,16 @@ def _settlement_details(preview: SettlementPreview, interest_entries: list) -> d
                 "product_id": x["product_id"],
                 "year": x["year"],
                 "month": x["month"],
+                "until": x["until"].isoformat() if x["until"] else None,
                 "label": x["label"],
                 "interest": str(x["interest"]),
                 "tax": str(x["tax"]),
                 "net": str(x["net"]),
-                "entry": entry_of.get(f"{x['product_id']}:{x['year']}-{x['month']:02d}"),
+                "entry": (
+                    (entry.pk if entry else None)
+                    if x["until"]
+                    else entry_of.get(f"{x['product_id']}:{x['year']}-{x['month']:02d}")
+                ),
             }
             for x in preview.interest
         ],
@@ -682,7 +768,11 @@ def exit_settlement_reverse(
         acc.save(update_fields=["status", "closed_on", "updated_at"])
     back = []
     if entry is not None:
-        for t in SavingsTransaction.objects.filter(journal_entry=entry).order_by("pk"):
+        # per account the payout first (taking it back refills the account), then the
+        # exit month's PPh and jasa the entry credited
+        for t in SavingsTransaction.objects.filter(journal_entry=entry).order_by(
+            "account_id", "delta", "pk"
+        ):
             back.append(
                 savings_movement_reverse_apply(
                     txn=t,
@@ -778,9 +868,13 @@ def _interest_credit_reverse(
     """The jasa simpanan the settlement credited, taken back with it (the reopened
     account is reached by the month's run again) — except a month whose run has been
     made since, or which is closed: the run can no longer pay it, so the credit stays on
-    the reopened account (the run skips an account holding its month's jasa). Returns the
-    settlement's interest lines marked ``kept`` or not (for the audit log: the settlement
-    itself is immutable but for its reversal fields)."""
+    the reopened account (the run skips an account holding its month's jasa). The exit's
+    own month was posted in the settlement's entry and went back with its reversal; when
+    that month's run has been made since (it skipped the closed account) it is credited
+    again as it was (``_exit_month_keep``: what the run pays on those balances, the money
+    having been out from the exit to the reversal). Returns the settlement's interest
+    lines marked ``kept`` or not (for the audit log: the settlement itself is immutable
+    but for its reversal fields)."""
     items = [dict(x) for x in (settlement.details or {}).get("interest") or []]
     closed = books_closed_until()
     done: set[int] = set()
@@ -788,6 +882,9 @@ def _interest_credit_reverse(
         run_made = InterestRun.objects.filter(
             product_id=x["product_id"], year=x["year"], month=x["month"], reversed_at__isnull=True
         ).exists()
+        if x.get("until"):
+            x["kept"] = run_made
+            continue
         entry = JournalEntry.objects.filter(pk=x.get("entry")).first()
         x["kept"] = run_made or entry is None or (closed is not None and entry.date <= closed)
         if x["kept"] or entry.pk in done:
@@ -803,4 +900,47 @@ def _interest_credit_reverse(
         ]
         rev = journal_reverse(entry=entry, on=on, reason=reason, by=by, module="savings")
         transactions_link_entry(transactions=back, entry=rev)
+    _exit_month_keep(
+        settlement, [x for x in items if x.get("until") and x["kept"]], accounts=accounts, by=by
+    )
     return items
+
+
+def _exit_month_keep(settlement: ExitSettlement, items: list[dict], *, accounts: dict, by):
+    """Credit the exit month's jasa again on the reopened accounts, as the settlement
+    credited it (same amounts, dated the exit date, so the run made again after its own
+    reversal skips them), in one entry of its own: Dr interest expense / Cr sukarela /
+    Cr tax payable."""
+    if not items:
+        return None
+    by_number = {a.number: a for a in accounts.values()}
+    credits = [
+        InterestCredit(
+            account_id=by_number[x["account"]].pk,
+            member_id=settlement.member_id,
+            product_id=x["product_id"],
+            year=x["year"],
+            month=x["month"],
+            interest=Decimal(x["interest"]),
+            tax=Decimal(x["tax"]),
+            until=date.fromisoformat(x["until"]),
+        )
+        for x in items
+    ]
+    lines, txns = interest_exit_month_apply(credits=credits, accounts=accounts, by=by)
+    if not lines:
+        return None
+    entry = journal_post(
+        on=settlement.on,
+        description=_(
+            "Jasa simpanan bulan keluar %(b)s tetap dikreditkan (penyelesaian keluar %(m)s "
+            "dibatalkan sesudah jasa bulan itu dihitung)"
+        )
+        % {"b": _month_named(settlement.on.year, settlement.on.month), "m": settlement.member},
+        lines=lines,
+        source="savings",
+        source_ref=f"interest:exit:{settlement.member_id}:kept:{settlement.pk}",
+        by=by,
+    )
+    transactions_link_entry(transactions=txns, entry=entry)
+    return entry
