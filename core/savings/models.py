@@ -5,6 +5,7 @@ Each product maps to a ledger control account; the sum of the product accounts' 
 equals that control account's balance (see ``selectors.savings_reconciliation``).
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -487,3 +488,69 @@ class ExitSettlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.reason} {self.net_payable}"
+
+
+class CapitalBalanceBroughtIn(models.Model):
+    """A member's capital savings at a month-end in the cooperative's old books, before it
+    moved to Lumbung (Pindah ke Lumbung: the month-ends of the cut-over's year before the
+    cut-over, uploaded by the board). Not a ledger figure: Lumbung's savings start at the
+    cut-over's opening balances. The year end's average capital basis takes these
+    month-ends from here instead of estimating them from the capital brought in at the
+    cut-over. ``sukarela`` is None when the file gave none (the cooperative does not count
+    it as capital; if it does after all, the year end estimates that part). ``source_ref``
+    names the move-in that brought it in."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    month_end = models.DateField(_("akhir bulan"))
+    cutover = models.DateField(_("tanggal pindah"))
+    pokok = models.DecimalField(_("simpanan pokok"), max_digits=18, decimal_places=2)
+    wajib = models.DecimalField(_("simpanan wajib"), max_digits=18, decimal_places=2)
+    sukarela = models.DecimalField(
+        _("simpanan sukarela"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    source_ref = models.CharField(_("referensi sumber"), max_length=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["member_id", "month_end"]
+        verbose_name = _("saldo modal akhir bulan di pembukuan lama")
+        verbose_name_plural = _("saldo modal akhir bulan di pembukuan lama")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pokok__gte=0)
+                & Q(pokok=models.functions.Round("pokok", 0))
+                & Q(wajib__gte=0)
+                & Q(wajib=models.functions.Round("wajib", 0))
+                & (
+                    Q(sukarela__isnull=True)
+                    | (Q(sukarela__gte=0) & Q(sukarela=models.functions.Round("sukarela", 0)))
+                ),
+                name="savings_capital_brought_in_whole_non_negative",
+            ),
+            # a month's last day, before the cut-over, in the cut-over's year
+            models.CheckConstraint(
+                condition=Q(month_end__lt=F("cutover"))
+                & Q(month_end__year=F("cutover__year"))
+                & Q(
+                    models.lookups.Exact(
+                        models.functions.ExtractDay(
+                            models.ExpressionWrapper(
+                                F("month_end") + timedelta(days=1),
+                                output_field=models.DateField(),
+                            )
+                        ),
+                        1,
+                    )
+                ),
+                name="savings_capital_brought_in_month_end_before_cutover",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "month_end"], name="savings_capital_brought_in_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.month_end} {self.pokok}+{self.wajib}"

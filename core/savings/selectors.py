@@ -15,7 +15,12 @@ from core.ledger.selectors import account_balance
 from core.members.models import Member
 from core.members.services import grade_group
 
-from .models import SavingsAccount, SavingsProduct, SavingsTransaction
+from .models import (
+    CapitalBalanceBroughtIn,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+)
 
 ZERO = Decimal("0")
 
@@ -420,3 +425,30 @@ def interest_tax_table(*, year: int, month: int) -> dict:
         ],
         "rows": body,
     }
+
+
+# --- capital in the old books (Pindah ke Lumbung) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class OldBooksCapital:
+    """A member's capital savings at a month-end in the old books (``sukarela`` None:
+    not given)."""
+
+    cutover: date
+    pokok: Decimal
+    wajib: Decimal
+    sukarela: Decimal | None
+
+
+def capital_balances_brought_in(
+    *, year: int, member_ids: list[int]
+) -> dict[int, dict[date, OldBooksCapital]]:
+    """Per member, the month-ends of ``year`` whose capital savings a move-in brought in
+    from the old books (``CapitalBalanceBroughtIn``), by month-end."""
+    out: dict[int, dict[date, OldBooksCapital]] = {}
+    for mid, end, cutover, pokok, wajib, sukarela in CapitalBalanceBroughtIn.objects.filter(
+        month_end__year=year, member_id__in=member_ids
+    ).values_list("member_id", "month_end", "cutover", "pokok", "wajib", "sukarela"):
+        out.setdefault(mid, {})[end] = OldBooksCapital(cutover, pokok, wajib, sukarela)
+    return out
