@@ -22,8 +22,13 @@ from core.common.permissions import TREASURY, RolePermission
 from core.common.spreadsheet import WINDOWS_1252
 
 from . import files, selectors, services
+from .capital import capital_balances_check_open, capital_balances_post, capital_balances_preview
 from .common import UNDO_REASON_MAX, E
-from .contributions import shu_contributions_check_open, shu_contributions_post
+from .contributions import (
+    shu_contributions_check_open,
+    shu_contributions_post,
+    shu_contributions_preview,
+)
 from .loans_import import loans_import
 from .models import MoveIn
 
@@ -32,6 +37,7 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 def move_in_data(mi: MoveIn) -> dict:
     jasa = selectors.move_in_shu_contributions(move_in=mi)
+    capital = selectors.move_in_capital_balances(move_in=mi)
     return {
         "id": mi.pk,
         "cutover_date": mi.cutover_date.isoformat(),
@@ -50,6 +56,13 @@ def move_in_data(mi: MoveIn) -> dict:
             "members": jasa["members"],
             "total": str(jasa["total"].quantize(Decimal("1"))),
         },
+        # optional step: each member's capital at the month-ends before the cut-over
+        "capital_balances": {
+            "year": capital["year"],
+            "members": capital["members"],
+            "rows": capital["rows"],
+            "months": _capital_months(capital),
+        },
         "undo_possible": mi.status != MoveIn.Status.UNDONE
         and services.real_postings_after(mi) == 0,
         "member_imports": [
@@ -62,6 +75,43 @@ def move_in_data(mi: MoveIn) -> dict:
                 "undone_at": b.undone_at.isoformat() if b.undone_at else None,
             }
             for b in selectors.move_in_member_imports(move_in=mi)
+        ],
+    }
+
+
+def _whole(value) -> str | None:
+    return None if value is None else str(value.quantize(Decimal("1")))
+
+
+def _capital_months(summary: dict) -> list[dict]:
+    return [
+        {
+            "month_end": m["month_end"].isoformat(),
+            "old_books": m["old_books"],
+            "estimated": m["estimated"],
+        }
+        for m in summary["months"]
+    ]
+
+
+def capital_data(summary: dict) -> dict:
+    """A capital summary (saved or previewed) as the API answers it."""
+    return {
+        "year": summary["year"],
+        "cutover": summary["cutover"].isoformat(),
+        "members": summary["members"],
+        "rows": summary["rows"],
+        "skipped": summary["skipped"],
+        "months": _capital_months(summary),
+        "lines": [
+            {
+                "member_number": x["member_number"],
+                "month_end": x["month_end"].isoformat(),
+                "pokok": _whole(x["pokok"]),
+                "wajib": _whole(x["wajib"]),
+                "sukarela": _whole(x["sukarela"]),
+            }
+            for x in summary["lines"]
         ],
     }
 
@@ -182,6 +232,23 @@ class ShuContributionsView(_Base):
         mi = services.move_in_get()
         shu_contributions_check_open(mi)
         rows, hidden, encoding = request_rows_hidden(request, "shu_contributions")
+        if _yes(request_object(request).get("preview")):
+            # checked and shown, nothing saved
+            shown = shu_contributions_preview(move_in=mi, rows=rows, by=request.user)
+            return Response(
+                {
+                    "preview": True,
+                    "year": shown["year"],
+                    "members": shown["members"],
+                    "total": str(shown["total"]),
+                    "lines": [
+                        {"member_number": x["member_number"], "jasa": _whole(x["jasa"])}
+                        for x in shown["lines"]
+                    ],
+                    "hidden_rows": hidden,
+                    **_read_as(encoding),
+                }
+            )
         saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
         return Response(
             {
@@ -192,6 +259,26 @@ class ShuContributionsView(_Base):
             },
             status=201,
         )
+
+
+class CapitalBalancesView(_Base):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Each member's capital savings at the month-ends of the cut-over's year before
+        the cut-over in the old books (JSON ``rows`` of ``{row, member_number, month,
+        pokok, wajib, sukarela?}``, or a ``file`` with the template's columns): the year
+        end's average capital basis takes those month-ends from here and estimates only
+        the others. Sent again, it replaces. ``preview: true``: checked and answered,
+        nothing saved (200)."""
+        mi = services.move_in_get()
+        capital_balances_check_open(mi)
+        rows, hidden, encoding = request_rows_hidden(request, "capital_balances")
+        extra = {"hidden_rows": hidden, **_read_as(encoding)}
+        if _yes(request_object(request).get("preview")):
+            shown = capital_balances_preview(move_in=mi, rows=rows, by=request.user)
+            return Response({"preview": True, **capital_data(shown), **extra})
+        saved = capital_balances_post(move_in=mi, rows=rows, by=request.user)
+        return Response({**capital_data(saved), **extra}, status=201)
 
 
 class ReconciliationView(_Base):
@@ -265,11 +352,7 @@ class TemplateView(_Base):
     def get(self, request, kind: str):
         if kind not in files.TEMPLATES:
             raise ApplicationError(E.FILE_INVALID, "Templat tidak dikenal.", status=404)
-        rows = (
-            selectors.shu_contributions_template_rows(move_in=services.move_in_current())
-            if kind == "shu_contributions"
-            else None
-        )
+        rows = selectors.template_rows(kind, move_in=services.move_in_current())
         resp = HttpResponse(
             files.template_xlsx(kind, rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -18,6 +18,11 @@ urlpatterns = [
         name="api-onboarding-shu-contributions",
     ),
     path(
+        "onboarding/capital-balances/",
+        api.CapitalBalancesView.as_view(),
+        name="api-onboarding-capital-balances",
+    ),
+    path(
         "onboarding/reconciliation/",
         api.ReconciliationView.as_view(),
         name="api-onboarding-reconciliation",

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 class OnboardingAudit(StrEnum):
     ADJUSTMENT = "onboarding.adjustment"
+    CAPITAL_BALANCES = "onboarding.capital_balances"
     GO_LIVE = "onboarding.go_live"
     LOANS = "onboarding.loans"
     SHU_CONTRIBUTIONS = "onboarding.shu_contributions"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY, has_role
+from core.common.spreadsheet import CellProblem
+from core.members.models import Member
 
 
 class OnboardingErrors(StrEnum):
@@ -24,6 +27,7 @@ class OnboardingErrors(StrEnum):
     UNDO_REFUSED = "onboarding_undo_refused"
     ADJUSTMENT_INVALID = "onboarding_adjustment_invalid"
     HIDDEN_ROWS = "onboarding_hidden_rows"
+    PREVIEW_INVALID = "onboarding_preview_invalid"
 
 
 E = OnboardingErrors
@@ -85,3 +89,22 @@ def raise_row_errors(errors: list[dict], message: str) -> None:
             message,
             fields={"rows": errors},
         )
+
+
+def member_number_text(value) -> str:
+    """A member number as a cell gives it: a number-typed cell (``7`` read as ``7.0``)
+    as its digits; the registry's numbers are unique whatever their case."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value if value is not None else "").split())
+
+
+def members_by_number(values) -> dict[str, Member]:
+    """The members the given numbers name, keyed by the number in capitals."""
+    numbers = {member_number_text(v).upper() for v in values if not isinstance(v, CellProblem)} - {
+        ""
+    }
+    return {
+        m.number.upper(): m
+        for m in Member.objects.annotate(u=Upper("number")).filter(u__in=numbers)
+    }

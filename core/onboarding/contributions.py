@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -23,7 +22,15 @@ from core.loans.models import JasaPaidBroughtIn
 from core.members.models import Member
 
 from .audit import OnboardingAudit
-from .common import E, raise_row_errors, require_role, row_error, row_number
+from .common import (
+    E,
+    member_number_text,
+    members_by_number,
+    raise_row_errors,
+    require_role,
+    row_error,
+    row_number,
+)
 from .models import MoveIn
 
 ZERO = Decimal("0")
@@ -31,14 +38,6 @@ ZERO = Decimal("0")
 
 def source_ref(mi: MoveIn) -> str:
     return f"move-in:{mi.pk}"
-
-
-def _number(value) -> str:
-    """A member number as a cell gives it: a number-typed cell (``7`` read as ``7.0``)
-    as its digits; the registry's numbers are unique whatever their case."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(str(value if value is not None else "").split())
 
 
 def shu_contributions_check_open(mi: MoveIn) -> None:
@@ -56,29 +55,18 @@ def shu_contributions_check_open(mi: MoveIn) -> None:
         )
 
 
-@transaction.atomic
-def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
-    """Save, per member, the jasa paid in the cut-over's year in the old books (rows
-    ``{"row", "member_number", "jasa"}``), replacing what this move-in saved before (a
-    corrected file is simply sent again). Every row error at once, nothing saved on any:
-    unknown member, a member twice, a member who joined after the cut-over or left
-    before the year began (not in the year's SHU), an amount
-    that is not whole non-negative rupiah. Allowed while the move-in is not undone and
-    the cut-over's fiscal year is open (the year end reads them when it computes SHU)."""
-    require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
-    mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
+def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> list[tuple[int, Member, Decimal]]:
+    """The rows as ``(row, member, jasa)``, or every row error at once (nothing saved):
+    unknown member, a member twice, a member who joined after the cut-over or left before
+    the year began (not in the year's SHU), an amount that is not whole non-negative
+    rupiah."""
     year = mi.cutover_date.year
-    shu_contributions_check_open(mi)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApplicationError(E.ROWS_INVALID, _("Baris harus berupa daftar."))
-    numbers = {_number(r.get("member_number")).upper() for r in rows}
-    members = {
-        m.number.upper(): m
-        for m in Member.objects.annotate(u=Upper("number")).filter(u__in=numbers - {""})
-    }
+    members = members_by_number(r.get("member_number") for r in rows)
     errors: list[dict] = []
     seen: dict[int, int] = {}
-    amounts: dict[int, Decimal] = {}
+    out: list[tuple[int, Member, Decimal]] = []
     for i, raw in enumerate(rows, start=1):
         n = row_number(raw.get("row"), i, errors)
         number, value = raw.get("member_number"), raw.get("jasa")
@@ -86,7 +74,7 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
             bad = number if isinstance(number, CellProblem) else value
             errors.append(row_error(n, "member_number" if bad is number else "jasa", bad.message))
             continue
-        number = _number(number)
+        number = member_number_text(number)
         member = members.get(number.upper())
         if member is None:
             errors.append(
@@ -141,27 +129,73 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
         except RupiahError as exc:
             errors.append(row_error(n, "jasa", exc.text))
             continue
-        if amount > 0:
-            amounts[member.pk] = amount
+        out.append((n, member, amount))
     raise_row_errors(
         errors, _("Daftar jasa tahun berjalan berisi kesalahan; tidak ada yang disimpan.")
     )
+    return out
+
+
+def _summary(mi: MoveIn, checked: list[tuple[int, Member, Decimal]]) -> dict:
+    paid = [(n, m, a) for n, m, a in checked if a > 0]
+    return {
+        "year": mi.cutover_date.year,
+        "members": len(paid),
+        "total": sum((a for _n, _m, a in paid), ZERO),
+        "lines": [
+            {"row": n, "member_number": m.number, "name": m.full_name, "jasa": a}
+            for n, m, a in sorted(paid, key=lambda x: x[1].number)
+        ],
+    }
+
+
+def shu_contributions_preview(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
+    """What ``shu_contributions_post`` would save for ``rows`` (per member, the count and
+    total), checked the same way, every row error at once; nothing is written."""
+    require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
+    mi = MoveIn.objects.get(pk=move_in.pk)
+    shu_contributions_check_open(mi)
+    return _summary(mi, _checked(mi, rows))
+
+
+def preview_token_rows(preview: dict) -> list[dict]:
+    """The rows of a preview as ``shu_contributions_post`` takes them again (the upload
+    confirmed without sending the file twice)."""
+    return [
+        {"row": x["row"], "member_number": x["member_number"], "jasa": str(int(x["jasa"]))}
+        for x in preview["lines"]
+    ]
+
+
+@transaction.atomic
+def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
+    """Save, per member, the jasa paid in the cut-over's year in the old books (rows
+    ``{"row", "member_number", "jasa"}``), replacing what this move-in saved before (a
+    corrected file is simply sent again). Every row error at once, nothing saved on any
+    (see ``_checked``). Allowed while the move-in is not undone and the cut-over's fiscal
+    year is open (the year end reads them when it computes SHU)."""
+    require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
+    mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
+    year = mi.cutover_date.year
+    shu_contributions_check_open(mi)
+    checked = _checked(mi, rows)
+    summary = _summary(mi, checked)
     ref = source_ref(mi)
     JasaPaidBroughtIn.objects.filter(source_ref=ref).delete()
     JasaPaidBroughtIn.objects.bulk_create(
         [
-            JasaPaidBroughtIn(member_id=mid, year=year, amount=a, source_ref=ref, created_by=by)
-            for mid, a in amounts.items()
+            JasaPaidBroughtIn(member_id=m.pk, year=year, amount=a, source_ref=ref, created_by=by)
+            for _n, m, a in checked
+            if a > 0
         ]
     )
-    total = sum(amounts.values(), ZERO)
     audit_log(
         actor=by,
         action=OnboardingAudit.SHU_CONTRIBUTIONS,
         target=mi,
-        data={"year": year, "members": len(amounts), "total": str(total)},
+        data={"year": year, "members": summary["members"], "total": str(summary["total"])},
     )
-    return {"year": year, "members": len(amounts), "total": total}
+    return {"year": year, "members": summary["members"], "total": summary["total"]}
 
 
 def shu_contributions_remove(mi: MoveIn) -> int:

@@ -55,7 +55,18 @@ SHU_COLUMNS = {
     "member_name": ("nama", "namaanggota", "name"),
     "jasa": ("jasadibayar", "jasapinjaman", "jasapinjamandibayar", "jasa", "jasapaid"),
 }
+# each member's capital savings at the month-ends before the cut-over in the old books
+# (sukarela only where the cooperative counts it as capital)
+CAPITAL_COLUMNS = {
+    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "member_name": ("nama", "namaanggota", "name"),
+    "month": ("bulan", "akhirbulan", "bulantahun", "periode", "month"),
+    "pokok": ("pokok", "simpananpokok", "saldopokok"),
+    "wajib": ("wajib", "simpananwajib", "saldowajib"),
+    "sukarela": ("sukarela", "simpanansukarela", "saldosukarela", "manasuka"),
+}
 TB_REQUIRED = ("account", "debit", "credit")
+CAPITAL_REQUIRED = ("member_number", "month", "pokok", "wajib")
 SHU_REQUIRED = ("member_number", "jasa")
 LOAN_REQUIRED = ("product_code", "principal", "outstanding")
 # a loans file names its members by member number or, when it has none, by NIP (a KPRI's
@@ -127,6 +138,7 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
     spec, required, one_of = {
         "trial_balance": (TB_COLUMNS, TB_REQUIRED, ()),
         "shu_contributions": (SHU_COLUMNS, SHU_REQUIRED, ()),
+        "capital_balances": (CAPITAL_COLUMNS, CAPITAL_REQUIRED, ()),
     }.get(kind, (LOAN_COLUMNS, LOAN_REQUIRED, LOAN_MEMBER))
     try:
         book = read_workbook(content=content, file_name=file_name, windows_1252=True)
@@ -270,6 +282,20 @@ TEMPLATES = {
         ],
         "examples": [["A-0001", "Nama Anggota", "1200000"]],
     },
+    "capital_balances": {
+        "title": "Saldo modal akhir bulan di pembukuan lama (pindah ke Lumbung)",
+        "headers": ["no anggota", "nama", "bulan", "pokok", "wajib", "sukarela"],
+        "instructions": [
+            "Satu baris per anggota per bulan: saldo simpanan pokok, wajib (dan sukarela) pada akhir bulan itu di pembukuan lama.",
+            "Hanya bulan tahun pindah yang berakhir sebelum tanggal pindah; mulai tanggal pindah saldonya ada di Lumbung.",
+            "Dipakai bila SHU jasa modal dihitung dari modal rata-rata bulanan: bulan yang tidak diunggah diperkirakan dari saldo awal saat pindah.",
+            "Bulan: 1 sampai 12, nama bulan (Maret) atau 2025-03. Nama hanya untuk dibaca (tidak diperiksa).",
+            "Sukarela: isi bila koperasi menghitung simpanan sukarela sebagai modal SHU; kosong = tidak diketahui (diperkirakan), 0 = saldonya nol. Kolomnya boleh dihapus.",
+            "Angka rupiah utuh: 1.250.000 atau 1250000. Baris yang semua angkanya kosong dilewati (bulannya diperkirakan). Baris yang diawali # diabaikan.",
+            "Mengunggah lagi menggantikan seluruh daftar sebelumnya.",
+        ],
+        "examples": [["A-0001", "Nama Anggota", "2025-01", "100000", "1200000", "500000"]],
+    },
 }
 
 
@@ -278,6 +304,11 @@ COLUMN_TITLES = {
     **dict(zip(TB_COLUMNS, TEMPLATES["trial_balance"]["headers"], strict=True)),
     **dict(zip(LOAN_COLUMNS, TEMPLATES["loans"]["headers"], strict=True)),
     "jasa": TEMPLATES["shu_contributions"]["headers"][2],
+    **{
+        f: t
+        for f, t in zip(CAPITAL_COLUMNS, TEMPLATES["capital_balances"]["headers"], strict=True)
+        if f != "member_number"
+    },
 }
 
 

@@ -18,9 +18,10 @@ from core.ledger.models import Account, AccountRole, FiscalYear, JournalEntry
 from core.ledger.selectors import account_for_role
 from core.loans.models import JasaPaidBroughtIn
 from core.members.models import Agency, Member, MemberImport
-from core.savings.models import SavingsProduct, SavingsTransaction
+from core.savings.models import CapitalBalanceBroughtIn, SavingsProduct, SavingsTransaction
 from core.users.models import User
 
+from .capital import capital_summary, month_ends_before, months_text
 from .contributions import source_ref
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 
@@ -95,6 +96,86 @@ def shu_contributions_template_rows(*, move_in: MoveIn | None) -> list[list]:
         .values_list("pk", "number", "full_name")
     )
     return [[number, name, int(saved.get(pk, ZERO))] for pk, number, name in members]
+
+
+def move_in_capital_balances(*, move_in: MoveIn) -> dict:
+    """The capital month-ends of the old books the move-in saved (step 4b, optional):
+    ``capital_summary`` of the saved rows (per month-end, members from the old books and
+    members the year end will estimate), whether the year is closed, and the month-ends
+    the step takes (none when the cut-over is in January)."""
+    year = move_in.cutover_date.year
+    fields = ("member_id", "member__number", "member__full_name", "month_end")
+    saved = (
+        CapitalBalanceBroughtIn.objects.filter(source_ref=source_ref(move_in))
+        .order_by("member__number", "month_end")
+        .values_list(*fields, "pokok", "wajib", "sukarela")
+    )
+    lines = [
+        {
+            "row": None,
+            "member_id": mid,
+            "member_number": number,
+            "name": name,
+            "month_end": end,
+            "pokok": pokok,
+            "wajib": wajib,
+            "sukarela": sukarela,
+        }
+        for mid, number, name, end, pokok, wajib, sukarela in saved
+    ]
+    return {
+        **capital_summary(move_in, lines),
+        "year_closed": FiscalYear.objects.filter(
+            year=year, status=FiscalYear.Status.CLOSED
+        ).exists(),
+        "month_ends": month_ends_before(move_in.cutover_date),
+        "months_text": months_text(month_ends_before(move_in.cutover_date)),
+    }
+
+
+def capital_balances_template_rows(*, move_in: MoveIn | None) -> list[list]:
+    """The capital template's rows: for every member who belonged at a month-end of the
+    cut-over's year before the cut-over (joined on or before it, not left by then), one
+    row per such month-end, with what was saved for it, else the amounts empty (a row
+    left empty is left out, its month estimated)."""
+    if move_in is None:
+        return []
+    ends = month_ends_before(move_in.cutover_date)
+    if not ends:
+        return []
+    saved = {
+        (r.member_id, r.month_end): r
+        for r in CapitalBalanceBroughtIn.objects.filter(source_ref=source_ref(move_in))
+    }
+    members = (
+        Member.objects.filter(Q(join_date__isnull=True) | Q(join_date__lte=ends[-1]))
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=ends[0]))
+        .order_by("number")
+        .values_list("pk", "number", "full_name", "join_date", "exit_date")
+    )
+    out = []
+    for pk, number, name, joined, left in members:
+        for end in ends:
+            if (joined is not None and joined > end) or (left is not None and left <= end):
+                continue
+            r = saved.get((pk, end))
+            amounts = (
+                [int(r.pokok), int(r.wajib), None if r.sukarela is None else int(r.sukarela)]
+                if r
+                else [None, None, None]
+            )
+            out.append([number, name, end.strftime("%Y-%m"), *amounts])
+    return out
+
+
+def template_rows(kind: str, *, move_in: MoveIn | None) -> list[list] | None:
+    """The data rows a template is filled with (the members' lists of steps 4a and 4b,
+    with what was saved); None for the templates that show examples."""
+    if kind == "shu_contributions":
+        return shu_contributions_template_rows(move_in=move_in)
+    if kind == "capital_balances":
+        return capital_balances_template_rows(move_in=move_in)
+    return None
 
 
 def move_in_reconciliation(*, move_in: MoveIn) -> dict:

@@ -49,6 +49,7 @@ from core.members.services import member_rejoin_revert
 from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
+from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
@@ -750,8 +751,10 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     for period in Period.objects.filter(pk__in=mi.closed_periods).order_by("-start_date"):
         if period.status == Period.Status.CLOSED:
             period_reopen(period=period, reason=reason, by=by)
-    # not ledger figures: the move-in's jasa of the old books (before its members go)
+    # not ledger figures: the move-in's jasa and capital month-ends of the old books
+    # (before its members go)
     shu_contributions_remove(mi)
+    capital_rows = capital_balances_remove(mi)
     members = _member_imports_undo(mi, reason=reason, by=by)
     if mi.opening_entry_id:
         for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):
@@ -777,6 +780,6 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
         action=OnboardingAudit.UNDO,
         target=mi,
         reason=reason,
-        data={"loans": len(loan_ids), "members": members},
+        data={"loans": len(loan_ids), "members": members, "capital_month_ends": capital_rows},
     )
     return mi

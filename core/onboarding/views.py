@@ -22,11 +22,13 @@ from core.ledger.models import Account
 from core.onboarding.common import UNDO_REASON_MAX, OnboardingErrors
 from core.savings.member_import import berjangka_import_columns
 
-from . import files, selectors, services
+from . import capital, contributions, files, selectors, services
 from .api import MAX_UPLOAD
-from .contributions import shu_contributions_check_open, shu_contributions_post
+from .capital import capital_balances_check_open
+from .contributions import shu_contributions_check_open
 from .loans_import import loans_import
 from .models import MoveIn
+from .preview import preview_token, preview_token_read
 
 
 def _parse_mapping(text: str) -> tuple[dict, dict]:
@@ -112,8 +114,13 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
-            elif action == "shu_contributions":
-                _shu_contributions_upload(request, _posted_move_in(request, mi))
+            elif action in UPLOAD_PREVIEWS:
+                posted = _posted_move_in(request, mi)
+                if request.POST.get("mode") == "preview":
+                    return _upload_preview(request, posted, action)
+                _upload_save(request, posted, action)
+            elif action in CONFIRMS:
+                _upload_confirm(request, mi, CONFIRMS[action])
             elif mi is None:
                 raise ApplicationError(
                     OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah.")
@@ -219,19 +226,85 @@ def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
     return mi
 
 
-def _shu_contributions_upload(request, mi: MoveIn) -> None:
-    """Step 4a: the jasa each member paid in the cut-over's year in the old books, from
-    the uploaded file, replacing what was saved; all rows or none."""
-    shu_contributions_check_open(mi)  # before reading the file: a closed year says so
-    rows, hidden, encoding = _upload_rows(request, "shu_contributions")
-    saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
+# the optional steps of the old books' figures: 4a (jasa paid) and 4b (capital month-ends).
+# Each upload is saved at once, or previewed first (``mode=preview``: nothing written, the
+# checked rows kept in a signed token that *Simpan* sends back).
+UPLOAD_PREVIEWS = {
+    "shu_contributions": (
+        shu_contributions_check_open,
+        contributions.shu_contributions_preview,
+        contributions.shu_contributions_post,
+        contributions.preview_token_rows,
+    ),
+    "capital_balances": (
+        capital_balances_check_open,
+        capital.capital_balances_preview,
+        capital.capital_balances_post,
+        capital.preview_token_rows,
+    ),
+}
+CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOAD_PREVIEWS}
+
+
+def _saved_message(kind: str, saved: dict) -> str:
+    if kind == "shu_contributions":
+        return _(
+            "Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s."
+        ) % {
+            "y": saved["year"],
+            "n": saved["members"],
+            "t": format_rupiah(saved["total"]),
+        }
+    text = _(
+        "Saldo modal akhir bulan %(y)s dari pembukuan lama disimpan: %(n)s anggota, "
+        "%(r)s saldo akhir bulan."
+    ) % {"y": saved["year"], "n": saved["members"], "r": saved["rows"]}
+    if saved["skipped"]:
+        text += " " + _("%(s)s baris tanpa angka dilewati (bulannya diperkirakan).") % {
+            "s": saved["skipped"]
+        }
+    return text
+
+
+def _upload_save(request, mi: MoveIn, kind: str) -> None:
+    """Step 4a or 4b from the uploaded file, replacing what was saved; all rows or none."""
+    check_open, _preview, post, _token_rows = UPLOAD_PREVIEWS[kind]
+    check_open(mi)  # before reading the file: a closed year says so
+    rows, hidden, encoding = _upload_rows(request, kind)
+    saved = post(move_in=mi, rows=rows, by=request.user)
     messages.success(
         request,
-        _("Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s.")
-        % {"y": saved["year"], "n": saved["members"], "t": format_rupiah(saved["total"])}
-        + _hidden_note(hidden)
-        + files.encoding_note(encoding, rows),
+        _saved_message(kind, saved) + _hidden_note(hidden) + files.encoding_note(encoding, rows),
     )
+
+
+def _upload_preview(request, mi: MoveIn, kind: str):
+    """The file checked and what it would save shown on the page; nothing written."""
+    check_open, preview, _post, token_rows = UPLOAD_PREVIEWS[kind]
+    check_open(mi)
+    rows, hidden, encoding = _upload_rows(request, kind)
+    shown = preview(move_in=mi, rows=rows, by=request.user)
+    shown["token"] = preview_token(
+        kind=kind, move_in_id=mi.pk, rows=token_rows(shown), skipped=shown.get("skipped", 0)
+    )
+    shown["note"] = _hidden_note(hidden).strip() + files.encoding_note(encoding, rows)
+    return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
+
+
+def _upload_confirm(request, current: MoveIn | None, kind: str) -> None:
+    """Save the rows a preview showed (its token), checked again by the service."""
+    move_in_id, rows, skipped = preview_token_read(token=request.POST.get("token", ""), kind=kind)
+    mi = MoveIn.objects.filter(pk=move_in_id).first() or current
+    if mi is None:
+        raise ApplicationError(OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah."))
+    _check_open, _preview, post, _token_rows = UPLOAD_PREVIEWS[kind]
+    extra = {"skipped": skipped} if kind == "capital_balances" else {}
+    saved = post(move_in=mi, rows=rows, by=request.user, **extra)
+    messages.success(request, _saved_message(kind, saved))
+
+
+def _blank_grid() -> tuple[list[dict], None, bool]:
+    return [{"account": a} for a in _grid_accounts()], None, False
 
 
 def _grid_error(error: dict, accounts: list[Account]) -> dict:
@@ -243,7 +316,8 @@ def _grid_error(error: dict, accounts: list[Account]) -> dict:
     return error
 
 
-def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
+def _wizard_page(request, mi, errors, grid, grid_total, grid_open, previews=None):
+    previews = previews or {}
     return render(
         request,
         "onboarding/wizard.html",
@@ -257,6 +331,9 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
             "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
+            "capital": selectors.move_in_capital_balances(move_in=mi) if mi else None,
+            "jasa_preview": previews.get("shu_contributions"),
+            "capital_preview": previews.get("capital_balances"),
         },
     )
 
@@ -265,11 +342,7 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open):
 def template(request, kind: str):
     if kind not in files.TEMPLATES:
         return HttpResponse(status=404)
-    rows = (
-        selectors.shu_contributions_template_rows(move_in=services.move_in_current())
-        if kind == "shu_contributions"
-        else None
-    )
+    rows = selectors.template_rows(kind, move_in=services.move_in_current())
     resp = HttpResponse(
         files.template_xlsx(kind, rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
