@@ -134,10 +134,31 @@ class ShareRowSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
+class CapitalMonthSerializer(serializers.Serializer):
+    month_end = serializers.DateField()
+    old_books = serializers.IntegerField(help_text="Anggota yang saldonya dari pembukuan lama.")
+    estimated = serializers.IntegerField(
+        help_text="Anggota yang saldonya diperkirakan dari simpanan modal yang dibawa masuk."
+    )
+    sukarela_estimated = serializers.IntegerField(
+        help_text="Anggota yang pokok dan wajibnya dari pembukuan lama, sukarelanya diperkirakan "
+        "(sukarela dihitung sebagai modal tetapi tidak diunggah)."
+    )
+
+
 class CapitalEstimateSerializer(serializers.Serializer):
     cutover = serializers.DateField()
-    month_ends = serializers.ListField(child=serializers.DateField())
-    members = serializers.IntegerField()
+    month_ends = serializers.ListField(
+        child=serializers.DateField(), help_text="Akhir bulan yang (sebagian) diperkirakan."
+    )
+    members = serializers.IntegerField(help_text="Anggota yang punya akhir bulan diperkirakan.")
+    old_books_month_ends = serializers.ListField(
+        child=serializers.DateField(), help_text="Akhir bulan yang diambil dari pembukuan lama."
+    )
+    old_books_members = serializers.IntegerField(
+        help_text="Anggota yang punya akhir bulan dari pembukuan lama."
+    )
+    months = CapitalMonthSerializer(many=True)
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -168,8 +189,9 @@ class PreviewSerializer(serializers.Serializer):
     capital_estimated = CapitalEstimateSerializer(
         many=True,
         help_text="Dasar modal rata-rata dengan pindah ke Lumbung di tengah tahun: akhir "
-        "bulan sebelum tanggal pindah (belum ada simpanan di Lumbung) memakai simpanan modal "
-        "yang dibawa masuk (saldo awal) tiap anggota, nol sebelum tanggal masuknya.",
+        "bulan sebelum tanggal pindah (belum ada simpanan di Lumbung) memakai saldo pembukuan "
+        "lama yang diunggah saat pindah, atau bila tidak ada, simpanan modal yang dibawa masuk "
+        "(saldo awal) tiap anggota, nol sebelum tanggal masuknya; per bulan di months.",
     )
     members = ShareRowSerializer(many=True)
 

@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 
 from core.common.exports import safe_cell, safe_row, workbook_bytes
 
-from .rat import capital_estimate_notes, to_reserve_notes
+from .rat import capital_estimate_notes, capital_month_notes, to_reserve_notes
 from .selectors import Preview, preview_rows
 
 MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
@@ -37,8 +37,10 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     )
     for cell in ws[ws.max_row][1::2]:
         cell.number_format = MONEY_FORMAT
-    for note in to_reserve_notes(preview.to_reserve) + capital_estimate_notes(
-        preview.capital_estimates
+    for note in (
+        to_reserve_notes(preview.to_reserve)
+        + capital_estimate_notes(preview.capital_estimates)
+        + capital_month_notes(preview.capital_estimates)
     ):
         ws.append([safe_cell(note)])
     ws.append([])

@@ -242,23 +242,65 @@ def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:
 
 
 def capital_estimate_notes(estimates: list[dict]) -> list[str]:
-    """The average capital basis with a cut-over during the year: which month-ends took
-    the capital brought in, and how (``selectors.capital_estimates``)."""
-    return [
-        _(
-            "Modal rata-rata: akhir bulan %(months)s %(y)s, sebelum pindah ke Lumbung "
-            "(%(d)s), tidak punya simpanan di Lumbung. Untuk %(n)s anggota yang dibawa masuk "
-            "saat itu, saldo akhir bulan tersebut diperkirakan sama dengan simpanan modal "
-            "yang dibawa masuk (saldo awal), dan nol untuk akhir bulan sebelum anggota masuk."
-        )
-        % {
-            "months": ", ".join(date_format(e, "F") for e in x["month_ends"]),
-            "y": x["cutover"].year,
-            "d": format_date(x["cutover"]),
-            "n": x["members"],
-        }
-        for x in estimates
-    ]
+    """The average capital basis with a cut-over during the year: which month-ends had
+    no savings in Lumbung, for how many members they came from the old books' balances
+    (uploaded at the move-in) and for how many they were estimated from the capital
+    brought in (``selectors.capital_estimates``); the months one by one in
+    ``capital_month_notes``."""
+    out = []
+    for x in estimates:
+        months = sorted({m["month_end"] for m in x["months"]} or set(x["month_ends"]))
+        parts = [
+            _(
+                "Modal rata-rata: akhir bulan %(months)s %(y)s, sebelum pindah ke Lumbung "
+                "(%(d)s), tidak punya simpanan di Lumbung."
+            )
+            % {
+                "months": ", ".join(date_format(e, "F") for e in months),
+                "y": x["cutover"].year,
+                "d": format_date(x["cutover"]),
+            }
+        ]
+        if x.get("old_books_members"):
+            parts.append(
+                _(
+                    "Untuk %(n)s anggota saldo akhir bulan diambil dari pembukuan lama "
+                    "(diunggah saat pindah ke Lumbung)."
+                )
+                % {"n": x["old_books_members"]}
+            )
+        if x["members"]:
+            parts.append(
+                _(
+                    "Yang tidak diunggah diperkirakan, untuk %(n)s anggota yang dibawa masuk "
+                    "saat itu: sama dengan simpanan modal yang dibawa masuk (saldo awal), dan "
+                    "nol untuk akhir bulan sebelum anggota masuk."
+                )
+                % {"n": x["members"]}
+            )
+        out.append(" ".join(parts))
+    return out
+
+
+def capital_month_notes(estimates: list[dict]) -> list[str]:
+    """Per month-end before a cut-over: how many members' balance came from the old
+    books and how many were estimated (``selectors.capital_estimates``)."""
+    out = []
+    for x in estimates:
+        for m in x["months"]:
+            text = _(
+                "Akhir %(month)s: %(a)s anggota dari pembukuan lama, %(b)s anggota diperkirakan"
+            ) % {
+                "month": date_format(m["month_end"], "F Y"),
+                "a": m["old_books"],
+                "b": m["estimated"],
+            }
+            if m["sukarela_estimated"]:
+                text += _(
+                    ", %(c)s anggota pokok dan wajib dari pembukuan lama, sukarela diperkirakan"
+                ) % {"c": m["sukarela_estimated"]}
+            out.append(text + ".")
+    return out
 
 
 def _member_stats(year: int) -> dict:

@@ -22,6 +22,7 @@ from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
 from core.members.selectors import member_memberships
 from core.savings.models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.selectors import capital_balances_brought_in
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
@@ -246,8 +247,9 @@ def _month_ends(year: int) -> list[date]:
 def capital_brought_in(*, year: int, member_ids: list[int], kinds: list[str]) -> dict:
     """Per member whose capital savings were brought into Lumbung during ``year`` by
     opening balances (the member import of a move-in, dated its cut-over, after 1
-    January): ``(date, amount)``, the first such date in the year and the capital brought
-    in on it. Before that date the member's savings were in the old books."""
+    January): ``(date, {kind: amount})``, the first such date in the year and the capital
+    brought in on it per savings kind. Before that date the member's savings were in the
+    old books."""
     rows = (
         SavingsTransaction.objects.filter(
             account__member_id__in=member_ids,
@@ -256,14 +258,16 @@ def capital_brought_in(*, year: int, member_ids: list[int], kinds: list[str]) ->
             on__gt=date(year, 1, 1),
             on__lte=date(year, 12, 31),
         )
-        .values("account__member_id", "on")
+        .values("account__member_id", "on", "account__product__kind")
         .annotate(s=Sum("delta"))
         .order_by("account__member_id", "on")
-        .values_list("account__member_id", "on", "s")
+        .values_list("account__member_id", "on", "account__product__kind", "s")
     )
-    out: dict[int, tuple[date, Decimal]] = {}
-    for mid, on, amount in rows:
-        out.setdefault(mid, (on, amount))  # the first date (ordered)
+    out: dict[int, tuple[date, dict[str, Decimal]]] = {}
+    for mid, on, kind, amount in rows:
+        first, per_kind = out.setdefault(mid, (on, {}))
+        if on == first:  # the first date (ordered)
+            per_kind[kind] = per_kind.get(kind, ZERO) + amount
     return out
 
 
@@ -275,24 +279,100 @@ def _estimated_month_ends(*, year: int, cutover: date, join_date: date | None) -
     return [e for e in _month_ends(year) if e < cutover and (join_date is None or join_date <= e)]
 
 
+# where a month-end before a cut-over in the year took its capital from
+OLD_BOOKS = "old_books"  # the old books' balance, uploaded at the move-in
+ESTIMATED = "estimated"  # the capital brought in at the cut-over
+SUKARELA_ESTIMATED = "sukarela_estimated"  # pokok and wajib from the old books, sukarela not
+
+
+@dataclass
+class CapitalBeforeCutover:
+    """A member's month-ends of the year before a cut-over: per month-end, the capital
+    added to Lumbung's balance (none there yet) and where it came from."""
+
+    cutover: date
+    months: dict[date, tuple[Decimal, str]]
+
+
+def capital_before_cutover(
+    *, year: int, member_ids: list[int], kinds: list[str], join_dates: dict[int, date | None]
+) -> dict[int, CapitalBeforeCutover]:
+    """The average basis with a cut-over during ``year``: per member, each month-end
+    before the cut-over from the month-end on or after they joined takes their balance in
+    the old books where the move-in brought it in (``CapitalBalanceBroughtIn``), else the
+    capital brought in at the cut-over (an estimate: the balance taken as flat). With
+    sukarela counted and a month given without it, pokok and wajib are the old books' and
+    sukarela is estimated."""
+    brought = capital_brought_in(year=year, member_ids=member_ids, kinds=kinds)
+    old = capital_balances_brought_in(year=year, member_ids=member_ids)
+    sukarela = SavingsProduct.Kind.SUKARELA in kinds
+    out: dict[int, CapitalBeforeCutover] = {}
+    for mid in sorted(set(brought) | set(old)):
+        joined = join_dates.get(mid)
+        on, per_kind = brought.get(mid, (None, {}))
+        estimated = (
+            set(_estimated_month_ends(year=year, cutover=on, join_date=joined)) if on else set()
+        )
+        given = {e: r for e, r in old.get(mid, {}).items() if joined is None or joined <= e}
+        if not estimated and not given:
+            continue
+        months: dict[date, tuple[Decimal, str]] = {}
+        for e in sorted(estimated | set(given)):
+            r = given.get(e)
+            if r is None:
+                months[e] = (sum(per_kind.values(), ZERO), ESTIMATED)
+            elif not sukarela:
+                months[e] = (r.pokok + r.wajib, OLD_BOOKS)
+            elif r.sukarela is None:
+                est = per_kind.get(SavingsProduct.Kind.SUKARELA, ZERO)
+                months[e] = (r.pokok + r.wajib + est, SUKARELA_ESTIMATED)
+            else:
+                months[e] = (r.pokok + r.wajib + r.sukarela, OLD_BOOKS)
+        cutover = on or min(r.cutover for r in given.values())
+        out[mid] = CapitalBeforeCutover(cutover=cutover, months=months)
+    return out
+
+
 def capital_estimates(*, year: int, settings: ShuSettings, member_ids: list[int]) -> list[dict]:
-    """What ``member_inputs`` estimated for ``member_ids`` (the preview's note): per
-    cut-over date, ``{"cutover", "month_ends", "members"}``: the month-ends that took the
-    capital brought in and for how many members; nothing with the year-end basis."""
+    """Where ``member_inputs`` took the month-ends before a cut-over for ``member_ids``
+    (the preview's note): per cut-over date, ``{"cutover", "month_ends", "members",
+    "old_books_month_ends", "old_books_members", "months"}``: the month-ends estimated
+    from the capital brought in (wholly, or the sukarela part) and for how many members;
+    those taken from the old books and for how many; and per month-end ``{"month_end",
+    "old_books", "estimated", "sukarela_estimated"}``, the members of each kind. Nothing
+    with the year-end basis."""
     if settings.capital_basis != ShuSettings.CapitalBasis.AVERAGE:
         return []
-    brought = capital_brought_in(year=year, member_ids=member_ids, kinds=_capital_kinds(settings))
-    dates = dict(Member.objects.filter(pk__in=list(brought)).values_list("pk", "join_date"))
-    by_cutover: dict[date, tuple[set[date], int]] = {}
-    for mid, (on, _amount) in brought.items():
-        ends = _estimated_month_ends(year=year, cutover=on, join_date=dates.get(mid))
-        if not ends:
-            continue
-        months, n = by_cutover.get(on, (set(), 0))
-        by_cutover[on] = (months | set(ends), n + 1)
+    dates = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "join_date"))
+    before = capital_before_cutover(
+        year=year, member_ids=member_ids, kinds=_capital_kinds(settings), join_dates=dates
+    )
+    by_cutover: dict[date, dict] = {}
+    for c in before.values():
+        x = by_cutover.setdefault(
+            c.cutover, {"estimated": set(), "old_books": set(), "n_est": 0, "n_old": 0, "per": {}}
+        )
+        kinds_seen = set()
+        for e, (_amount, source) in c.months.items():
+            x["per"].setdefault(e, {OLD_BOOKS: 0, ESTIMATED: 0, SUKARELA_ESTIMATED: 0})
+            x["per"][e][source] += 1
+            kinds_seen.add(source)
+            if source in (ESTIMATED, SUKARELA_ESTIMATED):
+                x["estimated"].add(e)
+            if source in (OLD_BOOKS, SUKARELA_ESTIMATED):
+                x["old_books"].add(e)
+        x["n_est"] += bool(kinds_seen & {ESTIMATED, SUKARELA_ESTIMATED})
+        x["n_old"] += bool(kinds_seen & {OLD_BOOKS, SUKARELA_ESTIMATED})
     return [
-        {"cutover": on, "month_ends": sorted(months), "members": n}
-        for on, (months, n) in sorted(by_cutover.items())
+        {
+            "cutover": on,
+            "month_ends": sorted(x["estimated"]),
+            "members": x["n_est"],
+            "old_books_month_ends": sorted(x["old_books"]),
+            "old_books_members": x["n_old"],
+            "months": [{"month_end": e, **counts} for e, counts in sorted(x["per"].items())],
+        }
+        for on, x in sorted(by_cutover.items())
     ]
 
 
@@ -336,10 +416,16 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
     ):
         monthly[mid][month] = s
     # Average basis, a cut-over during the year: the month-ends before it have no
-    # savings in Lumbung; each takes the capital the member brought in at the cut-over
-    # (their balance in the old books then), from the month-end after they joined
-    brought = (
-        capital_brought_in(year=year, member_ids=ids, kinds=kinds)
+    # savings in Lumbung; each takes the member's balance in the old books where the
+    # move-in brought it in, else the capital they brought in at the cut-over (their
+    # balance in the old books then), from the month-end after they joined
+    before = (
+        capital_before_cutover(
+            year=year,
+            member_ids=ids,
+            kinds=kinds,
+            join_dates={m["id"]: m["join_date"] for m in members},
+        )
         if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE
         else {}
     )
@@ -383,13 +469,10 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
             bal += monthly[mid].get(month, ZERO) if mid in monthly else ZERO
             ends.append(bal)
         if settings.capital_basis == ShuSettings.CapitalBasis.AVERAGE:
-            if mid in brought:
-                on, amount = brought[mid]
-                estimated = set(
-                    _estimated_month_ends(year=year, cutover=on, join_date=m["join_date"])
-                )
+            if mid in before:
+                filled = before[mid].months
                 ends = [
-                    b + amount if e in estimated else b
+                    b + filled[e][0] if e in filled else b
                     for b, e in zip(ends, month_ends, strict=True)
                 ]
             if mid in leavers:  # no longer a member's capital from the exit on
@@ -433,8 +516,8 @@ class Preview:
     to_reserve: dict[str, Decimal] = field(default_factory=dict)
     # the posted distribution (the saved shares and funds), not a calculation
     posted: bool = False
-    # average capital basis: month-ends before a cut-over in the year taken from the
-    # capital brought in (``capital_estimates``)
+    # average capital basis: month-ends before a cut-over in the year taken from the old
+    # books' balances or estimated from the capital brought in (``capital_estimates``)
     capital_estimates: list[dict] = field(default_factory=list)
 
     @property

@@ -216,6 +216,10 @@ def preview_view(request, year: int):
             ],
             "fund_notes": to_reserve_notes(preview.to_reserve),
             "capital_notes": capital_estimate_notes(preview.capital_estimates),
+            # a month uploaded without sukarela in a year that counts it
+            "capital_sukarela_column": any(
+                m["sukarela_estimated"] for x in preview.capital_estimates for m in x["months"]
+            ),
         },
     )
 

@@ -85,13 +85,20 @@ def test_month_ends_before_the_cutover_take_the_capital_brought_in(moved_in_aver
     # 375,000 x 1,200,000 / 1,950,000 = 230,769.23; x 750,000 / 1,950,000 = 144,230.77
     assert (rows[lama.pk].jma, rows[baru.pk].jma) == (D("230769"), D("144231"))
     assert rows[lama.pk].jma + rows[baru.pk].jma == pool
+    ends = [date(YEAR, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31))]
     assert p.capital_estimates == [
         {
             "cutover": CUTOVER,
-            "month_ends": [
-                date(YEAR, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31))
-            ],
+            "month_ends": ends,
             "members": 2,
+            "old_books_month_ends": [],
+            "old_books_members": 0,
+            # Baru joined on 15 March: January and February are Lama's alone
+            "months": [
+                {"month_end": e, "old_books": 0, "estimated": 1 if e.month < 3 else 2}
+                | {"sukarela_estimated": 0}
+                for e in ends
+            ],
         }
     ]
 
@@ -109,17 +116,23 @@ def test_the_preview_page_and_api_say_which_months_were_estimated(moved_in_avera
     cells = [v for row in xlsx.active.iter_rows(values_only=True) for v in row if v]
     assert any(isinstance(v, str) and v.startswith("Modal rata-rata: akhir bulan") for v in cells)
     data = c.get(f"/api/v1/yearend/{YEAR}/preview/").json()
+    ends = [f"{YEAR}-01-31", f"{YEAR}-02-28", f"{YEAR}-03-31", f"{YEAR}-04-30", f"{YEAR}-05-31"]
     assert data["capital_estimated"] == [
         {
             "cutover": CUTOVER.isoformat(),
-            "month_ends": [
-                f"{YEAR}-01-31",
-                f"{YEAR}-02-28",
-                f"{YEAR}-03-31",
-                f"{YEAR}-04-30",
-                f"{YEAR}-05-31",
-            ],
+            "month_ends": ends,
             "members": 2,
+            "old_books_month_ends": [],
+            "old_books_members": 0,
+            "months": [
+                {
+                    "month_end": e,
+                    "old_books": 0,
+                    "estimated": 1 if e < f"{YEAR}-03" else 2,
+                    "sukarela_estimated": 0,
+                }
+                for e in ends
+            ],
         }
     ]
 
