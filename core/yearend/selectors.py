@@ -686,15 +686,24 @@ def member_shares(*, member: Member, earlier_memberships: bool = False) -> list[
     return sorted(shares, key=lambda s: (-s.year_end.year, order[s.member_id]))
 
 
-def members_without_sukarela(*, member_ids: list[int]) -> set[int]:
-    """Those of ``member_ids`` with no open simpanan sukarela account (a member who left:
-    the exit settlement closed it): their SHU cannot be credited to sukarela."""
-    having = SavingsAccount.objects.filter(
-        member_id__in=member_ids,
-        product__kind="sukarela",
-        status=SavingsAccount.Status.OPEN,
-    ).values_list("member_id", flat=True)
-    return set(member_ids) - set(having)
+def leavers_sukarela_left_open(*, member_ids: list[int]) -> dict[int, SavingsAccount]:
+    """Those of ``member_ids`` who left (not active) and still hold an open simpanan
+    sukarela account of their own — marked as left outside the exit flow, which would
+    have closed it — with that account. A member who left takes no credit on it
+    (``sukarela_accounts_for_payout``): their SHU is paid as any leaver's, in cash or by
+    transfer; the payout names the account left open."""
+    out: dict[int, SavingsAccount] = {}
+    for acc in (
+        SavingsAccount.objects.filter(
+            member_id__in=member_ids,
+            product__kind="sukarela",
+            status=SavingsAccount.Status.OPEN,
+        )
+        .exclude(member__status=Member.Status.ACTIVE)
+        .order_by("id")
+    ):
+        out.setdefault(acc.member_id, acc)
+    return out
 
 
 def sukarela_accounts_for_payout(*, member_ids: list[int]) -> dict[int, SavingsAccount]:

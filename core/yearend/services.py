@@ -31,7 +31,7 @@ from core.ledger.services import (
 from core.members.models import Member
 from core.members.selectors import heir_parts
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
-from core.savings.models import SavingsTransaction
+from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.services import transactions_link_entry
 from core.yearend.audit import YearEndAudit
 
@@ -42,7 +42,7 @@ from .rat import rat_report_for
 from .selectors import (
     close_checklist,
     closed_year_end,
-    members_without_sukarela,
+    leavers_sukarela_left_open,
     shu_preview,
     shu_settings_for,
     shu_settings_snapshot,
@@ -465,12 +465,23 @@ class PayoutBatch:
     set_aside: list[PayoutSetAside] = field(default_factory=list)
 
 
-def _no_sukarela(share: MemberShare, amount: Decimal) -> PayoutSetAside:
+def _no_sukarela(
+    share: MemberShare, amount: Decimal, left_open: SavingsAccount | None = None
+) -> PayoutSetAside:
+    """A member whose SHU cannot be credited to sukarela, and what to do. ``left_open``:
+    the sukarela account a member who left still holds (marked as left outside the exit
+    flow, which would have closed it); a member who left takes no credit on it."""
     if share.member.is_active:
         reason = _(
             "Belum punya rekening simpanan sukarela yang aktif: bukakan rekening sukarela "
             "dulu, lalu bayar lagi."
         )
+    elif left_open is not None:
+        reason = _(
+            "Sudah keluar (%(s)s); rekening simpanan sukarela %(n)s masih terbuka, tetapi "
+            "SHU anggota yang sudah keluar tidak dikreditkan ke rekeningnya: bayar tunai "
+            "atau transfer bank."
+        ) % {"s": share.member.get_status_display(), "n": left_open.number}
     else:
         reason = _(
             "Sudah keluar (%(s)s) dan tidak punya rekening simpanan sukarela yang aktif: "
@@ -497,9 +508,11 @@ def shu_payout(
     already paid, an amount above what is unpaid, a member twice or without a share:
     refused, nothing written.
 
-    Where the settings say sukarela, a member who left (the exit settlement closed their
-    accounts) and so has no open sukarela account is paid in cash or by bank transfer:
-    such a batch may hold only such members; the audit row says so. Credited to
+    Where the settings say sukarela, a member who left is paid in cash or by bank
+    transfer: the exit settlement closed their accounts, and one marked as left outside
+    it, whose sukarela account is still open, takes no credit on it either. Such a batch
+    may hold only members who left; the audit row says so (and names an account left
+    open). Credited to
     sukarela, a member without an open sukarela account refuses the batch
     (``shu_payout_selected`` sets such members aside instead); an earlier membership of
     a person who joined again is credited to the sukarela account of their current
@@ -628,18 +641,19 @@ def _payout(
                 fields={"amount": [_("Melebihi sisa SHU.")]},
             )
         plan.append((share, amt))
-    without_sukarela = members_without_sukarela(member_ids=ids)
+    # members who left and still hold a sukarela account of their own (marked as left
+    # outside the exit flow): it takes no credit, so they are paid as any leaver
+    left_open = leavers_sukarela_left_open(member_ids=ids)
     if leavers_paid_out:
-        not_leavers = [
-            s for s, _a in plan if s.member.is_active or s.member_id not in without_sukarela
-        ]
+        # a member who left is never credited on an account of their own (below), so
+        # every leaver may be paid in cash or by transfer, an account left open or not
+        not_leavers = [s for s, _a in plan if s.member.is_active]
         if not_leavers:
             raise ApplicationError(
                 E.PAYOUT_METHOD,
                 _(
                     "SHU dibayar ke simpanan sukarela menurut pengaturan; tunai atau transfer "
-                    "bank hanya untuk anggota yang sudah keluar dan tidak punya rekening "
-                    "sukarela yang aktif. Tidak demikian: %(m)s."
+                    "bank hanya untuk anggota yang sudah keluar. Masih aktif: %(m)s."
                 )
                 % {"m": ", ".join(str(s.member) for s in not_leavers)},
                 fields={"method": [_("Tidak diizinkan.")]},
@@ -676,7 +690,11 @@ def _payout(
     aside: list[PayoutSetAside] = []
     if set_aside and method == ShuPayout.Method.SUKARELA:
         aside = sorted(
-            (_no_sukarela(s, a) for s, a in plan if s.member_id in no_target),
+            (
+                _no_sukarela(s, a, left_open.get(s.member_id))
+                for s, a in plan
+                if s.member_id in no_target
+            ),
             key=lambda x: x.share.member.number,
         )
         plan = [(s, a) for s, a in plan if s.member_id not in no_target]
@@ -697,12 +715,14 @@ def _payout(
         if missing:
             raise ApplicationError(
                 E.NO_SUKARELA,
-                _(
-                    "Tidak punya rekening simpanan sukarela yang aktif: %(m)s. Anggota yang "
-                    "sudah keluar dibayar tunai atau transfer bank; anggota aktif dibukakan "
-                    "rekening sukarela dulu."
-                )
-                % {"m": ", ".join(str(s.member) for s in missing)},
+                _("SHU tidak dapat dikreditkan ke simpanan sukarela: %(m)s")
+                % {
+                    "m": "; ".join(
+                        f"{s.member}: {_no_sukarela(s, a, left_open.get(s.member_id)).reason}"
+                        for s, a in plan
+                        if s.member_id in no_target
+                    )
+                },
                 fields={"member": [str(s.member_id) for s in missing]},
             )
         deposits = []
@@ -756,6 +776,10 @@ def _payout(
     if leavers_paid_out:
         data["settings_method"] = allowed
         data["leavers_without_sukarela"] = [s.member_id for s, _a in plan]
+        opened = {str(mid): acc.number for mid, acc in left_open.items()}
+        if opened:
+            # marked as left outside the exit flow: their sukarela account still open
+            data["leavers_with_sukarela_left_open"] = opened
     to_heirs = [p.share.member_id for p in payouts if p.heirs]
     if to_heirs:
         data["paid_to_heirs"] = to_heirs
