@@ -474,7 +474,9 @@ class PayoutReverse(APIView):
         "pembatalan mencerminkan baris pembayaran ini di jurnal batch-nya, SHU anggota "
         "kembali belum dibayar, kredit sukarela ditarik kembali (ditolak bila sudah "
         "ditarik anggota), kuitansi ditandai dibatalkan. Ditolak (409): sudah dibatalkan, "
-        "bulannya sudah ditutup.",
+        "bulannya sudah ditutup. Ditolak (400): tanggal `on` sebelum pembayaran atau di "
+        "masa depan; kredit sukarela dengan `on` di bulan yang jasa simpanannya sudah "
+        "dihitung (shu_payout_reversal_interest_run).",
     )
     def post(self, request, pk: int):
         ser = PayoutReverseSerializer(data=request_object(request))

@@ -24,3 +24,4 @@ class YearEndErrors(StrEnum):
     REVERSAL_PERIOD_CLOSED = "shu_payout_reversal_period_closed"
     REVERSAL_DATE = "shu_payout_reversal_date"
     REVERSAL_WITHDRAWN = "shu_payout_reversal_withdrawn"
+    REVERSAL_INTEREST_RUN = "shu_payout_reversal_interest_run"

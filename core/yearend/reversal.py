@@ -31,7 +31,11 @@ from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, books_closed_until, journal_post
 from core.savings.models import SavingsAccount, SavingsTransaction
-from core.savings.services import savings_movement_reverse_apply, transactions_link_entry
+from core.savings.services import (
+    interest_run_through,
+    savings_movement_reverse_apply,
+    transactions_link_entry,
+)
 
 from .audit import YearEndAudit
 from .errors import YearEndErrors as E
@@ -121,7 +125,9 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
     sukarela, the credit taken back from the account credited (refused when the money
     was withdrawn since: the balance would go below zero). The payout and its receipt
     number stay, marked reversed with the reason (the receipt says *dibatalkan*).
-    Refused: reversed already; its month closed; the reason missing. Audited."""
+    Refused: reversed already; its month closed; the reason missing; credited to
+    sukarela, dated into a month whose jasa simpanan was run since
+    (``shu_payout_reversal_interest_run``, the savings module's rule). Audited."""
     if getattr(by, "role", None) not in TREASURY:
         raise ApplicationError(
             E.NOT_ALLOWED,
@@ -159,6 +165,30 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
             _("Tanggal pembatalan harus antara %(a)s dan hari ini.") % {"a": payout.on.isoformat()},
             fields={"on": [_("Di luar rentang.")]},
         )
+    if payout.method == ShuPayout.Method.SUKARELA and payout.credited_account is not None:
+        # dated back into a month whose jasa simpanan was run: the jasa was paid on the
+        # balance holding this credit (the savings module's rule for every back-dated
+        # cancellation; the web's reversal, dated today, never falls in one)
+        product = payout.credited_account.product
+        run = interest_run_through(product_id=product.pk, on=on)
+        if run is not None:
+            raise ApplicationError(
+                E.REVERSAL_INTEREST_RUN,
+                _(
+                    "Pembayaran SHU %(r)s dikreditkan ke simpanan sukarela %(n)s dan jasa "
+                    "%(p)s bulan %(m)02d/%(y)s sudah dihitung; pembatalan tidak dapat "
+                    "bertanggal %(d)s (paling awal sesudah bulan itu)."
+                )
+                % {
+                    "r": _label(payout),
+                    "n": payout.credited_account.number,
+                    "p": product.name,
+                    "m": run.month,
+                    "y": run.year,
+                    "d": on.isoformat(),
+                },
+                fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},
+            )
     share = MemberShare.objects.select_for_update().get(pk=payout.share_id)
     year = payout.share.year_end.year
     label = _label(payout)

@@ -262,3 +262,66 @@ def test_heirs_payout_reverses_as_a_whole(year_data, staff):
     assert sum(ln.debit for ln in rev.lines.all()) == share.total
     assert MemberShare.objects.get(pk=share.pk).paid == 0
     assert len(ShuPayout.objects.get(pk=p.pk).heirs) == 2  # the record of who was paid kept
+
+
+def _sukarela_interest(year: int, month: int, by):
+    from core.savings.models import SavingsProduct
+    from core.savings.services import savings_interest_accrue
+
+    product = SavingsProduct.objects.get(kind="sukarela", interest_enabled=True)
+    return savings_interest_accrue(product=product, year=year, month=month, by=by)
+
+
+def test_api_reversal_dated_into_a_month_whose_sukarela_interest_ran_is_refused(posted):
+    """The jasa of March was computed on a balance holding the SHU credit: a reversal
+    dated in March would change it after the fact (the savings module's rule for every
+    back-dated cancellation); from April on it is allowed."""
+    by, m2, c, shares = posted["by"], posted["m2"], posted["client"], posted["shares"]
+    acc2 = SavingsAccount.objects.get(member=m2, product__kind="sukarela")
+    [p] = shu_payout(year=YEAR, items=[(m2.pk, None)], method="sukarela", by=by, on=ON)
+    _sukarela_interest(ON.year, ON.month, by)
+    acc2.refresh_from_db()
+    balance = acc2.balance
+    url = f"/api/v1/yearend/payouts/{p.pk}/reverse/"
+    r = c.post(url, {"reason": "salah", "on": "2026-03-20"}, content_type="application/json")
+    assert r.status_code == 400, r.content
+    err = r.json()["error"]
+    assert err["code"] == "shu_payout_reversal_interest_run"
+    assert "03/2026" in err["message"] and "Simpanan Sukarela" in err["message"]
+    assert "on" in err["fields"]
+    # nothing written
+    acc2.refresh_from_db()
+    assert acc2.balance == balance and ShuPayout.objects.get(pk=p.pk).reversed_at is None
+    assert _owed(m2) == 0 and not JournalEntry.objects.filter(source_ref__endswith=":reverse")
+    # the service refuses the same way (its one rule for the web and the API)
+    with pytest.raises(ApplicationError) as exc:
+        shu_payout_reverse(payout=p, reason="salah", by=by, on=date(2026, 3, 31))
+    assert exc.value.code == "shu_payout_reversal_interest_run"
+    # dated after the month whose jasa ran: allowed
+    r = c.post(url, {"reason": "salah", "on": "2026-04-01"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    acc2.refresh_from_db()
+    assert acc2.balance == balance - shares[m2.pk].total and _owed(m2) == shares[m2.pk].total
+    assert ShuPayout.objects.get(pk=p.pk).reversal_entry.date == date(2026, 4, 1)
+
+
+def test_a_cash_payout_reversal_dated_back_is_not_held_by_the_sukarela_interest(posted):
+    by, m1, c = posted["by"], posted["m1"], posted["client"]
+    [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)
+    _sukarela_interest(ON.year, ON.month, by)
+    url = f"/api/v1/yearend/payouts/{p.pk}/reverse/"
+    r = c.post(url, {"reason": "salah", "on": "2026-03-20"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert _owed(m1) == posted["shares"][m1.pk].total
+
+
+def test_year_page_reversal_is_dated_today_after_the_payout_months_interest_ran(posted):
+    """The year page's Batalkan has no date: it is dated today, and jasa is only ever run
+    for a month that has ended, so the page is never refused by the rule (but the
+    service it calls checks it all the same)."""
+    by, m2, c = posted["by"], posted["m2"], posted["client"]
+    [p] = shu_payout(year=YEAR, items=[(m2.pk, None)], method="sukarela", by=by, on=ON)
+    _sukarela_interest(ON.year, ON.month, by)
+    r = c.post(f"/tutup-buku/pembayaran/{p.pk}/batalkan/", {"reason": "salah"}, follow=True)
+    assert "dibatalkan" in str(list(r.context["messages"])[0])
+    assert ShuPayout.objects.get(pk=p.pk).reversal_entry.date == timezone.localdate()

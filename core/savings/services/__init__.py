@@ -77,6 +77,7 @@ from .products import (
 )
 from .reversal import (
     check_period_open,
+    interest_run_through,
     savings_interest_reverse,
     savings_movement_reverse_apply,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "savings_early_withdrawal_preview",
     "REVERSIBLE_KINDS",
     "check_period_open",
+    "interest_run_through",
     "savings_interest_reverse",
     "savings_movement_reverse_apply",
     "InterestCredit",

@@ -23,6 +23,7 @@ from ..models import InterestRun, SavingsAccount, SavingsTransaction
 from .accounts import _lock
 from .apply import _check_open, _write, transactions_link_entry
 from .common import SavingsErrors
+from .interest import month_bounds
 
 
 def _require_treasury(by, what: str) -> None:
@@ -54,6 +55,22 @@ def check_period_open(entry_date: date, label: str) -> None:
             % {"l": label, "d": entry_date.isoformat(), "c": closed.isoformat()},
             status=409,
         )
+
+
+def interest_run_through(*, product_id: int, on: date) -> InterestRun | None:
+    """The rule for a movement dated back on an account of the product: the product's
+    latest live jasa simpanan run when its month ends on or after ``on`` (that run paid
+    jasa on balances a movement dated ``on`` would change after the fact), else None.
+    Every back-dated cancellation on a savings account is checked by it
+    (``teller_reverse``; the year end's SHU payout reversal), each wording its refusal."""
+    run = (
+        InterestRun.objects.filter(product_id=product_id, reversed_at__isnull=True)
+        .order_by("-year", "-month")
+        .first()
+    )
+    if run is not None and on <= month_bounds(run.year, run.month)[1]:
+        return run
+    return None
 
 
 def savings_movement_reverse_apply(

@@ -13,7 +13,7 @@ from core.common.permissions import TREASURY
 from core.ledger.services import LineSpec, journal_post, journal_reverse, receipt_source_set
 from core.savings.audit import SavingsAudit
 
-from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock, berjangka_cycle_next, berjangka_cycle_restore
 from .apply import (
     check_not_frozen,
@@ -23,8 +23,7 @@ from .apply import (
 )
 from .common import SavingsErrors, counter_account, receipt_number_next
 from .early import early_withdrawal_reverse_apply
-from .interest import month_bounds
-from .reversal import check_period_open, savings_movement_reverse_apply
+from .reversal import check_period_open, interest_run_through, savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
 
@@ -177,12 +176,8 @@ def teller_reverse(
     account = _lock(original.account)
     # dated back into a month whose jasa was paid already: that month's balances (which
     # the jasa was paid on) would change after the fact
-    run = (
-        InterestRun.objects.filter(product_id=account.product_id, reversed_at__isnull=True)
-        .order_by("-year", "-month")
-        .first()
-    )
-    if run is not None and on <= month_bounds(run.year, run.month)[1]:
+    run = interest_run_through(product_id=account.product_id, on=on)
+    if run is not None:
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,
             _(
