@@ -254,7 +254,8 @@ class PayoutSetAsideSerializer(serializers.Serializer):
     )
     code = serializers.CharField(
         help_text="Mengapa tidak dibayar, kode yang stabil: shu_payout_no_sukarela (tidak "
-        "punya rekening simpanan sukarela yang aktif)."
+        "punya rekening simpanan sukarela yang aktif, atau sudah keluar: rekening yang "
+        "masih terbuka tidak dikreditkan)."
     )
     reason = serializers.CharField(help_text="Alasannya dan apa yang dilakukan, untuk manusia.")
 
@@ -397,10 +398,12 @@ class Payout(YearEndView):
     )
     def post(self, request, year: int):
         """Pay members' SHU in one batch, like the year page's "pay the selected":
-        credited to sukarela, members without an open sukarela account are set aside
-        (``unpaid``, a reason each) and the others paid in one entry. A share paid
-        twice, more than what is unpaid, a member twice or without a share, a method the
-        settings do not allow: the whole batch is refused, nothing written."""
+        credited to sukarela, members without an open sukarela account (a member who
+        left included, an account of theirs left open or not) are set aside (``unpaid``,
+        a reason each) and the others paid in one entry. A share paid twice, more than
+        what is unpaid, a member twice or without a share, a method the settings do not
+        allow, a sukarela credit dated (``on``) into a month whose jasa simpanan was run:
+        the whole batch is refused, nothing written."""
         ser = PayoutSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         v = ser.validated_data

@@ -25,3 +25,5 @@ class YearEndErrors(StrEnum):
     REVERSAL_DATE = "shu_payout_reversal_date"
     REVERSAL_WITHDRAWN = "shu_payout_reversal_withdrawn"
     REVERSAL_INTEREST_RUN = "shu_payout_reversal_interest_run"
+    REVERSAL_ACCOUNT_CLOSED = "shu_payout_reversal_account_closed"
+    PAYOUT_INTEREST_RUN = "shu_payout_interest_run"

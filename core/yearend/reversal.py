@@ -73,6 +73,21 @@ def payout_reversal_refusal(
             % {"r": _label(payout), "d": payout.on.isoformat(), "c": closed.isoformat()},
             status=409,
         )
+    acc = payout.credited_account if payout.method == ShuPayout.Method.SUKARELA else None
+    if acc is not None and acc.status != SavingsAccount.Status.OPEN:
+        # the account was paid out and closed since (the exit settlement, SHU included):
+        # there is no credit left to take back
+        return ApplicationError(
+            E.REVERSAL_ACCOUNT_CLOSED,
+            _(
+                "Pembayaran SHU %(r)s dikreditkan ke simpanan sukarela %(n)s, yang sudah "
+                "ditutup pada %(d)s (saldonya, termasuk SHU ini, sudah dibayarkan); tidak "
+                "dapat dibatalkan. Bila rekening ditutup oleh penyelesaian keluar anggota, "
+                "batalkan dulu penyelesaian keluarnya."
+            )
+            % {"r": _label(payout), "n": acc.number, "d": acc.closed_on},
+            status=409,
+        )
     return None
 
 
@@ -125,7 +140,8 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
     sukarela, the credit taken back from the account credited (refused when the money
     was withdrawn since: the balance would go below zero). The payout and its receipt
     number stay, marked reversed with the reason (the receipt says *dibatalkan*).
-    Refused: reversed already; its month closed; the reason missing; credited to
+    Refused: reversed already; its month closed; credited to a sukarela account closed
+    since (the exit settlement paid it out); the reason missing; credited to
     sukarela, dated into a month whose jasa simpanan was run since
     (``shu_payout_reversal_interest_run``, the savings module's rule). Audited."""
     if getattr(by, "role", None) not in TREASURY:

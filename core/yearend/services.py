@@ -32,7 +32,7 @@ from core.members.models import Member
 from core.members.selectors import heir_parts
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsAccount, SavingsTransaction
-from core.savings.services import transactions_link_entry
+from core.savings.services import interest_run_through, transactions_link_entry
 from core.yearend.audit import YearEndAudit
 
 from . import allocation as alloc
@@ -518,6 +518,10 @@ def shu_payout(
     a person who joined again is credited to the sukarela account of their current
     membership.
 
+    Credited to sukarela and dated back into a month whose jasa simpanan was run
+    (``on``; the savings module's rule, ``interest_run_through``): refused
+    (``shu_payout_interest_run``), nothing written.
+
     A member who died is paid through the heirs registered; with none registered (they
     can no longer be added once the member has left) the batch names the recipient —
     the heir by the certificate of inheritance, with the relationship —
@@ -700,6 +704,11 @@ def _payout(
         plan = [(s, a) for s, a in plan if s.member_id not in no_target]
         if not plan:
             return PayoutBatch(set_aside=aside)
+    if method == ShuPayout.Method.SUKARELA:
+        # dated back into a month whose jasa was run (the API's ``on``)
+        _check_interest_not_run(
+            on, {targets[s.member_id].product_id for s, _a in plan if s.member_id in targets}
+        )
     heirs = _heirs_paid(plan, received_by or {})
     total = sum((a for _s, a in plan), ZERO)
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
@@ -797,6 +806,26 @@ def _payout(
         data["set_aside_without_sukarela"] = [x.share.member_id for x in aside]
     audit_log(actor=by, action=YearEndAudit.SHU_PAYOUT, target=ye, data=data)
     return PayoutBatch(payouts=payouts, set_aside=aside)
+
+
+def _check_interest_not_run(on: date, product_ids: set[int]) -> None:
+    """A credit to sukarela dated back into a month whose jasa simpanan was run: the jasa
+    was paid on balances it would change after the fact. Refused by the savings
+    module's rule for back-dated movements (``interest_run_through``); a payout dated
+    today (the year page's) never falls in such a month."""
+    for pid in sorted(product_ids):
+        run = interest_run_through(product_id=pid, on=on)
+        if run is not None:
+            raise ApplicationError(
+                E.PAYOUT_INTEREST_RUN,
+                _(
+                    "Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung; SHU yang dikreditkan ke "
+                    "simpanan sukarela tidak dapat bertanggal %(d)s (paling awal sesudah "
+                    "bulan itu)."
+                )
+                % {"p": run.product.name, "m": run.month, "y": run.year, "d": on.isoformat()},
+                fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},
+            )
 
 
 RECEIVED_BY_MAX = 200

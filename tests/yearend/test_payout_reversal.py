@@ -325,3 +325,30 @@ def test_year_page_reversal_is_dated_today_after_the_payout_months_interest_ran(
     r = c.post(f"/tutup-buku/pembayaran/{p.pk}/batalkan/", {"reason": "salah"}, follow=True)
     assert "dibatalkan" in str(list(r.context["messages"])[0])
     assert ShuPayout.objects.get(pk=p.pk).reversal_entry.date == timezone.localdate()
+
+
+def test_a_sukarela_credit_on_an_account_closed_since_is_not_offered_and_refused(posted):
+    """The member left after the SHU was credited: the exit settlement paid the account
+    out (SHU included) and closed it. The year page offered Batalkan and the click was
+    refused with the savings module's bare "account closed"; now the button is not
+    offered and the refusal names the payout, the account and what to do."""
+    by, m2, c = posted["by"], posted["m2"], posted["client"]
+    [p] = shu_payout(year=YEAR, items=[(m2.pk, None)], method="sukarela", by=by, on=ON)
+    exit_settlement_confirm(member=m2, reason="resigned", on=date(2026, 4, 1), by=by)
+    acc2 = SavingsAccount.objects.get(member=m2, product__kind="sukarela")
+    assert acc2.status == "closed"
+    page = c.get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert f'action="/tutup-buku/pembayaran/{p.pk}/batalkan/"' not in page
+    with pytest.raises(ApplicationError) as exc:
+        shu_payout_reverse(payout=p, reason="salah", by=by)
+    assert exc.value.code == "shu_payout_reversal_account_closed"
+    assert exc.value.status_code == 409
+    assert acc2.number in exc.value.message and "penyelesaian keluar" in exc.value.message
+    r = c.post(
+        f"/api/v1/yearend/payouts/{p.pk}/reverse/", {"reason": "x"}, content_type="application/json"
+    )
+    assert (
+        r.status_code == 409 and r.json()["error"]["code"] == "shu_payout_reversal_account_closed"
+    )
+    assert ShuPayout.objects.get(pk=p.pk).reversed_at is None
+    assert not JournalEntry.objects.filter(source_ref__endswith=":reverse").exists()
