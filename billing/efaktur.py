@@ -1,9 +1,11 @@
 """The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
 in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
 period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
-reference, then the month's credit notes (nota retur) as reductions. A deleted
-cooperative's invoices and notes are kept (billing_records_purge) and stay in their
-month's data. CSV or XLSX; the
+reference, then the month's credit notes (nota retur) as reductions; after them the
+buyer's legal number (badan hukum), NIK koperasi and e-mail. Every buyer column is the
+copy made when the document was issued (buyer_*), never the cooperative as it is now:
+a deleted cooperative's invoices and notes are kept (billing_records_purge) and their
+rows stay the same. CSV or XLSX; the
 accountant imports or keys them in. The buyer's name and address are typed by the
 cooperative: both files write every row through ``safe_row`` (text starting with
 ``= + - @`` gets a leading apostrophe and stays text)."""
@@ -38,6 +40,9 @@ COLUMNS = [
     "STATUS",
     "NPWP_PENJUAL",
     "FAKTUR_ASAL",
+    "NOMOR_BADAN_HUKUM",
+    "NIK_KOPERASI",
+    "EMAIL_PEMBELI",
 ]
 
 
@@ -51,7 +56,6 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
     invoices = (
         Invoice.objects.filter(issued_on__gte=start, issued_on__lt=end, dpp__isnull=False)
         .exclude(status=Invoice.Status.VOID)
-        .select_related("subscription__cooperative")
         .order_by("number")
     )
     rows = [
@@ -68,7 +72,7 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
     ]
     for note in (
         CreditNote.objects.filter(issued_on__gte=start, issued_on__lt=end)
-        .select_related("invoice", "subscription__cooperative")
+        .select_related("invoice")
         .order_by("pk")
     ):
         rows.append(
@@ -96,7 +100,7 @@ def _row(
         year,
         doc.issued_on.strftime("%d/%m/%Y"),
         "".join(ch for ch in doc.buyer_npwp if ch.isdigit()) or "000000000000000",
-        doc.buyer_name or _cooperative_name(doc),
+        doc.buyer_name,
         doc.buyer_address,
         sign * int(doc.dpp),
         sign * int(doc.ppn),
@@ -106,13 +110,10 @@ def _row(
         status,
         settings.BILLING_SELLER_NPWP,
         original,
+        doc.buyer_legal_number,
+        doc.buyer_nik_koperasi,
+        doc.buyer_email,
     ]
-
-
-def _cooperative_name(doc) -> str:
-    """The buyer of a row issued before invoices carried its name; such a row's
-    cooperative cannot have been deleted since (billing_records_purge copies it on)."""
-    return doc.subscription.cooperative.name if doc.subscription_id else ""
 
 
 def efaktur_csv(*, year: int, month: int) -> bytes:

@@ -197,9 +197,18 @@ class Invoice(models.Model):
     dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0, null=True)
     ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0, null=True)
     ppn_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    # The buyer as on the day of issue (a tax document): copied from the subscription's
+    # tax details and the cooperative, never read from them again (invoice_buyer_fields).
     buyer_name = models.CharField(max_length=200, blank=True)
     buyer_npwp = models.CharField(max_length=30, blank=True)
     buyer_address = models.CharField(max_length=300, blank=True)
+    buyer_legal_number = models.CharField(max_length=100, blank=True)
+    buyer_nik_koperasi = models.CharField(max_length=30, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    # False only on a document whose cooperative was deleted before the legal number,
+    # NIK koperasi and e-mail were copied onto documents (migration 0018): those are
+    # not known, and the PDF says so instead of showing them as absent.
+    buyer_identity_known = models.BooleanField(default=True)
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.OPEN)
     issued_on = models.DateField(_("tanggal terbit"))
     due_on = models.DateField(_("jatuh tempo"))
@@ -250,6 +259,19 @@ class Invoice(models.Model):
     def amount_due(self):
         """What is to be transferred: the amount less the credit applied."""
         return self.amount - self.credit_applied
+
+
+# The buyer's identity a tax document carries (Invoice and CreditNote), copied on when
+# it is issued.
+BUYER_FIELDS = (
+    "buyer_name",
+    "buyer_npwp",
+    "buyer_address",
+    "buyer_legal_number",
+    "buyer_nik_koperasi",
+    "buyer_email",
+    "buyer_identity_known",
+)
 
 
 class UpgradeDifference(models.Model):
@@ -381,9 +403,14 @@ class CreditNote(models.Model):
     dpp = models.DecimalField(_("DPP (Rp)"), max_digits=14, decimal_places=0)
     ppn = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0)
     ppn_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    # The buyer as on the invoice it reduces (credit_note_issue copies the invoice's).
     buyer_name = models.CharField(max_length=200, blank=True)
     buyer_npwp = models.CharField(max_length=30, blank=True)
     buyer_address = models.CharField(max_length=300, blank=True)
+    buyer_legal_number = models.CharField(max_length=100, blank=True)
+    buyer_nik_koperasi = models.CharField(max_length=30, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_identity_known = models.BooleanField(default=True)
     reason = models.TextField(_("keterangan"), blank=True)
     # Why the money was credited (its credit entry's reason), kept on the note: the
     # entry goes with a deleted cooperative's credit ledger, the note stays.

@@ -1,4 +1,6 @@
-"""Invoice / receipt and credit note (nota retur) PDFs (WeasyPrint)."""
+"""Invoice / receipt and credit note (nota retur) PDFs (WeasyPrint). A document names
+its buyer from what was copied onto it when issued (buyer_*; billing/_buyer.html),
+never from the cooperative: made again after a rename or a deletion, it is the same."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -19,12 +21,6 @@ def _seller() -> dict:
     }
 
 
-def _cooperative(doc):
-    """The cooperative a document was issued to; None once it was deleted (the document
-    names its buyer itself: buyer_name, buyer_npwp, buyer_address)."""
-    return doc.subscription.cooperative if doc.subscription_id else None
-
-
 def invoice_context(*, invoice: Invoice) -> dict:
     """What the invoice PDF shows. An upgrade's invoice that also tops up later periods
     lists them as lines of their own (``differences``), after the rest of the current
@@ -37,7 +33,6 @@ def invoice_context(*, invoice: Invoice) -> dict:
         "invoice": invoice,
         "differences": differences,
         "first_dpp": first_dpp,
-        "cooperative": _cooperative(invoice),
         "is_receipt": invoice.status == Invoice.Status.PAID,
         "bank_name": settings.BILLING_BANK_NAME,
         "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
@@ -66,7 +61,6 @@ def credit_note_html(*, note: CreditNote) -> str:
         "note": note,
         "invoice": note.invoice,
         "entry": note.credit_entry,
-        "cooperative": _cooperative(note),
         **_seller(),
         "ppn_percent": _percent(note.ppn_rate),
     }

@@ -31,6 +31,7 @@ from .providers.stripe_provider import (
 )
 from .services import (
     LIVE_STRIPE_STATUSES,
+    invoice_buyer_fields,
     invoice_number_next,
     invoice_tax_fields,
     subscription_sync_stripe,
@@ -406,7 +407,7 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     }
     # What Stripe charged is the total: PPN is inside it.
     charged = from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0"))
-    values |= invoice_tax_fields(subscription=sub, price=charged, includes_ppn=True)
+    values |= invoice_tax_fields(price=charged, includes_ppn=True)
     existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
     if existing is None and not charged:
         return None
@@ -418,5 +419,12 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
         existing.save()
         return existing
     # Our own number from the year's series; Stripe's stays as provider_number.
+    # The buyer as today, copied once: a later report of the same invoice (paid, say)
+    # updates Stripe's state, never whom it was issued to.
     number = invoice_number_next(on=values["issued_on"])
-    return Invoice.objects.create(stripe_invoice_id=inv["id"], number=number, **values)
+    return Invoice.objects.create(
+        stripe_invoice_id=inv["id"],
+        number=number,
+        **values,
+        **invoice_buyer_fields(subscription=sub),
+    )

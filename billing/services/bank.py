@@ -101,7 +101,7 @@ def bank_invoice_issue(
             due_on = today + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS)
         period_end = period_end_for(period_start, interval) - timedelta(days=1)
     price = plan.price_for(interval) if amount is None else amount
-    tax = invoice_tax_fields(subscription=sub, price=price, includes_ppn=plan.prices_include_ppn)
+    tax = invoice_tax_fields(price=price, includes_ppn=plan.prices_include_ppn)
     lines = []
     for renewal, difference in differences or []:
         dpp, ppn = tax_split(
@@ -134,6 +134,7 @@ def bank_invoice_issue(
         due_on=due_on,
         period_start=period_start,
         period_end=period_end,
+        **invoice_buyer_fields(subscription=sub),
     )
     for line in lines:
         line.invoice = invoice
@@ -271,19 +272,28 @@ def invoice_number_next(*, on: date) -> str:
     return f"INV/{on.year}/{seq.last:06d}"
 
 
-def invoice_tax_fields(*, subscription: Subscription, price: Decimal, includes_ppn: bool) -> dict:
-    """amount, DPP, PPN (settings.BILLING_PPN_RATE) and the buyer as the invoice shows
-    them."""
+def invoice_tax_fields(*, price: Decimal, includes_ppn: bool) -> dict:
+    """amount, DPP and PPN (settings.BILLING_PPN_RATE) as the invoice shows them."""
     rate = Decimal(settings.BILLING_PPN_RATE)
     dpp, ppn = tax_split(price=price, rate=rate, includes_ppn=includes_ppn)
+    return {"amount": dpp + ppn, "dpp": dpp, "ppn": ppn, "ppn_rate": rate}
+
+
+def invoice_buyer_fields(*, subscription: Subscription) -> dict:
+    """The buyer an invoice names, as it is today: the cooperative's name, legal number
+    (badan hukum), NIK koperasi and billing e-mail, and the NPWP and address entered on
+    /langganan/. Copied onto the invoice when it is issued and never read again from
+    the cooperative (a tax document says what it said when issued, also once the
+    cooperative is renamed or deleted)."""
+    coop = subscription.cooperative
     return {
-        "amount": dpp + ppn,
-        "dpp": dpp,
-        "ppn": ppn,
-        "ppn_rate": rate,
-        "buyer_name": subscription.cooperative.name[:200],
+        "buyer_name": coop.name[:200],
         "buyer_npwp": subscription.npwp,
         "buyer_address": subscription.tax_address,
+        "buyer_legal_number": coop.legal_number,
+        "buyer_nik_koperasi": coop.nik_koperasi,
+        "buyer_email": coop.email,
+        "buyer_identity_known": True,
     }
 
 

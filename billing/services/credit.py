@@ -23,7 +23,14 @@ from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 
-from ..models import CreditEntry, CreditNote, Invoice, Subscription, UpgradeDifference
+from ..models import (
+    BUYER_FIELDS,
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    Subscription,
+    UpgradeDifference,
+)
 from ..selectors import difference_credited
 from ..tax import tax_split
 from .common import BillingErrors, _audit, _lock, _require_billing_operator
@@ -208,9 +215,8 @@ def credit_note_issue(
         dpp=dpp,
         ppn=ppn,
         ppn_rate=rate,
-        buyer_name=invoice.buyer_name,
-        buyer_npwp=invoice.buyer_npwp,
-        buyer_address=invoice.buyer_address,
+        # the buyer as on the invoice it reduces
+        **{field: getattr(invoice, field) for field in BUYER_FIELDS},
         reason=entry.note,
         credit_reason=entry.reason,
     )

@@ -179,7 +179,8 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     rows go, except its tax records. The invoices and credit notes (nota retur) issued
     are kept, as issued, for the tax office (10 years; the e-Faktur data of their months
     reads them): they no longer point at the subscription, and each names its buyer
-    itself (the name copied on when blank, as the e-Faktur data and PDF showed it).
+    itself (its identity was copied on when issued: invoice_buyer_fields; a blank name,
+    which no document issued since migration 0018 has, gets the cooperative's).
     An invoice's lines (UpgradeDifference) stay with it. The subscription, its credit
     ledger, notices and transfer proofs (their files go with the cooperative's) are
     removed. Returns what was kept, for the audit row."""

@@ -47,8 +47,7 @@ def _months(sub) -> list[tuple[int, int]]:
 def invoiced_and_archived(tenant_b, clock):
     """Beta paid a year of Sedang, transferred the next year twice (the renewal and a
     Besar invoice: the renewal credited with a credit note, the credit refunded by
-    bank), left a Kecil invoice open, and was archived a month later. Its first invoice
-    was issued before invoices carried the buyer's name (blank)."""
+    bank), left a Kecil invoice open, and was archived a month later."""
     ops = make_operator("admin", "admin-tax@ops.lumbung.test")
     sub = Subscription.objects.get(cooperative=tenant_b)
     billing.subscription_tax_details_set(
@@ -58,7 +57,6 @@ def invoiced_and_archived(tenant_b, clock):
     sedang, besar = Plan.objects.get(code="sedang"), Plan.objects.get(code="besar")
     first = billing.bank_invoice_issue(subscription=sub, plan=sedang, interval="year", by="t")
     billing.bank_transfer_confirm(invoice=first, operator=ops)
-    Invoice.objects.filter(pk=first.pk).update(buyer_name="")
     sub.refresh_from_db()
 
     clock.now = sub.current_period_end - timedelta(days=10)
