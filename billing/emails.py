@@ -1,5 +1,6 @@
 """Billing e-mails (Bahasa Indonesia): trial ending, payment failed, suspended,
-restored, bank-transfer reminder. Always sent after the transaction commits."""
+restored, bank-transfer reminder, invoices moved by a trial extension… Always sent
+after the transaction commits."""
 
 import logging
 
@@ -30,6 +31,7 @@ KINDS = {
     "subscription_canceled",
     "bank_invoices_voided",
     "over_limit",
+    "invoice_period_moved",
 }
 
 

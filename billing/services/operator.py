@@ -13,6 +13,7 @@ from billing.audit import BillingAudit
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
+from ..emails import billing_email_send
 from ..models import Invoice, PaymentProof, Subscription, UpgradeDifference
 from .common import (
     LIVE_STRIPE_STATUSES,
@@ -79,7 +80,11 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
     a cooperative that fell past due only because its trial ended is back on trial.
     Its unpaid bank-transfer invoices for the period after the trial (open, or with a
     proof awaiting the operator) then start the day after the new trial end
-    (_invoices_after_trial_move): paying them never buys days given free."""
+    (_invoices_after_trial_move): paying them never buys days given free. When any
+    moved, the cooperative's billing address gets one e-mail (after commit) and the
+    same in-app notice naming each with its old and new period and due date
+    (``invoice_period_moved``); nothing is sent when none moved or the extension is
+    refused."""
     reason = _require_reason(reason)
     if not 1 <= days <= 365:
         raise ApplicationError(
@@ -120,20 +125,33 @@ def trial_extend(*, subscription: Subscription, days: int, operator, reason: str
             "to": sub.trial_ends_at.isoformat(),
         },
     )
-    _invoices_after_trial_move(sub=sub, by=operator, reason=reason)
+    moved = _invoices_after_trial_move(sub=sub, by=operator, reason=reason)
     if sub.status == S.PAST_DUE:
         _status_set(sub=sub, status=S.TRIAL, reason=reason, actor=operator)
+    if moved:
+        # One e-mail (after commit) and in-app notice for the whole batch moved.
+        billing_email_send(
+            kind="invoice_period_moved",
+            subscription=sub,
+            extra={
+                "moved": moved,
+                "numbers": ", ".join(m["invoice"].number for m in moved),
+                "trial_ends_on": timezone.localdate(sub.trial_ends_at),
+            },
+        )
     return sub
 
 
-def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[Invoice]:
+def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[dict]:
     """A (locked) subscription's trial now ends later: each unpaid bank-transfer
     subscription invoice whose period begins before the new trial is over moves to
     begin the day after it, for the same interval (period_end_for), due by the trial's
     last day; same number, reference, plan and amount (what a transfer on its way
     was made for). Each move is audited (billing.invoice_period_moved). A paid invoice
     is never moved (a trial is not extended once one is: trial_extend). Locks the
-    invoices after the subscription, as every billing write does."""
+    invoices after the subscription, as every billing write does. Returns each moved
+    invoice with its period and due date before (``invoice``, ``was_start``,
+    ``was_end``, ``was_due``), for the cooperative's e-mail."""
     start = timezone.localdate(sub.trial_ends_at) + timedelta(days=1)
     moved = []
     for inv in (
@@ -169,7 +187,9 @@ def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[In
                 "trial_ends_at": sub.trial_ends_at.isoformat(),
             },
         )
-        moved.append(inv)
+        moved.append(
+            {"invoice": inv, "was_start": was[0], "was_end": was[1], "was_due": was[2]}
+        )
     return moved
 
 

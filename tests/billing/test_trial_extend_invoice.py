@@ -7,15 +7,17 @@ after the new trial end too. Audited; the billing page and the PDF show the new 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from billing import services
-from billing.models import Invoice, Plan, Subscription
+from billing.models import Invoice, Notice, Plan, Subscription
 from billing.pdf import invoice_html
 from billing.services.common import _end_of_day, add_months
 from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -150,3 +152,108 @@ def test_extending_the_trial_leaves_a_void_invoice_and_another_cooperative_alone
     assert Invoice.objects.get(pk=void.pk).period_start == void.period_start
     assert Invoice.objects.get(pk=other.pk).period_start == other.period_start
     assert AuditEvent.objects.filter(action="billing.invoice_period_moved").count() == 1
+
+
+# -- the cooperative is told -------------------------------------------------------------
+
+
+def _moved_mails():
+    return [m for m in mail.outbox if "dipindah" in m.subject]
+
+
+def test_the_billing_contact_is_told_by_one_email_which_invoices_moved_after_commit(
+    tenant_a, operator, django_capture_on_commit_callbacks
+):
+    """An open invoice and one whose proof awaits the operator both move: one e-mail to
+    the cooperative's billing address, sent once the extension is committed, naming
+    each invoice with its old and new period and due date; the same notice in the app."""
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    waiting = _issue(sub, plan_code="kecil")
+    services.bank_proof_upload(
+        invoice=waiting, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="bendahara"
+    )
+    open_ = _issue(sub, plan_code="sedang", interval="year")
+    before = {inv.pk: Invoice.objects.get(pk=inv.pk) for inv in (waiting, open_)}
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        sub = services.trial_extend(subscription=sub, days=14, operator=operator, reason="uji")
+        assert _moved_mails() == []  # nothing leaves before the commit
+    assert callbacks
+
+    [message] = _moved_mails()
+    assert message.to == [tenant_a.email]
+    assert waiting.number in message.subject and open_.number in message.subject
+    body = message.body
+    with translation.override("id"):
+        assert date_format(timezone.localdate(sub.trial_ends_at), "j F Y") in body
+        for inv in (waiting, open_):
+            was, now = before[inv.pk], Invoice.objects.get(pk=inv.pk)
+            block = body[body.index(inv.number) :][:600]
+
+            def d(day):
+                return date_format(day, "j F Y")
+
+            assert f"{d(was.period_start)} – {d(was.period_end)}" in block
+            assert f"{d(now.period_start)} – {d(now.period_end)}" in block
+            assert d(was.due_on) in block and d(now.due_on) in block
+            assert inv.reference in block
+    assert "menunggu konfirmasi" in body  # the transfer already sent still counts
+    assert len(mail.outbox) == 1
+    assert Notice.objects.filter(subscription=sub, kind="invoice_period_moved").count() == 1
+
+
+def test_no_email_when_no_invoice_moved_or_the_extension_is_refused(
+    tenant_a, operator, django_capture_on_commit_callbacks
+):
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = services.trial_extend(subscription=sub, days=7, operator=operator, reason="uji")
+    assert mail.outbox == []  # no invoice to move
+
+    # A void invoice is not moved: nothing to say either.
+    void = _issue(sub, plan_code="kecil")
+    _issue(sub, plan_code="sedang")  # replaces (voids) the first
+    Invoice.objects.filter(subscription=sub, status="open").update(status="void")
+    assert Invoice.objects.get(pk=void.pk).status == Invoice.Status.VOID
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trial_extend(subscription=sub, days=7, operator=operator, reason="uji")
+    assert _moved_mails() == []
+
+    # Refused (something was paid): nothing moved, nothing sent.
+    paid = _issue(sub)
+    services.bank_transfer_confirm(invoice=paid, operator=operator)
+    open_ = _issue(sub, plan_code="besar")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApplicationError):
+        services.trial_extend(
+            subscription=Subscription.objects.get(pk=sub.pk),
+            days=7,
+            operator=operator,
+            reason="uji",
+        )
+    assert _moved_mails() == []
+    assert Invoice.objects.get(pk=open_.pk).period_start == open_.period_start
+    assert not Notice.objects.filter(subscription=sub, kind="invoice_period_moved").exists()
+
+
+def test_the_extension_email_is_not_sent_when_the_extension_rolls_back(
+    tenant_a, operator, django_capture_on_commit_callbacks
+):
+    """The console's action fails after the invoices moved (its own audit row, say):
+    everything rolls back, and no e-mail tells of a move that did not happen."""
+    from django.db import transaction
+
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    inv = _issue(sub)
+    mail.outbox.clear()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.trial_extend(subscription=sub, days=7, operator=operator, reason="uji")
+        raise RuntimeError("console audit failed")
+    assert _moved_mails() == []
+    assert Invoice.objects.get(pk=inv.pk).period_start == inv.period_start
