@@ -41,6 +41,7 @@ from .plans import (
     plan_change,
     plan_save,
     proration_amount,
+    renewal_figures,
     renewal_plan,
 )
 from .state import STRIPE_STATUS_MAP, subscription_sync_stripe, trial_start
@@ -78,6 +79,7 @@ __all__ = [
     "plan_fits_check",
     "plan_save",
     "proration_amount",
+    "renewal_figures",
     "renewal_plan",
     "subscription_status_override",
     "subscription_sync_stripe",

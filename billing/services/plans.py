@@ -23,6 +23,7 @@ from .bank import (
     _credit_to_open_invoices,
     _live_subscription_payments,
     bank_invoice_issue,
+    invoice_tax_fields,
     invoice_void,
 )
 from .common import (
@@ -38,6 +39,7 @@ from .common import (
     _require_reason,
     log,
 )
+from .credit import credit_balance
 
 # Stripe Checkout takes a trial end (subscription_data.trial_end) at least 48 hours
 # ahead; a few minutes more for the time the request takes.
@@ -367,6 +369,30 @@ def renewal_plan(*, subscription: Subscription, count: int | None = None) -> tup
         if fitting:
             plan = fitting[0]
     return plan, interval
+
+
+def renewal_figures(*, subscription: Subscription, count: int | None = None) -> dict:
+    """What the next invoice, not issued yet, will ask (the billing page's "Tagihan
+    berikutnya"): its plan and interval (renewal_plan), its ``amount`` as invoiced (PPN
+    added when the plan's price is without it: invoice_tax_fields), the ``credit`` a
+    bank-transfer invoice takes off it (up to its amount; none while a card subscription
+    still bills, as bank_invoice_issue) and the ``due`` left to pay."""
+    plan, interval = renewal_plan(subscription=subscription, count=count)
+    amount = invoice_tax_fields(
+        price=plan.price_for(interval), includes_ppn=plan.prices_include_ppn
+    )["amount"]
+    card_bills = (
+        subscription.stripe_subscription_id and subscription.stripe_status in LIVE_STRIPE_STATUSES
+    )
+    credit = Decimal(0) if card_bills else min(credit_balance(subscription=subscription), amount)
+    return {
+        "plan": plan,
+        "interval": interval,
+        "interval_label": Interval(interval).label,
+        "amount": amount,
+        "credit": credit,
+        "due": amount - credit,
+    }
 
 
 def card_billing_start(
