@@ -187,9 +187,7 @@ def _invoices_after_trial_move(*, sub: Subscription, by, reason: str) -> list[di
                 "trial_ends_at": sub.trial_ends_at.isoformat(),
             },
         )
-        moved.append(
-            {"invoice": inv, "was_start": was[0], "was_end": was[1], "was_due": was[2]}
-        )
+        moved.append({"invoice": inv, "was_start": was[0], "was_end": was[1], "was_due": was[2]})
     return moved
 
 

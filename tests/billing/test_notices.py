@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.models import Invoice, Notice, Plan, Subscription
+from core.common.money import format_rupiah
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -83,6 +84,8 @@ def test_paying_during_a_trial_keeps_the_remaining_trial_days_and_says_so(
     assert sub.status == "active"
     [m] = [m for m in mail.outbox if "diterima" in m.subject]
     assert "uji coba" in m.body
+    # the amount received, written for people (Rp 150.000, not 150000)
+    assert f"pembayaran tagihan {inv.number} ({format_rupiah(inv.amount_due)})" in m.body
     assert Notice.objects.filter(subscription=sub, kind="payment_confirmed").exists()
     assert Invoice.objects.get(pk=inv.pk).status == "paid"
 
