@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
@@ -89,7 +90,12 @@ def login_verify(request):
         request.session.pop(PENDING_2FA_KEY, None)
         messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
         return redirect("login")
-    user = get_object_or_404(get_user_model(), pk=pending["uid"], is_active=True)
+    user = get_user_model().objects.filter(pk=pending["uid"]).first()
+    if user is None or not user.is_active:
+        # deactivated since the password step: said as the login form says it
+        request.session.pop(PENDING_2FA_KEY, None)
+        messages.error(request, LoginForm.error_messages["inactive"])
+        return redirect("login")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"].strip())
@@ -373,7 +379,18 @@ def two_factor(request):
     user = request.user
     if user.role not in STAFF:
         raise PermissionDenied
-    if _has_totp(user) and request.method == "GET":
+    if _has_totp(user):
+        # Replacing the authenticator weakens the login as turning it off does (the
+        # owner's phone stops, another starts): that goes through turning it off, which
+        # asks for the password. No new key is made or confirmed here meanwhile.
+        if request.method != "GET":
+            messages.error(
+                request,
+                _(
+                    "Verifikasi dua langkah sudah aktif. Matikan dulu verifikasi dua "
+                    "langkah (dengan kata sandi Anda) sebelum memasang autentikator baru."
+                ),
+            )
         return render(
             request, "users/two_factor.html", {"enrolled": True, "form": CurrentPasswordForm()}
         )
@@ -411,6 +428,9 @@ def two_factor_disable(request):
             return _locked_out(request)
         if checked == REAUTH_OK:
             services.totp_disable(user=request.user, by=request.user)
+            # this session proved the password just now; it no longer rests on the
+            # device (TwoFactorSessionMiddleware would end it for the device's removal)
+            request.session.pop(DEVICE_ID_SESSION_KEY, None)
             messages.success(request, _("Verifikasi dua langkah dimatikan."))
             return redirect("account:profile")
     return render(
