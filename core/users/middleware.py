@@ -65,7 +65,9 @@ class TwoFactorSessionMiddleware:
 
 class IdleTimeoutMiddleware:
     """Log out a session that made no request for ``SESSION_IDLE_TIMEOUT`` seconds
-    (a shared office computer left open). ``SESSION_COOKIE_AGE`` still caps the total."""
+    (a shared office computer left open). ``SESSION_COOKIE_AGE`` still caps the total.
+    A page is sent to the login page with a message; an ``/api/`` request goes on
+    anonymous, so the API refuses it with its JSON error."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -78,6 +80,10 @@ class IdleTimeoutMiddleware:
             last = request.session.get(LAST_SEEN_KEY)
             if last is not None and now - int(last) > timeout:
                 logout(request)
+                if request.path.startswith("/api/"):
+                    # as the two-step check: the API view answers the anonymous request
+                    # with its JSON refusal (not_authenticated), not a login page
+                    return self.get_response(request)
                 messages.info(
                     request, _("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi.")
                 )
