@@ -16,6 +16,7 @@ from core.users.audit import UserAudit
 from core.users.errors import UserErrors
 
 from .models import ApiKey, User
+from .tokens import password_link_tokens
 
 STAFF_ROLES = {
     User.Role.ADMIN,
@@ -108,8 +109,8 @@ def site_link_parts() -> tuple[str, str]:
 
 
 def send_invitation(*, user: User, request) -> None:
-    """E-mail a link to set a password (Django's password-reset tokens), on this
-    cooperative's host."""
+    """E-mail a link to set a password (a password-reset token of this cooperative,
+    ``core.users.tokens``), on this cooperative's host."""
     form = _InvitationForm({"email": user.email}, user=user)
     scheme, domain = site_link_parts()
     if form.is_valid():
@@ -120,6 +121,7 @@ def send_invitation(*, user: User, request) -> None:
             subject_template_name="registration/invitation_subject.txt",
             email_template_name="registration/invitation_email.txt",
             extra_email_context={"invited_user": user},
+            token_generator=password_link_tokens,
         )
 
 

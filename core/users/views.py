@@ -48,6 +48,7 @@ from .forms import (
 )
 from .models import ApiKey, User
 from .throttle import login_throttled
+from .tokens import password_link_tokens
 
 R = User.Role
 USER_READERS = frozenset({R.ADMIN, R.PENGAWAS})
@@ -128,6 +129,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     template_name = "registration/password_reset_form.html"
     form_class = PasswordResetForm
+    token_generator = password_link_tokens
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
@@ -164,7 +166,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's "set a new password" page of a reset or invitation link, audited: the
-    password of the link's user changed (``invited``: it set its first one)."""
+    password of the link's user changed (``invited``: it set its first one). The token
+    is checked with this cooperative's generator (``core.users.tokens``)."""
+
+    token_generator = password_link_tokens
 
     def form_valid(self, form):
         invited = not self.user.has_usable_password()

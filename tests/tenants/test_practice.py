@@ -273,14 +273,15 @@ def test_a_password_changed_in_the_real_cooperative_stops_working_in_the_copy_at
 
 
 def test_a_password_set_by_a_reset_link_reaches_the_copy_at_once(practice_a, tenant_a):
-    from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
+    from core.users.tokens import password_link_tokens
+
     kasir = _kasir_in_both(tenant_a)
-    with schema_context(tenant_a.schema_name):
+    with schema_context(tenant_a.schema_name):  # the link the real cooperative e-mails
         uid = urlsafe_base64_encode(force_bytes(kasir.pk))
-        token = default_token_generator.make_token(kasir)
+        token = password_link_tokens.make_token(kasir)
     real = Client(HTTP_HOST=_host(tenant_a.slug))
     r = real.get(f"/atur-sandi/{uid}/{token}/")
     assert r.status_code == 302, r.content  # to the form, the token kept in the session

@@ -1,0 +1,77 @@
+"""Password-reset and invitation links (core.users.tokens) belong to the cooperative that
+sent them: the same login in another schema — a cooperative restored from a backup
+(``cooperative_restore``: same ids, same password hashes), a practice copy — does not
+take them."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+
+from core.users.models import User
+from tenants.services import tenant_host
+from tests.webapp.conftest import make_user
+
+PW = "Sandi-Uji-2026!"
+NEW = "Sandi-Baru-2026!"
+
+
+@pytest.fixture
+def twin(tenant_a, tenant_b):
+    """A login of A and the same login in B (same id, e-mail, password hash, last
+    login), as a restored backup of A has it."""
+    connection.set_tenant(tenant_a)
+    user = make_user("ketua", email="ketua@kembar.test", password=PW)
+    values = {
+        f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields if f.attname
+    }
+    connection.set_tenant(tenant_b)
+    User.objects.create(**values)
+    connection.set_tenant(tenant_a)
+    return user
+
+
+def _reset_link() -> str:
+    return re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[-1].body)[1]
+
+
+def test_a_reset_link_of_one_cooperative_is_refused_at_another(twin, tenant_b):
+    """Failed before: B's page took A's link and set the password there."""
+    a = Client(HTTP_HOST=tenant_host("alpha"))
+    assert a.post("/lupa-sandi/", {"email": twin.email}).status_code == 302
+    link = _reset_link()
+
+    b = Client(HTTP_HOST=tenant_host("beta"))
+    page = b.get(link, follow=True)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Tautan ini tidak berlaku lagi" in body and "new_password1" not in body
+    refused = b.post(link, {"new_password1": NEW, "new_password2": NEW}, follow=True)
+    assert "Tautan ini tidak berlaku lagi" in refused.content.decode()
+    connection.set_tenant(tenant_b)
+    assert User.objects.get(pk=twin.pk).check_password(PW)
+
+    # the link still works where it was sent from, once
+    form = a.get(link, follow=True)
+    done = a.post(form.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW})
+    assert done.status_code == 302 and done["Location"] == "/atur-sandi/selesai/"
+    again = a.get(link, follow=True)
+    assert "Tautan ini tidak berlaku lagi" in again.content.decode()
+
+
+def test_an_invitation_link_is_bound_to_its_cooperative(tenant_a, tenant_b, in_tenant_a):
+    from core.users.services import send_invitation
+
+    user = make_user("petugas", email="undangan@kembar.test")  # no password yet
+    values = {f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields}
+    send_invitation(user=user, request=None)
+    link = _reset_link()
+    connection.set_tenant(tenant_b)
+    User.objects.create(**values)
+
+    b = Client(HTTP_HOST=tenant_host("beta"))
+    assert "Tautan ini tidak berlaku lagi" in b.get(link, follow=True).content.decode()
+    a = Client(HTTP_HOST=tenant_host("alpha"))
+    assert "new_password1" in a.get(link, follow=True).content.decode()
