@@ -94,7 +94,14 @@ def _send_activation(*, member: Member, email: str, token: str) -> None:
     ctx = {"member": member, "link": link, "domain": domain, "hours": ACTIVATION_MAX_AGE // 3600}
     subject = render_to_string("portal/activation_subject.txt", ctx).strip()
     body = render_to_string("portal/activation_email.txt", ctx)
-    send_mail(subject, body, None, [email])
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:
+        # Sent after the commit, inside the request: a mail server's refusal must not
+        # turn the answer into an error page, which only a matching member's request
+        # would get (the form answers the same whatever matched). Django's reset form
+        # does the same; the request stays audited, the member can ask again.
+        log.exception("portal activation e-mail for member %s failed", member.pk)
 
 
 @transaction.atomic

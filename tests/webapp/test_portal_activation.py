@@ -272,3 +272,37 @@ def test_only_admins_invite_members(client_a, in_tenant_a):
     client_a.force_login(make_user("bendahara", email="b-undang@alpha.test"))
     assert client_a.get("/pengguna/undang-anggota/").status_code == 403
     assert client_a.post("/pengguna/undang-anggota/", {"member": [1]}).status_code == 403
+
+
+def test_a_mail_server_failure_gives_the_same_answer_not_a_500(
+    client_a, member, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """The link is e-mailed after the commit, inside the request: a refused or broken
+    mail server raised out of the request — a 500 only when the details matched a
+    member, which told a stranger that they did (the answer must be the same whatever
+    matched). Failed before: the SMTPException reached the client. Now the failure is
+    logged (the request is audited as sent) and the page is the usual one."""
+    import smtplib
+
+    def refused(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"x@contoh.test": (550, b"no")})
+
+    monkeypatch.setattr("core.portal.activation.send_mail", refused)
+    matched = _ask(
+        client_a,
+        django_capture_on_commit_callbacks,
+        number=member.number,
+        nip=member.nip,
+        email="x@contoh.test",
+    )
+    unknown = _ask(
+        client_a,
+        django_capture_on_commit_callbacks,
+        number="TIDAK-ADA-99",
+        nip=member.nip,
+        email="x@contoh.test",
+    )
+    assert matched.status_code == unknown.status_code == 200
+    assert 'id="activation-sent"' in matched.content.decode()
+    assert 'id="activation-sent"' in unknown.content.decode()
+    assert any("activation" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
