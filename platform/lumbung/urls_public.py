@@ -2,18 +2,17 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-
-from core.users.forms import LoginForm
+from django.views.generic import RedirectView
 
 from . import views
 
 urlpatterns = [
     path("", views.public_home, name="public-home"),
-    # after a login on the apex the operator console (LOGIN_REDIRECT_URL "home" exists only
-    # on a cooperative's host)
+    # The apex's login (LOGIN_URL, "Operator Lumbung" on the public site) is the
+    # console's: password, then the TOTP code. Never a password-only login here.
     path(
         "masuk/",
-        auth_views.LoginView.as_view(next_page="console:overview", authentication_form=LoginForm),
+        RedirectView.as_view(pattern_name="console:login", query_string=True),
         name="login",
     ),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),

@@ -148,3 +148,42 @@ def test_wrong_codes_from_many_addresses_hit_the_per_username_cap(settings):
     ok = client.post("/konsol/masuk/verifikasi/", {"token": totp_now(user)})
     assert ok.status_code == 302 and ok.url == "/konsol/masuk/"
     assert client.get(CONSOLE).status_code == 302
+
+
+def test_the_apex_login_is_the_consoles_two_step_login():
+    """"Operator Lumbung" on the public site, and where an idle console session is sent
+    (LOGIN_URL), is /masuk/ on the apex. Failed before: it was Django's plain login
+    form, which signed the operator in with the password alone (a session without the
+    code step) and then sent them to the console's own login, which asked for the
+    password a second time. Now it is the console's login: password, then the code."""
+    user = make_operator("admin")
+    client = apex()
+    page = client.get("/masuk/?next=/konsol/koperasi/")
+    assert page.status_code == 302 and page.url == "/konsol/masuk/?next=/konsol/koperasi/"
+    posted = client.post("/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD})
+    assert posted.status_code == 302 and posted.url.startswith("/konsol/masuk/")
+    assert "_auth_user_id" not in client.session  # no password-only session
+
+    form = client.get(page.url)
+    assert form.status_code == 200 and "Verifikasi dua langkah wajib" in form.content.decode()
+    step = client.post(page.url, {"username": user.username, "password": OPERATOR_PASSWORD})
+    assert step.url == "/konsol/masuk/verifikasi/"
+    done = client.post(step.url, {"token": totp_now(user)})
+    assert done.status_code == 302 and done.url == "/konsol/koperasi/"
+    assert client.get("/konsol/koperasi/").status_code == 200
+
+
+def test_an_idle_console_session_is_sent_to_the_two_step_login(settings):
+    import time
+
+    from core.users.middleware import LAST_SEEN_KEY
+
+    settings.SESSION_IDLE_TIMEOUT = 600
+    client = verified_client(make_operator("support"))
+    assert client.get(CONSOLE).status_code == 200
+    session = client.session
+    session[LAST_SEEN_KEY] = int(time.time()) - 601
+    session.save()
+    resp = client.get(CONSOLE, follow=True)
+    assert resp.redirect_chain[-1][0].startswith("/konsol/masuk/?next=")
+    assert "Verifikasi dua langkah wajib" in resp.content.decode()

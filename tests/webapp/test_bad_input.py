@@ -276,7 +276,9 @@ def test_successful_login_on_the_apex_redirects(client_public, settings):
     client_public.raise_request_exception = False
     r = client_public.post("/masuk/", {"username": "op@apex.test", "password": "Rahasia-123!"})
     assert r.status_code == 302, r.status_code
-    assert r["Location"] == "/konsol/"
+    # to the console's own login (password, then the code): no password-only session
+    assert r["Location"] == "/konsol/masuk/"
+    assert "_auth_user_id" not in client_public.session
 
 
 def test_json_error_shape_is_the_one_from_api_handler(api):
