@@ -20,6 +20,7 @@ from core.common.http import client_ip
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
 from core.common.ratelimit import rate_limit_hit
+from core.users.devices import device_remember
 from core.yearend.allocation import MEMBER_POOLS
 from core.yearend.rat import to_reserve_notes
 from core.yearend.selectors import member_shares
@@ -332,7 +333,9 @@ def activate_confirm(request, token: str):
         if outcome.ok:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Login portal Anda aktif. Selamat datang!"))
-            return redirect("portal:home")
+            response = redirect("portal:home")
+            device_remember(request=request, response=response, user=user)  # their browser
+            return response
     return render(
         request,
         "portal/activate_confirm.html",

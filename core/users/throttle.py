@@ -5,7 +5,9 @@ over its cool-off window:
 - ``LOGIN_IP_FAILURE_LIMIT`` failures from one client address, whatever the usernames:
   one password sprayed over many users;
 - ``LOGIN_USER_FAILURE_LIMIT`` failures for one username, whatever the addresses: a
-  guess spread over many addresses."""
+  guess spread over many addresses. Not in a browser the person signed in on (or set a
+  new password in by a reset link): ``core.users.devices``, so a stranger cannot keep
+  them out by failing on purpose."""
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from core.common.http import client_address
 
+from .devices import device_known
 from .forms import login_name
 
 
@@ -31,4 +34,6 @@ def login_throttled(*, request, username: str) -> bool:
         return True
     user_limit = settings.LOGIN_USER_FAILURE_LIMIT
     username = login_name(username)  # as django-axes records it (forms.axes_username)
-    return bool(username and user_limit and _failures(username=username) >= user_limit)
+    if not (username and user_limit and _failures(username=username) >= user_limit):
+        return False
+    return not device_known(request=request, username=username)

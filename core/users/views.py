@@ -22,9 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import DEVICE_ID_SESSION_KEY, match_token, user_has_device
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
 
 from core.audit.services import audit_log
 from core.common.forms import application_errors_to, application_errors_to_messages
@@ -35,6 +34,7 @@ from core.common.ratelimit import rate_limit_hit
 from core.users.audit import UserAudit
 
 from . import apikeys, services
+from .devices import device_remember
 from .forms import (
     ApiKeyForm,
     CurrentPasswordForm,
@@ -81,7 +81,9 @@ class LoginView(auth_views.LoginView):
                 "at": int(time.time()),
             }
             return redirect("login-verify")
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        device_remember(request=self.request, response=response, user=user)
+        return response
 
 
 def login_verify(request):
@@ -108,7 +110,9 @@ def login_verify(request):
             nxt = pending.get("next") or reverse("home")
             if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
                 nxt = reverse("home")
-            return redirect(nxt)
+            response = redirect(nxt)
+            device_remember(request=request, response=response, user=user)
+            return response
         credentials = {"username": user.get_username()}
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         if AxesProxyHandler.is_locked(request, credentials) or login_throttled(
@@ -167,7 +171,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's "set a new password" page of a reset or invitation link, audited: the
     password of the link's user changed (``invited``: it set its first one). The token
-    is checked with this cooperative's generator (``core.users.tokens``)."""
+    is checked with this cooperative's generator (``core.users.tokens``). The link
+    proves the mailbox: this browser becomes a known one (``core.users.devices``)."""
 
     token_generator = password_link_tokens
 
@@ -181,12 +186,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
                 action=UserAudit.PASSWORD_RESET,
                 data={"invited": invited},
             )
+        device_remember(request=self.request, response=response, user=self.user)
         return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """One's own new password, audited; the practice copy follows at once
-    (``user_password_changed``)."""
+    (``user_password_changed``). Other sessions end (Django's session hash) and other
+    browsers' marks with them; this browser is marked again (``core.users.devices``)."""
 
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account:profile")
@@ -197,6 +204,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             services.user_password_changed(
                 user=self.request.user, by=self.request.user, action=UserAudit.PASSWORD_CHANGED
             )
+        device_remember(request=self.request, response=response, user=self.request.user)
         messages.success(self.request, _("Kata sandi berhasil diubah."))
         return response
 

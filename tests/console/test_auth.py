@@ -151,7 +151,7 @@ def test_wrong_codes_from_many_addresses_hit_the_per_username_cap(settings):
 
 
 def test_the_apex_login_is_the_consoles_two_step_login():
-    """"Operator Lumbung" on the public site, and where an idle console session is sent
+    """ "Operator Lumbung" on the public site, and where an idle console session is sent
     (LOGIN_URL), is /masuk/ on the apex. Failed before: it was Django's plain login
     form, which signed the operator in with the password alone (a session without the
     code step) and then sent them to the console's own login, which asked for the
@@ -187,3 +187,30 @@ def test_an_idle_console_session_is_sent_to_the_two_step_login(settings):
     resp = client.get(CONSOLE, follow=True)
     assert resp.redirect_chain[-1][0].startswith("/konsol/masuk/?next=")
     assert "Verifikasi dua langkah wajib" in resp.content.decode()
+
+
+def test_an_operators_own_browser_is_not_locked_out_by_a_guess_from_elsewhere(settings):
+    """As at a cooperative (core.users.devices): failures for the operator's name from
+    many addresses cap every browser but the ones the operator completed a login on.
+    Failed before: the operator's own browser was refused too."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_USER_FAILURE_LIMIT = 3
+    user = make_operator("admin")
+
+    def password_step(client, password, ip):
+        return client.post(
+            "/konsol/masuk/",
+            {"username": user.username, "password": password},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=ip,
+        )
+
+    own = apex()
+    assert password_step(own, OPERATOR_PASSWORD, "203.0.113.20").url == "/konsol/masuk/verifikasi/"
+    assert own.post("/konsol/masuk/verifikasi/", {"token": totp_now(user)}).status_code == 302
+    own.post("/konsol/keluar/")
+    stranger = apex()
+    for i in range(3):
+        assert password_step(stranger, "tebakan", f"198.51.100.{70 + i}").status_code == 200
+    assert password_step(apex(), OPERATOR_PASSWORD, "203.0.113.21").status_code == 429
+    assert password_step(own, OPERATOR_PASSWORD, "203.0.113.22").url == "/konsol/masuk/verifikasi/"

@@ -16,9 +16,7 @@ def staff(in_tenant_a):
     return make_user("bendahara", email="bendahara@alpha.test")
 
 
-def test_an_idle_session_on_the_api_is_refused_as_json_not_sent_to_the_login_page(
-    staff, settings
-):
+def test_an_idle_session_on_the_api_is_refused_as_json_not_sent_to_the_login_page(staff, settings):
     """Failed before: a 302 to /masuk/ with an empty body, which an API client cannot
     read (and follows to an HTML page)."""
     settings.SESSION_IDLE_TIMEOUT = 600

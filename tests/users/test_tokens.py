@@ -24,9 +24,7 @@ def twin(tenant_a, tenant_b):
     login), as a restored backup of A has it."""
     connection.set_tenant(tenant_a)
     user = make_user("ketua", email="ketua@kembar.test", password=PW)
-    values = {
-        f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields if f.attname
-    }
+    values = {f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields if f.attname}
     connection.set_tenant(tenant_b)
     User.objects.create(**values)
     connection.set_tenant(tenant_a)

@@ -46,9 +46,7 @@ def _verified(user, device) -> Client:
     return client
 
 
-def test_an_open_session_cannot_replace_the_authenticator_without_the_password(
-    staff, enrolled
-):
+def test_an_open_session_cannot_replace_the_authenticator_without_the_password(staff, enrolled):
     """Turning two-step off asks for the current password (a session left open on a
     shared computer must not weaken the account). Replacing the authenticator is as
     weakening — the owner's phone stops working, a stranger's starts —, so the
@@ -76,9 +74,7 @@ def test_an_open_session_cannot_replace_the_authenticator_without_the_password(
     assert client.get("/").status_code == 200  # the session itself goes on
 
 
-def test_turning_two_step_off_keeps_ones_own_session_and_a_new_one_is_enrolled(
-    staff, enrolled
-):
+def test_turning_two_step_off_keeps_ones_own_session_and_a_new_one_is_enrolled(staff, enrolled):
     """The session that turned two-step off (with the password) goes on: failed before,
     the next page logged it out, saying "Silakan masuk lagi dengan kode dua langkah"
     (the device it had passed with was gone) — to a user who had just turned the code
@@ -98,9 +94,7 @@ def test_turning_two_step_off_keeps_ones_own_session_and_a_new_one_is_enrolled(
     assert list(TOTPDevice.objects.filter(user=staff, confirmed=True)) == [new]
 
 
-def test_a_login_deactivated_between_the_password_and_the_code_is_told_plainly(
-    staff, enrolled
-):
+def test_a_login_deactivated_between_the_password_and_the_code_is_told_plainly(staff, enrolled):
     """Failed before: the code step answered a bare 404 (Halaman tidak ditemukan)."""
     for method in ("get", "post"):
         client = _client()

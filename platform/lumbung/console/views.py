@@ -28,6 +28,7 @@ from core.common.forms import application_errors_to, application_errors_to_messa
 from core.common.money import format_rupiah
 from core.common.pagination import paginate
 from core.users import services as user_services
+from core.users.devices import device_remember
 from core.users.forms import LoginForm, TokenForm
 from core.users.throttle import login_throttled
 from core.users.views import _b32, _qr_svg
@@ -106,7 +107,10 @@ def _finish_login(request, user, pending, device):
     auth_login(request, user)
     otp_login(request, device)
     audit_log(actor=user, action=ConsoleAudit.CONSOLE_LOGIN, target=user)
-    return redirect(_safe_next(request, pending.get("next", "")))
+    response = redirect(_safe_next(request, pending.get("next", "")))
+    # this browser is the person's: a guess from elsewhere does not lock it out
+    device_remember(request=request, response=response, user=user)
+    return response
 
 
 def login_verify(request):

@@ -24,6 +24,7 @@ from django_otp import match_token, user_has_device
 from core.audit.services import audit_log
 from core.common.forms import application_errors_to
 from core.users import services as user_services
+from core.users.devices import device_remember
 from core.users.forms import LoginForm, TokenForm
 from core.users.throttle import login_throttled
 from core.users.views import _b32, _qr_svg
@@ -96,7 +97,10 @@ def _finish_login(request, user, pending, device):
     auth_login(request, user)
     otp_login(request, device)
     audit_log(actor=user, action=DinasAudit.LOGIN, target=user)
-    return redirect(_safe_next(request, pending.get("next", "")))
+    response = redirect(_safe_next(request, pending.get("next", "")))
+    # this browser is the person's: a guess from elsewhere does not lock it out
+    device_remember(request=request, response=response, user=user)
+    return response
 
 
 def login_verify(request):
