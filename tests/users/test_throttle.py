@@ -165,3 +165,21 @@ def test_the_mark_cookie_is_http_only_and_names_no_login(staff):
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert cookie["max-age"] == django_settings.LOGIN_DEVICE_DAYS * 24 * 3600
     assert "bendahara" not in cookie.value and str(staff.pk) not in cookie.value.split(":")[0]
+
+
+def test_a_stranger_at_the_office_address_does_not_lock_out_the_staff_there(staff, settings):
+    """The staff of a cooperative share their office's one address. Failures over many
+    names from it (a password sprayed) stop every new browser there, not the browsers
+    the staff signed in on. Failed before: one stranger on the office network (or the
+    same mobile carrier's shared address) locked everybody out."""
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
+    office = "203.0.113.40"
+    own = _client()
+    assert _login(own, staff.username, PW, ip=office).status_code == 302
+    own.post("/keluar/")
+    stranger = _client()
+    for i in range(3):
+        _login(stranger, f"orang{i}@alpha.test", "Musim-Hujan-2026", ip=office)
+    assert _login(_client(), staff.username, PW, ip=office).status_code == 429
+    assert _login(stranger, "orang9@alpha.test", "Musim-Hujan-2026", ip=office).status_code == 429
+    assert _login(own, staff.username, PW, ip=office).status_code == 302

@@ -26,10 +26,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=30)
 LOGIN_USER_FAILURE_LIMIT = env.int("LOGIN_USER_FAILURE_LIMIT", default=20)
-# ... except in a browser where the person completed a login or set a new password by a
-# reset link (core.users.devices): the per-username cap does not apply there, so a
-# stranger failing from anywhere cannot keep the person out. The mark lasts this long
-# from the last login in that browser and ends when the password changes.
+# Neither cap applies, for a person's own login, in a browser where they completed a
+# login or set a new password by a reset link (core.users.devices): a stranger failing
+# from anywhere, or from the office's shared address, cannot keep them out. The mark
+# lasts this long from the last login in that browser and ends when the password changes.
 LOGIN_DEVICE_DAYS = env.int("LOGIN_DEVICE_DAYS", default=90)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
