@@ -56,6 +56,26 @@ class LoginForm(AuthenticationForm):
             return typed  # exact, unknown, or ambiguous: as typed
         return stored[0]
 
+    def get_invalid_login_error(self):
+        """A deactivated login given its right password is told so (Django's backends
+        refuse inactive users as if the password were wrong, and "Lupa kata sandi"
+        sends nothing to them either: the person would never learn to ask the admin).
+        Only with the right password, and not while the name is locked out: the
+        attempt still counted as a failure, so this opens no guessing."""
+        if self._inactive_with_this_password():
+            return ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
+
+    def _inactive_with_this_password(self) -> bool:
+        if self.request is None or getattr(self.request, "axes_locked_out", False):
+            return False
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not (username and password):
+            return False
+        user = User._default_manager.filter(username=username, is_active=False).first()
+        return user is not None and user.check_password(password)
+
     def clean(self):
         # Django sets the username's max_length after the field is built, so it is only
         # an HTML attribute: a longer name reached authenticate() and django-axes'
