@@ -3,8 +3,11 @@ two-factor enrolment. Every change of rights is audited in the same transaction.
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -274,7 +277,8 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
 
 @transaction.atomic
 def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> User:
-    """Deactivate (no more logins; history kept) or reactivate a user."""
+    """Deactivate (no more logins, its sessions ended: ``user_sessions_end``; history
+    kept) or reactivate a user."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return user
@@ -293,14 +297,31 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
             check(role=user.role, staff=user.role in STAFF_ROLES)
     user.is_active = active
     user.save(update_fields=["is_active"])
+    data = {} if active else {"sessions_ended": user_sessions_end(user=user)}
     audit_log(
         actor=by,
         action=UserAudit.ACTIVATED if active else UserAudit.DEACTIVATED,
         target=user,
         reason=reason,
+        data=data,
     )
     _rights_changed(user=user, by=by)
     return user
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Delete ``user``'s live sessions in this cooperative; returns how many. An
+    inactive login's sessions are refused anyway, but kept they would come back if the
+    login were reactivated: a deactivation ends them for good. (A session holds its
+    user's id only inside its signed data, so the live sessions are read; a cooperative
+    has few.)"""
+    mine = [
+        s.session_key
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(session_key__in=mine).delete()
+    return len(mine)
 
 
 @transaction.atomic
