@@ -37,6 +37,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
 from core.users.selectors import staff_people
+from core.users.services import user_sessions_end
 from lumbung.mail import mail_suppressed
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
@@ -242,8 +243,8 @@ def practice_user_sync(*, user: User, by) -> None:
     copied as ``practice_staff_sync`` copies it (the new password hash: the old password
     no longer signs in there; an authenticator it still has keeps its row, one it no
     longer has is deleted, ending a session there that passed the code step with it);
-    otherwise it is deactivated there (its sessions there end: an inactive login is not
-    authenticated).
+    otherwise it is deactivated there and its sessions there are deleted (they would
+    come back with a reactivation).
     Audited in the real cooperative. A copy that cannot be written is logged and
     left; it is brought in line the next time someone enters it."""
     schema = connection.schema_name
@@ -264,7 +265,10 @@ def practice_user_sync(*, user: User, by) -> None:
             if staff:
                 _copy_login(*staff[0])
             else:
-                User.objects.filter(username=user.username).update(is_active=False)
+                for there in User.objects.filter(username=user.username, is_active=True):
+                    there.is_active = False
+                    there.save(update_fields=["is_active"])
+                    user_sessions_end(user=there)  # for good, as in the cooperative
     except Exception:
         log.exception("Practice copy %s: login %s not synced", practice.schema_name, user.pk)
         return

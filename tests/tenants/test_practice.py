@@ -190,6 +190,8 @@ def test_a_login_deactivated_in_the_real_cooperative_stops_in_the_copy_at_once(
     assert _in_copy(practice_a, "kasir@alpha.test").is_active
     r = fresh.post("/masuk/", {"username": "kasir@alpha.test", "password": "Kasir-123!"})
     assert r.status_code == 302
+    # the session opened before the deactivation stays ended (it came back before)
+    assert client.get("/").status_code == 302
 
 
 def test_a_role_change_in_the_real_cooperative_reaches_the_copy_at_once(practice_a, tenant_a):
