@@ -102,4 +102,6 @@ def test_deactivate_logs_out_and_blocks_login_then_activate(op_clients):
     assert r.status_code == 302
     pembina.user.refresh_from_db()
     assert pembina.user.is_active
+    # the session opened before the deactivation stays ended (it came back before)
+    assert dinas.get("/dinas/").status_code == 302
     assert op_clients["billing"].post(url, {"reason": "x", "confirm": "on"}).status_code == 403

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.users.models import User
+from core.users.services import user_sessions_end
 from lumbung.dinas.audit import DinasAudit
 from lumbung.dinas.errors import DinasErrors
 from tenants.regions import province_names, regencies_of
@@ -75,9 +76,8 @@ def pembina_create(
 
 @transaction.atomic
 def pembina_active_set(*, pembina: Pembina, active: bool, by, reason: str = "") -> Pembina:
-    """Deactivate a pembina (the login stops working at once: an inactive user is never
-    authenticated, an open session with it included) or activate it again. Audited with
-    the reason."""
+    """Deactivate a pembina (the login stops working at once, its open sessions are
+    deleted) or activate it again. Audited with the reason."""
     connection.set_schema_to_public()
     user = User.objects.select_for_update().get(pk=pembina.user_id)
     if user.is_active == active:
@@ -87,6 +87,8 @@ def pembina_active_set(*, pembina: Pembina, active: bool, by, reason: str = "") 
         )
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        user_sessions_end(user=user)  # for good: a reactivation must not bring them back
     audit_log(
         actor=by,
         action=DinasAudit.PEMBINA_ACTIVATE if active else DinasAudit.PEMBINA_DEACTIVATE,
