@@ -183,3 +183,16 @@ def test_a_stranger_at_the_office_address_does_not_lock_out_the_staff_there(staf
     assert _login(_client(), staff.username, PW, ip=office).status_code == 429
     assert _login(stranger, "orang9@alpha.test", "Musim-Hujan-2026", ip=office).status_code == 429
     assert _login(own, staff.username, PW, ip=office).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["ｂｅｎｄａｈａｒａ@alpha.test", " bendahara@alpha.test ", "BENDAHARA@ALPHA.TEST"],
+)
+def test_a_variant_of_the_name_does_not_escape_the_lockout(staff, settings, variant):
+    """Regression: the form resolves what is typed (NFKC, any capitals, spaces) to the
+    stored login before django-axes counts it."""
+    client = _client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, staff.username, "salah", ip="198.51.100.90")
+    assert _login(client, variant, PW, ip="198.51.100.90").status_code == 429

@@ -108,3 +108,16 @@ def test_a_login_deactivated_between_the_password_and_the_code_is_told_plainly(s
         assert "Akun ini tidak aktif. Hubungi admin koperasi." in resp.content.decode()
         assert "_auth_user_id" not in client.session
         User.objects.filter(pk=staff.pk).update(is_active=True)
+
+
+def test_a_code_is_accepted_once(staff, enrolled):
+    """Regression: a code seen over a shoulder cannot be used again for a second login."""
+    code = _code(enrolled)
+    first = _client()
+    first.post("/masuk/", {"username": staff.username, "password": PW})
+    assert first.post("/masuk/verifikasi/", {"token": code}).status_code == 302
+    second = _client()
+    second.post("/masuk/", {"username": staff.username, "password": PW})
+    again = second.post("/masuk/verifikasi/", {"token": code})
+    assert again.status_code == 200 and "Kode salah" in again.content.decode()
+    assert "_auth_user_id" not in second.session
