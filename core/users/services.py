@@ -357,9 +357,17 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
 # ----- two-factor (TOTP) -----
 
 
-def totp_device_pending(*, user: User):
-    """The user's unconfirmed TOTP device (made on first visit to the enrolment page)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+@transaction.atomic
+def totp_device_pending(*, user: User, fresh: bool = False):
+    """The user's unconfirmed TOTP device, whose key the enrolment page shows. ``fresh``
+    (each time the page is opened) replaces any waiting key with a new one: a key shown
+    to someone else before (a stranger holding a first login's password reaches the
+    operators' enrolment page too) is void, never the one the person confirms. The
+    page re-shown after a wrong code keeps its key (the person scanned it)."""
+    waiting = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False)
+    if fresh:
+        waiting.delete()
+    device = waiting.order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
     return device

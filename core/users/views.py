@@ -415,7 +415,7 @@ def two_factor(request):
             otp_login(request, device)
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return redirect("account:profile")
-    device = services.totp_device_pending(user=user)
+    device = services.totp_device_pending(user=user, fresh=request.method == "GET")
     url = device.config_url
     return render(
         request,

@@ -214,3 +214,29 @@ def test_an_operators_own_browser_is_not_locked_out_by_a_guess_from_elsewhere(se
         assert password_step(stranger, "tebakan", f"198.51.100.{70 + i}").status_code == 200
     assert password_step(apex(), OPERATOR_PASSWORD, "203.0.113.21").status_code == 429
     assert password_step(own, OPERATOR_PASSWORD, "203.0.113.22").url == "/konsol/masuk/verifikasi/"
+
+
+def test_a_secret_shown_to_someone_else_is_not_the_one_the_operator_confirms():
+    """First login: whoever has the password reaches the enrolment page. Failed before:
+    the page showed every visitor the same waiting key, so a stranger who had the
+    printed initial password could read it, leave it unconfirmed, and hold a copy of
+    the authenticator the operator confirmed later, unseen. Each showing of the page now
+    starts a new key; the ones shown before are void."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_operator("support", device=False)
+    stranger, own = apex(), apex()
+    for client in (stranger, own):
+        step = client.post(
+            "/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD}
+        )
+        assert step.url == "/konsol/masuk/dua-langkah/"
+    seen_by_stranger = stranger.get("/konsol/masuk/dua-langkah/").context["secret"]
+    shown_to_operator = own.get("/konsol/masuk/dua-langkah/").context["secret"]
+    assert shown_to_operator != seen_by_stranger
+    assert own.post("/konsol/masuk/dua-langkah/", {"token": totp_now(user)}).status_code == 302
+    from core.users.views import _b32
+
+    [confirmed] = TOTPDevice.objects.filter(user=user, confirmed=True)
+    assert _b32(confirmed) == shown_to_operator
+    assert not TOTPDevice.objects.filter(user=user, confirmed=False).exists()

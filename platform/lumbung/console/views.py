@@ -151,7 +151,7 @@ def enrol(request):
         if outcome.ok:
             messages.success(request, _("Verifikasi dua langkah aktif."))
             return _finish_login(request, user, pending, device)
-    device = user_services.totp_device_pending(user=user)
+    device = user_services.totp_device_pending(user=user, fresh=request.method == "GET")
     return render(
         request,
         "console/enrol.html",
