@@ -32,6 +32,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 WRITABLE_WHILE_SUSPENDED = (
     "/masuk/",
     "/keluar/",
+    # one's own account security is not the cooperative's data: a forgotten password is
+    # reset (to sign in and pay), a leaked one changed, two-step set up or turned off
+    "/lupa-sandi/",
+    "/atur-sandi/",
+    "/akun/kata-sandi/",
+    "/akun/dua-langkah/",
     "/i18n/",
     "/pengaturan/dinas/",
     "/langganan/bayar/",

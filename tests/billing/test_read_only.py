@@ -67,3 +67,32 @@ def test_other_cooperative_is_not_affected(client_b, tenant_a, tenant_b):
     _set(tenant_a, "suspended")
     response = client_b.post("/masuk/", {"username": "x", "password": "y"})
     assert response.status_code == 200  # the login form again, not a refusal
+
+
+def test_suspended_still_lets_a_person_reset_and_change_their_password(client_a, tenant_a):
+    """Account security is not cooperative data: a person who forgot their password must
+    still be able to sign in (to pay), and one who fears it leaked to change it, while the
+    cooperative is read-only (failed before: the reset request, the new password and the
+    change were refused as writes, 403 tenant_read_only)."""
+    import re
+
+    from django.core import mail
+
+    _set(tenant_a, "suspended")
+    asked = client_a.post("/lupa-sandi/", {"email": "admin@alpha.test"})
+    assert asked.status_code == 302
+    link = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[-1].body)[1]
+    form = client_a.get(link, follow=True)
+    new = "Sandi-baru-yang-panjang-2026"
+    done = client_a.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    login = client_a.post("/masuk/", {"username": "admin@alpha.test", "password": new})
+    assert login.status_code == 302
+    newer = "Sandi-lebih-baru-lagi-2026"
+    changed = client_a.post(
+        "/akun/kata-sandi/",
+        {"old_password": new, "new_password1": newer, "new_password2": newer},
+    )
+    assert changed.status_code == 302
+    # cooperative data stays read-only
+    assert client_a.post("/anggota/", {"full_name": "Siapa Saja"}).status_code == 403
