@@ -58,6 +58,7 @@ SAME_IN_ENGLISH = frozenset(
         "jasa (%)",
         "Total jasa",
         "Wajib",
+        "Sukarela",
         "simpanan wajib",
         "wajib pinjam",
         "Wajib pinjam %s",
