@@ -43,6 +43,7 @@ class DeductionErrors(StrEnum):
     BAD_DATE = "deduction_bad_date"
     RUN_STALE = "deduction_run_stale"
     MEMBER_INACTIVE = "deduction_member_inactive"
+    REVERSAL_SAVINGS_SHORT = "deduction_reversal_savings_short"
 
 
 E = DeductionErrors

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,11 +12,12 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
+from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
 from core.ledger.services import journal_reverse
 from core.loans.models import Repayment
 from core.loans.services import loan_repayment_reverse_apply
-from core.savings.models import SavingsTransaction
+from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.services import (
     savings_accounts_lock,
     savings_withdraw_apply,
@@ -57,6 +60,9 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         )
     )
     locked = savings_accounts_lock({t.account_id for t in originals})
+    short = _savings_short(originals, locked)
+    if short:
+        raise _savings_short_error(short)
     back = []
     for t in originals:
         ap = savings_withdraw_apply(
@@ -84,6 +90,70 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         actor=by, action=DeductionAudit.REVERSE, target=imp, reason=reason, data={"entry": rev.pk}
     )
     return imp
+
+
+def _savings_short(
+    originals: list[SavingsTransaction], locked: dict[int, SavingsAccount]
+) -> list[tuple[SavingsAccount, Decimal, Decimal]]:
+    """The accounts that cannot give back what the batch credited them: (account, what
+    the batch credited it, rupiah short), in member order. Short: the money was
+    withdrawn since (a sukarela excess taken at the counter, a purpose account paid
+    out), or the account is closed (the member left: all of it). Read before anything
+    is written, so every such member is named at once."""
+    credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for t in originals:
+        credited[t.account_id] += t.amount
+    out = []
+    for acc_id, amount in credited.items():
+        acc = locked[acc_id]
+        is_open = acc.status == SavingsAccount.Status.OPEN
+        short = amount - acc.balance if is_open else amount
+        if short > 0:
+            out.append((acc, amount, short))
+    return sorted(out, key=lambda x: (x[0].member.number, x[0].number))
+
+
+def _savings_short_error(short: list) -> ApplicationError:
+    """The refusal of a reversal whose savings credits cannot all be taken back: each
+    member, account and rupiah short, in the message and in ``fields.members``."""
+    items = []
+    for acc, amount, short_by in short:
+        args = {
+            "m": acc.member.full_name,
+            "no": acc.member.number,
+            "p": acc.product.name,
+            "n": acc.number,
+            "s": format_rupiah(short_by),
+            "a": format_rupiah(amount),
+            "b": format_rupiah(acc.balance),
+        }
+        if acc.status == SavingsAccount.Status.OPEN:
+            items.append(
+                _(
+                    "%(m)s (%(no)s): %(p)s %(n)s kurang %(s)s (batch mengkreditkan %(a)s, "
+                    "saldo sekarang %(b)s)"
+                )
+                % args
+            )
+        else:
+            items.append(
+                _(
+                    "%(m)s (%(no)s): %(p)s %(n)s sudah ditutup, kurang %(s)s (batch mengkreditkan %(a)s)"
+                )
+                % args
+            )
+    total = sum((x[2] for x in short), ZERO)
+    return ApplicationError(
+        E.REVERSAL_SAVINGS_SHORT,
+        _(
+            "Batch tidak dapat dibatalkan: simpanan yang dikreditkan batch ini sudah ditarik "
+            "sejak diposting, sehingga tidak dapat diambil kembali (kurang %(t)s). %(list)s. "
+            "Tidak ada yang diubah."
+        )
+        % {"t": format_rupiah(total), "list": "; ".join(items)},
+        status=409,
+        fields={"members": items},
+    )
 
 
 def _nothing_reverse(imp: DeductionImport, *, reason: str, by, on: date) -> DeductionImport:
