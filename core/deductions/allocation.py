@@ -82,3 +82,16 @@ def allocate(
         loans=list(zip(jasa, principal, strict=True)),
         purposes=_fill(paid["others"], list(purposes)),
     )
+
+
+def allocate_line(line, realized: Decimal, priority: Sequence[str]) -> Allocation:
+    """What ``realized`` pays of a deduction line (anything with the line's ``wajib``,
+    ``loans`` and ``purposes`` as the list stores them): the preview's, the posting's
+    and the upload's date check's allocation."""
+    return allocate(
+        realized=realized,
+        wajib=line.wajib,
+        loans=[(Decimal(x["jasa"]), Decimal(x["principal"])) for x in line.loans],
+        purposes=[Decimal(x["amount"]) for x in line.purposes],
+        priority=priority,
+    )

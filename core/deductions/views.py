@@ -237,6 +237,13 @@ def import_detail(request, pk: int):
             "plan_totals": plan_totals,
             "missing": [p for p in plans if not p.in_file],
             "posting_date": services.posting_date_default(imp.run),
+            # refused only by rows too early for the date last checked: it may be posted
+            # on this date or later (which clears them), or once they are excluded
+            "date_only_from": (
+                format_tanggal(services.loan_date_earliest(imp))
+                if services.date_errors_only(imp)
+                else ""
+            ),
             "can_write": _can_write(request.user),
         },
     )
@@ -284,6 +291,9 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
         k: sum((p.paid.get(k, 0) for p in plans), 0)
         for k in ("jasa", "principal", "wajib", "others")
     }
+    # what the batch books: the plan's rows (an import flagged only for an earlier date
+    # counts its flagged rows, which a later date posts; otherwise the import's total)
+    total = sum((p.realized for p in plans), 0)
     redirects = [(p, r) for p in plans for r in p.redirects]
     redirected = sum((r.amount for _p, r in redirects), 0)
     shortfall = sum((p.alloc.shortfall for p in plans), 0)
@@ -315,7 +325,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
                     if redirected
                     else []
                 ),
-                ConfirmLine(_("Total realisasi (masuk bank)"), imp.total_realized, strong=True),
+                ConfirmLine(_("Total realisasi (masuk bank)"), total, strong=True),
                 ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": short}, shortfall),
             ],
             note="; ".join(
@@ -323,7 +333,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             ),
             action=url,
             back=url,
-            button=_("Ya, posting %s") % format_rupiah(imp.total_realized),
+            button=_("Ya, posting %s") % format_rupiah(total),
             fields=carry(request, ("action", "on")),
         ),
     )

@@ -25,19 +25,23 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DateField, F, OuterRef, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
-from core.ledger.models import JournalEntry
 from core.loans.audit import LoanAudit
 
 from .arrears import loans_days_past_due_set
-from .models import Instalment, Loan, LoanProduct, Repayment, Reschedule
-from .services.common import ZERO, LoanErrors, check_loan_date, loan_event_date_refusal
+from .models import Instalment, Loan, LoanProduct, Repayment
+from .services.common import (
+    ZERO,
+    LoanErrors,
+    check_loan_date,
+    loan_event_date_refusal,
+    loan_floor_annotations,
+)
 from .services.repayment import (
     _PAID_ON_LABEL,
     ROW_PAID_FIELDS,
@@ -194,19 +198,7 @@ def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:
         .only(*BATCH_LOAN_FIELDS)
         # what bounds a payment's date (``loan_event_floor``): a loan brought in at a
         # move-in, its cut-over; a rescheduled loan, its last reschedule's date
-        .annotate(
-            opening_on=Case(
-                When(
-                    disbursement_entry__source=JournalEntry.Source.OPENING,
-                    then=F("disbursement_entry__date"),
-                ),
-                default=None,
-                output_field=DateField(),
-            ),
-            rescheduled_on=Subquery(
-                Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
-            ),
-        )
+        .annotate(**loan_floor_annotations())
     }
     products = LoanProduct.objects.in_bulk({ln.product_id for ln in loans.values()})
     for ln in loans.values():

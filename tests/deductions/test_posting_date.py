@@ -144,7 +144,7 @@ def test_batch_dated_before_a_loans_reschedule_is_refused_naming_it(coop, cutoff
     reschedule had come first (a payment on a schedule that did not exist on its date).
     Now the posting is refused naming the loan and the reschedule date, nothing of the
     batch is written (not even the other members' deposits); dated the reschedule's day,
-    it posts."""
+    it posts (the row the earlier date flagged is cleared)."""
     from core.common.dates import format_tanggal
     from core.loans.models import Repayment
     from core.loans.services import loan_reschedule
@@ -171,7 +171,8 @@ def test_batch_dated_before_a_loans_reschedule_is_refused_naming_it(coop, cutoff
     )
     with pytest.raises(ApplicationError) as e:
         svc.deduction_import_post(imp=imp, by=coop["by"], on=resched_on - timedelta(days=1))
-    assert e.value.code == "loan_date_invalid"
+    # refused by row (test_preview_loan_floor.py), before the loans batch would refuse it
+    assert e.value.code == "deduction_loan_date"
     msg = str(e.value.message)
     assert loan.number in msg and format_tanggal(resched_on) in msg, msg
     assert "penjadwalan ulang" in msg

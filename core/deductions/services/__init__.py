@@ -3,6 +3,7 @@
 - ``common``: error codes, roles, the deduction settings;
 - ``runs``: a month's run and its lines (wajib, loan dues, arrears, purpose savings);
 - ``imports``: the realized files, checked row by row;
+- ``loan_dates``: rows paying a loan on a date it takes no payment (by the posting date);
 - ``posting``: the allocation preview and one agency's batch posted in one transaction;
 - ``post_all``: "post every ready agency" (a few Celery tasks, each posting its agencies);
 - ``reversal``: a posted batch reversed as a whole;
@@ -30,8 +31,14 @@ from .common import (
 from .imports import (
     deduction_import_discard,
     deduction_import_exclude,
+    deduction_import_loan_dates_mark,
     deduction_import_members_recheck,
     deduction_import_upload,
+)
+from .loan_dates import (
+    LOAN_DATE,
+    date_errors_only,
+    loan_date_earliest,
 )
 from .post_all import (
     POSTING_STALE,
@@ -84,6 +91,10 @@ __all__ = [
     "deduction_import_exclude",
     "deduction_import_discard",
     "deduction_import_members_recheck",
+    "deduction_import_loan_dates_mark",
+    "LOAN_DATE",
+    "date_errors_only",
+    "loan_date_earliest",
     "MemberPlan",
     "deduction_import_plan",
     "deduction_import_post",

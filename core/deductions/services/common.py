@@ -44,6 +44,8 @@ class DeductionErrors(StrEnum):
     RUN_STALE = "deduction_run_stale"
     MEMBER_INACTIVE = "deduction_member_inactive"
     REVERSAL_SAVINGS_SHORT = "deduction_reversal_savings_short"
+    LOAN_DATE = "deduction_loan_date"
+    REVERSAL_INTEREST_RUN = "deduction_reversal_interest_run"
 
 
 E = DeductionErrors

@@ -18,7 +18,13 @@ from core.members.models import Agency, Member
 
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from ..parsing import parse_realized
-from .common import ZERO, E, _require, _user
+from .common import ZERO, E, _require, _user, posting_date_default
+from .loan_dates import (
+    date_errors_only,
+    errors_with_loan_dates,
+    is_loan_date_error,
+    rows_loan_date_errors,
+)
 
 # --- imports ---------------------------------------------------------------------------
 
@@ -226,7 +232,9 @@ def inactive_member_rows(imp: DeductionImport) -> list[dict]:
     """Row errors for the rows of ``imp`` (not excluded, not already in error) that cut
     money from a member who has left since the file was checked (an exit settled between
     upload and posting): the posting would refuse their deposits."""
-    excluded = set(imp.excluded_rows) | {e["row"] for e in imp.errors}
+    # a row flagged only for the posting date (``loan_dates``) is checked too: the date
+    # typed at posting may clear that flag, not this one
+    excluded = set(imp.excluded_rows) | {e["row"] for e in imp.errors if not is_loan_date_error(e)}
     rows = {
         r["line_id"]: r for r in imp.rows if r["row"] not in excluded and Decimal(r["amount"]) > 0
     }
@@ -249,7 +257,7 @@ def deduction_import_members_recheck(*, imp: DeductionImport, by) -> list[dict]:
     (status "invalid"), so they can be excluded like any bad row; returns those errors
     (none: nothing changed)."""
     imp = DeductionImport.objects.select_for_update(of=("self",)).get(pk=imp.pk)
-    if imp.status != DeductionImport.Status.VALID:
+    if imp.status != DeductionImport.Status.VALID and not date_errors_only(imp):
         return []
     found = inactive_member_rows(imp)
     if not found:
@@ -265,6 +273,27 @@ def deduction_import_members_recheck(*, imp: DeductionImport, by) -> list[dict]:
         data={"rows": [e["row"] for e in found], "status": imp.status},
     )
     return found
+
+
+@transaction.atomic
+def deduction_import_loan_dates_mark(*, imp: DeductionImport, found: list[dict], on, by) -> None:
+    """A posting on ``on`` refused because rows pay loans too early for it
+    (``loan_dates``): those rows are marked as errors (replacing the flags of an earlier
+    date), so they can be excluded like any bad row or the batch posted on a later date.
+    Nothing else changes."""
+    imp = DeductionImport.objects.select_for_update(of=("self",)).get(pk=imp.pk)
+    if imp.status != DeductionImport.Status.VALID and not date_errors_only(imp):
+        return  # posted, discarded or otherwise invalid in the meantime
+    imp.errors = errors_with_loan_dates(imp, found)
+    imp.status = _status_for(imp)
+    imp.total_realized = _total_realized(imp)
+    imp.save(update_fields=["errors", "status", "total_realized"])
+    audit_log(
+        actor=by,
+        action=DeductionAudit.IMPORT_RECHECK,
+        target=imp,
+        data={"rows": [e["row"] for e in found], "on": on.isoformat(), "status": imp.status},
+    )
 
 
 def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[list, list]:
@@ -393,6 +422,12 @@ def deduction_import_upload(
         rows, errors, warnings = _validate_rows(run=run, agency=agency, parsed=parsed)
         file_errors, file_warnings = _file_checks(run=run, agency=agency, parsed=parsed, rows=rows)
         parsed.file_errors.extend(file_errors)
+        # rows paying a loan that takes no payment on the date the page proposes (checked
+        # again at posting against the date typed)
+        errors = sorted(
+            [*errors, *rows_loan_date_errors(rows=rows, on=posting_date_default(run))],
+            key=lambda e: e["row"],
+        )
     imp = DeductionImport(
         run=run,
         agency=agency,

@@ -40,8 +40,16 @@ from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import ZERO, E, _require, _user, deduction_settings_get, posting_date_clean
 from .imports import (
     _check_agency_open,
+    deduction_import_loan_dates_mark,
     deduction_import_members_recheck,
     inactive_member_rows,
+)
+from .loan_dates import (
+    date_errors_only,
+    errors_with_loan_dates,
+    loan_date_refusal,
+    loan_date_row_errors,
+    loans_paid,
 )
 from .runs import wajib_room
 
@@ -165,13 +173,7 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
                 )
             )
             continue
-        alloc = A.allocate(
-            realized=realized,
-            wajib=ln.wajib,
-            loans=[(Decimal(x["jasa"]), Decimal(x["principal"])) for x in ln.loans],
-            purposes=[Decimal(x["amount"]) for x in ln.purposes],
-            priority=prio,
-        )
+        alloc = A.allocate_line(ln, realized, prio)
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
     _redirects_mark([p for p in plans if not _is_posted(p.line, imp)], run=imp.run)
     return plans
@@ -365,7 +367,19 @@ def deduction_import_post(
     left = deduction_import_members_recheck(imp=imp, by=by)
     if left:
         raise _inactive_members_error(left)
-    return _import_post(imp=imp, by=by, on=on, nothing_deducted=nothing_deducted)
+    try:
+        return _import_post(imp=imp, by=by, on=on, nothing_deducted=nothing_deducted)
+    except _TooEarly as early:  # rolled back: mark the rows, then refuse naming them
+        deduction_import_loan_dates_mark(imp=imp, found=early.found, on=early.on, by=by)
+        raise loan_date_refusal(early.found, on=early.on) from None
+
+
+class _TooEarly(Exception):
+    """Rows of the batch pay loans that take no payment on its date (``loan_dates``)."""
+
+    def __init__(self, found: list[dict], on: date) -> None:
+        super().__init__("rows too early for their loans")
+        self.found, self.on = found, on
 
 
 @transaction.atomic
@@ -478,6 +492,12 @@ def _import_post(
     total = _realized_total(plans, nothing_deducted=nothing_deducted)
     if total == 0:
         return _import_post_nothing(imp, plans, lines, on=on, by=by)
+    # rows paying a loan that takes no payment on ``on`` (before its last reschedule, on
+    # or before a move-in's cut-over): refused by row, before anything is written, the
+    # loans' dates read in one query (the loans batch would refuse the first one only)
+    too_early = _loan_date_rows(imp, plans, on=on)
+    if too_early:
+        raise _TooEarly(too_early, on)
     batch = _Batch(
         imp=imp,
         on=on,
@@ -544,7 +564,9 @@ def _import_lock_postable(imp: DeductionImport) -> DeductionImport:
     )
     if imp.status == DeductionImport.Status.POSTED:
         raise ApplicationError(E.ALREADY_POSTED, _("Impor ini sudah diposting."), status=409)
-    if imp.status != DeductionImport.Status.VALID:
+    # flagged only for the date last checked: the posting checks the rows again for its
+    # own date (``_loan_date_rows``)
+    if imp.status != DeductionImport.Status.VALID and not date_errors_only(imp):
         raise ApplicationError(
             E.FILE_INVALID,
             _("File masih punya kesalahan; perbaiki atau kecualikan baris yang salah dulu."),
@@ -649,11 +671,29 @@ def _loan_payments(plans: list[MemberPlan]) -> list[tuple[int, Decimal]]:
     closed since the list was made (a redirect of its plan) gets nothing."""
     loan_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for p in plans:
-        closed = {r.ref_id for r in p.redirects if r.kind == "loan"}
+        paid = set(loans_paid(p.line, p.alloc, closed=_closed_loans(p)))
         for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
-            if j + pr > 0 and int(x["loan_id"]) not in closed:
+            if int(x["loan_id"]) in paid:
                 loan_pay[int(x["loan_id"])] += j + pr
     return sorted(loan_pay.items())
+
+
+def _closed_loans(p: MemberPlan) -> set[int]:
+    """The loans of a plan closed since the list (their share goes to sukarela)."""
+    return {r.ref_id for r in p.redirects if r.kind == "loan"}
+
+
+def _loan_date_rows(imp: DeductionImport, plans: list[MemberPlan], *, on: date) -> list[dict]:
+    """The row errors of the plans whose money pays a loan too early for ``on``."""
+    row_of = {r["line_id"]: r["row"] for r in imp.rows}
+    paying = [
+        (row_of[p.line.pk], ids)
+        for p in plans
+        if p.realized > 0
+        and p.line.pk in row_of
+        and (ids := loans_paid(p.line, p.alloc, closed=_closed_loans(p)))
+    ]
+    return loan_date_row_errors(paying=paying, on=on) if paying else []
 
 
 def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
@@ -868,7 +908,11 @@ def _import_mark_posted(b: _Batch, total: Decimal) -> None:
         "savings_transactions": [t.pk for t in b.txns],
         "repayments": [d.repayment.pk for d in b.drafts],
     }
-    imp.save(update_fields=["status", "entry", "posted_at", "total_realized", "posted_data"])
+    # the rows flagged for an earlier date were posted on this one, which their loans take
+    imp.errors = errors_with_loan_dates(imp, [])
+    imp.save(
+        update_fields=["status", "entry", "posted_at", "total_realized", "posted_data", "errors"]
+    )
     audit_log(
         actor=b.by,
         action=DeductionAudit.POST,

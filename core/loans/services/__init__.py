@@ -63,12 +63,14 @@ from .products import (
 )
 from .repayment import (
     ROW_PAID_FIELDS,
+    PaymentDateRefusal,
     RepaymentDraft,
     RepaymentPlan,
     loan_payoff,
     loan_repay,
     loan_repayment_prepare,
     loan_repayments_attach_entry,
+    loans_payment_date_refusals,
 )
 from .rescheduling import (
     loan_reschedule,
@@ -128,6 +130,8 @@ __all__ = [
     "RepaymentPlan",
     "loan_repayment_prepare",
     "loan_repayments_attach_entry",
+    "PaymentDateRefusal",
+    "loans_payment_date_refusals",
     "loan_repay",
     "loan_payoff",
     "loan_reschedule",

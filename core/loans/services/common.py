@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import Case, DateField, F, OuterRef, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from core.savings.services import (
 from core.users.models import User
 
 from .. import schedules as S
-from ..models import Instalment, Loan
+from ..models import Instalment, Loan, Reschedule
 
 ZERO = Decimal("0")
 MONEY_LIMIT = Decimal(10) ** 16
@@ -163,6 +164,27 @@ def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date 
         if d is not None and (floor is None or d >= floor):
             floor, why = d, w
     return floor, why
+
+
+def loan_floor_annotations() -> dict[str, Any]:
+    """What ``loan_event_floor`` reads of a loan beyond its own columns, as annotations for
+    a loans query: ``opening_on`` (a loan brought in at a move-in: the cut-over, the date
+    of its opening entry) and ``rescheduled_on`` (its last reschedule's date). A loan read
+    with them gives its floor with no query of its own: the payroll batch's lock
+    (``core.loans.batch``) and ``loans_payment_date_refusals`` read them so."""
+    return {
+        "opening_on": Case(
+            When(
+                disbursement_entry__source=JournalEntry.Source.OPENING,
+                then=F("disbursement_entry__date"),
+            ),
+            default=None,
+            output_field=DateField(),
+        ),
+        "rescheduled_on": Subquery(
+            Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
+        ),
+    }
 
 
 def loan_event_date_refusal(

@@ -42,6 +42,9 @@ from .common import (
     _require_role,
     _whole_positive,
     check_loan_event_date,
+    loan_event_date_refusal,
+    loan_event_floor,
+    loan_floor_annotations,
     savings_credit,
 )
 from .dues import (
@@ -310,6 +313,45 @@ def _check_paid_on(loan: Loan, on: date) -> None:
 # translated only when a refusal shows it (a payroll batch checks thousands of amounts)
 _AMOUNT_LABEL = gettext_lazy("Jumlah pembayaran")
 _PAID_ON_LABEL = gettext_lazy("Tanggal bayar")
+
+
+@dataclass(frozen=True)
+class PaymentDateRefusal:
+    """Why a running loan takes no payment dated on a given day: the earliest date it
+    does (``floor``, ``loan_event_floor``) and the refusal naming the loan."""
+
+    loan_id: int
+    number: str
+    floor: date
+    error: ApplicationError
+
+
+def loans_payment_date_refusals(
+    *, loan_ids, on: date, label: str | None = None
+) -> dict[int, PaymentDateRefusal]:
+    """The running loans among ``loan_ids`` that a payment dated ``on`` may not pay
+    (``loan_event_date_refusal``: before the disbursement, on or before a move-in's
+    cut-over, before the last reschedule), by loan id. What the payroll batch
+    (``core.loans.batch``) would refuse, asked before it runs (the deduction preview flags
+    the rows paying them), by the same rule; their dates read in one query
+    (``loan_floor_annotations``), none per loan. ``label``: the date's name in the
+    message (default "Tanggal bayar")."""
+    ids = sorted({int(i) for i in loan_ids})
+    if not ids:
+        return {}
+    out = {}
+    for loan in (
+        Loan.objects.filter(pk__in=ids, status=Loan.Status.DISBURSED)
+        .only("id", "number", "disbursed_on", "status")
+        .annotate(**loan_floor_annotations())
+    ):
+        refusal = loan_event_date_refusal(loan, on, label=label or _PAID_ON_LABEL)
+        if refusal is not None:
+            floor, _why = loan_event_floor(loan)
+            out[loan.pk] = PaymentDateRefusal(
+                loan_id=loan.pk, number=loan.number, floor=floor, error=refusal
+            )
+    return out
 
 
 def _check_repayable(loan: Loan, amount: Any) -> Decimal:

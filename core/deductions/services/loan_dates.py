@@ -1,0 +1,154 @@
+"""Rows of an agency's file whose money pays a loan on a date the loan takes no payment
+(before its disbursement or its last reschedule; a loan brought in at the move-in, on or
+before the cut-over: ``core.loans``' ``loan_event_floor``, the rule the loans batch
+applies when the batch is posted). They are row errors like any bad row — shown in the
+preview, excludable — of a kind of their own (``kind: "loan_date"``, ``on_or_after``: the
+earliest date the row's loans take), since they depend on the date the batch is posted
+on: checked at upload against the date the page proposes (``posting_date_default``) and
+again at posting against the date given, which replaces them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from core.common.dates import format_tanggal
+from core.common.errors import ApplicationError
+from core.loans.services import loans_payment_date_refusals
+
+from .. import allocation as A
+from ..models import DeductionImport, DeductionLine
+from .common import E, deduction_settings_get
+
+LOAN_DATE = "loan_date"  # a row error's ``kind``: too early for a loan the row pays
+
+
+def date_label() -> str:
+    return _("Tanggal uang diterima")
+
+
+def is_loan_date_error(error: dict) -> bool:
+    return error.get("kind") == LOAN_DATE
+
+
+def loans_paid(line, alloc: A.Allocation, *, closed: set[int] = frozenset()) -> list[int]:
+    """The loans of ``line`` that ``alloc`` gives money (not ``closed``: their share goes
+    to sukarela)."""
+    return [
+        int(x["loan_id"])
+        for x, (j, pr) in zip(line.loans, alloc.loans, strict=True)
+        if j + pr > 0 and int(x["loan_id"]) not in closed
+    ]
+
+
+def loan_date_row_errors(*, paying: list[tuple[int, list[int]]], on: date) -> list[dict]:
+    """Row errors for the rows whose loans take no payment dated ``on``. ``paying``:
+    (row number, the loans its money pays). The loans' dates are read in one query for
+    the whole file (``loans_payment_date_refusals``), none per row."""
+    refusals = loans_payment_date_refusals(
+        loan_ids={i for _row, ids in paying for i in ids}, on=on, label=date_label()
+    )
+    if not refusals:
+        return []
+    out = []
+    for row, ids in paying:
+        found = [refusals[i] for i in ids if i in refusals]
+        if not found:
+            continue
+        floor = max(r.floor for r in found)
+        why = " ".join(str(r.error.message) for r in found)
+        out.append(
+            {
+                "row": row,
+                "column": date_label(),
+                "message": _(
+                    "%(why)s Posting dengan tanggal uang diterima %(f)s atau sesudahnya, atau "
+                    "kecualikan baris ini (dianggap tidak dipotong)."
+                )
+                % {"why": why, "f": format_tanggal(floor)},
+                "kind": LOAN_DATE,
+                "on_or_after": floor.isoformat(),
+                "loans": [r.number for r in found],
+            }
+        )
+    return out
+
+
+def rows_loan_date_errors(*, rows: list[dict], on: date) -> list[dict]:
+    """At upload: the row errors of ``rows`` (checked rows: ``row``, ``line_id``,
+    ``amount``) whose money, allocated as the posting will, pays a loan that takes no
+    payment dated ``on``. The lines read in one query, the loans' dates in one more."""
+    amounts = {r["line_id"]: (r["row"], Decimal(r["amount"])) for r in rows}
+    amounts = {k: v for k, v in amounts.items() if v[1] > 0}
+    if not amounts:
+        return []
+    prio = deduction_settings_get().priority_list
+    paying = []
+    for ln in (
+        DeductionLine.objects.filter(pk__in=list(amounts))
+        .exclude(loans=[])
+        .only("id", "wajib", "loans", "purposes")
+    ):
+        row, amount = amounts[ln.pk]
+        ids = loans_paid(ln, A.allocate_line(ln, amount, prio))
+        if ids:
+            paying.append((row, ids))
+    return loan_date_row_errors(paying=paying, on=on)
+
+
+def date_errors_only(imp: DeductionImport) -> bool:
+    """An import refused only by rows too early for the date last checked: it may be
+    posted on a date its loans take (which clears them), or once they are excluded."""
+    excluded = set(imp.excluded_rows)
+    blocking = [e for e in imp.errors if e["row"] not in excluded]
+    return (
+        imp.status == DeductionImport.Status.INVALID
+        and not imp.file_errors
+        and bool(blocking)
+        and all(is_loan_date_error(e) for e in blocking)
+    )
+
+
+def loan_date_earliest(imp: DeductionImport) -> date | None:
+    """The earliest date on which the import's flagged rows (not excluded) may be posted."""
+    excluded = set(imp.excluded_rows)
+    dates = [
+        date.fromisoformat(e["on_or_after"])
+        for e in imp.errors
+        if is_loan_date_error(e) and e["row"] not in excluded
+    ]
+    return max(dates) if dates else None
+
+
+def errors_with_loan_dates(imp: DeductionImport, found: list[dict]) -> list[dict]:
+    """The import's errors with its date errors of rows not excluded replaced by
+    ``found`` (the check for another date), in row order."""
+    excluded = set(imp.excluded_rows)
+    kept = [e for e in imp.errors if not (is_loan_date_error(e) and e["row"] not in excluded)]
+    return sorted([*kept, *found], key=lambda e: e["row"])
+
+
+def loan_date_refusal(found: list[dict], *, on: date) -> ApplicationError:
+    """The posting's refusal when rows are too early for ``on``: each row and why."""
+    rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": e["message"]} for e in found]
+    return ApplicationError(
+        E.LOAN_DATE,
+        _(
+            "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s; baris itu "
+            "kini ditandai salah. %(list)s"
+        )
+        % {
+            "d": format_tanggal(on),
+            "r": ", ".join(str(e["row"]) for e in found),
+            "list": " ".join(rows),
+        },
+        fields={
+            "on": [
+                _("Paling awal %(f)s untuk baris yang ditandai.")
+                % {"f": format_tanggal(max(date.fromisoformat(e["on_or_after"]) for e in found))}
+            ],
+            "rows": rows,
+        },
+    )
