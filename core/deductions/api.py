@@ -121,6 +121,20 @@ def _row_numbers(data) -> list[int]:
     return [int(r) for r in raw]
 
 
+def _reason(data) -> str:
+    """``reason`` of a reversal: the treasurer's words as text (missing: empty, refused
+    by the service); ``null``, a number, a list or an object is refused naming
+    ``reason``, not turned into the text "None" or "['...']"."""
+    raw = data.get("reason", "")
+    if not isinstance(raw, str):
+        raise ApplicationError(
+            services.E.REASON_REQUIRED,
+            _("'reason' harus teks: alasan pembatalan."),
+            fields={"reason": [_("Harus teks.")]},
+        )
+    return raw
+
+
 def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
     data = {
         "id": imp.pk,
@@ -340,7 +354,7 @@ class ImportAction(_Base):
             )
         elif action == "reverse":
             imp = services.deduction_import_reverse(
-                imp=imp, reason=str(request_object(request).get("reason", "")), by=request.user
+                imp=imp, reason=_reason(request_object(request)), by=request.user
             )
         elif action == "discard":
             imp = services.deduction_import_discard(imp=imp, by=request.user)

@@ -192,6 +192,11 @@ def import_detail(request, pk: int):
         d = form.cleaned_data  # row numbers that are not numbers matter to "exclude" only
         action = d["action"]
         if action in ("post", "reverse") and not is_confirmed(request):
+            if action == "reverse":  # a reason refused before the confirmation, not after
+                with application_errors_to_messages(request) as outcome:
+                    services.reversal_reason_clean(d["reason"])
+                if not outcome.ok:
+                    return redirect("deductions:import", pk=imp.pk)
             return _confirm_import(request, imp, action, form)
         with application_errors_to_messages(request):
             if action == "exclude" and d.get("all_rows"):

@@ -139,3 +139,40 @@ def test_exclude_reads_every_row_of_a_form(bad_rows):
     # and JSON numbers, or numbers as text, as before
     r = _post(c, f"/api/v1/deductions/imports/{imp.pk}/exclude/", {"rows": [2, "3"]})
     assert r.status_code == 200 and r.json()["excluded_rows"] == [2, 3]
+
+
+@pytest.mark.parametrize("reason", [None, ["file salah"], {"a": 1}, 5, True])
+def test_reverse_refuses_a_reason_that_is_not_text(month, reason):
+    """``{"reason": null}`` reversed the batch with the reason "None" (a list, "['file
+    salah']"): the reason is the treasurer's words or nothing; refused, nothing reversed."""
+    from core.deductions.services import deduction_import_post
+
+    c, _run, imp, coop = month
+    imp = deduction_import_post(imp=imp, by=coop["by"])
+    before = JournalEntry.objects.count()
+    err = _error(
+        _post(c, f"/api/v1/deductions/imports/{imp.pk}/reverse/", {"reason": reason}),
+        "deduction_reason_required",
+    )
+    assert "reason" in err["fields"]
+    assert JournalEntry.objects.count() == before
+    assert DeductionImport.objects.get(pk=imp.pk).status == "posted"
+
+
+def test_reverse_refuses_a_reason_longer_than_the_other_reversals_accept(month):
+    """Every other reversal keeps a reason of at most 1000 characters, named in the
+    refusal; the payroll batch's took any length (a "nothing deducted" record's, unbounded,
+    into the audit)."""
+    from core.common.errors import REASON_MAX_LENGTH
+    from core.deductions.services import deduction_import_post
+
+    c, _run, imp, coop = month
+    imp = deduction_import_post(imp=imp, by=coop["by"])
+    r = _post(
+        c,
+        f"/api/v1/deductions/imports/{imp.pk}/reverse/",
+        {"reason": "x" * (REASON_MAX_LENGTH + 1)},
+    )
+    err = _error(r, "reason_too_long")
+    assert str(REASON_MAX_LENGTH) in err["message"]
+    assert DeductionImport.objects.get(pk=imp.pk).status == "posted"

@@ -137,3 +137,50 @@ def test_reversal_after_the_member_left_names_the_member(coop, cutoffs):
     assert m3.full_name in msg and suk.number in msg and format_rupiah(D(25000)) in msg, msg
     assert "ditutup" in msg
     assert _state() == before
+
+
+# --- a batch dated in a month whose jasa simpanan has been run ----------------------------
+
+
+def test_reversal_of_a_batch_in_a_month_whose_savings_interest_was_run_is_refused(coop, cutoffs):
+    """Last month's batch credited m3's sukarela (its excess) on the 1st of that month;
+    the month's jasa simpanan was then paid on balances holding that money. Taking the
+    credit back dated in that month would leave the jasa paid on money that was never
+    there (the counter's own reversal refuses the same): refused naming the product and
+    the month, nothing changed."""
+    from core.savings.models import SavingsProduct
+    from core.savings.services import savings_interest_accrue
+
+    by = coop["by"]
+    prev, _this = cutoffs
+    run = make_run(on=prev, by=by)
+    m3 = coop["m"][2]
+    line = DeductionLine.objects.get(run=run, member=m3)
+    imp = svc.deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        content=csv_bytes([(m3.nip, int(line.total) + 500000)]),
+        file_name="a.csv",
+        by=by,
+    )
+    imp = svc.deduction_import_post(imp=imp, by=by, on=run.month_start)
+    sukarela = SavingsProduct.objects.get(kind="sukarela")
+    SavingsProduct.objects.filter(pk=sukarela.pk).update(
+        interest_enabled=True, interest_rate_annual=D("6")
+    )
+    sukarela.refresh_from_db()
+    on = run.month_start
+    savings_interest_accrue(product=sukarela, year=on.year, month=on.month, by=by)
+    before = _state()
+    try:
+        svc.deduction_import_reverse(imp=imp, reason="file salah", by=by)
+    except ApplicationError as e:
+        err = e
+    else:
+        raise AssertionError("reversal taken though the month's jasa was paid on it")
+    assert err.code == "deduction_reversal_interest_run"
+    msg = str(err.message)
+    assert sukarela.name in msg and f"{on.month:02d}/{on.year}" in msg, msg
+    assert _state() == before
+    imp.refresh_from_db()
+    assert imp.status == DeductionImport.Status.POSTED

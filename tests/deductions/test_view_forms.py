@@ -118,3 +118,20 @@ def test_agency_filter_that_is_not_a_number_is_a_404_not_a_500(coop, ready_run):
             assert c.get(path, {"agency": bad}).status_code == 404, (path, bad)
         assert c.get(path, {"agency": ag.pk}).status_code == 200, path
         assert c.get(path, {"agency": ""}).status_code == 200, path
+
+
+def test_reversal_reason_over_the_limit_is_refused_before_the_confirmation(coop, ready_run):
+    """A reason longer than every reversal keeps (1000 characters) is a message naming the
+    limit on the import page, before the confirmation page is shown; nothing reversed."""
+    from core.common.errors import REASON_MAX_LENGTH
+    from core.deductions.services import deduction_import_post
+
+    c = login(coop["by"])
+    url = upload_on_screen(c, ready_run, coop["agencies"][0], [(coop["m"][0].nip, 250000)])
+    imp = DeductionImport.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
+    deduction_import_post(imp=imp, by=coop["by"])
+    resp = c.post(url, {"action": "reverse", "reason": "x" * (REASON_MAX_LENGTH + 1)}, follow=True)
+    assert resp.redirect_chain[-1][0] == url
+    [(level, text)] = _messages(resp)
+    assert level == "error" and str(REASON_MAX_LENGTH) in text
+    assert DeductionImport.objects.get(pk=imp.pk).status == "posted"

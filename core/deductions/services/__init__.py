@@ -55,6 +55,7 @@ from .posting import (
 )
 from .reversal import (
     deduction_import_reverse,
+    reversal_reason_clean,
 )
 from .runs import (
     deduction_lines_build,
@@ -105,6 +106,7 @@ __all__ = [
     "post_groups",
     "deduction_run_post_all",
     "deduction_import_reverse",
+    "reversal_reason_clean",
     "deduction_run_start",
     "deduction_run_regenerate_start",
     "deduction_run_retry_start",

@@ -7,17 +7,19 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError, reason_required
+from core.common.dates import format_date
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
 from core.ledger.services import journal_reverse
 from core.loans.models import Repayment
 from core.loans.services import loan_repayment_reverse_apply
-from core.savings.models import SavingsAccount, SavingsTransaction
+from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
     savings_accounts_lock,
     savings_withdraw_apply,
@@ -28,6 +30,18 @@ from ..models import DeductionImport, DeductionLine
 from .common import ZERO, E, _period_open, _require
 
 
+def reversal_reason_clean(reason: str) -> str:
+    """The reason for reversing a batch, stripped: required, and at most what every
+    reversal keeps (``REASON_MAX_LENGTH``). The screen checks it before its confirmation
+    page too."""
+    return reason_required(
+        reason,
+        code=E.REASON_REQUIRED,
+        message=_("Alasan pembatalan wajib diisi."),
+        max_length=REASON_MAX_LENGTH,
+    )
+
+
 @transaction.atomic
 def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> DeductionImport:
     """Reverse a posted batch as a whole while its month is open: the journal entry by
@@ -35,9 +49,7 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     service, each loan repayment by the loans service; the lines' realized amounts are
     cleared (their dues are asked again)."""
     _require(by, _("membatalkan potong gaji"))
-    reason = reason_required(
-        reason, code=E.REASON_REQUIRED, message=_("Alasan pembatalan wajib diisi.")
-    )
+    reason = reversal_reason_clean(reason)
     imp = (
         DeductionImport.objects.select_for_update(of=("self",)).select_related("run").get(pk=imp.pk)
     )
@@ -55,10 +67,11 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
             _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
         )
     originals = list(
-        SavingsTransaction.objects.filter(pk__in=data.get("savings_transactions", [])).order_by(
-            "pk"
-        )
+        SavingsTransaction.objects.filter(pk__in=data.get("savings_transactions", []))
+        .select_related("account")
+        .order_by("pk")
     )
+    _interest_run_refusal({t.account.product_id for t in originals}, on)
     locked = savings_accounts_lock({t.account_id for t in originals})
     short = _savings_short(originals, locked)
     if short:
@@ -90,6 +103,34 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
         actor=by, action=DeductionAudit.REVERSE, target=imp, reason=reason, data={"entry": rev.pk}
     )
     return imp
+
+
+def _interest_run_refusal(product_ids: set[int], on: date) -> None:
+    """Refuse taking back savings credited on ``on`` once a month's jasa simpanan from
+    ``on``'s month on has been paid on them (a run not reversed): that jasa was paid on
+    balances holding the batch's money, and the credits taken back dated ``on`` would
+    leave it paid on money that was never there (the counter's own reversal,
+    ``savings.services.teller_reverse``, refuses the same). The jasa run is reversed
+    first (Simpanan › Jasa), then the batch."""
+    run = (
+        InterestRun.objects.filter(product_id__in=product_ids, reversed_at__isnull=True)
+        .filter(Q(year__gt=on.year) | Q(year=on.year, month__gte=on.month))
+        .select_related("product")
+        .order_by("year", "month", "pk")
+        .first()
+    )
+    if run is None:
+        return
+    raise ApplicationError(
+        E.REVERSAL_INTEREST_RUN,
+        _(
+            "Batch tidak dapat dibatalkan: jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung atas "
+            "saldo yang memuat setoran batch ini (tanggal %(d)s). Batalkan dulu jasa simpanan "
+            "bulan itu (dan bulan sesudahnya), lalu batalkan batch ini. Tidak ada yang diubah."
+        )
+        % {"p": run.product.name, "m": run.month, "y": run.year, "d": format_date(on)},
+        status=409,
+    )
 
 
 def _savings_short(
