@@ -37,21 +37,33 @@ def _state():
 
 
 @pytest.fixture
-def rescheduled(coop, cutoffs):
-    """Last month's run (payday: the 1st of this month, the date the page proposes), m1's
-    loan rescheduled today, after the payday; a file paying m1's loan (row 2) and m3's
-    wajib (row 3)."""
+def listed(coop, cutoffs):
+    """Last month's run (payday: the 1st of this month, the date the page proposes) and a
+    file paying m1's loan (row 2) and m3's wajib (row 3)."""
     prev, _this = cutoffs
     today = timezone.localdate()
     run = make_run(on=prev, by=coop["by"])
     if not run.payday < today:
         pytest.skip("today is the payday: no date after it to reschedule on")
     assert svc.posting_date_default(run) == run.payday
-    loan = coop["loans"]["m1"]
-    loan_reschedule(loan=loan, by=coop["staff"]["ketua"], tenor=12, reason="gaji turun", on=today)
-    loan.refresh_from_db()
     content = csv_bytes([(coop["m"][0].nip, 600000), (coop["m"][2].nip, 100000)])
-    return {"run": run, "loan": loan, "on": today, "content": content}
+    return {"run": run, "loan": coop["loans"]["m1"], "on": today, "content": content}
+
+
+def _reschedule(coop, case):
+    """m1's loan rescheduled today, after the payday."""
+    loan = case["loan"]
+    loan_reschedule(
+        loan=loan, by=coop["staff"]["ketua"], tenor=12, reason="gaji turun", on=case["on"]
+    )
+    loan.refresh_from_db()
+
+
+@pytest.fixture
+def rescheduled(coop, listed):
+    """The same, m1's loan rescheduled before the file is uploaded."""
+    _reschedule(coop, listed)
+    return listed
 
 
 def _upload(coop, case):
@@ -128,6 +140,11 @@ def test_flagged_row_excluded_the_rest_posts_on_the_payday(coop, rescheduled):
 def test_posting_on_or_after_the_reschedule_clears_the_flag_and_pays_the_loan(coop, rescheduled):
     imp = _upload(coop, rescheduled)
     c = login(coop["by"])
+    # the confirmation asks for the whole file, the flagged row's money included
+    box = c.post(
+        f"/potong-gaji/impor/{imp.pk}/", {"action": "post", "on": rescheduled["on"].isoformat()}
+    ).content.decode()
+    assert "Ya, posting Rp 700.000" in box
     r = c.post(
         f"/potong-gaji/impor/{imp.pk}/",
         {"action": "post", "on": rescheduled["on"].isoformat(), "confirmed": "1"},
@@ -141,25 +158,21 @@ def test_posting_on_or_after_the_reschedule_clears_the_flag_and_pays_the_loan(co
     assert_reconciled()
 
 
-def test_posting_before_the_reschedule_is_refused_naming_the_row_and_writes_nothing(
-    coop, rescheduled
-):
-    """The row is fine on the payday's check (a file uploaded before the reschedule),
-    the loan is rescheduled, the treasurer posts on the payday: refused naming the row
-    and the loan, the row flagged for exclusion, nothing posted (not even m3's wajib)."""
-    run, loan = rescheduled["run"], rescheduled["loan"]
-    # the upload's check passed: as if the file came before the reschedule
-    imp = _upload(coop, rescheduled)
-    DeductionImport.objects.filter(pk=imp.pk).update(
-        errors=[], status=DeductionImport.Status.VALID, total_realized=D("700000")
-    )
-    imp.refresh_from_db()
+def test_posting_before_the_reschedule_is_refused_naming_the_row_and_writes_nothing(coop, listed):
+    """The file is uploaded (its rows fine for the payday), then the loan is rescheduled,
+    then the treasurer posts on the payday: refused naming the row and the loan, the row
+    flagged for exclusion, nothing posted (not even m3's wajib)."""
+    run, loan = listed["run"], listed["loan"]
+    imp = _upload(coop, listed)
+    assert imp.status == DeductionImport.Status.VALID and imp.errors == []
+    _reschedule(coop, listed)
+    rescheduled = listed
     before = _state()
     with pytest.raises(ApplicationError) as e:
         svc.deduction_import_post(imp=imp, by=coop["by"], on=run.payday)
     assert e.value.code == "deduction_loan_date"
     msg = str(e.value.message)
-    assert "2" in msg and loan.number in msg and format_tanggal(rescheduled["on"]) in msg, msg
+    assert "baris 2" in msg and loan.number in msg and format_tanggal(rescheduled["on"]) in msg, msg
     assert e.value.fields["on"] and e.value.fields["rows"]
     assert _state() == before
     imp.refresh_from_db()
