@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,8 +18,9 @@ from core.deductions.audit import DeductionAudit
 from core.ledger.services import journal_reverse
 from core.loans.models import Repayment
 from core.loans.services import loan_repayment_reverse_apply
-from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
+from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.services import (
+    interest_run_through,
     savings_accounts_lock,
     savings_withdraw_apply,
     transactions_link_entry,
@@ -110,23 +110,20 @@ def _interest_run_refusal(product_ids: set[int], on: date) -> None:
     ``on``'s month on has been paid on them (a run not reversed): that jasa was paid on
     balances holding the batch's money, and the credits taken back dated ``on`` would
     leave it paid on money that was never there (the counter's own reversal,
-    ``savings.services.teller_reverse``, refuses the same). The jasa run is reversed
-    first (Simpanan › Jasa), then the batch."""
-    run = (
-        InterestRun.objects.filter(product_id__in=product_ids, reversed_at__isnull=True)
-        .filter(Q(year__gt=on.year) | Q(year=on.year, month__gte=on.month))
-        .select_related("product")
-        .order_by("year", "month", "pk")
-        .first()
-    )
+    ``savings.services.teller_reverse``, refuses the same by the one rule,
+    ``interest_run_through``). The jasa run is reversed first (Simpanan › Jasa), then the
+    batch."""
+    runs = [r for pid in sorted(product_ids) if (r := interest_run_through(product_id=pid, on=on))]
+    run = max(runs, key=lambda r: (r.year, r.month, r.pk), default=None)
     if run is None:
         return
     raise ApplicationError(
         E.REVERSAL_INTEREST_RUN,
         _(
-            "Batch tidak dapat dibatalkan: jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung atas "
-            "saldo yang memuat setoran batch ini (tanggal %(d)s). Batalkan dulu jasa simpanan "
-            "bulan itu (dan bulan sesudahnya), lalu batalkan batch ini. Tidak ada yang diubah."
+            "Batch tidak dapat dibatalkan: jasa %(p)s sudah dihitung sampai bulan %(m)02d/%(y)s "
+            "atas saldo yang memuat setoran batch ini (tanggal %(d)s). Batalkan dulu jasa "
+            "simpanan dari bulan itu mundur sampai bulan batch ini, lalu batalkan batch ini. "
+            "Tidak ada yang diubah."
         )
         % {"p": run.product.name, "m": run.month, "y": run.year, "d": format_date(on)},
         status=409,
