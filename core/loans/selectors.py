@@ -26,6 +26,8 @@ from .models import (
     LoanProduct,
     LoanSettings,
     Repayment,
+    Reschedule,
+    receipts_prime,
 )
 from .services import loan_dues, loan_payoff_quote, topup_settlement
 from .services.applications import member_instalment_burden, membership_months, product_fees
@@ -64,6 +66,22 @@ def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
     if not history:
         qs = qs.filter(is_current=True)
     return qs.order_by("version", "number")
+
+
+def loan_repayments(loan: Loan) -> list[Repayment]:
+    """The loan's payments as its staff page lists them, newest first: each with its
+    receipt number read in one query and its ``reversal`` (a reversed one)."""
+    return receipts_prime(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
+
+
+def loan_reschedules(loan: Loan) -> QuerySet[Reschedule]:
+    """The loan's reschedulings (its changes of terms), oldest first."""
+    return loan.reschedules.order_by("id")
+
+
+def loan_topped_up_by(loan: Loan) -> Loan | None:
+    """The top-up loan that settled ``loan`` (not a rejected application), if any."""
+    return loan.topped_up_by.exclude(status=Loan.Status.REJECTED).order_by("-id").first()
 
 
 def loan_dues_summary(loan: Loan, on: date, rows: list[Instalment] | None = None) -> dict:

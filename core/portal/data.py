@@ -82,6 +82,22 @@ def loan_schedule(loan, on: dt.date) -> list[dict]:
     ]
 
 
+def loan_payments(loan) -> list:
+    """The loan's payments as the staff loan page lists them, newest first, a reversed
+    one with its ``reversal`` (``core.loans.selectors.loan_repayments``)."""
+    return loan_selectors.loan_repayments(loan)
+
+
+def loan_reschedules(loan) -> list:
+    """The loan's changes of terms, oldest first (``core.loans.selectors.loan_reschedules``)."""
+    return list(loan_selectors.loan_reschedules(loan))
+
+
+def loan_topped_up_by(loan):
+    """The top-up loan that settled ``loan``, if any."""
+    return loan_selectors.loan_topped_up_by(loan)
+
+
 def deduction_history(member) -> list:
     return list(member_deduction_history(member=member))
 

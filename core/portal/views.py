@@ -131,6 +131,7 @@ def loan_detail(request, pk: int):
     if loan is None:
         raise Http404
     today = timezone.localdate()
+    reschedules = data.loan_reschedules(loan)
     return render(
         request,
         "portal/loan_detail.html",
@@ -139,6 +140,10 @@ def loan_detail(request, pk: int):
             "loan": loan,
             "dues": data.loan_due(loan, today),
             "schedule": data.loan_schedule(loan, today),
+            "payments": data.loan_payments(loan),
+            "reschedules": reschedules,
+            "tenor_now": reschedules[-1].new_tenor if reschedules else loan.tenor,
+            "topped_up_by": data.loan_topped_up_by(loan),
             "active_tab": "loans",
         },
     )

@@ -223,7 +223,7 @@ def test_every_portal_page_fits_a_phone(site, browser_m):
     # a table became stacked cards: each value carries its label, nothing is hidden
     page.goto(f"{base}/portal/pinjaman/{site['ids']['loan']}/")
     first = page.locator("table.cards tbody tr").first
-    assert first.locator("td[data-label]").count() == 6
+    assert first.locator("td[data-label]").count() == 7
     assert first.locator("td").last.is_visible()
     ctx.close()
     assert not problems, "\n".join(problems)

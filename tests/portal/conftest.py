@@ -1,0 +1,243 @@
+"""The member portal against the staff screens and the books: staff, a member with a
+portal login and the helpers that build a member's history through the real services."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Q, Sum
+from django.test import Client
+
+from tenants.services import tenant_host
+from tests.members import factories as f
+
+D = Decimal
+ZERO = D("0")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def staff(in_tenant_a):
+    return {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+
+
+@pytest.fixture
+def products(in_tenant_a):
+    from core.savings.seeding import product_by_kind, savings_products_seed
+
+    savings_products_seed()
+    return {k: product_by_kind(k) for k in ("pokok", "wajib", "sukarela")}
+
+
+@pytest.fixture
+def rina(in_tenant_a, products):
+    """The member whose portal is read, with her anggota login."""
+    from core.members.services import member_user_link
+
+    m = f.member(full_name="Rina Wulandari", take_home_pay=D("20000000"))
+    member_user_link(member=m, user=f.user("anggota"), by="tests")
+    m.refresh_from_db()
+    return m
+
+
+@pytest.fixture
+def other(in_tenant_a, products):
+    """Another member of the same cooperative, with a login of her own."""
+    from core.members.services import member_user_link
+
+    m = f.member(full_name="Orang Lain", take_home_pay=D("20000000"))
+    member_user_link(member=m, user=f.user("anggota"), by="tests")
+    m.refresh_from_db()
+    return m
+
+
+def client_for(tenant, user) -> Client:
+    c = Client(HTTP_HOST=tenant_host(tenant.slug))
+    c.force_login(user)
+    return c
+
+
+def docs():
+    return [
+        ("application_letter", SimpleUploadedFile("surat.pdf", b"%PDF-1.4 surat")),
+        ("payslip", SimpleUploadedFile("slip.pdf", b"%PDF-1.4 slip")),
+    ]
+
+
+def account_of(member, kind):
+    from core.savings.models import SavingsAccount
+
+    return SavingsAccount.objects.get(member=member, product__kind=kind, status="open")
+
+
+def deposit(member, kind, amount, on, by, channel="cash"):
+    from core.savings.seeding import product_by_kind
+    from core.savings.services import savings_account_get_or_open, teller_deposit
+
+    acc = savings_account_get_or_open(member=member, product=product_by_kind(kind), on=on, by=by)
+    return teller_deposit(account=acc, amount=D(amount), channel=channel, on=on, by=by)
+
+
+def withdraw(member, kind, amount, on, by):
+    from core.savings.services import teller_withdraw
+
+    return teller_withdraw(
+        account=account_of(member, kind), amount=D(amount), channel="cash", on=on, by=by
+    )
+
+
+def text(html: str) -> str:
+    """The page's words, tags dropped and white space folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+# --- the books ------------------------------------------------------------------------
+
+
+def ledger_member_balance(member, account) -> Decimal:
+    """The member's lines on a ledger account, on the account's normal side."""
+    from core.ledger.models import JournalLine
+
+    s = JournalLine.objects.filter(member_id=member.pk, account=account).aggregate(
+        d=Sum("debit", default=ZERO), c=Sum("credit", default=ZERO)
+    )
+    if account.type in ("asset", "expense"):
+        return s["d"] - s["c"]
+    return s["c"] - s["d"]
+
+
+def assert_books_hold():
+    """Deferred DB checks hold now; savings and loans sub-ledgers equal their control
+    accounts (savings per member too)."""
+    from core.loans.selectors import loans_reconciliation
+    from core.savings.selectors import savings_reconciliation
+
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+    rec = loans_reconciliation()
+    assert rec["principal_subledger"] == rec["principal_ledger"], rec
+    s = savings_reconciliation()
+    assert s.ok, (s.rows, s.account_mismatches, s.member_mismatches)
+
+
+__all__ = ["D", "Q", "ZERO", "date"]
+
+
+# --- a member's loans in 2026 -----------------------------------------------------------
+
+
+def loan_product(code="PTL"):
+    from core.loans.models import LoanProduct
+
+    return LoanProduct.objects.create(
+        code=code,
+        name="Pinjaman Uang",
+        method="flat",
+        rate=D("1"),
+        rate_period="month",
+        min_amount=D("1000000"),
+        max_amount=D("50000000"),
+        min_tenor=1,
+        max_tenor=24,
+        late_penalty_rate=D("2"),
+        late_penalty_basis="per_month",
+        late_penalty_grace_days=5,
+        max_instalment_share=D("90"),
+        min_membership_months=0,
+    )
+
+
+def loan_disbursed(member, product, staff, principal, tenor, on, first_due, topup_of=None):
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+
+    by = staff["bendahara"]
+    ln = loan_apply(
+        member=member,
+        product=product,
+        principal=D(principal),
+        tenor=tenor,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+        topup_of=topup_of,
+    )
+    loan_verify(loan=ln, by=by, on=on)
+    loan_approve(loan=ln, by=staff["ketua"], on=on)
+    loan_disburse(loan=ln, by=by, on=on, first_due_date=first_due)
+    ln.refresh_from_db()
+    return ln
+
+
+def payroll_month(member, month, amount, post_on, by, year=2026):
+    """The month's payroll list generated, the agency's return (``amount`` cut from
+    ``member``) uploaded and posted on ``post_on``."""
+    from core.deductions.services import (
+        deduction_import_post,
+        deduction_import_upload,
+        deduction_run_create,
+        deduction_run_generate,
+    )
+
+    run = deduction_run_generate(run=deduction_run_create(year=year, month=month, by=by), by=by)
+    imp = deduction_import_upload(
+        run=run,
+        agency=member.agency,
+        content=f"NIP,Jumlah\n{member.nip},{amount}\n".encode(),
+        file_name=f"realisasi-{year}-{month}.csv",
+        by=by,
+    )
+    assert imp.status == "valid", (imp.errors, imp.file_errors)
+    return deduction_import_post(imp=imp, by=by, on=post_on)
+
+
+@pytest.fixture
+def loan_story(staff, rina):
+    """Rina's 2026: loan A (10.000.000, flat 1 %/month, 10 months) paid by payroll in
+    February (in full, 50.000 over: to sukarela) and March (600.000 of 1.150.000), then
+    300.000 at the counter in May; topped up in June by loan B (15.000.000, 12 months:
+    A in arrears, so a restructuring), B rescheduled to 18 months in August (its overdue
+    jasa capitalised), paid 500.000 in September and paid off early in October; loan C
+    (5.000.000, 12 months, from July) paid 200.000 in August and 100.000 in September,
+    the latter reversed: C is in arrears today with its late penalty."""
+    from core.deductions.services import deduction_settings_update
+    from core.ledger.services import fiscal_year_ensure
+    from core.loans.models import Repayment
+    from core.loans.services import loan_payoff, loan_repay, loan_repayment_reverse, loan_reschedule
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=2026)
+    deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
+    product = loan_product()
+    deposit(rina, "pokok", "100000", date(2026, 1, 5), by)
+    a = loan_disbursed(rina, product, staff, "10000000", 10, date(2026, 1, 15), date(2026, 2, 20))
+    payroll_month(rina, 2, "1200000", date(2026, 2, 25), by)
+    payroll_month(rina, 3, "600000", date(2026, 3, 25), by)
+    loan_repay(loan=a, amount=D("300000"), by=by, on=date(2026, 5, 2))
+    b = loan_disbursed(
+        rina, product, staff, "15000000", 12, date(2026, 6, 10), date(2026, 7, 20), topup_of=a
+    )
+    loan_reschedule(
+        loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(2026, 8, 5)
+    )
+    b.refresh_from_db()
+    loan_repay(loan=b, amount=D("500000"), by=by, on=date(2026, 9, 21))
+    c = loan_disbursed(rina, product, staff, "5000000", 12, date(2026, 7, 1), date(2026, 8, 1))
+    loan_repay(loan=c, amount=D("200000"), by=by, on=date(2026, 8, 3))
+    wrong = loan_repay(loan=c, amount=D("100000"), by=by, on=date(2026, 9, 2))
+    loan_repayment_reverse(
+        repayment=Repayment.objects.get(pk=wrong.pk), by=by, reason="salah input", on=date(2026, 9, 3)
+    )
+    b.refresh_from_db()
+    loan_payoff(loan=b, by=by, on=date(2026, 10, 10))
+    for ln in (a, b, c):
+        ln.refresh_from_db()
+    assert (a.status, b.status, c.status) == ("closed", "closed", "disbursed")
+    return {"a": a, "b": b, "c": c, "reversed": wrong}
