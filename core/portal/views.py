@@ -23,7 +23,7 @@ from core.common.ratelimit import rate_limit_hit
 from core.users.devices import device_remember
 from core.yearend.allocation import MEMBER_POOLS
 from core.yearend.rat import to_reserve_notes
-from core.yearend.selectors import member_shares
+from core.yearend.selectors import member_shares, share_payouts
 
 from . import data
 from .activation import (
@@ -36,6 +36,7 @@ from .activation import (
 )
 
 MEMBERS = frozenset({R.ANGGOTA})
+ZERO = Decimal("0")
 
 
 def _member_or_none(request):
@@ -218,8 +219,11 @@ def shu(request):
     rows = []
     # the person's shares: an earlier membership's (they left and joined again; the
     # login moved here) is theirs too and may still be unpaid
-    for s in member_shares(member=member, earlier_memberships=True):
+    shares = member_shares(member=member, earlier_memberships=True)
+    payouts = share_payouts(shares=shares)
+    for s in shares:
         ye = s.year_end
+        paid_out = sum((p.amount for p in payouts[s.pk] if p.reversal_entry_id is None), ZERO)
         # the snapshot keeps them as JSON text ("22.50"); as Decimals the template writes
         # them in the reader's language ("22,50" in Indonesian), as the staff screens do
         pct = (ye.settings_snapshot or {}).get("percentages") or {}
@@ -235,6 +239,10 @@ def shu(request):
                 "pool_jua": ye.funds.get("jasa_anggota"),
                 "total_capital": ye.funds.get("total_capital"),
                 "total_contribution": ye.funds.get("total_contribution"),
+                "payouts": payouts[s.pk],
+                # what the exit settlement counted of it (paid with the settlement, no
+                # payout of its own)
+                "settled_at_exit": s.paid - paid_out,
                 "rat_decision": ye.rat_decision,
                 "rat_date": ye.rat_date,
                 # a pool nobody had a claim on went to cadangan: say so beside its Rp 0

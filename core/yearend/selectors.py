@@ -26,7 +26,7 @@ from core.savings.selectors import capital_balances_brought_in
 
 from . import allocation as alloc
 from .errors import YearEndErrors as E
-from .models import MemberShare, RatReport, ShuSettings, YearEnd
+from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 
 ZERO = Decimal("0")
 
@@ -703,6 +703,19 @@ def leavers_sukarela_left_open(*, member_ids: list[int]) -> dict[int, SavingsAcc
         .order_by("id")
     ):
         out.setdefault(acc.member_id, acc)
+    return out
+
+
+def share_payouts(*, shares: list[MemberShare]) -> dict[int, list[ShuPayout]]:
+    """The payouts of these shares, per share id, oldest first: each with its reversing
+    entry (``reversal_entry``, its date) when it was taken back. One query."""
+    out: dict[int, list[ShuPayout]] = {s.pk: [] for s in shares}
+    for p in (
+        ShuPayout.objects.filter(share__in=shares)
+        .select_related("reversal_entry")
+        .order_by("on", "id")
+    ):
+        out[p.share_id].append(p)
     return out
 
 

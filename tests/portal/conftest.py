@@ -241,3 +241,71 @@ def loan_story(staff, rina):
         ln.refresh_from_db()
     assert (a.status, b.status, c.status) == ("closed", "closed", "disbursed")
     return {"a": a, "b": b, "c": c, "reversed": wrong}
+
+
+# --- a member's savings and SHU, 2025 into 2026 -----------------------------------------
+
+
+@pytest.fixture
+def savings_story(staff, rina, other):
+    """Rina's 2025: pokok 100.000, wajib 1.200.000 and sukarela 100.000.000 on 10
+    January; 2.000.000 withdrawn on 3 March; a deposit of 1.000.000 on 2 April reversed
+    the next day; jasa simpanan every month (3 % a year on the month's lowest balance:
+    about 250.000, so 10 % PPh withheld). The year closed, its SHU posted at the RAT of
+    1 March 2026; her share credited to sukarela on 10 March, that payout reversed on 12
+    March and paid in cash on 13 March. ``other`` saved too (the capital pool's other
+    member)."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.savings.seeding import product_by_kind
+    from core.savings.services import savings_interest_accrue, teller_reverse
+    from core.yearend.models import ShuPayout
+    from core.yearend.reversal import shu_payout_reverse
+    from core.yearend.services import shu_payout, shu_post, yearend_close
+    from tests.yearend.conftest import close_preliminaries
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=2025)
+    deposit(rina, "pokok", "100000", date(2025, 1, 10), by)
+    deposit(rina, "wajib", "1200000", date(2025, 1, 10), by)
+    deposit(rina, "sukarela", "100000000", date(2025, 1, 10), by)
+    deposit(other, "pokok", "100000", date(2025, 1, 10), by)
+    deposit(other, "wajib", "2400000", date(2025, 1, 10), by)
+    deposit(other, "sukarela", "10000", date(2025, 1, 10), by)
+    withdraw(rina, "sukarela", "2000000", date(2025, 3, 3), by)
+    wrong = deposit(rina, "sukarela", "1000000", date(2025, 4, 2), by)
+    teller_reverse(txn=wrong, on=date(2025, 4, 3), reason="salah rekening", by=by)
+    for month in range(1, 12):  # December: the close's preliminaries
+        savings_interest_accrue(product=product_by_kind("sukarela"), year=2025, month=month, by=by)
+    journal_post(
+        on=date(2025, 6, 30),
+        description="Pendapatan lain",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("cash"), debit=D("50000000")),
+            LineSpec(account_for_role("other_income"), credit=D("50000000")),
+        ],
+    )
+    close_preliminaries(by)
+    yearend_close(year=2025, by=by)
+    fiscal_year_ensure(year=2026)
+    ye = shu_post(year=2025, rat_date=date(2026, 3, 1), rat_decision="01/RAT/2026", by=by)
+    paid = shu_payout(
+        year=2025,
+        items=[(rina.pk, None), (other.pk, None)],
+        method="sukarela",
+        by=by,
+        on=date(2026, 3, 10),
+    )
+    to_sukarela = next(p for p in paid if p.share.member_id == rina.pk)
+    shu_payout_reverse(
+        payout=ShuPayout.objects.get(pk=to_sukarela.pk),
+        reason="salah rekening",
+        by=by,
+        on=date(2026, 3, 12),
+    )
+    (cash,) = shu_payout(
+        year=2025, items=[(rina.pk, None)], method="cash", by=by, on=date(2026, 3, 13)
+    )
+    return {"year_end": ye, "wrong": wrong, "to_sukarela": to_sukarela, "cash": cash}
