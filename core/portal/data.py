@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.deductions.selectors import member_deduction_history, member_last_deduction
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_simulate as _loan_simulate
-from core.members.selectors import member_for_user
+from core.members.selectors import member_for_user, member_memberships
 from core.savings.selectors import member_savings_summary, member_savings_total
 from core.savings.selectors import savings_statement as _savings_statement
 
@@ -22,6 +22,12 @@ ZERO = Decimal("0")
 def member_of(user):
     """The Member linked to this login (``Member.user``), or None."""
     return member_for_user(user)
+
+
+def earlier_memberships(member) -> list:
+    """The person's earlier memberships (they left and joined again, the login moved to
+    ``member``), newest first: their history is the person's too (read-only)."""
+    return member_memberships(member)[1:]
 
 
 def savings_accounts(member) -> list:
@@ -39,6 +45,15 @@ def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
 def loans(member) -> list:
     """The member's loans, newest first (``core.loans.selectors.loan_list``)."""
     return list(loan_selectors.loan_list(member=member))
+
+
+def loans_with_earlier(member) -> list:
+    """The person's loans: this membership's, then each earlier membership's, each
+    newest first (a loan's ``member`` says which)."""
+    out = loans(member)
+    for m in earlier_memberships(member):
+        out += loans(m)
+    return out
 
 
 def loans_due(member, on: dt.date) -> dict | None:
@@ -59,8 +74,9 @@ def last_deduction(member) -> dict | None:
 
 
 def loan_for_member(member, pk: int):
-    """One of the member's own loans (None when it is not theirs)."""
-    return next((ln for ln in loans(member) if ln.pk == pk), None)
+    """One of the person's own loans, of this or an earlier membership (None when it
+    is not theirs)."""
+    return next((ln for ln in loans_with_earlier(member) if ln.pk == pk), None)
 
 
 def loan_schedule(loan, on: dt.date) -> list[dict]:
@@ -99,7 +115,12 @@ def loan_topped_up_by(loan):
 
 
 def deduction_history(member) -> list:
-    return list(member_deduction_history(member=member))
+    """The person's payroll deductions per month, newest first: this membership's, then
+    each earlier membership's (``membership`` names it on those rows)."""
+    rows = list(member_deduction_history(member=member))
+    for m in earlier_memberships(member):
+        rows += [r | {"membership": m} for r in member_deduction_history(member=m)]
+    return rows
 
 
 def loan_products() -> list:

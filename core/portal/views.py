@@ -62,6 +62,7 @@ def home(request):
             "loans": data.loans(member),
             "dues": data.loans_due(member, timezone.localdate()),
             "last_deduction": data.last_deduction(member),
+            "earlier_memberships": data.earlier_memberships(member),
             "simulation_url": data.simulation_url(),
             "active_tab": "home",
         },
@@ -92,6 +93,12 @@ def transactions(request):
     if date_from > date_to:  # typed the wrong way round: the period meant, as reports do
         date_from, date_to = date_to, date_from
     statement = data.savings_statement(member, date_from, date_to)
+    # the accounts of an earlier membership (the person left and joined again), closed
+    # at that exit: their movements are the person's too
+    earlier = [
+        {"membership": m, "statement": data.savings_statement(m, date_from, date_to)}
+        for m in data.earlier_memberships(member)
+    ]
     return render(
         request,
         "portal/transactions.html",
@@ -99,6 +106,7 @@ def transactions(request):
             "member": member,
             "form": form,
             "statement": statement,
+            "earlier_statements": earlier,
             "date_from": date_from,
             "date_to": date_to,
             "active_tab": "transactions",
@@ -116,7 +124,7 @@ def loan_list(request):
         "portal/loans.html",
         {
             "member": member,
-            "loans": data.loans(member),
+            "loans": data.loans_with_earlier(member),
             "simulation_url": data.simulation_url(),
             "active_tab": "loans",
         },
