@@ -74,7 +74,13 @@ def site(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.db import connection
     from django.test import override_settings
 
-    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from core.loans.services import (
+        loan_apply,
+        loan_approve,
+        loan_disburse,
+        loan_repay,
+        loan_verify,
+    )
     from core.savings.selectors import product_for_kind
     from core.savings.services import savings_account_get_or_open, teller_deposit
     from core.users.models import User
@@ -146,6 +152,8 @@ def site(django_db_setup, django_db_blocker, tmp_path_factory):
                 loan_verify(loan=loan, by=staff["bendahara"])
                 loan_approve(loan=loan, by=staff["ketua"])
                 loan_disburse(loan=loan, by=staff["bendahara"], on=today)
+                # a payment: the loan page's payments table is a table of cards too
+                loan_repay(loan=loan, amount=D("250000"), by=staff["bendahara"], on=today)
                 ids = {"member": member.pk, "loan": loan.pk}
         finally:
             connection.set_schema_to_public()
