@@ -139,3 +139,25 @@ def test_the_shu_page_lists_each_payout_and_the_one_reversed(tenant_a, rina, sav
     ) in section
     assert f"{date_filter(date(2026, 3, 13))} Tunai {cash.receipt_number} {amount}" in section
     assert cash.amount == to_sukarela.amount
+
+
+def test_a_frozen_account_is_marked_with_its_balance_still_counted(tenant_a, staff, rina):
+    """The bendahara froze her sukarela (withdrawals refused): the home says *Diblokir*
+    beside it, as the staff account page does; its balance still counts in the total, as
+    on the staff member page."""
+    from core.savings.services import savings_account_freeze
+
+    from .conftest import account_of, deposit
+
+    deposit(rina, "sukarela", "750000", date(2026, 1, 5), staff["bendahara"])
+    deposit(rina, "pokok", "100000", date(2026, 1, 5), staff["bendahara"])
+    savings_account_freeze(
+        account=account_of(rina, "sukarela"), reason="sengketa ahli waris", by=staff["bendahara"]
+    )
+    portal = client_for(tenant_a, rina.user)
+    home = portal.get("/portal/")
+    page = text(home.content.decode())
+    assert "Simpanan Sukarela Diblokir Rp 750.000" in page
+    assert "Simpanan Pokok Rp 100.000" in page and "Simpanan Rp 850.000" in page
+    ov = client_for(tenant_a, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
+    assert home.context["savings_total"] == ov.savings_total == 850000
