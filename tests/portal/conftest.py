@@ -224,16 +224,17 @@ def loan_story(staff, rina):
     b = loan_disbursed(
         rina, product, staff, "15000000", 12, date(2026, 6, 10), date(2026, 7, 20), topup_of=a
     )
-    loan_reschedule(
-        loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(2026, 8, 5)
-    )
+    loan_reschedule(loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(2026, 8, 5))
     b.refresh_from_db()
     loan_repay(loan=b, amount=D("500000"), by=by, on=date(2026, 9, 21))
     c = loan_disbursed(rina, product, staff, "5000000", 12, date(2026, 7, 1), date(2026, 8, 1))
     loan_repay(loan=c, amount=D("200000"), by=by, on=date(2026, 8, 3))
     wrong = loan_repay(loan=c, amount=D("100000"), by=by, on=date(2026, 9, 2))
     loan_repayment_reverse(
-        repayment=Repayment.objects.get(pk=wrong.pk), by=by, reason="salah input", on=date(2026, 9, 3)
+        repayment=Repayment.objects.get(pk=wrong.pk),
+        by=by,
+        reason="salah input",
+        on=date(2026, 9, 3),
     )
     b.refresh_from_db()
     loan_payoff(loan=b, by=by, on=date(2026, 10, 10))

@@ -45,4 +45,7 @@ def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(
     # cut more than asked: nothing short (the 50.000 over went to sukarela)
     assert (february["realized"], february["shortfall"]) == (1200000, 0)
     home = text(portal.get("/portal/").content.decode())
-    assert "Potong gaji terakhir Rp 600.000 Maret 2026 · diminta Rp 1.150.000 · kurang Rp 550.000" in home
+    assert (
+        "Potong gaji terakhir Rp 600.000 Maret 2026 · diminta Rp 1.150.000 · kurang Rp 550.000"
+        in home
+    )

@@ -27,7 +27,7 @@ def assert_amounts_written_as_rupiah(page: str, where: str) -> None:
     words = NOT_AMOUNTS.sub(" ", text(page))
     for amount in RP.findall(words):
         assert GROUPED.match(amount), (where, amount)
-    bare = [m for m in BARE.findall(RP.sub(" ", words))]
+    bare = BARE.findall(RP.sub(" ", words))
     assert not bare, (where, bare)
 
 
@@ -54,9 +54,7 @@ def test_every_page_says_what_is_not_there_yet(tenant_a, rina):
         assert_amounts_written_as_rupiah(resp.content.decode(), url)
 
 
-def test_an_application_not_disbursed_has_an_empty_schedule_and_no_payments(
-    tenant_a, staff, rina
-):
+def test_an_application_not_disbursed_has_an_empty_schedule_and_no_payments(tenant_a, staff, rina):
     from core.loans.services import loan_apply
 
     loan = loan_apply(
@@ -92,4 +90,8 @@ def test_savings_and_shu_amounts_are_written_as_rupiah(tenant_a, rina, savings_s
         resp = portal.get(url, {"date_from": "2025-01-01", "date_to": "2026-12-31"})
         page = resp.content.decode()
         assert_amounts_written_as_rupiah(page, url)
-    assert "-Rp 25.000" in text(portal.get("/portal/transaksi/", {"date_from": "2025-02-01", "date_to": "2025-02-28"}).content.decode())
+    assert "-Rp 25.000" in text(
+        portal.get(
+            "/portal/transaksi/", {"date_from": "2025-02-01", "date_to": "2025-02-28"}
+        ).content.decode()
+    )

@@ -79,9 +79,7 @@ def _figures_agree(tenant_a, staff, member, login):
     return portal
 
 
-def test_a_member_who_left_sees_their_history_and_that_they_left(
-    tenant_a, staff, rina, saver
-):
+def test_a_member_who_left_sees_their_history_and_that_they_left(tenant_a, staff, rina, saver):
     _exit(rina, LEFT, staff["bendahara"])
     rina.refresh_from_db()
     portal = _figures_agree(tenant_a, staff, rina, rina.user)
@@ -123,9 +121,7 @@ def test_an_exit_reversed_puts_every_figure_back(tenant_a, staff, rina, saver):
     assert saver["loan"].pk in [ln.pk for ln in home.context["loans"] if ln.is_running]
 
 
-def test_who_joined_again_still_finds_the_earlier_memberships_history(
-    tenant_a, staff, rina, saver
-):
+def test_who_joined_again_still_finds_the_earlier_memberships_history(tenant_a, staff, rina, saver):
     from core.members.services import member_create
 
     by = staff["bendahara"]

@@ -81,7 +81,7 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(
         assert [p.pk for p in mine.context["payments"]] == [p.pk for p in staff_rows]
         for p in staff_rows:
             (row,) = [r for r in rows if f" {p.receipt_number} " in r]
-            assert row.startswith(f'> {date_filter(p.paid_on)} {p.receipt_number} ')
+            assert row.startswith(f"> {date_filter(p.paid_on)} {p.receipt_number} ")
             assert p.get_channel_display() in row
             assert (
                 f"{format_rupiah(p.penalty)} {format_rupiah(p.jasa_net)} "

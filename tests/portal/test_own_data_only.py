@@ -77,7 +77,8 @@ def test_earlier_memberships_are_the_persons_own_only(tenant_a, staff, rina, oth
     )
     other_again.refresh_from_db()
     # the other person's new login sees their earlier loan; Rina does not
-    assert client_for(tenant_a, other_again.user).get(
-        f"/portal/pinjaman/{theirs.pk}/"
-    ).status_code == 200
+    assert (
+        client_for(tenant_a, other_again.user).get(f"/portal/pinjaman/{theirs.pk}/").status_code
+        == 200
+    )
     assert client_for(tenant_a, rina.user).get(f"/portal/pinjaman/{theirs.pk}/").status_code == 404

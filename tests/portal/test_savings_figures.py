@@ -17,9 +17,7 @@ from .conftest import ZERO, assert_books_hold, client_for, ledger_member_balance
 PERIOD = {"date_from": "2025-01-01", "date_to": "2026-12-31"}
 
 
-def test_balances_and_total_are_the_staff_pages_and_the_books(
-    tenant_a, staff, rina, savings_story
-):
+def test_balances_and_total_are_the_staff_pages_and_the_books(tenant_a, staff, rina, savings_story):
     assert_books_hold()
     portal = client_for(tenant_a, rina.user)
     mine = portal.get("/portal/")
