@@ -13,6 +13,7 @@ from core.deductions.selectors import member_deduction_history, member_last_dedu
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_simulate as _loan_simulate
 from core.members.selectors import member_for_user, member_memberships
+from core.savings.pdf import statement_pdf
 from core.savings.selectors import member_savings_summary, member_savings_total
 from core.savings.selectors import savings_statement as _savings_statement
 
@@ -40,6 +41,11 @@ def savings_total(member) -> Decimal:
 
 def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
     return _savings_statement(member=member, date_from=date_from, date_to=date_to)
+
+
+def savings_statement_pdf(member, statement: list, date_from: dt.date, date_to: dt.date) -> bytes:
+    """The kartu simpanan as the staff print it (``core.savings.pdf.statement_pdf``)."""
+    return statement_pdf(member=member, statement=statement, date_from=date_from, date_to=date_to)
 
 
 def loans(member) -> list:

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +93,13 @@ def transactions(request):
     if date_from > date_to:  # typed the wrong way round: the period meant, as reports do
         date_from, date_to = date_to, date_from
     statement = data.savings_statement(member, date_from, date_to)
+    if request.GET.get("format") == "pdf":  # the kartu simpanan of the period, printable
+        resp = HttpResponse(
+            data.savings_statement_pdf(member, statement, date_from, date_to),
+            content_type="application/pdf",
+        )
+        resp["Content-Disposition"] = f'inline; filename="kartu-simpanan-{member.number}.pdf"'
+        return resp
     # the accounts of an earlier membership (the person left and joined again), closed
     # at that exit: their movements are the person's too
     earlier = [

@@ -159,3 +159,32 @@ def test_a_frozen_account_is_marked_with_its_balance_still_counted(tenant_a, sta
     assert "Simpanan Pokok Rp 100.000" in page and "Simpanan Rp 850.000" in page
     ov = client_for(tenant_a, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
     assert home.context["savings_total"] == ov.savings_total == 850000
+
+
+def test_the_member_downloads_their_kartu_simpanan_as_the_staff_print_it(
+    tenant_a, staff, rina, savings_story
+):
+    """*Unduh PDF* on the transactions page: the kartu simpanan of the period shown, the
+    same document (and figures) the staff print for her."""
+    import io
+
+    from pypdf import PdfReader
+
+    portal = client_for(tenant_a, rina.user)
+    page = portal.get("/portal/transaksi/", PERIOD).content.decode()
+    assert "format=pdf" in page
+    resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
+    assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
+    assert f"kartu-simpanan-{rina.number}.pdf" in resp["Content-Disposition"]
+    mine = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.content)).pages)
+    staff_pdf = client_for(tenant_a, staff["pengawas"]).get(
+        f"/simpanan/kartu/{rina.pk}/", PERIOD | {"format": "pdf"}
+    )
+    theirs = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(staff_pdf.content)).pages)
+    assert rina.number in mine and "KARTU SIMPANAN ANGGOTA" in mine
+    statement = portal.get("/portal/transaksi/", PERIOD).context["statement"]
+    for s in statement:
+        assert format_rupiah(s.closing) in mine
+    # the same lines as the staff print (the printing time aside)
+    strip = lambda t: [ln for ln in t.splitlines() if "Dicetak" not in ln]  # noqa: E731
+    assert strip(mine) == strip(theirs)
