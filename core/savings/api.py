@@ -244,10 +244,20 @@ class EarlyWithdrawalSerializer(serializers.Serializer):
 
 
 def _early_figures(preview) -> dict:
+    """The figures of an early withdrawal: the balance, the jasa of the month's days
+    before today (gross, PPh, net, its line; ``interest_note`` says why there is none
+    when the product's basis gives nothing), the balance paid out with it, the penalty
+    (on that), the net."""
     return {
         "account": preview.account.pk,
         "payout_date": preview.payout_date.isoformat(),
         "balance": _money(preview.balance),
+        "interest": _money(preview.interest),
+        "interest_tax": _money(preview.interest_tax),
+        "interest_net": _money(preview.interest_net),
+        "interest_label": preview.interest_label,
+        "interest_note": preview.interest_note,
+        "paid_out": _money(preview.paid_out),
         "penalty": _money(preview.penalty),
         "penalty_rule": preview.penalty_rule,
         "net": _money(preview.net),
@@ -256,9 +266,10 @@ def _early_figures(preview) -> dict:
 
 class EarlyWithdrawal(APIView):
     """A berjangka account paid out before its payout date (bendahara, admin). GET: the
-    figures (balance, penalty, net) for today, or the refusal. POST: pay out (reason and
-    channel required; ``expected_net`` checked when given): 201 with the payout
-    movement (its ``TAR-`` receipt) and the figures; the account is closed."""
+    figures (balance, the month's jasa up to yesterday, balance paid out, penalty, net)
+    for today, or the refusal. POST: pay out (reason and channel required;
+    ``expected_net`` checked when given): 201 with the payout movement (its ``TAR-``
+    receipt) and the figures as written; the account is closed."""
 
     permission_classes = [RolePermission]
     read_roles = TREASURY
@@ -286,18 +297,26 @@ class EarlyWithdrawal(APIView):
             by=request.user,
             expected_net=d.get("expected_net"),
         )
-        # the figures as written (the payout's net and its penalty movement)
-        penalty = SavingsTransaction.objects.filter(
-            journal_entry_id=txn.journal_entry_id,
-            account_id=txn.account_id,
-            kind=SavingsTransaction.Kind.EARLY_PENALTY,
-        ).first()
-        penalty_amount = penalty.amount if penalty else Decimal(0)
+        # the figures as written: the payout's net, its penalty, the month's jasa and PPh
+        written: dict[str, Decimal] = {}
+        for k, amount in SavingsTransaction.objects.filter(
+            journal_entry_id=txn.journal_entry_id, account_id=txn.account_id
+        ).values_list("kind", "amount"):
+            written[k] = written.get(k, Decimal(0)) + amount
+        kind = SavingsTransaction.Kind
+        penalty = written.get(kind.EARLY_PENALTY, Decimal(0))
+        interest = written.get(kind.INTEREST, Decimal(0))
+        tax = written.get(kind.TAX, Decimal(0))
+        paid_out = txn.amount + penalty
         return Response(
             {
                 "account": txn.account_id,
-                "balance": _money(txn.amount + penalty_amount),
-                "penalty": _money(penalty_amount),
+                "balance": _money(paid_out - interest + tax),
+                "interest": _money(interest),
+                "interest_tax": _money(tax),
+                "interest_net": _money(interest - tax),
+                "paid_out": _money(paid_out),
+                "penalty": _money(penalty),
                 "net": _money(txn.amount),
                 "transaction": TransactionSerializer(txn).data,
             },

@@ -8,20 +8,30 @@ from .models import SavingsTransaction
 
 
 def receipt_pdf(*, txn: SavingsTransaction) -> bytes:
-    # an early withdrawal's receipt shows the balance, the penalty and the net paid
-    penalty = None
-    if txn.kind == SavingsTransaction.Kind.EARLY_PAYOUT:
-        penalty = SavingsTransaction.objects.filter(
-            journal_entry_id=txn.journal_entry_id,
-            account_id=txn.account_id,
-            kind=SavingsTransaction.Kind.EARLY_PENALTY,
-        ).first()
+    # an early withdrawal's receipt shows the balance paid out (with the month's jasa
+    # credited by the withdrawal, net of PPh, named by its memo), the penalty and the net
+    kind = SavingsTransaction.Kind
+    same_entry = {}
+    if txn.kind == kind.EARLY_PAYOUT:
+        same_entry = {
+            t.kind: t
+            for t in SavingsTransaction.objects.filter(
+                journal_entry_id=txn.journal_entry_id,
+                account_id=txn.account_id,
+                kind__in=[kind.EARLY_PENALTY, kind.INTEREST, kind.TAX],
+            )
+        }
+    penalty = same_entry.get(kind.EARLY_PENALTY)
+    interest = same_entry.get(kind.INTEREST)
+    tax = same_entry.get(kind.TAX)
     return _render(
         "savings/receipt_pdf.html",
         {
             "t": txn,
             "penalty": penalty,
             "gross": txn.amount + (penalty.amount if penalty else 0),
+            "interest": interest,
+            "interest_net": (interest.amount if interest else 0) - (tax.amount if tax else 0),
             "printed_at": timezone.now(),
         },
     )

@@ -322,17 +322,30 @@ def early_withdraw(request, pk: int):
                     "c": dict(SavingsTransaction.Channel.choices).get(channel, channel),
                     "r": reason,
                 },
-                lines=[
-                    ConfirmLine(_("Saldo"), preview.balance),
-                    ConfirmLine(
-                        _("Denda pencairan dini (%(x)s)") % {"x": preview.penalty_rule},
-                        preview.penalty,
-                    ),
-                    ConfirmLine(_("Diterima anggota (bersih)"), preview.net, strong=True),
-                ],
-                note=_(
-                    "Denda masuk ke pendapatan denda; rekening ditutup. Untuk menabung lagi, "
-                    "buka rekening baru."
+                lines=_early_lines(preview),
+                # the product's basis gives no jasa for this month: said before confirming
+                notice=preview.interest_note,
+                note=" ".join(
+                    [
+                        *(
+                            [
+                                _(
+                                    "Jasa bulan ini: atas saldo akhir setiap hari sebelum "
+                                    "tanggal pencairan, dibagi jumlah hari sebulan (saldo "
+                                    "rata-rata harian); PPh bila jasa anggota bulan itu di "
+                                    "semua rekeningnya di atas batas; dikreditkan pada tanggal "
+                                    "pencairan, lalu ikut dicairkan, dan denda dihitung dari "
+                                    "saldo bersama jasanya."
+                                )
+                            ]
+                            if preview.interest
+                            else []
+                        ),
+                        _(
+                            "Denda masuk ke pendapatan denda; rekening ditutup. Untuk menabung "
+                            "lagi, buka rekening baru."
+                        ),
+                    ]
                 ),
                 action=reverse("savings:early_withdraw", args=[account.pk]),
                 back=back,
@@ -360,6 +373,30 @@ def early_withdraw(request, pk: int):
             % {"a": format_rupiah(txn.amount), "r": txn.receipt_number},
         )
     return redirect(back)
+
+
+def _early_lines(preview) -> list[ConfirmLine]:
+    """An early withdrawal's figures: the balance, the month's jasa (with its PPh) and the
+    balance paid out with it when there is any, the penalty, the net."""
+    lines = [ConfirmLine(_("Saldo"), preview.balance)]
+    if preview.interest:
+        label = preview.interest_label
+        if preview.interest_tax:
+            label += " · " + _("jasa %(g)s − PPh %(t)s") % {
+                "g": format_rupiah(preview.interest),
+                "t": format_rupiah(preview.interest_tax),
+            }
+        lines += [
+            ConfirmLine(label, preview.interest_net),
+            ConfirmLine(_("Saldo dicairkan (dengan jasa)"), preview.paid_out),
+        ]
+    return [
+        *lines,
+        ConfirmLine(
+            _("Denda pencairan dini (%(x)s)") % {"x": preview.penalty_rule}, preview.penalty
+        ),
+        ConfirmLine(_("Diterima anggota (bersih)"), preview.net, strong=True),
+    ]
 
 
 @role_required(read=TREASURY, write=TREASURY)

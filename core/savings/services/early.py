@@ -3,29 +3,43 @@ member who needs the money before the payout date (illness, an emergency) is pai
 balance at the counter by the bendahara, with a reason, less the product's optional
 penalty, and the account closes.
 
+- Jasa simpanan of the withdrawal's own month (an interest-bearing product): the days of
+  the month before the withdrawal earn by the monthly run's own rule for an account paid
+  out that day, as at an exit settlement (``interest_exit_month_due``): on the average
+  daily balance the days before, divided by the month's days; on the month's lowest
+  balance nothing (the payout is that zero; the figures say so, ``interest_note``). PPh
+  by the member's month across all their accounts. Credited on the withdrawal date in
+  the withdrawal's own entry (``interest_exit_month_apply``), then paid out with the
+  balance; the month's run skips the closed account. The product has no rule that
+  forfeits jasa on an early break: its penalty is the cost. A finished month whose jasa
+  the run has not paid yet refuses the withdrawal (run it first).
 - The penalty (``SavingsProduct.early_penalty_type`` / ``early_penalty_value``): none (the
-  default), a percentage of the balance **rounded down** to whole rupiah (the member never
-  pays a fraction of a rupiah more than the rate says), or a fixed rupiah amount. It must
-  be less than the balance: a payout of nothing is refused.
-- One journal entry: the product's control account debited with the whole balance (the
-  member's sub-ledger), cash/bank credited with the net, the penalty income account (role
-  ``penalty_income``) credited with the penalty. On the sub-ledger two movements: the
-  ``early_payout`` of the net, receipted in the withdrawal series (``TAR-…``), and the
-  ``early_penalty`` (internal, no receipt), so the teller's drawer counts the cash paid.
+  default), a percentage of the balance paid out (the month's jasa included) **rounded
+  down** to whole rupiah (the member never pays a fraction of a rupiah more than the rate
+  says), or a fixed rupiah amount. It must be less than that balance: a payout of nothing
+  is refused.
+- One journal entry: the month's jasa (Dr savings interest expense / Cr the control
+  account, net, / Cr tax payable), the product's control account debited with the whole
+  balance paid out (the member's sub-ledger), cash/bank credited with the net, the
+  penalty income account (role ``penalty_income``) credited with the penalty. On the
+  sub-ledger: the ``interest`` and ``tax`` of the month, the ``early_payout`` of the net,
+  receipted in the withdrawal series (``TAR-…``), and the ``early_penalty`` (internal, no
+  receipt), so the teller's drawer counts the cash paid.
 - The account **closes** rather than starting its next cycle as a full payout on/after
   the payout date does (``berjangka_cycle_next``): that cycle restart exists because a
   completed hari raya saving repeats every year by agreement; an early withdrawal breaks
   the agreement before its term, and keeping the account open would keep the payroll
   lists deducting from a member who has just asked for the money back. A member who
   wants to save again opens a new account (the deduction lists then ask it again).
-- Reversed through ``teller_reverse`` (``early_withdrawal_reverse_apply``): both movements
-  taken back, the entry reversed (penalty income included), the account reopened with
-  its balance and payout date as they were.
+- Reversed through ``teller_reverse`` (``early_withdrawal_reverse_apply``): every movement
+  of the entry taken back (payout, penalty, PPh, jasa), the entry reversed (penalty
+  income and the jasa's expense included), the account reopened with its balance and
+  payout date as they were; the month's run then pays it on its balances.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
@@ -34,7 +48,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import MONTHS_ID, format_date
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah, to_decimal
 from core.common.permissions import TREASURY
@@ -52,7 +66,14 @@ from .apply import (
     transactions_link_entry,
 )
 from .common import ZERO, SavingsErrors, counter_account, receipt_number_next
-from .interest import interest_unpaid_at_exit
+from .interest import (
+    InterestCredit,
+    interest_days_label,
+    interest_exit_month_apply,
+    interest_exit_month_due,
+    interest_exit_month_unrun,
+    interest_unpaid_at_exit,
+)
 from .reversal import savings_movement_reverse_apply
 
 CENTS = Decimal("0.00")
@@ -84,22 +105,77 @@ def penalty_rule_label(product: SavingsProduct) -> str:
 
 @dataclass(frozen=True)
 class EarlyWithdrawalPreview:
-    """What an early withdrawal of ``account`` on ``on`` pays: the whole balance, less the
-    penalty, is the net handed to the member."""
+    """What an early withdrawal of ``account`` on ``on`` pays: the balance with the jasa of
+    the month's days before ``on`` (``paid_out``), less the penalty, is the net handed to
+    the member."""
 
     account: SavingsAccount
     on: date
     payout_date: date
+    # the balance before the month's jasa
     balance: Decimal
     penalty: Decimal
     net: Decimal
     penalty_rule: str
+    # the jasa of the month up to the day before ``on`` (gross, its PPh), credited with
+    # the withdrawal; the line's name; why there is none when the product's basis gives
+    # nothing (the month's lowest balance); the credit as computed
+    interest: Decimal = ZERO
+    interest_tax: Decimal = ZERO
+    interest_label: str = ""
+    interest_note: str = ""
+    credits: tuple[InterestCredit, ...] = ()
+
+    @property
+    def interest_net(self) -> Decimal:
+        return self.interest - self.interest_tax
+
+    @property
+    def paid_out(self) -> Decimal:
+        """The balance paid out: with the month's jasa, net of PPh (the penalty's base)."""
+        return self.balance + self.interest_net
+
+
+def _month_named(on: date) -> str:
+    return f"{MONTHS_ID[on.month - 1]} {on.year}"
+
+
+def _interest_of_month(account: SavingsAccount, on: date) -> dict:
+    """The jasa of ``on``'s month up to the day before, by the rule the exit settlement
+    uses (``interest_exit_month_due``), as the preview's fields; the note when the
+    product's basis gives nothing for it (the month's lowest balance is the payout's
+    zero)."""
+    credits = tuple(interest_exit_month_due(accounts=[account], on=on))
+    names = {"p": account.product.name, "b": _month_named(on)}
+    if credits:
+        c = credits[0]
+        return {
+            "credits": credits,
+            "interest": c.interest,
+            "interest_tax": c.tax,
+            "interest_label": _("Jasa simpanan %(p)s %(b)s, tanggal %(d)s (sampai dicairkan)")
+            % (names | {"d": interest_days_label(on)}),
+        }
+    product = account.product
+    if (
+        product.interest_basis == SavingsProduct.InterestBasis.MINIMUM
+        and account.balance > 0
+        and interest_exit_month_unrun(accounts=[account], on=on)
+    ):
+        return {
+            "interest_note": _(
+                "Jasa simpanan %(p)s %(b)s: tidak ada. Produk ini menghitung jasa atas saldo "
+                "terendah bulan itu, dan saldo menjadi nol saat dicairkan."
+            )
+            % names
+        }
+    return {}
 
 
 def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
     """The figures, or the refusal: an open berjangka account of an active member, before
-    its payout date, with a balance larger than the penalty and no jasa simpanan of a
-    finished month still to be run on it."""
+    its payout date, with no jasa simpanan of a finished month still to be run on it, and
+    a balance (with the month's jasa) larger than the penalty."""
     _check_open(account)
     check_not_frozen(account)
     product = account.product
@@ -133,20 +209,6 @@ def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
             SavingsErrors.INSUFFICIENT,
             _("Saldo rekening %(n)s kosong; tidak ada yang dicairkan.") % {"n": account.number},
         )
-    penalty = early_withdrawal_penalty(
-        penalty_type=product.early_penalty_type,
-        value=product.early_penalty_value,
-        balance=balance,
-    )
-    if penalty >= balance:
-        raise ApplicationError(
-            SavingsErrors.PENALTY_EXCEEDS,
-            _(
-                "Denda pencairan dini %(x)s tidak kurang dari saldo %(b)s; tidak ada yang "
-                "dapat dicairkan."
-            )
-            % {"x": format_rupiah(penalty), "b": format_rupiah(balance)},
-        )
     if product.interest_enabled and (pending := interest_unpaid_at_exit(accounts=[account], on=on)):
         c = pending[0]
         raise ApplicationError(
@@ -157,15 +219,32 @@ def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
             )
             % {"p": product.name, "m": c.month, "y": c.year},
         )
-    return EarlyWithdrawalPreview(
+    figures = EarlyWithdrawalPreview(
         account=account,
         on=on,
         payout_date=due,
         balance=balance,
-        penalty=penalty,
-        net=balance - penalty,
+        penalty=ZERO,
+        net=ZERO,
         penalty_rule=penalty_rule_label(product),
+        **_interest_of_month(account, on),
     )
+    paid_out = figures.paid_out
+    penalty = early_withdrawal_penalty(
+        penalty_type=product.early_penalty_type,
+        value=product.early_penalty_value,
+        balance=paid_out,
+    )
+    if penalty >= paid_out:
+        raise ApplicationError(
+            SavingsErrors.PENALTY_EXCEEDS,
+            _(
+                "Denda pencairan dini %(x)s tidak kurang dari saldo %(b)s; tidak ada yang "
+                "dapat dicairkan."
+            )
+            % {"x": format_rupiah(penalty), "b": format_rupiah(paid_out)},
+        )
+    return replace(figures, penalty=penalty, net=paid_out - penalty)
 
 
 def savings_early_withdrawal_preview(
@@ -208,12 +287,13 @@ def savings_early_withdraw(
     by,
     expected_net=None,
 ) -> SavingsTransaction:
-    """Pay a berjangka account out before its payout date (bendahara, admin): the net
-    (balance less the product's penalty) in cash or by bank with a withdrawal receipt,
-    the penalty to penalty income, one journal entry, the account closed, audited with
-    the reason. ``expected_net``: the net the screen showed; refused when it differs
-    (the balance or the product's penalty changed meanwhile). Returns the payout
-    movement (``early_payout``)."""
+    """Pay a berjangka account out before its payout date (bendahara, admin): the jasa of
+    the month's days before ``on`` credited (an interest-bearing product), then the net
+    (the balance with it, less the product's penalty) in cash or by bank with a
+    withdrawal receipt, the penalty to penalty income, one journal entry, the account
+    closed, audited with the reason. ``expected_net``: the net the screen showed; refused
+    when it differs (the balance, the jasa or the product's penalty changed meanwhile).
+    Returns the payout movement (``early_payout``)."""
     _require_treasury(by)
     reason = early_withdrawal_reason_clean(reason)
     counter = counter_account(channel)
@@ -224,16 +304,21 @@ def savings_early_withdraw(
             SavingsErrors.FIGURE_CHANGED,
             _(
                 "Angka pencairan berubah sejak ditampilkan: bersih kini %(n)s (saldo %(b)s, "
-                "denda %(x)s). Periksa lagi sebelum mencairkan."
+                "jasa bulan ini %(j)s, denda %(x)s). Periksa lagi sebelum mencairkan."
             )
             % {
                 "n": format_rupiah(preview.net),
                 "b": format_rupiah(preview.balance),
+                "j": format_rupiah(preview.interest_net),
                 "x": format_rupiah(preview.penalty),
             },
             status=409,
         )
     product = account.product
+    # the month's jasa first, on the withdrawal date, in this entry (the payout takes it)
+    lines, txns = interest_exit_month_apply(
+        credits=preview.credits, accounts={account.pk: account}, by=by, early_withdrawal=True
+    )
     receipt = receipt_number_next(prefix="TAR", on=on)
     memo = f"{product.name} {account.number}"[:300]
     payout = _write(
@@ -247,13 +332,13 @@ def savings_early_withdraw(
         memo=_("Pencairan dini: %(r)s") % {"r": reason},
         receipt_number=receipt,
     )
-    txns = [payout]
-    # the member's whole balance off the control account in one line; the net to the
-    # counter, the penalty to income
-    lines = [
+    txns.append(payout)
+    # the member's whole balance (with the month's jasa) off the control account in one
+    # line; the net to the counter, the penalty to income
+    lines += [
         LineSpec(
             account=product.account,
-            debit=preview.balance,
+            debit=preview.paid_out,
             member_id=account.member_id,
             memo=memo,
         ),
@@ -305,6 +390,8 @@ def savings_early_withdraw(
             "receipt": receipt,
             "channel": channel,
             "balance": str(preview.balance),
+            "interest": str(preview.interest + CENTS),
+            "interest_tax": str(preview.interest_tax + CENTS),
             "penalty": str(preview.penalty),
             "net": str(preview.net),
             "penalty_rule": {
@@ -333,11 +420,14 @@ def early_withdrawal_reverse_apply(
     *, txn: SavingsTransaction, account: SavingsAccount, on: date, by, memo: str
 ) -> list[SavingsTransaction]:
     """The sub-ledger half of cancelling an early withdrawal (``teller_reverse``, inside
-    its transaction, ``account`` locked): the account reopened, the payout and its
-    penalty taken back (the balance as it was). Refused when the member has opened
-    another account of the product since (one open account per product), or when the
-    product's jasa has been run for the withdrawal's month or later since (the reopened
-    account would have missed it). The journal half is the caller's."""
+    its transaction, ``account`` locked): the account reopened, every movement of its
+    entry taken back — the payout and its penalty first (they refill the account), then
+    the month's PPh and jasa it credited — so the balance is as it was and the month's
+    run pays the account on its balances. Refused when the member has opened another
+    account of the product since (one open account per product), or when the product's
+    jasa has been run for the withdrawal's month or later since (the reopened account
+    would have missed it). The journal half is the caller's. Returns the reversals, the
+    payout's first."""
     other = (
         SavingsAccount.objects.filter(
             member_id=account.member_id,
@@ -377,12 +467,22 @@ def early_withdrawal_reverse_apply(
         account.status = SavingsAccount.Status.OPEN
         account.closed_on = None
         account.save(update_fields=["status", "closed_on", "updated_at"])
-    moved = SavingsTransaction.objects.filter(
-        journal_entry_id=txn.journal_entry_id,
-        account_id=account.pk,
-        kind__in=[SavingsTransaction.Kind.EARLY_PAYOUT, SavingsTransaction.Kind.EARLY_PENALTY],
-    ).order_by("pk")
+    first = [
+        SavingsTransaction.Kind.EARLY_PAYOUT,
+        SavingsTransaction.Kind.EARLY_PENALTY,
+        SavingsTransaction.Kind.TAX,
+        SavingsTransaction.Kind.INTEREST,
+    ]
+    moved = sorted(
+        SavingsTransaction.objects.filter(journal_entry_id=txn.journal_entry_id, kind__in=first),
+        key=lambda t: (first.index(t.kind), t.account_id != account.pk, t.account_id, t.pk),
+    )
+    # PPh the month's jasa made another of the member's accounts bear (``_tax_elsewhere``)
+    locked = {account.pk: account}
+    for t in sorted(moved, key=lambda t: t.account_id):
+        if t.account_id not in locked:
+            locked[t.account_id] = _lock(t.account)
     return [
-        savings_movement_reverse_apply(txn=t, on=on, by=by, memo=memo, account=account)
+        savings_movement_reverse_apply(txn=t, on=on, by=by, memo=memo, account=locked[t.account_id])
         for t in moved
     ]

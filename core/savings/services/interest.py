@@ -560,7 +560,9 @@ def interest_exit_month_due(
     *, accounts, on: date, pending: Sequence[InterestCredit] = ()
 ) -> list[InterestCredit]:
     """The jasa simpanan of the exit's own month, from its first day to the exit date
-    ``on``, on a leaving member's open ``accounts``: for each product the run has not
+    ``on``, on a leaving member's open ``accounts`` (or on one berjangka account paid out
+    early, ``savings_early_withdraw``: the same rule for an account emptied on ``on``):
+    for each product the run has not
     paid that month for (``interest_exit_month_unrun``), each account open by ``on`` and
     not credited for the month already, by the run's own rule (``interest_month_compute``)
     with the account paid out on ``on``: on the average daily balance the days before
@@ -620,14 +622,19 @@ def interest_days_label(until: date) -> str:
 
 
 def interest_exit_month_apply(
-    *, credits: Sequence[InterestCredit], accounts: dict[int, SavingsAccount], by
+    *,
+    credits: Sequence[InterestCredit],
+    accounts: dict[int, SavingsAccount],
+    by,
+    early_withdrawal: bool = False,
 ) -> tuple[list[LineSpec], list[SavingsTransaction]]:
     """Write ``interest_exit_month_due``'s credits on the locked ``accounts``, dated the
     exit date: per account the interest and the PPh movements (the ``interest`` movement
     is the month's record: the run skips an account holding one). Posts nothing: returns
-    the lines for the caller's entry (the exit settlement's own) — Dr savings interest
-    expense / Cr each product's control account per member (net) / Cr tax payable — and
-    the movements to link to it."""
+    the lines for the caller's entry (the exit settlement's own; an early withdrawal's,
+    ``early_withdrawal``: the memo says so) — Dr savings interest expense / Cr each
+    product's control account per member (net) / Cr tax payable — and the movements to
+    link to it."""
     groups: dict[int, dict[int, tuple[Decimal, Decimal]]] = {}
     for c in credits:
         groups.setdefault(c.product_id, {})[c.account_id] = (c.interest, c.tax)
@@ -643,7 +650,11 @@ def interest_exit_month_apply(
             accounts=accs,
             amounts=amounts,
             on=until,
-            memo=_("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (penyelesaian keluar)")
+            memo=(
+                _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (pencairan dini)")
+                if early_withdrawal
+                else _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (penyelesaian keluar)")
+            )
             % {"m": until.month, "y": until.year, "d": interest_days_label(until)},
             by=by,
         )
