@@ -52,11 +52,13 @@ def exit_settlement(request, member_pk: int):
         )
     on = _settlement_date(request)
     preview = exit_settlement_preview(member=member, on=on)
+    future = _future_notice(on)
     form = ExitForm(
         request.POST.copy() if request.method == "POST" else None,
         initial={"on": on, "channel": "bank", "payee": "member"},
     )
-    if request.method == "POST" and form.is_valid():
+    # a future date: the page says why it cannot be confirmed yet, and nothing is tried
+    if request.method == "POST" and not future and form.is_valid():
         d = form.cleaned_data
         expected = d["expected_net_waived"] if d["waive_loans"] else d["expected_net"]
         if expected is None or (
@@ -105,8 +107,23 @@ def exit_settlement(request, member_pk: int):
             "net_waived": preview.net(waive_loans=True),
             "shown_date": format_tanggal(preview.on),
             "heirs": member.heirs.filter(is_active=True),
+            "future_notice": future,
         },
     )
+
+
+def _future_notice(on: date) -> str:
+    """Said instead of the confirm form when the exit date is after today: the figures
+    are an estimate, and the settlement's journal entry cannot be dated in the future
+    (the ledger refuses it), so it is confirmed on or after that date."""
+    if on <= timezone.localdate():
+        return ""
+    return _(
+        "Tanggal keluar %(d)s belum tiba: penyelesaian baru dapat dikonfirmasi pada tanggal "
+        "itu atau sesudahnya, karena jurnal tidak menerima tanggal yang akan datang. Angka "
+        "di samping hanya perkiraan (jasa, denda dan setoran sampai tanggal itu dapat "
+        "berubah)."
+    ) % {"d": format_tanggal(on)}
 
 
 def _settlement_date(request) -> date:
