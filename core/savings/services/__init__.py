@@ -28,6 +28,7 @@ from .accounts import (
     savings_accounts_lock_where,
 )
 from .apply import (
+    berjangka_deposited,
     berjangka_due_date,
     check_not_frozen,
     frozen_refusal,
@@ -110,6 +111,7 @@ __all__ = [
     "early_withdrawal_penalty",
     "early_withdrawal_reason_clean",
     "counter_account",
+    "berjangka_deposited",
     "berjangka_due_date",
     "check_not_frozen",
     "frozen_refusal",

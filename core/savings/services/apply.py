@@ -4,6 +4,7 @@ the savings-side ledger lines for the caller to post; linking transactions to th
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,6 +64,32 @@ def berjangka_due_date(account: SavingsAccount) -> date | None:
     return payout
 
 
+def berjangka_deposited(account: SavingsAccount) -> Decimal:
+    """What the member has deposited into a berjangka account in its current cycle — what
+    the term caps (monthly amount × term, "total setoran"): the balance less the jasa
+    simpanan (net of its PPh) credited since the account was last emptied. Jasa is on top
+    of the agreed deposits, never part of them; jasa from before the last emptying was
+    paid out with it (an emptying taken back since does not count). (Jasa taken back,
+    and its reversal, count neither way.)"""
+    emptied = (
+        SavingsTransaction.objects.filter(
+            account_id=account.pk, balance_after__lte=0, reversed_by__isnull=True
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    jasa = SavingsTransaction.objects.filter(
+        account_id=account.pk,
+        kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
+        reversed_by__isnull=True,
+    )
+    if emptied is not None:
+        jasa = jasa.filter(pk__gt=emptied)
+    net = jasa.aggregate(s=Sum("delta", default=ZERO))["s"]
+    return max(account.balance - net, ZERO)
+
+
 def _write(
     *,
     account: SavingsAccount,
@@ -120,7 +147,9 @@ def _check_deposit(account: SavingsAccount, amount: Decimal, kind: str) -> None:
         )
     if product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
         target = (account.monthly_amount or product.amount) * product.term_months
-        if account.balance + amount > target:
+        # the deposits are capped, not the jasa an interest-bearing product adds (read
+        # only when the balance alone would be over: a batch's deposits stay query-free)
+        if account.balance + amount > target and berjangka_deposited(account) + amount > target:
             raise ApplicationError(
                 SavingsErrors.TERM_EXCEEDED,
                 _("Setoran melebihi total simpanan berjangka (%(t)s).")
