@@ -172,6 +172,25 @@ def _interest_of_month(account: SavingsAccount, on: date) -> dict:
     return {}
 
 
+def berjangka_unrun_month_check(*, account: SavingsAccount, on: date) -> None:
+    """Refused (``savings_bad_period``, naming the month) while the jasa of a finished
+    month before ``on`` the run has not paid yet is owed on ``account`` (an
+    interest-bearing product): a berjangka account paid out now — early, or in full at
+    maturity, which starts its next cycle — would receive it only afterwards, closed or
+    locked until the next payout date. Run that month first."""
+    product = account.product
+    if product.interest_enabled and (pending := interest_unpaid_at_exit(accounts=[account], on=on)):
+        c = pending[0]
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD,
+            _(
+                "Jasa simpanan %(p)s bulan %(m)02d/%(y)s belum dihitung; hitung dulu di "
+                "halaman rekonsiliasi, lalu cairkan."
+            )
+            % {"p": product.name, "m": c.month, "y": c.year},
+        )
+
+
 def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
     """The figures, or the refusal: an open berjangka account of an active member, before
     its payout date, with no jasa simpanan of a finished month still to be run on it, and
@@ -209,16 +228,7 @@ def _preview(account: SavingsAccount, on: date) -> EarlyWithdrawalPreview:
             SavingsErrors.INSUFFICIENT,
             _("Saldo rekening %(n)s kosong; tidak ada yang dicairkan.") % {"n": account.number},
         )
-    if product.interest_enabled and (pending := interest_unpaid_at_exit(accounts=[account], on=on)):
-        c = pending[0]
-        raise ApplicationError(
-            SavingsErrors.BAD_PERIOD,
-            _(
-                "Jasa simpanan %(p)s bulan %(m)02d/%(y)s belum dihitung; hitung dulu di "
-                "halaman rekonsiliasi, lalu cairkan."
-            )
-            % {"p": product.name, "m": c.month, "y": c.year},
-        )
+    berjangka_unrun_month_check(account=account, on=on)
     figures = EarlyWithdrawalPreview(
         account=account,
         on=on,

@@ -21,8 +21,8 @@ from .apply import (
     savings_withdraw_apply,
     transactions_link_entry,
 )
-from .common import SavingsErrors, counter_account, receipt_number_next
-from .early import early_withdrawal_reverse_apply
+from .common import SavingsErrors, clean_amount, counter_account, receipt_number_next
+from .early import berjangka_unrun_month_check, early_withdrawal_reverse_apply
 from .reversal import check_period_open, interest_run_through, savings_movement_reverse_apply
 
 # --- teller -----------------------------------------------------------------------------
@@ -83,6 +83,10 @@ def _teller(
             if account.product.kind == SavingsProduct.Kind.BERJANGKA
             else SavingsTransaction.Kind.WITHDRAWAL
         )
+        if kind == SavingsTransaction.Kind.PAYOUT and clean_amount(amount) == account.balance:
+            # paid out in full it starts its next cycle: a finished month's jasa not run
+            # yet would land after it, locked until the next payout date
+            berjangka_unrun_month_check(account=account, on=on)
         applied = savings_withdraw_apply(**args, kind=kind)
         txn = applied.transaction
         lines = [*applied.lines, LineSpec(account=counter, credit=txn.amount, memo=receipt)]
