@@ -30,6 +30,7 @@ from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_depo
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
 from core.savings.services import (
+    berjangka_deposited,
     savings_accounts_lock,
     savings_accounts_lock_where,
     transactions_link_entry,
@@ -215,7 +216,8 @@ def _redirects_mark(plans: list[MemberPlan], *, run: DeductionRun) -> None:
         room = amount if is_open else ZERO
         if room and product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
             target = (acc.monthly_amount or product.amount) * product.term_months
-            room = min(room, max(target - acc.balance, ZERO))
+            if acc.balance + room > target:  # the balance may hold jasa: only deposits count
+                room = min(room, max(target - berjangka_deposited(acc), ZERO))
         fits[acc.pk] = (room, not is_open)
     room_of = (
         wajib_room(run=run, agency_id=plans[0].line.agency_id)

@@ -20,6 +20,7 @@ from core.loans.selectors import loans_amounts_due
 from core.members.models import Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind, wajib_amount_for
+from core.savings.services import berjangka_deposited
 
 from ..allocation import _fill as fill
 from ..models import DeductionImport, DeductionLine, DeductionRun
@@ -299,6 +300,8 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
         asked = monthly + arrears
         if p.term_months:  # never past the term's target, counting what is already out
             room = monthly * p.term_months - acc.balance - p_pending.get(acc.pk, ZERO)
+            if room < asked:  # the balance may hold jasa: the term caps only the deposits
+                room += acc.balance - berjangka_deposited(acc)
             asked = min(asked, max(room, ZERO))
         if asked > 0:
             arrears = max(asked - monthly, ZERO)
