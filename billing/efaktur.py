@@ -1,7 +1,9 @@
 """The data an e-Faktur needs, for the platform's accountant: one row per invoice issued
 in a tax period (month), with the FK columns of the e-Faktur import (transaction code,
 period, date, buyer's NPWP, name and address, DPP, PPN) and our invoice number as the
-reference, then the month's credit notes (nota retur) as reductions; after them the
+reference, then the month's credit notes (nota retur) and the cancellations of earlier
+months' invoices voided in it as reductions (a month's rows never change once it is
+over: see ``efaktur_rows``); after them the
 buyer's legal number (badan hukum), NIK koperasi and e-mail. Every buyer column is the
 copy made when the document was issued (buyer_*), never the cooperative as it is now:
 a deleted cooperative's invoices and notes are kept (billing_records_purge) and their
@@ -47,15 +49,25 @@ COLUMNS = [
 
 
 def efaktur_rows(*, year: int, month: int) -> list[list]:
-    """Invoices issued in the month (void ones left out), in number order, then the
-    credit notes (nota retur) issued in the month: DPP and PPN negative, STATUS
-    ``nota_retur``, FAKTUR_ASAL the invoice they reduce (empty on an invoice's row).
-    The PPN column's sum is the month's net PPN."""
+    """The month's rows, which never change once the month is over (tax data reported
+    stays as reported):
+
+    - invoices issued in the month, in number order, as issued: STATUS ``faktur``
+      whatever happened to them since (paid or voided later); an invoice voided in its
+      own month was never reported and is left out;
+    - the credit notes (nota retur) issued in the month: DPP and PPN negative, STATUS
+      ``nota_retur``, FAKTUR_ASAL the invoice they reduce;
+    - the cancellations (pembatalan) of invoices of an earlier month voided in this one:
+      dated the day of the void, DPP and PPN negative (the whole invoice), STATUS
+      ``batal``, REFERENSI and FAKTUR_ASAL the invoice cancelled.
+
+    FAKTUR_ASAL is empty on an invoice's row. The PPN column's sum is the month's net
+    PPN."""
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     invoices = (
         Invoice.objects.filter(issued_on__gte=start, issued_on__lt=end, dpp__isnull=False)
-        .exclude(status=Invoice.Status.VOID)
+        .exclude(voided_on__lt=end)
         .order_by("number")
     )
     rows = [
@@ -63,9 +75,10 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
             month,
             year,
             doc=inv,
+            on=inv.issued_on,
             sign=1,
             provider_number=inv.provider_number,
-            status=inv.status,
+            status="faktur",
             original="",
         )
         for inv in invoices
@@ -80,25 +93,50 @@ def efaktur_rows(*, year: int, month: int) -> list[list]:
                 month,
                 year,
                 doc=note,
+                on=note.issued_on,
                 sign=-1,
                 provider_number=note.invoice.provider_number,
                 status="nota_retur",
                 original=note.invoice.number,
             )
         )
+    for inv in Invoice.objects.filter(
+        voided_on__gte=start, voided_on__lt=end, issued_on__lt=start, dpp__isnull=False
+    ).order_by("voided_on", "number"):
+        rows.append(
+            _row(
+                month,
+                year,
+                doc=inv,
+                on=inv.voided_on,
+                sign=-1,
+                provider_number=inv.provider_number,
+                status="batal",
+                original=inv.number,
+            )
+        )
     return rows
 
 
 def _row(
-    month: int, year: int, *, doc, sign: int, provider_number: str, status: str, original: str
+    month: int,
+    year: int,
+    *,
+    doc,
+    on: date,
+    sign: int,
+    provider_number: str,
+    status: str,
+    original: str,
 ) -> list:
-    """One e-Faktur row of an invoice (``sign`` 1) or a credit note reducing one (-1)."""
+    """One e-Faktur row of an invoice (``sign`` 1), or of a credit note or a
+    cancellation reducing one (-1), dated ``on``."""
     return [
         "01",
         "0",
         month,
         year,
-        doc.issued_on.strftime("%d/%m/%Y"),
+        on.strftime("%d/%m/%Y"),
         "".join(ch for ch in doc.buyer_npwp if ch.isdigit()) or "000000000000000",
         doc.buyer_name,
         doc.buyer_address,

@@ -215,6 +215,9 @@ class Invoice(models.Model):
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The day it was made void: voided after its month, it stays in that month's
+    # e-Faktur data and is cancelled in the month of this day (billing.efaktur).
+    voided_on = models.DateField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -249,6 +252,11 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(subscription__isnull=False) | ~Q(buyer_name=""),
                 name="billing_invoice_kept_names_its_buyer",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="void", voided_on__isnull=False)
+                | (~Q(status="void") & Q(voided_on__isnull=True)),
+                name="billing_invoice_void_has_its_day",
             ),
         ]
 

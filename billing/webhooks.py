@@ -414,6 +414,9 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     if existing:
         if existing.status == Invoice.Status.PAID:
             return existing  # paid is final (a database trigger enforces it)
+        values["voided_on"] = (  # the day we learnt of it, kept once set
+            (existing.voided_on or timezone.localdate()) if status == Invoice.Status.VOID else None
+        )
         for k, v in values.items():
             setattr(existing, k, v)
         existing.save()
@@ -422,6 +425,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     # The buyer as today, copied once: a later report of the same invoice (paid, say)
     # updates Stripe's state, never whom it was issued to.
     number = invoice_number_next(on=values["issued_on"])
+    if status == Invoice.Status.VOID:
+        values["voided_on"] = timezone.localdate()
     return Invoice.objects.create(
         stripe_invoice_id=inv["id"],
         number=number,

@@ -220,7 +220,8 @@ def invoice_void(*, sub: Subscription, invoice: Invoice, by, reason: str) -> Inv
     """Make a (locked) unpaid invoice void: no longer owed, reminded or confirmable.
     Audited with the reason, as every change to what a cooperative owes."""
     invoice.status = Invoice.Status.VOID
-    invoice.save(update_fields=["status"])
+    invoice.voided_on = timezone.localdate()
+    invoice.save(update_fields=["status", "voided_on"])
     _void_credit(sub=sub, invoice=invoice, by=by)
     _audit(
         actor=by,
@@ -602,7 +603,8 @@ def _bank_invoices_void_for_card(
             left.append(inv)
             continue
         inv.status = Invoice.Status.VOID
-        inv.save(update_fields=["status"])
+        inv.voided_on = timezone.localdate()
+        inv.save(update_fields=["status", "voided_on"])
         _void_credit(sub=sub, invoice=inv, by=by)
         voided.append(inv)
         _audit(

@@ -4,6 +4,7 @@ arrears may switch to transfer, which ends the card subscription."""
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from billing.models import Invoice, Plan, Subscription
 from billing.providers.stripe_provider import stripe_client
@@ -149,6 +150,7 @@ def test_manual_payment_that_fails_leaves_the_card_subscription_running(
         issued_on=sub.created_at.date(),
         due_on=sub.created_at.date(),
         status=Invoice.Status.VOID,
+        voided_on=timezone.localdate(),
     )
 
     with pytest.raises(ApplicationError) as err:

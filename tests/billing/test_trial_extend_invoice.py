@@ -215,7 +215,9 @@ def test_no_email_when_no_invoice_moved_or_the_extension_is_refused(
     # A void invoice is not moved: nothing to say either.
     void = _issue(sub, plan_code="kecil")
     _issue(sub, plan_code="sedang")  # replaces (voids) the first
-    Invoice.objects.filter(subscription=sub, status="open").update(status="void")
+    Invoice.objects.filter(subscription=sub, status="open").update(
+        status="void", voided_on=timezone.localdate()
+    )
     assert Invoice.objects.get(pk=void.pk).status == Invoice.Status.VOID
     with django_capture_on_commit_callbacks(execute=True):
         services.trial_extend(subscription=sub, days=7, operator=operator, reason="uji")
