@@ -21,7 +21,7 @@ from datetime import date
 from django.conf import settings
 from openpyxl import Workbook
 
-from core.common.exports import safe_row
+from core.common.exports import excel_text, safe_row
 
 from .models import CreditNote, Invoice
 
@@ -155,11 +155,21 @@ def _row(
 
 
 def efaktur_csv(*, year: int, month: int) -> bytes:
+    """The rows as CSV, written like every CSV export of the project
+    (``core.common.exports.export_csv``): UTF-8 with a BOM, comma-separated, CRLF, quoted
+    only where needed. A text cell goes through ``safe_cell`` (formula-like text gets a
+    leading apostrophe), then ``excel_text``: a digit string Excel would spoil (NPWP with
+    its leading zero, the NIK koperasi's 16 digits, the code ``01``) is written as Excel's
+    text formula ``="023456789012000"`` (CSV-quoted, its quotes doubled), shown
+    by Excel and LibreOffice as written. A program reading the file strips the BOM
+    (``utf-8-sig``) and takes ``="…"`` as the text inside, as Lumbung's own reader does
+    (``core.common.spreadsheet``). Amounts, month and year are plain numbers."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(safe_row(r) for r in efaktur_rows(year=year, month=month))
-    return out.getvalue().encode("utf-8")
+    for row in efaktur_rows(year=year, month=month):
+        writer.writerow([excel_text(c) if isinstance(c, str) else c for c in safe_row(row)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def efaktur_xlsx(*, year: int, month: int) -> bytes:
