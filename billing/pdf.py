@@ -2,11 +2,26 @@
 its buyer from what was copied onto it when issued (buyer_*; billing/_buyer.html),
 never from the cooperative: made again after a rename or a deletion, it is the same."""
 
+import re
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import CreditNote, Invoice
+
+
+def pdf_filename(*, kind: str, number: str) -> str:
+    """A download name for a document: ``kuitansi-INV-2026-000001.pdf``. Our numbers
+    hold slashes (``INV/2026/000001``), which no file name may: every character but
+    letters, digits, dot, dash and underscore becomes a dash."""
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]', '-', number)}.pdf"
+
+
+def invoice_filename(*, invoice: Invoice) -> str:
+    """``kuitansi-…`` for a paid invoice (a receipt), else ``tagihan-…``."""
+    kind = "kuitansi" if invoice.status == Invoice.Status.PAID else "tagihan"
+    return pdf_filename(kind=kind, number=invoice.number)
 
 
 def _percent(rate) -> str:

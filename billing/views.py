@@ -34,7 +34,7 @@ from . import selectors, services
 from .efaktur import efaktur_csv, efaktur_xlsx
 from .forms import PlanForm, ProofNoteForm, TaxDetailsForm, TransferDecisionForm
 from .models import CreditNote, Interval, Invoice, PaymentProof, Plan, Subscription
-from .pdf import credit_note_pdf, invoice_pdf
+from .pdf import credit_note_pdf, invoice_filename, invoice_pdf, pdf_filename
 from .providers.base import provider_get
 from .usage import active_member_count
 from .webhooks import rejection_of, stripe_event_receive
@@ -215,8 +215,7 @@ def tenant_invoice_pdf(request, number: str):
     sub = _subscription(request)
     invoice = get_object_or_404(Invoice, subscription=sub, number=number)
     response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-    kind = "kuitansi" if invoice.status == Invoice.Status.PAID else "tagihan"
-    response["Content-Disposition"] = f'inline; filename="{kind}-{invoice.number}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{invoice_filename(invoice=invoice)}"'
     return response
 
 
@@ -234,7 +233,8 @@ def tenant_credit_note_pdf(request, number: str):
 
 def _credit_note_response(note: CreditNote) -> HttpResponse:
     response = HttpResponse(credit_note_pdf(note=note), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="nota-retur-{note.number}.pdf"'
+    name = pdf_filename(kind="nota-retur", number=note.number)
+    response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 
 

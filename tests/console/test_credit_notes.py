@@ -86,3 +86,13 @@ def test_an_invoice_with_credit_applied_and_a_credit_note_adds_up_on_the_console
     table = page[page.index("<h3>Tagihan</h3>") :]
     row = table[table.index(renewal.number) : table.index(first.number)]
     assert_invoice_figures_add_up(row, renewal, note)
+
+
+@pytest.mark.django_db
+def test_the_operators_credit_note_pdf_is_named_without_slashes(op_clients, operators, tenant_a):
+    *_, note = _period_paid_twice(tenant_a, operators["billing"])
+    response = op_clients["billing"].get(f"/billing/operator/nota-retur/{note.pk}/pdf/")
+    assert response.status_code == 200
+    dashed = note.number.replace("/", "-")
+    assert "/" not in dashed
+    assert response["Content-Disposition"] == f'inline; filename="nota-retur-{dashed}.pdf"'
