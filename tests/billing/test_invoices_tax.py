@@ -137,7 +137,8 @@ def test_efaktur_export_csv_and_xlsx(tenant_a, operator):
     client = verified_client(operator)
     resp = client.get(f"/billing/operator/efaktur/?tahun={today.year}&bulan={today.month}")
     assert resp.status_code == 200 and resp["Content-Type"] == "text/csv"
-    rows = list(csv.reader(io.StringIO(resp.content.decode())))
+    # UTF-8 with a BOM; the NPWP as Excel's text formula (docs/billing.md)
+    rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     assert rows[0][:6] == [
         "KD_JENIS_TRANSAKSI",
         "FG_PENGGANTI",
@@ -147,7 +148,7 @@ def test_efaktur_export_csv_and_xlsx(tenant_a, operator):
         "NPWP",
     ]
     [row] = [r for r in rows[1:] if r[11] == inv.number]
-    assert row[5] == "023456789012000" and int(row[8]) == inv.dpp and int(row[9]) == inv.ppn
+    assert row[5] == '="023456789012000"' and int(row[8]) == inv.dpp and int(row[9]) == inv.ppn
     x = client.get(f"/billing/operator/efaktur/?tahun={today.year}&bulan={today.month}&format=xlsx")
     ws = load_workbook(io.BytesIO(x.content)).active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
