@@ -18,3 +18,4 @@ class BillingErrors(StrEnum):
     CARD_ACTIVE = "card_subscription_active"
     TRANSFER_AWAITING = "transfer_awaiting_confirmation"
     CREDIT_INVALID = "credit_invalid"
+    NPWP_INVALID = "npwp_invalid"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 ONE = Decimal(1)
@@ -19,3 +20,16 @@ def tax_split(*, price: Decimal, rate: Decimal, includes_ppn: bool) -> tuple[Dec
         dpp = (price / (ONE + rate)).quantize(ONE, ROUND_HALF_UP)
         return dpp, price - dpp
     return price, (price * rate).quantize(ONE, ROUND_HALF_UP)
+
+
+# The separators people write an NPWP with (01.234.567.8-901.000): removed before counting.
+NPWP_SEPARATORS = re.compile(r"[.\- ]")
+NPWP_DIGITS = re.compile(r"[0-9]{15}|[0-9]{16}")
+
+
+def npwp_digits(text: str) -> str | None:
+    """The NPWP's digits (15, or 16 since the NIK became the NPWP), or None when
+    ``text`` is no NPWP: after removing dots, dashes and spaces only ASCII digits may
+    be left (no digits of another script, no words around the number)."""
+    bare = NPWP_SEPARATORS.sub("", text or "")
+    return bare if NPWP_DIGITS.fullmatch(bare) else None

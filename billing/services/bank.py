@@ -26,7 +26,7 @@ from ..models import (
     UpgradeDifference,
 )
 from ..selectors import invoice_period_paid_by, invoice_upgrade_covering
-from ..tax import tax_split
+from ..tax import npwp_digits, tax_split
 from .common import (
     LIVE_STRIPE_STATUSES,
     BillingErrors,
@@ -695,16 +695,17 @@ def subscription_tax_details_set(
     *, subscription: Subscription, npwp: str, address: str, by
 ) -> Subscription:
     """The cooperative's NPWP and tax address, printed on the invoices issued from now
-    on (an NPWP has 15 or 16 digits; empty clears it)."""
-    digits = "".join(ch for ch in (npwp or "") if ch.isdigit())
-    if npwp.strip() and len(digits) not in (15, 16):
-        raise ApplicationError(
-            BillingErrors.STATUS_INVALID,
-            _("NPWP terdiri dari 15 atau 16 angka."),
-            fields={"npwp": [_("NPWP tidak valid.")]},
+    on, the NPWP as typed (empty clears it). An NPWP is 15 or 16 ASCII digits once the
+    usual dots, dashes and spaces are removed (``tax.npwp_digits``): digits of another
+    script or text around the number are refused, nothing changed."""
+    if (npwp or "").strip() and npwp_digits(npwp) is None:
+        message = _(
+            "NPWP harus 15 atau 16 angka (0-9); titik, tanda hubung dan spasi boleh, "
+            "misalnya 01.234.567.8-901.000."
         )
+        raise ApplicationError(BillingErrors.NPWP_INVALID, message, fields={"npwp": [message]})
     sub = _lock(subscription)
-    sub.npwp = npwp.strip()[:30]
+    sub.npwp = (npwp or "").strip()[:30]
     sub.tax_address = (address or "").strip()[:300]
     sub.save()
     _audit(
