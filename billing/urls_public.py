@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     path("operator/bukti/<int:pk>/", views.operator_proof, name="operator-proof"),
     path(
+        "operator/tagihan/<path:number>/pdf/",
+        views.operator_invoice_pdf,
+        name="operator-invoice-pdf",
+    ),
+    path(
         "operator/nota-retur/<int:pk>/pdf/",
         views.operator_credit_note_pdf,
         name="operator-credit-note-pdf",

@@ -377,6 +377,16 @@ def operator_proof(request, pk: int):
 
 
 @operator_required
+def operator_invoice_pdf(request, number: str):
+    """Any invoice as a PDF, for billing and admin operators, by its number (what the
+    e-Faktur data lists): also a deleted cooperative's, kept as issued."""
+    invoice = get_object_or_404(Invoice.objects.select_related("plan"), number=number)
+    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice_filename(invoice=invoice)}"'
+    return response
+
+
+@operator_required
 def operator_credit_note_pdf(request, pk: int):
     note = get_object_or_404(
         CreditNote.objects.select_related(

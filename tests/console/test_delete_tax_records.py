@@ -137,3 +137,33 @@ def test_the_operators_pages_still_open_after_a_cooperative_is_deleted(
         f"/billing/operator/nota-retur/{note.pk}/pdf/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_operators_download_a_deleted_cooperatives_invoice_pdf(invoiced_and_archived, op_clients):
+    """As a credit note's: billing and admin operators only, by the invoice's number
+    (what the e-Faktur data lists), the cooperative named as issued."""
+    import io
+
+    from pypdf import PdfReader
+
+    ops, sub, left_open = invoiced_and_archived
+    coop = sub.cooperative
+    paid = sub.invoices.filter(status="paid").order_by("number").first()
+    url = f"/billing/operator/tagihan/{paid.number}/pdf/"
+    page = op_clients["billing"].get(f"/konsol/koperasi/{coop.pk}/").content.decode()
+    assert f'href="{url}"' in page
+    console.tenant_delete(operator=ops, cooperative=coop, confirm=coop.slug, reason="tutup")
+
+    assert op_clients["support"].get(url).status_code == 403
+    response = op_clients["billing"].get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    dashed = paid.number.replace("/", "-")
+    assert response["Content-Disposition"] == f'inline; filename="kuitansi-{dashed}.pdf"'
+    text = " ".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert paid.number in text and coop.name in text and BUYER_NPWP in text
+    unpaid = op_clients["billing"].get(f"/billing/operator/tagihan/{left_open.number}/pdf/")
+    assert unpaid["Content-Disposition"].startswith('inline; filename="tagihan-')
+    missing = op_clients["billing"].get("/billing/operator/tagihan/INV/1999/000001/pdf/")
+    assert missing.status_code == 404
