@@ -88,6 +88,22 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# users: expired sessions deleted daily in every cooperative (any status: an archived one's
+# logins are refused, its old rows go too) and in the public schema (operators, pembina).
+CELERY_BEAT_SCHEDULE |= {
+    "sessions-clear-expired": {
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": (
+            "core.users.tasks.sessions_clear_expired_task",
+            ["trial", "active", "past_due", "suspended", "archived"],
+        ),
+        "schedule": 24 * 3600,
+    },
+    "sessions-clear-expired-public": {
+        "task": "core.users.tasks.sessions_clear_expired_task",
+        "schedule": 24 * 3600,
+    },
+}
 # savings: the previous month's jasa simpanan (products with interest_auto), once a month
 # per product; the daily run does nothing once a month is done.
 CELERY_BEAT_SCHEDULE |= {
