@@ -131,6 +131,7 @@ def loan_repayments_prepare_bulk(
     by,
     excess_to: str = "",
     entry_id: int | None = None,
+    locked: dict[int, Loan] | None = None,
 ) -> list[RepaymentDraft]:
     """Repay many loans at once: ``items`` are ``(loan_id, amount)``, one per loan. Same
     checks, allocation, rows, repayments, ledger lines, loan closing and audit rows as
@@ -139,7 +140,10 @@ def loan_repayments_prepare_bulk(
     caller's transaction and post the returned drafts' lines. ``entry_id``: the journal
     entry (``journal_entry_id_reserve``) the caller will post them in; the repayments are
     written linked to it (only sukarela credits of an excess still need linking, with
-    ``loan_repayments_attach_entry``). Without it, link them all that way after posting."""
+    ``loan_repayments_attach_entry``). Without it, link them all that way after posting.
+    ``locked``: the loans as ``loans_batch_lock`` returned them in the caller's
+    transaction (the caller read their dates before, e.g. to refuse rows by date); they
+    are not locked nor read again."""
     _check_repay_call("loan_repayments_prepare_bulk", by=by, channel=channel, excess_to=excess_to)
     if not items:
         return []
@@ -151,7 +155,7 @@ def loan_repayments_prepare_bulk(
         raise ApplicationError(
             LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
         )
-    loans = _batch_loans_lock(ids)
+    loans = _batch_loans_lock(ids) if locked is None else _locked_check(locked, ids)
     rows_of, more_open = _batch_rows_read(ids, on=on, excess_to=excess_to)
     # 3. the rules, loan by loan in the items' order (pure, in memory)
     accounts: dict = {}
@@ -185,6 +189,22 @@ def loan_repayments_prepare_bulk(
         by=by,
     )
     return drafts
+
+
+def loans_batch_lock(loan_ids) -> dict[int, Loan]:
+    """Lock the loans a batch will repay (step 1 of ``loan_repayments_prepare_bulk``, pk
+    order), read with what bounds a payment's date (``loan_floor_annotations``), so a
+    caller can check their dates (``loans_payment_date_refusals(loans=...)``) with no
+    query of its own, then pass them on as ``locked``. Inside the caller's transaction."""
+    return _batch_loans_lock(sorted({int(i) for i in loan_ids}))
+
+
+def _locked_check(locked: dict[int, Loan], ids: list[int]) -> dict[int, Loan]:
+    """The caller's locked loans, which must hold every loan of the batch."""
+    missing = [i for i in ids if i not in locked]
+    if missing:
+        raise ValueError(f"loans not locked by loans_batch_lock: {missing}")
+    return locked
 
 
 def _batch_loans_lock(ids: list[int]) -> dict[int, Loan]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,7 +31,13 @@ from core.members.models import Member
 from core.savings.audit import SavingsAudit
 
 from .models import SavingsAccount, SavingsProduct, SavingsTransaction
-from .services import Applied, SavingsErrors, clean_amount, savings_accounts_lock
+from .services import (
+    Applied,
+    SavingsErrors,
+    berjangka_deposited_bulk,
+    clean_amount,
+    savings_accounts_lock,
+)
 from .services.accounts import _account_number, _already_open, _check_openable
 from .services.apply import _check_deposit
 
@@ -77,10 +84,13 @@ def savings_deposits_apply_bulk(
     now = timezone.now()
     txns: list[SavingsTransaction] = []
     results: list[Applied] = []
+    deposited = _berjangka_deposited_at_cap(deposits, accounts)
     for d in deposits:
         amount = clean_amount(d.amount)  # checked in turn, as one-by-one calls would
         account = accounts[d.account.pk]
-        _check_deposit(account, amount, d.kind)
+        _check_deposit(account, amount, d.kind, deposited=deposited.get(account.pk))
+        if account.pk in deposited and d.kind not in _JASA_KINDS:
+            deposited[account.pk] += amount
         product = account.product
         account.balance = account.balance + amount
         account.updated_at = now
@@ -112,6 +122,34 @@ def savings_deposits_apply_bulk(
         ["balance", "updated_at"],
     )
     return results
+
+
+_JASA_KINDS = (SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX)
+
+
+def _berjangka_deposited_at_cap(
+    deposits: Sequence[Deposit], accounts: dict[int, SavingsAccount]
+) -> dict[int, Decimal]:
+    """What each berjangka account with a term that the batch's deposits could take past
+    its target (by the balance alone) has deposited, read for all of them in one query
+    (``berjangka_deposited_bulk``): the term caps deposits, not jasa, and
+    ``_check_deposit`` would otherwise read it account by account."""
+    asked: dict[int, Decimal] = {}
+    for d in deposits:
+        try:
+            amount = clean_amount(d.amount)
+        except ApplicationError:  # refused in turn by the loop, as one-by-one calls would
+            continue
+        asked[d.account.pk] = asked.get(d.account.pk, Decimal(0)) + amount
+    near = []
+    for pk, total in asked.items():
+        acc = accounts[pk]
+        product = acc.product
+        if product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
+            target = (acc.monthly_amount or product.amount) * product.term_months
+            if acc.balance + total > target:
+                near.append(acc)
+    return berjangka_deposited_bulk(near)
 
 
 def savings_accounts_open_bulk(

@@ -57,3 +57,67 @@ def test_the_list_and_the_batch_cap_the_deposits_not_the_jasa(coop, cutoffs):
         member=m3, product__kind="sukarela", balance__gt=0
     ).exists()
     assert_reconciled()
+
+
+def test_the_deposits_of_every_account_at_its_cap_are_read_in_one_query(coop, cutoffs):
+    """Three members' interest-bearing hari raya accounts reach their last month
+    together: the list and the batch read what each deposited in one query for all of
+    them (``berjangka_deposited_bulk``), not two per account; so does the savings
+    batch's deposit rule."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    prev, this = cutoffs
+    by = coop["by"]
+    members = coop["m"][:3]
+    product = SavingsProduct.objects.filter(kind="berjangka").order_by("pk").first()
+    product.interest_enabled = True
+    product.interest_rate_annual = D("6")
+    product.interest_basis = "average"
+    product.save()
+    opened = add_months(prev, -1).replace(day=1)
+    target = D("100000") * product.term_months
+    accounts = []
+    for m in members:
+        acc = savings_account_open(member=m, product=product, on=opened, monthly_amount=D("100000"))
+        teller_deposit(account=acc, amount=target - D("100000"), channel="cash", on=opened, by=by)
+        accounts.append(acc)
+    savings_interest_accrue(product=product, year=opened.year, month=opened.month, by=by)
+
+    def deposited_reads(ctx):
+        return [
+            q["sql"]
+            for q in ctx.captured_queries
+            if '"savings_savingstransaction"' in q["sql"] and '"balance_after" <=' in q["sql"]
+        ]
+
+    with CaptureQueriesContext(connection) as ctx:
+        run = make_run(on=this, by=by)
+    assert len(deposited_reads(ctx)) == 1, deposited_reads(ctx)
+    lines = {ln.member_id: ln for ln in run.lines.filter(member__in=members)}
+    assert all(lines[m.pk].others == D("100000") for m in members)
+    # a deposit at the counter since the list: each account now takes only the rest
+    for acc in accounts:
+        teller_deposit(account=acc, amount=D("40000"), channel="cash", on=this, by=by)
+    rows = [(m.nip, int(lines[m.pk].total)) for m in members]
+    with CaptureQueriesContext(connection) as ctx:
+        imp = svc.deduction_import_upload(
+            run=run,
+            agency=coop["agencies"][0],
+            content=csv_bytes(rows),
+            file_name="a.csv",
+            by=by,
+        )
+    assert imp.status == "valid", imp.errors
+    assert len(deposited_reads(ctx)) <= 1, deposited_reads(ctx)
+    with CaptureQueriesContext(connection) as ctx:
+        svc.deduction_import_post(imp=imp, by=by)
+    # the plan's redirect of what the accounts no longer take, and the savings deposit
+    # rule checked by the savings batch: one read each, for all three accounts
+    assert len(deposited_reads(ctx)) == 2, deposited_reads(ctx)
+    for m, acc in zip(members, accounts, strict=True):
+        acc.refresh_from_db()
+        lines[m.pk].refresh_from_db()
+        assert berjangka_deposited(acc) == target
+        assert lines[m.pk].paid_others == D("60000") and lines[m.pk].to_sukarela == D("40000")
+    assert_reconciled()

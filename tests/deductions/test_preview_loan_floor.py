@@ -191,7 +191,8 @@ def test_posting_before_the_reschedule_is_refused_naming_the_row_and_writes_noth
 
 def test_the_loans_dates_are_read_in_one_query_for_the_file(coop, rescheduled):
     """m1's and m2's loans both paid by the file: one read of their dates at upload,
-    and one at posting besides the loans batch's own lock (not one per row)."""
+    and one at posting — the loans batch's own lock, whose dates the posting's by-row
+    check uses (not one per row, and not read twice)."""
     m1, m2, m3 = coop["m"][:3]
     rescheduled["content"] = csv_bytes([(m1.nip, 600000), (m2.nip, 600000), (m3.nip, 100000)])
     with CaptureQueriesContext(connection) as ctx:
@@ -201,4 +202,4 @@ def test_the_loans_dates_are_read_in_one_query_for_the_file(coop, rescheduled):
     with CaptureQueriesContext(connection) as ctx:
         svc.deduction_import_post(imp=imp, by=coop["by"], on=rescheduled["on"])
     reads = [q["sql"] for q in ctx.captured_queries if '"loans_reschedule"' in q["sql"]]
-    assert len(reads) == 2, reads  # the preview's check and the batch's lock
+    assert len(reads) == 1, reads  # the batch's lock, shared with the by-row check

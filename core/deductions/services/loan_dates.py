@@ -43,12 +43,15 @@ def loans_paid(line, alloc: A.Allocation, *, closed: set[int] = frozenset()) -> 
     ]
 
 
-def loan_date_row_errors(*, paying: list[tuple[int, list[int]]], on: date) -> list[dict]:
+def loan_date_row_errors(
+    *, paying: list[tuple[int, list[int]]], on: date, loans: dict | None = None
+) -> list[dict]:
     """Row errors for the rows whose loans take no payment dated ``on``. ``paying``:
     (row number, the loans its money pays). The loans' dates are read in one query for
-    the whole file (``loans_payment_date_refusals``), none per row."""
+    the whole file (``loans_payment_date_refusals``), none per row; none at all when
+    ``loans`` holds them as the posting's lock read them (``loans_batch_lock``)."""
     refusals = loans_payment_date_refusals(
-        loan_ids={i for _row, ids in paying for i in ids}, on=on, label=date_label()
+        loan_ids={i for _row, ids in paying for i in ids}, on=on, label=date_label(), loans=loans
     )
     if not refusals:
         return []

@@ -22,7 +22,7 @@ from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
-from core.loans.batch import loan_repayments_prepare_bulk
+from core.loans.batch import loan_repayments_prepare_bulk, loans_batch_lock
 from core.loans.models import Loan, Repayment
 from core.loans.services import loan_repayments_attach_entry
 from core.members.models import Agency, Member
@@ -30,7 +30,7 @@ from core.savings.batch import Deposit, savings_accounts_open_bulk, savings_depo
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
 from core.savings.services import (
-    berjangka_deposited,
+    berjangka_deposited_bulk,
     savings_accounts_lock,
     savings_accounts_lock_where,
     transactions_link_entry,
@@ -210,15 +210,21 @@ def _redirects_mark(plans: list[MemberPlan], *, run: DeductionRun) -> None:
         if amt > 0
     }
     fits: dict[int, tuple[Decimal, bool]] = {}
+    capped = []  # (account, target): the balance alone would cap
     for acc in SavingsAccount.objects.filter(pk__in=list(pay)).select_related("product"):
         amount, product = pay[acc.pk], acc.product
         is_open = acc.status == SavingsAccount.Status.OPEN
         room = amount if is_open else ZERO
         if room and product.kind == SavingsProduct.Kind.BERJANGKA and product.term_months:
             target = (acc.monthly_amount or product.amount) * product.term_months
-            if acc.balance + room > target:  # the balance may hold jasa: only deposits count
-                room = min(room, max(target - berjangka_deposited(acc), ZERO))
+            if acc.balance + room > target:
+                capped.append((acc, target))
         fits[acc.pk] = (room, not is_open)
+    # the balance may hold jasa: only deposits count (one query for every such account)
+    deposited = berjangka_deposited_bulk([acc for acc, _t in capped])
+    for acc, target in capped:
+        room, closed = fits[acc.pk]
+        fits[acc.pk] = (min(room, max(target - deposited[acc.pk], ZERO)), closed)
     room_of = (
         wajib_room(run=run, agency_id=plans[0].line.agency_id)
         if any(p.alloc.paid["wajib"] > 0 for p in plans)
@@ -494,12 +500,6 @@ def _import_post(
     total = _realized_total(plans, nothing_deducted=nothing_deducted)
     if total == 0:
         return _import_post_nothing(imp, plans, lines, on=on, by=by)
-    # rows paying a loan that takes no payment on ``on`` (before its last reschedule, on
-    # or before a move-in's cut-over): refused by row, before anything is written, the
-    # loans' dates read in one query (the loans batch would refuse the first one only)
-    too_early = _loan_date_rows(imp, plans, on=on)
-    if too_early:
-        raise _TooEarly(too_early, on)
     batch = _Batch(
         imp=imp,
         on=on,
@@ -516,10 +516,19 @@ def _import_post(
     batch.redirected = {p.line.member_id: p.redirected for p in plans if p.redirected > 0}
     batch.purpose_fit = {acc: fit for p in plans for acc, fit in p.purpose_fit.items()}
     _savings_accounts_open_and_lock(batch)
+    # the loans locked (after the savings accounts, as always), read with their dates
+    locked = loans_batch_lock([loan_id for loan_id, _amount in loans])
+    # rows paying a loan that takes no payment on ``on`` (before its last reschedule, on
+    # or before a move-in's cut-over): refused by row before the batch is written (the
+    # accounts opened above roll back), from the dates the lock read (the loans batch
+    # would refuse the first one only)
+    too_early = _loan_date_rows(imp, plans, on=on, loans=locked)
+    if too_early:
+        raise _TooEarly(too_early, on)
     # the batch's journal entry id, so repayments and savings transactions are written
     # linked to it (checked at commit: the entry must then exist)
     batch.entry_id = journal_entry_id_reserve()
-    _loans_repay(batch, loans)
+    _loans_repay(batch, loans, locked=locked)
     _inject_failure_point("after_loans")
     _savings_deposit(batch, _deposits_owed(batch))
     _inject_failure_point("after_savings")
@@ -685,8 +694,11 @@ def _closed_loans(p: MemberPlan) -> set[int]:
     return {r.ref_id for r in p.redirects if r.kind == "loan"}
 
 
-def _loan_date_rows(imp: DeductionImport, plans: list[MemberPlan], *, on: date) -> list[dict]:
-    """The row errors of the plans whose money pays a loan too early for ``on``."""
+def _loan_date_rows(
+    imp: DeductionImport, plans: list[MemberPlan], *, on: date, loans: dict[int, Loan]
+) -> list[dict]:
+    """The row errors of the plans whose money pays a loan too early for ``on``
+    (``loans``: the batch's locked loans, their dates read by the lock)."""
     row_of = {r["line_id"]: r["row"] for r in imp.rows}
     paying = [
         (row_of[p.line.pk], ids)
@@ -695,12 +707,12 @@ def _loan_date_rows(imp: DeductionImport, plans: list[MemberPlan], *, on: date) 
         and p.line.pk in row_of
         and (ids := loans_paid(p.line, p.alloc, closed=_closed_loans(p)))
     ]
-    return loan_date_row_errors(paying=paying, on=on) if paying else []
+    return loan_date_row_errors(paying=paying, on=on, loans=loans) if paying else []
 
 
-def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
+def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]], *, locked: dict[int, Loan]) -> None:
     """Every loan's repayment in one set-based call (the rules of
-    ``loan_repayment_prepare`` per loan)."""
+    ``loan_repayment_prepare`` per loan), on the loans ``loans_batch_lock`` locked."""
     b.drafts = loan_repayments_prepare_bulk(
         items=items,
         on=b.on,
@@ -708,6 +720,7 @@ def _loans_repay(b: _Batch, items: list[tuple[int, Decimal]]) -> None:
         by=b.by,
         excess_to=Repayment.ExcessTo.SUKARELA,
         entry_id=b.entry_id,
+        locked=locked,
     )
     for draft in b.drafts:
         b.ledger_lines += draft.lines

@@ -20,7 +20,7 @@ from core.loans.selectors import loans_amounts_due
 from core.members.models import Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind, wajib_amount_for
-from core.savings.services import berjangka_deposited
+from core.savings.services import berjangka_deposited_bulk
 
 from ..allocation import _fill as fill
 from ..models import DeductionImport, DeductionLine, DeductionRun
@@ -286,6 +286,7 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
             )
     purposes: dict[int, list] = defaultdict(list)
     p_carried, p_pending = _purposes_carried(run.year, run.month)
+    asks = []  # (account, monthly, asked, room left by the balance or None)
     for acc in (
         SavingsAccount.objects.filter(status="open", product__kind=SavingsProduct.Kind.BERJANGKA)
         .select_related("product")
@@ -296,12 +297,20 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
         if not p.is_active or (payout and payout <= on):
             continue
         monthly = acc.monthly_amount or p.amount
-        arrears = p_carried.get(acc.pk, ZERO)
-        asked = monthly + arrears
+        asked = monthly + p_carried.get(acc.pk, ZERO)
+        room = None
         if p.term_months:  # never past the term's target, counting what is already out
             room = monthly * p.term_months - acc.balance - p_pending.get(acc.pk, ZERO)
-            if room < asked:  # the balance may hold jasa: the term caps only the deposits
-                room += acc.balance - berjangka_deposited(acc)
+        asks.append((acc, monthly, asked, room))
+    # the balance may hold jasa: the term caps only the deposits, read (one query for all)
+    # where the balance alone would cap
+    deposited = berjangka_deposited_bulk(
+        [acc for acc, _m, asked, room in asks if room is not None and room < asked]
+    )
+    for acc, monthly, asked, room in asks:
+        if room is not None:
+            if acc.pk in deposited:
+                room += acc.balance - deposited[acc.pk]
             asked = min(asked, max(room, ZERO))
         if asked > 0:
             arrears = max(asked - monthly, ZERO)

@@ -327,24 +327,29 @@ class PaymentDateRefusal:
 
 
 def loans_payment_date_refusals(
-    *, loan_ids, on: date, label: str | None = None
+    *, loan_ids, on: date, label: str | None = None, loans: dict[int, Loan] | None = None
 ) -> dict[int, PaymentDateRefusal]:
     """The running loans among ``loan_ids`` that a payment dated ``on`` may not pay
     (``loan_event_date_refusal``: before the disbursement, on or before a move-in's
     cut-over, before the last reschedule), by loan id. What the payroll batch
     (``core.loans.batch``) would refuse, asked before it runs (the deduction preview flags
     the rows paying them), by the same rule; their dates read in one query
-    (``loan_floor_annotations``), none per loan. ``label``: the date's name in the
-    message (default "Tanggal bayar")."""
+    (``loan_floor_annotations``), none per loan — or none at all when ``loans`` holds them
+    already read so (the batch's lock, ``loans_batch_lock``). ``label``: the date's name
+    in the message (default "Tanggal bayar")."""
     ids = sorted({int(i) for i in loan_ids})
     if not ids:
         return {}
+    if loans is None:
+        found = list(
+            Loan.objects.filter(pk__in=ids, status=Loan.Status.DISBURSED)
+            .only("id", "number", "disbursed_on", "status")
+            .annotate(**loan_floor_annotations())
+        )
+    else:
+        found = [loans[i] for i in ids if i in loans and loans[i].status == Loan.Status.DISBURSED]
     out = {}
-    for loan in (
-        Loan.objects.filter(pk__in=ids, status=Loan.Status.DISBURSED)
-        .only("id", "number", "disbursed_on", "status")
-        .annotate(**loan_floor_annotations())
-    ):
+    for loan in found:
         refusal = loan_event_date_refusal(loan, on, label=label or _PAID_ON_LABEL)
         if refusal is not None:
             floor, _why = loan_event_floor(loan)

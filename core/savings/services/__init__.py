@@ -29,6 +29,7 @@ from .accounts import (
 )
 from .apply import (
     berjangka_deposited,
+    berjangka_deposited_bulk,
     berjangka_due_date,
     check_not_frozen,
     frozen_refusal,
@@ -112,6 +113,7 @@ __all__ = [
     "early_withdrawal_reason_clean",
     "counter_account",
     "berjangka_deposited",
+    "berjangka_deposited_bulk",
     "berjangka_due_date",
     "check_not_frozen",
     "frozen_refusal",

@@ -4,7 +4,8 @@ the savings-side ledger lines for the caller to post; linking transactions to th
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,24 +71,38 @@ def berjangka_deposited(account: SavingsAccount) -> Decimal:
     simpanan (net of its PPh) credited since the account was last emptied. Jasa is on top
     of the agreed deposits, never part of them; jasa from before the last emptying was
     paid out with it (an emptying taken back since does not count). (Jasa taken back,
-    and its reversal, count neither way.)"""
+    and its reversal, count neither way.) One query (``berjangka_deposited_bulk``)."""
+    return berjangka_deposited_bulk([account])[account.pk]
+
+
+def berjangka_deposited_bulk(accounts) -> dict[int, Decimal]:
+    """``berjangka_deposited`` of each of ``accounts`` (their balances as given), by
+    account id, in one query for all of them: the jasa (net of PPh) credited since each
+    account's own last emptying, summed per account."""
+    accounts = list(accounts)
+    if not accounts:
+        return {}
     emptied = (
         SavingsTransaction.objects.filter(
-            account_id=account.pk, balance_after__lte=0, reversed_by__isnull=True
+            account_id=OuterRef("account_id"), balance_after__lte=0, reversed_by__isnull=True
         )
         .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
+        .values("pk")[:1]
     )
-    jasa = SavingsTransaction.objects.filter(
-        account_id=account.pk,
-        kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
-        reversed_by__isnull=True,
+    jasa = dict(
+        SavingsTransaction.objects.filter(
+            account_id__in={a.pk for a in accounts},
+            kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
+            reversed_by__isnull=True,
+        )
+        .alias(emptied=Coalesce(Subquery(emptied), 0))
+        .filter(pk__gt=F("emptied"))
+        .order_by()
+        .values("account_id")
+        .annotate(s=Sum("delta"))
+        .values_list("account_id", "s")
     )
-    if emptied is not None:
-        jasa = jasa.filter(pk__gt=emptied)
-    net = jasa.aggregate(s=Sum("delta", default=ZERO))["s"]
-    return max(account.balance - net, ZERO)
+    return {a.pk: max(a.balance - jasa.get(a.pk, ZERO), ZERO) for a in accounts}
 
 
 def _write(
@@ -124,9 +139,13 @@ def _write(
     )
 
 
-def _check_deposit(account: SavingsAccount, amount: Decimal, kind: str) -> None:
+def _check_deposit(
+    account: SavingsAccount, amount: Decimal, kind: str, *, deposited: Decimal | None = None
+) -> None:
     """The rules a deposit must pass on the (locked) account: open, member active (except
-    opening balances), pokok and berjangka caps. Shared with ``core.savings.batch``."""
+    opening balances), pokok and berjangka caps. Shared with ``core.savings.batch``.
+    ``deposited``: the account's ``berjangka_deposited`` when the caller has it (a batch
+    reads it for all its accounts at once); else read here when needed."""
     _check_open(account)
     product = account.product
     if kind != SavingsTransaction.Kind.OPENING and not account.member.is_active:
@@ -149,7 +168,9 @@ def _check_deposit(account: SavingsAccount, amount: Decimal, kind: str) -> None:
         target = (account.monthly_amount or product.amount) * product.term_months
         # the deposits are capped, not the jasa an interest-bearing product adds (read
         # only when the balance alone would be over: a batch's deposits stay query-free)
-        if account.balance + amount > target and berjangka_deposited(account) + amount > target:
+        if account.balance + amount > target and (
+            (deposited if deposited is not None else berjangka_deposited(account)) + amount > target
+        ):
             raise ApplicationError(
                 SavingsErrors.TERM_EXCEEDED,
                 _("Setoran melebihi total simpanan berjangka (%(t)s).")
