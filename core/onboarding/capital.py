@@ -400,27 +400,8 @@ def capital_balances_preview(*, move_in: MoveIn, rows: list[dict[str, Any]], by)
     return capital_summary(mi, lines, skipped=skipped)
 
 
-def preview_token_rows(preview: dict) -> list[dict]:
-    """The rows of a preview as ``capital_balances_post`` takes them again."""
-    out = []
-    for x in preview["lines"]:
-        row = {
-            "row": x["row"],
-            "member_number": x["member_number"],
-            "month": x["month_end"].strftime("%Y-%m"),
-            "pokok": str(int(x["pokok"])),
-            "wajib": str(int(x["wajib"])),
-        }
-        if x["sukarela"] is not None:
-            row["sukarela"] = str(int(x["sukarela"]))
-        out.append(row)
-    return out
-
-
 @transaction.atomic
-def capital_balances_post(
-    *, move_in: MoveIn, rows: list[dict[str, Any]], by, skipped: int = 0
-) -> dict:
+def capital_balances_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
     """Save each member's capital savings at the month-ends before the cut-over as the
     old books give them (rows ``{"row", "member_number", "month", "pokok", "wajib"}``,
     ``"sukarela"`` optional), replacing what this move-in saved before. All rows or none:
@@ -452,7 +433,7 @@ def capital_balances_post(
         batch_size=2000,
     )
     lines = sorted((_line(x) for x in checked), key=lambda x: (x["member_number"], x["month_end"]))
-    summary = capital_summary(mi, lines, skipped=skipped + blank)
+    summary = capital_summary(mi, lines, skipped=blank)
     audit_log(
         actor=by,
         action=OnboardingAudit.CAPITAL_BALANCES,

@@ -158,15 +158,6 @@ def shu_contributions_preview(*, move_in: MoveIn, rows: list[dict[str, Any]], by
     return _summary(mi, _checked(mi, rows))
 
 
-def preview_token_rows(preview: dict) -> list[dict]:
-    """The rows of a preview as ``shu_contributions_post`` takes them again (the upload
-    confirmed without sending the file twice)."""
-    return [
-        {"row": x["row"], "member_number": x["member_number"], "jasa": str(int(x["jasa"]))}
-        for x in preview["lines"]
-    ]
-
-
 @transaction.atomic
 def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
     """Save, per member, the jasa paid in the cut-over's year in the old books (rows

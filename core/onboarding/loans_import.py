@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import parse_percent, parse_rupiah
 from core.common.spreadsheet import CellProblem, Percent, cell_date, nip_cell
+from core.ledger.models import Account, AccountRole
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
 from core.members.models import Member
@@ -44,7 +46,8 @@ from core.users.models import User
 
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .models import MoveIn, MoveInLoan
-from .services import _draft
+from .selectors import trial_balance_amounts
+from .services import _draft, _status_open
 
 ZERO = Decimal("0")
 METHODS = {
@@ -487,21 +490,116 @@ def _next_numbers(count: int, on: date, *, kept: list[str]) -> list[str]:
     return [f"PJ-{on:%Y}-{first + i:06d}" for i in range(count)]
 
 
-@transaction.atomic
-def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loan]:
-    """Bring the running loans in: all rows or none."""
-    require_role(by, _("membawa pinjaman berjalan"))
-    mi = _draft(move_in)
+def loans_check_open(mi: MoveIn) -> None:
+    """Refuse when the move-in is no longer a draft or its trial balance (which brings
+    the loans' receivable) is not posted yet."""
+    _status_open(mi)
     if not mi.opening_entry_id:
         raise ApplicationError(
             E.WRONG_STATE,
             _("Posting dulu neraca saldo awal: piutang pinjaman dibawa oleh jurnal saldo awal."),
             status=409,
         )
+
+
+def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> list[LoanRow]:
     checked, errors = loans_rows_check(move_in=mi, rows=rows)
     raise_row_errors(errors, _("Data pinjaman berisi kesalahan; tidak ada yang disimpan."))
     if not checked:
         raise ApplicationError(E.ROWS_INVALID, _("Tidak ada baris pinjaman."))
+    return checked
+
+
+# the control accounts the loans brought in stand against in the reconciliation: role,
+# what, the loan figure, the sign of the account's balance (debit − credit)
+_CONTROLS = (
+    ("loan_receivable", "outstanding", 1),
+    ("ppap_allowance", "ppap", -1),
+    ("loan_interest_receivable", "arrears_jasa", 1),
+)
+
+
+def _control_balances(mi: MoveIn, totals: dict[str, Decimal]) -> list[dict]:
+    """Per control account: the opening trial balance's figure and the loans' once these
+    are brought in (with those the move-in already has), as the reconciliation will
+    compare them."""
+    tb = trial_balance_amounts(mi)
+    before = MoveInLoan.objects.filter(move_in=mi).aggregate(
+        outstanding=Sum("outstanding"), ppap=Sum("ppap"), arrears_jasa=Sum("arrears_jasa")
+    )
+    roles = dict(AccountRole.objects.values_list("key", "account_id"))
+    accounts = Account.objects.in_bulk([roles[r] for r, _f, _s in _CONTROLS if r in roles])
+    out = []
+    for role, figure, sign in _CONTROLS:
+        acc = accounts.get(roles.get(role))
+        if acc is None:
+            continue
+        loans = (before[figure] or ZERO) + totals[figure]
+        in_tb = sign * tb.get(acc.code, ZERO) + ZERO
+        out.append(
+            {
+                "account": acc.code,
+                "name": acc.name,
+                "trial_balance": in_tb,
+                "loans": loans,
+                "difference": loans - in_tb,
+            }
+        )
+    return out
+
+
+def loans_preview(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
+    """What ``loans_import`` would bring in for ``rows``, checked the same way (every row
+    error at once), nothing written: per loan the member, product, number (empty: Lumbung
+    numbers it), principal, outstanding, arrears, days past due, grade and PPAP as of the
+    cut-over; the totals; and per control account the trial balance's figure against the
+    loans', as the reconciliation will compare them."""
+    require_role(by, _("membawa pinjaman berjalan"))
+    mi = MoveIn.objects.get(pk=move_in.pk)
+    loans_check_open(mi)
+    checked = _checked(mi, rows)
+    grades = dict(Loan._meta.get_field("kolektibilitas").choices)
+    lines = [
+        {
+            "row": lr.row,
+            "member_number": lr.member.number,
+            "name": lr.member.full_name,
+            "product": lr.product.code,
+            "number": lr.number,
+            "principal": lr.principal,
+            "method": lr.method,
+            "tenor": lr.tenor,
+            "outstanding": lr.outstanding,
+            "arrears_principal": lr.arrears_principal,
+            "arrears_jasa": lr.arrears_jasa,
+            "days_past_due": lr.dpd,
+            "grade": lr.grade,
+            "grade_label": str(grades.get(lr.grade, lr.grade)),
+            "ppap": lr.ppap,
+        }
+        for lr in checked
+    ]
+    totals = {
+        f: sum((x[f] for x in lines), ZERO)
+        for f in ("principal", "outstanding", "arrears_principal", "arrears_jasa", "ppap")
+    }
+    return {
+        "cutover": mi.cutover_date,
+        "loans": len(lines),
+        "in_arrears": sum(1 for x in lines if x["days_past_due"] > 0),
+        **totals,
+        "lines": lines,
+        "controls": _control_balances(mi, totals),
+    }
+
+
+@transaction.atomic
+def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loan]:
+    """Bring the running loans in: all rows or none."""
+    require_role(by, _("membawa pinjaman berjalan"))
+    mi = _draft(move_in)
+    loans_check_open(mi)
+    checked = _checked(mi, rows)
     applicant = _import_user()
     now = timezone.now()
     numbers = iter(

@@ -126,3 +126,56 @@ class MoveInAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.move_in_id}:{self.account_id} {self.amount}"
+
+
+class UploadPreview(models.Model):
+    """An upload checked and shown (*Periksa dulu*) but not saved yet: the file is kept
+    here, in the cooperative's schema, and the confirm form carries only a signed
+    reference to it (``core.onboarding.preview``), so a file of any size the upload
+    accepts can be confirmed. *Simpan* reads the file again, the step's service checks it
+    again and saves; the row is then deleted. Two hours, then it expires."""
+
+    class Kind(models.TextChoices):
+        TRIAL_BALANCE = "trial_balance", _("Neraca saldo awal")
+        LOANS = "loans", _("Pinjaman berjalan")
+        SHU_CONTRIBUTIONS = "shu_contributions", _("Jasa pinjaman tahun berjalan")
+        CAPITAL_BALANCES = "capital_balances", _("Saldo modal akhir bulan")
+
+    move_in = models.ForeignKey(MoveIn, on_delete=models.CASCADE, related_name="previews")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    # of ``content``: the reference signs it, the confirm checks the file against it
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    # what the upload form said besides the file (hidden rows checked, the trial
+    # balance's account mapping)
+    options = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "trial_balance",
+                        "loans",
+                        "shu_contributions",
+                        "capital_balances",
+                    ]
+                ),
+                name="onboarding_uploadpreview_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="onboarding_uploadpreview_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.move_in_id}:{self.kind} {self.file_name}"

@@ -53,6 +53,7 @@ from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
+from .preview import upload_previews_remove
 from .selectors import move_in_reconciliation
 
 ZERO = Decimal("0")
@@ -127,8 +128,7 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
     return mi
 
 
-def _draft(mi: MoveIn) -> MoveIn:
-    mi = MoveIn.objects.select_for_update().get(pk=mi.pk)
+def _status_open(mi: MoveIn) -> None:
     if mi.status != MoveIn.Status.DRAFT:
         raise ApplicationError(
             E.WRONG_STATE,
@@ -136,6 +136,11 @@ def _draft(mi: MoveIn) -> MoveIn:
             % {"s": mi.get_status_display()},
             status=409,
         )
+
+
+def _draft(mi: MoveIn) -> MoveIn:
+    mi = MoveIn.objects.select_for_update().get(pk=mi.pk)
+    _status_open(mi)
     return mi
 
 
@@ -224,6 +229,7 @@ def trial_balance_check(
         by_name.setdefault(_norm(a.name), []).append(a)
     lines, errors = [], []
     seen: dict[int, int] = {}
+    seen_new: dict[str, int] = {}  # the codes of new accounts, by row
     for i, raw in enumerate(rows, start=1):
         n = row_number(raw.get("row"), i, errors)
         problems = [
@@ -295,8 +301,37 @@ def trial_balance_check(
             seen[acc.pk] = n
         if debit == 0 and credit == 0:
             continue  # a zero row says nothing
+        if acc is None:  # a new account: what ``account_create`` would refuse, said now
+            problem = _creation_problem(spec, by_code=by_code, seen=seen_new)
+            if problem:
+                errors.append(row_error(n, "account", problem))
+                continue
+            seen_new[str(spec["code"]).strip()] = n
         lines.append((n, acc if acc is not None else spec, debit, credit))
     return lines, errors
+
+
+def _creation_problem(spec: Any, *, by_code: dict, seen: dict[str, int]) -> str:
+    """Why a new account of the mapping (``{"code", "name", "parent"}``) cannot be made,
+    or "" (the checks of ``account_create``, so that a preview and the row report say
+    them at once)."""
+    if not isinstance(spec, dict):
+        return _("Akun baru harus berisi kode, nama dan induk.")
+    code = str(spec.get("code") or "").strip()
+    parent = by_code.get(str(spec.get("parent") or "").strip())
+    if not code or not code.isdigit():
+        return _("Kode akun wajib diisi dan hanya berisi angka.")
+    if not str(spec.get("name") or "").strip():
+        return _("Nama akun wajib diisi.")
+    if code in by_code:
+        return _("Kode akun %(c)s sudah dipakai.") % {"c": code}
+    if code in seen:
+        return _("Akun %(c)s sudah ada di baris %(r)s.") % {"c": code, "r": seen[code]}
+    if parent is None:
+        return _("Akun induk '%(p)s' tidak ada.") % {"p": str(spec.get("parent") or "-")[:40]}
+    if not parent.is_group:
+        return _("Induk harus akun kelompok.")
+    return ""
 
 
 def _create_account(spec: Any, *, row: int, by) -> Account:
@@ -329,20 +364,9 @@ def _create_account(spec: Any, *, row: int, by) -> Account:
         ) from exc
 
 
-@transaction.atomic
-def trial_balance_post(
-    *,
-    move_in: MoveIn,
-    rows: list[dict[str, Any]],
-    by,
-    mappings: dict | None = None,
-    creations: dict | None = None,
-) -> JournalEntry:
-    """Post the opening trial balance as ONE opening entry dated the cut-over date. Every
-    row error is reported at once; an unbalanced total is refused; nothing is written on
-    any error (the accounts created for unknown rows included)."""
-    require_role(by, _("memposting neraca saldo awal"))
-    mi = _draft(move_in)
+def trial_balance_check_open(mi: MoveIn) -> None:
+    """Refuse when the move-in is no longer a draft or its trial balance is posted."""
+    _status_open(mi)
     if mi.opening_entry_id:
         raise ApplicationError(
             E.WRONG_STATE,
@@ -350,6 +374,13 @@ def trial_balance_post(
             % {"e": mi.opening_entry},
             status=409,
         )
+
+
+def _trial_balance_lines(
+    rows: list[dict[str, Any]], mappings: dict | None, creations: dict | None
+) -> tuple[list[tuple[int, Any, Decimal, Decimal]], Decimal]:
+    """The checked lines and their total, or every row error at once, or the refusal of
+    an empty or unbalanced trial balance."""
     lines, errors = trial_balance_check(rows=rows, mappings=mappings, creations=creations)
     raise_row_errors(errors, _("Neraca saldo awal berisi kesalahan; tidak ada yang disimpan."))
     if not lines:
@@ -367,6 +398,71 @@ def trial_balance_post(
             },
             fields={"total_debit": str(total_d), "total_credit": str(total_c)},
         )
+    return lines, total_d
+
+
+def trial_balance_preview(
+    *,
+    move_in: MoveIn,
+    rows: list[dict[str, Any]],
+    by,
+    mappings: dict | None = None,
+    creations: dict | None = None,
+) -> dict:
+    """What ``trial_balance_post`` would post for ``rows``, checked the same way (every
+    row error at once, the balance), nothing written: per line the account (a new one
+    with its parent), debit and credit, and where it is posted (a savings product's line
+    goes to the opening-balance account, its members' figures coming with the member
+    import); the totals and the cut-over the entry is dated."""
+    require_role(by, _("memposting neraca saldo awal"))
+    mi = MoveIn.objects.get(pk=move_in.pk)
+    trial_balance_check_open(mi)
+    lines, total = _trial_balance_lines(rows, mappings, creations)
+    savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
+    clearing = account_for_role("opening_balance")
+    out = []
+    for n, acc, d, c in lines:
+        new = not isinstance(acc, Account)
+        out.append(
+            {
+                "row": n,
+                "code": str(acc["code"]).strip() if new else acc.code,
+                "name": str(acc["name"]).strip() if new else acc.name,
+                "new": new,
+                "parent": str(acc["parent"]).strip() if new else "",
+                "debit": d,
+                "credit": c,
+                "posted_to": (
+                    f"{clearing.code} {clearing.name}"
+                    if not new and acc.pk in savings_accounts
+                    else ""
+                ),
+            }
+        )
+    return {
+        "cutover": mi.cutover_date,
+        "lines": out,
+        "total": total,
+        "new_accounts": sum(1 for x in out if x["new"]),
+    }
+
+
+@transaction.atomic
+def trial_balance_post(
+    *,
+    move_in: MoveIn,
+    rows: list[dict[str, Any]],
+    by,
+    mappings: dict | None = None,
+    creations: dict | None = None,
+) -> JournalEntry:
+    """Post the opening trial balance as ONE opening entry dated the cut-over date. Every
+    row error is reported at once; an unbalanced total is refused; nothing is written on
+    any error (the accounts created for unknown rows included)."""
+    require_role(by, _("memposting neraca saldo awal"))
+    mi = _draft(move_in)
+    trial_balance_check_open(mi)
+    lines, total_d = _trial_balance_lines(rows, mappings, creations)
     savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
     clearing = account_for_role("opening_balance")
     specs = []
@@ -755,6 +851,7 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     # (before its members go)
     shu_contributions_remove(mi)
     capital_rows = capital_balances_remove(mi)
+    upload_previews_remove(mi)  # files previewed and not saved
     members = _member_imports_undo(mi, reason=reason, by=by)
     if mi.opening_entry_id:
         for adj in MoveInAdjustment.objects.filter(move_in=mi).select_related("entry"):

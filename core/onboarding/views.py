@@ -6,11 +6,14 @@ last upload. Admin and bendahara only."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,9 +29,9 @@ from . import capital, contributions, files, selectors, services
 from .api import MAX_UPLOAD
 from .capital import capital_balances_check_open
 from .contributions import shu_contributions_check_open
-from .loans_import import loans_import
+from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
-from .preview import preview_token, preview_token_read
+from .preview import upload_preview_keep, upload_preview_take
 
 
 def _parse_mapping(text: str) -> tuple[dict, dict]:
@@ -47,9 +50,8 @@ def _parse_mapping(text: str) -> tuple[dict, dict]:
     return mappings, creations
 
 
-def _upload_rows(request, kind: str) -> tuple[list[dict], list[int], str]:
-    """The uploaded file's rows, its hidden rows (refused until the treasurer ticks that
-    they were checked) and its encoding (``files.encoding_note``)."""
+def _upload_file(request) -> tuple[bytes, str]:
+    """The uploaded file's bytes and name (at most ``MAX_UPLOAD``)."""
     f = request.FILES.get("file")
     if f is None:
         raise ApplicationError(OnboardingErrors.FILE_INVALID, _("Pilih berkas XLSX atau CSV."))
@@ -57,12 +59,7 @@ def _upload_rows(request, kind: str) -> tuple[list[dict], list[int], str]:
         raise ApplicationError(
             OnboardingErrors.FILE_INVALID, _("Berkas terlalu besar (maksimal 10 MB).")
         )
-    return files.rows_checked_for_hidden(
-        content=f.read(),
-        file_name=f.name,
-        kind=kind,
-        hidden_rows_ok=bool(request.POST.get("hidden_rows_ok")),
-    )
+    return f.read(), f.name
 
 
 def _hidden_note(hidden: list[int]) -> str:
@@ -114,32 +111,16 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
-            elif action in UPLOAD_PREVIEWS:
+            elif action in UPLOADS:
                 posted = _posted_move_in(request, mi)
                 if request.POST.get("mode") == "preview":
                     return _upload_preview(request, posted, action)
                 _upload_save(request, posted, action)
             elif action in CONFIRMS:
-                _upload_confirm(request, mi, CONFIRMS[action])
+                _upload_confirm(request, CONFIRMS[action])
             elif mi is None:
                 raise ApplicationError(
                     OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah.")
-                )
-            elif action == "trial_balance":
-                mappings, creations = _parse_mapping(request.POST.get("mapping", ""))
-                rows, hidden, encoding = _upload_rows(request, "trial_balance")
-                entry = services.trial_balance_post(
-                    move_in=mi,
-                    rows=rows,
-                    mappings=mappings,
-                    creations=creations,
-                    by=request.user,
-                )
-                messages.success(
-                    request,
-                    _("Neraca saldo awal diposting: %(e)s.") % {"e": entry}
-                    + _hidden_note(hidden)
-                    + files.encoding_note(encoding, rows),
                 )
             elif action in ("trial_balance_grid", "trial_balance_grid_total"):
                 rows, grid, grid_total = _grid(request, accounts)
@@ -151,15 +132,6 @@ def wizard(request):
                     return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
                 entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
-            elif action == "loans":
-                rows, hidden, encoding = _upload_rows(request, "loans")
-                loans = loans_import(move_in=mi, rows=rows, by=request.user)
-                messages.success(
-                    request,
-                    _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)}
-                    + _hidden_note(hidden)
-                    + files.encoding_note(encoding, rows),
-                )
             elif action == "adjust":
                 services.move_in_adjust(
                     move_in=mi,
@@ -226,35 +198,39 @@ def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
     return mi
 
 
-# the optional steps of the old books' figures: 4a (jasa paid) and 4b (capital month-ends).
-# Each upload is saved at once, or previewed first (``mode=preview``: nothing written, the
-# checked rows kept in a signed token that *Simpan* sends back).
-UPLOAD_PREVIEWS = {
-    "shu_contributions": (
-        shu_contributions_check_open,
-        contributions.shu_contributions_preview,
-        contributions.shu_contributions_post,
-        contributions.preview_token_rows,
-    ),
-    "capital_balances": (
-        capital_balances_check_open,
-        capital.capital_balances_preview,
-        capital.capital_balances_post,
-        capital.preview_token_rows,
-    ),
-}
-CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOAD_PREVIEWS}
+def _trial_balance_options(request) -> dict:
+    return {"mapping": request.POST.get("mapping", "")}
 
 
-def _saved_message(kind: str, saved: dict) -> str:
-    if kind == "shu_contributions":
-        return _(
-            "Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s."
-        ) % {
-            "y": saved["year"],
-            "n": saved["members"],
-            "t": format_rupiah(saved["total"]),
-        }
+def _trial_balance_preview(mi: MoveIn, rows: list[dict], by, options: dict) -> dict:
+    mappings, creations = _parse_mapping(options.get("mapping", ""))
+    return services.trial_balance_preview(
+        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
+    )
+
+
+def _trial_balance_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+    mappings, creations = _parse_mapping(options.get("mapping", ""))
+    entry = services.trial_balance_post(
+        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
+    )
+    return _("Neraca saldo awal diposting: %(e)s.") % {"e": entry}
+
+
+def _loans_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+    loans = loans_import(move_in=mi, rows=rows, by=by)
+    return _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)}
+
+
+def _jasa_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+    saved = contributions.shu_contributions_post(move_in=mi, rows=rows, by=by)
+    return _(
+        "Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s."
+    ) % {"y": saved["year"], "n": saved["members"], "t": format_rupiah(saved["total"])}
+
+
+def _capital_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+    saved = capital.capital_balances_post(move_in=mi, rows=rows, by=by)
     text = _(
         "Saldo modal akhir bulan %(y)s dari pembukuan lama disimpan: %(n)s anggota, "
         "%(r)s saldo akhir bulan."
@@ -266,41 +242,102 @@ def _saved_message(kind: str, saved: dict) -> str:
     return text
 
 
-def _upload_save(request, mi: MoveIn, kind: str) -> None:
-    """Step 4a or 4b from the uploaded file, replacing what was saved; all rows or none."""
-    check_open, _preview, post, _token_rows = UPLOAD_PREVIEWS[kind]
-    check_open(mi)  # before reading the file: a closed year says so
-    rows, hidden, encoding = _upload_rows(request, kind)
-    saved = post(move_in=mi, rows=rows, by=request.user)
-    messages.success(
-        request,
-        _saved_message(kind, saved) + _hidden_note(hidden) + files.encoding_note(encoding, rows),
+@dataclass(frozen=True)
+class Upload:
+    """A step of the move-in taking a file: saved at once, or previewed first (``mode=
+    preview``: nothing of the step written, the file kept until *Simpan* sends its
+    reference back; ``core.onboarding.preview``)."""
+
+    check_open: Callable[[MoveIn], None]  # refuse before the file is read
+    preview: Callable[..., dict]  # (move_in, rows, by, options) -> what it would save
+    save: Callable[..., str]  # (move_in, rows, by, options) -> the success message
+    options: Callable[..., dict] = lambda request: {}  # the form's fields besides the file
+
+
+UPLOADS = {
+    "trial_balance": Upload(
+        services.trial_balance_check_open,
+        _trial_balance_preview,
+        _trial_balance_save,
+        _trial_balance_options,
+    ),
+    "loans": Upload(
+        loans_check_open,
+        lambda mi, rows, by, options: loans_preview(move_in=mi, rows=rows, by=by),
+        _loans_save,
+    ),
+    "shu_contributions": Upload(
+        shu_contributions_check_open,
+        lambda mi, rows, by, options: contributions.shu_contributions_preview(
+            move_in=mi, rows=rows, by=by
+        ),
+        _jasa_save,
+    ),
+    "capital_balances": Upload(
+        capital_balances_check_open,
+        lambda mi, rows, by, options: capital.capital_balances_preview(
+            move_in=mi, rows=rows, by=by
+        ),
+        _capital_save,
+    ),
+}
+CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOADS}
+
+
+def _rows(content: bytes, file_name: str, kind: str, hidden_rows_ok: bool):
+    return files.rows_checked_for_hidden(
+        content=content, file_name=file_name, kind=kind, hidden_rows_ok=hidden_rows_ok
     )
+
+
+def _upload_save(request, mi: MoveIn, kind: str) -> None:
+    """The step from the uploaded file; all rows or none."""
+    step = UPLOADS[kind]
+    step.check_open(mi)  # before reading the file: a closed step says so
+    content, name = _upload_file(request)
+    rows, hidden, encoding = _rows(content, name, kind, bool(request.POST.get("hidden_rows_ok")))
+    message = step.save(mi, rows, request.user, step.options(request))
+    messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
 
 
 def _upload_preview(request, mi: MoveIn, kind: str):
-    """The file checked and what it would save shown on the page; nothing written."""
-    check_open, preview, _post, token_rows = UPLOAD_PREVIEWS[kind]
-    check_open(mi)
-    rows, hidden, encoding = _upload_rows(request, kind)
-    shown = preview(move_in=mi, rows=rows, by=request.user)
-    shown["token"] = preview_token(
-        kind=kind, move_in_id=mi.pk, rows=token_rows(shown), skipped=shown.get("skipped", 0)
+    """The file checked and what it would save shown on the page; nothing of the step
+    written, the file kept for *Simpan*."""
+    step = UPLOADS[kind]
+    step.check_open(mi)
+    content, name = _upload_file(request)
+    hidden_ok = bool(request.POST.get("hidden_rows_ok"))
+    rows, hidden, encoding = _rows(content, name, kind, hidden_ok)
+    options = step.options(request)
+    shown = step.preview(mi, rows, request.user, options)
+    shown["token"] = upload_preview_keep(
+        move_in=mi,
+        kind=kind,
+        content=content,
+        file_name=name,
+        options={"hidden_rows_ok": hidden_ok, **options},
+        by=request.user,
     )
+    shown["file_name"] = name
     shown["note"] = _hidden_note(hidden).strip() + files.encoding_note(encoding, rows)
     return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
 
 
-def _upload_confirm(request, current: MoveIn | None, kind: str) -> None:
-    """Save the rows a preview showed (its token), checked again by the service."""
-    move_in_id, rows, skipped = preview_token_read(token=request.POST.get("token", ""), kind=kind)
-    mi = MoveIn.objects.filter(pk=move_in_id).first() or current
-    if mi is None:
-        raise ApplicationError(OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah."))
-    _check_open, _preview, post, _token_rows = UPLOAD_PREVIEWS[kind]
-    extra = {"skipped": skipped} if kind == "capital_balances" else {}
-    saved = post(move_in=mi, rows=rows, by=request.user, **extra)
-    messages.success(request, _saved_message(kind, saved))
+def _upload_confirm(request, kind: str) -> None:
+    """Save the file a preview showed: read again from where it was kept and checked
+    again by the step's service, as an upload; the kept file is then deleted."""
+    step = UPLOADS[kind]
+    with transaction.atomic():
+        kept = upload_preview_take(
+            reference=request.POST.get("token", ""), kind=kind, by=request.user
+        )
+        options = dict(kept.options or {})
+        rows, hidden, encoding = _rows(
+            bytes(kept.content), kept.file_name, kind, bool(options.get("hidden_rows_ok"))
+        )
+        message = step.save(kept.move_in, rows, request.user, options)
+        kept.delete()
+    messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
 
 
 def _blank_grid() -> tuple[list[dict], None, bool]:
@@ -332,6 +369,8 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open, previews=None
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
             "capital": selectors.move_in_capital_balances(move_in=mi) if mi else None,
+            "tb_preview": previews.get("trial_balance"),
+            "loans_preview": previews.get("loans"),
             "jasa_preview": previews.get("shu_contributions"),
             "capital_preview": previews.get("capital_balances"),
         },
