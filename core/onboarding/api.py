@@ -29,7 +29,7 @@ from .contributions import (
     shu_contributions_post,
     shu_contributions_preview,
 )
-from .loans_import import loans_import
+from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
 
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -195,8 +195,42 @@ class MoveInView(_Base):
 class TrialBalanceView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
+        """``preview: true``: checked the same way and answered (the lines as they would
+        be posted, the total), nothing written (200)."""
         mi = services.move_in_get()
+        services.trial_balance_check_open(mi)
         rows, hidden, encoding = request_rows_hidden(request, "trial_balance")
+        if _yes(request_object(request).get("preview")):
+            shown = services.trial_balance_preview(
+                move_in=mi,
+                rows=rows,
+                mappings=_json_dict(request, "mappings"),
+                creations=_json_dict(request, "creations"),
+                by=request.user,
+            )
+            return Response(
+                {
+                    "preview": True,
+                    "cutover": shown["cutover"].isoformat(),
+                    "total": _whole(shown["total"]),
+                    "new_accounts": shown["new_accounts"],
+                    "lines": [
+                        {
+                            "row": x["row"],
+                            "account": x["code"],
+                            "name": x["name"],
+                            "new": x["new"],
+                            "parent": x["parent"] or None,
+                            "debit": _whole(x["debit"]),
+                            "credit": _whole(x["credit"]),
+                            "posted_to": x["posted_to"].code if x["posted_to"] else None,
+                        }
+                        for x in shown["lines"]
+                    ],
+                    "hidden_rows": hidden,
+                    **_read_as(encoding),
+                }
+            )
         entry = services.trial_balance_post(
             move_in=mi,
             rows=rows,
@@ -213,8 +247,47 @@ class TrialBalanceView(_Base):
 class LoansView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
+        """``preview: true``: checked the same way and answered (per loan what it would
+        bring in, the totals, the control accounts against the trial balance), nothing
+        written (200)."""
         mi = services.move_in_get()
+        loans_check_open(mi)
         rows, hidden, encoding = request_rows_hidden(request, "loans")
+        if _yes(request_object(request).get("preview")):
+            shown = loans_preview(move_in=mi, rows=rows, by=request.user)
+            money = ("principal", "outstanding", "arrears_principal", "arrears_jasa", "ppap")
+            return Response(
+                {
+                    "preview": True,
+                    "cutover": shown["cutover"].isoformat(),
+                    "loans": shown["loans"],
+                    "in_arrears": shown["in_arrears"],
+                    **{f: _whole(shown[f]) for f in money},
+                    "lines": [
+                        {
+                            "row": x["row"],
+                            "member_number": x["member_number"],
+                            "product": x["product"],
+                            "loan_number": x["number"] or None,
+                            **{f: _whole(x[f]) for f in money},
+                            "days_past_due": x["days_past_due"],
+                            "kolektibilitas": x["grade"],
+                        }
+                        for x in shown["lines"]
+                    ],
+                    "controls": [
+                        {
+                            "account": c["account"],
+                            "trial_balance": _whole(c["trial_balance"]),
+                            "loans": _whole(c["loans"]),
+                            "difference": _whole(c["difference"]),
+                        }
+                        for c in shown["controls"]
+                    ],
+                    "hidden_rows": hidden,
+                    **_read_as(encoding),
+                }
+            )
         loans = loans_import(move_in=mi, rows=rows, by=request.user)
         return Response(
             {"loans": [ln.number for ln in loans], "hidden_rows": hidden, **_read_as(encoding)},

@@ -38,7 +38,7 @@ def upload_preview_keep(
     """Keep the file of a preview until it is confirmed or expires, and return the
     reference the confirm form carries. Previews expired meanwhile (anyone's) go."""
     now = timezone.now()
-    UploadPreview.objects.filter(expires_at__lte=now).delete()
+    upload_previews_clear_expired()
     kept = UploadPreview.objects.create(
         move_in=move_in,
         kind=kind,
@@ -95,3 +95,10 @@ def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
 def upload_previews_remove(mi: MoveIn) -> int:
     """The undo's part: the move-in's previews not confirmed go with it."""
     return UploadPreview.objects.filter(move_in=mi).delete()[0]
+
+
+def upload_previews_clear_expired() -> int:
+    """Delete the previews past their two hours (files of members' figures are kept no
+    longer than needed): at each new preview, and daily by the beat
+    (``core.onboarding.tasks``). Returns how many."""
+    return UploadPreview.objects.filter(expires_at__lte=timezone.now()).delete()[0]

@@ -432,11 +432,8 @@ def trial_balance_preview(
                 "parent": str(acc["parent"]).strip() if new else "",
                 "debit": d,
                 "credit": c,
-                "posted_to": (
-                    f"{clearing.code} {clearing.name}"
-                    if not new and acc.pk in savings_accounts
-                    else ""
-                ),
+                # a savings product's line: posted to the opening-balance account
+                "posted_to": clearing if not new and acc.pk in savings_accounts else None,
             }
         )
     return {

@@ -224,9 +224,11 @@ def _loans_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
 
 def _jasa_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
     saved = contributions.shu_contributions_post(move_in=mi, rows=rows, by=by)
-    return _(
-        "Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s."
-    ) % {"y": saved["year"], "n": saved["members"], "t": format_rupiah(saved["total"])}
+    return _("Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s.") % {
+        "y": saved["year"],
+        "n": saved["members"],
+        "t": format_rupiah(saved["total"]),
+    }
 
 
 def _capital_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:

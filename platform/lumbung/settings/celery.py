@@ -104,6 +104,18 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# onboarding: upload previews (files of members' figures) not confirmed within their two
+# hours are deleted daily in every cooperative (a new preview also clears them).
+CELERY_BEAT_SCHEDULE |= {
+    "onboarding-previews-clear-expired": {
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": (
+            "core.onboarding.tasks.upload_previews_clear_expired_task",
+            ["trial", "active", "past_due", "suspended"],
+        ),
+        "schedule": 24 * 3600,
+    },
+}
 # savings: the previous month's jasa simpanan (products with interest_auto), once a month
 # per product; the daily run does nothing once a month is done.
 CELERY_BEAT_SCHEDULE |= {
