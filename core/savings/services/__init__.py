@@ -80,6 +80,7 @@ from .products import (
 from .reversal import (
     check_period_open,
     interest_run_through,
+    interest_runs_through,
     savings_interest_reverse,
     savings_movement_reverse_apply,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "REVERSIBLE_KINDS",
     "check_period_open",
     "interest_run_through",
+    "interest_runs_through",
     "savings_interest_reverse",
     "savings_movement_reverse_apply",
     "InterestCredit",

@@ -4,7 +4,7 @@ reversals), and a monthly interest run (interest and its tax) reversed as a whol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.db import transaction
@@ -23,7 +23,6 @@ from ..models import InterestRun, SavingsAccount, SavingsTransaction
 from .accounts import _lock
 from .apply import _check_open, _write, transactions_link_entry
 from .common import SavingsErrors
-from .interest import month_bounds
 
 
 def _require_treasury(by, what: str) -> None:
@@ -63,14 +62,26 @@ def interest_run_through(*, product_id: int, on: date) -> InterestRun | None:
     jasa on balances a movement dated ``on`` would change after the fact), else None.
     Every back-dated cancellation on a savings account is checked by it
     (``teller_reverse``; the year end's SHU payout reversal), each wording its refusal."""
-    run = (
-        InterestRun.objects.filter(product_id=product_id, reversed_at__isnull=True)
-        .order_by("-year", "-month")
-        .first()
-    )
-    if run is not None and on <= month_bounds(run.year, run.month)[1]:
-        return run
-    return None
+    return interest_runs_through(product_ids=[product_id], on=on).get(product_id)
+
+
+def interest_runs_through(*, product_ids: Iterable[int], on: date) -> dict[int, InterestRun]:
+    """``interest_run_through`` for several products in one query (a payroll batch's
+    credits, whatever its size): per product whose latest live run's month ends on or
+    after ``on``, that run (its product read with it). The latest run ends on or after
+    ``on`` exactly when some live run's month is ``on``'s month or later."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    out: dict[int, InterestRun] = {}
+    for run in (
+        InterestRun.objects.filter(product_id__in=ids, reversed_at__isnull=True)
+        .filter(Q(year__gt=on.year) | Q(year=on.year, month__gte=on.month))
+        .select_related("product")
+        .order_by("product_id", "-year", "-month")
+    ):
+        out.setdefault(run.product_id, run)
+    return out
 
 
 def savings_movement_reverse_apply(
