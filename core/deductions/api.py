@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -50,7 +51,7 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             "status": run.posting_status,
             "done": run.posting_done,
             "total": run.posting_total,
-            "results": run.posting_results,
+            "results": [_result_links(r) for r in run.posting_results],
         },
     }
     if detail and run.status == DeductionRun.Status.READY:
@@ -73,6 +74,8 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             }
             for u in selectors.run_unposted_earlier(run)
         ]
+        # agencies "post every ready agency" would leave out, why, and their files' pages
+        data["post_all_skipped"] = [_result_links(r) for r in services.post_all_left_out(run)]
         data["agencies"] = [
             {
                 "agency_id": r["agency_id"],
@@ -87,6 +90,17 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             for r in selectors.run_agencies(run)
         ]
     return data
+
+
+def _result_links(result: dict) -> dict:
+    """An agency's result of "post every ready agency" with the page of its file
+    (``url``; an agency left out with two ready files: ``urls``, one per file)."""
+    out = dict(result)
+    if result.get("import"):
+        out["url"] = reverse("deductions:import", args=[result["import"]])
+    if result.get("imports"):
+        out["urls"] = [reverse("deductions:import", args=[pk]) for pk in result["imports"]]
+    return out
 
 
 def _posted_on(imp: DeductionImport) -> str | None:

@@ -142,6 +142,8 @@ def run_detail(request, pk: int):
             "agencies": selectors.run_agencies(run) if ready else [],
             "totals": selectors.run_totals(run) if ready else None,
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
+            # what "post every ready agency" would leave out, shown beside its button
+            "left_out": services.post_all_left_out(run) if ready else [],
             "posting_date": services.posting_date_default(run),
             "stale": selectors.run_stale_batches(run) if ready else [],
             "unposted_earlier": selectors.run_unposted_earlier(run) if ready else [],
@@ -292,6 +294,12 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             action=url,
             fields=carry(request, ("action", "on", "nothing_deducted")),
         )
+    # a date in a month whose jasa simpanan was run for what the batch credits: refused
+    # here, before the page asks to post
+    with application_errors_to_messages(request) as outcome:
+        services.plan_interest_run_check(imp=imp, plans=plans, on=form.cleaned_data["on"])
+    if not outcome.ok:
+        return redirect("deductions:import", pk=imp.pk)
     parts = {
         k: sum((p.paid.get(k, 0) for p in plans), 0)
         for k in ("jasa", "principal", "wajib", "others")
@@ -388,6 +396,7 @@ def _confirm_nothing(request, *, title, run, asked, members: int, action: str, f
 def _confirm_post_all(request, run: DeductionRun, *, on: str):
     """Posting every ready agency: each agency's realised total and the sum."""
     ready, _dups = selectors.run_ready_imports(run)
+    left_out = services.post_all_left_out(run)
     lines = [ConfirmLine(imp.agency.name, imp.total_realized) for imp in ready]
     total = sum((imp.total_realized for imp in ready), 0)
     lines.append(ConfirmLine(_("Total"), total, strong=True))
@@ -399,6 +408,16 @@ def _confirm_post_all(request, run: DeductionRun, *, on: str):
             intro=_("%(r)s: %(n)s instansi siap, tanggal uang diterima %(d)s.")
             % {"r": run.label, "n": len(ready), "d": _posting_day(run, on)},
             lines=lines,
+            notice=(
+                _("Tidak ikut diposting: %(list)s")
+                % {
+                    "list": " ".join(
+                        f"{r['agency']} ({r['code']}): {r['message']}" for r in left_out
+                    )
+                }
+                if left_out
+                else ""
+            ),
             action=url,
             back=url,
             button=_("Ya, posting %s") % format_rupiah(total),

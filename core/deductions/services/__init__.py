@@ -7,6 +7,8 @@
 - ``posting``: the allocation preview and one agency's batch posted in one transaction;
 - ``post_all``: "post every ready agency" (a few Celery tasks, each posting its agencies);
 - ``reversal``: a posted batch reversed as a whole;
+- ``savings_dates``: the savings a batch moves against their dates (a month whose jasa
+  simpanan was run; a reversal's running balance);
 - ``start``: the steps that queue background work (generate, post all) at commit.
 
 Posting reuses the savings and loans rules through their set-based batch services
@@ -45,6 +47,7 @@ from .post_all import (
     deduction_run_post_all,
     deduction_run_post_all_start,
     deduction_run_post_one,
+    post_all_left_out,
     post_groups,
 )
 from .posting import (
@@ -65,6 +68,7 @@ from .runs import (
     deduction_run_retry,
     wajib_carried,
 )
+from .savings_dates import plan_interest_run_check
 from .start import (
     deduction_run_post_all_enqueue,
     deduction_run_regenerate_start,
@@ -104,9 +108,11 @@ __all__ = [
     "deduction_run_post_all_start",
     "deduction_run_post_one",
     "post_groups",
+    "post_all_left_out",
     "deduction_run_post_all",
     "deduction_import_reverse",
     "reversal_reason_clean",
+    "plan_interest_run_check",
     "deduction_run_start",
     "deduction_run_regenerate_start",
     "deduction_run_retry_start",

@@ -46,6 +46,8 @@ class DeductionErrors(StrEnum):
     REVERSAL_SAVINGS_SHORT = "deduction_reversal_savings_short"
     LOAN_DATE = "deduction_loan_date"
     REVERSAL_INTEREST_RUN = "deduction_reversal_interest_run"
+    INTEREST_RUN = "deduction_interest_run"
+    REVERSAL_BALANCE_NEGATIVE = "deduction_reversal_balance_negative"
 
 
 E = DeductionErrors

@@ -9,16 +9,19 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Func, IntegerField
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 
 from ..models import DeductionImport, DeductionRun
 from ..selectors import run_ready_imports
 from .common import E, _require, posting_date_clean
+from .loan_dates import date_errors_only, is_loan_date_error, loan_date_earliest
 from .posting import deduction_import_post
 
 log = logging.getLogger(__name__)
@@ -56,26 +59,11 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
         )
     on = posting_date_clean(run, on)
 
-    ready, ambiguous = run_ready_imports(run)
+    ready, _ambiguous = run_ready_imports(run)
     queue = [imp.pk for imp in ready]
-    results = [
-        {
-            "agency": imps[0].agency.name,
-            "code": imps[0].agency.code,
-            "import": None,
-            "ok": False,
-            "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
-            % {"n": len(imps)},
-        }
-        for imps in ambiguous
-    ]
+    results = post_all_left_out(run)
     if not queue:
-        raise ApplicationError(
-            E.NOTHING_TO_POST,
-            _("Tidak ada instansi dengan file realisasi yang siap diposting.")
-            if not results
-            else results[0]["message"],
-        )
+        raise _nothing_ready(results)
     run.posting_status = DeductionRun.PostingStatus.RUNNING
     run.posting_total = len(queue)
     run.posting_done = 0
@@ -97,6 +85,94 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
         data={"imports": queue, "skipped": len(results), "on": on.isoformat()},
     )
     return queue
+
+
+def post_all_left_out(run: DeductionRun) -> list[dict]:
+    """The agencies not posted that "post every ready agency" leaves out though they
+    have a file to post, each as a result of the posting (``ok`` false) with the
+    reason, and the file(s) whose page the screen and the API link: an agency with two
+    ready files (``imports``: discard one), then one whose file is refused only by rows
+    flagged for a loan's date (``import``; ``_date_flagged``). Shown on the run's page
+    and the confirmation before posting, in the results after."""
+    _ready, ambiguous = run_ready_imports(run)
+    return [
+        {
+            "agency": imps[0].agency.name,
+            "code": imps[0].agency.code,
+            "import": None,
+            "imports": [imp.pk for imp in imps],
+            "ok": False,
+            "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
+            % {"n": len(imps)},
+        }
+        for imps in ambiguous
+    ] + _date_flagged(run)
+
+
+def _date_flagged(run: DeductionRun) -> list[dict]:
+    """Agencies with no ready file and nothing posted whose (latest such) file is refused
+    only by rows flagged for a loan's date (``loan_dates``): taken once those rows are
+    excluded, or posted on its own page with a date its loans take. The reason names
+    the rows, the loans, the earliest date and those two ways out."""
+    taken = DeductionImport.objects.filter(
+        run=run, status__in=[DeductionImport.Status.POSTED, DeductionImport.Status.VALID]
+    ).values("agency_id")
+    out: dict[int, dict] = {}
+    for imp in (
+        DeductionImport.objects.filter(run=run, status=DeductionImport.Status.INVALID)
+        .exclude(agency_id__in=taken)
+        .select_related("agency")
+        .order_by("agency__code", "-pk")
+    ):
+        if imp.agency_id in out or not date_errors_only(imp):
+            continue
+        excluded = set(imp.excluded_rows)
+        flagged = [e for e in imp.errors if is_loan_date_error(e) and e["row"] not in excluded]
+        loans = sorted({n for e in flagged for n in e.get("loans", [])})
+        out[imp.agency_id] = {
+            "agency": imp.agency.name,
+            "code": imp.agency.code,
+            "import": imp.pk,
+            "ok": False,
+            "message": _(
+                "Baris %(rows)s ditandai: tanggal uang diterima terlalu awal untuk pinjaman "
+                "%(loans)s (paling awal %(f)s). Posting semua instansi tidak mengambil file "
+                "ini; kecualikan baris itu, atau posting instansi ini di halamannya dengan "
+                "tanggal uang diterima %(f)s atau sesudahnya."
+            )
+            % {
+                "rows": ", ".join(str(e["row"]) for e in flagged),
+                "loans": ", ".join(loans),
+                "f": format_tanggal(loan_date_earliest(imp)),
+            },
+        }
+    return list(out.values())
+
+
+def _nothing_ready(results: list[dict]) -> ApplicationError:
+    """Nothing to post: said so, naming each agency left out, why, and its file's page
+    (``fields.skipped``)."""
+    if not results:
+        return ApplicationError(
+            E.NOTHING_TO_POST, _("Tidak ada instansi dengan file realisasi yang siap diposting.")
+        )
+    items = []
+    for r in results:
+        pages = [r["import"]] if r.get("import") else r.get("imports", [])
+        items.append(
+            _("%(a)s (%(c)s): %(m)s Halaman file: %(u)s")
+            % {
+                "a": r["agency"],
+                "c": r["code"],
+                "m": r["message"],
+                "u": ", ".join(reverse("deductions:import", args=[pk]) for pk in pages),
+            }
+        )
+    return ApplicationError(
+        E.NOTHING_TO_POST,
+        _("Tidak ada instansi yang siap diposting. %(list)s") % {"list": " ".join(items)},
+        fields={"skipped": items},
+    )
 
 
 def post_groups(*, import_ids: list[int], tasks: int) -> list[list[int]]:

@@ -53,6 +53,7 @@ from .loan_dates import (
     loans_paid,
 )
 from .runs import wajib_room
+from .savings_dates import batch_interest_run_check
 
 # --- preview and posting ---------------------------------------------------------------
 
@@ -531,6 +532,7 @@ def _import_post(
     _loans_repay(batch, loans, locked=locked)
     _inject_failure_point("after_loans")
     _savings_deposit(batch, _deposits_owed(batch))
+    batch_interest_run_check(txns=batch.txns, accounts=batch.locked, on=on)
     _inject_failure_point("after_savings")
     # the lines and the import are written before the journal entry (its id is known):
     # the entry locks the year's number counter until commit, so what follows it is short

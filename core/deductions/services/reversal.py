@@ -28,6 +28,7 @@ from core.savings.services import (
 
 from ..models import DeductionImport, DeductionLine
 from .common import ZERO, E, _period_open, _require
+from .savings_dates import reversal_running_balance_check
 
 
 def reversal_reason_clean(reason: str) -> str:
@@ -76,6 +77,7 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     short = _savings_short(originals, locked)
     if short:
         raise _savings_short_error(short)
+    reversal_running_balance_check(originals=originals, locked=locked, on=on)
     back = []
     for t in originals:
         ap = savings_withdraw_apply(
