@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import CreditNote, Invoice, PaymentProof, Plan, Subscription, WebhookEvent
+from .models import (
+    CreditNote,
+    DeletedCooperative,
+    Invoice,
+    PaymentProof,
+    Plan,
+    Subscription,
+    WebhookEvent,
+)
 
 
 @admin.register(Plan)
@@ -53,3 +61,10 @@ class WebhookEventAdmin(admin.ModelAdmin):
 class CreditNoteAdmin(admin.ModelAdmin):
     list_display = ["number", "invoice", "issued_on", "amount", "dpp", "ppn"]
     readonly_fields = [f.name for f in CreditNote._meta.fields]
+
+
+@admin.register(DeletedCooperative)
+class DeletedCooperativeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "npwp", "deleted_at"]
+    search_fields = ["name", "slug", "npwp", "nik_koperasi"]
+    readonly_fields = [f.name for f in DeletedCooperative._meta.fields]

@@ -156,6 +156,33 @@ class Subscription(models.Model):
         return self.over_limit_since is not None
 
 
+class DeletedCooperative(models.Model):
+    """A cooperative deleted from the console whose issued invoices and credit notes are
+    kept as tax records (billing_records_purge): who it was when it was deleted, for the
+    operators' list of those documents (the console's *Koperasi terhapus*). Each kept
+    invoice points at it (``Invoice.deleted_cooperative``), a note through its invoice;
+    the documents themselves still name their buyer as issued (buyer_*)."""
+
+    # The id the cooperative had (its deletion's audit row, console.tenant_deleted,
+    # targets it); empty when grouped without that row (migration 0020).
+    cooperative_pk = models.PositiveIntegerField(null=True, blank=True)
+    slug = models.CharField(_("alamat"), max_length=48, blank=True)
+    name = models.CharField(_("nama koperasi"), max_length=200)
+    nik_koperasi = models.CharField(_("NIK koperasi"), max_length=30, blank=True)
+    # The NPWP entered on /langganan/ when it was deleted (each document has its own).
+    npwp = models.CharField(_("NPWP koperasi"), max_length=30, blank=True)
+    # Empty: not recorded (documents kept before this table, with no deletion audit row).
+    deleted_at = models.DateTimeField(_("dihapus"), null=True, blank=True)
+
+    class Meta:
+        ordering = [F("deleted_at").desc(nulls_last=True), "-id"]
+        verbose_name = _("koperasi terhapus")
+        verbose_name_plural = _("koperasi terhapus")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Invoice(models.Model):
     """An invoice shown to the cooperative: a Stripe invoice mirrored from the API, or a
     bank-transfer invoice issued by us (with a unique payment reference)."""
@@ -174,6 +201,14 @@ class Invoice(models.Model):
     # (10 years) with the buyer as issued (buyer_*; billing_records_purge).
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
+    )
+    # Set when its cooperative is deleted (then ``subscription`` is empty): whose it was.
+    deleted_cooperative = models.ForeignKey(
+        DeletedCooperative,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        null=True,
+        blank=True,
     )
     provider = models.CharField(max_length=20, choices=Subscription.Provider.choices)
     number = models.CharField(_("nomor"), max_length=40, unique=True)
@@ -252,6 +287,10 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(subscription__isnull=False) | ~Q(buyer_name=""),
                 name="billing_invoice_kept_names_its_buyer",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_cooperative__isnull=True) | Q(subscription__isnull=True),
+                name="billing_invoice_deleted_cooperative_has_no_subscription",
             ),
             models.CheckConstraint(
                 condition=Q(status="void", voided_on__isnull=False)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Case,
+    CharField,
     Exists,
+    F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -16,14 +22,17 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from .models import (
     CreditEntry,
     CreditNote,
+    DeletedCooperative,
     Invoice,
     Plan,
     Subscription,
@@ -329,3 +338,143 @@ def invoices_overdue(*, today=None) -> list[Invoice]:
     for inv in rows:
         inv.days_overdue = (today - inv.due_on).days
     return rows
+
+
+# -- deleted cooperatives' kept documents (tax records) -----------------------------------
+
+
+@dataclass(frozen=True)
+class KeptDocument:
+    """An invoice or credit note (nota retur) a deleted cooperative left, as the
+    operators' list shows it. ``kind`` is ``invoice`` or ``credit_note``; a note's
+    ``invoice_number`` is the invoice it reduces, its ``status`` empty."""
+
+    kind: str
+    pk: int
+    number: str
+    issued_on: date
+    amount: Decimal
+    status: str
+    voided_on: date | None
+    invoice_number: str
+
+    @property
+    def status_label(self) -> str:
+        return str(Invoice.Status(self.status).label) if self.status else ""
+
+
+def _alnum(column: str) -> Func:
+    """``column`` with everything but letters and digits taken out, upper case (a number
+    typed with dashes or spaces, an NPWP without its dots)."""
+    return Func(
+        Func(F(column), Value(r"[^0-9A-Za-z]"), Value(""), Value("g"), function="regexp_replace"),
+        function="upper",
+        output_field=CharField(),
+    )
+
+
+def _deleted_cooperative_match(q: str) -> Q:
+    """A deleted cooperative matching the operator's search: its name (as deleted, or on
+    any of its documents as issued), address or NIK koperasi contains ``q``; or ``q``'s
+    letters and digits (so ``INV-2026-000123``, ``INV/2026/000123`` and an NPWP with or
+    without its dots are alike) are in one of its documents' numbers or NPWPs."""
+    match = (
+        Q(name__icontains=q)
+        | Q(slug__icontains=q)
+        | Q(nik_koperasi__icontains=q)
+        | Exists(
+            Invoice.objects.filter(deleted_cooperative=OuterRef("pk"), buyer_name__icontains=q)
+        )
+    )
+    key = re.sub(r"[^0-9A-Za-z]", "", q).upper()
+    if not key:
+        return match
+    invoices = Invoice.objects.filter(deleted_cooperative=OuterRef("pk")).alias(
+        number_key=_alnum("number"), npwp_key=_alnum("buyer_npwp")
+    )
+    notes = CreditNote.objects.filter(invoice__deleted_cooperative=OuterRef("pk")).alias(
+        number_key=_alnum("number")
+    )
+    by_key = DeletedCooperative.objects.alias(npwp_key=_alnum("npwp")).filter(
+        pk=OuterRef("pk"), npwp_key__contains=key
+    )
+    return (
+        match
+        | Exists(invoices.filter(Q(number_key__contains=key) | Q(npwp_key__contains=key)))
+        | Exists(notes.filter(number_key__contains=key))
+        | Exists(by_key)
+    )
+
+
+def deleted_cooperatives(*, q: str = "") -> QuerySet[DeletedCooperative]:
+    """Cooperatives deleted from the console with the invoices and credit notes they
+    left (tax records: billing_records_purge), the last deleted first, searched by
+    ``q`` (_deleted_cooperative_match). Each row carries all its documents in the same
+    query (``docs``: the invoices in issue order, each with its notes), read with
+    deleted_cooperative_documents: a page of them is one query, however many documents
+    each has."""
+    notes = (
+        CreditNote.objects.filter(invoice_id=OuterRef("pk"))
+        .order_by("issued_on", "pk")
+        .values(
+            doc=JSONObject(
+                pk="pk",
+                number="number",
+                issued_on="issued_on",
+                amount=Cast("amount", TextField()),
+            )
+        )
+    )
+    invoices = (
+        Invoice.objects.filter(deleted_cooperative_id=OuterRef("pk"))
+        .order_by("issued_on", "number")
+        .values(
+            doc=JSONObject(
+                pk="pk",
+                number="number",
+                issued_on="issued_on",
+                amount=Cast("amount", TextField()),
+                status="status",
+                voided_on="voided_on",
+                notes=ArraySubquery(notes),
+            )
+        )
+    )
+    rows = DeletedCooperative.objects.annotate(docs=ArraySubquery(invoices))
+    q = (q or "").strip()
+    if q:
+        rows = rows.filter(_deleted_cooperative_match(q))
+    return rows.order_by(F("deleted_at").desc(nulls_last=True), "-pk")
+
+
+def deleted_cooperative_documents(*, cooperative: DeletedCooperative) -> list[KeptDocument]:
+    """The documents of a row of deleted_cooperatives (no query): each invoice, then the
+    credit notes that reduce it."""
+    out: list[KeptDocument] = []
+    for inv in cooperative.docs or []:
+        out.append(
+            KeptDocument(
+                kind="invoice",
+                pk=inv["pk"],
+                number=inv["number"],
+                issued_on=date.fromisoformat(inv["issued_on"]),
+                amount=Decimal(inv["amount"]),
+                status=inv["status"],
+                voided_on=date.fromisoformat(inv["voided_on"]) if inv["voided_on"] else None,
+                invoice_number="",
+            )
+        )
+        out.extend(
+            KeptDocument(
+                kind="credit_note",
+                pk=note["pk"],
+                number=note["number"],
+                issued_on=date.fromisoformat(note["issued_on"]),
+                amount=Decimal(note["amount"]),
+                status="",
+                voided_on=None,
+                invoice_number=inv["number"],
+            )
+            for note in inv["notes"] or []
+        )
+    return out

@@ -14,7 +14,7 @@ from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 
 from ..emails import billing_email_send
-from ..models import Invoice, PaymentProof, Subscription, UpgradeDifference
+from ..models import DeletedCooperative, Invoice, PaymentProof, Subscription, UpgradeDifference
 from .common import (
     LIVE_STRIPE_STATUSES,
     BillingErrors,
@@ -199,9 +199,12 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     reads them): they no longer point at the subscription, and each names its buyer
     itself (its identity was copied on when issued: invoice_buyer_fields; a blank name,
     which no document issued since migration 0018 has, gets the cooperative's).
-    An invoice's lines (UpgradeDifference) stay with it. The subscription, its credit
-    ledger, notices and transfer proofs (their files go with the cooperative's) are
-    removed. Returns what was kept, for the audit row."""
+    An invoice's lines (UpgradeDifference) stay with it. When any invoice is kept, a
+    DeletedCooperative row records who the cooperative was (id, address, name, NIK
+    koperasi, NPWP, the time) and each kept invoice points at it: the operators' list of
+    deleted cooperatives' documents (selectors.deleted_cooperatives). The subscription,
+    its credit ledger, notices and transfer proofs (their files go with the
+    cooperative's) are removed. Returns what was kept, for the audit row."""
     sub = Subscription.objects.select_for_update().filter(cooperative=cooperative).first()
     if sub is None:
         return {"invoices": [], "credit_notes": []}
@@ -213,7 +216,19 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     sub.credit_notes.filter(buyer_name="").update(buyer_name=name)
     sub.credit_notes.update(subscription=None, credit_entry=None)
     sub.credit_entries.all().delete()
-    sub.invoices.update(subscription=None)
+    owner = (
+        DeletedCooperative.objects.create(
+            cooperative_pk=cooperative.pk,
+            slug=cooperative.slug,
+            name=name,
+            nik_koperasi=cooperative.nik_koperasi,
+            npwp=sub.npwp,
+            deleted_at=timezone.now(),
+        )
+        if invoices
+        else None
+    )
+    sub.invoices.update(subscription=None, deleted_cooperative=owner)
     sub.delete()
     return {
         "invoices": [

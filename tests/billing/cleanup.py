@@ -3,7 +3,7 @@ rows go entirely. billing_records_purge keeps a deleted cooperative's invoices a
 credit notes (tax records); a test drops them too, so the next test's e-Faktur data
 and invoice lists hold only its own."""
 
-from billing.models import CreditNote, Invoice, UpgradeDifference
+from billing.models import CreditNote, DeletedCooperative, Invoice, UpgradeDifference
 from billing.services import billing_records_purge
 
 
@@ -15,4 +15,8 @@ def billing_rows_drop(*, cooperative) -> None:
     CreditNote.objects.filter(invoice_id__in=pks).delete()
     UpgradeDifference.objects.filter(invoice_id__in=pks).delete()
     UpgradeDifference.objects.filter(renewal_id__in=pks).delete()
+    owners = set(
+        Invoice.objects.filter(pk__in=pks).values_list("deleted_cooperative_id", flat=True)
+    )
     Invoice.objects.filter(pk__in=pks).delete()
+    DeletedCooperative.objects.filter(pk__in=owners - {None}).delete()

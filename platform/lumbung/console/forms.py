@@ -139,6 +139,15 @@ class SupportForm(ConfirmForm):
     )
 
 
+class DeletedFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Cari"),
+        required=False,
+        max_length=200,
+        help_text=_("Nama, NPWP, nomor tagihan atau nota retur"),
+    )
+
+
 class PembinaFilterForm(forms.Form):
     q = forms.CharField(label=_("Cari"), required=False, help_text=_("E-mail, nama, wilayah"))
     active = forms.ChoiceField(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("koperasi/", views.tenant_list, name="tenants"),
     path("koperasi/<int:pk>/", views.tenant_detail, name="tenant"),
     path("koperasi/<int:pk>/<slug:action>/", views.tenant_action, name="tenant-action"),
+    path("koperasi-terhapus/", views.deleted_list, name="deleted"),
     path("pendaftaran-gagal/", views.signup_list, name="signups"),
     path("pendaftaran/<int:pk>/ulangi/", views.signup_retry, name="signup-retry"),
     path("kesehatan/", views.health, name="health"),

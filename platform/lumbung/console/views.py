@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
+from billing.selectors import deleted_cooperative_documents, deleted_cooperatives
 from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.forms import application_errors_to, application_errors_to_messages
@@ -360,6 +361,24 @@ def _tenant_action(request, *, pk: int, action: str):
         request,
         "console/action.html",
         {"coop": coop, "form": form, "title": title, "action": action, "tab": "tenants"},
+    )
+
+
+@operator_required(action="record_payment")
+def deleted_list(request):
+    """Cooperatives deleted from the console with the invoices and credit notes they
+    left (tax records), searchable, a page at a time: the page's cooperatives and all
+    their documents are one query (billing.selectors.deleted_cooperatives). Billing and
+    admin operators, who download those PDFs."""
+    form = forms.DeletedFilterForm(request.GET or None)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    page = paginate(request, deleted_cooperatives(q=q), per_page=25)
+    for row in page:
+        row.documents = deleted_cooperative_documents(cooperative=row)
+    return render(
+        request,
+        "console/deleted_list.html",
+        {"page": page, "filter_form": form, "q": q, "tab": "deleted"},
     )
 
 
