@@ -11,11 +11,15 @@ from django.utils import translation
 from .models import CreditNote, Invoice
 
 
-def pdf_filename(*, kind: str, number: str) -> str:
+def document_filename(*, kind: str, number: str, ext: str) -> str:
     """A download name for a document: ``kuitansi-INV-2026-000001.pdf``. Our numbers
     hold slashes (``INV/2026/000001``), which no file name may: every character but
     letters, digits, dot, dash and underscore becomes a dash."""
-    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]', '-', number)}.pdf"
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]', '-', number)}.{ext}"
+
+
+def pdf_filename(*, kind: str, number: str) -> str:
+    return document_filename(kind=kind, number=number, ext="pdf")
 
 
 def invoice_filename(*, invoice: Invoice) -> str:
@@ -49,6 +53,8 @@ def invoice_context(*, invoice: Invoice) -> dict:
         "differences": differences,
         "first_dpp": first_dpp,
         "is_receipt": invoice.status == Invoice.Status.PAID,
+        # made void (voided_on): stamped so, no transfer asked for
+        "is_void": invoice.status == Invoice.Status.VOID,
         "bank_name": settings.BILLING_BANK_NAME,
         "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
         "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,

@@ -4,14 +4,16 @@ operators' transfer confirmation (apex host)."""
 from __future__ import annotations
 
 import hmac
+import os
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -34,7 +36,13 @@ from . import selectors, services
 from .efaktur import efaktur_csv, efaktur_xlsx
 from .forms import PlanForm, ProofNoteForm, TaxDetailsForm, TransferDecisionForm
 from .models import CreditNote, Interval, Invoice, PaymentProof, Plan, Subscription
-from .pdf import credit_note_pdf, invoice_filename, invoice_pdf, pdf_filename
+from .pdf import (
+    credit_note_pdf,
+    document_filename,
+    invoice_filename,
+    invoice_pdf,
+    pdf_filename,
+)
 from .providers.base import provider_get
 from .usage import active_member_count
 from .webhooks import rejection_of, stripe_event_receive
@@ -294,6 +302,9 @@ operator_required = console_operator_required(action="record_payment")
 
 @operator_required
 def operator_transfers(request):
+    # The e-Faktur form offers any month, last month chosen: the one the accountant
+    # reports now (a month's data is final once it is over).
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
     return render(
         request,
         "billing/operator_transfers.html",
@@ -303,6 +314,10 @@ def operator_transfers(request):
             .filter(status=Invoice.Status.AWAITING)
             .count(),
             "flags": selectors.operator_flags(),
+            "efaktur_months": list(MONTHS.items()),
+            "efaktur_month": last_month.month,
+            "efaktur_year": last_month.year,
+            "tab": "transfers",
         },
     )
 
@@ -359,7 +374,19 @@ def operator_transfer_decide(request, pk: int, decision: str):
             services.bank_transfer_confirm(
                 invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
             )
-            messages.success(request, _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number})
+            message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
+            if Subscription.objects.filter(
+                pk=invoice.subscription_id,
+                status=Subscription.Status.SUSPENDED,
+                suspended_by_operator=True,
+            ).exists():
+                # The payment is recorded, but only an operator lifts an operator's
+                # suspension (bank_transfer_confirm): say so, or the cooperative waits.
+                message += " " + _(
+                    "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
+                    "Aktifkan kembali di konsol."
+                )
+            messages.success(request, message)
         elif decision == "tolak":
             rejected = services.bank_transfer_reject(
                 invoice=invoice, operator=request.user, reason=form.cleaned_data["reason"]
@@ -372,8 +399,16 @@ def operator_transfer_decide(request, pk: int, decision: str):
 
 @operator_required
 def operator_proof(request, pk: int):
-    proof = get_object_or_404(PaymentProof, pk=pk)
-    return HttpResponse(proof.file.open("rb").read(), content_type="application/octet-stream")
+    """A transfer proof, downloaded (never shown inline: the cooperative uploaded it)
+    as ``bukti-transfer-<invoice>-<pk>.<pdf|png|jpg>``, its type by that extension
+    (bank_proof_upload checked the content matches it)."""
+    proof = get_object_or_404(PaymentProof.objects.select_related("invoice"), pk=pk)
+    name = document_filename(
+        kind="bukti-transfer",
+        number=f"{proof.invoice.number}-{proof.pk}",
+        ext=os.path.splitext(proof.file.name)[1].lower().lstrip(".") or "bin",
+    )
+    return FileResponse(proof.file.open("rb"), as_attachment=True, filename=name)
 
 
 @operator_required
@@ -435,7 +470,7 @@ def operator_efaktur(request):
     else:
         body, kind, name = (
             efaktur_csv(year=year, month=month),
-            "text/csv",
+            "text/csv; charset=utf-8",
             f"efaktur-{year}-{month:02d}.csv",
         )
     response = HttpResponse(body, content_type=kind)

@@ -136,7 +136,7 @@ def test_efaktur_export_csv_and_xlsx(tenant_a, operator):
     today = timezone.localdate()
     client = verified_client(operator)
     resp = client.get(f"/billing/operator/efaktur/?tahun={today.year}&bulan={today.month}")
-    assert resp.status_code == 200 and resp["Content-Type"] == "text/csv"
+    assert resp.status_code == 200 and resp["Content-Type"] == "text/csv; charset=utf-8"
     # UTF-8 with a BOM; the NPWP as Excel's text formula (docs/billing.md)
     rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     assert rows[0][:6] == [
