@@ -408,7 +408,20 @@ def operator_proof(request, pk: int):
         number=f"{proof.invoice.number}-{proof.pk}",
         ext=os.path.splitext(proof.file.name)[1].lower().lstrip(".") or "bin",
     )
-    return FileResponse(proof.file.open("rb"), as_attachment=True, filename=name)
+    try:
+        handle = proof.file.open("rb")
+    except OSError:  # the storage lost it (a restore without the media): say which
+        messages.error(
+            request,
+            _(
+                "Berkas bukti transfer %(n)s untuk tagihan %(i)s tidak ditemukan di "
+                "penyimpanan. Minta koperasi mengunggah ulang buktinya, atau pulihkan "
+                "berkas media dari cadangan."
+            )
+            % {"n": proof.pk, "i": proof.invoice.number},
+        )
+        return redirect("billing:operator-transfers")
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 @operator_required

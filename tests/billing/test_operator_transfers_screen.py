@@ -122,6 +122,24 @@ def test_a_transfer_proof_downloads_named_after_its_invoice_with_its_type(tenant
         assert b"".join(response.streaming_content) == body
 
 
+def test_a_proof_whose_file_is_gone_from_storage_says_so_not_a_500(tenant_a, operator):
+    """The storage lost the file (a restore without the media, a volume swapped): the
+    operator is told which proof and what to do, not shown a server error."""
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
+    )
+    proof = services.bank_proof_upload(
+        invoice=inv, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="bendahara"
+    )
+    proof.file.storage.delete(proof.file.name)
+    client = verified_client(operator)
+    response = client.get(f"/billing/operator/bukti/{proof.pk}/", follow=True)
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert "tidak ditemukan di penyimpanan" in text and inv.number in text, text[:2000]
+
+
 def test_a_void_invoices_pdf_says_so_and_asks_for_no_transfer(tenant_a, clock):
     sub = Subscription.objects.get(cooperative=tenant_a)
     kecil, sedang = Plan.objects.get(code="kecil"), Plan.objects.get(code="sedang")
