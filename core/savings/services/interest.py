@@ -99,10 +99,12 @@ def tax_shares(tax: Decimal, interests: list[Decimal]) -> list[Decimal]:
     return out
 
 
-def _member_month_interest(*, member_ids, product, first: date, last: date):
-    """Interest already credited in the month on the members' accounts of OTHER products
-    (their own interest runs), and PPh already withheld by those runs (on any of the
-    member's accounts): {member: (gross, tax)}."""
+def _member_month_interest(*, member_ids, accounts, first: date, last: date):
+    """Interest already credited in the month on the members' accounts other than
+    ``accounts`` (those being computed now), of any product — another product's run, an
+    exit settlement, an early withdrawal, an account of the same product closed in the
+    month (broken early, then a new one opened) — and PPh already withheld (on any of
+    the member's accounts): {member: (gross, tax)}."""
     rows = (
         SavingsTransaction.objects.filter(
             account__member_id__in=list(member_ids),
@@ -111,9 +113,10 @@ def _member_month_interest(*, member_ids, product, first: date, last: date):
             kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
             reversed_by__isnull=True,  # a reversed run's interest no longer counts
         )
-        # this product's own interest is this run's; but PPh another product's run
-        # withheld here (``_tax_elsewhere``) was withheld already
-        .exclude(account__product=product, kind=SavingsTransaction.Kind.INTEREST)
+        # the accounts computed now hold none of the month's interest yet (the callers
+        # leave out accounts credited for it); but PPh another product's run withheld on
+        # one of them (``_tax_elsewhere``) was withheld already
+        .exclude(account_id__in=list(accounts), kind=SavingsTransaction.Kind.INTEREST)
         .values("account__member_id")
         .annotate(
             g=Sum("amount", filter=Q(kind="interest"), default=ZERO),
@@ -219,17 +222,20 @@ def interest_month_compute(
         )
         if interest > 0:
             interest_of[aid] = interest
-    # the threshold is per member and month across all their accounts: this product's
-    # accounts together, plus what other products' runs of the month already credited
-    # (and withheld); the member's tax is split over this run's accounts
+    # the threshold is per member and month across all their accounts: these accounts
+    # together, plus what the month already credited (and withheld) on the member's other
+    # accounts, of any product, closed since or not; the member's tax is split over
+    # these accounts
     by_member: dict[int, list[int]] = {}
     for aid in interest_of:
         by_member.setdefault(accounts[aid].member_id, []).append(aid)
-    earlier = _member_month_interest(member_ids=by_member, product=product, first=first, last=last)
+    earlier = _member_month_interest(
+        member_ids=by_member, accounts=accounts, first=first, last=last
+    )
     for c in pending:
         if (
             c.member_id in by_member
-            and c.product_id != product.pk
+            and c.account_id not in accounts
             and (c.year, c.month) == (year, month)
         ):
             g0, t0 = earlier.get(c.member_id, (ZERO, ZERO))
