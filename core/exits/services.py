@@ -220,7 +220,7 @@ def _interest_lines(credits: list[InterestCredit], accounts: list[SavingsAccount
                 "until": c.until,
                 "label": (
                     _("Jasa simpanan %(p)s %(b)s, tanggal %(d)s (sampai keluar)")
-                    % (names | {"d": interest_days_label(c.until)})
+                    % (names | {"d": interest_days_label(c.until, c.since)})
                     if c.until
                     else _("Jasa simpanan %(p)s %(b)s") % names
                 ),

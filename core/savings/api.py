@@ -200,9 +200,49 @@ class AccountList(generics.ListAPIView):
         return _scope(qs, self.request.user, "member")
 
 
+class AccountDetailSerializer(AccountSerializer):
+    """An account with, for a berjangka account due today, what paying it out in full
+    pays (``payout_in_full``: the balance with the month's jasa of the days before, the
+    amount to withdraw; null otherwise) and ``payout_note``: why its basis gives no such
+    jasa, or why it cannot be paid out in full yet (a finished month not run)."""
+
+    payout_in_full = serializers.SerializerMethodField()
+    payout_note = serializers.SerializerMethodField()
+
+    def _figures(self, obj):
+        if not hasattr(obj, "_payout_figures"):
+            try:
+                full = services.berjangka_payout_in_full(account=obj, on=timezone.localdate())
+            except ApplicationError as e:
+                obj._payout_figures = (None, str(e.message))
+            else:
+                obj._payout_figures = (full, full.interest_note if full else "")
+        return obj._payout_figures
+
+    def get_payout_in_full(self, obj) -> dict | None:
+        full, _note = self._figures(obj)
+        if full is None:
+            return None
+        return {
+            "balance": _money(full.balance),
+            "interest": _money(full.interest),
+            "interest_tax": _money(full.interest_tax),
+            "interest_net": _money(full.interest_net),
+            "interest_label": full.interest_label,
+            "total": _money(full.total),
+        }
+
+    def get_payout_note(self, obj) -> str:
+        return self._figures(obj)[1]
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "payout_in_full", "payout_note"]
+        read_only_fields = fields
+
+
 class AccountDetail(generics.RetrieveAPIView):
     permission_classes = [RolePermission]
-    serializer_class = AccountSerializer
+    serializer_class = AccountDetailSerializer
     read_roles = STAFF
 
     def get_queryset(self):

@@ -12,7 +12,8 @@ def receipt_pdf(*, txn: SavingsTransaction) -> bytes:
     # credited by the withdrawal, net of PPh, named by its memo), the penalty and the net
     kind = SavingsTransaction.Kind
     same_entry = {}
-    if txn.kind == kind.EARLY_PAYOUT:
+    # a full payout at maturity shows the month's jasa it credited and paid out the same
+    if txn.kind in (kind.EARLY_PAYOUT, kind.PAYOUT):
         same_entry = {
             t.kind: t
             for t in SavingsTransaction.objects.filter(

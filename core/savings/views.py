@@ -22,6 +22,7 @@ from core.common.confirm import (
     is_confirmed,
 )
 from core.common.dates import format_date
+from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
@@ -119,6 +120,8 @@ def teller(request):
         accounts = list(
             SavingsAccount.objects.filter(member=member, status="open").select_related("product")
         )
+        for a in accounts:
+            _payout_in_full_figures(a, today)
         have = {a.product_id for a in accounts}
         missing_products = [
             p for p in SavingsProduct.objects.filter(is_active=True) if p.pk not in have
@@ -142,6 +145,26 @@ def teller(request):
             "recent": selectors.teller_transactions(on=today, user=request.user)[:20],
         },
     )
+
+
+def _payout_in_full_figures(account: SavingsAccount, on: date) -> None:
+    """A berjangka account due today: what paying it out in full pays (the balance with
+    the month's jasa of the days before, ``services.berjangka_payout_in_full``), or why
+    its basis gives none, or why it cannot be paid out in full yet — set on the account
+    for the teller's table."""
+    account.payout_in_full = None
+    account.payout_note = ""
+    if account.product.kind != SavingsProduct.Kind.BERJANGKA:
+        return
+    try:
+        full = services.berjangka_payout_in_full(account=account, on=on)
+    except ApplicationError as e:
+        account.payout_note = e.message
+        return
+    if full is not None and full.credits:
+        account.payout_in_full = full
+    elif full is not None:
+        account.payout_note = full.interest_note
 
 
 @role_required(read=STAFF)

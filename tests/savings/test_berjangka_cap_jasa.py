@@ -73,25 +73,26 @@ def test_the_last_agreed_deposit_is_accepted_with_the_jasa_in_the_balance(
 
 
 def test_jasa_paid_out_with_the_last_cycle_no_longer_counts(hari_raya, teller, bendahara):
-    """Paid out in full on 2 February (904,500, January's jasa with it): the next cycle
-    starts at zero, its deposits capped from zero (January's 4,500 no longer counts);
-    February's jasa, credited after the payout, is jasa on the new cycle's balance, not
-    a deposit."""
+    """Paid out in full on 2 February (904,500, January's jasa with it, and 1
+    February's, 904,500 / 28 × 0.5 % = 161.52 → 162, credited by the payout: 904,662):
+    the next cycle starts at zero, its deposits capped from zero (January's 4,500 no
+    longer counts); February's jasa, credited after the payout, is jasa on the new
+    cycle's balance, not a deposit."""
     acc = savings_account_open(
         member=f.member(), product=hari_raya, on=date(2026, 1, 1), payout_date=date(2026, 2, 1)
     )
     _deposit(acc, "900000", date(2026, 1, 1), teller)
     savings_interest_accrue(product=hari_raya, year=2026, month=1, by=bendahara)
-    teller_withdraw(account=acc, amount=D("904500"), channel="cash", on=date(2026, 2, 2), by=teller)
+    teller_withdraw(account=acc, amount=D("904662"), channel="cash", on=date(2026, 2, 2), by=teller)
     _deposit(acc, "1000000", date(2026, 2, 3), teller)  # the next cycle's whole target
     acc.refresh_from_db()
     assert berjangka_deposited(acc) == D("1000000")
-    # February: 904,500 held 1 February, 1,000,000 from the 3rd (26 days):
-    # (904,500 + 26 × 1,000,000) / 28 × 0.5 % = 4,804.47 → 4,804
+    # February from the payout day (1 February was paid with it): 1,000,000 from the 3rd
+    # (26 days): 26 × 1,000,000 / 28 × 0.5 % = 4,642.86 → 4,643
     run = savings_interest_accrue(product=hari_raya, year=2026, month=2, by=bendahara)
-    assert run.gross_interest == D("4804")
+    assert run.gross_interest == D("4643")
     acc.refresh_from_db()
-    assert (acc.balance, berjangka_deposited(acc)) == (D("1004804"), D("1000000"))
+    assert (acc.balance, berjangka_deposited(acc)) == (D("1004643"), D("1000000"))
     with pytest.raises(ApplicationError) as e:
         _deposit(acc, "1", date(2026, 3, 2), teller)
     assert e.value.code == "savings_term_exceeded"
@@ -99,8 +100,9 @@ def test_jasa_paid_out_with_the_last_cycle_no_longer_counts(hari_raya, teller, b
 
 
 def test_a_payout_taken_back_does_not_start_a_cycle(hari_raya, teller, bendahara):
-    """The full payout of 2 February cancelled the same day: the account holds its
-    904,500 again, of which January's 4,500 is jasa: 900,000 deposited, 100,000 room."""
+    """The full payout of 2 February (904,662 with 1 February's jasa) cancelled the same
+    day: the account holds its 904,500 again (1 February's jasa taken back with it), of
+    which January's 4,500 is jasa: 900,000 deposited, 100,000 room."""
     from core.savings.services import teller_reverse
 
     acc = savings_account_open(
@@ -109,7 +111,7 @@ def test_a_payout_taken_back_does_not_start_a_cycle(hari_raya, teller, bendahara
     _deposit(acc, "900000", date(2026, 1, 1), teller)
     savings_interest_accrue(product=hari_raya, year=2026, month=1, by=bendahara)
     out = teller_withdraw(
-        account=acc, amount=D("904500"), channel="cash", on=date(2026, 2, 2), by=teller
+        account=acc, amount=D("904662"), channel="cash", on=date(2026, 2, 2), by=teller
     )
     teller_reverse(txn=out, on=date(2026, 2, 2), reason="salah anggota", by=bendahara)
     acc.refresh_from_db()

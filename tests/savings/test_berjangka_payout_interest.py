@@ -58,9 +58,10 @@ def test_full_payout_refused_while_a_finished_months_jasa_is_not_run(matured, te
     assert e.value.code == "savings_bad_period"
     assert "05/2026" in e.value.message and matured.product.name in e.value.message
     assert SavingsTransaction.objects.count() == before
-    # May run: 1,005,000 × 0.5 % = 5,025; then the whole 1,010,025 is paid out
+    # May run: 1,005,000 × 0.5 % = 5,025; then the whole 1,010,025 is paid out, with
+    # 1 June's jasa (1,010,025 / 30 × 0.5 % = 168.34 → 168: test_berjangka_payout_part_month)
     savings_interest_accrue(product=matured.product, year=2026, month=5, by=bendahara)
-    t = teller_withdraw(account=matured, amount=D("1010025"), channel="cash", on=PAYOUT, by=teller)
+    t = teller_withdraw(account=matured, amount=D("1010193"), channel="cash", on=PAYOUT, by=teller)
     matured.refresh_from_db()
     assert t.kind == "payout" and matured.balance == 0
     assert matured.payout_date > PAYOUT  # the next cycle

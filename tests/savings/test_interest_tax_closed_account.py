@@ -125,9 +125,7 @@ def test_a_second_break_in_the_month_counts_the_first(hari_raya, teller, bendaha
     assert_reconciled()
 
 
-def test_a_member_under_the_threshold_across_both_accounts_pays_none(
-    hari_raya, teller, bendahara
-):
+def test_a_member_under_the_threshold_across_both_accounts_pays_none(hari_raya, teller, bendahara):
     """200,000 on the closed account + 10,000,000 × 15/30 × 0.5 % = 25,000 on the new
     one = 225,000: under Rp 240,000, no PPh."""
     m, _first = _broken_on_the_16th(hari_raya, teller, bendahara)

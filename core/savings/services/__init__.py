@@ -2,7 +2,8 @@
 receipt numbers), ``accounts`` (opening, locking), ``apply`` (deposits and withdrawals on
 the sub-ledger), ``teller`` (the counter: one journal entry and a receipt each),
 ``early`` (a berjangka account paid out before its payout date, with the product's
-penalty), ``interest`` (monthly jasa simpanan and its tax), ``products`` (creating and changing
+penalty), ``payout`` (a berjangka account paid out in full at maturity with the jasa of
+the month's days before), ``interest`` (monthly jasa simpanan and its tax), ``products`` (creating and changing
 products, wajib rates).
 
 Every money service is split in two:
@@ -68,6 +69,7 @@ from .interest import (
     tax_on_interest,
     tax_shares,
 )
+from .payout import PayoutInFull, berjangka_payout_in_full
 from .products import (
     PRODUCT_CODE_RE,
     PRODUCT_EDITABLE,
@@ -122,6 +124,8 @@ __all__ = [
     "savings_early_withdraw",
     "savings_early_withdrawal_preview",
     "REVERSIBLE_KINDS",
+    "PayoutInFull",
+    "berjangka_payout_in_full",
     "check_period_open",
     "interest_run_through",
     "interest_runs_through",

@@ -44,6 +44,7 @@ class SavingsErrors(StrEnum):
     FIGURE_CHANGED = "savings_figure_changed"
     REASON = "savings_reason_required"
     ACCOUNT_FROZEN = "savings_account_frozen"
+    PAYOUT_INCLUDES_INTEREST = "savings_payout_includes_interest"
 
 
 @dataclass

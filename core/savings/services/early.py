@@ -154,7 +154,7 @@ def _interest_of_month(account: SavingsAccount, on: date) -> dict:
             "interest": c.interest,
             "interest_tax": c.tax,
             "interest_label": _("Jasa simpanan %(p)s %(b)s, tanggal %(d)s (sampai dicairkan)")
-            % (names | {"d": interest_days_label(on)}),
+            % (names | {"d": interest_days_label(on, c.since)}),
         }
     product = account.product
     if (

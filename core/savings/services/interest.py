@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,7 @@ def interest_for_month(
     basis: str,
     rate_annual: Decimal,
     paid_out_on: date | None = None,
+    counted_from: date | None = None,
 ) -> tuple[Decimal, Decimal]:
     """Pure: (base balance, interest) for one account and month. ``movements`` are
     (date, signed delta) within the month. Basis ``minimum``: the lowest balance in the
@@ -52,6 +53,12 @@ def interest_for_month(
     still divided by the month's days (pro-rata to the exit date); on the minimum basis
     the month's lowest balance is that zero.
 
+    ``counted_from`` (a day of the month): the jasa of the days before it was credited
+    already (a berjangka account paid out in full at maturity that day: its payout
+    credited the days before, ``interest_exit_month_due``); only the days from it count —
+    on the average basis their end-of-day balances, still divided by the month's days; on
+    the minimum basis their lowest (the payout's zero).
+
     A day's balance below zero counts as zero: it arises only in the computation, when
     jasa taken back is left out (``interest_month_compute``) after it had been paid out
     (a reversed exit: its payout included the jasa, which is no longer counted)."""
@@ -60,15 +67,20 @@ def interest_for_month(
     for d, delta in movements:
         by_day[d.day] = by_day.get(d.day, ZERO) + delta
     bal = opening
-    lowest = max(opening, ZERO)
+    lowest = max(opening, ZERO) if counted_from is None else None
     total = ZERO
     for day in range(1, days + 1):
         if day in by_day:
             bal += by_day[day]
+        if counted_from is not None and day < counted_from.day:
+            continue  # credited already
         held = ZERO if paid_out_on is not None and day >= paid_out_on.day else max(bal, ZERO)
-        lowest = min(lowest, held)
+        lowest = held if lowest is None else min(lowest, held)
         total += held
-    base = lowest if basis == SavingsProduct.InterestBasis.MINIMUM else total / days
+    if basis == SavingsProduct.InterestBasis.MINIMUM:
+        base = lowest if lowest is not None else ZERO
+    else:
+        base = total / days
     base = max(base, ZERO)
     interest = round_rupiah(base * Decimal(rate_annual) / Decimal(100) / Decimal(12))
     return base, interest
@@ -99,12 +111,13 @@ def tax_shares(tax: Decimal, interests: list[Decimal]) -> list[Decimal]:
     return out
 
 
-def _member_month_interest(*, member_ids, accounts, first: date, last: date):
-    """Interest already credited in the month on the members' accounts other than
-    ``accounts`` (those being computed now), of any product — another product's run, an
-    exit settlement, an early withdrawal, an account of the same product closed in the
-    month (broken early, then a new one opened) — and PPh already withheld (on any of
-    the member's accounts): {member: (gross, tax)}."""
+def _member_month_interest(*, member_ids, first: date, last: date):
+    """Interest already credited in the month on any of the members' accounts, of any
+    product, open or closed since — another product's run, an exit settlement, an early
+    withdrawal or a full payout at maturity (the days before it), an account of the same
+    product closed in the month (broken early, then a new one opened) —, and PPh already
+    withheld on them: {member: (gross, tax)}. What is being computed is not written yet,
+    so nothing of it is here."""
     rows = (
         SavingsTransaction.objects.filter(
             account__member_id__in=list(member_ids),
@@ -113,10 +126,6 @@ def _member_month_interest(*, member_ids, accounts, first: date, last: date):
             kind__in=[SavingsTransaction.Kind.INTEREST, SavingsTransaction.Kind.TAX],
             reversed_by__isnull=True,  # a reversed run's interest no longer counts
         )
-        # the accounts computed now hold none of the month's interest yet (the callers
-        # leave out accounts credited for it); but PPh another product's run withheld on
-        # one of them (``_tax_elsewhere``) was withheld already
-        .exclude(account_id__in=list(accounts), kind=SavingsTransaction.Kind.INTEREST)
         .values("account__member_id")
         .annotate(
             g=Sum("amount", filter=Q(kind="interest"), default=ZERO),
@@ -128,6 +137,25 @@ def _member_month_interest(*, member_ids, accounts, first: date, last: date):
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _credited_dates(account_ids, first: date, last: date) -> dict[int, date]:
+    """{account: the day of its latest live jasa simpanan credit dated in the month}: the
+    month is paid on it up to that day (a credit dated before the month's last day is a
+    part month — an exit, an early withdrawal, a full payout at maturity —, the run's own
+    is dated the last day)."""
+    return dict(
+        SavingsTransaction.objects.filter(
+            account_id__in=list(account_ids),
+            kind=SavingsTransaction.Kind.INTEREST,
+            on__gte=first,
+            on__lte=last,
+            reversed_by__isnull=True,
+        )
+        .values_list("account_id")
+        .annotate(d=Max("on"))
+        .values_list("account_id", "d")
+    )
 
 
 def _credited_in_month(first: date, last: date):
@@ -156,6 +184,9 @@ class InterestCredit:
     # the exit's own month (``interest_exit_month_due``): the jasa of the days before
     # this exit date, credited on it; None for a finished month (credited on its last day)
     until: date | None = None
+    # the day the month is counted from when its days before were credited already (a
+    # full payout at maturity earlier in the month); None: from the 1st
+    since: date | None = None
 
 
 def interest_month_compute(
@@ -169,12 +200,14 @@ def interest_month_compute(
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """THE rule of the monthly run: {account: (interest, tax)} for ``accounts`` (of
     ``product``) in the month, for the accounts with interest above zero. Interest per
-    account by ``interest_for_month`` on its balances; PPh per member and month across all
-    their accounts (this product's, plus what other products' runs of the month already
-    credited and withheld). ``pending``: credits computed but not yet written (earlier
-    months raise the opening; other products of the month count toward the threshold)
-    as if they had been posted on their month's last day. ``paid_out_on``: the accounts
-    are paid out on that day of the month (an exit settlement, ``interest_for_month``)."""
+    account by ``interest_for_month`` on its balances — an account credited part of the
+    month already (a full payout at maturity) from that credit's day; PPh per member and
+    month across all their accounts (these, plus what the month already credited and
+    withheld on any of the member's accounts, closed since or not). ``pending``: credits
+    computed but not yet written (earlier months raise the opening; other products of
+    the month count toward the threshold) as if they had been posted on their month's
+    last day. ``paid_out_on``: the accounts are paid out on that day of the month (an
+    exit settlement, ``interest_for_month``)."""
     first, last = month_bounds(year, month)
     # jasa taken back (a reversed run being replaced, an exit settlement reversed) never
     # was: neither the credit and its tax nor their reversal count in the balances
@@ -196,11 +229,17 @@ def interest_month_compute(
         )
         .exclude(voided)
         # PPh of the month (another product's run may withhold it here, on the month's
-        # last day) is the month's result, not a balance the month earns on
-        .exclude(kind=SavingsTransaction.Kind.TAX)
+        # last day) is the month's result, not a balance the month earns on; PPh of a
+        # part month credited earlier in it (a full payout at maturity) left the account
+        # that day, with the jasa it was withheld on
+        .exclude(kind=SavingsTransaction.Kind.TAX, on=last)
         .values_list("account_id", "on", "delta")
     ):
         moves.setdefault(aid, []).append((on, delta))
+    # an account whose days before a part-month credit were paid by it (a full payout at
+    # maturity earlier in the month) is counted from that day (the callers leave out an
+    # account paid to the end)
+    since = _credited_dates(accounts, first, last)
     for c in pending:
         if c.account_id not in accounts:
             continue
@@ -219,6 +258,7 @@ def interest_month_compute(
             basis=product.interest_basis,
             rate_annual=product.interest_rate_annual,
             paid_out_on=paid_out_on,
+            counted_from=since.get(aid),
         )
         if interest > 0:
             interest_of[aid] = interest
@@ -229,9 +269,7 @@ def interest_month_compute(
     by_member: dict[int, list[int]] = {}
     for aid in interest_of:
         by_member.setdefault(accounts[aid].member_id, []).append(aid)
-    earlier = _member_month_interest(
-        member_ids=by_member, accounts=accounts, first=first, last=last
-    )
+    earlier = _member_month_interest(member_ids=by_member, first=first, last=last)
     for c in pending:
         if (
             c.member_id in by_member
@@ -469,11 +507,13 @@ def interest_unpaid_at_exit(*, accounts, on: date) -> list[InterestCredit]:
     credits: list[InterestCredit] = []
     for year, month in sorted(set().union(*months_of.values())):
         first, last = month_bounds(year, month)
-        credited = set(
-            _credited_in_month(first, last)
-            .filter(account_id__in=[a.pk for a in bearing])
-            .values_list("account_id", flat=True)
-        )
+        # paid to the month's end already (a credit of the days before a full payout
+        # leaves the rest of the month to count)
+        credited = {
+            aid
+            for aid, d in _credited_dates([a.pk for a in bearing], first, last).items()
+            if d >= last
+        }
         for pid in sorted(products):
             if (year, month) not in months_of[pid]:
                 continue
@@ -581,11 +621,10 @@ def interest_exit_month_due(
     if not products:
         return []
     first, last = month_bounds(on.year, on.month)
-    credited = set(
-        _credited_in_month(first, last)
-        .filter(account_id__in=[a.pk for a in accounts])
-        .values_list("account_id", flat=True)
-    )
+    # credited up to the exit date already; one credited for the days before a full
+    # payout earlier in the month counts from that day (``interest_month_compute``)
+    credited_on = _credited_dates([a.pk for a in accounts], first, last)
+    credited = {aid for aid, d in credited_on.items() if d >= on}
     credits = list(pending)
     out: list[InterestCredit] = []
     for product in products:
@@ -614,6 +653,7 @@ def interest_exit_month_due(
                 interest=interest,
                 tax=tax,
                 until=on,
+                since=credited_on.get(aid),
             )
             for aid, (interest, tax) in amounts.items()
         ]
@@ -622,9 +662,12 @@ def interest_exit_month_due(
     return out
 
 
-def interest_days_label(until: date) -> str:
-    """The days of the exit's month its jasa is for: "1–15" for an exit on the 16th."""
-    return "1" if until.day <= 2 else f"1–{until.day - 1}"
+def interest_days_label(until: date, since: date | None = None) -> str:
+    """The days of the exit's month its jasa is for: "1–15" for an exit on the 16th;
+    "10–15" when the days before the 10th were credited already (``since``)."""
+    start = since.day if since else 1
+    end = until.day - 1
+    return f"{start}" if end <= start else f"{start}–{end}"
 
 
 def interest_exit_month_apply(
@@ -633,14 +676,16 @@ def interest_exit_month_apply(
     accounts: dict[int, SavingsAccount],
     by,
     early_withdrawal: bool = False,
+    payout: bool = False,
 ) -> tuple[list[LineSpec], list[SavingsTransaction]]:
     """Write ``interest_exit_month_due``'s credits on the locked ``accounts``, dated the
     exit date: per account the interest and the PPh movements (the ``interest`` movement
-    is the month's record: the run skips an account holding one). Posts nothing: returns
-    the lines for the caller's entry (the exit settlement's own; an early withdrawal's,
-    ``early_withdrawal``: the memo says so) — Dr savings interest expense / Cr each
-    product's control account per member (net) / Cr tax payable — and the movements to
-    link to it."""
+    is the month's record up to that day: the run skips an account holding one, or —
+    still open, paid out in full at maturity — counts it from that day). Posts nothing:
+    returns the lines for the caller's entry (the exit settlement's own; an early
+    withdrawal's, ``early_withdrawal``, or a full payout's at maturity, ``payout``: the
+    memo says so) — Dr savings interest expense / Cr each product's control account per
+    member (net) / Cr tax payable — and the movements to link to it."""
     groups: dict[int, dict[int, tuple[Decimal, Decimal]]] = {}
     for c in credits:
         groups.setdefault(c.product_id, {})[c.account_id] = (c.interest, c.tax)
@@ -650,18 +695,25 @@ def interest_exit_month_apply(
     for pid in sorted(groups):
         amounts = groups[pid]
         accs = {aid: accounts[aid] for aid in amounts}
-        until = next(c.until for c in credits if c.product_id == pid)
+        first = next(c for c in credits if c.product_id == pid)
+        until = first.until
+        if payout:
+            memo = _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (pencairan)")
+        elif early_withdrawal:
+            memo = _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (pencairan dini)")
+        else:
+            memo = _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (penyelesaian keluar)")
         t, ln, g, x, _n = _interest_write(
             product=next(iter(accs.values())).product,
             accounts=accs,
             amounts=amounts,
             on=until,
-            memo=(
-                _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (pencairan dini)")
-                if early_withdrawal
-                else _("Jasa simpanan %(m)02d/%(y)s, tanggal %(d)s (penyelesaian keluar)")
-            )
-            % {"m": until.month, "y": until.year, "d": interest_days_label(until)},
+            memo=memo
+            % {
+                "m": until.month,
+                "y": until.year,
+                "d": interest_days_label(until, first.since),
+            },
             by=by,
         )
         txns += t
@@ -702,12 +754,14 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
     # an account whose jasa of the month was already credited (by an exit settlement that
     # was reversed after this month's run could no longer pay it) is not paid twice
-    ids = ids.exclude(pk__in=_credited_in_month(first, last))
+    # (an account credited for the days before a full payout at maturity in the month
+    # is paid from that day: ``interest_month_compute``)
+    ids = ids.exclude(pk__in=_credited_in_month(last, last))
     accounts = savings_accounts_lock(ids.values_list("pk", flat=True))
     # read again once locked: an exit settlement that held an account meanwhile has
     # credited its month and closed it
     credited = set(
-        _credited_in_month(first, last)
+        _credited_in_month(last, last)
         .filter(account_id__in=list(accounts))
         .values_list("account_id", flat=True)
     )

@@ -2,6 +2,7 @@
 and a numbered receipt each."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,8 +23,16 @@ from .apply import (
     transactions_link_entry,
 )
 from .common import SavingsErrors, clean_amount, counter_account, receipt_number_next
-from .early import berjangka_unrun_month_check, early_withdrawal_reverse_apply
+from .early import early_withdrawal_reverse_apply
+from .interest import interest_exit_month_apply
+from .payout import (
+    payout_in_full_check,
+    payout_interest_reverse_apply,
+    payout_interest_reverse_check,
+)
 from .reversal import check_period_open, interest_run_through, savings_movement_reverse_apply
+
+CENTS = Decimal("0.00")
 
 # --- teller -----------------------------------------------------------------------------
 
@@ -46,7 +55,9 @@ def teller_withdraw(
     *, account: SavingsAccount, amount, channel: str, on: date, by, memo: str = ""
 ) -> SavingsTransaction:
     """A withdrawal at the counter (sukarela; berjangka on/after its payout date, and
-    paid out in full it starts its next cycle: ``berjangka_cycle_next``)."""
+    paid out in full it starts its next cycle: ``berjangka_cycle_next``; an
+    interest-bearing one paid out in full with the jasa of the month's days before,
+    credited in the same entry: ``payout.payout_in_full_check``)."""
     return _teller(
         account=account, amount=amount, channel=channel, on=on, by=by, memo=memo, deposit=False
     )
@@ -72,6 +83,9 @@ def _teller(
         "locked": True,
     }
     names = {"p": account.product.name, "m": account.member.full_name, "r": receipt}
+    full = None
+    interest_lines: list[LineSpec] = []
+    credited: list[SavingsTransaction] = []
     if deposit:
         applied = savings_deposit_apply(**args)
         txn = applied.transaction
@@ -83,13 +97,24 @@ def _teller(
             if account.product.kind == SavingsProduct.Kind.BERJANGKA
             else SavingsTransaction.Kind.WITHDRAWAL
         )
-        if kind == SavingsTransaction.Kind.PAYOUT and clean_amount(amount) == account.balance:
-            # paid out in full it starts its next cycle: a finished month's jasa not run
-            # yet would land after it, locked until the next payout date
-            berjangka_unrun_month_check(account=account, on=on)
+        if kind == SavingsTransaction.Kind.PAYOUT:
+            # paid out in full it starts its next cycle: the month's jasa of the days
+            # before is credited first and paid out with the balance (a finished month's
+            # jasa not run yet refuses it: it would land after it, locked until the next
+            # payout date)
+            full = payout_in_full_check(account=account, amount=clean_amount(amount), on=on)
+            if full is not None:
+                check_not_frozen(account)
+                interest_lines, credited = interest_exit_month_apply(
+                    credits=full.credits, accounts={account.pk: account}, by=by, payout=True
+                )
         applied = savings_withdraw_apply(**args, kind=kind)
         txn = applied.transaction
-        lines = [*applied.lines, LineSpec(account=counter, credit=txn.amount, memo=receipt)]
+        lines = [
+            *interest_lines,
+            *applied.lines,
+            LineSpec(account=counter, credit=txn.amount, memo=receipt),
+        ]
         description = _("Penarikan %(p)s %(m)s (%(r)s)") % names
     entry = journal_post(
         on=on,
@@ -99,13 +124,19 @@ def _teller(
         source_ref=f"txn:{txn.pk}",
         by=by,
     )
-    transactions_link_entry(transactions=[txn], entry=entry)
+    transactions_link_entry(transactions=[*credited, txn], entry=entry)
     receipt_source_set(number=receipt, source_ref=f"savings-txn:{txn.pk}")
+    data = {"amount": str(txn.amount), "channel": channel, "receipt": receipt}
+    if full is not None:
+        data |= {
+            "interest": str(full.interest + CENTS),
+            "interest_tax": str(full.interest_tax + CENTS),
+        }
     audit_log(
         actor=by,
         action=SavingsAudit.DEPOSIT if deposit else SavingsAudit.WITHDRAW,
         target=account,
-        data={"amount": str(txn.amount), "channel": channel, "receipt": receipt},
+        data=data,
     )
     if txn.next_payout_date is not None:
         # paid out in full (on/after its payout date): the next hari raya cycle starts
@@ -143,7 +174,9 @@ def teller_reverse(
     (``savings_reversal_interest_run``). A berjangka payout that started the account's
     next cycle puts its old payout date back (``berjangka_cycle_restore``); an early
     withdrawal (``savings_early_withdraw``) reopens the account and takes its penalty
-    back too (``early_withdrawal_reverse_apply``). A deposit's
+    back too (``early_withdrawal_reverse_apply``); a full payout at maturity takes back
+    the month's jasa it credited (``payout_interest_reverse_apply``; refused once that
+    month is run). A deposit's
     cancellation may not leave the account below its product's minimum balance
     (``savings_below_minimum``, naming it) unless it empties the account and
     ``close_account`` closes it with it (sukarela and berjangka; pokok and wajib close
@@ -206,6 +239,9 @@ def teller_reverse(
             },
         )
 
+    if original.kind == SavingsTransaction.Kind.PAYOUT:
+        # a full payout that credited the month's jasa: not once that month is run
+        payout_interest_reverse_check(txn=original, account=account)
     if original.kind == SavingsTransaction.Kind.EARLY_PAYOUT:
         # the payout and its penalty taken back, the account reopened
         back = early_withdrawal_reverse_apply(
@@ -223,6 +259,11 @@ def teller_reverse(
                 keep_minimum=not close_account,
             )
         ]
+        if original.kind == SavingsTransaction.Kind.PAYOUT:
+            # the month's jasa the payout credited (and its PPh), taken back after it
+            back += payout_interest_reverse_apply(
+                txn=original, account=account, on=on, by=by, memo=f"Pembatalan {label}: {reason}"
+            )
     rev = back[0]
     if close_account:
         _close_emptied(account, on=on)
