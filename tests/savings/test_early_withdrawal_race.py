@@ -27,6 +27,7 @@ from core.savings.services import (
     savings_early_withdraw,
     savings_interest_accrue,
     teller_deposit,
+    teller_withdraw,
 )
 from tests.concurrency import in_thread, join_all, two_clerks
 from tests.members import factories as f
@@ -146,3 +147,36 @@ def test_second_early_withdrawal_waits_for_the_first_and_is_refused(scratch_tena
     results = two_clerks(scratch_tenant, _withdraw(acc, by), _withdraw(acc, f.user("admin")))
     assert results == {"1": "ok", "2": "savings_account_closed"}, results
     _paid_once(acc)
+
+
+def test_two_full_payouts_at_maturity_at_once_credit_the_part_month_once(scratch_tenant):
+    """The same account matured (payout date 1 June) and paid out in full at the counter
+    on 16 June by two tellers at once, each typing the full figure: 10,050,000 with
+    10,050,000 × 15/30 × 0.5 % = 25,125 of June's jasa = 10,075,125. Clerk 1 holds its
+    transaction; clerk 2 waits for the account, then finds it in its next cycle (paid
+    out, its payout date a term on) and is refused; the jasa credited once, one payout."""
+    connection.set_tenant(scratch_tenant)
+    acc, by = _broken_account()
+    p = acc.product
+    p.payout_date = date(2026, 6, 1)
+    p.save()
+    acc.payout_date = date(2026, 6, 1)
+    acc.save(update_fields=["payout_date"])
+    teller_1, teller_2 = f.user("petugas"), f.user("petugas")
+
+    def pay(who):
+        def fn():
+            teller_withdraw(account=acc, amount=D("10075125"), channel="cash", on=ON, by=who)
+
+        return fn
+
+    results = two_clerks(scratch_tenant, pay(teller_1), pay(teller_2))
+    assert results == {"1": "ok", "2": "savings_not_withdrawable"}, results
+    acc.refresh_from_db()
+    assert (acc.status, acc.balance, acc.payout_date) == ("open", D("0"), date(2027, 4, 16))
+    moves = SavingsTransaction.objects.filter(account=acc, on=ON)
+    assert list(moves.filter(kind="interest").values_list("amount", flat=True)) == [D("25125")]
+    assert list(moves.filter(kind="payout").values_list("amount", flat=True)) == [D("10075125")]
+    t = JournalLine.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
+    assert t["d"] == t["c"]
+    assert_reconciled()
