@@ -23,7 +23,6 @@ from core.members.selectors import member_statistics
 from core.savings.models import SavingsTransaction
 from core.savings.selectors import savings_by_product
 from core.users.selectors import staff_people
-from core.yearend.models import RatReport, YearEnd
 from core.yearend.selectors import last_rat, rat_held_on
 
 from .models import DinasConsent
@@ -35,11 +34,15 @@ def dinas_consent_get() -> DinasConsent:
     return DinasConsent.get()
 
 
-def last_rat_date() -> date | None:
-    """The date of the last Rapat Anggota Tahunan recorded in Lumbung (the RAT screen of
-    the year end, or the RAT date given when SHU was posted); None: not recorded."""
-    found = last_rat()
-    return found[1] if found else None
+def last_rat_fields(*, held_by: date | None = None) -> dict:
+    """The RAT of the latest fiscal year recorded in Lumbung (the RAT screen, or the RAT
+    date given when SHU was posted): its fiscal year and the day it was held; None for
+    both when none is recorded (``held_by``: among those held by then)."""
+    found = last_rat(held_by=held_by)
+    return {
+        "last_rat_year": found[0] if found else None,
+        "last_rat_date": found[1] if found else None,
+    }
 
 
 def last_closed_year_shu() -> dict:
@@ -85,7 +88,7 @@ def cooperative_indicators(*, on: date) -> dict:
         "shu_year": shu["year"],
         "shu_last_year": shu["shu"],
         "shu_note": shu["note"],
-        "last_rat_date": last_rat_date(),
+        **last_rat_fields(),
         "last_activity": last_activity(),
     }
 
@@ -139,7 +142,6 @@ def month_indicators_from_ledger(*, month: date) -> dict:
     end = _month_end(start)
     bs = balance_sheet(as_of=end)
     savings = SavingsTransaction.objects.filter(on__lte=end).aggregate(t=Sum("delta"))["t"]
-    rat = [d for _y, d in _rat_dates() if d <= end]
     return {
         "members_active": members_at(end),
         "members_joined": Member.objects.filter(join_date__range=(start, end)).count(),
@@ -155,16 +157,6 @@ def month_indicators_from_ledger(*, month: date) -> dict:
         "shu_year": None,
         "shu_last_year": ZERO,
         "shu_note": _("Dihitung ulang dari buku besar."),
-        "last_rat_date": max(rat) if rat else None,
+        **last_rat_fields(held_by=end),
         "last_activity": None,
     }
-
-
-def _rat_dates() -> list[tuple[int, date]]:
-    found = list(RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on"))
-    found += list(
-        YearEnd.objects.filter(status=YearEnd.Status.POSTED, rat_date__isnull=False).values_list(
-            "year", "rat_date"
-        )
-    )
-    return found

@@ -868,19 +868,20 @@ def rat_held_on(*, year: int) -> date | None:
     )
 
 
-def last_rat() -> tuple[int, date] | None:
-    """(fiscal year, day held) of the most recent RAT recorded in either place."""
-    found = [
-        (d, y)
-        for y, d in RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on")
-    ]
-    found += [
-        (d, y)
-        for y, d in YearEnd.objects.filter(
-            status=YearEnd.Status.POSTED, rat_date__isnull=False
-        ).values_list("year", "rat_date")
-    ]
+def last_rat(*, held_by: date | None = None) -> tuple[int, date] | None:
+    """(fiscal year, day held) of the RAT of the latest fiscal year with a RAT recorded
+    in either place (the RAT screen's date first, as ``rat_held_on``); with ``held_by``,
+    among the RATs held by then. The latest *fiscal year*, not the latest date: a RAT of
+    an older year recorded late (a catch-up) is not the cooperative's last RAT."""
+    found: dict[int, date] = {}
+    posted = YearEnd.objects.filter(status=YearEnd.Status.POSTED, rat_date__isnull=False)
+    for y, d in posted.values_list("year", "rat_date"):
+        found[y] = d
+    for y, d in RatReport.objects.filter(held_on__isnull=False).values_list("year", "held_on"):
+        found[y] = d  # the RAT screen's date wins, as in rat_held_on
+    if held_by is not None:
+        found = {y: d for y, d in found.items() if d <= held_by}
     if not found:
         return None
-    held, year = max(found)
-    return year, held
+    year = max(found)
+    return year, found[year]

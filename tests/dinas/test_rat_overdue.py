@@ -1,7 +1,10 @@
 """The Dinas filter *RAT overdue* follows the domain rule: the RAT of fiscal year N-1 is
 held within RAT_DEADLINE_MONTHS (3) months of the year end, i.e. by 31 March of N. After
-31 March of N, a cooperative with no RAT dated on/after 1 January of N is overdue; up to
-31 March, one dated on/after 1 January of N-1 (last year's RAT) is enough."""
+31 March of N, a cooperative with no RAT recorded for fiscal year N-1 (or later) is
+overdue; up to 31 March, one for N-2 is enough. What counts is the fiscal year the RAT
+was for, not the day it was held: a late RAT of an older year does not clear the flag.
+A row stored before the fiscal year was kept is judged by its date (no RAT dated on/after
+1 January of N after 31 March, of N-1 before) until its next refresh."""
 
 from datetime import date
 
@@ -53,3 +56,85 @@ def test_rat_overdue_filter(shared_both, last_rat, today, overdue):
     pembina = make_pembina("prov-ro@dinas.test")
     rows = indicator_table(pembina=pembina, rat_overdue=True, today=today)
     assert (a.pk in {i.cooperative_id for i in rows}) is overdue
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "rat_year,held,today,overdue",
+    [
+        (2025, date(2026, 3, 20), date(2026, 4, 15), False),
+        (2024, date(2026, 1, 20), date(2026, 4, 15), True),  # a late 2024 RAT; 2025's due
+        (2024, date(2025, 3, 1), date(2026, 3, 31), False),  # 2025's not due yet
+        (2024, date(2025, 3, 1), date(2026, 4, 1), True),
+        (2023, date(2025, 2, 1), date(2026, 2, 15), True),  # 2024's due since 2025
+        (2026, date(2027, 1, 5), date(2027, 2, 1), False),
+    ],
+)
+def test_rat_overdue_follows_the_fiscal_year_of_the_rat(
+    shared_both, rat_year, held, today, overdue
+):
+    a, _b = shared_both
+    Indicator.objects.filter(cooperative=a, latest=True).update(
+        last_rat_year=rat_year, last_rat_date=held
+    )
+    rows = indicator_table(
+        pembina=make_pembina("prov-ry@dinas.test"), rat_overdue=True, today=today
+    )
+    assert (a.pk in {i.cooperative_id for i in rows}) is overdue
+
+
+def _admin(coop):
+    from django.db import connection
+
+    from core.users.models import User
+
+    connection.set_tenant(coop)
+    return User.objects.get(username=f"admin@{coop.slug}.test")
+
+
+@pytest.mark.django_db
+def test_a_late_rat_of_an_older_year_does_not_clear_the_overdue_flag(shared_both):
+    """After 31 March the RAT of last year is due. A cooperative that only caught up
+    this year on the RAT of the year before (held late, in January) has still not held
+    last year's: it is overdue, as the ministry sheet of last year says (RAT: Tidak)."""
+    from django.utils import timezone
+
+    from core.yearend.services import rat_held_set
+    from lumbung.dinas.models import YearFigures
+
+    from .conftest import refresh
+
+    a, _b = shared_both
+    today = timezone.localdate()
+    if today < date(today.year, 4, 1):
+        pytest.skip("the RAT of last year is due from 1 April")
+    rat_held_set(year=today.year - 2, held_on=date(today.year, 1, 20), by=_admin(a))
+    refresh(a)
+    assert YearFigures.objects.get(cooperative=a, year=today.year - 1).rat_held is False
+    rows = indicator_table(pembina=make_pembina("prov-late@dinas.test"), rat_overdue=True)
+    assert a.pk in {i.cooperative_id for i in rows}
+
+
+@pytest.mark.django_db
+def test_recording_an_older_rat_later_keeps_last_years_rat(shared_both):
+    """Last year's RAT held on 10 March; the RAT of the year before recorded afterwards
+    (held on 20 March, a late catch-up): the cooperative is not overdue, and the table
+    shows last year's RAT."""
+    from django.utils import timezone
+
+    from core.yearend.services import rat_held_set
+
+    from .conftest import refresh
+
+    a, _b = shared_both
+    today = timezone.localdate()
+    if today < date(today.year, 4, 1):
+        pytest.skip("the RAT of last year is due from 1 April")
+    admin = _admin(a)
+    rat_held_set(year=today.year - 1, held_on=date(today.year, 3, 10), by=admin)
+    rat_held_set(year=today.year - 2, held_on=date(today.year, 3, 20), by=admin)
+    refresh(a)
+    ind = Indicator.objects.get(cooperative=a, latest=True)
+    assert (ind.last_rat_year, ind.last_rat_date) == (today.year - 1, date(today.year, 3, 10))
+    rows = indicator_table(pembina=make_pembina("prov-catch@dinas.test"), rat_overdue=True)
+    assert a.pk not in {i.cooperative_id for i in rows}

@@ -88,6 +88,10 @@ class Indicator(models.Model):
     shu_year = models.PositiveSmallIntegerField(null=True, blank=True)
     shu_last_year = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     shu_note = models.CharField(max_length=200, blank=True)
+    # The RAT of the latest fiscal year recorded (core.yearend.selectors.last_rat): the
+    # year it was for and the day it was held. A row stored before last_rat_year existed
+    # has only the date until its next refresh (selectors.rat_overdue_q).
+    last_rat_year = models.PositiveSmallIntegerField(null=True, blank=True)
     last_rat_date = models.DateField(null=True, blank=True)
     last_activity = models.DateTimeField(null=True, blank=True)
     # "refresh": the periodic refresh's figures; "ledger": a month before the first

@@ -78,6 +78,25 @@ def rat_deadline(year: int) -> date:
     return date(year, months + 1, 1) - timedelta(days=1)
 
 
+def rat_due_year(today: date) -> int:
+    """The latest fiscal year whose RAT is due by ``today``: last year's once its
+    deadline (rat_deadline) has passed, the year before until then."""
+    return today.year - 1 if today > rat_deadline(today.year) else today.year - 2
+
+
+def rat_overdue_q(today: date) -> Q:
+    """Indicator rows of cooperatives whose due RAT (rat_due_year) is not recorded: no
+    RAT at all, or the latest fiscal year with a RAT recorded is older. A RAT of an
+    older year held late does not count for the year due. A row stored before the RAT's
+    fiscal year was kept (``last_rat_year`` empty, a date present) is judged by the date
+    until its next refresh: none dated on or after rat_deadline_start."""
+    return (
+        Q(last_rat_year__lt=rat_due_year(today))
+        | Q(last_rat_year__isnull=True, last_rat_date__isnull=True)
+        | Q(last_rat_year__isnull=True, last_rat_date__lt=rat_deadline_start(today))
+    )
+
+
 def rat_deadline_start(today: date) -> date:
     """The earliest RAT date that is not overdue today: once last year's RAT is past its
     deadline (rat_deadline), a RAT dated this year is due; until then one dated last year
@@ -128,9 +147,7 @@ def indicator_table(
     if band:
         qs = qs.filter(health_band=band)
     if rat_overdue:
-        qs = qs.filter(
-            Q(last_rat_date__isnull=True) | Q(last_rat_date__lt=rat_deadline_start(today))
-        )
+        qs = qs.filter(rat_overdue_q(today))
     key = sort.lstrip("-")
     field = SORTS.get(key, "cooperative__name")
     order = (
