@@ -359,3 +359,35 @@ def test_table_of_many_cooperatives_pages_by_25_in_a_fixed_number_of_queries(pem
     assert totals["total_assets"] == 7000 and totals["npl_ratio"] == 5
     assert f'<option value="{KAPUAS}">' in body and f'<option value="{KOBAR}">' in body
     assert "KPRI Banyak 059" in _rows(client.get("/dinas/", {"sort": "-name"}))
+
+
+def test_the_table_names_the_year_of_each_shu_and_rat(pembina_prov, shared_both):
+    """Cooperatives close their years at different times: a row's SHU says which fiscal
+    year it is, and its last RAT which fiscal year the RAT was for — on the page, in the
+    XLSX and on the profile."""
+    import re
+
+    from openpyxl import load_workbook
+
+    a, b = shared_both
+    Indicator.objects.filter(cooperative=a).update(
+        shu_year=2024,
+        shu_last_year=1234567,
+        shu_note="",
+        last_rat_year=2024, last_rat_date=date(2025, 3, 8)
+    )
+    client = verified_client(pembina_prov.user)
+    body = _rows(client.get("/dinas/"))
+    row = re.search(rf"{a.name}</a>.*?</tr>", body, re.S).group(0)
+    assert re.search(r"Rp\s*1\.234\.567.*?\(2024\)", row, re.S), row
+    assert "TB 2024" in row
+    profile = _rows(client.get(f"/dinas/koperasi/{a.pk}/"))
+    assert "TB 2024" in profile
+    ws = load_workbook(
+        io.BytesIO(client.get("/dinas/", {"format": "xlsx", "sort": "name"}).content)
+    ).active
+    rows = list(ws.iter_rows(values_only=True))
+    headers = list(rows[0])
+    line = next(r for r in rows if r[0] == a.name)
+    assert line[headers.index("Tahun buku RAT terakhir")] == 2024
+    assert line[headers.index("Tahun SHU")] == 2024

@@ -38,6 +38,7 @@ TABLE_COLUMNS = [
     ("shu_last_year", "SHU tahun buku terakhir"),
     ("shu_year", "Tahun SHU"),
     ("last_rat_date", "RAT terakhir"),
+    ("last_rat_year", "Tahun buku RAT terakhir"),
     ("last_activity", "Aktivitas terakhir"),
     ("figures_at", "Waktu angka"),
 ]
