@@ -98,7 +98,8 @@ def test_per_cooperative_export(pembina_prov, shared_both):
     assert len(rows) == 2 and rows[1][3] == a.name and rows[1][0] == year
 
 
-def test_bad_year_falls_back_to_last_year(pembina_prov, shared_both):
-    wb = _book(verified_client(pembina_prov.user).get("/dinas/kementerian/", {"year": "abc"}))
+def test_no_year_means_last_year(pembina_prov, shared_both):
+    """A bad year is refused (tests/dinas/test_bad_input.py), never replaced."""
+    wb = _book(verified_client(pembina_prov.user).get("/dinas/kementerian/"))
     rows = list(wb["Koperasi"].iter_rows(values_only=True))
-    assert all(r[0] == date.today().year - 1 for r in rows[1:])
+    assert len(rows) == 3 and all(r[0] == date.today().year - 1 for r in rows[1:])

@@ -374,7 +374,8 @@ def test_the_table_names_the_year_of_each_shu_and_rat(pembina_prov, shared_both)
         shu_year=2024,
         shu_last_year=1234567,
         shu_note="",
-        last_rat_year=2024, last_rat_date=date(2025, 3, 8)
+        last_rat_year=2024,
+        last_rat_date=date(2025, 3, 8),
     )
     client = verified_client(pembina_prov.user)
     body = _rows(client.get("/dinas/"))

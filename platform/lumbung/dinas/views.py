@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -157,38 +158,29 @@ def dinas_logout(request):
 # -- pages -------------------------------------------------------------------------------
 
 
-def _table_query(request):
-    pembina = request.pembina
-    form = forms.TableFilterForm(request.GET or None, regencies=selectors.area_regencies(pembina))
-    params = form.cleaned_data if form.is_valid() else {}
-    sort = request.GET.get("sort") or "name"
-    qs = selectors.indicator_table(
-        pembina=pembina,
-        regency=params.get("regency", ""),
-        kind=params.get("kind", ""),
-        band=params.get("band", ""),
-        rat_overdue=bool(params.get("rat_overdue")),
-        sort=sort,
-    )
-    return form, sort, qs
-
+SORT_LABELS = [
+    ("name", _lazy("Nama")),
+    ("regency", _lazy("Kab/kota")),
+    ("members", _lazy("Anggota aktif")),
+    ("assets", _lazy("Aset")),
+    ("capital", _lazy("Modal sendiri")),
+    ("savings", _lazy("Simpanan")),
+    ("loans", _lazy("Pinjaman")),
+    ("npl", _lazy("NPL")),
+    ("shu", _lazy("SHU")),
+    ("rat", _lazy("RAT terakhir")),
+    ("activity", _lazy("Aktivitas")),
+]
 
 # No area has this many pages; a larger number would overflow PostgreSQL's bigint OFFSET
 # (a 500). Anything past the end shows the last page (_table_page).
 MAX_PAGE = 1_000_000
 
 
-def _page_number(request) -> int:
-    try:
-        return min(max(int(request.GET.get("page") or 1), 1), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
-def _table_page(request, qs) -> tuple[Page, dict]:
+def _table_page(qs, number: int) -> tuple[Page, dict]:
     """The requested page of the table (the last one when past it) and the totals, in
     one query (selectors.indicator_page)."""
-    number = _page_number(request)
+    number = min(number, MAX_PAGE)
     rows, totals = selectors.indicator_page(qs, number=number, per_page=TABLE_PAGE_ROWS)
     paginator = Paginator([], TABLE_PAGE_ROWS)
     paginator.count = totals["count"]  # a cached_property: never counted again
@@ -198,44 +190,49 @@ def _table_page(request, qs) -> tuple[Page, dict]:
     return Page(rows, min(number, paginator.num_pages), paginator), totals
 
 
+def _table_context(request, form, sort: str) -> dict:
+    query = request.GET.copy()
+    for key in ("sort", "format", "page"):
+        query.pop(key, None)
+    return {
+        "form": form,
+        "sort": sort,
+        "query": query.urlencode(),
+        "sorts": SORT_LABELS,
+        "pembina": request.pembina,
+        "year": timezone.localdate().year - 1,
+    }
+
+
 @pembina_required
 def table(request):
-    form, sort, qs = _table_query(request)
-    if request.GET.get("format") == "xlsx":
-        totals = selectors.indicator_totals(qs)
-        content = exports.indicators_xlsx(rows=qs, totals=totals, area=request.pembina.area_label)
-        return _xlsx(content, f"indikator-koperasi-{timezone.localdate():%Y%m%d}.xlsx")
-    page, totals = _table_page(request, qs)
-    query = request.GET.copy()
-    query.pop("sort", None)
-    query.pop("format", None)
-    query.pop("page", None)
-    return render(
-        request,
-        "dinas/table.html",
-        {
-            "page": page,
-            "totals": totals,
-            "form": form,
-            "sort": sort,
-            "query": query.urlencode(),
-            "sorts": [
-                ("name", _("Nama")),
-                ("regency", _("Kab/kota")),
-                ("members", _("Anggota aktif")),
-                ("assets", _("Aset")),
-                ("capital", _("Modal sendiri")),
-                ("savings", _("Simpanan")),
-                ("loans", _("Pinjaman")),
-                ("npl", _("NPL")),
-                ("shu", _("SHU")),
-                ("rat", _("RAT terakhir")),
-                ("activity", _("Aktivitas")),
-            ],
-            "pembina": request.pembina,
-            "year": timezone.localdate().year - 1,
-        },
+    """The area's table. Every query-string value is checked (forms.TableFilterForm):
+    one the page does not know answers 400 with its reason and no rows or totals."""
+    pembina = request.pembina
+    form = forms.TableFilterForm(request.GET, regencies=selectors.area_regencies(pembina))
+    if not form.is_valid():
+        sort = request.GET.get("sort", "") if "sort" not in form.errors else ""
+        context = _table_context(request, form, sort or "name")
+        context["errors"] = form.error_list()
+        return render(request, "dinas/table.html", context, status=400)
+    params = form.cleaned_data
+    sort = params["sort"] or "name"
+    qs = selectors.indicator_table(
+        pembina=pembina,
+        regency=params["regency"],
+        kind=params["kind"],
+        band=params["band"],
+        rat_overdue=params["rat_overdue"],
+        sort=sort,
     )
+    if params["format"] == "xlsx":
+        totals = selectors.indicator_totals(qs)
+        content = exports.indicators_xlsx(rows=qs, totals=totals, area=pembina.area_label)
+        return _xlsx(content, f"indikator-koperasi-{timezone.localdate():%Y%m%d}.xlsx")
+    page, totals = _table_page(qs, params["page"] or 1)
+    context = _table_context(request, form, sort)
+    context.update({"page": page, "totals": totals})
+    return render(request, "dinas/table.html", context)
 
 
 @pembina_required
@@ -257,16 +254,27 @@ def profile(request, pk: int):
     )
 
 
-def _year(request) -> int:
-    form = forms.YearForm(request.GET or None)
+def _year(request) -> tuple[int | None, HttpResponse | None]:
+    """The fiscal year asked for (``?year=``; none: last year), or a 400 page saying why
+    it is refused — never another year's file under the one typed."""
+    form = forms.YearForm(request.GET)
     if form.is_valid():
-        return form.cleaned_data["year"]
-    return timezone.localdate().year - 1
+        return form.cleaned_data["year"], None
+    errors = [str(e) for e in form.errors.get("year", [])]
+    response = render(
+        request,
+        "dinas/bad_request.html",
+        {"errors": errors, "pembina": request.pembina},
+        status=400,
+    )
+    return None, response
 
 
 @pembina_required
 def ministry_area(request):
-    year = _year(request)
+    year, refused = _year(request)
+    if refused is not None:
+        return refused
     figures = list(selectors.area_year_figures(pembina=request.pembina, year=year))
     content = exports.ministry_xlsx(figures=figures, year=year, area=request.pembina.area_label)
     return _xlsx(content, f"data-kementerian-{year}.xlsx")
@@ -275,7 +283,9 @@ def ministry_area(request):
 @pembina_required
 def ministry_cooperative(request, pk: int):
     coop = cooperative_for(request, pk)
-    year = _year(request)
+    year, refused = _year(request)
+    if refused is not None:
+        return refused
     figures = list(
         YearFigures.objects.filter(cooperative=coop, year=year).select_related("cooperative")
     )
