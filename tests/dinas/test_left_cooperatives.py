@@ -54,3 +54,42 @@ def test_a_suspended_cooperative_is_still_counted(pembina_prov, figures):
     totals = indicator_totals(indicator_table(pembina=pembina_prov))
     assert totals["count"] == 2
     assert totals["members_active"] == 200
+
+
+def test_an_archived_cooperative_has_no_profile_and_no_ministry_row(pembina_prov, figures):
+    """Left Lumbung: not in the table, so not behind a typed address or in the ministry
+    file either (its figures stopped at the last refresh before it left, and it can no
+    longer withdraw its consent)."""
+    import io
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    a, b = figures
+    _status(b, Cooperative.Status.ARCHIVED)
+    client = verified_client(pembina_prov.user)
+    client.raise_request_exception = False
+    year = date.today().year - 1
+    assert client.get(f"/dinas/koperasi/{b.pk}/").status_code == 404
+    assert client.get(f"/dinas/koperasi/{b.pk}/kementerian/", {"year": year}).status_code == 404
+    wb = load_workbook(io.BytesIO(client.get("/dinas/kementerian/", {"year": year}).content))
+    names = [r[3] for r in list(wb["Koperasi"].iter_rows(values_only=True))[1:]]
+    assert names == [a.name]
+    total = list(wb["Wilayah"].iter_rows(values_only=True))[-1]
+    assert total[2] == 1  # Jumlah Koperasi, as the table's totals
+
+
+def test_a_suspended_cooperative_keeps_its_profile_and_ministry_row(pembina_prov, figures):
+    import io
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    a, b = figures
+    _status(b, Cooperative.Status.SUSPENDED)
+    client = verified_client(pembina_prov.user)
+    year = date.today().year - 1
+    assert client.get(f"/dinas/koperasi/{b.pk}/").status_code == 200
+    wb = load_workbook(io.BytesIO(client.get("/dinas/kementerian/", {"year": year}).content))
+    names = {r[3] for r in list(wb["Koperasi"].iter_rows(values_only=True))[1:]}
+    assert names == {a.name, b.name}

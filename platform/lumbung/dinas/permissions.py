@@ -21,6 +21,7 @@ from lumbung.dinas.audit import DinasAudit
 from tenants.models import Cooperative
 
 from .models import Pembina
+from .selectors import SHOWN_STATUSES
 
 
 def pembina_of(user) -> Pembina | None:
@@ -52,7 +53,8 @@ def pembina_required(view):
 
 def cooperative_for(request, pk: int) -> Cooperative:
     """The cooperative ``pk`` if it is in the pembina's area and shares its indicators;
-    otherwise an audited 403 (the refusal names no figure of it)."""
+    otherwise an audited 403 (the refusal names no figure of it). One that has left
+    Lumbung (archived), like a practice copy, is not found (404), as in the table."""
     pembina: Pembina = request.pembina
     coop = (
         Cooperative.objects.filter(pk=pk, is_practice=False).exclude(schema_name="public").first()
@@ -73,4 +75,6 @@ def cooperative_for(request, pk: int) -> Cooperative:
             },
         )
         raise PermissionDenied
+    if coop.status not in SHOWN_STATUSES:  # left Lumbung (archived): not listed anywhere
+        raise Http404
     return coop

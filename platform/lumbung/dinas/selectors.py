@@ -59,10 +59,12 @@ def area_filter(pembina: Pembina, prefix: str = "") -> Q:
 
 
 def area_cooperatives(pembina: Pembina) -> QuerySet[Cooperative]:
-    """Cooperatives in the pembina's area that share their indicators."""
+    """Cooperatives in the pembina's area that share their indicators and still keep
+    their books in Lumbung (SHOWN_STATUSES): the table, its regencies and the ministry
+    export all show these."""
     return (
         Cooperative.objects.exclude(schema_name="public")
-        .filter(is_practice=False)
+        .filter(is_practice=False, status__in=SHOWN_STATUSES)
         .filter(area_filter(pembina))
         .filter(dinas_sharing__shared=True)
     )
@@ -198,7 +200,6 @@ def indicator_page(
 def area_regencies(pembina: Pembina) -> list[str]:
     return list(
         area_cooperatives(pembina)
-        .filter(status__in=SHOWN_STATUSES)
         .exclude(regency="")
         .order_by("regency")
         .values_list("regency", flat=True)
