@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
@@ -204,6 +204,7 @@ def _table_context(request, form, sort: str) -> dict:
     }
 
 
+@require_safe  # the Dinas reads: every page and file is GET (or HEAD) only
 @pembina_required
 def table(request):
     """The area's table. Every query-string value is checked (forms.TableFilterForm):
@@ -235,6 +236,7 @@ def table(request):
     return render(request, "dinas/table.html", context)
 
 
+@require_safe  # the Dinas reads: every page and file is GET (or HEAD) only
 @pembina_required
 def profile(request, pk: int):
     coop = cooperative_for(request, pk)
@@ -270,6 +272,7 @@ def _year(request) -> tuple[int | None, HttpResponse | None]:
     return None, response
 
 
+@require_safe  # the Dinas reads: every page and file is GET (or HEAD) only
 @pembina_required
 def ministry_area(request):
     year, refused = _year(request)
@@ -280,6 +283,7 @@ def ministry_area(request):
     return _xlsx(content, f"data-kementerian-{year}.xlsx")
 
 
+@require_safe  # the Dinas reads: every page and file is GET (or HEAD) only
 @pembina_required
 def ministry_cooperative(request, pk: int):
     coop = cooperative_for(request, pk)
