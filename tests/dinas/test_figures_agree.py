@@ -248,7 +248,9 @@ def books(placed):
     }
 
 
-def test_each_table_figure_equals_the_cooperatives_own_books(books):
+def test_each_dinas_figure_equals_the_cooperatives_own_books(books, pembina_prov):
+    """The stored row of each cooperative, the figures worked out from the story to the
+    rupiah, and what the table, its totals, the profile and the XLSX show."""
     for key in ("a", "b"):
         own, ind = books[f"own_{key}"], Indicator.objects.get(cooperative=books[key], latest=True)
         assert ind.members_active == own["members_active"], key
@@ -260,10 +262,7 @@ def test_each_table_figure_equals_the_cooperatives_own_books(books):
         assert ind.loans_outstanding == own["loans_outstanding"], key
         assert ind.npl_ratio == own["npl_ratio"], key
         assert ind.health_band == own["band"], key
-
-
-def test_the_known_data_gives_the_known_figures(books):
-    """The figures an officer would work out from the story, to the rupiah."""
+    # the figures an officer would work out from the story, to the rupiah
     a = Indicator.objects.get(cooperative=books["a"], latest=True)
     own = books["own_a"]
     # m1, m2, m3 on the register; m4 joined in 2026 and left today
@@ -278,24 +277,12 @@ def test_the_known_data_gives_the_known_figures(books):
     assert a.npl_ratio == D("50.00") and a.health_band == "tidak_sehat"
     # SHU of 2025 = the year end's SHU after tax; the RAT of 1 March 2026
     assert a.shu_year == YEAR and a.shu_last_year == books["made"]["year_end"].shu_after_tax
-    assert a.last_rat_date == books["made"]["rat_date"]
+    assert (a.last_rat_year, a.last_rat_date) == (YEAR, books["made"]["rat_date"])
     b = Indicator.objects.get(cooperative=books["b"], latest=True)
     assert b.members_active == 1 and b.savings == D("2100000")
     assert b.loans_outstanding == D("3000000") and b.npl_ratio == 0
     assert b.shu_year is None and b.shu_last_year == 0 and b.shu_note
-
-
-def test_the_ministry_row_of_the_closed_year_equals_its_year_end(books):
-    y = YearFigures.objects.get(cooperative=books["a"], year=YEAR)
-    own = books["own_a"]
-    assert y.complete is True
-    assert y.members == own["members_2025"] == 3
-    assert y.total_assets == own["assets_2025"]
-    assert y.shu == books["made"]["year_end"].shu_after_tax
-    assert y.rat_held is True and y.rat_date == books["made"]["rat_date"]
-
-
-def test_the_pages_show_the_same_figures_and_the_totals_add_up(books, pembina_prov):
+    # the pages and the file show the same; the totals add up
     a, b = books["a"], books["b"]
     own_a, own_b = books["own_a"], books["own_b"]
     client = verified_client(pembina_prov.user)
@@ -316,3 +303,13 @@ def test_the_pages_show_the_same_figures_and_the_totals_add_up(books, pembina_pr
     by_name = {r[0]: r for r in rows[1:-1]}
     assert by_name[a.name][6] == own_a["total_assets"]
     assert by_name[b.name][9] == own_b["loans_outstanding"]
+
+
+def test_the_ministry_row_of_the_closed_year_equals_its_year_end(books):
+    y = YearFigures.objects.get(cooperative=books["a"], year=YEAR)
+    own = books["own_a"]
+    assert y.complete is True
+    assert y.members == own["members_2025"] == 3
+    assert y.total_assets == own["assets_2025"]
+    assert y.shu == books["made"]["year_end"].shu_after_tax
+    assert y.rat_held is True and y.rat_date == books["made"]["rat_date"]
