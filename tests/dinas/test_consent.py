@@ -79,3 +79,31 @@ def test_refresh_learns_consent_and_withdrawal_removes_the_figures(placed):
     assert SharingState.objects.get(cooperative=a).shared is False
     assert not Indicator.objects.filter(cooperative=a).exists()
     connection.set_schema_to_public()
+
+
+def test_withdrawing_consent_removes_the_figures_at_once_not_at_the_next_daily_refresh(
+    placed, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The admin turns sharing off: the Dinas must stop seeing the figures now, not up
+    to a day later. The change queues that cooperative's refresh when it commits (and
+    turning it on queues one too, so the Dinas sees it the same day)."""
+    from lumbung.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    a, _b = placed
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        consent(a, True)
+    assert len(queued) == 1
+    assert SharingState.objects.get(cooperative=a).shared is True
+    assert Indicator.objects.filter(cooperative=a).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        consent(a, False)
+    assert len(queued) == 1
+    assert SharingState.objects.get(cooperative=a).shared is False
+    assert not Indicator.objects.filter(cooperative=a).exists()
+    # the same value again changes nothing and queues nothing
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        consent(a, False)
+    assert queued == []
+    connection.set_schema_to_public()

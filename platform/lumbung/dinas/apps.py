@@ -10,3 +10,10 @@ class DinasConfig(AppConfig):
     name = "lumbung.dinas"
     label = "dinas"
     verbose_name = _("Dinas Koperasi")
+
+    def ready(self) -> None:
+        from core.sharing.signals import consent_changed
+
+        from .tasks import consent_changed_refresh
+
+        consent_changed.connect(consent_changed_refresh, dispatch_uid="dinas-consent-refresh")

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from lumbung.celery import app
@@ -35,3 +36,17 @@ def dinas_trend_backfill_task(cooperative_id: int, months: int = 12) -> int:
     refresh.indicators_backfill_one); ``manage.py dinas_backfill_trends`` queues or runs it."""
     with schema_context("public"):
         return indicators_backfill_one(cooperative_id=cooperative_id, months=months)
+
+
+def consent_changed_refresh(sender, share: bool, **kwargs) -> None:
+    """A cooperative turned its sharing on or off (``core.sharing``'s
+    ``consent_changed``, sent in its schema inside the change's transaction): refresh its
+    figures once that commits, so withdrawn figures leave the Dinas view at once (not up
+    to a day later) and newly shared ones appear the same day. Practice copies are never
+    shared."""
+    tenant = getattr(connection, "tenant", None)
+    pk = getattr(tenant, "pk", None)
+    if pk is None or getattr(tenant, "is_practice", False):
+        return
+    # robust: a broker down logs and leaves it to the daily refresh, never fails the change
+    transaction.on_commit(lambda: dinas_indicators_refresh_one_task.delay(pk), robust=True)
