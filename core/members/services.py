@@ -1,7 +1,7 @@
 """Writes of the member registry."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,11 +13,13 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.functions import Upper
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log, audit_log_bulk
 from core.common.dates import format_tanggal
+from core.common.db_refusals import db_refusal_error
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import parse_rupiah
 from core.members.audit import MemberAudit
@@ -42,6 +44,7 @@ class MemberErrors(StrEnum):
     DECEASED = "member_deceased"
     NIP_NIK_MISMATCH = "member_nip_nik_mismatch"
     REJOIN_CONFLICT = "member_rejoin_conflict"
+    STATUS_VIA_EXIT = "member_status_via_exit"
 
 
 GOLONGAN_RE = re.compile(
@@ -718,18 +721,67 @@ def member_update(*, member: Member, by, reason: str = "", **changes: Any) -> Me
     return member
 
 
+# a member's status and exit date: set by the exit settlement only (member_status_set)
+EXIT_FIELDS = ("status", "exit_date")
+
+
+def member_exit_fields_check(data: Mapping[str, Any], *, member: Member | None) -> None:
+    """``status`` / ``exit_date`` sent with a member's data (the API's POST, PATCH, PUT):
+    the same value as the member's (a client sending the whole object back; a new member
+    is active, with no exit date) passes; another is refused, pointing to the exit
+    settlement — the only way a member leaves, since it pays out their savings, offsets
+    their loans and closes their accounts. Nothing is changed by the request."""
+    current = {"status": Member.Status.ACTIVE, "exit_date": None}
+    if member is not None:
+        current = {
+            "status": member.status,
+            "exit_date": member.exit_date.isoformat() if member.exit_date else None,
+        }
+    bad = [k for k in EXIT_FIELDS if k in data and (data.get(k) or None) != (current[k] or None)]
+    if not bad:
+        return
+    how = _(
+        "Anggota keluar, pensiun, pindah atau meninggal hanya melalui penyelesaian keluar "
+        "(halaman anggota → Keluar / pensiun / meninggal%(url)s), yang membayarkan "
+        "simpanannya, memperhitungkan pinjamannya dan menutup rekeningnya."
+    ) % {"url": f": {reverse('exits:settle', args=[member.pk])}" if member is not None else ""}
+    if member is None:
+        msg = _(
+            "Anggota baru terdaftar sebagai anggota aktif: status dan tanggal keluar tidak "
+            "diisi saat pendaftaran. %(how)s"
+        ) % {"how": how}
+    else:
+        msg = _("Status dan tanggal keluar anggota tidak diubah di sini. %(how)s") % {"how": how}
+    raise ApplicationError(MemberErrors.STATUS_VIA_EXIT, msg, fields={k: [msg] for k in bad})
+
+
 def member_status_set(*, member: Member, status: str, on: date, reason: str, by) -> Member:
-    """Used by the exit settlement (inside its transaction): sets the final status."""
-    old = member.status
+    """Used by the exit settlement (inside its transaction, once it has paid out and
+    closed the member's savings accounts and settled their loans): sets the final status.
+
+    A member leaves only so: the database refuses a leaving status while the member
+    still holds an open savings account (savings migration 0018) or a running loan
+    (loans 0021), and that refusal is raised here as those apps word it
+    (``core.common.db_refusals``: naming what is open and pointing to the exit screen),
+    the member unchanged."""
+    before = (member.status, member.exit_date, member.exit_reason)
     member.status = status
     member.exit_date = on
     member.exit_reason = reason
-    member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
+    try:
+        with transaction.atomic():
+            member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
+    except IntegrityError as e:
+        member.status, member.exit_date, member.exit_reason = before
+        refusal = db_refusal_error(e)
+        if refusal is None:
+            raise
+        raise refusal from None
     MemberChange.objects.create(
         member=member,
         changed_by=by if getattr(by, "is_authenticated", False) else None,
         field="status",
-        old_value=old,
+        old_value=before[0],
         new_value=status,
         reason=reason,
     )

@@ -6,10 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import factory
+from django.db import connection, transaction
 from factory.django import DjangoModelFactory
 
 from core.members.models import Agency, Member
-from core.members.services import member_create
+from core.members.services import member_create, member_status_set
 from core.users.models import User
 
 _seq = itertools.count(1)
@@ -112,3 +113,19 @@ def user(role: str, *, username: str | None = None) -> User:
 
 def rp(x) -> Decimal:
     return Decimal(str(x))
+
+
+def left_outside_exit(m: Member, *, on: date, status: str = "resigned") -> Member:
+    """A member marked as left WITHOUT the exit settlement, their savings accounts and
+    loans left open: data from before the database refused it (savings 0018, loans 0021),
+    or changed by hand in it. Written as a restore of such data would be, with the
+    triggers off for this one statement (``session_replication_role``, back to the
+    default at once: the rest of the test keeps every database rule)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        try:
+            member_status_set(member=m, status=status, on=on, reason="x", by="tests")
+        finally:
+            cur.execute("SET LOCAL session_replication_role = DEFAULT")
+    m.refresh_from_db()
+    return m

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
+from core.exits.services import exit_settlement_confirm
 from core.members.models import Heir, Member
 from core.members.selectors import member_for_user
 from core.members.services import (
@@ -75,7 +76,8 @@ def test_rejoined_member_pays_pokok_again_into_new_accounts(agency, products, to
     old = f.member(agency_obj=agency)
     acc = savings_account_get_or_open(member=old, product=products["pokok"], on=today)
     teller_deposit(account=acc, amount=D("100000"), channel="cash", on=today, by=teller)
-    _leave(old, on=today)
+    # the exit pays the old pokok back and closes the account
+    exit_settlement_confirm(member=old, reason="resigned", on=today, by=f.user("bendahara"))
     new = _register(agency, old, join_date=today)
     assert not SavingsAccount.objects.filter(member=new).exists()
     acc2 = savings_account_get_or_open(member=new, product=products["pokok"], on=today)

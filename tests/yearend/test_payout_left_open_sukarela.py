@@ -1,5 +1,6 @@
-"""A member marked as left outside the exit flow (``member_status_set`` without an exit
-settlement: the status changed, the accounts left open) still holds an open sukarela
+"""A member marked as left outside the exit flow (existing data: the status changed
+without an exit settlement, the accounts left open — the database refuses that now, so
+the test writes it as such data would be, ``left_outside_exit``) still holds an open sukarela
 account. Where the settings say SHU is credited to sukarela, a member who left takes no
 credit on an account of their own (``sukarela_accounts_for_payout``), so such a member
 is paid as a member who left through the exit flow is: in cash or by bank transfer. The
@@ -16,7 +17,6 @@ from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalLine
 from core.ledger.selectors import account_balance, account_for_role
-from core.members.services import member_status_set
 from core.savings.models import SavingsAccount
 from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.services import (
@@ -27,6 +27,7 @@ from core.yearend.services import (
     yearend_close,
 )
 from tenants.services import tenant_host
+from tests.members import factories as f
 
 from .conftest import YEAR, close_preliminaries
 
@@ -42,7 +43,7 @@ def left_open(tenant_a, year_data, staff):
     by = staff["bendahara"]
     m2 = year_data["m2"]
     shu_settings_set(year=YEAR, by=by, payout_method="sukarela")
-    member_status_set(member=m2, status="resigned", on=date(YEAR, 9, 30), reason="x", by=by)
+    f.left_outside_exit(m2, status="resigned", on=date(YEAR, 9, 30))
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)
     ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="06/RAT", by=by)

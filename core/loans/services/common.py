@@ -75,6 +75,8 @@ class LoanErrors(StrEnum):
     REVERSAL_REAMORTISED = "loan_reversal_reamortised"
     REVERSAL_LATER = "loan_reversal_later_depends"
     REVERSAL_PERIOD_CLOSED = "loan_reversal_period_closed"
+    # a member set as left while a loan of theirs runs (migration 0021)
+    LEAVE_LOANS_RUNNING = "member_leave_loans_running"
 
 
 # --- dates ------------------------------------------------------------------------------

@@ -4,10 +4,14 @@ repayment (a reversed payroll batch)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.loans.audit import LoanAudit
 from core.members.models import Member
 
@@ -15,7 +19,14 @@ from ..models import (
     Loan,
     Repayment,
 )
-from .common import REPAY_ROLES, ZERO, _line, _require_role, loan_event_date_refusal
+from .common import (
+    REPAY_ROLES,
+    ZERO,
+    LoanErrors,
+    _line,
+    _require_role,
+    loan_event_date_refusal,
+)
 from .dues import _open_rows, loan_payoff_quote
 from .repayment import (
     _after_payment,
@@ -25,6 +36,34 @@ from .repayment import (
 )
 
 # --- exit settlement ----------------------------------------------------------------
+
+
+def member_leave_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused a member's leaving status while loans of theirs run
+    (migration 0021's trigger; ``detail``: the member and the running loans with their
+    principal outstanding). Only the exit settlement lets a member leave: it offsets the
+    loans against the savings (or writes them off on death) first."""
+    loans = [x for x in detail.get("loans") or [] if isinstance(x, dict)]
+    parts = []
+    for x in loans:
+        try:
+            amount = Decimal(str(x.get("principal_outstanding")))
+        except ArithmeticError:
+            amount = ZERO
+        parts.append(
+            _("%(n)s (sisa pokok %(a)s)") % {"n": x.get("number"), "a": format_rupiah(amount)}
+        )
+    member = f"{detail.get('number') or ''} {detail.get('full_name') or ''}".strip()
+    return ApplicationError(
+        LoanErrors.LEAVE_LOANS_RUNNING,
+        _(
+            "Anggota %(m)s masih memiliki pinjaman berjalan: %(l)s. Anggota keluar hanya "
+            "melalui penyelesaian keluar (halaman anggota → Keluar / pensiun / meninggal), "
+            "yang memperhitungkan pinjamannya dengan simpanannya; statusnya tidak diubah."
+        )
+        % {"m": member, "l": ", ".join(parts)},
+        status=409,
+    )
 
 
 def _settle_date_refusal(loan: Loan, on: date):

@@ -3,6 +3,7 @@ many at once in pk order."""
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -13,6 +14,7 @@ from core.audit.models import AuditEvent
 from core.audit.services import audit_log
 from core.common.dates import add_months
 from core.common.errors import ApplicationError, CommonErrors, reason_required
+from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
@@ -293,3 +295,35 @@ def savings_accounts_lock_where(where: Q) -> dict[int, SavingsAccount]:
     for a in rows:
         a.product = products[a.product_id]
     return {a.pk: a for a in rows}
+
+
+# --- a member leaving with accounts open ------------------------------------------------
+
+
+def member_leave_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused a member's leaving status while savings accounts of theirs
+    are open (migration 0018's trigger; ``detail``: the member and the open accounts with
+    their balances). Only the exit settlement lets a member leave: it pays the accounts
+    out and closes them first."""
+    accounts = [a for a in detail.get("accounts") or [] if isinstance(a, dict)]
+    balances = []
+    for a in accounts:
+        try:
+            balances.append(Decimal(str(a.get("balance"))))
+        except ArithmeticError:
+            balances.append(Decimal(0))
+    listed = ", ".join(
+        f"{a.get('number')} {format_rupiah(b)}" for a, b in zip(accounts, balances, strict=True)
+    )
+    member = f"{detail.get('number') or ''} {detail.get('full_name') or ''}".strip()
+    return ApplicationError(
+        SavingsErrors.LEAVE_ACCOUNTS_OPEN,
+        _(
+            "Anggota %(m)s masih memiliki rekening simpanan terbuka: %(a)s (jumlah %(t)s). "
+            "Anggota keluar hanya melalui penyelesaian keluar (halaman anggota → Keluar / "
+            "pensiun / meninggal), yang membayarkan simpanannya dan menutup rekeningnya; "
+            "statusnya tidak diubah."
+        )
+        % {"m": member, "a": listed, "t": format_rupiah(sum(balances, Decimal(0)))},
+        status=409,
+    )

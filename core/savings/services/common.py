@@ -45,6 +45,8 @@ class SavingsErrors(StrEnum):
     REASON = "savings_reason_required"
     ACCOUNT_FROZEN = "savings_account_frozen"
     PAYOUT_INCLUDES_INTEREST = "savings_payout_includes_interest"
+    # a member set as left while a savings account of theirs is open (migration 0018)
+    LEAVE_ACCOUNTS_OPEN = "member_leave_savings_open"
 
 
 @dataclass
