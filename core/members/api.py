@@ -7,7 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import query_id
+from core.common.api import query_id, request_object
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 
@@ -188,6 +188,8 @@ class MemberListCreate(generics.ListCreateAPIView):
         return qs
 
     def perform_create(self, serializer):
+        # a member is registered active: leaving is the exit settlement's
+        services.member_exit_fields_check(self.request.data, member=None)
         data = dict(serializer.validated_data)
         data.pop("heirs", None)
         data.pop("reason", None)  # a new member has no history to give a reason for
@@ -207,6 +209,8 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
         member = self.get_object()
         if not member.is_active:  # a closed record: nothing of it changes here
             raise services.member_read_only_error(member)
+        # read-only here, not dropped silently under a 200: the exit settlement sets them
+        services.member_exit_fields_check(request_object(request), member=member)
         ser = self.get_serializer(member, data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         # writable at registration only: a different value is refused, not dropped
