@@ -112,6 +112,17 @@ COLUMNS: list[tuple[str, bool, str]] = [
     ("saldo_sukarela", False, "Saldo awal simpanan sukarela"),
 ]
 COLUMN_NAMES = [c for c, _r, _d in COLUMNS]
+# headers of an old system's status / exit columns (compared as ``norm_header``): the
+# import registers active members only; a member leaves by the exit settlement
+EXIT_HEADERS = {
+    "status",
+    "statusanggota",
+    "statuskeanggotaan",
+    "keluar",
+    "tanggalkeluar",
+    "tglkeluar",
+    "alasankeluar",
+}
 REQUIRED = [c for c, r, _d in COLUMNS if r]
 BALANCE_COLUMNS = {"saldo_pokok": "pokok", "saldo_wajib": "wajib", "saldo_sukarela": "sukarela"}
 MAX_ROWS = 20000
@@ -225,6 +236,9 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
     unknown = [
         h for h in header if h and h not in COLUMN_NAMES and not berjangka.is_balance_header(h)
     ]
+    # the old books' status / exit columns: said apart, with what to do instead
+    leaving = [h for h in unknown if norm_header(h) in EXIT_HEADERS]
+    unknown = [h for h in unknown if h not in leaving]
     dup = sorted({h for h in header if h and header.count(h) > 1})
     same_product: dict[int, list[str]] = {}
     for h in dict.fromkeys(header):
@@ -232,10 +246,21 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
         if product is not None:
             same_product.setdefault(product.pk, []).append(h)
     twice = [hs for hs in same_product.values() if len(hs) > 1]
-    if missing or unknown or dup or twice:
+    if missing or unknown or dup or twice or leaving:
         parts = []
         if missing:
             parts.append(_("kolom wajib tidak ada: %(c)s") % {"c": ", ".join(missing)})
+        if leaving:
+            parts.append(
+                _(
+                    "kolom %(c)s tidak dipakai: impor hanya mendaftarkan anggota aktif. "
+                    "Anggota yang sudah keluar dan simpanannya sudah dibayarkan tidak "
+                    "diimpor; yang simpanannya belum dibayarkan diimpor sebagai anggota "
+                    "aktif dengan saldonya, lalu diselesaikan melalui penyelesaian keluar "
+                    "(halaman anggota → Keluar / pensiun / meninggal)"
+                )
+                % {"c": ", ".join(leaving)}
+            )
         if unknown:
             parts.append(_("kolom tidak dikenal: %(c)s") % {"c": ", ".join(unknown)})
         if dup:
