@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import parse_percent, parse_rupiah
 from core.common.spreadsheet import CellProblem, Percent, cell_date, nip_cell
@@ -191,6 +192,33 @@ def _plan(lr: LoanRow, cutover: date) -> str:
     return ""
 
 
+def _left_member(member: Member, by_nip: dict[str, Member]) -> str:
+    """A row's member has left: a running loan is not brought in on a closed record (it
+    would be a member marked as left owing a loan, which no exit settlement reaches).
+    Names the current membership when the person joined again."""
+    msg = _(
+        "Anggota %(m)s sudah keluar (%(s)s, %(d)s): pinjaman berjalan tidak dibawa masuk "
+        "untuk anggota yang sudah keluar."
+    ) % {"m": member, "s": member.get_status_display(), "d": format_tanggal(member.exit_date)}
+    current = by_nip.get(member.nip)
+    if current is not None and current.is_active:
+        return (
+            msg
+            + " "
+            + _("Orang ini terdaftar lagi sebagai anggota No. %(no)s: tulis nomor itu.")
+            % {"no": current.number}
+        )
+    return (
+        msg
+        + " "
+        + _(
+            "Bila pinjamannya memang belum lunas, daftarkan dia sebagai anggota aktif (impor "
+            "anggota), bawa masuk pinjamannya, lalu selesaikan keluarnya di halaman anggota → "
+            "Keluar / pensiun / meninggal."
+        )
+    )
+
+
 def loans_rows_check(
     *, move_in: MoveIn, rows: list[dict[str, Any]]
 ) -> tuple[list[LoanRow], list[dict]]:
@@ -284,6 +312,10 @@ def loans_rows_check(
                     "member_number",
                     _("Nomor anggota (atau NIP bila nomornya kosong) wajib diisi."),
                 )
+            )
+        if member is not None and not member.is_active and not errs:
+            errs.append(
+                row_error(n, "member_number" if number_m else "nip", _left_member(member, by_nip))
             )
         code = get("product_code", _text, _("Kode produk"))
         product = products.get(code.upper()) if code else None
