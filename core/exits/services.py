@@ -6,6 +6,12 @@ on death the board may waive the loans (with a reason and decision reference).
 Confirming posts one journal entry, closes every savings account and sets the member's
 status. Nothing is deleted.
 
+A member ALREADY marked as left outside the exit flow (existing data: the status set
+while their accounts and loans stayed open; the database refuses that now) is settled by
+the same calculation and posting (``exit_settlement_left_open_confirm``, the exit screen's
+*Selesaikan rekening yang masih terbuka*): what they left open is paid out and closed,
+their status and exit date stay; reversed like an exit, without making them active.
+
 Jasa simpanan: the exit closes the accounts and the monthly run only reaches open ones,
 so the settlement credits, per interest-bearing account, the jasa of every finished month
 the run has not paid yet (``core.savings.services.interest_unpaid_at_exit``: the run's
@@ -95,6 +101,10 @@ class SettlementErrors(StrEnum):
     PAYEE = "settlement_bad_payee"
     INTEREST_CLOSED = "settlement_interest_month_closed"
     REJOINED = "exit_member_rejoined"
+    # the settlement of a member already marked as left (accounts and loans left open)
+    ACTIVE = "settlement_member_active"
+    NOTHING_LEFT_OPEN = "settlement_nothing_left_open"
+    ALREADY_SETTLED = "settlement_already_made"
 
 
 def _loans_outstanding(member: Member, on: date) -> tuple[Decimal, list]:
@@ -142,6 +152,9 @@ class SettlementPreview:
     # a running loan that cannot be settled on ``on`` (dated on or before a move-in's
     # cut-over, before its last reschedule or payment): ``_exit_date_check`` would raise
     loan_refusals: list[str] = field(default_factory=list)
+    # the member is already marked as left (outside the exit): what this settles is what
+    # they left open, their status and exit date stay (``exit_settlement_left_open_confirm``)
+    left_open: bool = False
 
     @property
     def finished_months_credited(self) -> bool:
@@ -192,6 +205,7 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         warnings=[m for m, _code in _interest_months_closed(interest)],
         refusals=[m for a in accounts if (m := frozen_refusal(a)) is not None],
         loan_refusals=[str(e.message) for e in member_loans_settle_refusals(member, on)],
+        left_open=not member.is_active,
     )
 
 
@@ -295,6 +309,15 @@ def _interest_months_closed(interest: list[dict]) -> list[tuple[str, str]]:
     return [(m, SettlementErrors.INTEREST_CLOSED) for m in seen.values()]
 
 
+def _require_settler(by) -> None:
+    if getattr(by, "role", None) not in SETTLE_ROLES:
+        raise ApplicationError(
+            CommonErrors.PERMISSION_DENIED,
+            _("Hanya bendahara, ketua atau admin yang dapat menyelesaikan keluar anggota."),
+            status=403,
+        )
+
+
 @transaction.atomic
 def exit_settlement_confirm(
     *,
@@ -311,14 +334,11 @@ def exit_settlement_confirm(
 ) -> ExitSettlement:
     """Settle and close. ``expected_net`` (what the screen showed) guards against a
     deposit landing between preview and confirm."""
-    if getattr(by, "role", None) not in SETTLE_ROLES:
-        raise ApplicationError(
-            CommonErrors.PERMISSION_DENIED,
-            _("Hanya bendahara, ketua atau admin yang dapat menyelesaikan keluar anggota."),
-            status=403,
-        )
+    _require_settler(by)
     member = Member.objects.select_for_update().get(pk=member.pk)
     waiver_reason = (waiver_reason or "").strip()
+    if not member.is_active:
+        raise _not_active_error(member)
     _exit_request_check(
         member=member,
         reason=reason,
@@ -327,6 +347,133 @@ def exit_settlement_confirm(
         waiver_reason=waiver_reason,
         board_decision_ref=board_decision_ref,
     )
+    settlement, preview = _settle(
+        member=member,
+        reason=reason,
+        on=on,
+        by=by,
+        channel=channel,
+        payee=payee,
+        waive_loans=waive_loans,
+        waiver_reason=waiver_reason,
+        board_decision_ref=board_decision_ref,
+        expected_net=expected_net,
+    )
+    member_status_set(
+        member=member,
+        status=reason,
+        on=on,
+        reason=waiver_reason or dict(Member.Status.choices)[reason],
+        by=by,
+    )
+    audit_log(
+        actor=by,
+        action=ExitAudit.EXIT_SETTLEMENT,
+        target=member,
+        reason=waiver_reason,
+        data={
+            "reason": reason,
+            "net_payable": str(settlement.net_payable),
+            "savings": str(preview.savings_total),
+            "interest": str(preview.interest_total),
+            "shu": str(preview.shu_unpaid),
+            "loans": str(preview.loans_outstanding),
+            "waived": waive_loans,
+        },
+    )
+    return settlement
+
+
+@transaction.atomic
+def exit_settlement_left_open_confirm(
+    *,
+    member: Member,
+    on: date,
+    by,
+    reason: str = "",
+    channel: str = "bank",
+    payee: str = "",
+    waive_loans: bool = False,
+    waiver_reason: str = "",
+    board_decision_ref: str = "",
+    expected_net: Decimal | None = None,
+) -> ExitSettlement:
+    """Settle what a member ALREADY marked as left still holds open (existing data: the
+    status set outside the exit flow, their savings accounts and loans left open): the
+    exit settlement's own calculation and posting — every open account paid out (pokok,
+    wajib, sukarela, berjangka, with the jasa simpanan not yet run) and closed, the
+    running loans offset (or written off on death, by the board's decision), the unpaid
+    SHU paid — dated ``on`` (not before their exit date), in one journal entry. The
+    member keeps the status and exit date they have; ``reason`` may be left out, and
+    must be that status if given. Refused: an active member (the ordinary exit), nothing
+    left open, a settlement already made (reverse it first). Reversed as an exit
+    settlement (``exit_settlement_reverse``), which leaves the member as they were.
+    Audited (``member.exit_settlement_left_open``)."""
+    _require_settler(by)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    waiver_reason = (waiver_reason or "").strip()
+    _left_open_check(member, reason=reason, on=on)
+    _exit_request_check(
+        member=member,
+        reason=member.status,
+        payee=payee,
+        waive_loans=waive_loans,
+        waiver_reason=waiver_reason,
+        board_decision_ref=board_decision_ref,
+    )
+    settlement, preview = _settle(
+        member=member,
+        reason=member.status,
+        on=on,
+        by=by,
+        channel=channel,
+        payee=payee,
+        waive_loans=waive_loans,
+        waiver_reason=waiver_reason,
+        board_decision_ref=board_decision_ref,
+        expected_net=expected_net,
+        left_open=True,
+    )
+    audit_log(
+        actor=by,
+        action=ExitAudit.EXIT_SETTLEMENT_LEFT_OPEN,
+        target=member,
+        reason=waiver_reason,
+        data={
+            "reason": member.status,
+            "exit_date": member.exit_date.isoformat() if member.exit_date else None,
+            "on": on.isoformat(),
+            "net_payable": str(settlement.net_payable),
+            "savings": str(preview.savings_total),
+            "interest": str(preview.interest_total),
+            "shu": str(preview.shu_unpaid),
+            "loans": str(preview.loans_outstanding),
+            "waived": waive_loans,
+            "accounts": [a.number for a in preview.accounts],
+            "loans_closed": [x["label"] for x in preview.loans],
+        },
+    )
+    return settlement
+
+
+def _settle(
+    *,
+    member: Member,
+    reason: str,
+    on: date,
+    by,
+    channel: str,
+    payee: str,
+    waive_loans: bool,
+    waiver_reason: str,
+    board_decision_ref: str,
+    expected_net: Decimal | None,
+    left_open: bool = False,
+) -> tuple[ExitSettlement, SettlementPreview]:
+    """The settlement itself, for an exit and for what a member who left still holds
+    open alike (the member locked, the request checked): every open account paid out and
+    closed, the loans settled, the unpaid SHU paid, one journal entry, the
+    ``ExitSettlement`` row. Sets no status."""
     counter = _counter_account(channel)
     accounts = savings_accounts_lock(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
@@ -362,7 +509,9 @@ def exit_settlement_confirm(
         lines.append(
             LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
         )
-    entry = _settlement_journal_post(member, reason=reason, lines=lines, txns=txns, on=on, by=by)
+    entry = _settlement_journal_post(
+        member, reason=reason, lines=lines, txns=txns, on=on, by=by, left_open=left_open
+    )
     _savings_accounts_close(accounts, on=on)
     payee, payee_name = _payee_named(member, reason=reason, payee=payee)
     settlement = ExitSettlement.objects.create(
@@ -380,6 +529,7 @@ def exit_settlement_confirm(
         channel=channel,
         waiver_reason=waiver_reason,
         board_decision_ref=(board_decision_ref or "").strip(),
+        left_open=left_open,
         details=_settlement_details(preview, interest_entries, entry)
         | {
             "heirs": _heir_amounts(member, payee, net),
@@ -391,29 +541,95 @@ def exit_settlement_confirm(
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    member_status_set(
-        member=member,
-        status=reason,
-        on=on,
-        reason=waiver_reason or dict(Member.Status.choices)[reason],
-        by=by,
+    return settlement, preview
+
+
+def left_open_items(member: Member) -> tuple[int, int]:
+    """(open savings accounts, running loans) of ``member``: what a member marked as left
+    outside the exit still holds open (an active member's are simply theirs)."""
+    return (
+        SavingsAccount.objects.filter(member=member, status=SavingsAccount.Status.OPEN).count(),
+        Loan.objects.filter(member=member, status=Loan.Status.DISBURSED).count(),
     )
-    audit_log(
-        actor=by,
-        action=ExitAudit.EXIT_SETTLEMENT,
-        target=member,
-        reason=waiver_reason,
-        data={
-            "reason": reason,
-            "net_payable": str(net),
-            "savings": str(preview.savings_total),
-            "interest": str(preview.interest_total),
-            "shu": str(preview.shu_unpaid),
-            "loans": str(preview.loans_outstanding),
-            "waived": waive_loans,
-        },
-    )
-    return settlement
+
+
+def _not_active_error(member: Member) -> ApplicationError:
+    """The exit of a member who is no longer active: refused; what they left open (if
+    anything) is settled by the left-open settlement, which the message names."""
+    msg = _("Anggota %(m)s sudah tidak aktif (%(s)s).") % {
+        "m": member,
+        "s": member.get_status_display(),
+    }
+    accounts, loans = left_open_items(member)
+    if (accounts or loans) and not member.exit_settlements.filter(
+        reversed_at__isnull=True
+    ).exists():
+        msg += " " + _(
+            "Yang masih terbuka (%(a)s rekening simpanan, %(l)s pinjaman) diselesaikan dengan "
+            'tombol "Selesaikan rekening yang masih terbuka" di layar penyelesaian keluar '
+            "anggota ini."
+        ) % {"a": accounts, "l": loans}
+    return ApplicationError(SettlementErrors.NOT_ACTIVE, msg)
+
+
+def _left_open_check(member: Member, *, reason: str, on: date) -> None:
+    """The left-open settlement: only for a member already marked as left, who still
+    holds an open savings account or a running loan and has no settlement not reversed;
+    dated on or after their exit date; ``reason`` (if given) is the status they left
+    with."""
+    if member.is_active:
+        raise ApplicationError(
+            SettlementErrors.ACTIVE,
+            _(
+                "Anggota %(m)s masih aktif: gunakan penyelesaian keluar (pilih alasan "
+                "keluar), yang juga mengubah statusnya."
+            )
+            % {"m": member},
+        )
+    status = member.get_status_display()
+    if reason and reason != member.status:
+        raise ApplicationError(
+            SettlementErrors.REASON,
+            _(
+                "Anggota %(m)s sudah tercatat keluar dengan status %(s)s: penyelesaian ini "
+                "tidak mengubah statusnya."
+            )
+            % {"m": member, "s": status},
+            fields={"reason": [_("Tidak sesuai status anggota.")]},
+        )
+    done = member.exit_settlements.filter(reversed_at__isnull=True).first()
+    accounts, loans = left_open_items(member)
+    if done is not None and (accounts or loans):
+        raise ApplicationError(
+            SettlementErrors.ALREADY_SETTLED,
+            _(
+                "Anggota %(m)s sudah punya penyelesaian keluar tanggal %(d)s. Rekening atau "
+                "pinjaman yang masih terbuka sesudahnya diselesaikan dengan membatalkan "
+                "penyelesaian itu lalu menyelesaikan keluarnya lagi."
+            )
+            % {"m": member, "d": format_tanggal(done.on)},
+            status=409,
+        )
+    if not (accounts or loans):
+        raise ApplicationError(
+            SettlementErrors.NOTHING_LEFT_OPEN,
+            _(
+                "Anggota %(m)s sudah keluar (%(s)s) dan tidak punya rekening simpanan atau "
+                "pinjaman yang masih terbuka: tidak ada yang diselesaikan."
+            )
+            % {"m": member, "s": status},
+            status=409,
+        )
+    if member.exit_date is not None and on < member.exit_date:
+        raise ApplicationError(
+            SettlementErrors.DATE,
+            _(
+                "Tanggal penyelesaian %(d)s sebelum tanggal keluar anggota ini (%(x)s): pilih "
+                "tanggal itu atau sesudahnya."
+            )
+            % {"d": format_tanggal(on), "x": format_tanggal(member.exit_date)},
+            fields={"on": [_("Sebelum tanggal keluar.")]},
+        )
 
 
 def _exit_request_check(
@@ -425,15 +641,9 @@ def _exit_request_check(
     waiver_reason: str,
     board_decision_ref: str,
 ) -> None:
-    """Only an active member leaves, for a known reason; the heirs are paid only for a
-    deceased member who has heirs registered (the settlement names them); loans are
-    waived only for a deceased member, with a reason and the board's decision number."""
-    if not member.is_active:
-        raise ApplicationError(
-            SettlementErrors.NOT_ACTIVE,
-            _("Anggota %(m)s sudah tidak aktif (%(s)s).")
-            % {"m": member, "s": member.get_status_display()},
-        )
+    """A known reason; the heirs are paid only for a deceased member who has heirs
+    registered (the settlement names them); loans are waived only for a deceased member,
+    with a reason and the board's decision number."""
     if reason not in EXIT_REASONS:
         raise ApplicationError(
             SettlementErrors.REASON,
@@ -614,15 +824,28 @@ def _shu_and_loans_settled(
 
 
 def _settlement_journal_post(
-    member: Member, *, reason: str, lines: list, txns: list[SavingsTransaction], on: date, by
+    member: Member,
+    *,
+    reason: str,
+    lines: list,
+    txns: list[SavingsTransaction],
+    on: date,
+    by,
+    left_open: bool = False,
 ):
     """The settlement's one journal entry (none when nothing moved)."""
     if not lines:
         return None
+    names = {"m": member, "r": dict(Member.Status.choices)[reason]}
+    if left_open:
+        description = _(
+            "Penyelesaian rekening yang masih terbuka anggota %(m)s (sudah keluar: %(r)s, %(d)s)"
+        ) % (names | {"d": format_tanggal(member.exit_date)})
+    else:
+        description = _("Penyelesaian keluar anggota %(m)s (%(r)s)") % names
     entry = journal_post(
         on=on,
-        description=_("Penyelesaian keluar anggota %(m)s (%(r)s)")
-        % {"m": member, "r": dict(Member.Status.choices)[reason]},
+        description=description,
         lines=lines,
         source="member",
         # settled again after a reversal: its own reference (:r1, :r2, ...)
@@ -713,7 +936,8 @@ def exit_reversal_reason_clean(reason: str) -> str:
 def exit_settlement_reverse(
     *, settlement: ExitSettlement, by, reason: str, on: date | None = None
 ) -> ExitSettlement:
-    """Reverse a mistaken exit settlement (bendahara, admin): the member active again, the
+    """Reverse a mistaken exit settlement (bendahara, admin): the member active again (not
+    for a ``left_open`` settlement: the member stays as they had left), the
     savings accounts it closed reopened with their balances restored (each settlement
     movement taken back), the loans it paid off reopened with their schedules restored
     (``loan_repayment_reverse_apply``), the unpaid SHU owed again, and its journal entry
@@ -740,7 +964,9 @@ def exit_settlement_reverse(
             % {"l": label},
             status=409,
         )
-    _rejoined_check(member, label)
+    if not settlement.left_open:
+        # the member becomes active again (a left-open settlement leaves them as they are)
+        _rejoined_check(member, label)
     on = on or timezone.localdate()
     entry = settlement.journal_entry
     if entry is not None:
@@ -804,19 +1030,8 @@ def exit_settlement_reverse(
         reason=f"{label}: {reason}",
     )
     shu_shares_unsettle_at_exit(settled=(settlement.details or {}).get("shu_shares") or {})
-    old = member.status
-    member.status = Member.Status.ACTIVE
-    member.exit_date = None
-    member.exit_reason = ""
-    member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
-    MemberChange.objects.create(
-        member=member,
-        changed_by=by if getattr(by, "is_authenticated", False) else None,
-        field="status",
-        old_value=old,
-        new_value=Member.Status.ACTIVE,
-        reason=reason,
-    )
+    if not settlement.left_open:
+        _member_active_again(member, by=by, reason=reason)
     settlement.reversal_entry = rev
     settlement.reversed_at = timezone.now()
     settlement.reversed_by = by
@@ -836,9 +1051,28 @@ def exit_settlement_reverse(
             # the jasa credited for a month whose run has passed stays on the account
             "interest_reversed": [x["label"] for x in interest if not x["kept"]],
             "interest_kept": [x["label"] for x in interest if x["kept"]],
+            # the settlement of what a member who had left held open: they stay left
+            "left_open": settlement.left_open,
         },
     )
     return settlement
+
+
+def _member_active_again(member: Member, *, by, reason: str) -> None:
+    """The exit reversed: the member active again, the status change in their history."""
+    old = member.status
+    member.status = Member.Status.ACTIVE
+    member.exit_date = None
+    member.exit_reason = ""
+    member.save(update_fields=["status", "exit_date", "exit_reason", "updated_at"])
+    MemberChange.objects.create(
+        member=member,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        field="status",
+        old_value=old,
+        new_value=Member.Status.ACTIVE,
+        reason=reason,
+    )
 
 
 def _rejoined_check(member: Member, label: str) -> None:

@@ -30,17 +30,24 @@ from .services import (
     SETTLE_ROLES,
     exit_reversal_reason_clean,
     exit_settlement_confirm,
+    exit_settlement_left_open_confirm,
     exit_settlement_preview,
     exit_settlement_reverse,
+    left_open_items,
 )
 
 
 @role_required(read=STAFF, write=SETTLE_ROLES)
 def exit_settlement(request, member_pk: int):
-    """One screen: all savings, unpaid SHU, loans outstanding, net payable; confirm."""
+    """One screen: all savings, unpaid SHU, loans outstanding, net payable; confirm.
+    A member already marked as left who still holds open accounts or loans (left
+    outside the exit flow): the same screen settles what they left open, keeping their
+    status (*Selesaikan rekening yang masih terbuka*)."""
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
+    settlement = None
     if not member.is_active:
         settlement = member.exit_settlements.filter(reversed_at__isnull=True).first()
+    if not member.is_active and (settlement is not None or not any(left_open_items(member))):
         return render(
             request,
             "exits/exit_done.html",
@@ -50,13 +57,16 @@ def exit_settlement(request, member_pk: int):
                 "can_reverse": settlement is not None and request.user.role in TREASURY,
             },
         )
-    on = _settlement_date(request)
+    on = _settlement_date(request, member)
     preview = exit_settlement_preview(member=member, on=on)
     future = _future_notice(on)
     form = ExitForm(
         request.POST.copy() if request.method == "POST" else None,
         initial={"on": on, "channel": "bank", "payee": "member"},
     )
+    if preview.left_open:  # the reason is the status they left with: not chosen here
+        del form.fields["reason"]
+        form.fields["on"].label = _("Tanggal penyelesaian")
     # a future date: the page says why it cannot be confirmed yet, and nothing is tried
     if request.method == "POST" and not future and form.is_valid():
         d = form.cleaned_data
@@ -78,23 +88,29 @@ def exit_settlement(request, member_pk: int):
                 },
             )
         else:
+            common = {
+                "member": member,
+                "on": on,
+                "by": request.user,
+                "channel": d["channel"],
+                "payee": d["payee"],
+                "waive_loans": d["waive_loans"],
+                "waiver_reason": d["waiver_reason"],
+                "board_decision_ref": d["board_decision_ref"],
+                "expected_net": expected,
+            }
             with application_errors_to(form) as outcome:
-                exit_settlement_confirm(
-                    member=member,
-                    reason=d["reason"],
-                    on=on,
-                    by=request.user,
-                    channel=d["channel"],
-                    payee=d["payee"],
-                    waive_loans=d["waive_loans"],
-                    waiver_reason=d["waiver_reason"],
-                    board_decision_ref=d["board_decision_ref"],
-                    expected_net=expected,
-                )
+                if preview.left_open:
+                    exit_settlement_left_open_confirm(**common)
+                else:
+                    exit_settlement_confirm(reason=d["reason"], **common)
             if outcome.ok:
-                messages.success(
-                    request, _("Penyelesaian keluar anggota %(m)s selesai.") % {"m": member}
+                done = (
+                    _("Rekening yang masih terbuka milik %(m)s sudah diselesaikan.")
+                    if preview.left_open
+                    else _("Penyelesaian keluar anggota %(m)s selesai.")
                 )
+                messages.success(request, done % {"m": member})
                 return redirect("members:detail", pk=member.pk)
     _figures_shown(form, preview)
     return render(
@@ -126,16 +142,20 @@ def _future_notice(on: date) -> str:
     ) % {"d": format_tanggal(on)}
 
 
-def _settlement_date(request) -> date:
+def _settlement_date(request, member: Member) -> date:
     """The exit date the screen computes for: the one typed in the form (POST) or chosen
-    above the calculation (GET ``?on=``); today when none (or not a date) is given."""
+    above the calculation (GET ``?on=``); today when none (or not a date) is given — for
+    a member already marked as left, not before their exit date."""
     raw = (request.POST if request.method == "POST" else request.GET).get("on")
     if raw:
         try:
             return ExitForm.base_fields["on"].clean(raw)
         except ValidationError:
             pass
-    return timezone.localdate()
+    today = timezone.localdate()
+    if member.exit_date is not None and member.exit_date > today:
+        return member.exit_date
+    return today
 
 
 def _figures_shown(form: ExitForm, preview) -> None:
@@ -191,6 +211,17 @@ def exit_settlement_reverse_view(request, member_pk: int):
                         ),
                     ],
                     note=_(
+                        "Anggota tetap tercatat keluar (%(s)s, %(d)s); rekening simpanannya "
+                        "dibuka lagi dengan saldonya, pinjaman yang dilunasi penyelesaian ini "
+                        "berjalan lagi, dan jurnalnya dibalik. Penyelesaian tetap tercatat dan "
+                        "ditandai dibatalkan."
+                    )
+                    % {
+                        "s": member.get_status_display(),
+                        "d": format_tanggal(member.exit_date),
+                    }
+                    if settlement.left_open
+                    else _(
                         "Anggota kembali aktif, rekening simpanannya dibuka lagi dengan saldonya, "
                         "pinjaman yang dilunasi penyelesaian ini berjalan lagi, dan jurnalnya "
                         "dibalik. Penyelesaian tetap tercatat dan ditandai dibatalkan."

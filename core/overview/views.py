@@ -56,6 +56,11 @@ def member_detail(request, pk: int):
         if outcome.ok:
             messages.success(request, _("Ahli waris %(h)s dinonaktifkan.") % {"h": heir.full_name})
         return redirect(reverse("members:detail", args=[member.pk]) + "#heirs")
+    settlement = (
+        None
+        if member.is_active
+        else member.exit_settlements.filter(reversed_at__isnull=True).first()
+    )
     heir_form = HeirForm(request.POST or None)
     if request.method == "POST" and heir_form.is_valid():
         with application_errors_to(heir_form) as outcome:
@@ -72,10 +77,20 @@ def member_detail(request, pk: int):
             "heir_form": heir_form,
             "rejoined_note": member_selectors.member_rejoined_note(member),
             "next_membership": member_selectors.member_next_membership(member),
-            "settlement": member.exit_settlements.filter(reversed_at__isnull=True).first()
-            if not member.is_active
-            else None,
+            "settlement": settlement,
+            "left_open": _left_open(ov, settlement),
         },
+    )
+
+
+def _left_open(ov, settlement) -> bool:
+    """The member is marked as left without a settlement and still holds an open savings
+    account or a running loan (left outside the exit flow): the page says so and links
+    the exit screen that settles them. Read from the overview (no query)."""
+    if ov.member.is_active or settlement is not None:
+        return False
+    return any(a.status == "open" for a in ov.accounts) or any(
+        lv.loan.status == "disbursed" for lv in ov.loans
     )
 
 

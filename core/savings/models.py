@@ -427,7 +427,11 @@ class ExitSettlement(models.Model):
     to the member or the heirs.
     Written once when confirmed; a mistaken one is reversed (``exit_settlement_reverse``:
     the reversal fields set, the member active again), never deleted. One settlement per
-    member that is not reversed."""
+    member that is not reversed.
+    ``left_open``: the settlement of a member ALREADY marked as left outside the exit
+    (existing data: the status changed, their accounts and loans left open), made on the
+    exit screen (``exit_settlement_left_open_confirm``); ``reason`` is the status they
+    left with, which it does not change (nor does its reversal)."""
 
     class Payee(models.TextChoices):
         MEMBER = "member", _("Anggota")
@@ -452,6 +456,7 @@ class ExitSettlement(models.Model):
     )
     waiver_reason = models.TextField(blank=True)
     board_decision_ref = models.CharField(max_length=100, blank=True)
+    left_open = models.BooleanField(_("menyelesaikan rekening yang masih terbuka"), default=False)
     details = models.JSONField(default=dict, blank=True)
     journal_entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
