@@ -42,6 +42,7 @@ class ExitSettlementSerializer(serializers.ModelSerializer):
             "payee",
             "payee_name",
             "channel",
+            "left_open",
             "reversed_at",
             "reversal_reason",
         ]
@@ -61,7 +62,8 @@ def settlement_to_reverse(member: Member) -> ExitSettlement:
 
 
 class ExitSettlementReverse(APIView):
-    """Reverse a mistaken exit settlement: the member active again, savings reopened with
+    """Reverse a mistaken exit settlement: the member active again (a ``left_open`` one —
+    the accounts a member who had left held open — leaves them left), savings reopened with
     their balances, the loans it paid off running again, its journal entry reversed.
     Refused (409): nothing to reverse, loans waived on death, month closed, later
     savings postings."""

@@ -44,19 +44,22 @@ def exit_settlement(request, member_pk: int):
     outside the exit flow): the same screen settles what they left open, keeping their
     status (*Selesaikan rekening yang masih terbuka*)."""
     member = get_object_or_404(Member.objects.select_related("agency"), pk=member_pk)
-    settlement = None
     if not member.is_active:
         settlement = member.exit_settlements.filter(reversed_at__isnull=True).first()
-    if not member.is_active and (settlement is not None or not any(left_open_items(member))):
-        return render(
-            request,
-            "exits/exit_done.html",
-            {
-                "member": member,
-                "settlement": settlement,
-                "can_reverse": settlement is not None and request.user.role in TREASURY,
-            },
-        )
+        still_open = any(left_open_items(member))
+        if settlement is not None or not still_open:
+            return render(
+                request,
+                "exits/exit_done.html",
+                {
+                    "member": member,
+                    "settlement": settlement,
+                    # open after a settlement (e.g. a loan brought in on the closed
+                    # record before the move-in refused it): reverse, then settle again
+                    "still_open": still_open,
+                    "can_reverse": settlement is not None and request.user.role in TREASURY,
+                },
+            )
     on = _settlement_date(request, member)
     preview = exit_settlement_preview(member=member, on=on)
     future = _future_notice(on)

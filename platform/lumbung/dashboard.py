@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.deductions.selectors import deduction_run_status
+from core.exits.selectors import members_left_open
+from core.exits.services import SETTLE_ROLES
 from core.ledger.reconciliation import reconciliation_alert
 from core.ledger.selectors import account_balances, cash_accounts
 from core.loans.models import Loan
@@ -200,10 +202,14 @@ LOAN_TASKS = {
 
 
 def _panel_tasks(ctx: Ctx) -> dict:
-    """Loans waiting for this user's role, through ``core.loans.selectors.loan_list``."""
-    steps = LOAN_TASKS.get(getattr(ctx.user, "role", ""), [])
-    if not steps:
-        raise NotShown("no loan tasks for this role")
+    """Loans waiting for this user's role, through ``core.loans.selectors.loan_list``;
+    for those who settle exits, members marked as left who still hold open accounts or
+    loans (``core.exits.selectors.members_left_open``), each linked to its exit screen."""
+    role = getattr(ctx.user, "role", "")
+    steps = LOAN_TASKS.get(role, [])
+    settles = role in SETTLE_ROLES
+    if not steps and not settles:
+        raise NotShown("no tasks for this role")
     items = []
     for status, step in steps:
         for loan in loan_list(status=status)[:20]:
@@ -216,6 +222,18 @@ def _panel_tasks(ctx: Ctx) -> dict:
                     "step": str(step),
                 }
             )
+    if settles:
+        for x in members_left_open(limit=20):
+            items.append(
+                {
+                    "label": f"{x.member.number} · {x.member.full_name}",
+                    "amount": x.savings,
+                    "url": reverse("exits:settle", args=[x.member.pk]),
+                    "step": str(_("Keluar, rekening masih terbuka")),
+                }
+            )
+    if not steps and not items:
+        raise NotShown("nothing waiting")
     return {"items": items}
 
 

@@ -19,6 +19,7 @@ from django.test import Client
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
+from core.exits.selectors import members_left_open
 from core.exits.services import (
     exit_settlement_confirm,
     exit_settlement_left_open_confirm,
@@ -32,6 +33,7 @@ from core.loans.models import Loan
 from core.members.models import Member, MemberChange
 from core.savings.models import ExitSettlement, SavingsAccount, SavingsProduct
 from core.savings.services import savings_account_get_or_open, teller_deposit
+from lumbung.dashboard import dashboard_panels
 from tests.loans.conftest import _media, make_loan, member, product, staff
 from tests.members import factories as f
 from tests.savings.conftest import assert_reconciled
@@ -300,3 +302,49 @@ def test_member_page_says_what_is_left_open_and_links_the_settlement(left, staff
     assert 'id="left-open"' in html and f"/anggota/{left.pk}/keluar/" in html
     exit_settlement_left_open_confirm(member=left, on=dates["today"], by=staff["bendahara"])
     assert 'id="left-open"' not in c.get(f"/anggota/{left.pk}/").content.decode()
+
+
+def test_members_left_open_lists_them_with_what_they_hold(left, products, staff, dates):
+    settled = f.member()
+    _save(settled, products, staff, dates["saved"], {"sukarela": D("500000")})
+    exit_settlement_confirm(
+        member=settled, reason="moved", on=dates["today"], by=staff["bendahara"]
+    )
+    f.member()  # active: theirs are simply open
+    found = {x.member.pk: x for x in members_left_open()}
+    assert set(found) == {left.pk}
+    x = found[left.pk]
+    assert (x.savings, x.accounts, x.loans) == (D("2050000"), 3, 0)
+    exit_settlement_left_open_confirm(member=left, on=dates["today"], by=staff["bendahara"])
+    assert members_left_open() == []
+
+
+def test_dashboard_lists_them_as_tasks_for_those_who_settle(left, staff, dates):
+    for role in ("bendahara", "admin", "ketua"):
+        items = dashboard_panels(user=staff[role], today=dates["today"])["tasks"].data["items"]
+        (mine,) = [t for t in items if left.number in t["label"]]
+        assert mine["amount"] == D("2050000")
+        assert mine["url"] == f"/anggota/{left.pk}/keluar/"
+        assert mine["step"] == "Keluar, rekening masih terbuka"
+    assert "tasks" not in dashboard_panels(user=staff["petugas"], today=dates["today"])
+    exit_settlement_left_open_confirm(member=left, on=dates["today"], by=staff["bendahara"])
+    assert "tasks" not in dashboard_panels(user=staff["admin"], today=dates["today"])
+
+
+def test_something_open_after_an_exit_settlement_says_to_reverse_and_settle_again(
+    products, member, staff, dates
+):
+    """E.g. a loan brought in on the closed record by a move-in before it refused that:
+    the left-open settlement is refused (one settlement per member) and the page says
+    what to do."""
+    _save(member, products, staff, dates["saved"])
+    exit_settlement_confirm(
+        member=member, reason="resigned", on=dates["today"], by=staff["bendahara"]
+    )
+    acc = SavingsAccount.objects.filter(member=member).first()
+    SavingsAccount.objects.filter(pk=acc.pk).update(status="open", closed_on=None)
+    with pytest.raises(ApplicationError) as e:
+        exit_settlement_left_open_confirm(member=member, on=dates["today"], by=staff["bendahara"])
+    assert e.value.code == "settlement_already_made"
+    html = _client(staff["bendahara"]).get(f"/anggota/{member.pk}/keluar/").content.decode()
+    assert 'id="still-open"' in html and "batalkan penyelesaian ini" in html
