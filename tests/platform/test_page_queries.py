@@ -25,8 +25,9 @@ PAGES = {
 }
 
 
-# The queries of each page today (the second request of an admin).
-MOST = {"dashboard": 14, "member list": 8, "loan list": 9, "loan": 15, "trial balance": 8}
+# The queries of each page today (the second request of an admin). The dashboard's 15th:
+# the members marked as left with accounts or loans still open (the treasury's tasks).
+MOST = {"dashboard": 15, "member list": 8, "loan list": 9, "loan": 15, "trial balance": 8}
 
 
 @pytest.fixture

@@ -157,6 +157,9 @@ SPECTACULAR_SETTINGS = {
         "SavingsProductKindEnum": "core.savings.models.SavingsProduct.Kind",
         "MemberStatusEnum": "core.members.models.Member.Status",
         "SavingsChannelEnum": "core.savings.models.SavingsTransaction.Channel",
+        # open/closed of a savings account, named apart from the other "status" choice
+        # sets (drf_spectacular.W001 named it Status4b3Enum)
+        "SavingsAccountStatusEnum": "core.savings.models.SavingsAccount.Status",
         # two fields both got the name PayoutMethodEnum and the settings' one (which has
         # "choice") was documented with the payout's two values
         "ShuPayoutMethodEnum": "core.yearend.models.ShuSettings.Payout",
