@@ -191,3 +191,80 @@ def scratch_tenant(django_db_setup, django_db_blocker):
 def today():
     """The cooperative's today (``timezone.localdate()``), for tests that date postings."""
     return timezone.localdate()
+
+
+@pytest.fixture
+def celery_eager():
+    """Celery tasks run in-process when queued, as without a broker (the worker's work,
+    done at once: the e-mail a mail task sends is in ``mail.outbox``). Errors a task lets
+    out are raised (``task_eager_propagates``), so a test sees them."""
+    from lumbung.celery import app
+
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
+@pytest.fixture
+def committed(celery_eager, django_capture_on_commit_callbacks):
+    """``with committed(): client.post(...)``: when the block ends, the commit callbacks
+    of what ran in it run (each test is one transaction that is rolled back, so they
+    would not otherwise), and the tasks they queue run at once (``celery_eager``)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    """Tasks sent to the broker are recorded instead of sent: each with its name, its
+    arguments and the schema tenant-schemas-celery put on the message (the cooperative
+    it will run in). ``run_queued(task)`` then runs one as a worker would: from the
+    public schema, switched to the message's schema by tenant-schemas-celery."""
+    from types import SimpleNamespace
+
+    import celery
+
+    from lumbung.celery import app
+
+    sent: list[SimpleNamespace] = []
+
+    def send_task(self, name, args=None, kwargs=None, **options):
+        headers = options.get("headers") or {}
+        sent.append(
+            SimpleNamespace(
+                name=name,
+                args=tuple(args or ()),
+                kwargs=dict(kwargs or {}),
+                schema=headers.get("_schema_name"),
+            )
+        )
+        return self.AsyncResult(options.get("task_id") or "queued")
+
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(celery.Celery, "send_task", send_task)
+    return sent
+
+
+def run_queued(task, *, propagate: bool = True):
+    """Run a task recorded by ``queued_tasks`` as a worker would: from the public schema,
+    in the schema its message names; its commit callbacks run when it ends, in that
+    schema, as a worker's transaction commits inside the task (the tasks they queue are
+    recorded in turn)."""
+    from django.test import TestCase
+    from django_tenants.utils import schema_context
+
+    from lumbung.celery import app
+
+    connection.set_schema_to_public()
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        result = app.tasks[task.name].apply(
+            args=task.args,
+            kwargs=task.kwargs,
+            headers={"_schema_name": task.schema},
+            throw=propagate,
+        )
+    with schema_context(task.schema):
+        for callback in callbacks:
+            callback()
+    connection.set_schema_to_public()
+    return result

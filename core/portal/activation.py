@@ -1,11 +1,15 @@
 """Members activate their own portal login, and admins invite members in bulk.
 
 Self-activation, in two steps:
-1. ``portal_activation_request``: the member gives their member number, their NIP *or*
-   date of birth, and an e-mail address. When these match an active member without a
-   login, a signed link (valid ``ACTIVATION_MAX_AGE``) is e-mailed to that address after
-   commit. Whatever the outcome the caller shows one generic answer, so the form tells
-   nobody which members exist; the view rate-limits it per client and per member number.
+1. The member gives their member number, their NIP *or* date of birth, and an e-mail
+   address. The request only queues the check when it commits (``portal_activation_ask``;
+   the view rate-limits it per client and per member number) and shows one generic
+   answer: nothing is looked up in the request, so neither the answer nor the time it
+   takes tells anybody which members exist. The task (``portal_activation_request``):
+   when the details match an active member without a login and the address is free, a
+   signed link (valid ``ACTIVATION_MAX_AGE``, made in the task, in the cooperative's
+   schema) is e-mailed to that address by a second task (``activation_mail_send``), which
+   tries again when the mail server fails, then logs it (``core.common.mail``).
 2. ``portal_activation_complete``: the link's holder sets a password; the ``anggota``
    login is created with the verified e-mail and linked to the member. The link works
    once: afterwards the member has a login and the token is refused.
@@ -16,7 +20,6 @@ Both steps are audited (``portal.activation_requested`` / ``portal.activated``).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from django.contrib.auth.password_validation import validate_password
@@ -26,17 +29,20 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log, audit_log_bulk
 from core.common.errors import ApplicationError
+from core.common.mail import mail_task_queue_on_commit
 from core.members.models import Member
 from core.portal.audit import PortalAudit
 from core.portal.errors import PortalErrors
+from core.users.mail import site_link_parts
 from core.users.models import User
-from core.users.services import send_invitation, site_link_parts
+from core.users.tasks import invitation_mail_task
 
-log = logging.getLogger(__name__)
+from .tasks import portal_activation_mail_task, portal_activation_request_task
 
 ACTIVATION_SALT = "lumbung.portal.activation"
 ACTIVATION_MAX_AGE = 24 * 3600
@@ -88,29 +94,54 @@ def activation_token(*, member: Member, email: str) -> str:
     )
 
 
-def _send_activation(*, member: Member, email: str, token: str) -> None:
+def activation_mail_send(*, member_id: int, email: str) -> bool:
+    """E-mail the activation link of member ``member_id`` to ``email`` (the link made
+    here, in this cooperative's schema); nothing (False) when the member has a login or
+    left since, or another login took the address. A failure of the mail server is
+    raised: the task tries again."""
+    member = Member.objects.filter(
+        pk=member_id, status=Member.Status.ACTIVE, user__isnull=True
+    ).first()
+    if member is None or _email_taken(email):
+        return False
+    token = activation_token(member=member, email=email)
     scheme, domain = site_link_parts()
     link = f"{scheme}://{domain}{reverse('portal-activate-confirm', args=[token])}"
     ctx = {"member": member, "link": link, "domain": domain, "hours": ACTIVATION_MAX_AGE // 3600}
     subject = render_to_string("portal/activation_subject.txt", ctx).strip()
     body = render_to_string("portal/activation_email.txt", ctx)
-    try:
-        send_mail(subject, body, None, [email])
-    except Exception:
-        # Sent after the commit, inside the request: a mail server's refusal must not
-        # turn the answer into an error page, which only a matching member's request
-        # would get (the form answers the same whatever matched). Django's reset form
-        # does the same; the request stays audited, the member can ask again.
-        log.exception("portal activation e-mail for member %s failed", member.pk)
+    send_mail(subject, body, None, [email])
+    return True
+
+
+def portal_activation_ask(
+    *, number: str, nip: str = "", birth_date: dt.date | None = None, email: str
+) -> None:
+    """The request's part of a self-activation: queue ``portal_activation_request`` (a
+    task) when the request commits, in the page's language. Nothing is read or written
+    here, so every request does the same work whatever it matches."""
+    mail_task_queue_on_commit(
+        portal_activation_request_task,
+        number=number,
+        nip=nip or "",
+        birth_date=birth_date.isoformat() if birth_date else "",
+        email=email,
+        language=translation.get_language() or "",
+    )
 
 
 @transaction.atomic
 def portal_activation_request(
-    *, number: str, nip: str = "", birth_date: dt.date | None = None, email: str
+    *,
+    number: str,
+    nip: str = "",
+    birth_date: dt.date | None = None,
+    email: str,
+    language: str = "",
 ) -> bool:
-    """Send an activation link when the details match a member without a login and the
-    address is free. Returns whether a link was sent — for tests and the audit only: the
-    screen must not show it."""
+    """Queue the activation link's e-mail (after commit) when the details match a member
+    without a login and the address is free; audited either way it is decided. Returns
+    whether a link is sent — for tests and the audit only: nobody who asked sees it."""
     email = _norm_email(email)
     if not email or len(email) > LOGIN_EMAIL_MAX:  # the form says so; no login could hold it
         return False
@@ -125,14 +156,15 @@ def portal_activation_request(
             data={"reason": "email_taken"},
         )
         return False
-    token = activation_token(member=member, email=email)
     audit_log(
         actor="portal",
         action=PortalAudit.ACTIVATION_REQUESTED,
         target=member,
         data={"email": email, "by": "nip" if nip else "birth_date"},
     )
-    transaction.on_commit(lambda: _send_activation(member=member, email=email, token=token))
+    mail_task_queue_on_commit(
+        portal_activation_mail_task, member_id=member.pk, email=email, language=language
+    )
     return True
 
 
@@ -213,9 +245,10 @@ class Invitations:
 
 
 @transaction.atomic
-def members_invite(*, by: User, member_ids: list[int], request) -> Invitations:
+def members_invite(*, by: User, member_ids: list[int]) -> Invitations:
     """Create an ``anggota`` login for each chosen member (with their e-mail on file,
-    no password yet) and e-mail each an invitation to set one, after commit. Members who
+    no password yet) and e-mail each an invitation to set one (a task per login, queued
+    when this commits: ``core.users.tasks.invitation_mail_task``). Members who
     already have a login, have no e-mail or whose e-mail another login uses are skipped;
     those whose e-mail is longer than a login holds are left out and returned
     (``too_long``), the others invited."""
@@ -243,16 +276,9 @@ def members_invite(*, by: User, member_ids: list[int], request) -> Invitations:
             action=PortalAudit.INVITED,
             targets=[(u, {"member": m.number}) for u, m in created],
         )
-        users = [u for u, _m in created]
-
-        def _send():
-            for u in users:
-                try:
-                    send_invitation(user=u, request=request)
-                except Exception:  # one bad address must not stop the others
-                    log.exception("portal invitation to user %s failed", u.pk)
-
-        transaction.on_commit(_send)
+        language = translation.get_language() or ""
+        for user, _m in created:  # a task each: one bad address does not stop the others
+            mail_task_queue_on_commit(invitation_mail_task, user_id=user.pk, language=language)
     return Invitations(
         invited=[u for u, _m in created],
         too_long=sorted(too_long, key=lambda m: m.number),

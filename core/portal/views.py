@@ -31,8 +31,8 @@ from .activation import (
     activation_read,
     members_invitable,
     members_invite,
+    portal_activation_ask,
     portal_activation_complete,
-    portal_activation_request,
 )
 
 MEMBERS = frozenset({R.ANGGOTA})
@@ -321,7 +321,9 @@ ACTIVATION_NUMBER_LIMIT = 5  # requests an hour for one member number
 
 def activate(request):
     """A member asks for their portal login: member number + NIP or date of birth +
-    e-mail. One answer whatever matched; rate-limited per client and per member number."""
+    e-mail. One answer whatever matched, and the same work: the check and the e-mail are
+    tasks queued on commit (``portal_activation_ask``); rate-limited per client and per
+    member number."""
     if request.user.is_authenticated:
         return redirect("home")
     form = ActivationRequestForm(request.POST or None)
@@ -338,7 +340,7 @@ def activate(request):
         if limited:
             form.add_error(None, _("Terlalu banyak permintaan; coba lagi dalam satu jam."))
             return render(request, "portal/activate.html", {"form": form}, status=429)
-        portal_activation_request(
+        portal_activation_ask(
             number=number,
             nip=form.cleaned_data["nip"],
             birth_date=form.cleaned_data["birth_date"],
@@ -388,14 +390,14 @@ class InviteForm(forms.Form):
 @role_required(read=ADMINS, write=ADMINS)
 def invite_members(request):
     """Admin: choose members with an e-mail and no login; each gets an anggota login and
-    an e-mail to set a password (sent after commit)."""
+    an e-mail to set a password (a task queued on commit)."""
     if request.method == "POST":
         form = InviteForm(request.POST)
         ids = form.cleaned_data["member"] if form.is_valid() else []
         if not ids:
             messages.error(request, _("Pilih setidaknya satu anggota."))
         else:
-            result = members_invite(by=request.user, member_ids=ids, request=request)
+            result = members_invite(by=request.user, member_ids=ids)
             n = len(result.invited)
             if n or not result.too_long:
                 messages.success(

@@ -4,10 +4,9 @@ two-factor enrolment. Every change of rights is audited in the same transaction.
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.sessions.models import Session
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,11 +14,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.common.mail import mail_task_queue_on_commit
 from core.users.audit import UserAudit
 from core.users.errors import UserErrors
 
 from .models import ApiKey, User
-from .tokens import password_link_tokens
+from .tasks import invitation_mail_task
 
 STAFF_ROLES = {
     User.Role.ADMIN,
@@ -85,49 +85,6 @@ def _active_admins_other_than(user: User) -> int:
     )
 
 
-class _InvitationForm(PasswordResetForm):
-    """Django's reset e-mail, for one given user even without a usable password yet."""
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._user = user
-
-    def get_users(self, email):
-        return [self._user] if self._user.is_active and self._user.email else []
-
-
-def site_link_parts() -> tuple[str, str]:
-    """``(scheme, host[:port])`` of the current cooperative's own address, from the
-    configured site (``SITE_SCHEME``, its primary domain, ``SITE_PORT``) — never from the
-    request's Host header, which the sender of a request chooses."""
-    tenant = getattr(connection, "tenant", None)
-    domain = settings.BASE_DOMAIN
-    if tenant is not None and getattr(tenant, "schema_name", "public") != "public":
-        primary = tenant.domains.filter(is_primary=True).order_by("pk").first()
-        if primary is not None:
-            domain = primary.domain
-    port = settings.SITE_PORT
-    suffix = f":{port}" if port not in ("", "80", "443") else ""
-    return settings.SITE_SCHEME, f"{domain}{suffix}"
-
-
-def send_invitation(*, user: User, request) -> None:
-    """E-mail a link to set a password (a password-reset token of this cooperative,
-    ``core.users.tokens``), on this cooperative's host."""
-    form = _InvitationForm({"email": user.email}, user=user)
-    scheme, domain = site_link_parts()
-    if form.is_valid():
-        form.save(
-            request=request,
-            domain_override=domain,
-            use_https=scheme == "https",
-            subject_template_name="registration/invitation_subject.txt",
-            email_template_name="registration/invitation_email.txt",
-            extra_email_context={"invited_user": user},
-            token_generator=password_link_tokens,
-        )
-
-
 @transaction.atomic
 def user_create(
     *,
@@ -139,8 +96,9 @@ def user_create(
     member_number: str = "",
     request=None,
 ) -> User:
-    """Create a login. Without a password the user gets an e-mail invitation to set one
-    (sent after commit). An ``anggota`` login is linked to its member record
+    """Create a login. Without a password, one made from a ``request`` (the users screen)
+    gets an e-mail invitation to set one (a task queued when it commits, in the page's
+    language: ``core.users.tasks.invitation_mail_task``). An ``anggota`` login is linked to its member record
     (``member_number``) so the portal shows that member's own data."""
     email = _normalise_email(email)
     _check_role(role)
@@ -184,7 +142,9 @@ def user_create(
     if member is not None:
         member_link(by=by, user=user, member=member)
     if not password and request is not None:
-        transaction.on_commit(lambda: send_invitation(user=user, request=request))
+        mail_task_queue_on_commit(
+            invitation_mail_task, user_id=user.pk, language=translation.get_language()
+        )
     return user
 
 

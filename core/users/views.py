@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,7 @@ from django_otp import login as otp_login
 from core.audit.services import audit_log
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.http import client_ip
+from core.common.mail import mail_task_queue_on_commit
 from core.common.pagination import paginate
 from core.common.permissions import STAFF, role_required
 from core.common.ratelimit import rate_limit_hit
@@ -47,6 +49,7 @@ from .forms import (
     UserFilterForm,
 )
 from .models import ApiKey, User
+from .tasks import password_reset_mail_task
 from .throttle import login_throttled
 from .tokens import password_link_tokens
 
@@ -125,17 +128,18 @@ def login_verify(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Reset by e-mail. The link is built from the cooperative's configured address, not
-    the Host header. At most ``PASSWORD_RESET_EMAIL_LIMIT`` e-mails an hour to one address
-    (more requests say the same "sent" and send nothing: no mail bombing, no hint whether
-    the address exists) and ``PASSWORD_RESET_IP_LIMIT`` requests an hour from one client
+    """Reset by e-mail. The request only queues ``password_reset_mail_task`` when it
+    commits, with the address as typed, whether a login has it or not: the task looks the
+    logins up and sends, in this cooperative's schema, with a link on its configured
+    address (not the Host header). So the answer, and the work done for it, are the same
+    for every address — the time it took told a stranger which had a login — and a mail
+    server's failure never reaches the page. At most ``PASSWORD_RESET_EMAIL_LIMIT``
+    e-mails an hour to one address (more requests say the same "sent" and queue nothing:
+    no mail bombing) and ``PASSWORD_RESET_IP_LIMIT`` requests an hour from one client
     address (then 429)."""
 
     template_name = "registration/password_reset_form.html"
     form_class = PasswordResetForm
-    token_generator = password_link_tokens
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
         schema = connection.schema_name
@@ -146,24 +150,15 @@ class PasswordResetView(auth_views.PasswordResetView):
         ):
             form.add_error(None, _("Terlalu banyak permintaan; coba lagi dalam satu jam."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        email = form.cleaned_data["email"].strip().lower()
+        email = form.cleaned_data["email"]
         if rate_limit_hit(
-            key=f"pwreset-email:{schema}:{email}",
+            key=f"pwreset-email:{schema}:{email.strip().lower()}",
             limit=settings.PASSWORD_RESET_EMAIL_LIMIT,
             window=3600,
         ):
             return redirect(self.get_success_url())
-        scheme, domain = services.site_link_parts()
-        form.save(
-            domain_override=domain,
-            use_https=scheme == "https",
-            token_generator=self.token_generator,
-            from_email=self.from_email,
-            email_template_name=self.email_template_name,
-            subject_template_name=self.subject_template_name,
-            request=self.request,
-            html_email_template_name=self.html_email_template_name,
-            extra_email_context=self.extra_email_context,
+        mail_task_queue_on_commit(
+            password_reset_mail_task, email=email, language=translation.get_language()
         )
         return redirect(self.get_success_url())
 

@@ -626,12 +626,13 @@ def test_no_email_leaves_a_practice_copy(practice_a, tenant_a, settings):
     assert len(mail.outbox) == 1
 
 
-def test_password_reset_from_a_practice_copy_sends_nothing(practice_a, settings):
+def test_password_reset_from_a_practice_copy_sends_nothing(practice_a, settings, committed):
     settings.EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
     settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
     practice_client = Client(HTTP_HOST=_host(practice_a.slug))
-    r = practice_client.post("/lupa-sandi/", {"email": "admin@alpha.test"})
+    with committed():  # the reset task runs, in the copy's schema, and its e-mail is dropped
+        r = practice_client.post("/lupa-sandi/", {"email": "admin@alpha.test"})
     assert r.status_code == 302
     assert mail.outbox == []
 

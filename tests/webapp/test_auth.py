@@ -165,8 +165,9 @@ def test_members_cannot_enrol_totp(client_a, in_tenant_a):
 # ---------------------------------------------------------------- password reset
 
 
-def test_password_reset_by_email_on_the_cooperative_host(client_a, staff):
-    resp = client_a.post("/lupa-sandi/", {"email": staff.email})
+def test_password_reset_by_email_on_the_cooperative_host(client_a, staff, committed):
+    with committed():  # the e-mail is a task queued on commit (core.users.tasks)
+        resp = client_a.post("/lupa-sandi/", {"email": staff.email})
     assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert len(mail.outbox) == 1
     msg = mail.outbox[0]
@@ -185,8 +186,11 @@ def test_password_reset_by_email_on_the_cooperative_host(client_a, staff):
     assert staff.check_password("Baru-Sekali-2026")
 
 
-def test_password_reset_for_unknown_email_sends_nothing_and_says_the_same(client_a, in_tenant_a):
-    resp = client_a.post("/lupa-sandi/", {"email": "tidak-ada@alpha.test"})
+def test_password_reset_for_unknown_email_sends_nothing_and_says_the_same(
+    client_a, in_tenant_a, committed
+):
+    with committed():
+        resp = client_a.post("/lupa-sandi/", {"email": "tidak-ada@alpha.test"})
     assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert mail.outbox == []
 
@@ -243,33 +247,39 @@ def test_deactivated_user_cannot_log_in(client_a, staff):
     assert "_auth_user_id" not in client_a.session
 
 
-def test_password_reset_link_ignores_the_host_header(tenant_a, staff):
+def test_password_reset_link_ignores_the_host_header(tenant_a, staff, committed):
     forged = Client(HTTP_HOST="alpha.localhost:6666")
-    resp = forged.post("/lupa-sandi/", {"email": staff.email})
+    with committed():
+        resp = forged.post("/lupa-sandi/", {"email": staff.email})
     assert resp.status_code == 302
     body = mail.outbox[-1].body
     assert "http://alpha.localhost:8000/atur-sandi/" in body
     assert "6666" not in body
 
 
-def test_password_reset_sends_at_most_a_few_mails_per_address(client_a, staff, settings):
+def test_password_reset_sends_at_most_a_few_mails_per_address(client_a, staff, settings, committed):
     settings.PASSWORD_RESET_EMAIL_LIMIT = 2
     for i in range(5):
-        resp = client_a.post("/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR=f"192.0.2.{i + 1}")
+        with committed():
+            resp = client_a.post(
+                "/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR=f"192.0.2.{i + 1}"
+            )
         assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert len(mail.outbox) == 2
 
 
-def test_password_reset_is_limited_per_client_address(client_a, staff, settings):
+def test_password_reset_is_limited_per_client_address(client_a, staff, settings, committed):
     settings.PASSWORD_RESET_IP_LIMIT = 3
-    codes = [
-        client_a.post(
-            "/lupa-sandi/", {"email": f"orang{i}@alpha.test"}, REMOTE_ADDR="192.0.2.50"
-        ).status_code
-        for i in range(4)
-    ]
+    with committed():
+        codes = [
+            client_a.post(
+                "/lupa-sandi/", {"email": f"orang{i}@alpha.test"}, REMOTE_ADDR="192.0.2.50"
+            ).status_code
+            for i in range(4)
+        ]
     assert codes == [302, 302, 302, 429]
-    other = client_a.post("/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR="192.0.2.51")
+    with committed():
+        other = client_a.post("/lupa-sandi/", {"email": staff.email}, REMOTE_ADDR="192.0.2.51")
     assert other.status_code == 302 and len(mail.outbox) == 1
 
 
@@ -391,10 +401,11 @@ def test_a_session_verified_with_its_device_is_kept(client_a, staff, enrolled):
         assert client_a.get("/").status_code == 200
 
 
-def test_password_reset_by_email_is_audited(client_a, staff):
+def test_password_reset_by_email_is_audited(client_a, staff, committed):
     from core.audit.models import AuditEvent
 
-    client_a.post("/lupa-sandi/", {"email": staff.email})
+    with committed():
+        client_a.post("/lupa-sandi/", {"email": staff.email})
     path = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[-1].body)[1]
     form = client_a.get(path, follow=True)
     done = client_a.post(
@@ -409,7 +420,7 @@ def test_password_reset_by_email_is_audited(client_a, staff):
 
 
 def test_an_invited_user_whose_link_expired_gets_a_new_one_from_forgot_password(
-    client_a, in_tenant_a, settings
+    client_a, in_tenant_a, settings, committed
 ):
     """An invitation is a reset link (valid PASSWORD_RESET_TIMEOUT): once it expired, the
     invited user asks "Lupa kata sandi" for a new one. It used to send nothing (the
@@ -422,7 +433,8 @@ def test_an_invited_user_whose_link_expired_gets_a_new_one_from_forgot_password(
         by=admin, email="baru@alpha.test", full_name="Petugas Baru", role="petugas"
     )
     assert not invited.has_usable_password()
-    resp = client_a.post("/lupa-sandi/", {"email": "Baru@alpha.test"})
+    with committed():
+        resp = client_a.post("/lupa-sandi/", {"email": "Baru@alpha.test"})
     assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["baru@alpha.test"]
     path = re.search(r"http://alpha\.localhost:8000(/atur-sandi/\S+/)", mail.outbox[0].body)[1]
@@ -445,7 +457,9 @@ def test_an_invited_user_whose_link_expired_gets_a_new_one_from_forgot_password(
     )
 
 
-def test_forgot_password_sends_nothing_to_logins_that_are_not_people(client_a, in_tenant_a):
+def test_forgot_password_sends_nothing_to_logins_that_are_not_people(
+    client_a, in_tenant_a, committed
+):
     """A deactivated invited user, and a login that has signed in before and has no
     usable password, get no link."""
     from core.users import services
@@ -456,7 +470,8 @@ def test_forgot_password_sends_nothing_to_logins_that_are_not_people(client_a, i
     odd = make_user("petugas", email="aneh@alpha.test")
     User.objects.filter(pk=odd.pk).update(last_login="2026-01-01T00:00:00Z")
     for email in ["pergi@alpha.test", "aneh@alpha.test"]:
-        resp = client_a.post("/lupa-sandi/", {"email": email})
+        with committed():
+            resp = client_a.post("/lupa-sandi/", {"email": email})
         assert resp.status_code == 302 and resp["Location"] == "/lupa-sandi/terkirim/"
     assert mail.outbox == []
 

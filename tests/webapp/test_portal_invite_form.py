@@ -1,11 +1,15 @@
 """The bulk invitation reads the checked members through a form: a value that is not a
 member id is skipped (never a 500); none left is the message, and nobody is invited."""
 
+import pytest
 from django.core import mail
 
 from core.members.models import Member
 from tests.members import factories as f
 from tests.webapp.conftest import make_user
+
+# the e-mails are sent by Celery tasks queued on commit: run them at once
+pytestmark = pytest.mark.usefixtures("celery_eager")
 
 
 def _messages(resp) -> list[tuple[str, str]]:

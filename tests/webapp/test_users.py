@@ -35,7 +35,9 @@ def test_admin_creates_user_with_password(client_a, admin):
     assert "Siti Bendahara" in listing
 
 
-def test_admin_invites_user_by_email(client_a, admin, django_capture_on_commit_callbacks):
+def test_admin_invites_user_by_email(
+    client_a, admin, celery_eager, django_capture_on_commit_callbacks
+):
     client_a.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
         resp = client_a.post(
