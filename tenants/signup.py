@@ -22,11 +22,12 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.mail import mail_task_queue_on_commit
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
@@ -177,7 +178,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
             fields={"slug": [_("Alamat sudah dipakai.")]},
         )
     audit_log(actor=f"signup:{data.email}", action=TenantAudit.SIGNUP_SUBMITTED, target=request)
-    transaction.on_commit(lambda: signup_send_verification(signup=request))
+    _verification_mail_queue(signup=request)
     return SignupSubmitted(signup=request, mail=VerificationMail.SENT)
 
 
@@ -204,7 +205,7 @@ def _signup_resubmitted(*, signup: SignupRequest) -> SignupSubmitted:
         action=TenantAudit.SIGNUP_VERIFICATION_RESENT,
         target=signup,
     )
-    transaction.on_commit(lambda: signup_send_verification(signup=signup))
+    _verification_mail_queue(signup=signup)
     return SignupSubmitted(signup=signup, mail=VerificationMail.RESENT)
 
 
@@ -220,7 +221,27 @@ def verification_token(signup: SignupRequest) -> str:
     return signing.dumps({"id": signup.pk, "p": signup.public_id}, salt=VERIFY_SALT)
 
 
-def signup_send_verification(*, signup: SignupRequest) -> None:
+def _verification_mail_queue(*, signup: SignupRequest) -> None:
+    """The verification e-mail is a task queued when the transaction commits (in the
+    page's language): a mail server's refusal never reaches the form
+    (``core.common.mail``)."""
+    # import cycle: tenants.tasks imports this module
+    from .tasks import signup_verification_mail_task
+
+    mail_task_queue_on_commit(
+        signup_verification_mail_task,
+        signup_id=signup.pk,
+        language=translation.get_language() or "",
+    )
+
+
+def signup_verification_mail_send(*, signup_id: int) -> bool:
+    """E-mail sign-up ``signup_id`` its verification link (the task's work); nothing
+    (False) once it is no longer waiting for one (verified or expired since). A mail
+    server's failure is raised: the task tries again."""
+    signup = SignupRequest.objects.filter(pk=signup_id, status=SignupRequest.Status.PENDING).first()
+    if signup is None:
+        return False
     link = f"{public_base_url()}/daftar/verifikasi/{verification_token(signup)}/"
     context = {
         "signup": signup,
@@ -234,6 +255,7 @@ def signup_send_verification(*, signup: SignupRequest) -> None:
         from_email=None,
         recipient_list=[signup.email],
     )
+    return True
 
 
 def public_base_url() -> str:
@@ -352,8 +374,16 @@ def signup_provision(*, signup_id: int) -> SignupRequest:
         signup.provision_seconds = round(time.perf_counter() - started, 3)
         signup.save()
         audit_log(actor="signup", action=TenantAudit.SIGNUP_PROVISIONED, target=signup)
-        transaction.on_commit(lambda: signup_send_welcome(signup=signup))
+        _welcome_mail_queue(signup_id=signup.pk)
     return signup
+
+
+def _welcome_mail_queue(*, signup_id: int) -> None:
+    """The welcome e-mail is a task of its own, queued when provisioning commits: a mail
+    server's refusal does not fail the provisioning of a cooperative already made."""
+    from .tasks import signup_welcome_mail_task  # import cycle, as in _enqueue
+
+    mail_task_queue_on_commit(signup_welcome_mail_task, signup_id=signup_id)
 
 
 def signup_record_error(*, signup_id: int, error: str, final: bool) -> None:
@@ -368,7 +398,12 @@ def signup_record_error(*, signup_id: int, error: str, final: bool) -> None:
         log.error("Sign-up %s failed for good: %s", signup_id, error)
 
 
-def signup_send_welcome(*, signup: SignupRequest) -> None:
+def signup_welcome_mail_send(*, signup_id: int) -> bool:
+    """E-mail a provisioned sign-up the address of its cooperative and its login (the
+    task's work). A mail server's failure is raised: the task tries again."""
+    signup = SignupRequest.objects.filter(pk=signup_id, status=SignupRequest.Status.READY).first()
+    if signup is None:
+        return False
     context = {"signup": signup, "url": tenant_url(signup.slug), "username": signup.email}
     send_mail(
         subject=_("Selamat datang di Lumbung, %(name)s") % {"name": signup.name},
@@ -376,6 +411,7 @@ def signup_send_welcome(*, signup: SignupRequest) -> None:
         from_email=None,
         recipient_list=[signup.email],
     )
+    return True
 
 
 # ------------------------------------------------------------------------ first login

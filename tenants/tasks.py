@@ -4,9 +4,11 @@ import logging
 
 from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
+from django.utils import translation
 from django_tenants.utils import schema_context, tenant_context
 
 from core.common.errors import ApplicationError
+from core.common.mail import mail_task_run
 from lumbung.celery import app
 
 from .backup import (
@@ -22,6 +24,8 @@ from .signup import (
     PERMANENT_ERRORS,
     signup_provision,
     signup_record_error,
+    signup_verification_mail_send,
+    signup_welcome_mail_send,
     signups_requeue_stuck,
 )
 
@@ -121,6 +125,31 @@ def signup_provision_task(self, signup_id: int) -> str:
         # No broker (tests, a demo without Redis): retry in-process, without the wait.
         return self.apply(args=[signup_id], retries=self.request.retries + 1).result
     raise self.retry(exc=cause, countdown=_backoff(self.request.retries))
+
+
+@app.task(bind=True)
+def signup_verification_mail_task(self, signup_id: int, language: str = "") -> bool:
+    """E-mail a sign-up its verification link (queued when the form's transaction
+    commits); a failed send is tried again, then logged (``core.common.mail``)."""
+
+    def send() -> bool:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return signup_verification_mail_send(signup_id=signup_id)
+
+    what = f"Sign-up verification e-mail (sign-up {signup_id})"
+    return mail_task_run(self, send, what=what, failed=False)
+
+
+@app.task(bind=True)
+def signup_welcome_mail_task(self, signup_id: int) -> bool:
+    """E-mail a provisioned sign-up its welcome (queued when provisioning commits)."""
+
+    def send() -> bool:
+        with translation.override(settings.LANGUAGE_CODE):
+            return signup_welcome_mail_send(signup_id=signup_id)
+
+    what = f"Sign-up welcome e-mail (sign-up {signup_id})"
+    return mail_task_run(self, send, what=what, failed=False)
 
 
 @app.task

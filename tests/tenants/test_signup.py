@@ -82,8 +82,22 @@ def _verify_link(email: str) -> str:
     return re.search(r"https?://[^/\s]+(/daftar/verifikasi/[^\s]+/)", body).group(1)
 
 
+@contextmanager
+def tasks_eager():
+    """Celery tasks queued in the block run at once (the verification e-mail is a task
+    queued on commit): for the commit callbacks the block runs."""
+    from lumbung.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = old
+
+
 def _submit(client, capture, **over):
-    with capture(execute=True):
+    with tasks_eager(), capture(execute=True):
         return client.post("/daftar/", _form(**over))
 
 

@@ -7,13 +7,13 @@ send mail to the address; nothing is sent once the address is verified."""
 from datetime import timedelta
 
 from tenants.models import SignupRequest
-from tests.tenants.test_signup import DEWI, _client, _clock, _mails_to, _submit
+from tests.tenants.test_signup import DEWI, _client, _clock, _mails_to, _submit, tasks_eager
 
 BUTTON = "Kirim ulang tautan verifikasi"
 
 
 def _resend(client, public_id, capture):
-    with capture(execute=True):
+    with tasks_eager(), capture(execute=True):
         return client.post(f"/daftar/status/{public_id}/kirim-ulang/", follow=True)
 
 
