@@ -229,8 +229,12 @@ def _copy_login(values: dict, devices: list[dict]) -> None:
         if device is None:
             TOTPDevice.objects.create(user=user, **d)
         else:
+            # the later guard stays: a code spent here is not brought back by the copy
+            # (the code step keeps both in step: core.users.otp.totp_match)
+            last_t = max(device.last_t, d["last_t"])
             for name, value in d.items():
                 setattr(device, name, value)
+            device.last_t = last_t
             device.save()
     TOTPDevice.objects.filter(pk__in=[t.pk for t in kept.values()]).delete()
 
@@ -278,6 +282,28 @@ def practice_user_sync(*, user: User, by) -> None:
         target=user,
         data={"slug": practice.slug, "active": bool(staff), "role": user.role},
     )
+
+
+def practice_login_schemas(schema: str) -> list[str]:
+    """``LOGIN_SCHEMAS`` (core.users.linked): the schemas holding the staff logins of
+    ``schema`` — its cooperative's first, then that cooperative's practice copy, if it has
+    one; ``[schema]`` for the public schema or an unknown one."""
+    coop = (
+        Cooperative.objects.filter(schema_name=schema)
+        .only("pk", "is_practice", "practice_of_id")
+        .first()
+    )
+    if coop is None:
+        return [schema]
+    if coop.is_practice:
+        real = (
+            Cooperative.objects.filter(pk=coop.practice_of_id)
+            .values_list("schema_name", flat=True)
+            .first()
+        )
+        return [real, schema] if real else [schema]
+    copies = Cooperative.objects.filter(practice_of=coop, is_practice=True).order_by("pk")
+    return [schema, *copies.values_list("schema_name", flat=True)]
 
 
 # --------------------------------------------------------------------------- services

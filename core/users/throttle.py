@@ -1,7 +1,7 @@
 """Login caps wider than django-axes' per (username, client address) lockout.
 
-Read from axes' own failure records (``AccessAttempt``, in the cooperative's schema),
-over its cool-off window:
+Read from axes' own failure records (``AccessAttempt``, in the cooperative's schema —
+a practice copy's are its cooperative's: ``core.users.linked``), over its cool-off window:
 - ``LOGIN_IP_FAILURE_LIMIT`` failures from one client address, whatever the usernames:
   one password sprayed over many users;
 - ``LOGIN_USER_FAILURE_LIMIT`` failures for one username, whatever the addresses: a
@@ -19,12 +19,14 @@ from core.common.http import client_address
 
 from .devices import device_known
 from .forms import login_name
+from .linked import in_login_counter_schema
 
 
 def _failures(**match) -> int:
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    recent = AccessAttempt.objects.filter(attempt_time__gte=since, **match)
-    return recent.aggregate(n=Sum("failures_since_start"))["n"] or 0
+    with in_login_counter_schema():
+        recent = AccessAttempt.objects.filter(attempt_time__gte=since, **match)
+        return recent.aggregate(n=Sum("failures_since_start"))["n"] or 0
 
 
 def login_throttled(*, request, username: str) -> bool:

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_otp import DEVICE_ID_SESSION_KEY, match_token, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp import login as otp_login
 
 from core.audit.services import audit_log
@@ -49,6 +49,7 @@ from .forms import (
     UserFilterForm,
 )
 from .models import ApiKey, User
+from .otp import totp_match
 from .tasks import password_reset_mail_task
 from .throttle import login_throttled
 from .tokens import password_link_tokens
@@ -90,7 +91,9 @@ class LoginView(auth_views.LoginView):
 
 
 def login_verify(request):
-    """Second step: the 6-digit code. Wrong codes count towards the axes lockout."""
+    """Second step: the 6-digit code. Wrong codes count towards the axes lockout; a code
+    taken here is spent in the login's practice copy too, and the other way round
+    (``totp_match``)."""
     pending = request.session.get(PENDING_2FA_KEY)
     if not pending or time.time() - pending.get("at", 0) > PENDING_2FA_TTL:
         request.session.pop(PENDING_2FA_KEY, None)
@@ -104,7 +107,7 @@ def login_verify(request):
         return redirect("login")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["token"].strip())
+        device = totp_match(user=user, token=form.cleaned_data["token"].strip())
         if device is not None:
             request.session.pop(PENDING_2FA_KEY, None)
             user.backend = pending["backend"]

@@ -147,3 +147,7 @@ LEDGER_YEAR_CLOSE_API = "/api/v1/yearend/{year}/close/"
 # authenticator turned off or replaced in a cooperative is changed in its practice copy
 # in the same transaction (core.users.services calls these).
 USER_RIGHTS_CHANGED_HOOKS = ["tenants.practice.practice_user_sync"]
+# The schemas holding the same staff logins — a cooperative and its practice copy, the
+# real one first: one set of login failure counters (the real one's) and a TOTP code
+# spent at one is spent at both (core.users.linked).
+LOGIN_SCHEMAS = "tenants.practice.practice_login_schemas"

@@ -14,7 +14,9 @@ AUTHENTICATION_BACKENDS = [
 
 # Lockout: django-axes' tables are in SHARED_APPS *and* TENANT_APPS, so each cooperative
 # (and the operator console) counts failures in its own schema: a username locked out in
-# one cooperative says nothing about another.
+# one cooperative says nothing about another. A practice copy counts in its cooperative's
+# (same logins, same password: core.users.lockout, settings.tenancy LOGIN_SCHEMAS).
+AXES_HANDLER = "core.users.lockout.CooperativeAxesHandler"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
