@@ -290,7 +290,7 @@ def practice_login_schemas(schema: str) -> list[str]:
     one; ``[schema]`` for the public schema or an unknown one."""
     coop = (
         Cooperative.objects.filter(schema_name=schema)
-        .only("pk", "is_practice", "practice_of_id")
+        .only("pk", "is_practice", "practice_of")
         .first()
     )
     if coop is None:

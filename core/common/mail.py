@@ -49,25 +49,27 @@ def mail_task_run(task, send: Callable[[], T], *, what: str, failed: T) -> T:
     Celery would raise its ``Retry`` to the caller); after the last, the failure is
     logged at ERROR and ``failed`` returned. ``what`` names the e-mail in the log (never
     its address: logs leave the cooperative)."""
-    try:
-        return send()
-    except Exception as exc:
-        tries = task.request.retries + 1
-        if tries > mail_task_retries():
-            log.error(
-                "%s not sent after %s attempts",
-                what,
-                tries,
-                exc_info=exc,
-                extra={"alert": "mail_not_sent"},
+    tries = task.request.retries
+    while True:
+        tries += 1
+        try:
+            return send()
+        except Exception as exc:
+            if tries > mail_task_retries():
+                log.error(
+                    "%s not sent after %s attempts",
+                    what,
+                    tries,
+                    exc_info=exc,
+                    extra={"alert": "mail_not_sent"},
+                )
+                return failed
+            log.warning(
+                "%s not sent (attempt %s), tried again: %s", what, tries, type(exc).__name__
             )
-            return failed
-        log.warning("%s not sent (attempt %s), tried again: %s", what, tries, type(exc).__name__)
-        if task.request.is_eager:
-            request = task.request
-            return task.apply(args=request.args, kwargs=request.kwargs, retries=tries).result
-        raise task.retry(
-            exc=exc,
-            countdown=mail_task_backoff() * 2 ** (tries - 1),
-            max_retries=mail_task_retries(),
-        ) from None
+            if not task.request.is_eager:
+                raise task.retry(
+                    exc=exc,
+                    countdown=mail_task_backoff() * 2 ** (tries - 1),
+                    max_retries=mail_task_retries(),
+                ) from None

@@ -7,6 +7,7 @@ its link is that cooperative's; a mail server's failure is retried, then logged 
 an error page."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -206,3 +207,29 @@ def test_an_invitation_is_not_sent_to_a_login_that_set_its_password_meanwhile(
     [task] = queued_tasks
     run_queued(task)
     assert mail.outbox == []
+
+
+def test_with_a_broker_a_refused_mail_is_tried_again_later_each_wait_twice_the_last(
+    staff, refusing_mail, caplog
+):
+    from celery.exceptions import Retry
+
+    from lumbung.celery import app
+
+    task = app.tasks[RESET_TASK]
+    waits = []
+    for retries in range(mail_task_retries() + 1):
+        task.push_request(retries=retries, is_eager=False)  # as a worker runs it
+        try:
+            with mock.patch.object(task, "retry", side_effect=Retry("later")) as retry:
+                try:
+                    result = task.run(email=staff.email)
+                except Retry:
+                    waits.append(retry.call_args.kwargs["countdown"])
+        finally:
+            task.pop_request()
+    assert waits == [60, 120, 240, 480, 960]  # then the sixth try gives up
+    assert result == 0
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"Password reset e-mail not sent after {mail_task_retries() + 1} attempts"
+    ]
