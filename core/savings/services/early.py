@@ -103,8 +103,26 @@ def penalty_rule_label(product: SavingsProduct) -> str:
     return _("tanpa denda")
 
 
-@dataclass(frozen=True)
-class EarlyWithdrawalPreview:
+@dataclass(frozen=True, kw_only=True)
+class MonthInterestFigures:
+    """The jasa of the payout month's days before ``on`` that a berjangka account paid out
+    on ``on`` is credited first (early, or in full at maturity): gross, its PPh, the
+    line's name, why there is none when the product's basis gives nothing for it (the
+    month's lowest balance), and the credit as computed (``_interest_of_month``)."""
+
+    interest: Decimal = ZERO
+    interest_tax: Decimal = ZERO
+    interest_label: str = ""
+    interest_note: str = ""
+    credits: tuple[InterestCredit, ...] = ()
+
+    @property
+    def interest_net(self) -> Decimal:
+        return self.interest - self.interest_tax
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlyWithdrawalPreview(MonthInterestFigures):
     """What an early withdrawal of ``account`` on ``on`` pays: the balance with the jasa of
     the month's days before ``on`` (``paid_out``), less the penalty, is the net handed to
     the member."""
@@ -117,18 +135,6 @@ class EarlyWithdrawalPreview:
     penalty: Decimal
     net: Decimal
     penalty_rule: str
-    # the jasa of the month up to the day before ``on`` (gross, its PPh), credited with
-    # the withdrawal; the line's name; why there is none when the product's basis gives
-    # nothing (the month's lowest balance); the credit as computed
-    interest: Decimal = ZERO
-    interest_tax: Decimal = ZERO
-    interest_label: str = ""
-    interest_note: str = ""
-    credits: tuple[InterestCredit, ...] = ()
-
-    @property
-    def interest_net(self) -> Decimal:
-        return self.interest - self.interest_tax
 
     @property
     def paid_out(self) -> Decimal:

@@ -35,30 +35,19 @@ from core.common.money import format_rupiah
 from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
 from .apply import berjangka_due_date
-from .common import ZERO, SavingsErrors
-from .early import _interest_of_month, berjangka_unrun_month_check
-from .interest import InterestCredit
+from .common import SavingsErrors
+from .early import MonthInterestFigures, _interest_of_month, berjangka_unrun_month_check
 from .reversal import savings_movement_reverse_apply
 
 
-@dataclass(frozen=True)
-class PayoutInFull:
+@dataclass(frozen=True, kw_only=True)
+class PayoutInFull(MonthInterestFigures):
     """What paying ``account`` out in full on ``on`` pays: the balance and the jasa of the
-    month's days before ``on`` (gross, its PPh; the line's name; why there is none when
-    the product's basis gives nothing)."""
+    month's days before ``on`` (``MonthInterestFigures``)."""
 
     account: SavingsAccount
     on: date
     balance: Decimal
-    interest: Decimal = ZERO
-    interest_tax: Decimal = ZERO
-    interest_label: str = ""
-    interest_note: str = ""
-    credits: tuple[InterestCredit, ...] = ()
-
-    @property
-    def interest_net(self) -> Decimal:
-        return self.interest - self.interest_tax
 
     @property
     def total(self) -> Decimal:
