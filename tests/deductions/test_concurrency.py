@@ -281,3 +281,60 @@ def test_two_files_of_one_agency_posted_at_once_post_once_and_the_other_is_told(
     assert DeductionImport.objects.filter(run=run, agency=ag, status="posted").count() == 1
     assert JournalEntry.objects.filter(source="deduction").count() == 1
     assert_reconciled()
+
+
+def test_an_agency_s_result_is_recorded_while_another_agency_is_still_posting(
+    scratch_tenant, cutoff_day, cutoffs, monkeypatch
+):
+    """The post-all tasks post side by side: a task that finished an agency records its
+    result on the run and goes on to its next agency while the other task's batch is
+    still posting. The record waited for that batch to commit (the batch held the run
+    FOR SHARE, the record wanted it FOR UPDATE), so the two tasks posted one after the
+    other (measured: a third of the posting's time spent waiting on the run's row)."""
+    from core.deductions.services import posting
+
+    connection.set_tenant(scratch_tenant)
+    coop = coop_build(cutoff_day, cutoffs)
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    for ag in coop["agencies"]:
+        rows = [(ln.nip, int(ln.total)) for ln in run.lines.filter(agency=ag)]
+        svc.deduction_import_upload(
+            run=run, agency=ag, content=csv_bytes(rows), file_name=f"{ag.code}.csv", by=by
+        )
+    first, second = svc.deduction_run_post_all_start(run=run, by=by)
+    first_held, second_recorded = threading.Event(), threading.Event()
+    seen: dict = {}
+
+    def hold(name):
+        # the first agency's batch stops after its checks (the run already locked by
+        # them), until the second agency is posted and recorded, or 5 seconds
+        if name == "after_member_check" and threading.current_thread().name == "first":
+            first_held.set()
+            seen["second recorded while the first posts"] = second_recorded.wait(timeout=5)
+
+    monkeypatch.setattr(posting, "_inject_failure_point", hold)
+    outcome: dict = {}
+
+    def post_first():
+        threading.current_thread().name = "first"
+        return svc.deduction_run_post_one(run=run, import_id=first, by=by)
+
+    def post_second():
+        first_held.wait(timeout=10)
+        result = svc.deduction_run_post_one(run=run, import_id=second, by=by)
+        second_recorded.set()
+        return result
+
+    join_all(
+        [
+            in_thread(scratch_tenant, "first", post_first, outcome),
+            in_thread(scratch_tenant, "second", post_second, outcome),
+        ]
+    )
+    assert seen == {"second recorded while the first posts": True}
+    assert [outcome[k]["ok"] for k in ("first", "second")] == [True, True], outcome
+    run.refresh_from_db()
+    assert (run.posting_status, run.posting_done) == (DeductionRun.PostingStatus.DONE, 2)
+    assert [r["import"] for r in run.posting_results] == [second, first]
+    assert_reconciled()

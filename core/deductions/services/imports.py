@@ -374,12 +374,18 @@ def _total_realized(imp: DeductionImport) -> Decimal:
 
 
 def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
-    """Refuse an agency that cannot take a file now. The run is held FOR SHARE until the
-    caller's transaction ends (uploads do not wait for each other; "Buat ulang daftar",
-    which locks it FOR UPDATE, waits for them and then discards their files with the
-    old list) and its status read again under that lock."""
+    """Refuse an agency that cannot take a file now. The run is held FOR KEY SHARE until
+    the caller's transaction ends (uploads and batch postings do not wait for each other;
+    "Buat ulang daftar" and "post every ready agency", which lock it FOR UPDATE, wait for
+    them, and the first then discards their files with the old list) and its status read
+    again under that lock. Not FOR SHARE: the post-all tasks record each agency's result
+    on the run (FOR NO KEY UPDATE, ``deduction_run_post_one``) while other agencies'
+    batches are posting, and FOR SHARE would make that record wait for each of them to
+    commit (the tasks then posted one after the other)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT status FROM deductions_deductionrun WHERE id = %s FOR SHARE", [run.pk])
+        cur.execute(
+            "SELECT status FROM deductions_deductionrun WHERE id = %s FOR KEY SHARE", [run.pk]
+        )
         run.status = cur.fetchone()[0]
     if run.status != DeductionRun.Status.READY:
         raise ApplicationError(E.RUN_NOT_READY, _("Daftar potong gaji belum selesai dibuat."))

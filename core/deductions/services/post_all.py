@@ -215,7 +215,9 @@ def deduction_run_post_one(*, run: DeductionRun, import_id: int, by, on=None) ->
         log.exception("Posting deduction import %s failed", import_id)
         result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
     with transaction.atomic():
-        run = DeductionRun.objects.select_for_update().get(pk=run.pk)
+        # FOR NO KEY UPDATE: serialises the tasks' records without waiting for the batches
+        # posting meanwhile, which hold the run FOR KEY SHARE (``_check_agency_open``)
+        run = DeductionRun.objects.select_for_update(no_key=True).get(pk=run.pk)
         at = next((i for i, r in enumerate(run.posting_results) if r.get("import") == imp.pk), None)
         if at is not None:  # a task run again: its first run recorded this import
             recorded = run.posting_results[at]
