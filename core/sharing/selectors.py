@@ -69,8 +69,9 @@ def last_activity():
 
 def cooperative_indicators(*, on: date) -> dict:
     """The month's indicators as of ``on``: members active/joined/left in the month,
-    total assets, own capital, savings, loans outstanding, NPL and its band, SHU of the
-    last closed year, last RAT, last activity."""
+    total assets, own capital, savings, loans outstanding, its non-performing part (the
+    amount and the ratio) and the band, SHU of the last closed year, last RAT, last
+    activity."""
     members = member_statistics(date_from=on.replace(day=1), date_to=on)
     bs = balance_sheet(as_of=on)
     loans = collectibility_summary()
@@ -83,6 +84,7 @@ def cooperative_indicators(*, on: date) -> dict:
         "own_capital": bs["total_equity"],
         "savings": sum((r["total"] for r in savings_by_product()), ZERO),
         "loans_outstanding": loans["total"],
+        "npl_outstanding": loans["non_performing"],
         "npl_ratio": loans["npl_ratio"],
         "health_band": loans["band"],
         "shu_year": shu["year"],

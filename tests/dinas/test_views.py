@@ -350,7 +350,7 @@ def test_table_of_many_cooperatives_pages_by_25_in_a_fixed_number_of_queries(pem
     from lumbung.dinas.selectors import indicator_page, indicator_table, indicator_totals
 
     Indicator.objects.filter(cooperative__in=coops[:7]).update(
-        members_active=10, total_assets=1000, loans_outstanding=200, npl_ratio=5
+        members_active=10, total_assets=1000, loans_outstanding=200, npl_outstanding=10, npl_ratio=5
     )
     qs = indicator_table(pembina=pembina_prov)
     rows, totals = indicator_page(qs, number=2, per_page=25)

@@ -21,6 +21,9 @@ from core.common.exports import safe_cell
 from .models import Indicator, YearFigures
 
 RUPIAH = "#,##0;-#,##0"
+# a ratio in percent (NPL): its 2 decimals, not whole rupiah
+PERCENT_COLUMNS = frozenset({"NPL (%)"})
+PERCENT = "0.00"
 
 TABLE_COLUMNS = [
     ("name", "Nama koperasi"),
@@ -33,6 +36,7 @@ TABLE_COLUMNS = [
     ("own_capital", "Modal sendiri"),
     ("savings", "Simpanan"),
     ("loans_outstanding", "Pinjaman beredar"),
+    ("npl_outstanding", "Pinjaman bermasalah (NPL)"),
     ("npl_ratio", "NPL (%)"),
     ("health_band_label", "Tingkat kesehatan"),
     ("shu_last_year", "SHU tahun buku terakhir"),
@@ -93,7 +97,8 @@ def _sheet(ws, headers: list[str], rows: Iterable[list]) -> None:
         ws.append(values)
         for c, value in enumerate(values, start=1):
             if isinstance(value, Decimal):
-                ws.cell(row=r, column=c).number_format = RUPIAH
+                percent = headers[c - 1] in PERCENT_COLUMNS
+                ws.cell(row=r, column=c).number_format = PERCENT if percent else RUPIAH
             elif isinstance(value, datetime):
                 ws.cell(row=r, column=c).number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(value, date):

@@ -84,6 +84,13 @@ class Indicator(models.Model):
     savings = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     loans_outstanding = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     npl_ratio = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    # The non-performing part of ``loans_outstanding`` (Kurang Lancar, Diragukan, Macet),
+    # in rupiah: the area's NPL is the sum of these over the sum of loans outstanding
+    # (selectors._totals), never the stored 2-decimal ratios weighted. A row stored
+    # before the amount was kept has it derived from its ratio by migration 0004
+    # (``npl_estimated``) until its next refresh stores the exact amount.
+    npl_outstanding = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    npl_estimated = models.BooleanField(default=False)
     health_band = models.CharField(max_length=20, blank=True, db_index=True)
     shu_year = models.PositiveSmallIntegerField(null=True, blank=True)
     shu_last_year = models.DecimalField(max_digits=18, decimal_places=2, default=0)

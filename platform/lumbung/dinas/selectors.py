@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.utils import timezone
 
+from core.loans.schedules import npl_ratio
 from tenants.models import Cooperative
 
 from .models import Indicator, Pembina, YearFigures
@@ -47,6 +48,7 @@ SUM_FIELDS = (
     "own_capital",
     "savings",
     "loans_outstanding",
+    "npl_outstanding",
     "shu_last_year",
 )
 
@@ -161,22 +163,33 @@ def indicator_table(
 def _total_expressions() -> dict:
     return {
         "count": Count("id"),
-        "npl_amount": Sum(F("loans_outstanding") * F("npl_ratio") / 100),
+        # rows whose NPL amount is still derived from their 2-decimal ratio (migration
+        # 0004) until their next refresh: the area ratio is approximate while any is
+        "npl_estimated": Count("id", filter=Q(npl_estimated=True)),
         **{f: Sum(f) for f in SUM_FIELDS},
     }
+
+
+def area_npl_ratio(*, npl_outstanding: Decimal, loans_outstanding: Decimal) -> Decimal:
+    """The area's NPL: its non-performing loans over its loans outstanding, both summed
+    in rupiah over the cooperatives, in percent rounded half up to 2 decimals for display
+    only (the loans app's rule for one cooperative, ``core.loans.schedules.npl_ratio``)."""
+    return npl_ratio(non_performing=npl_outstanding, total=loans_outstanding)
 
 
 def _totals(agg: dict) -> dict:
     out = {f: agg[f] if agg[f] is not None else 0 for f in SUM_FIELDS}
     out["count"] = agg["count"]
-    loans = out["loans_outstanding"] or ZERO
-    npl = agg["npl_amount"] or ZERO
-    out["npl_ratio"] = (npl * 100 / loans).quantize(Decimal("0.01")) if loans else ZERO
+    out["npl_estimated"] = agg["npl_estimated"]
+    out["npl_ratio"] = area_npl_ratio(
+        npl_outstanding=out["npl_outstanding"], loans_outstanding=out["loans_outstanding"]
+    )
     return out
 
 
 def indicator_totals(qs: QuerySet[Indicator]) -> dict:
-    """Sums over the (filtered) area in one query; NPL weighted by loans outstanding."""
+    """Sums over the (filtered) area in one query; the NPL ratio from the summed amounts
+    (area_npl_ratio)."""
     return _totals(qs.order_by().aggregate(**_total_expressions()))
 
 
