@@ -3,6 +3,8 @@ realized per agency and member), outstanding shortfalls and a member's history."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -179,6 +181,41 @@ def run_member_lines(
     if shortfall_only:
         qs = qs.filter(realized__isnull=False, realized__lt=F("total"))
     return qs.order_by("agency__name", "member_number")
+
+
+@dataclass(frozen=True)
+class PayrollBatch:
+    """An agency's posted payroll batch as a member recognises it: the month deducted
+    (its first day), the agency, and the batch's reference (its journal entry, which
+    the office finds it by); ``reversal``: the entry that cancelled the batch."""
+
+    period: date
+    agency: str
+    reference: str
+    reversal: bool = False
+
+
+def payroll_batches_by_entry(*, entry_ids: Iterable[int | None]) -> dict[int, PayrollBatch]:
+    """The payroll batches posted (or reversed) by these journal entries, by entry id,
+    in one query: what a payroll repayment or savings movement shows instead of a
+    receipt number (a batch issues none). Entries of no batch are not in the result."""
+    ids = {i for i in entry_ids if i is not None}
+    if not ids:
+        return {}
+    out: dict[int, PayrollBatch] = {}
+    imports = DeductionImport.objects.filter(
+        Q(entry_id__in=ids) | Q(reversal_entry_id__in=ids)
+    ).select_related("run", "agency", "entry")
+    for imp in imports:
+        period = date(imp.run.year, imp.run.month, 1)
+        ref = str(imp.entry)
+        if imp.entry_id in ids:
+            out[imp.entry_id] = PayrollBatch(period=period, agency=imp.agency.name, reference=ref)
+        if imp.reversal_entry_id in ids:
+            out[imp.reversal_entry_id] = PayrollBatch(
+                period=period, agency=imp.agency.name, reference=ref, reversal=True
+            )
+    return out
 
 
 def member_history(member_id: int) -> QuerySet[DeductionLine]:

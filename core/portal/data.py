@@ -8,8 +8,15 @@ import datetime as dt
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from core.deductions.selectors import member_deduction_history, member_last_deduction
+from core.deductions.selectors import (
+    PayrollBatch,
+    member_deduction_history,
+    member_last_deduction,
+    payroll_batches_by_entry,
+)
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_simulate as _loan_simulate
 from core.members.selectors import member_for_user, member_memberships
@@ -39,8 +46,40 @@ def savings_total(member) -> Decimal:
     return member_savings_total(member=member)
 
 
+# The memos a batch writes on a savings movement that say no more than its month (the
+# batch's own name replaces them); any other (an excess, a redirect) is still shown.
+PLAIN_PAYROLL_MEMOS = ("Potong gaji %(m)s", "Pembatalan potong gaji %(m)s")
+
+
+def _payroll_note(memo: str, batch: PayrollBatch) -> str:
+    """What a batch's memo says beyond its month: nothing for the plain one; any other
+    with the batch's code (``03/2026``) written as the month (``Maret 2026``)."""
+    label = f"{batch.period:%m/%Y}"
+    plain = {m % {"m": label} for m in PLAIN_PAYROLL_MEMOS}
+    plain |= {_(m) % {"m": label} for m in PLAIN_PAYROLL_MEMOS}
+    return "" if memo in plain else memo.replace(label, date_format(batch.period, "F Y"))
+
+
+def payroll_lines_name(*, savings_rows=(), repayments=()) -> None:
+    """Name each payroll-deduction movement by its batch, as the member knows it: the
+    month, the agency and the batch's reference (``payroll``, None for any other row);
+    a savings row keeps a memo that says more than that (``payroll_note``). One query for
+    all the rows. The portal lists them all this way (templates/portal/_payroll.html)."""
+    savings_rows, repayments = list(savings_rows), list(repayments)
+    batches = payroll_batches_by_entry(
+        entry_ids=[t.journal_entry_id for t in savings_rows] + [p.entry_id for p in repayments]
+    )
+    for t in savings_rows:
+        t.payroll = batches.get(t.journal_entry_id)
+        t.payroll_note = _payroll_note(t.memo, t.payroll) if t.payroll else t.memo
+    for p in repayments:
+        p.payroll = batches.get(p.entry_id) if p.channel == p.Channel.PAYROLL else None
+
+
 def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
-    return _savings_statement(member=member, date_from=date_from, date_to=date_to)
+    statement = _savings_statement(member=member, date_from=date_from, date_to=date_to)
+    payroll_lines_name(savings_rows=[t for s in statement for t in s.rows])
+    return statement
 
 
 def savings_statement_pdf(member, statement: list, date_from: dt.date, date_to: dt.date) -> bytes:
@@ -106,8 +145,11 @@ def loan_schedule(loan, on: dt.date) -> list[dict]:
 
 def loan_payments(loan) -> list:
     """The loan's payments as the staff loan page lists them, newest first, a reversed
-    one with its ``reversal`` (``core.loans.selectors.loan_repayments``)."""
-    return loan_selectors.loan_repayments(loan)
+    one with its ``reversal`` (``core.loans.selectors.loan_repayments``); a payroll one
+    named by its batch (``payroll_lines_name``)."""
+    payments = loan_selectors.loan_repayments(loan)
+    payroll_lines_name(repayments=payments)
+    return payments
 
 
 def loan_reschedules(loan) -> list:

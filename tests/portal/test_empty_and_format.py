@@ -16,8 +16,8 @@ PAGES = [
     "/portal/shu/",
 ]
 # what may carry 4+ digits on a portal page besides amounts: years, receipt and loan
-# numbers (SET-2025-000003, PJ-2026-000001; a payroll payment KW-2026-0000128), member and account numbers (A00001-SS)
-NOT_AMOUNTS = re.compile(r"\b(?:19|20)\d\d\b|\b[A-Z]+-\d{4}-\d{6,7}\b|\bA\d{5}(?:-[A-Z]+)?\b")
+# numbers (SET-2025-000003, PJ-2026-000001; a payroll payment's batch JU-2026-00012), member and account numbers (A00001-SS)
+NOT_AMOUNTS = re.compile(r"\b(?:19|20)\d\d\b|\b[A-Z]+-\d{4}-\d{5,7}\b|\bA\d{5}(?:-[A-Z]+)?\b")
 BARE = re.compile(r"\d{4,}|\d[.,]\d{2}(?!\d)|\d,\d{3}")
 RP = re.compile(r"-?Rp (\d(?:[\d.,]*\d)?)")
 GROUPED = re.compile(r"^\d{1,3}(?:\.\d{3})*$")

@@ -1,0 +1,63 @@
+"""A payroll-deduction payment is shown to the member as what they recognise — the
+month's deduction by their agency, "Potong gaji Februari 2026 – <instansi>", with the
+batch's reference (the journal of the agency's posted batch, which the office finds it
+by) — the same way on the loan's payments and on the savings transactions; never the
+stand-in receipt number a payroll repayment carries (it issues no receipt)."""
+
+import re
+
+from core.deductions.models import DeductionImport
+
+from .conftest import client_for, text
+
+PERIOD = {"date_from": "2026-01-01", "date_to": "2026-12-31"}
+
+
+def _batches():
+    return {
+        imp.run.month: imp
+        for imp in DeductionImport.objects.filter(status="posted").select_related(
+            "run", "agency", "entry"
+        )
+    }
+
+
+def _label(imp) -> str:
+    month = {2: "Februari", 3: "Maret"}[imp.run.month]
+    return f"Potong gaji {month} {imp.run.year} – {imp.agency.name} · ref. {imp.entry}"
+
+
+def test_a_payroll_repayment_names_its_month_agency_and_batch(tenant_a, rina, loan_story):
+    a = loan_story["a"]
+    portal = client_for(tenant_a, rina.user)
+    resp = portal.get(f"/portal/pinjaman/{a.pk}/")
+    section = resp.content.decode().split('id="portal-loan-payments"', 1)[1]
+    rows = [text(r) for r in section.split("<tr")[2:]]
+    payroll = [p for p in resp.context["payments"] if p.channel == "payroll"]
+    assert len(payroll) == 2
+    batches = _batches()
+    for p in payroll:
+        label = _label(batches[p.paid_on.month])
+        matching = [r for r in rows if label in r]
+        assert len(matching) == 1, (label, rows)
+        row = matching[0]
+        # the stand-in number means nothing to her: not shown
+        assert p.receipt_number not in row and not re.search(r"KW-\d{4}-\d{7}", row)
+    # counter payments keep their receipt
+    counter = next(p for p in resp.context["payments"] if p.channel == "counter")
+    assert any(counter.receipt_number in r for r in rows)
+
+
+def test_payroll_savings_rows_are_named_as_on_the_loan(tenant_a, rina, loan_story):
+    portal = client_for(tenant_a, rina.user)
+    page = text(portal.get("/portal/transaksi/", PERIOD).content.decode())
+    statement = portal.get("/portal/transaksi/", PERIOD).context["statement"]
+    payroll = [t for s in statement for t in s.rows if t.kind == "payroll"]
+    assert payroll  # the 50.000 cut over February's instalment went to sukarela
+    batches = _batches()
+    for t in payroll:
+        assert _label(batches[t.journal_entry.date.month]) in page
+    # the batch's bare code ("Potong gaji 02/2026") is not what she reads; what was cut
+    # over the list's asking says so, by the month's name
+    assert "02/2026" not in page and "03/2026" not in page
+    assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in page
