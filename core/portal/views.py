@@ -78,6 +78,43 @@ class PeriodForm(forms.Form):
     )
 
 
+DEFAULT_PERIOD_DAYS = 90
+PERIOD_YEARS_OFFERED = 10  # whole-year shortcuts: this year and up to nine before
+
+
+def _period(cleaned: dict, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The period asked for: both dates as typed (the wrong way round: the period
+    meant, as reports do); only a start: up to today; only an end: the 90 days up to it;
+    neither: the last 90 days."""
+    date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+    if date_to is None:
+        date_to = today if date_from is None or date_from <= today else date_from
+    if date_from is None:
+        date_from = date_to - dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+    return min(date_from, date_to), max(date_from, date_to)
+
+
+def _period_shortcuts(member, today: dt.date) -> list[dict]:
+    """Links to the periods a member most often wants: the last 90 days, each whole year
+    since joining (the last ten), and everything since joining (the first membership's
+    join date, when they left and joined again)."""
+    joined = min([member.join_date, *(m.join_date for m in data.earlier_memberships(member))])
+    first_year = max(joined.year, today.year - PERIOD_YEARS_OFFERED + 1)
+    out = [
+        {
+            "label": _("%(n)d hari terakhir") % {"n": DEFAULT_PERIOD_DAYS},
+            "date_from": today - dt.timedelta(days=DEFAULT_PERIOD_DAYS),
+            "date_to": today,
+        }
+    ]
+    out += [
+        {"label": str(y), "date_from": dt.date(y, 1, 1), "date_to": dt.date(y, 12, 31)}
+        for y in range(today.year, first_year - 1, -1)
+    ]
+    out.append({"label": _("Sejak bergabung"), "date_from": joined, "date_to": today})
+    return out
+
+
 @role_required(read=MEMBERS, write=MEMBERS)
 def transactions(request):
     member = _member_or_none(request)
@@ -85,13 +122,17 @@ def transactions(request):
         return _no_member(request)
     today = timezone.localdate()
     form = PeriodForm(request.GET or None)
-    date_from = today - dt.timedelta(days=90)
-    date_to = today
-    if form.is_valid():
-        date_from = form.cleaned_data["date_from"] or date_from
-        date_to = form.cleaned_data["date_to"] or date_to
-    if date_from > date_to:  # typed the wrong way round: the period meant, as reports do
-        date_from, date_to = date_to, date_from
+    context = {
+        "member": member,
+        "form": form,
+        "shortcuts": _period_shortcuts(member, today),
+        "active_tab": "transactions",
+    }
+    if form.is_bound and not form.is_valid():
+        # a date that is not one: say so, and show no period's figures in its place
+        context.update({"statement": None, "errors": form.errors})
+        return render(request, "portal/transactions.html", context, status=400)
+    date_from, date_to = _period(form.cleaned_data if form.is_bound else {}, today)
     statement = data.savings_statement(member, date_from, date_to)
     if request.GET.get("format") == "pdf":  # the kartu simpanan of the period, printable
         resp = HttpResponse(
@@ -106,19 +147,15 @@ def transactions(request):
         {"membership": m, "statement": data.savings_statement(m, date_from, date_to)}
         for m in data.earlier_memberships(member)
     ]
-    return render(
-        request,
-        "portal/transactions.html",
+    context.update(
         {
-            "member": member,
-            "form": form,
             "statement": statement,
             "earlier_statements": earlier,
             "date_from": date_from,
             "date_to": date_to,
-            "active_tab": "transactions",
-        },
+        }
     )
+    return render(request, "portal/transactions.html", context)
 
 
 @role_required(read=MEMBERS, write=MEMBERS)
