@@ -96,6 +96,8 @@ SAME_IN_ENGLISH = frozenset(
         "Bahasa Indonesia",
         "English",
         "Dinas Koperasi · Lumbung",
+        # a payroll batch's reference on the member portal ("ref. JU-2026-00012")
+        "ref. %(ref)s",
     }
 )
 _PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[sdifr%]|\{[^}]*\}")
