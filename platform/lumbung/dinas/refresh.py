@@ -77,7 +77,12 @@ def indicators_refresh_one(*, cooperative_id: int, today: date | None = None) ->
             cooperative=coop,
             month=month,
             # the NPL amount is the books' own from now on (not derived: migration 0004)
-            defaults={**figures["month"], "figures_at": now, "latest": True, "npl_estimated": False},
+            defaults={
+                **figures["month"],
+                "figures_at": now,
+                "latest": True,
+                "npl_estimated": False,
+            },
         )
         for year, values in figures["years"].items():
             YearFigures.objects.update_or_create(
