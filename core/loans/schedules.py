@@ -122,9 +122,33 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, day)
 
 
-def due_dates(first_due: date, tenor: int) -> list[date]:
-    """Due dates counted from the first one (not chained, so 31 Jan keeps its 31st)."""
-    return [add_months(first_due, i) for i in range(tenor)]
+def due_dates(first_due: date, tenor: int, *, day: int | None = None) -> list[date]:
+    """Due dates counted from the first one (not chained, so 31 Jan keeps its 31st), each
+    on ``day`` of its month or the month's last day when it is shorter (default: the first
+    due date's day). A loan paid out on 31 January is first due on 28 February
+    (``add_months``), then on 31 March, 30 April, ... (``day`` 31, ``due_day``), not on the
+    28th for the rest of its life."""
+    if day is None:
+        day = first_due.day
+    if not 1 <= day <= 31 or first_due.day != min(day, _month_days(first_due)):
+        raise ValueError("the first due date must fall on the due day (or its month's last)")
+    out = []
+    for i in range(tenor):
+        d = add_months(first_due, i)
+        out.append(d.replace(day=min(day, _month_days(d))))
+    return out
+
+
+def _month_days(d: date) -> int:
+    return calendar.monthrange(d.year, d.month)[1]
+
+
+def due_day(start: date, first_due: date) -> int | None:
+    """The day of the month a schedule starting on ``start`` (the disbursement, the
+    reschedule, the simulation's date) falls due each month: ``start``'s own day when its
+    first due date is the default one month later (``add_months``, clamped to a shorter
+    month's last day), else None (a first due date the user chose sets the day)."""
+    return start.day if first_due == add_months(start, 1) else None
 
 
 # --- rates ----------------------------------------------------------------------------
@@ -218,9 +242,11 @@ def build_schedule(
     rate: Decimal,
     tenor: int,
     first_due: date | None = None,
+    day: int | None = None,
 ) -> Schedule:
     """The instalment plan. ``principal`` whole rupiah > 0, ``rate`` a monthly fraction
-    (see ``monthly_rate``), ``tenor`` months >= 1.
+    (see ``monthly_rate``), ``tenor`` months >= 1; due monthly from ``first_due`` on
+    ``day`` of the month (``due_dates``; ``due_day`` gives it).
 
     - flat: jasa = principal x rate each month; principal split evenly.
     - annuity: equal instalments (the exact annuity rounded half-up); jasa on the balance.
@@ -234,7 +260,7 @@ def build_schedule(
         raise ValueError("tenor must be at least 1 month")
     if rate < 0:
         raise ValueError("rate must not be negative")
-    dates = due_dates(first_due, tenor) if first_due else [None] * tenor
+    dates = due_dates(first_due, tenor, day=day) if first_due else [None] * tenor
     rows: list[Instalment] = []
     balance = p
     if method == Method.ANNUITY:

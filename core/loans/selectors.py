@@ -631,12 +631,14 @@ def loan_schedule_for_print(loan: Loan) -> tuple[list[dict], dict]:
                 }
             )
     else:
+        today = timezone.localdate()
         sched = S.build_schedule(
             method=loan.method,
             principal=loan.principal,
             rate=S.monthly_rate(loan.rate, loan.rate_period),
             tenor=loan.tenor,
-            first_due=S.add_months(timezone.localdate(), 1),
+            first_due=S.add_months(today, 1),
+            day=today.day,
         )
         out = [
             {

@@ -126,6 +126,7 @@ def _plan(lr: LoanRow, cutover: date) -> str:
         rate=S.monthly_rate(lr.rate, lr.rate_period),
         tenor=lr.tenor,
         first_due=lr.first_due,
+        day=S.due_day(lr.disbursed_on, lr.first_due),  # as a loan paid out here
     )
     if lr.paid > lr.tenor:
         return _("Angsuran dibayar %(k)s lebih dari tenor %(n)s.") % {"k": lr.paid, "n": lr.tenor}

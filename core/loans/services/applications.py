@@ -133,6 +133,7 @@ def loan_simulate(
         rate=S.monthly_rate(product.rate, product.rate_period),
         tenor=n,
         first_due=first_due,
+        day=on.day if on else None,  # e.g. from 31 January: 28 February, 31 March, ...
     )
     return Simulation(product, p, n, sched, product_fees(product, p))
 

@@ -155,6 +155,7 @@ def loan_disburse(
         rate=S.monthly_rate(loan.rate, loan.rate_period),
         tenor=loan.tenor,
         first_due=first_due,
+        day=S.due_day(on, first_due),  # paid out on the 31st: due at each month's end
     )
     _instalments_create(loan, sched, version=loan.schedule_version)  # 1, or after a reversal
     if old is not None and topup is not None:

@@ -180,6 +180,7 @@ def loan_reschedule(
         rate=S.monthly_rate(new_rate, loan.rate_period),
         tenor=n,
         first_due=first_due,
+        day=S.due_day(on, first_due),  # rescheduled on the 31st: due at each month's end
     )
     start = (
         max(Instalment.objects.filter(loan=loan).values_list("number", flat=True), default=0) + 1
