@@ -27,7 +27,12 @@ class OnboardingErrors(StrEnum):
     UNDO_REFUSED = "onboarding_undo_refused"
     ADJUSTMENT_INVALID = "onboarding_adjustment_invalid"
     HIDDEN_ROWS = "onboarding_hidden_rows"
-    PREVIEW_INVALID = "onboarding_preview_invalid"
+    PREVIEW_INVALID = "onboarding_preview_invalid"  # altered, unknown, another cooperative's
+    PREVIEW_EXPIRED = "onboarding_preview_expired"
+    PREVIEW_USED = "onboarding_preview_used"  # saved already, or undone with its move-in
+    PREVIEW_OTHER_USER = "onboarding_preview_other_user"
+    PREVIEW_OTHER_STEP = "onboarding_preview_other_step"
+    PREVIEW_CHANGED = "onboarding_preview_changed"  # the grid typed over after its preview
 
 
 E = OnboardingErrors

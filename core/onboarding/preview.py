@@ -6,11 +6,19 @@ step, that file), a few hundred bytes whatever the file's size: the checked rows
 largest cooperatives (20,000 members × 11 month-ends) would outgrow the form body Django
 accepts (``DATA_UPLOAD_MAX_MEMORY_SIZE``, 2.5 MB). *Simpan* reads the kept file again
 and the step's service checks it again as an upload, so a preview can only ever save
-what an upload would; the kept file is then deleted."""
+what an upload would; the kept file is then deleted.
+
+Rows given as data rather than a file (the trial balance typed in the grid, the API's
+JSON ``rows``) are kept the same way, as JSON (``upload_preview_keep_rows``): the same
+reference, expiry and checks. The API answers the reference with its preview, and a
+save call may send it instead of the rows (``core.onboarding.api``). Each refusal has
+its own error code (altered or unknown, expired, already saved, another user's, another
+step's)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 from django.core import signing
@@ -20,11 +28,15 @@ from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 
+from . import files
 from .common import E
 from .models import MoveIn, UploadPreview
 
 SALT = "onboarding.upload-preview"
 MAX_AGE = timedelta(hours=2)
+# ``options["source"]`` (and the reference's ``"s"``) of rows kept as JSON, not a file
+ROWS = "rows"
+FILE = "file"
 
 
 def _checksum(content: bytes) -> str:
@@ -37,6 +49,35 @@ def upload_preview_keep(
 ) -> str:
     """Keep the file of a preview until it is confirmed or expires, and return the
     reference the confirm form carries. Previews expired meanwhile (anyone's) go."""
+    return _keep(
+        move_in=move_in,
+        kind=kind,
+        content=content,
+        file_name=file_name,
+        options={**options, "source": FILE},
+        by=by,
+    )
+
+
+@transaction.atomic
+def upload_preview_keep_rows(
+    *, move_in: MoveIn, kind: str, rows: list[dict], options: dict, by
+) -> str:
+    """Keep rows given as data (the grid as typed, the API's JSON ``rows``) as a file's
+    preview is kept, and return the reference. ``upload_preview_rows`` gives them back
+    exactly: what was previewed is what is saved."""
+    content = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _keep(
+        move_in=move_in,
+        kind=kind,
+        content=content.encode(),
+        file_name="",
+        options={**options, "source": ROWS},
+        by=by,
+    )
+
+
+def _keep(*, move_in: MoveIn, kind: str, content: bytes, file_name: str, options: dict, by):
     now = timezone.now()
     upload_previews_clear_expired()
     kept = UploadPreview.objects.create(
@@ -51,45 +92,104 @@ def upload_preview_keep(
         expires_at=now + MAX_AGE,
     )
     return signing.dumps(
-        {"p": kept.pk, "k": kind, "t": connection.schema_name, "h": kept.sha256}, salt=SALT
+        {
+            "p": kept.pk,
+            "k": kind,
+            "t": connection.schema_name,
+            "h": kept.sha256,
+            "s": options["source"],
+        },
+        salt=SALT,
     )
 
 
-def _refused(message: str) -> ApplicationError:
-    return ApplicationError(E.PREVIEW_INVALID, message)
+def _refused(code: E, source: str) -> ApplicationError:
+    """The refusal of a reference, in the words of what was previewed: a file is
+    uploaded again, rows (the grid, the API) are checked again."""
+    if source == ROWS:
+        message = {
+            E.PREVIEW_INVALID: _("Pratinjau tidak dikenal; periksa datanya lagi."),
+            E.PREVIEW_USED: _(
+                "Pratinjau ini sudah disimpan, dibatalkan atau kedaluwarsa; periksa datanya lagi."
+            ),
+            E.PREVIEW_EXPIRED: _(
+                "Pratinjau sudah kedaluwarsa (lebih dari 2 jam); periksa datanya lagi."
+            ),
+            E.PREVIEW_OTHER_USER: _(
+                "Pratinjau ini dibuat oleh pengguna lain; periksa datanya sendiri."
+            ),
+        }.get(code)
+    else:
+        message = {
+            E.PREVIEW_INVALID: _("Pratinjau tidak dikenal; unggah berkasnya lagi."),
+            E.PREVIEW_USED: _(
+                "Pratinjau ini sudah disimpan, dibatalkan atau kedaluwarsa; unggah berkasnya lagi."
+            ),
+            E.PREVIEW_EXPIRED: _(
+                "Pratinjau sudah kedaluwarsa (lebih dari 2 jam); unggah berkasnya lagi."
+            ),
+            E.PREVIEW_OTHER_USER: _(
+                "Pratinjau ini dibuat oleh pengguna lain; unggah berkasnya sendiri."
+            ),
+        }.get(code)
+    if code == E.PREVIEW_OTHER_STEP:
+        message = _("Pratinjau ini untuk langkah lain; periksa data langkah ini.")
+    return ApplicationError(code, message, fields={"reference": [message]})
 
 
 def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
-    """The kept preview a confirm form names, locked (a double click waits, then finds
-    it gone). Refused (upload the file again) when the reference is altered or made for
-    another step or cooperative, the preview expired, was already saved or undone with
-    its move-in, was made by another user, or its file no longer has the checksum the
-    reference signed. Call inside a transaction; delete it once saved."""
-    unknown = _("Pratinjau tidak dikenal; unggah berkasnya lagi.")
+    """The kept preview a confirm form (or an API save) names, locked (a double click
+    waits, then finds it gone). Refused, each with its code: the reference altered or
+    another cooperative's, or its file no longer has the checksum the reference signed
+    (``PREVIEW_INVALID``); made for another step (``PREVIEW_OTHER_STEP``); expired, kept
+    or cleared since (``PREVIEW_EXPIRED``); already saved or undone with its move-in
+    (``PREVIEW_USED``); made by another user (``PREVIEW_OTHER_USER``). Call inside a
+    transaction; delete it once saved."""
+    reference = str(reference or "")
     try:
-        data = signing.loads(str(reference or ""), salt=SALT)
+        data = signing.loads(reference, salt=SALT)
     except signing.BadSignature:
-        raise _refused(unknown) from None
+        raise _refused(E.PREVIEW_INVALID, FILE) from None
+    source = data.get("s", FILE) if isinstance(data, dict) else FILE
     if (
         not isinstance(data, dict)
-        or data.get("k") != kind
         or data.get("t") != connection.schema_name
         or not isinstance(data.get("p"), int)
     ):
-        raise _refused(unknown)
+        raise _refused(E.PREVIEW_INVALID, source)
+    if data.get("k") != kind:
+        raise _refused(E.PREVIEW_OTHER_STEP, source)
     kept = UploadPreview.objects.select_for_update().filter(pk=data["p"], kind=kind).first()
     if kept is None:
-        raise _refused(
-            _("Pratinjau ini sudah disimpan, dibatalkan atau kedaluwarsa; unggah berkasnya lagi.")
-        )
+        try:  # cleared after its two hours (the daily task, a later preview): expired
+            signing.loads(reference, salt=SALT, max_age=MAX_AGE)
+        except signing.SignatureExpired:
+            raise _refused(E.PREVIEW_EXPIRED, source) from None
+        raise _refused(E.PREVIEW_USED, source)
     if kept.expires_at <= timezone.now():
         kept.delete()
-        raise _refused(_("Pratinjau sudah kedaluwarsa (lebih dari 2 jam); unggah berkasnya lagi."))
+        raise _refused(E.PREVIEW_EXPIRED, source)
     if kept.created_by_id != by.pk:
-        raise _refused(_("Pratinjau ini dibuat oleh pengguna lain; unggah berkasnya sendiri."))
+        raise _refused(E.PREVIEW_OTHER_USER, source)
     if not (data.get("h") == kept.sha256 == _checksum(bytes(kept.content))):
-        raise _refused(unknown)
+        raise _refused(E.PREVIEW_INVALID, source)
     return kept
+
+
+def upload_preview_rows(kept: UploadPreview) -> tuple[list[dict], list[int], str]:
+    """The rows a kept preview holds, as when it was previewed: rows kept as data given
+    back as they were; a file read again (its hidden rows refused unless they were
+    checked at the preview, its CSV encoding). Returns ``(rows, hidden rows, encoding)``
+    like ``files.rows_checked_for_hidden``."""
+    options = kept.options or {}
+    if options.get("source") == ROWS:
+        return json.loads(bytes(kept.content)), [], ""
+    return files.rows_checked_for_hidden(
+        content=bytes(kept.content),
+        file_name=kept.file_name,
+        kind=kept.kind,
+        hidden_rows_ok=bool(options.get("hidden_rows_ok")),
+    )
 
 
 def upload_previews_remove(mi: MoveIn) -> int:

@@ -364,6 +364,32 @@ def _create_account(spec: Any, *, row: int, by) -> Account:
         ) from exc
 
 
+def trial_balance_mapping_parse(text: str) -> tuple[dict, dict]:
+    """The screen's mapping of unknown accounts: lines ``teks = kode`` (map to an
+    existing account) or ``teks = kode; nama; induk`` (create a new account under the
+    parent). Returns ``(mappings, creations)`` as the services take them."""
+    mappings, creations = {}, {}
+    for line in (text or "").splitlines():
+        if "=" not in line:
+            continue
+        key, value = (p.strip() for p in line.split("=", 1))
+        parts = [p.strip() for p in value.split(";")]
+        if len(parts) >= 3:
+            creations[key] = {"code": parts[0], "name": parts[1], "parent": parts[2]}
+        elif value:
+            mappings[key] = value
+    return mappings, creations
+
+
+def trial_balance_options_maps(options: dict) -> tuple[dict, dict]:
+    """The mapping a trial balance's preview was checked with (``UploadPreview.options``):
+    the screen's text (``mapping``) or the API's objects (``mappings``, ``creations``),
+    so that the save uses the very mapping the preview showed, whichever made it."""
+    if options.get("mapping"):
+        return trial_balance_mapping_parse(options["mapping"])
+    return dict(options.get("mappings") or {}), dict(options.get("creations") or {})
+
+
 def trial_balance_check_open(mi: MoveIn) -> None:
     """Refuse when the move-in is no longer a draft or its trial balance is posted."""
     _status_open(mi)

@@ -31,23 +31,12 @@ from .capital import capital_balances_check_open
 from .contributions import shu_contributions_check_open
 from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
-from .preview import upload_preview_keep, upload_preview_take
-
-
-def _parse_mapping(text: str) -> tuple[dict, dict]:
-    """Lines ``teks = kode`` (map to an existing account) or ``teks = kode; nama; induk``
-    (create a new account under the parent)."""
-    mappings, creations = {}, {}
-    for line in (text or "").splitlines():
-        if "=" not in line:
-            continue
-        key, value = (p.strip() for p in line.split("=", 1))
-        parts = [p.strip() for p in value.split(";")]
-        if len(parts) >= 3:
-            creations[key] = {"code": parts[0], "name": parts[1], "parent": parts[2]}
-        elif value:
-            mappings[key] = value
-    return mappings, creations
+from .preview import (
+    upload_preview_keep,
+    upload_preview_keep_rows,
+    upload_preview_rows,
+    upload_preview_take,
+)
 
 
 def _upload_file(request) -> tuple[bytes, str]:
@@ -102,6 +91,7 @@ def wizard(request):
     errors: list = []
     accounts = _grid_accounts()
     grid, grid_total, grid_open = [{"account": a} for a in accounts], None, False
+    grid_token = ""  # the reference *Hitung total* gave the grid, posted back by *Posting*
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -126,11 +116,12 @@ def wizard(request):
                 rows, grid, grid_total = _grid(request, accounts)
                 grid_open = True
                 if action == "trial_balance_grid_total":
-                    # totals only: nothing is written
-                    _lines, check = services.trial_balance_check(rows=rows)
-                    errors = [_grid_error(e, accounts) for e in check]
-                    return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
-                entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
+                    return _grid_preview(request, mi, rows, grid, grid_total, accounts)
+                grid_token = request.POST.get("token", "")
+                if grid_token:  # *Hitung total* kept what it checked: that is posted
+                    entry = _grid_confirm(request, grid_token, rows)
+                else:
+                    entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
             elif action == "adjust":
                 services.move_in_adjust(
@@ -183,7 +174,8 @@ def wizard(request):
                 for d in fields.get("differences", [])
             ]
         mi = services.move_in_current()
-    return _wizard_page(request, mi, errors, grid, grid_total, grid_open)
+    grid_preview = {"token": grid_token} if grid_token else None
+    return _wizard_page(request, mi, errors, grid, grid_total, grid_open, grid_preview=grid_preview)
 
 
 def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
@@ -203,14 +195,14 @@ def _trial_balance_options(request) -> dict:
 
 
 def _trial_balance_preview(mi: MoveIn, rows: list[dict], by, options: dict) -> dict:
-    mappings, creations = _parse_mapping(options.get("mapping", ""))
+    mappings, creations = services.trial_balance_options_maps(options)
     return services.trial_balance_preview(
         move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
     )
 
 
 def _trial_balance_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
-    mappings, creations = _parse_mapping(options.get("mapping", ""))
+    mappings, creations = services.trial_balance_options_maps(options)
     entry = services.trial_balance_post(
         move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
     )
@@ -333,13 +325,55 @@ def _upload_confirm(request, kind: str) -> None:
         kept = upload_preview_take(
             reference=request.POST.get("token", ""), kind=kind, by=request.user
         )
-        options = dict(kept.options or {})
-        rows, hidden, encoding = _rows(
-            bytes(kept.content), kept.file_name, kind, bool(options.get("hidden_rows_ok"))
-        )
-        message = step.save(kept.move_in, rows, request.user, options)
+        rows, hidden, encoding = upload_preview_rows(kept)
+        message = step.save(kept.move_in, rows, request.user, dict(kept.options or {}))
         kept.delete()
     messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
+
+
+def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts):
+    """*Hitung total*: the totals and every row error, nothing of the step written. Once
+    the grid checks (no row error, balanced), what it would post is kept as an upload's
+    preview is (``upload_preview_keep_rows``) and the grid's form carries the reference:
+    *Posting* then posts exactly those figures, and refuses the grid typed over since."""
+    _lines, check = services.trial_balance_check(rows=rows)
+    errors = [_grid_error(e, accounts) for e in check]
+    shown = None
+    if not errors and rows and not grid_total["difference"]:
+        shown = services.trial_balance_preview(move_in=mi, rows=rows, by=request.user)
+        shown["token"] = upload_preview_keep_rows(
+            move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
+        )
+    return _wizard_page(request, mi, errors, grid, grid_total, True, grid_preview=shown)
+
+
+def _grid_figures(rows: list[dict]) -> dict[str, tuple[str, str]]:
+    return {
+        str(r.get("account")): (str(r.get("debit") or ""), str(r.get("credit") or "")) for r in rows
+    }
+
+
+def _grid_confirm(request, reference: str, rows: list[dict]):
+    """*Posting* of a grid that *Hitung total* checked: the figures kept then are posted,
+    once, by the user who checked them; a grid typed over since is refused (nothing
+    posted), naming the accounts whose figures changed."""
+    with transaction.atomic():
+        kept = upload_preview_take(reference=reference, kind="trial_balance", by=request.user)
+        kept_rows, _hidden, _encoding = upload_preview_rows(kept)
+        before, now = _grid_figures(kept_rows), _grid_figures(rows)
+        changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
+        if changed:
+            raise ApplicationError(
+                OnboardingErrors.PREVIEW_CHANGED,
+                _(
+                    "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
+                    "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+                )
+                % {"a": ", ".join(changed)},
+            )
+        entry = services.trial_balance_post(move_in=kept.move_in, rows=kept_rows, by=request.user)
+        kept.delete()
+    return entry
 
 
 def _blank_grid() -> tuple[list[dict], None, bool]:
@@ -355,7 +389,9 @@ def _grid_error(error: dict, accounts: list[Account]) -> dict:
     return error
 
 
-def _wizard_page(request, mi, errors, grid, grid_total, grid_open, previews=None):
+def _wizard_page(
+    request, mi, errors, grid, grid_total, grid_open, previews=None, grid_preview=None
+):
     previews = previews or {}
     return render(
         request,
@@ -366,6 +402,7 @@ def _wizard_page(request, mi, errors, grid, grid_total, grid_open, previews=None
             "grid": grid,
             "grid_total": grid_total,
             "grid_open": grid_open,
+            "grid_preview": grid_preview,
             "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
             "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
             "berjangka": berjangka_import_columns(),

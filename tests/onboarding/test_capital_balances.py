@@ -328,7 +328,7 @@ def test_screen_preview_saves_nothing_until_confirmed(staff, mi, members):
     r = c.post(URL, {"action": "capital_balances_confirm", "token": token[:-2] + "xx"}, follow=True)
     assert "Pratinjau tidak dikenal; unggah berkasnya lagi." in r.content.decode()
     r = c.post(URL, {"action": "shu_contributions_confirm", "token": token}, follow=True)
-    assert "Pratinjau tidak dikenal; unggah berkasnya lagi." in r.content.decode()
+    assert "Pratinjau ini untuk langkah lain; periksa data langkah ini." in r.content.decode()
     assert not CapitalBalanceBroughtIn.objects.exists()
 
 

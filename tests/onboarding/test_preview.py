@@ -254,6 +254,91 @@ def test_trial_balance_preview_lists_row_errors_and_keeps_nothing(staff, move_in
     assert not JournalEntry.objects.filter(source="opening").exists()
 
 
+def grid_form(page: str) -> dict:
+    """The hidden fields of the trial-balance grid's form (the reference *Hitung total*
+    gave, once the grid checked)."""
+    form = next(
+        fm
+        for fm in re.findall(r"<form\b.*?</form>", page, re.S)
+        if 'value="trial_balance_grid_total"' in fm
+    )
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+GRID = {"debit_1101": "1.234.567", "debit_1102": "100.000", "credit_3103": "1.334.567"}
+
+
+def grid_total(c) -> dict:
+    page = c.post(URL, {"action": "trial_balance_grid_total", **GRID}).content.decode()
+    assert "seimbang" in page
+    return grid_form(page)
+
+
+def test_grid_altered_after_hitung_total_is_refused_then_the_previewed_figures_post(
+    staff, move_in, cutover
+):
+    c = login(staff["bendahara"])
+    hidden = grid_total(c)
+    # an amount changed after *Hitung total* (still balanced): refused, nothing posted
+    altered = {**GRID, "debit_1102": "200.000", "credit_3103": "1.434.567"}
+    r = c.post(URL, {**hidden, "action": "trial_balance_grid", **altered})
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    page = r.content.decode()
+    assert r.status_code == 200
+    assert "Angka di tabel berubah sejak Hitung total (1102, 3103)" in page
+    assert UploadPreview.objects.filter(move_in=move_in, kind="trial_balance").count() == 1
+    assert 'value="200.000"' in page  # what was typed is kept, with the reference
+    assert grid_form(page)["token"] == hidden["token"]
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    # sent again unchanged: refused again (the reference still names the figures shown)
+    r = c.post(URL, {**grid_form(page), "action": "trial_balance_grid", **altered})
+    assert "Angka di tabel berubah sejak Hitung total" in r.content.decode()
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    # the figures previewed: posted, the kept preview gone
+    r = c.post(URL, {**hidden, "action": "trial_balance_grid", **GRID}, follow=True)
+    assert "Neraca saldo awal diposting:" in r.content.decode()
+    entry = JournalEntry.objects.get(source="opening")
+    assert {ln.account.code: (ln.debit, ln.credit) for ln in entry.lines.all()} == {
+        "1101": (D("1234567"), D("0")),
+        "1102": (D("100000"), D("0")),
+        "3103": (D("0"), D("1334567")),
+    }
+    assert entry.date == cutover
+    assert not UploadPreview.objects.filter(move_in=move_in).exists()
+
+
+def test_grid_reference_is_its_makers_and_only_once(staff, move_in):
+    c = login(staff["bendahara"])
+    hidden = grid_total(c)
+    page = (
+        login(staff["admin"])
+        .post(URL, {**hidden, "action": "trial_balance_grid", **GRID})
+        .content.decode()
+    )
+    assert "Pratinjau ini dibuat oleh pengguna lain; periksa datanya sendiri." in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    UploadPreview.objects.filter(move_in=move_in).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    page = c.post(URL, {**hidden, "action": "trial_balance_grid", **GRID}).content.decode()
+    assert "Pratinjau sudah kedaluwarsa (lebih dari 2 jam); periksa datanya lagi." in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+
+
+def test_grid_with_errors_keeps_no_preview(staff, move_in):
+    c = login(staff["bendahara"])
+    page = c.post(
+        URL, {"action": "trial_balance_grid_total", **GRID, "credit_3103": "1.300.000"}
+    ).content.decode()
+    assert "selisih" in page and "Pratinjau: belum diposting" not in page
+    assert "token" not in grid_form(page)
+    page = c.post(
+        URL, {"action": "trial_balance_grid_total", **GRID, "debit_1102": "12,5,0"}
+    ).content.decode()
+    assert "Laporan kesalahan per baris" in page and "token" not in grid_form(page)
+    assert not UploadPreview.objects.filter(move_in=move_in).exists()
+
+
 # --- step 4: running loans -------------------------------------------------------------
 
 LOAN_FIELDS = [
