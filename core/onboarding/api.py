@@ -1,13 +1,21 @@
 """REST API of the move-in (for cooperatives moving from another application by
 script), one endpoint per step; admin and bendahara only. Rows are given as JSON
-(``rows``) or as an uploaded XLSX/CSV (``file``, the templates' columns)."""
+(``rows``) or as an uploaded XLSX/CSV (``file``, the templates' columns).
+
+A step's ``preview: true`` answers what it would save and a ``reference`` to what it
+checked (kept two hours, as the screen's previews: ``core.onboarding.preview``); the
+save call may then send ``{"reference": …}`` alone instead of the rows or the file
+again: what was previewed is what is saved, once, by the user who previewed it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -31,6 +39,13 @@ from .contributions import (
 )
 from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
+from .preview import (
+    MAX_AGE,
+    upload_preview_keep,
+    upload_preview_keep_rows,
+    upload_preview_rows,
+    upload_preview_take,
+)
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -166,6 +181,76 @@ def _json_dict(request, key: str) -> dict:
     return value
 
 
+# what a save by reference must not send along: the preview kept them
+WITH_REFERENCE = ("rows", "file", "mappings", "creations", "hidden_rows_ok", "preview")
+
+
+def request_reference(request) -> str | None:
+    """The reference of an earlier preview that a save call sends instead of its rows
+    (``{"reference": "…"}``), or None when it sends none. Sent with rows, a file, a
+    mapping or ``preview: true`` (which of them would be saved?): refused."""
+    body = request_object(request)
+    if "reference" not in body:
+        return None
+    reference = body.get("reference")
+    if not isinstance(reference, str) or not reference.strip():
+        message = "'reference' harus berupa teks dari jawaban pratinjau."
+        raise ApplicationError(E.PREVIEW_INVALID, message, fields={"reference": [message]})
+    given = [
+        k
+        for k in WITH_REFERENCE
+        if (k in request.FILES if k == "file" else k in body)
+        and not (k == "preview" and not _yes(body.get(k)))
+    ]
+    if given:
+        message = (
+            "Kirim 'reference' saja: baris, berkas dan pemetaannya sudah ikut pratinjau "
+            f"(dikirim juga: {', '.join(given)})."
+        )
+        raise ApplicationError(E.PREVIEW_INVALID, message, fields={"reference": [message]})
+    return reference
+
+
+def preview_keep(request, *, move_in: MoveIn, kind: str, rows: list[dict], options=None) -> dict:
+    """Keep what a preview checked (the uploaded file, else the JSON rows) and answer its
+    reference, for the save call to send instead."""
+    options = dict(options or {})
+    upload = request.FILES.get("file")
+    if upload is not None:
+        upload.seek(0)
+        reference = upload_preview_keep(
+            move_in=move_in,
+            kind=kind,
+            content=upload.read(),
+            file_name=upload.name,
+            options={
+                "hidden_rows_ok": _yes(request_object(request).get("hidden_rows_ok")),
+                **options,
+            },
+            by=request.user,
+        )
+    else:
+        reference = upload_preview_keep_rows(
+            move_in=move_in, kind=kind, rows=rows, options=options, by=request.user
+        )
+    return {"reference": reference, "reference_expires_in": int(MAX_AGE.total_seconds())}
+
+
+def save_by_reference(
+    request, *, kind: str, reference: str, save: Callable[[MoveIn, list[dict], dict], Any]
+) -> tuple[Any, list[int], str]:
+    """Save what a preview kept (``save(move_in, rows, options)``, the step's service),
+    then forget it; refused with the preview's own error codes (expired, saved already,
+    another user's or step's, altered). Returns what ``save`` returned, the hidden rows
+    of a file and its encoding."""
+    with transaction.atomic():
+        kept = upload_preview_take(reference=reference, kind=kind, by=request.user)
+        rows, hidden, encoding = upload_preview_rows(kept)
+        saved = save(kept.move_in, rows, dict(kept.options or {}))
+        kept.delete()
+    return saved, hidden, encoding
+
+
 class _Base(APIView):
     permission_classes = [RolePermission]
     read_roles = TREASURY
@@ -196,103 +281,143 @@ class TrialBalanceView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         """``preview: true``: checked the same way and answered (the lines as they would
-        be posted, the total), nothing written (200)."""
+        be posted, the total, a ``reference``), nothing written (200). ``reference``
+        alone: posts what that preview checked, with its mapping."""
         mi = services.move_in_get()
         services.trial_balance_check_open(mi)
+        reference = request_reference(request)
+        if reference is not None:
+            entry, hidden, encoding = save_by_reference(
+                request,
+                kind="trial_balance",
+                reference=reference,
+                save=lambda move_in, rows, options: _trial_balance_post(
+                    request, move_in, rows, *services.trial_balance_options_maps(options)
+                ),
+            )
+            return _trial_balance_saved(entry, hidden, encoding)
         rows, hidden, encoding = request_rows_hidden(request, "trial_balance")
-        if _yes(request_object(request).get("preview")):
-            shown = services.trial_balance_preview(
-                move_in=mi,
-                rows=rows,
-                mappings=_json_dict(request, "mappings"),
-                creations=_json_dict(request, "creations"),
-                by=request.user,
-            )
-            return Response(
-                {
-                    "preview": True,
-                    "cutover": shown["cutover"].isoformat(),
-                    "total": _whole(shown["total"]),
-                    "new_accounts": shown["new_accounts"],
-                    "lines": [
-                        {
-                            "row": x["row"],
-                            "account": x["code"],
-                            "name": x["name"],
-                            "new": x["new"],
-                            "parent": x["parent"] or None,
-                            "debit": _whole(x["debit"]),
-                            "credit": _whole(x["credit"]),
-                            "posted_to": x["posted_to"].code if x["posted_to"] else None,
-                        }
-                        for x in shown["lines"]
-                    ],
-                    "hidden_rows": hidden,
-                    **_read_as(encoding),
-                }
-            )
-        entry = services.trial_balance_post(
+        mappings = _json_dict(request, "mappings")
+        creations = _json_dict(request, "creations")
+        if not _yes(request_object(request).get("preview")):
+            entry = _trial_balance_post(request, mi, rows, mappings, creations)
+            return _trial_balance_saved(entry, hidden, encoding)
+        shown = services.trial_balance_preview(
+            move_in=mi, rows=rows, mappings=mappings, creations=creations, by=request.user
+        )
+        kept = preview_keep(
+            request,
             move_in=mi,
+            kind="trial_balance",
             rows=rows,
-            mappings=_json_dict(request, "mappings"),
-            creations=_json_dict(request, "creations"),
-            by=request.user,
+            options={"mappings": mappings, "creations": creations},
         )
         return Response(
-            {"entry": entry.pk, "number": str(entry), "hidden_rows": hidden, **_read_as(encoding)},
-            status=201,
+            {
+                "preview": True,
+                "cutover": shown["cutover"].isoformat(),
+                "total": _whole(shown["total"]),
+                "new_accounts": shown["new_accounts"],
+                "lines": [
+                    {
+                        "row": x["row"],
+                        "account": x["code"],
+                        "name": x["name"],
+                        "new": x["new"],
+                        "parent": x["parent"] or None,
+                        "debit": _whole(x["debit"]),
+                        "credit": _whole(x["credit"]),
+                        "posted_to": x["posted_to"].code if x["posted_to"] else None,
+                    }
+                    for x in shown["lines"]
+                ],
+                "hidden_rows": hidden,
+                **_read_as(encoding),
+                **kept,
+            }
         )
+
+
+def _trial_balance_post(request, mi: MoveIn, rows, mappings, creations):
+    return services.trial_balance_post(
+        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=request.user
+    )
+
+
+def _trial_balance_saved(entry, hidden: list[int], encoding: str) -> Response:
+    return Response(
+        {"entry": entry.pk, "number": str(entry), "hidden_rows": hidden, **_read_as(encoding)},
+        status=201,
+    )
 
 
 class LoansView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         """``preview: true``: checked the same way and answered (per loan what it would
-        bring in, the totals, the control accounts against the trial balance), nothing
-        written (200)."""
+        bring in, the totals, the control accounts against the trial balance, a
+        ``reference``), nothing written (200). ``reference`` alone: brings in what that
+        preview checked."""
         mi = services.move_in_get()
         loans_check_open(mi)
-        rows, hidden, encoding = request_rows_hidden(request, "loans")
-        if _yes(request_object(request).get("preview")):
-            shown = loans_preview(move_in=mi, rows=rows, by=request.user)
-            money = ("principal", "outstanding", "arrears_principal", "arrears_jasa", "ppap")
-            return Response(
-                {
-                    "preview": True,
-                    "cutover": shown["cutover"].isoformat(),
-                    "loans": shown["loans"],
-                    "in_arrears": shown["in_arrears"],
-                    **{f: _whole(shown[f]) for f in money},
-                    "lines": [
-                        {
-                            "row": x["row"],
-                            "member_number": x["member_number"],
-                            "product": x["product"],
-                            "loan_number": x["number"] or None,
-                            **{f: _whole(x[f]) for f in money},
-                            "days_past_due": x["days_past_due"],
-                            "kolektibilitas": x["grade"],
-                        }
-                        for x in shown["lines"]
-                    ],
-                    "controls": [
-                        {
-                            "account": c["account"],
-                            "trial_balance": _whole(c["trial_balance"]),
-                            "loans": _whole(c["loans"]),
-                            "difference": _whole(c["difference"]),
-                        }
-                        for c in shown["controls"]
-                    ],
-                    "hidden_rows": hidden,
-                    **_read_as(encoding),
-                }
+        reference = request_reference(request)
+        if reference is not None:
+            loans, hidden, encoding = save_by_reference(
+                request,
+                kind="loans",
+                reference=reference,
+                save=lambda move_in, rows, options: loans_import(
+                    move_in=move_in, rows=rows, by=request.user
+                ),
             )
-        loans = loans_import(move_in=mi, rows=rows, by=request.user)
+            return _loans_saved(loans, hidden, encoding)
+        rows, hidden, encoding = request_rows_hidden(request, "loans")
+        if not _yes(request_object(request).get("preview")):
+            loans = loans_import(move_in=mi, rows=rows, by=request.user)
+            return _loans_saved(loans, hidden, encoding)
+        shown = loans_preview(move_in=mi, rows=rows, by=request.user)
+        kept = preview_keep(request, move_in=mi, kind="loans", rows=rows)
+        money = ("principal", "outstanding", "arrears_principal", "arrears_jasa", "ppap")
         return Response(
-            {"loans": [ln.number for ln in loans], "hidden_rows": hidden, **_read_as(encoding)},
-            status=201,
+            {
+                "preview": True,
+                "cutover": shown["cutover"].isoformat(),
+                "loans": shown["loans"],
+                "in_arrears": shown["in_arrears"],
+                **{f: _whole(shown[f]) for f in money},
+                "lines": [
+                    {
+                        "row": x["row"],
+                        "member_number": x["member_number"],
+                        "product": x["product"],
+                        "loan_number": x["number"] or None,
+                        **{f: _whole(x[f]) for f in money},
+                        "days_past_due": x["days_past_due"],
+                        "kolektibilitas": x["grade"],
+                    }
+                    for x in shown["lines"]
+                ],
+                "controls": [
+                    {
+                        "account": c["account"],
+                        "trial_balance": _whole(c["trial_balance"]),
+                        "loans": _whole(c["loans"]),
+                        "difference": _whole(c["difference"]),
+                    }
+                    for c in shown["controls"]
+                ],
+                "hidden_rows": hidden,
+                **_read_as(encoding),
+                **kept,
+            }
         )
+
+
+def _loans_saved(loans, hidden: list[int], encoding: str) -> Response:
+    return Response(
+        {"loans": [ln.number for ln in loans], "hidden_rows": hidden, **_read_as(encoding)},
+        status=201,
+    )
 
 
 class ShuContributionsView(_Base):
@@ -301,37 +426,51 @@ class ShuContributionsView(_Base):
         """Jasa pinjaman each member paid in the cut-over's year in the old books (JSON
         ``rows`` of ``{row, member_number, jasa}``, or a ``file`` with the template's
         columns): the year end adds it to the jasa paid in Lumbung when it shares the
-        jasa anggota pool. Sent again, it replaces."""
+        jasa anggota pool. Sent again, it replaces. ``preview: true``: checked and
+        answered with a ``reference``, nothing saved (200); ``reference`` alone: saves
+        what that preview checked."""
         mi = services.move_in_get()
         shu_contributions_check_open(mi)
-        rows, hidden, encoding = request_rows_hidden(request, "shu_contributions")
-        if _yes(request_object(request).get("preview")):
-            # checked and shown, nothing saved
-            shown = shu_contributions_preview(move_in=mi, rows=rows, by=request.user)
-            return Response(
-                {
-                    "preview": True,
-                    "year": shown["year"],
-                    "members": shown["members"],
-                    "total": str(shown["total"]),
-                    "lines": [
-                        {"member_number": x["member_number"], "jasa": _whole(x["jasa"])}
-                        for x in shown["lines"]
-                    ],
-                    "hidden_rows": hidden,
-                    **_read_as(encoding),
-                }
+        reference = request_reference(request)
+        if reference is not None:
+            saved, hidden, encoding = save_by_reference(
+                request,
+                kind="shu_contributions",
+                reference=reference,
+                save=lambda move_in, rows, options: shu_contributions_post(
+                    move_in=move_in, rows=rows, by=request.user
+                ),
             )
-        saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
+            return _jasa_saved(saved, hidden, encoding)
+        rows, hidden, encoding = request_rows_hidden(request, "shu_contributions")
+        if not _yes(request_object(request).get("preview")):
+            saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
+            return _jasa_saved(saved, hidden, encoding)
+        # checked and shown, nothing saved
+        shown = shu_contributions_preview(move_in=mi, rows=rows, by=request.user)
+        kept = preview_keep(request, move_in=mi, kind="shu_contributions", rows=rows)
         return Response(
             {
-                **saved,
-                "total": str(saved["total"]),
+                "preview": True,
+                "year": shown["year"],
+                "members": shown["members"],
+                "total": str(shown["total"]),
+                "lines": [
+                    {"member_number": x["member_number"], "jasa": _whole(x["jasa"])}
+                    for x in shown["lines"]
+                ],
                 "hidden_rows": hidden,
                 **_read_as(encoding),
-            },
-            status=201,
+                **kept,
+            }
         )
+
+
+def _jasa_saved(saved: dict, hidden: list[int], encoding: str) -> Response:
+    return Response(
+        {**saved, "total": str(saved["total"]), "hidden_rows": hidden, **_read_as(encoding)},
+        status=201,
+    )
 
 
 class CapitalBalancesView(_Base):
@@ -341,15 +480,30 @@ class CapitalBalancesView(_Base):
         the cut-over in the old books (JSON ``rows`` of ``{row, member_number, month,
         pokok, wajib, sukarela?}``, or a ``file`` with the template's columns): the year
         end's average capital basis takes those month-ends from here and estimates only
-        the others. Sent again, it replaces. ``preview: true``: checked and answered,
-        nothing saved (200)."""
+        the others. Sent again, it replaces. ``preview: true``: checked and answered with
+        a ``reference``, nothing saved (200); ``reference`` alone: saves what that
+        preview checked."""
         mi = services.move_in_get()
         capital_balances_check_open(mi)
+        reference = request_reference(request)
+        if reference is not None:
+            saved, hidden, encoding = save_by_reference(
+                request,
+                kind="capital_balances",
+                reference=reference,
+                save=lambda move_in, rows, options: capital_balances_post(
+                    move_in=move_in, rows=rows, by=request.user
+                ),
+            )
+            return Response(
+                {**capital_data(saved), "hidden_rows": hidden, **_read_as(encoding)}, status=201
+            )
         rows, hidden, encoding = request_rows_hidden(request, "capital_balances")
         extra = {"hidden_rows": hidden, **_read_as(encoding)}
         if _yes(request_object(request).get("preview")):
             shown = capital_balances_preview(move_in=mi, rows=rows, by=request.user)
-            return Response({"preview": True, **capital_data(shown), **extra})
+            kept = preview_keep(request, move_in=mi, kind="capital_balances", rows=rows)
+            return Response({"preview": True, **capital_data(shown), **extra, **kept})
         saved = capital_balances_post(move_in=mi, rows=rows, by=request.user)
         return Response({**capital_data(saved), **extra}, status=201)
 
