@@ -366,20 +366,13 @@ def exit_settlement_confirm(
         reason=waiver_reason or dict(Member.Status.choices)[reason],
         by=by,
     )
-    audit_log(
-        actor=by,
+    _settlement_audit(
         action=ExitAudit.EXIT_SETTLEMENT,
-        target=member,
-        reason=waiver_reason,
-        data={
-            "reason": reason,
-            "net_payable": str(settlement.net_payable),
-            "savings": str(preview.savings_total),
-            "interest": str(preview.interest_total),
-            "shu": str(preview.shu_unpaid),
-            "loans": str(preview.loans_outstanding),
-            "waived": waive_loans,
-        },
+        by=by,
+        settlement=settlement,
+        preview=preview,
+        waiver_reason=waiver_reason,
+        waive_loans=waive_loans,
     )
     return settlement
 
@@ -434,26 +427,53 @@ def exit_settlement_left_open_confirm(
         expected_net=expected_net,
         left_open=True,
     )
-    audit_log(
-        actor=by,
+    _settlement_audit(
         action=ExitAudit.EXIT_SETTLEMENT_LEFT_OPEN,
-        target=member,
-        reason=waiver_reason,
-        data={
-            "reason": member.status,
+        by=by,
+        settlement=settlement,
+        preview=preview,
+        waiver_reason=waiver_reason,
+        waive_loans=waive_loans,
+        extra={
             "exit_date": member.exit_date.isoformat() if member.exit_date else None,
             "on": on.isoformat(),
+            "accounts": [a.number for a in preview.accounts],
+            "loans_closed": [x["label"] for x in preview.loans],
+        },
+    )
+    return settlement
+
+
+def _settlement_audit(
+    *,
+    action: ExitAudit,
+    by,
+    settlement: ExitSettlement,
+    preview: SettlementPreview,
+    waiver_reason: str,
+    waive_loans: bool,
+    extra: dict | None = None,
+) -> None:
+    """The settlement's audit row, an exit's and a left-open one's alike: the reason
+    (the status the member leaves or left with: the settlement's), what it paid and
+    from what (savings, jasa, SHU, loans, waived or not), and what the kind adds
+    (``extra``); the waiver's reason as the event's reason."""
+    audit_log(
+        actor=by,
+        action=action,
+        target=settlement.member,
+        reason=waiver_reason,
+        data={
+            "reason": settlement.reason,
             "net_payable": str(settlement.net_payable),
             "savings": str(preview.savings_total),
             "interest": str(preview.interest_total),
             "shu": str(preview.shu_unpaid),
             "loans": str(preview.loans_outstanding),
             "waived": waive_loans,
-            "accounts": [a.number for a in preview.accounts],
-            "loans_closed": [x["label"] for x in preview.loans],
-        },
+        }
+        | (extra or {}),
     )
-    return settlement
 
 
 def _settle(
