@@ -49,6 +49,7 @@ from core.common.permissions import TREASURY, R
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.services import POSTING_STALE
 from core.exits.audit import ExitAudit
+from core.ledger.errors import LedgerErrors
 from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, books_closed_until, journal_post, journal_reverse
@@ -207,6 +208,54 @@ def exit_settlement_preview(*, member: Member, on: date) -> SettlementPreview:
         loan_refusals=[str(e.message) for e in member_loans_settle_refusals(member, on)],
         left_open=not member.is_active,
     )
+
+
+def exit_settlement_future_notice(on: date) -> str:
+    """Said instead of confirming when the settlement date is after today: the figures
+    are an estimate, and the settlement's journal entry cannot be dated in the future
+    (the ledger refuses it), so it is confirmed on or after that date. Empty for today
+    or earlier."""
+    if on <= timezone.localdate():
+        return ""
+    return _(
+        "Tanggal keluar %(d)s belum tiba: penyelesaian baru dapat dikonfirmasi pada tanggal "
+        "itu atau sesudahnya, karena jurnal tidak menerima tanggal yang akan datang. Angka "
+        "di samping hanya perkiraan (jasa, denda dan setoran sampai tanggal itu dapat "
+        "berubah)."
+    ) % {"d": format_tanggal(on)}
+
+
+def exit_settlement_refusals(*, preview: SettlementPreview) -> list[tuple[str, str]]:
+    """Every refusal confirming ``preview`` as it stands would meet, ``(code, message)``,
+    in the order the confirmation checks them — what the screen says before it offers
+    the button, for a client that has no screen (the API): the member's state (for one
+    already marked as left, the left-open settlement's: settled already, nothing left
+    open, a date before the exit), a date in the future, a frozen account, a date
+    before the member joined or their last movement, a running loan's own floor, a
+    payroll batch being posted with the member, a month's jasa that can no longer be
+    posted, loans above what is paid out (unless written off on death). The request's
+    own choices (reason, payee, waiver) are checked when it is confirmed. Reads only."""
+    member, on = preview.member, preview.on
+    found: list[tuple[str, str]] = []
+
+    def check(fn, *args, **kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ApplicationError as e:
+            found.append((e.code, str(e.message)))
+
+    if not member.is_active:
+        check(_left_open_check, member, reason="", on=on)
+    if notice := exit_settlement_future_notice(on):
+        found.append((LedgerErrors.FUTURE_DATE, notice))
+    found += [(SavingsErrors.ACCOUNT_FROZEN, m) for m in preview.refusals]
+    check(_exit_date_check, member, on)
+    said = {m for _c, m in found}
+    found += [(SettlementErrors.DATE, m) for m in preview.loan_refusals if m not in said]
+    check(_payroll_posting_check, member)
+    found += [(code, m) for m, code in _interest_months_closed(preview.interest)]
+    check(_net_payable_checked, preview, waive_loans=False, expected_net=None)
+    return [(str(code), message) for code, message in found]
 
 
 def _month_named(year: int, month: int) -> str:
@@ -494,6 +543,11 @@ def _settle(
     open alike (the member locked, the request checked): every open account paid out and
     closed, the loans settled, the unpaid SHU paid, one journal entry, the
     ``ExitSettlement`` row. Sets no status."""
+    notice = exit_settlement_future_notice(on)
+    if notice:
+        raise ApplicationError(
+            LedgerErrors.FUTURE_DATE, notice, fields={"on": [_("Tanggal belum tiba.")]}
+        )
     counter = _counter_account(channel)
     accounts = savings_accounts_lock(
         SavingsAccount.objects.filter(member=member, status="open").values_list("pk", flat=True)
@@ -589,7 +643,7 @@ def _not_active_error(member: Member) -> ApplicationError:
             'tombol "Selesaikan rekening yang masih terbuka" di layar penyelesaian keluar '
             "anggota ini."
         ) % {"a": accounts, "l": loans}
-    return ApplicationError(SettlementErrors.NOT_ACTIVE, msg)
+    return ApplicationError(SettlementErrors.NOT_ACTIVE, msg, status=409)
 
 
 def _left_open_check(member: Member, *, reason: str, on: date) -> None:

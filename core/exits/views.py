@@ -30,6 +30,7 @@ from .services import (
     SETTLE_ROLES,
     exit_reversal_reason_clean,
     exit_settlement_confirm,
+    exit_settlement_future_notice,
     exit_settlement_left_open_confirm,
     exit_settlement_preview,
     exit_settlement_reverse,
@@ -62,7 +63,7 @@ def exit_settlement(request, member_pk: int):
             )
     on = _settlement_date(request, member)
     preview = exit_settlement_preview(member=member, on=on)
-    future = _future_notice(on)
+    future = exit_settlement_future_notice(on)
     form = ExitForm(
         request.POST.copy() if request.method == "POST" else None,
         initial={"on": on, "channel": "bank", "payee": "member"},
@@ -129,20 +130,6 @@ def exit_settlement(request, member_pk: int):
             "future_notice": future,
         },
     )
-
-
-def _future_notice(on: date) -> str:
-    """Said instead of the confirm form when the exit date is after today: the figures
-    are an estimate, and the settlement's journal entry cannot be dated in the future
-    (the ledger refuses it), so it is confirmed on or after that date."""
-    if on <= timezone.localdate():
-        return ""
-    return _(
-        "Tanggal keluar %(d)s belum tiba: penyelesaian baru dapat dikonfirmasi pada tanggal "
-        "itu atau sesudahnya, karena jurnal tidak menerima tanggal yang akan datang. Angka "
-        "di samping hanya perkiraan (jasa, denda dan setoran sampai tanggal itu dapat "
-        "berubah)."
-    ) % {"d": format_tanggal(on)}
 
 
 def _settlement_date(request, member: Member) -> date:

@@ -1,8 +1,8 @@
 """An exit dated in the future: the settlement screen shows the figures (an estimate) but
 says up front, in Indonesian, that it can be confirmed only on or after that date — the
 ledger takes no future-dated entry — and offers no confirm button; posting anyway
-changes nothing and says the same. (There is no API that confirms an exit settlement:
-only its reversal, ``POST /api/v1/members/<id>/exit-settlement/reverse/``.)"""
+changes nothing and says the same. (The API's confirmation, ``POST /api/v1/members/<id>/
+exit-settlement/confirm/``, is refused the same way: ``tests/exits/test_settlement_api.py``.)"""
 
 from datetime import timedelta
 from decimal import Decimal as D
@@ -92,8 +92,8 @@ def test_posting_a_future_date_changes_nothing_and_says_why(leaver, bendahara, c
 
 
 def test_the_service_is_refused_by_the_ledger_with_nothing_written(leaver, bendahara, today):
-    """Called directly (there is no confirming API), the settlement's entry is refused by
-    the ledger's own rule, ``future_date`` (400), and the whole settlement rolls back."""
+    """Called directly, the settlement is refused with the ledger's own code for the
+    rule, ``future_date`` (400), saying what the screen says, and nothing is written."""
     from core.common.errors import ApplicationError
     from core.exits.services import exit_settlement_confirm
 
