@@ -56,12 +56,12 @@ def subscription_for(*, cooperative) -> Subscription | None:
 
 
 def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
-    """The cooperative's invoices (void ones left out), newest first, each with its
-    credit notes (``invoice.credit_notes.all()``, oldest first)."""
-    return (
-        subscription.invoices.select_related("plan")
-        .exclude(status=Invoice.Status.VOID)
-        .prefetch_related(credit_notes_prefetch())
+    """The cooperative's invoices, void ones too (an invoice it got by e-mail must not
+    vanish: the page marks it *Dibatalkan*), newest first, each with its credit notes
+    (``invoice.credit_notes.all()``, oldest first). What is owed is read elsewhere
+    (invoice_open_for), never from this list."""
+    return subscription.invoices.select_related("plan").prefetch_related(
+        credit_notes_prefetch()
     )
 
 

@@ -20,6 +20,7 @@ from core.audit.models import AuditEvent
 from core.common.dates import format_date
 from core.common.money import format_rupiah
 from lumbung.console import services as console
+from tests.console.conftest import make_operator
 from tests.console.test_delete_tax_records import (  # noqa: F401 (fixtures)
     BUYER_NPWP,
     clock,
@@ -263,3 +264,75 @@ def test_migration_groups_documents_kept_before_by_their_deletions_audit_row():
     rest = Invoice.objects.get(pk=other[0].pk).deleted_cooperative
     assert rest.name == "KPRI Tanpa Audit" and rest.deleted_at is None
     assert not Invoice.objects.filter(subscription=None, deleted_cooperative=None).exists()
+
+
+def test_a_cooperative_deleted_without_any_invoice_is_listed(tenant_b, op_clients):
+    """Not only in the audit log: every deleted cooperative is on the list, one that
+    never had an invoice with "no invoices"."""
+    assert not Invoice.objects.filter(subscription__cooperative=tenant_b).exists()
+    ops = make_operator("admin", "admin-noinv@ops.lumbung.test")
+    console.tenant_archive(operator=ops, cooperative=tenant_b, reason="berhenti")
+    tenant_b.refresh_from_db()
+    console.tenant_delete(operator=ops, cooperative=tenant_b, confirm=tenant_b.slug, reason="x")
+
+    owner = DeletedCooperative.objects.get(cooperative_pk=tenant_b.pk)
+    assert (owner.slug, owner.name) == (tenant_b.slug, tenant_b.name)
+    assert owner.deleted_at is not None and not owner.invoices.exists()
+    page = _page(op_clients["billing"], q=tenant_b.slug)
+    block = page.split(f"<strong>{tenant_b.name}</strong>", 1)[1].split("</tbody>", 1)[0]
+    assert f"dihapus {format_date(timezone.localdate())}" in block
+    assert "Tidak ada tagihan yang terbit." in block
+
+
+def test_a_cooperative_deleted_without_a_subscription_is_listed(tenant_b, op_clients):
+    from billing.models import Subscription
+
+    ops = make_operator("admin", "admin-nosub@ops.lumbung.test")
+    console.tenant_archive(operator=ops, cooperative=tenant_b, reason="berhenti")
+    tenant_b.refresh_from_db()
+    Subscription.objects.filter(cooperative=tenant_b).delete()
+    console.tenant_delete(operator=ops, cooperative=tenant_b, confirm=tenant_b.slug, reason="x")
+    assert DeletedCooperative.objects.filter(cooperative_pk=tenant_b.pk).exists()
+    assert tenant_b.name in _page(op_clients["billing"], q=tenant_b.slug)
+
+
+def test_backfill_lists_deletions_known_only_from_the_audit_log(op_clients):
+    """Cooperatives deleted without invoices before the list held them: their deletion's
+    audit row (console.tenant_deleted) gives the id, address, name, NIK koperasi and
+    time. One already listed is not added twice; running it again adds nothing."""
+    migration = importlib.import_module(
+        "billing.migrations.0022_deleted_cooperatives_without_invoices"
+    )
+    gone = AuditEvent.objects.create(
+        action="console.tenant_deleted",
+        target_type="tenants.cooperative",
+        target_id="876543",
+        data={
+            "slug": "sunyi",
+            "name": "KPRI Sunyi Tanpa Tagihan",
+            "nik_koperasi": "6209876543210000",
+            "invoices": [],
+            "credit_notes": [],
+        },
+    )
+    listed = _owner("KPRI Sudah Tercatat", slug="tercatat")
+    DeletedCooperative.objects.filter(pk=listed.pk).update(cooperative_pk=876544)
+    AuditEvent.objects.create(
+        action="console.tenant_deleted",
+        target_type="tenants.cooperative",
+        target_id="876544",
+        data={"slug": "tercatat", "name": "KPRI Sudah Tercatat", "invoices": []},
+    )
+    migration.deleted_cooperatives_backfill(django_apps, None)
+    migration.deleted_cooperatives_backfill(django_apps, None)
+
+    owner = DeletedCooperative.objects.get(cooperative_pk=876543)
+    assert (owner.slug, owner.name, owner.nik_koperasi) == (
+        "sunyi",
+        "KPRI Sunyi Tanpa Tagihan",
+        "6209876543210000",
+    )
+    assert owner.deleted_at == gone.created_at
+    assert DeletedCooperative.objects.filter(cooperative_pk=876544).count() == 1
+    page = _page(op_clients["billing"], q="Sunyi")
+    assert "KPRI Sunyi Tanpa Tagihan" in page and "Tidak ada tagihan yang terbit." in page

@@ -1,0 +1,120 @@
+"""*Konfirmasi diterima* is two steps: the operator first sees the cooperative, the
+invoice, the amount the cooperative says it transferred (typed with its proof) and
+what the invoice asks, with a warning when they differ; only the second step (a POST)
+confirms. Nothing changes before it, and a GET never confirms."""
+
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from billing import services
+from billing.models import Invoice, Plan, Subscription
+from core.common.money import format_rupiah
+from tests.console.conftest import verified_client
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _invoice(tenant) -> Invoice:
+    sub = Subscription.objects.get(cooperative=tenant)
+    return services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="year", by="t"
+    )
+
+
+def _upload(client, inv: Invoice, amount: str):
+    return client.post(
+        f"/langganan/transfer/{inv.number}/bukti/",
+        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "note": "", "amount": amount},
+        follow=True,
+    )
+
+
+def _text(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_the_first_step_shows_what_to_check_and_changes_nothing(
+    tenant_a, admin_client_a, operator
+):
+    inv = _invoice(tenant_a)
+    typed = f"{inv.amount_due:,.0f}".replace(",", ".")  # as people type it: 1.234.567
+    _upload(admin_client_a, inv, typed)
+    [proof] = inv.proofs.all()
+    assert proof.amount_claimed == inv.amount_due
+    client = verified_client(operator)
+    url = f"/billing/operator/transfer/{inv.pk}/konfirmasi/"
+
+    step = client.get(url)
+    assert step.status_code == 200
+    page = _text(step)
+    assert tenant_a.name in page and inv.number in page and inv.reference in page
+    assert f"Jumlah di bukti transfer: {format_rupiah(inv.amount_due)}" in page
+    assert f"Total tagihan: {format_rupiah(inv.amount)}" in page
+    assert "berbeda" not in page
+    assert f'<form method="post" action="{url}"' in page
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING and inv.paid_at is None
+    assert client.get(url).status_code == 200  # again: still nothing
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING
+
+    done = client.post(url, {"note": "mutasi BRI 12/3"}, follow=True)
+    assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.PAID and inv.confirmed_by == operator
+
+
+def test_an_amount_that_differs_from_the_invoice_is_warned(tenant_a, admin_client_a, operator):
+    inv = _invoice(tenant_a)
+    claimed = inv.amount_due - Decimal(100_000)
+    _upload(admin_client_a, inv, f"Rp {claimed:,.0f}".replace(",", "."))
+    page = _text(verified_client(operator).get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/"))
+    assert f"Jumlah di bukti transfer: {format_rupiah(claimed)}" in page
+    assert (
+        f"Jumlah di bukti transfer berbeda dari yang harus ditransfer "
+        f"({format_rupiah(inv.amount_due)}): kurang {format_rupiah(Decimal(100_000))}."
+    ) in page
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING
+
+
+def test_a_proof_without_an_amount_says_so(tenant_a, operator):
+    inv = _invoice(tenant_a)
+    services.bank_proof_upload(
+        invoice=inv, upload=SimpleUploadedFile("b.png", PNG, "image/png"), by="bendahara"
+    )
+    page = _text(verified_client(operator).get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/"))
+    assert "Jumlah di bukti transfer: tidak disebutkan koperasi" in page
+    assert "periksa mutasi rekening" in page
+
+
+def test_the_list_links_to_the_step_instead_of_confirming_at_once(
+    tenant_a, admin_client_a, operator
+):
+    inv = _invoice(tenant_a)
+    page = _text(verified_client(operator).get("/billing/operator/transfer/"))
+    row = page.split(f"<td>{inv.number}</td>", 1)[1].split("</tr>", 1)[0]
+    url = f"/billing/operator/transfer/{inv.pk}/konfirmasi/"
+    assert f'<a class="button primary small" href="{url}">' in row
+    assert f'action="{url}"' not in row
+
+
+def test_a_confirmed_or_void_invoice_has_no_step(tenant_a, operator):
+    inv = _invoice(tenant_a)
+    client = verified_client(operator)
+    client.post(f"/billing/operator/transfer/{inv.pk}/konfirmasi/")
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.PAID
+    response = client.get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/", follow=True)
+    assert "tidak dapat dikonfirmasi" in _text(response)
+
+
+def test_a_proof_with_an_unreadable_amount_is_refused_nothing_changed(
+    tenant_a, admin_client_a
+):
+    inv = _invoice(tenant_a)
+    page = _text(_upload(admin_client_a, inv, "satu juta"))
+    assert "Jumlah yang ditransfer" in page
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
