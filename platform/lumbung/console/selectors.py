@@ -9,7 +9,7 @@ from decimal import Decimal
 import redis
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -148,16 +148,32 @@ def tenant_migration_state(*, cooperative: Cooperative) -> dict:
     return {"ok": not missing, "missing": missing, "error": ""}
 
 
+DETAIL_INVOICES = 24
+
+
+def tenant_invoices(*, subscription: Subscription | None) -> QuerySet[Invoice]:
+    """A cooperative's invoices, void ones too, the newest first, each with its credit
+    notes (nota retur: ``invoice.credit_notes.all()``, one prefetch query whatever the
+    number): its page in the console shows the latest (tenant_detail), the full list
+    pages through them all (paginate it)."""
+    if subscription is None:
+        return Invoice.objects.none()
+    return (
+        Invoice.objects.filter(subscription=subscription)
+        .select_related("plan")
+        .prefetch_related(credit_notes_prefetch())
+        .order_by("-issued_on", "-id")
+    )
+
+
 def tenant_detail(*, cooperative: Cooperative) -> dict:
     sub = Subscription.objects.select_related("plan").filter(cooperative=cooperative).first()
+    invoices = tenant_invoices(subscription=sub)
     return {
         "sub": sub,
-        # each with its credit notes (nota retur): invoice.credit_notes.all()
-        "invoices": list(
-            sub.invoices.select_related("plan").prefetch_related(credit_notes_prefetch())[:24]
-        )
-        if sub
-        else [],
+        # the latest ones; the rest on the cooperative's list of invoices (tenant_invoices)
+        "invoices": list(invoices[:DETAIL_INVOICES]),
+        "invoices_total": invoices.count() if sub else 0,
         "credit": billing_credit_balance(subscription=sub) if sub else None,
         "credit_entries": list(sub.credit_entries.select_related("invoice")[:24]) if sub else [],
         "domains": list(cooperative.domains.order_by("-is_primary", "domain")),

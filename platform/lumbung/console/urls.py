@@ -13,6 +13,7 @@ urlpatterns = [
     path("keluar/", views.console_logout, name="logout"),
     path("koperasi/", views.tenant_list, name="tenants"),
     path("koperasi/<int:pk>/", views.tenant_detail, name="tenant"),
+    path("koperasi/<int:pk>/tagihan/", views.tenant_invoices, name="tenant-invoices"),
     path("koperasi/<int:pk>/<slug:action>/", views.tenant_action, name="tenant-action"),
     path("koperasi-terhapus/", views.deleted_list, name="deleted"),
     path("pendaftaran-gagal/", views.signup_list, name="signups"),
