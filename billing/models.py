@@ -157,11 +157,14 @@ class Subscription(models.Model):
 
 
 class DeletedCooperative(models.Model):
-    """A cooperative deleted from the console whose issued invoices and credit notes are
-    kept as tax records (billing_records_purge): who it was when it was deleted, for the
-    operators' list of those documents (the console's *Koperasi terhapus*). Each kept
-    invoice points at it (``Invoice.deleted_cooperative``), a note through its invoice;
-    the documents themselves still name their buyer as issued (buyer_*)."""
+    """A cooperative deleted from the console (billing_records_purge), with or without
+    invoices: who it was when it was deleted, for the operators' list of deleted
+    cooperatives and the documents they left (the console's *Koperasi terhapus*). The
+    invoices and credit notes it issued are kept as tax records: each kept invoice
+    points at it (``Invoice.deleted_cooperative``), a note through its invoice; the
+    documents themselves still name their buyer as issued (buyer_*). Those deleted
+    without an invoice before every deletion was recorded here come from their
+    deletion's audit row (migration 0021)."""
 
     # The id the cooperative had (its deletion's audit row, console.tenant_deleted,
     # targets it); empty when grouped without that row (migration 0020).

@@ -407,8 +407,9 @@ def _deleted_cooperative_match(q: str) -> Q:
 
 
 def deleted_cooperatives(*, q: str = "") -> QuerySet[DeletedCooperative]:
-    """Cooperatives deleted from the console with the invoices and credit notes they
-    left (tax records: billing_records_purge), the last deleted first, searched by
+    """Cooperatives deleted from the console (every one, with or without invoices) with
+    the invoices and credit notes they left (tax records: billing_records_purge), the
+    last deleted first, searched by
     ``q`` (_deleted_cooperative_match). Each row carries all its documents in the same
     query (``docs``: the invoices in issue order, each with its notes), read with
     deleted_cooperative_documents: a page of them is one query, however many documents

@@ -199,16 +199,25 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     reads them): they no longer point at the subscription, and each names its buyer
     itself (its identity was copied on when issued: invoice_buyer_fields; a blank name,
     which no document issued since migration 0018 has, gets the cooperative's).
-    An invoice's lines (UpgradeDifference) stay with it. When any invoice is kept, a
-    DeletedCooperative row records who the cooperative was (id, address, name, NIK
-    koperasi, NPWP, the time) and each kept invoice points at it: the operators' list of
-    deleted cooperatives' documents (selectors.deleted_cooperatives). The subscription,
-    its credit ledger, notices and transfer proofs (their files go with the
-    cooperative's) are removed. Returns what was kept, for the audit row."""
+    An invoice's lines (UpgradeDifference) stay with it. A DeletedCooperative row
+    records who the cooperative was (id, address, name, NIK koperasi, NPWP, the time),
+    whether or not it ever issued an invoice (one without a subscription too), and each
+    kept invoice points at it: the operators' list of deleted cooperatives
+    (selectors.deleted_cooperatives). The subscription, its credit ledger, notices and
+    transfer proofs (their files go with the cooperative's) are removed. Returns what
+    was kept, for the audit row."""
     sub = Subscription.objects.select_for_update().filter(cooperative=cooperative).first()
+    name = cooperative.name[:200]
+    owner = DeletedCooperative.objects.create(
+        cooperative_pk=cooperative.pk,
+        slug=cooperative.slug,
+        name=name,
+        nik_koperasi=cooperative.nik_koperasi,
+        npwp=sub.npwp if sub is not None else "",
+        deleted_at=timezone.now(),
+    )
     if sub is None:
         return {"invoices": [], "credit_notes": []}
-    name = cooperative.name[:200]
     invoices = list(sub.invoices.order_by("pk").values("number", "amount", "status", "issued_on"))
     notes = list(sub.credit_notes.order_by("pk").values_list("number", flat=True))
     PaymentProof.objects.filter(invoice__subscription=sub).delete()
@@ -216,18 +225,6 @@ def billing_records_purge(*, cooperative: Cooperative) -> dict:
     sub.credit_notes.filter(buyer_name="").update(buyer_name=name)
     sub.credit_notes.update(subscription=None, credit_entry=None)
     sub.credit_entries.all().delete()
-    owner = (
-        DeletedCooperative.objects.create(
-            cooperative_pk=cooperative.pk,
-            slug=cooperative.slug,
-            name=name,
-            nik_koperasi=cooperative.nik_koperasi,
-            npwp=sub.npwp,
-            deleted_at=timezone.now(),
-        )
-        if invoices
-        else None
-    )
     sub.invoices.update(subscription=None, deleted_cooperative=owner)
     sub.delete()
     return {

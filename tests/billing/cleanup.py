@@ -3,6 +3,8 @@ rows go entirely. billing_records_purge keeps a deleted cooperative's invoices a
 credit notes (tax records); a test drops them too, so the next test's e-Faktur data
 and invoice lists hold only its own."""
 
+from django.db.models import Q
+
 from billing.models import CreditNote, DeletedCooperative, Invoice, UpgradeDifference
 from billing.services import billing_records_purge
 
@@ -19,4 +21,6 @@ def billing_rows_drop(*, cooperative) -> None:
         Invoice.objects.filter(pk__in=pks).values_list("deleted_cooperative_id", flat=True)
     )
     Invoice.objects.filter(pk__in=pks).delete()
-    DeletedCooperative.objects.filter(pk__in=owners - {None}).delete()
+    DeletedCooperative.objects.filter(
+        Q(pk__in=owners - {None}) | Q(cooperative_pk=cooperative.pk)
+    ).delete()

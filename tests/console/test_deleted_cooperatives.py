@@ -301,7 +301,7 @@ def test_backfill_lists_deletions_known_only_from_the_audit_log(op_clients):
     audit row (console.tenant_deleted) gives the id, address, name, NIK koperasi and
     time. One already listed is not added twice; running it again adds nothing."""
     migration = importlib.import_module(
-        "billing.migrations.0022_deleted_cooperatives_without_invoices"
+        "billing.migrations.0021_deleted_cooperatives_without_invoices"
     )
     gone = AuditEvent.objects.create(
         action="console.tenant_deleted",

@@ -386,8 +386,8 @@ def _tenant_action(request, *, pk: int, action: str):
 
 @operator_required(action="record_payment")
 def deleted_list(request):
-    """Cooperatives deleted from the console with the invoices and credit notes they
-    left (tax records), searchable, a page at a time: the page's cooperatives and all
+    """Cooperatives deleted from the console (every one; "no invoices" for one that
+    issued none) with the invoices and credit notes they left (tax records), searchable, a page at a time: the page's cooperatives and all
     their documents are one query (billing.selectors.deleted_cooperatives). Billing and
     admin operators, who download those PDFs."""
     form = forms.DeletedFilterForm(request.GET or None)
