@@ -58,6 +58,9 @@ class TaxDetailsForm(forms.Form):
 
 class ProofNoteForm(forms.Form):
     note = forms.CharField(label=_("Catatan"), max_length=300, required=False)
+    # What was transferred, as on the bank's receipt (1.234.567, Rp 1.234.567): the
+    # operator compares it with the invoice before confirming.
+    amount = RupiahField(label=_("Jumlah yang ditransfer"), required=False, min_value=1)
 
 
 class TransferDecisionForm(forms.Form):

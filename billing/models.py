@@ -513,6 +513,12 @@ class PaymentProof(models.Model):
     file = models.FileField(upload_to=payment_proof_path, max_length=200)
     uploaded_by = models.CharField(max_length=200)
     note = models.TextField(blank=True)
+    # What the cooperative says it transferred (whole rupiah, typed with the proof);
+    # empty when not said (proofs uploaded before it was asked). The operator checks it
+    # against the invoice before confirming.
+    amount_claimed = models.DecimalField(
+        _("jumlah yang ditransfer (Rp)"), max_digits=14, decimal_places=0, null=True, blank=True
+    )
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejected_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -521,6 +527,12 @@ class PaymentProof(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("bukti transfer")
         verbose_name_plural = _("bukti transfer")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_claimed__isnull=True) | Q(amount_claimed__gt=0),
+                name="billing_payment_proof_amount_claimed_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} · {self.created_at:%Y-%m-%d}"

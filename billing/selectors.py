@@ -34,6 +34,7 @@ from .models import (
     CreditNote,
     DeletedCooperative,
     Invoice,
+    PaymentProof,
     Plan,
     Subscription,
     UpgradeDifference,
@@ -248,6 +249,38 @@ def transfers_awaiting() -> QuerySet[Invoice]:
         .select_related("subscription__cooperative", "plan")
         .prefetch_related("proofs")
         .order_by("awaiting_first", "proof_at", "due_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class TransferCheck:
+    """What an operator checks before confirming a bank transfer: the latest proof
+    still standing (not rejected; None when none was sent), the amount the cooperative
+    says it transferred (None when not said), what is to be transferred (the invoice's
+    amount less the credit taken off it) and the difference (claimed − due; None when
+    nothing was claimed)."""
+
+    proof: PaymentProof | None
+    claimed: Decimal | None
+    due: Decimal
+    difference: Decimal | None
+
+    @property
+    def difference_abs(self) -> Decimal | None:
+        return None if self.difference is None else abs(self.difference)
+
+
+def transfer_check(*, invoice: Invoice) -> TransferCheck:
+    proof = (
+        invoice.proofs.filter(rejected_at__isnull=True).order_by("-created_at", "-pk").first()
+    )
+    claimed = proof.amount_claimed if proof is not None else None
+    due = invoice.amount_due
+    return TransferCheck(
+        proof=proof,
+        claimed=claimed,
+        due=due,
+        difference=None if claimed is None else claimed - due,
     )
 
 

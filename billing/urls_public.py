@@ -11,6 +11,11 @@ urlpatterns = [
     path("webhooks/stripe/<str:token>/", views.stripe_webhook, name="stripe-webhook"),
     path("operator/transfer/", views.operator_transfers, name="operator-transfers"),
     path(
+        "operator/transfer/<int:pk>/konfirmasi/",
+        views.operator_transfer_confirm,
+        name="operator-transfer-confirm",
+    ),
+    path(
         "operator/transfer/<int:pk>/<str:decision>/",
         views.operator_transfer_decide,
         name="operator-transfer-decide",

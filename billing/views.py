@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingErrors
 from core.common.api import MAX_ID
@@ -261,6 +261,7 @@ def tenant_proof_upload(request, number: str):
             upload=request.FILES.get("file"),
             by=request.user,
             note=form.cleaned_data["note"],
+            amount_claimed=form.cleaned_data["amount"],
         )
     if outcome.ok:
         messages.success(
@@ -360,34 +361,81 @@ def _reject_message(*, before: Invoice, after: Invoice) -> str:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@operator_required
+def operator_transfer_confirm(request, pk: int):
+    """*Konfirmasi diterima* in two steps. A GET (the first step) only shows what to
+    check: the cooperative, the invoice, the amount its proof claims and what is to be
+    transferred, with a warning when they differ; it never changes anything. The
+    second step, the form it shows, POSTs here and confirms (bank_transfer_confirm)."""
+    # A deleted cooperative's invoice is kept as a tax record, nobody's to confirm.
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("subscription__cooperative", "plan"),
+        pk=pk,
+        subscription__isnull=False,
+    )
+    if request.method == "POST":
+        return _transfer_confirm(request, invoice)
+    if invoice.provider != Subscription.Provider.BANK_TRANSFER or invoice.status not in (
+        Invoice.Status.OPEN,
+        Invoice.Status.AWAITING,
+    ):
+        messages.error(
+            request,
+            _("Tagihan %(n)s tidak dapat dikonfirmasi (status: %(s)s).")
+            % {"n": invoice.number, "s": invoice.get_status_display()},
+        )
+        return redirect("billing:operator-transfers")
+    return render(
+        request,
+        "billing/operator_transfer_confirm.html",
+        {
+            "invoice": invoice,
+            "check": selectors.transfer_check(invoice=invoice),
+            "form": TransferDecisionForm(),
+            "tab": "transfers",
+        },
+    )
+
+
+def _transfer_confirm(request, invoice: Invoice):
+    form = TransferDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return redirect("billing:operator-transfers")
+    with application_errors_to_messages(request):
+        services.bank_transfer_confirm(
+            invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
+        )
+        message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
+        if Subscription.objects.filter(
+            pk=invoice.subscription_id,
+            status=Subscription.Status.SUSPENDED,
+            suspended_by_operator=True,
+        ).exists():
+            # The payment is recorded, but only an operator lifts an operator's
+            # suspension (bank_transfer_confirm): say so, or the cooperative waits.
+            message += " " + _(
+                "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
+                "Aktifkan kembali di konsol."
+            )
+        messages.success(request, message)
+    return redirect("billing:operator-transfers")
+
+
 @require_POST
 @operator_required
 def operator_transfer_decide(request, pk: int, decision: str):
-    # A deleted cooperative's invoice is kept as a tax record, nobody's to confirm.
+    """A rejection (``tolak``); a confirmation has its own two steps
+    (operator_transfer_confirm)."""
+    # A deleted cooperative's invoice is kept as a tax record, nobody's to decide on.
     invoice = get_object_or_404(Invoice, pk=pk, subscription__isnull=False)
     form = TransferDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_error_message(form))
         return redirect("billing:operator-transfers")
     with application_errors_to_messages(request):
-        if decision == "konfirmasi":
-            services.bank_transfer_confirm(
-                invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
-            )
-            message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
-            if Subscription.objects.filter(
-                pk=invoice.subscription_id,
-                status=Subscription.Status.SUSPENDED,
-                suspended_by_operator=True,
-            ).exists():
-                # The payment is recorded, but only an operator lifts an operator's
-                # suspension (bank_transfer_confirm): say so, or the cooperative waits.
-                message += " " + _(
-                    "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
-                    "Aktifkan kembali di konsol."
-                )
-            messages.success(request, message)
-        elif decision == "tolak":
+        if decision == "tolak":
             rejected = services.bank_transfer_reject(
                 invoice=invoice, operator=request.user, reason=form.cleaned_data["reason"]
             )

@@ -319,8 +319,12 @@ def _covered_until(sub: Subscription, today: date) -> date | None:
 
 
 @transaction.atomic
-def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> PaymentProof:
-    """The cooperative uploads proof of transfer (PDF, PNG or JPEG, bounded size)."""
+def bank_proof_upload(
+    *, invoice: Invoice, upload, by, note: str = "", amount_claimed: Decimal | None = None
+) -> PaymentProof:
+    """The cooperative uploads proof of transfer (PDF, PNG or JPEG, bounded size), with
+    the amount it says it transferred when it gives one (whole rupiah, more than zero:
+    a database check), which the operator checks before confirming."""
     inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
         Invoice.Status.OPEN,
@@ -335,11 +339,23 @@ def bank_proof_upload(*, invoice: Invoice, upload, by, note: str = "") -> Paymen
         upload, max_bytes=settings.BILLING_PROOF_MAX_BYTES, code=BillingErrors.PROOF_INVALID
     )
     proof = PaymentProof.objects.create(
-        invoice=inv, file=upload, uploaded_by=str(getattr(by, "username", by))[:200], note=note
+        invoice=inv,
+        file=upload,
+        uploaded_by=str(getattr(by, "username", by))[:200],
+        note=note,
+        amount_claimed=amount_claimed,
     )
     inv.status = Invoice.Status.AWAITING
     inv.save(update_fields=["status"])
-    _audit(actor=by, action=BillingAudit.PROOF_UPLOADED, target=inv, data={"proof": proof.pk})
+    _audit(
+        actor=by,
+        action=BillingAudit.PROOF_UPLOADED,
+        target=inv,
+        data={
+            "proof": proof.pk,
+            "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
+        },
+    )
     return proof
 
 
