@@ -61,9 +61,7 @@ def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
     vanish: the page marks it *Dibatalkan*), newest first, each with its credit notes
     (``invoice.credit_notes.all()``, oldest first). What is owed is read elsewhere
     (invoice_open_for), never from this list."""
-    return subscription.invoices.select_related("plan").prefetch_related(
-        credit_notes_prefetch()
-    )
+    return subscription.invoices.select_related("plan").prefetch_related(credit_notes_prefetch())
 
 
 def credit_notes_prefetch() -> Prefetch:
@@ -271,9 +269,7 @@ class TransferCheck:
 
 
 def transfer_check(*, invoice: Invoice) -> TransferCheck:
-    proof = (
-        invoice.proofs.filter(rejected_at__isnull=True).order_by("-created_at", "-pk").first()
-    )
+    proof = invoice.proofs.filter(rejected_at__isnull=True).order_by("-created_at", "-pk").first()
     claimed = proof.amount_claimed if proof is not None else None
     due = invoice.amount_due
     return TransferCheck(

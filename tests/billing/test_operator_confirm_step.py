@@ -34,9 +34,7 @@ def _text(response) -> str:
     return " ".join(response.content.decode().split())
 
 
-def test_the_first_step_shows_what_to_check_and_changes_nothing(
-    tenant_a, admin_client_a, operator
-):
+def test_the_first_step_shows_what_to_check_and_changes_nothing(tenant_a, admin_client_a, operator):
     inv = _invoice(tenant_a)
     typed = f"{inv.amount_due:,.0f}".replace(",", ".")  # as people type it: 1.234.567
     _upload(admin_client_a, inv, typed)
@@ -110,9 +108,7 @@ def test_a_confirmed_or_void_invoice_has_no_step(tenant_a, operator):
     assert "tidak dapat dikonfirmasi" in _text(response)
 
 
-def test_a_proof_with_an_unreadable_amount_is_refused_nothing_changed(
-    tenant_a, admin_client_a
-):
+def test_a_proof_with_an_unreadable_amount_is_refused_nothing_changed(tenant_a, admin_client_a):
     inv = _invoice(tenant_a)
     page = _text(_upload(admin_client_a, inv, "satu juta"))
     assert "Jumlah yang ditransfer" in page

@@ -66,9 +66,7 @@ def test_a_void_invoice_is_listed_as_dibatalkan_and_not_owed(tenant_a, admin_cli
     assert f'href="/langganan/tagihan/{voided.number}/pdf/"' in row
 
 
-def test_a_void_invoice_shows_the_credit_it_gave_back_and_its_credit_note(
-    tenant_a, admin_client_a
-):
+def test_a_void_invoice_shows_the_credit_it_gave_back_and_its_credit_note(tenant_a, admin_client_a):
     sub = _paying_by_transfer(tenant_a)
     kecil = Plan.objects.get(code="kecil")
     with transaction.atomic():
