@@ -290,7 +290,8 @@ def test_an_agency_s_result_is_recorded_while_another_agency_is_still_posting(
     result on the run and goes on to its next agency while the other task's batch is
     still posting. The record waited for that batch to commit (the batch held the run
     FOR SHARE, the record wanted it FOR UPDATE), so the two tasks posted one after the
-    other (measured: a third of the posting's time spent waiting on the run's row)."""
+    other (measured on a busy machine: one worker waited on the run's row for a fifth to a
+    quarter of the posting's time)."""
     from core.deductions.services import posting
 
     connection.set_tenant(scratch_tenant)
