@@ -149,7 +149,10 @@ def _reason(data) -> str:
     return raw
 
 
-def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
+def import_data(imp: DeductionImport, *, preview: bool = False, on=None) -> dict:
+    """The import; with ``preview``, what each member's money pays and, while it is not
+    posted, ``post_check``: posting it on ``on`` (the date the money was received; the
+    default when not given) — refused or not, and the totals the posting will record."""
     data = {
         "id": imp.pk,
         "run": imp.run_id,
@@ -177,7 +180,14 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
         "nothing_deducted": bool((imp.posted_data or {}).get("nothing_deducted")),
         "reversal_entry": imp.reversal_entry_id,
     }
-    if preview and imp.status in ("valid", "posted"):
+    plans = (
+        services.deduction_import_plan(imp)
+        if preview and (imp.status in ("valid", "posted") or services.date_errors_only(imp))
+        else None
+    )
+    if plans is not None and imp.status != "posted":
+        data["post_check"] = _post_check(imp, plans, on)
+    if plans is not None and imp.status in ("valid", "posted"):
         data["preview"] = [
             {
                 "member_number": p.line.member_number,
@@ -200,9 +210,33 @@ def import_data(imp: DeductionImport, *, preview: bool = False) -> dict:
                 # posted: per loan and purpose account, where its share went
                 "paid_detail": p.line.paid_detail if imp.status == "posted" else None,
             }
-            for p in services.deduction_import_plan(imp)
+            for p in plans
         ]
     return data
+
+
+def _post_check(imp: DeductionImport, plans: list, on) -> dict:
+    """Posting ``imp`` on ``on``, checked as the confirmation page checks it: the
+    posting's refusal of the date (``error``, the API's error shape: a date it does not
+    take, ``figures`` then null; a month whose jasa simpanan was run for what the batch
+    credits) and the totals it will record (``figures``: each loan's share split as the
+    loans batch splits it on that date, a loan's over-payment to sukarela included)."""
+    try:
+        day = services.posting_date_clean(imp.run, on or None)
+    except ApplicationError as e:
+        return {"on": None, "ok": False, "error": e.as_dict()["error"], "figures": None}
+    pv = services.deduction_import_post_preview(imp=imp, on=day, plans=plans)
+    try:
+        services.plan_interest_run_check(imp=imp, plans=plans, on=day, loans=pv.loans)
+        error = None
+    except ApplicationError as e:
+        error = e.as_dict()["error"]
+    return {
+        "on": day.isoformat(),
+        "ok": error is None,
+        "error": error,
+        "figures": {k: _m(v) if isinstance(v, Decimal) else v for k, v in pv.figures().items()},
+    }
 
 
 class RunCreateSerializer(serializers.Serializer):
@@ -341,7 +375,8 @@ class ImportDetail(_Base):
     @extend_schema(operation_id="deductions_imports_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         imp = get_object_or_404(DeductionImport, pk=pk)
-        return Response(import_data(imp, preview=True))
+        # ``?on=YYYY-MM-DD``: the date the money was received, for ``post_check``
+        return Response(import_data(imp, preview=True, on=request.query_params.get("on")))
 
 
 class ImportAction(_Base):

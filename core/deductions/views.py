@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.common.confirm import (
     Confirmation,
@@ -294,23 +295,27 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             action=url,
             fields=carry(request, ("action", "on", "nothing_deducted")),
         )
-    # a date in a month whose jasa simpanan was run for what the batch credits: refused
-    # here, before the page asks to post
+    # the date as the posting reads it; one it refuses is left to it (shown as typed)
+    try:
+        on = services.posting_date_clean(imp.run, form.cleaned_data["on"] or None)
+    except ApplicationError:
+        on = None
+    # what the posting will record on that date: each loan's share split by the loans
+    # batch's rule (an over-payment goes to sukarela)
+    preview = services.deduction_import_post_preview(imp=imp, on=on, plans=plans)
+    # a date in a month whose jasa simpanan was run for what the batch credits (a loan's
+    # over-payment included): refused here, before the page asks to post
     with application_errors_to_messages(request) as outcome:
-        services.plan_interest_run_check(imp=imp, plans=plans, on=form.cleaned_data["on"])
+        services.plan_interest_run_check(
+            imp=imp, plans=plans, on=form.cleaned_data["on"], loans=preview.loans
+        )
     if not outcome.ok:
         return redirect("deductions:import", pk=imp.pk)
-    parts = {
-        k: sum((p.paid.get(k, 0) for p in plans), 0)
-        for k in ("jasa", "principal", "wajib", "others")
-    }
+    f = preview.figures()
     # what the batch books: the plan's rows (an import flagged only for an earlier date
     # counts its flagged rows, which a later date posts; otherwise the import's total)
-    total = sum((p.realized for p in plans), 0)
-    redirects = [(p, r) for p in plans for r in p.redirects]
-    redirected = sum((r.amount for _p, r in redirects), 0)
-    shortfall = sum((p.alloc.shortfall for p in plans), 0)
-    short = sum(1 for p in plans if p.alloc.shortfall)
+    total = f["realized"]
+    notes = [(p, r) for p in plans for r in p.redirects] + preview.overpaid()
     return confirmation_page(
         request,
         Confirmation(
@@ -321,28 +326,72 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
                 "n": len(plans),
                 "d": _posting_day(imp.run, form.cleaned_data["on"]),
             },
+            # members the list asks that the batch takes as not deducted: not in the
+            # file, or their rows excluded
+            notice=" ".join(
+                x
+                for x in (
+                    ngettext(
+                        "%(n)s anggota tidak ada di file (dianggap tidak dipotong).",
+                        "%(n)s anggota tidak ada di file (dianggap tidak dipotong).",
+                        f["not_in_file"],
+                    )
+                    % {"n": f["not_in_file"]}
+                    if f["not_in_file"]
+                    else "",
+                    ngettext(
+                        "%(n)s baris file dikecualikan (dianggap tidak dipotong).",
+                        "%(n)s baris file dikecualikan (dianggap tidak dipotong).",
+                        f["excluded_rows"],
+                    )
+                    % {"n": f["excluded_rows"]}
+                    if f["excluded_rows"]
+                    else "",
+                )
+                if x
+            ),
             lines=[
-                ConfirmLine(_("Jasa pinjaman"), parts["jasa"]),
-                ConfirmLine(_("Pokok pinjaman"), parts["principal"]),
-                ConfirmLine(_("Simpanan wajib"), parts["wajib"]),
-                ConfirmLine(_("Lainnya"), parts["others"]),
-                ConfirmLine(_("Ke simpanan sukarela"), sum((p.to_sukarela for p in plans), 0)),
+                ConfirmLine(_("Diminta di daftar"), f["asked"]),
+                ConfirmLine(_("Jasa pinjaman"), f["jasa"]),
+                *([ConfirmLine(_("Denda pinjaman"), f["penalty"])] if on is not None else []),
+                ConfirmLine(_("Pokok pinjaman"), f["principal"]),
+                ConfirmLine(_("Simpanan wajib"), f["wajib"]),
+                ConfirmLine(_("Lainnya"), f["others"]),
+                ConfirmLine(_("Ke simpanan sukarela"), f["to_sukarela"]),
                 *(
                     [
                         ConfirmLine(
                             _("di antaranya dialihkan ke sukarela (%(n)s anggota)")
-                            % {"n": len({p.line.pk for p, _r in redirects})},
-                            redirected,
+                            % {"n": f["redirected_members"]},
+                            f["redirected"],
                         )
                     ]
-                    if redirected
+                    if f["redirected"]
+                    else []
+                ),
+                *(
+                    [
+                        ConfirmLine(
+                            ngettext(
+                                "di antaranya kelebihan angsuran pinjaman (%(n)s pinjaman)",
+                                "di antaranya kelebihan angsuran pinjaman (%(n)s pinjaman)",
+                                f["overpaid_loans"],
+                            )
+                            % {"n": f["overpaid_loans"]},
+                            f["loans_to_sukarela"],
+                        )
+                    ]
+                    if f["loans_to_sukarela"]
                     else []
                 ),
                 ConfirmLine(_("Total realisasi (masuk bank)"), total, strong=True),
-                ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": short}, shortfall),
+                ConfirmLine(
+                    _("Kekurangan (%(n)s anggota)") % {"n": f["short_members"]}, f["shortfall"]
+                ),
+                ConfirmLine(_("Selisih terhadap daftar"), f["difference"]),
             ],
             note="; ".join(
-                f"{p.line.full_name} ({p.line.member_number}): {r.text}" for p, r in redirects
+                f"{p.line.full_name} ({p.line.member_number}): {r.text}" for p, r in notes
             ),
             action=url,
             back=url,

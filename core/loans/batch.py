@@ -33,6 +33,7 @@ from core.common.bulk import array_text, bulk_insert_values, bulk_update_values
 from core.common.errors import ApplicationError
 from core.loans.audit import LoanAudit
 
+from . import schedules as S
 from .arrears import loans_days_past_due_set
 from .models import Instalment, Loan, LoanProduct, Repayment
 from .services.common import (
@@ -189,6 +190,39 @@ def loan_repayments_prepare_bulk(
         by=by,
     )
     return drafts
+
+
+def loan_repayments_split_bulk(
+    *, items: Sequence[tuple[int, Any]], on: date
+) -> dict[int, S.Allocation]:
+    """Read only: how ``loan_repayments_prepare_bulk`` with the excess to sukarela would
+    split each ``(loan_id, amount)`` paid on ``on`` — penalty, jasa, principal, and the
+    excess beyond what the loan still asks, which it credits to the member's sukarela —
+    by the same rule (``_repayment_plan``) on the same rows (``_batch_rows_read``).
+    Nothing is locked or written (a preview before the batch: what it will credit). A
+    loan not running, or an amount not above zero, is left out: the batch refuses or
+    redirects those by its own checks. Three queries whatever the number of loans."""
+    amounts = {int(loan_id): amount for loan_id, amount in items if amount and amount > 0}
+    if not amounts:
+        return {}
+    loans = {
+        ln.pk: ln
+        for ln in Loan.objects.filter(pk__in=list(amounts), status=Loan.Status.DISBURSED).only(
+            *BATCH_LOAN_FIELDS
+        )
+    }
+    if not loans:
+        return {}
+    products = LoanProduct.objects.in_bulk({ln.product_id for ln in loans.values()})
+    rows_of, _more = _batch_rows_read(sorted(loans), on=on, excess_to=Repayment.ExcessTo.SUKARELA)
+    out = {}
+    for pk, loan in loans.items():
+        loan.product = products[loan.product_id]
+        plan = _repayment_plan(
+            loan, rows_of.get(pk, []), amounts[pk], on, Repayment.ExcessTo.SUKARELA
+        )
+        out[pk] = plan.alloc
+    return out
 
 
 def loans_batch_lock(loan_ids) -> dict[int, Loan]:

@@ -41,6 +41,7 @@ from .loan_dates import (
     LOAN_DATE,
     date_errors_only,
     loan_date_earliest,
+    loans_split,
 )
 from .post_all import (
     POSTING_STALE,
@@ -52,9 +53,11 @@ from .post_all import (
 )
 from .posting import (
     MemberPlan,
+    PostingPreview,
     deduction_agency_post_nothing,
     deduction_import_plan,
     deduction_import_post,
+    deduction_import_post_preview,
 )
 from .reversal import (
     deduction_import_reverse,
@@ -100,9 +103,12 @@ __all__ = [
     "LOAN_DATE",
     "date_errors_only",
     "loan_date_earliest",
+    "loans_split",
     "MemberPlan",
     "deduction_import_plan",
     "deduction_import_post",
+    "PostingPreview",
+    "deduction_import_post_preview",
     "deduction_agency_post_nothing",
     "POSTING_STALE",
     "deduction_run_post_all_start",

@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
+from core.loans.batch import loan_repayments_split_bulk
+from core.loans.schedules import Allocation as LoanSplit
 from core.loans.services import loans_payment_date_refusals
 
 from .. import allocation as A
 from ..models import DeductionImport, DeductionLine
-from .common import E, deduction_settings_get
+from .common import ZERO, E, deduction_settings_get
 
 LOAN_DATE = "loan_date"  # a row error's ``kind``: too early for a loan the row pays
 
@@ -41,6 +43,35 @@ def loans_paid(line, alloc: A.Allocation, *, closed: set[int] = frozenset()) -> 
         for x, (j, pr) in zip(line.loans, alloc.loans, strict=True)
         if j + pr > 0 and int(x["loan_id"]) not in closed
     ]
+
+
+def closed_loans(plan) -> set[int]:
+    """The loans of a plan (``MemberPlan``) closed since the list (their share goes to
+    sukarela)."""
+    return {r.ref_id for r in plan.redirects if r.kind == "loan"}
+
+
+def loan_payments(plans: list) -> list[tuple[int, Decimal]]:
+    """Each running loan's instalment a batch pays (``plans``: its ``MemberPlan``s), in
+    loan pk order (the lock order); a loan closed since the list was made (a redirect of
+    its plan) gets nothing."""
+    loan_pay: dict[int, Decimal] = {}
+    for p in plans:
+        paid = set(loans_paid(p.line, p.alloc, closed=closed_loans(p)))
+        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
+            if int(x["loan_id"]) in paid:
+                loan_pay[int(x["loan_id"])] = loan_pay.get(int(x["loan_id"]), ZERO) + j + pr
+    return sorted(loan_pay.items())
+
+
+def loans_split(plans: list, *, on: date) -> dict[int, LoanSplit]:
+    """Before posting: how each loan's share of the batch (``loan_payments``) will be
+    paid on ``on`` — penalty, jasa, principal, and what it pays beyond what the loan
+    still asks then (prepaid at the counter since the list was made), which the posting
+    credits to the member's sukarela — by the loans batch's own rule, read only
+    (``loan_repayments_split_bulk``; three queries, none without a loan)."""
+    items = loan_payments(plans)
+    return loan_repayments_split_bulk(items=items, on=on) if items else {}
 
 
 def loan_date_row_errors(

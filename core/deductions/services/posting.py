@@ -4,7 +4,6 @@ one database transaction through the savings and loans batch services."""
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,11 +45,14 @@ from .imports import (
     inactive_member_rows,
 )
 from .loan_dates import (
+    closed_loans,
     date_errors_only,
     errors_with_loan_dates,
     loan_date_refusal,
     loan_date_row_errors,
+    loan_payments,
     loans_paid,
+    loans_split,
 )
 from .runs import wajib_room
 from .savings_dates import batch_interest_run_check
@@ -179,6 +181,103 @@ def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
         plans.append(MemberPlan(line=ln, realized=realized, alloc=alloc, in_file=ln.pk in amounts))
     _redirects_mark([p for p in plans if not _is_posted(p.line, imp)], run=imp.run)
     return plans
+
+
+@dataclass
+class PostingPreview:
+    """What posting an import on ``on`` will record, read before it is posted (the
+    confirmation page; ``post_check`` in the API): the plans, and each loan's share split
+    as the loans batch will split it on that date (``loans_split``): the penalty, jasa
+    and principal the loan still asks, and what it does not (prepaid at the counter
+    since the list) credited to the member's sukarela. ``on`` None (a date the posting
+    refuses): the allocation's figures, penalty counted in jasa."""
+
+    on: date | None
+    plans: list[MemberPlan]
+    loans: dict = field(default_factory=dict)  # loan id -> loans.schedules.Allocation
+    excluded_rows: int = 0
+
+    def overpaid(self) -> list[tuple[MemberPlan, Redirect]]:
+        """Each loan's over-payment to sukarela on ``on``, with its member's plan."""
+        out = []
+        for p in self.plans:
+            for x in p.line.loans:
+                split = self.loans.get(int(x["loan_id"]))
+                if split is not None and split.excess > 0:
+                    out.append(
+                        (
+                            p,
+                            Redirect(
+                                kind="loan",
+                                ref_id=int(x["loan_id"]),
+                                number=x.get("number", ""),
+                                amount=split.excess,
+                                why=WHY_EXCESS,
+                            ),
+                        )
+                    )
+        return out
+
+    def figures(self) -> dict:
+        """The batch's totals by destination, what the list asked, and the difference:
+        penalty + jasa + principal + wajib + others + to_sukarela = realized."""
+        plans = self.plans
+        f = dict.fromkeys(
+            ("penalty", "jasa", "principal", "loans_to_sukarela", "wajib", "others"), ZERO
+        )
+        for p in plans:
+            paid = set(loans_paid(p.line, p.alloc, closed=closed_loans(p)))
+            for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
+                loan_id = int(x["loan_id"])
+                if loan_id not in paid:
+                    continue
+                split = self.loans.get(loan_id)
+                if split is None:  # no date: the allocation's split (penalty in jasa)
+                    f["jasa"] += j
+                    f["principal"] += pr
+                    continue
+                f["penalty"] += split.penalty
+                f["jasa"] += split.jasa
+                f["principal"] += split.principal
+                f["loans_to_sukarela"] += split.excess
+            f["wajib"] += p.paid["wajib"]
+            f["others"] += p.paid["others"]
+        asked = sum((p.line.total for p in plans), ZERO)
+        realized = sum((p.realized for p in plans), ZERO)
+        redirected = [p for p in plans if p.redirected > 0]
+        return {
+            **f,
+            "to_sukarela": sum((p.to_sukarela for p in plans), ZERO) + f["loans_to_sukarela"],
+            "redirected": sum((p.redirected for p in redirected), ZERO),
+            "redirected_members": len(redirected),
+            "overpaid_loans": sum(1 for _p, _r in self.overpaid()),
+            "realized": realized,
+            "asked": asked,
+            # what the bank receives less what the list asked (negative: cut short)
+            "difference": realized - asked,
+            "shortfall": sum((p.alloc.shortfall for p in plans), ZERO),
+            "short_members": sum(1 for p in plans if p.alloc.shortfall > 0),
+            "members": len(plans),
+            "not_in_file": sum(1 for p in plans if not p.in_file),
+            "excluded_rows": self.excluded_rows,
+        }
+
+
+def deduction_import_post_preview(
+    *, imp: DeductionImport, on: date | None, plans: list[MemberPlan] | None = None
+) -> PostingPreview:
+    """Read: what posting ``imp`` on ``on`` (a date ``posting_date_clean`` accepted; None:
+    undated) will record, before it is posted. ``plans``: ``deduction_import_plan(imp)``
+    when the caller has them. Its refusals are the posting's own, asked apart:
+    ``plan_interest_run_check(..., loans=preview.loans)``."""
+    plans = deduction_import_plan(imp) if plans is None else plans
+    return PostingPreview(
+        on=on,
+        plans=plans,
+        loans=loans_split(plans, on=on) if on is not None else {},
+        # rows set aside (an unknown member's row too, which has no line)
+        excluded_rows=len(set(imp.excluded_rows)),
+    )
 
 
 def _is_posted(ln: DeductionLine, imp: DeductionImport) -> bool:
@@ -513,7 +612,7 @@ def _import_post(
     # showed it): known before the accounts are opened, so a member's sukarela is opened
     # once, before the loans step (whose over-payments credit it too); likewise what a
     # purpose account no longer takes (filled at the counter since)
-    loans = _loan_payments(plans)
+    loans = loan_payments(plans)
     batch.redirected = {p.line.member_id: p.redirected for p in plans if p.redirected > 0}
     batch.purpose_fit = {acc: fit for p in plans for acc, fit in p.purpose_fit.items()}
     _savings_accounts_open_and_lock(batch)
@@ -679,23 +778,6 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
         b.locked.update(savings_accounts_lock([acc.pk for acc in opened]))
 
 
-def _loan_payments(plans: list[MemberPlan]) -> list[tuple[int, Decimal]]:
-    """Each running loan's instalment paid, in loan pk order (the lock order); a loan
-    closed since the list was made (a redirect of its plan) gets nothing."""
-    loan_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for p in plans:
-        paid = set(loans_paid(p.line, p.alloc, closed=_closed_loans(p)))
-        for x, (j, pr) in zip(p.line.loans, p.alloc.loans, strict=True):
-            if int(x["loan_id"]) in paid:
-                loan_pay[int(x["loan_id"])] += j + pr
-    return sorted(loan_pay.items())
-
-
-def _closed_loans(p: MemberPlan) -> set[int]:
-    """The loans of a plan closed since the list (their share goes to sukarela)."""
-    return {r.ref_id for r in p.redirects if r.kind == "loan"}
-
-
 def _loan_date_rows(
     imp: DeductionImport, plans: list[MemberPlan], *, on: date, loans: dict[int, Loan]
 ) -> list[dict]:
@@ -707,7 +789,7 @@ def _loan_date_rows(
         for p in plans
         if p.realized > 0
         and p.line.pk in row_of
-        and (ids := loans_paid(p.line, p.alloc, closed=_closed_loans(p)))
+        and (ids := loans_paid(p.line, p.alloc, closed=closed_loans(p)))
     ]
     return loan_date_row_errors(paying=paying, on=on, loans=loans) if paying else []
 

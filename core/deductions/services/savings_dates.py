@@ -7,7 +7,8 @@
   back-dated movements (``interest_runs_through``, ``interest_run_through`` for several
   products at once), as the counter's cancellation and the SHU payout are. Checked on
   the savings the batch really credited (one query per batch, whatever its size) and,
-  before the confirmation page, on what the preview says it will credit.
+  before the confirmation page, on what the preview says it will credit (a loan's
+  over-payment by the loans batch's own split on that date).
 - Reversal: a batch is reversed on its own date (the journal entry, the savings taken
   back, the loans' repayments: the ledger's bank line and the member's card then read as
   if the batch never was). Taking the credits back on that date must not leave any
@@ -37,6 +38,7 @@ from core.savings.services import interest_runs_through
 
 from ..models import DeductionImport
 from .common import ZERO, E, posting_date_clean
+from .loan_dates import LoanSplit, loans_split
 
 # --- posting ------------------------------------------------------------------------------
 
@@ -56,12 +58,20 @@ def batch_interest_run_check(
     _refuse_if_run(products, on)
 
 
-def plan_interest_run_check(*, imp: DeductionImport, plans: list, on: date | str | None) -> None:
+def plan_interest_run_check(
+    *,
+    imp: DeductionImport,
+    plans: list,
+    on: date | str | None,
+    loans: dict[int, LoanSplit] | None = None,
+) -> None:
     """Before the confirmation page: the same refusal for what the preview (``plans``)
     says the batch will credit (wajib, purpose accounts as far as they take it, and
-    sukarela: the excess and what is redirected to it), on the date typed. A date the
-    posting refuses anyway is left to it; a loan's over-payment to sukarela is known only
-    when posting, which checks again."""
+    sukarela: the excess, what is redirected to it, and a loan's over-payment), on the
+    date typed. A loan's over-payment (prepaid at the counter since the list: the loan
+    asks less on ``on`` than its share) is the loans batch's own split on that date
+    (``loans``: ``loans_split``, read here when not given), so the page refuses what the
+    posting would. A date the posting refuses anyway is left to it."""
     try:
         on = posting_date_clean(imp.run, on)
     except ApplicationError:
@@ -70,7 +80,9 @@ def plan_interest_run_check(*, imp: DeductionImport, plans: list, on: date | str
     kinds = []
     if any(p.paid["wajib"] > 0 for p in plans):
         kinds.append(SavingsProduct.Kind.WAJIB)
-    if any(p.to_sukarela > 0 for p in plans):
+    if any(p.to_sukarela > 0 for p in plans) or any(
+        a.excess > 0 for a in (loans_split(plans, on=on) if loans is None else loans).values()
+    ):
         kinds.append(SavingsProduct.Kind.SUKARELA)
     for kind in kinds:
         product = product_for_kind(kind)
