@@ -145,3 +145,80 @@ def test_excluded_rows_make_it_ready_again(coop, flagged):
     assert sorted(svc.deduction_run_post_all_start(run=run, by=by)) == sorted([a.pk, b.pk])
     run.refresh_from_db()
     assert run.posting_results == []
+
+
+@pytest.fixture
+def row_errors(coop, cutoffs):
+    """This month's run: agency A's file has two rows with ordinary errors (an unknown
+    NIP, an amount that is not a number) beside a good one: "Ada kesalahan"; agency B's
+    file is ready."""
+    by = coop["by"]
+    run = make_run(on=cutoffs[1], by=by)
+    m1, m4 = coop["m"][0], coop["m"][3]
+    a = svc.deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][0],
+        content=csv_bytes(
+            [(m1.nip, 600000), ("199001012015011999", 50000), (coop["m"][2].nip, "lima")]
+        ),
+        file_name="a.csv",
+        by=by,
+    )
+    assert a.status == "invalid" and not svc.date_errors_only(a), a.errors
+    assert sorted({e["row"] for e in a.errors}) == [3, 4], a.errors
+    b = svc.deduction_import_upload(
+        run=run,
+        agency=coop["agencies"][1],
+        content=csv_bytes([(m4.nip, 100000)]),
+        file_name="b.csv",
+        by=by,
+    )
+    assert b.status == "valid", b.errors
+    return {"run": run, "a": a, "b": b}
+
+
+def _says_rows(text: str) -> None:
+    """The reason: how many rows have errors, which, and the ways out."""
+    assert "2 baris" in text and "3, 4" in text, text
+    assert "ecualikan" in text and "unggah" in text, text
+
+
+def test_post_all_lists_an_agency_whose_file_has_row_errors(
+    coop, row_errors, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Before, "post all" left it out with no word (the agencies' table said only "Ada
+    kesalahan"): now on the run's page, the confirmation, the results and the API,
+    with how many rows have errors and its file's page."""
+    sent: list = []
+    monkeypatch.setattr(
+        "core.deductions.tasks.deduction_run_post_agencies_task.delay", lambda *a: sent.append(a)
+    )
+    run, a, b = row_errors["run"], row_errors["a"], row_errors["b"]
+    (left,) = svc.post_all_left_out(run)
+    assert left["import"] == a.pk and left["code"] == coop["agencies"][0].code
+    assert left["reason"] == "row_errors" and left["error_rows"] == 2
+    _says_rows(left["message"])
+    c = login(coop["by"])
+    link = f'href="/potong-gaji/impor/{a.pk}/"'
+    page = c.get(f"/potong-gaji/{run.pk}/").content.decode()
+    box = page.split('id="post-all-skipped"', 1)[1].split("</div>", 1)[0]
+    assert coop["agencies"][0].name in box and link in box, box
+    _says_rows(box)
+    got = c.get(f"/api/v1/deductions/runs/{run.pk}/").json()
+    (left,) = got["post_all_skipped"]
+    assert left["url"] == f"/potong-gaji/impor/{a.pk}/" and left["error_rows"] == 2
+    _says_rows(left["message"])
+    notice = c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1"}).content.decode()
+    notice = notice.split('id="confirm-notice"', 1)[1].split("</p>", 1)[0]
+    _says_rows(notice)
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(f"/potong-gaji/{run.pk}/", {"post_all": "1", "confirmed": "1"})
+    for args in sent:
+        deduction_run_post_agencies_task(*args)
+    run.refresh_from_db()
+    by_import = {r["import"]: r for r in run.posting_results}
+    assert by_import[b.pk]["ok"] is True and by_import[a.pk]["ok"] is False
+    _says_rows(by_import[a.pk]["message"])
+    # its rows excluded, it is ready (and no longer listed)
+    svc.deduction_import_exclude(imp=a, rows=[3, 4], by=coop["by"])
+    assert svc.post_all_left_out(run) == []

@@ -12,6 +12,7 @@ from django.db.models import F, Func, IntegerField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
@@ -87,13 +88,24 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
     return queue
 
 
+# why an agency with a file is left out of "post every ready agency" (``reason``)
+LEFT_TWO_FILES = "two_files"  # two ready files: discard one
+LEFT_LOAN_DATE = "loan_date"  # only rows too early for their loans' dates
+LEFT_ROW_ERRORS = "row_errors"  # rows with errors, not excluded
+LEFT_FILE_INVALID = "file_invalid"  # the whole file refused
+
+# the rows named in a reason, at most (the count is always given)
+ROWS_NAMED = 10
+
+
 def post_all_left_out(run: DeductionRun) -> list[dict]:
     """The agencies not posted that "post every ready agency" leaves out though they
-    have a file to post, each as a result of the posting (``ok`` false) with the
-    reason, and the file(s) whose page the screen and the API link: an agency with two
-    ready files (``imports``: discard one), then one whose file is refused only by rows
-    flagged for a loan's date (``import``; ``_date_flagged``). Shown on the run's page
-    and the confirmation before posting, in the results after."""
+    have a file to post, each as a result of the posting (``ok`` false) with the reason
+    (``reason`` and ``message``), and the file(s) whose page the screen and the API link:
+    an agency with two ready files (``imports``: discard one), then one whose latest file
+    is refused (``import``; ``_files_refused``): only by rows flagged for a loan's date,
+    by rows with errors (``error_rows``: how many), or as a whole. Shown on the run's
+    page and the confirmation before posting, in the results after."""
     _ready, ambiguous = run_ready_imports(run)
     return [
         {
@@ -102,18 +114,25 @@ def post_all_left_out(run: DeductionRun) -> list[dict]:
             "import": None,
             "imports": [imp.pk for imp in imps],
             "ok": False,
+            "reason": LEFT_TWO_FILES,
             "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
             % {"n": len(imps)},
         }
         for imps in ambiguous
-    ] + _date_flagged(run)
+    ] + _files_refused(run)
 
 
-def _date_flagged(run: DeductionRun) -> list[dict]:
-    """Agencies with no ready file and nothing posted whose (latest such) file is refused
-    only by rows flagged for a loan's date (``loan_dates``): taken once those rows are
-    excluded, or posted on its own page with a date its loans take. The reason names
-    the rows, the loans, the earliest date and those two ways out."""
+def _files_refused(run: DeductionRun) -> list[dict]:
+    """Agencies with no ready file and nothing posted whose latest file is "Ada
+    kesalahan", each with why, in agency code order:
+
+    - refused only by rows flagged for a loan's date (``loan_dates``): taken once those
+      rows are excluded, or posted on its own page with a date its loans take; the
+      reason names the rows, the loans, the earliest date and those two ways out;
+    - rows with errors not excluded: how many (``error_rows``) and which, to exclude
+      on its page (taken as not deducted) or correct in a new upload;
+    - the whole file refused (no member column, another month's export, ...): its
+      first error, to correct in a new upload."""
     taken = DeductionImport.objects.filter(
         run=run, status__in=[DeductionImport.Status.POSTED, DeductionImport.Status.VALID]
     ).values("agency_id")
@@ -124,29 +143,57 @@ def _date_flagged(run: DeductionRun) -> list[dict]:
         .select_related("agency")
         .order_by("agency__code", "-pk")
     ):
-        if imp.agency_id in out or not date_errors_only(imp):
-            continue
-        excluded = set(imp.excluded_rows)
-        flagged = [e for e in imp.errors if is_loan_date_error(e) and e["row"] not in excluded]
-        loans = sorted({n for e in flagged for n in e.get("loans", [])})
-        out[imp.agency_id] = {
-            "agency": imp.agency.name,
-            "code": imp.agency.code,
-            "import": imp.pk,
-            "ok": False,
-            "message": _(
-                "Baris %(rows)s ditandai: tanggal uang diterima terlalu awal untuk pinjaman "
-                "%(loans)s (paling awal %(f)s). Posting semua instansi tidak mengambil file "
-                "ini; kecualikan baris itu, atau posting instansi ini di halamannya dengan "
-                "tanggal uang diterima %(f)s atau sesudahnya."
+        if imp.agency_id in out:
+            continue  # an older file of the agency: its latest one says why
+        result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
+        if date_errors_only(imp):
+            result.update(reason=LEFT_LOAN_DATE, message=_loan_date_reason(imp))
+        elif imp.file_errors:
+            result.update(
+                reason=LEFT_FILE_INVALID,
+                message=_(
+                    "File ditolak: %(e)s Posting semua instansi tidak mengambil file ini; "
+                    "perbaiki file lalu unggah lagi."
+                )
+                % {"e": imp.file_errors[0]},
             )
-            % {
-                "rows": ", ".join(str(e["row"]) for e in flagged),
-                "loans": ", ".join(loans),
-                "f": format_tanggal(loan_date_earliest(imp)),
-            },
-        }
+        else:
+            excluded = set(imp.excluded_rows)
+            rows = sorted({e["row"] for e in imp.errors if e["row"] not in excluded})
+            named = ", ".join(str(r) for r in rows[:ROWS_NAMED])
+            result.update(
+                reason=LEFT_ROW_ERRORS,
+                error_rows=len(rows),
+                message=ngettext(
+                    "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
+                    "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
+                    "tidak dipotong), atau perbaiki file lalu unggah lagi.",
+                    "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
+                    "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
+                    "tidak dipotong), atau perbaiki file lalu unggah lagi.",
+                    len(rows),
+                )
+                % {"n": len(rows), "rows": named + (", …" if len(rows) > ROWS_NAMED else "")},
+            )
+        out[imp.agency_id] = {**result, "ok": False}
     return list(out.values())
+
+
+def _loan_date_reason(imp: DeductionImport) -> str:
+    """Why a file refused only by rows too early for their loans is left out."""
+    excluded = set(imp.excluded_rows)
+    flagged = [e for e in imp.errors if is_loan_date_error(e) and e["row"] not in excluded]
+    loans = sorted({n for e in flagged for n in e.get("loans", [])})
+    return _(
+        "Baris %(rows)s ditandai: tanggal uang diterima terlalu awal untuk pinjaman "
+        "%(loans)s (paling awal %(f)s). Posting semua instansi tidak mengambil file "
+        "ini; kecualikan baris itu, atau posting instansi ini di halamannya dengan "
+        "tanggal uang diterima %(f)s atau sesudahnya."
+    ) % {
+        "rows": ", ".join(str(e["row"]) for e in flagged),
+        "loans": ", ".join(loans),
+        "f": format_tanggal(loan_date_earliest(imp)),
+    }
 
 
 def _nothing_ready(results: list[dict]) -> ApplicationError:
