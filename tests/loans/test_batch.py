@@ -456,3 +456,43 @@ def test_bulk_runs_a_fixed_number_of_queries(book, staff, today, django_assert_m
         assert len(drafts) == len(book)
     finally:
         transaction.savepoint_rollback(sid)
+
+
+def test_split_is_what_the_bulk_repayments_record_and_writes_nothing(
+    book, staff, today, django_assert_max_num_queries
+):
+    """``loan_repayments_split_bulk`` (the payroll confirmation's preview) reads, for each
+    loan and amount, the penalty, jasa, principal and excess to sukarela that
+    ``loan_repayments_prepare_bulk`` then records on the same date — nothing due yet and
+    an excess, a partial payment, arrears with penalty, a pay-off — and writes nothing."""
+    from core.loans.batch import loan_repayments_split_bulk
+
+    amounts = [D(1_500_000), D(150_000), D(2_345_000), _payoff_amount(book[3], today), D(0)]
+    items = [(ln.pk, a) for ln, a in zip(book, amounts, strict=True)]
+    before = _snapshot(book, [])
+    with django_assert_max_num_queries(3):
+        split = loan_repayments_split_bulk(items=items, on=today)
+    assert _snapshot(book, []) == before
+    assert book[4].pk not in split  # nothing paid: left out
+    sid = transaction.savepoint()  # the repayments written, compared, rolled back
+    try:
+        drafts = loan_repayments_prepare_bulk(
+            items=items[:4],
+            on=today,
+            channel="payroll",
+            by=staff["bendahara"],
+            excess_to="sukarela",
+        )
+        recorded = {
+            d.repayment.loan_id: (
+                d.repayment.penalty,
+                d.repayment.jasa,
+                d.repayment.principal,
+                d.repayment.excess,
+            )
+            for d in drafts
+        }
+    finally:
+        transaction.savepoint_rollback(sid)
+    assert {k: (a.penalty, a.jasa, a.principal, a.excess) for k, a in split.items()} == recorded
+    assert any(a.excess > 0 for a in split.values()) and any(a.penalty > 0 for a in split.values())
