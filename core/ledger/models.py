@@ -504,7 +504,8 @@ class CashFlowMonth(models.Model):
 class CashFlowDay(models.Model):
     """The cash-flow statement's figures per day and non-cash account: of each entry
     touching a cash account (``is_cash``, not a group), opening entries left out, every
-    other line's credit is an inflow and its debit an outflow. Every line of an entry
+    other line's credit is an inflow and its debit an outflow (in a reversal, its debit
+    lowers the inflow and its credit the outflow: migration 0022). Every line of an entry
     shares its date, so any range of whole days sums to what ``reports.cash_flow``
     computes from the lines. Written only by triggers (migration 0017): a statement
     trigger on the lines adds what each insert brings (also when an entry's lines come in

@@ -469,16 +469,21 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
 # rebuild (ledger migration 0019) and by ``cash_flow_days_check``.
 OPENING_ENTRY = """(e.source = 'opening' OR (e.source = 'reversal' AND e.reverses_id IN (
        SELECT o.id FROM ledger_journalentry o WHERE o.source = 'opening')))"""
+# A line's inflow and outflow (``l`` of entry ``e``): a credit on a non-cash account is
+# an inflow and a debit an outflow, except in a reversal, which takes back what the
+# entry it reverses showed — its debit lowers the inflows, its credit the outflows — so
+# an entry cancelled within the period leaves no receipt and no payment behind (the
+# per-day figures' trigger and rebuild: ledger migration 0022).
+FLOW_IN = "CASE WHEN e.source = 'reversal' THEN -l.debit ELSE l.credit END"
+FLOW_OUT = "CASE WHEN e.source = 'reversal' THEN -l.credit ELSE l.debit END"
 CASH_FLOW_SQL = f"""
-SELECT l.account_id, coalesce(sum(l.credit), 0), coalesce(sum(l.debit), 0)
-  FROM ledger_journalline l
+SELECT l.account_id, coalesce(sum({FLOW_IN}), 0), coalesce(sum({FLOW_OUT}), 0)
+  FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
  WHERE l.date >= %(f)s AND l.date <= %(t)s AND NOT (l.account_id = ANY(%(cash)s))
    AND l.entry_id IN (
      SELECT c.entry_id FROM ledger_journalline c
       WHERE c.account_id = ANY(%(cash)s) AND c.date >= %(f)s AND c.date <= %(t)s)
-   AND l.entry_id NOT IN (
-     SELECT e.id FROM ledger_journalentry e
-      WHERE {OPENING_ENTRY} AND e.date >= %(f)s AND e.date <= %(t)s)
+   AND NOT {OPENING_ENTRY}
  GROUP BY l.account_id
 """
 OPENING_CASH_SQL = f"""
@@ -614,7 +619,7 @@ def cash_flow_months_check() -> list:
 CASH_FLOW_DAYS_CHECK_SQL = f"""
 WITH cash AS (SELECT id FROM ledger_account WHERE is_cash AND NOT is_group),
 real AS (
-  SELECT l.date AS day, l.account_id, sum(l.credit) AS inflow, sum(l.debit) AS outflow
+  SELECT l.date AS day, l.account_id, sum({FLOW_IN}) AS inflow, sum({FLOW_OUT}) AS outflow
     FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
    WHERE NOT {OPENING_ENTRY} AND l.account_id NOT IN (SELECT id FROM cash)
      AND EXISTS (SELECT 1 FROM ledger_journalline c

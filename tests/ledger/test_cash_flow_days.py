@@ -45,10 +45,17 @@ def _post_split(*, on: date, lines: list[tuple[str, Decimal, Decimal]], source: 
     return entry
 
 
+def _flows_by_days(f: date, t: date) -> dict:
+    """The per-day figures without the accounts they net to nothing (an entry and its
+    reversal on different days)."""
+    days = reports._flows_from_days(f, t)
+    return {k: v for k, v in days.items() if v != [D(0), D(0)]}
+
+
 def _assert_days_equal_lines(start: date, end: date) -> None:
     mid = start + (end - start) / 2
     for f, t in ((start, end), (start, mid), (mid + timedelta(days=1), end), (end, end)):
-        assert reports._flows_from_days(f, t) == _flows_by_lines(f, t), (f, t)
+        assert _flows_by_days(f, t) == _flows_by_lines(f, t), (f, t)
     assert all(r.difference == 0 for r in reports.cash_flow_days_check())
 
 
