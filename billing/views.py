@@ -410,7 +410,7 @@ def _transfer_confirm(request, invoice: Invoice):
         message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
         if Subscription.objects.filter(
             pk=invoice.subscription_id,
-            status=Subscription.Status.SUSPENDED,
+            status__in=[Subscription.Status.SUSPENDED, Subscription.Status.ARCHIVED],
             suspended_by_operator=True,
         ).exists():
             # The payment is recorded, but only an operator lifts an operator's

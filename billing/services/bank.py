@@ -38,6 +38,7 @@ from .common import (
     _require_billing_operator,
     _status_set,
     _token,
+    operator_held,
     period_end_for,
 )
 from .credit import (
@@ -304,7 +305,7 @@ def _covered_until(sub: Subscription, today: date) -> date | None:
     paid period runs on while an operator's suspension holds: a payment then buys the
     period after it, never days already paid."""
     if (
-        (sub.status == S.ACTIVE or (sub.status == S.SUSPENDED and sub.suspended_by_operator))
+        (sub.status == S.ACTIVE or operator_held(sub))
         and sub.current_period_end
         and timezone.localdate(sub.current_period_end) >= today
     ):
@@ -499,8 +500,9 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
     sub.save()
     # A suspension an operator made is lifted only by an operator ("Aktifkan
     # kembali"), as with a card payment (subscription_sync_stripe): the payment is
-    # recorded, the period runs, access waits for that decision.
-    held = sub.status == S.SUSPENDED and sub.suspended_by_operator
+    # recorded, the period runs, access waits for that decision. It still holds once
+    # the sweep has archived the cooperative (suspended longer than the archive days).
+    held = operator_held(sub)
     if not held:
         _status_set(
             sub=sub,

@@ -210,6 +210,13 @@ def card_subscription_cancel_later(*, sub: Subscription, by, reason: str) -> Non
     transaction.on_commit(lambda: card_subscription_cancel_task.delay(pk, reason, actor))
 
 
+def operator_held(sub: Subscription) -> bool:
+    """Kept from work by an operator's suspension, which only an operator lifts
+    ("Aktifkan kembali"): suspended by an operator, and still so once the daily sweep
+    archived it for lasting longer than the archive days (the mark is kept then)."""
+    return sub.suspended_by_operator and sub.status in (S.SUSPENDED, S.ARCHIVED)
+
+
 def _require_reason(reason: str) -> str:
     return reason_required(
         reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasannya.")
