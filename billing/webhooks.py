@@ -405,10 +405,13 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
         "paid_at": paid_at,
         "hosted_url": inv.get("hosted_invoice_url") or "",
     }
-    # What Stripe charged is the total: PPN is inside it.
+    # What Stripe charged is the total: PPN is inside it, at the rate of the day the
+    # invoice was first copied (a rate changed since does not re-figure an issued one).
     charged = from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0"))
-    values |= invoice_tax_fields(price=charged, includes_ppn=True)
     existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
+    values |= invoice_tax_fields(
+        price=charged, includes_ppn=True, rate=existing.ppn_rate if existing else None
+    )
     if existing is None and not charged:
         return None
     if existing:

@@ -274,9 +274,10 @@ def invoice_number_next(*, on: date) -> str:
     return f"INV/{on.year}/{seq.last:06d}"
 
 
-def invoice_tax_fields(*, price: Decimal, includes_ppn: bool) -> dict:
-    """amount, DPP and PPN (settings.BILLING_PPN_RATE) as the invoice shows them."""
-    rate = Decimal(settings.BILLING_PPN_RATE)
+def invoice_tax_fields(*, price: Decimal, includes_ppn: bool, rate: Decimal | None = None) -> dict:
+    """amount, DPP and PPN as the invoice shows them, at ``rate`` (an issued invoice's
+    own) or else today's settings.BILLING_PPN_RATE."""
+    rate = Decimal(settings.BILLING_PPN_RATE if rate is None else rate)
     dpp, ppn = tax_split(price=price, rate=rate, includes_ppn=includes_ppn)
     return {"amount": dpp + ppn, "dpp": dpp, "ppn": ppn, "ppn_rate": rate}
 
