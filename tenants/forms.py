@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,6 +19,35 @@ from .validators import (
     validate_nik_koperasi,
     validate_slug,
 )
+
+# "350", "1.250" or "1,250" (thousands grouped by one kind of separator), spaces allowed.
+COUNT_RE = re.compile(r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+")
+
+
+class MemberCountField(forms.IntegerField):
+    """A whole number people type as they write it here: ``1.250`` is one thousand two
+    hundred and fifty (Django's IntegerField read ``1.000`` as 1, dropping ``.000``).
+    A text input, so that a browser keeps the dots as typed."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": _("Tulis jumlah anggota sebagai bilangan bulat, mis. 350 atau 1.250.")
+    }
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        for name in ("min", "max", "step"):  # a number input's, not a text input's
+            attrs.pop(name, None)
+        attrs["inputmode"] = "numeric"
+        return attrs
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = re.sub(r"\s", "", str(value))
+        if not COUNT_RE.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(re.sub(r"[.,]", "", text))
 
 
 def _raise(exc: ApplicationError, field: str):
@@ -46,7 +77,7 @@ class SignupForm(forms.Form):
         label=_("Kabupaten/kota"),
         error_messages={"invalid_choice": _("Kabupaten/kota tidak ada di provinsi ini.")},
     )
-    member_count = forms.IntegerField(
+    member_count = MemberCountField(
         label=_("Perkiraan jumlah anggota"), min_value=1, max_value=1_000_000
     )
     contact_name = forms.CharField(label=_("Narahubung"), max_length=200)

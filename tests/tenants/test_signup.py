@@ -340,6 +340,36 @@ def test_bad_input_is_refused_with_a_message(
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize(
+    "typed,stored",
+    [("1.000", 1000), ("2.000", 2000), ("1.250", 1250), ("1,250", 1250), ("350", 350)],
+)
+def test_member_count_typed_with_thousands_dots_is_read_as_typed(
+    db, typed, stored, django_capture_on_commit_callbacks
+):
+    # "1.000" anggota is a thousand, not one (Django's IntegerField dropped ".000").
+    response = _submit(_client(), django_capture_on_commit_callbacks, member_count=typed)
+    assert response.status_code == 302
+    assert SignupRequest.objects.get(slug="harapan").member_count == stored
+
+
+@pytest.mark.parametrize("typed", ["12,5", "1.5", "1.25", "seribu", "1.000,00", "-5"])
+def test_member_count_that_is_no_whole_number_is_refused_saying_how_to_write_it(
+    db, typed, django_capture_on_commit_callbacks
+):
+    response = _submit(_client(), django_capture_on_commit_callbacks, member_count=typed)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Tulis jumlah anggota sebagai bilangan bulat, mis. 350 atau 1.250." in body, typed
+    assert SignupRequest.objects.count() == 0
+
+
+def test_member_count_is_a_text_input_so_browsers_keep_the_dots(db):
+    page = _client().get("/daftar/").content.decode()
+    field = re.search(r"<input[^>]*name=\"member_count\"[^>]*>", page).group(0)
+    assert 'type="text"' in field and 'inputmode="numeric"' in field
+
+
 def test_terms_must_be_accepted(db, django_capture_on_commit_callbacks):
     data = _form()
     del data["terms"]
