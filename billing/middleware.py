@@ -3,7 +3,9 @@
 - suspended: read-only. Every non-safe request (POST/PUT/PATCH/DELETE) is refused with a
   clear message and a link to pay, except logging in/out, the billing payment pages and
   the Dinas sharing consent.
-  Pages, exports and members' own balances still work.
+  Pages, exports and members' own balances still work. A suspension an operator made
+  (``Subscription.suspended_by_operator``) is not lifted by paying: its refusals and
+  banner say the Lumbung team suspended it and to contact them, with no link to pay.
 - archived: nobody logs in; every page says why (data is kept, operators can export it).
 - past_due / over the plan's member limit / trial ending: ``request.billing_banner`` is
   set for the template (billing/_banner.html) and nothing is blocked.
@@ -53,8 +55,10 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-def _refuse(request: HttpRequest, *, code: str, message: str, status: int) -> HttpResponse:
-    pay_url = "/langganan/"
+def _refuse(
+    request: HttpRequest, *, code: str, message: str, status: int, pay: bool = True
+) -> HttpResponse:
+    pay_url = "/langganan/" if pay else None
     if _wants_json(request):
         return JsonResponse(
             {"error": {"code": code, "message": message, "fields": {}, "pay_url": pay_url}},
@@ -87,11 +91,24 @@ class SubscriptionStatusMiddleware:
                 ),
                 status=403,
             )
+        by_operator = status == S.SUSPENDED and _suspended_by_operator(tenant)
         if (
             status == S.SUSPENDED
             and request.method not in SAFE_METHODS
             and not request.path.startswith(WRITABLE_WHILE_SUSPENDED)
         ):
+            if by_operator:
+                return _refuse(
+                    request,
+                    code="tenant_read_only",
+                    message=_(
+                        "Akses koperasi sedang ditangguhkan oleh tim Lumbung: data hanya "
+                        "dapat dilihat, perubahan tidak disimpan. Hubungi tim Lumbung untuk "
+                        "membukanya kembali."
+                    ),
+                    status=403,
+                    pay=False,
+                )
             return _refuse(
                 request,
                 code="tenant_read_only",
@@ -102,7 +119,7 @@ class SubscriptionStatusMiddleware:
                 ),
                 status=403,
             )
-        request.billing_banner = _banner(request, tenant, status)
+        request.billing_banner = _banner(request, tenant, status, by_operator=by_operator)
         return self.get_response(request)
 
 
@@ -120,13 +137,32 @@ def _status(tenant) -> str:
     return tenant.status
 
 
-def _banner(request: HttpRequest, tenant, status: str) -> dict | None:
+def _suspended_by_operator(tenant) -> bool:
+    """Whether an operator suspended the cooperative governing this host (a practice
+    copy: its real cooperative), so that paying does not lift it. One small query, for
+    suspended cooperatives only."""
+    cooperative_id = (
+        tenant.practice_of_id
+        if getattr(tenant, "is_practice", False) and tenant.practice_of_id
+        else tenant.pk
+    )
+    return Subscription.objects.filter(
+        cooperative_id=cooperative_id, suspended_by_operator=True
+    ).exists()
+
+
+def _banner(request: HttpRequest, tenant, status: str, *, by_operator: bool = False) -> dict | None:
     """What the cooperative's staff should see at the top of every page, if anything.
     Members (anggota) and visitors see no billing notices."""
     user = getattr(request, "user", None)
     role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
     if not role or role == "anggota":
         return None
+    if status == S.SUSPENDED and by_operator:
+        return {
+            "level": "err",
+            "text": _("Akses ditangguhkan oleh tim Lumbung: data hanya dapat dibaca."),
+        }
     if status == S.SUSPENDED:
         return {
             "level": "err",

@@ -100,3 +100,58 @@ def test_suspended_still_lets_a_person_reset_and_change_their_password(
     assert changed.status_code == 302
     # cooperative data stays read-only
     assert client_a.post("/anggota/", {"full_name": "Siapa Saja"}).status_code == 403
+
+
+# -- a suspension an operator made is not lifted by paying: nothing may say it is --------
+
+
+def _operator_suspends(tenant, django_capture_on_commit_callbacks):
+    from lumbung.console import services as console
+    from tests.console.conftest import make_operator
+
+    admin = make_operator("admin", "admin-suspends@ops.lumbung.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_suspend(operator=admin, cooperative=tenant, reason="Sengketa pengurus")
+
+
+OPERATOR_WORDS = "ditangguhkan oleh tim Lumbung"
+PAY_WORDS = ("belum dibayar", "sampai tagihan dibayar", "memulihkan akses")
+
+
+def test_an_operators_suspension_does_not_tell_the_cooperative_to_pay_for_access(
+    admin_client_a, tenant_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    mail.outbox.clear()
+    _operator_suspends(tenant_a, django_capture_on_commit_callbacks)
+    # a write on a page: refused, saying who suspended it and what to do
+    page = admin_client_a.post("/anggota/", {"full_name": "Siapa Saja"})
+    assert page.status_code == 403
+    body = " ".join(page.content.decode().split())
+    assert OPERATOR_WORDS in body and "Hubungi tim Lumbung" in body
+    assert "Bayar tagihan sekarang" not in body
+    assert not any(words in body for words in PAY_WORDS), body
+    # the API: the same words in the one error shape, the same code
+    api = admin_client_a.post("/api/v1/me/", data={}, content_type="application/json")
+    assert api.status_code == 403
+    error = api.json()["error"]
+    assert error["code"] == "tenant_read_only"
+    assert OPERATOR_WORDS in error["message"] and error["pay_url"] is None
+    assert not any(words in error["message"] for words in PAY_WORDS)
+    # the staff banner on every page
+    home = " ".join(admin_client_a.get("/langganan/").content.decode().split())
+    assert "Akses ditangguhkan oleh tim Lumbung: data hanya dapat dibaca." in home
+    assert "sampai tagihan dibayar" not in home
+    # the e-mail to the cooperative
+    (sent,) = [m for m in mail.outbox if "ditangguhkan" in m.subject]
+    assert OPERATOR_WORDS in sent.body and "Hubungi tim Lumbung" in sent.body
+    assert not any(words in sent.body for words in PAY_WORDS), sent.body
+
+
+def test_a_suspension_for_an_unpaid_invoice_still_says_to_pay(admin_client_a, tenant_a):
+    _set(tenant_a, "suspended")
+    body = admin_client_a.post("/anggota/", {"full_name": "Siapa Saja"}).content.decode()
+    assert "belum dibayar" in body and OPERATOR_WORDS not in body
+    api = admin_client_a.post("/api/v1/me/", data={}, content_type="application/json")
+    assert "Bayar tagihan" in api.json()["error"]["message"]
