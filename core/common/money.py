@@ -84,6 +84,27 @@ def _clean_spaces(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+def _odd_digit(text: str) -> str:
+    """The first character that is a number but not 0-9 (full-width digits, which are
+    the same digits, aside): NFKC would turn a footnote mark ``²`` or a circled ``①``
+    into a plain digit and ``1250000²`` into 12.500.002; Arabic-Indic digits are no
+    digits the reader takes. "" when there is none."""
+    for ch in text:
+        if ch.isascii() or _ud.numeric(ch, None) is None:
+            continue
+        if _ud.decomposition(ch).startswith("<wide>"):
+            continue
+        return ch
+    return ""
+
+
+def _odd_digit_message(label: str, shown: str) -> str:
+    return _(
+        "%(f)s '%(v)s' berisi angka yang bukan 0-9 (mis. pangkat ², angka dalam lingkaran "
+        "atau angka Arab); tulis angkanya dengan 0-9."
+    ) % {"f": label, "v": shown}
+
+
 def _body_value(body: str) -> tuple[str, str] | None:
     """(whole digits, fraction digits) of a number body, or None when it is not one
     unambiguous number."""
@@ -206,6 +227,8 @@ def parse_rupiah(
 
 
 def _parse_text(raw: str, *, label: str, allow_dash_zero: bool) -> Decimal:
+    if _odd_digit(raw):
+        raise RupiahError(_odd_digit_message(label, raw.strip()[:40]), "rupiah_invalid")
     s = _clean_spaces(raw)
     if not s:
         raise RupiahError(_("%(f)s kosong.") % {"f": label}, "rupiah_empty")
@@ -273,9 +296,13 @@ def parse_percent(
     elif isinstance(value, int | Decimal):
         d, shown = Decimal(value), str(value)
     else:
-        shown = _clean_spaces("" if value is None else str(value))
+        raw = "" if value is None else str(value)
+        shown = _clean_spaces(raw)
         text = shown.removesuffix("%").strip()
-        d = Decimal(text.replace(",", ".")) if _PERCENT.match(text) else None
+        if _odd_digit(raw):  # "1,5²" is no 1,52 %
+            d, shown = None, " ".join(raw.split())
+        else:
+            d = Decimal(text.replace(",", ".")) if _PERCENT.match(text) else None
     if d is None or not d.is_finite():
         raise _ValidationError(
             _("%(f)s tidak valid: %(v)s") % {"f": label, "v": shown[:40] or "-"},

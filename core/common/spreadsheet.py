@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
-from .money import MAX_RUPIAH, excel_decimal, parse_rupiah
+from .money import MAX_RUPIAH, _shown_number, excel_decimal, parse_rupiah
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -320,7 +320,37 @@ def _read_csv(content: bytes, *, windows_1252: bool = False) -> Sheet:
         raise SheetError(
             "format", _("Berkas CSV tidak dapat dibaca: %(e)s.") % {"e": str(e)[:100]}
         ) from None
+    swallowed = _swallowed_row(sheet)
+    if swallowed is not None:
+        raise SheetError(
+            "format",
+            _(
+                'Tanda kutip (") di baris %(r)s tidak ditutup: baris-baris sesudahnya '
+                "terbaca sebagai isi satu sel dan hilang dari daftar. Hapus tanda kutip itu "
+                "atau tutup dengan tanda kutip kedua, lalu unggah lagi."
+            )
+            % {"r": swallowed},
+        )
     return sheet
+
+
+def _swallowed_row(sheet: Sheet) -> int | None:
+    """The number of the first CSV row with a cell that swallowed whole rows: a quote
+    opened and never closed (``"Ani`` for ``Ani``) takes every following line into that
+    cell up to the next quote. A cell of several lines (an address typed with Alt+Enter)
+    is no such cell: a line of it holds fewer separators than a row has."""
+    widths = Counter(len(r.cells) for r in sheet.rows if not r.blank)
+    if not widths:
+        return None
+    width = widths.most_common(1)[0][0]
+    least = max(1, width - 1)
+    for row in sheet.rows:
+        for cell in row.cells:
+            if "\n" not in cell:
+                continue
+            if any(line.count(sheet.delimiter) >= least for line in cell.split("\n")[1:]):
+                return row.number
+    return None
 
 
 # --- xlsx ---------------------------------------------------------------------------
@@ -728,6 +758,22 @@ def cell_date(v, *, label: str = "") -> date:
 def cell_rupiah(
     v, *, label: str, allow_dash_zero: bool = True, max_value: Decimal = MAX_RUPIAH
 ) -> Decimal:
-    """A whole-rupiah cell, read with the one parser (``core.common.money``)."""
+    """A whole-rupiah cell, read with the one parser (``core.common.money``). A
+    percent-formatted cell is refused: typed 1250000 into a cell formatted ``0%``, Excel
+    keeps 12500 and shows 1250000%, so neither figure is sure to be the amount meant."""
     _problem(v)
+    if isinstance(v, Percent):
+        raise ValidationError(
+            _(
+                "%(f)s ada di sel berformat persen (tampil %(p)s%%, tersimpan %(v)s); ubah "
+                "format sel ke angka (Format Cells › Number), ketik ulang jumlahnya, lalu "
+                "simpan lagi."
+            )
+            % {
+                "f": label,
+                "p": _shown_number(v.percent.normalize())[:30],
+                "v": _shown_number(excel_decimal(float(v)).normalize())[:30],
+            },
+            code="cell_percent",
+        )
     return parse_rupiah(v, field=label, allow_dash_zero=allow_dash_zero, max_value=max_value)

@@ -128,3 +128,10 @@ def test_parse_percent_refuses_with_a_specific_message(bad, message):
     with pytest.raises(ValidationError) as e:
         parse_percent(bad, field="Jasa")
     assert e.value.messages == [message]
+
+
+def test_parse_percent_refuses_a_superscript_digit_instead_of_reading_it():
+    """``1,5²`` (a footnote mark) was read as 1,52 %."""
+    with pytest.raises(ValidationError) as e:
+        parse_percent("1,5²", field="Jasa")
+    assert e.value.messages == ["Jasa tidak valid: 1,5²"]

@@ -200,3 +200,14 @@ def test_serializer_field_reads_strings_and_numbers():
     assert f.to_representation(Decimal(5)) == "5.00"
     with pytest.raises(serializers.ValidationError):
         f.to_internal_value("1e30")
+
+
+@pytest.mark.parametrize("text", ["1250000²", "250.000¹", "①", "١٢٣", "1.000\u00bd"])
+def test_digits_that_are_not_0_to_9_are_refused_not_read_as_digits(text):
+    """NFKC turns a footnote mark ``²`` into the digit 2: ``1250000²`` was read as
+    12.500.002. A superscript, circled, fraction or Arabic-Indic digit is refused saying
+    so; full-width digits (``１００``, same value) are still read."""
+    with pytest.raises(RupiahError) as e:
+        parse_rupiah(text, field="Jumlah")
+    assert e.value.reason == "rupiah_invalid"
+    assert "0-9" in e.value.text and "Jumlah" in e.value.text

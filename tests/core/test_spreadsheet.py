@@ -268,3 +268,45 @@ def test_a_number_outside_the_date_serials_is_refused_as_no_date(amount):
 def test_any_bytes_are_read_or_refused_never_a_crash(content, name):
     with contextlib.suppress(SheetError):
         read_workbook(content=content, file_name=name)
+
+
+@pytest.mark.parametrize("reader", [read_xlsx_fast, _read_xlsx_openpyxl])
+def test_a_percent_formatted_cell_in_an_amount_column_is_refused(reader):
+    """Typed 1250000 into a cell formatted 0%, Excel keeps 12500 and shows 1250000%: read
+    as an amount it was Rp 12.500, silently."""
+
+    def build(wb):
+        wb.active.append(["NIP", "Jumlah"])
+        wb.active.append([NIP, 12500])
+        wb.active["B2"].number_format = "0%"
+
+    value = reader(xlsx(build))[0].rows[1].cells[1]
+    with pytest.raises(ValidationError) as e:
+        cell_rupiah(value, label="Jumlah")
+    assert "persen" in e.value.messages[0] and "Jumlah" in e.value.messages[0]
+
+
+def test_csv_quote_left_open_that_swallows_the_next_rows_is_refused_naming_the_row():
+    """``"Ani`` with no closing quote: the CSV reader takes every following line into that
+    one cell until the next quote, and the rows below vanish from the file."""
+    text = (
+        "NIP,Nama,Jumlah\n"
+        f"{NIP},Budi,1000\n"
+        f'{NIP},"Ani,2000\n'
+        f"{NIP},Citra,3000\n"
+        f"{NIP},Dedi,4000\n"
+    )
+    with pytest.raises(SheetError) as e:
+        read_workbook(content=text.encode(), file_name="a.csv")
+    assert e.value.code == "format"
+    assert "baris 3" in e.value.message and "kutip" in e.value.message
+
+
+def test_csv_cell_of_several_lines_is_still_one_cell():
+    """An address typed with Alt+Enter in Excel is saved quoted over two lines."""
+    text = f'NIP,Alamat,Jumlah\n{NIP},"Jl. Melati 5,\nRT 01, RW 02",1000\n{NIP},Jl. Mawar,2000\n'
+    book = read_workbook(content=text.encode(), file_name="a.csv")
+    assert [r.cells for r in book.sheets[0].rows][1:] == [
+        [NIP, "Jl. Melati 5,\nRT 01, RW 02", "1000"],
+        [NIP, "Jl. Mawar", "2000"],
+    ]

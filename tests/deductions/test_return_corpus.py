@@ -440,3 +440,48 @@ def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_unread(month, mo
     imp = upload(coop, run, xlsx(build), name="r.xlsx")
     assert imp.status == "invalid" and imp.rows == []
     assert "terlalu besar" in imp.file_errors[0]
+
+
+# --- traps that read a wrong figure silently --------------------------------------------
+
+
+def test_percent_formatted_amount_cell_is_a_row_error_not_a_hundredth(month):
+    """Typed 250000 into a cell formatted 0%, Excel keeps 2500 (shows 250000%): it was
+    read as Rp 2.500 cut."""
+    coop, run = month
+
+    def build(wb, ws):
+        ws.append(["NIP", "Jumlah"])
+        ws.append([coop["m"][0].nip, 2500])
+        ws["B2"].number_format = "0%"
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "invalid"
+    assert "berformat persen (tampil 250.000%" in by_row(imp)[2]
+
+
+def test_footnote_mark_after_an_amount_is_a_row_error_not_a_digit(month):
+    """``250000¹`` was read as Rp 2.500.001 cut."""
+    coop, run = month
+    imp = upload(coop, run, csv_of(["NIP,Jumlah", f"{coop['m'][0].nip},250000¹"]))
+    assert imp.status == "invalid"
+    assert "bukan 0-9" in by_row(imp)[2]
+
+
+def test_unclosed_quote_that_swallows_the_next_rows_is_refused_as_a_file(month):
+    """``"Ani`` with no closing quote took the rows below into its cell: row 2 was an
+    error (no amount) and, once excluded, the others were simply not in the file."""
+    coop, run = month
+    m1, m2, m3 = coop["m"][:3]
+    content = csv_of(
+        [
+            "NIP,Nama,Jumlah",
+            f'{m1.nip},"{m1.full_name},1000',
+            f"{m2.nip},{m2.full_name},2000",
+            f"{m3.nip},{m3.full_name},3000",
+        ]
+    )
+    imp = upload(coop, run, content)
+    assert imp.status == "invalid"
+    assert imp.rows == []
+    assert "baris 2 tidak ditutup" in imp.file_errors[0]

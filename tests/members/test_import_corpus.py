@@ -334,3 +334,41 @@ def test_join_date_as_an_excel_serial_is_read_and_shown_on_the_preview(by, kind)
     assert {"column": "tanggal_masuk", "was": "42006", "now": "2015-01-02"} in changed[2]
     member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
     assert Member.objects.get(nip=rows[0]["nip"]).join_date == date(2015, 1, 2)
+
+
+# --- traps that read a wrong figure silently (issue: imports people feed money through) --
+
+
+def test_percent_formatted_balance_cell_is_refused_not_read_as_a_hundredth(by):
+    """Typed 1250000 into a cell formatted 0%, Excel keeps 12500 (shows 1250000%): it
+    was imported as a wajib balance of Rp 12.500."""
+    rows = [person(saldo_wajib=12500)]
+
+    def prepare(wb, ws):
+        ws["I2"].number_format = "0%"
+
+    batch = upload(to_xlsx(rows, prepare=prepare), "a.xlsx", by)
+    assert batch.status == "invalid"
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "saldo_wajib")]
+    assert "berformat persen (tampil 1.250.000%" in batch.errors[0]["message"]
+
+
+def test_footnote_mark_after_a_balance_is_refused_not_read_as_a_digit(by):
+    """``1250000²`` was imported as Rp 12.500.002."""
+    batch = upload(to_csv([person(saldo_wajib="1250000²")]), "a.csv", by)
+    assert batch.status == "invalid"
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "saldo_wajib")]
+    assert "bukan 0-9" in batch.errors[0]["message"]
+
+
+def test_unclosed_quote_that_swallows_the_next_members_is_refused(by):
+    """A name typed ``"Ani`` took the rows below it into its cell: the file read as one
+    member fewer per row swallowed."""
+    rows = [person(), person(), person()]
+    lines = to_csv(rows).decode().split("\n")
+    lines[2] = lines[2].replace("Ani Lestari", '"Ani Lestari', 1)
+    with pytest.raises(ApplicationError) as e:
+        upload("\n".join(lines).encode(), "a.csv", by)
+    assert e.value.code == "import_bad_format"
+    assert "baris 3 tidak ditutup" in e.value.message
+    assert not Member.objects.filter(nip__in=[r["nip"] for r in rows]).exists()
