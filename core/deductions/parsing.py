@@ -156,6 +156,27 @@ def _choose_sheet(book, agency_code: str) -> tuple[Sheet, int] | None:
     return find_header(book, _header_ok)
 
 
+def _marked(sheet: Sheet) -> bool:
+    return any(isinstance(c, str) and MARK.search(c) for r in sheet.rows[:3] for c in r.cells)
+
+
+def _other_lists(book: Book, chosen: Sheet) -> list[Sheet]:
+    """Other sheets that also hold a list (a NIP or member-number header with a row
+    below) when the sheet read carries no export mark: the treasurer's own file split
+    over sheets (PNS, PPPK), of which only one would be read. The all-agencies export
+    has a marked sheet per agency: those are other agencies' lists, not this one's."""
+    if _marked(chosen):
+        return []
+    out = []
+    for sheet in book.sheets:
+        if sheet is chosen or _marked(sheet):
+            continue
+        found = find_header(Book(kind=book.kind, sheets=[sheet]), _header_ok)
+        if found and any(not r.blank for r in sheet.rows[found[1] + 1 :]):
+            out.append(sheet)
+    return out
+
+
 def _non_ascii_cells(book: Book, found: tuple[Sheet, int] | None, out: ParsedFile) -> None:
     """Every text cell of a Windows-1252 CSV with a character outside ASCII (a name like
     "Sitì", a no-break space in "Rp 250.000"), named by the header above it (below the
@@ -199,6 +220,17 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         )
         return out
     sheet, header_at = found
+    others = _other_lists(book, sheet)
+    if others:
+        out.file_errors.append(
+            _(
+                "Daftar potongan ada di lebih dari satu lembar (%(s)s), padahal hanya satu "
+                "lembar yang dibaca. Gabungkan semuanya ke satu lembar, atau unggah tiap "
+                "lembar sebagai berkas sendiri."
+            )
+            % {"s": ", ".join(s.name for s in [sheet, *others])}
+        )
+        return out
     out.sheet = sheet.name
     _find_mark(sheet, header_at, out)
     header = sheet.rows[header_at].cells

@@ -43,7 +43,9 @@ from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     MAX_SCAN,
     WINDOWS_1252,
+    Book,
     CellProblem,
+    Sheet,
     SheetError,
     cell_date,
     cell_rupiah,
@@ -88,6 +90,7 @@ class ImportErrors(StrEnum):
     EMPTY = "import_empty"
     ROWS = "import_invalid_rows"
     TOO_MANY = "import_too_many_rows"
+    SHEETS = "import_many_sheets"
     ALREADY = "import_already_done"
 
 
@@ -230,6 +233,17 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
         sheet, header_at = best[2], best[3]
     else:
         sheet, header_at = found
+        others = [s for s in book.sheets if s is not sheet and _has_members(book, s)]
+        if others:
+            raise ApplicationError(
+                ImportErrors.SHEETS,
+                _(
+                    "Data anggota ada di lebih dari satu lembar (%(s)s), padahal hanya satu "
+                    "lembar yang dibaca. Gabungkan semuanya ke satu lembar, atau unggah tiap "
+                    "lembar sebagai berkas sendiri."
+                )
+                % {"s": ", ".join(s.name for s in [sheet, *others])},
+            )
     header = [_norm_header(h) for h in sheet.rows[header_at].cells]
     berjangka = berjangka_columns(fixed=BALANCE_COLUMNS)
     missing = [c for c in REQUIRED if c not in header]
@@ -312,6 +326,12 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
     return rows, book.encoding
 
 
+def _has_members(book: Book, sheet: Sheet) -> bool:
+    """The sheet has the template's header with a row below it."""
+    found = find_header(Book(kind=book.kind, sheets=[sheet]), lambda c: set(c) >= _REQUIRED_NORM)
+    return found is not None and any(not r.blank for r in sheet.rows[found[1] + 1 :])
+
+
 def _encoding_summary(rows: list[dict[str, Any]], encoding: str) -> dict[str, Any]:
     """What the preview shows of a file read as Windows-1252: that it was, and every text
     cell with a letter outside ASCII (a name like "Sitì"), to check it reads right."""
@@ -382,6 +402,21 @@ def _berjangka_balances(
             r["balances"][product.code] = amt
 
 
+TOTAL_LABELS = ("jumlah", "total", "grandtotal", "subtotal")
+
+
+def _totals_label(raw: dict[str, Any]) -> str:
+    """The label of a totals row under the list (``JUMLAH``, ``Total saldo``: no NIP, no
+    NIK, the label in the name or member-number column), else ""."""
+    if _shown(raw.get("nip")) or _shown(raw.get("nik")):
+        return ""
+    for col in ("nama_lengkap", "nomor_anggota"):
+        text = _text(raw.get(col))
+        if norm_header(text).startswith(TOTAL_LABELS):
+            return text
+    return ""
+
+
 def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     """Check every row with every rule the import applies, so that "valid" means the
     import will go through; collect every error (does not stop at the first). Rows that
@@ -418,6 +453,20 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             if _shown(was) != str(now):
                 changed.append({"column": col, "was": _shown(was)[:60], "now": str(now)})
 
+        total = _totals_label(raw)
+        if total:
+            out.errors.append(
+                RowError(
+                    i,
+                    "nama_lengkap",
+                    _(
+                        "Baris jumlah (%(t)s) bukan data anggota: hapus baris ini dari "
+                        "berkas (total saldo ditampilkan di pratinjau)."
+                    )
+                    % {"t": total[:40]},
+                )
+            )
+            continue
         r: dict[str, Any] = {"row": i, "balances": {}}
         name = _text(raw.get("nama_lengkap"))
         if not name:

@@ -289,13 +289,7 @@ def test_a_percent_formatted_cell_in_an_amount_column_is_refused(reader):
 def test_csv_quote_left_open_that_swallows_the_next_rows_is_refused_naming_the_row():
     """``"Ani`` with no closing quote: the CSV reader takes every following line into that
     one cell until the next quote, and the rows below vanish from the file."""
-    text = (
-        "NIP,Nama,Jumlah\n"
-        f"{NIP},Budi,1000\n"
-        f'{NIP},"Ani,2000\n'
-        f"{NIP},Citra,3000\n"
-        f"{NIP},Dedi,4000\n"
-    )
+    text = f'NIP,Nama,Jumlah\n{NIP},Budi,1000\n{NIP},"Ani,2000\n{NIP},Citra,3000\n{NIP},Dedi,4000\n'
     with pytest.raises(SheetError) as e:
         read_workbook(content=text.encode(), file_name="a.csv")
     assert e.value.code == "format"

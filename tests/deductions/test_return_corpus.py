@@ -485,3 +485,23 @@ def test_unclosed_quote_that_swallows_the_next_rows_is_refused_as_a_file(month):
     assert imp.status == "invalid"
     assert imp.rows == []
     assert "baris 2 tidak ditutup" in imp.file_errors[0]
+
+
+def test_a_list_on_two_sheets_is_refused_naming_the_sheets(month):
+    """The treasurer's own file with PNS on one sheet and PPPK on the next: only the first
+    was read, the second sheet's members counted as not deducted."""
+    coop, run = month
+    m1, m2 = coop["m"][:2]
+
+    def build(wb, ws):
+        ws.title = "PNS"
+        ws.append(["NIP", "Jumlah"])
+        ws.append([m1.nip, 1000])
+        other = wb.create_sheet("PPPK")
+        other.append(["NIP", "Jumlah"])
+        other.append([m2.nip, 2000])
+
+    imp = upload(coop, run, xlsx(build), name="r.xlsx")
+    assert imp.status == "invalid"
+    assert imp.rows == []
+    assert "PNS, PPPK" in imp.file_errors[0]

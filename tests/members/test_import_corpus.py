@@ -372,3 +372,44 @@ def test_unclosed_quote_that_swallows_the_next_members_is_refused(by):
     assert e.value.code == "import_bad_format"
     assert "baris 3 tidak ditutup" in e.value.message
     assert not Member.objects.filter(nip__in=[r["nip"] for r in rows]).exists()
+
+
+def test_members_on_two_sheets_are_refused_naming_the_sheets(by):
+    """PNS on one sheet, PPPK on the next, both under the template's header: only the
+    first was read and the preview said nothing of the second sheet's members."""
+    pns, pppk = person(), person()
+
+    def prepare(wb, ws):
+        ws.title = "PNS"
+        other = wb.create_sheet("PPPK")
+        other.append(HEADER)
+        other.append([pppk[h] for h in HEADER])
+
+    with pytest.raises(ApplicationError) as e:
+        upload(to_xlsx([pns], prepare=prepare), "a.xlsx", by)
+    assert e.value.code == "import_many_sheets"
+    assert "PNS, PPPK" in e.value.message
+    assert not Member.objects.filter(nip__in=[pns["nip"], pppk["nip"]]).exists()
+
+
+def test_a_second_sheet_with_only_the_header_is_no_second_list(by):
+    def prepare(wb, ws):
+        wb.create_sheet("Kosong").append(HEADER)
+
+    batch = upload(to_xlsx([person()], prepare=prepare), "a.xlsx", by)
+    assert batch.status == "valid", batch.errors
+
+
+def test_a_totals_row_at_the_bottom_is_one_error_saying_what_it_is(by):
+    """``JUMLAH`` under the list was five errors on its row (NIP, NIK, agency, date, a pokok
+    above the product's) that did not say it is the totals row."""
+    rows = [person(), person()]
+
+    def prepare(wb, ws):
+        ws.append(["", "JUMLAH", "", "", "", "", "", 200000, 2500000, ""])
+
+    batch = upload(to_xlsx(rows, prepare=prepare), "a.xlsx", by)
+    assert batch.status == "invalid"
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(4, "nama_lengkap")]
+    assert "Baris jumlah (JUMLAH)" in batch.errors[0]["message"]
+    assert batch.summary["totals"]["wajib"] == "2500000"  # the members' figures only
