@@ -22,8 +22,8 @@ from core.common.permissions import R, role_required
 from core.common.ratelimit import rate_limit_hit
 from core.users.devices import device_remember
 from core.yearend.allocation import MEMBER_POOLS
-from core.yearend.rat import to_reserve_notes
-from core.yearend.selectors import member_shares, share_payouts
+from core.yearend.rat import rounding_notes, to_reserve_notes
+from core.yearend.selectors import member_shares, share_payouts, year_fund_split
 
 from . import data
 from .activation import (
@@ -297,8 +297,10 @@ def shu(request):
                 "settled_at_exit": s.paid - paid_out,
                 "rat_decision": ye.rat_decision,
                 "rat_date": ye.rat_date,
-                # a pool nobody had a claim on went to cadangan: say so beside its Rp 0
-                "to_reserve_notes": to_reserve_notes(
+                # a pool nobody had a claim on went to cadangan: say so beside its Rp 0;
+                # what rounding the shares left of the pools went there too
+                "to_reserve_notes": rounding_notes(year_fund_split(ye))
+                + to_reserve_notes(
                     {p: Decimal(ye.funds.get(f"{p}_to_cadangan", "0")) for p in MEMBER_POOLS}
                 ),
             }

@@ -10,7 +10,7 @@ to the largest remainders (ties: the member number, then the key, ascending).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 from core.common.money import split_by_weights
@@ -113,6 +113,14 @@ class FundSplit:
     amount: Decimal
     funds: dict[str, Decimal]
     residue: Decimal  # added to cadangan
+    # what rounding each members' pool down to a multiple of ``unit`` left (in residue)
+    rounded: dict[str, Decimal] = field(default_factory=dict)
+    unit: int = 1
+
+    @property
+    def sen(self) -> Decimal:
+        """The part of the amount below one rupiah (in ``residue``)."""
+        return self.amount - floor_rupiah(self.amount)
 
 
 def split_funds(*, amount: Decimal, percentages: dict[str, Decimal], unit: int = 1) -> FundSplit:
@@ -131,12 +139,14 @@ def split_funds(*, amount: Decimal, percentages: dict[str, Decimal], unit: int =
     rupiah = largest_remainder(int(whole), weights, order=list(range(len(FUNDS))))
     funds = {f: Decimal(rupiah[f]) for f in FUNDS}
     residue = amount - whole
+    left: dict[str, Decimal] = {}
     for pool in MEMBER_POOLS:
         rounded = Decimal(int(funds[pool]) // unit * unit)
-        residue += funds[pool] - rounded
+        left[pool] = funds[pool] - rounded
+        residue += left[pool]
         funds[pool] = rounded
     funds["cadangan"] += residue
-    return FundSplit(amount=amount, funds=funds, residue=residue)
+    return FundSplit(amount=amount, funds=funds, residue=residue, rounded=left, unit=unit)
 
 
 # --------------------------------------------------------------------- member shares

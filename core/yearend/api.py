@@ -21,7 +21,7 @@ from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePer
 
 from . import selectors, services
 from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
-from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for
+from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for, rounding_to_cadangan
 from .reversal import shu_payout_reverse
 
 
@@ -176,6 +176,12 @@ class PreviewSerializer(serializers.Serializer):
         child=serializers.DecimalField(max_digits=18, decimal_places=2),
         help_text="Per pool anggota (jasa_modal, jasa_anggota): bagian yang tidak ada "
         "penerimanya, dialihkan ke cadangan.",
+    )
+    rounding_to_cadangan = serializers.DictField(
+        child=serializers.DecimalField(max_digits=18, decimal_places=2),
+        help_text="Yang masuk cadangan karena pembulatan: per pool anggota (jasa_modal, "
+        "jasa_anggota), sisa pembulatan ke kelipatan satuan pembulatan bagian anggota; sen: "
+        "bagian SHU setelah pajak di bawah satu rupiah (pembagian dalam rupiah utuh).",
     )
     total_capital = serializers.DecimalField(max_digits=20, decimal_places=2)
     total_contribution = serializers.DecimalField(max_digits=20, decimal_places=2)
@@ -348,6 +354,7 @@ def preview_data(preview, *, sort: str) -> dict:
         "percentages": preview.percentages,
         "funds": preview.funds,
         "pools_to_cadangan": preview.to_reserve,
+        "rounding_to_cadangan": rounding_to_cadangan(preview.split),
         "total_capital": preview.allocation.total_capital,
         "total_contribution": preview.allocation.total_contribution,
         "posted": preview.posted,

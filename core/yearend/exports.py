@@ -10,7 +10,12 @@ from openpyxl.styles import Font
 
 from core.common.exports import safe_cell, safe_row, workbook_bytes
 
-from .rat import capital_estimate_notes, capital_month_notes, to_reserve_notes
+from .rat import (
+    capital_estimate_notes,
+    capital_month_notes,
+    rounding_notes,
+    to_reserve_notes,
+)
 from .selectors import Preview, preview_rows
 
 MONEY_FORMAT = '"Rp" #,##0;-"Rp" #,##0'
@@ -38,7 +43,8 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     for cell in ws[ws.max_row][1::2]:
         cell.number_format = MONEY_FORMAT
     for note in (
-        to_reserve_notes(preview.to_reserve)
+        rounding_notes(preview.split)
+        + to_reserve_notes(preview.to_reserve)
         + capital_estimate_notes(preview.capital_estimates)
         + capital_month_notes(preview.capital_estimates)
     ):

@@ -35,9 +35,9 @@ from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
-from .allocation import FUNDS, MEMBER_POOLS
+from .allocation import FUNDS, MEMBER_POOLS, FundSplit
 from .models import MemberShare, RatReport, YearEnd
-from .selectors import closed_year_end, shu_preview
+from .selectors import closed_year_end, shu_preview, year_fund_split
 
 ZERO = Decimal("0")
 FUND_LABELS = {  # lazy: the preview page and the pack are read in the user's language
@@ -153,9 +153,10 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
             .order_by("member__number")
         ]
         basis = _("diposting sesuai keputusan RAT %(d)s") % {"d": ye.rat_decision}
+        split = year_fund_split(ye)
     else:
         p = shu_preview(year=ye.year)
-        funds, to_reserve = dict(p.funds), dict(p.to_reserve)
+        funds, to_reserve, split = dict(p.funds), dict(p.to_reserve), p.split
         shares = [
             (
                 r.number,
@@ -177,7 +178,10 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
     for f in FUNDS:
         rows.append(_row("row", "", FUND_LABELS[f], _percent(pct.get(f)), funds.get(f, ZERO)))
         if f == "cadangan":
-            rows += [_row("row", "", note, "", "") for note in to_reserve_notes(to_reserve)]
+            rows += [
+                _row("row", "", note, "", "")
+                for note in rounding_notes(split) + to_reserve_notes(to_reserve)
+            ]
     rows.append(_row("total", "", _("Jumlah"), "100%", sum(funds.values(), ZERO)))
     allocation = _table(
         _("Pembagian SHU tahun buku %(y)s") % {"y": ye.year},
@@ -239,6 +243,43 @@ def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:
         ),
     }
     return [why[p] % {"a": format_rupiah(a)} for p, a in to_reserve.items() if a > 0]
+
+
+def rounding_to_cadangan(split: FundSplit) -> dict[str, Decimal]:
+    """What rounding put into cadangan: per members' pool, what rounding it down to a
+    multiple of the rounding unit left, and the SHU's part below one rupiah (``sen``)."""
+    return {**{p: split.rounded.get(p, ZERO) for p in MEMBER_POOLS}, "sen": split.sen}
+
+
+def rounding_notes(split: FundSplit) -> list[str]:
+    """Why cadangan holds more than its percentage, part two: the members' shares are
+    multiples of the rounding unit (what that leaves of their pools went there) and the
+    split is in whole rupiah (the SHU's sen went there). Nothing when nothing was left."""
+    notes = []
+    left = rounding_to_cadangan(split)
+    pools = left["jasa_modal"] + left["jasa_anggota"]
+    if pools > 0:
+        notes.append(
+            _(
+                "Cadangan termasuk sisa pembulatan %(a)s: bagian anggota dibulatkan ke "
+                "kelipatan %(u)s (dari jasa modal %(m)s, dari jasa anggota %(g)s)."
+            )
+            % {
+                "a": format_rupiah(pools),
+                "u": format_rupiah(Decimal(split.unit)),
+                "m": format_rupiah(left["jasa_modal"]),
+                "g": format_rupiah(left["jasa_anggota"]),
+            }
+        )
+    if left["sen"] > 0:
+        notes.append(
+            _(
+                "Cadangan termasuk %(a)s, bagian SHU setelah pajak di bawah satu rupiah: "
+                "pembagian dalam rupiah utuh."
+            )
+            % {"a": format_rupiah(left["sen"], decimals=2)}
+        )
+    return notes
 
 
 def capital_estimate_notes(estimates: list[dict]) -> list[str]:

@@ -538,6 +538,34 @@ def closed_year_end(*, year: int) -> YearEnd:
     return ye
 
 
+def settings_at_close(ye: YearEnd) -> ShuSettings:
+    """The SHU settings ``ye`` was closed with (its snapshot; the year's settings when
+    it has none)."""
+    snap = ye.settings_snapshot or {}
+    if not snap:
+        return shu_settings_for(year=ye.year)
+    return ShuSettings(
+        effective_year=snap["effective_year"],
+        capital_includes_sukarela=snap["capital_includes_sukarela"],
+        capital_basis=snap["capital_basis"],
+        rounding_unit=snap["rounding_unit"],
+        leavers=snap["leavers"],
+        payout_method=snap["payout_method"],
+        tax_rule=snap["tax_rule"],
+        tax_rate=Decimal(snap["tax_rate"]),
+        **{f"pct_{k}": Decimal(v) for k, v in snap["percentages"].items()},
+    )
+
+
+def year_fund_split(ye: YearEnd) -> alloc.FundSplit:
+    """The AD/ART split of a closed year's SHU after tax (> 0) by the settings it was
+    closed with: the members' pools, and what rounding left to cadangan."""
+    s = settings_at_close(ye)
+    return alloc.split_funds(
+        amount=ye.shu_after_tax, percentages=s.percentages(), unit=s.rounding_unit
+    )
+
+
 def shu_preview(*, year: int) -> Preview:
     """The SHU split and each member's share for a closed year, from the settings kept
     at the close; for a year whose SHU is posted, the posted distribution (the saved
@@ -550,20 +578,7 @@ def shu_preview(*, year: int) -> Preview:
             _("Tahun buku %(y)s tidak menghasilkan SHU (defisit); tidak ada yang dibagi.")
             % {"y": year},
         )
-    s = shu_settings_for(year=year)
-    snap = ye.settings_snapshot or {}
-    if snap:  # the settings as they were at the close
-        s = ShuSettings(
-            effective_year=snap["effective_year"],
-            capital_includes_sukarela=snap["capital_includes_sukarela"],
-            capital_basis=snap["capital_basis"],
-            rounding_unit=snap["rounding_unit"],
-            leavers=snap["leavers"],
-            payout_method=snap["payout_method"],
-            tax_rule=snap["tax_rule"],
-            tax_rate=Decimal(snap["tax_rate"]),
-            **{f"pct_{k}": Decimal(v) for k, v in snap["percentages"].items()},
-        )
+    s = settings_at_close(ye)
     pct = s.percentages()
     split = alloc.split_funds(amount=ye.shu_after_tax, percentages=pct, unit=s.rounding_unit)
     if ye.status == YearEnd.Status.POSTED:

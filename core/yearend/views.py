@@ -30,6 +30,7 @@ from .rat import (
     rat_pack_pdf,
     rat_pack_xlsx,
     rat_report_for,
+    rounding_notes,
     to_reserve_notes,
 )
 from .reversal import payout_reversal_refusal, shu_payout_reverse
@@ -214,7 +215,8 @@ def preview_view(request, year: int):
             "funds": [
                 (FUND_LABELS.get(k, k), preview.percentages[k], v) for k, v in preview.funds.items()
             ],
-            "fund_notes": to_reserve_notes(preview.to_reserve),
+            # what rounding and the pools nobody had a claim on added to cadangan
+            "fund_notes": rounding_notes(preview.split) + to_reserve_notes(preview.to_reserve),
             "capital_notes": capital_estimate_notes(preview.capital_estimates),
             # a month uploaded without sukarela in a year that counts it
             "capital_sukarela_column": any(
