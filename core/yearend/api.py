@@ -339,7 +339,7 @@ class Reopen(YearEndView):
 
     @extend_schema(request=ReasonSerializer, responses=YearEndSerializer)
     def post(self, request, year: int):
-        ser = ReasonSerializer(data=request.data)
+        ser = ReasonSerializer(data=request_object(request))
         ser.is_valid(raise_exception=True)
         ye = services.yearend_reopen(
             year=year, reason=ser.validated_data["reason"], by=request.user
@@ -382,7 +382,7 @@ class Preview(YearEndView):
 class Post(YearEndView):
     @extend_schema(request=PostSerializer, responses={201: YearEndSerializer})
     def post(self, request, year: int):
-        ser = PostSerializer(data=request.data)
+        ser = PostSerializer(data=request_object(request))
         ser.is_valid(raise_exception=True)
         ye = services.shu_post(year=year, by=request.user, **ser.validated_data)
         return Response(YearEndSerializer(ye).data, status=201)
@@ -411,7 +411,7 @@ class Payout(YearEndView):
         what is unpaid, a member twice or without a share, a method the settings do not
         allow, a sukarela credit dated (``on``) into a month whose jasa simpanan was run:
         the whole batch is refused, nothing written."""
-        ser = PayoutSerializer(data=request.data)
+        ser = PayoutSerializer(data=request_object(request))
         ser.is_valid(raise_exception=True)
         v = ser.validated_data
         batch = services.shu_payout_selected(

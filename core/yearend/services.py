@@ -576,7 +576,15 @@ def _payout(
 ) -> PayoutBatch:
     """``shu_payout`` and ``shu_payout_selected`` (inside their transaction)."""
     _require(by, TREASURY, _("membayar SHU"))
-    on = on or timezone.localdate()
+    today = timezone.localdate()
+    on = on or today
+    if on > today:
+        # the ledger refuses it too, naming its own field ("date"): name the payout's
+        raise ApplicationError(
+            E.PAYOUT_INVALID,
+            _("Tanggal pembayaran %(d)s di masa depan.") % {"d": on.isoformat()},
+            fields={"on": [_("Tanggal tidak boleh di masa depan.")]},
+        )
     # The year's row locked: one payout batch of a year at a time, so that the batch's
     # reference (numbered from the payouts made before it, below) is taken after the
     # batch before it committed. Two batches at once otherwise got the same number and
@@ -628,6 +636,13 @@ def _payout(
             raise ApplicationError(
                 E.PAYOUT_INVALID,
                 _("Anggota %(m)s tidak mendapat SHU tahun %(y)s.") % {"m": mid, "y": year},
+            )
+        if share.total == 0:
+            # no capital and no jasa paid: nothing to pay, not "already paid"
+            raise ApplicationError(
+                E.PAYOUT_INVALID,
+                _("Anggota %(m)s tidak mendapat SHU tahun %(y)s (Rp 0).")
+                % {"m": share.member, "y": year},
             )
         unpaid = share.total - share.paid
         if unpaid <= 0:
