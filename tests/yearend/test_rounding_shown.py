@@ -28,9 +28,9 @@ from core.yearend.rat import rat_pack_tables
 from core.yearend.selectors import shu_preview
 from core.yearend.services import shu_post, shu_settings_set, yearend_close
 from tenants.services import tenant_host
+from tests.members import factories as f
 
 from .conftest import YEAR, _deposit, close_preliminaries
-from tests.members import factories as f
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
