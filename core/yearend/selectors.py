@@ -441,8 +441,10 @@ def member_inputs(*, year: int, settings: ShuSettings) -> list[alloc.MemberInput
             .annotate(s=Sum("delta"))
             .values_list("account__member_id", "s")
         )
+    # reversals up to 31 December: one dated in January leaves the jasa in the year's
+    # income (the SHU pool), so in the member's contribution too
     jasa = dict(
-        repayments_in_force()
+        repayments_in_force(as_of=end)
         .filter(paid_on__gte=start, paid_on__lte=end, loan__member_id__in=ids)
         .values("loan__member_id")
         # less the jasa paid ahead that an early payoff counted toward the principal (it

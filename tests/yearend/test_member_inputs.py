@@ -151,3 +151,43 @@ def test_overdue_jasa_a_topup_capitalised_is_not_a_contribution(year_data, staff
     rep = loan.repayments.get(channel=Repayment.Channel.TOPUP)
     assert rep.jasa == D("200000") and rep.jasa_deferred == D("200000")
     assert _inputs()[m1.pk].contribution == D("400000")
+
+
+def test_jasa_of_a_december_payment_reversed_in_january_counts_in_its_year(year_data):
+    """A payment of December reversed in January (December still open) stays in the
+    year's jasa income — the reversal is January's — so it is in the SHU pool, and the
+    member's contribution counts it too (reversals up to 31 December only, as savings
+    capital counts by date): before, it left the member's share while its jasa stayed in
+    the pool, shared out among the others. One reversed in December counts nowhere."""
+    from core.ledger.services import journal_reverse
+    from core.loans.batch import loan_repayments_prepare_bulk
+    from core.loans.services import loan_repayment_reverse_apply, loan_repayments_attach_entry
+    from tests.ledger.helpers import post_bank_batch
+
+    by, loan, m1 = year_data["by"], year_data["loan"], year_data["m1"]
+    before = _inputs()[m1.pk].contribution
+
+    def pay(on, ref):
+        with transaction.atomic():
+            drafts = loan_repayments_prepare_bulk(
+                items=[(loan.pk, D("1100000"))], on=on, channel="payroll", by=by
+            )
+            entry = post_bank_batch(
+                lines=[ln for d in drafts for ln in d.lines], on=on, by=by, ref=ref
+            )
+            loan_repayments_attach_entry(drafts=drafts, entry=entry)
+        return drafts[0].repayment, entry
+
+    def reverse(rep, entry, on):
+        with transaction.atomic():
+            loan_repayment_reverse_apply(repayment=rep, on=on, by=by)
+            journal_reverse(entry=entry, on=on, reason="file salah", by=by, module="deduction")
+
+    rep, entry = pay(date(YEAR, 12, 1), "ye-dec")
+    jasa = rep.jasa
+    assert jasa > 0
+    reverse(rep, entry, date(YEAR + 1, 1, 5))
+    assert _inputs()[m1.pk].contribution == before + jasa
+    rep2, entry2 = pay(date(YEAR, 12, 2), "ye-dec-2")
+    reverse(rep2, entry2, date(YEAR, 12, 3))
+    assert _inputs()[m1.pk].contribution == before + jasa
