@@ -16,3 +16,5 @@ class UserErrors(StrEnum):
     EMAIL_TOO_LONG = "email_too_long"
     OTP_INVALID = "otp_invalid"
     DEACTIVATE_SELF = "deactivate_self"
+    # one's own two-step is turned off on the account page, with the password
+    TWO_FACTOR_OFF_SELF = "two_factor_off_self"

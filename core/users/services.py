@@ -357,10 +357,21 @@ def totp_confirm(*, user: User, token: str):
 
 
 @transaction.atomic
-def totp_disable(*, user: User, by: User) -> None:
+def totp_disable(*, user: User, by: User, password_checked: bool = False) -> None:
     """Turn a login's two-step off (its own choice, or an admin's reset after a lost
     phone): its authenticators are deleted, here and (the rights hooks) in the practice
-    copy, where a session that passed the code step with one ends."""
+    copy, where a session that passed the code step with one ends. One's own is turned
+    off only after giving the password (``password_checked``, the account page): an
+    admin's reset of their own login would let an open session weaken it without one."""
+    if by.pk == user.pk and not password_checked:
+        raise ApplicationError(
+            UserErrors.TWO_FACTOR_OFF_SELF,
+            _(
+                "Verifikasi dua langkah Anda sendiri dimatikan di halaman Akun, dengan "
+                "kata sandi Anda."
+            ),
+            status=403,
+        )
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         audit_log(actor=by, action=UserAudit.TWO_FACTOR_DISABLED, target=user)

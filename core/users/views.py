@@ -297,8 +297,10 @@ def user_set_active(request, pk: int):
 @role_required(read=USER_WRITERS, write=USER_WRITERS)
 def user_reset_2fa(request, pk: int):
     target = get_object_or_404(User.objects.filter(api_key__isnull=True), pk=pk)
-    services.totp_disable(user=target, by=request.user)
-    messages.success(request, _("Dua langkah untuk %(name)s dimatikan.") % {"name": target})
+    with application_errors_to_messages(request) as outcome:
+        services.totp_disable(user=target, by=request.user)
+    if outcome.ok:
+        messages.success(request, _("Dua langkah untuk %(name)s dimatikan.") % {"name": target})
     return redirect("users:edit", pk=target.pk)
 
 
@@ -438,7 +440,7 @@ def two_factor_disable(request):
         if checked == REAUTH_LOCKED:
             return _locked_out(request)
         if checked == REAUTH_OK:
-            services.totp_disable(user=request.user, by=request.user)
+            services.totp_disable(user=request.user, by=request.user, password_checked=True)
             # this session proved the password just now; it no longer rests on the
             # device (TwoFactorSessionMiddleware would end it for the device's removal)
             request.session.pop(DEVICE_ID_SESSION_KEY, None)

@@ -121,3 +121,35 @@ def test_a_code_is_accepted_once(staff, enrolled):
     again = second.post("/masuk/verifikasi/", {"token": code})
     assert again.status_code == 200 and "Kode salah" in again.content.decode()
     assert "_auth_user_id" not in second.session
+
+
+def test_an_admin_cannot_turn_their_own_two_step_off_through_the_users_page(in_tenant_a):
+    """The admins' "Matikan dua langkah" (``/pengguna/<id>/reset-dua-langkah/``, for a
+    colleague's lost phone) asks for no password; on one's own login it is refused, so a
+    session left open cannot weaken the account without the password (which the account
+    page asks for). Failed before: an admin's open session turned its own two-step off
+    with one POST. A colleague's reset still works."""
+    admin = make_user("admin", email="admin2@alpha.test", password=PW)
+    device = TOTPDevice.objects.create(user=admin, name="Authenticator", confirmed=True)
+    client = _verified(admin, device)
+    own_page = client.get(f"/pengguna/{admin.pk}/").content.decode()
+    assert f"/pengguna/{admin.pk}/reset-dua-langkah/" not in own_page  # no button for it
+    resp = client.post(f"/pengguna/{admin.pk}/reset-dua-langkah/", follow=True)
+    assert resp.redirect_chain[-1][0] == f"/pengguna/{admin.pk}/"
+    assert (
+        "Verifikasi dua langkah Anda sendiri dimatikan di halaman Akun, dengan kata sandi "
+        "Anda." in resp.content.decode()
+    )
+    assert list(TOTPDevice.objects.filter(user=admin)) == [device]
+    assert not AuditEvent.objects.filter(
+        action="user.2fa_disabled", target_id=str(admin.pk)
+    ).exists()
+    assert client.get("/").status_code == 200  # the session goes on, still verified
+
+    colleague = make_user("bendahara", email="bendahara2@alpha.test", password=PW)
+    TOTPDevice.objects.create(user=colleague, name="Authenticator", confirmed=True)
+    done = client.post(f"/pengguna/{colleague.pk}/reset-dua-langkah/", follow=True)
+    assert "Dua langkah untuk Bendahara Uji dimatikan." in done.content.decode()
+    assert not TOTPDevice.objects.filter(user=colleague).exists()
+    event = AuditEvent.objects.get(action="user.2fa_disabled", target_id=str(colleague.pk))
+    assert event.actor_id == admin.pk
