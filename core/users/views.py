@@ -174,6 +174,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     token_generator = password_link_tokens
 
+    def get_user(self, uidb64):
+        """The link's login while it is active: a login deactivated since the e-mail
+        went out sets no password by it (the page says the link is void), as Django's
+        reset form sends nothing to an inactive one."""
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form):
         invited = not self.user.has_usable_password()
         with transaction.atomic():

@@ -76,3 +76,39 @@ def test_an_invitation_link_is_bound_to_its_cooperative(
     assert "Tautan ini tidak berlaku lagi" in b.get(link, follow=True).content.decode()
     a = Client(HTTP_HOST=tenant_host("alpha"))
     assert "new_password1" in a.get(link, follow=True).content.decode()
+
+
+@pytest.mark.parametrize("kind", ["reset", "invitation"])
+def test_a_link_of_a_login_deactivated_since_it_was_sent_sets_no_password(
+    kind, tenant_a, in_tenant_a, committed
+):
+    """Deactivating a login ends what it may do, its password links too: a reset or an
+    invitation e-mailed before (an invitation sent to a mistyped address and the login
+    deactivated for it, a departing officer's reset) sets no password while the login is
+    inactive, so nobody holding the link has a password ready for a reactivation. Failed
+    before: the page took the new password of the inactive login."""
+    from core.users.services import user_set_active
+    from core.users.tasks import invitation_mail_task
+
+    admin = make_user("admin", email="admin2@kembar.test", password=PW)
+    browser = Client(HTTP_HOST=tenant_host("alpha"))
+    if kind == "reset":
+        user = make_user("bendahara", email="keluar@kembar.test", password=PW)
+        with committed():
+            browser.post("/lupa-sandi/", {"email": user.email})
+    else:
+        user = make_user("petugas", email="salah-ketik@kembar.test")  # no password yet
+        with committed():
+            invitation_mail_task.delay(user.pk)
+    link = _reset_link()
+    user_set_active(by=admin, user=user, active=False, reason="bukan orangnya")
+
+    page = browser.get(link, follow=True)
+    assert "Tautan ini tidak berlaku lagi" in page.content.decode()
+    assert "new_password1" not in page.content.decode()
+    target = page.redirect_chain[-1][0] if page.redirect_chain else link
+    refused = browser.post(target, {"new_password1": NEW, "new_password2": NEW}, follow=True)
+    assert "Tautan ini tidak berlaku lagi" in refused.content.decode()
+    user.refresh_from_db()
+    assert not user.check_password(NEW)
+    assert "lumbung_perangkat" not in browser.cookies  # no known-browser mark either
