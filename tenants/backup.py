@@ -11,6 +11,9 @@ statement, the rows (COPY) and the public rows (cooperative, domain, billing tri
 the provisioning hooks) run in **one transaction**: a failure anywhere leaves nothing
 behind. An existing slug or schema is refused. After loading, the row count of every
 table is compared with the metadata (inside the transaction: a difference rolls back).
+The backup's sessions are then deleted and its API keys revoked in the new schema (counted
+in the restore's audit row): they are the original cooperative's credentials, not the
+copy's; the logins, passwords and authenticators stay.
 
 ``cooperatives_backup_task`` (a Celery beat task, see tenants.tasks) writes a backup of
 every live cooperative to ``BACKUP_DIR`` and keeps the newest ``BACKUP_KEEP`` per
@@ -44,9 +47,11 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.users.services import user_credentials_end_all
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
@@ -630,6 +635,10 @@ def cooperative_restore(
                 legal_date=meta.get("legal_date"),
                 **{k: v for k, v in profile.items() if k in PROFILE_FIELDS},
             )
+            # the backup's sessions and API keys are the original's credentials: none
+            # signs anybody in at this new address (the logins stay; new keys are made)
+            with schema_context(new):
+                credentials = user_credentials_end_all()
             coop.auto_create_schema = False
             coop.save()
             Domain.objects.create(domain=tenant_host(slug), tenant=coop, is_primary=True)
@@ -645,6 +654,7 @@ def cooperative_restore(
                     "backup_created_at": meta.get("created_at"),
                     "tables": len(counts),
                     "rows": sum(counts.values()),
+                    **credentials,
                 },
             )
     except Exception:

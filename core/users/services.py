@@ -285,6 +285,24 @@ def user_sessions_end(*, user: User) -> int:
 
 
 @transaction.atomic
+def user_credentials_end_all() -> dict[str, int]:
+    """Every session of the current schema deleted and every live API key revoked (its
+    login deactivated); returns how many of each. For a schema that holds another
+    cooperative's rows (a restored backup, ``tenants.backup.cooperative_restore``, which
+    audits it in the restore's own row: the copy's tables keep the backup's rows), whose
+    sessions and keys are that cooperative's credentials, not this one's. The people's
+    logins, passwords and authenticators stay: they sign in again; the admin makes new
+    keys."""
+    sessions, _by_model = Session.objects.all().delete()
+    live = list(
+        ApiKey.objects.select_for_update().filter(revoked_at__isnull=True).order_by("pk")
+    )
+    ApiKey.objects.filter(pk__in=[k.pk for k in live]).update(revoked_at=timezone.now())
+    User.objects.filter(pk__in=[k.user_id for k in live]).update(is_active=False)
+    return {"sessions_ended": sessions, "api_keys_revoked": len(live)}
+
+
+@transaction.atomic
 def user_password_changed(*, user: User, by: User, action: str, data: dict | None = None) -> None:
     """Record that ``user``'s password was just set (Django's password forms write it;
     the caller runs this in the same transaction): audited as ``action`` (a change on

@@ -457,3 +457,65 @@ def test_group_task_queues_each_failed_cooperative_alone(settings, tenant_a, ten
     result = tasks.cooperatives_backup_group_task.apply(args=[slugs]).result
     assert result["done"] == [] and result["failed"] == sorted([tenant_a.slug, tenant_b.slug])
     assert sorted(sent) == sorted([(tenant_a.slug,), (tenant_b.slug,)])
+
+
+def test_a_restored_cooperative_takes_no_session_or_api_key_of_the_original(
+    scratch_tenant, tmp_path, restored, django_db_blocker
+):
+    """A restore makes another cooperative at another address; the sessions and API keys
+    in the backup are the original's credentials and sign nobody in there: a key revoked
+    at the original after the backup, a session stolen and since ended there (password
+    changed, login deactivated) would otherwise open the copy. Every key of the copy is
+    revoked (its admin makes new ones: the address is new anyway) and every session
+    deleted, counted in the restore's audit row (the copy's tables keep the backup's
+    rows: the table counts still match); the people's own logins and passwords stay. Failed
+    before: the original's key and session cookie read the copy (200)."""
+    from django.test import Client
+
+    from core.audit.models import AuditEvent
+    from core.users import apikeys
+    from core.users.models import ApiKey, User
+    from tenants.services import tenant_host
+
+    with django_db_blocker.unblock():
+        connection.set_tenant(scratch_tenant)
+        admin = User.objects.get(username=f"admin@{scratch_tenant.slug}.test")
+        made = apikeys.api_key_create(by=admin, name="Sistem gaji", role="bendahara")
+        connection.set_schema_to_public()
+        key = {"HTTP_AUTHORIZATION": f"Api-Key {made.raw}"}
+        original = Client(HTTP_HOST=tenant_host(scratch_tenant.slug))
+        login = {"username": admin.username, "password": "Rahasia-123!"}
+        assert original.post("/masuk/", login).status_code == 302
+        assert original.get("/api/v1/me/", **key).status_code == 200
+
+        path = tmp_path / "backup.sql.gz"
+        cooperative_backup(cooperative=scratch_tenant, out=path)
+        slug = f"pulih-{uuid.uuid4().hex[:8]}"
+        restored.append(slug)
+        copy_pk = cooperative_restore(path=path, slug=slug).cooperative.pk
+        connection.set_schema_to_public()
+
+        copy = Client(HTTP_HOST=tenant_host(slug))
+        refused = copy.get("/api/v1/me/", **key)
+        assert refused.status_code == 403  # DRF: the session scheme, first, has no header
+        error = refused.json()["error"]
+        assert error["code"] == "authentication_failed"
+        assert error["message"] == "Kunci API tidak valid atau sudah dicabut."
+        stolen = original.cookies["sessionid"].value  # the original's session cookie
+        copy.cookies["sessionid"] = stolen
+        page = copy.get("/anggota/")
+        assert page.status_code == 302 and page["Location"].startswith("/masuk/")
+        # the people sign in there with their own passwords, as before
+        fresh = Client(HTTP_HOST=tenant_host(slug))
+        assert fresh.post("/masuk/", login).status_code == 302
+        assert fresh.get("/anggota/").status_code == 200
+
+        event = AuditEvent.objects.get(action="cooperative.restored", target_id=str(copy_pk))
+        assert event.data["sessions_ended"] == 1 and event.data["api_keys_revoked"] == 1
+        connection.set_tenant(Cooperative.objects.get(slug=slug))
+        assert not ApiKey.objects.filter(revoked_at__isnull=True).exists()
+        assert not User.objects.get(pk=made.api_key.user_id).is_active
+        connection.set_schema_to_public()
+        # the original keeps its key and session
+        assert original.get("/api/v1/me/", **key).status_code == 200
+        assert original.get("/anggota/").status_code == 200
