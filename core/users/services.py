@@ -294,9 +294,7 @@ def user_credentials_end_all() -> dict[str, int]:
     logins, passwords and authenticators stay: they sign in again; the admin makes new
     keys."""
     sessions, _by_model = Session.objects.all().delete()
-    live = list(
-        ApiKey.objects.select_for_update().filter(revoked_at__isnull=True).order_by("pk")
-    )
+    live = list(ApiKey.objects.select_for_update().filter(revoked_at__isnull=True).order_by("pk"))
     ApiKey.objects.filter(pk__in=[k.pk for k in live]).update(revoked_at=timezone.now())
     User.objects.filter(pk__in=[k.user_id for k in live]).update(is_active=False)
     return {"sessions_ended": sessions, "api_keys_revoked": len(live)}
