@@ -8,6 +8,8 @@ class TenantErrors(StrEnum):
     PHONE_INVALID = "phone_invalid"
     EMAIL_INVALID = "email_invalid"
     NIK_KOPERASI_INVALID = "nik_koperasi_invalid"
+    LEGAL_NUMBER_INVALID = "legal_number_invalid"
+    LEGAL_DATE_INVALID = "legal_date_invalid"
     SCHEMA_EXISTS = "schema_exists"
     BACKUP_NEWER = "backup_newer"
     TEMPLATE_MISSING = "template_missing"

@@ -3,7 +3,6 @@ import re
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.common.errors import ApplicationError
@@ -14,8 +13,11 @@ from .signup import SignupData, slug_availability
 from .validators import (
     EMAIL_MAX_LENGTH,
     EMAIL_TOO_LONG,
+    LEGAL_NUMBER_MAX_LENGTH,
     normalize_phone,
     validate_email_address,
+    validate_legal_date,
+    validate_legal_number,
     validate_nik_koperasi,
     validate_slug,
 )
@@ -65,7 +67,11 @@ class SignupForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Jenis koperasi"), choices=Cooperative.Kind.choices, initial=Cooperative.Kind.KPRI
     )
-    legal_number = forms.CharField(label=_("Nomor badan hukum"), max_length=100)
+    # The length is one of validate_legal_number's rules, refused with all of them.
+    legal_number = forms.CharField(
+        label=_("Nomor badan hukum"),
+        widget=forms.TextInput(attrs={"maxlength": LEGAL_NUMBER_MAX_LENGTH}),
+    )
     legal_date = forms.DateField(
         label=_("Tanggal badan hukum"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -133,11 +139,17 @@ class SignupForm(forms.Form):
         except ApplicationError as exc:
             _raise(exc, "nik_koperasi")
 
+    def clean_legal_number(self):
+        try:
+            return validate_legal_number(self.cleaned_data["legal_number"])
+        except ApplicationError as exc:
+            _raise(exc, "legal_number")
+
     def clean_legal_date(self):
-        value = self.cleaned_data["legal_date"]
-        if value > timezone.localdate():
-            raise ValidationError(_("Tanggal badan hukum tidak boleh di masa depan."))
-        return value
+        try:
+            return validate_legal_date(self.cleaned_data["legal_date"])
+        except ApplicationError as exc:
+            _raise(exc, "legal_date")
 
     def clean(self):
         data = super().clean()
@@ -165,7 +177,7 @@ class SignupForm(forms.Form):
             slug=d["slug"],
             name=d["name"].strip(),
             kind=d["kind"],
-            legal_number=d["legal_number"].strip(),
+            legal_number=d["legal_number"],
             legal_date=d["legal_date"],
             nik_koperasi=d["nik_koperasi"],
             province=d["province"],

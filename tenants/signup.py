@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -33,7 +33,13 @@ from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
 from .services import cooperative_create, slug_in_use, tenant_url, verify_max_age
-from .validators import validate_email_length, validate_slug
+from .validators import (
+    validate_email_length,
+    validate_legal_date,
+    validate_legal_number,
+    validate_nik_koperasi,
+    validate_slug,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +136,13 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
     (at most one per ``resend_interval()``); another e-mail asking for a taken slug
     gets ``slug_taken``."""
     validate_email_length(data.email)  # it becomes the first admin's username
+    # The form's rules, for any caller (the form has shown them on their fields).
+    data = replace(
+        data,
+        legal_number=validate_legal_number(data.legal_number),
+        legal_date=validate_legal_date(data.legal_date),
+        nik_koperasi=validate_nik_koperasi(data.nik_koperasi),
+    )
     _expire_stale(slug=data.slug)
     existing = (
         SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)

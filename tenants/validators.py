@@ -1,7 +1,9 @@
 import re
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -155,12 +157,68 @@ def validate_email_address(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+# A NIK koperasi is digits; people group them with dots, dashes or spaces.
+NIK_SEPARATORS_RE = re.compile(r"[\s.\-]")
+NIK_RE = re.compile(r"[0-9]{10,20}")
+
+
 def validate_nik_koperasi(value: str) -> str:
-    value = (value or "").strip()
-    if value and not re.fullmatch(r"[0-9]{10,20}", value):
-        raise ApplicationError(
-            TenantErrors.NIK_KOPERASI_INVALID,
-            _("NIK koperasi berisi 10–20 angka (kosongkan jika belum punya)."),
-            fields={"nik_koperasi": [_("NIK koperasi tidak valid.")]},
+    """The NIK koperasi as its digits only ("3201.2345.6789.0123" gives
+    "3201234567890123"), or "" when none was given."""
+    digits = NIK_SEPARATORS_RE.sub("", value or "")
+    if (value or "").strip() and not NIK_RE.fullmatch(digits):
+        message = _(
+            "NIK koperasi berisi 10–20 angka; titik, tanda hubung dan spasi di antaranya "
+            "boleh (kosongkan jika belum punya)."
         )
-    return value
+        raise ApplicationError(
+            TenantErrors.NIK_KOPERASI_INVALID, message, fields={"nik_koperasi": [message]}
+        )
+    return digits
+
+
+# Legal numbers (nomor badan hukum) come in several historical formats: "518/BH/XVII/2005",
+# "123/BH/KWK.11/III/1996", "AHU-0001234.AH.01.26.TAHUN 2020". The rule is only what
+# they all share: ASCII letters and digits, spaces and / . - , ( ), at least one digit.
+LEGAL_NUMBER_MIN_LENGTH = 3
+LEGAL_NUMBER_MAX_LENGTH = 100  # the column's length
+LEGAL_NUMBER_RE = re.compile(r"[A-Za-z0-9 /.,()-]*[0-9][A-Za-z0-9 /.,()-]*")
+
+
+def legal_number_rule() -> str:
+    return _(
+        "Nomor badan hukum berisi %(min)s–%(max)s karakter: huruf, angka, spasi dan tanda "
+        "/ . - , ( ), sedikitnya satu angka, mis. 518/BH/XVII/2005 atau "
+        "AHU-0001234.AH.01.26.TAHUN 2020."
+    ) % {"min": LEGAL_NUMBER_MIN_LENGTH, "max": LEGAL_NUMBER_MAX_LENGTH}
+
+
+def validate_legal_number(value: str) -> str:
+    """The legal number with its spaces tidied (none around it, one between words)."""
+    number = " ".join((value or "").split())
+    if not (
+        LEGAL_NUMBER_MIN_LENGTH <= len(number) <= LEGAL_NUMBER_MAX_LENGTH
+        and LEGAL_NUMBER_RE.fullmatch(number)
+    ):
+        message = legal_number_rule()
+        raise ApplicationError(
+            TenantErrors.LEGAL_NUMBER_INVALID, message, fields={"legal_number": [message]}
+        )
+    return number
+
+
+# No Indonesian cooperative is older than the Republic.
+LEGAL_DATE_EARLIEST = date(1945, 8, 17)
+
+
+def validate_legal_date(value: date) -> date:
+    """The legal date, between the proclamation (17 August 1945) and today."""
+    if value < LEGAL_DATE_EARLIEST:
+        message = _("Tanggal badan hukum tidak boleh sebelum 17 Agustus 1945.")
+    elif value > timezone.localdate():
+        message = _("Tanggal badan hukum tidak boleh di masa depan.")
+    else:
+        return value
+    raise ApplicationError(
+        TenantErrors.LEGAL_DATE_INVALID, message, fields={"legal_date": [message]}
+    )
