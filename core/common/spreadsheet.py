@@ -14,7 +14,8 @@ row. What cannot be read right is never guessed:
   and the rupiah sign are the same bytes in both, so amounts never read differently.
   A cell holding Excel's text formula ``="…"`` (what Lumbung's CSV exports write for a
   NIP, NIK or phone so that Excel keeps it text) is read as the text inside.
-- XLSX: every sheet (hidden sheets last), the 1904 date system, zero-padded number
+- XLSX: every sheet (hidden sheets last), the 1904 date system (date cells read with
+  it; ``Sheet.date1904`` for the bare numbers ``cell_date`` reads), zero-padded number
   formats (``000123`` stays ``000123``), percent formats (a ``Percent``: Excel keeps a
   typed ``1%`` as 0.01), dates out of range and formulas without a cached
   value (a file written by a program, never opened in Excel) come back as a
@@ -43,7 +44,7 @@ from xml.etree.ElementTree import iterparse
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, from_excel
 
 from .money import MAX_RUPIAH, _shown_number, excel_decimal, parse_rupiah
 
@@ -145,6 +146,10 @@ class Sheet:
     hidden: bool = False
     delimiter: str = ""  # a CSV's separator
     encoding: str = ""  # a CSV's: "utf-8", "utf-16" or "cp1252"
+    # The workbook uses Excel's 1904 date system (Excel for Mac's old default): a date
+    # cell is already a ``date``, but a bare number in a date column (formatted General)
+    # is a 1904 serial: ``cell_date(v, date1904=sheet.date1904)``.
+    date1904: bool = False
 
 
 @dataclass
@@ -156,6 +161,11 @@ class Book:
     def encoding(self) -> str:
         """How a CSV's bytes were read (``cp1252``: Windows-1252); "" for an XLSX."""
         return self.sheets[0].encoding if self.kind == "csv" and self.sheets else ""
+
+    @property
+    def date1904(self) -> bool:
+        """An XLSX in Excel's 1904 date system (its sheets say so too)."""
+        return any(s.date1904 for s in self.sheets)
 
 
 def norm_header(value) -> str:
@@ -550,6 +560,7 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
                     name=name,
                     rows=_sheet_rows(data, shared, dates, padded, percents, epoch),
                     hidden=hidden,
+                    date1904=date1904,
                 )
             )
     if not out:
@@ -559,9 +570,10 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
 
 def _read_xlsx_openpyxl(content: bytes) -> list[Sheet]:
     wb = load_workbook(io.BytesIO(content), data_only=True)
+    date1904 = wb.epoch == CALENDAR_MAC_1904
     out = []
     for ws in wb.worksheets:
-        sheet = Sheet(name=ws.title, hidden=ws.sheet_state != "visible")
+        sheet = Sheet(name=ws.title, hidden=ws.sheet_state != "visible", date1904=date1904)
         for row in ws.iter_rows():
             if not row:
                 continue
@@ -684,41 +696,47 @@ MONTHS = {
 }
 
 
-# Excel's date serials (1900 date system) read where a date is expected: 1930-01-01 to
-# 2100-12-31. Five digits only, so a year (2015) or a small amount is no date; an amount of
-# millions is refused too.
+# Excel's date serials read where a date is expected: those of 1930-01-01 to 2100-12-31,
+# in the 1900 date system 10959 to 73415, in the 1904 one (a Mac workbook) 9497 to 71953.
+# No year (2015) or small amount is in either window; an amount of millions is refused too.
 SERIAL_FIRST = 10959
 SERIAL_LAST = 73415
+DAYS_1900_TO_1904 = 1462  # a day's 1904 serial is its 1900 serial less this
 
 
-def _serial_date(v) -> date | None:
-    """The date of an Excel date serial — a whole number (or its digits, as a CSV saved
-    from a General-formatted date column holds it) from ``SERIAL_FIRST`` to
-    ``SERIAL_LAST`` — else None."""
+def _serial_date(v, *, date1904: bool = False) -> date | None:
+    """The date of an Excel date serial — a whole number (or its five digits, as a CSV
+    saved from a General-formatted date column holds it) whose date lies from 1930 to
+    2100 in the workbook's date system — else None."""
     if isinstance(v, bool):
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     elif isinstance(v, str) and re.fullmatch(r"\d{5}", v.strip()):
         v = int(v.strip())
-    if isinstance(v, int) and SERIAL_FIRST <= v <= SERIAL_LAST:
-        return from_excel(v).date()
+    if not isinstance(v, int):
+        return None
+    serial_1900 = v + DAYS_1900_TO_1904 if date1904 else v
+    if SERIAL_FIRST <= serial_1900 <= SERIAL_LAST:
+        return from_excel(serial_1900).date()
     return None
 
 
-def cell_date(v, *, label: str = "") -> date:
+def cell_date(v, *, label: str = "", date1904: bool = False) -> date:
     """A date cell: a date value, or text as offices write it (``2015-01-02``,
     ``02/01/2015``, ``02-01-2015``, ``02.01.2015``, ``2 Januari 2015``, ``2 Jan 2015``).
     Day first, always. An Excel date serial (``45292``: a number-typed cell, or a CSV
     saved from a date column formatted General) is that date when it lies from 1930 to
-    2100; any other bare number is refused (an amount in the date column)."""
+    2100; any other bare number is refused (an amount in the date column). ``date1904``:
+    the serial is of Excel's 1904 date system (``Sheet.date1904``: the workbook says so;
+    a CSV never does)."""
     _problem(v)
     label = label or _("Tanggal")
     if isinstance(v, datetime):
         return v.date()
     if isinstance(v, date):
         return v
-    serial = _serial_date(v)
+    serial = _serial_date(v, date1904=date1904)
     if serial is not None:
         return serial
     if isinstance(v, bool | int | float) or (

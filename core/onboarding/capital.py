@@ -32,6 +32,7 @@ from .common import (
     members_by_number,
     raise_row_errors,
     require_role,
+    row_date1904,
     row_error,
     row_number,
 )
@@ -101,11 +102,12 @@ _MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{4})")
 _NAME_YEAR = re.compile(r"([a-z]+)\.?(?:[\s\-/]+(\d{4}|\d{2}))?")
 
 
-def month_cell(value: Any) -> tuple[int, int | None]:
+def month_cell(value: Any, *, date1904: bool = False) -> tuple[int, int | None]:
     """``(month, year or None)`` of a month cell: ``3``, ``03``, ``Maret``, ``Mar``,
     ``Maret 2025``, ``Mar-25`` (a CSV of an Excel month cell), ``2025-03``,
     ``03/2025``, or a date (an Excel date cell, ``31/03/2025``, ``2025-03-31``): its
-    month. Raises ``ValidationError`` with the message."""
+    month. ``date1904``: a date serial is of Excel's 1904 date system (the row's
+    workbook says so). Raises ``ValidationError`` with the message."""
     bad = ValidationError(
         _("Bulan tidak valid: %(v)s (tulis 1 sampai 12, nama bulan seperti Maret, atau 2025-03).")
         % {"v": (cell_text(value) if not isinstance(value, str) else value.strip())[:40] or "-"}
@@ -122,7 +124,7 @@ def month_cell(value: Any) -> tuple[int, int | None]:
         if 1 <= value <= 12:
             return value, None
         try:
-            d = cell_date(value)  # an Excel date serial
+            d = cell_date(value, date1904=date1904)  # an Excel date serial
         except ValidationError:
             raise bad from None
         return d.month, d.year
@@ -145,7 +147,7 @@ def month_cell(value: Any) -> tuple[int, int | None]:
             return MONTHS[m.group(1)], None
         return MONTHS[m.group(1)], int(year) + (2000 if len(year) == 2 else 0)
     try:
-        d = cell_date(value)
+        d = cell_date(value, date1904=date1904)
     except ValidationError:
         raise bad from None
     return d.month, d.year
@@ -205,7 +207,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> tuple[list[CapitalLine],
             )
             continue
         try:
-            month, month_year = month_cell(raw.get("month"))
+            month, month_year = month_cell(raw.get("month"), date1904=row_date1904(raw))
         except ValidationError as exc:
             errors.append(row_error(n, "month", " ".join(exc.messages)))
             continue

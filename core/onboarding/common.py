@@ -54,6 +54,15 @@ def row_error(row: int, field: str, message: str) -> dict:
     return {"row": row, "field": field, "message": str(message)}
 
 
+# A row read from a workbook in Excel's 1904 date system says so (core.onboarding.files):
+# a bare number in its date columns is a serial of that system, not of the 1900 one.
+DATE_1904 = "date1904"
+
+
+def row_date1904(raw: dict) -> bool:
+    return raw.get(DATE_1904) is True
+
+
 MAX_ROW = 1_048_576  # Excel's last row: a row number beyond it is no sheet's
 
 

@@ -22,7 +22,7 @@ from core.common.spreadsheet import (
     split_rows_message,
 )
 
-from .common import E, row_error
+from .common import DATE_1904, E, row_error
 
 # header (normalised) -> field; the first name of each field is the template's
 TB_COLUMNS = {
@@ -103,7 +103,8 @@ def _is_note(first) -> bool:
 
 def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
     """The data rows of an uploaded file as dicts keyed by field, each with its sheet row
-    number (``row``). ``kind``: ``trial_balance`` or ``loans``. A file that cannot be
+    number (``row``) and, from a workbook in Excel's 1904 date system, ``date1904``
+    (``DATE_1904``: the checks read a bare number in a date column with that system). ``kind``: ``trial_balance`` or ``loans``. A file that cannot be
     read, or has no header row with the required columns, is refused as a whole."""
     return read_rows(content=content, file_name=file_name, kind=kind)[0]
 
@@ -181,6 +182,8 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         # a cell Excel could not compute stays a CellProblem: the step refuses it with its
         # message, naming the row and column
         data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
+        if sheet.date1904:  # a bare number in a date column is a serial of that system
+            data[DATE_1904] = True
         out.append(data)
         if row.hidden or sheet.hidden:
             hidden.append(row.number)

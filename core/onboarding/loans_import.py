@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,7 +46,15 @@ from core.members.validators import parse_nip
 from core.onboarding.audit import OnboardingAudit
 from core.users.models import User
 
-from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
+from .common import (
+    E,
+    raise_row_errors,
+    require_role,
+    row_date1904,
+    row_error,
+    row_number,
+    rupiah_digits,
+)
 from .models import MoveIn, MoveInLoan
 from .selectors import trial_balance_amounts
 from .services import _draft, _status_open
@@ -326,12 +335,15 @@ def loans_rows_check(
             )
         loan_number = get("loan_number", _text, _("Nomor pinjaman"), required=False, default="")
         principal = get("principal", money(_("Pokok awal")), _("Pokok awal"))
+        date1904 = row_date1904(raw)
         disbursed_on = get(
-            "disbursed_on", lambda v: cell_date(v, label=_("Tanggal cair")), _("Tanggal cair")
+            "disbursed_on",
+            partial(cell_date, label=_("Tanggal cair"), date1904=date1904),
+            _("Tanggal cair"),
         )
         first_due = get(
             "first_due_date",
-            lambda v: cell_date(v, label=_("Jatuh tempo pertama")),
+            partial(cell_date, label=_("Jatuh tempo pertama"), date1904=date1904),
             _("Jatuh tempo pertama"),
             required=False,
         )

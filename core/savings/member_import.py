@@ -199,8 +199,9 @@ _REQUIRED_NORM = {norm_header(c) for c in REQUIRED}
 
 
 def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
-    """Rows as dicts of column → cell value, plus ``_row`` (the sheet's own row number)
-    and ``_hidden`` (Excel hides the row). The header may sit below a title block or on
+    """Rows as dicts of column → cell value, plus ``_row`` (the sheet's own row number),
+    ``_hidden`` (Excel hides the row) and ``_date1904`` (the workbook's dates are of
+    Excel's 1904 system: a bare number in the date column is read with it). The header may sit below a title block or on
     another sheet. Raises ApplicationError for an unreadable file, a wrong encoding or
     wrong columns."""
     return import_read(content=content, file_name=file_name)[0]
@@ -314,6 +315,8 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
         row["_row"] = raw.number
         if raw.hidden:
             row["_hidden"] = True
+        if sheet.date1904:  # kept with the rows: a bare number in a date column is read so
+            row["_date1904"] = True
         rows.append(row)
     if not rows:
         raise ApplicationError(ImportErrors.EMPTY, _("Berkas tidak berisi baris data."))
@@ -525,7 +528,11 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             bad("kode_instansi", _("Instansi %(c)s tidak aktif.") % {"c": code})
         r["agency"] = agency
         try:
-            jd = cell_date(raw.get("tanggal_masuk"), label=_("Tanggal masuk"))
+            jd = cell_date(
+                raw.get("tanggal_masuk"),
+                label=_("Tanggal masuk"),
+                date1904=bool(raw.get("_date1904")),
+            )
             if jd > today:
                 raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
             if jd.year < 1950:

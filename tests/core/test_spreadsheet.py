@@ -129,6 +129,55 @@ def test_xlsx_1904_date_system_is_honoured():
     assert book.sheets[0].rows[1].cells == [date(2015, 1, 2)]
 
 
+def _book_1904_general(wb):
+    """A Mac workbook (1904 date system) whose date column is formatted General: Excel
+    keeps 2015-01-01 as the bare number 40543 there (it would be 42005 in 1900)."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(["tanggal", "jumlah"])
+    ws.append([40543, 40543])
+
+
+@pytest.mark.parametrize("reader", [read_xlsx_fast, _read_xlsx_openpyxl])
+def test_a_bare_number_in_a_1904_workbook_is_read_as_a_date_of_that_system(reader):
+    (sheet,) = reader(xlsx(_book_1904_general))
+    assert sheet.date1904 is True
+    date_cell, amount_cell = sheet.rows[1].cells
+    assert amount_cell == 40543  # a number stays that number: only a date reader converts
+    assert cell_date(date_cell, label="Tanggal", date1904=sheet.date1904) == date(2015, 1, 1)
+
+
+def test_a_workbook_says_which_date_system_it_uses():
+    assert read_workbook(content=xlsx(_book_1904_general), file_name="a.xlsx").date1904
+    assert not read_workbook(
+        content=xlsx(lambda wb: wb.active.append([1])), file_name="a.xlsx"
+    ).date1904
+    assert not read_workbook(content=b"tanggal\n40543\n", file_name="a.csv").date1904
+
+
+@pytest.mark.parametrize(
+    ("serial", "day"),
+    [
+        (40543, date(2015, 1, 1)),
+        (40543.0, date(2015, 1, 1)),
+        ("40543", date(2015, 1, 1)),
+        (9497, date(1930, 1, 1)),  # the window is the same dates as in 1900: 1930 to 2100
+        (71953, date(2100, 12, 31)),
+    ],
+)
+def test_date_serials_of_the_1904_system(serial, day):
+    assert cell_date(serial, label="Tanggal", date1904=True) == day
+
+
+@pytest.mark.parametrize("amount", [9496, 71954, 2015, 12000000])
+def test_a_number_outside_the_1904_date_serials_is_refused_as_no_date(amount):
+    with pytest.raises(ValidationError) as e:
+        cell_date(amount, label="Tanggal cair", date1904=True)
+    assert "bukan tanggal" in e.value.messages[0]
+
+
 def test_xlsx_formula_without_value_hidden_rows_bad_dates_and_padded_numbers():
     def build(wb):
         ws = wb.active

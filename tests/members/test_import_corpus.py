@@ -198,6 +198,25 @@ def test_1904_date_system_and_zero_padded_member_numbers(by):
     assert m.number == "000123"
 
 
+def test_join_date_as_a_bare_number_in_a_1904_workbook_is_read_with_that_system(by):
+    """A Mac workbook (1904 date system) whose tanggal_masuk column is formatted General
+    holds 2015-01-01 as 40543: it was read with the 1900 system, as 2010-12-31."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    rows = [person(tanggal_masuk=40543)]
+
+    def prepare(wb, ws):
+        wb.epoch = CALENDAR_MAC_1904
+
+    batch = upload(to_xlsx(rows, prepare=prepare), "a.xlsx", by)
+    assert batch.status == "valid", batch.errors
+    changed = {c["row"]: c["changes"] for c in batch.summary["changes"]}
+    assert {"column": "tanggal_masuk", "was": "40543", "now": "2015-01-01"} in changed[2]
+    # the import runs on the rows kept at the upload (JSON): the date system goes with them
+    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    assert Member.objects.get(nip=rows[0]["nip"]).join_date == date(2015, 1, 1)
+
+
 def test_hidden_rows_are_imported_and_said_on_the_preview(by):
     rows = [person(), person()]
 

@@ -83,6 +83,25 @@ def test_rows_saved_with_rupiah_as_typed_and_months_as_offices_write_them(mi, by
     assert event.data == {"year": Y, "members": 2, "rows": 7, "skipped": 1, "with_sukarela": 2}
 
 
+def test_a_month_as_a_bare_number_in_a_1904_workbook_is_that_systems_date(mi, by, members):
+    """A Mac workbook (1904 date system) with the month column formatted General holds
+    31 January as its 1904 serial: read with the 1900 system it fell four years early."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
+
+    from core.onboarding.files import rows_from_file
+
+    wb = Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    wb.active.append(["no anggota", "bulan", "pokok", "wajib"])
+    serial = int(to_excel(date(Y, 1, 31), epoch=CALENDAR_MAC_1904))
+    wb.active.append([members[0].number, serial, 100000, 1000000])
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = rows_from_file(content=buf.getvalue(), file_name="modal.xlsx", kind="capital_balances")
+    capital_balances_post(move_in=mi, by=by, rows=rows)
+    assert saved() == {(members[0].number, 1): (D("100000"), D("1000000"), None)}
+
+
 def test_bad_rows_are_refused_row_by_row_and_nothing_changes(mi, by, members):
     m0, m1, _m2 = members
     capital_balances_post(move_in=mi, by=by, rows=[row(2, m0, "1")])

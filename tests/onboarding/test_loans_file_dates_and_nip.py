@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
-from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
 
 from core.common.errors import ApplicationError
 from core.loans.models import Loan
@@ -58,6 +58,25 @@ def test_disbursement_date_as_an_excel_serial_is_read_as_that_date(
     content = make([_line(good, str(serial) if make is _csv else serial)])
     name = "pinjaman.csv" if make is _csv else "pinjaman.xlsx"
     rows = rows_from_file(content=content, file_name=name, kind="loans")
+    (loan,) = loans_import(move_in=move_in, rows=rows, by=by)
+    assert Loan.objects.get(pk=loan.pk).disbursed_on == disbursed
+
+
+def test_a_disbursement_date_as_a_bare_number_in_a_1904_workbook_is_that_systems_date(
+    move_in, by, members, product, cutover
+):
+    """A Mac workbook (1904 date system) with the date column formatted General: its
+    serial was read with the 1900 system, four years and a day early."""
+    trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    good = loan_row(members[0], cutover)
+    disbursed = date.fromisoformat(good["disbursed_on"])
+    wb = Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    for r in [HEADER, _line(good, int(to_excel(disbursed, epoch=CALENDAR_MAC_1904)))]:
+        wb.active.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = rows_from_file(content=buf.getvalue(), file_name="pinjaman.xlsx", kind="loans")
     (loan,) = loans_import(move_in=move_in, rows=rows, by=by)
     assert Loan.objects.get(pk=loan.pk).disbursed_on == disbursed
 
