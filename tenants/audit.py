@@ -5,6 +5,8 @@ from enum import StrEnum
 
 
 class TenantAudit(StrEnum):
+    BACKUPS_REMOVED = "cooperative.backups_removed"
+    BACKUPS_SET_ASIDE = "cooperative.backups_set_aside"
     COOPERATIVE_CREATED = "cooperative.created"
     COOPERATIVE_RESTORED = "cooperative.restored"
     PRACTICE_USER_SYNCED = "practice.user_synced"

@@ -24,6 +24,17 @@ at 3,410 cooperatives), so a group is ONE ``pg_dump --format=custom --schema=s1
 ``pg_restore`` with the archive's entries of its schema: the same plain SQL as
 ``pg_dump --schema=<schema>`` (only the random key of psql's ``\\restrict`` line differs),
 so such a file is restored like any other.
+
+A backup belongs to one cooperative, not to an address: its metadata carries the
+cooperative's id and creation time (``cooperative_id``, ``cooperative_created_at``; a
+backup made before they did is judged by its schema and its time: one made before the
+cooperative existed is not its). A deleted cooperative's folder is set aside to
+``BACKUP_DIR/_deleted/<slug>-<id>-<UTC time>/`` (``cooperative_backups_set_aside``, when
+the console's deletion commits) and removed by the daily task after
+``BACKUP_DELETED_KEEP_DAYS`` (``backups_deleted_remove``), so a new cooperative signed up at
+the same address starts with an empty folder. A restore for a cooperative (``of``, or a
+file taken from its folder) refuses another cooperative's backup, and the daily prune of a
+cooperative never trims another's: it sets it aside.
 """
 
 from __future__ import annotations
@@ -40,12 +51,14 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
@@ -213,6 +226,12 @@ def _backup_meta_read(cooperative: Cooperative, *, cur, tables: list[str] | None
     return {
         "format": BACKUP_FORMAT,
         "slug": cooperative.slug,
+        # which cooperative, not only which address: a slug (and its schema name) is
+        # free again once its cooperative is deleted (backup_owner_matches)
+        "cooperative_id": cooperative.pk,
+        "cooperative_created_at": (
+            cooperative.created_at.isoformat() if cooperative.created_at else None
+        ),
         "schema": schema,
         "created_at": timezone.now().isoformat(),
         "profile": {f: getattr(cooperative, f) for f in PROFILE_FIELDS},
@@ -551,11 +570,18 @@ def cooperative_restore(
     slug: str,
     status: str = Cooperative.Status.SUSPENDED,
     actor: str = "system",
+    of: Cooperative | None = None,
 ) -> RestoreResult:
     """Restore the backup at ``path`` as a new cooperative ``slug`` (schema
-    ``coop_<slug>``), all or nothing (see the module docstring)."""
+    ``coop_<slug>``), all or nothing (see the module docstring). ``of``: the cooperative
+    the restore is for (by default the one whose folder ``BACKUP_DIR/<slug>/`` holds the
+    file, if any): a backup of another cooperative (one deleted from the same address) is
+    refused."""
     validate_slug(slug)
     meta = backup_meta(path)
+    target = of if of is not None else _folder_cooperative(path)
+    if target is not None:
+        backup_owner_check(meta, cooperative=target)
     old = meta["schema"]
     new = schema_name_for(slug)
     if (
@@ -650,6 +676,7 @@ def cooperative_restore(
                 target=coop,
                 data={
                     "from_slug": meta.get("slug"),
+                    "from_cooperative_id": meta.get("cooperative_id"),
                     "from_schema": old,
                     "backup_created_at": meta.get("created_at"),
                     "tables": len(counts),
@@ -680,23 +707,246 @@ def backup_path_for(cooperative: Cooperative, *, when=None, base: Path | None = 
     return base / cooperative.slug / f"{cooperative.slug}-{when:%Y%m%dT%H%M%SZ}.sql.gz"
 
 
-def backups_prune(*, slug: str, keep: int | None = None) -> list[Path]:
-    """Delete all but the newest ``keep`` (BACKUP_KEEP) backups of ``slug``."""
+# ------------------------------------------------------------ whose backup, set aside
+
+DELETED_DIR = "_deleted"  # BACKUP_DIR/_deleted/: no address has an underscore
+UNKNOWN_OWNER = "lama"  # a set-aside backup made before backups carried the id
+_STAMP = "%Y%m%dT%H%M%SZ"
+_SET_ASIDE_NAME = re.compile(
+    rf"^(?P<slug>[a-z0-9-]+)-(?P<id>\d+|{UNKNOWN_OWNER})-(?P<at>\d{{8}}T\d{{6}}Z)$"
+)
+
+
+def backup_owner_matches(meta: dict, *, cooperative: Cooperative) -> bool:
+    """Whether the backup whose metadata is ``meta`` was made of ``cooperative`` itself,
+    not of an earlier cooperative deleted from the same address (same slug, same schema
+    name). Its id, and its creation time when recorded (an id given again by a database
+    made anew is another cooperative). A backup made before backups carried the
+    cooperative's id: its schema, and made after the cooperative was created."""
+    if meta.get("cooperative_id") is not None:
+        born = parse_datetime(str(meta.get("cooperative_created_at") or ""))
+        return meta["cooperative_id"] == cooperative.pk and (
+            born is None or born == cooperative.created_at
+        )
+    made = parse_datetime(str(meta.get("created_at") or ""))
+    return (
+        meta.get("schema") == cooperative.schema_name
+        and made is not None
+        and cooperative.created_at is not None
+        and made >= cooperative.created_at
+    )
+
+
+def backup_owner_check(meta: dict, *, cooperative: Cooperative) -> None:
+    """ApplicationError (nothing restored) when the backup is not ``cooperative``'s."""
+    if backup_owner_matches(meta, cooperative=cooperative):
+        return
+    made = parse_datetime(str(meta.get("created_at") or ""))
+    raise ApplicationError(
+        TenantErrors.BACKUP_OTHER_COOPERATIVE,
+        _(
+            "Cadangan ini bukan milik koperasi %(slug)s (id %(id)s): cadangan itu dibuat "
+            "%(made)s dari koperasi %(from_slug)s (id %(from_id)s), misalnya koperasi yang "
+            "sudah dihapus dan dulu memakai alamat yang sama. Tidak ada yang dipulihkan."
+        )
+        % {
+            "slug": cooperative.slug,
+            "id": cooperative.pk,
+            "made": f"{made.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if made else "?",
+            "from_slug": meta.get("slug") or meta.get("schema"),
+            "from_id": meta.get("cooperative_id") or "?",
+        },
+    )
+
+
+def _folder_cooperative(path: str | Path) -> Cooperative | None:
+    """The cooperative whose scheduled-backup folder (``BACKUP_DIR/<slug>/``) holds
+    ``path``, if any."""
+    if not settings.BACKUP_DIR:
+        return None
+    where = Path(path).resolve().parent
+    if where.parent != backup_dir().resolve():
+        return None
+    return Cooperative.objects.filter(slug=where.name, is_practice=False).first()
+
+
+@dataclass
+class FolderScan:
+    own: list[Path] = field(default_factory=list)  # the cooperative's, newest first
+    foreign: list[tuple[Path, dict]] = field(default_factory=list)  # another's, its metadata
+    unreadable: list[Path] = field(default_factory=list)  # damaged, or a newer format
+
+
+def _folder_scan(cooperative: Cooperative) -> FolderScan:
+    """The backups in ``cooperative``'s folder, sorted by whose they are (each file's
+    metadata line read)."""
+    folder = backup_dir() / cooperative.slug
+    scan = FolderScan()
+    if not folder.is_dir():
+        return scan
+    for path in sorted(folder.glob(f"{cooperative.slug}-*.sql.gz"), reverse=True):
+        try:
+            meta = backup_meta(path)
+        except BackupError:
+            scan.unreadable.append(path)
+            continue
+        if backup_owner_matches(meta, cooperative=cooperative):
+            scan.own.append(path)
+        else:
+            scan.foreign.append((path, meta))
+    return scan
+
+
+def backups_of(*, cooperative: Cooperative) -> list[Path]:
+    """``cooperative``'s readable backups in BACKUP_DIR, newest first (never those of a
+    cooperative deleted from the same address)."""
+    return _folder_scan(cooperative).own
+
+
+def _set_aside_dir(*, slug: str, owner: int | None, when: datetime) -> Path:
+    return backup_dir() / DELETED_DIR / f"{slug}-{owner or UNKNOWN_OWNER}-{when:{_STAMP}}"
+
+
+def _set_aside_log(*, slug: str, owner: int | None, dest: Path, files: list[str], why: str) -> None:
+    log.warning("Set the backups of %s (cooperative %s) aside to %s: %s", slug, owner, dest, why)
+    connection.set_schema_to_public()
+    audit_log(
+        actor="system",
+        action=TenantAudit.BACKUPS_SET_ASIDE,
+        data={
+            "slug": slug,
+            "cooperative_id": owner,
+            "folder": f"{DELETED_DIR}/{dest.name}",
+            "files": files,
+            "why": why,
+        },
+    )
+
+
+def _files_move(files: list[Path], dest: Path) -> list[str]:
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        os.replace(path, dest / path.name)
+    return sorted(p.name for p in files)
+
+
+def cooperative_backups_set_aside(*, cooperative: Cooperative, actor) -> Path | None:
+    """Move the backup folder of ``cooperative`` (deleted: run when its deletion has
+    committed) to ``BACKUP_DIR/_deleted/<slug>-<id>-<UTC time>/``, kept there for
+    BACKUP_DELETED_KEEP_DAYS (``backups_deleted_remove``); its address's folder is then
+    free for a new cooperative signed up at the same address. Audited
+    (``cooperative.backups_set_aside``). None when it had no backups."""
+    if not settings.BACKUP_DIR:
+        return None
+    folder = backup_dir() / cooperative.slug
+    if not folder.is_dir():
+        return None
+    dest = _set_aside_dir(slug=cooperative.slug, owner=cooperative.pk, when=timezone.now())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():  # set aside twice in one second: add the files
+        files = _files_move(sorted(folder.glob("*.sql.gz")), dest)
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        os.replace(folder, dest)  # one rename, same volume
+        files = sorted(p.name for p in dest.glob("*.sql.gz"))
+    connection.set_schema_to_public()
+    audit_log(
+        actor=actor,
+        action=TenantAudit.BACKUPS_SET_ASIDE,
+        target=cooperative,
+        data={
+            "slug": cooperative.slug,
+            "cooperative_id": cooperative.pk,
+            "folder": f"{DELETED_DIR}/{dest.name}",
+            "files": files,
+            "why": "deleted",
+        },
+    )
+    log.info("Set the backups of deleted %s aside to %s", cooperative.slug, dest)
+    return dest
+
+
+def _foreign_set_aside(*, cooperative: Cooperative, foreign: list[tuple[Path, dict]]) -> None:
+    """Set aside the backups of other cooperatives found in ``cooperative``'s folder
+    (left by one deleted from its address before deletions set them aside), by owner."""
+    now = timezone.now()
+    owners: dict[int | None, list[Path]] = {}
+    for path, meta in foreign:
+        owner = meta.get("cooperative_id")
+        owners.setdefault(owner if isinstance(owner, int) else None, []).append(path)
+    for owner, paths in owners.items():
+        dest = _set_aside_dir(slug=cooperative.slug, owner=owner, when=now)
+        files = _files_move(paths, dest)
+        _set_aside_log(
+            slug=cooperative.slug,
+            owner=owner,
+            dest=dest,
+            files=files,
+            why=f"found in the folder of cooperative {cooperative.pk}",
+        )
+
+
+def backups_prune(*, cooperative: Cooperative, keep: int | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` (BACKUP_KEEP) backups of ``cooperative``. An
+    unreadable file in its folder counts as its own (by its name's time); another
+    cooperative's backup (one deleted from the same address) is never counted nor
+    deleted: it is set aside (``BACKUP_DIR/_deleted/``)."""
     keep = settings.BACKUP_KEEP if keep is None else keep
-    folder = backup_dir() / slug
-    if keep < 1 or not folder.is_dir():
+    scan = _folder_scan(cooperative)
+    if scan.foreign:
+        _foreign_set_aside(cooperative=cooperative, foreign=scan.foreign)
+    if keep < 1:
         return []
-    files = sorted(folder.glob(f"{slug}-*.sql.gz"), reverse=True)  # names sort by time
+    files = sorted([*scan.own, *scan.unreadable], reverse=True)  # names sort by time
     gone = files[keep:]
     for p in gone:
         p.unlink(missing_ok=True)
     return gone
 
 
+def backups_deleted_remove(*, now: datetime | None = None) -> list[str]:
+    """Daily: remove the set-aside folders (``BACKUP_DIR/_deleted/<slug>-<id>-<UTC
+    time>/``) older than BACKUP_DELETED_KEEP_DAYS, each audited
+    (``cooperative.backups_removed``); returns their names. A folder in ``_deleted/`` not
+    named so is left alone (logged). A folder of an address no cooperative holds is never
+    touched here: a database restored from an older copy may not know a cooperative yet
+    whose backups are the very ones to restore it from."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=max(0, settings.BACKUP_DELETED_KEEP_DAYS))
+    removed = []
+    aside = backup_dir() / DELETED_DIR
+    for folder in sorted(aside.iterdir()) if aside.is_dir() else []:
+        m = _SET_ASIDE_NAME.match(folder.name)
+        if m is None or not folder.is_dir():
+            log.warning("%s is not a set-aside backup folder: left alone", folder)
+            continue
+        at = datetime.strptime(m["at"], _STAMP).replace(tzinfo=UTC)
+        if at > cutoff:
+            continue
+        files = sorted(p.name for p in folder.rglob("*") if p.is_file())
+        shutil.rmtree(folder)
+        connection.set_schema_to_public()
+        audit_log(
+            actor="system",
+            action=TenantAudit.BACKUPS_REMOVED,
+            data={
+                "slug": m["slug"],
+                "cooperative_id": int(m["id"]) if m["id"].isdigit() else None,
+                "folder": f"{DELETED_DIR}/{folder.name}",
+                "set_aside_at": at.isoformat(),
+                "files": files,
+                "keep_days": settings.BACKUP_DELETED_KEEP_DAYS,
+            },
+        )
+        log.info("Removed %s, set aside %s", folder, at)
+        removed.append(folder.name)
+    return removed
+
+
 def cooperative_backup_scheduled(*, cooperative: Cooperative) -> dict:
     """One scheduled backup: written, then the older ones beyond BACKUP_KEEP pruned."""
     meta = cooperative_backup(cooperative=cooperative, out=backup_path_for(cooperative))
-    meta["pruned"] = [p.name for p in backups_prune(slug=cooperative.slug)]
+    meta["pruned"] = [p.name for p in backups_prune(cooperative=cooperative)]
     return meta
 
 
@@ -704,6 +954,7 @@ def cooperatives_backup_group_scheduled(*, cooperatives: list[Cooperative]) -> G
     """Scheduled backups of a group (one pg_dump), each written cooperative's older
     backups beyond BACKUP_KEEP pruned."""
     result = cooperatives_backup_group(cooperatives=cooperatives)
+    by_slug = {c.slug: c for c in cooperatives}
     for slug, meta in result.done.items():
-        meta["pruned"] = [p.name for p in backups_prune(slug=slug)]
+        meta["pruned"] = [p.name for p in backups_prune(cooperative=by_slug[slug])]
     return result

@@ -12,6 +12,7 @@ class TenantErrors(StrEnum):
     LEGAL_DATE_INVALID = "legal_date_invalid"
     SCHEMA_EXISTS = "schema_exists"
     BACKUP_NEWER = "backup_newer"
+    BACKUP_OTHER_COOPERATIVE = "backup_other_cooperative"
     TEMPLATE_MISSING = "template_missing"
     TEMPLATE_STALE = "template_stale"
     PRACTICE_NOT_ALLOWED = "practice_not_allowed"

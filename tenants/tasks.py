@@ -13,6 +13,7 @@ from lumbung.celery import app
 
 from .backup import (
     LIVE_STATUSES,
+    backups_deleted_remove,
     cooperative_backup_scheduled,
     cooperatives_backup_group_scheduled,
 )
@@ -251,3 +252,12 @@ def cooperative_backup_task(slug: str) -> dict:
         return {"slug": slug, "skipped": "gone"}
     meta = cooperative_backup_scheduled(cooperative=coop)
     return {"slug": slug, "file": meta["file"], "bytes": meta["bytes"], "pruned": meta["pruned"]}
+
+
+@app.task
+def backups_deleted_remove_task() -> list[str]:
+    """Daily: remove the backups of deleted cooperatives set aside in
+    BACKUP_DIR/_deleted/ more than BACKUP_DELETED_KEEP_DAYS ago (audited)."""
+    if not settings.BACKUP_DIR:
+        return []
+    return backups_deleted_remove()

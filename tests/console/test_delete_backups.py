@@ -111,3 +111,27 @@ def test_deleted_cooperatives_backups_are_set_aside_and_a_new_one_at_its_address
         finally:
             _drop(new)
             _drop(old)
+
+
+def test_a_failed_set_aside_never_turns_the_committed_deletion_into_an_error(
+    db, settings, tmp_path, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    settings.BACKUP_DIR = str(tmp_path)
+    coop = cooperative_create(
+        slug="hapus-gagal", name="KPRI Gagal", admin_email="a@hapus-gagal.test"
+    ).cooperative
+    connection.set_schema_to_public()
+    (tmp_path / "hapus-gagal").mkdir()
+    _archive(coop)
+
+    def full_disk(**kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(services, "cooperative_backups_set_aside", full_disk)
+    op = make_operator("admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tenant_delete(operator=op, cooperative=coop, confirm="hapus-gagal", reason="uji")
+    assert not Cooperative.objects.filter(pk=coop.pk).exists()
+    assert "Could not set the backups of deleted hapus-gagal aside" in caplog.text
+    # left in place: a new cooperative at the address sets it aside at its first prune
+    assert (tmp_path / "hapus-gagal").is_dir()

@@ -9,8 +9,8 @@ by its schema and time: made before the cooperative existed, it is not its). So:
   from its folder ``BACKUP_DIR/<slug>/``) never offers or accepts the deleted one's dump;
 - the new cooperative's daily prune (BACKUP_KEEP) never trims the deleted one's dumps
   left in its folder (by a deletion before backups were set aside): it sets them aside;
-- set-aside folders are removed by the daily task after BACKUP_DELETED_KEEP_DAYS, and a
-  folder whose cooperative is gone is set aside by it (audited)."""
+- set-aside folders are removed by the daily task after BACKUP_DELETED_KEEP_DAYS
+  (audited); a folder of an address no cooperative holds is left alone."""
 
 import gzip
 import json
@@ -24,7 +24,16 @@ from django.utils import timezone
 
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
-from tenants.backup import MAGIC, backup_meta, backup_path_for, cooperative_backup
+from tenants import tasks
+from tenants.backup import (
+    MAGIC,
+    backup_meta,
+    backup_owner_matches,
+    backup_path_for,
+    cooperative_backup,
+    cooperative_backup_scheduled,
+    cooperative_restore,
+)
 from tenants.models import Cooperative
 from tenants.services import cooperative_create, cooperative_discard
 from tests.billing.cleanup import billing_rows_drop
@@ -76,7 +85,8 @@ def same_address(settings, tmp_path, django_db_setup, django_db_blocker):
             ).cooperative
             made.append(new)
             connection.set_schema_to_public()
-            new_file = backup_path_for(new)
+            # named a minute back: a backup the test makes next never has the same name
+            new_file = backup_path_for(new, when=timezone.now() - timedelta(minutes=1))
             cooperative_backup(cooperative=new, out=new_file)
             yield {
                 "slug": slug,
@@ -118,12 +128,11 @@ def test_restore_for_the_new_cooperative_never_offers_or_accepts_the_deleted_one
             said = str(refused.value)
             assert "backup_other_cooperative" in said
             assert f"bukan milik koperasi {s['slug']} (id {s['new'].pk})" in said
-            assert f"({whose})" in said and "2020-01-0" in said
+            made = datetime.fromisoformat(backup_meta(path)["created_at"]).astimezone(UTC)
+            assert f"({whose})" in said and f"{made:%Y-%m-%d %H:%M} UTC" in said
             assert not Cooperative.objects.filter(slug=pulih).exists()
 
         # the service, with the target named, wherever the file is
-        from tenants.backup import cooperative_restore
-
         with pytest.raises(ApplicationError) as refused:
             cooperative_restore(path=s["old_file"], slug=pulih, of=s["new"])
         assert refused.value.code == "backup_other_cooperative"
@@ -150,8 +159,6 @@ def test_restore_for_the_new_cooperative_never_offers_or_accepts_the_deleted_one
 def test_the_new_cooperatives_prune_never_trims_the_deleted_ones_dumps(
     same_address, settings, django_db_blocker
 ):
-    from tenants.backup import cooperative_backup_scheduled
-
     s = same_address
     settings.BACKUP_KEEP = 1
     folder = s["new_file"].parent
@@ -175,14 +182,9 @@ def test_the_new_cooperatives_prune_never_trims_the_deleted_ones_dumps(
         assert sorted(e.data["files"][0] for e in events) == old_names
 
 
-def test_daily_task_removes_set_aside_backups_after_their_days_and_sets_orphans_aside(
-    settings, tmp_path, db, monkeypatch
-):
-    from tenants import tasks
-
+def test_daily_task_removes_set_aside_backups_after_their_days(settings, tmp_path, db):
     settings.BACKUP_DIR = str(tmp_path)
     settings.BACKUP_DELETED_KEEP_DAYS = 30
-    monkeypatch.setattr(tasks.cooperatives_backup_group_task, "delay", lambda group: None)
     aside = tmp_path / "_deleted"
     now = timezone.now()
     expired = aside / f"kpri-lama-41-{now - timedelta(days=31):%Y%m%dT%H%M%SZ}"
@@ -191,27 +193,44 @@ def test_daily_task_removes_set_aside_backups_after_their_days_and_sets_orphans_
     for d in (expired, kept, strange):
         d.mkdir(parents=True)
         (d / "x.sql.gz").write_bytes(b"x")
-    # a folder whose cooperative is gone (deleted before backups were set aside)
-    gone = tmp_path / "sudah-dihapus"
+    # a folder no cooperative holds: maybe one the database does not know yet (restored
+    # from an older copy), whose backups are the ones to bring it back: never touched
+    gone = tmp_path / "belum-dikenal"
     gone.mkdir()
-    (gone / "sudah-dihapus-20200101T000000Z.sql.gz").write_bytes(b"x")
+    (gone / "belum-dikenal-20200101T000000Z.sql.gz").write_bytes(b"x")
 
-    result = tasks.cooperatives_backup_task.apply().result
-    assert result["deleted_removed"] == [expired.name]
+    assert tasks.backups_deleted_remove_task.apply().result == [expired.name]
     assert not expired.exists() and kept.is_dir() and strange.is_dir()
-    assert not gone.exists()
-    moved = [p for p in aside.iterdir() if p.name.startswith("sudah-dihapus-lama-")]
-    assert len(moved) == 1 and (moved[0] / "sudah-dihapus-20200101T000000Z.sql.gz").exists()
+    assert (gone / "belum-dikenal-20200101T000000Z.sql.gz").exists()
 
     removed = AuditEvent.objects.filter(action="cooperative.backups_removed").get(
         data__folder=f"_deleted/{expired.name}"
     )
     assert removed.data["cooperative_id"] == 41 and removed.data["slug"] == "kpri-lama"
     assert removed.data["files"] == ["x.sql.gz"]
-    assert AuditEvent.objects.filter(
-        action="cooperative.backups_set_aside", data__slug="sudah-dihapus"
-    ).exists()
 
     # a second run the same day: nothing more to do
-    again = tasks.cooperatives_backup_task.apply().result
-    assert again["deleted_removed"] == [] and kept.is_dir()
+    assert tasks.backups_deleted_remove_task.apply().result == [] and kept.is_dir()
+
+    # in the beat schedule, daily
+    entry = settings.CELERY_BEAT_SCHEDULE["cooperatives-backups-deleted-remove"]
+    assert entry["task"] == "tenants.tasks.backups_deleted_remove_task"
+    assert entry["schedule"] == 24 * 3600
+
+
+def test_owner_is_the_id_and_creation_time_or_for_older_backups_the_schema_and_time():
+    born = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    coop = Cooperative(pk=7, slug="kpri-x", schema_name="coop_kpri_x", created_at=born)
+    base = {"schema": "coop_kpri_x", "created_at": (born + timedelta(days=2)).isoformat()}
+    mine = {**base, "cooperative_id": 7, "cooperative_created_at": born.isoformat()}
+    assert backup_owner_matches(mine, cooperative=coop)
+    # the same id given again by a database made anew: another cooperative
+    reborn = {**mine, "cooperative_created_at": (born - timedelta(days=90)).isoformat()}
+    assert not backup_owner_matches(reborn, cooperative=coop)
+    assert not backup_owner_matches({**mine, "cooperative_id": 6}, cooperative=coop)
+    # made before backups carried the id: its schema, made after the cooperative was
+    assert backup_owner_matches(base, cooperative=coop)
+    before = {**base, "created_at": (born - timedelta(seconds=1)).isoformat()}
+    assert not backup_owner_matches(before, cooperative=coop)
+    assert not backup_owner_matches({**base, "schema": "coop_lain"}, cooperative=coop)
+    assert not backup_owner_matches({**base, "created_at": "bukan tanggal"}, cooperative=coop)

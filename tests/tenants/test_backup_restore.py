@@ -247,7 +247,7 @@ def test_scheduled_backup_writes_into_backup_dir_and_keeps_the_newest(
         assert names[0] == f"{scratch_tenant.slug}-20200103T000000Z.sql.gz"
         assert meta["file"].endswith(names[1]) and backup_meta(meta["file"])["counts"]
         assert sorted(meta["pruned"])[0].endswith("20200101T000000Z.sql.gz")
-        assert backups_prune(slug=scratch_tenant.slug) == []
+        assert backups_prune(cooperative=scratch_tenant) == []
 
         # the beat task: one group task per BACKUP_GROUP_SIZE live cooperatives (eager here)
         settings.CELERY_TASK_ALWAYS_EAGER = True

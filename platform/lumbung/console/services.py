@@ -6,6 +6,7 @@ Billing state changes go through ``billing.services``; provisioning through
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
 from lumbung.console.audit import ConsoleAudit
 from tenants import signup as tenant_signup
+from tenants.backup import cooperative_backups_set_aside
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
@@ -30,6 +32,8 @@ from tenants.validators import validate_slug
 
 from .models import MigrationRun
 from .tasks import console_stats_refresh_task, migrate_all_tenants_task
+
+log = logging.getLogger(__name__)
 
 S = Subscription.Status
 HOSTNAME_RE = re.compile(
@@ -530,7 +534,22 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
     # files together.
     for schema in schemas:
         transaction.on_commit(lambda schema=schema: cooperative_media_remove(schema=schema))
+    # Its daily backups are set aside (BACKUP_DIR/_deleted/, BACKUP_DELETED_KEEP_DAYS) once
+    # the deletion is committed: the address is free for a new sign-up at once, whose
+    # backups must not share the folder.
+    transaction.on_commit(lambda: _backups_set_aside(cooperative=coop, operator=operator))
     return summary
+
+
+def _backups_set_aside(*, cooperative: Cooperative, operator) -> None:
+    """After a deletion's commit: a failure to move the folder never turns the committed
+    deletion into an error page; it is logged, and the folder's backups still never count
+    as the next cooperative's at that address (tenants.backup.backups_prune sets them
+    aside, a restore for it refuses them)."""
+    try:
+        cooperative_backups_set_aside(cooperative=cooperative, actor=operator)
+    except Exception:
+        log.exception("Could not set the backups of deleted %s aside", cooperative.slug)
 
 
 def _delete_money_check(coop: Cooperative) -> None:

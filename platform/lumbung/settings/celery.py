@@ -145,6 +145,11 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "tenants.tasks.cooperatives_backup_task",
         "schedule": 24 * 3600,
     },
+    # a deleted cooperative's backups, set aside, go after BACKUP_DELETED_KEEP_DAYS
+    "cooperatives-backups-deleted-remove": {
+        "task": "tenants.tasks.backups_deleted_remove_task",
+        "schedule": 24 * 3600,
+    },
 }
 # tenants: practice copies ("Ruang latihan") unused for PRACTICE_UNUSED_DAYS are deleted;
 # their demo-data template is rebuilt when the migrations change or a month begins.

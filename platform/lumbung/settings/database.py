@@ -64,6 +64,10 @@ PG_DUMP = env.str("PG_DUMP", default="pg_dump")
 # newest BACKUP_KEEP of each. BACKUP_DIR="" turns the scheduled backups off.
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(ROOT_DIR / ".data" / "backups"))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+# A deleted cooperative's backup folder is set aside to
+# <BACKUP_DIR>/_deleted/<slug>-<cooperative id>-<UTC time>/ when it is deleted (its address
+# is free for a new sign-up at once) and removed by a daily task this many days later.
+BACKUP_DELETED_KEEP_DAYS = env.int("BACKUP_DELETED_KEEP_DAYS", default=30)
 # Cooperatives backed up by one pg_dump (pg_dump reads the whole catalogue once per run).
 # pg_dump locks every table of the group in one transaction (66 per cooperative): keep
 # BACKUP_GROUP_SIZE x 66 well under max_locks_per_transaction x max_connections.
