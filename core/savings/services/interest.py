@@ -750,6 +750,20 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
             % {"p": product.name, "m": month, "y": year},
         )
+    # a later month was paid on balances without this month's jasa (its opening lacks
+    # it): this month run now would leave that month short for good
+    latest = _latest_run(product.pk)
+    if latest is not None and latest > (year, month):
+        raise ApplicationError(
+            SavingsErrors.BAD_PERIOD,
+            _(
+                "Jasa %(p)s bulan %(lm)02d/%(ly)s sudah dihitung; bulan %(m)02d/%(y)s yang "
+                "lebih awal tidak dapat dihitung sesudahnya (jasanya ikut dasar bulan-bulan "
+                "berikutnya). Batalkan dulu jasa bulan-bulan sesudahnya, lalu hitung "
+                "berurutan."
+            )
+            % {"p": product.name, "lm": latest[1], "ly": latest[0], "m": month, "y": year},
+        )
     first, last = month_bounds(year, month)
     ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
     # an account whose jasa of the month was already credited (by an exit settlement that
