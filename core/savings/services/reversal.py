@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
@@ -22,7 +23,7 @@ from core.savings.audit import SavingsAudit
 from ..models import InterestRun, SavingsAccount, SavingsTransaction
 from .accounts import _lock
 from .apply import _check_open, _write, transactions_link_entry
-from .common import SavingsErrors
+from .common import ZERO, SavingsErrors
 
 
 def _require_treasury(by, what: str) -> None:
@@ -132,6 +133,8 @@ def savings_movement_reverse_apply(
             },
             status=409,
         )
+    if delta < 0:
+        _check_no_balance_below_zero_since(txn=txn, account=account, on=on, delta=delta)
     minimum = account.product.minimum_balance
     if keep_minimum and delta < 0 and account.balance + delta < minimum:
         raise ApplicationError(
@@ -163,6 +166,56 @@ def savings_movement_reverse_apply(
         memo=memo,
         receipt_number=None,
         reverses=txn,
+    )
+
+
+def _check_no_balance_below_zero_since(
+    *, txn: SavingsTransaction, account: SavingsAccount, on: date, delta
+) -> None:
+    """A credit taken back dated ``on`` comes after that day's movements and lowers every
+    running balance from there on (the kartu simpanan's, in date order). Today's balance
+    may hold it while an earlier one did not (the money was withdrawn and deposited again
+    since): refused, naming the first day the balance is short and the first date the
+    cancellation may carry, rather than showing a balance below zero in between."""
+    before = account.transactions.filter(on__lte=on).aggregate(s=Sum("delta", default=ZERO))["s"]
+    points = [(on, before)]  # the balance at the end of ``on``, then after each later row
+    for d, x in (
+        account.transactions.filter(on__gt=on).order_by("on", "id").values_list("on", "delta")
+    ):
+        points.append((d, points[-1][1] + x))
+    short = [i for i, (_d, b) in enumerate(points) if b + delta < 0]
+    if not short:
+        return
+    first_day, first_balance = points[short[0]]
+    # the earliest date whose end, and every balance after it, holds the cancellation:
+    # the day of the last short balance when the day ends high enough, else the next day
+    # with a movement (today's balance holds it: the caller checked)
+    last_day = points[short[-1]][0]
+    end_of_last_day = [b for d, b in points if d == last_day][-1]
+    from_day = (
+        last_day
+        if end_of_last_day + delta >= 0
+        else next(d for d, _b in points[short[-1] :] if d > last_day)
+    )
+    raise ApplicationError(
+        SavingsErrors.INSUFFICIENT,
+        _(
+            "%(k)s %(r)s (%(a)s) tidak dapat dibatalkan bertanggal %(d)s: saldo rekening "
+            "%(n)s pada %(s)s hanya %(b)s (uangnya sudah ditarik), sehingga saldonya menjadi "
+            "di bawah nol. Pembatalan dapat bertanggal %(f)s atau sesudahnya."
+        )
+        % {
+            "k": txn.get_kind_display(),
+            "r": txn.receipt_number or f"#{txn.pk}",
+            "a": format_rupiah(txn.amount),
+            "d": format_date(on),
+            "n": account.number,
+            "s": format_date(first_day),
+            "b": format_rupiah(first_balance),
+            "f": format_date(from_day),
+        },
+        fields={"date": [_("Paling awal %(f)s.") % {"f": format_date(from_day)}]},
+        status=409,
     )
 
 
