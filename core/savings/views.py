@@ -24,7 +24,11 @@ from core.common.confirm import (
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.exports import Column, export_format, export_response
-from core.common.forms import application_errors_to, application_errors_to_messages
+from core.common.forms import (
+    application_errors_to,
+    application_errors_to_messages,
+    form_error_message,
+)
 from core.common.money import format_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
 from core.common.submission import ALREADY_SENT, submission_first
@@ -598,8 +602,16 @@ def reconciliation(request):
             messages.success(
                 request,
                 _("Jasa simpanan dihitung: %(n)s rekening, jasa %(g)s, PPh %(t)s.")
-                % {"n": run.accounts, "g": run.gross_interest, "t": run.tax},
+                % {
+                    "n": run.accounts,
+                    "g": format_rupiah(run.gross_interest),
+                    "t": format_rupiah(run.tax),
+                },
             )
+        return redirect("savings:reconciliation")
+    if request.method == "POST":
+        # a year or month that is not one: said, naming the field; nothing run
+        messages.error(request, form_error_message(interest_form))
         return redirect("savings:reconciliation")
     today = timezone.localdate()
     return render(
