@@ -496,6 +496,21 @@ class InterestRunReverse(APIView):
         return Response(InterestRunSerializer(run).data)
 
 
+def _date_param(request, name: str) -> date | None:
+    """The query parameter ``name`` as a date in the books' range, None when not given;
+    refused (400) naming ``name`` when it is not a date."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise serializers.ValidationError(
+            {name: [_("Tanggal harus berformat YYYY-MM-DD.")]}
+        ) from None
+    return date_in_range(value, field=name)
+
+
 class Statement(APIView):
     """A member's savings statement (kartu simpanan): ``date_from``, ``date_to``."""
 
@@ -509,15 +524,11 @@ class Statement(APIView):
             qs = qs.filter(user=request.user)
         member = get_object_or_404(qs, pk=member_pk)
         today = timezone.localdate()
-        try:
-            date_from = date.fromisoformat(
-                request.query_params.get("date_from") or f"{today.year}-01-01"
-            )
-            date_to = date.fromisoformat(request.query_params.get("date_to") or today.isoformat())
-        except ValueError:
-            raise serializers.ValidationError({"date_from": ["Tanggal TTTT-BB-HH."]}) from None
-        date_in_range(date_from, field="date_from")
-        date_in_range(date_to, field="date_to")
+        date_from = _date_param(request, "date_from") or date(today.year, 1, 1)
+        date_to = _date_param(request, "date_to") or today
+        # typed the wrong way round: the period meant, as the screen, the member portal
+        # and the ledger's reports read it
+        date_from, date_to = sorted((date_from, date_to))
         data = selectors.savings_statement(member=member, date_from=date_from, date_to=date_to)
         return Response(
             {
