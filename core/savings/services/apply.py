@@ -222,7 +222,8 @@ def savings_withdraw_apply(
     locked: bool = False,
     settlement: bool = False,
 ) -> Applied:
-    """Debit a savings account. Refuses below zero or below the product minimum, and
+    """Debit a savings account. Refuses below zero or below the product minimum (not a
+    berjangka payout of the whole balance), and
     pokok/wajib (and berjangka before its payout date) while the holder is a member.
     ``settlement=True`` (exit settlement only) empties any account."""
     amount = clean_amount(amount)
@@ -267,7 +268,10 @@ def savings_withdraw_apply(
             },
             fields={"amount": [_("Melebihi saldo.")]},
         )
-    minimum = ZERO if settlement else product.minimum_balance
+    # a berjangka payout of the whole balance (at maturity: what the product is for;
+    # the account starts its next cycle) is not held to the minimum
+    paid_in_full = kind == SavingsTransaction.Kind.PAYOUT and amount == account.balance
+    minimum = ZERO if settlement or paid_in_full else product.minimum_balance
     if account.balance - amount < minimum:
         raise ApplicationError(
             SavingsErrors.BELOW_MINIMUM,
