@@ -1,5 +1,6 @@
 """Form and API fields for rupiah typed by people: both read with
-``core.common.money.parse_rupiah`` (one parser for every screen, import and API)."""
+``core.common.money.parse_rupiah`` (one parser for every screen, import and API); a form
+field for rates, read with ``parse_percent``."""
 
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from .money import MAX_RUPIAH, RupiahError, parse_rupiah
+from .money import MAX_RUPIAH, PERCENT_PLACES, RupiahError, parse_percent, parse_rupiah
 
 
 def _display(value) -> str:
@@ -81,6 +82,52 @@ class RupiahField(forms.Field):
                 _("Paling sedikit %(m)s.") % {"m": _display(self.min_value)}, code="min_value"
             )
         return d
+
+
+class PercentField(forms.Field):
+    """A rate typed by a person (``6,5``, ``6.5``, ``6,5 %``): text in, Decimal out with
+    at most ``places`` decimals (``parse_percent``, which says what is wrong naming the
+    field); shown with a decimal comma (``6,5``, never ``6.500``, which reads as six
+    thousand five hundred here)."""
+
+    def __init__(
+        self,
+        *,
+        places: int = PERCENT_PLACES,
+        min_value: Decimal | int = 0,
+        max_value: Decimal | int = 100,
+        **kwargs,
+    ) -> None:
+        self.places = places
+        self.min_value = Decimal(min_value)
+        self.max_value = Decimal(max_value)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if not isinstance(widget, forms.HiddenInput):
+            attrs.setdefault("inputmode", "decimal")
+            attrs.setdefault("autocomplete", "off")
+        return attrs
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return f"{Decimal(value).normalize():f}".replace(".", ",")
+        return "" if value is None else value
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_percent(
+                value,
+                field=str(self.label or ""),
+                min_value=self.min_value,
+                max_value=self.max_value,
+                places=self.places,
+            )
+        except forms.ValidationError as e:
+            raise forms.ValidationError(e.messages, code=e.code) from None
 
 
 class RupiahSerializerField(serializers.DecimalField):

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.common.fields import RupiahField
+from core.common.fields import PercentField, RupiahField
 from core.common.money import RupiahError, format_rupiah, parse_percent, parse_rupiah
 from core.ledger.models import Account
 
@@ -57,17 +57,13 @@ class ProductForm(forms.Form):
         required=False,
         help_text=_("Jasa bulan lalu diposting otomatis sejak tanggal 1."),
     )
-    interest_rate_annual = forms.DecimalField(
-        label=_("Jasa per tahun (%)"), min_value=0, max_value=100, decimal_places=3, max_digits=6
-    )
+    interest_rate_annual = PercentField(label=_("Jasa per tahun (%)"), places=3)
     interest_basis = forms.ChoiceField(
         label=_("Dasar jasa"),
         choices=[("minimum", _("Saldo terendah")), ("average", _("Saldo rata-rata harian"))],
     )
     tax_threshold = RupiahField(label=_("Batas bebas PPh jasa per bulan"), min_value=0)
-    tax_rate = forms.DecimalField(
-        label=_("Tarif PPh (%)"), min_value=0, max_value=100, decimal_places=2, max_digits=5
-    )
+    tax_rate = PercentField(label=_("Tarif PPh (%)"), places=2)
     term_months = forms.IntegerField(
         label=_("Jangka (bulan)"),
         required=False,
