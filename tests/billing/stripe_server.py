@@ -1,7 +1,8 @@
 """A Stripe-speaking HTTP server on loopback for the tests: localstripe (test-only, GPL)
 plus a few routes of our own for what localstripe lacks (Checkout Sessions with
 ``subscription_data.trial_end``, the Billing Portal, ``price`` on subscription items,
-``proration_behavior``).
+``proration_behavior``) and Stripe's ``uncollectible`` invoices (``invoice_mark_uncollectible``,
+``invoice_pay``).
 
 It runs localstripe's own aiohttp handlers in a background thread with its own event
 loop. The real ``stripe`` SDK talks to it over HTTP, so requests, form encoding,
@@ -26,6 +27,45 @@ with warnings.catch_warnings():
 R.store.dump_to_disk = lambda: None
 
 SESSIONS: dict[str, dict] = {}
+
+_LOCALSTRIPE_INVOICE_STATUS = R.Invoice.status
+
+
+def _invoice_status(self) -> str:
+    """localstripe's status, plus Stripe's ``uncollectible``: an open invoice marked so
+    (the end of Stripe's dunning, or by hand) until it is paid."""
+    status = _LOCALSTRIPE_INVOICE_STATUS.fget(self)
+    if status == "open" and getattr(self, "_uncollectible", False):
+        return "uncollectible"
+    return status
+
+
+R.Invoice.status = property(_invoice_status)
+
+
+def invoice_mark_uncollectible(invoice_id: str):
+    """Stripe's ``POST /v1/invoices/{id}/mark_uncollectible`` (run it with
+    ``LocalStripeServer.call``): an open invoice becomes ``uncollectible``."""
+    obj = R.Invoice._api_retrieve(invoice_id)
+    if obj.status != "open":
+        raise LS.UserError(400, "Only an open invoice can be marked uncollectible")
+    obj._uncollectible = True
+    obj.status_transitions["marked_uncollectible_at"] = int(time.time())
+    return obj
+
+
+def invoice_pay(invoice_id: str):
+    """Stripe's ``POST /v1/invoices/{id}/pay``, which (unlike localstripe's) also pays an
+    ``uncollectible`` invoice: charged to the customer's default card, ``paid`` when the
+    charge succeeds, else still uncollectible."""
+    obj = R.Invoice._api_retrieve(invoice_id)
+    was_uncollectible = getattr(obj, "_uncollectible", False)
+    obj._uncollectible = False
+    R.Invoice._api_pay_invoice(invoice_id)
+    if obj.status != "paid":
+        obj._uncollectible = was_uncollectible
+    return obj
+
 
 # Stripe Checkout refuses a subscription_data.trial_end less than 48 hours ahead.
 CHECKOUT_MIN_TRIAL_SECONDS = 48 * 3600
