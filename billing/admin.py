@@ -43,6 +43,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "subscription", "provider", "amount", "status", "due_on"]
     list_filter = ["provider", "status"]
+    raw_id_fields = ["reissue_of"]
 
 
 @admin.register(PaymentProof)

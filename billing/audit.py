@@ -32,3 +32,4 @@ class BillingAudit(StrEnum):
     INVOICE_PAID_BY_CREDIT = "billing.invoice_paid_by_credit"
     CREDIT_NOTE_ISSUED = "billing.credit_note_issued"
     INVOICE_PERIOD_MOVED = "billing.invoice_period_moved"
+    INVOICE_REISSUED = "billing.invoice_reissued"

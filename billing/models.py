@@ -218,7 +218,9 @@ class Invoice(models.Model):
     reference = models.CharField(
         _("kode referensi transfer"), max_length=40, null=True, blank=True, unique=True
     )
-    stripe_invoice_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Stripe's invoice: one copy of it (unique among invoices that re-issue nothing),
+    # plus at most its re-issue (below), which carries the same id.
+    stripe_invoice_id = models.CharField(max_length=100, null=True, blank=True)
     # Stripe's own invoice number, kept as a reference (ours is ``number``).
     provider_number = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SUBSCRIPTION)
@@ -256,6 +258,14 @@ class Invoice(models.Model):
     # The day it was made void: voided after its month, it stays in that month's
     # e-Faktur data and is cancelled in the month of this day (billing.efaktur).
     voided_on = models.DateField(null=True, blank=True)
+    # The void invoice this one re-issues: Stripe reported it paid after it was made void
+    # (an invoice marked uncollectible, then paid). The void one stays void in the
+    # months it was reported in; this one records the payment, dated the day it was
+    # recorded, for the same buyer, plan, period and PPN rate (webhooks._invoice_mirror,
+    # services.invoice_reissue_paid). One re-issue per void invoice (unique).
+    reissue_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, related_name="reissue", null=True, blank=True
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -299,6 +309,17 @@ class Invoice(models.Model):
                 condition=Q(status="void", voided_on__isnull=False)
                 | (~Q(status="void") & Q(voided_on__isnull=True)),
                 name="billing_invoice_void_has_its_day",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_invoice_id"],
+                condition=Q(reissue_of__isnull=True),
+                name="billing_invoice_stripe_invoice_copied_once",
+            ),
+            # A re-issue records a payment: it is paid (and paid is final). That what it
+            # re-issues is void is checked by a trigger (migration 0023).
+            models.CheckConstraint(
+                condition=Q(reissue_of__isnull=True) | Q(status="paid"),
+                name="billing_invoice_reissue_is_paid",
             ),
         ]
 

@@ -60,8 +60,11 @@ def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
     """The cooperative's invoices, void ones too (an invoice it got by e-mail must not
     vanish: the page marks it *Dibatalkan*), newest first, each with its credit notes
     (``invoice.credit_notes.all()``, oldest first). What is owed is read elsewhere
-    (invoice_open_for), never from this list."""
-    return subscription.invoices.select_related("plan").prefetch_related(credit_notes_prefetch())
+    (invoice_open_for), never from this list. A void invoice paid later and its re-issue
+    name each other (``reissue`` / ``reissue_of``, read with the list)."""
+    return subscription.invoices.select_related("plan", "reissue", "reissue_of").prefetch_related(
+        credit_notes_prefetch()
+    )
 
 
 def credit_notes_prefetch() -> Prefetch:

@@ -33,6 +33,7 @@ from .services import (
     LIVE_STRIPE_STATUSES,
     invoice_buyer_fields,
     invoice_number_next,
+    invoice_reissue_paid,
     invoice_tax_fields,
     subscription_sync_stripe,
 )
@@ -366,7 +367,13 @@ def _invoice_period(inv: dict) -> tuple[int | None, int | None]:
 def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     """Insert or update our copy of a Stripe invoice (state as fetched now). An invoice
     of Rp 0 (a card's trial or deferred start) charged nothing: it is not copied (no
-    number of the tax invoice series, no receipt, no e-Faktur row)."""
+    number of the tax invoice series, no receipt, no e-Faktur row).
+
+    Paid and void are final. A void copy (Stripe voided it or marked it uncollectible)
+    is in the e-Faktur data of the months already reported: it never changes again.
+    Stripe reporting it paid since (an uncollectible invoice the customer paid after
+    all) records the payment on a re-issue (``invoice_reissue_paid``: a new number,
+    dated today), made once; its copy is what is returned from then on."""
     status = {
         "paid": Invoice.Status.PAID,
         "void": Invoice.Status.VOID,
@@ -408,7 +415,18 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     # What Stripe charged is the total: PPN is inside it, at the rate of the day the
     # invoice was first copied (a rate changed since does not re-figure an issued one).
     charged = from_minor(inv.get("total", inv.get("amount_due"))).max(Decimal("0"))
-    existing = Invoice.objects.select_for_update().filter(stripe_invoice_id=inv["id"]).first()
+    existing = (
+        Invoice.objects.select_for_update()
+        .filter(stripe_invoice_id=inv["id"], reissue_of__isnull=True)
+        .first()
+    )
+    if existing and existing.status == Invoice.Status.VOID:
+        # void is final (a database trigger enforces it): its months stay as reported
+        if status != Invoice.Status.PAID:
+            return existing
+        return invoice_reissue_paid(
+            void=existing, charged=charged, paid_at=paid_at, hosted_url=values["hosted_url"]
+        )
     values |= invoice_tax_fields(
         price=charged, includes_ppn=True, rate=existing.ppn_rate if existing else None
     )
@@ -417,9 +435,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     if existing:
         if existing.status == Invoice.Status.PAID:
             return existing  # paid is final (a database trigger enforces it)
-        values["voided_on"] = (  # the day we learnt of it, kept once set
-            (existing.voided_on or timezone.localdate()) if status == Invoice.Status.VOID else None
-        )
+        # open until now: made void today (the day we learnt of it)
+        values["voided_on"] = timezone.localdate() if status == Invoice.Status.VOID else None
         for k, v in values.items():
             setattr(existing, k, v)
         existing.save()

@@ -44,6 +44,7 @@ from .plans import (
     renewal_figures,
     renewal_plan,
 )
+from .reissue import invoice_reissue_paid
 from .state import STRIPE_STATUS_MAP, subscription_sync_stripe, trial_start
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "default_plan",
     "invoice_buyer_fields",
     "invoice_number_next",
+    "invoice_reissue_paid",
     "invoice_tax_fields",
     "payment_start",
     "period_end_for",

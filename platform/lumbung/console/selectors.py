@@ -155,12 +155,13 @@ def tenant_invoices(*, subscription: Subscription | None) -> QuerySet[Invoice]:
     """A cooperative's invoices, void ones too, the newest first, each with its credit
     notes (nota retur: ``invoice.credit_notes.all()``, one prefetch query whatever the
     number): its page in the console shows the latest (tenant_detail), the full list
-    pages through them all (paginate it)."""
+    pages through them all (paginate it). A void invoice paid later and its re-issue
+    name each other (``reissue`` / ``reissue_of``, joined)."""
     if subscription is None:
         return Invoice.objects.none()
     return (
         Invoice.objects.filter(subscription=subscription)
-        .select_related("plan")
+        .select_related("plan", "reissue", "reissue_of")
         .prefetch_related(credit_notes_prefetch())
         .order_by("-issued_on", "-id")
     )
