@@ -732,8 +732,10 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     ONE entry: Dr savings interest expense / Cr control account per member / Cr tax
     payable. Once per product and month (unique run + the ledger's source reference).
     The product row is locked first: a second run of the month started at the same
-    moment waits, then finds the first one and is refused as done."""
-    product = SavingsProduct.objects.select_for_update().get(pk=product.pk)
+    moment waits, then finds the first one and is refused as done (FOR NO KEY UPDATE:
+    accounts of the product opened meanwhile, which hold it FOR KEY SHARE, neither wait
+    for the run nor make it wait)."""
+    product = SavingsProduct.objects.select_for_update(no_key=True).get(pk=product.pk)
     if not product.interest_enabled or product.interest_rate_annual <= 0:
         raise ApplicationError(
             SavingsErrors.BAD_PERIOD, _("Produk %(p)s tidak berbunga.") % {"p": product.name}
