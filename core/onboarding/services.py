@@ -53,7 +53,7 @@ from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
-from .preview import upload_previews_remove
+from .preview import upload_preview_rows, upload_preview_take, upload_previews_remove
 from .selectors import move_in_reconciliation
 
 ZERO = Decimal("0")
@@ -468,6 +468,36 @@ def trial_balance_preview(
         "total": total,
         "new_accounts": sum(1 for x in out if x["new"]),
     }
+
+
+def _grid_figures(rows: list[dict]) -> dict[str, tuple[str, str]]:
+    return {
+        str(r.get("account")): (str(r.get("debit") or ""), str(r.get("credit") or "")) for r in rows
+    }
+
+
+@transaction.atomic
+def trial_balance_grid_post(*, reference: str, rows: list[dict[str, Any]], by) -> JournalEntry:
+    """*Posting* of a grid that *Hitung total* checked (``reference``: its kept preview,
+    ``upload_preview_keep_rows``): the figures kept then are posted, once, by the user who
+    checked them; a grid typed over since (``rows``, as submitted now) is refused
+    (``PREVIEW_CHANGED``, nothing posted), naming the accounts whose figures changed."""
+    kept = upload_preview_take(reference=reference, kind="trial_balance", by=by)
+    kept_rows, _hidden, _encoding = upload_preview_rows(kept)
+    before, now = _grid_figures(kept_rows), _grid_figures(rows)
+    changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
+    if changed:
+        raise ApplicationError(
+            E.PREVIEW_CHANGED,
+            _(
+                "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
+                "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+            )
+            % {"a": ", ".join(changed)},
+        )
+    entry = trial_balance_post(move_in=kept.move_in, rows=kept_rows, by=by)
+    kept.delete()
+    return entry
 
 
 @transaction.atomic

@@ -119,7 +119,9 @@ def wizard(request):
                     return _grid_preview(request, mi, rows, grid, grid_total, accounts)
                 grid_token = request.POST.get("token", "")
                 if grid_token:  # *Hitung total* kept what it checked: that is posted
-                    entry = _grid_confirm(request, grid_token, rows)
+                    entry = services.trial_balance_grid_post(
+                        reference=grid_token, rows=rows, by=request.user
+                    )
                 else:
                     entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
@@ -345,35 +347,6 @@ def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts):
             move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
         )
     return _wizard_page(request, mi, errors, grid, grid_total, True, grid_preview=shown)
-
-
-def _grid_figures(rows: list[dict]) -> dict[str, tuple[str, str]]:
-    return {
-        str(r.get("account")): (str(r.get("debit") or ""), str(r.get("credit") or "")) for r in rows
-    }
-
-
-def _grid_confirm(request, reference: str, rows: list[dict]):
-    """*Posting* of a grid that *Hitung total* checked: the figures kept then are posted,
-    once, by the user who checked them; a grid typed over since is refused (nothing
-    posted), naming the accounts whose figures changed."""
-    with transaction.atomic():
-        kept = upload_preview_take(reference=reference, kind="trial_balance", by=request.user)
-        kept_rows, _hidden, _encoding = upload_preview_rows(kept)
-        before, now = _grid_figures(kept_rows), _grid_figures(rows)
-        changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
-        if changed:
-            raise ApplicationError(
-                OnboardingErrors.PREVIEW_CHANGED,
-                _(
-                    "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
-                    "diposting. Tekan Hitung total lagi, periksa, lalu posting."
-                )
-                % {"a": ", ".join(changed)},
-            )
-        entry = services.trial_balance_post(move_in=kept.move_in, rows=kept_rows, by=request.user)
-        kept.delete()
-    return entry
 
 
 def _blank_grid() -> tuple[list[dict], None, bool]:
