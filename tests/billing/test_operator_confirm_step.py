@@ -114,3 +114,28 @@ def test_a_proof_with_an_unreadable_amount_is_refused_nothing_changed(tenant_a, 
     assert "Jumlah yang ditransfer" in page
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
+
+
+def test_a_proof_sent_again_between_the_two_steps_is_shown_before_confirming(
+    tenant_a, admin_client_a, operator
+):
+    """The cooperative sends another proof (another amount) while the operator reads the
+    first step: the second step does not confirm against the proof the operator did not
+    see; it goes back to the first step, which shows the new one."""
+    inv = _invoice(tenant_a)
+    _upload(admin_client_a, inv, f"{inv.amount_due - 50_000:,.0f}".replace(",", "."))
+    client = verified_client(operator)
+    url = f"/billing/operator/transfer/{inv.pk}/konfirmasi/"
+    page = client.get(url).content.decode()
+    [first] = inv.proofs.all()
+    assert f'name="proof_seen" value="{first.pk}"' in page
+    _upload(admin_client_a, inv, f"{inv.amount_due:,.0f}".replace(",", "."))  # sent again
+    back = client.post(url, {"note": "", "proof_seen": str(first.pk)}, follow=True)
+    assert "Bukti transfer tagihan" in _text(back) and "berubah" in _text(back)
+    assert back.redirect_chain[-1][0] == url
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING and inv.paid_at is None
+    latest = inv.proofs.order_by("-pk").first()
+    assert f'name="proof_seen" value="{latest.pk}"' in back.content.decode()
+    done = client.post(url, {"note": "", "proof_seen": str(latest.pk)}, follow=True)
+    assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
