@@ -395,14 +395,19 @@ class FiscalYearClose(LedgerView):
 # --------------------------------------------------------------------------- reports
 
 
-def _date_param(request, name: str) -> date | None:
+def date_query_param(request, name: str) -> date | None:
+    """The query parameter ``name`` as a date in the books' range, None when not given;
+    refused (400) naming ``name`` when it is not a date (the savings API reads its
+    periods with it too)."""
     raw = request.query_params.get(name)
     if not raw:
         return None
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise serializers.ValidationError({name: ["Tanggal tidak valid (YYYY-MM-DD)."]})
+        raise serializers.ValidationError(
+            {name: [_("Tanggal harus berformat YYYY-MM-DD.")]}
+        ) from None
     return date_in_range(value, field=name)
 
 
@@ -419,7 +424,7 @@ class ReportView(LedgerView):
 
     def range(self, request) -> reports.Range:
         return reports.default_range(
-            _date_param(request, "date_from"), _date_param(request, "date_to")
+            date_query_param(request, "date_from"), date_query_param(request, "date_to")
         )
 
 

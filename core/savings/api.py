@@ -16,6 +16,7 @@ from core.common.api import query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
+from core.ledger.api import date_query_param
 from core.ledger.models import Account
 from core.ledger.services import date_in_range
 from core.members.models import Member
@@ -496,21 +497,6 @@ class InterestRunReverse(APIView):
         return Response(InterestRunSerializer(run).data)
 
 
-def _date_param(request, name: str) -> date | None:
-    """The query parameter ``name`` as a date in the books' range, None when not given;
-    refused (400) naming ``name`` when it is not a date."""
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise serializers.ValidationError(
-            {name: [_("Tanggal harus berformat YYYY-MM-DD.")]}
-        ) from None
-    return date_in_range(value, field=name)
-
-
 class Statement(APIView):
     """A member's savings statement (kartu simpanan): ``date_from``, ``date_to``."""
 
@@ -524,8 +510,8 @@ class Statement(APIView):
             qs = qs.filter(user=request.user)
         member = get_object_or_404(qs, pk=member_pk)
         today = timezone.localdate()
-        date_from = _date_param(request, "date_from") or date(today.year, 1, 1)
-        date_to = _date_param(request, "date_to") or today
+        date_from = date_query_param(request, "date_from") or date(today.year, 1, 1)
+        date_to = date_query_param(request, "date_to") or today
         # typed the wrong way round: the period meant, as the screen, the member portal
         # and the ledger's reports read it
         date_from, date_to = sorted((date_from, date_to))
