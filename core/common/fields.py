@@ -32,7 +32,19 @@ def _display(value) -> str:
     return text
 
 
-class RupiahField(forms.Field):
+class _TypedNumberField(forms.Field):
+    """A number typed as text: a phone shows its number pad, the browser suggests nothing
+    (a hidden input excepted)."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if not isinstance(widget, forms.HiddenInput):
+            attrs.setdefault("inputmode", "decimal")
+            attrs.setdefault("autocomplete", "off")
+        return attrs
+
+
+class RupiahField(_TypedNumberField):
     """A Django form field: text in, Decimal out (whole rupiah unless ``whole=False``)."""
 
     def __init__(
@@ -51,13 +63,6 @@ class RupiahField(forms.Field):
         self.min_value = None if min_value is None else Decimal(min_value)
         self.max_value = Decimal(max_value)
         super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        if not isinstance(widget, forms.HiddenInput):
-            attrs.setdefault("inputmode", "decimal")
-            attrs.setdefault("autocomplete", "off")
-        return attrs
 
     def prepare_value(self, value):
         return _display(value)
@@ -84,7 +89,7 @@ class RupiahField(forms.Field):
         return d
 
 
-class PercentField(forms.Field):
+class PercentField(_TypedNumberField):
     """A rate typed by a person (``6,5``, ``6.5``, ``6,5 %``): text in, Decimal out with
     at most ``places`` decimals (``parse_percent``, which says what is wrong naming the
     field); shown with a decimal comma (``6,5``, never ``6.500``, which reads as six
@@ -102,13 +107,6 @@ class PercentField(forms.Field):
         self.min_value = Decimal(min_value)
         self.max_value = Decimal(max_value)
         super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        if not isinstance(widget, forms.HiddenInput):
-            attrs.setdefault("inputmode", "decimal")
-            attrs.setdefault("autocomplete", "off")
-        return attrs
 
     def prepare_value(self, value):
         if isinstance(value, Decimal | int) and not isinstance(value, bool):
