@@ -34,7 +34,7 @@ from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core.savings.selectors import product_for_kind
-from core.savings.services import interest_runs_through
+from core.savings.services import interest_runs_through, running_balances_from
 
 from ..models import DeductionImport
 from .common import ZERO, E, posting_date_clean
@@ -147,36 +147,28 @@ def reversal_running_balance_check(
     back on that date leaves an account below zero after some movement since — on the
     card, in date then posting order, the reversal comes after every movement of ``on``
     — though today's balance covers it (``_savings_short`` refuses the rest first).
-    ``locked``: the accounts, locked. The later movements read in one query."""
+    ``locked``: the accounts, locked. Their running balances from ``on`` are savings'
+    (``running_balances_from``, one query), as a single cancellation's check reads them."""
     credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for t in originals:
         credited[t.account_id] += t.amount
-    later: dict[int, list[tuple]] = defaultdict(list)
-    for row in (
-        SavingsTransaction.objects.filter(account_id__in=list(credited), on__gt=on)
-        .order_by("account_id", "on", "pk")
-        .values_list("account_id", "on", "kind", "receipt_number", "delta")
-    ):
-        later[row[0]].append(row[1:])
+    # closed: refused as short (nothing of it left to take back)
+    open_ = {a: locked[a] for a in credited if locked[a].status == SavingsAccount.Status.OPEN}
     found = []
-    for acc_id, amount in credited.items():
-        acc = locked[acc_id]
-        if acc.status != SavingsAccount.Status.OPEN:
-            continue  # closed: refused as short (nothing of it left to take back)
-        moves = later.get(acc_id, [])
-        # the balance at the end of ``on`` (where the reversal sits), then after each move
-        running = acc.balance - sum((m[3] for m in moves), ZERO)
-        first = None  # (day, the move that took it below zero) once the reversal is in
-        lowest = running - amount
-        if lowest < 0:
-            first = (on, None)
-        for day, kind, receipt, delta in moves:
-            running += delta
-            lowest = min(lowest, running - amount)
-            if first is None and running - amount < 0:
-                first = (day, (kind, receipt))
+    for acc_id, points in running_balances_from(accounts=open_, on=on).items():
+        amount = credited[acc_id]
+        # (day, the move that took it below zero) once the reversal is in
+        first = next(
+            (
+                (day, None if kind is None else (kind, receipt))
+                for day, kind, receipt, balance in points
+                if balance - amount < 0
+            ),
+            None,
+        )
         if first is not None:
-            found.append((acc, amount, first, -lowest))
+            lowest = min(balance for *_x, balance in points) - amount
+            found.append((open_[acc_id], amount, first, -lowest))
     if found:
         raise _running_balance_error(
             sorted(found, key=lambda x: (x[0].member.number, x[0].number)), on

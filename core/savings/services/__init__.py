@@ -83,6 +83,7 @@ from .reversal import (
     check_period_open,
     interest_run_through,
     interest_runs_through,
+    running_balances_from,
     savings_interest_reverse,
     savings_movement_reverse_apply,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "interest_runs_through",
     "savings_interest_reverse",
     "savings_movement_reverse_apply",
+    "running_balances_from",
     "InterestCredit",
     "interest_credit_at_exit",
     "interest_days_label",

@@ -4,11 +4,13 @@ reversals), and a monthly interest run (interest and its tax) reversed as a whol
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -169,20 +171,45 @@ def savings_movement_reverse_apply(
     )
 
 
+def running_balances_from(
+    *, accounts: dict[int, SavingsAccount], on: date
+) -> dict[int, list[tuple[date, str | None, str, Decimal]]]:
+    """For each account (locked, its balance current): the balance at the end of ``on``,
+    then after each later movement, in the kartu simpanan's order (date, then posting),
+    as ``(day, kind, receipt number, balance)`` — the first ``(on, None, "", …)``. A
+    credit taken back dated ``on`` sits after that day's movements and lowers every one
+    of them. The later movements of all the accounts read in one query."""
+    later: dict[int, list[tuple]] = defaultdict(list)
+    for acc_id, *move in (
+        SavingsTransaction.objects.filter(account_id__in=list(accounts), on__gt=on)
+        .order_by("account_id", "on", "pk")
+        .values_list("account_id", "on", "kind", "receipt_number", "delta")
+    ):
+        later[acc_id].append(move)
+    out = {}
+    for acc_id, acc in accounts.items():
+        moves = later.get(acc_id, [])
+        running = acc.balance - sum((m[3] for m in moves), ZERO)
+        points = [(on, None, "", running)]
+        for day, kind, receipt, delta in moves:
+            running += delta
+            points.append((day, kind, receipt, running))
+        out[acc_id] = points
+    return out
+
+
 def _check_no_balance_below_zero_since(
     *, txn: SavingsTransaction, account: SavingsAccount, on: date, delta
 ) -> None:
-    """A credit taken back dated ``on`` comes after that day's movements and lowers every
-    running balance from there on (the kartu simpanan's, in date order). Today's balance
-    may hold it while an earlier one did not (the money was withdrawn and deposited again
-    since): refused, naming the first day the balance is short and the first date the
-    cancellation may carry, rather than showing a balance below zero in between."""
-    before = account.transactions.filter(on__lte=on).aggregate(s=Sum("delta", default=ZERO))["s"]
-    points = [(on, before)]  # the balance at the end of ``on``, then after each later row
-    for d, x in (
-        account.transactions.filter(on__gt=on).order_by("on", "id").values_list("on", "delta")
-    ):
-        points.append((d, points[-1][1] + x))
+    """A credit taken back dated ``on`` lowers every running balance from there on
+    (``running_balances_from``). Today's balance may hold it while an earlier one did not
+    (the money was withdrawn and deposited again since): refused, naming the first day
+    the balance is short and the first date the cancellation may carry, rather than
+    showing a balance below zero in between."""
+    points = [
+        (d, b)
+        for d, _k, _r, b in running_balances_from(accounts={account.pk: account}, on=on)[account.pk]
+    ]
     short = [i for i, (_d, b) in enumerate(points) if b + delta < 0]
     if not short:
         return
