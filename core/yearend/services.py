@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
-from core.common.money import format_rupiah
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
 from core.ledger.selectors import account_for_role
@@ -141,10 +141,12 @@ def shu_settings_set(*, year: int, by, **values: Any) -> ShuSettings:
                 errors[f] = [_("Paling banyak dua angka desimal.")]
             setattr(row, f, d)
         elif f == "rounding_unit":
+            # typed as people type rupiah: ``1.000``, ``Rp 1.000`` (the parser refuses
+            # sen, ``true`` and text that is not a number)
             try:
-                n = int(v)
-            except (TypeError, ValueError):
-                errors[f] = [_("Bukan angka.")]
+                n = int(parse_rupiah(v, field=_("Pembulatan (rupiah)")))
+            except RupiahError as exc:
+                errors[f] = [exc.messages[0]]
                 continue
             if n not in (1, 10, 100, 1000):
                 errors[f] = [_("Pilih 1, 10, 100 atau 1000.")]

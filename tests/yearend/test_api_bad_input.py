@@ -93,3 +93,18 @@ def test_rat_texts_put_saves_known_texts_and_ignores_year(api):
 def test_shares_filter_refuses_a_member_that_is_not_an_id(api, member):
     err = _error(api.get(f"/api/v1/yearend/{YEAR}/shares/?member={member}"))
     assert list(err["fields"]) == ["member"]
+
+
+@pytest.mark.parametrize("typed", ["1.000", "Rp 1.000", " 1000 ", 1000])
+def test_settings_put_reads_a_rounding_unit_typed_as_rupiah_with_dots(api, typed):
+    r = _put(api, "settings", {"rounding_unit": typed})
+    assert r.status_code == 200, r.content
+    assert r.json()["rounding_unit"] == 1000
+    assert ShuSettings.objects.get(effective_year=YEAR).rounding_unit == 1000
+
+
+@pytest.mark.parametrize("typed", [True, 1000.5, "1.000,5", "seribu", "500"])
+def test_settings_put_refuses_a_rounding_unit_that_is_not_one_of_the_units(api, typed):
+    err = _error(_put(api, "settings", {"rounding_unit": typed}))
+    assert list(err["fields"]) == ["rounding_unit"]
+    assert not ShuSettings.objects.filter(effective_year=YEAR).exists()
