@@ -30,7 +30,7 @@ from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.selectors import account_balance, account_for_role, totals_between
-from core.loans.models import KOLEK_CHOICES, Loan, Reschedule
+from core.loans.models import KOLEK_CHOICES, Loan, LoanReversal, Reschedule
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -471,9 +471,7 @@ def _loan_tables(year: int) -> list[dict]:
         ["", _("Kolektibilitas"), _("Pinjaman"), _("Sisa pokok"), _("PPAP")],
         rows,
     )
-    disbursed = Loan.objects.filter(disbursed_on__year=year).aggregate(
-        n=Count("id"), p=Sum("principal")
-    )
+    disbursed = _disbursed_in(year)
     portfolio = _table(
         _("Portofolio pinjaman"),
         _("Tahun buku %(y)s") % {"y": year},
@@ -509,6 +507,26 @@ def _loan_tables(year: int) -> list[dict]:
         resched or [_row("row", "", _("Tidak ada."), "", "", "")],
     )
     return [portfolio, collect, restructured]
+
+
+def _disbursed_in(year: int) -> dict:
+    """Loans disbursed in the year as its books show them: the loans disbursed then and
+    still disbursed, and those whose disbursement of the year was reversed only after 31
+    December (the entry, the cash paid out and the receivable at year end are in the
+    year's statements; the loan itself is back to approved, ``disbursed_on`` cleared). A
+    disbursement reversed within the year is not counted, as the cash flow leaves it
+    out."""
+    end = date(year, 12, 31)
+    still = Loan.objects.filter(disbursed_on__year=year).aggregate(
+        n=Count("id"), p=Sum("principal")
+    )
+    reversed_later = LoanReversal.objects.filter(
+        kind=LoanReversal.Kind.DISBURSEMENT, entry__date__year=year, on__gt=end
+    ).aggregate(n=Count("id"), p=Sum("loan__principal"))
+    return {
+        "n": (still["n"] or 0) + (reversed_later["n"] or 0),
+        "p": (still["p"] or ZERO) + (reversed_later["p"] or ZERO),
+    }
 
 
 def _balance(role: str, year: int) -> Decimal:
