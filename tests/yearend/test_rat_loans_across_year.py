@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from core.loans.models import Loan
-from core.members.models import Member
 from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 from core.loans.services.reversal import loan_disbursement_reverse
+from core.members.models import Member
 from core.yearend.rat import rat_pack_tables
 from core.yearend.services import yearend_close
 from tests.loans.conftest import approval_backdate, docs
