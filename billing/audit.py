@@ -33,3 +33,4 @@ class BillingAudit(StrEnum):
     CREDIT_NOTE_ISSUED = "billing.credit_note_issued"
     INVOICE_PERIOD_MOVED = "billing.invoice_period_moved"
     INVOICE_REISSUED = "billing.invoice_reissued"
+    INVOICE_VOIDED = "billing.invoice_voided"

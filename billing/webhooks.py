@@ -47,7 +47,17 @@ HANDLED = {
     "customer.subscription.deleted",
     "invoice.paid",
     "invoice.payment_failed",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
     "customer.subscription.trial_will_end",
+}
+# Invoice events: each re-fetches the invoice and mirrors Stripe's state now (so they
+# may arrive in any order, and more than once).
+INVOICE_EVENTS = {
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
 }
 _SKIP_HEADERS = {"cookie", "authorization"}
 
@@ -233,7 +243,7 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
             sub = subscription_sync_stripe(subscription=sub, stripe_sub=stripe_sub)
             if stripe_sub.get("status") == "trialing" and sub.status == Subscription.Status.TRIAL:
                 billing_email_send(kind="trial_ending", subscription=sub)
-    elif etype in ("invoice.paid", "invoice.payment_failed"):
+    elif etype in INVOICE_EVENTS:
         stripe_inv = provider.invoice_fetch(obj["id"])
         sub = _sub_for_customer(row, stripe_inv.get("customer"))
         if sub is None:
@@ -440,6 +450,8 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
         for k, v in values.items():
             setattr(existing, k, v)
         existing.save()
+        if status == Invoice.Status.VOID:
+            _invoice_voided_audit(existing, inv)
         return existing
     # Our own number from the year's series; Stripe's stays as provider_number.
     # The buyer as today, copied once: a later report of the same invoice (paid, say)
@@ -447,9 +459,29 @@ def _invoice_mirror(sub: Subscription, inv: dict) -> Invoice | None:
     number = invoice_number_next(on=values["issued_on"])
     if status == Invoice.Status.VOID:
         values["voided_on"] = timezone.localdate()
-    return Invoice.objects.create(
+    copy = Invoice.objects.create(
         stripe_invoice_id=inv["id"],
         number=number,
         **values,
         **invoice_buyer_fields(subscription=sub),
+    )
+    if status == Invoice.Status.VOID:
+        _invoice_voided_audit(copy, inv)
+    return copy
+
+
+def _invoice_voided_audit(invoice: Invoice, inv: dict) -> None:
+    """Our copy of a Stripe invoice became void (Stripe voided it or marked it
+    uncollectible): no longer owed, cancelled in the e-Faktur data of the void's month
+    when it was reported in an earlier one. Written once: a void copy never changes."""
+    audit_log(
+        actor="stripe",
+        action=BillingAudit.INVOICE_VOIDED,
+        target=invoice,
+        data={
+            "stripe_invoice_id": inv["id"],
+            "stripe_status": inv.get("status") or "",
+            "voided_on": invoice.voided_on.isoformat(),
+            "amount": str(invoice.amount),
+        },
     )
