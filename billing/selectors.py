@@ -389,6 +389,9 @@ class KeptDocument:
     status: str
     voided_on: date | None
     invoice_number: str
+    # A void invoice paid later and its re-issue name each other (services.reissue).
+    reissue_number: str = ""
+    reissue_of_number: str = ""
 
     @property
     def status_label(self) -> str:
@@ -469,6 +472,8 @@ def deleted_cooperatives(*, q: str = "") -> QuerySet[DeletedCooperative]:
                 amount=Cast("amount", TextField()),
                 status="status",
                 voided_on="voided_on",
+                reissue_number="reissue__number",
+                reissue_of_number="reissue_of__number",
                 notes=ArraySubquery(notes),
             )
         )
@@ -495,6 +500,8 @@ def deleted_cooperative_documents(*, cooperative: DeletedCooperative) -> list[Ke
                 status=inv["status"],
                 voided_on=date.fromisoformat(inv["voided_on"]) if inv["voided_on"] else None,
                 invoice_number="",
+                reissue_number=inv.get("reissue_number") or "",
+                reissue_of_number=inv.get("reissue_of_number") or "",
             )
         )
         out.extend(

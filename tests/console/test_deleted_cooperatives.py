@@ -43,7 +43,13 @@ def _owner(name: str, *, npwp: str = "", days_ago: int = 1, slug: str = "") -> D
 
 
 def _kept(
-    owner, n: int, *, notes_each: int = 0, buyer_name: str = "", voided_on: date | None = None
+    owner,
+    n: int,
+    *,
+    notes_each: int = 0,
+    buyer_name: str = "",
+    voided_on: date | None = None,
+    first_issued: date = date(2031, 1, 1),
 ) -> list[Invoice]:
     """``n`` kept invoices of a deleted cooperative (no subscription), each with
     ``notes_each`` credit notes."""
@@ -65,7 +71,7 @@ def _kept(
             status=Invoice.Status.VOID if voided_on else Invoice.Status.PAID,
             paid_at=None if voided_on else timezone.now(),
             voided_on=voided_on,
-            issued_on=date(2031, 1, 1) + timedelta(days=i),
+            issued_on=first_issued + timedelta(days=i),
             due_on=date(2031, 1, 15) + timedelta(days=i),
             buyer_name=buyer_name or owner.name,
             buyer_npwp=owner.npwp,
@@ -201,8 +207,9 @@ def test_a_page_is_one_query_however_many_documents(op_clients):
 def test_documents_come_typed_in_issue_order_notes_under_their_invoice():
     owner = _owner("KPRI Urut")
     [first] = _kept(owner, 1, notes_each=1)
-    [second] = _kept(owner, 1, notes_each=1, voided_on=date(2031, 3, 5))
-    Invoice.objects.filter(pk=second.pk).update(issued_on=date(2031, 2, 1))
+    [second] = _kept(
+        owner, 1, notes_each=1, voided_on=date(2031, 3, 5), first_issued=date(2031, 2, 1)
+    )
     [row] = list(deleted_cooperatives(q="KPRI Urut"))
     docs = deleted_cooperative_documents(cooperative=row)
     assert [d.number for d in docs] == [
@@ -336,3 +343,55 @@ def test_backfill_lists_deletions_known_only_from_the_audit_log(op_clients):
     assert DeletedCooperative.objects.filter(cooperative_pk=876544).count() == 1
     page = _page(op_clients["billing"], q="Sunyi")
     assert "KPRI Sunyi Tanpa Tagihan" in page and "Tidak ada tagihan yang terbit." in page
+
+
+def test_a_void_invoice_paid_later_shows_its_reissue_beside_it(op_clients):
+    """A card invoice made void and paid later was re-issued (billing 0023): on the
+    list, the void one names its re-issue with the re-issue's PDF, and the re-issue
+    names the invoice it re-issues; still one query for the page's documents."""
+    owner = _owner("KPRI Terbit Ulang")
+    [void] = _kept(owner, 1, voided_on=date(2031, 1, 20))
+    reissue = Invoice.objects.create(
+        deleted_cooperative=owner,
+        reissue_of=void,
+        provider="stripe",
+        number=f"INV/2031/{next(_numbers):06d}",
+        stripe_invoice_id="in_reissued",
+        plan=void.plan,
+        interval=void.interval,
+        amount=void.amount,
+        dpp=void.dpp,
+        ppn=void.ppn,
+        ppn_rate=void.ppn_rate,
+        status=Invoice.Status.PAID,
+        paid_at=timezone.now(),
+        issued_on=date(2031, 2, 10),
+        due_on=date(2031, 2, 10),
+        buyer_name=void.buyer_name,
+    )
+    with CaptureQueriesContext(connection) as captured:
+        [row] = list(deleted_cooperatives(q="KPRI Terbit Ulang"))
+    assert len(_selects(captured)) == 1
+    docs = {d.number: d for d in deleted_cooperative_documents(cooperative=row)}
+    assert (docs[void.number].reissue_number, docs[void.number].reissue_of_number) == (
+        reissue.number,
+        "",
+    )
+    assert (docs[reissue.number].reissue_number, docs[reissue.number].reissue_of_number) == (
+        "",
+        void.number,
+    )
+
+    page = " ".join(_page(op_clients["billing"], q="KPRI Terbit Ulang").split())
+    void_row = page.split(f"<td>{void.number}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "Dibatalkan" in void_row
+    assert (
+        "dibayar kemudian: diterbitkan ulang sebagai "
+        f'<a href="/billing/operator/tagihan/{reissue.number}/pdf/">{reissue.number}</a>'
+    ) in void_row
+    reissue_row = page.split(f"<td>{reissue.number}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "Lunas" in reissue_row
+    assert (
+        f'penerbitan ulang atas <a href="/billing/operator/tagihan/{void.number}/pdf/">'
+        f"{void.number}</a>"
+    ) in reissue_row
