@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.common.fields import RupiahField
 
 from .models import Plan
+from .services.bank import PROOF_AMOUNT_REQUIRED
 from .services.plans import PRICE_MAX
 
 
@@ -59,8 +60,13 @@ class TaxDetailsForm(forms.Form):
 class ProofNoteForm(forms.Form):
     note = forms.CharField(label=_("Catatan"), max_length=300, required=False)
     # What was transferred, as on the bank's receipt (1.234.567, Rp 1.234.567): the
-    # operator compares it with the invoice before confirming.
-    amount = RupiahField(label=_("Jumlah yang ditransfer"), required=False, min_value=1)
+    # operator compares it with the invoice before confirming. Required (proofs sent
+    # before it was asked have none, and show "tidak disebut").
+    amount = RupiahField(
+        label=_("Jumlah yang ditransfer"),
+        min_value=1,
+        error_messages={"required": PROOF_AMOUNT_REQUIRED},
+    )
 
 
 class TransferDecisionForm(forms.Form):

@@ -403,20 +403,30 @@ def _transfer_confirm(request, invoice: Invoice):
     if not form.is_valid():
         messages.error(request, form_error_message(form))
         return redirect("billing:operator-transfers")
-    # the first step names the proof the operator saw: one sent since is shown first
+    # the first step names the proof the operator saw: without it (a post that did not
+    # come from the first step) nothing is confirmed; one sent since is shown first
     seen = request.POST.get("proof_seen")
-    if seen is not None:
-        latest = selectors.transfer_check(invoice=invoice).proof
-        if seen != (str(latest.pk) if latest is not None else "none"):
-            messages.error(
-                request,
-                _(
-                    "Bukti transfer tagihan %(n)s berubah sejak halaman ini dibuka (koperasi "
-                    "mengirim bukti lain); periksa lagi sebelum mengonfirmasi."
-                )
-                % {"n": invoice.number},
+    if not seen:
+        messages.error(
+            request,
+            _(
+                "Konfirmasi tagihan %(n)s belum dilakukan: buka langkah pertama dan periksa "
+                "bukti transfernya dulu."
             )
-            return redirect("billing:operator-transfer-confirm", invoice.pk)
+            % {"n": invoice.number},
+        )
+        return redirect("billing:operator-transfer-confirm", invoice.pk)
+    latest = selectors.transfer_check(invoice=invoice).proof
+    if seen != (str(latest.pk) if latest is not None else "none"):
+        messages.error(
+            request,
+            _(
+                "Bukti transfer tagihan %(n)s berubah sejak halaman ini dibuka (koperasi "
+                "mengirim bukti lain); periksa lagi sebelum mengonfirmasi."
+            )
+            % {"n": invoice.number},
+        )
+        return redirect("billing:operator-transfer-confirm", invoice.pk)
     with application_errors_to_messages(request):
         services.bank_transfer_confirm(
             invoice=invoice, operator=request.user, note=form.cleaned_data["note"]

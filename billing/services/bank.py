@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
@@ -320,13 +321,31 @@ def _covered_until(sub: Subscription, today: date) -> date | None:
     return None
 
 
+# The amount a proof claims: asked with every proof (the form's field says it too).
+PROOF_AMOUNT_REQUIRED = gettext_lazy(
+    "isi jumlah yang ditransfer seperti di bukti transfer (mis. 1.234.567)."
+)
+
+
 @transaction.atomic
 def bank_proof_upload(
-    *, invoice: Invoice, upload, by, note: str = "", amount_claimed: Decimal | None = None
+    *, invoice: Invoice, upload, by, amount_claimed: Decimal, note: str = ""
 ) -> PaymentProof:
     """The cooperative uploads proof of transfer (PDF, PNG or JPEG, bounded size), with
-    the amount it says it transferred when it gives one (whole rupiah, more than zero:
-    a database check), which the operator checks before confirming."""
+    the amount it says it transferred (whole rupiah, more than zero; the database checks
+    it is more than zero), which the operator checks before confirming. Refused,
+    nothing changed, without one. (Proofs sent before the amount was asked have none.)"""
+    if (
+        not isinstance(amount_claimed, Decimal)
+        or not amount_claimed.is_finite()
+        or amount_claimed <= 0
+        or amount_claimed != amount_claimed.to_integral_value()
+    ):
+        raise ApplicationError(
+            BillingErrors.PROOF_INVALID,
+            _("Jumlah yang ditransfer: %(why)s") % {"why": PROOF_AMOUNT_REQUIRED},
+            fields={"amount": [str(PROOF_AMOUNT_REQUIRED)]},
+        )
     inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
         Invoice.Status.OPEN,
@@ -355,7 +374,7 @@ def bank_proof_upload(
         target=inv,
         data={
             "proof": proof.pk,
-            "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
+            "amount_claimed": str(amount_claimed),
         },
     )
     return proof

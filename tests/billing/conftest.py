@@ -219,3 +219,16 @@ def pay_by_bank(subscription, plan_code: str, interval: str, operator):
         subscription=subscription, plan=Plan.objects.get(code=plan_code), interval=interval, by="t"
     )
     return services.bank_transfer_confirm(invoice=inv, operator=operator)
+
+
+def confirm_transfer(client, invoice, note: str = "", *, follow: bool = True):
+    """*Konfirmasi diterima* as an operator does it: the first step (a GET) names the
+    proof seen, the second (a POST) confirms with it."""
+    import re
+
+    url = f"/billing/operator/transfer/{invoice.pk}/konfirmasi/"
+    step = client.get(url)
+    assert step.status_code == 200, step.status_code
+    seen = re.search(r'name="proof_seen" value="([^"]*)"', step.content.decode())
+    assert seen, "the first step names the proof seen"
+    return client.post(url, {"note": note, "proof_seen": seen.group(1)}, follow=follow)

@@ -285,6 +285,7 @@ def test_upgrade_message_names_the_upgrade_invoice_not_an_awaiting_renewal(
         invoice=renewal,
         upload=SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
         by="bendahara",
+        amount_claimed=renewal.amount_due,
     )
     renewal.refresh_from_db()
     assert renewal.status == Invoice.Status.AWAITING
@@ -372,7 +373,9 @@ def test_a_second_upgrade_while_the_first_ones_transfer_awaits_the_operator_bill
     services.plan_change(subscription=sub, plan=besar, interval="year", by="admin")
     up1 = Invoice.objects.get(subscription=sub, kind="proration")
     png = SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
-    services.bank_proof_upload(invoice=up1, upload=png, by="bendahara")
+    services.bank_proof_upload(
+        invoice=up1, upload=png, by="bendahara", amount_claimed=up1.amount_due
+    )
 
     sub.refresh_from_db()
     for plan in (top, Plan.objects.get(code="sedang")):

@@ -15,6 +15,7 @@ from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from tenants.models import Cooperative
 from tests.billing.cleanup import billing_rows_drop
+from tests.billing.conftest import confirm_transfer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -77,7 +78,7 @@ def test_proof_upload_then_operator_confirms_and_access_is_restored(
     inv = _issue(admin_client_a)
     response = admin_client_a.post(
         f"/langganan/transfer/{inv.number}/bukti/",
-        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png")},
+        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "amount": str(inv.amount)},
     )
     assert response.status_code == 302
     inv.refresh_from_db()
@@ -128,7 +129,10 @@ def test_proof_must_be_pdf_or_image(admin_client_a):
     inv = _issue(admin_client_a)
     with pytest.raises(ApplicationError) as err:
         services.bank_proof_upload(
-            invoice=inv, upload=SimpleUploadedFile("x.exe", b"MZ\x90\x00" * 10), by="t"
+            invoice=inv,
+            upload=SimpleUploadedFile("x.exe", b"MZ\x90\x00" * 10),
+            by="t",
+            amount_claimed=inv.amount_due,
         )
     assert err.value.code == "proof_invalid"
     inv.refresh_from_db()
@@ -142,7 +146,7 @@ def test_operator_screen_confirms_a_transfer(admin_client_a, operator):
     inv = _issue(admin_client_a)
     listing = client_public.get("/billing/operator/transfer/")
     assert listing.status_code == 200 and inv.reference in listing.content.decode()
-    response = client_public.post(f"/billing/operator/transfer/{inv.pk}/konfirmasi/")
+    response = confirm_transfer(client_public, inv, follow=False)
     assert response.status_code == 302
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.PAID
@@ -215,7 +219,12 @@ def test_bank_period_end_goes_past_due_and_renewal_invoice_is_issued(
 def test_proof_type_by_extension_and_content(admin_client_a, name, content):
     inv = _issue(admin_client_a)
     with pytest.raises(ApplicationError) as err:
-        services.bank_proof_upload(invoice=inv, upload=SimpleUploadedFile(name, content), by="t")
+        services.bank_proof_upload(
+            invoice=inv,
+            upload=SimpleUploadedFile(name, content),
+            by="t",
+            amount_claimed=inv.amount_due,
+        )
     assert err.value.code == "proof_invalid" and "file" in err.value.fields
 
 
@@ -225,7 +234,10 @@ def test_proof_is_stored_under_the_cooperatives_directory(
     settings.MEDIA_ROOT = tmp_path
     inv = _issue(admin_client_a)
     proof = services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("Bukti Saya.png", PNG), by="t"
+        invoice=inv,
+        upload=SimpleUploadedFile("Bukti Saya.png", PNG),
+        by="t",
+        amount_claimed=inv.amount_due,
     )
     assert proof.file.name.startswith(f"{tenant_a.schema_name}/billing/proofs/")
     assert "Bukti" not in proof.file.name  # never the client's file name
@@ -305,7 +317,11 @@ def test_proof_note_with_a_nul_character_is_refused_with_a_field_error(admin_cli
     inv = _issue(admin_client_a)
     response = admin_client_a.post(
         f"/langganan/transfer/{inv.number}/bukti/",
-        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "note": "BRI\x00"},
+        {
+            "file": SimpleUploadedFile("bukti.png", PNG, "image/png"),
+            "note": "BRI\x00",
+            "amount": "1",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -321,7 +337,10 @@ def test_rejection_reason_with_a_nul_character_is_refused_with_a_field_error(
 
     inv = _issue(admin_client_a)
     services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="t"
+        invoice=inv,
+        upload=SimpleUploadedFile("bukti.png", PNG, "image/png"),
+        by="t",
+        amount_claimed=inv.amount_due,
     )
     ops = verified_client(operator)
     response = ops.post(

@@ -67,11 +67,15 @@ def documents(tenant_b, clock):
     services.subscription_tax_details_set(subscription=sub, npwp=NPWP, address=ADDRESS, by="t")
     sub, first = _paid_sedang_yearly(tenant_b, ops)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="t"
     )
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=ops)
     services.bank_transfer_confirm(invoice=other, operator=ops)
     note = CreditNote.objects.get(subscription=sub)

@@ -63,7 +63,9 @@ def test_a_paid_difference_of_a_rejected_renewal_is_credited_when_the_plan_chang
     full price; the difference paid is not lost, it is credited and taken off it."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     upgrade = _upgrade(sub)
     difference_for_next = BESAR_YEAR - SEDANG_YEAR
     services.bank_transfer_confirm(invoice=upgrade, operator=operator)
@@ -101,7 +103,9 @@ def test_a_with_another_upgrade_the_credit_goes_off_the_next_invoice(tenant_a, o
     invoice issued (the new upgrade's), which shows what is left to transfer."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     upgrade = _upgrade(sub)
     services.bank_transfer_confirm(invoice=upgrade, operator=operator)
     services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
@@ -280,12 +284,16 @@ def test_two_transfers_confirmed_for_the_same_period_credit_the_first(tenant_a, 
     twice: it runs on the plan confirmed last, and the other payment is credited."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
     )
     assert (other.period_start, other.period_end) == (renewal.period_start, renewal.period_end)
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
 
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     assert _balance(sub) == 0
@@ -321,13 +329,17 @@ def test_a_monthly_and_a_yearly_transfer_for_the_period_starting_the_same_day_bi
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
     assert renewal.interval == "year"
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     monthly = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="admin"
     )
     assert monthly.period_start == renewal.period_start
     assert monthly.period_end < renewal.period_end
-    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=monthly, upload=_png(), by="bendahara", amount_claimed=monthly.amount_due
+    )
 
     first_confirmed, last_confirmed = (renewal, monthly) if last == "month" else (monthly, renewal)
     services.bank_transfer_confirm(invoice=first_confirmed, operator=operator)
@@ -355,14 +367,18 @@ def test_a_monthly_payment_confirmed_after_a_yearly_renewal_an_upgrade_topped_up
     upgrade's invoice (a difference buys no time)."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     upgrade = _upgrade(sub)
     assert upgrade.period_end == renewal.period_end
     services.bank_transfer_confirm(invoice=upgrade, operator=operator)
     monthly = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="admin"
     )
-    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=monthly, upload=_png(), by="bendahara", amount_claimed=monthly.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     services.bank_transfer_confirm(invoice=monthly, operator=operator)
 

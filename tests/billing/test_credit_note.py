@@ -41,7 +41,9 @@ def test_a_credited_upgrade_difference_reused_on_the_next_invoice_is_taxed_once(
     the net PPN is that of what the cooperative bought."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     upgrade = _upgrade(sub)
     services.bank_transfer_confirm(invoice=upgrade, operator=operator)
     services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
@@ -79,11 +81,15 @@ def test_a_credited_upgrade_difference_reused_on_the_next_invoice_is_taxed_once(
 def test_a_period_paid_twice_gets_a_credit_note_for_the_payment_credited(tenant_a, operator, clock):
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
     )
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     services.bank_transfer_confirm(invoice=other, operator=operator)
 

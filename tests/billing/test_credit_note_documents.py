@@ -52,11 +52,15 @@ def period_paid_twice(tenant_a, operator, clock, settings):
         subscription=sub, npwp=BUYER_NPWP, address="Jl. Merdeka 1, Palangka Raya", by="admin"
     )
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
     )
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     services.bank_transfer_confirm(invoice=other, operator=operator)
     note = CreditNote.objects.get(subscription=sub)

@@ -30,11 +30,15 @@ def paid_with_credit_then_paid_twice(tenant, operator):
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="year", by="admin"
     )
     assert renewal.credit_applied == Decimal(500_000)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
     )
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     services.bank_transfer_confirm(invoice=other, operator=operator)
     renewal.refresh_from_db()

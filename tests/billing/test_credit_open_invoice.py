@@ -70,12 +70,16 @@ def test_credit_of_a_duplicate_payment_pays_the_open_upgrade_at_once(tenant_a, o
     assert upgrade.status == Invoice.Status.OPEN and upgrade.credit_applied == 0
     renewal = _renewal_issued(sub, clock)
     assert (renewal.plan.code, renewal.interval) == ("besar", "year")
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     monthly = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="admin"
     )
     assert monthly.period_start == renewal.period_start
-    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=monthly, upload=_png(), by="bendahara", amount_claimed=monthly.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     upgrade.refresh_from_db()
     assert upgrade.credit_applied == 0 and upgrade.status == Invoice.Status.OPEN
@@ -98,7 +102,9 @@ def test_an_invoice_awaiting_the_operator_or_a_card_that_bills_takes_no_credit(
 ):
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     _give_credit(sub, 500_000)
     assert services.credit_apply_to_open(subscription=sub, by="t") == 0
     renewal.refresh_from_db()
@@ -191,7 +197,9 @@ def test_a_transfer_rejected_back_to_open_takes_the_credit_at_once(
     page, the PDF and the e-mail say what is left to transfer."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     _give_credit(sub, 500_000)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -223,7 +231,9 @@ def test_a_transfer_rejected_back_to_open_takes_the_credit_at_once(
 def test_a_rejected_transfer_the_credit_covers_is_paid_by_it_at_once(tenant_a, operator, clock):
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     _give_credit(sub, 4_000_000)
     services.bank_transfer_reject(invoice=renewal, operator=operator, reason="tidak ada")
 

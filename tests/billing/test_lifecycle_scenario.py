@@ -23,6 +23,7 @@ from core.users import services as users
 from lumbung.console import services as console
 from lumbung.console.stats import mrr_for
 from tenants.models import Cooperative
+from tests.billing.conftest import confirm_transfer
 from tests.console.conftest import make_operator, verified_client
 
 from .conftest import add_active_members
@@ -115,7 +116,7 @@ def test_bank_transfer_life_cycle(
     inv = Invoice.objects.get(subscription__cooperative=tenant_a, status="open")
     assert inv.number.startswith(f"INV/{timezone.localdate().year}/")
     assert inv.dpp + inv.ppn == inv.amount == Decimal(3_500_000)
-    upload = {"file": SimpleUploadedFile("b.png", PNG, "image/png")}
+    upload = {"file": SimpleUploadedFile("b.png", PNG, "image/png"), "amount": "3.500.000"}
     client.post(f"/langganan/transfer/{inv.number}/bukti/", upload)
     inv.refresh_from_db()
     assert inv.status == "awaiting_confirmation"
@@ -126,12 +127,12 @@ def test_bank_transfer_life_cycle(
     assert any("ditolak" in s for s in _subjects())
     client.post(
         f"/langganan/transfer/{inv.number}/bukti/",
-        {"file": SimpleUploadedFile("b2.png", PNG, "image/png")},
+        {"file": SimpleUploadedFile("b2.png", PNG, "image/png"), "amount": "3.500.000"},
     )
     clock.advance(days=3)  # the operator is slow: the proof has waited > 1 day
     assert "menunggu lebih dari sehari" in ops().get("/billing/operator/transfer/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        ops().post(f"/billing/operator/transfer/{inv.pk}/konfirmasi/")
+        confirm_transfer(ops(), inv)
     sub = _sub(tenant_a)
     inv.refresh_from_db()
     # paid late: the year runs from the payment date

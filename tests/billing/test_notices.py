@@ -51,7 +51,10 @@ def test_rejected_proof_sends_the_reason_and_shows_it_on_the_page(
         subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
     )
     services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("b.png", PNG, "image/png"), by="bendahara"
+        invoice=inv,
+        upload=SimpleUploadedFile("b.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=inv.amount_due,
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

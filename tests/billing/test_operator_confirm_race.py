@@ -77,7 +77,9 @@ def test_two_operators_confirming_the_same_transfer_pay_it_once(scratch_tenant):
     inv = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
     )
-    services.bank_proof_upload(invoice=inv, upload=SimpleUploadedFile("b.png", PNG), by="t")
+    services.bank_proof_upload(
+        invoice=inv, upload=SimpleUploadedFile("b.png", PNG), by="t", amount_claimed=inv.amount_due
+    )
     try:
         outcome = _at_once(
             lambda: services.bank_transfer_confirm(invoice=inv, operator=ops[0]),
@@ -108,9 +110,19 @@ def test_two_operators_confirming_a_monthly_and_a_yearly_transfer_credit_one_onc
     ops = _operator(), _operator()
     kecil = Plan.objects.get(code="kecil")
     yearly = services.bank_invoice_issue(subscription=sub, plan=kecil, interval="year", by="t")
-    services.bank_proof_upload(invoice=yearly, upload=SimpleUploadedFile("b.png", PNG), by="t")
+    services.bank_proof_upload(
+        invoice=yearly,
+        upload=SimpleUploadedFile("b.png", PNG),
+        by="t",
+        amount_claimed=yearly.amount_due,
+    )
     monthly = services.bank_invoice_issue(subscription=sub, plan=kecil, interval="month", by="t")
-    services.bank_proof_upload(invoice=monthly, upload=SimpleUploadedFile("b.png", PNG), by="t")
+    services.bank_proof_upload(
+        invoice=monthly,
+        upload=SimpleUploadedFile("b.png", PNG),
+        by="t",
+        amount_claimed=monthly.amount_due,
+    )
     assert monthly.period_start == yearly.period_start
     try:
         outcome = _at_once(

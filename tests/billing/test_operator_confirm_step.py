@@ -5,11 +5,15 @@ confirms. Nothing changes before it, and a GET never confirms."""
 
 from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing import services
-from billing.models import Invoice, Plan, Subscription
+from billing.models import Invoice, PaymentProof, Plan, Subscription
+from core.audit.models import AuditEvent
+from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from tests.billing.conftest import confirm_transfer
 from tests.console.conftest import verified_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -57,7 +61,7 @@ def test_the_first_step_shows_what_to_check_and_changes_nothing(tenant_a, admin_
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING
 
-    done = client.post(url, {"note": "mutasi BRI 12/3"}, follow=True)
+    done = client.post(url, {"note": "mutasi BRI 12/3", "proof_seen": str(proof.pk)}, follow=True)
     assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.PAID and inv.confirmed_by == operator
@@ -77,14 +81,74 @@ def test_an_amount_that_differs_from_the_invoice_is_warned(tenant_a, admin_clien
     assert inv.status == Invoice.Status.AWAITING
 
 
-def test_a_proof_without_an_amount_says_so(tenant_a, operator):
+def test_an_older_proof_without_an_amount_still_shows_not_said(tenant_a, operator):
+    """Proofs sent before the amount was asked have none: they still show, "tidak
+    disebut", on the list and the first step."""
     inv = _invoice(tenant_a)
-    services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("b.png", PNG, "image/png"), by="bendahara"
+    old = PaymentProof.objects.create(
+        invoice=inv, file=SimpleUploadedFile("b.png", PNG, "image/png"), uploaded_by="bendahara"
     )
-    page = _text(verified_client(operator).get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/"))
+    Invoice.objects.filter(pk=inv.pk).update(status=Invoice.Status.AWAITING)
+    client = verified_client(operator)
+    page = _text(client.get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/"))
     assert "Jumlah di bukti transfer: tidak disebutkan koperasi" in page
     assert "periksa mutasi rekening" in page
+    listing = _text(client.get("/billing/operator/transfer/"))
+    row = listing.split(f"<td>{inv.number}</td>", 1)[1].split("</tr>", 1)[0]
+    assert f"/billing/operator/bukti/{old.pk}/" in row and "(jumlah tidak disebut)" in row
+
+
+def test_a_proof_without_an_amount_is_refused_nothing_changed(tenant_a, admin_client_a):
+    inv = _invoice(tenant_a)
+    page = _text(_upload(admin_client_a, inv, ""))
+    assert (
+        "Jumlah yang ditransfer: isi jumlah yang ditransfer seperti di bukti transfer "
+        "(mis. 1.234.567)."
+    ) in page
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
+
+
+@pytest.mark.parametrize("amount", [None, Decimal(0), Decimal(-5), Decimal("1000.5")])
+def test_the_service_refuses_a_proof_without_a_whole_positive_amount(tenant_a, amount):
+    inv = _invoice(tenant_a)
+    with pytest.raises(ApplicationError) as refused:
+        services.bank_proof_upload(
+            invoice=inv,
+            upload=SimpleUploadedFile("b.png", PNG, "image/png"),
+            by="bendahara",
+            amount_claimed=amount,
+        )
+    assert refused.value.code == "proof_invalid"
+    assert "Jumlah yang ditransfer" in refused.value.message
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.OPEN and not inv.proofs.exists()
+
+
+def test_a_confirmation_without_the_first_step_is_refused_nothing_changed(
+    tenant_a, admin_client_a, operator
+):
+    """A POST that does not name the proof the first step showed (a form of another
+    page, a script) confirms nothing: it is sent back to the first step, told why."""
+    inv = _invoice(tenant_a)
+    _upload(admin_client_a, inv, f"{inv.amount_due:,.0f}".replace(",", "."))
+    client = verified_client(operator)
+    url = f"/billing/operator/transfer/{inv.pk}/konfirmasi/"
+
+    response = client.post(url, {"note": "langsung"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == url
+    assert (
+        f"Konfirmasi tagihan {inv.number} belum dilakukan: buka langkah pertama dan periksa "
+        "bukti transfernya dulu."
+    ) in _text(response)
+    inv.refresh_from_db()
+    assert inv.status == Invoice.Status.AWAITING and inv.paid_at is None
+    assert not AuditEvent.objects.filter(
+        action="billing.bank_transfer_confirmed", target_id=str(inv.pk)
+    ).exists()
+    done = confirm_transfer(client, inv, "mutasi BRI")
+    assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
 
 
 def test_the_list_links_to_the_step_instead_of_confirming_at_once(
@@ -101,7 +165,7 @@ def test_the_list_links_to_the_step_instead_of_confirming_at_once(
 def test_a_confirmed_or_void_invoice_has_no_step(tenant_a, operator):
     inv = _invoice(tenant_a)
     client = verified_client(operator)
-    client.post(f"/billing/operator/transfer/{inv.pk}/konfirmasi/")
+    confirm_transfer(client, inv)
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.PAID
     response = client.get(f"/billing/operator/transfer/{inv.pk}/konfirmasi/", follow=True)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from billing import services
 from billing.models import Invoice, Plan, Subscription
 from tenants.models import Cooperative
+from tests.billing.conftest import confirm_transfer
 
 
 def _operator_suspended_then_archived(tenant_a, operator, clock) -> Subscription:
@@ -52,9 +53,7 @@ def test_the_confirm_screen_says_an_archived_cooperative_an_operator_suspended_s
     )
     login_operator(client_public, operator)
 
-    page = client_public.post(
-        f"/billing/operator/transfer/{inv.pk}/konfirmasi/", {"note": ""}, follow=True
-    )
+    page = confirm_transfer(client_public, inv)
 
     text = page.content.decode()
     assert "dikonfirmasi" in text

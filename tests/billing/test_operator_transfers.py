@@ -45,7 +45,10 @@ def test_awaiting_proofs_come_first_all_of_them_with_an_alert_after_a_day(tenant
         due_on=today + timedelta(days=20),
     )
     services.bank_proof_upload(
-        invoice=waiting, upload=SimpleUploadedFile("b.png", PNG, "image/png"), by="bendahara"
+        invoice=waiting,
+        upload=SimpleUploadedFile("b.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=waiting.amount_due,
     )
     PaymentProof.objects.filter(invoice=waiting).update(
         created_at=timezone.now() - timedelta(hours=30)
@@ -69,7 +72,10 @@ def test_a_fresh_proof_raises_no_alert(tenant_a, operator, admin_client_a):
     sub = Subscription.objects.get(cooperative=tenant_a)
     inv = services.bank_invoice_issue(subscription=sub, plan=plan, interval="month", by="t")
     services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("b.png", PNG, "image/png"), by="bendahara"
+        invoice=inv,
+        upload=SimpleUploadedFile("b.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=inv.amount_due,
     )
     page = verified_client(operator).get("/billing/operator/transfer/").content.decode()
     assert inv.reference in page and "menunggu lebih dari sehari" not in page

@@ -12,6 +12,7 @@ from billing import services
 from billing.models import Plan, Subscription
 from billing.pdf import invoice_html
 from lumbung.console import services as console
+from tests.billing.conftest import confirm_transfer
 from tests.console.conftest import make_operator, verified_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -74,9 +75,7 @@ def test_confirming_a_transfer_for_a_cooperative_an_operator_suspended_says_it_s
         subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
     )
     client = verified_client(operator)
-    response = client.post(
-        f"/billing/operator/transfer/{inv.pk}/konfirmasi/", {"note": ""}, follow=True
-    )
+    response = confirm_transfer(client, inv)
     page = " ".join(response.content.decode().split())
     assert f"Pembayaran {inv.number} dikonfirmasi." in page
     assert (
@@ -92,9 +91,7 @@ def test_confirming_a_transfer_says_nothing_of_a_suspension_when_there_is_none(t
     inv = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
     )
-    response = verified_client(operator).post(
-        f"/billing/operator/transfer/{inv.pk}/konfirmasi/", {"note": ""}, follow=True
-    )
+    response = confirm_transfer(verified_client(operator), inv)
     page = response.content.decode()
     assert f"Pembayaran {inv.number} dikonfirmasi." in page and "ditangguhkan" not in page
 
@@ -111,7 +108,10 @@ def test_a_transfer_proof_downloads_named_after_its_invoice_with_its_type(tenant
         ("bukti.pdf", PDF, "application/pdf", "pdf"),
     ):
         proof = services.bank_proof_upload(
-            invoice=inv, upload=SimpleUploadedFile(name, body, kind), by="bendahara"
+            invoice=inv,
+            upload=SimpleUploadedFile(name, body, kind),
+            by="bendahara",
+            amount_claimed=inv.amount_due,
         )
         response = client.get(f"/billing/operator/bukti/{proof.pk}/")
         assert response.status_code == 200
@@ -130,7 +130,10 @@ def test_a_proof_whose_file_is_gone_from_storage_says_so_not_a_500(tenant_a, ope
         subscription=sub, plan=Plan.objects.get(code="kecil"), interval="month", by="t"
     )
     proof = services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="bendahara"
+        invoice=inv,
+        upload=SimpleUploadedFile("bukti.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=inv.amount_due,
     )
     proof.file.storage.delete(proof.file.name)
     client = verified_client(operator)

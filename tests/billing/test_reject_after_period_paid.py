@@ -70,11 +70,15 @@ def test_the_credit_a_superseded_transfer_took_comes_back_and_is_not_spent_on_it
 
     sub, _first = _paid_sedang_yearly(tenant_a, operator)
     yearly = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=yearly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=yearly, upload=_png(), by="bendahara", amount_claimed=yearly.amount_due
+    )
     _give_credit(sub, 200_000)
     monthly = _monthly_for_same_day(sub)
     assert monthly.credit_applied == Decimal(200_000)
-    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=monthly, upload=_png(), by="bendahara", amount_claimed=monthly.amount_due
+    )
     services.bank_transfer_confirm(invoice=yearly, operator=operator)
     _give_credit(sub, 500_000)  # more than the monthly's rest: it would pay it
 

@@ -26,7 +26,9 @@ def _reject(operator, inv) -> str:
 def _awaiting_renewal(tenant_a, operator, clock, credit: int):
     sub, _first = _paid_sedang_yearly(tenant_a, operator)
     renewal = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     if credit:
         _give_credit(sub, credit)
     return renewal

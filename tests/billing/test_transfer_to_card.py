@@ -88,7 +88,7 @@ def test_a_card_is_refused_while_a_transfer_awaits_the_operators_confirmation(
     _, renewal = _paid_month_with_renewal(subscription_a, operator)
     admin_client_a.post(
         f"/langganan/transfer/{renewal.number}/bukti/",
-        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png")},
+        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "amount": str(renewal.amount)},
     )
     renewal.refresh_from_db()
     assert renewal.status == Invoice.Status.AWAITING
@@ -127,7 +127,7 @@ def test_a_proof_sent_while_checkout_was_open_is_left_for_the_operator(
     # Meanwhile the transfer's proof is uploaded, then the card checkout completes.
     admin_client_a.post(
         f"/langganan/transfer/{renewal.number}/bukti/",
-        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png")},
+        {"file": SimpleUploadedFile("bukti.png", PNG, "image/png"), "amount": str(renewal.amount)},
     )
     mail.outbox.clear()
     session = complete_checkout(checkout.url)

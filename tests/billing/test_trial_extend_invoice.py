@@ -94,7 +94,10 @@ def test_a_transfer_awaiting_the_operator_pays_the_period_after_the_new_trial_en
     sub = Subscription.objects.get(cooperative=tenant_a)
     inv = _issue(sub)
     services.bank_proof_upload(
-        invoice=inv, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="bendahara"
+        invoice=inv,
+        upload=SimpleUploadedFile("bukti.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=inv.amount_due,
     )
     amount = inv.amount
 
@@ -170,7 +173,10 @@ def test_the_billing_contact_is_told_by_one_email_which_invoices_moved_after_com
     sub = Subscription.objects.get(cooperative=tenant_a)
     waiting = _issue(sub, plan_code="kecil")
     services.bank_proof_upload(
-        invoice=waiting, upload=SimpleUploadedFile("bukti.png", PNG, "image/png"), by="bendahara"
+        invoice=waiting,
+        upload=SimpleUploadedFile("bukti.png", PNG, "image/png"),
+        by="bendahara",
+        amount_claimed=waiting.amount_due,
     )
     open_ = _issue(sub, plan_code="sedang", interval="year")
     before = {inv.pk: Invoice.objects.get(pk=inv.pk) for inv in (waiting, open_)}

@@ -39,7 +39,9 @@ def _upgrade_while_renewal_awaits(tenant_a, operator, clock):
     clock.now = sub.current_period_end - timedelta(days=10)
     services.billing_sweep(now=clock.now)
     renewal = Invoice.objects.get(subscription=sub, status="open")
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     renewal.refresh_from_db()
     assert renewal.status == Invoice.Status.AWAITING
     assert renewal.amount == Decimal(3_500_000)

@@ -50,10 +50,14 @@ def _both_awaiting(tenant_a, operator, clock):
     invoice for the same first day are both transferred (proofs awaiting)."""
     sub, first = _paid_sedang_yearly(tenant_a, operator)
     yearly = _renewal_issued(sub, clock)
-    services.bank_proof_upload(invoice=yearly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=yearly, upload=_png(), by="bendahara", amount_claimed=yearly.amount_due
+    )
     monthly = _monthly_for_same_day(sub)
     assert monthly.period_start == yearly.period_start and monthly.interval == "month"
-    services.bank_proof_upload(invoice=monthly, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=monthly, upload=_png(), by="bendahara", amount_claimed=monthly.amount_due
+    )
     return sub, first, yearly, monthly
 
 

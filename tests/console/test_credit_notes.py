@@ -22,12 +22,16 @@ def _period_paid_twice(tenant, operator):
     renewal = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="year", by="admin"
     )
-    services.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="year", by="admin"
     )
     assert other.period_start == renewal.period_start
-    services.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    services.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     services.bank_transfer_confirm(invoice=renewal, operator=operator)
     services.bank_transfer_confirm(invoice=other, operator=operator)
     return first, renewal, other, CreditNote.objects.get(subscription=sub)

@@ -62,9 +62,13 @@ def invoiced_and_archived(tenant_b, clock):
     clock.now = sub.current_period_end - timedelta(days=10)
     billing.billing_sweep(now=clock.now)
     renewal = Invoice.objects.get(subscription=sub, kind="subscription", status="open")
-    billing.bank_proof_upload(invoice=renewal, upload=_png(), by="bendahara")
+    billing.bank_proof_upload(
+        invoice=renewal, upload=_png(), by="bendahara", amount_claimed=renewal.amount_due
+    )
     other = billing.bank_invoice_issue(subscription=sub, plan=besar, interval="year", by="t")
-    billing.bank_proof_upload(invoice=other, upload=_png(), by="bendahara")
+    billing.bank_proof_upload(
+        invoice=other, upload=_png(), by="bendahara", amount_claimed=other.amount_due
+    )
     billing.bank_transfer_confirm(invoice=renewal, operator=ops)
     billing.bank_transfer_confirm(invoice=other, operator=ops)
     assert CreditNote.objects.filter(invoice=renewal).exists()

@@ -296,7 +296,9 @@ def test_delete_is_refused_while_a_transfer_proof_awaits(op_clients, archived_b)
     invoice = billing.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
     )
-    billing.bank_proof_upload(invoice=invoice, upload=_png(), by="bendahara")
+    billing.bank_proof_upload(
+        invoice=invoice, upload=_png(), by="bendahara", amount_claimed=invoice.amount_due
+    )
     resp = op_clients["admin"].post(
         _url(archived_b, "delete"),
         {"reason": REASON, "confirm": "on", "confirm_slug": archived_b.slug},
@@ -369,7 +371,9 @@ def test_an_operator_without_the_role_is_refused_and_nothing_changes(
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
     )
     if action == "reject_transfer":
-        billing.bank_proof_upload(invoice=invoice, upload=_png(), by="bendahara")
+        billing.bank_proof_upload(
+            invoice=invoice, upload=_png(), by="bendahara", amount_claimed=invoice.amount_due
+        )
     invoice.refresh_from_db()
     before = _books(tenant_a)
     audits = AuditEvent.objects.count()
