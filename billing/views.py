@@ -367,7 +367,8 @@ def operator_transfer_confirm(request, pk: int):
     """*Konfirmasi diterima* in two steps. A GET (the first step) only shows what to
     check: the cooperative, the invoice, the amount its proof claims and what is to be
     transferred, with a warning when they differ; it never changes anything. The
-    second step, the form it shows, POSTs here and confirms (bank_transfer_confirm)."""
+    second step, the form it shows, POSTs here with the proof it showed (``proof_seen``)
+    and confirms (bank_transfer_confirm); a POST without it confirms nothing."""
     # A deleted cooperative's invoice is kept as a tax record, nobody's to confirm.
     invoice = get_object_or_404(
         Invoice.objects.select_related("subscription__cooperative", "plan"),
