@@ -27,6 +27,10 @@ class User(AbstractUser):
     operator_role = models.CharField(
         _("peran operator"), max_length=20, choices=OperatorRole.choices, blank=True
     )
+    # When the password links (reset, invitation) e-mailed until then stopped working: a
+    # deactivation, a reactivation, another role (``core.users.services``). Part of the
+    # links' token (core.users.tokens), so a link sent before never works again.
+    password_links_voided_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("pengguna")

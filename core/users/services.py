@@ -202,7 +202,8 @@ def member_link(*, by: User, user: User, member) -> None:
 
 @transaction.atomic
 def user_update(*, by: User, user: User, full_name: str, role: str, reason: str = "") -> User:
-    """Change a user's name and role. The last active admin cannot lose the admin role."""
+    """Change a user's name and role. The last active admin cannot lose the admin role.
+    Another role ends the password links sent before (``User.password_links_voided_at``)."""
     _check_role(role)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = {"full_name": user.full_name, "role": user.role}
@@ -221,10 +222,15 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
         # a member's login made staff takes a staff seat, as creating one does
         for check in user_create_checks():
             check(role=role, staff=True)
+    fields = ["full_name", "role", "is_staff"]
+    if role != user.role:
+        # a link sent for the old role sets no password for the new one
+        user.password_links_voided_at = timezone.now()
+        fields.append("password_links_voided_at")
     user.full_name = full_name.strip()
     user.role = role
     user.is_staff = role in STAFF_ROLES
-    user.save(update_fields=["full_name", "role", "is_staff"])
+    user.save(update_fields=fields)
     after = {"full_name": user.full_name, "role": user.role}
     if before != after:
         action = "user.role_changed" if before["role"] != role else "user.updated"
@@ -238,7 +244,8 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
 @transaction.atomic
 def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> User:
     """Deactivate (no more logins, its sessions ended: ``user_sessions_end``; history
-    kept) or reactivate a user."""
+    kept) or reactivate a user. Either ends the password links (reset, invitation) sent
+    before (``User.password_links_voided_at``)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return user
@@ -256,7 +263,10 @@ def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> 
         for check in user_create_checks():
             check(role=user.role, staff=user.role in STAFF_ROLES)
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    # the password links sent before never work again, also once reactivated: a new
+    # one is asked for (core.users.tokens)
+    user.password_links_voided_at = timezone.now()
+    user.save(update_fields=["is_active", "password_links_voided_at"])
     data = {} if active else {"sessions_ended": user_sessions_end(user=user)}
     audit_log(
         actor=by,

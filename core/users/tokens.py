@@ -5,7 +5,11 @@ with the one ``SECRET_KEY`` every cooperative shares. The same login can exist i
 schemas — a cooperative restored from a backup (``cooperative_restore``: same ids, same
 hashes), a practice copy —, so the schema is part of the hash too: a link works only at
 the cooperative that sent it. It stays single-use (the password hash changes when it is
-used) and expires after ``PASSWORD_RESET_TIMEOUT``."""
+used) and expires after ``PASSWORD_RESET_TIMEOUT``. A deactivation, a reactivation or
+another role (``User.password_links_voided_at``, set by ``core.users.services``) ends
+every link sent before: a link refused while the login was inactive does not work again
+once it is reactivated, and a link sent for one role does not set a password for
+another."""
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import connection
@@ -16,7 +20,9 @@ class CooperativeTokenGenerator(PasswordResetTokenGenerator):
 
     def _make_hash_value(self, user, timestamp) -> str:
         schema = getattr(connection, "schema_name", "public")
-        return f"{schema}:{super()._make_hash_value(user, timestamp)}"
+        voided = user.password_links_voided_at
+        voided_at = "" if voided is None else voided.isoformat()
+        return f"{schema}:{voided_at}:{super()._make_hash_value(user, timestamp)}"
 
 
 password_link_tokens = CooperativeTokenGenerator()

@@ -112,3 +112,94 @@ def test_a_link_of_a_login_deactivated_since_it_was_sent_sets_no_password(
     user.refresh_from_db()
     assert not user.check_password(NEW)
     assert "lumbung_perangkat" not in browser.cookies  # no known-browser mark either
+
+
+def _link_of(kind: str, browser: Client, committed) -> tuple[User, str]:
+    """A reset (asked at /lupa-sandi/) or an invitation e-mailed to a fresh login."""
+    from core.users.tasks import invitation_mail_task
+
+    if kind == "reset":
+        user = make_user("bendahara", email="keluar@kembar.test", password=PW)
+        with committed():
+            browser.post("/lupa-sandi/", {"email": user.email})
+    else:
+        user = make_user("petugas", email="salah-ketik@kembar.test")  # no password yet
+        with committed():
+            invitation_mail_task.delay(user.pk)
+    return user, _reset_link()
+
+
+def _assert_void(browser: Client, link: str, user: User) -> None:
+    page = browser.get(link, follow=True)
+    body = page.content.decode()
+    assert "Tautan ini tidak berlaku lagi" in body and "new_password1" not in body
+    target = page.redirect_chain[-1][0] if page.redirect_chain else link
+    refused = browser.post(target, {"new_password1": NEW, "new_password2": NEW}, follow=True)
+    assert "Tautan ini tidak berlaku lagi" in refused.content.decode()
+    user.refresh_from_db()
+    assert not user.check_password(NEW)
+
+
+@pytest.mark.parametrize("kind", ["reset", "invitation"])
+def test_a_link_sent_before_a_deactivation_stays_void_after_a_reactivation(
+    kind, tenant_a, in_tenant_a, committed
+):
+    """A link e-mailed before the login was deactivated never works again: reactivating
+    the login (within the link's 3 days) does not bring it back; the person asks for a
+    new one (*Lupa kata sandi*). Failed before: the reactivated login's old link set its
+    password."""
+    from core.users.services import user_set_active
+
+    admin = make_user("admin", email="admin2@kembar.test", password=PW)
+    browser = Client(HTTP_HOST=tenant_host("alpha"))
+    user, link = _link_of(kind, browser, committed)
+    user_set_active(by=admin, user=user, active=False, reason="bukan orangnya")
+    user_set_active(by=admin, user=user, active=True, reason="ternyata orangnya")
+
+    _assert_void(browser, link, user)
+    # a new link, asked after the reactivation, works
+    with committed():
+        browser.post("/lupa-sandi/", {"email": user.email})
+    fresh = _reset_link()
+    assert fresh != link
+    form = browser.get(fresh, follow=True)
+    assert "new_password1" in form.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["reset", "invitation"])
+def test_a_link_sent_before_a_role_change_is_void(kind, tenant_a, in_tenant_a, committed):
+    """The link was sent for the rights the login had then: an admin giving the login
+    another role (a bendahara made anggota on leaving office, an invitation sent with the
+    wrong role) ends it. Failed before: the old link set a password for the new role."""
+    from core.users.services import user_update
+
+    admin = make_user("admin", email="admin2@kembar.test", password=PW)
+    browser = Client(HTTP_HOST=tenant_host("alpha"))
+    user, link = _link_of(kind, browser, committed)
+    user_update(by=admin, user=user, full_name=user.full_name, role="pengawas")
+
+    _assert_void(browser, link, user)
+
+
+def test_a_link_survives_a_change_of_name_only(tenant_a, in_tenant_a, committed):
+    """An admin correcting an invited person's name leaves the invitation working."""
+    from core.users.services import user_update
+
+    admin = make_user("admin", email="admin2@kembar.test", password=PW)
+    browser = Client(HTTP_HOST=tenant_host("alpha"))
+    user, link = _link_of("invitation", browser, committed)
+    user_update(by=admin, user=user, full_name="Nama Dibetulkan", role=user.role)
+
+    form = browser.get(link, follow=True)
+    assert "new_password1" in form.content.decode()
+
+
+def test_a_link_sent_before_a_password_change_is_void(tenant_a, in_tenant_a, committed):
+    """A password set after the link was sent (by its owner at /akun/, or by anyone who
+    sets it) ends the link: the password hash is part of the token."""
+    browser = Client(HTTP_HOST=tenant_host("alpha"))
+    user, link = _link_of("reset", browser, committed)
+    user.set_password("Sandi-Lain-2026!")
+    user.save(update_fields=["password"])
+
+    _assert_void(browser, link, user)
