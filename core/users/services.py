@@ -344,30 +344,25 @@ def profile_update(*, user: User, full_name: str, email: str) -> User:
 
 
 @transaction.atomic
-def totp_device_pending(*, user: User, fresh: bool = False):
-    """The user's unconfirmed TOTP device, whose key the enrolment page shows. ``fresh``
-    (each time the page is opened) replaces any waiting key with a new one: a key shown
-    to someone else before (a stranger holding a first login's password reaches the
-    operators' enrolment page too) is void, never the one the person confirms. The
-    page re-shown after a wrong code keeps its key (the person scanned it)."""
-    waiting = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False)
-    if fresh:
-        waiting.delete()
-    device = waiting.order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
-    return device
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """A new unconfirmed TOTP device for ``user``, whose key the enrolment page shows
+    (``core.users.enrolment``: made on *Mulai*, a POST, never by opening the page). Any
+    key waiting unconfirmed is deleted: a key shown to someone else before (a stranger
+    holding a first login's password reaches the operators' enrolment page too) is void,
+    never the one the person confirms."""
+    TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
 
 
 @transaction.atomic
-def totp_confirm(*, user: User, token: str):
-    """Confirm enrolment with the first code from the app; replaces any older device."""
-    device = (
-        TOTPDevice.objects.select_for_update()
-        .filter(user=user, confirmed=False)
-        .order_by("pk")
-        .first()
-    )
+def totp_confirm(*, user: User, token: str, device: TOTPDevice | None = None):
+    """Confirm enrolment with the first code from the app; replaces any older device.
+    ``device``: only that waiting key (the one the enrolment page showed this session),
+    else the user's oldest waiting one."""
+    waiting = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False)
+    if device is not None:
+        waiting = waiting.filter(pk=device.pk)
+    device = waiting.order_by("pk").first()
     if device is None or not device.verify_token((token or "").strip()):
         raise ApplicationError(
             UserErrors.OTP_INVALID,

@@ -1,11 +1,7 @@
 """Login (with optional TOTP second step), users and roles, own account."""
 
-import io
 import time
-from base64 import b32encode
 
-import qrcode
-import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
@@ -35,7 +31,7 @@ from core.common.permissions import STAFF, role_required
 from core.common.ratelimit import rate_limit_hit
 from core.users.audit import UserAudit
 
-from . import apikeys, services
+from . import apikeys, enrolment, services
 from .devices import device_remember
 from .forms import (
     ApiKeyForm,
@@ -386,16 +382,10 @@ def profile(request):
     )
 
 
-def _qr_svg(data: str) -> str:
-    img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    out = io.BytesIO()
-    img.save(out)
-    return out.getvalue().decode()
-
-
 @login_required
 def two_factor(request):
-    """Enrol a TOTP authenticator (staff only): scan the QR code, type the first code."""
+    """Enrol a TOTP authenticator (staff only): *Mulai* makes a key, scan its QR code,
+    type the first code (``core.users.enrolment``; a GET changes nothing)."""
     user = request.user
     if user.role not in STAFF:
         raise PermissionDenied
@@ -414,25 +404,26 @@ def two_factor(request):
         return render(
             request, "users/two_factor.html", {"enrolled": True, "form": CurrentPasswordForm()}
         )
+    if request.method == "POST" and enrolment.START_FIELD in request.POST:
+        enrolment.enrolment_start(request, user=user)
+        return redirect("account:two-factor")
+    device = enrolment.enrolment_device(request, user=user)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with application_errors_to(form) as outcome:
-            device = services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        if outcome.ok:
-            otp_login(request, device)
-            messages.success(request, _("Verifikasi dua langkah aktif."))
-            return redirect("account:profile")
-    device = services.totp_device_pending(user=user, fresh=request.method == "GET")
-    url = device.config_url
+    if request.method == "POST":
+        if device is None:
+            messages.error(request, enrolment.not_started_message())
+            return redirect("account:two-factor")
+        if form.is_valid():
+            confirmed = enrolment.enrolment_confirm(request, user=user, device=device, form=form)
+            if confirmed is not None:
+                otp_login(request, confirmed)
+                messages.success(request, _("Verifikasi dua langkah aktif."))
+                return redirect("account:profile")
     return render(
         request,
         "users/two_factor.html",
-        {"enrolled": False, "form": form, "qr_svg": _qr_svg(url), "secret": _b32(device)},
+        {"enrolled": False, "form": form, **enrolment.enrolment_context(device)},
     )
-
-
-def _b32(device) -> str:
-    return b32encode(device.bin_key).decode().rstrip("=")
 
 
 @require_POST

@@ -28,6 +28,10 @@ def test_first_login_requires_enrolling_a_totp_device():
     # Password alone does not open the console.
     assert client.get(CONSOLE).status_code == 302
     page = client.get("/konsol/masuk/dua-langkah/")
+    assert page.status_code == 200 and b"<svg" not in page.content
+    assert not TOTPDevice.objects.filter(user=user).exists()  # a GET makes no key
+    assert client.post("/konsol/masuk/dua-langkah/", {"start": "1"}).status_code == 302
+    page = client.get("/konsol/masuk/dua-langkah/")
     assert page.status_code == 200 and b"<svg" in page.content
     bad = client.post("/konsol/masuk/dua-langkah/", {"token": "000000"})
     assert (
@@ -231,12 +235,14 @@ def test_a_secret_shown_to_someone_else_is_not_the_one_the_operator_confirms():
             "/konsol/masuk/", {"username": user.username, "password": OPERATOR_PASSWORD}
         )
         assert step.url == "/konsol/masuk/dua-langkah/"
+    stranger.post("/konsol/masuk/dua-langkah/", {"start": "1"})
     seen_by_stranger = stranger.get("/konsol/masuk/dua-langkah/").context["secret"]
+    own.post("/konsol/masuk/dua-langkah/", {"start": "1"})
     shown_to_operator = own.get("/konsol/masuk/dua-langkah/").context["secret"]
     assert shown_to_operator != seen_by_stranger
     assert own.post("/konsol/masuk/dua-langkah/", {"token": totp_now(user)}).status_code == 302
-    from core.users.views import _b32
+    from core.users.enrolment import totp_secret
 
     [confirmed] = TOTPDevice.objects.filter(user=user, confirmed=True)
-    assert _b32(confirmed) == shown_to_operator
+    assert totp_secret(confirmed) == shown_to_operator
     assert not TOTPDevice.objects.filter(user=user, confirmed=False).exists()

@@ -92,6 +92,18 @@ def test_first_login_must_enrol_totp(db):
     )
     assert resp["Location"].endswith("/dinas/masuk/dua-langkah/")
     assert client.get("/dinas/").status_code == 302
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.console.conftest import totp_now
+
+    page = client.get("/dinas/masuk/dua-langkah/")  # a GET makes no key
+    assert page.status_code == 200 and b"<svg" not in page.content
+    assert not TOTPDevice.objects.filter(user=p.user).exists()
+    assert client.post("/dinas/masuk/dua-langkah/", {"start": "1"}).status_code == 302
+    assert b"<svg" in client.get("/dinas/masuk/dua-langkah/").content
+    done = client.post("/dinas/masuk/dua-langkah/", {"token": totp_now(p.user)})
+    assert done.status_code == 302
+    assert TOTPDevice.objects.filter(user=p.user, confirmed=True).count() == 1
 
 
 def test_an_operator_is_not_a_pembina(db):

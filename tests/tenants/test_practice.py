@@ -305,7 +305,7 @@ def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from core.users.models import User
-    from core.users.services import totp_confirm, totp_device_pending
+    from core.users.services import totp_confirm, totp_enrolment_start
     from tenants.practice import practice_open
 
     kasir = _kasir_in_both(tenant_a)
@@ -328,7 +328,7 @@ def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once
     assert client.get("/").status_code == 302  # the session in the copy is over
     with schema_context(tenant_a.schema_name):  # enrolled again on a new phone
         kasir = User.objects.get(pk=kasir.pk)
-        pending = totp_device_pending(user=kasir)
+        pending = totp_enrolment_start(user=kasir)
         code = TOTP(pending.bin_key, pending.step, pending.t0, pending.digits).token()
         totp_confirm(user=kasir, token=f"{code:0{pending.digits}d}")
     connection.set_schema_to_public()

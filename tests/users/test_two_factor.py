@@ -86,6 +86,7 @@ def test_turning_two_step_off_keeps_ones_own_session_and_a_new_one_is_enrolled(s
     assert "Verifikasi dua langkah dimatikan." in body
     assert "Silakan masuk lagi" not in body
     assert client.session["_auth_user_id"] == str(staff.pk)
+    assert client.post("/akun/dua-langkah/", {"start": "1"}).status_code == 302  # *Mulai*
     page = client.get("/akun/dua-langkah/")
     assert 'id="otp-secret"' in page.content.decode()
     new = TOTPDevice.objects.get(user=staff, confirmed=False)

@@ -135,10 +135,14 @@ def test_wrong_codes_count_towards_the_lockout(client_a, staff, enrolled, settin
 def test_staff_enrols_totp_with_a_qr_code(client_a, staff):
     client_a.force_login(staff)
     page = client_a.get("/akun/dua-langkah/")
-    assert page.status_code == 200
+    assert page.status_code == 200 and "<svg" not in page.content.decode()
+    start = client_a.post("/akun/dua-langkah/", {"start": "1"})
+    assert start.status_code == 302 and start["Location"] == "/akun/dua-langkah/"
+    page = client_a.get("/akun/dua-langkah/")
     body = page.content.decode()
     assert "<svg" in body
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    assert page.context["secret"] == client_a.get("/akun/dua-langkah/").context["secret"]
     assert client_a.post("/akun/dua-langkah/", {"token": "99999x"}).status_code == 200
     device.refresh_from_db()
     assert not device.confirmed
@@ -149,6 +153,38 @@ def test_staff_enrols_totp_with_a_qr_code(client_a, staff):
     from core.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="user.2fa_enabled", target_id=str(staff.pk)).exists()
+
+
+def test_opening_the_enrolment_page_writes_nothing(client_a, staff):
+    """A GET must be safe (a link or image on another site makes the browser send one):
+    opening the enrolment page makes no key and leaves the session as it was; *Mulai*
+    (a POST with the CSRF token) makes it. Failed before: every GET made a new pending
+    key (and voided the one being scanned)."""
+    client_a.force_login(staff)
+
+    def kept(session) -> dict:  # the idle timeout's clock moves on every request
+        return {k: v for k, v in session.items() if k != "lumbung_last_seen"}
+
+    before = kept(client_a.session)
+    for _ in range(2):
+        page = client_a.get("/akun/dua-langkah/")
+        assert page.status_code == 200
+    assert not TOTPDevice.objects.filter(user=staff).exists()
+    assert kept(client_a.session) == before
+    body = page.content.decode()
+    assert 'name="start"' in body and 'method="post"' in body
+    assert 'id="otp-secret"' not in body
+
+
+def test_a_code_without_a_started_key_is_refused(client_a, staff):
+    """A key started by another session (pressing *Mulai* elsewhere) is not this
+    session's: a code sent here confirms nothing and the page says to start again."""
+    client_a.force_login(staff)
+    other = TOTPDevice.objects.create(user=staff, name="Authenticator", confirmed=False)
+    resp = client_a.post("/akun/dua-langkah/", {"token": _code(other)}, follow=True)
+    assert "Tekan Mulai untuk membuat kunci baru" in resp.content.decode()
+    other.refresh_from_db()
+    assert not other.confirmed
 
 
 def test_totp_issuer_names_the_cooperative(staff, tenant_a):

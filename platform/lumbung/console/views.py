@@ -29,11 +29,10 @@ from core.common.dates import format_date
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.pagination import paginate
-from core.users import services as user_services
+from core.users import enrolment
 from core.users.devices import device_remember
 from core.users.forms import LoginForm, TokenForm
 from core.users.throttle import login_throttled
-from core.users.views import _b32, _qr_svg
 from lumbung.console.audit import ConsoleAudit
 from lumbung.dinas.models import Pembina
 from lumbung.dinas.selectors import pembina_list as pembina_query
@@ -146,18 +145,22 @@ def enrol(request):
 
     if user_has_device(user, confirmed=True):
         return redirect("console:login-verify")
+    if request.method == "POST" and enrolment.START_FIELD in request.POST:
+        enrolment.enrolment_start(request, user=user)
+        return redirect("console:enrol")
+    device = enrolment.enrolment_device(request, user=user)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with application_errors_to(form) as outcome:
-            device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        if outcome.ok:
-            messages.success(request, _("Verifikasi dua langkah aktif."))
-            return _finish_login(request, user, pending, device)
-    device = user_services.totp_device_pending(user=user, fresh=request.method == "GET")
+    if request.method == "POST":
+        if device is None:
+            messages.error(request, enrolment.not_started_message())
+            return redirect("console:enrol")
+        if form.is_valid():
+            confirmed = enrolment.enrolment_confirm(request, user=user, device=device, form=form)
+            if confirmed is not None:
+                messages.success(request, _("Verifikasi dua langkah aktif."))
+                return _finish_login(request, user, pending, confirmed)
     return render(
-        request,
-        "console/enrol.html",
-        {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": _b32(device)},
+        request, "console/enrol.html", {"form": form, **enrolment.enrolment_context(device)}
     )
 
 

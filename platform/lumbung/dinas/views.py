@@ -23,12 +23,10 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from core.audit.services import audit_log
-from core.common.forms import application_errors_to
-from core.users import services as user_services
+from core.users import enrolment
 from core.users.devices import device_remember
 from core.users.forms import LoginForm, TokenForm
 from core.users.throttle import login_throttled
-from core.users.views import _b32, _qr_svg
 from lumbung.dinas.audit import DinasAudit
 
 from . import exports, forms, selectors
@@ -134,18 +132,22 @@ def enrol(request):
         return redirect("dinas:login")
     if user_has_device(user, confirmed=True):
         return redirect("dinas:login-verify")
+    if request.method == "POST" and enrolment.START_FIELD in request.POST:
+        enrolment.enrolment_start(request, user=user)
+        return redirect("dinas:enrol")
+    device = enrolment.enrolment_device(request, user=user)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with application_errors_to(form) as outcome:
-            device = user_services.totp_confirm(user=user, token=form.cleaned_data["token"])
-        if outcome.ok:
-            messages.success(request, _("Verifikasi dua langkah aktif."))
-            return _finish_login(request, user, pending, device)
-    device = user_services.totp_device_pending(user=user, fresh=request.method == "GET")
+    if request.method == "POST":
+        if device is None:
+            messages.error(request, enrolment.not_started_message())
+            return redirect("dinas:enrol")
+        if form.is_valid():
+            confirmed = enrolment.enrolment_confirm(request, user=user, device=device, form=form)
+            if confirmed is not None:
+                messages.success(request, _("Verifikasi dua langkah aktif."))
+                return _finish_login(request, user, pending, confirmed)
     return render(
-        request,
-        "dinas/enrol.html",
-        {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": _b32(device)},
+        request, "dinas/enrol.html", {"form": form, **enrolment.enrolment_context(device)}
     )
 
 
