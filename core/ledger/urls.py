@@ -11,6 +11,11 @@ urlpatterns = [
     path("akun/<int:pk>/", views.account_edit, name="account_edit"),
     path("akun/<int:pk>/buku-besar/", views.account_ledger, name="account_ledger"),
     path(
+        "akun/<int:pk>/buku-besar/berkas/",
+        views.account_ledger_export_request,
+        name="account_ledger_export_request",
+    ),
+    path(
         "akun/<int:pk>/buku-besar/berkas/<int:export_pk>/",
         views.account_ledger_export,
         name="account_ledger_export",

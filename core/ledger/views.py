@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from core.common.confirm import (
     Confirmation,
@@ -79,10 +80,11 @@ def _bounded(request, raw: str | None, field: str) -> date | None:
     return None
 
 
-def _range(request) -> reports.Range:
+def _range(request, params=None) -> reports.Range:
+    params = request.GET if params is None else params
     return reports.default_range(
-        _bounded(request, request.GET.get("date_from"), "date_from"),
-        _bounded(request, request.GET.get("date_to"), "date_to"),
+        _bounded(request, params.get("date_from"), "date_from"),
+        _bounded(request, params.get("date_to"), "date_to"),
     )
 
 
@@ -580,7 +582,9 @@ def account_ledger(request, pk: int):
     every line of the range (a PDF of more than ``LEDGER_PDF_MAX_LINES`` is refused with
     a message: the XLSX or a shorter period). An XLSX of more than
     ``LEDGER_XLSX_SYNC_MAX_LINES`` lines is built in the background and listed on the
-    page with the reader's other recent files of the account."""
+    page with the reader's other recent files of the account: asked for by a POST
+    (``account_ledger_export_request``, the page's XLSX button for such a range); a GET
+    only reads."""
     acc = get_object_or_404(Account, pk=pk)
     rng = _range(request)
     fmt = request.GET.get("format")
@@ -591,7 +595,18 @@ def account_ledger(request, pk: int):
             account=acc, date_from=rng.date_from, date_to=rng.date_to
         )
         if fmt == "xlsx" and count > settings.LEDGER_XLSX_SYNC_MAX_LINES:
-            return _ledger_export_request(request, acc, rng, count)
+            # a link (another site's too) queues nothing: the page's button asks
+            messages.info(
+                request,
+                _(
+                    "Buku besar periode ini %(n)s baris: berkas XLSX-nya disiapkan di "
+                    "latar belakang. Tekan XLSX di halaman ini untuk memintanya."
+                )
+                % {"n": number_format(count, force_grouping=True)},
+            )
+            query = request.GET.copy()
+            query.pop("format")
+            return redirect(f"{request.path}?{query.urlencode()}")
         if fmt == "pdf" and count > settings.LEDGER_PDF_MAX_LINES:
             messages.error(
                 request,
@@ -629,6 +644,7 @@ def account_ledger(request, pk: int):
             "date_to": rng.date_to,
             "accounts": _ledger_pick_list(),
             "exports": _ledger_exports_of(request, acc) if fmt not in ("pdf", "xlsx") else [],
+            "xlsx_in_background": data["count"] > settings.LEDGER_XLSX_SYNC_MAX_LINES,
             "exports_keep_days": settings.LEDGER_EXPORT_KEEP_DAYS,
         },
     )
@@ -646,17 +662,27 @@ def _ledger_exports_visible(request):
 
 
 def _ledger_exports_of(request, acc: Account) -> list[LedgerExport]:
-    exports_ = list(_ledger_exports_visible(request).filter(account=acc)[:10])
-    base = reverse("ledger:account_ledger", args=[acc.pk])
-    for e in exports_:
-        e.retry_url = (
-            f"{base}?date_from={e.date_from.isoformat()}&date_to={e.date_to.isoformat()}"
-            "&format=xlsx"
-        )
-    return exports_
+    return list(_ledger_exports_visible(request).filter(account=acc)[:10])
 
 
-def _ledger_export_request(request, acc: Account, rng, count: int):
+@require_POST
+@role_required(read=STAFF, write=STAFF)  # a file of what the reader reads, pengawas too
+def account_ledger_export_request(request, pk: int):
+    """The page's XLSX button (and *coba lagi*) for a range longer than
+    ``LEDGER_XLSX_SYNC_MAX_LINES``: records a background XLSX and queues its task at
+    commit (``services.ledger_export_request``); a shorter range goes to the download."""
+    acc = get_object_or_404(Account, pk=pk)
+    rng = _range(request, request.POST)
+    count = reports.general_ledger_line_count(
+        account=acc, date_from=rng.date_from, date_to=rng.date_to
+    )
+    query = f"date_from={rng.date_from.isoformat()}&date_to={rng.date_to.isoformat()}"
+    if count <= settings.LEDGER_XLSX_SYNC_MAX_LINES:
+        return redirect(f"{reverse('ledger:account_ledger', args=[acc.pk])}?{query}&format=xlsx")
+    return _ledger_export_request(request, acc, rng, count, query=query)
+
+
+def _ledger_export_request(request, acc: Account, rng, count: int, *, query: str):
     export, created = services.ledger_export_request(
         account=acc,
         date_from=rng.date_from,
@@ -683,9 +709,7 @@ def _ledger_export_request(request, acc: Account, rng, count: int):
             )
             % {"n": n},
         )
-    query = request.GET.copy()
-    query.pop("format")
-    return redirect(f"{request.path}?{query.urlencode()}")
+    return redirect(f"{reverse('ledger:account_ledger', args=[acc.pk])}?{query}")
 
 
 @role_required(read=STAFF, write=frozenset())

@@ -60,8 +60,33 @@ def _url(acc, today, fmt="xlsx"):
 
 
 def _ask(client, acc, today, capture):
+    """The page's XLSX button for a long range: a POST."""
+    dates = {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
     with capture(execute=True):
-        return client.get(_url(acc, today), follow=True)
+        return client.post(f"/buku-besar/akun/{acc.pk}/buku-besar/berkas/", dates, follow=True)
+
+
+def test_a_get_of_a_long_xlsx_queues_nothing(
+    login, bendahara, today, settings, media, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A GET must be safe (a link on another site can make the treasurer's browser send
+    one): the XLSX link of a long range records no export and queues no task; it goes
+    back to the page, which says to press XLSX there (a POST). Failed before: the GET
+    recorded an export and queued its build."""
+    from core.ledger.tasks import ledger_export_build_task
+
+    queued = []
+    monkeypatch.setattr(ledger_export_build_task, "delay", lambda pk: queued.append(pk))
+    settings.LEDGER_XLSX_SYNC_MAX_LINES = 5
+    acc = _receipts(bendahara, today, 6)
+    c = login("bendahara")
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.get(_url(acc, today), follow=True)
+    assert r.status_code == 200 and "format=" not in r.redirect_chain[-1][0]
+    assert not LedgerExport.objects.exists() and queued == []
+    body = r.content.decode()
+    assert "6 baris" in body and "Tekan XLSX di halaman ini" in body
+    assert 'id="ledger-xlsx-request"' in body and 'method="post"' in body
 
 
 def test_below_the_threshold_the_xlsx_downloads_at_once(login, bendahara, today, settings):
@@ -295,8 +320,9 @@ def test_the_request_only_counts_lines_the_task_computes_the_head_once(
     settings.LEDGER_XLSX_SYNC_MAX_LINES = 5
     acc = _receipts(bendahara, today, 7, each="1000.50")
     c = login("bendahara")
+    dates = {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
     with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
-        r = c.get(_url(acc, today))
+        r = c.post(f"/buku-besar/akun/{acc.pk}/buku-besar/berkas/", dates)
     assert r.status_code == 302 and len(queued) == 1
     export = LedgerExport.objects.get()
     assert export.line_count == 7 and export.status == "queued"
