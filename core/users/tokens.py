@@ -20,9 +20,11 @@ class CooperativeTokenGenerator(PasswordResetTokenGenerator):
 
     def _make_hash_value(self, user, timestamp) -> str:
         schema = getattr(connection, "schema_name", "public")
+        value = f"{schema}:{super()._make_hash_value(user, timestamp)}"
         voided = user.password_links_voided_at
-        voided_at = "" if voided is None else voided.isoformat()
-        return f"{schema}:{voided_at}:{super()._make_hash_value(user, timestamp)}"
+        # never voided: the hash as before the field existed (links sent before the
+        # deploy keep working)
+        return value if voided is None else f"{voided.isoformat()}:{value}"
 
 
 password_link_tokens = CooperativeTokenGenerator()
