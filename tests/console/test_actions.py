@@ -425,3 +425,82 @@ def test_media_remove_accepts_only_a_cooperative_directory():
     for bad in ("", ".", "..", "/", "coop_a/../..", "public", "coop_A"):
         with pytest.raises(ValueError):
             cooperative_media_remove(schema=bad)
+
+
+def _paid_period(coop, operator, *, plan_code: str, interval: str = "year") -> Invoice:
+    """The cooperative pays a period of ``plan_code`` by bank transfer, from today."""
+    from django.utils import timezone
+
+    from billing.services import bank_invoice_issue, bank_transfer_confirm
+
+    Subscription.objects.filter(cooperative=coop).update(trial_ends_at=timezone.now())
+    invoice = bank_invoice_issue(
+        subscription=sub_of(coop), plan=Plan.objects.get(code=plan_code), interval=interval, by="t"
+    )
+    return bank_transfer_confirm(invoice=invoice, operator=operator)
+
+
+def test_a_downgrade_inside_a_paid_period_says_it_waits_for_the_renewal(
+    op_clients, operators, tenant_a
+):
+    _paid_period(tenant_a, operators["billing"], plan_code="sedang")
+    small = Plan.objects.get(code="kecil")
+    resp = post(op_clients["admin"], tenant_a, "change_plan", plan=small.pk, interval="year")
+    sub = sub_of(tenant_a)
+    assert sub.plan.code == "sedang" and sub.next_plan_id == small.pk  # not changed yet
+    html = op_clients["admin"].get(resp.url).content.decode()
+    assert "Paket diganti." not in html
+    assert "Paket Kecil berlaku mulai" in html and "tetap Sedang" in html
+    event = audited("console.plan_changed", operators["admin"])
+    assert event.data["from"] == "sedang/year" and event.data["outcome"] == "scheduled"
+
+
+def test_an_upgrade_inside_a_paid_period_names_the_invoice_to_pay_first(
+    op_clients, operators, tenant_a
+):
+    _paid_period(tenant_a, operators["billing"], plan_code="kecil")
+    big = Plan.objects.get(code="besar")
+    resp = post(op_clients["admin"], tenant_a, "change_plan", plan=big.pk, interval="year")
+    difference = Invoice.objects.get(subscription__cooperative=tenant_a, kind="proration")
+    assert sub_of(tenant_a).plan.code == "kecil"  # moves when the difference is paid
+    html = op_clients["admin"].get(resp.url).content.decode()
+    assert "Paket diganti." not in html
+    assert f"Tagihan selisih {difference.number}" in html and "setelah dibayar" in html
+    event = audited("console.plan_changed", operators["admin"])
+    assert event.data["outcome"] == "invoiced" and event.data["invoice"] == difference.number
+
+
+def test_a_plan_change_outside_a_paid_period_says_it_applies_now(op_clients, operators, tenant_a):
+    target = Plan.objects.get(code="sedang")
+    resp = post(op_clients["admin"], tenant_a, "change_plan", plan=target.pk, interval="month")
+    html = op_clients["admin"].get(resp.url).content.decode()
+    assert "Paket diganti menjadi Sedang (bulanan)." in html
+    assert audited("console.plan_changed", operators["admin"]).data["outcome"] == "changed"
+
+
+def test_deleting_a_cooperative_another_operator_just_deleted_is_refused_clearly(operators, doomed):
+    from core.common.errors import ApplicationError
+    from lumbung.console import services
+
+    services.tenant_delete(
+        operator=operators["admin"], cooperative=doomed, confirm="hapus-aku", reason=REASON
+    )
+    # the second click of a double submit waited on the row's lock, then finds it gone
+    with pytest.raises(ApplicationError) as refused:
+        services.tenant_delete(
+            operator=operators["admin"], cooperative=doomed, confirm="hapus-aku", reason=REASON
+        )
+    assert refused.value.code == "console_state_invalid"
+    assert "sudah dihapus" in refused.value.message
+
+
+def test_a_state_action_on_a_deleted_cooperative_is_refused_clearly(operators, doomed):
+    from core.common.errors import ApplicationError
+    from lumbung.console import services
+
+    services.tenant_delete(
+        operator=operators["admin"], cooperative=doomed, confirm="hapus-aku", reason=REASON
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.tenant_reactivate(operator=operators["admin"], cooperative=doomed, reason=REASON)
+    assert "sudah dihapus" in refused.value.message

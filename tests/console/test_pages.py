@@ -206,3 +206,37 @@ def test_detail_of_a_tenant_without_schema_or_subscription_still_renders(op_clie
     html = resp.content.decode()
     assert "KPRI Tanpa Skema" in html and "Tidak dapat dibaca" in html
     assert op_clients["admin"].get("/konsol/koperasi/?q=tanpa").status_code == 200
+
+
+def test_overdue_figures_are_what_is_left_to_transfer_after_credit(op_clients, tenant_a):
+    from billing.models import Invoice
+    from billing.services import bank_invoice_issue
+
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    inv = bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
+    )
+    # credit already took part of it; the rest is a week late
+    Invoice.objects.filter(pk=inv.pk).update(
+        credit_applied=Decimal(100_000), due_on=timezone.localdate() - timedelta(days=7)
+    )
+    inv.refresh_from_db()
+    data = selectors.overview()
+    assert data["overdue_invoices"] == 1
+    assert data["overdue_amount"] == inv.amount - Decimal(100_000)
+    html = op_clients["billing"].get("/konsol/").content.decode()
+    from core.common.money import format_rupiah
+
+    assert format_rupiah(inv.amount - Decimal(100_000)) in html
+
+
+def test_health_counts_schemas_where_a_task_never_succeeded(op_clients, tenant_a, tenant_b):
+    task = "core.savings.tasks.jasa_daily_task"
+    job_record(task=task, schema=tenant_a.schema_name, ok=True)
+    job_record(task=task, schema=tenant_b.schema_name, ok=False, error="RuntimeError: x")
+    row = next(j for j in selectors.health()["job_summary"] if j["task"] == task)
+    assert row["schemas"] == 2
+    # beta never succeeded: the oldest success is not alpha's of a moment ago
+    assert row["never_succeeded"] == 1
+    html = op_clients["admin"].get("/konsol/kesehatan/").content.decode()
+    assert "1 belum pernah berhasil" in html

@@ -35,7 +35,18 @@ SORTS = {
     "activity": "console_stats__last_staff_activity",
     "plan": "subscription__plan__sort_order",
 }
+DEFAULT_SORT = "-created"
 TRIAL_SOON_DAYS = 7
+
+
+def sort_normalize(sort: str) -> str:
+    """``sort`` as the list understands it (a key of SORTS, "-" for descending), or the
+    default order (newest first) for anything else."""
+    sort = (sort or "").strip()
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        return DEFAULT_SORT
+    return f"-{key}" if sort.startswith("-") else key
 
 
 def tenants_query(
@@ -45,7 +56,7 @@ def tenants_query(
     plan: str = "",
     province: str = "",
     flag: str = "",
-    sort: str = "-created",
+    sort: str = DEFAULT_SORT,
 ):
     """Cooperatives (not the public row) with their subscription, plan and stats, one
     SQL query; ``flag``: trial_soon / over_limit / failed."""
@@ -101,8 +112,8 @@ def tenants_query(
         qs = qs.filter(subscription__over_limit_since__isnull=False)
     elif flag == "failed":
         qs = qs.filter(status=Cooperative.Status.FAILED)
-    key = sort.lstrip("-")
-    field = SORTS.get(key, "created_at")
+    sort = sort_normalize(sort)
+    field = SORTS[sort.lstrip("-")]
     desc = sort.startswith("-")
     order = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
     return qs.order_by(order, "-pk" if desc else "pk")
@@ -276,7 +287,8 @@ def overview(*, weeks: int = 12) -> dict:
         "failed_payments": failed_payments,
         "overdue_invoices": overdue_invoices,
         "overdue": overdue[:100],
-        "overdue_amount": sum((i.amount for i in overdue), Decimal(0)),
+        # what is still to be transferred: the credit already taken off is not owed
+        "overdue_amount": sum((i.amount_due for i in overdue), Decimal(0)),
         "stale_proofs": len(proofs_waiting_too_long()),
         "failed_provisioning": SignupRequest.objects.filter(
             status=SignupRequest.Status.FAILED
@@ -328,6 +340,8 @@ def health() -> dict:
         .annotate(
             schemas=Count("id"),
             oldest_success=Min("last_success_at"),
+            # Min leaves these out: a schema whose task only ever failed is the most behind
+            never_succeeded=Count("id", filter=Q(last_success_at__isnull=True)),
             newest_success=Max("last_success_at"),
             last_failure=Max("last_failure_at"),
             failures=Sum("failures"),

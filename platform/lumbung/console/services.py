@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -78,11 +80,23 @@ def _subscription(cooperative: Cooperative) -> Subscription:
         .first()
     )
     if sub is None:
+        if not Cooperative.objects.filter(pk=cooperative.pk).exists():
+            raise _gone(cooperative)
         raise ApplicationError(
             ConsoleErrors.STATE,
             _("Koperasi %(name)s belum memiliki langganan.") % {"name": cooperative.name},
         )
     return sub
+
+
+def _gone(cooperative: Cooperative) -> ApplicationError:
+    """The refusal for a cooperative deleted meanwhile (another operator, or the first
+    click of a double submit, whose lock this one waited on)."""
+    return ApplicationError(
+        ConsoleErrors.STATE,
+        _("Koperasi %(slug)s sudah dihapus; tidak ada lagi yang dapat diubah.")
+        % {"slug": cooperative.slug},
+    )
 
 
 # -- status ------------------------------------------------------------------------------
@@ -189,23 +203,71 @@ def tenant_trial_extend(*, operator, cooperative: Cooperative, days: int, reason
     return sub
 
 
+@dataclass(frozen=True)
+class PlanChangeOutcome:
+    """What a plan change did, for the operator's message: ``changed`` (the plan applies
+    now), ``invoiced`` (an upgrade inside a paid period: the plan moves once
+    ``invoice``, the difference, is paid) or ``scheduled`` (it applies from
+    ``from_date``, the renewal; the cooperative stays on ``was`` until then)."""
+
+    subscription: Subscription
+    outcome: str
+    was: Plan
+    invoice: Invoice | None = None
+    from_date: date | None = None
+
+
 @transaction.atomic
 def tenant_plan_change(
     *, operator, cooperative: Cooperative, plan: Plan, interval: str, reason: str
-) -> Subscription:
+) -> PlanChangeOutcome:
+    """billing.plan_change for the console, which says what happened: inside a paid
+    period a downgrade waits for the renewal and an upgrade for its difference to be
+    paid (docs/billing.md, Changing plan); audited with the plan before and the
+    outcome."""
     _require(operator, "change_plan")
     reason = _reason(reason)
-    sub = billing.plan_change(
-        subscription=_subscription(cooperative), plan=plan, interval=interval, by=operator
-    )
+    sub = _subscription(cooperative)
+    was, was_interval = sub.plan, sub.interval
+    sub = billing.plan_change(subscription=sub, plan=plan, interval=interval, by=operator)
+    invoice = None
+    from_date = None
+    if (sub.plan_id, sub.interval) == (plan.pk, interval) and not sub.next_plan_id:
+        outcome = "changed"
+    else:
+        invoice = (
+            sub.invoices.filter(
+                kind=Invoice.Kind.PRORATION,
+                plan=plan,
+                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+            )
+            .order_by("-pk")
+            .first()
+        )
+        outcome = "invoiced" if invoice is not None else "scheduled"
+        ends = [e for e in (sub.current_period_end, sub.card_paid_until) if e is not None]
+        if ends:
+            from_date = timezone.localdate(max(ends)) + timedelta(days=1)
+    data = {
+        "plan": plan.code,
+        "interval": interval,
+        "from": f"{was.code}/{was_interval}",
+        "outcome": outcome,
+    }
+    if invoice is not None:
+        data["invoice"] = invoice.number
+    if from_date is not None:
+        data["from_date"] = from_date.isoformat()
     audit_log(
         actor=operator,
         action=ConsoleAudit.CONSOLE_PLAN_CHANGED,
         target=cooperative,
         reason=reason,
-        data={"plan": plan.code, "interval": interval},
+        data=data,
     )
-    return sub
+    return PlanChangeOutcome(
+        subscription=sub, outcome=outcome, was=was, invoice=invoice, from_date=from_date
+    )
 
 
 def tenant_payment_record(
@@ -493,7 +555,9 @@ def tenant_delete(*, operator, cooperative: Cooperative, confirm: str, reason: s
     ``confirm`` must repeat the cooperative's address (slug) exactly."""
     _require(operator, "delete")
     reason = _reason(reason)
-    coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    coop = Cooperative.objects.select_for_update().filter(pk=cooperative.pk).first()
+    if coop is None:
+        raise _gone(cooperative)
     if coop.is_public or coop.status != Cooperative.Status.ARCHIVED:
         raise ApplicationError(
             ConsoleErrors.STATE, _("Hanya koperasi yang sudah diarsipkan yang dapat dihapus.")

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
-from billing.models import Subscription
+from billing.models import Interval, Subscription
 from billing.selectors import deleted_cooperative_documents, deleted_cooperatives
 from core.audit.services import audit_log
 from core.common.dates import format_date
@@ -182,8 +182,14 @@ def overview(request):
 def tenant_list(request):
     provinces = selectors.provinces()
     form = forms.TenantFilterForm(request.GET or None, provinces=provinces)
-    params = form.cleaned_data if form.is_valid() else {}
-    sort = request.GET.get("sort") or "-created"
+    params, ignored = {}, []
+    if form.is_bound and not form.is_valid():
+        # a bad value (an old link, a plan since removed) drops that filter only, and
+        # the page says which: never the whole list for one bad field
+        ignored = [str(form.fields[name].label) for name in form.errors if name in form.fields]
+    if form.is_bound:
+        params = form.cleaned_data
+    sort = selectors.sort_normalize(request.GET.get("sort", ""))
     qs = selectors.tenants_query(
         q=params.get("q", ""),
         status=params.get("status", ""),
@@ -198,6 +204,7 @@ def tenant_list(request):
         {
             "page": paginate(request, qs, per_page=50),
             "filter_form": form,
+            "ignored_filters": ", ".join(ignored),
             "tab": "tenants",
             "sort": sort,
             "sorts": [
@@ -283,14 +290,14 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             "d": format_date(timezone.localtime(sub.trial_ends_at))
         }
     if action == "change_plan":
-        services.tenant_plan_change(
+        done = services.tenant_plan_change(
             operator=op,
             cooperative=coop,
             plan=data["plan"],
             interval=data["interval"],
             reason=reason,
         )
-        return _("Paket diganti.")
+        return _plan_change_message(done)
     if action == "record_payment":
         inv = services.tenant_payment_record(
             operator=op,
@@ -327,6 +334,32 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             ]
         )
     raise Http404
+
+
+def _plan_change_message(done: services.PlanChangeOutcome) -> str:
+    """Says whether the plan applies now, once its difference is paid, or at renewal."""
+    sub = done.subscription
+    plan = sub.next_plan or sub.plan
+    interval = sub.next_interval or sub.interval
+    figures = {
+        "plan": plan.name,
+        "interval": Interval(interval).label.lower(),
+        "was": done.was.name,
+    }
+    if done.outcome == "changed":
+        return _("Paket diganti menjadi %(plan)s (%(interval)s).") % figures
+    if done.outcome == "invoiced":
+        return _(
+            "Tagihan selisih %(n)s (%(a)s) diterbitkan; paket berganti menjadi %(plan)s "
+            "setelah dibayar, sampai itu tetap %(was)s."
+        ) % (figures | {"n": done.invoice.number, "a": format_rupiah(done.invoice.amount_due)})
+    if done.from_date is not None:
+        return _(
+            "Paket %(plan)s berlaku mulai %(d)s (periode berikutnya); sampai itu tetap %(was)s."
+        ) % (figures | {"d": format_date(done.from_date)})
+    return _("Paket %(plan)s berlaku mulai periode berikutnya; sampai itu tetap %(was)s.") % (
+        figures
+    )
 
 
 def tenant_action(request, pk: int, action: str):
