@@ -504,3 +504,25 @@ def test_a_state_action_on_a_deleted_cooperative_is_refused_clearly(operators, d
     with pytest.raises(ApplicationError) as refused:
         services.tenant_reactivate(operator=operators["admin"], cooperative=doomed, reason=REASON)
     assert "sudah dihapus" in refused.value.message
+
+
+def test_suspending_a_cooperative_the_sweep_suspended_holds_it_for_the_operator(
+    op_clients, operators, tenant_a
+):
+    """Suspended for an unpaid invoice, then suspended by an operator (e.g. a dispute):
+    the operator's hold is recorded, so a payment no longer lifts it."""
+    from django.utils import timezone
+
+    Subscription.objects.filter(cooperative=tenant_a).update(
+        status=Subscription.Status.SUSPENDED,
+        suspended_by_operator=False,
+        suspended_since=timezone.now(),
+    )
+    Cooperative.objects.filter(pk=tenant_a.pk).update(status=Cooperative.Status.SUSPENDED)
+    resp = post(op_clients["admin"], tenant_a, "suspend")
+    assert resp.status_code == 302
+    assert sub_of(tenant_a).suspended_by_operator is True
+    assert audited("console.tenant_suspended", operators["admin"]).reason == REASON
+    # a second time is the wrong state, said so
+    again = post(op_clients["admin"], tenant_a, "suspend")
+    assert again.status_code == 200 and "sudah ditangguhkan" in again.content.decode()

@@ -96,10 +96,18 @@ def test_second_operator_waits_for_the_first_and_refuses(
                 f'SELECT id FROM public."{table}" WHERE cooperative_id = %s FOR UPDATE',
                 [scratch_tenant.pk],
             )
+            # what the first operator's action commits (an operator's suspension is
+            # marked as such: tenant_suspend)
             cur.execute(
                 f'UPDATE public."{table}" SET status = %s, suspended_since = '
-                "CASE WHEN %s THEN now() END WHERE cooperative_id = %s",
-                [committed, committed in (S.SUSPENDED, S.ARCHIVED), scratch_tenant.pk],
+                "CASE WHEN %s THEN now() END, suspended_by_operator = %s "
+                "WHERE cooperative_id = %s",
+                [
+                    committed,
+                    committed in (S.SUSPENDED, S.ARCHIVED),
+                    committed == S.SUSPENDED,
+                    scratch_tenant.pk,
+                ],
             )
             cur.execute(
                 f'UPDATE public."{Cooperative._meta.db_table}" SET status = %s WHERE id = %s',

@@ -104,11 +104,13 @@ def _gone(cooperative: Cooperative) -> ApplicationError:
 
 @transaction.atomic
 def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooperative:
-    """Read-only access for the cooperative until reactivated."""
+    """Read-only access for the cooperative until reactivated. One the daily sweep
+    suspended for an unpaid invoice may be suspended by an operator too: it is then held
+    (``suspended_by_operator``), so paying no longer lifts it."""
     _require(operator, "suspend")
     reason = _reason(reason)
     sub = _subscription(cooperative)
-    if sub.status in (S.SUSPENDED, S.ARCHIVED):
+    if sub.status == S.ARCHIVED or (sub.status == S.SUSPENDED and sub.suspended_by_operator):
         raise ApplicationError(
             ConsoleErrors.STATE, _("Koperasi ini sudah ditangguhkan atau diarsipkan.")
         )
