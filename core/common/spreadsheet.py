@@ -173,6 +173,17 @@ def norm_header(value) -> str:
     return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
 
 
+# the first word of the totals row people append under a list ("JUMLAH", "Total
+# Potongan", "Grand Total", "Sub-total")
+TOTAL_LABELS = ("jumlah", "total", "grandtotal", "subtotal")
+
+
+def totals_label(value) -> bool:
+    """A cell that labels a totals row under a list. A member's name may start the same
+    way ("Totalia"): the caller decides by the row's identifier cells."""
+    return isinstance(value, str) and norm_header(value).startswith(TOTAL_LABELS)
+
+
 # --- reading ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     WINDOWS_1252,
     Book,
@@ -35,6 +36,7 @@ from core.common.spreadsheet import (
     read_workbook,
     split_rows,
     split_rows_message,
+    totals_label,
 )
 
 ID_HEADERS = {
@@ -57,7 +59,6 @@ AMOUNT_HEADERS = (
     "amount",
     "potongan",
 )
-TOTAL_LABELS = ("total", "jumlah", "jumlahtotal", "grandtotal", "subtotal")
 # data rows in one agency's file: more is an agency's whole payroll, not its members' list
 # (380,000 rows of 10 MB took 16 s to check and made the import's page 60 MB)
 MAX_ROWS = 50_000
@@ -104,6 +105,18 @@ class ParsedRow:
 
 
 @dataclass
+class TotalsRow:
+    """A totals row under the list (skipped): its label, row and amount (None: not
+    readable, e.g. a formula Excel never computed)."""
+
+    row: int
+    label: str
+    amount: Decimal | None
+    members_above: Decimal  # the rows above it (every member row read so far)
+    since_previous: Decimal  # the rows since the totals row before it (a subtotal)
+
+
+@dataclass
 class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
@@ -117,6 +130,7 @@ class ParsedFile:
     # MAX_NON_ASCII_SHOWN of non_ascii_count
     non_ascii: list[dict] = field(default_factory=list)
     non_ascii_count: int = 0
+    totals: list[TotalsRow] = field(default_factory=list)
 
 
 def _header_ok(cells: list[str]) -> bool:
@@ -271,9 +285,20 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
     for raw in sheet.rows[header_at + 1 :]:
         if raw.blank:
             continue
-        first = norm_header(raw.get(0))
-        if first in TOTAL_LABELS or (first == "" and norm_header(raw.get(1)) in TOTAL_LABELS):
-            continue  # the export's (or the treasurer's) total row
+        label = _totals_row_label(raw, ids, amount_col)
+        if label:  # the export's (or the treasurer's) totals row: checked below
+            above = sum((r.amount or 0 for r in out.rows), Decimal(0))
+            out.totals.append(
+                TotalsRow(
+                    row=raw.number,
+                    label=label,
+                    amount=_amount_or_none(raw.get(amount_col)),
+                    members_above=above,
+                    since_previous=above
+                    - (out.totals[-1].members_above if out.totals else Decimal(0)),
+                )
+            )
+            continue
         if raw.blank_at((*ids.values(), amount_col)):
             continue  # no member and no money: the signature block, a note under the list
         pr = ParsedRow(row=raw.number, hidden=raw.hidden)
@@ -310,4 +335,63 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             pr.written = v.strip()[:40]
     if not out.rows:
         out.file_errors.append(_("File tidak berisi baris data."))
+    elif not any(r.error and r.column == amount_label for r in out.rows):
+        _totals_check(out)
     return out
+
+
+def _totals_row_label(raw, ids: dict[str, int], amount_col: int) -> str:
+    """The label of a totals row ("TOTAL", "JUMLAH", "Total Potongan"; the rule of the
+    members' import, ``totals_label``), else "": a cell other than the amount's so
+    labelled, in a row without a NIP, whose member-number cell is empty or the label
+    itself, or labelled in its first cell (the export's "TOTAL" beside "40 anggota")."""
+    label = next(
+        (c for j, c in enumerate(raw.cells) if j != amount_col and totals_label(c)),
+        None,
+    )
+    if label is None:
+        return ""
+    if "nip" in ids:
+        nip = raw.get(ids["nip"])
+        if nip not in (None, "") and nip is not label:
+            try:
+                nip_cell(nip)
+                return ""  # a member with a NIP whose name starts like a total
+            except ValidationError:
+                pass
+    number = raw.get(ids["number"]) if "number" in ids else None
+    if number in (None, "") or number is label or raw.get(0) is label:
+        return " ".join(label.split())
+    return ""
+
+
+def _amount_or_none(v) -> Decimal | None:
+    try:
+        return cell_rupiah(v, label=_("Jumlah")) if v not in (None, "") else None
+    except ValidationError:
+        return None
+
+
+def _totals_check(out: ParsedFile) -> None:
+    """The last totals row must equal the rows above it (or, after an earlier totals
+    row, the rows since it: a subtotal): else the file may have lost rows."""
+    if not out.totals:
+        return
+    t = out.totals[-1]
+    if t.amount is None or t.amount in (t.members_above, t.since_previous):
+        return
+    out.file_errors.append(
+        _(
+            "Baris total “%(label)s” (baris %(r)s) berjumlah %(t)s, tetapi jumlah baris "
+            "anggota di atasnya %(s)s (selisih %(d)s). Berkas mungkin terpotong (baris "
+            "hilang) atau ada jumlah yang diubah setelah total dihitung: periksa berkasnya "
+            "terhadap daftar dari bendahara gaji, lalu unggah lagi."
+        )
+        % {
+            "label": t.label[:40],
+            "r": t.row,
+            "t": format_rupiah(t.amount),
+            "s": format_rupiah(t.members_above),
+            "d": format_rupiah(abs(t.amount - t.members_above)),
+        }
+    )

@@ -57,6 +57,7 @@ from core.common.spreadsheet import (
     read_workbook,
     split_rows,
     split_rows_message,
+    totals_label,
 )
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
@@ -405,9 +406,6 @@ def _berjangka_balances(
             r["balances"][product.code] = amt
 
 
-TOTAL_LABELS = ("jumlah", "total", "grandtotal", "subtotal")
-
-
 def _totals_label(raw: dict[str, Any]) -> str:
     """The label of a totals row under the list (``JUMLAH``, ``Total saldo``: no NIP, no
     NIK, the label in the name or member-number column), else ""."""
@@ -415,7 +413,7 @@ def _totals_label(raw: dict[str, Any]) -> str:
         return ""
     for col in ("nama_lengkap", "nomor_anggota"):
         text = _text(raw.get(col))
-        if norm_header(text).startswith(TOTAL_LABELS):
+        if totals_label(text):
             return text
     return ""
 
