@@ -218,8 +218,8 @@ def import_data(imp: DeductionImport, *, preview: bool = False, on=None) -> dict
 def _post_check(imp: DeductionImport, plans: list, on) -> dict:
     """Posting ``imp`` on ``on``, checked as the confirmation page checks it: the
     posting's refusal of the date (``error``, the API's error shape: a date it does not
-    take, ``figures`` then null; a month whose jasa simpanan was run for what the batch
-    credits) and the totals it will record (``figures``: each loan's share split as the
+    take, ``figures`` then null; rows paying a loan too early for it; a month whose jasa
+    simpanan was run for what the batch credits) and the totals it will record (``figures``: each loan's share split as the
     loans batch splits it on that date, a loan's over-payment to sukarela included)."""
     try:
         day = services.posting_date_clean(imp.run, on or None)
@@ -227,7 +227,7 @@ def _post_check(imp: DeductionImport, plans: list, on) -> dict:
         return {"on": None, "ok": False, "error": e.as_dict()["error"], "figures": None}
     pv = services.deduction_import_post_preview(imp=imp, on=day, plans=plans)
     try:
-        services.plan_interest_run_check(imp=imp, plans=plans, on=day, loans=pv.loans)
+        services.deduction_import_post_check(imp=imp, preview=pv)
         error = None
     except ApplicationError as e:
         error = e.as_dict()["error"]

@@ -245,6 +245,7 @@ def import_detail(request, pk: int):
             "plan_totals": plan_totals,
             "missing": [p for p in plans if not p.in_file],
             "posting_date": services.posting_date_default(imp.run),
+            "posting_day": format_tanggal(services.posting_date_default(imp.run)),
             # refused only by rows too early for the date last checked: it may be posted
             # on this date or later (which clears them), or once they are excluded
             "date_only_from": (
@@ -295,20 +296,15 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             action=url,
             fields=carry(request, ("action", "on", "nothing_deducted")),
         )
-    # the date as the posting reads it; one it refuses is left to it (shown as typed)
-    try:
-        on = services.posting_date_clean(imp.run, form.cleaned_data["on"] or None)
-    except ApplicationError:
-        on = None
-    # what the posting will record on that date: each loan's share split by the loans
-    # batch's rule (an over-payment goes to sukarela)
-    preview = services.deduction_import_post_preview(imp=imp, on=on, plans=plans)
-    # a date in a month whose jasa simpanan was run for what the batch credits (a loan's
-    # over-payment included): refused here, before the page asks to post
+    # the date as the posting reads it, and what the posting will record on it: each
+    # loan's share split by the loans batch's rule (an over-payment goes to sukarela).
+    # A date the posting refuses (not one it takes, too early for a row's loan, a month
+    # whose jasa simpanan was run for what the batch credits) is refused here with the
+    # posting's message, before the page asks to post: no figures of another date
     with application_errors_to_messages(request) as outcome:
-        services.plan_interest_run_check(
-            imp=imp, plans=plans, on=form.cleaned_data["on"], loans=preview.loans
-        )
+        on = services.posting_date_clean(imp.run, form.cleaned_data["on"] or None)
+        preview = services.deduction_import_post_preview(imp=imp, on=on, plans=plans)
+        services.deduction_import_post_check(imp=imp, preview=preview)
     if not outcome.ok:
         return redirect("deductions:import", pk=imp.pk)
     f = preview.figures()
@@ -324,7 +320,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             % {
                 "r": imp.run.label,
                 "n": len(plans),
-                "d": _posting_day(imp.run, form.cleaned_data["on"]),
+                "d": format_tanggal(on),
             },
             # members the list asks that the batch takes as not deducted: not in the
             # file, or their rows excluded
@@ -353,7 +349,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             lines=[
                 ConfirmLine(_("Diminta di daftar"), f["asked"]),
                 ConfirmLine(_("Jasa pinjaman"), f["jasa"]),
-                *([ConfirmLine(_("Denda pinjaman"), f["penalty"])] if on is not None else []),
+                ConfirmLine(_("Denda pinjaman"), f["penalty"]),
                 ConfirmLine(_("Pokok pinjaman"), f["principal"]),
                 ConfirmLine(_("Simpanan wajib"), f["wajib"]),
                 ConfirmLine(_("Lainnya"), f["others"]),

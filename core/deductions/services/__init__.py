@@ -57,6 +57,7 @@ from .posting import (
     deduction_agency_post_nothing,
     deduction_import_plan,
     deduction_import_post,
+    deduction_import_post_check,
     deduction_import_post_preview,
 )
 from .reversal import (
@@ -109,6 +110,7 @@ __all__ = [
     "deduction_import_post",
     "PostingPreview",
     "deduction_import_post_preview",
+    "deduction_import_post_check",
     "deduction_agency_post_nothing",
     "POSTING_STALE",
     "deduction_run_post_all_start",

@@ -164,14 +164,21 @@ def errors_with_loan_dates(imp: DeductionImport, found: list[dict]) -> list[dict
     return sorted([*kept, *found], key=lambda e: e["row"])
 
 
-def loan_date_refusal(found: list[dict], *, on: date) -> ApplicationError:
-    """The posting's refusal when rows are too early for ``on``: each row and why."""
+def loan_date_refusal(found: list[dict], *, on: date, marked: bool = True) -> ApplicationError:
+    """The posting's refusal when rows are too early for ``on``: each row and why
+    (``marked``: the posting marked them as errors; a check before it does not)."""
     rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": e["message"]} for e in found]
     return ApplicationError(
         E.LOAN_DATE,
-        _(
-            "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s; baris itu "
-            "kini ditandai salah. %(list)s"
+        (
+            _(
+                "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s; baris "
+                "itu kini ditandai salah. %(list)s"
+            )
+            if marked
+            else _(
+                "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s. %(list)s"
+            )
         )
         % {
             "d": format_tanggal(on),

@@ -55,7 +55,7 @@ from .loan_dates import (
     loans_split,
 )
 from .runs import wajib_room
-from .savings_dates import batch_interest_run_check
+from .savings_dates import batch_interest_run_check, plan_interest_run_check
 
 # --- preview and posting ---------------------------------------------------------------
 
@@ -278,6 +278,19 @@ def deduction_import_post_preview(
         # rows set aside (an unknown member's row too, which has no line)
         excluded_rows=len(set(imp.excluded_rows)),
     )
+
+
+def deduction_import_post_check(*, imp: DeductionImport, preview: PostingPreview) -> None:
+    """Read: the refusals posting ``imp`` on ``preview.on`` (a date ``posting_date_clean``
+    accepted) meets before it writes anything, raised as the posting raises them, so a
+    confirmation page refuses the date instead of showing figures the posting will not
+    record: rows paying a loan too early for that date (``loan_dates``; not marked here,
+    the posting marks them), then a month whose jasa simpanan was run for what the batch
+    credits (``plan_interest_run_check``)."""
+    too_early = _loan_date_rows(imp, preview.plans, on=preview.on, loans=None)
+    if too_early:
+        raise loan_date_refusal(too_early, on=preview.on, marked=False)
+    plan_interest_run_check(imp=imp, plans=preview.plans, on=preview.on, loans=preview.loans)
 
 
 def _is_posted(ln: DeductionLine, imp: DeductionImport) -> bool:
@@ -779,10 +792,10 @@ def _savings_accounts_open_and_lock(b: _Batch) -> None:
 
 
 def _loan_date_rows(
-    imp: DeductionImport, plans: list[MemberPlan], *, on: date, loans: dict[int, Loan]
+    imp: DeductionImport, plans: list[MemberPlan], *, on: date, loans: dict[int, Loan] | None
 ) -> list[dict]:
     """The row errors of the plans whose money pays a loan too early for ``on``
-    (``loans``: the batch's locked loans, their dates read by the lock)."""
+    (``loans``: the batch's locked loans, their dates read by the lock; None: read)."""
     row_of = {r["line_id"]: r["row"] for r in imp.rows}
     paying = [
         (row_of[p.line.pk], ids)
