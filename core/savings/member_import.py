@@ -37,9 +37,10 @@ from openpyxl.styles import Font
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import workbook_bytes
 from core.common.money import format_rupiah
+from core.common.permissions import TREASURY
 from core.common.spreadsheet import (
     MAX_SCAN,
     WINDOWS_1252,
@@ -802,6 +803,17 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
             _("%(n)s kesalahan di berkas; tidak ada yang diimpor. Perbaiki lalu unggah lagi.")
             % {"n": len(checked.errors)},
             fields={"rows": [e.as_dict() for e in checked.errors[:200]]},
+        )
+    if getattr(by, "role", None) not in TREASURY and any(r["balances"] for r in checked.rows):
+        # opening balances post a journal entry with no cash behind it: a posting, the
+        # bendahara's (as the move-in's opening balances); data entry brings members only
+        raise ApplicationError(
+            CommonErrors.PERMISSION_DENIED,
+            _(
+                "Saldo awal simpanan hanya dapat diimpor oleh bendahara atau admin. "
+                "Kosongkan kolom saldo untuk mengimpor anggotanya saja."
+            ),
+            status=403,
         )
     result = members_import_apply(rows=checked.rows, opening_date=opening_date, by=by)
     batch.status = MemberImport.Status.IMPORTED
