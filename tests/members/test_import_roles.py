@@ -18,7 +18,18 @@ from core.savings.member_import import member_import_run, member_import_upload
 from tenants.services import tenant_host
 
 from . import factories as f
-from .test_import import _nothing_written, _snapshot, rows, setup, to_csv  # noqa: F401
+from .test_import import _nothing_written, _snapshot, rows, to_csv
+
+
+@pytest.fixture
+def setup(in_tenant_a):
+    """As ``test_import``'s: the savings products, the two agencies, a bendahara."""
+    from core.savings.seeding import savings_products_seed
+
+    savings_products_seed()
+    f.agency("DISDIK", "Dinas Pendidikan Kota Palangka Raya")
+    f.agency("RSUD", "RSUD dr. Doris Sylvanus")
+    return f.user("bendahara")
 
 
 def _without_balances(n):
