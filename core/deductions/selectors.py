@@ -256,16 +256,130 @@ def deduction_run_status(*, year: int, month: int) -> list[dict] | None:
     ]
 
 
+def _dec(value) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+# why a posted line sent a part to sukarela that leaves nothing of it owed (the loan
+# paid off, the purpose account closed or full, the wajib arrears paid by another batch;
+# ``services.posting.WHY_*``): that part carries no arrears
+_WHY_NOTHING_OWED = ("closed", "full", "paid")
+
+
+def _line_parts(line: DeductionLine) -> dict:
+    """One member's month part by part, as the line recorded it: what the list asked
+    of wajib (its arrears included), each loan (penalty, jasa, principal) and each
+    purpose account; once posted, what each got (``paid``), what went to sukarela instead
+    and what is left unpaid, carried as arrears to the next lists (``carried``: asked
+    less got, nothing for a part sent to sukarela because nothing of it is owed)."""
+    detail = line.paid_detail or {}
+    # a line posted before its batch recorded where each part went (``paid_detail``)
+    # says only the totals: its parts' figures stay unknown (None), never guessed
+    posted = line.realized is not None and bool(detail)
+    paid_loans = {int(x["loan_id"]): x for x in detail.get("loans", [])}
+    paid_purposes = {int(x["account_id"]): x for x in detail.get("purposes", [])}
+    wajib_back = _dec((detail.get("wajib") or {}).get("to_sukarela"))
+    parts = {
+        "wajib": {
+            "asked": line.wajib,
+            "arrears": line.wajib_arrears,
+            "paid": line.paid_wajib if line.realized is not None else None,
+            "carried": max(line.wajib - line.paid_wajib - wajib_back, ZERO) if posted else None,
+        },
+        "loans": [],
+        "purposes": [],
+    }
+    for x in line.loans:
+        asked = sum((_dec(x.get(k)) for k in ("penalty", "jasa", "principal")), ZERO)
+        got = paid_loans.get(int(x["loan_id"])) or {}
+        row = {
+            "number": x.get("number", ""),
+            "asked": asked,
+            "asked_penalty": _dec(x.get("penalty")),
+            "asked_jasa": _dec(x.get("jasa")),
+            "asked_principal": _dec(x.get("principal")),
+            "penalty": _dec(got.get("penalty")) if posted else None,
+            "jasa": _dec(got.get("jasa")) if posted else None,
+            "principal": _dec(got.get("principal")) if posted else None,
+            "paid": None,
+            "carried": None,
+        }
+        if posted:
+            row["paid"] = row["penalty"] + row["jasa"] + row["principal"]
+            row["carried"] = (
+                ZERO
+                if got.get("why") in _WHY_NOTHING_OWED
+                else max(asked - row["paid"] - _dec(got.get("to_sukarela")), ZERO)
+            )
+        parts["loans"].append(row)
+    for x in line.purposes:
+        asked = _dec(x.get("amount"))
+        got = paid_purposes.get(int(x["account_id"])) or {}
+        paid = _dec(got.get("paid")) if posted else None
+        carried = None
+        if posted:
+            carried = (
+                ZERO
+                if got.get("why") in _WHY_NOTHING_OWED
+                else max(asked - paid - _dec(got.get("to_sukarela")), ZERO)
+            )
+        parts["purposes"].append(
+            {"number": x.get("number", ""), "asked": asked, "paid": paid, "carried": carried}
+        )
+    return parts
+
+
+def _reversal_date(imp: DeductionImport) -> date | None:
+    """The day a batch's reversal is dated: its reversing entry's (the batch's own
+    date); a "nothing deducted" batch, which has none, the day it was posted for."""
+    if imp.reversal_entry_id:
+        return imp.reversal_entry.date
+    on = (imp.posted_data or {}).get("on")
+    return date.fromisoformat(on) if on else None
+
+
 def member_deduction_history(*, member) -> list[dict]:
-    """A member's deductions per month for the portal: asked, cut, shortfall."""
+    """A member's deductions per month, newest first, from the lists and their posted
+    batches: the agency, asked, cut, shortfall; part by part what was asked, what each
+    got, what went to sukarela and the arrears carried (``_line_parts``; ``carried`` the
+    total, None until posted); a batch reversed and not posted again: ``reversed``
+    (``on``, ``reason``)."""
+    lines = list(member_history(member.pk))
+    reversals: dict[tuple[int, int], DeductionImport] = {}
+    for imp in (
+        DeductionImport.objects.filter(
+            status=DeductionImport.Status.REVERSED,
+            run_id__in={ln.run_id for ln in lines if ln.realized is None},
+        )
+        .select_related("reversal_entry")
+        .order_by("reversed_at", "pk")
+    ):
+        reversals[(imp.run_id, imp.agency_id)] = imp  # the latest per run and agency
     rows = []
-    for line in member_history(member.pk):
+    for line in lines:
+        parts = _line_parts(line)
+        posted = line.realized is not None
+        carried = None
+        if posted and not line.paid_detail:
+            carried = line.shortfall
+        elif posted:
+            carried = (parts["wajib"]["carried"] or ZERO) + sum(
+                (x["carried"] for x in parts["loans"] + parts["purposes"]), ZERO
+            )
+        rev = None if posted else reversals.get((line.run_id, line.agency_id))
         rows.append(
             {
                 "period": date(line.run.year, line.run.month, 1),
+                "agency": line.agency.name,
                 "expected": line.total,
                 "realized": line.realized,
-                "shortfall": line.shortfall if line.realized is not None else None,
+                "shortfall": line.shortfall if posted else None,
+                "parts": parts,
+                "to_sukarela": line.to_sukarela if posted else None,
+                "carried": carried,
+                "reversed": {"on": _reversal_date(rev), "reason": rev.reversal_reason}
+                if rev
+                else None,
             }
         )
     return rows

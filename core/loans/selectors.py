@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from core.audit.models import AuditEvent
 from core.common.bulk import array_text
-from core.ledger.models import JournalEntry, Receipt
+from core.ledger.models import JournalEntry, JournalLine, Receipt
 from core.ledger.selectors import account_balance, account_for_role
 from core.members.models import Member, MemberChange
 from core.savings.selectors import member_savings_summary, member_savings_total
@@ -72,6 +72,37 @@ def loan_repayments(loan: Loan) -> list[Repayment]:
     """The loan's payments as its staff page lists them, newest first: each with its
     receipt number read in one query and its ``reversal`` (a reversed one)."""
     return receipts_prime(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
+
+
+def topup_settlements(repayments: list[Repayment]) -> dict[int, dict]:
+    """What each top-up settlement among ``repayments`` (channel ``topup``) was, from its
+    records, by repayment id: ``new_loan``, the loan whose disbursement settled it (its
+    entry is the repayment's), and ``carried``, the overdue jasa and penalty that loan
+    took over instead of their being paid (a top-up of a loan in arrears: what its entry
+    credited to deferred jasa income for the old loan). Two queries for all of them."""
+    reps = [r for r in repayments if r.channel == Repayment.Channel.TOPUP and r.entry_id]
+    if not reps:
+        return {}
+    new_loans = {
+        ln.disbursement_entry_id: ln
+        for ln in Loan.objects.filter(disbursement_entry_id__in={r.entry_id for r in reps})
+    }
+    carried = {
+        (row["entry_id"], row["member_id"], row["memo"]): row["c"]
+        for row in JournalLine.objects.filter(
+            entry_id__in={r.entry_id for r in reps},
+            account=account_for_role("deferred_jasa_income"),
+        )
+        .values("entry_id", "member_id", "memo")
+        .annotate(c=Sum("credit") - Sum("debit"))
+    }
+    return {
+        r.pk: {
+            "new_loan": new_loans.get(r.entry_id),
+            "carried": carried.get((r.entry_id, r.loan.member_id, r.loan.number), ZERO),
+        }
+        for r in reps
+    }
 
 
 def loan_reschedules(loan: Loan) -> QuerySet[Reschedule]:

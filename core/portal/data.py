@@ -60,11 +60,26 @@ def _payroll_note(memo: str, batch: PayrollBatch) -> str:
     return "" if memo in plain else memo.replace(label, date_format(batch.period, "F Y"))
 
 
+def payroll_description(batch: PayrollBatch, note: str = "") -> str:
+    """A payroll-deduction movement as the member knows it, the one wording of the
+    portal's pages and of its kartu simpanan PDF: "Potong gaji Maret 2026 – <instansi> ·
+    ref. JU-…" (a reversed batch: "Pembatalan potong gaji …"), then what its memo says
+    beyond that (``note``)."""
+    values = {"month": date_format(batch.period, "F Y"), "agency": batch.agency}
+    if batch.reversal:
+        label = _("Pembatalan potong gaji %(month)s – %(agency)s") % values
+    else:
+        label = _("Potong gaji %(month)s – %(agency)s") % values
+    parts = [label, _("ref. %(ref)s") % {"ref": batch.reference}]
+    return " · ".join(parts + ([note] if note else []))
+
+
 def payroll_lines_name(*, savings_rows=(), repayments=()) -> None:
     """Name each payroll-deduction movement by its batch, as the member knows it: the
-    month, the agency and the batch's reference (``payroll``, None for any other row);
-    a savings row keeps a memo that says more than that (``payroll_note``). One query for
-    all the rows. The portal lists them all this way (templates/portal/_payroll.html)."""
+    month, the agency and the batch's reference (``payroll``, None for any other row;
+    ``payroll_description``, the words shown, on the page and in the PDF alike); a
+    savings row keeps a memo that says more than that (``payroll_note``). One query for
+    all the rows."""
     savings_rows, repayments = list(savings_rows), list(repayments)
     batches = payroll_batches_by_entry(
         entry_ids=[t.journal_entry_id for t in savings_rows] + [p.entry_id for p in repayments]
@@ -72,8 +87,10 @@ def payroll_lines_name(*, savings_rows=(), repayments=()) -> None:
     for t in savings_rows:
         t.payroll = batches.get(t.journal_entry_id)
         t.payroll_note = _payroll_note(t.memo, t.payroll) if t.payroll else t.memo
+        t.payroll_description = payroll_description(t.payroll, t.payroll_note) if t.payroll else ""
     for p in repayments:
         p.payroll = batches.get(p.entry_id) if p.channel == p.Channel.PAYROLL else None
+        p.payroll_description = payroll_description(p.payroll) if p.payroll else ""
 
 
 def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
@@ -146,9 +163,14 @@ def loan_schedule(loan, on: dt.date) -> list[dict]:
 def loan_payments(loan) -> list:
     """The loan's payments as the staff loan page lists them, newest first, a reversed
     one with its ``reversal`` (``core.loans.selectors.loan_repayments``); a payroll one
-    named by its batch (``payroll_lines_name``)."""
+    named by its batch (``payroll_lines_name``), a top-up's settlement by the new loan and
+    what it took over (``topup``: ``core.loans.selectors.topup_settlements``)."""
     payments = loan_selectors.loan_repayments(loan)
     payroll_lines_name(repayments=payments)
+    # a top-up's settlement issues no receipt: it is named by the loan that settled it
+    settled = loan_selectors.topup_settlements(payments)
+    for p in payments:
+        p.topup = settled.get(p.pk)
     return payments
 
 

@@ -83,6 +83,8 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(
         for p in staff_rows:
             # a payroll one is named by its batch (test_payroll_lines), the others by receipt
             name = f"ref. {shown[p.pk].payroll.reference}" if p.channel == "payroll" else ""
+            # a top-up's settlement by the new loan (test_a_top_up_settlement_…)
+            name = name or (shown[p.pk].topup and shown[p.pk].topup["new_loan"].number)
             name = name or p.receipt_number
             (row,) = [r for r in rows if f" {name} " in r]
             assert row.startswith(f"> {date_filter(p.paid_on)} ")
@@ -126,3 +128,34 @@ def test_a_top_up_and_a_reschedule_are_said_on_the_loans(tenant_a, staff, rina, 
         f"{date_filter(rs.on)}: tenor 12 → 18 bulan, jasa dikapitalisasi "
         f"{format_rupiah(rs.capitalised_jasa)}"
     ) in page_b
+
+
+def test_a_top_up_settlement_says_the_new_loan_settled_it_with_its_figures(
+    tenant_a, staff, rina, loan_story
+):
+    """Loan A was settled by top-up B: A's payments say so — the new loan's number and
+    what it settled (principal, jasa, penalty, fee, and the overdue jasa and penalty B
+    carries: A was in arrears) as the settlement's records hold them — not a stand-in
+    receipt number (a top-up issues none)."""
+    import re
+
+    from core.loans.models import Repayment
+
+    a, b = loan_story["a"], loan_story["b"]
+    mine, _theirs = _pages(tenant_a, staff, rina, a)
+    rep = Repayment.objects.get(loan=a, channel="topup")
+    # the records: B's disbursement entry settled A
+    assert rep.entry_id == b.disbursement_entry_id
+    assert rep.jasa_deferred > 0  # A was in arrears: a restructuring
+    section = mine.content.decode().split('id="portal-loan-payments"', 1)[1]
+    rows = [text(r) for r in section.split("<tr")[2:]]
+    (row,) = [r for r in rows if b.number in r]
+    assert rep.receipt_number not in row and not re.search(r"KW-\d{4}-\d{7}", row)
+    assert f"Dilunasi oleh pinjaman baru {b.number}" in row
+    assert f"pokok {format_rupiah(rep.principal)}" in row
+    assert f"jasa {format_rupiah(rep.jasa_net)}" in row
+    assert f"denda {format_rupiah(rep.penalty)}" in row
+    assert f"biaya pelunasan {format_rupiah(rep.early_payoff_fee)}" in row
+    carried = rep.jasa_deferred + rep.penalty
+    assert f"dibawa pinjaman baru {format_rupiah(carried)}" in row
+    assert f'href="/portal/pinjaman/{b.pk}/"' in section

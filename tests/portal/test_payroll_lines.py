@@ -61,3 +61,27 @@ def test_payroll_savings_rows_are_named_as_on_the_loan(tenant_a, rina, loan_stor
     # over the list's asking says so, by the month's name
     assert "02/2026" not in page and "03/2026" not in page
     assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in page
+
+
+def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(tenant_a, rina, loan_story):
+    """The downloaded kartu simpanan says what the transactions page says of a payroll
+    movement — the month by name, the agency, the batch's reference — not the batch's
+    internal memo ("Potong gaji 02/2026")."""
+    import io
+
+    from pypdf import PdfReader
+
+    portal = client_for(tenant_a, rina.user)
+    resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
+    assert resp.status_code == 200
+    pdf = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.content)).pages).split()
+    )
+    statement = portal.get("/portal/transaksi/", PERIOD).context["statement"]
+    payroll = [t for s in statement for t in s.rows if t.kind == "payroll"]
+    assert payroll
+    batches = _batches()
+    for t in payroll:
+        assert _label(batches[t.journal_entry.date.month]) in pdf, pdf
+    assert "02/2026" not in pdf and "03/2026" not in pdf
+    assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in pdf
