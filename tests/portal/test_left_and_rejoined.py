@@ -174,3 +174,23 @@ def test_who_joined_again_still_finds_the_earlier_memberships_history(tenant_a, 
     assert (
         f"Februari 2026 keanggotaan sebelumnya, No. {rina.number} {format_rupiah(D('600000'))}"
     ) in text(ded.content.decode())
+
+
+def test_a_loan_settled_at_the_exit_says_so_not_a_stand_in_receipt(tenant_a, staff, rina, saver):
+    """The loan offset against the savings at the exit: its payment says it was counted
+    in the exit settlement, on the exit date, with what it settled — not a stand-in
+    receipt number (the settlement issues none for it)."""
+    import re
+
+    _exit(rina, LEFT, staff["bendahara"])
+    rina.refresh_from_db()
+    portal = client_for(tenant_a, rina.user)
+    loan = saver["loan"]
+    page = portal.get(f"/portal/pinjaman/{loan.pk}/")
+    rep = next(p for p in page.context["payments"] if p.channel == "settlement")
+    section = page.content.decode().split('id="portal-loan-payments"', 1)[1]
+    rows = [text(r) for r in section.split("<tr")[2:]]
+    (row,) = [r for r in rows if "penyelesaian keluar" in r]
+    assert rep.receipt_number not in row and not re.search(r"KW-\d{4}-\d{7}", row)
+    assert f"Diperhitungkan pada penyelesaian keluar {date_filter(LEFT)}" in row
+    assert format_rupiah(rep.principal) in row and format_rupiah(rep.amount) in row

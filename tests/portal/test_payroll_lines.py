@@ -85,3 +85,49 @@ def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(tenant_a, ri
         assert _label(batches[t.journal_entry.date.month]) in pdf, pdf
     assert "02/2026" not in pdf and "03/2026" not in pdf
     assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in pdf
+
+
+def test_a_reversed_batch_reads_the_same_on_the_page_the_pdf_and_the_staff_card(
+    tenant_a, staff, rina
+):
+    """April's batch posted (wajib 50.000) and reversed: the member's transactions page
+    and PDF show both movements, each named by the batch, with the staff kartu
+    simpanan's amounts and running balances."""
+    import io
+    from datetime import date
+
+    from pypdf import PdfReader
+
+    from core.deductions.services import deduction_import_reverse, deduction_settings_update
+    from core.ledger.services import fiscal_year_ensure
+
+    from .conftest import client_for as login
+    from .conftest import payroll_month
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=2026)
+    deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
+    imp = payroll_month(rina, 4, "50000", date(2026, 4, 25), by)
+    deduction_import_reverse(imp=imp, by=by, reason="salah file")
+    imp.refresh_from_db()
+    portal = login(tenant_a, rina.user)
+    mine = portal.get("/portal/transaksi/", PERIOD)
+    theirs = login(tenant_a, staff["pengawas"]).get(f"/simpanan/kartu/{rina.pk}/", PERIOD)
+    shape = lambda st: [  # noqa: E731
+        (s.account.pk, s.opening, [(t.pk, t.delta, t.running_balance) for t in s.rows], s.closing)
+        for s in st
+    ]
+    assert shape(mine.context["statement"]) == shape(theirs.context["statement"])
+    rows = [t for s in mine.context["statement"] for t in s.rows]
+    assert [t.delta for t in rows] == [50000, -50000]
+    agency = rina.agency.name
+    posted = f"Potong gaji April 2026 – {agency} · ref. {imp.entry}"
+    undone = f"Pembatalan potong gaji April 2026 – {agency} · ref. {imp.entry}"
+    page = text(mine.content.decode())
+    resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
+    pdf = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.content)).pages).split()
+    )
+    for shown in (page, pdf):
+        assert posted in shown and undone in shown
+        assert "04/2026" not in shown
