@@ -69,6 +69,9 @@ def home(request):
     )
 
 
+DEFAULT_PERIOD_DAYS = 90
+
+
 class PeriodForm(forms.Form):
     date_from = forms.DateField(
         label=_("Dari"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -77,8 +80,23 @@ class PeriodForm(forms.Form):
         label=_("Sampai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def clean(self):
+        data = super().clean()
+        end = data.get("date_to")
+        # only an end date: the 90 days up to it, which the calendar must hold
+        if (
+            not data.get("date_from")
+            and end
+            and end < dt.date.min + dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+        ):
+            self.add_error(
+                "date_to",
+                _("Tanggal terlalu awal: tidak ada %(n)d hari sebelumnya. Isi juga tanggal Dari.")
+                % {"n": DEFAULT_PERIOD_DAYS},
+            )
+        return data
 
-DEFAULT_PERIOD_DAYS = 90
+
 PERIOD_YEARS_OFFERED = 10  # whole-year shortcuts: this year and up to nine before
 
 
