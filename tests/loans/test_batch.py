@@ -307,7 +307,10 @@ def test_bulk_recognises_a_capitalised_penalty_like_single(
     """A loan topped up from a loan in arrears carries 266,000 deferred, 66,000 of it
     capitalised penalty (``test_deferred_penalty``): the batch recognises the penalty part
     to penalty income first by the single service's rule, in a partial payment and in
-    one that pays the loan off (all the rest, its jasa part to jasa income)."""
+    one that pays the loan off (all the rest, its jasa part to jasa income). Paying it
+    off by an excess to principal is refused by both while the product charges an
+    early-payoff penalty (``test_payoff_through_instalment``): the payoff is made with
+    the penalty set to zero."""
     from core.loans.services import loan_disburse
     from tests.loans.test_money_review import _topup
 
@@ -326,6 +329,18 @@ def test_bulk_recognises_a_capitalised_penalty_like_single(
     # pays their principal off: their jasa is waived)
     later = new.instalments.filter(is_current=True).order_by("number")[4:]
     closing = _payoff_amount(new, today) - sum((r.jasa for r in later), D(0))
+    amounts = [D(100_000)] * len(loans)
+    amounts[at] = closing
+    for fn in (_one_by_one, _bulk):
+        sid = transaction.savepoint()
+        try:
+            with pytest.raises(ApplicationError) as e:
+                fn(loans, amounts, today, staff["bendahara"], "principal")
+        finally:
+            transaction.savepoint_rollback(sid)
+        assert e.value.code == "loan_payoff_required" and new.number in e.value.message
+    product.early_payoff_value = D(0)
+    product.save(update_fields=["early_payoff_value"])
     for pay, excess_to in ((D(4_400_000), "sukarela"), (closing, "principal")):
         amounts = [D(100_000)] * len(loans)
         amounts[at] = pay

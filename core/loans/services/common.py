@@ -65,6 +65,8 @@ class LoanErrors(StrEnum):
     AMOUNT_NOT_WHOLE = "loan_amount_not_whole"
     EXCESS_TARGET = "loan_excess_target_required"
     EXCESS_TOO_LARGE = "loan_excess_exceeds_principal"
+    # an instalment payment that would pay the loan off early under a payoff penalty
+    PAYOFF_REQUIRED = "loan_payoff_required"
     REASON_REQUIRED = "loan_reason_required"
     NET_NOT_POSITIVE = "loan_net_disbursement_not_positive"
     TOPUP_INVALID = "loan_topup_invalid"

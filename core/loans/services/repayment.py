@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
@@ -428,9 +429,42 @@ def _repayment_plan(
                     % {"e": format_rupiah(alloc.excess), "p": format_rupiah(future_principal)},
                 )
             extra_principal = alloc.excess
+            if future and extra_principal == future_principal:
+                _refuse_payoff_through_instalment(loan, rows, on)
     return RepaymentPlan(
         due_rows, nxt, due, ahead, alloc, future, future_principal, extra_principal
     )
+
+
+def _refuse_payoff_through_instalment(loan: Loan, rows: list[Instalment], on: date) -> None:
+    """An instalment payment whose excess to principal clears all the principal left
+    before the last instalment is due is an early payoff: refused when the product
+    charges an early-payoff penalty (else the penalty is bypassed), naming what
+    *Pelunasan dipercepat* takes (``loan_payoff_quote``). Without a penalty it closes the
+    loan as repaid. Counter, API and the loans batch (``_repayment_plan``); a payroll
+    deduction's excess goes to sukarela, never to principal."""
+    q = loan_payoff_quote(loan=loan, on=on, rows=rows)
+    if q["early_payoff_fee"] <= 0:
+        return
+    message = _(
+        "Pembayaran ini melunasi seluruh sisa pokok pinjaman %(n)s sebelum angsuran "
+        "terakhir jatuh tempo (%(d)s), padahal produknya mengenakan penalti pelunasan "
+        "dipercepat. Gunakan Pelunasan dipercepat di halaman pinjaman: total %(t)s "
+        "(pokok %(p)s, jasa %(j)s, denda %(dn)s, penalti %(f)s)."
+    ) % {
+        "n": loan.number,
+        "d": format_date(max(r.due_date for r in rows)),
+        "t": format_rupiah(q["total"]),
+        "p": format_rupiah(q["principal"]),
+        "j": format_rupiah(q["jasa"]),
+        "dn": format_rupiah(q["penalty"]),
+        "f": format_rupiah(q["early_payoff_fee"]),
+    }
+    if q["jasa_paid_ahead"] > 0:
+        message += " " + _("Jasa dibayar di muka %(a)s sudah diperhitungkan.") % {
+            "a": format_rupiah(q["jasa_paid_ahead"])
+        }
+    raise ApplicationError(LoanErrors.PAYOFF_REQUIRED, message, status=409)
 
 
 def loan_repayment_prepare(
