@@ -306,7 +306,7 @@ def test_a_backdated_payment_is_not_charged_for_periods_after_its_date(make_loan
     assert owed == D(12_000)  # 22,000 through day 8, 10,000 of it paid on day 40
     rep = loan_repay(loan=loan, amount=owed + D(1_100_000), by=staff["petugas"], on=day8)
     assert (rep.penalty, rep.jasa, rep.principal) == (D(12_000), D(100_000), D(1_000_000))
-    assert rep.penalty_rows_before == [[row.pk, 2, "44000.00"]]
+    assert rep.penalty_rows_before == [[row.pk, 2, "44000.00", "10000.00"]]
     row.refresh_from_db()
     assert row.settled
     # the second month recharged on what the day-8 money left unpaid: nothing

@@ -393,3 +393,27 @@ def test_api_payroll_repayment_points_to_the_batch(make_loan, staff, client_a, t
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "loan_reversal_not_here"
     assert "deductions/imports" in r.json()["error"]["message"]
+
+
+def test_penalty_paid_on_older_rows_reversed_from_the_rows_it_paid(make_loan, staff, today):
+    """Late penalty keeps growing on an older row after a newer row's penalty was paid, so
+    a later payment's penalty is not at the newest rows: reversing it takes its penalty
+    back from the rows it paid, each row's penalty paid and the total owed as before."""
+    loan = make_loan(principal=D(6_000_000), tenor=12, days_ago=130)
+    r2 = loan.instalments.get(number=2)
+    t1 = r2.due_date + timedelta(days=10)  # row 1 two months late, row 2 one month
+    assert t1 < today - timedelta(days=45)
+    first = loan_dues(loan, t1).penalty  # pays only the penalty of rows 1 and 2
+    loan_repay(loan=loan, amount=first, by=staff["petugas"], on=t1)
+    paid = dict(loan.instalments.filter(number__in=[1, 2]).values_list("number", "penalty_paid"))
+    assert paid[1] > 0 and paid[2] > 0
+    before = _loan_state(loan)
+    owed = loan_dues(loan, today).penalty
+    rep = loan_repay(loan=loan, amount=owed, by=staff["petugas"], on=today)
+    assert rep.penalty == owed
+    assert loan.instalments.get(number=1).penalty_paid > paid[1]  # row 1 charged again
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah input")
+    assert _loan_state(loan) == before
+    assert loan_dues(loan, today).penalty == owed
+    _books_agree()
+

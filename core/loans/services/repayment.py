@@ -116,8 +116,11 @@ def _spread_to_rows(
     after it uncharged at the rate of what was unpaid before it), and those later periods
     are charged again on what it leaves unpaid (``schedules.row_penalty_charge``,
     ``row_penalty_after_payment``). The state a row had is appended to ``penalty_before``
-    as ``[row id, periods, "charged"]`` when it changes (kept on the repayment, which a
-    reversal restores it from)."""
+    as ``[row id, periods, "charged", "penalty paid"]`` when it changes or the payment
+    pays penalty on it (kept on the repayment, which a reversal restores it from: a
+    later payment's penalty may be on an older row, whose penalty kept growing after a
+    newer row's was paid, so it is not simply at the newest rows). Repayments written
+    before the penalty paid was kept hold ``[row id, periods, "charged"]``."""
     charges = {r.pk: row_penalty_charge(loan, r, on) for r in rows}
     states = [
         S.RowDue(
@@ -138,10 +141,12 @@ def _spread_to_rows(
         r.jasa_paid += a.jasa
         r.principal_paid += a.principal
         c = row_penalty_after_payment(loan, r, charges[r.pk])
-        if (c.periods, c.charged) != (r.penalty_periods, r.penalty_charged):
-            if penalty_before is not None:
-                penalty_before.append([r.pk, r.penalty_periods, str(r.penalty_charged)])
-            r.penalty_periods, r.penalty_charged = c.periods, c.charged
+        changed = (c.periods, c.charged) != (r.penalty_periods, r.penalty_charged)
+        if penalty_before is not None and (changed or a.penalty > 0):
+            penalty_before.append(
+                [r.pk, r.penalty_periods, str(r.penalty_charged), str(r.penalty_paid - a.penalty)]
+            )
+        r.penalty_periods, r.penalty_charged = c.periods, c.charged
         if r.principal_left == 0 and r.jasa_left == 0:
             r.settled = True
             r.settled_on = on

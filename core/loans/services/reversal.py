@@ -189,6 +189,16 @@ def loan_repayment_reverse_apply(
         for r in rows:
             r.jasa_waived = ZERO
     left = {"penalty": repayment.penalty, "jasa": repayment.jasa, "principal": repayment.principal}
+    by_pk = {r.pk: r for r in rows}
+    charged_rows = repayment.penalty_rows_before
+    # the penalty it paid on each row, as kept on it: taken back from those rows (the
+    # newest rows need not hold it: penalty kept growing on older rows after newer rows'
+    # was paid); a repayment written before it was kept: from the newest rows below
+    for pk, _periods, _charged, *paid_before in charged_rows:
+        if paid_before and pk in by_pk:
+            r = by_pk[pk]
+            left["penalty"] -= r.penalty_paid - Decimal(paid_before[0])
+            r.penalty_paid = Decimal(paid_before[0])
     for r in rows:
         for comp, attr in (
             ("penalty", "penalty_paid"),
@@ -200,9 +210,7 @@ def loan_repayment_reverse_apply(
                 setattr(r, attr, getattr(r, attr) - take)
                 left[comp] -= take
     # the late penalty the payment charged on rows up to its date: uncharged again
-    by_pk = {r.pk: r for r in rows}
-    charged_rows = repayment.penalty_rows_before
-    for pk, periods, charged in charged_rows:
+    for pk, periods, charged, *_paid in charged_rows:
         if pk in by_pk:
             by_pk[pk].penalty_periods, by_pk[pk].penalty_charged = periods, Decimal(charged)
     # the jasa paid ahead on rows not yet due that the payoff counted toward the principal
