@@ -417,3 +417,37 @@ def test_penalty_paid_on_older_rows_reversed_from_the_rows_it_paid(make_loan, st
     assert loan_dues(loan, today).penalty == owed
     _books_agree()
 
+
+def test_repayment_of_a_loan_written_off_since_is_refused(make_loan, staff, member, today):
+    """A write-off (exit on death, board decision) closes the loan with no repayment of
+    its own: reversing an earlier counter repayment would reopen a written-off loan of a
+    member who has left, owing the reversed principal. Refused, nothing changed."""
+    from core.ledger.services import journal_post
+    from core.loans.services import member_loans_settle_apply
+    from core.loans.services.reversal import repayment_reversal_refusal
+
+    loan = make_loan(days_ago=40)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=r1.due_date)
+    lines = member_loans_settle_apply(
+        member=member, on=today, by=staff["bendahara"], waive=True, reason="meninggal"
+    )
+    journal_post(
+        on=today,
+        description="Hapus buku",
+        lines=lines,
+        source="loan",
+        source_ref="uji-wo-rev",
+        by=staff["bendahara"],
+    )
+    before = _loan_state(loan)
+    assert before[0] == Loan.Status.CLOSED and before[4] == Loan.ClosedBy.WRITEOFF
+    refusal = repayment_reversal_refusal(rep)
+    assert refusal is not None and refusal.code == "loan_reversal_later_depends"
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    assert exc.value.code == "loan_reversal_later_depends"
+    assert loan.number in exc.value.message
+    assert _loan_state(loan) == before
+    assert not LoanReversal.objects.filter(repayment=rep).exists()
+    _books_agree()

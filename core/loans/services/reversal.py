@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_date
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.ledger.models import JournalEntry
 from core.ledger.services import books_closed_until, journal_reverse
@@ -124,6 +125,25 @@ def _order_refusal(repayment: Repayment) -> ApplicationError | None:
                 "dulu."
             )
             % {"l": later, "r": repayment},
+            status=409,
+        )
+    # a write-off (exit on death, board decision) closes the loan with no repayment of its
+    # own: reversing an earlier payment would reopen a written-off loan, owing again
+    written_off = (
+        Loan.objects.filter(
+            pk=repayment.loan_id, status=Loan.Status.CLOSED, closed_by=Loan.ClosedBy.WRITEOFF
+        )
+        .values_list("number", "closed_on")
+        .first()
+    )
+    if written_off is not None:
+        return ApplicationError(
+            LoanErrors.REVERSAL_LATER,
+            _(
+                "Pinjaman %(n)s sudah dihapusbukukan pada %(d)s, sesudah pembayaran %(r)s; "
+                "pembayaran itu tidak dapat dibatalkan."
+            )
+            % {"n": written_off[0], "d": format_date(written_off[1]), "r": repayment},
             status=409,
         )
     if Reschedule.objects.filter(
