@@ -157,6 +157,10 @@ class ValidatedImport:
     # balance key -> how the preview names it: the kind (pokok, wajib, sukarela) or, for a
     # berjangka product (keyed by its code), the product's name
     labels: dict[str, str] = field(default_factory=lambda: {k: k for k in BALANCE_COLUMNS.values()})
+    # balance key -> the file's column that holds it (``saldo_pokok``, ``saldo_shr``…)
+    columns: dict[str, str] = field(
+        default_factory=lambda: {v: k for k, v in BALANCE_COLUMNS.items()}
+    )
 
     @property
     def ok(self) -> bool:
@@ -173,7 +177,13 @@ class ValidatedImport:
             "rows": len(self.rows),
             "totals": {k: str(v) for k, v in totals.items()},
             "balance_totals": [
-                {"key": k, "label": label, "amount": str(totals[k]), "accounts": accounts[k]}
+                {
+                    "key": k,
+                    "label": label,
+                    "column": self.columns.get(k, ""),
+                    "amount": str(totals[k]),
+                    "accounts": accounts[k],
+                }
                 for k, label in self.labels.items()
             ],
             "errors": len(self.errors),
@@ -438,6 +448,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         p = berjangka.product_for(h)
         if p is not None and p.kind == SavingsProduct.Kind.BERJANGKA:
             out.labels.setdefault(p.code, p.name)
+            out.columns.setdefault(p.code, h)
     seen_nip: dict[str, int] = {}
     seen_nik: dict[str, int] = {}
     seen_no: dict[str, int] = {}
@@ -760,6 +771,36 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def may_import_balances(user) -> bool:
+    """Opening balances post a journal entry with no cash behind it: bendahara and admin
+    only; a petugas imports members without them."""
+    return getattr(user, "role", None) in TREASURY
+
+
+def balances_refusal() -> str:
+    return _(
+        "Saldo awal simpanan hanya dapat diimpor oleh bendahara atau admin. "
+        "Kosongkan kolom saldo untuk mengimpor anggotanya saja."
+    )
+
+
+def import_balance_columns(summary: dict) -> list[dict[str, Any]]:
+    """The file's columns that hold opening balances, from an upload's stored summary:
+    ``{"column", "label", "amount", "accounts"}`` (an older summary without the column
+    names its kind's ``saldo_<kind>``)."""
+    totals = summary.get("balance_totals")
+    if totals is None:
+        totals = [
+            {"key": k, "label": k, "amount": v, "accounts": None}
+            for k, v in (summary.get("totals") or {}).items()
+        ]
+    return [
+        {**t, "column": t.get("column") or f"saldo_{t['key']}"}
+        for t in totals
+        if Decimal(t["amount"]) > 0
+    ]
+
+
 @transaction.atomic
 def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
     """Store the file and its validation report (nothing imported yet). A file that cannot
@@ -804,17 +845,10 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
             % {"n": len(checked.errors)},
             fields={"rows": [e.as_dict() for e in checked.errors[:200]]},
         )
-    if getattr(by, "role", None) not in TREASURY and any(r["balances"] for r in checked.rows):
+    if not may_import_balances(by) and any(r["balances"] for r in checked.rows):
         # opening balances post a journal entry with no cash behind it: a posting, the
         # bendahara's (as the move-in's opening balances); data entry brings members only
-        raise ApplicationError(
-            CommonErrors.PERMISSION_DENIED,
-            _(
-                "Saldo awal simpanan hanya dapat diimpor oleh bendahara atau admin. "
-                "Kosongkan kolom saldo untuk mengimpor anggotanya saja."
-            ),
-            status=403,
-        )
+        raise ApplicationError(CommonErrors.PERMISSION_DENIED, balances_refusal(), status=403)
     result = members_import_apply(rows=checked.rows, opening_date=opening_date, by=by)
     batch.status = MemberImport.Status.IMPORTED
     batch.opening_date = opening_date

@@ -45,7 +45,14 @@ def member_import(request):
     return render(
         request,
         "members/import.html",
-        {"form": form, "recent": recent, "berjangka": importer.berjangka_import_columns()},
+        {
+            "form": form,
+            "recent": recent,
+            "berjangka": importer.berjangka_import_columns(),
+            "balances_refused": None
+            if importer.may_import_balances(request.user)
+            else importer.balances_refusal(),
+        },
     )
 
 
@@ -66,10 +73,20 @@ def member_import_detail(request, pk: int):
         else:
             messages.success(request, _("Impor selesai: %(n)s anggota.") % {"n": batch.row_count})
             return redirect("members:import_detail", pk=batch.pk)
+    balance_columns = importer.import_balance_columns(batch.summary)
     return render(
         request,
         "members/import_detail.html",
-        {"batch": batch, "form": form, "errors": batch.errors[:1000]},
+        {
+            "batch": batch,
+            "form": form,
+            "errors": batch.errors[:1000],
+            "balance_columns": balance_columns,
+            # said before confirming: the confirmation would refuse it (member_import_run)
+            "balances_refused": importer.balances_refusal()
+            if balance_columns and not importer.may_import_balances(request.user)
+            else None,
+        },
     )
 
 

@@ -85,3 +85,44 @@ def test_petugas_screen_says_why_and_imports_nothing(setup, tenant_a):
     assert "hanya dapat diimpor oleh bendahara atau admin" in resp.content.decode()
     _nothing_written(before)
     assert MemberImport.objects.get(pk=batch.pk).status == "valid"
+
+
+def _page(tenant, user, url):
+    c = Client(HTTP_HOST=tenant_host(tenant.slug))
+    c.force_login(user)
+    return c.get(url).content.decode()
+
+
+def test_upload_page_tells_petugas_balances_are_for_bendahara_before_upload(setup, tenant_a):
+    html = _page(tenant_a, f.user("petugas"), "/anggota/impor/")
+    assert "Saldo awal simpanan hanya dapat diimpor oleh bendahara atau admin" in html
+    assert "Saldo awal simpanan hanya dapat diimpor" not in _page(
+        tenant_a, setup, "/anggota/impor/"
+    )
+
+
+def test_preview_marks_balance_columns_and_offers_petugas_no_import_button(setup, tenant_a):
+    petugas = f.user("petugas")
+    data = rows(2, saldo_sukarela="")
+    batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=petugas)
+    assert batch.status == "valid", batch.errors
+    html = _page(tenant_a, petugas, f"/anggota/impor/{batch.pk}/")
+    assert "Saldo awal simpanan hanya dapat diimpor oleh bendahara atau admin" in html
+    # the columns that hold balances are named, the empty one is not
+    assert "saldo_pokok" in html and "saldo_wajib" in html
+    assert "saldo_sukarela" not in html.split("balance-columns", 1)[1].split("</div>", 1)[0]
+    assert "Impor sekarang" not in html
+    # the bendahara sees the same file with the import button
+    html = _page(tenant_a, setup, f"/anggota/impor/{batch.pk}/")
+    assert "Impor sekarang" in html
+    assert "Saldo awal simpanan hanya dapat diimpor" not in html
+
+
+def test_preview_without_balances_offers_petugas_the_import(setup, tenant_a):
+    petugas = f.user("petugas")
+    batch = member_import_upload(
+        content=to_csv(_without_balances(2)), file_name="anggota.csv", by=petugas
+    )
+    html = _page(tenant_a, petugas, f"/anggota/impor/{batch.pk}/")
+    assert "Impor sekarang" in html
+    assert "hanya dapat diimpor oleh bendahara" not in html
