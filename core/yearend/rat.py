@@ -29,6 +29,7 @@ from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
 from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
+from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_balance, account_for_role, totals_between
 from core.loans.models import KOLEK_CHOICES, Loan, LoanReversal, Reschedule
 from core.loans.selectors import collectibility_summary
@@ -472,6 +473,7 @@ def _loan_tables(year: int) -> list[dict]:
         rows,
     )
     disbursed = _disbursed_in(year)
+    brought = _brought_in(year)
     portfolio = _table(
         _("Portofolio pinjaman"),
         _("Tahun buku %(y)s") % {"y": year},
@@ -479,6 +481,24 @@ def _loan_tables(year: int) -> list[dict]:
         [
             _row("row", "", _("Pinjaman dicairkan (jumlah)"), disbursed["n"] or 0),
             _row("row", "", _("Pinjaman dicairkan (pokok)"), disbursed["p"] or ZERO),
+            *(
+                [
+                    _row(
+                        "row",
+                        "",
+                        _("Pinjaman dibawa masuk saat migrasi (jumlah)"),
+                        brought["n"],
+                    ),
+                    _row(
+                        "row",
+                        "",
+                        _("Pinjaman dibawa masuk saat migrasi (sisa pokok)"),
+                        brought["p"],
+                    ),
+                ]
+                if brought["n"]
+                else []
+            ),
             _row(
                 "row",
                 "",
@@ -517,8 +537,12 @@ def _disbursed_in(year: int) -> dict:
     disbursement reversed within the year is not counted, as the cash flow leaves it
     out."""
     end = date(year, 12, 31)
-    still = Loan.objects.filter(disbursed_on__year=year).aggregate(
-        n=Count("id"), p=Sum("principal")
+    # a loan brought in at a move-in points at the opening entry: its payout is in the
+    # old books, not in this year's (``_brought_in``)
+    still = (
+        Loan.objects.filter(disbursed_on__year=year)
+        .exclude(disbursement_entry__source=JournalEntry.Source.OPENING)
+        .aggregate(n=Count("id"), p=Sum("principal"))
     )
     reversed_later = LoanReversal.objects.filter(
         kind=LoanReversal.Kind.DISBURSEMENT, entry__date__year=year, on__gt=end
@@ -527,6 +551,23 @@ def _disbursed_in(year: int) -> dict:
         "n": (still["n"] or 0) + (reversed_later["n"] or 0),
         "p": (still["p"] or ZERO) + (reversed_later["p"] or ZERO),
     }
+
+
+def _brought_in(year: int) -> dict:
+    """Running loans brought in at a move-in whose cut-over fell in the year (the loans
+    import points each at the move-in's opening entry, dated the cut-over), whatever
+    year the old books paid them out: their number and the receivable the opening
+    entry brought in (its lines on the loans receivable account), as the year's books
+    show them."""
+    loans = Loan.objects.filter(
+        disbursement_entry__source=JournalEntry.Source.OPENING,
+        disbursement_entry__date__year=year,
+    )
+    entries = loans.values("disbursement_entry_id")
+    amount = JournalLine.objects.filter(
+        entry_id__in=entries, account=account_for_role("loan_receivable")
+    ).aggregate(d=Sum("debit"), c=Sum("credit"))
+    return {"n": loans.count(), "p": (amount["d"] or ZERO) - (amount["c"] or ZERO)}
 
 
 def _balance(role: str, year: int) -> Decimal:

@@ -155,3 +155,41 @@ def test_property_fund_split_sums_to_the_amount(amount, unit):
     split = alloc.split_funds(amount=amount, percentages=alloc.DEFAULT_PERCENTAGES, unit=unit)
     assert sum(split.funds.values()) == amount
     assert all(v >= 0 for v in split.funds.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    members=member_list,
+    amount=money,
+    unit=st.sampled_from([1, 10, 100, 1000]),
+)
+def test_property_shu_chain_sums_to_the_pool_with_rounding_to_cadangan(members, amount, unit):
+    """The whole chain as the year end runs it: the SHU after tax split into the funds
+    with the rounding unit, the members' pools shared, a pool nobody can receive moved
+    to cadangan. Every rupiah (and sen) of the SHU lands somewhere: the members' shares,
+    the other funds and cadangan, which holds exactly what rounding (the unit's leftovers
+    and the sen) and the unclaimed pools left."""
+    split = alloc.split_funds(amount=amount, percentages=alloc.DEFAULT_PERCENTAGES, unit=unit)
+    r = alloc.allocate_members(
+        members=members,
+        jma_pool=split.funds["jasa_modal"],
+        jua_pool=split.funds["jasa_anggota"],
+        unit=unit,
+    )
+    dist = alloc.distribute(split=split, allocation=r)
+    shares = sum(s.jma + s.jua for s in r.shares)
+    others = sum(v for k, v in dist.funds.items() if k not in alloc.MEMBER_POOLS)
+    assert shares + others == amount
+    assert sum(dist.funds.values()) == amount
+    assert sum(s.jma for s in r.shares) == dist.funds["jasa_modal"]
+    assert sum(s.jua for s in r.shares) == dist.funds["jasa_anggota"]
+    for pool in alloc.MEMBER_POOLS:
+        assert 0 <= split.rounded[pool] < unit
+    assert split.residue == split.sen + sum(split.rounded.values())
+    # cadangan = its AD/ART share of the whole rupiah + the rounding + the unclaimed pools
+    whole = alloc.split_funds(
+        amount=alloc.floor_rupiah(amount), percentages=alloc.DEFAULT_PERCENTAGES, unit=1
+    )
+    assert dist.funds["cadangan"] == (
+        whole.funds["cadangan"] + split.residue + sum(dist.to_reserve.values())
+    )

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import round_rupiah
+from core.ledger.errors import LedgerErrors
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, books_closed_until, journal_post
 from core.members.models import Member
 from core.savings.audit import SavingsAudit
 
@@ -754,6 +755,19 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             SavingsErrors.INTEREST_DONE,
             _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
             % {"p": product.name, "m": month, "y": year},
+        )
+    # a month of closed books takes no jasa: said as the ledger says it, before the order
+    # rule below (which would send the treasurer to reverse later months, closed too)
+    closed = books_closed_until()
+    if closed is not None and date(year, month, calendar.monthrange(year, month)[1]) <= closed:
+        raise ApplicationError(
+            LedgerErrors.PERIOD_CLOSED,
+            _(
+                "Buku sudah ditutup sampai %(c)s; jasa %(p)s bulan %(m)02d/%(y)s tidak dapat "
+                "dihitung lagi."
+            )
+            % {"c": closed.isoformat(), "p": product.name, "m": month, "y": year},
+            fields={"month": [_("Periode sudah ditutup.")]},
         )
     # a later month was paid on balances without this month's jasa (its opening lacks
     # it): this month run now would leave that month short for good
