@@ -280,11 +280,9 @@ def public_base_url() -> str:
 # ------------------------------------------------------------------------------ verify
 
 
-def signup_verify(*, token: str) -> SignupRequest:
-    """Check a verification link and queue provisioning. Idempotent: a second click
-    returns the same request without queuing twice."""
+def _verification_payload(token: str) -> dict:
     try:
-        payload = signing.loads(token, salt=VERIFY_SALT, max_age=verify_max_age())
+        return signing.loads(token, salt=VERIFY_SALT, max_age=verify_max_age())
     except signing.SignatureExpired:
         raise ApplicationError(
             TenantErrors.LINK_EXPIRED,
@@ -295,22 +293,43 @@ def signup_verify(*, token: str) -> SignupRequest:
         raise ApplicationError(
             TenantErrors.LINK_INVALID, _("Tautan verifikasi tidak valid."), status=400
         )
+
+
+def _verified_signup(signup: SignupRequest | None) -> SignupRequest:
+    """The sign-up a verification link names, refused as the link is when it is gone
+    or expired."""
+    if signup is None:
+        raise ApplicationError(
+            TenantErrors.LINK_INVALID, _("Tautan verifikasi tidak valid."), status=400
+        )
+    if signup.status == SignupRequest.Status.EXPIRED:
+        raise ApplicationError(
+            TenantErrors.LINK_EXPIRED,
+            _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
+            status=410,
+        )
+    return signup
+
+
+def signup_verification_check(*, token: str) -> SignupRequest:
+    """The sign-up a verification link names, changing nothing (the page a GET of the
+    link shows: mail scanners open every link). Refused as ``signup_verify`` refuses."""
+    payload = _verification_payload(token)
+    return _verified_signup(
+        SignupRequest.objects.filter(pk=payload.get("id"), public_id=payload.get("p")).first()
+    )
+
+
+def signup_verify(*, token: str) -> SignupRequest:
+    """Check a verification link and queue provisioning. Idempotent: a second click
+    returns the same request without queuing twice."""
+    payload = _verification_payload(token)
     with transaction.atomic():
-        signup = (
+        signup = _verified_signup(
             SignupRequest.objects.select_for_update()
             .filter(pk=payload.get("id"), public_id=payload.get("p"))
             .first()
         )
-        if signup is None:
-            raise ApplicationError(
-                TenantErrors.LINK_INVALID, _("Tautan verifikasi tidak valid."), status=400
-            )
-        if signup.status == SignupRequest.Status.EXPIRED:
-            raise ApplicationError(
-                TenantErrors.LINK_EXPIRED,
-                _("Tautan verifikasi sudah kedaluwarsa. Silakan daftar ulang."),
-                status=410,
-            )
         if signup.status != SignupRequest.Status.PENDING:
             return signup
         signup.status = SignupRequest.Status.QUEUED
@@ -440,29 +459,48 @@ def login_url_for(*, signup: SignupRequest) -> str:
     return f"{tenant_url(signup.slug)}masuk/sekali/{login_token_make(signup=signup)}/"
 
 
-def login_token_use(*, token: str, cooperative_id: int) -> int:
-    """Spend a one-time login token at the cooperative's host; returns the admin's user
-    id. Expired, forged, used or other-cooperative tokens raise ApplicationError."""
+def _login_payload(*, token: str, cooperative_id: int) -> dict:
+    invalid = ApplicationError(
+        TenantErrors.LOGIN_LINK_INVALID,
+        _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
+    )
     try:
         payload = signing.loads(token, salt=LOGIN_SALT, max_age=login_token_max_age())
     except signing.BadSignature:  # SignatureExpired included
-        raise ApplicationError(
-            TenantErrors.LOGIN_LINK_INVALID,
-            _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
-        )
+        raise invalid
     if payload.get("c") != cooperative_id:
-        raise ApplicationError(
-            TenantErrors.LOGIN_LINK_INVALID,
-            _("Tautan masuk tidak berlaku lagi. Silakan masuk dengan kata sandi."),
-        )
+        raise invalid
+    return payload
+
+
+def _login_link_used() -> ApplicationError:
+    return ApplicationError(
+        TenantErrors.LOGIN_LINK_USED,
+        _("Tautan masuk ini sudah dipakai. Silakan masuk dengan kata sandi."),
+    )
+
+
+def login_token_check(*, token: str, cooperative_id: int) -> SignupRequest:
+    """The sign-up a one-time login link belongs to, spending nothing (the page a GET of
+    the link shows). Refused as ``login_token_use`` refuses."""
+    payload = _login_payload(token=token, cooperative_id=cooperative_id)
+    signup = SignupRequest.objects.filter(
+        pk=payload["s"], cooperative_id=cooperative_id, login_used_at__isnull=True
+    ).first()
+    if signup is None:
+        raise _login_link_used()
+    return signup
+
+
+def login_token_use(*, token: str, cooperative_id: int) -> int:
+    """Spend a one-time login token at the cooperative's host; returns the admin's user
+    id. Expired, forged, used or other-cooperative tokens raise ApplicationError."""
+    payload = _login_payload(token=token, cooperative_id=cooperative_id)
     spent = SignupRequest.objects.filter(
         pk=payload["s"], cooperative_id=cooperative_id, login_used_at__isnull=True
     ).update(login_used_at=timezone.now())
     if spent != 1:
-        raise ApplicationError(
-            TenantErrors.LOGIN_LINK_USED,
-            _("Tautan masuk ini sudah dipakai. Silakan masuk dengan kata sandi."),
-        )
+        raise _login_link_used()
     return payload["u"]
 
 

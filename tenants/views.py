@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.common.errors import ApplicationError
@@ -24,18 +25,21 @@ from .services import tenant_host, tenant_url
 from .signup import (
     SignupSubmitted,
     VerificationMail,
+    login_token_check,
     login_token_use,
     login_url_for,
     signup_submit,
+    signup_verification_check,
     signup_verification_resend,
     signup_verify,
     slug_availability,
 )
 
 # The sign-ups this browser submitted (and so knows the password of): only such a
-# browser is logged in by the one-time link once the cooperative is ready. A browser
-# that merely opens the verification link (a mail scanner, a forwarded e-mail) verifies
-# the address and is then asked for the password at the new host.
+# browser is logged in by the one-time link once the cooperative is ready. Another
+# browser that presses the verification link's button (a forwarded e-mail, the phone)
+# verifies the address and is then asked for the password at the new host; one that
+# only opens the link (a mail scanner) changes nothing.
 SESSION_KEY = "signup_submitted"
 
 
@@ -136,11 +140,21 @@ def regency_options(request):
     )
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def verify(request, token: str):
+    """The e-mailed link. A GET only shows what the button will do (mail scanners open
+    every link in an e-mail); the button (POST) verifies and queues provisioning."""
     _apex_only(request)
     try:
-        signup = signup_verify(token=token)
+        signup = signup_verification_check(token=token)
+        if signup.status != SignupRequest.Status.PENDING:
+            messages.info(request, _("Alamat e-mail ini sudah diverifikasi."))
+        elif request.method == "POST":
+            signup = signup_verify(token=token)
+        else:
+            context = {"signup": signup, "host": tenant_host(signup.slug)}
+            return render(request, "tenants/signup_verify.html", context)
     except ApplicationError as exc:
         return render(
             request, "tenants/signup_link_error.html", {"error": exc}, status=exc.status_code
@@ -185,13 +199,18 @@ def resend(request, public_id: str):
     return redirect("signup:status", public_id=public_id)
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def token_login(request, token: str):
-    """On the new cooperative's host: spend the one-time link, log the admin in."""
+    """On the new cooperative's host: a GET shows the button, the button (POST) spends
+    the one-time link and logs the admin in."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or tenant.is_public:
         raise Http404
     try:
+        if request.method != "POST":
+            signup = login_token_check(token=token, cooperative_id=tenant.pk)
+            return render(request, "tenants/token_login.html", {"signup": signup})
         user_id = login_token_use(token=token, cooperative_id=tenant.pk)
     except ApplicationError as exc:
         messages.warning(request, exc.message)

@@ -13,6 +13,7 @@ from core.audit.models import AuditEvent
 from lumbung.console.models import SupportSession
 from lumbung.console.support import SESSION_KEY
 from tenants.services import tenant_host
+from tests.link_button import press
 
 pytestmark = pytest.mark.django_db
 REASON = "Tiket #881: saldo simpanan wajib tidak cocok"
@@ -31,7 +32,7 @@ def start(client, coop, minutes=30):
 def support_client(op_clients, tenant_a):
     path = start(op_clients["support"], tenant_a)
     coop = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    resp = coop.get(path)
+    resp = press(coop, path)
     assert resp.status_code == 302 and resp.url == "/"
     return coop
 
@@ -83,11 +84,58 @@ def test_support_link_works_once_and_only_at_its_cooperative(op_clients, tenant_
     path = start(op_clients["admin"], tenant_a)
     other = Client(HTTP_HOST=tenant_host(tenant_b.slug))
     assert other.get(path).url == "/masuk/"  # refused at another cooperative
+    assert other.post(path).url == "/masuk/"
     first = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    assert first.get(path).url == "/"
+    assert press(first, path).url == "/"
     second = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    assert second.get(path).url == "/masuk/"
+    assert second.post(path).url == "/masuk/"
     assert second.get("/pengguna/").status_code == 302
+
+
+def test_opening_the_support_link_spends_nothing(op_clients, tenant_a):
+    """A GET (a link preview, a scanner) shows what will happen and one button; only the
+    button enters, once."""
+    path = start(op_clients["support"], tenant_a)
+    scanner = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    opened = scanner.get(path)
+    page = opened.content.decode()
+    assert opened.status_code == 200
+    assert REASON in page and "hanya-baca" in page and "Masuk sebagai tim dukungan" in page
+    assert scanner.get("/pengguna/").status_code == 302  # not logged in
+    connection.set_schema_to_public()
+    assert SupportSession.objects.get().entered_at is None
+    assert tenant_events(tenant_a, "support.session_opened") == []
+
+    operator = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    pressed = press(operator, path)
+    assert pressed.status_code == 302 and pressed.url == "/"
+    assert operator.get("/pengguna/").status_code == 200
+    connection.set_schema_to_public()
+    assert SupportSession.objects.get().entered_at is not None
+    assert len(tenant_events(tenant_a, "support.session_opened")) == 1
+
+    # Spent: the button again is refused and says why; so is opening the link.
+    late = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    refused = late.post(path, follow=True)
+    assert refused.redirect_chain[0] == ("/masuk/", 302)
+    assert "Tautan akses dukungan sudah dipakai atau habis." in refused.content.decode()
+    assert late.get("/pengguna/").status_code == 302
+    reopened = Client(HTTP_HOST=tenant_host(tenant_a.slug)).get(path, follow=True)
+    assert "Tautan akses dukungan sudah dipakai atau habis." in reopened.content.decode()
+    assert len(tenant_events(tenant_a, "support.session_opened")) == 1
+
+
+def test_an_open_support_session_enters_a_new_support_link(support_client, op_clients, tenant_a):
+    """A second link for the same cooperative, pressed in the browser already in a
+    (read-only) support session, starts the new session."""
+    path = start(op_clients["support"], tenant_a)
+    pressed = press(support_client, path)
+    assert pressed.status_code == 302 and pressed.url == "/"
+    connection.set_schema_to_public()
+    newest = SupportSession.objects.order_by("-pk").first()
+    assert newest.entered_at is not None
+    with schema_context(tenant_a.schema_name):
+        assert support_client.session[SESSION_KEY]["sid"] == newest.pk
 
 
 def test_support_session_ends_at_its_expiry(support_client, tenant_a):

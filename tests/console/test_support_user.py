@@ -22,6 +22,7 @@ from lumbung.console.models import SupportSession
 from lumbung.console.support import SESSION_KEY
 from tenants.services import tenant_host
 from tests.console.conftest import make_operator, verified_client
+from tests.link_button import press
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def _enter(tenant) -> Client:
     )
     assert resp.status_code == 302
     coop = Client(HTTP_HOST=tenant_host(tenant.slug))
-    assert coop.get(urlparse(resp.url).path).status_code == 302
+    assert press(coop, urlparse(resp.url).path).status_code == 302
     connection.set_schema_to_public()
     return coop
 

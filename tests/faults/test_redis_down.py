@@ -143,8 +143,10 @@ def test_a_task_sent_at_commit_with_redis_down_reaches_redis_when_it_returns(
         redis_server.stop()
         held_before = len(app.held)
         started = time.monotonic()
-        # a real commit: the verification's on_commit sends the provisioning task
-        response = Client(HTTP_HOST=django_settings.BASE_DOMAIN).get(f"/daftar/verifikasi/{token}/")
+        # a real commit: the verification button's on_commit sends the provisioning task
+        response = Client(HTTP_HOST=django_settings.BASE_DOMAIN).post(
+            f"/daftar/verifikasi/{token}/"
+        )
         elapsed = time.monotonic() - started
         assert response.status_code == 302, response.content[:500]
         assert elapsed < 5  # the page does not wait for Redis

@@ -20,8 +20,10 @@ from core.users.models import User
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.signup import VERIFY_SALT, signup_provision, signup_verify
 from tenants.tasks import signup_provision_task
+from tests.link_button import press
 
 PASSWORD = "Koperasi-Maju-2026"
+DEWI = "dewi@harapan.test"
 
 
 @pytest.fixture
@@ -149,7 +151,7 @@ def test_signup_over_http_ends_logged_in_at_the_new_host(
     assert "dewi@harapan.test" in status.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        verified = client.get(_verify_link("dewi@harapan.test"))
+        verified = press(client, _verify_link("dewi@harapan.test"))
     assert verified.status_code == 302
     signup.refresh_from_db()
     assert signup.status == SignupRequest.Status.READY, signup.last_error
@@ -169,14 +171,14 @@ def test_signup_over_http_ends_logged_in_at_the_new_host(
     assert ready["Location"].startswith("http://harapan.localhost:8000/masuk/sekali/")
     new_host = Client(HTTP_HOST="harapan.localhost")
     path = ready["Location"].split("harapan.localhost:8000", 1)[1]
-    landed = new_host.get(path)
+    landed = press(new_host, path)
     assert landed.status_code == 302
     me = new_host.get("/api/v1/me/")
     assert me.status_code == 200 and me.json()["username"] == "dewi@harapan.test"
     assert new_host.get("/").status_code == 200
     # The link is single-use.
     again = Client(HTTP_HOST="harapan.localhost")
-    assert again.get(path).status_code == 302
+    assert again.post(path).status_code == 302
     assert again.get("/api/v1/me/").status_code in (401, 403)
 
     # And the chosen password works at the new host's login form.
@@ -191,13 +193,13 @@ def test_signup_over_http_ends_logged_in_at_the_new_host(
 def test_the_verification_link_does_not_log_in_the_browser_that_opens_it(
     db, eager_celery, django_capture_on_commit_callbacks
 ):
-    """Opened anywhere (a mail scanner, a forwarded e-mail), the link verifies the
+    """Pressed anywhere (a forwarded e-mail, the phone), the link's button verifies the
     address only: that browser is asked for the password at the new host."""
     submitter = _client()
     _submit(submitter, django_capture_on_commit_callbacks, slug="tanpasesi")
     elsewhere = _client()
     with django_capture_on_commit_callbacks(execute=True):
-        verified = elsewhere.get(_verify_link("dewi@harapan.test"))
+        verified = press(elsewhere, _verify_link("dewi@harapan.test"))
     assert verified.status_code == 302
     assert SignupRequest.objects.get(slug="tanpasesi").status == SignupRequest.Status.READY
     page = elsewhere.get(verified["Location"])
@@ -212,7 +214,7 @@ def test_the_submitting_browser_is_logged_in_even_when_verified_elsewhere(
     submitter = _client()
     response = _submit(submitter, django_capture_on_commit_callbacks, slug="duaperangkat")
     with django_capture_on_commit_callbacks(execute=True):
-        _client().get(_verify_link("dewi@harapan.test"))  # opened on the phone
+        press(_client(), _verify_link("dewi@harapan.test"))  # opened on the phone
     ready = submitter.get(response["Location"])
     assert ready.status_code == 302
     assert ready["Location"].startswith("http://duaperangkat.localhost:8000/masuk/sekali/")
@@ -232,9 +234,102 @@ def test_resending_someone_elses_form_without_the_password_grants_no_login(
     )
     assert copied.status_code == 302  # the same request back, as a double submit
     with django_capture_on_commit_callbacks(execute=True):
-        _client().get(_verify_link("dewi@harapan.test"))
+        press(_client(), _verify_link("dewi@harapan.test"))
     page = intruder.get(copied["Location"])
     assert page.status_code == 200 and "/masuk/sekali/" not in page.content.decode()
+
+
+# ------------------------------------------- links opened by mail scanners spend nothing
+
+
+def _verification_events(signup) -> int:
+    from core.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(action="signup.verified", target_id=str(signup.pk)).count()
+
+
+def test_opening_the_verification_link_spends_nothing(db, django_capture_on_commit_callbacks):
+    """A mail scanner opens every link before the person does: the GET shows a page
+    with one button and changes nothing; the button verifies once."""
+    submitter = _client()
+    submitted = _submit(submitter, django_capture_on_commit_callbacks, slug="pindai")
+    link = _verify_link(DEWI)
+    scanner = _client()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        opened = scanner.get(link)
+        scanner.get(link)
+    page = opened.content.decode()
+    assert opened.status_code == 200
+    assert "KPRI Harapan Bersama" in page and "pindai.localhost" in page
+    assert "Verifikasi dan siapkan koperasi" in page
+    signup = SignupRequest.objects.get(slug="pindai")
+    assert signup.status == SignupRequest.Status.PENDING and signup.verified_at is None
+    assert not queued and _verification_events(signup) == 0
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        pressed = press(_client(), link)
+    assert pressed.status_code == 302 and pressed["Location"] == submitted["Location"]
+    signup.refresh_from_db()
+    assert signup.status == SignupRequest.Status.QUEUED and signup.verified_at is not None
+    assert len(queued) == 1 and _verification_events(signup) == 1
+
+    # The button again (a double click, another device): nothing queued twice, and said.
+    again_client = _client()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        again = again_client.post(link)
+    assert again.status_code == 302 and again["Location"] == submitted["Location"]
+    assert not queued and _verification_events(signup) == 1
+    shown = again_client.get(again["Location"]).content.decode()
+    assert "Alamat e-mail ini sudah diverifikasi." in shown
+
+
+def test_the_verification_button_refuses_a_post_without_its_csrf_token(
+    db, django_capture_on_commit_callbacks
+):
+    _submit(_client(), django_capture_on_commit_callbacks, slug="tanpatoken")
+    forged = Client(HTTP_HOST=django_settings.BASE_DOMAIN, enforce_csrf_checks=True)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = forged.post(_verify_link(DEWI))
+    assert response.status_code == 403 and not queued
+    assert SignupRequest.objects.get(slug="tanpatoken").status == SignupRequest.Status.PENDING
+
+
+def test_opening_the_one_time_login_link_spends_nothing(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    client = _client()
+    submitted = _submit(client, django_capture_on_commit_callbacks, slug="sekali")
+    with django_capture_on_commit_callbacks(execute=True):
+        press(_client(), _verify_link(DEWI))
+    target = client.get(submitted["Location"])["Location"]
+    path = target.split("sekali.localhost:8000", 1)[1]
+    assert path.startswith("/masuk/sekali/")
+
+    scanner = Client(HTTP_HOST="sekali.localhost")
+    opened = scanner.get(path)
+    page = opened.content.decode()
+    assert opened.status_code == 200
+    assert "KPRI Harapan Bersama" in page and DEWI in page and "Masuk ke koperasi" in page
+    assert scanner.get("/api/v1/me/").status_code in (401, 403)  # not logged in
+    signup = SignupRequest.objects.get(slug="sekali")
+    assert signup.login_used_at is None
+
+    person = Client(HTTP_HOST="sekali.localhost")
+    pressed = press(person, path)
+    assert pressed.status_code == 302 and pressed["Location"] == "/"
+    assert person.get("/api/v1/me/").json()["username"] == DEWI
+    signup.refresh_from_db()
+    assert signup.login_used_at is not None
+
+    # Spent: pressing again logs no one in, and says why; opening it shows the same.
+    late = Client(HTTP_HOST="sekali.localhost")
+    refused = late.post(path, follow=True)
+    assert refused.redirect_chain[0] == ("/masuk/", 302)
+    assert "Tautan masuk ini sudah dipakai" in refused.content.decode()
+    assert late.get("/api/v1/me/").status_code in (401, 403)
+    reopened = Client(HTTP_HOST="sekali.localhost").get(path, follow=True)
+    assert reopened.redirect_chain[0] == ("/masuk/", 302)
+    assert "Tautan masuk ini sudah dipakai" in reopened.content.decode()
 
 
 # ------------------------------------------------------------------------- refusals
@@ -479,8 +574,8 @@ def test_double_submitted_form_makes_one_request_and_one_tenant(
     assert SignupRequest.objects.filter(slug="ganda").count() == 1
     link = _verify_link("dewi@harapan.test")
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(link)
-        client.get(link)
+        press(client, link)
+        client.post(link)
     signup = SignupRequest.objects.get(slug="ganda")
     signup_provision_task.apply(args=[signup.pk])  # a duplicate message
     assert Cooperative.objects.filter(slug="ganda").count() == 1
@@ -497,7 +592,6 @@ def test_database_allows_one_live_request_per_slug(db, django_capture_on_commit_
 
 
 # ---------------------------------------------------- the verification e-mail again
-DEWI = "dewi@harapan.test"
 
 
 def test_submitting_the_form_again_while_pending_sends_a_fresh_link_that_works(
@@ -517,7 +611,7 @@ def test_submitting_the_form_again_while_pending_sends_a_fresh_link_that_works(
     assert f"Tautan verifikasi telah dikirim ulang ke {DEWI}" in page
     assert SignupRequest.objects.filter(slug="hilang").count() == 1
     with _clock(timedelta(minutes=15)), django_capture_on_commit_callbacks(execute=False):
-        verified = _client().get(_verify_link(DEWI))
+        verified = press(_client(), _verify_link(DEWI))
     assert verified.status_code == 302
     assert SignupRequest.objects.get(slug="hilang").status == SignupRequest.Status.QUEUED
     # Once verified there is nothing to send again.
@@ -536,7 +630,7 @@ def test_the_earlier_link_still_works_after_a_fresh_one_is_sent(
         _submit(client, django_capture_on_commit_callbacks, slug="dua-tautan")
         assert len(_mails_to(DEWI)) == 2
         with django_capture_on_commit_callbacks(execute=False):
-            verified = _client().get(earlier)
+            verified = press(_client(), earlier)
     assert verified.status_code == 302
     assert SignupRequest.objects.get(slug="dua-tautan").status == SignupRequest.Status.QUEUED
 
@@ -556,7 +650,7 @@ def test_a_link_sent_again_lasts_its_full_time_and_keeps_the_address(
             _client(), django_capture_on_commit_callbacks, slug="tahan-lagi", email="b@x.test"
         )
         with django_capture_on_commit_callbacks(execute=False):
-            verified = _client().get(fresh)
+            verified = press(_client(), fresh)
     assert other.status_code == 200 and "sudah dipakai" in other.content.decode()
     assert verified.status_code == 302
     signups = SignupRequest.objects.filter(slug="tahan-lagi")
@@ -707,11 +801,11 @@ def test_login_token_is_refused_at_another_cooperatives_host(
     client = _client()
     response = _submit(client, django_capture_on_commit_callbacks, slug="silang")
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(_verify_link("dewi@harapan.test"))
+        press(client, _verify_link("dewi@harapan.test"))
     target = client.get(response["Location"])["Location"]
     path = target.split("silang.localhost:8000", 1)[1]
     other = Client(HTTP_HOST="beta.localhost")
-    other.get(path)
+    other.post(path)
     assert other.get("/api/v1/me/").status_code in (401, 403)
     signup = SignupRequest.objects.get(slug="silang")
     assert signup.login_used_at is None  # not spent by the failed attempt

@@ -13,6 +13,7 @@ from django.test import Client
 from core.common.mail import mail_task_retries
 from tenants.models import SignupRequest
 from tests.conftest import run_queued
+from tests.link_button import press
 from tests.mail_backends import RefusingBackend
 from tests.tenants.test_signup import DEWI, _client, _form
 
@@ -48,7 +49,7 @@ def test_the_verification_mail_is_queued_on_commit_and_sent_by_the_task(
     assert msg.to == [DEWI] and "3 jam" in msg.body
     link = re.search(r"https?://[^/\s]+(/daftar/verifikasi/[^\s]+/)", msg.body)[1]
     with django_capture_on_commit_callbacks(execute=False):
-        verified = Client(HTTP_HOST="localhost").get(link)
+        verified = press(Client(HTTP_HOST="localhost"), link)
     assert verified.status_code == 302
     assert SignupRequest.objects.get(slug="surat").status == SignupRequest.Status.QUEUED
 

@@ -53,7 +53,8 @@ SESSION_KEY = "lumbung_support"
 USERNAME_PREFIX = SUPPORT_USERNAME_PREFIX  # defined in core: core counts staff without it
 MIN_MINUTES, MAX_MINUTES = 5, 240
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WRITABLE_PATHS = ("/keluar/", "/i18n/", "/dukungan/akhiri/")
+# /dukungan/masuk/: the button of a new support link, pressed inside a support session
+WRITABLE_PATHS = ("/keluar/", "/i18n/", "/dukungan/akhiri/", "/dukungan/masuk/")
 
 
 def operator_label(operator) -> str:
@@ -146,9 +147,9 @@ def _support_user(session: SupportSession):
     return user
 
 
-@transaction.atomic
-def support_session_enter(*, token: str, cooperative: Cooperative):
-    """Spend a support link at the cooperative's host. Returns (user, session)."""
+def _support_link_session(*, token: str, cooperative: Cooperative, lock: bool) -> SupportSession:
+    """The session a support link opens, refused when forged, for another cooperative,
+    or already entered, ended or past its expiry. Runs in the public schema."""
     invalid = _("Tautan akses dukungan tidak berlaku.")
     try:
         payload = signing.loads(token, salt=SALT, max_age=LINK_MAX_AGE)
@@ -156,15 +157,33 @@ def support_session_enter(*, token: str, cooperative: Cooperative):
         raise _refuse("support_link_invalid", invalid)
     if payload.get("c") != cooperative.pk:
         raise _refuse("support_link_invalid", invalid)
+    sessions = SupportSession.objects.filter(pk=payload.get("sid"), cooperative_id=cooperative.pk)
+    if lock:
+        sessions = sessions.select_for_update(of=("self",))
+    session = sessions.first()
+    if (
+        session is None
+        or session.entered_at
+        or session.ended_at
+        or session.expires_at <= timezone.now()
+    ):
+        raise _refuse("support_link_used", _("Tautan akses dukungan sudah dipakai atau habis."))
+    return session
+
+
+def support_link_check(*, token: str, cooperative: Cooperative) -> SupportSession:
+    """The session a support link would open, spending nothing (the page a GET of the
+    link shows). Refused as ``support_session_enter`` refuses."""
+    with schema_context("public"):
+        return _support_link_session(token=token, cooperative=cooperative, lock=False)
+
+
+@transaction.atomic
+def support_session_enter(*, token: str, cooperative: Cooperative):
+    """Spend a support link at the cooperative's host. Returns (user, session)."""
     now = timezone.now()
     with schema_context("public"):
-        session = (
-            SupportSession.objects.select_for_update(of=("self",))
-            .filter(pk=payload.get("sid"), cooperative_id=cooperative.pk)
-            .first()
-        )
-        if session is None or session.entered_at or session.ended_at or session.expires_at <= now:
-            raise _refuse("support_link_used", _("Tautan akses dukungan sudah dipakai atau habis."))
+        session = _support_link_session(token=token, cooperative=cooperative, lock=True)
         session.entered_at = now
         session.save(update_fields=["entered_at"])
     user = _support_user(session)

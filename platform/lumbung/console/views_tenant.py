@@ -7,14 +7,21 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 from django_tenants.utils import schema_context
 
 from core.common.errors import ApplicationError
 from core.common.permissions import R, role_required
 
 from .models import SupportSession
-from .support import SESSION_KEY, session_flag, support_session_end, support_session_enter
+from .support import (
+    SESSION_KEY,
+    session_flag,
+    support_link_check,
+    support_session_end,
+    support_session_enter,
+)
 
 SUPPORT_READERS = frozenset({R.ADMIN, R.KETUA, R.BENDAHARA, R.PENGAWAS})
 
@@ -26,9 +33,17 @@ def _tenant(request):
     return tenant
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def support_enter(request, token: str):
+    """The operator's one-time link: a GET shows the button (link previews and scanners
+    open links), the button (POST) spends it and logs the support user in."""
     tenant = _tenant(request)
     try:
+        if request.method != "POST":
+            session = support_link_check(token=token, cooperative=tenant)
+            context = {"session": session, "cooperative": tenant}
+            return render(request, "console/support_enter.html", context)
         user, session = support_session_enter(token=token, cooperative=tenant)
     except ApplicationError as exc:
         messages.warning(request, exc.message)
