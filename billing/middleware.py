@@ -5,8 +5,13 @@
   the Dinas sharing consent.
   Pages, exports and members' own balances still work. A suspension an operator made
   (``Subscription.suspended_by_operator``) is not lifted by paying: its refusals and
-  banner say the Lumbung team suspended it and to contact them, with no link to pay.
-- archived: nobody logs in; every page says why (data is kept, operators can export it).
+  banner say the Lumbung team suspended it, the reason the operator typed, and to
+  contact them, with no link to pay.
+- archived: nobody logs in; every page says the true reason and what to do: archived by
+  an operator (``Subscription.archived_by_operator``, with ``operator_reason``: paying
+  does not reopen it, contact the Lumbung team), by the sweep after an operator's
+  suspension lasted too long (the same, with the suspension's reason), or by the sweep
+  for an unpaid bill (pay, through the Lumbung team: access returns once confirmed).
 - past_due / over the plan's member limit / trial ending: ``request.billing_banner`` is
   set for the template (billing/_banner.html) and nothing is blocked.
 - a practice copy (its own row is always active) follows its real cooperative: archived
@@ -18,6 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -85,27 +91,27 @@ class SubscriptionStatusMiddleware:
             return _refuse(
                 request,
                 code="tenant_archived",
-                message=_(
-                    "Koperasi ini telah diarsipkan karena langganan tidak dibayar. Data tetap "
-                    "tersimpan; hubungi tim Lumbung untuk membuka kembali atau mengekspor data."
-                ),
+                message=_archived_message(_closure(tenant)),
                 status=403,
+                pay=False,  # the subscription page is closed too: never a link to it
             )
-        by_operator = status == S.SUSPENDED and _suspended_by_operator(tenant)
+        closure = _closure(tenant) if status == S.SUSPENDED else None
+        by_operator = closure is not None and closure.suspended_by_operator
         if (
             status == S.SUSPENDED
             and request.method not in SAFE_METHODS
             and not request.path.startswith(WRITABLE_WHILE_SUSPENDED)
         ):
             if by_operator:
+                message = _(
+                    "Akses koperasi sedang ditangguhkan oleh tim Lumbung: data hanya "
+                    "dapat dilihat, perubahan tidak disimpan. Hubungi tim Lumbung untuk "
+                    "membukanya kembali."
+                )
                 return _refuse(
                     request,
                     code="tenant_read_only",
-                    message=_(
-                        "Akses koperasi sedang ditangguhkan oleh tim Lumbung: data hanya "
-                        "dapat dilihat, perubahan tidak disimpan. Hubungi tim Lumbung untuk "
-                        "membukanya kembali."
-                    ),
+                    message=_with_reason(message, closure.operator_reason),
                     status=403,
                     pay=False,
                 )
@@ -119,7 +125,13 @@ class SubscriptionStatusMiddleware:
                 ),
                 status=403,
             )
-        request.billing_banner = _banner(request, tenant, status, by_operator=by_operator)
+        request.billing_banner = _banner(
+            request,
+            tenant,
+            status,
+            by_operator=by_operator,
+            reason=closure.operator_reason if by_operator else "",
+        )
         return self.get_response(request)
 
 
@@ -137,21 +149,94 @@ def _status(tenant) -> str:
     return tenant.status
 
 
-def _suspended_by_operator(tenant) -> bool:
-    """Whether an operator suspended the cooperative governing this host (a practice
-    copy: its real cooperative), so that paying does not lift it. One small query, for
-    suspended cooperatives only."""
+class _Closure(NamedTuple):
+    suspended_by_operator: bool
+    archived_by_operator: bool
+    operator_reason: str
+    archive_after_days: int
+
+
+def _closure(tenant) -> _Closure | None:
+    """Who closed the cooperative governing this host (a practice copy: its real
+    cooperative) and why: an operator (with the reason typed) or the daily sweep for an
+    unpaid bill. One small query, for suspended and archived cooperatives only. None
+    without a subscription (never billed)."""
     cooperative_id = (
         tenant.practice_of_id
         if getattr(tenant, "is_practice", False) and tenant.practice_of_id
         else tenant.pk
     )
-    return Subscription.objects.filter(
-        cooperative_id=cooperative_id, suspended_by_operator=True
-    ).exists()
+    row = (
+        Subscription.objects.filter(cooperative_id=cooperative_id)
+        .values_list(
+            "suspended_by_operator", "archived_by_operator", "operator_reason", "archive_after_days"
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    days = row[3] or settings.BILLING_ARCHIVE_AFTER_DAYS
+    return _Closure(bool(row[0]), bool(row[1]), row[2] or "", days)
 
 
-def _banner(request: HttpRequest, tenant, status: str, *, by_operator: bool = False) -> dict | None:
+def _with_reason(message: str, reason: str) -> str:
+    reason = reason.strip().rstrip(".")
+    if not reason:
+        return message
+    return f"{message} " + _("Alasan: %(reason)s.") % {"reason": reason}
+
+
+def _archived_message(closure: _Closure | None) -> str:
+    """The true reason an archived cooperative is closed, and what it can do."""
+    if closure is None or closure.archived_by_operator:
+        # an operator's decision (a cooperative never billed cannot have been archived
+        # by the sweep)
+        return (
+            _with_reason(
+                _("Koperasi ini telah diarsipkan oleh tim Lumbung."),
+                closure.operator_reason if closure else "",
+            )
+            + " "
+            + _(
+                "Data tetap tersimpan. Membayar tagihan tidak membukanya kembali: hubungi tim "
+                "Lumbung (balas e-mail pemberitahuan dari Lumbung yang dikirim ke alamat "
+                "e-mail koperasi) untuk membicarakan keputusan ini, membukanya kembali atau "
+                "mengekspor data."
+            )
+        )
+    if closure.suspended_by_operator:
+        # the sweep archived a suspension an operator made (it lasted too long)
+        return (
+            _(
+                "Koperasi ini telah diarsipkan setelah aksesnya ditangguhkan oleh tim Lumbung "
+                "lebih dari %(days)s hari."
+            )
+            % {"days": closure.archive_after_days}
+            + (
+                " " + _("Alasan penangguhan: %(reason)s.") % {"reason": closure.operator_reason}
+                if closure.operator_reason.strip()
+                else ""
+            )
+            + " "
+            + _(
+                "Data tetap tersimpan. Membayar tagihan tidak membukanya kembali: hubungi tim "
+                "Lumbung (balas e-mail pemberitahuan dari Lumbung yang dikirim ke alamat "
+                "e-mail koperasi) untuk membukanya kembali atau mengekspor data."
+            )
+        )
+    return _(
+        "Koperasi ini telah diarsipkan karena tagihan langganan tidak dibayar: aksesnya "
+        "ditangguhkan lebih dari %(days)s hari tanpa pembayaran. Data tetap tersimpan. "
+        "Untuk membukanya kembali, bayar tagihannya: hubungi tim Lumbung (balas e-mail "
+        "tagihan dari Lumbung yang dikirim ke alamat e-mail koperasi) untuk tagihan dan "
+        "cara membayarnya dengan transfer bank; akses pulih setelah pembayaran "
+        "dikonfirmasi."
+    ) % {"days": closure.archive_after_days}
+
+
+def _banner(
+    request: HttpRequest, tenant, status: str, *, by_operator: bool = False, reason: str = ""
+) -> dict | None:
     """What the cooperative's staff should see at the top of every page, if anything.
     Members (anggota) and visitors see no billing notices."""
     user = getattr(request, "user", None)
@@ -161,7 +246,9 @@ def _banner(request: HttpRequest, tenant, status: str, *, by_operator: bool = Fa
     if status == S.SUSPENDED and by_operator:
         return {
             "level": "err",
-            "text": _("Akses ditangguhkan oleh tim Lumbung: data hanya dapat dibaca."),
+            "text": _with_reason(
+                _("Akses ditangguhkan oleh tim Lumbung: data hanya dapat dibaca."), reason
+            ),
         }
     if status == S.SUSPENDED:
         return {

@@ -102,6 +102,13 @@ class Subscription(models.Model):
     # Suspended by an operator (the console), not for an unpaid bill: only an operator
     # lifts it (a card payment reported by Stripe does not).
     suspended_by_operator = models.BooleanField(default=False)
+    # Archived by an operator (the console), not by the daily sweep for an unpaid bill:
+    # only an operator lifts it (a payment confirmed meanwhile does not).
+    archived_by_operator = models.BooleanField(default=False)
+    # The reason the operator typed when suspending or archiving (``*_by_operator``),
+    # kept while that lasts (also once the sweep archives an operator's suspension):
+    # what the cooperative's staff are shown (billing.middleware).
+    operator_reason = models.TextField(blank=True)
     # Days after suspension before archiving; empty = settings.BILLING_ARCHIVE_AFTER_DAYS.
     archive_after_days = models.PositiveIntegerField(null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, null=True, blank=True, unique=True)

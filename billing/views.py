@@ -433,13 +433,17 @@ def _transfer_confirm(request, invoice: Invoice):
             invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
         )
         message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
-        if Subscription.objects.filter(
-            pk=invoice.subscription_id,
-            status__in=[Subscription.Status.SUSPENDED, Subscription.Status.ARCHIVED],
-            suspended_by_operator=True,
-        ).exists():
-            # The payment is recorded, but only an operator lifts an operator's
-            # suspension (bank_transfer_confirm): say so, or the cooperative waits.
+        sub = Subscription.objects.filter(pk=invoice.subscription_id).first()
+        if sub is not None and sub.status == Subscription.Status.ARCHIVED and (
+            sub.archived_by_operator
+        ):
+            # The payment is recorded, but only an operator lifts an operator's archive
+            # or suspension (bank_transfer_confirm): say so, or the cooperative waits.
+            message += " " + _(
+                "Koperasi ini tetap diarsipkan oleh operator: akses baru pulih setelah "
+                "Aktifkan kembali di konsol."
+            )
+        elif sub is not None and services.operator_held(sub):
             message += " " + _(
                 "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
                 "Aktifkan kembali di konsol."

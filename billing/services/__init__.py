@@ -19,6 +19,7 @@ from .common import (
     BillingErrors,
     add_months,
     default_plan,
+    operator_held,
     period_end_for,
     plan_fits_check,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "invoice_number_next",
     "invoice_reissue_paid",
     "invoice_tax_fields",
+    "operator_held",
     "payment_start",
     "period_end_for",
     "plan_change",

@@ -165,6 +165,8 @@ def _status_set(
     sub.status = status
     if status not in (S.SUSPENDED, S.ARCHIVED):
         sub.suspended_by_operator = False
+        sub.archived_by_operator = False
+        sub.operator_reason = ""
     if status == S.PAST_DUE:
         sub.past_due_since = sub.past_due_since or now
     elif status not in (S.SUSPENDED, S.ARCHIVED):
@@ -211,10 +213,13 @@ def card_subscription_cancel_later(*, sub: Subscription, by, reason: str) -> Non
 
 
 def operator_held(sub: Subscription) -> bool:
-    """Kept from work by an operator's suspension, which only an operator lifts
-    ("Aktifkan kembali"): suspended by an operator, and still so once the daily sweep
-    archived it for lasting longer than the archive days (the mark is kept then)."""
-    return sub.suspended_by_operator and sub.status in (S.SUSPENDED, S.ARCHIVED)
+    """Kept from work by an operator's decision, which only an operator lifts
+    ("Aktifkan kembali"): suspended by an operator (and still so once the daily sweep
+    archived it for lasting longer than the archive days: the mark is kept then), or
+    archived by an operator."""
+    return (sub.suspended_by_operator and sub.status in (S.SUSPENDED, S.ARCHIVED)) or (
+        sub.archived_by_operator and sub.status == S.ARCHIVED
+    )
 
 
 def _require_reason(reason: str) -> str:

@@ -39,7 +39,8 @@ def subscription_status_override(
 ) -> Subscription:
     """An operator moves a subscription (and its cooperative) to ``status`` by hand:
     suspend, reactivate, archive from the console. Audited with the reason. A manual
-    suspension is marked as such (Stripe's state never lifts it); archiving ends the
+    suspension or archive is marked as such, with the operator's reason for the
+    cooperative's staff (a payment never lifts it: operator_held); archiving ends the
     card subscription (see _status_set). Made active
     without a paid period ahead, the subscription gets a period end ``grace_days``
     (settings.BILLING_REACTIVATION_GRACE_DAYS when not given) from now: access is never
@@ -55,9 +56,14 @@ def subscription_status_override(
         )
     sub = _lock(subscription)
     now = timezone.now()
-    if status == S.SUSPENDED:
-        # lifted only by an operator: a card payment reported by Stripe does not undo it
-        sub.suspended_by_operator = True
+    if status in (S.SUSPENDED, S.ARCHIVED):
+        # lifted only by an operator: a payment (a card's reported by Stripe, a transfer
+        # confirmed) does not undo it; the cooperative's staff are shown the reason
+        if status == S.SUSPENDED:
+            sub.suspended_by_operator = True
+        else:
+            sub.archived_by_operator = True
+        sub.operator_reason = reason
         sub.save()
     if status == S.ACTIVE and not (sub.current_period_end and sub.current_period_end > now):
         days = grace_days if grace_days is not None else settings.BILLING_REACTIVATION_GRACE_DAYS

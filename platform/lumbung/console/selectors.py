@@ -23,6 +23,7 @@ from tenants.models import Cooperative, SchemaTemplate, SignupRequest
 from tenants.schema_template import TEMPLATE_SCHEMA, missing_migrations, template_state
 
 from .models import JobRun, MigrationRun, TaskFailure, TenantStats, TenantUsageDaily
+from .tasks import console_stats_refresh_task
 
 SORTS = {
     "name": "name",
@@ -314,6 +315,52 @@ def queue_lengths() -> dict:
         return {"error": f"{type(exc).__name__}: {exc}", "queues": {}}
 
 
+PENDING_LISTED = 200
+
+
+def stats_refresh_minutes() -> int | None:
+    """How often the scheduled statistics refresh runs (console_stats_refresh_task in
+    CELERY_BEAT_SCHEDULE), in minutes; None when it is not scheduled as an interval."""
+    for entry in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).values():
+        if entry.get("task") != console_stats_refresh_task.name:
+            continue
+        schedule = entry.get("schedule")
+        if isinstance(schedule, timedelta):
+            return max(1, round(schedule.total_seconds() / 60))
+        if isinstance(schedule, int | float):
+            return max(1, round(schedule / 60))
+    return None
+
+
+def _pending_migrations() -> dict:
+    """Pending migrations per cooperative, as the last statistics refresh measured them:
+    the first PENDING_LISTED (most pending first), how many in all, and how many
+    cooperatives were never measured (a row made only for its MRR, stats_mrr_follow, is
+    no measurement): "none pending" is said only of what was measured."""
+    measured = TenantStats.objects.filter(refreshed_at__isnull=False)
+    pending = measured.filter(migrations_pending__gt=0)
+    listed = list(
+        pending.select_related("cooperative").order_by("-migrations_pending", "cooperative__slug")[
+            :PENDING_LISTED
+        ]
+    )
+    total = len(listed) if len(listed) < PENDING_LISTED else pending.count()
+    return {
+        "pending": listed,
+        "pending_total": total,
+        "pending_more": total - len(listed),
+        "stats_refreshed": measured.order_by("refreshed_at")
+        .values_list("refreshed_at", flat=True)
+        .first(),
+        # what stats_refresh measures: every cooperative but the practice copies
+        "stats_unmeasured": Cooperative.objects.exclude(schema_name="public")
+        .filter(is_practice=False)
+        .exclude(console_stats__refreshed_at__isnull=False)
+        .count(),
+        "stats_every_minutes": stats_refresh_minutes(),
+    }
+
+
 def health() -> dict:
     try:
         tstate = template_state()
@@ -362,13 +409,6 @@ def health() -> dict:
         "job_summary": job_summary,
         "template": template,
         "template_row": snap,
-        "pending": list(
-            TenantStats.objects.filter(migrations_pending__gt=0)
-            .select_related("cooperative")
-            .order_by("-migrations_pending")[:200]
-        ),
-        "stats_refreshed": TenantStats.objects.order_by("refreshed_at")
-        .values_list("refreshed_at", flat=True)
-        .first(),
+        **_pending_migrations(),
         "migration_runs": list(MigrationRun.objects.all()[:5]),
     }

@@ -477,7 +477,12 @@ def health(request):
     return render(
         request,
         "console/health.html",
-        {"h": selectors.health(), "can_migrate": can(request.user, "migrate"), "tab": "health"},
+        {
+            "h": selectors.health(),
+            "can_migrate": can(request.user, "migrate"),
+            "can_refresh": can(request.user, "stats_refresh"),
+            "tab": "health",
+        },
     )
 
 
