@@ -434,8 +434,10 @@ def _transfer_confirm(request, invoice: Invoice):
         )
         message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
         sub = Subscription.objects.filter(pk=invoice.subscription_id).first()
-        if sub is not None and sub.status == Subscription.Status.ARCHIVED and (
-            sub.archived_by_operator
+        if (
+            sub is not None
+            and sub.status == Subscription.Status.ARCHIVED
+            and (sub.archived_by_operator)
         ):
             # The payment is recorded, but only an operator lifts an operator's archive
             # or suspension (bank_transfer_confirm): say so, or the cooperative waits.

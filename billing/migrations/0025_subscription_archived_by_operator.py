@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0024_void_invoice_frozen'),
+        ("billing", "0024_void_invoice_frozen"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='subscription',
-            name='archived_by_operator',
+            model_name="subscription",
+            name="archived_by_operator",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='subscription',
-            name='operator_reason',
+            model_name="subscription",
+            name="operator_reason",
             field=models.TextField(blank=True),
         ),
     ]

@@ -132,9 +132,7 @@ def test_a_transfer_confirmed_for_a_cooperative_an_operator_archived_keeps_it_ar
     assert sub.archived_by_operator
 
 
-def test_a_transfer_confirmed_for_a_cooperative_the_sweep_archived_reopens_it(
-    tenant_a, operator
-):
+def test_a_transfer_confirmed_for_a_cooperative_the_sweep_archived_reopens_it(tenant_a, operator):
     sub = _archived_by_the_sweep(tenant_a)
     inv = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
@@ -195,3 +193,66 @@ def test_an_operator_suspending_a_cooperative_the_sweep_suspended_shows_the_oper
     assert "ditangguhkan oleh tim Lumbung" in message
     assert "Dugaan penyalahgunaan akun" in message
     assert not any(words in message for words in NON_PAYMENT), message
+
+
+def test_the_backfill_marks_archives_operators_made_and_keeps_the_reasons_typed(
+    tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from billing.services.common import _status_set
+
+    admin = make_operator("admin", "admin-cr8@ops.lumbung.test")
+    console.tenant_archive(operator=admin, cooperative=tenant_a, reason="Koperasi dibubarkan")
+    swept = Subscription.objects.get(cooperative=tenant_b)
+    _status_set(sub=swept, status="suspended", reason="Tagihan belum dibayar", actor="system")
+    console.tenant_suspend(operator=admin, cooperative=tenant_b, reason="Sengketa pengurus")
+    # as the rows were before 0025
+    Subscription.objects.filter(cooperative__in=[tenant_a, tenant_b]).update(
+        archived_by_operator=False, operator_reason=""
+    )
+
+    migration = import_module("billing.migrations.0026_operator_closure_backfill")
+    migration.forwards(django_apps, None)
+
+    archived = Subscription.objects.get(cooperative=tenant_a)
+    held = Subscription.objects.get(cooperative=tenant_b)
+    assert archived.archived_by_operator and archived.operator_reason == "Koperasi dibubarkan"
+    assert not held.archived_by_operator and held.operator_reason == "Sengketa pengurus"
+
+
+def test_the_backfill_leaves_an_archive_by_the_sweep_unmarked(tenant_a):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    sub = _archived_by_the_sweep(tenant_a)
+
+    import_module("billing.migrations.0026_operator_closure_backfill").forwards(django_apps, None)
+
+    sub.refresh_from_db()
+    assert not sub.archived_by_operator and sub.operator_reason == ""
+
+
+def test_the_confirm_screen_says_a_cooperative_an_operator_archived_stays_archived(
+    client_public, tenant_a, operator
+):
+    from tests.billing.conftest import confirm_transfer, login_operator
+
+    console.tenant_archive(
+        operator=make_operator("admin", "admin-cr9@ops.lumbung.test"),
+        cooperative=tenant_a,
+        reason="Koperasi bergabung",
+    )
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    inv = services.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
+    )
+    login_operator(client_public, operator)
+
+    text = confirm_transfer(client_public, inv).content.decode()
+
+    assert "dikonfirmasi" in text
+    assert "tetap diarsipkan oleh operator" in text
