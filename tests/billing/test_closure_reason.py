@@ -256,3 +256,20 @@ def test_the_confirm_screen_says_a_cooperative_an_operator_archived_stays_archiv
 
     assert "dikonfirmasi" in text
     assert "tetap diarsipkan oleh operator" in text
+
+
+def test_the_e_mail_of_an_operators_suspension_gives_the_reason_typed(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        console.tenant_suspend(
+            operator=make_operator("admin", "admin-cr10@ops.lumbung.test"),
+            cooperative=tenant_a,
+            reason="Pemeriksaan laporan keuangan",
+        )
+
+    (sent,) = [m for m in mail.outbox if "ditangguhkan" in m.subject]
+    assert "Alasan: Pemeriksaan laporan keuangan" in sent.body
