@@ -1,8 +1,11 @@
 """The one DRF exception handler: every API error has the same JSON shape."""
 
+import json
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -69,13 +72,23 @@ def query_id(request, name: str) -> int | None:
 
 class SafeJSONParser(JSONParser):
     """JSONParser that turns a nesting too deep for Python (RecursionError) into a 400
-    instead of a 500."""
+    instead of a 500, and says in Indonesian where a body stops being JSON (DRF's own
+    ``JSON parse error - …`` is English and untranslatable)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON terlalu dalam bersarang.") from None
+            raise exceptions.ParseError(_("JSON terlalu dalam bersarang.")) from None
+        except exceptions.ParseError as e:
+            cause = e.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                message = _(
+                    "Isi permintaan bukan JSON yang dapat dibaca (baris %(line)s, kolom %(col)s)."
+                ) % {"line": cause.lineno, "col": cause.colno}
+            else:
+                message = _("Isi permintaan bukan JSON yang dapat dibaca (UTF-8).")
+            raise exceptions.ParseError(message) from None
 
 
 def request_object(request) -> dict:

@@ -143,6 +143,10 @@ class RupiahSerializerField(serializers.DecimalField):
     ) -> None:
         self.whole = whole
         self.allow_negative = allow_negative
+        # the label a serializer gives; DRF's own (``Expected net`` from the key) is
+        # English, so without one the messages say "Jumlah" (the field is named in
+        # ``fields`` anyway)
+        self.rupiah_label = kwargs.get("label")
         self.rupiah_min = None if min_value is None else Decimal(min_value)
         self.rupiah_max = Decimal(max_value)
         kwargs.setdefault("max_digits", 18)
@@ -153,7 +157,7 @@ class RupiahSerializerField(serializers.DecimalField):
         try:
             d = parse_rupiah(
                 data,
-                field=str(self.label or self.field_name or ""),
+                field=str(self.rupiah_label or ""),
                 whole=self.whole,
                 allow_negative=self.allow_negative,
                 max_value=self.rupiah_max,

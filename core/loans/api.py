@@ -63,7 +63,8 @@ def _rupiah(value, field: str):
     if value in (None, ""):
         return value
     try:
-        return parse_rupiah(value, field=field, whole=False, allow_negative=True)
+        # the message says "Jumlah"; the key (English) only places it in ``fields``
+        return parse_rupiah(value, whole=False, allow_negative=True)
     except RupiahError as e:
         raise ValidationError({field: [e.text]}) from None
 

@@ -21,6 +21,8 @@ needs_gettext = pytest.mark.skipif(
 CATALOGUES = [
     msgids.ROOT / "locale/en/LC_MESSAGES/django.po",
     msgids.ROOT / "tenants/locale/en/LC_MESSAGES/django.po",
+    # Indonesian for DRF's own English messages (tests/webapp/test_api_indonesian_errors.py)
+    msgids.ROOT / "locale/id/LC_MESSAGES/django.po",
 ]
 
 
