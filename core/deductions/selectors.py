@@ -4,14 +4,17 @@ realized per agency and member), outstanding shortfalls and a member's history."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.common.permissions import STAFF
+from core.ledger.payroll_batches import PayrollBatch
 from core.members.models import Agency
 
 from .models import DeductionImport, DeductionLine, DeductionRun
@@ -183,22 +186,15 @@ def run_member_lines(
     return qs.order_by("agency__name", "member_number")
 
 
-@dataclass(frozen=True)
-class PayrollBatch:
-    """An agency's posted payroll batch as a member recognises it: the month deducted
-    (its first day), the agency, and the batch's reference (its journal entry, which
-    the office finds it by); ``reversal``: the entry that cancelled the batch."""
-
-    period: date
-    agency: str
-    reference: str
-    reversal: bool = False
+# Who reads a batch's page (``views.import_detail``): a payment it made links to it.
+BATCH_PAGE_ROLES = STAFF
 
 
 def payroll_batches_by_entry(*, entry_ids: Iterable[int | None]) -> dict[int, PayrollBatch]:
     """The payroll batches posted (or reversed) by these journal entries, by entry id,
-    in one query: what a payroll repayment or savings movement shows instead of a
-    receipt number (a batch issues none). Entries of no batch are not in the result."""
+    in one query, each with its page: the reader ``core.ledger.payroll_batches`` asks
+    (registered in ``apps.py``; savings and loans, below this app, read it there).
+    Entries of no batch are not in the result."""
     ids = {i for i in entry_ids if i is not None}
     if not ids:
         return {}
@@ -207,14 +203,17 @@ def payroll_batches_by_entry(*, entry_ids: Iterable[int | None]) -> dict[int, Pa
         Q(entry_id__in=ids) | Q(reversal_entry_id__in=ids)
     ).select_related("run", "agency", "entry")
     for imp in imports:
-        period = date(imp.run.year, imp.run.month, 1)
-        ref = str(imp.entry)
+        batch = PayrollBatch(
+            period=date(imp.run.year, imp.run.month, 1),
+            agency=imp.agency.name,
+            reference=str(imp.entry),
+            url=reverse("deductions:import", args=[imp.pk]),
+            read_roles=BATCH_PAGE_ROLES,
+        )
         if imp.entry_id in ids:
-            out[imp.entry_id] = PayrollBatch(period=period, agency=imp.agency.name, reference=ref)
+            out[imp.entry_id] = batch
         if imp.reversal_entry_id in ids:
-            out[imp.reversal_entry_id] = PayrollBatch(
-                period=period, agency=imp.agency.name, reference=ref, reversal=True
-            )
+            out[imp.reversal_entry_id] = replace(batch, reversal=True)
     return out
 
 

@@ -184,7 +184,7 @@ def run_export(request, pk: int, fmt: str):
     return redirect("deductions:run", pk=run.pk)
 
 
-@role_required(read=STAFF, write=TREASURY)
+@role_required(read=selectors.BATCH_PAGE_ROLES, write=TREASURY)
 def import_detail(request, pk: int):
     imp = get_object_or_404(DeductionImport.objects.select_related("run", "agency", "entry"), pk=pk)
     if request.method == "POST":

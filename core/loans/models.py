@@ -812,6 +812,17 @@ class Repayment(models.Model):
             self._receipt_number = receipt_number_for(f"loan-repayment:{self.pk}")
         return self._receipt_number or f"KW-{self.paid_on:%Y}-{self.pk:07d}"
 
+    @property
+    def receipt_issued(self) -> bool:
+        """Whether the payment has a receipt: one of the series (ANG-…), or, paid at the
+        counter or by transfer before the series, its number of the old form. A payroll
+        batch, a top-up's or an exit's settlement issues none (its ``receipt_number`` is
+        a stand-in, shown nowhere): what it was names it
+        (``core.loans.selectors.repayments_name``)."""
+        if self.channel in (self.Channel.COUNTER, self.Channel.BANK):
+            return True
+        return bool(self.pk) and not self.receipt_number.startswith("KW-")
+
 
 def receipts_prime(repayments) -> list[Repayment]:
     """Read the receipt numbers of these repayments in one query (a list shows each

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _l
 from core.audit.models import AuditEvent
 from core.common.bulk import array_text
 from core.ledger.models import JournalEntry, JournalLine, Receipt
+from core.ledger.payroll_batches import payroll_batches_by_entry, payroll_description
 from core.ledger.selectors import account_balance, account_for_role
 from core.members.models import Member, MemberChange
 from core.savings.selectors import member_savings_summary, member_savings_total
@@ -69,9 +70,29 @@ def loan_schedule(loan: Loan, *, history: bool = False) -> QuerySet[Instalment]:
 
 
 def loan_repayments(loan: Loan) -> list[Repayment]:
-    """The loan's payments as its staff page lists them, newest first: each with its
-    receipt number read in one query and its ``reversal`` (a reversed one)."""
-    return receipts_prime(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
+    """The loan's payments as its staff page and the member's portal list them, newest
+    first: each with its receipt number read in one query, its ``reversal`` (a reversed
+    one), and what a payment that issued no receipt was (``repayments_name``)."""
+    reps = receipts_prime(loan.repayments.select_related("reversal").order_by("-paid_on", "-id"))
+    repayments_name(reps)
+    return reps
+
+
+def repayments_name(repayments: list[Repayment]) -> None:
+    """What names each payment that issued no receipt of the series (``receipt_issued``
+    false), on the staff pages and the portal alike: a payroll one its batch
+    (``payroll``, None for any other, and ``payroll_description``: "Potong gaji Maret
+    2026 – <instansi> · ref. JU-…"), a top-up's settlement the new loan and what it took
+    over (``topup``: ``topup_settlements``, None for any other); an exit's settlement is
+    named by its channel and date. Three queries at most for all of them."""
+    batches = payroll_batches_by_entry(
+        entry_ids=[r.entry_id for r in repayments if r.channel == Repayment.Channel.PAYROLL]
+    )
+    settled = topup_settlements(repayments)
+    for r in repayments:
+        r.payroll = batches.get(r.entry_id) if r.channel == Repayment.Channel.PAYROLL else None
+        r.payroll_description = payroll_description(r.payroll) if r.payroll else ""
+        r.topup = settled.get(r.pk)
 
 
 def topup_settlements(repayments: list[Repayment]) -> dict[int, dict]:

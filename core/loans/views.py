@@ -44,7 +44,6 @@ from .models import (
     LoanProduct,
     LoanSettings,
     Repayment,
-    receipts_prime,
 )
 from .selectors import (
     FEE_LABELS,
@@ -53,9 +52,11 @@ from .selectors import (
     loan_disbursement_preview,
     loan_history,
     loan_list,
+    loan_repayments,
     loan_schedule,
     loan_schedule_for_print,
     loan_voucher_number,
+    repayments_name,
 )
 from .services.applications import product_fees
 from .services.common import DISBURSE_ROLES, REPAY_ROLES
@@ -180,9 +181,8 @@ def loan_detail_view(request, pk: int):
     # documents and reschedules are the loan's own, in id order (no join to the loan for
     # the models' ``("loan", "id")`` ordering).
     rows = list(loan_schedule(loan))
-    repayments = receipts_prime(
-        loan.repayments.select_related("reversal").order_by("-paid_on", "-id")
-    )
+    repayments = loan_repayments(loan)
+    _batch_links(repayments, request.user)
     ctx = {
         "loan": loan,
         "rows": rows,
@@ -536,11 +536,22 @@ def _rupiah(v):
         ) from None
 
 
+def _batch_links(repayments: list[Repayment], user) -> None:
+    """A payroll payment's document is its agency's batch: ``batch_url``, its page, when
+    the user's role reads it ("" otherwise)."""
+    for p in repayments:
+        p.batch_url = p.payroll.url_for(user) if p.payroll else ""
+
+
 @role_required(read=ALL_STAFF)
 def receipt_view(request, pk: int):
+    """The payment's receipt; a payment that issued none (a payroll batch's, a top-up's or
+    an exit's settlement) is named by what it was, with no receipt number."""
     r = get_object_or_404(
         Repayment.objects.select_related("loan", "loan__member", "reversal"), pk=pk
     )
+    repayments_name([r])
+    _batch_links([r], request.user)
     return render(
         request, "loans/receipt.html", {"r": r, "loan": r.loan, "today": timezone.localdate()}
     )
@@ -555,6 +566,9 @@ def receipt_pdf(request, pk: int):
         ),
         pk=pk,
     )
+    if not r.receipt_issued:
+        # no PDF passing for a receipt of the series: the page says what the payment was
+        return redirect("loans:receipt", pk=r.pk)
     pdf = render_pdf(
         "loans/receipt_pdf.html",
         {"r": r, "loan": r.loan, "today": timezone.localdate(), "printed_at": timezone.now()},

@@ -8,15 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
-from core.deductions.selectors import (
-    PayrollBatch,
-    member_deduction_history,
-    member_last_deduction,
-    payroll_batches_by_entry,
-)
+from core.deductions.selectors import member_deduction_history, member_last_deduction
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_simulate as _loan_simulate
 from core.members.selectors import member_for_user, member_memberships
@@ -46,57 +39,10 @@ def savings_total(member) -> Decimal:
     return member_savings_total(member=member)
 
 
-# The memos a batch writes on a savings movement that say no more than its month (the
-# batch's own name replaces them); any other (an excess, a redirect) is still shown.
-PLAIN_PAYROLL_MEMOS = ("Potong gaji %(m)s", "Pembatalan potong gaji %(m)s")
-
-
-def _payroll_note(memo: str, batch: PayrollBatch) -> str:
-    """What a batch's memo says beyond its month: nothing for the plain one; any other
-    with the batch's code (``03/2026``) written as the month (``Maret 2026``)."""
-    label = f"{batch.period:%m/%Y}"
-    plain = {m % {"m": label} for m in PLAIN_PAYROLL_MEMOS}
-    plain |= {_(m) % {"m": label} for m in PLAIN_PAYROLL_MEMOS}
-    return "" if memo in plain else memo.replace(label, date_format(batch.period, "F Y"))
-
-
-def payroll_description(batch: PayrollBatch, note: str = "") -> str:
-    """A payroll-deduction movement as the member knows it, the one wording of the
-    portal's pages and of its kartu simpanan PDF: "Potong gaji Maret 2026 – <instansi> ·
-    ref. JU-…" (a reversed batch: "Pembatalan potong gaji …"), then what its memo says
-    beyond that (``note``)."""
-    values = {"month": date_format(batch.period, "F Y"), "agency": batch.agency}
-    if batch.reversal:
-        label = _("Pembatalan potong gaji %(month)s – %(agency)s") % values
-    else:
-        label = _("Potong gaji %(month)s – %(agency)s") % values
-    parts = [label, _("ref. %(ref)s") % {"ref": batch.reference}]
-    return " · ".join(parts + ([note] if note else []))
-
-
-def payroll_lines_name(*, savings_rows=(), repayments=()) -> None:
-    """Name each payroll-deduction movement by its batch, as the member knows it: the
-    month, the agency and the batch's reference (``payroll``, None for any other row;
-    ``payroll_description``, the words shown, on the page and in the PDF alike); a
-    savings row keeps a memo that says more than that (``payroll_note``). One query for
-    all the rows."""
-    savings_rows, repayments = list(savings_rows), list(repayments)
-    batches = payroll_batches_by_entry(
-        entry_ids=[t.journal_entry_id for t in savings_rows] + [p.entry_id for p in repayments]
-    )
-    for t in savings_rows:
-        t.payroll = batches.get(t.journal_entry_id)
-        t.payroll_note = _payroll_note(t.memo, t.payroll) if t.payroll else t.memo
-        t.payroll_description = payroll_description(t.payroll, t.payroll_note) if t.payroll else ""
-    for p in repayments:
-        p.payroll = batches.get(p.entry_id) if p.channel == p.Channel.PAYROLL else None
-        p.payroll_description = payroll_description(p.payroll) if p.payroll else ""
-
-
 def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
-    statement = _savings_statement(member=member, date_from=date_from, date_to=date_to)
-    payroll_lines_name(savings_rows=[t for s in statement for t in s.rows])
-    return statement
+    """The kartu simpanan as the staff read it, a payroll batch's movement named as the
+    member knows it (``core.savings.selectors.payroll_rows_name``)."""
+    return _savings_statement(member=member, date_from=date_from, date_to=date_to)
 
 
 def savings_statement_pdf(member, statement: list, date_from: dt.date, date_to: dt.date) -> bytes:
@@ -162,16 +108,9 @@ def loan_schedule(loan, on: dt.date) -> list[dict]:
 
 def loan_payments(loan) -> list:
     """The loan's payments as the staff loan page lists them, newest first, a reversed
-    one with its ``reversal`` (``core.loans.selectors.loan_repayments``); a payroll one
-    named by its batch (``payroll_lines_name``), a top-up's settlement by the new loan and
-    what it took over (``topup``: ``core.loans.selectors.topup_settlements``)."""
-    payments = loan_selectors.loan_repayments(loan)
-    payroll_lines_name(repayments=payments)
-    # a top-up's settlement issues no receipt: it is named by the loan that settled it
-    settled = loan_selectors.topup_settlements(payments)
-    for p in payments:
-        p.topup = settled.get(p.pk)
-    return payments
+    one with its ``reversal``, one that issued no receipt named by what it was, in the
+    staff page's words (``core.loans.selectors.loan_repayments``)."""
+    return loan_selectors.loan_repayments(loan)
 
 
 def loan_reschedules(loan) -> list:

@@ -10,6 +10,11 @@ from django.db.models import Case, Count, F, Q, QuerySet, RowRange, Sum, When, W
 from django.utils.translation import gettext as _
 
 from core.ledger.models import JournalLine
+from core.ledger.payroll_batches import (
+    payroll_batches_by_entry,
+    payroll_description,
+    payroll_note,
+)
 from core.ledger.reconciliation import SubledgerRow
 from core.ledger.selectors import account_balance
 from core.members.models import Member
@@ -172,8 +177,10 @@ def running_balances(rows: list[SavingsTransaction], opening: Decimal) -> None:
 def savings_statement(*, member: Member, date_from: date, date_to: date) -> list[StatementAccount]:
     """Kartu simpanan: per account, the balance before ``date_from``, the movements in
     the period (ordered by date, then posting sequence) each with its running balance in
-    that same order, and the closing balance."""
+    that same order, and the closing balance. A payroll batch's movement is named as the
+    member knows it (``payroll_rows_name``)."""
     out = []
+    statement_rows: list[list[SavingsTransaction]] = []
     for acc in member_savings_summary(member=member):
         opening = acc.transactions.filter(on__lt=date_from).aggregate(s=Sum("delta", default=ZERO))[
             "s"
@@ -182,6 +189,7 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
             acc.transactions.filter(on__gte=date_from, on__lte=date_to).order_by("on", "id")
         )
         running_balances(rows, opening)
+        statement_rows.append(rows)
         t_in = sum((r.amount for r in rows if r.delta > 0), ZERO)
         t_out = sum((r.amount for r in rows if r.delta < 0), ZERO)
         out.append(
@@ -194,7 +202,21 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
                 closing=opening + t_in - t_out,
             )
         )
+    payroll_rows_name([t for rows in statement_rows for t in rows])
     return out
+
+
+def payroll_rows_name(rows: list[SavingsTransaction]) -> None:
+    """Name each movement a payroll batch posted by its batch (``payroll``, None for any
+    other row): ``payroll_description``, the words the kartu simpanan shows, on the page
+    and in the PDF alike, the portal's and the staff's ("Potong gaji Maret 2026 –
+    <instansi> · ref. JU-…"), with what the memo says beyond the month
+    (``payroll_note``; a row of no batch keeps its memo there). One query for all."""
+    batches = payroll_batches_by_entry(entry_ids=[t.journal_entry_id for t in rows])
+    for t in rows:
+        t.payroll = batches.get(t.journal_entry_id)
+        t.payroll_note = payroll_note(t.memo, t.payroll) if t.payroll else t.memo
+        t.payroll_description = payroll_description(t.payroll, t.payroll_note) if t.payroll else ""
 
 
 def account_transactions(*, account: SavingsAccount) -> QuerySet[SavingsTransaction]:
