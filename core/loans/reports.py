@@ -25,7 +25,13 @@ from core.common.pdf import html_to_pdf
 
 from . import schedules as S
 from .models import Loan, LoanReversal, receipts_prime
-from .selectors import collectibility_summary, disbursements_between, repayments_between
+from .selectors import (
+    collectibility_summary,
+    disbursements_between,
+    repayment_name,
+    repayments_between,
+    repayments_name,
+)
 from .services import loan_dues
 
 ZERO = Decimal("0")
@@ -343,9 +349,12 @@ def _repayment_rows(repayments, reversals) -> list[dict]:
     (``LoanReversal``) a row of its own on the day it was made, its amounts taken back
     (negative): the cancelled receipt stays listed, and the totals are what was kept, as
     in the ledger (the entry and its reversal). By date, a cancellation after what it
-    cancels. The receipt numbers are read in one query."""
+    cancels. The receipt numbers are read in one query; a payment that issued none is
+    named by what it was (``selectors.repayment_name``)."""
     repayments, reversals = list(repayments), list(reversals)
-    receipts_prime([*repayments, *(v.repayment for v in reversals)])
+    named = receipts_prime([*repayments, *(v.repayment for v in reversals)])
+    # one that issued no receipt (payroll, top-up, exit) is named by what it was
+    repayments_name(named)
 
     def row(r, *, on: date, receipt: str, sign: int) -> dict:
         def signed(v: Decimal) -> Decimal:
@@ -364,12 +373,12 @@ def _repayment_rows(repayments, reversals) -> list[dict]:
         }
 
     rows = [
-        (r.paid_on, r.pk, 0, row(r, on=r.paid_on, receipt=r.receipt_number, sign=1))
+        (r.paid_on, r.pk, 0, row(r, on=r.paid_on, receipt=repayment_name(r), sign=1))
         for r in repayments
     ]
     for v in reversals:
         r = v.repayment
-        label = _("Pembatalan %(r)s") % {"r": r.receipt_number}
+        label = _("Pembatalan %(r)s") % {"r": repayment_name(r)}
         rows.append((v.on, r.pk, 1, row(r, on=v.on, receipt=label, sign=-1)))
     return [x[-1] for x in sorted(rows, key=lambda x: x[:3])]
 

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from core.audit.models import AuditEvent
@@ -93,6 +95,20 @@ def repayments_name(repayments: list[Repayment]) -> None:
         r.payroll = batches.get(r.entry_id) if r.channel == Repayment.Channel.PAYROLL else None
         r.payroll_description = payroll_description(r.payroll) if r.payroll else ""
         r.topup = settled.get(r.pk)
+
+
+def repayment_name(r: Repayment) -> str:
+    """A payment in a report's receipt column (the kartu pinjaman, the repayments
+    report): its receipt number, or, one that issued none, what it was in the words of
+    the loan page (``loans/_payment_name.html``, without its links and figures).
+    ``r`` named by ``repayments_name``."""
+    if r.payroll:
+        return r.payroll_description
+    if r.topup and r.topup["new_loan"]:
+        return f"{_('Dilunasi oleh pinjaman baru')} {r.topup['new_loan'].number}"
+    if r.channel == Repayment.Channel.SETTLEMENT:
+        return f"{_('Diperhitungkan pada penyelesaian keluar')} {date_format(r.paid_on)}"
+    return r.receipt_number if r.receipt_issued else _("Tanpa kuitansi")
 
 
 def topup_settlements(repayments: list[Repayment]) -> dict[int, dict]:

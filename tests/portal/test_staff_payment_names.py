@@ -183,3 +183,26 @@ def test_staff_and_member_read_the_same_words_for_each_payment(tenant_a, staff, 
         assert mine
         for words in mine:
             assert any(words in r for r in staff_rows), (words, staff_rows)
+
+
+def test_the_loan_card_and_repayments_report_name_payments_that_issued_no_receipt(
+    tenant_a, staff, loan_story
+):
+    """The kartu pinjaman and the repayments report list every payment by its receipt
+    of the series; one that issued none is named by what it was, as on the loan page."""
+    a, b = loan_story["a"], loan_story["b"]
+    c = client_for(tenant_a, staff["pengawas"])
+    card = text(c.get(f"/pinjaman/{a.pk}/kartu/").content.decode())
+    report = text(
+        c.get(
+            "/pinjaman/laporan/repayments/", {"from": "2026-01-01", "to": "2026-12-31"}
+        ).content.decode()
+    )
+    batches = _batches()
+    for shown in (card, report):
+        assert not STAND_IN.search(shown), shown
+        for imp in batches.values():
+            assert _label(imp) in shown
+        assert f"Dilunasi oleh pinjaman baru {b.number}" in shown
+    counter = a.repayments.get(channel="counter")
+    assert counter.receipt_number in card and counter.receipt_number in report
