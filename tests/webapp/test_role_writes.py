@@ -74,7 +74,9 @@ WRITERS = [
     # history are reads: a POST is answered as the GET, nothing written)
     (r"deductions:(run_posting_progress|run_progress|reconcile|export|member_history)", W),
     (r"deductions:.*|api-deductions-.*", T),
-    # ledger: bendahara, admin; ketua also decides manual entries; a period reopened: admin
+    # ledger: bendahara, admin; ketua also decides manual entries; a period reopened: admin.
+    # A long buku besar's background XLSX is a file of what the reader reads: pengawas too
+    (r"ledger:account_ledger_export_request", STAFF),
     (r"ledger:manual_request", TK),
     (r"api-ledger-period-reopen", ADMIN),
     (
