@@ -5,7 +5,8 @@ operation for the statuses any API view may answer with it."""
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 # a JSON array of free-form objects (views answering ``Response([{...}, ...])``)
@@ -41,15 +42,43 @@ ERROR_RESPONSES = {
 }
 
 
+# what a POST may carry to be safe to retry (core.common.idempotency)
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional, 1-255 printable ASCII characters (e.g. a UUID). Sent again with the same "
+        "body to the same path by the same user within 24 hours, the first successful "
+        "answer is answered again (header `Idempotent-Replayed: true`) and nothing is "
+        "written twice. The same key with another path or body: 422 "
+        "`idempotency_key_reused`; while the first request with it still runs: 409 "
+        "`idempotency_key_in_progress`. Error answers are not kept: a retry runs again."
+    ),
+)
+POST_ERROR_RESPONSES = {
+    "422": "Idempotency-Key sudah dipakai untuk permintaan lain (alamat atau isi berbeda).",
+}
+
+
 class LumbungAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema with the error responses added to every operation
-    (a view's own ``extend_schema(responses=...)`` for a status wins)."""
+    (a view's own ``extend_schema(responses=...)`` for a status wins), and the
+    ``Idempotency-Key`` header declared on every POST."""
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code, description in ERROR_RESPONSES.items():
+        errors = ERROR_RESPONSES | (POST_ERROR_RESPONSES if self.method == "POST" else {})
+        for code, description in errors.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(ErrorSerializer, description=description),

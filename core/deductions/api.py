@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.exports import attachment_response
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
@@ -32,7 +33,7 @@ def _m(v) -> str:
     return f"{Decimal(v or 0).quantize(Decimal('0.01'))}"
 
 
-class _Base(APIView):
+class _Base(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY

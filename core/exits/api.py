@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from core.common.api import SafeJSONParser, request_object
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.ledger.services import date_in_range
 from core.members.models import Member
@@ -89,7 +90,7 @@ def settlement_to_reverse(member: Member) -> ExitSettlement:
     return s
 
 
-class ExitSettlementReverse(APIView):
+class ExitSettlementReverse(IdempotentPostMixin, APIView):
     """Reverse a mistaken exit settlement: the member active again (a ``left_open`` one —
     the accounts a member who had left held open — leaves them left), savings reopened with
     their balances, the loans it paid off running again, its journal entry reversed.
@@ -310,7 +311,7 @@ class ExitConfirmSerializer(ExitLeftOpenConfirmSerializer):
     )
 
 
-class _ExitConfirmView(APIView):
+class _ExitConfirmView(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = SETTLE_ROLES

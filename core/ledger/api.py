@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core.common.api import MAX_ID
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.pagination import BoundedPageNumberPagination
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
 from core.ledger.errors import LedgerErrors
@@ -42,7 +43,7 @@ def jsonable(value):
     return value
 
 
-class LedgerView(APIView):
+class LedgerView(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
@@ -86,7 +87,7 @@ class LedgerAccountUpdateSerializer(serializers.Serializer):
     cash_flow = serializers.ChoiceField(choices=Account.CashFlow.choices, required=False)
 
 
-class AccountListCreate(ListAPIView):
+class AccountListCreate(IdempotentPostMixin, ListAPIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
@@ -224,7 +225,7 @@ class LedgerManualRequestSerializer(serializers.ModelSerializer):
         fields = ["id", "date", "description", "lines", "status", "requested_at", "entry"]
 
 
-class EntryListCreate(ListAPIView):
+class EntryListCreate(IdempotentPostMixin, ListAPIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY

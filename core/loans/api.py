@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core.common.api import SafeJSONParser, query_id, request_object
 from core.common.errors import REASON_MAX_LENGTH
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.money import RupiahError, parse_rupiah
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 from core.ledger.services import date_in_range
@@ -338,6 +339,7 @@ class LoanSettingsSerializer(serializers.ModelSerializer):
 
 
 class ProductViewSet(
+    IdempotentPostMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -368,7 +370,7 @@ class ProductViewSet(
         )
 
 
-class SimulateView(APIView):
+class SimulateView(IdempotentPostMixin, APIView):
     """POST {product, principal, tenor} -> fees, net and the full schedule."""
 
     permission_classes = [RolePermission]
@@ -388,7 +390,9 @@ class SimulateView(APIView):
         return Response(sim.as_dict())
 
 
-class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LoanViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Loans. Staff see all, members their own. POST = apply (multipart with the
     application letter and payslip); actions verify / approve / reject / disburse /
     repay / payoff / reschedule; schedule and payoff quote."""
@@ -592,7 +596,9 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._done(loan)
 
 
-class RepaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RepaymentViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Repayments (receipts); ``reverse`` cancels a counter/bank repayment or payoff."""
 
     serializer_class = LoanRepaymentSerializer

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from core.common.api import query_id, request_object
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 
 from . import selectors, services
@@ -134,7 +135,7 @@ def _member_qs_for(user):
     return qs
 
 
-class AgencyListCreate(generics.ListCreateAPIView):
+class AgencyListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     permission_classes = [RolePermission]
     serializer_class = AgencySerializer
     read_roles = STAFF
@@ -164,7 +165,7 @@ class AgencyDetail(generics.RetrieveUpdateAPIView):
         )
 
 
-class MemberListCreate(generics.ListCreateAPIView):
+class MemberListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: search (``q``), filter (``agency``, ``status``). POST: register a member."""
 
     permission_classes = [RolePermission]

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from core.common.api import SafeJSONParser, request_object
 from core.common.errors import ApplicationError
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import TREASURY, RolePermission
 from core.common.spreadsheet import WINDOWS_1252
 
@@ -251,7 +252,7 @@ def save_by_reference(
     return saved, hidden, encoding
 
 
-class _Base(APIView):
+class _Base(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = TREASURY
     write_roles = TREASURY

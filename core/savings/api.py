@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from core.common.api import query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.ledger.api import date_query_param
 from core.ledger.models import Account
@@ -156,7 +157,7 @@ class ProductCreateSerializer(serializers.Serializer):
 @extend_schema_view(
     post=extend_schema(request=ProductCreateSerializer, responses={201: ProductSerializer})
 )
-class ProductList(generics.ListCreateAPIView):
+class ProductList(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: every product. POST: a new product (bendahara, admin)."""
 
     permission_classes = [RolePermission]
@@ -256,7 +257,7 @@ class AccountFreezeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class AccountFreeze(APIView):
+class AccountFreeze(IdempotentPostMixin, APIView):
     """POST: freeze (``freeze=True``, reason required) or unfreeze an account (bendahara,
     admin); 200 with the account."""
 
@@ -305,7 +306,7 @@ def _early_figures(preview) -> dict:
     }
 
 
-class EarlyWithdrawal(APIView):
+class EarlyWithdrawal(IdempotentPostMixin, APIView):
     """A berjangka account paid out before its payout date (bendahara, admin). GET: the
     figures (balance, the month's jasa up to yesterday, balance paid out, penalty, net)
     for today, or the refusal. POST: pay out (reason and channel required;
@@ -365,7 +366,7 @@ class EarlyWithdrawal(APIView):
         )
 
 
-class TransactionListCreate(generics.ListCreateAPIView):
+class TransactionListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: an account's transactions (``account``) or a day's (``on``). POST: a teller
     deposit or withdrawal; posts a journal entry and returns the receipt number."""
 
@@ -414,7 +415,7 @@ class TransactionReverseSerializer(serializers.Serializer):
     )
 
 
-class TransactionReverse(APIView):
+class TransactionReverse(IdempotentPostMixin, APIView):
     """POST: cancel a teller deposit or withdrawal (bendahara, admin): a reversal
     transaction on the account and the journal entry's reversal (201)."""
 
@@ -478,7 +479,7 @@ class InterestRunReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=150)
 
 
-class InterestRunReverse(APIView):
+class InterestRunReverse(IdempotentPostMixin, APIView):
     """POST: reverse a monthly interest run as a whole (bendahara, admin): every interest
     and tax movement taken back, the entry reversed; the month may be run again."""
 

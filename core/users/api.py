@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import SETTINGS_ADMINS, RolePermission
 
 from . import apikeys
@@ -61,7 +62,7 @@ class _Admin:
     write_roles = SETTINGS_ADMINS
 
 
-class ApiKeyListCreate(_Admin, generics.ListAPIView):
+class ApiKeyListCreate(IdempotentPostMixin, _Admin, generics.ListAPIView):
     serializer_class = ApiKeySerializer
     queryset = ApiKey.objects.select_related("created_by").order_by("-created_at")
 
@@ -75,7 +76,7 @@ class ApiKeyListCreate(_Admin, generics.ListAPIView):
         return Response(data, status=201)
 
 
-class ApiKeyRevoke(_Admin, APIView):
+class ApiKeyRevoke(IdempotentPostMixin, _Admin, APIView):
     @extend_schema(request=None, responses=ApiKeySerializer)
     def post(self, request, pk: int):
         key = get_object_or_404(ApiKey, pk=pk)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core.common.api import query_id, request_object
 from core.common.errors import REASON_MAX_LENGTH
 from core.common.fields import RupiahSerializerField
+from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
 
 from . import selectors, services
@@ -25,7 +26,7 @@ from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for, rounding_to_cadang
 from .reversal import shu_payout_reverse
 
 
-class YearEndView(APIView):
+class YearEndView(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
@@ -472,7 +473,7 @@ class PayoutReversedSerializer(serializers.ModelSerializer):
         ]
 
 
-class PayoutReverse(APIView):
+class PayoutReverse(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY

@@ -137,6 +137,11 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# Idempotency-Key on the API's POSTs (core.common.idempotency): how long a kept answer is
+# replayed (the daily cleanup deletes older ones), and how long a second request with the
+# same key waits for the first to finish before it answers 409.
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lumbung API",
     "DESCRIPTION": "Per-cooperative REST API (members, savings, loans, ledger).",

@@ -104,6 +104,18 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# common: the API's Idempotency-Key rows (kept answers of POSTs) older than
+# IDEMPOTENCY_KEEP_HOURS are deleted daily in every cooperative (core.common.idempotency).
+CELERY_BEAT_SCHEDULE |= {
+    "idempotency-keys-clear-expired": {
+        "task": "tenants.tasks.every_cooperative_task",
+        "args": (
+            "core.common.tasks.idempotency_keys_clear_expired_task",
+            ["trial", "active", "past_due", "suspended", "archived"],
+        ),
+        "schedule": 24 * 3600,
+    },
+}
 # onboarding: upload previews (files of members' figures) not confirmed within their two
 # hours are deleted daily in every cooperative (a new preview also clears them).
 CELERY_BEAT_SCHEDULE |= {

@@ -1,0 +1,247 @@
+"""The API's money writes are safe to retry: a POST sent again with the same
+``Idempotency-Key`` (a client retrying after a timeout) answers the first answer and
+writes nothing; the same key on another body or path is refused; two at the same moment
+post once; a write rolled back keeps no answer, so its retry runs."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from core.common.models import IdempotencyKey
+from core.ledger.models import JournalEntry
+from core.ledger.services import fiscal_year_ensure
+from core.loans import api as loans_api
+from core.loans.models import Loan, LoanProduct, Repayment
+from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+from tests.concurrency import two_clerks
+from tests.conftest import _host
+from tests.members import factories as f
+
+from .conftest import docs
+
+
+def _repay(client, pk, body, key, **extra):
+    return client.post(
+        f"/api/v1/loans/{pk}/repay/",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+        **extra,
+    )
+
+
+def test_a_repayment_retried_with_the_same_key_posts_once(make_loan, staff, client_a, today):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["bendahara"])
+    body = {"amount": "1.100.000", "on": today.isoformat()}
+    first = _repay(client_a, loan.pk, body, "retry-7f3a")
+    repayments, entries = Repayment.objects.count(), JournalEntry.objects.count()
+    again = _repay(client_a, loan.pk, body, "retry-7f3a")
+
+    assert first.status_code == 201, first.content
+    assert "Idempotent-Replayed" not in first
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    assert again.json()["amount"] in ("1100000", "1100000.00")
+    assert (Repayment.objects.count(), JournalEntry.objects.count()) == (repayments, entries)
+    loan.refresh_from_db()
+    assert Repayment.objects.filter(loan=loan).count() == 1
+
+
+def test_a_repayment_without_a_key_posts_each_time(make_loan, staff, client_a, today):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["bendahara"])
+    body = {"amount": "100.000", "on": today.isoformat()}
+    for _ in range(2):
+        r = client_a.post(f"/api/v1/loans/{loan.pk}/repay/", body, content_type="application/json")
+        assert r.status_code == 201, r.content
+    assert Repayment.objects.filter(loan=loan).count() == 2
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_a_repayment_retried_with_a_different_body_is_refused(make_loan, staff, client_a, today):
+    loan = make_loan(days_ago=75)
+    other = make_loan(days_ago=75, principal=D("5000000"))
+    client_a.force_login(staff["bendahara"])
+    on = today.isoformat()
+    assert _repay(client_a, loan.pk, {"amount": "100.000", "on": on}, "k-1").status_code == 201
+
+    body = _repay(client_a, loan.pk, {"amount": "200.000", "on": on}, "k-1")
+    path = _repay(client_a, other.pk, {"amount": "100.000", "on": on}, "k-1")
+
+    for r in (body, path):
+        assert r.status_code == 422, r.content
+        error = r.json()["error"]
+        assert error["code"] == "idempotency_key_reused"
+        assert "Idempotency-Key" in error["message"] and "sudah dipakai" in error["message"]
+        assert set(error) == {"code", "message", "fields"}
+    assert Repayment.objects.filter(loan=loan).count() == 1
+    assert not Repayment.objects.filter(loan=other).exists()
+
+
+def test_a_key_is_kept_per_user_another_user_runs_their_own(make_loan, staff, client_a, today):
+    loan = make_loan(days_ago=75)
+    body = {"amount": "100.000", "on": today.isoformat()}
+    client_a.force_login(staff["bendahara"])
+    assert _repay(client_a, loan.pk, body, "same").status_code == 201
+    client_a.force_login(staff["admin"])
+    r = _repay(client_a, loan.pk, body, "same")
+    assert r.status_code == 201, r.content
+    assert "Idempotent-Replayed" not in r
+    assert Repayment.objects.filter(loan=loan).count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "kunci\u00e9"])
+def test_a_bad_key_is_refused_and_writes_nothing(make_loan, staff, client_a, today, key):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["bendahara"])
+    r = client_a.post(
+        f"/api/v1/loans/{loan.pk}/repay/",
+        {"amount": "100.000", "on": today.isoformat()},
+        content_type="application/json",
+        headers={"Idempotency-Key": key},
+    )
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "idempotency_key_invalid"
+    assert not Repayment.objects.filter(loan=loan).exists()
+
+
+def test_a_refused_repayment_keeps_no_answer_and_its_retry_runs(make_loan, staff, client_a, today):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["bendahara"])
+    bad = _repay(client_a, loan.pk, {"amount": "-5", "on": today.isoformat()}, "k-2")
+    assert bad.status_code == 400
+    assert not IdempotencyKey.objects.exists()
+    # the client fixes its mistake under the same key: it runs
+    good = _repay(client_a, loan.pk, {"amount": "-5", "on": today.isoformat()}, "k-2")
+    assert good.status_code == 400 and "Idempotent-Replayed" not in good
+
+
+def test_a_repayment_rolled_back_write_stores_no_response(
+    make_loan, staff, client_a, today, monkeypatch
+):
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["bendahara"])
+    client_a.raise_request_exception = False
+    real = loans_api.svc.loan_repay
+
+    def repay_then_fail(**kw):
+        real(**kw)  # the repayment is written...
+        raise RuntimeError("the server dies before its answer")  # ...then rolled back
+
+    monkeypatch.setattr(loans_api.svc, "loan_repay", repay_then_fail)
+    body = {"amount": "1.100.000", "on": today.isoformat()}
+    failed = _repay(client_a, loan.pk, body, "k-3")
+    assert failed.status_code == 500
+    assert not Repayment.objects.filter(loan=loan).exists()
+    assert not IdempotencyKey.objects.exists()
+
+    monkeypatch.setattr(loans_api.svc, "loan_repay", real)
+    retried = _repay(client_a, loan.pk, body, "k-3")
+    assert retried.status_code == 201, retried.content
+    assert "Idempotent-Replayed" not in retried
+    assert Repayment.objects.filter(loan=loan).count() == 1
+
+
+# --- two requests with the same key at the same moment (real commits) -------------------
+
+
+def _running_loan(today):
+    """A disbursed loan in the current (scratch) cooperative, and its treasurer."""
+    from datetime import timedelta
+
+    staff = {r: f.user(r) for r in ("ketua", "bendahara", "petugas")}
+    on = today - timedelta(days=75)
+    for year in range(today.year - 1, on.year - 1, -1):
+        fiscal_year_ensure(year=year)
+    product = LoanProduct.objects.create(
+        code="TST",
+        name="Produk Uji",
+        method="flat",
+        rate=D("1"),
+        rate_period="month",
+        min_amount=D("1000000"),
+        max_amount=D("50000000"),
+        min_tenor=1,
+        max_tenor=24,
+        min_membership_months=6,
+    )
+    member = f.member(take_home_pay=D("15000000"))
+    loan = loan_apply(
+        member=member,
+        product=product,
+        principal=D("10000000"),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan_verify(loan=loan, by=staff["bendahara"], on=on)
+    loan_approve(loan=loan, by=staff["ketua"], on=on)
+    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
+    return Loan.objects.get(pk=loan.pk), staff["bendahara"]
+
+
+@pytest.fixture
+def scratch_loan(scratch_tenant, settings, tmp_path, today):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    connection.set_tenant(scratch_tenant)
+    try:
+        loan, by = _running_loan(today)
+    finally:
+        connection.set_schema_to_public()
+    return scratch_tenant, loan, by
+
+
+def _race(scratch_loan, today, *, hold):
+    tenant, loan, by = scratch_loan
+    body = {"amount": "1.100.000", "on": today.isoformat()}
+    answers = {}
+    clients = {}
+    connection.set_tenant(tenant)
+    try:  # logged in beforehand: a login in the race would wait on the user row's lock
+        for name in ("1", "2"):
+            clients[name] = Client(HTTP_HOST=_host(tenant.slug))
+            clients[name].force_login(by)
+    finally:
+        connection.set_schema_to_public()
+
+    def post(name):
+        def run():
+            answers[name] = _repay(clients[name], loan.pk, body, "race-1")
+
+        return run
+
+    outcome = two_clerks(tenant, post("1"), post("2"), hold=hold)
+    connection.set_tenant(tenant)
+    try:
+        count = Repayment.objects.filter(loan=loan).count()
+    finally:
+        connection.set_schema_to_public()
+    return outcome, answers, count
+
+
+def test_a_repayment_concurrent_same_key_posts_once(scratch_loan, today):
+    outcome, answers, count = _race(scratch_loan, today, hold=1.0)
+    assert outcome == {"1": "ok", "2": "ok"}, outcome
+    assert answers["1"].status_code == 201, answers["1"].content
+    # the second waited for the first to commit, then answered its answer
+    assert answers["2"].status_code == 201, answers["2"].content
+    assert answers["2"]["Idempotent-Replayed"] == "true"
+    assert answers["2"].content == answers["1"].content
+    assert count == 1
+
+
+def test_a_repayment_concurrent_same_key_answers_in_progress_after_the_wait(
+    scratch_loan, today, settings
+):
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
+    outcome, answers, count = _race(scratch_loan, today, hold=3.0)
+    assert outcome == {"1": "ok", "2": "ok"}, outcome
+    assert answers["1"].status_code == 201
+    assert answers["2"].status_code == 409, answers["2"].content
+    assert answers["2"].json()["error"]["code"] == "idempotency_key_in_progress"
+    assert count == 1
