@@ -245,3 +245,33 @@ def test_a_repayment_concurrent_same_key_answers_in_progress_after_the_wait(
     assert answers["2"].status_code == 409, answers["2"].content
     assert answers["2"].json()["error"]["code"] == "idempotency_key_in_progress"
     assert count == 1
+
+
+def test_a_disbursement_and_a_payoff_retried_with_their_keys_post_once(
+    make_loan, staff, client_a, today
+):
+    loan = make_loan(days_ago=3, until="approved")
+    client_a.force_login(staff["bendahara"])
+    url = f"/api/v1/loans/{loan.pk}/"
+    body = {"on": today.isoformat()}
+    answers, entries = [], []
+    for action, key in (
+        ("disburse", "d-1"),
+        ("disburse", "d-1"),
+        ("payoff", "p-1"),
+        ("payoff", "p-1"),
+    ):
+        answers.append(
+            client_a.post(
+                url + action + "/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+            )
+        )
+        entries.append(JournalEntry.objects.count())
+
+    assert [r.status_code for r in answers] == [200, 200, 201, 201], answers[0].content
+    assert answers[1]["Idempotent-Replayed"] == answers[3]["Idempotent-Replayed"] == "true"
+    assert answers[1].content == answers[0].content and answers[3].content == answers[2].content
+    assert entries[1] == entries[0] and entries[3] == entries[2] > entries[1]
+    loan.refresh_from_db()
+    assert loan.status == "closed"
+    assert Repayment.objects.filter(loan=loan).count() == 1
