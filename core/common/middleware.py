@@ -2,12 +2,17 @@
 (``{"error": {"code", "message", "fields"}}``), including Django's own 404 and 500 pages
 in production; a query string carrying a NUL byte is refused before any view sees it
 (PostgreSQL cannot store or compare it); a database refusal registered in
-``db_refusals`` (a trigger guarding an invariant) answers with its refusal, not a 500."""
+``db_refusals`` (a trigger guarding an invariant) answers with its refusal, not a 500; a
+POST (or other write) to an API path without its trailing slash is a JSON 404
+``trailing_slash_required`` naming the path, not Django's HTML redirect."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import is_valid_path
+from django.utils.translation import gettext as _
 
 from .db_refusals import db_refusal_error
 
@@ -52,6 +57,20 @@ def _has_nul(request) -> bool:
     )
 
 
+def _slash_missing(request) -> bool:
+    """A write to an API path that exists only with a trailing slash: Django's
+    CommonMiddleware would answer an HTML 301 (a 500 with DEBUG), which a client cannot
+    follow with its body."""
+    path = request.path_info
+    return (
+        settings.APPEND_SLASH
+        and request.method not in ("GET", "HEAD")
+        and not path.endswith("/")
+        and not is_valid_path(path, getattr(request, "urlconf", None))
+        and is_valid_path(path + "/", getattr(request, "urlconf", None))
+    )
+
+
 class ApiErrorMiddleware:
     """Placed early in MIDDLEWARE so it sees the final response of everything inside it
     (URL resolution 404s and the 500 page Django renders for an unhandled exception)."""
@@ -66,6 +85,13 @@ class ApiErrorMiddleware:
             if is_api:
                 return api_error(400, message=message)
             return HttpResponseBadRequest(message)
+        if is_api and _slash_missing(request):
+            return api_error(
+                404,
+                code="trailing_slash_required",
+                message=_("Alamat API diakhiri garis miring: %(path)s")
+                % {"path": request.path + "/"},
+            )
         response = self.get_response(request)
         if (
             is_api

@@ -48,6 +48,21 @@ def test_unknown_api_path_is_json_404(api):
     _error(api.get("/api/v1/tidak-ada/"), 404)
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_post_to_an_api_path_without_its_trailing_slash_is_a_json_error_naming_it(
+    api, settings, debug
+):
+    """Django answered an HTML 301 (DEBUG: a 500) that a client cannot follow with its body."""
+    settings.DEBUG = debug
+    r = api.post("/api/v1/loans/simulate", {"principal": 1}, content_type="application/json")
+    err = _error(r, 404)
+    assert err["code"] == "trailing_slash_required"
+    assert "/api/v1/loans/simulate/" in err["message"]
+    # a GET still follows Django's redirect; an unknown path stays a plain 404
+    assert api.get("/api/v1/members").status_code == 301
+    assert _error(api.post("/api/v1/tidak-ada", {}), 404)["code"] == "not_found"
+
+
 def test_unhandled_exception_on_api_is_json_500(api, monkeypatch):
     from core.members import selectors
 
