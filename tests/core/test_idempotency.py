@@ -4,9 +4,12 @@ expired key is free for a new request, and the OpenAPI schema declares the heade
 
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.views import APIView
 
 from core.common.idempotency import IdempotentPostMixin, idempotency_begin
@@ -59,8 +62,6 @@ def test_keys_older_than_24_hours_are_deleted_and_newer_ones_kept(in_tenant_a):
 
 
 def test_an_expired_key_is_free_for_a_new_request(in_tenant_a):
-    from django.db import transaction
-
     user = f.user("bendahara")
     _key(user, "k", age=timedelta(hours=25))
     with transaction.atomic():
@@ -79,8 +80,6 @@ def test_the_cleanup_is_a_daily_beat_entry_for_every_cooperative():
 
 
 def test_the_openapi_schema_declares_the_header_on_posts_only(in_tenant_a):
-    from drf_spectacular.generators import SchemaGenerator
-
     schema = SchemaGenerator().get_schema(request=None, public=True)
     repay = schema["paths"]["/api/v1/loans/{id}/repay/"]["post"]
     header = [p for p in repay["parameters"] if p["name"] == "Idempotency-Key"]
@@ -88,3 +87,15 @@ def test_the_openapi_schema_declares_the_header_on_posts_only(in_tenant_a):
     assert "422" in repay["responses"]
     loans = schema["paths"]["/api/v1/loans/"]["get"]
     assert not [p for p in loans.get("parameters", []) if p["name"] == "Idempotency-Key"]
+
+
+def test_the_database_keeps_only_successful_answers_and_one_row_per_user_and_key(in_tenant_a):
+    user = f.user("bendahara")
+    row = _key(user, "k", age=timedelta(0))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdempotencyKey.objects.filter(pk=row.pk).update(status_code=500)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdempotencyKey.objects.filter(pk=row.pk).update(body=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _key(user, "k", age=timedelta(0))
+    assert _key(f.user("petugas"), "k", age=timedelta(0)).key == "k"  # another user's own
