@@ -3,6 +3,7 @@
 writes nothing; the same key on another body or path is refused; two at the same moment
 post once; a write rolled back keeps no answer, so its retry runs."""
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -151,8 +152,6 @@ def test_a_repayment_rolled_back_write_stores_no_response(
 
 def _running_loan(today):
     """A disbursed loan in the current (scratch) cooperative, and its treasurer."""
-    from datetime import timedelta
-
     staff = {r: f.user(r) for r in ("ketua", "bendahara", "petugas")}
     on = today - timedelta(days=75)
     for year in range(today.year - 1, on.year - 1, -1):
