@@ -39,7 +39,15 @@ class ConfirmForm(forms.Form):
     """Every console action: a reason and an explicit confirmation."""
 
     reason = forms.CharField(
-        label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Alasan"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        # billing.middleware shows an operator's suspension or archive reason to the
+        # cooperative's staff (banner, closed page, e-mail)
+        help_text=_(
+            "Dicatat di log audit. Alasan penangguhan atau pengarsipan juga ditampilkan "
+            "kepada pengurus koperasi."
+        ),
     )
     confirm = forms.BooleanField(label=_("Saya yakin dan bertanggung jawab atas tindakan ini"))
 
