@@ -39,6 +39,7 @@ from .models import (
     Reschedule,
     receipts_prime,
 )
+from .selectors import repayment_name, repayments_name
 
 R = User.Role
 STAFF_AND_MEMBERS = STAFF | {R.ANGGOTA}
@@ -105,7 +106,30 @@ class LoanInstalmentSerializer(serializers.ModelSerializer):
 
 
 class LoanRepaymentSerializer(serializers.ModelSerializer):
-    receipt_number = serializers.CharField(read_only=True)
+    """A payment. One that issued no receipt of the series (``channel`` ``payroll``,
+    ``topup``, ``settlement``) has a null ``receipt_number``: its ``description`` says
+    what it was, as the staff pages do (``selectors.repayment_name``)."""
+
+    receipt_number = serializers.CharField(
+        source="issued_receipt_number",
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Nomor kuitansi (seri ANG-…, atau bentuk lama KW-… pembayaran tunai/transfer "
+            "sebelum seri itu); null bila pembayaran tidak diberi kuitansi: potong gaji "
+            "(channel payroll), pelunasan oleh top-up (topup), penyelesaian keluar anggota "
+            "(settlement)."
+        ),
+    )
+    description = serializers.SerializerMethodField(
+        help_text=(
+            "Apa pembayaran ini, dalam bahasa pengguna (cookie django_language; bawaan "
+            "Bahasa Indonesia), seperti di "
+            "halaman staf: nomor kuitansinya, atau bila tanpa kuitansi batch potong gaji "
+            "(bulan, instansi, ref. jurnal), pinjaman baru yang melunasinya, atau "
+            "penyelesaian keluar anggota dengan tanggalnya."
+        )
+    )
     loan_number = serializers.CharField(source="loan.number", read_only=True)
     entry = serializers.CharField(source="entry_id", read_only=True, allow_null=True)
     reversed_on = serializers.DateField(
@@ -120,6 +144,7 @@ class LoanRepaymentSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "receipt_number",
+            "description",
             "loan",
             "loan_number",
             "paid_on",
@@ -137,6 +162,14 @@ class LoanRepaymentSerializer(serializers.ModelSerializer):
             "reversed_on",
             "reversal_entry",
         ]
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "payroll"):  # a list names its page at once
+            repayments_name([instance])
+        return super().to_representation(instance)
+
+    def get_description(self, obj: Repayment) -> str:
+        return repayment_name(obj)
 
 
 class LoanDocumentSerializer(serializers.ModelSerializer):
@@ -612,7 +645,11 @@ class RepaymentViewSet(
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return receipts_prime(page) if page is not None else None
+        if page is None:
+            return None
+        page = receipts_prime(page)
+        repayments_name(page)  # what each payment without a receipt was: 3 queries
+        return page
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
@@ -792,7 +793,22 @@ class Repayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.receipt_number
+        """Its receipt number; a payment that issued none (a payroll batch's, a top-up's
+        or an exit's settlement) what it was: its channel, date and journal entry (a
+        batch's reference), never the stand-in ``receipt_number``, which no series holds
+        (audit rows, the reversal's memo, the admin)."""
+        if not self.pk or self.receipt_issued:
+            return self.receipt_number
+        label = f"{self.get_channel_display()} {date_format(self.paid_on)}"
+        if self.entry_id is None:
+            return label
+        return f"{label} · {_('ref. %(ref)s') % {'ref': self.entry}}"
+
+    @property
+    def issued_receipt_number(self) -> str | None:
+        """Its receipt number if it issued one (``receipt_issued``), else None: what the
+        API answers, never the stand-in."""
+        return self.receipt_number if self.receipt_issued else None
 
     @property
     def jasa_net(self) -> Decimal:
@@ -817,8 +833,8 @@ class Repayment(models.Model):
         """Whether the payment has a receipt: one of the series (ANG-…), or, paid at the
         counter or by transfer before the series, its number of the old form. A payroll
         batch, a top-up's or an exit's settlement issues none (its ``receipt_number`` is
-        a stand-in, shown nowhere): what it was names it
-        (``core.loans.selectors.repayments_name``)."""
+        a stand-in, shown nowhere; ``str()`` and the API's null ``receipt_number`` do not
+        use it): what it was names it (``core.loans.selectors.repayments_name``)."""
         if self.channel in (self.Channel.COUNTER, self.Channel.BANK):
             return True
         return bool(self.pk) and not self.receipt_number.startswith("KW-")
