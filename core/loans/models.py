@@ -820,8 +820,9 @@ class Repayment(models.Model):
     @property
     def receipt_number(self) -> str:
         """Its number in the ledger's loan-repayment series (ANG-2026-000001); rows paid
-        before that series (and payroll batches, which issue no receipt) keep the old
-        form."""
+        before that series keep the old form (KW-…). A payroll batch, a top-up's or an
+        exit's settlement issues no receipt: its value here is a stand-in shown nowhere
+        (``issued_receipt_number`` is None, ``str()`` names what it was)."""
         if not self.pk:
             return "ANG-?"
         if "_receipt_number" not in self.__dict__:  # read with the list: receipts_prime

@@ -84,7 +84,7 @@ def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
         return ApplicationError(
             LoanErrors.REVERSAL_NOT_HERE,
             _(
-                "Pembayaran %(r)s berasal dari potong gaji: batalkan batch impornya di menu "
+                "Pembayaran ini (%(r)s) berasal dari potong gaji: batalkan batch impornya di menu "
                 "Potong gaji (API: POST /api/v1/deductions/imports/<id>/reverse/)."
             )
             % {"r": repayment},
@@ -94,7 +94,7 @@ def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
         return ApplicationError(
             LoanErrors.REVERSAL_NOT_HERE,
             _(
-                "Pelunasan %(r)s terjadi lewat top-up atau penyelesaian keluar anggota; "
+                "Pembayaran ini (%(r)s) terjadi lewat top-up atau penyelesaian keluar anggota; "
                 "tidak dapat dibatalkan sendiri."
             )
             % {"r": repayment},
