@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import io
 from base64 import b32encode
+from collections.abc import Callable
 
 import qrcode
 import qrcode.image.svg
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.common.forms import application_errors_to
 
 from . import services
+from .forms import TokenForm
 
 SESSION_KEY = "lumbung_totp_enrol"
 START_FIELD = "start"
@@ -87,3 +92,33 @@ def enrolment_context(device: TOTPDevice | None) -> dict:
         "qr_svg": totp_qr_svg(device.config_url),
         "secret": totp_secret(device),
     }
+
+
+def enrolment_view(
+    request,
+    *,
+    user,
+    enrol_url: str,
+    template: str,
+    finish: Callable[[TOTPDevice], HttpResponse],
+    context: dict | None = None,
+) -> HttpResponse:
+    """The enrolment page for ``user`` once the caller has decided who may enrol: *Mulai*
+    (a POST) starts a key and returns to ``enrol_url``; a code confirms this session's key
+    and hands the confirmed device to ``finish`` (each caller's login or redirect); a GET
+    renders ``template`` with the form, the key once started and ``context``."""
+    if request.method == "POST" and START_FIELD in request.POST:
+        enrolment_start(request, user=user)
+        return redirect(enrol_url)
+    device = enrolment_device(request, user=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST":
+        if device is None:
+            messages.error(request, not_started_message())
+            return redirect(enrol_url)
+        if form.is_valid():
+            confirmed = enrolment_confirm(request, user=user, device=device, form=form)
+            if confirmed is not None:
+                messages.success(request, _("Verifikasi dua langkah aktif."))
+                return finish(confirmed)
+    return render(request, template, {**(context or {}), "form": form, **enrolment_context(device)})

@@ -404,26 +404,19 @@ def two_factor(request):
         return render(
             request, "users/two_factor.html", {"enrolled": True, "form": CurrentPasswordForm()}
         )
-    if request.method == "POST" and enrolment.START_FIELD in request.POST:
-        enrolment.enrolment_start(request, user=user)
-        return redirect("account:two-factor")
-    device = enrolment.enrolment_device(request, user=user)
-    form = TokenForm(request.POST or None)
-    if request.method == "POST":
-        if device is None:
-            messages.error(request, enrolment.not_started_message())
-            return redirect("account:two-factor")
-        if form.is_valid():
-            confirmed = enrolment.enrolment_confirm(request, user=user, device=device, form=form)
-            if confirmed is not None:
-                otp_login(request, confirmed)
-                messages.success(request, _("Verifikasi dua langkah aktif."))
-                return redirect("account:profile")
-    return render(
+    return enrolment.enrolment_view(
         request,
-        "users/two_factor.html",
-        {"enrolled": False, "form": form, **enrolment.enrolment_context(device)},
+        user=user,
+        enrol_url="account:two-factor",
+        template="users/two_factor.html",
+        finish=lambda device: _two_factor_finish(request, device),
+        context={"enrolled": False},
     )
+
+
+def _two_factor_finish(request, device):
+    otp_login(request, device)
+    return redirect("account:profile")
 
 
 @require_POST

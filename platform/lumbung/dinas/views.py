@@ -132,22 +132,12 @@ def enrol(request):
         return redirect("dinas:login")
     if user_has_device(user, confirmed=True):
         return redirect("dinas:login-verify")
-    if request.method == "POST" and enrolment.START_FIELD in request.POST:
-        enrolment.enrolment_start(request, user=user)
-        return redirect("dinas:enrol")
-    device = enrolment.enrolment_device(request, user=user)
-    form = TokenForm(request.POST or None)
-    if request.method == "POST":
-        if device is None:
-            messages.error(request, enrolment.not_started_message())
-            return redirect("dinas:enrol")
-        if form.is_valid():
-            confirmed = enrolment.enrolment_confirm(request, user=user, device=device, form=form)
-            if confirmed is not None:
-                messages.success(request, _("Verifikasi dua langkah aktif."))
-                return _finish_login(request, user, pending, confirmed)
-    return render(
-        request, "dinas/enrol.html", {"form": form, **enrolment.enrolment_context(device)}
+    return enrolment.enrolment_view(
+        request,
+        user=user,
+        enrol_url="dinas:enrol",
+        template="dinas/enrol.html",
+        finish=lambda device: _finish_login(request, user, pending, device),
     )
 
 
