@@ -93,6 +93,17 @@ def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
     )
 
 
+def invoices_unpaid(*, subscription: Subscription) -> list[Invoice]:
+    """Every invoice the cooperative has not paid (open, or with a transfer proof
+    awaiting the operator), the earliest due first: what its closure e-mails and the
+    console's payment message name."""
+    return list(
+        subscription.invoices.filter(status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING])
+        .select_related("plan")
+        .order_by("due_on", "pk")
+    )
+
+
 def invoice_upgrade_open_for(*, subscription: Subscription) -> Invoice | None:
     """The unpaid prorated invoice of an upgrade inside a paid bank-transfer period (at
     most one is open: a new upgrade voids the previous one's). Not whichever unpaid

@@ -6,8 +6,9 @@ from __future__ import annotations
 import calendar
 import logging
 import secrets
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -23,6 +24,7 @@ from tenants.models import Cooperative
 from ..emails import billing_email_send
 from ..errors import BillingErrors
 from ..models import CreditEntry, Interval, Invoice, Plan, Subscription
+from ..selectors import invoices_unpaid
 from ..usage import active_member_count
 
 log = logging.getLogger(__name__)
@@ -190,13 +192,41 @@ def _status_set(
         data={"from": old, "to": status},
     )
     if status == S.SUSPENDED:
-        billing_email_send(kind="suspended", subscription=sub)
+        billing_email_send(kind="suspended", subscription=sub, extra=_closure_mail_context(sub))
     elif status == S.ARCHIVED:
-        billing_email_send(kind="archived", subscription=sub, extra={"reason": reason})
+        billing_email_send(
+            kind="archived",
+            subscription=sub,
+            extra={"reason": reason, **_closure_mail_context(sub)},
+        )
         card_subscription_cancel_later(sub=sub, by=actor, reason=reason)
     elif status == S.ACTIVE and old in (S.PAST_DUE, S.SUSPENDED, S.ARCHIVED):
         billing_email_send(kind="restored", subscription=sub)
     return True
+
+
+def _closure_mail_context(sub: Subscription) -> dict:
+    """What the suspended and archived e-mails of an unpaid bill name: each bill unpaid
+    (number, amount to transfer, due date; a transfer proof awaiting the operator is
+    said to be), since when (the day the subscription fell past due), when access was
+    suspended and when the sweep archives it, and the bank account to transfer to."""
+    days = sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS
+    suspended_on = timezone.localdate(sub.suspended_since) if sub.suspended_since else None
+    unpaid = invoices_unpaid(subscription=sub)
+    return {
+        "unpaid": unpaid,
+        "pay_by_transfer": any(
+            i.status == Invoice.Status.OPEN and i.provider == Subscription.Provider.BANK_TRANSFER
+            for i in unpaid
+        ),
+        "unpaid_since": timezone.localdate(sub.past_due_since) if sub.past_due_since else None,
+        "suspended_on": suspended_on,
+        "archive_days": days,
+        "archive_on": suspended_on + timedelta(days=days) if suspended_on else None,
+        "bank_name": settings.BILLING_BANK_NAME,
+        "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
+        "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,
+    }
 
 
 def card_subscription_cancel_later(*, sub: Subscription, by, reason: str) -> None:
