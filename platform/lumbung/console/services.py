@@ -20,7 +20,7 @@ from django_tenants.utils import remove_www
 
 from billing import services as billing
 from billing.models import Invoice, Plan, Subscription
-from billing.selectors import payments_recorded
+from billing.selectors import invoices_unpaid, payments_recorded
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah
@@ -272,6 +272,37 @@ def tenant_plan_change(
     )
 
 
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What a manual payment did, for the operator's message: the invoice paid, the
+    cooperative's status before (``was``) and after, and, when it is still closed,
+    ``held`` — the operator's decision that keeps it so (``suspended``: an operator's
+    suspension; ``archived``: an operator's archive; ``suspension_archived``: an
+    operator's suspension the sweep archived for lasting too long), with ``reason``
+    (the operator's, as typed) and ``archive_days``; ``unpaid``: the cooperative's
+    invoices still unpaid after it."""
+
+    invoice: Invoice
+    subscription: Subscription
+    was: str
+    held: str = ""
+    reason: str = ""
+    archive_days: int = 0
+    unpaid: tuple[Invoice, ...] = ()
+
+
+def _held_by(sub: Subscription) -> str:
+    """Which operator's decision keeps a (paid) cooperative closed, if any
+    (billing.operator_held)."""
+    if sub.status == S.ARCHIVED and sub.archived_by_operator:
+        return "archived"
+    if sub.status == S.ARCHIVED and sub.suspended_by_operator:
+        return "suspension_archived"
+    if sub.status == S.SUSPENDED and sub.suspended_by_operator:
+        return "suspended"
+    return ""
+
+
 def tenant_payment_record(
     *,
     operator,
@@ -283,8 +314,9 @@ def tenant_payment_record(
     end_card_subscription: bool = False,
     amount_received: Decimal | None = None,
     payments_seen: int | None = None,
-) -> Invoice:
-    """Record a manual payment (_payment_record, one transaction). The card is ended at
+) -> PaymentOutcome:
+    """Record a manual payment (_payment_record, one transaction) and say what it did to
+    the cooperative's access (PaymentOutcome). The card is ended at
     Stripe as that transaction's last step; should the transaction then fail (its commit
     included) after Stripe ended the card, nothing of the payment is written: the card
     is then recorded as ended and flagged for operators (billing.card_end_unrecorded_flag)
@@ -345,7 +377,7 @@ def _payment_record(
     ended: list,
     amount_received: Decimal | None = None,
     payments_seen: int | None = None,
-) -> Invoice:
+) -> PaymentOutcome:
     """A manual payment (bank transfer seen on the statement): confirms the given open
     invoice, or issues a bank-transfer invoice for ``plan``/``interval`` and confirms it.
     Refused while a card subscription still bills the cooperative (that would bill it
@@ -364,6 +396,7 @@ def _payment_record(
     _require(operator, "record_payment")
     reason = _reason(reason)
     sub = _subscription(cooperative)
+    was = sub.status  # read under the lock: what the payment changes it from
     if payments_seen is not None and payments_recorded(subscription=sub) != payments_seen:
         raise ApplicationError(
             ConsoleErrors.STATE,
@@ -413,6 +446,8 @@ def _payment_record(
         _amount_received_check(invoice=invoice, received=amount_received)
     if invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
         invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
+    sub.refresh_from_db()
+    held = _held_by(sub)
     audit_log(
         actor=operator,
         action=ConsoleAudit.CONSOLE_PAYMENT_RECORDED,
@@ -422,13 +457,24 @@ def _payment_record(
             "invoice": invoice.number,
             "amount": str(invoice.amount),
             "credit_applied": str(invoice.credit_applied),
+            "status_from": was,
+            "status_to": sub.status,
+            "held_by_operator": held,
         },
     )
     if cancel_card_at_stripe is not None:
         # Last: a refusal above never leaves the card cancelled with nothing recorded,
         # and Stripe refusing or unreachable here rolls the whole payment back.
         cancel_card_at_stripe()
-    return invoice
+    return PaymentOutcome(
+        invoice=invoice,
+        subscription=sub,
+        was=was,
+        held=held,
+        reason=sub.operator_reason if held else "",
+        archive_days=sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS,
+        unpaid=tuple(invoices_unpaid(subscription=sub)),
+    )
 
 
 def _amount_received_check(*, invoice: Invoice, received: Decimal) -> None:

@@ -289,7 +289,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
         )
         return _plan_change_message(done)
     if action == "record_payment":
-        inv = services.tenant_payment_record(
+        done = services.tenant_payment_record(
             operator=op,
             cooperative=coop,
             reason=reason,
@@ -300,7 +300,7 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             amount_received=data["amount"],
             payments_seen=data.get("payments_seen"),
         )
-        return _("Pembayaran tagihan %(n)s dicatat.") % {"n": inv.number}
+        return _payment_message(done)
     if action == "refund_credit":
         entry = services.tenant_credit_refund(
             operator=op, cooperative=coop, amount=data["amount"], reason=reason
@@ -324,6 +324,92 @@ def _perform(action: str, request, coop: Cooperative, data: dict):
             ]
         )
     raise Http404
+
+
+def _payment_message(done: services.PaymentOutcome) -> str:
+    """Says what a manual payment did to the cooperative's access: active again (from
+    what, until when), still active, or still suspended / archived by an operator's
+    decision (which, its reason, and that only *Aktifkan kembali* lifts it); then the
+    bills still unpaid."""
+    sub = done.subscription
+    parts = [_("Pembayaran tagihan %(n)s dicatat.") % {"n": done.invoice.number}]
+    figures = {
+        "was": Subscription.Status(done.was).label,
+        "end": format_date(timezone.localdate(sub.current_period_end))
+        if sub.current_period_end
+        else "",
+        "days": done.archive_days,
+    }
+    if done.held:
+        if done.held == "suspended":
+            parts.append(
+                _(
+                    "Koperasi tetap ditangguhkan: penangguhannya keputusan operator, dan "
+                    "pembayaran tidak mencabutnya."
+                )
+            )
+        elif done.held == "archived":
+            parts.append(
+                _(
+                    "Koperasi tetap diarsipkan: diarsipkan oleh operator, dan pembayaran "
+                    "tidak membukanya kembali."
+                )
+            )
+        else:
+            parts.append(
+                _(
+                    "Koperasi tetap diarsipkan: ditangguhkan oleh operator lalu diarsipkan "
+                    "otomatis setelah lebih dari %(days)s hari, dan pembayaran tidak "
+                    "membukanya kembali."
+                )
+                % figures
+            )
+        if done.reason.strip():
+            label = (
+                _("Alasan penangguhan: %(reason)s.")
+                if done.held == "suspension_archived"
+                else _("Alasan: %(reason)s.")
+            )
+            parts.append(label % {"reason": done.reason.strip().rstrip(".")})
+        parts.append(
+            _(
+                "Periode yang dibayar tetap tercatat; akses baru pulih setelah Aktifkan "
+                "kembali di konsol."
+            )
+        )
+    elif sub.status == Subscription.Status.ACTIVE:
+        if done.was == Subscription.Status.ACTIVE:
+            message = _("Koperasi tetap aktif")
+        elif done.was in (
+            Subscription.Status.PAST_DUE,
+            Subscription.Status.SUSPENDED,
+            Subscription.Status.ARCHIVED,
+        ):
+            message = _("Koperasi aktif kembali (sebelumnya: %(was)s)") % figures
+        else:
+            message = _("Koperasi kini aktif (sebelumnya: %(was)s)") % figures
+        parts.append(message + ".")
+        if figures["end"]:
+            parts.append(_("Langganan aktif sampai %(end)s.") % figures)
+    else:
+        parts.append(
+            _("Status koperasi kini: %(status)s.")
+            % {"status": Subscription.Status(sub.status).label}
+        )
+    if done.unpaid:
+        items = []
+        for inv in done.unpaid:
+            row = {
+                "n": inv.number,
+                "a": format_rupiah(inv.amount_due),
+                "d": format_date(inv.due_on),
+            }
+            if inv.status == inv.Status.AWAITING:
+                items.append(_("%(n)s (%(a)s, bukti transfer menunggu konfirmasi)") % row)
+            else:
+                items.append(_("%(n)s (%(a)s, jatuh tempo %(d)s)") % row)
+        parts.append(_("Masih belum dibayar: %(list)s.") % {"list": "; ".join(items)})
+    return " ".join(parts)
 
 
 def _plan_change_message(done: services.PlanChangeOutcome) -> str:
