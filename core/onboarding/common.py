@@ -19,6 +19,7 @@ class OnboardingErrors(StrEnum):
     NO_MOVE_IN = "onboarding_no_move_in"
     MOVE_IN_EXISTS = "onboarding_move_in_exists"
     CUTOVER_INVALID = "onboarding_cutover_invalid"
+    CUTOVER_CLOSED = "onboarding_cutover_closed"  # its month closed after the start
     WRONG_STATE = "onboarding_wrong_state"
     ROWS_INVALID = "onboarding_rows_invalid"
     UNBALANCED = "onboarding_unbalanced"

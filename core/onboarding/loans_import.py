@@ -57,7 +57,7 @@ from .common import (
 )
 from .models import MoveIn, MoveInLoan
 from .selectors import trial_balance_amounts
-from .services import _draft, _status_open
+from .services import _draft, _status_open, cutover_open_check
 
 ZERO = Decimal("0")
 METHODS = {
@@ -545,6 +545,7 @@ def loans_check_open(mi: MoveIn) -> None:
             _("Posting dulu neraca saldo awal: piutang pinjaman dibawa oleh jurnal saldo awal."),
             status=409,
         )
+    cutover_open_check(mi)
 
 
 def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> list[LoanRow]:

@@ -30,7 +30,7 @@ from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
-from core.ledger.models import Account, JournalEntry, Period
+from core.ledger.models import Account, FiscalYear, JournalEntry, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
@@ -136,6 +136,46 @@ def _status_open(mi: MoveIn) -> None:
             % {"s": mi.get_status_display()},
             status=409,
         )
+
+
+def cutover_open_check(mi: MoveIn) -> None:
+    """Refuse a step that brings balances in at the cut-over (the opening trial balance,
+    the loans, an adjustment) when the cut-over's month was closed after the move-in
+    started (a year end, a month closed): nothing may come into a closed period, and
+    the books the closing read must not change under it. Says which year or month, and
+    what to do: before anything was posted, undo and start again after it; after the
+    opening entry, reopen the year, finish, and close it again."""
+    closed_until = books_closed_until()
+    if closed_until is None or mi.cutover_date > closed_until:
+        return
+    year = mi.cutover_date.year
+    if FiscalYear.objects.filter(year=year, status=FiscalYear.Status.CLOSED).exists():
+        period = _("tahun buku %(y)s") % {"y": year}
+    else:
+        period = _("bulan %(m)s tahun buku %(y)s") % {
+            "m": f"{mi.cutover_date:%m/%Y}",
+            "y": year,
+        }
+    if not mi.opening_entry_id:
+        message = _(
+            "Tanggal pindah %(d)s ada di %(p)s yang sudah ditutup (buku ditutup sampai "
+            "%(c)s): saldo awal tidak dapat diposting ke sana; tidak ada yang disimpan. "
+            "Batalkan pindah ke Lumbung ini lalu mulai lagi dengan tanggal pindah sesudah "
+            "%(c)s, atau minta admin membuka kembali %(p)s sampai bulan tanggal pindah."
+        )
+    else:
+        message = _(
+            "Tanggal pindah %(d)s ada di %(p)s yang ditutup sesudah saldo awal diposting "
+            "(buku ditutup sampai %(c)s): pinjaman, simpanan dan penyesuaian tidak dapat "
+            "lagi dibawa masuk per tanggal itu; tidak ada yang disimpan. Minta admin membuka "
+            "kembali %(p)s sampai bulan tanggal pindah, selesaikan pindah ke Lumbung, lalu "
+            "tutup kembali."
+        )
+    raise ApplicationError(
+        E.CUTOVER_CLOSED,
+        message % {"d": mi.cutover_date.isoformat(), "p": period, "c": closed_until.isoformat()},
+        status=409,
+    )
 
 
 def _draft(mi: MoveIn) -> MoveIn:
@@ -393,6 +433,7 @@ def trial_balance_options_maps(options: dict) -> tuple[dict, dict]:
 def trial_balance_check_open(mi: MoveIn) -> None:
     """Refuse when the move-in is no longer a draft or its trial balance is posted."""
     _status_open(mi)
+    cutover_open_check(mi)
     if mi.opening_entry_id:
         raise ApplicationError(
             E.WRONG_STATE,
@@ -597,6 +638,7 @@ def move_in_adjust(
     mi = _draft(move_in)
     if not mi.opening_entry_id:
         raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
+    cutover_open_check(mi)
     explanation = (explanation or "").strip() if isinstance(explanation, str) else ""
     if not explanation:
         raise _adjust_error(_("Penjelasan penyesuaian wajib diisi."), "explanation")
