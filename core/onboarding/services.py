@@ -54,7 +54,7 @@ from .common import E, raise_row_errors, require_role, row_error, row_number, ru
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 from .preview import upload_preview_rows, upload_preview_take, upload_previews_remove
-from .selectors import move_in_reconciliation
+from .selectors import move_in_member_imports, move_in_reconciliation
 
 ZERO = Decimal("0")
 
@@ -754,6 +754,35 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     mi = _draft(move_in)
     if not mi.opening_entry_id:
         raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
+    other_date = [
+        b
+        for b in move_in_member_imports(move_in=mi)
+        if b.status == MemberImport.Status.IMPORTED
+        and b.journal_entry_id
+        and b.opening_date != mi.cutover_date
+    ]
+    if other_date:
+        # savings brought in on another day than the trial balance: the books before
+        # the cut-over would hold them, or the cut-over would miss them
+        raise ApplicationError(
+            E.NOT_RECONCILED,
+            _(
+                "Impor anggota dengan tanggal saldo awal selain tanggal pindah %(d)s: %(l)s. "
+                "Saldo simpanan harus dibawa masuk per tanggal pindah; batalkan pindah ke "
+                "Lumbung lalu impor lagi dengan tanggal saldo awal %(d)s."
+            )
+            % {
+                "d": mi.cutover_date.isoformat(),
+                "l": ", ".join(f"{b.file_name} ({b.opening_date.isoformat()})" for b in other_date),
+            },
+            fields={
+                "member_imports": [
+                    {"id": b.pk, "file_name": b.file_name, "opening_date": b.opening_date.isoformat()}
+                    for b in other_date
+                ]
+            },
+            status=409,
+        )
     rec = move_in_reconciliation(move_in=mi)
     if not rec["agrees"]:
         raise ApplicationError(

@@ -1,0 +1,117 @@
+"""The cut-over and the books a move-in leaves: a cut-over the books cannot open refused;
+the same member file run twice brings no second opening balance; a member import dated
+other than the cut-over is named at go-live; after go-live the trial balance at the
+cut-over is the imported one and every sub-ledger (savings per kind and per member,
+loans outstanding, PPAP, jasa arrears) reconciles with its control account."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from core.common.errors import ApplicationError
+from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine
+from core.ledger.reconciliation import subledgers_reconcile
+from core.ledger.reports import trial_balance
+from core.ledger.services import books_start
+from core.loans.models import Loan
+from core.loans.selectors import loans_reconciliation
+from core.members.models import Member, MemberImport
+from core.onboarding.models import MoveIn
+from core.onboarding.selectors import move_in_reconciliation
+from core.onboarding.services import move_in_go_live, move_in_start
+from core.savings.member_import import member_import_run, member_import_upload
+from core.savings.models import SavingsAccount, SavingsTransaction
+from core.savings.selectors import savings_reconciliation
+from tests.members.test_import import rows as member_rows
+from tests.members.test_import import to_csv
+
+from .helpers import TB, members_import
+
+
+def _counts():
+    return (
+        JournalEntry.objects.count(),
+        JournalLine.objects.count(),
+        Member.objects.count(),
+        SavingsAccount.objects.count(),
+        SavingsTransaction.objects.count(),
+        FiscalYear.objects.count(),
+    )
+
+
+def test_cutover_before_the_year_the_books_may_open_refused_nothing_written(by):
+    before = _counts()
+    too_early = date(books_start().year - 2, 12, 31)
+    with pytest.raises(ApplicationError) as e:
+        move_in_start(cutover_date=too_early, by=by)
+    assert e.value.code == "onboarding_cutover_invalid"
+    assert too_early.isoformat() in e.value.message
+    assert not MoveIn.objects.exists() and _counts() == before
+
+
+def test_same_member_file_run_twice_brings_no_second_opening_balance(moved, by, cutover):
+    content = to_csv(member_rows(2))
+    first = member_import_upload(content=content, file_name="a.csv", by=by)
+    member_import_run(batch=first, opening_date=cutover, by=by)
+    with pytest.raises(ApplicationError) as e:  # the same batch again
+        member_import_run(batch=first, opening_date=cutover, by=by)
+    assert e.value.code == "import_already_done"
+    before = _counts()
+    again = member_import_upload(content=content, file_name="a.csv", by=by)  # uploaded again
+    if again.status == "valid":
+        with pytest.raises(ApplicationError) as e:
+            member_import_run(batch=again, opening_date=cutover, by=by)
+        assert e.value.code == "import_invalid_rows"
+    assert _counts()[1:5] == before[1:5]  # no member, account or opening balance twice
+    assert move_in_reconciliation(move_in=moved)["agrees"]
+
+
+def test_member_import_dated_other_than_the_cutover_named_at_go_live(moved, by, cutover):
+    earlier = date(cutover.year, cutover.month, 1)  # the month's first day, by mistake
+    members_import(by, earlier)
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        move_in_go_live(move_in=moved, by=by)
+    assert e.value.code == "onboarding_not_reconciled"
+    assert earlier.isoformat() in e.value.message and cutover.isoformat() in e.value.message
+    batch = MemberImport.objects.get(status="imported")
+    assert e.value.fields["member_imports"] == [
+        {"id": batch.pk, "file_name": "a.csv", "opening_date": earlier.isoformat()}
+    ]
+    moved.refresh_from_db()
+    assert moved.status == "draft" and _counts() == before
+
+
+def test_books_at_the_cutover_equal_the_imported_balances_and_every_subledger_reconciles(
+    moved, by, cutover
+):
+    members_import(by, cutover)
+    move_in_go_live(move_in=moved, by=by)
+    # the trial balance at the cut-over is the one uploaded, line by line; the
+    # opening-balance clearing account nets to nothing
+    tb = trial_balance(as_of=cutover)
+    assert tb["balanced"]
+    got = {r["code"]: (r["debit"], r["credit"]) for r in tb["rows"] if r["debit"] or r["credit"]}
+    assert got == {c: (D(d or 0), D(k or 0)) for c, (d, k) in TB.items()}
+    # savings per kind: the members' balances are the control accounts' figures
+    per_account = {}
+    for acc in SavingsAccount.objects.select_related("product__account"):
+        code = acc.product.account.code
+        per_account[code] = per_account.get(code, D(0)) + acc.balance
+    assert per_account == {"3101": D("200000"), "3102": D("2500000"), "2101": D("500000")}
+    # member by member, account by account, and per control account
+    rec = savings_reconciliation(by_member=True)
+    assert rec.ok, (rec.rows, rec.account_mismatches, rec.member_mismatches)
+    # loans: outstanding, PPAP and jasa arrears per loan sum to their control accounts
+    loans = loans_reconciliation(as_of=cutover)
+    for item in ("principal", "ppap", "jasa_receivable", "deferred_jasa"):
+        assert loans[f"{item}_subledger"] == loans[f"{item}_ledger"], item
+    assert loans["principal_subledger"] == D(TB["1103"][0])
+    assert loans["ppap_subledger"] == D(TB["1104"][1])
+    assert loans["jasa_receivable_subledger"] == D(TB["1105"][0])
+    assert Loan.objects.count() == 2
+    # and the daily check of every sub-ledger finds nothing
+    run = subledgers_reconcile()
+    assert run.ok, [r for r in run.results if not r["ok"]]
+    assert Account.objects.get(code="3106").pk  # the clearing account exists (not shown)
