@@ -433,7 +433,6 @@ def trial_balance_options_maps(options: dict) -> tuple[dict, dict]:
 def trial_balance_check_open(mi: MoveIn) -> None:
     """Refuse when the move-in is no longer a draft or its trial balance is posted."""
     _status_open(mi)
-    cutover_open_check(mi)
     if mi.opening_entry_id:
         raise ApplicationError(
             E.WRONG_STATE,
@@ -441,6 +440,7 @@ def trial_balance_check_open(mi: MoveIn) -> None:
             % {"e": mi.opening_entry},
             status=409,
         )
+    cutover_open_check(mi)
 
 
 def _trial_balance_lines(
@@ -777,7 +777,11 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
             },
             fields={
                 "member_imports": [
-                    {"id": b.pk, "file_name": b.file_name, "opening_date": b.opening_date.isoformat()}
+                    {
+                        "id": b.pk,
+                        "file_name": b.file_name,
+                        "opening_date": b.opening_date.isoformat(),
+                    }
                     for b in other_date
                 ]
             },
