@@ -61,7 +61,7 @@ from core.common.spreadsheet import (
     totals_label,
 )
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, books_closed_until, journal_post
 from core.members.models import Agency, Heir, Member, MemberImport
 from core.members.selectors import heir_label, previous_membership_note
 from core.members.services import (
@@ -94,6 +94,7 @@ class ImportErrors(StrEnum):
     TOO_MANY = "import_too_many_rows"
     SHEETS = "import_many_sheets"
     ALREADY = "import_already_done"
+    CLOSED = "import_period_closed"  # opening balances dated in a closed month
 
 
 # (column, required, description for the template)
@@ -849,6 +850,8 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
         # opening balances post a journal entry with no cash behind it: a posting, the
         # bendahara's (as the move-in's opening balances); data entry brings members only
         raise ApplicationError(CommonErrors.PERMISSION_DENIED, balances_refusal(), status=403)
+    if any(r["balances"] for r in checked.rows):
+        _opening_date_open(opening_date)
     result = members_import_apply(rows=checked.rows, opening_date=opening_date, by=by)
     batch.status = MemberImport.Status.IMPORTED
     batch.opening_date = opening_date
@@ -864,6 +867,28 @@ def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberI
         data={"rows": len(checked.rows), "entry_id": result["entry_id"]},
     )
     return batch
+
+
+def _opening_date_open(opening_date: date) -> None:
+    """Refuse opening balances dated in a closed month before anything is written (the
+    ledger would refuse their entry too, after thousands of rows), saying which year and
+    what to do: the opening date of a move-in is its cut-over, which a year end closed
+    after the move-in started."""
+    closed_until = books_closed_until()
+    if closed_until is None or opening_date > closed_until:
+        return
+    raise ApplicationError(
+        ImportErrors.CLOSED,
+        _(
+            "Tanggal saldo awal %(d)s jatuh di periode yang sudah ditutup: buku tahun %(y)s "
+            "ditutup sampai %(c)s; tidak ada yang diimpor. Pakai tanggal saldo awal sesudah "
+            "%(c)s; bila tanggal itu tanggal pindah ke Lumbung, minta admin membuka kembali "
+            "periodenya, atau batalkan pindah ke Lumbung lalu mulai lagi dengan tanggal "
+            "pindah sesudah %(c)s."
+        )
+        % {"d": opening_date.isoformat(), "y": opening_date.year, "c": closed_until.isoformat()},
+        fields={"opening_date": [_("Periode sudah ditutup.")]},
+    )
 
 
 def _ids(table: str, n: int) -> list[int]:

@@ -7,6 +7,7 @@ nothing yet can still be undone and started again after the closed year.
 
 The shared tenant; the year is closed inside the test's transaction (rolled back)."""
 
+import io
 from datetime import date
 
 import pytest
@@ -148,8 +149,9 @@ def test_member_opening_balances_refused_naming_the_closed_year(posted_then_clos
     before = _snapshot()
     with pytest.raises(ApplicationError) as e:
         members_import(by, CUTOVER)
-    assert e.value.code.endswith("period_closed"), e.value.code
-    assert str(YEAR) in e.value.message and "ditutup" in e.value.message, e.value.message
+    assert e.value.code == "import_period_closed", e.value.code
+    assert f"tahun {YEAR}" in e.value.message and "tidak ada yang diimpor" in e.value.message
+    assert "pindah ke Lumbung" in e.value.message  # what to do when it is the cut-over
     # the upload is kept (a file checked), nothing imported
     assert _snapshot() == before
 
@@ -163,3 +165,26 @@ def test_adjustment_refused_when_the_year_was_closed(posted_then_closed, by):
     _refused_naming_the_closed_year(e)
     assert _snapshot() == before
     assert MoveIn.objects.get(pk=posted_then_closed.pk).adjustments.count() == 0
+
+
+def test_trial_balance_file_on_the_screen_refused_as_a_form_error(started, by):
+    _close_year(by)
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(by)
+    before = _snapshot()
+    f = io.BytesIO(b"akun;debit;kredit\n1101;100;\n3103;;100\n")
+    f.name = "neraca.csv"
+    r = c.post("/pindah/", {"action": "trial_balance", "file": f})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "sudah ditutup" in page and f"tahun buku {YEAR}" in page
+    assert _snapshot() == before
+
+
+def test_undo_after_the_close_refused_whole_nothing_half_removed(posted_then_closed, staff):
+    before = _snapshot()
+    with pytest.raises(ApplicationError) as e:  # its opening entry sits in the closed year
+        move_in_undo(move_in=posted_then_closed, reason="tahun sudah ditutup", by=staff["admin"])
+    assert "ditutup" in e.value.message
+    assert _snapshot() == before
+    assert MoveIn.objects.get(pk=posted_then_closed.pk).status == "draft"
