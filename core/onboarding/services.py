@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -441,6 +441,41 @@ def trial_balance_check_open(mi: MoveIn) -> None:
             status=409,
         )
     cutover_open_check(mi)
+    up_to = entries_up_to_cutover(mi)
+    n = up_to.count()
+    if n:
+        earlier = list(up_to[:5])
+        raise ApplicationError(
+            E.WRONG_STATE,
+            _(
+                "Sudah ada %(n)s jurnal bertanggal sampai tanggal pindah %(d)s (%(l)s): neraca "
+                "saldo awal akan menggandakan saldo yang sudah dibukukan. Balik dulu jurnal "
+                "itu, atau batalkan pindah ke Lumbung bila saldo awal sudah diisi lewat "
+                "jurnal; tidak ada yang diposting."
+            )
+            % {
+                "n": n,
+                "d": mi.cutover_date.isoformat(),
+                "l": ", ".join(str(e) for e in earlier) + (", …" if n > 5 else ""),
+            },
+            fields={"entries": [e.pk for e in earlier]},
+            status=409,
+        )
+
+
+def entries_up_to_cutover(mi: MoveIn) -> QuerySet[JournalEntry]:
+    """Entries in force dated on or before the cut-over that the opening trial balance
+    would double: anything but the member import's opening balances (its savings lines
+    net against the trial balance's, see the module's docstring) and entries reversed
+    (an earlier move-in undone) or reversing. A manual opening journal, a real posting
+    or a closed year before the cut-over are already in the books."""
+    return (
+        JournalEntry.objects.filter(
+            date__lte=mi.cutover_date, reverses__isnull=True, reversals__isnull=True
+        )
+        .exclude(source=JournalEntry.Source.OPENING, source_ref__startswith="member-import:")
+        .order_by("date", "pk")
+    )
 
 
 def _trial_balance_lines(

@@ -4,29 +4,35 @@ other than the cut-over is named at go-live; after go-live the trial balance at 
 cut-over is the imported one and every sub-ledger (savings per kind and per member,
 loans outstanding, PPAP, jasa arrears) reconciles with its control account."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.test import Client
 
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine
 from core.ledger.reconciliation import subledgers_reconcile
 from core.ledger.reports import trial_balance
-from core.ledger.services import books_start
+from core.ledger.services import LineSpec, books_start, journal_post
 from core.loans.models import Loan
 from core.loans.selectors import loans_reconciliation
 from core.members.models import Member, MemberImport
 from core.onboarding.models import MoveIn
 from core.onboarding.selectors import move_in_reconciliation
-from core.onboarding.services import move_in_go_live, move_in_start
+from core.onboarding.services import (
+    move_in_go_live,
+    move_in_start,
+    move_in_undo,
+    trial_balance_post,
+)
 from core.savings.member_import import member_import_run, member_import_upload
 from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.selectors import savings_reconciliation
 from tests.members.test_import import rows as member_rows
 from tests.members.test_import import to_csv
 
-from .helpers import TB, members_import
+from .helpers import TB, members_import, tb_rows
 
 
 def _counts():
@@ -115,3 +121,47 @@ def test_books_at_the_cutover_equal_the_imported_balances_and_every_subledger_re
     run = subledgers_reconcile()
     assert run.ok, [r for r in run.results if not r["ok"]]
     assert Account.objects.get(code="3106").pk  # the clearing account exists (not shown)
+
+
+def test_trial_balance_refused_over_an_opening_journal_already_posted(move_in, by, cutover):
+    """The setup offers a manual opening journal or the move-in: both would double the
+    opening balances (the reconciliation reads control accounts only, so go-live would
+    not see it)."""
+    earlier = journal_post(
+        on=cutover,
+        description="Saldo awal (jurnal manual)",
+        source="opening",
+        source_ref="manual-opening",
+        by=by,
+        lines=[LineSpec("1101", debit=D("50000000")), LineSpec("3103", credit=D("50000000"))],
+    )
+    before = _counts()
+    with pytest.raises(ApplicationError) as e:
+        trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
+    assert e.value.code == "onboarding_wrong_state"
+    assert str(earlier) in e.value.message, e.value.message
+    assert _counts() == before
+    move_in.refresh_from_db()
+    assert move_in.opening_entry_id is None
+
+
+def test_trial_balance_posted_over_member_imports_and_an_undone_move_in(by, cutover, agencies):
+    """What may precede the trial balance: the member import's opening balances (step 3
+    in any order) and a move-in undone (its entries reversed)."""
+    first = move_in_start(cutover_date=cutover, by=by)
+    trial_balance_post(move_in=first, rows=tb_rows(), by=by)
+    move_in_undo(move_in=first, reason="salah angka", by=by)
+    second = move_in_start(cutover_date=cutover, by=by)
+    members_import(by, cutover)
+    entry = trial_balance_post(move_in=second, rows=tb_rows(), by=by)
+    assert entry.date == cutover
+
+
+def test_cutover_cannot_be_changed_after_imports_ran(moved, staff, cutover):
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(staff["bendahara"])
+    before = _counts()
+    other = date(cutover.year, cutover.month, 1) - timedelta(days=1)
+    r = c.post("/api/v1/onboarding/", {"cutover_date": other.isoformat()}, "application/json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "onboarding_move_in_exists"
+    assert MoveIn.objects.get().cutover_date == cutover and _counts() == before
