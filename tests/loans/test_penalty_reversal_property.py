@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalLine
 from core.ledger.selectors import account_for_role
+from core.loans.arrears import loans_days_past_due_set
 from core.loans.models import Instalment, Loan, LoanProduct, Repayment
 from core.loans.services import loan_payoff, loan_repay, loan_repayment_reverse
 from core.loans.services.common import LoanErrors
@@ -98,6 +99,11 @@ def _check_invariants(loan) -> None:
     assert (live["j"] or D(0)) - (live["ahead"] or D(0)) == paid_jasa
     assert (live["pr"] or D(0)) == paid_principal
     assert loan.principal_outstanding == loan.principal - paid_principal
+    # a payment and a reversal leave the days past due the daily arrears run would set
+    if Repayment.objects.filter(loan=loan).exists():
+        copy = Loan.objects.get(pk=loan.pk)
+        loans_days_past_due_set(loans=[copy])
+        assert loan.days_past_due == copy.days_past_due
     # the ledger, for this member (one loan): receivable, jasa income, penalty income
     m = loan.member_id
     assert _member_balance(m, "loan_receivable") == loan.principal_outstanding
