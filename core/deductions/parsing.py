@@ -282,6 +282,7 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             % {"n": f"{data_rows:,}".replace(",", "."), "max": f"{MAX_ROWS:,}".replace(",", ".")}
         )
         return out
+    jumlah = _("Jumlah")  # the amount's label in its errors, translated once per file
     for raw in sheet.rows[header_at + 1 :]:
         if raw.blank:
             continue
@@ -327,7 +328,7 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             )
             continue
         try:
-            pr.amount = cell_rupiah(v, label=_("Jumlah"), max_value=MAX_REALIZED)
+            pr.amount = cell_rupiah(v, label=jumlah, max_value=MAX_REALIZED)
         except ValidationError as e:
             pr.error, pr.column = e.messages[0], amount_label
             continue
