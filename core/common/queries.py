@@ -1,4 +1,5 @@
-"""Several yes/no questions to the database in one round trip."""
+"""Several yes/no questions to the database in one round trip; a lookup for many values
+in one parameter."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Lookup, QuerySet
 
 
 def exists_each_sql(*querysets: QuerySet) -> tuple[str, list]:
@@ -49,3 +50,26 @@ def _run(using: str, sql: str, params) -> list[bool]:
     with connections[using].cursor() as cursor:
         cursor.execute(sql, list(params))
         return [bool(v) for v in cursor.fetchone()]
+
+
+class AnyOf(Lookup):
+    """``field__any_of=values``: ``field = ANY(%s)``, the values sent as ONE array
+    parameter (each of the field's own Python type: str for a text column, int for a
+    key). ``field__in`` sends a placeholder per value, which Django prepares one by one
+    and PostgreSQL parses: for a payroll return's 20,000 NIPs about 0.1 CPU-s and 0.15 s
+    a query, against 0.02 CPU-s. Registered on every field (``CommonConfig.ready``)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        # cast to the column's own type: ``bigint = ANY(integer[])`` is a cross-type
+        # comparison PostgreSQL does not hash, and scanned 30,000 ids for each of 30,000
+        # rows (3 s), where the same-typed array is hashed once
+        db_type = self.lhs.output_field.db_type(connection)
+        return f"{lhs} = ANY({rhs}::{db_type}[])", [*lhs_params, *rhs_params]

@@ -29,3 +29,24 @@ def test_answers_as_exists_does_in_one_query(in_tenant_a):
     assert got == [True, False, True, True, False]
     assert got == [qs.exists() for qs in querysets]
     assert exists_each() == []
+
+
+@pytest.mark.django_db
+def test_any_of_finds_what_in_finds_with_the_values_as_one_parameter(in_tenant_a):
+    """``field__any_of``: the rows ``field__in`` finds (text and key columns, a value
+    not there, none at all), the values sent as one array of the column's type."""
+    a, b = f.member(), f.member()
+    cases = [
+        ("nip", [a.nip, b.nip, "199001012015011999"]),
+        ("number", [b.number]),
+        ("pk", [a.pk, b.pk, 10**12]),
+        ("nip", []),
+    ]
+    for field, values in cases:
+        got = Member.objects.filter(**{f"{field}__any_of": values})
+        assert sorted(got.values_list("pk", flat=True)) == sorted(
+            Member.objects.filter(**{f"{field}__in": values}).values_list("pk", flat=True)
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            list(got)
+        assert "= ANY(" in ctx[0]["sql"] and ctx[0]["sql"].count("ARRAY[") <= 1
