@@ -15,8 +15,10 @@ from core.common.errors import ApplicationError
 from core.deductions import services as dsvc
 from core.deductions.models import DeductionImport, DeductionLine
 from core.ledger.models import JournalEntry
-from core.loans.models import Repayment
+from core.loans.models import Loan, Repayment
 from core.loans.schedules import add_months
+from core.loans.services import loans_payment_date_refusals
+from core.loans.services.common import loan_event_date_refusal, loan_floor_annotations
 from core.onboarding.loans_import import loans_import
 from core.onboarding.services import trial_balance_post
 from tests.onboarding.conftest import by, cutover, members, move_in, product, staff
@@ -96,3 +98,16 @@ def test_upload_of_the_month_before_the_cutover_flags_the_row(loan, by, members,
     assert loan.number in err["message"] and format_tanggal(cutover) in err["message"]
     assert err["on_or_after"] == (cutover + timedelta(days=1)).isoformat()
     assert imp.total_realized == D("0")
+
+
+def test_the_refusals_query_refuses_the_days_the_rule_refuses(loan, cutover):
+    """``loans_payment_date_refusals`` reads only the loans with a bound after the date
+    (``loan_floor_after``, so that a 20,000-row return does not read its 30,000 loans):
+    day by day around the cut-over it refuses exactly what ``loan_event_date_refusal``
+    refuses of the loan read whole."""
+    whole = Loan.objects.annotate(**loan_floor_annotations()).get(pk=loan.pk)
+    for days in range(-3, 4):
+        on = cutover + timedelta(days=days)
+        expected = loan_event_date_refusal(whole, on, label="Tanggal") is not None
+        assert (loan.pk in loans_payment_date_refusals(loan_ids=[loan.pk], on=on)) == expected
+        assert expected == (on <= cutover)

@@ -7,6 +7,7 @@ upload against the date the page proposes (the payday) and again at posting agai
 the date typed; a later date that the loan can take clears it. Before, only the posting
 refused, naming the loan but no row, and nothing could be excluded."""
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -20,7 +21,8 @@ from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionLine
 from core.ledger.models import JournalEntry
 from core.loans.models import Loan, Repayment
-from core.loans.services import loan_reschedule
+from core.loans.services import loan_reschedule, loans_payment_date_refusals
+from core.loans.services.common import loan_event_date_refusal, loan_floor_annotations
 from core.savings.models import SavingsTransaction
 
 from .conftest import assert_reconciled, csv_bytes, login, make_run
@@ -203,3 +205,18 @@ def test_the_loans_dates_are_read_in_one_query_for_the_file(coop, rescheduled):
         svc.deduction_import_post(imp=imp, by=coop["by"], on=rescheduled["on"])
     reads = [q["sql"] for q in ctx.captured_queries if '"loans_reschedule"' in q["sql"]]
     assert len(reads) == 1, reads  # the batch's lock, shared with the by-row check
+
+
+def test_the_refusals_query_refuses_the_days_the_rule_refuses(coop, rescheduled):
+    """``loans_payment_date_refusals`` reads only the loans with a bound after the date
+    (``loan_floor_after``): day by day around the reschedule and the disbursement it
+    refuses exactly what ``loan_event_date_refusal`` refuses of the loan read whole."""
+    loan = rescheduled["loan"]
+    whole = Loan.objects.annotate(**loan_floor_annotations()).get(pk=loan.pk)
+    for bound in (rescheduled["on"], loan.disbursed_on):
+        for days in range(-2, 3):
+            on = bound + timedelta(days=days)
+            expected = loan_event_date_refusal(whole, on, label="Tanggal") is not None
+            refused = loans_payment_date_refusals(loan_ids=[loan.pk], on=on)
+            assert (loan.pk in refused) == expected
+            assert expected == (on < rescheduled["on"])

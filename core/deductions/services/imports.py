@@ -49,7 +49,8 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     # a person who left and joined again has a record per membership with one NIP: the
     # row is the membership on this list, else the active one, else the latest
     best: dict[str, tuple] = {}
-    for mid, nip, number, name, status in Member.objects.filter(nip__in=nips).values_list(
+    # the file's thousands of NIPs and numbers as one parameter each (``any_of``)
+    for mid, nip, number, name, status in Member.objects.filter(nip__any_of=nips).values_list(
         "id", "nip", "number", "full_name", "status"
     ):
         rank = (mid in line_by_member, status == Member.Status.ACTIVE, mid)
@@ -58,7 +59,7 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     for nip, (_rank, mid, number, name) in best.items():
         members_by_nip[nip] = mid
         names[mid] = f"{name} ({number})"
-    for mid, number, name in Member.objects.filter(number__in=numbers).values_list(
+    for mid, number, name in Member.objects.filter(number__any_of=numbers).values_list(
         "id", "number", "full_name"
     ):
         members_by_number[number] = mid
@@ -431,7 +432,12 @@ def deduction_import_upload(
         # rows paying a loan that takes no payment on the date the page proposes (checked
         # again at posting against the date typed)
         errors = sorted(
-            [*errors, *rows_loan_date_errors(rows=rows, on=posting_date_default(run))],
+            [
+                *errors,
+                *rows_loan_date_errors(
+                    run=run, agency=agency, rows=rows, on=posting_date_default(run)
+                ),
+            ],
             key=lambda e: e["row"],
         )
     imp = DeductionImport(

@@ -19,9 +19,10 @@ from core.common.errors import ApplicationError
 from core.loans.batch import loan_repayments_split_bulk
 from core.loans.schedules import Allocation as LoanSplit
 from core.loans.services import loans_payment_date_refusals
+from core.members.models import Agency
 
 from .. import allocation as A
-from ..models import DeductionImport, DeductionLine
+from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import ZERO, E, deduction_settings_get
 
 LOAN_DATE = "loan_date"  # a row error's ``kind``: too early for a loan the row pays
@@ -84,6 +85,11 @@ def loan_date_row_errors(
     refusals = loans_payment_date_refusals(
         loan_ids={i for _row, ids in paying for i in ids}, on=on, label=date_label(), loans=loans
     )
+    return _row_errors(paying, refusals)
+
+
+def _row_errors(paying: list[tuple[int, list[int]]], refusals: dict) -> list[dict]:
+    """The row error of each row of ``paying`` that pays a loan of ``refusals``."""
     if not refusals:
         return []
     out = []
@@ -110,26 +116,43 @@ def loan_date_row_errors(
     return out
 
 
-def rows_loan_date_errors(*, rows: list[dict], on: date) -> list[dict]:
-    """At upload: the row errors of ``rows`` (checked rows: ``row``, ``line_id``,
-    ``amount``) whose money, allocated as the posting will, pays a loan that takes no
-    payment dated ``on``. The lines read in one query, the loans' dates in one more."""
+def rows_loan_date_errors(
+    *, run: DeductionRun, agency: Agency, rows: list[dict], on: date
+) -> list[dict]:
+    """At upload: the row errors of ``rows`` (checked rows of ``agency``'s lines of
+    ``run``: ``row``, ``line_id``, ``amount``) whose money, allocated as the posting will,
+    pays a loan that takes no payment dated ``on``. The agency's lines read in one query
+    (as tuples, by run and agency: not the file's thousands of line ids as parameters),
+    the dates of all their loans in one more; only a line with a loan refused on ``on``
+    is allocated (a file of 20,000 rows whose loans all take the date allocates none)."""
     amounts = {r["line_id"]: (r["row"], Decimal(r["amount"])) for r in rows}
     amounts = {k: v for k, v in amounts.items() if v[1] > 0}
     if not amounts:
         return []
+    lines = [
+        ln
+        for ln in DeductionLine.objects.filter(run=run, agency=agency)
+        .exclude(loans=[])
+        .values_list("id", "wajib", "loans", "purposes", named=True)
+        if ln.id in amounts
+    ]
+    refusals = loans_payment_date_refusals(
+        loan_ids={int(x["loan_id"]) for ln in lines for x in ln.loans},
+        on=on,
+        label=date_label(),
+    )
+    if not refusals:
+        return []
     prio = deduction_settings_get().priority_list
     paying = []
-    for ln in (
-        DeductionLine.objects.filter(pk__in=list(amounts))
-        .exclude(loans=[])
-        .only("id", "wajib", "loans", "purposes")
-    ):
-        row, amount = amounts[ln.pk]
+    for ln in lines:
+        if not any(int(x["loan_id"]) in refusals for x in ln.loans):
+            continue  # pays no refused loan, whatever its allocation
+        row, amount = amounts[ln.id]
         ids = loans_paid(ln, A.allocate_line(ln, amount, prio))
         if ids:
             paying.append((row, ids))
-    return loan_date_row_errors(paying=paying, on=on)
+    return _row_errors(sorted(paying), refusals)
 
 
 def date_errors_only(imp: DeductionImport) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Case, DateField, F, OuterRef, Subquery, When
+from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,6 +189,17 @@ def loan_floor_annotations() -> dict[str, Any]:
             Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
         ),
     }
+
+
+def loan_floor_after(on: date) -> Q:
+    """A filter of a loans query annotated with ``loan_floor_annotations``: the loans
+    whose ``loan_event_floor`` (without ``after_payments``) is after ``on``, i.e. one of
+    its bounds is — the only loans ``loan_event_date_refusal`` may refuse ``on``, so a
+    query over thousands of loans (a 20,000-member payroll return's 30,000) reads those
+    few, not every loan. The bounds are ``loan_event_floor``'s: change them together
+    (the cut-over's bound is the day after it: after ``on`` when the cut-over is on or
+    after ``on``)."""
+    return Q(disbursed_on__gt=on) | Q(opening_on__gte=on) | Q(rescheduled_on__gt=on)
 
 
 def loan_event_date_refusal(

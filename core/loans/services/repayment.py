@@ -45,6 +45,7 @@ from .common import (
     check_loan_event_date,
     loan_event_date_refusal,
     loan_event_floor,
+    loan_floor_after,
     loan_floor_annotations,
     savings_credit,
 )
@@ -347,10 +348,13 @@ def loans_payment_date_refusals(
     if not ids:
         return {}
     if loans is None:
+        # only the loans with a bound after ``on`` (``loan_floor_after``): the others take
+        # the date, and reading each of thousands cost more than the rest of the check
         found = list(
-            Loan.objects.filter(pk__in=ids, status=Loan.Status.DISBURSED)
+            Loan.objects.filter(pk__any_of=ids, status=Loan.Status.DISBURSED)
             .only("id", "number", "disbursed_on", "status")
             .annotate(**loan_floor_annotations())
+            .filter(loan_floor_after(on))
         )
     else:
         found = [loans[i] for i in ids if i in loans and loans[i].status == Loan.Status.DISBURSED]
