@@ -1,7 +1,8 @@
 """Smoke run of bench/deductions_bench.py (40 members, 2 agencies, two months of savings
 history, its own database) so the payroll harness never rots: the whole cycle through a real
 Celery worker, books reconciled, every figure printed (where the CPU went while posting
-included), the history rows written."""
+included), the history rows written; then bench/payroll_check_bench.py (the check of one
+agency's return alone) on the same database."""
 
 import os
 import re
@@ -12,7 +13,7 @@ from tests.bench_run import bench_run, databases_drop
 
 
 @pytest.mark.slow
-def test_deductions_bench_smoke_run():
+def test_deductions_bench_smoke_run(tmp_path):
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
     db = f"{url.rsplit('/', 1)[1]}_bench_deductions_smoke"
     env = dict(
@@ -30,8 +31,21 @@ def test_deductions_bench_smoke_run():
             env=env,
             timeout=900,
         )
+        # the check-only bench on the same (migrated) database: set up, check, drop
+        check = bench_run(
+            "payroll_check_bench.py",
+            *["--setup", "--members", "40", "--check", "--repeat", "1", "--drop"],
+            env=dict(env, BENCH_DIR=str(tmp_path)),
+            timeout=600,
+        )
     finally:
         databases_drop(url, [db])
+    assert re.search(
+        r"^xlsx: wall [\d.]+ s, cpu [\d.]+ s, backend [\d.]+ s.*; valid: 40 rows, 0 row errors;",
+        check,
+        re.M,
+    ), check
+    assert re.search(r"^csv median of 1: wall [\d.]+ s", check, re.M), check
     figures = dict(re.findall(r"^\s*(\w+): (.+)$", out, re.M))
     assert figures["members"] == "40" and figures["lines"] == "40", out
     assert figures["history_rows"] == "80", out  # 40 wajib accounts × 2 months

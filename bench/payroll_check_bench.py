@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+"""The check of one agency's big payroll return (issue #20: the payroll cycle of the
+largest KPRI), alone: read the file and check every row against the run, as the upload
+does, without the 13-minute set-up of ``deductions_bench.py`` each time.
+
+    .venv/bin/python bench/payroll_check_bench.py --setup [--members 20000]
+    .venv/bin/python bench/payroll_check_bench.py --check [--repeat 3] [--profile out.prof]
+    .venv/bin/python bench/payroll_check_bench.py --drop
+
+``--setup`` makes a cooperative in its own database (BENCH_DB, default
+``lumbung_bench_payroll_check``) with one agency of ``--members`` members and their loans
+(the set-up of ``deductions_bench.py``), generates the month's run and writes the agency's
+filled export (XLSX) and the same return as a CSV (NIP, Realisasi) to BENCH_DIR (default
+/tmp/lumbung_payroll_check), with the cooperative's schema. ``--check`` uploads each file
+through ``deduction_import_upload`` inside a transaction it rolls back (so it can be
+repeated on the same run), and prints for each: the wall time, this process's CPU, the
+CPU of its PostgreSQL backend (from /proc) and the time of the reading alone
+(``parse_realized``). To compare two codes on a busy machine run ``--check`` from each
+checkout in turn against the same set-up (PYTHONPATH is this file's checkout).
+``--profile`` saves a cProfile of one XLSX upload. ``--drop`` drops the cooperative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import resource
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+from _common import bench_redis_url, django_setup
+from _common import ensure_database as _ensure_database
+
+DB = django_setup(
+    "lumbung_bench_payroll_check",
+    env={"DJANGO_DEBUG": "false", "REDIS_URL": bench_redis_url(15)},
+    defaults={"CELERY_TASK_ALWAYS_EAGER": "1"},
+)
+
+from deductions_bench import _as_csv, bulk_loans, fill, member_csv
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.deductions import exports
+from core.deductions.models import DeductionRun
+from core.deductions.parsing import parse_realized
+from core.deductions.services import (
+    deduction_import_upload,
+    deduction_run_create,
+    deduction_run_generate,
+    deduction_settings_update,
+)
+from core.members.models import Agency
+from core.savings.member_import import member_import_run, member_import_upload
+from core.users.models import User
+from tenants.models import Cooperative
+from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
+
+DIR = Path(os.environ.get("BENCH_DIR", "/tmp/lumbung_payroll_check"))
+STATE = DIR / "state.json"
+
+
+def setup(members: int) -> None:
+    _ensure_database(DB)
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    public_tenant_ensure()
+    slug = "bench-payroll-check"
+    coop = cooperative_create(
+        slug=slug, name=f"KPRI {slug}", admin_email=f"admin@{slug}.test", actor="bench"
+    ).cooperative
+    connection.set_tenant(coop)
+    agency = Agency.objects.create(code="INST00", name="Instansi INST00")
+    user = User.objects.create_user(username="bendahara@bench", role="bendahara")
+    today = timezone.localdate()
+    cutoff = today.replace(day=min(today.day, 28))
+    t0 = time.perf_counter()
+    batch = member_import_upload(
+        content=member_csv(members, [agency.code]), file_name="anggota.csv", by=user
+    )
+    assert batch.status == "valid", batch.errors[:3]
+    member_import_run(batch=batch, opening_date=date(today.year - 1, 12, 1), by=user)
+    loans = bulk_loans(cutoff=cutoff, user=user)
+    deduction_settings_update(
+        by=user, cutoff_day=cutoff.day, priority="jasa,principal,wajib,others"
+    )
+    run = deduction_run_generate(
+        run=deduction_run_create(year=cutoff.year, month=cutoff.month, by=user), by=user
+    )
+    filled = fill(exports.agency_xlsx(run=run, agency=agency), 0)
+    DIR.mkdir(parents=True, exist_ok=True)
+    (DIR / "return.xlsx").write_bytes(filled)
+    (DIR / "return.csv").write_bytes(_as_csv(filled))
+    STATE.write_text(
+        json.dumps(
+            {"schema": coop.schema_name, "run": run.pk, "agency": agency.pk, "user": user.pk}
+        )
+    )
+    print(f"set up {members} members, {loans} loans in {time.perf_counter() - t0:.1f} s")
+
+
+def _backend_cpu_s() -> float:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def check(repeat: int, profile: str | None) -> None:
+    state = json.loads(STATE.read_text())
+    connection.set_tenant(Cooperative.objects.get(schema_name=state["schema"]))
+    run = DeductionRun.objects.get(pk=state["run"])
+    agency = Agency.objects.get(pk=state["agency"])
+    user = User.objects.get(pk=state["user"])
+    files = {k: (DIR / f"return.{k}").read_bytes() for k in ("xlsx", "csv")}
+    results: dict[str, list] = {k: [] for k in files}
+    for i in range(repeat):
+        for kind, content in files.items():
+            t0, c0 = time.perf_counter(), _cpu_s()
+            parse_realized(content=content, file_name=f"r.{kind}", agency_code=agency.code)
+            parse_s = _cpu_s() - c0
+            prof = cProfile.Profile() if profile and kind == "xlsx" and i == 0 else None
+            b0 = _backend_cpu_s()
+            t0, c0 = time.perf_counter(), _cpu_s()
+            with transaction.atomic():
+                if prof:
+                    prof.enable()
+                imp = deduction_import_upload(
+                    run=run, agency=agency, content=content, file_name=f"r.{kind}", by=user
+                )
+                if prof:
+                    prof.disable()
+                wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+                summary = f"{imp.status}: {len(imp.rows)} rows, {len(imp.errors)} row errors"
+                transaction.set_rollback(True)
+            backend = _backend_cpu_s() - b0
+            if prof:
+                prof.dump_stats(profile)
+            results[kind].append((wall, cpu, backend, parse_s))
+            print(
+                f"{kind}: wall {wall:.2f} s, cpu {cpu:.2f} s, backend {backend:.2f} s, "
+                f"parse alone {parse_s:.2f} cpu-s; {summary}; load {os.getloadavg()[0]:.1f}"
+            )
+    for kind, rs in results.items():
+        med = [statistics.median(x) for x in zip(*rs, strict=True)]
+        print(
+            f"{kind} median of {len(rs)}: wall {med[0]:.2f} s, cpu {med[1]:.2f} s, "
+            f"backend {med[2]:.2f} s, parse alone {med[3]:.2f} cpu-s"
+        )
+
+
+def drop() -> None:
+    state = json.loads(STATE.read_text())
+    cooperative_discard(cooperative=Cooperative.objects.get(schema_name=state["schema"]))
+    STATE.unlink()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--setup", action="store_true", help="make the cooperative and files")
+    ap.add_argument("--check", action="store_true", help="time the check of both files")
+    ap.add_argument("--drop", action="store_true", help="drop the cooperative")
+    ap.add_argument("--members", type=int, default=20000, help="members (default 20000)")
+    ap.add_argument("--repeat", type=int, default=3, help="uploads of each file (default 3)")
+    ap.add_argument("--profile", help="save a cProfile of the first XLSX upload here")
+    args = ap.parse_args()
+    if args.setup:
+        setup(args.members)
+    if args.check:
+        check(args.repeat, args.profile)
+    if args.drop:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
