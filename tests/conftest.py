@@ -48,6 +48,15 @@ def _committing_tests_need_the_test_database() -> None:
 
 _committing_tests_need_the_test_database()
 
+def pytest_collection_modifyitems(config, items):
+    """Longest files first (``tests/file_weights.py``): every worker sorts the same
+    way, so their collections stay identical."""
+    from tests import file_weights
+
+    weights = file_weights.load()
+    items[:] = sorted(items, key=lambda item: -weights.get(item.nodeid.split("::", 1)[0], 0))
+
+
 TENANTS = {"a": "alpha", "b": "beta"}
 ADMIN_PASSWORD = "Rahasia-123!"
 
