@@ -48,6 +48,7 @@ def _committing_tests_need_the_test_database() -> None:
 
 _committing_tests_need_the_test_database()
 
+
 def pytest_collection_modifyitems(config, items):
     """Longest files first (``tests/file_weights.py``): every worker sorts the same
     way, so their collections stay identical."""

@@ -48,7 +48,7 @@ def from_junit(path: str) -> dict[str, float]:
 def main(argv: list[str]) -> None:
     weights = {f: round(s, 1) for f, s in sorted(from_junit(argv[0]).items()) if s >= 1}
     WEIGHTS.write_text(json.dumps(weights, indent=0, sort_keys=True) + "\n")
-    print(f"{WEIGHTS}: {len(weights)} files, {sum(weights.values()):.0f} s in all")
+    sys.stdout.write(f"{WEIGHTS}: {len(weights)} files, {sum(weights.values()):.0f} s in all\n")
 
 
 if __name__ == "__main__":

@@ -370,7 +370,17 @@ def cmd_test(extra: list[str]) -> None:
     _run(_manage("check", "--fail-level", "WARNING"), env)
     _run(_manage("makemigrations", "--check", "--dry-run"), env)
     workers = os.environ.get("TEST_WORKERS", "2")
-    args = [PY, "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", *extra]
+    args = [
+        PY,
+        "-m",
+        "pytest",
+        "-n",
+        workers,
+        "--dist",
+        "loadfile",
+        "--no-loadscope-reorder",
+        *extra,
+    ]
     _say("$ " + " ".join(args))
     # The suite's own settings (pyproject's DJANGO_SETTINGS_MODULE): an environment value
     # would win over it in pytest-django.
