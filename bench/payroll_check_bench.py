@@ -5,6 +5,7 @@ does, without the 13-minute set-up of ``deductions_bench.py`` each time.
 
     .venv/bin/python bench/payroll_check_bench.py --setup [--members 20000]
     .venv/bin/python bench/payroll_check_bench.py --check [--repeat 3] [--profile out.prof]
+    .venv/bin/python bench/payroll_check_bench.py --confirm [--repeat 3] [--profile out.prof]
     .venv/bin/python bench/payroll_check_bench.py --drop
 
 ``--setup`` makes a cooperative in its own database (BENCH_DB, default
@@ -17,7 +18,12 @@ repeated on the same run), and prints for each: the wall time, this process's CP
 CPU of its PostgreSQL backend (from /proc) and the time of the reading alone
 (``parse_realized``). To compare two codes on a busy machine run ``--check`` from each
 checkout in turn against the same set-up (PYTHONPATH is this file's checkout).
-``--profile`` saves a cProfile of one XLSX upload. ``--drop`` drops the cooperative.
+``--profile`` saves a cProfile of one XLSX upload. ``--confirm`` times the next step, the
+confirmation page of the CSV's import (uploaded once, in a transaction rolled back at the
+end): ``deduction_import_plan``, ``deduction_import_post_preview`` on the default posting
+date, ``deduction_import_post_check`` and the totals (``figures``), each its wall time and
+CPU (process and backend); ``--profile`` with it saves a cProfile of the first plan and
+preview. ``--drop`` drops the cooperative.
 """
 
 from __future__ import annotations
@@ -50,10 +56,14 @@ from core.deductions import exports
 from core.deductions.models import DeductionRun
 from core.deductions.parsing import parse_realized
 from core.deductions.services import (
+    deduction_import_plan,
+    deduction_import_post_check,
+    deduction_import_post_preview,
     deduction_import_upload,
     deduction_run_create,
     deduction_run_generate,
     deduction_settings_update,
+    posting_date_clean,
 )
 from core.members.models import Agency
 from core.savings.member_import import member_import_run, member_import_upload
@@ -159,6 +169,65 @@ def check(repeat: int, profile: str | None) -> None:
         )
 
 
+def _timed(took: dict, name: str, prof, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its wall time, CPU and backend CPU put in ``took[name]``
+    (profiled into ``prof`` when given)."""
+    b0, t0, c0 = _backend_cpu_s(), time.perf_counter(), _cpu_s()
+    if prof:
+        prof.enable()
+    out = fn(*args, **kwargs)
+    if prof:
+        prof.disable()
+    took[name] = (time.perf_counter() - t0, _cpu_s() - c0, _backend_cpu_s() - b0)
+    return out
+
+
+def confirm(repeat: int, profile: str | None) -> None:
+    """The confirmation page's reads of the CSV's import, ``repeat`` times."""
+    state = json.loads(STATE.read_text())
+    connection.set_tenant(Cooperative.objects.get(schema_name=state["schema"]))
+    run = DeductionRun.objects.get(pk=state["run"])
+    agency = Agency.objects.get(pk=state["agency"])
+    user = User.objects.get(pk=state["user"])
+    content = (DIR / "return.csv").read_bytes()
+    steps = ("plan", "preview", "check", "figures")
+    results: dict[str, list] = {k: [] for k in steps}
+    with transaction.atomic():
+        imp = deduction_import_upload(
+            run=run, agency=agency, content=content, file_name="r.csv", by=user
+        )
+        assert imp.status == "valid", imp.errors[:3]
+        on = posting_date_clean(run, None)
+        for i in range(repeat):
+            prof = cProfile.Profile() if profile and i == 0 else None
+            took: dict = {}
+            plans = _timed(took, "plan", prof, deduction_import_plan, imp)
+            pv = _timed(
+                took, "preview", prof, deduction_import_post_preview, imp=imp, on=on, plans=plans
+            )
+            _timed(took, "check", prof, deduction_import_post_check, imp=imp, preview=pv)
+            f = _timed(took, "figures", prof, pv.figures)
+            if prof:
+                prof.dump_stats(profile)
+            for k in steps:
+                results[k].append(took[k])
+            print(
+                "; ".join(
+                    f"{k} wall {w:.2f} s cpu {c:.2f} s backend {b:.2f} s"
+                    for k, (w, c, b) in took.items()
+                )
+                + f"; {f['members']} members, realized {f['realized']}, "
+                f"to sukarela {f['to_sukarela']}; load {os.getloadavg()[0]:.1f}"
+            )
+        transaction.set_rollback(True)
+    for k, rs in results.items():
+        med = [statistics.median(x) for x in zip(*rs, strict=True)]
+        print(
+            f"{k} median of {len(rs)}: wall {med[0]:.2f} s, cpu {med[1]:.2f} s, "
+            f"backend {med[2]:.2f} s"
+        )
+
+
 def drop() -> None:
     state = json.loads(STATE.read_text())
     cooperative_discard(cooperative=Cooperative.objects.get(schema_name=state["schema"]))
@@ -171,6 +240,9 @@ def main() -> None:
     )
     ap.add_argument("--setup", action="store_true", help="make the cooperative and files")
     ap.add_argument("--check", action="store_true", help="time the check of both files")
+    ap.add_argument(
+        "--confirm", action="store_true", help="time the confirmation of the CSV's import"
+    )
     ap.add_argument("--drop", action="store_true", help="drop the cooperative")
     ap.add_argument("--members", type=int, default=20000, help="members (default 20000)")
     ap.add_argument("--repeat", type=int, default=3, help="uploads of each file (default 3)")
@@ -180,6 +252,8 @@ def main() -> None:
         setup(args.members)
     if args.check:
         check(args.repeat, args.profile)
+    if args.confirm:
+        confirm(args.repeat, args.profile)
     if args.drop:
         drop()
 

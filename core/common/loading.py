@@ -28,7 +28,12 @@ class FastFromDb:
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        if signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls):
+        # no receiver at all (the usual case): not asked per model and row
+        # (``has_listeners`` walks the signal's sender cache: a tenth of the time of
+        # loading 100,000 rows)
+        if (signals.pre_init.receivers or signals.post_init.receivers) and (
+            signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls)
+        ):
             return super().from_db(db, field_names, values)  # type: ignore[misc]
         new = cls.__new__(cls)
         d = new.__dict__

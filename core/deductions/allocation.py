@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 ZERO = Decimal("0")
 COMPONENTS = ("jasa", "principal", "wajib", "others")
@@ -23,6 +24,13 @@ def clean_priority(value: str | Sequence[str]) -> list[str]:
     if sorted(items) != sorted(COMPONENTS):
         raise ValueError("priority must list jasa, principal, wajib and others once each")
     return items
+
+
+@lru_cache(maxsize=32)
+def _priority_checked(items: tuple[str, ...]) -> tuple[str, ...]:
+    """``clean_priority`` of a sequence, checked once per distinct priority (a batch
+    allocates thousands of lines with the same one)."""
+    return tuple(clean_priority(items))
 
 
 @dataclass
@@ -69,7 +77,12 @@ def allocate(
     }
     left = realized
     paid = dict.fromkeys(COMPONENTS, ZERO)
-    for comp in clean_priority(priority):
+    order = (
+        clean_priority(priority)
+        if isinstance(priority, str)
+        else _priority_checked(tuple(priority))
+    )
+    for comp in order:
         take = min(left, asked[comp])
         paid[comp] = take
         left -= take

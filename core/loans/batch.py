@@ -207,7 +207,7 @@ def loan_repayments_split_bulk(
         return {}
     loans = {
         ln.pk: ln
-        for ln in Loan.objects.filter(pk__in=list(amounts), status=Loan.Status.DISBURSED).only(
+        for ln in Loan.objects.filter(pk__any_of=list(amounts), status=Loan.Status.DISBURSED).only(
             *BATCH_LOAN_FIELDS
         )
     }

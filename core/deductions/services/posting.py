@@ -151,9 +151,11 @@ def _amounts(imp: DeductionImport) -> dict[int, Decimal]:
     return {r["line_id"]: Decimal(r["amount"]) for r in imp.rows if r["row"] not in excluded}
 
 
+@gc_paused
 def deduction_import_plan(imp: DeductionImport, lines=None) -> list[MemberPlan]:
     """The preview: what each member's realized money pays (members of the agency missing
-    from the file count as not deducted)."""
+    from the file count as not deducted). The garbage collector is paused while it builds
+    a big agency's tens of thousands of objects (``gc_paused``)."""
     prio = deduction_settings_get().priority_list
     amounts = _amounts(imp)
     if lines is None:
@@ -263,6 +265,7 @@ class PostingPreview:
         }
 
 
+@gc_paused
 def deduction_import_post_preview(
     *, imp: DeductionImport, on: date | None, plans: list[MemberPlan] | None = None
 ) -> PostingPreview:
@@ -312,7 +315,7 @@ def _redirects_mark(plans: list[MemberPlan], *, run: DeductionRun) -> None:
         if j + pr > 0
     }
     running = set(
-        Loan.objects.filter(pk__in=loan_ids, status=Loan.Status.DISBURSED).values_list(
+        Loan.objects.filter(pk__any_of=loan_ids, status=Loan.Status.DISBURSED).values_list(
             "pk", flat=True
         )
     )
