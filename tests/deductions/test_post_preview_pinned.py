@@ -113,10 +113,11 @@ def _plan_key(p) -> tuple:
     )
 
 
-def test_the_preview_of_a_mixed_return_is_what_it_was(coop, mixed):
+def test_the_preview_of_a_mixed_return_is_what_it_was(coop, cutoffs, mixed):
     imp, run, refs = mixed
     m1, m2, m3, _m4 = coop["m"]
-    on = svc.posting_date_clean(run, None)
+    # posted on this month's cut-off (the day of the counter payments), whatever today is
+    on = svc.posting_date_clean(run, cutoffs[1])
     plans = svc.deduction_import_plan(imp)
     pv = svc.deduction_import_post_preview(imp=imp, on=on, plans=plans)
     svc.deduction_import_post_check(imp=imp, preview=pv)
