@@ -150,8 +150,9 @@ def test_a_repayment_rolled_back_write_stores_no_response(
 # --- two requests with the same key at the same moment (real commits) -------------------
 
 
-def _running_loan(today):
-    """A disbursed loan in the current (scratch) cooperative, and its treasurer."""
+def _scratch_staff_and_product(today):
+    """The treasurer, chair and clerk of the current (scratch) cooperative, its books
+    open back to 75 days ago, and a loan product."""
     staff = {r: f.user(r) for r in ("ketua", "bendahara", "petugas")}
     on = today - timedelta(days=75)
     for year in range(today.year - 1, on.year - 1, -1):
@@ -168,6 +169,13 @@ def _running_loan(today):
         max_tenor=24,
         min_membership_months=6,
     )
+    return staff, product
+
+
+def _running_loan(today, staff, product):
+    """A disbursed loan (a member of its own) in the current (scratch) cooperative, and
+    its treasurer."""
+    on = today - timedelta(days=75)
     member = f.member(take_home_pay=D("15000000"))
     loan = loan_apply(
         member=member,
@@ -184,18 +192,51 @@ def _running_loan(today):
     return Loan.objects.get(pk=loan.pk), staff["bendahara"]
 
 
+@pytest.fixture(scope="module")
+def scratch_coop(django_db_setup, django_db_blocker):
+    """One cooperative of its own for this module's races (writes really commit; a schema
+    named per run, so two xdist workers never share it), with its staff and product;
+    dropped after the module. Each race runs on a loan, a member and a key of its own, so
+    what one race committed is not what the next one reads."""
+    import uuid
+
+    from django.utils import timezone
+
+    from tenants.services import cooperative_create, cooperative_discard
+    from tests.conftest import ADMIN_PASSWORD
+
+    with django_db_blocker.unblock():
+        slug = f"scratch-{uuid.uuid4().hex[:8]}"
+        made = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        )
+        try:
+            connection.set_tenant(made.cooperative)
+            staff, product = _scratch_staff_and_product(timezone.localdate())
+            connection.set_schema_to_public()
+            yield made.cooperative, staff, product
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=made.cooperative)
+
+
 @pytest.fixture
-def scratch_loan(scratch_tenant, settings, tmp_path, today):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    connection.set_tenant(scratch_tenant)
-    try:
-        loan, by = _running_loan(today)
-    finally:
-        connection.set_schema_to_public()
-    return scratch_tenant, loan, by
+def scratch_loan(scratch_coop, django_db_blocker, today):
+    tenant, staff, product = scratch_coop
+    with django_db_blocker.unblock():
+        connection.set_tenant(tenant)
+        try:
+            loan, by = _running_loan(today, staff, product)
+        finally:
+            connection.set_schema_to_public()
+        yield tenant, loan, by
 
 
-def _race(scratch_loan, today, *, hold):
+def _race(scratch_loan, today, *, hold, key):
     tenant, loan, by = scratch_loan
     body = {"amount": "1.100.000", "on": today.isoformat()}
     answers = {}
@@ -210,7 +251,7 @@ def _race(scratch_loan, today, *, hold):
 
     def post(name):
         def run():
-            answers[name] = _repay(clients[name], loan.pk, body, "race-1")
+            answers[name] = _repay(clients[name], loan.pk, body, key)
 
         return run
 
@@ -224,7 +265,7 @@ def _race(scratch_loan, today, *, hold):
 
 
 def test_a_repayment_concurrent_same_key_posts_once(scratch_loan, today):
-    outcome, answers, count = _race(scratch_loan, today, hold=1.0)
+    outcome, answers, count = _race(scratch_loan, today, hold=1.0, key="race-1")
     assert outcome == {"1": "ok", "2": "ok"}, outcome
     assert answers["1"].status_code == 201, answers["1"].content
     # the second waited for the first to commit, then answered its answer
@@ -238,7 +279,7 @@ def test_a_repayment_concurrent_same_key_answers_in_progress_after_the_wait(
     scratch_loan, today, settings
 ):
     settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
-    outcome, answers, count = _race(scratch_loan, today, hold=3.0)
+    outcome, answers, count = _race(scratch_loan, today, hold=3.0, key="race-2")
     assert outcome == {"1": "ok", "2": "ok"}, outcome
     assert answers["1"].status_code == 201
     assert answers["2"].status_code == 409, answers["2"].content

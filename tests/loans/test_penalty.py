@@ -49,7 +49,9 @@ def test_payoff_quote_over_the_api_charges_penalty_on_the_unpaid_part(
     assert D(r.json()["penalty"]) == D(2_000)
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples: the hand-computed cases above and below pin the exact figures; the
+# property only has to range over the state space (300 examples took three times as long)
+@settings(max_examples=100, deadline=None)
 @given(
     principal=st.integers(0, 5_000_000),
     jasa=st.integers(0, 500_000),
@@ -231,7 +233,9 @@ def test_a_payment_short_of_the_penalty_leaves_the_rest_owed_and_accruing(make_l
     assert_reconciled()
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples: the hand-computed cases above and below pin the exact figures; the
+# property only has to range over the state space (300 examples took three times as long)
+@settings(max_examples=100, deadline=None)
 @given(
     unpaid=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=5),
     gaps=st.lists(st.integers(0, 90), min_size=5, max_size=5),
@@ -403,7 +407,9 @@ def test_bulk_amounts_due_equal_the_single_rule_for_a_backdated_date(make_loan, 
     assert seen[0] == D(12_000) and sum(seen) > 0
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples: the hand-computed cases above and below pin the exact figures; the
+# property only has to range over the state space (300 examples took three times as long)
+@settings(max_examples=100, deadline=None)
 @given(
     unpaid=st.integers(0, 3_000_000),
     after=st.integers(0, 3_000_000),
