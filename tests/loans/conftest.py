@@ -80,6 +80,11 @@ def member(in_tenant_a):
 
 @pytest.fixture
 def product(in_tenant_a):
+    return product_with_every_fee()
+
+
+def product_with_every_fee() -> LoanProduct:
+    """The test product with every fee, created in the current schema."""
     return LoanProduct.objects.create(
         code="TST",
         name="Produk Uji",

@@ -6,9 +6,10 @@ with nothing written; and after posting, the loan sub-ledger equals the control 
 
 from datetime import timedelta
 from decimal import Decimal as D
+from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,21 +71,118 @@ REP_FIELDS = (
 )
 
 
+BOOK = (  # principal, tenor, days ago, whose (0: the shared member; 2, 3, 4: m2, m3, m4)
+    (D(10_000_000), 10, 10, 0),
+    (D(3_000_000), 10, 31, 2),
+    (D(6_000_000), 12, 95, 3),
+    (D(2_000_000), 2, 40, 4),
+    (D(1_200_000), 6, 70, 2),
+)
+
+
+@pytest.fixture(scope="module")
+def _book_coop(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A cooperative of its own for this module (a schema named per run, so two xdist
+    workers never share it; dropped after the module) holding, committed once, the staff,
+    the test product, the shared member and the book: loans in different states (nothing
+    due yet, one instalment due, three months in arrears with late penalty, a short loan a
+    payment can close, two loans of one member). Each test then runs in a transaction
+    rolled back (``db``) on that schema, as it did on cooperative A."""
+    import uuid
+
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from core.ledger.services import fiscal_year_ensure
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from tenants.services import cooperative_create, cooperative_discard
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.loans.conftest import docs, product_with_every_fee
+
+    today = timezone.localdate()
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+    ):
+        slug = f"scratch-{uuid.uuid4().hex[:8]}"
+        made = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        )
+        try:
+            connection.set_tenant(made.cooperative)
+            staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+            member = f.member(take_home_pay=D("15000000"), email="anggota@x.test")
+            prod = product_with_every_fee()
+            who = {0: member, **{k: f.member(take_home_pay=D("20000000")) for k in (2, 3, 4)}}
+            loans = []
+            for principal, tenor, days_ago, whose in BOOK:
+                on = today - timedelta(days=days_ago)
+                for year in range(today.year - 1, on.year - 1, -1):
+                    fiscal_year_ensure(year=year)
+                loan = loan_apply(
+                    member=who[whose],
+                    product=prod,
+                    principal=principal,
+                    tenor=tenor,
+                    by=staff["petugas"],
+                    on=on,
+                    documents=docs(),
+                )
+                loan = loan_verify(loan=loan, by=staff["bendahara"], on=on)
+                loan = loan_approve(loan=loan, by=staff["ketua"], on=on)
+                loan_disburse(loan=loan, by=staff["bendahara"], on=on)
+                loans.append(loan.pk)
+            assert_reconciled()
+            connection.set_schema_to_public()
+            yield SimpleNamespace(
+                coop=made.cooperative,
+                staff={r: u.pk for r, u in staff.items()},
+                member=member.pk,
+                product=prod.pk,
+                loans=sorted(loans),
+            )
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=made.cooperative)
+
+
 @pytest.fixture
-def book(make_loan, today, in_tenant_a):
-    """Loans in different states: nothing due yet, one instalment due, three months in
-    arrears (late penalty), a short loan a payment can close, two loans of one member."""
-    m2 = f.member(take_home_pay=D("20000000"))
-    m3 = f.member(take_home_pay=D("20000000"))
-    m4 = f.member(take_home_pay=D("20000000"))
-    loans = [
-        make_loan(principal=D(10_000_000), tenor=10, days_ago=10),
-        make_loan(principal=D(3_000_000), tenor=10, days_ago=31, who=m2),
-        make_loan(principal=D(6_000_000), tenor=12, days_ago=95, who=m3),
-        make_loan(principal=D(2_000_000), tenor=2, days_ago=40, who=m4),
-        make_loan(principal=D(1_200_000), tenor=6, days_ago=70, who=m2),
-    ]
-    return sorted(loans, key=lambda x: x.pk)
+def in_tenant_a(_book_coop, db):
+    """This module's cooperative (not A) for the test, its writes rolled back after."""
+    connection.set_tenant(_book_coop.coop)
+    yield _book_coop.coop
+    assert_reconciled()  # the loan sub-ledger still equals the ledger, before the rollback
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def staff(_book_coop, in_tenant_a):
+    from core.users.models import User
+
+    return {r: User.objects.get(pk=pk) for r, pk in _book_coop.staff.items()}
+
+
+@pytest.fixture
+def member(_book_coop, in_tenant_a):
+    from core.members.models import Member
+
+    return Member.objects.get(pk=_book_coop.member)
+
+
+@pytest.fixture
+def product(_book_coop, in_tenant_a):
+    from core.loans.models import LoanProduct
+
+    return LoanProduct.objects.get(pk=_book_coop.product)
+
+
+@pytest.fixture
+def book(_book_coop, in_tenant_a):
+    return list(Loan.objects.filter(pk__in=_book_coop.loans).order_by("pk"))
 
 
 def _payoff_amount(loan: Loan, on) -> D:
