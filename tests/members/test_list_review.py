@@ -33,7 +33,7 @@ def test_member_list_queries_do_not_grow_with_rows(staff_client):
     ag = f.agency("DISDIK")
     f.member(agency_obj=ag)
     one = _queries(staff_client, "/anggota/")
-    # six more rows (29 before), in three more agencies: a query per row or per agency
+    # six more rows (29 before), in four more agencies: a query per row or per agency
     # shows in any count above one
     for i in range(6):
         f.member(agency_obj=f.agency(f"AG{i}", f"Instansi {i}") if i % 3 else ag)
