@@ -1,6 +1,7 @@
 """Loans test set-up: staff per role, a member who can borrow, a test product with every
 fee, and a helper that walks a loan through the workflow to disbursement."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -43,6 +44,29 @@ def assert_reconciled():
     rec = loans_reconciliation()
     assert rec["principal_subledger"] == rec["principal_ledger"], rec
     assert rec["ppap_subledger"] == rec["ppap_ledger"], rec
+
+
+@contextmanager
+def shared_in_tenant_a(django_db_blocker):
+    """For a class- or module-scoped fixture: data built once in cooperative A inside a
+    transaction that is never committed, then read by each test of the class (each test's
+    own transaction nests in it as a savepoint, rolled back after the test), and rolled
+    back when the class is done. Nothing is committed, so nothing leaks to other tests or
+    workers. Not for tests that use other connections (threads, ``scratch_tenant``)."""
+    from django.db import transaction
+
+    from tenants.models import Cooperative
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            connection.set_tenant(Cooperative.objects.get(slug="alpha"))
+            yield
+        finally:
+            connection.set_schema_to_public()
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)
@@ -119,35 +143,63 @@ def product_with_every_fee() -> LoanProduct:
 def make_loan(staff, member, product, today):
     """Apply (petugas), verify (bendahara), approve (ketua), disburse (bendahara)
     ``days_ago`` days ago (each step dated that day). Stops early at ``until`` ("applied", "verified", "approved")."""
+
+    def make(principal=D("10000000"), tenor=10, days_ago=0, until=None, who=None, prod=None, **kw):
+        return loan_made(
+            staff,
+            who or member,
+            prod or product,
+            today,
+            principal=principal,
+            tenor=tenor,
+            days_ago=days_ago,
+            until=until,
+            **kw,
+        )
+
+    return make
+
+
+def loan_made(
+    staff,
+    member,
+    product,
+    today,
+    *,
+    principal=D("10000000"),
+    tenor=10,
+    days_ago=0,
+    until=None,
+    **kw,
+):
+    """What ``make_loan`` does, for a fixture that builds loans once (staff: a dict of
+    users by role with petugas, bendahara and ketua)."""
     from core.ledger.services import fiscal_year_ensure
     from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 
-    def make(principal=D("10000000"), tenor=10, days_ago=0, until=None, who=None, prod=None, **kw):
-        on = today - timedelta(days=days_ago)
-        # the ledger posts nothing before its books start: open the earlier years first,
-        # one by one, as an admin would (fiscal_year_ensure)
-        for year in range(today.year - 1, on.year - 1, -1):
-            fiscal_year_ensure(year=year)
-        loan = loan_apply(
-            member=who or member,
-            product=prod or product,
-            principal=principal,
-            tenor=tenor,
-            by=staff["petugas"],
-            on=on,
-            documents=docs(),
-            **kw,
-        )
-        if until == "applied":
-            return loan
-        loan = loan_verify(loan=loan, by=staff["bendahara"], on=on)
-        if until == "verified":
-            return loan
-        loan = loan_approve(loan=loan, by=staff["ketua"], on=on)
-        if until == "approved":
-            return loan
-        loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-        loan.refresh_from_db()
+    on = today - timedelta(days=days_ago)
+    # the ledger posts nothing before its books start: open the earlier years first,
+    # one by one, as an admin would (fiscal_year_ensure)
+    for year in range(today.year - 1, on.year - 1, -1):
+        fiscal_year_ensure(year=year)
+    loan = loan_apply(
+        member=member,
+        product=product,
+        principal=principal,
+        tenor=tenor,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+        **kw,
+    )
+    if until == "applied":
         return loan
-
-    return make
+    loan = loan_verify(loan=loan, by=staff["bendahara"], on=on)
+    if until == "verified":
+        return loan
+    loan = loan_approve(loan=loan, by=staff["ketua"], on=on)
+    if until == "approved":
+        return loan
+    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
+    loan.refresh_from_db()
+    return loan

@@ -230,33 +230,53 @@ def test_apply_screen_creates_application(login, staff, member, product):
     assert Loan.objects.filter(member=member, status="applied").count() == 1
 
 
-@pytest.mark.parametrize(
-    "kind", ["outstanding", "arrears", "collectibility", "disbursements", "repayments"]
-)
-def test_reports_in_three_formats(login, staff, make_loan, kind, today):
-    from openpyxl import load_workbook
+@pytest.fixture(scope="class")
+def report_loan(django_db_blocker, tmp_path_factory):
+    """One loan disbursed 130 days ago (in arrears), 50,000 paid today, arrears updated:
+    built once for the report kinds (each test's writes rolled back on top of it)."""
+    from django.test import override_settings
+    from django.utils import timezone
 
     from core.loans.arrears import loans_arrears_update
     from core.loans.services import loan_repay
+    from tests.loans.conftest import loan_made, product_with_every_fee, shared_in_tenant_a
 
-    loan = make_loan(days_ago=130)
-    loan_repay(loan=loan, amount=D(50_000), by=staff["petugas"], on=today)
-    loans_arrears_update(on=today)
-    c = login(staff["pengawas"])
-    r = c.get(f"/pinjaman/laporan/{kind}/")
-    assert r.status_code == 200
-    if kind in ("outstanding", "arrears"):
-        assert loan.number.encode() in r.content
-    r = c.get(f"/pinjaman/laporan/{kind}/?format=pdf&from=2000-01-01")
-    assert r.status_code == 200 and r.content[:4] == b"%PDF"
-    r = c.get(f"/pinjaman/laporan/{kind}/?format=xlsx&from=2000-01-01")
-    assert r.status_code == 200
-    wb = load_workbook(io.BytesIO(r.content))
-    text = " ".join(
-        str(c.value) for row in wb.active.iter_rows() for c in row if c.value is not None
+    with (
+        shared_in_tenant_a(django_db_blocker),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+    ):
+        today = timezone.localdate()
+        staff = {r: f.user(r) for r in ("bendahara", "ketua", "petugas")}
+        member = f.member(take_home_pay=D("15000000"))
+        loan = loan_made(staff, member, product_with_every_fee(), today, days_ago=130)
+        loan_repay(loan=loan, amount=D(50_000), by=staff["petugas"], on=today)
+        loans_arrears_update(on=today)
+        yield loan.pk
+
+
+class TestReportsInThreeFormats:
+    @pytest.mark.parametrize(
+        "kind", ["outstanding", "arrears", "collectibility", "disbursements", "repayments"]
     )
-    if kind != "collectibility":
-        assert loan.number in text
+    def test_reports_in_three_formats(self, report_loan, login, staff, kind):
+        from openpyxl import load_workbook
+
+        loan = Loan.objects.get(pk=report_loan)
+        c = login(staff["pengawas"])
+        r = c.get(f"/pinjaman/laporan/{kind}/")
+        assert r.status_code == 200
+        if kind in ("outstanding", "arrears"):
+            assert loan.number.encode() in r.content
+        r = c.get(f"/pinjaman/laporan/{kind}/?format=pdf&from=2000-01-01")
+        assert r.status_code == 200 and r.content[:4] == b"%PDF"
+        r = c.get(f"/pinjaman/laporan/{kind}/?format=xlsx&from=2000-01-01")
+        assert r.status_code == 200
+        wb = load_workbook(io.BytesIO(r.content))
+        text = " ".join(
+            str(c.value) for row in wb.active.iter_rows() for c in row if c.value is not None
+        )
+        if kind != "collectibility":
+            assert loan.number in text
 
 
 def test_collectibility_report_shows_npl_band(login, staff, make_loan, today):
