@@ -16,9 +16,38 @@ from core.loans.services import loan_reschedule
 from tests.loans.test_restructuring import _bad_loan
 
 
+@pytest.fixture(scope="module")
+def _shared(django_db_blocker, tmp_path_factory):
+    """The loan in arrears every test reschedules, with its staff: built once for the
+    module in cooperative A, never committed (``shared_in_tenant_a``); each test's
+    rescheduling is rolled back after it."""
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from tests.loans.conftest import product_with_every_fee, shared_in_tenant_a
+    from tests.members import factories as f
+
+    with (
+        shared_in_tenant_a(django_db_blocker),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+    ):
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        member = f.member(take_home_pay=D("15000000"), email="anggota@x.test")
+        on = timezone.localdate() - timedelta(days=5)
+        loan = _bad_loan(staff, member, product_with_every_fee(), on)
+        yield loan.pk, {r: u.pk for r, u in staff.items()}
+
+
 @pytest.fixture
-def loan(staff, member, product, today):
-    return _bad_loan(staff, member, product, today - timedelta(days=5))
+def staff(_shared, in_tenant_a):
+    from core.users.models import User
+
+    return {r: User.objects.get(pk=pk) for r, pk in _shared[1].items()}
+
+
+@pytest.fixture
+def loan(_shared, in_tenant_a):
+    return Loan.objects.get(pk=_shared[0])
 
 
 def _unchanged(loan) -> bool:
