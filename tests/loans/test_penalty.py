@@ -4,7 +4,9 @@ property over any row state."""
 
 from datetime import date, timedelta
 from decimal import Decimal as D
+from types import SimpleNamespace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ from tests.loans.conftest import assert_reconciled
 from tests.members import factories as f
 
 
-def _mostly_paid(make_loan, staff, today):
+def _build_mostly_paid(make_loan, staff, today):
     """Rp 10,000,000 flat 1% a month, 10 months (instalment 1,100,000), 2% a started month
     after 5 grace days; 1,000,000 of the first instalment paid before it fell due."""
     loan = make_loan(days_ago=45)
@@ -29,8 +31,78 @@ def _mostly_paid(make_loan, staff, today):
     return loan, row
 
 
-def test_penalty_is_on_the_unpaid_part_of_the_instalment(make_loan, staff, today):
-    loan, row = _mostly_paid(make_loan, staff, today)
+@pytest.fixture(scope="module")
+def _shared(django_db_blocker, tmp_path_factory):
+    """Built once for the module in cooperative A, never committed (``shared_in_tenant_a``;
+    each test's writes rolled back on top): the staff, the test product, and three loans
+    of members of their own: one mostly paid (``_build_mostly_paid``), one charged to day
+    40 (``_charged_to_day_40``), one disbursed 120 days ago with nothing paid."""
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from tests.loans.conftest import loan_made, product_with_every_fee, shared_in_tenant_a
+
+    with (
+        shared_in_tenant_a(django_db_blocker),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+    ):
+        today = timezone.localdate()
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        product = product_with_every_fee()
+
+        def make(who=None, **kw):
+            who = who or f.member(take_home_pay=D("15000000"))
+            return loan_made(staff, who, product, today, **kw)
+
+        mostly, _row = _build_mostly_paid(make, staff, today)
+        day40, _row, _day8 = _charged_to_day_40(make, staff)
+        idle = make(days_ago=120)
+        yield SimpleNamespace(
+            staff={r: u.pk for r, u in staff.items()},
+            product=product.pk,
+            mostly=mostly.pk,
+            day40=day40.pk,
+            idle=idle.pk,
+        )
+
+
+@pytest.fixture
+def staff(_shared, in_tenant_a):
+    from core.users.models import User
+
+    return {r: User.objects.get(pk=pk) for r, pk in _shared.staff.items()}
+
+
+@pytest.fixture
+def product(_shared, in_tenant_a):
+    return LoanProduct.objects.get(pk=_shared.product)
+
+
+@pytest.fixture
+def shared(_shared, in_tenant_a):
+    return _shared
+
+
+def _mostly_paid(shared):
+    """The loan of ``_build_mostly_paid`` (shared), and its first instalment."""
+    loan = Loan.objects.get(pk=shared.mostly)
+    return loan, loan.instalments.get(number=1)
+
+
+def _day40(shared):
+    """The loan of ``_charged_to_day_40`` (shared), its first instalment and day 8."""
+    loan = Loan.objects.get(pk=shared.day40)
+    row = loan.instalments.get(number=1)
+    return loan, row, row.due_date + timedelta(days=8)
+
+
+def _idle(shared):
+    """The loan disbursed 120 days ago, nothing paid (shared)."""
+    return Loan.objects.get(pk=shared.idle)
+
+
+def test_penalty_is_on_the_unpaid_part_of_the_instalment(shared, staff, today):
+    loan, row = _mostly_paid(shared)
     # today's code charged 2% of the whole 1,100,000 = 22,000
     assert row_penalty_due(loan, row, today) == D(2_000)
     assert loan_dues(loan, today).penalty == D(2_000)
@@ -40,9 +112,9 @@ def test_penalty_is_on_the_unpaid_part_of_the_instalment(make_loan, staff, today
 
 
 def test_payoff_quote_over_the_api_charges_penalty_on_the_unpaid_part(
-    make_loan, staff, today, client_a
+    shared, staff, today, client_a
 ):
-    loan, _row = _mostly_paid(make_loan, staff, today)
+    loan, _row = _mostly_paid(shared)
     client_a.force_login(staff["petugas"])
     r = client_a.get(f"/api/v1/loans/{loan.pk}/payoff-quote/?on={today.isoformat()}")
     assert r.status_code == 200, r.content
@@ -97,19 +169,19 @@ def _bulk_and_single(loans, on):
     ], {ln.pk: loan_amount_due(ln, on) for ln in loans}
 
 
-def test_bulk_amounts_due_charge_penalty_only_on_the_unpaid_part(make_loan, staff, today):
+def test_bulk_amounts_due_charge_penalty_only_on_the_unpaid_part(shared, staff, today):
     """The payroll list's bulk read gives what the single-loan rule gives: 2% of the
     100,000 still unpaid = 2,000, not 2% of the whole 1,100,000 instalment = 22,000."""
     from core.loans.selectors import loan_amount_due, loans_amounts_due
 
-    loan, _row = _mostly_paid(make_loan, staff, today)
+    loan, _row = _mostly_paid(shared)
     one = loan_amount_due(loan, today)
     assert one["penalty"] == D(2_000)
     bulk = loans_amounts_due(on=today)[loan.pk]
     assert (bulk["penalty"], bulk["total"]) == (one["penalty"], one["total"])
 
 
-def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff, today):
+def test_bulk_amounts_due_equal_the_single_rule_in_every_state(shared, make_loan, staff, today):
     """Part payments before and after the due date, several rows overdue, penalty only
     partly paid, nothing paid: on several dates, the bulk read and the single-loan read
     agree on penalty, jasa, principal and total for every loan."""
@@ -119,7 +191,7 @@ def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff,
         return f.member(take_home_pay=D(20_000_000))
 
     # 1. most of the first instalment paid the day before it fell due
-    early, _row = _mostly_paid(make_loan, staff, today)
+    early, _row = _mostly_paid(shared)
     # 2. three instalments overdue, nothing paid
     idle = make_loan(days_ago=100, who=borrower())
     # 3. three overdue, a late payment covering the penalty, some jasa and principal
@@ -153,11 +225,11 @@ def test_bulk_amounts_due_equal_the_single_rule_in_every_state(make_loan, staff,
     assert all(p >= 0 for p in penalties) and sum(penalties) > 0
 
 
-def _late_part_paid(make_loan, staff):
+def _late_part_paid(shared, staff):
     """Rp 10,000,000 flat 1% a month (instalment 1,100,000, jasa 100,000), 2% a started
     month after 5 grace days; 622,000 paid 10 days late: penalty 22,000 (one started
     month on 1,100,000), jasa 100,000, principal 500,000; 500,000 of it stays unpaid."""
-    loan = make_loan(days_ago=120)
+    loan = _idle(shared)
     row = loan.instalments.get(number=1)
     rep = loan_repay(
         loan=loan, amount=D(622_000), by=staff["petugas"], on=row.due_date + timedelta(days=10)
@@ -168,13 +240,11 @@ def _late_part_paid(make_loan, staff):
     return loan, row
 
 
-def test_penalty_keeps_accruing_on_the_unpaid_rest_after_a_late_part_payment(
-    make_loan, staff, today
-):
+def test_penalty_keeps_accruing_on_the_unpaid_rest_after_a_late_part_payment(shared, staff, today):
     """The paid part is never charged again; the unpaid rest is, for every period it
     stays unpaid: the second started month is 2% of 500,000 = 10,000 (the old rule took
     2% of 500,000 for both months, less the 22,000 paid: nothing)."""
-    loan, row = _late_part_paid(make_loan, staff)
+    loan, row = _late_part_paid(shared, staff)
     # the payment charged the first started month up to its date
     assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (1, 22_000, 22_000)
     assert row_penalty_due(loan, row, row.due_date + timedelta(days=35)) == 0  # same month
@@ -204,10 +274,10 @@ def test_penalty_keeps_accruing_on_the_unpaid_rest_after_a_late_part_payment(
     assert_reconciled()
 
 
-def test_a_payment_short_of_the_penalty_leaves_the_rest_owed_and_accruing(make_loan, staff):
+def test_a_payment_short_of_the_penalty_leaves_the_rest_owed_and_accruing(shared, staff):
     """A payment smaller than the penalty due pays only penalty: the rest stays owed and
     the whole unpaid instalment keeps being charged for the periods after."""
-    loan = make_loan(days_ago=120)
+    loan = _idle(shared)
     row = loan.instalments.get(number=1)
     on = row.due_date + timedelta(days=40)  # 2 started months on 1,100,000 = 44,000
     assert row_penalty_due(loan, row, on) == D(44_000)
@@ -297,14 +367,14 @@ def _charged_to_day_40(make_loan, staff, who=None):
     return loan, row, row.due_date + timedelta(days=8)
 
 
-def test_a_backdated_payment_is_not_charged_for_periods_after_its_date(make_loan, staff):
+def test_a_backdated_payment_is_not_charged_for_periods_after_its_date(shared, staff):
     """The reviewer's case: row 1 was unpaid during ONE started month only (the day-8
     money paid it in full), so its penalty is 22,000 (as the rule before per-period
     charging gave), not the 44,000 the day-40 payment charged. Reversing the day-8
     payment restores the row's state exactly."""
     from core.loans.services import loan_repayment_reverse
 
-    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    loan, row, day8 = _day40(shared)
     before = Instalment.objects.filter(pk=row.pk).values().get()
     owed = loan_dues(loan, day8).penalty
     assert owed == D(12_000)  # 22,000 through day 8, 10,000 of it paid on day 40
@@ -322,11 +392,11 @@ def test_a_backdated_payment_is_not_charged_for_periods_after_its_date(make_loan
     assert_reconciled()
 
 
-def test_a_read_as_of_an_earlier_date_owes_only_the_periods_up_to_it(make_loan, staff):
+def test_a_read_as_of_an_earlier_date_owes_only_the_periods_up_to_it(shared, staff):
     """After the day-40 payment, what row 1 owes as of day 8 is one started month on the
     1,100,000 unpaid less the 10,000 paid; within the grace days nothing (the 10,000 paid
     is never refunded); as of day 40 and after, the stored charge and what accrues."""
-    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    loan, row, day8 = _day40(shared)
     assert row_penalty_due(loan, row, day8) == D(12_000)
     assert row_penalty_due(loan, row, row.due_date + timedelta(days=5)) == 0
     assert row_penalty_due(loan, row, row.due_date - timedelta(days=3)) == 0
@@ -341,11 +411,11 @@ def test_a_read_as_of_an_earlier_date_owes_only_the_periods_up_to_it(make_loan, 
     assert (row.penalty_periods, row.penalty_charged, row.penalty_paid) == (2, 44_000, 10_000)
 
 
-def test_a_backdated_part_payment_recharges_the_later_periods_on_what_it_left(make_loan, staff):
+def test_a_backdated_part_payment_recharges_the_later_periods_on_what_it_left(shared, staff):
     """The day-8 money pays the 12,000 penalty owed as of day 8, the 100,000 jasa and
     500,000 principal: the second started month is charged again on the 500,000 it left
     unpaid (10,000, not 22,000): charged 22,000 + 10,000, still 2 periods; 10,000 owed."""
-    loan, row, day8 = _charged_to_day_40(make_loan, staff)
+    loan, row, day8 = _day40(shared)
     rep = loan_repay(loan=loan, amount=D(612_000), by=staff["petugas"], on=day8)
     assert (rep.penalty, rep.jasa, rep.principal) == (D(12_000), D(100_000), D(500_000))
     row.refresh_from_db()
@@ -358,11 +428,11 @@ def test_a_backdated_part_payment_recharges_the_later_periods_on_what_it_left(ma
     assert_reconciled()
 
 
-def test_penalty_paid_beyond_what_a_backdated_payment_leaves_charged_is_kept(make_loan, staff):
+def test_penalty_paid_beyond_what_a_backdated_payment_leaves_charged_is_kept(shared, staff):
     """The day-40 payment paid the whole 44,000; the day-8 money then pays the instalment
     in full: as of day 8 nothing is owed (22,000 charged, 44,000 paid), and the row keeps
     44,000 charged: nothing owed, nothing refunded."""
-    loan = make_loan(days_ago=120)
+    loan = _idle(shared)
     row = loan.instalments.get(number=1)
     loan_repay(
         loan=loan, amount=D(44_000), by=staff["petugas"], on=row.due_date + timedelta(days=40)
@@ -377,7 +447,9 @@ def test_penalty_paid_beyond_what_a_backdated_payment_leaves_charged_is_kept(mak
     assert_reconciled()
 
 
-def test_bulk_amounts_due_equal_the_single_rule_for_a_backdated_date(make_loan, staff, today):
+def test_bulk_amounts_due_equal_the_single_rule_for_a_backdated_date(
+    shared, make_loan, staff, today
+):
     """The payroll list's set-based read as of a date before rows' last charge point
     gives what the single-loan read gives, for a row charged by a later payment, one a
     backdated part payment recharged, and one never paid."""
@@ -385,7 +457,7 @@ def test_bulk_amounts_due_equal_the_single_rule_for_a_backdated_date(make_loan, 
     def borrower():
         return f.member(take_home_pay=D(20_000_000))
 
-    charged, row, day8 = _charged_to_day_40(make_loan, staff)
+    charged, row, day8 = _day40(shared)
     recharged, row2, day8b = _charged_to_day_40(make_loan, staff, who=borrower())
     loan_repay(loan=recharged, amount=D(612_000), by=staff["petugas"], on=day8b)
     idle = make_loan(days_ago=120, who=borrower())
