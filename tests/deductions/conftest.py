@@ -1,6 +1,7 @@
 """Deductions test set-up: a small cooperative (two agencies, a few members, loans due at
 the cut-off), helpers to run a month, fill the exported XLSX and check reconciliation."""
 
+import copy
 import io
 from datetime import date
 from decimal import Decimal as D
@@ -45,22 +46,86 @@ def assert_reconciled():
     assert s.ok, (s.rows, s.account_mismatches, s.member_mismatches)
 
 
-@pytest.fixture
-def cutoff_day():
+def _cutoff_day() -> int:
     return min(timezone.localdate().day, 28)
 
 
-@pytest.fixture
-def cutoffs(cutoff_day):
-    """(previous month's cut-off, this month's cut-off)."""
+def _cutoffs(cutoff_day: int) -> tuple[date, date]:
     t = timezone.localdate()
     this = date(t.year, t.month, cutoff_day)
     return add_months(this, -1), this
 
 
 @pytest.fixture
-def coop(in_tenant_a, cutoff_day, cutoffs):
-    return coop_build(cutoff_day, cutoffs)
+def cutoff_day():
+    return _cutoff_day()
+
+
+@pytest.fixture
+def cutoffs(cutoff_day):
+    """(previous month's cut-off, this month's cut-off)."""
+    return _cutoffs(cutoff_day)
+
+
+@pytest.fixture(scope="module")
+def coop_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """``coop_build`` once per test module (it costs about a second: users, members, two
+    loans applied, approved and paid out), in cooperative A inside a transaction held open
+    for the module and rolled back at its end: nothing is committed, so no other worker
+    or module sees it. Each test's own transaction (``db``) is a savepoint inside it,
+    rolled back after the test, so every test still starts from the same data."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from tenants.models import Cooperative
+    from tests.conftest import TENANTS
+
+    day = _cutoff_day()
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("coop-media"))
+    with django_db_blocker.unblock():
+        media.enable()
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            connection.set_tenant(Cooperative.objects.get(slug=TENANTS["a"]))
+            built = coop_build(day, _cutoffs(day))
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            media.disable()
+            raise
+        finally:
+            connection.set_schema_to_public()
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            connection.set_schema_to_public()
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            media.disable()
+
+
+def coop_once_add(django_db_blocker, build):
+    """``build()`` run in cooperative A inside the module's open transaction (after
+    ``coop_once``): for a module-scoped fixture whose data every later test of the module
+    starts from (each test's own writes are still rolled back)."""
+    from tenants.models import Cooperative
+    from tests.conftest import TENANTS
+
+    with django_db_blocker.unblock():
+        connection.set_tenant(Cooperative.objects.get(slug=TENANTS["a"]))
+        try:
+            return build()
+        finally:
+            connection.set_schema_to_public()
+
+
+@pytest.fixture
+def coop(coop_once, in_tenant_a):
+    """The module's cooperative (``coop_once``), its objects copied so that a test that
+    changes one in memory leaves the next test's copy as built."""
+    return copy.deepcopy(coop_once)
 
 
 def coop_build(cutoff_day, cutoffs):

@@ -2,6 +2,7 @@
 body that is not a JSON object or an ``on`` that is not a date as text: a 400 in the one
 error shape, nothing posted, never a 500."""
 
+import copy
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from core.deductions.models import DeductionImport
 from core.deductions.services import deduction_import_upload
 from core.ledger.models import JournalEntry
 
-from .conftest import csv_bytes, login, make_run
+from .conftest import _cutoff_day, _cutoffs, coop_once_add, csv_bytes, login, make_run
 
 NOT_OBJECTS = [[], "x", 5]
 NOT_DATES = [5, ["2026-01-01"], {"a": 1}, True]
@@ -21,16 +22,29 @@ def _production_like(settings):
     settings.DEBUG = False
 
 
+@pytest.fixture(scope="module")
+def run_once(coop_once, django_db_blocker):
+    """This month's run and agency A's valid file, made once for the module (every test
+    here starts from them)."""
+    this = _cutoffs(_cutoff_day())[1]
+
+    def build():
+        run = make_run(on=this, by=coop_once["by"])
+        imp = deduction_import_upload(
+            run=run,
+            agency=coop_once["agencies"][0],
+            file_name="r.csv",
+            by=coop_once["by"],
+            content=csv_bytes([(m.nip, 100000) for m in coop_once["m"][:3]]),
+        )
+        return run, imp
+
+    return coop_once_add(django_db_blocker, build)
+
+
 @pytest.fixture
-def month(coop, cutoffs):
-    run = make_run(on=cutoffs[1], by=coop["by"])
-    imp = deduction_import_upload(
-        run=run,
-        agency=coop["agencies"][0],
-        file_name="r.csv",
-        by=coop["by"],
-        content=csv_bytes([(m.nip, 100000) for m in coop["m"][:3]]),
-    )
+def month(coop, run_once):
+    run, imp = copy.deepcopy(run_once)
     c = login(coop["by"])
     c.raise_request_exception = False
     return c, run, imp, coop
@@ -96,9 +110,10 @@ def test_nothing_deducted_refuses_a_body_that_is_not_an_object(month, body):
 
 
 @pytest.fixture
-def bad_rows(coop, cutoffs):
-    """An import whose rows 2 and 3 are errors (amounts that are not numbers)."""
-    run = make_run(on=cutoffs[1], by=coop["by"])
+def bad_rows(coop, run_once):
+    """An import whose rows 2 and 3 are errors (amounts that are not numbers), in the
+    module's run (beside its valid file)."""
+    run = copy.deepcopy(run_once[0])
     m1, m2, m3 = coop["m"][:3]
     imp = deduction_import_upload(
         run=run,

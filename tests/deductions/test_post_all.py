@@ -5,6 +5,7 @@ one result per agency on the run (the last task marks it done), agencies with tw
 files reported, refusals that change nothing; the screen (button, polled progress) and
 the API (202, then poll the run)."""
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,14 @@ from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.tasks import deduction_run_post_agencies_task
 
-from .conftest import assert_reconciled, csv_bytes, make_run
+from .conftest import (
+    _cutoff_day,
+    _cutoffs,
+    assert_reconciled,
+    coop_once_add,
+    csv_bytes,
+    make_run,
+)
 
 HOST = "alpha.localhost"
 
@@ -36,9 +44,16 @@ def _upload(run, agency, by, name="a.csv", plus=0):
     )
 
 
+@pytest.fixture(scope="module")
+def run_once(coop_once, django_db_blocker):
+    """This month's run, generated once for the module (every test here starts from it)."""
+    this = _cutoffs(_cutoff_day())[1]
+    return coop_once_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
+
+
 @pytest.fixture
-def run(coop, cutoffs):
-    return make_run(on=cutoffs[1], by=coop["by"])
+def run(coop, run_once):
+    return copy.deepcopy(run_once)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 here, not checked in). Each is read right or refused with a reason; none is read wrong;
 none is a 500 (issue 26)."""
 
+import copy
 import io
 from decimal import Decimal as D
 
@@ -12,13 +13,26 @@ from core.deductions.exports import agency_xlsx, all_agencies_xlsx
 from core.deductions.models import DeductionLine
 from core.deductions.services import deduction_import_post, deduction_import_upload
 
-from .conftest import assert_reconciled, filled_xlsx, make_run
+from .conftest import (
+    _cutoff_day,
+    _cutoffs,
+    assert_reconciled,
+    coop_once_add,
+    filled_xlsx,
+    make_run,
+)
+
+
+@pytest.fixture(scope="module")
+def run_once(coop_once, django_db_blocker):
+    """This month's run, generated once for the module (every test here reads it)."""
+    this = _cutoffs(_cutoff_day())[1]
+    return coop_once_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
 
 
 @pytest.fixture
-def month(coop, cutoffs):
-    run = make_run(on=cutoffs[1], by=coop["by"])
-    return coop, run
+def month(coop, run_once):
+    return coop, copy.deepcopy(run_once)
 
 
 def upload(coop, run, content, name="r.csv", agency=None):
