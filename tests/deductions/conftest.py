@@ -73,7 +73,10 @@ def coop_once(django_db_setup, django_db_blocker, tmp_path_factory):
     loans applied, approved and paid out), in cooperative A inside a transaction held open
     for the module and rolled back at its end: nothing is committed, so no other worker
     or module sees it. Each test's own transaction (``db``) is a savepoint inside it,
-    rolled back after the test, so every test still starts from the same data."""
+    rolled back after the test, so every test still starts from the same data. Once a
+    test of a module asked for it, the rest of the module runs inside that transaction:
+    keep tests that commit for real (``scratch_tenant``, threads) in modules without
+    ``coop`` (as ``test_concurrency`` is)."""
     from django.db import transaction
     from django.test.utils import override_settings
 
