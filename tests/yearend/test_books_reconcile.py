@@ -25,6 +25,7 @@ import pytest
 from tests.deductions.conftest import csv_bytes, make_run
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
+from tests.module_coop import client_for, entered, module_cooperative
 
 D = Decimal
 YEAR = 2025
@@ -41,13 +42,27 @@ def _month_ends(start: date, end: date) -> list[date]:
     return out
 
 
-@pytest.fixture
-def staff(in_tenant_a):
-    return {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+def _build():
+    """The two years of books, built once for the module in a cooperative of its own
+    (committed; every test here only reads them)."""
+    staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+    return _books(staff)
+
+
+@pytest.fixture(scope="module")
+def books_coop(django_db_setup, django_db_blocker, tmp_path_factory):
+    with module_cooperative(django_db_blocker, tmp_path_factory, "books", _build) as made:
+        yield made
 
 
 @pytest.fixture
-def books(staff):
+def books(db, books_coop):
+    coop, data = books_coop
+    with entered(coop):
+        yield data
+
+
+def _books(staff):
     from core.deductions.models import DeductionLine
     from core.deductions.services import (
         deduction_import_post,
@@ -220,7 +235,7 @@ def books(staff):
     )
     for period in Period.objects.filter(fiscal_year__year=NEXT, month__lte=5):
         period_close(period=period, by=by)
-    return {"ye": ye, "members": members, "loans": loans, "by": by}
+    return {"ye": ye, "members": members, "loans": loans, "by": by, "staff": staff}
 
 
 def _cash_balance(on: date) -> Decimal:
@@ -377,7 +392,7 @@ def test_a_month_with_no_activity_shows_the_previous_balances(books):
     assert eq["totals"]["opening"] == eq["totals"]["closing"] == b["total_equity"]
 
 
-def test_page_api_pdf_and_xlsx_show_the_same_figures(books, client_a, staff):
+def test_page_api_pdf_and_xlsx_show_the_same_figures(books_coop, books):
     from openpyxl import load_workbook
     from pypdf import PdfReader
 
@@ -385,7 +400,8 @@ def test_page_api_pdf_and_xlsx_show_the_same_figures(books, client_a, staff):
     from core.ledger import reports
     from core.ledger.views import build_table
 
-    client_a.force_login(staff["bendahara"])
+    client_a = client_for(books_coop[0])
+    client_a.force_login(books["staff"]["bendahara"])
     start, end = date(YEAR, 1, 1), date(YEAR, 12, 31)
     q = {"date_from": start.isoformat(), "date_to": end.isoformat()}
     inc = reports.income_statement(date_from=start, date_to=end)
