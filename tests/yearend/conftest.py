@@ -30,6 +30,11 @@ def _deposit(member, kind, amount, on, by):
 
 @pytest.fixture
 def year_data(staff):
+    """See ``year_of``."""
+    return year_of(staff)
+
+
+def year_of(staff):
     """Members: m1 capital 5,000,000 (pokok 100,000 + wajib 4,900,000), pays jasa;
     m2 capital 2,600,000; m3 capital 0 in pokok/wajib but sukarela 1,000,000. Income:
     Rp 100,000,000 other income, plus the loan's jasa."""

@@ -19,31 +19,68 @@ from core.exits.services import exit_settlement_confirm
 from core.ledger.models import JournalEntry, Period
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import period_close
+from core.loans.models import Loan
+from core.members.models import Member
 from core.members.services import heir_add
 from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.services import teller_withdraw
-from core.yearend.models import MemberShare, ShuPayout
+from core.users.models import User
+from core.yearend.models import MemberShare, ShuPayout, YearEnd
 from core.yearend.reversal import shu_payout_reverse
 from core.yearend.services import shu_payout, shu_post, yearend_close
 from tenants.services import tenant_host
+from tests.members import factories as f
+from tests.module_coop import client_for, entered, module_cooperative
 
-from .conftest import YEAR, close_preliminaries
+from .conftest import YEAR, close_preliminaries, year_of
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
 ON = date(YEAR + 1, 3, 2)
 
 
-@pytest.fixture
-def posted(year_data, staff, tenant_a):
-    by = year_data["by"]
+def _build_posted() -> dict:
+    """The conftest's year, closed and its SHU posted after the RAT (nothing paid)."""
+    staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+    data = year_of(staff)
+    by = data["by"]
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)
-    ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="05/RAT", by=by)
-    shares = {s.member_id: s for s in MemberShare.objects.filter(year_end=ye)}
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
-    return year_data | {"shares": shares, "client": c}
+    shu_post(year=YEAR, rat_date=RAT, rat_decision="05/RAT", by=by)
+    return {
+        "staff": {r: u.pk for r, u in staff.items()},
+        "members": {k: data[k].pk for k in ("m1", "m2", "m3")},
+        "loan": data["loan"].pk,
+    }
+
+
+@pytest.fixture(scope="module")
+def posted_coop(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The posted year, built once for the module in a cooperative of its own
+    (committed); each test works on it inside its own rolled-back transaction."""
+    with module_cooperative(django_db_blocker, tmp_path_factory, "posted", _build_posted) as made:
+        yield made
+
+
+@pytest.fixture
+def posted(db, posted_coop):
+    coop, ids = posted_coop
+    with entered(coop):
+        staff = {r: User.objects.get(pk=pk) for r, pk in ids["staff"].items()}
+        by = staff["bendahara"]
+        data = {k: Member.objects.get(pk=pk) for k, pk in ids["members"].items()}
+        ye = YearEnd.objects.get(year=YEAR)
+        shares = {s.member_id: s for s in MemberShare.objects.filter(year_end=ye)}
+        c = client_for(coop)
+        c.force_login(by)
+        yield data | {
+            "loan": Loan.objects.get(pk=ids["loan"]),
+            "by": by,
+            "staff": staff,
+            "tenant": coop,
+            "shares": shares,
+            "client": c,
+        }
 
 
 def _owed(member) -> Decimal:
@@ -135,8 +172,8 @@ def test_receipt_and_year_page_say_dibatalkan_with_the_reason(posted):
     assert "DIBATALKAN" in text and "jumlah keliru" in text and p.receipt_number in text
 
 
-def test_a_petugas_cannot_reverse(posted, staff, tenant_a):
-    by, m1 = posted["by"], posted["m1"]
+def test_a_petugas_cannot_reverse(posted):
+    by, m1, staff, tenant_a = posted["by"], posted["m1"], posted["staff"], posted["tenant"]
     [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)
     with pytest.raises(ApplicationError) as exc:
         shu_payout_reverse(payout=p, reason="x", by=staff["petugas"])
