@@ -59,14 +59,15 @@ def _applied(schema: str) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def scratch_three(scratch, django_db_blocker):
-    """Three cooperatives whose writes commit (migrations commit), dropped afterwards."""
+def scratch_runs(scratch, django_db_blocker):
+    """``scratch(n)``: n cooperatives whose writes commit (migrations commit), dropped
+    afterwards, with the migration runs the test recorded."""
     with django_db_blocker.unblock():
         # migrate_all_tenants records its runs (committed here): left behind, they would
         # be another test's MigrationRun rows.
         runs_before = MigrationRun.objects.aggregate(last=Max("pk"))["last"] or 0
         try:
-            yield scratch(3)
+            yield scratch
         finally:
             connection.set_schema_to_public()
             MigrationRun.objects.filter(pk__gt=runs_before).delete()
@@ -94,21 +95,24 @@ def test_a_no_op_run_opens_no_schema(tenant_a, tenant_b):
     assert result.template == ""  # nothing applied: the template is left alone
 
 
-def test_a_schema_missing_one_migration_gets_exactly_it(scratch_three):
-    stale, *current = scratch_three
+def test_a_schema_missing_one_migration_gets_exactly_it(scratch_runs):
+    # one schema up to date proves it is left unopened (a clone costs seconds)
+    schemas = scratch_runs(2)
+    stale, *current = schemas
     key = _unapply_leaf(stale)
     before = _applied(stale)
-    plan = migration_plan(scratch_three)
+    plan = migration_plan(schemas)
     assert plan.pending == {stale: [key]} and plan.current == current
     opened, one = _counting()
-    result = migrate_all(schemas=scratch_three, processes=1, migrate_one=one)
+    result = migrate_all(schemas=schemas, processes=1, migrate_one=one)
     assert opened == [stale] and result.ok, result.failed
     assert _applied(stale) - before == {tuple(key.split("."))}
-    assert migration_plan(scratch_three).pending == {}
+    assert migration_plan(schemas).pending == {}
     assert result.template in ("current", "refreshed")
 
 
-def test_a_failing_schema_is_listed_others_migrate_and_a_rerun_resumes(scratch_three, capsys):
+def test_a_failing_schema_is_listed_others_migrate_and_a_rerun_resumes(scratch_runs, capsys):
+    scratch_three = scratch_runs(3)
     broken, stale, current = scratch_three
     key = _unapply_leaf(broken)
     _unapply_leaf(stale)
@@ -132,20 +136,22 @@ def test_a_failing_schema_is_listed_others_migrate_and_a_rerun_resumes(scratch_t
     assert migration_plan(scratch_three).pending == {}
 
 
-def test_parallel_run_and_a_schema_without_migration_records(scratch_three, capsys):
-    a, b, _c = scratch_three
+def test_parallel_run_and_a_schema_without_migration_records(scratch_runs, capsys):
+    # two stale schemas make the parallel run (an up-to-date one is the test above's)
+    schemas = scratch_runs(2)
+    a, b = schemas
     _unapply_leaf(a)
     _unapply_leaf(b)
     with connection.cursor() as cur:
         cur.execute("CREATE SCHEMA IF NOT EXISTS mig_empty_schema")
     try:
-        plan = migration_plan([*scratch_three, "mig_empty_schema", "mig_no_such_schema"])
+        plan = migration_plan([*schemas, "mig_empty_schema", "mig_no_such_schema"])
         assert len(plan.pending["mig_empty_schema"]) == plan.expected
         assert len(plan.pending["mig_no_such_schema"]) == plan.expected
     finally:
         with connection.cursor() as cur:
             cur.execute("DROP SCHEMA mig_empty_schema CASCADE")
-    call_command("migrate_all_tenants", schema=scratch_three, processes=2, no_template=True)
+    call_command("migrate_all_tenants", schema=schemas, processes=2, no_template=True)
     out = capsys.readouterr().out
     assert "[1/2]" in out and "[2/2]" in out and "2 skema dimigrasikan" in out
-    assert migration_plan(scratch_three).pending == {}
+    assert migration_plan(schemas).pending == {}
