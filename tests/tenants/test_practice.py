@@ -19,6 +19,57 @@ from tests.conftest import ADMIN_PASSWORD
 pytestmark = pytest.mark.slow
 
 
+ADMIN = "admin@latihan.test"  # the first admin of this module's cooperative
+
+
+@pytest.fixture(scope="module")
+def _coop_with_copy(practice_template, django_db_blocker):
+    """A cooperative of its own and its practice copy, made once for this module and
+    committed (each test then runs in a transaction that is rolled back, so what a test
+    does to either is undone); both schemas are dropped at the end. Opening a copy per
+    test cloned the practice template each time."""
+    import uuid
+
+    from tenants.practice import practice_open
+    from tenants.services import cooperative_create, cooperative_discard
+
+    with django_db_blocker.unblock():
+        slug = f"prak-{uuid.uuid4().hex[:8]}"
+        made = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=ADMIN,
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        )
+        practice = None
+        try:
+            practice = practice_open(cooperative=made.cooperative, by="tests")
+            connection.set_schema_to_public()
+            yield made.cooperative.pk, practice.pk
+        finally:
+            connection.set_schema_to_public()
+            if practice is not None:
+                cooperative_discard(cooperative=practice)
+            cooperative_discard(cooperative=made.cooperative)
+
+
+@pytest.fixture
+def coop(db, _coop_with_copy):
+    """The real cooperative of this module's practice copy (as this test sees it)."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=_coop_with_copy[0])
+
+
+@pytest.fixture
+def practice_a(coop, _coop_with_copy):
+    """``coop``'s practice copy, opened once for the module."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=_coop_with_copy[1])
+
+
 def _host(slug):
     from tenants.services import tenant_host
 
@@ -61,54 +112,52 @@ def _deposit(*, amount="150000"):
 # ----------------------------------------------------------------------------- opening
 
 
-def test_open_makes_a_separate_tenant_with_demo_data_and_the_staff(practice_a, tenant_a):
+def test_open_makes_a_separate_tenant_with_demo_data_and_the_staff(practice_a, coop):
     from core.members.models import Member
     from core.users.models import User
     from tenants.models import Domain
 
-    assert practice_a.is_practice and practice_a.practice_of_id == tenant_a.pk
-    assert practice_a.slug == "alpha-latihan"
-    assert practice_a.schema_name != tenant_a.schema_name
-    assert Domain.objects.filter(tenant=practice_a, domain=_host("alpha-latihan")).exists()
+    assert practice_a.is_practice and practice_a.practice_of_id == coop.pk
+    assert practice_a.slug == f"{coop.slug}-latihan"
+    assert practice_a.schema_name != coop.schema_name
+    assert Domain.objects.filter(tenant=practice_a, domain=_host(f"{coop.slug}-latihan")).exists()
     assert practice_a.province == "" and practice_a.email == ""
-    with schema_context(tenant_a.schema_name):
-        real_admin = User.objects.get(username="admin@alpha.test")
+    with schema_context(coop.schema_name):
+        real_admin = User.objects.get(username=ADMIN)
         assert Member.objects.count() == 0
     with schema_context(practice_a.schema_name):
         assert Member.objects.count() >= 50  # the demo's members
-        copied = User.objects.get(username="admin@alpha.test")
+        copied = User.objects.get(username=ADMIN)
         assert copied.password == real_admin.password and copied.role == "admin"
         assert copied.is_active
         # the demo's own logins are there but cannot be used
         active = set(User.objects.filter(is_active=True).values_list("username", flat=True))
-        assert active == {"admin@alpha.test"}
+        assert active == {ADMIN}
 
 
-def test_open_twice_keeps_one_copy_and_copies_new_staff_and_totp(practice_a, tenant_a):
+def test_open_twice_keeps_one_copy_and_copies_new_staff_and_totp(practice_a, coop):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from core.users.models import User
     from tenants.models import Cooperative
     from tenants.practice import practice_open
 
-    with schema_context(tenant_a.schema_name):
+    with schema_context(coop.schema_name):
         kasir = User.objects.create_user(
-            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+            username="kasir@latihan.test", password="Kasir-123!", role="petugas", is_staff=True
         )
         device = TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
-    again = practice_open(cooperative=tenant_a, by="tests")
+    again = practice_open(cooperative=coop, by="tests")
     assert again.pk == practice_a.pk
-    assert Cooperative.objects.filter(practice_of=tenant_a).count() == 1
+    assert Cooperative.objects.filter(practice_of=coop).count() == 1
     with schema_context(practice_a.schema_name):
-        copy = User.objects.get(username="kasir@alpha.test")
+        copy = User.objects.get(username="kasir@latihan.test")
         assert copy.check_password("Kasir-123!")
         d = TOTPDevice.objects.get(user=copy)
         assert d.key == device.key and d.confirmed
 
 
-def test_a_colleague_entering_does_not_log_out_a_two_factor_session_in_the_copy(
-    practice_a, tenant_a
-):
+def test_a_colleague_entering_does_not_log_out_a_two_factor_session_in_the_copy(practice_a, coop):
     """Staff sync runs each time someone enters the copy: an unchanged authenticator is
     kept as it is, so a session that passed the code step with it stays signed in (a
     session whose device is gone is logged out, core.users.middleware)."""
@@ -118,38 +167,38 @@ def test_a_colleague_entering_does_not_log_out_a_two_factor_session_in_the_copy(
     from core.users.models import User
     from tenants.practice import practice_open
 
-    with schema_context(tenant_a.schema_name):
+    with schema_context(coop.schema_name):
         kasir = User.objects.create_user(
-            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+            username="kasir@latihan.test", password="Kasir-123!", role="petugas", is_staff=True
         )
         TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
-    practice_open(cooperative=tenant_a, by="tests")
-    client = _login(practice_a, "kasir@alpha.test")
+    practice_open(cooperative=coop, by="tests")
+    client = _login(practice_a, "kasir@latihan.test")
     with schema_context(practice_a.schema_name):
-        device = TOTPDevice.objects.get(user__username="kasir@alpha.test")
+        device = TOTPDevice.objects.get(user__username="kasir@latihan.test")
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     assert client.get("/").status_code == 200
-    practice_open(cooperative=tenant_a, by="tests")  # a colleague enters
+    practice_open(cooperative=coop, by="tests")  # a colleague enters
     assert client.get("/").status_code == 200
-    with schema_context(tenant_a.schema_name):  # the real login re-enrols: a new key
+    with schema_context(coop.schema_name):  # the real login re-enrols: a new key
         TOTPDevice.objects.filter(user=kasir).delete()
         TOTPDevice.objects.create(user=kasir, name="HP baru", confirmed=True)
-    practice_open(cooperative=tenant_a, by="tests")
+    practice_open(cooperative=coop, by="tests")
     assert client.get("/").status_code == 302
 
 
-def _kasir_in_both(tenant_a):
+def _kasir_in_both(coop):
     """A petugas of cooperative A, copied into its practice copy."""
     from core.users.models import User
     from tenants.practice import practice_open
 
-    with schema_context(tenant_a.schema_name):
+    with schema_context(coop.schema_name):
         kasir = User.objects.create_user(
-            username="kasir@alpha.test", password="Kasir-123!", role="petugas", is_staff=True
+            username="kasir@latihan.test", password="Kasir-123!", role="petugas", is_staff=True
         )
-    practice_open(cooperative=tenant_a, by="tests")
+    practice_open(cooperative=coop, by="tests")
     connection.set_schema_to_public()
     return kasir
 
@@ -161,57 +210,55 @@ def _in_copy(practice, username: str):
         return User.objects.get(username=username)
 
 
-def test_a_login_deactivated_in_the_real_cooperative_stops_in_the_copy_at_once(
-    practice_a, tenant_a
-):
+def test_a_login_deactivated_in_the_real_cooperative_stops_in_the_copy_at_once(practice_a, coop):
     """Nobody needs to enter the copy again: the open session there ends and the
     password no longer signs in; reactivated, it works there again."""
     from core.audit.models import AuditEvent
     from core.users.models import User
     from core.users.services import user_set_active
 
-    kasir = _kasir_in_both(tenant_a)
-    client = _login(practice_a, "kasir@alpha.test")
+    kasir = _kasir_in_both(coop)
+    client = _login(practice_a, "kasir@latihan.test")
     assert client.get("/").status_code == 200
-    with schema_context(tenant_a.schema_name):
-        admin = User.objects.get(username="admin@alpha.test")
+    with schema_context(coop.schema_name):
+        admin = User.objects.get(username=ADMIN)
         user_set_active(by=admin, user=kasir, active=False, reason="keluar")
     connection.set_schema_to_public()
-    assert not _in_copy(practice_a, "kasir@alpha.test").is_active
+    assert not _in_copy(practice_a, "kasir@latihan.test").is_active
     assert client.get("/").status_code == 302  # the session in the copy is over
     fresh = Client(HTTP_HOST=_host(practice_a.slug))
-    r = fresh.post("/masuk/", {"username": "kasir@alpha.test", "password": "Kasir-123!"})
+    r = fresh.post("/masuk/", {"username": "kasir@latihan.test", "password": "Kasir-123!"})
     assert r.status_code == 200 and "_auth_user_id" not in fresh.session
-    connection.set_tenant(tenant_a)  # the real cooperative's audit says so
+    connection.set_tenant(coop)  # the real cooperative's audit says so
     event = AuditEvent.objects.get(action="practice.user_synced")
     assert event.data == {"slug": practice_a.slug, "active": False, "role": "petugas"}
     user_set_active(by=admin, user=kasir, active=True)  # the plan's seat check: a tenant
     connection.set_schema_to_public()
-    assert _in_copy(practice_a, "kasir@alpha.test").is_active
-    r = fresh.post("/masuk/", {"username": "kasir@alpha.test", "password": "Kasir-123!"})
+    assert _in_copy(practice_a, "kasir@latihan.test").is_active
+    r = fresh.post("/masuk/", {"username": "kasir@latihan.test", "password": "Kasir-123!"})
     assert r.status_code == 302
     # the session opened before the deactivation stays ended (it came back before)
     assert client.get("/").status_code == 302
 
 
-def test_a_role_change_in_the_real_cooperative_reaches_the_copy_at_once(practice_a, tenant_a):
+def test_a_role_change_in_the_real_cooperative_reaches_the_copy_at_once(practice_a, coop):
     from core.users.models import User
     from core.users.services import user_update
 
-    kasir = _kasir_in_both(tenant_a)
-    client = _login(practice_a, "kasir@alpha.test")
+    kasir = _kasir_in_both(coop)
+    client = _login(practice_a, "kasir@latihan.test")
     assert client.get("/pengguna/").status_code == 403  # a petugas manages no users
-    with schema_context(tenant_a.schema_name):
-        admin = User.objects.get(username="admin@alpha.test")
+    with schema_context(coop.schema_name):
+        admin = User.objects.get(username=ADMIN)
         kasir = user_update(by=admin, user=kasir, full_name="Kasir", role="pengawas")
     connection.set_schema_to_public()
-    copy = _in_copy(practice_a, "kasir@alpha.test")
+    copy = _in_copy(practice_a, "kasir@latihan.test")
     assert (copy.role, copy.is_staff, copy.is_active) == ("pengawas", True, True)
     assert client.get("/pengguna/").status_code == 200  # a pengawas reads them
-    with schema_context(tenant_a.schema_name):  # no longer staff: no login in the copy
+    with schema_context(coop.schema_name):  # no longer staff: no login in the copy
         user_update(by=admin, user=kasir, full_name="Kasir", role="anggota")
     connection.set_schema_to_public()
-    assert not _in_copy(practice_a, "kasir@alpha.test").is_active
+    assert not _in_copy(practice_a, "kasir@latihan.test").is_active
     assert client.get("/").status_code == 302
 
 
@@ -231,7 +278,7 @@ def _signs_in(practice, username: str, password: str) -> bool:
 
 
 def test_a_password_changed_in_the_real_cooperative_stops_working_in_the_copy_at_once(
-    practice_a, tenant_a
+    practice_a, coop
 ):
     """Nobody needs to enter the copy again: the old password no longer signs in there,
     the new one does; the login's authenticator in the copy is the same row, kept and not
@@ -242,15 +289,15 @@ def test_a_password_changed_in_the_real_cooperative_stops_working_in_the_copy_at
     from core.audit.models import AuditEvent
     from tenants.practice import practice_open
 
-    kasir = _kasir_in_both(tenant_a)
-    with schema_context(tenant_a.schema_name):
+    kasir = _kasir_in_both(coop)
+    with schema_context(coop.schema_name):
         real_device = TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
-    practice_open(cooperative=tenant_a, by="tests")
+    practice_open(cooperative=coop, by="tests")
     connection.set_schema_to_public()
-    device = _device_in_copy(practice_a, "kasir@alpha.test")
-    assert _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
-    real = _login(tenant_a, "kasir@alpha.test")
-    with schema_context(tenant_a.schema_name):  # past the code step in the real one
+    device = _device_in_copy(practice_a, "kasir@latihan.test")
+    assert _signs_in(practice_a, "kasir@latihan.test", "Kasir-123!")
+    real = _login(coop, "kasir@latihan.test")
+    with schema_context(coop.schema_name):  # past the code step in the real one
         session = real.session
         session[DEVICE_ID_SESSION_KEY] = real_device.persistent_id
         session.save()
@@ -264,39 +311,37 @@ def test_a_password_changed_in_the_real_cooperative_stops_working_in_the_copy_at
     )
     assert (r.status_code, r.url) == (302, "/akun/"), r.content
     connection.set_schema_to_public()
-    assert not _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
-    assert _signs_in(practice_a, "kasir@alpha.test", "Sandi-Baru-456!")
-    kept = _device_in_copy(practice_a, "kasir@alpha.test")
+    assert not _signs_in(practice_a, "kasir@latihan.test", "Kasir-123!")
+    assert _signs_in(practice_a, "kasir@latihan.test", "Sandi-Baru-456!")
+    kept = _device_in_copy(practice_a, "kasir@latihan.test")
     assert (kept.pk, kept.key) == (device.pk, device.key)
-    with schema_context(tenant_a.schema_name):  # the real cooperative's audit says so
+    with schema_context(coop.schema_name):  # the real cooperative's audit says so
         assert AuditEvent.objects.filter(
             action="practice.user_synced", target_id=str(kasir.pk)
         ).exists()
 
 
-def test_a_password_set_by_a_reset_link_reaches_the_copy_at_once(practice_a, tenant_a):
+def test_a_password_set_by_a_reset_link_reaches_the_copy_at_once(practice_a, coop):
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from core.users.tokens import password_link_tokens
 
-    kasir = _kasir_in_both(tenant_a)
-    with schema_context(tenant_a.schema_name):  # the link the real cooperative e-mails
+    kasir = _kasir_in_both(coop)
+    with schema_context(coop.schema_name):  # the link the real cooperative e-mails
         uid = urlsafe_base64_encode(force_bytes(kasir.pk))
         token = password_link_tokens.make_token(kasir)
-    real = Client(HTTP_HOST=_host(tenant_a.slug))
+    real = Client(HTTP_HOST=_host(coop.slug))
     r = real.get(f"/atur-sandi/{uid}/{token}/")
     assert r.status_code == 302, r.content  # to the form, the token kept in the session
     new = {"new_password1": "Sandi-Baru-456!", "new_password2": "Sandi-Baru-456!"}
     assert real.post(r.url, new).status_code == 302
     connection.set_schema_to_public()
-    assert not _signs_in(practice_a, "kasir@alpha.test", "Kasir-123!")
-    assert _signs_in(practice_a, "kasir@alpha.test", "Sandi-Baru-456!")
+    assert not _signs_in(practice_a, "kasir@latihan.test", "Kasir-123!")
+    assert _signs_in(practice_a, "kasir@latihan.test", "Sandi-Baru-456!")
 
 
-def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once(
-    practice_a, tenant_a
-):
+def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once(practice_a, coop):
     """The admin turns the petugas' two-step off (a lost phone): the copy's authenticator
     goes at once, and the session in the copy that passed the code step with it ends.
     Enrolled again, the copy has the new authenticator at once."""
@@ -308,31 +353,31 @@ def test_an_authenticator_reset_in_the_real_cooperative_reaches_the_copy_at_once
     from core.users.services import totp_confirm, totp_enrolment_start
     from tenants.practice import practice_open
 
-    kasir = _kasir_in_both(tenant_a)
-    with schema_context(tenant_a.schema_name):
+    kasir = _kasir_in_both(coop)
+    with schema_context(coop.schema_name):
         TOTPDevice.objects.create(user=kasir, name="HP", confirmed=True)
-    practice_open(cooperative=tenant_a, by="tests")
-    client = _login(practice_a, "kasir@alpha.test")
+    practice_open(cooperative=coop, by="tests")
+    client = _login(practice_a, "kasir@latihan.test")
     with schema_context(practice_a.schema_name):
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = _device_in_copy(
-            practice_a, "kasir@alpha.test"
+            practice_a, "kasir@latihan.test"
         ).persistent_id
         session.save()
     assert client.get("/").status_code == 200
-    admin_client = _login(tenant_a, "admin@alpha.test")
+    admin_client = _login(coop, ADMIN)
     r = admin_client.post(f"/pengguna/{kasir.pk}/reset-dua-langkah/")
     assert r.status_code == 302
     connection.set_schema_to_public()
-    assert _device_in_copy(practice_a, "kasir@alpha.test") is None
+    assert _device_in_copy(practice_a, "kasir@latihan.test") is None
     assert client.get("/").status_code == 302  # the session in the copy is over
-    with schema_context(tenant_a.schema_name):  # enrolled again on a new phone
+    with schema_context(coop.schema_name):  # enrolled again on a new phone
         kasir = User.objects.get(pk=kasir.pk)
         pending = totp_enrolment_start(user=kasir)
         code = TOTP(pending.bin_key, pending.step, pending.t0, pending.digits).token()
         totp_confirm(user=kasir, token=f"{code:0{pending.digits}d}")
     connection.set_schema_to_public()
-    copied = _device_in_copy(practice_a, "kasir@alpha.test")
+    copied = _device_in_copy(practice_a, "kasir@latihan.test")
     assert copied is not None and (copied.key, copied.confirmed) == (pending.key, True)
 
 
@@ -394,9 +439,7 @@ def test_staff_log_in_with_their_password_and_every_page_says_latihan(practice_a
     login = practice_client.get("/masuk/")
     assert b'id="practice-banner"' in login.content and b"LATIHAN" in login.content
     assert b"practice-banner" not in client_a.get("/masuk/").content
-    r = practice_client.post(
-        "/masuk/", {"username": "admin@alpha.test", "password": ADMIN_PASSWORD}
-    )
+    r = practice_client.post("/masuk/", {"username": ADMIN, "password": ADMIN_PASSWORD})
     assert r.status_code == 302
     home = practice_client.get("/")
     assert home.status_code == 200
@@ -419,12 +462,10 @@ def _pdf_pages(content: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
 
 
-def test_pdfs_of_a_practice_copy_say_latihan_on_every_page_and_real_ones_never(
-    practice_a, tenant_a
-):
+def test_pdfs_of_a_practice_copy_say_latihan_on_every_page_and_real_ones_never(practice_a, coop):
     from core.ledger.models import Account, JournalEntry
 
-    practice_client = _login(practice_a, "admin@alpha.test")
+    practice_client = _login(practice_a, ADMIN)
     with schema_context(practice_a.schema_name):
         txn = _deposit()
     receipt = practice_client.get(f"/simpanan/kuitansi/{txn.pk}.pdf")
@@ -443,30 +484,28 @@ def test_pdfs_of_a_practice_copy_say_latihan_on_every_page_and_real_ones_never(
     pages = _pdf_pages(report.content)
     assert len(pages) >= 2 and all("LATIHAN" in text for text in pages)
 
-    real = _login(tenant_a, "admin@alpha.test").get(
-        "/buku-besar/laporan/neraca-saldo/", {"format": "pdf"}
-    )
+    real = _login(coop, ADMIN).get("/buku-besar/laporan/neraca-saldo/", {"format": "pdf"})
     assert real.status_code == 200
     real_pages = _pdf_pages(real.content)
     assert real_pages and not any("LATIHAN" in text for text in real_pages)
 
 
-def test_xlsx_of_a_practice_copy_is_marked_latihan_and_real_ones_are_not(practice_a, tenant_a):
+def test_xlsx_of_a_practice_copy_is_marked_latihan_and_real_ones_are_not(practice_a, coop):
     from openpyxl import load_workbook
 
     path, params = "/buku-besar/laporan/neraca-saldo/", {"format": "xlsx"}
-    practice = _login(practice_a, "admin@alpha.test").get(path, params)
+    practice = _login(practice_a, ADMIN).get(path, params)
     assert practice.status_code == 200
     wb = load_workbook(io.BytesIO(practice.content))
     assert wb.properties.title.startswith("LATIHAN")
     for ws in wb.worksheets:
         assert ws.title.startswith("LATIHAN ")
         assert "LATIHAN" in ws.oddHeader.center.text and "LATIHAN" in ws.oddFooter.center.text
-    members = _login(practice_a, "admin@alpha.test").get("/anggota/", {"export": "xlsx"})
+    members = _login(practice_a, ADMIN).get("/anggota/", {"export": "xlsx"})
     assert members.status_code == 200
     assert load_workbook(io.BytesIO(members.content)).sheetnames[0].startswith("LATIHAN ")
 
-    real = _login(tenant_a, "admin@alpha.test").get(path, params)
+    real = _login(coop, ADMIN).get(path, params)
     real_wb = load_workbook(io.BytesIO(real.content))
     assert not any("LATIHAN" in name for name in real_wb.sheetnames)
     assert not (real_wb.properties.title or "").startswith("LATIHAN")
@@ -495,7 +534,7 @@ def test_every_pdf_and_workbook_of_core_goes_through_the_marking_helpers():
 def test_guided_steps_tick_from_data_only(practice_a):
     from tenants.practice_steps import practice_steps
 
-    practice_client = _login(practice_a, "admin@alpha.test")
+    practice_client = _login(practice_a, ADMIN)
     since = practice_a.practice_reset_at
     with schema_context(practice_a.schema_name):
         steps = {s.code: s for s in practice_steps(since=since)}
@@ -513,7 +552,7 @@ def test_guided_steps_tick_from_data_only(practice_a):
     assert b'class="done" id="step-deposit"' in home.content
 
 
-def test_reset_gives_a_fresh_copy(practice_a, tenant_a):
+def test_reset_gives_a_fresh_copy(practice_a, coop):
     from core.savings.models import SavingsTransaction
     from tenants.practice import practice_reset
 
@@ -521,7 +560,7 @@ def test_reset_gives_a_fresh_copy(practice_a, tenant_a):
         before = SavingsTransaction.objects.count()
         _deposit()
         assert SavingsTransaction.objects.count() == before + 1
-    reset = practice_reset(cooperative=tenant_a, by="tests")
+    reset = practice_reset(cooperative=coop, by="tests")
     assert reset.pk == practice_a.pk and reset.practice_reset_at > practice_a.practice_reset_at
     with schema_context(practice_a.schema_name):
         assert SavingsTransaction.objects.count() == before
@@ -560,7 +599,7 @@ def test_nothing_done_in_the_practice_copy_touches_the_real_schema(
         )
 
 
-def test_practice_copy_is_never_billed_nor_counted_in_usage(practice_a, tenant_a):
+def test_practice_copy_is_never_billed_nor_counted_in_usage(practice_a, coop):
     from billing.limits import staff_user_limit_check
     from billing.models import Subscription
     from billing.services.daily import billing_sweep
@@ -591,7 +630,7 @@ def test_practice_copy_is_never_billed_nor_counted_in_usage(practice_a, tenant_a
         connection.set_schema_to_public()
 
 
-def test_practice_copy_is_never_in_the_dinas_figures(practice_a, tenant_a):
+def test_practice_copy_is_never_in_the_dinas_figures(practice_a, coop):
     from lumbung.dinas.models import Indicator, SharingState
     from lumbung.dinas.refresh import cooperatives_to_refresh, indicators_refresh_one
     from lumbung.dinas.selectors import area_cooperatives
@@ -609,7 +648,7 @@ def test_practice_copy_is_never_in_the_dinas_figures(practice_a, tenant_a):
     assert practice_a.pk not in set(area_cooperatives(pembina).values_list("pk", flat=True))
 
 
-def test_no_email_leaves_a_practice_copy(practice_a, tenant_a, settings):
+def test_no_email_leaves_a_practice_copy(practice_a, coop, settings):
     from django.core.mail import send_mail
 
     settings.EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
@@ -620,7 +659,7 @@ def test_no_email_leaves_a_practice_copy(practice_a, tenant_a, settings):
     with schema_context(practice_a.schema_name):  # a task or loop over schemas
         assert send_mail("s", "b", None, ["anggota@example.id"]) == 0
     assert mail.outbox == []
-    connection.set_tenant(tenant_a)
+    connection.set_tenant(coop)
     assert send_mail("s", "b", None, ["anggota@example.id"]) == 1
     connection.set_schema_to_public()
     assert len(mail.outbox) == 1
@@ -632,7 +671,7 @@ def test_password_reset_from_a_practice_copy_sends_nothing(practice_a, settings,
     mail.outbox = []
     practice_client = Client(HTTP_HOST=_host(practice_a.slug))
     with committed():  # the reset task runs, in the copy's schema, and its e-mail is dropped
-        r = practice_client.post("/lupa-sandi/", {"email": "admin@alpha.test"})
+        r = practice_client.post("/lupa-sandi/", {"email": ADMIN})
     assert r.status_code == 302
     assert mail.outbox == []
 
@@ -640,7 +679,7 @@ def test_password_reset_from_a_practice_copy_sends_nothing(practice_a, settings,
 # --------------------------------------------------------------------- clean-up, screen
 
 
-def test_unused_for_90_days_is_deleted_and_not_before(practice_a, tenant_a):
+def test_unused_for_90_days_is_deleted_and_not_before(practice_a, coop):
     from tenants.models import Cooperative
     from tenants.practice import practices_cleanup
     from tenants.schema_template import _schema_exists
@@ -652,8 +691,8 @@ def test_unused_for_90_days_is_deleted_and_not_before(practice_a, tenant_a):
     assert practices_cleanup(now=now) == 1
     assert not Cooperative.objects.filter(pk=practice_a.pk).exists()
     assert not _schema_exists(practice_a.schema_name)
-    assert Cooperative.objects.filter(pk=tenant_a.pk).exists()
-    assert _schema_exists(tenant_a.schema_name)
+    assert Cooperative.objects.filter(pk=coop.pk).exists()
+    assert _schema_exists(coop.schema_name)
 
 
 def test_beat_runs_the_cleanup_daily(settings):
@@ -667,7 +706,7 @@ def test_using_the_copy_marks_it_used(practice_a):
 
     old = timezone.now() - timedelta(days=30)
     Cooperative.objects.filter(pk=practice_a.pk).update(practice_used_at=old)
-    practice_client = _login(practice_a, "admin@alpha.test")
+    practice_client = _login(practice_a, ADMIN)
     assert practice_client.get("/").status_code == 200
     connection.set_schema_to_public()
     assert Cooperative.objects.get(pk=practice_a.pk).practice_used_at > old
