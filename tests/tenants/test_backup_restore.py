@@ -102,6 +102,34 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(scope="module")
+def populated(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A cooperative of its own with members, savings, loans and a posted payroll batch
+    (``populate``), made once for the module's tests that only back it up and read it,
+    and committed; dropped at the end. (Each of them made and filled its own before.)"""
+    from django.test import override_settings
+
+    from tests.conftest import ADMIN_PASSWORD
+
+    with django_db_blocker.unblock():
+        slug = f"isi-{uuid.uuid4().hex[:8]}"
+        coop = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        ).cooperative
+        try:
+            with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+                populate(coop)
+            connection.set_schema_to_public()
+            yield coop
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=coop)
+
+
 @pytest.fixture
 def restored(django_db_blocker):
     """Cooperatives made by a restore in the test, removed afterwards."""
@@ -119,42 +147,41 @@ def restored(django_db_blocker):
 
 
 def test_backup_then_restore_under_another_slug_keeps_every_row_and_balanced_books(
-    scratch_tenant, media, tmp_path, restored, django_db_blocker, record_property
+    populated, media, tmp_path, restored, django_db_blocker, record_property
 ):
     with django_db_blocker.unblock():
-        populate(scratch_tenant)
-        original = table_counts(scratch_tenant.schema_name)
+        original = table_counts(populated.schema_name)
         assert original["members_member"] >= 4
         assert original["loans_loan"] >= 2 and original["ledger_journalentry"] >= 3
         assert original["savings_savingstransaction"] > 0
 
         path = tmp_path / "backup.sql.gz"
-        call_command("cooperative_backup", scratch_tenant.slug, out=str(path))
+        call_command("cooperative_backup", populated.slug, out=str(path))
         meta = backup_meta(path)
-        assert meta["schema"] == scratch_tenant.schema_name
+        assert meta["schema"] == populated.schema_name
         assert meta["counts"] == original
 
-        slug = f"pulih-{scratch_tenant.slug[-8:]}"
+        slug = f"pulih-{populated.slug[-8:]}"
         restored.append(slug)
         call_command("cooperative_restore", str(path), slug=slug)
         copy = Cooperative.objects.get(slug=slug)
         assert copy.schema_name == f"coop_{slug.replace('-', '_')}"
         assert copy.status == Cooperative.Status.SUSPENDED
-        assert copy.name == scratch_tenant.name
+        assert copy.name == populated.name
         assert Domain.objects.filter(tenant=copy, is_primary=True).exists()
 
         # every table, every row; the original untouched
         assert table_counts(copy.schema_name) == original
-        assert table_counts(scratch_tenant.schema_name) == original
+        assert table_counts(populated.schema_name) == original
         # nothing in the copy still points at the original schema
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT count(*) FROM pg_proc WHERE pronamespace = %s::regnamespace "
                 "AND (prosrc LIKE %s OR array_to_string(proconfig, ',') LIKE %s)",
-                [copy.schema_name, *[f"%{scratch_tenant.schema_name}%"] * 2],
+                [copy.schema_name, *[f"%{populated.schema_name}%"] * 2],
             )
             assert cur.fetchone()[0] == 0
-        assert_books_balanced(scratch_tenant.schema_name)
+        assert_books_balanced(populated.schema_name)
         debit = assert_books_balanced(copy.schema_name)
         # figures for docs/reliability.md (bench/reliability_report.py)
         record_property("restore_tables", len(original))
@@ -168,21 +195,21 @@ def test_backup_then_restore_under_another_slug_keeps_every_row_and_balanced_boo
         from tenants.services import tenant_host
 
         connection.set_tenant(copy)
-        assert User.objects.filter(username=f"admin@{scratch_tenant.slug}.test").exists()
+        assert User.objects.filter(username=f"admin@{populated.slug}.test").exists()
         connection.set_schema_to_public()
         assert Client(HTTP_HOST=tenant_host(slug)).get("/").status_code in (200, 302)
 
 
 def test_restore_refuses_a_taken_slug_or_schema_and_a_damaged_file_leaves_nothing(
-    scratch_tenant, tmp_path, restored, django_db_blocker
+    populated, tmp_path, restored, django_db_blocker
 ):
     with django_db_blocker.unblock():
         path = tmp_path / "b.sql.gz"
-        cooperative_backup(cooperative=scratch_tenant, out=path)
+        cooperative_backup(cooperative=populated, out=path)
         before = Cooperative.objects.count()
 
         with pytest.raises(ApplicationError) as taken:
-            cooperative_restore(path=path, slug=scratch_tenant.slug)
+            cooperative_restore(path=path, slug=populated.slug)
         assert taken.value.code == "slug_taken"
 
         with connection.cursor() as cur:
@@ -230,24 +257,24 @@ def test_restore_refuses_a_taken_slug_or_schema_and_a_damaged_file_leaves_nothin
 
 
 def test_scheduled_backup_writes_into_backup_dir_and_keeps_the_newest(
-    scratch_tenant, settings, tmp_path, django_db_blocker
+    populated, settings, tmp_path, django_db_blocker
 ):
     from tenants.tasks import cooperatives_backup_task
 
     settings.BACKUP_DIR = str(tmp_path / "backups")
     settings.BACKUP_KEEP = 2
-    folder = tmp_path / "backups" / scratch_tenant.slug
+    folder = tmp_path / "backups" / populated.slug
     folder.mkdir(parents=True)
     for stamp in ("20200101T000000Z", "20200102T000000Z", "20200103T000000Z"):
-        (folder / f"{scratch_tenant.slug}-{stamp}.sql.gz").write_bytes(b"old")
+        (folder / f"{populated.slug}-{stamp}.sql.gz").write_bytes(b"old")
     with django_db_blocker.unblock():
-        meta = cooperative_backup_scheduled(cooperative=scratch_tenant)
+        meta = cooperative_backup_scheduled(cooperative=populated)
         names = sorted(p.name for p in folder.iterdir())
         assert len(names) == 2
-        assert names[0] == f"{scratch_tenant.slug}-20200103T000000Z.sql.gz"
+        assert names[0] == f"{populated.slug}-20200103T000000Z.sql.gz"
         assert meta["file"].endswith(names[1]) and backup_meta(meta["file"])["counts"]
         assert sorted(meta["pruned"])[0].endswith("20200101T000000Z.sql.gz")
-        assert backups_prune(cooperative=scratch_tenant) == []
+        assert backups_prune(cooperative=populated) == []
 
         # the beat task: one group task per BACKUP_GROUP_SIZE live cooperatives (eager here)
         settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -263,12 +290,12 @@ def test_scheduled_backup_writes_into_backup_dir_and_keeps_the_newest(
         ).exclude(schema_name="public")
         assert result["queued"] == live.count()
         assert result["groups"] == -(-live.count() // settings.BACKUP_GROUP_SIZE)
-        assert (tmp_path / "backups" / scratch_tenant.slug).is_dir()
+        assert (tmp_path / "backups" / populated.slug).is_dir()
         # the group task wrote a new file for the cooperative, and pruned to BACKUP_KEEP
         names = sorted(p.name for p in folder.iterdir())
         assert len(names) == 2 and names[-1] >= meta["file"].rsplit("/", 1)[1]
         newest = backup_meta(folder / names[-1])
-        assert newest["counts"] == table_counts(scratch_tenant.schema_name)
+        assert newest["counts"] == table_counts(populated.schema_name)
         shutil.rmtree(tmp_path / "backups")
 
 
@@ -282,9 +309,10 @@ def test_backup_dir_empty_turns_scheduled_backups_off(settings, db):
 # ------------------------------------------------------------------------ group backups
 
 
-@pytest.fixture
-def more_tenants(django_db_blocker):
-    """Two more cooperatives (as sign-up makes them) whose writes commit; dropped after."""
+@pytest.fixture(scope="module")
+def more_tenants(django_db_setup, django_db_blocker):
+    """Two more cooperatives (as sign-up makes them) whose writes commit, made once for
+    the module's group tests (which only back them up); dropped after."""
     made: list[Cooperative] = []
     with django_db_blocker.unblock():
         for _ in range(2):
@@ -314,11 +342,10 @@ def _sql(path) -> str:
 
 
 def test_group_backup_writes_each_cooperative_the_single_dumps_sql_and_restores_alike(
-    scratch_tenant, more_tenants, media, tmp_path, restored, django_db_blocker
+    populated, more_tenants, media, tmp_path, restored, django_db_blocker
 ):
     with django_db_blocker.unblock():
-        populate(scratch_tenant)
-        coops = [scratch_tenant, *more_tenants]
+        coops = [populated, *more_tenants]
         result = cooperatives_backup_group(cooperatives=coops, out_dir=tmp_path / "group")
         assert result.failed == {}
         assert sorted(result.done) == sorted(c.slug for c in coops)
@@ -343,17 +370,15 @@ def test_group_backup_writes_each_cooperative_the_single_dumps_sql_and_restores_
         assert list((tmp_path / "group").glob(".*")) == []  # no archive or part left
 
         # a grouped file restores like any backup: every row, balanced books
-        slug = f"grup-pulih-{scratch_tenant.slug[-6:]}"
+        slug = f"grup-pulih-{populated.slug[-6:]}"
         restored.append(slug)
-        copy = cooperative_restore(path=result.done[scratch_tenant.slug]["file"], slug=slug)
-        assert table_counts(copy.cooperative.schema_name) == table_counts(
-            scratch_tenant.schema_name
-        )
+        copy = cooperative_restore(path=result.done[populated.slug]["file"], slug=slug)
+        assert table_counts(copy.cooperative.schema_name) == table_counts(populated.schema_name)
         assert_books_balanced(copy.cooperative.schema_name)
 
 
 def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
-    scratch_tenant, more_tenants, tmp_path, django_db_blocker, monkeypatch
+    populated, more_tenants, tmp_path, django_db_blocker, monkeypatch
 ):
     import tenants.backup as backup
 
@@ -365,13 +390,11 @@ def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
         out = tmp_path / "group"
         out.mkdir()
         (out / blocked.slug).write_text("not a folder")
-        result = cooperatives_backup_group(
-            cooperatives=[scratch_tenant, gone, blocked, ok], out_dir=out
-        )
-        assert sorted(result.done) == sorted([scratch_tenant.slug, ok.slug])
+        result = cooperatives_backup_group(cooperatives=[populated, gone, blocked, ok], out_dir=out)
+        assert sorted(result.done) == sorted([populated.slug, ok.slug])
         assert sorted(result.failed) == sorted([gone.slug, blocked.slug])
         assert "coop_sudah_hilang" in result.failed[gone.slug]
-        for coop in (scratch_tenant, ok):
+        for coop in (populated, ok):
             assert backup_meta(result.done[coop.slug]["file"])["counts"] == table_counts(
                 coop.schema_name
             )
@@ -396,9 +419,9 @@ def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
 
         monkeypatch.setattr(backup, "_pg_dump_cmd", broken)
         out2 = tmp_path / "group2"
-        result = cooperatives_backup_group(cooperatives=[scratch_tenant, ok], out_dir=out2)
+        result = cooperatives_backup_group(cooperatives=[populated, ok], out_dir=out2)
         assert result.done == {}
-        assert sorted(result.failed) == sorted([scratch_tenant.slug, ok.slug])
+        assert sorted(result.failed) == sorted([populated.slug, ok.slug])
         assert "pg_dump failed" in result.failed[ok.slug]
         assert list(out2.rglob("*")) == []
 
