@@ -15,59 +15,25 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tests.conftest import ADMIN_PASSWORD
+from tests.tenants.conftest import PAIR_ADMIN as ADMIN
 
 pytestmark = pytest.mark.slow
 
 
-ADMIN = "admin@latihan.test"  # the first admin of this module's cooperative
-
-
-@pytest.fixture(scope="module")
-def _coop_with_copy(practice_template, django_db_blocker):
-    """A cooperative of its own and its practice copy, made once for this module and
-    committed (each test then runs in a transaction that is rolled back, so what a test
-    does to either is undone); both schemas are dropped at the end. Opening a copy per
-    test cloned the practice template each time."""
-    import uuid
-
-    from tenants.practice import practice_open
-    from tenants.services import cooperative_create, cooperative_discard
-
-    with django_db_blocker.unblock():
-        slug = f"prak-{uuid.uuid4().hex[:8]}"
-        made = cooperative_create(
-            slug=slug,
-            name=f"KPRI {slug}",
-            admin_email=ADMIN,
-            admin_password=ADMIN_PASSWORD,
-            actor="tests",
-        )
-        practice = None
-        try:
-            practice = practice_open(cooperative=made.cooperative, by="tests")
-            connection.set_schema_to_public()
-            yield made.cooperative.pk, practice.pk
-        finally:
-            connection.set_schema_to_public()
-            if practice is not None:
-                cooperative_discard(cooperative=practice)
-            cooperative_discard(cooperative=made.cooperative)
-
-
 @pytest.fixture
-def coop(db, _coop_with_copy):
+def coop(db, practice_pair):
     """The real cooperative of this module's practice copy (as this test sees it)."""
     from tenants.models import Cooperative
 
-    return Cooperative.objects.get(pk=_coop_with_copy[0])
+    return Cooperative.objects.get(pk=practice_pair[0])
 
 
 @pytest.fixture
-def practice_a(coop, _coop_with_copy):
-    """``coop``'s practice copy, opened once for the module."""
+def practice_a(coop, practice_pair):
+    """``coop``'s practice copy, opened once for the module (tests/tenants/conftest.py)."""
     from tenants.models import Cooperative
 
-    return Cooperative.objects.get(pk=_coop_with_copy[1])
+    return Cooperative.objects.get(pk=practice_pair[1])
 
 
 def _host(slug):

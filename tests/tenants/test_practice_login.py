@@ -23,6 +23,22 @@ USER = "kasir@alpha.test"
 PW = "Kasir-123!"
 
 
+@pytest.fixture
+def coop(db, practice_pair):
+    """The real cooperative (``practice_pair``: one per module, tests/tenants/conftest.py)."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=practice_pair[0])
+
+
+@pytest.fixture
+def practice_a(coop, practice_pair):
+    """``coop``'s practice copy."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=practice_pair[1])
+
+
 def _host(slug):
     from tenants.services import tenant_host
 
@@ -30,17 +46,17 @@ def _host(slug):
 
 
 @pytest.fixture
-def kasir(practice_a, tenant_a):
-    """A petugas of cooperative A with an authenticator, copied into its practice copy."""
+def kasir(practice_a, coop):
+    """A petugas of the cooperative with an authenticator, copied into its practice copy."""
     from core.users.models import User
     from tenants.practice import practice_open
 
-    with schema_context(tenant_a.schema_name):
+    with schema_context(coop.schema_name):
         user = User.objects.create_user(
             username=USER, email=USER, password=PW, role="petugas", is_staff=True
         )
         TOTPDevice.objects.create(user=user, name="HP", confirmed=True)
-    practice_open(cooperative=tenant_a, by="tests")
+    practice_open(cooperative=coop, by="tests")
     connection.set_schema_to_public()
     return user
 
@@ -80,36 +96,32 @@ def _no_delay(*coops) -> None:
 # ------------------------------------------------------------------- TOTP replay
 
 
-def test_a_code_used_at_the_cooperative_is_refused_at_its_practice_copy(
-    kasir, tenant_a, practice_a
-):
+def test_a_code_used_at_the_cooperative_is_refused_at_its_practice_copy(kasir, coop, practice_a):
     """Failed before: the copy's authenticator row had not seen the code, and took it."""
-    code = _code(tenant_a)
-    assert _signs_in_with_code(tenant_a, code)
+    code = _code(coop)
+    assert _signs_in_with_code(coop, code)
     assert not _signs_in_with_code(practice_a, code, ip="192.0.2.61")
     # the next code works there (and is then spent at the cooperative)
-    _no_delay(tenant_a, practice_a)
-    following = _code(tenant_a, steps_ahead=1)
+    _no_delay(coop, practice_a)
+    following = _code(coop, steps_ahead=1)
     assert _signs_in_with_code(practice_a, following, ip="192.0.2.62")
-    assert not _signs_in_with_code(tenant_a, following, ip="192.0.2.63")
+    assert not _signs_in_with_code(coop, following, ip="192.0.2.63")
 
 
-def test_a_code_used_in_the_practice_copy_is_refused_at_the_cooperative(
-    kasir, tenant_a, practice_a
-):
+def test_a_code_used_in_the_practice_copy_is_refused_at_the_cooperative(kasir, coop, practice_a):
     code = _code(practice_a)
     assert _signs_in_with_code(practice_a, code)
-    assert not _signs_in_with_code(tenant_a, code, ip="192.0.2.64")
+    assert not _signs_in_with_code(coop, code, ip="192.0.2.64")
 
 
-def test_the_copy_made_again_does_not_bring_back_a_spent_code(kasir, tenant_a, practice_a):
+def test_the_copy_made_again_does_not_bring_back_a_spent_code(kasir, coop, practice_a):
     """Entering the copy copies the logins again: the copy's record of the last code is
     kept when it is the later one."""
     from tenants.practice import practice_open
 
     code = _code(practice_a)
     assert _signs_in_with_code(practice_a, code)
-    practice_open(cooperative=tenant_a, by="tests")
+    practice_open(cooperative=coop, by="tests")
     connection.set_schema_to_public()
     assert not _signs_in_with_code(practice_a, code, ip="192.0.2.65")
 
@@ -118,28 +130,26 @@ def test_the_copy_made_again_does_not_bring_back_a_spent_code(kasir, tenant_a, p
 
 
 def test_wrong_passwords_at_the_copy_count_towards_the_cooperatives_lockout(
-    kasir, tenant_a, practice_a, settings
+    kasir, coop, practice_a, settings
 ):
     """Failed before: each schema counted its own five (username and address)."""
     limit = settings.AXES_FAILURE_LIMIT
     for _ in range(limit - 2):
-        assert _password_step(tenant_a, "salah")[1].status_code == 200
+        assert _password_step(coop, "salah")[1].status_code == 200
     for _ in range(2):
         _password_step(practice_a, "salah")
-    assert _password_step(tenant_a)[1].status_code == 429  # the right password, locked
+    assert _password_step(coop)[1].status_code == 429  # the right password, locked
     assert _password_step(practice_a)[1].status_code == 429
 
 
-def test_wrong_passwords_at_the_cooperative_lock_the_copy_too(
-    kasir, tenant_a, practice_a, settings
-):
+def test_wrong_passwords_at_the_cooperative_lock_the_copy_too(kasir, coop, practice_a, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        _password_step(tenant_a, "salah")
+        _password_step(coop, "salah")
     assert _password_step(practice_a)[1].status_code == 429
 
 
 def test_a_guess_spread_over_both_addresses_gets_no_more_tries_than_the_per_login_cap(
-    kasir, tenant_a, practice_a, settings
+    kasir, coop, practice_a, settings
 ):
     """A stranger guessing the password from many client addresses, at the cooperative
     and at its copy by turns: the per-login cap (LOGIN_USER_FAILURE_LIMIT) counts them
@@ -147,29 +157,29 @@ def test_a_guess_spread_over_both_addresses_gets_no_more_tries_than_the_per_logi
     settings.LOGIN_USER_FAILURE_LIMIT = 4
     answers = []
     for i in range(8):
-        coop = (tenant_a, practice_a)[i % 2]
+        coop = (coop, practice_a)[i % 2]
         answers.append(_password_step(coop, "tebakan", ip=f"198.51.100.{20 + i}")[1].status_code)
     assert answers == [200, 200, 200, 200, 429, 429, 429, 429]
 
 
 def test_wrong_codes_at_the_copy_count_towards_the_cooperatives_lockout(
-    kasir, tenant_a, practice_a, settings
+    kasir, coop, practice_a, settings
 ):
-    wrong = "000000" if _code(tenant_a) != "000000" else "111111"
+    wrong = "000000" if _code(coop) != "000000" else "111111"
     client, r = _password_step(practice_a)
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        _no_delay(tenant_a, practice_a)  # django-otp's own delay is not what is tested
+        _no_delay(coop, practice_a)  # django-otp's own delay is not what is tested
         r = client.post("/masuk/verifikasi/", {"token": wrong}, REMOTE_ADDR="192.0.2.60")
         assert r.status_code == 200
-    assert _password_step(tenant_a, "salah")[1].status_code == 429
+    assert _password_step(coop, "salah")[1].status_code == 429
 
 
-def test_wrong_codes_at_one_address_delay_the_next_code_at_the_other(kasir, tenant_a, practice_a):
+def test_wrong_codes_at_one_address_delay_the_next_code_at_the_other(kasir, coop, practice_a):
     """django-otp waits longer after each wrong code; the wait is the authenticator's,
     at both addresses."""
-    wrong = "000000" if _code(tenant_a) != "000000" else "111111"
+    wrong = "000000" if _code(coop) != "000000" else "111111"
     assert not _signs_in_with_code(practice_a, wrong)
-    right = _code(tenant_a)
-    assert not _signs_in_with_code(tenant_a, right, ip="192.0.2.66")  # too soon
-    _no_delay(tenant_a, practice_a)  # the wait is over
-    assert _signs_in_with_code(tenant_a, right, ip="192.0.2.67")
+    right = _code(coop)
+    assert not _signs_in_with_code(coop, right, ip="192.0.2.66")  # too soon
+    _no_delay(coop, practice_a)  # the wait is over
+    assert _signs_in_with_code(coop, right, ip="192.0.2.67")
