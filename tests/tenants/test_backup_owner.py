@@ -113,7 +113,18 @@ def restored(django_db_blocker):
                 _drop(coop)
 
 
-def test_restore_for_the_new_cooperative_never_offers_or_accepts_the_deleted_ones_dump(
+def test_the_new_cooperative_never_restores_from_nor_prunes_the_deleted_ones_dumps(
+    same_address, restored, settings, django_db_blocker, capsys
+):
+    """One test for both checks on the same two cooperatives (each made them, and their
+    backups, anew before): the restore's, then the prune's."""
+    _restore_never_offers_or_accepts_the_deleted_ones_dump(
+        same_address, restored, django_db_blocker, capsys
+    )
+    _prune_never_trims_the_deleted_ones_dumps(same_address, settings, django_db_blocker)
+
+
+def _restore_never_offers_or_accepts_the_deleted_ones_dump(
     same_address, restored, django_db_blocker, capsys
 ):
     s = same_address
@@ -156,9 +167,7 @@ def test_restore_for_the_new_cooperative_never_offers_or_accepts_the_deleted_one
         assert backup_meta(s["old_file"])["cooperative_id"] == s["old_pk"]
 
 
-def test_the_new_cooperatives_prune_never_trims_the_deleted_ones_dumps(
-    same_address, settings, django_db_blocker
-):
+def _prune_never_trims_the_deleted_ones_dumps(same_address, settings, django_db_blocker):
     s = same_address
     settings.BACKUP_KEEP = 1
     folder = s["new_file"].parent
