@@ -57,3 +57,19 @@ def practice_pair(practice_template, django_db_blocker):
             if practice is not None:
                 cooperative_discard(cooperative=practice)
             cooperative_discard(cooperative=made.cooperative)
+
+
+@pytest.fixture
+def pair_coop(db, practice_pair):
+    """``practice_pair``'s cooperative, as this test sees it."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=practice_pair[0])
+
+
+@pytest.fixture
+def pair_practice(pair_coop, practice_pair):
+    """``practice_pair``'s practice copy, as this test sees it."""
+    from tenants.models import Cooperative
+
+    return Cooperative.objects.get(pk=practice_pair[1])

@@ -24,19 +24,15 @@ PW = "Kasir-123!"
 
 
 @pytest.fixture
-def coop(db, practice_pair):
-    """The real cooperative (``practice_pair``: one per module, tests/tenants/conftest.py)."""
-    from tenants.models import Cooperative
-
-    return Cooperative.objects.get(pk=practice_pair[0])
+def coop(pair_coop):
+    """The real cooperative: ``practice_pair``'s, one per module (tests/tenants/conftest.py)."""
+    return pair_coop
 
 
 @pytest.fixture
-def practice_a(coop, practice_pair):
-    """``coop``'s practice copy."""
-    from tenants.models import Cooperative
-
-    return Cooperative.objects.get(pk=practice_pair[1])
+def practice_a(pair_practice):
+    """``coop``'s practice copy, opened once for the module."""
+    return pair_practice
 
 
 def _host(slug):

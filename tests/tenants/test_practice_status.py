@@ -1,6 +1,7 @@
 """A practice copy follows its real cooperative's subscription state on its own host:
 archived, nobody works there (403, the archived message); suspended, read-only (the
-read-only message); otherwise it is open."""
+read-only message); otherwise it is open. (One cooperative and its copy serve the
+module: ``practice_pair``, tests/tenants/conftest.py.)"""
 
 import pytest
 from django.db import connection
@@ -8,6 +9,7 @@ from django.test import Client
 
 from tenants.models import Cooperative
 from tests.console.conftest import make_operator
+from tests.tenants.conftest import PAIR_ADMIN
 
 pytestmark = pytest.mark.slow
 
@@ -18,19 +20,19 @@ def _client(coop) -> Client:
 
     client = Client(HTTP_HOST=tenant_host(coop.slug))
     connection.set_tenant(coop)
-    client.force_login(User.objects.get(username="admin@alpha.test"))
+    client.force_login(User.objects.get(username=PAIR_ADMIN))
     connection.set_schema_to_public()
     return client
 
 
-def test_staff_of_an_archived_cooperative_cannot_use_its_practice_copy(practice_a, tenant_a):
+def test_staff_of_an_archived_cooperative_cannot_use_its_practice_copy(pair_practice, pair_coop):
     from lumbung.console import services
 
-    real, practice = _client(tenant_a), _client(practice_a)
+    real, practice = _client(pair_coop), _client(pair_practice)
     assert practice.get("/").status_code == 200
     services.tenant_archive(
         operator=make_operator("admin", "admin-ps1@ops.lumbung.test"),
-        cooperative=tenant_a,
+        cooperative=pair_coop,
         reason="tidak membayar",
     )
     for client in (real, practice):
@@ -41,9 +43,9 @@ def test_staff_of_an_archived_cooperative_cannot_use_its_practice_copy(practice_
         assert api.status_code == 403 and api.json()["error"]["code"] == "tenant_archived"
 
 
-def test_a_suspended_cooperatives_practice_copy_is_read_only(practice_a, tenant_a):
-    Cooperative.objects.filter(pk=tenant_a.pk).update(status=Cooperative.Status.SUSPENDED)
-    practice = _client(practice_a)
+def test_a_suspended_cooperatives_practice_copy_is_read_only(pair_practice, pair_coop):
+    Cooperative.objects.filter(pk=pair_coop.pk).update(status=Cooperative.Status.SUSPENDED)
+    practice = _client(pair_practice)
     assert practice.get("/").status_code == 200
     page = practice.post("/anggota/", {"full_name": "Siapa Saja"})
     assert page.status_code == 403
@@ -52,7 +54,7 @@ def test_a_suspended_cooperatives_practice_copy_is_read_only(practice_a, tenant_
     assert api.status_code == 403 and api.json()["error"]["code"] == "tenant_read_only"
 
 
-def test_an_active_cooperatives_practice_copy_is_writable(practice_a, tenant_a):
-    practice = _client(practice_a)
+def test_an_active_cooperatives_practice_copy_is_writable(pair_practice, pair_coop):
+    practice = _client(pair_practice)
     page = practice.post("/anggota/", {"full_name": ""})
     assert page.status_code != 403
