@@ -17,14 +17,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def practice_with_a_file(practice_a, settings, tmp_path):
+def practice_with_a_file(pair_coop, pair_practice, settings, tmp_path):
+    """The copy (``practice_pair``: one per module) with a stored file, and one of its
+    cooperative's."""
     settings.MEDIA_ROOT = str(tmp_path)
     name = default_storage.save(
-        f"{practice_a.schema_name}/loans/2026/01/slip-gaji.pdf", ContentFile(b"%PDF-1.4 x")
+        f"{pair_practice.schema_name}/loans/2026/01/slip-gaji.pdf", ContentFile(b"%PDF-1.4 x")
     )
-    real = default_storage.save("coop_alpha/loans/2026/01/slip.pdf", ContentFile(b"%PDF-1.4"))
+    real = default_storage.save(
+        f"{pair_coop.schema_name}/loans/2026/01/slip.pdf", ContentFile(b"%PDF-1.4")
+    )
     assert default_storage.exists(name)
-    return practice_a, name, real
+    return pair_practice, name, real
 
 
 def test_practice_delete_removes_its_files_and_only_its_own(
@@ -57,27 +61,29 @@ def test_cleanup_of_an_unused_copy_removes_its_files(
 
 
 def test_reset_removes_the_old_copys_files(
-    practice_with_a_file, tenant_a, django_capture_on_commit_callbacks
+    practice_with_a_file, pair_coop, django_capture_on_commit_callbacks
 ):
     from tenants.practice import practice_reset
 
     _practice, name, real = practice_with_a_file
     with django_capture_on_commit_callbacks(execute=True):
-        practice_reset(cooperative=tenant_a, by="tests")
+        practice_reset(cooperative=pair_coop, by="tests")
     assert not default_storage.exists(name)
     assert default_storage.exists(real)
 
 
 def test_deleting_the_cooperative_removes_its_practice_copy_files(
-    practice_with_a_file, tenant_a, django_capture_on_commit_callbacks
+    practice_with_a_file, pair_coop, django_capture_on_commit_callbacks
 ):
     from lumbung.console import services
 
     _practice, name, real = practice_with_a_file
     op = make_operator("admin", "admin-pf1@ops.lumbung.test")
-    services.tenant_archive(operator=op, cooperative=tenant_a, reason="pindah")
+    services.tenant_archive(operator=op, cooperative=pair_coop, reason="pindah")
     with django_capture_on_commit_callbacks(execute=True):
-        services.tenant_delete(operator=op, cooperative=tenant_a, confirm="alpha", reason="pindah")
+        services.tenant_delete(
+            operator=op, cooperative=pair_coop, confirm=pair_coop.slug, reason="pindah"
+        )
     connection.set_schema_to_public()
     assert not default_storage.exists(name)
     assert not default_storage.exists(real)
