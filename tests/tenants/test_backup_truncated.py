@@ -18,6 +18,35 @@ def _schema_exists(name: str) -> bool:
         return cur.fetchone() is not None
 
 
+@pytest.fixture(scope="module")
+def whole(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One cooperative of its own (committed, dropped at the end) and its backup, made
+    once for the module: each cut below is taken from the same whole file (each case
+    made a cooperative and backed it up before)."""
+    import uuid
+
+    from tenants.services import cooperative_create, cooperative_discard
+    from tests.conftest import ADMIN_PASSWORD
+
+    with django_db_blocker.unblock():
+        slug = f"utuh-{uuid.uuid4().hex[:8]}"
+        coop = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=ADMIN_PASSWORD,
+            actor="tests",
+        ).cooperative
+        try:
+            connection.set_schema_to_public()
+            path = tmp_path_factory.mktemp("utuh") / "utuh.sql.gz"
+            cooperative_backup(cooperative=coop, out=path)
+            yield path
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=coop)
+
+
 @pytest.mark.parametrize(
     "keep",
     [
@@ -27,11 +56,9 @@ def _schema_exists(name: str) -> bool:
     ],
 )
 def test_restore_of_a_truncated_gzip_backup_names_the_file_and_restores_nothing(
-    scratch_tenant, tmp_path, django_db_blocker, keep
+    whole, tmp_path, django_db_blocker, keep
 ):
     with django_db_blocker.unblock():
-        whole = tmp_path / "utuh.sql.gz"
-        cooperative_backup(cooperative=scratch_tenant, out=whole)
         data = whole.read_bytes()
         cut = tmp_path / "terpotong.sql.gz"
         cut.write_bytes(data[: int(len(data) * keep)] if keep > 0 else data[:keep])
