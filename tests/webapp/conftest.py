@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from core.users.models import User
@@ -31,9 +32,21 @@ def _own_cache_keys(settings):
     settings.CACHES = caches
 
 
+class _UsersMadeOnFirstUse(dict):
+    """``users[role]``: that role's login, made the first time a test asks for it (most
+    role tests use one or two of the six roles; making all six per test was most of
+    their set-up)."""
+
+    def __missing__(self, role: str) -> User:
+        if role not in ROLES:
+            raise KeyError(role)
+        user = self[role] = make_user(role)
+        return user
+
+
 @pytest.fixture
 def role_users(in_tenant_a) -> dict[str, User]:
-    return {role: make_user(role) for role in ROLES}
+    return _UsersMadeOnFirstUse()
 
 
 @pytest.fixture
@@ -49,3 +62,57 @@ def role_client(tenant_a, role_users):
         return c
 
     return make
+
+
+@pytest.fixture(scope="module")
+def committed_role_logins(django_db_setup, django_db_blocker):
+    """A cooperative of the module's own (cloned from the template as ``tenant_a`` is),
+    committed once: a login of each role with a live session. The role tests send
+    thousands of requests; logging each one in per test was much of their cost. Each
+    test still runs in its own transaction (``committed_role_client``), so whatever a
+    request writes (a session ended, a password changed) is rolled back. Unique per
+    xdist worker (uuid), dropped at the end."""
+    from django.conf import settings as django_settings
+
+    from tenants.services import cooperative_create, cooperative_discard, tenant_host
+
+    with django_db_blocker.unblock():
+        slug = f"roles-{uuid.uuid4().hex[:8]}"
+        made = cooperative_create(
+            slug=slug,
+            name=f"KPRI {slug}",
+            admin_email=f"admin@{slug}.test",
+            actor="tests",
+        )
+        try:
+            connection.set_tenant(made.cooperative)
+            host = tenant_host(slug)
+            sessions = {}
+            for role in ROLES:
+                c = Client(HTTP_HOST=host)
+                c.force_login(make_user(role))
+                sessions[role] = c.cookies[django_settings.SESSION_COOKIE_NAME].value
+            connection.set_schema_to_public()
+            yield made.cooperative, host, sessions
+        finally:
+            connection.set_schema_to_public()
+            cooperative_discard(cooperative=made.cooperative)
+
+
+@pytest.fixture
+def committed_role_client(db, committed_role_logins):
+    """``role_client`` on the module's own cooperative: ``committed_role_client(role)`` →
+    a new test client carrying that role's committed session (``None`` → anonymous)."""
+    from django.conf import settings as django_settings
+
+    coop, host, sessions = committed_role_logins
+    connection.set_tenant(coop)
+
+    def make(role: str | None) -> Client:
+        c = Client(HTTP_HOST=host)
+        if role:
+            c.cookies[django_settings.SESSION_COOKIE_NAME] = sessions[role]
+        return c
+
+    yield make
+    connection.set_schema_to_public()

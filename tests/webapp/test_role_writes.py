@@ -105,6 +105,13 @@ ROLES = sorted(ALL)
 LOGIN_PATH = "/masuk/"
 
 
+@pytest.fixture
+def role_client(committed_role_client):
+    """The logins of every role, made once for this module in a cooperative of its own
+    (tests/webapp/conftest.py): each test's requests still run in its own transaction."""
+    return committed_role_client
+
+
 def _expected(name: str) -> frozenset:
     for rx, roles in WRITERS:
         if re.fullmatch(rx, name):

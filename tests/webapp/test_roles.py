@@ -67,6 +67,13 @@ POST_MAKES_OWN_FILE = {"ledger:account_ledger_export_request"}
 LOGIN_PATH = "/masuk/"
 
 
+@pytest.fixture
+def role_client(committed_role_client):
+    """The logins of every role, made once for this module in a cooperative of its own
+    (tests/webapp/conftest.py): each test's requests still run in its own transaction."""
+    return committed_role_client
+
+
 def _is_api(u) -> bool:
     return u.path.startswith("/api/")
 
