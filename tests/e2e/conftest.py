@@ -103,8 +103,9 @@ def serve(tenant, tmp_path: Path):
         else:
             raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
         yield {
-            "url": f"http://{tenant.slug}.localhost:{port}",
+            "url": f"http://{tenant.slug}.localhost:{port}" if tenant else None,
             "tenant": tenant,
+            "port": port,
             "log": tmp_path / "server.log",
             "mail_dir": tmp_path / "mail",
             "media": tmp_path / "media",
@@ -119,11 +120,25 @@ def serve(tenant, tmp_path: Path):
         log.close()
 
 
-@pytest.fixture
-def live_site(scratch_tenant, tmp_path):
-    """A running server for the scratch cooperative: yields its base URL."""
-    with serve(scratch_tenant, tmp_path) as site:
+@pytest.fixture(scope="module")
+def _module_server(django_db_setup, tmp_path_factory):
+    """One server per test module: it serves any cooperative by its host, so each test's
+    own scratch cooperative (made after the server started) is reached on it."""
+    with serve(None, tmp_path_factory.mktemp("e2e-server")) as site:
         yield site
+
+
+@pytest.fixture
+def live_site(scratch_tenant, _module_server):
+    """A running server for the scratch cooperative: yields its base URL. The server
+    (and its log, checked for errors by the tests) is shared by the module's tests; the
+    cooperative is each test's own."""
+    port = _module_server["port"]
+    yield {
+        **_module_server,
+        "url": f"http://{scratch_tenant.slug}.localhost:{port}",
+        "tenant": scratch_tenant,
+    }
 
 
 @contextlib.contextmanager
@@ -146,8 +161,9 @@ def chromium():
             connections.close_all()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module; each test opens its own pages/contexts in it."""
     with chromium() as b:
         yield b
 
