@@ -21,9 +21,12 @@ def _env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def _django(code: str, **env: str) -> subprocess.CompletedProcess:
+def _django(code: str, *, setup: bool = True, **env: str) -> subprocess.CompletedProcess:
+    """``code`` in a new Python with the environment ``env``: after ``django.setup()`` (apps
+    loaded, logging configured), or with ``setup=False`` where reading the settings module
+    is the whole point (it is imported on first access; the apps are not loaded)."""
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + code],
+        [sys.executable, "-c", ("import django; django.setup(); " if setup else "") + code],
         env=_env(**env),
         cwd=ROOT,
         capture_output=True,
@@ -98,6 +101,7 @@ def test_a_socket_directory_reaches_host_intact(url):
     result = _django(
         "from django.conf import settings; d = settings.DATABASES['default']; "
         "print(d['HOST'], 'host' in d.get('OPTIONS', {}))",
+        setup=False,  # the settings module parses DATABASE_URL; no app needs loading
         DATABASE_URL=url,
     )
     assert result.returncode == 0, result.stderr[-2000:]
