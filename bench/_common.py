@@ -13,12 +13,14 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
 import django
 import psutil
 import psycopg2
+import psycopg2.errors
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,6 +185,55 @@ def recreate_database(name: str) -> None:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+
+
+TEMPLATE_ENV = "BENCH_TEMPLATE_DB"
+TEMPLATE_HELP = (
+    f"${TEMPLATE_ENV}: when set, the bench's database is made as a copy of that migrated "
+    "database (CREATE DATABASE … TEMPLATE; the test run's shared one) instead of being "
+    "created empty and migrated from scratch"
+)
+
+
+def template_database() -> str | None:
+    """$BENCH_TEMPLATE_DB: a migrated database (``migrate_schemas --executor standard`` on
+    an empty one, nothing else) to copy instead of migrating from scratch."""
+    return os.environ.get(TEMPLATE_ENV) or None
+
+
+def copy_database(*, source: str, target: str, attempts: int = 60) -> None:
+    """Drop ``target`` (ending its sessions) and create it as a copy of ``source``.
+    PostgreSQL refuses the copy while a session is open on ``source`` (another copy of it
+    starting at the same moment, autovacuum): tried again every 0.5 s meanwhile."""
+    conn = _admin_connection()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [target],
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{target}"')
+            for attempt in range(attempts):
+                try:
+                    cur.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+                    return
+                except psycopg2.errors.ObjectInUse:
+                    if attempt == attempts - 1:
+                        raise
+                    time.sleep(0.5)
+    finally:
+        conn.close()
+
+
+def fresh_database(name: str) -> bool:
+    """Drop and make the database ``name`` again: a copy of $BENCH_TEMPLATE_DB when set
+    (True: already migrated), else empty (False: the bench migrates it)."""
+    template = template_database()
+    if template:
+        copy_database(source=template, target=name)
+        return True
+    recreate_database(name)
+    return False
 
 
 def pct(values: list[float], p: float) -> float:

@@ -32,7 +32,9 @@ cooperatives from a second process (locust).
 
 Targets (issue #20): p95 ≤ 250 ms, 0 errors, throughput within 1.5× of the one-cooperative
 database. Writes its section of docs/benchmarks.md with ``uptime`` (not with --no-docs).
---drop drops the bench databases at the end (the smoke test's run).
+--drop drops the bench databases at the end (the smoke test's run). With $BENCH_TEMPLATE_DB
+set (a migrated database: the smoke test's, made once per test run) the databases are
+copies of it instead of being migrated from scratch.
 
 ``--from-db DB`` measures on an existing, migrated database instead (bench/scale_bench.py's
 3,410 cooperatives, say): ``--cooperatives`` of its cooperatives at random plus the big
@@ -61,16 +63,18 @@ from pathlib import Path
 import psutil
 from _common import (
     ROOT,
+    TEMPLATE_HELP,
     CpuSampler,
     _admin_connection,
     bench_redis_url,
     ensure_database,
     free_port,
+    fresh_database,
     machine_busy_s,
     postgres_procs,
     process_tree,
-    recreate_database,
     server_url,
+    template_database,
     write_docs_section,
 )
 
@@ -105,8 +109,10 @@ def prepare(args) -> None:
     sessions, the query counts; the targets written to ``args.targets``."""
     os.environ.update(_env(args.db))
     sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+    copied = False  # from $BENCH_TEMPLATE_DB: migrated already
+    t = time.perf_counter()
     if not args.existing and (not args.reuse_db or ensure_database(args.db)):
-        recreate_database(args.db)
+        copied = fresh_database(args.db)
 
     # Django is set up here, not at the top: each database (the many-cooperative one and
     # the one-cooperative baseline) is prepared in its own process.
@@ -134,10 +140,18 @@ def prepare(args) -> None:
         wanted = [BIG_SLUG] + rng.sample(others, args.cooperatives - 1)
         pool = len(others) + 1
     else:
-        t = time.perf_counter()
-        call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
-        public_tenant_ensure()
-        print(f"[{args.db}] migrated in {time.perf_counter() - t:.1f} s", flush=True)
+        if copied:
+            public_tenant_ensure()
+            print(
+                f"[{args.db}] copied from the migrated {template_database()} in "
+                f"{time.perf_counter() - t:.1f} s",
+                flush=True,
+            )
+        else:
+            t = time.perf_counter()
+            call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
+            public_tenant_ensure()
+            print(f"[{args.db}] migrated in {time.perf_counter() - t:.1f} s", flush=True)
         wanted = [BIG_SLUG] + [f"{SMALL_PREFIX}{i:05d}" for i in range(args.cooperatives - 1)]
         pool = len(wanted)
     have = set(Cooperative.objects.filter(slug__in=wanted).values_list("slug", flat=True))
@@ -473,7 +487,7 @@ def _copy_database(*, source: str, target: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(epilog=TEMPLATE_HELP)
     parser.add_argument("--cooperatives", type=int, default=1000)
     parser.add_argument("--big-members", type=int, default=5000)
     parser.add_argument("--members", type=int, default=20)

@@ -40,6 +40,9 @@ through Django's executor, with the states shared: ≈ 0.15 s per cooperative at
 processes; the ``--plain-executor`` run costs more per cooperative as the catalogue grows).
 
 Writes its section (one per N) of docs/benchmarks.md, with ``uptime`` (not with --no-docs).
+
+With $BENCH_TEMPLATE_DB set (a migrated database: the smoke test's, made once per test run)
+the database is a copy of it instead of being migrated from scratch.
 """
 
 from __future__ import annotations
@@ -60,12 +63,14 @@ from pathlib import Path
 
 from _common import (
     ROOT,
+    TEMPLATE_HELP,
     django_setup,
     ensure_database,
+    fresh_database,
     manage_subprocess_env,
     pct,
-    recreate_database,
     server_url,
+    template_database,
     write_docs_section,
 )
 
@@ -536,7 +541,7 @@ def backend_memory(db: str, schemas: list[str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(epilog=TEMPLATE_HELP)
     parser.add_argument("--cooperatives", type=int, default=100)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--reuse-db", action="store_true")
@@ -573,8 +578,9 @@ def main() -> None:
     os.environ.update(env)
     settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = args.processes  # as MIGRATE_PROCESSES does
     fresh = not args.reuse_db or ensure_database(db)
-    if fresh:
-        recreate_database(db)
+    if fresh and fresh_database(db):  # a copy of $BENCH_TEMPLATE_DB: migrated already
+        fresh = False
+        print(f"database {db} copied from the migrated {template_database()}", flush=True)
     load_before = os.getloadavg()
     print(f"database {db}; migrating (builds the template schema too)…", flush=True)
 

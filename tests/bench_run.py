@@ -4,14 +4,21 @@ when it exits non-zero."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_MIGRATE = (
+    "import django; django.setup(); from django.core.management import call_command; "
+    "call_command('migrate_schemas', executor='standard', interactive=False, verbosity=0)"
+)
 
 
 def bench_run(script: str, *args: str, env: dict | None = None, timeout: int = 900) -> str:
@@ -41,5 +48,83 @@ def databases_drop(url: str, names: set[str] | list[str]) -> None:
         with conn.cursor() as cur:
             for name in names:
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+def _server_db() -> tuple[str, str]:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
+    server, name = url.rsplit("/", 1)
+    return server, name
+
+
+def _template_paths() -> tuple[str, Path, Path]:
+    name = f"{_server_db()[1]}_bench_template"
+    lock = Path(tempfile.gettempdir()) / f"lumbung-{name}.lock"
+    return name, lock, lock.with_suffix(".run")
+
+
+def _run_id() -> str:
+    # one id for all xdist workers of a run (and the controller); the process without xdist
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+
+
+def bench_template_db() -> str:
+    """A database migrated from scratch as a bench's own is (``migrate_schemas``, nothing
+    else), made once per test run for every bench smoke test that passes it as
+    $BENCH_TEMPLATE_DB (their benches copy it: ``CREATE DATABASE … TEMPLATE``): the first
+    xdist worker to ask makes it under a file lock, the others wait and reuse it. Dropped
+    at the end of the run (``bench_template_drop``, from tests/conftest.py)."""
+    server, _ = _server_db()
+    name, lock, stamp = _template_paths()
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == _run_id() and _database_exists(server, name):
+            return name
+        databases_drop(f"{server}/{name}", [name])
+        conn = psycopg2.connect(f"{server}/postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"{server}/{name}",
+            DJANGO_SETTINGS_MODULE="lumbung.settings",
+            DJANGO_DEBUG="false",
+            PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        )
+        proc = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", _MIGRATE],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        stamp.write_text(_run_id())
+        return name
+
+
+def bench_template_drop() -> None:
+    """Drop the bench template database, if one was made (the end of the run: called by the
+    process that ran the tests, or xdist's controller once its workers are done)."""
+    server, _ = _server_db()
+    name, lock, stamp = _template_paths()
+    if not stamp.exists():
+        return
+    databases_drop(f"{server}/{name}", [name])
+    stamp.unlink(missing_ok=True)
+
+
+def _database_exists(server: str, name: str) -> bool:
+    conn = psycopg2.connect(f"{server}/postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return cur.fetchone() is not None
     finally:
         conn.close()

@@ -58,6 +58,16 @@ def pytest_collection_modifyitems(config, items):
     items[:] = sorted(items, key=lambda item: -weights.get(item.nodeid.split("::", 1)[0], 0))
 
 
+def pytest_sessionfinish(session):
+    """The bench smoke tests' shared migrated database (tests/bench_run.py) is dropped once
+    the whole run is over: by xdist's controller (its workers may all have used it), or by
+    the one process of a run without xdist."""
+    if not hasattr(session.config, "workerinput"):
+        from tests.bench_run import bench_template_drop
+
+        bench_template_drop()
+
+
 TENANTS = {"a": "alpha", "b": "beta"}
 ADMIN_PASSWORD = "Rahasia-123!"
 

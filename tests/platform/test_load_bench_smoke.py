@@ -11,7 +11,7 @@ import shlex
 import psycopg2
 import pytest
 
-from tests.bench_run import bench_run, databases_drop
+from tests.bench_run import bench_run, bench_template_db, databases_drop
 
 
 def _run(env: dict, args: str) -> str:
@@ -48,6 +48,7 @@ def test_load_bench_smoke_run():
         os.environ,
         BENCH_DB=db,
         BENCH_REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13",
+        BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
     )
     try:
         out = _run(

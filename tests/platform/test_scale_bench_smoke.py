@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_run import bench_run
+from tests.bench_run import bench_run, bench_template_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +19,11 @@ def test_scale_bench_smoke_run():
     out = bench_run(
         "scale_bench.py",
         *["--cooperatives", "3", "--make-processes", "2", "--measure-last", "1", "--no-docs"],
-        env=dict(os.environ, BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke"),
+        env=dict(
+            os.environ,
+            BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke",
+            BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
+        ),
         timeout=1200,
     )
     assert "3 cooperatives (3 made in" in out
