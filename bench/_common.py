@@ -164,14 +164,17 @@ def database_exists(name: str) -> bool:
 
 
 def ensure_database(name: str) -> bool:
-    """Create the database if missing; True when it was created."""
+    """Create the database if missing (a copy of $BENCH_TEMPLATE_DB when set, see
+    ``fresh_database``); True when it was created."""
     conn = _admin_connection()
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         exists = cur.fetchone() is not None
-        if not exists:
+        if not exists and not template_database():
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+    if not exists and template_database():
+        copy_database(source=template_database(), target=name)
     return not exists
 
 

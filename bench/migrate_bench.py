@@ -5,7 +5,8 @@
                                             [--skip-old-column] [--no-docs]
 
 Uses its own database (BENCH_DB, default ``lumbung_bench_migrate``, dropped and
-re-created unless --reuse-db; the server is that of $DATABASE_URL, else 127.0.0.1:5432).
+re-created unless --reuse-db; the server is that of $DATABASE_URL, else 127.0.0.1:5432;
+with $BENCH_TEMPLATE_DB set, made as a copy of that migrated database instead).
 Cooperatives are cloned from the template schema (a row, a domain and a full schema, no
 seeders), so the catalog is that of N real cooperatives. It measures, each as its own
 ``manage.py`` process (start-up included, as in a deploy):
@@ -39,8 +40,8 @@ from _common import (
     ROOT,
     django_setup,
     ensure_database,
+    fresh_database,
     manage_subprocess_env,
-    recreate_database,
     write_docs_section,
 )
 
@@ -128,11 +129,10 @@ def main() -> None:
     os.environ.update(env)
     settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = args.processes  # as MIGRATE_PROCESSES does
     fresh = not args.reuse_db or ensure_database(db)
-    if fresh:
-        recreate_database(db)
+    copied = fresh and fresh_database(db)  # $BENCH_TEMPLATE_DB: a migrated copy
     print(f"database {db}; migrating (builds the template schema too)…", flush=True)
 
-    if fresh:
+    if fresh and not copied:
         call_command("migrate_schemas", executor="standard", interactive=False, verbosity=0)
     else:  # the cooperatives are the bench's own, cloned from an earlier template
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_run import bench_run
+from tests.bench_run import bench_run, bench_template_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,7 +17,11 @@ def test_migrate_bench_smoke_run():
     out = bench_run(
         "migrate_bench.py",
         *["--tenants", "3", "--no-docs"],
-        env=dict(os.environ, BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_migrate_smoke"),
+        env=dict(
+            os.environ,
+            BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_migrate_smoke",
+            BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
+        ),
         timeout=900,
     )
     assert "3 cooperatives" in out

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.bench_run import bench_run, databases_drop
+from tests.bench_run import bench_run, bench_template_db, databases_drop
 
 
 @pytest.mark.slow
@@ -19,6 +19,7 @@ def test_deductions_bench_smoke_run(tmp_path):
     env = dict(
         os.environ,
         BENCH_DB=db,
+        BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
         # the worker's broker: a Redis database of its own, apart from the suite's
         BENCH_REDIS_URL=re.sub(r"/\d+$", "", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
         + "/14",
