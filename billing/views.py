@@ -434,21 +434,14 @@ def _transfer_confirm(request, invoice: Invoice):
         )
         message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
         sub = Subscription.objects.filter(pk=invoice.subscription_id).first()
-        if (
-            sub is not None
-            and sub.status == Subscription.Status.ARCHIVED
-            and (sub.archived_by_operator)
-        ):
+        held = services.operator_hold(sub) if sub is not None else ""
+        if held:
             # The payment is recorded, but only an operator lifts an operator's archive
-            # or suspension (bank_transfer_confirm): say so, or the cooperative waits.
-            message += " " + _(
-                "Koperasi ini tetap diarsipkan oleh operator: akses baru pulih setelah "
-                "Aktifkan kembali di konsol."
-            )
-        elif sub is not None and services.operator_held(sub):
-            message += " " + _(
-                "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
-                "Aktifkan kembali di konsol."
+            # or suspension (bank_transfer_confirm): say which, or the cooperative waits.
+            message += " " + services.operator_hold_message(
+                held=held,
+                reason=sub.operator_reason,
+                archive_days=sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS,
             )
         messages.success(request, message)
     return redirect("billing:operator-transfers")

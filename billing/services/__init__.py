@@ -20,6 +20,8 @@ from .common import (
     add_months,
     default_plan,
     operator_held,
+    operator_hold,
+    operator_hold_message,
     period_end_for,
     plan_fits_check,
 )
@@ -77,6 +79,8 @@ __all__ = [
     "invoice_reissue_paid",
     "invoice_tax_fields",
     "operator_held",
+    "operator_hold",
+    "operator_hold_message",
     "payment_start",
     "period_end_for",
     "plan_change",

@@ -252,6 +252,64 @@ def operator_held(sub: Subscription) -> bool:
     )
 
 
+def operator_hold(sub: Subscription) -> str:
+    """Which operator's decision keeps a cooperative closed (operator_held), for the
+    operator's messages: ``archived`` (an operator's archive), ``suspension_archived``
+    (an operator's suspension the daily sweep archived for lasting too long),
+    ``suspended`` (an operator's suspension), or "" when none does."""
+    if sub.status == S.ARCHIVED and sub.archived_by_operator:
+        return "archived"
+    if sub.status == S.ARCHIVED and sub.suspended_by_operator:
+        return "suspension_archived"
+    if sub.status == S.SUSPENDED and sub.suspended_by_operator:
+        return "suspended"
+    return ""
+
+
+def operator_hold_message(*, held: str, reason: str, archive_days: int) -> str:
+    """What an operator is told when a payment is recorded for a cooperative an
+    operator's decision keeps closed (``held``: operator_hold): which decision, its
+    reason (as typed), and that only *Aktifkan kembali* in the console lifts it. One
+    wording for the console's manual payment and billing's transfer confirmation."""
+    if held == "suspended":
+        parts = [
+            _(
+                "Koperasi tetap ditangguhkan: penangguhannya keputusan operator, dan "
+                "pembayaran tidak mencabutnya."
+            )
+        ]
+    elif held == "archived":
+        parts = [
+            _(
+                "Koperasi tetap diarsipkan: diarsipkan oleh operator, dan pembayaran "
+                "tidak membukanya kembali."
+            )
+        ]
+    else:
+        parts = [
+            _(
+                "Koperasi tetap diarsipkan: ditangguhkan oleh operator lalu diarsipkan "
+                "otomatis setelah lebih dari %(days)s hari, dan pembayaran tidak "
+                "membukanya kembali."
+            )
+            % {"days": archive_days}
+        ]
+    if reason.strip():
+        label = (
+            _("Alasan penangguhan: %(reason)s.")
+            if held == "suspension_archived"
+            else _("Alasan: %(reason)s.")
+        )
+        parts.append(label % {"reason": reason.strip().rstrip(".")})
+    parts.append(
+        _(
+            "Periode yang dibayar tetap tercatat; akses baru pulih setelah Aktifkan "
+            "kembali di konsol."
+        )
+    )
+    return " ".join(parts)
+
+
 def _require_reason(reason: str) -> str:
     return reason_required(
         reason, code=BillingErrors.STATUS_INVALID, message=_("Tuliskan alasannya.")

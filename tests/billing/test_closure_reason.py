@@ -255,7 +255,7 @@ def test_the_confirm_screen_says_a_cooperative_an_operator_archived_stays_archiv
     text = confirm_transfer(client_public, inv).content.decode()
 
     assert "dikonfirmasi" in text
-    assert "tetap diarsipkan oleh operator" in text
+    assert "Koperasi tetap diarsipkan: diarsipkan oleh operator" in text
 
 
 def test_the_e_mail_of_an_operators_suspension_gives_the_reason_typed(

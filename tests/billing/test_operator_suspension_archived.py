@@ -55,6 +55,10 @@ def test_the_confirm_screen_says_an_archived_cooperative_an_operator_suspended_s
 
     page = confirm_transfer(client_public, inv)
 
-    text = page.content.decode()
+    text = " ".join(page.content.decode().split())
     assert "dikonfirmasi" in text
-    assert "tetap ditangguhkan oleh operator" in text
+    # archived, not "suspended": the operator's suspension, then the sweep's archive
+    assert "ditangguhkan oleh operator lalu diarsipkan otomatis setelah lebih dari" in text
+    assert "Alasan penangguhan: Dugaan penyalahgunaan." in text
+    assert "Aktifkan kembali di konsol" in text
+    assert "tetap ditangguhkan" not in text

@@ -79,8 +79,9 @@ def test_confirming_a_transfer_for_a_cooperative_an_operator_suspended_says_it_s
     page = " ".join(response.content.decode().split())
     assert f"Pembayaran {inv.number} dikonfirmasi." in page
     assert (
-        "Koperasi ini tetap ditangguhkan oleh operator: akses baru pulih setelah "
-        "Aktifkan kembali di konsol."
+        "Koperasi tetap ditangguhkan: penangguhannya keputusan operator, dan pembayaran "
+        "tidak mencabutnya. Alasan: data diperiksa. Periode yang dibayar tetap tercatat; "
+        "akses baru pulih setelah Aktifkan kembali di konsol."
     ) in page
     sub.refresh_from_db()
     assert sub.status == "suspended"

@@ -291,18 +291,6 @@ class PaymentOutcome:
     unpaid: tuple[Invoice, ...] = ()
 
 
-def _held_by(sub: Subscription) -> str:
-    """Which operator's decision keeps a (paid) cooperative closed, if any
-    (billing.operator_held)."""
-    if sub.status == S.ARCHIVED and sub.archived_by_operator:
-        return "archived"
-    if sub.status == S.ARCHIVED and sub.suspended_by_operator:
-        return "suspension_archived"
-    if sub.status == S.SUSPENDED and sub.suspended_by_operator:
-        return "suspended"
-    return ""
-
-
 def tenant_payment_record(
     *,
     operator,
@@ -447,7 +435,7 @@ def _payment_record(
     if invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
         invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     sub.refresh_from_db()
-    held = _held_by(sub)
+    held = billing.operator_hold(sub)
     audit_log(
         actor=operator,
         action=ConsoleAudit.CONSOLE_PAYMENT_RECORDED,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
+from billing import services as billing
 from billing.models import Interval, Subscription
 from billing.selectors import deleted_cooperative_documents, deleted_cooperatives
 from core.audit.services import audit_log
@@ -338,43 +339,11 @@ def _payment_message(done: services.PaymentOutcome) -> str:
         "end": format_date(timezone.localdate(sub.current_period_end))
         if sub.current_period_end
         else "",
-        "days": done.archive_days,
     }
     if done.held:
-        if done.held == "suspended":
-            parts.append(
-                _(
-                    "Koperasi tetap ditangguhkan: penangguhannya keputusan operator, dan "
-                    "pembayaran tidak mencabutnya."
-                )
-            )
-        elif done.held == "archived":
-            parts.append(
-                _(
-                    "Koperasi tetap diarsipkan: diarsipkan oleh operator, dan pembayaran "
-                    "tidak membukanya kembali."
-                )
-            )
-        else:
-            parts.append(
-                _(
-                    "Koperasi tetap diarsipkan: ditangguhkan oleh operator lalu diarsipkan "
-                    "otomatis setelah lebih dari %(days)s hari, dan pembayaran tidak "
-                    "membukanya kembali."
-                )
-                % figures
-            )
-        if done.reason.strip():
-            label = (
-                _("Alasan penangguhan: %(reason)s.")
-                if done.held == "suspension_archived"
-                else _("Alasan: %(reason)s.")
-            )
-            parts.append(label % {"reason": done.reason.strip().rstrip(".")})
         parts.append(
-            _(
-                "Periode yang dibayar tetap tercatat; akses baru pulih setelah Aktifkan "
-                "kembali di konsol."
+            billing.operator_hold_message(
+                held=done.held, reason=done.reason, archive_days=done.archive_days
             )
         )
     elif sub.status == Subscription.Status.ACTIVE:
