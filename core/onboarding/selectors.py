@@ -51,6 +51,19 @@ def move_in_member_imports(*, move_in: MoveIn) -> list[MemberImport]:
     return list(qs.order_by("pk"))
 
 
+def move_in_member_imports_off_cutover(*, move_in: MoveIn) -> list[MemberImport]:
+    """The move-in's member imports still in the books whose opening date is not the
+    cut-over: their savings would sit before the cut-over, or after it; go-live is
+    refused while one stands."""
+    return [
+        b
+        for b in move_in_member_imports(move_in=move_in)
+        if b.status == MemberImport.Status.IMPORTED
+        and b.journal_entry_id
+        and b.opening_date != move_in.cutover_date
+    ]
+
+
 def move_in_shu_contributions(*, move_in: MoveIn) -> dict:
     """The jasa of the old books the move-in saved (step 4a, optional): per member
     (number, name, jasa), the count and total, the year, whether that year is closed
@@ -181,7 +194,9 @@ def template_rows(kind: str, *, move_in: MoveIn | None) -> list[list] | None:
 def move_in_reconciliation(*, move_in: MoveIn) -> dict:
     """Per control account: the trial balance's figure, the sub-ledger's (loans brought
     in: outstanding, PPAP, arrears jasa; savings per product as of the cut-over: the
-    member import) and the difference. ``agrees`` when every difference is zero."""
+    member import) and the difference; the member imports whose opening date is not the
+    cut-over (``member_imports_off_cutover``: id, file name, opening date). ``agrees``
+    when every difference is zero and there is no such import."""
     move_in = MoveIn.objects.get(pk=move_in.pk)  # as saved (the steps write their own copy)
     tb = trial_balance_amounts(move_in)
     roles = dict(AccountRole.objects.values_list("key", "account_id"))
@@ -266,10 +281,15 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
                 ],
             }
         )
+    off_cutover = [
+        {"id": b.pk, "file_name": b.file_name, "opening_date": b.opening_date.isoformat()}
+        for b in move_in_member_imports_off_cutover(move_in=move_in)
+    ]
     return {
         "cutover_date": move_in.cutover_date.isoformat(),
         "rows": rows,
-        "agrees": all(r["difference"] == "0" for r in rows),
+        "member_imports_off_cutover": off_cutover,
+        "agrees": not off_cutover and all(r["difference"] == "0" for r in rows),
     }
 
 

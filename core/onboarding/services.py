@@ -54,7 +54,10 @@ from .common import E, raise_row_errors, require_role, row_error, row_number, ru
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
 from .preview import upload_preview_rows, upload_preview_take, upload_previews_remove
-from .selectors import move_in_member_imports, move_in_reconciliation
+from .selectors import (
+    move_in_member_imports_off_cutover,
+    move_in_reconciliation,
+)
 
 ZERO = Decimal("0")
 
@@ -789,13 +792,7 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     mi = _draft(move_in)
     if not mi.opening_entry_id:
         raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
-    other_date = [
-        b
-        for b in move_in_member_imports(move_in=mi)
-        if b.status == MemberImport.Status.IMPORTED
-        and b.journal_entry_id
-        and b.opening_date != mi.cutover_date
-    ]
+    other_date = move_in_member_imports_off_cutover(move_in=mi)
     if other_date:
         # savings brought in on another day than the trial balance: the books before
         # the cut-over would hold them, or the cut-over would miss them

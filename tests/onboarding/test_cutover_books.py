@@ -89,6 +89,49 @@ def test_member_import_dated_other_than_the_cutover_named_at_go_live(moved, by, 
     assert moved.status == "draft" and _counts() == before
 
 
+def test_member_import_dated_other_than_the_cutover_shown_by_the_reconciliation(moved, by, cutover):
+    earlier = date(cutover.year, cutover.month, 1)
+    members_import(by, earlier)
+    batch = MemberImport.objects.get(status="imported")
+
+    rec = move_in_reconciliation(move_in=moved)
+
+    assert not rec["agrees"]  # although every control account's figure is the same
+    assert all(r["difference"] == "0" for r in rec["rows"])
+    assert rec["member_imports_off_cutover"] == [
+        {"id": batch.pk, "file_name": "a.csv", "opening_date": earlier.isoformat()}
+    ]
+
+
+def test_member_import_dated_other_than_the_cutover_shown_on_the_page_and_by_the_api(
+    moved, by, staff, cutover
+):
+    earlier = date(cutover.year, cutover.month, 1)
+    members_import(by, earlier)
+    c = Client(HTTP_HOST="alpha.localhost")
+    c.force_login(staff["admin"])
+
+    page = " ".join(c.get("/pindah/").content.decode().split())
+    data = c.get("/api/v1/onboarding/reconciliation/").json()
+
+    assert (
+        f"Impor anggota dengan tanggal saldo awal selain tanggal pindah {cutover.isoformat()}"
+        in page
+    )
+    assert f"a.csv ({earlier.isoformat()})" in page
+    assert "Semua sama sampai rupiah." not in page
+    assert data["agrees"] is False
+    assert [(x["file_name"], x["opening_date"]) for x in data["member_imports_off_cutover"]] == [
+        ("a.csv", earlier.isoformat())
+    ]
+
+
+def test_member_import_on_the_cutover_leaves_the_reconciliation_agreeing(moved, by, cutover):
+    members_import(by, cutover)
+    rec = move_in_reconciliation(move_in=moved)
+    assert rec["agrees"] and rec["member_imports_off_cutover"] == []
+
+
 def test_books_at_the_cutover_equal_the_imported_balances_and_every_subledger_reconciles(
     moved, by, cutover
 ):
