@@ -20,6 +20,8 @@ class OnboardingErrors(StrEnum):
     MOVE_IN_EXISTS = "onboarding_move_in_exists"
     CUTOVER_INVALID = "onboarding_cutover_invalid"
     CUTOVER_CLOSED = "onboarding_cutover_closed"  # its month closed after the start
+    # a month or year close refused: a draft move-in's cut-over is on or before its end
+    CLOSE_MOVE_IN_UNFINISHED = "onboarding_close_move_in_unfinished"
     WRONG_STATE = "onboarding_wrong_state"
     ROWS_INVALID = "onboarding_rows_invalid"
     UNBALANCED = "onboarding_unbalanced"

@@ -181,6 +181,40 @@ def cutover_open_check(mi: MoveIn) -> None:
     )
 
 
+def move_in_close_refusal(up_to: date) -> ApplicationError | None:
+    """Why the books may not be closed up to ``up_to`` (a month's or a year's end): a
+    move-in still being prepared whose cut-over is on or before it, since once that is
+    closed its trial balance, loans and adjustments can no longer come in
+    (``cutover_open_check``). Registered with ``core.ledger.close_guards`` (``apps.py``):
+    the month close and the year close ask it inside their transaction. Names the move-in
+    (when it started, its cut-over) and what to do: finish it or undo it first."""
+    mi = (
+        MoveIn.objects.filter(status=MoveIn.Status.DRAFT, cutover_date__lte=up_to)
+        .order_by("cutover_date", "pk")
+        .first()
+    )
+    if mi is None:
+        return None
+    message = _(
+        "Buku tidak dapat ditutup sampai %(u)s: pindah ke Lumbung yang dimulai %(s)s "
+        "dengan tanggal pindah %(d)s belum selesai, dan sesudah ditutup saldo awal per "
+        "tanggal itu tidak dapat lagi dibawa masuk. Tidak ada yang ditutup. Selesaikan "
+        "pindah ke Lumbung itu (go-live) atau batalkan dulu di menu Pindah ke Lumbung, "
+        "lalu tutup lagi."
+    )
+    return ApplicationError(
+        E.CLOSE_MOVE_IN_UNFINISHED,
+        message
+        % {
+            "u": up_to.isoformat(),
+            "s": timezone.localtime(mi.created_at).date().isoformat(),
+            "d": mi.cutover_date.isoformat(),
+        },
+        fields={"move_in": [{"id": mi.pk, "cutover_date": mi.cutover_date.isoformat()}]},
+        status=409,
+    )
+
+
 def _draft(mi: MoveIn) -> MoveIn:
     mi = MoveIn.objects.select_for_update().get(pk=mi.pk)
     _status_open(mi)
@@ -827,6 +861,9 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
             fields={"differences": [r for r in rec["rows"] if r["difference"] != "0"]},
             status=409,
         )
+    # live before its months are closed: the close guard refuses a draft's cut-over
+    mi.status = MoveIn.Status.LIVE
+    mi.save(update_fields=["status", "updated_at"])
     closed = []
     for period in Period.objects.filter(
         end_date__lte=mi.cutover_date, status=Period.Status.OPEN

@@ -18,6 +18,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
+from core.ledger.close_guards import close_refusal
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -207,6 +208,10 @@ def yearend_close(*, year: int, by) -> YearEnd:
         raise ApplicationError(E.ALREADY_CLOSED, _("Tahun buku %(y)s sudah ditutup.") % {"y": year})
     if fy.end_date > timezone.localdate():
         raise ApplicationError(E.INVALID, _("Tahun buku %(y)s belum berakhir.") % {"y": year})
+    # before the checklist: an unfinished move-in is why its months cannot be closed
+    refusal = close_refusal(fy.end_date)
+    if refusal is not None:
+        raise refusal
     failed = [i for i in close_checklist(year=year) if not i.ok]
     if failed:
         raise ApplicationError(

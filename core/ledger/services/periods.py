@@ -15,6 +15,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
 from core.ledger.audit import LedgerAudit
+from core.ledger.close_guards import close_refusal
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -38,6 +39,9 @@ def period_close(*, period: Period, by) -> Period:
     period = Period.objects.select_for_update().get(pk=period.pk)
     if period.status == Period.Status.CLOSED:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
+    refusal = close_refusal(period.end_date)  # an unfinished move-in's cut-over in it
+    if refusal is not None:
+        raise refusal
     period.status = Period.Status.CLOSED
     period.closed_at = timezone.now()
     period.closed_by = _user_or_none(by)
@@ -86,6 +90,9 @@ def fiscal_year_close(
         raise ApplicationError(
             E.YEAR_ORDER, _("Tutup dulu tahun buku sebelumnya sebelum menutup %(y)s.") % {"y": fy}
         )
+    refusal = close_refusal(fy.end_date)  # an unfinished move-in's cut-over in the year
+    if refusal is not None:
+        raise refusal
     shu_account = account_for_role("shu_current_year")
     # The closing entry goes into December, even if that month was already closed.
     Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
