@@ -4,6 +4,8 @@ operation for the statuses any API view may answer with it."""
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -62,10 +64,32 @@ POST_ERROR_RESPONSES = {
 }
 
 
+def _model_field_may_be_blank(field: serializers.Field) -> bool:
+    """Whether a read-only ModelSerializer choice field reads a model field that may hold
+    "" (``blank=True``): DRF drops ``allow_blank`` from read-only fields, so the document
+    would otherwise list only the choices while the answer carries ""."""
+    if not (isinstance(field, serializers.ChoiceField) and field.read_only):
+        return False
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or len(field.source_attrs) != 1:
+        return False
+    try:
+        model_field = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return False
+    return isinstance(model_field, models.CharField | models.TextField) and model_field.blank
+
+
 class LumbungAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema with the error responses added to every operation
-    (a view's own ``extend_schema(responses=...)`` for a status wins), and the
-    ``Idempotency-Key`` header declared on every POST."""
+    (a view's own ``extend_schema(responses=...)`` for a status wins), the
+    ``Idempotency-Key`` header declared on every POST, and "" documented for read-only
+    choices whose model field may be blank."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if _model_field_may_be_blank(field):
+            field.allow_blank = True  # read-only: only what the document says changes
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())

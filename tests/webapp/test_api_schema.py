@@ -123,3 +123,27 @@ def test_rejoin_check_is_documented_with_its_answer_and_parameters(doc):
     ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     props = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
     assert set(props) == {"rejoin", "previous_member", "note", "heirs", "login_moves"}
+
+
+def _blank_allowed(doc, prop: dict) -> bool:
+    """Whether a property's documented values include the empty string."""
+    options = prop.get("oneOf") or prop.get("anyOf") or prop.get("allOf") or [prop]
+    for option in options:
+        target = option
+        if "$ref" in option:
+            target = doc["components"]["schemas"][option["$ref"].rsplit("/", 1)[-1]]
+        if "" in target.get("enum", []) or (
+            target.get("type") == "string" and "enum" not in target
+        ):
+            return True
+    return False
+
+
+def test_read_only_choices_that_may_be_blank_document_the_empty_string(doc):
+    """A loan not yet paid out or closed answers ``disbursed_via``, ``closed_by`` and
+    ``restructured_grade`` as "" (the model's blank choice): the document must allow it
+    (the data-backed API fuzz found GET /loans/{id}/ answering what it did not)."""
+    loan = doc["components"]["schemas"]["Loan"]["properties"]
+    for name in ("disbursed_via", "closed_by", "restructured_grade"):
+        assert _blank_allowed(doc, loan[name]), (name, loan[name])
+    assert not _blank_allowed(doc, loan["kolektibilitas"])  # never blank
