@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from core.onboarding import files as onboarding_files
 from tests.webapp.conftest import make_user
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
@@ -80,6 +81,200 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),
 )
 def test_no_operation_answers_5xx_and_every_response_is_documented(case, api_host, api_key):
+    response = case.call(
+        base_url=f"http://{api_host}", headers={"Authorization": f"Api-Key {api_key}"}
+    )
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} -> {response.status_code}: "
+        f"{response.text[:300]} (query={case.query!r}, body={case.body!r})"
+    )
+    if f"{case.method} {case.path}" not in NOT_CONFORMING:
+        case.validate_response(response, checks=CHECKS)
+
+
+# --- The same fuzz on a cooperative with data -------------------------------------------
+# Above, every ``{id}`` is generated, so detail, update and action operations almost always
+# answer 404. Here the operations with a path parameter are fuzzed again with each
+# parameter naming a real object of a small data set built through the services (members
+# with savings and loans, a repayment, a deduction run and import, journal entries…); the
+# query and body are still generated. All operations run in one test, so one transaction:
+# what an example changes (a loan approved, a member settled) is what the next one sees,
+# and it is all rolled back at the end.
+
+DATA_MAX_EXAMPLES = int(os.environ.get("FUZZ_DATA_MAX_EXAMPLES", "3"))
+# path prefix (after /api/v1) → the data set's key whose ids fill that prefix's
+# ``{id}``/``{pk}``; the longest matching prefix wins
+ID_SOURCES = {
+    "/agencies/": "agencies",
+    "/members/": "members",
+    "/loans/": "loans",
+    "/loans/products/": "loan_products",
+    "/loans/repayments/": "repayments",
+    "/savings/accounts/": "savings_accounts",
+    "/savings/transactions/": "savings_transactions",
+    "/savings/interest-runs/": "interest_runs",
+    "/savings/statements/": "members",
+    "/deductions/runs/": "runs",
+    "/deductions/imports/": "imports",
+    "/ledger/accounts/": "ledger_accounts",
+    "/ledger/reports/general-ledger/": "ledger_accounts",
+    "/ledger/entries/": "entries",
+    "/ledger/periods/": "periods",
+    "/api-keys/": "api_keys",
+    "/yearend/payouts/": "shu_payouts",  # none in the data set (no year closed): generated
+}
+YEAR_PARAMS = frozenset({"year"})
+# the other path parameters: values the view knows, in turn with the generated one
+# (deductions export format, import action, move-in template kind)
+NAMED_VALUES = {
+    "fmt": ["xlsx", "pdf"],
+    "action": ["exclude", "post", "reverse", "discard"],
+    "kind": sorted(onboarding_files.TEMPLATES),
+}
+
+
+def _data_build() -> dict[str, list]:
+    """One or two of each object the API's paths name, through the services (in the
+    schema the connection points at)."""
+    from decimal import Decimal as D
+
+    from django.utils import timezone
+
+    from core.deductions.services import deduction_import_upload
+    from core.ledger.models import Account, JournalEntry, Period
+    from core.loans.models import Repayment
+    from core.loans.schedules import add_months
+    from core.loans.services import loan_apply, loan_repay
+    from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
+    from core.savings.seeding import product_by_kind, savings_products_seed
+    from core.savings.services import (
+        savings_account_get_or_open,
+        savings_deposit_apply,
+        savings_interest_accrue,
+    )
+    from core.users.apikeys import api_key_create
+    from core.yearend.models import ShuPayout
+    from tests.deductions.conftest import (
+        _cutoff_day,
+        _cutoffs,
+        coop_build,
+        csv_bytes,
+        docs,
+        make_run,
+    )
+
+    day = _cutoff_day()
+    built = coop_build(day, _cutoffs(day))
+    staff, m = built["staff"], built["m"]
+    today = timezone.localdate()
+    active = built["loans"]["m1"]
+    loan_repay(loan=active, amount=D("500000"), on=today, by=staff["bendahara"])
+    pending = loan_apply(
+        member=m[2],
+        product=active.product,
+        principal=D("2000000"),
+        tenor=4,
+        by=staff["petugas"],
+        on=today,
+        documents=docs(),
+    )
+    savings_products_seed()
+    for member in (m[3], m[0]):
+        for kind in ("sukarela", "wajib"):
+            account = savings_account_get_or_open(
+                member=member, product=product_by_kind(kind), on=today, by=staff["bendahara"]
+            )
+            savings_deposit_apply(
+                account=account, amount=D("250000"), on=today, by=staff["bendahara"]
+            )
+    last_month = add_months(today, -1)
+    savings_interest_accrue(
+        product=product_by_kind("sukarela"),
+        year=last_month.year,
+        month=last_month.month,
+        by=staff["bendahara"],
+    )
+    run = make_run(on=_cutoffs(day)[1], by=staff["bendahara"])
+    ag_a = built["agencies"][0]
+    deduction_import_upload(
+        run=run,
+        agency=ag_a,
+        content=csv_bytes([(x.nip, 100000) for x in m[:3]]),
+        file_name="realisasi.csv",
+        by=staff["bendahara"],
+    )
+    key = api_key_create(by=staff["admin"], name="fuzz-other", role="petugas")
+
+    def ids(qs, n=2):
+        return list(qs.order_by("-pk").values_list("pk", flat=True)[:n])
+
+    return {
+        "agencies": [a.pk for a in built["agencies"]],
+        "members": [m[3].pk, m[0].pk, m[2].pk],
+        "loans": [active.pk, pending.pk, built["loans"]["m2"].pk],
+        "loan_products": [active.product_id],
+        "repayments": ids(Repayment.objects.all()),
+        "savings_accounts": ids(SavingsAccount.objects.filter(member__in=m), 3),
+        "savings_transactions": ids(SavingsTransaction.objects.all(), 3),
+        "interest_runs": ids(InterestRun.objects.all()),
+        "runs": [run.pk],
+        "imports": ids(run.imports.all()),
+        "ledger_accounts": ids(Account.objects.filter(lines__isnull=False).distinct()),
+        "entries": ids(JournalEntry.objects.all(), 3),
+        "periods": ids(Period.objects.filter(start_date__lte=today)),
+        "api_keys": [key.api_key.pk],
+        "shu_payouts": ids(ShuPayout.objects.all()),
+        "years": [today.year, today.year - 1],
+    }
+
+
+@pytest.fixture
+def fuzz_data(in_tenant_a, settings, tmp_path) -> dict[str, list]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return _data_build()
+
+
+def _source(path: str) -> str | None:
+    rest = path.split("/api/v1", 1)[-1]
+    matches = [p for p in ID_SOURCES if rest.startswith(p)]
+    return ID_SOURCES[max(matches, key=len)] if matches else None
+
+
+_TURN: dict[tuple[str, str], int] = {}
+
+
+def _real_path_parameters(case, data: dict[str, list]) -> None:
+    """Replace each generated id/year in ``case.path_parameters`` by a real one, taking
+    the data set's objects in turn."""
+    for name in list(case.path_parameters or {}):
+        if name in YEAR_PARAMS:
+            pool = data["years"]
+        elif name in ("id", "pk", "member_pk"):
+            source = _source(case.path)
+            assert source is not None, f"no data for {case.method} {case.path} {{{name}}}"
+            pool = data[source]
+        elif name in NAMED_VALUES:
+            pool = [*NAMED_VALUES[name], case.path_parameters[name]]
+        else:
+            raise AssertionError(f"no data for {case.method} {case.path} {{{name}}}")
+        if not pool:
+            continue
+        turn = _TURN.get((case.path, name), 0)
+        _TURN[(case.path, name)] = turn + 1
+        case.path_parameters[name] = pool[turn % len(pool)]
+
+
+@schema.include(path_regex=r"\{").parametrize()
+@settings(
+    max_examples=DATA_MAX_EXAMPLES,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_operations_on_real_objects_answer_no_5xx_and_as_documented(
+    case, fuzz_data, api_host, api_key
+):
+    _real_path_parameters(case, fuzz_data)
     response = case.call(
         base_url=f"http://{api_host}", headers={"Authorization": f"Api-Key {api_key}"}
     )
