@@ -5,7 +5,9 @@ member named ``=HYPERLINK("http://x", "klik")`` would become a live link in the 
 file sent to the agency. Every text cell of every XLSX/CSV export goes through
 ``safe_cell``: such text gets a leading apostrophe (OWASP's advice) and stays text. A
 phone number (``+62 812-3456-7890``: a plus, then digits, spaces and dashes) is no formula
-and is left as it is.
+and is left as it is. Control characters XML cannot hold (``\\x01``, a vertical tab…),
+which a name typed or sent through the API may carry, are dropped: openpyxl refuses them
+and the whole export would fail.
 Numbers, dates and None pass through untouched; deliberate formulas (a SUM we write
 ourselves) do not go through here."""
 
@@ -23,6 +25,7 @@ from typing import Any
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from .practice import PRACTICE_COLOUR, PRACTICE_MARK, in_practice_copy
@@ -36,11 +39,10 @@ PHONE_NUMBER = re.compile(r"\+\d(?:[\d \-]*\d)?")
 
 def safe_cell(value: Any) -> Any:
     """``value`` made safe for a spreadsheet cell (see the module doc)."""
-    if (
-        isinstance(value, str)
-        and value.startswith(FORMULA_TRIGGERS)
-        and not PHONE_NUMBER.fullmatch(value)
-    ):
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_TRIGGERS) and not PHONE_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
