@@ -14,13 +14,13 @@ from core.common.models import IdempotencyKey
 from core.ledger.models import JournalEntry
 from core.ledger.services import fiscal_year_ensure
 from core.loans import api as loans_api
-from core.loans.models import Loan, LoanProduct, Repayment
-from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+from core.loans.models import LoanProduct, Repayment
 from tests.concurrency import two_clerks
 from tests.conftest import _host
 from tests.members import factories as f
+from tests.module_coop import module_cooperative
 
-from .conftest import docs
+from .conftest import loan_made
 
 
 def _repay(client, pk, body, key, **extra):
@@ -175,53 +175,24 @@ def _scratch_staff_and_product(today):
 def _running_loan(today, staff, product):
     """A disbursed loan (a member of its own) in the current (scratch) cooperative, and
     its treasurer."""
-    on = today - timedelta(days=75)
     member = f.member(take_home_pay=D("15000000"))
-    loan = loan_apply(
-        member=member,
-        product=product,
-        principal=D("10000000"),
-        tenor=10,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
-    )
-    loan_verify(loan=loan, by=staff["bendahara"], on=on)
-    loan_approve(loan=loan, by=staff["ketua"], on=on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    return Loan.objects.get(pk=loan.pk), staff["bendahara"]
+    return loan_made(staff, member, product, today, days_ago=75), staff["bendahara"]
 
 
 @pytest.fixture(scope="module")
-def scratch_coop(django_db_setup, django_db_blocker):
-    """One cooperative of its own for this module's races (writes really commit; a schema
-    named per run, so two xdist workers never share it), with its staff and product;
-    dropped after the module. Each race runs on a loan, a member and a key of its own, so
-    what one race committed is not what the next one reads."""
-    import uuid
-
+def scratch_coop(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One cooperative of its own for this module's races (writes really commit; named per
+    run, so two xdist workers never share it; ``tests.module_coop``), with its staff and
+    product; dropped after the module. Each race runs on a loan, a member and a key of its
+    own, so what one race committed is not what the next one reads."""
     from django.utils import timezone
 
-    from tenants.services import cooperative_create, cooperative_discard
-    from tests.conftest import ADMIN_PASSWORD
+    def build():
+        return _scratch_staff_and_product(timezone.localdate())
 
-    with django_db_blocker.unblock():
-        slug = f"scratch-{uuid.uuid4().hex[:8]}"
-        made = cooperative_create(
-            slug=slug,
-            name=f"KPRI {slug}",
-            admin_email=f"admin@{slug}.test",
-            admin_password=ADMIN_PASSWORD,
-            actor="tests",
-        )
-        try:
-            connection.set_tenant(made.cooperative)
-            staff, product = _scratch_staff_and_product(timezone.localdate())
-            connection.set_schema_to_public()
-            yield made.cooperative, staff, product
-        finally:
-            connection.set_schema_to_public()
-            cooperative_discard(cooperative=made.cooperative)
+    with module_cooperative(django_db_blocker, tmp_path_factory, "idem", build) as (coop, made):
+        staff, product = made
+        yield coop, staff, product
 
 
 @pytest.fixture
