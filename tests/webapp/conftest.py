@@ -5,6 +5,7 @@ from django.db import connection
 from django.test import Client
 
 from core.users.models import User
+from tests.module_coop import module_cooperative
 
 ROLES = [r.value for r in User.Role]
 
@@ -65,38 +66,29 @@ def role_client(tenant_a, role_users):
 
 
 @pytest.fixture(scope="module")
-def committed_role_logins(django_db_setup, django_db_blocker):
-    """A cooperative of the module's own (cloned from the template as ``tenant_a`` is),
-    committed once: a login of each role with a live session. The role tests send
-    thousands of requests; logging each one in per test was much of their cost. Each
-    test still runs in its own transaction (``committed_role_client``), so whatever a
-    request writes (a session ended, a password changed) is rolled back. Unique per
-    xdist worker (uuid), dropped at the end."""
+def committed_role_logins(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A cooperative of the module's own (``tests.module_coop``: cloned from the template
+    as ``tenant_a`` is), committed once: a login of each role with a live session. The
+    role tests send thousands of requests; logging each one in per test was much of their
+    cost. Each test still runs in its own transaction (``committed_role_client``), so
+    whatever a request writes (a session ended, a password changed) is rolled back. Unique
+    per xdist worker, dropped at the end."""
     from django.conf import settings as django_settings
 
-    from tenants.services import cooperative_create, cooperative_discard, tenant_host
+    from tenants.services import tenant_host
 
-    with django_db_blocker.unblock():
-        slug = f"roles-{uuid.uuid4().hex[:8]}"
-        made = cooperative_create(
-            slug=slug,
-            name=f"KPRI {slug}",
-            admin_email=f"admin@{slug}.test",
-            actor="tests",
-        )
-        try:
-            connection.set_tenant(made.cooperative)
-            host = tenant_host(slug)
-            sessions = {}
-            for role in ROLES:
-                c = Client(HTTP_HOST=host)
-                c.force_login(make_user(role))
-                sessions[role] = c.cookies[django_settings.SESSION_COOKIE_NAME].value
-            connection.set_schema_to_public()
-            yield made.cooperative, host, sessions
-        finally:
-            connection.set_schema_to_public()
-            cooperative_discard(cooperative=made.cooperative)
+    def build():
+        host = tenant_host(connection.tenant.slug)
+        sessions = {}
+        for role in ROLES:
+            c = Client(HTTP_HOST=host)
+            c.force_login(make_user(role))
+            sessions[role] = c.cookies[django_settings.SESSION_COOKIE_NAME].value
+        return host, sessions
+
+    with module_cooperative(django_db_blocker, tmp_path_factory, "roles", build) as (coop, made):
+        host, sessions = made
+        yield coop, host, sessions
 
 
 @pytest.fixture
