@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OnboardingConfig(AppConfig):
@@ -15,4 +16,8 @@ class OnboardingConfig(AppConfig):
 
         # the ledger's month close and year close (below this app) refuse to close a
         # draft move-in's cut-over
-        register(move_in_close_refusal)
+        register(
+            move_in_close_refusal,
+            fix_url_name="onboarding:wizard",
+            fix_label=_("Buka Pindah ke Lumbung (selesaikan atau batalkan)"),
+        )

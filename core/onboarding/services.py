@@ -30,6 +30,7 @@ from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
+from core.ledger.close_guards import close_lock
 from core.ledger.models import Account, FiscalYear, JournalEntry, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -84,8 +85,13 @@ def move_in_get() -> MoveIn:
 def move_in_start(*, cutover_date: date, by) -> MoveIn:
     """Start a move-in with its cut-over date (the day the old books end; usually the
     last day of a month or of the last audited year). Not in the future, not more than
-    one year before the books start (the opening entry may open that year only)."""
+    one year before the books start (the opening entry may open that year only).
+
+    Takes the close lock first (``core.ledger.close_guards.close_lock``): a month or year
+    close running at the same moment either committed before (its month is seen closed
+    here) or waits and then refuses this draft (``move_in_close_refusal``), never both."""
     require_role(by, _("memulai pindah ke Lumbung"))
+    close_lock()
     if not isinstance(cutover_date, date):
         raise ApplicationError(
             E.CUTOVER_INVALID,
@@ -823,6 +829,7 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     """Final: refused until the reconciliation agrees; then every open month ending on or
     before the cut-over is closed, so the opening can no longer change by backdating."""
     require_role(by, _("menyelesaikan pindah ke Lumbung"))
+    close_lock()  # it closes months: the lock before the move-in's row, as a close takes it
     mi = _draft(move_in)
     if not mi.opening_entry_id:
         raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)

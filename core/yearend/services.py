@@ -18,7 +18,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
-from core.ledger.close_guards import close_refusal
+from core.ledger.close_guards import close_lock, close_refusal
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -199,6 +199,9 @@ def yearend_close(*, year: int, by) -> YearEnd:
     is posted on 31 December, the ledger's year close rolls income and expense into SHU
     tahun berjalan, and the SHU after tax moves to *SHU belum dibagi*. The year is locked."""
     _require(by, TREASURY, _("menutup tahun buku"))
+    # before the guard reads, and before the year's row as the ledger's year close does
+    # (which it calls): one lock order, no deadlock with a month close or a move-in start
+    close_lock()
     fy = FiscalYear.objects.select_for_update().filter(year=year).first()
     if fy is None:
         raise ApplicationError(

@@ -15,7 +15,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
 from core.ledger.audit import LedgerAudit
-from core.ledger.close_guards import close_refusal
+from core.ledger.close_guards import close_lock, close_refusal
 
 from ..errors import LedgerErrors as E
 from ..models import (
@@ -36,6 +36,7 @@ from .posting import _post
 def period_close(*, period: Period, by) -> Period:
     """Close a month: no more postings dated in it."""
     _require(by, TREASURY, _("menutup periode"))
+    close_lock()  # before the guard reads: a move-in started meanwhile waits, or is seen
     period = Period.objects.select_for_update().get(pk=period.pk)
     if period.status == Period.Status.CLOSED:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
@@ -78,6 +79,7 @@ def fiscal_year_close(
     transaction while December is open, before and after the closing entry (the year end
     posts the income tax before it and moves the SHU to *SHU belum dibagi* after it)."""
     _require(by, TREASURY, _("menutup tahun buku"))
+    close_lock()  # before the guard reads (and before the year's row: one lock order)
     fy = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
     if fy.status == FiscalYear.Status.CLOSED:
         raise ApplicationError(E.PERIOD_STATE, _("Tahun buku %(y)s sudah ditutup.") % {"y": fy})
