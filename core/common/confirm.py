@@ -31,6 +31,11 @@ class Confirmation:
     note: str = ""
     # what the user must know before confirming (shown as a warning above the figures)
     notice: str = ""
+    # why the action would be refused now (the service's own refusal, asked before the
+    # page is shown): said up front, with where to resolve it, and no button to confirm
+    refusal: str = ""
+    refusal_url: str = ""
+    refusal_link: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     danger: bool = False
 

@@ -35,6 +35,7 @@ from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, has_role, 
 from core.common.submission import ALREADY_SENT, submission_first
 
 from . import exports, reports, services, tables
+from .close_guards import close_block
 from .forms import (
     AccountActionForm,
     AccountCreateForm,
@@ -356,14 +357,35 @@ def _confirm_reverse(request, entry: JournalEntry, *, reason: str):
     )
 
 
+def _close_refusal(up_to: date) -> dict[str, str]:
+    """What a registered close guard (an unfinished move-in) would refuse about closing
+    the books up to ``up_to``, for the confirmation page: its message and the page where
+    it is resolved; empty when the close may go ahead."""
+    block = close_block(up_to)
+    if block is None:
+        return {}
+    return {
+        "refusal": str(block.error.message),
+        "refusal_url": reverse(block.fix_url_name) if block.fix_url_name else "",
+        "refusal_link": str(block.fix_label),
+    }
+
+
 def _confirm_close(request, action: str, form: PeriodActionForm):
     """Closing a month (nothing can be posted in it afterwards) or a fiscal year (income
-    and expense rolled into SHU tahun berjalan): the figures, before it is done."""
+    and expense rolled into SHU tahun berjalan): the figures, before it is done. When a
+    close guard would refuse it (an unfinished move-in), the page says so first, with
+    where to resolve it, and offers no button to confirm (the service still refuses)."""
     url = reverse("ledger:periods")
     if action == "close":
         period = get_object_or_404(Period, pk=form.cleaned_data["period"])
+        refusal = _close_refusal(period.end_date)
         a = period_activity(date_from=period.start_date, date_to=period.end_date)
-        title = _("Konfirmasi tutup periode %(p)s") % {"p": period}
+        title = (
+            _("Periode %(p)s belum dapat ditutup")
+            if refusal
+            else _("Konfirmasi tutup periode %(p)s")
+        ) % {"p": period}
         intro = _(
             "%(n)s jurnal di periode ini; setelah ditutup tidak ada posting bertanggal di dalamnya."
         ) % {"n": a["entries"]}
@@ -376,8 +398,13 @@ def _confirm_close(request, action: str, form: PeriodActionForm):
         button = _("Ya, tutup periode")
     else:
         fy = get_object_or_404(FiscalYear, pk=form.cleaned_data["year"])
+        refusal = _close_refusal(fy.end_date)
         y = year_close_preview(year=fy.year)
-        title = _("Konfirmasi tutup tahun buku %(y)s") % {"y": fy}
+        title = (
+            _("Tahun buku %(y)s belum dapat ditutup")
+            if refusal
+            else _("Konfirmasi tutup tahun buku %(y)s")
+        ) % {"y": fy}
         intro = _("Pendapatan dan beban ditutup ke SHU tahun berjalan dengan satu jurnal penutup.")
         lines = [
             ConfirmLine(_("Pendapatan"), y["income"]),
@@ -400,6 +427,7 @@ def _confirm_close(request, action: str, form: PeriodActionForm):
             button=button,
             fields=carry(request, ("action", "period", "year")),
             danger=True,
+            **refusal,
         ),
     )
 

@@ -4,9 +4,12 @@ XLSX). Staff read; the treasury writes; reopening is the admin's."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +18,7 @@ from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
+from core.ledger.close_guards import close_block
 from core.ledger.models import FiscalYear
 from core.ledger.services import books_closed_until
 from core.members.models import Heir
@@ -145,6 +149,11 @@ def year_view(request, year: int):
         if s.member.status == "deceased" and s.member_id not in with_heirs
     }
     closed_until = books_closed_until() if shares else None
+    # what a close guard (an unfinished move-in) would refuse: said above the checklist,
+    # with where to resolve it, and no close button (``yearend_close`` still refuses)
+    block = (
+        close_block(date(year, 12, 31)) if not ye or ye.status == YearEnd.Status.REOPENED else None
+    )
     return render(
         request,
         "yearend/year.html",
@@ -156,7 +165,12 @@ def year_view(request, year: int):
             # the RAT's date recorded on the RAT screen: posting must use it
             "rat_held_on": selectors.rat_held_on(year=year),
             "items": items,
-            "ready": all(i.ok for i in items),
+            "ready": all(i.ok for i in items) and block is None,
+            "close_refusal": str(block.error.message) if block else "",
+            "close_refusal_url": reverse(block.fix_url_name)
+            if block and block.fix_url_name
+            else "",
+            "close_refusal_link": str(block.fix_label) if block else "",
             "settings_row": settings_row,
             "pct_values": [
                 (f, ShuSettings._meta.get_field(f).verbose_name, getattr(settings_row, f))
