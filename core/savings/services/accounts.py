@@ -241,7 +241,7 @@ def savings_account_unfreeze(*, account: SavingsAccount, reason: str = "", by) -
     account = _lock(account)
     if account.frozen_at is None:
         raise ApplicationError(
-            SavingsErrors.REASON,
+            SavingsErrors.ACCOUNT_NOT_FROZEN,
             _("Rekening %(n)s tidak diblokir.") % {"n": account.number},
             status=409,
         )

@@ -44,6 +44,7 @@ class SavingsErrors(StrEnum):
     FIGURE_CHANGED = "savings_figure_changed"
     REASON = "savings_reason_required"
     ACCOUNT_FROZEN = "savings_account_frozen"
+    ACCOUNT_NOT_FROZEN = "savings_account_not_frozen"  # unfreezing an account not frozen
     PAYOUT_INCLUDES_INTEREST = "savings_payout_includes_interest"
     # a member set as left while a savings account of theirs is open (migration 0018)
     LEAVE_ACCOUNTS_OPEN = "member_leave_savings_open"
