@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from .text import control_characters_error
+
 # The longest reason a person may give for a correction (a reversal, a reopening, a
 # rejection): the forms and the API accept this much, and what they accept is kept whole.
 REASON_MAX_LENGTH = 1000
@@ -41,6 +43,16 @@ class CommonErrors(StrEnum):
     REASON_TOO_LONG = "reason_too_long"
 
 
+def text_checked(value: str, *, field: str, label: Any, multiline: bool) -> str:
+    """For a service taking text straight from a request: ``value`` as it is, or an
+    ``ApplicationError`` (``validation_error``, the message on ``field``) when it holds a
+    control character (``text.control_characters_error``)."""
+    message = control_characters_error(value, label=label, multiline=multiline)
+    if message:
+        raise ApplicationError(CommonErrors.VALIDATION, message, fields={field: [message]})
+    return value
+
+
 def reason_required(
     reason: str | None,
     *,
@@ -54,7 +66,8 @@ def reason_required(
     ``code`` and the error on ``field``) when it is empty or only blanks. ``message``:
     the site's own wording (default: "Alasan wajib diisi."). With ``max_length``, a
     longer reason is refused too (``too_long_code``, default ``reason_too_long``),
-    naming the limit, never cut."""
+    naming the limit, never cut. A control character in it is refused
+    (``validation_error``; lines and tabs are fine: ``text.control_characters_error``)."""
     text = (reason or "").strip()
     if not text:
         raise ApplicationError(
@@ -62,6 +75,7 @@ def reason_required(
             message or _("Alasan wajib diisi."),
             fields={field: [_("Wajib diisi.")]},
         )
+    text_checked(text, field=field, label=_("Alasan"), multiline=True)
     if max_length is not None and len(text) > max_length:
         raise ApplicationError(
             too_long_code or CommonErrors.REASON_TOO_LONG,

@@ -23,7 +23,8 @@ row. What cannot be read right is never guessed:
 
 Cell helpers read the values importers need with one rule each: ``cell_rupiah`` (the one
 rupiah parser), ``cell_identifier`` (NIP / NIK: spaces removed, Excel's 15-digit limit
-detected), ``cell_text`` and ``cell_date``. They raise ``ValidationError`` with a
+detected), ``cell_text`` (``cell_plain_text`` for text that is kept: a control character
+left in it is refused, see ``core.common.text``) and ``cell_date``. They raise ``ValidationError`` with a
 message a treasurer can act on.
 """
 
@@ -47,6 +48,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, from_excel
 
 from .money import MAX_RUPIAH, _shown_number, excel_decimal, parse_rupiah
+from .text import control_characters_check
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -646,6 +648,15 @@ def cell_text(v) -> str:
     if isinstance(v, date):
         return v.isoformat()
     return " ".join(str(v).split())
+
+
+def cell_plain_text(v, *, label: str) -> str:
+    """A text cell an import keeps (a name, an address, a number given by hand):
+    ``cell_text`` (line breaks and tabs become spaces), refused with a ``ValidationError``
+    naming ``label`` when a control character is left in it (``\\x01``, DEL…)."""
+    text = cell_text(v)
+    control_characters_check(text, label=label, multiline=False)
+    return text
 
 
 def cell_identifier(v, *, label: str, length: int, zero_tail: int) -> str:

@@ -37,7 +37,7 @@ from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import parse_percent, parse_rupiah
-from core.common.spreadsheet import CellProblem, Percent, cell_date, nip_cell
+from core.common.spreadsheet import CellProblem, Percent, cell_date, cell_plain_text, nip_cell
 from core.ledger.models import Account, AccountRole
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct, LoanSettings
@@ -333,7 +333,13 @@ def loans_rows_check(
             errs.append(
                 row_error(n, "product_code", _("Produk pinjaman %(p)s tidak ada.") % {"p": code})
             )
-        loan_number = get("loan_number", _text, _("Nomor pinjaman"), required=False, default="")
+        loan_number = get(
+            "loan_number",
+            partial(cell_plain_text, label=_("Nomor pinjaman")),
+            _("Nomor pinjaman"),
+            required=False,
+            default="",
+        )
         principal = get("principal", money(_("Pokok awal")), _("Pokok awal"))
         date1904 = row_date1904(raw)
         disbursed_on = get(

@@ -49,6 +49,7 @@ from core.common.spreadsheet import (
     Sheet,
     SheetError,
     cell_date,
+    cell_plain_text,
     cell_rupiah,
     cell_text,
     find_header,
@@ -463,6 +464,18 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         def bad(col, msg, i=i, errs=errs):
             errs.append(RowError(i, col, str(msg)))
 
+        def text(col, label, raw=raw, bad=bad) -> str | None:
+            """A text column kept on the member; None (the row's error said) when a
+            control character is in it."""
+            v = raw.get(col)
+            if isinstance(v, CellProblem):
+                return ""
+            try:
+                return cell_plain_text(v, label=label)
+            except ValidationError as e:
+                bad(col, e.messages[0])
+                return None
+
         def note(col, was, now, changed=changed):
             if _shown(was) != str(now):
                 changed.append({"column": col, "was": _shown(was)[:60], "now": str(now)})
@@ -482,10 +495,10 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             )
             continue
         r: dict[str, Any] = {"row": i, "balances": {}}
-        name = _text(raw.get("nama_lengkap"))
-        if not name:
+        name = text("nama_lengkap", _("Nama lengkap"))
+        if name == "":
             bad("nama_lengkap", _("Nama lengkap wajib diisi."))
-        r["full_name"] = name[:200]
+        r["full_name"] = (name or "")[:200]
         nip = nik = ""
         try:
             nip = nip_cell(raw.get("nip"))
@@ -511,7 +524,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 bad("nik", e.messages[0])
         number = ""
         try:
-            number = cell_text(raw.get("nomor_anggota"))
+            number = cell_plain_text(raw.get("nomor_anggota"), label=_("Nomor anggota"))
         except ValidationError as e:
             bad("nomor_anggota", e.messages[0])
         r["number"] = number
@@ -575,11 +588,13 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             except ValidationError:
                 bad("email", _("Alamat e-mail tidak valid."))
         r["email"] = email
-        r["position"] = _text(raw.get("jabatan"))[:200]
-        r["address"] = _text(raw.get("alamat"))
-        r["bank_name"] = _text(raw.get("nama_bank"))[:100]
+        r["position"] = (text("jabatan", _("Jabatan")) or "")[:200]
+        r["address"] = text("alamat", _("Alamat")) or ""
+        r["bank_name"] = (text("nama_bank", _("Nama bank")) or "")[:100]
         try:
-            r["bank_account_number"] = cell_text(raw.get("nomor_rekening"))[:40]
+            r["bank_account_number"] = cell_plain_text(
+                raw.get("nomor_rekening"), label=_("Nomor rekening")
+            )[:40]
         except ValidationError as e:
             bad("nomor_rekening", e.messages[0])
         thp = raw.get("gaji_bersih")
