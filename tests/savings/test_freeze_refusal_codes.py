@@ -94,3 +94,15 @@ def test_api_freeze_of_a_frozen_account_answers_its_own_code(sukarela, bendahara
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "savings_account_frozen"
     assert SavingsAccount.objects.get(pk=sukarela.pk).frozen_reason == "jaminan"
+
+
+def test_unfreeze_reason_from_the_screen_with_a_control_character_is_refused(sukarela, bendahara):
+    savings_account_freeze(account=sukarela, reason="jaminan", by=bendahara)
+    with pytest.raises(ApplicationError) as e:
+        savings_account_unfreeze(account=sukarela, reason="lunas\x01", by=bendahara)
+    assert e.value.code == "validation_error"
+    assert e.value.fields == {
+        "reason": ["Alasan tidak boleh berisi karakter kontrol (tak terlihat)."]
+    }
+    sukarela.refresh_from_db()
+    assert sukarela.frozen_at is not None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.audit.models import AuditEvent
 from core.audit.services import audit_log
 from core.common.dates import add_months
-from core.common.errors import ApplicationError, CommonErrors, reason_required
+from core.common.errors import ApplicationError, CommonErrors, reason_required, text_checked
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
 from core.members.models import Member
@@ -237,7 +237,7 @@ def savings_account_unfreeze(*, account: SavingsAccount, reason: str = "", by) -
     """Lift an account's freeze (bendahara, admin); the reason is optional. Audited with
     the freeze it lifts."""
     _require_treasury(by, _("membuka blokir rekening simpanan"))
-    reason = (reason or "").strip()
+    reason = text_checked((reason or "").strip(), field="reason", label=_("Alasan"), multiline=True)
     account = _lock(account)
     if account.frozen_at is None:
         raise ApplicationError(
