@@ -105,7 +105,12 @@ class RatTextsInput(KnownFieldsInput):
 
     def get_fields(self):
         return {
-            f: serializers.CharField(required=False, allow_blank=True, allow_null=True)
+            f: serializers.CharField(
+                required=False,
+                allow_blank=True,
+                allow_null=True,
+                style={"base_template": "textarea.html"},  # multi-line (core.common.text)
+            )
             for f in RatReport.TEXT_FIELDS
         }
 

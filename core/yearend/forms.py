@@ -73,5 +73,5 @@ class RatTextsForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for f in RatReport.TEXT_FIELDS:
-            self.fields[f] = forms.CharField(required=False, strip=False)
+        for f in RatReport.TEXT_FIELDS:  # multi-line (the page's textareas)
+            self.fields[f] = forms.CharField(required=False, strip=False, widget=forms.Textarea)

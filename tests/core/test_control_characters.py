@@ -112,3 +112,16 @@ def test_public_signup_refuses_a_control_character_in_the_cooperative_name(db):
     assert form.errors["contact_name"] == [
         "Narahubung tidak boleh berisi karakter kontrol (tak terlihat)."
     ]
+
+
+def test_rat_texts_are_multi_line_on_the_screen_and_in_the_api():
+    from core.yearend.api import RatTextsInput
+    from core.yearend.forms import RatTextsForm
+
+    texts = {"agenda": "1. Pembukaan\r\n2. Laporan pengurus", "policies": "a\n\tb"}
+    form = RatTextsForm(data=texts)
+    assert form.is_valid(), form.errors
+    s = RatTextsInput(data=texts)
+    assert s.is_valid(), s.errors
+    form = RatTextsForm(data={"agenda": "1. Pembukaan\x01"})
+    assert not form.is_valid() and list(form.errors) == ["agenda"]
