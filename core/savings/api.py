@@ -466,13 +466,37 @@ class InterestRunSerializer(serializers.ModelSerializer):
         ]
 
 
-class InterestRunList(generics.ListAPIView):
-    """GET: the monthly interest runs, latest first (bendahara, admin)."""
+class InterestRunCreateSerializer(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class InterestRunList(IdempotentPostMixin, generics.ListAPIView):
+    """GET: the monthly interest runs, latest first (bendahara, admin). POST: run a
+    product's jasa simpanan of a finished month (``product``, ``year``, ``month``; as
+    the screen's *Hitung jasa*), refused as the screen refuses it (a month already run,
+    not finished, closed, before the latest run, or after a month never run —
+    ``savings_interest_month_skipped``, naming it)."""
 
     serializer_class = InterestRunSerializer
     permission_classes = [RolePermission]
     read_roles = TREASURY
+    write_roles = TREASURY
     queryset = InterestRun.objects.select_related("product").order_by("-year", "-month", "-pk")
+
+    @extend_schema(request=InterestRunCreateSerializer, responses={201: InterestRunSerializer})
+    def post(self, request):
+        ser = InterestRunCreateSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        product = get_object_or_404(SavingsProduct, pk=ser.validated_data["product"])
+        run = services.savings_interest_accrue(
+            product=product,
+            year=ser.validated_data["year"],
+            month=ser.validated_data["month"],
+            by=request.user,
+        )
+        return Response(InterestRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class InterestRunReverseSerializer(serializers.Serializer):

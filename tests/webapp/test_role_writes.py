@@ -35,7 +35,7 @@ WRITERS = [
     # reads with no write method at all
     (
         r"members:rejoin_status|users:list|savings:statement|api-deductions-(import|run|export)"
-        r"|api-savings-(accounts|account|interest-runs|interest-tax|statement)",
+        r"|api-savings-(accounts|account|interest-tax|statement)",
         NOBODY,
     ),
     # one's own account and session, and the pages before logging in

@@ -115,6 +115,16 @@ def year_of(staff):
     return {"m1": m1, "m2": m2, "m3": m3, "loan": loan, "by": by}
 
 
+def interest_run_in_order(*, product, year: int, month: int, by):
+    """``product``'s jasa simpanan of (``year``, ``month``), the months before it that were
+    never run first, in order (a month after one never run is refused)."""
+    from core.savings.services import interest_months_missing, savings_interest_accrue
+
+    for y, m in interest_months_missing(product_id=product.pk, year=year, month=month):
+        savings_interest_accrue(product=product, year=y, month=m, by=by)
+    return savings_interest_accrue(product=product, year=year, month=month, by=by)
+
+
 def close_preliminaries(by) -> None:
     """Everything the close checklist asks for: the arrears run of 31 December, December
     interest, every month of the year closed."""
@@ -122,11 +132,10 @@ def close_preliminaries(by) -> None:
     from core.ledger.services import period_close
     from core.loans.arrears import loans_arrears_update
     from core.savings.models import SavingsProduct
-    from core.savings.services import savings_interest_accrue
 
     loans_arrears_update(on=date(YEAR, 12, 31), by=by)
     for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
-        savings_interest_accrue(product=p, year=YEAR, month=12, by=by)
+        interest_run_in_order(product=p, year=YEAR, month=12, by=by)
     for period in Period.objects.filter(fiscal_year__year=YEAR):
         period_close(period=period, by=by)
 

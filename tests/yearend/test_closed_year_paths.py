@@ -18,6 +18,7 @@ from tenants.services import tenant_host
 from tests.conftest import ADMIN_PASSWORD
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
+from tests.yearend.conftest import interest_run_in_order
 
 D = Decimal
 CLOSED = 2025
@@ -38,12 +39,12 @@ def _close_year(year, by):
     from core.ledger.services import period_close
     from core.loans.arrears import loans_arrears_update
     from core.savings.models import SavingsProduct
-    from core.savings.services import savings_interest_accrue
     from core.yearend.services import yearend_close
 
     loans_arrears_update(on=date(year, 12, 31), by=by)
     for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
-        savings_interest_accrue(product=p, year=year, month=12, by=by)
+        # the months before December never run are run first (no month is skipped)
+        interest_run_in_order(product=p, year=year, month=12, by=by)
     for period in Period.objects.filter(fiscal_year__year=year).order_by("start_date"):
         period_close(period=period, by=by)
     yearend_close(year=year, by=by)
@@ -356,14 +357,16 @@ def test_jasa_simpanan_run_for_a_month_of_the_closed_year_is_refused_on_the_scre
 
     product = SavingsProduct.objects.filter(interest_enabled=True, is_active=True).first()
     before, runs = _snapshot(), InterestRun.objects.count()
+    # a month never run of a closed year: the year before the product's first run
+    # (December); every month of the later year was run in order
     r = _client(coop).post(
         "/simpanan/rekonsiliasi/",
-        {"product": product.pk, "year": CLOSED, "month": 6},
+        {"product": product.pk, "year": CLOSED - 1, "month": 6},
         follow=True,
     )
     shown = [str(m) for m in r.context["messages"]]
     assert shown == [
-        "Buku sudah ditutup sampai 2025-12-31; jasa Simpanan Sukarela bulan 06/2025 tidak "
+        "Buku sudah ditutup sampai 2025-12-31; jasa Simpanan Sukarela bulan 06/2024 tidak "
         "dapat dihitung lagi."
     ], shown
     assert InterestRun.objects.count() == runs and _snapshot() == before

@@ -13,12 +13,11 @@ from django.test import Client
 from core.common.errors import ApplicationError
 from core.ledger.selectors import account_balance, account_for_role
 from core.savings.models import SavingsAccount, SavingsProduct
-from core.savings.services import savings_interest_accrue
 from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.services import shu_payout, shu_post, yearend_close
 from tenants.services import tenant_host
 
-from .conftest import YEAR, close_preliminaries
+from .conftest import YEAR, close_preliminaries, interest_run_in_order
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -33,7 +32,7 @@ def march_interest_run(tenant_a, year_data, staff):
     yearend_close(year=YEAR, by=by)
     ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="07/RAT", by=by)
     product = SavingsProduct.objects.get(kind="sukarela", interest_enabled=True)
-    savings_interest_accrue(product=product, year=YEAR + 1, month=3, by=by)
+    interest_run_in_order(product=product, year=YEAR + 1, month=3, by=by)
     c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     c.force_login(by)
     shares = {s.member_id: s for s in MemberShare.objects.filter(year_end=ye)}

@@ -32,7 +32,7 @@ from tenants.services import tenant_host
 from tests.members import factories as f
 from tests.module_coop import client_for, entered, module_cooperative
 
-from .conftest import YEAR, close_preliminaries, year_of
+from .conftest import YEAR, close_preliminaries, interest_run_in_order, year_of
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -303,10 +303,9 @@ def test_heirs_payout_reverses_as_a_whole(year_data, staff):
 
 def _sukarela_interest(year: int, month: int, by):
     from core.savings.models import SavingsProduct
-    from core.savings.services import savings_interest_accrue
 
     product = SavingsProduct.objects.get(kind="sukarela", interest_enabled=True)
-    return savings_interest_accrue(product=product, year=year, month=month, by=by)
+    return interest_run_in_order(product=product, year=year, month=month, by=by)
 
 
 def test_api_reversal_dated_into_a_month_whose_sukarela_interest_ran_is_refused(posted):

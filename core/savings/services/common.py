@@ -32,6 +32,8 @@ class SavingsErrors(StrEnum):
     ALREADY_OPEN = "savings_account_already_open"
     INTEREST_DONE = "savings_interest_already_accrued"
     BAD_PERIOD = "savings_bad_period"
+    # a month run while an earlier month of the product was never run
+    INTEREST_MONTH_SKIPPED = "savings_interest_month_skipped"
     PRODUCT_INVALID = "savings_product_invalid"
     REVERSAL = "savings_reversal_refused"
     REVERSAL_DONE = "savings_already_reversed"

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -587,6 +587,95 @@ def _latest_run(product_id: int) -> tuple[int, int] | None:
     )
 
 
+def _month_label(ym: tuple[int, int]) -> str:
+    return f"{ym[1]:02d}/{ym[0]}"
+
+
+def interest_months_missing(*, product_id: int, year: int, month: int) -> list[tuple[int, int]]:
+    """The months before (``year``, ``month``) whose jasa of the product a run must pay
+    first, in order: the months after its latest live run that were never run, each
+    only when an account of the product was open at its end whose balance that month is
+    Lumbung's — opened by then, and no opening balance dated on or after it (a move-in's
+    cut-over or the member import's opening date: the old books paid the months up to
+    it). None for the product's first run ever (nor when every run was reversed: the
+    product starts again), nor for the month right after the latest run (the common
+    case: no query). A month the product had no such account in has nothing to pay."""
+    latest = _latest_run(product_id)
+    if latest is None:
+        return []
+    out: list[tuple[int, int]] = []
+    ym = _next_month(*latest)
+    while ym < (year, month):
+        first, last = month_bounds(*ym)
+        old_books = SavingsTransaction.objects.filter(
+            account=OuterRef("pk"),
+            kind=SavingsTransaction.Kind.OPENING,
+            on__gte=last,
+            reversed_by__isnull=True,
+        )
+        if (
+            SavingsAccount.objects.filter(product_id=product_id, opened_on__lte=last)
+            .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=last))
+            .exclude(Exists(old_books))
+            .exists()
+        ):
+            out.append(ym)
+        ym = _next_month(*ym)
+    return out
+
+
+def _months_named(months: list[tuple[int, int]]) -> str:
+    """The months as said: "02/2026", "02/2026 sampai 04/2026 (3 bulan)", apart by commas."""
+    groups: list[list[tuple[int, int]]] = []
+    for ym in months:
+        if groups and _next_month(*groups[-1][-1]) == ym:
+            groups[-1].append(ym)
+        else:
+            groups.append([ym])
+    return ", ".join(
+        _month_label(g[0])
+        if len(g) == 1
+        else _("%(a)s sampai %(b)s (%(n)s bulan)")
+        % {"a": _month_label(g[0]), "b": _month_label(g[-1]), "n": len(g)}
+        for g in groups
+    )
+
+
+def interest_month_skipped_check(*, product: SavingsProduct, year: int, month: int) -> None:
+    """Refuse a run of (``year``, ``month``) while a month before it that the product's
+    jasa must pay was never run (``interest_months_missing``): its members would never
+    get that month's jasa (no later run pays it). Names the months and the way out."""
+    missing = interest_months_missing(product_id=product.pk, year=year, month=month)
+    if not missing:
+        return
+    latest = _latest_run(product.pk)
+    raise ApplicationError(
+        SavingsErrors.INTEREST_MONTH_SKIPPED,
+        _(
+            "Jasa %(p)s bulan %(m)s belum dapat dihitung: jasa bulan %(missing)s belum "
+            "dihitung (terakhir dihitung bulan %(l)s). Bila bulan %(m)s dihitung sekarang, "
+            "anggota tidak akan pernah menerima jasa bulan itu. Hitung dulu jasa bulan "
+            "%(f)s, lalu bulan-bulan sesudahnya berurutan sampai %(m)s. Tidak ada yang "
+            "diubah."
+        )
+        % {
+            "p": product.name,
+            "m": _month_label((year, month)),
+            "missing": _months_named(missing),
+            "l": _month_label(latest) if latest else "-",
+            "f": _month_label(missing[0]),
+        },
+        fields={
+            "month": [
+                _("Jasa bulan %(f)s belum dihitung; hitung berurutan.")
+                % {"f": _month_label(missing[0])}
+            ],
+            "missing": [f"{y}-{m:02d}" for y, m in missing],
+        },
+        status=409,
+    )
+
+
 def interest_exit_month_unrun(*, accounts, on: date) -> list[SavingsProduct]:
     """The interest-bearing products of ``accounts`` whose jasa of the month of ``on``
     (the exit's own month) the monthly run has not paid: its latest live run is of an
@@ -783,6 +872,8 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
             )
             % {"p": product.name, "lm": latest[1], "ly": latest[0], "m": month, "y": year},
         )
+    # an earlier month never run: this month run now would leave it unpaid for good
+    interest_month_skipped_check(product=product, year=year, month=month)
     first, last = month_bounds(year, month)
     ids = SavingsAccount.objects.filter(product=product, status="open", opened_on__lte=last)
     # an account whose jasa of the month was already credited (by an exit settlement that
