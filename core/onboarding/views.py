@@ -115,15 +115,25 @@ def wizard(request):
             elif action in ("trial_balance_grid", "trial_balance_grid_total"):
                 rows, grid, grid_total = _grid(request, accounts)
                 grid_open = True
-                if action == "trial_balance_grid_total":
-                    return _grid_preview(request, mi, rows, grid, grid_total, accounts)
-                grid_token = request.POST.get("token", "")
-                if grid_token:  # *Hitung total* kept what it checked: that is posted
-                    entry = services.trial_balance_grid_post(
-                        reference=grid_token, rows=rows, by=request.user
+                token = request.POST.get("token", "")
+                if action == "trial_balance_grid_total" or not token:
+                    # *Posting* of figures nobody has seen totalled yet: shown with their
+                    # totals and lines and a confirm, nothing posted (two steps)
+                    return _grid_preview(
+                        request,
+                        mi,
+                        rows,
+                        grid,
+                        grid_total,
+                        accounts,
+                        confirm=action == "trial_balance_grid",
                     )
-                else:
-                    entry = services.trial_balance_post(move_in=mi, rows=rows, by=request.user)
+                grid_token = token
+                # the confirm: the figures shown (kept with the reference) are posted,
+                # a grid typed over since is refused
+                entry = services.trial_balance_grid_post(
+                    reference=grid_token, rows=rows, by=request.user
+                )
                 messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
             elif action == "adjust":
                 services.move_in_adjust(
@@ -333,19 +343,37 @@ def _upload_confirm(request, kind: str) -> None:
     messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
 
 
-def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts):
-    """*Hitung total*: the totals and every row error, nothing of the step written. Once
-    the grid checks (no row error, balanced), what it would post is kept as an upload's
-    preview is (``upload_preview_keep_rows``) and the grid's form carries the reference:
-    *Posting* then posts exactly those figures, and refuses the grid typed over since."""
+def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, confirm=False):
+    """*Hitung total*, and *Posting* of a grid not checked yet (``confirm``): the totals
+    and every row error, nothing of the step written. Once the grid checks (no row
+    error, balanced, not empty), what it would post — each account's line, the totals —
+    is shown and kept as an upload's preview is (``upload_preview_keep_rows``), and the
+    grid's form carries the reference and a confirm button: *Posting neraca saldo ini*
+    then posts exactly those figures, and refuses the grid typed over since. An
+    unbalanced or empty grid, or a step no longer open, is refused as the posting would
+    refuse it (raised: the page says it, the grid kept)."""
     _lines, check = services.trial_balance_check(rows=rows)
     errors = [_grid_error(e, accounts) for e in check]
     shown = None
-    if not errors and rows and not grid_total["difference"]:
+    if errors:
+        messages.error(request, _("Neraca saldo awal berisi kesalahan; tidak ada yang disimpan."))
+    else:
         shown = services.trial_balance_preview(move_in=mi, rows=rows, by=request.user)
+        # the totals of the lines to be posted, as the treasurer checks them
+        shown["total_debit"] = sum((x["debit"] for x in shown["lines"]), Decimal("0"))
+        shown["total_credit"] = sum((x["credit"] for x in shown["lines"]), Decimal("0"))
+        shown["difference"] = abs(shown["total_debit"] - shown["total_credit"])
         shown["token"] = upload_preview_keep_rows(
             move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
         )
+        if confirm:
+            messages.info(
+                request,
+                _(
+                    "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
+                    "neraca saldo ini."
+                ),
+            )
     return _wizard_page(request, mi, errors, grid, grid_total, True, grid_preview=shown)
 
 

@@ -2,6 +2,7 @@
 admin and bendahara only."""
 
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -86,7 +87,13 @@ def test_trial_balance_typed_in_the_chart_of_accounts_grid(staff, cutover):
     assert 'value="12,5,0"' in page
     assert not JournalEntry.objects.filter(source="opening").exists()
     typed["credit_3103"] = "1.334.567"
+    # balanced: *Posting* first shows what it would post, with a confirm; nothing posted
     r = c.post("/pindah/", {"action": "trial_balance_grid", **typed})
+    page = r.content.decode()
+    assert r.status_code == 200 and "Posting neraca saldo ini" in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    token = re.search(r'<input type="hidden" name="token" value="([^"]+)"', page).group(1)
+    r = c.post("/pindah/", {"action": "trial_balance_grid", "token": token, **typed})
     assert r.status_code == 302
     mi = MoveIn.objects.get()
     assert mi.trial_balance_step == "done" and len(mi.trial_balance_rows) == 3
