@@ -176,6 +176,12 @@ def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
     return kept
 
 
+def upload_preview_same_file(kept: UploadPreview, content: bytes) -> bool:
+    """Whether ``content`` (a file sent again with a confirm) is the kept file, byte for
+    byte (its checksum)."""
+    return _checksum(content) == kept.sha256
+
+
 def upload_preview_rows(kept: UploadPreview) -> tuple[list[dict], list[int], str]:
     """The rows a kept preview holds, as when it was previewed: rows kept as data given
     back as they were; a file read again (its hidden rows refused unless they were

@@ -15,6 +15,7 @@ balance. The reconciliation checks exactly that.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,12 @@ from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
-from .preview import upload_preview_rows, upload_preview_take, upload_previews_remove
+from .preview import (
+    upload_preview_rows,
+    upload_preview_same_file,
+    upload_preview_take,
+    upload_previews_remove,
+)
 from .selectors import (
     move_in_member_imports_off_cutover,
     move_in_reconciliation,
@@ -581,10 +587,16 @@ def trial_balance_preview(
                 "posted_to": clearing if not new and acc.pk in savings_accounts else None,
             }
         )
+    total_credit = sum((x["credit"] for x in out), ZERO)
     return {
         "cutover": mi.cutover_date,
         "lines": out,
         "total": total,
+        # the totals as the treasurer checks them before the confirm (equal: an
+        # unbalanced trial balance is refused above)
+        "total_debit": total,
+        "total_credit": total_credit,
+        "difference": abs(total - total_credit),
         "new_accounts": sum(1 for x in out if x["new"]),
     }
 
@@ -595,28 +607,59 @@ def _grid_figures(rows: list[dict]) -> dict[str, tuple[str, str]]:
     }
 
 
+@dataclass(frozen=True)
+class TrialBalanceConfirmed:
+    """What the confirm of a trial balance's preview posted: the entry, and the rows of
+    the kept file or grid with the file's hidden rows and CSV encoding (for the message)."""
+
+    entry: JournalEntry
+    rows: list[dict[str, Any]]
+    hidden: list[int]
+    encoding: str
+
+
 @transaction.atomic
-def trial_balance_grid_post(*, reference: str, rows: list[dict[str, Any]], by) -> JournalEntry:
-    """*Posting* of a grid that *Hitung total* checked (``reference``: its kept preview,
-    ``upload_preview_keep_rows``): the figures kept then are posted, once, by the user who
-    checked them; a grid typed over since (``rows``, as submitted now) is refused
-    (``PREVIEW_CHANGED``, nothing posted), naming the accounts whose figures changed."""
+def trial_balance_preview_post(
+    *,
+    reference: str,
+    by,
+    rows: list[dict[str, Any]] | None = None,
+    content: bytes | None = None,
+) -> TrialBalanceConfirmed:
+    """The confirm of a trial balance's preview, the grid's and the uploaded file's alike
+    (``reference``: the kept preview, ``upload_preview_keep_rows`` or
+    ``upload_preview_keep``): what was kept then is posted, with the mapping it was
+    checked with, once, by the user who previewed it (the reference's own refusals:
+    altered, a kept file whose checksum is no longer the signed one, expired, used,
+    another user's). What the confirm sends again must be what was previewed, else it is
+    refused (``PREVIEW_CHANGED``, nothing posted): the grid as typed now (``rows``), its
+    changed accounts named; a file sent with it (``content``), byte for byte."""
     kept = upload_preview_take(reference=reference, kind="trial_balance", by=by)
-    kept_rows, _hidden, _encoding = upload_preview_rows(kept)
-    before, now = _grid_figures(kept_rows), _grid_figures(rows)
-    changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
-    if changed:
-        raise ApplicationError(
-            E.PREVIEW_CHANGED,
-            _(
-                "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
-                "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+    kept_rows, hidden, encoding = upload_preview_rows(kept)
+    if rows is not None:
+        before, now = _grid_figures(kept_rows), _grid_figures(rows)
+        changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
+        if changed:
+            raise ApplicationError(
+                E.PREVIEW_CHANGED,
+                _(
+                    "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
+                    "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+                )
+                % {"a": ", ".join(changed)},
             )
-            % {"a": ", ".join(changed)},
+    if content is not None and not upload_preview_same_file(kept, content):
+        message = _(
+            "Berkas ini bukan berkas yang diperiksa di pratinjau; tidak ada yang diposting. "
+            "Unggah berkasnya lagi, periksa, lalu posting."
         )
-    entry = trial_balance_post(move_in=kept.move_in, rows=kept_rows, by=by)
+        raise ApplicationError(E.PREVIEW_CHANGED, message, fields={"file": [message]})
+    mappings, creations = trial_balance_options_maps(dict(kept.options or {}))
+    entry = trial_balance_post(
+        move_in=kept.move_in, rows=kept_rows, mappings=mappings, creations=creations, by=by
+    )
     kept.delete()
-    return entry
+    return TrialBalanceConfirmed(entry=entry, rows=kept_rows, hidden=hidden, encoding=encoding)
 
 
 @transaction.atomic

@@ -101,6 +101,16 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
+            elif action == "trial_balance":
+                # the file is shown first, whichever button: *Periksa dulu*, or *Posting
+                # neraca saldo awal* (then with a confirm note); only the confirm posts
+                return _trial_balance_upload(
+                    request,
+                    _posted_move_in(request, mi),
+                    confirm=request.POST.get("mode") != "preview",
+                )
+            elif action == "trial_balance_confirm":
+                _trial_balance_confirm(request)
             elif action in UPLOADS:
                 posted = _posted_move_in(request, mi)
                 if request.POST.get("mode") == "preview":
@@ -131,10 +141,7 @@ def wizard(request):
                 grid_token = token
                 # the confirm: the figures shown (kept with the reference) are posted,
                 # a grid typed over since is refused
-                entry = services.trial_balance_grid_post(
-                    reference=grid_token, rows=rows, by=request.user
-                )
-                messages.success(request, _("Neraca saldo awal diposting: %(e)s.") % {"e": entry})
+                _trial_balance_confirm(request, rows=rows)
             elif action == "adjust":
                 services.move_in_adjust(
                     move_in=mi,
@@ -172,11 +179,8 @@ def wizard(request):
             rows_errors = list(fields.get("rows", []))
             if grid_open:
                 rows_errors = [_grid_error(e, accounts) for e in rows_errors]
-            else:  # an upload: the column as the file titles it ("sisa pokok")
-                rows_errors = [
-                    {**e, "field": files.COLUMN_TITLES.get(e.get("field"), e.get("field"))}
-                    for e in rows_errors
-                ]
+            else:  # an upload
+                rows_errors = [_file_error(e) for e in rows_errors]
             errors = rows_errors + [
                 {
                     "row": "",
@@ -200,25 +204,6 @@ def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
     if mi is None:
         raise ApplicationError(OnboardingErrors.NO_MOVE_IN, _("Tentukan dulu tanggal pindah."))
     return mi
-
-
-def _trial_balance_options(request) -> dict:
-    return {"mapping": request.POST.get("mapping", "")}
-
-
-def _trial_balance_preview(mi: MoveIn, rows: list[dict], by, options: dict) -> dict:
-    mappings, creations = services.trial_balance_options_maps(options)
-    return services.trial_balance_preview(
-        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
-    )
-
-
-def _trial_balance_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
-    mappings, creations = services.trial_balance_options_maps(options)
-    entry = services.trial_balance_post(
-        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
-    )
-    return _("Neraca saldo awal diposting: %(e)s.") % {"e": entry}
 
 
 def _loans_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
@@ -252,21 +237,15 @@ def _capital_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
 class Upload:
     """A step of the move-in taking a file: saved at once, or previewed first (``mode=
     preview``: nothing of the step written, the file kept until *Simpan* sends its
-    reference back; ``core.onboarding.preview``)."""
+    reference back; ``core.onboarding.preview``). Not the trial balance (step 2): its
+    file is always previewed first, as the grid is (``_trial_balance_upload``)."""
 
     check_open: Callable[[MoveIn], None]  # refuse before the file is read
     preview: Callable[..., dict]  # (move_in, rows, by, options) -> what it would save
     save: Callable[..., str]  # (move_in, rows, by, options) -> the success message
-    options: Callable[..., dict] = lambda request: {}  # the form's fields besides the file
 
 
 UPLOADS = {
-    "trial_balance": Upload(
-        services.trial_balance_check_open,
-        _trial_balance_preview,
-        _trial_balance_save,
-        _trial_balance_options,
-    ),
     "loans": Upload(
         loans_check_open,
         lambda mi, rows, by, options: loans_preview(move_in=mi, rows=rows, by=by),
@@ -290,9 +269,42 @@ UPLOADS = {
 CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOADS}
 
 
-def _rows(content: bytes, file_name: str, kind: str, hidden_rows_ok: bool):
-    return files.rows_checked_for_hidden(
-        content=content, file_name=file_name, kind=kind, hidden_rows_ok=hidden_rows_ok
+@dataclass(frozen=True)
+class _Read:
+    """An uploaded file as read: its bytes and name, its rows, the hidden rows brought in
+    (when checked), the CSV encoding."""
+
+    content: bytes
+    name: str
+    rows: list[dict]
+    hidden: list[int]
+    encoding: str
+    hidden_ok: bool
+
+    @property
+    def note(self) -> str:
+        """What a preview or a success message adds: hidden rows, the encoding."""
+        return _hidden_note(self.hidden) + files.encoding_note(self.encoding, self.rows)
+
+
+def _upload_read(request, kind: str) -> _Read:
+    content, name = _upload_file(request)
+    hidden_ok = bool(request.POST.get("hidden_rows_ok"))
+    rows, hidden, encoding = files.rows_checked_for_hidden(
+        content=content, file_name=name, kind=kind, hidden_rows_ok=hidden_ok
+    )
+    return _Read(content, name, rows, hidden, encoding, hidden_ok)
+
+
+def _upload_keep(request, mi: MoveIn, kind: str, read: _Read, options: dict) -> str:
+    """Keep the file of a preview for its confirm; the reference the confirm form carries."""
+    return upload_preview_keep(
+        move_in=mi,
+        kind=kind,
+        content=read.content,
+        file_name=read.name,
+        options={"hidden_rows_ok": read.hidden_ok, **options},
+        by=request.user,
     )
 
 
@@ -300,10 +312,9 @@ def _upload_save(request, mi: MoveIn, kind: str) -> None:
     """The step from the uploaded file; all rows or none."""
     step = UPLOADS[kind]
     step.check_open(mi)  # before reading the file: a closed step says so
-    content, name = _upload_file(request)
-    rows, hidden, encoding = _rows(content, name, kind, bool(request.POST.get("hidden_rows_ok")))
-    message = step.save(mi, rows, request.user, step.options(request))
-    messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
+    read = _upload_read(request, kind)
+    message = step.save(mi, read.rows, request.user, {})
+    messages.success(request, message + read.note)
 
 
 def _upload_preview(request, mi: MoveIn, kind: str):
@@ -311,21 +322,11 @@ def _upload_preview(request, mi: MoveIn, kind: str):
     written, the file kept for *Simpan*."""
     step = UPLOADS[kind]
     step.check_open(mi)
-    content, name = _upload_file(request)
-    hidden_ok = bool(request.POST.get("hidden_rows_ok"))
-    rows, hidden, encoding = _rows(content, name, kind, hidden_ok)
-    options = step.options(request)
-    shown = step.preview(mi, rows, request.user, options)
-    shown["token"] = upload_preview_keep(
-        move_in=mi,
-        kind=kind,
-        content=content,
-        file_name=name,
-        options={"hidden_rows_ok": hidden_ok, **options},
-        by=request.user,
-    )
-    shown["file_name"] = name
-    shown["note"] = _hidden_note(hidden).strip() + files.encoding_note(encoding, rows)
+    read = _upload_read(request, kind)
+    shown = step.preview(mi, read.rows, request.user, {})
+    shown["token"] = _upload_keep(request, mi, kind, read, {})
+    shown["file_name"] = read.name
+    shown["note"] = read.note.strip()
     return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
 
 
@@ -343,38 +344,109 @@ def _upload_confirm(request, kind: str) -> None:
     messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
 
 
-def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, confirm=False):
-    """*Hitung total*, and *Posting* of a grid not checked yet (``confirm``): the totals
-    and every row error, nothing of the step written. Once the grid checks (no row
-    error, balanced, not empty), what it would post — each account's line, the totals —
-    is shown and kept as an upload's preview is (``upload_preview_keep_rows``), and the
-    grid's form carries the reference and a confirm button: *Posting neraca saldo ini*
-    then posts exactly those figures, and refuses the grid typed over since. An
-    unbalanced or empty grid, or a step no longer open, is refused as the posting would
-    refuse it (raised: the page says it, the grid kept)."""
-    _lines, check = services.trial_balance_check(rows=rows)
-    errors = [_grid_error(e, accounts) for e in check]
-    shown = None
-    if errors:
+# --- step 2, the opening trial balance: the file and the grid, both in two steps ------
+
+
+def _trial_balance_preview(
+    request,
+    mi: MoveIn,
+    rows: list[dict],
+    *,
+    options: dict,
+    keep: Callable[[], str],
+    confirm: bool,
+    error_shown: Callable[[dict], dict],
+) -> tuple[dict | None, list[dict]]:
+    """The preview of the opening trial balance, the uploaded file's and the grid's alike:
+    every row error (``error_shown``: as the page names it), nothing of the step written.
+    Once the rows check (no row error, balanced, not empty), what would be posted —
+    each line, total debit, total credit, their difference — with the reference of what
+    ``keep()`` kept (the file, the grid's rows) for the confirm (``_trial_balance_confirm``,
+    which posts exactly that). ``confirm``: *Posting neraca saldo awal* was pressed, not a
+    check; the page says nothing is posted yet. An unbalanced or empty trial balance, or
+    the step no longer open, is refused as the posting would refuse it (raised: the page
+    says it, with the difference; no confirm). Returns ``(shown or None, row errors)``."""
+    mappings, creations = services.trial_balance_options_maps(options)
+    _lines, check = services.trial_balance_check(rows=rows, mappings=mappings, creations=creations)
+    if check:
         messages.error(request, _("Neraca saldo awal berisi kesalahan; tidak ada yang disimpan."))
-    else:
-        shown = services.trial_balance_preview(move_in=mi, rows=rows, by=request.user)
-        # the totals of the lines to be posted, as the treasurer checks them
-        shown["total_debit"] = sum((x["debit"] for x in shown["lines"]), Decimal("0"))
-        shown["total_credit"] = sum((x["credit"] for x in shown["lines"]), Decimal("0"))
-        shown["difference"] = abs(shown["total_debit"] - shown["total_credit"])
-        shown["token"] = upload_preview_keep_rows(
-            move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
+        return None, [error_shown(e) for e in check]
+    shown = services.trial_balance_preview(
+        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=request.user
+    )
+    shown["token"] = keep()
+    if confirm:
+        messages.info(
+            request,
+            _(
+                "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
+                "neraca saldo ini."
+            ),
         )
-        if confirm:
-            messages.info(
-                request,
-                _(
-                    "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
-                    "neraca saldo ini."
-                ),
-            )
+    return shown, []
+
+
+def _trial_balance_confirm(request, *, rows: list[dict] | None = None) -> None:
+    """*Posting neraca saldo ini*: the preview the form's reference names is posted, the
+    file or the grid as they were shown (``services.trial_balance_preview_post``). The
+    grid's form sends the grid again (``rows``), a file may come with the confirm: either
+    must be what was previewed, else refused, nothing posted."""
+    sent = _upload_file(request)[0] if request.FILES.get("file") else None
+    done = services.trial_balance_preview_post(
+        reference=request.POST.get("token", ""), by=request.user, rows=rows, content=sent
+    )
+    messages.success(
+        request,
+        _("Neraca saldo awal diposting: %(e)s.") % {"e": done.entry}
+        + _hidden_note(done.hidden)
+        + files.encoding_note(done.encoding, done.rows),
+    )
+
+
+def _trial_balance_upload(request, mi: MoveIn, *, confirm: bool):
+    """Step 2's file, whichever button (*Periksa dulu*, or *Posting neraca saldo awal*:
+    ``confirm``): read and shown as it would be posted, kept for the confirm; nothing
+    posted (``_trial_balance_preview``)."""
+    services.trial_balance_check_open(mi)  # before reading the file: a closed step says so
+    read = _upload_read(request, "trial_balance")
+    options = {"mapping": request.POST.get("mapping", "")}
+    shown, errors = _trial_balance_preview(
+        request,
+        mi,
+        read.rows,
+        options=options,
+        keep=lambda: _upload_keep(request, mi, "trial_balance", read, options),
+        confirm=confirm,
+        error_shown=_file_error,
+    )
+    if shown is not None:
+        shown["file_name"] = read.name
+        shown["note"] = read.note.strip()
+    return _wizard_page(request, mi, errors, *_blank_grid(), previews={"trial_balance": shown})
+
+
+def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, confirm=False):
+    """*Hitung total*, and *Posting* of a grid not checked yet (``confirm``): the grid
+    shown again with its totals, and ``_trial_balance_preview`` (as for a file): the
+    rows kept as data (``upload_preview_keep_rows``), the grid's form carrying the
+    reference and the confirm button; a grid typed over since is refused at the confirm."""
+    shown, errors = _trial_balance_preview(
+        request,
+        mi,
+        rows,
+        options={},
+        keep=lambda: upload_preview_keep_rows(
+            move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
+        ),
+        confirm=confirm,
+        error_shown=lambda e: _grid_error(e, accounts),
+    )
     return _wizard_page(request, mi, errors, grid, grid_total, True, grid_preview=shown)
+
+
+def _file_error(error: dict) -> dict:
+    """A row error of a file names the column as the file titles it ("sisa pokok")."""
+    return {**error, "field": files.COLUMN_TITLES.get(error.get("field"), error.get("field"))}
 
 
 def _blank_grid() -> tuple[list[dict], None, bool]:

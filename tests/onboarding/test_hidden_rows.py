@@ -3,6 +3,7 @@ all the same): like the member import, the treasurer is told which rows they are
 step is refused (nothing written) until the upload says they were checked."""
 
 import io
+import re
 
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -57,6 +58,11 @@ def test_wizard_trial_balance_with_a_hidden_row_is_refused_until_checked(move_in
     assert move_in.trial_balance_step == "pending"
 
     r = c.post("/pindah/", {"action": "trial_balance", "file": _tb_file(), "hidden_rows_ok": "on"})
+    page = r.content.decode()
+    assert "(termasuk 1 baris tersembunyi (baris 3))" in page  # said on the preview
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    r = c.post("/pindah/", {"action": "trial_balance_confirm", "token": token})
     assert r.status_code == 302
     entry = JournalEntry.objects.get(source="opening")
     assert sum(ln.debit for ln in entry.lines.all()) == 150  # the hidden row is in it

@@ -42,6 +42,12 @@ def test_wizard_steps_and_row_error_report(staff, cutover):
         "/pindah/",
         {"action": "trial_balance", "file": csv_file(good), "mapping": "KAS LAMA = 1102"},
     )
+    # *Posting* first shows what it would post, with a confirm; nothing posted
+    page = r.content.decode()
+    assert r.status_code == 200 and "Posting neraca saldo ini" in page
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    token = re.search(r'<input type="hidden" name="token" value="([^"]+)"', page).group(1)
+    r = c.post("/pindah/", {"action": "trial_balance_confirm", "token": token})
     assert r.status_code == 302
     page = c.get("/pindah/").content.decode()
     assert "3 baris diposting" in page
