@@ -2,24 +2,52 @@
 cannot make or revoke keys)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import SETTINGS_ADMINS, RolePermission
+from core.common.schema import ErrorSerializer
 
 from . import apikeys
+from .errors import UserErrors
 from .models import ApiKey
 
 
-class NotByApiKey(BasePermission):
-    message = "Kunci API tidak dapat mengelola kunci API; masuk sebagai admin."
+class ApiKeyCannotManageKeys(exceptions.PermissionDenied):
+    """A request authenticated by an API key asked for the keys themselves. By design: a
+    key is a single secret, a session passed the two-factor step; a leaked key must not
+    make itself more keys, nor revoke the cooperative's other integrations (its own
+    included: the admin revokes it on the key screen)."""
 
+    default_code = UserErrors.API_KEY_CANNOT_MANAGE_KEYS.value
+    default_detail = _(
+        "Kunci API tidak dapat mengelola kunci API (melihat, membuat, mencabut), termasuk "
+        "dirinya sendiri; masuk sebagai admin untuk mengelolanya."
+    )
+
+
+# the 403 of the key operations, as the document tells it (the code is what a client tests)
+KEY_FORBIDDEN = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "`permission_denied`: pengguna bukan admin koperasi. `api_key_cannot_manage_keys`: "
+        "permintaan memakai kunci API (peran apa pun, admin juga): kunci API hanya dilihat, "
+        "dibuat dan dicabut dari sesi admin yang masuk (layar /pengguna/kunci-api/, atau API "
+        "ini dengan sesi itu)."
+    ),
+)
+
+
+class NotByApiKey(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return not isinstance(request.auth, ApiKey)
+        if isinstance(request.auth, ApiKey):
+            raise ApiKeyCannotManageKeys()
+        return True
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -57,7 +85,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class _Admin:
-    permission_classes = [RolePermission, NotByApiKey]
+    permission_classes = [NotByApiKey, RolePermission]  # a key's refusal names the rule
     read_roles = SETTINGS_ADMINS
     write_roles = SETTINGS_ADMINS
 
@@ -66,7 +94,13 @@ class ApiKeyListCreate(IdempotentPostMixin, _Admin, generics.ListAPIView):
     serializer_class = ApiKeySerializer
     queryset = ApiKey.objects.select_related("created_by").order_by("-created_at")
 
-    @extend_schema(request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(responses={200: ApiKeySerializer, 403: KEY_FORBIDDEN})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer, 403: KEY_FORBIDDEN}
+    )
     def post(self, request):
         incoming = ApiKeySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -77,7 +111,7 @@ class ApiKeyListCreate(IdempotentPostMixin, _Admin, generics.ListAPIView):
 
 
 class ApiKeyRevoke(IdempotentPostMixin, _Admin, APIView):
-    @extend_schema(request=None, responses=ApiKeySerializer)
+    @extend_schema(request=None, responses={200: ApiKeySerializer, 403: KEY_FORBIDDEN})
     def post(self, request, pk: int):
         key = get_object_or_404(ApiKey, pk=pk)
         key = apikeys.api_key_revoke(by=request.user, api_key=key)

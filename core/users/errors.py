@@ -18,3 +18,5 @@ class UserErrors(StrEnum):
     DEACTIVATE_SELF = "deactivate_self"
     # one's own two-step is turned off on the account page, with the password
     TWO_FACTOR_OFF_SELF = "two_factor_off_self"
+    # an API key asked to list, make or revoke API keys: only an admin's session may
+    API_KEY_CANNOT_MANAGE_KEYS = "api_key_cannot_manage_keys"

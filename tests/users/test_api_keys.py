@@ -226,3 +226,42 @@ def test_a_malformed_key_is_refused_as_json_not_a_500(tenant_a, in_tenant_a, hea
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=header)
     assert response.status_code in (401, 403)
     assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_key_is_told_it_cannot_manage_keys_and_nothing_changes(role_client, tenant_a):
+    """By design (a key is one factor, a session passed two): no key, not even an admin's,
+    lists, makes or revokes keys, its own included. The refusal names that rule with its
+    own code, not the generic "role not allowed", and the document says so."""
+    admin_key = _make_key(role_client, role="admin", name="Integrasi")
+    other = _make_key(role_client, role="bendahara", name="Sistem gaji")
+    client = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {admin_key['key']}"}
+    answers = [
+        client.get("/api/v1/api-keys/", **auth),
+        client.post(
+            "/api/v1/api-keys/",
+            {"name": "x", "role": "admin"},
+            content_type="application/json",
+            **auth,
+        ),
+        client.post(f"/api/v1/api-keys/{other['id']}/revoke/", **auth),
+        client.post(f"/api/v1/api-keys/{admin_key['id']}/revoke/", **auth),
+    ]
+    for r in answers:
+        assert r.status_code == 403, r.content
+        error = r.json()["error"]
+        assert error["code"] == "api_key_cannot_manage_keys"
+        assert error["message"].startswith("Kunci API tidak dapat mengelola kunci API")
+    assert ApiKey.objects.count() == 2
+    assert not ApiKey.objects.filter(revoked_at__isnull=False).exists()
+    doc = role_client("admin").get("/api/schema/", {"format": "json"}).json()
+    for path, method in [
+        ("/api/v1/api-keys/", "get"),
+        ("/api/v1/api-keys/", "post"),
+        ("/api/v1/api-keys/{id}/revoke/", "post"),
+    ]:
+        forbidden = doc["paths"][path][method]["responses"]["403"]
+        assert "api_key_cannot_manage_keys" in forbidden["description"], (path, method)
+        assert forbidden["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
