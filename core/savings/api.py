@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -366,6 +366,32 @@ class EarlyWithdrawal(IdempotentPostMixin, APIView):
         )
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=TransactionCreateSerializer,
+        responses={201: TransactionSerializer},
+        examples=[
+            OpenApiExample(
+                "deposit",
+                summary="Setoran tunai Rp 250.000",
+                value={
+                    "account": 1,
+                    "action": "deposit",
+                    "amount": "250.000",
+                    "channel": "cash",
+                    "memo": "Setoran di loket",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "withdraw",
+                summary="Penarikan lewat bank Rp 100.000",
+                value={"account": 1, "action": "withdraw", "amount": "100000", "channel": "bank"},
+                request_only=True,
+            ),
+        ],
+    )
+)
 class TransactionListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: an account's transactions (``account``) or a day's (``on``). POST: a teller
     deposit or withdrawal; posts a journal entry and returns the receipt number."""
