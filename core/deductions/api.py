@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -387,6 +387,26 @@ class ImportAction(_Base):
         operation_id="deductions_imports_action",
         responses=OpenApiTypes.OBJECT,
         request=OpenApiTypes.OBJECT,
+        examples=[
+            OpenApiExample(
+                "post",
+                summary="post: bukukan potongan gaji yang diunggah (tanggal kosong: hari ini)",
+                value={"nothing_deducted": False},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "exclude",
+                summary="exclude: keluarkan baris 3 berkas dari potongan",
+                value={"rows": [3]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "reverse",
+                summary="reverse: batalkan potongan yang sudah dibukukan",
+                value={"reason": "Berkas dinas salah bulan"},
+                request_only=True,
+            ),
+        ],
     )
     def post(self, request, pk: int, action: str):
         imp = get_object_or_404(DeductionImport, pk=pk)

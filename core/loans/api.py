@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -561,7 +561,24 @@ class LoanViewSet(
         d = LoanRejectSerializer.parse(request)
         return self._done(svc.loan_reject(loan=self._loan(pk), by=request.user, reason=d["reason"]))
 
-    @extend_schema(request=LoanDisburseSerializer, responses=LoanSerializer)
+    @extend_schema(
+        request=LoanDisburseSerializer,
+        responses=LoanSerializer,
+        examples=[
+            OpenApiExample(
+                "bank",
+                summary="Dicairkan hari ini lewat transfer bank",
+                value={"via": "bank"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "cash",
+                summary="Dicairkan tunai (tanpa tanggal: hari ini)",
+                value={"via": "cash"},
+                request_only=True,
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"])
     def disburse(self, request, pk=None):
         d = LoanDisburseSerializer.parse(request)
@@ -575,7 +592,24 @@ class LoanViewSet(
         )
         return self._done(loan)
 
-    @extend_schema(request=LoanRepaySerializer, responses={201: LoanRepaymentSerializer})
+    @extend_schema(
+        request=LoanRepaySerializer,
+        responses={201: LoanRepaymentSerializer},
+        examples=[
+            OpenApiExample(
+                "counter",
+                summary="Angsuran Rp 500.000 di loket hari ini",
+                value={"amount": "500.000", "channel": "counter"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "bank",
+                summary="Angsuran Rp 250.000 lewat transfer bank",
+                value={"amount": "250000", "channel": "bank"},
+                request_only=True,
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"])
     def repay(self, request, pk=None):
         d = LoanRepaySerializer.parse(request)
