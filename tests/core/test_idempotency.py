@@ -89,6 +89,26 @@ def test_the_openapi_schema_declares_the_header_on_posts_only(in_tenant_a):
     assert not [p for p in loans.get("parameters", []) if p["name"] == "Idempotency-Key"]
 
 
+def test_the_openapi_header_says_what_a_key_may_hold(in_tenant_a):
+    """The header's documented schema is what the API takes (1-255 printable ASCII), so a
+    client, or the fuzz sending a documented example, does not make up a key it refuses."""
+    import re
+
+    from core.common.idempotency import idempotency_key_check
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    repay = schema["paths"]["/api/v1/loans/{id}/repay/"]["post"]
+    (header,) = [p for p in repay["parameters"] if p["name"] == "Idempotency-Key"]
+    doc = header["schema"]
+    assert doc["type"] == "string" and doc["minLength"] == 1 and doc["maxLength"] == 255
+    pattern = re.compile(doc["pattern"])
+    for taken in ["a", "2f1c-uuid", "x" * 255, "kunci dengan spasi", "!~"]:
+        assert pattern.search(taken), taken
+        assert idempotency_key_check(taken) == taken
+    for refused in ["", "é", "a\tb", "a\x00", "\x7f"]:
+        assert not pattern.search(refused), refused
+
+
 def test_the_database_keeps_only_successful_answers_and_one_row_per_user_and_key(in_tenant_a):
     user = f.user("bendahara")
     row = _key(user, "k", age=timedelta(0))
