@@ -96,18 +96,27 @@ def test_no_operation_answers_5xx_and_every_response_is_documented(case, api_hos
 # Above, every ``{id}`` is generated, so detail, update and action operations almost always
 # answer 404. Here the operations with a path parameter are fuzzed again with each
 # parameter naming a real object of a small data set built through the services (members
-# with savings and loans, a repayment, a deduction run and import, journal entries…); the
-# query and body are still generated. All operations run in one test, so one transaction:
-# what an example changes (a loan approved, a member settled) is what the next one sees,
-# and it is all rolled back at the end.
+# with savings and loans, a repayment, a deduction run and import, journal entries, a year
+# closed with its SHU posted and paid, an exit settlement…); the query and body are still
+# generated, after the operation's documented examples (valid bodies of the money
+# actions: a deposit, a withdrawal, a repayment, a disbursement, an import posted). All
+# operations run in one test, so one transaction: what an example changes (a loan
+# approved, a member settled) is what the next one sees, and it is all rolled back at the
+# end.
 
 DATA_MAX_EXAMPLES = int(os.environ.get("FUZZ_DATA_MAX_EXAMPLES", "3"))
-# path prefix (after /api/v1) → the data set's key whose ids fill that prefix's
-# ``{id}``/``{pk}``; the longest matching prefix wins
+# path prefix (after /api/v1, path parameters as the document names them) → the data
+# set's key whose ids fill that path's ``{id}``/``{pk}``; the longest matching prefix wins
 ID_SOURCES = {
     "/agencies/": "agencies",
     "/members/": "members",
+    "/members/{id}/exit-settlement/": "exit_members",
     "/loans/": "loans",
+    # the money actions' documented examples come first: an approved loan to pay out, a
+    # loan still running to repay (the payoff pool leaves m2's running for it)
+    "/loans/{id}/disburse/": "loans_to_disburse",
+    "/loans/{id}/payoff": "loans_to_pay_off",
+    "/loans/{id}/repay/": "loans_running",
     "/loans/products/": "loan_products",
     "/loans/repayments/": "repayments",
     "/savings/accounts/": "savings_accounts",
@@ -121,8 +130,12 @@ ID_SOURCES = {
     "/ledger/entries/": "entries",
     "/ledger/periods/": "periods",
     "/api-keys/": "api_keys",
-    "/yearend/payouts/": "shu_payouts",  # none in the data set (no year closed): generated
+    "/yearend/payouts/": "shu_payouts",
 }
+# an operation without a path parameter whose body names an object: fuzzed here too, that
+# body field taking the data set's ids in turn with the generated value (the teller's
+# deposit and withdrawal, whose documented examples then post for real)
+BODY_IDS = {("POST", "/savings/transactions/"): {"account": "savings_accounts"}}
 YEAR_PARAMS = frozenset({"year"})
 # the other path parameters: values the view knows, in turn with the generated one
 # (deductions export format, import action, move-in template kind)
@@ -136,24 +149,27 @@ NAMED_VALUES = {
 def _data_build() -> dict[str, list]:
     """One or two of each object the API's paths name, through the services (in the
     schema the connection points at)."""
+    from datetime import date
     from decimal import Decimal as D
 
     from django.utils import timezone
 
     from core.deductions.services import deduction_import_upload
+    from core.exits.services import exit_settlement_confirm
     from core.ledger.models import Account, JournalEntry, Period
     from core.loans.models import Repayment
     from core.loans.schedules import add_months
-    from core.loans.services import loan_apply, loan_repay
+    from core.loans.services import loan_apply, loan_approve, loan_repay, loan_verify
     from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
     from core.savings.seeding import product_by_kind, savings_products_seed
     from core.savings.services import (
         savings_account_get_or_open,
-        savings_deposit_apply,
         savings_interest_accrue,
+        teller_deposit,
     )
     from core.users.apikeys import api_key_create
     from core.yearend.models import ShuPayout
+    from core.yearend.services import shu_payout, shu_post, yearend_close
     from tests.deductions.conftest import (
         _cutoff_day,
         _cutoffs,
@@ -162,11 +178,27 @@ def _data_build() -> dict[str, list]:
         docs,
         make_run,
     )
+    from tests.yearend.conftest import YEAR, close_preliminaries, year_of
 
     day = _cutoff_day()
     built = coop_build(day, _cutoffs(day))
     staff, m = built["staff"], built["m"]
     today = timezone.localdate()
+    # a year closed, its SHU posted at the RAT and partly paid out (tests.yearend's 2025,
+    # as its tests do; before this year's jasa simpanan, which must come after it)
+    year = year_of(staff)
+    close_preliminaries(staff["bendahara"])
+    yearend_close(year=YEAR, by=staff["bendahara"])
+    shu_post(
+        year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="04/RAT/2026", by=staff["bendahara"]
+    )
+    shu_payout(
+        year=YEAR,
+        items=[(year["m1"].pk, D("1000")), (year["m2"].pk, None)],
+        method="cash",
+        on=date(YEAR + 1, 3, 2),
+        by=staff["bendahara"],
+    )
     active = built["loans"]["m1"]
     loan_repay(loan=active, amount=D("500000"), on=today, by=staff["bendahara"])
     pending = loan_apply(
@@ -178,14 +210,32 @@ def _data_build() -> dict[str, list]:
         on=today,
         documents=docs(),
     )
+    approved = loan_apply(
+        member=m[3],
+        product=active.product,
+        principal=D("2000000"),
+        tenor=4,
+        by=staff["petugas"],
+        on=today,
+        documents=docs(),
+    )
+    loan_verify(loan=approved, by=staff["bendahara"])
+    loan_approve(loan=approved, by=staff["ketua"])
     savings_products_seed()
     for member in (m[3], m[0]):
         for kind in ("sukarela", "wajib"):
             account = savings_account_get_or_open(
                 member=member, product=product_by_kind(kind), on=today, by=staff["bendahara"]
             )
-            savings_deposit_apply(
-                account=account, amount=D("250000"), on=today, by=staff["bendahara"]
+            # at the counter, as a teller does (receipt, journal entry): the bare
+            # sub-ledger write (savings_deposit_apply, whose caller posts and links the
+            # entry) left rows without a journal entry, off the document's schema
+            teller_deposit(
+                account=account,
+                amount=D("250000"),
+                channel="cash",
+                on=today,
+                by=staff["bendahara"],
             )
     last_month = add_months(today, -1)
     savings_interest_accrue(
@@ -204,14 +254,23 @@ def _data_build() -> dict[str, list]:
         by=staff["bendahara"],
     )
     key = api_key_create(by=staff["admin"], name="fuzz-other", role="petugas")
+    # a member who left and took their SHU share's rest with the settlement
+    exit_settlement_confirm(
+        member=year["m3"], reason="resigned", on=today, by=staff["bendahara"], channel="bank"
+    )
 
     def ids(qs, n=2):
         return list(qs.order_by("-pk").values_list("pk", flat=True)[:n])
 
     return {
         "agencies": [a.pk for a in built["agencies"]],
-        "members": [m[3].pk, m[0].pk, m[2].pk],
+        "members": [m[3].pk, m[0].pk, m[2].pk, year["m3"].pk],
+        # settled (preview, reverse), active with savings (preview, confirm)
+        "exit_members": [year["m3"].pk, m[3].pk],
         "loans": [active.pk, pending.pk, built["loans"]["m2"].pk],
+        "loans_to_disburse": [approved.pk, pending.pk],
+        "loans_to_pay_off": [active.pk, pending.pk],
+        "loans_running": [built["loans"]["m2"].pk, active.pk],
         "loan_products": [active.product_id],
         "repayments": ids(Repayment.objects.all()),
         "savings_accounts": ids(SavingsAccount.objects.filter(member__in=m), 3),
@@ -224,7 +283,7 @@ def _data_build() -> dict[str, list]:
         "periods": ids(Period.objects.filter(start_date__lte=today)),
         "api_keys": [key.api_key.pk],
         "shu_payouts": ids(ShuPayout.objects.all()),
-        "years": [today.year, today.year - 1],
+        "years": sorted({today.year, today.year - 1, YEAR}, reverse=True),
     }
 
 
@@ -241,6 +300,20 @@ def _source(path: str) -> str | None:
 
 
 _TURN: dict[tuple[str, str], int] = {}
+
+
+def _real_body_ids(case, data: dict[str, list]) -> None:
+    """Replace the object ids a body names (``BODY_IDS``) by real ones, in turn with the
+    generated value."""
+    fields = BODY_IDS.get((case.method, case.path.split("/api/v1", 1)[-1]), {})
+    if not isinstance(case.body, dict):
+        return
+    for name, source in fields.items():
+        if name in case.body:
+            pool = [*data[source], case.body[name]]
+            turn = _TURN.get((case.path, f"body.{name}"), 0)
+            _TURN[(case.path, f"body.{name}")] = turn + 1
+            case.body[name] = pool[turn % len(pool)]
 
 
 def _real_path_parameters(case, data: dict[str, list]) -> None:
@@ -264,7 +337,7 @@ def _real_path_parameters(case, data: dict[str, list]) -> None:
         case.path_parameters[name] = pool[turn % len(pool)]
 
 
-@schema.include(path_regex=r"\{").parametrize()
+@schema.include(path_regex=r"\{|/savings/transactions/$").parametrize()
 @settings(
     max_examples=DATA_MAX_EXAMPLES,
     deadline=None,
@@ -275,6 +348,7 @@ def test_operations_on_real_objects_answer_no_5xx_and_as_documented(
     case, fuzz_data, api_host, api_key
 ):
     _real_path_parameters(case, fuzz_data)
+    _real_body_ids(case, fuzz_data)
     response = case.call(
         base_url=f"http://{api_host}", headers={"Authorization": f"Api-Key {api_key}"}
     )
