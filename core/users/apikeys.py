@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, text_checked
 from core.users.audit import UserAudit
 from core.users.errors import UserErrors
 
@@ -83,7 +83,10 @@ def api_key_create(*, by: User, name: str, role: str) -> NewApiKey:
 
 @transaction.atomic
 def api_key_revoke(*, by: User, api_key: ApiKey, reason: str = "") -> ApiKey:
-    """Revoke a key for good (its requests are refused from now on). Audited."""
+    """Revoke a key for good (its requests are refused from now on). Audited, with the
+    optional ``reason``: refused with a control character in it (``text_checked``),
+    the key left as it was."""
+    reason = text_checked(reason or "", field="reason", label=_("Alasan"), multiline=True)
     key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if key.revoked_at is not None:
         return key

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError
+from core.common.errors import ApplicationError, text_checked
 from core.common.mail import mail_task_queue_on_commit
 from core.users.audit import UserAudit
 from core.users.errors import UserErrors
@@ -245,7 +245,9 @@ def user_update(*, by: User, user: User, full_name: str, role: str, reason: str 
 def user_set_active(*, by: User, user: User, active: bool, reason: str = "") -> User:
     """Deactivate (no more logins, its sessions ended: ``user_sessions_end``; history
     kept) or reactivate a user. Either ends the password links (reset, invitation) sent
-    before (``User.password_links_voided_at``)."""
+    before (``User.password_links_voided_at``). The optional ``reason`` (audited) is
+    refused with a control character in it (``text_checked``), nothing changed."""
+    reason = text_checked(reason or "", field="reason", label=_("Alasan"), multiline=True)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return user

@@ -467,6 +467,8 @@ def api_key_list(request):
 @role_required(read=USER_WRITERS, write=USER_WRITERS)
 def api_key_revoke(request, pk: int):
     key = get_object_or_404(ApiKey, pk=pk)
-    apikeys.api_key_revoke(by=request.user, api_key=key, reason=request.POST.get("reason", ""))
-    messages.success(request, _("Kunci API %(name)s dicabut.") % {"name": key.name})
+    with application_errors_to_messages(request) as outcome:
+        apikeys.api_key_revoke(by=request.user, api_key=key, reason=request.POST.get("reason", ""))
+    if outcome.ok:
+        messages.success(request, _("Kunci API %(name)s dicabut.") % {"name": key.name})
     return redirect("users:api-keys")
