@@ -222,6 +222,7 @@ class PayoutItemSerializer(serializers.Serializer):
     # whole rupiah as people write it ("250.000"); none: the whole unpaid share
     amount = RupiahSerializerField(label=_("Jumlah"), required=False, allow_null=True)
     received_by = serializers.CharField(
+        label=_("Nama penerima"),
         required=False,
         allow_blank=True,
         max_length=200,

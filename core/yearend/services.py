@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError, reason_required
+from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.close_guards import close_lock, close_refusal
@@ -535,7 +535,9 @@ def shu_payout(
     A member who died is paid through the heirs registered; with none registered (they
     can no longer be added once the member has left) the batch names the recipient —
     the heir by the certificate of inheritance, with the relationship —
-    in ``received_by`` (``{member_id: text}``), else it is refused (``shu_payout_no_heirs``)."""
+    in ``received_by`` (``{member_id: text}``), else it is refused (``shu_payout_no_heirs``);
+    a name holding a control character, a line break or a tab is refused
+    (``validation_error`` on ``received_by``), nothing paid."""
     return _payout(
         year=year,
         items=items,
@@ -586,6 +588,9 @@ def _payout(
 ) -> PayoutBatch:
     """``shu_payout`` and ``shu_payout_selected`` (inside their transaction)."""
     _require(by, TREASURY, _("membayar SHU"))
+    for name in (received_by or {}).values():
+        # a name on one line, as typed (before ``_heirs_paid`` folds its blanks)
+        text_checked(name, field="received_by", label=_("Nama penerima"), multiline=False)
     today = timezone.localdate()
     on = on or today
     if on > today:
