@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.errors import ApplicationError, reason_required
+from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
@@ -308,7 +308,10 @@ def trial_balance_check(
 ) -> tuple[list[tuple[int, Any, Decimal, Decimal]], list[dict]]:
     """Parse and check trial-balance rows ``{"row", "account", "debit", "credit"}`` (from
     a file or the API). Returns ``(lines, errors)``: lines as ``(row, account or creation
-    spec, debit, credit)``; errors per row. The balance is checked by the caller."""
+    spec, debit, credit)``; errors per row. The balance is checked by the caller. A
+    control character, a line break or a tab in the mapping is refused
+    (``trial_balance_mapping_checked``)."""
+    trial_balance_mapping_checked(mappings=mappings or {}, creations=creations or {})
     mappings = {str(k).strip(): v for k, v in (mappings or {}).items()}
     creations = {str(k).strip(): v for k, v in (creations or {}).items()}
     accounts = list(Account.objects.all())
@@ -400,6 +403,20 @@ def trial_balance_check(
     return lines, errors
 
 
+def trial_balance_mapping_checked(*, mappings: dict, creations: dict) -> None:
+    """The mapping of unknown accounts as it came (before blanks are trimmed): the text
+    of the file each maps or creates, the code it maps to, a new account's code, name
+    and parent are each one line of ordinary text; a control character, a line break
+    or a tab in one is refused (``validation_error`` on ``mappings`` or ``creations``,
+    ``text_checked``), before anything is checked or written."""
+    for key, code in mappings.items():
+        for text in (key, code):
+            text_checked(text, field="mappings", label=_("Pemetaan akun"), multiline=False)
+    for key, spec in creations.items():
+        for text in (key, *(spec.values() if isinstance(spec, dict) else ())):
+            text_checked(text, field="creations", label=_("Akun baru"), multiline=False)
+
+
 def _creation_problem(spec: Any, *, by_code: dict, seen: dict[str, int]) -> str:
     """Why a new account of the mapping (``{"code", "name", "parent"}``) cannot be made,
     or "" (the checks of ``account_create``, so that a preview and the row report say
@@ -456,7 +473,10 @@ def _create_account(spec: Any, *, row: int, by) -> Account:
 def trial_balance_mapping_parse(text: str) -> tuple[dict, dict]:
     """The screen's mapping of unknown accounts: lines ``teks = kode`` (map to an
     existing account) or ``teks = kode; nama; induk`` (create a new account under the
-    parent). Returns ``(mappings, creations)`` as the services take them."""
+    parent). Returns ``(mappings, creations)`` as the services take them. A control
+    character in the text is refused (``validation_error`` on ``mapping``; its lines and
+    tabs are fine), before it is split into lines."""
+    text_checked(text or "", field="mapping", label=_("Pemetaan akun"), multiline=True)
     mappings, creations = {}, {}
     for line in (text or "").splitlines():
         if "=" not in line:
@@ -753,7 +773,8 @@ def move_in_adjust(
     books by the difference (``amount``: whole rupiah, at most the difference; all of it
     when not given) toward the sub-ledger, against ``offset_account`` (default: the
     opening-balance equity; a savings account's trial-balance line sits on that account,
-    so its adjustment needs another one). The explanation is mandatory; a supporting
+    so its adjustment needs another one). The explanation is mandatory (lines and tabs
+    are fine, a control character is refused: ``text_checked``); a supporting
     document (PDF/PNG/JPG) optional. Audited; shown in the reconciliation."""
     require_role(by, _("memposting penyesuaian rekonsiliasi"))
     mi = _draft(move_in)
@@ -765,6 +786,7 @@ def move_in_adjust(
         raise _adjust_error(_("Penjelasan penyesuaian wajib diisi."), "explanation")
     if len(explanation) > 2000:
         raise _adjust_error(_("Penjelasan terlalu panjang (maksimal 2000 huruf)."), "explanation")
+    text_checked(explanation, field="explanation", label=_("Penjelasan"), multiline=True)
     code = str(account or "").strip()
     row = next(
         (r for r in move_in_reconciliation(move_in=mi)["rows"] if r["account"] == code), None
