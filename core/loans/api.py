@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -299,7 +300,9 @@ _DATE = {"required": False, "allow_null": True, "allow_blank": True, "max_length
 
 
 class LoanNoteSerializer(_ActionBody):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    note = serializers.CharField(
+        label=_("Catatan"), required=False, allow_blank=True, max_length=1000, default=""
+    )
 
 
 class LoanDecisionSerializer(LoanNoteSerializer):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
-from core.common.errors import ApplicationError, reason_required
+from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import format_rupiah
 from core.common.uploads import upload_check
 from core.loans.audit import LoanAudit
@@ -369,11 +369,19 @@ def _decision_date(on: date | None, *, after: date, after_label: str, label: str
     return on
 
 
+def _note(note: str) -> str:
+    """A decision's note as typed (the loan screen posts it straight here): multi-line,
+    a control character refused (``validation_error`` on ``note``, ``text_checked``)."""
+    return text_checked(note or "", field="note", label=_("Catatan"), multiline=True)
+
+
 @transaction.atomic
 def loan_verify(*, loan: Loan, by, note: str = "", on: date | None = None) -> Loan:
     """The treasurer checks the application and documents, on ``on`` (default today; a
-    loan recorded late carries the date of its paper file, not before the application)."""
+    loan recorded late carries the date of its paper file, not before the application).
+    The optional ``note`` (audited) is refused with a control character (``_note``)."""
     _require_role(by, VERIFY_ROLES, _("memverifikasi pinjaman"))
+    note = _note(note)
     loan = _lock(loan)
     _expect_status(loan, Loan.Status.APPLIED)
     _refuse_own(loan, by, _("memverifikasi"))
@@ -404,8 +412,10 @@ def loan_approve(*, loan: Loan, by, note: str = "", on: date | None = None) -> L
     """The chair approves a verified application (never their own) on ``on``: default
     today; a loan approved on paper earlier is recorded with that date (not in the
     future, not before its verification). The disbursement may not be dated before it;
-    ``approved_at`` stays the click time for the audit."""
+    ``approved_at`` stays the click time for the audit. The optional ``note`` as the
+    verification's."""
     _require_role(by, APPROVE_ROLES, _("menyetujui pinjaman"))
+    note = _note(note)
     loan = _lock(loan)
     _refuse_own(loan, by, _("menyetujui"))
     _expect_status(loan, Loan.Status.VERIFIED)
