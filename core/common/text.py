@@ -17,7 +17,11 @@ One check, reached from every way text comes in:
   a model ``TextField`` (DRF gives it the textarea style), has that style, or is named
   like free prose (:data:`MULTILINE_NAMES`: ``reason``, ``note``, ``address``…);
 - a reason a service takes straight from a request (``errors.reason_required``, through
-  ``errors.text_checked``) and the imports' text cells (``spreadsheet.cell_plain_text``).
+  ``errors.text_checked``), other text a service takes straight from a request
+  (``errors.text_checked`` in the service: an optional reason, a loan decision's note,
+  the SHU recipient named at payout, the move-in adjustment's explanation and account
+  mapping; docs/security.md lists them) and the imports' text cells
+  (``spreadsheet.cell_plain_text``).
 
 NUL is a control character too: form and serializer fields keep the refusal Django and
 DRF gave it before ("Karakter null tidak diizinkan."); the imports and services refuse it
