@@ -153,12 +153,13 @@ def test_screen_trial_balance_refuses_a_control_character_in_the_mapping(move_in
     assert r.status_code == 200
     assert MAPPING in r.content.decode()
     _nothing_posted()
-    # lines and the tab of a typed text are fine
+    # lines and the tab of a typed text are fine: the mapping is taken (posted, or shown
+    # with the confirm where the upload posts in two steps)
     data["file"] = csv_file(tb)
     data["mapping"] = "KAS LAMA =\t1102\r\n"
-    data.pop("mode", None)
-    assert c.post("/pindah/", data).status_code == 302
-    assert JournalEntry.objects.filter(source="opening").exists()
+    page = c.post("/pindah/", data, follow=True).content.decode()
+    assert MAPPING not in page and "berisi kesalahan" not in page
+    assert "Neraca saldo awal diposting" in page or "Posting neraca saldo ini" in page
 
 
 def test_the_trial_balance_with_its_mapping_still_posts(move_in, by):
