@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -40,13 +39,7 @@ from .contributions import (
 )
 from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
-from .preview import (
-    MAX_AGE,
-    upload_preview_keep,
-    upload_preview_keep_rows,
-    upload_preview_rows,
-    upload_preview_take,
-)
+from .preview import MAX_AGE, upload_preview_confirm, upload_preview_keep, upload_preview_keep_rows
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -242,14 +235,10 @@ def save_by_reference(
 ) -> tuple[Any, list[int], str]:
     """Save what a preview kept (``save(move_in, rows, options)``, the step's service),
     then forget it; refused with the preview's own error codes (expired, saved already,
-    another user's or step's, altered). Returns what ``save`` returned, the hidden rows
-    of a file and its encoding."""
-    with transaction.atomic():
-        kept = upload_preview_take(reference=reference, kind=kind, by=request.user)
-        rows, hidden, encoding = upload_preview_rows(kept)
-        saved = save(kept.move_in, rows, dict(kept.options or {}))
-        kept.delete()
-    return saved, hidden, encoding
+    another user's or step's, altered), as the screen's confirm (``upload_preview_confirm``).
+    Returns what ``save`` returned, the hidden rows of a file and its encoding."""
+    done = upload_preview_confirm(reference=reference, kind=kind, by=request.user, save=save)
+    return done.saved, done.hidden, done.encoding
 
 
 class _Base(IdempotentPostMixin, APIView):

@@ -346,9 +346,10 @@ def brought_in_members(mi: MoveIn) -> dict[int, tuple[date | None, date | None]]
 
 def capital_summary(mi: MoveIn, lines: list[dict], *, skipped: int = 0) -> dict:
     """What a list of month-end balances (``lines``: ``member_id``, ``month_end``, …)
-    gives: members, rows, and per month-end before the cut-over how many members' balance
-    comes from the old books and how many the year end will estimate (brought in at the
-    cut-over, a member then, not uploaded)."""
+    gives: members, rows, the totals of pokok, wajib and sukarela, and per month-end
+    before the cut-over how many members' balance comes from the old books and how many
+    the year end will estimate (brought in at the cut-over, a member then, not
+    uploaded)."""
     brought = brought_in_members(mi)
     given: dict[date, set[int]] = {}
     for x in lines:
@@ -375,6 +376,11 @@ def capital_summary(mi: MoveIn, lines: list[dict], *, skipped: int = 0) -> dict:
         "skipped": skipped,
         "months": months,
         "lines": lines,
+        # the rupiah of all the lines (the page lists the first 500), sukarela where given
+        "totals": {
+            f: sum((x[f] for x in lines if x[f] is not None), ZERO)
+            for f in ("pokok", "wajib", "sukarela")
+        },
     }
 
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Generic, TypeVar
 
 from django.core import signing
 from django.db import connection, transaction
@@ -180,6 +183,58 @@ def upload_preview_same_file(kept: UploadPreview, content: bytes) -> bool:
     """Whether ``content`` (a file sent again with a confirm) is the kept file, byte for
     byte (its checksum)."""
     return _checksum(content) == kept.sha256
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PreviewConfirmed(Generic[T]):
+    """What the confirm of a kept preview saved (``saved``: what the step's service
+    returned), and the rows it saved with the file's hidden rows and CSV encoding (for
+    the success message)."""
+
+    saved: T
+    rows: list[dict[str, Any]]
+    hidden: list[int]
+    encoding: str
+
+
+@transaction.atomic
+def upload_preview_confirm(
+    *,
+    reference: str,
+    kind: str,
+    by,
+    save: Callable[[MoveIn, list[dict[str, Any]], dict], T],
+    content: bytes | None = None,
+) -> PreviewConfirmed[T]:
+    """The confirm of any step's preview (the screen's confirm buttons, the API's save by
+    ``reference``): the preview the reference names (``upload_preview_take``: its own
+    refusals) is saved by the step's service, ``save(move_in, rows, options)``, with the
+    rows as they were previewed and the options (hidden rows checked, the trial
+    balance's mapping) they were checked with, once; the service checks them again as an
+    upload, against the books as they are now. A file sent with the confirm
+    (``content``) must be the kept one byte for byte, else refused
+    (``PREVIEW_CHANGED``). Any refusal, the service's included, writes nothing and keeps
+    the preview; once saved, it is deleted in the same transaction."""
+    kept = upload_preview_take(reference=reference, kind=kind, by=by)
+    if content is not None and not upload_preview_same_file(kept, content):
+        if kind == "trial_balance":
+            message = _(
+                "Berkas ini bukan berkas yang diperiksa di pratinjau; tidak ada yang diposting. "
+                "Unggah berkasnya lagi, periksa, lalu posting."
+            )
+        else:
+            message = _(
+                "Berkas ini bukan berkas yang diperiksa di pratinjau; tidak ada yang disimpan. "
+                "Unggah berkasnya lagi, periksa, lalu simpan."
+            )
+        raise ApplicationError(E.PREVIEW_CHANGED, message, fields={"file": [message]})
+    rows, hidden, encoding = upload_preview_rows(kept)
+    saved = save(kept.move_in, rows, dict(kept.options or {}))
+    kept.delete()
+    return PreviewConfirmed(saved=saved, rows=rows, hidden=hidden, encoding=encoding)
 
 
 def upload_preview_rows(kept: UploadPreview) -> tuple[list[dict], list[int], str]:

@@ -15,7 +15,6 @@ balance. The reconciliation checks exactly that.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -55,12 +54,7 @@ from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan
-from .preview import (
-    upload_preview_rows,
-    upload_preview_same_file,
-    upload_preview_take,
-    upload_previews_remove,
-)
+from .preview import PreviewConfirmed, upload_preview_confirm, upload_previews_remove
 from .selectors import (
     move_in_member_imports_off_cutover,
     move_in_reconciliation,
@@ -627,17 +621,6 @@ def _grid_figures(rows: list[dict]) -> dict[str, tuple[str, str]]:
     }
 
 
-@dataclass(frozen=True)
-class TrialBalanceConfirmed:
-    """What the confirm of a trial balance's preview posted: the entry, and the rows of
-    the kept file or grid with the file's hidden rows and CSV encoding (for the message)."""
-
-    entry: JournalEntry
-    rows: list[dict[str, Any]]
-    hidden: list[int]
-    encoding: str
-
-
 @transaction.atomic
 def trial_balance_preview_post(
     *,
@@ -645,41 +628,39 @@ def trial_balance_preview_post(
     by,
     rows: list[dict[str, Any]] | None = None,
     content: bytes | None = None,
-) -> TrialBalanceConfirmed:
+) -> PreviewConfirmed[JournalEntry]:
     """The confirm of a trial balance's preview, the grid's and the uploaded file's alike
     (``reference``: the kept preview, ``upload_preview_keep_rows`` or
-    ``upload_preview_keep``): what was kept then is posted, with the mapping it was
+    ``upload_preview_keep``), through the confirm every step's preview has
+    (``upload_preview_confirm``): what was kept then is posted, with the mapping it was
     checked with, once, by the user who previewed it (the reference's own refusals:
     altered, a kept file whose checksum is no longer the signed one, expired, used,
-    another user's). What the confirm sends again must be what was previewed, else it is
-    refused (``PREVIEW_CHANGED``, nothing posted): the grid as typed now (``rows``), its
-    changed accounts named; a file sent with it (``content``), byte for byte."""
-    kept = upload_preview_take(reference=reference, kind="trial_balance", by=by)
-    kept_rows, hidden, encoding = upload_preview_rows(kept)
-    if rows is not None:
-        before, now = _grid_figures(kept_rows), _grid_figures(rows)
-        changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
-        if changed:
-            raise ApplicationError(
-                E.PREVIEW_CHANGED,
-                _(
-                    "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
-                    "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+    another user's); a file sent with it (``content``) must be the kept one, byte for
+    byte. The grid's confirm sends the grid as typed now (``rows``): figures typed over
+    since the preview are refused (``PREVIEW_CHANGED``, nothing posted), the changed
+    accounts named. ``saved`` of the answer: the opening entry."""
+
+    def post(move_in: MoveIn, kept_rows: list[dict[str, Any]], options: dict) -> JournalEntry:
+        if rows is not None:
+            before, now = _grid_figures(kept_rows), _grid_figures(rows)
+            changed = sorted(c for c in before.keys() | now.keys() if before.get(c) != now.get(c))
+            if changed:
+                raise ApplicationError(
+                    E.PREVIEW_CHANGED,
+                    _(
+                        "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
+                        "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+                    )
+                    % {"a": ", ".join(changed)},
                 )
-                % {"a": ", ".join(changed)},
-            )
-    if content is not None and not upload_preview_same_file(kept, content):
-        message = _(
-            "Berkas ini bukan berkas yang diperiksa di pratinjau; tidak ada yang diposting. "
-            "Unggah berkasnya lagi, periksa, lalu posting."
+        mappings, creations = trial_balance_options_maps(options)
+        return trial_balance_post(
+            move_in=move_in, rows=kept_rows, mappings=mappings, creations=creations, by=by
         )
-        raise ApplicationError(E.PREVIEW_CHANGED, message, fields={"file": [message]})
-    mappings, creations = trial_balance_options_maps(dict(kept.options or {}))
-    entry = trial_balance_post(
-        move_in=kept.move_in, rows=kept_rows, mappings=mappings, creations=creations, by=by
+
+    return upload_preview_confirm(
+        reference=reference, kind="trial_balance", by=by, save=post, content=content
     )
-    kept.delete()
-    return TrialBalanceConfirmed(entry=entry, rows=kept_rows, hidden=hidden, encoding=encoding)
 
 
 @transaction.atomic

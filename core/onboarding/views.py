@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
@@ -32,10 +32,10 @@ from .contributions import shu_contributions_check_open
 from .loans_import import loans_check_open, loans_import, loans_preview
 from .models import MoveIn
 from .preview import (
+    PreviewConfirmed,
+    upload_preview_confirm,
     upload_preview_keep,
     upload_preview_keep_rows,
-    upload_preview_rows,
-    upload_preview_take,
 )
 
 
@@ -101,21 +101,16 @@ def wizard(request):
                     by=request.user,
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
-            elif action == "trial_balance":
-                # the file is shown first, whichever button: *Periksa dulu*, or *Posting
-                # neraca saldo awal* (then with a confirm note); only the confirm posts
-                return _trial_balance_upload(
+            elif action in UPLOADS:
+                # a step's file is shown first, whichever button: *Periksa dulu*, or the
+                # step's own (then with a note that nothing is written yet); only the
+                # confirm writes
+                return _upload_preview(
                     request,
                     _posted_move_in(request, mi),
+                    action,
                     confirm=request.POST.get("mode") != "preview",
                 )
-            elif action == "trial_balance_confirm":
-                _trial_balance_confirm(request)
-            elif action in UPLOADS:
-                posted = _posted_move_in(request, mi)
-                if request.POST.get("mode") == "preview":
-                    return _upload_preview(request, posted, action)
-                _upload_save(request, posted, action)
             elif action in CONFIRMS:
                 _upload_confirm(request, CONFIRMS[action])
             elif mi is None:
@@ -141,7 +136,7 @@ def wizard(request):
                 grid_token = token
                 # the confirm: the figures shown (kept with the reference) are posted,
                 # a grid typed over since is refused
-                _trial_balance_confirm(request, rows=rows)
+                _upload_confirm(request, "trial_balance", rows=rows)
             elif action == "adjust":
                 services.move_in_adjust(
                     move_in=mi,
@@ -206,12 +201,19 @@ def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
     return mi
 
 
-def _loans_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+def _trial_balance_confirm(*, reference: str, by, content, rows) -> PreviewConfirmed[str]:
+    done = services.trial_balance_preview_post(
+        reference=reference, by=by, rows=rows, content=content
+    )
+    return replace(done, saved=_("Neraca saldo awal diposting: %(e)s.") % {"e": done.saved})
+
+
+def _loans_save(mi: MoveIn, rows: list[dict], by) -> str:
     loans = loans_import(move_in=mi, rows=rows, by=by)
     return _("%(n)s pinjaman berjalan dibawa.") % {"n": len(loans)}
 
 
-def _jasa_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+def _jasa_save(mi: MoveIn, rows: list[dict], by) -> str:
     saved = contributions.shu_contributions_post(move_in=mi, rows=rows, by=by)
     return _("Jasa pinjaman %(y)s dari pembukuan lama disimpan: %(n)s anggota, total %(t)s.") % {
         "y": saved["year"],
@@ -220,7 +222,7 @@ def _jasa_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
     }
 
 
-def _capital_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
+def _capital_save(mi: MoveIn, rows: list[dict], by) -> str:
     saved = capital.capital_balances_post(move_in=mi, rows=rows, by=by)
     text = _(
         "Saldo modal akhir bulan %(y)s dari pembukuan lama disimpan: %(n)s anggota, "
@@ -233,37 +235,87 @@ def _capital_save(mi: MoveIn, rows: list[dict], by, options: dict) -> str:
     return text
 
 
+def _confirm_saving(kind: str, save: Callable[[MoveIn, list[dict], object], str]):
+    """The confirm of a step whose service saves the kept rows as they are (``save(move_in,
+    rows, by)``; the kept options, hidden rows checked, only said how to read the file)."""
+
+    def confirm(*, reference: str, by, content, rows) -> PreviewConfirmed[str]:
+        return upload_preview_confirm(
+            reference=reference,
+            kind=kind,
+            by=by,
+            content=content,
+            save=lambda mi, kept_rows, _options: save(mi, kept_rows, by),
+        )
+
+    return confirm
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A step of the move-in taking a file: saved at once, or previewed first (``mode=
-    preview``: nothing of the step written, the file kept until *Simpan* sends its
-    reference back; ``core.onboarding.preview``). Not the trial balance (step 2): its
-    file is always previewed first, as the grid is (``_trial_balance_upload``)."""
+    """A step of the move-in taking a file, in two steps on the screen whichever button
+    is pressed (``_upload_preview``, ``_upload_confirm``): the file is checked and what
+    it would write shown with a confirm button, nothing of the step written, the file
+    kept (``core.onboarding.preview``); only the confirm, sending the kept preview's
+    reference back, writes it. Step 2's grid goes through the same preview and confirm
+    (``_grid_preview``)."""
 
     check_open: Callable[[MoveIn], None]  # refuse before the file is read
-    preview: Callable[..., dict]  # (move_in, rows, by, options) -> what it would save
-    save: Callable[..., str]  # (move_in, rows, by, options) -> the success message
+    # (move_in, rows, by, options) -> what it would write; row errors refused (raised)
+    preview: Callable[..., dict]
+    # (reference=, by=, content=, rows=) -> the saved's success message, rows, hidden rows
+    confirm: Callable[..., PreviewConfirmed[str]]
+    # what the first press of the step's own button says: nothing written yet
+    unsaved: Callable[[], str]
+    # the form's fields kept with the file for the confirm (the trial balance's mapping)
+    options: Callable[..., dict] = lambda request: {}
+
+
+def _unsaved(button: str) -> Callable[[], str]:
+    return lambda: (
+        _("Belum disimpan: periksa total dan baris di bawah, lalu tekan %(b)s.") % {"b": _(button)}
+    )
+
+
+def _trial_balance_shown(mi, rows, by, options) -> dict:
+    mappings, creations = services.trial_balance_options_maps(options)
+    return services.trial_balance_preview(
+        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=by
+    )
 
 
 UPLOADS = {
+    "trial_balance": Upload(
+        services.trial_balance_check_open,
+        _trial_balance_shown,
+        _trial_balance_confirm,
+        lambda: _(
+            "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
+            "neraca saldo ini."
+        ),
+        lambda request: {"mapping": request.POST.get("mapping", "")},
+    ),
     "loans": Upload(
         loans_check_open,
         lambda mi, rows, by, options: loans_preview(move_in=mi, rows=rows, by=by),
-        _loans_save,
+        _confirm_saving("loans", _loans_save),
+        _unsaved(gettext_noop("Bawa pinjaman ini")),
     ),
     "shu_contributions": Upload(
         shu_contributions_check_open,
         lambda mi, rows, by, options: contributions.shu_contributions_preview(
             move_in=mi, rows=rows, by=by
         ),
-        _jasa_save,
+        _confirm_saving("shu_contributions", _jasa_save),
+        _unsaved(gettext_noop("Simpan daftar ini")),
     ),
     "capital_balances": Upload(
         capital_balances_check_open,
         lambda mi, rows, by, options: capital.capital_balances_preview(
             move_in=mi, rows=rows, by=by
         ),
-        _capital_save,
+        _confirm_saving("capital_balances", _capital_save),
+        _unsaved(gettext_noop("Simpan daftar ini")),
     ),
 }
 CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOADS}
@@ -296,152 +348,86 @@ def _upload_read(request, kind: str) -> _Read:
     return _Read(content, name, rows, hidden, encoding, hidden_ok)
 
 
-def _upload_keep(request, mi: MoveIn, kind: str, read: _Read, options: dict) -> str:
-    """Keep the file of a preview for its confirm; the reference the confirm form carries."""
-    return upload_preview_keep(
-        move_in=mi,
-        kind=kind,
-        content=read.content,
-        file_name=read.name,
-        options={"hidden_rows_ok": read.hidden_ok, **options},
-        by=request.user,
-    )
+def _preview(
+    request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict, keep, confirm: bool
+) -> dict:
+    """The preview of a step, an uploaded file's or step 2's grid alike: what the step's
+    service would write for ``rows`` (each line, the totals), nothing of the step
+    written, with the reference of what ``keep()`` kept (the file, the grid's rows) for
+    the confirm (``_upload_confirm``, which writes exactly that). Row errors, an
+    unbalanced or empty trial balance, or a step no longer open are refused as the save
+    would refuse them (raised: the page lists them; nothing kept, no confirm).
+    ``confirm``: the step's own button was pressed, not *Periksa dulu*; the page says
+    that nothing is written yet."""
+    step = UPLOADS[kind]
+    shown = step.preview(mi, rows, request.user, options)
+    shown["token"] = keep()
+    if confirm:
+        messages.info(request, step.unsaved())
+    return shown
 
 
-def _upload_save(request, mi: MoveIn, kind: str) -> None:
-    """The step from the uploaded file; all rows or none."""
+def _upload_preview(request, mi: MoveIn, kind: str, *, confirm: bool):
+    """A step's file, whichever button (*Periksa dulu*, or the step's own: ``confirm``):
+    read, checked and shown as it would be written, kept for the confirm; nothing of the
+    step written (``_preview``)."""
     step = UPLOADS[kind]
     step.check_open(mi)  # before reading the file: a closed step says so
     read = _upload_read(request, kind)
-    message = step.save(mi, read.rows, request.user, {})
-    messages.success(request, message + read.note)
+    options = step.options(request)
 
+    def keep() -> str:
+        return upload_preview_keep(
+            move_in=mi,
+            kind=kind,
+            content=read.content,
+            file_name=read.name,
+            options={"hidden_rows_ok": read.hidden_ok, **options},
+            by=request.user,
+        )
 
-def _upload_preview(request, mi: MoveIn, kind: str):
-    """The file checked and what it would save shown on the page; nothing of the step
-    written, the file kept for *Simpan*."""
-    step = UPLOADS[kind]
-    step.check_open(mi)
-    read = _upload_read(request, kind)
-    shown = step.preview(mi, read.rows, request.user, {})
-    shown["token"] = _upload_keep(request, mi, kind, read, {})
+    shown = _preview(request, mi, kind, read.rows, options=options, keep=keep, confirm=confirm)
     shown["file_name"] = read.name
     shown["note"] = read.note.strip()
     return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
 
 
-def _upload_confirm(request, kind: str) -> None:
-    """Save the file a preview showed: read again from where it was kept and checked
-    again by the step's service, as an upload; the kept file is then deleted."""
-    step = UPLOADS[kind]
-    with transaction.atomic():
-        kept = upload_preview_take(
-            reference=request.POST.get("token", ""), kind=kind, by=request.user
-        )
-        rows, hidden, encoding = upload_preview_rows(kept)
-        message = step.save(kept.move_in, rows, request.user, dict(kept.options or {}))
-        kept.delete()
-    messages.success(request, message + _hidden_note(hidden) + files.encoding_note(encoding, rows))
-
-
-# --- step 2, the opening trial balance: the file and the grid, both in two steps ------
-
-
-def _trial_balance_preview(
-    request,
-    mi: MoveIn,
-    rows: list[dict],
-    *,
-    options: dict,
-    keep: Callable[[], str],
-    confirm: bool,
-    error_shown: Callable[[dict], dict],
-) -> tuple[dict | None, list[dict]]:
-    """The preview of the opening trial balance, the uploaded file's and the grid's alike:
-    every row error (``error_shown``: as the page names it), nothing of the step written.
-    Once the rows check (no row error, balanced, not empty), what would be posted —
-    each line, total debit, total credit, their difference — with the reference of what
-    ``keep()`` kept (the file, the grid's rows) for the confirm (``_trial_balance_confirm``,
-    which posts exactly that). ``confirm``: *Posting neraca saldo awal* was pressed, not a
-    check; the page says nothing is posted yet. An unbalanced or empty trial balance, or
-    the step no longer open, is refused as the posting would refuse it (raised: the page
-    says it, with the difference; no confirm). Returns ``(shown or None, row errors)``."""
-    mappings, creations = services.trial_balance_options_maps(options)
-    _lines, check = services.trial_balance_check(rows=rows, mappings=mappings, creations=creations)
-    if check:
-        messages.error(request, _("Neraca saldo awal berisi kesalahan; tidak ada yang disimpan."))
-        return None, [error_shown(e) for e in check]
-    shown = services.trial_balance_preview(
-        move_in=mi, rows=rows, mappings=mappings, creations=creations, by=request.user
-    )
-    shown["token"] = keep()
-    if confirm:
-        messages.info(
-            request,
-            _(
-                "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
-                "neraca saldo ini."
-            ),
-        )
-    return shown, []
-
-
-def _trial_balance_confirm(request, *, rows: list[dict] | None = None) -> None:
-    """*Posting neraca saldo ini*: the preview the form's reference names is posted, the
-    file or the grid as they were shown (``services.trial_balance_preview_post``). The
-    grid's form sends the grid again (``rows``), a file may come with the confirm: either
-    must be what was previewed, else refused, nothing posted."""
+def _upload_confirm(request, kind: str, *, rows: list[dict] | None = None) -> None:
+    """A preview's confirm button (*Posting neraca saldo ini*, *Bawa pinjaman ini*,
+    *Simpan daftar ini*): the preview the form's reference names is written, the kept
+    file (read again, checked again by the step's service as an upload) or the grid's
+    kept rows, then forgotten. A file sent with the confirm must be the previewed one,
+    and the grid's form sends the grid again (``rows``), which must be the figures
+    previewed: else refused, nothing written."""
     sent = _upload_file(request)[0] if request.FILES.get("file") else None
-    done = services.trial_balance_preview_post(
-        reference=request.POST.get("token", ""), by=request.user, rows=rows, content=sent
+    done = UPLOADS[kind].confirm(
+        reference=request.POST.get("token", ""), by=request.user, content=sent, rows=rows
     )
     messages.success(
         request,
-        _("Neraca saldo awal diposting: %(e)s.") % {"e": done.entry}
-        + _hidden_note(done.hidden)
-        + files.encoding_note(done.encoding, done.rows),
+        done.saved + _hidden_note(done.hidden) + files.encoding_note(done.encoding, done.rows),
     )
-
-
-def _trial_balance_upload(request, mi: MoveIn, *, confirm: bool):
-    """Step 2's file, whichever button (*Periksa dulu*, or *Posting neraca saldo awal*:
-    ``confirm``): read and shown as it would be posted, kept for the confirm; nothing
-    posted (``_trial_balance_preview``)."""
-    services.trial_balance_check_open(mi)  # before reading the file: a closed step says so
-    read = _upload_read(request, "trial_balance")
-    options = {"mapping": request.POST.get("mapping", "")}
-    shown, errors = _trial_balance_preview(
-        request,
-        mi,
-        read.rows,
-        options=options,
-        keep=lambda: _upload_keep(request, mi, "trial_balance", read, options),
-        confirm=confirm,
-        error_shown=_file_error,
-    )
-    if shown is not None:
-        shown["file_name"] = read.name
-        shown["note"] = read.note.strip()
-    return _wizard_page(request, mi, errors, *_blank_grid(), previews={"trial_balance": shown})
 
 
 def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, confirm=False):
     """*Hitung total*, and *Posting* of a grid not checked yet (``confirm``): the grid
-    shown again with its totals, and ``_trial_balance_preview`` (as for a file): the
-    rows kept as data (``upload_preview_keep_rows``), the grid's form carrying the
-    reference and the confirm button; a grid typed over since is refused at the confirm."""
-    shown, errors = _trial_balance_preview(
+    shown again with its totals, and the trial balance's preview (``_preview``, as for a
+    file): the rows kept as data (``upload_preview_keep_rows``), the grid's form carrying
+    the reference and the confirm button; a grid typed over since is refused at the
+    confirm. Row errors are refused by the preview, each naming its account (the
+    wizard's ``_grid_error``), the grid kept as typed."""
+    shown = _preview(
         request,
         mi,
+        "trial_balance",
         rows,
         options={},
         keep=lambda: upload_preview_keep_rows(
             move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
         ),
         confirm=confirm,
-        error_shown=lambda e: _grid_error(e, accounts),
     )
-    return _wizard_page(request, mi, errors, grid, grid_total, True, grid_preview=shown)
+    return _wizard_page(request, mi, [], grid, grid_total, True, grid_preview=shown)
 
 
 def _file_error(error: dict) -> dict:

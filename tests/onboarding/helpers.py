@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from core.loans.schedules import add_months
@@ -63,3 +64,23 @@ def arrears_row(member, cutover: date, *, row=3, **kw) -> dict:
     }
     data.update(kw)
     return loan_row(member, cutover, row=row, **data)
+
+
+def confirm_form(page: str, action: str) -> dict:
+    """The hidden fields of the preview's confirm form (what *Simpan daftar ini* posts)."""
+    form = next(
+        fm for fm in re.findall(r"<form\b.*?</form>", page, re.S) if f'value="{action}"' in fm
+    )
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def upload_and_confirm(c, data: dict, url: str = "/pindah/"):
+    """A step's file through its two steps on the screen: the step's own button shows the
+    preview, writing nothing; the preview's confirm button writes it (followed). A file
+    refused at the preview (row errors, the step closed) gets no confirm button: that page
+    is the answer."""
+    r = c.post(url, data)
+    confirm = f"{data['action']}_confirm"
+    if r.status_code != 200 or f'value="{confirm}"' not in r.content.decode():
+        return r
+    return c.post(url, confirm_form(r.content.decode(), confirm), follow=True)

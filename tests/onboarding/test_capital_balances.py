@@ -22,7 +22,7 @@ from core.onboarding.services import move_in_start, move_in_undo
 from core.savings.models import CapitalBalanceBroughtIn
 from tests.members import factories as f
 
-from .helpers import members_import
+from .helpers import members_import, upload_and_confirm
 from .test_screens import csv_file, login
 
 # a fixed cut-over in the middle of last year: the month-ends January to May are before it
@@ -286,10 +286,10 @@ def xlsx_file(rows: list[list], name="modal.xlsx"):
 HEADER = ["no anggota", "nama", "bulan", "pokok", "wajib", "sukarela"]
 
 
-def upload(c, mi, f, **extra):
-    return c.post(
-        URL, {"action": "capital_balances", "move_in": mi.pk, "file": f, **extra}, follow=True
-    )
+def upload(c, mi, f):
+    """The file through the step's two steps: *Simpan daftar saldo* shows the preview, its
+    confirm saves (``tests/onboarding/test_steps_confirm.py``)."""
+    return upload_and_confirm(c, {"action": "capital_balances", "move_in": mi.pk, "file": f})
 
 
 def test_screen_upload_saves_and_lists_the_month_ends(staff, mi, members):
@@ -330,7 +330,8 @@ def test_screen_preview_saves_nothing_until_confirmed(staff, mi, members):
     c = login(staff["bendahara"])
     m0 = members[0]
     text = f"no anggota;nama;bulan;pokok;wajib;sukarela\n{m0.number};A;2;100.000;900.000;50.000\n{m0.number};A;3;;;\n"
-    r = upload(c, mi, csv_file(text, "modal.csv"), mode="preview")
+    form = {"action": "capital_balances", "move_in": mi.pk, "mode": "preview"}
+    r = c.post(URL, {**form, "file": csv_file(text, "modal.csv")})
     page = r.content.decode()
     assert "Pratinjau: belum disimpan" in page
     assert "Berkas ini akan menyimpan 1 saldo akhir bulan untuk 1 anggota." in page

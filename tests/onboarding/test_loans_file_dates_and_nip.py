@@ -16,7 +16,7 @@ from core.onboarding.files import rows_from_file
 from core.onboarding.loans_import import loans_import
 from core.onboarding.services import trial_balance_post
 
-from .helpers import loan_row, tb_rows
+from .helpers import confirm_form, loan_row, tb_rows
 
 HEADER = ["no anggota", "kode produk", "no pinjaman", "pokok awal", "tanggal cair"]
 HEADER += ["tenor", "sisa pokok", "angsuran dibayar"]
@@ -197,7 +197,11 @@ def test_windows_1252_loans_csv_is_brought_in_and_the_message_says_how_it_was_re
     f.name = "pinjaman.csv"
     c = Client(HTTP_HOST="alpha.localhost")
     c.force_login(by)
+    # *Bawa pinjaman* shows the preview, saying how the file was read; nothing saved yet
     r = c.post("/pindah/", {"action": "loans", "file": f})
+    page = r.content.decode()
+    assert "Windows-1252" in page and not Loan.objects.exists()
+    r = c.post("/pindah/", confirm_form(page, "loans_confirm"))
     assert r.status_code == 302, r.content.decode()[-1500:]
     (loan,) = Loan.objects.all()
     assert loan.number == "LAMA–002" and loan.principal_outstanding == 5000000

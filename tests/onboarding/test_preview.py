@@ -21,7 +21,7 @@ from core.onboarding.services import move_in_start, move_in_undo, trial_balance_
 from core.savings.models import CapitalBalanceBroughtIn
 from tests.members import factories as f
 
-from .helpers import arrears_row, loan_row, tb_rows
+from .helpers import arrears_row, confirm_form, loan_row, tb_rows
 from .test_screens import csv_file, login
 
 URL = "/pindah/"
@@ -61,14 +61,6 @@ def capital_csv(members: list[Member]) -> tuple[str, int]:
             sukarela = "" if i % 3 else str(300_000 + i * 1_013 % 900_000 + month * 12_500)
             lines.append(f"{m.number};{m.full_name};{month};100.000;{wajib};{sukarela}")
     return "\n".join(lines) + "\n", len(lines) - 1
-
-
-def confirm_form(page: str, action: str) -> dict:
-    """The hidden fields of the preview's confirm form (what *Simpan daftar ini* posts)."""
-    form = next(
-        fm for fm in re.findall(r"<form\b.*?</form>", page, re.S) if f'value="{action}"' in fm
-    )
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
 @pytest.fixture

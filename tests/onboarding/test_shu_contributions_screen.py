@@ -15,7 +15,7 @@ from core.loans.models import JasaPaidBroughtIn
 from core.onboarding.files import rows_from_file
 from core.onboarding.services import move_in_undo, trial_balance_post
 
-from .helpers import tb_rows
+from .helpers import tb_rows, upload_and_confirm
 from .test_screens import csv_file, login
 
 URL = "/pindah/"
@@ -40,10 +40,10 @@ def saved() -> dict:
 
 
 def upload(c, move_in, f, **extra):
-    return c.post(
-        URL,
-        {"action": "shu_contributions", "move_in": move_in.pk, "file": f, **extra},
-        follow=True,
+    """The file through the step's two steps: *Simpan daftar jasa* shows the preview, its
+    confirm saves (``tests/onboarding/test_steps_confirm.py``)."""
+    return upload_and_confirm(
+        c, {"action": "shu_contributions", "move_in": move_in.pk, "file": f, **extra}
     )
 
 

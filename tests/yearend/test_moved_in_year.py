@@ -138,6 +138,7 @@ def test_jua_from_the_jasa_uploaded_on_the_wizard_screen(moved_in):
     the SHU shares the jasa anggota pool by it; afterwards the list can no longer change."""
     from django.test import Client
 
+    from tests.onboarding.helpers import upload_and_confirm
     from tests.onboarding.test_screens import csv_file
 
     mi, by = moved_in["mi"], moved_in["by"]
@@ -148,10 +149,9 @@ def test_jua_from_the_jasa_uploaded_on_the_wizard_screen(moved_in):
         "no anggota;nama;jasa dibayar\n"
         f"{m1.number};Satu;900.000\n{m2.number};Dua;600.000\n{m3.number};Tiga;0\n"
     )
-    r = c.post(
-        "/pindah/",
-        {"action": "shu_contributions", "move_in": mi.pk, "file": csv_file(text, "jasa.csv")},
-        follow=True,
+    # the step's button shows the preview; its confirm saves
+    r = upload_and_confirm(
+        c, {"action": "shu_contributions", "move_in": mi.pk, "file": csv_file(text, "jasa.csv")}
     )
     page = r.content.decode()
     assert "2 anggota, total jasa Rp 1.500.000." in page
