@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -50,6 +52,19 @@ def databases_drop(url: str, names: set[str] | list[str]) -> None:
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+@contextmanager
+def smoke_database(kind: str) -> Iterator[str]:
+    """The name of a smoke run's own database, ``<$DATABASE_URL's name>_bench_<kind>_smoke``
+    (pass it to the bench as $BENCH_DB: the bench makes it), dropped when the block ends,
+    whether the run passed, failed or timed out."""
+    server, name = _server_db()
+    db = f"{name}_bench_{kind}_smoke"
+    try:
+        yield db
+    finally:
+        databases_drop(f"{server}/{db}", [db])
 
 
 def _server_db() -> tuple[str, str]:

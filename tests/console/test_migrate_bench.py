@@ -6,24 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_run import bench_run, bench_template_db
+from tests.bench_run import bench_run, bench_template_db, smoke_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 def test_migrate_bench_smoke_run():
-    db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    out = bench_run(
-        "migrate_bench.py",
-        *["--tenants", "3", "--no-docs"],
-        env=dict(
-            os.environ,
-            BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_migrate_smoke",
-            BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
-        ),
-        timeout=900,
-    )
+    with smoke_database("migrate") as db:  # dropped after the run, passed or not
+        out = bench_run(
+            "migrate_bench.py",
+            *["--tenants", "3", "--no-docs"],
+            env=dict(
+                os.environ,
+                BENCH_DB=db,
+                BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
+            ),
+            timeout=900,
+        )
     assert "3 cooperatives" in out
     for line in (
         "no-op, migrate_all_tenants:",

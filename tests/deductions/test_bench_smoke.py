@@ -9,22 +9,22 @@ import re
 
 import pytest
 
-from tests.bench_run import bench_run, bench_template_db, databases_drop
+from tests.bench_run import bench_run, bench_template_db, smoke_database
 
 
 @pytest.mark.slow
 def test_deductions_bench_smoke_run(tmp_path):
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    db = f"{url.rsplit('/', 1)[1]}_bench_deductions_smoke"
-    env = dict(
-        os.environ,
-        BENCH_DB=db,
-        BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
-        # the worker's broker: a Redis database of its own, apart from the suite's
-        BENCH_REDIS_URL=re.sub(r"/\d+$", "", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
-        + "/14",
-    )
-    try:
+    with smoke_database("deductions") as db:  # dropped after the run, passed or not
+        env = dict(
+            os.environ,
+            BENCH_DB=db,
+            BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
+            # the worker's broker: a Redis database of its own, apart from the suite's
+            BENCH_REDIS_URL=re.sub(
+                r"/\d+$", "", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+            )
+            + "/14",
+        )
         out = bench_run(
             "deductions_bench.py",
             *["--members", "40", "--agencies", "2", "--history-months", "2"],
@@ -39,8 +39,6 @@ def test_deductions_bench_smoke_run(tmp_path):
             env=dict(env, BENCH_DIR=str(tmp_path)),
             timeout=600,
         )
-    finally:
-        databases_drop(url, [db])
     assert re.search(
         r"^xlsx: wall [\d.]+ s, cpu [\d.]+ s, backend [\d.]+ s.*; valid: 40 rows, 0 row errors;",
         check,

@@ -8,24 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_run import bench_run, bench_template_db
+from tests.bench_run import bench_run, bench_template_db, smoke_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 def test_scale_bench_smoke_run():
-    db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
-    out = bench_run(
-        "scale_bench.py",
-        *["--cooperatives", "3", "--make-processes", "2", "--measure-last", "1", "--no-docs"],
-        env=dict(
-            os.environ,
-            BENCH_DB=f"{db.rsplit('/', 1)[1]}_bench_scale_smoke",
-            BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
-        ),
-        timeout=1200,
-    )
+    with smoke_database("scale") as db:  # dropped after the run, passed or not
+        out = bench_run(
+            "scale_bench.py",
+            *["--cooperatives", "3", "--make-processes", "2", "--measure-last", "1", "--no-docs"],
+            env=dict(
+                os.environ,
+                BENCH_DB=db,
+                BENCH_TEMPLATE_DB=bench_template_db(),  # migrated once per test run
+            ),
+            timeout=1200,
+        )
     assert "3 cooperatives (3 made in" in out
     assert "1 of them one by one and timed" in out  # two made side by side
     for line in (
