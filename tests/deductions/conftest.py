@@ -15,6 +15,7 @@ from core.loans.models import LoanProduct
 from core.loans.schedules import add_months
 from tests.loans.conftest import approval_backdate
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
 
 def docs():
@@ -71,57 +72,15 @@ def cutoffs(cutoff_day):
 def coop_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """``coop_build`` once per test module (it costs about a second: users, members, two
     loans applied, approved and paid out), in cooperative A inside a transaction held open
-    for the module and rolled back at its end: nothing is committed, so no other worker
-    or module sees it. Each test's own transaction (``db``) is a savepoint inside it,
-    rolled back after the test, so every test still starts from the same data. Once a
-    test of a module asked for it, the rest of the module runs inside that transaction:
-    keep tests that commit for real (``scratch_tenant``, threads) in modules without
-    ``coop`` (as ``test_concurrency`` is)."""
-    from django.db import transaction
-    from django.test.utils import override_settings
-
-    from tenants.models import Cooperative
-    from tests.conftest import TENANTS
-
+    for the module and rolled back at its end (``tests.module_coop.module_uncommitted``;
+    a later module-scoped fixture adds to it with ``uncommitted_add``). Each test starts
+    from the same data. Keep tests that commit for real (``scratch_tenant``, threads) in
+    modules without ``coop`` (as ``test_concurrency`` is)."""
     day = _cutoff_day()
-    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("coop-media"))
-    with django_db_blocker.unblock():
-        media.enable()
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            connection.set_tenant(Cooperative.objects.get(slug=TENANTS["a"]))
-            built = coop_build(day, _cutoffs(day))
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            media.disable()
-            raise
-        finally:
-            connection.set_schema_to_public()
-    try:
+    with module_uncommitted(
+        django_db_blocker, tmp_path_factory, lambda: coop_build(day, _cutoffs(day))
+    ) as built:
         yield built
-    finally:
-        with django_db_blocker.unblock():
-            connection.set_schema_to_public()
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            media.disable()
-
-
-def coop_once_add(django_db_blocker, build):
-    """``build()`` run in cooperative A inside the module's open transaction (after
-    ``coop_once``): for a module-scoped fixture whose data every later test of the module
-    starts from (each test's own writes are still rolled back)."""
-    from tenants.models import Cooperative
-    from tests.conftest import TENANTS
-
-    with django_db_blocker.unblock():
-        connection.set_tenant(Cooperative.objects.get(slug=TENANTS["a"]))
-        try:
-            return build()
-        finally:
-            connection.set_schema_to_public()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import pytest
 from core.deductions.models import DeductionImport
 from core.deductions.services import deduction_import_upload
 from core.ledger.models import JournalEntry
+from tests.module_coop import uncommitted_add
 
-from .conftest import _cutoff_day, _cutoffs, coop_once_add, csv_bytes, login, make_run
+from .conftest import _cutoff_day, _cutoffs, csv_bytes, login, make_run
 
 NOT_OBJECTS = [[], "x", 5]
 NOT_DATES = [5, ["2026-01-01"], {"a": 1}, True]
@@ -39,7 +40,7 @@ def run_once(coop_once, django_db_blocker):
         )
         return run, imp
 
-    return coop_once_add(django_db_blocker, build)
+    return uncommitted_add(django_db_blocker, build)
 
 
 @pytest.fixture

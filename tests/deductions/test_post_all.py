@@ -17,12 +17,12 @@ from core.common.money import format_rupiah
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.tasks import deduction_run_post_agencies_task
+from tests.module_coop import uncommitted_add
 
 from .conftest import (
     _cutoff_day,
     _cutoffs,
     assert_reconciled,
-    coop_once_add,
     csv_bytes,
     make_run,
 )
@@ -48,7 +48,7 @@ def _upload(run, agency, by, name="a.csv", plus=0):
 def run_once(coop_once, django_db_blocker):
     """This month's run, generated once for the module (every test here starts from it)."""
     this = _cutoffs(_cutoff_day())[1]
-    return coop_once_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
+    return uncommitted_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from openpyxl import Workbook, load_workbook
 from core.deductions.exports import agency_xlsx, all_agencies_xlsx
 from core.deductions.models import DeductionLine
 from core.deductions.services import deduction_import_post, deduction_import_upload
+from tests.module_coop import uncommitted_add
 
 from .conftest import (
     _cutoff_day,
     _cutoffs,
     assert_reconciled,
-    coop_once_add,
     filled_xlsx,
     make_run,
 )
@@ -27,7 +27,7 @@ from .conftest import (
 def run_once(coop_once, django_db_blocker):
     """This month's run, generated once for the module (every test here reads it)."""
     this = _cutoffs(_cutoff_day())[1]
-    return coop_once_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
+    return uncommitted_add(django_db_blocker, lambda: make_run(on=this, by=coop_once["by"]))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Loans test set-up: staff per role, a member who can borrow, a test product with every
 fee, and a helper that walks a loan through the workflow to disbursement."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -44,29 +43,6 @@ def assert_reconciled():
     rec = loans_reconciliation()
     assert rec["principal_subledger"] == rec["principal_ledger"], rec
     assert rec["ppap_subledger"] == rec["ppap_ledger"], rec
-
-
-@contextmanager
-def shared_in_tenant_a(django_db_blocker):
-    """For a class- or module-scoped fixture: data built once in cooperative A inside a
-    transaction that is never committed, then read by each test of the class (each test's
-    own transaction nests in it as a savepoint, rolled back after the test), and rolled
-    back when the class is done. Nothing is committed, so nothing leaks to other tests or
-    workers. Not for tests that use other connections (threads, ``scratch_tenant``)."""
-    from django.db import transaction
-
-    from tenants.models import Cooperative
-
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            connection.set_tenant(Cooperative.objects.get(slug="alpha"))
-            yield
-        finally:
-            connection.set_schema_to_public()
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from core.loans.models import Loan, LoanProduct, Repayment
 from tests.loans.conftest import assert_reconciled
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
 PASSWORD = "Rahasia-123!"
 
@@ -231,27 +232,27 @@ def test_apply_screen_creates_application(login, staff, member, product):
 
 
 @pytest.fixture(scope="class")
-def report_loan(django_db_blocker, tmp_path_factory):
+def report_loan(django_db_setup, django_db_blocker, tmp_path_factory):
     """One loan disbursed 130 days ago (in arrears), 50,000 paid today, arrears updated:
-    built once for the report kinds (each test's writes rolled back on top of it)."""
-    from django.test import override_settings
+    built once for the report kinds, never committed (``module_uncommitted``; each test's
+    writes rolled back on top of it)."""
     from django.utils import timezone
 
     from core.loans.arrears import loans_arrears_update
     from core.loans.services import loan_repay
-    from tests.loans.conftest import loan_made, product_with_every_fee, shared_in_tenant_a
+    from tests.loans.conftest import loan_made, product_with_every_fee
 
-    with (
-        shared_in_tenant_a(django_db_blocker),
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
-    ):
+    def build():
         today = timezone.localdate()
         staff = {r: f.user(r) for r in ("bendahara", "ketua", "petugas")}
         member = f.member(take_home_pay=D("15000000"))
         loan = loan_made(staff, member, product_with_every_fee(), today, days_ago=130)
         loan_repay(loan=loan, amount=D(50_000), by=staff["petugas"], on=today)
         loans_arrears_update(on=today)
-        yield loan.pk
+        return loan.pk
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as loan_pk:
+        yield loan_pk
 
 
 class TestReportsInThreeFormats:

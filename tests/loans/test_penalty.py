@@ -15,6 +15,7 @@ from core.loans.models import Instalment, Loan, LoanProduct
 from core.loans.services import loan_dues, loan_repay, row_penalty_due
 from tests.loans.conftest import assert_reconciled
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
 
 def _build_mostly_paid(make_loan, staff, today):
@@ -32,20 +33,16 @@ def _build_mostly_paid(make_loan, staff, today):
 
 
 @pytest.fixture(scope="module")
-def _shared(django_db_blocker, tmp_path_factory):
-    """Built once for the module in cooperative A, never committed (``shared_in_tenant_a``;
+def _shared(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module in cooperative A, never committed (``module_uncommitted``;
     each test's writes rolled back on top): the staff, the test product, and three loans
     of members of their own: one mostly paid (``_build_mostly_paid``), one charged to day
     40 (``_charged_to_day_40``), one disbursed 120 days ago with nothing paid."""
-    from django.test import override_settings
     from django.utils import timezone
 
-    from tests.loans.conftest import loan_made, product_with_every_fee, shared_in_tenant_a
+    from tests.loans.conftest import loan_made, product_with_every_fee
 
-    with (
-        shared_in_tenant_a(django_db_blocker),
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
-    ):
+    def build():
         today = timezone.localdate()
         staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
         product = product_with_every_fee()
@@ -57,13 +54,16 @@ def _shared(django_db_blocker, tmp_path_factory):
         mostly, _row = _build_mostly_paid(make, staff, today)
         day40, _row, _day8 = _charged_to_day_40(make, staff)
         idle = make(days_ago=120)
-        yield SimpleNamespace(
+        return SimpleNamespace(
             staff={r: u.pk for r, u in staff.items()},
             product=product.pk,
             mostly=mostly.pk,
             day40=day40.pk,
             idle=idle.pk,
         )
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as shared:
+        yield shared
 
 
 @pytest.fixture

@@ -14,28 +14,28 @@ from core.common.errors import ApplicationError
 from core.loans.models import Loan, Reschedule
 from core.loans.services import loan_reschedule
 from tests.loans.test_restructuring import _bad_loan
+from tests.module_coop import module_uncommitted
 
 
 @pytest.fixture(scope="module")
-def _shared(django_db_blocker, tmp_path_factory):
+def _shared(django_db_setup, django_db_blocker, tmp_path_factory):
     """The loan in arrears every test reschedules, with its staff: built once for the
-    module in cooperative A, never committed (``shared_in_tenant_a``); each test's
+    module in cooperative A, never committed (``module_uncommitted``); each test's
     rescheduling is rolled back after it."""
-    from django.test import override_settings
     from django.utils import timezone
 
-    from tests.loans.conftest import product_with_every_fee, shared_in_tenant_a
+    from tests.loans.conftest import product_with_every_fee
     from tests.members import factories as f
 
-    with (
-        shared_in_tenant_a(django_db_blocker),
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
-    ):
+    def build():
         staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
         member = f.member(take_home_pay=D("15000000"), email="anggota@x.test")
         on = timezone.localdate() - timedelta(days=5)
         loan = _bad_loan(staff, member, product_with_every_fee(), on)
-        yield loan.pk, {r: u.pk for r, u in staff.items()}
+        return loan.pk, {r: u.pk for r, u in staff.items()}
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as shared:
+        yield shared
 
 
 @pytest.fixture
