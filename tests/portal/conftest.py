@@ -1,9 +1,12 @@
 """The member portal against the staff screens and the books: staff, a member with a
 portal login and the helpers that build a member's history through the real services."""
 
+import copy
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +15,9 @@ from django.db.models import Q, Sum
 from django.test import Client
 
 from tenants.services import tenant_host
+from tests.conftest import TENANTS
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
 D = Decimal
 ZERO = D("0")
@@ -25,11 +30,19 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def staff(in_tenant_a):
+    return staff_made()
+
+
+def staff_made() -> dict:
     return {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
 
 
 @pytest.fixture
 def products(in_tenant_a):
+    return products_seeded()
+
+
+def products_seeded() -> dict:
     from core.savings.seeding import product_by_kind, savings_products_seed
 
     savings_products_seed()
@@ -39,20 +52,19 @@ def products(in_tenant_a):
 @pytest.fixture
 def rina(in_tenant_a, products):
     """The member whose portal is read, with her anggota login."""
-    from core.members.services import member_user_link
-
-    m = f.member(full_name="Rina Wulandari", take_home_pay=D("20000000"))
-    member_user_link(member=m, user=f.user("anggota"), by="tests")
-    m.refresh_from_db()
-    return m
+    return member_with_login("Rina Wulandari")
 
 
 @pytest.fixture
 def other(in_tenant_a, products):
     """Another member of the same cooperative, with a login of her own."""
+    return member_with_login("Orang Lain")
+
+
+def member_with_login(full_name: str):
     from core.members.services import member_user_link
 
-    m = f.member(full_name="Orang Lain", take_home_pay=D("20000000"))
+    m = f.member(full_name=full_name, take_home_pay=D("20000000"))
     member_user_link(member=m, user=f.user("anggota"), by="tests")
     m.refresh_from_db()
     return m
@@ -200,6 +212,13 @@ def payroll_month(member, month, amount, post_on, by, year=2026):
 
 @pytest.fixture
 def loan_story(staff, rina):
+    """``loan_story_build`` per test, in A: for a module with a single test of it
+    (test_empty_and_format). Modules of several tests that only read it take
+    ``loan_story_read`` (built once per module)."""
+    return loan_story_build(staff, rina)
+
+
+def loan_story_build(staff, rina) -> dict:
     """Rina's 2026: loan A (10.000.000, flat 1 %/month, 10 months) paid by payroll in
     February (in full, 50.000 over: to sukarela) and March (600.000 of 1.150.000), then
     300.000 at the counter in May; topped up in June by loan B (15.000.000, 12 months:
@@ -249,6 +268,12 @@ def loan_story(staff, rina):
 
 @pytest.fixture
 def savings_story(staff, rina, other):
+    """``savings_story_build`` per test, in A: as ``loan_story``
+    (``savings_story_read`` built once per module)."""
+    return savings_story_build(staff, rina, other)
+
+
+def savings_story_build(staff, rina, other) -> dict:
     """Rina's 2025: pokok 100.000, wajib 1.200.000 and sukarela 100.000.000 on 10
     January; 2.000.000 withdrawn on 3 March; a deposit of 1.000.000 on 2 April reversed
     the next day; jasa simpanan every month (3 % a year on the month's lowest balance:
@@ -310,3 +335,63 @@ def savings_story(staff, rina, other):
         year=2025, items=[(rina.pk, None)], method="cash", by=by, on=date(2026, 3, 13)
     )
     return {"year_end": ye, "wrong": wrong, "to_sukarela": to_sukarela, "cash": cash}
+
+
+# --- the stories built once per module, for tests that only read them -------------------
+
+
+class Told(NamedTuple):
+    """A story as a test reads it: the cooperative it is in, its staff, Rina, and what
+    the story returned."""
+
+    coop: Any
+    staff: dict
+    rina: Any
+    story: dict
+
+
+def _told_once(django_db_blocker, tmp_path_factory, build_story) -> Iterator[tuple]:
+    """``build_story()`` once for the module, with the staff, the savings products and Rina
+    made first as the per-test fixtures make them, in cooperative B inside a transaction
+    held open for the module and rolled back at its end
+    (``tests.module_coop.module_uncommitted``): each test's own writes are rolled back on
+    top of it. In B, so that a test of the same module that builds its own Rina (per test,
+    in A) starts from A as every other test does."""
+
+    def build():
+        staff = staff_made()
+        products_seeded()
+        rina = member_with_login("Rina Wulandari")
+        return staff, rina, build_story(staff, rina)
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build, slug=TENANTS["b"]) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def loan_story_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """``loan_story`` once for the module (``_told_once``)."""
+    yield from _told_once(django_db_blocker, tmp_path_factory, loan_story_build)
+
+
+@pytest.fixture(scope="module")
+def savings_story_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """``savings_story`` once for the module (``_told_once``), ``other`` made for it."""
+
+    def build(staff, rina):
+        return savings_story_build(staff, rina, member_with_login("Orang Lain"))
+
+    yield from _told_once(django_db_blocker, tmp_path_factory, build)
+
+
+@pytest.fixture
+def loan_story_read(loan_story_once, in_tenant_b) -> Told:
+    """The module's ``loan_story_once`` in its cooperative (entered), its objects copied
+    so that a test that changes one in memory leaves the next test's copy as built."""
+    return Told(in_tenant_b, *copy.deepcopy(loan_story_once))
+
+
+@pytest.fixture
+def savings_story_read(savings_story_once, in_tenant_b) -> Told:
+    """The module's ``savings_story_once``, as ``loan_story_read``."""
+    return Told(in_tenant_b, *copy.deepcopy(savings_story_once))

@@ -12,11 +12,10 @@ from core.ledger.models import JournalLine
 from .conftest import ZERO, client_for, text
 
 
-def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(
-    tenant_a, staff, rina, loan_story
-):
-    portal = client_for(tenant_a, rina.user)
-    auditor = client_for(tenant_a, staff["pengawas"])
+def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(loan_story_read):
+    coop, staff, rina, _ = loan_story_read
+    portal = client_for(coop, rina.user)
+    auditor = client_for(coop, staff["pengawas"])
     mine = portal.get("/portal/potong-gaji/")
     theirs = auditor.get(f"/anggota/{rina.pk}/")
     rows = list(mine.context["page"])
@@ -53,17 +52,16 @@ def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(
     )
 
 
-def test_each_month_says_the_agency_the_allocation_and_the_arrears_carried(
-    tenant_a, staff, rina, loan_story
-):
+def test_each_month_says_the_agency_the_allocation_and_the_arrears_carried(loan_story_read):
     """Per month the member reads whom the list went to, what was asked of each part, what
     was cut and where it went (wajib, each loan's penalty, jasa and principal, sukarela),
     and what was left unpaid and carried as arrears — all as the posted line recorded
     it. February: loan A's instalment and wajib asked, 50.000 cut over them (to
     sukarela); March: 600.000 of 1.150.000, jasa first, then principal: wajib and 500.000
     of A's principal carried."""
+    coop, _, rina, loan_story = loan_story_read
     a = loan_story["a"]
-    portal = client_for(tenant_a, rina.user)
+    portal = client_for(coop, rina.user)
     resp = portal.get("/portal/potong-gaji/")
     assert resp.status_code == 200
     rows = {r["period"].month: r for r in resp.context["page"]}

@@ -21,16 +21,15 @@ def _pages(tenant_a, staff, rina, loan):
     return mine, theirs
 
 
-def test_outstanding_schedule_and_dues_are_the_staff_pages_and_the_books(
-    tenant_a, staff, rina, loan_story
-):
-    portal = client_for(tenant_a, rina.user)
+def test_outstanding_schedule_and_dues_are_the_staff_pages_and_the_books(loan_story_read):
+    coop, staff, rina, loan_story = loan_story_read
+    portal = client_for(coop, rina.user)
     home = text(portal.get("/portal/").content.decode())
     listing = text(portal.get("/portal/pinjaman/").content.decode())
     outstanding = 0
     for key in "abc":
         loan = loan_story[key]
-        mine, theirs = _pages(tenant_a, staff, rina, loan)
+        mine, theirs = _pages(coop, staff, rina, loan)
         staff_loan = theirs.context["loan"]
         assert mine.context["loan"].principal_outstanding == staff_loan.principal_outstanding
         shown = f"{loan.number} · PTL Pinjaman Uang"
@@ -53,7 +52,7 @@ def test_outstanding_schedule_and_dues_are_the_staff_pages_and_the_books(
     assert outstanding == c.principal_outstanding == 5000000 - 150000
 
     # loan C is in arrears: the same dues as the staff page, on the home and the loan
-    mine, theirs = _pages(tenant_a, staff, rina, c)
+    mine, theirs = _pages(coop, staff, rina, c)
     dues = theirs.context["dues"]
     assert dues.penalty > 0 and dues.due_total > 0
     assert mine.context["dues"]["dues"] == dues
@@ -65,14 +64,13 @@ def test_outstanding_schedule_and_dues_are_the_staff_pages_and_the_books(
     assert f"Angsuran berikutnya {format_rupiah(dues.next_jasa + dues.next_principal)}" in home
 
 
-def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(
-    tenant_a, staff, rina, loan_story
-):
+def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(loan_story_read):
     """Payroll, counter, the top-up's settlement and the early payoff, each with its
     receipt, date and split (penalty, jasa, principal); a reversed one marked so."""
+    coop, staff, rina, loan_story = loan_story_read
     for key in "abc":
         loan = loan_story[key]
-        mine, theirs = _pages(tenant_a, staff, rina, loan)
+        mine, theirs = _pages(coop, staff, rina, loan)
         html = mine.content.decode()
         assert 'id="portal-loan-payments"' in html, loan.number
         rows = [text(r) for r in html.split('id="portal-loan-payments"', 1)[1].split("<tr")]
@@ -94,31 +92,33 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(
                 f"{format_rupiah(p.principal)} {format_rupiah(p.amount)}"
             ) in row
     a = loan_story["a"]
-    mine, _theirs = _pages(tenant_a, staff, rina, a)
+    mine, _theirs = _pages(coop, staff, rina, a)
     channels = [p.channel for p in mine.context["payments"]]
     assert sorted(channels) == ["counter", "payroll", "payroll", "topup"]
     # everything A received paid its principal exactly
     assert sum(p.principal for p in mine.context["payments"]) == a.principal
     c = loan_story["c"]
-    mine, _theirs = _pages(tenant_a, staff, rina, c)
+    mine, _theirs = _pages(coop, staff, rina, c)
     section = text(mine.content.decode().split('id="portal-loan-payments"', 1)[1])
     assert f"Dibatalkan {date_filter(date(2026, 9, 3))}" in section
     kept = [p for p in mine.context["payments"] if not hasattr(p, "reversal")]
     assert sum(p.principal for p in kept) == c.principal - c.principal_outstanding
 
 
-def test_each_schedule_row_says_how_much_of_it_was_paid(tenant_a, staff, rina, loan_story):
+def test_each_schedule_row_says_how_much_of_it_was_paid(loan_story_read):
     """Loan C's first instalment (466.667) was paid 200.000: the row says so, as the
     staff page's *Dibayar* column does, not only "partly paid"."""
-    mine, _theirs = _pages(tenant_a, staff, rina, loan_story["c"])
+    coop, staff, rina, loan_story = loan_story_read
+    mine, _theirs = _pages(coop, staff, rina, loan_story["c"])
     first = mine.content.decode().split('data-label="Angsuran ke">1<', 1)[1].split("</tr>")[0]
     assert 'data-label="Dibayar">Rp 200.000<' in first
 
 
-def test_a_top_up_and_a_reschedule_are_said_on_the_loans(tenant_a, staff, rina, loan_story):
+def test_a_top_up_and_a_reschedule_are_said_on_the_loans(loan_story_read):
+    coop, staff, rina, loan_story = loan_story_read
     a, b = loan_story["a"], loan_story["b"]
-    mine_a, _ = _pages(tenant_a, staff, rina, a)
-    mine_b, theirs_b = _pages(tenant_a, staff, rina, b)
+    mine_a, _ = _pages(coop, staff, rina, a)
+    mine_b, theirs_b = _pages(coop, staff, rina, b)
     page_a, page_b = text(mine_a.content.decode()), text(mine_b.content.decode())
     assert f"Dilunasi oleh top-up {b.number}" in page_a
     assert f"Top-up atas {a.number}" in page_b
@@ -130,9 +130,7 @@ def test_a_top_up_and_a_reschedule_are_said_on_the_loans(tenant_a, staff, rina, 
     ) in page_b
 
 
-def test_a_top_up_settlement_says_the_new_loan_settled_it_with_its_figures(
-    tenant_a, staff, rina, loan_story
-):
+def test_a_top_up_settlement_says_the_new_loan_settled_it_with_its_figures(loan_story_read):
     """Loan A was settled by top-up B: A's payments say so — the new loan's number and
     what it settled (principal, jasa, penalty, fee, and the overdue jasa and penalty B
     carries: A was in arrears) as the settlement's records hold them — not a stand-in
@@ -141,8 +139,9 @@ def test_a_top_up_settlement_says_the_new_loan_settled_it_with_its_figures(
 
     from core.loans.models import Repayment
 
+    coop, staff, rina, loan_story = loan_story_read
     a, b = loan_story["a"], loan_story["b"]
-    mine, _theirs = _pages(tenant_a, staff, rina, a)
+    mine, _theirs = _pages(coop, staff, rina, a)
     rep = Repayment.objects.get(loan=a, channel="topup")
     # the records: B's disbursement entry settled A
     assert rep.entry_id == b.disbursement_entry_id

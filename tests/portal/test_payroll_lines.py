@@ -27,9 +27,10 @@ def _label(imp) -> str:
     return f"Potong gaji {month} {imp.run.year} – {imp.agency.name} · ref. {imp.entry}"
 
 
-def test_a_payroll_repayment_names_its_month_agency_and_batch(tenant_a, rina, loan_story):
+def test_a_payroll_repayment_names_its_month_agency_and_batch(loan_story_read):
+    coop, _, rina, loan_story = loan_story_read
     a = loan_story["a"]
-    portal = client_for(tenant_a, rina.user)
+    portal = client_for(coop, rina.user)
     resp = portal.get(f"/portal/pinjaman/{a.pk}/")
     section = resp.content.decode().split('id="portal-loan-payments"', 1)[1]
     rows = [text(r) for r in section.split("<tr")[2:]]
@@ -48,8 +49,9 @@ def test_a_payroll_repayment_names_its_month_agency_and_batch(tenant_a, rina, lo
     assert any(counter.receipt_number in r for r in rows)
 
 
-def test_payroll_savings_rows_are_named_as_on_the_loan(tenant_a, rina, loan_story):
-    portal = client_for(tenant_a, rina.user)
+def test_payroll_savings_rows_are_named_as_on_the_loan(loan_story_read):
+    coop, _, rina, _ = loan_story_read
+    portal = client_for(coop, rina.user)
     page = text(portal.get("/portal/transaksi/", PERIOD).content.decode())
     statement = portal.get("/portal/transaksi/", PERIOD).context["statement"]
     payroll = [t for s in statement for t in s.rows if t.kind == "payroll"]
@@ -63,7 +65,7 @@ def test_payroll_savings_rows_are_named_as_on_the_loan(tenant_a, rina, loan_stor
     assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in page
 
 
-def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(tenant_a, rina, loan_story):
+def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(loan_story_read):
     """The downloaded kartu simpanan says what the transactions page says of a payroll
     movement — the month by name, the agency, the batch's reference — not the batch's
     internal memo ("Potong gaji 02/2026")."""
@@ -71,7 +73,8 @@ def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(tenant_a, ri
 
     from pypdf import PdfReader
 
-    portal = client_for(tenant_a, rina.user)
+    coop, _, rina, _ = loan_story_read
+    portal = client_for(coop, rina.user)
     resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
     assert resp.status_code == 200
     pdf = " ".join(

@@ -17,11 +17,12 @@ from .conftest import ZERO, assert_books_hold, client_for, ledger_member_balance
 PERIOD = {"date_from": "2025-01-01", "date_to": "2026-12-31"}
 
 
-def test_balances_and_total_are_the_staff_pages_and_the_books(tenant_a, staff, rina, savings_story):
+def test_balances_and_total_are_the_staff_pages_and_the_books(savings_story_read):
+    coop, staff, rina, _ = savings_story_read
     assert_books_hold()
-    portal = client_for(tenant_a, rina.user)
+    portal = client_for(coop, rina.user)
     mine = portal.get("/portal/")
-    ov = client_for(tenant_a, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
+    ov = client_for(coop, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
     assert [(a.pk, a.balance) for a in mine.context["accounts"]] == [
         (a.pk, a.balance) for a in ov.accounts
     ]
@@ -37,12 +38,11 @@ def test_balances_and_total_are_the_staff_pages_and_the_books(tenant_a, staff, r
     assert 98000000 < sukarela.balance < 101000000
 
 
-def test_every_movement_is_the_kartu_simpanans_with_the_same_running_balance(
-    tenant_a, staff, rina, savings_story
-):
-    portal = client_for(tenant_a, rina.user)
+def test_every_movement_is_the_kartu_simpanans_with_the_same_running_balance(savings_story_read):
+    coop, staff, rina, savings_story = savings_story_read
+    portal = client_for(coop, rina.user)
     mine = portal.get("/portal/transaksi/", PERIOD)
-    theirs = client_for(tenant_a, staff["pengawas"]).get(f"/simpanan/kartu/{rina.pk}/", PERIOD)
+    theirs = client_for(coop, staff["pengawas"]).get(f"/simpanan/kartu/{rina.pk}/", PERIOD)
     assert theirs.status_code == 200
     got = [
         (s.account.pk, s.opening, [(t.pk, t.delta, t.running_balance) for t in s.rows], s.closing)
@@ -66,11 +66,12 @@ def test_every_movement_is_the_kartu_simpanans_with_the_same_running_balance(
     )
 
 
-def test_interest_and_its_tax_are_the_pph_list_and_the_books(tenant_a, staff, rina, savings_story):
+def test_interest_and_its_tax_are_the_pph_list_and_the_books(savings_story_read):
     """Each month's jasa simpanan and PPh row on the portal is the bendahara's bukti
     potong list for her, and their net is her line on the sukarela control account of
     that run's entry."""
-    portal = client_for(tenant_a, rina.user)
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     statement = portal.get("/portal/transaksi/", PERIOD).context["statement"]
     sukarela = next(s for s in statement if s.account.product.kind == "sukarela")
     page = text(portal.get("/portal/transaksi/", PERIOD).content.decode())
@@ -97,14 +98,13 @@ def test_interest_and_its_tax_are_the_pph_list_and_the_books(tenant_a, staff, ri
     assert months == 11  # January's lowest balance was 0 (opened on the 10th)
 
 
-def test_the_shu_share_and_what_was_paid_are_the_staff_pages_and_the_books(
-    tenant_a, staff, rina, savings_story
-):
+def test_the_shu_share_and_what_was_paid_are_the_staff_pages_and_the_books(savings_story_read):
     from core.ledger.selectors import account_for_role
 
-    portal = client_for(tenant_a, rina.user)
+    coop, staff, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     mine = portal.get("/portal/shu/")
-    ov = client_for(tenant_a, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
+    ov = client_for(coop, staff["pengawas"]).get(f"/anggota/{rina.pk}/").context["ov"]
     (row,) = mine.context["rows"]
     (share,) = ov.shu
     assert row["share"].pk == share.pk
@@ -120,12 +120,13 @@ def test_the_shu_share_and_what_was_paid_are_the_staff_pages_and_the_books(
     assert f"Sudah dibayar {format_rupiah(share.total)} Belum dibayar Rp 0" in page
 
 
-def test_the_shu_page_lists_each_payout_and_the_one_reversed(tenant_a, rina, savings_story):
+def test_the_shu_page_lists_each_payout_and_the_one_reversed(savings_story_read):
     """Paid to sukarela on 10 March, taken back on 12 March, paid in cash on 13 March:
     the member sees where her SHU went, not only "paid"."""
     from django.template.defaultfilters import date as date_filter
 
-    portal = client_for(tenant_a, rina.user)
+    coop, _, rina, savings_story = savings_story_read
+    portal = client_for(coop, rina.user)
     html = portal.get("/portal/shu/").content.decode()
     assert 'id="portal-shu-payouts-2025"' in html
     section = text(html.split('id="portal-shu-payouts-2025"', 1)[1].split("</section>")[0])
@@ -161,23 +162,22 @@ def test_a_frozen_account_is_marked_with_its_balance_still_counted(tenant_a, sta
     assert home.context["savings_total"] == ov.savings_total == 850000
 
 
-def test_the_member_downloads_their_kartu_simpanan_as_the_staff_print_it(
-    tenant_a, staff, rina, savings_story
-):
+def test_the_member_downloads_their_kartu_simpanan_as_the_staff_print_it(savings_story_read):
     """*Unduh PDF* on the transactions page: the kartu simpanan of the period shown, the
     same document (and figures) the staff print for her."""
     import io
 
     from pypdf import PdfReader
 
-    portal = client_for(tenant_a, rina.user)
+    coop, staff, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     page = portal.get("/portal/transaksi/", PERIOD).content.decode()
     assert "format=pdf" in page
     resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
     assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
     assert f"kartu-simpanan-{rina.number}.pdf" in resp["Content-Disposition"]
     mine = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.content)).pages)
-    staff_pdf = client_for(tenant_a, staff["pengawas"]).get(
+    staff_pdf = client_for(coop, staff["pengawas"]).get(
         f"/simpanan/kartu/{rina.pk}/", PERIOD | {"format": "pdf"}
     )
     theirs = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(staff_pdf.content)).pages)

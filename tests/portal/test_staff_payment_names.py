@@ -47,10 +47,11 @@ def _pdf_text(content: bytes) -> str:
 
 
 def test_staff_loan_page_names_a_payroll_payment_by_its_batch_not_a_stand_in_number(
-    tenant_a, staff, loan_story
+    loan_story_read,
 ):
+    coop, staff, _, loan_story = loan_story_read
     a = loan_story["a"]
-    page = client_for(tenant_a, staff["pengawas"]).get(f"/pinjaman/{a.pk}/")
+    page = client_for(coop, staff["pengawas"]).get(f"/pinjaman/{a.pk}/")
     html = page.content.decode()
     rows = _payment_rows(html)
     batches = _batches()
@@ -70,9 +71,10 @@ def test_staff_loan_page_names_a_payroll_payment_by_its_batch_not_a_stand_in_num
     assert f'href="/pinjaman/kuitansi/{counter.pk}/"' in html
 
 
-def test_staff_loan_page_names_a_topup_settlement_by_the_new_loan(tenant_a, staff, loan_story):
+def test_staff_loan_page_names_a_topup_settlement_by_the_new_loan(loan_story_read):
+    coop, staff, _, loan_story = loan_story_read
     a, b = loan_story["a"], loan_story["b"]
-    page = client_for(tenant_a, staff["petugas"]).get(f"/pinjaman/{a.pk}/")
+    page = client_for(coop, staff["petugas"]).get(f"/pinjaman/{a.pk}/")
     html = page.content.decode()
     (rep,) = [p for p in page.context["repayments"] if p.channel == "topup"]
     (row,) = [r for r in _payment_rows(html) if "Dilunasi oleh pinjaman baru" in r]
@@ -81,13 +83,12 @@ def test_staff_loan_page_names_a_topup_settlement_by_the_new_loan(tenant_a, staf
     assert rep.receipt_number not in row and not STAND_IN.search(row)
 
 
-def test_the_payment_page_of_a_payroll_payment_is_no_receipt_of_the_series(
-    tenant_a, staff, loan_story
-):
+def test_the_payment_page_of_a_payroll_payment_is_no_receipt_of_the_series(loan_story_read):
+    coop, staff, _, loan_story = loan_story_read
     a = loan_story["a"]
     rep = a.repayments.filter(channel="payroll").order_by("paid_on").first()
     imp = _batches()[rep.paid_on.month]
-    c = client_for(tenant_a, staff["pengawas"])
+    c = client_for(coop, staff["pengawas"])
     page = c.get(f"/pinjaman/kuitansi/{rep.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -103,10 +104,11 @@ def test_the_payment_page_of_a_payroll_payment_is_no_receipt_of_the_series(
     assert _label(imp) in text(pdf.content.decode())
 
 
-def test_the_receipt_of_a_counter_payment_keeps_its_number_and_pdf(tenant_a, staff, loan_story):
+def test_the_receipt_of_a_counter_payment_keeps_its_number_and_pdf(loan_story_read):
+    coop, staff, _, loan_story = loan_story_read
     a = loan_story["a"]
     rep = a.repayments.get(channel="counter")
-    c = client_for(tenant_a, staff["pengawas"])
+    c = client_for(coop, staff["pengawas"])
     page = c.get(f"/pinjaman/kuitansi/{rep.pk}/")
     assert f"Kuitansi {rep.receipt_number}" in text(page.content.decode())
     assert rep.receipt_number.startswith("ANG-")
@@ -153,10 +155,9 @@ def test_staff_loan_page_and_payment_page_name_a_loan_settled_at_the_exit(tenant
     assert not STAND_IN.search(shown)
 
 
-def test_staff_kartu_simpanan_names_a_payroll_batch_by_month_and_agency(
-    tenant_a, staff, rina, loan_story
-):
-    c = client_for(tenant_a, staff["pengawas"])
+def test_staff_kartu_simpanan_names_a_payroll_batch_by_month_and_agency(loan_story_read):
+    coop, staff, rina, _ = loan_story_read
+    c = client_for(coop, staff["pengawas"])
     page = c.get(f"/simpanan/kartu/{rina.pk}/", PERIOD)
     payroll = [t for s in page.context["statement"] for t in s.rows if t.kind == "payroll"]
     assert payroll  # the 50.000 cut over February's instalment went to sukarela
@@ -169,14 +170,15 @@ def test_staff_kartu_simpanan_names_a_payroll_batch_by_month_and_agency(
         assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in shown
 
 
-def test_staff_and_member_read_the_same_words_for_each_payment(tenant_a, staff, rina, loan_story):
+def test_staff_and_member_read_the_same_words_for_each_payment(loan_story_read):
     """One wording: the staff loan page's description of each payroll and top-up payment
     is the portal's."""
+    coop, staff, rina, loan_story = loan_story_read
     a = loan_story["a"]
     staff_rows = _payment_rows(
-        client_for(tenant_a, staff["pengawas"]).get(f"/pinjaman/{a.pk}/").content.decode()
+        client_for(coop, staff["pengawas"]).get(f"/pinjaman/{a.pk}/").content.decode()
     )
-    portal = client_for(tenant_a, rina.user).get(f"/portal/pinjaman/{a.pk}/")
+    portal = client_for(coop, rina.user).get(f"/portal/pinjaman/{a.pk}/")
     section = portal.content.decode().split('id="portal-loan-payments"', 1)[1]
     for cls in ("payroll-batch", "topup-settlement"):
         mine = [text(s.split("</span>", 1)[0]) for s in section.split(f'class="{cls}">')[1:]]
@@ -185,13 +187,12 @@ def test_staff_and_member_read_the_same_words_for_each_payment(tenant_a, staff, 
             assert any(words in r for r in staff_rows), (words, staff_rows)
 
 
-def test_the_loan_card_and_repayments_report_name_payments_that_issued_no_receipt(
-    tenant_a, staff, loan_story
-):
+def test_the_loan_card_and_repayments_report_name_payments_that_issued_no_receipt(loan_story_read):
     """The kartu pinjaman and the repayments report list every payment by its receipt
     of the series; one that issued none is named by what it was, as on the loan page."""
+    coop, staff, _, loan_story = loan_story_read
     a, b = loan_story["a"], loan_story["b"]
-    c = client_for(tenant_a, staff["pengawas"])
+    c = client_for(coop, staff["pengawas"])
     card = text(c.get(f"/pinjaman/{a.pk}/kartu/").content.decode())
     report = text(
         c.get(

@@ -40,8 +40,9 @@ def _check_period(resp, date_from: date, date_to: date) -> None:
         ) in page, s.account.product.kind
 
 
-def test_a_whole_year_chosen_from_the_page_has_that_years_figures(tenant_a, rina, savings_story):
-    portal = client_for(tenant_a, rina.user)
+def test_a_whole_year_chosen_from_the_page_has_that_years_figures(savings_story_read):
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     page = portal.get(URL).content.decode()
     # the page offers the years she has been a member in, each a whole year
     assert 'href="?date_from=2025-01-01&amp;date_to=2025-12-31"' in page
@@ -52,8 +53,9 @@ def test_a_whole_year_chosen_from_the_page_has_that_years_figures(tenant_a, rina
     assert sukarela.total_out >= 3_000_000  # withdrawn 2.000.000, the reversal, PPh
 
 
-def test_since_joining_shows_everything_from_a_zero_opening(tenant_a, rina, savings_story):
-    portal = client_for(tenant_a, rina.user)
+def test_since_joining_shows_everything_from_a_zero_opening(savings_story_read):
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     today = timezone.localdate()
     since = f"?date_from={rina.join_date:%Y-%m-%d}&amp;date_to={today:%Y-%m-%d}"
     assert f'href="{since}"' in portal.get(URL).content.decode()
@@ -65,21 +67,24 @@ def test_since_joining_shows_everything_from_a_zero_opening(tenant_a, rina, savi
         assert s.opening == 0 and s.closing == s.account.balance
 
 
-def test_only_an_end_date_shows_the_90_days_up_to_it(tenant_a, rina, savings_story):
+def test_only_an_end_date_shows_the_90_days_up_to_it(savings_story_read):
     """Not the period from 90 days before today back to that date, turned round."""
-    portal = client_for(tenant_a, rina.user)
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     resp = portal.get(URL, {"date_to": "2025-03-31"})
     _check_period(resp, date(2025, 3, 31) - timedelta(days=90), date(2025, 3, 31))
 
 
-def test_only_a_start_date_runs_to_today(tenant_a, rina, savings_story):
-    portal = client_for(tenant_a, rina.user)
+def test_only_a_start_date_runs_to_today(savings_story_read):
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     resp = portal.get(URL, {"date_from": "2025-03-01"})
     _check_period(resp, date(2025, 3, 1), timezone.localdate())
 
 
-def test_a_date_that_is_not_a_date_is_said_and_no_figures_shown(tenant_a, rina, savings_story):
-    portal = client_for(tenant_a, rina.user)
+def test_a_date_that_is_not_a_date_is_said_and_no_figures_shown(savings_story_read):
+    coop, _, rina, _ = savings_story_read
+    portal = client_for(coop, rina.user)
     resp = portal.get(URL, {"date_from": "2025-13-45", "date_to": "2025-12-31"})
     assert resp.status_code == 400
     page = text(resp.content.decode())
