@@ -2,7 +2,8 @@
 (building them per test was most of their time), in one of two ways.
 
 ``module_cooperative(django_db_blocker, tmp_path_factory, "books", build)`` creates the
-cooperative (a clone of the template schema, named uniquely per xdist worker), runs
+cooperative (a clone of the template schema, named uniquely per xdist worker; its first
+admin ``admin@<slug>.test`` unless ``admin_email=``), runs
 ``build()`` inside it with the writes committed and uploads stored under a temporary
 ``MEDIA_ROOT``, and yields ``(cooperative, what build returned)``; the schema, its domain
 and its row are dropped when the module is done. Each test then enters the schema with
@@ -33,7 +34,12 @@ from tests.conftest import ADMIN_PASSWORD, TENANTS
 
 @contextmanager
 def module_cooperative(
-    django_db_blocker, tmp_path_factory, prefix: str, build: Callable[[], Any]
+    django_db_blocker,
+    tmp_path_factory,
+    prefix: str,
+    build: Callable[[], Any],
+    *,
+    admin_email: str | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     from tenants.services import cooperative_create, cooperative_discard
 
@@ -43,7 +49,7 @@ def module_cooperative(
         made = cooperative_create(
             slug=slug,
             name=f"KPRI {slug}",
-            admin_email=f"admin@{slug}.test",
+            admin_email=admin_email or f"admin@{slug}.test",
             admin_password=ADMIN_PASSWORD,
             actor="tests",
         )

@@ -3,6 +3,8 @@
 import pytest
 from django.db import connection
 
+from tests.module_coop import module_cooperative
+
 PAIR_ADMIN = "admin@latihan.test"  # the first admin of ``practice_pair``'s cooperative
 
 
@@ -26,37 +28,28 @@ def practice_a(practice_template, tenant_a):
 
 
 @pytest.fixture(scope="module")
-def practice_pair(practice_template, django_db_blocker):
+def practice_pair(practice_template, django_db_blocker, tmp_path_factory):
     """``(cooperative pk, practice copy pk)``: a cooperative of its own (first admin
-    ``PAIR_ADMIN``) and its practice copy, made once per module that asks and committed;
-    both schemas are dropped at the end. Each test still runs in a transaction that is
-    rolled back (``db``), so what a test does to either is undone. Opening a copy of
-    cooperative A per test cloned the practice template each time."""
-    import uuid
-
+    ``PAIR_ADMIN``, ``tests.module_coop.module_cooperative``) and its practice copy, made
+    once per module that asks and committed; both schemas are dropped at the end. Each
+    test still runs in a transaction that is rolled back (``db``), so what a test does to
+    either is undone. Opening a copy of cooperative A per test cloned the practice
+    template each time."""
     from tenants.practice import practice_open
-    from tenants.services import cooperative_create, cooperative_discard
-    from tests.conftest import ADMIN_PASSWORD
+    from tenants.services import cooperative_discard
 
-    with django_db_blocker.unblock():
-        slug = f"prak-{uuid.uuid4().hex[:8]}"
-        made = cooperative_create(
-            slug=slug,
-            name=f"KPRI {slug}",
-            admin_email=PAIR_ADMIN,
-            admin_password=ADMIN_PASSWORD,
-            actor="tests",
-        )
-        practice = None
+    with module_cooperative(
+        django_db_blocker, tmp_path_factory, "prak", lambda: None, admin_email=PAIR_ADMIN
+    ) as (coop, _):
+        with django_db_blocker.unblock():
+            practice = practice_open(cooperative=coop, by="tests")
+            connection.set_schema_to_public()
         try:
-            practice = practice_open(cooperative=made.cooperative, by="tests")
-            connection.set_schema_to_public()
-            yield made.cooperative.pk, practice.pk
+            yield coop.pk, practice.pk
         finally:
-            connection.set_schema_to_public()
-            if practice is not None:
+            with django_db_blocker.unblock():
+                connection.set_schema_to_public()
                 cooperative_discard(cooperative=practice)
-            cooperative_discard(cooperative=made.cooperative)
 
 
 @pytest.fixture
