@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,17 +55,44 @@ def databases_drop(url: str, names: set[str] | list[str]) -> None:
         conn.close()
 
 
+_drops: dict[str, threading.Thread] = {}
+_drop_errors: list[str] = []
+
+
 @contextmanager
 def smoke_database(kind: str) -> Iterator[str]:
     """The name of a smoke run's own database, ``<$DATABASE_URL's name>_bench_<kind>_smoke``
     (pass it to the bench as $BENCH_DB: the bench makes it), dropped when the block ends,
-    whether the run passed, failed or timed out."""
+    whether the run passed, failed or timed out. The drop runs in a thread of its own: a
+    DROP DATABASE waits for a checkpoint (seconds on a busy server), which the test need
+    not wait for; the end of the run does (``smoke_databases_dropped``, tests/conftest.py)."""
     server, name = _server_db()
     db = f"{name}_bench_{kind}_smoke"
+    if db in _drops:  # the same smoke again in this process: its last drop done first
+        _drops.pop(db).join()
     try:
         yield db
     finally:
-        databases_drop(f"{server}/{db}", [db])
+        _drops[db] = threading.Thread(target=_drop, args=(f"{server}/{db}", db), name=db)
+        _drops[db].start()
+
+
+def _drop(url: str, db: str) -> None:
+    try:
+        databases_drop(url, [db])
+    except Exception as exc:  # reported by smoke_databases_dropped
+        _drop_errors.append(f"{db}: {exc}")
+
+
+def smoke_databases_dropped() -> None:
+    """Wait until the databases of this process's smoke runs (``smoke_database``) are
+    dropped; raise naming any that could not be."""
+    while _drops:
+        _drops.popitem()[1].join()
+    if _drop_errors:
+        errors = ", ".join(_drop_errors)
+        _drop_errors.clear()
+        raise RuntimeError(f"smoke databases left behind: {errors}")
 
 
 def _server_db() -> tuple[str, str]:

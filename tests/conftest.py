@@ -59,13 +59,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session):
-    """The bench smoke tests' shared migrated database (tests/bench_run.py) is dropped once
-    the whole run is over: by xdist's controller (its workers may all have used it), or by
-    the one process of a run without xdist."""
-    if not hasattr(session.config, "workerinput"):
-        from tests.bench_run import bench_template_drop
+    """The bench smoke tests' databases (tests/bench_run.py): each process waits for the
+    drops of its smoke runs' own databases; the shared migrated one is dropped once the
+    whole run is over, by xdist's controller (its workers may all have used it) or by the
+    one process of a run without xdist."""
+    from tests.bench_run import bench_template_drop, smoke_databases_dropped
 
-        bench_template_drop()
+    try:
+        smoke_databases_dropped()
+    finally:
+        if not hasattr(session.config, "workerinput"):
+            bench_template_drop()
 
 
 TENANTS = {"a": "alpha", "b": "beta"}

@@ -1,12 +1,14 @@
 """The smoke tests of the benchmarks leave no database behind (tests/bench_run.py): the
-one a smoke run's bench makes for itself is dropped when the run ends, passed or failed."""
+one a smoke run's bench makes for itself is dropped when the run ends, passed or failed
+(in the background: the end of the test command waits for it)."""
 
 import os
 
 import psycopg2
 import pytest
 
-from tests.bench_run import smoke_database
+from tests import bench_run
+from tests.bench_run import smoke_database, smoke_databases_dropped
 
 
 def _server() -> str:
@@ -41,6 +43,7 @@ def test_a_smoke_runs_database_is_dropped_when_the_run_passes():
     with smoke_database("probe") as db:
         left_open = _bench_makes(db)
         assert _exists(db)
+    smoke_databases_dropped()
     assert not _exists(db)
     left_open.close()
 
@@ -52,6 +55,7 @@ def test_a_smoke_runs_database_is_dropped_when_the_run_fails():
     ):
         left_open = _bench_makes(db)
         raise AssertionError("the bench exited 1")
+    smoke_databases_dropped()
     assert not _exists(db)
     left_open.close()
 
@@ -60,3 +64,16 @@ def test_a_smoke_runs_database_is_named_after_the_test_commands():
     name = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lumbung")
     with smoke_database("scale") as db:
         assert db == f"{name.rsplit('/', 1)[1]}_bench_scale_smoke"
+    smoke_databases_dropped()
+
+
+def test_a_drop_that_fails_is_reported_at_the_end(monkeypatch):
+    def refused(url, names):
+        raise psycopg2.OperationalError("connection refused")
+
+    monkeypatch.setattr(bench_run, "databases_drop", refused)
+    with smoke_database("probe") as db:
+        pass
+    with pytest.raises(RuntimeError, match=f"smoke databases left behind: {db}: connection"):
+        smoke_databases_dropped()
+    smoke_databases_dropped()  # reported once
