@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,6 +77,12 @@ BATCH_LOAN_FIELDS = [
     "closed_by",
     "days_past_due",
 ]
+
+# loans per chunk of a batch: their open rows read, the rules run and the rows written
+# this many loans at a time, so that an agency of 20,000 members (30,000 loans) does not
+# hold every loan's rows as models at once (the loans stay locked from the start; the
+# rows, repayments and loans written are the same whatever the chunk)
+BATCH_CHUNK = 2000
 
 LOAN_FIELDS = [
     "principal_outstanding",
@@ -133,6 +140,7 @@ def loan_repayments_prepare_bulk(
     excess_to: str = "",
     entry_id: int | None = None,
     locked: dict[int, Loan] | None = None,
+    chunk: int | None = None,
 ) -> list[RepaymentDraft]:
     """Repay many loans at once: ``items`` are ``(loan_id, amount)``, one per loan. Same
     checks, allocation, rows, repayments, ledger lines, loan closing and audit rows as
@@ -144,7 +152,8 @@ def loan_repayments_prepare_bulk(
     ``loan_repayments_attach_entry``). Without it, link them all that way after posting.
     ``locked``: the loans as ``loans_batch_lock`` returned them in the caller's
     transaction (the caller read their dates before, e.g. to refuse rows by date); they
-    are not locked nor read again."""
+    are not locked nor read again. ``chunk``: the loans whose rows are read, allocated and
+    written at a time (default ``BATCH_CHUNK``); the results do not depend on it."""
     _check_repay_call("loan_repayments_prepare_bulk", by=by, channel=channel, excess_to=excess_to)
     if not items:
         return []
@@ -157,37 +166,57 @@ def loan_repayments_prepare_bulk(
             LoanErrors.INVALID, _("Satu pinjaman muncul dua kali dalam satu batch pembayaran.")
         )
     loans = _batch_loans_lock(ids) if locked is None else _locked_check(locked, ids)
-    rows_of, more_open = _batch_rows_read(ids, on=on, excess_to=excess_to)
-    # 3. the rules, loan by loan in the items' order (pure, in memory)
+    size = chunk or BATCH_CHUNK
     accounts: dict = {}
-    touched: list[Instalment] = []
     drafts: list[RepaymentDraft] = []
-    audits: list[tuple[Loan, dict]] = []
+    audits: list[dict] = []  # the batch's audit row, a chunk at a time
     now = timezone.now()
-    for loan_id, amount in items:
-        loan = loans[int(loan_id)]
-        rows, draft, audit_data = _loan_repay_in_memory(
-            loan,
-            amount,
-            rows=rows_of.get(loan.pk, []),
-            rows_unread=loan.pk in more_open,
-            on=on,
-            channel=channel,
-            excess_to=excess_to,
-            by=by,
-            entry_id=entry_id,
-            accounts=accounts,
-        )
-        loan.updated_at = now
-        touched += rows
-        drafts.append(draft)
-        audits.append((loan, audit_data))
-    _batch_write(
-        touched=touched,
-        drafts=drafts,
-        loans=[loans[int(i)] for i, _a in items],
-        audits=audits,
-        by=by,
+    # a batch of more loans than a chunk: a savepoint, so that a refusal in a later chunk
+    # leaves nothing of the earlier ones written (as one chunk writes nothing)
+    with transaction.atomic() if len(items) > size else nullcontext():
+        for start in range(0, len(items), size):
+            part = items[start : start + size]
+            # 2. the open rows of this chunk's loans (read, then written, chunk by chunk)
+            rows_of, more_open = _batch_rows_read(
+                ids[start : start + size], on=on, excess_to=excess_to
+            )
+            # 3. the rules, loan by loan in the items' order (pure, in memory)
+            touched: list[Instalment] = []
+            part_drafts: list[RepaymentDraft] = []
+            part_audits: list[dict] = []
+            for loan_id, amount in part:
+                loan = loans[int(loan_id)]
+                rows, draft, audit_data = _loan_repay_in_memory(
+                    loan,
+                    amount,
+                    rows=rows_of.get(loan.pk, []),
+                    rows_unread=loan.pk in more_open,
+                    on=on,
+                    channel=channel,
+                    excess_to=excess_to,
+                    by=by,
+                    entry_id=entry_id,
+                    accounts=accounts,
+                )
+                loan.updated_at = now
+                touched += rows
+                part_drafts.append(draft)
+                part_audits.append(audit_data)
+            _batch_write(
+                touched=touched,
+                drafts=part_drafts,
+                loans=[loans[int(i)] for i, _a in part],
+            )
+            drafts += part_drafts
+            # what ``loan_repayment_prepare``'s own "loan.repay" row holds, plus the loan
+            # and the repayment (written: its id known)
+            audits += [
+                {"loan": d.repayment.loan_id, "repayment": d.repayment.pk, **data}
+                for d, data in zip(part_drafts, part_audits, strict=True)
+            ]
+            del rows_of, touched, part_audits  # this chunk's: freed before the next
+    audit_log(
+        actor=by, action=LoanAudit.REPAY_BATCH, data={"count": len(drafts), "repayments": audits}
     )
     return drafts
 
@@ -389,26 +418,10 @@ def _batch_write(
     touched: list[Instalment],
     drafts: list[RepaymentDraft],
     loans: list[Loan],
-    audits: list[tuple[Loan, dict]],
-    by,
 ) -> None:
-    """4. Write: rows, repayments, loans, and one audit row for the batch (one action of
-    one user), holding for each repayment what ``loan_repayment_prepare``'s own
-    "loan.repay" row holds, plus the loan."""
-    reps = [d.repayment for d in drafts]
+    """4. Write (a chunk of the batch at a time): rows, repayments, loans."""
     bulk_update_values(Instalment, touched, ROW_PAID_FIELDS)
-    bulk_insert_values(Repayment, reps)
+    bulk_insert_values(Repayment, [d.repayment for d in drafts])
     # the daily run's days past due from the rows just written, saved with the loans
     loans_days_past_due_set(loans=loans)
     bulk_update_values(Loan, loans, LOAN_FIELDS)
-    audit_log(
-        actor=by,
-        action=LoanAudit.REPAY_BATCH,
-        data={
-            "count": len(reps),
-            "repayments": [
-                {"loan": loan.pk, "repayment": rep.pk, **data}
-                for (loan, data), rep in zip(audits, reps, strict=True)
-            ],
-        },
-    )

@@ -259,3 +259,32 @@ def test_reserved_entry_id_is_the_posted_entry(in_tenant_a, bendahara, today):
         on=today, description="Batch", by=bendahara, lines=_ok_lines(), entry_id=reserved
     )
     assert e.pk == reserved and e.number == later.number + 1  # numbers still in posting order
+
+
+def test_large_entry_copied_in_chunks_keeps_every_line_in_order(
+    in_tenant_a, bendahara, today, monkeypatch
+):
+    """An entry of more lines than one COPY takes (``COPY_CHUNK``, here 7) is written by
+    several, each line once, in the order given, with its memo as given."""
+    from core.ledger.services import posting
+
+    monkeypatch.setattr(posting, "COPY_CHUNK", 7)
+    wajib = account_for_role("savings_wajib")
+    n = 300  # over COPY_THRESHOLD: the COPY path
+    lines = [
+        LineSpec(wajib, credit=D(1000 + i), member_id=i + 1, memo=f'm{i}, "x"') for i in range(n)
+    ]
+    lines.append(LineSpec("1102", debit=sum((D(1000 + i) for i in range(n)), D(0)), memo="bank"))
+    e = journal_post(
+        on=today,
+        description="Banyak baris",
+        source="deduction",
+        source_ref="chunks",
+        by=bendahara,
+        lines=lines,
+    )
+    got = list(e.lines.order_by("pk").values_list("credit", "debit", "member_id", "memo"))
+    assert got == [(D(1000 + i), D(0), i + 1, f'm{i}, "x"') for i in range(n)] + [
+        (D(0), sum((D(1000 + i) for i in range(n)), D(0)), None, "bank")
+    ]
+    assert balances_check() == []

@@ -609,3 +609,59 @@ def test_split_is_what_the_bulk_repayments_record_and_writes_nothing(
         transaction.savepoint_rollback(sid)
     assert {k: (a.penalty, a.jasa, a.principal, a.excess) for k, a in split.items()} == recorded
     assert any(a.excess > 0 for a in split.values()) and any(a.penalty > 0 for a in split.values())
+
+
+def test_bulk_in_chunks_writes_what_one_chunk_writes(book, staff, today):
+    """A batch of more loans than a chunk (``chunk=2``: three chunks of five loans) reads,
+    allocates and writes chunk by chunk: the same rows, repayments, ledger lines, loan
+    states, sukarela credits and one audit row as the batch in one chunk."""
+    by = staff["bendahara"]
+    amounts = [D(1_500_000), D(150_000), D(2_345_000), _payoff_amount(book[3], today), D(50_000)]
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    out = []
+    for chunk in (None, 2):
+        sid = transaction.savepoint()
+        try:
+            drafts = loan_repayments_prepare_bulk(
+                items=[(ln.pk, a) for ln, a in zip(book, amounts, strict=True)],
+                on=today,
+                channel="payroll",
+                by=by,
+                excess_to="sukarela",
+                chunk=chunk,
+            )
+            out.append(_snapshot(book, drafts, mark))
+            batches = AuditEvent.objects.filter(action="loan.repay_batch", pk__gt=mark)
+            assert batches.count() == 1
+        finally:
+            transaction.savepoint_rollback(sid)
+    one, chunked = out
+    assert chunked == one
+    assert (
+        dict(zip([ln.pk for ln in book], [s[1] for s in one["loans"]], strict=True))[book[3].pk]
+        == Loan.Status.CLOSED
+    )
+
+
+def test_bulk_refused_in_a_later_chunk_writes_nothing_of_the_earlier(book, staff, today):
+    """A refusal met in the last chunk (an excess with no target, on the fifth loan)
+    leaves nothing of the first chunks written, in the caller's transaction that goes on."""
+    by = staff["bendahara"]
+    counts = (Repayment.objects.count(), AuditEvent.objects.count())
+    rows = list(Instalment.objects.order_by("pk").values_list(*ROW_FIELDS))
+    with transaction.atomic():
+        with pytest.raises(ApplicationError) as e:
+            loan_repayments_prepare_bulk(
+                items=[
+                    (ln.pk, a)
+                    for ln, a in zip(book, [D(100_000)] * 4 + [D(99_000_000)], strict=True)
+                ],
+                on=today,
+                channel="payroll",
+                by=by,
+                excess_to="",
+                chunk=2,
+            )
+        assert e.value.code == "loan_excess_target_required"
+        assert (Repayment.objects.count(), AuditEvent.objects.count()) == counts
+        assert list(Instalment.objects.order_by("pk").values_list(*ROW_FIELDS)) == rows

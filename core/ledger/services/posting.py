@@ -152,28 +152,34 @@ def _validated_amounts(lines: Sequence[LineSpec]) -> list[tuple[Decimal, Decimal
     return out
 
 
+# journal lines per COPY: a batch's entry of 90,000 lines goes in a few statements, each
+# buffer of text built and sent before the next (not all of it held at once)
+COPY_CHUNK = 20_000
+
+
 def _lines_copy(rows: list[tuple]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    for entry_id, account_id, on, d, c, member_id, memo in rows:
-        w.writerow(
-            [
-                entry_id,
-                account_id,
-                on.isoformat(),
-                d,
-                c,
-                "" if member_id is None else member_id,
-                memo,
-            ]
-        )
-    buf.seek(0)
     with connection.cursor() as cur:
-        cur.cursor.copy_expert(
-            "COPY ledger_journalline (entry_id, account_id, date, debit, credit, member_id, memo) "
-            "FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (memo))",
-            buf,
-        )
+        for start in range(0, len(rows), COPY_CHUNK):
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            for entry_id, account_id, on, d, c, member_id, memo in rows[start : start + COPY_CHUNK]:
+                w.writerow(
+                    [
+                        entry_id,
+                        account_id,
+                        on.isoformat(),
+                        d,
+                        c,
+                        "" if member_id is None else member_id,
+                        memo,
+                    ]
+                )
+            buf.seek(0)
+            cur.cursor.copy_expert(
+                "COPY ledger_journalline (entry_id, account_id, date, debit, credit, member_id, "
+                "memo) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (memo))",
+                buf,
+            )
 
 
 def _post(
