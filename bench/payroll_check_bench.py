@@ -6,6 +6,7 @@ does, without the 13-minute set-up of ``deductions_bench.py`` each time.
     .venv/bin/python bench/payroll_check_bench.py --setup [--members 20000]
     .venv/bin/python bench/payroll_check_bench.py --check [--repeat 3] [--profile out.prof]
     .venv/bin/python bench/payroll_check_bench.py --confirm [--repeat 3] [--profile out.prof]
+    .venv/bin/python bench/payroll_check_bench.py --post [--tracemalloc]
     .venv/bin/python bench/payroll_check_bench.py --drop
 
 ``--setup`` makes a cooperative in its own database (BENCH_DB, default
@@ -23,18 +24,27 @@ confirmation page of the CSV's import (uploaded once, in a transaction rolled ba
 end): ``deduction_import_plan``, ``deduction_import_post_preview`` on the default posting
 date, ``deduction_import_post_check`` and the totals (``figures``), each its wall time and
 CPU (process and backend); ``--profile`` with it saves a cProfile of the first plan and
-preview. ``--drop`` drops the cooperative.
+preview. ``--post`` posts the CSV's import (uploaded and committed by the first
+``--post``, kept valid: each posting is rolled back) once in this process, as a worker
+posts one agency's batch, and prints its wall time, CPU (process and backend), the
+process's resident memory before and its peak during the posting (VmHWM, reset before
+it); with ``--tracemalloc`` also Python's traced memory at each of the posting's test
+hooks (``_inject_failure_point``) and the lines that hold the most at the fullest one (the
+timings then mean nothing). ``--drop`` drops the cooperative.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import resource
 import statistics
+import threading
 import time
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
@@ -53,10 +63,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.deductions import exports
-from core.deductions.models import DeductionRun
+from core.deductions.models import DeductionImport, DeductionRun
 from core.deductions.parsing import parse_realized
 from core.deductions.services import (
     deduction_import_plan,
+    deduction_import_post,
     deduction_import_post_check,
     deduction_import_post_preview,
     deduction_import_upload,
@@ -65,12 +76,15 @@ from core.deductions.services import (
     deduction_settings_update,
     posting_date_clean,
 )
+from core.deductions.services import posting as posting_module
+from core.ledger.services import posting as ledger_posting
 from core.members.models import Agency
 from core.savings.member_import import member_import_run, member_import_upload
 from core.users.models import User
 from tenants.models import Cooperative
 from tenants.services import cooperative_create, cooperative_discard, public_tenant_ensure
 
+ROOT = Path(__file__).resolve().parents[1]
 DIR = Path(os.environ.get("BENCH_DIR", "/tmp/lumbung_payroll_check"))
 STATE = DIR / "state.json"
 
@@ -228,6 +242,112 @@ def confirm(repeat: int, profile: str | None) -> None:
         )
 
 
+def _vm_mb(key: str) -> float:
+    """This process's ``key`` line of /proc/self/status (VmRSS, VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def post(trace: bool) -> None:
+    """Post the CSV's import once in a transaction rolled back (see the module's doc)."""
+    state = json.loads(STATE.read_text())
+    connection.set_tenant(Cooperative.objects.get(schema_name=state["schema"]))
+    run = DeductionRun.objects.get(pk=state["run"])
+    agency = Agency.objects.get(pk=state["agency"])
+    user = User.objects.get(pk=state["user"])
+    imp = DeductionImport.objects.filter(pk=state.get("post_import") or 0).first()
+    if imp is None:  # uploaded once and committed, kept valid: every posting rolls back
+        imp = deduction_import_upload(
+            run=run,
+            agency=agency,
+            content=(DIR / "return.csv").read_bytes(),
+            file_name="post.csv",
+            by=user,
+        )
+        assert imp.status == "valid", imp.errors[:3]
+        STATE.write_text(json.dumps({**state, "post_import": imp.pk}))
+        print(f"uploaded the CSV as import {imp.pk}: run --post again to measure")
+        return
+    snaps: list = []
+    at = ["start"]  # the last test hook passed: where the resident set peaked
+    rss_peak = [0.0, ""]
+
+    def _point(name: str) -> None:
+        at[0] = name
+        if trace:  # what is held here, and the most held since the point before
+            cur, peak = tracemalloc.get_traced_memory()
+            snaps.append((name, cur, peak, tracemalloc.take_snapshot()))
+            tracemalloc.reset_peak()
+
+    posting_module._inject_failure_point = _point
+    copy = ledger_posting._lines_copy
+
+    def _copy(rows):  # the journal's lines, the batch's other objects still held
+        _point("journal_copy")
+        return copy(rows)
+
+    ledger_posting._lines_copy = _copy
+    done = threading.Event()
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def _sample() -> None:
+        while not done.wait(0.02):
+            rss = int(Path("/proc/self/statm").read_text().split()[1]) * page_mb
+            if rss > rss_peak[0]:
+                rss_peak[:] = [rss, at[0]]
+
+    if trace:
+        tracemalloc.start(25)
+    sampler = threading.Thread(target=_sample, daemon=True)
+    sampler.start()
+    rss0 = _vm_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # the peak from here
+    b0, t0, c0 = _backend_cpu_s(), time.perf_counter(), _cpu_s()
+    with transaction.atomic():
+        posted = deduction_import_post(imp=imp, by=user)
+        wall, cpu, backend = time.perf_counter() - t0, _cpu_s() - c0, _backend_cpu_s() - b0
+        peak = _vm_mb("VmHWM")
+        done.set()
+        sampler.join()
+        garbage = gc.collect()  # cycles the posting (collector paused) left behind
+        lines = posted.entry.lines.count()
+        transaction.set_rollback(True)
+    print(
+        f"post: wall {wall:.2f} s, cpu {cpu:.2f} s, backend {backend:.2f} s; "
+        f"{len(imp.rows)} rows, {lines} journal lines; resident {rss0:.0f} MB before, "
+        f"peak {peak:.0f} MB (+{peak - rss0:.0f}); load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"resident set sampled every 20 ms: peak {rss_peak[0]:.0f} MB after {rss_peak[1]}; "
+        f"{garbage} objects in reference cycles left by the posting"
+    )
+    if trace:
+        print(
+            f"traced peak after the last point {tracemalloc.get_traced_memory()[1] / 2**20:.0f} MB"
+        )
+        for name, cur, peak, _s in snaps:
+            print(f"  at {name}: {cur / 2**20:.0f} MB traced, peak before it {peak / 2**20:.0f} MB")
+        name, _cur, _peak, snap = max(snaps, key=lambda x: x[1])
+        print(f"the most held at {name}, by the innermost line of this project's code:")
+        by_site: dict[str, list[int]] = {}
+        for stat in snap.statistics("traceback"):
+            ours = [
+                f for f in stat.traceback if str(ROOT) in f.filename and "/bench/" not in f.filename
+            ]
+            site = (
+                f"{ours[-1].filename.removeprefix(str(ROOT) + '/')}:{ours[-1].lineno}"
+                if ours
+                else str(stat.traceback[-1])
+            )
+            by_site.setdefault(site, [0, 0])
+            by_site[site][0] += stat.size
+            by_site[site][1] += stat.count
+        for site, (size, count) in sorted(by_site.items(), key=lambda kv: -kv[1][0])[:30]:
+            print(f"  {size / 2**20:7.1f} MB {count:8} blocks  {site}")
+
+
 def drop() -> None:
     state = json.loads(STATE.read_text())
     cooperative_discard(cooperative=Cooperative.objects.get(schema_name=state["schema"]))
@@ -243,6 +363,10 @@ def main() -> None:
     ap.add_argument(
         "--confirm", action="store_true", help="time the confirmation of the CSV's import"
     )
+    ap.add_argument("--post", action="store_true", help="post the CSV's import once (rolled back)")
+    ap.add_argument(
+        "--tracemalloc", action="store_true", help="with --post: where Python's memory goes"
+    )
     ap.add_argument("--drop", action="store_true", help="drop the cooperative")
     ap.add_argument("--members", type=int, default=20000, help="members (default 20000)")
     ap.add_argument("--repeat", type=int, default=3, help="uploads of each file (default 3)")
@@ -254,6 +378,8 @@ def main() -> None:
         check(args.repeat, args.profile)
     if args.confirm:
         confirm(args.repeat, args.profile)
+    if args.post:
+        post(args.tracemalloc)
     if args.drop:
         drop()
 
