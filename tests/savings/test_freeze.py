@@ -12,16 +12,18 @@ from django.urls import reverse
 from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry
+from core.ledger.services import journal_entry_id_reserve
+from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.services import (
     savings_account_freeze,
     savings_account_open,
     savings_account_unfreeze,
-    savings_deposit_apply,
     teller_deposit,
     teller_reverse,
     teller_withdraw,
 )
+from tests.ledger.helpers import post_bank_batch
 from tests.members import factories as f
 
 from .conftest import assert_reconciled
@@ -65,11 +67,23 @@ def test_frozen_account_still_takes_deposits_and_payroll(sukarela, bendahara, te
 
     savings_account_freeze(account=sukarela, reason="jaminan", by=bendahara)
     teller_deposit(account=sukarela, amount=D("10000"), channel="cash", on=today, by=teller)
+    # the payroll batch's credit (``core.deductions.services.posting``): written linked
+    # to the batch's entry, posted after it
     with transaction.atomic():
-        applied = savings_deposit_apply(
-            account=sukarela, amount=D("20000"), on=today, by=teller, kind="payroll"
+        entry_id = journal_entry_id_reserve()
+        (applied,) = savings_deposits_apply_bulk(
+            deposits=[
+                Deposit(account=sukarela, amount=D("20000"), kind="payroll", channel="payroll")
+            ],
+            on=today,
+            by=teller,
+            entry_id=entry_id,
+        )
+        post_bank_batch(
+            lines=applied.lines, on=today, by=teller, ref="uji-blokir", entry_id=entry_id
         )
     assert applied.transaction.balance_after == D("530000")
+    assert_reconciled()
 
 
 def test_unfreeze_allows_withdrawals_again(sukarela, bendahara, teller, today):

@@ -80,7 +80,7 @@ from tests.members import factories as f
 ROLLBACK_TO = {
     "ledger": "0018_entry_year_close",  # 0019 rebuilds the cash-flow days from the lines
     "members": "0006_memberimport_undone",  # 0007 checks member numbers, adds uniques
-    "savings": "0014_exitsettlement_interest_credited",  # 0015, 0016 (frozen, RunSQL)
+    "savings": "0014_exitsettlement_interest_credited",  # 0015-0016 RunSQL, 0020 a trigger
     "loans": "0015_loan_closed_by_writeoff",  # 0016 backfills dates; 0017-0020
     "yearend": "0005_payout_by_bank_transfer",  # 0006 the heirs of a deceased's payout
     "deductions": "0006_line_paid_detail",  # 0007 an index

@@ -1,0 +1,145 @@
+"""The database's own rule on savings transactions: each has its journal entry at commit
+(the deferred constraint trigger ``savings_txn_entry_required``, migration 0020), checked
+for the rows inserted without one; a row inserted already linked (the payroll batch, the
+member import) queues no check and cannot lose the link (``savings_txn_guard``).
+
+A test inside the usual rolled-back transaction never commits, so the committed cases run
+in a scratch cooperative; the others ask for the check at once (``SET CONSTRAINTS …
+IMMEDIATE``, what COMMIT runs)."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
+from core.savings.batch import Deposit, savings_deposits_apply_bulk
+from core.savings.models import SavingsAccount, SavingsTransaction
+from core.savings.seeding import product_by_kind
+from core.savings.services import (
+    savings_account_open,
+    savings_deposit_apply,
+    teller_deposit,
+    transactions_link_entry,
+)
+from tests.members import factories as f
+
+MISSING = "has no journal entry at commit"
+
+
+def _check_now():
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS savings_txn_entry_required IMMEDIATE")
+
+
+def _post(applied, on, by, ref, entry_id=None):
+    total = sum((ln.credit for ln in applied.lines), D(0))
+    return journal_post(
+        on=on,
+        description="setoran uji",
+        lines=[LineSpec(account_for_role("bank"), debit=total), *applied.lines],
+        source="savings",
+        source_ref=ref,
+        by=by,
+        entry_id=entry_id,
+    )
+
+
+def _sukarela(on):
+    return savings_account_open(member=f.member(), product=product_by_kind("sukarela"), on=on)
+
+
+def test_a_transaction_committed_without_its_entry_is_refused_and_nothing_stays(
+    scratch_tenant,
+):
+    connection.set_tenant(scratch_tenant)
+    today = timezone.localdate()
+    teller = f.user("petugas")
+    acc = _sukarela(today)
+    with pytest.raises(IntegrityError, match=MISSING), transaction.atomic():
+        # the sub-ledger written, the entry never posted nor linked
+        savings_deposit_apply(account=acc, amount=D("10000"), on=today, by=teller)
+    assert not SavingsTransaction.objects.filter(account=acc).exists()
+    assert SavingsAccount.objects.get(pk=acc.pk).balance == 0
+
+
+def test_transactions_linked_by_commit_are_committed(scratch_tenant):
+    connection.set_tenant(scratch_tenant)
+    today = timezone.localdate()
+    teller = f.user("petugas")
+    acc = _sukarela(today)
+    # at the counter (the service links its entry)
+    teller_deposit(account=acc, amount=D("10000"), channel="cash", on=today, by=teller)
+    # written first, linked after posting, in one transaction
+    with transaction.atomic():
+        a = savings_deposit_apply(account=acc, amount=D("2000"), on=today, by=teller)
+        transactions_link_entry(
+            transactions=[a.transaction], entry=_post(a, today, teller, "uji-link")
+        )
+    # written linked to a reserved entry (the payroll batch)
+    with transaction.atomic():
+        entry_id = journal_entry_id_reserve()
+        (b,) = savings_deposits_apply_bulk(
+            deposits=[Deposit(account=acc, amount=D("3000"), kind="payroll", channel="payroll")],
+            on=today,
+            by=teller,
+            entry_id=entry_id,
+        )
+        _post(b, today, teller, "uji-reserved", entry_id=entry_id)
+    txns = SavingsTransaction.objects.filter(account=acc)
+    assert txns.count() == 3 and not txns.filter(journal_entry__isnull=True).exists()
+    assert SavingsAccount.objects.get(pk=acc.pk).balance == D("15000")
+
+
+def test_unlinked_transaction_fails_the_check(products, teller, today):
+    acc = savings_account_open(member=f.member(), product=products["sukarela"], on=today)
+    sid = transaction.savepoint()
+    a = savings_deposit_apply(account=acc, amount=D("1000"), on=today, by=teller)
+    with pytest.raises(IntegrityError, match=MISSING) as e:
+        _check_now()
+    assert f"savings transaction {a.transaction.pk} (deposit, account {acc.pk})" in str(e.value)
+    transaction.savepoint_rollback(sid)
+
+
+def test_no_kind_is_exempt(products, teller, today):
+    """Every movement is money moved in the books, an opening balance or a settlement's
+    payout as much as a deposit: none may stay without its entry."""
+    acc = savings_account_open(member=f.member(), product=products["sukarela"], on=today)
+    for kind, channel in (("opening", "opening"), ("transfer_in", "internal")):
+        sid = transaction.savepoint()
+        savings_deposit_apply(
+            account=acc, amount=D("1000"), on=today, by=teller, kind=kind, channel=channel
+        )
+        with pytest.raises(IntegrityError, match=MISSING):
+            _check_now()
+        transaction.savepoint_rollback(sid)
+
+
+def test_linked_after_posting_passes_the_check(products, teller, today):
+    acc = savings_account_open(member=f.member(), product=products["sukarela"], on=today)
+    a = savings_deposit_apply(account=acc, amount=D("1000"), on=today, by=teller)
+    transactions_link_entry(transactions=[a.transaction], entry=_post(a, today, teller, "uji-1"))
+    _check_now()
+
+
+def test_only_rows_inserted_without_an_entry_queue_the_check(products, in_tenant_a):
+    """The WHEN clause: a row inserted linked (the payroll batch) costs nothing at commit."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_get_triggerdef(t.oid), t.tgdeferrable, t.tginitdeferred"
+            " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE t.tgname = 'savings_txn_entry_required' AND n.nspname = current_schema()"
+        )
+        definition, deferrable, deferred = cur.fetchone()
+    assert "AFTER INSERT" in definition and deferrable and deferred
+    assert "WHEN ((new.journal_entry_id IS NULL))" in definition
+
+
+def test_the_link_once_made_is_for_good(products, teller, today):
+    acc = savings_account_open(member=f.member(), product=products["sukarela"], on=today)
+    txn = teller_deposit(account=acc, amount=D("1000"), channel="cash", on=today, by=teller)
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        SavingsTransaction.objects.filter(pk=txn.pk).update(journal_entry=None)
