@@ -24,6 +24,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
     fiscal_year_close,
+    journal_entry_id_reserve,
     journal_post,
     journal_reverse,
     period_reopen,
@@ -33,7 +34,7 @@ from core.members.models import Member
 from core.members.selectors import heir_parts
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
 from core.savings.models import SavingsAccount, SavingsTransaction
-from core.savings.services import interest_run_through, transactions_link_entry
+from core.savings.services import interest_run_through
 from core.yearend.audit import YearEndAudit
 
 from . import allocation as alloc
@@ -742,8 +743,8 @@ def _payout(
     heirs = _heirs_paid(plan, received_by or {})
     total = sum((a for _s, a in plan), ZERO)
     lines = [LineSpec(payable, debit=a, member_id=s.member_id, memo=f"SHU {year}") for s, a in plan]
-    txns: list[SavingsTransaction] = []
     receipts: dict[int, str] = {}
+    entry_id = None
     if method in paid_out:
         counter = "cash" if method == ShuPayout.Method.CASH else "bank"
         lines.append(LineSpec(account_for_role(counter), credit=total, memo=f"SHU {year}"))
@@ -775,10 +776,12 @@ def _payout(
                     memo=_("SHU tahun %(y)s") % {"y": year},
                 )
             )
-        applied = savings_deposits_apply_bulk(deposits=deposits, on=on, by=by)
+        # the credits written linked to the entry posted below (one INSERT, no link
+        # UPDATE and no check queued for commit: ``savings_txn_entry_required``)
+        entry_id = journal_entry_id_reserve()
+        applied = savings_deposits_apply_bulk(deposits=deposits, on=on, by=by, entry_id=entry_id)
         for ap in applied:
             lines.extend(ap.lines)
-            txns.append(ap.transaction)
     entry = journal_post(
         on=on,
         description=_("Pembayaran SHU tahun %(y)s (%(n)s anggota, %(m)s)")
@@ -787,9 +790,8 @@ def _payout(
         source=JournalEntry.Source.SHU,
         source_ref=f"yearend:{year}:payout:{ShuPayout.objects.filter(share__year_end=ye).count() + 1}",
         by=by,
+        entry_id=entry_id,
     )
-    if txns:
-        transactions_link_entry(transactions=txns, entry=entry)
     payouts = ShuPayout.objects.bulk_create(
         [
             ShuPayout(
