@@ -163,7 +163,6 @@ def load(n: int, year: int) -> dict:
                             balance_after=bal,
                         )
                     )
-        SavingsTransaction.objects.bulk_create(txns, batch_size=10000)
         wajib_year = sum(wajib_amounts.values(), D(0))
         opening = journal_post(
             on=date(year, 1, 2),
@@ -178,7 +177,7 @@ def load(n: int, year: int) -> dict:
                 LineSpec(account_for_role("opening_balance"), credit=D("2000000000")),
             ],
         )
-        journal_post(
+        wajib_entry = journal_post(
             on=date(year, 12, 27),
             description="Simpanan wajib setahun (bench)",
             source="deduction",
@@ -189,6 +188,11 @@ def load(n: int, year: int) -> dict:
                 LineSpec(account_for_role("savings_wajib"), credit=wajib_year),
             ],
         )
+        # each movement linked to the entry that books it (required by commit:
+        # savings_txn_entry_required)
+        for t in txns:
+            t.journal_entry = opening if t.kind == "opening" else wajib_entry
+        SavingsTransaction.objects.bulk_create(txns, batch_size=10000)
         product = LoanProduct.objects.order_by("code").first()
         borrowers = members[::2]
         loans = Loan.objects.bulk_create(
