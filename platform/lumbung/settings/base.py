@@ -169,5 +169,8 @@ SPECTACULAR_SETTINGS = {
         # "choice") was documented with the payout's two values
         "ShuPayoutMethodEnum": "core.yearend.models.ShuSettings.Payout",
         "ShuPayoutIntoEnum": ["cash", "sukarela", "bank"],
+        # the teller's cash-or-bank choice (a deposit, a withdrawal, a payout), apart from
+        # the transactions' own channels (drf_spectacular.W001 named it Channel1bbEnum)
+        "TellerChannelEnum": ["cash", "bank"],
     },
 }
