@@ -84,3 +84,18 @@ def upload_and_confirm(c, data: dict, url: str = "/pindah/"):
     if r.status_code != 200 or f'value="{confirm}"' not in r.content.decode():
         return r
     return c.post(url, confirm_form(r.content.decode(), confirm), follow=True)
+
+
+def move_in_started(c, cutover: date, url: str = "/pindah/"):
+    """``c`` (a logged-in client) starts a move-in with its cut-over date; ``c`` back."""
+    c.post(url, {"action": "start", "cutover_date": cutover.isoformat()})
+    return c
+
+
+def opening_not_posted() -> None:
+    """No opening journal entry, and step 2 still pending."""
+    from core.ledger.models import JournalEntry
+    from core.onboarding.models import MoveIn
+
+    assert not JournalEntry.objects.filter(source="opening").exists()
+    assert MoveIn.objects.get().trial_balance_step == "pending"

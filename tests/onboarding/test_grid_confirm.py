@@ -13,6 +13,7 @@ from decimal import Decimal as D
 from core.ledger.models import JournalEntry
 from core.onboarding.models import MoveIn, UploadPreview
 
+from .helpers import move_in_started, opening_not_posted
 from .test_screens import login
 
 URL = "/pindah/"
@@ -38,23 +39,12 @@ def _preview(page: str) -> str:
     return m.group(0) if m else ""
 
 
-def _started(staff, cutover):
-    c = login(staff["bendahara"])
-    c.post(URL, {"action": "start", "cutover_date": cutover.isoformat()})
-    return c
-
-
-def _nothing_posted():
-    assert not JournalEntry.objects.filter(source="opening").exists()
-    assert MoveIn.objects.get().trial_balance_step == "pending"
-
-
 def test_posting_without_hitung_total_shows_totals_and_lines_and_posts_nothing(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     r = c.post(URL, {"action": "trial_balance_grid", **GRID})
     assert r.status_code == 200
     page = r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
     assert "Belum diposting" in page
     shown = _preview(page)
     assert "Pratinjau: belum diposting" in shown
@@ -79,7 +69,7 @@ def test_posting_without_hitung_total_shows_totals_and_lines_and_posts_nothing(s
 
 
 def test_the_confirm_posts_the_figures_shown(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = c.post(URL, {"action": "trial_balance_grid", **GRID}).content.decode()
     r = c.post(URL, {**_hidden(page), "action": "trial_balance_grid", **GRID}, follow=True)
     assert "Neraca saldo awal diposting:" in r.content.decode()
@@ -95,20 +85,20 @@ def test_the_confirm_posts_the_figures_shown(staff, cutover):
 
 
 def test_figures_changed_before_the_confirm_are_refused_and_nothing_posted(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = c.post(URL, {"action": "trial_balance_grid", **GRID}).content.decode()
     altered = {**GRID, "debit_1101": "2.234.567", "credit_3103": "2.334.567"}
     r = c.post(URL, {**_hidden(page), "action": "trial_balance_grid", **altered})
     assert "Angka di tabel berubah sejak Hitung total (1101, 3103)" in r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
     # a reference altered: refused too
     r = c.post(URL, {"token": "x" + _hidden(page)["token"], "action": "trial_balance_grid", **GRID})
     assert "Pratinjau tidak dikenal" in r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
 
 
 def test_an_unbalanced_grid_is_refused_with_its_difference_and_no_confirm(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     typed = {**GRID, "credit_3103": "1.300.000"}
     r = c.post(URL, {"action": "trial_balance_grid", **typed})
     page = r.content.decode()
@@ -117,12 +107,12 @@ def test_an_unbalanced_grid_is_refused_with_its_difference_and_no_confirm(staff,
     assert "selisih Rp 34.567" in page  # the grid's own total line
     assert "token" not in _hidden(page) and "Posting neraca saldo ini" not in page
     assert 'value="1.300.000"' in page
-    _nothing_posted()
+    opening_not_posted()
     assert not UploadPreview.objects.exists()
 
 
 def test_an_empty_grid_is_refused(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = c.post(URL, {"action": "trial_balance_grid"}).content.decode()
     assert "Neraca saldo awal kosong." in page
-    _nothing_posted()
+    opening_not_posted()

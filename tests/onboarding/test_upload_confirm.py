@@ -14,18 +14,13 @@ from decimal import Decimal as D
 from core.ledger.models import JournalEntry
 from core.onboarding.models import MoveIn, UploadPreview
 
+from .helpers import move_in_started, opening_not_posted
 from .test_grid_confirm import _grid_form
 from .test_screens import csv_file, login
 
 URL = "/pindah/"
 GOOD = "akun;debit;kredit\n1101;1.234.567;\n1102;100.000;\n3103;;1.334.567\n"
 OTHER = "akun;debit;kredit\n1101;2.234.567;\n1102;100.000;\n3103;;2.334.567\n"
-
-
-def _started(staff, cutover):
-    c = login(staff["bendahara"])
-    c.post(URL, {"action": "start", "cutover_date": cutover.isoformat()})
-    return c
 
 
 def _post_file(c, text: str, **extra):
@@ -47,17 +42,12 @@ def _confirm(page: str) -> dict:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
-def _nothing_posted():
-    assert not JournalEntry.objects.filter(source="opening").exists()
-    assert MoveIn.objects.get().trial_balance_step == "pending"
-
-
 def test_posting_a_file_first_shows_totals_and_lines_and_posts_nothing(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     r = _post_file(c, GOOD)
     assert r.status_code == 200
     page = r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
     assert "Belum diposting: periksa total dan baris di bawah" in page
     shown = _preview(page)
     assert "Pratinjau: belum diposting" in shown
@@ -82,7 +72,7 @@ def test_posting_a_file_first_shows_totals_and_lines_and_posts_nothing(staff, cu
 
 
 def test_the_confirm_posts_the_file_shown(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = _post_file(c, GOOD, mapping="").content.decode()
     r = c.post(URL, _confirm(page), follow=True)
     assert "Neraca saldo awal diposting:" in r.content.decode()
@@ -102,26 +92,26 @@ def test_the_confirm_posts_the_file_shown(staff, cutover):
 
 
 def test_a_file_changed_between_preview_and_confirm_is_refused(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = _post_file(c, GOOD).content.decode()
     fields = _confirm(page)
     # another file sent with the confirm: not what was previewed
     r = c.post(URL, {**fields, "file": csv_file(OTHER, "neraca.csv")}, follow=True)
     assert "Berkas ini bukan berkas yang diperiksa di pratinjau" in r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
     # the kept file changed since the preview: its checksum is not the signed one
     UploadPreview.objects.update(content=OTHER.encode())
     r = c.post(URL, fields, follow=True)
     assert "Pratinjau tidak dikenal; unggah berkasnya lagi." in r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
     # an altered reference
     r = c.post(URL, {**fields, "token": "x" + fields["token"]}, follow=True)
     assert "Pratinjau tidak dikenal; unggah berkasnya lagi." in r.content.decode()
-    _nothing_posted()
+    opening_not_posted()
 
 
 def test_the_same_file_sent_with_the_confirm_is_posted(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     page = _post_file(c, GOOD).content.decode()
     r = c.post(URL, {**_confirm(page), "file": csv_file(GOOD, "neraca.csv")}, follow=True)
     assert "Neraca saldo awal diposting:" in r.content.decode()
@@ -129,30 +119,30 @@ def test_the_same_file_sent_with_the_confirm_is_posted(staff, cutover):
 
 
 def test_an_unbalanced_file_is_refused_with_its_difference_and_no_confirm(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     r = _post_file(c, GOOD.replace(";;1.334.567", ";;1.300.000"))
     page = r.content.decode()
     assert r.status_code == 200
     assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
     assert "trial_balance_confirm" not in page and "Posting neraca saldo ini" not in page
-    _nothing_posted()
+    opening_not_posted()
     assert not UploadPreview.objects.exists()
 
 
 def test_a_file_with_row_errors_is_refused_listing_them_and_no_confirm(staff, cutover):
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     r = _post_file(c, "akun;debit;kredit\n1101;100;\n9999;;50\n11;;50\n")
     page = r.content.decode()
     assert r.status_code == 200
     assert "Laporan kesalahan per baris" in page and "9999" in page and "kelompok" in page
     assert "trial_balance_confirm" not in page
-    _nothing_posted()
+    opening_not_posted()
     assert not UploadPreview.objects.exists()
 
 
 def test_the_grid_and_the_upload_show_the_same_preview(staff, cutover):
     """One helper for both: the same totals line and the same lines, whichever path."""
-    c = _started(staff, cutover)
+    c = move_in_started(login(staff["bendahara"]), cutover)
     grid = {"debit_1101": "1.234.567", "debit_1102": "100.000", "credit_3103": "1.334.567"}
     grid_page = c.post(URL, {"action": "trial_balance_grid", **grid}).content.decode()
     file_page = _post_file(c, GOOD).content.decode()
