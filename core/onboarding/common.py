@@ -35,7 +35,9 @@ class OnboardingErrors(StrEnum):
     PREVIEW_USED = "onboarding_preview_used"  # saved already, or undone with its move-in
     PREVIEW_OTHER_USER = "onboarding_preview_other_user"
     PREVIEW_OTHER_STEP = "onboarding_preview_other_step"
-    PREVIEW_CHANGED = "onboarding_preview_changed"  # the grid typed over after its preview
+    # the grid typed over after its preview, another file or mapping sent with the
+    # confirm, the kept mapping (or hidden-rows choice) not the one the reference signed
+    PREVIEW_CHANGED = "onboarding_preview_changed"
 
 
 E = OnboardingErrors

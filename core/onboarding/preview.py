@@ -10,7 +10,11 @@ what an upload would; the kept file is then deleted.
 
 Rows given as data rather than a file (the trial balance typed in the grid, the API's
 JSON ``rows``) are kept the same way, as JSON (``upload_preview_keep_rows``): the same
-reference, expiry and checks. The API answers the reference with its preview, and a
+reference, expiry and checks. What the form said besides the file is kept with it
+(``UploadPreview.options``: the trial balance's account mapping, hidden rows checked)
+and is under the same signature: the reference signs one checksum of the file and of
+those options in canonical form (``_signed_checksum``), so a kept mapping altered since
+the preview is refused at the confirm, nothing written, as an altered file is. The API answers the reference with its preview, and a
 save call may send it instead of the rows (``core.onboarding.api``). Each refusal has
 its own error code (altered or unknown, expired, already saved, another user's, another
 step's)."""
@@ -44,6 +48,18 @@ FILE = "file"
 
 def _checksum(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    """One text for one value whatever the order of its keys (JSON, keys sorted)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _signed_checksum(sha256: str, options: dict) -> str:
+    """What the reference signs: the kept file's checksum and the options it was checked
+    with (the mapping, hidden rows checked), in canonical form. One checksum, so the
+    reference is no longer for it."""
+    return _checksum(f"{sha256}\n{_canonical(options)}".encode())
 
 
 @transaction.atomic
@@ -99,7 +115,7 @@ def _keep(*, move_in: MoveIn, kind: str, content: bytes, file_name: str, options
             "p": kept.pk,
             "k": kind,
             "t": connection.schema_name,
-            "h": kept.sha256,
+            "h": _signed_checksum(kept.sha256, kept.options),
             "s": options["source"],
         },
         salt=SALT,
@@ -144,7 +160,8 @@ def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
     """The kept preview a confirm form (or an API save) names, locked (a double click
     waits, then finds it gone). Refused, each with its code: the reference altered or
     another cooperative's, or its file no longer has the checksum the reference signed
-    (``PREVIEW_INVALID``); made for another step (``PREVIEW_OTHER_STEP``); expired, kept
+    (``PREVIEW_INVALID``); its options (the trial balance's mapping, hidden rows checked)
+    no longer those the reference signed (``PREVIEW_CHANGED``); made for another step (``PREVIEW_OTHER_STEP``); expired, kept
     or cleared since (``PREVIEW_EXPIRED``); already saved or undone with its move-in
     (``PREVIEW_USED``); made by another user (``PREVIEW_OTHER_USER``). Call inside a
     transaction; delete it once saved."""
@@ -174,9 +191,36 @@ def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
         raise _refused(E.PREVIEW_EXPIRED, source)
     if kept.created_by_id != by.pk:
         raise _refused(E.PREVIEW_OTHER_USER, source)
-    if not (data.get("h") == kept.sha256 == _checksum(bytes(kept.content))):
+    if kept.sha256 != _checksum(bytes(kept.content)):
         raise _refused(E.PREVIEW_INVALID, source)
+    if data.get("h") != _signed_checksum(kept.sha256, kept.options or {}):
+        raise _options_changed(kind)
     return kept
+
+
+def _options_changed(kind: str) -> ApplicationError:
+    """The refusal of a kept preview whose options are not those previewed."""
+    if kind == "trial_balance":
+        message = _(
+            "Pemetaan akun pratinjau ini berubah sejak diperiksa; tidak ada yang diposting. "
+            "Buat pratinjaunya lagi, periksa, lalu posting."
+        )
+    else:
+        message = _(
+            "Pilihan pratinjau ini berubah sejak diperiksa; tidak ada yang disimpan. "
+            "Buat pratinjaunya lagi, periksa, lalu simpan."
+        )
+    return ApplicationError(E.PREVIEW_CHANGED, message, fields={"reference": [message]})
+
+
+def upload_preview_same_options(kept: UploadPreview, options: dict) -> bool:
+    """Whether ``options`` sent again with a confirm (the screen's mapping) are the kept
+    ones, in canonical form; an empty option is one not given."""
+    kept_options = kept.options or {}
+    return all(
+        _canonical(kept_options.get(key) or None) == _canonical(value or None)
+        for key, value in options.items()
+    )
 
 
 def upload_preview_same_file(kept: UploadPreview, content: bytes) -> bool:
@@ -208,6 +252,7 @@ def upload_preview_confirm(
     by,
     save: Callable[[MoveIn, list[dict[str, Any]], dict], T],
     content: bytes | None = None,
+    options: dict | None = None,
 ) -> PreviewConfirmed[T]:
     """The confirm of any step's preview (the screen's confirm buttons, the API's save by
     ``reference``): the preview the reference names (``upload_preview_take``: its own
@@ -216,8 +261,10 @@ def upload_preview_confirm(
     balance's mapping) they were checked with, once; the service checks them again as an
     upload, against the books as they are now. A file sent with the confirm
     (``content``) must be the kept one byte for byte, else refused
-    (``PREVIEW_CHANGED``). Any refusal, the service's included, writes nothing and keeps
-    the preview; once saved, it is deleted in the same transaction."""
+    (``PREVIEW_CHANGED``); so must the options sent again with it (``options``: the
+    screen's trial-balance mapping, parsed), in canonical form (``PREVIEW_CHANGED``).
+    Any refusal, the service's included, writes nothing and keeps the preview; once
+    saved, it is deleted in the same transaction."""
     kept = upload_preview_take(reference=reference, kind=kind, by=by)
     if content is not None and not upload_preview_same_file(kept, content):
         if kind == "trial_balance":
@@ -231,6 +278,12 @@ def upload_preview_confirm(
                 "Unggah berkasnya lagi, periksa, lalu simpan."
             )
         raise ApplicationError(E.PREVIEW_CHANGED, message, fields={"file": [message]})
+    if options and not upload_preview_same_options(kept, options):
+        message = _(
+            "Pemetaan akun ini bukan pemetaan yang diperiksa di pratinjau; tidak ada yang "
+            "diposting. Unggah berkasnya lagi dengan pemetaan ini, periksa, lalu posting."
+        )
+        raise ApplicationError(E.PREVIEW_CHANGED, message, fields={"mapping": [message]})
     rows, hidden, encoding = upload_preview_rows(kept)
     saved = save(kept.move_in, rows, dict(kept.options or {}))
     kept.delete()

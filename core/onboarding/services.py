@@ -628,15 +628,17 @@ def trial_balance_preview_post(
     by,
     rows: list[dict[str, Any]] | None = None,
     content: bytes | None = None,
+    options: dict | None = None,
 ) -> PreviewConfirmed[JournalEntry]:
     """The confirm of a trial balance's preview, the grid's and the uploaded file's alike
     (``reference``: the kept preview, ``upload_preview_keep_rows`` or
     ``upload_preview_keep``), through the confirm every step's preview has
     (``upload_preview_confirm``): what was kept then is posted, with the mapping it was
     checked with, once, by the user who previewed it (the reference's own refusals:
-    altered, a kept file whose checksum is no longer the signed one, expired, used,
+    altered, a kept file or mapping no longer the one signed, expired, used,
     another user's); a file sent with it (``content``) must be the kept one, byte for
-    byte. The grid's confirm sends the grid as typed now (``rows``): figures typed over
+    byte, and a mapping sent with it (``options``, parsed) the kept one. The grid's
+    confirm sends the grid as typed now (``rows``): figures typed over
     since the preview are refused (``PREVIEW_CHANGED``, nothing posted), the changed
     accounts named. ``saved`` of the answer: the opening entry."""
 
@@ -659,7 +661,12 @@ def trial_balance_preview_post(
         )
 
     return upload_preview_confirm(
-        reference=reference, kind="trial_balance", by=by, save=post, content=content
+        reference=reference,
+        kind="trial_balance",
+        by=by,
+        save=post,
+        content=content,
+        options=options,
     )
 
 

@@ -201,9 +201,9 @@ def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
     return mi
 
 
-def _trial_balance_confirm(*, reference: str, by, content, rows) -> PreviewConfirmed[str]:
+def _trial_balance_confirm(*, reference: str, by, content, rows, options) -> PreviewConfirmed[str]:
     done = services.trial_balance_preview_post(
-        reference=reference, by=by, rows=rows, content=content
+        reference=reference, by=by, rows=rows, content=content, options=options
     )
     return replace(done, saved=_("Neraca saldo awal diposting: %(e)s.") % {"e": done.saved})
 
@@ -239,12 +239,13 @@ def _confirm_saving(kind: str, save: Callable[[MoveIn, list[dict], object], str]
     """The confirm of a step whose service saves the kept rows as they are (``save(move_in,
     rows, by)``; the kept options, hidden rows checked, only said how to read the file)."""
 
-    def confirm(*, reference: str, by, content, rows) -> PreviewConfirmed[str]:
+    def confirm(*, reference: str, by, content, rows, options) -> PreviewConfirmed[str]:
         return upload_preview_confirm(
             reference=reference,
             kind=kind,
             by=by,
             content=content,
+            options=options,
             save=lambda mi, kept_rows, _options: save(mi, kept_rows, by),
         )
 
@@ -263,11 +264,14 @@ class Upload:
     check_open: Callable[[MoveIn], None]  # refuse before the file is read
     # (move_in, rows, by, options) -> what it would write; row errors refused (raised)
     preview: Callable[..., dict]
-    # (reference=, by=, content=, rows=) -> the saved's success message, rows, hidden rows
+    # (reference=, by=, content=, rows=, options=) -> the saved's success message, rows,
+    # hidden rows
     confirm: Callable[..., PreviewConfirmed[str]]
     # what the first press of the step's own button says: nothing written yet
     unsaved: Callable[[], str]
-    # the form's fields kept with the file for the confirm (the trial balance's mapping)
+    # the form's fields kept with the file for the confirm (the trial balance's mapping,
+    # parsed: its canonical form is under the reference's signature); {} when the form
+    # has none. A confirm sending them again must send the kept ones.
     options: Callable[..., dict] = lambda request: {}
 
 
@@ -284,6 +288,15 @@ def _trial_balance_shown(mi, rows, by, options) -> dict:
     )
 
 
+def _trial_balance_mapping(request) -> dict:
+    """The upload form's mapping of unknown accounts, parsed (``mappings``,
+    ``creations``), or {} when the form sends none (the confirm's form)."""
+    if "mapping" not in request.POST:
+        return {}
+    mappings, creations = services.trial_balance_mapping_parse(request.POST["mapping"])
+    return {"mappings": mappings, "creations": creations}
+
+
 UPLOADS = {
     "trial_balance": Upload(
         services.trial_balance_check_open,
@@ -293,7 +306,7 @@ UPLOADS = {
             "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
             "neraca saldo ini."
         ),
-        lambda request: {"mapping": request.POST.get("mapping", "")},
+        _trial_balance_mapping,
     ),
     "loans": Upload(
         loans_check_open,
@@ -396,12 +409,18 @@ def _upload_confirm(request, kind: str, *, rows: list[dict] | None = None) -> No
     """A preview's confirm button (*Posting neraca saldo ini*, *Bawa pinjaman ini*,
     *Simpan daftar ini*): the preview the form's reference names is written, the kept
     file (read again, checked again by the step's service as an upload) or the grid's
-    kept rows, then forgotten. A file sent with the confirm must be the previewed one,
+    kept rows, then forgotten. A file or a mapping sent with the confirm must be the
+    previewed one,
     and the grid's form sends the grid again (``rows``), which must be the figures
     previewed: else refused, nothing written."""
     sent = _upload_file(request)[0] if request.FILES.get("file") else None
-    done = UPLOADS[kind].confirm(
-        reference=request.POST.get("token", ""), by=request.user, content=sent, rows=rows
+    step = UPLOADS[kind]
+    done = step.confirm(
+        reference=request.POST.get("token", ""),
+        by=request.user,
+        content=sent,
+        rows=rows,
+        options=step.options(request) or None,
     )
     messages.success(
         request,
