@@ -129,8 +129,8 @@ class MoveInAdjustment(models.Model):
 
 
 class UploadPreview(models.Model):
-    """An upload checked and shown (*Periksa dulu*) but not saved yet: the file is kept
-    here, in the cooperative's schema, and the confirm form carries only a signed
+    """An upload checked and shown (*Unggah dan pratinjau*) but not saved yet: the file
+    is kept here, in the cooperative's schema, and the confirm form carries only a signed
     reference to it (``core.onboarding.preview``), so a file of any size the upload
     accepts can be confirmed. *Simpan* reads the file again, the step's service checks it
     again and saves; the row is then deleted. Two hours, then it expires."""

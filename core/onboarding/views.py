@@ -91,7 +91,8 @@ def wizard(request):
     errors: list = []
     accounts = _grid_accounts()
     grid, grid_total, grid_open = [{"account": a} for a in accounts], None, False
-    grid_token = ""  # the reference *Hitung total* gave the grid, posted back by *Posting*
+    # the reference *Hitung total dan pratinjau* gave the grid, posted back by its confirm
+    grid_token = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -102,15 +103,9 @@ def wizard(request):
                 )
                 messages.success(request, _("Tanggal pindah disimpan."))
             elif action in UPLOADS:
-                # a step's file is shown first, whichever button: *Periksa dulu*, or the
-                # step's own (then with a note that nothing is written yet); only the
-                # confirm writes
-                return _upload_preview(
-                    request,
-                    _posted_move_in(request, mi),
-                    action,
-                    confirm=request.POST.get("mode") != "preview",
-                )
+                # a step's file is shown first (*Unggah dan pratinjau*), with a note that
+                # nothing is written yet; only the confirm writes
+                return _upload_preview(request, _posted_move_in(request, mi), action)
             elif action in CONFIRMS:
                 _upload_confirm(request, CONFIRMS[action])
             elif mi is None:
@@ -122,17 +117,10 @@ def wizard(request):
                 grid_open = True
                 token = request.POST.get("token", "")
                 if action == "trial_balance_grid_total" or not token:
-                    # *Posting* of figures nobody has seen totalled yet: shown with their
+                    # *Hitung total dan pratinjau*, or a confirm of figures nobody has
+                    # seen totalled yet (a page of before the preview): shown with their
                     # totals and lines and a confirm, nothing posted (two steps)
-                    return _grid_preview(
-                        request,
-                        mi,
-                        rows,
-                        grid,
-                        grid_total,
-                        accounts,
-                        confirm=action == "trial_balance_grid",
-                    )
+                    return _grid_preview(request, mi, rows, grid, grid_total, accounts)
                 grid_token = token
                 # the confirm: the figures shown (kept with the reference) are posted,
                 # a grid typed over since is refused
@@ -254,8 +242,9 @@ def _confirm_saving(kind: str, save: Callable[[MoveIn, list[dict], object], str]
 
 @dataclass(frozen=True)
 class Upload:
-    """A step of the move-in taking a file, in two steps on the screen whichever button
-    is pressed (``_upload_preview``, ``_upload_confirm``): the file is checked and what
+    """A step of the move-in taking a file, in two steps on the screen
+    (``_upload_preview``, ``_upload_confirm``): *Unggah dan pratinjau* checks the file
+    and shows what
     it would write shown with a confirm button, nothing of the step written, the file
     kept (``core.onboarding.preview``); only the confirm, sending the kept preview's
     reference back, writes it. Step 2's grid goes through the same preview and confirm
@@ -267,7 +256,7 @@ class Upload:
     # (reference=, by=, content=, rows=, options=) -> the saved's success message, rows,
     # hidden rows
     confirm: Callable[..., PreviewConfirmed[str]]
-    # what the first press of the step's own button says: nothing written yet
+    # what the preview says: nothing written yet, press the confirm button (named)
     unsaved: Callable[[], str]
     # the form's fields kept with the file for the confirm (the trial balance's mapping,
     # parsed: its canonical form is under the reference's signature); {} when the form
@@ -304,7 +293,7 @@ UPLOADS = {
         _trial_balance_confirm,
         lambda: _(
             "Belum diposting: periksa total dan baris di bawah, lalu tekan Posting "
-            "neraca saldo ini."
+            "neraca saldo awal ini."
         ),
         _trial_balance_mapping,
     ),
@@ -312,7 +301,7 @@ UPLOADS = {
         loans_check_open,
         lambda mi, rows, by, options: loans_preview(move_in=mi, rows=rows, by=by),
         _confirm_saving("loans", _loans_save),
-        _unsaved(gettext_noop("Bawa pinjaman ini")),
+        _unsaved(gettext_noop("Simpan pinjaman berjalan ini")),
     ),
     "shu_contributions": Upload(
         shu_contributions_check_open,
@@ -320,7 +309,7 @@ UPLOADS = {
             move_in=mi, rows=rows, by=by
         ),
         _confirm_saving("shu_contributions", _jasa_save),
-        _unsaved(gettext_noop("Simpan daftar ini")),
+        _unsaved(gettext_noop("Simpan daftar jasa ini")),
     ),
     "capital_balances": Upload(
         capital_balances_check_open,
@@ -328,7 +317,7 @@ UPLOADS = {
             move_in=mi, rows=rows, by=by
         ),
         _confirm_saving("capital_balances", _capital_save),
-        _unsaved(gettext_noop("Simpan daftar ini")),
+        _unsaved(gettext_noop("Simpan saldo akhir bulan ini")),
     ),
 }
 CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOADS}
@@ -361,29 +350,24 @@ def _upload_read(request, kind: str) -> _Read:
     return _Read(content, name, rows, hidden, encoding, hidden_ok)
 
 
-def _preview(
-    request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict, keep, confirm: bool
-) -> dict:
+def _preview(request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict, keep) -> dict:
     """The preview of a step, an uploaded file's or step 2's grid alike: what the step's
     service would write for ``rows`` (each line, the totals), nothing of the step
     written, with the reference of what ``keep()`` kept (the file, the grid's rows) for
     the confirm (``_upload_confirm``, which writes exactly that). Row errors, an
     unbalanced or empty trial balance, or a step no longer open are refused as the save
-    would refuse them (raised: the page lists them; nothing kept, no confirm).
-    ``confirm``: the step's own button was pressed, not *Periksa dulu*; the page says
-    that nothing is written yet."""
+    would refuse them (raised: the page lists them; nothing kept, no confirm). The page
+    says that nothing is written yet, naming the confirm button (``Upload.unsaved``)."""
     step = UPLOADS[kind]
     shown = step.preview(mi, rows, request.user, options)
     shown["token"] = keep()
-    if confirm:
-        messages.info(request, step.unsaved())
+    messages.info(request, step.unsaved())
     return shown
 
 
-def _upload_preview(request, mi: MoveIn, kind: str, *, confirm: bool):
-    """A step's file, whichever button (*Periksa dulu*, or the step's own: ``confirm``):
-    read, checked and shown as it would be written, kept for the confirm; nothing of the
-    step written (``_preview``)."""
+def _upload_preview(request, mi: MoveIn, kind: str):
+    """A step's file (*Unggah dan pratinjau*): read, checked and shown as it would be
+    written, kept for the confirm; nothing of the step written (``_preview``)."""
     step = UPLOADS[kind]
     step.check_open(mi)  # before reading the file: a closed step says so
     read = _upload_read(request, kind)
@@ -399,20 +383,20 @@ def _upload_preview(request, mi: MoveIn, kind: str, *, confirm: bool):
             by=request.user,
         )
 
-    shown = _preview(request, mi, kind, read.rows, options=options, keep=keep, confirm=confirm)
+    shown = _preview(request, mi, kind, read.rows, options=options, keep=keep)
     shown["file_name"] = read.name
     shown["note"] = read.note.strip()
     return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
 
 
 def _upload_confirm(request, kind: str, *, rows: list[dict] | None = None) -> None:
-    """A preview's confirm button (*Posting neraca saldo ini*, *Bawa pinjaman ini*,
-    *Simpan daftar ini*): the preview the form's reference names is written, the kept
-    file (read again, checked again by the step's service as an upload) or the grid's
-    kept rows, then forgotten. A file or a mapping sent with the confirm must be the
-    previewed one,
-    and the grid's form sends the grid again (``rows``), which must be the figures
-    previewed: else refused, nothing written."""
+    """A preview's confirm button (*Posting neraca saldo awal ini*, *Simpan pinjaman
+    berjalan ini*, *Simpan daftar jasa ini*, *Simpan saldo akhir bulan ini*): the preview
+    the form's reference names is written, the kept file (read again, checked again by
+    the step's service as an upload) or the grid's kept rows, then forgotten. A file or
+    a mapping sent with the confirm must be the previewed one, and the grid's form sends
+    the grid again (``rows``), which must be the figures previewed: else refused,
+    nothing written."""
     sent = _upload_file(request)[0] if request.FILES.get("file") else None
     step = UPLOADS[kind]
     done = step.confirm(
@@ -428,8 +412,8 @@ def _upload_confirm(request, kind: str, *, rows: list[dict] | None = None) -> No
     )
 
 
-def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, confirm=False):
-    """*Hitung total*, and *Posting* of a grid not checked yet (``confirm``): the grid
+def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts):
+    """*Hitung total dan pratinjau* (or a confirm of a grid not checked yet): the grid
     shown again with its totals, and the trial balance's preview (``_preview``, as for a
     file): the rows kept as data (``upload_preview_keep_rows``), the grid's form carrying
     the reference and the confirm button; a grid typed over since is refused at the
@@ -444,7 +428,6 @@ def _grid_preview(request, mi: MoveIn, rows, grid, grid_total, accounts, *, conf
         keep=lambda: upload_preview_keep_rows(
             move_in=mi, kind="trial_balance", rows=rows, options={}, by=request.user
         ),
-        confirm=confirm,
     )
     return _wizard_page(request, mi, [], grid, grid_total, True, grid_preview=shown)
 

@@ -287,7 +287,7 @@ HEADER = ["no anggota", "nama", "bulan", "pokok", "wajib", "sukarela"]
 
 
 def upload(c, mi, f):
-    """The file through the step's two steps: *Simpan daftar saldo* shows the preview, its
+    """The file through the step's two steps: *Unggah dan pratinjau* shows the preview, its
     confirm saves (``tests/onboarding/test_steps_confirm.py``)."""
     return upload_and_confirm(c, {"action": "capital_balances", "move_in": mi.pk, "file": f})
 
@@ -309,7 +309,9 @@ def test_screen_upload_saves_and_lists_the_month_ends(staff, mi, members):
     )
     assert saved() == {(m0.number, 1): (D("100000"), D("1234567"), None)}
     assert "1 saldo akhir bulan untuk 1 anggota tersimpan." in page
-    assert "Rp 1.234.567" in page and "Ganti daftar saldo" in page
+    assert (
+        "Rp 1.234.567" in page and "Mengunggah lagi menggantikan seluruh daftar di bawah." in page
+    )
 
 
 def test_screen_bad_file_lists_every_row_error_and_saves_nothing(staff, mi, members):
@@ -330,7 +332,7 @@ def test_screen_preview_saves_nothing_until_confirmed(staff, mi, members):
     c = login(staff["bendahara"])
     m0 = members[0]
     text = f"no anggota;nama;bulan;pokok;wajib;sukarela\n{m0.number};A;2;100.000;900.000;50.000\n{m0.number};A;3;;;\n"
-    form = {"action": "capital_balances", "move_in": mi.pk, "mode": "preview"}
+    form = {"action": "capital_balances", "move_in": mi.pk}
     r = c.post(URL, {**form, "file": csv_file(text, "modal.csv")})
     page = r.content.decode()
     assert "Pratinjau: belum disimpan" in page
@@ -461,7 +463,6 @@ def test_jasa_preview_on_screen_and_by_api_saves_nothing_until_confirmed(staff, 
             "action": "shu_contributions",
             "move_in": mi.pk,
             "file": csv_file(text, "j.csv"),
-            "mode": "preview",
         },
         follow=True,
     )

@@ -63,7 +63,7 @@ def test_posting_without_hitung_total_shows_totals_and_lines_and_posts_nothing(s
         ("3103", "", "Rp 1.334.567"),
     ]
     # the confirm: a button, and the reference of the figures shown
-    assert "Posting neraca saldo ini" in _grid_form(page)
+    assert "Posting neraca saldo awal ini" in _grid_form(page)
     assert _hidden(page)["token"]
     assert 'value="1.234.567"' in page  # the grid keeps what was typed
 
@@ -105,7 +105,7 @@ def test_an_unbalanced_grid_is_refused_with_its_difference_and_no_confirm(staff,
     assert r.status_code == 200
     assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
     assert "selisih Rp 34.567" in page  # the grid's own total line
-    assert "token" not in _hidden(page) and "Posting neraca saldo ini" not in page
+    assert "token" not in _hidden(page) and "Posting neraca saldo awal ini" not in page
     assert 'value="1.300.000"' in page
     opening_not_posted()
     assert not UploadPreview.objects.exists()

@@ -197,7 +197,7 @@ def test_windows_1252_loans_csv_is_brought_in_and_the_message_says_how_it_was_re
     f.name = "pinjaman.csv"
     c = Client(HTTP_HOST="alpha.localhost")
     c.force_login(by)
-    # *Bawa pinjaman* shows the preview, saying how the file was read; nothing saved yet
+    # *Unggah dan pratinjau* shows the preview, saying how the file was read; nothing saved
     r = c.post("/pindah/", {"action": "loans", "file": f})
     page = r.content.decode()
     assert "Windows-1252" in page and not Loan.objects.exists()

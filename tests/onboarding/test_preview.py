@@ -1,6 +1,6 @@
-"""Previews of the move-in's uploads (*Periksa dulu*, then *Simpan*): the confirm form is
-small whatever the file's size, so a preview of the largest cooperative's file can be
-confirmed; what is confirmed is checked again."""
+"""Previews of the move-in's uploads (*Unggah dan pratinjau*, then the confirm): the
+confirm form is small whatever the file's size, so a preview of the largest
+cooperative's file can be confirmed; what is confirmed is checked again."""
 
 import re
 from datetime import date, timedelta
@@ -78,7 +78,6 @@ def test_largest_capital_preview_confirms_with_a_small_form(staff, mi):
         {
             "action": "capital_balances",
             "move_in": mi.pk,
-            "mode": "preview",
             "file": csv_file(text, "modal.csv"),
         },
     )
@@ -110,7 +109,6 @@ def jasa_preview(c, mi, member, jasa="1.250.000") -> dict:
         {
             "action": "shu_contributions",
             "move_in": mi.pk,
-            "mode": "preview",
             "file": csv_file(text, "jasa.csv"),
         },
     )
@@ -184,7 +182,6 @@ def test_trial_balance_preview_shows_the_entry_and_posts_it_when_confirmed(staff
         {
             "action": "trial_balance",
             "move_in": move_in.pk,
-            "mode": "preview",
             "mapping": mapping,
             "file": csv_file(text, "neraca.csv"),
         },
@@ -226,7 +223,6 @@ def test_trial_balance_preview_lists_row_errors_and_keeps_nothing(staff, move_in
             {
                 "action": "trial_balance",
                 "move_in": move_in.pk,
-                "mode": "preview",
                 "mapping": mapping,
                 "file": csv_file(text, "neraca.csv"),
             },
@@ -359,7 +355,6 @@ def loans_preview(c, move_in, rows) -> str:
         {
             "action": "loans",
             "move_in": move_in.pk,
-            "mode": "preview",
             "file": csv_file(loans_csv(rows), "pinjaman.csv"),
         },
     ).content.decode()
@@ -455,7 +450,7 @@ def test_hidden_rows_checked_at_the_preview_stay_checked_at_the_confirm(staff, m
     from .test_hidden_rows import _tb_file
 
     c = login(staff["bendahara"])
-    form = {"action": "trial_balance", "move_in": move_in.pk, "mode": "preview"}
+    form = {"action": "trial_balance", "move_in": move_in.pk}
     page = c.post(URL, {**form, "file": _tb_file()}).content.decode()
     assert "1 baris tersembunyi di Excel ikut dibaca (baris 3)" in page
     page = c.post(URL, {**form, "file": _tb_file(), "hidden_rows_ok": "on"}).content.decode()

@@ -44,7 +44,7 @@ def test_wizard_steps_and_row_error_report(staff, cutover):
     )
     # *Posting* first shows what it would post, with a confirm; nothing posted
     page = r.content.decode()
-    assert r.status_code == 200 and "Posting neraca saldo ini" in page
+    assert r.status_code == 200 and "Posting neraca saldo awal ini" in page
     assert not JournalEntry.objects.filter(source="opening").exists()
     token = re.search(r'<input type="hidden" name="token" value="([^"]+)"', page).group(1)
     r = c.post("/pindah/", {"action": "trial_balance_confirm", "token": token})
@@ -96,7 +96,7 @@ def test_trial_balance_typed_in_the_chart_of_accounts_grid(staff, cutover):
     # balanced: *Posting* first shows what it would post, with a confirm; nothing posted
     r = c.post("/pindah/", {"action": "trial_balance_grid", **typed})
     page = r.content.decode()
-    assert r.status_code == 200 and "Posting neraca saldo ini" in page
+    assert r.status_code == 200 and "Posting neraca saldo awal ini" in page
     assert not JournalEntry.objects.filter(source="opening").exists()
     token = re.search(r'<input type="hidden" name="token" value="([^"]+)"', page).group(1)
     r = c.post("/pindah/", {"action": "trial_balance_grid", "token": token, **typed})

@@ -40,7 +40,7 @@ def saved() -> dict:
 
 
 def upload(c, move_in, f, **extra):
-    """The file through the step's two steps: *Simpan daftar jasa* shows the preview, its
+    """The file through the step's two steps: *Unggah dan pratinjau* shows the preview, its
     confirm saves (``tests/onboarding/test_steps_confirm.py``)."""
     return upload_and_confirm(
         c, {"action": "shu_contributions", "move_in": move_in.pk, "file": f, **extra}
@@ -74,7 +74,7 @@ def test_xlsx_upload_saves_each_members_jasa_and_the_page_lists_them(
     # the saved figures, their count and total
     assert "2 anggota, total jasa Rp 1.534.567." in page
     assert m0.full_name in page and "Rp 1.234.567" in page and "Rp 300.000" in page
-    assert "Total (2)" in page and "Ganti daftar jasa" in page
+    assert "Total (2)" in page and "Mengunggah lagi menggantikan seluruh daftar di bawah." in page
     assert "Belum ada jasa yang disimpan." not in page
 
 

@@ -66,7 +66,7 @@ def test_posting_a_file_first_shows_totals_and_lines_and_posts_nothing(staff, cu
         ("4", "3103", "", "Rp 1.334.567"),
     ]
     # the confirm: a button, and the reference of the file shown
-    assert "Posting neraca saldo ini" in shown
+    assert "Posting neraca saldo awal ini" in shown
     assert _confirm(page)["token"]
     assert UploadPreview.objects.get().file_name == "neraca.csv"
 
@@ -124,7 +124,7 @@ def test_an_unbalanced_file_is_refused_with_its_difference_and_no_confirm(staff,
     page = r.content.decode()
     assert r.status_code == 200
     assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
-    assert "trial_balance_confirm" not in page and "Posting neraca saldo ini" not in page
+    assert "trial_balance_confirm" not in page and "Posting neraca saldo awal ini" not in page
     opening_not_posted()
     assert not UploadPreview.objects.exists()
 
