@@ -14,10 +14,10 @@ reference, expiry and checks. What the form said besides the file is kept with i
 (``UploadPreview.options``: the trial balance's account mapping, hidden rows checked)
 and is under the same signature: the reference signs one checksum of the file and of
 those options in canonical form (``_signed_checksum``), so a kept mapping altered since
-the preview is refused at the confirm, nothing written, as an altered file is. The API answers the reference with its preview, and a
-save call may send it instead of the rows (``core.onboarding.api``). Each refusal has
-its own error code (altered or unknown, expired, already saved, another user's, another
-step's)."""
+the preview is refused at the confirm, nothing written, as an altered file is. The API
+answers the reference with its preview, and a save call may send it instead of the rows
+(``core.onboarding.api``). Each refusal has its own error code (altered or unknown,
+expired, already saved, another user's, another step's, options changed)."""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ def _canonical(value: Any) -> str:
 
 def _signed_checksum(sha256: str, options: dict) -> str:
     """What the reference signs: the kept file's checksum and the options it was checked
-    with (the mapping, hidden rows checked), in canonical form. One checksum, so the
-    reference is no longer for it."""
+    with (the mapping, hidden rows checked), in canonical form. One checksum for both,
+    so the reference is no longer for the options."""
     return _checksum(f"{sha256}\n{_canonical(options)}".encode())
 
 
@@ -161,10 +161,10 @@ def upload_preview_take(*, reference: str, kind: str, by) -> UploadPreview:
     waits, then finds it gone). Refused, each with its code: the reference altered or
     another cooperative's, or its file no longer has the checksum the reference signed
     (``PREVIEW_INVALID``); its options (the trial balance's mapping, hidden rows checked)
-    no longer those the reference signed (``PREVIEW_CHANGED``); made for another step (``PREVIEW_OTHER_STEP``); expired, kept
-    or cleared since (``PREVIEW_EXPIRED``); already saved or undone with its move-in
-    (``PREVIEW_USED``); made by another user (``PREVIEW_OTHER_USER``). Call inside a
-    transaction; delete it once saved."""
+    no longer those the reference signed (``PREVIEW_CHANGED``); made for another step
+    (``PREVIEW_OTHER_STEP``); expired, kept or cleared since (``PREVIEW_EXPIRED``);
+    already saved or undone with its move-in (``PREVIEW_USED``); made by another user
+    (``PREVIEW_OTHER_USER``). Call inside a transaction; delete it once saved."""
     reference = str(reference or "")
     try:
         data = signing.loads(reference, salt=SALT)
