@@ -48,7 +48,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, from_excel
 
 from .money import MAX_RUPIAH, _shown_number, excel_decimal, parse_rupiah
-from .text import control_characters_check
+from .text import control_characters_check, control_characters_message
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -76,10 +76,13 @@ class SheetError(Exception):
 @dataclass(frozen=True)
 class CellProblem:
     """A cell whose value cannot be known: ``formula`` (no cached value), ``date`` (a
-    number in a date format that is no date) or ``error`` (``#N/A``, ``#REF!``...)."""
+    number in a date format that is no date) or ``error`` (``#N/A``, ``#REF!``...); or,
+    marked by an importer, ``control``: text with a control character, never echoed
+    (``raw`` empty; ``label`` names the column in the message)."""
 
     kind: str
     raw: str = ""
+    label: str = ""
 
     @property
     def message(self) -> str:
@@ -88,6 +91,8 @@ class CellProblem:
                 "Sel berisi rumus yang belum dihitung; buka dan simpan berkas di Excel, "
                 "lalu unggah lagi."
             )
+        if self.kind == "control":
+            return control_characters_message(self.label)
         if self.kind == "date":
             return _("Sel berformat tanggal berisi angka %(v)s yang bukan tanggal.") % {
                 "v": self.raw[:20]

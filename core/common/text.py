@@ -58,10 +58,26 @@ def control_characters_error(value: Any, *, label: Any = None, multiline: bool) 
         return None
     if (_CONTROL_IN_PROSE if multiline else _CONTROL).search(value) is None:
         return None
-    name = str(label) if label else _("Isian ini")
     if not multiline and _CONTROL_IN_PROSE.search(value) is None:
+        name = str(label) if label else _("Isian ini")
         return _("%(f)s harus satu baris: tidak boleh berisi baris baru atau tab.") % {"f": name}
+    return control_characters_message(label)
+
+
+def control_characters_message(label: Any = None) -> str:
+    """The refusal of text with a control character, naming ``label``."""
+    name = str(label) if label else _("Isian ini")
     return _("%(f)s tidak boleh berisi karakter kontrol (tak terlihat).") % {"f": name}
+
+
+def control_characters_removed(text: str, *, multiline: bool = False) -> str:
+    """``text`` without its control characters (outside multi-line text a line break or
+    a tab becomes a space). Only for text that is a label, shown or kept to name
+    something (an uploaded file's name, a header or a cell an import echoes), never for
+    what a person types as the record: that is refused (:func:`control_characters_check`)."""
+    if not multiline:
+        text = re.sub(r"[\t\n\r]", " ", text)
+    return _CONTROL_IN_PROSE.sub("", text)
 
 
 def control_characters_check(value: Any, *, label: Any = None, multiline: bool) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
+from .text import control_characters_removed
 
 # extension -> the bytes a real file of that type starts with
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -64,6 +65,15 @@ def upload_check(
             fields={field: [_("Isi berkas tidak sesuai jenisnya.")]},
         )
     return ext
+
+
+def upload_file_name(name: str | None, *, default: str) -> str:
+    """A client's file name as kept to label its upload (an import's list and page, its
+    audit row): without control characters, at most 255 characters; ``default`` when
+    nothing is left. Only a label (the upload is its content), so a control character is
+    dropped, not refused; Django's multipart parser drops non-printable characters from
+    an HTTP upload's name already, this holds for every other caller of a service."""
+    return control_characters_removed(name or "").strip()[:255] or default
 
 
 def _tenant_path(area: str, filename: str) -> str:

@@ -10,6 +10,12 @@ letters outside ASCII, for the preview to show. Accepted layouts: the exported l
 its "Realisasi" column filled (title rows above the header are skipped; its hidden run
 mark is read back), or a plain list with a NIP and/or member number column and an amount
 column, on any sheet.
+
+A NIP, member-number or amount cell with a control character (``\\x01``, DEL, NEL…;
+a line break or tab is read as before) is that row's error naming the column: those
+cells are matched, kept in the import's rows and echoed in its messages. Text only
+echoed (a header naming a column in a row error, a totals row's label, the cells of a
+Windows-1252 CSV listed to check) is shown without its control characters.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from core.common.spreadsheet import (
     split_rows_message,
     totals_label,
 )
+from core.common.text import control_characters_error, control_characters_removed
 
 ID_HEADERS = {
     "nip": "nip",
@@ -210,8 +217,14 @@ def _non_ascii_cells(book: Book, found: tuple[Sheet, int] | None, out: ParsedFil
                 if header_at is not None and index > header_at and j < len(header)
                 else None
             )
-            column = str(label).strip() if label not in (None, "") else get_column_letter(j + 1)
-            out.non_ascii.append({"row": row.number, "column": column, "text": value})
+            column = _label(label).strip() if label not in (None, "") else ""
+            out.non_ascii.append(
+                {
+                    "row": row.number,
+                    "column": column or get_column_letter(j + 1),
+                    "text": control_characters_removed(value, multiline=True),
+                }
+            )
 
 
 def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> ParsedFile:
@@ -242,7 +255,7 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
                 "lembar yang dibaca. Gabungkan semuanya ke satu lembar, atau unggah tiap "
                 "lembar sebagai berkas sendiri."
             )
-            % {"s": ", ".join(s.name for s in [sheet, *others])}
+            % {"s": ", ".join(_label(s.name) for s in [sheet, *others])}
         )
         return out
     out.sheet = sheet.name
@@ -267,7 +280,7 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             % {"c": found_cols}
         )
         return out
-    amount_label = str(header[amount_col])
+    amount_label = _label(header[amount_col]) or _("Jumlah")
     split = split_rows(book, sheet, header_at)
     if split:  # the amounts of those rows may be read from the wrong piece
         out.file_errors.append(split_rows_message(split))
@@ -283,6 +296,12 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         )
         return out
     jumlah = _("Jumlah")  # the amount's label in its errors, translated once per file
+    # the cells matched or kept: (index, label in the message, column of the row error)
+    checked = [
+        (ids.get("nip"), "NIP", "NIP"),
+        (ids.get("number"), _("No. Anggota"), _("No. Anggota")),
+        (amount_col, jumlah, amount_label),
+    ]
     for raw in sheet.rows[header_at + 1 :]:
         if raw.blank:
             continue
@@ -304,6 +323,10 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             continue  # no member and no money: the signature block, a note under the list
         pr = ParsedRow(row=raw.number, hidden=raw.hidden)
         out.rows.append(pr)
+        control = _control_cell(raw, checked)
+        if control:
+            pr.error, pr.column = control
+            continue
         if "nip" in ids:
             try:
                 pr.nip = nip_cell(raw.get(ids["nip"]))
@@ -341,6 +364,22 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
     return out
 
 
+def _label(value) -> str:
+    """A header (or a label) as a message names it: without control characters."""
+    return control_characters_removed(str(value), multiline=True)
+
+
+def _control_cell(raw, checked: list[tuple]) -> tuple[str, str] | None:
+    """(message, column) of the first cell of ``raw`` in ``checked`` (the NIP, the
+    member number, the amount: matched, kept, echoed) holding a control character; a
+    line break or tab is read as before (removed from a NIP, a space elsewhere)."""
+    for index, label, column in checked:
+        message = control_characters_error(raw.get(index), label=label, multiline=True)
+        if message:
+            return message, column
+    return None
+
+
 def _totals_row_label(raw, ids: dict[str, int], amount_col: int) -> str:
     """The label of a totals row ("TOTAL", "JUMLAH", "Total Potongan"; the rule of the
     members' import, ``totals_label``), else "": a cell other than the amount's so
@@ -362,7 +401,7 @@ def _totals_row_label(raw, ids: dict[str, int], amount_col: int) -> str:
                 pass
     number = raw.get(ids["number"]) if "number" in ids else None
     if number in (None, "") or number is label or raw.get(0) is label:
-        return " ".join(label.split())
+        return " ".join(_label(label).split())
     return ""
 
 

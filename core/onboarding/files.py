@@ -14,6 +14,7 @@ from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
 from core.common.spreadsheet import (
     WINDOWS_1252,
+    CellProblem,
     SheetError,
     find_header,
     norm_header,
@@ -21,6 +22,7 @@ from core.common.spreadsheet import (
     split_rows,
     split_rows_message,
 )
+from core.common.text import control_characters_error, control_characters_removed
 
 from .common import DATE_1904, E, row_error
 
@@ -66,6 +68,11 @@ CAPITAL_COLUMNS = {
     "sukarela": ("sukarela", "simpanansukarela", "saldosukarela", "manasuka"),
 }
 TB_REQUIRED = ("account", "debit", "credit")
+# the cells of a kind read whole, text or not, and echoed (previews, the mapping of unknown
+# accounts, row errors): one holding a control character is that row's error
+# (``CellProblem`` "control", never echoed); a line break or tab is read as before. The
+# loans import checks the text it keeps itself (``cell_plain_text``).
+CONTROL_CHECKED = {"trial_balance": ("account", "debit", "credit")}
 CAPITAL_REQUIRED = ("member_number", "month", "pokok", "wajib")
 SHU_REQUIRED = ("member_number", "jasa")
 LOAN_REQUIRED = ("product_code", "principal", "outstanding")
@@ -173,6 +180,7 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
             fields={"rows": [row_error(n, "", _("Kolom lebih banyak dari judul.")) for n in split]},
         )
     cols = _columns([norm_header(c) for c in sheet.rows[at].cells], spec)
+    checked = [(f, _control_label(f)) for f in CONTROL_CHECKED.get(kind, ()) if f in cols]
     out, hidden = [], []
     for row in sheet.rows[at + 1 :]:
         if row.blank:
@@ -182,6 +190,9 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         # a cell Excel could not compute stays a CellProblem: the step refuses it with its
         # message, naming the row and column
         data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
+        for field, label in checked:
+            if control_characters_error(data[field], label=label, multiline=True):
+                data[field] = CellProblem("control", label=label)
         if sheet.date1904:  # a bare number in a date column is a serial of that system
             data[DATE_1904] = True
         out.append(data)
@@ -190,13 +201,18 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
     return out, hidden, book.encoding
 
 
+def _control_label(field: str) -> str:
+    """How a refused cell's message names its column."""
+    return {"account": _("Akun"), "debit": _("Debit"), "credit": _("Kredit")}[field]
+
+
 def encoding_note(encoding: str, rows: list[dict]) -> str:
     """What a result message adds for a file read as Windows-1252: that it was, and the
     first text cells with letters outside ASCII, to check they read right."""
     if encoding != WINDOWS_1252:
         return ""
     texts = [
-        _("%(t)s (baris %(r)s)") % {"t": v, "r": r.get("row")}
+        _("%(t)s (baris %(r)s)") % {"t": control_characters_removed(v), "r": r.get("row")}
         for r in rows
         for k, v in r.items()
         if k != "row" and isinstance(v, str) and not v.isascii()

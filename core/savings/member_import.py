@@ -61,6 +61,8 @@ from core.common.spreadsheet import (
     split_rows_message,
     totals_label,
 )
+from core.common.text import control_characters_removed
+from core.common.uploads import upload_file_name
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, books_closed_until, journal_post
 from core.members.models import Agency, Heir, Member, MemberImport
@@ -355,7 +357,8 @@ def _encoding_summary(rows: list[dict[str, Any]], encoding: str) -> dict[str, An
     if encoding != WINDOWS_1252:
         return {}
     cells = [
-        {"row": r.get("_row"), "column": k, "text": v}
+        # without its control characters: a cell refused for one is listed all the same
+        {"row": r.get("_row"), "column": k, "text": control_characters_removed(v, multiline=True)}
         for r in rows
         for k, v in r.items()
         if not k.startswith("_") and isinstance(v, str) and not v.isascii()
@@ -824,7 +827,7 @@ def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
     rows, encoding = import_read(content=content, file_name=file_name)
     checked = import_validate(rows)
     batch = MemberImport.objects.create(
-        file_name=file_name[:255],
+        file_name=upload_file_name(file_name, default="anggota"),
         content=content,
         rows=[_json_row(r) for r in rows] if checked.ok else [],
         status=MemberImport.Status.VALID if checked.ok else MemberImport.Status.INVALID,

@@ -185,3 +185,18 @@ def test_import_row_with_a_control_character_is_that_rows_error(setup, to_file):
         member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
     assert e.value.code == "import_invalid_rows"
     assert Member.objects.count() == before
+
+
+def test_windows_1252_list_of_cells_to_check_shows_no_control_character(setup):
+    """A refused name of a Windows-1252 CSV is listed (to check its letters) without
+    its control character: the list is kept with the import."""
+    data = rows(2, alamat="")
+    data[1]["nama_lengkap"] = "Sitì\x01 Aminah"
+    batch = member_import_upload(
+        content=to_csv(data, encoding="cp1252"), file_name="anggota.csv", by=setup
+    )
+    assert batch.status == "invalid"
+    assert {(e["row"], e["column"]) for e in batch.errors} == {(3, "nama_lengkap")}
+    assert batch.summary["non_ascii"] == [
+        {"row": 3, "column": "nama_lengkap", "text": "Sitì Aminah"}
+    ]

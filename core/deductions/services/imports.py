@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.common.text import control_characters_removed
+from core.common.uploads import upload_file_name
 from core.deductions.audit import DeductionAudit
 from core.members.models import Agency, Member
 
@@ -311,7 +313,7 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
                 )
                 % {
                     "m": f"{mark['month']:02d}/{mark['year']}",
-                    "a": mark["agency"],
+                    "a": control_characters_removed(mark["agency"]),
                     "rm": run.label,
                     "ra": agency.code,
                 }
@@ -443,7 +445,7 @@ def deduction_import_upload(
     imp = DeductionImport(
         run=run,
         agency=agency,
-        file_name=(file_name or "realisasi")[:255],
+        file_name=upload_file_name(file_name, default="realisasi"),
         file_hash=digest,
         rows=rows,
         errors=errors,
