@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +24,7 @@ from core.ledger.services import date_in_range
 from core.members.models import Member
 
 from . import selectors, services
+from .interest_gaps import InterestGap, interest_gaps
 from .models import (
     MAX_TERM_MONTHS,
     TERM_TOO_LONG,
@@ -498,18 +500,83 @@ class InterestRunCreateSerializer(serializers.Serializer):
     month = serializers.IntegerField(min_value=1, max_value=12)
 
 
+def _ym(ym: tuple[int, int]) -> str:
+    return f"{ym[0]}-{ym[1]:02d}"
+
+
+def interest_gap_json(gap: InterestGap) -> dict:
+    return {
+        "product": gap.product.pk,
+        "product_name": gap.product.name,
+        "months": [_ym(ym) for ym in gap.months],
+        "latest_run": _ym(gap.latest),
+        "closed_months": [_ym(ym) for ym in gap.closed_months],
+        "message": gap.message,
+    }
+
+
+_MONTHS = {"type": "array", "items": {"type": "string", "example": "2026-03"}}
+
+
+class InterestRunPagination(PageNumberPagination):
+    """The runs' pages with ``months_not_run`` beside ``results`` (set by the view):
+    per product the months never run before its latest run (``interest_gaps``)."""
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"]["months_not_run"] = {
+            "type": "array",
+            "description": "Per interest-bearing product, the months (YYYY-MM) with no "
+            "live run before its latest live run whose jasa the product pays (an account "
+            "open at the month's end, its balance Lumbung's, not the old books'): the "
+            "members never got them. Such a month cannot be run now (a month before the "
+            "latest run is refused): reverse the later runs, latest first, then run in "
+            "order; `closed_months` are in closed books and can no longer be run. Empty "
+            "when there is none. The same on every page.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "product": {"type": "integer"},
+                    "product_name": {"type": "string"},
+                    "months": _MONTHS,
+                    "latest_run": {"type": "string", "example": "2026-04"},
+                    "closed_months": _MONTHS,
+                    "message": {"type": "string"},
+                },
+                "required": [
+                    "product",
+                    "product_name",
+                    "months",
+                    "latest_run",
+                    "closed_months",
+                    "message",
+                ],
+            },
+        }
+        out["required"] = [*out.get("required", []), "months_not_run"]
+        return out
+
+
 class InterestRunList(IdempotentPostMixin, generics.ListAPIView):
-    """GET: the monthly interest runs, latest first (bendahara, admin). POST: run a
-    product's jasa simpanan of a finished month (``product``, ``year``, ``month``; as
+    """GET: the monthly interest runs, latest first (bendahara, admin), and beside them
+    ``months_not_run``: per product the months never run before its latest run
+    (``interest_gaps``; they cannot be run now — reverse the later runs first). POST: run
+    a product's jasa simpanan of a finished month (``product``, ``year``, ``month``; as
     the screen's *Hitung jasa*), refused as the screen refuses it (a month already run,
     not finished, closed, before the latest run, or after a month never run —
     ``savings_interest_month_skipped``, naming it)."""
 
     serializer_class = InterestRunSerializer
+    pagination_class = InterestRunPagination
     permission_classes = [RolePermission]
     read_roles = TREASURY
     write_roles = TREASURY
     queryset = InterestRun.objects.select_related("product").order_by("-year", "-month", "-pk")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.data["months_not_run"] = [interest_gap_json(g) for g in interest_gaps()]
+        return response
 
     @extend_schema(request=InterestRunCreateSerializer, responses={201: InterestRunSerializer})
     def post(self, request):

@@ -45,6 +45,7 @@ from .forms import (
     TellerForm,
     WajibRateForm,
 )
+from .interest_gaps import interest_gaps
 from .models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
 
 
@@ -625,6 +626,8 @@ def reconciliation(request):
             "interest_runs": InterestRun.objects.select_related(
                 "product", "journal_entry"
             ).order_by("-year", "-month", "-pk")[:24],
+            # months never run before a product's latest run: said, with the way out
+            "interest_gaps": interest_gaps(),
             "year": today.year,
             "month": today.month,
         },

@@ -3,13 +3,14 @@ above the threshold: one journal entry per product and month."""
 
 import calendar
 import logging
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -591,40 +592,88 @@ def _month_label(ym: tuple[int, int]) -> str:
     return f"{ym[1]:02d}/{ym[0]}"
 
 
-def interest_months_missing(*, product_id: int, year: int, month: int) -> list[tuple[int, int]]:
-    """The months before (``year``, ``month``) whose jasa of the product a run must pay
-    first, in order: the months after its latest live run that were never run, each
-    only when an account of the product was open at its end whose balance that month is
-    Lumbung's — opened by then, and no opening balance dated on or after it (a move-in's
-    cut-over or the member import's opening date: the old books paid the months up to
-    it). None for the product's first run ever (nor when every run was reversed: the
-    product starts again), nor for the month right after the latest run (the common
-    case: no query). A month the product had no such account in has nothing to pay."""
-    latest = _latest_run(product_id)
-    if latest is None:
-        return []
-    out: list[tuple[int, int]] = []
-    ym = _next_month(*latest)
-    while ym < (year, month):
-        first, last = month_bounds(*ym)
-        old_books = SavingsTransaction.objects.filter(
-            account=OuterRef("pk"),
-            kind=SavingsTransaction.Kind.OPENING,
-            on__gte=last,
-            reversed_by__isnull=True,
-        )
-        if (
-            SavingsAccount.objects.filter(product_id=product_id, opened_on__lte=last)
-            .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=last))
-            .exclude(Exists(old_books))
-            .exists()
-        ):
-            out.append(ym)
-        ym = _next_month(*ym)
+def month_ends_counted(
+    *, accounts: Iterable[tuple[date, date | None, date | None]], ends: Iterable[date]
+) -> set[date]:
+    """Of the month-ends ``ends``, those at which some account of ``accounts`` — each
+    (opened on, closed on or None, latest live opening balance's date or None) — is
+    open with a balance that is Lumbung's: opened on or before it, closed after it, and
+    its opening balance (the old books) dated before it. Pure: each account is the span
+    [max(opened, day after the opening balance), closed) of the month-ends it counts;
+    the spans joined, each end looked up in them."""
+    spans: list[tuple[date, date]] = []
+    for opened, closed, old in accounts:
+        start = opened if old is None or old < opened else old + timedelta(days=1)
+        until = closed or date.max
+        if start < until:
+            spans.append((start, until))
+    joined: list[list[date]] = []
+    for start, until in sorted(spans):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], until)
+        else:
+            joined.append([start, until])
+    starts = [span[0] for span in joined]
+    out: set[date] = set()
+    for end in ends:
+        i = bisect_right(starts, end) - 1
+        if i >= 0 and end < joined[i][1]:
+            out.add(end)
     return out
 
 
-def _months_named(months: list[tuple[int, int]]) -> str:
+def interest_months_owed(
+    *, product_id: int, months: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Of ``months`` (in the order given), those whose jasa of the product a run must
+    pay: an account of the product was open at the month's end whose balance that month
+    is Lumbung's — opened by then, not closed by then, and no opening balance dated on or
+    after the month's end (a move-in's cut-over or the member import's opening date: the
+    old books paid the months up to it). A month the product had no such account in
+    (before its first account, or all closed) has nothing to pay. One query (the
+    accounts' distinct dates), then ``month_ends_counted``."""
+    if not months:
+        return []
+    ends = {ym: month_bounds(*ym)[1] for ym in months}
+    old_books_until = (
+        SavingsTransaction.objects.filter(
+            account=OuterRef("pk"),
+            kind=SavingsTransaction.Kind.OPENING,
+            reversed_by__isnull=True,
+        )
+        .order_by("-on")
+        .values("on")[:1]
+    )
+    rows = (
+        SavingsAccount.objects.filter(product_id=product_id, opened_on__lte=max(ends.values()))
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=min(ends.values())))
+        .annotate(old_books_until=Subquery(old_books_until))
+        .values_list("opened_on", "closed_on", "old_books_until")
+        .distinct()
+    )
+    counted = month_ends_counted(accounts=rows, ends=ends.values())
+    return [ym for ym in months if ends[ym] in counted]
+
+
+def interest_months_missing(*, product_id: int, year: int, month: int) -> list[tuple[int, int]]:
+    """The months before (``year``, ``month``) whose jasa of the product a run must pay
+    first, in order: the months after its latest live run that were never run and that
+    the product's jasa pays (``interest_months_owed``: an account open at the month's
+    end whose balance is Lumbung's). None for the product's first run ever (nor when
+    every run was reversed: the product starts again), nor for the month right after the
+    latest run (the common case: no query)."""
+    latest = _latest_run(product_id)
+    if latest is None:
+        return []
+    months: list[tuple[int, int]] = []
+    ym = _next_month(*latest)
+    while ym < (year, month):
+        months.append(ym)
+        ym = _next_month(*ym)
+    return interest_months_owed(product_id=product_id, months=months)
+
+
+def interest_months_named(months: list[tuple[int, int]]) -> str:
     """The months as said: "02/2026", "02/2026 sampai 04/2026 (3 bulan)", apart by commas."""
     groups: list[list[tuple[int, int]]] = []
     for ym in months:
@@ -661,7 +710,7 @@ def interest_month_skipped_check(*, product: SavingsProduct, year: int, month: i
         % {
             "p": product.name,
             "m": _month_label((year, month)),
-            "missing": _months_named(missing),
+            "missing": interest_months_named(missing),
             "l": _month_label(latest) if latest else "-",
             "f": _month_label(missing[0]),
         },
