@@ -5,7 +5,8 @@ already there — left by old data before that rule, or by a move-in — is read
 the treasurer sees it: the members never got those months' jasa. A month counts as the
 refusal counts it (``interest_months_owed``: an account of the product open at the
 month's end whose balance that month is Lumbung's; not the months before the product's
-first account, nor the months the old books paid up to an opening balance).
+first run — never refused, the board starts the jasa there — nor months with no account,
+nor the months the old books paid up to an opening balance).
 
 Running such a month now is refused (``savings_interest_accrue``: a month before the
 product's latest live run — the later months were paid on balances without its jasa).
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.ledger.services import books_closed_until
 
-from .models import InterestRun, SavingsAccount, SavingsProduct
+from .models import InterestRun, SavingsProduct
 from .services.interest import (
     _next_month,
     interest_months_named,
@@ -60,15 +61,6 @@ class InterestGap:
                 "l": _label(self.latest),
             }
         ]
-        before_first = [ym for ym in self.months if ym < self.first_run]
-        if before_first:
-            parts.append(
-                _(
-                    "Bulan %(months)s sebelum jasa pertama produk ini (%(f)s): bila jasa "
-                    "memang baru dimulai bulan %(f)s, bulan itu tidak terutang."
-                )
-                % {"months": interest_months_named(before_first), "f": _label(self.first_run)}
-            )
         if self.closed_months:
             parts.append(
                 _(
@@ -96,8 +88,8 @@ class InterestGap:
 
 def interest_gaps() -> list[InterestGap]:
     """Per interest-bearing product with a live run, in pk order: the months from its
-    first account's month to its latest live run that have no live run and that its jasa
-    pays (``interest_months_owed``). Products without such a month are left out. Two
+    first live run to its latest that have no live run and that its jasa pays
+    (``interest_months_owed``). Products without such a month are left out. Two
     queries, plus one per product with a month not run in that span."""
     runs: dict[int, set[tuple[int, int]]] = {}
     for pid, year, month in InterestRun.objects.filter(reversed_at__isnull=True).values_list(
@@ -106,23 +98,20 @@ def interest_gaps() -> list[InterestGap]:
         runs.setdefault(pid, set()).add((year, month))
     if not runs:
         return []
-    first_opened = dict(
-        SavingsAccount.objects.filter(product_id__in=list(runs))
-        .order_by("product_id", "opened_on")
-        .distinct("product_id")
-        .values_list("product_id", "opened_on")
-    )
     products = SavingsProduct.objects.filter(
-        pk__in=list(first_opened), interest_enabled=True, interest_rate_annual__gt=0
+        pk__in=list(runs), interest_enabled=True, interest_rate_annual__gt=0
     ).order_by("pk")
     closed = books_closed_until()
     out: list[InterestGap] = []
     for product in products:
         done = runs[product.pk]
         latest = max(done)
-        opened = first_opened[product.pk]
+        # from the first run, as the skipped-month refusal counts: a product's first run
+        # is never refused, whatever its month (the board starts the jasa there), so the
+        # months before it are not a gap
+        first = min(done)
         candidates = []
-        ym = (opened.year, opened.month)
+        ym = first
         while ym < latest:
             if ym not in done:
                 candidates.append(ym)

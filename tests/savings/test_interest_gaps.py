@@ -208,17 +208,18 @@ def test_a_gap_month_in_closed_books_is_said_as_not_runnable(march_missing):
     assert "Batalkan dulu" not in gap.message
 
 
-def test_months_before_the_products_first_run_are_named_as_such(funded, teller):
-    """The first run is never refused, whatever its month (the board may have started
-    the jasa then): months between the first account and the first run are reported,
-    saying that they are owed only if the jasa did not start with that run."""
+def test_months_before_the_products_first_run_are_not_a_gap(funded, teller, monkeypatch):
+    """The first run is never refused, whatever its month (the board started the jasa
+    then, as the skipped-month refusal counts): months between the first account and
+    the first run are not reported; a month missing after it is."""
     p, _acc = funded  # open and funded since January 2026
     savings_interest_accrue(product=p, year=2026, month=3, by=teller)
     savings_interest_accrue(product=p, year=2026, month=4, by=teller)
+    assert interest_gaps.interest_gaps() == []
+    _run_skipping_the_check(p, 2026, 6, teller, monkeypatch)
     (gap,) = interest_gaps.interest_gaps()
-    assert gap.months == [(2026, 1), (2026, 2)]
+    assert gap.months == [(2026, 5)]
     assert gap.first_run == (2026, 3)
-    assert "sebelum jasa pertama produk ini (03/2026)" in gap.message
 
 
 def test_the_openapi_document_describes_the_months_not_run(bendahara):
