@@ -68,7 +68,9 @@ def register(fn: Check, *, fix_url_name: str = "", fix_label: str = "") -> None:
 def close_lock() -> None:
     """Wait for, then hold until the transaction ends, this cooperative's close lock:
     taken by the month close and the year close, and by every write whose check a
-    registered guard makes (the move-in start), before they read what they check. Only
+    registered guard makes or that a close must not overtake (the move-in's start,
+    go-live, undo, member import, jasa list and capital month-ends: docs/onboarding.md),
+    before they read what they check. Only
     inside a transaction (``transaction.atomic``): outside one it would end at once."""
     if not connection.in_atomic_block:
         raise RuntimeError("close_lock() outside a transaction would be released at once")

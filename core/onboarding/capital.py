@@ -21,6 +21,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.spreadsheet import MONTHS, CellProblem, cell_date, cell_text
+from core.ledger.close_guards import close_lock
 from core.ledger.models import FiscalYear
 from core.members.models import Member
 from core.savings.models import CapitalBalanceBroughtIn, SavingsProduct, SavingsTransaction
@@ -419,6 +420,9 @@ def capital_balances_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) ->
     are all empty is left out (its month stays estimated). Allowed while the move-in is
     not undone and the cut-over's fiscal year is open."""
     require_role(by, _("mencatat saldo modal pembukuan lama"))
+    # the close lock before the move-in's row (the order of the go-live and the undo):
+    # a year close running meanwhile commits first and is read closed here, or waits
+    close_lock()
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     capital_balances_check_open(mi)
     checked, blank = _checked(mi, rows)

@@ -17,6 +17,7 @@ from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.spreadsheet import CellProblem
+from core.ledger.close_guards import close_lock
 from core.ledger.models import FiscalYear
 from core.loans.models import JasaPaidBroughtIn
 from core.members.models import Member
@@ -166,6 +167,9 @@ def shu_contributions_post(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -
     (see ``_checked``). Allowed while the move-in is not undone and the cut-over's fiscal
     year is open (the year end reads them when it computes SHU)."""
     require_role(by, _("mencatat jasa yang dibayar di pembukuan lama"))
+    # the close lock before the move-in's row (the order of the go-live and the undo):
+    # a year close running meanwhile commits first and is read closed here, or waits
+    close_lock()
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     year = mi.cutover_date.year
     shu_contributions_check_open(mi)

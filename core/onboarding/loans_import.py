@@ -649,7 +649,7 @@ def loans_preview(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> dict:
 def loans_import(*, move_in: MoveIn, rows: list[dict[str, Any]], by) -> list[Loan]:
     """Bring the running loans in: all rows or none."""
     require_role(by, _("membawa pinjaman berjalan"))
-    mi = _draft(move_in)
+    mi = _draft(move_in)  # no close lock needed: see ``services._draft``
     loans_check_open(mi)
     checked = _checked(mi, rows)
     applicant = _import_user()

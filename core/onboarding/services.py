@@ -53,7 +53,7 @@ from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransacti
 from .capital import capital_balances_remove
 from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
 from .contributions import shu_contributions_remove
-from .models import MoveIn, MoveInAdjustment, MoveInLoan
+from .models import MoveIn, MoveInAdjustment, MoveInLoan, UploadPreview
 from .preview import PreviewConfirmed, upload_preview_confirm, upload_previews_remove
 from .selectors import (
     move_in_member_imports_off_cutover,
@@ -222,6 +222,18 @@ def move_in_close_refusal(up_to: date) -> ApplicationError | None:
 
 
 def _draft(mi: MoveIn) -> MoveIn:
+    """The move-in's row, locked, refused unless a draft: the first thing the draft's
+    steps (the trial balance, the loans, an adjustment) do.
+
+    They take no close lock, and need none. The row lock makes them take turns with the
+    go-live and the undo, the only writes of the status, which lock it too (after the
+    close lock). And no close can change what they check or post meanwhile: the draft
+    they lock is committed and stays a draft, so any close of a month or year ending on
+    or after its cut-over is refused by the guard (``move_in_close_refusal``), before
+    or after the step's commit alike; a month ending before the cut-over may close, but
+    the step's entries are dated the cut-over, after it, and the closing entry of a
+    year before the cut-over needs entries in that year, which ``entries_up_to_cutover``
+    refuses already. (``tests/onboarding/test_close_lock_steps_race.py``.)"""
     mi = MoveIn.objects.select_for_update().get(pk=mi.pk)
     _status_open(mi)
     return mi
@@ -683,7 +695,7 @@ def trial_balance_post(
     row error is reported at once; an unbalanced total is refused; nothing is written on
     any error (the accounts created for unknown rows included)."""
     require_role(by, _("memposting neraca saldo awal"))
-    mi = _draft(move_in)
+    mi = _draft(move_in)  # no close lock needed: see ``_draft``
     trial_balance_check_open(mi)
     lines, total_d = _trial_balance_lines(rows, mappings, creations)
     savings_accounts = set(SavingsProduct.objects.values_list("account_id", flat=True))
@@ -765,7 +777,7 @@ def move_in_adjust(
     are fine, a control character is refused: ``text_checked``); a supporting
     document (PDF/PNG/JPG) optional. Audited; shown in the reconciliation."""
     require_role(by, _("memposting penyesuaian rekonsiliasi"))
-    mi = _draft(move_in)
+    mi = _draft(move_in)  # no close lock needed: see ``_draft``
     if not mi.opening_entry_id:
         raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
     cutover_open_check(mi)
@@ -1055,17 +1067,57 @@ def _delete_or_refuse(qs, message: str) -> None:
         ) from None
 
 
+def _undo_closed_after_cutover_check(mi: MoveIn) -> None:
+    """Refuse the undo of a move-in whose opening is posted when a month ending on or
+    after its cut-over is closed and its go-live did not close it (a month after the
+    cut-over closed since, a year closed): the opening's reversals are dated the
+    cut-over, which the undo cannot post into closed books. Names the date the books are
+    closed until and what to do, before anything is changed."""
+    closed = (
+        Period.objects.filter(status=Period.Status.CLOSED, end_date__gte=mi.cutover_date)
+        .exclude(pk__in=mi.closed_periods or [])
+        .order_by("-end_date")
+        .values_list("end_date", flat=True)
+        .first()
+    )
+    if closed is None:
+        return
+    raise ApplicationError(
+        E.UNDO_REFUSED,
+        _(
+            "Pindah ke Lumbung tidak dapat dibatalkan: buku sudah ditutup sampai %(c)s, "
+            "sesudah tanggal pindah %(d)s, dan saldo awal hanya dapat dibalik per tanggal "
+            "pindah. Tidak ada yang dibatalkan. Minta admin membuka kembali bulan sesudah "
+            "tanggal pindah sampai %(c)s, lalu batalkan lagi."
+        )
+        % {"c": closed.isoformat(), "d": mi.cutover_date.isoformat()},
+        status=409,
+    )
+
+
 @transaction.atomic
 def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     """Remove everything the move-in made: the loans it brought in (with their schedules),
     the members, savings accounts and opening balances of its member import (their entry
     reversed), the reconciliation adjustments and the opening entry (reversed, same
     date); the months its go-live closed are reopened. Refused once anything else was
-    posted on or after the cut-over."""
+    posted on or after the cut-over, and when a month ending on or after the cut-over
+    was closed other than by its go-live (its reversals are dated the cut-over).
+
+    Takes the close lock, as the go-live and the closes do (the lock before the
+    move-in's row): a month or year close running at the same moment either committed
+    before (its months are seen closed here: refused) or waits for this commit and
+    closes over the undone move-in, never both. Before it, the move-in's kept previews
+    (removed with it), in the order their confirm takes them (the preview, then the
+    close lock of 4a/4b, then the move-in's row): a confirm arriving meanwhile waits
+    and finds its preview gone, instead of each waiting for the other
+    (``tests/onboarding/test_close_lock_steps_race.py``)."""
     require_role(by, _("membatalkan pindah ke Lumbung"))
     reason = reason_required(
         reason, code=E.UNDO_REFUSED, message=_("Alasan pembatalan wajib diisi.")
     )
+    list(UploadPreview.objects.select_for_update().filter(move_in_id=move_in.pk).order_by("pk"))
+    close_lock()
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     if mi.status == MoveIn.Status.UNDONE:
         raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)
@@ -1080,6 +1132,8 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
             % {"n": n},
             status=409,
         )
+    if mi.opening_entry_id:
+        _undo_closed_after_cutover_check(mi)
     loan_ids = list(MoveInLoan.objects.filter(move_in=mi).values_list("loan_id", flat=True))
     if Loan.objects.filter(pk__in=loan_ids, repayments__isnull=False).exists():
         raise ApplicationError(

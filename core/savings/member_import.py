@@ -63,6 +63,7 @@ from core.common.spreadsheet import (
 )
 from core.common.text import control_characters_removed
 from core.common.uploads import upload_file_name
+from core.ledger.close_guards import close_lock
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, books_closed_until, journal_post
 from core.members.models import Agency, Heir, Member, MemberImport
@@ -843,7 +844,15 @@ def member_import_upload(*, content: bytes, file_name: str, by) -> MemberImport:
 def member_import_run(*, batch: MemberImport, opening_date: date, by) -> MemberImport:
     """Import a validated file, all or nothing: re-validates (the database may have
     changed since the upload), then writes members, accounts, opening transactions and
-    one opening journal entry."""
+    one opening journal entry.
+
+    Takes the close lock first (``core.ledger.close_guards.close_lock``, before the
+    batch's row: the order of the move-in's undo, which locks the batches after it):
+    its opening balances come in at a move-in's cut-over, whose months the go-live (or
+    a close) may be closing at the same moment; the second waits for the first's commit
+    and reads it (the import a closed month, the go-live the import's savings), instead
+    of each deciding on what it read before the other's write."""
+    close_lock()
     batch = MemberImport.objects.select_for_update().get(pk=batch.pk)
     if batch.status == MemberImport.Status.IMPORTED:
         raise ApplicationError(ImportErrors.ALREADY, _("Berkas ini sudah diimpor."))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_balance
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import LineSpec, journal_post, period_close
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import Loan, LoanDocument, LoanGradeSnapshot
 from core.loans.selectors import loans_reconciliation
@@ -113,6 +113,35 @@ def test_undo_refused_after_a_real_posting(moved, by, staff):
         move_in_undo(move_in=moved, reason="coba", by=staff["admin"])
     assert e.value.code == "onboarding_undo_refused"
     assert Loan.objects.count() == 2
+
+
+def test_undo_refused_once_a_month_after_the_cutover_is_closed(moved, by, staff, cutover):
+    """Closed after the go-live, the month after the cut-over holds the opening's
+    reversals' date in closed books: the undo says so and what to do, and changes
+    nothing (not the ledger's bare "books closed" half-way through)."""
+    members_import(by, cutover)
+    move_in_go_live(move_in=moved, by=by)
+    after = Period.objects.filter(start_date__gt=cutover).order_by("start_date").first()
+    period_close(period=after, by=by)
+    before = (
+        JournalEntry.objects.count(),
+        Loan.objects.count(),
+        list(Period.objects.filter(status="closed").values_list("pk", flat=True)),
+    )
+    with pytest.raises(ApplicationError) as e:
+        move_in_undo(move_in=moved, reason="salah tanggal", by=staff["admin"])
+    err = e.value
+    assert err.code == "onboarding_undo_refused", (err.code, err.message)
+    assert err.status_code == 409
+    assert after.end_date.isoformat() in err.message, err.message
+    assert cutover.isoformat() in err.message and "buka kembali" in err.message, err.message
+    assert (
+        JournalEntry.objects.count(),
+        Loan.objects.count(),
+        list(Period.objects.filter(status="closed").values_list("pk", flat=True)),
+    ) == before
+    moved.refresh_from_db()
+    assert moved.status == "live"
 
 
 def test_a_move_in_done_again_can_still_be_undone_until_a_real_posting(move_in, by, staff, cutover):
