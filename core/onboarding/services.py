@@ -662,8 +662,9 @@ def trial_balance_preview_post(
                 raise ApplicationError(
                     E.PREVIEW_CHANGED,
                     _(
-                        "Angka di tabel berubah sejak Hitung total (%(a)s); tidak ada yang "
-                        "diposting. Tekan Hitung total lagi, periksa, lalu posting."
+                        "Angka di tabel berubah sejak pratinjau (%(a)s); tidak ada yang "
+                        "diposting. Tekan Hitung total dan pratinjau lagi, periksa, lalu "
+                        "posting."
                     )
                     % {"a": ", ".join(changed)},
                 )

@@ -89,7 +89,7 @@ def test_figures_changed_before_the_confirm_are_refused_and_nothing_posted(staff
     page = c.post(URL, {"action": "trial_balance_grid", **GRID}).content.decode()
     altered = {**GRID, "debit_1101": "2.234.567", "credit_3103": "2.334.567"}
     r = c.post(URL, {**_hidden(page), "action": "trial_balance_grid", **altered})
-    assert "Angka di tabel berubah sejak Hitung total (1101, 3103)" in r.content.decode()
+    assert "Angka di tabel berubah sejak pratinjau (1101, 3103)" in r.content.decode()
     opening_not_posted()
     # a reference altered: refused too
     r = c.post(URL, {"token": "x" + _hidden(page)["token"], "action": "trial_balance_grid", **GRID})

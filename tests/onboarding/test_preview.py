@@ -273,14 +273,14 @@ def test_grid_altered_after_hitung_total_is_refused_then_the_previewed_figures_p
     assert not JournalEntry.objects.filter(source="opening").exists()
     page = r.content.decode()
     assert r.status_code == 200
-    assert "Angka di tabel berubah sejak Hitung total (1102, 3103)" in page
+    assert "Angka di tabel berubah sejak pratinjau (1102, 3103)" in page
     assert UploadPreview.objects.filter(move_in=move_in, kind="trial_balance").count() == 1
     assert 'value="200.000"' in page  # what was typed is kept, with the reference
     assert grid_form(page)["token"] == hidden["token"]
     assert not JournalEntry.objects.filter(source="opening").exists()
     # sent again unchanged: refused again (the reference still names the figures shown)
     r = c.post(URL, {**grid_form(page), "action": "trial_balance_grid", **altered})
-    assert "Angka di tabel berubah sejak Hitung total" in r.content.decode()
+    assert "Angka di tabel berubah sejak pratinjau" in r.content.decode()
     assert not JournalEntry.objects.filter(source="opening").exists()
     # the figures previewed: posted, the kept preview gone
     r = c.post(URL, {**hidden, "action": "trial_balance_grid", **GRID}, follow=True)
