@@ -13,8 +13,8 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from django.test import Client
+from django.db import close_old_connections, connection, transaction
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -23,13 +23,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.onboarding import files as onboarding_files
+from tests.conftest import TENANTS
 from tests.webapp.conftest import make_user
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # operations whose responses do not yet conform (checked for 5xx only): keep empty
 NOT_CONFORMING: frozenset[str] = frozenset()
-_SCHEMA: dict = {}
 
 
 @pytest.fixture
@@ -40,23 +40,40 @@ def api_host(tenant_a, in_tenant_a, settings):
     return tenant_host(tenant_a.slug)
 
 
-@pytest.fixture
-def api_schema(api_host):
-    """The document as a logged-in admin sees it at /api/schema/, wired to the WSGI app.
-    Requests run in this thread and this test's transaction, so Django's per-request
-    connection closing is switched off here as its own test client does."""
-    if not _SCHEMA:
-        c = Client(HTTP_HOST=api_host)
-        c.force_login(make_user("admin", email="fuzz-schema@webapp.test"))
-        r = c.get("/api/schema/", {"format": "json"})
-        assert r.status_code == 200, r.content[:300]
-        _SCHEMA["doc"] = r.json()
-    loaded = schemathesis.openapi.from_dict(_SCHEMA["doc"])
+@pytest.fixture(scope="module")
+def _loaded_schema(django_db_setup, django_db_blocker):
+    """The document as a logged-in admin sees it at /api/schema/, fetched and loaded once
+    for the module (both tests fuzz the same document; the second one loading it again
+    checked nothing more), wired to the WSGI app. The admin made to fetch it is rolled
+    back."""
+    from tenants.models import Cooperative
+    from tenants.services import tenant_host
+
+    with django_db_blocker.unblock(), override_settings(DEBUG=False), transaction.atomic():
+        coop = Cooperative.objects.get(slug=TENANTS["a"])
+        connection.set_tenant(coop)
+        try:
+            c = Client(HTTP_HOST=tenant_host(coop.slug))
+            c.force_login(make_user("admin", email="fuzz-schema@webapp.test"))
+            r = c.get("/api/schema/", {"format": "json"})
+        finally:
+            connection.set_schema_to_public()
+            transaction.set_rollback(True)
+    assert r.status_code == 200, r.content[:300]
+    loaded = schemathesis.openapi.from_dict(r.json())
     loaded.app = get_wsgi_application()
+    return loaded
+
+
+@pytest.fixture
+def api_schema(_loaded_schema, api_host):
+    """The module's document (``_loaded_schema``). Requests run in this thread and this
+    test's transaction, so Django's per-request connection closing is switched off here
+    as its own test client does."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield loaded
+        yield _loaded_schema
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
