@@ -3,6 +3,7 @@
 on one line: a control character, a line break or a tab in it is refused by the payout
 service, naming the field in Indonesian, and nothing is paid (core.common.text)."""
 
+import copy
 from datetime import date
 
 import pytest
@@ -12,24 +13,43 @@ from core.common.errors import ApplicationError
 from core.exits.services import exit_settlement_confirm
 from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.services import shu_payout
+from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
-from .conftest import YEAR
+from .conftest import YEAR, year_of
 from .test_payout_heirs_and_rejoined import PAY, _client, _post
 
 CONTROL = "Nama penerima tidak boleh berisi karakter kontrol (tak terlihat)."
 ONE_LINE = "Nama penerima harus satu baris: tidak boleh berisi baris baru atau tab."
 
 
-@pytest.fixture
-def deceased(year_data, staff):
+@pytest.fixture(scope="module")
+def _deceased_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """m2 died with no heir registered, the exit settlement paid to the member's name;
-    the year's SHU posted (as ``deceased_without_heirs`` of the heirs' tests)."""
-    by, m2 = year_data["by"], year_data["m2"]
-    exit_settlement_confirm(
-        member=m2, reason="deceased", on=date(YEAR, 9, 30), by=by, payee="member"
-    )
-    _post(by)
-    return year_data
+    the year's SHU posted (as ``deceased_without_heirs`` of the heirs' tests). Built once
+    for the module in cooperative A, never committed (``module_uncommitted``): every test
+    here refuses a payout on these same books, and each one's writes are rolled back on
+    top of them."""
+
+    def build():
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        year = year_of(staff)
+        by, m2 = year["by"], year["m2"]
+        exit_settlement_confirm(
+            member=m2, reason="deceased", on=date(YEAR, 9, 30), by=by, payee="member"
+        )
+        _post(by)
+        return year
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as year:
+        yield year
+
+
+@pytest.fixture
+def deceased(_deceased_once, in_tenant_a):
+    """The module's books (``_deceased_once``), their objects copied so that a test that
+    changes one in memory leaves the next test's copy as built."""
+    return copy.deepcopy(_deceased_once)
 
 
 def _nothing_paid(m2):
