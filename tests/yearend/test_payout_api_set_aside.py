@@ -4,6 +4,7 @@ who never opened one) are set aside and answered with a reason each, the others 
 paid in one entry. A genuinely invalid request (a share paid twice, more than what is
 unpaid, a member twice, no share at all) is still refused whole, nothing written."""
 
+import copy
 from datetime import date
 from decimal import Decimal
 
@@ -17,8 +18,9 @@ from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.services import shu_payout, shu_post, shu_settings_set, yearend_close
 from tenants.services import tenant_host
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_of
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -26,31 +28,51 @@ ON = date(YEAR + 1, 3, 2)
 URL = f"/api/v1/yearend/{YEAR}/payout/"
 
 
-@pytest.fixture
-def posted(tenant_a, year_data, staff):
+@pytest.fixture(scope="module")
+def _posted_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """Settings: SHU credited to sukarela. m2 retired on 30 September (the exit closed
     their accounts); m4 is active with pokok and wajib but no sukarela account. Closed
-    and posted; an API client as the bendahara."""
+    and posted. Built once for the module in cooperative A, never committed
+    (``module_uncommitted``): each test's writes are rolled back on top of it."""
     from core.exits.services import exit_settlement_confirm
 
-    by = staff["bendahara"]
-    m4 = f.member(full_name="Empat")
-    _deposit(m4, "pokok", "100000", date(YEAR, 1, 10), by)
-    _deposit(m4, "wajib", "1200000", date(YEAR, 1, 10), by)
-    shu_settings_set(year=YEAR, by=by, payout_method="sukarela")
-    exit_settlement_confirm(
-        member=year_data["m2"], reason="retired", on=date(YEAR, 9, 30), by=by, channel="bank"
-    )
-    close_preliminaries(by)
-    yearend_close(year=YEAR, by=by)
-    ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="04/RAT", by=by)
-    shares = {s.member_id: s for s in MemberShare.objects.filter(year_end=ye)}
-    for m in (year_data["m1"], year_data["m2"], m4):
-        assert shares[m.pk].total > 0
-    assert not SavingsAccount.objects.filter(member=m4, product__kind="sukarela").exists()
+    def build():
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        year_data = year_of(staff)
+        by = staff["bendahara"]
+        m4 = f.member(full_name="Empat")
+        _deposit(m4, "pokok", "100000", date(YEAR, 1, 10), by)
+        _deposit(m4, "wajib", "1200000", date(YEAR, 1, 10), by)
+        shu_settings_set(year=YEAR, by=by, payout_method="sukarela")
+        exit_settlement_confirm(
+            member=year_data["m2"], reason="retired", on=date(YEAR, 9, 30), by=by, channel="bank"
+        )
+        close_preliminaries(by)
+        yearend_close(year=YEAR, by=by)
+        ye = shu_post(year=YEAR, rat_date=RAT, rat_decision="04/RAT", by=by)
+        shares = {s.member_id: s for s in MemberShare.objects.filter(year_end=ye)}
+        for m in (year_data["m1"], year_data["m2"], m4):
+            assert shares[m.pk].total > 0
+        assert not SavingsAccount.objects.filter(member=m4, product__kind="sukarela").exists()
+        return year_data | {"m4": m4, "shares": shares, "staff": staff}
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as built:
+        yield built
+
+
+@pytest.fixture
+def staff(_posted_once, in_tenant_a):
+    """The module's staff (``_posted_once``), copied for the test."""
+    return copy.deepcopy(_posted_once["staff"])
+
+
+@pytest.fixture
+def posted(tenant_a, _posted_once, staff):
+    """The module's closed and posted year (``_posted_once``), its objects copied for the
+    test, and an API client as the bendahara."""
     c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
-    return year_data | {"m4": m4, "shares": shares, "client": c}
+    c.force_login(staff["bendahara"])
+    return copy.deepcopy(_posted_once) | {"client": c}
 
 
 def _owed(member) -> Decimal:
