@@ -9,6 +9,7 @@ import pytest
 
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
+from tests.module_coop import module_uncommitted
 
 D = Decimal
 YEAR = 2025
@@ -26,6 +27,22 @@ def _deposit(member, kind, amount, on, by):
     product = SavingsProduct.objects.filter(kind=kind, is_active=True).order_by("id").first()
     acc = savings_account_get_or_open(member=member, product=product, on=on, by=by)
     return teller_deposit(account=acc, amount=D(amount), channel="cash", on=on, by=by)
+
+
+@pytest.fixture(scope="module")
+def year_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The staff and the year (``year_of``) built once for a module in cooperative A,
+    never committed (``tests.module_coop.module_uncommitted``): ``{"staff", "year"}``. A
+    module whose tests all start from them opts in by defining ``staff`` and
+    ``year_data`` as copies of these (each test's writes are rolled back on top); keep
+    tests that commit for real out of such a module."""
+
+    def build():
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        return {"staff": staff, "year": year_of(staff)}
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as built:
+        yield built
 
 
 @pytest.fixture

@@ -19,39 +19,23 @@ from core.yearend.services import (
     yearend_close,
     yearend_reopen,
 )
-from tests.members import factories as f
-from tests.module_coop import module_uncommitted
 
-from .conftest import YEAR, year_of
+from .conftest import YEAR
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def _year_once(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The staff and 2025's books (``year_of``), built once for the module in cooperative
-    A, never committed (``module_uncommitted``): each test's writes (the close's
-    preliminaries of ``ready`` included) are rolled back on top of them."""
-
-    def build():
-        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
-        return {"staff": staff, "year": year_of(staff)}
-
-    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as built:
-        yield built
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``), copied for the test."""
+    return copy.deepcopy(year_once["staff"])
 
 
 @pytest.fixture
-def staff(_year_once, in_tenant_a):
-    """The module's staff (``_year_once``), copied for the test."""
-    return copy.deepcopy(_year_once["staff"])
-
-
-@pytest.fixture
-def year_data(_year_once, staff):
-    """The module's 2025 (``_year_once``), its objects copied for the test."""
-    return copy.deepcopy(_year_once["year"])
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
 
 
 def _bal(role):

@@ -1,6 +1,7 @@
 """The RAT pack: PDF with the letterhead and every section, XLSX with its tables, the
 board's texts saved per year; refused before the year is closed."""
 
+import copy
 import io
 from datetime import date
 
@@ -14,6 +15,19 @@ from core.yearend.services import rat_texts_set, shu_post, yearend_close
 from tenants.services import tenant_host
 
 from .conftest import YEAR
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
 
 
 def test_rat_pack_refused_before_close(year_data):
