@@ -1,6 +1,7 @@
 """The year end's API (/api/v1/yearend/…) and screens (/tutup-buku/…): roles, errors
 as one JSON shape, the flow through HTTP, the OpenAPI schema, the XLSX preview."""
 
+import copy
 import io
 
 import pytest
@@ -9,6 +10,19 @@ from django.test import Client
 from tenants.services import tenant_host
 
 from .conftest import YEAR
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
 
 
 @pytest.fixture

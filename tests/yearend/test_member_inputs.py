@@ -1,8 +1,10 @@
 """Each member's SHU inputs (capital, jasa paid) on cooperative A's 2025."""
 
+import copy
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from django.db import transaction
 
 from core.yearend.models import ShuSettings
@@ -10,6 +12,20 @@ from core.yearend.selectors import member_inputs
 from tests.members import factories as f
 
 from .conftest import YEAR
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
+
 
 D = Decimal
 

@@ -3,6 +3,7 @@ a deceased member with no heirs registered (none can be added once they left) is
 only to a recipient named at the payout; an earlier membership's SHU of a person who
 joined again can be credited to the sukarela account of their current membership."""
 
+import copy
 import io
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,20 @@ from core.yearend.services import shu_payout, shu_post, yearend_close
 from tests.members import factories as f
 
 from .conftest import YEAR, _deposit, close_preliminaries
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
+
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)

@@ -3,6 +3,7 @@ SHU is credited to sukarela, their share cannot be (the exit settlement closed t
 account): they are paid in cash or by bank transfer, with the channel recorded and an
 audit row saying why. Paying the selected members pays the others and lists them."""
 
+import copy
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +26,20 @@ from core.yearend.services import (
 from tenants.services import tenant_host
 
 from .conftest import YEAR, close_preliminaries
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
+
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)

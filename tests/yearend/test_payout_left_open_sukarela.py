@@ -7,6 +7,7 @@ is paid as a member who left through the exit flow is: in cash or by bank transf
 batch does not fail for them, their rupiah stay owed until paid, and the treasurer is
 told who and why (the account left open named)."""
 
+import copy
 from datetime import date
 from decimal import Decimal
 
@@ -30,6 +31,20 @@ from tenants.services import tenant_host
 from tests.members import factories as f
 
 from .conftest import YEAR, close_preliminaries
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
+
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)

@@ -3,6 +3,7 @@ own words and fields, and writes nothing: a member whose SHU is Rp 0 (capital an
 both nil) is not "already paid"; a date in the future names the API's field ``on``; a
 body that is not a JSON object is refused in the one error shape, in Indonesian."""
 
+import copy
 import json
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,20 @@ from tenants.services import tenant_host
 from tests.members import factories as f
 
 from .conftest import YEAR
+
+
+@pytest.fixture
+def staff(year_once, in_tenant_a):
+    """The module's staff (``year_once``: built once for the module, never committed),
+    copied for the test."""
+    return copy.deepcopy(year_once["staff"])
+
+
+@pytest.fixture
+def year_data(year_once, staff):
+    """The module's 2025 (``year_once``), its objects copied for the test."""
+    return copy.deepcopy(year_once["year"])
+
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
