@@ -78,7 +78,9 @@ from tests.members import factories as f
 
 # app label -> the migration it is rolled back to (what comes after runs on rows)
 ROLLBACK_TO = {
-    "ledger": "0018_entry_year_close",  # 0019 rebuilds the cash-flow days from the lines
+    # 0019 rebuilds the cash-flow days from the lines; 0023 locks the entry's month
+    # (its reverse restates 0018's trigger function)
+    "ledger": "0018_entry_year_close",
     "members": "0006_memberimport_undone",  # 0007 checks member numbers, adds uniques
     "savings": "0014_exitsettlement_interest_credited",  # 0015-0016 RunSQL, 0020 a trigger
     "loans": "0015_loan_closed_by_writeoff",  # 0016 backfills dates; 0017-0020

@@ -166,8 +166,11 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
     reason = reason_required(
         reason, code=E.REASON_REQUIRED, message=_("Alasan membuka kembali periode wajib diisi.")
     )
+    # the year's row before the month's, as a posting (its number counter, then the
+    # month's row in the entry trigger) and the year close take them: no deadlock
+    fy_id = Period.objects.values_list("fiscal_year_id", flat=True).get(pk=period.pk)
+    fy = FiscalYear.objects.select_for_update().get(pk=fy_id)
     period = Period.objects.select_for_update().get(pk=period.pk)
-    fy = FiscalYear.objects.select_for_update().get(pk=period.fiscal_year_id)
     if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s masih terbuka.") % {"p": period})
     if fy.status == FiscalYear.Status.CLOSED:

@@ -152,6 +152,14 @@ def _validated_amounts(lines: Sequence[LineSpec]) -> list[tuple[Decimal, Decimal
     return out
 
 
+# the name the entry trigger's "month not open" refusal carries (ledger 0023)
+PERIOD_OPEN_CONSTRAINT = "ledger_entry_period_open"
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
 # journal lines per COPY: a batch's entry of 90,000 lines goes in a few statements, each
 # buffer of text built and sent before the next (not all of it held at once)
 COPY_CHUNK = 20_000
@@ -242,6 +250,12 @@ def _post(
                 created_by=_user_or_none(by),
             )
     except IntegrityError as exc:
+        if _constraint(exc) == PERIOD_OPEN_CONSTRAINT:
+            # the month was closed after the check above read it open (a close
+            # committed meanwhile, or held its row and the trigger waited for it): the
+            # same check, read again now, gives the usual refusal
+            _open_period_for(on, source=source, year_close=year_close)
+            raise
         if getattr(exc.__cause__, "pgcode", None) != "23505":  # not a unique violation
             raise
         raise ApplicationError(

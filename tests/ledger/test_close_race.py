@@ -1,0 +1,341 @@
+"""A journal entry posted at the same moment as its month (or its year) is closed:
+separate connections, real commits (``scratch_tenant``; ``tests.concurrency.two_clerks``:
+clerk 1 holds its transaction open, uncommitted, after its work while clerk 2 runs).
+
+What a race must never end with: an entry in a closed month that the close did not see
+(``_the_close_saw_every_entry``). The close made that month's figures (its stored cash
+flow, ``cash_flow_months_check``; the year close its closing entry, which leaves every
+income and expense account at nil for the year) and the treasurer printed its reports:
+an entry committed after it changes them under it. "Closed periods accept no postings"
+(shared/domain/kpri.md).
+
+The entry's trigger (``ledger_entry_before_insert``, ledger 0023) locks the entry's
+month row FOR SHARE as it checks that the month is open: a close waits for the posting's
+commit and sees its entry; a posting after a close's lock waits for the close's commit,
+re-reads the row closed and is refused with the ledger's usual ``period_closed``
+(``core.ledger.services.posting._post`` reads the trigger's refusal), never a server
+error. With the plain SELECT of 0018 the month tests fail: both clerks are "ok" and the
+entry sits in the closed month; a posting refused by the trigger itself was a server
+error (its ``IntegrityError``). The year close also waits on the fiscal year's row, which
+every posting locks as its number counter (``_post``): no entry slipped past it even
+with 0018, but the posting that waited for it was answered with that server error."""
+
+import threading
+from calendar import monthrange
+from datetime import date
+from decimal import Decimal as D
+from unittest import mock
+
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from core.common.errors import ApplicationError
+from core.ledger.models import Account, FiscalYear, JournalEntry, Period
+from core.ledger.reports import cash_flow_months_check
+from core.ledger.selectors import totals_as_of
+from core.ledger.services import (
+    LineSpec,
+    fiscal_year_close,
+    fiscal_year_ensure,
+    journal_post,
+    period_close,
+    period_reopen,
+    periods,
+    posting,
+)
+from tenants.services import tenant_host
+from tests.concurrency import join_all, two_clerks
+from tests.members import factories as f
+
+PERIOD_CLOSED = "period_closed"
+LAST_YEAR = timezone.localdate().year - 1
+
+
+def _month_two_back(more: int = 0) -> date:
+    """The first day of the month two (and ``more``) months back: open, not in the
+    future."""
+    today = timezone.localdate()
+    n = today.year * 12 + today.month - 1 - 2 - more
+    return date(n // 12, n % 12 + 1, 1)
+
+
+def _month_end(first: date) -> date:
+    return first.replace(day=monthrange(first.year, first.month)[1])
+
+
+class Books:
+    """A cooperative with its fiscal years up to ``month``'s (committed: the test's own
+    connection autocommits), a treasurer, and what the clerks do."""
+
+    def __init__(self, tenant, month: date):
+        connection.set_tenant(tenant)
+        self.tenant, self.month, self.end = tenant, month, _month_end(month)
+        for year in range(timezone.localdate().year, month.year - 1, -1):
+            fiscal_year_ensure(year=year)
+        self.by = f.user("bendahara")
+        self.income = (
+            Account.objects.filter(
+                type=Account.Type.INCOME, is_group=False, is_active=True, is_control=False
+            )
+            .order_by("code")
+            .first()
+        )
+        self.seen: dict[str, int] = {}
+
+    def entries_in_month(self) -> int:
+        return JournalEntry.objects.filter(date__gte=self.month, date__lte=self.end).count()
+
+    def post(self, credit: str = "3106"):
+        """A manual cash receipt dated in the month (credit equity, or ``credit`` given)."""
+
+        def fn():
+            journal_post(
+                on=self.end,
+                description="Setoran tunai",
+                lines=[LineSpec("1101", debit=D("250000")), LineSpec(credit, credit=D("250000"))],
+                by=self.by,
+            )
+
+        return fn
+
+    def close_month(self):
+        def fn():
+            period_close(period=Period.objects.get(start_date=self.month), by=self.by)
+            # committed: what the close saw is what is in the month now
+            self.seen["close"] = self.entries_in_month()
+
+        return fn
+
+    def close_year(self):
+        def fn():
+            fiscal_year_close(fiscal_year=FiscalYear.objects.get(year=self.month.year), by=self.by)
+            self.seen["close"] = self.entries_in_month()
+
+        return fn
+
+    def race(self, first, second) -> dict[str, object]:
+        results = two_clerks(self.tenant, first, second)
+        connection.set_tenant(self.tenant)
+        return results
+
+
+def _the_close_saw_every_entry(books: Books) -> None:
+    """The month is closed and holds exactly the entries it held when its close
+    committed; the figures the close stored still agree with the lines."""
+    assert Period.objects.get(start_date=books.month).status == Period.Status.CLOSED
+    assert books.entries_in_month() == books.seen["close"], books.seen
+    off = [(r.item, r.difference) for r in cash_flow_months_check() if r.difference]
+    assert not off, off
+
+
+def _income_and_expense_nil(year: int) -> None:
+    """After the year close every income and expense account is back at nil for the
+    year: the closing entry rolled in every entry of the year."""
+    totals = totals_as_of(date(year, 12, 31))
+    left = {
+        acc.code: totals[acc.pk]
+        for acc in Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE])
+        if acc.pk in totals and totals[acc.pk][0] != totals[acc.pk][1]
+    }
+    assert not left, left
+
+
+# ------------------------------------------------------------------------- the month close
+
+
+def test_posting_first_then_the_month_close_waits_and_sees_its_entry(scratch_tenant):
+    books = Books(scratch_tenant, _month_two_back())
+    results = books.race(books.post(), books.close_month())
+    assert results == {"1": "ok", "2": "ok"}, results
+    assert books.seen["close"] == 1
+    _the_close_saw_every_entry(books)
+
+
+def test_month_close_first_then_the_posting_is_refused(scratch_tenant):
+    books = Books(scratch_tenant, _month_two_back())
+    results = books.race(books.close_month(), books.post())
+    assert results == {"1": "ok", "2": PERIOD_CLOSED}, results
+    assert books.entries_in_month() == 0
+    _the_close_saw_every_entry(books)
+
+
+def test_the_race_ends_the_same_way_every_time(scratch_tenant):
+    """Both orders, three times each, in six months closed oldest first: never an entry
+    the close did not see, never a deadlock or a server error."""
+    for i, month in enumerate(_month_two_back(more) for more in (5, 4, 3, 2, 1, 0)):
+        books = Books(scratch_tenant, month)
+        if i % 2:
+            results = books.race(books.close_month(), books.post())
+            assert results == {"1": "ok", "2": PERIOD_CLOSED}, (month, results)
+        else:
+            results = books.race(books.post(), books.close_month())
+            assert results == {"1": "ok", "2": "ok"}, (month, results)
+        _the_close_saw_every_entry(books)
+
+
+def _posting_paused_after_its_check(books: Books, post, close) -> dict[str, object]:
+    """Clerk 1 posts and stops right after the service's own check that the month is
+    open (``_open_period_for``: nothing locked yet); clerk 2 closes the month and
+    commits; clerk 1 goes on to its insert, which the trigger refuses."""
+    real = posting._open_period_for
+    mine, inside, go = threading.local(), threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def paused(*args, **kwargs):
+        period = real(*args, **kwargs)
+        if getattr(mine, "pause", False):
+            mine.pause = False
+            inside.set()
+            go.wait(timeout=10)
+        return period
+
+    def clerk(key, fn, pause):
+        def run():
+            try:
+                connection.set_tenant(books.tenant)
+                mine.pause = pause
+                results[key] = fn()
+            except ApplicationError as e:
+                results[key] = e.code
+            except Exception as e:  # reported to the assertion
+                results[key] = repr(e)
+            finally:
+                inside.set()
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    with mock.patch.object(posting, "_open_period_for", paused):
+        one = clerk("1", post, True)
+        one.start()
+        assert inside.wait(timeout=10)
+        two = clerk("2", close, False)
+        two.start()
+        two.join(timeout=10)
+        go.set()
+        join_all([one, two], timeout=30)
+    connection.set_tenant(books.tenant)
+    return results
+
+
+def test_a_posting_whose_month_closed_after_its_check_is_refused_clearly(scratch_tenant):
+    """The service read the month open, the close committed before the insert: the
+    trigger refuses the insert, and the clerk reads ``period_closed``, not a 500."""
+    books = Books(scratch_tenant, _month_two_back())
+    results = _posting_paused_after_its_check(books, books.post(), books.close_month())
+    assert results == {"1": PERIOD_CLOSED, "2": None}, results
+    assert books.entries_in_month() == 0
+    _the_close_saw_every_entry(books)
+
+
+def test_the_api_answers_a_posting_refused_by_the_trigger_as_usual(scratch_tenant):
+    books = Books(scratch_tenant, _month_two_back())
+    client = Client(HTTP_HOST=tenant_host(scratch_tenant.slug))
+    client.force_login(books.by)
+    answer = {}
+
+    def api_post():
+        resp = client.post(
+            "/api/v1/ledger/entries/",
+            {
+                "date": books.end.isoformat(),
+                "description": "Setoran tunai",
+                "lines": [
+                    {"account": "1101", "debit": "250000"},
+                    {"account": "3106", "credit": "250000"},
+                ],
+            },
+            content_type="application/json",
+        )
+        answer["status"], answer["body"] = resp.status_code, resp.json()
+
+    results = _posting_paused_after_its_check(books, api_post, books.close_month())
+    assert results == {"1": None, "2": None}, results
+    assert answer["status"] == 400, answer
+    assert answer["body"]["error"]["code"] == PERIOD_CLOSED, answer
+    assert books.end.isoformat() in answer["body"]["error"]["message"], answer
+    assert books.entries_in_month() == 0
+
+
+# -------------------------------------------------------------------------- the year close
+
+
+def test_posting_first_then_the_year_close_waits_and_rolls_it_in(scratch_tenant):
+    books = Books(scratch_tenant, date(LAST_YEAR, 6, 1))
+    results = books.race(books.post(credit=books.income.code), books.close_year())
+    assert results == {"1": "ok", "2": "ok"}, results
+    assert books.seen["close"] == 1
+    _the_close_saw_every_entry(books)
+    _income_and_expense_nil(LAST_YEAR)
+
+
+def test_year_close_first_then_the_posting_is_refused(scratch_tenant):
+    books = Books(scratch_tenant, date(LAST_YEAR, 6, 1))
+    results = books.race(books.close_year(), books.post(credit=books.income.code))
+    assert results == {"1": "ok", "2": PERIOD_CLOSED}, results
+    assert books.entries_in_month() == 0
+    _the_close_saw_every_entry(books)
+    _income_and_expense_nil(LAST_YEAR)
+
+
+# ---------------------------------------------------------------------------- the reopen
+
+
+def test_a_reopen_and_a_posting_in_its_month_at_once_do_not_deadlock(scratch_tenant):
+    """A posting locks the fiscal year's row (its number counter), then its month's row
+    in the trigger; the reopen locks the year's row before the month's, as the year
+    close does (one lock order). An admin asks to reopen a month still open at the
+    moment a clerk posts into it: the reopen stops just before it locks the fiscal year
+    (having locked the month's row first, it held the row the posting then waited for,
+    while the posting held the year); it goes on once the posting is written or waits.
+    The posting is written and the reopen refused (the month is open), never a deadlock
+    PostgreSQL breaks by failing one of them."""
+    books = Books(scratch_tenant, _month_two_back())
+    admin = f.user("admin")
+    period = Period.objects.get(start_date=books.month)
+    real = periods.FiscalYear
+    mine, inside, go = threading.local(), threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    class PausingFiscalYear:
+        """``FiscalYear`` for the reopen: its first query (the year's lock) waits until
+        clerk 2 has got as far as it can."""
+
+        def __getattr__(self, name):
+            if name == "objects" and getattr(mine, "pause", False):
+                mine.pause = False
+                inside.set()
+                go.wait(timeout=10)
+            return getattr(real, name)
+
+    def clerk(key, fn, pause):
+        def run():
+            try:
+                connection.set_tenant(books.tenant)
+                mine.pause = pause
+                fn()
+                results[key] = "ok"
+            except ApplicationError as e:
+                results[key] = e.code
+            except Exception as e:  # reported to the assertion
+                results[key] = repr(e)
+            finally:
+                inside.set()
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    reopen = lambda: period_reopen(period=period, reason="salah", by=admin)  # noqa: E731
+    with mock.patch.object(periods, "FiscalYear", PausingFiscalYear()):
+        one = clerk("1", reopen, True)
+        one.start()
+        assert inside.wait(timeout=10)
+        two = clerk("2", books.post(), False)
+        two.start()
+        two.join(timeout=1.5)  # done, or waiting for a lock clerk 1 holds
+        go.set()
+        join_all([one, two], timeout=30)
+    connection.set_tenant(books.tenant)
+    assert results == {"1": "period_state", "2": "ok"}, results
+    assert books.entries_in_month() == 1
