@@ -229,6 +229,18 @@ def test_a_posting_whose_month_closed_after_its_check_is_refused_clearly(scratch
     _the_close_saw_every_entry(books)
 
 
+def test_a_posting_before_a_month_closed_after_its_check_is_refused_clearly(scratch_tenant):
+    """Its own month is open, but a later month was closed after the service's check:
+    the trigger refuses the backdated insert (nothing on or before the latest closed
+    month), and the clerk reads ``period_closed``, not a 500."""
+    books = Books(scratch_tenant, _month_two_back(1))
+    later = Books(scratch_tenant, _month_two_back())
+    results = _posting_paused_after_its_check(books, books.post(), later.close_month())
+    assert results == {"1": PERIOD_CLOSED, "2": None}, results
+    assert Period.objects.get(start_date=books.month).status == Period.Status.OPEN
+    assert books.entries_in_month() == 0
+
+
 def test_the_api_answers_a_posting_refused_by_the_trigger_as_usual(scratch_tenant):
     books = Books(scratch_tenant, _month_two_back())
     client = Client(HTTP_HOST=tenant_host(scratch_tenant.slug))

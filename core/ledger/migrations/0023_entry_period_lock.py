@@ -7,9 +7,11 @@
 # move-in's go-live UPDATE it) waits for the posting's commit and sees its entry; a
 # posting after a close's lock waits for the close's commit, and READ COMMITTED then
 # re-checks the locked row, so ``status = 'open'`` is part of the locking query and the
-# entry is refused. That refusal names its constraint (``ledger_entry_period_open``),
-# which ``core.ledger.services.posting._post`` reads as the usual ``period_closed``.
-# Every other check of the function is as in 0018.
+# entry is refused. That refusal, and the one of an entry dated on or before the latest
+# closed month (a later month closed after the service's own check), name a constraint
+# (``ledger_entry_period_open``, ``ledger_entry_books_closed``), which
+# ``core.ledger.services.posting._post`` reads as the usual ``period_closed``. Every
+# check of the function is otherwise as in 0018.
 #
 # The reverse restates 0018's function.
 
@@ -48,7 +50,7 @@ BEGIN
                    TG_TABLE_SCHEMA) INTO closed_until;
     IF closed_until IS NOT NULL AND NEW.date <= closed_until THEN
       RAISE EXCEPTION 'ledger: buku sudah ditutup sampai %; jurnal bertanggal % ditolak', closed_until, NEW.date
-        USING ERRCODE = 'check_violation';
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_books_closed';
     END IF;
   END IF;
   RETURN NEW;

@@ -152,8 +152,9 @@ def _validated_amounts(lines: Sequence[LineSpec]) -> list[tuple[Decimal, Decimal
     return out
 
 
-# the name the entry trigger's "month not open" refusal carries (ledger 0023)
-PERIOD_OPEN_CONSTRAINT = "ledger_entry_period_open"
+# the names the entry trigger's refusals of a closed month carry (ledger 0023): the
+# entry's month not open, the entry on or before the latest closed month
+CLOSED_CONSTRAINTS = ("ledger_entry_period_open", "ledger_entry_books_closed")
 
 
 def _constraint(exc: IntegrityError) -> str | None:
@@ -250,10 +251,10 @@ def _post(
                 created_by=_user_or_none(by),
             )
     except IntegrityError as exc:
-        if _constraint(exc) == PERIOD_OPEN_CONSTRAINT:
-            # the month was closed after the check above read it open (a close
-            # committed meanwhile, or held its row and the trigger waited for it): the
-            # same check, read again now, gives the usual refusal
+        if _constraint(exc) in CLOSED_CONSTRAINTS:
+            # a month was closed after the check above read the books open (a close
+            # committed meanwhile, or held the month's row and the trigger waited for
+            # it): the same check, read again now, gives the usual refusal
             _open_period_for(on, source=source, year_close=year_close)
             raise
         if getattr(exc.__cause__, "pgcode", None) != "23505":  # not a unique violation
