@@ -241,6 +241,46 @@ def test_a_posting_before_a_month_closed_after_its_check_is_refused_clearly(scra
     assert books.entries_in_month() == 0
 
 
+def _close_recording(later: Books, earlier: Books):
+    """The later month's close, recording what it saw in the earlier (open) month once
+    committed to close: the entries there must be those the books closed with."""
+
+    def fn():
+        period_close(period=Period.objects.get(start_date=later.month), by=later.by)
+        later.seen["earlier"] = earlier.entries_in_month()
+
+    return fn
+
+
+def test_posting_in_an_earlier_open_month_first_then_a_later_close_waits_and_sees_it(
+    scratch_tenant,
+):
+    """Closing a month puts every earlier month still open behind the books' closed
+    date. A posting in such a month, not yet committed when the close comes, is waited
+    for (the close locks every open month up to its own, oldest first, as the trigger
+    locks the entry's month FOR SHARE) and is in the books the close closed. Without
+    it both were "ok" and the close saw none: the entry came in behind a closed month."""
+    earlier = Books(scratch_tenant, _month_two_back(1))
+    later = Books(scratch_tenant, _month_two_back())
+    results = later.race(earlier.post(), _close_recording(later, earlier))
+    assert results == {"1": "ok", "2": "ok"}, results
+    assert later.seen["earlier"] == earlier.entries_in_month() == 1
+
+
+def test_a_later_close_first_then_a_posting_in_an_earlier_open_month_is_refused(
+    scratch_tenant,
+):
+    """The later month's close holds the earlier open months: a posting dated in one of
+    them waits for it, then finds the books closed past its date (``period_closed``),
+    nothing written. Without it the posting went in while the close was uncommitted."""
+    earlier = Books(scratch_tenant, _month_two_back(1))
+    later = Books(scratch_tenant, _month_two_back())
+    results = later.race(_close_recording(later, earlier), earlier.post())
+    assert results == {"1": "ok", "2": PERIOD_CLOSED}, results
+    assert later.seen["earlier"] == earlier.entries_in_month() == 0
+    assert Period.objects.get(start_date=earlier.month).status == Period.Status.OPEN
+
+
 def test_the_api_answers_a_posting_refused_by_the_trigger_as_usual(scratch_tenant):
     books = Books(scratch_tenant, _month_two_back())
     client = Client(HTTP_HOST=tenant_host(scratch_tenant.slug))

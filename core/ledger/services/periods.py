@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,17 @@ def period_close(*, period: Period, by) -> Period:
     """Close a month: no more postings dated in it."""
     _require(by, TREASURY, _("menutup periode"))
     close_lock()  # before the guard reads: a move-in started meanwhile waits, or is seen
-    period = Period.objects.select_for_update().get(pk=period.pk)
+    # this month and every earlier month still open, oldest first: closing it puts them
+    # behind the books' closed date, and a posting dated in one of them holds its month
+    # FOR SHARE (the entry trigger, ledger 0023) until it commits — the close waits for
+    # it, and one that comes after waits for the close and is refused
+    list(
+        Period.objects.select_for_update()
+        .filter(Q(pk=period.pk) | Q(end_date__lt=period.end_date, status=Period.Status.OPEN))
+        .order_by("start_date")
+        .values_list("pk", flat=True)
+    )
+    period = Period.objects.get(pk=period.pk)
     if period.status == Period.Status.CLOSED:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
     refusal = close_refusal(period.end_date)  # an unfinished move-in's cut-over in it
