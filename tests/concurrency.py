@@ -96,3 +96,69 @@ def two_clerks(
     release.set()
     join_all(threads, timeout=30)
     return results
+
+
+class PausePoint:
+    """A place inside clerk 1's work where it stops, its transaction open and every lock
+    it took so far held, while clerk 2 runs (``paused_race``). The test patches the code
+    it wants to stop in to call ``stop()``; only the thread that ``arm()``-ed it stops,
+    once."""
+
+    def __init__(self) -> None:
+        self._mine = threading.local()
+        self.inside = threading.Event()
+        self.go = threading.Event()
+
+    def arm(self) -> None:
+        self._mine.pause = True
+
+    def stop(self) -> None:
+        if getattr(self._mine, "pause", False):
+            self._mine.pause = False
+            self.inside.set()
+            self.go.wait(timeout=10)
+
+
+def paused_race(
+    tenant,
+    first: Callable[[], object],
+    second: Callable[[], object],
+    pause: PausePoint,
+    *,
+    second_wait: float,
+    record: Callable[[object], object] = lambda _value: "ok",
+) -> dict[str, object]:
+    """Clerk 1 runs ``first()`` until it reaches ``pause`` (see ``PausePoint``); clerk 2
+    then runs ``second()`` for at most ``second_wait`` seconds (done, or waiting for a
+    lock clerk 1 holds); clerk 1 goes on. Each clerk's outcome: ``record`` of what its
+    function returned ("ok" unless given), the ``ApplicationError``'s code, or the repr
+    of any other exception (a deadlock PostgreSQL broke is one)."""
+    results: dict[str, object] = {}
+
+    def clerk(key: str, fn: Callable[[], object], arm: bool) -> threading.Thread:
+        def run():
+            try:
+                connection.set_tenant(tenant)
+                if arm:
+                    pause.arm()
+                results[key] = record(fn())
+            except ApplicationError as e:
+                results[key] = e.code
+            except Exception as e:  # reported to the caller's assertion
+                results[key] = repr(e)
+            finally:
+                pause.inside.set()  # clerk 1 failed before its pause: clerk 2 goes anyway
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    one = clerk("1", first, True)
+    one.start()
+    assert pause.inside.wait(timeout=10)
+    two = clerk("2", second, False)
+    two.start()
+    two.join(timeout=second_wait)
+    pause.go.set()
+    join_all([one, two], timeout=30)
+    connection.set_tenant(tenant)
+    return results

@@ -20,7 +20,6 @@ error (its ``IntegrityError``). The year close also waits on the fiscal year's r
 every posting locks as its number counter (``_post``): no entry slipped past it even
 with 0018, but the posting that waited for it was answered with that server error."""
 
-import threading
 from calendar import monthrange
 from datetime import date
 from decimal import Decimal as D
@@ -30,7 +29,6 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from core.common.errors import ApplicationError
 from core.ledger.models import Account, FiscalYear, JournalEntry, Period
 from core.ledger.reports import cash_flow_months_check
 from core.ledger.selectors import totals_as_of
@@ -45,7 +43,7 @@ from core.ledger.services import (
     posting,
 )
 from tenants.services import tenant_host
-from tests.concurrency import join_all, two_clerks
+from tests.concurrency import PausePoint, paused_race, two_clerks
 from tests.members import factories as f
 
 PERIOD_CLOSED = "period_closed"
@@ -179,44 +177,17 @@ def _posting_paused_after_its_check(books: Books, post, close) -> dict[str, obje
     open (``_open_period_for``: nothing locked yet); clerk 2 closes the month and
     commits; clerk 1 goes on to its insert, which the trigger refuses."""
     real = posting._open_period_for
-    mine, inside, go = threading.local(), threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+    pause = PausePoint()
 
     def paused(*args, **kwargs):
         period = real(*args, **kwargs)
-        if getattr(mine, "pause", False):
-            mine.pause = False
-            inside.set()
-            go.wait(timeout=10)
+        pause.stop()
         return period
 
-    def clerk(key, fn, pause):
-        def run():
-            try:
-                connection.set_tenant(books.tenant)
-                mine.pause = pause
-                results[key] = fn()
-            except ApplicationError as e:
-                results[key] = e.code
-            except Exception as e:  # reported to the assertion
-                results[key] = repr(e)
-            finally:
-                inside.set()
-                connection.close()
-
-        return threading.Thread(target=run)
-
     with mock.patch.object(posting, "_open_period_for", paused):
-        one = clerk("1", post, True)
-        one.start()
-        assert inside.wait(timeout=10)
-        two = clerk("2", close, False)
-        two.start()
-        two.join(timeout=10)
-        go.set()
-        join_all([one, two], timeout=30)
-    connection.set_tenant(books.tenant)
-    return results
+        return paused_race(
+            books.tenant, post, close, pause, second_wait=10, record=lambda value: value
+        )
 
 
 def test_a_posting_whose_month_closed_after_its_check_is_refused_clearly(scratch_tenant):
@@ -347,47 +318,20 @@ def test_a_reopen_and_a_posting_in_its_month_at_once_do_not_deadlock(scratch_ten
     admin = f.user("admin")
     period = Period.objects.get(start_date=books.month)
     real = periods.FiscalYear
-    mine, inside, go = threading.local(), threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+    pause = PausePoint()
 
     class PausingFiscalYear:
         """``FiscalYear`` for the reopen: its first query (the year's lock) waits until
         clerk 2 has got as far as it can."""
 
         def __getattr__(self, name):
-            if name == "objects" and getattr(mine, "pause", False):
-                mine.pause = False
-                inside.set()
-                go.wait(timeout=10)
+            if name == "objects":
+                pause.stop()
             return getattr(real, name)
-
-    def clerk(key, fn, pause):
-        def run():
-            try:
-                connection.set_tenant(books.tenant)
-                mine.pause = pause
-                fn()
-                results[key] = "ok"
-            except ApplicationError as e:
-                results[key] = e.code
-            except Exception as e:  # reported to the assertion
-                results[key] = repr(e)
-            finally:
-                inside.set()
-                connection.close()
-
-        return threading.Thread(target=run)
 
     reopen = lambda: period_reopen(period=period, reason="salah", by=admin)  # noqa: E731
     with mock.patch.object(periods, "FiscalYear", PausingFiscalYear()):
-        one = clerk("1", reopen, True)
-        one.start()
-        assert inside.wait(timeout=10)
-        two = clerk("2", books.post(), False)
-        two.start()
-        two.join(timeout=1.5)  # done, or waiting for a lock clerk 1 holds
-        go.set()
-        join_all([one, two], timeout=30)
-    connection.set_tenant(books.tenant)
+        # clerk 2 done, or waiting for a lock clerk 1 holds
+        results = paused_race(books.tenant, reopen, books.post(), pause, second_wait=1.5)
     assert results == {"1": "period_state", "2": "ok"}, results
     assert books.entries_in_month() == 1

@@ -26,7 +26,6 @@ it (a unique-index error, a deadlock). The draft's steps (the trial balance, the
 an adjustment) need none: a close refuses while the draft they need is committed,
 whatever they do meanwhile (``core.onboarding.services._draft``)."""
 
-import threading
 from calendar import monthrange
 from datetime import date, timedelta
 from decimal import Decimal as D
@@ -36,7 +35,6 @@ from django.db import connection
 from django.utils import timezone
 
 from core.audit.models import AuditEvent
-from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry, Period
 from core.ledger.services import (
     books_closed_until,
@@ -62,7 +60,7 @@ from core.onboarding.services import (
     trial_balance_preview_post,
 )
 from core.savings.models import CapitalBalanceBroughtIn, SavingsTransaction
-from tests.concurrency import join_all, two_clerks
+from tests.concurrency import PausePoint, paused_race, two_clerks
 from tests.members import factories as f
 
 from .helpers import loan_row
@@ -238,43 +236,15 @@ def _paused_inside(tenant, first, second, *, where: str) -> dict[str, object]:
     clerk's outcome as ``two_clerks`` gives it: "ok", the refusal's code, or the repr of
     any other exception (a deadlock PostgreSQL broke is one)."""
     real = getattr(services, where)
-    mine, inside, go = threading.local(), threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+    pause = PausePoint()
 
     def paused(*args, **kwargs):
-        if getattr(mine, "pause", False):
-            mine.pause = False
-            inside.set()
-            go.wait(timeout=10)
+        pause.stop()
         return real(*args, **kwargs)
 
-    def clerk(key, fn, pause):
-        def run():
-            try:
-                connection.set_tenant(tenant)
-                mine.pause = pause
-                fn()
-                results[key] = "ok"
-            except ApplicationError as e:
-                results[key] = e.code
-            except Exception as e:  # reported to the assertion
-                results[key] = repr(e)
-            finally:
-                inside.set()
-                connection.close()
-
-        return threading.Thread(target=run)
-
     with mock.patch.object(services, where, paused):
-        one, two = clerk("1", first, True), clerk("2", second, False)
-        one.start()
-        assert inside.wait(timeout=10)
-        two.start()
-        two.join(timeout=0.5)  # waits for clerk 1's lock, if it takes one
-        go.set()
-        join_all([one, two], timeout=30)
-    connection.set_tenant(tenant)
-    return results
+        # clerk 2 waits for clerk 1's lock, if it takes one
+        return paused_race(tenant, first, second, pause, second_wait=0.5)
 
 
 def test_a_go_live_arriving_while_a_start_holds_the_lock_waits_no_deadlock(scratch_tenant):
