@@ -101,6 +101,29 @@ class ProductForm(forms.ModelForm):
         model = LoanProduct
         fields = list(svc.PRODUCT_FIELDS)
 
+    def clean(self):
+        # the ranges the table's constraints hold, said on their fields: left to the
+        # model's constraint check they came out as "Batasan “loans_product_…” dilanggar."
+        cd = super().clean()
+        lo, hi = cd.get("min_amount"), cd.get("max_amount")
+        if lo is not None and lo <= 0:
+            self.add_error("min_amount", _("Plafon minimum harus lebih dari Rp 0."))
+        elif lo is not None and hi is not None and hi < lo:
+            self.add_error(
+                "max_amount",
+                _("Plafon maksimum tidak boleh kurang dari plafon minimum (%s).")
+                % format_rupiah(lo),
+            )
+        lo, hi = cd.get("min_tenor"), cd.get("max_tenor")
+        if lo is not None and lo < 1:
+            self.add_error("min_tenor", _("Tenor minimum paling sedikit 1 bulan."))
+        elif lo is not None and hi is not None and hi < lo:
+            self.add_error(
+                "max_tenor",
+                _("Tenor maksimum tidak boleh kurang dari tenor minimum (%s bulan).") % lo,
+            )
+        return cd
+
 
 def _parse_date(value: str, default: date | None, *, label: str = "") -> date | None:
     """A date typed in a form (YYYY-MM-DD from a date input); empty -> ``default``;

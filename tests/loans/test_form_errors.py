@@ -1,0 +1,62 @@
+"""The loan forms (application, product) as a clerk reads them after a refusal: the
+reason once at the top, and a field's own error in that field's box. With ``form.as_p``
+under the template's own non-field block the reason stood twice, and *Tidak terjangkau.*
+(about the amount) came out above the amount's label, right under *Produk*."""
+
+import pytest
+from django.test import Client
+
+from core.loans.models import Loan
+from tests.loans.test_api_views import _files
+from tests.webapp.test_form_field_boxes import error_boxes
+
+
+@pytest.fixture
+def login(client_a, in_tenant_a):
+    def as_user(user):
+        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+        c.force_login(user)
+        return c
+
+    return as_user
+
+
+def test_unaffordable_application_says_why_once_and_marks_the_amount(login, staff, member, product):
+    r = login(staff["petugas"]).post(
+        "/pinjaman/ajukan/",
+        {
+            "member_number": member.number,
+            "product": product.pk,
+            "principal": "50.000.000",  # 5.500.000 a month against 33,33% of 15.000.000
+            "tenor": "10",
+            "purpose": "Renovasi",
+            **_files(),
+        },
+    )
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert html.count("Kurangi jumlah atau perpanjang tenor.") == 1
+    boxes = {frozenset(names): text for names, text in error_boxes(html)}
+    assert "Tidak terjangkau." in boxes[frozenset({"principal"})]
+    assert not Loan.objects.filter(member=member).exists()
+
+
+def test_product_form_range_refusal_names_the_field_not_the_constraint(login, staff, product):
+    """A maximum below the minimum came back as *Batasan “loans_product_amount_range”
+    dilanggar.*, twice, naming no field."""
+    from core.loans.services import PRODUCT_FIELDS
+
+    data = {f: getattr(product, f) for f in PRODUCT_FIELDS}
+    data.update(min_amount="60.000.000", max_amount="50.000.000", min_tenor="12", max_tenor="6")
+    r = login(staff["admin"]).post(f"/pinjaman/produk/{product.pk}/", data)
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Batasan" not in html and "loans_product" not in html
+    boxes = {frozenset(names): text for names, text in error_boxes(html)}
+    assert (
+        "tidak boleh kurang dari plafon minimum (Rp 60.000.000)" in boxes[frozenset({"max_amount"})]
+    )
+    assert "tidak boleh kurang dari tenor minimum (12 bulan)" in boxes[frozenset({"max_tenor"})]
+    assert len(boxes) == 2
+    product.refresh_from_db()
+    assert (product.min_amount, product.max_tenor) == (1_000_000, 24)
