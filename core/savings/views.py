@@ -192,6 +192,9 @@ def teller_summary(request):
     )
 
 
+# who reads the monthly PPh list of the jasa simpanan (/simpanan/pph/)
+INTEREST_TAX_READERS = TREASURY | {"ketua", "pengawas"}
+
 ACCOUNT_COLUMNS = [
     Column(gettext_lazy("Rekening"), "number"),
     Column(gettext_lazy("Nomor anggota"), "member.number"),
@@ -242,6 +245,8 @@ def account_list(request):
             "status": status,
             "products": SavingsProduct.objects.all(),
             "by_product": selectors.savings_by_product(),
+            # the teller's list shows no button to a screen its role may not open
+            "can_read_interest_tax": request.user.role in INTEREST_TAX_READERS,
         },
     )
 
@@ -704,7 +709,7 @@ def _month_param(value: str | None) -> tuple[int, int]:
     return y, m
 
 
-@role_required(read=TREASURY | {"ketua", "pengawas"})
+@role_required(read=INTEREST_TAX_READERS)
 def interest_tax(request):
     """The bendahara's monthly PPh on savings interest: the bukti potong list per member
     (screen, and XLSX with ``format=xlsx``)."""
