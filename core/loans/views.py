@@ -102,26 +102,14 @@ class ProductForm(forms.ModelForm):
         fields = list(svc.PRODUCT_FIELDS)
 
     def clean(self):
-        # the ranges the table's constraints hold, said on their fields: left to the
-        # model's constraint check they came out as "Batasan “loans_product_…” dilanggar."
         cd = super().clean()
-        lo, hi = cd.get("min_amount"), cd.get("max_amount")
-        if lo is not None and lo <= 0:
-            self.add_error("min_amount", _("Plafon minimum harus lebih dari Rp 0."))
-        elif lo is not None and hi is not None and hi < lo:
-            self.add_error(
-                "max_amount",
-                _("Plafon maksimum tidak boleh kurang dari plafon minimum (%s).")
-                % format_rupiah(lo),
-            )
-        lo, hi = cd.get("min_tenor"), cd.get("max_tenor")
-        if lo is not None and lo < 1:
-            self.add_error("min_tenor", _("Tenor minimum paling sedikit 1 bulan."))
-        elif lo is not None and hi is not None and hi < lo:
-            self.add_error(
-                "max_tenor",
-                _("Tenor maksimum tidak boleh kurang dari tenor minimum (%s bulan).") % lo,
-            )
+        for field, message in svc.product_range_errors(
+            min_amount=cd.get("min_amount"),
+            max_amount=cd.get("max_amount"),
+            min_tenor=cd.get("min_tenor"),
+            max_tenor=cd.get("max_tenor"),
+        ).items():
+            self.add_error(field, message)
         return cd
 
 

@@ -60,3 +60,26 @@ def test_product_form_range_refusal_names_the_field_not_the_constraint(login, st
     assert len(boxes) == 2
     product.refresh_from_db()
     assert (product.min_amount, product.max_tenor) == (1_000_000, 24)
+
+
+def test_product_api_range_refusal_names_the_field_not_the_constraint(login, staff, product):
+    """The API answered ``fields: {"__all__": ["Batasan “loans_product_amount_range”
+    dilanggar."]}``; it names the field and the figure, as the form does."""
+    r = login(staff["admin"]).patch(
+        f"/api/v1/loans/products/{product.pk}/",
+        {"min_amount": "60.000.000", "max_amount": "50.000.000"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    body = r.json()["error"]
+    assert "loans_product" not in str(body)
+    assert "plafon minimum (Rp 60.000.000)" in body["fields"]["max_amount"][0]
+    r = login(staff["admin"]).patch(
+        f"/api/v1/loans/products/{product.pk}/",
+        {"min_tenor": 12, "max_tenor": 6},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert "tenor minimum (12 bulan)" in r.json()["error"]["fields"]["max_tenor"][0]
+    product.refresh_from_db()
+    assert (product.min_amount, product.max_tenor) == (1_000_000, 24)

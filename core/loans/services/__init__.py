@@ -60,6 +60,7 @@ from .products import (
     PRODUCT_FIELDS,
     loan_product_save,
     loan_settings_update,
+    product_range_errors,
 )
 from .repayment import (
     ROW_PAID_FIELDS,
@@ -105,6 +106,7 @@ __all__ = [
     "LOAN_SETTINGS_FIELDS",
     "PRODUCT_FIELDS",
     "loan_product_save",
+    "product_range_errors",
     "loan_settings_update",
     "Simulation",
     "product_fees",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
@@ -41,6 +42,26 @@ PRODUCT_FIELDS = (
 )
 
 
+def product_range_errors(*, min_amount, max_amount, min_tenor, max_tenor) -> dict[str, str]:
+    """The ranges the product table's constraints hold, each said on its field (left to
+    the constraint check they came out as *Batasan “loans_product_…” dilanggar.*). A
+    value not given (None) is not checked here."""
+    errors = {}
+    if min_amount is not None and min_amount <= 0:
+        errors["min_amount"] = _("Plafon minimum harus lebih dari Rp 0.")
+    elif min_amount is not None and max_amount is not None and max_amount < min_amount:
+        errors["max_amount"] = _(
+            "Plafon maksimum tidak boleh kurang dari plafon minimum (%s)."
+        ) % format_rupiah(min_amount)
+    if min_tenor is not None and min_tenor < 1:
+        errors["min_tenor"] = _("Tenor minimum paling sedikit 1 bulan.")
+    elif min_tenor is not None and max_tenor is not None and max_tenor < min_tenor:
+        errors["max_tenor"] = (
+            _("Tenor maksimum tidak boleh kurang dari tenor minimum (%s bulan).") % min_tenor
+        )
+    return errors
+
+
 @transaction.atomic
 def loan_product_save(*, by, product: LoanProduct | None = None, **data: Any) -> LoanProduct:
     """Create or change a loan product (admin)."""
@@ -52,6 +73,18 @@ def loan_product_save(*, by, product: LoanProduct | None = None, **data: Any) ->
     before = {f: str(getattr(obj, f)) for f in PRODUCT_FIELDS} if product else {}
     for k, v in data.items():
         setattr(obj, k, v)
+    ranges = product_range_errors(
+        min_amount=obj.min_amount,
+        max_amount=obj.max_amount,
+        min_tenor=obj.min_tenor,
+        max_tenor=obj.max_tenor,
+    )
+    if ranges:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            next(iter(ranges.values())),
+            fields={k: [v] for k, v in ranges.items()},
+        )
     try:
         obj.full_clean()
     except Exception as exc:
