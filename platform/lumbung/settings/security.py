@@ -1,6 +1,7 @@
 from .base import DEBUG
+from .billing import STRIPE_API_BASE
 from .env import IS_PRODUCTION, env
-from .tenancy import BASE_DOMAIN
+from .tenancy import BASE_DOMAIN, SITE_PORT, SITE_SCHEME
 
 # The hosts the deploy answers to (the ALLOWED_HOSTS variable; a leading dot allows all
 # subdomains). The test client's "testserver" and the loopback address only outside
@@ -44,13 +45,28 @@ if IS_PRODUCTION:
     # /readyz and /metrics answer before SecurityMiddleware, so probes are unaffected
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 
+# Where a form may take the browser (CSP form-action, which browsers also apply to the
+# redirect that answers a form): ourselves, the apex and every cooperative's address
+# (the public "Masuk" sends staff to <slug>.<domain>/masuk/, the console's support
+# access and a practice copy's "Masuk" to another cooperative host), and the payment
+# provider's hosted pages ("Bayar dengan kartu" answers with Stripe Checkout, "Kelola
+# kartu" with its billing portal; a local Stripe-speaking server in development).
+_SITE_PORT = "" if SITE_PORT in ("", "80", "443") else f":{SITE_PORT}"
+FORM_ACTION_SOURCES = [
+    "'self'",
+    f"{SITE_SCHEME}://{BASE_DOMAIN}{_SITE_PORT}",
+    f"{SITE_SCHEME}://*.{BASE_DOMAIN}{_SITE_PORT}",
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+] + ([STRIPE_API_BASE.rstrip("/")] if STRIPE_API_BASE else [])
+
 # Content-Security-Policy (lumbung.middleware.ContentSecurityPolicyMiddleware): scripts
 # only from our own static files (htmx is vendored; no inline script or handler), no
-# framing, forms post only to ourselves. Styles allow inline `style=` attributes.
+# framing, forms only to the places above. Styles allow inline `style=` attributes.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    f"base-uri 'self'; form-action {' '.join(FORM_ACTION_SOURCES)}; frame-ancestors 'none'"
 )
 
 # Self-service sign-up: seconds a verification link lives, which is also how long an
