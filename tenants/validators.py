@@ -76,6 +76,11 @@ RESERVED_SLUGS = frozenset(
         "staging",
         "healthz",
         "readyz",
+        # The public site's own paths: a cooperative at dinas.<domain> would pass for the
+        # Dinas view (lumbung.dinas) and could phish its officers (pembina).
+        "dinas",
+        "pembina",
+        "masuk-koperasi",
     ]
 )
 # Any address starting with these is reserved too (www2, mail-server, admin-koperasi,

@@ -390,6 +390,12 @@ def test_an_address_served_as_another_cooperatives_domain_is_taken(
         "keluar",
         "metrics",
         "staging",
+        # The public site's own paths: the Dinas view (a cooperative at dinas.<domain>
+        # would pass for the Dinas office and phish its officers), its officers, the
+        # apex's "Masuk" for cooperatives.
+        "dinas",
+        "pembina",
+        "masuk-koperasi",
         "www2",
         "mail-kpri",
         "mailserver",
