@@ -240,3 +240,17 @@ def test_health_counts_schemas_where_a_task_never_succeeded(op_clients, tenant_a
     assert row["never_succeeded"] == 1
     html = op_clients["admin"].get("/konsol/kesehatan/").content.decode()
     assert "1 belum pernah berhasil" in html
+
+
+def test_tenant_detail_says_when_usage_was_never_measured(op_clients, tenant_a):
+    """A cooperative that paid before the first statistics refresh has a stats row with
+    only its MRR (stats_mrr_follow): the page said "Diperbarui None" and showed 0
+    members, 0 staff and 0 bytes as if measured."""
+    TenantStats.objects.filter(cooperative=tenant_a).delete()
+    TenantStats.objects.create(cooperative=tenant_a, mrr=Decimal("291667"))
+    html = op_clients["billing"].get(f"/konsol/koperasi/{tenant_a.pk}/").content.decode()
+    usage = html.split("Pemakaian", 1)[1].split("</section>", 1)[0]
+    assert "None" not in usage
+    assert "Statistik belum diperbarui." in usage
+    assert "0 bita" not in usage and "0 (0 aktif)" not in usage
+    assert "Rp 291.667" in usage
