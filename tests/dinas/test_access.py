@@ -102,3 +102,22 @@ def test_no_personal_data_in_any_dinas_file(pembina_prov, placed):
         )
         for secret in (m.full_name, m.nik, m.nip, m.number):
             assert secret not in cells
+
+
+def test_a_cooperative_outside_the_area_is_refused_in_the_pembinas_words(
+    pembina_kapuas, shared_both
+):
+    """The refusal said "Peran Anda tidak mengizinkan …; minta admin koperasi mengubah
+    peran Anda" and linked to the public home page: a pembina has no cooperative admin
+    and a role nobody there can change."""
+    _a, b = shared_both
+    client = verified_client(pembina_kapuas.user)
+    client.raise_request_exception = False
+    for url in (f"/dinas/koperasi/{b.pk}/", f"/dinas/koperasi/{b.pk}/kementerian/"):
+        resp = client.get(url)
+        assert resp.status_code == 403
+        html = resp.content.decode()
+        assert "tidak ada di wilayah Anda atau tidak membagikan indikatornya" in html
+        assert "admin koperasi" not in html
+        assert 'href="/dinas/"' in html
+        assert b.name not in html

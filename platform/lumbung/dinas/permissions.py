@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.users.otp import otp_verified
@@ -74,7 +75,14 @@ def cooperative_for(request, pk: int) -> Cooperative:
                 "area": pembina.area_label,
             },
         )
-        raise PermissionDenied
+        # Shown by 403.html in place of its "ask your admin for another role": which of
+        # the two it is stays unsaid (not shared would tell it is in the area).
+        raise PermissionDenied(
+            _(
+                "Koperasi ini tidak ada di wilayah Anda atau tidak membagikan indikatornya "
+                "dengan Dinas Koperasi."
+            )
+        )
     if coop.status not in SHOWN_STATUSES:  # left Lumbung (archived): not listed anywhere
         raise Http404
     return coop
