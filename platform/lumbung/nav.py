@@ -50,13 +50,17 @@ NAV = [
 ]
 
 
+# Not in a practice copy (tenants.practice): it is never billed, so it has no
+# subscription page (billing's views answer 404 without a subscription).
+NOT_IN_PRACTICE = frozenset({"billing:tenant"})
+
 # The entries a role sees, with their URLs, per URL configuration and script prefix:
 # ``reverse`` of ~25 names on every page is the same answer each time in a process.
 _ENTRIES: dict[tuple, list[tuple]] = {}
 
 
-def _entries(role: str) -> list[tuple]:
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), role)
+def _entries(role: str, *, practice: bool = False) -> list[tuple]:
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), role, practice)
     entries = _ENTRIES.get(key)
     if entries is None:
         entries = []
@@ -64,7 +68,7 @@ def _entries(role: str) -> list[tuple]:
         for entry in NAV:
             label, name, roles = entry[:3]
             group = entry[3] if len(entry) > 3 else None
-            if role not in roles:
+            if role not in roles or (practice and name in NOT_IN_PRACTICE):
                 continue
             try:
                 url = reverse(name)
@@ -91,5 +95,7 @@ def nav_for(request) -> list[dict]:
             "active": (path.startswith(url) and url not in ("/", "/portal/")) or path == url,
             "group": group,
         }
-        for label, url, group in _entries(user.role)
+        for label, url, group in _entries(
+            user.role, practice=bool(getattr(request, "is_practice", False))
+        )
     ]

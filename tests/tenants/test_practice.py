@@ -4,6 +4,7 @@ the Dinas figures, reset, 90-day clean-up, the guided first month ticked from da
 nothing it does touches the real cooperative."""
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -714,3 +715,21 @@ def test_settings_screen_reads_in_english(tenant_a):
     assert "This cooperative has no practice space yet." in page
     assert "Open a practice space" in page
     assert "ruang latihan" not in page.lower()
+
+
+def test_every_side_menu_link_of_a_practice_copy_opens(practice_a, coop):
+    """The copy is never billed, so it has no subscription page: its menu offered
+    "Langganan" all the same, a 404 in the middle of the practice month."""
+    client = Client(HTTP_HOST=_host(practice_a.slug))
+    assert (
+        client.post("/masuk/", {"username": ADMIN, "password": ADMIN_PASSWORD}).status_code == 302
+    )
+    home = client.get("/").content.decode()
+    menu = home.split('class="sidenav"', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'href="(/[^"]*)"', menu)
+    assert "/anggota/" in links and "/langganan/" not in links
+    for link in links:
+        assert client.get(link, follow=True).status_code == 200, link
+    # the real cooperative's admin still has it
+    real = _login(coop, ADMIN).get("/").content.decode()
+    assert 'href="/langganan/"' in real.split('class="sidenav"', 1)[1].split("</nav>", 1)[0]
