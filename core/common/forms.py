@@ -17,8 +17,10 @@ def form_error_message(form: forms.BaseForm) -> str:
     """The first error of ``form``, as one message for the page ("label: error"), for a
     screen that shows its errors as messages."""
     for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        return f"{label}: {errors[0]}" if label else str(errors[0])
+        label = str(form.fields[field].label or "") if field in form.fields else ""
+        error = str(errors[0])
+        # a message that names its field already (parse_rupiah's) is not prefixed again
+        return f"{label}: {error}" if label and not error.startswith(label) else error
     return ""
 
 

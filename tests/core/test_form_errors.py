@@ -62,3 +62,22 @@ def test_messages_variant_shows_the_message(rf):
         raise ApplicationError("c", "Tidak bisa.")
     assert not outcome.ok
     assert [str(m) for m in get_messages(request)] == ["Tidak bisa."]
+
+
+def test_form_error_message_does_not_name_the_field_twice():
+    """A rupiah field's own message already starts with its label (parse_rupiah):
+    a proof of transfer with "tiga juta" said "Jumlah yang ditransfer: Jumlah yang
+    ditransfer 'tiga juta' bukan angka rupiah yang jelas; …"."""
+    from billing.forms import ProofNoteForm
+    from core.common.forms import form_error_message
+
+    form = ProofNoteForm({"amount": "tiga juta"})
+    assert not form.is_valid()
+    message = form_error_message(form)
+    assert message.count("Jumlah yang ditransfer") == 1
+    assert message.startswith("Jumlah yang ditransfer 'tiga juta' bukan angka rupiah")
+
+    class Labelled(forms.Form):
+        name = forms.CharField(label="Nama")
+
+    assert form_error_message(Labelled({})).startswith("Nama: ")  # others keep their label
