@@ -141,7 +141,7 @@ def _form(slug: str, email: str) -> dict:
         "name": f"KPRI {slug}",
         "slug": slug,
         "kind": "kpri",
-        "legal_number": "518/BH/XVIII.4/2019",
+        "legal_number": f"518/BH/{slug}/2019",  # one cooperative, one legal number
         "legal_date": "2019-05-02",
         "nik_koperasi": "",
         "province": "Kalimantan Tengah",
@@ -313,7 +313,7 @@ def main() -> None:
     def task_once() -> float:
         slug = "tugas-" + uuid.uuid4().hex[:8]
         data = SignupData(
-            slug=slug, name=f"KPRI {slug}", kind="kpri", legal_number="1/BH/2020",
+            slug=slug, name=f"KPRI {slug}", kind="kpri", legal_number=f"1/BH/{slug}/2020",
             legal_date=__import__("datetime").date(2020, 1, 2), nik_koperasi="",
             province="Bali", regency="Kota Denpasar", member_count=200,
             contact_name="Made", email=f"a@{slug}.test", phone="+6281234567890",

@@ -9,6 +9,7 @@ class TenantErrors(StrEnum):
     EMAIL_INVALID = "email_invalid"
     NIK_KOPERASI_INVALID = "nik_koperasi_invalid"
     LEGAL_NUMBER_INVALID = "legal_number_invalid"
+    LEGAL_NUMBER_TAKEN = "legal_number_taken"
     LEGAL_DATE_INVALID = "legal_date_invalid"
     SCHEMA_EXISTS = "schema_exists"
     BACKUP_NEWER = "backup_newer"

@@ -84,6 +84,28 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
     return None
 
 
+def legal_number_availability(legal_number: str, *, slug: str) -> ApplicationError | None:
+    """None unless another cooperative in Lumbung (not a practice copy) has this legal
+    number: one cooperative, one space and one bill. The cooperative at ``slug`` itself
+    (its own form sent again while it is being made) is the address check's business.
+    Whose number it is, is not said (anyone can type one)."""
+    taken = (
+        Cooperative.objects.filter(legal_number__iexact=legal_number, is_practice=False)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .exclude(slug=slug)
+        .exists()
+    )
+    if not taken:
+        return None
+    message = _(
+        "Nomor badan hukum ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
+        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
+    )
+    return ApplicationError(
+        TenantErrors.LEGAL_NUMBER_TAKEN, message, fields={"legal_number": [message]}
+    )
+
+
 # ------------------------------------------------------------------------------ submit
 
 
@@ -151,7 +173,9 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
     )
     if existing is not None and existing.email.lower() == data.email.lower():
         return _signup_resubmitted(signup=existing)
-    problem = slug_availability(data.slug)
+    problem = slug_availability(data.slug) or legal_number_availability(
+        data.legal_number, slug=data.slug
+    )
     if problem is not None:
         raise problem
     request = SignupRequest(

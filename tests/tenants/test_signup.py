@@ -944,3 +944,24 @@ def test_with_a_broker_a_stale_template_is_waited_for_not_failed(
     assert signup.status == SignupRequest.Status.PROVISIONING
     assert signup.last_error.startswith("template_stale")
     assert not Cooperative.objects.filter(slug="tunggu").exists()
+
+
+def test_a_cooperative_already_in_lumbung_cannot_sign_up_again(
+    db, tenant_a, django_capture_on_commit_callbacks
+):
+    """Its legal number is one cooperative: a second sign-up under another address (the
+    first one forgotten, or a colleague's) made a second space and a second bill for
+    it, the operator's list showing the same name twice."""
+    Cooperative.objects.filter(pk=tenant_a.pk).update(legal_number="123/BH/XVIII.4/2020")
+    response = _submit(
+        _client(),
+        django_capture_on_commit_callbacks,
+        slug="harapan-dua",
+        legal_number=" 123/bh/XVIII.4/2020 ",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Nomor badan hukum ini sudah terdaftar di Lumbung" in html
+    assert tenant_a.slug not in html  # whose it is, is not said to anyone who types it
+    assert not SignupRequest.objects.filter(slug="harapan-dua").exists()
+    assert _mails_to(DEWI) == []
