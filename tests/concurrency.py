@@ -162,3 +162,83 @@ def paused_race(
     join_all([one, two], timeout=30)
     connection.set_tenant(tenant)
     return results
+
+
+def clerk_connection(tenant, *, autocommit: bool = False):
+    """A plain psycopg2 connection of its own to the test database, in ``tenant``'s
+    schema (for as long as it is open): another clerk's transaction, outside Django."""
+    import psycopg2
+
+    conn = psycopg2.connect(**connection.get_connection_params())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT set_config('search_path', %s, false)", [tenant.schema_name])
+    conn.autocommit = autocommit
+    return conn
+
+
+class Deadlock:
+    """A real deadlock between the code under test and another clerk's transaction.
+
+    The clerk (a plain connection of its own, in ``tenant``'s schema) runs ``first`` (SQL
+    and its parameters): locking rows the code will need. ``run(fn)`` starts ``fn`` in a thread on its own
+    Django connection (as a request or a worker has) and, once that connection waits for
+    one of the clerk's locks, the clerk runs ``second``: a lock the code holds by then.
+    Each now waits for the other; PostgreSQL finds the cycle and ends the code's
+    transaction with 40P01 (the clerk's own check waits ``deadlock_timeout`` = 30 s, the
+    code's the server's 1 s, so it is the code's side that is ended), the clerk gets its
+    lock and rolls back. If the code never waits for the clerk, ``run`` fails the test.
+
+    ``run`` returns ``{"value": what fn returned}`` or ``{"error": the exception}``."""
+
+    def __init__(self, tenant, *, first: tuple[str, list], second: tuple[str, list]) -> None:
+        self.tenant, self.first, self.second = tenant, first, second
+
+    def _connect(self, *, autocommit: bool):
+        return clerk_connection(self.tenant, autocommit=autocommit)
+
+    def run(self, fn: Callable[[], object], *, wait: float = 10) -> dict[str, object]:
+        import time
+
+        outcome: dict[str, object] = {}
+        clerk = self._connect(autocommit=False)
+        watcher = self._connect(autocommit=True)
+        try:
+            with clerk.cursor() as cur:
+                cur.execute("SET LOCAL deadlock_timeout = '30s'")
+                cur.execute(*self.first)
+                clerk_pid = clerk.get_backend_pid()
+
+            def code():
+                try:
+                    connection.set_tenant(self.tenant)
+                    outcome["value"] = fn()
+                except Exception as e:  # reported to the caller's assertion
+                    outcome["error"] = e
+                finally:
+                    connection.close()
+
+            thread = threading.Thread(target=code)
+            thread.start()
+            deadline = time.monotonic() + wait
+            waiting = False
+            while not waiting and thread.is_alive() and time.monotonic() < deadline:
+                with watcher.cursor() as cur:
+                    cur.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE %s = ANY(pg_blocking_pids(pid))",
+                        [clerk_pid],
+                    )
+                    waiting = cur.fetchone()[0] > 0
+                if not waiting:
+                    time.sleep(0.02)
+            assert waiting, f"the code never waited for the clerk's locks: {outcome}"
+            with clerk.cursor() as cur:
+                cur.execute(*self.second)  # waits until the code's side ends
+            clerk.rollback()
+            join_all([thread], timeout=30)
+        finally:
+            clerk.close()
+            watcher.close()
+        connection.set_tenant(self.tenant)
+        return outcome

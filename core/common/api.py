@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -11,6 +12,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .db_busy import DatabaseBusy, db_busy_error
 from .db_refusals import db_refusal_error
 from .errors import ApplicationError
 
@@ -22,8 +24,25 @@ def _shape(code: str, message: str, fields=None, http_status=400) -> Response:
     )
 
 
+def _where(context) -> str:
+    request = context.get("request") if context else None
+    return f"{request.method} {request.path}" if request is not None else "api"
+
+
 def exception_handler(exc, context):
-    exc = db_refusal_error(exc) or exc  # a trigger's refusal reads as the service's
+    exc = (
+        db_refusal_error(exc)  # a trigger's refusal reads as the service's
+        or db_busy_error(exc, where=_where(context))  # a deadlock, a lock timeout: retry
+        or exc
+    )
+    if isinstance(exc, DatabaseBusy):
+        if connection.in_atomic_block:
+            # the request's own transaction (an Idempotency-Key POST runs in one) goes
+            # whole: its key row too, so the retry with the same key runs again
+            transaction.set_rollback(True)
+        response = _shape(exc.code, exc.message, exc.fields, exc.status_code)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, ApplicationError):
         return _shape(exc.code, exc.message, exc.fields, exc.status_code)
     if isinstance(exc, DjangoValidationError):

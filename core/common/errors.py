@@ -41,6 +41,7 @@ class CommonErrors(StrEnum):
     VALIDATION = "validation_error"
     READ_ONLY = "tenant_read_only"
     REASON_TOO_LONG = "reason_too_long"
+    DATABASE_BUSY = "database_busy"  # a transient conflict: core.common.db_busy
 
 
 def text_checked(value: str, *, field: str, label: Any, multiline: bool) -> str:

@@ -34,6 +34,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .db_busy import LOCK_NOT_AVAILABLE, db_busy_sqlstate
 from .errors import ApplicationError
 from .models import IdempotencyKey
 
@@ -41,7 +42,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 _META = "HTTP_IDEMPOTENCY_KEY"
 KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 
 
 class IdempotencyErrors:
@@ -87,10 +87,9 @@ def _lock_timeout_set(value: str) -> str:
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    return getattr(cause, "pgcode", None) == LOCK_NOT_AVAILABLE or (
-        getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE
-    )
+    """Our own wait for the key ran out (answered 409 ``idempotency_key_in_progress``
+    here, before ``core.common.db_busy`` would read it as a conflict)."""
+    return db_busy_sqlstate(exc) == LOCK_NOT_AVAILABLE
 
 
 def idempotency_begin(*, key: str, user, method: str, path: str, digest: str) -> Begun:

@@ -2,7 +2,9 @@
 (``{"error": {"code", "message", "fields"}}``), including Django's own 404 and 500 pages
 in production; a query string carrying a NUL byte is refused before any view sees it
 (PostgreSQL cannot store or compare it); a database refusal registered in
-``db_refusals`` (a trigger guarding an invariant) answers with its refusal, not a 500; a
+``db_refusals`` (a trigger guarding an invariant) answers with its refusal, not a 500, and
+a transient conflict (``db_busy``: a deadlock, a serialization failure, a lock timeout)
+with "busy, nothing saved, try again" (503, ``Retry-After``), not a 500; a
 POST (or other write) to an API path without its trailing slash is a JSON 404
 ``trailing_slash_required`` naming the path, not Django's HTML redirect."""
 
@@ -14,7 +16,9 @@ from django.template.loader import render_to_string
 from django.urls import is_valid_path
 from django.utils.translation import gettext as _
 
+from .db_busy import DatabaseBusy, db_busy_error
 from .db_refusals import db_refusal_error
+from .submission import submission_release
 
 # PostgreSQL's bigint (the largest id a row can have)
 MAX_ID = 2**63 - 1
@@ -123,9 +127,13 @@ class ApiErrorMiddleware:
 
 
 class DbRefusalMiddleware:
-    """A registered database refusal escaping a view: the JSON error shape under /api/
-    (and for clients asking JSON), a page saying why elsewhere; the view's transaction
-    has been rolled back by its own ``atomic`` by then (nothing written)."""
+    """A registered database refusal, or a transient conflict (``db_busy``), escaping a
+    view: the JSON error shape under /api/ (and for clients asking JSON), a page saying
+    why elsewhere; the view's transaction has been rolled back by its own ``atomic`` by
+    then (nothing written). The form key the request took is given back
+    (``submission_release``), so the form the browser kept, sent again, is recorded. A
+    conflict answers 503 with ``Retry-After``; its page sends the person back to their
+    filled-in form (a POST) or reloads the page (a GET)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -134,12 +142,29 @@ class DbRefusalMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        err = db_refusal_error(exception)
+        err = db_refusal_error(exception) or db_busy_error(
+            exception, where=f"{request.method} {request.path}"
+        )
         if err is None:
             return None
+        submission_release(request)
         if request.path.startswith("/api/") or "application/json" in request.headers.get(
             "Accept", ""
         ):
-            return JsonResponse(err.as_dict(), status=err.status_code)
-        html = render_to_string("common/refused.html", {"message": err.message}, request=request)
-        return HttpResponse(html, status=err.status_code)
+            response = JsonResponse(err.as_dict(), status=err.status_code)
+        elif isinstance(err, DatabaseBusy):
+            back = request.method not in ("GET", "HEAD")  # to the form the browser kept
+            html = render_to_string(
+                "common/busy.html",
+                {"message": err.message, "back": back, "reload_url": request.get_full_path()},
+                request=request,
+            )
+            response = HttpResponse(html, status=err.status_code)
+        else:
+            html = render_to_string(
+                "common/refused.html", {"message": err.message}, request=request
+            )
+            response = HttpResponse(html, status=err.status_code)
+        if isinstance(err, DatabaseBusy):
+            response["Retry-After"] = str(err.retry_after)
+        return response

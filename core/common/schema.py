@@ -40,6 +40,11 @@ ERROR_RESPONSES = {
     "413": "Permintaan terlalu besar.",
     "415": "Jenis isi permintaan tidak didukung.",
     "429": "Terlalu banyak permintaan.",
+    "503": (
+        "`database_busy`: data yang sama sedang diubah permintaan lain pada saat yang sama "
+        "(deadlock, kegagalan serialisasi, batas waktu kunci); tidak ada yang disimpan. "
+        "Kirim lagi sesudah `Retry-After` detik."
+    ),
 }
 
 

@@ -2,8 +2,11 @@
 application) carries a one-time key (``{% submission_field %}``); the view takes it with
 ``submission_first`` before it records anything, so a double click or a POST sent again
 after a slow answer is refused instead of recorded twice. A form re-shown after an error
-carries a new key. A POST without a key (API clients, older pages) is not checked."""
+carries a new key. A POST without a key (API clients, older pages) is not checked. A
+request that took the key and then wrote nothing because the database refused it or
+was busy gives the key back (``submission_release``, ``DbRefusalMiddleware``)."""
 
+import contextlib
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -32,8 +35,29 @@ def submission_first(request: HttpRequest) -> bool:
     key = request.POST.get(FIELD, "").strip()
     if not key:
         return True
-    schema = getattr(connection, "schema_name", "")
+    name = _cache_key(key)
     try:
-        return bool(cache.add(f"submission:{schema}:{key[:64]}", 1, timeout=KEEP_SECONDS))
+        first = bool(cache.add(name, 1, timeout=KEEP_SECONDS))
     except (RedisError, OSError):
         return True
+    if first:
+        request._submission_taken = name  # type: ignore[attr-defined]
+    return first
+
+
+def _cache_key(key: str) -> str:
+    schema = getattr(connection, "schema_name", "")
+    return f"submission:{schema}:{key[:64]}"
+
+
+def submission_release(request: HttpRequest) -> None:
+    """Give back the form key this request took (``submission_first``) when it wrote
+    nothing (a refusal or a conflict the database answered after the key was taken): the
+    same form, sent again from the page the browser kept, is then recorded once instead
+    of being refused as already sent."""
+    name = getattr(request, "_submission_taken", None)
+    if not name:
+        return
+    with contextlib.suppress(RedisError, OSError):
+        cache.delete(name)
+    request._submission_taken = None  # type: ignore[attr-defined]

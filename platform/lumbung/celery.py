@@ -11,6 +11,9 @@ Observability, through Celery's signals:
   worker on ``CELERY_METRICS_PORT``.
 
 Faults:
+- A task ended by a transient database conflict (a deadlock, a serialization failure, a
+  lock timeout: ``core.common.db_busy``) wrote nothing and is retried, up to
+  ``DB_BUSY_TASK_RETRIES`` times, logged at WARNING (``LumbungTask``).
 - Broker (Redis) unreachable when a task is sent (``delay`` in a request, usually from
   ``transaction.on_commit``): the send does not fail the caller. The message (with its
   cooperative's schema and task id) is held in the sending process and a background
@@ -50,7 +53,9 @@ from django.utils.log import configure_logging
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from prometheus_client import multiprocess
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
-from tenant_schemas_celery.task import headers_with_schema
+from tenant_schemas_celery.task import TenantTask, headers_with_schema
+
+from core.common.db_busy import db_busy_error
 
 from .logging import task_id_var, tenant_var
 from .metrics import (
@@ -123,8 +128,39 @@ class HeldMessages:
                 log.exception("Sending held tasks failed")
 
 
+# a task ended by a transient database conflict (core.common.db_busy: a deadlock, a
+# serialization failure, a lock timeout) is sent again this many times, after
+# RETRY_AFTER_SECONDS x the attempt's number; then it fails as any other error
+DB_BUSY_TASK_RETRIES = 3
+
+
+class LumbungTask(TenantTask):
+    """Every task's base: one ended by a transient database conflict wrote nothing (its
+    service's transaction was rolled back whole) and is retried, logged at WARNING with
+    the SQLSTATE and the task's name, not reported as a failure. The money tasks are safe
+    to run again (see the module's doc: a batch or a month is posted at most once)."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            retries = self.request.retries or 0
+            if self.request.called_directly or retries >= DB_BUSY_TASK_RETRIES:
+                raise
+            busy = db_busy_error(exc, where=f"task {self.name}")
+            if busy is None:
+                raise
+            raise self.retry(
+                exc=exc, countdown=busy.retry_after * (retries + 1), max_retries=retries + 1
+            ) from exc
+
+
 class LumbungCelery(CeleryApp):
     """tenant-schemas-celery's app whose sends survive a broker outage (see above)."""
+
+    task_cls = LumbungTask
 
     held = HeldMessages()
 
