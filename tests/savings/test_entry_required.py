@@ -5,14 +5,21 @@ member import) queues no check and cannot lose the link (``savings_txn_guard``).
 
 A test inside the usual rolled-back transaction never commits, so the committed cases run
 in a scratch cooperative; the others ask for the check at once (``SET CONSTRAINTS …
-IMMEDIATE``, what COMMIT runs)."""
+IMMEDIATE``, what COMMIT runs). The check names itself (migration 0021): if it ever
+fires, the person reads the savings app's refusal, not a server error."""
 
 from decimal import Decimal as D
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+import core.savings.services.teller as teller_services
+from core.common.db_refusals import db_refusal_error
+from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_entry_id_reserve, journal_post
 from core.savings.batch import Deposit, savings_deposits_apply_bulk
@@ -24,6 +31,7 @@ from core.savings.services import (
     teller_deposit,
     transactions_link_entry,
 )
+from tenants.services import tenant_host
 from tests.members import factories as f
 
 MISSING = "has no journal entry at commit"
@@ -143,3 +151,57 @@ def test_the_link_once_made_is_for_good(products, teller, today):
     txn = teller_deposit(account=acc, amount=D("1000"), channel="cash", on=today, by=teller)
     with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
         SavingsTransaction.objects.filter(pk=txn.pk).update(journal_entry=None)
+
+
+# --- the refusal a person reads when the check fires (migration 0021) -------------------
+
+
+def test_the_missing_entry_refusal_names_the_account(products, teller, today):
+    """The check names itself (``savings_txn_entry_required``) and the account; it reads
+    as the savings app's refusal, not a server error."""
+    acc = savings_account_open(member=f.member(), product=products["sukarela"], on=today)
+    sid = transaction.savepoint()
+    savings_deposit_apply(account=acc, amount=D("1000"), on=today, by=teller)
+    with pytest.raises(IntegrityError, match=MISSING) as e:
+        _check_now()
+    transaction.savepoint_rollback(sid)
+    err = db_refusal_error(e.value)
+    assert err is not None, e.value
+    assert (err.code, err.status_code) == ("savings_entry_missing", 409)
+    assert f"Transaksi simpanan rekening {acc.number} tidak disimpan" in err.message
+    assert "Tidak ada yang berubah" in err.message
+
+
+def test_a_deposit_committed_without_its_entry_is_a_clear_refusal_on_the_api_and_the_page(
+    scratch_tenant,
+):
+    """A teller service that forgot to link its entry (made so here): at commit the check
+    fires; the API answers the refusal as its JSON error, the teller screen a page
+    saying why (not a 500), and nothing of the deposit stays."""
+    connection.set_tenant(scratch_tenant)
+    today = timezone.localdate()
+    acc = _sukarela(today)
+    client = Client(HTTP_HOST=tenant_host(scratch_tenant.slug))
+    client.force_login(f.user("petugas"))
+    entries = JournalEntry.objects.count()
+    with mock.patch.object(teller_services, "transactions_link_entry", lambda **kw: None):
+        api = client.post(
+            "/api/v1/savings/transactions/",
+            {"account": acc.pk, "action": "deposit", "amount": "10000", "channel": "cash"},
+            content_type="application/json",
+        )
+        page = client.post(
+            reverse("savings:teller") + f"?member={acc.member_id}",
+            {"account": acc.pk, "action": "deposit", "amount": "10.000", "channel": "cash"},
+        )
+    assert api.status_code == 409, api.content
+    error = api.json()["error"]
+    assert error["code"] == "savings_entry_missing"
+    assert acc.number in error["message"] and "tidak disimpan" in error["message"]
+    assert page.status_code == 409, page.content
+    html = page.content.decode()
+    assert "Perubahan ditolak" in html
+    assert f"Transaksi simpanan rekening {acc.number} tidak disimpan" in html
+    assert not SavingsTransaction.objects.filter(account=acc).exists()
+    assert JournalEntry.objects.count() == entries
+    assert SavingsAccount.objects.get(pk=acc.pk).balance == 0

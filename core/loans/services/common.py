@@ -79,6 +79,8 @@ class LoanErrors(StrEnum):
     REVERSAL_PERIOD_CLOSED = "loan_reversal_period_closed"
     # a member set as left while a loan of theirs runs (migration 0021)
     LEAVE_LOANS_RUNNING = "member_leave_loans_running"
+    # a repayment about to be committed without its journal entry (migration 0022)
+    REPAYMENT_ENTRY_MISSING = "loan_repayment_entry_missing"
 
 
 # --- dates ------------------------------------------------------------------------------

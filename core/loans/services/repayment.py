@@ -58,6 +58,27 @@ from .dues import (
     row_penalty_due,
 )
 
+# --- refusals the database makes -----------------------------------------------------
+
+
+def repayment_entry_missing_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused to commit a loan repayment without its journal entry
+    (migration 0022's deferred check; ``detail``: the loan's number). The services always
+    post and link the entry, so this is a code path that forgot it: nothing was saved,
+    and the person is told so plainly."""
+    return ApplicationError(
+        LoanErrors.REPAYMENT_ENTRY_MISSING,
+        _(
+            "Pembayaran pinjaman %(n)s tidak disimpan: jurnalnya tidak ikut tercatat, dan "
+            "pinjaman tidak boleh berubah tanpa jurnal. Tidak ada yang berubah. Ini "
+            "kesalahan aplikasi yang sudah dicatat untuk diperbaiki; laporkan kepada "
+            "pengelola Lumbung bila berulang."
+        )
+        % {"n": detail.get("loan") or "?"},
+        status=409,
+    )
+
+
 # --- repayment ----------------------------------------------------------------------
 
 

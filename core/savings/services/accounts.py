@@ -297,6 +297,27 @@ def savings_accounts_lock_where(where: Q) -> dict[int, SavingsAccount]:
     return {a.pk: a for a in rows}
 
 
+# --- refusals the database makes -----------------------------------------------------
+
+
+def txn_entry_missing_db_refusal(detail: dict[str, Any]) -> ApplicationError:
+    """The database refused to commit a savings movement without its journal entry
+    (migration 0021's deferred check; ``detail``: the movement's kind and account
+    number). The services always post and link the entry, so this is a code path that
+    forgot it: nothing was saved, and the person is told so plainly."""
+    return ApplicationError(
+        SavingsErrors.ENTRY_MISSING,
+        _(
+            "Transaksi simpanan rekening %(a)s tidak disimpan: jurnalnya tidak ikut "
+            "tercatat, dan simpanan tidak boleh berubah tanpa jurnal. Tidak ada yang "
+            "berubah. Ini kesalahan aplikasi yang sudah dicatat untuk diperbaiki; laporkan "
+            "kepada pengelola Lumbung bila berulang."
+        )
+        % {"a": detail.get("account") or "?"},
+        status=409,
+    )
+
+
 # --- a member leaving with accounts open ------------------------------------------------
 
 

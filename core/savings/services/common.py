@@ -50,6 +50,8 @@ class SavingsErrors(StrEnum):
     PAYOUT_INCLUDES_INTEREST = "savings_payout_includes_interest"
     # a member set as left while a savings account of theirs is open (migration 0018)
     LEAVE_ACCOUNTS_OPEN = "member_leave_savings_open"
+    # a movement about to be committed without its journal entry (migration 0021)
+    ENTRY_MISSING = "savings_entry_missing"
 
 
 @dataclass
