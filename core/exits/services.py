@@ -52,7 +52,13 @@ from core.exits.audit import ExitAudit
 from core.ledger.errors import LedgerErrors
 from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, books_closed_until, journal_post, journal_reverse
+from core.ledger.services import (
+    LineSpec,
+    books_closed_until,
+    journal_post,
+    journal_reverse,
+    posting_months_lock,
+)
 from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
 from core.loans.services import (
@@ -1089,6 +1095,10 @@ def exit_settlement_reverse(
         reversal__isnull=True,
     ).order_by("-pk"):
         loan_repayment_reverse_apply(repayment=rep, on=on, by=by, reason=reason)
+    # it posts on ``on`` (the reversals) and, when the exit month's jasa is kept, on the
+    # exit day, a month earlier: both months' locks first, oldest first, so a close of
+    # the later month at the same moment cannot deadlock with it (docs/ledger.md)
+    posting_months_lock(dates=[on, settlement.on])
     rev = None
     if entry is not None:
         rev = journal_reverse(

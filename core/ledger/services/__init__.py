@@ -52,6 +52,7 @@ from .posting import (
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
+    posting_months_lock,
 )
 from .receipts import (
     receipt_number_take,
@@ -76,6 +77,7 @@ __all__ = [
     "journal_post",
     "journal_entry_id_reserve",
     "journal_reverse",
+    "posting_months_lock",
     "MODULE_OWNERS",
     "period_close",
     "fiscal_year_close",

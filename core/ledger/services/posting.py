@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ from ..models import (
     FiscalYear,
     JournalEntry,
     JournalLine,
+    Period,
 )
 from .common import COPY_THRESHOLD, ZERO, LineSpec, _amount, _user_or_none
 from .fiscal import _open_period_for
@@ -335,6 +336,41 @@ def journal_post(
         entry_id=entry_id,
         year_close=year_close,
     )
+
+
+def posting_months_lock(*, dates: Iterable[date]) -> None:
+    """For a transaction about to post entries dated in more than one month: take now,
+    oldest first, the locks its postings will take one by one — each fiscal year's row
+    (``_post``'s number counter, FOR UPDATE), then each month's row (FOR SHARE, as the
+    entry trigger does, ledger 0023). Posting the later month first would otherwise hold
+    it while a close of that month (``period_close``: its month and every earlier open
+    month, FOR UPDATE, oldest first) holds the earlier one: each waits for the other,
+    and PostgreSQL ends one (a deadlock). In this order the close waits for the whole
+    transaction, or the transaction for the close (and is then refused
+    ``period_closed``). Years before months, as every posting and the year close take
+    them. A month whose row does not exist yet is not locked (its posting is refused)."""
+    days = sorted(set(dates))
+    if not days:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("posting_months_lock must run inside a transaction")
+    list(
+        FiscalYear.objects.select_for_update()
+        .filter(year__in=sorted({d.year for d in days}))
+        .order_by("year")
+        .values_list("pk", flat=True)
+    )
+    # Django's select_for_update has no FOR SHARE; the rows are locked as the sorted
+    # rows come out, so in start-date order
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT p.id FROM {Period._meta.db_table} p"
+            " WHERE EXISTS (SELECT 1 FROM unnest(%s::date[]) d"
+            " WHERE p.start_date <= d AND d <= p.end_date)"
+            " ORDER BY p.start_date FOR SHARE OF p",
+            [days],
+        )
+        cur.fetchall()
 
 
 def journal_entry_id_reserve() -> int:
