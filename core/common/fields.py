@@ -84,7 +84,8 @@ class RupiahField(_TypedNumberField):
             raise forms.ValidationError(e.text, code=e.reason) from None
         if self.min_value is not None and d < self.min_value:
             raise forms.ValidationError(
-                _("Paling sedikit %(m)s.") % {"m": _display(self.min_value)}, code="min_value"
+                _("Paling sedikit %(m)s.") % {"m": "Rp " + _display(self.min_value)},
+                code="min_value",
             )
         return d
 
@@ -166,7 +167,8 @@ class RupiahSerializerField(serializers.DecimalField):
             raise serializers.ValidationError(e.text, code=e.reason) from None
         if self.rupiah_min is not None and d < self.rupiah_min:
             raise serializers.ValidationError(
-                _("Paling sedikit %(m)s.") % {"m": _display(self.rupiah_min)}, code="min_value"
+                _("Paling sedikit %(m)s.") % {"m": "Rp " + _display(self.rupiah_min)},
+                code="min_value",
             )
         return d
 

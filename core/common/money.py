@@ -34,6 +34,15 @@ def format_rupiah(value, *, decimals: int = 0) -> str:
     return f"{sign}Rp {_shown_number(abs(d))}"  # quantized: exactly ``decimals`` digits
 
 
+def format_percent(value) -> str:
+    """A percentage's number as the screens show it, for a message that adds its ``%``:
+    ``Decimal("33.33")`` → ``33,33``, ``Decimal("10.0000")`` → ``10`` (never ``1E+1``),
+    ``0.5`` → ``0,5``. Every message that interpolates a rate uses this."""
+    if value is None or value == "":
+        return ""
+    return _shown_number(to_decimal(value).normalize())
+
+
 # --- rupiah typed by people ---------------------------------------------------------------
 #
 # ONE reader for amounts people type or paste (teller, loan forms, ledger entries, API

@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 
 from core.common.dates import format_date
 from core.common.exports import safe_cell, workbook_bytes
+from core.common.money import format_percent
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
@@ -277,7 +278,7 @@ def report_collectibility(*, on: date) -> Report:
         notes=[
             _("Skema kolektibilitas: %(s)s.") % {"s": _scheme_text(s)},
             _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
-            % {"n": s["npl_ratio"], "b": BAND_LABEL[s["band"]]},
+            % {"n": format_percent(s["npl_ratio"]), "b": BAND_LABEL[s["band"]]},
             _(
                 "Termasuk %(n)s pinjaman direstrukturisasi, sisa pokok Rp %(o)s "
                 "(jasa ditangguhkan Rp %(d)s)."
@@ -306,7 +307,7 @@ def _scheme_text(s: dict) -> str:
             days = str(g["days_from"])
         parts.append(
             _("%(g)s %(d)s hari (PPAP %(r)s%%)")
-            % {"g": KOLEK_LABEL[g["grade"]], "d": days, "r": g["ppap_rate"].normalize()}
+            % {"g": KOLEK_LABEL[g["grade"]], "d": days, "r": format_percent(g["ppap_rate"])}
         )
     return ", ".join(parts)
 
@@ -482,7 +483,7 @@ def report_card(*, loan: Loan, on: date) -> Report:
                 "p": loan.product.name,
                 "a": f"{loan.principal:,.0f}".replace(",", "."),
                 "n": loan.tenor,
-                "r": loan.rate.normalize(),
+                "r": format_percent(loan.rate),
                 "per": loan.get_rate_period_display(),
                 "m": loan.get_method_display(),
             },

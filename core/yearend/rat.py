@@ -26,7 +26,7 @@ from openpyxl.styles import Font
 
 from core.common.dates import format_date
 from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
-from core.common.money import format_rupiah
+from core.common.money import format_percent, format_rupiah
 from core.common.pdf import render_pdf
 from core.ledger import reports, tables
 from core.ledger.models import JournalEntry, JournalLine
@@ -456,7 +456,7 @@ def _loan_tables(year: int) -> list[dict]:
         _row(
             "row",
             "",
-            _("NPL: %(n)s%% (%(b)s)") % {"n": s["npl_ratio"], "b": s["band_label"]},
+            _("NPL: %(n)s%% (%(b)s)") % {"n": format_percent(s["npl_ratio"]), "b": s["band_label"]},
             "",
             "",
             "",

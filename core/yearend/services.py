@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError, reason_required, text_checked
-from core.common.money import RupiahError, format_rupiah, parse_rupiah
+from core.common.money import RupiahError, format_percent, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.close_guards import close_lock, close_refusal
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
@@ -174,7 +174,7 @@ def shu_settings_set(*, year: int, by, **values: Any) -> ShuSettings:
         raise ApplicationError(
             E.PERCENTAGES,
             _("Persentase pembagian SHU harus berjumlah tepat 100%% (sekarang %(t)s%%).")
-            % {"t": f"{total.normalize():f}"},
+            % {"t": format_percent(total)},
             fields={f: [_("Jumlah harus 100%.")] for f in ShuSettings.PCT_FIELDS},
         )
     if row.tax_rule != ShuSettings.TaxRule.NONE and row.tax_rate <= 0:

@@ -135,3 +135,27 @@ def test_parse_percent_refuses_a_superscript_digit_instead_of_reading_it():
     with pytest.raises(ValidationError) as e:
         parse_percent("1,5²", field="Jasa")
     assert e.value.messages == ["Jasa tidak valid: 1,5²"]
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [(Decimal("33.33"), "33,33"), (Decimal("10.0000"), "10"), (Decimal("0.5"), "0,5"), (0, "0")],
+)
+def test_format_percent_writes_a_rate_as_the_screens_do(rate, text):
+    from core.common.money import format_percent
+
+    assert format_percent(rate) == text
+
+
+def test_money_fields_minimum_names_rupiah():
+    """An amount of 0 was refused with "Paling sedikit 1." — one what?"""
+    from rest_framework import serializers
+
+    from core.common.fields import RupiahField, RupiahSerializerField
+
+    with pytest.raises(ValidationError) as e:
+        RupiahField(min_value=1).clean("0")
+    assert e.value.messages == ["Paling sedikit Rp 1."]
+    with pytest.raises(serializers.ValidationError) as e:
+        RupiahSerializerField(min_value=1).to_internal_value("0")
+    assert [str(m) for m in e.value.detail] == ["Paling sedikit Rp 1."]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required, text_checked
-from core.common.money import format_rupiah
+from core.common.money import format_percent, format_rupiah
 from core.common.uploads import upload_check
 from core.loans.audit import LoanAudit
 from core.members.models import Member
@@ -210,7 +210,7 @@ def _check_eligibility(
                 )
                 % {
                     "b": format_rupiah(burden),
-                    "s": product.max_instalment_share.normalize(),
+                    "s": format_percent(product.max_instalment_share),
                     "l": format_rupiah(limit),
                 },
                 fields={"principal": [_("Tidak terjangkau.")]},

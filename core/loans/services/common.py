@@ -251,7 +251,7 @@ def check_loan_event_date(
 
 
 def _fmt(d: date) -> str:
-    return f"{d.day:02d}-{d.month:02d}-{d.year:04d}"  # strftime drops year 1's zeros
+    return format_tanggal(d)  # ``5 Januari 2027``, as the pages say it (year 1 too)
 
 
 def check_loan_date(value: date, *, field: str, label: str, future: bool = False) -> date:
