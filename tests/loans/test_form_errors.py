@@ -83,3 +83,29 @@ def test_product_api_range_refusal_names_the_field_not_the_constraint(login, sta
     assert "tenor minimum (12 bulan)" in r.json()["error"]["fields"]["max_tenor"][0]
     product.refresh_from_db()
     assert (product.min_amount, product.max_tenor) == (1_000_000, 24)
+
+
+def test_unaffordable_refusal_writes_the_share_the_indonesian_way(login, staff, member, product):
+    """The loan page says 33,33%; the refusal said 33.33%."""
+    r = login(staff["petugas"]).post(
+        "/pinjaman/ajukan/",
+        {
+            "member_number": member.number,
+            "product": product.pk,
+            "principal": "50.000.000",
+            "tenor": "10",
+            "purpose": "Renovasi",
+            **_files(),
+        },
+    )
+    html = r.content.decode()
+    assert "batas 33,33% gaji bersih (Rp 4.999.500)" in html
+    assert "33.33" not in html
+
+
+def test_application_form_leaves_checks_to_the_app(login, staff):
+    """Without ``novalidate`` the browser's own bubble (in the browser's language) stopped
+    a submit without files; the app's Indonesian error is what the clerk should read."""
+    html = login(staff["petugas"]).get("/pinjaman/ajukan/").content.decode()
+    form = html[html.index('<form method="post" enctype="multipart/form-data"') :]
+    assert "novalidate" in form[: form.index(">")]
