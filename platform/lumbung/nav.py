@@ -88,14 +88,17 @@ def nav_for(request) -> list[dict]:
     if not (user and user.is_authenticated):
         return []
     path = request.path
+    entries = _entries(user.role, practice=bool(getattr(request, "is_practice", False)))
+    active = active_url(path, [url for _label, url, _group in entries])
     return [
-        {
-            "label": label,
-            "url": url,
-            "active": (path.startswith(url) and url not in ("/", "/portal/")) or path == url,
-            "group": group,
-        }
-        for label, url, group in _entries(
-            user.role, practice=bool(getattr(request, "is_practice", False))
-        )
+        {"label": label, "url": url, "active": url == active, "group": group}
+        for label, url, group in entries
     ]
+
+
+def active_url(path: str, urls: list[str]) -> str | None:
+    """The one entry a page belongs to: the longest URL the path starts with (on
+    /simpanan/teller/ that is Teller, not Simpanan too); the home pages ``/`` and
+    ``/portal/`` only for themselves."""
+    matches = [u for u in urls if path == u or (path.startswith(u) and u not in ("/", "/portal/"))]
+    return max(matches, key=len, default=None)

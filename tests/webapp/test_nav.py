@@ -81,3 +81,43 @@ def test_nav_follows_the_requests_urlconf(in_tenant_a):
         set_urlconf(None)
     assert public_urls != tenant_urls
     assert [i["url"] for i in nav.nav_for(_request("/", "admin"))] == tenant_urls
+
+
+@pytest.mark.parametrize(
+    ("path", "active"),
+    [
+        ("/simpanan/teller/", "/simpanan/teller/"),
+        ("/simpanan/rekening/1/", "/simpanan/"),
+        ("/pinjaman/simulasi/", "/pinjaman/simulasi/"),
+        ("/pinjaman/12/", "/pinjaman/"),
+    ],
+)
+def test_only_the_closest_menu_entry_is_highlighted(in_tenant_a, path, active):
+    """On /simpanan/teller/ both Teller and Simpanan were highlighted."""
+    items = nav.nav_for(_request(path, "bendahara"))
+    assert [i["url"] for i in items if i["active"]] == [active]
+
+
+def test_a_message_sits_in_the_page_column_not_above_the_menu(client_a, in_tenant_a):
+    """The success message after a repayment stood above the side menu, outside the
+    page column."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import Client
+
+    from tests.members import factories as f
+
+    c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+    c.force_login(f.user("bendahara"))
+    request = RequestFactory().get("/")
+    storage = CookieStorage(request)
+    storage.add(constants.SUCCESS, "Pembayaran diterima, kuitansi ANG-1.")
+    response = HttpResponse()
+    storage.update(response)
+    c.cookies[storage.cookie_name] = response.cookies[storage.cookie_name].value
+    html = c.get("/pinjaman/").content.decode()
+    assert "Pembayaran diterima, kuitansi ANG-1." in html
+    page = html.index('<section class="page">')
+    assert html.index('class="messages"') > page
+    assert html.index('class="messages"') > html.index('class="sidenav"')
