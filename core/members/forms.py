@@ -9,7 +9,7 @@ from core.common.fields import RupiahField
 from core.common.money import parse_percent
 
 from .models import Agency, Member
-from .services import MAX_REASON, MAX_TAKE_HOME_PAY
+from .services import MAX_REASON, MAX_TAKE_HOME_PAY, member_field_errors
 
 
 class MemberForm(forms.Form):
@@ -36,8 +36,9 @@ class MemberForm(forms.Form):
         label=_("Gaji bersih (take home pay)"), required=False, max_value=MAX_TAKE_HOME_PAY
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, member: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.member = member
         self.fields["agency"].queryset = (
             Agency.objects.filter(is_active=True) if not editing else Agency.objects.all()
         )
@@ -60,6 +61,18 @@ class MemberForm(forms.Form):
             self.fields["reason"] = forms.CharField(
                 label=_("Alasan perubahan"), max_length=MAX_REASON, required=False
             )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            # the service is not asked this round: its checks of the fields that did
+            # parse (NIP, NIK, phone, …) are said now, with the form's own errors
+            valid = {k: v for k, v in data.items() if k not in self.errors and k != "reason"}
+            for name, msgs in member_field_errors(valid, instance=self.member).items():
+                if name in self.fields and name not in self.errors:
+                    for msg in msgs:
+                        self.add_error(name, msg)
+        return data
 
     @staticmethod
     def initial_for(member: Member) -> dict:

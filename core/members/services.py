@@ -421,6 +421,17 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
     return out
 
 
+def member_field_errors(data: dict[str, Any], *, instance: Member | None = None) -> dict:
+    """What ``member_create`` / ``member_update`` would refuse in ``data``, field by
+    field, writing nothing: a form whose own checks failed (a date that is no date) shows
+    these in the same round, so the clerk sees a bad NIP with it, not after fixing it."""
+    try:
+        _clean_member_fields(data, instance=instance)
+    except ApplicationError as e:
+        return dict(e.fields)
+    return {}
+
+
 @transaction.atomic
 def member_create(
     *,

@@ -155,7 +155,12 @@ def member_edit(request, pk: int):
     if not member.is_active:  # a closed record: read-only (the service refuses it too)
         messages.error(request, services.member_read_only_error(member).message)
         return redirect("members:detail", pk=member.pk)
-    form = MemberForm(request.POST or None, editing=True, initial=MemberForm.initial_for(member))
+    form = MemberForm(
+        request.POST or None,
+        editing=True,
+        member=member,
+        initial=MemberForm.initial_for(member),
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
