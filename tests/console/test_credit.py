@@ -138,8 +138,8 @@ def test_refund_reads_the_amount_as_people_type_it(op_clients, tenant_a, typed):
     ("typed", "message"),
     [
         ("-1.000", "Jumlah dikembalikan (Rp) tidak boleh negatif."),
-        ("0", "Paling sedikit 1."),
-        ("Rp 0,-", "Paling sedikit 1."),
+        ("0", "Paling sedikit Rp 1."),
+        ("Rp 0,-", "Paling sedikit Rp 1."),
         ("2.000.001", "Kredit tidak cukup: saldo Rp 2.000.000."),
         ("satu juta", "Jumlah dikembalikan (Rp) &#x27;satu juta&#x27; bukan angka rupiah"),
         ("1.234,56", "Jumlah dikembalikan (Rp) harus rupiah utuh, tanpa sen"),
