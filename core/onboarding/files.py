@@ -5,6 +5,7 @@ XLSX templates (instructions in Indonesian and example rows)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -12,19 +13,26 @@ from openpyxl.styles import Font
 
 from core.common.errors import ApplicationError
 from core.common.exports import workbook_bytes
+from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.spreadsheet import (
+    MAX_SCAN,
     WINDOWS_1252,
+    Book,
     CellProblem,
+    Sheet,
     SheetError,
     find_header,
     norm_header,
     read_workbook,
     split_rows,
     split_rows_message,
+    totals_label,
 )
 from core.common.text import control_characters_error, control_characters_removed
 
 from .common import DATE_1904, E, row_error
+
+ZERO = Decimal("0")
 
 # header (normalised) -> field; the first name of each field is the template's
 TB_COLUMNS = {
@@ -79,6 +87,19 @@ LOAN_REQUIRED = ("product_code", "principal", "outstanding")
 # a loans file names its members by member number or, when it has none, by NIP (a KPRI's
 # lists are often kept by NIP): one of these columns is required
 LOAN_MEMBER = ("member_number", "nip")
+# the cells that say what a row is about: a row where they are empty (or hold the label
+# itself) and another cell reads JUMLAH / TOTAL is the totals row under the list
+IDENTIFIERS = {
+    "trial_balance": ("account",),
+    "loans": ("member_number", "nip"),
+    "shu_contributions": ("member_number",),
+    "capital_balances": ("member_number",),
+}
+# the columns an old file's totals row is checked against (the rows above it, or since
+# the subtotal before it): a file that lost a row is refused, naming the totals row
+TOTALS_CHECKED = {"trial_balance": ("debit", "credit"), "shu_contributions": ("jasa",)}
+# a name is there for reading: a line that has only a name (a signature) is no data
+READ_ONLY_FIELDS = ("member_name",)
 
 
 def _columns(headers: list[str], spec: dict) -> dict[str, int]:
@@ -158,6 +179,12 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         return all(f in cols for f in required) and (not one_of or any(f in cols for f in one_of))
 
     found = find_header(book, matches)
+    header_cells = None
+    if found is None:
+        # an old system's report: "Saldo" merged over "Debet" and "Kredit" below it
+        found = _two_row_header(book, matches)
+        if found is not None:
+            header_cells = _two_row_cells(found[0], found[1] - 1)
     if found is None:
         wanted = [COLUMN_TITLES[f] for f in required]
         if one_of:
@@ -179,9 +206,11 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
             split_rows_message(split),
             fields={"rows": [row_error(n, "", _("Kolom lebih banyak dari judul.")) for n in split]},
         )
-    cols = _columns([norm_header(c) for c in sheet.rows[at].cells], spec)
+    if header_cells is None:
+        header_cells = sheet.rows[at].cells
+    cols = _columns([norm_header(c) for c in header_cells], spec)
     checked = [(f, _control_label(f)) for f in CONTROL_CHECKED.get(kind, ()) if f in cols]
-    out, hidden = [], []
+    out, hidden, totals = [], [], []
     for row in sheet.rows[at + 1 :]:
         if row.blank:
             continue
@@ -190,6 +219,12 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         # a cell Excel could not compute stays a CellProblem: the step refuses it with its
         # message, naming the row and column
         data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
+        if all(_empty(v) for f, v in data.items() if f != "row" and f not in READ_ONLY_FIELDS):
+            continue  # a signature or a note beside the list: nothing the step reads
+        label = _totals_row_label(row.cells, data, kind)
+        if label:
+            totals.append((row.number, label, data))
+            continue
         for field, label in checked:
             if control_characters_error(data[field], label=label, multiline=True):
                 data[field] = CellProblem("control", label=label)
@@ -198,7 +233,99 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         out.append(data)
         if row.hidden or sheet.hidden:
             hidden.append(row.number)
+    _totals_check(out, totals, kind)
     return out, hidden, book.encoding
+
+
+def _two_row_header(book: Book, matches) -> tuple[Sheet, int] | None:
+    """A header written over two rows (``Kode Akun | Nama Akun | Saldo`` with ``Debet |
+    Kredit`` under ``Saldo``, merged as old systems print a trial balance): the first
+    pair of rows whose cells, the lower row's where it has one, satisfy ``matches``.
+    Returns the sheet and the index of the lower row (the data starts below it)."""
+    for sheet in sorted(book.sheets, key=lambda s: s.hidden):
+        for i in range(min(MAX_SCAN, len(sheet.rows) - 1)):
+            if sheet.rows[i].blank or sheet.rows[i + 1].blank:
+                continue
+            if matches([norm_header(c) for c in _two_row_cells(sheet, i)]):
+                return sheet, i + 1
+    return None
+
+
+def _two_row_cells(sheet: Sheet, i: int) -> list:
+    upper, lower = sheet.rows[i], sheet.rows[i + 1]
+    width = max(len(upper.cells), len(lower.cells))
+    return [lower.get(j) if not _empty(lower.get(j)) else upper.get(j) for j in range(width)]
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _totals_row_label(cells: list, data: dict, kind: str) -> str:
+    """The label of a totals row under the list (``JUMLAH``, ``TOTAL``, ``Grand Total``:
+    the rule of the member import, ``totals_label``) — a row whose identifying cells
+    (account; member number, NIP) are empty or the label itself — else ""."""
+    ids = [data.get(f) for f in IDENTIFIERS.get(kind, ()) if f in data]
+    if not all(_empty(v) or totals_label(v) for v in ids):
+        return ""
+    label = next((c for c in cells if totals_label(c)), None)
+    return " ".join(label.split()) if label else ""
+
+
+def _figure(value) -> Decimal | None:
+    try:
+        return parse_rupiah(value, allow_dash_zero=True) if not _empty(value) else ZERO
+    except (RupiahError, TypeError, ValueError):
+        return None
+
+
+def _totals_check(rows: list[dict], totals: list[tuple[int, str, dict]], kind: str) -> None:
+    """The last totals row of a trial balance or a jasa list must equal the rows above it
+    (or, after a subtotal, the rows since it): else the file lost a row or one was typed
+    over, and nothing is read. Not checked when a figure does not read as rupiah (that
+    row's own error says so)."""
+    fields = TOTALS_CHECKED.get(kind, ())
+    if not totals or not fields:
+        return
+    number, label, data = totals[-1]
+    before = [r for r in rows if r["row"] < number]
+    since = [r for r in before if len(totals) < 2 or r["row"] > totals[-2][0]]
+    errors = []
+    for field in fields:
+        shown = data.get(field)
+        if _empty(shown):
+            continue
+        figure = _figure(shown)
+        values = [_figure(r.get(field)) for r in before]
+        if figure is None or None in values:
+            continue
+        whole = sum(values, ZERO)
+        part = sum((_figure(r.get(field)) for r in since), ZERO)
+        if figure in (whole, part):
+            continue
+        errors.append(
+            row_error(
+                number,
+                field,
+                _(
+                    "Baris jumlah (%(t)s): %(f)s di berkas %(v)s, sedangkan jumlah baris di "
+                    "atasnya %(s)s. Ada baris yang hilang atau salah ketik: periksa berkasnya "
+                    "lalu unggah lagi."
+                )
+                % {
+                    "t": label[:40],
+                    "f": COLUMN_TITLES.get(field, field),
+                    "v": format_rupiah(figure),
+                    "s": format_rupiah(whole),
+                },
+            )
+        )
+    if errors:
+        raise ApplicationError(
+            E.ROWS_INVALID,
+            _("Baris jumlah di berkas tidak sama dengan jumlah barisnya; tidak ada yang disimpan."),
+            fields={"rows": errors},
+        )
 
 
 def _control_label(field: str) -> str:
