@@ -675,7 +675,9 @@ def cell_identifier(v, *, label: str, length: int, zero_tail: int) -> str:
         raise ValidationError(_("%(c)s bukan nomor.") % {"c": label})
     if isinstance(v, float):
         if not v.is_integer() or abs(v) >= 1e15:
-            shown = f"{v:.0f}" if v == v and abs(v) < 1e30 else repr(v)
+            # as Excel shows the cell (15 significant digits), not the double's own
+            # digits (1.96805121994031E+17 holds 196805121994031008)
+            shown = f"{excel_decimal(v):f}" if v == v and abs(v) < 1e30 else repr(v)
             raise _excel_digits(label, shown)
         v = int(v)
     s = str(v).strip().lstrip("'")

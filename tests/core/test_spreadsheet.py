@@ -353,3 +353,16 @@ def test_csv_cell_of_several_lines_is_still_one_cell():
         [NIP, "Jl. Melati 5,\nRT 01, RW 02", "1000"],
         [NIP, "Jl. Mawar", "2000"],
     ]
+
+
+def test_nip_that_lost_digits_is_named_as_excel_shows_it_not_as_the_double_holds_it():
+    """Excel keeps 196805121994031002 typed as a number as 1.96805121994031E+17 and shows
+    196805121994031000; the double read from the file is 196805121994031008. The
+    message names the number the treasurer sees in the cell."""
+    with pytest.raises(ValidationError) as e:
+        nip_cell(float("1.96805121994031E+17"))
+    assert "196805121994031000" in e.value.messages[0]
+    assert "196805121994031008" not in e.value.messages[0]
+    with pytest.raises(ValidationError) as e:
+        nik_cell(float("6.27103120568E+15"))
+    assert "6271031205680000" in e.value.messages[0]
