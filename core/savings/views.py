@@ -619,7 +619,9 @@ def reconciliation(request):
         # a year or month that is not one: said, naming the field; nothing run
         messages.error(request, form_error_message(interest_form))
         return redirect("savings:reconciliation")
-    today = timezone.localdate()
+    # the form offers the month just ended (a month still running is refused): in
+    # January, last year's December, which the year-end checklist asks for
+    last_ended = timezone.localdate().replace(day=1) - timedelta(days=1)
     return render(
         request,
         "savings/reconciliation.html",
@@ -633,8 +635,8 @@ def reconciliation(request):
             ).order_by("-year", "-month", "-pk")[:24],
             # months never run before a product's latest run: said, with the way out
             "interest_gaps": interest_gaps(),
-            "year": today.year,
-            "month": today.month,
+            "year": last_ended.year,
+            "month": last_ended.month,
         },
     )
 

@@ -13,6 +13,7 @@ from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
@@ -160,7 +161,8 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
             _("Belum dihitung: %(p)s") % {"p": ", ".join(missing)}
             if missing
             else _("Semua produk berjasa sudah dihitung."),
-            _url("savings:products"),
+            # the screen that runs a month's jasa (the products' list cannot)
+            _url("savings:reconciliation"),
         )
     )
     last_run = LoanSettings.objects.filter(pk=1).values_list("last_arrears_run", flat=True).first()
@@ -171,7 +173,10 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
             "arrears_run",
             _("Perhitungan tunggakan dan PPAP per 31 Desember sudah dijalankan"),
             arrears_ok,
-            _("Terakhir dijalankan: %(d)s") % {"d": last_run.isoformat() if last_run else "-"},
+            _("Dijalankan per %(d)s.") % {"d": format_date(year_end)}
+            if arrears_ok
+            else _("Belum ada perhitungan per %(d)s (terakhir dijalankan %(last)s).")
+            % {"d": format_date(year_end), "last": format_date(last_run) if last_run else "-"},
             _url("loans:reports"),
         )
     )

@@ -77,3 +77,21 @@ def test_a_run_says_its_figures_in_rupiah(product, bendahara, teller):
     assert run.gross_interest == D("12346")
     (msg,) = [m for m in _messages(r) if "Jasa simpanan dihitung" in m]
     assert "Rp 12.346" in msg and "Rp 0" in msg
+
+
+@pytest.mark.parametrize(
+    ("today", "year", "month"),
+    [(date(2027, 1, 15), 2027 - 1, 12), (date(2026, 7, 3), 2026, 6)],
+)
+def test_the_form_offers_the_last_month_that_has_ended(
+    product, bendahara, monkeypatch, today, year, month
+):
+    """The month a jasa run can be for: the one just ended (in January, last year's
+    December, which the year-end checklist asks for), not the month still running, which
+    is refused ("belum selesai")."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today)
+    html = bendahara.get(reverse("savings:reconciliation")).content.decode()
+    assert f'name="year" value="{year}"' in html
+    assert f'name="month" min="1" max="12" value="{month}"' in html
