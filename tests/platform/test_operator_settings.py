@@ -168,3 +168,32 @@ def test_demo_stops_in_one_line_when_redis_url_refuses():
     assert lines[0].startswith("[lumbung-dev] REDIS_URL does not answer (")
     assert "unset it" in lines[0]
     assert "migrate" not in result.stdout
+
+
+# --- EMAIL_FILE_PATH ----------------------------------------------------------------------
+
+
+def test_the_filebased_mail_backend_writes_where_email_file_path_says(tmp_path):
+    """EMAIL_BACKEND=…filebased with EMAIL_FILE_PATH delivers into that folder (settings
+    never read the variable: every mail task died with a TypeError from the backend)."""
+    result = _django(
+        "from django.core.mail import send_mail; "
+        "print(send_mail('Subjek', 'Isi', 'a@lumbung.localhost', ['b@example.id']))",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["1"]
+    (written,) = (tmp_path / "mail").iterdir()
+    assert "Subject: Subjek" in written.read_text()
+
+
+def test_the_filebased_mail_backend_without_a_folder_is_refused_naming_the_variable():
+    result = _django(
+        "from django.conf import settings; settings.EMAIL_BACKEND",
+        setup=False,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH="",
+    )
+    assert result.returncode != 0
+    assert "EMAIL_FILE_PATH" in result.stderr.strip().splitlines()[-1]

@@ -1,3 +1,4 @@
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import DJANGO_ENV, IS_PRODUCTION, ROOT_DIR, env, require
@@ -110,6 +111,13 @@ EMAIL_DELIVERY_BACKEND = env.str(
     ),
 )
 EMAIL_BACKEND = "lumbung.mail.PracticeGuardBackend"
+# The folder the file-based backend (django.core.mail.backends.filebased) writes into.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="") or None
+if EMAIL_DELIVERY_BACKEND.endswith(".filebased.EmailBackend") and not EMAIL_FILE_PATH:
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND is the file-based backend but EMAIL_FILE_PATH is not set: "
+        "give the folder its messages are written into."
+    )
 if IS_PRODUCTION:
     EMAIL_HOST = require("EMAIL_HOST", "")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)
