@@ -84,8 +84,30 @@ RESERVED_SLUGS = frozenset(
     ]
 )
 # Any address starting with these is reserved too (www2, mail-server, admin-koperasi,
-# api-v2, ...): look-alikes of infrastructure hosts.
-RESERVED_PREFIXES = ("www", "mail", "admin", "api")
+# api-v2, ...): look-alikes of infrastructure hosts; and of the Dinas view, its officers
+# and Lumbung's console (dinas-kpri, dinaskoperasi-jatim, pembina-x, konsol-lumbung).
+RESERVED_PREFIXES = ("www", "mail", "admin", "api", "dinas", "pembina", "konsol", "operator")
+# Addresses whose first word is one of these (lumbung-support, dukungan-lumbung,
+# masuk-lumbung): they pass for Lumbung's own help desk, sign-in or billing pages. Only
+# the whole first word: lumbungtani or kpri-lumbung-desa are a cooperative's own.
+RESERVED_FIRST_WORDS = tuple(
+    f"{word}-"
+    for word in (
+        "lumbung",
+        "dukungan",
+        "bantuan",
+        "support",
+        "help",
+        "masuk",
+        "login",
+        "akun",
+        "billing",
+        "langganan",
+        "status",
+    )
+)
+# A reserved address's way out: the same words after the cooperative's kind.
+SUGGESTED_PREFIX = "kpri-"
 # <slug>-latihan is the address of a cooperative's practice copy (tenants.practice).
 PRACTICE_SUFFIX = "-latihan"
 
@@ -108,11 +130,23 @@ def validate_slug(slug: str) -> None:
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},
             fields={"slug": [_("Alamat berbentuk punycode tidak diizinkan.")]},
         )
-    if (
-        slug in RESERVED_SLUGS
-        or slug.startswith(RESERVED_PREFIXES)
-        or slug.endswith(PRACTICE_SUFFIX)
-    ):
+    if slug.startswith(RESERVED_PREFIXES + RESERVED_FIRST_WORDS) and slug not in RESERVED_SLUGS:
+        prefix = next(p for p in RESERVED_PREFIXES + RESERVED_FIRST_WORDS if slug.startswith(p))
+        suggestion = SUGGESTED_PREFIX + slug
+        if SLUG_RE.match(suggestion) and not suggestion.endswith(PRACTICE_SUFFIX):
+            message = _(
+                "Alamat '%(slug)s' dicadangkan: alamat yang diawali '%(prefix)s' bisa "
+                "disangka halaman Lumbung atau Dinas; coba misalnya '%(suggestion)s'."
+            ) % {"slug": slug, "prefix": prefix.rstrip("-"), "suggestion": suggestion}
+        else:
+            message = _(
+                "Alamat '%(slug)s' dicadangkan: alamat yang diawali '%(prefix)s' bisa "
+                "disangka halaman Lumbung atau Dinas."
+            ) % {"slug": slug, "prefix": prefix.rstrip("-")}
+        raise ApplicationError(
+            TenantErrors.SLUG_RESERVED, message, fields={"slug": [_("Alamat ini dicadangkan.")]}
+        )
+    if slug in RESERVED_SLUGS or slug.endswith(PRACTICE_SUFFIX):
         raise ApplicationError(
             TenantErrors.SLUG_RESERVED,
             _("Alamat '%(slug)s' tidak boleh dipakai.") % {"slug": slug},

@@ -20,6 +20,7 @@ from core.users.models import User
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.signup import VERIFY_SALT, signup_provision, signup_verify
 from tenants.tasks import signup_provision_task
+from tenants.validators import validate_slug
 from tests.link_button import press
 
 PASSWORD = "Koperasi-Maju-2026"
@@ -409,6 +410,41 @@ def test_reserved_slug_is_refused(db, slug, django_capture_on_commit_callbacks):
     assert response.status_code == 200
     assert "dicadangkan" in response.content.decode() or "tidak boleh" in response.content.decode()
     assert not SignupRequest.objects.filter(slug=slug).exists()
+
+
+@pytest.mark.parametrize(
+    ("slug", "suggestion"),
+    [
+        # Addresses that pass for the Dinas view or its officers, or for Lumbung's own
+        # console and help desk (only the exact words were reserved).
+        ("dinas-kpri", "kpri-dinas-kpri"),
+        ("dinaskoperasi-jatim", "kpri-dinaskoperasi-jatim"),
+        ("pembina-x", "kpri-pembina-x"),
+        ("konsol-lumbung", "kpri-konsol-lumbung"),
+        ("operator-lumbung", "kpri-operator-lumbung"),
+        ("lumbung-support", "kpri-lumbung-support"),
+        ("dukungan-lumbung", "kpri-dukungan-lumbung"),
+        ("masuk-lumbung", "kpri-masuk-lumbung"),
+    ],
+)
+def test_an_address_starting_like_the_platform_or_the_dinas_is_refused_with_a_way_out(
+    db, slug, suggestion, django_capture_on_commit_callbacks
+):
+    response = _submit(_client(), django_capture_on_commit_callbacks, slug=slug)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "dicadangkan" in body
+    assert f"coba misalnya &#x27;{suggestion}&#x27;" in body
+    assert not SignupRequest.objects.filter(slug=slug).exists()
+    # The way out is itself free to use.
+    validate_slug(suggestion)
+
+
+@pytest.mark.parametrize(
+    "slug", ["kpri-dinas-pendidikan", "guru-pembina", "lumbungtani", "kpri-lumbung-desa"]
+)
+def test_an_address_with_a_reserved_word_further_in_is_free(slug):
+    validate_slug(slug)
 
 
 @pytest.mark.parametrize("slug", ["ab", "-awal", "akhir-", "dua kata", "a_b", "x" * 41])
