@@ -71,6 +71,8 @@ from tenants.errors import TenantErrors
 from .models import Cooperative, Domain
 from .schema_template import expected_migrations, qi
 from .services import (
+    legal_number_claim,
+    legal_number_holder,
     provisioned_hooks,
     schema_name_for,
     slug_held_by_signup,
@@ -564,6 +566,28 @@ def _schema_exists(name: str) -> bool:
         return cur.fetchone() is not None
 
 
+def _legal_number_check(meta: dict, *, slug: str, status: str) -> None:
+    """A restore beside the cooperative that has the backup's legal number (the original,
+    still live) makes a suspended copy only: in trial or active it would be a second
+    space and a second bill for one cooperative. Under the lock cooperative_create takes
+    for the number (held until the restore commits)."""
+    number = str((meta.get("profile") or {}).get("legal_number") or "")
+    if status == Cooperative.Status.SUSPENDED or not number.strip():
+        return
+    try:
+        legal_number_claim(legal_number=number, slug=slug)
+    except ApplicationError as exc:
+        holder = legal_number_holder(number, slug=slug)
+        raise ApplicationError(
+            TenantErrors.LEGAL_NUMBER_TAKEN,
+            _(
+                "Nomor badan hukum %(number)s dipakai koperasi '%(holder)s': salinan yang "
+                "dipulihkan di sampingnya hanya boleh ditangguhkan (status suspended)."
+            )
+            % {"number": number, "holder": holder.slug if holder else "?"},
+        ) from exc
+
+
 def cooperative_restore(
     *,
     path: str | Path,
@@ -622,6 +646,7 @@ def cooperative_restore(
     connection.set_schema_to_public()
     try:
         with transaction.atomic():
+            _legal_number_check(meta, slug=slug, status=status)
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 f.readline()  # the metadata line
                 lines = _Lines(f)

@@ -64,6 +64,53 @@ def slug_held_by_signup(slug: str, *, exclude_pk: int | None = None) -> bool:
     return live.exists()
 
 
+# First key of the two-key advisory lock a cooperative's legal number is claimed under
+# (the second is a hash of the number): "Legl".
+LEGAL_NUMBER_LOCK = 0x4C65676C
+
+
+def legal_number_taken_error() -> ApplicationError:
+    """The refusal of a legal number another cooperative in Lumbung has. Whose it is, is
+    not said (anyone can type one)."""
+    message = _(
+        "Nomor badan hukum ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
+        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
+    )
+    return ApplicationError(
+        TenantErrors.LEGAL_NUMBER_TAKEN, message, fields={"legal_number": [message]}
+    )
+
+
+def legal_number_holder(legal_number: str, *, slug: str) -> Cooperative | None:
+    """The cooperative in Lumbung (not a practice copy, not the public tenant, not the
+    one at ``slug`` itself) that has ``legal_number``, compared without case or the
+    spaces around it; None for an empty number."""
+    number = (legal_number or "").strip()
+    if not number:
+        return None
+    return (
+        Cooperative.objects.filter(legal_number__iexact=number, is_practice=False)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .exclude(slug=slug)
+        .order_by("pk")
+        .first()
+    )
+
+
+def legal_number_claim(*, legal_number: str, slug: str) -> None:
+    """Inside the transaction that makes the cooperative at ``slug``: wait for any other
+    transaction making one with the same legal number (an advisory lock held until
+    commit), then refuse the number if a cooperative has it. One cooperative, one space
+    and one bill: two sign-ups sent before either was made, both verified, made two."""
+    number = (legal_number or "").strip().lower()
+    if not number:
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LEGAL_NUMBER_LOCK, number])
+    if legal_number_holder(number, slug=slug) is not None:
+        raise legal_number_taken_error()
+
+
 def tenant_url(slug: str) -> str:
     port = f":{settings.SITE_PORT}" if settings.SITE_PORT not in ("", "80", "443") else ""
     return f"{settings.SITE_SCHEME}://{tenant_host(slug)}{port}/"
@@ -155,10 +202,13 @@ def cooperative_create(
     )
     try:
         if not clone:
+            legal_number_claim(legal_number=coop.legal_number, slug=slug)  # before the work
             # Migrations commit as they go, so this path cannot sit in one transaction:
             # on failure cooperative_discard() below removes what was made.
             coop.save()  # creates the schema and runs every tenant migration
         with transaction.atomic():
+            # held until the cooperative's row commits (another's waits, then sees it)
+            legal_number_claim(legal_number=coop.legal_number, slug=slug)
             if clone:
                 coop.auto_create_schema = False
                 coop.save()

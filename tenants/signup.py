@@ -32,7 +32,14 @@ from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
-from .services import cooperative_create, slug_in_use, tenant_url, verify_max_age
+from .services import (
+    cooperative_create,
+    legal_number_holder,
+    legal_number_taken_error,
+    slug_in_use,
+    tenant_url,
+    verify_max_age,
+)
 from .validators import (
     validate_email_length,
     validate_legal_date,
@@ -88,22 +95,11 @@ def legal_number_availability(legal_number: str, *, slug: str) -> ApplicationErr
     """None unless another cooperative in Lumbung (not a practice copy) has this legal
     number: one cooperative, one space and one bill. The cooperative at ``slug`` itself
     (its own form sent again while it is being made) is the address check's business.
-    Whose number it is, is not said (anyone can type one)."""
-    taken = (
-        Cooperative.objects.filter(legal_number__iexact=legal_number, is_practice=False)
-        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .exclude(slug=slug)
-        .exists()
-    )
-    if not taken:
+    The form's early answer; provisioning checks again under a lock
+    (``cooperative_create``)."""
+    if legal_number_holder(legal_number, slug=slug) is None:
         return None
-    message = _(
-        "Nomor badan hukum ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
-        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
-    )
-    return ApplicationError(
-        TenantErrors.LEGAL_NUMBER_TAKEN, message, fields={"legal_number": [message]}
-    )
+    return legal_number_taken_error()
 
 
 # ------------------------------------------------------------------------------ submit
@@ -373,7 +369,13 @@ def _enqueue(signup_id: int) -> None:
 
 # ---------------------------------------------------------------------------- provision
 
-PERMANENT_ERRORS = {"slug_taken", "slug_invalid", "slug_reserved", "signup_not_verified"}
+PERMANENT_ERRORS = {
+    "slug_taken",
+    "slug_invalid",
+    "slug_reserved",
+    "signup_not_verified",
+    "legal_number_taken",
+}
 
 
 def signup_provision(*, signup_id: int) -> SignupRequest:

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to
 
+from .errors import TenantErrors
 from .forms import SignupForm
 from .models import SignupRequest
 from .ratelimit import client_ip, rate_limit_hit
 from .regions import regencies_of
-from .services import tenant_host, tenant_url
+from .services import legal_number_taken_error, tenant_host, tenant_url
 from .signup import (
     SignupSubmitted,
     VerificationMail,
@@ -181,6 +182,13 @@ def status(request, public_id: str):
         "may_resend": may_login and signup.status == SignupRequest.Status.PENDING,
         "polling": signup.status
         in (SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
+        # a refusal the sign-up itself can act on, said as the form would have said it
+        "failure_message": (
+            legal_number_taken_error().message
+            if signup.status == SignupRequest.Status.FAILED
+            and signup.last_error.startswith(TenantErrors.LEGAL_NUMBER_TAKEN)
+            else ""
+        ),
     }
     template = "tenants/_status_panel.html" if request.htmx else "tenants/signup_status.html"
     return render(request, template, context)

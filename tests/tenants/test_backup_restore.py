@@ -542,3 +542,30 @@ def test_a_restored_cooperative_takes_no_session_or_api_key_of_the_original(
         # the original keeps its key and session
         assert original.get("/api/v1/me/", **key).status_code == 200
         assert original.get("/anggota/").status_code == 200
+
+
+def test_a_restore_beside_a_cooperative_with_its_legal_number_stays_suspended(
+    scratch_tenant, tmp_path, restored, django_db_blocker
+):
+    """A copy of a live cooperative (restored beside it to look at or to take rows back)
+    is made suspended, as by default; made in trial or active it would be a second space
+    and a second bill for one cooperative: refused, naming the one that has the number
+    (the operator's tool). After the original is deleted the number is free again."""
+    with django_db_blocker.unblock():
+        Cooperative.objects.filter(pk=scratch_tenant.pk).update(legal_number="77/BH/XII/2021")
+        scratch_tenant.refresh_from_db()
+        path = tmp_path / "backup.sql.gz"
+        cooperative_backup(cooperative=scratch_tenant, out=path)
+        slug = f"pulih-{uuid.uuid4().hex[:8]}"
+        restored.append(slug)
+        with pytest.raises(ApplicationError) as err:
+            cooperative_restore(path=path, slug=slug, status=Cooperative.Status.TRIAL)
+        assert err.value.code == "legal_number_taken"
+        assert scratch_tenant.slug in err.value.message
+        assert "ditangguhkan" in err.value.message
+        assert not Cooperative.objects.filter(slug=slug).exists()
+        assert not _schema_exists(f"coop_{slug.replace('-', '_')}")
+
+        copy = cooperative_restore(path=path, slug=slug).cooperative
+        assert copy.status == Cooperative.Status.SUSPENDED
+        assert copy.legal_number == "77/BH/XII/2021"

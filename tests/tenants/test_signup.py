@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from core.common.errors import ApplicationError
 from core.users.models import User
 from tenants.models import Cooperative, Domain, SignupRequest
 from tenants.signup import VERIFY_SALT, signup_provision, signup_verify
@@ -733,8 +734,8 @@ def always_failing_seeder(*, cooperative):
     raise RuntimeError("seeding always fails")
 
 
-def _verified(client, capture, slug):
-    _submit(client, capture, slug=slug)
+def _verified(client, capture, slug, **over):
+    _submit(client, capture, slug=slug, **over)
     signup = SignupRequest.objects.get(slug=slug)
     with capture(execute=False):  # verify without running the task
         signup_verify(
@@ -1001,3 +1002,46 @@ def test_a_cooperative_already_in_lumbung_cannot_sign_up_again(
     assert tenant_a.slug not in html  # whose it is, is not said to anyone who types it
     assert not SignupRequest.objects.filter(slug="harapan-dua").exists()
     assert _mails_to(DEWI) == []
+
+
+def test_two_sign_ups_with_one_legal_number_make_one_cooperative(
+    db, django_capture_on_commit_callbacks
+):
+    """Both sent before either was made (the form's check saw no cooperative), both
+    verified: provisioning checks the number again, under a lock, and the second sign-up
+    fails for good saying why on its status page (two spaces and two bills were made)."""
+    capture = django_capture_on_commit_callbacks
+    first = _verified(_client(), capture, "harapan")
+    client = _client()
+    second = _verified(client, capture, "harapan-dua", email="rina@harapan.test")
+    assert second.legal_number == first.legal_number
+    assert signup_provision_task.apply(args=[first.pk]).get() == "ready"
+    assert signup_provision_task.apply(args=[second.pk]).get() == "failed"
+    second.refresh_from_db()
+    assert second.status == SignupRequest.Status.FAILED
+    assert second.last_error.startswith("legal_number_taken")
+    assert list(
+        Cooperative.objects.filter(legal_number__iexact=first.legal_number).values_list(
+            "slug", flat=True
+        )
+    ) == ["harapan"]
+    assert not _schema_exists("coop_harapan_dua")
+    html = client.get(f"/daftar/status/{second.public_id}/").content.decode()
+    assert "Nomor badan hukum ini sudah terdaftar di Lumbung" in html
+    assert "akan menghubungi Anda" not in html
+
+
+def test_operator_creation_refuses_a_legal_number_another_cooperative_has(db, tenant_a):
+    from tenants.services import cooperative_create
+
+    Cooperative.objects.filter(pk=tenant_a.pk).update(legal_number="123/BH/XVIII.4/2020")
+    with pytest.raises(ApplicationError) as err:
+        cooperative_create(
+            slug="kembar",
+            name="KPRI Kembar",
+            admin_email="a@kembar.test",
+            legal_number="123/bh/xviii.4/2020",
+        )
+    assert err.value.code == "legal_number_taken"
+    assert not Cooperative.objects.filter(slug="kembar").exists()
+    assert not _schema_exists("coop_kembar")
