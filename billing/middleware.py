@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from tenants.models import Cooperative
 
-from .models import Notice, Plan, Subscription
+from .models import Invoice, Notice, PaymentProof, Plan, Subscription
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Paths that stay writable while suspended: signing in/out, language, paying, and the
@@ -304,7 +304,8 @@ class _BannerRow(NamedTuple):
     recent_notice: str | None
 
 
-# The subscription, its plan and its latest notice of the last three days in one query.
+# The subscription, its plan and its latest notice of the last three days in one query
+# (a proof's rejection no longer, once a proof was sent after it).
 # This runs on every page an admin or bendahara opens: written out in SQL, it costs
 # 0.2 ms of CPU here against 3 ms for the same query built by the ORM each time.
 _BANNER_SQL = f"""
@@ -312,6 +313,10 @@ _BANNER_SQL = f"""
            s.stripe_status,
            (SELECT n.message FROM {Notice._meta.db_table} n
              WHERE n.subscription_id = s.id AND n.created_at >= %s
+               AND NOT (n.kind = 'proof_rejected' AND EXISTS (
+                   SELECT 1 FROM {PaymentProof._meta.db_table} pp
+                     JOIN {Invoice._meta.db_table} i ON i.id = pp.invoice_id
+                    WHERE i.subscription_id = s.id AND pp.created_at > n.created_at))
              ORDER BY n.created_at DESC, n.id DESC LIMIT 1)
       FROM {Subscription._meta.db_table} s JOIN {Plan._meta.db_table} p ON p.id = s.plan_id
      WHERE s.cooperative_id = %s

@@ -28,6 +28,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.common.money import format_rupiah
 
 from .models import (
     CreditEntry,
@@ -291,6 +294,73 @@ def transfer_check(*, invoice: Invoice) -> TransferCheck:
         claimed=claimed,
         due=due,
         difference=None if claimed is None else claimed - due,
+    )
+
+
+def proof_claim_difference(*, invoice: Invoice, proof: PaymentProof) -> str:
+    """What the cooperative is told when a proof's amount differs from what is to be
+    transferred for ``invoice`` ("" when it does not, or none was stated): the proof is
+    accepted either way (the money has moved), and the operator confirms or rejects it
+    against the bank statement. An invoice is paid whole: there is no partial payment,
+    and an excess is not kept as credit (docs/billing.md, "Bank transfer payments")."""
+    claimed, due = proof.amount_claimed, invoice.amount_due
+    if claimed is None or claimed == due:
+        return ""
+    figures = {
+        "claimed": format_rupiah(claimed),
+        "diff": format_rupiah(abs(claimed - due)),
+        "n": invoice.number,
+        "due": format_rupiah(due),
+        "ref": invoice.reference,
+    }
+    if claimed < due:
+        return (
+            _(
+                "Jumlah di bukti transfer, %(claimed)s, kurang %(diff)s dari tagihan %(n)s "
+                "(%(due)s). Tagihan lunas setelah seluruhnya diterima: transfer "
+                "kekurangannya, %(diff)s, dengan kode referensi %(ref)s, lalu unggah "
+                "buktinya dengan jumlah seluruh yang sudah ditransfer (%(due)s). Bila "
+                "jumlah yang diketik salah, unggah lagi bukti ini dengan jumlah yang benar."
+            )
+            % figures
+        )
+    return (
+        _(
+            "Jumlah di bukti transfer, %(claimed)s, lebih %(diff)s dari tagihan %(n)s "
+            "(%(due)s). Operator mengonfirmasi tagihan ini setelah transfernya terlihat di "
+            "rekening; kelebihannya tidak otomatis menjadi kredit: minta pengembaliannya "
+            "ke tim Lumbung. Bila jumlah yang diketik salah, unggah lagi bukti ini dengan "
+            "jumlah yang benar."
+        )
+        % figures
+    )
+
+
+def proof_claim_summary(*, invoice: Invoice) -> str:
+    """For the billing page while a proof waits: how the latest proof's amount differs
+    from what is to be transferred ("" when it does not)."""
+    check = transfer_check(invoice=invoice)
+    if not check.difference:
+        return ""
+    figures = {
+        "claimed": format_rupiah(check.claimed),
+        "diff": format_rupiah(check.difference_abs),
+        "due": format_rupiah(check.due),
+    }
+    if check.difference < 0:
+        return (
+            _(
+                "Bukti terakhir menyebut %(claimed)s: kurang %(diff)s dari tagihan "
+                "(%(due)s). Tagihan lunas setelah seluruhnya diterima."
+            )
+            % figures
+        )
+    return (
+        _(
+            "Bukti terakhir menyebut %(claimed)s: lebih %(diff)s dari tagihan (%(due)s). "
+            "Kelebihannya tidak otomatis menjadi kredit."
+        )
+        % figures
     )
 
 

@@ -82,6 +82,9 @@ def tenant_billing(request):
             "invoices": invoices,
             "open_invoice": open_invoice,
             "rejected_proof": rejected,
+            "proof_claim_summary": selectors.proof_claim_summary(invoice=open_invoice)
+            if open_invoice is not None and open_invoice.status == Invoice.Status.AWAITING
+            else "",
             "notices": sub.notices.all()[:5],
             "credit": services.credit_balance(subscription=sub),
             "credit_entries": list(sub.credit_entries.select_related("invoice")[:20]),
@@ -256,7 +259,7 @@ def tenant_proof_upload(request, number: str):
         messages.error(request, form_error_message(form))
         return redirect("billing:tenant")
     with application_errors_to_messages(request) as outcome:
-        services.bank_proof_upload(
+        proof = services.bank_proof_upload(
             invoice=invoice,
             upload=request.FILES.get("file"),
             by=request.user,
@@ -267,6 +270,9 @@ def tenant_proof_upload(request, number: str):
         messages.success(
             request, _("Bukti transfer terkirim. Operator akan mengonfirmasi pembayaran.")
         )
+        differs = selectors.proof_claim_difference(invoice=invoice, proof=proof)
+        if differs:
+            messages.warning(request, differs)
     return redirect("billing:tenant")
 
 
