@@ -135,12 +135,12 @@ def validate_slug(slug: str) -> None:
         suggestion = SUGGESTED_PREFIX + slug
         if SLUG_RE.match(suggestion) and not suggestion.endswith(PRACTICE_SUFFIX):
             message = _(
-                "Alamat '%(slug)s' dicadangkan: alamat yang diawali '%(prefix)s' bisa "
+                "Alamat '%(slug)s' tidak boleh dipakai: alamat yang diawali '%(prefix)s' bisa "
                 "disangka halaman Lumbung atau Dinas; coba misalnya '%(suggestion)s'."
             ) % {"slug": slug, "prefix": prefix.rstrip("-"), "suggestion": suggestion}
         else:
             message = _(
-                "Alamat '%(slug)s' dicadangkan: alamat yang diawali '%(prefix)s' bisa "
+                "Alamat '%(slug)s' tidak boleh dipakai: alamat yang diawali '%(prefix)s' bisa "
                 "disangka halaman Lumbung atau Dinas."
             ) % {"slug": slug, "prefix": prefix.rstrip("-")}
         raise ApplicationError(

@@ -434,7 +434,7 @@ def test_an_address_starting_like_the_platform_or_the_dinas_is_refused_with_a_wa
     response = _submit(_client(), django_capture_on_commit_callbacks, slug=slug)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "dicadangkan" in body
+    assert f"Alamat &#x27;{slug}&#x27; tidak boleh dipakai" in body
     assert f"coba misalnya &#x27;{suggestion}&#x27;" in body
     assert not SignupRequest.objects.filter(slug=slug).exists()
     # The way out is itself free to use.
