@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from core.users.models import User
 from core.users.otp import otp_verified
@@ -42,6 +43,22 @@ ACTIONS: dict[str, frozenset] = {
 }
 
 
+def operator_refusal(user) -> PermissionDenied:
+    """The 403 an operator (or another login on the console) is shown, in the console's
+    words: not "ask the cooperative's admin" (403.html's words for a cooperative's
+    staff)."""
+    role = getattr(user, "operator_role", "")
+    if not role:
+        return PermissionDenied(_("Halaman ini hanya untuk operator Lumbung."))
+    return PermissionDenied(
+        _(
+            "Peran operator Anda (%(role)s) tidak mengizinkan halaman atau tindakan ini. "
+            "Jika Anda memerlukannya, minta operator admin Lumbung mengubah peran Anda."
+        )
+        % {"role": OR(role).label}
+    )
+
+
 def can(user, action: str) -> bool:
     return bool(
         user and user.is_authenticated and getattr(user, "operator_role", "") in ACTIONS[action]
@@ -63,12 +80,12 @@ def operator_required(*, roles=EVERY_OPERATOR, action: str | None = None):
                 login = reverse("console:login")
                 return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
             if not user.operator_role:
-                raise PermissionDenied
+                raise operator_refusal(user)
             if not otp_verified(request):
                 login = reverse("console:login")
                 return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
             if user.operator_role not in allowed:
-                raise PermissionDenied
+                raise operator_refusal(user)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -94,6 +94,7 @@ def tenants_query(
             Q(name__icontains=q)
             | Q(slug__icontains=q)
             | Q(nik_koperasi__icontains=q)
+            | Q(legal_number__icontains=q)
             | Q(email__icontains=q)
         )
     if status:
@@ -177,6 +178,28 @@ def tenant_invoices(*, subscription: Subscription | None) -> QuerySet[Invoice]:
         .prefetch_related(credit_notes_prefetch())
         .order_by("-issued_on", "-id")
     )
+
+
+# The console's status actions: offered (and done) only where they apply.
+STATUS_ACTIONS = frozenset({"suspend", "reactivate", "archive"})
+
+
+def status_actions_applicable(*, subscription: Subscription | None) -> set[str]:
+    """Which of STATUS_ACTIONS apply to the subscription's status: suspend unless
+    archived or already suspended by an operator (one the sweep suspended may be held
+    by an operator), reactivate when suspended, archived or past due, archive unless
+    archived. The console's services refuse the others (ConsoleErrors.STATE)."""
+    if subscription is None:
+        return set()
+    status, S = subscription.status, Subscription.Status
+    applicable = set()
+    if status != S.ARCHIVED and not (status == S.SUSPENDED and subscription.suspended_by_operator):
+        applicable.add("suspend")
+    if status in (S.SUSPENDED, S.ARCHIVED, S.PAST_DUE):
+        applicable.add("reactivate")
+    if status != S.ARCHIVED:
+        applicable.add("archive")
+    return applicable
 
 
 def tenant_detail(*, cooperative: Cooperative) -> dict:

@@ -33,6 +33,7 @@ from tenants.services import cooperative_discard, cooperative_media_remove
 from tenants.validators import validate_slug
 
 from .models import MigrationRun
+from .selectors import status_actions_applicable
 from .tasks import console_stats_refresh_task, migrate_all_tenants_task
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def tenant_suspend(*, operator, cooperative: Cooperative, reason: str) -> Cooper
     _require(operator, "suspend")
     reason = _reason(reason)
     sub = _subscription(cooperative)
-    if sub.status == S.ARCHIVED or (sub.status == S.SUSPENDED and sub.suspended_by_operator):
+    if "suspend" not in status_actions_applicable(subscription=sub):
         raise ApplicationError(
             ConsoleErrors.STATE, _("Koperasi ini sudah ditangguhkan atau diarsipkan.")
         )
@@ -137,7 +138,7 @@ def tenant_reactivate(
     _require(operator, "reactivate")
     reason = _reason(reason)
     sub = _subscription(cooperative)
-    if sub.status not in (S.SUSPENDED, S.ARCHIVED, S.PAST_DUE):
+    if "reactivate" not in status_actions_applicable(subscription=sub):
         raise ApplicationError(
             ConsoleErrors.STATE,
             _("Hanya koperasi yang ditangguhkan, diarsipkan atau menunggak yang dapat diaktifkan."),
@@ -173,7 +174,7 @@ def tenant_archive(*, operator, cooperative: Cooperative, reason: str) -> Cooper
     _require(operator, "archive")
     reason = _reason(reason)
     sub = _subscription(cooperative)
-    if sub.status == S.ARCHIVED:
+    if "archive" not in status_actions_applicable(subscription=sub):
         raise ApplicationError(ConsoleErrors.STATE, _("Koperasi ini sudah diarsipkan."))
     billing.subscription_status_override(
         subscription=sub, status=S.ARCHIVED, operator=operator, reason=reason

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,7 +38,7 @@ from lumbung.dinas.models import Pembina
 from lumbung.dinas.selectors import pembina_list as pembina_query
 from lumbung.dinas.services import pembina_active_set, pembina_create
 from tenants.models import Cooperative, SignupRequest
-from tenants.operators import ACTIONS, can, operator_required
+from tenants.operators import ACTIONS, can, operator_refusal, operator_required
 
 from . import forms, selectors, services
 from .export import tenant_export
@@ -216,11 +215,17 @@ def tenant_list(request):
 def tenant_detail(request, pk: int):
     coop = get_object_or_404(Cooperative.objects.exclude(schema_name="public"), pk=pk)
     context = selectors.tenant_detail(cooperative=coop)
+    applicable = selectors.status_actions_applicable(subscription=context["sub"])
     context.update(
         {
             "coop": coop,
             "tab": "tenants",
-            "allowed": {a for a in ACTIONS if can(request.user, a)},
+            # a status action is offered only where it applies to the current status
+            "allowed": {
+                a
+                for a in ACTIONS
+                if can(request.user, a) and (a not in selectors.STATUS_ACTIONS or a in applicable)
+            },
             "support_form": forms.SupportForm(),
         }
     )
@@ -416,7 +421,7 @@ def tenant_action(request, pk: int, action: str):
 @operator_required()
 def _tenant_action(request, *, pk: int, action: str):
     if not can(request.user, action):
-        raise PermissionDenied
+        raise operator_refusal(request.user)
     coop = get_object_or_404(Cooperative.objects.exclude(schema_name="public"), pk=pk)
     form_class, title = ACTION_FORMS[action]
     kwargs = {}
