@@ -28,6 +28,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tenants.models import Cooperative
@@ -282,12 +283,22 @@ def _banner(
         }
     # Stripe warns of the trial's end itself only for a card still on trial
     if status == S.TRIAL and sub.trial_ends_at and sub.stripe_status != "trialing":
-        days = (sub.trial_ends_at - timezone.now()).days
+        # calendar days to the trial's last day (whole 24-hour spans said "dalam 0 hari"
+        # of a trial ending tomorrow, "dalam 2 hari" of one ending in three days)
+        ends = timezone.localdate(sub.trial_ends_at)
+        days = (ends - timezone.localdate()).days
+        if days <= 0:
+            return {
+                "level": "warn",
+                "text": _("Masa uji coba berakhir hari ini. Pilih paket dan bayar."),
+            }
         if days <= 7:
             return {
                 "level": "warn",
-                "text": _("Masa uji coba berakhir dalam %(d)s hari. Pilih paket dan bayar.")
-                % {"d": max(days, 0)},
+                "text": _(
+                    "Masa uji coba berakhir dalam %(d)s hari, %(date)s. Pilih paket dan bayar."
+                )
+                % {"d": days, "date": date_format(ends)},
             }
     if sub.recent_notice is not None:
         return {"level": "warn", "text": sub.recent_notice}

@@ -48,3 +48,23 @@ def test_the_banner_costs_one_query(admin_client_a, tenant_a):
         _page(admin_client_a)
     billing = [q["sql"] for q in ctx.captured_queries if "billing_" in q["sql"]]
     assert len(billing) == 1, billing
+
+
+def test_the_trial_ending_banner_counts_calendar_days_and_names_the_day(admin_client_a, tenant_a):
+    """A trial ending in 3 days said "dalam 2 hari", and one ending tomorrow (or in a few
+    hours) "dalam 0 hari": whole 24-hour spans, rounded down."""
+    from django.utils.formats import date_format
+
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    now = timezone.localtime()
+    for ahead, days in ((timedelta(days=3), 3), (timedelta(days=1), 1)):
+        ends = now + ahead
+        Subscription.objects.filter(pk=sub.pk).update(over_limit_since=None, trial_ends_at=ends)
+        body = _page(admin_client_a)
+        assert f"Masa uji coba berakhir dalam {days} hari, {date_format(ends.date())}" in body, (
+            body[:0]
+        )
+    last_minute = now.replace(hour=23, minute=59, second=0, microsecond=0)
+    if last_minute > now:
+        Subscription.objects.filter(pk=sub.pk).update(trial_ends_at=last_minute)
+        assert "Masa uji coba berakhir hari ini." in _page(admin_client_a)
