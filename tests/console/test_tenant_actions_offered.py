@@ -63,3 +63,18 @@ def test_an_operator_refused_an_action_is_told_in_operator_words(op_clients, ten
     assert "admin koperasi" not in html
     assert "Peran operator Anda (Support)" in html
     assert 'href="/konsol/"' in html
+
+
+def test_plan_change_and_trial_extension_are_not_offered_where_they_are_refused(
+    op_clients, operators, tenant_a
+):
+    """Seen walking the console: an archived cooperative was offered *Ganti paket* (refused:
+    "Langganan sudah diarsipkan.") and *Perpanjang uji coba* (refused for any status but
+    trial or past due, or once something was paid)."""
+    client = op_clients["admin"]
+    page = f"/konsol/koperasi/{tenant_a.pk}/"
+    on_trial = _actions(client.get(page).content.decode())
+    assert "Ganti paket" in on_trial and "Perpanjang uji coba" in on_trial
+    services.tenant_archive(operator=operators["admin"], cooperative=tenant_a, reason="Uji")
+    archived = _actions(client.get(page).content.decode())
+    assert "Ganti paket" not in archived and "Perpanjang uji coba" not in archived

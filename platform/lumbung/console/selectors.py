@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from billing.models import Invoice, Subscription, WebhookEvent
 from billing.selectors import credit_notes_prefetch, invoices_overdue, proofs_waiting_too_long
+from billing.services import LIVE_STRIPE_STATUSES
 from billing.services.credit import credit_balance as billing_credit_balance
 from core.audit.models import AuditEvent
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
@@ -180,15 +181,18 @@ def tenant_invoices(*, subscription: Subscription | None) -> QuerySet[Invoice]:
     )
 
 
-# The console's status actions: offered (and done) only where they apply.
-STATUS_ACTIONS = frozenset({"suspend", "reactivate", "archive"})
+# The console's actions that depend on the subscription's state: offered only where they
+# apply (the services refuse them elsewhere).
+STATUS_ACTIONS = frozenset({"suspend", "reactivate", "archive", "change_plan", "extend_trial"})
 
 
 def status_actions_applicable(*, subscription: Subscription | None) -> set[str]:
     """Which of STATUS_ACTIONS apply to the subscription's status: suspend unless
     archived or already suspended by an operator (one the sweep suspended may be held
     by an operator), reactivate when suspended, archived or past due, archive unless
-    archived. The console's services refuse the others (ConsoleErrors.STATE)."""
+    archived; change the plan unless archived (billing.plan_change refuses it); extend
+    the trial in trial or past due, nothing paid and no card still billing
+    (billing.trial_extend's rule). The services refuse the others."""
     if subscription is None:
         return set()
     status, S = subscription.status, Subscription.Status
@@ -198,7 +202,16 @@ def status_actions_applicable(*, subscription: Subscription | None) -> set[str]:
     if status in (S.SUSPENDED, S.ARCHIVED, S.PAST_DUE):
         applicable.add("reactivate")
     if status != S.ARCHIVED:
-        applicable.add("archive")
+        applicable.update({"archive", "change_plan"})
+    if (
+        status in (S.TRIAL, S.PAST_DUE)
+        and not (
+            subscription.stripe_subscription_id
+            and subscription.stripe_status in LIVE_STRIPE_STATUSES
+        )
+        and not subscription.invoices.filter(status=Invoice.Status.PAID).exists()
+    ):
+        applicable.add("extend_trial")
     return applicable
 
 
