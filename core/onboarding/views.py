@@ -450,6 +450,36 @@ def _grid_error(error: dict, accounts: list[Account]) -> dict:
     return error
 
 
+# the fields a form of the page may have typed in, given back as sent (``_typed``)
+TYPED_FIELDS = (
+    "mapping",
+    "cutover_date",
+    "account",
+    "amount",
+    "offset_account",
+    "explanation",
+    "reason",
+)
+
+
+def _typed(request) -> dict[str, dict]:
+    """What the form just posted held, under its step (its ``action``; a confirm's under
+    its step's), for the page that answers it to show again: the trial balance's mapping
+    and the hidden-rows tick after a row error or with the preview (the upload form there
+    is the way to change them and preview again), the cut-over date, the adjustment's
+    fields, the undo's reason. Only shown, never read back: a preview's confirm posts
+    what was kept with its reference."""
+    if request.method != "POST":
+        return {}
+    step = request.POST.get("action", "").removesuffix("_confirm")
+    return {
+        step: {
+            "hidden_rows_ok": bool(request.POST.get("hidden_rows_ok")),
+            **{name: request.POST.get(name, "") for name in TYPED_FIELDS},
+        }
+    }
+
+
 def _wizard_page(
     request, mi, errors, grid, grid_total, grid_open, previews=None, grid_preview=None
 ):
@@ -459,6 +489,7 @@ def _wizard_page(
         "onboarding/wizard.html",
         {
             "mi": mi,
+            "typed": _typed(request),
             "errors": errors,
             "grid": grid,
             "grid_total": grid_total,
