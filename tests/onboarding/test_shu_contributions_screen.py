@@ -105,7 +105,7 @@ def test_bad_rows_listed_in_indonesian_and_nothing_saved(staff, move_in, members
         f"{m1.number};B lagi;5\n"
         f"{m2.number};C;1.000,50\n"
         f"{late.number};Baru;10.000\n"
-        ";TOTAL;200.000\n"
+        ";Tanpa Nomor;200.000\n"  # no member number (a TOTAL label would be a totals row)
         f"{m0.number};A;abc\n"
     )
     r = upload(c, move_in, csv_file(bad))
