@@ -136,11 +136,19 @@ def _yes(value) -> bool:
 def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int], str]:
     """The rows, the sheet numbers of an uploaded file's hidden rows (refused while there
     are any, until ``hidden_rows_ok`` says they were checked) and a CSV's encoding."""
+    read = request_file_rows(request, kind)
+    return read.rows, read.hidden, read.encoding
+
+
+def request_file_rows(request, kind: str) -> files.FileRows:
+    """``request_rows_hidden`` with the rows of the file left out as no data (a totals
+    row, a signature line: the preview's ``left_out_rows``); rows given as JSON have
+    none."""
     upload = request.FILES.get("file")
     if upload is not None:
         if upload.size > MAX_UPLOAD:
             raise ApplicationError(E.FILE_INVALID, "Berkas terlalu besar (maksimal 10 MB).")
-        return files.rows_checked_for_hidden(
+        return files.file_checked_for_hidden(
             content=upload.read(),
             file_name=upload.name,
             kind=kind,
@@ -153,7 +161,14 @@ def request_rows_hidden(request, kind: str) -> tuple[list[dict], list[int], str]
             "Kirim 'rows' (daftar objek) atau unggah 'file'.",
             fields={"rows": ["Wajib berupa daftar objek."]},
         )
-    return rows, [], ""
+    return files.FileRows(rows=rows, hidden=[], encoding="", left_out=[])
+
+
+def _left_out(read: files.FileRows) -> dict:
+    """The preview's ``left_out_rows``: each row of the file not read as data, with its
+    number, ``reason`` (``totals_checked``, ``totals``, ``subtotal``, ``no_data``), what
+    it shows and why in Indonesian."""
+    return {"left_out_rows": read.left_out}
 
 
 def _read_as(encoding: str) -> dict:
@@ -286,7 +301,8 @@ class TrialBalanceView(_Base):
                 ),
             )
             return _trial_balance_saved(entry, hidden, encoding)
-        rows, hidden, encoding = request_rows_hidden(request, "trial_balance")
+        read = request_file_rows(request, "trial_balance")
+        rows, hidden, encoding = read.rows, read.hidden, read.encoding
         mappings = _json_dict(request, "mappings")
         creations = _json_dict(request, "creations")
         if not _yes(request_object(request).get("preview")):
@@ -322,6 +338,7 @@ class TrialBalanceView(_Base):
                     for x in shown["lines"]
                 ],
                 "hidden_rows": hidden,
+                **_left_out(read),
                 **_read_as(encoding),
                 **kept,
             }
@@ -361,7 +378,8 @@ class LoansView(_Base):
                 ),
             )
             return _loans_saved(loans, hidden, encoding)
-        rows, hidden, encoding = request_rows_hidden(request, "loans")
+        read = request_file_rows(request, "loans")
+        rows, hidden, encoding = read.rows, read.hidden, read.encoding
         if not _yes(request_object(request).get("preview")):
             loans = loans_import(move_in=mi, rows=rows, by=request.user)
             return _loans_saved(loans, hidden, encoding)
@@ -397,6 +415,7 @@ class LoansView(_Base):
                     for c in shown["controls"]
                 ],
                 "hidden_rows": hidden,
+                **_left_out(read),
                 **_read_as(encoding),
                 **kept,
             }
@@ -432,7 +451,8 @@ class ShuContributionsView(_Base):
                 ),
             )
             return _jasa_saved(saved, hidden, encoding)
-        rows, hidden, encoding = request_rows_hidden(request, "shu_contributions")
+        read = request_file_rows(request, "shu_contributions")
+        rows, hidden, encoding = read.rows, read.hidden, read.encoding
         if not _yes(request_object(request).get("preview")):
             saved = shu_contributions_post(move_in=mi, rows=rows, by=request.user)
             return _jasa_saved(saved, hidden, encoding)
@@ -450,6 +470,7 @@ class ShuContributionsView(_Base):
                     for x in shown["lines"]
                 ],
                 "hidden_rows": hidden,
+                **_left_out(read),
                 **_read_as(encoding),
                 **kept,
             }
@@ -488,12 +509,15 @@ class CapitalBalancesView(_Base):
             return Response(
                 {**capital_data(saved), "hidden_rows": hidden, **_read_as(encoding)}, status=201
             )
-        rows, hidden, encoding = request_rows_hidden(request, "capital_balances")
+        read = request_file_rows(request, "capital_balances")
+        rows, hidden, encoding = read.rows, read.hidden, read.encoding
         extra = {"hidden_rows": hidden, **_read_as(encoding)}
         if _yes(request_object(request).get("preview")):
             shown = capital_balances_preview(move_in=mi, rows=rows, by=request.user)
             kept = preview_keep(request, move_in=mi, kind="capital_balances", rows=rows)
-            return Response({"preview": True, **capital_data(shown), **extra, **kept})
+            return Response(
+                {"preview": True, **capital_data(shown), **extra, **_left_out(read), **kept}
+            )
         saved = capital_balances_post(move_in=mi, rows=rows, by=request.user)
         return Response({**capital_data(saved), **extra}, status=201)
 

@@ -5,6 +5,8 @@ XLSX templates (instructions in Indonesian and example rows)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -97,7 +99,12 @@ IDENTIFIERS = {
 }
 # the columns an old file's totals row is checked against (the rows above it, or since
 # the subtotal before it): a file that lost a row is refused, naming the totals row
-TOTALS_CHECKED = {"trial_balance": ("debit", "credit"), "shu_contributions": ("jasa",)}
+TOTALS_CHECKED = {
+    "trial_balance": ("debit", "credit"),
+    "shu_contributions": ("jasa",),
+    "loans": ("principal", "outstanding", "arrears_jasa", "arrears_principal"),
+    "capital_balances": ("pokok", "wajib", "sukarela"),
+}
 # a name is there for reading: a line that has only a name (a signature) is no data
 READ_ONLY_FIELDS = ("member_name",)
 
@@ -129,6 +136,41 @@ def _is_note(first) -> bool:
     return text.startswith("#") and not EXCEL_ERROR.fullmatch(text)
 
 
+# why a row under the header was not read as data (``FileRows.left_out``, the previews)
+LEFT_OUT_TOTALS_CHECKED = "totals_checked"
+LEFT_OUT_TOTALS = "totals"
+LEFT_OUT_SUBTOTAL = "subtotal"
+LEFT_OUT_NO_DATA = "no_data"
+LEFT_OUT_TEXT_MAX = 80
+
+
+def left_out_message(reason: str) -> str:
+    """Why a row was left out, in the treasurer's words."""
+    return {
+        LEFT_OUT_TOTALS_CHECKED: _("baris jumlah, cocok dengan baris di atasnya"),
+        LEFT_OUT_TOTALS: _("baris jumlah, tidak diperiksa (angkanya kosong atau tidak terbaca)"),
+        LEFT_OUT_SUBTOTAL: _(
+            "baris jumlah antara (subtotal); yang diperiksa hanya baris jumlah terakhir"
+        ),
+        LEFT_OUT_NO_DATA: _("baris tanpa isi di kolom yang dibaca"),
+    }[reason]
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """An uploaded file as read: the data rows (``rows_from_file``), the sheet numbers of
+    its hidden ones, how a CSV's bytes were read, and the rows under the header left out
+    as no data — a totals row, a line with nothing in the columns the step reads — each
+    ``{row, reason, text, message}`` (``text``: what the row shows, to recognise it), for
+    the preview to say nothing was dropped silently. Blank rows and ``#`` notes are not
+    listed."""
+
+    rows: list[dict]
+    hidden: list[int]
+    encoding: str
+    left_out: list[dict]
+
+
 def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
     """The data rows of an uploaded file as dicts keyed by field, each with its sheet row
     number (``row``) and, from a workbook in Excel's 1904 date system, ``date1904``
@@ -145,7 +187,18 @@ def rows_checked_for_hidden(
     which the result message says). Refused, listing the hidden rows, unless the
     treasurer says they were checked (``hidden_rows_ok``), as the member import's preview
     warns of them."""
-    rows, hidden, encoding = read_rows(content=content, file_name=file_name, kind=kind)
+    read = file_checked_for_hidden(
+        content=content, file_name=file_name, kind=kind, hidden_rows_ok=hidden_rows_ok
+    )
+    return read.rows, read.hidden, read.encoding
+
+
+def file_checked_for_hidden(
+    *, content: bytes, file_name: str, kind: str, hidden_rows_ok: bool
+) -> FileRows:
+    """``rows_checked_for_hidden`` with the rows left out (``FileRows``)."""
+    read = read_file(content=content, file_name=file_name, kind=kind)
+    hidden = read.hidden
     if hidden and not hidden_rows_ok:
         raise ApplicationError(
             E.HIDDEN_ROWS,
@@ -157,13 +210,21 @@ def rows_checked_for_hidden(
             % {"n": len(hidden), "rows": ", ".join(str(n) for n in hidden)},
             fields={"rows": [row_error(n, "", _("Baris tersembunyi di Excel.")) for n in hidden]},
         )
-    return rows, hidden, encoding
+    return read
 
 
 def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict], list[int], str]:
     """The rows of ``rows_from_file``, the sheet numbers of the hidden ones and the CSV's
-    encoding. A CSV that is not UTF-8 is read as Windows-1252 (what Excel on Indonesian
-    Windows saves as "CSV"); digits are the same bytes in both, so no amount changes."""
+    encoding (``read_file``)."""
+    read = read_file(content=content, file_name=file_name, kind=kind)
+    return read.rows, read.hidden, read.encoding
+
+
+def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
+    """The file's rows as ``FileRows``. A CSV that is not UTF-8 is read as Windows-1252
+    (what Excel on Indonesian Windows saves as "CSV"); digits are the same bytes in both,
+    so no amount changes. A totals row whose figure differs from its rows' is refused
+    (``_totals_check``)."""
     spec, required, one_of = {
         "trial_balance": (TB_COLUMNS, TB_REQUIRED, ()),
         "shu_contributions": (SHU_COLUMNS, SHU_REQUIRED, ()),
@@ -210,7 +271,7 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         header_cells = sheet.rows[at].cells
     cols = _columns([norm_header(c) for c in header_cells], spec)
     checked = [(f, _control_label(f)) for f in CONTROL_CHECKED.get(kind, ()) if f in cols]
-    out, hidden, totals = [], [], []
+    out, hidden, totals, no_data = [], [], [], []
     for row in sheet.rows[at + 1 :]:
         if row.blank:
             continue
@@ -220,10 +281,12 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         # message, naming the row and column
         data: dict = {"row": row.number, **{field: row.get(i) for field, i in cols.items()}}
         if all(_empty(v) for f, v in data.items() if f != "row" and f not in READ_ONLY_FIELDS):
-            continue  # a signature or a note beside the list: nothing the step reads
+            # a signature or a note beside the list: nothing the step reads
+            no_data.append(_left_out(row.number, LEFT_OUT_NO_DATA, row.cells))
+            continue
         label = _totals_row_label(row.cells, data, kind)
         if label:
-            totals.append((row.number, label, data))
+            totals.append((row.number, label, data, row.cells))
             continue
         for field, label in checked:
             if control_characters_error(data[field], label=label, multiline=True):
@@ -233,8 +296,42 @@ def read_rows(*, content: bytes, file_name: str, kind: str) -> tuple[list[dict],
         out.append(data)
         if row.hidden or sheet.hidden:
             hidden.append(row.number)
-    _totals_check(out, totals, kind)
-    return out, hidden, book.encoding
+    checked = _totals_check(out, totals, kind)
+    left_out = no_data + [
+        _left_out(
+            number,
+            LEFT_OUT_TOTALS_CHECKED
+            if number == checked
+            else LEFT_OUT_TOTALS
+            if number == totals[-1][0]
+            else LEFT_OUT_SUBTOTAL,
+            cells,
+        )
+        for number, _label, _data, cells in totals
+    ]
+    left_out.sort(key=lambda x: x["row"])
+    return FileRows(rows=out, hidden=hidden, encoding=book.encoding, left_out=left_out)
+
+
+def _left_out(number: int, reason: str, cells: list) -> dict:
+    """A row left out, as the previews list it: what it shows (its cells with something
+    in them, control characters removed, shortened) and why."""
+    shown = " · ".join(_cell_text(c) for c in cells if not _empty(c))
+    if len(shown) > LEFT_OUT_TEXT_MAX:
+        shown = shown[: LEFT_OUT_TEXT_MAX - 1].rstrip() + "…"
+    return {"row": number, "reason": reason, "text": shown, "message": left_out_message(reason)}
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, CellProblem):
+        return value.raw or "?"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return " ".join(control_characters_removed(str(value)).split())
 
 
 def _two_row_header(book: Book, matches) -> tuple[Sheet, int] | None:
@@ -279,34 +376,36 @@ def _figure(value) -> Decimal | None:
         return None
 
 
-def _totals_check(rows: list[dict], totals: list[tuple[int, str, dict]], kind: str) -> None:
-    """The last totals row of a trial balance or a jasa list must equal the rows above it
-    (or, after a subtotal, the rows since it): else the file lost a row or one was typed
-    over, and nothing is read. Not checked when a figure does not read as rupiah (that
-    row's own error says so)."""
+def _totals_check(rows: list[dict], totals: list[tuple], kind: str) -> int | None:
+    """The last totals row of a file must equal the rows above it (or, after a subtotal,
+    the rows since it) in each column of ``TOTALS_CHECKED`` it has a figure in: else the
+    file lost a row or one was typed over, and nothing is read. Not checked when a figure
+    does not read as rupiah (that row's own error says so). Returns the totals row's
+    number when it was checked (a figure compared, all equal), else None."""
     fields = TOTALS_CHECKED.get(kind, ())
     if not totals or not fields:
-        return
-    number, label, data = totals[-1]
+        return None
+    number, label, data = totals[-1][:3]
     before = [r for r in rows if r["row"] < number]
     since = [r for r in before if len(totals) < 2 or r["row"] > totals[-2][0]]
-    errors = []
-    for field in fields:
-        shown = data.get(field)
+    errors, compared = [], 0
+    for column in fields:
+        shown = data.get(column)
         if _empty(shown):
             continue
         figure = _figure(shown)
-        values = [_figure(r.get(field)) for r in before]
+        values = [_figure(r.get(column)) for r in before]
         if figure is None or None in values:
             continue
+        compared += 1
         whole = sum(values, ZERO)
-        part = sum((_figure(r.get(field)) for r in since), ZERO)
+        part = sum((_figure(r.get(column)) for r in since), ZERO)
         if figure in (whole, part):
             continue
         errors.append(
             row_error(
                 number,
-                field,
+                column,
                 _(
                     "Baris jumlah (%(t)s): %(f)s di berkas %(v)s, sedangkan jumlah baris di "
                     "atasnya %(s)s. Ada baris yang hilang atau salah ketik: periksa berkasnya "
@@ -314,7 +413,7 @@ def _totals_check(rows: list[dict], totals: list[tuple[int, str, dict]], kind: s
                 )
                 % {
                     "t": label[:40],
-                    "f": COLUMN_TITLES.get(field, field),
+                    "f": COLUMN_TITLES.get(column, column),
                     "v": format_rupiah(figure),
                     "s": format_rupiah(whole),
                 },
@@ -326,6 +425,7 @@ def _totals_check(rows: list[dict], totals: list[tuple[int, str, dict]], kind: s
             _("Baris jumlah di berkas tidak sama dengan jumlah barisnya; tidak ada yang disimpan."),
             fields={"rows": errors},
         )
+    return number if compared else None
 
 
 def _control_label(field: str) -> str:

@@ -326,7 +326,7 @@ CONFIRMS = {f"{kind}_confirm": kind for kind in UPLOADS}
 @dataclass(frozen=True)
 class _Read:
     """An uploaded file as read: its bytes and name, its rows, the hidden rows brought in
-    (when checked), the CSV encoding."""
+    (when checked), the CSV encoding, the rows left out as no data (``files.FileRows``)."""
 
     content: bytes
     name: str
@@ -334,6 +334,7 @@ class _Read:
     hidden: list[int]
     encoding: str
     hidden_ok: bool
+    left_out: list[dict]
 
     @property
     def note(self) -> str:
@@ -344,10 +345,10 @@ class _Read:
 def _upload_read(request, kind: str) -> _Read:
     content, name = _upload_file(request)
     hidden_ok = bool(request.POST.get("hidden_rows_ok"))
-    rows, hidden, encoding = files.rows_checked_for_hidden(
+    read = files.file_checked_for_hidden(
         content=content, file_name=name, kind=kind, hidden_rows_ok=hidden_ok
     )
-    return _Read(content, name, rows, hidden, encoding, hidden_ok)
+    return _Read(content, name, read.rows, read.hidden, read.encoding, hidden_ok, read.left_out)
 
 
 def _preview(request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict, keep) -> dict:
@@ -386,6 +387,7 @@ def _upload_preview(request, mi: MoveIn, kind: str):
     shown = _preview(request, mi, kind, read.rows, options=options, keep=keep)
     shown["file_name"] = read.name
     shown["note"] = read.note.strip()
+    shown["left_out"] = read.left_out
     return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
 
 

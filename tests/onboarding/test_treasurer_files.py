@@ -16,7 +16,7 @@ from core.onboarding.contributions import shu_contributions_post
 from core.onboarding.files import rows_from_file
 from core.onboarding.services import trial_balance_post
 
-from .helpers import loan_row, tb_rows
+from .helpers import arrears_row, loan_row, tb_rows
 
 
 def _xlsx(rows: list[list], merges=()) -> bytes:
@@ -129,3 +129,80 @@ def test_a_row_with_an_amount_but_no_account_is_still_refused(move_in, by):
 
 def test_rows_given_as_data_are_unchanged(move_in, by):
     assert trial_balance_post(move_in=move_in, rows=tb_rows(), by=by).source == "opening"
+
+
+LOAN_HEADER = ["No. Anggota", "Nama", "Kode Produk", "Pokok Awal", "Tanggal Cair", "Tenor"]
+LOAN_HEADER += ["Sisa Pokok", "Angsuran Dibayar", "Tunggakan Jasa", "Tunggakan Pokok"]
+LOAN_KEYS = ["member_number", "name", "product_code", "principal", "disbursed_on", "tenor"]
+LOAN_KEYS += ["outstanding", "instalments_paid", "arrears_jasa", "arrears_principal"]
+
+
+def _loans_sheet(members, cutover, totals: list) -> list[list]:
+    rows = [loan_row(members[0], cutover), arrears_row(members[1], cutover)]
+    return [
+        ["DAFTAR PINJAMAN BERJALAN"],
+        LOAN_HEADER,
+        *[[r.get(k, "") for k in LOAN_KEYS] for r in rows],
+        ["JUMLAH", None, None, *totals],
+        [],
+        [None, "Bendahara,"],
+    ]
+
+
+# principal, disbursed, tenor, outstanding, paid, arrears jasa, arrears principal
+LOANS_TOTALS = ["24.000.000", None, None, "12.000.000", None, "240.000", "2.000.000"]
+
+
+def test_loans_file_totals_row_is_checked_and_left_out(move_in, members, product, cutover):
+    content = _xlsx(_loans_sheet(members, cutover, LOANS_TOTALS))
+    rows = rows_from_file(content=content, file_name="pinjaman.xlsx", kind="loans")
+    assert [r["row"] for r in rows] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    "column,figure,rows_sum",
+    [
+        (3, "12.500.000", "12.000.000"),  # sisa pokok: a loan lost or mistyped
+        (0, "12.000.000", "24.000.000"),  # pokok awal
+        (5, "0", "240.000"),  # tunggakan jasa
+    ],
+)
+def test_loans_file_totals_row_that_disagrees_is_refused_naming_it(
+    move_in, members, product, cutover, column, figure, rows_sum
+):
+    totals = list(LOANS_TOTALS)
+    totals[column] = figure
+    content = _xlsx(_loans_sheet(members, cutover, totals))
+    with pytest.raises(ApplicationError) as e:
+        rows_from_file(content=content, file_name="pinjaman.xlsx", kind="loans")
+    assert e.value.code == "onboarding_rows_invalid"
+    (err,) = e.value.fields["rows"]
+    field = ["principal", None, None, "outstanding", None, "arrears_jasa"][column]
+    assert (err["row"], err["field"]) == (5, field)
+    assert f"Rp {figure}" in err["message"] and f"Rp {rows_sum}" in err["message"]
+
+
+def _capital_sheet(members, totals: list) -> list[list]:
+    m0, m1 = members[0], members[1]
+    return [
+        ["No. Anggota", "Nama", "Bulan", "Pokok", "Wajib", "Sukarela"],
+        [m0.number, m0.full_name, "1", "100.000", "1.000.000", "50.000"],
+        [m1.number, m1.full_name, "1", "100.000", "2.000.000", ""],
+        ["", "JUMLAH", "", *totals],
+        [],
+        ["", "Ketua,"],
+        ["", "Bendahara,"],
+    ]
+
+
+def test_capital_file_totals_row_is_checked_and_left_out(move_in, members):
+    content = _xlsx(_capital_sheet(members, ["200.000", "3.000.000", "50.000"]))
+    rows = rows_from_file(content=content, file_name="modal.xlsx", kind="capital_balances")
+    assert [r["row"] for r in rows] == [2, 3]
+
+    content = _xlsx(_capital_sheet(members, ["200.000", "2.000.000", "50.000"]))
+    with pytest.raises(ApplicationError) as e:
+        rows_from_file(content=content, file_name="modal.xlsx", kind="capital_balances")
+    (err,) = e.value.fields["rows"]
+    assert (err["row"], err["field"]) == (4, "wajib")
+    assert "Rp 2.000.000" in err["message"] and "Rp 3.000.000" in err["message"]
