@@ -71,8 +71,7 @@ def test_the_row_error_page_shows_the_mapping_and_tick_as_typed(staff, cutover):
     assert _textarea(form, "mapping") == MAPPING_BAD_PARENT
     assert _checked(form, "hidden_rows_ok")
     opening_not_posted()
-    # the other steps' forms are not filled with this step's choice
-    assert not UploadPreview.objects.exists()
+    assert not UploadPreview.objects.exists()  # a file with row errors is not kept
 
 
 def test_an_unticked_box_stays_unticked_after_an_error(staff, cutover):
