@@ -127,4 +127,3 @@ def test_subtotals_and_an_unreadable_total_are_named_as_not_checked(move_in):
     read = read_file(content=_xlsx(sheet), file_name="n.xlsx", kind="trial_balance")
     assert read.left_out[-1]["reason"] == "totals"
     assert read.left_out[-1]["message"].startswith("baris jumlah, tidak diperiksa")
-
