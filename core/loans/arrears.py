@@ -28,49 +28,63 @@ ZERO = Decimal("0")
 
 # PPAP is on the principal outstanding net of deferred jasa (capitalised at a
 # restructuring; a liability, not money the cooperative lent), so restructuring does not
-# grow the allowance by the jasa it has not earned
-PPAP_SQL = """ROUND((l.principal_outstanding - l.deferred_jasa) * (CASE {grade}
+# grow the allowance by the jasa it has not earned. ``base``: that difference, as the
+# statement names it (the loan's columns, or an as-of reading's).
+PPAP_SQL = """ROUND(({base}) * (CASE {grade}
         WHEN 'lancar' THEN %(r_lancar)s WHEN 'dpk' THEN %(r_dpk)s
         WHEN 'kurang_lancar' THEN %(r_kurang_lancar)s
         WHEN 'diragukan' THEN %(r_diragukan)s ELSE %(r_macet)s END) / 100, 0)"""
 
-# grades by days past due (four grades: the DPK band is empty, t_dpk = t_lancar); a
-# restructured loan's grade is then corrected by ``_restructured_regrade``
-UPDATE_SQL = (
-    """
-WITH open_rows AS (
+# Grades by days past due (four grades: the DPK band is empty, t_dpk = t_lancar); a
+# restructured loan's grade is then corrected by ``_restructured_regrade``. ``scope``
+# (a CTE the statement defines first: id, outstanding, deferred_jasa) holds the loans
+# graded; ``{open}`` says which of their current rows are still open on ``on``. The daily
+# run and the run as of a past day (``loans_arrears_as_of``) share it, so both count days
+# and grade alike.
+GRADE_CTES = """
+open_rows AS (
     SELECT i.loan_id, MIN(i.due_date) AS oldest
     FROM loans_instalment i
-    JOIN loans_loan l ON l.id = i.loan_id AND l.status = 'disbursed'
-    WHERE i.is_current AND NOT i.settled AND i.due_date < %(on)s
+    JOIN scope s ON s.id = i.loan_id
+    WHERE i.is_current AND {open} AND i.due_date < %(on)s
     GROUP BY i.loan_id
 ),
 graded AS (
-    SELECT l.id,
+    SELECT s.id, s.outstanding, s.deferred_jasa,
            COALESCE(%(on)s::date - o.oldest, 0) AS dpd
-    FROM loans_loan l LEFT JOIN open_rows o ON o.loan_id = l.id
-    WHERE l.status = 'disbursed'
+    FROM scope s LEFT JOIN open_rows o ON o.loan_id = s.id
 ),
 target AS (
-    SELECT g.id, g.dpd,
+    SELECT g.id, g.dpd, g.outstanding, g.deferred_jasa,
            CASE WHEN g.dpd <= %(t_lancar)s THEN 'lancar'
                 WHEN g.dpd <= %(t_dpk)s THEN 'dpk'
                 WHEN g.dpd <= %(t_kurang_lancar)s THEN 'kurang_lancar'
                 WHEN g.dpd <= %(t_diragukan)s THEN 'diragukan'
                 ELSE 'macet' END AS grade
     FROM graded g
-)
+)"""
+
+TARGET_PPAP = PPAP_SQL.format(base="t.outstanding - t.deferred_jasa", grade="t.grade")
+
+UPDATE_SQL = (
+    """
+WITH scope AS (
+    SELECT id, principal_outstanding AS outstanding, deferred_jasa
+    FROM loans_loan WHERE status = 'disbursed'
+),"""
+    + GRADE_CTES.format(open="NOT i.settled")
+    + """
 UPDATE loans_loan l
 SET days_past_due = t.dpd,
     kolektibilitas = t.grade,
     ppap_amount = """
-    + PPAP_SQL.format(grade="t.grade")
+    + TARGET_PPAP
     + """
 FROM target t
 WHERE l.id = t.id
   AND (l.days_past_due, l.kolektibilitas, l.ppap_amount) IS DISTINCT FROM
       (t.dpd, t.grade, """
-    + PPAP_SQL.format(grade="t.grade")
+    + TARGET_PPAP
     + """)
 """
 )
@@ -135,7 +149,7 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     started = time.perf_counter()
     st = LoanSettings.objects.select_for_update().get_or_create(id=1)[0]
     before = Loan.objects.aggregate(s=_sum("ppap_amount"))["s"] or ZERO
-    params = _grade_params(st)
+    params = grade_params(st)
     params["on"] = on
     with connection.cursor() as cur:
         cur.execute(UPDATE_SQL, params)
@@ -184,7 +198,7 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     return run
 
 
-def _grade_params(st: LoanSettings) -> dict:
+def grade_params(st: LoanSettings) -> dict:
     """The SQL's thresholds and rates of the scheme in force."""
     t = st.thresholds
     if st.is_five:
@@ -211,32 +225,12 @@ def _restructured_regrade(st: LoanSettings, params: dict, on: date) -> int:
     )
     if not loans:
         return 0
-    # the rows of each loan's latest schedule (settled rows of earlier versions stay
-    # current too; they are not the new terms)
-    since = dict(
-        Reschedule.objects.filter(loan__in=loans)
-        .values("loan_id")
-        .annotate(v=Max("version_to"))
-        .values_list("loan_id", "v")
+    grades = restructured_grades(
+        st, {ln.pk: (ln.restructured_grade, ln.kolektibilitas) for ln in loans}, on
     )
-    rows: dict[int, list] = {}
-    for loan_id, version, due, settled_on in (
-        Instalment.objects.filter(loan__in=loans, is_current=True)
-        .order_by("loan_id", "number")
-        .values_list("loan_id", "version", "due_date", "settled_on")
-    ):
-        if version >= since.get(loan_id, 0):
-            rows.setdefault(loan_id, []).append((due, settled_on))
     changed = 0
     for loan in loans:
-        grade = S.restructured_grade(
-            grade_at_restructure=loan.restructured_grade,
-            dpd_grade=loan.kolektibilitas,
-            rows=rows.get(loan.pk, []),
-            on=on,
-            probation=st.restructure_probation_instalments,
-            grades=st.grades,
-        )
+        grade = grades[loan.pk]
         if grade == loan.kolektibilitas:
             continue
         rate = params[f"r_{grade.value}"]
@@ -244,6 +238,43 @@ def _restructured_regrade(st: LoanSettings, params: dict, on: date) -> int:
         Loan.objects.filter(pk=loan.pk).update(kolektibilitas=grade, ppap_amount=ppap)
         changed += 1
     return changed
+
+
+def restructured_grades(
+    st: LoanSettings, loans: dict[int, tuple[str, str]], on: date
+) -> dict[int, S.Kolektibilitas]:
+    """The grade on ``on`` of each restructured loan ``{id: (grade at restructuring,
+    days-past-due grade)}`` (``schedules.restructured_grade``), from the rows of its
+    latest schedule; a row settled after ``on`` counts as not settled then (a run as of
+    a past day)."""
+    # the rows of each loan's latest schedule (settled rows of earlier versions stay
+    # current too; they are not the new terms)
+    since = dict(
+        Reschedule.objects.filter(loan_id__in=list(loans))
+        .values("loan_id")
+        .annotate(v=Max("version_to"))
+        .values_list("loan_id", "v")
+    )
+    rows: dict[int, list] = {}
+    for loan_id, version, due, settled_on in (
+        Instalment.objects.filter(loan_id__in=list(loans), is_current=True)
+        .order_by("loan_id", "number")
+        .values_list("loan_id", "version", "due_date", "settled_on")
+    ):
+        if version >= since.get(loan_id, 0):
+            settled = settled_on if settled_on is not None and settled_on <= on else None
+            rows.setdefault(loan_id, []).append((due, settled))
+    return {
+        pk: S.restructured_grade(
+            grade_at_restructure=at_restructure,
+            dpd_grade=dpd_grade,
+            rows=rows.get(pk, []),
+            on=on,
+            probation=st.restructure_probation_instalments,
+            grades=st.grades,
+        )
+        for pk, (at_restructure, dpd_grade) in loans.items()
+    }
 
 
 def _sum(field: str):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("produk/<int:pk>/", views.product_edit_view, name="product_edit"),
     path("pengaturan/", views.settings_view, name="settings"),
     path("laporan/", views.reports_view, name="reports"),
+    path("laporan/tunggakan/proses/", views.arrears_run_view, name="arrears_run"),
     path("laporan/<slug:kind>/", views.report_view, name="report"),
     path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),
     path("kuitansi/<int:pk>/batalkan/", views.repayment_reverse_view, name="repayment_reverse"),

@@ -33,12 +33,15 @@ from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.pdf import render_pdf
 from core.common.permissions import STAFF, role_required
 from core.common.submission import ALREADY_SENT, submission_first
+from core.ledger.models import JournalEntry
 from core.members.models import Member
 
 from . import reports as rep
 from . import services as svc
+from .arrears_asof import ARREARS_RUN_ROLES, arrears_run_dates, loans_arrears_run
 from .models import (
     KOLEK_CHOICES,
+    ArrearsRun,
     Loan,
     LoanDocument,
     LoanProduct,
@@ -786,6 +789,69 @@ REPORTS = {
     "disbursements": _l("Pencairan per periode"),
     "repayments": _l("Penerimaan angsuran per periode"),
 }
+
+
+class ArrearsRunForm(forms.Form):
+    """The day a run is made as of: today, or a past month's last day still open (the
+    choices offered; the service refuses any other day with its reason)."""
+
+    on = forms.DateField(label=_l("Per tanggal"))
+
+    def __init__(self, *args, dates: list[date], **kwargs):
+        super().__init__(*args, **kwargs)
+        today = dates[0]
+        choices = [(today.isoformat(), _("Hari ini, %s") % format_tanggal(today))]
+        choices += [(d.isoformat(), _("Akhir bulan, %s") % format_tanggal(d)) for d in dates[1:]]
+        self.fields["on"].widget = forms.Select(choices=choices)
+        self.fields["on"].initial = (dates[1] if len(dates) > 1 else today).isoformat()
+
+
+def _run_entries(run: ArrearsRun) -> list[JournalEntry]:
+    """The entries a run posted: its own (dated the run's day) and, for a run as of a
+    past day, the opposite one dated the day it was made."""
+    return list(
+        JournalEntry.objects.filter(
+            source=JournalEntry.Source.LOAN,
+            source_ref__in=[f"ppap:{run.pk}", f"ppap:{run.pk}:back"],
+        ).order_by("date", "pk")
+    )
+
+
+@role_required(read=ALL_STAFF, write=ARREARS_RUN_ROLES)
+def arrears_run_view(request):
+    """Proses tunggakan dan PPAP: the arrears run as of today (when the daily job did
+    not run) or as of a past month's last day still open (31 December made in January:
+    graded as the loans stood that day). Bendahara and admin run it; every staff member
+    sees the runs and what they posted."""
+    dates = arrears_run_dates()
+    form = ArrearsRunForm(request.POST or None, dates=dates)
+    if request.method == "POST" and form.is_valid():
+        with application_errors_to(form) as outcome:
+            result = loans_arrears_run(on=form.cleaned_data["on"], by=request.user)
+        if outcome.ok:
+            messages.success(
+                request,
+                _("Perhitungan tunggakan dan PPAP per %(d)s selesai: %(n)s pinjaman.")
+                % {"d": format_tanggal(result.run.on), "n": result.run.loans},
+            )
+            return redirect(f"{reverse('loans:arrears_run')}?run={result.run.pk}")
+    shown = None
+    run_id = request.GET.get("run", "")
+    if run_id.isdigit():
+        shown = ArrearsRun.objects.filter(pk=int(run_id)).first()
+    runs = list(ArrearsRun.objects.order_by("-on", "-pk")[:12])
+    return render(
+        request,
+        "loans/arrears_run.html",
+        {
+            "form": form,
+            "can_run": request.user.role in ARREARS_RUN_ROLES,
+            "shown": shown,
+            "shown_entries": _run_entries(shown) if shown else [],
+            "runs": runs,
+            "last_run": LoanSettings.get().last_arrears_run,
+        },
+    )
 
 
 @role_required(read=ALL_STAFF)

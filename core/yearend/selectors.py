@@ -177,7 +177,7 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
             if arrears_ok
             else _("Belum ada perhitungan per %(d)s (terakhir dijalankan %(last)s).")
             % {"d": format_date(year_end), "last": format_date(last_run) if last_run else "-"},
-            _url("loans:reports"),
+            _url("loans:arrears_run"),
         )
     )
     pending = ManualEntryRequest.objects.filter(

@@ -59,6 +59,8 @@ WRITERS = [
     ),
     (r"loan-repayment-reverse", W),
     (r"loan-(product-list|product-detail|settings)|loans:(settings|products|product_.*)", ADMIN),
+    # the arrears/PPAP run from the screen (today, or a past month's last day still open)
+    (r"loans:arrears_run", T),
     (r"loans:.*", W),
     # members and agencies: staff; exit: bendahara, ketua, admin; its reversal: bendahara, admin
     (r"exits:reverse|api-member-exit-reverse", T),

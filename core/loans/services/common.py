@@ -81,6 +81,11 @@ class LoanErrors(StrEnum):
     LEAVE_LOANS_RUNNING = "member_leave_loans_running"
     # a repayment about to be committed without its journal entry (migration 0022)
     REPAYMENT_ENTRY_MISSING = "loan_repayment_entry_missing"
+    # the arrears/PPAP run from the screen (``arrears_asof``) and its close guard
+    ARREARS_DATE = "loan_arrears_date_invalid"
+    ARREARS_PERIOD_CLOSED = "loan_arrears_period_closed"
+    ARREARS_AS_OF_UNREADABLE = "loan_arrears_as_of_unreadable"
+    ARREARS_RUN_MISSING = "loan_arrears_run_missing"
 
 
 # --- dates ------------------------------------------------------------------------------
