@@ -332,14 +332,25 @@ def _refuse_unreadable(on: date) -> None:
 def arrears_close_refusal(up_to: date) -> ApplicationError | None:
     """Why the books may not be closed up to ``up_to`` (``core.ledger.close_guards``,
     registered in ``apps.py``): at a fiscal year's last day (December's close, the year
-    close), while loans were running on it and no arrears run is dated it. The RAT pack's
+    close), while loans were running on it and no arrears run is dated it (loans brought
+    in at a move-in cut over on that day not counted). The RAT pack's
     collectibility is that run's snapshot, and once December is closed the run can no
     longer post its allowance."""
     if not FiscalYear.objects.filter(end_date=up_to).exists():
         return None
     if ArrearsRun.objects.filter(on=up_to).exists():
         return None
-    running = loans_running_on(up_to).count()
+    # a loan brought in at a move-in whose cut-over is this day came with its grade and
+    # PPAP from the old books (its opening entry, dated the cut-over): go-live closes
+    # December without a run
+    running = (
+        loans_running_on(up_to)
+        .exclude(
+            disbursement_entry__source=JournalEntry.Source.OPENING,
+            disbursement_entry__date=up_to,
+        )
+        .count()
+    )
     if not running:
         return None
     return ApplicationError(
