@@ -285,12 +285,14 @@ def test_reschedule_dated_in_a_closed_month_is_refused(make_loan, staff):
     month must still refuse a new schedule dated in it (its arrears figures are final)."""
     from core.common.errors import ApplicationError
     from core.ledger.models import Period
-    from core.ledger.services import period_close
     from core.loans.models import Instalment, Reschedule
+    from tests.loans.conftest import month_close_as_treasurer
 
     loan = make_loan(days_ago=40)
     on = loan.disbursed_on
-    period_close(period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"])
+    month_close_as_treasurer(
+        period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"]
+    )
     with pytest.raises(ApplicationError) as e:
         loan_reschedule(loan=loan, by=staff["ketua"], tenor=20, reason="gaji turun", on=on)
     assert e.value.code == "period_closed"

@@ -15,7 +15,7 @@ from core.audit.models import AuditEvent
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry, JournalLine, Period
 from core.ledger.reconciliation import subledgers_reconcile
-from core.ledger.services import journal_reverse, period_close
+from core.ledger.services import journal_reverse
 from core.loans.models import Instalment, Loan, LoanReversal, Repayment
 from core.loans.services import (
     loan_disburse,
@@ -26,7 +26,7 @@ from core.loans.services import (
     loan_repayment_reverse,
 )
 from core.savings.models import SavingsAccount
-from tests.loans.conftest import assert_reconciled
+from tests.loans.conftest import assert_reconciled, month_close_as_treasurer
 
 
 def _books_agree():
@@ -217,7 +217,9 @@ def test_petugas_cannot_reverse_and_reason_required(make_loan, staff):
 def test_reversal_refused_when_the_month_is_closed(make_loan, staff, today):
     loan = make_loan(days_ago=40)
     on = loan.disbursed_on
-    period_close(period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"])
+    month_close_as_treasurer(
+        period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"]
+    )
     with pytest.raises(ApplicationError) as exc:
         loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
     assert exc.value.code == "loan_reversal_period_closed"

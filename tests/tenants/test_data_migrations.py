@@ -74,6 +74,7 @@ from core.savings.services import (
     teller_withdraw,
 )
 from lumbung.console.migrate import migrate_schema_sharing
+from tests.loans.conftest import month_close_as_treasurer
 from tests.members import factories as f
 
 # app label -> the migration it is rolled back to (what comes after runs on rows)
@@ -222,7 +223,7 @@ def _books_with_rows() -> None:
         run=run, agency=agency, content=content, file_name="r.csv", by=bendahara
     )
     deduction_import_post(imp=imp, by=bendahara, on=m1.replace(day=CUTOFF_DAY + 5))
-    period_close(period=Period.objects.get(start_date=m1), by=bendahara)
+    month_close_as_treasurer(period=Period.objects.get(start_date=m1), by=bendahara)
     # the next month: counter repayments, a payoff, a top-up, a member leaving
     on = m2 + timedelta(days=4)
     loan_repay(loan=loans[0], amount=D("660000"), by=teller, on=on)
