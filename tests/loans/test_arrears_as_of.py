@@ -229,3 +229,43 @@ def test_arrears_reports_link_to_the_run(book, staff, client_a):
     for path in ("/pinjaman/laporan/", "/pinjaman/laporan/arrears/"):
         page = c.get(path).content.decode()
         assert 'href="/pinjaman/laporan/tunggakan/proses/"' in page, path
+
+
+def test_as_of_grades_a_restructured_loan_as_on_the_day(staff, member, product, today):
+    from core.loans.services import loan_reschedule
+    from tests.loans.test_restructuring import _bad_loan
+
+    d = _month_end_before(today)
+    on = today - timedelta(days=100)
+    loan = _bad_loan(staff, member, product, on)
+    loan_reschedule(loan=loan, by=staff["ketua"], tenor=12, reason="Gaji turun", on=on)
+    try:
+        with transaction.atomic():
+            loans_arrears_update(on=d)
+            expected = _snapshots(d)
+            raise _Undo
+    except _Undo:
+        pass
+    assert expected[loan.pk][0] == "diragukan"  # the grade it kept
+    loan.refresh_from_db()
+    loan_repay(loan=loan, amount=D(2_000_000), by=staff["petugas"], on=today)
+    loans_arrears_update(on=today)
+    loans_arrears_run(on=d, by=staff["bendahara"])
+    assert _snapshots(d) == expected
+    assert LoanGradeSnapshot.objects.get(on=d, loan=loan).restructured
+
+
+def test_as_of_refuses_a_reschedule_after_the_day(staff, member, product, today):
+    from core.loans.services import loan_reschedule
+    from tests.loans.test_restructuring import _bad_loan
+
+    d = _month_end_before(today)
+    loan = _bad_loan(staff, member, product, today)
+    loan_reschedule(loan=loan, by=staff["ketua"], tenor=12, reason="Gaji turun", on=today)
+    n = JournalEntry.objects.count()
+    with pytest.raises(Exception) as e:
+        loans_arrears_run(on=d, by=staff["bendahara"])
+    assert e.value.code == "loan_arrears_as_of_unreadable"
+    assert "penjadwalan ulang atau restrukturisasi sesudah" in str(e.value.message)
+    assert loan.number in str(e.value.message)
+    assert JournalEntry.objects.count() == n and not LoanGradeSnapshot.objects.filter(on=d).exists()
