@@ -216,14 +216,18 @@ def read_workbook(*, content: bytes, file_name: str, windows_1252: bool = False)
 
 
 def find_header(
-    book: Book, matches: Callable[[list[str]], bool], *, scan: int = MAX_SCAN
+    book: Book,
+    matches: Callable[[list[str]], bool],
+    *,
+    scan: int = MAX_SCAN,
+    key: Callable[[object], str] = norm_header,
 ) -> tuple[Sheet, int] | None:
     """The first sheet (visible ones first) and the index in ``sheet.rows`` of the first
-    row whose normalised cells satisfy ``matches`` — a header below a title block, or on
-    another sheet than the first."""
+    row whose normalised cells (``key``, by default ``norm_header``) satisfy ``matches`` —
+    a header below a title block, or on another sheet than the first."""
     for sheet in sorted(book.sheets, key=lambda s: s.hidden):
         for i, row in enumerate(sheet.rows[:scan]):
-            if matches([norm_header(c) for c in row.cells]):
+            if matches([key(c) for c in row.cells]):
                 return sheet, i
     return None
 

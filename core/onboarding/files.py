@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -36,41 +37,72 @@ from .common import DATE_1904, E, row_error
 
 ZERO = Decimal("0")
 
-# header (normalised) -> field; the first name of each field is the template's
+# header (``column_key``) -> field; the first name of each field is the template's, the
+# others the names old systems and treasurers' own lists use (docs/onboarding.md,
+# *Column names read*). A name belongs to one field only (tested): a header that could
+# mean two things is left out of these lists, and ``AMBIGUOUS`` says why when a file
+# has it.
+MEMBER_NUMBER = ("noanggota", "nomoranggota", "membernumber", "noagt", "nomoragt")
 TB_COLUMNS = {
     "account": ("akun", "kodeakun", "kode", "namaakun", "account", "accountcode"),
     "debit": ("debit", "debet"),
     "credit": ("kredit", "credit"),
 }
 LOAN_COLUMNS = {
-    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "member_number": MEMBER_NUMBER,
     "nip": ("nip", "nipanggota"),
     "product_code": ("kodeproduk", "produk", "productcode"),
-    "loan_number": ("nopinjaman", "nomorpinjaman", "loannumber"),
-    "principal": ("pokokawal", "pokokpinjaman", "principal"),
-    "disbursed_on": ("tanggalcair", "tanggalpencairan", "disbursedon"),
-    "first_due_date": ("jatuhtempopertama", "firstduedate"),
-    "tenor": ("tenor", "tenorbulan"),
-    "rate": ("jasa", "jasapersen", "rate"),
+    "loan_number": ("nopinjaman", "nomorpinjaman", "loannumber", "nokontrak", "nomorkontrak"),
+    "principal": (
+        "pokokawal",
+        "pokokpinjaman",
+        "principal",
+        "plafon",
+        "plafond",
+        "plafonpinjaman",
+        "plafondpinjaman",
+        "pinjamanpokok",
+    ),
+    "disbursed_on": (
+        "tanggalcair",
+        "tanggalpencairan",
+        "disbursedon",
+        "tglcair",
+        "tglpencairan",
+        "tanggalrealisasi",
+        "tglrealisasi",
+    ),
+    "first_due_date": ("jatuhtempopertama", "firstduedate", "tgljatuhtempopertama"),
+    "tenor": ("tenor", "tenorbulan", "jangkawaktu", "jangkawaktubulan", "lama", "lamapinjaman"),
+    # the template's "jasa" is a rate in percent: "Bunga" alone may be the rate or the
+    # jasa of an instalment in rupiah, so only "Bunga (%)" and "Suku Bunga" are read
+    "rate": ("jasa", "jasapersen", "rate", "bungapersen", "sukubunga", "sukubungapersen"),
     "rate_period": ("periodejasa", "rateperiod"),
     "method": ("metode", "method"),
-    "outstanding": ("sisapokok", "outstanding"),
+    "outstanding": (
+        "sisapokok",
+        "outstanding",
+        "sisapinjaman",
+        "saldopinjaman",
+        "sisapokokpinjaman",
+        "bakidebet",
+    ),
     "instalments_paid": ("angsurandibayar", "jumlahangsurandibayar", "instalmentspaid"),
-    "arrears_jasa": ("tunggakanjasa", "arrearsjasa"),
+    "arrears_jasa": ("tunggakanjasa", "arrearsjasa", "tunggakanbunga"),
     "arrears_principal": ("tunggakanpokok", "arrearsprincipal"),
     "days_past_due": ("haritunggakan", "dayspastdue"),
 }
 # each member's jasa pinjaman paid in the cut-over's year in the old books (the name is
 # there for the treasurer to read; it is not checked)
 SHU_COLUMNS = {
-    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "member_number": MEMBER_NUMBER,
     "member_name": ("nama", "namaanggota", "name"),
     "jasa": ("jasadibayar", "jasapinjaman", "jasapinjamandibayar", "jasa", "jasapaid"),
 }
 # each member's capital savings at the month-ends before the cut-over in the old books
 # (sukarela only where the cooperative counts it as capital)
 CAPITAL_COLUMNS = {
-    "member_number": ("noanggota", "nomoranggota", "membernumber"),
+    "member_number": MEMBER_NUMBER,
     "member_name": ("nama", "namaanggota", "name"),
     "month": ("bulan", "akhirbulan", "bulantahun", "periode", "month"),
     "pokok": ("pokok", "simpananpokok", "saldopokok"),
@@ -109,12 +141,82 @@ TOTALS_CHECKED = {
 READ_ONLY_FIELDS = ("member_name",)
 
 
+# headers old systems use that could mean two things (``column_key``): not read, and
+# named with the reason when the file's header lacks a column (``_header_refusal``)
+_PRODUCT_OR_NAME = gettext_lazy(
+    "bisa kode produk atau nama jenis pinjaman; beri judul kode produk dengan kode produk Lumbung"
+)
+AMBIGUOUS = {
+    "loans": {
+        "bunga": gettext_lazy(
+            "bisa persen jasa atau jasa per angsuran dalam rupiah; bila persen, beri judul jasa"
+        ),
+        "angsuranke": gettext_lazy(
+            "bisa angsuran yang sudah dibayar atau angsuran berikutnya; beri judul angsuran "
+            "dibayar dengan jumlah angsuran yang sudah dibayar"
+        ),
+        "jenis": _PRODUCT_OR_NAME,
+        "jenispinjaman": _PRODUCT_OR_NAME,
+    },
+}
+
+# a unit in brackets after a title says nothing of the column: "Plafon (Rp)", "Jangka
+# Waktu (bulan)"; a percent sign does ("Bunga (%)" is a rate)
+_UNIT = re.compile(r"\(\s*(?:rp\.?|rupiah|bulan|bln|kali|x)\s*\)")
+
+
+def column_key(value) -> str:
+    """A header cell as compared with the columns' names: ``norm_header`` after a unit
+    in brackets is dropped and ``%`` read as ``persen`` (``Plafon (Rp)`` → ``plafon``,
+    ``Bunga (%)`` → ``bungapersen``)."""
+    text = _UNIT.sub(" ", str(value if value is not None else "").lower())
+    return norm_header(text.replace("%", " persen "))
+
+
 def _columns(headers: list[str], spec: dict) -> dict[str, int]:
-    out = {}
+    """field -> the index of the first header naming it."""
+    out: dict[str, int] = {}
     for i, h in enumerate(headers):
         for field, names in spec.items():
-            if h in names and field not in out:
+            if h and h in names and field not in out:
                 out[field] = i
+    return out
+
+
+# fields a file may name in several columns, the first one read: a trial balance's
+# account by ``Kode Akun`` beside ``Nama Akun``; a member's name (read by no step)
+SEVERAL_COLUMNS = {"trial_balance": ("account",)}
+
+
+def _column_clashes(cells: list, spec: dict, kind: str) -> list[str]:
+    """What makes a found header unreadable, as messages: a title that names two fields
+    (the names of two fields overlap), or two columns of the file naming one field
+    (``No Anggota`` and ``No. Agt``; ``Sisa Pokok`` and ``Sisa Pinjaman``), except the
+    fields of ``SEVERAL_COLUMNS`` and the names (``READ_ONLY_FIELDS``)."""
+    several = (*SEVERAL_COLUMNS.get(kind, ()), *READ_ONLY_FIELDS)
+    out = []
+    by_field: dict[str, list[str]] = {}
+    for cell in cells:
+        h = column_key(cell)
+        fields = [f for f, names in spec.items() if h and h in names]
+        shown = " ".join(str(cell).split())
+        if len(fields) > 1:
+            out.append(
+                _("kolom %(h)s cocok untuk dua kolom templat: %(a)s dan %(b)s")
+                % {
+                    "h": shown,
+                    "a": COLUMN_TITLES.get(fields[0], fields[0]),
+                    "b": COLUMN_TITLES.get(fields[1], fields[1]),
+                }
+            )
+        for f in fields:
+            by_field.setdefault(f, []).append(shown)
+    for f, shown in by_field.items():
+        if len(shown) > 1 and f not in several:
+            out.append(
+                _("kolom %(a)s dan %(b)s sama-sama dibaca sebagai %(f)s")
+                % {"a": shown[0], "b": shown[1], "f": COLUMN_TITLES.get(f, f)}
+            )
     return out
 
 
@@ -239,7 +341,7 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
         cols = _columns(headers, spec)
         return all(f in cols for f in required) and (not one_of or any(f in cols for f in one_of))
 
-    found = find_header(book, matches)
+    found = find_header(book, matches, key=column_key)
     header_cells = None
     if found is None:
         # an old system's report: "Saldo" merged over "Debet" and "Kredit" below it
@@ -247,19 +349,21 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
         if found is not None:
             header_cells = _two_row_cells(found[0], found[1] - 1)
     if found is None:
-        wanted = [COLUMN_TITLES[f] for f in required]
-        if one_of:
-            wanted.insert(
-                0,
-                _("%(a)s atau %(b)s")
-                % {"a": COLUMN_TITLES[one_of[0]], "b": COLUMN_TITLES[one_of[1]]},
-            )
+        raise _header_refusal(book, kind, spec, required, one_of)
+    sheet, at = found
+    if header_cells is None:
+        header_cells = sheet.rows[at].cells
+    clashes = _column_clashes(header_cells, spec, kind)
+    if clashes:
         raise ApplicationError(
             E.FILE_INVALID,
-            _("Baris judul kolom tidak ditemukan; kolom wajib: %(c)s. Pakai templatnya.")
-            % {"c": ", ".join(wanted)},
+            _(
+                "Judul kolom berkas tidak dapat dibaca dengan pasti (%(p)s). Ganti judul "
+                "salah satunya (nama kolom templat), lalu unggah lagi."
+            )
+            % {"p": "; ".join(clashes)},
+            fields={"columns": clashes},
         )
-    sheet, at = found
     split = split_rows(book, sheet, at)
     if split:
         raise ApplicationError(
@@ -267,9 +371,7 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
             split_rows_message(split),
             fields={"rows": [row_error(n, "", _("Kolom lebih banyak dari judul.")) for n in split]},
         )
-    if header_cells is None:
-        header_cells = sheet.rows[at].cells
-    cols = _columns([norm_header(c) for c in header_cells], spec)
+    cols = _columns([column_key(c) for c in header_cells], spec)
     checked = [(f, _control_label(f)) for f in CONTROL_CHECKED.get(kind, ()) if f in cols]
     out, hidden, totals, no_data = [], [], [], []
     for row in sheet.rows[at + 1 :]:
@@ -313,6 +415,53 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
     return FileRows(rows=out, hidden=hidden, encoding=book.encoding, left_out=left_out)
 
 
+def _header_refusal(
+    book: Book, kind: str, spec: dict, required: tuple, one_of: tuple
+) -> ApplicationError:
+    """No row holds the required columns: the refusal names, from the row most like a
+    header (the most columns recognised; the first such), the columns it recognised (the
+    file's title and the template's name), the required ones missing and the titles it
+    has that could mean two things (``AMBIGUOUS``)."""
+    best: tuple[int, list] | None = None
+    for sheet in sorted(book.sheets, key=lambda s: s.hidden):
+        for row in sheet.rows[:MAX_SCAN]:
+            n = len(_columns([column_key(c) for c in row.cells], spec))
+            if n and (best is None or n > best[0]):
+                best = (n, row.cells)
+    cells = best[1] if best else []
+    cols = _columns([column_key(c) for c in cells], spec)
+    missing = [COLUMN_TITLES[f] for f in required if f not in cols]
+    if one_of and not any(f in cols for f in one_of):
+        missing.insert(
+            0,
+            _("%(a)s atau %(b)s") % {"a": COLUMN_TITLES[one_of[0]], "b": COLUMN_TITLES[one_of[1]]},
+        )
+    found = [
+        _("%(h)s (%(f)s)") % {"h": " ".join(str(cells[i]).split()), "f": COLUMN_TITLES.get(f, f)}
+        for f, i in sorted(cols.items(), key=lambda x: x[1])
+    ]
+    ambiguous = AMBIGUOUS.get(kind, {})
+    unclear = [
+        _("%(h)s: %(why)s") % {"h": " ".join(str(c).split()), "why": str(ambiguous[column_key(c)])}
+        for c in cells
+        if column_key(c) in ambiguous
+    ]
+    parts = [_("kolom wajib yang tidak ada: %(c)s") % {"c": ", ".join(missing)}]
+    if found:
+        parts.append(_("kolom yang dikenali: %(c)s") % {"c": ", ".join(found)})
+    if unclear:
+        parts.append(_("tidak dibaca karena maknanya bisa dua: %(c)s") % {"c": "; ".join(unclear)})
+    return ApplicationError(
+        E.FILE_INVALID,
+        _(
+            "Baris judul kolom tidak ditemukan (%(p)s). Ganti judul kolomnya dengan nama "
+            "di templat, atau pakai templatnya."
+        )
+        % {"p": "; ".join(parts)},
+        fields={"columns": parts},
+    )
+
+
 def _left_out(number: int, reason: str, cells: list) -> dict:
     """A row left out, as the previews list it: what it shows (its cells with something
     in them, control characters removed, shortened) and why."""
@@ -343,7 +492,7 @@ def _two_row_header(book: Book, matches) -> tuple[Sheet, int] | None:
         for i in range(min(MAX_SCAN, len(sheet.rows) - 1)):
             if sheet.rows[i].blank or sheet.rows[i + 1].blank:
                 continue
-            if matches([norm_header(c) for c in _two_row_cells(sheet, i)]):
+            if matches([column_key(c) for c in _two_row_cells(sheet, i)]):
                 return sheet, i + 1
     return None
 

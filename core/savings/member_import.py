@@ -134,6 +134,42 @@ EXIT_HEADERS = {
     "alasankeluar",
 }
 REQUIRED = [c for c, r, _d in COLUMNS if r]
+# a column the template leaves out but an old system's member list has: read and checked
+# (a birth date that is not the NIP's is the row's error), never stored — the member's
+# birth date is the NIP's
+CHECKED_COLUMNS = ("tanggal_lahir",)
+# the names old systems and treasurers' own lists give the template's columns (compared
+# as ``norm_header``; docs/onboarding.md, *Column names read*). Only unambiguous ones: a
+# list's "Simpanan Pokok" may be the monthly amount or the balance, so the balances are
+# read under their template names only.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "nomor_anggota": ("noanggota", "noagt", "nomoragt"),
+    "nama_lengkap": ("nama", "namaanggota"),
+    "nik": ("noktp", "nomorktp"),
+    "golongan": ("gol", "golruang", "golonganruang"),
+    "kode_instansi": ("instansi", "unitkerja", "dinas", "satuankerja", "satker"),
+    "tanggal_masuk": ("tglmasuk", "tanggalmasukanggota", "tglmasukanggota"),
+    "telepon": ("telp", "notelp", "notelepon", "nohp", "nomorhp", "hp"),
+    "nomor_rekening": ("norekening", "norek"),
+    "tanggal_lahir": ("tgllahir",),
+}
+# a list's running number ("No", "No. Urut"): not read. Only beside a member number
+# column: alone it could be the member number, and the file is refused saying so
+RUNNING_NUMBER = ("no", "nourut", "nomorurut")
+# header (``norm_header``) -> the template's column
+_BY_NAME = {
+    **{norm_header(c): c for c in (*COLUMN_NAMES, *CHECKED_COLUMNS)},
+    **{a: c for c, names in ALIASES.items() for a in names},
+}
+
+
+def _column(header: Any) -> str:
+    """A header cell as the template's column it names (``No. Agt`` → ``nomor_anggota``,
+    ``Tgl Masuk`` → ``tanggal_masuk``), else as before (``_norm_header``: a berjangka
+    balance column, or an unknown one the import refuses)."""
+    return _BY_NAME.get(norm_header(header)) or _norm_header(header)
+
+
 BALANCE_COLUMNS = {"saldo_pokok": "pokok", "saldo_wajib": "wajib", "saldo_sukarela": "sukarela"}
 MAX_ROWS = 20000
 # an opening savings balance above this is a typo or an identifier in the wrong column
@@ -212,7 +248,13 @@ _SHEET_ERRORS = {
     "encoding": ImportErrors.ENCODING,
     "empty": ImportErrors.EMPTY,
 }
-_REQUIRED_NORM = {norm_header(c) for c in REQUIRED}
+_REQUIRED_SET = set(REQUIRED)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """``find_header``'s test: the row (``norm_header`` cells) names every required
+    column, under the template's name or another one (``ALIASES``)."""
+    return {_BY_NAME.get(c) for c in cells} >= _REQUIRED_SET
 
 
 def import_parse(*, content: bytes, file_name: str) -> list[dict[str, Any]]:
@@ -232,13 +274,13 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
         book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as e:
         raise ApplicationError(_SHEET_ERRORS[e.code], e.message) from None
-    found = find_header(book, lambda cells: set(cells) >= _REQUIRED_NORM)
+    found = find_header(book, _is_header)
     if found is None:
         # no sheet has the template's header: report the columns of the row most like it
         # (a title block above it is skipped), else of the first row with anything in it
         known = set(COLUMN_NAMES)
         candidates = [
-            (len({_norm_header(c) for c in row.cells} & known), -n, sheet, i)
+            (len({_column(c) for c in row.cells} & known), -n, sheet, i)
             for n, sheet in enumerate(book.sheets)
             for i, row in enumerate(sheet.rows[:MAX_SCAN])
             if not row.blank
@@ -262,11 +304,25 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
                 )
                 % {"s": ", ".join(s.name for s in [sheet, *others])},
             )
-    header = [_norm_header(h) for h in sheet.rows[header_at].cells]
+    cells = sheet.rows[header_at].cells
+    header = [_column(h) for h in cells]
     berjangka = berjangka_columns(fixed=BALANCE_COLUMNS)
     missing = [c for c in REQUIRED if c not in header]
+    running = [" ".join(str(c).split()) for c in cells if norm_header(c) in RUNNING_NUMBER]
+    if running and "nomor_anggota" in header:
+        header = [
+            "" if norm_header(c) in RUNNING_NUMBER else h
+            for c, h in zip(cells, header, strict=True)
+        ]
+        running = []
     unknown = [
-        h for h in header if h and h not in COLUMN_NAMES and not berjangka.is_balance_header(h)
+        h
+        for h in header
+        if h
+        and norm_header(h) not in RUNNING_NUMBER
+        and h not in COLUMN_NAMES
+        and h not in CHECKED_COLUMNS
+        and not berjangka.is_balance_header(h)
     ]
     # the old books' status / exit columns: said apart, with what to do instead
     leaving = [h for h in unknown if norm_header(h) in EXIT_HEADERS]
@@ -278,8 +334,17 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
         if product is not None:
             same_product.setdefault(product.pk, []).append(h)
     twice = [hs for hs in same_product.values() if len(hs) > 1]
-    if missing or unknown or dup or twice or leaving:
+    if missing or unknown or dup or twice or leaving or running:
         parts = []
+        if running:
+            parts.append(
+                _(
+                    "kolom %(c)s bisa nomor urut atau nomor anggota: bila nomor anggota, beri "
+                    "judul nomor_anggota; bila nomor urut, tambahkan kolom nomor_anggota "
+                    "(boleh kosong untuk nomor otomatis)"
+                )
+                % {"c": ", ".join(running)}
+            )
         if missing:
             parts.append(_("kolom wajib tidak ada: %(c)s") % {"c": ", ".join(missing)})
         if leaving:
@@ -295,8 +360,13 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
             )
         if unknown:
             parts.append(_("kolom tidak dikenal: %(c)s") % {"c": ", ".join(unknown)})
-        if dup:
-            parts.append(_("kolom ganda: %(c)s") % {"c": ", ".join(dup)})
+        for c in dup:
+            # the file's own titles: "Nama" and "Nama Lengkap" are both nama_lengkap
+            shown = [" ".join(str(x).split()) for x, h in zip(cells, header, strict=True) if h == c]
+            parts.append(
+                _("kolom ganda: %(h)s sama-sama dibaca sebagai %(c)s")
+                % {"h": ", ".join(shown), "c": c}
+            )
         for hs in twice:
             parts.append(
                 _("kolom untuk produk yang sama (%(p)s): %(c)s")
@@ -348,7 +418,7 @@ def import_read(*, content: bytes, file_name: str) -> tuple[list[dict[str, Any]]
 
 def _has_members(book: Book, sheet: Sheet) -> bool:
     """The sheet has the template's header with a row below it."""
-    found = find_header(Book(kind=book.kind, sheets=[sheet]), lambda c: set(c) >= _REQUIRED_NORM)
+    found = find_header(Book(kind=book.kind, sheets=[sheet]), _is_header)
     return found is not None and any(not r.blank for r in sheet.rows[found[1] + 1 :])
 
 
@@ -442,6 +512,11 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
     "2 Januari 2015", hidden rows) are listed in ``changes`` for the preview."""
     out = ValidatedImport()
     agencies = {a.code.upper(): a for a in Agency.objects.all()}
+    # an old system's "Unit Kerja" / "Instansi" column holds the agency's name: read by
+    # name (case and spaces ignored) when no code matches and one agency has it
+    by_name: dict[str, list[Agency]] = {}
+    for a in agencies.values():
+        by_name.setdefault(" ".join(a.name.split()).upper(), []).append(a)
     products = _balance_products()
     berjangka = berjangka_columns(fixed=BALANCE_COLUMNS)
     # the berjangka columns of the file (stored rows keep the file's headers), in order
@@ -526,6 +601,22 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 nip_nik_match(nip, nik)
             except ValidationError as e:
                 bad("nik", e.messages[0])
+        born = raw.get("tanggal_lahir")
+        if _shown(born) and r.get("birth_date") is not None:
+            try:
+                bd = cell_date(born, label=_("Tanggal lahir"), date1904=bool(raw.get("_date1904")))
+            except ValidationError as e:
+                bad("tanggal_lahir", e.messages[0])
+            else:
+                if bd != r["birth_date"]:
+                    bad(
+                        "tanggal_lahir",
+                        _(
+                            "Tanggal lahir %(t)s tidak sama dengan tanggal lahir menurut NIP "
+                            "(%(n)s): periksa NIP atau tanggal lahirnya."
+                        )
+                        % {"t": format_tanggal(bd), "n": format_tanggal(r["birth_date"])},
+                    )
         number = ""
         try:
             number = cell_plain_text(raw.get("nomor_anggota"), label=_("Nomor anggota"))
@@ -546,10 +637,19 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                     )
                 else:
                     seen[val] = i
-        code = _text(raw.get("kode_instansi")).upper()
+        code = " ".join(_text(raw.get("kode_instansi")).split()).upper()
         agency = agencies.get(code)
+        named = by_name.get(code, []) if agency is None else []
+        if len(named) == 1:
+            agency = named[0]
         if not code:
             bad("kode_instansi", _("Kode instansi wajib diisi."))
+        elif len(named) > 1:
+            bad(
+                "kode_instansi",
+                _("Nama instansi %(c)s dipakai %(n)s instansi (%(k)s): tulis kodenya.")
+                % {"c": code, "n": len(named), "k": ", ".join(sorted(a.code for a in named))},
+            )
         elif agency is None:
             bad("kode_instansi", _("Instansi dengan kode %(c)s tidak dikenal.") % {"c": code})
         elif not agency.is_active:

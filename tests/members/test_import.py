@@ -183,7 +183,9 @@ def test_all_or_nothing_when_database_changed_after_upload(setup):
 
 def test_wrong_columns_refused(setup):
     data = rows(2)
-    content = to_csv(data, header=["nama", "nip", "nik", "instansi"])
+    # "nama" and "instansi" are read as nama_lengkap and kode_instansi (an old system's
+    # names); these are no column's
+    content = to_csv(data, header=["nama pegawai", "nip", "nik", "kantor"])
     with pytest.raises(ApplicationError) as e:
         member_import_upload(content=content, file_name="anggota.csv", by=setup)
     assert e.value.code == "import_bad_columns"

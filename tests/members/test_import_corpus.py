@@ -331,14 +331,14 @@ def test_the_preview_screen_shows_changed_values_and_hidden_rows(by, tenant_a):
 
 def test_wrong_columns_below_a_title_block_are_reported_from_the_header_row(by):
     def prepare(wb, ws):
-        ws["D3"] = "no_ktp"  # the NIK column renamed (row 3: the header)
+        ws["D3"] = "nomor_identitas"  # the NIK column renamed (row 3: the header)
 
     content = to_xlsx([person()], title_rows=[["KPRI Maju Bersama"], []], prepare=prepare)
     with pytest.raises(ApplicationError) as e:
         import_parse(content=content, file_name="a.xlsx")
     assert e.value.code == "import_bad_columns"
     assert "kolom wajib tidak ada: nik" in e.value.message
-    assert "no_ktp" in e.value.message and "kpri" not in e.value.message.lower()
+    assert "nomor_identitas" in e.value.message and "kpri" not in e.value.message.lower()
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])

@@ -128,7 +128,7 @@ def test_bad_rows_listed_in_indonesian_and_nothing_saved(staff, move_in, members
     assert saved() == {m0.number: D("50000")}
     # a file without the columns is refused naming them
     r = upload(c, move_in, csv_file("nomor;jumlah\n1;2\n"))
-    assert "kolom wajib: no anggota, jasa dibayar" in r.content.decode()
+    assert "kolom wajib yang tidak ada: no anggota, jasa dibayar" in r.content.decode()
     assert saved() == {m0.number: D("50000")}
 
 
