@@ -163,14 +163,20 @@ AMBIGUOUS = {
 # a unit in brackets after a title says nothing of the column: "Plafon (Rp)", "Jangka
 # Waktu (bulan)"; a percent sign does ("Bunga (%)" is a rate)
 _UNIT = re.compile(r"\(\s*(?:rp\.?|rupiah|bulan|bln|kali|x)\s*\)")
+_RUPIAH = re.compile(r"\(\s*(?:rp\.?|rupiah)\s*\)")
 
 
 def column_key(value) -> str:
     """A header cell as compared with the columns' names: ``norm_header`` after a unit
     in brackets is dropped and ``%`` read as ``persen`` (``Plafon (Rp)`` → ``plafon``,
-    ``Bunga (%)`` → ``bungapersen``)."""
-    text = _UNIT.sub(" ", str(value if value is not None else "").lower())
-    return norm_header(text.replace("%", " persen "))
+    ``Bunga (%)`` → ``bungapersen``), except that a rate's name in rupiah stays
+    unmatched (``Jasa (Rp)`` → ``jasarupiah``)."""
+    raw = str(value if value is not None else "").lower()
+    key = norm_header(_UNIT.sub(" ", raw).replace("%", " persen "))
+    if _RUPIAH.search(raw) and key in LOAN_COLUMNS["rate"]:
+        # "Jasa (Rp)" is an amount, not the rate the template's "jasa" is: not read
+        return key + "rupiah"
+    return key
 
 
 def _columns(headers: list[str], spec: dict) -> dict[str, int]:

@@ -186,3 +186,12 @@ def test_trial_balance_kode_akun_beside_nama_akun_and_two_name_columns_stay_allo
     jasa = _xlsx([["No. Agt", "Nama", "Nama Anggota", "Jasa"], ["A-1", "Ani", "Ani", "1.000"]])
     (row,) = rows_from_file(content=jasa, file_name="j.xlsx", kind="shu_contributions")
     assert row["jasa"] == "1.000"
+
+
+def test_jasa_in_rupiah_is_not_read_as_the_rate(move_in):
+    header = ["No. Agt", "Kode Produk", "Plafon (Rp)", "Tgl Realisasi", "Jangka Waktu"]
+    header += ["Jasa (Rp)", "Sisa Pinjaman (Rp)", "Angsuran Dibayar"]
+    content = _xlsx([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, "10.000", 1, 5]])
+    (row,) = rows_from_file(content=content, file_name="p.xlsx", kind="loans")
+    assert "rate" not in row
+    assert (row["principal"], row["outstanding"]) == ("1.000.000", 1)
