@@ -59,7 +59,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        return _shape("validation_error", "Data tidak valid.", fields, response.status_code)
+        return _shape("validation_error", _("Data tidak valid."), fields, response.status_code)
     code = getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", str(exc))
     return _shape(str(code), str(detail), None, response.status_code)
@@ -75,7 +75,7 @@ def parse_id(raw, field: str) -> int:
     """A positive database id from client text, or a 400 naming ``field``."""
     text = str(raw).strip()
     if not text.isascii() or not text.isdigit() or not (0 < int(text) <= MAX_ID):
-        raise exceptions.ValidationError({field: ["Harus berupa ID (bilangan bulat positif)."]})
+        raise exceptions.ValidationError({field: [_("Harus berupa ID (bilangan bulat positif).")]})
     return int(text)
 
 
@@ -118,6 +118,6 @@ def request_object(request) -> dict:
         return {}
     if data is None or not hasattr(data, "get") or isinstance(data, (str, bytes)):
         raise exceptions.ValidationError(
-            {"non_field_errors": ["Isi permintaan harus berupa objek JSON."]}
+            {"non_field_errors": [_("Isi permintaan harus berupa objek JSON.")]}
         )
     return data

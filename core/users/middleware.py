@@ -97,11 +97,16 @@ class IndonesianFirstMiddleware:
     """Bahasa Indonesia first: the UI language is the one the person chose (the language
     cookie set by the switcher), else ``LANGUAGE_CODE`` — never guessed from the
     browser's Accept-Language (a member's phone set to English still gets Indonesian
-    until they switch). Runs before Django's LocaleMiddleware."""
+    until they switch). Runs before Django's LocaleMiddleware.
+
+    The API (``/api/``) is the exception: its client is a program, which has no switcher
+    and names the language it wants in ``Accept-Language`` on purpose (``en`` answers
+    English; the cookie, when sent, still wins)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if not request.path_info.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)

@@ -1,0 +1,72 @@
+"""An API client chooses the language of the API's messages with ``Accept-Language``
+(an integrator's script has no language switcher; found walking the README as one):
+``en`` answers English, anything else or nothing Indonesian. Pages still never guess
+from the browser's header (README: the switcher's cookie only). The error shape's own
+words ("Data tidak valid.", an id filter that is not an id) follow the language too."""
+
+import pytest
+from django.test import Client
+
+from tests.webapp.conftest import make_user
+
+
+@pytest.fixture
+def api(tenant_a, in_tenant_a) -> Client:
+    from core.users.apikeys import api_key_create
+    from tenants.services import tenant_host
+
+    admin = make_user("admin", email="lang-api@webapp.test")
+    key = api_key_create(by=admin, name="lang", role="admin").raw
+    return Client(HTTP_HOST=tenant_host(tenant_a.slug), HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+def _error(r, status):
+    assert r.status_code == status, r.content[:300]
+    return r.json()["error"]
+
+
+def test_accept_language_en_answers_the_api_error_in_english(api):
+    e = _error(api.post("/api/v1/members/", {}, "application/json", HTTP_ACCEPT_LANGUAGE="en"), 400)
+    assert e["code"] == "validation_error"
+    assert e["message"] == "Invalid data."
+    assert e["fields"]["full_name"] == ["This field is required."]
+
+
+def test_without_accept_language_the_api_answers_in_indonesian(api):
+    e = _error(api.post("/api/v1/members/", {}, "application/json"), 400)
+    assert e["message"] == "Data tidak valid."
+    assert e["fields"]["full_name"] == ["Bidang ini harus diisi."]
+
+
+def test_accept_language_of_another_language_answers_in_indonesian(api):
+    e = _error(
+        api.post("/api/v1/members/", {}, "application/json", HTTP_ACCEPT_LANGUAGE="fr-FR,fr"), 400
+    )
+    assert e["message"] == "Data tidak valid."
+
+
+def test_an_id_filter_that_is_not_an_id_is_said_in_english_when_asked(api):
+    e = _error(api.get("/api/v1/members/", {"agency": "abc"}, HTTP_ACCEPT_LANGUAGE="en"), 400)
+    assert e["fields"]["agency"] == ["Must be an ID (a positive whole number)."]
+    e = _error(api.get("/api/v1/members/", {"agency": "abc"}), 400)
+    assert e["fields"]["agency"] == ["Harus berupa ID (bilangan bulat positif)."]
+
+
+def test_a_body_that_is_not_an_object_is_said_in_english_when_asked(api):
+    from core.common.api import request_object
+
+    class _R:
+        data = []
+
+    from django.utils import translation
+    from rest_framework.exceptions import ValidationError
+
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        request_object(_R())
+    assert caught.value.detail["non_field_errors"] == ["The request body must be a JSON object."]
+
+
+def test_a_page_still_ignores_the_browsers_accept_language(tenant_a, in_tenant_a, client_a):
+    client_a.force_login(make_user("bendahara", email="lang-page@webapp.test"))
+    body = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="id"' in body
