@@ -7,8 +7,11 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from .idempotency import IdempotentPostMixin
 
 # a JSON array of free-form objects (views answering ``Response([{...}, ...])``)
 OBJECT_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
@@ -88,6 +91,13 @@ def _model_field_may_be_blank(field: serializers.Field) -> bool:
     except FieldDoesNotExist:
         return False
     return isinstance(model_field, models.CharField | models.TextField) and model_field.blank
+
+
+def lib_doc_excludes() -> list:
+    """Bases whose docstrings are for developers, never an operation's description
+    (drf-spectacular's ``GET_LIB_DOC_EXCLUDES``): a view without a docstring of its own
+    would otherwise be described by ``IdempotentPostMixin``'s."""
+    return [*get_lib_doc_excludes(), IdempotentPostMixin]
 
 
 class LumbungAutoSchema(AutoSchema):

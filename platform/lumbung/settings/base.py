@@ -155,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Per-cooperative REST API (members, savings, loans, ledger).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # a view's description is its own docstring, never a project mixin's
+    "GET_LIB_DOC_EXCLUDES": "core.common.schema.lib_doc_excludes",
     # Swagger UI / ReDoc from drf-spectacular-sidecar's static files, not a CDN
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
