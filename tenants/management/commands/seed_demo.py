@@ -24,6 +24,23 @@ DEMO_MEMBER_LOGIN = "anggota@demo.lumbung.id"
 OPERATOR = ("operator@lumbung.localhost", "Operator Lumbung")
 
 
+def demo_staff_ensure() -> None:
+    """The demo's staff logins in the current schema (idempotent): staff (``is_staff``,
+    as ``user_create`` makes every staff role; the API docs page needs it), each with the
+    demo password when made."""
+    for email, name, role in DEMO_STAFF:
+        user, created = User.objects.get_or_create(
+            username=email,
+            defaults={"email": email, "full_name": name, "role": role, "is_staff": True},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        elif not user.is_staff:  # seeded before the demo's staff were made staff
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+
+
 def demo_member_login(*, admin: User) -> tuple[User, object] | None:
     """The anggota login of the demo (idempotent): linked to the first active member with a
     loan (else the first active member). None when the demo has no members (no seeders)."""
@@ -90,14 +107,7 @@ class Command(BaseCommand):
             )
             coop = made.cooperative
         with schema_context(coop.schema_name), transaction.atomic():
-            for email, name, role in DEMO_STAFF:
-                user, created = User.objects.get_or_create(
-                    username=email,
-                    defaults={"email": email, "full_name": name, "role": role},
-                )
-                if created:
-                    user.set_password(DEMO_PASSWORD)
-                    user.save()
+            demo_staff_ensure()
             for path in getattr(settings, "DEMO_SEEDERS", []):
                 import_string(path)(cooperative=coop)
             member_login = demo_member_login(admin=User.objects.get(username=DEMO_STAFF[0][0]))
