@@ -15,12 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import query_id, request_object
-from core.common.errors import REASON_MAX_LENGTH
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, RolePermission
+from core.common.schema import ErrorSerializer
 
 from . import selectors, services
+from .errors import YearEndErrors
 from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for, rounding_to_cadangan
 from .reversal import shu_payout_reverse
@@ -523,11 +525,24 @@ class Shares(YearEndView):
 
 
 class YearEndDetail(YearEndView):
-    @extend_schema(responses=YearEndSerializer)
+    @extend_schema(
+        responses={
+            200: YearEndSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="`year_not_closed`: tahun buku itu belum ditutup (belum ada "
+                "penutupan tahunnya).",
+            ),
+        }
+    )
     def get(self, request, year: int):
         ye = YearEnd.objects.filter(year=year).first()
-        if ye is None:
-            raise Http404
+        if ye is None:  # its own code: a year still open is not a wrong address
+            raise ApplicationError(
+                YearEndErrors.NOT_CLOSED,
+                _("Tahun buku %(y)s belum ditutup.") % {"y": year},
+                status=404,
+            )
         return Response(YearEndSerializer(ye).data)
 
 

@@ -156,3 +156,16 @@ def test_payout_receipt_pdf(client_as, ready, staff):
     page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/").content.decode()
     assert f"/tutup-buku/kuitansi/{p.pk}.pdf" in page
     assert c.get("/tutup-buku/kuitansi/999999.pdf").status_code == 404
+
+
+def test_a_year_not_closed_yet_is_said_by_its_own_code_not_a_bare_not_found(client_as):
+    """``GET /api/v1/yearend/<year>/`` of a year without its close answered the 404 of an
+    unknown URL (``not_found``, "Data tidak ditemukan."): an integrator could not tell a
+    wrong path from a year still open (found walking the API)."""
+    r = client_as("bendahara").get(f"/api/v1/yearend/{YEAR}/")
+    assert r.status_code == 404
+    assert r.json()["error"] == {
+        "code": "year_not_closed",
+        "message": f"Tahun buku {YEAR} belum ditutup.",
+        "fields": {},
+    }
