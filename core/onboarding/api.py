@@ -73,7 +73,7 @@ def move_in_data(mi: MoveIn) -> dict:
             "months": _capital_months(capital),
         },
         "undo_possible": mi.status != MoveIn.Status.UNDONE
-        and services.real_postings_after(mi) == 0,
+        and services.undo_blocking_postings(mi) == 0,
         "member_imports": [
             {
                 "id": b.pk,

@@ -966,6 +966,23 @@ def real_postings_after(mi: MoveIn) -> int:
     )
 
 
+def undo_blocking_postings(mi: MoveIn) -> int:
+    """The entries that keep the move-in from being undone: ``real_postings_after``, for
+    a move-in that posted something (its reversals would be dated the cut-over, under
+    the later entries). A draft that brought nothing in (no opening entry, no loans, no
+    member import since it started) has nothing to reverse: none block it, so a move-in
+    started by mistake on books already running is undone and its cut-over's months
+    close again."""
+    brought_in = (
+        mi.opening_entry_id
+        or MoveInLoan.objects.filter(move_in=mi).exists()
+        or MemberImport.objects.filter(
+            status=MemberImport.Status.IMPORTED, imported_at__gte=mi.created_at
+        ).exists()
+    )
+    return real_postings_after(mi) if brought_in else 0
+
+
 def _member_imports_undo(mi: MoveIn, *, reason: str, by) -> int:
     """Remove what the member imports of the move-in (step 3: imported after the move-in
     started, with the cut-over as opening date or, by mistake, another date before it
@@ -1122,7 +1139,7 @@ def move_in_undo(*, move_in: MoveIn, reason: str, by) -> MoveIn:
     mi = MoveIn.objects.select_for_update().get(pk=move_in.pk)
     if mi.status == MoveIn.Status.UNDONE:
         raise ApplicationError(E.WRONG_STATE, _("Proses pindah ini sudah dibatalkan."), status=409)
-    n = real_postings_after(mi)
+    n = undo_blocking_postings(mi)
     if n:
         raise ApplicationError(
             E.UNDO_REFUSED,

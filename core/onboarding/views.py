@@ -498,7 +498,7 @@ def _wizard_page(
             "grid_open": grid_open,
             "grid_preview": grid_preview,
             "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
-            "undo_possible": bool(mi) and services.real_postings_after(mi) == 0,
+            "undo_possible": bool(mi) and services.undo_blocking_postings(mi) == 0,
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
             "capital": selectors.move_in_capital_balances(move_in=mi) if mi else None,
