@@ -11,7 +11,13 @@ from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from .fields import RupiahSerializerField
 from .idempotency import IdempotentPostMixin
+
+RUPIAH_DESCRIPTION = (
+    'Rupiah: a JSON number or text as written, e.g. 1250000, "1250000", "1.250.000", '
+    '"Rp 1.250.000"; shown as "1250000.00".'
+)
 
 # a JSON array of free-form objects (views answering ``Response([{...}, ...])``)
 OBJECT_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
@@ -109,7 +115,13 @@ class LumbungAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         if _model_field_may_be_blank(field):
             field.allow_blank = True  # read-only: only what the document says changes
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, RupiahSerializerField):
+            # read as people write rupiah ("1.250.000", "Rp 1.250.000"), not only as the
+            # plain decimal it is shown as: the DecimalField's pattern would refuse them
+            schema.pop("pattern", None)
+            schema.setdefault("description", RUPIAH_DESCRIPTION)
+        return schema
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
