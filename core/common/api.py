@@ -62,7 +62,11 @@ def exception_handler(exc, context):
         return _shape("validation_error", _("Data tidak valid."), fields, response.status_code)
     code = getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", str(exc))
-    return _shape(str(code), str(detail), None, response.status_code)
+    shaped = _shape(str(code), str(detail), None, response.status_code)
+    for header in ("WWW-Authenticate", "Retry-After"):  # DRF's, on a 401 and a 429
+        if header in response:
+            shaped[header] = response[header]
+    return shaped
 
 
 # --- boundary helpers: parse what a client sends before it reaches a query -----------

@@ -41,7 +41,7 @@ def test_a_cooperatives_key_and_session_are_nobody_at_its_practice_copy(tenant_a
 
     practice = Client(HTTP_HOST=tenant_host(practice_a.slug))
     refused = practice.get("/api/v1/me/", **key)
-    assert refused.status_code == 403
+    assert refused.status_code == 401
     assert refused.json()["error"]["message"] == "Kunci API tidak valid atau sudah dicabut."
     practice.cookies["sessionid"] = real.cookies["sessionid"].value
     page = practice.get("/anggota/")

@@ -192,7 +192,7 @@ def test_the_key_screen_shows_a_new_key_once_and_revokes(role_client, tenant_a):
     client = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
     assert admin.post(f"/pengguna/kunci-api/{key.pk}/cabut/").status_code == 302
-    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 403
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 401
 
 
 def test_a_key_is_neither_a_user_on_the_list_nor_an_admin_that_counts(role_client, role_users):

@@ -46,7 +46,7 @@ def test_a_deactivated_login_is_signed_out_everywhere_at_once(admin, staff):
     resp = page.get("/anggota/")
     assert resp.status_code == 302 and resp["Location"].startswith("/masuk/")
     refused = api.get("/api/v1/me/")
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_authenticated"
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "not_authenticated"
     event = AuditEvent.objects.get(action="user.deactivated", target_id=str(staff.pk))
     assert event.data == {"sessions_ended": 2} and event.reason == "keluar dari kepengurusan"
     # reactivated, the old sessions stay ended (failed before: they came back)

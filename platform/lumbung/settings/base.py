@@ -130,9 +130,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.common.schema.LumbungAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # No HTTP Basic: a password alone would skip the two-factor step. Integrations
-        # use per-cooperative API keys (core.users.apikeys).
-        "rest_framework.authentication.SessionAuthentication",
+        # use per-cooperative API keys (core.users.apikeys). The key first: the first
+        # class names the scheme, so missing or refused credentials answer 401 with
+        # `WWW-Authenticate: Api-Key` (the session's would make them a 403).
         "core.users.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
