@@ -727,7 +727,10 @@ def _exit_request_check(
     if reason not in EXIT_REASONS:
         raise ApplicationError(
             SettlementErrors.REASON,
-            _("Alasan keluar harus salah satu: keluar, pensiun, pindah, meninggal."),
+            _(
+                "Alasan keluar harus salah satu: resigned (keluar), retired (pensiun), "
+                "moved (pindah), deceased (meninggal)."
+            ),
             fields={"reason": [_("Tidak valid.")]},
         )
     if waive_loans and reason != "deceased":

@@ -366,3 +366,18 @@ def test_left_open_confirm_settles_what_a_member_who_left_holds_open(client_a, s
     assert _state(left) == after
     got = c.get(_url(left, "preview"), {"on": today.isoformat()}).json()
     assert [x["code"] for x in got["refusals"]] == ["settlement_nothing_left_open"]
+
+
+def test_a_bad_reason_names_the_values_the_api_takes(client_a, saved, staff, today):
+    """The refusal said "harus salah satu: keluar, pensiun, pindah, meninggal" — the
+    screen's words — and an integrator who sent ``"pensiun"`` as told was refused again:
+    the API takes ``resigned``, ``retired``, ``moved``, ``deceased`` (found walking the
+    API)."""
+    c = _as(client_a, staff["bendahara"])
+    p = exit_settlement_preview(member=saved, on=today)
+    before = _state(saved)
+    r = c.post(_url(saved, "confirm"), _body(p, reason="pensiun"), content_type="application/json")
+    e = _refused(r, "settlement_bad_reason")
+    for value in ("resigned", "retired", "moved", "deceased"):
+        assert value in e["message"], e["message"]
+    assert _state(saved) == before
