@@ -18,7 +18,10 @@ class _User:
 
 
 def _reference(path: str, role: str) -> list[dict]:
-    """The navigation as computed before the URLs were kept: every name reversed."""
+    """The navigation as computed before the URLs were kept: every name reversed; one
+    entry active, the closest — the longest URL the path starts with (the home pages
+    ``/`` and ``/portal/`` only for themselves): on /simpanan/teller/ Teller, not
+    Simpanan too."""
     items, last_group = [], None
     for entry in nav.NAV:
         label, name, roles = entry[:3]
@@ -39,11 +42,18 @@ def _reference(path: str, role: str) -> list[dict]:
         )
         if group is not None:
             last_group = group
+    closest = max((i["url"] for i in items if i["active"]), key=len, default=None)
+    for i in items:
+        i["active"] = i["url"] == closest
     return items
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/anggota/", "/anggota/12/", "/portal/", "/buku-besar/"])
+@pytest.mark.parametrize(
+    "path",
+    # /simpanan/teller/ matches two entries (Simpanan and Teller): only the closest
+    ["/", "/anggota/", "/anggota/12/", "/portal/", "/buku-besar/", "/simpanan/teller/"],
+)
 def test_each_role_sees_what_reversing_every_name_gives(in_tenant_a, path):
     for role in Role.values:
         request = RequestFactory().get(path)
@@ -53,6 +63,13 @@ def test_each_role_sees_what_reversing_every_name_gives(in_tenant_a, path):
         first[0]["active"] = "changed"  # a page's copy never changes the next page's
         assert nav.nav_for(request) == _reference(path, role), role
     assert any(i["active"] for i in nav.nav_for(_request("/anggota/", "admin")))
+    if path == "/simpanan/teller/":  # two entries match it; one is highlighted
+        items = _reference(path, "bendahara")
+        assert {i["url"] for i in items if path.startswith(i["url"]) and i["url"] != "/"} == {
+            "/simpanan/",
+            "/simpanan/teller/",
+        }
+        assert [i["url"] for i in items if i["active"]] == ["/simpanan/teller/"]
 
 
 def _request(path, role):
