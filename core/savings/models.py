@@ -272,19 +272,6 @@ class SavingsTransaction(models.Model):
 
     CREDIT_KINDS = frozenset({"deposit", "opening", "interest", "payroll", "transfer_in"})
 
-    @property
-    def description(self) -> str:
-        """The movement in words, as the kartu simpanan says it: its kind, then its memo
-        ("Setoran — titipan arisan"); a memo that already begins with the kind's name
-        stands alone ("Saldo awal", not "Saldo awal — Saldo awal")."""
-        kind = str(self.get_kind_display())
-        memo = self.memo.strip()
-        if not memo:
-            return kind
-        if memo.casefold().startswith(kind.casefold()):
-            return memo
-        return f"{kind} — {memo}"
-
     # indexed by (account, on, id) below, which it comes first in
     account = models.ForeignKey(
         SavingsAccount, on_delete=models.PROTECT, related_name="transactions", db_index=False
@@ -372,6 +359,19 @@ class SavingsTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {self.kind} {self.amount}"
+
+    @property
+    def description(self) -> str:
+        """The movement in words, as the kartu simpanan says it: its kind, then its memo
+        ("Setoran — titipan arisan"); a memo that already begins with the kind's name
+        stands alone ("Saldo awal", not "Saldo awal — Saldo awal")."""
+        kind = str(self.get_kind_display())
+        memo = self.memo.strip()
+        if not memo:
+            return kind
+        if memo.casefold().startswith(kind.casefold()):
+            return memo
+        return f"{kind} — {memo}"
 
 
 class ReceiptSequence(models.Model):
