@@ -25,7 +25,7 @@ from core.common.money import format_percent
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
-from .models import Loan, LoanReversal, receipts_prime
+from .models import Loan, LoanReversal, LoanSettings, receipts_prime
 from .selectors import (
     collectibility_summary,
     disbursements_between,
@@ -87,7 +87,38 @@ def _money_total(rows, *keys):
     return {k: sum((r[k] for r in rows), ZERO) for k in keys}
 
 
+def _arrears_run_on() -> date | None:
+    """The date of the last daily arrears run: what each loan's grade, days late and
+    PPAP (``kolektibilitas``, ``days_past_due``, ``ppap_amount``) were computed for."""
+    return LoanSettings.objects.filter(pk=1).values_list("last_arrears_run", flat=True).first()
+
+
+def _per_run(label: str, run_on: date | None) -> str:
+    """A column the arrears run stored, labelled with its date ("PPAP per 6 Des 2026"),
+    or said not computed yet: it sits beside today's outstanding."""
+    if run_on is None:
+        return _("%(c)s (belum dihitung)") % {"c": label}
+    return _("%(c)s per %(d)s") % {"c": label, "d": format_date(run_on)}
+
+
+def _run_note(run_on: date | None) -> str:
+    """What the run-dated columns are, for the notes under the table."""
+    if run_on is None:
+        return _(
+            "Perhitungan tunggakan belum pernah dijalankan: kolektibilitas, hari tunggak dan "
+            "PPAP belum dihitung."
+        )
+    return _(
+        "Kolektibilitas, hari tunggak dan PPAP menurut perhitungan tunggakan %(d)s; sisa "
+        "pokok per hari ini. Pembayaran sesudahnya (juga pelunasan) baru mengubah "
+        "kolektibilitas dan PPAP, juga PPAP di buku besar, pada perhitungan berikutnya: "
+        "pinjaman yang lunas sesudah %(d)s tidak ada di daftar ini, tetapi PPAP-nya tetap "
+        "di buku besar sampai perhitungan berikutnya."
+    ) % {"d": format_date(run_on)}
+
+
 def report_outstanding(*, on: date) -> Report:
+    run_on = _arrears_run_on()
     loans = (
         Loan.objects.filter(status=Loan.Status.DISBURSED)
         .select_related("member", "product")
@@ -118,12 +149,13 @@ def report_outstanding(*, on: date) -> Report:
             Column("disbursed_on", _("Dicairkan")),
             Column("principal", _("Pokok"), True),
             Column("outstanding", _("Sisa pokok"), True),
-            Column("dpd", _("Hari tunggak")),
-            Column("grade", _("Kolektibilitas")),
-            Column("ppap", _("PPAP"), True, sen=True),
+            Column("dpd", _per_run(_("Hari tunggak"), run_on)),
+            Column("grade", _per_run(_("Kolektibilitas"), run_on)),
+            Column("ppap", _per_run(_("PPAP"), run_on), True, sen=True),
         ],
         rows,
         _money_total(rows, "principal", "outstanding", "ppap") | {"number": _("Jumlah")},
+        notes=[_run_note(run_on)],
     )
 
 
@@ -203,6 +235,7 @@ def report_restructured(*, on: date) -> Report:
     """Restructured (rescheduled) loans, listed apart from the arrears: the grade they
     keep until they have paid the set number of instalments on time, the deferred jasa
     not yet recognised, and their arrears under the new terms."""
+    run_on = _arrears_run_on()
     loans = (
         Loan.objects.filter(status=Loan.Status.DISBURSED)
         .exclude(restructured_grade="")
@@ -235,12 +268,12 @@ def report_restructured(*, on: date) -> Report:
             Column("member", _("Anggota")),
             Column("restructured_on", _("Direstrukturisasi")),
             Column("grade_before", _("Kolektibilitas saat restrukturisasi")),
-            Column("grade", _("Kolektibilitas")),
-            Column("dpd", _("Hari tunggak")),
+            Column("grade", _per_run(_("Kolektibilitas"), run_on)),
+            Column("dpd", _per_run(_("Hari tunggak"), run_on)),
             Column("arrears", _("Tunggakan pokok + jasa"), True),
             Column("outstanding", _("Sisa pokok"), True),
             Column("deferred", _("Jasa ditangguhkan"), True),
-            Column("ppap", _("PPAP"), True, sen=True),
+            Column("ppap", _per_run(_("PPAP"), run_on), True, sen=True),
         ],
         rows,
         _money_total(rows, "arrears", "outstanding", "deferred", "ppap") | {"number": _("Jumlah")},
@@ -249,6 +282,7 @@ def report_restructured(*, on: date) -> Report:
 
 def report_collectibility(*, on: date) -> Report:
     s = collectibility_summary()
+    run_on = _arrears_run_on()
     rows = [
         {
             "grade": KOLEK_LABEL[g["grade"]],
@@ -266,16 +300,17 @@ def report_collectibility(*, on: date) -> Report:
         _("Kolektibilitas pinjaman dan NPL"),
         _("Per %s") % format_date(on),
         [
-            Column("grade", _("Kolektibilitas")),
+            Column("grade", _per_run(_("Kolektibilitas"), run_on)),
             Column("count", _("Jumlah pinjaman")),
             Column("outstanding", _("Sisa pokok"), True),
             Column("share", _("Porsi (%)")),
-            Column("ppap", _("PPAP"), True, sen=True),
+            Column("ppap", _per_run(_("PPAP"), run_on), True, sen=True),
         ],
         rows,
         _money_total(rows, "outstanding", "ppap")
         | {"grade": _("Jumlah"), "count": sum(r["count"] for r in rows)},
         notes=[
+            _run_note(run_on),
             _("Skema kolektibilitas: %(s)s.") % {"s": _scheme_text(s)},
             _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
             % {"n": format_percent(s["npl_ratio"]), "b": BAND_LABEL[s["band"]]},

@@ -27,8 +27,15 @@ def test_loan_report_xlsx_dates_are_indonesian_date_cells(in_tenant_a):
 
 
 def _column_cells(ws, header: str) -> list:
-    """The cells under the first header cell reading ``header``, down to the first blank."""
-    head = next(c for row in ws.iter_rows() for c in row if c.value == header)
+    """The cells under the first header cell reading ``header`` (or ``header`` and the
+    date of the arrears run it comes from: "PPAP per 6 Des 2026", "PPAP (belum
+    dihitung)"), down to the first blank."""
+    head = next(
+        c
+        for row in ws.iter_rows()
+        for c in row
+        if c.value == header or str(c.value).startswith((f"{header} per ", f"{header} ("))
+    )
     cells = []
     for r in range(head.row + 1, ws.max_row + 1):
         cell = ws.cell(row=r, column=head.column)
