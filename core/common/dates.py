@@ -30,6 +30,13 @@ def format_tanggal(d: date | None) -> str:
     return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"
 
 
+def format_bulan(d: date | None) -> str:
+    """``Januari 2027``: the month of ``d``; empty for None."""
+    if d is None:
+        return ""
+    return f"{MONTHS_ID[d.month - 1]} {d.year}"
+
+
 def format_date(d: date | None) -> str:
     """A date as every screen shows it, in the current language: ``4 Des 2026``
     (``DATE_FORMAT`` of ``lumbung.formats``); empty for None. ``04-12-2026`` belongs

@@ -28,6 +28,7 @@ class LedgerErrors(StrEnum):
     ACCOUNT_CODE_TAKEN = "account_code_taken"
     ACCOUNT_INVALID = "account_invalid"
     PERIOD_STATE = "period_state"
+    PERIOD_NOT_ENDED = "period_not_ended"  # a month closed before its last day
     YEAR_ORDER = "fiscal_year_order"
     NOT_ALLOWED = "permission_denied"
     REQUEST_STATE = "manual_request_state"

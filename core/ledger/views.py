@@ -27,6 +27,7 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
+from core.common.dates import format_bulan, format_tanggal
 from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.money import format_rupiah
@@ -379,13 +380,18 @@ def _confirm_close(request, action: str, form: PeriodActionForm):
     url = reverse("ledger:periods")
     if action == "close":
         period = get_object_or_404(Period, pk=form.cleaned_data["period"])
-        refusal = _close_refusal(period.end_date)
+        not_ended = services.period_not_ended(period)  # before its last day: not yet
+        refusal = (
+            {"refusal": str(not_ended.message)}
+            if not_ended is not None
+            else _close_refusal(period.end_date)
+        )
         a = period_activity(date_from=period.start_date, date_to=period.end_date)
         title = (
             _("Periode %(p)s belum dapat ditutup")
             if refusal
             else _("Konfirmasi tutup periode %(p)s")
-        ) % {"p": period}
+        ) % {"p": format_bulan(period.start_date)}
         intro = _(
             "%(n)s jurnal di periode ini; setelah ditutup tidak ada posting bertanggal di dalamnya."
         ) % {"n": a["entries"]}
@@ -827,7 +833,11 @@ def periods(request):
                 raise Http404
         return redirect("ledger:periods")
     years = list(FiscalYear.objects.prefetch_related("periods").order_by("-year"))
+    today = timezone.localdate()
     for fy in years:
+        for p in fy.periods.all():
+            # a month that has not ended offers no close: the page says when it can be
+            p.closable_from = format_tanggal(p.end_date) if p.end_date > today else ""
         fy.close_url = (
             settings.LEDGER_YEAR_CLOSE_URL.format(year=fy.year)
             if settings.LEDGER_YEAR_CLOSE_URL

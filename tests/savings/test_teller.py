@@ -167,11 +167,19 @@ def test_transaction_on_closed_account_refused(sukarela, teller, today):
     assert _counts() == before
 
 
-def test_transaction_in_closed_period_refused_nothing_written(sukarela, teller, today):
+def test_transaction_in_closed_period_refused_nothing_written(sukarela, teller, today, monkeypatch):
+    from calendar import monthrange
+
+    from django.utils import timezone
+
     from core.ledger.services import period_close
 
     teller_deposit(account=sukarela, amount=D("100000"), channel="cash", on=today, by=teller)
     bendahara = f.user("bendahara")
+    # the month may be closed from its last day on (not before it has ended): the
+    # cooperative's today moved to that day
+    month_end = today.replace(day=monthrange(today.year, today.month)[1])
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: month_end)
     period_close(
         period=Period.objects.get(start_date__lte=today, end_date__gte=today), by=bendahara
     )

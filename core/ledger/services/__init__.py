@@ -45,6 +45,7 @@ from .manual import (
 from .periods import (
     fiscal_year_close,
     period_close,
+    period_not_ended,
     period_reopen,
 )
 from .posting import (
@@ -80,6 +81,7 @@ __all__ = [
     "posting_months_lock",
     "MODULE_OWNERS",
     "period_close",
+    "period_not_ended",
     "fiscal_year_close",
     "period_reopen",
     "account_create",

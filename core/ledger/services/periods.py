@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import SETTINGS_ADMINS, TREASURY
 from core.ledger.audit import LedgerAudit
@@ -33,6 +34,21 @@ from .posting import _post
 # --------------------------------------------------------------------------- periods
 
 
+def period_not_ended(period: Period) -> ApplicationError | None:
+    """Why ``period`` may not be closed yet: its last day is after today (the
+    cooperative's time zone), as a year that has not ended cannot be closed. Closing it
+    early would refuse every posting dated later in it (teller deposits, the daily
+    arrears run, payroll). None once today is its last day or later."""
+    if period.end_date <= timezone.localdate():
+        return None
+    return ApplicationError(
+        E.PERIOD_NOT_ENDED,
+        _("Periode %(p)s belum berakhir; dapat ditutup mulai %(d)s.")
+        % {"p": format_bulan(period.start_date), "d": format_tanggal(period.end_date)},
+        fields={"closable_from": period.end_date.isoformat()},
+    )
+
+
 @transaction.atomic
 def period_close(*, period: Period, by) -> Period:
     """Close a month: no more postings dated in it."""
@@ -51,6 +67,9 @@ def period_close(*, period: Period, by) -> Period:
     period = Period.objects.get(pk=period.pk)
     if period.status == Period.Status.CLOSED:
         raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
+    not_ended = period_not_ended(period)
+    if not_ended is not None:
+        raise not_ended
     refusal = close_refusal(period.end_date)  # an unfinished move-in's cut-over in it
     if refusal is not None:
         raise refusal
