@@ -207,7 +207,7 @@ def _check_join_after_birth(out: dict[str, Any], *, instance: Member | None, err
     birth date read from the NIP), whether the join date or the NIP is what changes."""
     join = out.get("join_date")
     if join is not None and join.year < JOIN_YEAR_MIN:
-        err("join_date", _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": join.isoformat()})
+        err("join_date", _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": format_tanggal(join)})
         return
     if join is None and instance is not None:
         join = instance.join_date

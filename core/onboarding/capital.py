@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.spreadsheet import MONTHS, CellProblem, cell_date, cell_text
@@ -93,7 +94,7 @@ def capital_balances_check_open(mi: MoveIn) -> None:
                 "Tanggal pindah %(d)s: tidak ada akhir bulan sebelumnya di tahun %(y)s, jadi "
                 "tidak ada saldo bulanan pembukuan lama yang perlu diunggah."
             )
-            % {"d": mi.cutover_date.isoformat(), "y": year},
+            % {"d": format_tanggal(mi.cutover_date), "y": year},
             status=409,
         )
 
@@ -237,7 +238,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> tuple[list[CapitalLine],
                     )
                     % {
                         "m": month_label(date(year, month, 1)),
-                        "d": cutover.isoformat(),
+                        "d": format_tanggal(cutover),
                         "a": months_text(allowed),
                     },
                 )
@@ -252,7 +253,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> tuple[list[CapitalLine],
                         "Anggota %(m)s masuk %(j)s, sesudah akhir %(b)s; saat itu belum "
                         "menjadi anggota."
                     )
-                    % {"m": number, "j": member.join_date.isoformat(), "b": month_label(end)},
+                    % {"m": number, "j": format_tanggal(member.join_date), "b": month_label(end)},
                 )
             )
             continue
@@ -265,7 +266,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> tuple[list[CapitalLine],
                         "Anggota %(m)s keluar %(x)s, sebelum akhir %(b)s; modalnya tidak "
                         "dihitung lagi sejak keluar."
                     )
-                    % {"m": number, "x": member.exit_date.isoformat(), "b": month_label(end)},
+                    % {"m": number, "x": format_tanggal(member.exit_date), "b": month_label(end)},
                 )
             )
             continue

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.spreadsheet import CellProblem
@@ -107,7 +108,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> list[tuple[int, Member, 
                     _(
                         "Anggota %(m)s masuk %(d)s, sesudah tanggal pindah; jasanya tercatat di Lumbung."
                     )
-                    % {"m": number, "d": member.join_date.isoformat()},
+                    % {"m": number, "d": format_tanggal(member.join_date)},
                 )
             )
             continue
@@ -121,7 +122,7 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> list[tuple[int, Member, 
                         "Anggota %(m)s keluar %(d)s, sebelum tahun buku %(y)s; tidak ikut SHU "
                         "tahun itu."
                     )
-                    % {"m": number, "d": member.exit_date.isoformat(), "y": year},
+                    % {"m": number, "d": format_tanggal(member.exit_date), "y": year},
                 )
             )
             continue

@@ -402,7 +402,7 @@ def loans_rows_check(
                     n,
                     "disbursed_on",
                     _("Tanggal cair %(d)s sesudah tanggal pindah %(c)s.")
-                    % {"d": disbursed_on.isoformat(), "c": cutover.isoformat()},
+                    % {"d": format_tanggal(disbursed_on), "c": format_tanggal(cutover)},
                 )
             )
         if disbursed_on and first_due and first_due <= disbursed_on:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
@@ -101,7 +102,7 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
     if cutover_date > timezone.localdate():
         raise ApplicationError(
             E.CUTOVER_INVALID,
-            _("Tanggal pindah %(d)s di masa depan.") % {"d": cutover_date.isoformat()},
+            _("Tanggal pindah %(d)s di masa depan.") % {"d": format_tanggal(cutover_date)},
             fields={"cutover_date": [_("Tidak boleh di masa depan.")]},
         )
     start = books_start()
@@ -109,7 +110,7 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
         raise ApplicationError(
             E.CUTOVER_INVALID,
             _("Tanggal pindah %(d)s terlalu jauh sebelum awal pembukuan (%(s)s).")
-            % {"d": cutover_date.isoformat(), "s": start.isoformat()},
+            % {"d": format_tanggal(cutover_date), "s": format_tanggal(start)},
             fields={"cutover_date": [_("Sebelum awal pembukuan.")]},
         )
     closed_until = books_closed_until()
@@ -121,7 +122,7 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
                 "Tanggal pindah %(d)s jatuh di bulan yang sudah ditutup (buku ditutup sampai "
                 "%(c)s); pilih tanggal sesudahnya atau buka kembali bulannya."
             )
-            % {"d": cutover_date.isoformat(), "c": closed_until.isoformat()},
+            % {"d": format_tanggal(cutover_date), "c": format_tanggal(closed_until)},
             fields={"cutover_date": [_("Bulan itu sudah ditutup.")]},
         )
     if MoveIn.objects.select_for_update().exclude(status=MoveIn.Status.UNDONE).exists():
@@ -162,7 +163,7 @@ def cutover_open_check(mi: MoveIn) -> None:
         period = _("tahun buku %(y)s") % {"y": year}
     else:
         period = _("bulan %(m)s tahun buku %(y)s") % {
-            "m": f"{mi.cutover_date:%m/%Y}",
+            "m": format_bulan(mi.cutover_date),
             "y": year,
         }
     if not mi.opening_entry_id:
@@ -182,7 +183,8 @@ def cutover_open_check(mi: MoveIn) -> None:
         )
     raise ApplicationError(
         E.CUTOVER_CLOSED,
-        message % {"d": mi.cutover_date.isoformat(), "p": period, "c": closed_until.isoformat()},
+        message
+        % {"d": format_tanggal(mi.cutover_date), "p": period, "c": format_tanggal(closed_until)},
         status=409,
     )
 
@@ -212,9 +214,9 @@ def move_in_close_refusal(up_to: date) -> ApplicationError | None:
         E.CLOSE_MOVE_IN_UNFINISHED,
         message
         % {
-            "u": up_to.isoformat(),
-            "s": timezone.localtime(mi.created_at).date().isoformat(),
-            "d": mi.cutover_date.isoformat(),
+            "u": format_tanggal(up_to),
+            "s": format_tanggal(timezone.localtime(mi.created_at).date()),
+            "d": format_tanggal(mi.cutover_date),
         },
         fields={"move_in": [{"id": mi.pk, "cutover_date": mi.cutover_date.isoformat()}]},
         status=409,
@@ -530,7 +532,7 @@ def trial_balance_check_open(mi: MoveIn) -> None:
             )
             % {
                 "n": n,
-                "d": mi.cutover_date.isoformat(),
+                "d": format_tanggal(mi.cutover_date),
                 "l": ", ".join(str(e) for e in earlier) + (", …" if n > 5 else ""),
             },
             fields={"entries": [e.pk for e in earlier]},
@@ -911,8 +913,10 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
                 "Lumbung lalu impor lagi dengan tanggal saldo awal %(d)s."
             )
             % {
-                "d": mi.cutover_date.isoformat(),
-                "l": ", ".join(f"{b.file_name} ({b.opening_date.isoformat()})" for b in other_date),
+                "d": format_tanggal(mi.cutover_date),
+                "l": ", ".join(
+                    f"{b.file_name} ({format_tanggal(b.opening_date)})" for b in other_date
+                ),
             },
             fields={
                 "member_imports": [
@@ -1108,7 +1112,7 @@ def _undo_closed_after_cutover_check(mi: MoveIn) -> None:
             "pindah. Tidak ada yang dibatalkan. Minta admin membuka kembali bulan sesudah "
             "tanggal pindah sampai %(c)s, lalu batalkan lagi."
         )
-        % {"c": closed.isoformat(), "d": mi.cutover_date.isoformat()},
+        % {"c": format_tanggal(closed), "d": format_tanggal(mi.cutover_date)},
         status=409,
     )
 

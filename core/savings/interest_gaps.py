@@ -19,6 +19,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_tanggal
 from core.ledger.services import books_closed_until
 
 from .models import InterestRun, SavingsProduct
@@ -68,7 +69,7 @@ class InterestGap:
                     "dihitung lagi di Lumbung."
                 )
                 % {
-                    "c": self.closed_until.isoformat(),
+                    "c": format_tanggal(self.closed_until),
                     "months": interest_months_named(self.closed_months),
                 }
             )

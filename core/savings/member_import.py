@@ -665,7 +665,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
             if jd.year < 1950:
                 raise ValidationError(
-                    _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": jd.isoformat()}
+                    _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": format_tanggal(jd)}
                 )
             if r.get("birth_date") is not None and jd < r["birth_date"]:
                 raise ValidationError(
@@ -1013,7 +1013,11 @@ def _opening_date_open(opening_date: date) -> None:
             "periodenya, atau batalkan pindah ke Lumbung lalu mulai lagi dengan tanggal "
             "pindah sesudah %(c)s."
         )
-        % {"d": opening_date.isoformat(), "y": opening_date.year, "c": closed_until.isoformat()},
+        % {
+            "d": format_tanggal(opening_date),
+            "y": opening_date.year,
+            "c": format_tanggal(closed_until),
+        },
         fields={"opening_date": [_("Periode sudah ditutup.")]},
     )
 

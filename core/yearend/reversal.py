@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
@@ -70,7 +71,7 @@ def payout_reversal_refusal(
                 "Pembayaran SHU %(r)s tanggal %(d)s ada di periode yang sudah ditutup "
                 "(sampai %(c)s); tidak dapat dibatalkan."
             )
-            % {"r": _label(payout), "d": payout.on.isoformat(), "c": closed.isoformat()},
+            % {"r": _label(payout), "d": format_tanggal(payout.on), "c": format_tanggal(closed)},
             status=409,
         )
     acc = payout.credited_account if payout.method == ShuPayout.Method.SUKARELA else None
@@ -85,7 +86,7 @@ def payout_reversal_refusal(
                 "dapat dibatalkan. Bila rekening ditutup oleh penyelesaian keluar anggota, "
                 "batalkan dulu penyelesaian keluarnya."
             )
-            % {"r": _label(payout), "n": acc.number, "d": acc.closed_on},
+            % {"r": _label(payout), "n": acc.number, "d": format_tanggal(acc.closed_on)},
             status=409,
         )
     return None
@@ -178,7 +179,8 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
     if not isinstance(on, date) or on < payout.on or on > timezone.localdate():
         raise ApplicationError(
             E.REVERSAL_DATE,
-            _("Tanggal pembatalan harus antara %(a)s dan hari ini.") % {"a": payout.on.isoformat()},
+            _("Tanggal pembatalan harus antara %(a)s dan hari ini.")
+            % {"a": format_tanggal(payout.on)},
             fields={"on": [_("Di luar rentang.")]},
         )
     if payout.method == ShuPayout.Method.SUKARELA and payout.credited_account is not None:
@@ -201,7 +203,7 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
                     "p": product.name,
                     "m": run.month,
                     "y": run.year,
-                    "d": on.isoformat(),
+                    "d": format_tanggal(on),
                 },
                 fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},
             )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import RupiahError, format_percent, format_rupiah, parse_rupiah
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
@@ -376,7 +377,7 @@ def shu_post(*, year: int, rat_date: date, rat_decision: str, by) -> YearEnd:
         if held is not None and held != rat_date:
             errors["rat_date"] = [
                 _("RAT tahun buku ini tercatat diadakan %(d)s; posting dengan tanggal itu.")
-                % {"d": held.isoformat()}
+                % {"d": format_tanggal(held)}
             ]
     if not rat_decision:
         errors["rat_decision"] = [_("Nomor keputusan RAT wajib diisi.")]
@@ -601,7 +602,7 @@ def _payout(
         # the ledger refuses it too, naming its own field ("date"): name the payout's
         raise ApplicationError(
             E.PAYOUT_INVALID,
-            _("Tanggal pembayaran %(d)s di masa depan.") % {"d": on.isoformat()},
+            _("Tanggal pembayaran %(d)s di masa depan.") % {"d": format_tanggal(on)},
             fields={"on": [_("Tanggal tidak boleh di masa depan.")]},
         )
     # The year's row locked: one payout batch of a year at a time, so that the batch's
@@ -621,7 +622,7 @@ def _payout(
                 "Tanggal pembayaran %(d)s sebelum RAT (%(r)s) yang menyetujui pembagian SHU "
                 "tahun %(y)s."
             )
-            % {"d": on.isoformat(), "r": ye.rat_date.isoformat(), "y": year},
+            % {"d": format_tanggal(on), "r": format_tanggal(ye.rat_date), "y": year},
             fields={"on": [_("Tidak boleh sebelum tanggal RAT.")]},
         )
     allowed = ye.settings_snapshot.get("payout_method", ShuSettings.Payout.CHOICE)
@@ -858,7 +859,7 @@ def _check_interest_not_run(on: date, product_ids: set[int]) -> None:
                     "simpanan sukarela tidak dapat bertanggal %(d)s (paling awal sesudah "
                     "bulan itu)."
                 )
-                % {"p": run.product.name, "m": run.month, "y": run.year, "d": on.isoformat()},
+                % {"p": run.product.name, "m": run.month, "y": run.year, "d": format_tanggal(on)},
                 fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},
             )
 
@@ -999,7 +1000,7 @@ def rat_held_set(*, year: int, held_on: date | None, by, today: date | None = No
         raise ApplicationError(
             E.RAT_INVALID,
             _("SHU tahun buku %(y)s sudah diposting dengan tanggal RAT %(d)s.")
-            % {"y": year, "d": posted.rat_date.isoformat()},
+            % {"y": year, "d": format_tanggal(posted.rat_date)},
             fields={"held_on": [_("Tanggal tidak sesuai.")]},
         )
     with transaction.atomic():

@@ -29,6 +29,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from core.common.dates import format_tanggal
 from core.ledger.models import Account, FiscalYear, JournalEntry, Period
 from core.ledger.reports import cash_flow_months_check
 from core.ledger.selectors import totals_as_of
@@ -277,7 +278,7 @@ def test_the_api_answers_a_posting_refused_by_the_trigger_as_usual(scratch_tenan
     assert results == {"1": None, "2": None}, results
     assert answer["status"] == 400, answer
     assert answer["body"]["error"]["code"] == PERIOD_CLOSED, answer
-    assert books.end.isoformat() in answer["body"]["error"]["message"], answer
+    assert format_tanggal(books.end) in answer["body"]["error"]["message"], answer
     assert books.entries_in_month() == 0
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger import reports
 from core.ledger.models import FiscalYear, JournalEntry, Period
@@ -37,7 +38,7 @@ def test_backdated_entry_before_a_closed_month_is_refused(january_closed, bendah
     with pytest.raises(ApplicationError) as exc:
         journal_post(on=_backdated(today), description="Mundur", by=bendahara, lines=_lines())
     assert exc.value.code == "period_closed"
-    assert january_closed.isoformat() in exc.value.message
+    assert format_tanggal(january_closed) in exc.value.message
     assert reports.trial_balance(as_of=january_closed) == before
     assert not JournalEntry.objects.filter(description="Mundur").exists()
 

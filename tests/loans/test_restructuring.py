@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.common.dates import format_tanggal
 from core.ledger.models import JournalLine
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import fiscal_year_ensure
@@ -296,7 +297,7 @@ def test_reschedule_dated_in_a_closed_month_is_refused(make_loan, staff):
     with pytest.raises(ApplicationError) as e:
         loan_reschedule(loan=loan, by=staff["ketua"], tenor=20, reason="gaji turun", on=on)
     assert e.value.code == "period_closed"
-    assert on.isoformat() in e.value.message
+    assert format_tanggal(on) in e.value.message
     assert not Reschedule.objects.filter(loan=loan).exists()
     assert Instalment.objects.filter(loan=loan, is_current=True).count() == 10
     loan.refresh_from_db()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from core.audit.models import AuditEvent
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear
 from core.ledger.services import fiscal_year_ensure
@@ -134,7 +135,7 @@ def test_bad_rows_are_refused_row_by_row_and_nothing_changes(mi, by, members):
         {
             "row": 3,
             "field": "month",
-            "message": f"Akhir bulan Juni {Y} tidak sebelum tanggal pindah {CUTOVER.isoformat()}; "
+            "message": f"Akhir bulan Juni {Y} tidak sebelum tanggal pindah {format_tanggal(CUTOVER)}; "
             f"saldonya sudah ada di Lumbung. Bulan yang boleh: Januari {Y} sampai Mei {Y}.",
         },
         {

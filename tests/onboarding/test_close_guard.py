@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.audit.models import AuditEvent
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry, Period
 from core.ledger.services import fiscal_year_close, fiscal_year_ensure, period_close
@@ -41,7 +42,7 @@ def _refused(exc_info, cutover: date):
     err = exc_info.value
     assert err.code == CODE, (err.code, err.message)
     assert err.status_code == 409
-    assert cutover.isoformat() in err.message, err.message
+    assert format_tanggal(cutover) in err.message, err.message
     assert "pindah ke Lumbung" in err.message and "batalkan" in err.message, err.message
     assert "Tidak ada yang ditutup" in err.message
 
@@ -83,7 +84,7 @@ def test_closing_the_month_by_api_is_refused_as_json(move_in, by, cutover):
     r = c.post(f"/api/v1/ledger/periods/{_month(cutover).pk}/close/")
     assert r.status_code == 409, r.content
     assert r.json()["error"]["code"] == CODE
-    assert cutover.isoformat() in r.json()["error"]["message"]
+    assert format_tanggal(cutover) in r.json()["error"]["message"]
     assert _snapshot() == before
 
 

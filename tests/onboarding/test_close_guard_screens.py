@@ -15,6 +15,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from core.common.dates import format_bulan, format_tanggal
 from core.ledger.models import FiscalYear, Period
 from core.ledger.services import fiscal_year_ensure
 from core.onboarding.services import move_in_start, move_in_undo
@@ -60,9 +61,9 @@ def test_month_close_confirmation_names_the_unfinished_move_in_and_offers_no_but
 ):
     period = _month(cutover)
     page = _page(client.post("/buku-besar/periode/", {"action": "close", "period": period.pk}))
-    assert f"Periode {period} belum dapat ditutup" in page
+    assert f"Periode {format_bulan(period.start_date)} belum dapat ditutup" in page
     box = _refusal_box(page)
-    assert f"tanggal pindah {cutover.isoformat()} belum selesai" in box, box
+    assert f"tanggal pindah {format_tanggal(cutover)} belum selesai" in box, box
     assert WHAT_TO_DO in box and "Tidak ada yang ditutup" in box, box
     assert 'id="confirm-refusal-link" href="/pindah/"' in box, box
     assert "Buka Pindah ke Lumbung (selesaikan atau batalkan)" in box
@@ -82,7 +83,7 @@ def test_a_confirmed_month_close_is_still_refused_by_the_service(move_in, client
     )
     assert resp.status_code == 200
     [(level, text)] = _messages(resp)
-    assert level == "error" and cutover.isoformat() in text and WHAT_TO_DO in text, text
+    assert level == "error" and format_tanggal(cutover) in text and WHAT_TO_DO in text, text
     period.refresh_from_db()
     assert period.status == "open"
 
@@ -92,7 +93,7 @@ def test_a_month_before_the_cutover_is_offered_as_before(move_in, client, cutove
         Period.objects.filter(end_date__lt=cutover, status="open").order_by("-end_date").first()
     )
     page = _page(client.post("/buku-besar/periode/", {"action": "close", "period": earlier.pk}))
-    assert f"Konfirmasi tutup periode {earlier}" in page
+    assert f"Konfirmasi tutup periode {format_bulan(earlier.start_date)}" in page
     assert 'id="confirm-refusal"' not in page
     assert 'id="confirm-button"' in page
 
@@ -105,7 +106,7 @@ def test_ledger_year_close_confirmation_names_the_move_in_and_offers_no_button(
     page = _page(client.post("/buku-besar/periode/", {"action": "close_year", "year": fy.pk}))
     assert f"Tahun buku {fy} belum dapat ditutup" in page
     box = _refusal_box(page)
-    assert LAST_YEAR_CUTOVER.isoformat() in box and WHAT_TO_DO in box, box
+    assert format_tanggal(LAST_YEAR_CUTOVER) in box and WHAT_TO_DO in box, box
     assert 'href="/pindah/"' in box
     assert 'id="confirm-button"' not in page
     resp = client.post(
@@ -114,7 +115,7 @@ def test_ledger_year_close_confirmation_names_the_move_in_and_offers_no_button(
         follow=True,
     )
     [(level, text)] = _messages(resp)
-    assert level == "error" and LAST_YEAR_CUTOVER.isoformat() in text, text
+    assert level == "error" and format_tanggal(LAST_YEAR_CUTOVER) in text, text
     fy.refresh_from_db()
     assert fy.status == "open"
 
@@ -127,12 +128,12 @@ def test_year_end_page_names_the_move_in_and_offers_no_close_button(last_year_mo
     page = _year_page(client)
     assert 'id="close-refusal"' in page, page
     box = page.split('id="close-refusal"')[1].split("</div>")[0]
-    assert LAST_YEAR_CUTOVER.isoformat() in box and WHAT_TO_DO in box, box
+    assert format_tanggal(LAST_YEAR_CUTOVER) in box and WHAT_TO_DO in box, box
     assert 'id="close-refusal-link" href="/pindah/"' in box, box
     assert 'name="action" value="close"' not in page
     resp = client.post(f"/tutup-buku/{YEAR}/", {"action": "close"}, follow=True)
     texts = [t for level, t in _messages(resp) if level == "error"]
-    assert any(LAST_YEAR_CUTOVER.isoformat() in t and WHAT_TO_DO in t for t in texts), texts
+    assert any(format_tanggal(LAST_YEAR_CUTOVER) in t and WHAT_TO_DO in t for t in texts), texts
     assert FiscalYear.objects.get(year=YEAR).status == "open"
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 from django.test import Client
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine
 from core.ledger.reconciliation import subledgers_reconcile
@@ -52,7 +53,7 @@ def test_cutover_before_the_year_the_books_may_open_refused_nothing_written(by):
     with pytest.raises(ApplicationError) as e:
         move_in_start(cutover_date=too_early, by=by)
     assert e.value.code == "onboarding_cutover_invalid"
-    assert too_early.isoformat() in e.value.message
+    assert format_tanggal(too_early) in e.value.message
     assert not MoveIn.objects.exists() and _counts() == before
 
 
@@ -80,7 +81,7 @@ def test_member_import_dated_other_than_the_cutover_named_at_go_live(moved, by, 
     with pytest.raises(ApplicationError) as e:
         move_in_go_live(move_in=moved, by=by)
     assert e.value.code == "onboarding_not_reconciled"
-    assert earlier.isoformat() in e.value.message and cutover.isoformat() in e.value.message
+    assert format_tanggal(earlier) in e.value.message and format_tanggal(cutover) in e.value.message
     batch = MemberImport.objects.get(status="imported")
     assert e.value.fields["member_imports"] == [
         {"id": batch.pk, "file_name": "a.csv", "opening_date": earlier.isoformat()}
@@ -115,10 +116,10 @@ def test_member_import_dated_other_than_the_cutover_shown_on_the_page_and_by_the
     data = c.get("/api/v1/onboarding/reconciliation/").json()
 
     assert (
-        f"Impor anggota dengan tanggal saldo awal selain tanggal pindah {cutover.isoformat()}"
+        f"Impor anggota dengan tanggal saldo awal selain tanggal pindah {format_tanggal(cutover)}"
         in page
     )
-    assert f"a.csv ({earlier.isoformat()})" in page
+    assert f"a.csv ({format_tanggal(earlier)})" in page
     assert "Semua sama sampai rupiah." not in page
     assert data["agrees"] is False
     assert [(x["file_name"], x["opening_date"]) for x in data["member_imports_off_cutover"]] == [

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, JournalEntry, Period
 from core.ledger.selectors import account_balance
@@ -133,8 +134,8 @@ def test_undo_refused_once_a_month_after_the_cutover_is_closed(moved, by, staff,
     err = e.value
     assert err.code == "onboarding_undo_refused", (err.code, err.message)
     assert err.status_code == 409
-    assert after.end_date.isoformat() in err.message, err.message
-    assert cutover.isoformat() in err.message and "buka kembali" in err.message, err.message
+    assert format_tanggal(after.end_date) in err.message, err.message
+    assert format_tanggal(cutover) in err.message and "buka kembali" in err.message, err.message
     assert (
         JournalEntry.objects.count(),
         Loan.objects.count(),

@@ -13,8 +13,12 @@ from django.utils import timezone
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.savings.models import SavingsTransaction
-from core.savings.services import savings_account_open, teller_deposit
-from core.savings.services import savings_deposit_apply, transactions_link_entry
+from core.savings.services import (
+    savings_account_open,
+    savings_deposit_apply,
+    teller_deposit,
+    transactions_link_entry,
+)
 
 D = Decimal
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError
 
 from ..errors import LedgerErrors as E
@@ -55,11 +56,11 @@ def date_in_range(value: date | None, *, field: str = "date") -> date | None:
         raise ApplicationError(
             E.DATE_OUT_OF_RANGE,
             _("Tanggal %(d)s di luar rentang yang diperbolehkan (%(lo)s s.d. %(hi)s).")
-            % {"d": value.isoformat(), "lo": low.isoformat(), "hi": high.isoformat()},
+            % {"d": format_tanggal(value), "lo": format_tanggal(low), "hi": format_tanggal(high)},
             fields={
                 field: [
                     _("Tanggal di luar rentang %(lo)s s.d. %(hi)s.")
-                    % {"lo": low.isoformat(), "hi": high.isoformat()}
+                    % {"lo": format_tanggal(low), "hi": format_tanggal(high)}
                 ]
             },
         )
@@ -96,7 +97,7 @@ def fiscal_year_ensure(*, year: int) -> FiscalYear:
         raise ApplicationError(
             E.PERIOD_CLOSED,
             _("Tahun buku %(y)s tidak dapat dibuka: buku sudah ditutup sampai %(d)s.")
-            % {"y": year, "d": closed_until.isoformat()},
+            % {"y": year, "d": format_tanggal(closed_until)},
         )
     if FiscalYear.objects.filter(year__gt=year, status=FiscalYear.Status.CLOSED).exists():
         raise ApplicationError(
@@ -133,7 +134,8 @@ def _open_period_for(on: date, *, source: str = "manual", year_close: bool = Fal
     if on > timezone.localdate():
         raise ApplicationError(
             E.FUTURE_DATE,
-            _("Tanggal %(d)s di masa depan; periode itu masih terkunci.") % {"d": on.isoformat()},
+            _("Tanggal %(d)s di masa depan; periode itu masih terkunci.")
+            % {"d": format_tanggal(on)},
             fields={"date": [_("Tanggal tidak boleh di masa depan.")]},
         )
     start = books_start()
@@ -145,7 +147,7 @@ def _open_period_for(on: date, *, source: str = "manual", year_close: bool = Fal
         raise ApplicationError(
             E.BEFORE_BOOKS_START,
             _("Tanggal %(d)s sebelum awal pembukuan koperasi (%(s)s).")
-            % {"d": on.isoformat(), "s": start.isoformat()},
+            % {"d": format_tanggal(on), "s": format_tanggal(start)},
             fields={"date": [_("Sebelum awal pembukuan.")]},
         )
     if (
@@ -158,7 +160,7 @@ def _open_period_for(on: date, *, source: str = "manual", year_close: bool = Fal
                 "Jurnal tutup buku harus bertanggal hari terakhir tahun buku yang belum "
                 "ditutup; %(d)s bukan."
             )
-            % {"d": on.isoformat()},
+            % {"d": format_tanggal(on)},
             fields={"date": [_("Bukan akhir tahun buku yang sedang ditutup.")]},
         )
     closed_until = books_closed_until()
@@ -170,7 +172,7 @@ def _open_period_for(on: date, *, source: str = "manual", year_close: bool = Fal
                 "Buku sudah ditutup sampai %(c)s; tidak bisa memposting tanggal %(d)s. "
                 "Posting hanya boleh sesudah periode tertutup terakhir."
             )
-            % {"c": closed_until.isoformat(), "d": on.isoformat()},
+            % {"c": format_tanggal(closed_until), "d": format_tanggal(on)},
             fields={"date": [_("Periode sudah ditutup.")]},
         )
     period = Period.objects.filter(start_date__lte=on, end_date__gte=on).first()
@@ -181,7 +183,7 @@ def _open_period_for(on: date, *, source: str = "manual", year_close: bool = Fal
         raise ApplicationError(
             E.PERIOD_CLOSED,
             _("Periode %(p)s sudah ditutup; tidak bisa memposting tanggal %(d)s.")
-            % {"p": f"{period.start_date:%m/%Y}", "d": on.isoformat()},
+            % {"p": format_bulan(period.start_date), "d": format_tanggal(on)},
             fields={"date": [_("Periode sudah ditutup.")]},
         )
     return period

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required
 
 from ..errors import LedgerErrors as E
@@ -458,7 +459,7 @@ def journal_reverse(
         raise ApplicationError(
             E.REVERSAL_DATE,
             _("Tanggal pembalikan tidak boleh sebelum tanggal jurnal asli (%(d)s).")
-            % {"d": entry.date.isoformat()},
+            % {"d": format_tanggal(entry.date)},
             fields={"date": [_("Sebelum tanggal jurnal asli.")]},
         )
     if JournalEntry.objects.filter(reverses=entry).exists():

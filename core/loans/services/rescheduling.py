@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import format_rupiah, parse_percent
 from core.ledger.errors import LedgerErrors
@@ -126,7 +127,7 @@ def loan_reschedule(
         raise ApplicationError(
             LedgerErrors.PERIOD_CLOSED,
             _("Buku sudah ditutup sampai %(c)s; penjadwalan ulang tidak boleh bertanggal %(d)s.")
-            % {"c": closed.isoformat(), "d": on.isoformat()},
+            % {"c": format_tanggal(closed), "d": format_tanggal(on)},
             fields={"on": [_("Periode sudah ditutup.")]},
             status=409,
         )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import format_date, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.ledger.models import JournalEntry
 from core.ledger.services import books_closed_until, journal_reverse
@@ -56,7 +56,7 @@ def _check_period_open(entry_date: date, label: str) -> None:
                 "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
                 "tidak dapat dibatalkan."
             )
-            % {"l": label, "d": entry_date.isoformat(), "c": closed.isoformat()},
+            % {"l": label, "d": format_tanggal(entry_date), "c": format_tanggal(closed)},
             status=409,
         )
 
@@ -66,7 +66,7 @@ def _check_reversal_date(on: date, entry_date: date) -> None:
         raise ApplicationError(
             LoanErrors.DATE_INVALID,
             _("Tanggal pembatalan harus antara %(a)s dan hari ini.")
-            % {"a": entry_date.isoformat()},
+            % {"a": format_tanggal(entry_date)},
             fields={"on": [_("Di luar rentang.")]},
         )
 

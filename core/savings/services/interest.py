@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import round_rupiah
 from core.ledger.errors import LedgerErrors
@@ -904,7 +905,7 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
                 "Buku sudah ditutup sampai %(c)s; jasa %(p)s bulan %(m)02d/%(y)s tidak dapat "
                 "dihitung lagi."
             )
-            % {"c": closed.isoformat(), "p": product.name, "m": month, "y": year},
+            % {"c": format_tanggal(closed), "p": product.name, "m": month, "y": year},
             fields={"month": [_("Periode sudah ditutup.")]},
         )
     # a later month was paid on balances without this month's jasa (its opening lacks

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import format_date, format_tanggal
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
@@ -54,7 +54,7 @@ def check_period_open(entry_date: date, label: str) -> None:
                 "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
                 "tidak dapat dibatalkan."
             )
-            % {"l": label, "d": entry_date.isoformat(), "c": closed.isoformat()},
+            % {"l": label, "d": format_tanggal(entry_date), "c": format_tanggal(closed)},
             status=409,
         )
 

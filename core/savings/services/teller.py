@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
@@ -221,7 +222,7 @@ def teller_reverse(
                 "Jasa simpanan %(p)s bulan %(m)02d/%(y)s sudah dihitung; pembatalan tidak "
                 "dapat bertanggal %(d)s (paling awal sesudah bulan itu)."
             )
-            % {"p": account.product.name, "m": run.month, "y": run.year, "d": on.isoformat()},
+            % {"p": account.product.name, "m": run.month, "y": run.year, "d": format_tanggal(on)},
             fields={"date": [_("Bulan ini sudah dihitung jasanya.")]},
         )
 
