@@ -340,7 +340,14 @@ class PeriodList(ListAPIView):
 
 
 class PeriodClose(LedgerView):
-    @extend_schema(request=None, responses=LedgerPeriodSerializer)
+    @extend_schema(
+        request=None,
+        responses=LedgerPeriodSerializer,
+        description="Tutup satu bulan: tidak ada lagi posting bertanggal di dalamnya. Bulan "
+        "yang belum berakhir (hari terakhirnya sesudah hari ini) ditolak 400 "
+        "`period_not_ended`, dengan hari pertama bulan itu dapat ditutup di "
+        "`fields.closable_from` (ISO); bulan yang sudah ditutup: 400 `period_state`.",
+    )
     def post(self, request, pk: int):
         p = services.period_close(period=get_object_or_404(Period, pk=pk), by=request.user)
         return Response(LedgerPeriodSerializer(p).data)

@@ -170,7 +170,7 @@ def test_bad_rows_are_refused_row_by_row_and_nothing_changes(mi, by, members):
         {
             "row": 11,
             "field": "month",
-            "message": f"Anggota {late.number} masuk {Y}-04-10, sesudah akhir Maret {Y}; saat "
+            "message": f"Anggota {late.number} masuk 10 April {Y}, sesudah akhir Maret {Y}; saat "
             "itu belum menjadi anggota.",
         },
         {
@@ -235,7 +235,7 @@ def test_refused_once_the_year_is_closed_or_without_months_before_the_cutover(by
     with pytest.raises(ApplicationError) as e:
         capital_balances_post(move_in=mi, by=by, rows=[row(2, members[0], "1")])
     assert e.value.message == (
-        f"Tanggal pindah {Y}-01-20: tidak ada akhir bulan sebelumnya di tahun {Y}, jadi tidak "
+        f"Tanggal pindah 20 Januari {Y}: tidak ada akhir bulan sebelumnya di tahun {Y}, jadi tidak "
         "ada saldo bulanan pembukuan lama yang perlu diunggah."
     )
     move_in_undo(move_in=mi, reason="tanggal salah", by=by)

@@ -204,7 +204,7 @@ def test_a_gap_month_in_closed_books_is_said_as_not_runnable(march_missing):
     (gap,) = interest_gaps.interest_gaps()
     assert gap.months == [(2026, 3)]
     assert gap.closed_months == [(2026, 3)]
-    assert "Buku sudah ditutup sampai 2026-03-31" in gap.message
+    assert "Buku sudah ditutup sampai 31 Maret 2026" in gap.message
     assert "Batalkan dulu" not in gap.message
 
 

@@ -348,7 +348,7 @@ def test_member_import_opening_balances_dated_in_the_closed_year_are_a_form_erro
     assert r.status_code == 200
     errors = r.context["form"].non_field_errors() or r.context["form"].errors
     text = " ".join(str(e) for e in errors)
-    assert "sudah ditutup" in text and "2025-12-31" in text, text
+    assert "sudah ditutup" in text and "31 Desember 2025" in text, text
     assert Member.objects.count() == members and _snapshot() == before
 
 
@@ -366,7 +366,7 @@ def test_jasa_simpanan_run_for_a_month_of_the_closed_year_is_refused_on_the_scre
     )
     shown = [str(m) for m in r.context["messages"]]
     assert shown == [
-        "Buku sudah ditutup sampai 2025-12-31; jasa Simpanan Sukarela bulan 06/2024 tidak "
+        "Buku sudah ditutup sampai 31 Desember 2025; jasa Simpanan Sukarela bulan 06/2024 tidak "
         "dapat dihitung lagi."
     ], shown
     assert InterestRun.objects.count() == runs and _snapshot() == before
