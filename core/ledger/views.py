@@ -801,14 +801,18 @@ def periods(request):
                     period=get_object_or_404(Period, pk=form.cleaned_data["period"]),
                     by=request.user,
                 )
-                messages.success(request, _("Periode %(p)s ditutup.") % {"p": p})
+                messages.success(
+                    request, _("Periode %(p)s ditutup.") % {"p": format_bulan(p.start_date)}
+                )
             elif action == "reopen":
                 p = services.period_reopen(
                     period=get_object_or_404(Period, pk=form.cleaned_data["period"]),
                     reason=form.cleaned_data["reason"],
                     by=request.user,
                 )
-                messages.success(request, _("Periode %(p)s dibuka kembali.") % {"p": p})
+                messages.success(
+                    request, _("Periode %(p)s dibuka kembali.") % {"p": format_bulan(p.start_date)}
+                )
             elif action == "close_year":
                 fy = services.fiscal_year_close(
                     fiscal_year=get_object_or_404(FiscalYear, pk=form.cleaned_data["year"]),

@@ -73,6 +73,10 @@ def test_closed_books_and_a_closed_month_are_named_the_indonesian_way(
         f"tanggal {format_tanggal(backdated)}."
     )
     assert not ISO.search(exc.value.message)
+    # the month by its name, not 2026-11
+    with pytest.raises(ApplicationError) as exc:
+        period_close(period=Period.objects.get(end_date=last_month_end), by=bendahara)
+    assert exc.value.message == f"Periode {_month_name(last_month_end)} sudah ditutup."
 
 
 def test_api_refusal_message_is_indonesian_and_its_fields_stay_machine_readable(login, today):

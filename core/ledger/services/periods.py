@@ -66,7 +66,10 @@ def period_close(*, period: Period, by) -> Period:
     )
     period = Period.objects.get(pk=period.pk)
     if period.status == Period.Status.CLOSED:
-        raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s sudah ditutup.") % {"p": period})
+        raise ApplicationError(
+            E.PERIOD_STATE,
+            _("Periode %(p)s sudah ditutup.") % {"p": format_bulan(period.start_date)},
+        )
     not_ended = period_not_ended(period)
     if not_ended is not None:
         raise not_ended
@@ -202,7 +205,10 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
     fy = FiscalYear.objects.select_for_update().get(pk=fy_id)
     period = Period.objects.select_for_update().get(pk=period.pk)
     if period.status == Period.Status.OPEN and fy.status == FiscalYear.Status.OPEN:
-        raise ApplicationError(E.PERIOD_STATE, _("Periode %(p)s masih terbuka.") % {"p": period})
+        raise ApplicationError(
+            E.PERIOD_STATE,
+            _("Periode %(p)s masih terbuka.") % {"p": format_bulan(period.start_date)},
+        )
     if fy.status == FiscalYear.Status.CLOSED:
         if not by_year_end and (
             JournalEntry.objects.filter(
