@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import TREASURY, role_required
@@ -486,6 +487,7 @@ def _wizard_page(
     request, mi, errors, grid, grid_total, grid_open, previews=None, grid_preview=None
 ):
     previews = previews or {}
+    rec = selectors.move_in_reconciliation(move_in=mi) if mi else None
     return render(
         request,
         "onboarding/wizard.html",
@@ -497,7 +499,13 @@ def _wizard_page(
             "grid_total": grid_total,
             "grid_open": grid_open,
             "grid_preview": grid_preview,
-            "rec": selectors.move_in_reconciliation(move_in=mi) if mi else None,
+            "rec": rec,
+            # the reconciliation's dates are ISO (the API's); the page says them in words
+            "cutover_shown": format_tanggal(mi.cutover_date) if mi else "",
+            "off_cutover_shown": [
+                (b["file_name"], format_tanggal(date.fromisoformat(b["opening_date"])))
+                for b in (rec["member_imports_off_cutover"] if rec else [])
+            ],
             "undo_possible": bool(mi) and services.undo_blocking_postings(mi) == 0,
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
