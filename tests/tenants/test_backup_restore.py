@@ -520,7 +520,8 @@ def test_a_restored_cooperative_takes_no_session_or_api_key_of_the_original(
 
         copy = Client(HTTP_HOST=tenant_host(slug))
         refused = copy.get("/api/v1/me/", **key)
-        assert refused.status_code == 403  # DRF: the session scheme, first, has no header
+        assert refused.status_code == 401  # a refused key: 401 with WWW-Authenticate
+        assert refused["WWW-Authenticate"] == "Api-Key"
         error = refused.json()["error"]
         assert error["code"] == "authentication_failed"
         assert error["message"] == "Kunci API tidak valid atau sudah dicabut."
