@@ -1,6 +1,7 @@
 """The one DRF exception handler: every API error has the same JSON shape."""
 
 import json
+import math
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -49,6 +50,17 @@ def exception_handler(exc, context):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
         return _shape("validation_error", message, fields, status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.Throttled):  # core.common.throttling
+        seconds = max(1, math.ceil(exc.wait or 1))
+        response = _shape(
+            "throttled",
+            _("Terlalu banyak permintaan. Coba lagi dalam %(seconds)s detik.")
+            % {"seconds": seconds},
+            None,
+            status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -48,7 +48,10 @@ ERROR_RESPONSES = {
     "409": "Bertentangan dengan keadaan data (sudah dibatalkan, periode ditutup, ...).",
     "413": "Permintaan terlalu besar.",
     "415": "Jenis isi permintaan tidak didukung.",
-    "429": "Terlalu banyak permintaan.",
+    "429": (
+        "`throttled`: terlalu banyak permintaan dari kunci API (atau pengguna yang masuk) ini "
+        "(`API_THROTTLE_RATE`, bawaan 600 per menit). Kirim lagi sesudah `Retry-After` detik."
+    ),
     "503": (
         "`database_busy`: data yang sama sedang diubah permintaan lain pada saat yang sama "
         "(deadlock, kegagalan serialisasi, batas waktu kunci); tidak ada yang disimpan. "

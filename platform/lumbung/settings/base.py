@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -139,6 +141,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # per API key, or per logged-in user for session calls: API_THROTTLE_RATE below
+    "DEFAULT_THROTTLE_CLASSES": ["core.common.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "core.common.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "core.common.api.SafeJSONParser",  # RecursionError on deep nesting: 400
@@ -147,6 +151,14 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# Requests an API key (or a logged-in user's session) may make to the API per second,
+# minute, hour or day ("600/minute"); more answer 429 `throttled` with Retry-After.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE must be a number of requests per second, minute, hour or day "
+        f"(e.g. 600/minute), not {API_THROTTLE_RATE!r}"
+    )
 # Idempotency-Key on the API's POSTs (core.common.idempotency): how long a kept answer is
 # replayed (the daily cleanup deletes older ones), and how long a second request with the
 # same key waits for the first to finish before it answers 409.
