@@ -186,12 +186,47 @@ class ProductList(IdempotentPostMixin, generics.ListCreateAPIView):
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
-class AccountList(generics.ListAPIView):
-    """``member``, ``product``, ``status`` filters. Anggota see only their own."""
+class AccountOpenSerializer(serializers.Serializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
+    product = serializers.PrimaryKeyRelatedField(queryset=SavingsProduct.objects.all())
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=AccountOpenSerializer,
+        responses={201: AccountSerializer},
+        examples=[
+            OpenApiExample(
+                "Buka rekening sukarela",
+                value={"member": 42, "product": 3},
+                request_only=True,
+            )
+        ],
+    )
+)
+class AccountList(IdempotentPostMixin, generics.ListCreateAPIView):
+    """GET: accounts, ``member``, ``product``, ``status`` filters; anggota see only their
+    own. POST: open a member's account in a product, dated today, as the teller screen's
+    *Buka rekening* (petugas, bendahara, ketua, admin): an active member, an active
+    product; a berjangka account takes the product's monthly amount and payout date. An
+    account of the member already open in the product: 409
+    ``savings_account_already_open`` naming it, nothing opened."""
 
     permission_classes = [RolePermission]
     serializer_class = AccountSerializer
     read_roles = STAFF
+    write_roles = MONEY_WRITERS
+
+    def create(self, request, *args, **kwargs):
+        ser = AccountOpenSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        account = services.savings_account_open_unique(
+            member=ser.validated_data["member"],
+            product=ser.validated_data["product"],
+            on=timezone.localdate(),
+            by=request.user,
+        )
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self):
         qs = SavingsAccount.objects.select_related("member", "product").order_by("pk")

@@ -35,7 +35,7 @@ WRITERS = [
     # reads with no write method at all
     (
         r"members:rejoin_status|users:list|savings:statement|api-deductions-(import|run|export)"
-        r"|api-savings-(accounts|account|interest-tax|statement)",
+        r"|api-savings-(account|interest-tax|statement)",
         NOBODY,
     ),
     # one's own account and session, and the pages before logging in
@@ -69,7 +69,11 @@ WRITERS = [
     (r"members:.*|api-(agencies|agency|members|member)", W),
     # savings: the teller's staff; products, cancellations, runs, early withdrawal,
     # freezing: bendahara, admin. The PPh report takes its filter by POST too.
-    (r"savings:(accounts|account|teller|teller_summary|receipt)|api-savings-transactions", W),
+    (
+        r"savings:(accounts|account|teller|teller_summary|receipt)"
+        r"|api-savings-(transactions|accounts)",
+        W,
+    ),
     (r"savings:interest_tax", TK),
     (r"savings:.*|api-savings-.*", T),
     # payroll deduction: bendahara, admin (progress, reconciliation, export and a member's

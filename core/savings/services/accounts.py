@@ -94,6 +94,34 @@ def savings_account_open(
     return account
 
 
+@transaction.atomic
+def savings_account_open_unique(
+    *, member: Member, product: SavingsProduct, on: date, by
+) -> SavingsAccount:
+    """``savings_account_open`` in its own transaction for a client that may send the
+    same request twice (the API's ``POST /api/v1/savings/accounts/``): the member's
+    account already open in the product is a 409 naming it (``fields.product``), two
+    requests at once open one account (the database's unique rule) and the other is
+    told the same."""
+    try:
+        return savings_account_open(member=member, product=product, on=on, by=by)
+    except ApplicationError as exc:
+        if exc.code != SavingsErrors.ALREADY_OPEN:
+            raise
+        existing = SavingsAccount.objects.filter(
+            member=member, product=product, status="open"
+        ).first()
+        if existing is None:
+            raise
+        message = _(
+            "Anggota sudah memiliki rekening %(p)s yang aktif: %(n)s (id %(id)s); "
+            "rekening kedua tidak dibuka."
+        ) % {"p": product.name, "n": existing.number, "id": existing.pk}
+        raise ApplicationError(
+            SavingsErrors.ALREADY_OPEN, message, fields={"product": [message]}, status=409
+        ) from None
+
+
 def berjangka_next_payout_date(*, account: SavingsAccount, on: date) -> date | None:
     """The payout date a berjangka account paid out in full on ``on`` moves to for its
     next cycle: the product's payout date if that is after ``on``, else the end of the
