@@ -341,15 +341,20 @@ class LoanRescheduleRequestSerializer(_ActionBody):
     first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
 
 
+def _quote_money(**kw) -> serializers.DecimalField:
+    """Rupiah as the rest of the API answers money: "1250000.00"."""
+    return serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True, **kw)
+
+
 class LoanPayoffQuoteSerializer(serializers.Serializer):
-    penalty = serializers.CharField()
-    jasa = serializers.CharField()
-    principal = serializers.CharField()
-    early_payoff_fee = serializers.CharField()
-    jasa_paid_ahead = serializers.CharField(
+    penalty = _quote_money()
+    jasa = _quote_money()
+    principal = _quote_money()
+    early_payoff_fee = _quote_money()
+    jasa_paid_ahead = _quote_money(
         help_text="jasa paid ahead on instalments not yet due, counted toward the principal"
     )
-    total = serializers.CharField()
+    total = _quote_money()
 
 
 class LoanDocumentUploadSerializer(serializers.Serializer):
@@ -518,7 +523,7 @@ class LoanViewSet(
         on = date_in_range(_date(request.query_params.get("on"), "on"), field="on")
         on = on or timezone.localdate()
         q = svc.loan_payoff_quote(loan=loan, on=on)
-        return Response({k: str(v) for k, v in q.items()})
+        return Response(LoanPayoffQuoteSerializer(q).data)
 
     @extend_schema(
         request={"multipart/form-data": LoanDocumentUploadSerializer},

@@ -9,6 +9,7 @@ The loan: 10,000,000 flat at 1 % a month over 10 months (1,100,000 an instalment
 jasa), disbursed 5 days ago, so nothing is due yet; early-payoff fee 1 % of the principal
 not yet due."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -306,3 +307,25 @@ def test_exit_settlement_when_jasa_paid_ahead_covers_the_principal_left(
     loan.refresh_from_db()
     assert loan.status == Loan.Status.CLOSED and loan.principal_outstanding == 0
     assert_reconciled()
+
+
+def test_the_payoff_quote_writes_every_amount_as_the_rest_of_the_api(
+    make_loan, staff, client_a, today
+):
+    """Every figure with its two decimals ("50000.00"), as loans, repayments and savings
+    answer money: the quote mixed "0", "50000" and "5000000.00" (found walking the API)."""
+    loan = make_loan(days_ago=5)
+    loan_repay(loan=loan, amount=D(50_000), by=staff["petugas"], on=today)
+    client_a.force_login(staff["bendahara"])
+    body = client_a.get(f"/api/v1/loans/{loan.pk}/payoff-quote/").json()
+    assert set(body) == {
+        "penalty",
+        "jasa",
+        "principal",
+        "early_payoff_fee",
+        "jasa_paid_ahead",
+        "total",
+    }
+    assert body["jasa_paid_ahead"] == "50000.00" and body["total"] == "10050000.00"
+    assert body["penalty"] == "0.00"
+    assert all(re.fullmatch(r"-?\d+\.\d\d", v) for v in body.values()), body
