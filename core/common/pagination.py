@@ -75,7 +75,26 @@ class BoundedPaginator(Paginator):
         return None if self.count_exact else self._bound
 
 
-class BoundedPageNumberPagination(PageNumberPagination):
+class ApiPageNumberPagination(PageNumberPagination):
+    """The API's pages (``DEFAULT_PAGINATION_CLASS``): ``?page=N``, ``?page_size=N`` up
+    to ``MAX_PER_PAGE`` (more is that many; a value that is not a positive number is the
+    default, ``PAGE_SIZE``: 50); ``next``/``previous`` keep the page size."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PER_PAGE
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for p in params:
+            if p["name"] == self.page_size_query_param:
+                p["description"] = (
+                    f"Items per page, at most {MAX_PER_PAGE} (more gives {MAX_PER_PAGE}); "
+                    "default 50."
+                )
+        return params
+
+
+class BoundedPageNumberPagination(ApiPageNumberPagination):
     """DRF's page-number pagination over a ``BoundedPaginator``: ``count`` is exact when
     ``count_exact`` is true; otherwise the list holds at least ``count`` items (follow
     ``next``)."""

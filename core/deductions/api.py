@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -21,6 +21,7 @@ from core.common.api import SafeJSONParser, parse_id, query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.exports import attachment_response
 from core.common.idempotency import IdempotentPostMixin
+from core.common.pagination import ApiPageNumberPagination
 from core.common.permissions import STAFF, TREASURY, RolePermission
 from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
@@ -246,9 +247,26 @@ class RunCreateSerializer(serializers.Serializer):
 
 
 class RunListCreate(_Base):
-    @extend_schema(operation_id="deductions_runs_list", responses={200: OBJECT_LIST})
+    """GET: the runs, newest first, a page at a time as every list of the API
+    (``count``, ``next``, ``previous``, ``results``; ``?page=``, ``?page_size=``). POST:
+    start the month's run ``{year, month}`` (its list is generated in the background)."""
+
+    pagination_class = ApiPageNumberPagination
+
+    @extend_schema(
+        operation_id="deductions_runs_list",
+        parameters=[
+            OpenApiParameter("page", int, description="A page number, from 1."),
+            OpenApiParameter(
+                "page_size", int, description="Runs per page, at most 200; default 50."
+            ),
+        ],
+        responses={200: ApiPageNumberPagination().get_paginated_response_schema(OBJECT_LIST)},
+    )
     def get(self, request):
-        return Response([run_data(r) for r in selectors.run_list()[:60]])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.run_list(), request, view=self)
+        return paginator.get_paginated_response([run_data(r) for r in page])
 
     @extend_schema(
         operation_id="deductions_runs_create",

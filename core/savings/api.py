@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from core.common.api import query_id, request_object
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
+from core.common.pagination import ApiPageNumberPagination
 from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, RolePermission
 from core.ledger.api import date_query_param
 from core.ledger.models import Account
@@ -553,7 +553,7 @@ def interest_gap_json(gap: InterestGap) -> dict:
 _MONTHS = {"type": "array", "items": {"type": "string", "example": "2026-03"}}
 
 
-class InterestRunPagination(PageNumberPagination):
+class InterestRunPagination(ApiPageNumberPagination):
     """The runs' pages with ``months_not_run`` beside ``results`` (set by the view):
     per product the months never run before its latest run (``interest_gaps``)."""
 

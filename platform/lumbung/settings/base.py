@@ -139,7 +139,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.common.pagination.ApiPageNumberPagination",
     "PAGE_SIZE": 50,
     # per API key, or per logged-in user for session calls: API_THROTTLE_RATE below
     "DEFAULT_THROTTLE_CLASSES": ["core.common.throttling.ApiRateThrottle"],
