@@ -168,14 +168,7 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
     run = ArrearsRun.objects.create(on=on, loans=running, ppap_before=before, ppap_after=after)
     diff = after - before
     if diff != 0:
-        expense = account_for_role("ppap_expense")
-        allowance = account_for_role("ppap_allowance")
-        if diff > 0:
-            lines = [LineSpec(expense, debit=diff), LineSpec(allowance, credit=diff)]
-            desc = _("Penyisihan PPAP per %s") % on.isoformat()
-        else:
-            lines = [LineSpec(allowance, debit=-diff), LineSpec(expense, credit=-diff)]
-            desc = _("Pemulihan PPAP per %s") % on.isoformat()
+        lines, desc = ppap_change_lines(diff=diff, on=on)
         run.entry = journal_post(
             on=on, description=desc, lines=lines, source="loan", source_ref=f"ppap:{run.pk}", by=by
         )
@@ -196,6 +189,19 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
         },
     )
     return run
+
+
+def ppap_change_lines(*, diff: Decimal, on: date) -> tuple[list[LineSpec], str]:
+    """The lines and description of the allowance's change by ``diff`` (PPAP after less
+    before) on ``on``: an expense raising the allowance, or the allowance released back
+    to the expense. ``diff`` is not 0. The as-of run's turning back swaps the sides."""
+    expense = account_for_role("ppap_expense")
+    allowance = account_for_role("ppap_allowance")
+    if diff > 0:
+        lines = [LineSpec(expense, debit=diff), LineSpec(allowance, credit=diff)]
+        return lines, _("Penyisihan PPAP per %s") % on.isoformat()
+    lines = [LineSpec(allowance, debit=-diff), LineSpec(expense, credit=-diff)]
+    return lines, _("Pemulihan PPAP per %s") % on.isoformat()
 
 
 def grade_params(st: LoanSettings) -> dict:

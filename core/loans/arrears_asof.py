@@ -39,12 +39,19 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry, Period
 from core.ledger.selectors import account_for_role, totals_as_of
-from core.ledger.services import LineSpec, journal_post
+from core.ledger.services import journal_post
 from core.loans.audit import LoanAudit
 from core.users.models import User
 
 from . import schedules as S
-from .arrears import GRADE_CTES, PPAP_SQL, grade_params, loans_arrears_update, restructured_grades
+from .arrears import (
+    GRADE_CTES,
+    PPAP_SQL,
+    grade_params,
+    loans_arrears_update,
+    ppap_change_lines,
+    restructured_grades,
+)
 from .models import (
     ArrearsRun,
     Loan,
@@ -209,7 +216,6 @@ def _run_as_of(*, on: date, today: date, by) -> ArrearsRunResult:
     LoanGradeSnapshot.objects.filter(on=on).delete()
     LoanGradeSnapshot.objects.bulk_create(snapshots)
     after = sum((s.ppap_amount for s in snapshots), ZERO)
-    expense = account_for_role("ppap_expense")
     allowance = account_for_role("ppap_allowance")
     debit, credit = totals_as_of(on, account_ids=[allowance.pk]).get(allowance.pk, (ZERO, ZERO))
     before = credit - debit  # the allowance (credit side) on D, as the books say
@@ -219,14 +225,8 @@ def _run_as_of(*, on: date, today: date, by) -> ArrearsRunResult:
     entries = []
     diff = after - before
     if diff != 0:
-        if diff > 0:
-            lines = [LineSpec(expense, debit=diff), LineSpec(allowance, credit=diff)]
-            back = [LineSpec(allowance, debit=diff), LineSpec(expense, credit=diff)]
-            desc = _("Penyisihan PPAP per %s") % on.isoformat()
-        else:
-            lines = [LineSpec(allowance, debit=-diff), LineSpec(expense, credit=-diff)]
-            back = [LineSpec(expense, debit=-diff), LineSpec(allowance, credit=-diff)]
-            desc = _("Pemulihan PPAP per %s") % on.isoformat()
+        lines, desc = ppap_change_lines(diff=diff, on=on)
+        back, _desc = ppap_change_lines(diff=-diff, on=on)  # the same lines, sides swapped
         run.entry = journal_post(
             on=on, description=desc, lines=lines, source="loan", source_ref=f"ppap:{run.pk}", by=by
         )
