@@ -97,6 +97,32 @@ def legal_number_holder(legal_number: str, *, slug: str) -> Cooperative | None:
     )
 
 
+def legal_number_being_made_error() -> ApplicationError:
+    """The refusal, at e-mail verification, of a legal number another verified sign-up
+    (its cooperative being made) has. Whose it is, is not said."""
+    message = _(
+        "Nomor badan hukum ini sudah dipakai pendaftaran koperasi lain yang sedang "
+        "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
+        "jika bukan, hubungi dukungan Lumbung."
+    )
+    return ApplicationError(
+        TenantErrors.LEGAL_NUMBER_TAKEN,
+        message,
+        fields={"legal_number": [message]},
+        status=409,
+    )
+
+
+def legal_number_lock(legal_number: str) -> None:
+    """Inside a transaction: wait for any other transaction holding ``legal_number``
+    (verifying or making a cooperative with it), then hold it until commit."""
+    number = (legal_number or "").strip().lower()
+    if not number:
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LEGAL_NUMBER_LOCK, number])
+
+
 def legal_number_claim(*, legal_number: str, slug: str) -> None:
     """Inside the transaction that makes the cooperative at ``slug``: wait for any other
     transaction making one with the same legal number (an advisory lock held until
@@ -105,8 +131,7 @@ def legal_number_claim(*, legal_number: str, slug: str) -> None:
     number = (legal_number or "").strip().lower()
     if not number:
         return
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LEGAL_NUMBER_LOCK, number])
+    legal_number_lock(number)
     if legal_number_holder(number, slug=slug) is not None:
         raise legal_number_taken_error()
 

@@ -34,7 +34,9 @@ from tenants.errors import TenantErrors
 from .models import Cooperative, SignupRequest
 from .services import (
     cooperative_create,
+    legal_number_being_made_error,
     legal_number_holder,
+    legal_number_lock,
     legal_number_taken_error,
     slug_in_use,
     tenant_url,
@@ -352,12 +354,41 @@ def signup_verify(*, token: str) -> SignupRequest:
         )
         if signup.status != SignupRequest.Status.PENDING:
             return signup
+        problem = _legal_number_verifiable(signup)
+        if problem is not None:
+            raise problem
         signup.status = SignupRequest.Status.QUEUED
         signup.verified_at = timezone.now()
         signup.save(update_fields=["status", "verified_at"])
         audit_log(actor=f"signup:{signup.email}", action=TenantAudit.SIGNUP_VERIFIED, target=signup)
         transaction.on_commit(lambda: _enqueue(signup.pk))
     return signup
+
+
+def _legal_number_verifiable(signup: SignupRequest) -> ApplicationError | None:
+    """None unless another cooperative has the sign-up's legal number, made or being
+    made (another sign-up with it verified, not failed): the one verified first is the
+    one made; the other is told at its verification, not failed at provisioning. Under
+    the number's lock, so two verifications at once see each other; provisioning's claim
+    (``cooperative_create``) stays the last guard."""
+    legal_number_lock(signup.legal_number)
+    if legal_number_holder(signup.legal_number, slug=signup.slug) is not None:
+        error = legal_number_taken_error()
+        error.status_code = 409
+        return error
+    number = signup.legal_number.strip()
+    if (
+        number
+        and SignupRequest.objects.filter(
+            legal_number__iexact=number,
+            status__in=(SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
+        )
+        .exclude(pk=signup.pk)
+        .exclude(slug=signup.slug)
+        .exists()
+    ):
+        return legal_number_being_made_error()
+    return None
 
 
 def _enqueue(signup_id: int) -> None:
