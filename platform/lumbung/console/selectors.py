@@ -13,13 +13,21 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from billing.models import Invoice, Subscription, WebhookEvent
-from billing.selectors import credit_notes_prefetch, invoices_overdue, proofs_waiting_too_long
+from billing.selectors import (
+    credit_notes_prefetch,
+    invoice_open_for,
+    invoices_overdue,
+    proofs_waiting_too_long,
+)
 from billing.services import LIVE_STRIPE_STATUSES
 from billing.services.credit import credit_balance as billing_credit_balance
 from core.audit.models import AuditEvent
+from core.common.money import format_rupiah
 from tenants.models import Cooperative, SchemaTemplate, SignupRequest
 from tenants.schema_template import TEMPLATE_SCHEMA, missing_migrations, template_state
 
@@ -215,11 +223,99 @@ def status_actions_applicable(*, subscription: Subscription | None) -> set[str]:
     return applicable
 
 
+def _day(moment) -> str:
+    return date_format(timezone.localdate(moment)) if moment else "–"
+
+
+def subscription_state(*, subscription: Subscription) -> list[tuple[str, str]]:
+    """What the operator reads of a subscription's state, as (label, text) rows: the
+    trial's end only while in trial; for a paying one what is paid until and what is
+    billed next (card or transfer), a card ending at the period end; past due since
+    when and when the sweep suspends it; suspended since when, why and when it is
+    archived; archived."""
+    sub, S = subscription, Subscription.Status
+    P = Subscription.Provider
+    rows: list[tuple[str, str]] = []
+    card_live = bool(sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES)
+    open_invoice = invoice_open_for(subscription=sub)
+    if sub.status == S.TRIAL:
+        rows.append((_("Uji coba sampai"), _day(sub.trial_ends_at)))
+        if card_live and sub.current_period_end:
+            rows.append((_("Kartu mulai ditagih"), _day(sub.current_period_end)))
+    elif sub.status == S.ACTIVE:
+        if sub.provider == P.STRIPE and card_live:
+            rows.append(
+                (
+                    _("Dibayar dengan kartu sampai"),
+                    _day(sub.card_paid_until or sub.current_period_end),
+                )
+            )
+            if sub.cancel_at_period_end:
+                rows.append(
+                    (
+                        _("Langganan kartu berhenti"),
+                        _("%(d)s, di akhir periode; kartu tidak ditagih lagi")
+                        % {"d": _day(sub.current_period_end)},
+                    )
+                )
+            else:
+                rows.append((_("Tagihan kartu berikutnya"), _day(sub.current_period_end)))
+        elif sub.current_period_end:
+            rows.append((_("Dibayar sampai"), _day(sub.current_period_end)))
+            if sub.provider == P.BANK_TRANSFER and open_invoice is None:
+                issue_on = sub.current_period_end - timedelta(
+                    days=settings.BILLING_RENEWAL_NOTICE_DAYS
+                )
+                rows.append((_("Tagihan perpanjangan terbit"), _day(issue_on)))
+        else:
+            rows.append((_("Periode berbayar"), _("tidak tercatat")))
+    elif sub.status == S.PAST_DUE:
+        rows.append((_("Menunggak sejak"), _day(sub.past_due_since)))
+        if sub.past_due_since:
+            grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+            rows.append(
+                (_("Ditangguhkan otomatis bila belum dibayar"), _day(sub.past_due_since + grace))
+            )
+        if sub.provider == P.STRIPE and sub.stripe_status == "past_due":
+            rows.append((_("Kartu"), _("gagal ditagih; Stripe mencoba lagi")))
+    elif sub.status == S.SUSPENDED:
+        rows.append((_("Ditangguhkan sejak"), _day(sub.suspended_since)))
+        rows.append(
+            (
+                _("Sebab"),
+                _("oleh operator: %(r)s") % {"r": sub.operator_reason or "–"}
+                if sub.suspended_by_operator
+                else _("tagihan belum dibayar"),
+            )
+        )
+        if sub.suspended_since:
+            days = sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS
+            rows.append(
+                (_("Diarsipkan otomatis"), _day(sub.suspended_since + timedelta(days=days)))
+            )
+    elif sub.status == S.ARCHIVED:
+        rows.append((_("Diarsipkan; ditangguhkan sejak"), _day(sub.suspended_since)))
+    if open_invoice is not None:
+        rows.append(
+            (
+                _("Tagihan belum lunas"),
+                _("%(n)s, %(a)s, jatuh tempo %(d)s")
+                % {
+                    "n": open_invoice.number,
+                    "a": format_rupiah(open_invoice.amount_due),
+                    "d": date_format(open_invoice.due_on),
+                },
+            )
+        )
+    return rows
+
+
 def tenant_detail(*, cooperative: Cooperative) -> dict:
     sub = Subscription.objects.select_related("plan").filter(cooperative=cooperative).first()
     invoices = tenant_invoices(subscription=sub)
     return {
         "sub": sub,
+        "sub_state": subscription_state(subscription=sub) if sub else [],
         # the latest ones; the rest on the cooperative's list of invoices (tenant_invoices)
         "invoices": list(invoices[:DETAIL_INVOICES]),
         "invoices_total": invoices.count() if sub else 0,
