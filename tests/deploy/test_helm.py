@@ -499,3 +499,20 @@ def test_pgbouncer_option_runs_transaction_mode_and_sets_the_app_mode():
         c.get("data", {}).get("DB_POOL_MODE") == "session"
         for c in by_kind(plain, "ConfigMap").values()
     )
+
+
+def test_api_throttle_rate_is_a_chart_value_in_the_config_map(default_docs):
+    """``API_THROTTLE_RATE`` (settings, deploy/.env.example) is set the way the other
+    settings are: ``config.apiThrottleRate``, its default the settings' own."""
+    data = by_kind(default_docs, "ConfigMap")["lumbung-config"]["data"]
+    assert data["API_THROTTLE_RATE"] == "600/minute"
+    docs = render({"config": {"apiThrottleRate": "20/second"}})
+    assert by_kind(docs, "ConfigMap")["lumbung-config"]["data"]["API_THROTTLE_RATE"] == (
+        "20/second"
+    )
+
+
+@pytest.mark.parametrize("rate", ["600 per minute", "0/minute", "600/week", ""])
+def test_values_schema_refuses_an_api_throttle_rate_the_settings_would_refuse(rate):
+    with helm.Chart.load(CHART) as chart, pytest.raises(helm.HelmError, match="apiThrottleRate"):
+        chart.render({"config": {"apiThrottleRate": rate}}, name="lumbung", namespace="lumbung")

@@ -80,6 +80,7 @@ DEFAULT_FROM_EMAIL: {{ default (printf "Lumbung <noreply@%s>" .Values.domain) .V
 TRUSTED_PROXY_COUNT: {{ .Values.config.proxyCount | quote }}
 DB_CONN_MAX_AGE: {{ .Values.config.dbConnMaxAge | quote }}
 DB_POOL_MODE: {{ ternary .Values.pgbouncer.poolMode .Values.config.dbPoolMode .Values.pgbouncer.enabled | quote }}
+API_THROTTLE_RATE: {{ .Values.config.apiThrottleRate | quote }}
 MIGRATE_PROCESSES: {{ .Values.migrations.processes | quote }}
 WEB_CONCURRENCY: {{ .Values.web.concurrency | quote }}
 GUNICORN_THREADS: {{ .Values.web.threads | quote }}
