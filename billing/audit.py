@@ -9,6 +9,8 @@ class BillingAudit(StrEnum):
     BANK_INVOICE_ISSUED = "billing.bank_invoice_issued"
     BANK_INVOICE_VOIDED = "billing.bank_invoice_voided"
     BANK_TRANSFER_CONFIRMED = "billing.bank_transfer_confirmed"
+    BANK_TRANSFER_PARTIAL = "billing.bank_transfer_partial"
+    BANK_TRANSFER_OVERPAID = "billing.bank_transfer_overpaid"
     BANK_TRANSFER_REJECTED = "billing.bank_transfer_rejected"
     CARD_ENDED_PAYMENT_UNRECORDED = "billing.card_ended_payment_unrecorded"
     CARD_SUBSCRIPTION_ENDED = "billing.card_subscription_ended"

@@ -18,4 +18,5 @@ class BillingErrors(StrEnum):
     CARD_ACTIVE = "card_subscription_active"
     TRANSFER_AWAITING = "transfer_awaiting_confirmation"
     CREDIT_INVALID = "credit_invalid"
+    AMOUNT_INVALID = "amount_received_invalid"
     NPWP_INVALID = "npwp_invalid"

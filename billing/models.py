@@ -408,6 +408,12 @@ class CreditEntry(models.Model):
         INVOICE_VOIDED = "invoice_voided", _("Tagihan dibatalkan, kredit dikembalikan")
         DUPLICATE_PAYMENT = "duplicate_payment", _("Periode yang sama dibayar dua kali")
         REFUND = "refund", _("Dikembalikan lewat transfer bank")
+        # A transfer received for less than was due on an invoice (bank_transfer_receive):
+        # in (+), and taken off that invoice at once (APPLIED), which stays open for the
+        # rest.
+        PAYMENT_RECEIVED = "payment_received", _("Transfer diterima sebagian")
+        # What a transfer brought beyond what was due on the invoice it paid.
+        OVERPAYMENT = "overpayment", _("Kelebihan transfer")
 
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="credit_entries"

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import CreditNote, Invoice
+from .selectors import invoices_with_receipts
 
 
 def document_filename(*, kind: str, number: str, ext: str) -> str:
@@ -48,8 +49,13 @@ def invoice_context(*, invoice: Invoice) -> dict:
     first_dpp = None
     if differences and invoice.dpp is not None:
         first_dpp = invoice.dpp - sum(line.dpp for line in differences)
+    receipts = invoices_with_receipts(Invoice.objects.filter(pk=invoice.pk)).values(
+        "received", "excess", "credit_taken"
+    )[0]
     return {
         "invoice": invoice,
+        # transfers recorded against it (bank_transfer_receive) and the credit taken off it
+        **receipts,
         "differences": differences,
         "first_dpp": first_dpp,
         "is_receipt": invoice.status == Invoice.Status.PAID,

@@ -12,6 +12,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Case,
     CharField,
+    DecimalField,
     Exists,
     F,
     Func,
@@ -22,11 +23,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,14 +61,40 @@ def subscription_for(*, cooperative) -> Subscription | None:
     )
 
 
+def _receipts(reason: str) -> Coalesce:
+    money = DecimalField(max_digits=14, decimal_places=0)
+    total = (
+        CreditEntry.objects.filter(invoice=OuterRef("pk"), reason=reason)
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
+
+
+def invoices_with_receipts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """``invoices``, each with what transfers recorded against it say
+    (bank_transfer_receive): ``received``, the transfers taken off it while it stays
+    open for the rest (part of ``credit_applied``); ``credit_taken``, the cooperative's
+    credit taken off it (the rest of ``credit_applied``); ``excess``, what a transfer
+    brought beyond what was due, credited. In the list's one query."""
+    return invoices.annotate(
+        received=_receipts(CreditEntry.Reason.PAYMENT_RECEIVED),
+        excess=_receipts(CreditEntry.Reason.OVERPAYMENT),
+    ).annotate(credit_taken=F("credit_applied") - F("received"))
+
+
 def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
     """The cooperative's invoices, void ones too (an invoice it got by e-mail must not
     vanish: the page marks it *Dibatalkan*), newest first, each with its credit notes
     (``invoice.credit_notes.all()``, oldest first). What is owed is read elsewhere
     (invoice_open_for), never from this list. A void invoice paid later and its re-issue
     name each other (``reissue`` / ``reissue_of``, read with the list)."""
-    return subscription.invoices.select_related("plan", "reissue", "reissue_of").prefetch_related(
-        credit_notes_prefetch()
+    return invoices_with_receipts(
+        subscription.invoices.select_related("plan", "reissue", "reissue_of").prefetch_related(
+            credit_notes_prefetch()
+        )
     )
 
 
@@ -83,7 +111,9 @@ def invoice_open_for(*, subscription: Subscription) -> Invoice | None:
     cooperative still has to pay (open) before one whose proof awaits the operator (an
     upgrade issued while the renewal's proof waits), then the earliest due."""
     return (
-        subscription.invoices.filter(status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING])
+        invoices_with_receipts(
+            subscription.invoices.filter(status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING])
+        )
         .annotate(
             awaiting_last=Case(
                 When(status=Invoice.Status.AWAITING, then=Value(1)),

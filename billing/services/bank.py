@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.audit import BillingAudit
 from core.common.errors import ApplicationError, reason_required
+from core.common.money import format_rupiah
 from core.common.uploads import upload_check
 
 from ..emails import billing_email_send
@@ -43,6 +45,7 @@ from .common import (
     period_end_for,
 )
 from .credit import (
+    _credit_move,
     credit_apply,
     credit_balance,
     credit_for_duplicates,
@@ -412,6 +415,132 @@ def bank_transfer_confirm(*, invoice: Invoice, operator, note: str = "") -> Invo
     # A payment credited as a duplicate goes onto what is still open.
     _credit_to_open_invoices(sub=sub, by=operator)
     return inv
+
+
+@dataclass(frozen=True)
+class TransferReceived:
+    """What recording a transfer did: ``remaining`` still to transfer on the invoice
+    (partial; the invoice stays open), ``excess`` credited beyond what was due (paid)."""
+
+    invoice: Invoice
+    received: Decimal
+    remaining: Decimal
+    excess: Decimal
+
+
+def _amount_refused(message: str) -> ApplicationError:
+    return ApplicationError(BillingErrors.AMOUNT_INVALID, message, fields={"amount": [message]})
+
+
+@transaction.atomic
+def bank_transfer_receive(
+    *, invoice: Invoice, operator, amount: Decimal, note: str = ""
+) -> TransferReceived:
+    """An operator records the amount a bank transfer actually brought for ``invoice``
+    (the statement's figure), whatever the proof claimed:
+
+    - exactly what is to be transferred: paid, as ``bank_transfer_confirm``;
+    - less: received into the cooperative's credit ledger and taken off this invoice at
+      once (CreditEntry ``payment_received`` then ``applied``; ``credit_applied`` grows,
+      so ``amount_due`` is the rest): the invoice stays open (a proof waiting is
+      answered: open again) for the rest, its tax figures unchanged;
+    - more: paid, and the excess becomes the cooperative's credit (``overpayment``),
+      taken off its other open invoices now and the next one issued.
+
+    Refused, nothing written: not whole rupiah more than zero, more than twice the
+    invoice (a typo, or a transfer for something else: check the statement), an invoice
+    not payable (paid, void, a card's), a card subscription still billing. Audited
+    (billing.bank_transfer_partial / _overpaid / _confirmed)."""
+    _require_billing_operator(operator)
+    value = Decimal(amount)
+    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
+        raise _amount_refused(_("Jumlah diterima harus rupiah utuh lebih dari nol."))
+    sub = _lock(Subscription(pk=invoice.subscription_id))
+    inv = Invoice.objects.select_for_update().select_related("plan").get(pk=invoice.pk)
+    if inv.provider != Subscription.Provider.BANK_TRANSFER or inv.status not in (
+        Invoice.Status.OPEN,
+        Invoice.Status.AWAITING,
+    ):
+        raise ApplicationError(
+            BillingErrors.INVOICE_NOT_PAYABLE,
+            _("Tagihan %(n)s tidak dapat dicatat pembayarannya (status: %(s)s).")
+            % {"n": inv.number, "s": inv.get_status_display()},
+        )
+    if value > 2 * inv.amount:
+        raise _amount_refused(
+            _(
+                "Jumlah diterima %(got)s lebih dari dua kali tagihan %(n)s (%(a)s): periksa "
+                "mutasi rekening; transfer untuk hal lain tidak dicatat di tagihan ini."
+            )
+            % {"got": format_rupiah(value), "n": inv.number, "a": format_rupiah(inv.amount)}
+        )
+    _refuse_while_card_bills(sub)
+    due = inv.amount_due
+    figures = {"n": inv.number, "got": format_rupiah(value), "due": format_rupiah(due)}
+    if value < due:
+        _credit_move(
+            sub=sub,
+            amount=value,
+            reason=CreditEntry.Reason.PAYMENT_RECEIVED,
+            by=operator,
+            invoice=inv,
+            note=_("Transfer %(got)s untuk tagihan %(n)s (kurang dari %(due)s)") % figures,
+        )
+        inv.credit_applied += value
+        inv.status = Invoice.Status.OPEN
+        inv.save(update_fields=["credit_applied", "status"])
+        _credit_move(
+            sub=sub,
+            amount=-value,
+            reason=CreditEntry.Reason.APPLIED,
+            by=operator,
+            invoice=inv,
+            note=_("Dipakai untuk tagihan %(n)s") % figures,
+        )
+        _audit(
+            actor=operator,
+            action=BillingAudit.BANK_TRANSFER_PARTIAL,
+            target=inv,
+            reason=note,
+            data={
+                "cooperative": sub.cooperative.slug,
+                "received": str(value),
+                "due": str(due),
+                "remaining": str(inv.amount_due),
+                "reference": inv.reference,
+            },
+        )
+        return TransferReceived(
+            invoice=inv, received=value, remaining=inv.amount_due, excess=Decimal(0)
+        )
+    _invoice_paid(sub=sub, inv=inv, by=operator, note=note, by_credit=False)
+    excess = value - due
+    if excess > 0:
+        _credit_move(
+            sub=sub,
+            amount=excess,
+            reason=CreditEntry.Reason.OVERPAYMENT,
+            by=operator,
+            invoice=inv,
+            note=_("Transfer %(got)s untuk tagihan %(n)s (lebih dari %(due)s)") % figures,
+        )
+        _audit(
+            actor=operator,
+            action=BillingAudit.BANK_TRANSFER_OVERPAID,
+            target=inv,
+            reason=note,
+            data={
+                "cooperative": sub.cooperative.slug,
+                "received": str(value),
+                "due": str(due),
+                "excess": str(excess),
+                "reference": inv.reference,
+            },
+        )
+    # What is credited (the excess, a duplicate payment) goes onto what is still open.
+    _credit_to_open_invoices(sub=sub, by=operator)
+    inv.refresh_from_db()
+    return TransferReceived(invoice=inv, received=value, remaining=Decimal(0), excess=excess)
 
 
 def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: bool) -> Invoice:

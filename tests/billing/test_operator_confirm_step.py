@@ -77,6 +77,9 @@ def test_an_amount_that_differs_from_the_invoice_is_warned(tenant_a, admin_clien
         f"Jumlah di bukti transfer berbeda dari yang harus ditransfer "
         f"({format_rupiah(inv.amount_due)}): kurang {format_rupiah(Decimal(100_000))}."
     ) in page
+    # the tool for another amount is named and linked (billing.bank_transfer_receive)
+    assert "Bila mutasi menunjukkan jumlah lain, catat jumlah yang diterima" in page
+    assert f'href="/konsol/koperasi/{tenant_a.pk}/record_payment/"' in page
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING
 

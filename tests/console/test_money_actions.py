@@ -103,27 +103,58 @@ def test_a_manual_payment_typed_with_dots_is_recorded_for_that_amount(op_clients
     assert tenant_a.status == Cooperative.Status.ACTIVE
 
 
-@pytest.mark.parametrize(
-    "off", [-1, 1, -50_000, 1_000_000], ids=["1-less", "1-more", "less", "more"]
-)
-def test_a_manual_payment_of_another_amount_than_the_invoice_is_refused_nothing_changes(
+@pytest.mark.parametrize("off", [-1, 1, -50_000, 200_000], ids=["1-less", "1-more", "less", "more"])
+def test_a_manual_payment_of_another_amount_than_the_invoice_is_recorded_as_received(
     op_clients, tenant_a, off
 ):
     """The open invoice took Rp 100.000 of credit: what is to be transferred is its
-    amount less that. A transfer of a rupiah more or less records nothing."""
+    amount less that. A transfer for less is recorded against it and it stays open for
+    the rest; one for more pays it and the excess is the cooperative's credit. The
+    operator is told which (billing.bank_transfer_receive)."""
     sub = _sub(tenant_a)
     _give_credit(sub, 100_000)
     plan = Plan.objects.get(code="sedang")
     invoice = billing.bank_invoice_issue(subscription=sub, plan=plan, interval="month", by="t")
-    assert invoice.amount_due == plan.price_monthly - 100_000
-    before = _books(tenant_a)
+    due = invoice.amount_due
+    assert due == plan.price_monthly - 100_000
 
-    typed = _dots(invoice.amount_due + off)
-    resp = _pay(op_clients["billing"], tenant_a, invoice=invoice.pk, amount=typed)
-    page = resp.content.decode()
+    client = op_clients["billing"]
+    resp = _pay(
+        client,
+        tenant_a,
+        invoice=invoice.pk,
+        amount=_dots(due + off),
+        payments_seen=_form_seen(client, tenant_a),
+    )
+    assert resp.status_code == 302
+    page = client.get(resp.url).content.decode()
+    invoice.refresh_from_db()
+    event = AuditEvent.objects.get(action="console.payment_recorded")
+    assert event.data["received"] == str(due + off)
+    if off < 0:
+        assert invoice.status == Invoice.Status.OPEN
+        assert invoice.amount_due == -off
+        assert f"Sisa yang perlu ditransfer: Rp {_dots(-off)}" in page
+        assert billing.credit_balance(subscription=sub) == 0
+    else:
+        assert invoice.status == Invoice.Status.PAID
+        assert billing.credit_balance(subscription=sub) == off
+        assert f"Kelebihan Rp {_dots(off)} menjadi kredit koperasi" in page
+
+
+def test_a_manual_payment_of_more_than_twice_the_invoice_is_refused_nothing_changes(
+    op_clients, tenant_a
+):
+    sub = _sub(tenant_a)
+    invoice = billing.bank_invoice_issue(
+        subscription=sub, plan=Plan.objects.get(code="sedang"), interval="month", by="t"
+    )
+    before = _books(tenant_a)
+    resp = _pay(
+        op_clients["billing"], tenant_a, invoice=invoice.pk, amount=_dots(3 * invoice.amount)
+    )
     assert resp.status_code == 200
-    word = "kurang dari" if off < 0 else "lebih dari"
-    assert f"Jumlah diterima Rp {typed} {word} yang perlu ditransfer" in page
+    assert "lebih dari dua kali tagihan" in resp.content.decode()
     assert _books(tenant_a) == before
     assert not AuditEvent.objects.filter(action="console.payment_recorded").exists()
 
@@ -133,7 +164,7 @@ def test_a_manual_payment_for_a_plan_of_another_amount_issues_no_invoice(op_clie
     before = _books(tenant_a)
     numbers = list(InvoiceSequence.objects.values_list("year", "last"))
     resp = _pay(op_clients["billing"], tenant_a, plan=plan.pk, amount=_dots(plan.price_yearly))
-    assert resp.status_code == 200 and "lebih dari" in resp.content.decode()
+    assert resp.status_code == 200 and "lebih dari dua kali" in resp.content.decode()
     assert _books(tenant_a) == before  # the invoice issued on the way is rolled back
     assert list(InvoiceSequence.objects.values_list("year", "last")) == numbers  # its number too
 

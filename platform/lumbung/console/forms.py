@@ -99,8 +99,9 @@ class PaymentForm(ConfirmForm):
         label=_("Jumlah diterima (Rp)"),
         min_value=1,
         help_text=_(
-            "Sesuai mutasi rekening, mis. 1.234.567. Harus sama dengan yang perlu "
-            "ditransfer untuk tagihan itu (setelah dikurangi kredit)."
+            "Sesuai mutasi rekening, mis. 1.234.567. Kurang dari yang perlu ditransfer: "
+            "tagihan tetap terbuka untuk sisanya; lebih: kelebihannya menjadi kredit "
+            "koperasi. Paling banyak dua kali tagihan."
         ),
     )
     # What the operator saw when the form was opened: another payment recorded since

@@ -22,6 +22,7 @@ from billing.selectors import (
     credit_notes_prefetch,
     invoice_open_for,
     invoices_overdue,
+    invoices_with_receipts,
     proofs_waiting_too_long,
 )
 from billing.services import LIVE_STRIPE_STATUSES
@@ -182,7 +183,7 @@ def tenant_invoices(*, subscription: Subscription | None) -> QuerySet[Invoice]:
     if subscription is None:
         return Invoice.objects.none()
     return (
-        Invoice.objects.filter(subscription=subscription)
+        invoices_with_receipts(Invoice.objects.filter(subscription=subscription))
         .select_related("plan", "reissue", "reissue_of")
         .prefetch_related(credit_notes_prefetch())
         .order_by("-issued_on", "-id")

@@ -290,6 +290,10 @@ class PaymentOutcome:
     reason: str = ""
     archive_days: int = 0
     unpaid: tuple[Invoice, ...] = ()
+    # The amount received, when it was not what was due: the rest still to transfer
+    # (partial: the invoice stays open) or the excess credited (billing.bank_transfer_receive).
+    remaining: Decimal = Decimal(0)
+    excess: Decimal = Decimal(0)
 
 
 def tenant_payment_record(
@@ -376,9 +380,10 @@ def _payment_record(
     cooperative's active members do not fit.
 
     ``amount_received`` (the console's form always gives it): the transfer seen on the
-    statement must be exactly what is to be transferred for the invoice (its amount less
-    the credit taken off it); less or more is refused, nothing recorded (no partial
-    payment, and no overpayment silently kept). ``payments_seen``: how many paid
+    statement, recorded against the invoice as received (billing.bank_transfer_receive):
+    less than is to be transferred leaves the invoice open for the rest, more pays it
+    and credits the excess; more than twice the invoice is refused, nothing recorded.
+    ``payments_seen``: how many paid
     invoices the operator saw when opening the form (billing.selectors
     .payments_recorded); another payment recorded since (a second operator recording the
     same transfer, checked under the subscription's lock) refuses this one."""
@@ -429,11 +434,13 @@ def _payment_record(
         invoice = billing.bank_invoice_issue(
             subscription=sub, plan=plan, interval=interval, by=operator
         )
+    remaining = excess = Decimal(0)
     if amount_received is not None:
-        # The subscription is locked: what is due on the invoice cannot change now.
-        invoice = Invoice.objects.get(pk=invoice.pk)
-        _amount_received_check(invoice=invoice, received=amount_received)
-    if invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
+        received = billing.bank_transfer_receive(
+            invoice=invoice, operator=operator, amount=amount_received, note=reason
+        )
+        invoice, remaining, excess = received.invoice, received.remaining, received.excess
+    elif invoice.status != Invoice.Status.PAID:  # paid at once when the credit covered it
         invoice = billing.bank_transfer_confirm(invoice=invoice, operator=operator, note=reason)
     sub.refresh_from_db()
     held = billing.operator_hold(sub)
@@ -449,6 +456,9 @@ def _payment_record(
             "status_from": was,
             "status_to": sub.status,
             "held_by_operator": held,
+            "received": str(amount_received) if amount_received is not None else None,
+            "remaining": str(remaining),
+            "excess": str(excess),
         },
     )
     if cancel_card_at_stripe is not None:
@@ -463,33 +473,8 @@ def _payment_record(
         reason=sub.operator_reason if held else "",
         archive_days=sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS,
         unpaid=tuple(invoices_unpaid(subscription=sub)),
-    )
-
-
-def _amount_received_check(*, invoice: Invoice, received: Decimal) -> None:
-    """Refuse a manual payment whose amount is not what is to be transferred."""
-    due = invoice.amount_due if invoice.status != Invoice.Status.PAID else Decimal(0)
-    if received == due:
-        return
-    figures = {
-        "got": format_rupiah(received),
-        "n": invoice.number,
-        "due": format_rupiah(due),
-    }
-    if received < due:
-        message = _(
-            "Jumlah diterima %(got)s kurang dari yang perlu ditransfer untuk tagihan %(n)s "
-            "(%(due)s). Pembayaran sebagian tidak dicatat: tagihan tetap terbuka."
-        )
-    else:
-        message = _(
-            "Jumlah diterima %(got)s lebih dari yang perlu ditransfer untuk tagihan %(n)s "
-            "(%(due)s). Kelebihan tidak dicatat sebagai kredit: tidak ada yang dicatat."
-        )
-    raise ApplicationError(
-        ConsoleErrors.AMOUNT,
-        message % figures,
-        fields={"amount": [_("Tidak sama dengan tagihan (%(due)s).") % figures]},
+        remaining=remaining,
+        excess=excess,
     )
 
 

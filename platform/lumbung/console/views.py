@@ -338,7 +338,18 @@ def _payment_message(done: services.PaymentOutcome) -> str:
     decision (which, its reason, and that only *Aktifkan kembali* lifts it); then the
     bills still unpaid."""
     sub = done.subscription
+    if done.remaining:
+        # A partial payment: the invoice stays open, nothing about access changed.
+        return _(
+            "Pembayaran sebagian tagihan %(n)s dicatat. Sisa yang perlu ditransfer: "
+            "%(rest)s; tagihan tetap terbuka dan koperasi melihat sisanya."
+        ) % {"n": done.invoice.number, "rest": format_rupiah(done.remaining)}
     parts = [_("Pembayaran tagihan %(n)s dicatat.") % {"n": done.invoice.number}]
+    if done.excess:
+        parts.append(
+            _("Kelebihan %(e)s menjadi kredit koperasi, dipakai untuk tagihan berikutnya.")
+            % {"e": format_rupiah(done.excess)}
+        )
     figures = {
         "was": Subscription.Status(done.was).label,
         "end": format_date(timezone.localdate(sub.current_period_end))
