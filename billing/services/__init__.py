@@ -32,6 +32,7 @@ from .daily import (
     billing_sweep,
     usage_record,
 )
+from .demo import demo_subscription_seed
 from .operator import billing_records_purge, subscription_status_override, trial_extend
 from .plans import (
     PLAN_FIELDS,
@@ -76,6 +77,7 @@ __all__ = [
     "credit_balance",
     "credit_refund_record",
     "default_plan",
+    "demo_subscription_seed",
     "invoice_buyer_fields",
     "invoice_number_next",
     "invoice_reissue_paid",

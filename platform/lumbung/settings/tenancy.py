@@ -81,6 +81,9 @@ TENANT_SEEDERS: list[str] = []
 TENANT_PROVISIONED_HOOKS: list[str] = ["billing.services.trial_start"]
 # Functions `fn(*, cooperative)` run inside the demo schema by `seed_demo` (idempotent).
 DEMO_SEEDERS: list[str] = []
+# Functions `fn(*, cooperative, operator)` run in the public schema by `seed_demo` after
+# DEMO_SEEDERS (idempotent): the demo billed as a real cooperative.
+DEMO_PUBLIC_SEEDERS: list[str] = ["billing.services.demo_subscription_seed"]
 # A practice copy ("Ruang latihan", tenants.practice) unused this many days is deleted.
 PRACTICE_UNUSED_DAYS = env.int("PRACTICE_UNUSED_DAYS", default=90)
 # Dinas view: the RAT of a fiscal year is due within this many months of its year end

@@ -111,6 +111,8 @@ class Command(BaseCommand):
             for path in getattr(settings, "DEMO_SEEDERS", []):
                 import_string(path)(cooperative=coop)
             member_login = demo_member_login(admin=User.objects.get(username=DEMO_STAFF[0][0]))
+        for path in getattr(settings, "DEMO_PUBLIC_SEEDERS", []):
+            import_string(path)(cooperative=coop, operator=op)
         self.stdout.write(self.style.SUCCESS(f"Demo cooperative ready: {tenant_url(DEMO_SLUG)}"))
         for email, _name, role in DEMO_STAFF:
             self.stdout.write(f"  {role:<10} {email} / {DEMO_PASSWORD}")
