@@ -4,12 +4,18 @@ answer back, with nothing written twice.
 
 - The first POST with a key (1-255 printable ASCII characters) runs inside one
   transaction that also holds a row for the key (``IdempotencyKey``: key, user, method,
-  path, SHA-256 of the body). A successful (2xx) answer is kept on that row in the same
-  transaction, so a rolled-back write keeps nothing and a kept answer always belongs to
-  a committed write. An error answer is not kept (the row goes): a refused request wrote
-  nothing, and its retry runs again.
+  path, SHA-256 of the body). Its answer is kept on that row in the same transaction, so
+  a rolled-back write keeps nothing and a kept answer always belongs to what committed:
+  a success (2xx), and a refusal (4xx) the request met once it ran (Stripe keeps both: a
+  retry after a lost answer must learn that the request was refused, not run it again
+  on data changed meanwhile). A failure is never kept, and its retry runs again: a
+  ``database_busy`` 503 rolls the whole transaction back, key row included, as does an
+  exception (500); the database allows no 5xx on a row. Refused before it ran (not
+  logged in, a role that may not, throttled, a bad key, the key in use for another
+  request or still in progress) keeps nothing either: there is no row yet.
 - Again with the same key, user, method, path and body: the kept answer (status and
-  body), with ``Idempotent-Replayed: true``; nothing runs.
+  body), with ``Idempotent-Replayed: true``; nothing runs. A corrected request after a
+  refusal is another request: it takes a new key (the old one answers 422).
 - The same key (same user) on another path or body: 422 ``idempotency_key_reused``.
 - Two at the same moment: the second's insert waits on the unique index for the first's
   transaction (at most ``IDEMPOTENCY_WAIT_SECONDS``), then answers the first's answer; a
@@ -147,12 +153,19 @@ def idempotency_begin(*, key: str, user, method: str, path: str, digest: str) ->
     )
 
 
+def answer_kept(status_code: int) -> bool:
+    """Whether an answer of this status is kept with its key and replayed: a success or
+    a refusal (2xx, 4xx); never a failure (5xx: ``database_busy``, a server error), whose
+    retry must run."""
+    return 200 <= status_code < 300 or 400 <= status_code < 500
+
+
 def idempotency_finish(*, row: IdempotencyKey, response) -> None:
-    """Keep a successful answer on ``row`` (same transaction as the write); any other
+    """Keep a success or a refusal on ``row`` (same transaction as the write); any other
     answer deletes the row, so a retry runs again."""
     if connection.needs_rollback:
         return  # the transaction is rolled back whole, the row with it
-    ok = 200 <= response.status_code < 300 and not getattr(response, "streaming", False)
+    ok = answer_kept(response.status_code) and not getattr(response, "streaming", False)
     if not ok:
         IdempotencyKey.objects.filter(pk=row.pk).delete()
         return

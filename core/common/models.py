@@ -9,8 +9,9 @@ from django.utils import timezone
 class IdempotencyKey(models.Model):
     """A POST of the API sent with ``Idempotency-Key`` (``core.common.idempotency``): the
     key, who sent it, what it asked (method, path, SHA-256 of the body) and, once it
-    succeeded, its answer. Written in the same transaction as the request's own write, so
-    a stored answer always belongs to a committed write; kept ``IDEMPOTENCY_KEEP_HOURS``."""
+    answered, its answer when that was a success or a refusal (2xx, 4xx; never a 5xx,
+    whose retry must run). Written in the same transaction as the request's own write, so
+    a stored answer always belongs to what committed; kept ``IDEMPOTENCY_KEEP_HOURS``."""
 
     key = models.CharField(max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -29,8 +30,9 @@ class IdempotencyKey(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="common_idempotency_key_per_user"),
             models.CheckConstraint(
                 condition=models.Q(status_code__isnull=True)
-                | models.Q(status_code__gte=200, status_code__lt=300, body__isnull=False),
-                name="common_idempotency_only_success_answers_kept",
+                | models.Q(status_code__gte=200, status_code__lt=300, body__isnull=False)
+                | models.Q(status_code__gte=400, status_code__lt=500, body__isnull=False),
+                name="common_idempotency_only_success_or_refusal_kept",
             ),
         ]
 

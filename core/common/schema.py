@@ -74,11 +74,16 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     required=False,
     description=(
         "Optional, 1-255 printable ASCII characters (e.g. a UUID). Sent again with the same "
-        "body to the same path by the same user within 24 hours, the first successful "
-        "answer is answered again (header `Idempotent-Replayed: true`) and nothing is "
-        "written twice. The same key with another path or body: 422 "
+        "body to the same path by the same user within 24 hours, the first answer is "
+        "answered again, status and body (header `Idempotent-Replayed: true`), and nothing "
+        "runs twice: a success (2xx), and a refusal (4xx) the request met once it ran "
+        "(e.g. 400 `validation_error`, 404, 409): a retry learns it was refused, as "
+        "Stripe's keys do; a corrected request takes a new key. A failure (5xx: 503 "
+        "`database_busy`, a server error) is never kept: its retry with the same key runs "
+        "again. Nothing is kept for a request refused before it ran (401, 403 of the role "
+        "check, 429, an invalid key). The same key with another path or body: 422 "
         "`idempotency_key_reused`; while the first request with it still runs: 409 "
-        "`idempotency_key_in_progress`. Error answers are not kept: a retry runs again."
+        "`idempotency_key_in_progress` (not kept either)."
     ),
 )
 POST_ERROR_RESPONSES = {

@@ -109,13 +109,28 @@ def test_the_openapi_header_says_what_a_key_may_hold(in_tenant_a):
         assert not pattern.search(refused), refused
 
 
-def test_the_database_keeps_only_successful_answers_and_one_row_per_user_and_key(in_tenant_a):
+def test_the_database_keeps_only_successes_and_refusals_and_one_row_per_user_and_key(
+    in_tenant_a,
+):
     user = f.user("bendahara")
     row = _key(user, "k", age=timedelta(0))
-    with pytest.raises(IntegrityError), transaction.atomic():
-        IdempotencyKey.objects.filter(pk=row.pk).update(status_code=500)
+    for status in (400, 404, 409, 422, 299):
+        with transaction.atomic():
+            IdempotencyKey.objects.filter(pk=row.pk).update(status_code=status)
+    for status in (500, 503, 302, 199):  # a failure is never kept: its retry must run
+        with pytest.raises(IntegrityError), transaction.atomic():
+            IdempotencyKey.objects.filter(pk=row.pk).update(status_code=status)
     with pytest.raises(IntegrityError), transaction.atomic():
         IdempotencyKey.objects.filter(pk=row.pk).update(body=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         _key(user, "k", age=timedelta(0))
     assert _key(f.user("petugas"), "k", age=timedelta(0)).key == "k"  # another user's own
+
+
+def test_the_openapi_header_says_refusals_are_replayed_and_failures_run_again(in_tenant_a):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    repay = schema["paths"]["/api/v1/loans/{id}/repay/"]["post"]
+    (header,) = [p for p in repay["parameters"] if p["name"] == "Idempotency-Key"]
+    text = header["description"]
+    assert "4xx" in text and "database_busy" in text and "5xx" in text
+    assert "Error answers are not kept" not in text

@@ -110,15 +110,51 @@ def test_a_bad_key_is_refused_and_writes_nothing(make_loan, staff, client_a, tod
     assert not Repayment.objects.filter(loan=loan).exists()
 
 
-def test_a_refused_repayment_keeps_no_answer_and_its_retry_runs(make_loan, staff, client_a, today):
+def test_a_refused_repayment_is_kept_and_its_retry_answers_the_same_refusal(
+    make_loan, staff, client_a, today, monkeypatch
+):
+    """Stripe's rule: a request the API refused (4xx) is answered the same again under its
+    key, the service not run again; a corrected request takes a new key."""
     loan = make_loan(days_ago=75)
     client_a.force_login(staff["bendahara"])
-    bad = _repay(client_a, loan.pk, {"amount": "-5", "on": today.isoformat()}, "k-2")
+    body = {"amount": "-5", "on": today.isoformat()}
+    bad = _repay(client_a, loan.pk, body, "k-2")
     assert bad.status_code == 400
+    kept = IdempotencyKey.objects.get(key="k-2")
+    assert kept.status_code == 400 and bytes(kept.body) == bad.content
+
+    calls = []
+    real = loans_api.svc.loan_repay
+    monkeypatch.setattr(loans_api.svc, "loan_repay", lambda **kw: calls.append(kw) or real(**kw))
+    again = _repay(client_a, loan.pk, body, "k-2")
+    assert again.status_code == 400 and again.content == bad.content
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in bad
+    assert calls == []
+    # the corrected request under the same key is another request: refused, not run
+    fixed = _repay(client_a, loan.pk, {"amount": "100.000", "on": today.isoformat()}, "k-2")
+    assert fixed.status_code == 422
+    assert fixed.json()["error"]["code"] == "idempotency_key_reused"
+    assert not Repayment.objects.filter(loan=loan).exists()
+
+
+def test_a_refusal_found_by_the_view_is_kept_too(make_loan, staff, client_a, today):
+    """A loan that is not there (404) is a refusal of this request like any other."""
+    client_a.force_login(staff["bendahara"])
+    body = {"amount": "100.000", "on": today.isoformat()}
+    first = _repay(client_a, 999999, body, "k-404")
+    again = _repay(client_a, 999999, body, "k-404")
+    assert first.status_code == again.status_code == 404
+    assert again["Idempotent-Replayed"] == "true" and again.content == first.content
+
+
+def test_a_request_refused_before_it_ran_keeps_nothing(make_loan, staff, client_a, today):
+    """Refused by the role check (before the key is taken): nothing kept, so the same
+    key works for the request once a user who may make it sends it."""
+    loan = make_loan(days_ago=75)
+    client_a.force_login(staff["pengawas"])
+    body = {"amount": "100.000", "on": today.isoformat()}
+    assert _repay(client_a, loan.pk, body, "k-role").status_code == 403
     assert not IdempotencyKey.objects.exists()
-    # the client fixes its mistake under the same key: it runs
-    good = _repay(client_a, loan.pk, {"amount": "-5", "on": today.isoformat()}, "k-2")
-    assert good.status_code == 400 and "Idempotent-Replayed" not in good
 
 
 def test_a_repayment_rolled_back_write_stores_no_response(
