@@ -3,11 +3,12 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_arrears
 
 router = SimpleRouter()
 router.register("loans/products", api.ProductViewSet, basename="loan-product")
 router.register("loans/repayments", api.RepaymentViewSet, basename="loan-repayment")
+router.register("loans/arrears-runs", api_arrears.ArrearsRunViewSet, basename="loan-arrears-run")
 router.register("loans", api.LoanViewSet, basename="loan")
 
 urlpatterns = [

@@ -262,15 +262,26 @@ def _run_as_of(*, on: date, today: date, by) -> ArrearsRunResult:
     return ArrearsRunResult(run, True, before, after, entries)
 
 
+# the loans named in the refusal's ``fields`` per kind of change (the message names three)
+UNREADABLE_LOANS_LISTED = 100
+
+
 def _refuse_unreadable(on: date) -> None:
     """Refuse (nothing written) when something after ``on`` cannot be undone by reading
-    dates: each kind named with up to three loans' numbers."""
+    dates: each kind named in the message with up to three loans' numbers, and in
+    ``fields["loans"]`` every such loan ("<number>: <what>", up to
+    ``UNREADABLE_LOANS_LISTED`` per kind), for the API's client."""
     running = loans_running_on(on)
     ids = running.values("id")
     found: list[tuple[str, list[str]]] = []
+    listed: list[str] = []
 
     def numbers(qs) -> list[str]:
-        return list(qs.order_by("number").values_list("number", flat=True).distinct()[:4])
+        return list(
+            qs.order_by("number")
+            .values_list("number", flat=True)
+            .distinct()[:UNREADABLE_LOANS_LISTED]
+        )
 
     checks = [
         (
@@ -313,7 +324,9 @@ def _refuse_unreadable(on: date) -> None:
         nums = numbers(qs)
         if nums:
             shown = ", ".join(nums[:3]) + (", …" if len(nums) > 3 else "")
-            found.append((what % {"d": format_tanggal(on)}, shown))
+            what = what % {"d": format_tanggal(on)}
+            found.append((what, shown))
+            listed += [f"{n}: {what}" for n in nums]
     if found:
         what = "; ".join(_("%(what)s (pinjaman %(n)s)") % {"what": w, "n": n} for w, n in found)
         raise ApplicationError(
@@ -325,6 +338,7 @@ def _refuse_unreadable(on: date) -> None:
                 "dukungan Lumbung; kami dapat membantu membuat perhitungan per tanggal itu."
             )
             % {"d": format_tanggal(on), "what": what},
+            fields={"loans": listed},
             status=409,
         )
 

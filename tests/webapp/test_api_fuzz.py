@@ -165,6 +165,7 @@ ID_SOURCES = {
     "/loans/{id}/repay/": "loans_running",
     "/loans/products/": "loan_products",
     "/loans/repayments/": "repayments",
+    "/loans/arrears-runs/": "arrears_runs",
     "/savings/accounts/": "savings_accounts",
     "/savings/transactions/": "savings_transactions",
     "/savings/interest-runs/": "interest_runs",
@@ -195,7 +196,7 @@ NAMED_VALUES = {
 def _data_build() -> dict[str, list]:
     """One or two of each object the API's paths name, through the services (in the
     schema the connection points at)."""
-    from datetime import date
+    from datetime import date, timedelta
     from decimal import Decimal as D
 
     from django.utils import timezone
@@ -203,7 +204,8 @@ def _data_build() -> dict[str, list]:
     from core.deductions.services import deduction_import_upload
     from core.exits.services import exit_settlement_confirm
     from core.ledger.models import Account, JournalEntry, Period
-    from core.loans.models import Repayment
+    from core.loans.arrears_asof import loans_arrears_run
+    from core.loans.models import ArrearsRun, Repayment
     from core.loans.schedules import add_months
     from core.loans.services import loan_apply, loan_approve, loan_repay, loan_verify
     from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
@@ -300,6 +302,11 @@ def _data_build() -> dict[str, list]:
         file_name="realisasi.csv",
         by=staff["bendahara"],
     )
+    # arrears runs: as of last month's end (its grades kept; its month open) and today's
+    month_end = today.replace(day=1) - timedelta(days=1)
+    if Period.objects.filter(end_date=month_end, status=Period.Status.OPEN).exists():
+        loans_arrears_run(on=month_end, by=staff["bendahara"])
+    loans_arrears_run(on=today, by=staff["bendahara"])
     key = api_key_create(by=staff["admin"], name="fuzz-other", role="petugas")
     # a member who left and took their SHU share's rest with the settlement
     exit_settlement_confirm(
@@ -320,6 +327,7 @@ def _data_build() -> dict[str, list]:
         "loans_running": [built["loans"]["m2"].pk, active.pk],
         "loan_products": [active.product_id],
         "repayments": ids(Repayment.objects.all()),
+        "arrears_runs": ids(ArrearsRun.objects.all(), 3),
         "savings_accounts": ids(SavingsAccount.objects.filter(member__in=m), 3),
         "savings_transactions": ids(SavingsTransaction.objects.all(), 3),
         "interest_runs": ids(InterestRun.objects.all()),
@@ -384,7 +392,7 @@ def _real_path_parameters(case, data: dict[str, list]) -> None:
         case.path_parameters[name] = pool[turn % len(pool)]
 
 
-@schema.include(path_regex=r"\{|/savings/transactions/$").parametrize()
+@schema.include(path_regex=r"\{|/savings/transactions/$|/loans/arrears-runs/$").parametrize()
 @settings(
     max_examples=DATA_MAX_EXAMPLES,
     deadline=None,

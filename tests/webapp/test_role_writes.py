@@ -59,8 +59,10 @@ WRITERS = [
     ),
     (r"loan-repayment-reverse", W),
     (r"loan-(product-list|product-detail|settings)|loans:(settings|products|product_.*)", ADMIN),
-    # the arrears/PPAP run from the screen (today, or a past month's last day still open)
-    (r"loans:arrears_run", T),
+    # the arrears/PPAP run from the screen or the API (today, or a past month's last day
+    # still open); a run and its grades are reads (no write method)
+    (r"loans:arrears_run|loan-arrears-run-list", T),
+    (r"loan-arrears-run-(detail|grades)", NOBODY),
     (r"loans:.*", W),
     # members and agencies: staff; exit: bendahara, ketua, admin; its reversal: bendahara, admin
     (r"exits:reverse|api-member-exit-reverse", T),

@@ -86,6 +86,8 @@ class LoanErrors(StrEnum):
     ARREARS_PERIOD_CLOSED = "loan_arrears_period_closed"
     ARREARS_AS_OF_UNREADABLE = "loan_arrears_as_of_unreadable"
     ARREARS_RUN_MISSING = "loan_arrears_run_missing"
+    # a run's per-loan grades asked of a run that keeps none (API arrears-runs/{id}/grades/)
+    ARREARS_RUN_GRADES_UNAVAILABLE = "loan_arrears_run_grades_unavailable"
 
 
 # --- dates ------------------------------------------------------------------------------
