@@ -55,8 +55,10 @@ def runs_prime(runs: list[ArrearsRun]) -> list[ArrearsRun]:
         target_id__in=[str(r.pk) for r in runs],
     ).order_by("pk")
     made_by: dict[str, tuple[int | None, str]] = {}
-    for e in events.only("target_id", "actor_id", "actor_label"):
+    as_of: dict[str, bool] = {}
+    for e in events.only("target_id", "actor_id", "actor_label", "data"):
         made_by.setdefault(e.target_id, (e.actor_id, e.actor_label))
+        as_of.setdefault(e.target_id, bool((e.data or {}).get("as_of_past")))
     backs = {
         e.source_ref: e
         for e in JournalEntry.objects.filter(
@@ -65,16 +67,20 @@ def runs_prime(runs: list[ArrearsRun]) -> list[ArrearsRun]:
     }
     for r in runs:
         r.made_by_id, r.made_by = made_by.get(str(r.pk), (None, ""))
+        r.as_of_past = as_of.get(str(r.pk))
         r.reversing_entry = backs.get(_back_ref(r))
     return runs
 
 
 def run_kind(run: ArrearsRun) -> str:
     """``as_of``: made after its date (a past month's last day, graded as the loans stood
-    on it); ``daily``: as of the day it was made (the daily job's, or made from the
-    screen when the job did not run)."""
-    made_on = timezone.localdate(run.created_at)
-    return KIND_AS_OF if run.on < made_on else KIND_DAILY
+    on it; its audit row says so); ``daily``: as of the day it was made (the daily job's,
+    or made from the screen when the job did not run). A run without its audit row is
+    told by its dates."""
+    as_of_past = getattr(run, "as_of_past", None)
+    if as_of_past is None:
+        as_of_past = run.on < timezone.localdate(run.created_at)
+    return KIND_AS_OF if as_of_past else KIND_DAILY
 
 
 def run_grades_refusal(run: ArrearsRun) -> str | None:

@@ -179,6 +179,8 @@ ID_SOURCES = {
     "/api-keys/": "api_keys",
     "/yearend/payouts/": "shu_payouts",
 }
+# the arrears/PPAP run (POST /loans/arrears-runs/, no path parameter) is fuzzed here too:
+# its documented example (today's run) and generated dates run on the data set's loans.
 # an operation without a path parameter whose body names an object: fuzzed here too, that
 # body field taking the data set's ids in turn with the generated value (the teller's
 # deposit and withdrawal, whose documented examples then post for real)
