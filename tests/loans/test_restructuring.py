@@ -302,3 +302,17 @@ def test_reschedule_dated_in_a_closed_month_is_refused(make_loan, staff):
     assert Instalment.objects.filter(loan=loan, is_current=True).count() == 10
     loan.refresh_from_db()
     assert loan.schedule_version == 1 and loan.tenor == 10
+
+
+def test_reschedule_clears_the_days_past_due_at_once(staff, member, product, today):
+    """The new schedule has nothing overdue: the loan page and the arrears report say 0
+    days late right after the reschedule (as after a payment), not the old rows' 200-odd
+    days until the next daily run; the grade is kept (restructuring launders nothing)."""
+    loan = _bad_loan(staff, member, product, today)
+    loan_reschedule(loan=loan, by=staff["ketua"], tenor=12, reason="Gaji turun", on=today)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    assert (loan.kolektibilitas, loan.ppap_amount) == ("diragukan", D(5_000_000))
+    apart = next(s for s in report_arrears(on=today).sections if s.kind == "restructured")
+    row = next(r for r in apart.rows if r["number"] == loan.number)
+    assert (row["dpd"], row["arrears"]) == (0, 0)

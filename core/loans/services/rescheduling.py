@@ -20,6 +20,7 @@ from core.ledger.services import books_closed_until
 from core.loans.audit import LoanAudit
 
 from .. import schedules as S
+from ..arrears import loans_days_past_due_set
 from ..models import (
     Instalment,
     Loan,
@@ -214,8 +215,12 @@ def loan_reschedule(
     loan.restructured_grade = grade_before
     loan.restructured_on = on
     loan.kolektibilitas = grade_before
+    # nothing of the new schedule is overdue yet: the days past due from its rows now,
+    # as after a payment (the grade is kept above, not these days)
+    loans_days_past_due_set(loans=[loan])
     loan.save(
         update_fields=[
+            "days_past_due",
             "principal_outstanding",
             "deferred_jasa",
             "jasa_receivable",
