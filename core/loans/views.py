@@ -223,8 +223,12 @@ def loan_detail_view(request, pk: int):
             key=lambda r: r.pk,
             default=None,
         )
-        if latest is not None and svc.repayment_reversal_refusal(latest) is None:
+        refusal = svc.repayment_reversal_refusal(latest) if latest is not None else None
+        if latest is not None and refusal is None:
             ctx["reversible_repayment"] = latest.pk
+        elif refusal is not None and refusal.code == svc.LoanErrors.REVERSAL_PERIOD_CLOSED:
+            # said in place of the button (not after a reason and a confirmation)
+            ctx["reversal_refused"] = refusal.message
         if loan.is_running and svc.disbursement_reversal_refusal(loan) is None:
             ctx["disbursement_reversible"] = True
     return render(request, "loans/detail.html", ctx)

@@ -453,3 +453,29 @@ def test_repayment_of_a_loan_written_off_since_is_refused(make_loan, staff, memb
     assert _loan_state(loan) == before
     assert not LoanReversal.objects.filter(repayment=rep).exists()
     _books_agree()
+
+
+def test_repayment_in_a_closed_month_offers_no_reversal_and_says_the_way_out(
+    make_loan, staff, client_a
+):
+    """The loan page used to offer *Batalkan* on a payment whose month is closed, ask for
+    the reason and a confirmation, and only then refuse with "tidak dapat dibatalkan".
+    Now the page shows the refusal in place of the button, and it (and the service)
+    names the way out: the admin reopens the month, the payment is reversed, the month
+    is closed again."""
+    loan = make_loan(days_ago=40)
+    r1 = loan.instalments.get(number=1)
+    rep = loan_repay(loan=loan, amount=D(1_100_000), by=staff["petugas"], on=loan.disbursed_on)
+    month = Period.objects.get(start_date=loan.disbursed_on.replace(day=1))
+    month_close_as_treasurer(period=month, by=staff["bendahara"])
+    assert r1.due_date > loan.disbursed_on
+    client_a.force_login(staff["bendahara"])
+    page = client_a.get(f"/pinjaman/{loan.pk}/").content.decode()
+    assert f'action="/pinjaman/kuitansi/{rep.pk}/batalkan/"' not in page
+    assert "sudah ditutup" in page and "Buka kembali" in page and "admin" in page
+    with pytest.raises(ApplicationError) as exc:
+        loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    assert exc.value.code == "loan_reversal_period_closed"
+    assert "Buka kembali" in exc.value.message and "admin" in exc.value.message
+    assert not LoanReversal.objects.filter(repayment=rep).exists()
+    _books_agree()

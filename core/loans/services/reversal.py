@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date, format_tanggal
+from core.common.dates import format_bulan, format_date, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.ledger.models import JournalEntry
 from core.ledger.services import books_closed_until, journal_reverse
@@ -47,18 +47,35 @@ def reversal_reason_clean(reason: str) -> str:
     )
 
 
-def _check_period_open(entry_date: date, label: str) -> None:
+def _period_closed_refusal(entry_date: date, label: str) -> ApplicationError | None:
+    """A reversal of an entry in a closed month is refused (the month's figures are
+    final), naming the way out: the admin reopens the month (*Periode* → *Buka
+    kembali*), the entry is reversed, the month is closed again."""
     closed = books_closed_until()
-    if closed is not None and entry_date <= closed:
-        raise ApplicationError(
-            LoanErrors.REVERSAL_PERIOD_CLOSED,
-            _(
-                "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
-                "tidak dapat dibatalkan."
-            )
-            % {"l": label, "d": format_tanggal(entry_date), "c": format_tanggal(closed)},
-            status=409,
+    if closed is None or entry_date > closed:
+        return None
+    return ApplicationError(
+        LoanErrors.REVERSAL_PERIOD_CLOSED,
+        _(
+            "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
+            "tidak dapat dibatalkan selama periode %(m)s tertutup. Bila memang keliru: "
+            "minta admin membuka kembali periode itu (Pembukuan → Periode → Buka "
+            "kembali, dengan alasan), batalkan di sini, lalu tutup lagi periodenya."
         )
+        % {
+            "l": label,
+            "d": format_tanggal(entry_date),
+            "c": format_tanggal(closed),
+            "m": format_bulan(entry_date),
+        },
+        status=409,
+    )
+
+
+def _check_period_open(entry_date: date, label: str) -> None:
+    refusal = _period_closed_refusal(entry_date, label)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_reversal_date(on: date, entry_date: date) -> None:
@@ -100,7 +117,10 @@ def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
             % {"r": repayment},
             status=409,
         )
-    return _order_refusal(repayment)
+    return _order_refusal(repayment) or _period_closed_refusal(
+        repayment.entry.date if repayment.entry_id else repayment.paid_on,
+        _("Pembayaran %(r)s") % {"r": repayment},
+    )
 
 
 def _order_refusal(repayment: Repayment) -> ApplicationError | None:
@@ -403,7 +423,9 @@ def disbursement_reversal_refusal(loan: Loan) -> ApplicationError | None:
             % {"n": loan.number},
             status=409,
         )
-    return None
+    return _period_closed_refusal(
+        loan.disbursement_entry.date, _("Pencairan %(n)s") % {"n": loan.number}
+    )
 
 
 @transaction.atomic
