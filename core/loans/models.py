@@ -545,6 +545,14 @@ class Loan(FastFromDb, models.Model):
         return self.status == self.Status.DISBURSED
 
     @property
+    def status_label(self) -> str:
+        """The status as people read it: a loan closed by a write-off (an exit on death,
+        the board's decision) is *Dihapusbukukan*, not *Lunas*: nothing was repaid."""
+        if self.status == self.Status.CLOSED and self.closed_by == self.ClosedBy.WRITEOFF:
+            return self.get_closed_by_display()
+        return self.get_status_display()
+
+    @property
     def is_restructured(self) -> bool:
         return bool(self.restructured_grade)
 
@@ -816,6 +824,24 @@ class Repayment(models.Model):
         toward the principal (negative for such a payoff), so the parts add up to the
         amount."""
         return self.jasa - self.jasa_ahead_credited
+
+    # A statement's other parts, so that penalty + jasa + principal + to sukarela add up
+    # to the amount: the loan page, the portal, the kartu and the repayments report.
+
+    @property
+    def penalty_shown(self) -> Decimal:
+        """The late penalty with an early payoff's penalty fee."""
+        return self.penalty + self.early_payoff_fee
+
+    @property
+    def principal_shown(self) -> Decimal:
+        """The principal with an excess paid to the principal (a partial prepayment)."""
+        return self.principal + (self.excess if self.excess_to == self.ExcessTo.PRINCIPAL else ZERO)
+
+    @property
+    def to_sukarela(self) -> Decimal:
+        """An excess credited to the member's sukarela."""
+        return self.excess if self.excess_to == self.ExcessTo.SUKARELA else ZERO
 
     @property
     def receipt_number(self) -> str:

@@ -401,10 +401,10 @@ def _repayment_rows(repayments, reversals) -> list[dict]:
             "date": on,
             "receipt": receipt,
             "channel": r.get_channel_display(),
-            "penalty": signed(r.penalty + r.early_payoff_fee),
+            "penalty": signed(r.penalty_shown),
             "jasa": signed(r.jasa_net),
-            "principal": signed(r.principal + (r.excess if r.excess_to == "principal" else ZERO)),
-            "sukarela": signed(r.excess if r.excess_to == "sukarela" else ZERO),
+            "principal": signed(r.principal_shown),
+            "sukarela": signed(r.to_sukarela),
             "amount": signed(r.amount),
         }
 
@@ -526,7 +526,7 @@ def report_card(*, loan: Loan, on: date) -> Report:
             % {
                 "d": format_date(on),
                 "s": f"{loan.principal_outstanding:,.0f}".replace(",", "."),
-                "st": loan.get_status_display(),
+                "st": loan.status_label,
                 "k": KOLEK_LABEL[loan.kolektibilitas],
             },
         ],

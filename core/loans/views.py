@@ -141,7 +141,7 @@ LOAN_COLUMNS = [
     Column(_l("Nama"), "member.full_name"),
     Column("NIP", "member.nip"),
     Column(_l("Produk"), "product.name"),
-    Column(_l("Status"), lambda ln: ln.get_status_display()),
+    Column(_l("Status"), lambda ln: ln.status_label),
     Column(_l("Pokok"), "principal", money=True),
     Column(_l("Tenor (bulan)"), "tenor"),
     Column(_l("Jasa (%)"), "rate"),

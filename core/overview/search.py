@@ -96,7 +96,7 @@ def _loans(q: str) -> list[Hit]:
     return [
         Hit(
             title=f"{ln.number} · {ln.member.full_name}",
-            detail=f"{ln.product.name} · {ln.get_status_display()}",
+            detail=f"{ln.product.name} · {ln.status_label}",
             url=reverse("loans:detail", args=[ln.pk]),
         )
         for ln in rows

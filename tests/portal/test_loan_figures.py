@@ -87,9 +87,11 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(loan
             (row,) = [r for r in rows if f" {name} " in r]
             assert row.startswith(f"> {date_filter(p.paid_on)} ")
             assert p.get_channel_display() in row
+            # the parts add up to the amount (a payoff's fee, an excess: test_payment_rows)
             assert (
-                f"{format_rupiah(p.penalty)} {format_rupiah(p.jasa_net)} "
-                f"{format_rupiah(p.principal)} {format_rupiah(p.amount)}"
+                f"{format_rupiah(p.penalty_shown)} {format_rupiah(p.jasa_net)} "
+                f"{format_rupiah(p.principal_shown)} {format_rupiah(p.to_sukarela)} "
+                f"{format_rupiah(p.amount)}"
             ) in row
     a = loan_story["a"]
     mine, _theirs = _pages(coop, staff, rina, a)
