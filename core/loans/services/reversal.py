@@ -49,24 +49,26 @@ def reversal_reason_clean(reason: str) -> str:
 
 def _period_closed_refusal(entry_date: date, label: str) -> ApplicationError | None:
     """A reversal of an entry in a closed month is refused (the month's figures are
-    final), naming the way out: the admin reopens the month (*Periode* → *Buka
-    kembali*), the entry is reversed, the month is closed again."""
+    final), naming the way out: the admin reopens the closed months from the entry's
+    to the last closed one (*Periode* → *Buka kembali*; a later closed month keeps the
+    earlier ones shut), the entry is reversed, the months are closed again."""
     closed = books_closed_until()
     if closed is None or entry_date > closed:
         return None
     return ApplicationError(
         LoanErrors.REVERSAL_PERIOD_CLOSED,
         _(
-            "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (sampai %(c)s); "
-            "tidak dapat dibatalkan selama periode %(m)s tertutup. Bila memang keliru: "
-            "minta admin membuka kembali periode itu (Pembukuan → Periode → Buka "
-            "kembali, dengan alasan), batalkan di sini, lalu tutup lagi periodenya."
+            "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (buku ditutup sampai "
+            "%(c)s); tidak dapat dibatalkan. Bila memang keliru: minta admin membuka "
+            "kembali bulan yang ditutup dari %(m)s sampai %(cm)s (Pembukuan → Periode → "
+            "Buka kembali, dengan alasan), batalkan di sini, lalu tutup lagi bulan-bulan itu."
         )
         % {
             "l": label,
             "d": format_tanggal(entry_date),
             "c": format_tanggal(closed),
             "m": format_bulan(entry_date),
+            "cm": format_bulan(closed),
         },
         status=409,
     )
