@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.exports import XLSX_TYPE, safe_cell, safe_row, workbook_bytes
 from core.common.money import format_rupiah
@@ -145,7 +146,7 @@ def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
     ws.append(
         [
             c(
-                f"Cut-off: {run.cutoff_date:%d-%m-%Y}. Isi kolom Realisasi dengan jumlah yang "
+                f"Cut-off: {format_tanggal(run.cutoff_date)}. Isi kolom Realisasi dengan jumlah yang "
                 "benar-benar dipotong (0 bila tidak dipotong), lalu kirim kembali file ini."
             )
         ]

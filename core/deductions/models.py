@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.dates import format_bulan
 from core.common.loading import FastFromDb
 from core.members.models import Agency, Member
 
@@ -113,7 +114,13 @@ class DeductionRun(models.Model):
 
     @property
     def label(self) -> str:
+        """The month's code, ``03/2026``: in journal descriptions, the audit, the API."""
         return f"{self.month:02d}/{self.year}"
+
+    @property
+    def month_shown(self) -> str:
+        """The month as the screens and messages say it: ``Maret 2026``."""
+        return format_bulan(date(self.year, self.month, 1))
 
     @property
     def month_start(self):

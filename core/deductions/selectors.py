@@ -13,6 +13,7 @@ from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_bulan
 from core.common.permissions import STAFF
 from core.ledger.payroll_batches import PayrollBatch
 from core.members.models import Agency
@@ -95,6 +96,7 @@ def run_unposted_earlier(run: DeductionRun) -> list[dict]:
         {
             "run_id": r["run_id"],
             "label": f"{r['run__month']:02d}/{r['run__year']}",
+            "month_shown": format_bulan(date(r["run__year"], r["run__month"], 1)),
             "agency": agencies[r["agency_id"]],
             "members": r["members"],
             "asked": r["asked"] or ZERO,

@@ -64,7 +64,9 @@ def runs(request):
             )
         if not outcome.ok:
             return redirect("deductions:runs")
-        messages.success(request, _("Daftar potong gaji %(m)s sedang dibuat.") % {"m": run.label})
+        messages.success(
+            request, _("Daftar potong gaji %(m)s sedang dibuat.") % {"m": run.month_shown}
+        )
         return redirect("deductions:run", pk=run.pk)
     return render(
         request,
@@ -121,14 +123,14 @@ def run_detail(request, pk: int):
             messages.success(
                 request,
                 _("Dicatat: %(a)s tidak memotong apa pun bulan %(m)s.")
-                % {"a": agency.name, "m": run.label},
+                % {"a": agency.name, "m": run.month_shown},
             )
             return redirect("deductions:import", pk=imp.pk)
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "regenerate" in request.POST:
         with application_errors_to_messages(request):
             services.deduction_run_regenerate_start(run=run, by=request.user)
-            messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.label})
+            messages.success(request, _("Daftar %(m)s dibuat ulang.") % {"m": run.month_shown})
         return redirect("deductions:run", pk=run.pk)
     if request.method == "POST" and "retry" in request.POST:
         with application_errors_to_messages(request):
@@ -318,7 +320,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
             title=_("Konfirmasi posting %(a)s") % {"a": imp.agency.name},
             intro=_("%(r)s, %(n)s anggota, tanggal uang diterima %(d)s.")
             % {
-                "r": imp.run.label,
+                "r": imp.run.month_shown,
                 "n": len(plans),
                 "d": format_tanggal(on),
             },
@@ -424,7 +426,7 @@ def _confirm_nothing(request, *, title, run, asked, members: int, action: str, f
                 "tagihan dicatat tidak dipotong; wajib dan angsuran yang tertunggak ditagih "
                 "lagi di daftar bulan berikutnya."
             )
-            % {"r": run.label, "n": members},
+            % {"r": run.month_shown, "n": members},
             lines=[
                 ConfirmLine(_("Total realisasi (masuk bank)"), 0),
                 ConfirmLine(_("Kekurangan (%(n)s anggota)") % {"n": members}, asked, strong=True),
@@ -451,7 +453,7 @@ def _confirm_post_all(request, run: DeductionRun, *, on: str):
         Confirmation(
             title=_("Konfirmasi posting semua instansi"),
             intro=_("%(r)s: %(n)s instansi siap, tanggal uang diterima %(d)s.")
-            % {"r": run.label, "n": len(ready), "d": _posting_day(run, on)},
+            % {"r": run.month_shown, "n": len(ready), "d": _posting_day(run, on)},
             lines=lines,
             notice=(
                 _("Tidak ikut diposting: %(list)s")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.common.dates import format_date
+from core.common.dates import format_date, format_tanggal
 from core.common.exports import safe_cell, workbook_bytes
 from core.common.money import format_percent
 from core.common.pdf import html_to_pdf
@@ -364,7 +364,7 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
     return Report(
         "disbursements",
         _("Pencairan pinjaman"),
-        f"{date_from:%d-%m-%Y} s.d. {date_to:%d-%m-%Y}",
+        f"{format_tanggal(date_from)} s.d. {format_tanggal(date_to)}",
         [
             Column("date", _("Tanggal")),
             Column("number", _("No. pinjaman")),
@@ -430,7 +430,7 @@ def report_repayments(*, date_from: date, date_to: date) -> Report:
     return Report(
         "repayments",
         _("Penerimaan angsuran pinjaman"),
-        f"{date_from:%d-%m-%Y} s.d. {date_to:%d-%m-%Y}",
+        f"{format_tanggal(date_from)} s.d. {format_tanggal(date_to)}",
         [
             Column("date", _("Tanggal")),
             Column("receipt", _("Kuitansi")),

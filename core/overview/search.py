@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 
+from core.common.dates import format_tanggal
 from core.ledger.models import Receipt
 from core.loans.models import Loan
 from core.members.models import Member
@@ -132,7 +133,7 @@ def _receipts(q: str) -> list[Hit]:
     hits = [
         Hit(
             title=r.number,
-            detail=f"{r.get_kind_display()} · {r.issued_on:%d-%m-%Y}",
+            detail=f"{r.get_kind_display()} · {format_tanggal(r.issued_on)}",
             url=_receipt_url(r, savings, payouts),
         )
         for r in rows

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.common.dates import format_date
+from core.common.dates import format_date, format_tanggal
 from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
 from core.common.money import format_percent, format_rupiah
 from core.common.pdf import render_pdf
@@ -512,7 +512,7 @@ def _loan_tables(year: int) -> list[dict]:
             "row",
             r.loan.number,
             r.loan.member.full_name,
-            r.on.strftime("%d-%m-%Y"),
+            format_tanggal(r.on),
             r.principal_before,
             f"{r.old_tenor} → {r.new_tenor}",
         )

@@ -245,11 +245,11 @@ def test_a_csv_of_good_and_bad_rows_is_checked_row_by_row_as_before(month):
         1 for r in rows if D(r["amount"]) == DeductionLine.objects.get(pk=r["line_id"]).total
     )
     assert imp.posted_data["file_warnings"] == [
-        f"PERHATIAN: berkas ini bukan hasil ekspor daftar {run.label} (tanda ekspor tidak "
+        f"PERHATIAN: berkas ini bukan hasil ekspor daftar {run.month_shown} (tanda ekspor tidak "
         "ada), jadi bulan dan instansinya tidak dapat dipastikan. "
         f"{same} dari {len(rows)} baris sama dengan yang diminta; total berkas "
         f"{format_rupiah(realized)}, total diminta {format_rupiah(asked_a)}. Pastikan ini "
-        f"realisasi Dinas Pendidikan bulan {run.label} sebelum memposting."
+        f"realisasi Dinas Pendidikan bulan {run.month_shown} sebelum memposting."
     ]
     assert imp.total_realized == realized
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.common.dates import format_tanggal
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError
 from core.deductions import services as svc
 from core.deductions.models import DeductionImport, DeductionLine
@@ -82,7 +82,7 @@ def test_batch_crediting_sukarela_in_a_month_whose_jasa_was_run_is_refused(coop,
     err = exc.value
     assert err.code == "deduction_interest_run" and err.status_code == 400
     msg = str(err.message)
-    assert sukarela.name in msg and f"{on.month:02d}/{on.year}" in msg, msg
+    assert sukarela.name in msg and format_bulan(on) in msg, msg
     assert format_tanggal(on) in msg, msg
     # the way out: the first day after the month run, or the jasa run reversed first
     after = add_months(on.replace(day=1), 1)

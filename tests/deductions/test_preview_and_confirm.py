@@ -41,7 +41,7 @@ def test_preview_lists_short_rows_first_with_totals(coop, ready_run):
 
 def test_run_with_nothing_realised_is_not_siap(coop, ready_run):
     c = login(coop["by"])
-    row = c.get("/potong-gaji/").content.decode().split(ready_run.label)[1].split("</tr>")[0]
+    row = c.get("/potong-gaji/").content.decode().split(ready_run.month_shown)[1].split("</tr>")[0]
     assert "Menunggu realisasi" in row and ">Siap<" not in row
 
 
@@ -58,7 +58,7 @@ def test_post_and_reverse_need_the_confirmed_post(coop, ready_run):
     c.post(url, {"action": "post", "confirmed": "1"})
     imp.refresh_from_db()
     assert imp.status == "posted"
-    row = c.get("/potong-gaji/").content.decode().split(ready_run.label)[1].split("</tr>")[0]
+    row = c.get("/potong-gaji/").content.decode().split(ready_run.month_shown)[1].split("</tr>")[0]
     assert "Sebagian diposting" in row
     box = c.post(url, {"action": "reverse", "reason": "salah file"}).content.decode()
     box = box.split('id="confirm"')[1]

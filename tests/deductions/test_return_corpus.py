@@ -238,7 +238,7 @@ def test_a_return_file_of_another_run_is_refused(month):
     content = filled_xlsx(buf.getvalue(), {m.nip: 1000 for m in coop["m"][:3]})
     imp = upload(coop, run, content, name="r.xlsx")
     assert imp.status == "invalid"
-    assert "01/2026" in imp.file_errors[0] and run.label in imp.file_errors[0]
+    assert "Januari 2026" in imp.file_errors[0] and run.month_shown in imp.file_errors[0]
 
 
 def test_an_export_of_another_agency_is_refused(month):

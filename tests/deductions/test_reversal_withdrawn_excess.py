@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from django.utils import timezone
 
+from core.common.dates import format_bulan
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.deductions import services as svc
@@ -180,7 +181,7 @@ def test_reversal_of_a_batch_in_a_month_whose_savings_interest_was_run_is_refuse
         raise AssertionError("reversal taken though the month's jasa was paid on it")
     assert err.code == "deduction_reversal_interest_run"
     msg = str(err.message)
-    assert sukarela.name in msg and f"{on.month:02d}/{on.year}" in msg, msg
+    assert sukarela.name in msg and format_bulan(on) in msg, msg
     assert _state() == before
     imp.refresh_from_db()
     assert imp.status == DeductionImport.Status.POSTED

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.common.dates import format_tanggal
 from core.loans.services import loan_repay
 
 
@@ -45,4 +46,4 @@ def test_report_period_typed_the_wrong_way_round_is_the_period_meant(
     assert r.status_code == 200
     html = r.content.decode()
     assert loan.number in html
-    assert f"{start:%d-%m-%Y} s.d. {end:%d-%m-%Y}" in html
+    assert f"{format_tanggal(start)} s.d. {format_tanggal(end)}" in html

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
+from core.common.dates import format_bulan, format_tanggal
 from core.common.money import format_rupiah
 from core.common.submission import FIELD, submission_key
 
@@ -11,6 +12,19 @@ register = template.Library()
 def rupiah(value, decimals=0):
     """``Rp 1.234.567``; ``|rupiah:2`` keeps the sen (a reconciliation difference)."""
     return format_rupiah(value, decimals=int(decimals))
+
+
+@register.filter(expects_localtime=True)
+def tanggal(value) -> str:
+    """``5 Januari 2027``: a date (or a datetime, in local time) in words, as documents
+    and headings say it (``core.common.dates.format_tanggal``); empty for None."""
+    return format_tanggal(value) if value else ""
+
+
+@register.filter(expects_localtime=True)
+def bulan(value) -> str:
+    """``Maret 2026``: the month of a date in words (``format_bulan``); empty for None."""
+    return format_bulan(value) if value else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -140,7 +140,7 @@ def posting_date_clean(run, on) -> date:
         raise ApplicationError(
             E.BAD_DATE,
             _("Tanggal terima %(d)s sebelum bulan potong gaji %(m)s dimulai.")
-            % {"d": format_date(on), "m": run.label},
+            % {"d": format_date(on), "m": run.month_shown},
             fields={"on": [_("Sebelum bulan potong gaji.")]},
         )
     if not _period_open(on):

@@ -5,12 +5,14 @@ asked), rows excluded, a file discarded."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_bulan
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.common.text import control_characters_removed
@@ -312,9 +314,9 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
                     "%(rm)s untuk %(ra)s. Unggah berkas bulan dan instansi yang benar."
                 )
                 % {
-                    "m": f"{mark['month']:02d}/{mark['year']}",
+                    "m": format_bulan(date(mark["year"], mark["month"], 1)),
                     "a": control_characters_removed(mark["agency"]),
-                    "rm": run.label,
+                    "rm": run.month_shown,
                     "ra": agency.code,
                 }
             )
@@ -323,7 +325,7 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
         y, m = parsed.title_month
         errors.append(
             _("Judul berkas menyebut bulan %(m)s, bukan %(rm)s. Unggah berkas bulan yang benar.")
-            % {"m": f"{m:02d}/{y}", "rm": run.label}
+            % {"m": format_bulan(date(y, m, 1)), "rm": run.month_shown}
         )
         return errors, warnings
     asked = dict(DeductionLine.objects.filter(run=run, agency=agency).values_list("id", "total"))
@@ -337,7 +339,7 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
             "realisasi %(ra)s bulan %(rm)s sebelum memposting."
         )
         % {
-            "rm": run.label,
+            "rm": run.month_shown,
             "ra": agency.name,
             "same": same,
             "n": len(rows),
@@ -398,7 +400,7 @@ def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
         raise ApplicationError(
             E.ALREADY_POSTED,
             _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": agency.name, "m": run.label},
+            % {"a": agency.name, "m": run.month_shown},
             status=409,
         )
     # the run's own month may be closed: the batch is posted on the day the money came
@@ -421,7 +423,7 @@ def deduction_import_upload(
         raise ApplicationError(
             E.FILE_DUPLICATE,
             _("File ini sudah pernah diunggah untuk %(a)s bulan %(m)s.")
-            % {"a": agency.name, "m": run.label},
+            % {"a": agency.name, "m": run.month_shown},
             status=409,
         )
     parsed = parse_realized(content=content, file_name=file_name, agency_code=agency.code)

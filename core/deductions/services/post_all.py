@@ -55,7 +55,7 @@ def deduction_run_post_all_start(*, run: DeductionRun, by, on=None) -> list[int]
     ):
         raise ApplicationError(
             E.POSTING_RUNNING,
-            _("Posting semua instansi bulan %(m)s sedang berjalan.") % {"m": run.label},
+            _("Posting semua instansi bulan %(m)s sedang berjalan.") % {"m": run.month_shown},
             status=409,
         )
     on = posting_date_clean(run, on)

@@ -537,7 +537,8 @@ def deduction_agency_post_nothing(
     if not lines:
         raise ApplicationError(
             E.NOTHING_TO_POST,
-            _("%(a)s tidak punya anggota di daftar %(m)s.") % {"a": agency.name, "m": run.label},
+            _("%(a)s tidak punya anggota di daftar %(m)s.")
+            % {"a": agency.name, "m": run.month_shown},
         )
     try:
         with transaction.atomic():
@@ -546,7 +547,7 @@ def deduction_agency_post_nothing(
         raise ApplicationError(
             E.ALREADY_POSTED,
             _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": agency.name, "m": run.label},
+            % {"a": agency.name, "m": run.month_shown},
             status=409,
         ) from None
     return _import_post(imp=imp, by=by, on=on, nothing_deducted=True)
@@ -609,7 +610,7 @@ def _import_post(
         raise ApplicationError(
             E.ALREADY_POSTED,
             _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": imp.agency.name, "m": imp.run.label},
+            % {"a": imp.agency.name, "m": imp.run.month_shown},
             status=409,
         )
     plans = deduction_import_plan(imp, lines)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import format_bulan, format_date
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
 from core.common.money import format_rupiah
 from core.deductions.audit import DeductionAudit
@@ -65,7 +65,8 @@ def deduction_import_reverse(*, imp: DeductionImport, reason: str, by) -> Deduct
     if not _period_open(on):
         raise ApplicationError(
             E.PERIOD_CLOSED,
-            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
+            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.")
+            % {"m": imp.run.month_shown},
         )
     originals = list(
         SavingsTransaction.objects.filter(pk__in=data.get("savings_transactions", []))
@@ -122,12 +123,16 @@ def _interest_run_refusal(product_ids: set[int], on: date) -> None:
     raise ApplicationError(
         E.REVERSAL_INTEREST_RUN,
         _(
-            "Batch tidak dapat dibatalkan: jasa %(p)s sudah dihitung sampai bulan %(m)02d/%(y)s "
+            "Batch tidak dapat dibatalkan: jasa %(p)s sudah dihitung sampai bulan %(m)s "
             "atas saldo yang memuat setoran batch ini (tanggal %(d)s). Batalkan dulu jasa "
             "simpanan dari bulan itu mundur sampai bulan batch ini, lalu batalkan batch ini. "
             "Tidak ada yang diubah."
         )
-        % {"p": run.product.name, "m": run.month, "y": run.year, "d": format_date(on)},
+        % {
+            "p": run.product.name,
+            "m": format_bulan(date(run.year, run.month, 1)),
+            "d": format_date(on),
+        },
         status=409,
     )
 
@@ -202,7 +207,8 @@ def _nothing_reverse(imp: DeductionImport, *, reason: str, by, on: date) -> Dedu
     if not _period_open(on):
         raise ApplicationError(
             E.PERIOD_CLOSED,
-            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.") % {"m": imp.run.label},
+            _("Periode %(m)s sudah ditutup; batch tidak dapat dibatalkan.")
+            % {"m": imp.run.month_shown},
         )
     _import_mark_reversed(imp, rev=None, reason=reason)
     audit_log(

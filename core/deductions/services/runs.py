@@ -426,7 +426,7 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
     if run.posting_status == DeductionRun.PostingStatus.RUNNING:
         raise ApplicationError(
             E.POSTING_RUNNING,
-            _("Posting bulan %(m)s sedang berjalan.") % {"m": run.label},
+            _("Posting bulan %(m)s sedang berjalan.") % {"m": run.month_shown},
             status=409,
         )
     # lock the run's imports first: a batch posting now holds its import's lock until it
@@ -445,7 +445,7 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
                 "Sudah ada instansi bulan %(m)s yang diposting: daftar tidak dapat dibuat "
                 "ulang. Kekurangan bulan sebelumnya ditagih di daftar bulan berikutnya."
             )
-            % {"m": run.label},
+            % {"m": run.month_shown},
             status=409,
         )
     discarded = [pk for pk, status in imports if status in ("valid", "invalid")]

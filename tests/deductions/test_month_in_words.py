@@ -1,0 +1,35 @@
+"""A payroll-deduction month is said in words on the screens and in messages ("Potong
+gaji Maret 2026", "bukan Maret 2026"), not as ``03/2026``; the run's ``label`` (its
+code in journal descriptions, the audit and the API) is unchanged."""
+
+from datetime import date
+
+from core.common.dates import format_bulan
+from core.deductions.services import deduction_import_upload
+
+from .conftest import csv_bytes, login
+
+
+def test_the_run_s_month_is_said_in_words_and_its_code_kept(ready_run):
+    run = ready_run
+    assert run.month_shown == format_bulan(date(run.year, run.month, 1))
+    assert run.label == f"{run.month:02d}/{run.year}"
+
+
+def test_the_run_page_heading_says_the_month_in_words(coop, ready_run):
+    page = login(coop["by"]).get(f"/potong-gaji/{ready_run.pk}/").content.decode()
+    assert f"<h1>Potong gaji {ready_run.month_shown}</h1>" in page
+    assert f"Potong gaji {ready_run.label}<" not in page
+
+
+def test_a_file_titled_with_another_month_is_refused_naming_both_in_words(coop, ready_run):
+    run = ready_run
+    other = 12 if run.month != 12 else 11
+    content = b"Bulan " + (b"Desember" if other == 12 else b"November")
+    content += f" {run.year - 1}\n".encode() + csv_bytes([["1", "1"]])
+    imp = deduction_import_upload(
+        run=run, agency=coop["agencies"][0], content=content, file_name="r.csv", by=coop["by"]
+    )
+    text = f"{imp.file_errors} {imp.errors}"
+    shown = ("Desember" if other == 12 else "November") + f" {run.year - 1}"
+    assert f"Judul berkas menyebut bulan {shown}, bukan {run.month_shown}." in text, text
