@@ -166,9 +166,12 @@ def request_file_rows(request, kind: str) -> files.FileRows:
 
 def _left_out(read: files.FileRows) -> dict:
     """The preview's ``left_out_rows``: each row of the file not read as data, with its
-    number, ``reason`` (``totals_checked``, ``totals``, ``subtotal``, ``no_data``), what
-    it shows and why in Indonesian."""
-    return {"left_out_rows": read.left_out}
+    number, ``reason`` (``totals_checked``, ``totals``, ``subtotal``, ``no_data``,
+    ``signature``), what
+    it shows and why in Indonesian; and its ``ignored_columns``: each column of the
+    header not read, ``{column, reason, message}`` (``reason``: ``ambiguous``,
+    ``duplicate``, ``unknown``; ``files.ignored_columns``)."""
+    return {"left_out_rows": read.left_out, "ignored_columns": read.ignored_columns}
 
 
 def _read_as(encoding: str) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -249,6 +250,7 @@ LEFT_OUT_TOTALS_CHECKED = "totals_checked"
 LEFT_OUT_TOTALS = "totals"
 LEFT_OUT_SUBTOTAL = "subtotal"
 LEFT_OUT_NO_DATA = "no_data"
+LEFT_OUT_SIGNATURE = "signature"
 LEFT_OUT_TEXT_MAX = 80
 
 
@@ -261,6 +263,7 @@ def left_out_message(reason: str) -> str:
             "baris jumlah antara (subtotal); yang diperiksa hanya baris jumlah terakhir"
         ),
         LEFT_OUT_NO_DATA: _("baris tanpa isi di kolom yang dibaca"),
+        LEFT_OUT_SIGNATURE: _("bagian tanda tangan di bawah daftar"),
     }[reason]
 
 
@@ -277,6 +280,10 @@ class FileRows:
     hidden: list[int]
     encoding: str
     left_out: list[dict]
+    # the header's columns the step does not read, each ``{column, reason, message}``
+    # (``ignored_columns``): a title that could mean two things, a second column for a
+    # field read from another, a title that is no column of the template
+    ignored_columns: list[dict] = dataclass_field(default_factory=list)
 
 
 def rows_from_file(*, content: bytes, file_name: str, kind: str) -> list[dict]:
@@ -380,6 +387,7 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
     cols = _columns([column_key(c) for c in header_cells], spec)
     checked = [(f, _control_label(f)) for f in CONTROL_CHECKED.get(kind, ()) if f in cols]
     out, hidden, totals, no_data = [], [], [], []
+    entries: list[tuple] = []  # the rows read as rows, before the footer is told apart
     for row in sheet.rows[at + 1 :]:
         if row.blank:
             continue
@@ -395,6 +403,13 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
         label = _totals_row_label(row.cells, data, kind)
         if label:
             totals.append((row.number, label, data, row.cells))
+            continue
+        entries.append((row, data))
+    footer = _footer_start(entries, totals, kind)
+    signed = {row.number for row, data in entries[footer:] if not _is_data(data, kind)}
+    for row, data in entries:
+        if row.number in signed:
+            no_data.append(_left_out(row.number, LEFT_OUT_SIGNATURE, row.cells))
             continue
         for field, label in checked:
             if control_characters_error(data[field], label=label, multiline=True):
@@ -418,7 +433,66 @@ def read_file(*, content: bytes, file_name: str, kind: str) -> FileRows:
         for number, _label, _data, cells in totals
     ]
     left_out.sort(key=lambda x: x["row"])
-    return FileRows(rows=out, hidden=hidden, encoding=book.encoding, left_out=left_out)
+    return FileRows(
+        rows=out,
+        hidden=hidden,
+        encoding=book.encoding,
+        left_out=left_out,
+        ignored_columns=ignored_columns(header_cells, spec, kind),
+    )
+
+
+IGNORED_AMBIGUOUS = "ambiguous"
+IGNORED_DUPLICATE = "duplicate"
+IGNORED_UNKNOWN = "unknown"
+# a member's name in a step that does not read it (the loans file): said as such
+_NAME_KEYS = ("nama", "namaanggota", "namalengkap", "name")
+
+
+def ignored_columns(cells: list, spec: dict, kind: str) -> list[dict]:
+    """The columns of a found header the step does not read, in the file's order, each
+    ``{column, reason, message}``: ``ambiguous``, a title that could mean two things
+    (``AMBIGUOUS``: *Bunga*, *Angsuran Ke*, *Jenis*; the message says what to title it);
+    ``duplicate``, a second column of a field read from an earlier one (a trial
+    balance's *Nama Akun* beside *Kode Akun*); ``unknown``, a title that is no column of
+    the template. Empty titles are not listed. So the preview can say which columns were
+    not used, which the treasurer would otherwise believe were."""
+    cols = _columns([column_key(c) for c in cells], spec)
+    read_at = {i: f for f, i in cols.items()}
+    ambiguous = AMBIGUOUS.get(kind, {})
+    out = []
+    for i, cell in enumerate(cells):
+        if i in read_at or _empty(cell) or isinstance(cell, CellProblem):
+            continue
+        shown = " ".join(str(cell).split())
+        key = column_key(cell)
+        fields = [f for f, names in spec.items() if key and key in names]
+        if key in ambiguous:
+            reason, message = IGNORED_AMBIGUOUS, str(ambiguous[key])
+        elif fields and fields[0] in cols:
+            first = " ".join(str(cells[cols[fields[0]]]).split())
+            reason = IGNORED_DUPLICATE
+            message = _("%(f)s sudah dibaca dari kolom %(c)s") % {
+                "f": COLUMN_TITLES.get(fields[0], fields[0]),
+                "c": first,
+            }
+        elif key in _NAME_KEYS:
+            reason = IGNORED_UNKNOWN
+            message = _("untuk dibaca saja; anggota dikenali dari nomor anggota atau NIP")
+        else:
+            reason, message = IGNORED_UNKNOWN, _("bukan kolom templat")
+        out.append({"column": shown, "reason": reason, "message": message})
+    return out
+
+
+def ignored_columns_note(ignored: list[dict]) -> str:
+    """One line naming the columns not read and why (a refusal's page adds it: *Angsuran
+    dibayar wajib diisi* while the file has *Angsuran Ke*)."""
+    if not ignored:
+        return ""
+    return _("Kolom yang tidak dibaca: %(c)s.") % {
+        "c": "; ".join(f"{c['column']} ({c['message']})" for c in ignored)
+    }
 
 
 def _header_refusal(
@@ -511,6 +585,53 @@ def _two_row_cells(sheet: Sheet, i: int) -> list:
 
 def _empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+# the columns that make a row data with its identifier (an amount; a capital list's
+# month, whose amounts may all be empty): a row with both is never a footer
+DATA_FIELDS = {**TOTALS_CHECKED, "capital_balances": (*TOTALS_CHECKED["capital_balances"], "month")}
+# a line that starts the signature block under a list: who signs, or the place and date
+_SIGNATURE = re.compile(
+    r"^\s*(mengetahui|menyetujui|disetujui|diperiksa|dibuat|ketua|wakil ketua|bendahara|"
+    r"sekretaris|pengurus|pengawas|manajer|manager|kepala|ttd|tanda tangan)\b",
+    re.IGNORECASE,
+)
+_PLACE_DATE = re.compile(r"^[^\d,]{2,40},\s*\d{1,2}\s+[a-z]+\s+\d{4}\s*$", re.IGNORECASE)
+
+
+def _is_data(data: dict, kind: str) -> bool:
+    """A row with an identifier (account; member number or NIP) and an amount: data,
+    wherever it stands."""
+    ids = IDENTIFIERS.get(kind, ())
+    return any(not _empty(data.get(f)) for f in ids) and any(
+        not _empty(data.get(f)) for f in DATA_FIELDS.get(kind, ())
+    )
+
+
+def _signs(cells: list) -> bool:
+    """Whether a line starts a signature block: a cell naming who signs (*Mengetahui,*,
+    *Ketua*, *Bendahara,*) or the place and date (*Palangka Raya, 31 Oktober 2026*)."""
+    return any(
+        isinstance(c, str) and (_SIGNATURE.match(c) or _PLACE_DATE.match(" ".join(c.split())))
+        for c in cells
+    )
+
+
+def _footer_start(entries: list[tuple], totals: list[tuple], kind: str) -> int:
+    """The index in ``entries`` (the rows read as rows, in order) where the footer under
+    the list starts — ``len(entries)`` when there is none. The footer is trailing: no
+    data row (``_is_data``) at or after it. It starts at the first line after the last
+    totals row, else at the first line that starts a signature (``_signs``) after the
+    last data row. Its lines that are not data are left out as the signature block; a
+    line before the last data row, or a trailing one that starts no signature, stays a
+    row (refused as the bad row it is)."""
+    last_data = max((i for i, (_row, d) in enumerate(entries) if _is_data(d, kind)), default=-1)
+    last_total = totals[-1][0] if totals else None
+    for i in range(last_data + 1, len(entries)):
+        row = entries[i][0]
+        if (last_total is not None and row.number > last_total) or _signs(row.cells):
+            return i
+    return len(entries)
 
 
 def _totals_row_label(cells: list, data: dict, kind: str) -> str:

@@ -40,6 +40,8 @@ from .common import E
 from .models import MoveIn, UploadPreview
 
 SALT = "onboarding.upload-preview"
+# the upload form's reference to a held file, to preview it again: never a confirm
+KEPT_SALT = "onboarding.upload-kept"
 MAX_AGE = timedelta(hours=2)
 # ``options["source"]`` (and the reference's ``"s"``) of rows kept as JSON, not a file
 ROWS = "rows"
@@ -68,14 +70,46 @@ def upload_preview_keep(
 ) -> str:
     """Keep the file of a preview until it is confirmed or expires, and return the
     reference the confirm form carries. Previews expired meanwhile (anyone's) go."""
-    return _keep(
+    kept = upload_preview_hold(
+        move_in=move_in, kind=kind, content=content, file_name=file_name, by=by
+    )
+    return upload_preview_sign(kept=kept, options=options)
+
+
+@transaction.atomic
+def upload_preview_hold(
+    *, move_in: MoveIn, kind: str, content: bytes, file_name: str, by
+) -> UploadPreview:
+    """Keep an uploaded file before it is checked (the screen's *Unggah dan pratinjau*),
+    so that the treasurer who then changes the mapping or ticks the hidden-rows box
+    previews again without choosing the file again (``upload_preview_kept_reference``,
+    ``upload_preview_kept_file``). It has no confirm until ``upload_preview_sign`` gives
+    it one, after its rows checked; a file refused is kept for its two hours as well,
+    then cleared with the expired previews (and by the undo)."""
+    upload_previews_clear_expired()
+    return UploadPreview.objects.create(
         move_in=move_in,
         kind=kind,
+        file_name=file_name[:255],
         content=content,
-        file_name=file_name,
-        options={**options, "source": FILE},
-        by=by,
+        sha256=_checksum(content),
+        size=len(content),
+        options={"source": FILE},
+        created_by=by,
+        expires_at=timezone.now() + MAX_AGE,
     )
+
+
+@transaction.atomic
+def upload_preview_sign(*, kept: UploadPreview, options: dict) -> str:
+    """The confirm's reference of a held file once checked, with the options it was
+    checked with (kept and signed with it; a reference signed earlier for the same file
+    with other options is refused at its confirm as *changed*). Its two hours start
+    again."""
+    kept.options = {**options, "source": FILE}
+    kept.expires_at = timezone.now() + MAX_AGE
+    kept.save(update_fields=["options", "expires_at"])
+    return _reference(kept)
 
 
 @transaction.atomic
@@ -110,16 +144,70 @@ def _keep(*, move_in: MoveIn, kind: str, content: bytes, file_name: str, options
         created_by=by,
         expires_at=now + MAX_AGE,
     )
+    return _reference(kept)
+
+
+def _reference(kept: UploadPreview) -> str:
     return signing.dumps(
         {
             "p": kept.pk,
-            "k": kind,
+            "k": kept.kind,
             "t": connection.schema_name,
             "h": _signed_checksum(kept.sha256, kept.options),
-            "s": options["source"],
+            "s": kept.options["source"],
         },
         salt=SALT,
     )
+
+
+def upload_preview_kept_reference(kept: UploadPreview) -> str:
+    """The reference the upload form carries to bring a held file back
+    (``upload_preview_kept_file``). Signed with a salt of its own: it never confirms."""
+    return signing.dumps(
+        {"p": kept.pk, "k": kept.kind, "t": connection.schema_name, "h": kept.sha256},
+        salt=KEPT_SALT,
+    )
+
+
+def _not_kept(message: str) -> ApplicationError:
+    return ApplicationError(E.PREVIEW_INVALID, message, fields={"file": [message]})
+
+
+def upload_preview_kept_file(*, reference: str, kind: str, by) -> UploadPreview:
+    """The file an upload form sent back instead of choosing it again: the held file the
+    reference names, this cooperative's, this step's, its uploader's, unexpired, its bytes
+    unchanged. Refused otherwise (``PREVIEW_INVALID``, ``PREVIEW_EXPIRED``,
+    ``PREVIEW_OTHER_USER``; on the field ``file``), asking for the file again."""
+    try:
+        data = signing.loads(str(reference or ""), salt=KEPT_SALT, max_age=MAX_AGE)
+    except signing.SignatureExpired:
+        message = _(
+            "Berkas yang diunggah sudah kedaluwarsa (lebih dari 2 jam); pilih berkasnya lagi."
+        )
+        raise ApplicationError(E.PREVIEW_EXPIRED, message, fields={"file": [message]}) from None
+    except signing.BadSignature:
+        data = None
+    unknown = _("Berkas yang diunggah tidak dikenal; pilih berkasnya lagi.")
+    if (
+        not isinstance(data, dict)
+        or data.get("t") != connection.schema_name
+        or data.get("k") != kind
+        or not isinstance(data.get("p"), int)
+    ):
+        raise _not_kept(unknown)
+    kept = UploadPreview.objects.filter(pk=data["p"], kind=kind).first()
+    if kept is None or kept.expires_at <= timezone.now():
+        message = _(
+            "Berkas yang diunggah sudah tidak disimpan (dipakai, dibatalkan atau "
+            "kedaluwarsa); pilih berkasnya lagi."
+        )
+        raise ApplicationError(E.PREVIEW_USED, message, fields={"file": [message]})
+    if kept.created_by_id != by.pk:
+        message = _("Berkas ini diunggah oleh pengguna lain; pilih berkasnya sendiri.")
+        raise ApplicationError(E.PREVIEW_OTHER_USER, message, fields={"file": [message]})
+    if data.get("h") != kept.sha256 or kept.sha256 != _checksum(bytes(kept.content)):
+        raise _not_kept(unknown)
+    return kept
 
 
 def _refused(code: E, source: str) -> ApplicationError:

@@ -35,8 +35,11 @@ from .models import MoveIn
 from .preview import (
     PreviewConfirmed,
     upload_preview_confirm,
-    upload_preview_keep,
+    upload_preview_hold,
     upload_preview_keep_rows,
+    upload_preview_kept_file,
+    upload_preview_kept_reference,
+    upload_preview_sign,
 )
 
 
@@ -94,6 +97,9 @@ def wizard(request):
     grid, grid_total, grid_open = [{"account": a} for a in accounts], None, False
     # the reference *Hitung total dan pratinjau* gave the grid, posted back by its confirm
     grid_token = ""
+    # the files held for the upload forms, by step (``_upload_preview``): sent back with
+    # the form, so that a changed mapping or tick is previewed without choosing it again
+    held: dict[str, dict] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -106,7 +112,7 @@ def wizard(request):
             elif action in UPLOADS:
                 # a step's file is shown first (*Unggah dan pratinjau*), with a note that
                 # nothing is written yet; only the confirm writes
-                return _upload_preview(request, _posted_move_in(request, mi), action)
+                return _upload_preview(request, _posted_move_in(request, mi), action, held)
             elif action in CONFIRMS:
                 _upload_confirm(request, CONFIRMS[action])
             elif mi is None:
@@ -175,7 +181,9 @@ def wizard(request):
             ]
         mi = services.move_in_current()
     grid_preview = {"token": grid_token} if grid_token else None
-    return _wizard_page(request, mi, errors, grid, grid_total, grid_open, grid_preview=grid_preview)
+    return _wizard_page(
+        request, mi, errors, grid, grid_total, grid_open, grid_preview=grid_preview, held=held
+    )
 
 
 def _posted_move_in(request, current: MoveIn | None) -> MoveIn:
@@ -336,6 +344,7 @@ class _Read:
     encoding: str
     hidden_ok: bool
     left_out: list[dict]
+    ignored_columns: list[dict]
 
     @property
     def note(self) -> str:
@@ -343,13 +352,47 @@ class _Read:
         return _hidden_note(self.hidden) + files.encoding_note(self.encoding, self.rows)
 
 
-def _upload_read(request, kind: str) -> _Read:
-    content, name = _upload_file(request)
+def _upload_read(request, mi: MoveIn, kind: str, held: dict[str, dict]) -> tuple[_Read, object]:
+    """The step's file — the one chosen, else the one the form holds (``kept``: the
+    file of the page's last preview or refusal, so that a changed mapping or tick needs
+    no file chosen again) — held (``upload_preview_hold``; ``held`` gets its reference
+    and name for the page, whether the file is then refused or previewed), and read.
+    Returns the read file and the held row."""
+    step_kept = request.POST.get("kept", "")
+    if request.FILES.get("file") is not None or not step_kept:
+        content, name = _upload_file(request)
+        kept = upload_preview_hold(
+            move_in=mi, kind=kind, content=content, file_name=name, by=request.user
+        )
+        if step_kept:  # a new file chosen: the one held before is not needed any more
+            with contextlib.suppress(ApplicationError):
+                replaced = upload_preview_kept_file(reference=step_kept, kind=kind, by=request.user)
+                if replaced.pk != kept.pk:
+                    replaced.delete()
+    else:
+        kept = upload_preview_kept_file(reference=step_kept, kind=kind, by=request.user)
+        if kept.move_in_id != mi.pk:
+            raise ApplicationError(
+                OnboardingErrors.PREVIEW_INVALID,
+                _("Berkas yang diunggah tidak dikenal; pilih berkasnya lagi."),
+            )
+        content, name = bytes(kept.content), kept.file_name
+    held[kind] = {"reference": upload_preview_kept_reference(kept), "file_name": name}
     hidden_ok = bool(request.POST.get("hidden_rows_ok"))
     read = files.file_checked_for_hidden(
         content=content, file_name=name, kind=kind, hidden_rows_ok=hidden_ok
     )
-    return _Read(content, name, read.rows, read.hidden, read.encoding, hidden_ok, read.left_out)
+    shown = _Read(
+        content,
+        name,
+        read.rows,
+        read.hidden,
+        read.encoding,
+        hidden_ok,
+        read.left_out,
+        read.ignored_columns,
+    )
+    return shown, kept
 
 
 def _preview(request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict, keep) -> dict:
@@ -367,29 +410,33 @@ def _preview(request, mi: MoveIn, kind: str, rows: list[dict], *, options: dict,
     return shown
 
 
-def _upload_preview(request, mi: MoveIn, kind: str):
+def _upload_preview(request, mi: MoveIn, kind: str, held: dict[str, dict]):
     """A step's file (*Unggah dan pratinjau*): read, checked and shown as it would be
-    written, kept for the confirm; nothing of the step written (``_preview``)."""
+    written, kept for the confirm; nothing of the step written (``_preview``). The file
+    is held first (``_upload_read``), so the page that answers — the preview, or the
+    refusal with its row errors — offers it again in the upload form."""
     step = UPLOADS[kind]
     step.check_open(mi)  # before reading the file: a closed step says so
-    read = _upload_read(request, kind)
+    read, kept = _upload_read(request, mi, kind, held)
     options = step.options(request)
 
     def keep() -> str:
-        return upload_preview_keep(
-            move_in=mi,
-            kind=kind,
-            content=read.content,
-            file_name=read.name,
-            options={"hidden_rows_ok": read.hidden_ok, **options},
-            by=request.user,
-        )
+        return upload_preview_sign(kept=kept, options={"hidden_rows_ok": read.hidden_ok, **options})
 
-    shown = _preview(request, mi, kind, read.rows, options=options, keep=keep)
+    try:
+        shown = _preview(request, mi, kind, read.rows, options=options, keep=keep)
+    except ApplicationError:
+        # the row errors' page says too which columns were not read (*Angsuran dibayar
+        # wajib diisi* while the file has *Angsuran Ke*)
+        note = files.ignored_columns_note(read.ignored_columns)
+        if note:
+            messages.warning(request, note)
+        raise
     shown["file_name"] = read.name
+    shown["ignored_columns"] = read.ignored_columns
     shown["note"] = read.note.strip()
     shown["left_out"] = read.left_out
-    return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown})
+    return _wizard_page(request, mi, [], *_blank_grid(), previews={kind: shown}, held=held)
 
 
 def _upload_confirm(request, kind: str, *, rows: list[dict] | None = None) -> None:
@@ -484,7 +531,7 @@ def _typed(request) -> dict[str, dict]:
 
 
 def _wizard_page(
-    request, mi, errors, grid, grid_total, grid_open, previews=None, grid_preview=None
+    request, mi, errors, grid, grid_total, grid_open, previews=None, grid_preview=None, held=None
 ):
     previews = previews or {}
     rec = selectors.move_in_reconciliation(move_in=mi) if mi else None
@@ -514,6 +561,8 @@ def _wizard_page(
             "loans_preview": previews.get("loans"),
             "jasa_preview": previews.get("shu_contributions"),
             "capital_preview": previews.get("capital_balances"),
+            # per step, the file its upload form holds: {reference, file_name}
+            "held": held or {},
         },
     )
 

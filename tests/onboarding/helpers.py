@@ -99,3 +99,12 @@ def opening_not_posted() -> None:
 
     assert not JournalEntry.objects.filter(source="opening").exists()
     assert MoveIn.objects.get().trial_balance_step == "pending"
+
+
+def nothing_to_confirm() -> None:
+    """No preview a confirm could save: a file refused at its preview is held only for the
+    upload form to send it again with a changed mapping or tick (its ``options`` just its
+    source, never signed for a confirm: ``core.onboarding.preview.upload_preview_hold``)."""
+    from core.onboarding.models import UploadPreview
+
+    assert all(p.options == {"source": "file"} for p in UploadPreview.objects.all())

@@ -21,7 +21,7 @@ from core.onboarding.services import move_in_start, move_in_undo, trial_balance_
 from core.savings.models import CapitalBalanceBroughtIn
 from tests.members import factories as f
 
-from .helpers import arrears_row, confirm_form, loan_row, tb_rows
+from .helpers import arrears_row, confirm_form, loan_row, nothing_to_confirm, tb_rows
 from .test_screens import csv_file, login
 
 URL = "/pindah/"
@@ -238,7 +238,7 @@ def test_trial_balance_preview_lists_row_errors_and_keeps_nothing(staff, move_in
     assert "Pratinjau: belum diposting" not in page
     page = preview("akun;debit;kredit\n1101;100;\n3103;;90\n")
     assert "Neraca saldo tidak seimbang: debit 100, kredit 90, selisih 10." in page
-    assert not UploadPreview.objects.filter(move_in=move_in).exists()
+    nothing_to_confirm()  # a refused file is held for the form, never confirmable
     assert not JournalEntry.objects.filter(source="opening").exists()
 
 
@@ -413,7 +413,7 @@ def test_loans_preview_of_a_bad_file_lists_row_errors(
     assert "Laporan kesalahan per baris" in page
     assert "Sisa pokok 5.000.001 tidak dapat dihasilkan jadwal ini" in page
     assert "Pratinjau: belum disimpan" not in page
-    assert not UploadPreview.objects.filter(move_in=move_in).exists()
+    nothing_to_confirm()  # a refused file is held for the form, never confirmable
 
 
 def test_api_previews_trial_balance_and_loans_and_writes_nothing(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.ledger.models import Account, JournalEntry
 from core.onboarding.models import MoveIn, MoveInAdjustment, UploadPreview
 
-from .helpers import move_in_started, opening_not_posted
+from .helpers import move_in_started, nothing_to_confirm, opening_not_posted
 from .test_screens import csv_file, login
 from .test_steps_confirm import CAPITAL, JASA, LOANS, bad_file, good_file, mi  # noqa: F401
 
@@ -71,7 +71,7 @@ def test_the_row_error_page_shows_the_mapping_and_tick_as_typed(staff, cutover):
     assert _textarea(form, "mapping") == MAPPING_BAD_PARENT
     assert _checked(form, "hidden_rows_ok")
     opening_not_posted()
-    assert not UploadPreview.objects.exists()  # a file with row errors is not kept
+    nothing_to_confirm()  # a refused file is held for the form, never confirmable
 
 
 def test_an_unticked_box_stays_unticked_after_an_error(staff, cutover):

@@ -14,7 +14,7 @@ from decimal import Decimal as D
 from core.ledger.models import JournalEntry
 from core.onboarding.models import MoveIn, UploadPreview
 
-from .helpers import move_in_started, opening_not_posted
+from .helpers import move_in_started, nothing_to_confirm, opening_not_posted
 from .test_grid_confirm import _grid_form
 from .test_screens import csv_file, login
 
@@ -126,7 +126,7 @@ def test_an_unbalanced_file_is_refused_with_its_difference_and_no_confirm(staff,
     assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
     assert "trial_balance_confirm" not in page and "Posting neraca saldo awal ini" not in page
     opening_not_posted()
-    assert not UploadPreview.objects.exists()
+    nothing_to_confirm()  # a refused file is held for the form, never confirmable
 
 
 def test_a_file_with_row_errors_is_refused_listing_them_and_no_confirm(staff, cutover):
@@ -137,7 +137,7 @@ def test_a_file_with_row_errors_is_refused_listing_them_and_no_confirm(staff, cu
     assert "Laporan kesalahan per baris" in page and "9999" in page and "kelompok" in page
     assert "trial_balance_confirm" not in page
     opening_not_posted()
-    assert not UploadPreview.objects.exists()
+    nothing_to_confirm()  # a refused file is held for the form, never confirmable
 
 
 def test_the_grid_and_the_upload_show_the_same_preview(staff, cutover):
