@@ -599,12 +599,34 @@ _SIGNATURE = re.compile(
 _PLACE_DATE = re.compile(r"^[^\d,]{2,40},\s*\d{1,2}\s+[a-z]+\s+\d{4}\s*$", re.IGNORECASE)
 
 
+# what an amount cell holds: digits with separators, a sign or brackets, ``Rp``, or ``-``
+_AMOUNT_LIKE = re.compile(r"[\s()+\-]*(rp\.?)?[\s\d.,()+\-]*", re.IGNORECASE)
+
+
+def _figure_like(value, *, month: bool = False) -> bool:
+    """Whether a cell of an amount (or a month) column holds what could be one — a
+    number, a date, a cell Excel could not compute, digits with separators (``1,250,000``
+    too, which the step then refuses) or ``-`` — rather than words (the place and date,
+    *Bendahara,*, a name, ``NIP. 1965…`` printed in that column under the list)."""
+    if _empty(value):
+        return False
+    if not isinstance(value, str):
+        return True
+    text = value.strip()
+    if _SIGNATURE.match(text) or _PLACE_DATE.match(" ".join(text.split())):
+        return False
+    if _AMOUNT_LIKE.fullmatch(text):
+        return True
+    # a capital list's month in words (``Maret``, ``Maret 2025``, ``Mar-25``)
+    return month and not any(ch in text for ch in ",:.") and len(text.split()) <= 2
+
+
 def _is_data(data: dict, kind: str) -> bool:
-    """A row with an identifier (account; member number or NIP) and an amount: data,
-    wherever it stands."""
+    """A row with an identifier (account; member number or NIP) and an amount (what could
+    be one: ``_figure_like``): data, wherever it stands."""
     ids = IDENTIFIERS.get(kind, ())
     return any(not _empty(data.get(f)) for f in ids) and any(
-        not _empty(data.get(f)) for f in DATA_FIELDS.get(kind, ())
+        _figure_like(data.get(f), month=f == "month") for f in DATA_FIELDS.get(kind, ())
     )
 
 

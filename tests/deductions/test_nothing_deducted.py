@@ -150,7 +150,7 @@ def test_unposted_earlier_lists_are_shown_on_the_next_run(coop, cutoffs):
     body = c.get(f"/api/v1/deductions/runs/{run2.pk}/").json()
     assert {u["code"] for u in body["unposted_earlier"]} == {"DISDIK", "DINKES"}
     page = c.get(f"/potong-gaji/{run2.pk}/").content.decode()
-    assert 'id="unposted-earlier"' in page and run1.label in page
+    assert 'id="unposted-earlier"' in page and run1.month_shown in page
     svc.deduction_agency_post_nothing(run=run1, agency=coop["agencies"][0], by=by)
     body = c.get(f"/api/v1/deductions/runs/{run2.pk}/").json()
     assert [u["code"] for u in body["unposted_earlier"]] == ["DINKES"]

@@ -115,3 +115,31 @@ def test_the_loans_preview_lists_the_signature_lines(staff, move_in, by, members
     page = re.sub(r"\s+", " ", r.content.decode())
     assert "Pratinjau: belum disimpan" in page, page
     assert f'<td class="num">8</td><td>Mengetahui, · Bendahara,</td><td>{SIGNATURE}</td>' in page
+
+
+def test_a_signature_beside_the_place_and_date_in_the_amount_columns_is_left_out(move_in, by):
+    """The place and date, *Bendahara,* and the names printed under the debit column: text,
+    no amount, so the lines are the signature, not accounts with a bad debit."""
+    sheet = [
+        ["Kode Akun", "Nama Akun", "Saldo", None],
+        [None, None, "Debet", "Kredit"],
+        ["1101", "Kas Tunai", "1.000.000", "-"],
+        ["3103", "Cadangan", "-", "1.000.000"],
+        ["", "JUMLAH", "1.000.000", "1.000.000"],
+        ["Mengetahui,", None, "Palangka Raya, 31 Oktober 2026"],
+        ["Ketua", None, "Bendahara,"],
+        ["Drs. Budi Santoso", None, "Siti Aminah, S.E."],
+        ["NIP. 19650101 199003 1 001", None, "NIP. 19700202 199503 2 002"],
+        ["1102", "Bank", "1,250,000", None],  # an amount typed otherwise: data, refused
+    ]
+    read = read_file(
+        content=_xlsx(sheet, merges=["C1:D1"]), file_name="n.xlsx", kind="trial_balance"
+    )
+    assert [r["row"] for r in read.rows] == [3, 4, 6, 7, 8, 9, 10]  # a data row below: all read
+    sheet.pop()
+    read = read_file(
+        content=_xlsx(sheet, merges=["C1:D1"]), file_name="n.xlsx", kind="trial_balance"
+    )
+    assert [r["row"] for r in read.rows] == [3, 4]
+    assert [x["row"] for x in read.left_out if x["reason"] == "signature"] == [6, 7, 8, 9]
+    assert trial_balance_post(move_in=move_in, rows=read.rows, by=by).source == "opening"
