@@ -11,6 +11,8 @@ Fixtures:
 - ``client_a`` / ``client_b`` / ``client_public``: Django test clients whose requests go
   to that cooperative's host (or the apex).
 - ``admin_a_password``: the password of each cooperative's first admin (``admin@<slug>.test``).
+- ``today`` / ``today_is``: the cooperative's real today, whatever day the suite runs on;
+  ``today_is(day)`` fixes it for one test (see ``tests/test_any_day.py``).
 """
 
 import pytest
@@ -213,8 +215,32 @@ def scratch_tenant(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def today():
-    """The cooperative's today (``timezone.localdate()``), for tests that date postings."""
+    """The cooperative's today (``timezone.localdate()``: Asia/Jakarta's date), for tests
+    that date postings. It is the real day the suite runs on, which may be any day of
+    the year (CI runs on 1 January and on 29 February too): a test that needs a month
+    already ended, a year already begun or a date not in the future derives it from this
+    day, or fixes the day with ``today_is``."""
     return timezone.localdate()
+
+
+@pytest.fixture
+def today_is(monkeypatch):
+    """``today_is(date(2027, 2, 1))``: from then on the cooperative's today
+    (``timezone.localdate()`` with no argument, as every service asks for it) is that
+    day, for the rest of the test; returns it. ``timezone.now()`` and PostgreSQL's clock
+    stay real, so use a day on or after the tenants' first fiscal year (this year)."""
+    real_localdate = timezone.localdate
+
+    def set_day(day):
+        def localdate(value=None, timezone=None):
+            if value is None:
+                return day
+            return real_localdate(value, timezone)
+
+        monkeypatch.setattr(timezone, "localdate", localdate)
+        return day
+
+    return set_day
 
 
 @pytest.fixture
