@@ -96,6 +96,7 @@ def coop_build(cutoff_day, cutoffs):
     month's cut-off; m2 a loan whose first instalment is due at this month's cut-off.
     (In the schema the connection points at.)"""
     from core.deductions.services import deduction_settings_update
+    from core.ledger.services import fiscal_year_ensure
     from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 
     staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
@@ -128,6 +129,9 @@ def coop_build(cutoff_day, cutoffs):
 
     def loan(member, first_due):
         on = add_months(first_due, -1)
+        # in January and February two months ago is last year: open it first, as an admin
+        # would (the books of the test cooperatives start this year)
+        fiscal_year_ensure(year=on.year)
         ln = loan_apply(
             member=member,
             product=product,

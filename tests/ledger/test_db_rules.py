@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from core.ledger.models import Account, Period
 from core.ledger.selectors import balances_check
-from core.ledger.services import LineSpec, journal_post, period_close
+from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post, period_close
 
 D = Decimal
 
@@ -108,6 +108,7 @@ def test_line_dated_differently_from_its_entry_fails(entry, today):
 
 def test_posting_into_closed_period_fails_in_db(in_tenant_a, bendahara, today):
     last_month = today.replace(day=1) - timedelta(days=1)
+    fiscal_year_ensure(year=last_month.year)  # in January: last year, opened as an admin would
     journal_post(
         on=last_month,
         description="x",

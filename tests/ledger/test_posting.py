@@ -12,6 +12,7 @@ from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine, P
 from core.ledger.selectors import account_balance, account_for_role, balances_check
 from core.ledger.services import (
     LineSpec,
+    fiscal_year_ensure,
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
@@ -150,6 +151,7 @@ def test_single_line_and_empty_description_refused(in_tenant_a, bendahara, today
 def test_closed_period_refused(in_tenant_a, bendahara, today):
     first = today.replace(day=1)
     last_month = first - timedelta(days=1)
+    fiscal_year_ensure(year=last_month.year)  # in January: last year, opened as an admin would
     journal_post(on=last_month, description="sebelum tutup", by=bendahara, lines=_ok_lines())
     period = Period.objects.get(start_date=last_month.replace(day=1))
     period_close(period=period, by=bendahara)
