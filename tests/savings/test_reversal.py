@@ -209,9 +209,10 @@ def test_teller_reverse_refused_once_the_month_is_closed(
     from datetime import timedelta
 
     from core.ledger.models import Period
-    from core.ledger.services import period_close
+    from core.ledger.services import fiscal_year_ensure, period_close
 
     earlier = today.replace(day=1) - timedelta(days=10)  # a day of last month
+    fiscal_year_ensure(year=earlier.year)  # in January: last year, opened as an admin would
     acc = savings_account_open(member=member_a, product=products["sukarela"], on=earlier)
     txn = _deposit(acc, teller, earlier)
     period_close(period=Period.objects.get(start_date=earlier.replace(day=1)), by=bendahara)
