@@ -291,13 +291,16 @@ def _line_parts(line: DeductionLine) -> dict:
         "purposes": [],
     }
     for x in line.loans:
-        asked = sum((_dec(x.get(k)) for k in ("penalty", "jasa", "principal")), ZERO)
+        # the list keeps a loan's penalty inside its "jasa" (as the line's ``jasa``
+        # column: jasa incl. penalty), "penalty" naming that part: counted once
+        penalty, jasa = _dec(x.get("penalty")), _dec(x.get("jasa"))
+        asked = jasa + _dec(x.get("principal"))
         got = paid_loans.get(int(x["loan_id"])) or {}
         row = {
             "number": x.get("number", ""),
             "asked": asked,
-            "asked_penalty": _dec(x.get("penalty")),
-            "asked_jasa": _dec(x.get("jasa")),
+            "asked_penalty": penalty,
+            "asked_jasa": jasa - penalty,
             "asked_principal": _dec(x.get("principal")),
             "penalty": _dec(got.get("penalty")) if posted else None,
             "jasa": _dec(got.get("jasa")) if posted else None,
