@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from core.deductions.selectors import member_deduction_history, member_last_deduction
 from core.loans import selectors as loan_selectors
+from core.loans.services import loan_payoff_quote as _loan_payoff_quote
 from core.loans.services import loan_simulate as _loan_simulate
 from core.members.selectors import member_for_user, member_memberships
 from core.savings.pdf import statement_pdf
@@ -74,6 +75,14 @@ def loan_due(loan, on: dt.date) -> dict | None:
     """One running loan's arrears and next instalment as the staff loan page shows them
     (``core.loans.selectors.loan_dues_summary``); None for a loan not running."""
     return loan_selectors.loan_dues_summary(loan, on) if loan.is_running else None
+
+
+def loan_payoff_quote(loan, on: dt.date) -> dict | None:
+    """What paying a running loan off on ``on`` takes — penalty, jasa due, the principal
+    left, the early-payoff fee, the jasa paid ahead counted — as the staff loan page
+    quotes it (``core.loans.services.loan_payoff_quote``; reads only); None for a loan
+    not running."""
+    return _loan_payoff_quote(loan=loan, on=on) if loan.is_running else None
 
 
 def last_deduction(member) -> dict | None:

@@ -210,6 +210,8 @@ def loan_detail(request, pk: int):
             "member": member,
             "loan": loan,
             "dues": data.loan_due(loan, today),
+            "quote": data.loan_payoff_quote(loan, today),
+            "today": today,
             "schedule": data.loan_schedule(loan, today),
             "payments": data.loan_payments(loan),
             "reschedules": reschedules,

@@ -160,3 +160,27 @@ def test_a_top_up_settlement_says_the_new_loan_settled_it_with_its_figures(loan_
     carried = rep.jasa_deferred + rep.penalty
     assert f"dibawa pinjaman baru {format_rupiah(carried)}" in row
     assert f'href="/portal/pinjaman/{b.pk}/"' in section
+
+
+def test_a_running_loan_shows_the_staff_pages_payoff_quote(loan_story_read):
+    """What paying the loan off today would take — penalty, jasa due, the principal left,
+    the early-payoff fee, the total — as the staff loan page quotes it at the counter;
+    a closed loan quotes nothing."""
+    coop, staff, rina, loan_story = loan_story_read
+    c = loan_story["c"]
+    mine, theirs = _pages(coop, staff, rina, c)
+    quote = theirs.context["quote"]
+    assert quote["penalty"] > 0 and quote["principal"] == c.principal_outstanding
+    assert mine.context["quote"] == quote
+    r = format_rupiah
+    shown = text(
+        mine.content.decode().split('id="portal-loan-payoff"', 1)[1].split("</section>")[0]
+    )
+    assert (
+        f"Denda {r(quote['penalty'])} Jasa {r(quote['jasa'])} Sisa pokok {r(quote['principal'])} "
+        f"Penalti pelunasan dipercepat {r(quote['early_payoff_fee'])} Total {r(quote['total'])}"
+    ) in shown, shown
+    for key in "ab":  # closed: no quote
+        mine, _ = _pages(coop, staff, rina, loan_story[key])
+        assert mine.context["quote"] is None
+        assert 'id="portal-loan-payoff"' not in mine.content.decode()
