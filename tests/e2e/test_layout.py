@@ -47,6 +47,24 @@ TEXT_JS = """() => {
   }
   return out.join(' ');
 }"""
+# Each amount ("Rp 1.234.567") that the browser broke over two lines, with the element
+# holding it: on a phone "Rp" alone at a line's end and the figure under it is misread.
+AMOUNT_WRAPPED_JS = r"""() => {
+  const out = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    const el = n.parentElement;
+    if (!el || !el.checkVisibility()) continue;
+    for (const m of n.textContent.matchAll(/-?Rp [0-9.]+(,[0-9]+)?/g)) {
+      const r = document.createRange();
+      r.setStart(n, m.index);
+      r.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+      if (tops.size > 1) out.push(`${m[0]} in ${el.tagName.toLowerCase()}.${el.className}`);
+    }
+  }
+  return out;
+}"""
 RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+(?:,[a-z]+){2,}\b")
 
 
@@ -207,6 +225,9 @@ def test_every_portal_page_fits_a_phone(site, browser_m):
         resp = page.goto(base + path.format(**site["ids"]))
         assert resp.status == 200, f"{path}: {resp.status}"
         problems += _check(page, name)
+        problems += [
+            f"{name}: amount broken over two lines: {a}" for a in page.evaluate(AMOUNT_WRAPPED_JS)
+        ]
     # a simulation's schedule is a table too
     page.goto(f"{base}/portal/pinjaman/simulasi/")
     page.fill("input[name=principal]", "5000000")

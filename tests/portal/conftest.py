@@ -106,7 +106,9 @@ def withdraw(member, kind, amount, on, by):
 
 
 def text(html: str) -> str:
-    """The page's words, tags dropped and white space folded."""
+    """The page's words, tags dropped and white space folded (an amount's own
+    ``<span class="nowrap">``, inline in its sentence, leaves no space behind)."""
+    html = re.sub(r'<span class="nowrap">([^<]*)</span>', r"\1", html)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 

@@ -27,6 +27,14 @@ def bulan(value) -> str:
     return format_bulan(value) if value else ""
 
 
+@register.filter
+def amount(value, decimals=0):
+    """``rupiah`` kept on one line (the member portal's narrow phone columns): never
+    "Rp" at a line's end and the figure under it. Empty for no value, as ``rupiah``."""
+    shown = format_rupiah(value, decimals=int(decimals))
+    return format_html('<span class="nowrap">{}</span>', shown) if shown else ""
+
+
 @register.simple_tag(takes_context=True)
 def export_query(context, fmt: str) -> str:
     """The current list's query string (its filters) asking for a file: ``?…&export=xlsx``
