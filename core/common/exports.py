@@ -154,10 +154,26 @@ def export_csv(*, columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def export_xlsx(*, columns: Sequence[Column], rows: Iterable[Any], title: str = "") -> bytes:
+def export_xlsx(
+    *,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    title: str = "",
+    heading: Sequence[str] = (),
+) -> bytes:
+    """The list as one sheet: ``heading`` lines first (a document taken away names the
+    cooperative, what it holds and when it was printed), a blank row, then the column
+    headings and the rows. Without ``heading`` the column headings are row 1."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(title))
     bold = Font(bold=True)
+    if heading:
+        for i, line in enumerate(heading):
+            cell = WriteOnlyCell(ws, value=safe_cell(str(line)))
+            if i < 2:
+                cell.font = Font(bold=True, size=12)
+            ws.append([cell])
+        ws.append([])
     head = []
     for c in columns:
         cell = WriteOnlyCell(ws, value=safe_cell(str(c.label)))
@@ -215,13 +231,21 @@ def _mark_practice(wb) -> None:
 
 
 def export_response(
-    *, fmt: str, filename: str, columns: Sequence[Column], rows: Iterable[Any], title: str = ""
+    *,
+    fmt: str,
+    filename: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    title: str = "",
+    heading: Sequence[str] = (),
 ) -> HttpResponse:
-    """The list as an XLSX or CSV download named ``filename.<fmt>``."""
+    """The list as an XLSX or CSV download named ``filename.<fmt>`` (``heading``: the
+    XLSX's title lines; the CSV stays headings and rows, for machines)."""
     if fmt == "csv":
         body, ctype = export_csv(columns=columns, rows=rows), "text/csv; charset=utf-8"
     else:
-        body, ctype = export_xlsx(columns=columns, rows=rows, title=title), XLSX_TYPE
+        body = export_xlsx(columns=columns, rows=rows, title=title, heading=heading)
+        ctype = XLSX_TYPE
     return attachment_response(body, ctype, f"{filename}.{fmt}")
 
 
