@@ -35,6 +35,15 @@ def member_ids_unknown(ids) -> set[int]:
     return ids - set(import_string(settings.LEDGER_MEMBER_IDS_EXISTING)(ids))
 
 
+def member_labels(ids) -> dict[int, str]:
+    """``{member id: "A00001 Nama"}`` for the member ids journal lines carry (the members
+    app answers: ``settings.LEDGER_MEMBER_LABELS``); an id it does not know is left out."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return import_string(settings.LEDGER_MEMBER_LABELS)(ids)
+
+
 def account_for_role(key: str) -> Account:
     role = AccountRole.objects.select_related("account").filter(key=key).first()
     if role is None:

@@ -58,7 +58,8 @@ from .models import (
     ManualEntryRequest,
     Period,
 )
-from .selectors import period_activity, totals_as_of, year_close_preview
+from .payroll_batches import payroll_batches_by_entry
+from .selectors import member_labels, period_activity, totals_as_of, year_close_preview
 
 MANUAL_ROWS = 8
 APPROVERS = TREASURY | {"ketua"}
@@ -228,9 +229,18 @@ JOURNAL_COLUMNS = [
     Column(gettext_lazy("Debit"), "debit", money=True),
     Column(gettext_lazy("Kredit"), "credit", money=True),
     Column(gettext_lazy("Keterangan"), "memo"),
+    # the line's member as the batches and cards name them ("A00001 Nama"; set per
+    # export from one query: ``_journal_member_labels``)
+    Column(gettext_lazy("Anggota"), lambda ln: getattr(ln, "member_label", "")),
     # who posted the entry, as the journal screen shows it (none: a system posting)
     Column(gettext_lazy("Oleh"), lambda ln: str(ln.entry.created_by or _("sistem"))),
 ]
+
+
+def _with_member_labels(lines, labels: dict[int, str]):
+    for ln in lines:
+        ln.member_label = labels.get(ln.member_id, "") if ln.member_id else ""
+        yield ln
 
 
 @role_required(read=STAFF, write=TREASURY)
@@ -261,12 +271,15 @@ def journal(request):
             .select_related("entry__created_by", "account")
             .order_by("entry__date", "entry__fiscal_year", "entry__number", "id")
         )
+        labels = member_labels(
+            lines.exclude(member_id=None).values_list("member_id", flat=True).distinct()
+        )
         return export_response(
             fmt=fmt,
             filename=f"jurnal-{timezone.localdate():%Y%m%d}",
             title=_("Jurnal umum"),
             columns=JOURNAL_COLUMNS,
-            rows=lines.iterator(chunk_size=1000),
+            rows=_with_member_labels(lines.iterator(chunk_size=1000), labels),
         )
     # counts no further than it needs (a million-line journal: no COUNT(*) of it all)
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
@@ -313,12 +326,26 @@ def entry_detail(request, pk: int):
         return redirect("ledger:entry", pk=rev.pk)
     lines = entry.lines.select_related("account").order_by("id")
     page = Paginator(lines, 200).get_page(request.GET.get("page"))
+    # what an auditor follows from here: each line's member (as the batches and cards
+    # name them, linked to their page), each account's buku besar on the entry's day,
+    # and the payroll batch the entry posted or reversed
+    labels = member_labels(ln.member_id for ln in page.object_list)
+    member_head, _sep, member_tail = reverse("members:detail", args=[0]).rpartition("/0/")
+    ledger_head, _sep, ledger_tail = reverse("ledger:account_ledger", args=[0]).rpartition("/0/")
+    day = entry.date.isoformat()
+    for ln in page.object_list:
+        ln.member_label = labels.get(ln.member_id, ln.member_id or "")
+        ln.member_url = f"{member_head}/{ln.member_id}/{member_tail}" if ln.member_id else ""
+        ln.ledger_url = f"{ledger_head}/{ln.account_id}/{ledger_tail}?date_from={day}&date_to={day}"
+    batch = payroll_batches_by_entry(entry_ids=[entry.pk]).get(entry.pk)
     return render(
         request,
         "ledger/entry.html",
         {
             "e": entry,
             "page": page,
+            "batch": batch,
+            "batch_url": batch.url_for(request.user) if batch else "",
             "reversal": entry.reversals.first(),
             "can_reverse": has_role(request.user, TREASURY),
             "module_owner": services.MODULE_OWNERS.get(entry.source),

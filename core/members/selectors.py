@@ -62,6 +62,21 @@ def member_ids_existing(ids) -> set[int]:
     return set(Member.objects.filter(pk__in=set(ids)).values_list("pk", flat=True))
 
 
+def member_labels(ids) -> dict[int, str]:
+    """``{id: "A00001 Nama"}`` for the members of ``ids`` (any status): how the journal
+    names a line's member (``settings.LEDGER_MEMBER_LABELS``), as the batches and cards
+    do."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {
+        pk: f"{number} {name}"
+        for pk, number, name in Member.objects.filter(pk__in=ids).values_list(
+            "pk", "number", "full_name"
+        )
+    }
+
+
 def member_for_user(user) -> Member | None:
     if not (user and user.is_authenticated):
         return None

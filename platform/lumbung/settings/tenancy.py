@@ -128,6 +128,8 @@ LEDGER_NON_CURRENT_PROVIDERS = {
 # Which of some member ids are members of the current cooperative, `fn(ids) -> set[int]`:
 # the ledger checks the member named on a manual journal line with it (members sit above).
 LEDGER_MEMBER_IDS_EXISTING = "core.members.selectors.member_ids_existing"
+# How the journal names a line's member ("A00001 Nama"): the members app answers.
+LEDGER_MEMBER_LABELS = "core.members.selectors.member_labels"
 
 # Where a fiscal year is closed (income tax, SHU after tax into SHU belum dibagi, the close
 # checklist): the year-end app's screen and API. The ledger's own year-close screen action
