@@ -7,10 +7,11 @@ Row kinds: ``section`` (a heading), ``group`` (a sub-heading), ``row``, ``subtot
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import chain
 
+from django.urls import reverse
 from django.utils.formats import date_format, localize
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -27,8 +28,42 @@ def _d(x: date | None) -> str:
     return date_format(x) if x else ""
 
 
-def _row(kind: str, *cells) -> dict:
-    return {"kind": kind, "cells": list(cells)}
+def _row(kind: str, *cells, links: dict[int, str] | None = None) -> dict:
+    """A row; ``links``: {cell index: URL} the page shows as links (the files do not)."""
+    row = {"kind": kind, "cells": list(cells)}
+    if links:
+        row["links"] = links
+    return row
+
+
+def _url_maker(name: str):
+    """``url(pk)`` for a URL taking one id, made from one ``reverse()`` (a report of
+    many rows: one reverse, not one per row)."""
+    head, _sep, tail = reverse(name, args=[0]).rpartition("/0/")
+    return lambda pk: f"{head}/{pk}/{tail}"
+
+
+def _ledger_links(date_from: date, date_to: date):
+    """``links(account id)``: the code and name cells linked to the account's buku
+    besar over [date_from, date_to] (its closing balance is the figure of an at-date
+    report; its movements those of a period report)."""
+    url = _url_maker("ledger:account_ledger")
+    query = f"?date_from={date_from.isoformat()}&date_to={date_to.isoformat()}"
+
+    def links(pk) -> dict[int, str] | None:
+        if pk is None:
+            return None
+        u = url(pk) + query
+        return {0: u, 1: u}
+
+    return links
+
+
+def _at_date_range(as_of: date, compare_as_of: date | None) -> tuple[date, date]:
+    """The range an at-date report was asked for: from the day after its comparison date
+    (the page's "from"), else 1 January."""
+    start = compare_as_of + timedelta(days=1) if compare_as_of else date(as_of.year, 1, 1)
+    return (start if start <= as_of else date(as_of.year, 1, 1)), as_of
 
 
 def _without_empty_comparison(table: dict, first: int) -> dict:
@@ -42,7 +77,7 @@ def _without_empty_comparison(table: dict, first: int) -> dict:
             if c not in ("", None) and not (isinstance(c, Decimal) and c == 0):
                 return table
     cols = table["columns"][:first]
-    rows = [{"kind": r["kind"], "cells": r["cells"][:first]} for r in table["rows"]]
+    rows = [r | {"cells": r["cells"][:first]} for r in table["rows"]]
     return table | {"columns": cols, "rows": rows, "num_columns": len(cols) - 2}
 
 
@@ -51,12 +86,13 @@ def trial_balance_table(r: dict) -> dict:
     cols = [_("Kode"), _("Akun"), _("Debit"), _("Kredit")]
     if cmp:
         cols += [_("Debit %(d)s") % {"d": _d(cmp)}, _("Kredit %(d)s") % {"d": _d(cmp)}]
+    links = _ledger_links(*_at_date_range(r["as_of"], cmp))
     rows = []
     for x in r["rows"]:
         cells = [x["code"], x["name"], x["debit"], x["credit"]]
         if cmp:
             cells += [x["prev_debit"], x["prev_credit"]]
-        rows.append(_row("row", *cells))
+        rows.append(_row("row", *cells, links=links(x.get("id"))))
     tot = ["", _("Jumlah"), r["total_debit"], r["total_credit"]]
     if cmp:
         tot += [r["prev_total_debit"], r["prev_total_credit"]]
@@ -71,7 +107,9 @@ def trial_balance_table(r: dict) -> dict:
     return _without_empty_comparison(table, 4)
 
 
-def _statement_sections(sections, *, heading: str, total_label: str, total, prev_total, cmp):
+def _statement_sections(
+    sections, *, heading: str, total_label: str, total, prev_total, cmp, links=None
+):
     rows = [_row("section", "", heading, *([""] * (2 if cmp else 1)))]
     for g in sections:
         rows.append(_row("group", g["code"], g["name"], *([""] * (2 if cmp else 1))))
@@ -79,7 +117,7 @@ def _statement_sections(sections, *, heading: str, total_label: str, total, prev
             cells = [x["code"], x["name"], x["amount"]]
             if cmp:
                 cells.append(x["prev_amount"])
-            rows.append(_row("row", *cells))
+            rows.append(_row("row", *cells, links=links(x.get("id")) if links else None))
         sub = ["", _("Jumlah %(g)s") % {"g": g["name"]}, g["total"]]
         if cmp:
             sub.append(g["prev_total"])
@@ -93,6 +131,7 @@ def _statement_sections(sections, *, heading: str, total_label: str, total, prev
 
 def balance_sheet_table(r: dict) -> dict:
     cmp = r["compare_as_of"]
+    links = _ledger_links(*_at_date_range(r["as_of"], cmp))
     cols = [_("Kode"), _("Pos"), _d(r["as_of"])]
     if cmp:
         cols.append(_d(cmp))
@@ -103,6 +142,7 @@ def balance_sheet_table(r: dict) -> dict:
         total=r["total_assets"],
         prev_total=r["prev_total_assets"],
         cmp=cmp,
+        links=links,
     )
     rows += _statement_sections(
         r["liabilities"],
@@ -111,6 +151,7 @@ def balance_sheet_table(r: dict) -> dict:
         total=r["total_liabilities"],
         prev_total=r["prev_total_liabilities"],
         cmp=cmp,
+        links=links,
     )
     rows += _statement_sections(
         r["equity"],
@@ -119,6 +160,7 @@ def balance_sheet_table(r: dict) -> dict:
         total=r["total_equity"],
         prev_total=r["prev_total_equity"],
         cmp=cmp,
+        links=links,
     )
     grand = ["", _("JUMLAH KEWAJIBAN DAN EKUITAS"), r["total_liabilities_equity"]]
     if cmp:
@@ -287,6 +329,8 @@ def general_ledger_table(r: dict) -> dict:
         else _row("subtotal", "", "", _("Saldo pindahan"), "", "", r["carried"])
     )
 
+    entry_url = _url_maker("ledger:entry")
+
     def lines():
         for x in r["rows"]:
             desc = x["description"] + (f" — {x['memo']}" if x["memo"] else "")
@@ -298,6 +342,7 @@ def general_ledger_table(r: dict) -> dict:
                 x["debit"] or "",
                 x["credit"] or "",
                 x["balance"],
+                links={1: entry_url(x["entry_id"])} if x.get("entry_id") else None,
             )
 
     total = _row(
@@ -357,12 +402,15 @@ def _body_html(rows: list[dict], decimals: int) -> str:
     for row in rows:
         kind = row["kind"]
         bold = kind in BOLD_ROWS
+        links = row.get("links") or {}
         cells = []
-        for c in row["cells"]:
+        for i, c in enumerate(row["cells"]):
             if isinstance(c, Decimal):
                 cells.append(f'<td class="num">{escape(format_rupiah(c, decimals=decimals))}</td>')
             elif bold:
                 cells.append(f"<td><strong>{escape(localize(c))}</strong></td>")
+            elif i in links and c not in ("", None):
+                cells.append(f'<td><a href="{escape(links[i])}">{escape(localize(c))}</a></td>')
             else:
                 cells.append(f"<td>{escape(localize(c))}</td>")
         out.append(f'<tr class="r-{escape(kind)}">{"".join(cells)}</tr>')
@@ -377,13 +425,15 @@ def with_cell_kinds(table: dict) -> dict:
     decimals = table_decimals(table | {"rows": rows})
     marked = []
     for row in rows:
+        links = row.get("links") or {}
         cells = [
             {
                 "value": c,
                 "money": isinstance(c, Decimal),
                 "text": format_rupiah(c, decimals=decimals) if isinstance(c, Decimal) else c,
+                "link": links.get(i, "") if c not in ("", None) else "",
             }
-            for c in row["cells"]
+            for i, c in enumerate(row["cells"])
         ]
         marked.append({"kind": row["kind"], "cells": cells})
     return table | {
