@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -68,7 +70,9 @@ def table_xlsx_write(table: dict, target) -> None:
     ws.append([cell(getattr(connection.tenant, "name", ""), heading)])
     ws.append([cell(str(table["title"]), heading)])
     ws.append([cell(str(table.get("subtitle", "")))])
-    ws.append([])
+    # when it was printed, as the PDF's foot says (in the blank row before the headings)
+    printed = date_format(timezone.localtime(), "d-m-Y H:i")
+    ws.append([cell(gettext("Dicetak %(at)s") % {"at": printed})])
     ws.append([cell(str(c), bold) for c in table["columns"]])
     for row in table["rows"]:
         font = bold if row["kind"] in BOLD_ROWS else None

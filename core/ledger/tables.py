@@ -431,8 +431,8 @@ def with_cell_kinds(table: dict) -> dict:
                 "value": c,
                 "money": isinstance(c, Decimal),
                 "text": format_rupiah(c, decimals=decimals) if isinstance(c, Decimal) else c,
-                "link": links.get(i, "") if c not in ("", None) else "",
             }
+            | ({"link": links[i]} if i in links and c not in ("", None) else {})
             for i, c in enumerate(row["cells"])
         ]
         marked.append({"kind": row["kind"], "cells": cells})

@@ -680,13 +680,15 @@ def rat_pack_xlsx(*, year: int) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     name = getattr(connection.tenant, "name", "")
+    # when printed, as the PDF says (in the blank row before the headings)
+    printed = _("Dicetak %(at)s") % {"at": date_format(timezone.localtime(), "d-m-Y H:i")}
     for i, t in enumerate(tbls, 1):
         ws = wb.create_sheet(sheet_title(f"{i:02d} {t['title']}"))
         ws.append([safe_cell(name)])
         ws.append([safe_cell(str(t["title"]))])
         ws.append([safe_cell(str(t.get("subtitle", "")))])
         ws["A1"].font = ws["A2"].font = Font(bold=True)
-        ws.append([])
+        ws.append([safe_cell(printed)])
         ws.append(safe_row(str(c) for c in t["columns"]))
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)

@@ -83,3 +83,18 @@ def test_pdf_shows_sen_when_the_table_has_sen_so_lines_add_up_to_the_total():
     }
     texts = [r["cells"][2]["text"] for r in printable_table(table)["rows"]]
     assert texts == ["Rp 0,50", "Rp 0,50", "Rp 1,00"]
+
+
+def test_rat_pack_xlsx_sheets_say_when_printed(ready, staff):
+    """Each sheet an auditor takes away names the cooperative, the year and when it was
+    printed, as the PDF's pages do."""
+    from django.db import connection
+    from django.utils import timezone
+
+    yearend_close(year=YEAR, by=staff["bendahara"])
+    wb = load_workbook(io.BytesIO(rat_pack_xlsx(year=YEAR)))
+    today = f"{timezone.localdate():%d-%m-%Y}"
+    for ws in wb.worksheets:
+        head = [str(c) for r in ws.iter_rows(max_row=4, values_only=True) for c in r if c]
+        assert connection.tenant.name in head, ws.title
+        assert any(t.startswith("Dicetak ") and today in t for t in head), (ws.title, head)
