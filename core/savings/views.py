@@ -30,7 +30,7 @@ from core.common.forms import (
     form_error_message,
 )
 from core.common.money import format_rupiah
-from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, role_required
+from core.common.permissions import MONEY_WRITERS, STAFF, TREASURY, has_role, role_required
 from core.common.submission import ALREADY_SENT, submission_first
 from core.ledger.exports import table_xlsx
 from core.members.models import Member
@@ -637,6 +637,8 @@ def reconciliation(request):
             "interest_gaps": interest_gaps(),
             "year": last_ended.year,
             "month": last_ended.month,
+            # the pengawas (and other readers) see the products' terms, not the run form
+            "can_run": has_role(request.user, TREASURY),
         },
     )
 
