@@ -73,3 +73,12 @@ def test_journal_export_names_each_lines_member(coop, cutoffs):
     assert sum(D(r[head.index("Debit")] or 0) for r in mine) == sum(
         D(r[head.index("Kredit")] or 0) for r in mine
     )
+
+
+def test_batch_page_names_its_jasa_column_as_the_journal_splits_it(coop, cutoffs):
+    """The batch's jasa column holds a loan's late penalty too, which its journal entry
+    books apart (Pendapatan Denda): the heading says so, so that the auditor adds the
+    two journal lines to match it."""
+    imp = _posted(coop, cutoffs)
+    html = login(coop["staff"]["pengawas"]).get(f"/potong-gaji/impor/{imp.pk}/").content.decode()
+    assert '<th class="num">Jasa + denda</th>' in html
