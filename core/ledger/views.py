@@ -10,12 +10,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -237,6 +238,26 @@ JOURNAL_COLUMNS = [
 ]
 
 
+def _journal_heading(date_from, date_to, *, source: str, q: str) -> list[str]:
+    """The journal XLSX's title lines: cooperative, title, the dates and filters chosen,
+    when printed (as the report files say)."""
+    if date_from or date_to:
+        period = _("Periode: %(f)s s.d. %(t)s") % {
+            "f": f"{date_from:%d-%m-%Y}" if date_from else "…",
+            "t": f"{date_to:%d-%m-%Y}" if date_to else "…",
+        }
+    else:
+        period = _("Periode: semua tanggal")
+    lines = [getattr(connection.tenant, "name", ""), _("Jurnal umum"), period]
+    filters = [str(SOURCE_LABELS.get(source, source))] if source else []
+    filters += [q] if q else []
+    if filters:
+        lines.append(_("Saringan: %(f)s") % {"f": "; ".join(filters)})
+    printed = date_format(timezone.localtime(), "d-m-Y H:i")
+    lines.append(_("Dicetak %(at)s") % {"at": printed})
+    return lines
+
+
 def _with_member_labels(lines, labels: dict[int, str]):
     for ln in lines:
         ln.member_label = labels.get(ln.member_id, "") if ln.member_id else ""
@@ -280,6 +301,7 @@ def journal(request):
             title=_("Jurnal umum"),
             columns=JOURNAL_COLUMNS,
             rows=_with_member_labels(lines.iterator(chunk_size=1000), labels),
+            heading=_journal_heading(rng_from, rng_to, source=source, q=q),
         )
     # counts no further than it needs (a million-line journal: no COUNT(*) of it all)
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))

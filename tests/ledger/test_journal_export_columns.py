@@ -36,3 +36,30 @@ def test_journal_export_names_who_posted_each_entry(login, bendahara, today):
     assert "Oleh" in head
     by = {r[head.index("Uraian")]: r[head.index("Oleh")] for r in body}
     assert by == {"Bayar listrik": str(bendahara), "Bunga bank": "sistem"}
+
+
+def test_journal_xlsx_names_cooperative_period_and_print_time(login, bendahara, today):
+    import io
+
+    from django.db import connection
+    from openpyxl import load_workbook
+
+    journal_post(
+        on=today,
+        description="Bayar listrik",
+        by=bendahara,
+        lines=[LineSpec("5306", debit=D("1000")), LineSpec("1101", credit=D("1000"))],
+    )
+    resp = login("pengawas").get(
+        f"/buku-besar/jurnal/?date_from={today}&date_to={today}&export=xlsx"
+    )
+    rows = [
+        [c for c in r if c is not None]
+        for r in load_workbook(io.BytesIO(resp.content)).active.iter_rows(values_only=True)
+    ]
+    head = [str(r[0]) for r in rows[:5] if r]
+    assert head[:2] == [connection.tenant.name, "Jurnal umum"]
+    assert f"Periode: {today:%d-%m-%Y} s.d. {today:%d-%m-%Y}" in head
+    assert any(t.startswith("Dicetak ") for t in head)
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "Nomor")
+    assert [r[2] for r in rows[at + 1 :]] == ["Bayar listrik", "Bayar listrik"]
