@@ -8,10 +8,10 @@ from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.common.dates import format_tanggal, format_waktu
 from core.common.exports import Column, export_format, export_response
 from core.common.pagination import paginate
 from core.common.permissions import R, role_required
@@ -82,8 +82,8 @@ def _audit_heading(data: dict) -> list[str]:
     f, t = data.get("date_from"), data.get("date_to")
     if f or t:
         period = gettext("Periode: %(f)s s.d. %(t)s") % {
-            "f": f"{f:%d-%m-%Y}" if f else "…",
-            "t": f"{t:%d-%m-%Y}" if t else "…",
+            "f": format_tanggal(f) if f else "…",
+            "t": format_tanggal(t) if t else "…",
         }
     else:
         period = gettext("Periode: semua tanggal")
@@ -99,7 +99,7 @@ def _audit_heading(data: dict) -> list[str]:
     lines = [getattr(connection.tenant, "name", ""), gettext("Catatan audit"), period]
     if filters:
         lines.append(gettext("Saringan: %(f)s") % {"f": "; ".join(filters)})
-    lines.append(gettext("Dicetak %(at)s") % {"at": date_format(timezone.localtime(), "d-m-Y H:i")})
+    lines.append(gettext("Dicetak %(at)s") % {"at": format_waktu(timezone.localtime())})
     return lines
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
 
 from django.utils.formats import date_format
 
@@ -28,6 +28,15 @@ def format_tanggal(d: date | None) -> str:
     if d is None:
         return ""
     return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"
+
+
+def format_waktu(at: datetime | None) -> str:
+    """``7 Desember 2026 08.30``: a moment in words, as the report files say when they
+    were printed (the PDFs' foot and the XLSX title lines); empty for None. Pass a local
+    time (``timezone.localtime()``)."""
+    if at is None:
+        return ""
+    return f"{format_tanggal(at.date())} {at:%H.%M}"
 
 
 def format_bulan(d: date | None) -> str:

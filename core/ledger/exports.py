@@ -10,13 +10,13 @@ from decimal import Decimal
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from core.common.dates import format_waktu
 from core.common.exports import safe_cell, sheet_title, workbook_save
 from core.common.pdf import html_to_pdf
 
@@ -71,7 +71,7 @@ def table_xlsx_write(table: dict, target) -> None:
     ws.append([cell(str(table["title"]), heading)])
     ws.append([cell(str(table.get("subtitle", "")))])
     # when it was printed, as the PDF's foot says (in the blank row before the headings)
-    printed = date_format(timezone.localtime(), "d-m-Y H:i")
+    printed = format_waktu(timezone.localtime())
     ws.append([cell(gettext("Dicetak %(at)s") % {"at": printed})])
     ws.append([cell(str(c), bold) for c in table["columns"]])
     for row in table["rows"]:

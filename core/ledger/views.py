@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,7 +28,7 @@ from core.common.confirm import (
     confirmation_page,
     is_confirmed,
 )
-from core.common.dates import format_bulan, format_tanggal
+from core.common.dates import format_bulan, format_tanggal, format_waktu
 from core.common.exports import Column, export_format, export_response
 from core.common.forms import application_errors_to_messages, form_error_message
 from core.common.money import format_rupiah
@@ -243,8 +243,8 @@ def _journal_heading(date_from, date_to, *, source: str, q: str) -> list[str]:
     when printed (as the report files say)."""
     if date_from or date_to:
         period = _("Periode: %(f)s s.d. %(t)s") % {
-            "f": f"{date_from:%d-%m-%Y}" if date_from else "…",
-            "t": f"{date_to:%d-%m-%Y}" if date_to else "…",
+            "f": format_tanggal(date_from) if date_from else "…",
+            "t": format_tanggal(date_to) if date_to else "…",
         }
     else:
         period = _("Periode: semua tanggal")
@@ -253,7 +253,7 @@ def _journal_heading(date_from, date_to, *, source: str, q: str) -> list[str]:
     filters += [q] if q else []
     if filters:
         lines.append(_("Saringan: %(f)s") % {"f": "; ".join(filters)})
-    printed = date_format(timezone.localtime(), "d-m-Y H:i")
+    printed = format_waktu(timezone.localtime())
     lines.append(_("Dicetak %(at)s") % {"at": printed})
     return lines
 

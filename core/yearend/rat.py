@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.common.dates import format_date, format_tanggal
+from core.common.dates import format_date, format_tanggal, format_waktu
 from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
 from core.common.money import format_percent, format_rupiah
 from core.common.pdf import render_pdf
@@ -681,7 +681,7 @@ def rat_pack_xlsx(*, year: int) -> bytes:
     wb.remove(wb.active)
     name = getattr(connection.tenant, "name", "")
     # when printed, as the PDF says (in the blank row before the headings)
-    printed = _("Dicetak %(at)s") % {"at": date_format(timezone.localtime(), "d-m-Y H:i")}
+    printed = _("Dicetak %(at)s") % {"at": format_waktu(timezone.localtime())}
     for i, t in enumerate(tbls, 1):
         ws = wb.create_sheet(sheet_title(f"{i:02d} {t['title']}"))
         ws.append([safe_cell(name)])

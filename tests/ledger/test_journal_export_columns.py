@@ -5,6 +5,7 @@ import csv
 import io
 from decimal import Decimal
 
+from core.common.dates import format_tanggal
 from core.ledger.services import LineSpec, journal_post
 
 D = Decimal
@@ -59,7 +60,7 @@ def test_journal_xlsx_names_cooperative_period_and_print_time(login, bendahara, 
     ]
     head = [str(r[0]) for r in rows[:5] if r]
     assert head[:2] == [connection.tenant.name, "Jurnal umum"]
-    assert f"Periode: {today:%d-%m-%Y} s.d. {today:%d-%m-%Y}" in head
+    assert f"Periode: {format_tanggal(today)} s.d. {format_tanggal(today)}" in head
     assert any(t.startswith("Dicetak ") for t in head)
     at = next(i for i, r in enumerate(rows) if r and r[0] == "Nomor")
     assert [r[2] for r in rows[at + 1 :]] == ["Bayar listrik", "Bayar listrik"]

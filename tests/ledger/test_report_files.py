@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from openpyxl import load_workbook
 
+from core.common.dates import format_tanggal
 from core.ledger.models import Account
 from core.ledger.services import LineSpec, journal_post
 
@@ -38,7 +39,7 @@ def test_statement_xlsx_names_cooperative_period_and_print_time(login, posted, t
     assert resp.status_code == 200
     texts = _texts(resp.content)
     assert connection.tenant.name in texts
-    assert any(t.startswith("Dicetak ") and f"{today:%d-%m-%Y}" in t for t in texts), texts[:6]
+    assert any(t.startswith("Dicetak ") and format_tanggal(today) in t for t in texts), texts[:6]
 
 
 def test_buku_besar_xlsx_names_cooperative_period_and_print_time(login, posted, today):

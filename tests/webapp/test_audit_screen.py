@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.audit.models import AuditEvent
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from tests.webapp.conftest import make_user
 
 
@@ -111,7 +112,7 @@ def test_audit_xlsx_names_the_cooperative_the_dates_and_when_printed(client_a, e
     text = " | ".join(str(c) for r in cells for c in r)
     assert connection.tenant.name in text
     assert "Catatan audit" in text
-    assert f"{today:%d-%m-%Y} s.d. {today:%d-%m-%Y}" in text
+    assert f"{format_tanggal(today)} s.d. {format_tanggal(today)}" in text
     assert "Dicetak" in text
     head_at = next(i for i, r in enumerate(cells) if r[:2] == ["Waktu", "Pelaku"])
     actions = [r[2] for r in cells[head_at + 1 :]]

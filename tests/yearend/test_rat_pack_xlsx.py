@@ -91,9 +91,11 @@ def test_rat_pack_xlsx_sheets_say_when_printed(ready, staff):
     from django.db import connection
     from django.utils import timezone
 
+    from core.common.dates import format_tanggal
+
     yearend_close(year=YEAR, by=staff["bendahara"])
     wb = load_workbook(io.BytesIO(rat_pack_xlsx(year=YEAR)))
-    today = f"{timezone.localdate():%d-%m-%Y}"
+    today = format_tanggal(timezone.localdate())
     for ws in wb.worksheets:
         head = [str(c) for r in ws.iter_rows(max_row=4, values_only=True) for c in r if c]
         assert connection.tenant.name in head, ws.title
