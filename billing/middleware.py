@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from tenants.models import Cooperative
 
 from .models import Invoice, Notice, PaymentProof, Plan, Subscription
+from .selectors import suspension_on
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Paths that stay writable while suspended: signing in/out, language, paying, and the
@@ -257,6 +258,16 @@ def _banner(
             "text": _("Akses ditangguhkan: data hanya dapat dibaca sampai tagihan dibayar."),
         }
     if status == S.PAST_DUE:
+        suspend_on = _suspension_on(tenant.pk)
+        if suspend_on is not None:
+            return {
+                "level": "warn",
+                "text": _(
+                    "Pembayaran langganan terlambat. Semua fitur tetap berjalan; bila belum "
+                    "dibayar, akses menjadi hanya baca mulai %(date)s."
+                )
+                % {"date": date_format(suspend_on)},
+            }
         return {
             "level": "warn",
             "text": _(
@@ -303,6 +314,17 @@ def _banner(
     if sub.recent_notice is not None:
         return {"level": "warn", "text": sub.recent_notice}
     return None
+
+
+def _suspension_on(cooperative_id: int):
+    """The day a past-due cooperative becomes read-only if unpaid (one small query,
+    past-due cooperatives only)."""
+    sub = (
+        Subscription.objects.filter(cooperative_id=cooperative_id)
+        .only("status", "past_due_since")
+        .first()
+    )
+    return None if sub is None else suspension_on(subscription=sub)
 
 
 class _BannerRow(NamedTuple):

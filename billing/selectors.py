@@ -53,6 +53,17 @@ def plans_public() -> list[Plan]:
     return list(Plan.objects.filter(is_active=True).order_by("sort_order", "pk"))
 
 
+def suspension_on(*, subscription: Subscription) -> date | None:
+    """The day a past-due cooperative's access becomes read-only if it is still unpaid:
+    the daily sweep suspends it once ``past_due_since`` plus the grace has passed (a card
+    that Stripe retries and fails again never restarts the grace). None when not past
+    due."""
+    if subscription.status != Subscription.Status.PAST_DUE or not subscription.past_due_since:
+        return None
+    grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+    return timezone.localdate(subscription.past_due_since + grace)
+
+
 def subscription_for(*, cooperative) -> Subscription | None:
     return (
         Subscription.objects.select_related("plan", "cooperative")

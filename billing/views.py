@@ -86,6 +86,7 @@ def tenant_billing(request):
             if open_invoice is not None and open_invoice.status == Invoice.Status.AWAITING
             else "",
             "notices": sub.notices.all()[:5],
+            "suspend_on": selectors.suspension_on(subscription=sub),
             "credit": services.credit_balance(subscription=sub),
             "credit_entries": list(sub.credit_entries.select_related("invoice")[:20]),
             "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],

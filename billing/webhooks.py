@@ -29,6 +29,7 @@ from .providers.stripe_provider import (
     invoice_subscription_id,
     plan_for_price,
 )
+from .selectors import suspension_on
 from .services import (
     LIVE_STRIPE_STATUSES,
     invoice_buyer_fields,
@@ -266,6 +267,7 @@ def _dispatch(row: WebhookEvent, event: dict, provider: StripeProvider) -> None:
                 extra={
                     "amount": from_minor(stripe_inv.get("amount_due")),
                     "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
+                    "suspend_on": suspension_on(subscription=sub),
                 },
             )
 

@@ -24,6 +24,7 @@ from billing.selectors import (
     invoices_overdue,
     invoices_with_receipts,
     proofs_waiting_too_long,
+    suspension_on,
 )
 from billing.services import LIVE_STRIPE_STATUSES
 from billing.services.credit import credit_balance as billing_credit_balance
@@ -272,11 +273,9 @@ def subscription_state(*, subscription: Subscription) -> list[tuple[str, str]]:
             rows.append((_("Periode berbayar"), _("tidak tercatat")))
     elif sub.status == S.PAST_DUE:
         rows.append((_("Menunggak sejak"), _day(sub.past_due_since)))
-        if sub.past_due_since:
-            grace = timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
-            rows.append(
-                (_("Ditangguhkan otomatis bila belum dibayar"), _day(sub.past_due_since + grace))
-            )
+        suspend_on = suspension_on(subscription=sub)
+        if suspend_on is not None:
+            rows.append((_("Ditangguhkan otomatis bila belum dibayar"), date_format(suspend_on)))
         if sub.provider == P.STRIPE and sub.stripe_status == "past_due":
             rows.append((_("Kartu"), _("gagal ditagih; Stripe mencoba lagi")))
     elif sub.status == S.SUSPENDED:
