@@ -125,10 +125,37 @@ def _plan_from(request) -> tuple[Plan, str]:
 @role_required(read=TREASURY, write=SETTINGS_ADMINS)
 def tenant_plan_change(request):
     sub = _subscription(request)
+    old_plan, old_interval = sub.plan, sub.interval
+    # Stripe prorates a charging card's change on its next invoice (create_prorations)
+    card_charging = bool(
+        sub.provider == Subscription.Provider.STRIPE
+        and sub.stripe_subscription_id
+        and sub.stripe_status in ("active", "past_due")
+    )
     with application_errors_to_messages(request) as outcome:
         plan, interval = _plan_from(request)
         sub = services.plan_change(subscription=sub, plan=plan, interval=interval, by=request.user)
     if not outcome.ok:
+        return redirect("billing:tenant")
+    if (
+        card_charging
+        and old_plan.pk != plan.pk
+        and old_interval == interval
+        and sub.plan_id == plan.pk
+        and sub.current_period_end
+    ):
+        next_day = format_date(timezone.localdate(sub.current_period_end))
+        if plan.price_for(interval) > old_plan.price_for(interval):
+            text = _(
+                "Paket diganti menjadi %(plan)s. Selisih harga untuk sisa periode ini ditagih "
+                "ke kartu bersama tagihan berikutnya (%(d)s)."
+            )
+        else:
+            text = _(
+                "Paket diganti menjadi %(plan)s. Sisa nilai paket %(old)s untuk periode ini "
+                "mengurangi tagihan kartu berikutnya (%(d)s)."
+            )
+        messages.success(request, text % {"plan": plan.name, "old": old_plan.name, "d": next_day})
         return redirect("billing:tenant")
     upgrade = selectors.invoice_upgrade_open_for(subscription=sub)
     if upgrade is not None and upgrade.plan_id != plan.pk:
