@@ -352,10 +352,12 @@ def test_preview_includes_last_months_interest_when_it_was_not_run(
     from django.utils.html import escape
 
     from core.common.dates import MONTHS_ID
+    from core.ledger.services import fiscal_year_ensure
     from core.savings.services import savings_interest_accrue
 
     m = f.member()
     opened = today.replace(day=1) - timedelta(days=40)
+    fiscal_year_ensure(year=opened.year)  # in January: last year, opened as an admin would
     acc = savings_account_open(member=m, product=products["sukarela"], on=opened)
     teller_deposit(account=acc, amount=D("5000000"), channel="bank", on=opened, by=teller)
     last = today.replace(day=1) - timedelta(days=1)

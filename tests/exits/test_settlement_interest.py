@@ -20,7 +20,7 @@ from core.exits.services import (
 )
 from core.ledger.models import JournalEntry, JournalLine, Period
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import period_close
+from core.ledger.services import fiscal_year_ensure, period_close
 from core.members.models import Member
 from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
 from core.savings.services import (
@@ -52,9 +52,16 @@ def _ledger_balances():
     assert_reconciled()
 
 
+def _books_from(opened: date) -> None:
+    """From January to April the months the savers open in are last year's: open it
+    first, as an admin would (the books of the test cooperatives start this year)."""
+    fiscal_year_ensure(year=opened.year)
+
+
 def _saver(products, teller, opened: date, extra_on: date):
     """A sukarela saver: 100,000,000 from ``opened`` (interest above the PPh threshold)
     and 20,000,000 more on ``extra_on``; a wajib account (no interest) too."""
+    _books_from(opened)
     m = f.member()
     acc = savings_account_open(member=m, product=products["sukarela"], on=opened)
     teller_deposit(account=acc, amount=D("100000000"), channel="bank", on=opened, by=teller)
@@ -220,6 +227,7 @@ def test_a_closed_unrun_month_refuses_the_exit_naming_product_and_month(
     m1 = _month_back(today, 1)
     m = f.member()
     opened = _month_back(today, 2).replace(day=1)
+    _books_from(opened)
     acc = savings_account_open(member=m, product=products["sukarela"], on=opened)
     teller_deposit(account=acc, amount=D("5000000"), channel="bank", on=opened, by=teller)
     for period in Period.objects.filter(end_date__lte=m1, status="open").order_by("start_date"):
@@ -241,6 +249,7 @@ def test_a_product_never_run_credits_the_month_before_the_exit(products, teller,
     """No run ever (the cooperative has not started paying jasa): only the month before
     the exit is credited, as the monthly auto run would pay it next."""
     opened = _month_back(today, 3).replace(day=1)
+    _books_from(opened)
     m = f.member()
     acc = savings_account_open(member=m, product=products["sukarela"], on=opened)
     teller_deposit(account=acc, amount=D("4000000"), channel="bank", on=opened, by=teller)
