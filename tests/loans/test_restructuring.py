@@ -43,7 +43,10 @@ def _bad_loan(staff, member, product, restructure_on):
     eight instalments are due (800,000 of jasa), the oldest about 214 days ago."""
     first_due = S.add_months(restructure_on, -7)
     start = first_due - timedelta(days=30)
-    fiscal_year_ensure(year=start.year)
+    # open the years before the books one by one, as an admin would: in January a loan
+    # restructured 130 days back was paid out two years back
+    for year in range(restructure_on.year, start.year - 1, -1):
+        fiscal_year_ensure(year=year)
     loan = loan_apply(
         member=member,
         product=product,
