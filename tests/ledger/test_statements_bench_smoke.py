@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from core.ledger import reports
 from core.ledger.models import CashFlowMonth, Period
@@ -15,7 +16,11 @@ from core.ledger.services import period_close, period_reopen
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import statements_bench as sb
 
-TODAY = date(2026, 3, 20)
+# This year and last, whatever day the suite runs on: the test cooperatives' books start on
+# 1 January of this year; the harness opens last year and loads from its 1 January on.
+THIS = timezone.localdate().year
+LAST = THIS - 1
+TODAY = date(THIS, 3, 20)
 
 
 @pytest.fixture
@@ -38,7 +43,7 @@ def test_bench_harness_loads_and_times_every_statement(loaded, login):
     assert reports.trial_balance(as_of=TODAY)["balanced"]
     assert reports.balance_sheet(as_of=TODAY)["balanced"]
     cash = Account.objects.get(code="1101")
-    gl = reports.general_ledger(account=cash, date_from=date(2026, 1, 1), date_to=TODAY)
+    gl = reports.general_ledger(account=cash, date_from=date(THIS, 1, 1), date_to=TODAY)
     urls = sb.statement_urls(today=TODAY, cash_id=cash.pk, pages=gl["pages"])
     assert len(urls) == 15
     results = sb.measure(login("bendahara"), urls, samples=1)
@@ -55,9 +60,9 @@ def test_bench_harness_loads_and_times_every_statement(loaded, login):
 
 
 def test_closed_months_cash_flow_is_stored_and_equals_the_lines(loaded, bendahara):
-    rng = reports.Range(date(2025, 1, 1), date(2025, 12, 31))
+    rng = reports.Range(date(LAST, 1, 1), date(LAST, 12, 31))
     before = reports.cash_flow(date_from=rng.date_from, date_to=rng.date_to)
-    for p in Period.objects.filter(start_date__lte=date(2025, 12, 1)).order_by("start_date"):
+    for p in Period.objects.filter(start_date__lte=date(LAST, 12, 1)).order_by("start_date"):
         period_close(period=p, by=bendahara)
     assert CashFlowMonth.objects.count() == 12
     # every stored month equals the lines (as the daily reconciliation checks)
@@ -69,7 +74,7 @@ def test_closed_months_cash_flow_is_stored_and_equals_the_lines(loaded, bendahar
     assert after["sections"] == before["sections"]
     assert after["reconciles"] and after["closing_cash"] == before["closing_cash"]
     # a range cutting months: stored whole months + lines for the partial ends
-    part = reports.Range(date(2025, 2, 10), date(2025, 11, 5))
+    part = reports.Range(date(LAST, 2, 10), date(LAST, 11, 5))
     assert reports._period_flows(part, reports.cash_account_ids()) == _without_stored(part)
 
 
@@ -78,12 +83,12 @@ def test_reopened_month_is_read_from_the_lines_until_closed_again(loaded, bendah
 
     from core.ledger.services import LineSpec, journal_post
 
-    march = Period.objects.get(start_date=date(2025, 3, 1))
+    march = Period.objects.get(start_date=date(LAST, 3, 1))
     period_close(period=march, by=bendahara)
     admin = make_user("admin")
     period_reopen(period=march, reason="koreksi", by=admin)
     journal_post(
-        on=date(2025, 3, 15),
+        on=date(LAST, 3, 15),
         description="Koreksi",
         by=bendahara,
         lines=[
@@ -91,12 +96,12 @@ def test_reopened_month_is_read_from_the_lines_until_closed_again(loaded, bendah
             LineSpec("4101", credit=Decimal("777000")),
         ],
     )
-    rng = reports.Range(date(2025, 3, 1), date(2025, 3, 31))
+    rng = reports.Range(date(LAST, 3, 1), date(LAST, 3, 31))
     flows = reports._period_flows(rng, reports.cash_account_ids())
     assert flows == _without_stored(rng)
     march.refresh_from_db()
     period_close(period=march, by=bendahara)
-    assert reports._cash_flow_months([date(2025, 3, 1)], reports.cash_account_ids())
+    assert reports._cash_flow_months([date(LAST, 3, 1)], reports.cash_account_ids())
     assert reports._period_flows(rng, reports.cash_account_ids()) == _without_stored(rng)
     assert all(r.difference == 0 for r in reports.cash_flow_months_check())
 
@@ -104,10 +109,10 @@ def test_reopened_month_is_read_from_the_lines_until_closed_again(loaded, bendah
 def test_a_changed_cash_account_set_ignores_stored_months(loaded, bendahara):
     from core.ledger.models import Account
 
-    jan = Period.objects.get(start_date=date(2025, 1, 1))
+    jan = Period.objects.get(start_date=date(LAST, 1, 1))
     period_close(period=jan, by=bendahara)
     Account.objects.filter(code="1102").update(is_cash=False)
-    assert reports._cash_flow_months([date(2025, 1, 1)], reports.cash_account_ids()) == {}
+    assert reports._cash_flow_months([date(LAST, 1, 1)], reports.cash_account_ids()) == {}
 
 
 def test_table_body_built_in_python_matches_the_template_loop(loaded):
@@ -117,13 +122,13 @@ def test_table_body_built_in_python_matches_the_template_loop(loaded):
     from core.ledger.models import Account
 
     cash = Account.objects.get(code="1101")
-    data = reports.general_ledger(account=cash, date_from=date(2026, 1, 1), date_to=TODAY)
+    data = reports.general_ledger(account=cash, date_from=date(THIS, 1, 1), date_to=TODAY)
     for table in (
         tables.general_ledger_table(data),
         tables.balance_sheet_table(reports.balance_sheet(as_of=TODAY)),
-        tables.cash_flow_table(reports.cash_flow(date_from=date(2026, 1, 1), date_to=TODAY)),
+        tables.cash_flow_table(reports.cash_flow(date_from=date(THIS, 1, 1), date_to=TODAY)),
     ):
-        table["rows"].append({"kind": "total", "cells": ["<b>&", None, 3, date(2026, 1, 2)]})
+        table["rows"].append({"kind": "total", "cells": ["<b>&", None, 3, date(THIS, 1, 2)]})
         fast = tables.with_cell_kinds(table)
         slow = fast | {"body_html": ""}
         assert fast["body_html"]

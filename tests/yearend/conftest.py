@@ -1,4 +1,4 @@
-"""A cooperative's 2025 on cooperative A: three members with pokok / wajib / sukarela,
+"""A cooperative's last year (``YEAR``) on cooperative A: three members with pokok / wajib / sukarela,
 a loan repaid during the year (jasa paid), other income, and the close's preliminaries
 (months closed, December interest, the arrears run)."""
 
@@ -6,13 +6,51 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
 from tests.module_coop import module_uncommitted
 
 D = Decimal
-YEAR = 2025
+# Last year, whatever day the suite runs on: the test cooperatives' books start on 1 January
+# of this year (they are made when the test database is set up), and the year-end tests
+# build, close and pay out the year before it, as an admin brings last year's books in.
+YEAR = timezone.localdate().year - 1
+
+
+def yearend_today(real: date) -> date:
+    """The day the year-end tests run on: the real today from 1 July on, before it 1 July
+    of this year. Their scenarios live in last year (``YEAR``) and the first half of this
+    one: the RAT in March, payouts and their reversals in March and April, March's jasa
+    run, an exit in April, months closed through May, a deposit in June. Each of those
+    days must be past, as the services refuse a date in the future (a RAT, a payout, a
+    month closed before it ends, jasa of a month not ended)."""
+    return max(real, date(real.year, 7, 1))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _yearend_today():
+    """``yearend_today`` for every module here, its module-wide fixtures (``year_once``,
+    ``module_cooperative``) included: the cooperative's today (``timezone.localdate()``
+    with no argument, as every service asks for it) is fixed to it when it is not the real
+    one, as ``tests.conftest.today_is`` does for one test. Cooperatives made when the test
+    database is set up keep this year as their first fiscal year either way."""
+    real = timezone.localdate()
+    day = yearend_today(real)
+    if day == real:
+        yield real
+        return
+    real_localdate = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        if value is None:
+            return day
+        return real_localdate(value, timezone)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("django.utils.timezone.localdate", localdate)
+        yield day
 
 
 @pytest.fixture

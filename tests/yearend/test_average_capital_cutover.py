@@ -109,7 +109,7 @@ def test_the_preview_page_and_api_say_which_months_were_estimated(moved_in_avera
     page = c.get(f"/tutup-buku/{YEAR}/pratinjau/").content.decode()
     assert 'id="capital-estimated"' in page
     note = page.split('id="capital-estimated"')[1].split("</div>")[0]
-    assert "Januari, Februari, Maret, April, Mei 2025" in note
+    assert f"Januari, Februari, Maret, April, Mei {YEAR}" in note
     assert format_date(CUTOVER) in note and "2 anggota" in note
     assert "saldo awal" in note
     xlsx = load_workbook(io.BytesIO(c.get(f"/tutup-buku/{YEAR}/pratinjau/?format=xlsx").content))

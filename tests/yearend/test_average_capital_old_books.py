@@ -159,18 +159,18 @@ def test_the_preview_says_per_month_old_books_or_estimated(moved_in):
         for row in table.split("<tbody>")[1].split("</tr>")[:-1]
     ]
     assert cells == [
-        ["Januari 2025", "1", "0"],
-        ["Februari 2025", "1", "0"],
-        ["Maret 2025", "2", "0"],
-        ["April 2025", "1", "1"],
-        ["Mei 2025", "1", "1"],
+        [f"Januari {YEAR}", "1", "0"],
+        [f"Februari {YEAR}", "1", "0"],
+        [f"Maret {YEAR}", "2", "0"],
+        [f"April {YEAR}", "1", "1"],
+        [f"Mei {YEAR}", "1", "1"],
     ]
     xlsx = load_workbook(io.BytesIO(c.get(f"/tutup-buku/{YEAR}/pratinjau/?format=xlsx").content))
     texts = [
         v for row in xlsx.active.iter_rows(values_only=True) for v in row if isinstance(v, str)
     ]
-    assert "Akhir April 2025: 1 anggota dari pembukuan lama, 1 anggota diperkirakan." in texts
-    assert "Akhir Maret 2025: 2 anggota dari pembukuan lama, 0 anggota diperkirakan." in texts
+    assert f"Akhir April {YEAR}: 1 anggota dari pembukuan lama, 1 anggota diperkirakan." in texts
+    assert f"Akhir Maret {YEAR}: 2 anggota dari pembukuan lama, 0 anggota diperkirakan." in texts
     data = c.get(f"/api/v1/yearend/{YEAR}/preview/").json()["capital_estimated"][0]
     assert data["old_books_members"] == 2 and data["members"] == 1
     assert data["months"][3] == {
@@ -201,4 +201,4 @@ def test_sukarela_counted_takes_the_uploaded_sukarela_and_estimates_the_missing(
     page = c.get(f"/tutup-buku/{YEAR}/pratinjau/").content.decode()
     table = page.split('id="capital-months"')[1].split("</table>")[0]
     assert "sukarela diperkirakan" in table
-    assert re.search(r"<td>Maret 2025</td>(<td[^>]*>[0-9]+</td>){3}", table)
+    assert re.search(rf"<td>Maret {YEAR}</td>(<td[^>]*>[0-9]+</td>){{3}}", table)

@@ -1,8 +1,8 @@
-"""An auditor's pass over the books: a cooperative's 2025 and 2026 built through the
+"""An auditor's pass over the books: a cooperative's last year (``YEAR``) and this year (``NEXT``) built through the
 real services (counter deposits and withdrawals, two loans disbursed and repaid by
 payroll and at the counter, a repayment and a deposit cancelled, other income and
 expenses, monthly jasa simpanan, every month closed, the year closed, the SHU posted
-after the RAT and paid, a member's exit in 2026, a month with no activity), then the
+after the RAT and paid, a member's exit this year, a month with no activity), then the
 statements checked against each other and against the ledger:
 
 - the balance sheet balances at every month end;
@@ -26,9 +26,9 @@ from tests.deductions.conftest import csv_bytes, make_run
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
 from tests.module_coop import client_for, entered, module_cooperative
+from tests.yearend.conftest import YEAR
 
 D = Decimal
-YEAR = 2025
 NEXT = YEAR + 1
 ZERO = D("0")
 
@@ -202,7 +202,7 @@ def _books(staff):
         period_close(period=period, by=by)
     ye = yearend_close(year=YEAR, by=by)
     fiscal_year_ensure(year=NEXT)
-    # January 2026: a deposit
+    # January of NEXT: a deposit
     teller_deposit(
         account=accounts[(2, "sukarela")],
         amount=D("300000"),
@@ -225,7 +225,7 @@ def _books(staff):
     exit_settlement_confirm(
         member=members[3], reason="retired", on=date(NEXT, 4, 15), by=by, channel="bank"
     )
-    # May 2026: nothing at all; June 2026: a deposit
+    # May of NEXT: nothing at all; June of NEXT: a deposit
     teller_deposit(
         account=accounts[(2, "sukarela")],
         amount=D("200000"),
@@ -271,7 +271,7 @@ def test_cash_flow_closing_is_the_cash_accounts_and_opening_the_previous_closing
     assert y1["reconciles"] and y2["reconciles"]
     assert y1["closing_cash"] == _cash_balance(date(YEAR, 12, 31))
     assert y2["opening_cash"] == y1["closing_cash"]
-    # 2026 to 30 November compares with 2025 to 30 November
+    # NEXT to 30 November compares with YEAR to 30 November
     assert y2["previous"]["closing_cash"] == _cash_balance(date(YEAR, 11, 30))
 
 
@@ -296,7 +296,7 @@ def test_equity_statement_reconciles_with_the_balance_sheet(books):
             t["closing"],
             close_bs["total_equity"],
         )
-        if f_ != date(YEAR, 1, 1):  # 2 January 2025 brings the opening balances in
+        if f_ != date(YEAR, 1, 1):  # 2 January of YEAR brings the opening balances in
             assert t["opening"] == open_bs["total_equity"], (f_, t["opening"])
 
 
@@ -310,7 +310,7 @@ def test_income_statement_shu_is_the_shu_distributed(books):
     assert inc["shu_before_tax"] == ye.shu_before_tax
     assert inc["income_tax"] == ye.income_tax
     assert sum(D(ye.funds[k]) for k in FUNDS) == ye.shu_after_tax
-    # the unclosed result of 2026 on the balance sheet is 2026's income statement
+    # the unclosed result of NEXT on the balance sheet is NEXT's income statement
     inc2 = reports.income_statement(date_from=date(NEXT, 1, 1), date_to=date(NEXT, 11, 30))
     bs = reports.balance_sheet(as_of=date(NEXT, 11, 30))
     unclosed = [g for g in bs["equity"] if g["code"] == ""]

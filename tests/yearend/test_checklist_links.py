@@ -62,9 +62,9 @@ def test_arrears_item_names_the_run_missing_and_the_last_one(year_data, staff):
         item = {i.key: i for i in close_checklist(year=YEAR)}["arrears_run"]
     assert not item.ok
     assert item.detail == (
-        "Belum ada perhitungan per 31 Des 2025 (terakhir dijalankan 7 Des 2025)."
+        f"Belum ada perhitungan per 31 Des {YEAR} (terakhir dijalankan 7 Des {YEAR})."
     )
     loans_arrears_update(on=date(YEAR, 12, 31), by=staff["bendahara"])
     with translation.override("id"):
         item = {i.key: i for i in close_checklist(year=YEAR)}["arrears_run"]
-    assert item.ok and item.detail == "Dijalankan per 31 Des 2025."
+    assert item.ok and item.detail == f"Dijalankan per 31 Des {YEAR}."

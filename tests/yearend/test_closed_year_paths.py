@@ -4,8 +4,10 @@ the HTML form's message), and nothing is written.
 
 One cooperative of its own, built and closed once for the module (committed: a scratch
 schema, dropped afterwards); each test runs in a transaction rolled back, so the cases
-share it. 2024 is closed by the year end with its SHU posted at the RAT of 1 March 2025;
-2025 is closed by the year end too. Dates typed: in 2025."""
+share it. The year before last (``CLOSED - 1``) is closed by the year end with its SHU
+posted at the RAT of 1 March last year; last year (``CLOSED``) is closed by the year end
+too. Dates typed: in last year. (The module's cooperative is made today, so its books
+start on 1 January of this year, whatever day the suite runs on.)"""
 
 from datetime import date
 from decimal import Decimal
@@ -13,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from tenants.services import tenant_host
 from tests.conftest import ADMIN_PASSWORD
@@ -21,7 +24,7 @@ from tests.members import factories as f
 from tests.yearend.conftest import interest_run_in_order
 
 D = Decimal
-CLOSED = 2025
+CLOSED = timezone.localdate().year - 1  # last year
 IN_CLOSED = date(CLOSED, 12, 15)
 
 
@@ -137,7 +140,8 @@ def _build(by, ketua, petugas):
 
 @pytest.fixture(scope="module")
 def closed_coop(django_db_setup, django_db_blocker):
-    """A cooperative of its own with 2024 and 2025 closed by the year end (committed)."""
+    """A cooperative of its own with the year before last and last year closed by the year
+    end (committed)."""
     import uuid
 
     from tenants.services import cooperative_create, cooperative_discard
@@ -231,7 +235,7 @@ def _loan_repay(coop):
 
 
 def _exit(coop):
-    # the figure the preview shows for that date (savings, jasa, the unpaid 2024 SHU)
+    # the figure the preview shows for that date (savings, jasa, the unpaid SHU of CLOSED - 1)
     c, on = _client(coop), date(CLOSED, 12, 31)  # after the member's last movement
     url = f"/api/v1/members/{coop[1]['m3']}/exit-settlement/"
     net = c.get(f"{url}preview/?on={on.isoformat()}").json()["net_payable"]
@@ -348,7 +352,7 @@ def test_member_import_opening_balances_dated_in_the_closed_year_are_a_form_erro
     assert r.status_code == 200
     errors = r.context["form"].non_field_errors() or r.context["form"].errors
     text = " ".join(str(e) for e in errors)
-    assert "sudah ditutup" in text and "31 Desember 2025" in text, text
+    assert "sudah ditutup" in text and f"31 Desember {CLOSED}" in text, text
     assert Member.objects.count() == members and _snapshot() == before
 
 
@@ -366,7 +370,7 @@ def test_jasa_simpanan_run_for_a_month_of_the_closed_year_is_refused_on_the_scre
     )
     shown = [str(m) for m in r.context["messages"]]
     assert shown == [
-        "Buku sudah ditutup sampai 31 Desember 2025; jasa Simpanan Sukarela bulan 06/2024 tidak "
+        f"Buku sudah ditutup sampai 31 Desember {CLOSED}; jasa Simpanan Sukarela bulan 06/{CLOSED - 1} tidak "
         "dapat dihitung lagi."
     ], shown
     assert InterestRun.objects.count() == runs and _snapshot() == before

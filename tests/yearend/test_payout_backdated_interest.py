@@ -49,20 +49,22 @@ def test_credit_dated_into_a_month_whose_jasa_ran_is_refused(march_interest_run)
     before = acc.balance
     body = {
         "method": "sukarela",
-        "on": "2026-03-10",
+        "on": date(YEAR + 1, 3, 10).isoformat(),
         "items": [{"member_id": m1.pk}, {"member_id": m2.pk}],
     }
     r = c.post(URL, body, content_type="application/json")
     assert r.status_code == 400, r.content
     err = r.json()["error"]
     assert err["code"] == "shu_payout_interest_run"
-    assert "03/2026" in err["message"] and "Simpanan Sukarela" in err["message"]
+    assert f"03/{YEAR + 1}" in err["message"] and "Simpanan Sukarela" in err["message"]
     assert "on" in err["fields"]
     acc.refresh_from_db()
     assert acc.balance == before and not ShuPayout.objects.exists()
     assert _owed(m1) == march_interest_run["shares"][m1.pk].total
     # after the month whose jasa ran: credited
-    r = c.post(URL, body | {"on": "2026-04-01"}, content_type="application/json")
+    r = c.post(
+        URL, body | {"on": date(YEAR + 1, 4, 1).isoformat()}, content_type="application/json"
+    )
     assert r.status_code == 201, r.content
     acc.refresh_from_db()
     assert acc.balance == before + march_interest_run["shares"][m1.pk].total
@@ -76,7 +78,7 @@ def test_the_service_refuses_the_same_for_all_or_nothing_batches(march_interest_
             items=[(m1.pk, None)],
             method="sukarela",
             by=staff["bendahara"],
-            on=date(2026, 3, 31),
+            on=date(YEAR + 1, 3, 31),
         )
     assert exc.value.code == "shu_payout_interest_run"
 
@@ -84,6 +86,10 @@ def test_the_service_refuses_the_same_for_all_or_nothing_batches(march_interest_
 def test_cash_dated_back_into_that_month_is_not_held(march_interest_run, staff):
     m1 = march_interest_run["m1"]
     [p] = shu_payout(
-        year=YEAR, items=[(m1.pk, None)], method="cash", by=staff["bendahara"], on=date(2026, 3, 10)
+        year=YEAR,
+        items=[(m1.pk, None)],
+        method="cash",
+        by=staff["bendahara"],
+        on=date(YEAR + 1, 3, 10),
     )
     assert p.amount == march_interest_run["shares"][m1.pk].total and _owed(m1) == 0

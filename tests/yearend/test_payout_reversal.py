@@ -319,11 +319,15 @@ def test_api_reversal_dated_into_a_month_whose_sukarela_interest_ran_is_refused(
     acc2.refresh_from_db()
     balance = acc2.balance
     url = f"/api/v1/yearend/payouts/{p.pk}/reverse/"
-    r = c.post(url, {"reason": "salah", "on": "2026-03-20"}, content_type="application/json")
+    r = c.post(
+        url,
+        {"reason": "salah", "on": date(YEAR + 1, 3, 20).isoformat()},
+        content_type="application/json",
+    )
     assert r.status_code == 400, r.content
     err = r.json()["error"]
     assert err["code"] == "shu_payout_reversal_interest_run"
-    assert "03/2026" in err["message"] and "Simpanan Sukarela" in err["message"]
+    assert f"03/{YEAR + 1}" in err["message"] and "Simpanan Sukarela" in err["message"]
     assert "on" in err["fields"]
     # nothing written
     acc2.refresh_from_db()
@@ -331,14 +335,18 @@ def test_api_reversal_dated_into_a_month_whose_sukarela_interest_ran_is_refused(
     assert _owed(m2) == 0 and not JournalEntry.objects.filter(source_ref__endswith=":reverse")
     # the service refuses the same way (its one rule for the web and the API)
     with pytest.raises(ApplicationError) as exc:
-        shu_payout_reverse(payout=p, reason="salah", by=by, on=date(2026, 3, 31))
+        shu_payout_reverse(payout=p, reason="salah", by=by, on=date(YEAR + 1, 3, 31))
     assert exc.value.code == "shu_payout_reversal_interest_run"
     # dated after the month whose jasa ran: allowed
-    r = c.post(url, {"reason": "salah", "on": "2026-04-01"}, content_type="application/json")
+    r = c.post(
+        url,
+        {"reason": "salah", "on": date(YEAR + 1, 4, 1).isoformat()},
+        content_type="application/json",
+    )
     assert r.status_code == 200, r.content
     acc2.refresh_from_db()
     assert acc2.balance == balance - shares[m2.pk].total and _owed(m2) == shares[m2.pk].total
-    assert ShuPayout.objects.get(pk=p.pk).reversal_entry.date == date(2026, 4, 1)
+    assert ShuPayout.objects.get(pk=p.pk).reversal_entry.date == date(YEAR + 1, 4, 1)
 
 
 def test_a_cash_payout_reversal_dated_back_is_not_held_by_the_sukarela_interest(posted):
@@ -346,7 +354,11 @@ def test_a_cash_payout_reversal_dated_back_is_not_held_by_the_sukarela_interest(
     [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)
     _sukarela_interest(ON.year, ON.month, by)
     url = f"/api/v1/yearend/payouts/{p.pk}/reverse/"
-    r = c.post(url, {"reason": "salah", "on": "2026-03-20"}, content_type="application/json")
+    r = c.post(
+        url,
+        {"reason": "salah", "on": date(YEAR + 1, 3, 20).isoformat()},
+        content_type="application/json",
+    )
     assert r.status_code == 200, r.content
     assert _owed(m1) == posted["shares"][m1.pk].total
 
@@ -370,7 +382,7 @@ def test_a_sukarela_credit_on_an_account_closed_since_is_not_offered_and_refused
     offered and the refusal names the payout, the account and what to do."""
     by, m2, c = posted["by"], posted["m2"], posted["client"]
     [p] = shu_payout(year=YEAR, items=[(m2.pk, None)], method="sukarela", by=by, on=ON)
-    exit_settlement_confirm(member=m2, reason="resigned", on=date(2026, 4, 1), by=by)
+    exit_settlement_confirm(member=m2, reason="resigned", on=date(YEAR + 1, 4, 1), by=by)
     acc2 = SavingsAccount.objects.get(member=m2, product__kind="sukarela")
     assert acc2.status == "closed"
     page = c.get(f"/tutup-buku/{YEAR}/").content.decode()

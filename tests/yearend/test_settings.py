@@ -7,12 +7,16 @@ from core.common.errors import ApplicationError
 from core.yearend.models import ShuSettings
 from core.yearend.selectors import shu_settings_for
 from core.yearend.services import shu_settings_set
+from tests.yearend.conftest import YEAR
 
 D = Decimal
+# last year, the year before and this year, whatever day the suite runs on
+LAST = YEAR
+TWO_AGO, THREE_AGO, THIS = YEAR - 1, YEAR - 2, YEAR + 1
 
 
 def test_defaults_are_the_domain_split(in_tenant_a):
-    s = shu_settings_for(year=2025)
+    s = shu_settings_for(year=LAST)
     assert s.pk is None
     assert s.percentages() == {
         "jasa_modal": D("25"),
@@ -28,13 +32,13 @@ def test_defaults_are_the_domain_split(in_tenant_a):
 
 
 def test_settings_kept_per_year(staff):
-    shu_settings_set(year=2024, by=staff["bendahara"], pct_jasa_modal="30", pct_cadangan="15")
-    shu_settings_set(year=2026, by=staff["bendahara"], capital_basis="average")
-    assert shu_settings_for(year=2023).pk is None
-    s25 = shu_settings_for(year=2025)
-    assert s25.effective_year == 2024 and s25.pct_jasa_modal == D("30")
+    shu_settings_set(year=TWO_AGO, by=staff["bendahara"], pct_jasa_modal="30", pct_cadangan="15")
+    shu_settings_set(year=THIS, by=staff["bendahara"], capital_basis="average")
+    assert shu_settings_for(year=THREE_AGO).pk is None
+    s25 = shu_settings_for(year=LAST)
+    assert s25.effective_year == TWO_AGO and s25.pct_jasa_modal == D("30")
     assert s25.capital_basis == "year_end"
-    s26 = shu_settings_for(year=2026)
+    s26 = shu_settings_for(year=THIS)
     assert s26.capital_basis == "average" and s26.pct_jasa_modal == D("30")  # carried over
     assert AuditEvent.objects.filter(action="yearend.settings.set").count() == 2
 
@@ -56,7 +60,7 @@ def test_settings_kept_per_year(staff):
 )
 def test_bad_settings_refused_nothing_written(staff, values, code, field):
     with pytest.raises(ApplicationError) as e:
-        shu_settings_set(year=2025, by=staff["bendahara"], **values)
+        shu_settings_set(year=LAST, by=staff["bendahara"], **values)
     assert e.value.code == code
     assert field in e.value.fields
     assert not ShuSettings.objects.exists()
@@ -66,10 +70,10 @@ def test_percentages_sum_is_a_database_rule(in_tenant_a):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        ShuSettings.objects.create(effective_year=2025, pct_sosial=D("3"))
+        ShuSettings.objects.create(effective_year=LAST, pct_sosial=D("3"))
 
 
 def test_only_treasury_sets(staff):
     with pytest.raises(ApplicationError) as e:
-        shu_settings_set(year=2025, by=staff["petugas"], pct_jasa_modal="25")
+        shu_settings_set(year=LAST, by=staff["petugas"], pct_jasa_modal="25")
     assert e.value.status_code == 403

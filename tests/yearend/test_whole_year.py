@@ -13,9 +13,9 @@ import pytest
 from tests.deductions.conftest import csv_bytes, make_run
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
+from tests.yearend.conftest import YEAR
 
 D = Decimal
-YEAR = 2025
 
 
 @pytest.mark.slow
