@@ -17,6 +17,18 @@ def assert_reconciled():
 
 
 @pytest.fixture
+def year(in_tenant_a, today):
+    """Last year, its books opened first as an admin would (``fiscal_year_ensure``): a
+    whole year of months already ended on any day the suite runs (1 January too), where
+    the hand figures' months (a 30-day June, a 28- or 29-day February) keep their days.
+    The test cooperatives' books start this year; the year before may be opened."""
+    from core.ledger.services import fiscal_year_ensure
+
+    fiscal_year_ensure(year=today.year - 1)
+    return today.year - 1
+
+
+@pytest.fixture
 def teller(in_tenant_a):
     return f.user("petugas")
 

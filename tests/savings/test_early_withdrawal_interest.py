@@ -10,7 +10,7 @@ balance paid out (jasa included). The part month is shown before confirming, cre
 the withdrawal's own entry, not paid again by the month's run, and its cancellation
 takes it back to the rupiah.
 
-Hand-computed figures: jasa 6 % a year = 0.5 % a month; June 2026 has 30 days; a
+Hand-computed figures: jasa 6 % a year = 0.5 % a month; June has 30 days; a
 withdrawal on 16 June leaves days 1-15 (the day's end-of-day balance is the payout's
 zero, as for any withdrawal of everything that day)."""
 
@@ -21,7 +21,6 @@ import pytest
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from core.audit.models import AuditEvent
@@ -42,9 +41,11 @@ from tests.members import factories as f
 
 from .conftest import assert_reconciled
 
-MAY1 = date(2026, 5, 1)
-JUNE1 = date(2026, 6, 1)
-ON = date(2026, 6, 16)
+
+@pytest.fixture
+def on(year):
+    """16 June of last year (``year``: a whole year of ended months on any day)."""
+    return date(year, 6, 16)
 
 
 @pytest.fixture
@@ -53,13 +54,13 @@ def bendahara(in_tenant_a):
 
 
 @pytest.fixture
-def hari_raya(products):
+def hari_raya(products, year):
     """Simpanan Hari Raya bearing jasa 6 % a year on the average daily balance; payout
-    date 1 March 2027; 1,000,000 a month for 10 months (a 10,000,000 target)."""
+    date 1 March of the next year; 1,000,000 a month for 10 months (a 10,000,000 target)."""
     p = products["berjangka"]
     p.amount = D("1000000")
     p.term_months = 10
-    p.payout_date = date(2027, 3, 1)
+    p.payout_date = date(year + 1, 3, 1)
     p.interest_enabled = True
     p.interest_rate_annual = D("6")
     p.interest_basis = "average"
@@ -67,7 +68,9 @@ def hari_raya(products):
     return p
 
 
-def _saver(product, teller, amount, on=MAY1, member=None):
+def _saver(product, teller, amount, on=None, member=None):
+    """Opened with ``amount`` on ``on``, by default 1 May of the year before the payout."""
+    on = on or date(product.payout_date.year - 1, 5, 1)
     m = member or f.member()
     acc = savings_account_open(member=m, product=product, on=on)
     teller_deposit(account=acc, amount=amount, channel="bank", on=on, by=teller)
@@ -75,8 +78,8 @@ def _saver(product, teller, amount, on=MAY1, member=None):
     return m, acc
 
 
-def _run(product, month, by):
-    return savings_interest_accrue(product=product, year=2026, month=month, by=by)
+def _run(product, year, month, by):
+    return savings_interest_accrue(product=product, year=year, month=month, by=by)
 
 
 def _penalty(product, kind, value):
@@ -85,10 +88,10 @@ def _penalty(product, kind, value):
     product.save()
 
 
-def _live(acc, kind, month):
+def _live(acc, kind, year, month):
     return list(
         SavingsTransaction.objects.filter(
-            account=acc, kind=kind, on__year=2026, on__month=month, reversed_by__isnull=True
+            account=acc, kind=kind, on__year=year, on__month=month, reversed_by__isnull=True
         ).values_list("amount", flat=True)
     )
 
@@ -104,23 +107,27 @@ def _balanced():
 
 
 def test_average_basis_credits_the_days_before_in_the_withdrawals_entry(
-    hari_raya, teller, bendahara
+    hari_raya,
+    teller,
+    bendahara,
+    year,
+    on,
 ):
     """May run: 10,000,000 × 0.5 % = 50,000. Early withdrawal 16 June: 10,050,000 × 15/30
     × 0.5 % = 25,125 (under the PPh threshold); paid out 10,075,125, less the 2 % penalty
     on it, 201,502.50 rounded down = 201,502: the member receives 9,873,623."""
     _penalty(hari_raya, "percent", "2")
     m, acc = _saver(hari_raya, teller, D("10000000"))
-    assert _run(hari_raya, 5, bendahara).gross_interest == D("50000")
+    assert _run(hari_raya, year, 5, bendahara).gross_interest == D("50000")
     expense = _role("savings_interest_expense")
-    p = savings_early_withdrawal_preview(account=acc, on=ON)
+    p = savings_early_withdrawal_preview(account=acc, on=on)
     assert (p.balance, p.interest, p.interest_tax) == (D("10050000"), D("25125"), D("0"))
-    assert "Juni 2026" in p.interest_label and "1–15" in p.interest_label
+    assert f"Juni {year}" in p.interest_label and "1–15" in p.interest_label
     assert p.interest_note == ""
     assert (p.paid_out, p.penalty, p.net) == (D("10075125"), D("201502"), D("9873623"))
     txn = savings_early_withdraw(
         account=acc,
-        on=ON,
+        on=on,
         channel="cash",
         reason="biaya rumah sakit",
         by=bendahara,
@@ -128,7 +135,7 @@ def test_average_basis_credits_the_days_before_in_the_withdrawals_entry(
     )
     assert txn.amount == D("9873623")
     # credited on the withdrawal date in the withdrawal's own entry, then paid out with it
-    credit = SavingsTransaction.objects.get(account=acc, kind="interest", on=ON)
+    credit = SavingsTransaction.objects.get(account=acc, kind="interest", on=on)
     assert credit.amount == D("25125") and credit.journal_entry_id == txn.journal_entry_id
     assert "pencairan dini" in credit.memo and "1–15" in credit.memo
     assert not SavingsTransaction.objects.filter(account=acc, kind="tax").exists()
@@ -150,24 +157,30 @@ def test_average_basis_credits_the_days_before_in_the_withdrawals_entry(
 
 
 def test_the_months_run_pays_the_stayer_and_not_the_withdrawn_account_again(
-    hari_raya, teller, bendahara
+    hari_raya,
+    teller,
+    bendahara,
+    year,
+    on,
 ):
     """Twins with 10,000,000 from 1 May; one breaks on 16 June (25,125 for June). The June
     run pays the stayer 10,050,000 × 0.5 % = 50,250 and the closed account nothing more."""
     _m, gone = _saver(hari_raya, teller, D("10000000"))
     _s, stays = _saver(hari_raya, teller, D("10000000"))
-    _run(hari_raya, 5, bendahara)
-    savings_early_withdraw(account=gone, on=ON, channel="cash", reason="darurat", by=bendahara)
+    _run(hari_raya, year, 5, bendahara)
+    savings_early_withdraw(account=gone, on=on, channel="cash", reason="darurat", by=bendahara)
     expense = _role("savings_interest_expense")
-    run = _run(hari_raya, 6, bendahara)
+    run = _run(hari_raya, year, 6, bendahara)
     assert (run.accounts, run.gross_interest, run.tax) == (1, D("50250"), D("0"))
-    assert _live(stays, "interest", 6) == [D("50250")]
-    assert _live(gone, "interest", 6) == [D("25125")]
+    assert _live(stays, "interest", year, 6) == [D("50250")]
+    assert _live(gone, "interest", year, 6) == [D("25125")]
     assert _role("savings_interest_expense") - expense == D("50250")
     _balanced()
 
 
-def test_pph_is_the_members_month_across_all_accounts(hari_raya, products, teller, bendahara):
+def test_pph_is_the_members_month_across_all_accounts(
+    hari_raya, products, teller, bendahara, year, on
+):
     """Opened 1 June: Hari Raya 100,000,000 (a 10,000,000-a-month product) broken on the
     16th: 100,000,000 × 15/30 × 0.5 % = 250,000, above Rp 240,000: PPh 10 % = 25,000 on
     it, 225,000 net; paid out 100,225,000 (no penalty). The member's Sukarela (6 %,
@@ -179,9 +192,9 @@ def test_pph_is_the_members_month_across_all_accounts(hari_raya, products, telle
     sukarela.interest_basis = "average"
     sukarela.interest_rate_annual = D("6")
     sukarela.save()
-    m, acc = _saver(hari_raya, teller, D("100000000"), on=JUNE1)
-    _m, suk = _saver(sukarela, teller, D("10000000"), on=JUNE1, member=m)
-    p = savings_early_withdrawal_preview(account=acc, on=ON)
+    m, acc = _saver(hari_raya, teller, D("100000000"), on=date(year, 6, 1))
+    _m, suk = _saver(sukarela, teller, D("10000000"), on=date(year, 6, 1), member=m)
+    p = savings_early_withdrawal_preview(account=acc, on=on)
     assert (p.interest, p.interest_tax, p.paid_out, p.net) == (
         D("250000"),
         D("25000"),
@@ -189,57 +202,61 @@ def test_pph_is_the_members_month_across_all_accounts(hari_raya, products, telle
         D("100225000"),
     )
     tax_before = _role("tax_payable")
-    txn = savings_early_withdraw(account=acc, on=ON, channel="bank", reason="x", by=bendahara)
+    txn = savings_early_withdraw(account=acc, on=on, channel="bank", reason="x", by=bendahara)
     assert txn.amount == D("100225000")
-    assert _live(acc, "tax", 6) == [D("25000")]
+    assert _live(acc, "tax", year, 6) == [D("25000")]
     lines = txn.journal_entry.lines
     assert lines.get(account=account_for_role("tax_payable")).credit == D("25000")
     assert _role("tax_payable") - tax_before == D("25000")
-    run = _run(sukarela, 6, bendahara)
+    run = _run(sukarela, year, 6, bendahara)
     assert (run.gross_interest, run.tax) == (D("50000"), D("5000"))
-    assert _live(suk, "tax", 6) == [D("5000")]
-    row = next(r for r in interest_tax_report(year=2026, month=6) if r.member_id == m.pk)
+    assert _live(suk, "tax", year, 6) == [D("5000")]
+    row = next(r for r in interest_tax_report(year=year, month=6) if r.member_id == m.pk)
     assert (row.gross, row.tax) == (D("300000"), D("30000"))
     _balanced()
 
 
-def test_minimum_basis_credits_nothing_and_says_why(products, teller, bendahara):
+def test_minimum_basis_credits_nothing_and_says_why(products, teller, bendahara, year, on):
     """On the month's lowest balance the payout is June's zero: no jasa for June, and
     the figures say so instead of leaving the treasurer to wonder."""
     p = products["berjangka"]
     p.amount = D("1000000")
-    p.payout_date = date(2027, 3, 1)
+    p.payout_date = date(year + 1, 3, 1)
     p.interest_enabled = True
     p.interest_rate_annual = D("6")
     p.interest_basis = "minimum"
     p.save()
-    _m, acc = _saver(p, teller, D("10000000"), on=date(2026, 4, 15))
-    _run(p, 5, bendahara)  # May's lowest 10,000,000 × 0.5 % = 50,000
-    preview = savings_early_withdrawal_preview(account=acc, on=ON)
+    _m, acc = _saver(p, teller, D("10000000"), on=date(year, 4, 15))
+    _run(p, year, 5, bendahara)  # May's lowest 10,000,000 × 0.5 % = 50,000
+    preview = savings_early_withdrawal_preview(account=acc, on=on)
     assert (preview.interest, preview.interest_tax) == (D("0"), D("0"))
     assert preview.paid_out == preview.net == D("10050000")
     note = preview.interest_note
-    assert p.name in note and "Juni 2026" in note and "saldo terendah" in note
+    assert p.name in note and f"Juni {year}" in note and "saldo terendah" in note
     assert "tidak ada" in note
-    txn = savings_early_withdraw(account=acc, on=ON, channel="cash", reason="x", by=bendahara)
+    txn = savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
     assert txn.amount == D("10050000")
-    assert _live(acc, "interest", 6) == []
+    assert _live(acc, "interest", year, 6) == []
     _balanced()
 
 
-def test_a_product_without_jasa_shows_no_jasa_line(products, teller, bendahara):
+def test_a_product_without_jasa_shows_no_jasa_line(products, teller, bendahara, year, on):
     p = products["berjangka"]  # seeded: no jasa
     p.amount = D("1000000")
-    p.payout_date = date(2027, 3, 1)
+    p.payout_date = date(year + 1, 3, 1)
     p.save()
     _m, acc = _saver(p, teller, D("3000000"))
-    preview = savings_early_withdrawal_preview(account=acc, on=ON)
+    preview = savings_early_withdrawal_preview(account=acc, on=on)
     assert (preview.interest, preview.interest_label, preview.interest_note) == (D("0"), "", "")
     assert preview.net == D("3000000")
 
 
 def test_cancelling_takes_the_part_month_back_exactly_and_the_run_pays_the_balances(
-    hari_raya, teller, bendahara
+    hari_raya,
+    teller,
+    bendahara,
+    year,
+    on,
 ):
     """Broken on 16 June with the 2 % penalty, cancelled on 20 June: the jasa, the payout
     and the penalty taken back, to the rupiah (expense and penalty income as before, the
@@ -248,48 +265,50 @@ def test_cancelling_takes_the_part_month_back_exactly_and_the_run_pays_the_balan
     10,050,000 × 26/30 × 0.5 % = 43,550 — once."""
     _penalty(hari_raya, "percent", "2")
     _m, acc = _saver(hari_raya, teller, D("10000000"))
-    _run(hari_raya, 5, bendahara)
+    _run(hari_raya, year, 5, bendahara)
     expense, penalty = _role("savings_interest_expense"), _role("penalty_income")
-    txn = savings_early_withdraw(account=acc, on=ON, channel="cash", reason="x", by=bendahara)
+    txn = savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
     entries = JournalEntry.objects.count()
-    teller_reverse(txn=txn, on=date(2026, 6, 20), reason="salah rekening", by=bendahara)
+    teller_reverse(txn=txn, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
     assert JournalEntry.objects.count() == entries + 1
     acc.refresh_from_db()
     assert (acc.status, acc.balance) == ("open", D("10050000"))
-    assert _live(acc, "interest", 6) == []
+    assert _live(acc, "interest", year, 6) == []
     assert _role("savings_interest_expense") == expense and _role("penalty_income") == penalty
     # the payout, the penalty and the jasa taken back
     assert sorted(
         SavingsTransaction.objects.filter(
-            account=acc, kind="reversal", on=date(2026, 6, 20)
+            account=acc, kind="reversal", on=date(year, 6, 20)
         ).values_list("delta", flat=True)
     ) == [D("-25125"), D("201502"), D("9873623")]
     _balanced()
-    run = _run(hari_raya, 6, bendahara)
+    run = _run(hari_raya, year, 6, bendahara)
     assert (run.accounts, run.gross_interest) == (1, D("43550"))
-    assert _live(acc, "interest", 6) == [D("43550")]
+    assert _live(acc, "interest", year, 6) == [D("43550")]
     acc.refresh_from_db()
     assert acc.balance == D("10093550")
     _balanced()
 
 
-def test_a_finished_month_not_run_is_still_refused_naming_it(hari_raya, teller, bendahara):
+def test_a_finished_month_not_run_is_still_refused_naming_it(
+    hari_raya, teller, bendahara, year, on
+):
     """May's jasa not run (no run of the product yet): refused, naming the month; the
     part month is never credited on top of a missing month."""
     _m, acc = _saver(hari_raya, teller, D("10000000"))
     before = SavingsTransaction.objects.count()
     with pytest.raises(ApplicationError) as e:
-        savings_early_withdraw(account=acc, on=ON, channel="cash", reason="x", by=bendahara)
-    assert e.value.code == "savings_bad_period" and "05/2026" in e.value.message
+        savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
+    assert e.value.code == "savings_bad_period" and f"05/{year}" in e.value.message
     assert SavingsTransaction.objects.count() == before
 
 
-# --- screen and API (today is 16 June 2026) ---------------------------------------------
+# --- screen and API (today is 16 June of last year) ---------------------------------
 
 
 @pytest.fixture
-def on_june_16(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: ON)
+def on_june_16(on, today_is):
+    today_is(on)
 
 
 @pytest.fixture
@@ -305,42 +324,54 @@ def client_for(tenant_a):
 
 
 def test_screen_shows_the_part_month_before_confirming_and_posts_it(
-    hari_raya, teller, bendahara, client_for, on_june_16
+    hari_raya,
+    teller,
+    bendahara,
+    client_for,
+    on_june_16,
+    year,
+    on,
 ):
     _penalty(hari_raya, "percent", "2")
     _m, acc = _saver(hari_raya, teller, D("10000000"))
-    _run(hari_raya, 5, bendahara)
+    _run(hari_raya, year, 5, bendahara)
     c = client_for(bendahara)
     url = reverse("savings:early_withdraw", args=[acc.pk])
     body = c.post(url, {"reason": "sakit", "channel": "cash"}).content.decode()
-    label = savings_early_withdrawal_preview(account=acc, on=ON).interest_label
+    label = savings_early_withdrawal_preview(account=acc, on=on).interest_label
     assert escape(label) in body
     for figure in ("Rp 10.050.000", "Rp 25.125", "Rp 10.075.125", "Rp 201.502", "Rp 9.873.623"):
         assert figure in body, figure
     acc.refresh_from_db()
-    assert acc.status == "open" and _live(acc, "interest", 6) == []
+    assert acc.status == "open" and _live(acc, "interest", year, 6) == []
     r = c.post(
         url,
         {"reason": "sakit", "channel": "cash", "expected_net": "9873623", "confirmed": "1"},
     )
     assert r.status_code == 302
     acc.refresh_from_db()
-    assert acc.status == "closed" and _live(acc, "interest", 6) == [D("25125")]
+    assert acc.status == "closed" and _live(acc, "interest", year, 6) == [D("25125")]
     _balanced()
 
 
 def test_screen_says_the_minimum_basis_credits_nothing(
-    products, teller, bendahara, client_for, on_june_16
+    products,
+    teller,
+    bendahara,
+    client_for,
+    on_june_16,
+    year,
+    on,
 ):
     p = products["berjangka"]
     p.amount = D("1000000")
-    p.payout_date = date(2027, 3, 1)
+    p.payout_date = date(year + 1, 3, 1)
     p.interest_enabled = True
     p.interest_rate_annual = D("6")
     p.save()  # seeded basis: the month's lowest balance
     _m, acc = _saver(p, teller, D("10000000"))
-    _run(p, 5, bendahara)
-    note = savings_early_withdrawal_preview(account=acc, on=ON).interest_note
+    _run(p, year, 5, bendahara)
+    note = savings_early_withdrawal_preview(account=acc, on=on).interest_note
     assert note
     body = (
         client_for(bendahara)
@@ -354,11 +385,16 @@ def test_screen_says_the_minimum_basis_credits_nothing(
 
 
 def test_api_gives_the_part_month_and_the_figures_as_written(
-    hari_raya, teller, bendahara, client_for, on_june_16
+    hari_raya,
+    teller,
+    bendahara,
+    client_for,
+    on_june_16,
+    year,
 ):
     _penalty(hari_raya, "fixed", "25000")
     _m, acc = _saver(hari_raya, teller, D("10000000"))
-    _run(hari_raya, 5, bendahara)
+    _run(hari_raya, year, 5, bendahara)
     c = client_for(bendahara)
     url = f"/api/v1/savings/accounts/{acc.pk}/early-withdrawal/"
     got = c.get(url).json()
@@ -385,7 +421,9 @@ def test_api_gives_the_part_month_and_the_figures_as_written(
         assert done[key] == got[key], key
 
 
-def test_receipt_shows_the_months_jasa_in_the_balance_paid_out(hari_raya, teller, bendahara):
+def test_receipt_shows_the_months_jasa_in_the_balance_paid_out(
+    hari_raya, teller, bendahara, year, on
+):
     """The member's receipt: balance paid out 10,075,125, of which the jasa of 1-15 June
     25,125; penalty 201,502; received 9,873,623."""
     from io import BytesIO
@@ -396,8 +434,8 @@ def test_receipt_shows_the_months_jasa_in_the_balance_paid_out(hari_raya, teller
 
     _penalty(hari_raya, "percent", "2")
     _m, acc = _saver(hari_raya, teller, D("10000000"))
-    _run(hari_raya, 5, bendahara)
-    txn = savings_early_withdraw(account=acc, on=ON, channel="cash", reason="x", by=bendahara)
+    _run(hari_raya, year, 5, bendahara)
+    txn = savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
     pdf = PdfReader(BytesIO(receipt_pdf(txn=txn)))
     text = " ".join(page.extract_text() for page in pdf.pages)
     for part in ("Rp 10.075.125", "Rp 25.125", "1–15", "Rp 201.502", "Rp 9.873.623"):

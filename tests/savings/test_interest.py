@@ -98,18 +98,18 @@ def _fund(acc, amount, on, by):
     transactions_link_entry(transactions=[a.transaction], entry=e)
 
 
-def test_monthly_accrual_credits_net_interest_and_posts_one_entry(products, teller):
+def test_monthly_accrual_credits_net_interest_and_posts_one_entry(products, teller, year):
     p = products["sukarela"]
     p.interest_rate_annual = D("6")
     p.save()
-    small = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    big = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    _fund(small, D("1000000"), date(2026, 1, 5), teller)
-    _fund(big, D("100000000"), date(2026, 1, 5), teller)
+    small = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    big = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    _fund(small, D("1000000"), date(year, 1, 5), teller)
+    _fund(big, D("100000000"), date(year, 1, 5), teller)
     expense_before = account_balance(account=account_for_role("savings_interest_expense"))
     tax_before = account_balance(account=account_for_role("tax_payable"))
     entries_before = JournalEntry.objects.count()
-    run = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert JournalEntry.objects.count() == entries_before + 1
     # small: 1,000,000 × 6%/12 = 5,000 (no tax); big: 500,000 → tax 50,000
     assert run.gross_interest == D("505000") and run.tax == D("50000") and run.accounts == 2
@@ -124,26 +124,26 @@ def test_monthly_accrual_credits_net_interest_and_posts_one_entry(products, tell
     assert account_balance(account=account_for_role("tax_payable")) - tax_before == D("50000")
     assert_reconciled()
     with pytest.raises(ApplicationError) as e:
-        savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+        savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert e.value.code == "savings_interest_already_accrued"
 
 
-def test_january_accrual_uses_minimum_balance(products, teller):
+def test_january_accrual_uses_minimum_balance(products, teller, year):
     p = products["sukarela"]
     p.interest_rate_annual = D("12")
     p.save()
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    _fund(acc, D("1200000"), date(2026, 1, 15), teller)
-    savings_interest_accrue(product=p, year=2026, month=1, by=teller)
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    _fund(acc, D("1200000"), date(year, 1, 15), teller)
+    savings_interest_accrue(product=p, year=year, month=1, by=teller)
     acc.refresh_from_db()
     assert acc.balance == D("1200000")  # lowest balance in January was 0
     assert not SavingsAccount.objects.get(pk=acc.pk).transactions.filter(kind="interest").exists()
     assert_reconciled()
 
 
-def test_accrual_refused_for_product_without_interest(products, teller):
+def test_accrual_refused_for_product_without_interest(products, teller, year):
     with pytest.raises(ApplicationError):
-        savings_interest_accrue(product=products["wajib"], year=2026, month=1, by=teller)
+        savings_interest_accrue(product=products["wajib"], year=year, month=1, by=teller)
 
 
 def test_a_month_not_yet_ended_is_refused(products, teller):
@@ -160,14 +160,12 @@ def test_a_month_not_yet_ended_is_refused(products, teller):
 
 
 @pytest.fixture
-def march_10(monkeypatch):
-    """ "Today" is 10 March 2026: the run accrues February."""
-    from django.utils import timezone
-
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2026, 3, 10))
+def march_10(year, today_is):
+    """ "Today" is 10 March (of last year, ``year``): the run accrues February."""
+    today_is(date(year, 3, 10))
 
 
-def test_monthly_task_accrues_last_month_once_per_product(products, teller, march_10):
+def test_monthly_task_accrues_last_month_once_per_product(products, teller, march_10, year):
     from core.savings.models import InterestRun
     from core.savings.services import savings_product_create
     from core.savings.tasks import savings_interest_monthly_task
@@ -185,13 +183,13 @@ def test_monthly_task_accrues_last_month_once_per_product(products, teller, marc
         interest_auto=False,
     )
     for product in (p, manual):
-        acc = savings_account_open(member=f.member(), product=product, on=date(2026, 1, 2))
-        _fund(acc, D("1000000"), date(2026, 1, 5), teller)
+        acc = savings_account_open(member=f.member(), product=product, on=date(year, 1, 2))
+        _fund(acc, D("1000000"), date(year, 1, 5), teller)
     out = savings_interest_monthly_task.run()
-    assert out["period"] == "2026-02"
+    assert out["period"] == f"{year}-02"
     assert out["runs"] == [{"product": p.code, "accounts": 1, "gross": "5000.00", "tax": "0.00"}]
     run = InterestRun.objects.get(product=p)
-    assert (run.year, run.month, run.gross_interest) == (2026, 2, D("5000"))
+    assert (run.year, run.month, run.gross_interest) == (year, 2, D("5000"))
     assert not InterestRun.objects.filter(product=manual).exists()  # interest_auto off
     assert not InterestRun.objects.filter(product=products["wajib"]).exists()  # no interest
     assert_reconciled()
@@ -200,7 +198,7 @@ def test_monthly_task_accrues_last_month_once_per_product(products, teller, marc
     assert InterestRun.objects.filter(product=p).count() == 1
 
 
-def test_monthly_task_reports_a_closed_month_and_changes_nothing(products, teller, march_10):
+def test_monthly_task_reports_a_closed_month_and_changes_nothing(products, teller, march_10, year):
     from core.audit.models import AuditEvent
     from core.ledger.models import Period
     from core.ledger.services import period_close
@@ -208,9 +206,9 @@ def test_monthly_task_reports_a_closed_month_and_changes_nothing(products, telle
     from core.savings.tasks import savings_interest_monthly_task
 
     p = products["sukarela"]
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    _fund(acc, D("10000000"), date(2026, 1, 5), teller)
-    period_close(period=Period.objects.get(start_date=date(2026, 2, 1)), by=f.user("bendahara"))
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    _fund(acc, D("10000000"), date(year, 1, 5), teller)
+    period_close(period=Period.objects.get(start_date=date(year, 2, 1)), by=f.user("bendahara"))
     entries = JournalEntry.objects.count()
     out = savings_interest_monthly_task.run()
     assert out["runs"][0]["product"] == p.code and "error" in out["runs"][0]
@@ -219,7 +217,7 @@ def test_monthly_task_reports_a_closed_month_and_changes_nothing(products, telle
     acc.refresh_from_db()
     assert acc.balance == D("10000000")
     event = AuditEvent.objects.get(action="savings.interest_auto_failed")
-    assert event.data["period"] == "2026-02"
+    assert event.data["period"] == f"{year}-02"
 
 
 def test_monthly_all_task_visits_every_live_cooperative(tenant_a, tenant_b, monkeypatch):

@@ -64,15 +64,15 @@ def test_a_bad_year_or_month_is_said_on_the_page_and_nothing_runs(
     assert not InterestRun.objects.filter(product=product).exists()
 
 
-def test_a_run_says_its_figures_in_rupiah(product, bendahara, teller):
-    acc = savings_account_open(member=f.member(), product=product, on=date(2026, 1, 1))
-    _fund(acc, D("1234567"), date(2026, 1, 1), teller)
+def test_a_run_says_its_figures_in_rupiah(product, bendahara, teller, year):
+    acc = savings_account_open(member=f.member(), product=product, on=date(year, 1, 1))
+    _fund(acc, D("1234567"), date(year, 1, 1), teller)
     r = bendahara.post(
         reverse("savings:reconciliation"),
-        {"product": product.pk, "year": "2026", "month": "2"},
+        {"product": product.pk, "year": str(year), "month": "2"},
         follow=True,
     )
-    run = InterestRun.objects.get(product=product, year=2026, month=2)
+    run = InterestRun.objects.get(product=product, year=year, month=2)
     # 1,234,567 × 1 % = 12,345.67 → Rp 12.346 (half up); no PPh under the threshold
     assert run.gross_interest == D("12346")
     (msg,) = [m for m in _messages(r) if "Jasa simpanan dihitung" in m]
@@ -80,18 +80,16 @@ def test_a_run_says_its_figures_in_rupiah(product, bendahara, teller):
 
 
 @pytest.mark.parametrize(
-    ("today", "year", "month"),
-    [(date(2027, 1, 15), 2027 - 1, 12), (date(2026, 7, 3), 2026, 6)],
+    ("month_day", "years_back", "month"),
+    [((1, 15), 1, 12), ((7, 3), 0, 6)],
 )
 def test_the_form_offers_the_last_month_that_has_ended(
-    product, bendahara, monkeypatch, today, year, month
+    product, bendahara, today, today_is, month_day, years_back, month
 ):
-    """The month a jasa run can be for: the one just ended (in January, last year's
-    December, which the year-end checklist asks for), not the month still running, which
-    is refused ("belum selesai")."""
-    from django.utils import timezone
-
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today)
+    """The month a jasa run can be for: the one just ended (on 15 January, last year's
+    December, which the year-end checklist asks for; on 3 July, June), not the month
+    still running, which is refused ("belum selesai"). Days of this year, whichever."""
+    today_is(date(today.year, *month_day))
     html = bendahara.get(reverse("savings:reconciliation")).content.decode()
-    assert f'name="year" value="{year}"' in html
+    assert f'name="year" value="{today.year - years_back}"' in html
     assert f'name="month" min="1" max="12" value="{month}"' in html

@@ -16,16 +16,20 @@ def _text(html: str) -> str:
 
 
 def test_portal_transactions_with_dates_reversed_show_the_period(
-    client_a, teller, products, member_a
+    client_a,
+    teller,
+    products,
+    member_a,
+    year,
 ):
     acc = savings_account_get_or_open(
-        member=member_a, product=products["sukarela"], on=date(2026, 1, 2), by=teller
+        member=member_a, product=products["sukarela"], on=date(year, 1, 2), by=teller
     )
     teller_deposit(
-        account=acc, amount=Decimal("700000"), channel="cash", on=date(2026, 1, 5), by=teller
+        account=acc, amount=Decimal("700000"), channel="cash", on=date(year, 1, 5), by=teller
     )
     teller_deposit(
-        account=acc, amount=Decimal("300000"), channel="cash", on=date(2026, 2, 5), by=teller
+        account=acc, amount=Decimal("300000"), channel="cash", on=date(year, 2, 5), by=teller
     )
     user = make_user("anggota", email="portal-period@alpha.test")
     member_a.user = user
@@ -33,7 +37,9 @@ def test_portal_transactions_with_dates_reversed_show_the_period(
     client_a.force_login(user)
 
     page = _text(
-        client_a.get("/portal/transaksi/?date_from=2026-01-31&date_to=2026-01-01").content.decode()
+        client_a.get(
+            f"/portal/transaksi/?date_from={year}-01-31&date_to={year}-01-01"
+        ).content.decode()
     )
     assert format_rupiah(Decimal("700000")) in page
     assert "Tidak ada transaksi pada periode ini" not in page
@@ -42,23 +48,27 @@ def test_portal_transactions_with_dates_reversed_show_the_period(
 
 
 def test_staff_statement_with_dates_reversed_shows_the_period_asked(
-    client_a, teller, products, member_a
+    client_a,
+    teller,
+    products,
+    member_a,
+    year,
 ):
     """The kartu simpanan swaps the bounds too, instead of quietly showing 1 January to
     today under a form that still says 31-01 … 01-01."""
     acc = savings_account_get_or_open(
-        member=member_a, product=products["sukarela"], on=date(2026, 1, 2), by=teller
+        member=member_a, product=products["sukarela"], on=date(year, 1, 2), by=teller
     )
     teller_deposit(
-        account=acc, amount=Decimal("700000"), channel="cash", on=date(2026, 1, 5), by=teller
+        account=acc, amount=Decimal("700000"), channel="cash", on=date(year, 1, 5), by=teller
     )
     teller_deposit(
-        account=acc, amount=Decimal("300000"), channel="cash", on=date(2026, 2, 5), by=teller
+        account=acc, amount=Decimal("300000"), channel="cash", on=date(year, 2, 5), by=teller
     )
     client_a.force_login(teller)
     page = _text(
         client_a.get(
-            f"/simpanan/kartu/{member_a.pk}/?date_from=2026-01-31&date_to=2026-01-01"
+            f"/simpanan/kartu/{member_a.pk}/?date_from={year}-01-31&date_to={year}-01-01"
         ).content.decode()
     )
     assert format_rupiah(Decimal("700000")) in page

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from core.common.errors import ApplicationError
+from core.ledger.services import fiscal_year_ensure
 from core.savings.models import SavingsTransaction
 from core.savings.services import (
     savings_account_open,
@@ -35,6 +36,7 @@ def test_reversal_dated_into_a_month_already_run_is_refused(products, teller, be
     p.save()
     last_month_end = today.replace(day=1) - timedelta(days=1)
     two_back = (last_month_end.replace(day=1) - timedelta(days=1)).replace(day=10)
+    fiscal_year_ensure(year=two_back.year)  # in January/February: last year, opened first
     acc = savings_account_open(member=f.member(), product=p, on=date(two_back.year, 1, 1))
     _fund(acc, D("10000000"), two_back, teller)
     dep = SavingsTransaction.objects.get(account=acc, kind="deposit")

@@ -36,32 +36,32 @@ def bendahara(in_tenant_a):
 
 
 @pytest.fixture
-def moved(products, teller):
+def moved(products, teller, year):
     """1,000,000 in on 10 Nov, all out on 15 Nov, 1,000,000 in again on 20 Nov."""
     acc = savings_account_open(
-        member=f.member(), product=products["sukarela"], on=date(2026, 11, 1)
+        member=f.member(), product=products["sukarela"], on=date(year, 11, 1)
     )
     first = teller_deposit(
-        account=acc, amount=D("1000000"), channel="cash", on=date(2026, 11, 10), by=teller
+        account=acc, amount=D("1000000"), channel="cash", on=date(year, 11, 10), by=teller
     )
     teller_withdraw(
-        account=acc, amount=D("1000000"), channel="cash", on=date(2026, 11, 15), by=teller
+        account=acc, amount=D("1000000"), channel="cash", on=date(year, 11, 15), by=teller
     )
     teller_deposit(
-        account=acc, amount=D("1000000"), channel="cash", on=date(2026, 11, 20), by=teller
+        account=acc, amount=D("1000000"), channel="cash", on=date(year, 11, 20), by=teller
     )
     return acc, first
 
 
-def test_cancelling_a_deposit_dated_while_its_money_was_out_is_refused(moved, bendahara):
+def test_cancelling_a_deposit_dated_while_its_money_was_out_is_refused(moved, bendahara, year):
     acc, first = moved
     entries = JournalEntry.objects.count()
     with pytest.raises(ApplicationError) as e:
-        teller_reverse(txn=first, on=date(2026, 11, 16), reason="salah setor", by=bendahara)
+        teller_reverse(txn=first, on=date(year, 11, 16), reason="salah setor", by=bendahara)
     assert e.value.code == "savings_insufficient_balance"
     msg = str(e.value.message)
-    assert format_date(date(2026, 11, 16)) in msg and "Rp 0" in msg
-    assert f"bertanggal {format_date(date(2026, 11, 20))} atau sesudahnya" in msg
+    assert format_date(date(year, 11, 16)) in msg and "Rp 0" in msg
+    assert f"bertanggal {format_date(date(year, 11, 20))} atau sesudahnya" in msg
     assert "date" in e.value.fields
     acc.refresh_from_db()
     assert acc.balance == D("1000000")
@@ -70,9 +70,9 @@ def test_cancelling_a_deposit_dated_while_its_money_was_out_is_refused(moved, be
     assert_reconciled()
 
 
-def test_the_same_cancellation_dated_after_the_new_deposit_is_accepted(moved, bendahara):
+def test_the_same_cancellation_dated_after_the_new_deposit_is_accepted(moved, bendahara, year):
     acc, first = moved
-    teller_reverse(txn=first, on=date(2026, 11, 20), reason="salah setor", by=bendahara)
+    teller_reverse(txn=first, on=date(year, 11, 20), reason="salah setor", by=bendahara)
     acc.refresh_from_db()
     assert acc.balance == 0
     running = [t.running_balance for t in account_transactions(account=acc)]
@@ -80,7 +80,7 @@ def test_the_same_cancellation_dated_after_the_new_deposit_is_accepted(moved, be
     (statement,) = [
         s
         for s in savings_statement(
-            member=acc.member, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30)
+            member=acc.member, date_from=date(year, 11, 1), date_to=date(year, 11, 30)
         )
         if s.account.pk == acc.pk
     ]
@@ -97,20 +97,20 @@ def test_the_same_cancellation_dated_after_the_new_deposit_is_accepted(moved, be
     day=st.integers(1, 28),
 )
 def test_a_cancellation_accepted_never_leaves_a_running_balance_below_zero(
-    products, teller, bendahara, moves, target, day
+    products, teller, bendahara, year, moves, target, day
 ):
     """Whatever the order of deposits and withdrawals in a month and whatever date the
     cancellation of one deposit carries: either it is refused, or no running balance of
     the account (in date order, as the kartu simpanan shows it) is below zero."""
     acc = savings_account_open(
-        member=f.member(), product=products["sukarela"], on=date(2026, 10, 1)
+        member=f.member(), product=products["sukarela"], on=date(year, 10, 1)
     )
     deposits = []
     for d, millions, out in sorted(moves):
         amount = D(millions * 100000)
         try:
             fn = teller_withdraw if out else teller_deposit
-            t = fn(account=acc, amount=amount, channel="cash", on=date(2026, 10, d), by=teller)
+            t = fn(account=acc, amount=amount, channel="cash", on=date(year, 10, d), by=teller)
         except ApplicationError:
             continue
         if not out:
@@ -119,7 +119,7 @@ def test_a_cancellation_accepted_never_leaves_a_running_balance_below_zero(
         return
     dep = deposits[target % len(deposits)]
     try:
-        teller_reverse(txn=dep, on=date(2026, 10, max(day, dep.on.day)), reason="uji", by=bendahara)
+        teller_reverse(txn=dep, on=date(year, 10, max(day, dep.on.day)), reason="uji", by=bendahara)
     except ApplicationError:
         return
     assert all(t.running_balance >= 0 for t in account_transactions(account=acc))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.ledger.services import fiscal_year_ensure
 from core.savings.selectors import account_transactions, savings_statement
 from core.savings.services import savings_account_open, teller_deposit, teller_withdraw
 from tests.members import factories as f
@@ -27,6 +28,7 @@ D = Decimal
 @pytest.fixture
 def account(products, member_a):
     on = timezone.localdate() - timedelta(days=40)
+    fiscal_year_ensure(year=on.year)  # in January/February: last year, opened first
     return savings_account_open(member=member_a, product=products["sukarela"], on=on)
 
 
