@@ -24,7 +24,10 @@ from tests.members import factories as f
 
 from .conftest import assert_reconciled
 
-PAYOUT = date(2026, 6, 2)
+
+@pytest.fixture
+def payout(year):
+    return date(year, 6, 2)
 
 
 @pytest.fixture
@@ -33,43 +36,45 @@ def bendahara(in_tenant_a):
 
 
 @pytest.fixture
-def matured(products, teller, bendahara):
-    """Rp 100,000 × 10 hari raya, payout date 1 June 2026; 1,000,000 from 1 April; April's
+def matured(products, teller, bendahara, year):
+    """Rp 100,000 × 10 hari raya, payout date 1 June (of ``year``); 1,000,000 from 1 April; April's
     jasa run: 1,000,000 × 0.5 % = 5,000; May's not run yet."""
     p = products["berjangka"]
-    p.payout_date = date(2026, 6, 1)
+    p.payout_date = date(year, 6, 1)
     p.interest_enabled = True
     p.interest_rate_annual = D("6")
     p.interest_basis = "average"
     p.save()
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 4, 1))
-    teller_deposit(account=acc, amount=D("1000000"), channel="cash", on=date(2026, 4, 1), by=teller)
-    assert savings_interest_accrue(product=p, year=2026, month=4, by=bendahara).gross_interest == D(
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 4, 1))
+    teller_deposit(account=acc, amount=D("1000000"), channel="cash", on=date(year, 4, 1), by=teller)
+    assert savings_interest_accrue(product=p, year=year, month=4, by=bendahara).gross_interest == D(
         "5000"
     )
     acc.refresh_from_db()
     return acc
 
 
-def test_full_payout_refused_while_a_finished_months_jasa_is_not_run(matured, teller, bendahara):
+def test_full_payout_refused_while_a_finished_months_jasa_is_not_run(
+    matured, teller, bendahara, year, payout
+):
     before = SavingsTransaction.objects.count()
     with pytest.raises(ApplicationError) as e:
-        teller_withdraw(account=matured, amount=D("1005000"), channel="cash", on=PAYOUT, by=teller)
+        teller_withdraw(account=matured, amount=D("1005000"), channel="cash", on=payout, by=teller)
     assert e.value.code == "savings_bad_period"
-    assert "05/2026" in e.value.message and matured.product.name in e.value.message
+    assert f"05/{year}" in e.value.message and matured.product.name in e.value.message
     assert SavingsTransaction.objects.count() == before
     # May run: 1,005,000 × 0.5 % = 5,025; then the whole 1,010,025 is paid out, with
     # 1 June's jasa (1,010,025 / 30 × 0.5 % = 168.34 → 168: test_berjangka_payout_part_month)
-    savings_interest_accrue(product=matured.product, year=2026, month=5, by=bendahara)
-    t = teller_withdraw(account=matured, amount=D("1010193"), channel="cash", on=PAYOUT, by=teller)
+    savings_interest_accrue(product=matured.product, year=year, month=5, by=bendahara)
+    t = teller_withdraw(account=matured, amount=D("1010193"), channel="cash", on=payout, by=teller)
     matured.refresh_from_db()
     assert t.kind == "payout" and matured.balance == 0
-    assert matured.payout_date > PAYOUT  # the next cycle
+    assert matured.payout_date > payout  # the next cycle
     assert_reconciled()
 
 
-def test_a_partial_payout_is_not_held_up(matured, teller):
-    t = teller_withdraw(account=matured, amount=D("500000"), channel="cash", on=PAYOUT, by=teller)
+def test_a_partial_payout_is_not_held_up(matured, teller, year, payout):
+    t = teller_withdraw(account=matured, amount=D("500000"), channel="cash", on=payout, by=teller)
     matured.refresh_from_db()
     assert t.kind == "payout" and matured.balance == D("505000")
-    assert matured.payout_date == date(2026, 6, 1)  # still withdrawable when May lands
+    assert matured.payout_date == date(year, 6, 1)  # still withdrawable when May lands

@@ -46,9 +46,9 @@ def product(products):
 
 
 @pytest.fixture
-def funded(product, teller):
-    acc = savings_account_open(member=f.member(), product=product, on=date(2026, 1, 1))
-    _fund(acc, D("1000000"), date(2026, 1, 1), teller)
+def funded(product, teller, year):
+    acc = savings_account_open(member=f.member(), product=product, on=date(year, 1, 1))
+    _fund(acc, D("1000000"), date(year, 1, 1), teller)
     return product, acc
 
 
@@ -72,12 +72,12 @@ def _run_skipping_the_check(product, year, month, by, monkeypatch):
 
 
 @pytest.fixture
-def march_missing(funded, teller, monkeypatch):
-    """Runs for January, February and April 2026; March never run."""
+def march_missing(funded, teller, monkeypatch, year):
+    """Runs for January, February and April (of last year, ``year``); March never run."""
     p, acc = funded
-    savings_interest_accrue(product=p, year=2026, month=1, by=teller)
-    savings_interest_accrue(product=p, year=2026, month=2, by=teller)
-    _run_skipping_the_check(p, 2026, 4, teller, monkeypatch)
+    savings_interest_accrue(product=p, year=year, month=1, by=teller)
+    savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    _run_skipping_the_check(p, year, 4, teller, monkeypatch)
     return p, acc
 
 
@@ -87,47 +87,47 @@ def _screen_warnings(client) -> list[str]:
     return [g.message for g in r.context["interest_gaps"]], r.content.decode()
 
 
-def test_a_month_never_run_before_the_latest_run_is_found(march_missing):
+def test_a_month_never_run_before_the_latest_run_is_found(march_missing, year):
     p, _acc = march_missing
     (gap,) = interest_gaps.interest_gaps()
     assert gap.product == p
-    assert gap.months == [(2026, 3)]
-    assert gap.latest == (2026, 4)
+    assert gap.months == [(year, 3)]
+    assert gap.latest == (year, 4)
     assert gap.closed_months == []
     msg = gap.message
-    assert p.name in msg and "03/2026" in msg and "04/2026" in msg
+    assert p.name in msg and f"03/{year}" in msg and f"04/{year}" in msg
     # running the month now is refused: the warning says so and the way out
     assert "tidak dapat dihitung sekarang" in msg
-    assert "Batalkan dulu" in msg and "berurutan mulai bulan 03/2026" in msg
+    assert "Batalkan dulu" in msg and f"berurutan mulai bulan 03/{year}" in msg
 
 
-def test_the_screen_warns_naming_the_product_and_the_month(march_missing, bendahara):
+def test_the_screen_warns_naming_the_product_and_the_month(march_missing, bendahara, year):
     p, _acc = march_missing
     messages, html = _screen_warnings(bendahara)
     assert len(messages) == 1
-    assert p.name in messages[0] and "03/2026" in messages[0]
+    assert p.name in messages[0] and f"03/{year}" in messages[0]
     assert "Jasa bulan yang terlewat" in html
     assert "tidak dapat dihitung sekarang" in html
 
 
-def test_the_api_lists_the_month_beside_the_runs(march_missing, bendahara):
+def test_the_api_lists_the_month_beside_the_runs(march_missing, bendahara, year):
     p, _acc = march_missing
     r = bendahara.get(URL)
     assert r.status_code == 200, r.content
     body = r.json()
-    assert [(x["year"], x["month"]) for x in body["results"]] == [(2026, 4), (2026, 2), (2026, 1)]
+    assert [(x["year"], x["month"]) for x in body["results"]] == [(year, 4), (year, 2), (year, 1)]
     (gap,) = body["months_not_run"]
     assert gap["product"] == p.pk and gap["product_name"] == p.name
-    assert gap["months"] == ["2026-03"]
-    assert gap["latest_run"] == "2026-04"
+    assert gap["months"] == [f"{year}-03"]
+    assert gap["latest_run"] == f"{year}-04"
     assert gap["closed_months"] == []
-    assert "03/2026" in gap["message"]
+    assert f"03/{year}" in gap["message"]
 
 
-def test_no_gap_nothing_is_reported(funded, teller, bendahara):
+def test_no_gap_nothing_is_reported(funded, teller, bendahara, year):
     p, _acc = funded
     for month in (1, 2, 3, 4):
-        savings_interest_accrue(product=p, year=2026, month=month, by=teller)
+        savings_interest_accrue(product=p, year=year, month=month, by=teller)
     assert interest_gaps.interest_gaps() == []
     messages, html = _screen_warnings(bendahara)
     assert messages == [] and "Jasa bulan yang terlewat" not in html
@@ -139,87 +139,87 @@ def test_a_product_never_run_has_no_gap(funded, bendahara):
     assert bendahara.get(URL).json()["months_not_run"] == []
 
 
-def test_months_the_old_books_paid_are_not_reported(product, teller, bendahara):
+def test_months_the_old_books_paid_are_not_reported(product, teller, bendahara, year):
     # a run made before the move-in on an empty product; the cut-over on 31 March with
     # the account opened in January: January to March are the old books'
-    savings_interest_accrue(product=product, year=2025, month=12, by=teller)
-    acc = savings_account_open(member=f.member(), product=product, on=date(2026, 1, 2))
-    _opening_balance(acc, D("1000000"), date(2026, 3, 31), teller)
-    savings_interest_accrue(product=product, year=2026, month=4, by=teller)
-    savings_interest_accrue(product=product, year=2026, month=5, by=teller)
+    savings_interest_accrue(product=product, year=year - 1, month=12, by=teller)
+    acc = savings_account_open(member=f.member(), product=product, on=date(year, 1, 2))
+    _opening_balance(acc, D("1000000"), date(year, 3, 31), teller)
+    savings_interest_accrue(product=product, year=year, month=4, by=teller)
+    savings_interest_accrue(product=product, year=year, month=5, by=teller)
     assert interest_gaps.interest_gaps() == []
     assert _screen_warnings(bendahara)[0] == []
     assert bendahara.get(URL).json()["months_not_run"] == []
 
 
-def test_months_before_the_products_first_account_are_not_reported(product, teller):
-    savings_interest_accrue(product=product, year=2026, month=1, by=teller)  # no account yet
-    acc = savings_account_open(member=f.member(), product=product, on=date(2026, 4, 10))
-    _fund(acc, D("1000000"), date(2026, 4, 10), teller)
-    savings_interest_accrue(product=product, year=2026, month=4, by=teller)
-    savings_interest_accrue(product=product, year=2026, month=5, by=teller)
+def test_months_before_the_products_first_account_are_not_reported(product, teller, year):
+    savings_interest_accrue(product=product, year=year, month=1, by=teller)  # no account yet
+    acc = savings_account_open(member=f.member(), product=product, on=date(year, 4, 10))
+    _fund(acc, D("1000000"), date(year, 4, 10), teller)
+    savings_interest_accrue(product=product, year=year, month=4, by=teller)
+    savings_interest_accrue(product=product, year=year, month=5, by=teller)
     assert interest_gaps.interest_gaps() == []
 
 
-def test_several_months_in_two_gaps_are_named(funded, teller, monkeypatch):
+def test_several_months_in_two_gaps_are_named(funded, teller, monkeypatch, year):
     p, _acc = funded
-    savings_interest_accrue(product=p, year=2026, month=1, by=teller)
-    _run_skipping_the_check(p, 2026, 3, teller, monkeypatch)
-    _run_skipping_the_check(p, 2026, 7, teller, monkeypatch)
+    savings_interest_accrue(product=p, year=year, month=1, by=teller)
+    _run_skipping_the_check(p, year, 3, teller, monkeypatch)
+    _run_skipping_the_check(p, year, 7, teller, monkeypatch)
     (gap,) = interest_gaps.interest_gaps()
-    assert gap.months == [(2026, 2), (2026, 4), (2026, 5), (2026, 6)]
-    assert "02/2026, 04/2026 sampai 06/2026 (3 bulan)" in gap.message
+    assert gap.months == [(year, 2), (year, 4), (year, 5), (year, 6)]
+    assert f"02/{year}, 04/{year} sampai 06/{year} (3 bulan)" in gap.message
 
 
-def test_a_reversed_run_leaves_its_month_reported(march_missing, teller):
+def test_a_reversed_run_leaves_its_month_reported(march_missing, teller, year):
     """The runs that count are the live ones: April reversed, February is the latest
     live run and nothing before it is missing; March, after it, is the skipped-month
     rule's again (the next run is refused naming it)."""
     p, _acc = march_missing
-    apr = InterestRun.objects.get(product=p, year=2026, month=4)
+    apr = InterestRun.objects.get(product=p, year=year, month=4)
     savings_interest_reverse(run=apr, by=f.user("bendahara"), reason="uji")
     assert interest_gaps.interest_gaps() == []
     with pytest.raises(ApplicationError) as e:
-        savings_interest_accrue(product=p, year=2026, month=4, by=teller)
-    assert e.value.fields["missing"] == ["2026-03"]
+        savings_interest_accrue(product=p, year=year, month=4, by=teller)
+    assert e.value.fields["missing"] == [f"{year}-03"]
 
 
-def test_running_the_gap_month_now_is_refused_and_the_way_out_pays_it(march_missing, teller):
+def test_running_the_gap_month_now_is_refused_and_the_way_out_pays_it(march_missing, teller, year):
     """What the warning says, done: March alone is refused (a month before the latest
     run); April reversed, March then April run in order, the gap is gone and March is
     paid."""
     p, _acc = march_missing
     with pytest.raises(ApplicationError):
-        savings_interest_accrue(product=p, year=2026, month=3, by=teller)
-    apr = InterestRun.objects.get(product=p, year=2026, month=4)
+        savings_interest_accrue(product=p, year=year, month=3, by=teller)
+    apr = InterestRun.objects.get(product=p, year=year, month=4)
     savings_interest_reverse(run=apr, by=f.user("bendahara"), reason="jasa Maret terlewat")
-    savings_interest_accrue(product=p, year=2026, month=3, by=teller)
-    savings_interest_accrue(product=p, year=2026, month=4, by=teller)
+    savings_interest_accrue(product=p, year=year, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=4, by=teller)
     assert interest_gaps.interest_gaps() == []
 
 
-def test_a_gap_month_in_closed_books_is_said_as_not_runnable(march_missing):
+def test_a_gap_month_in_closed_books_is_said_as_not_runnable(march_missing, year):
     p, _acc = march_missing
-    Period.objects.filter(end_date__lte=date(2026, 3, 31)).update(status="closed")
+    Period.objects.filter(end_date__lte=date(year, 3, 31)).update(status="closed")
     (gap,) = interest_gaps.interest_gaps()
-    assert gap.months == [(2026, 3)]
-    assert gap.closed_months == [(2026, 3)]
-    assert "Buku sudah ditutup sampai 31 Maret 2026" in gap.message
+    assert gap.months == [(year, 3)]
+    assert gap.closed_months == [(year, 3)]
+    assert f"Buku sudah ditutup sampai 31 Maret {year}" in gap.message
     assert "Batalkan dulu" not in gap.message
 
 
-def test_months_before_the_products_first_run_are_not_a_gap(funded, teller, monkeypatch):
+def test_months_before_the_products_first_run_are_not_a_gap(funded, teller, monkeypatch, year):
     """The first run is never refused, whatever its month (the board started the jasa
     then, as the skipped-month refusal counts): months between the first account and
     the first run are not reported; a month missing after it is."""
-    p, _acc = funded  # open and funded since January 2026
-    savings_interest_accrue(product=p, year=2026, month=3, by=teller)
-    savings_interest_accrue(product=p, year=2026, month=4, by=teller)
+    p, _acc = funded  # open and funded since January (of last year)
+    savings_interest_accrue(product=p, year=year, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=4, by=teller)
     assert interest_gaps.interest_gaps() == []
-    _run_skipping_the_check(p, 2026, 6, teller, monkeypatch)
+    _run_skipping_the_check(p, year, 6, teller, monkeypatch)
     (gap,) = interest_gaps.interest_gaps()
-    assert gap.months == [(2026, 5)]
-    assert gap.first_run == (2026, 3)
+    assert gap.months == [(year, 5)]
+    assert gap.first_run == (year, 3)
 
 
 def test_the_openapi_document_describes_the_months_not_run(bendahara):
@@ -238,13 +238,13 @@ def test_the_openapi_document_describes_the_months_not_run(bendahara):
     }
 
 
-def test_the_warning_is_translated_for_an_english_reader(march_missing):
+def test_the_warning_is_translated_for_an_english_reader(march_missing, year):
     from django.utils import translation
 
     with translation.override("en"):
         (gap,) = interest_gaps.interest_gaps()
         msg = gap.message
-    assert "was never run" in msg and "First reverse the interest runs after 03/2026" in msg
+    assert "was never run" in msg and f"First reverse the interest runs after 03/{year}" in msg
 
 
 _day = st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31))

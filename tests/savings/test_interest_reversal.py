@@ -43,19 +43,19 @@ def bendahara(in_tenant_a):
 
 
 @pytest.fixture
-def accrued(products, teller):
+def accrued(products, teller, year):
     p = products["sukarela"]
     p.interest_rate_annual = D("6")
     p.save()
-    small = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    big = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    _fund(small, D("1000000"), date(2026, 1, 5), teller)
-    _fund(big, D("100000000"), date(2026, 1, 5), teller)
-    run = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    small = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    big = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    _fund(small, D("1000000"), date(year, 1, 5), teller)
+    _fund(big, D("100000000"), date(year, 1, 5), teller)
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
     return p, small, big, run
 
 
-def test_interest_run_reversed_restores_balances_and_books(accrued, bendahara, teller):
+def test_interest_run_reversed_restores_balances_and_books(accrued, bendahara, teller, year):
     p, small, big, run = accrued
     expense = account_balance(account=account_for_role("savings_interest_expense"))
     savings_interest_reverse(run=run, by=bendahara, reason="tarif salah")
@@ -71,7 +71,7 @@ def test_interest_run_reversed_restores_balances_and_books(accrued, bendahara, t
     assert SavingsTransaction.objects.filter(kind="reversal", account=big).count() == 2
     _books_agree()
     # the month may be run again (a new run and entry)
-    again = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    again = savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert again.pk != run.pk and again.gross_interest == D("505000")
     _books_agree()
 
@@ -85,18 +85,18 @@ def test_interest_double_reversal_refused(accrued, bendahara):
     _books_agree()
 
 
-def test_interest_reversal_refused_before_the_later_month(accrued, bendahara, teller):
+def test_interest_reversal_refused_before_the_later_month(accrued, bendahara, teller, year):
     p, _s, _b, run = accrued
-    savings_interest_accrue(product=p, year=2026, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=3, by=teller)
     with pytest.raises(ApplicationError) as exc:
         savings_interest_reverse(run=run, by=bendahara, reason="x")
     assert exc.value.code == "savings_reversal_later_depends"
 
 
-def test_interest_reversal_refused_when_the_interest_was_withdrawn(accrued, bendahara):
+def test_interest_reversal_refused_when_the_interest_was_withdrawn(accrued, bendahara, year):
     _p, small, _b, run = accrued
     teller_withdraw(
-        account=small, amount=D("1005000"), channel="cash", on=date(2026, 3, 2), by=bendahara
+        account=small, amount=D("1005000"), channel="cash", on=date(year, 3, 2), by=bendahara
     )
     with pytest.raises(ApplicationError) as exc:
         savings_interest_reverse(run=run, by=bendahara, reason="x")
@@ -106,21 +106,21 @@ def test_interest_reversal_refused_when_the_interest_was_withdrawn(accrued, bend
     _books_agree()
 
 
-def test_interest_reversal_refused_in_a_closed_month(accrued, bendahara):
+def test_interest_reversal_refused_in_a_closed_month(accrued, bendahara, year):
     *_, run = accrued
-    period_close(period=Period.objects.get(start_date=date(2026, 2, 1)), by=bendahara)
+    period_close(period=Period.objects.get(start_date=date(year, 2, 1)), by=bendahara)
     with pytest.raises(ApplicationError) as exc:
         savings_interest_reverse(run=run, by=bendahara, reason="x")
     assert exc.value.code == "savings_reversal_period_closed"
 
 
-def test_petugas_cannot_reverse_interest_and_ledger_refuses_it(accrued, teller, bendahara):
+def test_petugas_cannot_reverse_interest_and_ledger_refuses_it(accrued, teller, bendahara, year):
     *_, run = accrued
     with pytest.raises(ApplicationError) as exc:
         savings_interest_reverse(run=run, by=teller, reason="x")
     assert exc.value.code == "permission_denied"
     with pytest.raises(ApplicationError) as exc:
-        journal_reverse(entry=run.journal_entry, on=date(2026, 3, 1), reason="x", by=bendahara)
+        journal_reverse(entry=run.journal_entry, on=date(year, 3, 1), reason="x", by=bendahara)
     assert exc.value.code == "module_entry_reversal"
 
 
@@ -147,7 +147,10 @@ def test_screen_and_api_reverse_an_interest_run(accrued, bendahara, client_a):
 
 
 def test_a_month_run_again_on_average_balances_ignores_the_reversed_runs_interest(
-    products, teller, bendahara
+    products,
+    teller,
+    bendahara,
+    year,
 ):
     """The reversed run's interest was credited on the month's last day; run again, the
     month's average balance must not include it (it is being replaced), or the member is
@@ -156,11 +159,11 @@ def test_a_month_run_again_on_average_balances_ignores_the_reversed_runs_interes
     p.interest_rate_annual = D("6")
     p.interest_basis = "average"
     p.save()
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 2))
-    _fund(acc, D("12000000000"), date(2026, 1, 5), teller)
-    run = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 1, 2))
+    _fund(acc, D("12000000000"), date(year, 1, 5), teller)
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert run.gross_interest == D("60000000")
     savings_interest_reverse(run=run, by=bendahara, reason="tarif salah")
-    again = savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+    again = savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert again.gross_interest == run.gross_interest
     _books_agree()

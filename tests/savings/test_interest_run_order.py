@@ -27,52 +27,54 @@ D = Decimal
 
 
 @pytest.fixture
-def funded(products, teller):
+def funded(products, teller, year):
     p = products["sukarela"]
     p.interest_rate_annual = D("12")
     p.save()
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 1))
-    _fund(acc, D("1000000"), date(2026, 1, 1), teller)
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 1, 1))
+    _fund(acc, D("1000000"), date(year, 1, 1), teller)
     return p, acc
 
 
-def test_a_month_before_the_latest_run_is_refused_and_nothing_is_written(funded, teller):
+def test_a_month_before_the_latest_run_is_refused_and_nothing_is_written(funded, teller, year):
     p, acc = funded
-    savings_interest_accrue(product=p, year=2026, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=3, by=teller)
     entries = JournalEntry.objects.count()
     audits = AuditEvent.objects.count()
     with pytest.raises(ApplicationError) as e:
-        savings_interest_accrue(product=p, year=2026, month=2, by=teller)
+        savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert e.value.code == "savings_bad_period"
-    assert "03/2026" in str(e.value.message) and "02/2026" in str(e.value.message)
-    assert not InterestRun.objects.filter(product=p, year=2026, month=2).exists()
+    assert f"03/{year}" in str(e.value.message) and f"02/{year}" in str(e.value.message)
+    assert not InterestRun.objects.filter(product=p, year=year, month=2).exists()
     assert JournalEntry.objects.count() == entries
     assert AuditEvent.objects.count() == audits
     assert list(
         SavingsTransaction.objects.filter(account=acc, kind="interest").values_list("on", flat=True)
-    ) == [date(2026, 3, 31)]
+    ) == [date(year, 3, 31)]
     assert_reconciled()
 
 
-def test_after_reversing_the_later_run_the_months_run_in_order_pay_by_the_rule(funded, teller):
+def test_after_reversing_the_later_run_the_months_run_in_order_pay_by_the_rule(
+    funded, teller, year
+):
     p, acc = funded
     bendahara = f.user("bendahara")
-    march = savings_interest_accrue(product=p, year=2026, month=3, by=teller)
+    march = savings_interest_accrue(product=p, year=year, month=3, by=teller)
     savings_interest_reverse(run=march, by=bendahara, reason="bulan terlewat")
-    savings_interest_accrue(product=p, year=2026, month=2, by=teller)
-    savings_interest_accrue(product=p, year=2026, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    savings_interest_accrue(product=p, year=year, month=3, by=teller)
     credited = dict(
         SavingsTransaction.objects.filter(
             account=acc, kind="interest", reversed_by__isnull=True
         ).values_list("on", "amount")
     )
     # February on 1,000,000 at 1 % a month; March on 1,010,000 (February's jasa included)
-    assert credited == {date(2026, 2, 28): D("10000"), date(2026, 3, 31): D("10100")}
+    assert credited == {date(year, 2, 28): D("10000"), date(year, 3, 31): D("10100")}
     assert_reconciled()
 
 
-def test_a_later_month_after_an_earlier_run_is_still_accepted(funded, teller):
+def test_a_later_month_after_an_earlier_run_is_still_accepted(funded, teller, year):
     p, acc = funded
-    savings_interest_accrue(product=p, year=2026, month=2, by=teller)
-    run = savings_interest_accrue(product=p, year=2026, month=3, by=teller)
+    savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    run = savings_interest_accrue(product=p, year=year, month=3, by=teller)
     assert run.gross_interest == D("10100")

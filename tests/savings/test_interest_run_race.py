@@ -28,6 +28,9 @@ def _in_thread(coop, fn, results, barrier):
 
 
 def test_two_runs_of_one_month_at_once_run_it_once(scratch_tenant):
+    from django.utils import timezone
+
+    from core.ledger.services import fiscal_year_ensure
     from core.savings.models import InterestRun, SavingsTransaction
     from core.savings.seeding import product_by_kind
     from core.savings.selectors import savings_reconciliation
@@ -39,12 +42,15 @@ def test_two_runs_of_one_month_at_once_run_it_once(scratch_tenant):
     from tests.members import factories as f
 
     connection.set_tenant(scratch_tenant)
+    # last year, opened first as an admin would: February has ended on any day
+    year = timezone.localdate().year - 1
+    fiscal_year_ensure(year=year)
     p = product_by_kind("sukarela")
     p.interest_rate_annual = D("12")
     p.save()
     teller, bendahara = f.user("petugas"), f.user("bendahara")
-    acc = savings_account_open(member=f.member(), product=p, on=date(2026, 1, 1))
-    teller_deposit(account=acc, amount=D("1000000"), channel="bank", on=date(2026, 1, 1), by=teller)
+    acc = savings_account_open(member=f.member(), product=p, on=date(year, 1, 1))
+    teller_deposit(account=acc, amount=D("1000000"), channel="bank", on=date(year, 1, 1), by=teller)
     results: list = []
     barrier = threading.Barrier(2)
     threads = [
@@ -52,7 +58,7 @@ def test_two_runs_of_one_month_at_once_run_it_once(scratch_tenant):
             target=_in_thread,
             args=(
                 scratch_tenant,
-                lambda by=by: savings_interest_accrue(product=p, year=2026, month=2, by=by).pk,
+                lambda by=by: savings_interest_accrue(product=p, year=year, month=2, by=by).pk,
                 results,
                 barrier,
             ),
@@ -65,7 +71,7 @@ def test_two_runs_of_one_month_at_once_run_it_once(scratch_tenant):
         t.join(timeout=30)
     assert sorted(r[0] for r in results) == ["ok", "refused"], results
     assert [r[1] for r in results if r[0] == "refused"] == ["savings_interest_already_accrued"]
-    assert InterestRun.objects.filter(product=p, year=2026, month=2).count() == 1
+    assert InterestRun.objects.filter(product=p, year=year, month=2).count() == 1
     assert SavingsTransaction.objects.filter(account=acc, kind="interest").count() == 1
     rec = savings_reconciliation()
     assert rec.ok, (rec.rows, rec.member_mismatches)

@@ -48,17 +48,17 @@ def second(products):
     )
 
 
-def test_tax_above_the_small_accounts_balance_is_withheld_in_full(sukarela, second, teller):
+def test_tax_above_the_small_accounts_balance_is_withheld_in_full(sukarela, second, teller, year):
     m = f.member()
-    a1 = savings_account_open(member=m, product=sukarela, on=date(2026, 1, 2))
-    a2 = savings_account_open(member=m, product=second, on=date(2026, 1, 2))
-    _fund(a1, D("48000000"), date(2026, 1, 5), teller)  # 240,000 a month: no tax alone
-    _fund(a2, D("2000"), date(2026, 1, 5), teller)  # 10 a month
+    a1 = savings_account_open(member=m, product=sukarela, on=date(year, 1, 2))
+    a2 = savings_account_open(member=m, product=second, on=date(year, 1, 2))
+    _fund(a1, D("48000000"), date(year, 1, 5), teller)  # 240,000 a month: no tax alone
+    _fund(a2, D("2000"), date(year, 1, 5), teller)  # 10 a month
     tax_before = account_balance(account=account_for_role("tax_payable"))
-    r1 = savings_interest_accrue(product=sukarela, year=2026, month=2, by=teller)
+    r1 = savings_interest_accrue(product=sukarela, year=year, month=2, by=teller)
     assert (r1.gross_interest, r1.tax) == (D("240000"), D("0"))
     # the member's month is 240,010: 10% of it, 24,001, is due, far above a2's 2,010
-    r2 = savings_interest_accrue(product=second, year=2026, month=2, by=teller)
+    r2 = savings_interest_accrue(product=second, year=year, month=2, by=teller)
     assert r2.gross_interest == D("10")
     a1.refresh_from_db()
     a2.refresh_from_db()
@@ -69,7 +69,7 @@ def test_tax_above_the_small_accounts_balance_is_withheld_in_full(sukarela, seco
     assert withheld == D("24001")
     assert a1.balance + a2.balance == D("48000000") + D("2000") + D("240010") - D("24001")
     assert account_balance(account=account_for_role("tax_payable")) - tax_before == D("24001")
-    row = next(r for r in interest_tax_report(year=2026, month=2) if r.member_id == m.pk)
+    row = next(r for r in interest_tax_report(year=year, month=2) if r.member_id == m.pk)
     assert (row.gross, row.tax) == (D("240010"), D("24001"))
     assert_reconciled()
     t = JournalLine.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
@@ -82,42 +82,46 @@ def bendahara(in_tenant_a):
 
 
 def test_first_product_run_again_after_its_reversal_does_not_tax_twice(
-    sukarela, second, teller, bendahara
+    sukarela,
+    second,
+    teller,
+    bendahara,
+    year,
 ):
     from core.savings.services import savings_interest_reverse
 
     m = f.member()
-    a1 = savings_account_open(member=m, product=sukarela, on=date(2026, 1, 2))
-    a2 = savings_account_open(member=m, product=second, on=date(2026, 1, 2))
-    _fund(a1, D("48000000"), date(2026, 1, 5), teller)
-    _fund(a2, D("2000"), date(2026, 1, 5), teller)
-    r1 = savings_interest_accrue(product=sukarela, year=2026, month=2, by=teller)
-    savings_interest_accrue(product=second, year=2026, month=2, by=teller)
+    a1 = savings_account_open(member=m, product=sukarela, on=date(year, 1, 2))
+    a2 = savings_account_open(member=m, product=second, on=date(year, 1, 2))
+    _fund(a1, D("48000000"), date(year, 1, 5), teller)
+    _fund(a2, D("2000"), date(year, 1, 5), teller)
+    r1 = savings_interest_accrue(product=sukarela, year=year, month=2, by=teller)
+    savings_interest_accrue(product=second, year=year, month=2, by=teller)
     savings_interest_reverse(run=r1, by=bendahara, reason="tarif salah")
-    again = savings_interest_accrue(product=sukarela, year=2026, month=2, by=teller)
+    again = savings_interest_accrue(product=sukarela, year=year, month=2, by=teller)
     # the PPh on the month's 240,010 was withheld in full by the second run already
     assert (again.gross_interest, again.tax) == (D("240000"), D("0"))
-    row = next(r for r in interest_tax_report(year=2026, month=2) if r.member_id == m.pk)
+    row = next(r for r in interest_tax_report(year=year, month=2) if r.member_id == m.pk)
     assert (row.gross, row.tax) == (D("240010"), D("24001"))
     assert_reconciled()
 
 
-def test_refused_cleanly_when_no_account_holds_the_tax(sukarela, second, teller):
+def test_refused_cleanly_when_no_account_holds_the_tax(sukarela, second, teller, year):
     from core.common.errors import ApplicationError
     from core.savings.services import teller_withdraw
 
     sukarela.minimum_balance = D("0")
     sukarela.save()
     m = f.member()
-    a1 = savings_account_open(member=m, product=sukarela, on=date(2026, 1, 2))
-    a2 = savings_account_open(member=m, product=second, on=date(2026, 1, 2))
-    _fund(a1, D("48000000"), date(2026, 1, 5), teller)
-    _fund(a2, D("2000"), date(2026, 1, 5), teller)
-    savings_interest_accrue(product=sukarela, year=2026, month=2, by=teller)
+    a1 = savings_account_open(member=m, product=sukarela, on=date(year, 1, 2))
+    a2 = savings_account_open(member=m, product=second, on=date(year, 1, 2))
+    _fund(a1, D("48000000"), date(year, 1, 5), teller)
+    _fund(a2, D("2000"), date(year, 1, 5), teller)
+    savings_interest_accrue(product=sukarela, year=year, month=2, by=teller)
     a1.refresh_from_db()
-    teller_withdraw(account=a1, amount=a1.balance, channel="cash", on=date(2026, 3, 2), by=teller)
+    teller_withdraw(account=a1, amount=a1.balance, channel="cash", on=date(year, 3, 2), by=teller)
     with pytest.raises(ApplicationError) as e:
-        savings_interest_accrue(product=second, year=2026, month=2, by=teller)
+        savings_interest_accrue(product=second, year=year, month=2, by=teller)
     assert e.value.code == "savings_insufficient_balance" and m.full_name in str(e.value.message)
     a2.refresh_from_db()
     assert a2.balance == D("2000")

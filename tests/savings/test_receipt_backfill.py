@@ -22,19 +22,19 @@ from core.savings.services import (
 backfill = importlib.import_module("core.savings.migrations.0008_receipt_series_backfill").backfill
 
 
-def test_old_receipts_are_recorded_and_the_series_continues(products, member_a, teller):
-    acc = savings_account_open(member=member_a, product=products["sukarela"], on=date(2026, 1, 2))
+def test_old_receipts_are_recorded_and_the_series_continues(products, member_a, teller, year):
+    acc = savings_account_open(member=member_a, product=products["sukarela"], on=date(year, 1, 2))
     txns = []
     for n in (1, 2):
         a = savings_deposit_apply(
             account=acc,
             amount=Decimal("10000"),
-            on=date(2026, 1, 3),
+            on=date(year, 1, 3),
             by=teller,
-            receipt_number=f"KW-2026-{n:06d}",
+            receipt_number=f"KW-{year}-{n:06d}",
         )
         e = journal_post(
-            on=date(2026, 1, 3),
+            on=date(year, 1, 3),
             description="setoran lama",
             lines=[LineSpec("1101", debit=Decimal("10000")), *a.lines],
             source=JournalEntry.Source.SAVINGS,
@@ -42,10 +42,10 @@ def test_old_receipts_are_recorded_and_the_series_continues(products, member_a, 
         )
         transactions_link_entry(transactions=[a.transaction], entry=e)
         txns.append(a.transaction)
-    ReceiptSequence.objects.create(prefix="KW", year=2026, last=2)
+    ReceiptSequence.objects.create(prefix="KW", year=year, last=2)
     backfill(apps, None)
-    assert ReceiptSeries.objects.get(kind="SET", year=2026).last == 2
-    assert Receipt.objects.get(source_ref=f"savings-txn:{txns[1].pk}").number == "KW-2026-000002"
-    assert receipt_gaps(kind="SET", year=2026) == []
+    assert ReceiptSeries.objects.get(kind="SET", year=year).last == 2
+    assert Receipt.objects.get(source_ref=f"savings-txn:{txns[1].pk}").number == f"KW-{year}-000002"
+    assert receipt_gaps(kind="SET", year=year) == []
     with transaction.atomic():
-        assert receipt_number_next(prefix="SET", on=date(2026, 2, 1)) == "SET-2026-000003"
+        assert receipt_number_next(prefix="SET", on=date(year, 2, 1)) == f"SET-{year}-000003"
