@@ -432,6 +432,24 @@ def _amount_refused(message: str) -> ApplicationError:
     return ApplicationError(BillingErrors.AMOUNT_INVALID, message, fields={"amount": [message]})
 
 
+def _audit_received(action, *, operator, sub, inv, note, value, due, **more) -> None:
+    """The audit row of a transfer recorded for another amount than due: what came, what
+    was due, and the rest (``remaining``) or the excess (``excess``)."""
+    _audit(
+        actor=operator,
+        action=action,
+        target=inv,
+        reason=note,
+        data={
+            "cooperative": sub.cooperative.slug,
+            "received": str(value),
+            "due": str(due),
+            **more,
+            "reference": inv.reference,
+        },
+    )
+
+
 @transaction.atomic
 def bank_transfer_receive(
     *, invoice: Invoice, operator, amount: Decimal, note: str = ""
@@ -497,18 +515,15 @@ def bank_transfer_receive(
             invoice=inv,
             note=_("Dipakai untuk tagihan %(n)s") % figures,
         )
-        _audit(
-            actor=operator,
-            action=BillingAudit.BANK_TRANSFER_PARTIAL,
-            target=inv,
-            reason=note,
-            data={
-                "cooperative": sub.cooperative.slug,
-                "received": str(value),
-                "due": str(due),
-                "remaining": str(inv.amount_due),
-                "reference": inv.reference,
-            },
+        _audit_received(
+            BillingAudit.BANK_TRANSFER_PARTIAL,
+            operator=operator,
+            sub=sub,
+            inv=inv,
+            note=note,
+            value=value,
+            due=due,
+            remaining=str(inv.amount_due),
         )
         return TransferReceived(
             invoice=inv, received=value, remaining=inv.amount_due, excess=Decimal(0)
@@ -524,18 +539,15 @@ def bank_transfer_receive(
             invoice=inv,
             note=_("Transfer %(got)s untuk tagihan %(n)s (lebih dari %(due)s)") % figures,
         )
-        _audit(
-            actor=operator,
-            action=BillingAudit.BANK_TRANSFER_OVERPAID,
-            target=inv,
-            reason=note,
-            data={
-                "cooperative": sub.cooperative.slug,
-                "received": str(value),
-                "due": str(due),
-                "excess": str(excess),
-                "reference": inv.reference,
-            },
+        _audit_received(
+            BillingAudit.BANK_TRANSFER_OVERPAID,
+            operator=operator,
+            sub=sub,
+            inv=inv,
+            note=note,
+            value=value,
+            due=due,
+            excess=str(excess),
         )
     # What is credited (the excess, a duplicate payment) goes onto what is still open.
     _credit_to_open_invoices(sub=sub, by=operator)
