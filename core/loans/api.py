@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import SafeJSONParser, query_id, request_object
-from core.common.errors import REASON_MAX_LENGTH
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
 from core.common.money import RupiahError, parse_rupiah
@@ -35,7 +35,9 @@ from .models import (
     Loan,
     LoanDocument,
     LoanProduct,
+    LoanRecovery,
     LoanSettings,
+    LoanWriteOff,
     Repayment,
     Reschedule,
     receipts_prime,
@@ -339,6 +341,59 @@ class LoanRescheduleRequestSerializer(_ActionBody):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
     first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+
+
+class LoanWriteOffRequestSerializer(_ActionBody):
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD (default today)")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    decision_ref = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        help_text="Nomor keputusan pengurus",
+    )
+
+
+class LoanRecoverRequestSerializer(_ActionBody):
+    amount = serializers.CharField(max_length=30, help_text="Rupiah utuh")
+    on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
+    channel = serializers.CharField(max_length=20, default=LoanRecovery.Channel.COUNTER)
+
+
+class LoanWriteOffSerializer(serializers.ModelSerializer):
+    loan_number = serializers.CharField(source="loan.number", read_only=True)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    entry_number = serializers.CharField(source="entry.number", read_only=True)
+
+    class Meta:
+        model = LoanWriteOff
+        fields = [
+            "id",
+            "loan",
+            "loan_number",
+            "on",
+            "reason",
+            "decision_ref",
+            "principal",
+            "jasa_receivable",
+            "deferred_jasa",
+            "ppap_used",
+            "expense",
+            "amount",
+            "entry_number",
+            "reversed_on",
+        ]
+        read_only_fields = fields
+
+
+class LoanRecoverySerializer(serializers.ModelSerializer):
+    loan_number = serializers.CharField(source="loan.number", read_only=True)
+
+    class Meta:
+        model = LoanRecovery
+        fields = ["id", "loan", "loan_number", "paid_on", "channel", "amount", "receipt_number"]
+        read_only_fields = fields
 
 
 def _quote_money(**kw) -> serializers.DecimalField:
@@ -653,6 +708,56 @@ class LoanViewSet(
             loan=self._loan(pk), by=request.user, reason=d["reason"], on=_date(d.get("on"), "on")
         )
         return self._done(loan)
+
+    @extend_schema(request=LoanWriteOffRequestSerializer, responses={201: LoanWriteOffSerializer})
+    @action(detail=True, methods=["post"], url_path="write-off")
+    def write_off(self, request, pk=None):
+        """Write off (hapus buku) a running loan graded Macet by the latest arrears run,
+        by the board's decision (ketua): the allowance held for it used first, the rest
+        to PPAP expense; the loan closed, the member unchanged."""
+        d = LoanWriteOffRequestSerializer.parse(request)
+        wo = svc.loan_write_off(
+            loan=self._loan(pk),
+            by=request.user,
+            on=_date(d.get("on"), "on"),
+            reason=d["reason"],
+            decision_ref=d["decision_ref"],
+        )
+        return Response(LoanWriteOffSerializer(wo).data, status=201)
+
+    @extend_schema(request=LoanReverseSerializer, responses=LoanSerializer)
+    @action(detail=True, methods=["post"], url_path="reverse-write-off")
+    def reverse_write_off(self, request, pk=None):
+        """Reverse a write-off booked in error (ketua; none received on it since, its
+        month open): its entry reversed, the loan running again as it was."""
+        d = LoanReverseSerializer.parse(request)
+        loan = self._loan(pk)
+        wo = svc.write_off_in_force(loan)
+        if wo is None:
+            raise ApplicationError(
+                svc.LoanErrors.NOT_WRITTEN_OFF,
+                _("Pinjaman %(n)s tidak dihapusbukukan.") % {"n": loan.number},
+                status=409,
+            )
+        svc.loan_write_off_reverse(
+            write_off=wo, by=request.user, reason=d["reason"], on=_date(d.get("on"), "on")
+        )
+        return self._done(loan)
+
+    @extend_schema(request=LoanRecoverRequestSerializer, responses={201: LoanRecoverySerializer})
+    @action(detail=True, methods=["post"], url_path="recover")
+    def recover(self, request, pk=None):
+        """Money received on a loan written off by the board: other income, a receipt of
+        the ANG series; the loan stays closed. At most what remains written off."""
+        d = LoanRecoverRequestSerializer.parse(request)
+        rec = svc.loan_recovery_receive(
+            loan=self._loan(pk),
+            amount=_rupiah(d["amount"], "amount"),
+            by=request.user,
+            on=_date(d.get("on"), "on"),
+            channel=d["channel"],
+        )
+        return Response(LoanRecoverySerializer(rec).data, status=201)
 
     @extend_schema(request=LoanRescheduleRequestSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])

@@ -24,3 +24,5 @@ class LoanAudit(StrEnum):
     SETTLE_EXIT = "loan.settle.exit"
     VERIFY = "loan.verify"
     WRITEOFF = "loan.writeoff"
+    WRITEOFF_RECOVERY = "loan.writeoff.recovery"
+    WRITEOFF_REVERSE = "loan.writeoff.reverse"

@@ -1045,3 +1045,108 @@ class JasaPaidBroughtIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.year} {self.amount}"
+
+
+class LoanWriteOff(models.Model):
+    """A running loan graded Macet written off (hapus buku) by the board's decision while
+    the member stays (``services.writeoff.loan_write_off``): the amounts its entry moved,
+    the board's decision, and the schedule rows as they were (what a reversal restores).
+    One per loan; written once (recoveries are their own rows)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="write_offs")
+    on = models.DateField(_("tanggal hapus buku"))
+    reason = models.TextField(_("alasan"))
+    decision_ref = models.CharField(_("nomor keputusan pengurus"), max_length=100)
+    # the receivable written off: principal outstanding (with its deferred jasa) and the
+    # jasa arrears brought in at a move-in; what recoveries may total at most
+    principal = models.DecimalField(_("pokok dihapusbukukan"), **MONEY)
+    jasa_receivable = models.DecimalField(_("piutang jasa dihapusbukukan"), default=ZERO, **MONEY)
+    deferred_jasa = models.DecimalField(_("jasa ditangguhkan dibatalkan"), default=ZERO, **MONEY)
+    deferred_penalty = models.DecimalField(default=ZERO, **MONEY)
+    ppap_used = models.DecimalField(_("PPAP dipakai"), default=ZERO, **MONEY)
+    expense = models.DecimalField(_("beban PPAP"), default=ZERO, **MONEY)
+    # the loan's grade, days past due and PPAP before, and its open rows as they were:
+    # [[instalment id, "principal_paid", "jasa_waived"], ...] (all were open: not settled)
+    loan_before = models.JSONField(default=dict, editable=False)
+    rows_before = models.JSONField(default=list, editable=False)
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # a write-off reversed (its entry reversed, the loan running again as it was)
+    reversed_on = models.DateField(_("tanggal pembatalan"), null=True, blank=True)
+    reversal_reason = models.TextField(_("alasan pembatalan"), blank=True)
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = _("hapus buku pinjaman")
+        verbose_name_plural = _("hapus buku pinjaman")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(decision_ref=""), name="loans_writeoff_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0)
+                & Q(jasa_receivable__gte=0)
+                & Q(ppap_used__gte=0)
+                & Q(expense__gte=0)
+                & Q(deferred_jasa__gte=0)
+                & (Q(principal__gt=0) | Q(jasa_receivable__gt=0)),
+                name="loans_writeoff_amounts",
+            ),
+            # one write-off in force per loan (a reversed one stays, marked)
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(reversal_entry__isnull=True),
+                name="loans_writeoff_one_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversal_entry__isnull=True)
+                | (Q(reversed_on__isnull=False) & ~Q(reversal_reason="")),
+                name="loans_writeoff_reversal_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.on}"
+
+    @property
+    def amount(self) -> Decimal:
+        """The claim written off: what recoveries may total at most."""
+        return self.principal + self.jasa_receivable
+
+
+class LoanRecovery(models.Model):
+    """Money received on a written-off loan (cash or bank at the counter): other income
+    (penerimaan piutang dihapusbukukan), never reopening the loan. A receipt of the loan
+    repayment series (``ANG``), its journal entry, audited."""
+
+    class Channel(models.TextChoices):
+        COUNTER = "counter", _("Tunai di kantor")
+        BANK = "bank", _("Transfer bank")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="recoveries")
+    write_off = models.ForeignKey(LoanWriteOff, on_delete=models.PROTECT, related_name="recoveries")
+    paid_on = models.DateField(_("tanggal terima"))
+    channel = models.CharField(_("cara bayar"), max_length=10, choices=Channel.choices)
+    amount = models.DecimalField(_("jumlah"), **MONEY)
+    receipt_number = models.CharField(_("nomor kuitansi"), max_length=40, unique=True)
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = _("penerimaan pinjaman dihapusbukukan")
+        verbose_name_plural = _("penerimaan pinjaman dihapusbukukan")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loans_recovery_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -25,7 +26,7 @@ from core.common.money import format_percent
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
-from .models import Loan, LoanReversal, LoanSettings, receipts_prime
+from .models import Loan, LoanReversal, LoanSettings, LoanWriteOff, receipts_prime
 from .selectors import (
     collectibility_summary,
     disbursements_between,
@@ -377,6 +378,55 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
         ],
         rows,
         _money_total(rows, "principal", "fees", "topup", "net") | {"date": _("Jumlah")},
+    )
+
+
+def report_write_offs(*, on: date) -> Report:
+    """The register of loans written off by the board's decision (hapus buku) and not
+    reversed, dated on or before ``on``: the decision, the amount written off (against
+    the loan's PPAP and as expense), the money recovered on it by ``on`` and what
+    remains. Loans written off at a member's exit (death, waiver) are not in it: they
+    have no board write-off record."""
+    wos = (
+        LoanWriteOff.objects.filter(reversal_entry__isnull=True, on__lte=on)
+        .select_related("loan", "loan__member")
+        .annotate(recovered=Sum("recoveries__amount", filter=Q(recoveries__paid_on__lte=on)))
+        .order_by("on", "id")
+    )
+    rows = []
+    for wo in wos:
+        recovered = wo.recovered or ZERO
+        rows.append(
+            {
+                "date": wo.on,
+                "number": wo.loan.number,
+                "member": f"{wo.loan.member.number} {wo.loan.member.full_name}",
+                "decision": wo.decision_ref,
+                "amount": wo.amount,
+                "ppap_used": wo.ppap_used,
+                "expense": wo.expense,
+                "recovered": recovered,
+                "remaining": wo.amount - recovered,
+            }
+        )
+    return Report(
+        "write-offs",
+        _("Pinjaman dihapusbukukan"),
+        _("Per %s") % format_date(on),
+        [
+            Column("date", _("Tanggal")),
+            Column("number", _("No. pinjaman")),
+            Column("member", _("Anggota")),
+            Column("decision", _("Keputusan pengurus")),
+            Column("amount", _("Dihapusbukukan"), True),
+            Column("ppap_used", _("Dari PPAP"), True),
+            Column("expense", _("Beban PPAP"), True),
+            Column("recovered", _("Diterima kembali"), True),
+            Column("remaining", _("Sisa"), True),
+        ],
+        rows,
+        _money_total(rows, "amount", "ppap_used", "expense", "recovered", "remaining")
+        | {"date": _("Jumlah")},
     )
 
 

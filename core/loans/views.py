@@ -231,6 +231,14 @@ def loan_detail_view(request, pk: int):
             ctx["reversal_refused"] = refusal.message
         if loan.is_running and svc.disbursement_reversal_refusal(loan) is None:
             ctx["disbursement_reversible"] = True
+    if loan.is_running and request.user.role in svc.WRITE_OFF_ROLES:
+        ctx["write_off_allowed"] = svc.write_off_refusal(loan) is None
+    if loan.closed_by == Loan.ClosedBy.WRITEOFF:
+        ctx["write_off"] = svc.write_off_summary(loan)
+        if ctx["write_off"] and request.user.role in svc.WRITE_OFF_ROLES:
+            wo = ctx["write_off"]["write_off"]
+            ctx["write_off_reversible"] = svc.write_off_reversal_refusal(wo) is None
+        ctx["recovery_allowed"] = request.user.role in svc.RECOVERY_ROLES
     return render(request, "loans/detail.html", ctx)
 
 
@@ -243,6 +251,9 @@ ACTIONS = {
     "payoff",
     "reschedule",
     "reverse-disbursement",
+    "write-off",
+    "reverse-write-off",
+    "recover",
 }
 
 
@@ -314,10 +325,42 @@ def loan_action_view(request, pk: int, action: str):
             messages.success(
                 request, _("Pencairan dibatalkan; pinjaman kembali berstatus disetujui.")
             )
+        elif action == "write-off":
+            svc.loan_write_off(
+                loan=loan,
+                by=by,
+                on=on,
+                reason=p.get("reason", ""),
+                decision_ref=p.get("decision_ref", ""),
+            )
+            messages.success(request, _("Pinjaman dihapusbukukan."))
+        elif action == "reverse-write-off":
+            wo = svc.write_off_in_force(loan)
+            if wo is None:
+                raise ApplicationError(
+                    svc.LoanErrors.NOT_WRITTEN_OFF, _("Pinjaman ini tidak dihapusbukukan.")
+                )
+            svc.loan_write_off_reverse(write_off=wo, by=by, reason=p.get("reason", ""), on=on)
+            messages.success(request, _("Hapus buku dibatalkan; pinjaman kembali berjalan."))
+        elif action == "recover":
+            if not submission_first(request):
+                messages.warning(request, ALREADY_SENT)
+                return redirect("loans:detail", pk=loan.pk)
+            rec = svc.loan_recovery_receive(
+                loan=loan,
+                amount=_rupiah(p.get("amount")),
+                by=by,
+                on=on,
+                channel=p.get("channel", "counter"),
+            )
+            messages.success(
+                request,
+                _("Penerimaan pinjaman dihapusbukukan dicatat, kuitansi %s.") % rec.receipt_number,
+            )
     return redirect("loans:detail", pk=loan.pk)
 
 
-CONFIRM_FIRST = {"disburse", "payoff", "reverse-disbursement"}
+CONFIRM_FIRST = {"disburse", "payoff", "reverse-disbursement", "write-off"}
 
 
 def _confirm(request, loan: Loan, action: str, on: date):
@@ -327,6 +370,8 @@ def _confirm(request, loan: Loan, action: str, on: date):
     url = reverse("loans:action", args=[loan.pk, action])
     who = f"{loan.number} · {loan.member.number} {loan.member.full_name}"
 
+    if action == "write-off":
+        return _confirm_write_off(request, loan, on, url=url, back=back, who=who)
     if request.user.role not in (REPAY_ROLES if action == "payoff" else DISBURSE_ROLES):
         raise ApplicationError(
             svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
@@ -381,6 +426,49 @@ def _confirm(request, loan: Loan, action: str, on: date):
             back=back,
             button=_("Ya, lunasi %s") % format_rupiah(q["total"]),
             fields=carry(request, ("on", "channel")),
+            danger=True,
+        ),
+    )
+
+
+def _confirm_write_off(request, loan: Loan, on: date, *, url: str, back: str, who: str):
+    """The write-off's confirmation: what it books (the allowance used, the expense) and
+    the board's decision, refused here already when it would be refused after."""
+    if request.user.role not in svc.WRITE_OFF_ROLES:
+        raise ApplicationError(
+            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
+        )
+    refusal = svc.write_off_refusal(loan)
+    if refusal is not None:
+        raise refusal
+    pv = svc.write_off_preview(loan)
+    lines = [ConfirmLine(_("Sisa pokok dihapusbukukan"), pv["principal"])]
+    if pv["jasa_receivable"]:
+        lines.append(ConfirmLine(_("Piutang jasa dihapusbukukan"), pv["jasa_receivable"]))
+    if pv["deferred_jasa"]:
+        lines.append(ConfirmLine(_("Jasa ditangguhkan dibatalkan"), pv["deferred_jasa"]))
+    lines += [
+        ConfirmLine(_("Dibebankan ke PPAP (penyisihan pinjaman ini)"), pv["ppap_used"]),
+        ConfirmLine(_("Beban PPAP tambahan"), pv["expense"]),
+        ConfirmLine(_("Jumlah dihapusbukukan"), pv["total"], strong=True),
+    ]
+    p = request.POST
+    return confirmation_page(
+        request,
+        Confirmation(
+            title=_("Konfirmasi hapus buku %s") % loan.number,
+            intro=_("%(w)s, tanggal %(d)s, keputusan pengurus %(k)s.")
+            % {"w": who, "d": format_tanggal(on), "k": p.get("decision_ref", "")},
+            lines=lines,
+            note=_(
+                "Pinjaman ditutup sebagai Dihapusbukukan dan tidak lagi ditagih melalui "
+                "potong gaji; anggota tetap aktif. Penerimaan kemudian dicatat sebagai "
+                "pendapatan lain-lain."
+            ),
+            action=url,
+            back=back,
+            button=_("Ya, hapus buku %s") % format_rupiah(pv["total"]),
+            fields=carry(request, ("on", "reason", "decision_ref")),
             danger=True,
         ),
     )
@@ -792,6 +880,7 @@ REPORTS = {
     "collectibility": _l("Kolektibilitas dan NPL"),
     "disbursements": _l("Pencairan per periode"),
     "repayments": _l("Penerimaan angsuran per periode"),
+    "write-offs": _l("Pinjaman dihapusbukukan dan penerimaannya"),
 }
 
 
@@ -895,6 +984,8 @@ def _build(kind: str, request) -> rep.Report:
     if kind == "repayments":
         date_from, date_to = _report_period(request, today)
         return rep.report_repayments(date_from=date_from, date_to=date_to)
+    if kind == "write-offs":
+        return rep.report_write_offs(on=today)
     raise Http404
 
 

@@ -8,6 +8,8 @@
 - ``repayment``: repayment (counter, bank, payroll batches), early payoff;
 - ``rescheduling``: a new schedule for the outstanding;
 - ``settlement``: loans at a member's exit;
+- ``writeoff``: writing off a Macet loan by the board's decision (hapus buku), its
+  reversal, money recovered on it later;
 - ``reversal``: reversing a repayment, a payoff or a disbursement (entry + sub-ledger).
 
 The set-based batch repayment is ``core.loans.batch``; the daily arrears run
@@ -88,6 +90,18 @@ from .settlement import (
     member_loans_settle_apply,
     member_loans_settle_refusals,
 )
+from .writeoff import (
+    RECOVERY_ROLES,
+    WRITE_OFF_ROLES,
+    loan_recovery_receive,
+    loan_write_off,
+    loan_write_off_reverse,
+    write_off_in_force,
+    write_off_preview,
+    write_off_refusal,
+    write_off_reversal_refusal,
+    write_off_summary,
+)
 
 __all__ = [
     "ZERO",
@@ -139,6 +153,16 @@ __all__ = [
     "loan_reschedule",
     "member_loans_settle_apply",
     "member_loans_settle_refusals",
+    "WRITE_OFF_ROLES",
+    "RECOVERY_ROLES",
+    "loan_write_off",
+    "loan_write_off_reverse",
+    "loan_recovery_receive",
+    "write_off_in_force",
+    "write_off_preview",
+    "write_off_refusal",
+    "write_off_reversal_refusal",
+    "write_off_summary",
     "loan_repayment_reverse_apply",
     "loan_repayment_reverse",
     "loan_disbursement_reverse",

@@ -88,6 +88,10 @@ class LoanErrors(StrEnum):
     ARREARS_RUN_MISSING = "loan_arrears_run_missing"
     # a run's per-loan grades asked of a run that keeps none (API arrears-runs/{id}/grades/)
     ARREARS_RUN_GRADES_UNAVAILABLE = "loan_arrears_run_grades_unavailable"
+    # a write-off (hapus buku) by the board's decision and money received on it after
+    WRITE_OFF_NOT_MACET = "loan_write_off_not_macet"
+    NOT_WRITTEN_OFF = "loan_not_written_off"
+    RECOVERY_TOO_LARGE = "loan_recovery_exceeds_written_off"
 
 
 # --- dates ------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from .common import (
     REPAY_ROLES,
     ZERO,
     LoanErrors,
-    _line,
     _require_role,
     loan_event_date_refusal,
 )
@@ -34,6 +33,7 @@ from .repayment import (
     _payoff_repayment_new,
     _repayment_lines,
 )
+from .writeoff import writeoff_lines_apply
 
 # --- exit settlement ----------------------------------------------------------------
 
@@ -111,44 +111,11 @@ def member_loans_settle_apply(
             raise refusal
         q = loan_payoff_quote(loan=loan, on=on)
         rows = _open_rows(loan)
-        m, memo = loan.member_id, loan.number
         if waive:
-            principal = loan.principal_outstanding
-            # capitalised jasa never earned is not a loss: its deferral is reversed
-            deferred = loan.deferred_jasa
-            if deferred > 0:
-                lines.append(_line("deferred_jasa_income", debit=deferred, member_id=m, memo=memo))
-            used = min(loan.ppap_amount, principal - deferred)
-            if used > 0:
-                lines.append(_line("ppap_allowance", debit=used, member_id=m, memo=memo))
-            if principal - deferred - used > 0:
-                lines.append(
-                    _line("ppap_expense", debit=principal - deferred - used, member_id=m, memo=memo)
-                )
-            if principal > 0:
-                lines.append(_line("loan_receivable", credit=principal, member_id=m, memo=memo))
-            # brought-in jasa arrears (income of the old books) forgiven: a loss
-            brought = loan.jasa_receivable
-            if brought > 0:
-                lines += [
-                    _line("ppap_expense", debit=brought, member_id=m, memo=memo),
-                    _line("loan_interest_receivable", credit=brought, member_id=m, memo=memo),
-                ]
-            for r in rows:
-                r.principal_paid = r.principal
-                r.jasa_waived = r.jasa - r.jasa_paid
-                r.settled, r.settled_on = True, on
-                r.save(update_fields=["principal_paid", "jasa_waived", "settled", "settled_on"])
-            loan.ppap_amount -= used
-            loan.principal_outstanding = ZERO
-            loan.deferred_jasa = ZERO
-            loan.deferred_penalty = ZERO
-            loan.jasa_receivable = ZERO
-            loan.status = Loan.Status.CLOSED
-            loan.closed_on = on
-            loan.closed_by = Loan.ClosedBy.WRITEOFF
-            loan.days_past_due = 0
-            loan.save()
+            waived, amounts = writeoff_lines_apply(loan, rows, on)
+            lines += waived
+            principal, used = amounts["principal"], amounts["ppap_used"]
+            deferred, brought = amounts["deferred_jasa"], amounts["jasa_receivable"]
             audit_log(
                 actor=by,
                 action=LoanAudit.WRITEOFF,
