@@ -396,22 +396,113 @@ def _opening_entry_totals(rng: Range, account_type: str) -> dict[int, tuple[Deci
     return {r["account_id"]: (r["d"], r["c"]) for r in rows}
 
 
+# The equity lines of the period's entries that move amounts between equity components,
+# per entry and account (net credit − debit): an entry whose equity lines go both ways
+# (the year end's move of SHU tahun berjalan to SHU belum dibagi, the RAT's part of it to
+# cadangan, a reversal of either), and every closing entry (its equity line takes the
+# year's result from income and expense, the statement's result row). Not the entries
+# that bring balances in or take them back out (``OPENING_ENTRY``: opening balances).
+EQUITY_MOVES_SQL = """
+WITH n AS (
+    SELECT l.entry_id, l.account_id, sum(l.credit - l.debit) AS net
+    FROM ledger_journalline l JOIN ledger_account a ON a.id = l.account_id
+    WHERE a.type = 'equity' AND l.date >= %s AND l.date <= %s
+    GROUP BY l.entry_id, l.account_id
+), m AS (
+    SELECT n.entry_id, e.source
+    FROM n JOIN ledger_journalentry e ON e.id = n.entry_id
+    WHERE NOT {opening}
+    GROUP BY n.entry_id, e.source
+    HAVING e.source = 'closing' OR (bool_or(n.net > 0) AND bool_or(n.net < 0))
+)
+SELECT n.entry_id, m.source, n.account_id, n.net
+FROM n JOIN m ON m.entry_id = n.entry_id JOIN ledger_account a ON a.id = n.account_id
+WHERE n.net <> 0
+ORDER BY n.entry_id, a.code
+"""
+
+
+def _equity_moves(rng: Range) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per equity account, (in, out): what the period's entries moved into and out of it
+    from and to another equity component (``EQUITY_MOVES_SQL``). In an entry whose equity
+    lines go both ways, the smaller side is the move, all of it; the larger side's share
+    of it is taken in chart order (whole amounts, no proportions); the rest is a real
+    increase or decrease of equity (the RAT's funds and members' shares leave it). A
+    closing entry's equity lines are moves in full."""
+    sql = EQUITY_MOVES_SQL.format(opening=OPENING_ENTRY)
+    by_entry: dict[int, tuple[str, list[tuple[int, Decimal]]]] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [rng.date_from, rng.date_to])
+        for entry_id, source, account_id, net in cur.fetchall():
+            by_entry.setdefault(entry_id, (source, []))[1].append((account_id, net))
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+
+    def add(acc_id: int, amount_in: Decimal, amount_out: Decimal) -> None:
+        i, o = out.get(acc_id, (ZERO, ZERO))
+        out[acc_id] = (i + amount_in, o + amount_out)
+
+    for source, nets in by_entry.values():
+        pos = [(a, n) for a, n in nets if n > 0]
+        neg = [(a, -n) for a, n in nets if n < 0]
+        if source == JournalEntry.Source.CLOSING:
+            for a, n in pos:
+                add(a, n, ZERO)
+            for a, n in neg:
+                add(a, ZERO, n)
+            continue
+        moved = min(sum((n for _a, n in pos), ZERO), sum((n for _a, n in neg), ZERO))
+        left = moved
+        for a, n in pos:
+            part = min(n, left)
+            left -= part
+            if part:
+                add(a, part, ZERO)
+        left = moved
+        for a, n in neg:
+            part = min(n, left)
+            left -= part
+            if part:
+                add(a, ZERO, part)
+    return out
+
+
+def _closing_result_moved(rng: Range, accounts: list[Account]) -> Decimal:
+    """What the period's closing entries (and their reversals) took out of the unclosed
+    result (income − expense): −SHU closed, +deficit closed."""
+    types = {a.pk: a.type for a in accounts}
+    moved = ZERO
+    for acc_id, (d, c) in _closing_totals(rng).items():
+        if types.get(acc_id) in (Account.Type.INCOME, Account.Type.EXPENSE):
+            moved += c - d
+    return moved
+
+
 def equity_changes(*, date_from: date, date_to: date) -> dict:
-    """Laporan perubahan ekuitas: per equity account the opening balance, increases
-    (credits), decreases (debits) and closing balance; plus the unclosed result.
+    """Laporan perubahan ekuitas: per equity component the opening balance, increases,
+    decreases, moves between equity components (``transfer``, signed) and closing
+    balance; plus the result (income − expense) not yet closed. Per row and in total:
+    opening + increase − decrease + transfer = closing; the moves sum to zero, so the
+    totals' increases and decreases are equity gained and lost, each rupiah once.
+
+    Increases are credits and decreases debits from outside equity: the year's result is
+    an increase of the result row, its close into SHU tahun berjalan and the year end's
+    move on to SHU belum dibagi (and the RAT's part to cadangan) are moves.
 
     Balances a move-in brings in within the range (its opening entries, and their
     reversals when it was undone) belong to the opening balance, not to the year's
     increases — as the cash flow takes the cash they bring as opening cash. Income and
     expense it brings in stay in the year's result (they are the year's, from the old
     books), as in the income statement."""
+    rng = Range(date_from, date_to)
     accounts = _accounts()
     opening_at = date_from - timedelta(days=1)
     open_t = totals_as_of(opening_at)
     moves = totals_between(date_from, date_to)
-    brought_in = _opening_entry_totals(Range(date_from, date_to), Account.Type.EQUITY)
+    brought_in = _opening_entry_totals(rng, Account.Type.EQUITY)
+    transfers = _equity_moves(rng)
     rows = []
-    tot = dict.fromkeys(["opening", "increase", "decrease", "closing"], ZERO)
+    keys = ["opening", "increase", "decrease", "transfer", "closing"]
+    tot = dict.fromkeys(keys, ZERO)
     for acc in accounts:
         if acc.is_group or acc.type != Account.Type.EQUITY:
             continue
@@ -419,13 +510,15 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
         d, c = moves.get(acc.pk, (ZERO, ZERO))
         bd, bc = brought_in.get(acc.pk, (ZERO, ZERO))
         d0, c0, d, c = d0 + bd, c0 + bc, d - bd, c - bc
+        t_in, t_out = transfers.get(acc.pk, (ZERO, ZERO))
         opening = c0 - d0
         if not (opening or d or c):
             continue
         row = _acc_row(acc) | {
             "opening": opening,
-            "increase": c,
-            "decrease": d,
+            "increase": c - t_in,
+            "decrease": d - t_out,
+            "transfer": t_in - t_out,
             "closing": opening + c - d,
         }
         rows.append(row)
@@ -433,16 +526,18 @@ def equity_changes(*, date_from: date, date_to: date) -> dict:
             tot[k] += row[k]
     close_t = totals_as_of(date_to)
     r_open, r_close = _unclosed_result(open_t, accounts), _unclosed_result(close_t, accounts)
-    if r_open or r_close:
-        delta = r_close - r_open
+    closed = _closing_result_moved(rng, accounts)
+    result = r_close - r_open - closed  # the period's income − expense
+    if r_open or r_close or result or closed:
         row = {
             "id": None,
             "code": "",
-            "name": _("Hasil usaha tahun berjalan (belum ditutup)"),
+            "name": _("Hasil usaha periode ini (pendapatan − beban)"),
             "type": Account.Type.EQUITY,
             "opening": r_open,
-            "increase": delta if delta > 0 else ZERO,
-            "decrease": -delta if delta < 0 else ZERO,
+            "increase": result if result > 0 else ZERO,
+            "decrease": -result if result < 0 else ZERO,
+            "transfer": closed,
             "closing": r_close,
         }
         rows.append(row)

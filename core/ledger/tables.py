@@ -229,22 +229,19 @@ def equity_changes_table(r: dict) -> dict:
         _("Saldo awal"),
         _("Penambahan"),
         _("Pengurangan"),
+        _("Pemindahan antar-ekuitas"),
         _("Saldo akhir"),
     ]
-    rows = [
-        _row("row", x["code"], x["name"], x["opening"], x["increase"], x["decrease"], x["closing"])
-        for x in r["rows"]
-    ]
+    keys = ("opening", "increase", "decrease", "transfer", "closing")
+    rows = [_row("row", x["code"], x["name"], *(x[k] for k in keys)) for x in r["rows"]]
     t = r["totals"]
-    rows.append(
-        _row("total", "", _("Jumlah"), t["opening"], t["increase"], t["decrease"], t["closing"])
-    )
+    rows.append(_row("total", "", _("Jumlah"), *(t[k] for k in keys)))
     return {
         "title": r["title"],
         "subtitle": _("Periode %(a)s sampai %(b)s")
         % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
         "columns": cols,
-        "num_columns": 4,
+        "num_columns": 5,
         "rows": rows,
     }
 

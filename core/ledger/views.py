@@ -649,7 +649,7 @@ def report(request, kind: str):
         request,
         table,
         filename=f"{kind}-{rng.date_to.isoformat()}",
-        landscape=kind == "neraca-saldo",
+        landscape=kind in ("neraca-saldo", "perubahan-ekuitas"),
         context={
             "kind": kind,
             "date_from": rng.date_from,

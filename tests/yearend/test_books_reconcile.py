@@ -288,7 +288,13 @@ def test_equity_statement_reconciles_with_the_balance_sheet(books):
         t = eq["totals"]
         assert t["opening"] + t["increase"] - t["decrease"] == t["closing"], f_
         for row in eq["rows"]:
-            assert row["opening"] + row["increase"] - row["decrease"] == row["closing"], row
+            # moves between equity components (the SHU's close and move to SHU belum
+            # dibagi) are their own column: neither an increase nor a decrease of equity
+            assert (
+                row["opening"] + row["increase"] - row["decrease"] + row["transfer"]
+                == row["closing"]
+            ), row
+        assert t["transfer"] == 0, f_
         close_bs = reports.balance_sheet(as_of=t_)
         open_bs = reports.balance_sheet(as_of=f_ - timedelta(days=1))
         assert t["closing"] == close_bs["total_equity"], (
