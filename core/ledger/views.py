@@ -370,7 +370,7 @@ def entry_detail(request, pk: int):
             "batch_url": batch.url_for(request.user) if batch else "",
             "reversal": entry.reversals.first(),
             "can_reverse": has_role(request.user, TREASURY),
-            "module_owner": services.MODULE_OWNERS.get(entry.source),
+            "module_owner": services.MODULE_OWNER_PAGES.get(entry.source),
             "today": timezone.localdate(),
             "total": sum((ln.debit for ln in entry.lines.all()), Decimal("0"))
             if page.paginator.count <= 2000

@@ -49,6 +49,7 @@ from .periods import (
     period_reopen,
 )
 from .posting import (
+    MODULE_OWNER_PAGES,
     MODULE_OWNERS,
     journal_entry_id_reserve,
     journal_post,
@@ -80,6 +81,7 @@ __all__ = [
     "journal_reverse",
     "posting_months_lock",
     "MODULE_OWNERS",
+    "MODULE_OWNER_PAGES",
     "period_close",
     "period_not_ended",
     "fiscal_year_close",

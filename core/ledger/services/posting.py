@@ -56,6 +56,21 @@ MODULE_OWNERS = {
     JournalEntry.Source.SHOP: _lazy("menu Toko"),
 }
 
+# The same, as the entry's page says it to a reader: where in the menus, no API call.
+MODULE_OWNER_PAGES = {
+    JournalEntry.Source.SAVINGS: _lazy(
+        "menu Simpanan: tombol Batalkan pada transaksi di halaman rekening"
+    ),
+    JournalEntry.Source.LOAN: _lazy(
+        "menu Pinjaman: tombol Batalkan pada pembayaran atau Batalkan pencairan di halaman "
+        "pinjamannya"
+    ),
+    JournalEntry.Source.DEDUCTION: _lazy("menu Potong gaji: Batalkan batch impor"),
+    JournalEntry.Source.SHU: MODULE_OWNERS[JournalEntry.Source.SHU],
+    JournalEntry.Source.MEMBER: MODULE_OWNERS[JournalEntry.Source.MEMBER],
+    JournalEntry.Source.SHOP: MODULE_OWNERS[JournalEntry.Source.SHOP],
+}
+
 
 def _source_label(source: str) -> str:
     try:
