@@ -76,6 +76,9 @@ def test_screens_render_for_bendahara(coop, ready_run):
     assert DeductionLine.objects.get(run=ready_run, member=m1).realized is None
     r = c.post(url, {"action": "post", "confirmed": "1"})
     assert DeductionLine.objects.get(run=ready_run, member=m1).realized == D("100000")
+    # posted: the table is the allocation as posted, no longer a preview
+    html = c.get(url).content.decode()
+    assert "Alokasi yang diposting" in html and "Pratinjau alokasi" not in html
 
 
 def test_api_cycle_create_export_upload_preview_post(coop, ready_run):
