@@ -186,6 +186,7 @@ def income_statement_table(r: dict) -> dict:
     ]
     if cmp:
         cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    links = _ledger_links(r["date_from"], r["date_to"])
     rows = _statement_sections(
         r["income"],
         heading=_("PENDAPATAN"),
@@ -193,6 +194,7 @@ def income_statement_table(r: dict) -> dict:
         total=r["total_income"],
         prev_total=r["prev_total_income"],
         cmp=cmp,
+        links=links,
     )
     rows += _statement_sections(
         r["expense"],
@@ -201,6 +203,7 @@ def income_statement_table(r: dict) -> dict:
         total=r["total_expense"],
         prev_total=r["prev_total_expense"],
         cmp=cmp,
+        links=links,
     )
     for kind, label, key in (
         ("total", _("SHU SEBELUM PAJAK"), "shu_before_tax"),
@@ -233,7 +236,11 @@ def equity_changes_table(r: dict) -> dict:
         _("Saldo akhir"),
     ]
     keys = ("opening", "increase", "decrease", "transfer", "closing")
-    rows = [_row("row", x["code"], x["name"], *(x[k] for k in keys)) for x in r["rows"]]
+    links = _ledger_links(r["date_from"], r["date_to"])
+    rows = [
+        _row("row", x["code"], x["name"], *(x[k] for k in keys), links=links(x.get("id")))
+        for x in r["rows"]
+    ]
     t = r["totals"]
     rows.append(_row("total", "", _("Jumlah"), *(t[k] for k in keys)))
     return {
