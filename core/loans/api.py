@@ -277,6 +277,12 @@ class LoanApplySerializer(serializers.Serializer):
     topup_of = serializers.PrimaryKeyRelatedField(
         queryset=Loan.objects.all(), required=False, allow_null=True
     )
+    applied_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The day the member applied (a paper form entered later): not in the "
+        "future, not before the member joined; default today",
+    )
     application_letter = serializers.FileField()
     payslip = serializers.FileField()
 
@@ -536,6 +542,7 @@ class LoanViewSet(
             principal=d["principal"],
             tenor=d["tenor"],
             by=request.user,
+            on=d.get("applied_on"),
             purpose=d.get("purpose", ""),
             topup_of=d.get("topup_of"),
             documents=[

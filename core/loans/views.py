@@ -88,12 +88,26 @@ class SimulateForm(forms.Form):
 
 class ApplyForm(SimulateForm):
     member_number = forms.CharField(label=_l("Nomor anggota"), max_length=30)
+    # a paper form entered later carries the day the member applied (the service refuses
+    # a day in the future or before the member joined)
+    applied_on = forms.DateField(
+        label=_l("Tanggal pengajuan"),
+        required=False,
+        help_text=_l("Tanggal pada formulir permohonan; kosong berarti hari ini."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     purpose = forms.CharField(label=_l("Keperluan"), max_length=300, required=False)
     topup_of = forms.CharField(
         label=_l("Top-up atas pinjaman (nomor, opsional)"), max_length=30, required=False
     )
     application_letter = forms.FileField(label=_l("Surat permohonan"))
     payslip = forms.FileField(label=_l("Slip gaji"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["applied_on"].initial = today
+        self.fields["applied_on"].widget.attrs["max"] = today.isoformat()
 
 
 class ProductForm(forms.ModelForm):
@@ -553,6 +567,7 @@ def _confirm_disbursement_reversal(request, loan: Loan, *, url: str, back: str, 
             action=url,
             back=back,
             button=_("Ya, batalkan pencairan %s") % format_rupiah(loan.principal),
+            reverses=True,
             fields=carry(request, ("reason",)),
             danger=True,
         ),
@@ -621,6 +636,7 @@ def repayment_reverse_view(request, pk: int):
                     action=reverse("loans:repayment_reverse", args=[rep.pk]),
                     back=back,
                     button=_("Ya, batalkan %s") % format_rupiah(rep.amount),
+                    reverses=True,
                     fields=carry(request, ("reason",)),
                     danger=True,
                 ),
@@ -795,6 +811,7 @@ def apply_view(request):
                     principal=cd["principal"],
                     tenor=cd["tenor"],
                     by=request.user,
+                    on=cd["applied_on"],
                     purpose=cd["purpose"],
                     topup_of=topup,
                     documents=[

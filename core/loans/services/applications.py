@@ -262,7 +262,20 @@ def loan_apply(
         raise ApplicationError(
             LoanErrors.PERMISSION, _("Anggota hanya dapat mengajukan untuk dirinya."), status=403
         )
-    on = check_loan_date(on or timezone.localdate(), field="on", label=_("Tanggal pengajuan"))
+    on = check_loan_date(
+        on or timezone.localdate(), field="applied_on", label=_("Tanggal pengajuan")
+    )
+    if on < member.join_date:  # a paper form dated before the member joined: a typo
+        raise ApplicationError(
+            LoanErrors.DATE_INVALID,
+            _("Tanggal pengajuan %(d)s sebelum anggota masuk (%(j)s).")
+            % {"d": format_tanggal(on), "j": format_tanggal(member.join_date)},
+            fields={
+                "applied_on": [
+                    _("Paling awal tanggal masuk anggota, %s.") % format_tanggal(member.join_date)
+                ]
+            },
+        )
     sim = loan_simulate(product=product, principal=principal, tenor=tenor)
     kinds = {k for k, _f in documents}
     missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]
@@ -319,6 +332,7 @@ def loan_apply(
             "principal": str(sim.principal),
             "tenor": sim.tenor,
             "topup_of": topup_of.number if topup_of else None,
+            "applied_on": on.isoformat(),
         },
     )
     _notify(
