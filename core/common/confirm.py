@@ -38,6 +38,9 @@ class Confirmation:
     refusal_link: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     danger: bool = False
+    # the action cancels an earlier one (a reversal): the page says that the reversal
+    # itself stays and is corrected by recording the transaction again
+    reverses: bool = False
 
     @property
     def running(self) -> bool:

@@ -283,6 +283,7 @@ def _confirm_import(request, imp: DeductionImport, action: str, form: ImportActi
                 action=url,
                 back=url,
                 button=_("Ya, batalkan batch"),
+                reverses=True,
                 fields=carry(request, ("action", "reason")),
                 danger=True,
             ),
@@ -499,11 +500,10 @@ def reconcile(request, pk: int):
 @role_required(read=STAFF)
 def member_history(request, member_pk: int):
     member = get_object_or_404(Member, pk=member_pk)
-    return render(
-        request,
-        "deductions/member_history.html",
-        {"member": member, "lines": selectors.member_history(member.pk)},
-    )
+    lines = list(selectors.member_history(member.pk))
+    for ln in lines:
+        ln.not_asked = selectors.line_not_asked_after_exit(ln, member=member)
+    return render(request, "deductions/member_history.html", {"member": member, "lines": lines})
 
 
 @role_required(read=STAFF, write=TREASURY)

@@ -125,6 +125,9 @@ def exit_settlement(request, member_pk: int):
             "preview": preview,
             "form": form,
             "net_waived": preview.net(waive_loans=True),
+            # amounts written by the money filter's one rule (-Rp for what is taken off)
+            "loans_deducted": -preview.loans_outstanding,
+            "net_owed": max(-preview.net_payable, 0),
             "shown_date": format_tanggal(preview.on),
             "heirs": member.heirs.filter(is_active=True),
             "future_notice": future,
@@ -219,6 +222,7 @@ def exit_settlement_reverse_view(request, member_pk: int):
                     action=reverse("exits:reverse", args=[member.pk]),
                     back=back,
                     button=_("Ya, batalkan penyelesaian keluar"),
+                    reverses=True,
                     fields=carry(request, ("reason",)),
                     danger=True,
                 ),

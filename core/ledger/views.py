@@ -401,6 +401,7 @@ def _confirm_reverse(request, entry: JournalEntry, *, reason: str):
             action=url,
             back=url,
             button=_("Ya, posting pembalik %s") % format_rupiah(total),
+            reverses=True,
             fields=carry(request, ("date", "reason")),
             danger=True,
         ),

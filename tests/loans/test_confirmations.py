@@ -64,3 +64,37 @@ def test_confirmation_is_not_offered_to_a_role_that_cannot_act(make_loan, staff,
     assert 'id="confirm"' not in r.content.decode()
     loan.refresh_from_db()
     assert loan.status == Loan.Status.APPROVED
+
+
+def _undo_text(html: str) -> str:
+    box = html.split('id="confirm"')[1]
+    return box.split('id="confirm-undo"')[1].split("</p>")[0]
+
+
+def test_a_confirmation_says_what_cannot_be_undone_and_how_to_correct(
+    make_loan, staff, client_a, today
+):
+    loan = make_loan(principal=D("10000000"), tenor=10, until="approved")
+    client_a.force_login(staff["bendahara"])
+    html = client_a.post(
+        f"/pinjaman/{loan.pk}/disburse/", {"on": today.isoformat(), "via": "cash"}
+    ).content.decode()
+    undo = _undo_text(html)
+    # no "cannot be undone" next to a button that cancels: what stays, how to correct
+    assert "begitu saja" not in html
+    assert "jurnal pembalik" in undo and "tidak dapat dihapus" in undo
+    assert "Kembali" in undo  # leaving this page records nothing
+
+
+def test_a_reversal_confirmation_says_the_reversal_itself_stays(make_loan, staff, client_a, today):
+    loan = make_loan(principal=D("10000000"), tenor=10)
+    client_a.force_login(staff["bendahara"])
+    r = client_a.post(f"/pinjaman/{loan.pk}/reverse-disbursement/", {"reason": "salah anggota"})
+    assert r.status_code == 200, r.content.decode()[:1000]
+    html = r.content.decode()
+    assert "Ya, batalkan pencairan" in html and "begitu saja" not in html
+    undo = _undo_text(html)
+    assert "pembatalan ini tidak dapat ditarik kembali" in undo.lower()
+    assert "catat ulang" in undo
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.DISBURSED
