@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.common.dates import format_bulan
 from core.common.permissions import STAFF
 from core.ledger.payroll_batches import PayrollBatch
-from core.members.models import Agency
+from core.members.models import Agency, Member
 
 from .models import DeductionImport, DeductionLine, DeductionRun
 
@@ -217,6 +217,19 @@ def payroll_batches_by_entry(*, entry_ids: Iterable[int | None]) -> dict[int, Pa
         if imp.reversal_entry_id in ids:
             out[imp.reversal_entry_id] = replace(batch, reversal=True)
     return out
+
+
+def line_not_asked_after_exit(line: DeductionLine, *, member: Member) -> bool:
+    """True for a line nobody will cut or post: not posted, of a member who has left,
+    from a list whose salary is paid (``run.payday``) after the exit date. The agency
+    cuts nothing from a leaver, a posting refuses the row, and the next lists leave the
+    member out: shown "tidak ditagih — keluar", never "belum" or a shortfall."""
+    return (
+        line.realized is None
+        and member.status != Member.Status.ACTIVE
+        and member.exit_date is not None
+        and line.run.payday > member.exit_date
+    )
 
 
 def member_history(member_id: int) -> QuerySet[DeductionLine]:

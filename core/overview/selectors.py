@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q
 
 from core.audit.models import AuditEvent
 from core.deductions.models import DeductionLine
+from core.deductions.selectors import line_not_asked_after_exit
 from core.loans.models import Instalment, Loan
 from core.members.models import Member
 from core.savings.models import SavingsAccount
@@ -119,6 +120,7 @@ def member_overview(*, member_id: int) -> MemberOverview:
                 "expected": line.total,
                 "realized": line.realized,
                 "shortfall": line.shortfall if line.realized is not None else None,
+                "not_asked": line_not_asked_after_exit(line, member=member),
             }
         )
     shu = list(
