@@ -7,11 +7,13 @@ tunggakan dan PPAP* (``arrears_asof.loans_arrears_run``: same roles, same refusa
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import Enum
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -24,17 +26,15 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import STAFF, RolePermission
+from core.ledger.api import date_query_param
 from core.ledger.models import JournalEntry
 from core.ledger.services import date_in_range
 
 from .arrears_asof import ARREARS_RUN_ROLES, loans_arrears_run
 from .audit import LoanAudit
 from .models import ArrearsRun, LoanGradeSnapshot
+from .schedules import Kolektibilitas
 from .services.common import LoanErrors
-
-KIND_DAILY = "daily"
-KIND_AS_OF = "as_of"
-
 
 # --- reading a page of runs ---------------------------------------------------------------
 
@@ -46,7 +46,7 @@ def _back_ref(run: ArrearsRun) -> str:
 def runs_prime(runs: list[ArrearsRun]) -> list[ArrearsRun]:
     """Set on each run who made it (its audit row: the person, or the daily job's
     label) and the entry an as-of run posted today to turn its allowance back: two
-    queries for the page."""
+    queries for the page. (Its kind is the run's own column.)"""
     if not runs:
         return runs
     events = AuditEvent.objects.filter(
@@ -55,10 +55,8 @@ def runs_prime(runs: list[ArrearsRun]) -> list[ArrearsRun]:
         target_id__in=[str(r.pk) for r in runs],
     ).order_by("pk")
     made_by: dict[str, tuple[int | None, str]] = {}
-    as_of: dict[str, bool] = {}
-    for e in events.only("target_id", "actor_id", "actor_label", "data"):
+    for e in events.only("target_id", "actor_id", "actor_label"):
         made_by.setdefault(e.target_id, (e.actor_id, e.actor_label))
-        as_of.setdefault(e.target_id, bool((e.data or {}).get("as_of_past")))
     backs = {
         e.source_ref: e
         for e in JournalEntry.objects.filter(
@@ -67,20 +65,8 @@ def runs_prime(runs: list[ArrearsRun]) -> list[ArrearsRun]:
     }
     for r in runs:
         r.made_by_id, r.made_by = made_by.get(str(r.pk), (None, ""))
-        r.as_of_past = as_of.get(str(r.pk))
         r.reversing_entry = backs.get(_back_ref(r))
     return runs
-
-
-def run_kind(run: ArrearsRun) -> str:
-    """``as_of``: made after its date (a past month's last day, graded as the loans stood
-    on it; its audit row says so); ``daily``: as of the day it was made (the daily job's,
-    or made from the screen when the job did not run). A run without its audit row is
-    told by its dates."""
-    as_of_past = getattr(run, "as_of_past", None)
-    if as_of_past is None:
-        as_of_past = run.on < timezone.localdate(run.created_at)
-    return KIND_AS_OF if as_of_past else KIND_DAILY
 
 
 def run_grades_refusal(run: ArrearsRun) -> str | None:
@@ -114,11 +100,14 @@ class ArrearsRunEntrySerializer(serializers.ModelSerializer):
 
 
 class ArrearsRunSerializer(serializers.ModelSerializer):
-    kind = serializers.SerializerMethodField(
+    kind = serializers.ChoiceField(
+        choices=ArrearsRun.Kind.choices,
+        read_only=True,
         help_text=(
             "daily: as of the day it was made (the daily job, or the screen when the job "
-            "did not run); as_of: as of a past month's last day, made later"
-        )
+            "did not run); as_of: as of a past month's last day, made later (a year-end "
+            "run is an as_of run dated 31 December)"
+        ),
     )
     made_at = serializers.DateTimeField(source="created_at", read_only=True)
     made_by = serializers.CharField(
@@ -160,9 +149,6 @@ class ArrearsRunSerializer(serializers.ModelSerializer):
             "seconds",
         ]
         read_only_fields = fields
-
-    def get_kind(self, obj) -> str:
-        return run_kind(obj)
 
     def get_ppap_change(self, obj) -> str:
         return str(obj.ppap_after - obj.ppap_before)
@@ -225,6 +211,20 @@ class ArrearsRunCreateSerializer(serializers.Serializer):
     )
 
 
+def choice_query_param(request, name: str, choices: type[Enum]) -> str | None:
+    """The query parameter ``name`` as one of ``choices`` (an enum of values), None
+    when not given; anything else a 400 naming ``name`` and the values it takes."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    values = [str(c.value) for c in choices]
+    if raw not in values:
+        raise ValidationError(
+            {name: [_("Nilai tidak dikenal; pilih salah satu: %s.") % ", ".join(values)]}
+        )
+    return raw
+
+
 def _date(value) -> date | None:
     if value in (None, ""):
         return None
@@ -253,7 +253,33 @@ class ArrearsRunViewSet(
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[ArrearsRun]:
-        return ArrearsRun.objects.select_related("entry").order_by("-on", "-pk")
+        qs = ArrearsRun.objects.select_related("entry").order_by("-on", "-pk")
+        if self.action != "list":
+            return qs
+        date_from = date_query_param(self.request, "date_from")
+        date_to = date_query_param(self.request, "date_to")
+        if date_from is not None:
+            qs = qs.filter(on__gte=date_from)
+        if date_to is not None:
+            qs = qs.filter(on__lte=date_to)
+        kind = choice_query_param(self.request, "kind", ArrearsRun.Kind)
+        if kind is not None:
+            qs = qs.filter(kind=kind)
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "date_from", OpenApiTypes.DATE, description="Runs dated on or after this day"
+            ),
+            OpenApiParameter(
+                "date_to", OpenApiTypes.DATE, description="Runs dated on or before this day"
+            ),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=ArrearsRun.Kind.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -293,13 +319,25 @@ class ArrearsRunViewSet(
         result = loans_arrears_run(on=on or timezone.localdate(), by=request.user)
         return self._detail(result.run, status=201)
 
-    @extend_schema(request=None, responses=LoanGradeSnapshotSerializer(many=True))
+    @extend_schema(
+        request=None,
+        responses=LoanGradeSnapshotSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "grade",
+                OpenApiTypes.STR,
+                enum=[k.value for k in Kolektibilitas],
+                description="Only the loans of this kolektibilitas",
+            )
+        ],
+    )
     @action(detail=True, methods=["get"])
     def grades(self, request, pk=None):
         """The run's per-loan grades (kolektibilitas, days past due, outstanding, PPAP)
         as of its date, a page by loan number: what the RAT pack reads. Refused (409)
         for a run that keeps none: a run as of a day that is not a month's last day, or
-        one replaced by a later run as of the same day."""
+        one replaced by a later run as of the same day. ``?grade=macet``: that grade's
+        loans only."""
         run = self.get_object()
         refusal = run_grades_refusal(run)
         if refusal is not None:
@@ -309,5 +347,8 @@ class ArrearsRunViewSet(
             .select_related("loan__member")
             .order_by("loan__number", "pk")
         )
+        grade = choice_query_param(request, "grade", Kolektibilitas)
+        if grade is not None:
+            qs = qs.filter(kolektibilitas=grade)
         page = self.paginator.paginate_queryset(qs, request, view=self)
         return self.get_paginated_response(LoanGradeSnapshotSerializer(page, many=True).data)

@@ -165,7 +165,9 @@ def loans_arrears_update(*, on: date, by="system") -> ArrearsRun:
             cur.execute(SNAPSHOT_DELETE_SQL, {"on": on})
             cur.execute(SNAPSHOT_SQL, {"on": on})
     after = Loan.objects.aggregate(s=_sum("ppap_amount"))["s"] or ZERO
-    run = ArrearsRun.objects.create(on=on, loans=running, ppap_before=before, ppap_after=after)
+    run = ArrearsRun.objects.create(
+        on=on, kind=ArrearsRun.Kind.DAILY, loans=running, ppap_before=before, ppap_after=after
+    )
     diff = after - before
     if diff != 0:
         lines, desc = ppap_change_lines(diff=diff, on=on)

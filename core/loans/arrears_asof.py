@@ -220,7 +220,11 @@ def _run_as_of(*, on: date, today: date, by) -> ArrearsRunResult:
     debit, credit = totals_as_of(on, account_ids=[allowance.pk]).get(allowance.pk, (ZERO, ZERO))
     before = credit - debit  # the allowance (credit side) on D, as the books say
     run = ArrearsRun.objects.create(
-        on=on, loans=len(snapshots), ppap_before=before, ppap_after=after
+        on=on,
+        kind=ArrearsRun.Kind.AS_OF,
+        loans=len(snapshots),
+        ppap_before=before,
+        ppap_after=after,
     )
     entries = []
     diff = after - before

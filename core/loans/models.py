@@ -919,7 +919,14 @@ class ArrearsRun(models.Model):
     """One run of the daily arrears task: grades and PPAP updated, allowance change posted.
     (Closed loans keep their PPAP until the next run releases it.)"""
 
+    class Kind(models.TextChoices):
+        # as of the day it was made: the daily job, or the screen when the job did not run
+        DAILY = "daily", _("Harian")
+        # as of a past month's last day, made later (31 December made in January)
+        AS_OF = "as_of", _("Per akhir bulan lalu")
+
     on = models.DateField(db_index=True)
+    kind = models.CharField(_("jenis"), max_length=8, choices=Kind.choices, default=Kind.DAILY)
     loans = models.PositiveIntegerField(default=0)
     ppap_before = models.DecimalField(**MONEY)
     ppap_after = models.DecimalField(**MONEY)

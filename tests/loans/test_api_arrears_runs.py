@@ -292,3 +292,83 @@ def test_a_run_the_database_was_too_busy_for_runs_on_its_retry(book, staff, logi
     assert retried.status_code == 201, retried.content
     assert "Idempotent-Replayed" not in retried
     assert ArrearsRun.objects.count() == 1
+
+
+# --- filters and the stored kind -----------------------------------------------------------
+
+
+def test_list_filters_runs_by_their_date(book, staff, login, today):  # noqa: F811
+    d = book[0]
+    daily = loans_arrears_update(on=today)
+    assert _post(login(staff["bendahara"]), {"on": d.isoformat()}).status_code == 201
+    as_of = ArrearsRun.objects.exclude(pk=daily.pk).get()
+    c = login(staff["pengawas"])
+
+    ids = lambda r: [x["id"] for x in r.json()["results"]]  # noqa: E731
+    r = c.get(URL, {"date_from": today.isoformat()})
+    assert r.status_code == 200 and ids(r) == [daily.pk]
+    r = c.get(URL, {"date_to": d.isoformat()})
+    assert r.status_code == 200 and ids(r) == [as_of.pk]
+    r = c.get(URL, {"date_from": d.isoformat(), "date_to": today.isoformat()})
+    assert ids(r) == [daily.pk, as_of.pk]
+    r = c.get(URL, {"date_from": (d + timedelta(days=1)).isoformat(), "date_to": d.isoformat()})
+    assert r.status_code == 200 and ids(r) == []
+
+    bad = c.get(URL, {"date_from": "31-12-2026"})
+    assert bad.status_code == 400, bad.content
+    assert "date_from" in bad.json()["error"]["fields"]
+
+
+def test_list_filters_runs_by_kind(book, staff, login, today):  # noqa: F811
+    d = book[0]
+    daily = loans_arrears_update(on=today)
+    assert _post(login(staff["bendahara"]), {"on": d.isoformat()}).status_code == 201
+    c = login(staff["pengawas"])
+    r = c.get(URL, {"kind": "daily"})
+    assert [x["id"] for x in r.json()["results"]] == [daily.pk]
+    bad = c.get(URL, {"kind": "yearly"})
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]["fields"]
+
+
+def test_grades_filter_by_grade(book, staff, login):  # noqa: F811
+    d, very_late, late, current = book
+    c = login(staff["bendahara"])
+    run_id = _post(c, {"on": d.isoformat()}).json()["id"]
+    url = f"{URL}{run_id}/grades/"
+
+    r = c.get(url, {"grade": "macet"})
+    assert r.status_code == 200, r.content
+    assert [x["loan"] for x in r.json()["results"]] == [very_late.pk]
+    lancar = c.get(url, {"grade": "lancar"}).json()["results"]
+    assert {x["loan"] for x in lancar} == set(
+        LoanGradeSnapshot.objects.filter(on=d, kolektibilitas="lancar").values_list(
+            "loan_id", flat=True
+        )
+    )
+    bad = c.get(url, {"grade": "bad"})
+    assert bad.status_code == 400, bad.content
+    assert "grade" in bad.json()["error"]["fields"]
+    assert "macet" in bad.json()["error"]["fields"]["grade"][0]
+
+
+def test_a_runs_kind_is_stored_on_the_run(book, staff, login, today):  # noqa: F811
+    d = book[0]
+    daily = loans_arrears_update(on=today)
+    assert _post(login(staff["bendahara"]), {"on": d.isoformat()}).status_code == 201
+    assert ArrearsRun.objects.get(pk=daily.pk).kind == "daily"
+    assert ArrearsRun.objects.exclude(pk=daily.pk).get().kind == "as_of"
+    # the API reads the column, not the audit row (nor the dates)
+    ArrearsRun.objects.filter(pk=daily.pk).update(kind="as_of")
+    kinds = {x["id"]: x["kind"] for x in login(staff["pengawas"]).get(URL).json()["results"]}
+    assert kinds[daily.pk] == "as_of"
+
+
+def test_the_schema_documents_the_kind_and_the_filters(staff, login):
+    schema = login(staff["pengawas"]).get("/api/schema/", {"format": "json"}).json()
+    list_params = {p["name"] for p in schema["paths"][URL]["get"]["parameters"]}
+    assert {"date_from", "date_to", "kind"} <= list_params
+    grades = schema["paths"][f"{URL}{{id}}/grades/"]["get"]["parameters"]
+    grade = next(p for p in grades if p["name"] == "grade")
+    assert "macet" in grade["schema"]["enum"]
+    props = schema["components"]["schemas"]["ArrearsRun"]["properties"]
+    assert "kind" in props
