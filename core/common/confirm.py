@@ -41,6 +41,9 @@ class Confirmation:
     # the action cancels an earlier one (a reversal): the page says that the reversal
     # itself stays and is corrected by recording the transaction again
     reverses: bool = False
+    # how this action is undone, when neither of those sentences fits (a period close
+    # posts no transaction: an admin reopens it)
+    undo: str = ""
 
     @property
     def running(self) -> bool:

@@ -483,6 +483,10 @@ def _confirm_close(request, action: str, form: PeriodActionForm):
             button=button,
             fields=carry(request, ("action", "period", "year")),
             danger=True,
+            undo=_(
+                "Periode yang ditutup tidak menerima jurnal lagi. Admin dapat membukanya "
+                "kembali dengan alasan (Buka kembali di halaman periode)."
+            ),
             **refusal,
         ),
     )
