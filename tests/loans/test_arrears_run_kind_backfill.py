@@ -1,4 +1,4 @@
-"""loans 0023 stores an arrears run's kind (``daily``/``as_of``) on the run: the rows
+"""loans 0024 stores an arrears run's kind (``daily``/``as_of``) on the run: the rows
 made before it are filled from their audit row (``as_of_past``), a run with no audit row
 from its dates (made on a later day than it is dated: as of a past day)."""
 
@@ -13,7 +13,7 @@ from core.loans.arrears_asof import loans_arrears_run
 from core.loans.models import ArrearsRun
 from tests.loans.test_arrears_as_of import _month_end_before, book  # noqa: F401 (fixture)
 
-migration = importlib.import_module("core.loans.migrations.0023_arrearsrun_kind")
+migration = importlib.import_module("core.loans.migrations.0024_arrearsrun_kind")
 
 
 def test_old_runs_get_their_kind_from_their_audit_row(book, staff, today):  # noqa: F811
@@ -26,7 +26,7 @@ def test_old_runs_get_their_kind_from_their_audit_row(book, staff, today):  # no
         on=today - timedelta(days=3), ppap_before=D(0), ppap_after=D(0)
     )
     same_day = ArrearsRun.objects.create(on=today, ppap_before=D(0), ppap_after=D(0))
-    ArrearsRun.objects.update(kind="daily")  # as 0023's new column leaves old rows
+    ArrearsRun.objects.update(kind="daily")  # as 0024's new column leaves old rows
 
     migration.kind_from_audit(apps, None)
 

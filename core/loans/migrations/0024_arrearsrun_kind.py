@@ -29,7 +29,7 @@ def kind_from_audit(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0002_immutable"),
-        ("loans", "0022_repayment_entry_required_named"),
+        ("loans", "0023_write_off"),
     ]
 
     operations = [
