@@ -32,6 +32,8 @@ KINDS = {
     "bank_invoices_voided",
     "over_limit",
     "invoice_period_moved",
+    "transfer_partial",
+    "transfer_overpaid",
 }
 
 

@@ -450,6 +450,23 @@ def _audit_received(action, *, operator, sub, inv, note, value, due, **more) -> 
     )
 
 
+def _received_told(*, kind: str, sub: Subscription, inv: Invoice, **figures) -> None:
+    """The cooperative is told (e-mail to its billing address after commit, and the
+    notice on its billing page) what a transfer recorded for another amount did: what
+    came, the rest and how to pay it, or the excess become credit."""
+    billing_email_send(
+        kind=kind,
+        subscription=sub,
+        extra={
+            "invoice": inv,
+            "bank_name": settings.BILLING_BANK_NAME,
+            "bank_account_number": settings.BILLING_BANK_ACCOUNT_NUMBER,
+            "bank_account_holder": settings.BILLING_BANK_ACCOUNT_HOLDER,
+            **figures,
+        },
+    )
+
+
 @transaction.atomic
 def bank_transfer_receive(
     *, invoice: Invoice, operator, amount: Decimal, note: str = ""
@@ -468,7 +485,8 @@ def bank_transfer_receive(
     Refused, nothing written: not whole rupiah more than zero, more than twice the
     invoice (a typo, or a transfer for something else: check the statement), an invoice
     not payable (paid, void, a card's), a card subscription still billing. Audited
-    (billing.bank_transfer_partial / _overpaid / _confirmed)."""
+    (billing.bank_transfer_partial / _overpaid / _confirmed). Less or more is told to
+    the cooperative (e-mail and notice: transfer_partial / transfer_overpaid)."""
     _require_billing_operator(operator)
     value = Decimal(amount)
     if not value.is_finite() or value <= 0 or value != value.to_integral_value():
@@ -525,6 +543,20 @@ def bank_transfer_receive(
             due=due,
             remaining=str(inv.amount_due),
         )
+        _received_told(
+            kind="transfer_partial",
+            sub=sub,
+            inv=inv,
+            received=value,
+            due=due,
+            remaining=inv.amount_due,
+            received_total=sum(
+                inv.credit_entries.filter(reason=CreditEntry.Reason.PAYMENT_RECEIVED).values_list(
+                    "amount", flat=True
+                ),
+                Decimal(0),
+            ),
+        )
         return TransferReceived(
             invoice=inv, received=value, remaining=inv.amount_due, excess=Decimal(0)
         )
@@ -551,6 +583,16 @@ def bank_transfer_receive(
         )
     # What is credited (the excess, a duplicate payment) goes onto what is still open.
     _credit_to_open_invoices(sub=sub, by=operator)
+    if excess > 0:
+        _received_told(
+            kind="transfer_overpaid",
+            sub=sub,
+            inv=inv,
+            received=value,
+            due=due,
+            excess=excess,
+            credit=credit_balance(subscription=sub),
+        )
     inv.refresh_from_db()
     return TransferReceived(invoice=inv, received=value, remaining=Decimal(0), excess=excess)
 
