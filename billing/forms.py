@@ -75,3 +75,17 @@ class TransferDecisionForm(forms.Form):
 
     note = forms.CharField(label=_("Catatan"), max_length=1000, required=False)
     reason = forms.CharField(label=_("Alasan"), max_length=1000, required=False)
+
+
+class TransferReceivedForm(forms.Form):
+    """*Konfirmasi transfer diterima*: the amount the bank statement shows (filled in
+    with what is still to be transferred) and the operator's note."""
+
+    amount = RupiahField(
+        label=_("Jumlah diterima"),
+        min_value=1,
+        error_messages={
+            "required": _("isi jumlah yang diterima sesuai mutasi rekening (mis. 1.234.567).")
+        },
+    )
+    note = forms.CharField(label=_("Catatan"), max_length=1000, required=False)

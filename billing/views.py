@@ -34,7 +34,13 @@ from tenants.operators import operator_required as console_operator_required
 
 from . import selectors, services
 from .efaktur import efaktur_csv, efaktur_xlsx
-from .forms import PlanForm, ProofNoteForm, TaxDetailsForm, TransferDecisionForm
+from .forms import (
+    PlanForm,
+    ProofNoteForm,
+    TaxDetailsForm,
+    TransferDecisionForm,
+    TransferReceivedForm,
+)
 from .models import CreditNote, Interval, Invoice, PaymentProof, Plan, Subscription
 from .pdf import (
     credit_note_pdf,
@@ -402,7 +408,10 @@ def operator_transfer_confirm(request, pk: int):
     check: the cooperative, the invoice, the amount its proof claims and what is to be
     transferred, with a warning when they differ; it never changes anything. The
     second step, the form it shows, POSTs here with the proof it showed (``proof_seen``)
-    and confirms (bank_transfer_confirm); a POST without it confirms nothing."""
+    and the amount the bank statement shows (filled in with what is to be transferred)
+    and records it (bank_transfer_receive: that amount pays the invoice, less leaves it
+    open for the rest, more pays it and the excess is credit); a POST without the proof
+    seen or with an amount refused records nothing."""
     # A deleted cooperative's invoice is kept as a tax record, nobody's to confirm.
     invoice = get_object_or_404(
         Invoice.objects.select_related("subscription__cooperative", "plan"),
@@ -421,23 +430,21 @@ def operator_transfer_confirm(request, pk: int):
             % {"n": invoice.number, "s": invoice.get_status_display()},
         )
         return redirect("billing:operator-transfers")
+    check = selectors.transfer_check(invoice=invoice)
     return render(
         request,
         "billing/operator_transfer_confirm.html",
         {
             "invoice": invoice,
-            "check": selectors.transfer_check(invoice=invoice),
-            "form": TransferDecisionForm(),
+            "check": check,
+            "form": TransferReceivedForm(initial={"amount": check.due}),
             "tab": "transfers",
         },
     )
 
 
 def _transfer_confirm(request, invoice: Invoice):
-    form = TransferDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_error_message(form))
-        return redirect("billing:operator-transfers")
+    form = TransferReceivedForm(request.POST)
     # the first step names the proof the operator saw: without it (a post that did not
     # come from the first step) nothing is confirmed; one sent since is shown first
     seen = request.POST.get("proof_seen")
@@ -462,11 +469,36 @@ def _transfer_confirm(request, invoice: Invoice):
             % {"n": invoice.number},
         )
         return redirect("billing:operator-transfer-confirm", invoice.pk)
-    with application_errors_to_messages(request):
-        services.bank_transfer_confirm(
-            invoice=invoice, operator=request.user, note=form.cleaned_data["note"]
+    if not form.is_valid():
+        # nothing recorded: back to the step, to type the amount again
+        messages.error(request, form_error_message(form))
+        return redirect("billing:operator-transfer-confirm", invoice.pk)
+    with application_errors_to_messages(request) as outcome:
+        done = services.bank_transfer_receive(
+            invoice=invoice,
+            operator=request.user,
+            amount=form.cleaned_data["amount"],
+            note=form.cleaned_data["note"],
         )
-        message = _("Pembayaran %(n)s dikonfirmasi.") % {"n": invoice.number}
+        figures = {
+            "n": invoice.number,
+            "got": format_rupiah(done.received),
+            "rest": format_rupiah(done.remaining),
+            "excess": format_rupiah(done.excess),
+        }
+        if done.remaining:
+            messages.success(
+                request,
+                _(
+                    "Transfer %(got)s untuk tagihan %(n)s dicatat. Tagihan tetap terbuka: "
+                    "sisa yang perlu ditransfer %(rest)s."
+                )
+                % figures,
+            )
+            return redirect("billing:operator-transfers")
+        message = _("Pembayaran %(n)s dikonfirmasi.") % figures
+        if done.excess:
+            message += " " + _("Kelebihan %(excess)s menjadi kredit koperasi.") % figures
         sub = Subscription.objects.filter(pk=invoice.subscription_id).first()
         held = services.operator_hold(sub) if sub is not None else ""
         if held:
@@ -478,6 +510,8 @@ def _transfer_confirm(request, invoice: Invoice):
                 archive_days=sub.archive_after_days or settings.BILLING_ARCHIVE_AFTER_DAYS,
             )
         messages.success(request, message)
+    if outcome.error is not None and "amount" in (outcome.error.fields or {}):
+        return redirect("billing:operator-transfer-confirm", invoice.pk)  # nothing recorded
     return redirect("billing:operator-transfers")
 
 

@@ -223,7 +223,8 @@ def pay_by_bank(subscription, plan_code: str, interval: str, operator):
 
 def confirm_transfer(client, invoice, note: str = "", *, follow: bool = True):
     """*Konfirmasi diterima* as an operator does it: the first step (a GET) names the
-    proof seen, the second (a POST) confirms with it."""
+    proof seen and fills in the amount to be transferred, the second (a POST) sends
+    both back."""
     import re
 
     url = f"/billing/operator/transfer/{invoice.pk}/konfirmasi/"
@@ -231,4 +232,10 @@ def confirm_transfer(client, invoice, note: str = "", *, follow: bool = True):
     assert step.status_code == 200, step.status_code
     seen = re.search(r'name="proof_seen" value="([^"]*)"', step.content.decode())
     assert seen, "the first step names the proof seen"
-    return client.post(url, {"note": note, "proof_seen": seen.group(1)}, follow=follow)
+    amount = re.search(r'name="amount" value="([^"]*)"', step.content.decode())
+    assert amount, "the first step fills in the amount to be transferred"
+    return client.post(
+        url,
+        {"note": note, "proof_seen": seen.group(1), "amount": amount.group(1)},
+        follow=follow,
+    )

@@ -61,7 +61,11 @@ def test_the_first_step_shows_what_to_check_and_changes_nothing(tenant_a, admin_
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING
 
-    done = client.post(url, {"note": "mutasi BRI 12/3", "proof_seen": str(proof.pk)}, follow=True)
+    done = client.post(
+        url,
+        {"note": "mutasi BRI 12/3", "proof_seen": str(proof.pk), "amount": typed},
+        follow=True,
+    )
     assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.PAID and inv.confirmed_by == operator
@@ -77,9 +81,9 @@ def test_an_amount_that_differs_from_the_invoice_is_warned(tenant_a, admin_clien
         f"Jumlah di bukti transfer berbeda dari yang harus ditransfer "
         f"({format_rupiah(inv.amount_due)}): kurang {format_rupiah(Decimal(100_000))}."
     ) in page
-    # the tool for another amount is named and linked (billing.bank_transfer_receive)
-    assert "Bila mutasi menunjukkan jumlah lain, catat jumlah yang diterima" in page
-    assert f'href="/konsol/koperasi/{tenant_a.pk}/record_payment/"' in page
+    # another amount is typed on this screen (billing.bank_transfer_receive)
+    assert "Isi jumlah yang diterima sesuai mutasi rekening di bawah" in page
+    assert "record_payment" not in page
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING
 
@@ -197,12 +201,13 @@ def test_a_proof_sent_again_between_the_two_steps_is_shown_before_confirming(
     [first] = inv.proofs.all()
     assert f'name="proof_seen" value="{first.pk}"' in page
     _upload(admin_client_a, inv, f"{inv.amount_due:,.0f}".replace(",", "."))  # sent again
-    back = client.post(url, {"note": "", "proof_seen": str(first.pk)}, follow=True)
+    due = f"{inv.amount_due:,.0f}".replace(",", ".")
+    back = client.post(url, {"note": "", "proof_seen": str(first.pk), "amount": due}, follow=True)
     assert "Bukti transfer tagihan" in _text(back) and "berubah" in _text(back)
     assert back.redirect_chain[-1][0] == url
     inv.refresh_from_db()
     assert inv.status == Invoice.Status.AWAITING and inv.paid_at is None
     latest = inv.proofs.order_by("-pk").first()
     assert f'name="proof_seen" value="{latest.pk}"' in back.content.decode()
-    done = client.post(url, {"note": "", "proof_seen": str(latest.pk)}, follow=True)
+    done = client.post(url, {"note": "", "proof_seen": str(latest.pk), "amount": due}, follow=True)
     assert f"Pembayaran {inv.number} dikonfirmasi." in _text(done)
