@@ -96,6 +96,43 @@ def invoices_with_receipts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     ).annotate(credit_taken=F("credit_applied") - F("received"))
 
 
+@dataclass(frozen=True)
+class PaymentWay:
+    """How a cooperative pays (``label``) and, while a bank-transfer invoice of its is
+    partly paid, that invoice with what was ``received`` and what is left (``remaining``)."""
+
+    label: str
+    invoice: Invoice | None = None
+    received: Decimal = Decimal(0)
+    remaining: Decimal = Decimal(0)
+
+
+def subscription_payment_way(*, subscription: Subscription) -> PaymentWay:
+    """The subscription's way of paying as the operator reads it. A cooperative that has
+    not paid a whole invoice yet has no ``provider`` recorded ("Belum memilih"), but one
+    whose bank-transfer invoice is partly paid (bank_transfer_receive) pays by transfer:
+    said so, with the invoice, received and remaining."""
+    partly = (
+        invoices_with_receipts(
+            subscription.invoices.filter(
+                provider=Subscription.Provider.BANK_TRANSFER,
+                status__in=[Invoice.Status.OPEN, Invoice.Status.AWAITING],
+            )
+        )
+        .filter(received__gt=0)
+        .order_by("pk")
+        .first()
+    )
+    if partly is None:
+        return PaymentWay(label=str(subscription.get_provider_display()))
+    return PaymentWay(
+        label=str(Subscription.Provider.BANK_TRANSFER.label),
+        invoice=partly,
+        received=partly.received,
+        remaining=partly.amount_due,
+    )
+
+
 def invoices_for(*, subscription: Subscription) -> QuerySet[Invoice]:
     """The cooperative's invoices, void ones too (an invoice it got by e-mail must not
     vanish: the page marks it *Dibatalkan*), newest first, each with its credit notes

@@ -210,3 +210,22 @@ def test_both_invoices_say_it_on_their_documents(tenant_a, operator, clock):
     renewal = Invoice.objects.get(subscription=sub, status="open")
     text = _text(invoice_html(invoice=renewal))
     assert "Dikurangi kredit Rp 25.000" in text
+
+
+def test_a_partly_paid_transfer_names_bank_transfer_as_the_way_of_paying(
+    tenant_a, operator, client_public
+):
+    """A trial cooperative that asked for a bank-transfer invoice and paid part of it has
+    chosen bank transfer: the console's *Cara bayar* says so, with what was received and
+    what is left (it said 'Belum memilih')."""
+    sub = _sub(tenant_a)
+    assert sub.provider == ""
+    inv = _invoice(sub)
+    billing.bank_transfer_receive(invoice=inv, operator=operator, amount=Decimal(100_000))
+    inv.refresh_from_db()
+    login_operator(client_public, operator)
+    text = _text(client_public.get(f"/konsol/koperasi/{tenant_a.pk}/").content.decode())
+    way = text.split("Cara bayar", 1)[1].split("Anggota aktif", 1)[0]
+    assert "Belum memilih" not in way
+    rest = f"{int(inv.amount_due):,}".replace(",", ".")
+    assert f"Transfer bank · {inv.number}: diterima Rp 100.000, sisa Rp {rest}" in way, way

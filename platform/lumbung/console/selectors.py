@@ -24,6 +24,7 @@ from billing.selectors import (
     invoices_overdue,
     invoices_with_receipts,
     proofs_waiting_too_long,
+    subscription_payment_way,
     suspension_on,
 )
 from billing.services import LIVE_STRIPE_STATUSES
@@ -316,6 +317,7 @@ def tenant_detail(*, cooperative: Cooperative) -> dict:
     return {
         "sub": sub,
         "sub_state": subscription_state(subscription=sub) if sub else [],
+        "pay_way": subscription_payment_way(subscription=sub) if sub else None,
         # the latest ones; the rest on the cooperative's list of invoices (tenant_invoices)
         "invoices": list(invoices[:DETAIL_INVOICES]),
         "invoices_total": invoices.count() if sub else 0,
