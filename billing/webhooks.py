@@ -15,6 +15,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.audit import BillingAudit
@@ -174,6 +175,14 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
             with transaction.atomic():
                 _dispatch(row, json.loads(row.raw_body), provider or StripeProvider())
         except Exception as exc:
+            stranger = _stranger(exc, json.loads(row.raw_body))
+            if stranger:
+                # Nothing to retry and nothing of ours: not a failure for operators.
+                _flag(row, stranger)
+                row.error = ""
+                row.processed_at = timezone.now()
+                row.save()
+                return row
             row.state = WebhookEvent.State.FAILED
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
             row.save(update_fields=["state", "error"])
@@ -189,6 +198,34 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
     if failed is not None and _transient(failed):
         raise failed  # the Celery task retries with backoff
     return row
+
+
+def _stranger(exc: Exception, event: dict) -> str:
+    """The reason an event is ignored when Stripe does not have the object it names (a
+    404) and Lumbung does not know it either (no subscription, customer or invoice of
+    ours has its id, nor the customer or subscription it names): an object of another
+    product or mode on the account, or one deleted since. "" when it is not that: an
+    object of ours that Stripe cannot find stays a failure."""
+    if not (isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404):
+        return ""
+    obj = (event.get("data") or {}).get("object") or {}
+    ids = {
+        i["id"] if isinstance(i, dict) else i
+        for i in (obj.get("id"), obj.get("customer"), obj.get("subscription"))
+        if i
+    }
+    ours = (
+        Subscription.objects.filter(
+            Q(stripe_subscription_id__in=ids) | Q(stripe_customer_id__in=ids)
+        ).exists()
+        or Invoice.objects.filter(stripe_invoice_id__in=ids).exists()
+    )
+    if ours:
+        return ""
+    return (
+        f"Objek Stripe tidak dikenal Lumbung dan tidak ada di Stripe: "
+        f"{obj.get('id') or '-'} ({event.get('type') or '-'})"
+    )
 
 
 def _transient(exc: Exception) -> bool:
