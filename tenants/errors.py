@@ -8,6 +8,7 @@ class TenantErrors(StrEnum):
     PHONE_INVALID = "phone_invalid"
     EMAIL_INVALID = "email_invalid"
     NIK_KOPERASI_INVALID = "nik_koperasi_invalid"
+    NIK_KOPERASI_TAKEN = "nik_koperasi_taken"
     LEGAL_NUMBER_INVALID = "legal_number_invalid"
     LEGAL_NUMBER_TAKEN = "legal_number_taken"
     LEGAL_DATE_INVALID = "legal_date_invalid"

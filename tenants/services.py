@@ -97,6 +97,33 @@ def legal_number_holder(legal_number: str, *, slug: str) -> Cooperative | None:
     )
 
 
+def nik_koperasi_taken_error() -> ApplicationError:
+    """The refusal of a NIK koperasi another cooperative in Lumbung has (as the legal
+    number's: whose it is, is not said)."""
+    message = _(
+        "NIK koperasi ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
+        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
+    )
+    return ApplicationError(
+        TenantErrors.NIK_KOPERASI_TAKEN, message, fields={"nik_koperasi": [message]}
+    )
+
+
+def nik_koperasi_holder(nik_koperasi: str, *, slug: str) -> Cooperative | None:
+    """The cooperative in Lumbung (not a practice copy, not the public tenant, not the
+    one at ``slug`` itself) that has ``nik_koperasi`` (its digits, as
+    validate_nik_koperasi keeps it); None for an empty one."""
+    if not nik_koperasi:
+        return None
+    return (
+        Cooperative.objects.filter(nik_koperasi=nik_koperasi, is_practice=False)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .exclude(slug=slug)
+        .order_by("pk")
+        .first()
+    )
+
+
 def legal_number_being_made_error() -> ApplicationError:
     """The refusal, at e-mail verification, of a legal number another verified sign-up
     (its cooperative being made) has. Whose it is, is not said."""

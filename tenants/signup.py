@@ -38,6 +38,8 @@ from .services import (
     legal_number_holder,
     legal_number_lock,
     legal_number_taken_error,
+    nik_koperasi_holder,
+    nik_koperasi_taken_error,
     slug_in_use,
     tenant_url,
     verify_max_age,
@@ -102,6 +104,14 @@ def legal_number_availability(legal_number: str, *, slug: str) -> ApplicationErr
     if legal_number_holder(legal_number, slug=slug) is None:
         return None
     return legal_number_taken_error()
+
+
+def nik_koperasi_availability(nik_koperasi: str, *, slug: str) -> ApplicationError | None:
+    """None unless another cooperative in Lumbung (not a practice copy) has this NIK
+    koperasi (its digits): as the legal number, one cooperative's."""
+    if nik_koperasi_holder(nik_koperasi, slug=slug) is None:
+        return None
+    return nik_koperasi_taken_error()
 
 
 # ------------------------------------------------------------------------------ submit
@@ -171,8 +181,10 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
     )
     if existing is not None and existing.email.lower() == data.email.lower():
         return _signup_resubmitted(signup=existing)
-    problem = slug_availability(data.slug) or legal_number_availability(
-        data.legal_number, slug=data.slug
+    problem = (
+        slug_availability(data.slug)
+        or legal_number_availability(data.legal_number, slug=data.slug)
+        or nik_koperasi_availability(data.nik_koperasi, slug=data.slug)
     )
     if problem is not None:
         raise problem
