@@ -96,7 +96,7 @@ def tenant_billing(request):
             "credit": services.credit_balance(subscription=sub),
             "credit_entries": list(sub.credit_entries.select_related("invoice")[:20]),
             "renewal_plan": services.renewal_plan(subscription=sub, count=members)[0],
-            "renewal": services.renewal_figures(subscription=sub, count=members),
+            "renewal": services.next_invoice_figures(subscription=sub, count=members),
             "intervals": Interval.choices,
             "stripe_enabled": "stripe" in settings.BILLING_PROVIDERS,
             "card_billing_starts": None

@@ -257,3 +257,14 @@ class StripeProvider(PaymentProvider):
 
     def checkout_session_fetch(self, stripe_id: str) -> dict:
         return self.client.v1.checkout.sessions.retrieve(stripe_id).to_dict()
+
+    def invoice_preview(self, *, subscription) -> dict:
+        """What Stripe will charge next for the card subscription (the invoice preview,
+        ``POST /v1/invoices/create_preview``; stripe 16 has no ``Invoice.upcoming``):
+        the plan and every proration or invoice item waiting. Raises StripeError."""
+        return self.client.v1.invoices.create_preview(
+            {
+                "customer": subscription.stripe_customer_id,
+                "subscription": subscription.stripe_subscription_id,
+            }
+        ).to_dict()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import stripe
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -17,7 +18,7 @@ from core.common.money import RupiahError, parse_rupiah
 
 from ..models import CreditEntry, Interval, Invoice, Plan, Subscription
 from ..providers.base import PaymentStart, provider_get
-from ..providers.stripe_provider import StripeProvider
+from ..providers.stripe_provider import StripeProvider, from_minor
 from ..selectors import upgrade_differences_for
 from .bank import (
     _credit_to_open_invoices,
@@ -392,6 +393,39 @@ def renewal_figures(*, subscription: Subscription, count: int | None = None) -> 
         "amount": amount,
         "credit": credit,
         "due": amount - credit,
+    }
+
+
+def next_invoice_figures(*, subscription: Subscription, count: int | None = None) -> dict:
+    """The billing page's "Tagihan berikutnya": renewal_figures, and for a card
+    subscription still billing, what Stripe will charge next instead (its invoice
+    preview: the plan plus the prorations waiting after a plan change; ``from_stripe``).
+    When Stripe cannot be asked the plan's price stays, marked ``estimate``: the page
+    never fails for it, and never shows zero for a figure it could not read."""
+    figures = renewal_figures(subscription=subscription, count=count)
+    card_bills = (
+        subscription.stripe_subscription_id
+        and subscription.stripe_customer_id
+        and subscription.stripe_status in LIVE_STRIPE_STATUSES
+    )
+    if not card_bills:
+        return figures | {"from_stripe": False, "estimate": False}
+    provider = provider_get(Subscription.Provider.STRIPE)
+    assert isinstance(provider, StripeProvider)
+    try:
+        preview = provider.invoice_preview(subscription=subscription)
+    except stripe.StripeError:
+        log.warning("Stripe invoice preview for %s failed", subscription.pk, exc_info=True)
+        return figures | {"from_stripe": False, "estimate": True}
+    if preview.get("amount_due") is None:  # not a figure: never read as zero
+        return figures | {"from_stripe": False, "estimate": True}
+    amount = from_minor(preview["amount_due"])
+    return figures | {
+        "amount": amount,
+        "credit": Decimal(0),
+        "due": amount,
+        "from_stripe": True,
+        "estimate": False,
     }
 
 
