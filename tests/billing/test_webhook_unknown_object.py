@@ -43,3 +43,21 @@ def test_an_invoice_of_our_customer_that_stripe_cannot_find_stays_failed(
     response = deliver("invoice.paid", {"id": "in_gone", "customer": "cus_ours_2"})
     row = WebhookEvent.objects.get(event_id=response.event_id)
     assert row.state == WebhookEvent.State.FAILED and "Not Found" in row.error
+
+
+def test_the_console_health_page_lists_webhook_failures_with_why_apart_from_ignored(
+    deliver, stripe_api, subscription_a, operator, client_public
+):
+    """Operators see each failed Stripe event with its error (the overview only counts
+    them), and the ignored ones flagged with their reason, apart."""
+    from tests.billing.conftest import login_operator
+
+    Subscription.objects.filter(pk=subscription_a.pk).update(stripe_customer_id="cus_ours_3")
+    failed = deliver("invoice.paid", {"id": "in_gone_3", "customer": "cus_ours_3"}).event_id
+    ignored = deliver("invoice.paid", {"id": "in_not_ours_3"}).event_id
+    login_operator(client_public, operator)
+    page = " ".join(client_public.get("/konsol/kesehatan/").content.decode().split())
+    section = page.split("Webhook Stripe gagal", 1)[1].split("</section>", 1)[0]
+    failures, flagged = section.split("Diabaikan", 1)
+    assert failed in failures and "Not Found" in failures and ignored not in failures
+    assert ignored in flagged and "in_not_ours_3" in flagged and "tidak dikenal" in flagged

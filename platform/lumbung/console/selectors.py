@@ -545,4 +545,21 @@ def health() -> dict:
         "template_row": snap,
         **_pending_migrations(),
         "migration_runs": list(MigrationRun.objects.all()[:5]),
+        **webhook_problems(),
+    }
+
+
+def webhook_problems(*, days: int = 30, limit: int = 20) -> dict:
+    """Stripe events of the last ``days`` that failed (each with its error: the overview
+    only counts them) and, apart, those ignored with a reason (flagged: an object
+    Lumbung does not know), the newest first."""
+    since = timezone.now() - timedelta(days=days)
+    recent = WebhookEvent.objects.filter(valid=True, received_at__gte=since).only(
+        "event_id", "event_type", "state", "error", "flag_reason", "attempts", "received_at"
+    )
+    return {
+        "webhooks_failed": list(recent.filter(state=WebhookEvent.State.FAILED)[:limit]),
+        "webhooks_ignored": list(
+            recent.filter(state=WebhookEvent.State.IGNORED, flagged=True)[:limit]
+        ),
     }
