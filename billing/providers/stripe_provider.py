@@ -21,12 +21,23 @@ from core.common.errors import ApplicationError
 
 from .base import PaymentProvider, PaymentStart
 
+# A page waits for the invoice preview: Stripe's own client waits 80 s (and retries), so a
+# slow Stripe would hold the cooperative's billing page that long; the page shows the
+# plan's price marked "perkiraan" instead.
+PREVIEW_TIMEOUT_S = 5.0
 
-def stripe_client() -> stripe.StripeClient:
+
+def stripe_client(*, timeout: float | None = None) -> stripe.StripeClient:
+    """Stripe's client at ``STRIPE_API_BASE``; with ``timeout`` (seconds) one that gives
+    up after it without retrying (for calls a page waits for)."""
     kwargs: dict[str, Any] = {}
     if settings.STRIPE_API_BASE:
         kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=1, **kwargs)
+    retries = 1
+    if timeout is not None:
+        kwargs["http_client"] = stripe.new_default_http_client(timeout=timeout)
+        retries = 0
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=retries, **kwargs)
 
 
 def to_minor(amount: Decimal) -> int:
@@ -262,9 +273,13 @@ class StripeProvider(PaymentProvider):
         """What Stripe will charge next for the card subscription (the invoice preview,
         ``POST /v1/invoices/create_preview``; stripe 16 has no ``Invoice.upcoming``):
         the plan and every proration or invoice item waiting. Raises StripeError."""
-        return self.client.v1.invoices.create_preview(
-            {
-                "customer": subscription.stripe_customer_id,
-                "subscription": subscription.stripe_subscription_id,
-            }
-        ).to_dict()
+        return (
+            stripe_client(timeout=PREVIEW_TIMEOUT_S)
+            .v1.invoices.create_preview(
+                {
+                    "customer": subscription.stripe_customer_id,
+                    "subscription": subscription.stripe_subscription_id,
+                }
+            )
+            .to_dict()
+        )

@@ -41,3 +41,50 @@ def test_stripe_unreachable_shows_the_plan_price_as_an_estimate(
     card = _next_invoice_card(admin_client_a)
     assert _value(card) == format_rupiah(plain) != format_rupiah(0)
     assert "perkiraan" in card
+
+
+def test_a_stripe_that_does_not_answer_does_not_hold_the_page(
+    admin_client_a, stripe_plans, deliver, subscription_a, settings, monkeypatch
+):
+    """A Stripe that takes the connection and never answers: the page gives up on the
+    preview after PREVIEW_TIMEOUT_S (Stripe's client alone waits 80 s and retries) and shows
+    the plan's price marked *perkiraan*. The silent server holds each connection until the
+    page has answered, so without the page's own timeout the request would take minutes."""
+    import socket
+    import threading
+    import time
+
+    from billing.providers import stripe_provider
+
+    _session, sub = subscribe(admin_client_a, deliver)
+    plain = renewal_figures(subscription=sub)["amount"]
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held: list = []
+    stop = threading.Event()
+
+    def hold():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=hold, daemon=True).start()
+    monkeypatch.setattr(stripe_provider, "PREVIEW_TIMEOUT_S", 1.0)
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        card = _next_invoice_card(admin_client_a)
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        silent.close()
+    assert held, "the preview never reached the silent server"
+    assert waited < 25, waited
+    assert _value(card) == format_rupiah(plain)
+    assert "perkiraan" in card
