@@ -29,7 +29,7 @@ from core.savings.services import (
 from core.users.models import User
 
 from .. import schedules as S
-from ..models import Instalment, Loan, Reschedule
+from ..models import Instalment, Loan, Repayment, Reschedule
 
 ZERO = Decimal("0")
 MONEY_LIMIT = Decimal(10) ** 16
@@ -145,12 +145,32 @@ def loan_last_payment_date(loan: Loan) -> date | None:
     )
 
 
+def _instalment_payments(loan_id) -> Any:
+    """The repayments of a loan not reversed that paid instalments (jasa or principal):
+    a payment dated before the latest of them would pay the rows it paid."""
+    return Repayment.objects.filter(loan_id=loan_id, reversal__isnull=True).filter(
+        Q(jasa__gt=0) | Q(principal__gt=0)
+    )
+
+
+def loan_last_instalment_payment_date(loan: Loan) -> date | None:
+    """The date of the loan's latest payment not reversed that paid instalments (jasa or
+    principal; not one of penalty only). The batch annotates it as ``instalment_paid_on``
+    on the loans it locks (no query per loan)."""
+    if hasattr(loan, "instalment_paid_on"):
+        return loan.instalment_paid_on
+    return (
+        _instalment_payments(loan.pk).order_by("-paid_on").values_list("paid_on", flat=True).first()
+    )
+
+
 class FloorWhy(StrEnum):
     """What sets a loan event's earliest date (``loan_event_floor``)."""
 
     DISBURSED = "disbursed"
     CUTOVER = "cutover"
     RESCHEDULE = "reschedule"
+    INSTALMENT_PAID = "instalment_paid"
     PAYMENT = "payment"
 
 
@@ -162,7 +182,12 @@ def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date 
     day: a payment dated on or before it is in them already, and would pay rows the old
     books had counted); its last reschedule's effective date (the schedule in force
     from then: a payment dated before it would be applied to rows that did not exist on
-    its date). ``after_payments``: also not before its last payment not reversed (an
+    its date); its latest payment not reversed that paid instalments (payments are applied
+    in payment-date order, oldest instalment first: one dated before it would pay the rows
+    it paid, and the penalty and the paid-on dates would follow the posting order; the
+    ledger keeps that payment as posted, so the earlier one is refused, naming the way
+    out: ``loan_event_date_refusal``). ``after_payments``: also not before its last
+    payment not reversed (an
     event that settles the loan in full, or replaces its schedule). Counter, bank,
     payroll batch (which annotates ``opening_on`` and ``rescheduled_on``: no query per
     loan), payoff, top-up, reschedule and exit settlement all take it from here. Returns
@@ -172,6 +197,7 @@ def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date 
         (loan.disbursed_on, FloorWhy.DISBURSED),
         (opening + timedelta(days=1) if opening else None, FloorWhy.CUTOVER),
         (loan_last_reschedule_date(loan), FloorWhy.RESCHEDULE),
+        (loan_last_instalment_payment_date(loan), FloorWhy.INSTALMENT_PAID),
     ]
     if after_payments:
         bounds.append((loan_last_payment_date(loan), FloorWhy.PAYMENT))
@@ -201,6 +227,9 @@ def loan_floor_annotations() -> dict[str, Any]:
         "rescheduled_on": Subquery(
             Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
         ),
+        "instalment_paid_on": Subquery(
+            _instalment_payments(OuterRef("pk")).order_by("-paid_on").values("paid_on")[:1]
+        ),
     }
 
 
@@ -212,7 +241,12 @@ def loan_floor_after(on: date) -> Q:
     few, not every loan. The bounds are ``loan_event_floor``'s: change them together
     (the cut-over's bound is the day after it: after ``on`` when the cut-over is on or
     after ``on``)."""
-    return Q(disbursed_on__gt=on) | Q(opening_on__gte=on) | Q(rescheduled_on__gt=on)
+    return (
+        Q(disbursed_on__gt=on)
+        | Q(opening_on__gte=on)
+        | Q(rescheduled_on__gt=on)
+        | Q(instalment_paid_on__gt=on)
+    )
 
 
 def loan_event_date_refusal(
@@ -236,6 +270,15 @@ def loan_event_date_refusal(
         msg = _(
             "%(l)s %(d)s sebelum penjadwalan ulang pinjaman %(n)s (%(f)s): jadwal baru "
             "berlaku sejak tanggal itu; paling awal %(f)s."
+        )
+    elif why == FloorWhy.INSTALMENT_PAID:
+        msg = _(
+            "%(l)s %(d)s sebelum pembayaran angsuran pinjaman %(n)s yang sudah dicatat "
+            "bertanggal %(f)s. Pembayaran dibukukan urut tanggal bayar (angsuran terlama "
+            "lebih dulu), jadi pembayaran bertanggal lebih awal tidak dapat dicatat "
+            "sesudahnya: pakai tanggal %(f)s atau sesudahnya, atau batalkan dulu pembayaran "
+            "bertanggal %(f)s (dan yang sesudahnya), catat pembayaran ini, lalu catat lagi "
+            "yang dibatalkan."
         )
     elif why == FloorWhy.PAYMENT:
         msg = _("%(l)s %(d)s sebelum pembayaran terakhir pinjaman %(n)s (%(f)s).")
