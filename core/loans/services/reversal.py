@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_bulan, format_date, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, reason_required
+from core.common.money import format_rupiah
 from core.ledger.models import JournalEntry
 from core.ledger.services import books_closed_until, journal_reverse
 from core.loans.audit import LoanAudit
@@ -127,26 +128,49 @@ def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
 
 def _order_refusal(repayment: Repayment) -> ApplicationError | None:
     if repayment.excess_to == Repayment.ExcessTo.PRINCIPAL and repayment.excess > 0:
+        # reversing later payments first would not help: the schedule it recomputed stays
         return ApplicationError(
             LoanErrors.REVERSAL_REAMORTISED,
             _(
-                "Pembayaran %(r)s melunasi sebagian pokok dan jadwalnya sudah dihitung ulang; "
-                "pembatalan otomatis belum didukung untuk pembayaran ini."
+                "Pembayaran %(r)s membayar kelebihan %(e)s ke pokok, dan sisa jadwal pinjaman "
+                "%(n)s sudah dihitung ulang atas pokok yang berkurang. Lumbung belum dapat "
+                "mengembalikan jadwal lama, jadi pembayaran ini tidak dapat dibatalkan di sini "
+                "(juga sesudah pembayaran lain dibatalkan). Bila memang keliru, laporkan kepada "
+                "pengelola Lumbung dengan nomor kuitansinya; jangan membuat jurnal koreksi "
+                "manual (buku pinjaman tidak ikut berubah dan tidak akan cocok lagi)."
             )
-            % {"r": repayment},
+            % {
+                "r": repayment,
+                "e": format_rupiah(repayment.excess),
+                "n": repayment.loan.number,
+            },
             status=409,
         )
-    later = Repayment.objects.filter(
-        loan_id=repayment.loan_id, pk__gt=repayment.pk, reversal__isnull=True
-    ).first()
-    if later is not None:
+    later = list(
+        Repayment.objects.filter(
+            loan_id=repayment.loan_id, pk__gt=repayment.pk, reversal__isnull=True
+        ).order_by("-pk")
+    )
+    if later:
+        # each named, newest first (the order they can be reversed in), a payroll one by
+        # its batch (reversed with it)
+        names = [
+            _("%(r)s (kelebihan ke pokok: tidak dapat dibatalkan di sini)") % {"r": r}
+            if r.excess_to == Repayment.ExcessTo.PRINCIPAL and r.excess > 0
+            else _("%(r)s (potong gaji: batalkan batchnya)") % {"r": r}
+            if r.channel == Repayment.Channel.PAYROLL
+            else str(r)
+            for r in later
+        ]
         return ApplicationError(
             LoanErrors.REVERSAL_LATER,
             _(
-                "Pinjaman sudah menerima pembayaran %(l)s sesudah %(r)s; batalkan yang terakhir "
-                "dulu."
+                "Pinjaman sudah menerima pembayaran sesudah %(r)s: %(l)s. Pembayaran dibatalkan "
+                "dari yang terbaru, karena yang sesudahnya dihitung dari sisa tagihan yang "
+                "ditinggalkannya. Batalkan dulu pembayaran itu, mulai dari yang terbaru, lalu "
+                "batalkan %(r)s."
             )
-            % {"l": later, "r": repayment},
+            % {"l": ", ".join(names), "r": repayment},
             status=409,
         )
     # a write-off (exit on death, board decision) closes the loan with no repayment of its
