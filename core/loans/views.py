@@ -230,6 +230,12 @@ def loan_detail_view(request, pk: int):
         open_rows = sorted((r for r in rows if not r.settled), key=lambda r: r.number)
         ctx["dues"] = svc.loan_dues(loan, today, open_rows)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today, rows=open_rows)
+        # what the member's sukarela may pay of it (balance less the minimum), offered
+        # for the payoff when it covers the total
+        account = svc.member_sukarela_account(loan.member)
+        if account is not None:
+            ctx["sukarela_usable"] = svc.sukarela_usable(account)
+            ctx["sukarela_balance"] = account.balance
     if request.user.role in svc.DISBURSE_ROLES:
         # the one repayment that can be reversed now (the latest not reversed), if any
         latest = max(
@@ -314,11 +320,18 @@ def loan_action_view(request, pk: int, action: str):
                 on=on,
                 channel=p.get("channel", "counter"),
                 excess_to=p.get("excess_to", ""),
+                source=p.get("source", ""),
             )
             messages.success(request, _("Pembayaran diterima, kuitansi %s.") % r.receipt_number)
             return redirect("loans:receipt", pk=r.pk)
         elif action == "payoff":
-            r = svc.loan_payoff(loan=loan, by=by, on=on, channel=p.get("channel", "counter"))
+            r = svc.loan_payoff(
+                loan=loan,
+                by=by,
+                on=on,
+                channel=p.get("channel", "counter"),
+                source=p.get("source", ""),
+            )
             messages.success(request, _("Pinjaman dilunasi, kuitansi %s.") % r.receipt_number)
             return redirect("loans:receipt", pk=r.pk)
         elif action == "reschedule":
@@ -422,7 +435,14 @@ def _confirm(request, loan: Loan, action: str, on: date):
         request,
         Confirmation(
             title=_("Konfirmasi pelunasan %s") % loan.number,
-            intro=_("%(w)s, tanggal %(d)s.") % {"w": who, "d": format_tanggal(on)},
+            intro=(
+                _(
+                    "%(w)s, tanggal %(d)s, dibayar dari simpanan sukarela anggota (tanpa uang tunai)."
+                )
+                if request.POST.get("source") == svc.SOURCE_SUKARELA
+                else _("%(w)s, tanggal %(d)s.")
+            )
+            % {"w": who, "d": format_tanggal(on)},
             lines=[
                 ConfirmLine(_("Denda"), q["penalty"]),
                 ConfirmLine(_("Jasa"), q["jasa"]),
@@ -439,7 +459,7 @@ def _confirm(request, loan: Loan, action: str, on: date):
             action=url,
             back=back,
             button=_("Ya, lunasi %s") % format_rupiah(q["total"]),
-            fields=carry(request, ("on", "channel")),
+            fields=carry(request, ("on", "channel", "source")),
             danger=True,
         ),
     )

@@ -66,6 +66,7 @@ from .products import (
 )
 from .repayment import (
     ROW_PAID_FIELDS,
+    SOURCE_SUKARELA,
     PaymentDateRefusal,
     RepaymentDraft,
     RepaymentPlan,
@@ -74,6 +75,8 @@ from .repayment import (
     loan_repayment_prepare,
     loan_repayments_attach_entry,
     loans_payment_date_refusals,
+    member_sukarela_account,
+    sukarela_usable,
 )
 from .rescheduling import (
     loan_reschedule,
@@ -150,6 +153,9 @@ __all__ = [
     "loans_payment_date_refusals",
     "loan_repay",
     "loan_payoff",
+    "SOURCE_SUKARELA",
+    "member_sukarela_account",
+    "sukarela_usable",
     "loan_reschedule",
     "member_loans_settle_apply",
     "member_loans_settle_refusals",

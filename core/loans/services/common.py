@@ -77,6 +77,8 @@ class LoanErrors(StrEnum):
     REVERSAL_REAMORTISED = "loan_reversal_reamortised"
     REVERSAL_LATER = "loan_reversal_later_depends"
     REVERSAL_PERIOD_CLOSED = "loan_reversal_period_closed"
+    # a payment from the member's sukarela that it cannot give (no account, short)
+    SUKARELA_SHORT = "loan_sukarela_short"
     # a member set as left while a loan of theirs runs (migration 0021)
     LEAVE_LOANS_RUNNING = "member_leave_loans_running"
     # a repayment about to be committed without its journal entry (migration 0022)

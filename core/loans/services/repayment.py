@@ -22,6 +22,8 @@ from core.common.money import format_rupiah
 from core.ledger.models import ReceiptSeries
 from core.ledger.services import receipt_number_take
 from core.loans.audit import LoanAudit
+from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core.savings.services import check_not_frozen, savings_withdraw_apply
 
 from .. import schedules as S
 from ..arrears import loans_days_past_due_set
@@ -505,6 +507,7 @@ def loan_repayment_prepare(
     channel: str,
     by,
     excess_to: str = "",
+    source: str = "",
 ) -> RepaymentDraft:
     """THE repayment service (counter, bank transfer, payroll deduction). Allocates the
     amount penalty -> jasa -> principal over the instalments due up to ``on`` and then the
@@ -560,7 +563,11 @@ def loan_repayment_prepare(
         actor=by,
         action=LoanAudit.REPAY,
         target=loan,
-        data={"repayment": rep.pk, **_repay_audit_data(rep, principal_total, excess_to)},
+        data={
+            "repayment": rep.pk,
+            **_repay_audit_data(rep, principal_total, excess_to),
+            **({"source": source} if source else {}),
+        },
     )
     return RepaymentDraft(rep, lines, txns)
 
@@ -824,6 +831,114 @@ def _debit_role(channel: str) -> str:
     return "cash" if channel == Repayment.Channel.COUNTER else "bank"
 
 
+# --- paid from the member's simpanan sukarela -------------------------------------------
+
+SOURCE_SUKARELA = "sukarela"  # ``source``: "" the money received (cash, bank), or this
+
+
+def member_sukarela_account(member) -> SavingsAccount | None:
+    """The member's open sukarela account a loan payment may be taken from (the product
+    ``savings_credit`` credits an over-payment to), or None."""
+    product = (
+        SavingsProduct.objects.filter(kind=SavingsProduct.Kind.SUKARELA, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    if product is None:
+        return None
+    return (
+        SavingsAccount.objects.filter(
+            member=member, product=product, status=SavingsAccount.Status.OPEN
+        )
+        .select_related("product")
+        .order_by("id")
+        .first()
+    )
+
+
+def sukarela_usable(account: SavingsAccount | None) -> Decimal:
+    """What a sukarela account may give to a loan: its balance less the product's minimum
+    balance (the savings rules keep it), none when frozen or missing."""
+    if account is None or account.frozen_at is not None:
+        return ZERO
+    return max(ZERO, account.balance - account.product.minimum_balance)
+
+
+def _check_source(source: str, channel: str) -> None:
+    if source not in ("", SOURCE_SUKARELA):
+        raise ApplicationError(LoanErrors.INVALID, _("Sumber pembayaran tidak dikenal."))
+    if source == SOURCE_SUKARELA and channel != Repayment.Channel.COUNTER:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _("Pembayaran dari simpanan sukarela dicatat di kantor (cara bayar: kantor)."),
+        )
+
+
+def _sukarela_ready(loan: Loan, amount: Decimal, *, what: str) -> SavingsAccount:
+    """The member's sukarela account, locked (after the loan), that can give ``amount``
+    to ``loan``: open, not frozen, and its balance less the minimum covers it; else the
+    refusal with the figures and what to do."""
+    found = member_sukarela_account(loan.member)
+    if found is None:
+        raise ApplicationError(
+            LoanErrors.SUKARELA_SHORT,
+            _(
+                "%(m)s tidak punya rekening simpanan sukarela yang terbuka; %(w)s tidak dapat "
+                "dibayar dari sukarela. Terima pembayarannya tunai atau transfer."
+            )
+            % {"m": loan.member.full_name, "w": what},
+            status=409,
+        )
+    account = (
+        SavingsAccount.objects.select_for_update()
+        .select_related("product", "member")
+        .get(pk=found.pk)
+    )
+    check_not_frozen(account)
+    usable = sukarela_usable(account)
+    if amount > usable:
+        raise ApplicationError(
+            LoanErrors.SUKARELA_SHORT,
+            _(
+                "Simpanan sukarela %(m)s tidak cukup untuk %(w)s %(t)s: saldo %(b)s, saldo "
+                "minimum %(min)s harus tersisa, jadi yang dapat dipakai %(u)s (kurang "
+                "%(k)s). Terima kekurangannya tunai atau transfer, atau bayar angsuran dari "
+                "sukarela paling banyak %(u)s."
+            )
+            % {
+                "m": loan.member.full_name,
+                "w": what,
+                "t": format_rupiah(amount),
+                "b": format_rupiah(account.balance),
+                "min": format_rupiah(account.product.minimum_balance),
+                "u": format_rupiah(usable),
+                "k": format_rupiah(amount - usable),
+            },
+            fields={"source": [_("Saldo sukarela tidak cukup.")]},
+            status=409,
+        )
+    return account
+
+
+def _sukarela_debit(
+    account: SavingsAccount, amount: Decimal, *, on: date, by, memo: str
+) -> tuple[list, SavingsTransaction]:
+    """Take ``amount`` out of the (locked, checked) sukarela account to the loan: a
+    transfer out on the sub-ledger and its debit line on the sukarela control account,
+    posted in the repayment's entry (no cash)."""
+    applied = savings_withdraw_apply(
+        account=account,
+        amount=amount,
+        on=on,
+        by=by,
+        channel=SavingsTransaction.Channel.INTERNAL,
+        kind=SavingsTransaction.Kind.TRANSFER_OUT,
+        memo=memo,
+        locked=True,
+    )
+    return list(applied.lines), applied.transaction
+
+
 @transaction.atomic
 def loan_repay(
     *,
@@ -833,34 +948,70 @@ def loan_repay(
     on: date | None = None,
     channel: str = Repayment.Channel.COUNTER,
     excess_to: str = "",
+    source: str = "",
 ) -> Repayment:
-    """A repayment at the counter (cash) or by bank transfer: one entry, one receipt."""
+    """A repayment at the counter (cash) or by bank transfer: one entry, one receipt.
+    ``source="sukarela"`` (at the counter): taken from the member's simpanan sukarela
+    (its balance less the minimum must cover it; the entry debits sukarela, no cash)."""
     on = on or timezone.localdate()
     if channel == Repayment.Channel.PAYROLL:
         raise ApplicationError(
             LoanErrors.INVALID, _("Potong gaji dibukukan melalui batch potong gaji.")
         )
+    _check_source(source, channel)
+    if source == SOURCE_SUKARELA and excess_to == Repayment.ExcessTo.SUKARELA:
+        raise ApplicationError(
+            LoanErrors.INVALID,
+            _(
+                "Pembayaran dari simpanan sukarela tidak dapat berlebih kembali ke sukarela: "
+                "kurangi jumlahnya atau pilih kelebihan ke pokok."
+            ),
+            fields={"excess_to": [_("Pilih pokok atau kurangi jumlahnya.")]},
+        )
     draft = loan_repayment_prepare(
-        loan=loan, amount=amount, on=on, channel=channel, by=by, excess_to=excess_to
+        loan=loan,
+        amount=amount,
+        on=on,
+        channel=channel,
+        by=by,
+        excess_to=excess_to,
+        source=source,
     )
     rep = draft.repayment
     # the receipt's number: the loan-repayment series, in this posting's transaction
     receipt = receipt_number_take(
         kind=ReceiptSeries.Kind.LOAN_REPAYMENT, on=on, source_ref=f"loan-repayment:{rep.pk}"
     )
-    lines = [
-        _line(
-            _debit_role(channel),
-            debit=rep.amount,
-            member_id=rep.loan.member_id,
-            memo=rep.loan.number,
-        ),
-        *draft.lines,
-    ]
+    if source == SOURCE_SUKARELA:
+        account = _sukarela_ready(rep.loan, rep.amount, what=_("angsuran ini"))
+        debit, txn = _sukarela_debit(
+            account,
+            rep.amount,
+            on=on,
+            by=by,
+            memo=_("Angsuran pinjaman %(n)s (kuitansi %(r)s)")
+            % {"n": rep.loan.number, "r": receipt},
+        )
+        draft.savings_transactions.append(txn)
+    else:
+        debit = [
+            _line(
+                _debit_role(channel),
+                debit=rep.amount,
+                member_id=rep.loan.member_id,
+                memo=rep.loan.number,
+            )
+        ]
+    lines = [*debit, *draft.lines]
+    description = _("Angsuran pinjaman %(n)s - %(m)s") % {
+        "n": rep.loan.number,
+        "m": rep.loan.member.full_name,
+    }
+    if source == SOURCE_SUKARELA:
+        description += " " + _("(dari simpanan sukarela)")
     entry = _post(
         on=on,
-        description=_("Angsuran pinjaman %(n)s - %(m)s")
-        % {"n": rep.loan.number, "m": rep.loan.member.full_name},
+        description=description,
         lines=lines,
         source_ref=f"loan-repayment:{rep.pk}",
         by=by,
@@ -881,13 +1032,22 @@ def loan_repay(
 
 @transaction.atomic
 def loan_payoff(
-    *, loan: Loan, by, on: date | None = None, channel: str = Repayment.Channel.COUNTER
+    *,
+    loan: Loan,
+    by,
+    on: date | None = None,
+    channel: str = Repayment.Channel.COUNTER,
+    source: str = "",
 ) -> Repayment:
-    """Early payoff at the counter or by bank: pays the quote, closes the loan."""
+    """Early payoff at the counter or by bank: pays the quote, closes the loan.
+    ``source="sukarela"`` (at the counter): paid from the member's simpanan sukarela, a
+    transfer out of it booked straight to the loan in the same entry (Dr sukarela; no
+    cash), refused with the figures when its balance less the minimum is short."""
     _require_role(by, REPAY_ROLES, _("menerima pelunasan pinjaman"))
     on = on or timezone.localdate()
     if channel not in (Repayment.Channel.COUNTER, Repayment.Channel.BANK):
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
+    _check_source(source, channel)
     loan = _lock(loan)
     _check_repayable(loan, 1)
     # not before the loan's floor nor its last payment: the payoff closes it on its date
@@ -908,6 +1068,11 @@ def loan_payoff(
             )
             % {"j": format_rupiah(q["jasa_paid_ahead"]), "p": format_rupiah(q["principal"])},
         )
+    account = (
+        _sukarela_ready(loan, q["total"], what=_("pelunasan"))
+        if source == SOURCE_SUKARELA
+        else None
+    )
     before, ahead = _pay_off(loan, _open_rows(loan), on, penalty=q["penalty"], jasa=q["jasa"])
     rep = _payoff_repayment_new(
         loan,
@@ -923,15 +1088,33 @@ def loan_payoff(
     receipt = receipt_number_take(
         kind=ReceiptSeries.Kind.LOAN_REPAYMENT, on=on, source_ref=f"loan-repayment:{rep.pk}"
     )
-    lines = [
-        _line(_debit_role(channel), debit=rep.amount, member_id=loan.member_id, memo=loan.number),
-        *credit_lines,
-    ]
+    extra: dict = {}
+    if account is not None:
+        debit, txn = _sukarela_debit(
+            account,
+            rep.amount,
+            on=on,
+            by=by,
+            memo=_("Pelunasan pinjaman %(n)s (kuitansi %(r)s)") % {"n": loan.number, "r": receipt},
+        )
+        txns = [*txns, txn]
+        extra = {"source": SOURCE_SUKARELA, "savings_transaction": txn.pk}
+    else:
+        debit = [
+            _line(
+                _debit_role(channel), debit=rep.amount, member_id=loan.member_id, memo=loan.number
+            )
+        ]
+    description = _("Pelunasan pinjaman %(n)s - %(m)s") % {
+        "n": loan.number,
+        "m": loan.member.full_name,
+    }
+    if account is not None:
+        description += " " + _("(dari simpanan sukarela)")
     entry = _post(
         on=on,
-        description=_("Pelunasan pinjaman %(n)s - %(m)s")
-        % {"n": loan.number, "m": loan.member.full_name},
-        lines=lines,
+        description=description,
+        lines=[*debit, *credit_lines],
         source_ref=f"loan-repayment:{rep.pk}",
         by=by,
     )
@@ -941,7 +1124,7 @@ def loan_payoff(
         actor=by,
         action=LoanAudit.PAYOFF,
         target=loan,
-        data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt},
+        data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt} | extra,
     )
     _notify(
         loan,
