@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.common.dates import format_bulan
 from core.common.permissions import STAFF
 from core.ledger.payroll_batches import PayrollBatch
+from core.loans.models import Loan
 from core.members.models import Agency, Member
 
 from .models import DeductionImport, DeductionLine, DeductionRun
@@ -57,6 +58,24 @@ def plan_preview(plans: list) -> tuple[list, dict]:
     for k in ("jasa", "principal", "wajib", "others"):
         totals[k] = sum((p.paid.get(k, ZERO) for p in plans), ZERO)
     return rows, totals
+
+
+def plans_payoff_loans(plans: list) -> None:
+    """A posted batch's members whose deduction went (partly) to sukarela and who still
+    have a running loan: each plan gets ``payoff_loans`` (``(loan id, number)``), which
+    the page links to the loan's payoff (a payroll deduction never pays a loan off
+    early; the loan page offers paying it off from sukarela). One query."""
+    members = {p.line.member_id for p in plans if p.to_sukarela > 0}
+    running: dict[int, list[tuple[int, str]]] = {}
+    if members:
+        for member_id, pk, number in (
+            Loan.objects.filter(member_id__in=members, status=Loan.Status.DISBURSED)
+            .order_by("pk")
+            .values_list("member_id", "pk", "number")
+        ):
+            running.setdefault(member_id, []).append((pk, number))
+    for p in plans:
+        p.payoff_loans = running.get(p.line.member_id, []) if p.to_sukarela > 0 else []
 
 
 def run_stale_batches(run: DeductionRun) -> list[DeductionImport]:

@@ -229,6 +229,8 @@ def import_detail(request, pk: int):
         return redirect("deductions:import", pk=imp.pk)
     plans = services.deduction_import_plan(imp) if imp.status in ("valid", "posted") else []
     plans, plan_totals = selectors.plan_preview(plans)
+    if imp.status == "posted":
+        selectors.plans_payoff_loans(plans)
     excluded = set(imp.excluded_rows)
     return render(
         request,
