@@ -1,11 +1,11 @@
 """Payments are applied in payment-date order: a payment dated before a later payment
-already posted that paid instalments (jasa, principal) would pay the rows that later one
-paid (and charge the penalty and the paid-on date by the posting order, not the payment
-date). It is refused, naming the later payment's date and the way out (date it on or
-after it, or reverse the later one first and post them in date order), at the counter
-and in the payroll batch; nothing changes. A later payment of penalty only does not
-refuse it (the backdated payment pays the penalty owed as of its date:
-``test_penalty``'s backdated cases)."""
+already posted that settled an instalment would find that row paid and pay the rows after
+it (with the penalty and the paid-on date of the posting order, not the payment date). It
+is refused, naming the later payment's date and the way out (date it on or after it, or
+reverse the later one first and post them in date order), at the counter and in the
+payroll batch; nothing changes. A later payment that settled no row (part of the penalty
+or of the oldest row) does not refuse it (the backdated one pays the penalty owed as of
+its date: ``test_penalty``'s backdated cases)."""
 
 from datetime import timedelta
 from decimal import Decimal as D
@@ -128,3 +128,21 @@ def test_payroll_batch_dated_before_a_later_instalment_payment_is_refused(make_l
     assert e.value.code == "loan_date_invalid" and loan.number in str(e.value.message)
     assert _counts() == before
     assert _rows(loan) == rows
+
+
+def test_a_later_part_payment_that_settled_no_row_lets_the_backdated_one_in(make_loan, staff):
+    """A later payment of part of row 1 (its penalty, jasa and some principal) settled no
+    row: the rows are filled oldest first whatever the order, so the day-4 money is taken
+    and pays the rest of row 1 (settled on day 4), the penalty owed as of its date only."""
+    loan = make_loan(days_ago=75)
+    r1 = loan.instalments.get(number=1)
+    day20, day4 = r1.due_date + timedelta(days=20), r1.due_date + timedelta(days=4)
+    loan_repay(loan=loan, amount=D(500_000), by=staff["petugas"], on=day20)
+    r1.refresh_from_db()
+    assert not r1.settled
+    assert loans_payment_date_refusals(loan_ids=[loan.pk], on=day4) == {}
+    rep = loan_repay(loan=loan, amount=D(622_000), by=staff["petugas"], on=day4)
+    assert rep.penalty == 0  # within the grace days as of day 4
+    r1.refresh_from_db()
+    assert r1.settled and r1.settled_on == day4
+    assert_reconciled()

@@ -29,7 +29,7 @@ from core.savings.services import (
 from core.users.models import User
 
 from .. import schedules as S
-from ..models import Instalment, Loan, Repayment, Reschedule
+from ..models import Instalment, Loan, Reschedule
 
 ZERO = Decimal("0")
 MONEY_LIMIT = Decimal(10) ** 16
@@ -147,22 +147,23 @@ def loan_last_payment_date(loan: Loan) -> date | None:
     )
 
 
-def _instalment_payments(loan_id) -> Any:
-    """The repayments of a loan not reversed that paid instalments (jasa or principal):
-    a payment dated before the latest of them would pay the rows it paid."""
-    return Repayment.objects.filter(loan_id=loan_id, reversal__isnull=True).filter(
-        Q(jasa__gt=0) | Q(principal__gt=0)
+def _rows_settled(loan_id) -> Any:
+    """The loan's current schedule rows settled (paid in full), each on the date of the
+    payment that settled it (``settled_on``; a reversal unsettles it)."""
+    return Instalment.objects.filter(
+        loan_id=loan_id, is_current=True, settled=True, settled_on__isnull=False
     )
 
 
-def loan_last_instalment_payment_date(loan: Loan) -> date | None:
-    """The date of the loan's latest payment not reversed that paid instalments (jasa or
-    principal; not one of penalty only). The batch annotates it as ``instalment_paid_on``
-    on the loans it locks (no query per loan)."""
-    if hasattr(loan, "instalment_paid_on"):
-        return loan.instalment_paid_on
+def loan_last_settled_date(loan: Loan) -> date | None:
+    """The latest date a payment settled an instalment of the loan's current schedule
+    (None: none settled). A payment dated before it would be applied after that row was
+    paid, to the rows after it. The batch annotates it as ``settled_through`` on the
+    loans it locks (no query per loan)."""
+    if hasattr(loan, "settled_through"):
+        return loan.settled_through
     return (
-        _instalment_payments(loan.pk).order_by("-paid_on").values_list("paid_on", flat=True).first()
+        _rows_settled(loan.pk).order_by("-settled_on").values_list("settled_on", flat=True).first()
     )
 
 
@@ -172,7 +173,7 @@ class FloorWhy(StrEnum):
     DISBURSED = "disbursed"
     CUTOVER = "cutover"
     RESCHEDULE = "reschedule"
-    INSTALMENT_PAID = "instalment_paid"
+    INSTALMENT_SETTLED = "instalment_settled"
     PAYMENT = "payment"
 
 
@@ -184,11 +185,13 @@ def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date 
     day: a payment dated on or before it is in them already, and would pay rows the old
     books had counted); its last reschedule's effective date (the schedule in force
     from then: a payment dated before it would be applied to rows that did not exist on
-    its date); its latest payment not reversed that paid instalments (payments are applied
-    in payment-date order, oldest instalment first: one dated before it would pay the rows
-    it paid, and the penalty and the paid-on dates would follow the posting order; the
-    ledger keeps that payment as posted, so the earlier one is refused, naming the way
-    out: ``loan_event_date_refusal``). ``after_payments``: also not before its last
+    its date); the latest date a payment settled one of its instalments (payments are
+    applied in payment-date order, oldest instalment first: one dated before it would
+    find that row paid already and pay the rows after it, with the penalty and paid-on
+    dates of the posting order; the ledger keeps the later payment as posted, so the
+    earlier one is refused, naming the way out: ``loan_event_date_refusal``; a later
+    payment that settled no row — part of the penalty or of the oldest row — leaves the
+    rows in date order, and the backdated one pays the penalty owed as of its date). ``after_payments``: also not before its last
     payment not reversed (an
     event that settles the loan in full, or replaces its schedule). Counter, bank,
     payroll batch (which annotates ``opening_on`` and ``rescheduled_on``: no query per
@@ -199,7 +202,7 @@ def loan_event_floor(loan: Loan, *, after_payments: bool = False) -> tuple[date 
         (loan.disbursed_on, FloorWhy.DISBURSED),
         (opening + timedelta(days=1) if opening else None, FloorWhy.CUTOVER),
         (loan_last_reschedule_date(loan), FloorWhy.RESCHEDULE),
-        (loan_last_instalment_payment_date(loan), FloorWhy.INSTALMENT_PAID),
+        (loan_last_settled_date(loan), FloorWhy.INSTALMENT_SETTLED),
     ]
     if after_payments:
         bounds.append((loan_last_payment_date(loan), FloorWhy.PAYMENT))
@@ -229,8 +232,8 @@ def loan_floor_annotations() -> dict[str, Any]:
         "rescheduled_on": Subquery(
             Reschedule.objects.filter(loan_id=OuterRef("pk")).order_by("-on").values("on")[:1]
         ),
-        "instalment_paid_on": Subquery(
-            _instalment_payments(OuterRef("pk")).order_by("-paid_on").values("paid_on")[:1]
+        "settled_through": Subquery(
+            _rows_settled(OuterRef("pk")).order_by("-settled_on").values("settled_on")[:1]
         ),
     }
 
@@ -247,7 +250,7 @@ def loan_floor_after(on: date) -> Q:
         Q(disbursed_on__gt=on)
         | Q(opening_on__gte=on)
         | Q(rescheduled_on__gt=on)
-        | Q(instalment_paid_on__gt=on)
+        | Q(settled_through__gt=on)
     )
 
 
@@ -273,10 +276,10 @@ def loan_event_date_refusal(
             "%(l)s %(d)s sebelum penjadwalan ulang pinjaman %(n)s (%(f)s): jadwal baru "
             "berlaku sejak tanggal itu; paling awal %(f)s."
         )
-    elif why == FloorWhy.INSTALMENT_PAID:
+    elif why == FloorWhy.INSTALMENT_SETTLED:
         msg = _(
-            "%(l)s %(d)s sebelum pembayaran angsuran pinjaman %(n)s yang sudah dicatat "
-            "bertanggal %(f)s. Pembayaran dibukukan urut tanggal bayar (angsuran terlama "
+            "%(l)s %(d)s sebelum pembayaran bertanggal %(f)s yang sudah melunasi angsuran "
+            "pinjaman %(n)s. Pembayaran dibukukan urut tanggal bayar (angsuran terlama "
             "lebih dulu), jadi pembayaran bertanggal lebih awal tidak dapat dicatat "
             "sesudahnya: pakai tanggal %(f)s atau sesudahnya, atau batalkan dulu pembayaran "
             "bertanggal %(f)s (dan yang sesudahnya), catat pembayaran ini, lalu catat lagi "
