@@ -680,6 +680,8 @@ class Repayment(models.Model):
         PAYROLL = "payroll", _("Potong gaji")
         TOPUP = "topup", _("Pelunasan oleh top-up")
         SETTLEMENT = "settlement", _("Dari simpanan (keluar anggota)")
+        # at the counter, from the member's simpanan sukarela (no cash; its own receipt)
+        SUKARELA = "sukarela", _("Dari simpanan sukarela")
 
     class Kind(models.TextChoices):
         INSTALMENT = "instalment", _("Angsuran")
@@ -862,7 +864,7 @@ class Repayment(models.Model):
         batch, a top-up's or an exit's settlement issues none (its ``receipt_number`` is
         a stand-in, shown nowhere; ``str()`` and the API's null ``receipt_number`` do not
         use it): what it was names it (``core.loans.selectors.repayments_name``)."""
-        if self.channel in (self.Channel.COUNTER, self.Channel.BANK):
+        if self.channel in (self.Channel.COUNTER, self.Channel.BANK, self.Channel.SUKARELA):
             return True
         return bool(self.pk) and not self.receipt_number.startswith("KW-")
 

@@ -227,3 +227,19 @@ def test_loan_page_offers_payoff_from_sukarela_when_it_covers(
     loan.refresh_from_db()
     assert loan.status == Loan.Status.CLOSED
     assert SavingsTransaction.objects.filter(journal_entry=loan.repayments.get().entry).exists()
+
+
+def test_receipt_says_paid_from_sukarela_not_cash(make_loan, staff, sukarela, today, login):
+    """The repayment is recorded as paid from sukarela (its channel), so the receipt, the
+    loan page and the portal name it so, never "Tunai di kantor"; it still has its ANG
+    receipt and can be reversed on the loan page."""
+    loan = make_loan(days_ago=31)
+    sukarela(D(2_000_000))
+    rep = loan_repay(
+        loan=loan, amount=D(1_100_000), by=staff["petugas"], on=today, source="sukarela"
+    )
+    assert rep.channel == "sukarela" and rep.receipt_issued
+    assert rep.get_channel_display() == "Dari simpanan sukarela"
+    page = login(staff["petugas"]).get(f"/pinjaman/kuitansi/{rep.pk}/").content.decode()
+    assert "Dari simpanan sukarela" in page and "Tunai di kantor" not in page
+    assert rep.receipt_number in page

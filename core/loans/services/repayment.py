@@ -327,6 +327,7 @@ def _check_repay_call(service: str, *, by, channel: str, excess_to: str) -> None
         Repayment.Channel.COUNTER,
         Repayment.Channel.BANK,
         Repayment.Channel.PAYROLL,
+        Repayment.Channel.SUKARELA,
     ):
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
     if excess_to not in Repayment.ExcessTo.values:
@@ -864,7 +865,11 @@ def sukarela_usable(account: SavingsAccount | None) -> Decimal:
     return max(ZERO, account.balance - account.product.minimum_balance)
 
 
-def _check_source(source: str, channel: str) -> None:
+def _source_channel(source: str, channel: str) -> tuple[str, str]:
+    """``(source, channel)`` checked: paid from sukarela at the counter, recorded with the
+    channel ``sukarela`` (which the API may also give as the channel)."""
+    if channel == Repayment.Channel.SUKARELA:
+        source, channel = SOURCE_SUKARELA, Repayment.Channel.COUNTER
     if source not in ("", SOURCE_SUKARELA):
         raise ApplicationError(LoanErrors.INVALID, _("Sumber pembayaran tidak dikenal."))
     if source == SOURCE_SUKARELA and channel != Repayment.Channel.COUNTER:
@@ -872,6 +877,7 @@ def _check_source(source: str, channel: str) -> None:
             LoanErrors.INVALID,
             _("Pembayaran dari simpanan sukarela dicatat di kantor (cara bayar: kantor)."),
         )
+    return source, Repayment.Channel.SUKARELA if source else channel
 
 
 def _sukarela_ready(loan: Loan, amount: Decimal, *, what: str) -> SavingsAccount:
@@ -958,7 +964,7 @@ def loan_repay(
         raise ApplicationError(
             LoanErrors.INVALID, _("Potong gaji dibukukan melalui batch potong gaji.")
         )
-    _check_source(source, channel)
+    source, channel = _source_channel(source, channel)
     if source == SOURCE_SUKARELA and excess_to == Repayment.ExcessTo.SUKARELA:
         raise ApplicationError(
             LoanErrors.INVALID,
@@ -1045,9 +1051,13 @@ def loan_payoff(
     cash), refused with the figures when its balance less the minimum is short."""
     _require_role(by, REPAY_ROLES, _("menerima pelunasan pinjaman"))
     on = on or timezone.localdate()
-    if channel not in (Repayment.Channel.COUNTER, Repayment.Channel.BANK):
+    if channel not in (
+        Repayment.Channel.COUNTER,
+        Repayment.Channel.BANK,
+        Repayment.Channel.SUKARELA,
+    ):
         raise ApplicationError(LoanErrors.INVALID, _("Cara bayar tidak dikenal."))
-    _check_source(source, channel)
+    source, channel = _source_channel(source, channel)
     loan = _lock(loan)
     _check_repayable(loan, 1)
     # not before the loan's floor nor its last payment: the payoff closes it on its date
