@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("loans", "0022_repayment_entry_required_named"),
+        ("loans", "0024_arrearsrun_kind"),
     ]
 
     operations = [
