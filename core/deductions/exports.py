@@ -143,10 +143,12 @@ def _sheet(wb, title: str, run: DeductionRun, agency: Agency, lines) -> None:
     )
     ws.append([c(f"Daftar Potong Gaji Bulan {month_name(run)}", font=Font(bold=True, size=12))])
     ws.append([c(f"Instansi: {agency.name} ({agency.code})")])
+    with translation.override("id"):  # an Indonesian document, whoever downloads it
+        cutoff = format_tanggal(run.cutoff_date)
     ws.append(
         [
             c(
-                f"Cut-off: {format_tanggal(run.cutoff_date)}. Isi kolom Realisasi dengan jumlah yang "
+                f"Cut-off: {cutoff}. Isi kolom Realisasi dengan jumlah yang "
                 "benar-benar dipotong (0 bila tidak dipotong), lalu kirim kembali file ini."
             )
         ]

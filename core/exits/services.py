@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import MONTHS_ID, format_tanggal
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY, R
@@ -265,7 +265,7 @@ def exit_settlement_refusals(*, preview: SettlementPreview) -> list[tuple[str, s
 
 
 def _month_named(year: int, month: int) -> str:
-    return f"{MONTHS_ID[month - 1]} {year}"
+    return format_bulan(date(year, month, 1))
 
 
 def _interest_lines(credits: list[InterestCredit], accounts: list[SavingsAccount]) -> list[dict]:

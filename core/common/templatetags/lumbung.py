@@ -16,14 +16,15 @@ def rupiah(value, decimals=0):
 
 @register.filter(expects_localtime=True)
 def tanggal(value) -> str:
-    """``5 Januari 2027``: a date (or a datetime, in local time) in words, as documents
-    and headings say it (``core.common.dates.format_tanggal``); empty for None."""
+    """``5 Januari 2027`` (``5 January 2027`` in English): a date (or a datetime, in local
+    time) in words, as documents and headings say it (``format_tanggal``); empty for None."""
     return format_tanggal(value) if value else ""
 
 
 @register.filter(expects_localtime=True)
 def bulan(value) -> str:
-    """``Maret 2026``: the month of a date in words (``format_bulan``); empty for None."""
+    """``Maret 2026`` (``March 2026`` in English): the month of a date in words
+    (``format_bulan``); empty for None."""
     return format_bulan(value) if value else ""
 
 

@@ -48,7 +48,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import MONTHS_ID, format_date
+from core.common.dates import format_bulan, format_date
 from core.common.errors import ApplicationError, CommonErrors, reason_required
 from core.common.money import format_rupiah, to_decimal
 from core.common.permissions import TREASURY
@@ -143,7 +143,7 @@ class EarlyWithdrawalPreview(MonthInterestFigures):
 
 
 def _month_named(on: date) -> str:
-    return f"{MONTHS_ID[on.month - 1]} {on.year}"
+    return format_bulan(on)
 
 
 def _interest_of_month(account: SavingsAccount, on: date) -> dict:
