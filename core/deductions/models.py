@@ -110,7 +110,7 @@ class DeductionRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:02d}/{self.year}"
+        return self.month_shown
 
     @property
     def label(self) -> str:

@@ -19,7 +19,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from core.common.dates import format_tanggal
+from core.common.dates import format_bulan, format_tanggal
 from core.ledger.services import books_closed_until
 
 from .models import InterestRun, SavingsProduct
@@ -32,7 +32,8 @@ from .services.interest import (
 
 
 def _label(ym: tuple[int, int]) -> str:
-    return f"{ym[1]:02d}/{ym[0]}"
+    """``Maret 2026`` / ``March 2026``: the month (year, month) in words."""
+    return format_bulan(date(ym[0], ym[1], 1))
 
 
 @dataclass

@@ -5,7 +5,7 @@ Each product maps to a ledger control account; the sum of the product accounts' 
 equals that control account's balance (see ``selectors.savings_reconciliation``).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.common.dates import format_bulan
 from core.common.loading import FastFromDb
 from core.members.models import Member
 
@@ -432,6 +433,11 @@ class InterestRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.year}-{self.month:02d}"
+
+    @property
+    def month_shown(self) -> str:
+        """The run's month in words, as the screens say it: ``Maret 2026``."""
+        return format_bulan(date(self.year, self.month, 1))
 
 
 class ExitSettlement(models.Model):

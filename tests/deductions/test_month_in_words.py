@@ -4,7 +4,7 @@ code in journal descriptions, the audit and the API) is unchanged."""
 
 from datetime import date
 
-from core.common.dates import format_bulan
+from core.common.dates import MONTHS_EN, format_bulan
 from core.deductions.services import deduction_import_upload
 
 from .conftest import csv_bytes, login
@@ -33,3 +33,13 @@ def test_a_file_titled_with_another_month_is_refused_naming_both_in_words(coop, 
     text = f"{imp.file_errors} {imp.errors}"
     shown = ("Desember" if other == 12 else "November") + f" {run.year - 1}"
     assert f"Judul berkas menyebut bulan {shown}, bukan {run.month_shown}." in text, text
+
+
+def test_the_run_is_named_by_its_month_in_words_in_either_language(ready_run):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(ready_run) == format_bulan(date(ready_run.year, ready_run.month, 1))
+        assert str(ready_run) == f"{MONTHS_EN[ready_run.month - 1]} {ready_run.year}"
+    with translation.override("id"):
+        assert str(ready_run) == ready_run.month_shown

@@ -95,17 +95,17 @@ def test_a_month_never_run_before_the_latest_run_is_found(march_missing, year):
     assert gap.latest == (year, 4)
     assert gap.closed_months == []
     msg = gap.message
-    assert p.name in msg and f"03/{year}" in msg and f"04/{year}" in msg
+    assert p.name in msg and f"Maret {year}" in msg and f"April {year}" in msg
     # running the month now is refused: the warning says so and the way out
     assert "tidak dapat dihitung sekarang" in msg
-    assert "Batalkan dulu" in msg and f"berurutan mulai bulan 03/{year}" in msg
+    assert "Batalkan dulu" in msg and f"berurutan mulai bulan Maret {year}" in msg
 
 
 def test_the_screen_warns_naming_the_product_and_the_month(march_missing, bendahara, year):
     p, _acc = march_missing
     messages, html = _screen_warnings(bendahara)
     assert len(messages) == 1
-    assert p.name in messages[0] and f"03/{year}" in messages[0]
+    assert p.name in messages[0] and f"Maret {year}" in messages[0]
     assert "Jasa bulan yang terlewat" in html
     assert "tidak dapat dihitung sekarang" in html
 
@@ -121,7 +121,7 @@ def test_the_api_lists_the_month_beside_the_runs(march_missing, bendahara, year)
     assert gap["months"] == [f"{year}-03"]
     assert gap["latest_run"] == f"{year}-04"
     assert gap["closed_months"] == []
-    assert f"03/{year}" in gap["message"]
+    assert f"Maret {year}" in gap["message"]
 
 
 def test_no_gap_nothing_is_reported(funded, teller, bendahara, year):
@@ -168,7 +168,7 @@ def test_several_months_in_two_gaps_are_named(funded, teller, monkeypatch, year)
     _run_skipping_the_check(p, year, 7, teller, monkeypatch)
     (gap,) = interest_gaps.interest_gaps()
     assert gap.months == [(year, 2), (year, 4), (year, 5), (year, 6)]
-    assert f"02/{year}, 04/{year} sampai 06/{year} (3 bulan)" in gap.message
+    assert f"Februari {year}, April {year} sampai Juni {year} (3 bulan)" in gap.message
 
 
 def test_a_reversed_run_leaves_its_month_reported(march_missing, teller, year):
@@ -244,7 +244,7 @@ def test_the_warning_is_translated_for_an_english_reader(march_missing, year):
     with translation.override("en"):
         (gap,) = interest_gaps.interest_gaps()
         msg = gap.message
-    assert "was never run" in msg and f"First reverse the interest runs after 03/{year}" in msg
+    assert "was never run" in msg and f"First reverse the interest runs after March {year}" in msg
 
 
 _day = st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31))

@@ -93,7 +93,7 @@ def test_a_month_after_a_month_never_run_is_refused_naming_it_and_nothing_is_wri
         savings_interest_accrue(product=p, year=year, month=4, by=teller)
     assert e.value.code == CODE
     msg = str(e.value.message)
-    assert f"03/{year}" in msg and f"04/{year}" in msg and f"02/{year}" in msg
+    assert f"Maret {year}" in msg and f"April {year}" in msg and f"Februari {year}" in msg
     assert "berurutan" in msg and "Tidak ada yang diubah" in msg
     assert e.value.fields["missing"] == [f"{year}-03"]
     assert e.value.fields["month"]
@@ -108,7 +108,7 @@ def test_several_missing_months_are_named_as_a_range(funded, teller, year):
     with pytest.raises(ApplicationError) as e:
         savings_interest_accrue(product=p, year=year, month=6, by=teller)
     assert e.value.code == CODE
-    assert f"03/{year} sampai 05/{year} (3 bulan)" in str(e.value.message)
+    assert f"Maret {year} sampai Mei {year} (3 bulan)" in str(e.value.message)
     assert e.value.fields["missing"] == [f"{year}-03", f"{year}-04", f"{year}-05"]
     assert not InterestRun.objects.filter(product=p, month=6).exists()
 
@@ -202,7 +202,7 @@ def test_the_auto_run_refuses_the_month_after_a_missing_one_and_says_so(funded, 
     assert result["runs"] == [{"product": p.code, "error": CODE}]
     assert not InterestRun.objects.filter(product=p, month=4).exists()
     failed = AuditEvent.objects.filter(action="savings.interest_auto_failed").get()
-    assert f"03/{year}" in failed.reason
+    assert f"Maret {year}" in failed.reason
     assert _credited(acc) == {date(year, 2, 28): D("10000")}
 
 
@@ -234,7 +234,7 @@ def test_the_screen_says_the_missing_month_and_runs_nothing(funded, teller, bend
     )
     assert r.status_code == 200
     msgs = [str(m) for m in r.context["messages"]]
-    assert any(f"03/{year}" in m and "berurutan" in m for m in msgs), msgs
+    assert any(f"Maret {year}" in m and "berurutan" in m for m in msgs), msgs
     assert _state() == before
 
 
@@ -254,7 +254,7 @@ def test_the_api_refuses_with_its_own_code_then_runs_the_months_in_order(
     )
     assert r.status_code == 409, r.content
     err = r.json()["error"]
-    assert err["code"] == CODE and f"03/{year}" in err["message"]
+    assert err["code"] == CODE and f"Maret {year}" in err["message"]
     assert err["fields"]["missing"] == [f"{year}-03"]
     assert _state() == before
     r = bendahara.post(

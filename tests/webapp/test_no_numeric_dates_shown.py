@@ -18,3 +18,16 @@ def test_no_template_prints_a_numeric_date():
         if NUMERIC.search(line)
     ]
     assert found == []
+
+
+MONTH_CODE = re.compile(r"""\|stringformat:["']02d["']\s*}}/\{\{[^}]*year""")
+
+
+def test_no_template_prints_a_month_as_its_code():
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "core").rglob("templates/**/*.html"))
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if MONTH_CODE.search(line)
+    ]
+    assert found == []

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_tanggal
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import round_rupiah
 from core.ledger.errors import LedgerErrors
@@ -590,7 +590,8 @@ def _latest_run(product_id: int) -> tuple[int, int] | None:
 
 
 def _month_label(ym: tuple[int, int]) -> str:
-    return f"{ym[1]:02d}/{ym[0]}"
+    """``Maret 2026`` / ``March 2026``: the month (year, month) in words."""
+    return format_bulan(date(ym[0], ym[1], 1))
 
 
 def month_ends_counted(
@@ -675,7 +676,8 @@ def interest_months_missing(*, product_id: int, year: int, month: int) -> list[t
 
 
 def interest_months_named(months: list[tuple[int, int]]) -> str:
-    """The months as said: "02/2026", "02/2026 sampai 04/2026 (3 bulan)", apart by commas."""
+    """The months as said: "Februari 2026", "Februari 2026 sampai April 2026 (3 bulan)",
+    apart by commas."""
     groups: list[list[tuple[int, int]]] = []
     for ym in months:
         if groups and _next_month(*groups[-1][-1]) == ym:
@@ -885,15 +887,15 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     if date(year, month, calendar.monthrange(year, month)[1]) >= timezone.localdate():
         raise ApplicationError(
             SavingsErrors.BAD_PERIOD,
-            _("Bulan %(m)02d/%(y)s belum selesai; jasa dihitung setelah akhir bulan.")
-            % {"m": month, "y": year},
+            _("Bulan %(m)s belum selesai; jasa dihitung setelah akhir bulan.")
+            % {"m": _month_label((year, month))},
         )
     done = InterestRun.objects.filter(product=product, year=year, month=month)
     if done.filter(reversed_at__isnull=True).exists():
         raise ApplicationError(
             SavingsErrors.INTEREST_DONE,
-            _("Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung.")
-            % {"p": product.name, "m": month, "y": year},
+            _("Jasa %(p)s bulan %(m)s sudah dihitung.")
+            % {"p": product.name, "m": _month_label((year, month))},
         )
     # a month of closed books takes no jasa: said as the ledger says it, before the order
     # rule below (which would send the treasurer to reverse later months, closed too)
@@ -901,11 +903,8 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
     if closed is not None and date(year, month, calendar.monthrange(year, month)[1]) <= closed:
         raise ApplicationError(
             LedgerErrors.PERIOD_CLOSED,
-            _(
-                "Buku sudah ditutup sampai %(c)s; jasa %(p)s bulan %(m)02d/%(y)s tidak dapat "
-                "dihitung lagi."
-            )
-            % {"c": format_tanggal(closed), "p": product.name, "m": month, "y": year},
+            _("Buku sudah ditutup sampai %(c)s; jasa %(p)s bulan %(m)s tidak dapat dihitung lagi.")
+            % {"c": format_tanggal(closed), "p": product.name, "m": _month_label((year, month))},
             fields={"month": [_("Periode sudah ditutup.")]},
         )
     # a later month was paid on balances without this month's jasa (its opening lacks
@@ -915,12 +914,11 @@ def savings_interest_accrue(*, product: SavingsProduct, year: int, month: int, b
         raise ApplicationError(
             SavingsErrors.BAD_PERIOD,
             _(
-                "Jasa %(p)s bulan %(lm)02d/%(ly)s sudah dihitung; bulan %(m)02d/%(y)s yang "
-                "lebih awal tidak dapat dihitung sesudahnya (jasanya ikut dasar bulan-bulan "
-                "berikutnya). Batalkan dulu jasa bulan-bulan sesudahnya, lalu hitung "
-                "berurutan."
+                "Jasa %(p)s bulan %(l)s sudah dihitung; bulan %(m)s yang lebih awal tidak "
+                "dapat dihitung sesudahnya (jasanya ikut dasar bulan-bulan berikutnya). "
+                "Batalkan dulu jasa bulan-bulan sesudahnya, lalu hitung berurutan."
             )
-            % {"p": product.name, "lm": latest[1], "ly": latest[0], "m": month, "y": year},
+            % {"p": product.name, "l": _month_label(latest), "m": _month_label((year, month))},
         )
     # an earlier month never run: this month run now would leave it unpaid for good
     interest_month_skipped_check(product=product, year=year, month=month)
