@@ -76,10 +76,16 @@ def upload_file_name(name: str | None, *, default: str) -> str:
     return control_characters_removed(name or "").strip()[:255] or default
 
 
+def _month_dir() -> str:
+    """``2026/04``: the cooperative's month today (Asia/Jakarta), not UTC's, which is
+    still the month before from 00:00 to 07:00 WIB on the 1st."""
+    return f"{timezone.localdate():%Y/%m}"
+
+
 def _tenant_path(area: str, filename: str) -> str:
     ext = os.path.splitext(filename)[1].lower()[:6]
     schema = getattr(connection, "schema_name", "public") or "public"
-    return f"{schema}/{area}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+    return f"{schema}/{area}/{_month_dir()}/{uuid.uuid4().hex}{ext}"
 
 
 def loan_document_path(instance, filename: str) -> str:
@@ -101,4 +107,4 @@ def payment_proof_path(instance, filename: str) -> str:
     """upload_to of billing's PaymentProof.file: under the cooperative's directory."""
     schema = instance.invoice.subscription.cooperative.schema_name
     ext = os.path.splitext(filename)[1].lower()[:6]
-    return f"{schema}/billing/proofs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+    return f"{schema}/billing/proofs/{_month_dir()}/{uuid.uuid4().hex}{ext}"
