@@ -1,6 +1,7 @@
 """Documents rendered to PDF with WeasyPrint from a Django template, in Bahasa Indonesia
-(receipts and statements are the cooperative's documents, whatever the screen language),
-with the current cooperative in the context as ``cooperative``.
+(receipts and letters are the cooperative's documents, whatever the screen language)
+unless the caller names the reader's language (the member's kartu simpanan), with the
+current cooperative in the context as ``cooperative``.
 
 Every PDF of the cooperative layer goes through :func:`html_to_pdf`: inside a practice
 copy ("Ruang latihan") it adds a LATIHAN mark to every page — a banner at the top and a
@@ -46,7 +47,9 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf(stylesheets=stylesheets)
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    with translation.override("id"):
+def render_pdf(template: str, context: dict, *, language: str = "id") -> bytes:
+    """``template`` rendered in ``language`` (Indonesian unless a document is printed in
+    its reader's language) and made a PDF."""
+    with translation.override(language):
         html = render_to_string(template, {"cooperative": connection.tenant, **context})
     return html_to_pdf(html)

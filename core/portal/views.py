@@ -6,10 +6,12 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -358,9 +360,16 @@ class ActivationRequestForm(forms.Form):
         return data
 
 
+def _password_rules() -> str:
+    """The password validators' rules, said before typing, in the reader's language."""
+    return " ".join(password_validators_help_texts())
+
+
 class ActivationPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label=_("Kata sandi"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Kata sandi"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=lazy(_password_rules, str)(),
     )
     password2 = forms.CharField(
         label=_("Ulangi kata sandi"),

@@ -1,6 +1,6 @@
 """PDFs of savings (WeasyPrint): teller receipts and the member statement."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.common.pdf import render_pdf as _render
 
@@ -39,6 +39,8 @@ def receipt_pdf(*, txn: SavingsTransaction) -> bytes:
 
 
 def statement_pdf(*, member, statement, date_from, date_to) -> bytes:
+    """The kartu simpanan, in the language of the one who prints it (the member in the
+    portal, the staff): a statement read, not a document the cooperative issues."""
     return _render(
         "savings/statement_pdf.html",
         {
@@ -48,4 +50,5 @@ def statement_pdf(*, member, statement, date_from, date_to) -> bytes:
             "date_to": date_to,
             "printed_at": timezone.now(),
         },
+        language=translation.get_language() or "id",
     )

@@ -318,3 +318,32 @@ def test_a_mail_server_failure_gives_the_same_answer_not_a_500(
     assert 'id="activation-sent"' in matched.content.decode()
     assert 'id="activation-sent"' in unknown.content.decode()
     assert any("activation" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+@pytest.mark.parametrize(
+    ("lang", "rules"),
+    [
+        ("id", ["setidaknya 8 karakter", "tidak bisa sepenuhnya numerik"]),
+        ("en", ["at least 8 characters", "can’t be entirely numeric"]),
+    ],
+)
+def test_the_password_form_lists_the_rules_before_typing_in_the_readers_language(
+    client_a, member, django_capture_on_commit_callbacks, lang, rules
+):
+    from django.conf import settings
+    from django.utils.html import escape
+
+    _ask(
+        client_a,
+        django_capture_on_commit_callbacks,
+        number=member.number,
+        nip=member.nip,
+        email="sri@contoh.test",
+    )
+    [msg] = mail.outbox
+    client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    page = client_a.get(_link(msg)).content.decode()
+    help_ = re.search(r'<span class="field-help">(.*?)</span>', page, re.S)
+    assert help_, "no rules shown beside the password"
+    for rule in rules:
+        assert escape(rule) in help_.group(1) or rule in help_.group(1), help_.group(1)
