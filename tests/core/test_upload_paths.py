@@ -22,9 +22,7 @@ def early_on_the_first(monkeypatch):
     "path_of",
     [uploads.loan_document_path, uploads.onboarding_document_path, uploads.ledger_export_path],
 )
-def test_a_file_sent_early_on_the_first_is_filed_under_the_local_month(
-    early_on_the_first, path_of
-):
+def test_a_file_sent_early_on_the_first_is_filed_under_the_local_month(early_on_the_first, path_of):
     assert timezone.localdate() == date(2026, 4, 1)
     path = path_of(None, "bukti.PDF")
     assert "/2026/04/" in path and path.endswith(".pdf"), path
