@@ -348,6 +348,11 @@ def _scheme_text(s: dict) -> str:
     return ", ".join(parts)
 
 
+def _period_said(date_from: date, date_to: date) -> str:
+    """``1 Maret 2026 s.d. 31 Maret 2026`` / ``1 March 2026 to 31 March 2026``."""
+    return _("%(f)s s.d. %(t)s") % {"f": format_tanggal(date_from), "t": format_tanggal(date_to)}
+
+
 def report_disbursements(*, date_from: date, date_to: date) -> Report:
     rows = [
         {
@@ -365,7 +370,7 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
     return Report(
         "disbursements",
         _("Pencairan pinjaman"),
-        f"{format_tanggal(date_from)} s.d. {format_tanggal(date_to)}",
+        _period_said(date_from, date_to),
         [
             Column("date", _("Tanggal")),
             Column("number", _("No. pinjaman")),
@@ -480,7 +485,7 @@ def report_repayments(*, date_from: date, date_to: date) -> Report:
     return Report(
         "repayments",
         _("Penerimaan angsuran pinjaman"),
-        f"{format_tanggal(date_from)} s.d. {format_tanggal(date_to)}",
+        _period_said(date_from, date_to),
         [
             Column("date", _("Tanggal")),
             Column("receipt", _("Kuitansi")),
