@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db.models import Sum
 
+from core.common.dates import format_bulan
 from core.common.money import format_rupiah
 from core.ledger.models import JournalLine
 from core.savings.selectors import interest_tax_report
@@ -93,8 +94,10 @@ def test_interest_and_its_tax_are_the_pph_list_and_the_books(savings_story_read)
             entry=entry, member_id=rina.pk, account=sukarela.account.product.account
         ).aggregate(c=Sum("credit", default=ZERO), d=Sum("debit", default=ZERO))
         assert net["c"] - net["d"] == row.gross - row.tax
-        assert f"Jasa simpanan {month:02d}/2025 {format_rupiah(row.gross)}" in page
-        assert f"PPh jasa simpanan {month:02d}/2025 -{format_rupiah(row.tax)}" in page
+        # the month in words, as the member says it (not 02/2025)
+        said = format_bulan(date(2025, month, 1))
+        assert f"Jasa simpanan {said} {format_rupiah(row.gross)}" in page
+        assert f"PPh jasa simpanan {said} -{format_rupiah(row.tax)}" in page
     assert months == 11  # January's lowest balance was 0 (opened on the 10th)
 
 

@@ -370,7 +370,7 @@ def test_jasa_simpanan_run_for_a_month_of_the_closed_year_is_refused_on_the_scre
     )
     shown = [str(m) for m in r.context["messages"]]
     assert shown == [
-        f"Buku sudah ditutup sampai 31 Desember {CLOSED}; jasa Simpanan Sukarela bulan 06/{CLOSED - 1} tidak "
+        f"Buku sudah ditutup sampai 31 Desember {CLOSED}; jasa Simpanan Sukarela bulan Juni {CLOSED - 1} tidak "
         "dapat dihitung lagi."
     ], shown
     assert InterestRun.objects.count() == runs and _snapshot() == before

@@ -305,7 +305,7 @@ def _tax_write(*, account: SavingsAccount, amount: Decimal, on: date, by):
         delta=-amount,
         on=on,
         by=by,
-        memo=_("PPh jasa simpanan %(m)02d/%(y)s") % {"m": on.month, "y": on.year},
+        memo=_("PPh jasa simpanan %(m)s") % {"m": format_bulan(on)},
         receipt_number=None,
     )
 
@@ -331,7 +331,7 @@ def interest_month_post(
         accounts=accounts,
         amounts=amounts,
         on=last,
-        memo=_("Jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+        memo=_("Jasa simpanan %(m)s") % {"m": _month_label((year, month))},
         by=by,
     )
     entry = None
