@@ -179,13 +179,15 @@ def _books(staff):
             run=run, agency=agency, content=content, file_name="realisasi.csv", by=by
         )
         assert imp.status == "valid", (imp.errors, imp.file_errors)
-        deduction_import_post(imp=imp, by=by)
         if month == 6:  # an extra payment at the counter, taken by mistake and cancelled
+            # (entered before June's payroll batch, which is dated 1 July: payments are
+            # recorded in payment-date order)
             loans[1].refresh_from_db()
             rep = loan_repay(loan=loans[1], amount=D("310000"), by=by, on=date(YEAR, 6, 25))
             loan_repayment_reverse(
                 repayment=rep, by=by, reason="Salah anggota", on=date(YEAR, 6, 25)
             )
+        deduction_import_post(imp=imp, by=by)
         if month in (3, 9):
             journal_post(
                 on=date(YEAR, month, 28),
