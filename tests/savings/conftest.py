@@ -1,7 +1,19 @@
+from datetime import date
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from tests.members import factories as f
+
+
+def next_on(month: int, day: int) -> date:
+    """The next ``day``/``month`` after the cooperative's today: this year's while it is
+    still ahead, else next year's (a purpose product's payout date, which is always to
+    come when the product is made: 1 July is next year's from 1 July on)."""
+    today = timezone.localdate()
+    this_year = date(today.year, month, day)
+    return this_year if this_year > today else date(today.year + 1, month, day)
 
 
 def assert_reconciled():

@@ -3,7 +3,6 @@ beyond the column (smallint) it was a 500. The same words on the screen, in the 
 from the service; nothing is created or changed."""
 
 import json
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -15,15 +14,20 @@ from core.savings.models import SavingsProduct
 from core.savings.services import savings_product_create, savings_product_update
 from tenants.services import tenant_host
 from tests.members import factories as f
+from tests.savings.conftest import next_on
 
 TOO_LONG = "Paling lama 600 bulan."
-PENDIDIKAN = {
-    "code": "SPD",
-    "kind": "berjangka",
-    "name": "Simpanan Pendidikan",
-    "amount": D("150000"),
-    "payout_date": date(2027, 7, 1),
-}
+
+
+def pendidikan() -> dict:
+    """An education product paid out on the next 1 July (to come on any day)."""
+    return {
+        "code": "SPD",
+        "kind": "berjangka",
+        "name": "Simpanan Pendidikan",
+        "amount": D("150000"),
+        "payout_date": next_on(7, 1),
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +45,7 @@ def bendahara(products, tenant_a):
 @pytest.mark.parametrize("months", [601, 99999999])
 def test_service_refuses_a_term_beyond_600_months(products, months):
     with pytest.raises(ApplicationError) as e:
-        savings_product_create(by="tests", term_months=months, **PENDIDIKAN)
+        savings_product_create(by="tests", term_months=months, **pendidikan())
     assert e.value.fields["term_months"] == [TOO_LONG]
     assert not SavingsProduct.objects.filter(code="SPD").exists()
     with pytest.raises(ApplicationError) as e:
@@ -51,7 +55,7 @@ def test_service_refuses_a_term_beyond_600_months(products, months):
 
 
 def test_a_term_of_600_months_is_accepted(products):
-    assert savings_product_create(by="tests", term_months=600, **PENDIDIKAN).term_months == 600
+    assert savings_product_create(by="tests", term_months=600, **pendidikan()).term_months == 600
 
 
 @pytest.mark.parametrize("months", [601, 99999999])

@@ -10,6 +10,7 @@ from core.savings.models import WajibRate
 from core.savings.selectors import wajib_amount_for
 from core.savings.services import savings_product_update, wajib_rate_set
 from tests.members import factories as f
+from tests.savings.conftest import next_on
 
 D = Decimal
 
@@ -77,14 +78,17 @@ def test_product_screen_permissions(products, tenant_a, role, allowed):
 
 # --- creating a product -------------------------------------------------------------
 
-PENDIDIKAN = {
-    "code": "spd",
-    "kind": "berjangka",
-    "name": "Simpanan Pendidikan",
-    "amount": D("150000"),
-    "term_months": 12,
-    "payout_date": date(2027, 7, 1),
-}
+
+def pendidikan() -> dict:
+    """An education product paid out on the next 1 July (to come on any day)."""
+    return {
+        "code": "spd",
+        "kind": "berjangka",
+        "name": "Simpanan Pendidikan",
+        "amount": D("150000"),
+        "term_months": 12,
+        "payout_date": next_on(7, 1),
+    }
 
 
 def test_a_purpose_product_is_created_on_the_kinds_account_and_reconciles(products, member_a):
@@ -94,16 +98,18 @@ def test_a_purpose_product_is_created_on_the_kinds_account_and_reconciles(produc
     from core.savings.services import savings_account_open, savings_product_create, teller_deposit
     from tests.savings.conftest import assert_reconciled
 
-    p = savings_product_create(by="tests", **PENDIDIKAN)
+    p = savings_product_create(by="tests", **pendidikan())
     assert p.code == "SPD" and p.kind == "berjangka" and p.is_active
     assert p.account == products["berjangka"].account  # the chart's account for the kind
-    assert (p.amount, p.term_months, p.payout_date) == (D("150000"), 12, date(2027, 7, 1))
+    assert (p.amount, p.term_months, p.payout_date) == (D("150000"), 12, next_on(7, 1))
     event = AuditEvent.objects.get(action="savings.product_create")
     assert event.data["code"] == "SPD" and event.data["account"] == p.account.code
     # two products on one control account: the reconciliation adds them up
     today = timezone.localdate()
     for product in (p, products["berjangka"]):
         acc = savings_account_open(member=member_a, product=product, on=today)
+        if product == p:  # the account is paid out on the product's date, still to come
+            assert acc.payout_date == p.payout_date > today
         teller_deposit(account=acc, amount=product.amount, channel="cash", on=today, by="tests")
     assert_reconciled()
 
@@ -150,7 +156,7 @@ def test_bad_settings_are_refused_per_field_and_create_nothing(products, changes
 
     before = SavingsProduct.objects.count()
     with pytest.raises(ApplicationError) as e:
-        savings_product_create(by="tests", **(PENDIDIKAN | changes))
+        savings_product_create(by="tests", **(pendidikan() | changes))
     assert e.value.code == "savings_product_invalid"
     assert field in e.value.fields
     assert SavingsProduct.objects.count() == before
@@ -163,7 +169,7 @@ def test_an_account_that_is_not_a_postable_liability_is_refused(products):
 
     for account in (account_for_role("cash"), products["sukarela"].account.parent):
         with pytest.raises(ApplicationError) as e:
-            savings_product_create(by="tests", account=account, **PENDIDIKAN)
+            savings_product_create(by="tests", account=account, **pendidikan())
         assert "account" in e.value.fields
     assert not SavingsProduct.objects.filter(code="SPD").exists()
 
@@ -200,7 +206,7 @@ def test_product_create_screen(products, tenant_a, role, allowed):
         "tax_threshold": "240000",
         "tax_rate": "10",
         "term_months": "11",
-        "payout_date": "2027-06-01",
+        "payout_date": next_on(6, 1).isoformat(),
         "is_active": "on",
     }
     r = c.post(url, form)
