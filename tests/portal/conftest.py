@@ -23,6 +23,19 @@ D = Decimal
 ZERO = D("0")
 
 
+def books_open_back_to(year: int) -> None:
+    """Every fiscal year from this one back to ``year`` opened, one at a time, as an admin
+    entering an earlier year's books would: the test cooperatives' books start in the year
+    the suite runs, and each year may reach back one before the first. The stories' years
+    (2025, 2026) stay in the past on any day; from 2027 they are two and more years back."""
+    from django.utils import timezone
+
+    from core.ledger.services import fiscal_year_ensure
+
+    for y in range(timezone.localdate().year, year - 1, -1):
+        fiscal_year_ensure(year=y)
+
+
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -293,7 +306,7 @@ def savings_story_build(staff, rina, other) -> dict:
     from tests.yearend.conftest import close_preliminaries
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2025)
+    books_open_back_to(2025)
     deposit(rina, "pokok", "100000", date(2025, 1, 10), by)
     deposit(rina, "wajib", "1200000", date(2025, 1, 10), by)
     deposit(rina, "sukarela", "100000000", date(2025, 1, 10), by)
@@ -315,7 +328,7 @@ def savings_story_build(staff, rina, other) -> dict:
             LineSpec(account_for_role("other_income"), credit=D("50000000")),
         ],
     )
-    close_preliminaries(by)
+    close_preliminaries(by, year=2025)
     yearend_close(year=2025, by=by)
     fiscal_year_ensure(year=2026)
     ye = shu_post(year=2025, rat_date=date(2026, 3, 1), rat_decision="01/RAT/2026", by=by)

@@ -149,8 +149,9 @@ def test_a_frozen_account_is_marked_with_its_balance_still_counted(tenant_a, sta
     on the staff member page."""
     from core.savings.services import savings_account_freeze
 
-    from .conftest import account_of, deposit
+    from .conftest import account_of, books_open_back_to, deposit
 
+    books_open_back_to(2026)
     deposit(rina, "sukarela", "750000", date(2026, 1, 5), staff["bendahara"])
     deposit(rina, "pokok", "100000", date(2026, 1, 5), staff["bendahara"])
     savings_account_freeze(

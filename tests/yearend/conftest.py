@@ -180,18 +180,19 @@ def interest_run_in_order(*, product, year: int, month: int, by):
     return savings_interest_accrue(product=product, year=year, month=month, by=by)
 
 
-def close_preliminaries(by) -> None:
+def close_preliminaries(by, *, year: int = YEAR) -> None:
     """Everything the close checklist asks for: the arrears run of 31 December, December
-    interest, every month of the year closed."""
+    interest, every month of the year closed (``year``: last year unless another is
+    named, as the portal's and the Dinas' stories of 2025 do)."""
     from core.ledger.models import Period
     from core.ledger.services import period_close
     from core.loans.arrears import loans_arrears_update
     from core.savings.models import SavingsProduct
 
-    loans_arrears_update(on=date(YEAR, 12, 31), by=by)
+    loans_arrears_update(on=date(year, 12, 31), by=by)
     for p in SavingsProduct.objects.filter(interest_enabled=True, interest_rate_annual__gt=0):
-        interest_run_in_order(product=p, year=YEAR, month=12, by=by)
-    for period in Period.objects.filter(fiscal_year__year=YEAR):
+        interest_run_in_order(product=p, year=year, month=12, by=by)
+    for period in Period.objects.filter(fiscal_year__year=year):
         period_close(period=period, by=by)
 
 
