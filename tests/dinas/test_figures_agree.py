@@ -24,6 +24,7 @@ from core.common.money import format_rupiah
 from lumbung.dinas.models import Indicator, YearFigures
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
+from tests.portal.conftest import books_open_back_to
 from tests.yearend.conftest import _deposit, close_preliminaries
 
 from .conftest import consent, refresh, verified_client
@@ -93,7 +94,7 @@ def _build_a(coop, today: date) -> dict:
     connection.set_tenant(coop)
     staff = _staff()
     by = staff["bendahara"]
-    fiscal_year_ensure(year=YEAR)
+    books_open_back_to(YEAR)
     m1 = f.member(full_name="Satu", take_home_pay=D("15000000"))
     m2 = f.member(full_name="Dua", take_home_pay=D("15000000"))
     m3 = f.member(full_name="Tiga")
@@ -127,7 +128,7 @@ def _build_a(coop, today: date) -> dict:
     old_loan = _loan(m1, product, "10000000", 10, date(YEAR, 2, 1), staff)
     for month in range(3, 7):  # four of ten instalments, then nothing: in arrears
         loan_repay(loan=old_loan, amount=D("1100000"), by=by, on=date(YEAR, month, 1))
-    close_preliminaries(by)
+    close_preliminaries(by, year=YEAR)
     year_end = yearend_close(year=YEAR, by=by)
     fiscal_year_ensure(year=today.year)
     shu_post(year=YEAR, rat_date=date(YEAR + 1, 3, 1), rat_decision="01/RAT/2026", by=by)
@@ -164,9 +165,12 @@ def _build_b(coop, today: date) -> None:
     connection.set_tenant(coop)
     staff = _staff()
     m = f.member(full_name="Beta Satu", take_home_pay=D("12000000"))
-    _deposit(m, "pokok", "100000", date(today.year, 1, 5), staff["bendahara"])
-    _deposit(m, "sukarela", "2000000", date(today.year, 2, 5), staff["bendahara"])
-    _loan(m, _product("DB"), "3000000", 6, today - timedelta(days=3), staff)
+    # B's books start this year: its days are this year's and not after today (on 1 to 4
+    # January too)
+    first = date(today.year, 1, 1)
+    _deposit(m, "pokok", "100000", first, staff["bendahara"])
+    _deposit(m, "sukarela", "2000000", min(date(today.year, 2, 5), today), staff["bendahara"])
+    _loan(m, _product("DB"), "3000000", 6, max(today - timedelta(days=3), first), staff)
     loans_arrears_update(on=today, by=staff["bendahara"])
 
 
