@@ -329,16 +329,64 @@ class LoanDisburseSerializer(_ActionBody):
     first_due_date = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
 
 
-class LoanRepaySerializer(_ActionBody):
+# Where the money of a repayment or payoff comes from (``source``): received through
+# ``channel`` (the service's ``source=""``), or taken from the member's simpanan sukarela.
+SOURCE_RECEIVED = "received"
+PAYMENT_SOURCES = {SOURCE_RECEIVED: "", svc.SOURCE_SUKARELA: svc.SOURCE_SUKARELA}
+
+_CHANNEL_HELP = (
+    "How the money received came: counter (tunai di kantor, default) or bank (transfer "
+    'bank). A payment from simpanan sukarela is asked with source "sukarela" (channel '
+    'counter); channel "sukarela" itself is refused. The answer gives channel "sukarela" '
+    "for such a payment."
+)
+_SOURCE_HELP = (
+    'Where the money comes from: "received" (default), the money received through '
+    'channel; "sukarela", taken from the member\'s open simpanan sukarela at the counter '
+    "(one journal entry: Dr simpanan sukarela, Cr piutang/jasa/denda, no cash; a transfer "
+    "out on the savings account named with the loan number and receipt; an ANG receipt). "
+    "Refused, nothing written: 409 loan_sukarela_short when the balance less the "
+    "product's minimum does not cover it (the message gives the balance, the minimum, what "
+    "may be used and the shortfall) or the member has no open sukarela account; 409 "
+    "savings_account_frozen when the account is frozen; 400 loan_invalid with channel bank."
+)
+
+
+class _PaymentBody(_ActionBody):
+    channel = serializers.CharField(
+        max_length=20, default=Repayment.Channel.COUNTER, help_text=_CHANNEL_HELP
+    )
+    source = serializers.ChoiceField(
+        choices=[
+            (SOURCE_RECEIVED, "Uang diterima (tunai/transfer)"),
+            (svc.SOURCE_SUKARELA, "Simpanan sukarela"),
+        ],
+        default=SOURCE_RECEIVED,
+        help_text=_SOURCE_HELP,
+    )
+
+    def validate_channel(self, value: str) -> str:
+        if value == Repayment.Channel.SUKARELA:
+            raise ValidationError(
+                _(
+                    'Pembayaran dari simpanan sukarela diminta dengan source "sukarela" '
+                    '(channel "counter"), bukan channel "sukarela".'
+                )
+            )
+        return value
+
+    def validate_source(self, value: str) -> str:
+        return PAYMENT_SOURCES[value]  # the service's naming
+
+
+class LoanRepaySerializer(_PaymentBody):
     amount = serializers.CharField(max_length=30, help_text="Rupiah utuh")
     on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
-    channel = serializers.CharField(max_length=20, default=Repayment.Channel.COUNTER)
     excess_to = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
-class LoanPayoffSerializer(_ActionBody):
+class LoanPayoffSerializer(_PaymentBody):
     on = serializers.CharField(**_DATE, help_text="YYYY-MM-DD")
-    channel = serializers.CharField(max_length=20, default=Repayment.Channel.COUNTER)
 
 
 class LoanRescheduleRequestSerializer(_ActionBody):
@@ -690,6 +738,7 @@ class LoanViewSet(
             on=_date(d.get("on"), "on"),
             channel=d["channel"],
             excess_to=d["excess_to"],
+            source=d["source"],
         )
         return Response(LoanRepaymentSerializer(rep).data, status=201)
 
@@ -702,6 +751,7 @@ class LoanViewSet(
             by=request.user,
             on=_date(d.get("on"), "on"),
             channel=d["channel"],
+            source=d["source"],
         )
         return Response(LoanRepaymentSerializer(rep).data, status=201)
 
