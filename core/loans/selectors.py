@@ -111,6 +111,35 @@ def repayment_name(r: Repayment) -> str:
     return r.receipt_number if r.receipt_issued else _("Tanpa kuitansi")
 
 
+def sukarela_payments_name(rows: list) -> None:
+    """Name each savings movement among ``rows`` that paid a loan from the member's
+    simpanan sukarela (the repayment of channel ``sukarela`` posted in the same entry) in
+    the reader's language, from the repayment itself, not the memo stored in the
+    language of the clerk who posted it: ``loan_payment`` (the repayment, None for any
+    other row) and ``loan_payment_description`` ("Pemindahbukuan keluar — Angsuran
+    pinjaman PJ-… (kuitansi ANG-…)"). Two queries for all of them."""
+    entry_ids = {t.journal_entry_id for t in rows if t.journal_entry_id}
+    reps = {}
+    if entry_ids:
+        found = Repayment.objects.filter(
+            entry_id__in=entry_ids, channel=Repayment.Channel.SUKARELA
+        ).select_related("loan")
+        reps = {r.entry_id: r for r in receipts_prime(found)}
+    for t in rows:
+        r = reps.get(t.journal_entry_id)
+        t.loan_payment = r
+        if r is None:
+            t.loan_payment_description = ""
+            continue
+        words = (
+            _("Pelunasan pinjaman %(n)s (kuitansi %(r)s)")
+            if r.kind == Repayment.Kind.PAYOFF
+            else _("Angsuran pinjaman %(n)s (kuitansi %(r)s)")
+        )
+        what = words % {"n": r.loan.number, "r": r.receipt_number}
+        t.loan_payment_description = f"{t.get_kind_display()} — {what}"
+
+
 def topup_settlements(repayments: list[Repayment]) -> dict[int, dict]:
     """What each top-up settlement among ``repayments`` (channel ``topup``) was, from its
     records, by repayment id: ``new_loan``, the loan whose disbursement settled it (its
