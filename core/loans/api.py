@@ -443,10 +443,23 @@ class LoanWriteOffSerializer(serializers.ModelSerializer):
 
 class LoanRecoverySerializer(serializers.ModelSerializer):
     loan_number = serializers.CharField(source="loan.number", read_only=True)
+    reversed_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="set when the recovery was reversed"
+    )
 
     class Meta:
         model = LoanRecovery
-        fields = ["id", "loan", "loan_number", "paid_on", "channel", "amount", "receipt_number"]
+        fields = [
+            "id",
+            "loan",
+            "loan_number",
+            "paid_on",
+            "channel",
+            "amount",
+            "receipt_number",
+            "reversed_on",
+            "reversal_reason",
+        ]
         read_only_fields = fields
 
 
@@ -815,6 +828,20 @@ class LoanViewSet(
             channel=d["channel"],
         )
         return Response(LoanRecoverySerializer(rec).data, status=201)
+
+    @extend_schema(request=LoanReverseSerializer, responses=LoanRecoverySerializer)
+    @action(detail=True, methods=["post"], url_path=r"recoveries/(?P<rid>[0-9]+)/reverse")
+    def reverse_recovery(self, request, pk=None, rid=None):
+        """Reverse a recovery entered by mistake (bendahara, admin; its month open): its
+        entry reversed, the receipt kept and marked reversed, the remaining amount
+        written off back up. The loan stays written off."""
+        d = LoanReverseSerializer.parse(request)
+        loan = self._loan(pk)
+        rec = get_object_or_404(LoanRecovery.objects.filter(loan=loan), pk=rid)
+        rec = svc.loan_recovery_reverse(
+            recovery=rec, by=request.user, reason=d["reason"], on=_date(d.get("on"), "on")
+        )
+        return Response(LoanRecoverySerializer(rec).data)
 
     @extend_schema(request=LoanRescheduleRequestSerializer, responses=LoanSerializer)
     @action(detail=True, methods=["post"])

@@ -25,4 +25,5 @@ class LoanAudit(StrEnum):
     VERIFY = "loan.verify"
     WRITEOFF = "loan.writeoff"
     WRITEOFF_RECOVERY = "loan.writeoff.recovery"
+    WRITEOFF_RECOVERY_REVERSE = "loan.writeoff.recovery_reverse"
     WRITEOFF_REVERSE = "loan.writeoff.reverse"

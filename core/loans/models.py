@@ -1148,6 +1148,16 @@ class LoanRecovery(models.Model):
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # a recovery entered by mistake, reversed (``loan_recovery_reverse``): its entry
+    # reversed, the receipt kept and shown cancelled, no longer counted as recovered
+    reversed_on = models.DateField(_("tanggal pembatalan"), null=True, blank=True)
+    reversal_reason = models.TextField(_("alasan pembatalan"), blank=True)
+    reversal_entry = models.OneToOneField(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -1155,7 +1165,28 @@ class LoanRecovery(models.Model):
         verbose_name_plural = _("penerimaan pinjaman dihapusbukukan")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="loans_recovery_amount_gt_0"),
+            # reversed with all of it (entry, date, reason, who) or not at all
+            models.CheckConstraint(
+                condition=(
+                    Q(reversal_entry__isnull=True)
+                    & Q(reversed_on__isnull=True)
+                    & Q(reversal_reason="")
+                    & Q(reversed_by__isnull=True)
+                )
+                | (
+                    Q(reversal_entry__isnull=False)
+                    & Q(reversed_on__isnull=False)
+                    & ~Q(reversal_reason="")
+                    & Q(reversed_by__isnull=False)
+                    & Q(reversed_on__gte=F("paid_on"))
+                ),
+                name="loans_recovery_reversal_complete",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.receipt_number
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversal_entry_id is not None

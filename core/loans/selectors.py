@@ -511,6 +511,7 @@ AUDIT_ACTION_LABELS = {
     "loan.close.topup": _l("Ditutup oleh top-up"),
     "loan.settle.exit": _l("Dilunasi saat keluar"),
     "loan.writeoff": _l("Dihapusbukukan"),
+    "loan.writeoff.recovery_reverse": _l("Penerimaan hapus buku dibatalkan"),
 }
 
 

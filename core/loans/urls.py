@@ -19,6 +19,7 @@ urlpatterns = [
     path("kuitansi/<int:pk>/", views.receipt_view, name="receipt"),
     path("kuitansi/<int:pk>/batalkan/", views.repayment_reverse_view, name="repayment_reverse"),
     path("kuitansi/<int:pk>.pdf", views.receipt_pdf, name="receipt_pdf"),
+    path("penerimaan/<int:pk>/batalkan/", views.recovery_reverse_view, name="recovery_reverse"),
     path("dokumen/<int:pk>/", views.document_view, name="document"),
     path("<int:pk>/", views.loan_detail_view, name="detail"),
     path("<int:pk>/kartu/", views.card_view, name="card"),

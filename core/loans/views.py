@@ -45,6 +45,7 @@ from .models import (
     Loan,
     LoanDocument,
     LoanProduct,
+    LoanRecovery,
     LoanSettings,
     Repayment,
 )
@@ -259,6 +260,12 @@ def loan_detail_view(request, pk: int):
             wo = ctx["write_off"]["write_off"]
             ctx["write_off_reversible"] = svc.write_off_reversal_refusal(wo) is None
         ctx["recovery_allowed"] = request.user.role in svc.RECOVERY_ROLES
+        if ctx["write_off"] and request.user.role in svc.RECOVERY_REVERSE_ROLES:
+            ctx["recovery_reversible"] = {
+                r.pk
+                for r in ctx["write_off"]["recoveries"]
+                if svc.recovery_reversal_refusal(r) is None
+            }
     return render(request, "loans/detail.html", ctx)
 
 
@@ -665,6 +672,65 @@ def repayment_reverse_view(request, pk: int):
             repayment=rep, by=request.user, reason=request.POST.get("reason", "")
         )
         messages.success(request, _("Pembayaran %s dibatalkan.") % rep.receipt_number)
+    return redirect(back)
+
+
+@role_required(read=ALL_STAFF)
+def recovery_reverse_view(request, pk: int):
+    """Reverse a recovery on a written-off loan entered by mistake: the first POST shows
+    what the reversal takes back; the confirmed POST reverses it."""
+    if request.method != "POST":
+        raise Http404
+    rec = get_object_or_404(
+        LoanRecovery.objects.select_related("loan", "loan__member", "write_off"), pk=pk
+    )
+    back = reverse("loans:detail", args=[rec.loan_id])
+    with application_errors_to_messages(request):
+        if not is_confirmed(request):
+            if request.user.role not in svc.RECOVERY_REVERSE_ROLES:
+                raise ApplicationError(
+                    svc.LoanErrors.PERMISSION,
+                    _("Peran Anda tidak berwenang untuk tindakan ini."),
+                )
+            refusal = svc.recovery_reversal_refusal(rec)
+            if refusal is not None:
+                raise refusal
+            reason = svc.reversal_reason_clean(request.POST.get("reason", ""))
+            remaining = svc.write_off_summary(rec.loan)["remaining"]
+            return confirmation_page(
+                request,
+                Confirmation(
+                    title=_("Konfirmasi pembatalan penerimaan %s") % rec.receipt_number,
+                    intro=_("%(n)s · %(m)s, diterima %(d)s (%(k)s). Alasan: %(r)s")
+                    % {
+                        "n": rec.loan.number,
+                        "m": rec.loan.member.full_name,
+                        "d": format_tanggal(rec.paid_on),
+                        "k": rec.get_channel_display(),
+                        "r": reason,
+                    },
+                    lines=[
+                        ConfirmLine(_("Jumlah dibatalkan"), rec.amount, strong=True),
+                        ConfirmLine(
+                            _("Sisa dihapusbukukan sesudahnya"), remaining + rec.amount, True
+                        ),
+                    ],
+                    note=_(
+                        "Jurnalnya (kas/bank dan pendapatan lain-lain) dibalik; pinjaman tetap "
+                        "dihapusbukukan. Kuitansi tetap ada dan ditandai dibatalkan."
+                    ),
+                    action=reverse("loans:recovery_reverse", args=[rec.pk]),
+                    back=back,
+                    button=_("Ya, batalkan %s") % format_rupiah(rec.amount),
+                    reverses=True,
+                    fields=carry(request, ("reason",)),
+                    danger=True,
+                ),
+            )
+        svc.loan_recovery_reverse(
+            recovery=rec, by=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Penerimaan %s dibatalkan.") % rec.receipt_number)
     return redirect(back)
 
 

@@ -54,7 +54,7 @@ WRITERS = [
     # documents for their own loans only)
     (
         r"loan-(list|simulate|approve|disburse|documents|payoff|reject|repay|reschedule"
-        r"|reverse-disbursement|verify|write-off|reverse-write-off|recover)",
+        r"|reverse-disbursement|verify|write-off|reverse-write-off|recover|reverse-recovery)",
         ALL - {"pengawas"},
     ),
     (r"loan-repayment-reverse", W),

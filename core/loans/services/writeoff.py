@@ -33,6 +33,7 @@ from core.loans.audit import LoanAudit
 from .. import schedules as S
 from ..models import Instalment, Loan, LoanRecovery, LoanWriteOff
 from .common import (
+    DISBURSE_ROLES,
     REPAY_ROLES,
     ZERO,
     LoanErrors,
@@ -46,11 +47,18 @@ from .common import (
     check_loan_event_date,
 )
 from .dues import _open_rows
-from .reversal import _check_period_open, _check_reversal_date
+from .reversal import (
+    _check_period_open,
+    _check_reversal_date,
+    _period_closed_refusal,
+    reversal_reason_clean,
+)
 
 # the board's decision: the chair signs it, as he approves loans (``APPROVE_ROLES``)
 WRITE_OFF_ROLES = frozenset({R.KETUA})
 RECOVERY_ROLES = REPAY_ROLES
+# a recovery entered by mistake is reversed as other loan entries are (bendahara, admin)
+RECOVERY_REVERSE_ROLES = DISBURSE_ROLES
 DECISION_REF_MAX = 100
 
 
@@ -260,7 +268,7 @@ def write_off_reversal_refusal(wo: LoanWriteOff) -> ApplicationError | None:
         return ApplicationError(
             LoanErrors.ALREADY_REVERSED, _("Hapus buku ini sudah dibatalkan."), status=409
         )
-    if wo.recoveries.exists():
+    if wo.recoveries.filter(reversal_entry__isnull=True).exists():
         return ApplicationError(
             LoanErrors.REVERSAL_LATER,
             _(
@@ -335,12 +343,14 @@ def loan_write_off_reverse(*, write_off: LoanWriteOff, by, reason: str, on: date
 
 
 def write_off_recovered(wo: LoanWriteOff) -> Decimal:
-    return wo.recoveries.aggregate(s=Sum("amount"))["s"] or ZERO
+    """The money received on ``wo`` and not reversed."""
+    return wo.recoveries.filter(reversal_entry__isnull=True).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 def write_off_summary(loan: Loan) -> dict | None:
     """What the loan page shows of a write-off in force: the amount written off, the
-    recoveries so far and what remains (None: not written off by the board)."""
+    recoveries so far (not reversed) and what remains, and every recovery, a reversed one
+    marked (None: not written off by the board)."""
     wo = write_off_in_force(loan)
     if wo is None:
         return None
@@ -350,7 +360,7 @@ def write_off_summary(loan: Loan) -> dict | None:
         "amount": wo.amount,
         "recovered": recovered,
         "remaining": wo.amount - recovered,
-        "recoveries": list(wo.recoveries.order_by("paid_on", "id")),
+        "recoveries": list(wo.recoveries.select_related("reversed_by").order_by("paid_on", "id")),
     }
 
 
@@ -433,6 +443,64 @@ def loan_recovery_receive(
             "receipt": rec.receipt_number,
             "remaining": str(remaining - amt),
             "entry": rec.entry_id,
+        },
+    )
+    return rec
+
+
+def recovery_reversal_refusal(recovery: LoanRecovery) -> ApplicationError | None:
+    """Why ``recovery`` cannot be reversed (None: it can): reversed already, or its month
+    closed. Shared by the service and the loan page (which offers *Batalkan* only when
+    None)."""
+    if recovery.reversal_entry_id is not None:
+        return ApplicationError(
+            LoanErrors.ALREADY_REVERSED,
+            _("Penerimaan %(r)s sudah dibatalkan.") % {"r": recovery.receipt_number},
+            status=409,
+        )
+    return _period_closed_refusal(
+        recovery.paid_on, _("Penerimaan %(r)s") % {"r": recovery.receipt_number}
+    )
+
+
+@transaction.atomic
+def loan_recovery_reverse(
+    *, recovery: LoanRecovery, by, reason: str, on: date | None = None
+) -> LoanRecovery:
+    """Reverse a recovery entered by mistake (bendahara, admin, as other loan reversals):
+    its entry (Dr cash/bank, Cr other income) reversed as the loans module on ``on`` (an
+    open month; the recovery's own month must be open too), the recovery marked reversed
+    (the receipt stays, shown cancelled), no longer counted as recovered: what remains
+    written off goes back up, and the write-off may be reversed again once no recovery
+    stands. The loan stays closed."""
+    _require_role(by, RECOVERY_REVERSE_ROLES, _("membatalkan penerimaan pinjaman dihapusbukukan"))
+    reason = reversal_reason_clean(reason)
+    loan = _lock(recovery.loan)  # the loan first, as every loan service locks
+    rec = LoanRecovery.objects.select_for_update().select_related("entry").get(pk=recovery.pk)
+    refusal = recovery_reversal_refusal(rec)
+    if refusal is not None:
+        raise refusal
+    on = on or timezone.localdate()
+    _check_reversal_date(on, rec.entry.date)
+    _check_period_open(rec.entry.date, _("Penerimaan %(r)s") % {"r": rec.receipt_number})
+    rev = journal_reverse(
+        entry=rec.entry, on=on, reason=f"{rec.receipt_number}: {reason}", by=by, module="loan"
+    )
+    rec.reversed_on, rec.reversal_reason, rec.reversal_entry, rec.reversed_by = on, reason, rev, by
+    rec.save(update_fields=["reversed_on", "reversal_reason", "reversal_entry", "reversed_by"])
+    remaining = rec.write_off.amount - write_off_recovered(rec.write_off)
+    audit_log(
+        actor=by,
+        action=LoanAudit.WRITEOFF_RECOVERY_REVERSE,
+        target=loan,
+        reason=reason,
+        data={
+            "recovery": rec.pk,
+            "receipt": rec.receipt_number,
+            "amount": str(rec.amount),
+            "remaining": str(remaining),
+            "entry": rec.entry_id,
+            "reversal_entry": rev.pk,
         },
     )
     return rec
