@@ -391,6 +391,7 @@ def loan_action_view(request, pk: int, action: str):
                 request,
                 _("Penerimaan pinjaman dihapusbukukan dicatat, kuitansi %s.") % rec.receipt_number,
             )
+            return redirect("loans:recovery_receipt", pk=rec.pk)
     return redirect("loans:detail", pk=loan.pk)
 
 
@@ -673,6 +674,42 @@ def repayment_reverse_view(request, pk: int):
         )
         messages.success(request, _("Pembayaran %s dibatalkan.") % rep.receipt_number)
     return redirect(back)
+
+
+def _recovery_context(pk: int) -> dict:
+    """A recovery's receipt (page and PDF): the recovery, its loan and write-off, and
+    what remains written off today (recoveries not reversed)."""
+    rec = get_object_or_404(
+        LoanRecovery.objects.select_related(
+            "loan", "loan__member__agency", "write_off", "entry", "by", "reversed_by"
+        ),
+        pk=pk,
+    )
+    wo = rec.write_off
+    return {
+        "r": rec,
+        "loan": rec.loan,
+        "wo": wo,
+        "remaining": None if wo.reversal_entry_id else wo.amount - svc.write_off_recovered(wo),
+        "today": timezone.localdate(),
+    }
+
+
+@role_required(read=ALL_STAFF)
+def recovery_receipt_view(request, pk: int):
+    """The receipt of money received on a written-off loan (the repayment receipt's
+    layout); a reversed one says DIBATALKAN."""
+    return render(request, "loans/recovery_receipt.html", _recovery_context(pk))
+
+
+@role_required(read=ALL_STAFF)
+def recovery_receipt_pdf(request, pk: int):
+    """The recovery's receipt as a PDF to print or send (same content as the page)."""
+    ctx = _recovery_context(pk)
+    pdf = render_pdf("loans/recovery_receipt_pdf.html", ctx | {"printed_at": timezone.now()})
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{ctx["r"].receipt_number}.pdf"'
+    return resp
 
 
 @role_required(read=ALL_STAFF)
