@@ -13,6 +13,7 @@ from core.deductions.selectors import member_deduction_history, member_last_dedu
 from core.loans import selectors as loan_selectors
 from core.loans.services import loan_payoff_quote as _loan_payoff_quote
 from core.loans.services import loan_simulate as _loan_simulate
+from core.loans.services import write_off_summary
 from core.members.selectors import member_for_user, member_memberships
 from core.savings.pdf import statement_pdf
 from core.savings.selectors import member_savings_summary, member_savings_total
@@ -129,6 +130,15 @@ def loan_payments(loan) -> list:
 def loan_reschedules(loan) -> list:
     """The loan's changes of terms, oldest first (``core.loans.selectors.loan_reschedules``)."""
     return list(loan_selectors.loan_reschedules(loan))
+
+
+def loan_write_off(loan) -> dict | None:
+    """A loan written off by the board's decision: the amount written off, what was
+    received on it since (recoveries not reversed) and what remains
+    (``core.loans.services.write_off_summary``); None otherwise."""
+    if loan.closed_by != loan.ClosedBy.WRITEOFF:
+        return None
+    return write_off_summary(loan)
 
 
 def loan_topped_up_by(loan):

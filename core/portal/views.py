@@ -219,6 +219,7 @@ def loan_detail(request, pk: int):
             "reschedules": reschedules,
             "tenor_now": reschedules[-1].new_tenor if reschedules else loan.tenor,
             "topped_up_by": data.loan_topped_up_by(loan),
+            "write_off": data.loan_write_off(loan),
             "active_tab": "loans",
         },
     )
