@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from core.common.money import format_rupiah
 from lumbung.dinas.models import Indicator, YearFigures
+from lumbung.dinas.refresh import indicators_refresh_one
 from tests.loans.conftest import approval_backdate, docs
 from tests.members import factories as f
 from tests.portal.conftest import books_open_back_to
@@ -310,6 +311,15 @@ def test_each_dinas_figure_equals_the_cooperatives_own_books(books, pembina_prov
 
 
 def test_the_ministry_row_of_the_closed_year_equals_its_year_end(books):
+    """The daily refresh writes the rows of last year and this year: YEAR's row is the
+    one written while YEAR was last year (its last on 31 December of the next year), kept
+    by the refreshes after it. From the year after next (2027) the cooperative, made
+    today, had no refresh then: it is run as of that day, then today's again."""
+    last_as_last_year = min(books["today"], date(YEAR + 1, 12, 31))
+    indicators_refresh_one(cooperative_id=books["a"].pk, today=last_as_last_year)
+    indicators_refresh_one(cooperative_id=books["a"].pk)
+    years = set(YearFigures.objects.filter(cooperative=books["a"]).values_list("year", flat=True))
+    assert years >= {YEAR, books["today"].year - 1, books["today"].year}  # today's kept YEAR's
     y = YearFigures.objects.get(cooperative=books["a"], year=YEAR)
     own = books["own_a"]
     assert y.complete is True
