@@ -42,7 +42,7 @@ from .models import (
     Reschedule,
     receipts_prime,
 )
-from .selectors import repayment_name, repayments_name
+from .selectors import loan_grade_date, repayment_name, repayments_name
 
 R = User.Role
 STAFF_AND_MEMBERS = STAFF | {R.ANGGOTA}
@@ -266,6 +266,39 @@ class LoanSerializer(serializers.ModelSerializer):
             "documents",
         ]
         read_only_fields = fields
+
+
+class LoanDetailSerializer(LoanSerializer):
+    """One loan (``GET /loans/<id>/``): with when its grade was set (two queries, so not
+    on the list)."""
+
+    graded_on = serializers.SerializerMethodField(
+        help_text=(
+            "the date of the daily arrears run that set kolektibilitas and ppap_amount; "
+            "null when no run has graded the loan yet (disbursed after the latest run) "
+            "or it is not running"
+        )
+    )
+    paid_since_graded = serializers.SerializerMethodField(
+        help_text="a payment not reversed came after that run: the grade waits for the next"
+    )
+
+    class Meta(LoanSerializer.Meta):
+        fields = [*LoanSerializer.Meta.fields, "graded_on", "paid_since_graded"]
+        read_only_fields = fields
+
+    def _grade(self, obj):
+        if not hasattr(obj, "_grade_date"):
+            obj._grade_date = loan_grade_date(obj) if obj.is_running else None
+        return obj._grade_date
+
+    def get_graded_on(self, obj) -> date | None:
+        g = self._grade(obj)
+        return g.graded_on if g else None
+
+    def get_paid_since_graded(self, obj) -> bool:
+        g = self._grade(obj)
+        return bool(g and g.paid_since)
 
 
 class LoanApplySerializer(serializers.Serializer):
@@ -568,6 +601,9 @@ class LoanViewSet(
     lookup_value_regex = r"[0-9]+"
 
     queryset = Loan.objects.none()
+
+    def get_serializer_class(self):
+        return LoanDetailSerializer if self.action == "retrieve" else LoanSerializer
 
     def get_queryset(self) -> QuerySet[Loan]:
         if getattr(self, "swagger_fake_view", False):

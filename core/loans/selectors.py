@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -22,6 +23,7 @@ from core.savings.selectors import member_savings_summary, member_savings_total
 
 from . import schedules as S
 from .models import (
+    ArrearsRun,
     Instalment,
     JasaPaidBroughtIn,
     Loan,
@@ -179,6 +181,46 @@ def loan_reschedules(loan: Loan) -> QuerySet[Reschedule]:
 def loan_topped_up_by(loan: Loan) -> Loan | None:
     """The top-up loan that settled ``loan`` (not a rejected application), if any."""
     return loan.topped_up_by.exclude(status=Loan.Status.REJECTED).order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class GradeDate:
+    """When the loan's kolektibilitas and PPAP were set: the date of the daily arrears run
+    that last graded it (None: no run since it was disbursed), and whether a payment not
+    reversed came after that run (the grade waits for the next run)."""
+
+    graded_on: date | None
+    paid_since: bool
+
+
+def loan_grade_date(loan: Loan) -> GradeDate:
+    """The daily arrears run that set the loan's grade (``arrears.loans_arrears_update``
+    grades every running loan and writes the loan's columns; a run as of a past month's
+    last day writes snapshots only, so it does not count). The latest daily run graded
+    the loan if the loan was disbursed by the run's date and before the run was made (a
+    disbursement later the same day, or dated back after the run, was not graded). Two
+    queries, for one loan's page; not for lists."""
+    run = (
+        ArrearsRun.objects.filter(kind=ArrearsRun.Kind.DAILY)
+        .order_by("-on", "-pk")
+        .only("on", "created_at")
+        .first()
+    )
+    if run is None or loan.disbursed_on is None or loan.disbursed_on > run.on:
+        return GradeDate(None, False)
+    disbursed_at = (
+        JournalEntry.objects.filter(pk=loan.disbursement_entry_id)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if disbursed_at is not None and disbursed_at > run.created_at:
+        return GradeDate(None, False)
+    paid_since = (
+        Repayment.objects.filter(loan=loan, reversal__isnull=True)
+        .filter(Q(paid_on__gt=run.on) | Q(entry__created_at__gt=run.created_at))
+        .exists()
+    )
+    return GradeDate(run.on, paid_since)
 
 
 def loan_dues_summary(loan: Loan, on: date, rows: list[Instalment] | None = None) -> dict:

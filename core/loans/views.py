@@ -54,6 +54,7 @@ from .selectors import (
     collectibility_summary,
     loan_decision_data,
     loan_disbursement_preview,
+    loan_grade_date,
     loan_history,
     loan_list,
     loan_repayments,
@@ -228,6 +229,7 @@ def loan_detail_view(request, pk: int):
     if loan.status in DECIDING:
         ctx["decision"] = loan_decision_data(loan, on=today)
     if loan.is_running:
+        ctx["grade_date"] = loan_grade_date(loan)
         open_rows = sorted((r for r in rows if not r.settled), key=lambda r: r.number)
         ctx["dues"] = svc.loan_dues(loan, today, open_rows)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today, rows=open_rows)
