@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Q, QuerySet, RowRange, Sum, When, Window
+from django.db.models import Case, Count, F, Max, Q, QuerySet, RowRange, Sum, When, Window
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.ledger.models import JournalLine
@@ -40,6 +41,7 @@ class ReconciliationRow:
     products: list[str]
     subledger_total: Decimal
     ledger_balance: Decimal
+    account_id: int | None = None  # the control account, for the link to its buku besar
 
     @property
     def difference(self) -> Decimal:
@@ -57,6 +59,10 @@ class Reconciliation:
     account_mismatches: list[int] = field(default_factory=list)
     # (member_id, ledger account code, subledger, ledger) where a member's share differs
     member_mismatches: list[tuple] = field(default_factory=list)
+    # the buku besar period whose closing balance is each row's ledger balance: 1 January
+    # to today, or to the latest line of these accounts when one is dated later
+    date_from: date | None = None
+    date_to: date | None = None
 
     @property
     def ok(self) -> bool:
@@ -91,8 +97,16 @@ def savings_reconciliation(*, by_member: bool = True) -> Reconciliation:
                 products=[p.name for p in prods],
                 subledger_total=sub_totals.get(acc_id) or ZERO,
                 ledger_balance=account_balance(account=acc),
+                account_id=acc.pk,
             )
         )
+    if by_account:
+        latest = JournalLine.objects.filter(account_id__in=list(by_account)).aggregate(
+            d=Max("date")
+        )["d"]
+        today = timezone.localdate()
+        out.date_to = max(today, latest) if latest else today
+        out.date_from = date(out.date_to.year, 1, 1)
     out.account_mismatches = list(
         SavingsAccount.objects.annotate(s=Sum("transactions__delta", default=ZERO))
         .exclude(s=F("balance"))
