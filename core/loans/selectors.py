@@ -198,29 +198,29 @@ def loan_grade_date(loan: Loan) -> GradeDate:
     grades every running loan and writes the loan's columns; a run as of a past month's
     last day writes snapshots only, so it does not count). The latest daily run graded
     the loan if the loan was disbursed by the run's date and before the run was made (a
-    disbursement later the same day, or dated back after the run, was not graded). Two
-    queries, for one loan's page; not for lists."""
+    disbursement later the same day, or dated back after the run, was not graded). One
+    query, for one loan's page; not for lists."""
+    if loan.disbursed_on is None:
+        return GradeDate(None, False)
+    later_payments = Repayment.objects.filter(loan_id=loan.pk, reversal__isnull=True).filter(
+        Q(paid_on__gt=OuterRef("on")) | Q(entry__created_at__gt=OuterRef("created_at"))
+    )
+    disbursed_after = JournalEntry.objects.filter(
+        pk=loan.disbursement_entry_id, created_at__gt=OuterRef("created_at")
+    )
     run = (
         ArrearsRun.objects.filter(kind=ArrearsRun.Kind.DAILY)
         .order_by("-on", "-pk")
-        .only("on", "created_at")
+        .annotate(paid_since=Exists(later_payments), disbursed_after=Exists(disbursed_after))
+        .values_list("on", "paid_since", "disbursed_after")
         .first()
     )
-    if run is None or loan.disbursed_on is None or loan.disbursed_on > run.on:
+    if run is None:
         return GradeDate(None, False)
-    disbursed_at = (
-        JournalEntry.objects.filter(pk=loan.disbursement_entry_id)
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if disbursed_at is not None and disbursed_at > run.created_at:
+    on, paid_since, disbursed_after_run = run
+    if loan.disbursed_on > on or disbursed_after_run:
         return GradeDate(None, False)
-    paid_since = (
-        Repayment.objects.filter(loan=loan, reversal__isnull=True)
-        .filter(Q(paid_on__gt=run.on) | Q(entry__created_at__gt=run.created_at))
-        .exists()
-    )
-    return GradeDate(run.on, paid_since)
+    return GradeDate(on, paid_since)
 
 
 def loan_dues_summary(loan: Loan, on: date, rows: list[Instalment] | None = None) -> dict:
