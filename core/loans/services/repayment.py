@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -839,17 +839,16 @@ SOURCE_SUKARELA = "sukarela"  # ``source``: "" the money received (cash, bank), 
 
 def member_sukarela_account(member) -> SavingsAccount | None:
     """The member's open sukarela account a loan payment may be taken from (the product
-    ``savings_credit`` credits an over-payment to), or None."""
+    ``savings_credit`` credits an over-payment to), or None. One query (the loan page
+    asks it on every view)."""
     product = (
         SavingsProduct.objects.filter(kind=SavingsProduct.Kind.SUKARELA, is_active=True)
         .order_by("id")
-        .first()
+        .values("id")[:1]
     )
-    if product is None:
-        return None
     return (
         SavingsAccount.objects.filter(
-            member=member, product=product, status=SavingsAccount.Status.OPEN
+            member=member, product_id=Subquery(product), status=SavingsAccount.Status.OPEN
         )
         .select_related("product")
         .order_by("id")
