@@ -44,7 +44,7 @@ def test_a_month_before_the_latest_run_is_refused_and_nothing_is_written(funded,
     with pytest.raises(ApplicationError) as e:
         savings_interest_accrue(product=p, year=year, month=2, by=teller)
     assert e.value.code == "savings_bad_period"
-    assert f"03/{year}" in str(e.value.message) and f"02/{year}" in str(e.value.message)
+    assert f"Maret {year}" in str(e.value.message) and f"Februari {year}" in str(e.value.message)
     assert not InterestRun.objects.filter(product=p, year=year, month=2).exists()
     assert JournalEntry.objects.count() == entries
     assert AuditEvent.objects.count() == audits

@@ -207,7 +207,7 @@ def _data_build() -> dict[str, list]:
     from core.exits.services import exit_settlement_confirm
     from core.ledger.models import Account, JournalEntry, Period
     from core.loans.arrears_asof import loans_arrears_run
-    from core.loans.models import ArrearsRun, Repayment
+    from core.loans.models import ArrearsRun, LoanRecovery, Repayment
     from core.loans.schedules import add_months
     from core.loans.services import loan_apply, loan_approve, loan_repay, loan_verify
     from core.savings.models import InterestRun, SavingsAccount, SavingsTransaction
@@ -343,6 +343,8 @@ def _data_build() -> dict[str, list]:
         "periods": ids(Period.objects.filter(start_date__lte=today)),
         "api_keys": [key.api_key.pk],
         "shu_payouts": ids(ShuPayout.objects.all()),
+        # none in this data (a write-off needs a Macet loan): the generated id stays, a 404
+        "loan_recoveries": ids(LoanRecovery.objects.all()),
         "years": sorted({today.year, today.year - 1, YEAR}, reverse=True),
     }
 
@@ -386,6 +388,8 @@ def _real_path_parameters(case, data: dict[str, list]) -> None:
             source = _source(case.path)
             assert source is not None, f"no data for {case.method} {case.path} {{{name}}}"
             pool = data[source]
+        elif name == "rid":  # a recovery on a written-off loan
+            pool = data["loan_recoveries"]
         elif name in NAMED_VALUES:
             pool = [*NAMED_VALUES[name], case.path_parameters[name]]
         else:

@@ -196,5 +196,10 @@ SPECTACULAR_SETTINGS = {
         # the teller's cash-or-bank choice (a deposit, a withdrawal, a payout), apart from
         # the transactions' own channels (drf_spectacular.W001 named it Channel1bbEnum)
         "TellerChannelEnum": ["cash", "bank"],
+        # an arrears run's daily/as_of and a loan's status, named apart from the other
+        # "kind" and "status" choice sets (drf_spectacular.W001 named them KindBa9Enum and
+        # Status4a3Enum once the runs' kind and the loan detail came into the schema)
+        "ArrearsRunKindEnum": "core.loans.models.ArrearsRun.Kind",
+        "LoanStatusEnum": "core.loans.models.Loan.Status",
     },
 }
