@@ -387,13 +387,13 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
 
 
 def report_write_offs(*, on: date) -> Report:
-    """The register of loans written off by the board's decision (hapus buku) and not
-    reversed, dated on or before ``on``: the decision, the amount written off (against
+    """The register of loans written off by the board's decision (hapus buku) and in
+    force on ``on`` (dated on or before it, not reversed by then): the decision, the amount written off (against
     the loan's PPAP and as expense), the money recovered on it by ``on`` (a recovery
     reversed by then not counted, as in the books of that day) and what remains. Loans written off at a member's exit (death, waiver) are not in it: they
     have no board write-off record."""
     wos = (
-        LoanWriteOff.objects.filter(reversal_entry__isnull=True, on__lte=on)
+        LoanWriteOff.objects.filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=on), on__lte=on)
         .select_related("loan", "loan__member")
         .annotate(
             recovered=Sum(

@@ -220,3 +220,18 @@ def test_api_reverse(recovered, staff, client_a):
         content_type="application/json",
     )
     assert r.status_code == 404
+
+
+def test_the_register_as_of_a_day_keeps_a_write_off_reversed_after_it(make_loan, staff, today):
+    """The register reads the books of its day: a write-off reversed later was in force
+    then (as a recovery reversed later is counted), and leaves it only from the reversal."""
+    loan = make_loan(days_ago=320)
+    loans_arrears_update(on=today)
+    yesterday = today - timedelta(days=1)
+    wo = loan_write_off(
+        loan=loan, by=staff["ketua"], on=yesterday, reason="Tidak tertagih", decision_ref="SK-2"
+    )
+    loan_write_off_reverse(write_off=wo, by=staff["ketua"], reason="Keliru", on=today)
+    (row,) = report_write_offs(on=yesterday).rows
+    assert (row["number"], row["amount"]) == (loan.number, wo.amount)
+    assert report_write_offs(on=today).rows == []
