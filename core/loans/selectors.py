@@ -553,7 +553,9 @@ AUDIT_ACTION_LABELS = {
     "loan.close.topup": _l("Ditutup oleh top-up"),
     "loan.settle.exit": _l("Dilunasi saat keluar"),
     "loan.writeoff": _l("Dihapusbukukan"),
+    "loan.writeoff.recovery": _l("Penerimaan hapus buku"),
     "loan.writeoff.recovery_reverse": _l("Penerimaan hapus buku dibatalkan"),
+    "loan.writeoff.reverse": _l("Hapus buku dibatalkan"),
 }
 
 

@@ -235,3 +235,15 @@ def test_the_register_as_of_a_day_keeps_a_write_off_reversed_after_it(make_loan,
     (row,) = report_write_offs(on=yesterday).rows
     assert (row["number"], row["amount"]) == (loan.number, wo.amount)
     assert report_write_offs(on=today).rows == []
+
+
+def test_the_loan_history_names_every_write_off_step_in_words(recovered, staff):
+    """The loan's history (*Riwayat*) names each step, never the audit log's code."""
+    from core.loans.selectors import loan_history
+
+    loan, wo, rec = recovered
+    loan_recovery_reverse(recovery=rec, by=staff["bendahara"], reason="Salah anggota")
+    loan_write_off_reverse(write_off=wo, by=staff["ketua"], reason="Keliru")
+    labels = [str(row["label"]) for row in loan_history(loan)]
+    assert not [x for x in labels if x.startswith("loan.")], labels
+    assert {"Dihapusbukukan", "Penerimaan hapus buku", "Hapus buku dibatalkan"} <= set(labels)
