@@ -12,8 +12,10 @@ class LoansConfig(AppConfig):
         # app registry is ready
         from core.common.db_refusals import db_refusal_register
         from core.ledger.close_guards import register as close_guard_register
+        from core.savings.statement_names import register as statement_namer_register
 
         from .arrears_asof import arrears_close_refusal
+        from .selectors import sukarela_payments_name
         from .services.repayment import repayment_entry_missing_db_refusal
         from .services.settlement import member_leave_db_refusal
 
@@ -28,3 +30,6 @@ class LoansConfig(AppConfig):
             fix_url_name="loans:arrears_run",
             fix_label=_("Buka Proses tunggakan dan PPAP"),
         )
+        # the kartu simpanan (staff and portal) names a loan paid from sukarela by the
+        # loan and its receipt in the reader's language
+        statement_namer_register(sukarela_payments_name)

@@ -42,13 +42,12 @@ def savings_total(member) -> Decimal:
 
 
 def savings_statement(member, date_from: dt.date, date_to: dt.date) -> list:
-    """The kartu simpanan as the staff read it, a payroll batch's movement named as the
+    """The kartu simpanan as the staff read it: a payroll batch's movement named as the
     member knows it (``core.savings.selectors.payroll_rows_name``), a loan paid from
     sukarela by the loan and its receipt in the member's language
-    (``core.loans.selectors.sukarela_payments_name``)."""
-    statement = _savings_statement(member=member, date_from=date_from, date_to=date_to)
-    loan_selectors.sukarela_payments_name([t for s in statement for t in s.rows])
-    return statement
+    (``core.loans.selectors.sukarela_payments_name``, registered with
+    ``core.savings.statement_names``)."""
+    return _savings_statement(member=member, date_from=date_from, date_to=date_to)
 
 
 def savings_statement_pdf(member, statement: list, date_from: dt.date, date_to: dt.date) -> bytes:

@@ -27,6 +27,7 @@ from .models import (
     SavingsProduct,
     SavingsTransaction,
 )
+from .statement_names import statement_rows_name
 
 ZERO = Decimal("0")
 
@@ -192,7 +193,8 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
     """Kartu simpanan: per account, the balance before ``date_from``, the movements in
     the period (ordered by date, then posting sequence) each with its running balance in
     that same order, and the closing balance. A payroll batch's movement is named as the
-    member knows it (``payroll_rows_name``)."""
+    member knows it (``payroll_rows_name``); a movement an app above savings posted, by
+    that app's namer (``core.savings.statement_names``: a loan paid from sukarela)."""
     out = []
     statement_rows: list[list[SavingsTransaction]] = []
     for acc in member_savings_summary(member=member):
@@ -216,7 +218,9 @@ def savings_statement(*, member: Member, date_from: date, date_to: date) -> list
                 closing=opening + t_in - t_out,
             )
         )
-    payroll_rows_name([t for rows in statement_rows for t in rows])
+    all_rows = [t for rows in statement_rows for t in rows]
+    payroll_rows_name(all_rows)
+    statement_rows_name(all_rows)
     return out
 
 
