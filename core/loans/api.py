@@ -42,7 +42,14 @@ from .models import (
     Reschedule,
     receipts_prime,
 )
-from .selectors import loan_grade_date, repayment_name, repayments_name
+from .selectors import (
+    GradeDate,
+    grade_note,
+    loan_grade_date,
+    loans_with_grade_dates,
+    repayment_name,
+    repayments_name,
+)
 
 R = User.Role
 STAFF_AND_MEMBERS = STAFF | {R.ANGGOTA}
@@ -269,8 +276,9 @@ class LoanSerializer(serializers.ModelSerializer):
 
 
 class LoanDetailSerializer(LoanSerializer):
-    """One loan (``GET /loans/<id>/``): with when its grade was set (two queries, so not
-    on the list)."""
+    """A loan as ``GET /loans/`` and ``GET /loans/<id>/`` give it: with when its grade was
+    set (read in the list's own query, ``loans_with_grade_dates``: no query per loan) and
+    a top-up's inherited grade."""
 
     graded_on = serializers.SerializerMethodField(
         help_text=(
@@ -282,14 +290,41 @@ class LoanDetailSerializer(LoanSerializer):
     paid_since_graded = serializers.SerializerMethodField(
         help_text="a payment not reversed came after that run: the grade waits for the next"
     )
+    grade_inherited_from = serializers.SerializerMethodField(
+        help_text=(
+            "a top-up of a loan in arrears not graded by a run yet: the number of the old "
+            "loan whose grade it inherited (null otherwise)"
+        )
+    )
+    grade_inherited_on = serializers.SerializerMethodField(
+        help_text="the day it inherited that grade (its disbursement); null otherwise"
+    )
+    grade_note = serializers.SerializerMethodField(
+        help_text=(
+            "a running loan: when its grade was set, in the user's language, as the loan "
+            "page says it; null when not running"
+        )
+    )
 
     class Meta(LoanSerializer.Meta):
-        fields = [*LoanSerializer.Meta.fields, "graded_on", "paid_since_graded"]
+        fields = [
+            *LoanSerializer.Meta.fields,
+            "graded_on",
+            "paid_since_graded",
+            "grade_inherited_from",
+            "grade_inherited_on",
+            "grade_note",
+        ]
         read_only_fields = fields
 
-    def _grade(self, obj):
+    def _grade(self, obj) -> GradeDate | None:
+        if not obj.is_running:
+            return None
         if not hasattr(obj, "_grade_date"):
-            obj._grade_date = loan_grade_date(obj) if obj.is_running else None
+            if hasattr(obj, "paid_since_graded"):  # annotated by the view's queryset
+                obj._grade_date = GradeDate(obj.graded_on, obj.paid_since_graded)
+            else:
+                obj._grade_date = loan_grade_date(obj)
         return obj._grade_date
 
     def get_graded_on(self, obj) -> date | None:
@@ -299,6 +334,20 @@ class LoanDetailSerializer(LoanSerializer):
     def get_paid_since_graded(self, obj) -> bool:
         g = self._grade(obj)
         return bool(g and g.paid_since)
+
+    def _inherited_on(self, obj) -> date | None:
+        g = self._grade(obj)
+        return obj.grade_inherited_on if g and g.graded_on is None else None
+
+    def get_grade_inherited_from(self, obj) -> str | None:
+        return obj.topup_of.number if self._inherited_on(obj) else None
+
+    def get_grade_inherited_on(self, obj) -> date | None:
+        return self._inherited_on(obj)
+
+    def get_grade_note(self, obj) -> str | None:
+        g = self._grade(obj)
+        return grade_note(obj, g) if g else None
 
 
 class LoanApplySerializer(serializers.Serializer):
@@ -603,13 +652,15 @@ class LoanViewSet(
     queryset = Loan.objects.none()
 
     def get_serializer_class(self):
-        return LoanDetailSerializer if self.action == "retrieve" else LoanSerializer
+        return LoanDetailSerializer if self.action in ("list", "retrieve") else LoanSerializer
 
     def get_queryset(self) -> QuerySet[Loan]:
         if getattr(self, "swagger_fake_view", False):
             return Loan.objects.none()
-        qs = Loan.objects.select_related("member", "product", "topup_of").prefetch_related(
-            "documents", "reschedules"
+        qs = loans_with_grade_dates(
+            Loan.objects.select_related("member", "product", "topup_of").prefetch_related(
+                "documents", "reschedules"
+            )
         )
         user = self.request.user
         if user.role == R.ANGGOTA:

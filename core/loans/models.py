@@ -6,6 +6,7 @@ ledger's ``loan_receivable`` control account, and the sum of ``Loan.ppap_amount`
 the ``ppap_allowance`` account (see ``selectors.loans_reconciliation``).
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -555,6 +556,17 @@ class Loan(FastFromDb, models.Model):
     @property
     def is_restructured(self) -> bool:
         return bool(self.restructured_grade)
+
+    @property
+    def grade_inherited_on(self) -> date | None:
+        """A top-up of a loan in arrears takes the old loan's grade (``restructured_grade``,
+        the worse of its grade and its days past due) on the day it is paid out: that day;
+        None for any other loan (a top-up of a loan with nothing overdue inherits
+        nothing)."""
+        inherited = self.topup_of_id and self.restructured_grade and self.restructured_on
+        return (
+            self.disbursed_on if inherited and self.restructured_on == self.disbursed_on else None
+        )
 
     @property
     def rate_label(self) -> str:

@@ -7,7 +7,21 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -15,6 +29,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from core.audit.models import AuditEvent
 from core.common.bulk import array_text
+from core.common.dates import format_tanggal
 from core.ledger.models import JournalEntry, JournalLine, Receipt
 from core.ledger.payroll_batches import payroll_batches_by_entry, payroll_description
 from core.ledger.selectors import account_balance, account_for_role
@@ -193,34 +208,74 @@ class GradeDate:
     paid_since: bool
 
 
+def loans_with_grade_dates(qs: QuerySet[Loan]) -> QuerySet[Loan]:
+    """``qs`` with when each loan's kolektibilitas and PPAP were set: ``graded_on``, the
+    date of the latest daily arrears run if it graded the loan, else None, and
+    ``paid_since_graded``, a payment not reversed came after that run (a loan not running
+    now: None, False). The latest daily
+    run (``arrears.loans_arrears_update`` grades every running loan and writes the loan's
+    columns; a run as of a past month's last day writes snapshots only, so it does not
+    count) graded the loan if the loan was disbursed by the run's date and before the run
+    was made (a disbursement later the same day, or dated back after the run, was not
+    graded). Annotations in the list's own query (the run is read once by PostgreSQL, not
+    per row): no query per loan."""
+    runs = ArrearsRun.objects.filter(kind=ArrearsRun.Kind.DAILY).order_by("-on", "-pk")
+    run_on = Subquery(runs.values("on")[:1])
+    run_at = Subquery(runs.values("created_at")[:1])
+    graded = (
+        Q(status=Loan.Status.DISBURSED)
+        & Q(disbursed_on__lte=run_on)
+        & Q(disbursement_entry__created_at__lte=run_at)
+    )
+    later_payments = Repayment.objects.filter(loan_id=OuterRef("pk"), reversal__isnull=True).filter(
+        Q(paid_on__gt=run_on) | Q(entry__created_at__gt=run_at)
+    )
+    return qs.annotate(
+        graded_on=Case(When(graded, then=run_on), default=None, output_field=DateField()),
+        paid_since_graded=Case(
+            When(graded, then=Exists(later_payments)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
 def loan_grade_date(loan: Loan) -> GradeDate:
-    """The daily arrears run that set the loan's grade (``arrears.loans_arrears_update``
-    grades every running loan and writes the loan's columns; a run as of a past month's
-    last day writes snapshots only, so it does not count). The latest daily run graded
-    the loan if the loan was disbursed by the run's date and before the run was made (a
-    disbursement later the same day, or dated back after the run, was not graded). One
-    query, for one loan's page; not for lists."""
+    """When one loan's grade was set (``loans_with_grade_dates``). One query, for one
+    loan's page; a list annotates its own query instead."""
     if loan.disbursed_on is None:
         return GradeDate(None, False)
-    later_payments = Repayment.objects.filter(loan_id=loan.pk, reversal__isnull=True).filter(
-        Q(paid_on__gt=OuterRef("on")) | Q(entry__created_at__gt=OuterRef("created_at"))
-    )
-    disbursed_after = JournalEntry.objects.filter(
-        pk=loan.disbursement_entry_id, created_at__gt=OuterRef("created_at")
-    )
-    run = (
-        ArrearsRun.objects.filter(kind=ArrearsRun.Kind.DAILY)
-        .order_by("-on", "-pk")
-        .annotate(paid_since=Exists(later_payments), disbursed_after=Exists(disbursed_after))
-        .values_list("on", "paid_since", "disbursed_after")
+    row = (
+        loans_with_grade_dates(Loan.objects.filter(pk=loan.pk))
+        .values_list("graded_on", "paid_since_graded")
         .first()
     )
-    if run is None:
-        return GradeDate(None, False)
-    on, paid_since, disbursed_after_run = run
-    if loan.disbursed_on > on or disbursed_after_run:
-        return GradeDate(None, False)
-    return GradeDate(on, paid_since)
+    return GradeDate(*row) if row else GradeDate(None, False)
+
+
+def grade_note(loan: Loan, grade: GradeDate) -> str:
+    """The sentence saying when a running loan's grade was set, as its page and
+    ``GET /api/v1/loans/<id>/`` give it: the run's date (and that a payment since is not
+    graded yet), the old loan's grade a top-up inherited at its disbursement until a run
+    grades it, or not graded yet."""
+    if grade.graded_on is not None:
+        note = _("Kolektibilitas per %(d)s") % {"d": format_tanggal(grade.graded_on)}
+        if grade.paid_since:
+            note += "; " + _("pembayaran sesudah tanggal itu belum dinilai ulang")
+        return note
+    if (on := loan.grade_inherited_on) is not None:
+        return _(
+            "Mewarisi kolektibilitas pinjaman lama %(n)s per %(d)s; "
+            "belum dinilai ulang (proses tunggakan berikutnya)"
+        ) % {"n": loan.topup_of.number, "d": format_tanggal(on)}
+    return _("Kolektibilitas belum dinilai (proses tunggakan berikutnya)")
+
+
+def grades_as_of(loans) -> date | None:
+    """The date a list's grade column is headed with: the latest run date that graded any
+    of the (annotated) loans; rows not graded by it carry their own note. None when no
+    loan of the list has been graded."""
+    return max((ln.graded_on for ln in loans if getattr(ln, "graded_on", None)), default=None)
 
 
 def loan_dues_summary(loan: Loan, on: date, rows: list[Instalment] | None = None) -> dict:

@@ -52,6 +52,8 @@ from .models import (
 from .selectors import (
     FEE_LABELS,
     collectibility_summary,
+    grade_note,
+    grades_as_of,
     loan_decision_data,
     loan_disbursement_preview,
     loan_grade_date,
@@ -61,6 +63,7 @@ from .selectors import (
     loan_schedule,
     loan_schedule_for_print,
     loan_voucher_number,
+    loans_with_grade_dates,
     repayments_name,
 )
 from .services.applications import product_fees
@@ -185,12 +188,14 @@ def loan_list_view(request):
             columns=LOAN_COLUMNS,
             rows=loan_list(status=status, q=q).iterator(chunk_size=500),
         )
-    page = Paginator(loan_list(status=status, q=q), 50).get_page(request.GET.get("page"))
+    loans = loans_with_grade_dates(loan_list(status=status, q=q).select_related("topup_of"))
+    page = Paginator(loans, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "loans/list.html",
         {
             "page": page,
+            "grades_on": grades_as_of(page.object_list),
             "status": status,
             "q": q,
             "statuses": Loan.Status.choices,
@@ -204,7 +209,7 @@ DECIDING = (Loan.Status.APPLIED, Loan.Status.VERIFIED, Loan.Status.APPROVED)
 
 @role_required(read=ALL_STAFF)
 def loan_detail_view(request, pk: int):
-    loan = get_object_or_404(Loan.objects.select_related("member", "product"), pk=pk)
+    loan = get_object_or_404(Loan.objects.select_related("member", "product", "topup_of"), pk=pk)
     today = timezone.localdate()
     # Each of the loan's rows read once: the current schedule also gives the open rows of
     # the dues and the payoff quote, the repayments the latest one not reversed. The
@@ -230,6 +235,7 @@ def loan_detail_view(request, pk: int):
         ctx["decision"] = loan_decision_data(loan, on=today)
     if loan.is_running:
         ctx["grade_date"] = loan_grade_date(loan)
+        ctx["grade_note"] = grade_note(loan, ctx["grade_date"])
         open_rows = sorted((r for r in rows if not r.settled), key=lambda r: r.number)
         ctx["dues"] = svc.loan_dues(loan, today, open_rows)
         ctx["quote"] = svc.loan_payoff_quote(loan=loan, on=today, rows=open_rows)

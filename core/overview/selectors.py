@@ -14,6 +14,7 @@ from core.audit.models import AuditEvent
 from core.deductions.models import DeductionLine
 from core.deductions.selectors import line_not_asked_after_exit
 from core.loans.models import Instalment, Loan
+from core.loans.selectors import grades_as_of, loans_with_grade_dates
 from core.members.models import Member
 from core.savings.models import SavingsAccount
 from core.yearend.models import MemberShare
@@ -45,6 +46,8 @@ class MemberOverview:
     changes: list
     audit: list[AuditEvent]
     counts: dict = field(default_factory=dict)
+    # the date the loans' grade column is headed with (``grades_as_of``)
+    grades_on: date | None = None
 
 
 def _schedule_rows(instalments) -> list[dict]:
@@ -79,8 +82,8 @@ def member_overview(*, member_id: int) -> MemberOverview:
         .order_by("product_id", "opened_on")
     )
     loans = list(
-        Loan.objects.filter(member=member)
-        .select_related("product")
+        loans_with_grade_dates(Loan.objects.filter(member=member))
+        .select_related("product", "topup_of")
         .prefetch_related(
             Prefetch(
                 "instalments",
@@ -144,6 +147,7 @@ def member_overview(*, member_id: int) -> MemberOverview:
         accounts=accounts,
         savings_total=sum((a.balance for a in accounts if a.status == "open"), ZERO),
         loans=loan_views,
+        grades_on=grades_as_of(ln for ln in loans if ln.status == Loan.Status.DISBURSED),
         loans_outstanding=sum(
             (ln.principal_outstanding for ln in loans if ln.status == Loan.Status.DISBURSED), ZERO
         ),
