@@ -690,17 +690,18 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
     exclude = [loan.pk] + ([loan.topup_of_id] if loan.topup_of_id else [])
     others = []
     for other in (
-        Loan.objects.filter(
-            member=member,
-            status__in=[
-                Loan.Status.DISBURSED,
-                Loan.Status.APPLIED,
-                Loan.Status.VERIFIED,
-                Loan.Status.APPROVED,
-            ],
+        loans_with_grade_dates(
+            Loan.objects.filter(
+                member=member,
+                status__in=[
+                    Loan.Status.DISBURSED,
+                    Loan.Status.APPLIED,
+                    Loan.Status.VERIFIED,
+                    Loan.Status.APPROVED,
+                ],
+            ).exclude(pk=loan.pk)
         )
-        .exclude(pk=loan.pk)
-        .select_related("product")
+        .select_related("product", "topup_of")
         .order_by("pk")
     ):
         if other.status == Loan.Status.DISBURSED:
@@ -745,6 +746,7 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
             dsr_before is not None and limit_pct and limit_pct > 0 and dsr_before > limit_pct
         ),
         "other_loans": others,
+        "other_grades_on": grades_as_of(o["loan"] for o in others),
         "existing_instalments": existing,
         "new_instalment": new_instalment,
         "total_instalments": burden,

@@ -241,3 +241,17 @@ def test_topup_of_a_loan_not_in_arrears_inherits_nothing(
     assert body["grade_note"] == "Kolektibilitas belum dinilai (proses tunggakan berikutnya)"
     html = login(staff["bendahara"]).get(f"/pinjaman/{new.pk}/").content.decode()
     assert _grade_line(html) == "Kolektibilitas belum dinilai (proses tunggakan berikutnya)"
+
+
+def test_decision_screen_dates_the_other_loans_grade(login, staff, make_loan, today):
+    # the chair deciding an application reads the member's other loans with their grade
+    graded = make_loan(days_ago=20)
+    loans_arrears_update(on=today - timedelta(days=1))
+    fresh = make_loan(principal=D(2_000_000))  # after the run
+    applied = make_loan(principal=D(1_000_000), until="verified")
+    html = login(staff["ketua"]).get(f"/pinjaman/{applied.pk}/").content.decode()
+    table = re.search(r'<table id="other-loans">(.*?)</table>', html, re.S).group(1)
+    run_day = format_tanggal(today - timedelta(days=1))
+    assert _grade_header(table) == f"Kolektibilitas (per {run_day})"
+    assert _grade_cell(table, graded) == "Lancar"
+    assert _grade_cell(table, fresh) == "Lancar belum dinilai"
