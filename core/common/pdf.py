@@ -47,9 +47,13 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf(stylesheets=stylesheets)
 
 
+def render_html(template: str, context: dict, *, language: str = "id") -> str:
+    """The HTML ``render_pdf`` makes a PDF of (a test reads its laid-out pages)."""
+    with translation.override(language):
+        return render_to_string(template, {"cooperative": connection.tenant, **context})
+
+
 def render_pdf(template: str, context: dict, *, language: str = "id") -> bytes:
     """``template`` rendered in ``language`` (Indonesian unless a document is printed in
     its reader's language) and made a PDF."""
-    with translation.override(language):
-        html = render_to_string(template, {"cooperative": connection.tenant, **context})
-    return html_to_pdf(html)
+    return html_to_pdf(render_html(template, context, language=language))

@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 from core.common.dates import format_date, format_tanggal, format_waktu
 from core.common.exports import safe_cell, safe_row, sheet_title, workbook_bytes
 from core.common.money import format_percent, format_rupiah
-from core.common.pdf import render_pdf
+from core.common.pdf import html_to_pdf, render_html
 from core.ledger import reports, tables
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_balance, account_for_role, totals_between
@@ -90,7 +90,9 @@ def _statements(year: int) -> list[dict]:
     return [
         tables.balance_sheet_table(reports.balance_sheet(as_of=end, compare_as_of=prev_end)),
         tables.income_statement_table(reports.income_statement(date_from=start, date_to=end)),
-        tables.equity_changes_table(reports.equity_changes(date_from=start, date_to=end)),
+        # seven columns of figures: printed on a page turned sideways
+        tables.equity_changes_table(reports.equity_changes(date_from=start, date_to=end))
+        | {"landscape": True},
         tables.cash_flow_table(reports.cash_flow(date_from=start, date_to=end)),
     ]
 
@@ -661,9 +663,14 @@ def compact_blocks(table: dict) -> list[str]:
 
 
 def rat_pack_pdf(*, year: int) -> bytes:
+    return html_to_pdf(rat_pack_html(year=year))
+
+
+def rat_pack_html(*, year: int) -> str:
+    """The RAT pack's HTML, in Indonesian, as ``rat_pack_pdf`` prints it."""
     ye = closed_year_end(year=year)
     texts = rat_report_for(year=year)
-    return render_pdf(
+    return render_html(
         "yearend/rat_pack_pdf.html",
         {
             "year": year,

@@ -1,0 +1,212 @@
+"""The auditor's (and the pengawas') walk through a closed year's RAT pack: a small but
+whole year (members joining and one leaving, pokok / wajib / sukarela with interest,
+loans repaid at the counter and by payroll deduction, one restructured, one written
+off, expenses), closed and its SHU posted after the RAT; then every CaLK note and
+statement of the pack read against the books, figures worked out by hand."""
+
+import copy
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.deductions.conftest import csv_bytes, make_run
+from tests.loans.conftest import approval_backdate, docs
+from tests.members import factories as f
+from tests.module_coop import module_uncommitted
+
+from .conftest import YEAR, close_preliminaries, year_of
+
+D = Decimal
+
+
+def _loan(staff, product, member, principal, tenor, on, first_due=None):
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+
+    by = staff["bendahara"]
+    ln = loan_apply(
+        member=member,
+        product=product,
+        principal=D(principal),
+        tenor=tenor,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan_verify(loan=ln, by=by)
+    loan_approve(loan=ln, by=staff["ketua"])
+    approval_backdate(ln, on)
+    loan_disburse(loan=ln, by=by, on=on, first_due_date=first_due)
+    ln.refresh_from_db()
+    return ln
+
+
+def auditor_year(staff) -> dict:
+    """``year_of`` (m1 borrows 10,000,000 in February and repays four instalments at the
+    counter, m2 and m3 save), and: sukarela earns 3% a year; m4 joins in March and
+    borrows 6,000,000 (repaid by payroll deduction in October), m5 joins in April and
+    borrows 5,000,000 (restructured in September), m6 borrows 3,000,000 in January and
+    never pays (Macet at 31 December, written off); two expenses; m2 leaves in November.
+    Then the close's preliminaries, the write-off, the close and the RAT's posting."""
+    from core.deductions.models import DeductionLine
+    from core.deductions.services import (
+        deduction_import_post,
+        deduction_import_upload,
+        deduction_settings_update,
+    )
+    from core.exits.services import exit_settlement_confirm
+    from core.ledger.models import Account
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, journal_post
+    from core.loans.arrears import loans_arrears_update
+    from core.loans.models import LoanProduct
+    from core.loans.services import loan_reschedule, loan_write_off
+    from core.savings.models import SavingsProduct
+
+    by = staff["bendahara"]
+    SavingsProduct.objects.filter(kind="sukarela").update(
+        interest_enabled=True, interest_rate_annual=D("3")
+    )
+    base = year_of(staff)
+    journal_post(  # a cooperative of some size: equity in the tens of billions
+        on=date(YEAR, 1, 2),
+        description="Saldo awal (lanjutan)",
+        source="opening",
+        source_ref="auditor-walk-opening",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("bank"), debit=D("24500000000")),
+            LineSpec(account_for_role("opening_balance"), credit=D("24500000000")),
+        ],
+    )
+    deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
+    product = LoanProduct.objects.get(code="YE")
+    agency = f.agency("DISKES", "Dinas Kesehatan")
+    m4 = f.member(
+        full_name="Empat",
+        agency_obj=agency,
+        join_date=date(YEAR, 3, 1),
+        take_home_pay=D("15000000"),
+    )
+    m5 = f.member(
+        full_name="Lima", agency_obj=agency, join_date=date(YEAR, 4, 1), take_home_pay=D("15000000")
+    )
+    m6 = f.member(
+        full_name="Enam", agency_obj=agency, join_date=date(YEAR, 1, 3), take_home_pay=D("15000000")
+    )
+    from .conftest import _deposit
+
+    for m, on in ((m4, date(YEAR, 3, 1)), (m5, date(YEAR, 4, 1)), (m6, date(YEAR, 1, 3))):
+        _deposit(m, "pokok", "100000", on, by)
+        _deposit(m, "wajib", "600000", on, by)
+    _deposit(m4, "sukarela", "2000000", date(YEAR, 3, 1), by)
+    l6 = _loan(staff, product, m6, "3000000", 10, date(YEAR, 1, 5), date(YEAR, 2, 5))
+    l4 = _loan(staff, product, m4, "6000000", 12, date(YEAR, 3, 10), date(YEAR, 4, 10))
+    l5 = _loan(staff, product, m5, "5000000", 10, date(YEAR, 4, 10), date(YEAR, 5, 10))
+    for name, code, amount, on in (
+        ("ATK", "5302", "1250000", date(YEAR, 5, 15)),
+        ("Honor pengurus", "5301", "6000000", date(YEAR, 12, 15)),
+    ):
+        journal_post(
+            on=on,
+            description=name,
+            source="manual",
+            by=by,
+            lines=[
+                LineSpec(Account.objects.get(code=code), debit=D(amount)),
+                LineSpec(account_for_role("cash"), credit=D(amount)),
+            ],
+        )
+    loan_reschedule(loan=l5, by=staff["ketua"], tenor=18, reason="Mutasi", on=date(YEAR, 9, 15))
+    exit_settlement_confirm(member=base["m2"], reason="resigned", on=date(YEAR, 11, 30), by=by)
+    # December's payroll deduction: everything asked is cut, but nothing of m6's
+    run = make_run(on=date(YEAR, 12, 20), by=by)
+    lines = list(DeductionLine.objects.filter(run=run).select_related("member__agency"))
+    for ag in {ln.member.agency for ln in lines}:
+        rows = [
+            (ln.member.nip, 0 if ln.member_id == m6.pk else int(ln.total))
+            for ln in lines
+            if ln.member.agency_id == ag.pk
+        ]
+        imp = deduction_import_upload(
+            run=run, agency=ag, content=csv_bytes(rows), file_name="realisasi.csv", by=by
+        )
+        assert imp.status == "valid", (imp.errors, imp.file_errors)
+        deduction_import_post(imp=imp, by=by, on=date(YEAR, 12, 27))
+    loans_arrears_update(on=date(YEAR, 12, 31), by=by)
+    l6.refresh_from_db()
+    loan_write_off(
+        loan=l6, by=staff["ketua"], on=date(YEAR, 12, 31), reason="Macet", decision_ref="SK-9"
+    )
+    close_preliminaries(by)
+    return base | {"m4": m4, "m5": m5, "m6": m6, "l4": l4, "l5": l5, "l6": l6}
+
+
+@pytest.fixture(scope="module")
+def walk_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The year built, closed and its SHU posted after the RAT, once for the module (never
+    committed)."""
+
+    def build():
+        from core.yearend.services import shu_post, yearend_close
+
+        staff = {r: f.user(r) for r in ("admin", "ketua", "bendahara", "petugas", "pengawas")}
+        year = auditor_year(staff)
+        yearend_close(year=YEAR, by=staff["bendahara"])
+        shu_post(
+            year=YEAR, rat_date=date(YEAR + 1, 3, 10), rat_decision="01/RAT", by=staff["bendahara"]
+        )
+        return {"staff": staff, "year": year}
+
+    with module_uncommitted(django_db_blocker, tmp_path_factory, build) as built:
+        yield built
+
+
+@pytest.fixture
+def walk(walk_once, in_tenant_a):
+    return copy.deepcopy(walk_once["year"])
+
+
+def _tables() -> dict[str, dict]:
+    from core.yearend.rat import rat_pack_tables
+
+    return {str(t["title"]): t for t in rat_pack_tables(year=YEAR)}
+
+
+def _laid_out_pages():
+    """The RAT pack as WeasyPrint lays it out: per page its size, its right content edge
+    and every line of text with where it ends."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from core.yearend.rat import rat_pack_html
+
+    doc = HTML(string=rat_pack_html(year=YEAR)).render()
+    out = []
+    for page in doc.pages:
+        box = page._page_box
+        texts = [
+            (b.text, b.position_x + b.width)
+            for b in box.descendants()
+            if isinstance(b, boxes.TextBox)
+        ]
+        right = box.margin_width() - box.margin_right
+        out.append({"width": page.width, "height": page.height, "right": right, "texts": texts})
+    return out
+
+
+def test_equity_statement_is_landscape_and_every_figure_fits_the_page(walk):
+    """Seven columns of figures in the tens of billions: the page is turned (A4
+    landscape), no text runs past the right margin, each figure stays on one line and
+    the row names are not broken word by word."""
+    pages = _laid_out_pages()
+    page = next(p for p in pages if any(t == "LAPORAN PERUBAHAN EKUITAS" for t, _ in p["texts"]))
+    assert page["width"] > page["height"]
+    texts = [t for t, _ in page["texts"]]
+    assert "Rp 25.000.000.000" in texts  # Ekuitas Saldo Awal, opening and closing
+    assert "Rp 25.098.514.167" in texts  # the total's closing balance
+    assert "Pemindahan antar-ekuitas" in texts
+    assert "Hasil usaha periode ini (pendapatan − beban)" in texts  # on one line
+    for p in pages:
+        over = [(t, end) for t, end in p["texts"] if end > p["right"] + 0.5]
+        assert not over, over
