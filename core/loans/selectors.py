@@ -428,6 +428,7 @@ def collectibility_summary(*, as_of: date | None = None) -> dict:
             n=Count("id"),
             outstanding=Sum("principal_outstanding"),
             ppap=Sum("ppap_amount"),
+            deferred=Sum("deferred_jasa"),
             r_n=Count("id", filter=restructured_q),
             r_outstanding=Sum("principal_outstanding", filter=restructured_q),
             r_deferred=Sum("deferred_jasa", filter=restructured_q),
@@ -454,6 +455,8 @@ def collectibility_summary(*, as_of: date | None = None) -> dict:
                 "count": r.get("n", 0),
                 "outstanding": amt,
                 "ppap": r.get("ppap") or ZERO,
+                # not earned yet: not in the base the PPAP rate is taken of
+                "deferred_jasa": r.get("deferred") or ZERO,
                 "days_from": band.get("from"),
                 "days_to": band.get("to"),
                 "ppap_rate": band.get("ppap"),

@@ -32,6 +32,7 @@ from core.ledger import reports, tables
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_balance, account_for_role, totals_between
 from core.loans.models import KOLEK_CHOICES, Loan, LoanReversal, Reschedule
+from core.loans.reports import report_write_offs
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -431,19 +432,38 @@ def _savings_portfolio(year: int) -> dict:
     )
 
 
+def _grade_label(g: dict) -> str:
+    """A grade with its band of days past due, as the pengawas checks it: "Kurang Lancar
+    (91–180 hari)", "Macet (> 270 hari)"."""
+    name = KOLEK.get(g["grade"], g["grade"])
+    low, high = g.get("days_from"), g.get("days_to")
+    if low is None:  # a grade of the other scheme, still held until the next run
+        return str(name)
+    if high is None:
+        days = _("> %(n)s hari") % {"n": low - 1}
+    elif high == low:
+        days = _("%(n)s hari") % {"n": low}
+    else:
+        days = _("%(a)s–%(b)s hari") % {"a": low, "b": high}
+    return f"{name} ({days})"
+
+
 def _loan_tables(year: int) -> list[dict]:
     s = collectibility_summary(as_of=date(year, 12, 31))
     rows = [
         _row(
             "row",
             "",
-            KOLEK.get(g["grade"], g["grade"]),
+            _grade_label(g),
             g["count"],
             g["outstanding"],
+            g["outstanding"] - g["deferred_jasa"],
+            _percent(g["ppap_rate"]),
             g["ppap"],
         )
         for g in s["grades"]
     ]
+    deferred = sum((g["deferred_jasa"] for g in s["grades"]), ZERO)
     rows.append(
         _row(
             "total",
@@ -451,9 +471,25 @@ def _loan_tables(year: int) -> list[dict]:
             _("Jumlah"),
             sum(g["count"] for g in s["grades"]),
             s["total"],
+            s["total"] - deferred,
+            "",
             sum((g["ppap"] for g in s["grades"]), ZERO),
         )
     )
+    r = s["restructured"]
+    if r["count"]:
+        rows.append(
+            _row(
+                "row",
+                "",
+                _("Di antaranya pinjaman yang direstrukturisasi"),
+                r["count"],
+                r["outstanding"],
+                r["outstanding"] - r["deferred_jasa"],
+                "",
+                r["ppap"],
+            )
+        )
     rows.append(
         _row(
             "row",
@@ -462,8 +498,27 @@ def _loan_tables(year: int) -> list[dict]:
             "",
             "",
             "",
+            "",
+            "",
         )
     )
+    if deferred:
+        rows.append(
+            _row(
+                "row",
+                "",
+                _(
+                    "Dasar PPAP: sisa pokok dikurangi jasa ditangguhkan (%(a)s), jasa tertunggak "
+                    "yang dikapitalisasi saat restrukturisasi dan belum menjadi pendapatan."
+                )
+                % {"a": format_rupiah(deferred)},
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
     collect = _table(
         _("Kolektibilitas pinjaman dan NPL"),
         _("Kolektibilitas per %(d)s (proses tunggakan tanggal itu)")
@@ -471,7 +526,15 @@ def _loan_tables(year: int) -> list[dict]:
         if s["as_of"]
         else _("Belum ada proses tunggakan akhir bulan; keadaan saat dicetak (%(d)s)")
         % {"d": format_date(timezone.localdate())},
-        ["", _("Kolektibilitas"), _("Pinjaman"), _("Sisa pokok"), _("PPAP")],
+        [
+            "",
+            _("Kolektibilitas"),
+            _("Pinjaman"),
+            _("Sisa pokok"),
+            _("Dasar PPAP"),
+            _("Tarif PPAP"),
+            _("PPAP"),
+        ],
         rows,
     )
     disbursed = _disbursed_in(year)
@@ -576,22 +639,97 @@ def _balance(role: str, year: int) -> Decimal:
     return account_balance(account=account_for_role(role), as_of=date(year, 12, 31))
 
 
+def _ppap_used_by(lines, prefix: str) -> tuple[Decimal, Decimal]:
+    """Debits and credits on the PPAP allowance in ``lines`` made by the entries whose
+    source starts with ``prefix`` (a write-off, an exit's waiver) and by their reversals."""
+    t = lines.filter(
+        Q(entry__source_ref__startswith=prefix) | Q(entry__reverses__source_ref__startswith=prefix)
+    ).aggregate(d=Sum("debit"), c=Sum("credit"))
+    return t["d"] or ZERO, t["c"] or ZERO
+
+
 def _ppap_movement(year: int) -> dict:
+    """The allowance from the year's opening to its closing balance: what the arrears runs
+    charged to PPAP expense, what the board's write-offs (``loan-writeoff:``) and the
+    exits' waivers (``exit:``) used of it (each net of its reversals), and what the
+    arrears runs released."""
     acc = account_for_role("ppap_allowance")
     moves = totals_between(date(year, 1, 1), date(year, 12, 31), account_ids=[acc.pk])
     d, c = moves.get(acc.pk, (ZERO, ZERO))
     closing = _balance("ppap_allowance", year)
     opening = closing - (c - d)
+    lines = JournalLine.objects.filter(account=acc, entry__date__year=year)
+    wo_d, wo_c = _ppap_used_by(lines, "loan-writeoff:")
+    ex_d, ex_c = _ppap_used_by(lines, "exit:")
+    rows = [
+        _row("row", "", _("Saldo awal"), opening),
+        _row("row", "", _("Penambahan (beban PPAP)"), c - wo_c - ex_c),
+        _row("row", "", _("Dipakai untuk pinjaman dihapusbukukan"), wo_d - wo_c),
+    ]
+    if ex_d or ex_c:
+        rows.append(
+            _row(
+                "row",
+                "",
+                _("Dipakai untuk pinjaman yang dibebaskan saat anggota keluar"),
+                ex_d - ex_c,
+            )
+        )
+    rows += [
+        _row("row", "", _("Pemulihan (PPAP dilepas)"), d - wo_d - ex_d),
+        _row("total", "", _("Saldo akhir"), closing),
+    ]
     return _table(
         _("CaLK: mutasi penyisihan penghapusan piutang (PPAP)"),
         _("Tahun buku %(y)s") % {"y": year},
         ["", _("Uraian"), _("Jumlah")],
+        rows,
+    )
+
+
+def _write_offs(year: int) -> dict:
+    """The loans the board wrote off in the year and still written off at its end (the
+    write-off register of 31 December, ``report_write_offs``): what each was, against
+    PPAP and as expense. Loans forgiven at a member's exit are not write-offs here."""
+    report = report_write_offs(on=date(year, 12, 31))
+    rows = [
+        _row(
+            "row",
+            r["number"],
+            r["member"],
+            format_tanggal(r["date"]),
+            r["decision"],
+            r["amount"],
+            r["ppap_used"],
+            r["expense"],
+        )
+        for r in report.rows
+        if r["date"].year == year
+    ]
+    if rows:
+        rows.append(
+            _row(
+                "total",
+                "",
+                _("Jumlah"),
+                "",
+                "",
+                *(sum((r["cells"][i] for r in rows), ZERO) for i in (4, 5, 6)),
+            )
+        )
+    return {"landscape": True} | _table(  # seven columns: a page turned sideways
+        _("CaLK: pinjaman dihapusbukukan"),
+        _("Tahun buku %(y)s") % {"y": year},
         [
-            _row("row", "", _("Saldo awal"), opening),
-            _row("row", "", _("Penambahan (beban PPAP)"), c),
-            _row("row", "", _("Pemulihan / penghapusan"), d),
-            _row("total", "", _("Saldo akhir"), closing),
+            _("Pinjaman"),
+            _("Anggota"),
+            _("Tanggal"),
+            _("Keputusan pengurus"),
+            _("Dihapusbukukan"),
+            _("Dari PPAP"),
+            _("Beban PPAP"),
         ],
+        rows or [_row("row", "", _("Tidak ada."), "", "", "", "", "")],
     )
 
 
@@ -600,6 +738,7 @@ def rat_pack_tables(*, year: int) -> list[dict]:
     ye = closed_year_end(year=year)
     out = _statements(year)
     out.append(_ppap_movement(year))
+    out.append(_write_offs(year))
     out += _shu_tables(ye)
     out.append(_member_stats(year))
     out.append(_savings_portfolio(year))

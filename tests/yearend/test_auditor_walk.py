@@ -210,3 +210,80 @@ def test_equity_statement_is_landscape_and_every_figure_fits_the_page(walk):
     for p in pages:
         over = [(t, end) for t, end in p["texts"] if end > p["right"] + 0.5]
         assert not over, over
+
+
+def _cells(table: dict) -> list[list]:
+    return [
+        [str(c) if not isinstance(c, Decimal | int) else c for c in r["cells"]]
+        for r in table["rows"]
+    ]
+
+
+def test_collectibility_note_shows_each_grades_days_rate_and_ppap_base(walk):
+    """The pengawas recomputes each grade's PPAP: rate × base. m4's loan (Rp 1,000,000 left)
+    is Lancar: 0.5% = 5,000. m5's restructured loan (Rp 4,083,332 left, of which
+    Rp 194,444 capitalised jasa not yet earned) is Kurang Lancar: 10% of 3,888,888 =
+    388,889 — the base is the principal less the deferred jasa, said and shown; the
+    restructured loans apart."""
+    t = _tables()["Kolektibilitas pinjaman dan NPL"]
+    assert [str(c) for c in t["columns"]] == [
+        "",
+        "Kolektibilitas",
+        "Pinjaman",
+        "Sisa pokok",
+        "Dasar PPAP",
+        "Tarif PPAP",
+        "PPAP",
+    ]
+    rows = _cells(t)
+    assert rows[:4] == [
+        ["", "Lancar (0–90 hari)", 1, D("1000000"), D("1000000"), "0,5%", D("5000")],
+        ["", "Kurang Lancar (91–180 hari)", 1, D("4083332"), D("3888888"), "10%", D("388889")],
+        ["", "Diragukan (181–270 hari)", 0, D("0"), D("0"), "50%", D("0")],
+        ["", "Macet (> 270 hari)", 0, D("0"), D("0"), "100%", D("0")],
+    ]
+    assert rows[4] == ["", "Jumlah", 2, D("5083332"), D("4888888"), "", D("393889")]
+    assert rows[5] == [
+        "",
+        "Di antaranya pinjaman yang direstrukturisasi",
+        1,
+        D("4083332"),
+        D("3888888"),
+        "",
+        D("388889"),
+    ]
+    notes = " ".join(str(r[1]) for r in rows[6:])
+    assert "NPL: 80,33% (Tidak sehat)" in notes
+    assert (
+        "Dasar PPAP: sisa pokok dikurangi jasa ditangguhkan (Rp 194.444), jasa tertunggak "
+        "yang dikapitalisasi saat restrukturisasi dan belum menjadi pendapatan." in notes
+    )
+
+
+def test_calk_lists_the_loans_written_off_and_the_ppap_they_used(walk):
+    """m6's loan (Rp 3,000,000, never paid) was Macet at 31 December, its allowance 100%,
+    and written off that day by the board's decision SK-9: the notes list it, and the
+    PPAP movement shows the allowance used for it apart from releases."""
+    tables = _tables()
+    wo = tables["CaLK: pinjaman dihapusbukukan"]
+    assert str(wo["subtitle"]) == f"Tahun buku {YEAR}"
+    assert _cells(wo) == [
+        [
+            walk["l6"].number,
+            "A00006 Enam",
+            f"31 Desember {YEAR}",
+            "SK-9",
+            D("3000000"),
+            D("3000000"),
+            D("0"),
+        ],
+        ["", "Jumlah", "", "", D("3000000"), D("3000000"), D("0")],
+    ]
+    ppap = tables["CaLK: mutasi penyisihan penghapusan piutang (PPAP)"]
+    assert _cells(ppap) == [
+        ["", "Saldo awal", D("0")],
+        ["", "Penambahan (beban PPAP)", D("3393889")],
+        ["", "Dipakai untuk pinjaman dihapusbukukan", D("3000000")],
+        ["", "Pemulihan (PPAP dilepas)", D("0")],
+        ["", "Saldo akhir", D("393889")],
+    ]

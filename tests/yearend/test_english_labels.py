@@ -66,6 +66,9 @@ def test_rat_pack_in_english_names_funds_loan_grades_and_npl_band_in_english(rea
     assert [w for w in FUNDS_EN if w not in split] == []
     assert [w for w in FUNDS_ID if w in split] == []
     grades, npl = kolek[:-1], kolek[-1]
+    # each grade with its band of days past due, in English too: "Substandard (91–180 days)"
+    assert all(g.endswith(" days)") for g in grades), grades
+    grades = [g.split(" (")[0] for g in grades]
     assert grades and set(grades) <= {
         "Current",
         "Special mention",
