@@ -16,7 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -639,6 +640,81 @@ def _balance(role: str, year: int) -> Decimal:
     return account_balance(account=account_for_role(role), as_of=date(year, 12, 31))
 
 
+LOAN_ENTRY_KINDS = (  # by the entry's source (a reversal: the source of what it reverses)
+    ("disburse", r"^loan:[0-9]+:disburse"),
+    ("reschedule", r"^loan:[0-9]+:reschedule"),
+    ("repay", r"^(loan-repayment|deduction):"),
+    ("writeoff", r"^loan-writeoff:"),
+    ("exit", r"^exit:"),
+)
+
+
+def _loan_receivable_movement(year: int) -> dict:
+    """CaLK: the loans receivable from the year's opening to its closing balance (the
+    balance sheet's loan lines, due within 12 months and after, together), by what moved
+    it: loans paid out, overdue jasa capitalised at a restructuring, principal received
+    (at the counter, by payroll deduction), a top-up's settlement of the old loan, loans
+    written off, loans settled at a member's exit, and anything else (a move-in's opening
+    balances). A reversal counts against what it reverses. Decreases are negative: the
+    column foots to the closing balance."""
+    acc = account_for_role("loan_receivable")
+    ref = Coalesce("entry__reverses__source_ref", "entry__source_ref")
+    kind = Case(
+        *(When(Q(ref__regex=rx), then=Value(k)) for k, rx in LOAN_ENTRY_KINDS),
+        default=Value("other"),
+    )
+    moved = (
+        JournalLine.objects.filter(account=acc, entry__date__year=year)
+        .annotate(ref=ref)
+        .annotate(kind=kind, reversal=Q(entry__reverses__isnull=False))
+        .values("kind", "reversal")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    )
+    debit: dict[str, Decimal] = {}
+    credit: dict[str, Decimal] = {}
+    for m in moved:
+        d, c = m["d"] or ZERO, m["c"] or ZERO
+        if m["reversal"]:  # takes back what the entry it reverses did
+            d, c = -c, -d
+        debit[m["kind"]] = debit.get(m["kind"], ZERO) + d
+        credit[m["kind"]] = credit.get(m["kind"], ZERO) + c
+    closing = _balance("loan_receivable", year)
+    net = sum(debit.values(), ZERO) - sum(credit.values(), ZERO)
+
+    def net_of(k: str) -> Decimal:
+        return debit.get(k, ZERO) - credit.get(k, ZERO)
+
+    rows = [
+        _row("row", "", _("Saldo awal"), closing - net),
+        _row("row", "", _("Pinjaman dicairkan"), debit.get("disburse", ZERO)),
+        _row(
+            "row", "", _("Jasa tertunggak dikapitalisasi (restrukturisasi)"), net_of("reschedule")
+        ),
+        _row("row", "", _("Angsuran pokok diterima (kasir dan potong gaji)"), net_of("repay")),
+    ]
+    optional = (
+        (-credit.get("disburse", ZERO), _("Pinjaman lama dilunasi dengan pinjaman baru (top-up)")),
+    )
+    rows += [_row("row", "", label, v) for v, label in optional if v]
+    rows.append(_row("row", "", _("Pinjaman dihapusbukukan"), net_of("writeoff")))
+    rows += [
+        _row("row", "", label, v)
+        for v, label in (
+            (net_of("exit"), _("Diselesaikan saat anggota keluar")),
+            (net_of("other"), _("Lain-lain (dibawa masuk saat pindah ke Lumbung, koreksi)")),
+        )
+        if v
+    ]
+    rows.append(_row("total", "", _("Saldo akhir"), closing))
+    return _table(
+        _("CaLK: mutasi piutang pinjaman anggota"),
+        _("Tahun buku %(y)s") % {"y": year},
+        ["", _("Uraian"), _("Jumlah")],
+        rows,
+    )
+
+
 def _ppap_used_by(lines, prefix: str) -> tuple[Decimal, Decimal]:
     """Debits and credits on the PPAP allowance in ``lines`` made by the entries whose
     source starts with ``prefix`` (a write-off, an exit's waiver) and by their reversals."""
@@ -737,6 +813,7 @@ def rat_pack_tables(*, year: int) -> list[dict]:
     """Every table of the RAT pack, in order. Refused for a year that is not closed."""
     ye = closed_year_end(year=year)
     out = _statements(year)
+    out.append(_loan_receivable_movement(year))
     out.append(_ppap_movement(year))
     out.append(_write_offs(year))
     out += _shu_tables(ye)

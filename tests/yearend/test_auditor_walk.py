@@ -287,3 +287,25 @@ def test_calk_lists_the_loans_written_off_and_the_ppap_they_used(walk):
         ["", "Pemulihan (PPAP dilepas)", D("0")],
         ["", "Saldo akhir", D("393889")],
     ]
+
+
+def test_calk_loan_receivable_movement_foots_to_the_balance_sheet(walk):
+    """Piutang pinjaman from 1 January to 31 December, by hand: four loans paid out
+    (10,000,000 + 3,000,000 + 6,000,000 + 5,000,000), m5's overdue jasa of May to
+    September capitalised at its restructuring (5 × 50,000), principal received at the
+    counter and by December's payroll deduction (m1 10,000,000, m4 5,000,000, m5 4 ×
+    291,667), m6's loan written off; the closing balance is the balance sheet's two loan
+    lines (due within 12 months and after)."""
+    tables = _tables()
+    t = tables["CaLK: mutasi piutang pinjaman anggota"]
+    assert _cells(t) == [
+        ["", "Saldo awal", D("0")],
+        ["", "Pinjaman dicairkan", D("24000000")],
+        ["", "Jasa tertunggak dikapitalisasi (restrukturisasi)", D("250000")],
+        ["", "Angsuran pokok diterima (kasir dan potong gaji)", D("-16166668")],
+        ["", "Pinjaman dihapusbukukan", D("-3000000")],
+        ["", "Saldo akhir", D("5083332")],
+    ]
+    bs = tables["Neraca"]
+    loans = [r["cells"][2] for r in bs["rows"] if r["cells"][0] == "1103"]
+    assert loans == [D("4208337"), D("874995")] and sum(loans) == D("5083332")
