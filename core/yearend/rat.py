@@ -54,12 +54,18 @@ FUND_LABELS = {  # lazy: the preview page and the pack are read in the user's la
     "sosial": gettext_lazy("Dana sosial"),
 }
 KOLEK = dict(KOLEK_CHOICES)  # every grade of both schemes (DPK too), translated
-DEFAULT_POLICIES = (
+DEFAULT_POLICIES = (  # as Lumbung books them; the board edits it for its own notes
     "Laporan keuangan disusun berdasarkan Standar Akuntansi Keuangan Entitas Privat (SAK EP) "
-    "dengan dasar akrual dan biaya historis, dalam Rupiah. Piutang pinjaman anggota disajikan "
-    "sebesar sisa pokok dikurangi penyisihan penghapusan (PPAP) menurut kolektibilitas. "
-    "Simpanan pokok dan wajib disajikan sesuai pengaturan koperasi. SHU dibagi menurut AD/ART "
-    "setelah disetujui Rapat Anggota Tahunan."
+    "dengan dasar akrual dan biaya historis, dalam Rupiah, kecuali pendapatan jasa pinjaman, "
+    "yang diakui pada saat diterima. Jasa tertunggak yang dikapitalisasi saat restrukturisasi "
+    "pinjaman dicatat sebagai pendapatan jasa ditangguhkan (kewajiban) dan diakui sebagai "
+    "pendapatan sebanding dengan pokok yang dibayar. Beban jasa simpanan diakui setiap akhir "
+    "bulan. Piutang pinjaman anggota disajikan sebesar sisa pokok dikurangi penyisihan "
+    "penghapusan (PPAP); PPAP dihitung per pinjaman dari sisa pokok dikurangi jasa "
+    "ditangguhkan, dengan tarif menurut kolektibilitas (lihat catatan kolektibilitas "
+    "pinjaman). Pinjaman macet dapat dihapusbukukan dengan keputusan pengurus dan dibebankan "
+    "pada PPAP. Simpanan pokok dan wajib disajikan sesuai pengaturan koperasi. SHU dibagi "
+    "menurut AD/ART setelah disetujui Rapat Anggota Tahunan."
 )
 
 

@@ -309,3 +309,89 @@ def test_calk_loan_receivable_movement_foots_to_the_balance_sheet(walk):
     bs = tables["Neraca"]
     loans = [r["cells"][2] for r in bs["rows"] if r["cells"][0] == "1103"]
     assert loans == [D("4208337"), D("874995")] and sum(loans) == D("5083332")
+
+
+def test_default_policies_say_how_jasa_and_ppap_are_booked(walk):
+    """The books recognise loan jasa when it is received (no jasa accrued month by month),
+    defer capitalised jasa, accrue savings jasa monthly and take PPAP per loan at the
+    grade's rate: the policies note the pack starts from says so, not only "akrual"."""
+    from core.yearend.rat import rat_report_for
+
+    policies = rat_report_for(year=YEAR).policies
+    assert "kecuali pendapatan jasa pinjaman, yang diakui pada saat diterima" in policies
+    assert "pendapatan jasa ditangguhkan" in policies
+    assert "Beban jasa simpanan diakui setiap akhir bulan" in policies
+    assert "dikurangi jasa ditangguhkan, dengan tarif menurut kolektibilitas" in policies
+    assert "dihapusbukukan dengan keputusan pengurus" in policies
+
+
+def test_the_statements_and_notes_tie_as_read_by_hand(walk):
+    """What the walk read and found right, kept: each note's figure is the statement line
+    it explains and the sum of its parts."""
+    tables = _tables()
+
+    def line(title, code_or_label, col=2):
+        t = tables[title]
+        return [
+            r["cells"][col] for r in t["rows"] if code_or_label in (r["cells"][0], r["cells"][1])
+        ]
+
+    bs = "Neraca"
+    # kas & bank = the cash flow's closing cash: opening 25,000,000,000 + 97,026,669
+    cash = line(bs, "1101")[0] + line(bs, "1102")[0]
+    assert (
+        cash == D("25097026669") == line("Laporan Arus Kas", "KAS DAN SETARA KAS AKHIR PERIODE")[0]
+    )
+    # equity statement's closing total = the balance sheet's equity
+    eq = tables["Laporan Perubahan Ekuitas"]
+    assert eq["rows"][-1]["cells"][6] == line(bs, "JUMLAH EKUITAS")[-1] == D("25098514167")
+    # savings by kind = the balance sheet's savings lines; accounts held at 31 December
+    sav = {r["cells"][0]: r["cells"][2:] for r in tables["Portofolio simpanan"]["rows"]}
+    assert sav["SP"] == [4, D("400000")] and line(bs, "3101") == [D("400000")]
+    assert sav["SW"] == [5, D("6900000")] and line(bs, "3102") == [D("6900000")]
+    assert sav["SS"] == [3, D("3007501")] and line(bs, "2101") == [D("3007501")]
+    # PPAP: the note's closing = the contra line = the collectibility total
+    assert line("CaLK: mutasi penyisihan penghapusan piutang (PPAP)", "Saldo akhir") == [
+        D("393889")
+    ]
+    assert line(bs, "1104") == [D("-393889")]
+    kolek = tables["Kolektibilitas pinjaman dan NPL"]
+    assert next(r for r in kolek["rows"] if r["kind"] == "total")["cells"][6] == D("393889")
+    # the write-offs' "from PPAP" = the PPAP note's use for write-offs
+    assert line("CaLK: pinjaman dihapusbukukan", "Jumlah", 5) == line(
+        "CaLK: mutasi penyisihan penghapusan piutang (PPAP)",
+        "Dipakai untuk pinjaman dihapusbukukan",
+    )
+    # SHU: the income statement's result = the split = SHU belum dibagi at 31 December
+    shu = D("91214167")
+    assert line("Laporan Perhitungan Hasil Usaha", "SISA HASIL USAHA (SHU) SETELAH PAJAK") == [shu]
+    assert line(bs, "3107") == [shu]
+    split = tables[f"Pembagian SHU tahun buku {YEAR}"]
+    assert split["rows"][-1]["cells"][3] == shu
+    funds = {str(r["cells"][1]): r["cells"][3] for r in split["rows"]}
+    assert funds["Jasa modal (anggota)"] == funds["Jasa anggota / usaha (anggota)"] == 22803542
+    assert funds["Cadangan"] == D("18242833")  # 20% and the rupiah fractions
+    per_member = tables[f"SHU per anggota tahun buku {YEAR}"]["rows"]
+    assert per_member[-1]["cells"][4:] == [D("22803542"), D("22803542"), D("45607084")]
+    # members: 3 at the start, m4-m6 joined, m2 left
+    stats = {
+        str(r["cells"][1]): r["cells"][2] for r in tables[f"Statistik anggota tahun {YEAR}"]["rows"]
+    }
+    assert [
+        stats[k]
+        for k in (
+            "Anggota awal tahun",
+            "Masuk selama tahun",
+            "Keluar selama tahun",
+            "Anggota akhir tahun",
+        )
+    ] == [3, 3, 1, 5]
+    # restructured: m5's loan, its principal before and its tenors
+    r = tables["Pinjaman yang direstrukturisasi"]["rows"]
+    assert [c if not isinstance(c, str) else c for c in r[0]["cells"]] == [
+        walk["l5"].number,
+        "Lima",
+        f"15 September {YEAR}",
+        D("5000000"),
+        "10 → 18",
+    ]
