@@ -1,9 +1,13 @@
 """The RAT pack of a closed year: one PDF with the cooperative's letterhead (cover,
 agenda, the board's and supervisors' reports, the four statements with the previous
-year, notes (CaLK) with the PPAP and equity movements, the SHU allocation and the
+year (the equity statement's seven columns on a landscape page), notes (CaLK: the
+accounting policies, the loans receivable's and the PPAP's movements, the loans written
+off), the SHU allocation and the
 per-member list (for a year closed with a deficit: the result and that no SHU is
 shared out), member statistics, savings and loan portfolio, collectibility and NPL,
-restructured loans, a signature page) and one XLSX with its tables.
+restructured loans, a signature page) and one XLSX with its tables. The collectibility
+table gives each grade's days, PPAP rate and base (principal less deferred jasa), so the
+PPAP can be recomputed from it.
 
 Every table has the ledger's report shape (``core.ledger.tables``): ``{"title",
 "subtitle", "columns", "rows": [{"kind", "cells"}]}``; a Decimal cell is money, an int
@@ -743,10 +747,10 @@ def _ppap_movement(year: int) -> dict:
     lines = JournalLine.objects.filter(account=acc, entry__date__year=year)
     wo_d, wo_c = _ppap_used_by(lines, "loan-writeoff:")
     ex_d, ex_c = _ppap_used_by(lines, "exit:")
-    rows = [
+    rows = [  # decreases negative: the column foots to the closing balance
         _row("row", "", _("Saldo awal"), opening),
         _row("row", "", _("Penambahan (beban PPAP)"), c - wo_c - ex_c),
-        _row("row", "", _("Dipakai untuk pinjaman dihapusbukukan"), wo_d - wo_c),
+        _row("row", "", _("Dipakai untuk pinjaman dihapusbukukan"), wo_c - wo_d),
     ]
     if ex_d or ex_c:
         rows.append(
@@ -754,11 +758,11 @@ def _ppap_movement(year: int) -> dict:
                 "row",
                 "",
                 _("Dipakai untuk pinjaman yang dibebaskan saat anggota keluar"),
-                ex_d - ex_c,
+                ex_c - ex_d,
             )
         )
     rows += [
-        _row("row", "", _("Pemulihan (PPAP dilepas)"), d - wo_d - ex_d),
+        _row("row", "", _("Pemulihan (PPAP dilepas)"), wo_d + ex_d - d),
         _row("total", "", _("Saldo akhir"), closing),
     ]
     return _table(

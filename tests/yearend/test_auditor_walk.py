@@ -263,7 +263,8 @@ def test_collectibility_note_shows_each_grades_days_rate_and_ppap_base(walk):
 def test_calk_lists_the_loans_written_off_and_the_ppap_they_used(walk):
     """m6's loan (Rp 3,000,000, never paid) was Macet at 31 December, its allowance 100%,
     and written off that day by the board's decision SK-9: the notes list it, and the
-    PPAP movement shows the allowance used for it apart from releases."""
+    PPAP movement shows the allowance used for it apart from releases, decreases
+    negative so that the column foots (as the loans receivable's note)."""
     tables = _tables()
     wo = tables["CaLK: pinjaman dihapusbukukan"]
     assert str(wo["subtitle"]) == f"Tahun buku {YEAR}"
@@ -283,7 +284,7 @@ def test_calk_lists_the_loans_written_off_and_the_ppap_they_used(walk):
     assert _cells(ppap) == [
         ["", "Saldo awal", D("0")],
         ["", "Penambahan (beban PPAP)", D("3393889")],
-        ["", "Dipakai untuk pinjaman dihapusbukukan", D("3000000")],
+        ["", "Dipakai untuk pinjaman dihapusbukukan", D("-3000000")],
         ["", "Pemulihan (PPAP dilepas)", D("0")],
         ["", "Saldo akhir", D("393889")],
     ]
@@ -357,11 +358,19 @@ def test_the_statements_and_notes_tie_as_read_by_hand(walk):
     assert line(bs, "1104") == [D("-393889")]
     kolek = tables["Kolektibilitas pinjaman dan NPL"]
     assert next(r for r in kolek["rows"] if r["kind"] == "total")["cells"][6] == D("393889")
-    # the write-offs' "from PPAP" = the PPAP note's use for write-offs
-    assert line("CaLK: pinjaman dihapusbukukan", "Jumlah", 5) == line(
+    # the write-offs' "from PPAP" = the PPAP note's use for write-offs (a decrease there)
+    used = line(
         "CaLK: mutasi penyisihan penghapusan piutang (PPAP)",
         "Dipakai untuk pinjaman dihapusbukukan",
     )
+    assert line("CaLK: pinjaman dihapusbukukan", "Jumlah", 5) == [-used[0]] == [D("3000000")]
+    # each movement note foots: opening + the lines = closing
+    for title in (
+        "CaLK: mutasi piutang pinjaman anggota",
+        "CaLK: mutasi penyisihan penghapusan piutang (PPAP)",
+    ):
+        figures = [r["cells"][2] for r in tables[title]["rows"]]
+        assert sum(figures[:-1]) == figures[-1], title
     # SHU: the income statement's result = the split = SHU belum dibagi at 31 December
     shu = D("91214167")
     assert line("Laporan Perhitungan Hasil Usaha", "SISA HASIL USAHA (SHU) SETELAH PAJAK") == [shu]
