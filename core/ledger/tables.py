@@ -118,6 +118,9 @@ def _statement_sections(
             if cmp:
                 cells.append(x["prev_amount"])
             rows.append(_row("row", *cells, links=links(x.get("id")) if links else None))
+        if len(sections) == 1:
+            # the section's only group: its subtotal is the section's total, printed below
+            continue
         sub = ["", _("Jumlah %(g)s") % {"g": g["name"]}, g["total"]]
         if cmp:
             sub.append(g["prev_total"])
