@@ -261,8 +261,9 @@ def member_history(member_id: int) -> QuerySet[DeductionLine]:
 
 
 def deduction_run_status(*, year: int, month: int) -> list[dict] | None:
-    """This month's run for the dashboard: label, status text, asked and realized totals
-    (realized counts posted agency batches only; None before anything is posted)."""
+    """This month's run for the dashboard: label (its month in words), status text, asked
+    and realized totals (realized counts posted agency batches only; None before anything
+    is posted)."""
     run = DeductionRun.objects.filter(year=year, month=month).first()
     if run is None:
         return None
@@ -270,7 +271,7 @@ def deduction_run_status(*, year: int, month: int) -> list[dict] | None:
         text = run.get_status_display()
         if run.status == DeductionRun.Status.GENERATING and run.progress_total:
             text = f"{text} ({run.progress_done}/{run.progress_total})"
-        return [{"label": run.label, "status": text, "expected": None, "realized": None}]
+        return [{"label": run.month_shown, "status": text, "expected": None, "realized": None}]
     agencies = run_agencies(run)
     posted = sum(1 for a in agencies if a["is_posted"])
     asked = sum((a["asked"] for a in agencies), ZERO)
@@ -281,7 +282,7 @@ def deduction_run_status(*, year: int, month: int) -> list[dict] | None:
     }
     return [
         {
-            "label": run.label,
+            "label": run.month_shown,
             "status": text,
             "expected": asked,
             "realized": realized if posted else None,

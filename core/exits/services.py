@@ -826,7 +826,7 @@ def _payroll_posting_check(member: Member) -> None:
                     "Potong gaji bulan %(m)s sedang diposting dan memuat anggota ini: tunggu "
                     "sampai selesai, lalu hitung ulang penyelesaiannya."
                 )
-                % {"m": run.label},
+                % {"m": run.month_shown},
                 status=409,
             )
 

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_tanggal
+from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 from core.common.spreadsheet import MONTHS, CellProblem, cell_date, cell_text
@@ -219,10 +219,10 @@ def _checked(mi: MoveIn, rows: list[dict[str, Any]]) -> tuple[list[CapitalLine],
                     n,
                     "month",
                     _(
-                        "Bulan %(m)s/%(v)s di luar tahun %(y)s (tahun tanggal pindah); hanya "
+                        "Bulan %(m)s di luar tahun %(y)s (tahun tanggal pindah); hanya "
                         "akhir bulan sebelum tanggal pindah yang diunggah."
                     )
-                    % {"m": f"{month:02d}", "v": month_year, "y": year},
+                    % {"m": format_bulan(date(month_year, month, 1)), "y": year},
                 )
             )
             continue

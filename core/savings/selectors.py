@@ -10,6 +10,7 @@ from django.db.models import Case, Count, F, Max, Q, QuerySet, RowRange, Sum, Wh
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.dates import format_bulan
 from core.ledger.models import JournalLine
 from core.ledger.payroll_batches import (
     payroll_batches_by_entry,
@@ -449,7 +450,8 @@ def interest_tax_table(*, year: int, month: int) -> dict:
     tax = sum((r.tax for r in rows), ZERO)
     body.append({"cells": ["", "", _("Jumlah"), "", "", gross, tax, gross - tax], "kind": "total"})
     return {
-        "title": _("Daftar bukti potong PPh jasa simpanan %(m)02d/%(y)s") % {"m": month, "y": year},
+        "title": _("Daftar bukti potong PPh jasa simpanan %(m)s")
+        % {"m": format_bulan(date(year, month, 1))},
         "subtitle": _(
             "PPh final 10% (PP 15/2009) atas jasa simpanan di atas Rp 240.000 per anggota per bulan"
         ),

@@ -496,8 +496,8 @@ def interest_run_reverse(request, pk: int):
         return confirmation_page(
             request,
             Confirmation(
-                title=_("Konfirmasi pembatalan jasa %(p)s %(m)02d/%(y)s")
-                % {"p": run.product.name, "m": run.month, "y": run.year},
+                title=_("Konfirmasi pembatalan jasa %(p)s %(m)s")
+                % {"p": run.product.name, "m": run.month_shown},
                 intro=_("%(n)s rekening; jurnal %(e)s; alasan: %(r)s")
                 % {
                     "n": run.accounts,

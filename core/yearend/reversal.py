@@ -194,15 +194,14 @@ def shu_payout_reverse(*, payout: ShuPayout, reason: str, by, on: date | None = 
                 E.REVERSAL_INTEREST_RUN,
                 _(
                     "Pembayaran SHU %(r)s dikreditkan ke simpanan sukarela %(n)s dan jasa "
-                    "%(p)s bulan %(m)02d/%(y)s sudah dihitung; pembatalan tidak dapat "
+                    "%(p)s bulan %(m)s sudah dihitung; pembatalan tidak dapat "
                     "bertanggal %(d)s (paling awal sesudah bulan itu)."
                 )
                 % {
                     "r": _label(payout),
                     "n": payout.credited_account.number,
                     "p": product.name,
-                    "m": run.month,
-                    "y": run.year,
+                    "m": run.month_shown,
                     "d": format_tanggal(on),
                 },
                 fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},

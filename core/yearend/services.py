@@ -855,11 +855,11 @@ def _check_interest_not_run(on: date, product_ids: set[int]) -> None:
             raise ApplicationError(
                 E.PAYOUT_INTEREST_RUN,
                 _(
-                    "Jasa %(p)s bulan %(m)02d/%(y)s sudah dihitung; SHU yang dikreditkan ke "
+                    "Jasa %(p)s bulan %(m)s sudah dihitung; SHU yang dikreditkan ke "
                     "simpanan sukarela tidak dapat bertanggal %(d)s (paling awal sesudah "
                     "bulan itu)."
                 )
-                % {"p": run.product.name, "m": run.month, "y": run.year, "d": format_tanggal(on)},
+                % {"p": run.product.name, "m": run.month_shown, "d": format_tanggal(on)},
                 fields={"on": [_("Bulan ini sudah dihitung jasanya.")]},
             )
 

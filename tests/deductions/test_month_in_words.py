@@ -43,3 +43,54 @@ def test_the_run_is_named_by_its_month_in_words_in_either_language(ready_run):
         assert str(ready_run) == f"{MONTHS_EN[ready_run.month - 1]} {ready_run.year}"
     with translation.override("id"):
         assert str(ready_run) == ready_run.month_shown
+
+
+def _run_create_refusal(*, year: int, month: int, by) -> str:
+    import pytest
+
+    from core.common.errors import ApplicationError
+    from core.deductions.services import deduction_run_create
+
+    with pytest.raises(ApplicationError) as e:
+        deduction_run_create(year=year, month=month, by=by)
+    return str(e.value.message)
+
+
+def test_a_month_listed_twice_or_before_its_cut_off_is_refused_in_words(coop, cutoffs):
+    from django.utils import translation
+
+    from core.common.dates import MONTHS_ID
+    from core.loans.schedules import add_months
+
+    from .conftest import make_run
+
+    by, on = coop["by"], cutoffs[1]
+    make_run(on=on, by=by)
+    msg = _run_create_refusal(year=on.year, month=on.month, by=by)
+    assert msg == f"Daftar potong gaji {MONTHS_ID[on.month - 1]} {on.year} sudah ada.", msg
+    with translation.override("en"):
+        msg = _run_create_refusal(year=on.year, month=on.month, by=by)
+    assert f"{MONTHS_EN[on.month - 1]} {on.year}" in msg and "/" not in msg, msg
+    nxt = add_months(on, 1)
+    msg = _run_create_refusal(year=nxt.year, month=nxt.month, by=by)
+    assert msg.startswith(f"Cut-off bulan {MONTHS_ID[nxt.month - 1]} {nxt.year} ("), msg
+    with translation.override("en"):
+        msg = _run_create_refusal(year=nxt.year, month=nxt.month, by=by)
+    assert f"{MONTHS_EN[nxt.month - 1]} {nxt.year}" in msg and f"/{nxt.year}" not in msg, msg
+
+
+def test_the_dashboard_names_this_month_s_run_in_words(coop, cutoffs):
+    from django.utils import translation
+
+    from core.common.dates import MONTHS_ID
+    from core.deductions.selectors import deduction_run_status
+
+    from .conftest import make_run
+
+    on = cutoffs[1]
+    make_run(on=on, by=coop["by"])
+    [status] = deduction_run_status(year=on.year, month=on.month)
+    assert status["label"] == f"{MONTHS_ID[on.month - 1]} {on.year}"
+    with translation.override("en"):
+        [status] = deduction_run_status(year=on.year, month=on.month)
+    assert status["label"] == f"{MONTHS_EN[on.month - 1]} {on.year}"

@@ -141,7 +141,7 @@ def test_bad_rows_are_refused_row_by_row_and_nothing_changes(mi, by, members):
         {
             "row": 4,
             "field": "month",
-            "message": f"Bulan 03/{Y - 1} di luar tahun {Y} (tahun tanggal pindah); hanya akhir "
+            "message": f"Bulan Maret {Y - 1} di luar tahun {Y} (tahun tanggal pindah); hanya akhir "
             "bulan sebelum tanggal pindah yang diunggah.",
         },
         {
@@ -181,6 +181,16 @@ def test_bad_rows_are_refused_row_by_row_and_nothing_changes(mi, by, members):
         },
     ]
     assert saved() == before
+
+
+def test_a_month_of_another_year_is_named_in_words_in_english_too(mi, by, members):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ApplicationError) as e:
+        capital_balances_post(move_in=mi, by=by, rows=[row(2, members[0], f"{Y - 1}-03")])
+    [err] = e.value.fields["rows"]
+    assert err["message"].startswith(f"Month March {Y - 1} "), err
+    assert f"03/{Y - 1}" not in err["message"] and f"{Y}" in err["message"], err
 
 
 def test_an_upload_without_any_figure_is_refused_and_keeps_the_list(mi, by, members):

@@ -61,7 +61,7 @@ def test_full_payout_refused_while_a_finished_months_jasa_is_not_run(
     with pytest.raises(ApplicationError) as e:
         teller_withdraw(account=matured, amount=D("1005000"), channel="cash", on=payout, by=teller)
     assert e.value.code == "savings_bad_period"
-    assert f"05/{year}" in e.value.message and matured.product.name in e.value.message
+    assert f"{matured.product.name} bulan Mei {year} belum dihitung" in e.value.message
     assert SavingsTransaction.objects.count() == before
     # May run: 1,005,000 × 0.5 % = 5,025; then the whole 1,010,025 is paid out, with
     # 1 June's jasa (1,010,025 / 30 × 0.5 % = 168.34 → 168: test_berjangka_payout_part_month)

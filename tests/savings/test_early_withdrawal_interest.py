@@ -299,7 +299,7 @@ def test_a_finished_month_not_run_is_still_refused_naming_it(
     before = SavingsTransaction.objects.count()
     with pytest.raises(ApplicationError) as e:
         savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
-    assert e.value.code == "savings_bad_period" and f"05/{year}" in e.value.message
+    assert e.value.code == "savings_bad_period" and f"bulan Mei {year}" in e.value.message
     assert SavingsTransaction.objects.count() == before
 
 

@@ -43,3 +43,55 @@ def test_a_month_not_ended_is_refused_in_words(funded, teller, today):  # noqa: 
     with translation.override("en"):
         msg = _refusal(product=p, year=today.year + 1, month=today.month, by=teller)
     assert msg.startswith("Month ") and f"/{today.year + 1}" not in msg, msg
+
+
+def _refused(fn, **kw) -> str:
+    with pytest.raises(ApplicationError) as e:
+        fn(**kw)
+    return str(e.value.message)
+
+
+def test_a_cancellation_dated_into_a_month_already_run_names_it_in_words(funded, teller, year):  # noqa: F811
+    from datetime import date
+
+    from core.savings.models import SavingsTransaction
+    from core.savings.services import teller_reverse
+    from tests.members import factories as f
+
+    p, acc = funded
+    savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    dep = SavingsTransaction.objects.get(account=acc, kind="deposit")
+    kw = {"txn": dep, "on": date(year, 2, 10), "reason": "salah setor", "by": f.user("bendahara")}
+    msg = _refused(teller_reverse, **kw)
+    assert msg.startswith(f"Jasa simpanan {p.name} bulan Februari {year} sudah dihitung;"), msg
+    with translation.override("en"):
+        msg = _refused(teller_reverse, **kw)
+    assert f"February {year}" in msg and f"02/{year}" not in msg, msg
+    assert not SavingsTransaction.objects.filter(reverses=dep).exists()
+
+
+def test_a_run_reversed_twice_is_refused_naming_its_month_in_words(funded, teller, year):  # noqa: F811
+    from core.savings.services import savings_interest_reverse
+    from tests.members import factories as f
+
+    p, _acc = funded
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    by = f.user("bendahara")
+    savings_interest_reverse(run=run, by=by, reason="tarif salah")
+    kw = {"run": run, "by": by, "reason": "tarif salah"}
+    assert _refused(savings_interest_reverse, **kw) == (
+        f"Jasa {p.name} Februari {year} sudah dibatalkan."
+    )
+    with translation.override("en"):
+        msg = _refused(savings_interest_reverse, **kw)
+    assert f"February {year}" in msg and f"02/{year}" not in msg, msg
+
+
+def test_the_tax_report_title_says_the_month_in_words(in_tenant_a, year):
+    from core.savings.selectors import interest_tax_table
+
+    title = interest_tax_table(year=year, month=2)["title"]
+    assert title == f"Daftar bukti potong PPh jasa simpanan Februari {year}"
+    with translation.override("en"):
+        title = str(interest_tax_table(year=year, month=2)["title"])
+    assert title.endswith(f"February {year}") and f"02/{year}" not in title, title

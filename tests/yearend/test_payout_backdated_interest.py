@@ -56,7 +56,8 @@ def test_credit_dated_into_a_month_whose_jasa_ran_is_refused(march_interest_run)
     assert r.status_code == 400, r.content
     err = r.json()["error"]
     assert err["code"] == "shu_payout_interest_run"
-    assert f"03/{YEAR + 1}" in err["message"] and "Simpanan Sukarela" in err["message"]
+    assert f"Simpanan Sukarela bulan Maret {YEAR + 1} sudah dihitung" in err["message"], err
+    assert f"03/{YEAR + 1}" not in err["message"]
     assert "on" in err["fields"]
     acc.refresh_from_db()
     assert acc.balance == before and not ShuPayout.objects.exists()
@@ -81,6 +82,17 @@ def test_the_service_refuses_the_same_for_all_or_nothing_batches(march_interest_
             on=date(YEAR + 1, 3, 31),
         )
     assert exc.value.code == "shu_payout_interest_run"
+
+
+def test_the_refusal_names_the_month_in_words_in_english(march_interest_run):
+    c, m1 = march_interest_run["client"], march_interest_run["m1"]
+    body = {"method": "sukarela", "on": date(YEAR + 1, 3, 10).isoformat()}
+    body["items"] = [{"member_id": m1.pk}]
+    r = c.post(URL, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400, r.content
+    message = r.json()["error"]["message"]
+    assert f"March {YEAR + 1}" in message and f"03/{YEAR + 1}" not in message, message
+    assert not ShuPayout.objects.exists()
 
 
 def test_cash_dated_back_into_that_month_is_not_held(march_interest_run, staff):

@@ -327,7 +327,7 @@ def test_api_reversal_dated_into_a_month_whose_sukarela_interest_ran_is_refused(
     assert r.status_code == 400, r.content
     err = r.json()["error"]
     assert err["code"] == "shu_payout_reversal_interest_run"
-    assert f"03/{YEAR + 1}" in err["message"] and "Simpanan Sukarela" in err["message"]
+    assert f"Simpanan Sukarela bulan Maret {YEAR + 1} sudah dihitung" in err["message"], err
     assert "on" in err["fields"]
     # nothing written
     acc2.refresh_from_db()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import format_bulan, format_date
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 from core.loans.selectors import loans_amounts_due
@@ -38,20 +38,18 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
         raise ApplicationError(E.BAD_MONTH, _("Bulan atau tahun tidak valid."))
     cfg = deduction_settings_get()
     cutoff = date(int(year), int(month), cfg.cutoff_day)
+    shown = format_bulan(cutoff)
     if cutoff > timezone.localdate():
         raise ApplicationError(
             E.BAD_MONTH,
-            _("Cut-off bulan %(m)02d/%(y)s (%(d)s) belum tiba.")
-            % {"m": month, "y": year, "d": format_date(cutoff)},
+            _("Cut-off bulan %(m)s (%(d)s) belum tiba.") % {"m": shown, "d": format_date(cutoff)},
         )
     if not _period_open(cutoff):
-        raise ApplicationError(
-            E.PERIOD_CLOSED, _("Periode %(m)02d/%(y)s sudah ditutup.") % {"m": month, "y": year}
-        )
+        raise ApplicationError(E.PERIOD_CLOSED, _("Periode %(p)s sudah ditutup.") % {"p": shown})
     if DeductionRun.objects.filter(year=year, month=month).exists():
         raise ApplicationError(
             E.RUN_EXISTS,
-            _("Daftar potong gaji %(m)02d/%(y)s sudah ada.") % {"m": month, "y": year},
+            _("Daftar potong gaji %(m)s sudah ada.") % {"m": shown},
             status=409,
         )
     try:
@@ -62,7 +60,7 @@ def deduction_run_create(*, year: int, month: int, by) -> DeductionRun:
     except IntegrityError:
         raise ApplicationError(
             E.RUN_EXISTS,
-            _("Daftar potong gaji %(m)02d/%(y)s sudah ada.") % {"m": month, "y": year},
+            _("Daftar potong gaji %(m)s sudah ada.") % {"m": shown},
             status=409,
         ) from None
     audit_log(actor=by, action=DeductionAudit.RUN_CREATE, target=run, data={"month": run.label})

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from core.common.dates import add_months, format_tanggal
+from core.common.dates import add_months, format_bulan, format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -104,8 +104,7 @@ def _refuse_if_run(product_ids: set[int], on: date) -> None:
     latest = max(runs.values(), key=lambda r: (r.year, r.month))
     after = add_months(date(latest.year, latest.month, 1), 1)
     named = "; ".join(
-        _("%(p)s sampai bulan %(m)02d/%(y)s") % {"p": r.product.name, "m": r.month, "y": r.year}
-        for r in ordered
+        _("%(p)s sampai bulan %(m)s") % {"p": r.product.name, "m": r.month_shown} for r in ordered
     )
     raise ApplicationError(
         E.INTEREST_RUN,
@@ -113,7 +112,7 @@ def _refuse_if_run(product_ids: set[int], on: date) -> None:
             "Tanggal uang diterima %(d)s jatuh di bulan yang jasa simpanannya sudah "
             "dihitung: %(runs)s. Batch ini mengkreditkan simpanan itu, sehingga jasa yang "
             "sudah dibayar menjadi salah. Bila uangnya memang diterima %(d)s, batalkan dulu jasa simpanan itu "
-            "dari bulan terakhir mundur sampai bulan %(bm)02d/%(by)s (Simpanan › "
+            "dari bulan terakhir mundur sampai bulan %(bm)s (Simpanan › "
             "Rekonsiliasi, Batalkan), posting batch ini, lalu hitung jasanya lagi; bila "
             "diterima kemudian, posting dengan tanggal %(a)s atau sesudahnya. Tidak ada "
             "yang diubah."
@@ -121,8 +120,7 @@ def _refuse_if_run(product_ids: set[int], on: date) -> None:
         % {
             "d": format_tanggal(on),
             "runs": named,
-            "bm": on.month,
-            "by": on.year,
+            "bm": format_bulan(on),
             "a": format_tanggal(after),
         },
         fields={

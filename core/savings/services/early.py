@@ -190,10 +190,10 @@ def berjangka_unrun_month_check(*, account: SavingsAccount, on: date) -> None:
         raise ApplicationError(
             SavingsErrors.BAD_PERIOD,
             _(
-                "Jasa simpanan %(p)s bulan %(m)02d/%(y)s belum dihitung; hitung dulu di "
+                "Jasa simpanan %(p)s bulan %(m)s belum dihitung; hitung dulu di "
                 "halaman rekonsiliasi, lalu cairkan."
             )
-            % {"p": product.name, "m": c.month, "y": c.year},
+            % {"p": product.name, "m": format_bulan(date(c.year, c.month, 1))},
         )
 
 
@@ -473,10 +473,10 @@ def early_withdrawal_reverse_apply(
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,
             _(
-                "Pencairan dini %(r)s tidak dapat dibatalkan: jasa %(p)s bulan %(m)02d/%(y)s "
+                "Pencairan dini %(r)s tidak dapat dibatalkan: jasa %(p)s bulan %(m)s "
                 "sudah dihitung tanpa rekening ini."
             )
-            % {"r": txn.receipt_number, "p": account.product.name, "m": run.month, "y": run.year},
+            % {"r": txn.receipt_number, "p": account.product.name, "m": run.month_shown},
             status=409,
         )
     if account.status == SavingsAccount.Status.CLOSED:

@@ -469,10 +469,10 @@ def _tax_elsewhere(
         raise ApplicationError(
             SavingsErrors.INSUFFICIENT,
             _(
-                "PPh jasa simpanan %(m)02d/%(y)s tidak dapat dipotong seluruhnya: saldo "
+                "PPh jasa simpanan %(m)s tidak dapat dipotong seluruhnya: saldo "
                 "rekening anggota %(n)s tidak cukup."
             )
-            % {"m": last.month, "y": last.year, "n": names},
+            % {"m": format_bulan(last), "n": names},
         )
     return txns, lines
 

@@ -136,10 +136,10 @@ def payout_interest_reverse_check(*, txn: SavingsTransaction, account: SavingsAc
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,
             _(
-                "Pencairan %(r)s tidak dapat dibatalkan: jasa %(p)s bulan %(m)02d/%(y)s sudah "
+                "Pencairan %(r)s tidak dapat dibatalkan: jasa %(p)s bulan %(m)s sudah "
                 "dihitung sesudahnya (dari tanggal pencairan). Batalkan jasa bulan itu dulu."
             )
-            % {"r": txn.receipt_number, "p": account.product.name, "m": run.month, "y": run.year},
+            % {"r": txn.receipt_number, "p": account.product.name, "m": run.month_shown},
             status=409,
         )
 

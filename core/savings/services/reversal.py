@@ -258,11 +258,11 @@ def savings_interest_reverse(*, run: InterestRun, by, reason: str, on: date | No
     _require_treasury(by, _("membatalkan jasa simpanan"))
     reason = _reason(reason)
     run = InterestRun.objects.select_for_update().select_related("product").get(pk=run.pk)
-    label = _("Jasa %(p)s %(m)02d/%(y)s") % {
-        "p": run.product.name,
-        "m": run.month,
-        "y": run.year,
-    }
+    label = _("Jasa %(p)s %(m)s") % {"p": run.product.name, "m": run.month_shown}
+    # the memos stored on the movements and the reversal entry keep the month's code, as
+    # the run's own entry says it ("Jasa simpanan <produk> 03/2026"): a stored text is
+    # read in either language, and the journal search finds a month's entries by it
+    stored = _("Jasa %(p)s %(m)02d/%(y)s") % {"p": run.product.name, "m": run.month, "y": run.year}
     if run.reversed_at is not None:
         raise ApplicationError(
             SavingsErrors.REVERSAL_DONE, _("%(l)s sudah dibatalkan.") % {"l": label}, status=409
@@ -297,12 +297,12 @@ def savings_interest_reverse(*, run: InterestRun, by, reason: str, on: date | No
                     txn=t,
                     on=on,
                     by=by,
-                    memo=_("Pembatalan %(l)s: %(r)s") % {"l": label, "r": reason},
+                    memo=_("Pembatalan %(l)s: %(r)s") % {"l": stored, "r": reason},
                     account=locked[t.account_id],
                 )
             )
         rev_entry = journal_reverse(
-            entry=entry, on=on, reason=f"{label}: {reason}", by=by, module="savings"
+            entry=entry, on=on, reason=f"{stored}: {reason}", by=by, module="savings"
         )
         transactions_link_entry(transactions=back, entry=rev_entry)
     run.reversal_entry = rev_entry

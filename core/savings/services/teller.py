@@ -219,10 +219,10 @@ def teller_reverse(
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,
             _(
-                "Jasa simpanan %(p)s bulan %(m)02d/%(y)s sudah dihitung; pembatalan tidak "
+                "Jasa simpanan %(p)s bulan %(m)s sudah dihitung; pembatalan tidak "
                 "dapat bertanggal %(d)s (paling awal sesudah bulan itu)."
             )
-            % {"p": account.product.name, "m": run.month, "y": run.year, "d": format_tanggal(on)},
+            % {"p": account.product.name, "m": run.month_shown, "d": format_tanggal(on)},
             fields={"date": [_("Bulan ini sudah dihitung jasanya.")]},
         )
 
