@@ -95,3 +95,42 @@ def test_the_tax_report_title_says_the_month_in_words(in_tenant_a, year):
     with translation.override("en"):
         title = str(interest_tax_table(year=year, month=2)["title"])
     assert title.endswith(f"February {year}") and f"02/{year}" not in title, title
+
+
+def test_the_reversal_confirmation_page_names_the_month_in_words(funded, teller, year, client_a):  # noqa: F811
+    from tests.members import factories as f
+
+    p, _acc = funded
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    client_a.force_login(f.user("bendahara"))
+    url = f"/simpanan/jasa/{run.pk}/batal/"
+    page = client_a.post(url, {"reason": "tarif salah"}).content.decode()
+    assert f"Konfirmasi pembatalan jasa {p.name} Februari {year}" in page
+    client_a.cookies["django_language"] = "en"
+    page = client_a.post(url, {"reason": "tarif salah"}, HTTP_ACCEPT_LANGUAGE="en").content
+    page = page.decode()
+    assert f"Confirm reversing {p.name} interest for February {year}" in page
+    assert f"02/{year}" not in page
+
+
+def test_the_reversal_s_stored_memos_keep_the_month_s_code(funded, teller, year):  # noqa: F811
+    """Memos are stored once and read in either language, and the journal search finds
+    a month's entries by its code: the reversal's say the month as the run's entry does."""
+    from core.savings.models import SavingsTransaction
+    from core.savings.services import savings_interest_reverse
+    from tests.members import factories as f
+
+    p, acc = funded
+    run = savings_interest_accrue(product=p, year=year, month=2, by=teller)
+    with translation.override("en"):
+        run = savings_interest_reverse(run=run, by=f.user("bendahara"), reason="tarif salah")
+    assert f"{p.name} 02/{year}" in run.journal_entry.description
+    assert run.reversal_entry.description.endswith(f"{p.name} 02/{year}: tarif salah"), (
+        run.reversal_entry.description
+    )
+    memos = set(
+        SavingsTransaction.objects.filter(journal_entry=run.reversal_entry).values_list(
+            "memo", flat=True
+        )
+    )
+    assert memos == {f"Cancellation of Interest {p.name} 02/{year}: tarif salah"}, memos
