@@ -228,6 +228,26 @@ def test_reversal_refused_when_the_month_is_closed(make_loan, staff, today):
     _books_agree()
 
 
+def test_the_closed_month_refusal_names_the_periods_menu_as_the_menu_says_it(
+    make_loan, staff, today
+):
+    """The way out names the menu item: "Periode" in Indonesian, "Periods" (the list
+    menu's English) in English, not the singular column heading "Period"."""
+    from django.utils import translation
+
+    loan = make_loan(days_ago=40)
+    on = loan.disbursed_on
+    month_close_as_treasurer(
+        period=Period.objects.get(start_date=on.replace(day=1)), by=staff["bendahara"]
+    )
+    with pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    assert "(Pembukuan → Periode → Buka kembali, dengan alasan)" in exc.value.message
+    with translation.override("en"), pytest.raises(ApplicationError) as exc:
+        loan_disbursement_reverse(loan=loan, by=staff["bendahara"], reason="salah")
+    assert "(Bookkeeping → Periods → Reopen, with a reason)" in exc.value.message, exc.value.message
+
+
 def test_generic_ledger_reversal_still_refuses_loan_entries(make_loan, staff, today):
     loan = make_loan()
     with pytest.raises(ApplicationError) as exc:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.audit.services import audit_log
 from core.common.dates import format_bulan, format_date, format_tanggal
@@ -61,8 +62,8 @@ def _period_closed_refusal(entry_date: date, label: str) -> ApplicationError | N
         _(
             "%(l)s tanggal %(d)s ada di periode yang sudah ditutup (buku ditutup sampai "
             "%(c)s); tidak dapat dibatalkan. Bila memang keliru: minta admin membuka "
-            "kembali bulan yang ditutup dari %(m)s sampai %(cm)s (Pembukuan → Periode → "
-            "Buka kembali, dengan alasan), batalkan di sini, lalu tutup lagi bulan-bulan itu."
+            "kembali bulan yang ditutup dari %(m)s sampai %(cm)s (%(w)s, dengan alasan), "
+            "batalkan di sini, lalu tutup lagi bulan-bulan itu."
         )
         % {
             "l": label,
@@ -70,6 +71,8 @@ def _period_closed_refusal(entry_date: date, label: str) -> ApplicationError | N
             "c": format_tanggal(closed),
             "m": format_bulan(entry_date),
             "cm": format_bulan(closed),
+            # the way there as the menu and the periods page say it ("Periods" in English)
+            "w": " → ".join((_("Pembukuan"), pgettext("menu", "Periode"), _("Buka kembali"))),
         },
         status=409,
     )
