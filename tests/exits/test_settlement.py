@@ -260,6 +260,17 @@ def test_exit_refused_while_a_payroll_posting_for_the_member_is_running(saver, t
     with pytest.raises(ApplicationError) as e:
         exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
     assert e.value.code == "settlement_payroll_posting" and e.value.status_code == 409
+    # the month in words, in the reader's language (it said "12/2026")
+    from django.utils import translation
+
+    from core.common.dates import format_bulan
+
+    assert f"Potong gaji bulan {format_bulan(today)} sedang diposting" in e.value.message
+    with translation.override("en"), pytest.raises(ApplicationError) as e_en:
+        exit_settlement_confirm(member=saver, reason="resigned", on=today, by=bendahara)
+    with translation.override("en"):
+        bulan_en = format_bulan(today)
+    assert f"The payroll deductions of {bulan_en} are being posted" in e_en.value.message
     assert Member.objects.get(pk=saver.pk).status == "active"
     assert not ExitSettlement.objects.filter(member=saver).exists()
     run.posting_status = DeductionRun.PostingStatus.DONE
