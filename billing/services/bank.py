@@ -149,6 +149,12 @@ def bank_invoice_issue(
             sub=sub, invoice=inv, by=by, reason=_("Diganti tagihan %(n)s") % {"n": invoice.number}
         )
     card_bills = sub.stripe_subscription_id and sub.stripe_status in LIVE_STRIPE_STATUSES
+    if not card_bills and sub.provider != Subscription.Provider.BANK_TRANSFER:
+        # An invoice issued for transfer is the cooperative's choice of paying by
+        # transfer (also before it is paid whole: a partly paid one): plan changes and
+        # the renewal sweep treat the subscription as a transfer one from now on.
+        sub.provider = Subscription.Provider.BANK_TRANSFER
+        sub.save(update_fields=["provider", "updated_at"])
     taken = Decimal(0) if card_bills else credit_apply(sub=sub, invoice=invoice, by=by)
     _audit(
         actor=by,
@@ -160,6 +166,7 @@ def bank_invoice_issue(
             "amount": str(invoice.amount),
             "credit_applied": str(taken),
             "kind": kind,
+            "provider": sub.provider,
         },
     )
     if invoice.amount > 0 and invoice.amount_due == 0:
