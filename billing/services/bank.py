@@ -567,8 +567,13 @@ def bank_transfer_receive(
         return TransferReceived(
             invoice=inv, received=value, remaining=inv.amount_due, excess=Decimal(0)
         )
-    _invoice_paid(sub=sub, inv=inv, by=operator, note=note, by_credit=False)
     excess = value - due
+    in_trial = sub.status == S.TRIAL
+    # An excess is told in one e-mail with the payment (transfer_overpaid says the
+    # invoice is paid, and during the trial the period it runs): not a second one.
+    _invoice_paid(
+        sub=sub, inv=inv, by=operator, note=note, by_credit=False, confirm_mail=excess <= 0
+    )
     if excess > 0:
         _credit_move(
             sub=sub,
@@ -599,14 +604,19 @@ def bank_transfer_receive(
             due=due,
             excess=excess,
             credit=credit_balance(subscription=sub),
+            in_trial=in_trial,
         )
     inv.refresh_from_db()
     return TransferReceived(invoice=inv, received=value, remaining=Decimal(0), excess=excess)
 
 
-def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: bool) -> Invoice:
+def _invoice_paid(
+    *, sub: Subscription, inv: Invoice, by, note: str, by_credit: bool, confirm_mail: bool = True
+) -> Invoice:
     """A (locked) open bank-transfer invoice of a (locked) subscription is paid: by a
-    transfer an operator confirmed, or wholly by the cooperative's credit."""
+    transfer an operator confirmed, or wholly by the cooperative's credit. During the
+    trial the cooperative is e-mailed that the payment came (payment_confirmed), unless
+    the caller tells it in its own e-mail (``confirm_mail=False``: an overpayment)."""
     operator = by
     now = timezone.now()
     today = timezone.localdate(now)
@@ -745,7 +755,7 @@ def _invoice_paid(*, sub: Subscription, inv: Invoice, by, note: str, by_credit: 
             "plan_from": (inv.period_start if starts_later else today).isoformat(),
         },
     )
-    if was == S.TRIAL:
+    if was == S.TRIAL and confirm_mail:
         billing_email_send(kind="payment_confirmed", subscription=sub, extra={"invoice": inv})
     return inv
 
