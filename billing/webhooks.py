@@ -22,6 +22,7 @@ from billing.audit import BillingAudit
 from core.audit.services import audit_log
 from tenants.models import Cooperative
 
+from .card_preview import card_preview_forget
 from .emails import billing_email_send
 from .models import Interval, Invoice, Subscription, WebhookEvent
 from .providers.stripe_provider import (
@@ -190,6 +191,9 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
             failed = exc
         else:
             failed = None
+            if row.subscription_id:
+                # What Stripe charges next may have changed: the next view asks it.
+                card_preview_forget(subscription_id=row.subscription_id)
             if row.state == WebhookEvent.State.RECEIVED or row.state == WebhookEvent.State.FAILED:
                 row.state = WebhookEvent.State.PROCESSED
             row.error = ""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
+from billing.card_preview import card_preview_cached, card_preview_forget, card_preview_keep
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 
@@ -85,6 +86,7 @@ def plan_change(*, subscription: Subscription, plan: Plan, interval: str, by) ->
     changes at once (the next invoice is for it). Credit the change gives back (an
     invoice voided) goes onto the invoices still open at once."""
     sub = _plan_change(subscription=subscription, plan=plan, interval=interval, by=by)
+    card_preview_forget(subscription_id=sub.pk)  # what the card charges next changed
     sub = _lock(sub)
     _credit_to_open_invoices(sub=sub, by=by)
     return sub
@@ -410,13 +412,18 @@ def next_invoice_figures(*, subscription: Subscription, count: int | None = None
     )
     if not card_bills:
         return figures | {"from_stripe": False, "estimate": False}
-    provider = provider_get(Subscription.Provider.STRIPE)
-    assert isinstance(provider, StripeProvider)
-    try:
-        preview = provider.invoice_preview(subscription=subscription)
-    except stripe.StripeError:
-        log.warning("Stripe invoice preview for %s failed", subscription.pk, exc_info=True)
-        return figures | {"from_stripe": False, "estimate": True}
+    preview = card_preview_cached(subscription=subscription)
+    if preview is None:
+        provider = provider_get(Subscription.Provider.STRIPE)
+        assert isinstance(provider, StripeProvider)
+        try:
+            preview = provider.invoice_preview(subscription=subscription)
+        except stripe.StripeError:
+            log.warning("Stripe invoice preview for %s failed", subscription.pk, exc_info=True)
+            return figures | {"from_stripe": False, "estimate": True}
+        preview = {"amount_due": preview.get("amount_due")}
+        if preview["amount_due"] is not None:
+            card_preview_keep(subscription=subscription, preview=preview)
     if preview.get("amount_due") is None:  # not a figure: never read as zero
         return figures | {"from_stripe": False, "estimate": True}
     amount = from_minor(preview["amount_due"])
