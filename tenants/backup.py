@@ -73,6 +73,8 @@ from .schema_template import expected_migrations, qi
 from .services import (
     legal_number_claim,
     legal_number_holder,
+    nik_koperasi_holder,
+    nik_koperasi_lock,
     provisioned_hooks,
     schema_name_for,
     slug_held_by_signup,
@@ -588,6 +590,25 @@ def _legal_number_check(meta: dict, *, slug: str, status: str) -> None:
         ) from exc
 
 
+def _nik_koperasi_kept(profile: dict, *, slug: str, result: RestoreResult) -> None:
+    """The backup's NIK koperasi (as its digits) goes onto the restored cooperative
+    unless another cooperative has it (the original, still live): a NIK is one
+    cooperative's (the database's unique index), so the copy is restored without it,
+    said in the result's warnings. Under the lock sign-up takes for the NIK (held until
+    the restore commits)."""
+    nik = re.sub(r"[\s.\-]", "", str(profile.get("nik_koperasi") or ""))
+    profile["nik_koperasi"] = nik
+    if not nik:
+        return
+    nik_koperasi_lock(nik)
+    holder = nik_koperasi_holder(nik, slug=slug)
+    if holder is not None:
+        profile["nik_koperasi"] = ""
+        result.warnings.append(
+            f"NIK koperasi {nik} belongs to '{holder.slug}': the copy is restored without it"
+        )
+
+
 def cooperative_restore(
     *,
     path: str | Path,
@@ -679,6 +700,7 @@ def cooperative_restore(
                 }
                 raise BackupError(f"row counts differ after the restore: {diff}")
             profile = dict(meta.get("profile") or {})
+            _nik_koperasi_kept(profile, slug=slug, result=result)
             coop = Cooperative(
                 slug=slug,
                 schema_name=new,

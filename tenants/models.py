@@ -76,6 +76,14 @@ class Cooperative(TenantMixin):
                 | models.Q(is_practice=True, practice_of__isnull=False),
                 name="cooperative_practice_has_origin",
             ),
+            # One cooperative per NIK koperasi (kept as its digits), where one is set; a
+            # practice copy is not another cooperative. Sign-up refuses it on the form,
+            # at verification and at provisioning (under a lock): this is the last word.
+            models.UniqueConstraint(
+                fields=["nik_koperasi"],
+                condition=~models.Q(nik_koperasi="") & models.Q(is_practice=False),
+                name="tenants_cooperative_nik_koperasi_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -67,6 +67,7 @@ def slug_held_by_signup(slug: str, *, exclude_pk: int | None = None) -> bool:
 # First key of the two-key advisory lock a cooperative's legal number is claimed under
 # (the second is a hash of the number): "Legl".
 LEGAL_NUMBER_LOCK = 0x4C65676C
+NIK_KOPERASI_LOCK = 0x4E494B4B
 
 
 def legal_number_taken_error() -> ApplicationError:
@@ -163,6 +164,47 @@ def legal_number_claim(*, legal_number: str, slug: str) -> None:
         raise legal_number_taken_error()
 
 
+def nik_koperasi_being_made_error() -> ApplicationError:
+    """The refusal, at e-mail verification, of a NIK koperasi another verified sign-up
+    (its cooperative being made) has. Whose it is, is not said."""
+    message = _(
+        "NIK koperasi ini sudah dipakai pendaftaran koperasi lain yang sedang "
+        "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
+        "jika bukan, hubungi dukungan Lumbung."
+    )
+    return ApplicationError(
+        TenantErrors.NIK_KOPERASI_TAKEN,
+        message,
+        fields={"nik_koperasi": [message]},
+        status=409,
+    )
+
+
+def nik_koperasi_lock(nik_koperasi: str) -> None:
+    """Inside a transaction: wait for any other transaction holding ``nik_koperasi``
+    (its digits: verifying or making a cooperative with it), then hold it until commit."""
+    if not nik_koperasi:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [NIK_KOPERASI_LOCK, nik_koperasi]
+        )
+
+
+def nik_koperasi_claim(*, nik_koperasi: str, slug: str) -> None:
+    """Inside the transaction that makes the cooperative at ``slug``: wait for any other
+    transaction making one with the same NIK koperasi, then refuse it if a cooperative
+    has it (as legal_number_claim). The database's partial unique index
+    (tenants_cooperative_nik_koperasi_unique) is the last word."""
+    if not nik_koperasi:
+        return
+    nik_koperasi_lock(nik_koperasi)
+    if nik_koperasi_holder(nik_koperasi, slug=slug) is not None:
+        error = nik_koperasi_taken_error()
+        error.status_code = 409
+        raise error
+
+
 def tenant_url(slug: str) -> str:
     port = f":{settings.SITE_PORT}" if settings.SITE_PORT not in ("", "80", "443") else ""
     return f"{settings.SITE_SCHEME}://{tenant_host(slug)}{port}/"
@@ -255,12 +297,14 @@ def cooperative_create(
     try:
         if not clone:
             legal_number_claim(legal_number=coop.legal_number, slug=slug)  # before the work
+            nik_koperasi_claim(nik_koperasi=coop.nik_koperasi, slug=slug)
             # Migrations commit as they go, so this path cannot sit in one transaction:
             # on failure cooperative_discard() below removes what was made.
             coop.save()  # creates the schema and runs every tenant migration
         with transaction.atomic():
             # held until the cooperative's row commits (another's waits, then sees it)
             legal_number_claim(legal_number=coop.legal_number, slug=slug)
+            nik_koperasi_claim(nik_koperasi=coop.nik_koperasi, slug=slug)
             if clone:
                 coop.auto_create_schema = False
                 coop.save()

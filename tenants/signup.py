@@ -38,7 +38,9 @@ from .services import (
     legal_number_holder,
     legal_number_lock,
     legal_number_taken_error,
+    nik_koperasi_being_made_error,
     nik_koperasi_holder,
+    nik_koperasi_lock,
     nik_koperasi_taken_error,
     slug_in_use,
     tenant_url,
@@ -366,7 +368,7 @@ def signup_verify(*, token: str) -> SignupRequest:
         )
         if signup.status != SignupRequest.Status.PENDING:
             return signup
-        problem = _legal_number_verifiable(signup)
+        problem = _legal_number_verifiable(signup) or _nik_koperasi_verifiable(signup)
         if problem is not None:
             raise problem
         signup.status = SignupRequest.Status.QUEUED
@@ -403,6 +405,33 @@ def _legal_number_verifiable(signup: SignupRequest) -> ApplicationError | None:
     return None
 
 
+def _nik_koperasi_verifiable(signup: SignupRequest) -> ApplicationError | None:
+    """As _legal_number_verifiable, for the NIK koperasi (kept as its digits): None
+    unless a cooperative has it, or another verified sign-up whose cooperative is being
+    made. Under the NIK's lock, so two verifications at once see each other;
+    provisioning's claim (``cooperative_create``) and the database's unique index stay
+    the last guards."""
+    nik = signup.nik_koperasi
+    if not nik:
+        return None
+    nik_koperasi_lock(nik)
+    if nik_koperasi_holder(nik, slug=signup.slug) is not None:
+        error = nik_koperasi_taken_error()
+        error.status_code = 409
+        return error
+    if (
+        SignupRequest.objects.filter(
+            nik_koperasi=nik,
+            status__in=(SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
+        )
+        .exclude(pk=signup.pk)
+        .exclude(slug=signup.slug)
+        .exists()
+    ):
+        return nik_koperasi_being_made_error()
+    return None
+
+
 def _enqueue(signup_id: int) -> None:
     # import cycle: tenants.tasks imports this module
     from .tasks import signup_provision_task
@@ -418,6 +447,7 @@ PERMANENT_ERRORS = {
     "slug_reserved",
     "signup_not_verified",
     "legal_number_taken",
+    "nik_koperasi_taken",
 }
 
 

@@ -22,7 +22,12 @@ from .forms import SignupForm
 from .models import SignupRequest
 from .ratelimit import client_ip, rate_limit_hit
 from .regions import regencies_of
-from .services import legal_number_taken_error, tenant_host, tenant_url
+from .services import (
+    legal_number_taken_error,
+    nik_koperasi_taken_error,
+    tenant_host,
+    tenant_url,
+)
 from .signup import (
     SignupSubmitted,
     VerificationMail,
@@ -183,15 +188,22 @@ def status(request, public_id: str):
         "polling": signup.status
         in (SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
         # a refusal the sign-up itself can act on, said as the form would have said it
-        "failure_message": (
-            legal_number_taken_error().message
-            if signup.status == SignupRequest.Status.FAILED
-            and signup.last_error.startswith(TenantErrors.LEGAL_NUMBER_TAKEN)
-            else ""
-        ),
+        "failure_message": _failure_message(signup),
     }
     template = "tenants/_status_panel.html" if request.htmx else "tenants/signup_status.html"
     return render(request, template, context)
+
+
+def _failure_message(signup: SignupRequest) -> str:
+    """A refusal the sign-up itself can act on (the legal number or NIK koperasi is
+    another cooperative's), said as the form would have said it; "" otherwise."""
+    if signup.status != SignupRequest.Status.FAILED:
+        return ""
+    if signup.last_error.startswith(TenantErrors.LEGAL_NUMBER_TAKEN):
+        return legal_number_taken_error().message
+    if signup.last_error.startswith(TenantErrors.NIK_KOPERASI_TAKEN):
+        return nik_koperasi_taken_error().message
+    return ""
 
 
 @require_POST

@@ -35,10 +35,10 @@ def _client() -> Client:
     return Client(HTTP_HOST=django_settings.BASE_DOMAIN, REMOTE_ADDR=ip)
 
 
-def _submit(capture, slug: str, email: str, legal_number: str = "123/BH/XVIII.4/2020"):
+def _submit(capture, slug: str, email: str, legal_number: str = "123/BH/XVIII.4/2020", **over):
     with tasks_eager(), capture(execute=True):
         response = _client().post(
-            "/daftar/", _form(slug=slug, email=email, legal_number=legal_number)
+            "/daftar/", _form(slug=slug, email=email, legal_number=legal_number, **over)
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     return SignupRequest.objects.get(slug=slug, status=SignupRequest.Status.PENDING)
@@ -120,7 +120,11 @@ def test_verification_is_refused_once_the_other_cooperative_is_made(
 def test_another_legal_number_verifies_as_before(db, django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
     _submit(capture, "harapan", "dewi@harapan.test")
-    other = _submit(capture, "makmur", "rina@makmur.test", "7/BH/2019")
+    # another cooperative: its own NIK koperasi too (one NIK is refused the same way,
+    # tests/tenants/test_signup_nik_verify.py)
+    other = _submit(
+        capture, "makmur", "rina@makmur.test", "7/BH/2019", nik_koperasi="6271010020009"
+    )
     assert _press(capture, "dewi@harapan.test").status_code == 302
     assert _press(capture, "rina@makmur.test").status_code == 302
     other.refresh_from_db()
