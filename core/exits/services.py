@@ -62,9 +62,12 @@ from core.ledger.services import (
 from core.loans.models import Loan, Repayment
 from core.loans.selectors import member_loans_outstanding
 from core.loans.services import (
+    WaivedLoan,
     loan_repayment_reverse_apply,
+    loan_write_offs_at_exit_record,
     member_loans_settle_apply,
     member_loans_settle_refusals,
+    member_loans_waive_apply,
 )
 from core.members.models import Member, MemberChange
 from core.members.selectors import heir_parts
@@ -582,9 +585,10 @@ def _settle(
     paid_lines, paid_txns = _savings_withdrawn_all(accounts, on=on, by=by)
     lines += paid_lines
     txns += paid_txns
-    lines += _shu_and_loans_settled(
+    loan_lines, waived = _shu_and_loans_settled(
         preview, on=on, by=by, waive_loans=waive_loans, waiver_reason=waiver_reason
     )
+    lines += loan_lines
     if net > 0:
         lines.append(
             LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
@@ -620,6 +624,14 @@ def _settle(
         },
         journal_entry=entry,
         created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    # the loans waived: each a write-off record naming the settlement and its entry
+    loan_write_offs_at_exit_record(
+        waived=waived,
+        settlement=settlement,
+        by=by,
+        reason=waiver_reason,
+        decision_ref=settlement.board_decision_ref,
     )
     return settlement, preview
 
@@ -885,9 +897,12 @@ def _savings_withdrawn_all(
 
 def _shu_and_loans_settled(
     preview: SettlementPreview, *, on: date, by, waive_loans: bool, waiver_reason: str
-) -> list:
-    """The unpaid SHU released to the member, and the loans paid off (or waived)."""
+) -> tuple[list, list[WaivedLoan]]:
+    """The unpaid SHU released to the member, and the loans paid off (or waived: the
+    loans waived are returned too, to be recorded as write-offs once the entry is
+    posted)."""
     lines: list = []
+    waived: list[WaivedLoan] = []
     if preview.shu_unpaid > 0:
         lines.append(
             LineSpec(
@@ -897,13 +912,16 @@ def _shu_and_loans_settled(
                 memo=_("SHU belum dibayar"),
             )
         )
-    if preview.loans_outstanding > 0:
+    if preview.loans_outstanding > 0 and waive_loans:
+        loan_lines, waived = member_loans_waive_apply(member=preview.member, on=on, by=by)
+        lines.extend(loan_lines)
+    elif preview.loans_outstanding > 0:
         lines.extend(
             member_loans_settle_apply(
-                member=preview.member, on=on, by=by, waive=waive_loans, reason=waiver_reason
+                member=preview.member, on=on, by=by, waive=False, reason=waiver_reason
             )
         )
-    return lines
+    return lines, waived
 
 
 def _settlement_journal_post(

@@ -1069,12 +1069,29 @@ class JasaPaidBroughtIn(models.Model):
 
 
 class LoanWriteOff(models.Model):
-    """A running loan graded Macet written off (hapus buku) by the board's decision while
-    the member stays (``services.writeoff.loan_write_off``): the amounts its entry moved,
-    the board's decision, and the schedule rows as they were (what a reversal restores).
-    One per loan; written once (recoveries are their own rows)."""
+    """A running loan written off (hapus buku): by the board's decision while the member
+    stays (``services.writeoff.loan_write_off``, route ``board``: a Macet loan, its own
+    entry), or waived at a deceased member's exit by the board's decision (route
+    ``exit``: ``services.settlement``, in the exit settlement's entry, which it names):
+    the amounts the entry moved for the loan, the decision, and the schedule rows as they
+    were (what a board write-off's reversal restores). One in force per loan; written
+    once (recoveries are their own rows). Every written-off loan is here, whatever the
+    route: the register (``reports.report_write_offs``) and the RAT pack read it."""
+
+    class Route(models.TextChoices):
+        BOARD = "board", _("Keputusan pengurus")
+        EXIT = "exit", _("Penyelesaian keluar anggota")
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="write_offs")
+    route = models.CharField(_("jalur"), max_length=10, choices=Route.choices, default=Route.BOARD)
+    # the exit settlement that waived the loan (route ``exit``); its entry is ``entry``
+    exit_settlement = models.ForeignKey(
+        "savings.ExitSettlement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="loan_write_offs",
+    )
     on = models.DateField(_("tanggal hapus buku"))
     reason = models.TextField(_("alasan"))
     decision_ref = models.CharField(_("nomor keputusan pengurus"), max_length=100)
@@ -1130,6 +1147,16 @@ class LoanWriteOff(models.Model):
                 condition=Q(reversal_entry__isnull=True)
                 | (Q(reversed_on__isnull=False) & ~Q(reversal_reason="")),
                 name="loans_writeoff_reversal_complete",
+            ),
+            # an exit's write-off names its settlement and is never reversed on its own
+            models.CheckConstraint(
+                condition=(Q(route="board") & Q(exit_settlement__isnull=True))
+                | (
+                    Q(route="exit")
+                    & Q(exit_settlement__isnull=False)
+                    & Q(reversal_entry__isnull=True)
+                ),
+                name="loans_writeoff_route",
             ),
         ]
 

@@ -387,11 +387,12 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
 
 
 def report_write_offs(*, on: date) -> Report:
-    """The register of loans written off by the board's decision (hapus buku) and in
-    force on ``on`` (dated on or before it, not reversed by then): the decision, the amount written off (against
-    the loan's PPAP and as expense), the money recovered on it by ``on`` (a recovery
-    reversed by then not counted, as in the books of that day) and what remains. Loans written off at a member's exit (death, waiver) are not in it: they
-    have no board write-off record."""
+    """The register of loans written off (hapus buku) and in force on ``on`` (dated on
+    or before it, not reversed by then), whatever the route — the board's decision while
+    the member stays, or waived at a deceased member's exit (the route says which): the
+    decision, the amount written off (against the loan's PPAP and as expense), the money
+    recovered on it by ``on`` (a recovery reversed by then not counted, as in the books
+    of that day) and what remains."""
     wos = (
         LoanWriteOff.objects.filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=on), on__lte=on)
         .select_related("loan", "loan__member")
@@ -412,6 +413,7 @@ def report_write_offs(*, on: date) -> Report:
                 "date": wo.on,
                 "number": wo.loan.number,
                 "member": f"{wo.loan.member.number} {wo.loan.member.full_name}",
+                "route": str(wo.get_route_display()),
                 "decision": wo.decision_ref,
                 "amount": wo.amount,
                 "ppap_used": wo.ppap_used,
@@ -428,6 +430,7 @@ def report_write_offs(*, on: date) -> Report:
             Column("date", _("Tanggal")),
             Column("number", _("No. pinjaman")),
             Column("member", _("Anggota")),
+            Column("route", _("Jalur")),
             Column("decision", _("Keputusan pengurus")),
             Column("amount", _("Dihapusbukukan"), True),
             Column("ppap_used", _("Dari PPAP"), True),

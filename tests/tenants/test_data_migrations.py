@@ -52,7 +52,7 @@ from core.ledger.models import JournalEntry, JournalLine, Period
 from core.ledger.reconciliation import subledgers_reconcile
 from core.ledger.selectors import balances_check
 from core.ledger.services import fiscal_year_ensure, period_close
-from core.loans.models import Instalment, Loan, LoanProduct, Repayment
+from core.loans.models import Instalment, Loan, LoanProduct, LoanWriteOff, Repayment
 from core.loans.services import (
     loan_apply,
     loan_approve,
@@ -62,6 +62,7 @@ from core.loans.services import (
     loan_verify,
 )
 from core.members.models import Member
+from core.members.services import heir_add
 from core.savings.models import SavingsAccount, SavingsTransaction
 from core.savings.seeding import product_by_kind
 from core.savings.services import (
@@ -240,7 +241,43 @@ def _books_with_rows() -> None:
         by=bendahara,
         expected_net=exit_settlement_preview(member=leaver, on=on).net_payable,
     )
+    # a member who died: their loan waived by the board's decision (a write-off record
+    # of the exit, which loans 0028 makes again from the settlement's entry)
+    deceased = f.member(agency_obj=agency, take_home_pay=D("9000000"))
+    deposit(deceased, "pokok", "100000", on=on)
+    loan(deceased, "3000000", 12, on)
+    heir_add(member=deceased, by=bendahara, full_name="Maria Tingang", relationship="istri")
+    exit_settlement_confirm(
+        member=deceased,
+        reason="deceased",
+        on=on,
+        by=bendahara,
+        waive_loans=True,
+        waiver_reason="Meninggal dunia",
+        board_decision_ref="SK-9/2026",
+    )
     assert frozen.frozen_at is not None
+
+
+def _write_offs() -> list[tuple]:
+    """Every write-off record with what it wrote off and where it came from."""
+    return sorted(
+        LoanWriteOff.objects.values_list(
+            "loan_id",
+            "route",
+            "exit_settlement_id",
+            "on",
+            "reason",
+            "decision_ref",
+            "principal",
+            "jasa_receivable",
+            "deferred_jasa",
+            "ppap_used",
+            "expense",
+            "entry_id",
+            "by_id",
+        )
+    )
 
 
 def _books_hold() -> None:
@@ -276,6 +313,8 @@ def test_tenant_migrations_apply_on_a_cooperative_with_rows(scratch_tenant):
     try:
         _books_with_rows()
         before = _state()
+        write_offs = _write_offs()
+        assert [w[1] for w in write_offs] == ["exit"]
         _books_hold()
         started = time.perf_counter()
         executor = MigrationExecutor(connection)
@@ -298,6 +337,8 @@ def test_tenant_migrations_apply_on_a_cooperative_with_rows(scratch_tenant):
         assert MigrationExecutor(connection).migration_plan(loader.graph.leaf_nodes()) == []
         assert _state() == before
         _books_hold()
+        # loans 0028's backfill: the exit's write-off recorded again from its entry
+        assert _write_offs() == write_offs
         # loans 0016's backfill ran over the rows: every decided loan has its dates, in
         # the workflow's order
         for ln in Loan.objects.exclude(status__in=["applied", "rejected"]):

@@ -90,8 +90,11 @@ from .reversal import (
     reversal_reason_clean,
 )
 from .settlement import (
+    WaivedLoan,
+    loan_write_offs_at_exit_record,
     member_loans_settle_apply,
     member_loans_settle_refusals,
+    member_loans_waive_apply,
 )
 from .writeoff import (
     RECOVERY_REVERSE_ROLES,
@@ -163,6 +166,9 @@ __all__ = [
     "loan_reschedule",
     "member_loans_settle_apply",
     "member_loans_settle_refusals",
+    "member_loans_waive_apply",
+    "WaivedLoan",
+    "loan_write_offs_at_exit_record",
     "WRITE_OFF_ROLES",
     "RECOVERY_ROLES",
     "loan_write_off",

@@ -93,6 +93,8 @@ class LoanErrors(StrEnum):
     # a write-off (hapus buku) by the board's decision and money received on it after
     WRITE_OFF_NOT_MACET = "loan_write_off_not_macet"
     NOT_WRITTEN_OFF = "loan_not_written_off"
+    # a loan waived at a member's exit: its write-off goes with the exit settlement
+    WRITE_OFF_AT_EXIT = "loan_write_off_at_exit"
     RECOVERY_TOO_LARGE = "loan_recovery_exceeds_written_off"
 
 

@@ -3,6 +3,7 @@ repayment (a reversed payroll batch)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,11 @@ from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 from core.loans.audit import LoanAudit
 from core.members.models import Member
+from core.savings.models import ExitSettlement
 
 from ..models import (
     Loan,
+    LoanWriteOff,
     Repayment,
 )
 from .common import (
@@ -86,6 +89,107 @@ def member_loans_settle_refusals(member: Member, on: date) -> list:
     return [r for loan in loans if (r := _settle_date_refusal(loan, on)) is not None]
 
 
+@dataclass(frozen=True)
+class WaivedLoan:
+    """A loan waived at an exit (``member_loans_waive_apply``): what its lines moved
+    (``writeoff_lines_apply``'s amounts), kept until the settlement's entry exists and
+    the write-off is recorded (``loan_write_offs_at_exit_record``)."""
+
+    loan: Loan
+    amounts: dict
+
+
+def _settle_loans_locked(member: Member, on: date, by) -> list[Loan]:
+    _require_role(by, REPAY_ROLES, _("menyelesaikan pinjaman anggota"))
+    loans = list(
+        Loan.objects.select_for_update()
+        .select_related("product", "member")
+        .filter(member=member, status=Loan.Status.DISBURSED)
+        .order_by("pk")
+    )
+    for loan in loans:
+        refusal = _settle_date_refusal(loan, on)
+        if refusal is not None:
+            raise refusal
+    return loans
+
+
+def member_loans_waive_apply(*, member: Member, on: date, by) -> tuple[list, list[WaivedLoan]]:
+    """Write off all the member's running loans at their exit on death, by the board's
+    decision (called by ``core.exits.services`` inside its transaction): each closed as
+    written off (``writeoff_lines_apply``: deferred jasa reversed, the loan's allowance
+    used first, the rest PPAP expense; jasa and penalty forgiven). Returns the lines,
+    which balance by themselves, and each loan with what its lines moved: once the
+    settlement's entry is posted, ``loan_write_offs_at_exit_record`` records them."""
+    lines: list = []
+    waived: list[WaivedLoan] = []
+    for loan in _settle_loans_locked(member, on, by):
+        loan_lines, amounts = writeoff_lines_apply(loan, _open_rows(loan), on)
+        lines += loan_lines
+        waived.append(WaivedLoan(loan=loan, amounts=amounts))
+    return lines, waived
+
+
+def loan_write_offs_at_exit_record(
+    *,
+    waived: list[WaivedLoan],
+    settlement: ExitSettlement,
+    by,
+    reason: str,
+    decision_ref: str,
+) -> list[LoanWriteOff]:
+    """The write-off record (route ``exit``) of each loan waived by ``settlement``
+    (posted: its ``journal_entry`` holds the loans' lines): dated the exit, the waiver's
+    reason and the board's decision, the amounts the entry moved for the loan, so the
+    loan is in the write-off register and money received on it later is a recovery. A
+    loan whose lines moved nothing (no principal, no jasa receivable) has none. Audited
+    per loan (``loan.writeoff``, with the route and the settlement)."""
+    out = []
+    for w in waived:
+        a = w.amounts
+        if a["principal"] <= 0 and a["jasa_receivable"] <= 0:
+            continue
+        wo = LoanWriteOff.objects.create(
+            loan=w.loan,
+            route=LoanWriteOff.Route.EXIT,
+            exit_settlement=settlement,
+            on=settlement.on,
+            reason=reason,
+            decision_ref=decision_ref,
+            principal=a["principal"],
+            jasa_receivable=a["jasa_receivable"],
+            deferred_jasa=a["deferred_jasa"],
+            deferred_penalty=a["deferred_penalty"],
+            ppap_used=a["ppap_used"],
+            expense=a["expense"] + a["jasa_receivable"],
+            loan_before=a["loan_before"],
+            rows_before=a["rows_before"],
+            entry=settlement.journal_entry,
+            by=by,
+        )
+        audit_log(
+            actor=by,
+            action=LoanAudit.WRITEOFF,
+            target=w.loan,
+            reason=reason,
+            data={
+                "write_off": wo.pk,
+                "route": wo.route,
+                "exit_settlement": settlement.pk,
+                "decision_ref": decision_ref,
+                "on": wo.on.isoformat(),
+                "principal": str(wo.principal),
+                "ppap_used": str(wo.ppap_used),
+                "ppap_expense": str(wo.expense),
+                "deferred_jasa_reversed": str(wo.deferred_jasa),
+                "jasa_receivable_written_off": str(wo.jasa_receivable),
+                "entry": wo.entry_id,
+            },
+        )
+        out.append(wo)
+    return out
+
+
 def member_loans_settle_apply(
     *, member: Member, on: date, by, waive: bool = False, reason: str = ""
 ) -> list:
@@ -96,39 +200,28 @@ def member_loans_settle_apply(
     balances, totalling ``selectors.member_loans_outstanding``. With
     ``waive`` (death, board decision): the loans are written off — the lines balance by
     themselves (allowance used first, the rest to PPAP expense); jasa and penalty are
-    forgiven."""
-    _require_role(by, REPAY_ROLES, _("menyelesaikan pinjaman anggota"))
-    loans = list(
-        Loan.objects.select_for_update()
-        .select_related("product", "member")
-        .filter(member=member, status=Loan.Status.DISBURSED)
-        .order_by("pk")
-    )
-    lines: list = []
-    for loan in loans:
-        refusal = _settle_date_refusal(loan, on)
-        if refusal is not None:
-            raise refusal
-        q = loan_payoff_quote(loan=loan, on=on)
-        rows = _open_rows(loan)
-        if waive:
-            waived, amounts = writeoff_lines_apply(loan, rows, on)
-            lines += waived
-            principal, used = amounts["principal"], amounts["ppap_used"]
-            deferred, brought = amounts["deferred_jasa"], amounts["jasa_receivable"]
+    forgiven — the lines only: the exit itself uses ``member_loans_waive_apply`` and
+    records each write-off once its entry is posted."""
+    if waive:
+        lines, waived = member_loans_waive_apply(member=member, on=on, by=by)
+        for w in waived:
             audit_log(
                 actor=by,
                 action=LoanAudit.WRITEOFF,
-                target=loan,
+                target=w.loan,
                 reason=reason,
                 data={
-                    "principal": str(principal),
-                    "ppap_used": str(used),
-                    "deferred_jasa_reversed": str(deferred),
-                    "jasa_receivable_written_off": str(brought),
+                    "principal": str(w.amounts["principal"]),
+                    "ppap_used": str(w.amounts["ppap_used"]),
+                    "deferred_jasa_reversed": str(w.amounts["deferred_jasa"]),
+                    "jasa_receivable_written_off": str(w.amounts["jasa_receivable"]),
                 },
             )
-            continue
+        return lines
+    lines: list = []
+    for loan in _settle_loans_locked(member, on, by):
+        q = loan_payoff_quote(loan=loan, on=on)
+        rows = _open_rows(loan)
         before, ahead = _pay_off(loan, rows, on, penalty=q["penalty"], jasa=q["jasa"])
         total = q["penalty"] + q["jasa"] + q["principal"]
         if total > 0:

@@ -1,5 +1,6 @@
 """Writing off (hapus buku) a bad loan of a member who stays, by the board's decision,
-and money received on it later (recovery).
+and money received on it later (recovery) — also on a loan waived at a deceased
+member's exit, whose write-off record (route ``exit``) ``settlement`` makes.
 
 How PPAP is booked here: each running loan carries the allowance it needs
 (``Loan.ppap_amount``, set by the daily arrears run from its grade); the allowance account
@@ -262,11 +263,22 @@ def write_off_in_force(loan: Loan) -> LoanWriteOff | None:
 
 
 def write_off_reversal_refusal(wo: LoanWriteOff) -> ApplicationError | None:
-    """Why this write-off cannot be reversed (None: it can): reversed already, money
-    received on it since, or its month closed."""
+    """Why this write-off cannot be reversed (None: it can): reversed already, made at a
+    member's exit (the exit settlement's entry holds it, with the member's savings paid
+    out), money received on it since, or its month closed."""
     if wo.reversal_entry_id is not None:
         return ApplicationError(
             LoanErrors.ALREADY_REVERSED, _("Hapus buku ini sudah dibatalkan."), status=409
+        )
+    if wo.route == LoanWriteOff.Route.EXIT:
+        return ApplicationError(
+            LoanErrors.WRITE_OFF_AT_EXIT,
+            _(
+                "Pinjaman %(n)s dihapusbukukan pada penyelesaian keluar anggota (%(d)s); "
+                "hapus buku ini tidak dapat dibatalkan sendiri."
+            )
+            % {"n": wo.loan.number, "d": format_tanggal(wo.on)},
+            status=409,
         )
     if wo.recoveries.filter(reversal_entry__isnull=True).exists():
         return ApplicationError(
@@ -373,8 +385,8 @@ def loan_recovery_receive(
     on: date | None = None,
     channel: str = LoanRecovery.Channel.COUNTER,
 ) -> LoanRecovery:
-    """Money received on a loan written off by the board (cash at the counter or a bank
-    transfer): Dr cash/bank, Cr other income (penerimaan piutang dihapusbukukan), with a
+    """Money received on a loan written off (by the board, or waived at the member's exit:
+    the heirs paying later; cash at the counter or a bank transfer): Dr cash/bank, Cr other income (penerimaan piutang dihapusbukukan), with a
     receipt of the loan repayment series. The loan stays closed. At most what remains of
     the amount written off."""
     _require_role(by, RECOVERY_ROLES, _("menerima pembayaran pinjaman dihapusbukukan"))
