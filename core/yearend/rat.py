@@ -36,7 +36,14 @@ from core.common.pdf import html_to_pdf, render_html
 from core.ledger import reports, tables
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_balance, account_for_role, totals_between
-from core.loans.models import KOLEK_CHOICES, Loan, LoanReversal, Reschedule
+from core.loans.models import (
+    KOLEK_CHOICES,
+    Loan,
+    LoanRecovery,
+    LoanReversal,
+    LoanWriteOff,
+    Reschedule,
+)
 from core.loans.reports import report_write_offs
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
@@ -602,7 +609,114 @@ def _loan_tables(year: int) -> list[dict]:
         [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Pokok sebelum"), _("Tenor")],
         resched or [_row("row", "", _("Tidak ada."), "", "", "")],
     )
-    return [portfolio, collect, restructured]
+    return [portfolio, collect, restructured, *_write_off_tables(year)]
+
+
+def year_write_offs(year: int) -> list[LoanWriteOff]:
+    """The loans written off in the year, whatever the route (the board's decision, or
+    waived at a deceased member's exit), as its books show them on 31 December: dated in
+    the year and not reversed by then — the rows of the write-off register as of that
+    day (``core.loans.reports.report_write_offs``) dated in the year."""
+    end = date(year, 12, 31)
+    return list(
+        LoanWriteOff.objects.filter(on__year=year)
+        .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=end))
+        .select_related("loan__member")
+        .order_by("on", "id")
+    )
+
+
+def year_recoveries(year: int) -> list[tuple[LoanRecovery, Decimal]]:
+    """The money received on written-off loans in the year's books, each with its
+    amount: received in the year and not reversed by 31 December, and (negative) one
+    received in an earlier year and reversed in this one. Their sum is what the write-off
+    register's *recovered* total grew by in the year (as of 31 December against the
+    year before) and the year's other income from them."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    qs = LoanRecovery.objects.select_related("loan__member")
+    received = qs.filter(paid_on__year=year).filter(
+        Q(reversed_on__isnull=True) | Q(reversed_on__gt=end)
+    )
+    undone = qs.filter(paid_on__lt=start, reversed_on__year=year)
+    out = [(r, r.amount) for r in received] + [(r, -r.amount) for r in undone]
+    return sorted(out, key=lambda x: (x[0].reversed_on if x[1] < 0 else x[0].paid_on, x[0].pk))
+
+
+def _write_off_tables(year: int) -> list[dict]:
+    """The year's write-offs (loan, member, date, route, principal and jasa written off,
+    the allowance used, the expense) and the year's recoveries, with totals."""
+    subtitle = _("Tahun buku %(y)s") % {"y": year}
+    wos = year_write_offs(year)
+    rows = [
+        _row(
+            "row",
+            wo.loan.number,
+            f"{wo.loan.member.number} {wo.loan.member.full_name}",
+            format_tanggal(wo.on),
+            str(wo.get_route_display()),
+            wo.decision_ref,
+            wo.principal,
+            wo.jasa_receivable,
+            wo.ppap_used,
+            wo.expense,
+        )
+        for wo in wos
+    ]
+    if rows:
+        rows.append(
+            _row(
+                "total",
+                _("Jumlah"),
+                "",
+                "",
+                "",
+                "",
+                sum((wo.principal for wo in wos), ZERO),
+                sum((wo.jasa_receivable for wo in wos), ZERO),
+                sum((wo.ppap_used for wo in wos), ZERO),
+                sum((wo.expense for wo in wos), ZERO),
+            )
+        )
+    written_off = _table(
+        _("Pinjaman dihapusbukukan"),
+        subtitle,
+        [
+            _("Pinjaman"),
+            _("Anggota"),
+            _("Tanggal"),
+            _("Jalur"),
+            _("Keputusan pengurus"),
+            _("Pokok"),
+            _("Piutang jasa"),
+            _("Dari PPAP"),
+            _("Beban PPAP"),
+        ],
+        rows or [_row("row", "", _("Tidak ada."), "", "", "", "", "", "", "")],
+    )
+    recs = year_recoveries(year)
+    rows = [
+        _row(
+            "row",
+            r.loan.number,
+            f"{r.loan.member.number} {r.loan.member.full_name}",
+            format_tanggal(r.paid_on),
+            r.receipt_number
+            if amount > 0
+            else _("%(r)s, dibatalkan %(d)s")
+            % {"r": r.receipt_number, "d": format_tanggal(r.reversed_on)},
+            amount,
+        )
+        for r, amount in recs
+    ]
+    if rows:
+        rows.append(_row("total", _("Jumlah"), "", "", "", sum((a for _r, a in recs), ZERO)))
+    recovered = _table(
+        _("Penerimaan pinjaman dihapusbukukan"),
+        subtitle,
+        [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Kuitansi"), _("Jumlah")],
+        rows or [_row("row", "", _("Tidak ada."), "", "", "")],
+    )
+    return [written_off, recovered]
 
 
 def _disbursed_in(year: int) -> dict:
