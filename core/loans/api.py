@@ -508,6 +508,8 @@ class LoanWriteOffSerializer(serializers.ModelSerializer):
             "id",
             "loan",
             "loan_number",
+            "route",
+            "exit_settlement",
             "on",
             "reason",
             "decision_ref",

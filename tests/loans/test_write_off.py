@@ -318,6 +318,7 @@ def test_api_write_off_once_per_key_and_one_error_shape(macet_loan, staff, clien
     first = client_a.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="wo-1")
     assert first.status_code == 201, first.content
     assert first.json()["ppap_used"] in ("10000000.00", "10000000")
+    assert first.json()["route"] == "board"
     again = client_a.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="wo-1")
     assert again["Idempotent-Replayed"] == "true"
     assert LoanWriteOff.objects.count() == 1
