@@ -44,7 +44,6 @@ from core.loans.models import (
     LoanWriteOff,
     Reschedule,
 )
-from core.loans.reports import report_write_offs
 from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
@@ -609,7 +608,7 @@ def _loan_tables(year: int) -> list[dict]:
         [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Pokok sebelum"), _("Tenor")],
         resched or [_row("row", "", _("Tidak ada."), "", "", "")],
     )
-    return [portfolio, collect, restructured, *_write_off_tables(year)]
+    return [portfolio, collect, restructured]
 
 
 def year_write_offs(year: int) -> list[LoanWriteOff]:
@@ -643,8 +642,10 @@ def year_recoveries(year: int) -> list[tuple[LoanRecovery, Decimal]]:
 
 
 def _write_off_tables(year: int) -> list[dict]:
-    """The year's write-offs (loan, member, date, route, principal and jasa written off,
-    the allowance used, the expense) and the year's recoveries, with totals."""
+    """The notes on the year's write-offs (loan, member, date, route — the board's decision
+    or a deceased member's exit —, decision, principal and jasa written off, the allowance
+    used, the expense; the write-off register's rows of 31 December dated in the year) and
+    the year's recoveries, with totals."""
     subtitle = _("Tahun buku %(y)s") % {"y": year}
     wos = year_write_offs(year)
     rows = [
@@ -677,8 +678,8 @@ def _write_off_tables(year: int) -> list[dict]:
                 sum((wo.expense for wo in wos), ZERO),
             )
         )
-    written_off = _table(
-        _("Pinjaman dihapusbukukan"),
+    written_off = {"landscape": True} | _table(  # nine columns: a page turned sideways
+        _("CaLK: pinjaman dihapusbukukan"),
         subtitle,
         [
             _("Pinjaman"),
@@ -711,7 +712,7 @@ def _write_off_tables(year: int) -> list[dict]:
     if rows:
         rows.append(_row("total", _("Jumlah"), "", "", "", sum((a for _r, a in recs), ZERO)))
     recovered = _table(
-        _("Penerimaan pinjaman dihapusbukukan"),
+        _("CaLK: penerimaan pinjaman dihapusbukukan"),
         subtitle,
         [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Kuitansi"), _("Jumlah")],
         rows or [_row("row", "", _("Tidak ada."), "", "", "")],
@@ -887,59 +888,13 @@ def _ppap_movement(year: int) -> dict:
     )
 
 
-def _write_offs(year: int) -> dict:
-    """The loans the board wrote off in the year and still written off at its end (the
-    write-off register of 31 December, ``report_write_offs``): what each was, against
-    PPAP and as expense. Loans forgiven at a member's exit are not write-offs here."""
-    report = report_write_offs(on=date(year, 12, 31))
-    rows = [
-        _row(
-            "row",
-            r["number"],
-            r["member"],
-            format_tanggal(r["date"]),
-            r["decision"],
-            r["amount"],
-            r["ppap_used"],
-            r["expense"],
-        )
-        for r in report.rows
-        if r["date"].year == year
-    ]
-    if rows:
-        rows.append(
-            _row(
-                "total",
-                "",
-                _("Jumlah"),
-                "",
-                "",
-                *(sum((r["cells"][i] for r in rows), ZERO) for i in (4, 5, 6)),
-            )
-        )
-    return {"landscape": True} | _table(  # seven columns: a page turned sideways
-        _("CaLK: pinjaman dihapusbukukan"),
-        _("Tahun buku %(y)s") % {"y": year},
-        [
-            _("Pinjaman"),
-            _("Anggota"),
-            _("Tanggal"),
-            _("Keputusan pengurus"),
-            _("Dihapusbukukan"),
-            _("Dari PPAP"),
-            _("Beban PPAP"),
-        ],
-        rows or [_row("row", "", _("Tidak ada."), "", "", "", "", "")],
-    )
-
-
 def rat_pack_tables(*, year: int) -> list[dict]:
     """Every table of the RAT pack, in order. Refused for a year that is not closed."""
     ye = closed_year_end(year=year)
     out = _statements(year)
     out.append(_loan_receivable_movement(year))
     out.append(_ppap_movement(year))
-    out.append(_write_offs(year))
+    out += _write_off_tables(year)
     out += _shu_tables(ye)
     out.append(_member_stats(year))
     out.append(_savings_portfolio(year))

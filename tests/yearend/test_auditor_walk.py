@@ -273,12 +273,14 @@ def test_calk_lists_the_loans_written_off_and_the_ppap_they_used(walk):
             walk["l6"].number,
             "A00006 Enam",
             f"31 Desember {YEAR}",
+            "Keputusan pengurus",
             "SK-9",
             D("3000000"),
+            D("0"),
             D("3000000"),
             D("0"),
         ],
-        ["", "Jumlah", "", "", D("3000000"), D("3000000"), D("0")],
+        ["Jumlah", "", "", "", "", D("3000000"), D("0"), D("3000000"), D("0")],
     ]
     ppap = tables["CaLK: mutasi penyisihan penghapusan piutang (PPAP)"]
     assert _cells(ppap) == [
@@ -363,7 +365,7 @@ def test_the_statements_and_notes_tie_as_read_by_hand(walk):
         "CaLK: mutasi penyisihan penghapusan piutang (PPAP)",
         "Dipakai untuk pinjaman dihapusbukukan",
     )
-    assert line("CaLK: pinjaman dihapusbukukan", "Jumlah", 5) == [-used[0]] == [D("3000000")]
+    assert line("CaLK: pinjaman dihapusbukukan", "Jumlah", 7) == [-used[0]] == [D("3000000")]
     # each movement note foots: opening + the lines = closing
     for title in (
         "CaLK: mutasi piutang pinjaman anggota",
