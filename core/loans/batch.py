@@ -50,11 +50,12 @@ from .services.repayment import (
     RepaymentDraft,
     _check_repay_call,
     _check_repayable,
-    _reamortise,
+    _reamortise_kept,
     _repay_audit_data,
     _repayment_lines,
     _repayment_new,
     _repayment_plan,
+    _schedule_snapshot,
     _spread_to_rows,
 )
 
@@ -350,6 +351,8 @@ def _loan_repay_in_memory(
         raise refusal
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due, ahead, alloc = plan.due, plan.ahead, plan.alloc
+    # an excess to principal: the rows and figures it changes, kept as they are first
+    snapshot = _schedule_snapshot(loan, rows) if plan.extra_principal > 0 else {}
     before: list = []  # the rows' penalty state before, kept on the repayment
     touched = _spread_to_rows(
         loan,
@@ -372,7 +375,7 @@ def _loan_repay_in_memory(
         )
     reamortised = plan.extra_principal > 0 and bool(plan.future)
     if plan.extra_principal > 0:  # rare: excess to principal, one loan at a time
-        _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
+        _reamortise_kept(loan, plan, on, snapshot)
     principal_total = alloc.principal + plan.extra_principal
     rep = _repayment_new(
         loan,
@@ -384,6 +387,7 @@ def _loan_repay_in_memory(
         by=by,
         entry_id=entry_id,
         penalty_rows_before=before,
+        schedule_before=snapshot,
     )
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on, accounts=accounts)
     # _after_payment, with "no open row left" known from the rows in memory

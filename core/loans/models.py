@@ -748,6 +748,15 @@ class Repayment(models.Model):
     # Empty for a payment that charged no new penalty period (and for payments made before
     # rows kept that state, which changed none)
     penalty_rows_before = models.JSONField(default=list, blank=True, editable=False)
+    # an excess to principal (``excess_to="principal"``): what it changed, as it was before,
+    # so that its reversal restores it exactly: {"rows": [[instalment id, "principal_paid",
+    # "jasa_paid", "jasa_waived", "penalty_paid", penalty_periods, "penalty_charged",
+    # settled, "settled_on" or null], ...] (the loan's open rows), "future": [ids] (the rows
+    # it re-amortised, or paid off when no principal was left), "version_to": the schedule
+    # version it wrote (null: none), "loan": {field: value} (outstanding, deferred amounts,
+    # status)}. Empty for every other payment, and for one made before it was kept (whose
+    # reversal is refused: ``repayment_reversal_refusal``)
+    schedule_before = models.JSONField(default=dict, blank=True, editable=False)
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -811,6 +820,15 @@ class Repayment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(excess=0) | ~Q(excess_to=""), name="loans_repayment_excess_has_target"
+            ),
+            # the schedule kept for a reversal belongs to an excess to principal, whole
+            models.CheckConstraint(
+                condition=Q(schedule_before={})
+                | (
+                    Q(excess_to="principal", excess__gt=0)
+                    & Q(schedule_before__has_keys=["rows", "future", "version_to", "loan"])
+                ),
+                name="loans_repayment_schedule_before_excess_to_principal",
             ),
         ]
 

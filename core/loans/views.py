@@ -660,14 +660,20 @@ def repayment_reverse_view(request, pk: int):
                         ConfirmLine(_("Jumlah dibatalkan"), rep.amount, strong=True),
                         ConfirmLine(
                             _("Sisa pokok sesudahnya"),
-                            loan.principal_outstanding + rep.principal,
+                            loan.principal_outstanding + rep.principal_shown,
                             strong=True,
                         ),
                     ],
-                    note=_(
-                        "Jurnalnya dibalik, angsuran yang dibayarnya kembali terbuka (pinjaman "
-                        "yang lunas karenanya berjalan lagi) dan kelebihan ke simpanan ditarik "
-                        "kembali. Kuitansi tetap ada dan ditandai dibatalkan."
+                    note=" ".join(
+                        [
+                            _(
+                                "Jurnalnya dibalik, angsuran yang dibayarnya kembali terbuka "
+                                "(pinjaman yang lunas karenanya berjalan lagi) dan kelebihan ke "
+                                "simpanan ditarik kembali. Kuitansi tetap ada dan ditandai "
+                                "dibatalkan."
+                            ),
+                            *_schedule_restored_note(rep),
+                        ]
                     ),
                     action=reverse("loans:repayment_reverse", args=[rep.pk]),
                     back=back,
@@ -682,6 +688,31 @@ def repayment_reverse_view(request, pk: int):
         )
         messages.success(request, _("Pembayaran %s dibatalkan.") % rep.receipt_number)
     return redirect(back)
+
+
+def _schedule_restored_note(rep: Repayment) -> list[str]:
+    """What the reversal of a payment whose excess went to principal restores (the
+    schedule it kept, ``Repayment.schedule_before``), said on its confirmation."""
+    kept = rep.schedule_before
+    if not kept:
+        return []
+    figures = {"k": len(kept["future"]), "e": format_rupiah(rep.excess)}
+    if kept["version_to"]:
+        return [
+            _(
+                "Jadwal angsuran dikembalikan seperti sebelum pembayaran ini: %(k)s angsuran "
+                "yang dihitung ulang atas kelebihan %(e)s ke pokok kembali ke pokok dan jasa "
+                "semula (jadwal hitungan ulang disimpan sebagai riwayat)."
+            )
+            % figures
+        ]
+    return [
+        _(
+            "Jadwal angsuran dikembalikan seperti sebelum pembayaran ini: %(k)s angsuran "
+            "yang dilunasi oleh kelebihan %(e)s ke pokok terbuka lagi."
+        )
+        % figures
+    ]
 
 
 def _recovery_context(pk: int) -> dict:

@@ -46,6 +46,20 @@ def approval_backdate(loan, on):
     return loan
 
 
+def schedule_snapshot_forget(rep):
+    """A payment with an excess to principal as made before its schedule was kept
+    (``Repayment.schedule_before`` empty): the repayment table refuses updates, so its
+    triggers are set aside (``session_replication_role``) for this one statement.
+    Returns the repayment re-read."""
+    from core.loans.models import Repayment
+
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute("UPDATE loans_repayment SET schedule_before = '{}' WHERE id = %s", [rep.pk])
+        cur.execute("SET LOCAL session_replication_role = origin")
+    return Repayment.objects.get(pk=rep.pk)
+
+
 def assert_reconciled():
     """Loan sub-ledger = ledger control accounts (principal and PPAP), and the deferred
     DB checks (balanced entries, repayments linked to entries) hold now."""

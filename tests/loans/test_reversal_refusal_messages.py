@@ -1,7 +1,7 @@
 """A repayment reversal that is refused says why and what to do: the later payments to
 reverse first (each named, newest first, and a payroll one by its batch), or, for a
-payment whose excess went to principal (the schedule after it recomputed), that it
-cannot be reversed here and who can correct it. Nothing changes."""
+payment whose excess went to principal made before its schedule was kept (the schedule
+after it recomputed), that it cannot be reversed here and who can correct it. Nothing changes."""
 
 from decimal import Decimal as D
 
@@ -14,6 +14,7 @@ from core.ledger.models import JournalEntry
 from core.loans.models import Instalment, LoanReversal
 from core.loans.services import loan_repay, loan_repayment_reverse
 from core.loans.services.reversal import repayment_reversal_refusal
+from tests.loans.conftest import schedule_snapshot_forget
 
 
 def _counts():
@@ -55,6 +56,7 @@ def test_payment_whose_excess_went_to_principal_says_why_and_the_way_out(make_lo
         on=r1.due_date,
         excess_to="principal",
     )
+    rep = schedule_snapshot_forget(rep)  # paid before the schedule was kept
     assert rep.excess == D(500_000)
     before = _counts()
     with pytest.raises(ApplicationError) as e:

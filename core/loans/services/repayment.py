@@ -301,6 +301,57 @@ def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on
     loan.schedule_version = version
 
 
+# the loan's figures an excess to principal changes, kept to be restored by its reversal
+SNAPSHOT_LOAN_FIELDS = (
+    "principal_outstanding",
+    "deferred_jasa",
+    "deferred_penalty",
+    "jasa_receivable",
+    "status",
+    "closed_on",
+    "closed_by",
+)
+
+
+def row_snapshot(r: Instalment) -> list:
+    """A schedule row's paid state as ``Repayment.schedule_before`` keeps it."""
+    return [
+        r.pk,
+        str(r.principal_paid),
+        str(r.jasa_paid),
+        str(r.jasa_waived),
+        str(r.penalty_paid),
+        r.penalty_periods,
+        str(r.penalty_charged),
+        r.settled,
+        r.settled_on.isoformat() if r.settled_on else None,
+    ]
+
+
+def _schedule_snapshot(loan: Loan, rows: list[Instalment]) -> dict:
+    """What a payment with an excess to principal is about to change, as it is: the
+    loan's open rows (before they are paid or re-amortised) and its figures. Completed by
+    ``_reamortise_kept`` with the rows it replaced and the version it wrote."""
+    return {
+        "rows": [row_snapshot(r) for r in rows],
+        "loan": {
+            k: (str(v) if v is not None else None)
+            for k in SNAPSHOT_LOAN_FIELDS
+            for v in [getattr(loan, k)]
+        },
+    }
+
+
+def _reamortise_kept(loan: Loan, plan: RepaymentPlan, on: date, snapshot: dict) -> None:
+    """``_reamortise`` of the rows after the next one over the principal the excess
+    leaves, noting in ``snapshot`` the rows it replaced (or paid off) and the version it
+    wrote, for the reversal (``Repayment.schedule_before``)."""
+    version = loan.schedule_version
+    _reamortise(loan, plan.future, plan.future_principal - plan.extra_principal, on)
+    snapshot["future"] = [r.pk for r in plan.future]
+    snapshot["version_to"] = loan.schedule_version if loan.schedule_version != version else None
+
+
 @dataclass
 class RepaymentDraft:
     """A repayment applied to the loan, with the ledger lines crediting it (penalty
@@ -522,8 +573,9 @@ def loan_repayment_prepare(
     rows = _open_rows(loan)
     plan = _repayment_plan(loan, rows, amt, on, excess_to)
     due_rows, nxt, due, ahead, alloc = plan.due_rows, plan.nxt, plan.due, plan.ahead, plan.alloc
-    future, future_principal = plan.future, plan.future_principal
     extra_principal = plan.extra_principal
+    # an excess to principal changes the rows after the next one: kept as they are first
+    snapshot = _schedule_snapshot(loan, rows) if extra_principal > 0 else {}
     before: list = []
     _apply_to_rows(
         loan,
@@ -545,7 +597,7 @@ def loan_repayment_prepare(
             penalty_before=before,
         )
     if extra_principal > 0:
-        _reamortise(loan, future, future_principal - extra_principal, on)
+        _reamortise_kept(loan, plan, on, snapshot)
     principal_total = alloc.principal + extra_principal
     rep = _repayment_new(
         loan,
@@ -556,6 +608,7 @@ def loan_repayment_prepare(
         excess_to=excess_to,
         by=by,
         penalty_rows_before=before,
+        schedule_before=snapshot,
     )
     lines, txns = _repayment_lines(loan, rep, principal_total, by=by, on=on)
     rep.save(force_insert=True)
@@ -584,12 +637,15 @@ def _repayment_new(
     by,
     entry_id: int | None = None,
     penalty_rows_before: list | None = None,
+    schedule_before: dict | None = None,
 ) -> Repayment:
     """The (unsaved) repayment row of an allocation; shared with ``core.loans.batch``.
     ``penalty_rows_before``: the rows' penalty state the payment advanced, as it was
-    (``_spread_to_rows``)."""
+    (``_spread_to_rows``); ``schedule_before``: an excess to principal's schedule and
+    loan figures as they were (``_schedule_snapshot``)."""
     return Repayment(
         penalty_rows_before=penalty_rows_before or [],
+        schedule_before=schedule_before or {},
         loan=loan,
         paid_on=on,
         channel=channel,

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -129,8 +130,18 @@ def repayment_reversal_refusal(repayment: Repayment) -> ApplicationError | None:
     )
 
 
+def _reamortised_unkept(repayment: Repayment) -> bool:
+    """A payment whose excess went to principal made before its schedule was kept
+    (``Repayment.schedule_before``): the schedule it replaced cannot be put back."""
+    return (
+        repayment.excess_to == Repayment.ExcessTo.PRINCIPAL
+        and repayment.excess > 0
+        and not repayment.schedule_before
+    )
+
+
 def _order_refusal(repayment: Repayment) -> ApplicationError | None:
-    if repayment.excess_to == Repayment.ExcessTo.PRINCIPAL and repayment.excess > 0:
+    if _reamortised_unkept(repayment):
         # reversing later payments first would not help: the schedule it recomputed stays
         return ApplicationError(
             LoanErrors.REVERSAL_REAMORTISED,
@@ -159,7 +170,7 @@ def _order_refusal(repayment: Repayment) -> ApplicationError | None:
         # its batch (reversed with it)
         names = [
             _("%(r)s (kelebihan ke pokok: tidak dapat dibatalkan di sini)") % {"r": r}
-            if r.excess_to == Repayment.ExcessTo.PRINCIPAL and r.excess > 0
+            if _reamortised_unkept(r)
             else _("%(r)s (potong gaji: batalkan batchnya)") % {"r": r}
             if r.channel == Repayment.Channel.PAYROLL
             else str(r)
@@ -247,6 +258,183 @@ def loan_repayment_reverse_apply(
     refusal = _order_refusal(repayment)
     if refusal is not None:
         raise refusal
+    if repayment.schedule_before:
+        _schedule_restore(loan, repayment)
+    else:
+        _rows_take_back(loan, repayment)
+    # the principal it paid (with an excess to principal) is owed again
+    loan.principal_outstanding += repayment.principal_shown
+    # the deferred jasa its principal earned is deferred again (its recognition lines are
+    # in the entry the caller reverses)
+    loan.deferred_jasa += repayment.deferred_jasa_recognised
+    loan.deferred_penalty += repayment.deferred_penalty_recognised
+    # and the brought-in jasa receivable (1105) it settled is owed again
+    loan.jasa_receivable += repayment.jasa_receivable_settled
+    fields = [
+        "principal_outstanding",
+        "deferred_jasa",
+        "deferred_penalty",
+        "jasa_receivable",
+        "updated_at",
+    ]
+    if loan.status == Loan.Status.CLOSED:
+        loan.status = Loan.Status.DISBURSED
+        loan.closed_on = None
+        loan.closed_by = ""
+        fields += ["status", "closed_on", "closed_by"]
+    if repayment.schedule_before:
+        _check_loan_as_before(loan, repayment)
+    loans_days_past_due_set(loans=[loan])  # the daily run's rule, as after a payment
+    loan.save(update_fields=[*fields, "days_past_due"])
+    reason = reason or _("Pembatalan batch potong gaji")
+    LoanReversal.objects.create(
+        loan=loan,
+        kind=LoanReversal.Kind.REPAYMENT,
+        repayment=repayment,
+        entry=repayment.entry,
+        reversal_entry=reversal_entry,
+        on=on,
+        reason=reason,
+        by=by,
+    )
+    audit_log(
+        actor=by,
+        action=LoanAudit.REPAYMENT_REVERSE,
+        target=loan,
+        reason=reason,
+        data={
+            "repayment": repayment.pk,
+            "receipt": str(repayment),
+            "kind": repayment.kind,
+            "amount": str(repayment.amount),
+            "principal": str(repayment.principal),
+            "on": on.isoformat(),
+            "entry": str(reversal_entry) if reversal_entry else None,
+            **(
+                {
+                    "excess_to_principal": str(repayment.excess),
+                    "schedule_restored": repayment.schedule_before["future"],
+                }
+                if repayment.schedule_before
+                else {}
+            ),
+        },
+    )
+    return loan
+
+
+def _schedule_mismatch(loan: Loan, repayment: Repayment) -> ApplicationError:
+    return ApplicationError(
+        LoanErrors.INVALID,
+        _("Jadwal pinjaman %(n)s tidak cocok dengan pembayaran %(r)s.")
+        % {"n": loan.number, "r": repayment},
+    )
+
+
+_ROW_KEPT = (
+    "principal_paid",
+    "jasa_paid",
+    "jasa_waived",
+    "penalty_paid",
+    "penalty_periods",
+    "penalty_charged",
+    "settled",
+    "settled_on",
+)
+
+
+def _row_kept(values: list) -> dict:
+    """A row's state as ``Repayment.schedule_before`` keeps it, as field values."""
+    pp, jp, jw, pen, periods, charged, settled, settled_on = values
+    return {
+        "principal_paid": Decimal(pp),
+        "jasa_paid": Decimal(jp),
+        "jasa_waived": Decimal(jw),
+        "penalty_paid": Decimal(pen),
+        "penalty_periods": periods,
+        "penalty_charged": Decimal(charged),
+        "settled": settled,
+        "settled_on": date.fromisoformat(settled_on) if settled_on else None,
+    }
+
+
+def _schedule_restore(loan: Loan, repayment: Repayment) -> None:
+    """Put the schedule back as it was before a payment whose excess went to principal,
+    from what it kept (``Repayment.schedule_before``): the rows it wrote by
+    re-amortising (unpaid: the later payments are reversed first) are kept as history,
+    not current; the rows it replaced are current again; every row it paid, paid ahead
+    or paid off has its paid amounts, waived jasa, penalty state and settlement back.
+    What it took from each row must add up to its penalty, jasa and principal (with the
+    excess when it paid the rows off), else nothing is changed."""
+    snap = repayment.schedule_before
+    kept = {pk: _row_kept(values) for pk, *values in snap["rows"]}
+    future = set(snap["future"])
+    rows = {
+        r.pk: r
+        for r in Instalment.objects.select_for_update()
+        .filter(loan=loan)
+        .filter(Q(is_current=True) | Q(pk__in=list(kept)))
+        .order_by("pk")
+    }
+    version_to = snap["version_to"]
+    written = [r for r in rows.values() if r.is_current and version_to and r.version == version_to]
+    replaced = future if version_to else set()
+    if (
+        set(kept) - set(rows)
+        or not future <= set(kept)
+        or any(rows[pk].is_current == (pk in replaced) for pk in kept)
+        or (bool(version_to) != bool(written))
+        or any(
+            r.principal_paid or r.jasa_paid or r.jasa_waived or r.penalty_paid or r.settled
+            for r in written
+        )
+    ):
+        raise _schedule_mismatch(loan, repayment)
+    # what the payment put on the rows it did not replace
+    taken = {"penalty_paid": ZERO, "jasa_paid": ZERO, "principal_paid": ZERO}
+    for pk, was in kept.items():
+        if pk in replaced:
+            continue
+        for attr in taken:
+            taken[attr] += getattr(rows[pk], attr) - was[attr]
+    paid_off = repayment.excess if not version_to else ZERO
+    if taken != {
+        "penalty_paid": repayment.penalty,
+        "jasa_paid": repayment.jasa,
+        "principal_paid": repayment.principal + paid_off,
+    }:
+        raise _schedule_mismatch(loan, repayment)
+    if written:
+        Instalment.objects.filter(pk__in=[r.pk for r in written]).update(is_current=False)
+    for pk, was in sorted(kept.items()):
+        r = rows[pk]
+        if r.is_current and all(getattr(r, k) == v for k, v in was.items()):
+            continue
+        for k, v in was.items():
+            setattr(r, k, v)
+        r.is_current = True
+        r.save(update_fields=[*_ROW_KEPT, "is_current"])
+
+
+def _check_loan_as_before(loan: Loan, repayment: Repayment) -> None:
+    """The loan's figures after the reversal are those the payment kept from before it
+    (``Repayment.schedule_before``); a difference (something else changed them since) is
+    refused, nothing changed."""
+    for k, v in repayment.schedule_before["loan"].items():
+        now = getattr(loan, k)
+        if isinstance(now, Decimal):
+            same = v is not None and Decimal(v) == now
+        elif isinstance(now, date):
+            same = v == now.isoformat()
+        else:
+            same = (now or None) == (v or None)
+        if not same:
+            raise _schedule_mismatch(loan, repayment)
+
+
+def _rows_take_back(loan: Loan, repayment: Repayment) -> None:
+    """The schedule half of an ordinary payment's reversal (see
+    ``loan_repayment_reverse_apply``)."""
     rows = list(
         Instalment.objects.select_for_update()
         .filter(loan=loan, is_current=True)
@@ -314,54 +502,6 @@ def loan_repayment_reverse_apply(
                     "settled_on",
                 ]
             )
-    loan.principal_outstanding += repayment.principal
-    # the deferred jasa its principal earned is deferred again (its recognition lines are
-    # in the entry the caller reverses)
-    loan.deferred_jasa += repayment.deferred_jasa_recognised
-    loan.deferred_penalty += repayment.deferred_penalty_recognised
-    # and the brought-in jasa receivable (1105) it settled is owed again
-    loan.jasa_receivable += repayment.jasa_receivable_settled
-    fields = [
-        "principal_outstanding",
-        "deferred_jasa",
-        "deferred_penalty",
-        "jasa_receivable",
-        "updated_at",
-    ]
-    if loan.status == Loan.Status.CLOSED:
-        loan.status = Loan.Status.DISBURSED
-        loan.closed_on = None
-        loan.closed_by = ""
-        fields += ["status", "closed_on", "closed_by"]
-    loans_days_past_due_set(loans=[loan])  # the daily run's rule, as after a payment
-    loan.save(update_fields=[*fields, "days_past_due"])
-    reason = reason or _("Pembatalan batch potong gaji")
-    LoanReversal.objects.create(
-        loan=loan,
-        kind=LoanReversal.Kind.REPAYMENT,
-        repayment=repayment,
-        entry=repayment.entry,
-        reversal_entry=reversal_entry,
-        on=on,
-        reason=reason,
-        by=by,
-    )
-    audit_log(
-        actor=by,
-        action=LoanAudit.REPAYMENT_REVERSE,
-        target=loan,
-        reason=reason,
-        data={
-            "repayment": repayment.pk,
-            "receipt": str(repayment),
-            "kind": repayment.kind,
-            "amount": str(repayment.amount),
-            "principal": str(repayment.principal),
-            "on": on.isoformat(),
-            "entry": str(reversal_entry) if reversal_entry else None,
-        },
-    )
-    return loan
 
 
 @transaction.atomic
