@@ -198,6 +198,20 @@ def test_a_later_payment_is_reversed_first_then_the_excess(make_loan, staff):
     _books_tie()
 
 
+def test_excess_paid_on_late_rows_reversed_restores_their_penalty_state(make_loan, staff, today):
+    loan = make_loan(days_ago=100)  # rows 1-3 late, penalty charged on them
+    on = today
+    before = _state(loan, on)
+    assert before["dues"].penalty > 0
+    rep = loan_repay(
+        loan=loan, amount=D(6_000_000), by=staff["petugas"], on=on, excess_to="principal"
+    )
+    assert rep.penalty == before["dues"].penalty and rep.excess > 0
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah")
+    assert _state(loan, on) == before
+    _books_tie()
+
+
 def test_excess_that_cleared_the_loan_reversed_reopens_it_as_it_was(
     make_loan, staff, product, today
 ):
@@ -295,7 +309,9 @@ def test_screen_confirmation_says_the_schedule_and_outstanding_are_restored(
     assert r.status_code == 200
     box = r.content.decode().split('id="confirm"')[1]
     assert "Rp 7.800.000" in box  # the excess to principal
-    assert "Rp 10.000.000" in box  # the outstanding after: as before the payment
+    # the outstanding after: as before the payment (not 2,200,000: its principal only)
+    after = box.split("Sisa pokok sesudahnya")[1].split("</tr>")[0]
+    assert "Rp 10.000.000" in after
     # what will be restored: the schedule as it was (8 rows re-amortised go back)
     assert "jadwal angsuran dikembalikan seperti sebelum pembayaran" in box.lower()
     assert "8 angsuran" in box
