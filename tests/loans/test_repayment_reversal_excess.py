@@ -20,13 +20,22 @@ from core.common.money import format_rupiah
 from core.ledger.models import JournalLine, Period
 from core.ledger.reconciliation import subledgers_reconcile
 from core.ledger.selectors import balances_check
+from core.ledger.services import journal_reverse
 from core.loans.audit import LoanAudit
+from core.loans.batch import loan_repayments_prepare_bulk
 from core.loans.models import Instalment, Loan, LoanReversal, Repayment
-from core.loans.services import loan_dues, loan_repay, loan_repayment_reverse
+from core.loans.services import (
+    loan_dues,
+    loan_repay,
+    loan_repayment_reverse,
+    loan_repayment_reverse_apply,
+    loan_repayments_attach_entry,
+)
 from core.loans.services.reversal import repayment_reversal_refusal
 from core.savings.models import SavingsAccount, SavingsProduct
 from core.savings.seeding import product_by_kind, savings_products_seed
 from core.savings.services import savings_account_open, teller_deposit
+from tests.ledger.helpers import post_bank_batch
 from tests.loans.conftest import (
     assert_reconciled,
     month_close_as_treasurer,
@@ -364,4 +373,29 @@ def test_excess_paid_from_sukarela_reverses_to_sukarela(make_loan, staff, member
     assert SavingsAccount.objects.get(pk=acc.pk).balance == D(5_000_000)
     assert _state(loan, today) == before
     assert timezone.localdate() == today
+    _books_tie()
+
+
+def test_loans_batch_excess_to_principal_keeps_the_schedule_for_its_reversal(
+    make_loan, staff, today
+):
+    """The loans batch (``loan_repayments_prepare_bulk``) keeps the same snapshot, and the
+    schedule half a batch's reversal calls (``loan_repayment_reverse_apply``) restores it."""
+    loan = make_loan(days_ago=10)
+    by = staff["bendahara"]
+    before = _state(loan, today)
+    with transaction.atomic():
+        (draft,) = loan_repayments_prepare_bulk(
+            items=[(loan.pk, D(5_000_000))], on=today, channel="bank", by=by, excess_to="principal"
+        )
+        entry = post_bank_batch(lines=draft.lines, on=today, by=by, ref="uji-bank-kelebihan")
+        loan_repayments_attach_entry(drafts=[draft], entry=entry)
+    rep = Repayment.objects.get(pk=draft.repayment.pk)
+    assert rep.excess == D(3_900_000) and len(rep.schedule_before["future"]) == 9
+    with transaction.atomic():
+        journal = journal_reverse(entry=entry, on=today, reason="salah", by=by, module="deduction")
+        loan_repayment_reverse_apply(
+            repayment=rep, on=today, by=by, reason="salah", reversal_entry=journal
+        )
+    assert _state(loan, today) == before
     _books_tie()
