@@ -5,8 +5,9 @@ reversed as a whole (``loan_repayment_reverse_apply``, called by ``core.deductio
 
 Each one reverses the journal entry as the loans module (``journal_reverse(...,
 module="loan")``) AND restores the sub-ledger in the same transaction: the principal
-outstanding, the schedule rows' paid amounts, a closed loan reopened, any savings credited
-by the entry taken back. Nothing is deleted: a ``LoanReversal`` row marks the repayment
+outstanding, the schedule rows' paid amounts (a payment whose excess re-amortised the
+schedule: the schedule it kept, ``Repayment.schedule_before``), a closed loan reopened,
+any savings credited by the entry taken back. Nothing is deleted: a ``LoanReversal`` row marks the repayment
 (its receipt) or disbursement reversed. Latest first: a repayment with a later one (not
 reversed) or a reschedule after it is refused; so is one in a closed month. Kolektibilitas
 and PPAP follow at the next daily arrears run (which posts the allowance change)."""
@@ -236,15 +237,18 @@ def loan_repayment_reverse_apply(
     """Undo a repayment (an instalment or an early payoff) on the loan's schedule; the
     journal entry is reversed by the caller (``loan_repayment_reverse``, or a deduction
     batch reversed as a whole, whose entry holds many repayments). Only the loan's latest
-    repayment not reversed yet, paid without re-amortising: a payoff's waived jasa is
+    repayment not reversed yet. One whose excess went to principal is put back from the
+    schedule and loan figures it kept (``_schedule_restore``; one made before they were
+    kept is refused). Otherwise (``_rows_take_back``): a payoff's waived jasa is
     owed again, then its penalty, jasa and principal are taken back from the newest rows
     that hold them (payments fill rows oldest first, so this restores the rows exactly),
     and the late penalty it charged on rows up to its date is uncharged (the rows'
     penalty state before it, kept on the repayment), and the jasa it counted toward the
-    principal (paid ahead on rows not yet due) is paid on those rows again; a loan closed
+    principal (paid ahead on rows not yet due) is paid on those rows again. A loan closed
     by it reopens. The
     repayment row stays (immutable); a ``LoanReversal`` marks it reversed. Any sukarela
-    credit of its excess is the caller's. Call inside the caller's transaction."""
+    credit of its excess is the caller's. Call inside the caller's transaction (a
+    refusal raised after rows were written rolls them back with it)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("loan_repayment_reverse_apply must run inside a transaction")
     _require_role(by, DISBURSE_ROLES, _("membatalkan pembayaran pinjaman"))
