@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ledger', '0023_entry_period_lock'),
-        ('loans', '0026_recovery_reversal'),
+        ('loans', '0028_writeoff_at_exit_backfill'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
