@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from lumbung.dinas.models import Indicator
 from tests.members import factories as f
+from tests.portal.conftest import books_open_back_to
 
 from .conftest import consent, make_pembina, refresh, verified_client
 from .test_figures_agree import _loan, _product, _staff
@@ -36,7 +37,8 @@ def _media(settings, tmp_path):
 
 
 def _book(coop, code: str, performing: str, macet: str) -> None:
-    """Two loans disbursed five days ago; the second one graded Macet."""
+    """Two loans disbursed five days ago; the second one graded Macet. Five days ago may be
+    last year (in the first days of January): the books are opened back to it."""
     from core.loans.models import Loan
 
     connection.set_tenant(coop)
@@ -44,6 +46,7 @@ def _book(coop, code: str, performing: str, macet: str) -> None:
         staff = _staff()
         product = _product(code)
         on = timezone.localdate() - timedelta(days=5)
+        books_open_back_to(on.year)
         m1 = f.member(take_home_pay=D("50000000"))
         m2 = f.member(take_home_pay=D("50000000"))
         _loan(m1, product, performing, 24, on, staff)
