@@ -401,12 +401,15 @@ def test_group_backup_reports_the_failing_cooperative_and_keeps_the_others(
         assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
         # the archive a killed run left (hours old) is removed by the next run; a running
-        # group's is not
+        # group's (written a minute ago) is not. Both ages are set by the clock the task
+        # reads (time.time()), not left to the file system's, which a faked clock (CI under
+        # another date) does not move
         old, running = out / ".group-killed", out / ".group-running"
         for work in (old, running):
             work.mkdir()
             (work / "group.dump").write_bytes(b"PGDMP")
         os.utime(old, (time.time() - 7 * 3600,) * 2)
+        os.utime(running, (time.time() - 60,) * 2)
         assert sorted(cooperatives_backup_group(cooperatives=[ok], out_dir=out).done) == [ok.slug]
         assert not old.exists() and running.is_dir()
 
