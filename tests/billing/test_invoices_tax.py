@@ -4,7 +4,7 @@ both parties' NPWP, and the e-Faktur data for the accountant (CSV and XLSX)."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -51,13 +51,16 @@ def test_invoice_numbers_are_one_gap_free_series_a_year(tenant_a, tenant_b, cloc
     nxt = services.invoice_number_next(on=timezone.localdate())
     assert _seq(nxt)[1] == seq[-1] + 1
 
-    # A new year starts its own series at 1.
-    clock.now = timezone.now().replace(month=12, day=31) + timedelta(days=1)
+    # A new year starts its own series at 1: midday of the next 1 January, local time (the
+    # series' year is the local one; in the first hours of a local year UTC is still in the
+    # old one)
+    year = timezone.localdate().year
+    clock.now = timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time(12)))
     sub = Subscription.objects.get(cooperative=tenant_a)
     inv = services.bank_invoice_issue(
         subscription=sub, plan=Plan.objects.get(code="besar"), interval="month", by="t"
     )
-    assert _seq(inv.number) == (timezone.localdate().year, 1)
+    assert _seq(inv.number) == (year + 1, 1)
 
 
 def test_tax_split_keeps_the_total_and_rounds_half_up():
