@@ -255,23 +255,7 @@ def restructured_grades(
     days-past-due grade)}`` (``schedules.restructured_grade``), from the rows of its
     latest schedule; a row settled after ``on`` counts as not settled then (a run as of
     a past day)."""
-    # the rows of each loan's latest schedule (settled rows of earlier versions stay
-    # current too; they are not the new terms)
-    since = dict(
-        Reschedule.objects.filter(loan_id__in=list(loans))
-        .values("loan_id")
-        .annotate(v=Max("version_to"))
-        .values_list("loan_id", "v")
-    )
-    rows: dict[int, list] = {}
-    for loan_id, version, due, settled_on in (
-        Instalment.objects.filter(loan_id__in=list(loans), is_current=True)
-        .order_by("loan_id", "number")
-        .values_list("loan_id", "version", "due_date", "settled_on")
-    ):
-        if version >= since.get(loan_id, 0):
-            settled = settled_on if settled_on is not None and settled_on <= on else None
-            rows.setdefault(loan_id, []).append((due, settled))
+    rows = _restructured_rows(list(loans), on)
     return {
         pk: S.restructured_grade(
             grade_at_restructure=at_restructure,
@@ -283,6 +267,46 @@ def restructured_grades(
         )
         for pk, (at_restructure, dpd_grade) in loans.items()
     }
+
+
+def restructured_on_probation(loan: Loan, on: date) -> bool:
+    """Whether the restructured ``loan`` is still on probation on ``on``: the grade it
+    keeps (``schedules.restructured_grade``, days past due aside) is not yet back to the
+    best grade, or it has not yet paid the set number of instalments on time in a row (a
+    loan restructured while Lancar). False for a loan never restructured."""
+    if not loan.restructured_grade:
+        return False
+    st = LoanSettings.get()
+    return not S.restructured_probation_ended(
+        grade_at_restructure=loan.restructured_grade,
+        rows=_restructured_rows([loan.pk], on).get(loan.pk, []),
+        on=on,
+        probation=st.restructure_probation_instalments,
+        grades=st.grades,
+    )
+
+
+def _restructured_rows(loan_ids: list[int], on: date) -> dict[int, list]:
+    """``{id: [(due_date, settled_on), ...]}``: the rows of each loan's latest schedule in
+    order, a row settled after ``on`` as not settled then."""
+    # the rows of each loan's latest schedule (settled rows of earlier versions stay
+    # current too; they are not the new terms)
+    since = dict(
+        Reschedule.objects.filter(loan_id__in=loan_ids)
+        .values("loan_id")
+        .annotate(v=Max("version_to"))
+        .values_list("loan_id", "v")
+    )
+    rows: dict[int, list] = {}
+    for loan_id, version, due, settled_on in (
+        Instalment.objects.filter(loan_id__in=loan_ids, is_current=True)
+        .order_by("loan_id", "number")
+        .values_list("loan_id", "version", "due_date", "settled_on")
+    ):
+        if version >= since.get(loan_id, 0):
+            settled = settled_on if settled_on is not None and settled_on <= on else None
+            rows.setdefault(loan_id, []).append((due, settled))
+    return rows
 
 
 def _sum(field: str):

@@ -559,10 +559,10 @@ class Loan(FastFromDb, models.Model):
 
     @property
     def grade_inherited_on(self) -> date | None:
-        """A top-up of a loan in arrears takes the old loan's grade (``restructured_grade``,
-        the worse of its grade and its days past due) on the day it is paid out: that day;
-        None for any other loan (a top-up of a loan with nothing overdue inherits
-        nothing)."""
+        """A top-up of a loan in arrears, or of a restructured loan still on its probation,
+        takes the old loan's grade (``restructured_grade``, the worse of its grade and its
+        days past due) on the day it is paid out: that day; None for any other loan (a
+        top-up of a loan with nothing overdue and no probation inherits nothing)."""
         inherited = self.topup_of_id and self.restructured_grade and self.restructured_on
         return (
             self.disbursed_on if inherited and self.restructured_on == self.disbursed_on else None

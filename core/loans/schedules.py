@@ -524,10 +524,40 @@ def restructured_grade(
     ``probation`` on-time instalments; never better than its days past due say.
     ``rows``: the new schedule's instalments as ``(due_date, settled_on)`` in order; a row
     not settled by its due date breaks the run."""
+    grades, start = _scheme_start(grades, grade_at_restructure)
+    improvements = _probation_runs(rows, on, probation)
+    floor = grades[max(grades.index(start) - improvements, 0)]
+    return grade_worse(floor, dpd_grade)
+
+
+def restructured_probation_ended(
+    *,
+    grade_at_restructure: str,
+    rows: Sequence[tuple[date, date | None]],
+    on: date,
+    probation: int,
+    grades: Sequence[str],
+) -> bool:
+    """Whether a restructured loan's probation has ended on ``on``
+    (``restructured_grade``'s rule): the grade it keeps is back to the scheme's best, and
+    it has paid ``probation`` instalments on time in a row at least once (a loan
+    restructured while already at the best grade too)."""
+    grades, start = _scheme_start(grades, grade_at_restructure)
+    return _probation_runs(rows, on, probation) >= max(grades.index(start), 1)
+
+
+def _scheme_start(grades: Sequence[str], grade_at_restructure: str) -> tuple[list, Kolektibilitas]:
     grades = [Kolektibilitas(g) for g in grades]
     start = Kolektibilitas(grade_at_restructure)
     if start not in grades:  # a grade of the other scheme: the next worse one of these
         start = next(g for g in grades if KOLEK_ORDER.index(g) >= KOLEK_ORDER.index(start))
+    return grades, start
+
+
+def _probation_runs(rows: Sequence[tuple[date, date | None]], on: date, probation: int) -> int:
+    """The runs of ``probation`` instalments paid on time in a row completed by ``on``
+    (each improves a restructured loan's grade one step); a row not settled by its due
+    date breaks the run."""
     n = max(int(probation), 1)
     improvements = run = 0
     for due, settled_on in rows:
@@ -540,8 +570,7 @@ def restructured_grade(
                 run = 0
         elif due < on or settled_on is not None:
             run = 0
-    floor = grades[max(grades.index(start) - improvements, 0)]
-    return grade_worse(floor, dpd_grade)
+    return improvements
 
 
 def ppap_amount(outstanding_principal, grade: str | Kolektibilitas, rates=None) -> Decimal:

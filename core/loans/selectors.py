@@ -805,8 +805,9 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
         "steps": steps,
         "fees_total": sum(fees.values(), ZERO),
         "settlement": settlement,
-        # a top-up of a loan in arrears is a restructuring: the jasa the new loan carries
-        # deferred and the grade it inherits (``topup.restructured``), as posted
+        # a top-up of a loan in arrears or on probation is a restructuring: the jasa the
+        # new loan carries deferred and the grade it inherits (``topup.restructured``), as
+        # posted
         "topup": topup,
         "net": left,
     }

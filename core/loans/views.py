@@ -525,7 +525,8 @@ def _confirm_write_off(request, loan: Loan, on: date, *, url: str, back: str, wh
 
 
 def _topup_restructuring_notice(loan: Loan, topup: svc.TopupSettlement | None) -> str:
-    """A top-up of a loan in arrears is a restructuring: said before it is confirmed,
+    """A top-up of a loan in arrears, or of a restructured loan still on its probation, is
+    a restructuring: said before it is confirmed,
     with the jasa the new loan carries deferred and the grade it inherits, both as
     ``loan_disburse`` posts them (the same ``topup_settlement``). "" otherwise."""
     if topup is None or not topup.restructured:
@@ -538,7 +539,9 @@ def _topup_restructuring_notice(loan: Loan, topup: svc.TopupSettlement | None) -
         "grade": dict(KOLEK_CHOICES)[topup.grade],
         "n": LoanSettings.get().restructure_probation_instalments,
     }
-    if topup.old_deferred > 0:
+    if topup.probation:
+        text = _probation_topup_notice(loan.topup_of, topup, figures)
+    elif topup.old_deferred > 0:
         text = _(
             "Pinjaman lama %(old)s menunggak, jadi top-up ini adalah restrukturisasi. Jasa "
             "dan denda tertunggaknya %(cap)s tidak menjadi pendapatan: bersama jasa "
@@ -555,13 +558,39 @@ def _topup_restructuring_notice(loan: Loan, topup: svc.TopupSettlement | None) -
             "diangsur). Pinjaman baru berkolektibilitas %(grade)s sampai membayar %(n)s "
             "angsuran tepat waktu berturut-turut."
         )
-    text %= figures
+    if not topup.probation:
+        text %= figures
     if topup.carried_penalty > 0:
         text += " " + _(
             "Denda di dalamnya, %(p)s, diakui sebagai pendapatan denda (lebih dulu), sisanya "
             "sebagai pendapatan jasa."
         ) % {"p": format_rupiah(topup.carried_penalty)}
     return text
+
+
+def _probation_topup_notice(old: Loan, topup: svc.TopupSettlement, figures: dict) -> str:
+    """The notice of a top-up of a restructured loan still on its probation (nothing
+    overdue): why it is a restructuring, the deferred jasa carried, the grade kept."""
+    text = _(
+        "Pinjaman lama %(old)s direstrukturisasi %(d)s dan masih dalam masa percobaan "
+        "(kolektibilitasnya dipertahankan sampai angsurannya dibayar tepat waktu), jadi "
+        "top-up ini adalah restrukturisasi."
+    ) % {"old": figures["old"], "d": format_tanggal(old.restructured_on)}
+    if topup.carried > 0:
+        text += " " + _(
+            "Jasa ditangguhkan pinjaman lama %(prev)s tidak menjadi pendapatan saat "
+            "pelunasan: pinjaman baru membawanya sebagai pendapatan jasa ditangguhkan "
+            "(diakui saat pokoknya diangsur)."
+        ) % {"prev": figures["prev"]}
+    return (
+        text
+        + " "
+        + _(
+            "Pinjaman baru berkolektibilitas %(grade)s sampai membayar %(n)s angsuran tepat "
+            "waktu berturut-turut; masa percobaannya dimulai lagi pada jadwal baru."
+        )
+        % figures
+    )
 
 
 def _entry_lines(entry) -> list[ConfirmLine]:

@@ -250,3 +250,26 @@ def test_npl_bands(ratio, band):
 def test_npl_ratio():
     assert npl_ratio(non_performing=D(1), total=D(3)) == D("33.33")
     assert npl_ratio(non_performing=D(0), total=D(0)) == 0
+
+
+def test_restructured_probation_ends_once_the_grade_kept_is_back_to_the_best():
+    """Four grades, probation 3: Diragukan needs two runs of three on-time instalments
+    (one grade each); a loan restructured while Lancar needs one run; a late row restarts
+    the count."""
+    grades = S.KOLEK_GRADES[S.KolekScheme.FOUR]
+    dues = [date(2026, m, 10) for m in range(1, 13)]
+    on_time = [(d, d) for d in dues]
+
+    def ended(start, rows, on):
+        return S.restructured_probation_ended(
+            grade_at_restructure=start, rows=rows, on=on, probation=3, grades=grades
+        )
+
+    assert not ended("diragukan", on_time, date(2026, 3, 31))  # one run: Kurang Lancar
+    assert not ended("diragukan", on_time, date(2026, 5, 31))
+    assert ended("diragukan", on_time, date(2026, 6, 10))  # two runs: Lancar
+    assert not ended("lancar", on_time, date(2026, 2, 28))
+    assert ended("lancar", on_time, date(2026, 3, 10))
+    late = [(d, d if i != 1 else date(2026, 2, 20)) for i, d in enumerate(dues)]
+    assert not ended("lancar", late, date(2026, 4, 30))  # rows 3, 4 only
+    assert ended("lancar", late, date(2026, 5, 10))

@@ -21,8 +21,10 @@ from core.loans.audit import LoanAudit
 from core.members.models import Member
 
 from .. import schedules as S
+from ..arrears import restructured_grades, restructured_on_probation
 from ..models import (
     Loan,
+    LoanSettings,
     Repayment,
 )
 from .applications import loan_limits_recheck, product_fees
@@ -167,6 +169,7 @@ def loan_disburse(
             entry=entry,
             by=by,
             restructured=topup.restructured,
+            jasa_deferred=topup.restructured and not topup.probation,
         )
     loan.status = Loan.Status.DISBURSED
     loan.disbursed_on = on
@@ -231,8 +234,11 @@ class TopupSettlement:
     ``deferred_jasa`` (``capitalised`` and the old loan's own deferred jasa), and
     ``carried_penalty`` its ``deferred_penalty``: the penalty of those (the overdue
     penalty capitalised and the old loan's own deferred penalty), recognised as penalty
-    income as the new loan is repaid. Not in arrears: ``recognised_penalty`` is the part
-    of the old loan's deferred amount the settlement earns as penalty income."""
+    income as the new loan is repaid. A top-up of a restructured loan still on its
+    probation (``probation``; nothing overdue) is a restructuring too: ``grade`` is the
+    grade the old loan keeps, nothing is capitalised, and the new loan carries the old
+    loan's deferred jasa and penalty. Otherwise: ``recognised_penalty`` is the part of the
+    old loan's deferred amount the settlement earns as penalty income."""
 
     parts: dict[str, Decimal]
     amount: Decimal
@@ -243,6 +249,7 @@ class TopupSettlement:
     old_deferred: Decimal = ZERO
     carried_penalty: Decimal = ZERO
     recognised_penalty: Decimal = ZERO
+    probation: bool = False
 
     @property
     def restructured(self) -> bool:
@@ -255,7 +262,10 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
     unpaid past its due date, its overdue jasa and penalty are paid by the new loan's
     principal, not in cash: capitalised, not income (as a reschedule: deferred,
     recognised as the new loan is repaid); the old loan's deferred jasa stays deferred,
-    carried by the new loan, which keeps the old loan's grade until it pays on time."""
+    carried by the new loan, which keeps the old loan's grade until it pays on time. A
+    restructured loan still on its probation with nothing overdue: its quote is earned as
+    any top-up's, but its deferred jasa and penalty are carried, not earned (paid by new
+    credit, not cash), and the new loan keeps its grade (restarting the probation)."""
     member_id = old.member_id
     q = loan_payoff_quote(loan=old, on=on)
     parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
@@ -287,8 +297,38 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
             old_deferred=old.deferred_jasa,
             carried_penalty=parts["penalty"] + old.deferred_penalty,
         )
-    # the old loan's brought-in jasa receivable (move-in arrears) is settled first
+    lines += _settlement_lines(old, parts)
+    if restructured_on_probation(old, on):
+        # the grade it keeps on ``on`` (its probation's floor), never better than its
+        # last run's grade
+        floor = restructured_grades(
+            LoanSettings.get(),
+            {old.pk: (old.restructured_grade, restructure_grade(old, old_rows, on))},
+            on,
+        )[old.pk]
+        return TopupSettlement(
+            parts=parts,
+            amount=amount,
+            lines=lines,
+            grade=floor.value,
+            carried=old.deferred_jasa,
+            old_deferred=old.deferred_jasa,
+            carried_penalty=old.deferred_penalty,
+            probation=True,
+        )
+    # the old loan's deferred amount is earned (it is paid off): its penalty part to
+    # penalty income, the rest to jasa income (the rule of every repayment); read on a
+    # copy, the caller's loan is closed by ``_settle_for_topup``
+    penalty = deferred_penalty_part(old, old.deferred_jasa)
+    lines += deferred_recognition_lines(copy(old), recognised=old.deferred_jasa, penalty=penalty)
+    return TopupSettlement(parts=parts, amount=amount, lines=lines, recognised_penalty=penalty)
+
+
+def _settlement_lines(old: Loan, parts: dict[str, Decimal]) -> list:
+    """The credits of a top-up settling ``old`` with nothing overdue: its penalty and jasa
+    earned (the brought-in jasa receivable of a move-in settled first), its principal."""
     brought = min(parts["jasa"], old.jasa_receivable)
+    lines = []
     for part, role in (
         (parts["penalty"], "penalty_income"),
         (brought, "loan_interest_receivable"),
@@ -296,13 +336,8 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
         (parts["principal"], "loan_receivable"),
     ):
         if part > 0:
-            lines.append(_line(role, credit=part, member_id=member_id, memo=old.number))
-    # the old loan's deferred amount is earned (it is paid off): its penalty part to
-    # penalty income, the rest to jasa income (the rule of every repayment); read on a
-    # copy, the caller's loan is closed by ``_settle_for_topup``
-    penalty = deferred_penalty_part(old, old.deferred_jasa)
-    lines += deferred_recognition_lines(copy(old), recognised=old.deferred_jasa, penalty=penalty)
-    return TopupSettlement(parts=parts, amount=amount, lines=lines, recognised_penalty=penalty)
+            lines.append(_line(role, credit=part, member_id=old.member_id, memo=old.number))
+    return lines
 
 
 def check_not_before_approval(loan: Loan, on: date) -> None:
@@ -336,11 +371,20 @@ def _check_topup_date(old: Loan, on: date) -> None:
 
 
 def _settle_for_topup(
-    *, old: Loan, new: Loan, parts: dict, on: date, entry, by, restructured: bool = False
+    *,
+    old: Loan,
+    new: Loan,
+    parts: dict,
+    on: date,
+    entry,
+    by,
+    restructured: bool = False,
+    jasa_deferred: bool = False,
 ) -> None:
     """Close the old loan of a top-up (its rows paid off, a repayment of the settlement).
-    ``restructured``: a top-up of a loan in arrears, whose overdue jasa and deferred jasa
-    the new loan carries: not earned by the settlement."""
+    ``restructured``: a top-up of a loan in arrears or on probation, whose deferred jasa
+    the new loan carries: not earned by the settlement; ``jasa_deferred``: its jasa
+    capitalised too (in arrears)."""
     before, ahead = _pay_off(old, _open_rows(old), on, penalty=parts["penalty"], jasa=parts["jasa"])
     if sum(parts.values(), ZERO) > 0:
         rep = _payoff_repayment_new(
@@ -353,7 +397,7 @@ def _settle_for_topup(
             penalty_rows_before=before,
             jasa_ahead_rows=ahead,
             deferred_jasa_recognised=ZERO if restructured else None,
-            jasa_deferred=restructured,
+            jasa_deferred=jasa_deferred,
         )
         old.jasa_receivable -= rep.jasa_receivable_settled
     old.principal_outstanding = ZERO
