@@ -175,31 +175,29 @@ def test_reversals_restore_the_deferred_penalty_exactly(carried, staff, member, 
     assert_reconciled()
 
 
-def test_a_later_topup_recognises_the_deferred_penalty_as_penalty_income(
+def test_a_later_topup_on_probation_carries_the_deferred_penalty_on(
     carried, staff, member, product, today
 ):
     """The new loan, paid on time once, is topped up again the day after with nothing
-    overdue: its deferred amount is earned, 39,400 of it penalty income."""
+    overdue: still on its probation, so a restructuring (test_topup_probation): its
+    deferred amount, 39,400 of it penalty, is carried to the newer loan, not earned."""
     new, pen0, jasa0 = carried
     loan_repay(loan=new, amount=D(2_200_000), by=staff["petugas"], on=_row(new, 1).due_date)
     on = _row(new, 1).due_date + timedelta(days=1)
-    assert _row(new, 2).due_date > on  # nothing overdue: not a restructuring
+    assert _row(new, 2).due_date > on  # nothing overdue
     newer = _topup(staff, member, product, new, D(25_000_000), on)
     entry = loan_disburse(loan=newer, by=staff["bendahara"], on=on)
-    assert _role_total(entry, "deferred_jasa_income") == D(-239_400)
-    assert _role_total(entry, "penalty_income") == D(39_400)
-    assert _role_total(entry, "loan_interest_income") == D(200_000)
+    assert _role_total(entry, "deferred_jasa_income") == 0
+    assert _role_total(entry, "penalty_income") == 0
+    assert _role_total(entry, "loan_interest_income") == 0  # no jasa due on the day
     rep = new.repayments.get(channel=Repayment.Channel.TOPUP)
-    assert (rep.deferred_jasa_recognised, rep.deferred_penalty_recognised) == (
-        D(239_400),
-        D(39_400),
-    )
+    assert (rep.deferred_jasa_recognised, rep.deferred_penalty_recognised) == (0, 0)
     new.refresh_from_db()
     newer.refresh_from_db()
     assert (new.deferred_jasa, new.deferred_penalty) == (0, 0)
-    assert (newer.deferred_jasa, newer.deferred_penalty) == (0, 0)
-    assert _income(member, "penalty_income") - pen0 == D(66_000)
-    assert _deferred_ledger() == 0
+    assert (newer.deferred_jasa, newer.deferred_penalty) == (D(239_400), D(39_400))
+    assert _income(member, "penalty_income") - pen0 == D(66_000) - D(39_400)
+    assert _deferred_ledger() == D(239_400)
     assert_reconciled()
 
 

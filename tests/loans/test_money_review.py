@@ -99,7 +99,11 @@ def test_topup_of_a_loan_in_arrears_defers_its_overdue_jasa_and_penalty(
     assert_reconciled()
 
 
-def test_topup_of_a_restructured_loan_earns_its_deferred_jasa(staff, member, product, today):
+def test_topup_of_a_restructured_loan_on_probation_carries_its_deferred_jasa(
+    staff, member, product, today
+):
+    """Rescheduled 20 days ago, nothing paid since nor due: still on probation, so the
+    top-up is a restructuring (test_topup_probation): the deferred jasa is carried."""
     on = today - timedelta(days=20)
     old = _bad_loan(staff, member, product, on)
     loan_reschedule(loan=old, by=staff["ketua"], tenor=12, reason="Gaji turun", on=on)
@@ -111,13 +115,16 @@ def test_topup_of_a_restructured_loan_earns_its_deferred_jasa(staff, member, pro
     assert quote["principal"] == D(10_800_000) and quote["jasa"] == 0
     new = _topup(staff, member, product, old, D(15_000_000), today)
     entry = loan_disburse(loan=new, by=staff["bendahara"], on=today)
-    # the capitalised jasa is paid by the settlement: earned now, the liability is gone
-    assert _role_total(entry, "deferred_jasa_income") == D(-800_000)
-    assert _role_total(entry, "loan_interest_income") == D(800_000)
+    # paid by the new loan's principal, not cash: not earned, the liability carried on
+    assert _role_total(entry, "deferred_jasa_income") == 0
+    assert _role_total(entry, "loan_interest_income") == 0
     assert _role_total(entry, "loan_receivable") == D(10_800_000) - D(15_000_000)
-    assert account_balance(account=deferred_acc) == 0
+    assert account_balance(account=deferred_acc) == D(800_000)
     old.refresh_from_db()
+    new.refresh_from_db()
     assert old.deferred_jasa == 0 and old.status == Loan.Status.CLOSED
+    assert new.deferred_jasa == D(800_000)
+    assert (new.restructured_grade, new.restructured_on) == ("diragukan", today)
     assert_reconciled()
 
 
