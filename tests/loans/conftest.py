@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 
 from core.loans.models import LoanProduct
 from tests.members import factories as f
@@ -94,6 +95,18 @@ def _reconciled_after_each_test(request):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def login(client_a, in_tenant_a):
+    """A client of tenant A logged in as ``user``: ``login(user).get(...)``."""
+
+    def as_user(user):
+        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
+        c.force_login(user)
+        return c
+
+    return as_user
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from django.test import Client
 
 from core.audit.models import AuditEvent
 from core.common.db_busy import DEADLOCK, DatabaseBusy
@@ -23,16 +22,6 @@ from tests.loans.test_arrears_as_of import _month_end_before, book  # noqa: F401
 from tests.members import factories as f
 
 URL = "/api/v1/loans/arrears-runs/"
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def _post(client, body, key=None):

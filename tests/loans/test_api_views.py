@@ -6,7 +6,6 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from core.loans.models import Loan, LoanProduct, Repayment
@@ -15,16 +14,6 @@ from tests.members import factories as f
 from tests.module_coop import module_uncommitted
 
 PASSWORD = "Rahasia-123!"
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def _files():

@@ -5,23 +5,12 @@ day in the future or before the member joined, and the loan page shows it."""
 from datetime import date, timedelta
 
 import pytest
-from django.test import Client
 
 from core.common.dates import format_tanggal
 from core.loans.models import Loan
 from tests.loans.test_api_views import _files
 
 URL = "/pinjaman/ajukan/"
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 @pytest.fixture

@@ -4,24 +4,12 @@ savings): DIBATALKAN with the day and the reason, so it cannot pass as a valid r
 import io
 from decimal import Decimal as D
 
-import pytest
-from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
 from core.loans.services import loan_repay, loan_repayment_reverse
 from core.savings.seeding import product_by_kind, savings_products_seed
 from core.savings.services import savings_account_open, teller_deposit, teller_reverse
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def _pdf_text(response) -> str:

@@ -3,19 +3,6 @@ beside *Kartu pinjaman*, *Surat perjanjian (PDF)* and *Bukti pencairan (PDF)*.""
 
 import re
 
-import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
-
 
 def test_loan_card_pdf_button_is_named(login, staff, make_loan):
     loan = make_loan()

@@ -4,21 +4,8 @@ once: the second sending is refused with a message and writes nothing."""
 import re
 from decimal import Decimal as D
 
-import pytest
-from django.test import Client
-
 from core.loans.models import Loan, Repayment
 from tests.loans.test_api_views import _files
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def _key(html: str, action: str) -> str:

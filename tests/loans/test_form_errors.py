@@ -3,22 +3,9 @@ reason once at the top, and a field's own error in that field's box. With ``form
 under the template's own non-field block the reason stood twice, and *Tidak terjangkau.*
 (about the amount) came out above the amount's label, right under *Produk*."""
 
-import pytest
-from django.test import Client
-
 from core.loans.models import Loan
 from tests.loans.test_api_views import _files
 from tests.webapp.test_form_field_boxes import error_boxes
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def test_unaffordable_application_says_why_once_and_marks_the_amount(login, staff, member, product):

@@ -6,9 +6,6 @@ import re
 from datetime import timedelta
 from decimal import Decimal as D
 
-import pytest
-from django.test import Client
-
 from core.common.dates import format_tanggal
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import ArrearsRun
@@ -18,16 +15,6 @@ from tests.members import factories as f
 
 NOT_YET = "belum dinilai (proses tunggakan berikutnya)"
 PAID_SINCE = "pembayaran sesudah tanggal itu belum dinilai ulang"
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def _grade_line(html: str) -> str:

@@ -11,7 +11,6 @@ from decimal import Decimal as D
 
 import pytest
 from django.db.models import Sum
-from django.test import Client
 from django.utils import timezone
 
 from core.audit.models import AuditEvent
@@ -189,16 +188,6 @@ def test_reversing_a_sukarela_payoff_gives_the_money_back(make_loan, staff, suka
     assert loan.status == Loan.Status.DISBURSED
     assert acc.balance == D(20_000_000)
     _books_tie()
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 def test_loan_page_offers_payoff_from_sukarela_when_it_covers(

@@ -6,7 +6,6 @@ from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from core.loans.services import loan_repay
@@ -25,16 +24,6 @@ def paid(make_loan, member, staff, today):
         loan=loan, amount=D(1_100_000), by=staff["petugas"], on=today, source="sukarela"
     )
     return loan, rep
-
-
-@pytest.fixture
-def login(client_a, in_tenant_a):
-    def as_user(user):
-        c = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
-        c.force_login(user)
-        return c
-
-    return as_user
 
 
 @pytest.mark.parametrize(
