@@ -9,3 +9,16 @@ PASSWORD_HASHERS = [
     "tests.hashers.FastPBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# Each pytest-xdist worker has its own test database, so ids repeat across workers: keys
+# built from ids (a subscription's card preview) must not meet in the shared Redis, where
+# one worker's delete would forget the other's entry. A prefix per worker.
+import os  # noqa: E402
+
+CACHES = {
+    **CACHES,  # noqa: F405
+    "default": {
+        **CACHES["default"],  # noqa: F405
+        "KEY_PREFIX": f"lumbung-test-{os.environ.get('PYTEST_XDIST_WORKER') or 'main'}",
+    },
+}
