@@ -2,12 +2,16 @@
 
 import json
 import math
+import re
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -103,6 +107,61 @@ def query_id(request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     return parse_id(raw, name)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def query_date(request, name: str) -> date | None:
+    """The date filter ``?<name>=YYYY-MM-DD`` of an API request: None when absent or
+    empty, a date when valid, a 400 naming the field otherwise (``?on=31-12-2026``,
+    ``?on=2026-02-30``) — never a silently unfiltered list."""
+    params = getattr(request, "query_params", None) or request.GET
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise exceptions.ValidationError(
+            {name: [_("Tanggal harus berformat YYYY-MM-DD.")]}
+        ) from None
+
+
+def query_date_range(
+    request, *, start: str = "date_from", end: str = "date_to"
+) -> tuple[date | None, date | None]:
+    """A list's inclusive date range ``?date_from=&date_to=``: each as ``query_date``;
+    a range typed the wrong way round is the range meant, its bounds swapped (as every
+    period report does, docs/ledger.md)."""
+    low, high = query_date(request, start), query_date(request, end)
+    if low and high and high < low:
+        low, high = high, low
+    return low, high
+
+
+def date_range_params(of: str) -> list[OpenApiParameter]:
+    """The OpenAPI description of ``query_date_range``'s two parameters, ``of`` naming
+    the date the list filters on."""
+    return [
+        OpenApiParameter("date_from", OpenApiTypes.DATE, description=f"{of} ≥ (YYYY-MM-DD)"),
+        OpenApiParameter("date_to", OpenApiTypes.DATE, description=f"{of} ≤ (YYYY-MM-DD)"),
+    ]
+
+
+def query_choice(request, name: str, choices) -> str:
+    """The filter ``?<name>=`` restricted to ``choices`` (a Django ``TextChoices``):
+    "" when absent, the value when known, a 400 listing the known values otherwise."""
+    params = getattr(request, "query_params", None) or request.GET
+    raw = (params.get(name) or "").strip()
+    if raw and raw not in choices.values:
+        raise exceptions.ValidationError(
+            {name: [_("Nilai tidak dikenal. Pilihan: %(v)s.") % {"v": ", ".join(choices.values)}]}
+        )
+    return raw
 
 
 class SafeJSONParser(JSONParser):

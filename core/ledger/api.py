@@ -16,7 +16,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import MAX_ID
+from core.common.api import MAX_ID, query_date
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
@@ -248,14 +248,14 @@ class EntryListCreate(IdempotentPostMixin, ListAPIView):
             "lines__account", "reversals"
         )
         p = self.request.query_params
-        f = serializers.DateField()
-        if p.get("date_from"):
-            d_from = date_in_range(f.to_internal_value(p["date_from"]), field="date_from")
-            qs = qs.filter(date__gte=d_from)
-        if p.get("date_to"):
-            qs = qs.filter(
-                date__lte=date_in_range(f.to_internal_value(p["date_to"]), field="date_to")
-            )
+        low = date_query_param(self.request, "date_from")
+        high = date_query_param(self.request, "date_to")
+        if low and high and high < low:  # the period meant, as the reports read it
+            low, high = high, low
+        if low:
+            qs = qs.filter(date__gte=low)
+        if high:
+            qs = qs.filter(date__lte=high)
         if p.get("source"):
             qs = qs.filter(source=p["source"])
         if p.get("account"):
@@ -407,16 +407,7 @@ def date_query_param(request, name: str) -> date | None:
     """The query parameter ``name`` as a date in the books' range, None when not given;
     refused (400) naming ``name`` when it is not a date (the savings API reads its
     periods with it too)."""
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise serializers.ValidationError(
-            {name: [_("Tanggal harus berformat YYYY-MM-DD.")]}
-        ) from None
-    return date_in_range(value, field=name)
+    return date_in_range(query_date(request, name), field=name)
 
 
 RANGE_PARAMS = [

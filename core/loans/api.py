@@ -11,7 +11,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -19,7 +24,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import SafeJSONParser, query_id, request_object
+from core.common.api import (
+    SafeJSONParser,
+    date_range_params,
+    query_choice,
+    query_date_range,
+    query_id,
+    request_object,
+)
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
@@ -637,6 +649,15 @@ class SimulateView(IdempotentPostMixin, APIView):
         return Response(sim.as_dict())
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=Loan.Status.values),
+            OpenApiParameter("member", int),
+            *date_range_params("Tanggal pencairan"),
+        ]
+    )
+)
 class LoanViewSet(
     IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -664,13 +685,18 @@ class LoanViewSet(
                 "documents", "reschedules"
             )
         )
+        if self.action == "list":  # a loan's own actions ignore the list's filters
+            low, high = query_date_range(self.request)  # by disbursement date
+            if low:
+                qs = qs.filter(disbursed_on__gte=low)
+            if high:
+                qs = qs.filter(disbursed_on__lte=high)
+            if status := query_choice(self.request, "status", Loan.Status):
+                qs = qs.filter(status=status)
         user = self.request.user
         if user.role == R.ANGGOTA:
             m = _own_member(user)
             return qs.filter(member=m) if m else qs.none()
-        p = self.request.query_params
-        if p.get("status"):
-            qs = qs.filter(status=p["status"])
         if (member_id := query_id(self.request, "member")) is not None:
             qs = qs.filter(member_id=member_id)
         return qs.order_by("-id")
@@ -949,6 +975,11 @@ class LoanViewSet(
         return self._done(loan)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("loan", int), *date_range_params("Tanggal bayar")]
+    )
+)
 class RepaymentViewSet(
     IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -975,6 +1006,12 @@ class RepaymentViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Repayment.objects.none()
         qs = Repayment.objects.select_related("loan", "reversal").order_by("-paid_on", "-id")
+        if self.action == "list":
+            low, high = query_date_range(self.request)  # by payment date
+            if low:
+                qs = qs.filter(paid_on__gte=low)
+            if high:
+                qs = qs.filter(paid_on__lte=high)
         user = self.request.user
         if user.role == R.ANGGOTA:
             m = _own_member(user)

@@ -2,12 +2,18 @@
 and shape the output; errors come out as ``{"error": {...}}``."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import query_id, request_object
+from core.common.api import (
+    date_range_params,
+    query_choice,
+    query_date_range,
+    query_id,
+    request_object,
+)
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
 from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
@@ -165,6 +171,16 @@ class AgencyDetail(generics.RetrieveUpdateAPIView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str),
+            OpenApiParameter("agency", int),
+            OpenApiParameter("status", str, enum=Member.Status.values),
+            *date_range_params("Tanggal masuk"),
+        ]
+    )
+)
 class MemberListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: search (``q``), filter (``agency``, ``status``). POST: register a member."""
 
@@ -179,11 +195,16 @@ class MemberListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
             selectors.member_search(
                 q=p.get("q", ""),
                 agency_id=query_id(self.request, "agency"),
-                status=p.get("status", ""),
+                status=query_choice(self.request, "status", Member.Status),
             )
             .prefetch_related("heirs")
             .select_related("previous_member")
         )
+        low, high = query_date_range(self.request)  # by join date
+        if low:
+            qs = qs.filter(join_date__gte=low)
+        if high:
+            qs = qs.filter(join_date__lte=high)
         if self.request.user.role == ANGGOTA:
             qs = qs.filter(user=self.request.user)
         return qs

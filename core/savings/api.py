@@ -7,12 +7,23 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import query_id, request_object
+from core.common.api import (
+    date_range_params,
+    query_date,
+    query_date_range,
+    query_id,
+    request_object,
+)
 from core.common.errors import ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
@@ -404,6 +415,13 @@ class EarlyWithdrawal(IdempotentPostMixin, APIView):
 
 
 @extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("account", OpenApiTypes.INT),
+            OpenApiParameter("on", OpenApiTypes.DATE, description="Satu hari"),
+            *date_range_params("Tanggal transaksi"),
+        ]
+    ),
     post=extend_schema(
         request=TransactionCreateSerializer,
         responses={201: TransactionSerializer},
@@ -427,7 +445,7 @@ class EarlyWithdrawal(IdempotentPostMixin, APIView):
                 request_only=True,
             ),
         ],
-    )
+    ),
 )
 class TransactionListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
     """GET: an account's transactions (``account``) or a day's (``on``). POST: a teller
@@ -440,14 +458,15 @@ class TransactionListCreate(IdempotentPostMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         qs = SavingsTransaction.objects.select_related("journal_entry").order_by("-on", "-id")
-        p = self.request.query_params
         if (account_id := query_id(self.request, "account")) is not None:
             qs = qs.filter(account_id=account_id)
-        if p.get("on"):
-            try:
-                qs = qs.filter(on=date.fromisoformat(p["on"]))
-            except ValueError:
-                raise serializers.ValidationError({"on": ["Tanggal TTTT-BB-HH."]}) from None
+        if (on := query_date(self.request, "on")) is not None:
+            qs = qs.filter(on=on)
+        low, high = query_date_range(self.request)
+        if low:
+            qs = qs.filter(on__gte=low)
+        if high:
+            qs = qs.filter(on__lte=high)
         return _scope(qs, self.request.user, "account__member")
 
     def create(self, request, *args, **kwargs):

@@ -228,3 +228,27 @@ def test_openapi_schema_lists_ledger_endpoints(login):
         "/api/v1/ledger/accounts/",
     ]:
         assert path in text
+
+
+def test_entries_list_reads_a_range_typed_backwards_as_meant(login, bendahara, today):
+    from datetime import timedelta
+
+    from core.ledger.services import fiscal_year_ensure
+
+    fiscal_year_ensure(year=today.year - 1)
+    days = [today - timedelta(days=n) for n in (40, 20, 0)]
+    ids = [
+        journal_post(
+            on=d,
+            description="modal",
+            by=bendahara,
+            lines=[LineSpec("1101", debit=D("1000")), LineSpec("3106", credit=D("1000"))],
+        ).pk
+        for d in days
+    ]
+    c = login("pengawas")
+    url = "/api/v1/ledger/entries/"
+    back = {"date_from": days[2].isoformat(), "date_to": (today - timedelta(days=30)).isoformat()}
+    assert [e["id"] for e in c.get(url, back).json()["results"]] == [ids[1], ids[2]][::-1]
+    r = c.get(url, {"date_from": "2026/01/01"})
+    assert r.status_code == 400 and list(r.json()["error"]["fields"]) == ["date_from"]
