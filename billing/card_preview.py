@@ -3,13 +3,17 @@ per subscription in Django's cache (Redis): the billing page asks Stripe at most
 per PREVIEW_CACHE_SECONDS, not on every view (each ask may take up to
 stripe_provider.PREVIEW_TIMEOUT_S). Forgotten when a Stripe webhook about the
 subscription is processed or the plan changes (card_preview_forget), so the next view
-asks again. Only an answer is kept: a failed ask is asked again on the next view. The
-cache unreachable: Stripe is asked as before."""
+asks again. A failed ask (Stripe down or slow, or an answer without a figure) is kept
+too, for BILLING_CARD_PREVIEW_FAILURE_SECONDS only, as a preview without a figure
+(``amount_due`` None: the page shows the plan's price marked as an estimate, never
+zero): while Stripe is down the page does not wait on every view. The cache
+unreachable: Stripe is asked as before, on every view."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
@@ -36,9 +40,21 @@ def card_preview_cached(*, subscription) -> dict | None:
 
 
 def card_preview_keep(*, subscription, preview: dict) -> None:
+    _keep(subscription=subscription, preview=preview, seconds=PREVIEW_CACHE_SECONDS)
+
+
+def card_preview_failed(*, subscription) -> None:
+    """Keep that Stripe could not give the preview now: the views in the next
+    BILLING_CARD_PREVIEW_FAILURE_SECONDS read a preview without a figure."""
+    seconds = settings.BILLING_CARD_PREVIEW_FAILURE_SECONDS
+    if seconds > 0:
+        _keep(subscription=subscription, preview={"amount_due": None}, seconds=seconds)
+
+
+def _keep(*, subscription, preview: dict, seconds: int) -> None:
     kept = {"stripe_subscription": subscription.stripe_subscription_id, "preview": preview}
     try:
-        cache.set(_key(subscription.pk), kept, PREVIEW_CACHE_SECONDS)
+        cache.set(_key(subscription.pk), kept, seconds)
     except (RedisError, OSError):
         log.warning("Card preview cache unreachable", exc_info=True)
 

@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.audit import BillingAudit
-from billing.card_preview import card_preview_cached, card_preview_forget, card_preview_keep
+from billing.card_preview import (
+    card_preview_cached,
+    card_preview_failed,
+    card_preview_forget,
+    card_preview_keep,
+)
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, parse_rupiah
 
@@ -403,7 +408,8 @@ def next_invoice_figures(*, subscription: Subscription, count: int | None = None
     subscription still billing, what Stripe will charge next instead (its invoice
     preview: the plan plus the prorations waiting after a plan change; ``from_stripe``).
     When Stripe cannot be asked the plan's price stays, marked ``estimate``: the page
-    never fails for it, and never shows zero for a figure it could not read."""
+    never fails for it, and never shows zero for a figure it could not read. A failed
+    ask is kept a short while (card_preview_failed): views meanwhile do not ask again."""
     figures = renewal_figures(subscription=subscription, count=count)
     card_bills = (
         subscription.stripe_subscription_id
@@ -420,10 +426,13 @@ def next_invoice_figures(*, subscription: Subscription, count: int | None = None
             preview = provider.invoice_preview(subscription=subscription)
         except stripe.StripeError:
             log.warning("Stripe invoice preview for %s failed", subscription.pk, exc_info=True)
+            card_preview_failed(subscription=subscription)
             return figures | {"from_stripe": False, "estimate": True}
         preview = {"amount_due": preview.get("amount_due")}
         if preview["amount_due"] is not None:
             card_preview_keep(subscription=subscription, preview=preview)
+        else:
+            card_preview_failed(subscription=subscription)
     if preview.get("amount_due") is None:  # not a figure: never read as zero
         return figures | {"from_stripe": False, "estimate": True}
     amount = from_minor(preview["amount_due"])

@@ -41,6 +41,10 @@ BILLING_TRIAL_NOTICE_DAYS = env.int("BILLING_TRIAL_NOTICE_DAYS", default=3)
 BILLING_REACTIVATION_GRACE_DAYS = env.int("BILLING_REACTIVATION_GRACE_DAYS", default=14)
 # Operators are alerted when a proof of transfer waits longer than this.
 BILLING_PROOF_ALERT_HOURS = env.int("BILLING_PROOF_ALERT_HOURS", default=24)
+# A card subscription's invoice preview that Stripe failed to give (down, slow, no figure)
+# is not asked again for this many seconds: while Stripe is down the billing page does not
+# wait up to billing.providers.stripe_provider.PREVIEW_TIMEOUT_S on every view.
+BILLING_CARD_PREVIEW_FAILURE_SECONDS = env.int("BILLING_CARD_PREVIEW_FAILURE_SECONDS", default=60)
 # Checks core.users runs before creating a login (the plan's staff-user limit).
 USER_CREATE_CHECKS = ["billing.limits.staff_user_limit_check"]
 # Tax on the platform's invoices: the PPN rate (a fraction) and the seller's identity.
