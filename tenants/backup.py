@@ -71,10 +71,11 @@ from tenants.errors import TenantErrors
 from .models import Cooperative, Domain
 from .schema_template import expected_migrations, qi
 from .services import (
-    legal_number_claim,
-    legal_number_holder,
-    nik_koperasi_holder,
-    nik_koperasi_lock,
+    LEGAL_NUMBER,
+    NIK_KOPERASI,
+    identifier_claim,
+    identifier_holder,
+    identifier_lock,
     provisioned_hooks,
     schema_name_for,
     slug_held_by_signup,
@@ -577,9 +578,9 @@ def _legal_number_check(meta: dict, *, slug: str, status: str) -> None:
     if status == Cooperative.Status.SUSPENDED or not number.strip():
         return
     try:
-        legal_number_claim(legal_number=number, slug=slug)
+        identifier_claim(LEGAL_NUMBER, value=number, slug=slug)
     except ApplicationError as exc:
-        holder = legal_number_holder(number, slug=slug)
+        holder = identifier_holder(LEGAL_NUMBER, number, slug=slug)
         raise ApplicationError(
             TenantErrors.LEGAL_NUMBER_TAKEN,
             _(
@@ -600,8 +601,8 @@ def _nik_koperasi_kept(profile: dict, *, slug: str, result: RestoreResult) -> No
     profile["nik_koperasi"] = nik
     if not nik:
         return
-    nik_koperasi_lock(nik)
-    holder = nik_koperasi_holder(nik, slug=slug)
+    identifier_lock(NIK_KOPERASI, nik)
+    holder = identifier_holder(NIK_KOPERASI, nik, slug=slug)
     if holder is not None:
         profile["nik_koperasi"] = ""
         result.warnings.append(

@@ -9,12 +9,8 @@ from core.common.errors import ApplicationError
 
 from .models import Cooperative
 from .regions import is_valid_place, province_names, regencies_of
-from .signup import (
-    SignupData,
-    legal_number_availability,
-    nik_koperasi_availability,
-    slug_availability,
-)
+from .services import LEGAL_NUMBER, NIK_KOPERASI
+from .signup import SignupData, identifier_availability, slug_availability
 from .validators import (
     EMAIL_MAX_LENGTH,
     EMAIL_TOO_LONG,
@@ -162,14 +158,13 @@ class SignupForm(forms.Form):
             problem = slug_availability(data["slug"], email=data["email"])
             if problem is not None:
                 self.add_error("slug", problem.fields["slug"][0])
-        if data.get("slug") and data.get("legal_number"):
-            problem = legal_number_availability(data["legal_number"], slug=data["slug"])
-            if problem is not None:
-                self.add_error("legal_number", problem.message)
-        if data.get("slug") and data.get("nik_koperasi"):
-            problem = nik_koperasi_availability(data["nik_koperasi"], slug=data["slug"])
-            if problem is not None:
-                self.add_error("nik_koperasi", problem.message)
+        for identifier in (LEGAL_NUMBER, NIK_KOPERASI):
+            if data.get("slug") and data.get(identifier.field):
+                problem = identifier_availability(
+                    identifier, data[identifier.field], slug=data["slug"]
+                )
+                if problem is not None:
+                    self.add_error(identifier.field, problem.message)
         province, regency = data.get("province"), data.get("regency")
         if province and regency and not is_valid_place(province=province, regency=regency):
             self.add_error("regency", _("Kabupaten/kota tidak ada di provinsi ini."))

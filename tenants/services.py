@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_context
@@ -64,145 +65,124 @@ def slug_held_by_signup(slug: str, *, exclude_pk: int | None = None) -> bool:
     return live.exists()
 
 
-# First key of the two-key advisory lock a cooperative's legal number is claimed under
-# (the second is a hash of the number): "Legl".
-LEGAL_NUMBER_LOCK = 0x4C65676C
-NIK_KOPERASI_LOCK = 0x4E494B4B
+@dataclass(frozen=True)
+class CooperativeIdentifier:
+    """A number that is one cooperative's in Lumbung (its legal number, its NIK
+    koperasi): the field that holds it (on Cooperative, SignupRequest and the forms), how
+    it is compared, the first key of the two-key advisory lock it is claimed under (the
+    second is a hash of the normalised number) and how its refusals are said. Whose
+    cooperative has it is never said (anyone can type one)."""
+
+    field: str
+    lock_key: int
+    case_insensitive: bool  # compared without case or the spaces around it
+    code: str
+    taken_message: str  # lazy
+    being_made_message: str  # lazy
+    claim_status: int | None  # status of cooperative_create's refusal (None: 400)
+
+    def normal(self, value: str | None) -> str:
+        value = value or ""
+        return value.strip().lower() if self.case_insensitive else value
+
+    def lookup(self, number: str) -> dict:
+        return {f"{self.field}__iexact" if self.case_insensitive else self.field: number}
 
 
-def legal_number_taken_error() -> ApplicationError:
-    """The refusal of a legal number another cooperative in Lumbung has. Whose it is, is
-    not said (anyone can type one)."""
-    message = _(
+LEGAL_NUMBER = CooperativeIdentifier(
+    field="legal_number",
+    lock_key=0x4C65676C,  # "Legl"
+    case_insensitive=True,
+    code=TenantErrors.LEGAL_NUMBER_TAKEN,
+    taken_message=gettext_lazy(
         "Nomor badan hukum ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
         "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
-    )
-    return ApplicationError(
-        TenantErrors.LEGAL_NUMBER_TAKEN, message, fields={"legal_number": [message]}
-    )
-
-
-def legal_number_holder(legal_number: str, *, slug: str) -> Cooperative | None:
-    """The cooperative in Lumbung (not a practice copy, not the public tenant, not the
-    one at ``slug`` itself) that has ``legal_number``, compared without case or the
-    spaces around it; None for an empty number."""
-    number = (legal_number or "").strip()
-    if not number:
-        return None
-    return (
-        Cooperative.objects.filter(legal_number__iexact=number, is_practice=False)
-        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .exclude(slug=slug)
-        .order_by("pk")
-        .first()
-    )
-
-
-def nik_koperasi_taken_error() -> ApplicationError:
-    """The refusal of a NIK koperasi another cooperative in Lumbung has (as the legal
-    number's: whose it is, is not said)."""
-    message = _(
-        "NIK koperasi ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
-        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
-    )
-    return ApplicationError(
-        TenantErrors.NIK_KOPERASI_TAKEN, message, fields={"nik_koperasi": [message]}
-    )
-
-
-def nik_koperasi_holder(nik_koperasi: str, *, slug: str) -> Cooperative | None:
-    """The cooperative in Lumbung (not a practice copy, not the public tenant, not the
-    one at ``slug`` itself) that has ``nik_koperasi`` (its digits, as
-    validate_nik_koperasi keeps it); None for an empty one."""
-    if not nik_koperasi:
-        return None
-    return (
-        Cooperative.objects.filter(nik_koperasi=nik_koperasi, is_practice=False)
-        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .exclude(slug=slug)
-        .order_by("pk")
-        .first()
-    )
-
-
-def legal_number_being_made_error() -> ApplicationError:
-    """The refusal, at e-mail verification, of a legal number another verified sign-up
-    (its cooperative being made) has. Whose it is, is not said."""
-    message = _(
+    ),
+    being_made_message=gettext_lazy(
         "Nomor badan hukum ini sudah dipakai pendaftaran koperasi lain yang sedang "
         "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
         "jika bukan, hubungi dukungan Lumbung."
-    )
-    return ApplicationError(
-        TenantErrors.LEGAL_NUMBER_TAKEN,
-        message,
-        fields={"legal_number": [message]},
-        status=409,
-    )
-
-
-def legal_number_lock(legal_number: str) -> None:
-    """Inside a transaction: wait for any other transaction holding ``legal_number``
-    (verifying or making a cooperative with it), then hold it until commit."""
-    number = (legal_number or "").strip().lower()
-    if not number:
-        return
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LEGAL_NUMBER_LOCK, number])
-
-
-def legal_number_claim(*, legal_number: str, slug: str) -> None:
-    """Inside the transaction that makes the cooperative at ``slug``: wait for any other
-    transaction making one with the same legal number (an advisory lock held until
-    commit), then refuse the number if a cooperative has it. One cooperative, one space
-    and one bill: two sign-ups sent before either was made, both verified, made two."""
-    number = (legal_number or "").strip().lower()
-    if not number:
-        return
-    legal_number_lock(number)
-    if legal_number_holder(number, slug=slug) is not None:
-        raise legal_number_taken_error()
-
-
-def nik_koperasi_being_made_error() -> ApplicationError:
-    """The refusal, at e-mail verification, of a NIK koperasi another verified sign-up
-    (its cooperative being made) has. Whose it is, is not said."""
-    message = _(
+    ),
+    claim_status=None,
+)
+# Kept as its digits (validate_nik_koperasi), compared as they are.
+NIK_KOPERASI = CooperativeIdentifier(
+    field="nik_koperasi",
+    lock_key=0x4E494B4B,  # "NIKK"
+    case_insensitive=False,
+    code=TenantErrors.NIK_KOPERASI_TAKEN,
+    taken_message=gettext_lazy(
+        "NIK koperasi ini sudah terdaftar di Lumbung untuk koperasi lain. Jika itu "
+        "koperasi Anda, masuk di alamat Lumbung-nya atau hubungi dukungan Lumbung."
+    ),
+    being_made_message=gettext_lazy(
         "NIK koperasi ini sudah dipakai pendaftaran koperasi lain yang sedang "
         "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
         "jika bukan, hubungi dukungan Lumbung."
-    )
+    ),
+    claim_status=409,
+)
+
+
+def identifier_taken_error(
+    identifier: CooperativeIdentifier, *, status: int | None = None
+) -> ApplicationError:
+    """The refusal of a number another cooperative in Lumbung has."""
+    message = str(identifier.taken_message)
     return ApplicationError(
-        TenantErrors.NIK_KOPERASI_TAKEN,
-        message,
-        fields={"nik_koperasi": [message]},
-        status=409,
+        identifier.code, message, fields={identifier.field: [message]}, status=status
     )
 
 
-def nik_koperasi_lock(nik_koperasi: str) -> None:
-    """Inside a transaction: wait for any other transaction holding ``nik_koperasi``
-    (its digits: verifying or making a cooperative with it), then hold it until commit."""
-    if not nik_koperasi:
+def identifier_being_made_error(identifier: CooperativeIdentifier) -> ApplicationError:
+    """The refusal, at e-mail verification, of a number another verified sign-up (its
+    cooperative being made) has."""
+    message = str(identifier.being_made_message)
+    return ApplicationError(
+        identifier.code, message, fields={identifier.field: [message]}, status=409
+    )
+
+
+def identifier_holder(
+    identifier: CooperativeIdentifier, value: str | None, *, slug: str
+) -> Cooperative | None:
+    """The cooperative in Lumbung (not a practice copy, not the public tenant, not the
+    one at ``slug`` itself) that has the number ``value``; None for an empty one."""
+    number = identifier.normal(value)
+    if not number:
+        return None
+    return (
+        Cooperative.objects.filter(**identifier.lookup(number), is_practice=False)
+        .exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .exclude(slug=slug)
+        .order_by("pk")
+        .first()
+    )
+
+
+def identifier_lock(identifier: CooperativeIdentifier, value: str | None) -> None:
+    """Inside a transaction: wait for any other transaction holding the number ``value``
+    (verifying or making a cooperative with it), then hold it until commit."""
+    number = identifier.normal(value)
+    if not number:
         return
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [NIK_KOPERASI_LOCK, nik_koperasi]
-        )
+        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [identifier.lock_key, number])
 
 
-def nik_koperasi_claim(*, nik_koperasi: str, slug: str) -> None:
+def identifier_claim(identifier: CooperativeIdentifier, *, value: str | None, slug: str) -> None:
     """Inside the transaction that makes the cooperative at ``slug``: wait for any other
-    transaction making one with the same NIK koperasi, then refuse it if a cooperative
-    has it (as legal_number_claim). The database's partial unique index
-    (tenants_cooperative_nik_koperasi_unique) is the last word."""
-    if not nik_koperasi:
+    transaction making one with the same number (the advisory lock, held until commit),
+    then refuse it if a cooperative has it. One cooperative, one space and one bill: two
+    sign-ups sent before either was made, both verified, made two. For the NIK koperasi
+    the database's partial unique index (tenants_cooperative_nik_koperasi_unique) is the
+    last word."""
+    number = identifier.normal(value)
+    if not number:
         return
-    nik_koperasi_lock(nik_koperasi)
-    if nik_koperasi_holder(nik_koperasi, slug=slug) is not None:
-        error = nik_koperasi_taken_error()
-        error.status_code = 409
-        raise error
+    identifier_lock(identifier, number)
+    if identifier_holder(identifier, number, slug=slug) is not None:
+        raise identifier_taken_error(identifier, status=identifier.claim_status)
 
 
 def tenant_url(slug: str) -> str:
@@ -296,15 +276,15 @@ def cooperative_create(
     )
     try:
         if not clone:
-            legal_number_claim(legal_number=coop.legal_number, slug=slug)  # before the work
-            nik_koperasi_claim(nik_koperasi=coop.nik_koperasi, slug=slug)
+            identifier_claim(LEGAL_NUMBER, value=coop.legal_number, slug=slug)  # before the work
+            identifier_claim(NIK_KOPERASI, value=coop.nik_koperasi, slug=slug)
             # Migrations commit as they go, so this path cannot sit in one transaction:
             # on failure cooperative_discard() below removes what was made.
             coop.save()  # creates the schema and runs every tenant migration
         with transaction.atomic():
             # held until the cooperative's row commits (another's waits, then sees it)
-            legal_number_claim(legal_number=coop.legal_number, slug=slug)
-            nik_koperasi_claim(nik_koperasi=coop.nik_koperasi, slug=slug)
+            identifier_claim(LEGAL_NUMBER, value=coop.legal_number, slug=slug)
+            identifier_claim(NIK_KOPERASI, value=coop.nik_koperasi, slug=slug)
             if clone:
                 coop.auto_create_schema = False
                 coop.save()

@@ -33,15 +33,14 @@ from tenants.errors import TenantErrors
 
 from .models import Cooperative, SignupRequest
 from .services import (
+    LEGAL_NUMBER,
+    NIK_KOPERASI,
+    CooperativeIdentifier,
     cooperative_create,
-    legal_number_being_made_error,
-    legal_number_holder,
-    legal_number_lock,
-    legal_number_taken_error,
-    nik_koperasi_being_made_error,
-    nik_koperasi_holder,
-    nik_koperasi_lock,
-    nik_koperasi_taken_error,
+    identifier_being_made_error,
+    identifier_holder,
+    identifier_lock,
+    identifier_taken_error,
     slug_in_use,
     tenant_url,
     verify_max_age,
@@ -97,23 +96,17 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
     return None
 
 
-def legal_number_availability(legal_number: str, *, slug: str) -> ApplicationError | None:
-    """None unless another cooperative in Lumbung (not a practice copy) has this legal
-    number: one cooperative, one space and one bill. The cooperative at ``slug`` itself
-    (its own form sent again while it is being made) is the address check's business.
-    The form's early answer; provisioning checks again under a lock
-    (``cooperative_create``)."""
-    if legal_number_holder(legal_number, slug=slug) is None:
+def identifier_availability(
+    identifier: CooperativeIdentifier, value: str, *, slug: str
+) -> ApplicationError | None:
+    """None unless another cooperative in Lumbung (not a practice copy) has this number
+    (its legal number, its NIK koperasi as digits): one cooperative, one space and one
+    bill. The cooperative at ``slug`` itself (its own form sent again while it is being
+    made) is the address check's business. The form's early answer; provisioning checks
+    again under a lock (``cooperative_create``)."""
+    if identifier_holder(identifier, value, slug=slug) is None:
         return None
-    return legal_number_taken_error()
-
-
-def nik_koperasi_availability(nik_koperasi: str, *, slug: str) -> ApplicationError | None:
-    """None unless another cooperative in Lumbung (not a practice copy) has this NIK
-    koperasi (its digits): as the legal number, one cooperative's."""
-    if nik_koperasi_holder(nik_koperasi, slug=slug) is None:
-        return None
-    return nik_koperasi_taken_error()
+    return identifier_taken_error(identifier)
 
 
 # ------------------------------------------------------------------------------ submit
@@ -185,8 +178,8 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
         return _signup_resubmitted(signup=existing)
     problem = (
         slug_availability(data.slug)
-        or legal_number_availability(data.legal_number, slug=data.slug)
-        or nik_koperasi_availability(data.nik_koperasi, slug=data.slug)
+        or identifier_availability(LEGAL_NUMBER, data.legal_number, slug=data.slug)
+        or identifier_availability(NIK_KOPERASI, data.nik_koperasi, slug=data.slug)
     )
     if problem is not None:
         raise problem
@@ -368,7 +361,9 @@ def signup_verify(*, token: str) -> SignupRequest:
         )
         if signup.status != SignupRequest.Status.PENDING:
             return signup
-        problem = _legal_number_verifiable(signup) or _nik_koperasi_verifiable(signup)
+        problem = _identifier_verifiable(LEGAL_NUMBER, signup) or _identifier_verifiable(
+            NIK_KOPERASI, signup
+        )
         if problem is not None:
             raise problem
         signup.status = SignupRequest.Status.QUEUED
@@ -379,56 +374,31 @@ def signup_verify(*, token: str) -> SignupRequest:
     return signup
 
 
-def _legal_number_verifiable(signup: SignupRequest) -> ApplicationError | None:
-    """None unless another cooperative has the sign-up's legal number, made or being
-    made (another sign-up with it verified, not failed): the one verified first is the
-    one made; the other is told at its verification, not failed at provisioning. Under
-    the number's lock, so two verifications at once see each other; provisioning's claim
-    (``cooperative_create``) stays the last guard."""
-    legal_number_lock(signup.legal_number)
-    if legal_number_holder(signup.legal_number, slug=signup.slug) is not None:
-        error = legal_number_taken_error()
-        error.status_code = 409
-        return error
-    number = signup.legal_number.strip()
-    if (
-        number
-        and SignupRequest.objects.filter(
-            legal_number__iexact=number,
-            status__in=(SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
-        )
-        .exclude(pk=signup.pk)
-        .exclude(slug=signup.slug)
-        .exists()
-    ):
-        return legal_number_being_made_error()
-    return None
-
-
-def _nik_koperasi_verifiable(signup: SignupRequest) -> ApplicationError | None:
-    """As _legal_number_verifiable, for the NIK koperasi (kept as its digits): None
-    unless a cooperative has it, or another verified sign-up whose cooperative is being
-    made. Under the NIK's lock, so two verifications at once see each other;
-    provisioning's claim (``cooperative_create``) and the database's unique index stay
-    the last guards."""
-    nik = signup.nik_koperasi
-    if not nik:
+def _identifier_verifiable(
+    identifier: CooperativeIdentifier, signup: SignupRequest
+) -> ApplicationError | None:
+    """None unless another cooperative has the sign-up's legal number (or NIK koperasi),
+    made or being made (another sign-up with it verified, not failed): the one verified
+    first is the one made; the other is told at its verification, not failed at
+    provisioning. Under the number's lock, so two verifications at once see each other;
+    provisioning's claim (``cooperative_create``) and, for the NIK, the database's unique
+    index stay the last guards."""
+    number = identifier.normal(getattr(signup, identifier.field))
+    if not number:
         return None
-    nik_koperasi_lock(nik)
-    if nik_koperasi_holder(nik, slug=signup.slug) is not None:
-        error = nik_koperasi_taken_error()
-        error.status_code = 409
-        return error
+    identifier_lock(identifier, number)
+    if identifier_holder(identifier, number, slug=signup.slug) is not None:
+        return identifier_taken_error(identifier, status=409)
     if (
         SignupRequest.objects.filter(
-            nik_koperasi=nik,
+            **identifier.lookup(number),
             status__in=(SignupRequest.Status.QUEUED, SignupRequest.Status.PROVISIONING),
         )
         .exclude(pk=signup.pk)
         .exclude(slug=signup.slug)
         .exists()
     ):
-        return nik_koperasi_being_made_error()
+        return identifier_being_made_error(identifier)
     return None
 
 

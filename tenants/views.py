@@ -17,17 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to
 
-from .errors import TenantErrors
 from .forms import SignupForm
 from .models import SignupRequest
 from .ratelimit import client_ip, rate_limit_hit
 from .regions import regencies_of
-from .services import (
-    legal_number_taken_error,
-    nik_koperasi_taken_error,
-    tenant_host,
-    tenant_url,
-)
+from .services import LEGAL_NUMBER, NIK_KOPERASI, identifier_taken_error, tenant_host, tenant_url
 from .signup import (
     SignupSubmitted,
     VerificationMail,
@@ -199,10 +193,9 @@ def _failure_message(signup: SignupRequest) -> str:
     another cooperative's), said as the form would have said it; "" otherwise."""
     if signup.status != SignupRequest.Status.FAILED:
         return ""
-    if signup.last_error.startswith(TenantErrors.LEGAL_NUMBER_TAKEN):
-        return legal_number_taken_error().message
-    if signup.last_error.startswith(TenantErrors.NIK_KOPERASI_TAKEN):
-        return nik_koperasi_taken_error().message
+    for identifier in (LEGAL_NUMBER, NIK_KOPERASI):
+        if signup.last_error.startswith(identifier.code):
+            return identifier_taken_error(identifier).message
     return ""
 
 
