@@ -104,3 +104,22 @@ def test_the_migration_records_transfer_where_an_unpaid_transfer_invoice_shows_i
     migration.forwards(apps, None)
     chose.refresh_from_db()
     assert chose.provider == ""  # its card still bills
+
+
+def test_migrating_to_0028_runs_its_backfill_over_the_rows(tenant_a, operator):
+    """billing 0028 applied as ``migrate`` applies it (Django's executor, from 0027 on the
+    public schema, inside the test's transaction), not only its function called: a
+    migration whose operations lost the RunPython would leave the row as it was."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    sub = Subscription.objects.get(cooperative=tenant_a)
+    _received(sub, operator, 100_000)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("billing", "0027_credit_entry_payment_received")])
+    Subscription.objects.filter(pk=sub.pk).update(provider="")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("billing", "0028_provider_transfer_chosen_backfill")])
+    sub.refresh_from_db()
+    assert sub.provider == "bank_transfer"
