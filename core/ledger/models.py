@@ -313,6 +313,12 @@ class JournalLine(models.Model):
     # ledger_line_member_account (it comes first there).
     member_id = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True, default="")
+    # One side of a non-cash pair inside an entry that touches cash (the deferred jasa a
+    # restructured loan's repayment earns: Dr pendapatan jasa ditangguhkan / Cr jasa
+    # income): no receipt and no payment in the cash flow. The flagged lines of an entry
+    # balance and are never on a cash account (deferred trigger, migration 0024); a
+    # reversal copies the flag.
+    non_cash = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["id"]

@@ -569,12 +569,17 @@ OPENING_ENTRY = """(e.source = 'opening' OR (e.source = 'reversal' AND e.reverse
 # entry it reverses showed — its debit lowers the inflows, its credit the outflows — so
 # an entry cancelled within the period leaves no receipt and no payment behind (the
 # per-day figures' trigger and rebuild: ledger migration 0022).
+# A line marked ``non_cash`` (one side of a non-cash pair inside an entry that touches
+# cash: the deferred jasa a restructured loan's repayment earns) is no flow at all; the
+# marked lines of an entry balance, so the statement still ties to the cash's change
+# (ledger migration 0024).
 FLOW_IN = "CASE WHEN e.source = 'reversal' THEN -l.debit ELSE l.credit END"
 FLOW_OUT = "CASE WHEN e.source = 'reversal' THEN -l.credit ELSE l.debit END"
 CASH_FLOW_SQL = f"""
 SELECT l.account_id, coalesce(sum({FLOW_IN}), 0), coalesce(sum({FLOW_OUT}), 0)
   FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
  WHERE l.date >= %(f)s AND l.date <= %(t)s AND NOT (l.account_id = ANY(%(cash)s))
+   AND NOT l.non_cash
    AND l.entry_id IN (
      SELECT c.entry_id FROM ledger_journalline c
       WHERE c.account_id = ANY(%(cash)s) AND c.date >= %(f)s AND c.date <= %(t)s)
@@ -716,7 +721,7 @@ WITH cash AS (SELECT id FROM ledger_account WHERE is_cash AND NOT is_group),
 real AS (
   SELECT l.date AS day, l.account_id, sum({FLOW_IN}) AS inflow, sum({FLOW_OUT}) AS outflow
     FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
-   WHERE NOT {OPENING_ENTRY} AND l.account_id NOT IN (SELECT id FROM cash)
+   WHERE NOT {OPENING_ENTRY} AND NOT l.non_cash AND l.account_id NOT IN (SELECT id FROM cash)
      AND EXISTS (SELECT 1 FROM ledger_journalline c
                   WHERE c.entry_id = l.entry_id AND c.account_id IN (SELECT id FROM cash))
    GROUP BY 1, 2

@@ -27,6 +27,8 @@ class LineSpec:
     credit: Decimal = Decimal("0")
     member_id: int | None = None
     memo: str = ""
+    # one side of a non-cash pair in an entry touching cash (``JournalLine.non_cash``)
+    non_cash: bool = False
 
 
 def _user_or_none(by):

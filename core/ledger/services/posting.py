@@ -188,7 +188,9 @@ def _lines_copy(rows: list[tuple]) -> None:
         for start in range(0, len(rows), COPY_CHUNK):
             buf = io.StringIO()
             w = csv.writer(buf)
-            for entry_id, account_id, on, d, c, member_id, memo in rows[start : start + COPY_CHUNK]:
+            for entry_id, account_id, on, d, c, member_id, memo, nc in rows[
+                start : start + COPY_CHUNK
+            ]:
                 w.writerow(
                     [
                         entry_id,
@@ -198,12 +200,13 @@ def _lines_copy(rows: list[tuple]) -> None:
                         c,
                         "" if member_id is None else member_id,
                         memo,
+                        "t" if nc else "f",
                     ]
                 )
             buf.seek(0)
             cur.cursor.copy_expert(
                 "COPY ledger_journalline (entry_id, account_id, date, debit, credit, member_id, "
-                "memo) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (memo))",
+                "memo, non_cash) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (memo))",
                 buf,
             )
 
@@ -282,7 +285,7 @@ def _post(
             status=409,
         )
     rows = [
-        (entry.pk, acc.pk, on, d, c, spec.member_id, (spec.memo or "")[:300])
+        (entry.pk, acc.pk, on, d, c, spec.member_id, (spec.memo or "")[:300], spec.non_cash)
         for spec, acc, (d, c) in zip(lines, accounts, amounts, strict=True)
     ]
     if len(rows) > COPY_THRESHOLD:
@@ -291,9 +294,16 @@ def _post(
         JournalLine.objects.bulk_create(
             [
                 JournalLine(
-                    entry_id=e, account_id=a, date=dt, debit=d, credit=c, member_id=m, memo=memo
+                    entry_id=e,
+                    account_id=a,
+                    date=dt,
+                    debit=d,
+                    credit=c,
+                    member_id=m,
+                    memo=memo,
+                    non_cash=nc,
                 )
-                for e, a, dt, d, c, m, memo in rows
+                for e, a, dt, d, c, m, memo, nc in rows
             ]
         )
     total = sum((d for d, _c in amounts), ZERO)
@@ -488,6 +498,7 @@ def journal_reverse(
             credit=ln.debit,
             member_id=ln.member_id,
             memo=ln.memo,
+            non_cash=ln.non_cash,
         )
         for ln in entry.lines.order_by("id")
     ]

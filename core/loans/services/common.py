@@ -442,16 +442,33 @@ def _expect_status(loan: Loan, *statuses: str, code=LoanErrors.WRONG_STATUS) -> 
 # --- ledger glue --------------------------------------------------------------------
 
 
-def _line(role: str, *, debit=ZERO, credit=ZERO, member_id=None, memo="", accounts=None):
+def _line(
+    role: str,
+    *,
+    debit=ZERO,
+    credit=ZERO,
+    member_id=None,
+    memo="",
+    accounts=None,
+    non_cash: bool = False,
+):
     """A ledger line on the account mapped to ``role`` (``accounts``: roles already
-    resolved by a batch, so each role is looked up once)."""
+    resolved by a batch, so each role is looked up once; ``non_cash``: one side of a
+    non-cash pair inside an entry touching cash, no flow in the cash flow)."""
     if accounts is not None:
         if role not in accounts:
             accounts[role] = account_for_role(role)
         account = accounts[role]
     else:
         account = account_for_role(role)
-    return LineSpec(account=account, debit=debit, credit=credit, member_id=member_id, memo=memo)
+    return LineSpec(
+        account=account,
+        debit=debit,
+        credit=credit,
+        member_id=member_id,
+        memo=memo,
+        non_cash=non_cash,
+    )
 
 
 def _post(*, on: date, description: str, lines: list, source_ref: str, by):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -122,6 +122,21 @@ def loan_disburse(
         topup = topup_settlement(old=old, on=on)
         settlement = topup.amount
         lines += topup.lines
+        # the overdue jasa and penalty a top-up in arrears capitalises (its marked
+        # credits) are paid by that much of the new principal, not in cash: the pair
+        # marked non_cash, the rest of the principal the cash-flow payment
+        capitalised = sum((x.credit - x.debit for x in topup.lines if x.non_cash), ZERO)
+        if capitalised > 0:
+            lines[0] = replace(lines[0], debit=loan.principal - capitalised)
+            lines.append(
+                _line(
+                    "loan_receivable",
+                    debit=capitalised,
+                    member_id=member_id,
+                    memo=loan.number,
+                    non_cash=True,
+                )
+            )
     net = loan.principal - sum(fees.values(), ZERO) - settlement
     if net <= 0:
         raise ApplicationError(
@@ -277,7 +292,9 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
         more, _brought, capitalised = capitalised_credit_lines(
             old, jasa=parts["jasa"], penalty=parts["penalty"]
         )
-        lines += more
+        # paid by new credit, not cash: marked non_cash (``loan_disburse`` marks the
+        # new loan's receivable that pays them)
+        lines += [replace(x, non_cash=True) for x in more]
         if parts["principal"] > 0:
             lines.append(
                 _line(

@@ -706,29 +706,19 @@ def deferred_recognition_lines(
     """The entry lines recognising ``recognised`` of the loan's deferred amount, of which
     ``penalty`` is capitalised late penalty (``deferred_penalty_part``): Dr pendapatan
     jasa ditangguhkan / Cr penalty income (the penalty part) and Cr jasa income (the
-    rest). Takes both off the loan (the caller saves it)."""
+    rest). Takes both off the loan (the caller saves it). A non-cash pair, marked so
+    (``non_cash``): inside a repayment's cash entry it is no receipt and no payment."""
     if recognised <= 0:
         return []
     loan.deferred_jasa -= recognised
     loan.deferred_penalty -= penalty
     m, memo = loan.member_id, loan.number
-    lines = [
-        _line("deferred_jasa_income", debit=recognised, member_id=m, memo=memo, accounts=accounts)
-    ]
+    kw = {"member_id": m, "memo": memo, "accounts": accounts, "non_cash": True}
+    lines = [_line("deferred_jasa_income", debit=recognised, **kw)]
     if penalty > 0:
-        lines.append(
-            _line("penalty_income", credit=penalty, member_id=m, memo=memo, accounts=accounts)
-        )
+        lines.append(_line("penalty_income", credit=penalty, **kw))
     if recognised - penalty > 0:
-        lines.append(
-            _line(
-                "loan_interest_income",
-                credit=recognised - penalty,
-                member_id=m,
-                memo=memo,
-                accounts=accounts,
-            )
-        )
+        lines.append(_line("loan_interest_income", credit=recognised - penalty, **kw))
     return lines
 
 

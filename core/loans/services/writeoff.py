@@ -78,18 +78,21 @@ def writeoff_lines_apply(loan: Loan, rows: list[Instalment], on: date) -> tuple[
     expense = principal - deferred - used
     brought = loan.jasa_receivable
     lines: list = []
+    # no cash moves: marked non_cash, so inside an exit settlement's cash entry the
+    # write-off is no receipt of principal and no payment of PPAP in the cash flow
+    kw = {"member_id": m, "memo": memo, "non_cash": True}
     if deferred > 0:
-        lines.append(_line("deferred_jasa_income", debit=deferred, member_id=m, memo=memo))
+        lines.append(_line("deferred_jasa_income", debit=deferred, **kw))
     if used > 0:
-        lines.append(_line("ppap_allowance", debit=used, member_id=m, memo=memo))
+        lines.append(_line("ppap_allowance", debit=used, **kw))
     if expense > 0:
-        lines.append(_line("ppap_expense", debit=expense, member_id=m, memo=memo))
+        lines.append(_line("ppap_expense", debit=expense, **kw))
     if principal > 0:
-        lines.append(_line("loan_receivable", credit=principal, member_id=m, memo=memo))
+        lines.append(_line("loan_receivable", credit=principal, **kw))
     if brought > 0:
         lines += [
-            _line("ppap_expense", debit=brought, member_id=m, memo=memo),
-            _line("loan_interest_receivable", credit=brought, member_id=m, memo=memo),
+            _line("ppap_expense", debit=brought, **kw),
+            _line("loan_interest_receivable", credit=brought, **kw),
         ]
     rows_before = [[r.pk, str(r.principal_paid), str(r.jasa_waived)] for r in rows]
     for r in rows:
