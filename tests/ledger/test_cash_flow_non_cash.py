@@ -15,7 +15,13 @@ from django.utils import timezone
 from core.ledger import reports
 from core.ledger.models import CashFlowMonth, JournalLine, Period
 from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post, journal_reverse
+from core.ledger.services import (
+    COPY_THRESHOLD,
+    LineSpec,
+    fiscal_year_ensure,
+    journal_post,
+    journal_reverse,
+)
 
 D = Decimal
 migration = importlib.import_module("core.ledger.migrations.0025_cash_flow_non_cash_backfill")
@@ -221,4 +227,32 @@ def test_migration_marks_loans_written_off_at_an_exit(year, bendahara):
         ("in", _acc("loan_interest_income").code): D(100_000),
     }
     assert cf["net_change"] == D(-100_000) and cf["reconciles"]
+    assert all(r.difference == 0 for r in reports.cash_flow_days_check())
+
+
+def test_marked_lines_keep_their_mark_when_written_by_copy(year, bendahara):
+    """An entry of more lines than ``COPY_THRESHOLD`` (a payroll batch) goes in by COPY:
+    the mark goes with each line."""
+    day = date(year, 6, 3)
+    n = COPY_THRESHOLD + 10
+    lines = [LineSpec(_acc("bank"), debit=D(1_000) * n)]
+    for m in range(n):
+        lines.append(LineSpec(_acc("loan_interest_income"), credit=D(1_000), member_id=m))
+        lines.append(
+            LineSpec(_acc("deferred_jasa_income"), debit=D(50), member_id=m, non_cash=True)
+        )
+        lines.append(
+            LineSpec(_acc("loan_interest_income"), credit=D(50), member_id=m, non_cash=True)
+        )
+    entry = journal_post(
+        on=day,
+        description="batch (uji)",
+        source="deduction",
+        source_ref="b1",
+        by=bendahara,
+        lines=lines,
+    )
+    assert entry.lines.filter(non_cash=True).count() == 2 * n
+    cf = reports.cash_flow(date_from=day, date_to=day, compare=False)
+    assert _rows(cf) == {("in", _acc("loan_interest_income").code): D(1_000) * n}
     assert all(r.difference == 0 for r in reports.cash_flow_days_check())
