@@ -10,7 +10,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
 from core.common.pagination import BoundedPageNumberPagination
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
+from core.common.schema import ErrorSerializer
 from core.ledger.errors import LedgerErrors
 
 from . import reports, services
@@ -375,28 +376,29 @@ class PeriodReopen(LedgerView):
 class FiscalYearClose(LedgerView):
     @extend_schema(
         request=None,
-        responses=inline_serializer(
-            "LedgerFiscalYearClosed",
-            {
-                "year": serializers.IntegerField(),
-                "status": serializers.CharField(),
-                "closing_entry": serializers.IntegerField(allow_null=True),
-            },
-        ),
+        responses={
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`year_close_elsewhere`, always: a year closes only through the "
+                "year end, `POST /api/v1/yearend/<year>/close/` (`fields.year_end_page`: "
+                "its page).",
+            )
+        },
     )
     def post(self, request, year: int):
+        """Always refused (409 ``year_close_elsewhere``): a year closes only through the
+        year end (checklist, income tax, SHU belum dibagi, its YearEnd row). The message
+        names the year end's endpoint; ``fields.year_end_page`` its page."""
         fy = get_object_or_404(FiscalYear, year=year)
-        if settings.LEDGER_YEAR_CLOSE_API:
-            # A year closes through the year end (checklist, income tax, SHU belum dibagi).
-            raise ApplicationError(
-                LedgerErrors.YEAR_CLOSE_ELSEWHERE,
-                _("Tahun buku ditutup lewat tutup buku akhir tahun: POST %(u)s.")
-                % {"u": settings.LEDGER_YEAR_CLOSE_API.format(year=fy.year)},
-                status=409,
-            )
-        fy = services.fiscal_year_close(fiscal_year=fy, by=request.user)
-        return Response(
-            {"year": fy.year, "status": fy.status, "closing_entry": fy.closing_entry_id}
+        api, page = settings.LEDGER_YEAR_CLOSE_API, settings.LEDGER_YEAR_CLOSE_URL
+        raise ApplicationError(
+            LedgerErrors.YEAR_CLOSE_ELSEWHERE,
+            _("Tahun buku ditutup lewat tutup buku akhir tahun: POST %(u)s.")
+            % {"u": api.format(year=fy.year)}
+            if api
+            else _("Tahun buku ditutup lewat menu Tutup Buku (daftar periksa, pajak, SHU)."),
+            fields={"year_end_page": page.format(year=fy.year)} if page else {},
+            status=409,
         )
 
 

@@ -239,18 +239,3 @@ def period_activity(*, date_from: date, date_to: date) -> dict:
         "expense": exp,
         "result": inc - exp,
     }
-
-
-def year_close_preview(*, year: int) -> dict:
-    """What closing a fiscal year posts: income and expense at the year's end rolled into
-    SHU tahun berjalan; ``shu`` is the surplus (negative: a deficit)."""
-    totals = totals_as_of(date(year, 12, 31))
-    zero = Decimal("0")
-    inc = exp = zero
-    for acc in Account.objects.filter(type__in=[Account.Type.INCOME, Account.Type.EXPENSE]):
-        d, c = totals.get(acc.pk, (zero, zero))
-        if acc.type == Account.Type.INCOME:
-            inc += c - d
-        else:
-            exp += d - c
-    return {"income": inc, "expense": exp, "shu": inc - exp}

@@ -60,7 +60,7 @@ from .models import (
     Period,
 )
 from .payroll_batches import payroll_batches_by_entry
-from .selectors import member_labels, period_activity, totals_as_of, year_close_preview
+from .selectors import member_labels, period_activity, totals_as_of
 
 MANUAL_ROWS = 8
 APPROVERS = TREASURY | {"ketua"}
@@ -422,65 +422,40 @@ def _close_refusal(up_to: date) -> dict[str, str]:
     }
 
 
-def _confirm_close(request, action: str, form: PeriodActionForm):
-    """Closing a month (nothing can be posted in it afterwards) or a fiscal year (income
-    and expense rolled into SHU tahun berjalan): the figures, before it is done. When a
-    close guard would refuse it (an unfinished move-in), the page says so first, with
-    where to resolve it, and offers no button to confirm (the service still refuses)."""
+def _confirm_close(request, form: PeriodActionForm):
+    """Closing a month (nothing can be posted in it afterwards): the figures, before it
+    is done. When a close guard would refuse it (an unfinished move-in), the page says so
+    first, with where to resolve it, and offers no button to confirm (the service still
+    refuses). A year is not closed here: see ``periods``."""
     url = reverse("ledger:periods")
-    if action == "close":
-        period = get_object_or_404(Period, pk=form.cleaned_data["period"])
-        not_ended = services.period_not_ended(period)  # before its last day: not yet
-        refusal = (
-            {"refusal": str(not_ended.message)}
-            if not_ended is not None
-            else _close_refusal(period.end_date)
-        )
-        a = period_activity(date_from=period.start_date, date_to=period.end_date)
-        title = (
-            _("Periode %(p)s belum dapat ditutup")
-            if refusal
-            else _("Konfirmasi tutup periode %(p)s")
-        ) % {"p": format_bulan(period.start_date)}
-        intro = _(
-            "%(n)s jurnal di periode ini; setelah ditutup tidak ada posting bertanggal di dalamnya."
-        ) % {"n": a["entries"]}
-        lines = [
-            ConfirmLine(_("Total debet jurnal periode"), a["debit_total"]),
-            ConfirmLine(_("Pendapatan"), a["income"]),
-            ConfirmLine(_("Beban"), a["expense"]),
-            ConfirmLine(_("Selisih pendapatan dan beban"), a["result"], strong=True),
-        ]
-        button = _("Ya, tutup periode")
-    else:
-        fy = get_object_or_404(FiscalYear, pk=form.cleaned_data["year"])
-        refusal = _close_refusal(fy.end_date)
-        y = year_close_preview(year=fy.year)
-        title = (
-            _("Tahun buku %(y)s belum dapat ditutup")
-            if refusal
-            else _("Konfirmasi tutup tahun buku %(y)s")
-        ) % {"y": fy}
-        intro = _("Pendapatan dan beban ditutup ke SHU tahun berjalan dengan satu jurnal penutup.")
-        lines = [
-            ConfirmLine(_("Pendapatan"), y["income"]),
-            ConfirmLine(_("Beban"), y["expense"]),
-            ConfirmLine(
-                _("SHU tahun berjalan") if y["shu"] >= 0 else _("Defisit tahun berjalan"),
-                abs(y["shu"]),
-                strong=True,
-            ),
-        ]
-        button = _("Ya, tutup tahun buku")
+    period = get_object_or_404(Period, pk=form.cleaned_data["period"])
+    not_ended = services.period_not_ended(period)  # before its last day: not yet
+    refusal = (
+        {"refusal": str(not_ended.message)}
+        if not_ended is not None
+        else _close_refusal(period.end_date)
+    )
+    a = period_activity(date_from=period.start_date, date_to=period.end_date)
+    title = (
+        _("Periode %(p)s belum dapat ditutup") if refusal else _("Konfirmasi tutup periode %(p)s")
+    ) % {"p": format_bulan(period.start_date)}
     return confirmation_page(
         request,
         Confirmation(
             title=title,
-            intro=intro,
-            lines=lines,
+            intro=_(
+                "%(n)s jurnal di periode ini; setelah ditutup tidak ada posting bertanggal di dalamnya."
+            )
+            % {"n": a["entries"]},
+            lines=[
+                ConfirmLine(_("Total debet jurnal periode"), a["debit_total"]),
+                ConfirmLine(_("Pendapatan"), a["income"]),
+                ConfirmLine(_("Beban"), a["expense"]),
+                ConfirmLine(_("Selisih pendapatan dan beban"), a["result"], strong=True),
+            ],
             action=url,
             back=url,
-            button=button,
+            button=_("Ya, tutup periode"),
             fields=carry(request, ("action", "period", "year")),
             danger=True,
             undo=_(
@@ -840,15 +815,19 @@ def periods(request):
             )
             return redirect("ledger:periods")
         action = form.cleaned_data["action"]
-        if action == "close_year" and settings.LEDGER_YEAR_CLOSE_URL:
-            # A year closes through the year end (checklist, income tax, SHU belum dibagi).
+        if action == "close_year":
+            # A year closes only through the year end (checklist, income tax, SHU belum
+            # dibagi, its YearEnd row), confirmed or not: the ledger's close alone would
+            # leave books without them. Without a year-end page configured it refuses.
             fy = get_object_or_404(FiscalYear, pk=form.cleaned_data["year"])
-            messages.info(
-                request, _("Tahun buku ditutup lewat menu Tutup Buku (daftar periksa, pajak, SHU).")
-            )
+            elsewhere = _("Tahun buku ditutup lewat menu Tutup Buku (daftar periksa, pajak, SHU).")
+            if not settings.LEDGER_YEAR_CLOSE_URL:
+                messages.error(request, elsewhere)
+                return redirect("ledger:periods")
+            messages.info(request, elsewhere)
             return redirect(settings.LEDGER_YEAR_CLOSE_URL.format(year=fy.year))
-        if action in ("close", "close_year") and not is_confirmed(request):
-            return _confirm_close(request, action, form)
+        if action == "close" and not is_confirmed(request):
+            return _confirm_close(request, form)
         with application_errors_to_messages(request):
             if action == "close":
                 p = services.period_close(
@@ -867,12 +846,6 @@ def periods(request):
                 messages.success(
                     request, _("Periode %(p)s dibuka kembali.") % {"p": format_bulan(p.start_date)}
                 )
-            elif action == "close_year":
-                fy = services.fiscal_year_close(
-                    fiscal_year=get_object_or_404(FiscalYear, pk=form.cleaned_data["year"]),
-                    by=request.user,
-                )
-                messages.success(request, _("Tahun buku %(y)s ditutup.") % {"y": fy})
             elif action == "open_year":
                 year_form = FiscalYearOpenForm(request.POST)
                 if not year_form.is_valid():

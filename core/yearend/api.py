@@ -128,6 +128,8 @@ class ChecklistItemSerializer(serializers.Serializer):
 class ChecklistSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     ready = serializers.BooleanField()
+    # closed by the ledger's own year close without the year end: see `year_closed_in_ledger`
+    closed_in_ledger = serializers.BooleanField()
     items = ChecklistItemSerializer(many=True)
 
 
@@ -326,11 +328,13 @@ class Checklist(YearEndView):
     @extend_schema(responses=ChecklistSerializer)
     def get(self, request, year: int):
         items = selectors.close_checklist(year=year)
+        in_ledger = selectors.closed_in_ledger(year=year) is not None
         return Response(
             ChecklistSerializer(
                 {
                     "year": year,
-                    "ready": all(i.ok for i in items),
+                    "ready": all(i.ok for i in items) and not in_ledger,
+                    "closed_in_ledger": in_ledger,
                     "items": [asdict(i) for i in items],
                 }
             ).data
@@ -533,9 +537,17 @@ class YearEndDetail(YearEndView):
                 description="`year_not_closed`: tahun buku itu belum ditutup (belum ada "
                 "penutupan tahunnya).",
             ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`year_closed_in_ledger`: ditutup di buku besar tanpa tutup buku "
+                "akhir tahun (tanpa pajak dan SHU belum dibagi); `fields.reopen_page`.",
+            ),
         }
     )
     def get(self, request, year: int):
+        in_ledger = selectors.closed_in_ledger(year=year)
+        if in_ledger is not None:  # closed by the ledger alone: what is missing, the way out
+            raise in_ledger
         ye = YearEnd.objects.filter(year=year).first()
         if ye is None:  # its own code: a year still open is not a wrong address
             raise ApplicationError(

@@ -10,6 +10,7 @@ class YearEndErrors(StrEnum):
     ALREADY_CLOSED = "year_already_closed"
     CHECKLIST = "close_checklist_incomplete"
     NOT_CLOSED = "year_not_closed"
+    CLOSED_IN_LEDGER = "year_closed_in_ledger"
     ALREADY_POSTED = "shu_already_posted"
     DEFICIT = "shu_deficit"
     RAT_INVALID = "rat_invalid"

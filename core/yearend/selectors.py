@@ -535,7 +535,35 @@ class Preview:
         return _("rancangan, menunggu persetujuan RAT")
 
 
+def closed_in_ledger(*, year: int) -> ApplicationError | None:
+    """Why the year end cannot close, preview or report ``year``: the ledger's own year
+    close closed it without the year end (existing data, from before that close went
+    through here: no income tax, no SHU belum dibagi, no ``YearEnd`` row — or only one
+    reopened). Its books are not rewritten here: the way out is an admin reopening
+    December on the ledger's periods page, then closing the year here. None otherwise."""
+    if not FiscalYear.objects.filter(year=year, status=FiscalYear.Status.CLOSED).exists():
+        return None
+    if YearEnd.objects.filter(year=year).exclude(status=YearEnd.Status.REOPENED).exists():
+        return None
+    periods = reverse("ledger:periods")
+    return ApplicationError(
+        E.CLOSED_IN_LEDGER,
+        _(
+            "Tahun buku %(y)s ditutup di buku besar tanpa tutup buku akhir tahun: tanpa "
+            "pajak penghasilan dan tanpa SHU belum dibagi, jadi SHU-nya belum dapat "
+            "dihitung dan dibagi. Admin membuka kembali Desember %(y)s di Periode akuntansi "
+            "(%(url)s), lalu tahun buku ditutup di sini."
+        )
+        % {"y": year, "url": periods},
+        fields={"reopen_page": periods},
+        status=409,
+    )
+
+
 def closed_year_end(*, year: int) -> YearEnd:
+    in_ledger = closed_in_ledger(year=year)
+    if in_ledger is not None:
+        raise in_ledger
     ye = YearEnd.objects.filter(year=year).first()
     if ye is None or ye.status == YearEnd.Status.REOPENED:
         raise ApplicationError(

@@ -45,6 +45,7 @@ from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 from .rat import rat_report_for
 from .selectors import (
     close_checklist,
+    closed_in_ledger,
     closed_year_end,
     leavers_sukarela_left_open,
     shu_preview,
@@ -211,7 +212,10 @@ def yearend_close(*, year: int, by) -> YearEnd:
             E.NO_YEAR, _("Tahun buku %(y)s tidak ada.") % {"y": year}, status=404
         )
     if fy.status == FiscalYear.Status.CLOSED:
-        raise ApplicationError(E.ALREADY_CLOSED, _("Tahun buku %(y)s sudah ditutup.") % {"y": year})
+        # closed by the ledger alone (existing data): said so, with the way out
+        raise closed_in_ledger(year=year) or ApplicationError(
+            E.ALREADY_CLOSED, _("Tahun buku %(y)s sudah ditutup.") % {"y": year}
+        )
     if fy.end_date > timezone.localdate():
         raise ApplicationError(E.INVALID, _("Tahun buku %(y)s belum berakhir.") % {"y": year})
     # before the checklist: an unfinished move-in is why its months cannot be closed. The

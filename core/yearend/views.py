@@ -154,6 +154,8 @@ def year_view(request, year: int):
     block = (
         close_block(date(year, 12, 31)) if not ye or ye.status == YearEnd.Status.REOPENED else None
     )
+    # closed by the ledger alone (existing data): said in the status, no close button
+    in_ledger = selectors.closed_in_ledger(year=year)
     return render(
         request,
         "yearend/year.html",
@@ -165,7 +167,8 @@ def year_view(request, year: int):
             # the RAT's date recorded on the RAT screen: posting must use it
             "rat_held_on": selectors.rat_held_on(year=year),
             "items": items,
-            "ready": all(i.ok for i in items) and block is None,
+            "ready": all(i.ok for i in items) and block is None and in_ledger is None,
+            "closed_in_ledger": str(in_ledger.message) if in_ledger else "",
             "close_refusal": str(block.error.message) if block else "",
             "close_refusal_url": reverse(block.fix_url_name)
             if block and block.fix_url_name

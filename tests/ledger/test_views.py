@@ -256,3 +256,51 @@ def test_buku_besar_picker_links_every_posting_account_to_its_page(login, posted
         assert [(u, label.replace("&amp;", "&").replace("&#x27;", "'")) for u, label in got] == want
     selected = re.findall(r'<option value="(/buku-besar/[^"]*)" selected>', html)
     assert selected == [reverse("ledger:account_ledger", args=[cash.pk])]
+
+
+@pytest.mark.parametrize("year_close_url", ["/tutup-buku/{year}/", ""])
+def test_ledger_never_closes_a_year_without_the_year_end(
+    login, in_tenant_a, bendahara, today, settings, year_close_url
+):
+    """The ledger's own year close (the periods screen, confirmed or not, and its API)
+    closes nothing, also when no year-end page is configured: a year closed there would
+    have no income tax, no SHU belum dibagi and no year-end row. The API answers the one
+    JSON error shape, naming the year end's endpoint and page."""
+    from datetime import date
+
+    from core.ledger.models import FiscalYear
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import fiscal_year_ensure
+
+    settings.LEDGER_YEAR_CLOSE_URL = year_close_url
+    year = today.year - 1
+    fy = fiscal_year_ensure(year=year)
+    journal_post(
+        on=date(year, 12, 15),
+        description="Jasa diterima",
+        by=bendahara,
+        lines=[
+            LineSpec(account=account_for_role("cash"), debit=D("1234567")),
+            LineSpec(account=account_for_role("loan_interest_income"), credit=D("1234567")),
+        ],
+    )
+    c = login("bendahara")
+    for data in (
+        {"action": "close_year", "year": fy.pk},
+        {"action": "close_year", "year": fy.pk, "confirmed": "1"},
+    ):
+        resp = c.post("/buku-besar/periode/", data, follow=True)
+        assert resp.status_code == 200
+        text = " ".join(str(m) for m in resp.context["messages"])
+        assert "Tutup Buku" in text, text
+        assert 'name="confirmed"' not in resp.content.decode()
+    api = c.post(f"/api/v1/ledger/fiscal-years/{year}/close/")
+    assert api.status_code == 409
+    err = api.json()["error"]
+    assert err["code"] == "year_close_elsewhere"
+    assert f"/api/v1/yearend/{year}/close/" in err["message"]
+    assert err["fields"].get("year_end_page") == (year_close_url.format(year=year) or None)
+    fy.refresh_from_db()
+    assert fy.status == FiscalYear.Status.OPEN and fy.closing_entry_id is None
+    assert not JournalEntry.objects.filter(source="closing", fiscal_year=year).exists()
+    assert not Period.objects.filter(fiscal_year=fy, status="closed").exists()

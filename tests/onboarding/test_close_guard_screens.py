@@ -1,6 +1,6 @@
 """The close confirmation pages say up front what a close guard refuses: with a draft
-move-in whose cut-over is in the month (or year) to close, the month close's and the
-year close's confirmation (the ledger's, and the year end's page with its close button)
+move-in whose cut-over is in the month (or year) to close, the month close's
+confirmation and the year end's page with its close button (a year closes only there)
 name the move-in, say what to do (finish it or undo it) with a link to Pindah ke Lumbung,
 and offer no button to confirm. The confirmed POST is still refused by the service
 (nothing closed). A month before the cut-over, and the year once the move-in is undone,
@@ -12,7 +12,7 @@ import html
 from datetime import date
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from core.common.dates import format_bulan, format_tanggal
@@ -105,28 +105,6 @@ def test_a_month_before_the_cutover_is_offered_as_before(move_in, client, cutove
     assert f"Konfirmasi tutup periode {format_bulan(earlier.start_date)}" in page
     assert 'id="confirm-refusal"' not in page
     assert 'id="confirm-button"' in page
-
-
-@override_settings(LEDGER_YEAR_CLOSE_URL="")
-def test_ledger_year_close_confirmation_names_the_move_in_and_offers_no_button(
-    last_year_move_in, client
-):
-    fy = FiscalYear.objects.get(year=YEAR)
-    page = _page(client.post("/buku-besar/periode/", {"action": "close_year", "year": fy.pk}))
-    assert f"Tahun buku {fy} belum dapat ditutup" in page
-    box = _refusal_box(page)
-    assert format_tanggal(LAST_YEAR_CUTOVER) in box and WHAT_TO_DO in box, box
-    assert 'href="/pindah/"' in box
-    assert 'id="confirm-button"' not in page
-    resp = client.post(
-        "/buku-besar/periode/",
-        {"action": "close_year", "year": fy.pk, "confirmed": "1"},
-        follow=True,
-    )
-    [(level, text)] = _messages(resp)
-    assert level == "error" and format_tanggal(LAST_YEAR_CUTOVER) in text, text
-    fy.refresh_from_db()
-    assert fy.status == "open"
 
 
 def _year_page(client) -> str:
