@@ -73,6 +73,7 @@ def test_year_end_api_answers_closed_in_ledger(closed_in_ledger, client_as):
         (c.post, f"/api/v1/yearend/{YEAR}/close/", 409),
         (c.get, f"/api/v1/yearend/{YEAR}/", 409),
         (c.get, f"/api/v1/yearend/{YEAR}/preview/", 409),
+        (c.get, f"/api/v1/yearend/{YEAR}/rat-pack/?file=xlsx", 409),
     ):
         r = method(url)
         assert r.status_code == status, (url, r.status_code, r.content)
