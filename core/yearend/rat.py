@@ -613,15 +613,27 @@ def _loan_tables(year: int) -> list[dict]:
 
 def year_write_offs(year: int) -> list[LoanWriteOff]:
     """The loans written off in the year, whatever the route (the board's decision, or
-    waived at a deceased member's exit), as its books show them on 31 December: dated in
-    the year and not reversed by then — the rows of the write-off register as of that
-    day (``core.loans.reports.report_write_offs``) dated in the year."""
-    end = date(year, 12, 31)
+    waived at a deceased member's exit): every write-off dated in the year, one reversed
+    within the year too (its entry and the reversal's are both in the year's books: it
+    is listed again among ``year_write_off_reversals``). One reversed only after 31
+    December stood in the year's books and is listed as any other."""
     return list(
         LoanWriteOff.objects.filter(on__year=year)
-        .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=end))
         .select_related("loan__member")
         .order_by("on", "id")
+    )
+
+
+def year_write_off_reversals(year: int) -> list[LoanWriteOff]:
+    """The write-offs reversed in the year (dated the reversal: its entry's day), whatever
+    year they were made in: a board write-off of December reversed in January is one of
+    January's year. With ``year_write_offs`` they explain the year's write-off entries:
+    the board's write-offs less these are what the loans receivable movement's and the
+    PPAP movement's write-off lines moved (``_write_off_tie``)."""
+    return list(
+        LoanWriteOff.objects.filter(reversed_on__year=year)
+        .select_related("loan__member")
+        .order_by("reversed_on", "id")
     )
 
 
@@ -642,18 +654,23 @@ def year_recoveries(year: int) -> list[tuple[LoanRecovery, Decimal]]:
 
 
 def _write_off_tables(year: int) -> list[dict]:
-    """The notes on the year's write-offs (loan, member, date, route — the board's decision
-    or a deceased member's exit —, decision, principal and jasa written off, the allowance
-    used, the expense; the write-off register's rows of 31 December dated in the year) and
-    the year's recoveries, with totals."""
+    """The notes on the year's write-offs (loan, member, date — with the reversal's when it
+    was reversed within the year —, route — the board's decision or a deceased member's
+    exit —, decision, principal and jasa written off, the allowance used, the expense),
+    the year's reversals of write-offs (of any year), how those tie to the loans
+    receivable and PPAP movements, and the year's recoveries, with totals."""
     subtitle = _("Tahun buku %(y)s") % {"y": year}
+    end = date(year, 12, 31)
     wos = year_write_offs(year)
     rows = [
         _row(
             "row",
             wo.loan.number,
             f"{wo.loan.member.number} {wo.loan.member.full_name}",
-            format_tanggal(wo.on),
+            format_tanggal(wo.on)
+            if wo.reversed_on is None or wo.reversed_on > end
+            else _("%(d)s, dibatalkan %(r)s")
+            % {"d": format_tanggal(wo.on), "r": format_tanggal(wo.reversed_on)},
             str(wo.get_route_display()),
             wo.decision_ref,
             wo.principal,
@@ -694,6 +711,7 @@ def _write_off_tables(year: int) -> list[dict]:
         ],
         rows or [_row("row", "", _("Tidak ada."), "", "", "", "", "", "", "")],
     )
+    reversals = _write_off_reversals_table(year)
     recs = year_recoveries(year)
     rows = [
         _row(
@@ -717,7 +735,99 @@ def _write_off_tables(year: int) -> list[dict]:
         [_("Pinjaman"), _("Anggota"), _("Tanggal"), _("Kuitansi"), _("Jumlah")],
         rows or [_row("row", "", _("Tidak ada."), "", "", "")],
     )
-    return [written_off, recovered]
+    return [written_off, reversals, _write_off_tie(year, wos), recovered]
+
+
+def _write_off_reversals_table(year: int) -> dict:
+    """CaLK: the write-offs reversed in the year (``year_write_off_reversals``), with the
+    day each was made and reversed and what its reversal restored: the principal and jasa
+    receivable, the allowance, the PPAP expense taken back."""
+    revs = year_write_off_reversals(year)
+    rows = [
+        _row(
+            "row",
+            wo.loan.number,
+            f"{wo.loan.member.number} {wo.loan.member.full_name}",
+            format_tanggal(wo.on),
+            format_tanggal(wo.reversed_on),
+            wo.decision_ref,
+            wo.principal,
+            wo.jasa_receivable,
+            wo.ppap_used,
+            wo.expense,
+        )
+        for wo in revs
+    ]
+    if rows:
+        rows.append(
+            _row(
+                "total",
+                _("Jumlah"),
+                "",
+                "",
+                "",
+                "",
+                sum((wo.principal for wo in revs), ZERO),
+                sum((wo.jasa_receivable for wo in revs), ZERO),
+                sum((wo.ppap_used for wo in revs), ZERO),
+                sum((wo.expense for wo in revs), ZERO),
+            )
+        )
+    return {"landscape": True} | _table(
+        _("CaLK: pembatalan hapus buku pinjaman"),
+        _("Tahun buku %(y)s") % {"y": year},
+        [
+            _("Pinjaman"),
+            _("Anggota"),
+            _("Tanggal hapus buku"),
+            _("Tanggal pembatalan"),
+            _("Keputusan pengurus"),
+            _("Pokok"),
+            _("Piutang jasa"),
+            _("Dari PPAP"),
+            _("Beban PPAP"),
+        ],
+        rows or [_row("row", "", _("Tidak ada."), "", "", "", "", "", "", "")],
+    )
+
+
+def _write_off_tie(year: int, wos: list[LoanWriteOff]) -> dict:
+    """CaLK: how the two notes above tie to the movements: the board's write-offs of the
+    year (decreases, negative) and the reversals of the year (increases) net to the loans
+    receivable movement's *Pinjaman dihapusbukukan* (principal) and the PPAP movement's
+    *Dipakai untuk pinjaman dihapusbukukan* (allowance used); an exit's waiver, in the
+    exit settlement's entry, is in their exit lines (the PPAP one alone, the receivable's
+    with the loans settled from savings)."""
+    board = [wo for wo in wos if wo.route == LoanWriteOff.Route.BOARD]
+    exits = [wo for wo in wos if wo.route == LoanWriteOff.Route.EXIT]
+    revs = year_write_off_reversals(year)
+
+    def total(items, name: str) -> Decimal:
+        return sum((getattr(wo, name) for wo in items), ZERO)
+
+    made = (-total(board, "principal"), -total(board, "ppap_used"))
+    undone = (total(revs, "principal"), total(revs, "ppap_used"))
+    rows = [
+        _row("row", "", _("Dihapusbukukan dalam tahun (keputusan pengurus)"), *made),
+        _row("row", "", _("Pembatalan hapus buku dalam tahun"), *undone),
+        _row("total", "", _("Mutasi bersih"), made[0] + undone[0], made[1] + undone[1]),
+    ]
+    if exits:
+        rows.append(
+            _row(
+                "row",
+                "",
+                _("Dibebaskan saat anggota keluar (dalam baris penyelesaian keluar anggota)"),
+                -total(exits, "principal"),
+                -total(exits, "ppap_used"),
+            )
+        )
+    return _table(
+        _("CaLK: hapus buku pinjaman terhadap mutasi piutang dan PPAP"),
+        _("Tahun buku %(y)s") % {"y": year},
+        ["", _("Uraian"), _("Piutang pinjaman"), _("PPAP")],
+        rows,
+    )
 
 
 def _disbursed_in(year: int) -> dict:
