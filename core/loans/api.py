@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
+    extend_schema_field,
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -510,9 +511,40 @@ class LoanRecoverRequestSerializer(_ActionBody):
 
 
 class LoanWriteOffSerializer(serializers.ModelSerializer):
+    """A write-off as the register says it: the route (code and words), the status as of
+    today (``in_force`` / ``reversed``, in words as the register's Status column), the
+    amounts; the deferred penalty and the grade before are null where they were not
+    recorded (the exit write-offs migration 0028 backfilled: ``snapshot_recorded``
+    false), never a 0 that was not known."""
+
     loan_number = serializers.CharField(source="loan.number", read_only=True)
+    route_label = serializers.CharField(source="get_route_display", read_only=True)
+    status = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    deferred_penalty = serializers.DecimalField(
+        source="deferred_penalty_recorded",
+        max_digits=18,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="null: not recorded",
+    )
+    snapshot_recorded = serializers.BooleanField(read_only=True)
+    grade_before = serializers.SerializerMethodField()
     entry_number = serializers.CharField(source="entry.number", read_only=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_status(self, wo: LoanWriteOff) -> str:
+        return "reversed" if wo.is_reversed_by(timezone.localdate()) else "in_force"
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_status_label(self, wo: LoanWriteOff) -> str:
+        return wo.status_label(timezone.localdate())
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_grade_before(self, wo: LoanWriteOff) -> str | None:
+        return wo.loan_before.get("kolektibilitas") if wo.snapshot_recorded else None
 
     class Meta:
         model = LoanWriteOff
@@ -521,6 +553,9 @@ class LoanWriteOffSerializer(serializers.ModelSerializer):
             "loan",
             "loan_number",
             "route",
+            "route_label",
+            "status",
+            "status_label",
             "exit_settlement",
             "on",
             "reason",
@@ -528,6 +563,9 @@ class LoanWriteOffSerializer(serializers.ModelSerializer):
             "principal",
             "jasa_receivable",
             "deferred_jasa",
+            "deferred_penalty",
+            "snapshot_recorded",
+            "grade_before",
             "ppap_used",
             "expense",
             "amount",
@@ -973,6 +1011,37 @@ class LoanViewSet(
             first_due_date=_date(d.get("first_due_date"), "first_due_date"),
         )
         return self._done(loan)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("loan", int), *date_range_params("Tanggal hapus buku")]
+    )
+)
+class WriteOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The write-off register (staff): every write-off, in force or reversed (``status``),
+    newest first; ``?loan=<id>`` for one loan's. Written by the loan's actions
+    (``write-off``, ``reverse-write-off``)."""
+
+    serializer_class = LoanWriteOffSerializer
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    queryset = LoanWriteOff.objects.none()
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LoanWriteOff.objects.none()
+        qs = LoanWriteOff.objects.select_related("loan", "entry").order_by("-on", "-id")
+        if self.action == "list":
+            low, high = query_date_range(self.request)  # by write-off date
+            if low:
+                qs = qs.filter(on__gte=low)
+            if high:
+                qs = qs.filter(on__lte=high)
+        if (loan_id := query_id(self.request, "loan")) is not None:
+            qs = qs.filter(loan_id=loan_id)
+        return qs
 
 
 @extend_schema_view(

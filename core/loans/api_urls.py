@@ -8,6 +8,7 @@ from . import api, api_arrears
 router = SimpleRouter()
 router.register("loans/products", api.ProductViewSet, basename="loan-product")
 router.register("loans/repayments", api.RepaymentViewSet, basename="loan-repayment")
+router.register("loans/write-offs", api.WriteOffViewSet, basename="loan-write-off")
 router.register("loans/arrears-runs", api_arrears.ArrearsRunViewSet, basename="loan-arrears-run")
 router.register("loans", api.LoanViewSet, basename="loan")
 

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.common.dates import format_tanggal
 from core.common.loading import FastFromDb
 from core.common.uploads import loan_document_path
 from core.ledger.selectors import receipt_number_for, receipt_numbers_for
@@ -1185,6 +1186,41 @@ class LoanWriteOff(models.Model):
     def amount(self) -> Decimal:
         """The claim written off: what recoveries may total at most."""
         return self.principal + self.jasa_receivable
+
+    @property
+    def snapshot_recorded(self) -> bool:
+        """Whether the loan as it was (grade, days past due, PPAP, open rows) and its
+        deferred penalty were recorded: always, except on the exit write-offs migration
+        0028 backfilled from settlements posted before the record existed. Their entry
+        debited the deferred jasa income account once for the whole deferred amount
+        (jasa and capitalised penalty share one account), so the penalty part cannot be
+        read back: such a row stores ``deferred_penalty`` 0 and ``loan_before`` {}, and
+        the pages and the API say *not recorded* instead of 0."""
+        return bool(self.loan_before)
+
+    @property
+    def deferred_penalty_recorded(self) -> Decimal | None:
+        """``deferred_penalty``, or None when it was not recorded (``snapshot_recorded``)."""
+        return self.deferred_penalty if self.snapshot_recorded else None
+
+    @property
+    def grade_before_label(self) -> str | None:
+        """The loan's grade before the write-off in words (None: not recorded)."""
+        if not self.snapshot_recorded:
+            return None
+        code = self.loan_before.get("kolektibilitas", "")
+        return str(dict(KOLEK_CHOICES).get(code, code))
+
+    def is_reversed_by(self, on: date) -> bool:
+        """Whether the write-off was reversed on or before ``on``."""
+        return self.reversed_on is not None and self.reversed_on <= on
+
+    def status_label(self, on: date) -> str:
+        """Its status as of ``on``, in words, as the register and the API say it: in
+        force, or reversed (with the day)."""
+        if self.is_reversed_by(on):
+            return str(_("Dibatalkan %(d)s") % {"d": format_tanggal(self.reversed_on)})
+        return str(_("Berlaku"))
 
 
 class LoanRecovery(models.Model):

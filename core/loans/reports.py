@@ -386,61 +386,89 @@ def report_disbursements(*, date_from: date, date_to: date) -> Report:
     )
 
 
+def _write_off_row(wo: LoanWriteOff, on: date, recovered: Decimal) -> dict:
+    reversed_ = wo.is_reversed_by(on)
+    return {
+        "date": wo.on,
+        "number": wo.loan.number,
+        "member": f"{wo.loan.member.number} {wo.loan.member.full_name}",
+        "route": str(wo.get_route_display()),
+        "decision": wo.decision_ref,
+        "status": wo.status_label(on),
+        "amount": wo.amount,
+        "ppap_used": wo.ppap_used,
+        "expense": wo.expense,
+        "recovered": recovered,
+        # a reversed write-off leaves nothing written off
+        "remaining": ZERO if reversed_ else wo.amount - recovered,
+    }
+
+
+def _write_off_columns() -> list[Column]:
+    return [
+        Column("date", _("Tanggal")),
+        Column("number", _("No. pinjaman")),
+        Column("member", _("Anggota")),
+        Column("route", _("Jalur")),
+        Column("decision", _("Keputusan pengurus")),
+        Column("status", _("Status")),
+        Column("amount", _("Dihapusbukukan"), True),
+        Column("ppap_used", _("Dari PPAP"), True),
+        Column("expense", _("Beban PPAP"), True),
+        Column("recovered", _("Diterima kembali"), True),
+        Column("remaining", _("Sisa"), True),
+    ]
+
+
 def report_write_offs(*, on: date) -> Report:
     """The register of loans written off (hapus buku) and in force on ``on`` (dated on
     or before it, not reversed by then), whatever the route — the board's decision while
     the member stays, or waived at a deceased member's exit (the route says which): the
-    decision, the amount written off (against the loan's PPAP and as expense), the money
-    recovered on it by ``on`` (a recovery reversed by then not counted, as in the books
-    of that day) and what remains."""
+    decision, its status (*Berlaku*), the amount written off (against the loan's PPAP and
+    as expense), the money recovered on it by ``on`` (a recovery reversed by then not
+    counted, as in the books of that day) and what remains; the totals are theirs. The
+    write-offs reversed by ``on`` follow in a section of the same columns (status
+    *Dibatalkan <tanggal>*, nothing remaining, no totals): the CSV lists both, one
+    column telling them apart, as the API (``/api/v1/loans/write-offs/``) does."""
+    recovered = Sum(
+        "recoveries__amount",
+        filter=Q(recoveries__paid_on__lte=on)
+        & (Q(recoveries__reversed_on__isnull=True) | Q(recoveries__reversed_on__gt=on)),
+    )
     wos = (
         LoanWriteOff.objects.filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=on), on__lte=on)
         .select_related("loan", "loan__member")
-        .annotate(
-            recovered=Sum(
-                "recoveries__amount",
-                filter=Q(recoveries__paid_on__lte=on)
-                & (Q(recoveries__reversed_on__isnull=True) | Q(recoveries__reversed_on__gt=on)),
-            )
-        )
+        .annotate(recovered=recovered)
         .order_by("on", "id")
     )
-    rows = []
-    for wo in wos:
-        recovered = wo.recovered or ZERO
-        rows.append(
-            {
-                "date": wo.on,
-                "number": wo.loan.number,
-                "member": f"{wo.loan.member.number} {wo.loan.member.full_name}",
-                "route": str(wo.get_route_display()),
-                "decision": wo.decision_ref,
-                "amount": wo.amount,
-                "ppap_used": wo.ppap_used,
-                "expense": wo.expense,
-                "recovered": recovered,
-                "remaining": wo.amount - recovered,
-            }
+    rows = [_write_off_row(wo, on, wo.recovered or ZERO) for wo in wos]
+    undone = (
+        LoanWriteOff.objects.filter(reversed_on__lte=on)
+        .select_related("loan", "loan__member")
+        .annotate(recovered=recovered)
+        .order_by("reversed_on", "id")
+    )
+    reversed_rows = [_write_off_row(wo, on, wo.recovered or ZERO) for wo in undone]
+    sections = []
+    if reversed_rows:
+        sections.append(
+            Report(
+                "write-offs-reversed",
+                _("Hapus buku yang dibatalkan"),
+                _("Sampai %s") % format_date(on),
+                _write_off_columns(),
+                reversed_rows,
+            )
         )
     return Report(
         "write-offs",
         _("Pinjaman dihapusbukukan"),
         _("Per %s") % format_date(on),
-        [
-            Column("date", _("Tanggal")),
-            Column("number", _("No. pinjaman")),
-            Column("member", _("Anggota")),
-            Column("route", _("Jalur")),
-            Column("decision", _("Keputusan pengurus")),
-            Column("amount", _("Dihapusbukukan"), True),
-            Column("ppap_used", _("Dari PPAP"), True),
-            Column("expense", _("Beban PPAP"), True),
-            Column("recovered", _("Diterima kembali"), True),
-            Column("remaining", _("Sisa"), True),
-        ],
+        _write_off_columns(),
         rows,
         _money_total(rows, "amount", "ppap_used", "expense", "recovered", "remaining")
-        | {"date": _("Jumlah")},
+        | {"date": _("Jumlah"), "status": _("Berlaku")},
+        sections=sections,
     )
 
 

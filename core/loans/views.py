@@ -1214,11 +1214,17 @@ def _respond(request, report: rep.Report, filename: str):
         resp["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return resp
     if fmt == "csv":  # the report's rows and totals, through the shared list export
+        keys = [c.key for c in report.columns]
+        # a section of the same columns (the write-offs reversed) is rows of the same
+        # list, told apart by a column (the status); the totals stay last
+        same = [
+            r for sec in report.sections if [c.key for c in sec.columns] == keys for r in sec.rows
+        ]
         return export_response(
             fmt="csv",
             filename=filename,
             columns=[Column(c.label, c.key, money=c.money) for c in report.columns],
-            rows=[*report.rows, *([report.totals] if report.totals else [])],
+            rows=[*report.rows, *same, *([report.totals] if report.totals else [])],
         )
     return render(
         request, "loans/report.html", {"report": report, "query": request.GET.urlencode()}
