@@ -271,6 +271,24 @@ def grade_note(loan: Loan, grade: GradeDate) -> str:
     return _("Kolektibilitas belum dinilai (proses tunggakan berikutnya)")
 
 
+def grade_row_note(loan: Loan) -> str:
+    """What a list row says beside a running loan's grade (``loans/_grade_row_note.html``,
+    for a list headed with the run's date), for the list's files: nothing when the latest
+    daily run graded it and nothing was paid since; else not graded yet, a top-up's
+    inherited grade, or paid since. ``loan`` annotated by ``loans_with_grade_dates``
+    (with ``topup_of`` selected: no query)."""
+    if not loan.is_running:
+        return ""
+    if loan.graded_on is None:
+        if (on := loan.grade_inherited_on) is not None:
+            return _("mewarisi %(n)s per %(d)s") % {
+                "n": loan.topup_of.number,
+                "d": format_tanggal(on),
+            }
+        return _("belum dinilai")
+    return _("dibayar sesudahnya, belum dinilai ulang") if loan.paid_since_graded else ""
+
+
 def grades_as_of(loans) -> date | None:
     """The date a list's grade column is headed with: the latest run date that graded any
     of the (annotated) loans; rows not graded by it carry their own note. None when no

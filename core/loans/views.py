@@ -53,6 +53,7 @@ from .selectors import (
     FEE_LABELS,
     collectibility_summary,
     grade_note,
+    grade_row_note,
     grades_as_of,
     loan_decision_data,
     loan_disbursement_preview,
@@ -171,6 +172,10 @@ LOAN_COLUMNS = [
     Column(
         _l("Kolektibilitas"), lambda ln: ln.get_kolektibilitas_display() if ln.is_running else ""
     ),
+    # as the list's grade column: the daily arrears run that set the grade, and the
+    # row's note (not graded yet, a top-up's inherited grade, paid since)
+    Column(_l("Kolektibilitas dinilai per"), "graded_on"),
+    Column(_l("Catatan kolektibilitas"), grade_row_note),
     Column(_l("Tanggal lunas"), "closed_on"),
 ]
 
@@ -180,15 +185,16 @@ def loan_list_view(request):
     """All loans, filtered by status and text; ``export=xlsx|csv`` gives the same rows."""
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
+    # the page and its files: the same rows, each with when its grade was set
+    loans = loans_with_grade_dates(loan_list(status=status, q=q).select_related("topup_of"))
     if fmt := export_format(request):
         return export_response(
             fmt=fmt,
             filename=f"pinjaman-{timezone.localdate():%Y%m%d}",
             title=_("Pinjaman"),
             columns=LOAN_COLUMNS,
-            rows=loan_list(status=status, q=q).iterator(chunk_size=500),
+            rows=loans.iterator(chunk_size=500),
         )
-    loans = loans_with_grade_dates(loan_list(status=status, q=q).select_related("topup_of"))
     page = Paginator(loans, 50).get_page(request.GET.get("page"))
     return render(
         request,
