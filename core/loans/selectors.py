@@ -289,6 +289,29 @@ def grade_row_note(loan: Loan) -> str:
     return _("dibayar sesudahnya, belum dinilai ulang") if loan.paid_since_graded else ""
 
 
+def collectibility_grading() -> dict:
+    """How today's grades of the running loans (``collectibility_summary``) were set, for
+    a chart of them to say: ``graded_on``, the date of the latest daily arrears run if it
+    graded any of them (None otherwise), ``not_graded`` and ``not_graded_outstanding``,
+    the loans no run has graded yet (paid out after it: counted with the grade they were
+    paid out with, a top-up's inherited one) and their principal outstanding, and
+    ``paid_since``, the graded loans paid after the run (not regraded yet). One query
+    (``loans_with_grade_dates``), whatever the number of loans."""
+    not_graded = Q(graded_on__isnull=True)
+    row = loans_with_grade_dates(Loan.objects.filter(status=Loan.Status.DISBURSED)).aggregate(
+        on=Max("graded_on"),
+        n=Count("pk", filter=not_graded),
+        outstanding=Sum("principal_outstanding", filter=not_graded),
+        paid=Count("pk", filter=Q(paid_since_graded=True)),
+    )
+    return {
+        "graded_on": row["on"],
+        "not_graded": row["n"],
+        "not_graded_outstanding": row["outstanding"] or ZERO,
+        "paid_since": row["paid"],
+    }
+
+
 def grades_as_of(loans) -> date | None:
     """The date a list's grade column is headed with: the latest run date that graded any
     of the (annotated) loans; rows not graded by it carry their own note. None when no

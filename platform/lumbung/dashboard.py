@@ -27,7 +27,7 @@ from core.exits.services import SETTLE_ROLES
 from core.ledger.reconciliation import reconciliation_alert
 from core.ledger.selectors import account_balances, cash_accounts
 from core.loans.models import Loan
-from core.loans.selectors import collectibility_summary, loan_list
+from core.loans.selectors import collectibility_grading, collectibility_summary, loan_list
 from core.members.selectors import member_statistics
 from core.savings.selectors import savings_by_product
 
@@ -110,8 +110,11 @@ def npl_band(ratio: Decimal) -> tuple[str, str]:
 
 def _panel_loans(ctx: Ctx) -> dict:
     """``core.loans.selectors.collectibility_summary()``: outstanding principal by
-    kolektibilitas grade, NPL ratio (percent)."""
+    kolektibilitas grade, NPL ratio (percent); with ``collectibility_grading()``, the
+    date of the daily arrears run the grades are from and the loans it did not grade
+    (paid out after it) or that were paid after it, as the loans list says."""
     summary = collectibility_summary()
+    grading = collectibility_grading()
     labels = _kolek_labels()
     outstanding = summary.get("total") or ZERO
     buckets = []
@@ -135,6 +138,10 @@ def _panel_loans(ctx: Ctx) -> dict:
         "npl": npl,
         "npl_label": label,
         "npl_class": cls,
+        "graded_on": grading["graded_on"],
+        "not_graded": grading["not_graded"],
+        "not_graded_outstanding": grading["not_graded_outstanding"],
+        "paid_since": grading["paid_since"],
     }
 
 
