@@ -30,6 +30,10 @@ from .models import Loan, LoanReversal, LoanSettings, LoanWriteOff, receipts_pri
 from .selectors import (
     collectibility_summary,
     disbursements_between,
+    grade_note,
+    grade_row_note,
+    loan_grade_date,
+    loans_with_grade_dates,
     repayment_name,
     repayments_between,
     repayments_name,
@@ -120,9 +124,11 @@ def _run_note(run_on: date | None) -> str:
 
 def report_outstanding(*, on: date) -> Report:
     run_on = _arrears_run_on()
-    loans = (
+    # each loan with whether that run graded it (``loans_with_grade_dates``): a loan paid
+    # out after it, or paid since, says so beside its grade, as the loans list does
+    loans = loans_with_grade_dates(
         Loan.objects.filter(status=Loan.Status.DISBURSED)
-        .select_related("member", "product")
+        .select_related("member", "product", "topup_of")
         .order_by("number")
     )
     rows = [
@@ -135,6 +141,7 @@ def report_outstanding(*, on: date) -> Report:
             "outstanding": ln.principal_outstanding,
             "dpd": ln.days_past_due,
             "grade": KOLEK_LABEL[ln.kolektibilitas],
+            "grade_note": grade_row_note(ln),
             "ppap": ln.ppap_amount,
         }
         for ln in loans
@@ -152,6 +159,7 @@ def report_outstanding(*, on: date) -> Report:
             Column("outstanding", _("Sisa pokok"), True),
             Column("dpd", _per_run(_("Hari tunggak"), run_on)),
             Column("grade", _per_run(_("Kolektibilitas"), run_on)),
+            Column("grade_note", _("Catatan kolektibilitas")),
             Column("ppap", _per_run(_("PPAP"), run_on), True, sen=True),
         ],
         rows,
@@ -161,6 +169,9 @@ def report_outstanding(*, on: date) -> Report:
 
 
 def report_arrears(*, on: date) -> Report:
+    """Loans past due by the last daily arrears run's days late (``days_past_due``, the
+    column and the ageing named with its date), with what is overdue as of ``on``."""
+    run_on = _arrears_run_on()
     loans = (
         Loan.objects.filter(
             status=Loan.Status.DISBURSED, days_past_due__gt=0, restructured_grade=""
@@ -217,7 +228,7 @@ def report_arrears(*, on: date) -> Report:
             Column("number", _("No. pinjaman")),
             Column("member", _("Anggota")),
             Column("agency", _("Instansi")),
-            Column("dpd", _("Hari tunggak")),
+            Column("dpd", _per_run(_("Hari tunggak"), run_on)),
             Column("bucket", _("Umur")),
             Column("principal_due", _("Pokok tertunggak"), True),
             Column("jasa_due", _("Jasa tertunggak"), True),
@@ -227,7 +238,10 @@ def report_arrears(*, on: date) -> Report:
         rows,
         _money_total(rows, "principal_due", "jasa_due", "penalty_due", "outstanding")
         | {"number": _("Jumlah")},
-        notes=[_("Pinjaman yang direstrukturisasi tidak termasuk di sini; lihat daftar terpisah.")],
+        notes=[
+            _run_note(run_on),
+            _("Pinjaman yang direstrukturisasi tidak termasuk di sini; lihat daftar terpisah."),
+        ],
         sections=[summary, report_restructured(on=on)],
     )
 
@@ -621,6 +635,8 @@ def report_card(*, loan: Loan, on: date) -> Report:
                 "st": loan.status_label,
                 "k": KOLEK_LABEL[loan.kolektibilitas],
             },
+            # when that grade was set, as the loan's page says it
+            *([grade_note(loan, loan_grade_date(loan))] if loan.is_running else []),
         ],
         sections=[repayments],
     )
