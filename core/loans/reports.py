@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -28,6 +29,7 @@ from core.common.pdf import html_to_pdf
 from . import schedules as S
 from .models import Loan, LoanReversal, LoanSettings, LoanWriteOff, receipts_prime
 from .selectors import (
+    collectibility_grading,
     collectibility_summary,
     disbursements_between,
     grade_note,
@@ -338,8 +340,41 @@ def report_collectibility(*, on: date) -> Report:
                 "o": f"{s['restructured']['outstanding']:,.0f}".replace(",", "."),
                 "d": f"{s['restructured']['deferred_jasa']:,.0f}".replace(",", "."),
             },
+            *_grading_notes(run_on),
         ],
     )
+
+
+def _grading_notes(run_on: date | None) -> list[str]:
+    """What the collectibility table holds that the run it is dated with did not grade
+    (``collectibility_grading``), as the dashboard says it: the loans paid out after it,
+    counted with the grade they were paid out with, and those paid after it. Nothing
+    before any run (the run note says none is graded)."""
+    if run_on is None:
+        return []
+    g = collectibility_grading()
+    notes = []
+    if n := g["not_graded"]:
+        notes.append(
+            ngettext(
+                "Termasuk %(n)s pinjaman yang belum dinilai perhitungan itu (dicairkan "
+                "sesudahnya), sisa pokok Rp %(a)s, dengan kolektibilitas saat dicairkan.",
+                "Termasuk %(n)s pinjaman yang belum dinilai perhitungan itu (dicairkan "
+                "sesudahnya), sisa pokok Rp %(a)s, dengan kolektibilitas saat dicairkan.",
+                n,
+            )
+            % {"n": n, "a": f"{g['not_graded_outstanding']:,.0f}".replace(",", ".")}
+        )
+    if n := g["paid_since"]:
+        notes.append(
+            ngettext(
+                "%(n)s pinjaman dibayar sesudah tanggal itu, belum dinilai ulang.",
+                "%(n)s pinjaman dibayar sesudah tanggal itu, belum dinilai ulang.",
+                n,
+            )
+            % {"n": n}
+        )
+    return notes
 
 
 def _scheme_text(s: dict) -> str:

@@ -12,7 +12,12 @@ from django.utils import translation
 
 from core.common.dates import format_date, format_tanggal
 from core.loans.arrears import loans_arrears_update
-from core.loans.reports import report_arrears, report_card, report_outstanding
+from core.loans.reports import (
+    report_arrears,
+    report_card,
+    report_collectibility,
+    report_outstanding,
+)
 from core.loans.services import loan_repay
 from tests.members import factories as f
 
@@ -83,3 +88,33 @@ def test_loan_card_page_dates_the_grade_in_english(client_a, make_loan, staff, t
     with translation.override("en"):
         day = format_tanggal(today - timedelta(days=1))
     assert f"Collectibility as of {day}" in html
+
+
+def test_collectibility_report_says_what_the_run_did_not_grade(make_loan, staff, today):
+    make_loan(days_ago=20)
+    paid = make_loan(who=_other_member(), days_ago=20)
+    loans_arrears_update(on=today - timedelta(days=1))
+    loan_repay(loan=paid, amount=D(500_000), by=staff["petugas"], on=today)
+    make_loan(who=_other_member(), principal=D(2_000_000))  # after the run
+    make_loan(who=_other_member(), principal=D(3_000_000))
+    report = report_collectibility(on=today)
+    assert report.totals["count"] == 4  # the loans not graded are in the table
+    assert (
+        "Termasuk 2 pinjaman yang belum dinilai perhitungan itu (dicairkan sesudahnya), "
+        "sisa pokok Rp 5.000.000, dengan kolektibilitas saat dicairkan."
+    ) in report.notes
+    assert "1 pinjaman dibayar sesudah tanggal itu, belum dinilai ulang." in report.notes
+    with translation.override("en"):
+        notes = report_collectibility(on=today).notes
+    assert (
+        "Includes 2 loans not graded by that run (paid out after it), outstanding "
+        "Rp 5.000.000, with the grade they were paid out with."
+    ) in notes
+    assert "1 loan paid after that date is not regraded yet." in notes
+
+
+def test_collectibility_report_with_every_loan_graded_adds_no_note(make_loan, today):
+    make_loan(days_ago=20)
+    loans_arrears_update(on=today)
+    notes = " ".join(report_collectibility(on=today).notes)
+    assert "belum dinilai" not in notes
