@@ -653,6 +653,23 @@ def year_recoveries(year: int) -> list[tuple[LoanRecovery, Decimal]]:
     return sorted(out, key=lambda x: (x[0].reversed_on if x[1] < 0 else x[0].paid_on, x[0].pk))
 
 
+def _write_off_total(wos) -> dict:
+    """The *Jumlah* row of a write-off note's nine columns: principal, jasa receivable,
+    allowance used and PPAP expense summed."""
+    return _row(
+        "total",
+        _("Jumlah"),
+        "",
+        "",
+        "",
+        "",
+        sum((wo.principal for wo in wos), ZERO),
+        sum((wo.jasa_receivable for wo in wos), ZERO),
+        sum((wo.ppap_used for wo in wos), ZERO),
+        sum((wo.expense for wo in wos), ZERO),
+    )
+
+
 def _write_off_tables(year: int) -> list[dict]:
     """The notes on the year's write-offs (loan, member, date — with the reversal's when it
     was reversed within the year —, route — the board's decision or a deceased member's
@@ -681,20 +698,7 @@ def _write_off_tables(year: int) -> list[dict]:
         for wo in wos
     ]
     if rows:
-        rows.append(
-            _row(
-                "total",
-                _("Jumlah"),
-                "",
-                "",
-                "",
-                "",
-                sum((wo.principal for wo in wos), ZERO),
-                sum((wo.jasa_receivable for wo in wos), ZERO),
-                sum((wo.ppap_used for wo in wos), ZERO),
-                sum((wo.expense for wo in wos), ZERO),
-            )
-        )
+        rows.append(_write_off_total(wos))
     written_off = {"landscape": True} | _table(  # nine columns: a page turned sideways
         _("CaLK: pinjaman dihapusbukukan"),
         subtitle,
@@ -759,20 +763,7 @@ def _write_off_reversals_table(year: int) -> dict:
         for wo in revs
     ]
     if rows:
-        rows.append(
-            _row(
-                "total",
-                _("Jumlah"),
-                "",
-                "",
-                "",
-                "",
-                sum((wo.principal for wo in revs), ZERO),
-                sum((wo.jasa_receivable for wo in revs), ZERO),
-                sum((wo.ppap_used for wo in revs), ZERO),
-                sum((wo.expense for wo in revs), ZERO),
-            )
-        )
+        rows.append(_write_off_total(revs))
     return {"landscape": True} | _table(
         _("CaLK: pembatalan hapus buku pinjaman"),
         _("Tahun buku %(y)s") % {"y": year},
