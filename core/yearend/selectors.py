@@ -820,12 +820,15 @@ def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
 # Per loan disbursed by the date: the schedule in effect on it (each version of the
 # schedule from the day it was made: version 1 at disbursement, a reschedule's on its
 # date, a re-amortisation's on the day of the principal prepayment that made it — the
-# k-th such version pairs with the k-th such repayment), its rows due after the horizon
-# (a row is replaced by the first later version with its number or the first later
-# reschedule, whichever came first, when that version was already made), and the
-# principal outstanding on the date (principal + jasa capitalised by reschedules so far −
-# principal repaid so far by repayments not reversed by then). With payments filling the
-# oldest rows first, the non-current part is min(outstanding, rows due after horizon).
+# version its payment kept (``Repayment.schedule_before``), or for a payment made before
+# it was kept the k-th such version pairs with the k-th such repayment — until that
+# payment's reversal, if it was reversed by the date: from then the rows it replaced are
+# in effect again), its rows due after the horizon (a row of a version in effect, not
+# replaced by a later version in effect with its number nor, unless it is still current,
+# by a later reschedule in effect), and the principal outstanding on the date (principal
+# + jasa capitalised by reschedules so far − principal repaid so far by repayments not
+# reversed by then). With payments filling the oldest rows first, the non-current part is
+# min(outstanding, rows due after horizon).
 NON_CURRENT_SQL = """
 WITH l AS (
   SELECT id, principal, disbursed_on FROM loans_loan
@@ -835,35 +838,55 @@ resch AS (
   SELECT r.loan_id, r.version_to AS version, r."on" AS valid_from, r.capitalised_jasa
     FROM loans_reschedule r JOIN l ON l.id = r.loan_id
 ),
+prepay_all AS (
+  SELECT p.loan_id, p.id, p.paid_on, p.schedule_before,
+         (SELECT min(e.date) FROM ledger_journalentry e
+           WHERE e.reverses_id = p.entry_id) AS valid_to
+    FROM loans_repayment p JOIN l ON l.id = p.loan_id
+   WHERE p.excess_to = 'principal' AND p.excess > 0
+),
+prepay_kept AS (
+  SELECT loan_id, (schedule_before->>'version_to')::int AS version, paid_on, valid_to
+    FROM prepay_all
+   WHERE schedule_before <> '{}'::jsonb AND schedule_before->>'version_to' IS NOT NULL
+),
+prepay AS (
+  SELECT loan_id, paid_on, valid_to,
+         row_number() OVER (PARTITION BY loan_id ORDER BY paid_on, id) AS rn
+    FROM prepay_all WHERE schedule_before = '{}'::jsonb
+),
 other_v AS (
   SELECT v.loan_id, v.version,
          row_number() OVER (PARTITION BY v.loan_id ORDER BY v.version) AS rn
     FROM (SELECT DISTINCT i.loan_id, i.version FROM loans_instalment i JOIN l ON l.id = i.loan_id
            WHERE i.version > 1) v
    WHERE NOT EXISTS (SELECT 1 FROM resch r WHERE r.loan_id = v.loan_id AND r.version = v.version)
-),
-prepay AS (
-  SELECT p.loan_id, p.paid_on,
-         row_number() OVER (PARTITION BY p.loan_id ORDER BY p.paid_on, p.id) AS rn
-    FROM loans_repayment p JOIN l ON l.id = p.loan_id
-   WHERE p.excess_to = 'principal' AND p.excess > 0
+     AND NOT EXISTS (SELECT 1 FROM prepay_kept k
+                      WHERE k.loan_id = v.loan_id AND k.version = v.version)
 ),
 vd AS (
-  SELECT id AS loan_id, 1 AS version, disbursed_on AS valid_from FROM l
-  UNION ALL SELECT loan_id, version, valid_from FROM resch
-  UNION ALL SELECT o.loan_id, o.version, p.paid_on
+  SELECT id AS loan_id, 1 AS version, disbursed_on AS valid_from, NULL::date AS valid_to FROM l
+  UNION ALL SELECT loan_id, version, valid_from, NULL FROM resch
+  UNION ALL SELECT loan_id, version, paid_on, valid_to FROM prepay_kept
+  UNION ALL SELECT o.loan_id, o.version, p.paid_on, p.valid_to
               FROM other_v o JOIN prepay p ON p.loan_id = o.loan_id AND p.rn = o.rn
 ),
-veff AS (SELECT loan_id, max(version) AS v FROM vd WHERE valid_from <= %(d)s GROUP BY loan_id),
+vok AS (
+  SELECT DISTINCT loan_id, version FROM vd
+   WHERE valid_from <= %(d)s AND (valid_to IS NULL OR valid_to > %(d)s)
+),
 later AS (
   SELECT i.loan_id, sum(i.principal) AS p
-    FROM loans_instalment i JOIN veff ON veff.loan_id = i.loan_id
-   WHERE i.version <= veff.v AND i.due_date > %(h)s
-     AND (i.is_current OR coalesce(LEAST(
-           (SELECT min(j.version) FROM loans_instalment j
-             WHERE j.loan_id = i.loan_id AND j.number = i.number AND j.version > i.version),
-           (SELECT min(r.version) FROM resch r
-             WHERE r.loan_id = i.loan_id AND r.version > i.version)), 32767) > veff.v)
+    FROM loans_instalment i JOIN vok ON vok.loan_id = i.loan_id AND vok.version = i.version
+   WHERE i.due_date > %(h)s
+     AND NOT EXISTS (SELECT 1 FROM loans_instalment j
+                       JOIN vok w ON w.loan_id = j.loan_id AND w.version = j.version
+                      WHERE j.loan_id = i.loan_id AND j.number = i.number
+                        AND j.version > i.version)
+     AND (i.is_current OR NOT EXISTS (SELECT 1 FROM resch r
+                                        JOIN vok w ON w.loan_id = r.loan_id
+                                                  AND w.version = r.version
+                                       WHERE r.loan_id = i.loan_id AND r.version > i.version))
    GROUP BY i.loan_id
 ),
 paid AS (

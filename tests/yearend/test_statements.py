@@ -159,3 +159,58 @@ def test_loans_split_is_as_of_the_report_date_not_today(year_data, staff):
     assert _non_current(july) == D("1200000")
     assert _non_current(august) == v2_after
     assert _non_current(date(YEAR, 9, 30)) == 0
+
+
+def test_loans_split_after_a_prepayment_reversed_uses_the_schedule_in_effect(year_data, staff):
+    """The same 24-month loan of July, prepaid on 1 August with its excess to principal
+    (rows 3..24 re-amortised) and that payment reversed on 1 September (rows 3..24 of
+    the first schedule current again, the re-amortised ones kept as history): 31 August
+    shows the re-amortised schedule, in effect then; 30 September the first schedule
+    again, counted once (not with the history rows too)."""
+    from core.loans.models import Instalment, LoanProduct
+    from core.loans.services import (
+        loan_apply,
+        loan_approve,
+        loan_disburse,
+        loan_repay,
+        loan_repayment_reverse,
+        loan_verify,
+    )
+    from tests.loans.conftest import docs
+
+    by = year_data["by"]
+    loan = loan_apply(
+        member=year_data["m1"],
+        product=LoanProduct.objects.get(code="YE"),
+        principal=D("2400000"),
+        tenor=24,
+        by=staff["petugas"],
+        on=date(YEAR, 7, 1),
+        documents=docs(),
+    )
+    loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    approval_backdate(loan, date(YEAR, 7, 1))
+    loan_disburse(loan=loan, by=by, on=date(YEAR, 7, 1))
+    july, august, september = date(YEAR, 7, 31), date(YEAR, 8, 31), date(YEAR, 9, 30)
+    loan.refresh_from_db()
+    rep = loan_repay(
+        loan=loan, amount=D("1124000"), by=by, on=date(YEAR, 8, 1), excess_to="principal"
+    )
+    v2_after = sum(
+        r.principal
+        for r in Instalment.objects.filter(loan=loan, version=2, due_date__gt=date(YEAR + 1, 8, 31))
+    )
+    assert _non_current(august) == v2_after
+    loan_repayment_reverse(repayment=rep, by=by, reason="salah ketik", on=date(YEAR, 9, 1))
+    loan.refresh_from_db()
+    assert loan.principal_outstanding == D("2400000")
+    v1_after_sept = sum(
+        r.principal
+        for r in Instalment.objects.filter(
+            loan=loan, is_current=True, due_date__gt=date(YEAR + 1, 9, 30)
+        )
+    )
+    assert v1_after_sept == D("1000000")  # rows 15..24, 100,000 each
+    assert _non_current(july) == D("1200000")
+    assert _non_current(august) == v2_after  # the prepayment was in effect then
+    assert _non_current(september) == v1_after_sept

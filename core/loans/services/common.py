@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, DateField, F, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -505,6 +505,26 @@ def savings_credit(*, member: Member, kind: str, amount: Decimal, on: date, by, 
 def _link_savings(transactions: list, entry) -> None:
     if transactions:
         transactions_link_entry(transactions=transactions, entry=entry)
+
+
+def schedule_version_next(loan: Loan) -> int:
+    """The number of the loan's next schedule version: above every version its rows have
+    used, current or kept as history (and above ``Loan.schedule_version``). Not
+    ``schedule_version + 1``: a reversed payment whose excess went to principal puts the
+    version back to the rows current again, and the rows it had re-amortised keep theirs
+    as history (the unique loan, version, number)."""
+    used = Instalment.objects.filter(loan_id=loan.pk).aggregate(v=Max("version"))["v"]
+    return max(used or 0, loan.schedule_version) + 1
+
+
+def schedule_version_current(loan: Loan) -> int:
+    """The version ``Loan.schedule_version`` names: the newest of the loan's current rows
+    (a re-amortisation or a reschedule replaces the rows after a point; the rows before
+    it stay current with their older version)."""
+    current = Instalment.objects.filter(loan_id=loan.pk, is_current=True).aggregate(
+        v=Max("version")
+    )["v"]
+    return current or loan.schedule_version
 
 
 def _instalments_create(loan: Loan, sched, *, version: int, first_number: int = 1) -> None:

@@ -50,6 +50,7 @@ from .common import (
     loan_floor_after,
     loan_floor_annotations,
     savings_credit,
+    schedule_version_next,
 )
 from .dues import (
     _open_rows,
@@ -284,7 +285,7 @@ def _reamortise(loan: Loan, future: list[Instalment], new_principal: Decimal, on
         _pay_off_rows(loan, future, on)
         return
     Instalment.objects.filter(pk__in=[r.pk for r in future]).update(is_current=False)
-    version = loan.schedule_version + 1
+    version = schedule_version_next(loan)
     sched = S.build_schedule(
         method=loan.method,
         principal=new_principal,

@@ -39,6 +39,7 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_event_date,
+    schedule_version_next,
 )
 from .dues import _open_rows, row_penalty_due
 
@@ -156,7 +157,7 @@ def loan_reschedule(
     new_principal = loan.principal_outstanding + capital_jasa
     entry = None
     version_from = loan.schedule_version
-    version_to = version_from + 1
+    version_to = schedule_version_next(loan)
     # overdue jasa brought in at a move-in was income of the old books: capitalising it
     # moves it from the jasa receivable into the principal (not deferred again)
     credit_lines, capital_brought, capital_deferred = capitalised_credit_lines(

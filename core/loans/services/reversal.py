@@ -35,7 +35,15 @@ from core.savings.services import savings_movement_reverse_apply, transactions_l
 
 from ..arrears import loans_days_past_due_set
 from ..models import Instalment, Loan, LoanReversal, Repayment, Reschedule
-from .common import DISBURSE_ROLES, ZERO, LoanErrors, _lock, _require_role
+from .common import (
+    DISBURSE_ROLES,
+    ZERO,
+    LoanErrors,
+    _lock,
+    _require_role,
+    schedule_version_current,
+    schedule_version_next,
+)
 
 
 def reversal_reason_clean(reason: str) -> str:
@@ -288,6 +296,9 @@ def loan_repayment_reverse_apply(
         fields += ["status", "closed_on", "closed_by"]
     if repayment.schedule_before:
         _check_loan_as_before(loan, repayment)
+        # the version of the rows current again, not the re-amortised rows' (history now)
+        loan.schedule_version = schedule_version_current(loan)
+        fields.append("schedule_version")
     loans_days_past_due_set(loans=[loan])  # the daily run's rule, as after a payment
     loan.save(update_fields=[*fields, "days_past_due"])
     reason = reason or _("Pembatalan batch potong gaji")
@@ -658,7 +669,7 @@ def loan_disbursement_reverse(*, loan: Loan, by, reason: str, on: date | None = 
     loan.deferred_penalty = ZERO
     loan.days_past_due = 0
     # the next disbursement writes its schedule as a new version
-    loan.schedule_version += 1
+    loan.schedule_version = schedule_version_next(loan)
     loan.save()
     LoanReversal.objects.create(
         loan=loan,
