@@ -97,6 +97,23 @@ def loan_repayments(loan: Loan) -> list[Repayment]:
     return reps
 
 
+def loan_schedule_history(loan: Loan, *, repayments: list[Repayment]) -> list[Instalment]:
+    """The loan's schedule rows kept as history (*Jadwal lama*), by version and number,
+    each with ``reversed_payment``: the payment (of ``repayments``, the loan's, read with
+    their ``reversal``: ``loan_repayments``) whose excess to principal wrote its version
+    by re-amortising the schedule (``Repayment.schedule_before["version_to"]``) when that
+    payment was reversed, its rows history since; None for any other row."""
+    by_version = {
+        r.schedule_before.get("version_to"): r
+        for r in repayments
+        if r.schedule_before and getattr(r, "reversal", None) is not None
+    }
+    rows = list(loan.instalments.filter(is_current=False).order_by("version", "number"))
+    for row in rows:
+        row.reversed_payment = by_version.get(row.version)
+    return rows
+
+
 def repayments_name(repayments: list[Repayment]) -> None:
     """What names each payment that issued no receipt of the series (``receipt_issued``
     false), on the staff pages and the portal alike: a payroll one its batch

@@ -63,6 +63,7 @@ from .selectors import (
     loan_repayments,
     loan_schedule,
     loan_schedule_for_print,
+    loan_schedule_history,
     loan_voucher_number,
     loans_with_grade_dates,
     repayments_name,
@@ -227,7 +228,7 @@ def loan_detail_view(request, pk: int):
     ctx = {
         "loan": loan,
         "rows": rows,
-        "history": loan.instalments.filter(is_current=False).order_by("version", "number"),
+        "history": loan_schedule_history(loan, repayments=repayments),
         "repayments": repayments,
         "documents": loan.documents.order_by("id"),
         "reschedules": loan.reschedules.order_by("id"),
