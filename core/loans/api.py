@@ -59,6 +59,8 @@ from .selectors import (
     GradeDate,
     grade_note,
     loan_grade_date,
+    loan_repayments,
+    loan_schedule_history,
     loans_with_grade_dates,
     repayment_name,
     repayments_name,
@@ -108,6 +110,14 @@ class LoanProductSerializer(serializers.ModelSerializer):
 
 class LoanInstalmentSerializer(serializers.ModelSerializer):
     total = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    from_reversed_payment = serializers.SerializerMethodField(
+        help_text="Baris lama (riwayat) yang ditulis pembayaran dengan kelebihan ke pokok "
+        "yang kemudian dibatalkan: nomor kuitansinya; null untuk baris lain."
+    )
+
+    def get_from_reversed_payment(self, row) -> str | None:
+        rep = getattr(row, "reversed_payment", None)
+        return rep.receipt_number if rep is not None else None
 
     class Meta:
         model = Instalment
@@ -125,6 +135,7 @@ class LoanInstalmentSerializer(serializers.ModelSerializer):
             "penalty_paid",
             "settled",
             "settled_on",
+            "from_reversed_payment",
         ]
 
 
@@ -783,10 +794,13 @@ class LoanViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)  # the whole schedule, a list
     def schedule(self, request, pk=None):
         loan = self._loan(pk)
-        qs = loan.instalments.all()
-        if request.query_params.get("history") not in ("1", "true"):
-            qs = qs.filter(is_current=True)
-        return Response(LoanInstalmentSerializer(qs.order_by("version", "number"), many=True).data)
+        rows = list(loan.instalments.filter(is_current=True).order_by("version", "number"))
+        if request.query_params.get("history") in ("1", "true"):
+            # the history rows as the loan page's Jadwal lama reads them (a reversed
+            # payment's rows named by its receipt), then the current ones, by version
+            old = loan_schedule_history(loan, repayments=loan_repayments(loan))
+            rows = sorted(old + rows, key=lambda r: (r.version, r.number))
+        return Response(LoanInstalmentSerializer(rows, many=True).data)
 
     @extend_schema(
         request=None,

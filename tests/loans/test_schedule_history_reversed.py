@@ -62,3 +62,20 @@ def test_old_rows_of_a_payment_in_force_or_a_reschedule_carry_no_note(
     # version 1's rows replaced by the payment in force and version 3's by the reschedule
     assert {r.split()[0] for r in rows if "dibatalkan" not in r} == {"v1", "v3"}
     assert kept.receipt_number not in " ".join(rows)
+
+
+def test_schedule_api_names_the_reversed_payment_of_history_rows(make_loan, staff, login):
+    loan = make_loan(days_ago=31)
+    on = loan.instalments.get(number=1).due_date
+    rep = loan_repay(
+        loan=loan, amount=D(5_000_000), by=staff["petugas"], on=on, excess_to="principal"
+    )
+    loan_repayment_reverse(repayment=rep, by=staff["bendahara"], reason="salah ketik")
+    c = login(staff["bendahara"])
+    rows = c.get(f"/api/v1/loans/{loan.pk}/schedule/", {"history": "1"}).json()
+    old = [r for r in rows if not r["is_current"]]
+    assert len(old) == 8
+    assert {(r["version"], r["from_reversed_payment"]) for r in old} == {(2, rep.receipt_number)}
+    assert {r["from_reversed_payment"] for r in rows if r["is_current"]} == {None}
+    current = c.get(f"/api/v1/loans/{loan.pk}/schedule/").json()
+    assert current and {r["from_reversed_payment"] for r in current} == {None}
