@@ -51,6 +51,7 @@ from .models import (
 )
 from .selectors import (
     FEE_LABELS,
+    collectibility_grading,
     collectibility_summary,
     grade_note,
     grade_row_note,
@@ -207,6 +208,8 @@ def loan_list_view(request):
             "q": q,
             "statuses": Loan.Status.choices,
             "summary": collectibility_summary(),
+            # the NPL box's grades: which daily run set them, and what it did not grade
+            "grading": collectibility_grading(),
         },
     )
 

@@ -255,3 +255,75 @@ def test_decision_screen_dates_the_other_loans_grade(login, staff, make_loan, to
     assert _grade_header(table) == f"Kolektibilitas (per {run_day})"
     assert _grade_cell(table, graded) == "Lancar"
     assert _grade_cell(table, fresh) == "Lancar belum dinilai"
+
+
+# The list's top boxes: the NPL is worked out from the grades the latest daily run set
+# (and the grades loans it did not grade were paid out with), the outstanding is today's.
+# They gave the figures alone under a grade column headed with the run's date.
+
+
+def _box_line(html: str, ident: str) -> str | None:
+    m = re.search(rf'<p class="muted" id="{ident}">(.*?)</p>', html, re.S)
+    return _text(m.group(1)) if m else None
+
+
+def test_loan_list_npl_box_says_the_run_it_is_from_and_what_it_did_not_grade(
+    login, staff, make_loan, today
+):
+    make_loan(days_ago=20)  # graded
+    paid = make_loan(who=_other_member(), days_ago=20)
+    loans_arrears_update(on=today - timedelta(days=1))
+    loan_repay(loan=paid, amount=D(500_000), by=staff["petugas"], on=today)
+    make_loan(who=_other_member(), principal=D(2_000_000))  # paid out after the run
+    html = login(staff["bendahara"]).get("/pinjaman/").content.decode()
+    run_day = format_tanggal(today - timedelta(days=1))
+    assert _box_line(html, "npl-date") == f"Kolektibilitas per {run_day}"
+    assert _box_line(html, "npl-note") == (
+        "1 pinjaman belum dinilai (sisa pokok Rp 2.000.000) dihitung dengan kolektibilitas "
+        "saat dicairkan. 1 pinjaman dibayar sesudah tanggal itu, belum dinilai ulang."
+    )
+    assert _box_line(html, "outstanding-date") == "per hari ini"
+
+
+def test_loan_list_npl_box_before_any_run_says_nothing_is_graded(login, staff, make_loan):
+    make_loan(days_ago=10)
+    html = login(staff["bendahara"]).get("/pinjaman/").content.decode()
+    assert _box_line(html, "npl-date") == (
+        "Kolektibilitas belum dinilai (proses tunggakan berikutnya)"
+    )
+    assert _box_line(html, "npl-note") == (
+        "1 pinjaman belum dinilai (sisa pokok Rp 10.000.000) dihitung dengan kolektibilitas "
+        "saat dicairkan."
+    )
+
+
+def test_loan_list_npl_box_with_every_loan_graded_has_only_the_date(login, staff, make_loan, today):
+    make_loan(days_ago=20)
+    loans_arrears_update(on=today)
+    html = login(staff["bendahara"]).get("/pinjaman/").content.decode()
+    assert _box_line(html, "npl-date") == f"Kolektibilitas per {format_tanggal(today)}"
+    assert _box_line(html, "npl-note") is None
+
+
+def test_loan_list_npl_box_without_running_loans_says_no_date(login, staff):
+    html = login(staff["bendahara"]).get("/pinjaman/").content.decode()
+    assert _box_line(html, "npl-date") is None
+    assert _box_line(html, "npl-note") is None
+
+
+def test_loan_list_boxes_in_english(login, staff, make_loan, today):
+    make_loan(days_ago=20)
+    loans_arrears_update(on=today - timedelta(days=1))
+    make_loan(who=_other_member(), principal=D(2_000_000))
+    make_loan(who=_other_member(), principal=D(3_000_000))
+    html = login(staff["bendahara"], "en").get("/pinjaman/").content.decode()
+    from django.utils import translation
+
+    with translation.override("en"):
+        run_day = format_tanggal(today - timedelta(days=1))
+    assert _box_line(html, "npl-date") == f"Collectibility as of {run_day}"
+    assert _box_line(html, "npl-note") == (
+        "2 loans not graded yet (outstanding Rp 5.000.000) are counted with the grade "
+        "they were paid out with."
+    )
+    assert _box_line(html, "outstanding-date") == "as of today"
