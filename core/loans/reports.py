@@ -251,12 +251,14 @@ def report_arrears(*, on: date) -> Report:
 def report_restructured(*, on: date) -> Report:
     """Restructured (rescheduled) loans, listed apart from the arrears: the grade they
     keep until they have paid the set number of instalments on time, the deferred jasa
-    not yet recognised, and their arrears under the new terms."""
+    not yet recognised, and their arrears under the new terms. Each with whether the
+    run its grade column is dated with graded it (``loans_with_grade_dates``): a loan paid
+    out after it, or paid since, says so beside its grade, as the outstanding report does."""
     run_on = _arrears_run_on()
-    loans = (
+    loans = loans_with_grade_dates(
         Loan.objects.filter(status=Loan.Status.DISBURSED)
         .exclude(restructured_grade="")
-        .select_related("member", "product")
+        .select_related("member", "product", "topup_of")
         .order_by("number")
     )
     rows = []
@@ -269,6 +271,7 @@ def report_restructured(*, on: date) -> Report:
                 "restructured_on": ln.restructured_on,
                 "grade_before": KOLEK_LABEL[ln.restructured_grade],
                 "grade": KOLEK_LABEL[ln.kolektibilitas],
+                "grade_note": grade_row_note(ln),
                 "dpd": ln.days_past_due,
                 "arrears": d.principal + d.jasa,
                 "outstanding": ln.principal_outstanding,
@@ -286,6 +289,7 @@ def report_restructured(*, on: date) -> Report:
             Column("restructured_on", _("Direstrukturisasi")),
             Column("grade_before", _("Kolektibilitas saat restrukturisasi")),
             Column("grade", _per_run(_("Kolektibilitas"), run_on)),
+            Column("grade_note", _("Catatan kolektibilitas")),
             Column("dpd", _per_run(_("Hari tunggak"), run_on)),
             Column("arrears", _("Tunggakan pokok + jasa"), True),
             Column("outstanding", _("Sisa pokok"), True),

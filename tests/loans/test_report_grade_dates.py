@@ -18,7 +18,7 @@ from core.loans.reports import (
     report_collectibility,
     report_outstanding,
 )
-from core.loans.services import loan_repay
+from core.loans.services import loan_repay, loan_reschedule
 from tests.members import factories as f
 
 
@@ -118,3 +118,40 @@ def test_collectibility_report_with_every_loan_graded_adds_no_note(make_loan, to
     loans_arrears_update(on=today)
     notes = " ".join(report_collectibility(on=today).notes)
     assert "belum dinilai" not in notes
+
+
+def test_arrears_reports_restructured_section_notes_the_loans_the_run_did_not_grade(
+    make_loan, staff, today, client_a
+):
+    """Its grade column is headed with the run's date (``_per_run``) but a restructured
+    loan that run did not grade (paid out after it) or that was paid since said nothing
+    beside its grade; now each row says so, as the outstanding report does."""
+    graded = make_loan(days_ago=20)
+    paid = make_loan(who=_other_member(), days_ago=20)
+    for loan in (graded, paid):
+        loan_reschedule(
+            loan=loan, by=staff["ketua"], tenor=12, reason="Gaji turun", on=today - timedelta(5)
+        )
+    loans_arrears_update(on=today - timedelta(days=1))
+    loan_repay(loan=paid, amount=D(500_000), by=staff["petugas"], on=today)
+    fresh = make_loan(who=_other_member(), principal=D(2_000_000))  # after the run
+    loan_reschedule(loan=fresh, by=staff["ketua"], tenor=12, reason="Gaji turun", on=today)
+    section = next(s for s in report_arrears(on=today).sections if s.kind == "restructured")
+    assert _labels(section)["grade_note"] == "Catatan kolektibilitas"
+    notes = {row["number"]: (row["grade"], row["grade_note"]) for row in section.rows}
+    assert notes == {
+        graded.number: ("Lancar", ""),
+        paid.number: ("Lancar", "dibayar sesudahnya, belum dinilai ulang"),
+        fresh.number: ("Lancar", "belum dinilai"),
+    }
+    client_a.force_login(staff["pengawas"])
+    html = client_a.get("/pinjaman/laporan/arrears/").content.decode()
+    assert "Catatan kolektibilitas" in html
+    assert "dibayar sesudahnya, belum dinilai ulang" in html
+    with translation.override("en"):
+        section = next(s for s in report_arrears(on=today).sections if s.kind == "restructured")
+        notes = {row["number"]: row["grade_note"] for row in section.rows}
+    assert (notes[paid.number], notes[fresh.number]) == (
+        "paid since, not regraded yet",
+        "not graded yet",
+    )
