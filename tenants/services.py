@@ -79,7 +79,6 @@ class CooperativeIdentifier:
     code: str
     taken_message: str  # lazy
     being_made_message: str  # lazy
-    claim_status: int | None  # status of cooperative_create's refusal (None: 400)
 
     def normal(self, value: str | None) -> str:
         value = value or ""
@@ -103,7 +102,6 @@ LEGAL_NUMBER = CooperativeIdentifier(
         "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
         "jika bukan, hubungi dukungan Lumbung."
     ),
-    claim_status=None,
 )
 # Kept as its digits (validate_nik_koperasi), compared as they are.
 NIK_KOPERASI = CooperativeIdentifier(
@@ -120,7 +118,6 @@ NIK_KOPERASI = CooperativeIdentifier(
         "disiapkan di Lumbung. Jika itu koperasi Anda, tunggu e-mail dari pendaftaran itu; "
         "jika bukan, hubungi dukungan Lumbung."
     ),
-    claim_status=409,
 )
 
 
@@ -176,13 +173,14 @@ def identifier_claim(identifier: CooperativeIdentifier, *, value: str | None, sl
     then refuse it if a cooperative has it. One cooperative, one space and one bill: two
     sign-ups sent before either was made, both verified, made two. For the NIK koperasi
     the database's partial unique index (tenants_cooperative_nik_koperasi_unique) is the
-    last word."""
+    last word. The refusal is a 409, for either number, as at e-mail verification: the
+    number is another cooperative's (a conflict with it, not a malformed request)."""
     number = identifier.normal(value)
     if not number:
         return
     identifier_lock(identifier, number)
     if identifier_holder(identifier, number, slug=slug) is not None:
-        raise identifier_taken_error(identifier, status=identifier.claim_status)
+        raise identifier_taken_error(identifier, status=409)
 
 
 def tenant_url(slug: str) -> str:

@@ -101,3 +101,30 @@ def test_a_slug_with_trailing_whitespace_is_refused_as_malformed(db, slug):
             "Sandi-rahasia-9",
         )
     assert not Cooperative.objects.filter(slug__startswith="kpri-baru").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "held", "typed", "code"),
+    [
+        ("legal_number", "123/BH/XVIII.4/2020", " 123/bh/xviii.4/2020 ", "legal_number_taken"),
+        ("nik_koperasi", "6271010020002", "6271010020002", "nik_koperasi_taken"),
+    ],
+)
+def test_an_identifier_another_cooperative_has_is_refused_with_409_either_way(
+    db, tenant_a, field, held, typed, code
+):
+    """A number already another cooperative's is a conflict with that
+    cooperative, as e-mail verification answers it (409) for both numbers:
+    ``cooperative_create`` answered 409 for a taken NIK koperasi but 400 for a taken
+    legal number. Nothing is made either way."""
+    from core.common.errors import ApplicationError
+
+    Cooperative.objects.filter(pk=tenant_a.pk).update(**{field: held})
+    with pytest.raises(ApplicationError) as refused:
+        cooperative_create(
+            slug="kembar", name="KPRI Kembar", admin_email="a@kembar.test", **{field: typed}
+        )
+    assert (refused.value.code, refused.value.status_code) == (code, 409)
+    assert list(refused.value.fields) == [field]
+    assert not Cooperative.objects.filter(slug="kembar").exists()
+    assert not _schema_exists("coop_kembar")
