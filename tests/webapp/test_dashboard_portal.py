@@ -308,9 +308,10 @@ def test_every_cash_account_shows_its_balance_whether_mapped_to_a_role_or_not(
     people, member, today
 ):
     from core.ledger.models import Account, AccountRole
-    from core.ledger.services import LineSpec, journal_post
+    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
 
     yesterday = today - dt.timedelta(days=1)
+    fiscal_year_ensure(year=yesterday.year)  # on 1 January yesterday is last year
     journal_post(
         on=yesterday,
         description="Setor ke bank",
@@ -350,10 +351,11 @@ def test_dashboard_cash_total_is_the_cash_flows_closing_cash(people, member, tod
     "Kas dan bank" adds it, as the cash flow statement does."""
     from core.ledger import reports
     from core.ledger.models import Account
-    from core.ledger.services import LineSpec, account_create, journal_post
+    from core.ledger.services import LineSpec, account_create, fiscal_year_ensure, journal_post
 
     by = people["bendahara"]
     yesterday = today - dt.timedelta(days=1)
+    fiscal_year_ensure(year=yesterday.year)  # on 1 January yesterday is last year
     journal_post(
         on=yesterday,
         description="Setoran modal awal",
