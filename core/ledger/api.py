@@ -361,7 +361,18 @@ class LedgerReasonSerializer(serializers.Serializer):
 class PeriodReopen(LedgerView):
     write_roles = SETTINGS_ADMINS
 
-    @extend_schema(request=LedgerReasonSerializer, responses=LedgerPeriodSerializer)
+    @extend_schema(
+        request=LedgerReasonSerializer,
+        responses={
+            200: LedgerPeriodSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`year_closed_by_year_end`: the month's year was closed through "
+                "the year end (whatever its SHU); it is reopened there, "
+                "`POST /api/v1/yearend/<year>/reopen/` (`fields.reopen_page`: its page).",
+            ),
+        },
+    )
     def post(self, request, pk: int):
         ser = LedgerReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)

@@ -38,3 +38,4 @@ class LedgerErrors(StrEnum):
     MODULE_ENTRY = "module_entry_reversal"
     CONTROL_ACCOUNT = "control_account"
     YEAR_CLOSE_ELSEWHERE = "year_close_elsewhere"
+    YEAR_CLOSED_BY_YEAR_END = "year_closed_by_year_end"

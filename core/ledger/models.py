@@ -171,11 +171,23 @@ class FiscalYear(models.Model):
     closing_entry = models.ForeignKey(
         "JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Closed through the year end (``fiscal_year_close(by_year_end=True)``): reopened there
+    # only (``period_reopen(by_year_end=True)`` clears it), whatever the year's SHU. The
+    # ledger does not import the year end: this mark is how it knows.
+    closed_by_year_end = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["year"]
         verbose_name = _("tahun buku")
         verbose_name_plural = _("tahun buku")
+        constraints = [
+            # a year marked closed by the year end is closed: no path opens it and leaves
+            # the year end's row saying closed
+            models.CheckConstraint(
+                condition=Q(closed_by_year_end=False) | Q(status="closed"),
+                name="ledger_fiscal_year_closed_by_year_end_closed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.year)

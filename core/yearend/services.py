@@ -286,7 +286,9 @@ def yearend_close(*, year: int, by) -> YearEnd:
             year_close=True,
         )
 
-    fiscal_year_close(fiscal_year=fy, by=by, before_close=post_tax, after_close=move_shu)
+    fiscal_year_close(
+        fiscal_year=fy, by=by, before_close=post_tax, after_close=move_shu, by_year_end=True
+    )
     ye.status = YearEnd.Status.CLOSED
     ye.shu_after_tax = made["net"]
     ye.shu_before_tax = made["net"] + tax

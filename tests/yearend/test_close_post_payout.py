@@ -229,7 +229,7 @@ def test_ledger_reopen_refuses_a_year_closed_by_the_year_end(ready, staff):
     december = Period.objects.get(fiscal_year__year=YEAR, month=12)
     with pytest.raises(ApplicationError) as e:
         period_reopen(period=december, reason="koreksi", by=staff["admin"])
-    assert e.value.code == "period_state"
+    assert e.value.code == "year_closed_by_year_end"
     assert FiscalYear.objects.get(year=YEAR).status == "closed"
     yearend_reopen(year=YEAR, reason="koreksi", by=staff["admin"])
     assert _bal("shu_undistributed") == 0

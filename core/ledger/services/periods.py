@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -104,13 +105,16 @@ def fiscal_year_close(
     by,
     before_close: Callable[[FiscalYear], None] | None = None,
     after_close: Callable[[FiscalYear, JournalEntry | None], None] | None = None,
+    by_year_end: bool = False,
 ) -> FiscalYear:
     """Year close: income and expense accounts are rolled into SHU tahun berjalan by a
     closing entry dated the last day of the year; every month and the year are locked.
 
     ``before_close(fy)`` and ``after_close(fy, closing_entry)`` run in the same
     transaction while December is open, before and after the closing entry (the year end
-    posts the income tax before it and moves the SHU to *SHU belum dibagi* after it)."""
+    posts the income tax before it and moves the SHU to *SHU belum dibagi* after it).
+    ``by_year_end=True`` (the year end's close) marks the year ``closed_by_year_end``:
+    ``period_reopen`` then reopens it only when the year end asks, whatever the SHU."""
     _require(by, TREASURY, _("menutup tahun buku"))
     close_lock()  # before the guard reads (and before the year's row: one lock order)
     fy = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
@@ -177,7 +181,10 @@ def fiscal_year_close(
     fy.closed_at = now
     fy.closed_by = _user_or_none(by)
     fy.closing_entry = entry
-    fy.save(update_fields=["status", "closed_at", "closed_by", "closing_entry"])
+    fy.closed_by_year_end = by_year_end
+    fy.save(
+        update_fields=["status", "closed_at", "closed_by", "closing_entry", "closed_by_year_end"]
+    )
     audit_log(
         actor=by,
         action=LedgerAudit.YEAR_CLOSE,
@@ -187,14 +194,45 @@ def fiscal_year_close(
     return fy
 
 
+def year_closed_by_year_end(fy: FiscalYear) -> ApplicationError | None:
+    """Why the ledger may not reopen ``fy`` (a month of it): the year end closed it, so
+    only the year end's reopen (admin, with a reason) opens it, reversing its income tax
+    and its move to SHU belum dibagi with the closing entry; the ledger's own reopen would
+    leave them, and the year end's row saying closed. None for a year open, or closed by
+    the ledger alone (existing data). Also an SHU move not reversed (data from before the
+    mark) counts."""
+    if fy.status != FiscalYear.Status.CLOSED:
+        return None
+    if not fy.closed_by_year_end and not (
+        JournalEntry.objects.filter(
+            source=JournalEntry.Source.SHU,
+            fiscal_year=fy.year,
+            source_ref__startswith=f"yearend:{fy.year}:transfer:",
+            reversals__isnull=True,
+        ).exists()
+    ):
+        return None
+    page = settings.LEDGER_YEAR_CLOSE_URL
+    return ApplicationError(
+        E.YEAR_CLOSED_BY_YEAR_END,
+        _(
+            "Tahun buku %(y)s ditutup lewat menu Tutup buku & SHU; buka kembali di sana "
+            "(khusus admin, dengan alasan): pajak penghasilan dan SHU belum dibagi ikut dibalik."
+        )
+        % {"y": fy.year},
+        fields={"reopen_page": page.format(year=fy.year)} if page else {},
+        status=409,
+    )
+
+
 @transaction.atomic
 def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False) -> Period:
     """Admin only. Reopen a closed month; if its year is closed, the year is reopened
     too and its closing entry reversed (income and expense come back).
 
-    A year closed by the year end (``core.yearend``: its SHU moved to SHU belum dibagi by
-    an entry of source "shu" referenced ``yearend:<year>:transfer:<n>``) is reopened there
-    only, which reverses that move too (``by_year_end=True``)."""
+    A year closed by the year end (``FiscalYear.closed_by_year_end``; whatever its SHU:
+    a surplus, a deficit or zero) is reopened there only, which reverses its income tax
+    and its move to SHU belum dibagi too (``by_year_end=True``), and clears the mark."""
     _require(by, SETTINGS_ADMINS, _("membuka kembali periode (khusus admin)"))
     reason = reason_required(
         reason, code=E.REASON_REQUIRED, message=_("Alasan membuka kembali periode wajib diisi.")
@@ -210,22 +248,10 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
             _("Periode %(p)s masih terbuka.") % {"p": format_bulan(period.start_date)},
         )
     if fy.status == FiscalYear.Status.CLOSED:
-        if not by_year_end and (
-            JournalEntry.objects.filter(
-                source=JournalEntry.Source.SHU,
-                fiscal_year=fy.year,
-                source_ref__startswith=f"yearend:{fy.year}:transfer:",
-                reversals__isnull=True,
-            ).exists()
-        ):
-            raise ApplicationError(
-                E.PERIOD_STATE,
-                _(
-                    "Tahun buku %(y)s ditutup lewat Tutup buku & SHU; buka kembali di sana "
-                    "(SHU belum dibagi ikut dibalik)."
-                )
-                % {"y": fy},
-            )
+        if not by_year_end:
+            refusal = year_closed_by_year_end(fy)
+            if refusal is not None:
+                raise refusal
         if FiscalYear.objects.filter(year__gt=fy.year, status=FiscalYear.Status.CLOSED).exists():
             raise ApplicationError(
                 E.YEAR_ORDER,
@@ -261,7 +287,8 @@ def period_reopen(*, period: Period, reason: str, by, by_year_end: bool = False)
             Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.CLOSED)
         fy.status = FiscalYear.Status.OPEN
         fy.closing_entry = None
-        fy.save(update_fields=["status", "closing_entry"])
+        fy.closed_by_year_end = False
+        fy.save(update_fields=["status", "closing_entry", "closed_by_year_end"])
         audit_log(actor=by, action=LedgerAudit.YEAR_REOPEN, target=fy, reason=reason)
     period.status = Period.Status.OPEN
     period.closed_at = None
