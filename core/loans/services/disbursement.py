@@ -285,8 +285,10 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
     q = loan_payoff_quote(loan=old, on=on)
     parts = {"penalty": q["penalty"], "jasa": q["jasa"], "principal": q["principal"]}
     # the jasa paid ahead on the old loan's rows not yet due counts toward its principal
+    # (its own marked pair: the receivable is credited below with the rest only)
     amount = sum(parts.values(), ZERO) - q["jasa_paid_ahead"]
     lines = jasa_ahead_lines(old, q["jasa_paid_ahead"])
+    rest = {**parts, "principal": parts["principal"] - q["jasa_paid_ahead"]}
     old_rows = _open_rows(old)
     if any(r.due_date < on for r in old_rows):
         more, _brought, capitalised = capitalised_credit_lines(
@@ -295,11 +297,11 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
         # paid by new credit, not cash: marked non_cash (``loan_disburse`` marks the
         # new loan's receivable that pays them)
         lines += [replace(x, non_cash=True) for x in more]
-        if parts["principal"] > 0:
+        if rest["principal"] > 0:
             lines.append(
                 _line(
                     "loan_receivable",
-                    credit=parts["principal"],
+                    credit=rest["principal"],
                     member_id=member_id,
                     memo=old.number,
                 )
@@ -314,7 +316,7 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
             old_deferred=old.deferred_jasa,
             carried_penalty=parts["penalty"] + old.deferred_penalty,
         )
-    lines += _settlement_lines(old, parts)
+    lines += _settlement_lines(old, rest)
     if restructured_on_probation(old, on):
         # the grade it keeps on ``on`` (its probation's floor), never better than its
         # last run's grade

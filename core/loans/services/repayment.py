@@ -780,18 +780,17 @@ def _jasa_lines(loan: Loan, rep: Repayment, *, accounts=None) -> list:
 
 def jasa_ahead_lines(loan: Loan, amount: Decimal, *, accounts=None) -> list:
     """The jasa a payoff counts toward the principal (paid ahead on rows not yet due,
-    which it waives): taken back from jasa income (a debit; the payoff's receivable
-    credit is the whole principal, paid partly by it). Payoff, exit settlement, top-up."""
+    which it waives): taken back from jasa income and paying that much of the principal
+    (Dr jasa income / Cr loan receivable; the caller credits the receivable with the rest
+    of the principal only). No cash moves for it: a non-cash pair, marked so
+    (``non_cash``), inside the payoff's cash entry no payment of jasa and no principal
+    received. Payoff, exit settlement, top-up."""
     if amount <= 0:
         return []
+    kw = {"member_id": loan.member_id, "memo": loan.number, "accounts": accounts, "non_cash": True}
     return [
-        _line(
-            "loan_interest_income",
-            debit=amount,
-            member_id=loan.member_id,
-            memo=loan.number,
-            accounts=accounts,
-        )
+        _line("loan_interest_income", debit=amount, **kw),
+        _line("loan_receivable", credit=amount, **kw),
     ]
 
 
@@ -816,10 +815,15 @@ def _repayment_lines(
         )
     lines += _jasa_lines(loan, rep, accounts=accounts)
     lines += jasa_ahead_lines(loan, rep.jasa_ahead_credited, accounts=accounts)
-    if principal_total > 0:
+    # the jasa paid ahead paid that much of the principal (its own marked credit)
+    if principal_total - rep.jasa_ahead_credited > 0:
         lines.append(
             _line(
-                "loan_receivable", credit=principal_total, member_id=m, memo=memo, accounts=accounts
+                "loan_receivable",
+                credit=principal_total - rep.jasa_ahead_credited,
+                member_id=m,
+                memo=memo,
+                accounts=accounts,
             )
         )
     if rep.excess > 0 and rep.excess_to == Repayment.ExcessTo.SUKARELA:
