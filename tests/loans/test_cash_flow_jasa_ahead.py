@@ -14,7 +14,7 @@ from decimal import Decimal as D
 
 from core.ledger import reports
 from core.ledger.models import JournalLine
-from core.ledger.selectors import account_for_role, balances_check
+from core.ledger.selectors import balances_check
 from core.loans.models import Repayment
 from core.loans.services import loan_disburse, loan_payoff, loan_repay, loan_repayment_reverse
 from tests.loans.conftest import assert_reconciled
@@ -91,9 +91,7 @@ def test_payoff_with_jasa_paid_ahead_reversed_nets_out(make_loan, staff, today):
     assert_reconciled()
 
 
-def test_payoff_where_jasa_paid_ahead_covers_the_principal_left(
-    make_loan, staff, product, today
-):
+def test_payoff_where_jasa_paid_ahead_covers_the_principal_left(make_loan, staff, product, today):
     """Nine instalments of 1,200,000 and row 10's jasa paid ahead (2 % a month): the
     payoff counts 1,000,000 of jasa ahead for the 1,000,000 left and receives the fee,
     10,000: the cash flow shows only that fee, no principal received."""
