@@ -234,3 +234,18 @@ def no_loans_year(staff):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def client_as(tenant_a, staff):
+    """A client of tenant A logged in as the ``staff`` user of ``role``."""
+    from django.test import Client
+
+    from tenants.services import tenant_host
+
+    def make(role):
+        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+        c.force_login(staff[role])
+        return c
+
+    return make

@@ -5,9 +5,6 @@ import copy
 import io
 
 import pytest
-from django.test import Client
-
-from tenants.services import tenant_host
 
 from .conftest import YEAR
 
@@ -23,16 +20,6 @@ def staff(year_once, in_tenant_a):
 def year_data(year_once, staff):
     """The module's 2025 (``year_once``), its objects copied for the test."""
     return copy.deepcopy(year_once["year"])
-
-
-@pytest.fixture
-def client_as(tenant_a, staff):
-    def make(role):
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(staff[role])
-        return c
-
-    return make
 
 
 def test_settings_api_get_put_and_bad_percentages(client_as):

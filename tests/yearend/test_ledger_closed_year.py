@@ -9,14 +9,12 @@ closes with its tax and SHU belum dibagi."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.ledger.models import FiscalYear, JournalEntry, Period
 from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import fiscal_year_close, period_close, period_reopen
 from core.yearend.models import YearEnd
 from core.yearend.services import shu_settings_set, yearend_close
-from tenants.services import tenant_host
 
 from .conftest import YEAR
 
@@ -32,16 +30,6 @@ def closed_in_ledger(ready, staff):
     shu_settings_set(year=YEAR, by=by, tax_rule="shu_percent", tax_rate="10")
     fiscal_year_close(fiscal_year=FiscalYear.objects.get(year=YEAR), by=by)
     return ready
-
-
-@pytest.fixture
-def client_as(tenant_a, staff):
-    def make(role):
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(staff[role])
-        return c
-
-    return make
 
 
 def _books() -> tuple:

@@ -14,7 +14,6 @@ from importlib import import_module
 import pytest
 from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
-from django.test import Client
 
 from core.common.errors import ApplicationError
 from core.ledger.models import FiscalYear, JournalEntry, Period
@@ -28,7 +27,6 @@ from core.ledger.services import (
 )
 from core.yearend.models import YearEnd
 from core.yearend.services import yearend_close, yearend_reopen
-from tenants.services import tenant_host
 from tests.members import factories as f
 
 from .conftest import YEAR, _deposit, close_preliminaries
@@ -72,16 +70,6 @@ def deficit_year(staff):
     ye = _year_with(income="0", expense="50000", by=staff["bendahara"])
     assert ye.shu_after_tax == D("-50000")
     return ye
-
-
-@pytest.fixture
-def client_as(tenant_a, staff):
-    def make(role):
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(staff[role])
-        return c
-
-    return make
 
 
 def _state() -> tuple:

@@ -7,29 +7,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.common.money import format_rupiah
 from core.members.models import Member
 from core.yearend.models import MemberShare, ShuSettings, YearEnd
 from core.yearend.selectors import member_inputs
 from core.yearend.services import shu_post, yearend_close
-from tenants.services import tenant_host
 
 from .conftest import YEAR
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
-
-
-@pytest.fixture
-def client_as(tenant_a, staff):
-    def make(role):
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(staff[role])
-        return c
-
-    return make
 
 
 @pytest.fixture

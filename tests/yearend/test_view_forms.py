@@ -1,24 +1,10 @@
 """The year-end screens read their fields through forms: a malformed member choice, RAT
 date or text is a message on the page, never a 500, and changes nothing."""
 
-import pytest
-from django.test import Client
-
 from core.yearend.models import RatReport, ShuPayout, YearEnd
 from core.yearend.services import shu_post, yearend_close
-from tenants.services import tenant_host
 
 from .conftest import YEAR
-
-
-@pytest.fixture
-def client_as(tenant_a, staff):
-    def make(role):
-        c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-        c.force_login(staff[role])
-        return c
-
-    return make
 
 
 def _messages(resp) -> list[tuple[str, str]]:
