@@ -112,9 +112,11 @@ def test_shortfalls_roll_into_next_month(coop, cutoffs):
     l1 = DeductionLine.objects.get(run=run1, member=m1)
     assert (l1.jasa, l1.principal) == (D("100000"), D("1000000"))
     l3 = DeductionLine.objects.get(run=run1, member=m3)
-    # m1 pays only 300,000 (jasa + 200,000 principal, no wajib); m3 nothing
+    # m1 pays only 300,000 (jasa + 200,000 principal, no wajib); m3 nothing. Posted on
+    # last month's cut-off: the default date (the payday, the 1st) is this month's due
+    # date when the cut-off day is 1, and money received then pays this month's jasa too
     imp = _upload_a(coop, run1, [(m1, 300000), (m3, 0)])
-    svc.deduction_import_post(imp=imp, by=by)
+    svc.deduction_import_post(imp=imp, by=by, on=prev)
     run2 = make_run(on=this, by=by)
     n1 = DeductionLine.objects.get(run=run2, member=m1)
     # loan: 800,000 principal left of last month + this month's 1,100,000
