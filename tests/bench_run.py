@@ -26,14 +26,16 @@ _MIGRATE = (
 
 def bench_run(script: str, *args: str, env: dict | None = None, timeout: int = 900) -> str:
     """Run ``bench/<script> <args>`` with ``env`` (the test's environment when None) and
-    the project on PYTHONPATH; returns its standard output."""
+    the project on PYTHONPATH; returns its standard output. The caller's own PYTHONPATH
+    entries follow the project's (under a fake clock, the shim of ``tests/tools/faketime_site``
+    must reach the bench and its Celery worker, whose ``time.sleep`` fails without it)."""
+    env = os.environ if env is None else env
+    own = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    path = [str(ROOT), str(ROOT / "platform")]
     proc = subprocess.run(
         [sys.executable, "-W", "ignore", str(ROOT / "bench" / script), *args],
         cwd=ROOT,
-        env=dict(
-            os.environ if env is None else env,
-            PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
-        ),
+        env=dict(env, PYTHONPATH=os.pathsep.join(path + [p for p in own if p not in path])),
         capture_output=True,
         text=True,
         timeout=timeout,
