@@ -141,7 +141,9 @@ def test_lists_cost_the_same_queries_with_more_loans(login, staff, make_loan, me
     make_loan(principal=D(2_000_000))
     few = {u: _queries(c, u) for u in urls}
     for i in range(4):
-        loan = make_loan(principal=D(2_000_000), days_ago=30 + i)
+        # 31 days back or more: its first instalment (a month after) is due by today in any
+        # month (30 days back from 31 March the first instalment falls on 1 April)
+        loan = make_loan(principal=D(2_000_000), days_ago=31 + i)
         loan_repay(loan=loan, amount=D(300_000), by=staff["petugas"], on=today)
     loans_arrears_update(on=today)
     make_loan(principal=D(1_000_000))  # after today's run

@@ -135,7 +135,9 @@ def test_refuses_without_a_reason(recovered, staff, reason):
 
 def test_refuses_a_recovery_in_a_closed_month(make_loan, staff, today):
     on = today.replace(day=1) - timedelta(days=1)  # last month's last day
-    loan = make_loan(days_ago=320)
+    # 320 days before ``on`` (not today: on the 31st ``on`` is 31 days back, and a loan
+    # made 320 days before today is only Diragukan then, not yet Macet)
+    loan = make_loan(days_ago=320 + (today - on).days)
     loans_arrears_update(on=on)
     loan_write_off(loan=loan, by=staff["ketua"], on=on, reason="Tidak tertagih", decision_ref="K")
     rec = loan_recovery_receive(loan=loan, amount=D(100_000), by=staff["bendahara"], on=on)

@@ -133,7 +133,9 @@ def test_panel_costs_the_same_queries_with_more_loans(staff, make_loan, today):
     make_loan(principal=D(2_000_000))
     few = queries()
     for i in range(3):
-        loan = make_loan(principal=D(2_000_000), days_ago=30 + i)
+        # 31 days back or more: its first instalment (a month after) is due by today in any
+        # month (30 days back from 31 March the first instalment falls on 1 April)
+        loan = make_loan(principal=D(2_000_000), days_ago=31 + i)
         loan_repay(loan=loan, amount=D(300_000), by=staff["petugas"], on=today)
     make_loan(principal=D(1_000_000))
     assert queries() == few
