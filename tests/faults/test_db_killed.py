@@ -247,14 +247,14 @@ def test_connection_killed_mid_year_end_close_leaves_nothing_and_the_retry_close
         real_close = ye.fiscal_year_close
         killed = []
 
-        def close_then_die(*, fiscal_year, by, before_close, after_close):
+        def close_then_die(*, fiscal_year, by, before_close, after_close, **kw):
             def after(fy, closing):
                 after_close(fy, closing)  # closing entry and SHU transfer written
                 killed.append(backend_pid())
                 kill_backend(killed[0])
 
             return real_close(
-                fiscal_year=fiscal_year, by=by, before_close=before_close, after_close=after
+                fiscal_year=fiscal_year, by=by, before_close=before_close, after_close=after, **kw
             )
 
         monkeypatch.setattr(ye, "fiscal_year_close", close_then_die)
