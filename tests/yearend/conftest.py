@@ -249,3 +249,30 @@ def client_as(tenant_a, staff):
         return c
 
     return make
+
+
+def loan_disbursed(product, member, staff, *, on, principal: str):
+    """A loan of ``principal`` over 10 months applied, verified, approved and disbursed on
+    ``on`` (the member's take-home pay raised to 15,000,000 so it passes the DSR)."""
+    from decimal import Decimal
+
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    from core.members.models import Member
+
+    Member.objects.filter(pk=member.pk).update(take_home_pay=Decimal("15000000"))
+    member.refresh_from_db()
+    loan = loan_apply(
+        member=member,
+        product=product,
+        principal=Decimal(principal),
+        tenor=10,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan = loan_verify(loan=loan, by=staff["bendahara"])
+    loan = loan_approve(loan=loan, by=staff["ketua"])
+    approval_backdate(loan, on)
+    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
+    loan.refresh_from_db()
+    return loan

@@ -6,37 +6,13 @@ disbursement reversed within the year was not."""
 from datetime import date
 from decimal import Decimal
 
-from core.loans.models import Loan
-from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
 from core.loans.services.reversal import loan_disbursement_reverse
-from core.members.models import Member
 from core.yearend.rat import rat_pack_tables
 from core.yearend.services import yearend_close
-from tests.loans.conftest import approval_backdate, docs
 
-from .conftest import YEAR, close_preliminaries
+from .conftest import YEAR, close_preliminaries, loan_disbursed
 
 D = Decimal
-
-
-def _disbursed(loan_product, member, staff, *, on: date, principal: str) -> Loan:
-    Member.objects.filter(pk=member.pk).update(take_home_pay=D("15000000"))
-    member.refresh_from_db()
-    loan = loan_apply(
-        member=member,
-        product=loan_product,
-        principal=D(principal),
-        tenor=10,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
-    )
-    loan = loan_verify(loan=loan, by=staff["bendahara"])
-    loan = loan_approve(loan=loan, by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    loan.refresh_from_db()
-    return loan
 
 
 def _portfolio(year: int) -> dict:
@@ -47,10 +23,12 @@ def _portfolio(year: int) -> dict:
 def test_portfolio_counts_a_december_disbursement_reversed_in_january(year_data, staff):
     by = staff["bendahara"]
     product = year_data["loan"].product
-    december = _disbursed(
+    december = loan_disbursed(
         product, year_data["m2"], staff, on=date(YEAR, 12, 20), principal="5000000"
     )
-    within = _disbursed(product, year_data["m3"], staff, on=date(YEAR, 11, 3), principal="2000000")
+    within = loan_disbursed(
+        product, year_data["m3"], staff, on=date(YEAR, 11, 3), principal="2000000"
+    )
     loan_disbursement_reverse(loan=within, by=by, reason="salah input", on=date(YEAR, 11, 4))
     # reversed after the year ended, before December was closed
     loan_disbursement_reverse(loan=december, by=by, reason="batal", on=date(YEAR + 1, 1, 5))

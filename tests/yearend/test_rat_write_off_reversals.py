@@ -14,44 +14,17 @@ from openpyxl import load_workbook
 
 from core.ledger.services import fiscal_year_ensure
 from core.loans.arrears import loans_arrears_update
-from core.loans.models import Loan
 from core.loans.services import (
-    loan_apply,
-    loan_approve,
-    loan_disburse,
-    loan_verify,
     loan_write_off,
     loan_write_off_reverse,
 )
-from core.members.models import Member
 from core.yearend.rat import rat_pack_tables, rat_pack_xlsx
 from core.yearend.services import yearend_close
-from tests.loans.conftest import approval_backdate, docs
 
-from .conftest import YEAR, close_preliminaries
+from .conftest import YEAR, close_preliminaries, loan_disbursed
 
 D = Decimal
 LAST = YEAR - 1  # year 1: the write-off; YEAR (year 2): its reversal, the pack
-
-
-def _disbursed(product, member, staff, *, on: date, principal: str) -> Loan:
-    Member.objects.filter(pk=member.pk).update(take_home_pay=D("15000000"))
-    member.refresh_from_db()
-    loan = loan_apply(
-        member=member,
-        product=product,
-        principal=D(principal),
-        tenor=10,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
-    )
-    loan = loan_verify(loan=loan, by=staff["bendahara"])
-    loan = loan_approve(loan=loan, by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    loan.refresh_from_db()
-    return loan
 
 
 @pytest.fixture
@@ -65,7 +38,7 @@ def two_years(year_data, staff):
     product = year_data["loan"].product
     m2, m3 = year_data["m2"], year_data["m3"]
     fiscal_year_ensure(year=LAST)
-    old = _disbursed(product, m2, staff, on=date(LAST, 1, 5), principal="4000000")
+    old = loan_disbursed(product, m2, staff, on=date(LAST, 1, 5), principal="4000000")
     loans_arrears_update(on=date(LAST, 12, 1), by=by)
     old.refresh_from_db()
     assert (old.kolektibilitas, old.ppap_amount) == ("macet", D("4000000"))
@@ -77,7 +50,7 @@ def two_years(year_data, staff):
     loan_write_off_reverse(write_off=wo_old, by=ketua, reason="Salah", on=date(YEAR, 1, 15))
     close_preliminaries(by, year=LAST)
     yearend_close(year=LAST, by=by)
-    new = _disbursed(product, m3, staff, on=date(YEAR, 1, 5), principal="3000000")
+    new = loan_disbursed(product, m3, staff, on=date(YEAR, 1, 5), principal="3000000")
     loans_arrears_update(on=date(YEAR, 12, 1), by=by)
     new.refresh_from_db()
     assert (new.kolektibilitas, new.ppap_amount) == ("macet", D("3000000"))

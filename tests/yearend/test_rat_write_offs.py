@@ -13,47 +13,22 @@ from openpyxl import load_workbook
 from core.exits.services import exit_settlement_confirm
 from core.ledger.selectors import balances_check
 from core.loans.arrears import loans_arrears_update
-from core.loans.models import Loan, LoanWriteOff
+from core.loans.models import LoanWriteOff
 from core.loans.reports import report_write_offs
 from core.loans.services import (
-    loan_apply,
-    loan_approve,
-    loan_disburse,
     loan_recovery_receive,
     loan_recovery_reverse,
-    loan_verify,
     loan_write_off,
 )
-from core.members.models import Member
 from core.members.services import heir_add
 from core.yearend.rat import rat_pack_tables, rat_pack_xlsx
 from core.yearend.services import yearend_close
-from tests.loans.conftest import approval_backdate, assert_reconciled, docs
+from tests.loans.conftest import assert_reconciled
 
-from .conftest import YEAR, close_preliminaries
+from .conftest import YEAR, close_preliminaries, loan_disbursed
 
 D = Decimal
 END = date(YEAR, 12, 31)
-
-
-def _disbursed(product, member, staff, *, on: date, principal: str) -> Loan:
-    Member.objects.filter(pk=member.pk).update(take_home_pay=D("15000000"))
-    member.refresh_from_db()
-    loan = loan_apply(
-        member=member,
-        product=product,
-        principal=D(principal),
-        tenor=10,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
-    )
-    loan = loan_verify(loan=loan, by=staff["bendahara"])
-    loan = loan_approve(loan=loan, by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    loan.refresh_from_db()
-    return loan
 
 
 @pytest.fixture
@@ -67,8 +42,8 @@ def year_with_write_offs(year_data, staff):
     by, ketua = staff["bendahara"], staff["ketua"]
     product = year_data["loan"].product
     m2, m3 = year_data["m2"], year_data["m3"]
-    exit_loan = _disbursed(product, m3, staff, on=date(YEAR, 3, 1), principal="3000000")
-    board_loan = _disbursed(product, m2, staff, on=date(YEAR, 1, 5), principal="4000000")
+    exit_loan = loan_disbursed(product, m3, staff, on=date(YEAR, 3, 1), principal="3000000")
+    board_loan = loan_disbursed(product, m2, staff, on=date(YEAR, 1, 5), principal="4000000")
     heir_add(member=m3, by=by, full_name="Maria Tingang", relationship="istri")
     exit_settlement_confirm(
         member=m3,
