@@ -14,9 +14,9 @@ from core.onboarding.services import move_in_go_live, move_in_start, trial_balan
 from tests.members import factories as f
 from tests.onboarding.helpers import arrears_row, loan_row
 
-from .conftest import YEAR
+from .conftest import YEAR, loan_disbursed
 from .test_moved_in_year import _close_year
-from .test_rat_loans_across_year import _disbursed, _portfolio
+from .test_rat_loans_across_year import _portfolio
 
 D = Decimal
 CUTOVER = date(YEAR, 9, 30)
@@ -57,7 +57,7 @@ def test_loans_brought_in_at_a_cutover_are_not_counted_as_disbursed_in_the_year(
     loans_import(move_in=mi, rows=[loan_row(m1, CUTOVER), arrears_row(m2, CUTOVER)], by=by)
     move_in_go_live(move_in=mi, by=by)  # a draft move-in's cut-over year cannot be closed
     # one loan paid out in Lumbung after the cut-over
-    _disbursed(product, m3, staff, on=date(YEAR, 11, 3), principal="3000000")
+    loan_disbursed(product, m3, staff, on=date(YEAR, 11, 3), principal="3000000")
     ye = _close_year(by)
     assert ye.year == YEAR
 
