@@ -24,24 +24,8 @@ from core.ledger.selectors import account_for_role, balances_check
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import Instalment, Loan, LoanReversal, Repayment
 from core.loans.services import loan_repay, loan_repayment_reverse
-from tests.loans.conftest import assert_reconciled
+from tests.loans.conftest import ROW_FIELDS, assert_reconciled
 
-ROW_FIELDS = (
-    "id",
-    "version",
-    "number",
-    "due_date",
-    "principal",
-    "jasa",
-    "principal_paid",
-    "jasa_paid",
-    "jasa_waived",
-    "penalty_paid",
-    "penalty_periods",
-    "penalty_charged",
-    "settled",
-    "settled_on",
-)
 LOAN_FIELDS = (
     "status",
     "principal_outstanding",

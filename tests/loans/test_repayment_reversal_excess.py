@@ -37,28 +37,13 @@ from core.savings.seeding import product_by_kind, savings_products_seed
 from core.savings.services import savings_account_open, teller_deposit
 from tests.ledger.helpers import post_bank_batch
 from tests.loans.conftest import (
+    ROW_FIELDS,
     assert_reconciled,
     month_close_as_treasurer,
     schedule_snapshot_forget,
 )
 from tests.members import factories as f
 
-ROW_FIELDS = (
-    "id",
-    "version",
-    "number",
-    "due_date",
-    "principal",
-    "jasa",
-    "principal_paid",
-    "jasa_paid",
-    "jasa_waived",
-    "penalty_paid",
-    "penalty_periods",
-    "penalty_charged",
-    "settled",
-    "settled_on",
-)
 LOAN_FIELDS = (
     "status",
     "principal_outstanding",
