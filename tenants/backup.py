@@ -572,7 +572,8 @@ def _schema_exists(name: str) -> bool:
 def _legal_number_check(meta: dict, *, slug: str, status: str) -> None:
     """A restore beside the cooperative that has the backup's legal number (the original,
     still live) makes a suspended copy only: in trial or active it would be a second
-    space and a second bill for one cooperative. Under the lock cooperative_create takes
+    space and a second bill for one cooperative: refused with a 409 (a conflict with that
+    cooperative), as cooperative_create refuses it. Under the lock cooperative_create takes
     for the number (held until the restore commits)."""
     number = str((meta.get("profile") or {}).get("legal_number") or "")
     if status == Cooperative.Status.SUSPENDED or not number.strip():
@@ -588,6 +589,7 @@ def _legal_number_check(meta: dict, *, slug: str, status: str) -> None:
                 "dipulihkan di sampingnya hanya boleh ditangguhkan (status suspended)."
             )
             % {"number": number, "holder": holder.slug if holder else "?"},
+            status=409,
         ) from exc
 
 

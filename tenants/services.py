@@ -121,13 +121,14 @@ NIK_KOPERASI = CooperativeIdentifier(
 )
 
 
-def identifier_taken_error(
-    identifier: CooperativeIdentifier, *, status: int | None = None
-) -> ApplicationError:
-    """The refusal of a number another cooperative in Lumbung has."""
+def identifier_taken_error(identifier: CooperativeIdentifier) -> ApplicationError:
+    """The refusal of a number another cooperative in Lumbung has: a 409 on every path
+    (the form's early check, e-mail verification, provisioning), a conflict with that
+    cooperative, not a malformed request (a number that does not look like one is the
+    validators' 400)."""
     message = str(identifier.taken_message)
     return ApplicationError(
-        identifier.code, message, fields={identifier.field: [message]}, status=status
+        identifier.code, message, fields={identifier.field: [message]}, status=409
     )
 
 
@@ -180,7 +181,7 @@ def identifier_claim(identifier: CooperativeIdentifier, *, value: str | None, sl
         return
     identifier_lock(identifier, number)
     if identifier_holder(identifier, number, slug=slug) is not None:
-        raise identifier_taken_error(identifier, status=409)
+        raise identifier_taken_error(identifier)
 
 
 def tenant_url(slug: str) -> str:

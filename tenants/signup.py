@@ -102,8 +102,9 @@ def identifier_availability(
     """None unless another cooperative in Lumbung (not a practice copy) has this number
     (its legal number, its NIK koperasi as digits): one cooperative, one space and one
     bill. The cooperative at ``slug`` itself (its own form sent again while it is being
-    made) is the address check's business. The form's early answer; provisioning checks
-    again under a lock (``cooperative_create``)."""
+    made) is the address check's business. The form's early answer (a 409, as at
+    verification and provisioning); provisioning checks again under a lock
+    (``cooperative_create``)."""
     if identifier_holder(identifier, value, slug=slug) is None:
         return None
     return identifier_taken_error(identifier)
@@ -388,7 +389,7 @@ def _identifier_verifiable(
         return None
     identifier_lock(identifier, number)
     if identifier_holder(identifier, number, slug=signup.slug) is not None:
-        return identifier_taken_error(identifier, status=409)
+        return identifier_taken_error(identifier)
     if (
         SignupRequest.objects.filter(
             **identifier.lookup(number),

@@ -553,7 +553,7 @@ def test_a_restore_beside_a_cooperative_with_its_legal_number_stays_suspended(
 ):
     """A copy of a live cooperative (restored beside it to look at or to take rows back)
     is made suspended, as by default; made in trial or active it would be a second space
-    and a second bill for one cooperative: refused, naming the one that has the number
+    and a second bill for one cooperative: refused (409), naming the one that has the number
     (the operator's tool). After the original is deleted the number is free again."""
     with django_db_blocker.unblock():
         Cooperative.objects.filter(pk=scratch_tenant.pk).update(legal_number="77/BH/XII/2021")
@@ -565,6 +565,7 @@ def test_a_restore_beside_a_cooperative_with_its_legal_number_stays_suspended(
         with pytest.raises(ApplicationError) as err:
             cooperative_restore(path=path, slug=slug, status=Cooperative.Status.TRIAL)
         assert err.value.code == "legal_number_taken"
+        assert err.value.status_code == 409  # a conflict with that cooperative
         assert scratch_tenant.slug in err.value.message
         assert "ditangguhkan" in err.value.message
         assert not Cooperative.objects.filter(slug=slug).exists()
