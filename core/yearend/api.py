@@ -130,6 +130,9 @@ class ChecklistSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     # closed by the ledger's own year close without the year end: see `year_closed_in_ledger`
     closed_in_ledger = serializers.BooleanField()
+    # closed here, reopened in the ledger (existing data): see `year_reopened_in_ledger`;
+    # the way out is POST …/reclose/
+    reopened_in_ledger = serializers.BooleanField()
     items = ChecklistItemSerializer(many=True)
 
 
@@ -329,12 +332,14 @@ class Checklist(YearEndView):
     def get(self, request, year: int):
         items = selectors.close_checklist(year=year)
         in_ledger = selectors.closed_in_ledger(year=year) is not None
+        reopened = selectors.reopened_in_ledger(year=year) is not None
         return Response(
             ChecklistSerializer(
                 {
                     "year": year,
-                    "ready": all(i.ok for i in items) and not in_ledger,
+                    "ready": all(i.ok for i in items) and not in_ledger and not reopened,
                     "closed_in_ledger": in_ledger,
+                    "reopened_in_ledger": reopened,
                     "items": [asdict(i) for i in items],
                 }
             ).data
@@ -345,6 +350,31 @@ class Close(YearEndView):
     @extend_schema(request=None, responses=YearEndSerializer)
     def post(self, request, year: int):
         return Response(YearEndSerializer(services.yearend_close(year=year, by=request.user)).data)
+
+
+class Reclose(YearEndView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: YearEndSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`year_not_reopened_in_ledger`: tahun buku itu tidak sedang "
+                "dibuka kembali di buku besar sesudah tutup buku. `year_end_entries_reversed`: "
+                "jurnal pajak/SHU tutup bukunya sudah dibalik. `year_end_posted_since_close`: "
+                "ada jurnal bertanggal tahun itu yang diposting sesudah tutup buku "
+                "(`fields.entries`); tutup buku harus dibuka kembali (admin) dan ditutup lagi.",
+            ),
+        },
+        description="Tutup ulang tahun buku yang sudah ditutup di sini tetapi dibuka kembali "
+        "di buku besar (data lama, `year_reopened_in_ledger`): tahun buku ditutup kembali di "
+        "buku besar seperti saat tutup buku (jurnal penutup baru, sama dengan yang dibalik), "
+        "tanpa memposting pajak penghasilan atau SHU lagi. Bendahara, admin.",
+    )
+    def post(self, request, year: int):
+        return Response(
+            YearEndSerializer(services.yearend_reclose(year=year, by=request.user)).data
+        )
 
 
 class Reopen(YearEndView):
@@ -540,13 +570,17 @@ class YearEndDetail(YearEndView):
             409: OpenApiResponse(
                 ErrorSerializer,
                 description="`year_closed_in_ledger`: ditutup di buku besar tanpa tutup buku "
-                "akhir tahun (tanpa pajak dan SHU belum dibagi); `fields.reopen_page`.",
+                "akhir tahun (tanpa pajak dan SHU belum dibagi); `fields.reopen_page`. "
+                "`year_reopened_in_ledger`: ditutup di sini tetapi dibuka kembali di buku "
+                "besar (data lama); `fields.reclose`: tutup ulang.",
             ),
         }
     )
     def get(self, request, year: int):
-        in_ledger = selectors.closed_in_ledger(year=year)
-        if in_ledger is not None:  # closed by the ledger alone: what is missing, the way out
+        # closed by the ledger alone, or closed here and reopened in the ledger: what is
+        # wrong, the way out
+        in_ledger = selectors.closed_in_ledger(year=year) or selectors.reopened_in_ledger(year=year)
+        if in_ledger is not None:
             raise in_ledger
         ye = YearEnd.objects.filter(year=year).first()
         if ye is None:  # its own code: a year still open is not a wrong address

@@ -10,6 +10,7 @@ urlpatterns = [
     path("yearend/<int:year>/checklist/", api.Checklist.as_view(), name="api-yearend-checklist"),
     path("yearend/<int:year>/close/", api.Close.as_view(), name="api-yearend-close"),
     path("yearend/<int:year>/reopen/", api.Reopen.as_view(), name="api-yearend-reopen"),
+    path("yearend/<int:year>/reclose/", api.Reclose.as_view(), name="api-yearend-reclose"),
     path("yearend/<int:year>/preview/", api.Preview.as_view(), name="api-yearend-preview"),
     path("yearend/<int:year>/post/", api.Post.as_view(), name="api-yearend-post"),
     path("yearend/<int:year>/payout/", api.Payout.as_view(), name="api-yearend-payout"),

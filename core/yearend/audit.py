@@ -8,6 +8,7 @@ class YearEndAudit(StrEnum):
     CLOSE = "yearend.close"
     RAT_HELD_SET = "yearend.rat_held.set"
     RAT_TEXTS_SET = "yearend.rat_texts.set"
+    RECLOSE = "yearend.reclose"
     REOPEN = "yearend.reopen"
     SETTINGS_SET = "yearend.settings.set"
     SHU_PAYOUT = "yearend.shu.payout"

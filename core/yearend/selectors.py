@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
-from core.ledger.models import Account, FiscalYear, ManualEntryRequest, Period
+from core.ledger.models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
 from core.ledger.selectors import account_for_role, totals_between
 from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
@@ -560,8 +560,84 @@ def closed_in_ledger(*, year: int) -> ApplicationError | None:
     )
 
 
+def reopened_in_ledger(*, year: int) -> ApplicationError | None:
+    """Why the year end cannot close (again), preview or report ``year``: its ``YearEnd``
+    is closed (or posted) but the ledger's year is open — reopened on the ledger's
+    periods page before that reopen was refused for a year closed here (existing data:
+    a year closed with an SHU after tax of zero had no move to SHU belum dibagi, which
+    was all the old guard looked for). The ledger's reopen reversed its closing entry;
+    the year end's income tax (and SHU move) stayed posted, so a new close would post
+    them twice. The way out: ``yearend_reclose`` (the year closed again in the ledger,
+    nothing of the year end posted again), or, when entries were posted into the year
+    since, the year end's reopen (admin), then a close. None otherwise."""
+    if not YearEnd.objects.filter(year=year).exclude(status=YearEnd.Status.REOPENED).exists():
+        return None
+    if not FiscalYear.objects.filter(year=year, status=FiscalYear.Status.OPEN).exists():
+        return None
+    return ApplicationError(
+        E.REOPENED_IN_LEDGER,
+        _(
+            "Tahun buku %(y)s sudah ditutup di sini, tetapi dibuka kembali di buku besar "
+            "(Periode akuntansi) sebelum hal itu ditolak: jurnal penutupnya dibalik dan "
+            "tahunnya terbuka lagi, sedangkan pajak penghasilan dan SHU dari tutup buku "
+            "ini tetap diposting. Jangan tutup tahun buku lagi: pajak penghasilan akan "
+            "terposting dua kali. Tutup ulang di sini: tahun buku ditutup kembali di buku "
+            "besar seperti saat tutup buku, tanpa memposting pajak atau SHU lagi. Bila "
+            "sesudah tutup buku ada jurnal baru bertanggal tahun itu, tutup buku harus "
+            "diulang: admin membuka kembali tutup buku di sini, lalu tahun buku ditutup lagi."
+        )
+        % {"y": year},
+        fields={
+            "reclose": reverse("api-yearend-reclose", args=[year]),
+            "year_page": reverse("yearend:year", args=[year]),
+        },
+        status=409,
+    )
+
+
+@dataclass
+class CloseEntries:
+    """What the year end's close of a year posted: its own entries (income tax, the move
+    to SHU belum dibagi) and the ledger's closing entry it made (reversed by the ledger's
+    reopen, when the year was reopened there)."""
+
+    own: list[JournalEntry]
+    closing: JournalEntry | None
+
+
+def close_entries(ye: YearEnd) -> CloseEntries:
+    own = [e for e in (ye.tax_entry, ye.transfer_entry) if e is not None]
+    # the latest closing entry of the year that is not itself a reversal: the one the
+    # close made (a later close would have made a newer one)
+    closing = (
+        JournalEntry.objects.filter(
+            source=JournalEntry.Source.CLOSING, fiscal_year=ye.year, reverses__isnull=True
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return CloseEntries(own=own, closing=closing)
+
+
+def entries_posted_since_close(ye: YearEnd) -> list[JournalEntry]:
+    """Entries dated in ``ye``'s year posted after its close (the ledger's own closing
+    entries and their reversals aside): each changes the figures the close was made on.
+    After the close's last entry by number; a close that posted none (no income or
+    expense, no tax), after its time."""
+    made = close_entries(ye)
+    ids = [e.pk for e in made.own] + ([made.closing.pk] if made.closing else [])
+    qs = JournalEntry.objects.filter(
+        date__gte=date(ye.year, 1, 1), date__lte=date(ye.year, 12, 31)
+    ).exclude(source=JournalEntry.Source.CLOSING)
+    if ids:
+        qs = qs.filter(pk__gt=max(ids))
+    elif ye.closed_at is not None:
+        qs = qs.filter(created_at__gt=ye.closed_at)
+    return list(qs.order_by("pk"))
+
+
 def closed_year_end(*, year: int) -> YearEnd:
-    in_ledger = closed_in_ledger(year=year)
+    in_ledger = closed_in_ledger(year=year) or reopened_in_ledger(year=year)
     if in_ledger is not None:
         raise in_ledger
     ye = YearEnd.objects.filter(year=year).first()

@@ -45,9 +45,12 @@ from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
 from .rat import rat_report_for
 from .selectors import (
     close_checklist,
+    close_entries,
     closed_in_ledger,
     closed_year_end,
+    entries_posted_since_close,
     leavers_sukarela_left_open,
+    reopened_in_ledger,
     shu_preview,
     shu_settings_for,
     shu_settings_snapshot,
@@ -216,6 +219,9 @@ def yearend_close(*, year: int, by) -> YearEnd:
         raise closed_in_ledger(year=year) or ApplicationError(
             E.ALREADY_CLOSED, _("Tahun buku %(y)s sudah ditutup.") % {"y": year}
         )
+    reopened = reopened_in_ledger(year=year)
+    if reopened is not None:  # closed here, reopened in the ledger: its tax is still posted
+        raise reopened
     if fy.end_date > timezone.localdate():
         raise ApplicationError(E.INVALID, _("Tahun buku %(y)s belum berakhir.") % {"y": year})
     # before the checklist: an unfinished move-in is why its months cannot be closed. The
@@ -314,6 +320,104 @@ def yearend_close(*, year: int, by) -> YearEnd:
     return ye
 
 
+def _closing_amounts(entry: JournalEntry | None) -> dict[int, Decimal]:
+    """A closing entry's debit − credit per account (nonzero only)."""
+    out: dict[int, Decimal] = {}
+    if entry is not None:
+        for ln in entry.lines.all():
+            out[ln.account_id] = out.get(ln.account_id, ZERO) + ln.debit - ln.credit
+    return {k: v for k, v in out.items() if v}
+
+
+@transaction.atomic
+def yearend_reclose(*, year: int, by) -> YearEnd:
+    """The way out for a year closed here whose ledger year was reopened in the ledger
+    (``selectors.reopened_in_ledger``): the ledger's year is closed again as the year
+    end closed it — income and expense rolled into SHU tahun berjalan by a new closing
+    entry (the one the ledger's reopen reversed, to the rupiah), every month closed, the
+    year marked ``closed_by_year_end`` — and nothing of the year end is posted again:
+    its income tax and its move to SHU belum dibagi stay as they are. Refused when one of
+    them was reversed, or when an entry dated in the year was posted since the close (its
+    figures would no longer hold): the year end is then reopened properly (admin) and
+    closed again. Bendahara or admin, as the close."""
+    _require(by, TREASURY, _("menutup tahun buku"))
+    close_lock()  # as the close: before the guard reads and before the year's row
+    fy = FiscalYear.objects.select_for_update().filter(year=year).first()
+    ye = YearEnd.objects.select_for_update().filter(year=year).first()
+    if (
+        fy is None
+        or fy.status != FiscalYear.Status.OPEN
+        or ye is None
+        or ye.status == YearEnd.Status.REOPENED
+    ):
+        raise ApplicationError(
+            E.NOT_REOPENED_IN_LEDGER,
+            _(
+                "Tahun buku %(y)s tidak sedang dibuka kembali di buku besar sesudah tutup "
+                "buku; tidak ada yang perlu ditutup ulang."
+            )
+            % {"y": year},
+            status=409,
+        )
+    made = close_entries(ye)
+    reversed_ = [e for e in made.own if e.reversals.exists()]
+    if reversed_:
+        raise ApplicationError(
+            E.ENTRIES_REVERSED,
+            _(
+                "Jurnal tutup buku tahun %(y)s sudah dibalik (%(e)s), jadi tahun buku tidak "
+                "dapat ditutup ulang seperti saat tutup buku. Tutup buku harus diulang: admin "
+                "membuka kembali tutup buku di sini, lalu tahun buku ditutup lagi."
+            )
+            % {"y": year, "e": ", ".join(str(e) for e in reversed_)},
+            fields={"entries": [str(e) for e in reversed_]},
+            status=409,
+        )
+    since = entries_posted_since_close(ye)
+    if since:
+        raise ApplicationError(
+            E.POSTED_SINCE_CLOSE,
+            _(
+                "Tahun buku %(y)s tidak dapat ditutup ulang: sesudah tutup buku ada jurnal "
+                "baru bertanggal tahun itu (%(e)s), jadi SHU dan pajak penghasilan tutup "
+                "bukunya tidak berlaku lagi. Tutup buku harus diulang: admin membuka kembali "
+                "tutup buku di sini (pajak penghasilan dan SHU belum dibagi dibalik), lalu "
+                "tahun buku ditutup lagi."
+            )
+            % {"y": year, "e": ", ".join(str(e) for e in since)},
+            fields={"entries": [str(e) for e in since]},
+            status=409,
+        )
+    fy = fiscal_year_close(fiscal_year=fy, by=by, by_year_end=True)
+    original = made.closing if made.closing and made.closing.reversals.exists() else None
+    if _closing_amounts(fy.closing_entry) != _closing_amounts(original):
+        # nothing posted since, so it cannot differ; if it does, nothing is kept
+        raise ApplicationError(
+            E.POSTED_SINCE_CLOSE,
+            _(
+                "Tahun buku %(y)s tidak dapat ditutup ulang: jurnal penutupnya tidak sama "
+                "dengan saat tutup buku. Tutup buku harus diulang: admin membuka kembali "
+                "tutup buku di sini, lalu tahun buku ditutup lagi."
+            )
+            % {"y": year},
+            fields={"entries": []},
+            status=409,
+        )
+    audit_log(
+        actor=by,
+        action=YearEndAudit.RECLOSE,
+        target=ye,
+        data={
+            "year": year,
+            "tax_entry": str(ye.tax_entry) if ye.tax_entry else None,
+            "transfer_entry": str(ye.transfer_entry) if ye.transfer_entry else None,
+            "closing_entry": str(fy.closing_entry) if fy.closing_entry else None,
+            "reversed_closing_entry": str(original) if original else None,
+        },
+    )
+    return ye
+
+
 @transaction.atomic
 def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
     """Admin only, with a reason: reverse a close whose SHU is not posted yet (the
@@ -332,7 +436,10 @@ def yearend_reopen(*, year: int, reason: str, by) -> YearEnd:
             % {"y": year},
         )
     december = Period.objects.get(fiscal_year__year=year, month=12)
-    period_reopen(period=december, reason=reason, by=by, by_year_end=True)
+    if december.status == Period.Status.CLOSED:
+        # open already when the ledger's year was reopened in the ledger (existing data,
+        # ``selectors.reopened_in_ledger``): its closing entry is reversed already
+        period_reopen(period=december, reason=reason, by=by, by_year_end=True)
     for entry in (ye.transfer_entry, ye.tax_entry):
         if entry is not None:
             # the year end's own reversal of its SHU entries (books integrity: module-owned)

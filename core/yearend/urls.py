@@ -7,6 +7,7 @@ app_name = "yearend"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<int:year>/", views.year_view, name="year"),
+    path("<int:year>/tutup-ulang/", views.reclose, name="reclose"),
     path("<int:year>/pratinjau/", views.preview_view, name="preview"),
     path("<int:year>/rat/", views.rat_view, name="rat"),
     path("pembayaran/<int:pk>/batalkan/", views.payout_reverse, name="payout_reverse"),

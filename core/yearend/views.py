@@ -156,6 +156,8 @@ def year_view(request, year: int):
     )
     # closed by the ledger alone (existing data): said in the status, no close button
     in_ledger = selectors.closed_in_ledger(year=year)
+    # closed here, reopened in the ledger (existing data): said, with the re-close button
+    reopened = selectors.reopened_in_ledger(year=year)
     return render(
         request,
         "yearend/year.html",
@@ -167,8 +169,12 @@ def year_view(request, year: int):
             # the RAT's date recorded on the RAT screen: posting must use it
             "rat_held_on": selectors.rat_held_on(year=year),
             "items": items,
-            "ready": all(i.ok for i in items) and block is None and in_ledger is None,
+            "ready": all(i.ok for i in items)
+            and block is None
+            and in_ledger is None
+            and reopened is None,
             "closed_in_ledger": str(in_ledger.message) if in_ledger else "",
+            "reopened_in_ledger": str(reopened.message) if reopened else "",
             "close_refusal": str(block.error.message) if block else "",
             "close_refusal_url": reverse(block.fix_url_name)
             if block and block.fix_url_name
@@ -340,5 +346,26 @@ def payout_reverse(request, pk: int):
             request,
             _("Pembayaran SHU %(r)s (%(m)s) dibatalkan; SHU-nya kembali belum dibayar.")
             % {"r": payout.receipt_number or f"#{payout.pk}", "m": payout.share.member},
+        )
+    return redirect("yearend:year", year=year)
+
+
+@require_POST
+@role_required(read=STAFF, write=TREASURY)
+def reclose(request, year: int):
+    """The year page's *Tutup ulang* (bendahara, admin; after its confirmation): a year
+    closed here whose ledger year was reopened in the ledger is closed again there,
+    nothing of the year end posted again (``yearend_reclose``). Back to the year."""
+    _year_or_404(year)
+    with application_errors_to_messages(request) as outcome:
+        services.yearend_reclose(year=year, by=request.user)
+    if outcome.ok:
+        messages.success(
+            request,
+            _(
+                "Tahun buku %(y)s ditutup kembali di buku besar; pajak penghasilan dan SHU "
+                "tidak diposting lagi."
+            )
+            % {"y": year},
         )
     return redirect("yearend:year", year=year)

@@ -95,7 +95,7 @@ WRITERS = [
     # year end: bendahara, admin; the RAT also ketua; reopen: admin
     (r"yearend:rat|api-yearend-rat-texts", TK),
     (r"api-yearend-reopen", ADMIN),
-    (r"yearend:(index|year|payout_reverse)|api-yearend.*", T),
+    (r"yearend:(index|year|payout_reverse|reclose)|api-yearend.*", T),
     # moving in: admin, bendahara
     (r"onboarding:.*|api-onboarding(-(?!reconciliation$|template$).*)?", T),
     # subscription: admin, bendahara (the plan, the tax details: admin)
