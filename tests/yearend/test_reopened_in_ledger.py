@@ -140,6 +140,7 @@ def test_year_end_api_and_checklist_say_reopened_in_ledger(broken, client_as):
         (c.post, f"/api/v1/yearend/{YEAR}/close/"),
         (c.get, f"/api/v1/yearend/{YEAR}/"),
         (c.get, f"/api/v1/yearend/{YEAR}/preview/"),
+        (c.get, f"/api/v1/yearend/{YEAR}/rat-pack/?file=xlsx"),
     ):
         r = method(url)
         assert r.status_code == 409, (url, r.status_code, r.content)
