@@ -893,29 +893,46 @@ def savings_account_for(*, member_id: int, kind: str) -> SavingsAccount | None:
 # ------------------------------------------------------------- statements (balance sheet)
 
 
-# Per loan disbursed by the date: the schedule in effect on it (each version of the
-# schedule from the day it was made: version 1 at disbursement, a reschedule's on its
-# date, a re-amortisation's on the day of the principal prepayment that made it — the
-# version its payment kept (``Repayment.schedule_before``), or for a payment made before
-# it was kept the k-th such version pairs with the k-th such repayment — until that
-# payment's reversal, if it was reversed by the date: from then the rows it replaced are
-# in effect again), its rows due after the horizon (a row of a version in effect, not
-# replaced by a later version in effect with its number nor, unless it is still current,
-# by a later reschedule in effect), and the principal outstanding on the date (principal
-# + jasa capitalised by reschedules so far − principal repaid so far by repayments not
-# reversed by then). With payments filling the oldest rows first, the non-current part is
-# min(outstanding, rows due after horizon).
+# Per loan paid out on the date, the schedule in effect on it. A payout lasts from its
+# disbursement until that disbursement's reversal, if any (``LoanReversal`` of kind
+# disbursement: paid out on its entry's date, back to approved on its ``on``): a loan
+# whose disbursement was reversed and made again has one span per payout, the last one
+# from the loan's own ``disbursed_on``, and none on a day between a reversal and the
+# next payout (the ledger's receivable holds nothing of it then). Each version of the
+# schedule counts from the day it was made until the day it stopped: the rows a payout
+# wrote (version 1 at the first payout, at each later one the version its reversal
+# numbered next) for that payout's span; a reschedule's from its date; a
+# re-amortisation's from the day of the principal prepayment that made it — the version
+# its payment kept (``Repayment.schedule_before``), or for a payment made before it was
+# kept, in order: the loan's versions above 1 that no reschedule or kept payment names,
+# by number, pair with its payouts after the first and such payments, by date (on a
+# shared day as their journal entries were posted) — until that payment's reversal, if
+# it was reversed by the date: from then the rows it replaced are in effect again. Then
+# the rows due after the horizon (a row of a version in effect, not replaced by a later
+# version in effect with its number nor, unless it is still current, by a later
+# reschedule in effect), and the principal outstanding on the date (principal + jasa
+# capitalised by reschedules so far − principal repaid so far by repayments not reversed
+# by then). With payments filling the oldest rows first, the non-current part is
+# min(outstanding, rows due after horizon). One statement, set-based throughout (no
+# per-row subquery over a CTE: at a few thousand loans those made it quadratic and its
+# estimate crossed the JIT threshold; docs/ledger.md has the timings).
 NON_CURRENT_SQL = """
-WITH l AS (
-  SELECT id, principal, disbursed_on FROM loans_loan
-   WHERE disbursed_on IS NOT NULL AND disbursed_on <= %(d)s
+WITH rev AS (
+  SELECT r.id, r.loan_id, e.date AS valid_from, r."on" AS valid_to, r.entry_id
+    FROM loans_loanreversal r JOIN ledger_journalentry e ON e.id = r.entry_id
+   WHERE r.kind = 'disbursement'
+),
+l AS (
+  SELECT id, principal FROM loans_loan
+   WHERE disbursed_on <= %(d)s
+      OR id IN (SELECT loan_id FROM rev WHERE valid_from <= %(d)s)
 ),
 resch AS (
   SELECT r.loan_id, r.version_to AS version, r."on" AS valid_from, r.capitalised_jasa
     FROM loans_reschedule r JOIN l ON l.id = r.loan_id
 ),
 prepay_all AS (
-  SELECT p.loan_id, p.id, p.paid_on, p.schedule_before,
+  SELECT p.loan_id, p.id, p.paid_on, p.entry_id, p.schedule_before,
          (SELECT min(e.date) FROM ledger_journalentry e
            WHERE e.reverses_id = p.entry_id) AS valid_to
     FROM loans_repayment p JOIN l ON l.id = p.loan_id
@@ -926,10 +943,19 @@ prepay_kept AS (
     FROM prepay_all
    WHERE schedule_before <> '{}'::jsonb AND schedule_before->>'version_to' IS NOT NULL
 ),
-prepay AS (
-  SELECT loan_id, paid_on, valid_to,
-         row_number() OVER (PARTITION BY loan_id ORDER BY paid_on, id) AS rn
-    FROM prepay_all WHERE schedule_before = '{}'::jsonb
+ev AS (
+  SELECT loan_id, valid_from, valid_to,
+         row_number() OVER (PARTITION BY loan_id
+                            ORDER BY valid_from, entry_id NULLS FIRST, kind, id) AS rn
+    FROM (SELECT rev.loan_id, rev.valid_from, rev.valid_to, 0 AS kind, rev.entry_id, rev.id
+            FROM rev JOIN l ON l.id = rev.loan_id
+          UNION ALL
+          SELECT x.id, x.disbursed_on, NULL::date, 0, x.disbursement_entry_id, 0
+            FROM loans_loan x JOIN l ON l.id = x.id
+           WHERE x.disbursed_on IS NOT NULL
+          UNION ALL
+          SELECT loan_id, paid_on, valid_to, 1, entry_id, id
+            FROM prepay_all WHERE schedule_before = '{}'::jsonb) e
 ),
 other_v AS (
   SELECT v.loan_id, v.version,
@@ -941,29 +967,32 @@ other_v AS (
                       WHERE k.loan_id = v.loan_id AND k.version = v.version)
 ),
 vd AS (
-  SELECT id AS loan_id, 1 AS version, disbursed_on AS valid_from, NULL::date AS valid_to FROM l
+  SELECT loan_id, 1 AS version, valid_from, valid_to FROM ev WHERE rn = 1
   UNION ALL SELECT loan_id, version, valid_from, NULL FROM resch
   UNION ALL SELECT loan_id, version, paid_on, valid_to FROM prepay_kept
-  UNION ALL SELECT o.loan_id, o.version, p.paid_on, p.valid_to
-              FROM other_v o JOIN prepay p ON p.loan_id = o.loan_id AND p.rn = o.rn
+  UNION ALL SELECT o.loan_id, o.version, ev.valid_from, ev.valid_to
+              FROM other_v o JOIN ev ON ev.loan_id = o.loan_id AND ev.rn = o.rn + 1
 ),
 vok AS (
   SELECT DISTINCT loan_id, version FROM vd
    WHERE valid_from <= %(d)s AND (valid_to IS NULL OR valid_to > %(d)s)
 ),
-later AS (
-  SELECT i.loan_id, sum(i.principal) AS p
+eff AS (
+  SELECT i.loan_id, i.version, i.due_date, i.principal, i.is_current,
+         max(i.version) OVER (PARTITION BY i.loan_id, i.number) AS top
     FROM loans_instalment i JOIN vok ON vok.loan_id = i.loan_id AND vok.version = i.version
-   WHERE i.due_date > %(h)s
-     AND NOT EXISTS (SELECT 1 FROM loans_instalment j
-                       JOIN vok w ON w.loan_id = j.loan_id AND w.version = j.version
-                      WHERE j.loan_id = i.loan_id AND j.number = i.number
-                        AND j.version > i.version)
-     AND (i.is_current OR NOT EXISTS (SELECT 1 FROM resch r
-                                        JOIN vok w ON w.loan_id = r.loan_id
-                                                  AND w.version = r.version
-                                       WHERE r.loan_id = i.loan_id AND r.version > i.version))
-   GROUP BY i.loan_id
+),
+rv AS (
+  SELECT r.loan_id, max(r.version) AS version
+    FROM resch r JOIN vok w ON w.loan_id = r.loan_id AND w.version = r.version
+   GROUP BY r.loan_id
+),
+later AS (
+  SELECT e.loan_id, sum(e.principal) AS p
+    FROM eff e LEFT JOIN rv ON rv.loan_id = e.loan_id
+   WHERE e.due_date > %(h)s AND e.version = e.top
+     AND (e.is_current OR rv.version IS NULL OR rv.version <= e.version)
+   GROUP BY e.loan_id
 ),
 paid AS (
   SELECT p.loan_id,
@@ -978,7 +1007,7 @@ cap AS (SELECT loan_id, sum(capitalised_jasa) AS c FROM resch
          WHERE valid_from <= %(d)s GROUP BY loan_id)
 SELECT coalesce(sum(LEAST(
          GREATEST(l.principal + coalesce(cap.c, 0) - coalesce(paid.p, 0), 0), later.p)), 0)
-  FROM l JOIN later ON later.loan_id = l.id
+  FROM later JOIN loans_loan l ON l.id = later.loan_id
   LEFT JOIN paid ON paid.loan_id = l.id
   LEFT JOIN cap ON cap.loan_id = l.id
 """
@@ -988,7 +1017,9 @@ def loans_principal_due_after_12_months(*, on: date) -> Decimal:
     """Principal of loans falling due more than twelve months after ``on`` (the
     non-current part of piutang pinjaman anggota on the neraca), as things stood on
     ``on``: the loans outstanding that day and the schedule in effect that day, not
-    today's (a loan repaid since still counts; see ``NON_CURRENT_SQL``). Named in
+    today's (a loan repaid since still counts; a loan whose disbursement was reversed
+    counts its payout's schedule up to the reversal and, paid out again, the new payout's
+    from then; see ``NON_CURRENT_SQL``). Named in
     ``settings.LEDGER_NON_CURRENT_PROVIDERS`` for the ledger's balance sheet."""
     try:
         horizon = on.replace(year=on.year + 1)
