@@ -5,6 +5,7 @@ and this month's run generated."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from core.users.models import User
 
 from .models import DeductionImport, DeductionLine, DeductionRun, DeductionSettings
 from .services import (
+    date_errors_only,
     deduction_import_post,
     deduction_import_upload,
     deduction_run_create,
@@ -80,5 +82,11 @@ def deductions_demo_seed(*, cooperative=None) -> None:
                     )
                     if imp.status == "valid":
                         deduction_import_post(imp=imp, by=by)
+                    elif date_errors_only(imp):
+                        # the demo loans' instalments are paid at the counter up to
+                        # today, later than the run's payday: the money came on the
+                        # date those loans take (the latest one the rows name)
+                        on = max(date.fromisoformat(e["on_or_after"]) for e in imp.errors)
+                        deduction_import_post(imp=imp, by=by, on=on)
             except ApplicationError as exc:  # e.g. the month was closed by the ledger demo
                 log.warning("deductions demo: %s not posted: %s", agency.code, exc.message)
