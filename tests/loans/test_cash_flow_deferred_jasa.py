@@ -167,7 +167,9 @@ def test_topup_in_arrears_shows_no_receipt_of_the_capitalised_jasa(
     cf = reports.cash_flow(date_from=on, date_to=on, compare=False)
     got = _rows(cf)
     assert ("in", _code("deferred_jasa_income")) not in got
-    assert got[("out", _code("loan_receivable"))] == D(20_000_000) - capitalised
+    # the fees cut (650,000: admin 200,000, provisi 100,000, insurance 50,000, risk fund
+    # 100,000, wajib pinjam 200,000) are no payment either
+    assert got[("out", _code("loan_receivable"))] == D(20_000_000) - capitalised - D(650_000)
     assert got[("in", _code("loan_receivable"))] == q["principal"]
     assert cf["net_change"] == -cash and cf["reconciles"]
     # the books are as before: the whole new principal receivable, the jasa deferred

@@ -68,7 +68,8 @@ def test_payoff_with_jasa_paid_ahead_shows_only_the_cash_received(make_loan, sta
     got = _rows(reports.cash_flow(date_from=f, date_to=today, compare=False))
     assert got[("in", _code("loan_interest_income"))] == D(50_000)
     assert got[("in", _code("loan_receivable"))] == D(9_950_000)
-    assert got[("out", _code("loan_receivable"))] == D(10_000_000)  # the disbursement
+    # the disbursement: the cash paid out, the 350,000 of fees cut no payment
+    assert got[("out", _code("loan_receivable"))] == D(9_650_000)
     assert_reconciled()
 
 
@@ -129,7 +130,7 @@ def test_topup_with_jasa_paid_ahead_shows_no_payment_of_jasa(
     got = _rows(cf)
     assert ("out", _code("loan_interest_income")) not in got
     assert got[("in", _code("loan_receivable"))] == D(9_950_000)
-    assert got[("out", _code("loan_receivable"))] == D(20_000_000)
+    assert got[("out", _code("loan_receivable"))] == D(20_000_000) - D(650_000)  # fees cut
     assert cf["net_change"] == -cash and cf["reconciles"]
     assert _role_total(entry, "loan_interest_income") == D(-50_000)
     assert _role_total(entry, "loan_receivable") == D(10_000_000) - D(20_000_000)

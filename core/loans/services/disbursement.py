@@ -94,9 +94,15 @@ def loan_disburse(
         "insurance": "insurance_payable",
         "risk_fund": "risk_fund",
     }
+    # the fees are cut from the principal, not received in cash: each fee's credit and the
+    # part of the receivable that pays it are a marked non-cash pair (``non_cash``; the
+    # receivable's part is split off below), so the cash flow shows the cash paid out
+    # and no receipt of fees
     for name, role in fee_roles.items():
         if fees[name] > 0:
-            lines.append(_line(role, credit=fees[name], member_id=member_id, memo=loan.number))
+            lines.append(
+                _line(role, credit=fees[name], member_id=member_id, memo=loan.number, non_cash=True)
+            )
     savings_txns: list = []
     if fees["wajib_pinjam"] > 0:
         more, savings_txns = savings_credit(
@@ -107,7 +113,7 @@ def loan_disburse(
             by=by,
             memo=_("Wajib pinjam %s") % loan.number,
         )
-        lines += more
+        lines += [replace(x, non_cash=True) for x in more]
     settlement = ZERO
     old = None
     topup: TopupSettlement | None = None
@@ -122,21 +128,22 @@ def loan_disburse(
         topup = topup_settlement(old=old, on=on)
         settlement = topup.amount
         lines += topup.lines
-        # the overdue jasa and penalty a top-up in arrears capitalises (its marked
-        # credits) are paid by that much of the new principal, not in cash: the pair
-        # marked non_cash, the rest of the principal the cash-flow payment
-        capitalised = sum((x.credit - x.debit for x in topup.lines if x.non_cash), ZERO)
-        if capitalised > 0:
-            lines[0] = replace(lines[0], debit=loan.principal - capitalised)
-            lines.append(
-                _line(
-                    "loan_receivable",
-                    debit=capitalised,
-                    member_id=member_id,
-                    memo=loan.number,
-                    non_cash=True,
-                )
+    # the fees and wajib pinjam cut (above), and the overdue jasa and penalty a top-up in
+    # arrears capitalises (its marked credits), are paid by that much of the new
+    # principal, not in cash: the pairs marked non_cash, the rest of the principal the
+    # cash-flow payment
+    not_cash = sum((x.credit - x.debit for x in lines if x.non_cash), ZERO)
+    if not_cash > 0:
+        lines[0] = replace(lines[0], debit=loan.principal - not_cash)
+        lines.append(
+            _line(
+                "loan_receivable",
+                debit=not_cash,
+                member_id=member_id,
+                memo=loan.number,
+                non_cash=True,
             )
+        )
     net = loan.principal - sum(fees.values(), ZERO) - settlement
     if net <= 0:
         raise ApplicationError(
