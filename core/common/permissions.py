@@ -40,6 +40,8 @@ def role_required(*, read=STAFF, write=None):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        # who may open the page: a link to it is offered only to them (the settings page)
+        wrapped.read_roles = frozenset(read)
         return wrapped
 
     return decorator

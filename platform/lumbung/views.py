@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.types import OpenApiTypes
@@ -101,12 +101,18 @@ SETTINGS_LINKS = [
 
 @role_required(read=STAFF, write=frozenset())
 def settings_home(request):
+    """The settings pages this user's role may open (a card leading to "Akses ditolak"
+    would mislead): each page's own ``role_required`` read roles decide."""
     links = []
     for label, name, help_text in SETTINGS_LINKS:
         try:
-            links.append({"label": label, "url": reverse(name), "help": help_text})
+            url = reverse(name)
         except NoReverseMatch:
             continue
+        readers = getattr(resolve(url).func, "read_roles", None)
+        if readers is not None and request.user.role not in readers:
+            continue
+        links.append({"label": label, "url": url, "help": help_text})
     return render(request, "settings_home.html", {"links": links})
 
 
