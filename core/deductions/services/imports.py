@@ -128,6 +128,7 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
         mid = by_nip or by_number
         who = r.nip or r.number
         guessed = ""
+        by_nip_only = False  # the member number named nobody: matched by the NIP
         if zeros_lost and not by_nip:
             guessed = _(
                 "No. Anggota %(n)s tertulis tanpa nol di depan; dicocokkan dengan %(m)s."
@@ -139,6 +140,11 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
         elif r.nip and by_nip is None and by_number:
             guessed = _("NIP %(n)s tidak dikenal; anggota dicocokkan dari No. Anggota.") % {
                 "n": r.nip
+            }
+        elif r.number and by_number is None and by_nip:
+            by_nip_only = True
+            guessed = _("No. Anggota %(n)s tidak dikenal; anggota dicocokkan dari NIP.") % {
+                "n": r.number
             }
         if mid is None:
             errors.append(
@@ -213,6 +219,7 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
                 "asked": str(line["total"]),
                 "written": r.written,
                 "guessed": bool(guessed),
+                **({"by_nip": True} if by_nip_only else {}),
                 "hidden": r.hidden,
             }
         rows.append(row)
