@@ -271,6 +271,9 @@ def journal(request):
     )
     rng_from = _bounded(request, request.GET.get("date_from"), "date_from")
     rng_to = _bounded(request, request.GET.get("date_to"), "date_to")
+    if rng_from and rng_to and rng_from > rng_to:
+        # picked the wrong way round: the range between them, as the reports read it
+        rng_from, rng_to = rng_to, rng_from
     if rng_from:
         qs = qs.filter(date__gte=rng_from)
     if rng_to:
