@@ -440,6 +440,11 @@ def transaction_reverse(request, pk: int):
         return redirect("savings:account", pk=txn.account_id)
     close = request.POST.get("close_account") == "1"
     if not is_confirmed(request):
+        # a cancellation that cannot happen is said now, not after its confirmation page
+        refusal = services.teller_reversal_refusal(txn=txn, reason=request.POST.get("reason", ""))
+        if refusal is not None:
+            messages.error(request, str(refusal.message))
+            return redirect("savings:account", pk=txn.account_id)
         acc = txn.account
         back = reverse("savings:account", args=[acc.pk])
         return confirmation_page(

@@ -96,6 +96,7 @@ from .reversal import (
 from .teller import (
     REVERSIBLE_KINDS,
     teller_deposit,
+    teller_reversal_refusal,
     teller_reverse,
     teller_withdraw,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "teller_deposit",
     "teller_withdraw",
     "teller_reverse",
+    "teller_reversal_refusal",
     "EarlyWithdrawalPreview",
     "early_withdrawal_penalty",
     "early_withdrawal_reason_clean",

@@ -160,6 +160,40 @@ REVERSIBLE_KINDS = frozenset(
 )
 
 
+def _reversal_overdrawn(original: SavingsTransaction, account: SavingsAccount) -> ApplicationError:
+    """A deposit's cancellation refused: the money was withdrawn since."""
+    return ApplicationError(
+        SavingsErrors.INSUFFICIENT,
+        _(
+            "Setoran %(r)s tidak dapat dibatalkan: saldo rekening tinggal %(b)s, "
+            "kurang dari %(a)s (sudah ditarik)."
+        )
+        % {
+            "r": original.receipt_number or original.pk,
+            "b": f"{account.balance:,.0f}".replace(",", "."),
+            "a": f"{original.amount:,.0f}".replace(",", "."),
+        },
+    )
+
+
+def teller_reversal_refusal(*, txn: SavingsTransaction, reason: str) -> ApplicationError | None:
+    """Why ``teller_reverse`` would refuse ``txn`` now, read before its confirmation page
+    (which would otherwise ask to confirm a cancellation that cannot happen and show a
+    balance below zero): no reason given, or a deposit whose money was withdrawn since.
+    The service checks these again (and the rest) when confirmed."""
+    try:
+        reason_required(
+            reason, code=SavingsErrors.REVERSAL, message=_("Alasan pembatalan wajib diisi.")
+        )
+    except ApplicationError as exc:
+        return exc
+    account = txn.account
+    cancelled = SavingsTransaction.objects.filter(reverses=txn).exists()
+    if not cancelled and txn.delta > 0 and account.balance - txn.delta < 0:
+        return _reversal_overdrawn(txn, account)
+    return None
+
+
 @transaction.atomic
 def teller_reverse(
     *, txn: SavingsTransaction, on: date, reason: str, by, close_account: bool = False
@@ -227,18 +261,7 @@ def teller_reverse(
         )
 
     def overdrawn(account: SavingsAccount) -> ApplicationError:
-        return ApplicationError(
-            SavingsErrors.INSUFFICIENT,
-            _(
-                "Setoran %(r)s tidak dapat dibatalkan: saldo rekening tinggal %(b)s, "
-                "kurang dari %(a)s (sudah ditarik)."
-            )
-            % {
-                "r": original.receipt_number or original.pk,
-                "b": f"{account.balance:,.0f}".replace(",", "."),
-                "a": f"{original.amount:,.0f}".replace(",", "."),
-            },
-        )
+        return _reversal_overdrawn(original, account)
 
     if original.kind == SavingsTransaction.Kind.PAYOUT:
         # a full payout that credited the month's jasa: not once that month is run
