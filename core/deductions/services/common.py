@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date
+from core.common.dates import format_date, format_tanggal
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
 from core.deductions.audit import DeductionAudit
 from core.ledger.models import Period
+from core.ledger.services import books_start
 
 from .. import allocation as A
 from ..models import DeductionSettings
@@ -114,7 +115,7 @@ def posting_date_default(run) -> date:
 def posting_date_clean(run, on) -> date:
     """The date the agency's money was received, which the batch is posted on (so the
     bank account in the ledger matches the bank statement): a real date, not in the
-    future, not before the run's month starts, in an open period. ``None``: the default;
+    future, not before the run's month starts nor the books start, in an open period. ``None``: the default;
     anything but a date or its ISO text (a client's ``5`` or ``["2026-01-01"]``): refused."""
     if on is None or on == "":
         return posting_date_default(run)
@@ -142,6 +143,15 @@ def posting_date_clean(run, on) -> date:
             _("Tanggal terima %(d)s sebelum bulan potong gaji %(m)s dimulai.")
             % {"d": format_date(on), "m": run.month_shown},
             fields={"on": [_("Sebelum bulan potong gaji.")]},
+        )
+    start = books_start()
+    if on < start:
+        # the ledger would refuse it after the confirmation page: said here, before it
+        raise ApplicationError(
+            E.BAD_DATE,
+            _("Tanggal %(d)s sebelum awal pembukuan koperasi (%(s)s).")
+            % {"d": format_tanggal(on), "s": format_tanggal(start)},
+            fields={"on": [_("Sebelum awal pembukuan.")]},
         )
     if not _period_open(on):
         raise ApplicationError(
