@@ -168,9 +168,12 @@ def test_topup_in_arrears_shows_no_receipt_of_the_capitalised_jasa(
     got = _rows(cf)
     assert ("in", _code("deferred_jasa_income")) not in got
     # the fees cut (650,000: admin 200,000, provisi 100,000, insurance 50,000, risk fund
-    # 100,000, wajib pinjam 200,000) are no payment either
-    assert got[("out", _code("loan_receivable"))] == D(20_000_000) - capitalised - D(650_000)
-    assert got[("in", _code("loan_receivable"))] == q["principal"]
+    # 100,000, wajib pinjam 200,000) are no payment either, nor is the old loan's
+    # principal settled by the new one a receipt (before: in receivable q["principal"],
+    # out 20,000,000 - capitalised - 650,000): only the cash paid to the member
+    new.refresh_from_db()
+    assert new.net_disbursed == D(20_000_000) - capitalised - D(650_000) - q["principal"]
+    assert got == {("out", _code("loan_receivable")): new.net_disbursed}
     assert cf["net_change"] == -cash and cf["reconciles"]
     # the books are as before: the whole new principal receivable, the jasa deferred
     assert _role_total(entry, "loan_receivable") == q["principal"] - D(20_000_000)

@@ -127,11 +127,13 @@ def loan_disburse(
         _check_topup_date(old, on)
         topup = topup_settlement(old=old, on=on)
         settlement = topup.amount
-        lines += topup.lines
-    # the fees and wajib pinjam cut (above), and the overdue jasa and penalty a top-up in
-    # arrears capitalises (its marked credits), are paid by that much of the new
-    # principal, not in cash: the pairs marked non_cash, the rest of the principal the
-    # cash-flow payment
+        # the old loan is settled by the new principal, not in cash: its credits (the
+        # principal, the jasa and penalty earned or capitalised; the pairs inside it,
+        # already marked, stay so) are marked non_cash
+        lines += [replace(x, non_cash=True) for x in topup.lines]
+    # the fees and wajib pinjam cut (above) and a top-up's settlement of the old loan are
+    # paid by that much of the new principal, not in cash: the pairs marked non_cash, the
+    # rest of the principal (what the member is paid) the cash-flow payment
     not_cash = sum((x.credit - x.debit for x in lines if x.non_cash), ZERO)
     if not_cash > 0:
         lines[0] = replace(lines[0], debit=loan.principal - not_cash)
@@ -301,8 +303,8 @@ def topup_settlement(*, old: Loan, on: date) -> TopupSettlement:
         more, _brought, capitalised = capitalised_credit_lines(
             old, jasa=parts["jasa"], penalty=parts["penalty"]
         )
-        # paid by new credit, not cash: marked non_cash (``loan_disburse`` marks the
-        # new loan's receivable that pays them)
+        # paid by new credit, not cash (``loan_disburse`` marks every settlement line
+        # and the new loan's receivable that pays them)
         lines += [replace(x, non_cash=True) for x in more]
         if rest["principal"] > 0:
             lines.append(
