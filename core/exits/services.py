@@ -31,7 +31,7 @@ ledger lines crediting the receivables. SHU not yet paid is the member's balance
 the settlement with that error — a money path never reads a failure as zero.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -583,12 +583,12 @@ def _settle(
         credits=[c for c in preview.credits if c.until is not None], accounts=accounts, by=by
     )
     paid_lines, paid_txns = _savings_withdrawn_all(accounts, on=on, by=by)
-    lines += paid_lines
     txns += paid_txns
-    loan_lines, waived = _shu_and_loans_settled(
+    shu_lines, loan_lines, waived = _shu_and_loans_settled(
         preview, on=on, by=by, waive_loans=waive_loans, waiver_reason=waiver_reason
     )
-    lines += loan_lines
+    paid_lines, loan_lines = _loans_set_off(payouts=paid_lines + shu_lines, loans=loan_lines)
+    lines += paid_lines + loan_lines
     if net > 0:
         lines.append(
             LineSpec(account=counter, credit=net, memo=_("Pembayaran penyelesaian keluar"))
@@ -897,14 +897,15 @@ def _savings_withdrawn_all(
 
 def _shu_and_loans_settled(
     preview: SettlementPreview, *, on: date, by, waive_loans: bool, waiver_reason: str
-) -> tuple[list, list[WaivedLoan]]:
-    """The unpaid SHU released to the member, and the loans paid off (or waived: the
-    loans waived are returned too, to be recorded as write-offs once the entry is
-    posted)."""
+) -> tuple[list, list, list[WaivedLoan]]:
+    """The unpaid SHU released to the member (its lines), and the loans paid off (or
+    waived: the loans waived are returned too, to be recorded as write-offs once the
+    entry is posted)."""
+    shu_lines: list = []
     lines: list = []
     waived: list[WaivedLoan] = []
     if preview.shu_unpaid > 0:
-        lines.append(
+        shu_lines.append(
             LineSpec(
                 account=account_for_role("shu_members_payable"),
                 debit=preview.shu_unpaid,
@@ -921,7 +922,33 @@ def _shu_and_loans_settled(
                 member=preview.member, on=on, by=by, waive=False, reason=waiver_reason
             )
         )
-    return lines, waived
+    return shu_lines, lines, waived
+
+
+def _loans_set_off(*, payouts: list, loans: list) -> tuple[list, list]:
+    """The loans paid off by the member's savings and SHU, not in cash: the loans'
+    credits (``loans``; the pairs inside them already marked) and that much of the
+    savings and SHU debits (``payouts``, taken in their order: the accounts by product,
+    pokok first, the SHU last; a debit split where the set-off ends in it) are a marked
+    non-cash pair (``non_cash``), so the cash flow shows only the net paid out. Waived
+    loans (their write-off lines marked already) set nothing off. Returns (payouts,
+    loans) as posted."""
+    left = sum((x.credit - x.debit for x in loans if not x.non_cash), ZERO)
+    if left <= 0:
+        return payouts, loans
+    out: list = []
+    for x in payouts:
+        take = min(x.debit - x.credit, left)
+        if take <= 0:
+            out.append(x)
+        elif take == x.debit - x.credit:
+            out.append(replace(x, non_cash=True))
+        else:
+            out += [replace(x, debit=x.debit - take), replace(x, debit=take, non_cash=True)]
+        left -= max(take, ZERO)
+    # nothing is left: ``_net_payable_checked`` refused loans beyond the savings and SHU
+    # (and the database refuses marked lines that do not balance)
+    return out, [replace(x, non_cash=True) for x in loans]
 
 
 def _settlement_journal_post(
