@@ -44,6 +44,16 @@ def bench_redis_url(db: int) -> str:
     return urllib.parse.urlunsplit((server.scheme, server.netloc, f"/{db}", "", ""))
 
 
+def project_pythonpath() -> str:
+    """PYTHONPATH for a benchmark's subprocesses (gunicorn, Celery, ``manage.py``): the
+    project, then the caller's own entries (under a fake clock the shim of
+    ``tests/tools/faketime_site`` must reach them: without it ``time.sleep`` fails with
+    EINVAL and gunicorn's arbiter dies spawning its workers)."""
+    path = [str(ROOT), str(ROOT / "platform")]
+    own = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join(path + [p for p in own if p not in path])
+
+
 def manage_subprocess_env(redis_db: int = 13) -> dict[str, str]:
     """The environment a benchmark's ``manage.py`` subprocesses need besides the database
     (pass it as ``django_setup``'s ``env``): Redis (``bench_redis_url(redis_db)``), the
@@ -52,7 +62,7 @@ def manage_subprocess_env(redis_db: int = 13) -> dict[str, str]:
         "REDIS_URL": bench_redis_url(redis_db),
         "DJANGO_SETTINGS_MODULE": "lumbung.settings",
         "DJANGO_DEBUG": "false",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        "PYTHONPATH": project_pythonpath(),
     }
 
 

@@ -73,6 +73,7 @@ from _common import (
     machine_busy_s,
     postgres_procs,
     process_tree,
+    project_pythonpath,
     server_url,
     template_database,
     write_docs_section,
@@ -97,7 +98,7 @@ def _env(db: str) -> dict:
         REDIS_URL=bench_redis_url(13),
         DJANGO_SETTINGS_MODULE="lumbung.settings",
         DJANGO_DEBUG="false",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
+        PYTHONPATH=project_pythonpath(),
     )
 
 
