@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from core.common.dates import format_tanggal
 from core.common.loading import FastFromDb
 from core.common.uploads import loan_document_path
+from core.ledger.models import TransactionNow
 from core.ledger.selectors import receipt_number_for, receipt_numbers_for
 from core.members.models import Member
 
@@ -967,7 +968,10 @@ class ArrearsRun(models.Model):
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     seconds = models.DecimalField(max_digits=9, decimal_places=3, default=ZERO)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # PostgreSQL's clock (the transaction's start), as a journal entry's ``created_at``:
+    # the loan lists compare the two (a disbursement or payment after the run), and an app
+    # server's clock ahead of or behind the database's must not move a loan across the run.
+    created_at = models.DateTimeField(db_default=TransactionNow())
 
     class Meta:
         ordering = ["-on"]

@@ -5,6 +5,10 @@ auditor could not tell it might be stale."""
 import re
 from datetime import timedelta
 from decimal import Decimal as D
+from unittest import mock
+
+from django.db import connection
+from django.utils import timezone
 
 from core.common.dates import format_tanggal
 from core.loans.arrears import loans_arrears_update
@@ -94,3 +98,35 @@ def test_api_loan_says_graded_on(login, staff, make_loan, today):
     fresh = make_loan(who=f.member(take_home_pay=D(9_000_000)), principal=D(2_000_000))
     body = login(staff["bendahara"]).get(f"/api/v1/loans/{fresh.pk}/").json()
     assert body["graded_on"] is None and body["paid_since_graded"] is False
+
+
+def test_the_run_is_stamped_by_the_databases_clock_as_journal_entries_are(make_loan, today):
+    # The run's time is compared with journal entries' times (a disbursement or payment
+    # after the run): both must come from one clock. An entry's is PostgreSQL's (the
+    # transaction's start); the run's was the app server's, so an app server whose clock
+    # ran ahead hid a payment made after the run ("grade counts it").
+    loan = make_loan(days_ago=40)
+    ahead = timezone.now() + timedelta(minutes=10)
+    with mock.patch("django.utils.timezone.now", return_value=ahead):
+        run = loans_arrears_update(on=today)
+    with connection.cursor() as cur:
+        cur.execute("SELECT CURRENT_TIMESTAMP")
+        db_now = cur.fetchone()[0]
+    assert run.created_at == db_now
+    run.refresh_from_db()
+    assert run.created_at == db_now
+    assert loan.disbursement_entry.created_at == db_now  # the same clock
+
+
+def test_disbursement_before_the_days_run_is_graded_whatever_the_app_servers_clock(
+    login, staff, make_loan, today
+):
+    # an app server's clock behind the database's made a loan disbursed before the run
+    # look disbursed after it: "not graded yet" on a loan the run had graded
+    loan = make_loan()
+    behind = timezone.now() - timedelta(minutes=10)
+    with mock.patch("django.utils.timezone.now", return_value=behind):
+        loans_arrears_update(on=today)
+    assert loan_grade_date(loan).graded_on == today
+    html = login(staff["bendahara"]).get(f"/pinjaman/{loan.pk}/").content.decode()
+    assert _grade_line(html) == f"Kolektibilitas per {format_tanggal(today)}"
