@@ -81,9 +81,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
+from core.ledger.services.fiscal import books_start
 from core.loans import schedules as S
 from core.loans.models import Instalment, Loan, LoanProduct
 from core.members.models import Agency, Member
@@ -148,7 +150,7 @@ def coop_data(
     """Fill the current cooperative's schema with a small, realistic amount of data:
     ``members`` members (default 50–500 at random), a loan of ``tenor`` months for one
     member in three, ``days`` days of postings."""
-    today = date.today()
+    today = timezone.localdate()  # the cooperative's today, as the postings check it
     agencies = Agency.objects.bulk_create(
         [Agency(code=f"INST{k}", name=f"Instansi {k}") for k in range(3)]
     )
@@ -243,10 +245,15 @@ def coop_data(
             for r in plan.rows
         )
     cash, bank = account_for_role("cash"), account_for_role("bank")
+    # ``days`` postings, one a day back from today, but none before the books start
+    # (early in a year, days back would reach the year before the first fiscal year,
+    # which only opening balances may open): there they wrap round to today.
+    first = max(today - timedelta(days=days - 1), books_start())
+    span = (today - first).days + 1
     for day in range(days):
         amount = Decimal(100_000 * (1 + rng.randint(0, 50)))
         journal_post(
-            on=today - timedelta(days=day),
+            on=today - timedelta(days=day % span),
             description=f"Setoran kas ke bank hari ke-{day}",
             lines=[LineSpec(bank, debit=amount), LineSpec(cash, credit=amount)],
             by=staff[2],
