@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from core.common.money import format_rupiah
 from core.exits.services import exit_settlement_preview
+from core.ledger.services import fiscal_year_ensure
 from core.savings.services import savings_account_get_or_open, teller_deposit
 from tests.loans.conftest import _media, make_loan, member, product, staff
 
@@ -40,6 +41,7 @@ def _foot(html: str) -> str:
 def test_loans_above_savings_show_what_the_member_still_owes(
     client_a, products, member, staff, make_loan, today
 ):
+    fiscal_year_ensure(year=(today - timedelta(days=40)).year)  # early in the year: last year
     _save(member, products, staff, today - timedelta(days=30), "100000")
     make_loan(principal=D("10000000"), days_ago=40)
     p = exit_settlement_preview(member=member, on=today)
@@ -59,6 +61,7 @@ def test_loans_above_savings_show_what_the_member_still_owes(
 def test_savings_above_loans_say_what_the_cooperative_pays(
     client_a, products, member, staff, make_loan, today
 ):
+    fiscal_year_ensure(year=(today - timedelta(days=40)).year)  # early in the year: last year
     _save(member, products, staff, today - timedelta(days=30), "20000000")
     make_loan(principal=D("10000000"), days_ago=40)
     p = exit_settlement_preview(member=member, on=today)

@@ -22,6 +22,7 @@ from core.exits.services import (
 )
 from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_for_role, balances_check
+from core.ledger.services import fiscal_year_ensure
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import Loan, LoanRecovery, LoanWriteOff
 from core.loans.reports import report_write_offs
@@ -222,6 +223,7 @@ def test_an_exit_write_off_is_not_reversed_as_a_board_write_off(two_loans, staff
 
 
 def test_an_exit_without_waiver_records_no_write_off(member, make_loan, staff, today, products):
+    fiscal_year_ensure(year=(today - timedelta(days=60)).year)  # early in the year: last year
     acc = savings_account_get_or_open(
         member=member, product=products["sukarela"], on=today - timedelta(days=60)
     )
