@@ -21,7 +21,7 @@ from core.common.permissions import MONEY_WRITERS, STAFF, RolePermission
 from . import selectors, services
 from .models import Agency, Heir, Member
 from .services import MAX_REASON, MAX_TAKE_HOME_PAY
-from .validators import validate_nik, validate_nip
+from .validators import ID_TYPED_MAX_LENGTH, id_digits, parse_nik, parse_nip
 
 ANGGOTA = "anggota"
 
@@ -116,8 +116,10 @@ class MemberSerializer(serializers.ModelSerializer):
         ]
         # uniqueness and formats are the service's job (specific Indonesian messages)
         extra_kwargs = {
-            "nip": {"validators": []},
-            "nik": {"validators": []},
+            # typed as printed ("19800101 200501 1 001") or not: the service keeps the
+            # digits (the model's 18/16 would refuse the printed form by its length)
+            "nip": {"validators": [], "max_length": ID_TYPED_MAX_LENGTH},
+            "nik": {"validators": [], "max_length": ID_TYPED_MAX_LENGTH},
             "number": {"validators": [], "required": False, "allow_blank": True},
             "phone": {"validators": []},
         }
@@ -255,11 +257,24 @@ class RejoinCheckQuerySerializer(serializers.Serializer):
     check waits for), at least one."""
 
     nip = serializers.CharField(
-        required=False, allow_blank=True, validators=[validate_nip], help_text=_("NIP, 18 angka")
+        required=False, allow_blank=True, help_text=_("NIP, 18 angka (boleh seperti tercetak)")
     )
     nik = serializers.CharField(
-        required=False, allow_blank=True, validators=[validate_nik], help_text=_("NIK, 16 angka")
+        required=False, allow_blank=True, help_text=_("NIK, 16 angka (boleh seperti tercetak)")
     )
+
+    # as printed ("19800101 200501 1 001", dots, hyphens): its digits, checked
+    def validate_nip(self, value: str) -> str:
+        value = id_digits(value)
+        if value:
+            parse_nip(value)
+        return value
+
+    def validate_nik(self, value: str) -> str:
+        value = id_digits(value)
+        if value:
+            parse_nik(value)
+        return value
 
     def validate(self, attrs):
         if not (attrs.get("nip") or attrs.get("nik")):

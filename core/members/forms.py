@@ -10,12 +10,14 @@ from core.common.money import parse_percent
 
 from .models import Agency, Member
 from .services import MAX_REASON, MAX_TAKE_HOME_PAY, member_field_errors
+from .validators import ID_TYPED_MAX_LENGTH
 
 
 class MemberForm(forms.Form):
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=200)
-    nip = forms.CharField(label=_("NIP"), max_length=18, help_text=_("18 digit"))
-    nik = forms.CharField(label=_("NIK"), max_length=16, help_text=_("16 digit"))
+    # typed as printed ("19800101 200501 1 001") or not: the service keeps the digits
+    nip = forms.CharField(label=_("NIP"), max_length=ID_TYPED_MAX_LENGTH, help_text=_("18 digit"))
+    nik = forms.CharField(label=_("NIK"), max_length=ID_TYPED_MAX_LENGTH, help_text=_("16 digit"))
     golongan = forms.CharField(label=_("Golongan"), max_length=10, required=False)
     position = forms.CharField(label=_("Jabatan"), max_length=200, required=False)
     agency = forms.ModelChoiceField(label=_("Instansi"), queryset=Agency.objects.none())

@@ -11,8 +11,8 @@ from core.common.dates import format_tanggal
 from core.common.money import split_by_weights
 
 from .models import Agency, Heir, Member
+from .validators import ID_SEPARATORS
 
-_ID_SEPARATORS = re.compile(r"[\s.\-]")
 # the apostrophes people type in names (Ni'mah, Ma’ruf): any of them finds any other
 _APOSTROPHES = "'’‘`´ʼ"
 
@@ -29,7 +29,7 @@ def name_contains(q: str) -> Q:
 def id_digits(q: str) -> str:
     """A NIP or NIK as printed ("19850315 201001 1 001") or with dots: its digits;
     anything else unchanged."""
-    digits = _ID_SEPARATORS.sub("", q)
+    digits = ID_SEPARATORS.sub("", q)
     return digits if digits.isascii() and digits.isdigit() else q
 
 

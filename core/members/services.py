@@ -26,7 +26,7 @@ from core.members.audit import MemberAudit
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
 from .selectors import heir_label
-from .validators import nip_nik_match, normalize_phone, parse_nik, parse_nip
+from .validators import id_digits, nip_nik_match, normalize_phone, parse_nik, parse_nip
 
 
 class MemberErrors(StrEnum):
@@ -364,13 +364,14 @@ def _clean_member_fields(data: dict[str, Any], *, instance: Member | None = None
     for key, value in data.items():
         try:
             if key == "nip":
-                v = str(value or "").strip()
+                # as printed ("19800101 200501 1 001"): its digits are validated and kept
+                v = id_digits(value)
                 info = parse_nip(v)
                 out["nip"] = v
                 out.setdefault("gender", info.gender)
                 out.setdefault("birth_date", info.birth_date)
             elif key == "nik":
-                v = str(value or "").strip()
+                v = id_digits(value)
                 parse_nik(v)
                 out["nik"] = v
             elif key == "full_name":
@@ -498,7 +499,7 @@ def member_rejoin_check(*, nip: str = "", nik: str = "") -> Member | None:
     Raises the registration's own refusal (``ApplicationError``) when a current member
     or a deceased one holds the NIP/NIK, or when they point at two different people.
     Only what is given is checked (the registration form asks as the clerk types)."""
-    out = {k: v.strip() for k, v in (("nip", nip), ("nik", nik)) if v and v.strip()}
+    out = {k: id_digits(v) for k, v in (("nip", nip), ("nik", nik)) if id_digits(v)}
     return _previous_membership(out, instance=None)
 
 

@@ -19,6 +19,13 @@ from django.utils.translation import gettext as _
 
 from core.common.dates import format_tanggal
 
+# how a NIP or NIK is printed or typed: "19800101 200501 1 001", with dots or hyphens
+# (a dash copied from a PDF too)
+ID_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]")
+# what a NIP/NIK input takes as typed: the 18 digits and the separators of the printed
+# form, with room to spare (the digits are checked once the separators are removed)
+ID_TYPED_MAX_LENGTH = 30
+
 # ASCII digits only: ``\d`` (and ``int``) also take "１２３" or "١٢٣", which the
 # database's ``[0-9]`` checks refuse
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -51,6 +58,14 @@ class NikInfo:
     birth_year_2: int
     gender: str  # "L" or "P"
     serial: str
+
+
+def id_digits(value) -> str:
+    """A NIP or NIK as printed or typed ("19800101 200501 1 001", "3271.01.010180.0001",
+    "3271-0101-0180-0001"): the same without its spaces, dots and hyphens — what is
+    validated and stored. Anything else in it (a letter, a slash) is kept, for
+    ``parse_nip`` / ``parse_nik`` to refuse with their format message."""
+    return ID_SEPARATORS.sub("", str(value or ""))
 
 
 def _date_or_none(y: int, m: int, d: int) -> date | None:

@@ -17,6 +17,7 @@ from core.common.permissions import MONEY_WRITERS, STAFF, role_required
 from . import selectors, services
 from .forms import AgencyForm, MemberForm
 from .models import Agency, Member
+from .validators import id_digits
 
 MEMBER_COLUMNS = [
     Column(gettext_lazy("Nomor"), "number"),
@@ -91,8 +92,9 @@ def _rejoin_state(*, nip: str, nik: str) -> dict:
 
 
 def _typed_in_full(value: str | None, digits: int) -> str:
-    """A NIP (18) or NIK (16) once typed in full; "" while it is still being typed."""
-    v = (value or "").strip()
+    """A NIP (18) or NIK (16) once typed in full, as printed or not (its digits); ""
+    while it is still being typed."""
+    v = id_digits(value)
     return v if len(v) == digits and v.isascii() and v.isdigit() else ""
 
 
