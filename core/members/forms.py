@@ -119,7 +119,7 @@ class HeirForm(forms.Form):
     relationship = forms.CharField(
         label=_("Hubungan"), max_length=50, help_text=_("mis. istri, suami, anak")
     )
-    nik = forms.CharField(label=_("NIK"), max_length=16, required=False)
+    nik = forms.CharField(label=_("NIK"), max_length=ID_TYPED_MAX_LENGTH, required=False)
     phone = forms.CharField(label=_("Telepon"), max_length=20, required=False)
     # read as the page writes shares ("33,5"), with the one percentage reader
     share_percent = forms.CharField(label=_("Bagian (%)"), max_length=20, initial="100")

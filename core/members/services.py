@@ -947,9 +947,10 @@ def heir_add(
         errors["full_name"] = [_("Nama ahli waris wajib diisi.")]
     if not (relationship or "").strip():
         errors["relationship"] = [_("Hubungan dengan anggota wajib diisi.")]
+    nik = id_digits(nik)  # as printed, with spaces, dots or hyphens: its digits
     if nik:
         try:
-            parse_nik(nik.strip())
+            parse_nik(nik)
         except ValidationError as e:
             errors["nik"] = e.messages
     try:
@@ -983,7 +984,7 @@ def heir_add(
         member=member,
         full_name=full_name,
         relationship=relationship.strip(),
-        nik=(nik or "").strip(),
+        nik=nik,
         phone=phone,
         address=(address or "").strip(),
         share_percent=share,

@@ -245,3 +245,34 @@ def test_payroll_return_file_takes_a_printed_nip_as_its_digits():
         (NIP, ""),
         ("198001012005011002", ""),
     ]
+
+
+def test_heir_nik_typed_as_printed_is_kept_as_its_digits(agency, clerk):
+    m = f.member(agency_obj=agency)
+    r = clerk.post(
+        reverse("members:detail", args=[m.pk]),
+        {
+            "full_name": "Siti Aminah",
+            "relationship": "istri",
+            "nik": "3271.01.410180.0002",
+            "share_percent": "100",
+        },
+    )
+    assert r.status_code == 302, r.context["heir_form"].errors if r.context else r.content[:300]
+    assert m.heirs.get().nik == "3271014101800002"
+
+
+def test_heir_nik_short_of_a_digit_is_refused_on_its_field(agency, clerk):
+    m = f.member(agency_obj=agency)
+    r = clerk.post(
+        reverse("members:detail", args=[m.pk]),
+        {
+            "full_name": "Siti Aminah",
+            "relationship": "istri",
+            "nik": "3271 0141 0180 002",
+            "share_percent": "100",
+        },
+    )
+    assert r.status_code == 200
+    assert NIK_FORMAT in " ".join(r.context["heir_form"].errors["nik"])
+    assert not m.heirs.exists()
