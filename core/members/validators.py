@@ -79,7 +79,10 @@ def parse_nip(value: str) -> NipInfo:
     value = (value or "").strip()
     if len(value) != 18 or not _DIGITS.match(value):
         raise ValidationError(
-            _("NIP harus 18 digit angka (tanpa spasi atau tanda baca)."), code="nip_format"
+            _(
+                "NIP harus 18 digit angka (spasi, titik dan tanda hubung seperti tercetak diabaikan)."
+            ),
+            code="nip_format",
         )
     birth = _date_or_none(int(value[0:4]), int(value[4:6]), int(value[6:8]))
     if birth is None or not (1900 <= birth.year <= timezone.localdate().year):
@@ -113,7 +116,10 @@ def parse_nik(value: str) -> NikInfo:
     value = (value or "").strip()
     if len(value) != 16 or not _DIGITS.match(value):
         raise ValidationError(
-            _("NIK harus 16 digit angka (tanpa spasi atau tanda baca)."), code="nik_format"
+            _(
+                "NIK harus 16 digit angka (spasi, titik dan tanda hubung seperti tercetak diabaikan)."
+            ),
+            code="nik_format",
         )
     prov, reg, dist = value[0:2], value[2:4], value[4:6]
     if int(prov) not in NIK_PROVINCES or reg == "00" or dist == "00":
