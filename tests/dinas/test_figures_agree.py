@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from core.common.money import format_rupiah
 from lumbung.dinas.models import Indicator, YearFigures
 from lumbung.dinas.refresh import indicators_refresh_one
-from tests.loans.conftest import approval_backdate, docs
+from tests.loans.conftest import loan_paid_out
 from tests.members import factories as f
 from tests.portal.conftest import books_open_back_to
 from tests.yearend.conftest import _deposit, close_preliminaries
@@ -59,23 +59,9 @@ def _product(code: str):
 
 
 def _loan(member, product, principal: str, tenor: int, on: date, staff):
-    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
-
-    loan = loan_apply(
-        member=member,
-        product=product,
-        principal=D(principal),
-        tenor=tenor,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
+    return loan_paid_out(
+        member=member, product=product, principal=principal, tenor=tenor, on=on, staff=staff
     )
-    loan = loan_verify(loan=loan, by=staff["bendahara"])
-    loan = loan_approve(loan=loan, by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    loan.refresh_from_db()
-    return loan
 
 
 def _staff():

@@ -6,9 +6,10 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
+from core.common.errors import ApplicationError
 from core.loans.models import LoanProduct
 from tests.members import factories as f
 
@@ -64,6 +65,31 @@ def approval_backdate(loan, on):
     from core.loans.models import Loan
 
     Loan.objects.filter(pk=loan.pk).update(verified_on=on, approved_on=on)
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_paid_out(*, member, product, principal: str, tenor: int, on, staff, by=None):
+    """A loan of ``principal`` over ``tenor`` months applied (petugas), verified
+    (``by``, the bendahara unless said), approved (ketua) on ``on`` and disbursed that day
+    by ``by``; returned re-read."""
+    from decimal import Decimal
+
+    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+
+    by = by or staff["bendahara"]
+    loan = loan_apply(
+        member=member,
+        product=product,
+        principal=Decimal(principal),
+        tenor=tenor,
+        by=staff["petugas"],
+        on=on,
+        documents=docs(),
+    )
+    loan = loan_approve(loan=loan_verify(loan=loan, by=by), by=staff["ketua"])
+    approval_backdate(loan, on)
+    loan_disburse(loan=loan, by=by, on=on)
     loan.refresh_from_db()
     return loan
 
@@ -241,3 +267,15 @@ def loan_made(
     loan_disburse(loan=loan, by=staff["bendahara"], on=on)
     loan.refresh_from_db()
     return loan
+
+
+def attempt(fn) -> bool:
+    """Run ``fn`` in a savepoint: True if it went through, False if a service refused it
+    (ApplicationError; the savepoint rolled back, so a refused step changes nothing).
+    For the property tests' random steps."""
+    try:
+        with transaction.atomic():
+            fn()
+        return True
+    except ApplicationError:
+        return False

@@ -18,13 +18,12 @@ from django.db.models import Max, Sum
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_for_role, balances_check
 from core.loans.arrears import loans_arrears_update
 from core.loans.models import Instalment, Loan, LoanReversal, Repayment
 from core.loans.services import loan_repay, loan_repayment_reverse
-from tests.loans.conftest import ROW_FIELDS, assert_reconciled
+from tests.loans.conftest import ROW_FIELDS, assert_reconciled, attempt
 
 LOAN_FIELDS = (
     "status",
@@ -104,15 +103,6 @@ def _check(loan) -> None:
     assert_reconciled()
 
 
-def _attempt(fn) -> bool:
-    try:
-        with transaction.atomic():
-            fn()
-        return True
-    except ApplicationError:
-        return False
-
-
 def _live(loan) -> list[Repayment]:
     return list(Repayment.objects.filter(loan=loan, reversal__isnull=True).order_by("pk"))
 
@@ -146,7 +136,7 @@ def test_excess_payments_and_reversals_keep_schedule_loan_and_books_agreeing(
             if s[0] in ("pay", "excess"):
                 _kind, days_ago, amount = s
                 target = "principal" if s[0] == "excess" else ""
-                done = _attempt(
+                done = attempt(
                     lambda amount=amount, days_ago=days_ago, target=target: loan_repay(
                         loan=Loan.objects.get(pk=loan.pk),
                         amount=D(amount),
@@ -159,7 +149,7 @@ def test_excess_payments_and_reversals_keep_schedule_loan_and_books_agreeing(
                 if not live:
                     continue
                 rep = live[-1] if s[0] == "reverse_latest" else live[s[1] % len(live)]
-                done = _attempt(
+                done = attempt(
                     lambda rep=rep: loan_repayment_reverse(
                         repayment=rep, by=boss, reason="Salah catat", on=today
                     )

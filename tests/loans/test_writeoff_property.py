@@ -12,7 +12,6 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_for_role, balances_check
 from core.loans.arrears import loans_arrears_update
@@ -26,7 +25,7 @@ from core.loans.services import (
     write_off_in_force,
     write_off_recovered,
 )
-from tests.loans.conftest import assert_reconciled
+from tests.loans.conftest import assert_reconciled, attempt
 
 PRINCIPAL = D("10000000")
 step = st.one_of(
@@ -88,15 +87,6 @@ def _check(loan, today) -> None:
     assert_reconciled()
 
 
-def _attempt(fn) -> bool:
-    try:
-        with transaction.atomic():
-            fn()
-        return True
-    except ApplicationError:
-        return False
-
-
 # no shrinking: each example runs a dozen services
 @settings(
     max_examples=20,
@@ -119,7 +109,7 @@ def test_write_off_recovery_sequences_keep_the_books_and_register_agreeing(
             before = _snapshot(loan)
             wo = write_off_in_force(Loan.objects.get(pk=loan.pk))
             if s[0] == "write_off":
-                done = _attempt(
+                done = attempt(
                     lambda: loan_write_off(
                         loan=loan, by=ketua, on=today, reason="Tidak tertagih", decision_ref="SK-1"
                     )
@@ -128,7 +118,7 @@ def test_write_off_recovery_sequences_keep_the_books_and_register_agreeing(
             elif s[0] == "recover":
                 amount = D(s[1])
                 remaining = wo.amount - write_off_recovered(wo) if wo else None
-                done = _attempt(
+                done = attempt(
                     lambda amount=amount: loan_recovery_receive(
                         loan=loan, amount=amount, by=teller, on=today
                     )
@@ -143,7 +133,7 @@ def test_write_off_recovery_sequences_keep_the_books_and_register_agreeing(
                 if not live:
                     continue
                 rec = live[s[1] % len(live)]
-                done = _attempt(
+                done = attempt(
                     lambda rec=rec: loan_recovery_reverse(
                         recovery=rec, by=boss, reason="Salah catat", on=today
                     )
@@ -153,7 +143,7 @@ def test_write_off_recovery_sequences_keep_the_books_and_register_agreeing(
                 if wo is None:
                     continue
                 has_recovery = write_off_recovered(wo) > 0
-                done = _attempt(
+                done = attempt(
                     lambda wo=wo: loan_write_off_reverse(
                         write_off=wo, by=ketua, reason="Salah", on=today
                     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.loans.conftest import approval_backdate, docs
+from tests.loans.conftest import approval_backdate, docs, loan_paid_out
 from tests.members import factories as f
 from tests.module_coop import module_uncommitted
 
@@ -252,27 +252,12 @@ def client_as(tenant_a, staff):
 
 
 def loan_disbursed(product, member, staff, *, on, principal: str):
-    """A loan of ``principal`` over 10 months applied, verified, approved and disbursed on
-    ``on`` (the member's take-home pay raised to 15,000,000 so it passes the DSR)."""
-    from decimal import Decimal
-
-    from core.loans.services import loan_apply, loan_approve, loan_disburse, loan_verify
+    """A loan of ``principal`` over 10 months paid out on ``on`` (the member's take-home
+    pay raised to 15,000,000 so it passes the DSR)."""
     from core.members.models import Member
 
     Member.objects.filter(pk=member.pk).update(take_home_pay=Decimal("15000000"))
     member.refresh_from_db()
-    loan = loan_apply(
-        member=member,
-        product=product,
-        principal=Decimal(principal),
-        tenor=10,
-        by=staff["petugas"],
-        on=on,
-        documents=docs(),
+    return loan_paid_out(
+        member=member, product=product, principal=principal, tenor=10, on=on, staff=staff
     )
-    loan = loan_verify(loan=loan, by=staff["bendahara"])
-    loan = loan_approve(loan=loan, by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=staff["bendahara"], on=on)
-    loan.refresh_from_db()
-    return loan

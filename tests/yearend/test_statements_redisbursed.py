@@ -15,18 +15,15 @@ from core.ledger import reports
 from core.ledger.selectors import account_balance, account_for_role
 from core.loans.models import Instalment, LoanProduct
 from core.loans.services import (
-    loan_apply,
-    loan_approve,
     loan_disburse,
     loan_disbursement_reverse,
     loan_repay,
     loan_repayment_reverse,
     loan_reschedule,
-    loan_verify,
 )
 from core.yearend.rat import rat_pack_tables
 from core.yearend.services import yearend_close
-from tests.loans.conftest import approval_backdate, docs, schedule_snapshot_forget
+from tests.loans.conftest import loan_paid_out, schedule_snapshot_forget
 from tests.members import factories as f
 
 from .conftest import YEAR, close_preliminaries
@@ -60,21 +57,15 @@ def _receivable(as_of: date) -> Decimal:
 
 
 def _loan_paid_out(year_data, staff, *, on: date):
-    member = f.member(full_name="Empat", take_home_pay=D("15000000"))
-    loan = loan_apply(
-        member=member,
+    return loan_paid_out(
+        member=f.member(full_name="Empat", take_home_pay=D("15000000")),
         product=LoanProduct.objects.get(code="YE"),
-        principal=D("2400000"),
+        principal="2400000",
         tenor=24,
-        by=staff["petugas"],
         on=on,
-        documents=docs(),
+        staff=staff,
+        by=year_data["by"],
     )
-    loan = loan_approve(loan=loan_verify(loan=loan, by=year_data["by"]), by=staff["ketua"])
-    approval_backdate(loan, on)
-    loan_disburse(loan=loan, by=year_data["by"], on=on)
-    loan.refresh_from_db()
-    return loan
 
 
 JULY, AUGUST, OCTOBER, NOVEMBER, DECEMBER = (
