@@ -363,7 +363,11 @@ class Reclose(YearEndView):
                 "dibuka kembali di buku besar sesudah tutup buku. `year_end_entries_reversed`: "
                 "jurnal pajak/SHU tutup bukunya sudah dibalik. `year_end_posted_since_close`: "
                 "ada jurnal bertanggal tahun itu yang diposting sesudah tutup buku "
-                "(`fields.entries`); tutup buku harus dibuka kembali (admin) dan ditutup lagi.",
+                "(`fields.entries`); tutup buku harus dibuka kembali (admin) dan ditutup lagi. "
+                "`year_end_manual_entry_pending`: permintaan jurnal manual bertanggal sampai "
+                "31 Desember menunggu persetujuan (`fields.requests`). "
+                "`year_end_close_missing_in_ledger`: buku besar tidak pernah punya jurnal "
+                "penutup tahun itu (status diubah di basis data); tutup buku diulang.",
             ),
         },
         description="Tutup ulang tahun buku yang sudah ditutup di sini tetapi dibuka kembali "

@@ -15,6 +15,8 @@ class YearEndErrors(StrEnum):
     NOT_REOPENED_IN_LEDGER = "year_not_reopened_in_ledger"
     ENTRIES_REVERSED = "year_end_entries_reversed"
     POSTED_SINCE_CLOSE = "year_end_posted_since_close"
+    MANUAL_PENDING = "year_end_manual_entry_pending"
+    CLOSE_MISSING = "year_end_close_missing_in_ledger"
     ALREADY_POSTED = "shu_already_posted"
     DEFICIT = "shu_deficit"
     RAT_INVALID = "rat_invalid"

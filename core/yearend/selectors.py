@@ -180,9 +180,7 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
             _url("loans:arrears_run"),
         )
     )
-    pending = ManualEntryRequest.objects.filter(
-        status=ManualEntryRequest.Status.PENDING, date__lte=year_end
-    ).count()
+    pending = len(manual_requests_pending(up_to=year_end))
     items.append(
         ChecklistItem(
             "manual_pending",
@@ -195,6 +193,17 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     return items
+
+
+def manual_requests_pending(*, up_to: date) -> list[ManualEntryRequest]:
+    """Manual journal entry requests waiting for approval dated on or before ``up_to``
+    (a year's 31 December), oldest first. A year closed with one pending leaves it
+    unpostable (its month closed): the close and the re-close refuse while there is one."""
+    return list(
+        ManualEntryRequest.objects.filter(
+            status=ManualEntryRequest.Status.PENDING, date__lte=up_to
+        ).order_by("date", "pk")
+    )
 
 
 # --------------------------------------------------------------------- year's result

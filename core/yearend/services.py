@@ -50,6 +50,7 @@ from .selectors import (
     closed_year_end,
     entries_posted_since_close,
     leavers_sukarela_left_open,
+    manual_requests_pending,
     reopened_in_ledger,
     shu_preview,
     shu_settings_for,
@@ -336,10 +337,16 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
     end closed it — income and expense rolled into SHU tahun berjalan by a new closing
     entry (the one the ledger's reopen reversed, to the rupiah), every month closed, the
     year marked ``closed_by_year_end`` — and nothing of the year end is posted again:
-    its income tax and its move to SHU belum dibagi stay as they are. Refused when one of
-    them was reversed, or when an entry dated in the year was posted since the close (its
-    figures would no longer hold): the year end is then reopened properly (admin) and
-    closed again. Bendahara or admin, as the close."""
+    its income tax and its move to SHU belum dibagi stay as they are. A ledger year set
+    open in the database alone (its closing entry never reversed) is closed with that
+    closing entry again: it still rolls the year into SHU tahun berjalan, so nothing is
+    posted and the year end's reopen reverses it later. Refused while a manual entry
+    request dated up to 31 December is pending (as the close's checklist); when the
+    ledger never had the year's closing entry though income or expense stand (the
+    ``YearEnd`` set closed in the database); when the tax or SHU move was reversed, or an
+    entry dated in the year was posted since the close (its figures would no longer
+    hold): the year end is then reopened properly (admin) and closed again. Bendahara or
+    admin, as the close."""
     _require(by, TREASURY, _("menutup tahun buku"))
     close_lock()  # as the close: before the guard reads and before the year's row
     fy = FiscalYear.objects.select_for_update().filter(year=year).first()
@@ -359,7 +366,43 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
             % {"y": year},
             status=409,
         )
+    pending = manual_requests_pending(up_to=fy.end_date)
+    if pending:
+        # as the close's checklist: once the year is closed a request dated in it can
+        # never be approved (its month is closed), so it is decided first
+        named = [
+            _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)} for r in pending
+        ]
+        raise ApplicationError(
+            E.MANUAL_PENDING,
+            _(
+                "Tahun buku %(y)s tidak dapat ditutup ulang: permintaan jurnal manual "
+                "bertanggal sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun "
+                "buku ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak "
+                "dulu di Jurnal umum, lalu tutup ulang."
+            )
+            % {"y": year, "d": format_tanggal(fy.end_date), "r": ", ".join(named)},
+            fields={"requests": named},
+            status=409,
+        )
     made = close_entries(ye)
+    if made.closing is None:
+        result = year_result(year=year)
+        if result.shu_before_tax or result.turnover:
+            # the YearEnd says closed, yet the ledger never had a closing entry for the
+            # year (the status set in the database alone): there is no close to restore
+            raise ApplicationError(
+                E.CLOSE_MISSING,
+                _(
+                    "Tahun buku %(y)s tidak dapat ditutup ulang: tutup buku tercatat "
+                    "selesai, tetapi buku besar tidak pernah punya jurnal penutup tahun itu "
+                    "(statusnya diubah langsung di basis data), jadi tidak ada tutup buku "
+                    "yang dapat dipulihkan. Tutup buku harus diulang: admin membuka kembali "
+                    "tutup buku di sini, lalu tahun buku ditutup lagi."
+                )
+                % {"y": year},
+                status=409,
+            )
     reversed_ = [e for e in made.own if e.reversals.exists()]
     if reversed_:
         raise ApplicationError(
@@ -388,9 +431,16 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
             fields={"entries": [str(e) for e in since]},
             status=409,
         )
-    fy = fiscal_year_close(fiscal_year=fy, by=by, by_year_end=True)
     original = made.closing if made.closing and made.closing.reversals.exists() else None
-    if _closing_amounts(fy.closing_entry) != _closing_amounts(original):
+    # the ledger year opened in the database alone: the close's closing entry was never
+    # reversed and still rolls the year into SHU tahun berjalan (nothing is left to close)
+    standing = made.closing if made.closing is not None and original is None else None
+    fy = fiscal_year_close(fiscal_year=fy, by=by, by_year_end=True)
+    if standing is not None and fy.closing_entry is None:
+        # the year's closing entry again, so that the year end's reopen reverses it
+        FiscalYear.objects.filter(pk=fy.pk).update(closing_entry=standing)
+        fy.closing_entry = standing
+    elif _closing_amounts(fy.closing_entry) != _closing_amounts(original):
         # nothing posted since, so it cannot differ; if it does, nothing is kept
         raise ApplicationError(
             E.POSTED_SINCE_CLOSE,
@@ -413,6 +463,7 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
             "transfer_entry": str(ye.transfer_entry) if ye.transfer_entry else None,
             "closing_entry": str(fy.closing_entry) if fy.closing_entry else None,
             "reversed_closing_entry": str(original) if original else None,
+            "closing_entry_kept": bool(standing),
         },
     )
     return ye

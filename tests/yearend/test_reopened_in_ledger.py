@@ -26,10 +26,14 @@ from core.ledger.services import (
     fiscal_year_ensure,
     journal_post,
     journal_reverse,
+    ledger_settings_update,
+    manual_entry_reject,
+    manual_entry_submit,
     period_close,
     period_reopen,
 )
 from core.yearend.models import YearEnd
+from core.yearend.selectors import close_checklist
 from core.yearend.services import (
     shu_settings_set,
     yearend_close,
@@ -283,3 +287,135 @@ def test_reclose_api(broken, client_as):
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "year_not_reopened_in_ledger"
     assert client_as("petugas").post(f"/api/v1/yearend/{YEAR}/reclose/").status_code == 403
+
+
+def _pending_request(staff, on: date):
+    """A manual entry waiting for approval (the cooperative's maker-checker turned on),
+    dated ``on``: Rp 1,000 of expense paid in cash."""
+    ledger_settings_update(by=staff["admin"], manual_entry_approval=True)
+    return manual_entry_submit(
+        on=on,
+        description="Beban menunggu persetujuan",
+        lines=[
+            LineSpec(account_for_role("savings_interest_expense"), debit=D("1000")),
+            LineSpec(account_for_role("cash"), credit=D("1000")),
+        ],
+        by=staff["bendahara"],
+    )
+
+
+def test_reclose_refused_while_a_manual_entry_request_dated_in_the_year_is_pending(broken, staff):
+    # the close's checklist refuses the same (a closed year would leave the request
+    # unpostable: its month closed)
+    req = _pending_request(staff, date(YEAR, 12, 20))
+    assert req.status == "pending"
+    assert not {i.key: i.ok for i in close_checklist(year=YEAR)}["manual_pending"]
+    during = _figures()
+    with pytest.raises(ApplicationError) as e:
+        yearend_reclose(year=YEAR, by=staff["bendahara"])
+    assert e.value.code == "year_end_manual_entry_pending"
+    assert e.value.status_code == 409
+    named = f"#{req.pk} tanggal 20 Desember {YEAR}"
+    assert named in e.value.message, e.value.message
+    assert "menunggu persetujuan" in e.value.message, e.value.message
+    assert "Setujui atau tolak" in e.value.message, e.value.message
+    assert e.value.fields["requests"] == [named]
+    assert _counts() == BROKEN and _figures() == during
+    assert not AuditEvent.objects.filter(action="yearend.reclose").exists()
+    # decided (rejected here), the re-close goes ahead as before
+    manual_entry_reject(request=req, reason="salah akun", by=staff["ketua"])
+    yearend_reclose(year=YEAR, by=staff["bendahara"])
+    assert _counts() == (1, 3, "closed", "closed")
+    assert _figures() == broken
+
+
+def test_reclose_not_held_up_by_a_request_dated_in_the_next_year(broken, staff):
+    _pending_request(staff, date(YEAR + 1, 1, 5))
+    yearend_reclose(year=YEAR, by=staff["bendahara"])
+    assert _counts() == (1, 3, "closed", "closed")
+
+
+def test_reclose_refusal_for_a_pending_request_on_the_page_and_in_the_api(broken, staff, client_as):
+    req = _pending_request(staff, date(YEAR, 12, 20))
+    c = client_as("bendahara")
+    page = c.post(f"/tutup-buku/{YEAR}/tutup-ulang/", follow=True).content.decode()
+    assert escape(f"permintaan jurnal manual bertanggal sampai 31 Desember {YEAR}") in page
+    assert f"#{req.pk} tanggal 20 Desember {YEAR}" in page, page
+    c.cookies["django_language"] = "en"
+    page = c.post(f"/tutup-buku/{YEAR}/tutup-ulang/", follow=True).content.decode()
+    assert "cannot be closed again: manual journal entry requests dated" in page, page
+    assert f"#{req.pk} dated" in page, page
+    assert "menunggu persetujuan (" not in page
+    r = client_as("bendahara").post(f"/api/v1/yearend/{YEAR}/reclose/")
+    assert r.status_code == 409
+    err = r.json()["error"]
+    assert set(err) == {"code", "message", "fields"}
+    assert err["code"] == "year_end_manual_entry_pending"
+    assert f"#{req.pk} tanggal 20 Desember {YEAR}" in err["message"], err
+    assert err["fields"]["requests"] == [f"#{req.pk} tanggal 20 Desember {YEAR}"]
+    assert _counts() == BROKEN
+
+
+def _open_in_database_alone() -> None:
+    """The ledger's year set open by a change in the database alone (no reopen through
+    the ledger): its closing entry stays posted, never reversed; the YearEnd says closed."""
+    FiscalYear.objects.filter(year=YEAR).update(status="open", closed_by_year_end=False)
+    Period.objects.filter(fiscal_year__year=YEAR, month=12).update(status="open")
+
+
+def test_reclose_of_a_year_opened_in_the_database_keeps_its_closing_entry(staff):
+    ye = _zero_shu_year_with_tax(staff["bendahara"])
+    closing = FiscalYear.objects.get(year=YEAR).closing_entry
+    assert closing is not None
+    before = _figures()
+    _open_in_database_alone()
+    assert _counts() == (1, 1, "open", "closed")  # no reversed closing entry
+    assert _figures() == before  # the books themselves were not touched
+    yearend_reclose(year=YEAR, by=staff["bendahara"])
+    fy = FiscalYear.objects.get(year=YEAR)
+    assert fy.status == "closed" and fy.closed_by_year_end is True
+    # the close's closing entry is the year's again: no second one, none missing
+    assert fy.closing_entry == closing
+    assert _counts() == (1, 1, "closed", "closed")
+    assert _figures() == before
+    event = AuditEvent.objects.get(action="yearend.reclose")
+    assert event.data["closing_entry"] == str(closing)
+    assert event.data["closing_entry_kept"] is True
+    # so the year end's reopen reverses it with the tax: income and expense come back
+    yearend_reopen(year=YEAR, reason="koreksi", by=staff["admin"])
+    assert JournalEntry.objects.filter(reverses=closing).count() == 1
+    assert JournalEntry.objects.filter(reverses=ye.tax_entry).count() == 1
+    assert FiscalYear.objects.get(year=YEAR).status == "open"
+
+
+def test_reclose_refused_when_the_ledger_never_had_the_years_closing_entry(staff):
+    # the YearEnd set closed in the database alone: no tax, no closing entry, the year's
+    # income and expense still in their accounts
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    journal_post(
+        on=date(YEAR, 6, 30),
+        description="Usaha",
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role("cash"), debit=D("1000000")),
+            LineSpec(account_for_role("other_income"), credit=D("1000000")),
+        ],
+    )
+    YearEnd.objects.create(
+        year=YEAR, status="closed", shu_before_tax=D("1000000"), shu_after_tax=D("1000000")
+    )
+    before = _figures()
+    with pytest.raises(ApplicationError) as e:
+        yearend_reclose(year=YEAR, by=by)
+    assert e.value.code == "year_end_close_missing_in_ledger"
+    assert e.value.status_code == 409
+    assert "tidak pernah punya jurnal penutup" in e.value.message, e.value.message
+    assert "admin membuka kembali tutup buku di sini" in e.value.message, e.value.message
+    assert FiscalYear.objects.get(year=YEAR).status == "open"
+    assert not JournalEntry.objects.filter(source="closing", fiscal_year=YEAR).exists()
+    assert _figures() == before
+    # the way it names: the year end reopened (nothing to reverse), then closed
+    yearend_reopen(year=YEAR, reason="status diubah di basis data", by=staff["admin"])
+    assert YearEnd.objects.get(year=YEAR).status == "reopened"
