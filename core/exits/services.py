@@ -582,6 +582,10 @@ def _settle(
     lines, txns = interest_exit_month_apply(
         credits=[c for c in preview.credits if c.until is not None], accounts=accounts, by=by
     )
+    # crediting it moves no cash (the payout of the balance, jasa included, is the flow):
+    # its lines (Dr expense = Cr savings + Cr PPh payable) are a marked non-cash pair, as
+    # the finished months' jasa credited above in entries of their own is no flow
+    lines = [replace(x, non_cash=True) for x in lines]
     paid_lines, paid_txns = _savings_withdrawn_all(accounts, on=on, by=by)
     txns += paid_txns
     shu_lines, loan_lines, waived = _shu_and_loans_settled(
