@@ -142,6 +142,10 @@ def test_reversing_a_deposit_already_withdrawn_is_refused(sukarela, teller, bend
     with pytest.raises(ApplicationError) as exc:
         teller_reverse(txn=txn, on=today, reason="salah", by=bendahara)
     assert exc.value.code == "savings_insufficient_balance"
+    assert exc.value.message == (
+        f"Setoran {txn.receipt_number} tidak dapat dibatalkan: saldo rekening tinggal "
+        "Rp 100.000, kurang dari Rp 500.000 (sudah ditarik)."
+    )
     assert (SavingsTransaction.objects.count(), JournalEntry.objects.count()) == before
     sukarela.refresh_from_db()
     assert sukarela.balance == D("100000")

@@ -48,9 +48,26 @@ def test_deposit_already_withdrawn_is_refused_before_the_confirmation_page(
     assert resp.redirect_chain[-1][0] == f"/simpanan/rekening/{sukarela.pk}/"
     assert _messages(resp) == [
         f"Setoran {txn.receipt_number} tidak dapat dibatalkan: saldo rekening tinggal "
-        "100.000, kurang dari 500.000 (sudah ditarik)."
+        "Rp 100.000, kurang dari Rp 500.000 (sudah ditarik)."
     ]
     assert SavingsTransaction.objects.count() == before
+
+
+def test_deposit_already_withdrawn_refusal_in_english_shows_rupiah_as_the_english_ui(
+    sukarela, teller, bendahara_client, today
+):
+    """The English screens show amounts as ``Rp 1.234.567`` too (the ``rupiah`` filter,
+    ``format_rupiah``): the refusal says the same, not a bare ``100.000``."""
+    txn = teller_deposit(account=sukarela, amount=D(1234567), channel="cash", on=today, by=teller)
+    teller_withdraw(account=sukarela, amount=D(1234000), channel="cash", on=today, by=teller)
+    bendahara_client.cookies["django_language"] = "en"  # the switcher's choice
+    resp = bendahara_client.post(
+        f"/simpanan/transaksi/{txn.pk}/batal/", {"reason": "typo"}, follow=True
+    )
+    assert _messages(resp) == [
+        f"Deposit {txn.receipt_number} cannot be cancelled: the account balance is "
+        "Rp 567, less than Rp 1.234.567 (already withdrawn)."
+    ]
 
 
 def test_empty_reason_is_refused_before_the_confirmation_page(

@@ -170,8 +170,8 @@ def _reversal_overdrawn(original: SavingsTransaction, account: SavingsAccount) -
         )
         % {
             "r": original.receipt_number or original.pk,
-            "b": f"{account.balance:,.0f}".replace(",", "."),
-            "a": f"{original.amount:,.0f}".replace(",", "."),
+            "b": format_rupiah(account.balance),
+            "a": format_rupiah(original.amount),
         },
     )
 
