@@ -80,6 +80,7 @@ from .services import (
     schema_name_for,
     slug_held_by_signup,
     slug_in_use,
+    slug_taken_error,
     tenant_host,
 )
 from .validators import validate_slug
@@ -637,11 +638,7 @@ def cooperative_restore(
         or slug_held_by_signup(slug)
         or Cooperative.objects.filter(schema_name=new).exists()
     ):
-        raise ApplicationError(
-            TenantErrors.SLUG_TAKEN,
-            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
-            fields={"slug": [_("Alamat sudah dipakai.")]},
-        )
+        raise slug_taken_error(slug)
     if _schema_exists(new):
         raise ApplicationError(
             TenantErrors.SCHEMA_EXISTS,

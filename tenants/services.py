@@ -132,6 +132,21 @@ def identifier_taken_error(identifier: CooperativeIdentifier) -> ApplicationErro
     )
 
 
+def slug_taken_error(slug: str) -> ApplicationError:
+    """The refusal of an address (slug, subdomain) that is taken: a cooperative's, one
+    served as its domain, or held by a live sign-up. A 409 on every path (the sign-up
+    form's early check and its final one, ``cooperative_create``, ``cooperative_restore``),
+    as a taken legal number's: a conflict with whoever has it, not a malformed request
+    (an address that does not look like one, or a reserved word, is the validators' 400).
+    The live check on the form (``/daftar/cek-alamat/``) shows its message as a 200."""
+    return ApplicationError(
+        TenantErrors.SLUG_TAKEN,
+        _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
+        fields={"slug": [_("Alamat sudah dipakai.")]},
+        status=409,
+    )
+
+
 def identifier_being_made_error(identifier: CooperativeIdentifier) -> ApplicationError:
     """The refusal, at e-mail verification, of a number another verified sign-up (its
     cooperative being made) has."""
@@ -255,11 +270,7 @@ def cooperative_create(
     transaction, so a failure at any step (or a crash) leaves no row, domain or schema."""
     validate_slug(slug)
     if slug_in_use(slug) or slug_held_by_signup(slug, exclude_pk=signup_id):
-        raise ApplicationError(
-            TenantErrors.SLUG_TAKEN,
-            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
-            fields={"slug": [_("Alamat sudah dipakai.")]},
-        )
+        raise slug_taken_error(slug)
     password = admin_password or ("" if admin_password_hash else secrets.token_urlsafe(12))
     if clone is None:
         clone = template_state().current

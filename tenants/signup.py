@@ -42,6 +42,7 @@ from .services import (
     identifier_lock,
     identifier_taken_error,
     slug_in_use,
+    slug_taken_error,
     tenant_url,
     verify_max_age,
 )
@@ -88,11 +89,7 @@ def slug_availability(slug: str, *, email: str = "") -> ApplicationError | None:
     if email:
         live = live.exclude(email__iexact=email)
     if slug_in_use(slug) or live.exists():
-        return ApplicationError(
-            TenantErrors.SLUG_TAKEN,
-            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": slug},
-            fields={"slug": [_("Alamat sudah dipakai.")]},
-        )
+        return slug_taken_error(slug)
     return None
 
 
@@ -215,11 +212,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
                 mail=VerificationMail.TOO_SOON,
                 resend_at=winner.verification_sent_at + timedelta(seconds=resend_interval()),
             )
-        raise ApplicationError(
-            TenantErrors.SLUG_TAKEN,
-            _("Alamat '%(slug)s' sudah dipakai.") % {"slug": data.slug},
-            fields={"slug": [_("Alamat sudah dipakai.")]},
-        )
+        raise slug_taken_error(data.slug)
     audit_log(actor=f"signup:{data.email}", action=TenantAudit.SIGNUP_SUBMITTED, target=request)
     _verification_mail_queue(signup=request)
     return SignupSubmitted(signup=request, mail=VerificationMail.SENT)
