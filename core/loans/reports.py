@@ -23,7 +23,7 @@ from openpyxl.styles import Font
 
 from core.common.dates import format_date, format_tanggal
 from core.common.exports import safe_cell, workbook_bytes
-from core.common.money import format_percent
+from core.common.money import format_percent, format_rupiah
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
@@ -336,13 +336,13 @@ def report_collectibility(*, on: date) -> Report:
             _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
             % {"n": format_percent(s["npl_ratio"]), "b": BAND_LABEL[s["band"]]},
             _(
-                "Termasuk %(n)s pinjaman direstrukturisasi, sisa pokok Rp %(o)s "
-                "(jasa ditangguhkan Rp %(d)s)."
+                "Termasuk %(n)s pinjaman direstrukturisasi, sisa pokok %(o)s "
+                "(jasa ditangguhkan %(d)s)."
             )
             % {
                 "n": s["restructured"]["count"],
-                "o": f"{s['restructured']['outstanding']:,.0f}".replace(",", "."),
-                "d": f"{s['restructured']['deferred_jasa']:,.0f}".replace(",", "."),
+                "o": format_rupiah(s["restructured"]["outstanding"]),
+                "d": format_rupiah(s["restructured"]["deferred_jasa"]),
             },
             *_grading_notes(run_on),
         ],
@@ -362,12 +362,12 @@ def _grading_notes(run_on: date | None) -> list[str]:
         notes.append(
             ngettext(
                 "Termasuk %(n)s pinjaman yang belum dinilai perhitungan itu (dicairkan "
-                "sesudahnya), sisa pokok Rp %(a)s, dengan kolektibilitas saat dicairkan.",
+                "sesudahnya), sisa pokok %(a)s, dengan kolektibilitas saat dicairkan.",
                 "Termasuk %(n)s pinjaman yang belum dinilai perhitungan itu (dicairkan "
-                "sesudahnya), sisa pokok Rp %(a)s, dengan kolektibilitas saat dicairkan.",
+                "sesudahnya), sisa pokok %(a)s, dengan kolektibilitas saat dicairkan.",
                 n,
             )
-            % {"n": n, "a": f"{g['not_graded_outstanding']:,.0f}".replace(",", ".")}
+            % {"n": n, "a": format_rupiah(g["not_graded_outstanding"])}
         )
     if n := g["paid_since"]:
         notes.append(
@@ -658,19 +658,19 @@ def report_card(*, loan: Loan, on: date) -> Report:
         )
         | {"number": _("Jumlah")},
         notes=[
-            _("Produk %(p)s, pokok Rp %(a)s, %(n)s bulan, jasa %(r)s%% %(per)s (%(m)s).")
+            _("Produk %(p)s, pokok %(a)s, %(n)s bulan, jasa %(r)s%% %(per)s (%(m)s).")
             % {
                 "p": loan.product.name,
-                "a": f"{loan.principal:,.0f}".replace(",", "."),
+                "a": format_rupiah(loan.principal),
                 "n": loan.tenor,
                 "r": format_percent(loan.rate),
                 "per": loan.get_rate_period_display(),
                 "m": loan.get_method_display(),
             },
-            _("Sisa pokok per %(d)s: Rp %(s)s · status %(st)s · %(k)s")
+            _("Sisa pokok per %(d)s: %(s)s · status %(st)s · %(k)s")
             % {
                 "d": format_date(on),
-                "s": f"{loan.principal_outstanding:,.0f}".replace(",", "."),
+                "s": format_rupiah(loan.principal_outstanding),
                 "st": loan.status_label,
                 "k": KOLEK_LABEL[loan.kolektibilitas],
             },
