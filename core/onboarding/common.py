@@ -94,12 +94,6 @@ def row_number(value: Any, position: int, errors: list[dict]) -> int:
     return position
 
 
-def rupiah_digits(value) -> str:
-    """Whole rupiah as people here write them in a message: ``1.500.000`` (``1,500,000``
-    reads as one and a half)."""
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def raise_row_errors(errors: list[dict], message: str) -> None:
     """Refuse the whole step (nothing written), listing every row error."""
     if errors:

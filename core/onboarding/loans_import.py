@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
-from core.common.money import parse_percent, parse_rupiah
+from core.common.money import format_rupiah, parse_percent, parse_rupiah
 from core.common.spreadsheet import CellProblem, Percent, cell_date, cell_plain_text, nip_cell
 from core.ledger.models import Account, AccountRole
 from core.loans import schedules as S
@@ -53,7 +53,6 @@ from .common import (
     row_date1904,
     row_error,
     row_number,
-    rupiah_digits,
 )
 from .models import MoveIn, MoveInLoan
 from .selectors import trial_balance_amounts
@@ -157,12 +156,12 @@ def _plan(lr: LoanRow, cutover: date) -> str:
         return _(
             "Tunggakan pokok %(a)s lebih dari pokok angsuran yang jatuh tempo sampai tanggal "
             "pindah dan belum dibayar menurut jadwal (%(s)s)."
-        ) % {"a": rupiah_digits(lr.arrears_principal), "s": rupiah_digits(due_p)}
+        ) % {"a": format_rupiah(lr.arrears_principal), "s": format_rupiah(due_p)}
     if lr.arrears_jasa > due_j:
         return _(
             "Tunggakan jasa %(a)s lebih dari jasa angsuran yang jatuh tempo sampai tanggal "
             "pindah dan belum dibayar menurut jadwal (%(s)s)."
-        ) % {"a": rupiah_digits(lr.arrears_jasa), "s": rupiah_digits(due_j)}
+        ) % {"a": format_rupiah(lr.arrears_jasa), "s": format_rupiah(due_j)}
     # what of the overdue rows was paid: everything but the arrears, oldest rows first
     paid_p, paid_j = due_p - lr.arrears_principal, due_j - lr.arrears_jasa
     for r in overdue:
@@ -177,14 +176,14 @@ def _plan(lr: LoanRow, cutover: date) -> str:
             "%(p)s, tenor %(n)s, %(k)s angsuran dibayar, tunggakan pokok %(a)s): menurut "
             "jadwal sisa pokoknya %(e)s. Periksa metode, jasa, tenor atau jumlah angsuran."
         ) % {
-            "o": rupiah_digits(lr.outstanding),
+            "o": format_rupiah(lr.outstanding),
             "m": lr.method,
             "r": lr.rate,
             "p": _("bulan") if lr.rate_period == "month" else _("tahun"),
             "n": lr.tenor,
             "k": lr.paid,
-            "a": rupiah_digits(lr.arrears_principal),
-            "e": rupiah_digits(expected),
+            "a": format_rupiah(lr.arrears_principal),
+            "e": format_rupiah(expected),
         }
     open_dates = [
         r["due_date"]
@@ -416,7 +415,7 @@ def loans_rows_check(
                         n,
                         "outstanding",
                         _("Sisa pokok %(o)s lebih besar dari pokok awal %(p)s.")
-                        % {"o": rupiah_digits(outstanding), "p": rupiah_digits(principal)},
+                        % {"o": format_rupiah(outstanding), "p": format_rupiah(principal)},
                     )
                 )
             elif outstanding <= 0:

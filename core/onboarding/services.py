@@ -52,7 +52,7 @@ from core.onboarding.audit import OnboardingAudit
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
 from .capital import capital_balances_remove
-from .common import E, raise_row_errors, require_role, row_error, row_number, rupiah_digits
+from .common import E, raise_row_errors, require_role, row_error, row_number
 from .contributions import shu_contributions_remove
 from .models import MoveIn, MoveInAdjustment, MoveInLoan, UploadPreview
 from .preview import PreviewConfirmed, upload_preview_confirm, upload_previews_remove
@@ -571,9 +571,9 @@ def _trial_balance_lines(
             E.UNBALANCED,
             _("Neraca saldo tidak seimbang: debit %(d)s, kredit %(c)s, selisih %(x)s.")
             % {
-                "d": rupiah_digits(total_d),
-                "c": rupiah_digits(total_c),
-                "x": rupiah_digits(abs(total_d - total_c)),
+                "d": format_rupiah(total_d),
+                "c": format_rupiah(total_c),
+                "x": format_rupiah(abs(total_d - total_c)),
             },
             fields={"total_debit": str(total_d), "total_credit": str(total_c)},
         )

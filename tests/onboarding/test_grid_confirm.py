@@ -103,7 +103,10 @@ def test_an_unbalanced_grid_is_refused_with_its_difference_and_no_confirm(staff,
     r = c.post(URL, {"action": "trial_balance_grid", **typed})
     page = r.content.decode()
     assert r.status_code == 200
-    assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
+    assert (
+        "Neraca saldo tidak seimbang: debit Rp 1.334.567, kredit Rp 1.300.000, selisih Rp 34.567."
+        in page
+    )
     assert "selisih Rp 34.567" in page  # the grid's own total line
     assert "token" not in _hidden(page) and "Posting neraca saldo awal ini" not in page
     assert 'value="1.300.000"' in page

@@ -133,7 +133,7 @@ def test_next_payroll_run_asks_the_schedule_instalments(opened, by, members, pro
         (
             {"rate": "2", "outstanding": "5.000.001"},
             "outstanding",
-            "menurut jadwal sisa pokoknya 5.000.000",
+            "menurut jadwal sisa pokoknya Rp 5.000.000",
         ),
         ({"instalments_paid": "8"}, "outstanding", "tidak dapat dihasilkan jadwal"),
         ({"arrears_principal": "1"}, "outstanding", "Tunggakan pokok"),

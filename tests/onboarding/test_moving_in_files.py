@@ -152,13 +152,13 @@ def test_money_in_refusals_is_written_as_rupiah_are_read_here(
     ]
     with pytest.raises(ApplicationError) as e:
         trial_balance_post(move_in=move_in, rows=rows, by=by)
-    assert "debit 51.500.000, kredit 50.000.000, selisih 1.500.000" in e.value.message
+    assert "debit Rp 51.500.000, kredit Rp 50.000.000, selisih Rp 1.500.000" in e.value.message
     trial_balance_post(move_in=move_in, rows=tb_rows(), by=by)
     bad = loan_row(members[0], cutover, outstanding="5.000.001", arrears_principal="1.000.000")
     with pytest.raises(ApplicationError) as e:
         loans_import(move_in=move_in, rows=[bad], by=by)
     message = e.value.fields["rows"][0]["message"]
-    assert "Tunggakan pokok 1.000.000" in message and "," not in message.split("(")[1]
+    assert "Tunggakan pokok Rp 1.000.000" in message and "," not in message.split("(")[1]
 
 
 def test_hidden_sheet_with_last_years_figures_is_not_read_before_the_visible_one(move_in, by):

@@ -237,7 +237,7 @@ def test_trial_balance_preview_lists_row_errors_and_keeps_nothing(staff, move_in
     assert "Kode akun 1101 sudah dipakai." in page
     assert "Pratinjau: belum diposting" not in page
     page = preview("akun;debit;kredit\n1101;100;\n3103;;90\n")
-    assert "Neraca saldo tidak seimbang: debit 100, kredit 90, selisih 10." in page
+    assert "Neraca saldo tidak seimbang: debit Rp 100, kredit Rp 90, selisih Rp 10." in page
     nothing_to_confirm()  # a refused file is held for the form, never confirmable
     assert not JournalEntry.objects.filter(source="opening").exists()
 
@@ -411,7 +411,7 @@ def test_loans_preview_of_a_bad_file_lists_row_errors(
         login(by), move_in, [loan_row(members[0], cutover, outstanding="5.000.001")]
     )
     assert "Laporan kesalahan per baris" in page
-    assert "Sisa pokok 5.000.001 tidak dapat dihasilkan jadwal ini" in page
+    assert "Sisa pokok Rp 5.000.001 tidak dapat dihasilkan jadwal ini" in page
     assert "Pratinjau: belum disimpan" not in page
     nothing_to_confirm()  # a refused file is held for the form, never confirmable
 

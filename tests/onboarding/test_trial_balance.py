@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.common.errors import ApplicationError
 from core.ledger.models import Account, JournalEntry
@@ -63,8 +63,18 @@ def test_unbalanced_trial_balance_refused_nothing_written(move_in, by):
     with pytest.raises(ApplicationError) as e:
         trial_balance_post(move_in=move_in, rows=rows, by=by)
     assert e.value.code == "onboarding_unbalanced"
-    assert "selisih 1" in e.value.message
+    assert "selisih Rp 1." in e.value.message
     assert JournalEntry.objects.count() == before
+
+
+def test_unbalanced_trial_balance_names_the_amounts_in_rupiah_in_english_too(move_in, by):
+    """As every screen shows an amount (``format_rupiah``), in English too."""
+    rows = [dict(r) for r in TB]
+    rows[0]["debit"] = "50.000.001"
+    with translation.override("en"), pytest.raises(ApplicationError) as e:
+        trial_balance_post(move_in=move_in, rows=rows, by=by)
+    assert e.value.message.endswith(", difference Rp 1."), e.value.message
+    assert "debit Rp " in e.value.message and "credit Rp " in e.value.message
 
 
 def test_every_row_error_reported_at_once_nothing_written(move_in, by):

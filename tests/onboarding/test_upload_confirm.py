@@ -123,7 +123,10 @@ def test_an_unbalanced_file_is_refused_with_its_difference_and_no_confirm(staff,
     r = _post_file(c, GOOD.replace(";;1.334.567", ";;1.300.000"))
     page = r.content.decode()
     assert r.status_code == 200
-    assert "Neraca saldo tidak seimbang: debit 1.334.567, kredit 1.300.000, selisih 34.567." in page
+    assert (
+        "Neraca saldo tidak seimbang: debit Rp 1.334.567, kredit Rp 1.300.000, selisih Rp 34.567."
+        in page
+    )
     assert "trial_balance_confirm" not in page and "Posting neraca saldo awal ini" not in page
     opening_not_posted()
     nothing_to_confirm()  # a refused file is held for the form, never confirmable
