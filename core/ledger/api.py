@@ -347,7 +347,10 @@ class PeriodClose(LedgerView):
         description="Tutup satu bulan: tidak ada lagi posting bertanggal di dalamnya. Bulan "
         "yang belum berakhir (hari terakhirnya sesudah hari ini) ditolak 400 "
         "`period_not_ended`, dengan hari pertama bulan itu dapat ditutup di "
-        "`fields.closable_from` (ISO); bulan yang sudah ditutup: 400 `period_state`.",
+        "`fields.closable_from` (ISO); bulan yang sudah ditutup: 400 `period_state`. "
+        "Selama permintaan jurnal manual bertanggal sampai akhir bulan itu masih menunggu "
+        "persetujuan: 409 `period_manual_entry_pending`, permintaannya (nomor dan tanggal) "
+        "di `fields.requests`; setujui atau tolak dulu, tidak ada yang diubah.",
     )
     def post(self, request, pk: int):
         p = services.period_close(period=get_object_or_404(Period, pk=pk), by=request.user)

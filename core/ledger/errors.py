@@ -29,6 +29,8 @@ class LedgerErrors(StrEnum):
     ACCOUNT_INVALID = "account_invalid"
     PERIOD_STATE = "period_state"
     PERIOD_NOT_ENDED = "period_not_ended"  # a month closed before its last day
+    # a month or year closed while a manual entry request dated in it waits
+    MANUAL_PENDING = "period_manual_entry_pending"
     YEAR_ORDER = "fiscal_year_order"
     NOT_ALLOWED = "permission_denied"
     REQUEST_STATE = "manual_request_state"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from core.common.errors import ApplicationError
 
 from .errors import LedgerErrors as E
-from .models import Account, AccountRole, JournalLine, Receipt, ReceiptSeries
+from .models import Account, AccountRole, JournalLine, ManualEntryRequest, Receipt, ReceiptSeries
 
 ZERO = Decimal("0")
 Totals = dict[int, tuple[Decimal, Decimal]]  # account_id -> (debit, credit)
@@ -239,3 +239,16 @@ def period_activity(*, date_from: date, date_to: date) -> dict:
         "expense": exp,
         "result": inc - exp,
     }
+
+
+def manual_requests_pending(*, up_to: date) -> list[ManualEntryRequest]:
+    """Manual journal entry requests waiting for approval dated on or before ``up_to``
+    (the end of a month or a year being closed), oldest first. Closing the books up to
+    ``up_to`` leaves every one of them unpostable (nothing is posted on or before the
+    latest closed month): the month close, the year close and the year end's close and
+    re-close refuse while there is one."""
+    return list(
+        ManualEntryRequest.objects.filter(
+            status=ManualEntryRequest.Status.PENDING, date__lte=up_to
+        ).order_by("date", "pk")
+    )

@@ -427,8 +427,9 @@ def _close_refusal(up_to: date) -> dict[str, str]:
 
 def _confirm_close(request, form: PeriodActionForm):
     """Closing a month (nothing can be posted in it afterwards): the figures, before it
-    is done. When a close guard would refuse it (an unfinished move-in), the page says so
-    first, with where to resolve it, and offers no button to confirm (the service still
+    is done. When a close guard would refuse it (an unfinished move-in), or manual entry
+    requests dated up to its end still wait for approval, the page says so first, with
+    where to resolve it, and offers no button to confirm (the service still
     refuses). A year is not closed here: see ``periods``."""
     url = reverse("ledger:periods")
     period = get_object_or_404(Period, pk=form.cleaned_data["period"])
@@ -438,6 +439,13 @@ def _confirm_close(request, form: PeriodActionForm):
         if not_ended is not None
         else _close_refusal(period.end_date)
     )
+    pending = services.period_pending_requests(period) if not refusal else None
+    if pending is not None:  # requests to approve or reject first, in Jurnal umum
+        refusal = {
+            "refusal": str(pending.message),
+            "refusal_url": reverse("ledger:journal"),
+            "refusal_link": str(_("Buka Jurnal umum")),
+        }
     a = period_activity(date_from=period.start_date, date_to=period.end_date)
     title = (
         _("Periode %(p)s belum dapat ditutup") if refusal else _("Konfirmasi tutup periode %(p)s")

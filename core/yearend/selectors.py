@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
-from core.ledger.models import Account, FiscalYear, JournalEntry, ManualEntryRequest, Period
-from core.ledger.selectors import account_for_role, totals_between
+from core.ledger.models import Account, FiscalYear, JournalEntry, Period
+from core.ledger.selectors import account_for_role, manual_requests_pending, totals_between
 from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
@@ -193,17 +193,6 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     return items
-
-
-def manual_requests_pending(*, up_to: date) -> list[ManualEntryRequest]:
-    """Manual journal entry requests waiting for approval dated on or before ``up_to``
-    (a year's 31 December), oldest first. A year closed with one pending leaves it
-    unpostable (its month closed): the close and the re-close refuse while there is one."""
-    return list(
-        ManualEntryRequest.objects.filter(
-            status=ManualEntryRequest.Status.PENDING, date__lte=up_to
-        ).order_by("date", "pk")
-    )
 
 
 # --------------------------------------------------------------------- year's result

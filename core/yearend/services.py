@@ -21,7 +21,7 @@ from core.common.money import RupiahError, format_percent, format_rupiah, parse_
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.close_guards import close_lock, close_refusal
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
-from core.ledger.selectors import account_for_role
+from core.ledger.selectors import account_for_role, manual_requests_pending
 from core.ledger.services import (
     LineSpec,
     fiscal_year_close,
@@ -50,7 +50,6 @@ from .selectors import (
     closed_year_end,
     entries_posted_since_close,
     leavers_sukarela_left_open,
-    manual_requests_pending,
     reopened_in_ledger,
     shu_preview,
     shu_settings_for,

@@ -30,7 +30,14 @@ from django.test import Client
 from django.utils import timezone
 
 from core.common.dates import format_tanggal
-from core.ledger.models import Account, FiscalYear, JournalEntry, Period
+from core.ledger.models import (
+    Account,
+    FiscalYear,
+    JournalEntry,
+    LedgerSettings,
+    ManualEntryRequest,
+    Period,
+)
 from core.ledger.reports import cash_flow_months_check
 from core.ledger.selectors import totals_as_of
 from core.ledger.services import (
@@ -38,6 +45,7 @@ from core.ledger.services import (
     fiscal_year_close,
     fiscal_year_ensure,
     journal_post,
+    manual_entry_submit,
     period_close,
     period_reopen,
     periods,
@@ -93,6 +101,19 @@ class Books:
                 on=self.end,
                 description="Setoran tunai",
                 lines=[LineSpec("1101", debit=D("250000")), LineSpec(credit, credit=D("250000"))],
+                by=self.by,
+            )
+
+        return fn
+
+    def request(self):
+        """A manual entry request (approval turned on) dated in the month."""
+
+        def fn():
+            manual_entry_submit(
+                on=self.end,
+                description="Koreksi kas",
+                lines=[LineSpec("1101", debit=D("250000")), LineSpec("3106", credit=D("250000"))],
                 by=self.by,
             )
 
@@ -336,3 +357,36 @@ def test_a_reopen_and_a_posting_in_its_month_at_once_do_not_deadlock(scratch_ten
         results = paused_race(books.tenant, reopen, books.post(), pause, second_wait=1.5)
     assert results == {"1": "period_state", "2": "ok"}, results
     assert books.entries_in_month() == 1
+
+
+# ----------------------------------------------------- a manual entry request at the close
+
+
+def _requests_in_month(books: Books) -> list[str]:
+    return list(
+        ManualEntryRequest.objects.filter(date__gte=books.month, date__lte=books.end)
+        .order_by("pk")
+        .values_list("status", flat=True)
+    )
+
+
+def test_a_request_made_first_then_the_month_close_waits_and_is_refused(scratch_tenant):
+    """The request holds its month FOR SHARE until it commits: the close waits, sees it
+    and refuses (it could never be approved in a closed month); the month stays open."""
+    books = Books(scratch_tenant, _month_two_back())
+    LedgerSettings.objects.update_or_create(id=1, defaults={"manual_entry_approval": True})
+    results = books.race(books.request(), books.close_month())
+    assert results == {"1": "ok", "2": "period_manual_entry_pending"}, results
+    assert Period.objects.get(start_date=books.month).status == Period.Status.OPEN
+    assert _requests_in_month(books) == ["pending"]
+
+
+def test_a_month_close_first_then_the_request_is_refused(scratch_tenant):
+    """The close holds the month FOR UPDATE: the request waits, reads the month closed
+    and is refused ``period_closed``; no request is left stuck in the closed month."""
+    books = Books(scratch_tenant, _month_two_back())
+    LedgerSettings.objects.update_or_create(id=1, defaults={"manual_entry_approval": True})
+    results = books.race(books.close_month(), books.request())
+    assert results == {"1": "ok", "2": PERIOD_CLOSED}, results
+    assert Period.objects.get(start_date=books.month).status == Period.Status.CLOSED
+    assert _requests_in_month(books) == []

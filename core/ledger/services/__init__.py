@@ -46,6 +46,7 @@ from .periods import (
     fiscal_year_close,
     period_close,
     period_not_ended,
+    period_pending_requests,
     period_reopen,
 )
 from .posting import (
@@ -84,6 +85,7 @@ __all__ = [
     "MODULE_OWNER_PAGES",
     "period_close",
     "period_not_ended",
+    "period_pending_requests",
     "fiscal_year_close",
     "period_reopen",
     "account_create",

@@ -24,7 +24,7 @@ from ..models import (
 )
 from .common import LineSpec, _require
 from .fiscal import _open_period_for
-from .posting import _post, _resolve_accounts, _validated_amounts
+from .posting import _post, _resolve_accounts, _validated_amounts, posting_months_lock
 
 # --------------------------------------------------------------------------- manual entries
 
@@ -82,6 +82,12 @@ def manual_entry_submit(
         raise ApplicationError(E.NO_LINES, _("Jurnal harus punya paling sedikit dua baris."))
     _validated_amounts(lines)
     _resolve_accounts(lines, source=JournalEntry.Source.MANUAL)
+    # the month's row FOR SHARE (its year's first), as a posting's trigger takes it, and
+    # checked under that lock: a close of this month or a later one (which locks every
+    # earlier open month FOR UPDATE) either waits for this request and sees it, refusing
+    # (period_manual_entry_pending), or commits first and the request is refused
+    # (period_closed). Never a request born in a closed month, which no one could approve
+    posting_months_lock(dates=[on])
     _open_period_for(on)
     req = ManualEntryRequest.objects.create(
         date=on,

@@ -28,7 +28,7 @@ from ..models import (
     Period,
 )
 from ..reports import cash_flow_month_store
-from ..selectors import account_for_role, totals_as_of
+from ..selectors import account_for_role, manual_requests_pending, totals_as_of
 from .common import ZERO, LineSpec, _require, _user_or_none
 from .posting import _post
 
@@ -47,6 +47,41 @@ def period_not_ended(period: Period) -> ApplicationError | None:
         _("Periode %(p)s belum berakhir; dapat ditutup mulai %(d)s.")
         % {"p": format_bulan(period.start_date), "d": format_tanggal(period.end_date)},
         fields={"closable_from": period.end_date.isoformat()},
+    )
+
+
+def manual_requests_named(up_to: date) -> list[str]:
+    """The manual journal entry requests still waiting for approval dated on or before
+    ``up_to``, each named by its number and date (``#12 tanggal 31 Maret 2026``), oldest
+    first; empty when none waits."""
+    return [
+        _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)}
+        for r in manual_requests_pending(up_to=up_to)
+    ]
+
+
+def period_pending_requests(period: Period) -> ApplicationError | None:
+    """Why ``period`` may not be closed while manual entry requests wait: one dated in
+    it or in an earlier month would never be approved once it is closed (nothing is
+    posted on or before the latest closed month), only rejected. None when none waits."""
+    named = manual_requests_named(period.end_date)
+    if not named:
+        return None
+    return ApplicationError(
+        E.MANUAL_PENDING,
+        _(
+            "Periode %(p)s tidak dapat ditutup: permintaan jurnal manual bertanggal sampai "
+            "%(d)s masih menunggu persetujuan (%(r)s). Sesudah periode ditutup, permintaan "
+            "itu tidak dapat diposting lagi. Setujui atau tolak dulu di Jurnal umum, lalu "
+            "tutup periode."
+        )
+        % {
+            "p": format_bulan(period.start_date),
+            "d": format_tanggal(period.end_date),
+            "r": ", ".join(named),
+        },
+        fields={"requests": named},
+        status=409,
     )
 
 
@@ -77,6 +112,11 @@ def period_close(*, period: Period, by) -> Period:
     refusal = close_refusal(period.end_date)  # an unfinished move-in's cut-over in it
     if refusal is not None:
         raise refusal
+    # read under the months' locks: a request being made in one of them holds its month
+    # FOR SHARE (manual_entry_submit), so the close waits for it and sees it
+    pending = period_pending_requests(period)
+    if pending is not None:
+        raise pending
     period.status = Period.Status.CLOSED
     period.closed_at = timezone.now()
     period.closed_by = _user_or_none(by)
@@ -132,6 +172,21 @@ def fiscal_year_close(
     refusal = close_refusal(fy.end_date)  # an unfinished move-in's cut-over in the year
     if refusal is not None:
         raise refusal
+    named = manual_requests_named(fy.end_date)
+    if named:
+        # as the month close: a request dated in the year could never be approved
+        raise ApplicationError(
+            E.MANUAL_PENDING,
+            _(
+                "Tahun buku %(y)s tidak dapat ditutup: permintaan jurnal manual bertanggal "
+                "sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun buku "
+                "ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu "
+                "di Jurnal umum, lalu tutup tahun buku."
+            )
+            % {"y": fy.year, "d": format_tanggal(fy.end_date), "r": ", ".join(named)},
+            fields={"requests": named},
+            status=409,
+        )
     shu_account = account_for_role("shu_current_year")
     # The closing entry goes into December, even if that month was already closed.
     Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)

@@ -1,0 +1,236 @@
+"""A month (or a year) is not closed while a manual journal entry request (maker-checker,
+``ManualEntryRequest``) dated in it is waiting for approval: once its month is closed
+(or any later month: nothing is posted on or before the latest closed month) the request
+can never be approved, only rejected, and its maker was never told. The close is refused
+(409 ``period_manual_entry_pending``) naming the requests by number and date and saying
+to approve or reject them first in Jurnal umum; nothing is changed. Every path that
+closes months: the month close (periods page, its confirmation, the API, a move-in's
+go-live) and the ledger's year close (the year end's close and re-close refuse first,
+with their own checklist and message, through the same selector). A request dated in a
+month already closed is refused when it is made (it would be born stuck)."""
+
+from calendar import monthrange
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from core.audit.models import AuditEvent
+from core.common.dates import format_bulan, format_tanggal
+from core.common.errors import ApplicationError
+from core.ledger.models import FiscalYear, LedgerSettings, ManualEntryRequest, Period
+from core.ledger.selectors import manual_requests_pending
+from core.ledger.services import (
+    LineSpec,
+    fiscal_year_close,
+    fiscal_year_ensure,
+    manual_entry_approve,
+    manual_entry_reject,
+    manual_entry_submit,
+    period_close,
+)
+
+CODE = "period_manual_entry_pending"
+
+
+def _months_back(n: int) -> date:
+    """The first day of the month ``n`` months before this one (ended, not in the future)."""
+    today = timezone.localdate()
+    k = today.year * 12 + today.month - 1 - n
+    return date(k // 12, k % 12 + 1, 1)
+
+
+def _month_end(first: date) -> date:
+    return first.replace(day=monthrange(first.year, first.month)[1])
+
+
+@pytest.fixture
+def books(in_tenant_a):
+    """Fiscal years from last year to this one, approval of manual entries turned on."""
+    year = timezone.localdate().year
+    for y in (year - 1, year):
+        fiscal_year_ensure(year=y)
+    LedgerSettings.objects.update_or_create(id=1, defaults={"manual_entry_approval": True})
+
+
+@pytest.fixture
+def checker(make_user):
+    return make_user("bendahara", "checker@ledger.test")
+
+
+def _request(on: date, by) -> ManualEntryRequest:
+    req = manual_entry_submit(
+        on=on,
+        description="Koreksi biaya listrik",
+        lines=[LineSpec("5306", debit=D("125000")), LineSpec("1101", credit=D("125000"))],
+        by=by,
+    )
+    assert isinstance(req, ManualEntryRequest)
+    return req
+
+
+def _named(*reqs: ManualEntryRequest) -> str:
+    return ", ".join(f"#{r.pk} tanggal {format_tanggal(r.date)}" for r in reqs)
+
+
+def _month(first: date) -> Period:
+    return Period.objects.get(start_date=first)
+
+
+def _refused_month_close(first: date, by) -> ApplicationError:
+    audits = AuditEvent.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        period_close(period=_month(first), by=by)
+    assert _month(first).status == "open" and _month(first).closed_at is None
+    assert AuditEvent.objects.count() == audits
+    return exc.value
+
+
+# ------------------------------------------------------------------------ the month close
+
+
+def test_closing_a_month_with_a_pending_request_in_it_is_refused_and_changes_nothing(
+    books, bendahara
+):
+    first = _months_back(2)
+    end = _month_end(first)
+    req = _request(end, bendahara)
+    err = _refused_month_close(first, bendahara)
+    assert (err.code, err.status_code) == (CODE, 409)
+    assert err.message == (
+        f"Periode {format_bulan(first)} tidak dapat ditutup: permintaan jurnal manual "
+        f"bertanggal sampai {format_tanggal(end)} masih menunggu persetujuan "
+        f"({_named(req)}). Sesudah periode ditutup, permintaan itu tidak dapat diposting "
+        "lagi. Setujui atau tolak dulu di Jurnal umum, lalu tutup periode."
+    )
+    assert err.fields == {"requests": [_named(req)]}
+    assert ManualEntryRequest.objects.get(pk=req.pk).status == "pending"
+
+
+def test_a_pending_request_in_an_earlier_open_month_refuses_the_later_close_too(books, bendahara):
+    """Closing a month puts every earlier day behind the books' closed date: a request
+    waiting in an earlier month that is still open would be stuck as well."""
+    earlier, later = _months_back(3), _months_back(2)
+    older = _request(earlier, bendahara)
+    newer = _request(later, bendahara)
+    err = _refused_month_close(later, bendahara)
+    assert err.code == CODE
+    assert err.fields == {"requests": [_named(older), _named(newer)]}
+    assert _month(earlier).status == "open"
+
+
+def test_a_request_dated_after_the_month_does_not_hold_its_close(books, bendahara):
+    first = _months_back(3)
+    _request(_months_back(2), bendahara)
+    assert period_close(period=_month(first), by=bendahara).status == "closed"
+
+
+def test_once_the_requests_are_decided_the_month_closes(books, bendahara, checker):
+    first = _months_back(2)
+    approved = _request(first, bendahara)
+    rejected = _request(_month_end(first), bendahara)
+    _refused_month_close(first, bendahara)
+    entry = manual_entry_approve(request=approved, by=checker)
+    manual_entry_reject(request=rejected, reason="Salah akun", by=checker)
+    assert manual_requests_pending(up_to=_month_end(first)) == []
+    assert period_close(period=_month(first), by=bendahara).status == "closed"
+    assert entry.date == first
+
+
+# ---------------------------------------------------------------- the screens and the API
+
+
+def test_api_answers_the_refusal_as_409_with_the_requests(books, bendahara, login):
+    first = _months_back(2)
+    req = _request(first, bendahara)
+    resp = login("bendahara").post(f"/api/v1/ledger/periods/{_month(first).pk}/close/")
+    assert resp.status_code == 409, resp.content
+    err = resp.json()["error"]
+    assert err["code"] == CODE
+    assert _named(req) in err["message"] and "Jurnal umum" in err["message"]
+    assert err["fields"] == {"requests": [_named(req)]}
+    assert _month(first).status == "open"
+
+
+def test_the_close_confirmation_names_the_requests_and_offers_no_button(books, bendahara, login):
+    first = _months_back(2)
+    req = _request(first, bendahara)
+    html = (
+        login("bendahara")
+        .post("/buku-besar/periode/", {"action": "close", "period": _month(first).pk})
+        .content.decode()
+    )
+    assert f"Periode {format_bulan(first)} belum dapat ditutup" in html
+    assert _named(req) in html
+    assert 'href="/buku-besar/jurnal/"' in html
+    assert "Ya, tutup periode" not in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("id", "masih menunggu persetujuan"),
+        ("en", "still awaiting approval"),
+    ],
+)
+def test_the_confirmed_close_shows_the_refusal_as_an_error(books, bendahara, login, lang, said):
+    first = _months_back(2)
+    req = _request(first, bendahara)
+    c = login("bendahara")
+    c.cookies["django_language"] = lang
+    r = c.post(
+        "/buku-besar/periode/",
+        {"action": "close", "period": _month(first).pk, "confirmed": "1"},
+        follow=True,
+    )
+    html = r.content.decode()
+    assert said in html and f"#{req.pk}" in html
+    assert _month(first).status == "open"
+
+
+# -------------------------------------------------------------------- the ledger's year close
+
+
+def test_the_ledger_year_close_with_a_pending_request_in_the_year_is_refused(books, bendahara):
+    year = timezone.localdate().year - 1
+    req = _request(date(year, 6, 30), bendahara)
+    fy = FiscalYear.objects.get(year=year)
+    audits = AuditEvent.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        fiscal_year_close(fiscal_year=fy, by=bendahara)
+    err = exc.value
+    assert (err.code, err.status_code) == (CODE, 409)
+    assert err.message == (
+        f"Tahun buku {year} tidak dapat ditutup: permintaan jurnal manual bertanggal sampai "
+        f"{format_tanggal(date(year, 12, 31))} masih menunggu persetujuan ({_named(req)}). "
+        "Sesudah tahun buku ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau "
+        "tolak dulu di Jurnal umum, lalu tutup tahun buku."
+    )
+    assert err.fields == {"requests": [_named(req)]}
+    fy.refresh_from_db()
+    assert fy.status == "open"
+    assert not Period.objects.filter(fiscal_year=fy, status="closed").exists()
+    assert AuditEvent.objects.count() == audits
+
+
+# ------------------------------------------------------------------ a request made too late
+
+
+def test_a_request_dated_in_a_closed_month_is_refused_when_made(books, bendahara):
+    first = _months_back(2)
+    period_close(period=_month(first), by=bendahara)
+    with pytest.raises(ApplicationError) as exc:
+        _request(_month_end(first), bendahara)
+    assert exc.value.code == "period_closed"
+    assert format_tanggal(_month_end(first)) in exc.value.message
+    assert not ManualEntryRequest.objects.exists()
+
+
+def test_a_request_dated_before_a_later_closed_month_is_refused_when_made(books, bendahara):
+    earlier, later = _months_back(3), _months_back(2)
+    period_close(period=_month(later), by=bendahara)
+    with pytest.raises(ApplicationError) as exc:
+        _request(earlier, bendahara)
+    assert exc.value.code == "period_closed"
+    assert not ManualEntryRequest.objects.exists()
