@@ -44,6 +44,7 @@ from xml.etree.ElementTree import iterparse
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, from_excel
 
@@ -63,13 +64,51 @@ MAX_UNPACKED = 300 * 1024 * 1024  # an XLSX's parts once unzipped (a 10 MB uploa
 MAX_SCAN = 30  # rows searched for a header (title blocks above it)
 
 
+# why a file cannot be read (``SheetError.key``): its message, rendered in the active
+# language with ``SheetError.params`` by ``sheet_error_message`` (an import that keeps the
+# error shows it to each reader in theirs)
+SHEET_MESSAGES = {
+    "file_type": gettext_noop("Jenis berkas tidak didukung: unggah .xlsx atau .csv."),
+    "empty": gettext_noop("Berkas kosong."),
+    "not_utf8": gettext_noop(
+        "Pengodean berkas salah: berkas CSV harus UTF-8 (byte tidak dikenal di "
+        "posisi %(p)s). Simpan ulang dari Excel sebagai 'CSV UTF-8 (dipisahkan "
+        "koma)' atau gunakan XLSX."
+    ),
+    "nul": gettext_noop(
+        "Pengodean berkas salah: berkas berisi karakter nol. Simpan ulang dari Excel "
+        "sebagai 'CSV UTF-8 (dipisahkan koma)'."
+    ),
+    "csv_unreadable": gettext_noop("Berkas CSV tidak dapat dibaca: %(e)s."),
+    "quote_open": gettext_noop(
+        'Tanda kutip (") di baris %(r)s tidak ditutup: baris-baris sesudahnya '
+        "terbaca sebagai isi satu sel dan hilang dari daftar. Hapus tanda kutip itu "
+        "atau tutup dengan tanda kutip kedua, lalu unggah lagi."
+    ),
+    "xlsx_too_large": gettext_noop(
+        "Berkas XLSX terlalu besar setelah dibuka; unggah hanya daftar yang diperlukan."
+    ),
+    "xlsx_unreadable": gettext_noop("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX)."),
+}
+
+
+def sheet_error_message(key: str, params: dict | None = None) -> str:
+    """The message of a ``SheetError`` of ``key`` in the active language."""
+    msgid = _(SHEET_MESSAGES[key])
+    return msgid % params if params else msgid
+
+
 class SheetError(Exception):
     """The file as a whole cannot be read. ``code``: ``format``, ``encoding`` or
-    ``empty``."""
+    ``empty``; ``key`` (``SHEET_MESSAGES``) and ``params`` say which message, for a
+    caller that keeps the error and shows it later in its reader's language."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, key: str, params: dict | None = None) -> None:
+        message = sheet_error_message(key, params)
         super().__init__(message)
         self.code = code
+        self.key = key
+        self.params = dict(params or {})
         self.message = message
 
 
@@ -209,9 +248,9 @@ def read_workbook(*, content: bytes, file_name: str, windows_1252: bool = False)
     elif name.endswith((".csv", ".txt")):
         book = Book(kind="csv", sheets=[_read_csv(content, windows_1252=windows_1252)])
     else:
-        raise SheetError("format", _("Jenis berkas tidak didukung: unggah .xlsx atau .csv."))
+        raise SheetError("format", "file_type")
     if not any(not r.blank for s in book.sheets for r in s.rows):
-        raise SheetError("empty", _("Berkas kosong."))
+        raise SheetError("empty", "empty")
     return book
 
 
@@ -283,27 +322,13 @@ def _decode(content: bytes, *, windows_1252: bool = False) -> tuple[str, str]:
                 pass
             else:
                 return _text_checked(text), encoding
-        raise SheetError(
-            "encoding",
-            _(
-                "Pengodean berkas salah: berkas CSV harus UTF-8 (byte tidak dikenal di "
-                "posisi %(p)s). Simpan ulang dari Excel sebagai 'CSV UTF-8 (dipisahkan "
-                "koma)' atau gunakan XLSX."
-            )
-            % {"p": e.start},
-        ) from None
+        raise SheetError("encoding", "not_utf8", {"p": e.start}) from None
     return _text_checked(text), "utf-16" if encoding.startswith("utf-16") else encoding
 
 
 def _text_checked(text: str) -> str:
     if "\x00" in text:
-        raise SheetError(
-            "encoding",
-            _(
-                "Pengodean berkas salah: berkas berisi karakter nol. Simpan ulang dari Excel "
-                "sebagai 'CSV UTF-8 (dipisahkan koma)'."
-            ),
-        )
+        raise SheetError("encoding", "nul")
     return text
 
 
@@ -351,20 +376,10 @@ def _read_csv(content: bytes, *, windows_1252: bool = False) -> Sheet:
         for number, cells in enumerate(reader, start=1):
             sheet.rows.append(Row(number=number, cells=[_csv_cell(c) for c in cells]))
     except csv.Error as e:
-        raise SheetError(
-            "format", _("Berkas CSV tidak dapat dibaca: %(e)s.") % {"e": str(e)[:100]}
-        ) from None
+        raise SheetError("format", "csv_unreadable", {"e": str(e)[:100]}) from None
     swallowed = _swallowed_row(sheet)
     if swallowed is not None:
-        raise SheetError(
-            "format",
-            _(
-                'Tanda kutip (") di baris %(r)s tidak ditutup: baris-baris sesudahnya '
-                "terbaca sebagai isi satu sel dan hilang dari daftar. Hapus tanda kutip itu "
-                "atau tutup dengan tanda kutip kedua, lalu unggah lagi."
-            )
-            % {"r": swallowed},
-        )
+        raise SheetError("format", "quote_open", {"r": swallowed})
     return sheet
 
 
@@ -565,10 +580,7 @@ def read_xlsx_fast(content: bytes) -> list[Sheet]:
     with z:
         if sum(info.file_size for info in z.infolist()) > MAX_UNPACKED:
             # a zip of repeated rows: megabytes that unpack to gigabytes (neither reader tries)
-            raise SheetError(
-                "format",
-                _("Berkas XLSX terlalu besar setelah dibuka; unggah hanya daftar yang diperlukan."),
-            )
+            raise SheetError("format", "xlsx_too_large")
         shared = _shared_strings(z)
         dates, padded, percents = _styles(z)
         sheets, date1904 = _workbook(z)
@@ -630,9 +642,7 @@ def _read_xlsx(content: bytes) -> list[Sheet]:
         return _read_xlsx_openpyxl(content)
     except Exception:
         # openpyxl raises many kinds of errors on a damaged file; each means the same
-        raise SheetError(
-            "format", _("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).")
-        ) from None
+        raise SheetError("format", "xlsx_unreadable") from None
 
 
 # --- cells --------------------------------------------------------------------------

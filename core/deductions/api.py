@@ -27,6 +27,7 @@ from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
 
 from . import exports, selectors, services
+from .import_messages import codes_of, rows_shown, texts_shown
 from .models import DeductionImport, DeductionRun
 
 
@@ -161,10 +162,13 @@ def import_data(imp: DeductionImport, *, preview: bool = False, on=None) -> dict
         "agency_id": imp.agency_id,
         "file_name": imp.file_name,
         "status": imp.status,
-        "file_errors": imp.file_errors,
-        "errors": imp.errors,
-        "warnings": (imp.posted_data or {}).get("warnings", []),
-        "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
+        # kept as codes and said in the request's language (``import_messages``); an
+        # import kept before codes says what it said at upload (``code`` null)
+        "file_errors": texts_shown(imp.file_errors),
+        "file_error_codes": codes_of(imp.file_errors),
+        "errors": rows_shown(imp.errors),
+        "warnings": rows_shown((imp.posted_data or {}).get("warnings", [])),
+        "file_warnings": texts_shown((imp.posted_data or {}).get("file_warnings", [])),
         # a CSV read as Windows-1252 because it is not UTF-8: "windows-1252" and the
         # cells with letters outside ASCII to check (the first 500); else null and []
         "encoding": (imp.posted_data or {}).get("encoding"),

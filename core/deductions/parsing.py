@@ -1,5 +1,6 @@
 """Reading a realized-deductions file (XLSX or CSV) into plain rows, with per-file and
-per-row errors in Indonesian. No database access.
+per-row errors (``import_messages.Said``: each message with its code and params, kept
+by the import and shown in its reader's language). No database access.
 
 The file is read with the shared reader (``core.common.spreadsheet``: encodings, CSV
 dialects, every sheet, hidden rows, formulas without a value) and amounts with the one
@@ -28,7 +29,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     WINDOWS_1252,
     Book,
@@ -41,10 +41,11 @@ from core.common.spreadsheet import (
     norm_header,
     read_workbook,
     split_rows,
-    split_rows_message,
     totals_label,
 )
 from core.common.text import control_characters_error, control_characters_removed
+
+from .import_messages import Said, cell_param
 
 ID_HEADERS = {
     "nip": "nip",
@@ -104,8 +105,9 @@ class ParsedRow:
     nip: str = ""
     number: str = ""
     amount: Decimal | None = None
-    error: str = ""
+    error: str = ""  # a ``Said``: kept with its code and params
     column: str = ""
+    column_code: str = ""  # "number" when the column is named by the UI, not the file
     hidden: bool = False
     nip_error: str = ""  # the NIP cell was unusable; the member number is used instead
     written: str = ""  # the amount as written when it was text ("Rp 250.000,-")
@@ -126,7 +128,7 @@ class TotalsRow:
 @dataclass
 class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)  # ``Said``s
     # the export's mark: {"run": id, "year": y, "month": m, "agency": code} or None
     mark: dict | None = None
     title_month: tuple[int, int] | None = None  # (year, month) from "Bulan November 2026"
@@ -232,30 +234,20 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
     try:
         book = read_workbook(content=content, file_name=file_name, windows_1252=True)
     except SheetError as e:
-        out.file_errors.append(e.message)
+        out.file_errors.append(Said("sheet", {"key": e.key, "params": e.params}, text=e.message))
         return out
     found = _choose_sheet(book, agency_code)
     if book.encoding == WINDOWS_1252:
         out.encoding = "windows-1252"
         _non_ascii_cells(book, found, out)
     if found is None:
-        out.file_errors.append(
-            _(
-                "Kolom salah: tidak ada kolom NIP atau No. Anggota di baris judul. "
-                "Gunakan file ekspor (kolom 'Realisasi') atau dua kolom: NIP, Jumlah."
-            )
-        )
+        out.file_errors.append(Said("no_id_column"))
         return out
     sheet, header_at = found
     others = _other_lists(book, sheet)
     if others:
         out.file_errors.append(
-            _(
-                "Daftar potongan ada di lebih dari satu lembar (%(s)s), padahal hanya satu "
-                "lembar yang dibaca. Gabungkan semuanya ke satu lembar, atau unggah tiap "
-                "lembar sebagai berkas sendiri."
-            )
-            % {"s": ", ".join(_label(s.name) for s in [sheet, *others])}
+            Said("many_sheets", {"sheets": ", ".join(_label(s.name) for s in [sheet, *others])})
         )
         return out
     out.sheet = sheet.name
@@ -273,34 +265,24 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             break
     if amount_col is None:
         found_cols = ", ".join(str(c) for c in header if c not in (None, ""))
-        out.file_errors.append(
-            _(
-                "Kolom salah: kolom jumlah (Realisasi/Jumlah) tidak ditemukan. Kolom yang ada: %(c)s."
-            )
-            % {"c": found_cols}
-        )
+        out.file_errors.append(Said("no_amount_column", {"columns": found_cols}))
         return out
     amount_label = _label(header[amount_col]) or _("Jumlah")
     split = split_rows(book, sheet, header_at)
     if split:  # the amounts of those rows may be read from the wrong piece
-        out.file_errors.append(split_rows_message(split))
+        out.file_errors.append(Said("split_rows", {"rows": split[:11]}))
         return out
     data_rows = sum(1 for raw in sheet.rows[header_at + 1 :] if not raw.blank)
     if data_rows > MAX_ROWS:
-        out.file_errors.append(
-            _(
-                "Berkas berisi %(n)s baris data; paling banyak %(max)s baris. Unggah "
-                "realisasi anggota koperasi dari satu instansi saja."
-            )
-            % {"n": f"{data_rows:,}".replace(",", "."), "max": f"{MAX_ROWS:,}".replace(",", ".")}
-        )
+        out.file_errors.append(Said("too_many_rows", {"n": data_rows, "max": MAX_ROWS}))
         return out
     jumlah = _("Jumlah")  # the amount's label in its errors, translated once per file
-    # the cells matched or kept: (index, label in the message, column of the row error)
+    # the cells matched or kept: (index, label in the message, column of the row error,
+    # the cell's name in the message's params)
     checked = [
-        (ids.get("nip"), "NIP", "NIP"),
-        (ids.get("number"), _("No. Anggota"), _("No. Anggota")),
-        (amount_col, jumlah, amount_label),
+        (ids.get("nip"), "NIP", "NIP", "nip"),
+        (ids.get("number"), _("No. Anggota"), _("No. Anggota"), "number"),
+        (amount_col, jumlah, amount_label, "amount"),
     ]
     for raw in sheet.rows[header_at + 1 :]:
         if raw.blank:
@@ -325,13 +307,15 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
         out.rows.append(pr)
         control = _control_cell(raw, checked)
         if control:
-            pr.error, pr.column = control
+            pr.error, pr.column, pr.column_code = control
             continue
         if "nip" in ids:
             try:
                 pr.nip = nip_cell(raw.get(ids["nip"]))
             except ValidationError as e:
-                pr.nip_error = e.messages[0]
+                pr.nip_error = Said(
+                    "nip_unreadable", {"cell": cell_param(raw.get(ids["nip"]))}, text=e.messages[0]
+                )
         if "number" in ids:
             try:
                 pr.number = cell_text(raw.get(ids["number"]))
@@ -341,24 +325,26 @@ def parse_realized(*, content: bytes, file_name: str, agency_code: str = "") -> 
             pr.error, pr.column = pr.nip_error, "NIP"
             continue
         if not pr.nip and not pr.number:
-            pr.error, pr.column = _("NIP / No. Anggota kosong."), "NIP"
+            pr.error, pr.column = Said("id_empty"), "NIP"
             continue
         v = raw.get(amount_col)
         if v is None or (isinstance(v, str) and not v.strip()):
-            pr.error, pr.column = (
-                _("Jumlah kosong; isi 0 bila anggota tidak dipotong."),
-                amount_label,
-            )
+            pr.error, pr.column = Said("amount_empty"), amount_label
             continue
         try:
             pr.amount = cell_rupiah(v, label=jumlah, max_value=MAX_REALIZED)
         except ValidationError as e:
-            pr.error, pr.column = e.messages[0], amount_label
+            pr.error = Said(
+                "amount_unreadable",
+                {"cell": cell_param(v), "max": str(MAX_REALIZED)},
+                text=e.messages[0],
+            )
+            pr.column = amount_label
             continue
         if isinstance(v, str) and not re.fullmatch(r"\d+", v.strip()):
             pr.written = v.strip()[:40]
     if not out.rows:
-        out.file_errors.append(_("File tidak berisi baris data."))
+        out.file_errors.append(Said("no_rows"))
     elif not any(r.error and r.column == amount_label for r in out.rows):
         _totals_check(out)
     return out
@@ -369,14 +355,16 @@ def _label(value) -> str:
     return control_characters_removed(str(value), multiline=True)
 
 
-def _control_cell(raw, checked: list[tuple]) -> tuple[str, str] | None:
-    """(message, column) of the first cell of ``raw`` in ``checked`` (the NIP, the
-    member number, the amount: matched, kept, echoed) holding a control character; a
-    line break or tab is read as before (removed from a NIP, a space elsewhere)."""
-    for index, label, column in checked:
+def _control_cell(raw, checked: list[tuple]) -> tuple[str, str, str] | None:
+    """(message, column, column code) of the first cell of ``raw`` in ``checked`` (the
+    NIP, the member number, the amount: matched, kept, echoed) holding a control
+    character; a line break or tab is read as before (removed from a NIP, a space
+    elsewhere)."""
+    for index, label, column, name in checked:
         message = control_characters_error(raw.get(index), label=label, multiline=True)
         if message:
-            return message, column
+            code = "number" if name == "number" else ""
+            return Said("cell_control", {"column": name}, text=message), column, code
     return None
 
 
@@ -421,17 +409,13 @@ def _totals_check(out: ParsedFile) -> None:
     if t.amount is None or t.amount in (t.members_above, t.since_previous):
         return
     out.file_errors.append(
-        _(
-            "Baris total “%(label)s” (baris %(r)s) berjumlah %(t)s, tetapi jumlah baris "
-            "anggota di atasnya %(s)s (selisih %(d)s). Berkas mungkin terpotong (baris "
-            "hilang) atau ada jumlah yang diubah setelah total dihitung: periksa berkasnya "
-            "terhadap daftar dari bendahara gaji, lalu unggah lagi."
+        Said(
+            "totals_mismatch",
+            {
+                "label": t.label[:40],
+                "row": t.row,
+                "total": str(t.amount),
+                "members": str(t.members_above),
+            },
         )
-        % {
-            "label": t.label[:40],
-            "r": t.row,
-            "t": format_rupiah(t.amount),
-            "s": format_rupiah(t.members_above),
-            "d": format_rupiah(abs(t.amount - t.members_above)),
-        }
     )

@@ -30,6 +30,7 @@ from core.members.models import Agency, Member
 
 from . import exports, selectors, services
 from .forms import DeductionSettingsForm, ImportActionForm, RunActionForm, RunStartForm
+from .import_messages import rows_shown, texts_shown
 from .models import DeductionImport, DeductionRun
 
 
@@ -238,9 +239,11 @@ def import_detail(request, pk: int):
         {
             "imp": imp,
             "run": imp.run,
-            "errors": [dict(e, excluded=e["row"] in excluded) for e in imp.errors],
-            "warnings": (imp.posted_data or {}).get("warnings", []),
-            "file_warnings": (imp.posted_data or {}).get("file_warnings", []),
+            # kept as codes: said in the reader's language (``import_messages``)
+            "errors": [dict(e, excluded=e["row"] in excluded) for e in rows_shown(imp.errors)],
+            "file_errors": texts_shown(imp.file_errors),
+            "warnings": rows_shown((imp.posted_data or {}).get("warnings", [])),
+            "file_warnings": texts_shown((imp.posted_data or {}).get("file_warnings", [])),
             "encoding": (imp.posted_data or {}).get("encoding", ""),
             "non_ascii": (imp.posted_data or {}).get("non_ascii", []),
             "non_ascii_count": (imp.posted_data or {}).get("non_ascii_count", 0),

@@ -37,15 +37,17 @@ def upload(coop, run, content, name="r.csv", agency=None):
 
 
 def messages(imp):
-    return " | ".join(e["message"] for e in imp.errors) + " | ".join(imp.file_errors)
+    return " | ".join(e["message"] for e in imp.errors) + " | ".join(
+        e["message"] for e in imp.file_errors
+    )
 
 
 def test_wrong_columns_is_a_file_error(month):
     coop, run = month
     imp = upload(coop, run, csv_bytes([("x", 1)], header=("Nama", "Gaji")))
-    assert imp.status == "invalid" and "Kolom salah" in imp.file_errors[0]
+    assert imp.status == "invalid" and "Kolom salah" in imp.file_errors[0]["message"]
     imp2 = upload(coop, run, csv_bytes([(coop["m"][0].nip, 1)], header=("NIP", "Keterangan")))
-    assert imp2.status == "invalid" and "kolom jumlah" in imp2.file_errors[0]
+    assert imp2.status == "invalid" and "kolom jumlah" in imp2.file_errors[0]["message"]
 
 
 def test_wrong_encoding_is_a_file_error(month):
@@ -55,14 +57,14 @@ def test_wrong_encoding_is_a_file_error(month):
     # 0x81 has no character in Windows-1252 either: neither reading fits, refused
     bad = content.encode("cp1252").replace(b"\xc4rz", b"\x81rz")
     imp = upload(coop, run, bad)
-    assert imp.status == "invalid" and "Pengodean" in imp.file_errors[0]
+    assert imp.status == "invalid" and "Pengodean" in imp.file_errors[0]["message"]
     imp = upload(coop, run, content.encode("cp1252"))
     assert imp.status == "valid" and imp.posted_data["encoding"] == "windows-1252"
     # UTF-16 (with or without its BOM) is unambiguous: read, not refused (issue 26)
     imp = upload(coop, run, content.encode("utf-16"))
     assert imp.status == "valid", (imp.errors, imp.file_errors)
     imp = upload(coop, run, b"\x00\x01garbage", name="r.xlsx")
-    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
+    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]["message"]
 
 
 def test_text_negative_fraction_and_empty_amounts_are_row_errors(month):
@@ -246,7 +248,7 @@ def test_a_file_of_too_many_rows_is_one_file_error_and_stores_no_rows(month, mon
     rows = [(int(m1.nip) + i + 1, 1000) for i in range(50)]
     imp = upload(coop, run, csv_bytes([(m1.nip, 1000), *rows]))
     assert imp.status == "invalid"
-    assert imp.file_errors == [
+    assert [e["message"] for e in imp.file_errors] == [
         "Berkas berisi 51 baris data; paling banyak 50 baris. Unggah realisasi anggota "
         "koperasi dari satu instansi saja."
     ]

@@ -13,11 +13,12 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.deductions import services as svc
+from core.deductions.import_messages import rows_shown
 from core.deductions.models import DeductionImport, DeductionLine
 from core.ledger.models import JournalEntry
 from core.loans.models import Loan, Repayment
@@ -96,6 +97,26 @@ def test_upload_flags_the_row_paying_a_loan_rescheduled_after_the_payday(coop, r
     assert e["on_or_after"] == on.isoformat()
     assert [x["row"] for x in imp.errors] == [2]  # m3's row pays no loan
     assert imp.total_realized == D("100000")  # the flagged row books nothing as it stands
+
+
+def test_the_flagged_row_is_said_in_the_readers_language(coop, rescheduled):
+    """Uploaded with the English UI, read in Indonesian (``import_messages``): the
+    loan's reason, its dates and the column in the reader's words."""
+    loan, on = rescheduled["loan"], rescheduled["on"]
+    with translation.override("en"):
+        imp = _upload(coop, rescheduled)
+        english = format_tanggal(on)
+    e = _date_error(imp, 2)
+    assert "before the rescheduling of loan" in e["message"] and e["code"] == "loan_date"
+    assert english in e["message"] and e["column"] != "Tanggal uang diterima"
+    with translation.override("id"):
+        (shown,) = [x for x in rows_shown(imp.errors) if x["row"] == 2]
+        indonesian = format_tanggal(on)
+    assert shown["column"] == "Tanggal uang diterima"
+    msg = shown["message"]
+    assert f"sebelum penjadwalan ulang pinjaman {loan.number}" in msg and indonesian in msg
+    assert "kecualikan baris ini" in msg and "reschedul" not in msg, msg
+    assert shown["on_or_after"] == on.isoformat()
 
 
 def test_api_and_screen_show_the_flagged_row_like_other_bad_rows(coop, rescheduled):

@@ -238,7 +238,10 @@ def test_a_return_file_of_another_run_is_refused(month):
     content = filled_xlsx(buf.getvalue(), {m.nip: 1000 for m in coop["m"][:3]})
     imp = upload(coop, run, content, name="r.xlsx")
     assert imp.status == "invalid"
-    assert "Januari 2026" in imp.file_errors[0] and run.month_shown in imp.file_errors[0]
+    assert (
+        "Januari 2026" in imp.file_errors[0]["message"]
+        and run.month_shown in imp.file_errors[0]["message"]
+    )
 
 
 def test_an_export_of_another_agency_is_refused(month):
@@ -246,7 +249,7 @@ def test_an_export_of_another_agency_is_refused(month):
     content = filled_xlsx(agency_xlsx(run=run, agency=coop["agencies"][1]), {})
     imp = upload(coop, run, content, name="r.xlsx", agency=coop["agencies"][0])
     assert imp.status == "invalid"
-    assert coop["agencies"][1].code in imp.file_errors[0]
+    assert coop["agencies"][1].code in imp.file_errors[0]["message"]
 
 
 def test_an_unmarked_file_is_compared_with_the_asked_amounts_and_warned_loudly(month):
@@ -254,7 +257,7 @@ def test_an_unmarked_file_is_compared_with_the_asked_amounts_and_warned_loudly(m
     m1, m2 = coop["m"][:2]
     imp = upload(coop, run, csv_of(["NIP,Jumlah", f"{m1.nip},1000", f"{m2.nip},2000"]))
     assert imp.status == "valid"
-    (warning,) = imp.posted_data["file_warnings"]
+    (warning,) = [w["message"] for w in imp.posted_data["file_warnings"]]
     assert "PERHATIAN" in warning and "0 dari 2 baris" in warning
 
 
@@ -264,7 +267,7 @@ def test_an_unmarked_file_titled_with_another_month_is_refused(month):
     other = "Januari" if run.month != 1 else "Februari"
     content = csv_of([f"Daftar Potong Gaji Bulan {other} 2019,", "NIP,Jumlah", f"{m1.nip},1000"])
     imp = upload(coop, run, content)
-    assert imp.status == "invalid" and "2019" in imp.file_errors[0]
+    assert imp.status == "invalid" and "2019" in imp.file_errors[0]["message"]
 
 
 def test_nip_and_member_number_that_contradict_are_refused_naming_both(month):
@@ -387,7 +390,7 @@ def test_the_export_of_an_agency_whose_code_has_a_space_is_its_own(month):
     # the same file uploaded for "DINAS" is refused as the file of "DINAS PENDIDIKAN"
     wrong = upload(coop, run, content, name="r.xlsx", agency=ag_b)
     assert wrong.status == "invalid"
-    assert "DINAS PENDIDIKAN" in wrong.file_errors[0]
+    assert "DINAS PENDIDIKAN" in wrong.file_errors[0]["message"]
     # the all-agencies workbook: the sheet marked for the agency
     wb = load_workbook(io.BytesIO(all_agencies_xlsx(run=run)))
     sheet = next(
@@ -432,7 +435,7 @@ def test_a_cell_beyond_excels_last_column_is_refused_at_once(month):
     started = time.monotonic()
     imp = upload(coop, run, out.getvalue(), name="r.xlsx")
     assert time.monotonic() - started < 5
-    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]
+    assert imp.status == "invalid" and "XLSX" in imp.file_errors[0]["message"]
 
 
 def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_unread(month, monkeypatch):
@@ -453,7 +456,7 @@ def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_unread(month, mo
 
     imp = upload(coop, run, xlsx(build), name="r.xlsx")
     assert imp.status == "invalid" and imp.rows == []
-    assert "terlalu besar" in imp.file_errors[0]
+    assert "terlalu besar" in imp.file_errors[0]["message"]
 
 
 # --- traps that read a wrong figure silently --------------------------------------------
@@ -498,7 +501,7 @@ def test_unclosed_quote_that_swallows_the_next_rows_is_refused_as_a_file(month):
     imp = upload(coop, run, content)
     assert imp.status == "invalid"
     assert imp.rows == []
-    assert "baris 2 tidak ditutup" in imp.file_errors[0]
+    assert "baris 2 tidak ditutup" in imp.file_errors[0]["message"]
 
 
 def test_a_list_on_two_sheets_is_refused_naming_the_sheets(month):
@@ -518,4 +521,4 @@ def test_a_list_on_two_sheets_is_refused_naming_the_sheets(month):
     imp = upload(coop, run, xlsx(build), name="r.xlsx")
     assert imp.status == "invalid"
     assert imp.rows == []
-    assert "PNS, PPPK" in imp.file_errors[0]
+    assert "PNS, PPPK" in imp.file_errors[0]["message"]

@@ -122,7 +122,7 @@ def test_bytes_windows_1252_lacks_are_still_refused(month):
     ):
         imp = upload(coop, run, content)
         assert imp.status == "invalid" and imp.rows == []
-        assert "Pengodean berkas salah" in imp.file_errors[0]
+        assert "Pengodean berkas salah" in imp.file_errors[0]["message"]
         assert "encoding" not in imp.posted_data
 
 

@@ -5,21 +5,19 @@ asked), rows excluded, a file discarded."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_bulan
 from core.common.errors import ApplicationError
-from core.common.money import format_rupiah
 from core.common.text import control_characters_removed
 from core.common.uploads import upload_file_name
 from core.deductions.audit import DeductionAudit
 from core.members.models import Agency, Member
 
+from ..import_messages import Said, row_message, said_kept
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from ..parsing import parse_realized
 from .common import ZERO, E, _require, _user, posting_date_default
@@ -31,10 +29,6 @@ from .loan_dates import (
 )
 
 # --- imports ---------------------------------------------------------------------------
-
-
-def _rp(v) -> str:
-    return format_rupiah(v)
 
 
 def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, list, list]:
@@ -97,15 +91,9 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
     seen: dict[int, int] = {}
     for r in parsed.rows:
         if r.hidden:
-            warnings.append(
-                {
-                    "row": r.row,
-                    "column": "",
-                    "message": _("Baris ini tersembunyi di Excel; tetap dibaca dan diimpor."),
-                }
-            )
+            warnings.append(row_message(r.row, "", Said("row_hidden")))
         if r.error and not (r.nip or r.number):
-            errors.append({"row": r.row, "column": r.column, "message": r.error})
+            errors.append(row_message(r.row, r.column, r.error, column_code=r.column_code))
             continue
         by_nip = members_by_nip.get(r.nip) if r.nip else None
         by_number = members_by_number.get(r.number) if r.number else None
@@ -114,15 +102,14 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
             by_number, zeros_lost = padded[r.number.lstrip("0")], True
         if by_nip and by_number and by_nip != by_number:
             errors.append(
-                {
-                    "row": r.row,
-                    "column": "NIP",
-                    "message": _(
-                        "NIP %(nip)s milik %(a)s, tetapi No. Anggota %(no)s milik %(b)s; "
-                        "periksa baris ini (NIP atau nomor tertukar?)."
-                    )
-                    % {"nip": r.nip, "a": names[by_nip], "no": r.number, "b": names[by_number]},
-                }
+                row_message(
+                    r.row,
+                    "NIP",
+                    Said(
+                        "ids_two_members",
+                        {"nip": r.nip, "a": names[by_nip], "no": r.number, "b": names[by_number]},
+                    ),
+                )
             )
             continue
         mid = by_nip or by_number
@@ -130,87 +117,49 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
         guessed = ""
         by_nip_only = False  # the member number named nobody: matched by the NIP
         if zeros_lost and not by_nip:
-            guessed = _(
-                "No. Anggota %(n)s tertulis tanpa nol di depan; dicocokkan dengan %(m)s."
-            ) % {"n": r.number, "m": names[by_number]}
+            guessed = Said("zeros_lost", {"n": r.number, "m": names[by_number]})
         elif r.nip_error and by_number:
-            guessed = _("NIP tidak terbaca (%(e)s); anggota dicocokkan dari No. Anggota.") % {
-                "e": r.nip_error
-            }
+            guessed = Said("nip_unreadable_matched", r.nip_error.params)
         elif r.nip and by_nip is None and by_number:
-            guessed = _("NIP %(n)s tidak dikenal; anggota dicocokkan dari No. Anggota.") % {
-                "n": r.nip
-            }
+            guessed = Said("nip_unknown_matched", {"n": r.nip})
         elif r.number and by_number is None and by_nip:
             by_nip_only = True
-            guessed = _("No. Anggota %(n)s tidak dikenal; anggota dicocokkan dari NIP.") % {
-                "n": r.number
-            }
+            guessed = Said("number_unknown_matched", {"n": r.number})
         if mid is None:
-            errors.append(
-                {
-                    "row": r.row,
-                    "column": "NIP",
-                    "message": _("Anggota %(w)s tidak dikenal.") % {"w": who},
-                }
-            )
+            errors.append(row_message(r.row, "NIP", Said("member_unknown", {"who": who})))
             continue
         if mid in seen:
             errors.append(
-                {
-                    "row": r.row,
-                    "column": "NIP",
-                    "message": _("Duplikat: anggota %(w)s sudah ada di baris %(r)s.")
-                    % {"w": who, "r": seen[mid]},
-                }
+                row_message(r.row, "NIP", Said("duplicate", {"who": who, "first_row": seen[mid]}))
             )
             continue
         seen[mid] = r.row
         if r.error:  # the member is known, the amount is not usable
-            errors.append({"row": r.row, "column": r.column, "message": r.error})
+            errors.append(row_message(r.row, r.column, r.error, column_code=r.column_code))
             continue
         line = line_by_member.get(mid)
         if line is None:
-            errors.append(
-                {
-                    "row": r.row,
-                    "column": "NIP",
-                    "message": _("Anggota %(w)s tidak ada dalam daftar potong gaji bulan ini.")
-                    % {"w": who},
-                }
-            )
+            errors.append(row_message(r.row, "NIP", Said("not_in_list", {"who": who})))
             continue
         if line["agency_id"] != agency.pk:
-            errors.append(
+            said = Said(
+                "other_agency",
                 {
-                    "row": r.row,
-                    "column": "NIP",
-                    "message": _("Anggota %(w)s terdaftar di instansi %(a)s, bukan %(b)s.")
-                    % {"w": who, "a": agency_names.get(line["agency_id"]), "b": agency.name},
-                }
+                    "who": who,
+                    "agency": agency_names.get(line["agency_id"]),
+                    "expected": agency.name,
+                },
             )
+            errors.append(row_message(r.row, "NIP", said))
             continue
         if mid in inactive and r.amount > 0:
             errors.append(_inactive_error(r.row, who, inactive[mid], r.amount))
             continue
         if guessed:
-            warnings.append({"row": r.row, "column": "NIP", "message": guessed})
+            warnings.append(row_message(r.row, "NIP", guessed))
         if r.amount > line["total"]:
-            warnings.append(
-                {
-                    "row": r.row,
-                    "column": _("Realisasi"),
-                    "message": _(
-                        "Jumlah %(a)s melebihi yang diminta %(t)s; kelebihan %(x)s masuk "
-                        "simpanan sukarela."
-                    )
-                    % {
-                        "a": format_rupiah(r.amount),
-                        "t": format_rupiah(line["total"]),
-                        "x": format_rupiah(r.amount - line["total"]),
-                    },
-                }
-            )
+            said = Said("over_asked", {"amount": str(r.amount), "asked": str(line["total"])})
+            warnings.append(row_message(r.row, _("Realisasi"), said, column_code="realized"))
         row = {"row": r.row, "line_id": line["id"], "amount": str(r.amount)}
         if guessed or r.written or r.hidden:
             # the preview shows what will be written for rows read differently than written
@@ -228,16 +177,11 @@ def _validate_rows(*, run: DeductionRun, agency: Agency, parsed) -> tuple[list, 
 
 def _inactive_error(row: int, who: str, status: str, amount) -> dict:
     """The row error of money cut from a member who is no longer active."""
-    return {
-        "row": row,
-        "column": "NIP",
-        "message": _(
-            "Anggota %(w)s sudah tidak aktif (%(s)s) sejak daftar dibuat; potongan %(a)s "
-            "tidak dapat dibukukan. Kecualikan baris ini (dianggap tidak dipotong) dan "
-            "kembalikan potongannya kepada anggota, atau perbaiki file."
-        )
-        % {"w": who, "s": Member.Status(status).label, "a": format_rupiah(amount)},
-    }
+    return row_message(
+        row,
+        "NIP",
+        Said("member_inactive", {"who": who, "status": status, "amount": str(amount)}),
+    )
 
 
 def inactive_member_rows(imp: DeductionImport) -> list[dict]:
@@ -316,43 +260,44 @@ def _file_checks(*, run: DeductionRun, agency: Agency, parsed, rows) -> tuple[li
     if mark is not None:
         if mark["run"] != run.pk or mark["agency"] != agency.code:
             errors.append(
-                _(
-                    "Berkas ini adalah daftar potong gaji %(m)s untuk instansi %(a)s, bukan "
-                    "%(rm)s untuk %(ra)s. Unggah berkas bulan dan instansi yang benar."
+                Said(
+                    "other_run",
+                    {
+                        "year": mark["year"],
+                        "month": mark["month"],
+                        "agency": control_characters_removed(mark["agency"]),
+                        "run_year": run.year,
+                        "run_month": run.month,
+                        "run_agency": agency.code,
+                    },
                 )
-                % {
-                    "m": format_bulan(date(mark["year"], mark["month"], 1)),
-                    "a": control_characters_removed(mark["agency"]),
-                    "rm": run.month_shown,
-                    "ra": agency.code,
-                }
             )
         return errors, warnings
     if parsed.title_month and parsed.title_month != (run.year, run.month):
         y, m = parsed.title_month
         errors.append(
-            _("Judul berkas menyebut bulan %(m)s, bukan %(rm)s. Unggah berkas bulan yang benar.")
-            % {"m": format_bulan(date(y, m, 1)), "rm": run.month_shown}
+            Said(
+                "title_month",
+                {"year": y, "month": m, "run_year": run.year, "run_month": run.month},
+            )
         )
         return errors, warnings
     asked = dict(DeductionLine.objects.filter(run=run, agency=agency).values_list("id", "total"))
     same = sum(1 for r in rows if Decimal(r["amount"]) == asked.get(r["line_id"]))
     realized = sum((Decimal(r["amount"]) for r in rows), ZERO)
     warnings.append(
-        _(
-            "PERHATIAN: berkas ini bukan hasil ekspor daftar %(rm)s (tanda ekspor tidak ada), "
-            "jadi bulan dan instansinya tidak dapat dipastikan. %(same)s dari %(n)s baris sama "
-            "dengan yang diminta; total berkas %(t)s, total diminta %(a)s. Pastikan ini "
-            "realisasi %(ra)s bulan %(rm)s sebelum memposting."
+        Said(
+            "unmarked_file",
+            {
+                "run_year": run.year,
+                "run_month": run.month,
+                "agency": agency.name,
+                "same": same,
+                "n": len(rows),
+                "total": str(realized),
+                "asked": str(sum(asked.values(), ZERO)),
+            },
         )
-        % {
-            "rm": run.month_shown,
-            "ra": agency.name,
-            "same": same,
-            "n": len(rows),
-            "t": _rp(realized),
-            "a": _rp(sum(asked.values(), ZERO)),
-        }
     )
     return errors, warnings
 
@@ -458,10 +403,10 @@ def deduction_import_upload(
         file_hash=digest,
         rows=rows,
         errors=errors,
-        file_errors=parsed.file_errors,
+        file_errors=[said_kept(e) for e in parsed.file_errors],
         posted_data={
             "warnings": warnings,
-            "file_warnings": file_warnings,
+            "file_warnings": [said_kept(w) for w in file_warnings],
             **_read_as(parsed),
         },
         created_by=_user(by),

@@ -22,14 +22,11 @@ from core.loans.services import loans_payment_date_refusals
 from core.members.models import Agency
 
 from .. import allocation as A
+from ..import_messages import Said, date_label, message_shown, row_message
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import ZERO, E, deduction_settings_get
 
 LOAN_DATE = "loan_date"  # a row error's ``kind``: too early for a loan the row pays
-
-
-def date_label() -> str:
-    return _("Tanggal uang diterima")
 
 
 def is_loan_date_error(error: dict) -> bool:
@@ -85,11 +82,13 @@ def loan_date_row_errors(
     refusals = loans_payment_date_refusals(
         loan_ids={i for _row, ids in paying for i in ids}, on=on, label=date_label(), loans=loans
     )
-    return _row_errors(paying, refusals)
+    return _row_errors(paying, refusals, on=on)
 
 
-def _row_errors(paying: list[tuple[int, list[int]]], refusals: dict) -> list[dict]:
-    """The row error of each row of ``paying`` that pays a loan of ``refusals``."""
+def _row_errors(paying: list[tuple[int, list[int]]], refusals: dict, *, on: date) -> list[dict]:
+    """The row error of each row of ``paying`` that pays a loan of ``refusals`` (too
+    early for ``on``): kept with each loan's number, floor and what sets it, to say it
+    again in the reader's language."""
     if not refusals:
         return []
     out = []
@@ -98,20 +97,27 @@ def _row_errors(paying: list[tuple[int, list[int]]], refusals: dict) -> list[dic
         if not found:
             continue
         floor = max(r.floor for r in found)
-        why = " ".join(str(r.error.message) for r in found)
-        out.append(
+        said = Said(
+            "loan_date",
             {
-                "row": row,
-                "column": date_label(),
-                "message": _(
-                    "%(why)s Posting dengan tanggal uang diterima %(f)s atau sesudahnya, atau "
-                    "kecualikan baris ini (dianggap tidak dipotong)."
-                )
-                % {"why": why, "f": format_tanggal(floor)},
-                "kind": LOAN_DATE,
-                "on_or_after": floor.isoformat(),
-                "loans": [r.number for r in found],
-            }
+                "on": on.isoformat(),
+                "floor": floor.isoformat(),
+                "loans": [
+                    {"number": r.number, "why": str(r.why), "floor": r.floor.isoformat()}
+                    for r in found
+                ],
+            },
+        )
+        out.append(
+            row_message(
+                row,
+                date_label(),
+                said,
+                column_code="date",
+                kind=LOAN_DATE,
+                on_or_after=floor.isoformat(),
+                loans=[r.number for r in found],
+            )
         )
     return out
 
@@ -152,7 +158,7 @@ def rows_loan_date_errors(
         ids = loans_paid(ln, A.allocate_line(ln, amount, prio))
         if ids:
             paying.append((row, ids))
-    return _row_errors(sorted(paying), refusals)
+    return _row_errors(sorted(paying), refusals, on=on)
 
 
 def date_errors_only(imp: DeductionImport) -> bool:
@@ -190,7 +196,7 @@ def errors_with_loan_dates(imp: DeductionImport, found: list[dict]) -> list[dict
 def loan_date_refusal(found: list[dict], *, on: date, marked: bool = True) -> ApplicationError:
     """The posting's refusal when rows are too early for ``on``: each row and why
     (``marked``: the posting marked them as errors; a check before it does not)."""
-    rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": e["message"]} for e in found]
+    rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": message_shown(e)} for e in found]
     return ApplicationError(
         E.LOAN_DATE,
         (

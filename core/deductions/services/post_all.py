@@ -19,6 +19,7 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 
+from ..import_messages import message_shown
 from ..models import DeductionImport, DeductionRun
 from ..selectors import run_ready_imports
 from .common import E, _require, posting_date_clean
@@ -155,7 +156,7 @@ def _files_refused(run: DeductionRun) -> list[dict]:
                     "File ditolak: %(e)s Posting semua instansi tidak mengambil file ini; "
                     "perbaiki file lalu unggah lagi."
                 )
-                % {"e": imp.file_errors[0]},
+                % {"e": message_shown(imp.file_errors[0])},
             )
         else:
             excluded = set(imp.excluded_rows)

@@ -43,6 +43,7 @@ from .common import (
     ZERO,
     LoanErrors,
     R,
+    loan_event_date_refusal_text,
     savings_credit,
 )
 from .disbursement import (
@@ -157,6 +158,7 @@ __all__ = [
     "loan_repayment_prepare",
     "loan_repayments_attach_entry",
     "PaymentDateRefusal",
+    "loan_event_date_refusal_text",
     "loans_payment_date_refusals",
     "loan_repay",
     "loan_payoff",

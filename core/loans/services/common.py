@@ -256,17 +256,14 @@ def loan_floor_after(on: date) -> Q:
     )
 
 
-def loan_event_date_refusal(
-    loan: Loan, on: date, *, label: str, after_payments: bool = False, note: str = ""
-) -> ApplicationError | None:
-    """Why ``on`` is too early for an event of ``label`` ("Tanggal bayar", ...) on
-    ``loan`` (``loan_event_floor``), naming the loan and what sets the floor; None when it
-    is not. ``note``: a sentence added to the message (what the event does on its date).
-    No query when the batch has annotated the loan (and ``after_payments`` is off)."""
-    floor, why = loan_event_floor(loan, after_payments=after_payments)
-    if floor is None or on >= floor:
-        return None
-    args = {"l": label, "d": format_tanggal(on), "n": loan.number, "f": format_tanggal(floor)}
+def loan_event_date_refusal_text(
+    *, why: str, label: str, on: date, number: str, floor: date
+) -> str:
+    """The sentence of ``loan_event_date_refusal`` in the active language: ``on`` is too
+    early for an event of ``label`` on loan ``number``, whose floor ``floor`` is set by
+    ``why`` (``FloorWhy``). Also for a message kept as a code and rendered when read (a
+    payroll import's row error, ``core.deductions.import_messages``)."""
+    args = {"l": label, "d": format_tanggal(on), "n": number, "f": format_tanggal(floor)}
     if why == FloorWhy.CUTOVER:
         args["f"] = format_tanggal(floor - timedelta(days=1))
         msg = _(
@@ -291,7 +288,20 @@ def loan_event_date_refusal(
         msg = _("%(l)s %(d)s sebelum pembayaran terakhir pinjaman %(n)s (%(f)s).")
     else:
         msg = _("%(l)s %(d)s sebelum pencairan pinjaman %(n)s (%(f)s).")
-    msg = msg % args
+    return msg % args
+
+
+def loan_event_date_refusal(
+    loan: Loan, on: date, *, label: str, after_payments: bool = False, note: str = ""
+) -> ApplicationError | None:
+    """Why ``on`` is too early for an event of ``label`` ("Tanggal bayar", ...) on
+    ``loan`` (``loan_event_floor``), naming the loan and what sets the floor; None when it
+    is not. ``note``: a sentence added to the message (what the event does on its date).
+    No query when the batch has annotated the loan (and ``after_payments`` is off)."""
+    floor, why = loan_event_floor(loan, after_payments=after_payments)
+    if floor is None or on >= floor:
+        return None
+    msg = loan_event_date_refusal_text(why=why, label=label, on=on, number=loan.number, floor=floor)
     if note:
         msg = f"{msg} {note}"
     return ApplicationError(LoanErrors.DATE_INVALID, msg, fields={"on": [msg]})

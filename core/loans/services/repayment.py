@@ -407,6 +407,7 @@ class PaymentDateRefusal:
     number: str
     floor: date
     error: ApplicationError
+    why: str = ""  # what sets ``floor`` (``FloorWhy``): the refusal's sentence rendered again
 
 
 def loans_payment_date_refusals(
@@ -438,9 +439,9 @@ def loans_payment_date_refusals(
     for loan in found:
         refusal = loan_event_date_refusal(loan, on, label=label or _PAID_ON_LABEL)
         if refusal is not None:
-            floor, _why = loan_event_floor(loan)
+            floor, why = loan_event_floor(loan)
             out[loan.pk] = PaymentDateRefusal(
-                loan_id=loan.pk, number=loan.number, floor=floor, error=refusal
+                loan_id=loan.pk, number=loan.number, floor=floor, error=refusal, why=why
             )
     return out
 
