@@ -120,7 +120,8 @@ def test_csv_row_split_by_an_unquoted_decimal_comma_is_refused(coop, cutoffs):
         run=run, agency=ag_b, content=content, file_name="dinkes.csv", by=by
     )
     assert imp.status == "invalid"
-    assert any("Baris 2" in e and "tanda kutip" in e for e in imp.file_errors), imp.file_errors
+    said = [e["message"] for e in imp.file_errors]
+    assert any("Baris 2" in e and "tanda kutip" in e for e in said), imp.file_errors
     assert imp.total_realized == 0
     # quoted, the same amount is read whole
     content = f'NIP,Jumlah\n{m4.nip},"{amount},00"\n'.encode()

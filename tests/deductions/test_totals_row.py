@@ -60,7 +60,7 @@ def test_a_totals_row_that_does_not_match_its_rows_is_refused_as_cut_short(month
     )
     imp = upload(coop, run, content)
     assert imp.status == "invalid" and not imp.errors, imp.errors
-    (msg,) = imp.file_errors
+    (msg,) = [e["message"] for e in imp.file_errors]
     assert "Total Potongan" in msg and "baris 4" in msg, msg
     assert "Rp 1.250.000" in msg and "Rp 150.000" in msg and "terpotong" in msg, msg
 
