@@ -19,6 +19,7 @@ on the cell kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +40,8 @@ from core.common.spreadsheet import (
 from core.common.text import control_characters_message
 from core.loans.services import loan_event_date_refusal_text
 from core.members.models import Member
+
+logger = logging.getLogger(__name__)
 
 
 class Said(str):
@@ -82,7 +85,14 @@ def message_shown(item: dict | str) -> str:
         return item
     render = RENDER.get(item.get("code") or "")
     if render is not None:
-        text = render(item.get("params") or {})
+        try:
+            text = render(item.get("params") or {})
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            # params kept by another version in a shape this one does not read: the
+            # text stored at upload is shown (a page that says it, not an error page),
+            # and the mismatch is logged to be mended
+            logger.exception("import message %s not rendered from %r", item.get("code"), item)
+            text = None
         if text is not None:
             return text
     return item.get("message", "")

@@ -183,3 +183,20 @@ def test_the_api_upload_answers_in_the_requests_language(coop, ready_run):
     assert r.status_code == 201, r.content
     (err,) = r.json()["errors"]
     assert err["message"] == f"Unknown member {UNKNOWN_NIP}." and err["code"] == "member_unknown"
+
+
+def test_a_code_whose_params_this_version_cannot_read_shows_the_stored_text(coop, ready_run):
+    """Params kept in a shape this version does not read (another version's) show the text
+    stored at upload, on the page and in the API, not an error page."""
+    ag = coop["agencies"][0]
+    url = upload_on_screen(_client(coop["by"], "id"), ready_run, ag, _bad_file_rows(coop))
+    imp = DeductionImport.objects.get(pk=int(url.rstrip("/").split("/")[-1]))
+    imp.file_errors = [{"code": "many_sheets", "params": {}, "message": "Teks saat unggah."}]
+    imp.save(update_fields=["file_errors"])
+
+    response = _client(coop["staff"]["ketua"], "en").get(url)
+    assert response.status_code == 200
+    assert "Teks saat unggah." in response.content.decode()
+    data = login(coop["by"]).get(f"/api/v1/deductions/imports/{imp.pk}/").json()
+    assert data["file_errors"] == ["Teks saat unggah."]
+    assert data["file_error_codes"] == ["many_sheets"]
