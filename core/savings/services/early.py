@@ -335,6 +335,10 @@ def savings_early_withdraw(
     lines, txns = interest_exit_month_apply(
         credits=preview.credits, accounts={account.pk: account}, by=by, early_withdrawal=True
     )
+    # crediting it moves no cash (the payout of the balance, jasa included, is the flow):
+    # its lines (Dr expense = Cr savings + Cr PPh payable) are a marked non-cash pair, as
+    # at an exit settlement (``JournalLine.non_cash``; this entry's cash line is the net)
+    lines = [replace(x, non_cash=True) for x in lines]
     receipt = receipt_number_next(prefix="TAR", on=on)
     memo = f"{product.name} {account.number}"[:300]
     payout = _write(
