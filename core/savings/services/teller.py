@@ -1,6 +1,7 @@
 """The counter: a deposit or withdrawal in cash or by bank, one balanced journal entry
 and a numbered receipt each."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -109,6 +110,10 @@ def _teller(
                 interest_lines, credited = interest_exit_month_apply(
                     credits=full.credits, accounts={account.pk: account}, by=by, payout=True
                 )
+                # crediting it moves no cash (the payout, jasa included, is the flow): a
+                # marked non-cash pair (Dr expense = Cr savings + Cr PPh payable), as at
+                # an exit settlement (``JournalLine.non_cash``)
+                interest_lines = [replace(x, non_cash=True) for x in interest_lines]
         applied = savings_withdraw_apply(**args, kind=kind)
         txn = applied.transaction
         lines = [
