@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone, translation
+from django.utils import translation
 
 from core.audit.models import AuditEvent
 from core.deductions.models import DeductionImport
@@ -19,9 +19,9 @@ from tests.portal import conftest as portal
 
 STAND_IN = re.compile(r"KW-\d{4}-\d{7}")
 MONTHS = {2: "Februari", 3: "Maret"}
-# last year: the shared cooperative's books start this year and may open the one before
-# (a fixed 2026 failed under a clock in 2028)
-Y = timezone.localdate().year - 1
+# last year, as the portal's loan story (tests/portal/conftest.py) it reads: the shared
+# cooperative's books start this year (a fixed 2026 failed under a clock in 2028)
+Y = portal.Y
 
 # the member portal's story (tests/portal/conftest.py): payroll, counter and top-up payments
 products = portal.products
@@ -35,10 +35,9 @@ def left(staff, rina):
     30 April: the loan offset against her savings in the exit settlement."""
     from core.deductions.services import deduction_settings_update
     from core.exits.services import exit_settlement_confirm, exit_settlement_preview
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=Y)
+    portal.books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
     portal.deposit(rina, "pokok", "100000", date(Y, 1, 5), by)
     portal.deposit(rina, "sukarela", "20000000", date(Y, 1, 5), by)
@@ -124,10 +123,9 @@ def test_a_reversed_payroll_batch_audits_its_payments_without_a_stand_in_number(
     tenant_a, staff, rina
 ):
     from core.deductions.services import deduction_import_reverse, deduction_settings_update
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=Y)
+    portal.books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
     loan = portal.loan_disbursed(
         rina, portal.loan_product(), staff, "5000000", 10, date(Y, 1, 15), date(Y, 2, 20)

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Q, Sum
 from django.test import Client
+from django.utils import timezone
 
 from tenants.services import tenant_host
 from tests.conftest import TENANTS
@@ -21,6 +22,11 @@ from tests.module_coop import module_uncommitted
 
 D = Decimal
 ZERO = D("0")
+# The loan story's year and the per-test payroll and exit stories': last year, on any day
+# (the shared cooperatives' books start in the year the suite runs; a fixed 2026 was
+# refused under a clock in 2028). Taken once, at import: a run that passes midnight of
+# 31 December keeps one year (``books_open_back_to`` opens the years between).
+Y = timezone.localdate().year - 1
 
 
 def books_open_back_to(year: int) -> None:
@@ -28,8 +34,6 @@ def books_open_back_to(year: int) -> None:
     entering an earlier year's books would: the test cooperatives' books start in the year
     the suite runs, and each year may reach back one before the first. The stories' years
     (2025, 2026) stay in the past on any day; from 2027 they are two and more years back."""
-    from django.utils import timezone
-
     from core.ledger.services import fiscal_year_ensure
 
     for y in range(timezone.localdate().year, year - 1, -1):
@@ -155,10 +159,10 @@ def assert_books_hold():
     assert s.ok, (s.rows, s.account_mismatches, s.member_mismatches)
 
 
-__all__ = ["D", "Q", "ZERO", "date"]
+__all__ = ["D", "Q", "Y", "ZERO", "date"]
 
 
-# --- a member's loans in 2026 -----------------------------------------------------------
+# --- a member's loans last year -------------------------------------------------------
 
 
 def loan_product(code="PTL"):
@@ -203,7 +207,7 @@ def loan_disbursed(member, product, staff, principal, tenor, on, first_due, topu
     return ln
 
 
-def payroll_month(member, month, amount, post_on, by, year=2026):
+def payroll_month(member, month, amount, post_on, by, year=Y):
     """The month's payroll list generated, the agency's return (``amount`` cut from
     ``member``) uploaded and posted on ``post_on``."""
     from core.deductions.services import (
@@ -234,44 +238,44 @@ def loan_story(staff, rina):
 
 
 def loan_story_build(staff, rina) -> dict:
-    """Rina's 2026: loan A (10.000.000, flat 1 %/month, 10 months) paid by payroll in
-    February (in full, 50.000 over: to sukarela) and March (600.000 of 1.150.000), then
-    300.000 at the counter in May; topped up in June by loan B (15.000.000, 12 months:
-    A in arrears, so a restructuring), B rescheduled to 18 months in August (its overdue
-    jasa capitalised), paid 500.000 in September and paid off early in October; loan C
-    (5.000.000, 12 months, from July) paid 200.000 in August and 100.000 in September,
-    the latter reversed: C is in arrears today with its late penalty."""
+    """Rina's last year (``Y``): loan A (10.000.000, flat 1 %/month, 10 months) paid by
+    payroll in February (in full, 50.000 over: to sukarela) and March (600.000 of
+    1.150.000), then 300.000 at the counter in May; topped up in June by loan B
+    (15.000.000, 12 months: A in arrears, so a restructuring), B rescheduled to 18 months
+    in August (its overdue jasa capitalised), paid 500.000 in September and paid off early
+    in October; loan C (5.000.000, 12 months, from July) paid 200.000 in August and
+    100.000 in September, the latter reversed: C is in arrears today with its late
+    penalty."""
     from core.deductions.services import deduction_settings_update
-    from core.ledger.services import fiscal_year_ensure
     from core.loans.models import Repayment
     from core.loans.services import loan_payoff, loan_repay, loan_repayment_reverse, loan_reschedule
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
     product = loan_product()
-    deposit(rina, "pokok", "100000", date(2026, 1, 5), by)
-    a = loan_disbursed(rina, product, staff, "10000000", 10, date(2026, 1, 15), date(2026, 2, 20))
-    payroll_month(rina, 2, "1200000", date(2026, 2, 25), by)
-    payroll_month(rina, 3, "600000", date(2026, 3, 25), by)
-    loan_repay(loan=a, amount=D("300000"), by=by, on=date(2026, 5, 2))
+    deposit(rina, "pokok", "100000", date(Y, 1, 5), by)
+    a = loan_disbursed(rina, product, staff, "10000000", 10, date(Y, 1, 15), date(Y, 2, 20))
+    payroll_month(rina, 2, "1200000", date(Y, 2, 25), by)
+    payroll_month(rina, 3, "600000", date(Y, 3, 25), by)
+    loan_repay(loan=a, amount=D("300000"), by=by, on=date(Y, 5, 2))
     b = loan_disbursed(
-        rina, product, staff, "15000000", 12, date(2026, 6, 10), date(2026, 7, 20), topup_of=a
+        rina, product, staff, "15000000", 12, date(Y, 6, 10), date(Y, 7, 20), topup_of=a
     )
-    loan_reschedule(loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(2026, 8, 5))
+    loan_reschedule(loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(Y, 8, 5))
     b.refresh_from_db()
-    loan_repay(loan=b, amount=D("500000"), by=by, on=date(2026, 9, 21))
-    c = loan_disbursed(rina, product, staff, "5000000", 12, date(2026, 7, 1), date(2026, 8, 1))
-    loan_repay(loan=c, amount=D("200000"), by=by, on=date(2026, 8, 3))
-    wrong = loan_repay(loan=c, amount=D("100000"), by=by, on=date(2026, 9, 2))
+    loan_repay(loan=b, amount=D("500000"), by=by, on=date(Y, 9, 21))
+    c = loan_disbursed(rina, product, staff, "5000000", 12, date(Y, 7, 1), date(Y, 8, 1))
+    loan_repay(loan=c, amount=D("200000"), by=by, on=date(Y, 8, 3))
+    wrong = loan_repay(loan=c, amount=D("100000"), by=by, on=date(Y, 9, 2))
     loan_repayment_reverse(
         repayment=Repayment.objects.get(pk=wrong.pk),
         by=by,
         reason="salah input",
-        on=date(2026, 9, 3),
+        on=date(Y, 9, 3),
     )
     b.refresh_from_db()
-    loan_payoff(loan=b, by=by, on=date(2026, 10, 10))
+    loan_payoff(loan=b, by=by, on=date(Y, 10, 10))
     for ln in (a, b, c):
         ln.refresh_from_db()
     assert (a.status, b.status, c.status) == ("closed", "closed", "disbursed")

@@ -9,7 +9,7 @@ from core.common.money import format_rupiah
 from core.deductions.models import DeductionImport, DeductionLine
 from core.ledger.models import JournalLine
 
-from .conftest import ZERO, client_for, text
+from .conftest import ZERO, Y, books_open_back_to, client_for, text
 
 
 def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(loan_story_read):
@@ -47,7 +47,7 @@ def test_each_month_asked_cut_and_short_are_the_staff_pages_and_the_posting(loan
     assert (february["realized"], february["shortfall"]) == (1200000, 0)
     home = text(portal.get("/portal/").content.decode())
     assert (
-        "Potong gaji terakhir Rp 600.000 Maret 2026 · diminta Rp 1.150.000 · kurang Rp 550.000"
+        f"Potong gaji terakhir Rp 600.000 Maret {Y} · diminta Rp 1.150.000 · kurang Rp 550.000"
         in home
     )
 
@@ -67,12 +67,12 @@ def test_each_month_says_the_agency_the_allocation_and_the_arrears_carried(loan_
     rows = {r["period"].month: r for r in resp.context["page"]}
     page = resp.content.decode()
     months = {
-        m: text(page.split(f'id="potong-gaji-2026-{m:02d}"', 1)[1].split("</section>")[0])
+        m: text(page.split(f'id="potong-gaji-{Y}-{m:02d}"', 1)[1].split("</section>")[0])
         for m in (2, 3)
     }
     r = format_rupiah
     for m, shown in months.items():
-        line = DeductionLine.objects.get(member=rina, run__year=2026, run__month=m)
+        line = DeductionLine.objects.get(member=rina, run__year=Y, run__month=m)
         (loan,) = line.loans
         (paid,) = line.paid_detail["loans"]
         assert line.agency.name in shown
@@ -92,7 +92,7 @@ def test_each_month_says_the_agency_the_allocation_and_the_arrears_carried(loan_
     assert "Masuk simpanan sukarela – Rp 50.000 –" in feb
     assert "Jumlah Rp 1.150.000 Rp 1.200.000 Rp 0" in feb
     # March: 600.000 = jasa 100.000 + principal 500.000; wajib and 500.000 carried
-    line = DeductionLine.objects.get(member=rina, run__year=2026, run__month=3)
+    line = DeductionLine.objects.get(member=rina, run__year=Y, run__month=3)
     assert (line.paid_jasa, line.paid_principal, line.paid_wajib) == (100000, 500000, 0)
     assert f"Simpanan wajib {r(line.wajib)} Rp 0 {r(line.wajib)}" in mar
     assert f"Pinjaman {a.number} Rp 1.100.000 Rp 600.000 Rp 500.000" in mar
@@ -107,21 +107,20 @@ def test_a_reversed_batch_says_so_on_its_month(tenant_a, staff, rina):
     from datetime import date
 
     from core.deductions.services import deduction_import_reverse, deduction_settings_update
-    from core.ledger.services import fiscal_year_ensure
 
     from .conftest import payroll_month
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
-    imp = payroll_month(rina, 4, "50000", date(2026, 4, 25), by)
+    imp = payroll_month(rina, 4, "50000", date(Y, 4, 25), by)
     deduction_import_reverse(imp=imp, by=by, reason="salah file")
     portal = client_for(tenant_a, rina.user)
     resp = portal.get("/portal/potong-gaji/")
     assert resp.status_code == 200
-    apr = text(resp.content.decode().split('id="potong-gaji-2026-04"', 1)[1].split("</section>")[0])
-    assert "Batch dibatalkan 25 Apr 2026: salah file" in apr
+    apr = text(resp.content.decode().split(f'id="potong-gaji-{Y}-04"', 1)[1].split("</section>")[0])
+    assert f"Batch dibatalkan 25 Apr {Y}: salah file" in apr
     # nothing shown as cut, allocated or carried
-    assert "April 2026 dibatalkan" in apr and "belum diposting" not in apr
+    assert f"April {Y} dibatalkan" in apr and "belum diposting" not in apr
     assert "Diminta Rp 50.000 Batch" in apr and "Terpotong Rp" not in apr
     assert "Simpanan wajib Rp 50.000 – –" in apr and "Jumlah Rp 50.000 – –" in apr

@@ -10,7 +10,7 @@ from decimal import Decimal
 from core.common.money import format_rupiah as r
 from core.deductions.models import DeductionLine
 
-from .conftest import client_for, loan_disbursed, loan_product, text
+from .conftest import Y, books_open_back_to, client_for, loan_disbursed, loan_product, text
 
 
 def test_a_loan_penalty_asked_by_the_list_is_counted_once(tenant_a, staff, rina):
@@ -21,16 +21,13 @@ def test_a_loan_penalty_asked_by_the_list_is_counted_once(tenant_a, staff, rina)
         deduction_run_generate,
         deduction_settings_update,
     )
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
-    loan = loan_disbursed(
-        rina, loan_product(), staff, "5000000", 10, date(2026, 1, 10), date(2026, 2, 1)
-    )
+    loan = loan_disbursed(rina, loan_product(), staff, "5000000", 10, date(Y, 1, 10), date(Y, 2, 1))
     # February's instalment not paid: March's list asks it with its late penalty
-    run = deduction_run_generate(run=deduction_run_create(year=2026, month=3, by=by), by=by)
+    run = deduction_run_generate(run=deduction_run_create(year=Y, month=3, by=by), by=by)
     line = DeductionLine.objects.get(run=run, member=rina)
     (asked,) = line.loans
     penalty = Decimal(asked["penalty"])
@@ -41,15 +38,15 @@ def test_a_loan_penalty_asked_by_the_list_is_counted_once(tenant_a, staff, rina)
         run=run,
         agency=rina.agency,
         content=f"NIP,Jumlah\n{rina.nip},{line.total}\n".encode(),
-        file_name="realisasi-2026-3.csv",
+        file_name=f"realisasi-{Y}-3.csv",
         by=by,
     )
-    deduction_import_post(imp=imp, by=by, on=date(2026, 3, 25))
+    deduction_import_post(imp=imp, by=by, on=date(Y, 3, 25))
     line.refresh_from_db()
     assert (line.realized, line.shortfall) == (line.total, 0)
 
     resp = client_for(tenant_a, rina.user).get("/portal/potong-gaji/")
-    march = next(x for x in resp.context["page"] if x["period"] == date(2026, 3, 1))
+    march = next(x for x in resp.context["page"] if x["period"] == date(Y, 3, 1))
     (part,) = march["parts"]["loans"]
     assert part["asked"] == loan_asked
     assert part["asked_penalty"] == penalty
@@ -57,7 +54,7 @@ def test_a_loan_penalty_asked_by_the_list_is_counted_once(tenant_a, staff, rina)
     assert part["paid"] == loan_asked and part["carried"] == 0
     assert march["carried"] == 0
     shown = text(
-        resp.content.decode().split('id="potong-gaji-2026-03"', 1)[1].split("</section>")[0]
+        resp.content.decode().split(f'id="potong-gaji-{Y}-03"', 1)[1].split("</section>")[0]
     )
     assert f"Pinjaman {loan.number} {r(loan_asked)} {r(loan_asked)} Rp 0" in shown, shown
     assert f"Jumlah {r(line.total)} {r(line.total)} Rp 0" in shown, shown

@@ -5,7 +5,7 @@ as a bare or a machine number."""
 import re
 from datetime import date
 
-from .conftest import client_for, docs, loan_product, text
+from .conftest import Y, client_for, docs, loan_product, text
 
 PAGES = [
     "/portal/",
@@ -79,7 +79,7 @@ def test_amounts_on_a_full_history_are_written_as_rupiah(tenant_a, rina, loan_st
     portal = client_for(tenant_a, rina.user)
     urls = PAGES + [f"/portal/pinjaman/{loan_story[k].pk}/" for k in "abc"]
     for url in urls:
-        resp = portal.get(url, {"date_from": "2026-01-01", "date_to": "2026-12-31"})
+        resp = portal.get(url, {"date_from": f"{Y}-01-01", "date_to": f"{Y}-12-31"})
         assert resp.status_code == 200, url
         assert_amounts_written_as_rupiah(resp.content.decode(), url)
 

@@ -13,7 +13,9 @@ from core.ledger.selectors import account_for_role
 
 from .conftest import (
     D,
+    Y,
     assert_books_hold,
+    books_open_back_to,
     client_for,
     deposit,
     ledger_member_balance,
@@ -23,27 +25,26 @@ from .conftest import (
     text,
 )
 
-PERIOD = {"date_from": "2026-01-01", "date_to": "2026-12-31"}
-LEFT = date(2026, 4, 30)
+PERIOD = {"date_from": f"{Y}-01-01", "date_to": f"{Y}-12-31"}
+LEFT = date(Y, 4, 30)
 
 
 @pytest.fixture
 def saver(staff, rina):
-    """Rina's 2026 until March: pokok, wajib, sukarela 20.000.000; a loan of 5.000.000
+    """Rina's last year until March: pokok, wajib, sukarela 20.000.000; a loan of 5.000.000
     from 15 January, February's payroll cut in full."""
     from core.deductions.services import deduction_settings_update
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
-    deposit(rina, "pokok", "100000", date(2026, 1, 5), by)
-    deposit(rina, "wajib", "600000", date(2026, 1, 5), by)
-    deposit(rina, "sukarela", "20000000", date(2026, 1, 5), by)
+    deposit(rina, "pokok", "100000", date(Y, 1, 5), by)
+    deposit(rina, "wajib", "600000", date(Y, 1, 5), by)
+    deposit(rina, "sukarela", "20000000", date(Y, 1, 5), by)
     loan = loan_disbursed(
-        rina, loan_product(), staff, "5000000", 10, date(2026, 1, 15), date(2026, 2, 20)
+        rina, loan_product(), staff, "5000000", 10, date(Y, 1, 15), date(Y, 2, 20)
     )
-    payroll_month(rina, 2, "600000", date(2026, 2, 25), by)
+    payroll_month(rina, 2, "600000", date(Y, 2, 25), by)
     loan.refresh_from_db()
     return {"loan": loan}
 
@@ -110,7 +111,7 @@ def test_an_exit_reversed_puts_every_figure_back(tenant_a, staff, rina, saver):
     }
     settlement = _exit(rina, LEFT, staff["bendahara"])
     exit_settlement_reverse(
-        settlement=settlement, by=staff["bendahara"], reason="salah anggota", on=date(2026, 5, 4)
+        settlement=settlement, by=staff["bendahara"], reason="salah anggota", on=date(Y, 5, 4)
     )
     rina.refresh_from_db()
     portal = _figures_agree(tenant_a, staff, rina, rina.user)
@@ -132,9 +133,9 @@ def test_who_joined_again_still_finds_the_earlier_memberships_history(tenant_a, 
         nip=rina.nip,
         nik=rina.nik,
         agency=rina.agency,
-        join_date=date(2026, 6, 1),
+        join_date=date(Y, 6, 1),
     )
-    deposit(again, "pokok", "100000", date(2026, 6, 1), by)
+    deposit(again, "pokok", "100000", date(Y, 6, 1), by)
     rina.refresh_from_db()
     again.refresh_from_db()
     assert again.user_id is not None and rina.user_id is None
@@ -169,10 +170,10 @@ def test_who_joined_again_still_finds_the_earlier_memberships_history(tenant_a, 
     # the payroll month of the earlier membership
     ded = portal.get("/portal/potong-gaji/")
     rows = list(ded.context["page"])
-    assert [(r["period"], r["realized"]) for r in rows] == [(date(2026, 2, 1), D("600000"))]
+    assert [(r["period"], r["realized"]) for r in rows] == [(date(Y, 2, 1), D("600000"))]
     assert rows[0]["membership"].pk == rina.pk
     assert (
-        f"Februari 2026 keanggotaan sebelumnya, No. {rina.number} {format_rupiah(D('600000'))}"
+        f"Februari {Y} keanggotaan sebelumnya, No. {rina.number} {format_rupiah(D('600000'))}"
     ) in text(ded.content.decode())
 
 

@@ -9,7 +9,7 @@ from django.template.defaultfilters import date as date_filter
 from core.common.money import format_rupiah
 from core.ledger.selectors import account_for_role
 
-from .conftest import client_for, ledger_member_balance, text
+from .conftest import Y, client_for, ledger_member_balance, text
 
 
 def _pages(tenant_a, staff, rina, loan):
@@ -102,7 +102,7 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(loan
     c = loan_story["c"]
     mine, _theirs = _pages(coop, staff, rina, c)
     section = text(mine.content.decode().split('id="portal-loan-payments"', 1)[1])
-    assert f"Dibatalkan {date_filter(date(2026, 9, 3))}" in section
+    assert f"Dibatalkan {date_filter(date(Y, 9, 3))}" in section
     kept = [p for p in mine.context["payments"] if not hasattr(p, "reversal")]
     assert sum(p.principal for p in kept) == c.principal - c.principal_outstanding
 

@@ -7,7 +7,7 @@ from datetime import date
 from core.common.money import format_rupiah
 from core.members.services import member_create
 
-from .conftest import client_for, deposit, loan_disbursed, loan_product
+from .conftest import Y, books_open_back_to, client_for, deposit, loan_disbursed, loan_product
 
 PAGES = [
     "/portal/",
@@ -20,17 +20,13 @@ PAGES = [
 
 
 def test_another_members_ids_find_nothing_of_theirs(tenant_a, staff, rina, other):
-    from core.ledger.services import fiscal_year_ensure
-
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     product = loan_product()
-    deposit(rina, "sukarela", "250000", date(2026, 1, 5), by)
-    deposit(other, "sukarela", "987654", date(2026, 1, 5), by)
-    mine = loan_disbursed(rina, product, staff, "2000000", 4, date(2026, 1, 15), date(2026, 2, 15))
-    theirs = loan_disbursed(
-        other, product, staff, "3456000", 6, date(2026, 1, 15), date(2026, 2, 15)
-    )
+    deposit(rina, "sukarela", "250000", date(Y, 1, 5), by)
+    deposit(other, "sukarela", "987654", date(Y, 1, 5), by)
+    mine = loan_disbursed(rina, product, staff, "2000000", 4, date(Y, 1, 15), date(Y, 2, 15))
+    theirs = loan_disbursed(other, product, staff, "3456000", 6, date(Y, 1, 15), date(Y, 2, 15))
     portal = client_for(tenant_a, rina.user)
     secret = [other.full_name, other.number, theirs.number, format_rupiah(987654), "3.456.000"]
 
@@ -39,7 +35,7 @@ def test_another_members_ids_find_nothing_of_theirs(tenant_a, staff, rina, other
     assert portal.get("/portal/pinjaman/999999/").status_code == 404
     ids = {"member": other.pk, "member_id": other.pk, "pk": theirs.pk, "id": other.pk}
     for url in PAGES:
-        for query in ({}, ids, {"date_from": "2020-01-01", "date_to": "2030-12-31"} | ids):
+        for query in ({}, ids, {"date_from": f"{Y - 6}-01-01", "date_to": f"{Y + 4}-12-31"} | ids):
             resp = portal.get(url, query)
             assert resp.status_code == 200, (url, query)
             body = resp.content.decode()
@@ -53,16 +49,13 @@ def test_earlier_memberships_are_the_persons_own_only(tenant_a, staff, rina, oth
     """The person who joined again sees the loans of their own earlier membership; not
     those of another person, whatever the id."""
     from core.exits.services import exit_settlement_confirm, exit_settlement_preview
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     product = loan_product()
-    deposit(other, "sukarela", "9000000", date(2026, 1, 5), by)
-    theirs = loan_disbursed(
-        other, product, staff, "3456000", 6, date(2026, 1, 15), date(2026, 2, 15)
-    )
-    on = date(2026, 3, 31)
+    deposit(other, "sukarela", "9000000", date(Y, 1, 5), by)
+    theirs = loan_disbursed(other, product, staff, "3456000", 6, date(Y, 1, 15), date(Y, 2, 15))
+    on = date(Y, 3, 31)
     preview = exit_settlement_preview(member=other, on=on)
     exit_settlement_confirm(
         member=other, reason="resigned", on=on, by=by, expected_net=preview.net_payable
@@ -73,7 +66,7 @@ def test_earlier_memberships_are_the_persons_own_only(tenant_a, staff, rina, oth
         nip=other.nip,
         nik=other.nik,
         agency=other.agency,
-        join_date=date(2026, 5, 1),
+        join_date=date(Y, 5, 1),
     )
     other_again.refresh_from_db()
     # the other person's new login sees their earlier loan; Rina does not

@@ -1,5 +1,5 @@
 """A payroll-deduction payment is shown to the member as what they recognise — the
-month's deduction by their agency, "Potong gaji Februari 2026 – <instansi>", with the
+month's deduction by their agency, "Potong gaji Februari <tahun> – <instansi>", with the
 batch's reference (the journal of the agency's posted batch, which the office finds it
 by) — the same way on the loan's payments and on the savings transactions; never the
 stand-in receipt number a payroll repayment carries (it issues no receipt)."""
@@ -8,9 +8,9 @@ import re
 
 from core.deductions.models import DeductionImport
 
-from .conftest import client_for, text
+from .conftest import Y, books_open_back_to, client_for, text
 
-PERIOD = {"date_from": "2026-01-01", "date_to": "2026-12-31"}
+PERIOD = {"date_from": f"{Y}-01-01", "date_to": f"{Y}-12-31"}
 
 
 def _batches():
@@ -59,16 +59,16 @@ def test_payroll_savings_rows_are_named_as_on_the_loan(loan_story_read):
     batches = _batches()
     for t in payroll:
         assert _label(batches[t.journal_entry.date.month]) in page
-    # the batch's bare code ("Potong gaji 02/2026") is not what she reads; what was cut
+    # the batch's bare code ("Potong gaji 02/<tahun>") is not what she reads; what was cut
     # over the list's asking says so, by the month's name
-    assert "02/2026" not in page and "03/2026" not in page
-    assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in page
+    assert f"02/{Y}" not in page and f"03/{Y}" not in page
+    assert f"Kelebihan potong gaji Februari {Y} Rp 50.000" in page
 
 
 def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(loan_story_read):
     """The downloaded kartu simpanan says what the transactions page says of a payroll
     movement — the month by name, the agency, the batch's reference — not the batch's
-    internal memo ("Potong gaji 02/2026")."""
+    internal memo ("Potong gaji 02/<tahun>")."""
     import io
 
     from pypdf import PdfReader
@@ -86,8 +86,8 @@ def test_the_kartu_simpanan_pdf_names_payroll_rows_as_the_page_does(loan_story_r
     batches = _batches()
     for t in payroll:
         assert _label(batches[t.journal_entry.date.month]) in pdf, pdf
-    assert "02/2026" not in pdf and "03/2026" not in pdf
-    assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in pdf
+    assert f"02/{Y}" not in pdf and f"03/{Y}" not in pdf
+    assert f"Kelebihan potong gaji Februari {Y} Rp 50.000" in pdf
 
 
 def test_a_reversed_batch_reads_the_same_on_the_page_the_pdf_and_the_staff_card(
@@ -102,15 +102,14 @@ def test_a_reversed_batch_reads_the_same_on_the_page_the_pdf_and_the_staff_card(
     from pypdf import PdfReader
 
     from core.deductions.services import deduction_import_reverse, deduction_settings_update
-    from core.ledger.services import fiscal_year_ensure
 
     from .conftest import client_for as login
     from .conftest import payroll_month
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
-    imp = payroll_month(rina, 4, "50000", date(2026, 4, 25), by)
+    imp = payroll_month(rina, 4, "50000", date(Y, 4, 25), by)
     deduction_import_reverse(imp=imp, by=by, reason="salah file")
     imp.refresh_from_db()
     portal = login(tenant_a, rina.user)
@@ -124,8 +123,8 @@ def test_a_reversed_batch_reads_the_same_on_the_page_the_pdf_and_the_staff_card(
     rows = [t for s in mine.context["statement"] for t in s.rows]
     assert [t.delta for t in rows] == [50000, -50000]
     agency = rina.agency.name
-    posted = f"Potong gaji April 2026 – {agency} · ref. {imp.entry}"
-    undone = f"Pembatalan potong gaji April 2026 – {agency} · ref. {imp.entry}"
+    posted = f"Potong gaji April {Y} – {agency} · ref. {imp.entry}"
+    undone = f"Pembatalan potong gaji April {Y} – {agency} · ref. {imp.entry}"
     page = text(mine.content.decode())
     resp = portal.get("/portal/transaksi/", PERIOD | {"format": "pdf"})
     pdf = " ".join(
@@ -133,4 +132,4 @@ def test_a_reversed_batch_reads_the_same_on_the_page_the_pdf_and_the_staff_card(
     )
     for shown in (page, pdf):
         assert posted in shown and undone in shown
-        assert "04/2026" not in shown
+        assert f"04/{Y}" not in shown

@@ -3,7 +3,7 @@ member portal does — a payroll deduction by its month, agency and batch refere
 top-up's settlement by the new loan, a loan settled at the exit by the exit — never a
 stand-in number ``KW-<year>-<row id>`` an auditor checking the series would flag as a
 receipt outside it; and the staff kartu simpanan names a payroll batch's movement by the
-month's name and the agency, as the member's does, not the batch's memo ("02/2026")."""
+month's name and the agency, as the member's does, not the batch's memo ("02/<year>")."""
 
 import io
 import re
@@ -15,9 +15,18 @@ from pypdf import PdfReader
 
 from core.deductions.models import DeductionImport
 
-from .conftest import client_for, deposit, loan_disbursed, loan_product, payroll_month, text
+from .conftest import (
+    Y,
+    books_open_back_to,
+    client_for,
+    deposit,
+    loan_disbursed,
+    loan_product,
+    payroll_month,
+    text,
+)
 
-PERIOD = {"date_from": "2026-01-01", "date_to": "2026-12-31"}
+PERIOD = {"date_from": f"{Y}-01-01", "date_to": f"{Y}-12-31"}
 STAND_IN = re.compile(r"KW-\d{4}-\d{7}")
 MONTHS = {2: "Februari", 3: "Maret", 4: "April"}
 
@@ -123,18 +132,17 @@ def left(staff, rina):
     30 April: the loan offset against her savings in the exit settlement."""
     from core.deductions.services import deduction_settings_update
     from core.exits.services import exit_settlement_confirm, exit_settlement_preview
-    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
-    fiscal_year_ensure(year=2026)
+    books_open_back_to(Y)
     deduction_settings_update(by=by, cutoff_day=20, priority="jasa,principal,wajib,others")
-    deposit(rina, "pokok", "100000", date(2026, 1, 5), by)
-    deposit(rina, "sukarela", "20000000", date(2026, 1, 5), by)
+    deposit(rina, "pokok", "100000", date(Y, 1, 5), by)
+    deposit(rina, "sukarela", "20000000", date(Y, 1, 5), by)
     loan = loan_disbursed(
-        rina, loan_product(), staff, "5000000", 10, date(2026, 1, 15), date(2026, 2, 20)
+        rina, loan_product(), staff, "5000000", 10, date(Y, 1, 15), date(Y, 2, 20)
     )
-    payroll_month(rina, 2, "600000", date(2026, 2, 25), by)
-    on = date(2026, 4, 30)
+    payroll_month(rina, 2, "600000", date(Y, 2, 25), by)
+    on = date(Y, 4, 30)
     preview = exit_settlement_preview(member=rina, on=on)
     exit_settlement_confirm(
         member=rina, reason="resigned", on=on, by=by, expected_net=preview.net_payable
@@ -166,8 +174,8 @@ def test_staff_kartu_simpanan_names_a_payroll_batch_by_month_and_agency(loan_sto
     for shown in (text(page.content.decode()), pdf):
         for t in payroll:
             assert _label(batches[t.journal_entry.date.month]) in shown, shown
-        assert "02/2026" not in shown and "03/2026" not in shown
-        assert "Kelebihan potong gaji Februari 2026 Rp 50.000" in shown
+        assert f"02/{Y}" not in shown and f"03/{Y}" not in shown
+        assert f"Kelebihan potong gaji Februari {Y} Rp 50.000" in shown
 
 
 def test_staff_and_member_read_the_same_words_for_each_payment(loan_story_read):
@@ -196,7 +204,7 @@ def test_the_loan_card_and_repayments_report_name_payments_that_issued_no_receip
     card = text(c.get(f"/pinjaman/{a.pk}/kartu/").content.decode())
     report = text(
         c.get(
-            "/pinjaman/laporan/repayments/", {"from": "2026-01-01", "to": "2026-12-31"}
+            "/pinjaman/laporan/repayments/", {"from": f"{Y}-01-01", "to": f"{Y}-12-31"}
         ).content.decode()
     )
     batches = _batches()
