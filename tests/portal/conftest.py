@@ -27,13 +27,15 @@ ZERO = D("0")
 # refused under a clock in 2028). Taken once, at import: a run that passes midnight of
 # 31 December keeps one year (``books_open_back_to`` opens the years between).
 Y = timezone.localdate().year - 1
+# The savings story's year, closed, its SHU paid in ``Y`` (the loan story's year, open).
+CLOSED = Y - 1
 
 
 def books_open_back_to(year: int) -> None:
     """Every fiscal year from this one back to ``year`` opened, one at a time, as an admin
     entering an earlier year's books would: the test cooperatives' books start in the year
     the suite runs, and each year may reach back one before the first. The stories' years
-    (2025, 2026) stay in the past on any day; from 2027 they are two and more years back."""
+    (``CLOSED`` and ``Y``, the two before this one) are always in the past."""
     from core.ledger.services import fiscal_year_ensure
 
     for y in range(timezone.localdate().year, year - 1, -1):
@@ -159,7 +161,7 @@ def assert_books_hold():
     assert s.ok, (s.rows, s.account_mismatches, s.member_mismatches)
 
 
-__all__ = ["D", "Q", "Y", "ZERO", "date"]
+__all__ = ["CLOSED", "D", "Q", "Y", "ZERO", "date"]
 
 
 # --- a member's loans last year -------------------------------------------------------
@@ -243,9 +245,9 @@ def loan_story_build(staff, rina) -> dict:
     1.150.000), then 300.000 at the counter in May; topped up in June by loan B
     (15.000.000, 12 months: A in arrears, so a restructuring), B rescheduled to 18 months
     in August (its overdue jasa capitalised), paid 500.000 in September and paid off early
-    in October; loan C (5.000.000, 12 months, from July) paid 200.000 in August and
-    100.000 in September, the latter reversed: C is in arrears today with its late
-    penalty."""
+    in October; loan C (5.000.000, 24 months, from July: still running on any day of the
+    next year, with a next instalment) paid 200.000 in August and 100.000 in September,
+    the latter reversed: C is in arrears today with its late penalty."""
     from core.deductions.services import deduction_settings_update
     from core.loans.models import Repayment
     from core.loans.services import loan_payoff, loan_repay, loan_repayment_reverse, loan_reschedule
@@ -265,7 +267,7 @@ def loan_story_build(staff, rina) -> dict:
     loan_reschedule(loan=b, by=staff["ketua"], tenor=18, reason="gaji turun", on=date(Y, 8, 5))
     b.refresh_from_db()
     loan_repay(loan=b, amount=D("500000"), by=by, on=date(Y, 9, 21))
-    c = loan_disbursed(rina, product, staff, "5000000", 12, date(Y, 7, 1), date(Y, 8, 1))
+    c = loan_disbursed(rina, product, staff, "5000000", 24, date(Y, 7, 1), date(Y, 8, 1))
     loan_repay(loan=c, amount=D("200000"), by=by, on=date(Y, 8, 3))
     wrong = loan_repay(loan=c, amount=D("100000"), by=by, on=date(Y, 9, 2))
     loan_repayment_reverse(
@@ -282,7 +284,7 @@ def loan_story_build(staff, rina) -> dict:
     return {"a": a, "b": b, "c": c, "reversed": wrong}
 
 
-# --- a member's savings and SHU, 2025 into 2026 -----------------------------------------
+# --- a member's savings and SHU, the year before last into last year ------------------
 
 
 @pytest.fixture
@@ -293,11 +295,11 @@ def savings_story(staff, rina, other):
 
 
 def savings_story_build(staff, rina, other) -> dict:
-    """Rina's 2025: pokok 100.000, wajib 1.200.000 and sukarela 100.000.000 on 10
+    """Rina's ``CLOSED`` year (the year before last): pokok 100.000, wajib 1.200.000 and sukarela 100.000.000 on 10
     January; 2.000.000 withdrawn on 3 March; a deposit of 1.000.000 on 2 April reversed
     the next day; jasa simpanan every month (3 % a year on the month's lowest balance:
     about 250.000, so 10 % PPh withheld). The year closed, its SHU posted at the RAT of
-    1 March 2026; her share credited to sukarela on 10 March, that payout reversed on 12
+    1 March of ``Y``; her share credited to sukarela on 10 March, that payout reversed on 12
     March and paid in cash on 13 March. ``other`` saved too (the capital pool's other
     member)."""
     from core.ledger.selectors import account_for_role
@@ -310,20 +312,22 @@ def savings_story_build(staff, rina, other) -> dict:
     from tests.yearend.conftest import close_preliminaries
 
     by = staff["bendahara"]
-    books_open_back_to(2025)
-    deposit(rina, "pokok", "100000", date(2025, 1, 10), by)
-    deposit(rina, "wajib", "1200000", date(2025, 1, 10), by)
-    deposit(rina, "sukarela", "100000000", date(2025, 1, 10), by)
-    deposit(other, "pokok", "100000", date(2025, 1, 10), by)
-    deposit(other, "wajib", "2400000", date(2025, 1, 10), by)
-    deposit(other, "sukarela", "10000", date(2025, 1, 10), by)
-    withdraw(rina, "sukarela", "2000000", date(2025, 3, 3), by)
-    wrong = deposit(rina, "sukarela", "1000000", date(2025, 4, 2), by)
-    teller_reverse(txn=wrong, on=date(2025, 4, 3), reason="salah rekening", by=by)
+    books_open_back_to(CLOSED)
+    deposit(rina, "pokok", "100000", date(CLOSED, 1, 10), by)
+    deposit(rina, "wajib", "1200000", date(CLOSED, 1, 10), by)
+    deposit(rina, "sukarela", "100000000", date(CLOSED, 1, 10), by)
+    deposit(other, "pokok", "100000", date(CLOSED, 1, 10), by)
+    deposit(other, "wajib", "2400000", date(CLOSED, 1, 10), by)
+    deposit(other, "sukarela", "10000", date(CLOSED, 1, 10), by)
+    withdraw(rina, "sukarela", "2000000", date(CLOSED, 3, 3), by)
+    wrong = deposit(rina, "sukarela", "1000000", date(CLOSED, 4, 2), by)
+    teller_reverse(txn=wrong, on=date(CLOSED, 4, 3), reason="salah rekening", by=by)
     for month in range(1, 12):  # December: the close's preliminaries
-        savings_interest_accrue(product=product_by_kind("sukarela"), year=2025, month=month, by=by)
+        savings_interest_accrue(
+            product=product_by_kind("sukarela"), year=CLOSED, month=month, by=by
+        )
     journal_post(
-        on=date(2025, 6, 30),
+        on=date(CLOSED, 6, 30),
         description="Pendapatan lain",
         source="manual",
         by=by,
@@ -332,26 +336,26 @@ def savings_story_build(staff, rina, other) -> dict:
             LineSpec(account_for_role("other_income"), credit=D("50000000")),
         ],
     )
-    close_preliminaries(by, year=2025)
-    yearend_close(year=2025, by=by)
-    fiscal_year_ensure(year=2026)
-    ye = shu_post(year=2025, rat_date=date(2026, 3, 1), rat_decision="01/RAT/2026", by=by)
+    close_preliminaries(by, year=CLOSED)
+    yearend_close(year=CLOSED, by=by)
+    fiscal_year_ensure(year=Y)
+    ye = shu_post(year=CLOSED, rat_date=date(Y, 3, 1), rat_decision=f"01/RAT/{Y}", by=by)
     paid = shu_payout(
-        year=2025,
+        year=CLOSED,
         items=[(rina.pk, None), (other.pk, None)],
         method="sukarela",
         by=by,
-        on=date(2026, 3, 10),
+        on=date(Y, 3, 10),
     )
     to_sukarela = next(p for p in paid if p.share.member_id == rina.pk)
     shu_payout_reverse(
         payout=ShuPayout.objects.get(pk=to_sukarela.pk),
         reason="salah rekening",
         by=by,
-        on=date(2026, 3, 12),
+        on=date(Y, 3, 12),
     )
     (cash,) = shu_payout(
-        year=2025, items=[(rina.pk, None)], method="cash", by=by, on=date(2026, 3, 13)
+        year=CLOSED, items=[(rina.pk, None)], method="cash", by=by, on=date(Y, 3, 13)
     )
     return {"year_end": ye, "wrong": wrong, "to_sukarela": to_sukarela, "cash": cash}
 

@@ -5,7 +5,7 @@ as a bare or a machine number."""
 import re
 from datetime import date
 
-from .conftest import Y, client_for, docs, loan_product, text
+from .conftest import CLOSED, Y, client_for, docs, loan_product, text
 
 PAGES = [
     "/portal/",
@@ -87,11 +87,11 @@ def test_amounts_on_a_full_history_are_written_as_rupiah(tenant_a, rina, loan_st
 def test_savings_and_shu_amounts_are_written_as_rupiah(tenant_a, rina, savings_story):
     portal = client_for(tenant_a, rina.user)
     for url in ("/portal/", "/portal/transaksi/", "/portal/shu/"):
-        resp = portal.get(url, {"date_from": "2025-01-01", "date_to": "2026-12-31"})
+        resp = portal.get(url, {"date_from": f"{CLOSED}-01-01", "date_to": f"{Y}-12-31"})
         page = resp.content.decode()
         assert_amounts_written_as_rupiah(page, url)
     assert "-Rp 25.000" in text(
         portal.get(
-            "/portal/transaksi/", {"date_from": "2025-02-01", "date_to": "2025-02-28"}
+            "/portal/transaksi/", {"date_from": f"{CLOSED}-02-01", "date_to": f"{CLOSED}-02-28"}
         ).content.decode()
     )

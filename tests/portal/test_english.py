@@ -7,7 +7,7 @@ import re
 
 from django.conf import settings
 
-from .conftest import client_for, text
+from .conftest import CLOSED, Y, client_for, text
 
 INDONESIAN = ("Jumlah", "Keluar", "Masuk", "Tanggal", "Saldo", "Keterangan")
 
@@ -29,7 +29,9 @@ def _labels(html: str) -> set[str]:
 
 
 def test_the_statement_says_money_in_and_out(savings_story_read):
-    html = _page(savings_story_read, "/portal/transaksi/?date_from=2025-01-01&date_to=2026-12-31")
+    html = _page(
+        savings_story_read, f"/portal/transaksi/?date_from={CLOSED}-01-01&date_to={Y}-12-31"
+    )
     shown = text(html)
     assert re.search(r"\bOut Rp", shown) and not re.search(r"\bLeft Rp", shown), shown[-400:]
     assert not set(INDONESIAN) & _labels(html)

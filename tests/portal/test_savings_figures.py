@@ -13,9 +13,17 @@ from core.common.money import format_rupiah
 from core.ledger.models import JournalLine
 from core.savings.selectors import interest_tax_report
 
-from .conftest import ZERO, assert_books_hold, client_for, ledger_member_balance, text
+from .conftest import (
+    CLOSED,
+    ZERO,
+    Y,
+    assert_books_hold,
+    client_for,
+    ledger_member_balance,
+    text,
+)
 
-PERIOD = {"date_from": "2025-01-01", "date_to": "2026-12-31"}
+PERIOD = {"date_from": f"{CLOSED}-01-01", "date_to": f"{Y}-12-31"}
 
 
 def test_balances_and_total_are_the_staff_pages_and_the_books(savings_story_read):
@@ -62,9 +70,9 @@ def test_every_movement_is_the_kartu_simpanans_with_the_same_running_balance(sav
     assert text(page).count(f"{wrong.receipt_number}") == 2
     assert f"Pembatalan {wrong.receipt_number}: salah rekening -Rp 1.000.000" in text(page)
     # the SHU credited to sukarela and taken back
-    assert "SHU tahun 2025" in text(page) and "Pembatalan SHU tahun 2025: salah rekening" in text(
+    assert f"SHU tahun {CLOSED}" in text(
         page
-    )
+    ) and f"Pembatalan SHU tahun {CLOSED}: salah rekening" in text(page)
 
 
 def test_interest_and_its_tax_are_the_pph_list_and_the_books(savings_story_read):
@@ -80,7 +88,9 @@ def test_interest_and_its_tax_are_the_pph_list_and_the_books(savings_story_read)
     for month in range(1, 13):
         interest = [t for t in sukarela.rows if t.kind == "interest" and t.on.month == month]
         tax = [t for t in sukarela.rows if t.kind == "tax" and t.on.month == month]
-        listed = [r for r in interest_tax_report(year=2025, month=month) if r.member_id == rina.pk]
+        listed = [
+            r for r in interest_tax_report(year=CLOSED, month=month) if r.member_id == rina.pk
+        ]
         if not interest:
             assert not tax and not listed
             continue
@@ -94,8 +104,8 @@ def test_interest_and_its_tax_are_the_pph_list_and_the_books(savings_story_read)
             entry=entry, member_id=rina.pk, account=sukarela.account.product.account
         ).aggregate(c=Sum("credit", default=ZERO), d=Sum("debit", default=ZERO))
         assert net["c"] - net["d"] == row.gross - row.tax
-        # the month in words, as the member says it (not 02/2025)
-        said = format_bulan(date(2025, month, 1))
+        # the month in words, as the member says it (not 02/<year>)
+        said = format_bulan(date(CLOSED, month, 1))
         assert f"Jasa simpanan {said} {format_rupiah(row.gross)}" in page
         assert f"PPh jasa simpanan {said} -{format_rupiah(row.tax)}" in page
     assert months == 11  # January's lowest balance was 0 (opened on the 10th)
@@ -119,7 +129,7 @@ def test_the_shu_share_and_what_was_paid_are_the_staff_pages_and_the_books(savin
     # the books: SHU bagian anggota owes her nothing now
     assert ledger_member_balance(rina, account_for_role("shu_members_payable")) == 0
     page = text(mine.content.decode())
-    assert f"Tahun buku 2025: {format_rupiah(share.total)}" in page
+    assert f"Tahun buku {CLOSED}: {format_rupiah(share.total)}" in page
     assert f"Sudah dibayar {format_rupiah(share.total)} Belum dibayar Rp 0" in page
 
 
@@ -131,15 +141,15 @@ def test_the_shu_page_lists_each_payout_and_the_one_reversed(savings_story_read)
     coop, _, rina, savings_story = savings_story_read
     portal = client_for(coop, rina.user)
     html = portal.get("/portal/shu/").content.decode()
-    assert 'id="portal-shu-payouts-2025"' in html
-    section = text(html.split('id="portal-shu-payouts-2025"', 1)[1].split("</section>")[0])
+    assert f'id="portal-shu-payouts-{CLOSED}"' in html
+    section = text(html.split(f'id="portal-shu-payouts-{CLOSED}"', 1)[1].split("</section>")[0])
     cash, to_sukarela = savings_story["cash"], savings_story["to_sukarela"]
     amount = format_rupiah(cash.amount)
     assert (
-        f"{date_filter(date(2026, 3, 10))} Ke simpanan sukarela {amount} "
-        f"Dibatalkan {date_filter(date(2026, 3, 12))} : salah rekening"  # (a badge, then why)
+        f"{date_filter(date(Y, 3, 10))} Ke simpanan sukarela {amount} "
+        f"Dibatalkan {date_filter(date(Y, 3, 12))} : salah rekening"  # (a badge, then why)
     ) in section
-    assert f"{date_filter(date(2026, 3, 13))} Tunai {cash.receipt_number} {amount}" in section
+    assert f"{date_filter(date(Y, 3, 13))} Tunai {cash.receipt_number} {amount}" in section
     assert cash.amount == to_sukarela.amount
 
 
@@ -151,9 +161,9 @@ def test_a_frozen_account_is_marked_with_its_balance_still_counted(tenant_a, sta
 
     from .conftest import account_of, books_open_back_to, deposit
 
-    books_open_back_to(2026)
-    deposit(rina, "sukarela", "750000", date(2026, 1, 5), staff["bendahara"])
-    deposit(rina, "pokok", "100000", date(2026, 1, 5), staff["bendahara"])
+    books_open_back_to(Y)
+    deposit(rina, "sukarela", "750000", date(Y, 1, 5), staff["bendahara"])
+    deposit(rina, "pokok", "100000", date(Y, 1, 5), staff["bendahara"])
     savings_account_freeze(
         account=account_of(rina, "sukarela"), reason="sengketa ahli waris", by=staff["bendahara"]
     )

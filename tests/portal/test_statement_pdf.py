@@ -1,5 +1,5 @@
 """The kartu simpanan PDF (portal and staff alike) is printed in the reader's language:
-in the English UI its labels, its period in words ("1 January 2025 to 31 December 2026")
+in the English UI its labels, its period in words ("1 January <year before last> to 31 December <last year>")
 and its page counter ("page 1 / 2") are English; in Indonesian they are as before. An
 account's totals row is printed once, under its last movement, never repeated at the
 foot of a page (nor alone on a page of its own)."""
@@ -9,7 +9,7 @@ import io
 from django.conf import settings
 from pypdf import PdfReader
 
-from .conftest import client_for
+from .conftest import CLOSED, Y, client_for
 from .test_savings_figures import PERIOD
 
 TOTALS = {"id": "Jumlah / saldo akhir", "en": "Total / closing balance"}
@@ -28,7 +28,7 @@ def test_the_english_reader_gets_the_card_in_english(savings_story_read):
     pages = _pdf_pages(savings_story_read, "en")
     text = "\n".join(pages)
     assert "MEMBER SAVINGS CARD" in text and "KARTU SIMPANAN" not in text
-    assert "Period 1 January 2025 to 31 December 2026" in text, text[:400]
+    assert f"Period 1 January {CLOSED} to 31 December {Y}" in text, text[:400]
     assert "s.d." not in text and "Periode" not in text
     assert f"page 1 / {len(pages)}" in pages[0] and "hal." not in text
     assert "Printed" in pages[-1] and "Dicetak" not in text
@@ -39,7 +39,7 @@ def test_the_indonesian_card_is_unchanged(savings_story_read):
     pages = _pdf_pages(savings_story_read, "id")
     text = "\n".join(pages)
     assert "KARTU SIMPANAN ANGGOTA" in text
-    assert "Periode 1 Januari 2025 s.d. 31 Desember 2026" in text
+    assert f"Periode 1 Januari {CLOSED} s.d. 31 Desember {Y}" in text
     assert f"hal. 1 / {len(pages)}" in pages[0] and "Dicetak" in pages[-1]
 
 

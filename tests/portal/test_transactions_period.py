@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.common.money import format_rupiah
 from core.savings.models import SavingsTransaction
 
-from .conftest import ZERO, client_for, text
+from .conftest import CLOSED, ZERO, client_for, text
 
 URL = "/portal/transaksi/"
 
@@ -45,9 +45,9 @@ def test_a_whole_year_chosen_from_the_page_has_that_years_figures(savings_story_
     portal = client_for(coop, rina.user)
     page = portal.get(URL).content.decode()
     # the page offers the years she has been a member in, each a whole year
-    assert 'href="?date_from=2025-01-01&amp;date_to=2025-12-31"' in page
-    resp = portal.get(URL, {"date_from": "2025-01-01", "date_to": "2025-12-31"})
-    _check_period(resp, date(2025, 1, 1), date(2025, 12, 31))
+    assert f'href="?date_from={CLOSED}-01-01&amp;date_to={CLOSED}-12-31"' in page
+    resp = portal.get(URL, {"date_from": f"{CLOSED}-01-01", "date_to": f"{CLOSED}-12-31"})
+    _check_period(resp, date(CLOSED, 1, 1), date(CLOSED, 12, 31))
     sukarela = next(s for s in resp.context["statement"] if s.account.product.kind == "sukarela")
     assert sukarela.opening == 0 and sukarela.total_in > 100_000_000  # deposits and jasa
     assert sukarela.total_out >= 3_000_000  # withdrawn 2.000.000, the reversal, PPh
@@ -71,15 +71,15 @@ def test_only_an_end_date_shows_the_90_days_up_to_it(savings_story_read):
     """Not the period from 90 days before today back to that date, turned round."""
     coop, _, rina, _ = savings_story_read
     portal = client_for(coop, rina.user)
-    resp = portal.get(URL, {"date_to": "2025-03-31"})
-    _check_period(resp, date(2025, 3, 31) - timedelta(days=90), date(2025, 3, 31))
+    resp = portal.get(URL, {"date_to": f"{CLOSED}-03-31"})
+    _check_period(resp, date(CLOSED, 3, 31) - timedelta(days=90), date(CLOSED, 3, 31))
 
 
 def test_only_a_start_date_runs_to_today(savings_story_read):
     coop, _, rina, _ = savings_story_read
     portal = client_for(coop, rina.user)
-    resp = portal.get(URL, {"date_from": "2025-03-01"})
-    _check_period(resp, date(2025, 3, 1), timezone.localdate())
+    resp = portal.get(URL, {"date_from": f"{CLOSED}-03-01"})
+    _check_period(resp, date(CLOSED, 3, 1), timezone.localdate())
 
 
 def test_a_date_that_is_not_a_date_is_said_and_no_figures_shown(savings_story_read):
