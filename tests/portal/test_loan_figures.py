@@ -108,7 +108,7 @@ def test_the_member_sees_every_payment_of_a_loan_as_the_staff_page_lists_it(loan
 
 
 def test_each_schedule_row_says_how_much_of_it_was_paid(loan_story_read):
-    """Loan C's first instalment (466.667) was paid 200.000: the row says so, as the
+    """Loan C's first instalment (258.333: 24 months) was paid 200.000: the row says so, as the
     staff page's *Dibayar* column does, not only "partly paid"."""
     coop, staff, rina, loan_story = loan_story_read
     mine, _theirs = _pages(coop, staff, rina, loan_story["c"])
