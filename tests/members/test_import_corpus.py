@@ -16,6 +16,7 @@ from core.savings.member_import import import_parse, member_import_run, member_i
 from core.savings.models import SavingsAccount
 
 from . import factories as f
+from .test_import import OPENING
 
 D = Decimal
 HEADER = [
@@ -110,7 +111,7 @@ def test_amounts_as_offices_write_them_are_read_right_and_shown_on_the_preview(b
     assert batch.summary["totals"]["sukarela"] == "500000"
     changed = {c["row"]: c["changes"] for c in batch.summary["changes"]}
     assert {"column": "saldo_sukarela", "was": "Rp 250.000", "now": "250000"} in changed[2]
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     m = Member.objects.get(nip=rows[1]["nip"])
     assert m.take_home_pay == D("4500000")
     balances = dict(SavingsAccount.objects.filter(member=m).values_list("product__kind", "balance"))
@@ -150,7 +151,7 @@ def test_dates_as_offices_write_them(by, written, day):
     rows = [person(tanggal_masuk=written)]
     batch = upload(to_csv(rows), "a.csv", by)
     assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     assert Member.objects.get(nip=rows[0]["nip"]).join_date == day
 
 
@@ -159,7 +160,7 @@ def test_nip_with_spaces_is_read_and_listed_as_changed(by):
     spaced = f"{row['nip'][:8]} {row['nip'][8:14]} {row['nip'][14]} {row['nip'][15:]}"
     batch = upload(to_csv([{**row, "nip": spaced}]), "a.csv", by)
     assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     assert Member.objects.filter(nip=row["nip"]).exists()
 
 
@@ -192,7 +193,7 @@ def test_1904_date_system_and_zero_padded_member_numbers(by):
 
     batch = upload(to_xlsx(rows, prepare=prepare), "a.xlsx", by)
     assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     m = Member.objects.get(nip=rows[0]["nip"])
     assert m.join_date == date(2015, 1, 2)
     assert m.number == "000123"
@@ -213,7 +214,7 @@ def test_join_date_as_a_bare_number_in_a_1904_workbook_is_read_with_that_system(
     changed = {c["row"]: c["changes"] for c in batch.summary["changes"]}
     assert {"column": "tanggal_masuk", "was": "40543", "now": "2015-01-01"} in changed[2]
     # the import runs on the rows kept at the upload (JSON): the date system goes with them
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     assert Member.objects.get(nip=rows[0]["nip"]).join_date == date(2015, 1, 1)
 
 
@@ -351,7 +352,7 @@ def test_join_date_as_an_excel_serial_is_read_and_shown_on_the_preview(by, kind)
     assert batch.status == "valid", batch.errors
     changed = {c["row"]: c["changes"] for c in batch.summary["changes"]}
     assert {"column": "tanggal_masuk", "was": "42006", "now": "2015-01-02"} in changed[2]
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     assert Member.objects.get(nip=rows[0]["nip"]).join_date == date(2015, 1, 2)
 
 

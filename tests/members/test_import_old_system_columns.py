@@ -14,6 +14,7 @@ from core.members.models import Member
 from core.savings.member_import import member_import_run, member_import_upload
 
 from . import factories as f
+from .test_import import OPENING
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_member_list_in_the_old_systems_own_column_names_is_imported(setup):
 
     batch = member_import_upload(content=content, file_name="anggota.xlsx", by=setup)
     assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=date(2026, 1, 31), by=setup)
+    member_import_run(batch=batch, opening_date=OPENING, by=setup)
 
     got = {
         (m.number, m.full_name, m.agency.code, m.join_date, m.phone, m.position, m.address)

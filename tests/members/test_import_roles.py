@@ -6,8 +6,6 @@ which is the bendahara's or the admin's (as the move-in's opening balances are).
 able to do it could credit any amount to a new member's sukarela and pay it out at the
 counter."""
 
-from datetime import date
-
 import pytest
 from django.test import Client
 
@@ -18,7 +16,7 @@ from core.savings.member_import import member_import_run, member_import_upload
 from tenants.services import tenant_host
 
 from . import factories as f
-from .test_import import _nothing_written, _snapshot, rows, to_csv
+from .test_import import OPENING, _nothing_written, _snapshot, rows, to_csv
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ def test_petugas_cannot_import_opening_balances(setup):
     assert batch.status == "valid", batch.errors
     before = _snapshot()
     with pytest.raises(ApplicationError) as e:
-        member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=petugas)
+        member_import_run(batch=batch, opening_date=OPENING, by=petugas)
     assert e.value.code == "permission_denied"
     assert e.value.status_code == 403
     assert "bendahara atau admin" in e.value.message
@@ -61,7 +59,7 @@ def test_petugas_still_imports_members_without_balances(setup):
     batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=petugas)
     assert batch.status == "valid", batch.errors
     entries = JournalEntry.objects.count()
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=petugas)
+    member_import_run(batch=batch, opening_date=OPENING, by=petugas)
     assert Member.objects.filter(nip__in=[r["nip"] for r in data]).count() == 3
     assert JournalEntry.objects.count() == entries
 
@@ -69,7 +67,7 @@ def test_petugas_still_imports_members_without_balances(setup):
 def test_bendahara_imports_opening_balances(setup):
     data = rows(2)
     batch = member_import_upload(content=to_csv(data), file_name="anggota.csv", by=setup)
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=setup)
+    member_import_run(batch=batch, opening_date=OPENING, by=setup)
     batch.refresh_from_db()
     assert batch.status == "imported"
     assert JournalEntry.objects.get(pk=batch.journal_entry_id).source == "opening"
@@ -81,7 +79,7 @@ def test_petugas_screen_says_why_and_imports_nothing(setup, tenant_a):
     before = _snapshot()
     c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     c.force_login(petugas)
-    resp = c.post(f"/anggota/impor/{batch.pk}/", {"opening_date": "2026-01-01"}, follow=True)
+    resp = c.post(f"/anggota/impor/{batch.pk}/", {"opening_date": OPENING.isoformat()}, follow=True)
     assert "hanya dapat diimpor oleh bendahara atau admin" in resp.content.decode()
     _nothing_written(before)
     assert MemberImport.objects.get(pk=batch.pk).status == "valid"

@@ -30,8 +30,8 @@ from core.savings.member_import import member_import_run, member_import_upload
 from core.savings.models import SavingsAccount
 from core.savings.services import savings_account_get_or_open, teller_deposit
 from tests.members import factories as f
+from tests.members.test_import import OPENING, to_csv
 from tests.members.test_import import rows as import_rows
-from tests.members.test_import import to_csv
 from tests.savings.conftest import products  # noqa: F401
 
 LEFT_ON = date(2024, 5, 31)
@@ -214,7 +214,7 @@ def test_member_import_brings_a_former_member_in_again_but_not_a_deceased_one(in
     assert all("meninggal" in e["message"] for e in batch.errors)
     batch = member_import_upload(content=to_csv(data[:1]), file_name="a.csv", by=by)
     assert batch.status == "valid", batch.errors
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     new = Member.objects.get(nip=old.nip, status="active")
     assert new.previous_member == old and new.number != old.number
 
@@ -405,7 +405,7 @@ def test_member_import_moves_the_portal_login_and_copies_the_heirs(in_tenant_a):
             "login": True,
         }
     ]
-    member_import_run(batch=batch, opening_date=date(2026, 1, 1), by=by)
+    member_import_run(batch=batch, opening_date=OPENING, by=by)
     new = Member.objects.get(nip=old.nip, status="active")
     assert member_for_user(u) == new
     old.refresh_from_db()
