@@ -59,10 +59,13 @@ def _counts():
 
 
 def _lines(entry):
-    return {
-        (ln.account.code, "D" if ln.debit else "C"): ln.debit or ln.credit
-        for ln in entry.lines.select_related("account")
-    }
+    """{(account code, "D"|"C"): total}: the savings debit is two lines when there is a
+    penalty (the net paid, and the penalty marked non-cash), summed here."""
+    out: dict = {}
+    for ln in entry.lines.select_related("account"):
+        key = (ln.account.code, "D" if ln.debit else "C")
+        out[key] = out.get(key, D(0)) + (ln.debit or ln.credit)
+    return out
 
 
 def test_percentage_penalty_rounded_down_goes_to_income_and_the_account_closes(

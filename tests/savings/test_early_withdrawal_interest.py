@@ -139,13 +139,20 @@ def test_average_basis_credits_the_days_before_in_the_withdrawals_entry(
     assert credit.amount == D("25125") and credit.journal_entry_id == txn.journal_entry_id
     assert "pencairan dini" in credit.memo and "1–15" in credit.memo
     assert not SavingsTransaction.objects.filter(account=acc, kind="tax").exists()
-    lines = set(txn.journal_entry.lines.values_list("account_id", "debit", "credit", "member_id"))
+    # the savings debit of the balance paid out (10,075,125) in two lines: the cash paid,
+    # and the penalty kept, marked non-cash with the penalty income's credit
+    lines = set(
+        txn.journal_entry.lines.values_list(
+            "account_id", "debit", "credit", "member_id", "non_cash"
+        )
+    )
     assert lines == {
-        (account_for_role("savings_interest_expense").pk, D("25125"), D("0"), None),
-        (hari_raya.account_id, D("0"), D("25125"), m.pk),
-        (hari_raya.account_id, D("10075125"), D("0"), m.pk),
-        (account_for_role("cash").pk, D("0"), D("9873623"), None),
-        (account_for_role("penalty_income").pk, D("0"), D("201502"), None),
+        (account_for_role("savings_interest_expense").pk, D("25125"), D("0"), None, True),
+        (hari_raya.account_id, D("0"), D("25125"), m.pk, True),
+        (hari_raya.account_id, D("9873623"), D("0"), m.pk, False),
+        (hari_raya.account_id, D("201502"), D("0"), m.pk, True),
+        (account_for_role("cash").pk, D("0"), D("9873623"), None, False),
+        (account_for_role("penalty_income").pk, D("0"), D("201502"), None, True),
     }
     assert _role("savings_interest_expense") - expense == D("25125")
     acc.refresh_from_db()

@@ -20,8 +20,10 @@ penalty, and the account closes.
   is refused.
 - One journal entry: the month's jasa (Dr savings interest expense / Cr the control
   account, net, / Cr tax payable), the product's control account debited with the whole
-  balance paid out (the member's sub-ledger), cash/bank credited with the net, the
-  penalty income account (role ``penalty_income``) credited with the penalty. On the
+  balance paid out (the member's sub-ledger) in two lines — the net, against cash/bank
+  credited with it, and the penalty, against the penalty income account (role
+  ``penalty_income``) credited with it. The jasa's lines and the penalty's pair move no
+  cash and are marked ``non_cash``: the cash flow shows only the net paid out. On the
   sub-ledger: the ``interest`` and ``tax`` of the month, the ``early_payout`` of the net,
   receipted in the withdrawal series (``TAR-…``), and the ``early_penalty`` (internal, no
   receipt), so the teller's drawer counts the cash paid.
@@ -353,12 +355,14 @@ def savings_early_withdraw(
         receipt_number=receipt,
     )
     txns.append(payout)
-    # the member's whole balance (with the month's jasa) off the control account in one
-    # line; the net to the counter, the penalty to income
+    # the member's whole balance (with the month's jasa) off the control account: the net
+    # paid against the counter; the penalty kept moves no cash, so its part of the debit
+    # and the penalty income's credit are a marked non-cash pair (``JournalLine.non_cash``)
+    # and the cash flow shows only the net paid out
     lines += [
         LineSpec(
             account=product.account,
-            debit=preview.paid_out,
+            debit=preview.net,
             member_id=account.member_id,
             memo=memo,
         ),
@@ -379,13 +383,21 @@ def savings_early_withdraw(
                 receipt_number=None,
             )
         )
-        lines.append(
+        lines += [
+            LineSpec(
+                account=product.account,
+                debit=preview.penalty,
+                member_id=account.member_id,
+                memo=memo,
+                non_cash=True,
+            ),
             LineSpec(
                 account=account_for_role("penalty_income"),
                 credit=preview.penalty,
                 memo=_("Denda pencairan dini %(r)s") % {"r": receipt},
-            )
-        )
+                non_cash=True,
+            ),
+        ]
     entry = journal_post(
         on=on,
         description=_("Pencairan sebelum jatuh tempo %(p)s %(m)s (%(r)s)")
