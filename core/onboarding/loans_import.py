@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
-from core.common.money import format_rupiah, parse_percent, parse_rupiah
+from core.common.money import format_percent, format_rupiah, parse_percent, parse_rupiah
 from core.common.spreadsheet import CellProblem, Percent, cell_date, cell_plain_text, nip_cell
 from core.ledger.models import Account, AccountRole
 from core.loans import schedules as S
@@ -178,7 +178,7 @@ def _plan(lr: LoanRow, cutover: date) -> str:
         ) % {
             "o": format_rupiah(lr.outstanding),
             "m": lr.method,
-            "r": lr.rate,
+            "r": format_percent(lr.rate),
             "p": _("bulan") if lr.rate_period == "month" else _("tahun"),
             "n": lr.tenor,
             "k": lr.paid,

@@ -180,3 +180,17 @@ def test_loans_need_the_opening_entry_first(move_in, by, members, product, cutov
     with pytest.raises(ApplicationError) as e:
         loans_import(move_in=move_in, rows=[loan_row(members[0], cutover)], by=by)
     assert e.value.code == "onboarding_wrong_state"
+
+
+@pytest.mark.parametrize("rate,shown", [("2", "jasa 2% per bulan"), ("1,5", "jasa 1,5% per bulan")])
+def test_outstanding_the_schedule_cannot_make_says_the_rate_as_typed(
+    opened, by, members, product, cutover, rate, shown
+):
+    """The message names the rate as the screens show it (``2%``, ``1,5%``), not as
+    stored (``2.0000%``)."""
+    bad = loan_row(members[0], cutover, rate=rate, outstanding="5.000.001")
+    with pytest.raises(ApplicationError) as e:
+        loans_import(move_in=opened, rows=[bad], by=by)
+    message = _errors(e)[(2, "outstanding")]
+    assert "tidak dapat dihasilkan jadwal ini" in message
+    assert shown in message, message
