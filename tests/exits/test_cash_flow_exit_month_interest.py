@@ -25,17 +25,8 @@ from tests.exits.test_settlement_exit_month_interest import (
     bendahara,
     sukarela,
 )
+from tests.ledger.cash_flow_checks import flows, ties
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
-
-
-def _flows(date_from, date_to) -> tuple[dict, dict]:
-    cf = reports.cash_flow(date_from=date_from, date_to=date_to, compare=False)
-    return cf, {k: v for k, v in _rows(cf).items() if v}
-
-
-def _ties(cf, paid):
-    assert cf["net_change"] == -paid == cf["closing_cash"] - cf["opening_cash"]
-    assert cf["reconciles"]
 
 
 def test_exit_months_jasa_is_no_flow_only_the_payout_is(sukarela, teller, bendahara):
@@ -46,7 +37,7 @@ def test_exit_months_jasa_is_no_flow_only_the_payout_is(sukarela, teller, bendah
     s = exit_settlement_confirm(
         member=m, reason="resigned", on=_d(6, 16), by=bendahara, expected_net=D("10075125")
     )
-    cf, rows = _flows(_d(6, 16), _d(6, 16))
+    cf, rows = flows(_d(6, 16), _d(6, 16))
     # before: out jasa expense 25,125, in sukarela 25,125, out sukarela 10,075,125
     assert rows == {("out", sukarela.account.code): D("10075125")}, rows
     entry = s.journal_entry
@@ -57,7 +48,7 @@ def test_exit_months_jasa_is_no_flow_only_the_payout_is(sukarela, teller, bendah
     assert (credit.credit, credit.non_cash) == (D("25125"), True)
     payout = entry.lines.get(account=sukarela.account, debit__gt=0)
     assert (payout.debit, payout.non_cash) == (D("10075125"), False)
-    _ties(cf, D("10075125"))
+    ties(cf, D("10075125"))
     _assert_days_match_lines(_d(6, 16), _d(6, 16))
     assert balances_check() == []
     _balances()
@@ -88,20 +79,20 @@ def test_exit_months_jasa_with_pph_is_no_flow(sukarela, teller, bendahara, today
     for product, paid in ((sukarela, D("40100000")), (plus, D("60125000"))):
         key = ("out", product.account.code)
         expected[key] = expected.get(key, D(0)) + paid
-    cf, rows = _flows(_d(6, 16), _d(6, 16))
+    cf, rows = flows(_d(6, 16), _d(6, 16))
     assert rows == expected, rows
     entry = s.journal_entry
     tax = entry.lines.get(account=account_for_role("tax_payable"))
     assert (tax.credit, tax.non_cash) == (D("25000"), True)
-    _ties(cf, D("100225000"))
+    ties(cf, D("100225000"))
     marked = JournalLine.objects.filter(entry=entry, non_cash=True)
     assert sum((ln.debit - ln.credit for ln in marked), D(0)) == 0
     _assert_days_match_lines(_d(6, 16), _d(6, 16))
     _balances()
     exit_settlement_reverse(settlement=s, by=bendahara, reason="salah anggota", on=today)
-    cf, rows = _flows(_d(6, 16), today)
+    cf, rows = flows(_d(6, 16), today)
     assert rows == {}, rows
-    _ties(cf, D(0))
+    ties(cf, D(0))
     _assert_days_match_lines(_d(6, 16), today)
     assert balances_check() == []
     _balances()

@@ -17,6 +17,7 @@ from core.ledger.models import JournalLine
 from core.ledger.selectors import account_for_role, balances_check
 from core.ledger.services import LineSpec, journal_post
 from core.savings.services import savings_early_withdraw, teller_reverse
+from tests.ledger.cash_flow_checks import flows, marked_balance, tax_paid, ties
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
 from tests.savings.test_early_withdrawal_interest import (
     _balanced,
@@ -26,22 +27,6 @@ from tests.savings.test_early_withdrawal_interest import (
     hari_raya,
     on,
 )
-
-
-def _flows(date_from, date_to) -> tuple[dict, dict]:
-    cf = reports.cash_flow(date_from=date_from, date_to=date_to, compare=False)
-    return cf, {k: v for k, v in _rows(cf).items() if v}
-
-
-def _ties(cf, paid):
-    assert cf["net_change"] == -paid == cf["closing_cash"] - cf["opening_cash"]
-    assert cf["reconciles"]
-
-
-def _marked_balance(entry) -> D:
-    marked = JournalLine.objects.filter(entry=entry, non_cash=True)
-    assert marked.exists()
-    return sum((ln.debit - ln.credit for ln in marked), D(0))
 
 
 def test_early_withdrawals_jasa_is_no_flow_only_the_payout_is(
@@ -61,7 +46,7 @@ def test_early_withdrawals_jasa_is_no_flow_only_the_payout_is(
         by=bendahara,
         expected_net=D("10075125"),
     )
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     # before: out jasa expense 25,125, in hari raya 25,125, out hari raya 10,075,125
     assert rows == {("out", hari_raya.account.code): D("10075125")}, rows
     entry = txn.journal_entry
@@ -73,13 +58,13 @@ def test_early_withdrawals_jasa_is_no_flow_only_the_payout_is(
     assert (payout.debit, payout.non_cash) == (D("10075125"), False)
     cash = entry.lines.get(account=account_for_role("cash"))
     assert (cash.credit, cash.non_cash) == (D("10075125"), False)
-    assert _marked_balance(entry) == 0
-    _ties(cf, D("10075125"))
+    assert marked_balance(entry) == 0
+    ties(cf, D("10075125"))
     _assert_days_match_lines(on, on)
     teller_reverse(txn=txn, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
-    cf, rows = _flows(on, date(year, 6, 20))
+    cf, rows = flows(on, date(year, 6, 20))
     assert rows == {}, rows
-    _ties(cf, D(0))
+    ties(cf, D(0))
     _assert_days_match_lines(on, date(year, 6, 20))
     assert balances_check() == []
     _balanced()
@@ -97,7 +82,7 @@ def test_early_withdrawals_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     _m, acc = _saver(hari_raya, teller, D("100000000"), on=date(year, 6, 1))
     txn = savings_early_withdraw(account=acc, on=on, channel="bank", reason="x", by=bendahara)
     assert txn.amount == D("100225000")
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     # before: also out 5101 250,000, in hari raya 225,000, in PPh payable 25,000
     assert rows == {("out", hari_raya.account.code): D("100225000")}, rows
     entry = txn.journal_entry
@@ -106,25 +91,17 @@ def test_early_withdrawals_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     assert (tax.credit, tax.non_cash) == (D("25000"), True)
     jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
     assert (jasa.debit, jasa.non_cash) == (D("250000"), True)
-    assert _marked_balance(entry) == 0
-    _ties(cf, D("100225000"))
+    assert marked_balance(entry) == 0
+    ties(cf, D("100225000"))
     _assert_days_match_lines(on, on)
     paid_on = date(year, 7, 10)
-    journal_post(
-        on=paid_on,
-        description="Setor PPh jasa simpanan Juni",
-        lines=[
-            LineSpec(account=tax_payable, debit=D("25000")),
-            LineSpec(account=account_for_role("bank"), credit=D("25000")),
-        ],
-        by=bendahara,
-    )
-    cf, rows = _flows(on, paid_on)
+    tax_paid(on=paid_on, amount=D("25000"), by=bendahara)
+    cf, rows = flows(on, paid_on)
     assert rows == {
         ("out", hari_raya.account.code): D("100225000"),
         ("out", tax_payable.code): D("25000"),
     }, rows
-    _ties(cf, D("100250000"))
+    ties(cf, D("100250000"))
     _assert_days_match_lines(on, paid_on)
     assert balances_check() == []
     _balanced()

@@ -16,8 +16,8 @@ from core.ledger.models import JournalLine
 from core.ledger.selectors import account_for_role, balances_check
 from core.savings.models import SavingsTransaction
 from core.savings.services import savings_early_withdraw, teller_reverse
+from tests.ledger.cash_flow_checks import flows, marked_balance, ties
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines
-from tests.savings.test_cash_flow_early_withdrawal_interest import _flows, _marked_balance, _ties
 from tests.savings.test_early_withdrawal_interest import (
     _balanced,
     _penalty,
@@ -56,7 +56,7 @@ def test_early_withdrawals_penalty_is_no_flow_only_the_net_paid_is(
         by=bendahara,
         expected_net=D("9873623"),
     )
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     # before: out hari raya 10,075,125 and in pendapatan denda 201,502
     assert rows == {("out", hari_raya.account.code): D("9873623")}, rows
     entry = txn.journal_entry
@@ -68,7 +68,7 @@ def test_early_withdrawals_penalty_is_no_flow_only_the_net_paid_is(
     assert (fine.credit, fine.non_cash) == (D("201502"), True)
     cash = entry.lines.get(account=account_for_role("cash"))
     assert (cash.credit, cash.non_cash) == (D("9873623"), False)
-    assert _marked_balance(entry) == 0
+    assert marked_balance(entry) == 0
     # the sub-ledger as it was: the net paid (receipted) and the penalty (internal)
     moved = dict(
         SavingsTransaction.objects.filter(journal_entry=entry)
@@ -76,12 +76,12 @@ def test_early_withdrawals_penalty_is_no_flow_only_the_net_paid_is(
         .values_list("kind", "amount")
     )
     assert moved == {"early_payout": D("9873623"), "early_penalty": D("201502")}
-    _ties(cf, D("9873623"))
+    ties(cf, D("9873623"))
     _assert_days_match_lines(on, on)
     teller_reverse(txn=txn, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
-    cf, rows = _flows(on, date(year, 6, 20))
+    cf, rows = flows(on, date(year, 6, 20))
     assert rows == {}, rows
-    _ties(cf, D(0))
+    ties(cf, D(0))
     _assert_days_match_lines(on, date(year, 6, 20))
     assert balances_check() == []
     _balanced()
@@ -101,15 +101,15 @@ def test_a_fixed_penalty_by_bank_without_jasa_shows_only_the_net_paid(
     m, acc = _saver(p, teller, D("3000000"))
     txn = savings_early_withdraw(account=acc, on=on, channel="bank", reason="x", by=bendahara)
     assert txn.amount == D("2975000")
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     assert rows == {("out", p.account.code): D("2975000")}, rows
     entry = txn.journal_entry
     assert _savings_debits(entry, p) == [(D("25000"), True, m.pk), (D("2975000"), False, m.pk)]
     assert entry.lines.count() == 4
     bank = entry.lines.get(account=account_for_role("bank"))
     assert (bank.credit, bank.non_cash) == (D("2975000"), False)
-    assert _marked_balance(entry) == 0
-    _ties(cf, D("2975000"))
+    assert marked_balance(entry) == 0
+    ties(cf, D("2975000"))
     _assert_days_match_lines(on, on)
     assert balances_check() == []
     _balanced()

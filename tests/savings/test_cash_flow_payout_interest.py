@@ -22,6 +22,7 @@ from core.savings.services import (
     teller_reverse,
     teller_withdraw,
 )
+from tests.ledger.cash_flow_checks import flows, marked_balance, tax_paid, ties
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
 from tests.members import factories as f
 from tests.savings.test_berjangka_payout_part_month import (
@@ -35,22 +36,6 @@ from tests.savings.test_berjangka_payout_part_month import (
 )
 
 
-def _flows(date_from, date_to) -> tuple[dict, dict]:
-    cf = reports.cash_flow(date_from=date_from, date_to=date_to, compare=False)
-    return cf, {k: v for k, v in _rows(cf).items() if v}
-
-
-def _ties(cf, paid):
-    assert cf["net_change"] == -paid == cf["closing_cash"] - cf["opening_cash"]
-    assert cf["reconciles"]
-
-
-def _marked_balance(entry) -> D:
-    marked = JournalLine.objects.filter(entry=entry, non_cash=True)
-    assert marked.exists()
-    return sum((ln.debit - ln.credit for ln in marked), D(0))
-
-
 def test_full_payouts_jasa_is_no_flow_only_the_payout_is(hari_raya, teller, bendahara, year, on):
     """10,100,250 after April's and May's runs; June's part 10,100,250 × 15/30 × 0.5 % =
     25,251 credited in the payout's entry: paid out in full 10,125,501 in cash, shown as
@@ -59,7 +44,7 @@ def test_full_payouts_jasa_is_no_flow_only_the_payout_is(hari_raya, teller, bend
     acc = _matured(hari_raya, teller, bendahara)
     _runs(hari_raya, bendahara, 4, 5)
     t = teller_withdraw(account=acc, amount=D("10125501"), channel="cash", on=on, by=teller)
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     # before: out jasa expense 25,251, in hari raya 25,251, out hari raya 10,125,501
     assert rows == {("out", hari_raya.account.code): D("10125501")}, rows
     entry = t.journal_entry
@@ -71,13 +56,13 @@ def test_full_payouts_jasa_is_no_flow_only_the_payout_is(hari_raya, teller, bend
     assert (payout.debit, payout.non_cash) == (D("10125501"), False)
     cash = entry.lines.get(account=account_for_role("cash"))
     assert (cash.credit, cash.non_cash) == (D("10125501"), False)
-    assert _marked_balance(entry) == 0
-    _ties(cf, D("10125501"))
+    assert marked_balance(entry) == 0
+    ties(cf, D("10125501"))
     _assert_days_match_lines(on, on)
     teller_reverse(txn=t, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
-    cf, rows = _flows(on, date(year, 6, 20))
+    cf, rows = flows(on, date(year, 6, 20))
     assert rows == {}, rows
-    _ties(cf, D(0))
+    ties(cf, D(0))
     _assert_days_match_lines(on, date(year, 6, 20))
     assert balances_check() == []
     _balanced()
@@ -99,7 +84,7 @@ def test_full_payouts_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     _run(hari_raya, 5, bendahara)
     acc.refresh_from_db()
     t = teller_withdraw(account=acc, amount=D("100676012"), channel="bank", on=on, by=teller)
-    cf, rows = _flows(on, on)
+    cf, rows = flows(on, on)
     # before: also out 5101 251,125, in hari raya 226,012, in PPh payable 25,113
     assert rows == {("out", hari_raya.account.code): D("100676012")}, rows
     entry = t.journal_entry
@@ -108,25 +93,17 @@ def test_full_payouts_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     assert (tax.credit, tax.non_cash) == (D("25113"), True)
     jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
     assert (jasa.debit, jasa.non_cash) == (D("251125"), True)
-    assert _marked_balance(entry) == 0
-    _ties(cf, D("100676012"))
+    assert marked_balance(entry) == 0
+    ties(cf, D("100676012"))
     _assert_days_match_lines(on, on)
     paid_on = date(year, 7, 10)
-    journal_post(
-        on=paid_on,
-        description="Setor PPh jasa simpanan Juni",
-        lines=[
-            LineSpec(account=tax_payable, debit=D("25113")),
-            LineSpec(account=account_for_role("bank"), credit=D("25113")),
-        ],
-        by=bendahara,
-    )
-    cf, rows = _flows(on, paid_on)
+    tax_paid(on=paid_on, amount=D("25113"), by=bendahara)
+    cf, rows = flows(on, paid_on)
     assert rows == {
         ("out", hari_raya.account.code): D("100676012"),
         ("out", tax_payable.code): D("25113"),
     }, rows
-    _ties(cf, D("100701125"))
+    ties(cf, D("100701125"))
     _assert_days_match_lines(on, paid_on)
     assert balances_check() == []
     _balanced()

@@ -1,0 +1,46 @@
+"""What the cash-flow tests of settlements inside cash entries check, in one place: the
+day's statement rows that are not zero, the statement tying to the change in cash, the
+balance of an entry's marked non-cash lines, and the withheld PPh paid to the tax
+office later (the day it becomes a flow)."""
+
+from datetime import date
+from decimal import Decimal
+
+from core.ledger import reports
+from core.ledger.models import JournalEntry, JournalLine
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from tests.loans.test_cash_flow_deferred_jasa import _rows
+
+
+def flows(date_from: date, date_to: date) -> tuple[dict, dict]:
+    """The direct-method statement and its non-zero rows ``{(in|out, code): amount}``."""
+    cf = reports.cash_flow(date_from=date_from, date_to=date_to, compare=False)
+    return cf, {k: v for k, v in _rows(cf).items() if v}
+
+
+def ties(cf: dict, paid: Decimal) -> None:
+    """The statement's net change is the cash paid out, and the change in cash."""
+    assert cf["net_change"] == -paid == cf["closing_cash"] - cf["opening_cash"]
+    assert cf["reconciles"]
+
+
+def marked_balance(entry: JournalEntry) -> Decimal:
+    """Debits less credits of ``entry``'s non-cash lines (there must be some): 0 when the
+    marked pairs balance on their own."""
+    marked = JournalLine.objects.filter(entry=entry, non_cash=True)
+    assert marked.exists()
+    return sum((ln.debit - ln.credit for ln in marked), Decimal(0))
+
+
+def tax_paid(*, on: date, amount: Decimal, by) -> JournalEntry:
+    """The PPh withheld from jasa simpanan paid to the tax office by bank on ``on``."""
+    return journal_post(
+        on=on,
+        description="Setor PPh jasa simpanan",
+        lines=[
+            LineSpec(account=account_for_role("tax_payable"), debit=amount),
+            LineSpec(account=account_for_role("bank"), credit=amount),
+        ],
+        by=by,
+    )
