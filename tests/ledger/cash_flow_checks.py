@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from core.ledger import reports
 from core.ledger.models import JournalEntry, JournalLine
-from core.ledger.selectors import account_for_role
+from core.ledger.selectors import account_for_role, balances_check
 from core.ledger.services import LineSpec, journal_post
-from tests.loans.test_cash_flow_deferred_jasa import _rows
+from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
 
 
 def flows(date_from: date, date_to: date) -> tuple[dict, dict]:
@@ -44,3 +44,27 @@ def tax_paid(*, on: date, amount: Decimal, by) -> JournalEntry:
         ],
         by=by,
     )
+
+
+def nets_out(date_from: date, date_to: date) -> None:
+    """Over ``date_from``..``date_to`` (an operation and its reversal) no flow is left,
+    the statement ties, the per-day figures equal the lines and the balances hold."""
+    cf, rows = flows(date_from, date_to)
+    assert rows == {}, rows
+    ties(cf, Decimal(0))
+    _assert_days_match_lines(date_from, date_to)
+    assert balances_check() == []
+
+
+def month_jasa_marked(entry: JournalEntry, *, account, jasa: Decimal, paid: Decimal) -> None:
+    """``entry`` (a payout in cash with its month's jasa credited): the jasa expense and
+    its credit to the savings ``account`` marked non-cash, the payout and the cash not."""
+    expense = entry.lines.get(account=account_for_role("savings_interest_expense"))
+    assert (expense.debit, expense.non_cash) == (jasa, True)
+    credit = entry.lines.get(account=account, credit__gt=0)
+    assert (credit.credit, credit.non_cash) == (jasa, True)
+    payout = entry.lines.get(account=account, debit__gt=0)
+    assert (payout.debit, payout.non_cash) == (paid, False)
+    cash = entry.lines.get(account=account_for_role("cash"))
+    assert (cash.credit, cash.non_cash) == (paid, False)
+    assert marked_balance(entry) == 0

@@ -17,7 +17,14 @@ from core.ledger.models import JournalLine
 from core.ledger.selectors import account_for_role, balances_check
 from core.ledger.services import LineSpec, journal_post
 from core.savings.services import savings_early_withdraw, teller_reverse
-from tests.ledger.cash_flow_checks import flows, marked_balance, tax_paid, ties
+from tests.ledger.cash_flow_checks import (
+    flows,
+    marked_balance,
+    month_jasa_marked,
+    nets_out,
+    tax_paid,
+    ties,
+)
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
 from tests.savings.test_early_withdrawal_interest import (
     _balanced,
@@ -50,23 +57,11 @@ def test_early_withdrawals_jasa_is_no_flow_only_the_payout_is(
     # before: out jasa expense 25,125, in hari raya 25,125, out hari raya 10,075,125
     assert rows == {("out", hari_raya.account.code): D("10075125")}, rows
     entry = txn.journal_entry
-    jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
-    assert (jasa.debit, jasa.non_cash) == (D("25125"), True)
-    credit = entry.lines.get(account=hari_raya.account, credit__gt=0)
-    assert (credit.credit, credit.non_cash) == (D("25125"), True)
-    payout = entry.lines.get(account=hari_raya.account, debit__gt=0)
-    assert (payout.debit, payout.non_cash) == (D("10075125"), False)
-    cash = entry.lines.get(account=account_for_role("cash"))
-    assert (cash.credit, cash.non_cash) == (D("10075125"), False)
-    assert marked_balance(entry) == 0
+    month_jasa_marked(entry, account=hari_raya.account, jasa=D("25125"), paid=D("10075125"))
     ties(cf, D("10075125"))
     _assert_days_match_lines(on, on)
     teller_reverse(txn=txn, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
-    cf, rows = flows(on, date(year, 6, 20))
-    assert rows == {}, rows
-    ties(cf, D(0))
-    _assert_days_match_lines(on, date(year, 6, 20))
-    assert balances_check() == []
+    nets_out(on, date(year, 6, 20))
     _balanced()
 
 

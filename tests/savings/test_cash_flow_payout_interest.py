@@ -22,7 +22,14 @@ from core.savings.services import (
     teller_reverse,
     teller_withdraw,
 )
-from tests.ledger.cash_flow_checks import flows, marked_balance, tax_paid, ties
+from tests.ledger.cash_flow_checks import (
+    flows,
+    marked_balance,
+    month_jasa_marked,
+    nets_out,
+    tax_paid,
+    ties,
+)
 from tests.loans.test_cash_flow_deferred_jasa import _assert_days_match_lines, _rows
 from tests.members import factories as f
 from tests.savings.test_berjangka_payout_part_month import (
@@ -48,23 +55,11 @@ def test_full_payouts_jasa_is_no_flow_only_the_payout_is(hari_raya, teller, bend
     # before: out jasa expense 25,251, in hari raya 25,251, out hari raya 10,125,501
     assert rows == {("out", hari_raya.account.code): D("10125501")}, rows
     entry = t.journal_entry
-    jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
-    assert (jasa.debit, jasa.non_cash) == (D("25251"), True)
-    credit = entry.lines.get(account=hari_raya.account, credit__gt=0)
-    assert (credit.credit, credit.non_cash) == (D("25251"), True)
-    payout = entry.lines.get(account=hari_raya.account, debit__gt=0)
-    assert (payout.debit, payout.non_cash) == (D("10125501"), False)
-    cash = entry.lines.get(account=account_for_role("cash"))
-    assert (cash.credit, cash.non_cash) == (D("10125501"), False)
-    assert marked_balance(entry) == 0
+    month_jasa_marked(entry, account=hari_raya.account, jasa=D("25251"), paid=D("10125501"))
     ties(cf, D("10125501"))
     _assert_days_match_lines(on, on)
     teller_reverse(txn=t, on=date(year, 6, 20), reason="salah rekening", by=bendahara)
-    cf, rows = flows(on, date(year, 6, 20))
-    assert rows == {}, rows
-    ties(cf, D(0))
-    _assert_days_match_lines(on, date(year, 6, 20))
-    assert balances_check() == []
+    nets_out(on, date(year, 6, 20))
     _balanced()
 
 
