@@ -21,13 +21,14 @@ from core.common.money import RupiahError, format_percent, format_rupiah, parse_
 from core.common.permissions import SETTINGS_ADMINS, TREASURY, R
 from core.ledger.close_guards import close_lock, close_refusal
 from core.ledger.models import FiscalYear, JournalEntry, JournalLine, Period, ReceiptSeries
-from core.ledger.selectors import account_for_role, manual_requests_pending
+from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
     fiscal_year_close,
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
+    manual_requests_named,
     period_reopen,
     receipt_number_take,
 )
@@ -365,13 +366,10 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
             % {"y": year},
             status=409,
         )
-    pending = manual_requests_pending(up_to=fy.end_date)
-    if pending:
+    named = manual_requests_named(up_to=fy.end_date)
+    if named:
         # as the close's checklist: once the year is closed a request dated in it can
         # never be approved (its month is closed), so it is decided first
-        named = [
-            _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)} for r in pending
-        ]
         raise ApplicationError(
             E.MANUAL_PENDING,
             _(

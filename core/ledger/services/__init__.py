@@ -44,6 +44,7 @@ from .manual import (
 )
 from .periods import (
     fiscal_year_close,
+    manual_requests_named,
     period_close,
     period_not_ended,
     period_pending_requests,
@@ -84,6 +85,7 @@ __all__ = [
     "MODULE_OWNERS",
     "MODULE_OWNER_PAGES",
     "period_close",
+    "manual_requests_named",
     "period_not_ended",
     "period_pending_requests",
     "fiscal_year_close",

@@ -50,7 +50,7 @@ def period_not_ended(period: Period) -> ApplicationError | None:
     )
 
 
-def manual_requests_named(up_to: date) -> list[str]:
+def manual_requests_named(*, up_to: date) -> list[str]:
     """The manual journal entry requests still waiting for approval dated on or before
     ``up_to``, each named by its number and date (``#12 tanggal 31 Maret 2026``), oldest
     first; empty when none waits."""
@@ -64,7 +64,7 @@ def period_pending_requests(period: Period) -> ApplicationError | None:
     """Why ``period`` may not be closed while manual entry requests wait: one dated in
     it or in an earlier month would never be approved once it is closed (nothing is
     posted on or before the latest closed month), only rejected. None when none waits."""
-    named = manual_requests_named(period.end_date)
+    named = manual_requests_named(up_to=period.end_date)
     if not named:
         return None
     return ApplicationError(
@@ -172,7 +172,7 @@ def fiscal_year_close(
     refusal = close_refusal(fy.end_date)  # an unfinished move-in's cut-over in the year
     if refusal is not None:
         raise refusal
-    named = manual_requests_named(fy.end_date)
+    named = manual_requests_named(up_to=fy.end_date)
     if named:
         # as the month close: a request dated in the year could never be approved
         raise ApplicationError(
