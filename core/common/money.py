@@ -6,7 +6,9 @@ from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError as _ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from num2words import num2words
 
 RUPIAH = Decimal("1")
 CENT = Decimal("0.01")
@@ -32,6 +34,19 @@ def format_rupiah(value, *, decimals: int = 0) -> str:
     d = d.quantize(q, rounding=ROUND_HALF_UP)
     sign = "-" if d < 0 else ""
     return f"{sign}Rp {_shown_number(abs(d))}"  # quantized: exactly ``decimals`` digits
+
+
+def rupiah_in_words(value) -> str:
+    """The amount in words, as a kuitansi's *terbilang* says it, in the active language:
+    ``Decimal("1250000")`` → ``Satu juta dua ratus lima puluh ribu rupiah`` (English:
+    ``One million, two hundred and fifty thousand rupiah``). Whole rupiah rounded half up
+    as ``format_rupiah`` rounds, so the words always say the figure printed beside them.
+    Words by num2words (its Indonesian and English)."""
+    if value is None or value == "":
+        return ""
+    lang = "en" if (get_language() or "").startswith("en") else "id"
+    words = num2words(int(round_rupiah(value)), lang=lang)
+    return f"{words[:1].upper()}{words[1:]} rupiah"
 
 
 def format_percent(value) -> str:

@@ -50,7 +50,7 @@ def test_agreement_pdf_has_parties_terms_schedule_and_signatures(make_loan, staf
     assert "SURAT PERJANJIAN PINJAMAN" in html and loan.number in html
     assert connection.tenant.name in html
     assert "PIHAK PERTAMA" in html and "PIHAK KEDUA" in html
-    assert "sebesar Rp 10.000.000" in html
+    assert "sebesar Rp 10.000.000 (sepuluh juta rupiah)" in html
     assert "Rp 350.000" in html  # fees: 100.000 + 50.000 + 50.000 + 100.000 + 50.000
     assert "memotong angsuran dari gaji" in html
     assert html.split('id="schedule"')[1].count("<tr>") == 12

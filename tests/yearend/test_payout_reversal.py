@@ -172,6 +172,18 @@ def test_receipt_and_year_page_say_dibatalkan_with_the_reason(posted):
     assert "DIBATALKAN" in text and "jumlah keliru" in text and p.receipt_number in text
 
 
+def test_the_receipt_gives_the_amount_in_words(posted):
+    """The SHU payout's kuitansi says the amount in words beside the figure."""
+    from core.common.money import format_rupiah, rupiah_in_words
+
+    by, m1, c = posted["by"], posted["m1"], posted["client"]
+    [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)
+    text = " ".join(_pdf_text(c.get(f"/tutup-buku/kuitansi/{p.pk}.pdf").content).split())
+    assert format_rupiah(p.amount) in text
+    assert "Terbilang" in text and rupiah_in_words(p.amount) in text
+    assert rupiah_in_words(p.amount).endswith(" rupiah") and p.amount > 0
+
+
 def test_a_petugas_cannot_reverse(posted):
     by, m1, staff, tenant_a = posted["by"], posted["m1"], posted["staff"], posted["tenant"]
     [p] = shu_payout(year=YEAR, items=[(m1.pk, None)], method="cash", by=by, on=ON)

@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import format_html
 
 from core.common.dates import format_bulan, format_tanggal
-from core.common.money import format_rupiah
+from core.common.money import format_rupiah, rupiah_in_words
 from core.common.submission import FIELD, submission_key
 
 register = template.Library()
@@ -12,6 +12,13 @@ register = template.Library()
 def rupiah(value, decimals=0):
     """``Rp 1.234.567``; ``|rupiah:2`` keeps the sen (a reconciliation difference)."""
     return format_rupiah(value, decimals=int(decimals))
+
+
+@register.filter
+def terbilang(value) -> str:
+    """The amount in words beside its figure on a receipt (``rupiah_in_words``):
+    ``Satu juta dua ratus lima puluh ribu rupiah``; empty for no value."""
+    return rupiah_in_words(value)
 
 
 @register.filter(expects_localtime=True)
