@@ -9,7 +9,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from .money import MAX_RUPIAH, PERCENT_PLACES, RupiahError, parse_percent, parse_rupiah
+from .money import (
+    MAX_RUPIAH,
+    PERCENT_PLACES,
+    RupiahError,
+    parse_percent,
+    parse_rupiah,
+    rupiah_in_words,
+)
+
+# the page that says a typed amount in words (core.common.views.rupiah_words), on the
+# cooperatives' sites and the public one alike
+TERBILANG_URL = "/terbilang/"
 
 
 def _display(value) -> str:
@@ -44,6 +55,48 @@ class _TypedNumberField(forms.Field):
         return attrs
 
 
+def typed_rupiah_in_words(text: str) -> str:
+    """What is typed in a rupiah box, in words (``1.250.000`` → ``Satu juta dua ratus lima
+    puluh ribu rupiah``); the reader's own error message (``RupiahError``) when it is not an
+    amount; empty when nothing is typed."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    # a sign or ``-`` is the form's to refuse where it must: here it is only read back
+    return rupiah_in_words(
+        parse_rupiah(text, field=_("Jumlah"), allow_negative=True, allow_dash_zero=True)
+    )
+
+
+class RupiahInput(forms.TextInput):
+    """A rupiah box that says the amount in words under it (*terbilang*) as it is typed,
+    so an extra zero shows before the form is sent: ``Dua puluh lima juta rupiah`` under
+    ``25.000.000``. Asked of ``TERBILANG_URL`` with htmx as the typing pauses; the words
+    of a value already in the box are written with the page."""
+
+    template_name = "common/widgets/rupiah_input.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        words_id = f"{widget['attrs'].get('id') or name}-terbilang"
+        widget["attrs"].update(
+            {
+                "hx-get": TERBILANG_URL,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": f"#{words_id}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+        widget["words_id"] = words_id
+        try:
+            widget["words"] = typed_rupiah_in_words(str(widget["value"] or ""))
+        except RupiahError:
+            widget["words"] = ""  # the field's own error says it once the form is sent
+        return context
+
+
 class RupiahField(_TypedNumberField):
     """A Django form field: text in, Decimal out (whole rupiah unless ``whole=False``)."""
 
@@ -62,6 +115,8 @@ class RupiahField(_TypedNumberField):
         self.allow_dash_zero = allow_dash_zero
         self.min_value = None if min_value is None else Decimal(min_value)
         self.max_value = Decimal(max_value)
+        if whole:  # words round to whole rupiah: not under a box that takes sen
+            kwargs.setdefault("widget", RupiahInput)
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from core.common import views as common_views
+
 from . import views
 
 urlpatterns = [
@@ -19,6 +21,7 @@ urlpatterns = [
     path("masuk-koperasi/", views.public_login, name="public-login"),
     path("syarat-dan-ketentuan/", views.public_terms, name="terms"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("terbilang/", common_views.rupiah_words, name="terbilang"),
     path("daftar/", include("tenants.urls")),
     path("billing/", include("billing.urls_public")),
     path("konsol/", include("lumbung.console.urls")),

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAdminUser
 
+from core.common import views as common_views
 from core.common.permissions import RolePermission
 from core.members import urls as member_urls
 from core.overview.views import member_detail
@@ -55,6 +56,7 @@ urlpatterns = [
     path("audit/", include("core.audit.urls")),
     path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("terbilang/", common_views.rupiah_words, name="terbilang"),
     path("langganan/", include("billing.urls")),
     path("dukungan/", include("lumbung.console.urls_tenant")),
     # the OpenAPI document for staff roles and their API keys (as the API itself), not
