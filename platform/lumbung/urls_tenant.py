@@ -1,6 +1,7 @@
 """URLs on a cooperative's host (<slug>.<BASE_DOMAIN>)."""
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAdminUser
@@ -56,7 +57,7 @@ urlpatterns = [
     path("audit/", include("core.audit.urls")),
     path("portal/", include("core.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("terbilang/", common_views.rupiah_words, name="terbilang"),
+    path("terbilang/", login_required(common_views.rupiah_words), name="terbilang"),
     path("langganan/", include("billing.urls")),
     path("dukungan/", include("lumbung.console.urls_tenant")),
     # the OpenAPI document for staff roles and their API keys (as the API itself), not

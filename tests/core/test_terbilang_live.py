@@ -26,19 +26,22 @@ from tests.members import factories as f
         ("", ""),
     ],
 )
-def test_the_words_of_what_is_typed(client_a, typed, words):
+def test_the_words_of_what_is_typed(client_a, in_tenant_a, typed, words):
+    client_a.force_login(f.user("petugas"))
     r = client_a.get("/terbilang/", {"amount": typed})
     assert r.status_code == 200
     assert r.content.decode() == words
 
 
-def test_in_english_for_an_english_reader(client_a):
+def test_in_english_for_an_english_reader(client_a, in_tenant_a):
+    client_a.force_login(f.user("anggota"))
     client_a.cookies["django_language"] = "en"
     r = client_a.get("/terbilang/", {"principal": "1.250.000"})
     assert r.content.decode() == "One million, two hundred and fifty thousand rupiah"
 
 
-def test_not_an_amount_says_why_as_the_form_would(client_a):
+def test_not_an_amount_says_why_as_the_form_would(client_a, in_tenant_a):
+    client_a.force_login(f.user("bendahara"))
     r = client_a.get("/terbilang/", {"amount": "12x<script>"})
     assert r.status_code == 200
     body = r.content.decode()
@@ -46,6 +49,11 @@ def test_not_an_amount_says_why_as_the_form_would(client_a):
     assert "<script>" not in body
     r = client_a.get("/terbilang/", {"amount": "9" * 30})
     assert "terlalu besar" in r.content.decode()
+
+
+def test_a_cooperative_site_asks_a_login_first(client_a):
+    r = client_a.get("/terbilang/", {"amount": "1.000"})
+    assert r.status_code == 302 and r["Location"].startswith("/masuk/")
 
 
 def test_the_public_site_has_it_too(client_public):

@@ -43,7 +43,10 @@ SELF_SERVICE_RE = re.compile(
     r"^(account:.*|logout|set_language|login|login-verify|password_reset.*|portal-activate.*)$"
 )
 # Member-facing beyond the portal namespace: their own profile and API identity.
-MEMBER_ALLOWED_RE = re.compile(r"^(portal:.*|account:.*|api-me|home|logout|set_language)$")
+# (``terbilang``: the words under a rupiah box, the portal's loan simulation has one)
+MEMBER_ALLOWED_RE = re.compile(
+    r"^(portal:.*|account:.*|api-me|home|logout|set_language|terbilang)$"
+)
 # Member-facing API endpoints whose querysets are narrowed to the member's own data by
 # their app (and tested there): a member gets 200 with only their rows.
 MEMBER_API = {
