@@ -161,6 +161,10 @@ def test_member_added_deposit_recorded_member_sees_balance_on_phone(
     sukarela.first.check()
     page.select_option("select[name=action]", "deposit")
     page.fill("input[name=amount]", "750.000")
+    # the amount in words appears under the box as it is typed (htmx asks /terbilang/)
+    page.wait_for_selector(
+        "#id_amount-terbilang:has-text('Tujuh ratus lima puluh ribu rupiah')", timeout=10_000
+    )
     page.select_option("select[name=channel]", "cash")
     shoot(page, "09-teller")
     click_and_wait(page, "#teller-form button.primary")
