@@ -27,7 +27,7 @@ from core.common.schema import OBJECT_LIST
 from core.members.models import Agency
 
 from . import exports, selectors, services
-from .import_messages import codes_of, rows_shown, texts_shown
+from .import_messages import codes_of, results_shown, rows_shown, texts_shown
 from .models import DeductionImport, DeductionRun
 
 
@@ -54,7 +54,8 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
             "status": run.posting_status,
             "done": run.posting_done,
             "total": run.posting_total,
-            "results": [_result_links(r) for r in run.posting_results],
+            # each message in the request's language (kept with its code at the run)
+            "results": [_result_links(r) for r in results_shown(run.posting_results)],
         },
     }
     if detail and run.status == DeductionRun.Status.READY:

@@ -15,6 +15,11 @@ spreadsheet cell as ``cell_param`` writes it; they are formatted (``format_rupia
 ``format_tanggal``) at render. A message a reader's check produces again (an unreadable
 NIP or amount: ``nip_cell``, ``cell_rupiah``) is rendered by running that check again
 on the cell kept.
+
+The results of "post every ready agency" (``services.post_all``: why an agency was left
+out, why its task could not post it) are kept the same way on the run
+(``said_fields``: ``message`` with ``message_code`` and ``message_params``, since a
+result's ``code`` is its agency's) and shown with ``results_shown``.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from core.common.dates import format_bulan, format_tanggal
+from core.common.dates import format_bulan, format_date, format_tanggal
 from core.common.money import format_rupiah
 from core.common.spreadsheet import (
     CellProblem,
@@ -66,6 +72,35 @@ def said_kept(said: str) -> dict:
     if isinstance(said, Said):
         return {"code": said.code, "params": said.params, "message": str(said)}
     return {"code": None, "params": {}, "message": str(said)}
+
+
+def said_fields(said: str) -> dict:
+    """A message as a result of "post every ready agency" keeps it: the text with its
+    ``message_code`` and ``message_params`` (a result's ``code`` names its agency)."""
+    kept = said_kept(said)
+    return {
+        "message": kept["message"],
+        "message_code": kept["code"],
+        "message_params": kept["params"],
+    }
+
+
+def results_shown(results: list[dict]) -> list[dict]:
+    """Results of "post every ready agency" with their message in the active language
+    (the text stored at the run for a result kept before codes)."""
+    return [
+        {
+            **r,
+            "message": message_shown(
+                {
+                    "code": r.get("message_code"),
+                    "params": r.get("message_params") or {},
+                    "message": r.get("message", ""),
+                }
+            ),
+        }
+        for r in results
+    ]
 
 
 def row_message(row: int, column: str, said: str, *, column_code: str = "", **extra) -> dict:
@@ -264,6 +299,57 @@ def _totals(p: dict) -> str:
     }
 
 
+# --- post every ready agency (``services.post_all``, the posting's refusals) ----------
+
+
+def _left_loan_date(p: dict) -> str:
+    f = format_tanggal(date.fromisoformat(p["floor"]))
+    return _(
+        "Baris %(rows)s ditandai: tanggal uang diterima terlalu awal untuk pinjaman "
+        "%(loans)s (paling awal %(f)s). Posting semua instansi tidak mengambil file "
+        "ini; kecualikan baris itu, atau posting instansi ini di halamannya dengan "
+        "tanggal uang diterima %(f)s atau sesudahnya."
+    ) % {"rows": ", ".join(str(r) for r in p["rows"]), "loans": ", ".join(p["loans"]), "f": f}
+
+
+def _left_row_errors(p: dict) -> str:
+    n = int(p["n"])
+    named = ", ".join(str(r) for r in p["rows"]) + (", …" if p.get("more") else "")
+    return ngettext(
+        "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
+        "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
+        "tidak dipotong), atau perbaiki file lalu unggah lagi.",
+        "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
+        "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
+        "tidak dipotong), atau perbaiki file lalu unggah lagi.",
+        n,
+    ) % {"n": n, "rows": named}
+
+
+def _loan_date_refused(p: dict) -> str:
+    rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": message_shown(e)} for e in p["rows"]]
+    text = (
+        _(
+            "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s; baris "
+            "itu kini ditandai salah. %(list)s"
+        )
+        if p["marked"]
+        else _("Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s. %(list)s")
+    )
+    return text % {
+        "d": format_tanggal(date.fromisoformat(p["on"])),
+        "r": ", ".join(str(e["row"]) for e in p["rows"]),
+        "list": " ".join(rows),
+    }
+
+
+def _agency_posted(p: dict) -> str:
+    return _("Potong gaji %(a)s bulan %(m)s sudah diposting.") % {
+        "a": p["agency"],
+        "m": _month(p["year"], p["month"]),
+    }
+
+
 RENDER: dict[str, Callable[[dict], str | None]] = {
     # the file (``parsing``)
     "sheet": lambda p: sheet_error_message(p["key"], p.get("params")),
@@ -378,6 +464,50 @@ RENDER: dict[str, Callable[[dict], str | None]] = {
             "n": p["n"],
             "t": _rp(p["total"]),
             "a": _rp(p["asked"]),
+        }
+    ),
+    # why "post every ready agency" left an agency out (``services.post_all``)
+    "left_two_files": lambda p: (
+        _("%(n)s file siap diposting; buang yang tidak dipakai dulu.") % {"n": p["n"]}
+    ),
+    "left_loan_date": _left_loan_date,
+    "left_file_invalid": lambda p: (
+        _(
+            "File ditolak: %(e)s Posting semua instansi tidak mengambil file ini; "
+            "perbaiki file lalu unggah lagi."
+        )
+        % {"e": message_shown(p["error"])}
+    ),
+    "left_row_errors": _left_row_errors,
+    # why a batch is not posted (``services.posting``: the post-all tasks keep them)
+    "post_system_error": lambda p: _("Kesalahan sistem; batch ini tidak diposting."),
+    "post_already_posted": lambda p: _("Impor ini sudah diposting."),
+    "post_agency_posted": _agency_posted,
+    "post_file_has_errors": lambda p: _(
+        "File masih punya kesalahan; perbaiki atau kecualikan baris yang salah dulu."
+    ),
+    "post_members_inactive": lambda p: (
+        _(
+            "Baris %(r)s: anggota sudah tidak aktif sejak file diunggah; baris itu kini "
+            "ditandai salah. Kecualikan baris itu (dianggap tidak dipotong) lalu posting lagi."
+        )
+        % {"r": ", ".join(str(r) for r in p["rows"])}
+    ),
+    "post_loan_date": _loan_date_refused,
+    "post_nothing_realized": lambda p: _(
+        "Tidak ada potongan yang terealisasi. Jika instansi memang tidak memotong "
+        'apa pun bulan ini, konfirmasi "tidak ada potongan": tidak ada uang yang '
+        "dibukukan, semua tagihan dicatat kurang dan ditagih lagi di daftar berikutnya."
+    ),
+    "post_period_closed": lambda p: (
+        _("Periode tanggal %(d)s sudah ditutup; pilih tanggal terima di periode yang terbuka.")
+        % {"d": format_date(date.fromisoformat(p["on"]))}
+    ),
+    "post_before_books": lambda p: (
+        _("Tanggal %(d)s sebelum awal pembukuan koperasi (%(s)s).")
+        % {
+            "d": format_tanggal(date.fromisoformat(p["on"])),
+            "s": format_tanggal(date.fromisoformat(p["start"])),
         }
     ),
 }

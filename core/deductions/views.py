@@ -30,7 +30,7 @@ from core.members.models import Agency, Member
 
 from . import exports, selectors, services
 from .forms import DeductionSettingsForm, ImportActionForm, RunActionForm, RunStartForm
-from .import_messages import rows_shown, texts_shown
+from .import_messages import results_shown, rows_shown, texts_shown
 from .models import DeductionImport, DeductionRun
 
 
@@ -148,6 +148,8 @@ def run_detail(request, pk: int):
             "ready_to_post": len(selectors.run_ready_imports(run)[0]) if ready else 0,
             # what "post every ready agency" would leave out, shown beside its button
             "left_out": services.post_all_left_out(run) if ready else [],
+            # the last "post every ready agency": its results in the reader's language
+            "posting_results": results_shown(run.posting_results),
             "posting_date": services.posting_date_default(run),
             "stale": selectors.run_stale_batches(run) if ready else [],
             "unposted_earlier": selectors.run_unposted_earlier(run) if ready else [],
@@ -160,7 +162,11 @@ def run_detail(request, pk: int):
 def run_posting_progress(request, pk: int):
     """The htmx fragment polled while every ready agency is being posted."""
     run = get_object_or_404(DeductionRun, pk=pk)
-    resp = render(request, "deductions/_posting.html", {"run": run})
+    resp = render(
+        request,
+        "deductions/_posting.html",
+        {"run": run, "posting_results": results_shown(run.posting_results)},
+    )
     if run.posting_status != DeductionRun.PostingStatus.RUNNING:
         resp["HX-Refresh"] = "true"  # finished: reload the page with the agencies posted
     return resp

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
-from core.common.dates import format_date, format_tanggal
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.permissions import TREASURY
 from core.deductions.audit import DeductionAudit
@@ -20,6 +20,7 @@ from core.ledger.models import Period
 from core.ledger.services import books_start
 
 from .. import allocation as A
+from ..import_messages import Said
 from ..models import DeductionSettings
 
 ZERO = Decimal("0")
@@ -149,15 +150,13 @@ def posting_date_clean(run, on) -> date:
         # the ledger would refuse it after the confirmation page: said here, before it
         raise ApplicationError(
             E.BAD_DATE,
-            _("Tanggal %(d)s sebelum awal pembukuan koperasi (%(s)s).")
-            % {"d": format_tanggal(on), "s": format_tanggal(start)},
+            Said("post_before_books", {"on": on.isoformat(), "start": start.isoformat()}),
             fields={"on": [_("Sebelum awal pembukuan.")]},
         )
     if not _period_open(on):
         raise ApplicationError(
             E.PERIOD_CLOSED,
-            _("Periode tanggal %(d)s sudah ditutup; pilih tanggal terima di periode yang terbuka.")
-            % {"d": format_date(on)},
+            Said("post_period_closed", {"on": on.isoformat()}),
             fields={"on": [_("Periode sudah ditutup.")]},
         )
     return on

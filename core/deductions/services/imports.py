@@ -351,12 +351,16 @@ def _check_agency_open(run: DeductionRun, agency: Agency) -> None:
     ).exists():
         raise ApplicationError(
             E.ALREADY_POSTED,
-            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": agency.name, "m": run.month_shown},
+            agency_posted(run, agency),
             status=409,
         )
     # the run's own month may be closed: the batch is posted on the day the money came
     # (``posting_date_clean``), which must be in an open period
+
+
+def agency_posted(run: DeductionRun, agency: Agency) -> Said:
+    """The refusal of a second batch for an agency whose month is posted."""
+    return Said("post_agency_posted", {"agency": agency.name, "year": run.year, "month": run.month})
 
 
 @transaction.atomic

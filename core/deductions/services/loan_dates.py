@@ -197,23 +197,10 @@ def loan_date_refusal(found: list[dict], *, on: date, marked: bool = True) -> Ap
     """The posting's refusal when rows are too early for ``on``: each row and why
     (``marked``: the posting marked them as errors; a check before it does not)."""
     rows = [_("Baris %(r)s: %(m)s") % {"r": e["row"], "m": message_shown(e)} for e in found]
+    kept = [{k: e.get(k) for k in ("row", "code", "params", "message")} for e in found]
     return ApplicationError(
         E.LOAN_DATE,
-        (
-            _(
-                "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s; baris "
-                "itu kini ditandai salah. %(list)s"
-            )
-            if marked
-            else _(
-                "Tanggal uang diterima %(d)s terlalu awal untuk pinjaman di baris %(r)s. %(list)s"
-            )
-        )
-        % {
-            "d": format_tanggal(on),
-            "r": ", ".join(str(e["row"]) for e in found),
-            "list": " ".join(rows),
-        },
+        Said("post_loan_date", {"on": on.isoformat(), "marked": marked, "rows": kept}),
         fields={
             "on": [
                 _("Paling awal %(f)s untuk baris yang ditandai.")

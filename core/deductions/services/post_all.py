@@ -12,14 +12,12 @@ from django.db.models import F, Func, IntegerField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.audit.services import audit_log
-from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 
-from ..import_messages import message_shown
+from ..import_messages import Said, said_fields
 from ..models import DeductionImport, DeductionRun
 from ..selectors import run_ready_imports
 from .common import E, _require, posting_date_clean
@@ -116,8 +114,7 @@ def post_all_left_out(run: DeductionRun) -> list[dict]:
             "imports": [imp.pk for imp in imps],
             "ok": False,
             "reason": LEFT_TWO_FILES,
-            "message": _("%(n)s file siap diposting; buang yang tidak dipakai dulu.")
-            % {"n": len(imps)},
+            **said_fields(Said("left_two_files", {"n": len(imps)})),
         }
         for imps in ambiguous
     ] + _files_refused(run)
@@ -148,53 +145,34 @@ def _files_refused(run: DeductionRun) -> list[dict]:
             continue  # an older file of the agency: its latest one says why
         result = {"agency": imp.agency.name, "code": imp.agency.code, "import": imp.pk}
         if date_errors_only(imp):
-            result.update(reason=LEFT_LOAN_DATE, message=_loan_date_reason(imp))
+            result.update(reason=LEFT_LOAN_DATE, **said_fields(_loan_date_reason(imp)))
         elif imp.file_errors:
-            result.update(
-                reason=LEFT_FILE_INVALID,
-                message=_(
-                    "File ditolak: %(e)s Posting semua instansi tidak mengambil file ini; "
-                    "perbaiki file lalu unggah lagi."
-                )
-                % {"e": message_shown(imp.file_errors[0])},
-            )
+            said = Said("left_file_invalid", {"error": imp.file_errors[0]})
+            result.update(reason=LEFT_FILE_INVALID, **said_fields(said))
         else:
             excluded = set(imp.excluded_rows)
             rows = sorted({e["row"] for e in imp.errors if e["row"] not in excluded})
-            named = ", ".join(str(r) for r in rows[:ROWS_NAMED])
-            result.update(
-                reason=LEFT_ROW_ERRORS,
-                error_rows=len(rows),
-                message=ngettext(
-                    "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
-                    "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
-                    "tidak dipotong), atau perbaiki file lalu unggah lagi.",
-                    "%(n)s baris salah (baris %(rows)s). Posting semua instansi tidak "
-                    "mengambil file ini; kecualikan baris yang salah di halamannya (dianggap "
-                    "tidak dipotong), atau perbaiki file lalu unggah lagi.",
-                    len(rows),
-                )
-                % {"n": len(rows), "rows": named + (", …" if len(rows) > ROWS_NAMED else "")},
+            said = Said(
+                "left_row_errors",
+                {"n": len(rows), "rows": rows[:ROWS_NAMED], "more": len(rows) > ROWS_NAMED},
             )
+            result.update(reason=LEFT_ROW_ERRORS, error_rows=len(rows), **said_fields(said))
         out[imp.agency_id] = {**result, "ok": False}
     return list(out.values())
 
 
-def _loan_date_reason(imp: DeductionImport) -> str:
+def _loan_date_reason(imp: DeductionImport) -> Said:
     """Why a file refused only by rows too early for their loans is left out."""
     excluded = set(imp.excluded_rows)
     flagged = [e for e in imp.errors if is_loan_date_error(e) and e["row"] not in excluded]
-    loans = sorted({n for e in flagged for n in e.get("loans", [])})
-    return _(
-        "Baris %(rows)s ditandai: tanggal uang diterima terlalu awal untuk pinjaman "
-        "%(loans)s (paling awal %(f)s). Posting semua instansi tidak mengambil file "
-        "ini; kecualikan baris itu, atau posting instansi ini di halamannya dengan "
-        "tanggal uang diterima %(f)s atau sesudahnya."
-    ) % {
-        "rows": ", ".join(str(e["row"]) for e in flagged),
-        "loans": ", ".join(loans),
-        "f": format_tanggal(loan_date_earliest(imp)),
-    }
+    return Said(
+        "left_loan_date",
+        {
+            "rows": [e["row"] for e in flagged],
+            "loans": sorted({n for e in flagged for n in e.get("loans", [])}),
+            "floor": loan_date_earliest(imp).isoformat(),
+        },
+    )
 
 
 def _nothing_ready(results: list[dict]) -> ApplicationError:
@@ -258,10 +236,12 @@ def deduction_run_post_one(*, run: DeductionRun, import_id: int, by, on=None) ->
         posted = deduction_import_post(imp=imp, by=by, on=on)
         result.update(ok=True, message="", total=str(posted.total_realized))
     except ApplicationError as e:
-        result.update(ok=False, message=str(e.message))
+        # kept with its code when the refusal has one (``Said``): shown in the reader's
+        # language; else its text as written now
+        result.update(ok=False, **said_fields(e.message))
     except Exception:  # its transaction rolled back: report it; the others go on
         log.exception("Posting deduction import %s failed", import_id)
-        result.update(ok=False, message=_("Kesalahan sistem; batch ini tidak diposting."))
+        result.update(ok=False, **said_fields(Said("post_system_error")))
     with transaction.atomic():
         # FOR NO KEY UPDATE: serialises the tasks' records without waiting for the batches
         # posting meanwhile, which hold the run FOR KEY SHARE (``_check_agency_open``)

@@ -36,10 +36,12 @@ from core.savings.services import (
 )
 
 from .. import allocation as A
+from ..import_messages import Said
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import ZERO, E, _require, _user, deduction_settings_get, posting_date_clean
 from .imports import (
     _check_agency_open,
+    agency_posted,
     deduction_import_loan_dates_mark,
     deduction_import_members_recheck,
     inactive_member_rows,
@@ -546,8 +548,7 @@ def deduction_agency_post_nothing(
     except IntegrityError:  # recorded (or posted) by someone else just now
         raise ApplicationError(
             E.ALREADY_POSTED,
-            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": agency.name, "m": run.month_shown},
+            agency_posted(run, agency),
             status=409,
         ) from None
     return _import_post(imp=imp, by=by, on=on, nothing_deducted=True)
@@ -570,11 +571,7 @@ def _nothing_import_create(*, run: DeductionRun, agency: Agency, lines: list[int
 def _inactive_members_error(rows: list[dict]) -> ApplicationError:
     return ApplicationError(
         E.MEMBER_INACTIVE,
-        _(
-            "Baris %(r)s: anggota sudah tidak aktif sejak file diunggah; baris itu kini "
-            "ditandai salah. Kecualikan baris itu (dianggap tidak dipotong) lalu posting lagi."
-        )
-        % {"r": ", ".join(str(e["row"]) for e in rows)},
+        Said("post_members_inactive", {"rows": [e["row"] for e in rows]}),
         status=409,
         fields={"rows": [e["message"] for e in rows]},
     )
@@ -609,8 +606,7 @@ def _import_post(
     if any(ln.posted_import_id is not None for ln in lines):
         raise ApplicationError(
             E.ALREADY_POSTED,
-            _("Potong gaji %(a)s bulan %(m)s sudah diposting.")
-            % {"a": imp.agency.name, "m": imp.run.month_shown},
+            agency_posted(imp.run, imp.agency),
             status=409,
         )
     plans = deduction_import_plan(imp, lines)
@@ -716,13 +712,13 @@ def _import_lock_postable(imp: DeductionImport) -> DeductionImport:
         .get(pk=imp.pk)
     )
     if imp.status == DeductionImport.Status.POSTED:
-        raise ApplicationError(E.ALREADY_POSTED, _("Impor ini sudah diposting."), status=409)
+        raise ApplicationError(E.ALREADY_POSTED, Said("post_already_posted"), status=409)
     # flagged only for the date last checked: the posting checks the rows again for its
     # own date (``_loan_date_rows``)
     if imp.status != DeductionImport.Status.VALID and not date_errors_only(imp):
         raise ApplicationError(
             E.FILE_INVALID,
-            _("File masih punya kesalahan; perbaiki atau kecualikan baris yang salah dulu."),
+            Said("post_file_has_errors"),
         )
     _check_agency_open(imp.run, imp.agency)
     return imp
@@ -735,11 +731,7 @@ def _realized_total(plans: list[MemberPlan], *, nothing_deducted: bool) -> Decim
     if total <= 0 and not nothing_deducted:
         raise ApplicationError(
             E.NOTHING_TO_POST,
-            _(
-                "Tidak ada potongan yang terealisasi. Jika instansi memang tidak memotong "
-                'apa pun bulan ini, konfirmasi "tidak ada potongan": tidak ada uang yang '
-                "dibukukan, semua tagihan dicatat kurang dan ditagih lagi di daftar berikutnya."
-            ),
+            Said("post_nothing_realized"),
             fields={"nothing_deducted": [_("Konfirmasi bahwa tidak ada yang dipotong.")]},
         )
     if total > 0 and nothing_deducted:
