@@ -66,6 +66,15 @@ class Said(str):
         said.params = params
         return said
 
+    def __reduce__(self):
+        # copied or pickled (an error's message in a deep copy, a cache): the same text,
+        # code and params, not rendered again
+        return (_said_again, (self.code, self.params, str(self)))
+
+
+def _said_again(code: str, params: dict, text: str) -> Said:
+    return Said(code, params, text=text)
+
 
 def said_kept(said: str) -> dict:
     """A file error or warning as the import keeps it."""

@@ -5,10 +5,14 @@ are kept on the run as a code and its params beside the text, and rendered when 
 is shown (the page in the UI language, the API in the request's). Results kept before
 codes show the text they stored."""
 
+import copy
+import pickle
+
 import pytest
 from django.utils import timezone, translation
 
 from core.deductions import services as svc
+from core.deductions.import_messages import Said
 from core.deductions.models import DeductionRun
 from core.loans.services import loan_reschedule
 
@@ -133,3 +137,19 @@ def test_results_kept_before_codes_show_their_stored_text(coop, cutoffs):
     run.refresh_from_db()
     assert "Teks lama." in _results_box(coop, run, "en")
     assert _api_results(coop, run, "en")[a.code]["message"] == "Teks lama."
+    # params another version kept in a shape this one does not read: the stored text
+    odd = {**old, "message_code": "left_two_files", "message_params": {}}
+    DeductionRun.objects.filter(pk=run.pk).update(posting_results=[odd])
+    run.refresh_from_db()
+    assert "Teks lama." in _results_box(coop, run, "en")
+    assert _api_results(coop, run, "en")[a.code]["message"] == "Teks lama."
+
+
+def test_a_coded_refusal_survives_a_copy_and_a_pickle():
+    """A posting's refusal now carries a ``Said`` as its message: copied (``deepcopy``) or
+    pickled it stays the same text with its code and params (before, copying one rendered
+    its text again as if it were a code: KeyError)."""
+    said = Said("post_members_inactive", {"rows": [3, 5]})
+    for again in (copy.deepcopy(said), pickle.loads(pickle.dumps(said))):
+        assert isinstance(again, Said) and str(again) == str(said)
+        assert (again.code, again.params) == ("post_members_inactive", {"rows": [3, 5]})
