@@ -2,27 +2,19 @@
 each reduces, and downloads each as a PDF in Indonesian (number, date, the invoice it
 reduces, DPP, PPN, total, reason, both parties' NPWP); never another cooperative's."""
 
-import io
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import translation
 from django.utils.formats import date_format
-from pypdf import PdfReader
 
 from billing import services
 from billing.models import CreditNote, Plan
 from tests.billing.test_credit import _paid_sedang_yearly, _png, _renewal_issued
+from tests.pdfs import pdf_text
 
 SELLER_NPWP = "01.234.567.8-901.000"
 BUYER_NPWP = "02.345.678.9-012.000"
-
-
-def _pdf_text(response) -> str:
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
-    return " ".join(text.split())  # a long line wraps
 
 
 def _client(tenant, client: Client, username: str) -> Client:
@@ -94,7 +86,7 @@ def test_the_credit_note_pdf_shows_what_the_tax_office_needs(
     response = client.get(f"/langganan/nota-retur/{note.number}/pdf/")
     dashed = note.number.replace("/", "-")
     assert f'filename="nota-retur-{dashed}.pdf"' in response["Content-Disposition"]
-    text = _pdf_text(response)
+    text = pdf_text(response)
     for expected in (
         f"NOTA RETUR {note.number}",
         f"Tanggal nota: {_id(note.issued_on)}",

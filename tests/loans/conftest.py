@@ -269,6 +269,23 @@ def loan_made(
     return loan
 
 
+@pytest.fixture
+def recovery_made(make_loan, staff, today):
+    """A loan paid out 320 days ago, graded (Macet), written off today by the ketua
+    (SK-9) and Rp 1.500.000 received on it by bank transfer: ``(loan, recovery)``."""
+    from core.loans.arrears import loans_arrears_update
+    from core.loans.services import loan_recovery_receive, loan_write_off
+
+    loan = make_loan(days_ago=320)
+    loans_arrears_update(on=today)
+    loan_write_off(loan=loan, by=staff["ketua"], on=today, reason="Macet", decision_ref="SK-9")
+    loan.refresh_from_db()
+    rec = loan_recovery_receive(
+        loan=loan, amount=D(1_500_000), by=staff["petugas"], on=today, channel="bank"
+    )
+    return loan, rec
+
+
 def attempt(fn) -> bool:
     """Run ``fn`` in a savepoint: True if it went through, False if a service refused it
     (ApplicationError; the savepoint rolled back, so a refused step changes nothing).

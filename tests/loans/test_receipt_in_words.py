@@ -2,19 +2,10 @@
 figure, as an Indonesian kuitansi does: the repayment receipt (page and PDF), the
 recovery receipt of a written-off loan, the disbursement voucher and the agreement."""
 
-import io
 from decimal import Decimal as D
 
-from pypdf import PdfReader
-
-from core.loans.arrears import loans_arrears_update
-from core.loans.services import loan_recovery_receive, loan_repay, loan_write_off
-
-
-def _pdf_text(response) -> str:
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
-    return " ".join(text.split())  # a long line wraps
+from core.loans.services import loan_repay
+from tests.pdfs import pdf_text
 
 
 def test_the_repayment_receipt(login, staff, make_loan):
@@ -23,7 +14,7 @@ def test_the_repayment_receipt(login, staff, make_loan):
     c = login(staff["petugas"])
     page = " ".join(c.get(f"/pinjaman/kuitansi/{rep.pk}/").content.decode().split())
     assert "Terbilang" in page and "Satu juta seratus ribu rupiah" in page
-    text = _pdf_text(c.get(f"/pinjaman/kuitansi/{rep.pk}.pdf"))
+    text = pdf_text(c.get(f"/pinjaman/kuitansi/{rep.pk}.pdf"))
     assert "Terbilang" in text and "Satu juta seratus ribu rupiah" in text
 
 
@@ -36,18 +27,12 @@ def test_the_repayment_receipt_in_english(login, staff, make_loan):
     assert "In words" in page and "One million, one hundred thousand rupiah" in page
 
 
-def test_the_recovery_receipt(login, staff, make_loan, today):
-    loan = make_loan(days_ago=320)
-    loans_arrears_update(on=today)
-    loan_write_off(loan=loan, by=staff["ketua"], on=today, reason="Macet", decision_ref="SK-9")
-    loan.refresh_from_db()
-    rec = loan_recovery_receive(
-        loan=loan, amount=D(1_500_000), by=staff["petugas"], on=today, channel="bank"
-    )
+def test_the_recovery_receipt(login, staff, recovery_made):
+    _loan, rec = recovery_made
     c = login(staff["pengawas"])
     page = " ".join(c.get(f"/pinjaman/penerimaan/{rec.pk}/").content.decode().split())
     assert "Terbilang" in page and "Satu juta lima ratus ribu rupiah" in page
-    text = _pdf_text(c.get(f"/pinjaman/penerimaan/{rec.pk}.pdf"))
+    text = pdf_text(c.get(f"/pinjaman/penerimaan/{rec.pk}.pdf"))
     assert "Satu juta lima ratus ribu rupiah" in text
     assert "Delapan juta" not in text  # what remains written off is a figure, not paid
 
@@ -55,7 +40,7 @@ def test_the_recovery_receipt(login, staff, make_loan, today):
 def test_the_disbursement_voucher_says_the_net_paid_out(login, staff, make_loan):
     loan = make_loan(principal=D("10000000"), tenor=10)
     c = login(staff["bendahara"])
-    text = _pdf_text(c.get(f"/pinjaman/{loan.pk}/bukti-pencairan.pdf"))
+    text = pdf_text(c.get(f"/pinjaman/{loan.pk}/bukti-pencairan.pdf"))
     assert "Rp 9.650.000" in text
     assert "Terbilang" in text and "Sembilan juta enam ratus lima puluh ribu rupiah" in text
 
@@ -63,5 +48,5 @@ def test_the_disbursement_voucher_says_the_net_paid_out(login, staff, make_loan)
 def test_the_agreement_says_the_principal_in_words(login, staff, make_loan):
     loan = make_loan(principal=D("10000000"), tenor=10, until="approved")
     c = login(staff["ketua"])
-    text = _pdf_text(c.get(f"/pinjaman/{loan.pk}/perjanjian.pdf"))
+    text = pdf_text(c.get(f"/pinjaman/{loan.pk}/perjanjian.pdf"))
     assert "sebesar Rp 10.000.000 (sepuluh juta rupiah)" in text

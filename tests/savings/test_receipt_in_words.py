@@ -1,20 +1,13 @@
 """The savings receipt (kuitansi setoran / bukti penarikan) says the amount in words."""
 
-import io
 from decimal import Decimal as D
 
 from django.utils import timezone
-from pypdf import PdfReader
 
 from core.savings.seeding import product_by_kind, savings_products_seed
 from core.savings.services import savings_account_open, teller_deposit, teller_withdraw
 from tests.members import factories as f
-
-
-def _pdf_text(response) -> str:
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
-    return " ".join(text.split())
+from tests.pdfs import pdf_text
 
 
 def test_deposit_and_withdrawal_receipts(in_tenant_a, client_a):
@@ -25,7 +18,7 @@ def test_deposit_and_withdrawal_receipts(in_tenant_a, client_a):
     dep = teller_deposit(account=acc, amount=D(1_250_000), channel="cash", on=today, by=petugas)
     wd = teller_withdraw(account=acc, amount=D(75_500), channel="cash", on=today, by=petugas)
     client_a.force_login(petugas)
-    text = _pdf_text(client_a.get(f"/simpanan/kuitansi/{dep.pk}.pdf"))
+    text = pdf_text(client_a.get(f"/simpanan/kuitansi/{dep.pk}.pdf"))
     assert "Terbilang" in text and "Satu juta dua ratus lima puluh ribu rupiah" in text
-    text = _pdf_text(client_a.get(f"/simpanan/kuitansi/{wd.pk}.pdf"))
+    text = pdf_text(client_a.get(f"/simpanan/kuitansi/{wd.pk}.pdf"))
     assert "Tujuh puluh lima ribu lima ratus rupiah" in text
