@@ -50,7 +50,7 @@ from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransacti
 
 from .allocation import FUNDS, MEMBER_POOLS, FundSplit
 from .models import MemberShare, RatReport, YearEnd
-from .selectors import closed_year_end, shu_preview, year_fund_split
+from .selectors import closed_year_end, no_shu_note, shu_preview, year_fund_split
 
 ZERO = Decimal("0")
 FUND_LABELS = {  # lazy: the preview page and the pack are read in the user's language
@@ -113,18 +113,6 @@ def _statements(year: int) -> list[dict]:
         | {"landscape": True},
         tables.cash_flow_table(reports.cash_flow(date_from=start, date_to=end)),
     ]
-
-
-def no_shu_note(ye: YearEnd) -> str:
-    """What a year closed with a deficit (or nothing) shares out: nothing, and why (the
-    RAT pack and the year's page say it)."""
-    if ye.shu_after_tax < 0:
-        return _(
-            "Tahun buku %(y)s ditutup dengan defisit %(a)s: tidak ada SHU yang dibagi kepada "
-            "anggota maupun dana-dana. Defisit dicatat di SHU belum dibagi; penutupannya "
-            "(misalnya dari cadangan) diputuskan RAT."
-        ) % {"y": ye.year, "a": format_rupiah(-ye.shu_after_tax)}
-    return _("Tahun buku %(y)s tidak menghasilkan SHU: tidak ada yang dibagi.") % {"y": ye.year}
 
 
 def _no_shu_table(ye: YearEnd) -> dict:

@@ -15,9 +15,16 @@ from django.utils.translation import gettext as _
 
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
+from core.common.money import format_rupiah
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
-from core.ledger.models import Account, FiscalYear, JournalEntry, Period
-from core.ledger.selectors import account_for_role, manual_requests_pending, totals_between
+from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine, Period
+from core.ledger.reconciliation import SubledgerRow
+from core.ledger.selectors import (
+    account_for_role,
+    manual_requests_pending,
+    signed_balance,
+    totals_between,
+)
 from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
@@ -675,6 +682,18 @@ def year_fund_split(ye: YearEnd) -> alloc.FundSplit:
     )
 
 
+def no_shu_note(ye: YearEnd) -> str:
+    """What a year closed with a deficit (or nothing) shares out: nothing, and why (the
+    RAT pack, the year's page, and the refusal of its preview and posting say it)."""
+    if ye.shu_after_tax < 0:
+        return _(
+            "Tahun buku %(y)s ditutup dengan defisit %(a)s: tidak ada SHU yang dibagi kepada "
+            "anggota maupun dana-dana. Defisit dicatat di SHU belum dibagi; penutupannya "
+            "(misalnya dari cadangan) diputuskan RAT."
+        ) % {"y": ye.year, "a": format_rupiah(-ye.shu_after_tax)}
+    return _("Tahun buku %(y)s tidak menghasilkan SHU: tidak ada yang dibagi.") % {"y": ye.year}
+
+
 def shu_preview(*, year: int) -> Preview:
     """The SHU split and each member's share for a closed year, from the settings kept
     at the close; for a year whose SHU is posted, the posted distribution (the saved
@@ -682,11 +701,8 @@ def shu_preview(*, year: int) -> Preview:
     a year that is not closed or ended in a deficit."""
     ye = closed_year_end(year=year)
     if ye.shu_after_tax <= 0:
-        raise ApplicationError(
-            E.DEFICIT,
-            _("Tahun buku %(y)s tidak menghasilkan SHU (defisit); tidak ada yang dibagi.")
-            % {"y": year},
-        )
+        # a deficit named with its amount; a year of exactly zero is no deficit
+        raise ApplicationError(E.DEFICIT, no_shu_note(ye))
     s = settings_at_close(ye)
     pct = s.percentages()
     split = alloc.split_funds(amount=ye.shu_after_tax, percentages=pct, unit=s.rounding_unit)
@@ -808,6 +824,43 @@ def member_shares(*, member: Member, earlier_memberships: bool = False) -> list[
         MemberShare.objects.filter(member__in=members).select_related("year_end", "member")
     )
     return sorted(shares, key=lambda s: (-s.year_end.year, order[s.member_id]))
+
+
+def shu_subledger_check() -> list[SubledgerRow]:
+    """The SHU check of the daily sub-ledger reconciliation
+    (``settings.LEDGER_SUBLEDGER_CHECKS``): the posted shares' unpaid total
+    (``MemberShare.total - paid``, every year) against *SHU Bagian Anggota Belum
+    Dibayar*'s lines naming a member (the posting credits one per member; payouts, their
+    reversals and the exit settlement debit or credit the member's), and the number of
+    members whose unpaid shares differ from their balance there. The account is no
+    control account the ledger guards: a manual journal line on it naming a member shows
+    here. Lines naming no member (unpaid SHU of the old books brought in at a move-in)
+    are no member's share and are left out."""
+    payable = account_for_role("shu_members_payable")
+    unpaid = dict(
+        MemberShare.objects.filter(paid__lt=F("total"))
+        .values("member_id")
+        .annotate(u=Sum(F("total") - F("paid")))
+        .values_list("member_id", "u")
+    )
+    owed = {
+        mid: signed_balance(payable, d or ZERO, c or ZERO)
+        for mid, d, c in JournalLine.objects.filter(account=payable, member_id__isnull=False)
+        .values("member_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .values_list("member_id", "d", "c")
+    }
+    differing = sum(
+        1 for mid in unpaid.keys() | owed.keys() if unpaid.get(mid, ZERO) != owed.get(mid, ZERO)
+    )
+    return [
+        SubledgerRow(
+            f"{payable.code} {payable.name}",
+            sum(unpaid.values(), ZERO),
+            sum(owed.values(), ZERO),
+        ),
+        SubledgerRow("anggota berselisih", Decimal(differing), ZERO),
+    ]
 
 
 def leavers_sukarela_left_open(*, member_ids: list[int]) -> dict[int, SavingsAccount]:

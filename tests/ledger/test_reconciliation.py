@@ -63,8 +63,9 @@ def test_books_that_agree_pass_and_raise_no_alert(savings, eager):
     assert result["ok"] is True and result["differences"] == []
     run = ReconciliationRun.objects.get(pk=result["run"])
     subledgers = {r["subledger"] for r in run.results}
-    # and the cash flow's per-day figures (the savings postings move cash)
-    assert subledgers == {"savings", "loans", "cash_flow_days"}
+    # and the cash flow's per-day figures (the savings postings move cash); the SHU
+    # payable's (nothing posted: zero against zero)
+    assert subledgers == {"savings", "loans", "shu", "cash_flow_days"}
     assert reconciliation_alert() is None
 
 

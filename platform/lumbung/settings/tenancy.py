@@ -113,6 +113,8 @@ DEMO_SEEDERS.append("core.deductions.seeding.deductions_demo_seed")
 LEDGER_SUBLEDGER_CHECKS: dict[str, str] = {
     "savings": "core.savings.selectors.savings_subledger_check",
     "loans": "core.loans.selectors.loans_reconciliation",
+    # the posted SHU shares' unpaid total against SHU bagian anggota's member lines
+    "shu": "core.yearend.selectors.shu_subledger_check",
     # the stored cash-flow figures of closed months against the lines
     "cash_flow": "core.ledger.reports.cash_flow_months_check",
     # the trigger-kept per-day cash-flow figures against the lines
