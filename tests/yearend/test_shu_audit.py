@@ -273,3 +273,28 @@ def test_a_deficit_year_names_the_deficit_and_posts_nothing(staff):
     with pytest.raises(ApplicationError) as e:
         shu_payout(year=YEAR, items=[(m.pk, None)], method="cash", by=by, on=PAID_ON)
     assert JournalEntry.objects.count() == entries
+
+
+# ------------------------------------------------ capital gone by the year end
+
+
+def test_capital_held_all_year_and_gone_by_31_december_counts_only_on_the_average(year_data):
+    """Tiga (the conftest's m3) holds sukarela 1,000,000 from 10 January and withdraws it
+    all on 1 December; sukarela counted as capital. Year-end basis: capital 0 (no JMA);
+    average basis: eleven month-ends of 1,000,000 and December's 0 → 11,000,000 ÷ 12 =
+    916,666.66 (to the sen, rounded down). As the settings say (docs/yearend.md)."""
+    from core.savings.models import SavingsAccount
+    from core.savings.services import teller_withdraw
+    from core.yearend.models import ShuSettings
+    from core.yearend.selectors import member_inputs
+
+    m3, by = year_data["m3"], year_data["by"]
+    acc = SavingsAccount.objects.get(member=m3, product__kind="sukarela")
+    teller_withdraw(account=acc, amount=D("1000000"), channel="cash", on=date(YEAR, 12, 1), by=by)
+
+    def capital(**kw):
+        s = ShuSettings(effective_year=YEAR, capital_includes_sukarela=True, **kw)
+        return {i.member_id: i.capital for i in member_inputs(year=YEAR, settings=s)}[m3.pk]
+
+    assert capital() == 0
+    assert capital(capital_basis="average") == D("916666.66")
