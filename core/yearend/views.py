@@ -30,7 +30,6 @@ from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
 from .rat import (
     FUND_LABELS,
     capital_estimate_notes,
-    no_shu_note,
     rat_pack_pdf,
     rat_pack_xlsx,
     rat_report_for,
@@ -165,7 +164,7 @@ def year_view(request, year: int):
             "year": year,
             "ye": ye,
             # a deficit year (or a zero one) has nothing to post after the RAT: say so
-            "no_shu_note": no_shu_note(ye) if ye and ye.shu_after_tax <= 0 else "",
+            "no_shu_note": selectors.no_shu_note(ye) if ye and ye.shu_after_tax <= 0 else "",
             # the RAT's date recorded on the RAT screen: posting must use it
             "rat_held_on": selectors.rat_held_on(year=year),
             "items": items,
