@@ -242,6 +242,18 @@ def allocate_members(
     )
 
 
+def remainder_units(*, units: int, weights: Sequence[Decimal]) -> int:
+    """How many of ``units`` the largest remainder method handed out one each beyond the
+    quotas rounded down (``units * w / W`` each): what makes equal members differ by one
+    unit and the shares sum to the pool. 0 when nobody has a weight (the pool goes to
+    cadangan) or the quotas are whole."""
+    sen = [_to_sen(Decimal(w)) for w in weights]
+    total = sum(sen)
+    if units <= 0 or total == 0:
+        return 0
+    return units - sum(units * w // total for w in sen)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """The split as it is posted. ``funds[name]`` are what each fund and the members'

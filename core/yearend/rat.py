@@ -48,7 +48,7 @@ from core.loans.selectors import collectibility_summary
 from core.members.models import Agency, Member
 from core.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
-from .allocation import FUNDS, MEMBER_POOLS, FundSplit
+from .allocation import FUNDS, MEMBER_POOLS, FundSplit, remainder_units
 from .models import MemberShare, RatReport, YearEnd
 from .selectors import closed_year_end, no_shu_note, shu_preview, year_fund_split
 
@@ -184,8 +184,11 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         _row("row", "", _("Pajak penghasilan"), "", ye.income_tax),
         _row("subtotal", "", _("SHU setelah pajak (dibagi)"), "", ye.shu_after_tax),
     ]
+    handed = remainder_notes(rows=[s[2:6] for s in shares], unit=split.unit)
     for f in FUNDS:
         rows.append(_row("row", "", FUND_LABELS[f], _percent(pct.get(f)), funds.get(f, ZERO)))
+        if f in handed:
+            rows.append(_row("row", "", handed[f], "", ""))
         if f == "cadangan":
             rows += [
                 _row("row", "", note, "", "")
@@ -236,6 +239,33 @@ def _shu_tables(ye: YearEnd) -> list[dict]:
         "SHU",
     ]
     return [allocation, per_member]
+
+
+def remainder_notes(*, rows: list[tuple], unit: int) -> dict[str, str]:
+    """Where each members' pool's leftover went: every share is the pool × the member's
+    weight ÷ all weights rounded down to a multiple of ``unit``, and what that leaves is
+    handed out one unit each to the largest fractions, ties by member number
+    (``allocation.largest_remainder``): why members with equal capital may differ by
+    one unit. ``rows``: each member's (capital, contribution, JMA, JUA). A note per pool
+    that had anything to hand out (the RAT pack, under the pool's line; the preview page,
+    under the funds)."""
+    notes = {}
+    for pool, weight, part in (("jasa_modal", 0, 2), ("jasa_anggota", 1, 3)):
+        total = sum((r[part] for r in rows), ZERO)
+        n = remainder_units(units=int(total) // unit, weights=[r[weight] for r in rows])
+        if n > 0:
+            notes[pool] = _(
+                "%(p)s: bagian tiap anggota dibulatkan ke bawah ke kelipatan %(u)s; sisanya, "
+                "%(a)s, dibagikan %(u)s seorang kepada %(n)s anggota dengan pecahan terbesar "
+                "(bila sama, nomor anggota terkecil), sehingga jumlahnya tepat %(t)s."
+            ) % {
+                "p": FUND_LABELS[pool],
+                "u": format_rupiah(Decimal(unit)),
+                "a": format_rupiah(Decimal(n * unit)),
+                "n": number_format(n, force_grouping=True),
+                "t": format_rupiah(total),
+            }
+    return notes
 
 
 def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:

@@ -33,6 +33,7 @@ from .rat import (
     rat_pack_pdf,
     rat_pack_xlsx,
     rat_report_for,
+    remainder_notes,
     rounding_notes,
     to_reserve_notes,
 )
@@ -238,7 +239,16 @@ def preview_view(request, year: int):
                 (FUND_LABELS.get(k, k), preview.percentages[k], v) for k, v in preview.funds.items()
             ],
             # what rounding and the pools nobody had a claim on added to cadangan
-            "fund_notes": rounding_notes(preview.split) + to_reserve_notes(preview.to_reserve),
+            "fund_notes": rounding_notes(preview.split)
+            + to_reserve_notes(preview.to_reserve)
+            + list(
+                remainder_notes(
+                    rows=[
+                        (r.capital, r.contribution, r.jma, r.jua) for r in preview.allocation.shares
+                    ],
+                    unit=preview.split.unit,
+                ).values()
+            ),
             "capital_notes": capital_estimate_notes(preview.capital_estimates),
             # a month uploaded without sukarela in a year that counts it
             "capital_sukarela_column": any(

@@ -27,6 +27,7 @@ from core.ledger.selectors import account_balance, account_for_role
 from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
 from core.yearend import allocation as alloc
 from core.yearend.models import MemberShare, YearEnd
+from core.yearend.rat import rat_pack_tables
 from core.yearend.reversal import shu_payout_reverse
 from core.yearend.selectors import shu_preview, shu_subledger_check
 from core.yearend.services import shu_payout, shu_post, yearend_close
@@ -115,6 +116,18 @@ def seven_rupiah_year(staff):
     return {"members": sorted(members, key=lambda m: m.number), "by": by}
 
 
+REMAINDER_NOTE = (
+    "Jasa modal (anggota): bagian tiap anggota dibulatkan ke bawah ke kelipatan Rp 1; "
+    "sisanya, Rp 2, dibagikan Rp 1 seorang kepada 2 anggota dengan pecahan terbesar "
+    "(bila sama, nomor anggota terkecil), sehingga jumlahnya tepat Rp 2."
+)
+
+
+def _rat_allocation_rows() -> list[list]:
+    table = next(t for t in rat_pack_tables(year=YEAR) if "Pembagian SHU" in str(t["title"]))
+    return [[str(c) if isinstance(c, str) else c for c in r["cells"]] for r in table["rows"]]
+
+
 def _payable_of(member_id: int) -> Decimal:
     return account_balance(account=account_for_role("shu_members_payable"), member_id=member_id)
 
@@ -134,7 +147,9 @@ def _books_agree_with_shares() -> None:
     assert shu and all(r["ok"] for r in shu), run.results
 
 
-def test_seven_rupiah_year_posted_paid_and_reversed_keeps_the_sub_ledger(seven_rupiah_year):
+def test_seven_rupiah_year_posted_paid_and_reversed_keeps_the_sub_ledger(
+    seven_rupiah_year, client_as
+):
     """Split as above: jasa modal 2 to the first two members by number (1 each, the
     third 0), jasa anggota 2 to cadangan (nobody paid jasa): cadangan 1 + 2 = 3,
     pengurus 1, pendidikan 1."""
@@ -179,6 +194,11 @@ def test_seven_rupiah_year_posted_paid_and_reversed_keeps_the_sub_ledger(seven_r
     shu_payout(year=YEAR, items=[(m1.pk, None), (m2.pk, 1)], method="cash", by=by, on=PAID_ON)
     assert account_balance(account=account_for_role("shu_members_payable")) == 0
     _books_agree_with_shares()
+    # the RAT pack says where jasa modal's leftover rupiah went: the quotas (0.67 each)
+    # round down to 0, the 2 rupiah left go one each to the first two by number
+    assert ["", REMAINDER_NOTE, "", ""] in _rat_allocation_rows()
+    page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/pratinjau/")
+    assert REMAINDER_NOTE in page.content.decode()
     # a member with Rp 0 is not payable (nothing to pay, not "already paid")
     with pytest.raises(ApplicationError) as e:
         shu_payout(year=YEAR, items=[(m3.pk, None)], method="cash", by=by, on=PAID_ON)
@@ -298,3 +318,17 @@ def test_capital_held_all_year_and_gone_by_31_december_counts_only_on_the_averag
 
     assert capital() == 0
     assert capital(capital_basis="average") == D("916666.66")
+
+
+@pytest.mark.parametrize(
+    ("units", "weights", "handed"),
+    [
+        (1, ["1000000", "1000000", "1000000"], 1),
+        (7919, ["1000000", "1000000", "1000000"], 2),
+        (100, ["333333", "333333", "333333"], 1),
+        (6, ["1", "1", "1"], 0),  # divides evenly: nothing left to hand out
+        (5, ["0", "0"], 0),  # nobody has a claim: the pool goes to cadangan
+    ],
+)
+def test_units_handed_out_by_the_largest_remainder(units, weights, handed):
+    assert alloc.remainder_units(units=units, weights=[D(w) for w in weights]) == handed
