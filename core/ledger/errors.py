@@ -34,6 +34,8 @@ class LedgerErrors(StrEnum):
     YEAR_ORDER = "fiscal_year_order"
     NOT_ALLOWED = "permission_denied"
     REQUEST_STATE = "manual_request_state"
+    # a pending request dated in the books closed already (old data): only rejected
+    REQUEST_BOOKS_CLOSED = "manual_request_books_closed"
     SETTINGS_LOCKED = "ledger_settings_locked"
     DATE_OUT_OF_RANGE = "date_out_of_range"
     BEFORE_BOOKS_START = "date_before_books_start"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.audit.models import AuditEvent
 from core.common.dates import format_bulan, format_tanggal
 from core.common.errors import ApplicationError
-from core.ledger.models import FiscalYear, LedgerSettings, ManualEntryRequest, Period
+from core.ledger.models import FiscalYear, JournalEntry, LedgerSettings, ManualEntryRequest, Period
 from core.ledger.selectors import manual_requests_pending
 from core.ledger.services import (
     LineSpec,
@@ -234,3 +234,147 @@ def test_a_request_dated_before_a_later_closed_month_is_refused_when_made(books,
         _request(earlier, bendahara)
     assert exc.value.code == "period_closed"
     assert not ManualEntryRequest.objects.exists()
+
+
+# ------------------------------------------- a request waiting in books already closed
+# Old data: requests made before one dated in a closed month was refused when made. Such a
+# request can never be approved (nothing is posted on or before the latest closed month),
+# only rejected: the refusals name it apart and say to reject it, not "approve or reject".
+
+REJECT_ONLY = "manual_request_books_closed"
+
+
+def _stuck_request(on: date, by) -> ManualEntryRequest:
+    """A request dated ``on``, in a month closed already, as one made before that was
+    refused when made: written straight to the table."""
+    return ManualEntryRequest.objects.create(
+        date=on,
+        description="Koreksi lama",
+        lines=[
+            {"account": "5306", "debit": "125000", "credit": "0", "member_id": None, "memo": ""},
+            {"account": "1101", "debit": "0", "credit": "125000", "member_id": None, "memo": ""},
+        ],
+        requested_by=by,
+    )
+
+
+def test_a_request_stuck_in_a_closed_month_is_named_as_only_to_be_rejected(books, bendahara):
+    closed, first = _months_back(3), _months_back(2)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(_month_end(closed), bendahara)
+    err = _refused_month_close(first, bendahara)
+    assert (err.code, err.status_code) == (CODE, 409)
+    assert err.message == (
+        f"Periode {format_bulan(first)} tidak dapat ditutup: permintaan jurnal manual "
+        f"{_named(stuck)} masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah "
+        f"ditutup (sampai {format_tanggal(_month_end(closed))}), jadi tidak dapat disetujui "
+        "lagi. Tolak dulu di Jurnal umum, lalu tutup periode."
+    )
+    assert "Setujui" not in err.message
+    assert err.fields == {"requests": [_named(stuck)], "reject_only": [_named(stuck)]}
+
+
+def test_requests_to_approve_or_reject_and_those_only_to_reject_are_named_apart(books, bendahara):
+    closed, first = _months_back(3), _months_back(2)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(closed, bendahara)
+    waiting = _request(first, bendahara)
+    err = _refused_month_close(first, bendahara)
+    assert err.message == (
+        f"Periode {format_bulan(first)} tidak dapat ditutup: permintaan jurnal manual "
+        f"bertanggal sampai {format_tanggal(_month_end(first))} masih menunggu persetujuan "
+        f"({_named(waiting)}). Sesudah periode ditutup, permintaan itu tidak dapat diposting "
+        "lagi. Setujui atau tolak dulu di Jurnal umum, lalu tutup periode. "
+        f"Permintaan {_named(stuck)} bertanggal dalam buku yang sudah ditutup (sampai "
+        f"{format_tanggal(_month_end(closed))}), jadi tidak dapat disetujui lagi, hanya "
+        "ditolak."
+    )
+    assert err.fields == {
+        "requests": [_named(stuck), _named(waiting)],
+        "reject_only": [_named(stuck)],
+    }
+
+
+def test_approving_a_request_stuck_in_a_closed_month_is_refused_saying_to_reject_it(
+    books, bendahara, checker
+):
+    closed, first = _months_back(3), _months_back(2)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(_month_end(closed), bendahara)
+    audits, entries = AuditEvent.objects.count(), JournalEntry.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        manual_entry_approve(request=stuck, by=checker)
+    err = exc.value
+    assert (err.code, err.status_code) == (REJECT_ONLY, 409)
+    assert err.message == (
+        f"Permintaan {_named(stuck)} tidak dapat disetujui: buku sudah ditutup sampai "
+        f"{format_tanggal(_month_end(closed))}, jadi jurnalnya tidak dapat diposting lagi. "
+        "Tolak permintaan ini; bila jurnalnya masih diperlukan, buat jurnal manual baru "
+        "bertanggal sesudah tanggal itu."
+    )
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.entry_id, stuck.decided_by_id) == ("pending", None, None)
+    assert (AuditEvent.objects.count(), JournalEntry.objects.count()) == (audits, entries)
+    # rejected, it no longer holds the next month's close
+    manual_entry_reject(request=stuck, reason="Bulannya sudah ditutup", by=checker)
+    assert period_close(period=_month(first), by=bendahara).status == "closed"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("id", "tidak dapat disetujui: buku sudah ditutup sampai"),
+        ("en", "cannot be approved: the books are closed up to"),
+    ],
+)
+def test_the_approve_button_on_a_stuck_request_says_to_reject_it(
+    books, bendahara, login, lang, said
+):
+    closed = _months_back(3)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(closed, bendahara)
+    c = login("admin")
+    c.cookies["django_language"] = lang
+    r = c.post(f"/buku-besar/jurnal/permintaan/{stuck.pk}/", {"action": "approve"}, follow=True)
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert said in html, html
+    assert ("Tolak permintaan ini" if lang == "id" else "Reject this request") in html
+    assert ManualEntryRequest.objects.get(pk=stuck.pk).status == "pending"
+    assert not JournalEntry.objects.filter(source_ref=f"request:{stuck.pk}").exists()
+
+
+def test_the_year_close_names_a_request_stuck_in_a_closed_month_as_only_to_be_rejected(
+    books, bendahara
+):
+    year = timezone.localdate().year - 1
+    june = date(year, 6, 1)
+    period_close(period=_month(june), by=bendahara)
+    stuck = _stuck_request(date(year, 6, 10), bendahara)
+    fy = FiscalYear.objects.get(year=year)
+    with pytest.raises(ApplicationError) as exc:
+        fiscal_year_close(fiscal_year=fy, by=bendahara)
+    err = exc.value
+    assert (err.code, err.status_code) == (CODE, 409)
+    assert err.message == (
+        f"Tahun buku {year} tidak dapat ditutup: permintaan jurnal manual {_named(stuck)} "
+        "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup (sampai "
+        f"{format_tanggal(date(year, 6, 30))}), jadi tidak dapat disetujui lagi. Tolak dulu "
+        "di Jurnal umum, lalu tutup tahun buku."
+    )
+    assert err.fields == {"requests": [_named(stuck)], "reject_only": [_named(stuck)]}
+    fy.refresh_from_db()
+    assert fy.status == "open"
+
+
+def test_the_close_confirmation_says_to_reject_a_stuck_request(books, bendahara, login):
+    closed, first = _months_back(3), _months_back(2)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(closed, bendahara)
+    c = login("bendahara")
+    c.cookies["django_language"] = "en"
+    html = c.post("/buku-besar/periode/", {"action": "close", "period": _month(first).pk})
+    html = html.content.decode()
+    assert f"#{stuck.pk} dated" in html
+    assert "can no longer be approved. Reject them in the General journal first" in html, html
+    assert "Approve or reject" not in html

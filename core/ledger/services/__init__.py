@@ -45,6 +45,7 @@ from .manual import (
 from .periods import (
     fiscal_year_close,
     manual_requests_named,
+    manual_requests_refusal,
     period_close,
     period_not_ended,
     period_pending_requests,
@@ -86,6 +87,7 @@ __all__ = [
     "MODULE_OWNER_PAGES",
     "period_close",
     "manual_requests_named",
+    "manual_requests_refusal",
     "period_not_ended",
     "period_pending_requests",
     "fiscal_year_close",

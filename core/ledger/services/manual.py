@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError, reason_required
 from core.common.permissions import TREASURY
 from core.ledger.audit import LedgerAudit
@@ -23,7 +24,7 @@ from ..models import (
     ManualEntryRequest,
 )
 from .common import LineSpec, _require
-from .fiscal import _open_period_for
+from .fiscal import _open_period_for, books_closed_until
 from .posting import _post, _resolve_accounts, _validated_amounts, posting_months_lock
 
 # --------------------------------------------------------------------------- manual entries
@@ -110,6 +111,21 @@ def manual_entry_approve(*, request: ManualEntryRequest, by) -> JournalEntry:
             E.NOT_ALLOWED,
             _("Jurnal manual harus disetujui oleh pengguna lain."),
             status=403,
+        )
+    closed_until = books_closed_until()
+    if closed_until is not None and req.date <= closed_until:
+        # old data: made before a request dated in the closed books was refused when
+        # made; it can never be posted (period_closed), so the refusal says what to do
+        raise ApplicationError(
+            E.REQUEST_BOOKS_CLOSED,
+            _(
+                "Permintaan #%(n)s tanggal %(d)s tidak dapat disetujui: buku sudah ditutup "
+                "sampai %(c)s, jadi jurnalnya tidak dapat diposting lagi. Tolak permintaan "
+                "ini; bila jurnalnya masih diperlukan, buat jurnal manual baru bertanggal "
+                "sesudah tanggal itu."
+            )
+            % {"n": req.pk, "d": format_tanggal(req.date), "c": format_tanggal(closed_until)},
+            status=409,
         )
     entry = _post(
         on=req.date,

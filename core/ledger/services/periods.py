@@ -25,11 +25,13 @@ from ..models import (
     Account,
     FiscalYear,
     JournalEntry,
+    ManualEntryRequest,
     Period,
 )
 from ..reports import cash_flow_month_store
 from ..selectors import account_for_role, manual_requests_pending, totals_as_of
 from .common import ZERO, LineSpec, _require, _user_or_none
+from .fiscal import books_closed_until
 from .posting import _post
 
 # --------------------------------------------------------------------------- periods
@@ -54,34 +56,72 @@ def manual_requests_named(*, up_to: date) -> list[str]:
     """The manual journal entry requests still waiting for approval dated on or before
     ``up_to``, each named by its number and date (``#12 tanggal 31 Maret 2026``), oldest
     first; empty when none waits."""
-    return [
-        _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)}
-        for r in manual_requests_pending(up_to=up_to)
-    ]
+    return [_request_name(r) for r in manual_requests_pending(up_to=up_to)]
+
+
+def _request_name(r: ManualEntryRequest) -> str:
+    return _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)}
+
+
+def manual_requests_refusal(
+    *, up_to: date, code: str, approvable: str, reject_only: str, params: dict
+) -> ApplicationError | None:
+    """The refusal (409 ``code``) of closing the books up to ``up_to`` while manual entry
+    requests dated on or before it wait for approval; None when none waits.
+
+    A request dated on or before the end of the latest closed month (old data: made
+    before such a request was refused when made) can never be approved, only rejected:
+    it is named apart. ``approvable``: the caller's message for the requests that may
+    still be approved or rejected (``%(r)s`` their names, ``%(d)s`` ``up_to``, and
+    ``params``); ``reject_only``: its message when every request waiting is of the other
+    kind (``%(r)s``, ``%(c)s`` the end of the latest closed month, and ``params``). When
+    both kinds wait: ``approvable`` followed by a sentence naming the others as only to
+    be rejected. ``fields``: ``requests`` (every one waiting, oldest first) and, when
+    there are any, ``reject_only``."""
+    waiting = manual_requests_pending(up_to=up_to)
+    if not waiting:
+        return None
+    closed_until = books_closed_until()
+    stuck = [_request_name(r) for r in waiting if closed_until and r.date <= closed_until]
+    rest = [_request_name(r) for r in waiting if not closed_until or r.date > closed_until]
+    named = [_request_name(r) for r in waiting]
+    closed = format_tanggal(closed_until) if closed_until else ""
+    fields: dict = {"requests": named}
+    if stuck:
+        fields["reject_only"] = stuck
+    if not rest:
+        message = reject_only % {**params, "r": ", ".join(stuck), "c": closed}
+    else:
+        message = approvable % {**params, "r": ", ".join(rest), "d": format_tanggal(up_to)}
+        if stuck:
+            message += " " + _(
+                "Permintaan %(r)s bertanggal dalam buku yang sudah ditutup (sampai %(c)s), "
+                "jadi tidak dapat disetujui lagi, hanya ditolak."
+            ) % {"r": ", ".join(stuck), "c": closed}
+    return ApplicationError(code, message, fields=fields, status=409)
 
 
 def period_pending_requests(period: Period) -> ApplicationError | None:
     """Why ``period`` may not be closed while manual entry requests wait: one dated in
     it or in an earlier month would never be approved once it is closed (nothing is
-    posted on or before the latest closed month), only rejected. None when none waits."""
-    named = manual_requests_named(up_to=period.end_date)
-    if not named:
-        return None
-    return ApplicationError(
-        E.MANUAL_PENDING,
-        _(
+    posted on or before the latest closed month), only rejected; one dated in the books
+    closed already is named as only to be rejected. None when none waits."""
+    return manual_requests_refusal(
+        up_to=period.end_date,
+        code=E.MANUAL_PENDING,
+        approvable=_(
             "Periode %(p)s tidak dapat ditutup: permintaan jurnal manual bertanggal sampai "
             "%(d)s masih menunggu persetujuan (%(r)s). Sesudah periode ditutup, permintaan "
             "itu tidak dapat diposting lagi. Setujui atau tolak dulu di Jurnal umum, lalu "
             "tutup periode."
-        )
-        % {
-            "p": format_bulan(period.start_date),
-            "d": format_tanggal(period.end_date),
-            "r": ", ".join(named),
-        },
-        fields={"requests": named},
-        status=409,
+        ),
+        reject_only=_(
+            "Periode %(p)s tidak dapat ditutup: permintaan jurnal manual %(r)s masih "
+            "menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup (sampai "
+            "%(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, lalu tutup "
+            "periode."
+        ),
+        params={"p": format_bulan(period.start_date)},
     )
 
 
@@ -172,21 +212,26 @@ def fiscal_year_close(
     refusal = close_refusal(fy.end_date)  # an unfinished move-in's cut-over in the year
     if refusal is not None:
         raise refusal
-    named = manual_requests_named(up_to=fy.end_date)
-    if named:
-        # as the month close: a request dated in the year could never be approved
-        raise ApplicationError(
-            E.MANUAL_PENDING,
-            _(
-                "Tahun buku %(y)s tidak dapat ditutup: permintaan jurnal manual bertanggal "
-                "sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun buku "
-                "ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu "
-                "di Jurnal umum, lalu tutup tahun buku."
-            )
-            % {"y": fy.year, "d": format_tanggal(fy.end_date), "r": ", ".join(named)},
-            fields={"requests": named},
-            status=409,
-        )
+    # as the month close: a request dated in the year could never be approved
+    pending = manual_requests_refusal(
+        up_to=fy.end_date,
+        code=E.MANUAL_PENDING,
+        approvable=_(
+            "Tahun buku %(y)s tidak dapat ditutup: permintaan jurnal manual bertanggal "
+            "sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun buku "
+            "ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu "
+            "di Jurnal umum, lalu tutup tahun buku."
+        ),
+        reject_only=_(
+            "Tahun buku %(y)s tidak dapat ditutup: permintaan jurnal manual %(r)s masih "
+            "menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup (sampai "
+            "%(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, lalu tutup "
+            "tahun buku."
+        ),
+        params={"y": fy.year},
+    )
+    if pending is not None:
+        raise pending
     shu_account = account_for_role("shu_current_year")
     # The closing entry goes into December, even if that month was already closed.
     Period.objects.filter(fiscal_year=fy, month=12).update(status=Period.Status.OPEN)
