@@ -28,7 +28,7 @@ from core.ledger.services import (
     journal_entry_id_reserve,
     journal_post,
     journal_reverse,
-    manual_requests_named,
+    manual_requests_refusal,
     period_reopen,
     receipt_number_take,
 )
@@ -330,6 +330,32 @@ def _closing_amounts(entry: JournalEntry | None) -> dict[int, Decimal]:
     return {k: v for k, v in out.items() if v}
 
 
+def reclose_pending_requests(*, year: int) -> ApplicationError | None:
+    """Why ``year`` may not be closed again (``yearend_reclose``) while manual entry
+    requests dated up to its 31 December wait for approval, as the close's checklist:
+    once the year is closed a request dated in it can never be approved (its month is
+    closed), so it is decided first; one dated in the books closed already is named as
+    only to be rejected. The year page asks it before offering the re-close button.
+    None when none waits."""
+    return manual_requests_refusal(
+        up_to=date(year, 12, 31),
+        code=E.MANUAL_PENDING,
+        approvable=_(
+            "Tahun buku %(y)s tidak dapat ditutup ulang: permintaan jurnal manual "
+            "bertanggal sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun "
+            "buku ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak "
+            "dulu di Jurnal umum, lalu tutup ulang."
+        ),
+        reject_only=_(
+            "Tahun buku %(y)s tidak dapat ditutup ulang: permintaan jurnal manual %(r)s "
+            "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup "
+            "(sampai %(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, "
+            "lalu tutup ulang."
+        ),
+        params={"y": year},
+    )
+
+
 @transaction.atomic
 def yearend_reclose(*, year: int, by) -> YearEnd:
     """The way out for a year closed here whose ledger year was reopened in the ledger
@@ -366,22 +392,9 @@ def yearend_reclose(*, year: int, by) -> YearEnd:
             % {"y": year},
             status=409,
         )
-    named = manual_requests_named(up_to=fy.end_date)
-    if named:
-        # as the close's checklist: once the year is closed a request dated in it can
-        # never be approved (its month is closed), so it is decided first
-        raise ApplicationError(
-            E.MANUAL_PENDING,
-            _(
-                "Tahun buku %(y)s tidak dapat ditutup ulang: permintaan jurnal manual "
-                "bertanggal sampai %(d)s masih menunggu persetujuan (%(r)s). Sesudah tahun "
-                "buku ditutup, permintaan itu tidak dapat diposting lagi. Setujui atau tolak "
-                "dulu di Jurnal umum, lalu tutup ulang."
-            )
-            % {"y": year, "d": format_tanggal(fy.end_date), "r": ", ".join(named)},
-            fields={"requests": named},
-            status=409,
-        )
+    pending = reclose_pending_requests(year=year)
+    if pending is not None:
+        raise pending
     made = close_entries(ye)
     if made.closing is None:
         result = year_result(year=year)

@@ -157,7 +157,10 @@ def year_view(request, year: int):
     # closed by the ledger alone (existing data): said in the status, no close button
     in_ledger = selectors.closed_in_ledger(year=year)
     # closed here, reopened in the ledger (existing data): said, with the re-close button
+    # — or, while manual entry requests dated in the year wait, with that refusal and
+    # where to decide them instead (``yearend_reclose`` still refuses)
     reopened = selectors.reopened_in_ledger(year=year)
+    reclose_pending = services.reclose_pending_requests(year=year) if reopened else None
     return render(
         request,
         "yearend/year.html",
@@ -175,6 +178,7 @@ def year_view(request, year: int):
             and reopened is None,
             "closed_in_ledger": str(in_ledger.message) if in_ledger else "",
             "reopened_in_ledger": str(reopened.message) if reopened else "",
+            "reclose_refusal": str(reclose_pending.message) if reclose_pending else "",
             "close_refusal": str(block.error.message) if block else "",
             "close_refusal_url": reverse(block.fix_url_name)
             if block and block.fix_url_name

@@ -17,12 +17,14 @@ from html import escape
 import pytest
 
 from core.audit.models import AuditEvent
+from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
-from core.ledger.models import FiscalYear, JournalEntry, Period
+from core.ledger.models import FiscalYear, JournalEntry, ManualEntryRequest, Period
 from core.ledger.reports import balance_sheet, trial_balance
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
     LineSpec,
+    books_closed_until,
     fiscal_year_ensure,
     journal_post,
     journal_reverse,
@@ -354,6 +356,82 @@ def test_reclose_refusal_for_a_pending_request_on_the_page_and_in_the_api(broken
     assert f"#{req.pk} tanggal 20 Desember {YEAR}" in err["message"], err
     assert err["fields"]["requests"] == [f"#{req.pk} tanggal 20 Desember {YEAR}"]
     assert _counts() == BROKEN
+
+
+def _stuck_request(staff, on: date) -> ManualEntryRequest:
+    """A request dated ``on`` in a month closed already, as one made before that was
+    refused when made (old data): written straight to the table."""
+    return ManualEntryRequest.objects.create(
+        date=on,
+        description="Permintaan lama",
+        lines=[
+            {"account": account_for_role("savings_interest_expense").code, "debit": "1000"},
+            {"account": account_for_role("cash").code, "credit": "1000"},
+        ],
+        requested_by=staff["bendahara"],
+    )
+
+
+def test_reclose_names_a_request_stuck_in_a_closed_month_as_only_to_be_rejected(broken, staff):
+    stuck = _stuck_request(staff, date(YEAR, 6, 15))
+    closed_until = books_closed_until()
+    assert closed_until is not None and closed_until >= stuck.date
+    with pytest.raises(ApplicationError) as e:
+        yearend_reclose(year=YEAR, by=staff["bendahara"])
+    named = f"#{stuck.pk} tanggal 15 Juni {YEAR}"
+    assert (e.value.code, e.value.status_code) == ("year_end_manual_entry_pending", 409)
+    assert e.value.message == (
+        f"Tahun buku {YEAR} tidak dapat ditutup ulang: permintaan jurnal manual {named} "
+        "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup (sampai "
+        f"{format_tanggal(closed_until)}), jadi tidak dapat disetujui lagi. Tolak dulu di "
+        "Jurnal umum, lalu tutup ulang."
+    )
+    assert e.value.fields == {"requests": [named], "reject_only": [named]}
+    assert _counts() == BROKEN
+    manual_entry_reject(request=stuck, reason="bulannya sudah ditutup", by=staff["ketua"])
+    yearend_reclose(year=YEAR, by=staff["bendahara"])
+    assert _counts() == (1, 3, "closed", "closed")
+
+
+RECLOSE_FORM = f'action="/tutup-buku/{YEAR}/tutup-ulang/"'
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("id", "tidak dapat ditutup ulang: permintaan jurnal manual bertanggal sampai"),
+        ("en", "cannot be closed again: manual journal entry requests dated"),
+    ],
+)
+def test_year_page_shows_the_reclose_refusal_for_a_pending_request_before_the_click(
+    broken, staff, client_as, lang, said
+):
+    req = _pending_request(staff, date(YEAR, 12, 20))
+    c = client_as("bendahara")
+    c.cookies["django_language"] = lang
+    page = c.get(f"/tutup-buku/{YEAR}/").content.decode()
+    refusal = page[page.index('id="reclose-refusal"') :]
+    refusal = refusal[: refusal.index("</div>")]
+    assert escape(said) in refusal, page
+    assert f"#{req.pk} " in refusal
+    assert 'href="/buku-besar/jurnal/"' in refusal
+    assert RECLOSE_FORM not in page  # no button to confirm: it would only be refused
+    assert _counts() == BROKEN
+
+
+def test_year_page_says_a_stuck_request_is_only_to_be_rejected(broken, staff, client_as):
+    stuck = _stuck_request(staff, date(YEAR, 6, 15))
+    page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert f"#{stuck.pk} tanggal 15 Juni {YEAR}" in page
+    assert "jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum" in page, page
+    assert RECLOSE_FORM not in page
+
+
+def test_year_page_offers_the_reclose_once_the_request_is_decided(broken, staff, client_as):
+    req = _pending_request(staff, date(YEAR, 12, 20))
+    manual_entry_reject(request=req, reason="salah akun", by=staff["ketua"])
+    page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/").content.decode()
+    assert RECLOSE_FORM in page and 'id="reclose-refusal"' not in page
 
 
 def _open_in_database_alone() -> None:
