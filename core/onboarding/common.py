@@ -27,6 +27,8 @@ class OnboardingErrors(StrEnum):
     UNBALANCED = "onboarding_unbalanced"
     FILE_INVALID = "onboarding_file_invalid"
     NOT_RECONCILED = "onboarding_not_reconciled"
+    # the go-live would close months while a manual entry request dated in them waits
+    MANUAL_PENDING = "onboarding_manual_entry_pending"
     UNDO_REFUSED = "onboarding_undo_refused"
     ADJUSTMENT_INVALID = "onboarding_adjustment_invalid"
     HIDDEN_ROWS = "onboarding_hidden_rows"

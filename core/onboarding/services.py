@@ -42,6 +42,7 @@ from core.ledger.services import (
     fiscal_year_ensure,
     journal_post,
     journal_reverse,
+    manual_requests_refusal,
     period_close,
     period_reopen,
 )
@@ -938,13 +939,43 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
             fields={"differences": [r for r in rec["rows"] if r["difference"] != "0"]},
             status=409,
         )
+    to_close = list(
+        Period.objects.filter(end_date__lte=mi.cutover_date, status=Period.Status.OPEN).order_by(
+            "start_date"
+        )
+    )
+    # a manual entry request dated up to the last of them, waiting for approval, would
+    # be left unpostable: refused here, in the move-in's words (the month close would
+    # refuse too, naming a month the user never asked to close)
+    pending = (
+        manual_requests_refusal(
+            up_to=to_close[-1].end_date,
+            code=E.MANUAL_PENDING,
+            approvable=_(
+                "Pindah ke Lumbung belum dapat diselesaikan: menyelesaikannya menutup semua "
+                "periode sampai %(d)s, sedangkan permintaan jurnal manual bertanggal sampai "
+                "tanggal itu masih menunggu persetujuan (%(r)s). Sesudah periode ditutup, "
+                "permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu di Jurnal "
+                "umum, lalu selesaikan pindah ke Lumbung."
+            ),
+            reject_only=_(
+                "Pindah ke Lumbung belum dapat diselesaikan: permintaan jurnal manual %(r)s "
+                "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup "
+                "(sampai %(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, "
+                "lalu selesaikan pindah ke Lumbung."
+            ),
+            params={},
+        )
+        if to_close
+        else None
+    )
+    if pending is not None:
+        raise pending
     # live before its months are closed: the close guard refuses a draft's cut-over
     mi.status = MoveIn.Status.LIVE
     mi.save(update_fields=["status", "updated_at"])
     closed = []
-    for period in Period.objects.filter(
-        end_date__lte=mi.cutover_date, status=Period.Status.OPEN
-    ).order_by("start_date"):
+    for period in to_close:
         period_close(period=period, by=by)
         closed.append(period.pk)
     mi.status = MoveIn.Status.LIVE

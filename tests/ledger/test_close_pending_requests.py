@@ -4,10 +4,12 @@
 can never be approved, only rejected, and its maker was never told. The close is refused
 (409 ``period_manual_entry_pending``) naming the requests by number and date and saying
 to approve or reject them first in Jurnal umum; nothing is changed. Every path that
-closes months: the month close (periods page, its confirmation, the API, a move-in's
-go-live) and the ledger's year close (the year end's close and re-close refuse first,
-with their own checklist and message, through the same selector). A request dated in a
-month already closed is refused when it is made (it would be born stuck)."""
+closes months: the month close (periods page, its confirmation, the API) and the
+ledger's year close (the year end's close and re-close, and a move-in's go-live, refuse
+first, with their own checklist and message, through the same selector). A request dated
+in a month already closed is refused when it is made (it would be born stuck); one made
+before that was refused (old data) is named apart, as only to be rejected, and its
+approval is refused saying so."""
 
 from calendar import monthrange
 from datetime import date
