@@ -534,7 +534,17 @@ def manual_request(request, pk: int):
             )
             messages.success(request, _("Permintaan ditolak."))
         return redirect("ledger:journal")
-    return render(request, "ledger/manual_request.html", {"r": req})
+    # dated in the books closed already (old data): only the rejection is offered
+    refusal = (
+        services.manual_request_books_closed(req)
+        if req.status == ManualEntryRequest.Status.PENDING
+        else None
+    )
+    return render(
+        request,
+        "ledger/manual_request.html",
+        {"r": req, "approve_refusal": str(refusal.message) if refusal else ""},
+    )
 
 
 # --------------------------------------------------------------------------- reports

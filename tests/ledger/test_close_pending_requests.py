@@ -380,3 +380,20 @@ def test_the_close_confirmation_says_to_reject_a_stuck_request(books, bendahara,
     assert f"#{stuck.pk} dated" in html
     assert "can no longer be approved. Reject them in the General journal first" in html, html
     assert "Approve or reject" not in html
+
+
+def test_the_request_page_of_a_stuck_request_offers_only_the_rejection(books, bendahara, login):
+    closed = _months_back(3)
+    period_close(period=_month(closed), by=bendahara)
+    stuck = _stuck_request(closed, bendahara)
+    html = login("admin").get(f"/buku-besar/jurnal/permintaan/{stuck.pk}/").content.decode()
+    assert f"Permintaan {_named(stuck)} tidak dapat disetujui" in html, html
+    assert 'value="approve"' not in html
+    assert 'value="reject"' in html
+
+
+def test_the_request_page_of_a_request_in_an_open_month_offers_both(books, bendahara, login):
+    req = _request(_months_back(2), bendahara)
+    html = login("admin").get(f"/buku-besar/jurnal/permintaan/{req.pk}/").content.decode()
+    assert 'value="approve"' in html and 'value="reject"' in html
+    assert "tidak dapat disetujui" not in html

@@ -40,6 +40,7 @@ from .manual import (
     manual_entry_approve,
     manual_entry_reject,
     manual_entry_submit,
+    manual_request_books_closed,
     previous_day,
 )
 from .periods import (
@@ -99,6 +100,7 @@ __all__ = [
     "ledger_settings_update",
     "manual_entry_submit",
     "manual_entry_approve",
+    "manual_request_books_closed",
     "manual_entry_reject",
     "previous_day",
 ]

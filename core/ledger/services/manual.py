@@ -100,6 +100,27 @@ def manual_entry_submit(
     return req
 
 
+def manual_request_books_closed(req: ManualEntryRequest) -> ApplicationError | None:
+    """Why a pending ``req`` can never be approved: it is dated on or before the end of
+    the latest closed month (old data: made before such a request was refused when made),
+    so its entry could not be posted (``period_closed``); it can only be rejected. The
+    request's page asks it before offering the approve button. None otherwise."""
+    closed_until = books_closed_until()
+    if closed_until is None or req.date > closed_until:
+        return None
+    return ApplicationError(
+        E.REQUEST_BOOKS_CLOSED,
+        _(
+            "Permintaan #%(n)s tanggal %(d)s tidak dapat disetujui: buku sudah ditutup "
+            "sampai %(c)s, jadi jurnalnya tidak dapat diposting lagi. Tolak permintaan "
+            "ini; bila jurnalnya masih diperlukan, buat jurnal manual baru bertanggal "
+            "sesudah tanggal itu."
+        )
+        % {"n": req.pk, "d": format_tanggal(req.date), "c": format_tanggal(closed_until)},
+        status=409,
+    )
+
+
 @transaction.atomic
 def manual_entry_approve(*, request: ManualEntryRequest, by) -> JournalEntry:
     _require(by, TREASURY | {"ketua"}, _("menyetujui jurnal manual"))
@@ -112,21 +133,9 @@ def manual_entry_approve(*, request: ManualEntryRequest, by) -> JournalEntry:
             _("Jurnal manual harus disetujui oleh pengguna lain."),
             status=403,
         )
-    closed_until = books_closed_until()
-    if closed_until is not None and req.date <= closed_until:
-        # old data: made before a request dated in the closed books was refused when
-        # made; it can never be posted (period_closed), so the refusal says what to do
-        raise ApplicationError(
-            E.REQUEST_BOOKS_CLOSED,
-            _(
-                "Permintaan #%(n)s tanggal %(d)s tidak dapat disetujui: buku sudah ditutup "
-                "sampai %(c)s, jadi jurnalnya tidak dapat diposting lagi. Tolak permintaan "
-                "ini; bila jurnalnya masih diperlukan, buat jurnal manual baru bertanggal "
-                "sesudah tanggal itu."
-            )
-            % {"n": req.pk, "d": format_tanggal(req.date), "c": format_tanggal(closed_until)},
-            status=409,
-        )
+    refusal = manual_request_books_closed(req)
+    if refusal is not None:
+        raise refusal
     entry = _post(
         on=req.date,
         description=req.description,
