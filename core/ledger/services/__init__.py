@@ -45,7 +45,6 @@ from .manual import (
 )
 from .periods import (
     fiscal_year_close,
-    manual_requests_named,
     manual_requests_refusal,
     period_close,
     period_not_ended,
@@ -87,7 +86,6 @@ __all__ = [
     "MODULE_OWNERS",
     "MODULE_OWNER_PAGES",
     "period_close",
-    "manual_requests_named",
     "manual_requests_refusal",
     "period_not_ended",
     "period_pending_requests",

@@ -52,13 +52,6 @@ def period_not_ended(period: Period) -> ApplicationError | None:
     )
 
 
-def manual_requests_named(*, up_to: date) -> list[str]:
-    """The manual journal entry requests still waiting for approval dated on or before
-    ``up_to``, each named by its number and date (``#12 tanggal 31 Maret 2026``), oldest
-    first; empty when none waits."""
-    return [_request_name(r) for r in manual_requests_pending(up_to=up_to)]
-
-
 def _request_name(r: ManualEntryRequest) -> str:
     return _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)}
 
