@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from core.audit.models import AuditEvent
 from core.common.bulk import array_text
@@ -54,10 +54,10 @@ from .services.applications import member_instalment_burden, membership_months, 
 
 ZERO = Decimal("0")
 NPL_BAND_LABELS = {
-    S.NplBand.SEHAT: _l("Sehat"),
-    S.NplBand.CUKUP_SEHAT: _l("Cukup sehat"),
-    S.NplBand.KURANG_SEHAT: _l("Kurang sehat"),
-    S.NplBand.TIDAK_SEHAT: _l("Tidak sehat"),
+    S.NplBand.SEHAT: gettext_lazy("Sehat"),
+    S.NplBand.CUKUP_SEHAT: gettext_lazy("Cukup sehat"),
+    S.NplBand.KURANG_SEHAT: gettext_lazy("Kurang sehat"),
+    S.NplBand.TIDAK_SEHAT: gettext_lazy("Tidak sehat"),
 }
 
 
@@ -655,23 +655,23 @@ def loans_amounts_due(*, on: date, member_ids=None) -> dict[int, dict]:
 # --- decision data (verify / approve / disburse screens) -----------------------------
 
 AUDIT_ACTION_LABELS = {
-    "loan.apply": _l("Diajukan"),
-    "loan.document.add": _l("Dokumen ditambahkan"),
-    "loan.verify": _l("Diverifikasi"),
-    "loan.approve": _l("Disetujui"),
-    "loan.reject": _l("Ditolak"),
-    "loan.disburse": _l("Dicairkan"),
-    "loan.repay": _l("Angsuran diterima"),
-    "loan.repay_batch": _l("Angsuran potong gaji"),
-    "loan.repayment_reverse": _l("Pembayaran dibatalkan"),
-    "loan.payoff": _l("Dilunasi"),
-    "loan.reschedule": _l("Dijadwal ulang"),
-    "loan.close.topup": _l("Ditutup oleh top-up"),
-    "loan.settle.exit": _l("Dilunasi saat keluar"),
-    "loan.writeoff": _l("Dihapusbukukan"),
-    "loan.writeoff.recovery": _l("Penerimaan hapus buku"),
-    "loan.writeoff.recovery_reverse": _l("Penerimaan hapus buku dibatalkan"),
-    "loan.writeoff.reverse": _l("Hapus buku dibatalkan"),
+    "loan.apply": gettext_lazy("Diajukan"),
+    "loan.document.add": gettext_lazy("Dokumen ditambahkan"),
+    "loan.verify": gettext_lazy("Diverifikasi"),
+    "loan.approve": gettext_lazy("Disetujui"),
+    "loan.reject": gettext_lazy("Ditolak"),
+    "loan.disburse": gettext_lazy("Dicairkan"),
+    "loan.repay": gettext_lazy("Angsuran diterima"),
+    "loan.repay_batch": gettext_lazy("Angsuran potong gaji"),
+    "loan.repayment_reverse": gettext_lazy("Pembayaran dibatalkan"),
+    "loan.payoff": gettext_lazy("Dilunasi"),
+    "loan.reschedule": gettext_lazy("Dijadwal ulang"),
+    "loan.close.topup": gettext_lazy("Ditutup oleh top-up"),
+    "loan.settle.exit": gettext_lazy("Dilunasi saat keluar"),
+    "loan.writeoff": gettext_lazy("Dihapusbukukan"),
+    "loan.writeoff.recovery": gettext_lazy("Penerimaan hapus buku"),
+    "loan.writeoff.recovery_reverse": gettext_lazy("Penerimaan hapus buku dibatalkan"),
+    "loan.writeoff.reverse": gettext_lazy("Hapus buku dibatalkan"),
 }
 
 
@@ -825,11 +825,11 @@ def loan_decision_data(loan: Loan, *, on: date | None = None) -> dict:
 
 
 FEE_LABELS = {
-    "admin_fee": _l("Biaya administrasi"),
-    "provisi": _l("Provisi"),
-    "insurance": _l("Asuransi"),
-    "wajib_pinjam": _l("Simpanan wajib pinjam"),
-    "risk_fund": _l("Dana risiko"),
+    "admin_fee": gettext_lazy("Biaya administrasi"),
+    "provisi": gettext_lazy("Provisi"),
+    "insurance": gettext_lazy("Asuransi"),
+    "wajib_pinjam": gettext_lazy("Simpanan wajib pinjam"),
+    "risk_fund": gettext_lazy("Dana risiko"),
 }
 
 
@@ -853,7 +853,8 @@ def loan_disbursement_preview(loan: Loan, *, on: date) -> dict:
             left -= settlement
             steps.append(
                 {
-                    "label": _l("Pelunasan pinjaman lama %(n)s") % {"n": loan.topup_of.number},
+                    "label": gettext_lazy("Pelunasan pinjaman lama %(n)s")
+                    % {"n": loan.topup_of.number},
                     "amount": settlement,
                     "after": left,
                 }

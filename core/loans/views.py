@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from core.common.confirm import (
     Confirmation,
@@ -88,28 +88,28 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 class SimulateForm(forms.Form):
     product = ProductChoiceField(
-        queryset=LoanProduct.objects.filter(is_active=True), label=_l("Produk")
+        queryset=LoanProduct.objects.filter(is_active=True), label=gettext_lazy("Produk")
     )
-    principal = RupiahField(label=_l("Jumlah pinjaman (Rp)"), min_value=1)
-    tenor = forms.IntegerField(label=_l("Tenor (bulan)"), min_value=1)
+    principal = RupiahField(label=gettext_lazy("Jumlah pinjaman (Rp)"), min_value=1)
+    tenor = forms.IntegerField(label=gettext_lazy("Tenor (bulan)"), min_value=1)
 
 
 class ApplyForm(SimulateForm):
-    member_number = forms.CharField(label=_l("Nomor anggota"), max_length=30)
+    member_number = forms.CharField(label=gettext_lazy("Nomor anggota"), max_length=30)
     # a paper form entered later carries the day the member applied (the service refuses
     # a day in the future or before the member joined)
     applied_on = forms.DateField(
-        label=_l("Tanggal pengajuan"),
+        label=gettext_lazy("Tanggal pengajuan"),
         required=False,
-        help_text=_l("Tanggal pada formulir permohonan; kosong berarti hari ini."),
+        help_text=gettext_lazy("Tanggal pada formulir permohonan; kosong berarti hari ini."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    purpose = forms.CharField(label=_l("Keperluan"), max_length=300, required=False)
+    purpose = forms.CharField(label=gettext_lazy("Keperluan"), max_length=300, required=False)
     topup_of = forms.CharField(
-        label=_l("Top-up atas pinjaman (nomor, opsional)"), max_length=30, required=False
+        label=gettext_lazy("Top-up atas pinjaman (nomor, opsional)"), max_length=30, required=False
     )
-    application_letter = forms.FileField(label=_l("Surat permohonan"))
-    payslip = forms.FileField(label=_l("Slip gaji"))
+    application_letter = forms.FileField(label=gettext_lazy("Surat permohonan"))
+    payslip = forms.FileField(label=gettext_lazy("Slip gaji"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,8 +119,8 @@ class ApplyForm(SimulateForm):
 
 
 class ProductForm(forms.ModelForm):
-    min_amount = RupiahField(label=_l("Plafon minimum"), min_value=0)
-    max_amount = RupiahField(label=_l("Plafon maksimum"), min_value=0)
+    min_amount = RupiahField(label=gettext_lazy("Plafon minimum"), min_value=0)
+    max_amount = RupiahField(label=gettext_lazy("Plafon maksimum"), min_value=0)
 
     class Meta:
         model = LoanProduct
@@ -158,27 +158,28 @@ def _parse_date(value: str, default: date | None, *, label: str = "") -> date | 
 
 
 LOAN_COLUMNS = [
-    Column(_l("Nomor"), "number"),
-    Column(_l("Nomor anggota"), "member.number"),
-    Column(_l("Nama"), "member.full_name"),
+    Column(gettext_lazy("Nomor"), "number"),
+    Column(gettext_lazy("Nomor anggota"), "member.number"),
+    Column(gettext_lazy("Nama"), "member.full_name"),
     Column("NIP", "member.nip"),
-    Column(_l("Produk"), "product.name"),
-    Column(_l("Status"), lambda ln: ln.status_label),
-    Column(_l("Pokok"), "principal", money=True),
-    Column(_l("Tenor (bulan)"), "tenor"),
-    Column(_l("Jasa (%)"), "rate"),
-    Column(_l("Tanggal pengajuan"), "applied_on"),
-    Column(_l("Tanggal pencairan"), "disbursed_on"),
-    Column(_l("Sisa pokok"), "principal_outstanding", money=True),
-    Column(_l("Hari tunggakan"), "days_past_due"),
+    Column(gettext_lazy("Produk"), "product.name"),
+    Column(gettext_lazy("Status"), lambda ln: ln.status_label),
+    Column(gettext_lazy("Pokok"), "principal", money=True),
+    Column(gettext_lazy("Tenor (bulan)"), "tenor"),
+    Column(gettext_lazy("Jasa (%)"), "rate"),
+    Column(gettext_lazy("Tanggal pengajuan"), "applied_on"),
+    Column(gettext_lazy("Tanggal pencairan"), "disbursed_on"),
+    Column(gettext_lazy("Sisa pokok"), "principal_outstanding", money=True),
+    Column(gettext_lazy("Hari tunggakan"), "days_past_due"),
     Column(
-        _l("Kolektibilitas"), lambda ln: ln.get_kolektibilitas_display() if ln.is_running else ""
+        gettext_lazy("Kolektibilitas"),
+        lambda ln: ln.get_kolektibilitas_display() if ln.is_running else "",
     ),
     # as the list's grade column: the daily arrears run that set the grade, and the
     # row's note (not graded yet, a top-up's inherited grade, paid since)
-    Column(_l("Kolektibilitas dinilai per"), "graded_on"),
-    Column(_l("Catatan kolektibilitas"), grade_row_note),
-    Column(_l("Tanggal lunas"), "closed_on"),
+    Column(gettext_lazy("Kolektibilitas dinilai per"), "graded_on"),
+    Column(gettext_lazy("Catatan kolektibilitas"), grade_row_note),
+    Column(gettext_lazy("Tanggal lunas"), "closed_on"),
 ]
 
 
@@ -1093,12 +1094,12 @@ def settings_view(request):
 # --- reports ------------------------------------------------------------------------
 
 REPORTS = {
-    "outstanding": _l("Pinjaman beredar"),
-    "arrears": _l("Tunggakan dan umur tunggakan"),
-    "collectibility": _l("Kolektibilitas dan NPL"),
-    "disbursements": _l("Pencairan per periode"),
-    "repayments": _l("Penerimaan angsuran per periode"),
-    "write-offs": _l("Pinjaman dihapusbukukan dan penerimaannya"),
+    "outstanding": gettext_lazy("Pinjaman beredar"),
+    "arrears": gettext_lazy("Tunggakan dan umur tunggakan"),
+    "collectibility": gettext_lazy("Kolektibilitas dan NPL"),
+    "disbursements": gettext_lazy("Pencairan per periode"),
+    "repayments": gettext_lazy("Penerimaan angsuran per periode"),
+    "write-offs": gettext_lazy("Pinjaman dihapusbukukan dan penerimaannya"),
 }
 
 
@@ -1106,7 +1107,7 @@ class ArrearsRunForm(forms.Form):
     """The day a run is made as of: today, or a past month's last day still open (the
     choices offered; the service refuses any other day with its reason)."""
 
-    on = forms.DateField(label=_l("Per tanggal"))
+    on = forms.DateField(label=gettext_lazy("Per tanggal"))
 
     def __init__(self, *args, dates: list[date], **kwargs):
         super().__init__(*args, **kwargs)

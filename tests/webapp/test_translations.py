@@ -5,6 +5,7 @@ committed .mo files are what their .po files compile to. Extraction runs xgettex
 .po files are only read."""
 
 import gettext
+import re
 import subprocess
 from pathlib import Path
 
@@ -109,3 +110,49 @@ def test_extraction_reads_code_and_templates_like_makemessages(tmp_path):
         (None, "Tarif (%%)", None): ("app/templates/page.html:2",),
         (None, "Tanggal %(d)s", None): ("app/templates/page.html:3",),
     }
+
+
+# The names xgettext reads in Python (its defaults and XGETTEXT's keywords, as makemessages
+# passes them): a translation function imported under another name (``gettext_lazy as
+# _l``) marks nothing that makemessages or ``msgids.extract`` can find, so its strings
+# never reach the .po and show in Indonesian to an English reader, unreported.
+READ_BY_XGETTEXT = frozenset(
+    {"_", "gettext", "ngettext", "pgettext", "npgettext"}
+    | {
+        kw.split("=", 1)[1].split(":", 1)[0]
+        for kw in msgids.XGETTEXT
+        if kw.startswith("--keyword=")
+    }
+)
+IMPORT_AS = re.compile(r"\b(\w*gettext\w*)\s+as\s+(\w+)")
+
+
+def gettext_aliases(root: Path = msgids.ROOT) -> list[str]:
+    found = []
+    for path in msgids.source_files(root):
+        if path.suffix != ".py":
+            continue
+        for n, line in enumerate((root / path).read_text(encoding="utf-8").splitlines(), 1):
+            for function, alias in IMPORT_AS.findall(line):
+                if alias not in READ_BY_XGETTEXT:
+                    found.append(f"{path}:{n}: {function} as {alias}")
+    return found
+
+
+def test_translation_functions_are_imported_under_names_makemessages_reads():
+    aliases = gettext_aliases()
+    assert not aliases, (
+        "makemessages (xgettext) does not read these names, so their strings are never "
+        "extracted nor translated: import the function as `_` or by its own name:\n"
+        + "\n".join(aliases)
+    )
+
+
+def test_an_alias_makemessages_cannot_read_is_found(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/views.py").write_text(
+        "from django.utils.translation import gettext_lazy as _l\n"
+        "from django.utils.translation import gettext as _, pgettext_lazy\n"
+        "from django.utils.translation import ngettext_lazy as ngettext_lazy\n"
+    )
+    assert gettext_aliases(tmp_path) == ["app/views.py:1: gettext_lazy as _l"]

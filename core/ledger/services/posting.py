@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_log
 from core.common.dates import format_tanggal
@@ -38,34 +38,34 @@ DESCRIPTION_MAX = JournalEntry._meta.get_field("description").max_length
 # Entries a module owns: reversed only through that module's own reversal, which corrects
 # its sub-ledger too. The value says where (shown in the refusal).
 MODULE_OWNERS = {
-    JournalEntry.Source.SAVINGS: _lazy(
+    JournalEntry.Source.SAVINGS: gettext_lazy(
         "menu Simpanan: tombol Batalkan pada transaksi di halaman rekening "
         "(API: POST /api/v1/savings/transactions/<id>/reverse/)"
     ),
-    JournalEntry.Source.LOAN: _lazy(
+    JournalEntry.Source.LOAN: gettext_lazy(
         "menu Pinjaman: tombol Batalkan pada pembayaran atau Batalkan pencairan di halaman "
         "pinjamannya (API: POST /api/v1/loans/repayments/<id>/reverse/, "
         "POST /api/v1/loans/<id>/reverse-disbursement/)"
     ),
-    JournalEntry.Source.DEDUCTION: _lazy(
+    JournalEntry.Source.DEDUCTION: gettext_lazy(
         "menu Potong gaji: Batalkan batch impor "
         "(API: POST /api/v1/deductions/imports/<id>/reverse/)"
     ),
-    JournalEntry.Source.SHU: _lazy("menu SHU"),
-    JournalEntry.Source.MEMBER: _lazy("menu Keanggotaan (penyelesaian keluar anggota)"),
-    JournalEntry.Source.SHOP: _lazy("menu Toko"),
+    JournalEntry.Source.SHU: gettext_lazy("menu SHU"),
+    JournalEntry.Source.MEMBER: gettext_lazy("menu Keanggotaan (penyelesaian keluar anggota)"),
+    JournalEntry.Source.SHOP: gettext_lazy("menu Toko"),
 }
 
 # The same, as the entry's page says it to a reader: where in the menus, no API call.
 MODULE_OWNER_PAGES = {
-    JournalEntry.Source.SAVINGS: _lazy(
+    JournalEntry.Source.SAVINGS: gettext_lazy(
         "menu Simpanan: tombol Batalkan pada transaksi di halaman rekening"
     ),
-    JournalEntry.Source.LOAN: _lazy(
+    JournalEntry.Source.LOAN: gettext_lazy(
         "menu Pinjaman: tombol Batalkan pada pembayaran atau Batalkan pencairan di halaman "
         "pinjamannya"
     ),
-    JournalEntry.Source.DEDUCTION: _lazy("menu Potong gaji: Batalkan batch impor"),
+    JournalEntry.Source.DEDUCTION: gettext_lazy("menu Potong gaji: Batalkan batch impor"),
     JournalEntry.Source.SHU: MODULE_OWNERS[JournalEntry.Source.SHU],
     JournalEntry.Source.MEMBER: MODULE_OWNERS[JournalEntry.Source.MEMBER],
     JournalEntry.Source.SHOP: MODULE_OWNERS[JournalEntry.Source.SHOP],
@@ -461,7 +461,7 @@ def journal_reverse(
     if module != entry.source:
         where = MODULE_OWNERS.get(entry.source)
         if where is None and entry.lines.filter(account__is_control=True).exists():
-            where = _lazy("modul pemilik akun kontrolnya (simpanan/pinjaman)")
+            where = gettext_lazy("modul pemilik akun kontrolnya (simpanan/pinjaman)")
         if where is not None:
             raise ApplicationError(
                 E.MODULE_ENTRY,

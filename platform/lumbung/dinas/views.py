@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -151,17 +151,17 @@ def dinas_logout(request):
 
 
 SORT_LABELS = [
-    ("name", _lazy("Nama")),
-    ("regency", _lazy("Kab/kota")),
-    ("members", _lazy("Anggota aktif")),
-    ("assets", _lazy("Aset")),
-    ("capital", _lazy("Modal sendiri")),
-    ("savings", _lazy("Simpanan")),
-    ("loans", _lazy("Pinjaman")),
-    ("npl", _lazy("NPL")),
-    ("shu", _lazy("SHU")),
-    ("rat", _lazy("RAT terakhir")),
-    ("activity", _lazy("Aktivitas")),
+    ("name", gettext_lazy("Nama")),
+    ("regency", gettext_lazy("Kab/kota")),
+    ("members", gettext_lazy("Anggota aktif")),
+    ("assets", gettext_lazy("Aset")),
+    ("capital", gettext_lazy("Modal sendiri")),
+    ("savings", gettext_lazy("Simpanan")),
+    ("loans", gettext_lazy("Pinjaman")),
+    ("npl", gettext_lazy("NPL")),
+    ("shu", gettext_lazy("SHU")),
+    ("rat", gettext_lazy("RAT terakhir")),
+    ("activity", gettext_lazy("Aktivitas")),
 ]
 
 # No area has this many pages; a larger number would overflow PostgreSQL's bigint OFFSET
