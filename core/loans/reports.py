@@ -27,8 +27,9 @@ from core.common.money import format_percent, format_rupiah
 from core.common.pdf import html_to_pdf
 
 from . import schedules as S
-from .models import Loan, LoanReversal, LoanSettings, LoanWriteOff, receipts_prime
+from .models import KOLEK_CHOICES, Loan, LoanReversal, LoanSettings, LoanWriteOff, receipts_prime
 from .selectors import (
+    NPL_BAND_LABELS,
     collectibility_grading,
     collectibility_summary,
     disbursements_between,
@@ -43,19 +44,10 @@ from .selectors import (
 from .services import loan_dues
 
 ZERO = Decimal("0")
-KOLEK_LABEL = {
-    "lancar": "Lancar",
-    "dpk": "Dalam Perhatian Khusus",
-    "kurang_lancar": "Kurang Lancar",
-    "diragukan": "Diragukan",
-    "macet": "Macet",
-}
-BAND_LABEL = {
-    "sehat": "Sehat",
-    "cukup_sehat": "Cukup sehat",
-    "kurang_sehat": "Kurang sehat",
-    "tidak_sehat": "Tidak sehat",
-}
+# the grades' and NPL bands' names as the loan's page shows them (lazy: said in the
+# reader's language when a report is built; str() before a cell or a note takes them)
+KOLEK_LABEL = dict(KOLEK_CHOICES)
+BAND_LABEL = NPL_BAND_LABELS
 
 
 @dataclass
@@ -142,7 +134,7 @@ def report_outstanding(*, on: date) -> Report:
             "principal": ln.principal,
             "outstanding": ln.principal_outstanding,
             "dpd": ln.days_past_due,
-            "grade": KOLEK_LABEL[ln.kolektibilitas],
+            "grade": str(KOLEK_LABEL[ln.kolektibilitas]),
             "grade_note": grade_row_note(ln),
             "ppap": ln.ppap_amount,
         }
@@ -269,8 +261,8 @@ def report_restructured(*, on: date) -> Report:
                 "number": ln.number,
                 "member": f"{ln.member.number} {ln.member.full_name}",
                 "restructured_on": ln.restructured_on,
-                "grade_before": KOLEK_LABEL[ln.restructured_grade],
-                "grade": KOLEK_LABEL[ln.kolektibilitas],
+                "grade_before": str(KOLEK_LABEL[ln.restructured_grade]),
+                "grade": str(KOLEK_LABEL[ln.kolektibilitas]),
                 "grade_note": grade_row_note(ln),
                 "dpd": ln.days_past_due,
                 "arrears": d.principal + d.jasa,
@@ -306,7 +298,7 @@ def report_collectibility(*, on: date) -> Report:
     run_on = _arrears_run_on()
     rows = [
         {
-            "grade": KOLEK_LABEL[g["grade"]],
+            "grade": str(KOLEK_LABEL[g["grade"]]),
             "count": g["count"],
             "outstanding": g["outstanding"],
             "share": (g["outstanding"] * 100 / s["total"]).quantize(Decimal("0.01"))
@@ -334,7 +326,7 @@ def report_collectibility(*, on: date) -> Report:
             _run_note(run_on),
             _("Skema kolektibilitas: %(s)s.") % {"s": _scheme_text(s)},
             _("NPL (Kurang Lancar + Diragukan + Macet): %(n)s%% — %(b)s")
-            % {"n": format_percent(s["npl_ratio"]), "b": BAND_LABEL[s["band"]]},
+            % {"n": format_percent(s["npl_ratio"]), "b": str(BAND_LABEL[s["band"]])},
             _(
                 "Termasuk %(n)s pinjaman direstrukturisasi, sisa pokok %(o)s "
                 "(jasa ditangguhkan %(d)s)."
@@ -396,7 +388,7 @@ def _scheme_text(s: dict) -> str:
             days = str(g["days_from"])
         parts.append(
             _("%(g)s %(d)s hari (PPAP %(r)s%%)")
-            % {"g": KOLEK_LABEL[g["grade"]], "d": days, "r": format_percent(g["ppap_rate"])}
+            % {"g": str(KOLEK_LABEL[g["grade"]]), "d": days, "r": format_percent(g["ppap_rate"])}
         )
     return ", ".join(parts)
 
@@ -672,7 +664,7 @@ def report_card(*, loan: Loan, on: date) -> Report:
                 "d": format_date(on),
                 "s": format_rupiah(loan.principal_outstanding),
                 "st": loan.status_label,
-                "k": KOLEK_LABEL[loan.kolektibilitas],
+                "k": str(KOLEK_LABEL[loan.kolektibilitas]),
             },
             # when that grade was set, as the loan's page says it
             *([grade_note(loan, loan_grade_date(loan))] if loan.is_running else []),

@@ -31,7 +31,9 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -101,25 +103,26 @@ class ImportErrors(StrEnum):
     CLOSED = "import_period_closed"  # opening balances dated in a closed month
 
 
-# (column, required, description for the template)
-COLUMNS: list[tuple[str, bool, str]] = [
-    ("nomor_anggota", False, "Kosongkan untuk nomor otomatis"),
-    ("nama_lengkap", True, "Nama sesuai SK"),
-    ("nip", True, "18 digit"),
-    ("nik", True, "16 digit"),
-    ("golongan", False, "mis. III/a atau PPPK IX"),
-    ("kode_instansi", True, "Kode instansi yang sudah terdaftar"),
-    ("tanggal_masuk", True, "TTTT-BB-HH atau HH/BB/TTTT"),
+# (column, required, description for the template, in the reader's language: the column
+# names are the file's keys and stay as they are)
+COLUMNS: list[tuple[str, bool, Promise | str]] = [
+    ("nomor_anggota", False, gettext_lazy("Kosongkan untuk nomor otomatis")),
+    ("nama_lengkap", True, gettext_lazy("Nama sesuai SK")),
+    ("nip", True, gettext_lazy("18 digit")),
+    ("nik", True, gettext_lazy("16 digit")),
+    ("golongan", False, gettext_lazy("mis. III/a atau PPPK IX")),
+    ("kode_instansi", True, gettext_lazy("Kode instansi yang sudah terdaftar")),
+    ("tanggal_masuk", True, gettext_lazy("TTTT-BB-HH atau HH/BB/TTTT")),
     ("jabatan", False, ""),
     ("alamat", False, ""),
-    ("telepon", False, "08xx atau +62"),
+    ("telepon", False, gettext_lazy("08xx atau +62")),
     ("email", False, ""),
     ("nama_bank", False, ""),
     ("nomor_rekening", False, ""),
-    ("gaji_bersih", False, "Rupiah utuh"),
-    ("saldo_pokok", False, "Saldo awal simpanan pokok"),
-    ("saldo_wajib", False, "Saldo awal simpanan wajib"),
-    ("saldo_sukarela", False, "Saldo awal simpanan sukarela"),
+    ("gaji_bersih", False, gettext_lazy("Rupiah utuh")),
+    ("saldo_pokok", False, gettext_lazy("Saldo awal simpanan pokok")),
+    ("saldo_wajib", False, gettext_lazy("Saldo awal simpanan wajib")),
+    ("saldo_sukarela", False, gettext_lazy("Saldo awal simpanan sukarela")),
 ]
 COLUMN_NAMES = [c for c, _r, _d in COLUMNS]
 # headers of an old system's status / exit columns (compared as ``norm_header``): the
@@ -1458,9 +1461,9 @@ def import_template_xlsx() -> bytes:
         for cell in row[:4] + row[9:13]:
             cell.number_format = "@"
     help_ws = wb.create_sheet("petunjuk")
-    help_ws.append(["kolom", "wajib", "keterangan"])
+    help_ws.append([_("Kolom"), _("Wajib diisi"), _("Keterangan")])
     for c, req, desc, _e in columns:
-        help_ws.append([c, "ya" if req else "", desc])
+        help_ws.append([c, _("ya") if req else "", str(desc)])
     help_ws.column_dimensions["A"].width = 22
     help_ws.column_dimensions["C"].width = 90
     return workbook_bytes(wb)
