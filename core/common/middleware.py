@@ -14,7 +14,9 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import is_valid_path
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .db_busy import DatabaseBusy, db_busy_error
 from .db_refusals import db_refusal_error
@@ -35,19 +37,22 @@ _CODES = {
     415: "unsupported_media_type",
     429: "throttled",
 }
+# said in the language the request is answered in (an API client's Accept-Language)
 _MESSAGES = {
-    400: "Permintaan tidak valid.",
-    401: "Belum masuk.",
-    403: "Tidak diizinkan.",
-    404: "Tidak ditemukan.",
-    405: "Metode tidak diizinkan.",
-    500: "Terjadi kesalahan pada server.",
+    400: gettext_lazy("Permintaan tidak valid."),
+    401: gettext_lazy("Belum masuk."),
+    403: gettext_lazy("Tidak diizinkan."),
+    404: gettext_lazy("Tidak ditemukan."),
+    405: gettext_lazy("Metode tidak diizinkan."),
+    500: gettext_lazy("Terjadi kesalahan pada server."),
 }
 
 
 def api_error(status: int, *, code: str | None = None, message: str | None = None, fields=None):
     code = code or _CODES.get(status, "server_error" if status >= 500 else "error")
-    message = message or _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else "Galat.")
+    message = message or str(
+        _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else gettext_lazy("Galat."))
+    )
     return JsonResponse(
         {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
     )
@@ -75,6 +80,18 @@ def _slash_missing(request) -> bool:
     )
 
 
+def _request_language(request) -> str:
+    """The language the request will be answered in, for an answer given before
+    ``IndonesianFirstMiddleware`` and ``LocaleMiddleware`` run: the switcher's cookie,
+    then for the API only its ``Accept-Language``; else ``LANGUAGE_CODE``."""
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie and cookie in dict(settings.LANGUAGES):
+        return cookie
+    if request.path.startswith(API_PREFIX):
+        return translation.get_language_from_request(request)
+    return settings.LANGUAGE_CODE
+
+
 class ApiErrorMiddleware:
     """Placed early in MIDDLEWARE so it sees the final response of everything inside it
     (URL resolution 404s and the 500 page Django renders for an unhandled exception)."""
@@ -85,7 +102,9 @@ class ApiErrorMiddleware:
     def __call__(self, request):
         is_api = request.path.startswith(API_PREFIX)
         if _has_nul(request):
-            message = "Parameter tidak boleh mengandung karakter NUL."
+            # before the locale middleware: the language it would choose, said here
+            with translation.override(_request_language(request)):
+                message = _("Parameter tidak boleh mengandung karakter NUL.")
             if is_api:
                 return api_error(400, message=message)
             return HttpResponseBadRequest(message)

@@ -70,3 +70,28 @@ def test_a_page_still_ignores_the_browsers_accept_language(tenant_a, in_tenant_a
     client_a.force_login(make_user("bendahara", email="lang-page@webapp.test"))
     body = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="id"' in body
+
+
+def test_an_unknown_api_address_is_said_in_english_when_asked(api):
+    e = _error(api.get("/api/v1/no-such-list/", HTTP_ACCEPT_LANGUAGE="en"), 404)
+    assert e == {"code": "not_found", "message": "Not found.", "fields": {}}
+    e = _error(api.get("/api/v1/no-such-list/"), 404)
+    assert e["message"] == "Tidak ditemukan."
+
+
+def test_a_nul_in_the_query_is_said_in_english_when_asked(api):
+    e = _error(api.get("/api/v1/members/", {"q": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en"), 400)
+    assert e["message"] == "A parameter must not contain the NUL character."
+    e = _error(api.get("/api/v1/members/", {"q": "a\x00b"}), 400)
+    assert e["message"] == "Parameter tidak boleh mengandung karakter NUL."
+
+
+def test_a_nul_in_a_page_address_is_said_in_the_switchers_language_only(client_a):
+    client_a.cookies["django_language"] = "en"
+    r = client_a.get("/anggota/", {"q": "a\x00b"})
+    assert r.status_code == 400 and r.content.decode() == (
+        "A parameter must not contain the NUL character."
+    )
+    del client_a.cookies["django_language"]
+    r = client_a.get("/anggota/", {"q": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.content.decode() == "Parameter tidak boleh mengandung karakter NUL."
