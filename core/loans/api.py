@@ -81,7 +81,7 @@ def _date(value, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationError({field: ["Tanggal harus berformat YYYY-MM-DD."]})
+        raise ValidationError({field: [_("Tanggal harus berformat YYYY-MM-DD.")]})
 
 
 def _rupiah(value, field: str):

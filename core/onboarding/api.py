@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -158,8 +159,8 @@ def request_file_rows(request, kind: str) -> files.FileRows:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApplicationError(
             E.ROWS_INVALID,
-            "Kirim 'rows' (daftar objek) atau unggah 'file'.",
-            fields={"rows": ["Wajib berupa daftar objek."]},
+            _("Kirim 'rows' (daftar objek) atau unggah 'file'."),
+            fields={"rows": [_("Wajib berupa daftar objek.")]},
         )
     return files.FileRows(rows=rows, hidden=[], encoding="", left_out=[])
 
@@ -188,7 +189,9 @@ def _json_dict(request, key: str) -> dict:
             value = None
     if not isinstance(value, dict):
         raise ApplicationError(
-            E.ROWS_INVALID, f"'{key}' harus berupa objek.", fields={key: ["Objek."]}
+            E.ROWS_INVALID,
+            _("'%(key)s' harus berupa objek.") % {"key": key},
+            fields={key: [_("Objek.")]},
         )
     return value
 
@@ -206,7 +209,7 @@ def request_reference(request) -> str | None:
         return None
     reference = body.get("reference")
     if not isinstance(reference, str) or not reference.strip():
-        message = "'reference' harus berupa teks dari jawaban pratinjau."
+        message = _("'reference' harus berupa teks dari jawaban pratinjau.")
         raise ApplicationError(E.PREVIEW_INVALID, message, fields={"reference": [message]})
     given = [
         k
@@ -215,10 +218,10 @@ def request_reference(request) -> str | None:
         and not (k == "preview" and not _yes(body.get(k)))
     ]
     if given:
-        message = (
+        message = _(
             "Kirim 'reference' saja: baris, berkas dan pemetaannya sudah ikut pratinjau "
-            f"(dikirim juga: {', '.join(given)})."
-        )
+            "(dikirim juga: %(given)s)."
+        ) % {"given": ", ".join(given)}
         raise ApplicationError(E.PREVIEW_INVALID, message, fields={"reference": [message]})
     return reference
 
@@ -278,8 +281,8 @@ class MoveInView(_Base):
         except ValueError:
             raise ApplicationError(
                 E.CUTOVER_INVALID,
-                "Tanggal pindah tidak valid (TTTT-BB-HH).",
-                fields={"cutover_date": ["Tanggal tidak valid."]},
+                _("Tanggal pindah tidak valid (TTTT-BB-HH)."),
+                fields={"cutover_date": [_("Tanggal tidak valid.")]},
             ) from None
         mi = services.move_in_start(cutover_date=cutover, by=request.user)
         return Response({"move_in": move_in_data(mi)}, status=201)
@@ -595,7 +598,7 @@ class TemplateView(_Base):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, kind: str):
         if kind not in files.TEMPLATES:
-            raise ApplicationError(E.FILE_INVALID, "Templat tidak dikenal.", status=404)
+            raise ApplicationError(E.FILE_INVALID, _("Templat tidak dikenal."), status=404)
         rows = selectors.template_rows(kind, move_in=services.move_in_current())
         resp = HttpResponse(
             files.template_xlsx(kind, rows),

@@ -95,3 +95,32 @@ def test_a_nul_in_a_page_address_is_said_in_the_switchers_language_only(client_a
     del client_a.cookies["django_language"]
     r = client_a.get("/anggota/", {"q": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
     assert r.content.decode() == "Parameter tidak boleh mengandung karakter NUL."
+
+
+def test_a_date_that_is_not_a_date_is_said_in_english_when_asked():
+    from django.utils import translation
+    from rest_framework.exceptions import ValidationError
+
+    from core.loans.api import _date
+
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        _date("31-12-2026", "on")
+    assert caught.value.detail["on"] == ["The date must be in the YYYY-MM-DD format."]
+
+
+def test_the_move_in_api_says_its_refusals_in_english_when_asked(api):
+    e = _error(
+        api.post(
+            "/api/v1/onboarding/",
+            {"cutover_date": "kemarin"},
+            "application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+        ),
+        400,
+    )
+    assert e["message"] == "The move-in date is not valid (YYYY-MM-DD)."
+    assert e["fields"] == {"cutover_date": ["Invalid date."]}
+    e = _error(api.get("/api/v1/onboarding/templates/nope.xlsx", HTTP_ACCEPT_LANGUAGE="en"), 404)
+    assert e["message"] == "Unknown template."
+    e = _error(api.get("/api/v1/onboarding/templates/nope.xlsx"), 404)
+    assert e["message"] == "Templat tidak dikenal."
