@@ -44,6 +44,7 @@ from .common import (
     _require_role,
     _whole_positive,
     check_loan_date,
+    members_language,
 )
 
 # --- simulation and checks ----------------------------------------------------------
@@ -335,12 +336,13 @@ def loan_apply(
             "applied_on": on.isoformat(),
         },
     )
-    _notify(
-        loan,
-        _("Pengajuan pinjaman %s diterima") % loan.number,
-        _("Pengajuan pinjaman Anda sebesar %(p)s untuk %(n)s bulan telah kami terima.")
-        % {"p": format_rupiah(sim.principal), "n": sim.tenor},
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pengajuan pinjaman %s diterima") % loan.number,
+            _("Pengajuan pinjaman Anda sebesar %(p)s untuk %(n)s bulan telah kami terima.")
+            % {"p": format_rupiah(sim.principal), "n": sim.tenor},
+        )
     return loan
 
 
@@ -413,11 +415,12 @@ def loan_verify(*, loan: Loan, by, note: str = "", on: date | None = None) -> Lo
     audit_log(
         actor=by, action=LoanAudit.VERIFY, target=loan, reason=note, data={"on": on.isoformat()}
     )
-    _notify(
-        loan,
-        _("Pinjaman %s diverifikasi") % loan.number,
-        _("Pengajuan Anda telah diverifikasi bendahara."),
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s diverifikasi") % loan.number,
+            _("Pengajuan Anda telah diverifikasi bendahara."),
+        )
     return loan
 
 
@@ -447,9 +450,12 @@ def loan_approve(*, loan: Loan, by, note: str = "", on: date | None = None) -> L
     audit_log(
         actor=by, action=LoanAudit.APPROVE, target=loan, reason=note, data={"on": on.isoformat()}
     )
-    _notify(
-        loan, _("Pinjaman %s disetujui") % loan.number, _("Pengajuan Anda telah disetujui ketua.")
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s disetujui") % loan.number,
+            _("Pengajuan Anda telah disetujui ketua."),
+        )
     return loan
 
 
@@ -470,9 +476,10 @@ def loan_reject(*, loan: Loan, by, reason: str) -> Loan:
         update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "updated_at"]
     )
     audit_log(actor=by, action=LoanAudit.REJECT, target=loan, reason=loan.rejection_reason)
-    _notify(
-        loan,
-        _("Pinjaman %s ditolak") % loan.number,
-        _("Pengajuan Anda ditolak. Alasan: %s") % loan.rejection_reason,
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s ditolak") % loan.number,
+            _("Pengajuan Anda ditolak. Alasan: %s") % loan.rejection_reason,
+        )
     return loan

@@ -8,10 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Case, DateField, F, Max, OuterRef, Q, Subquery, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_tanggal
@@ -413,6 +414,13 @@ def _whole_positive(value: Any, *, field: str, label: str) -> Decimal:
             fields={field: [_("Harus rupiah bulat.")]},
         )
     return d.quantize(Decimal("1"))
+
+
+def members_language():
+    """Where a member's e-mail is written: in the cooperative's language
+    (``LANGUAGE_CODE``), whatever the language of the staff screen that acted — a
+    member has no language of their own here. ``with members_language(): _notify(…)``."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _notify(loan: Loan, subject: str, body: str) -> None:

@@ -43,6 +43,7 @@ from .common import (
     check_first_due_date,
     check_loan_date,
     loan_event_date_refusal,
+    members_language,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -229,19 +230,20 @@ def loan_disburse(
             "via": via,
         },
     )
-    _notify(
-        loan,
-        _("Pinjaman %s dicairkan") % loan.number,
-        _(
-            "Pinjaman Anda telah dicairkan (bukti %(v)s): diterima bersih %(n)s; angsuran pertama %(i)s jatuh tempo %(d)s."
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s dicairkan") % loan.number,
+            _(
+                "Pinjaman Anda telah dicairkan (bukti %(v)s): diterima bersih %(n)s; angsuran pertama %(i)s jatuh tempo %(d)s."
+            )
+            % {
+                "v": voucher,
+                "n": format_rupiah(net),
+                "i": format_rupiah(sched.first_instalment),
+                "d": format_tanggal(first_due),
+            },
         )
-        % {
-            "v": voucher,
-            "n": format_rupiah(net),
-            "i": format_rupiah(sched.first_instalment),
-            "d": format_tanggal(first_due),
-        },
-    )
     return entry
 
 

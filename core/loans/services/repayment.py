@@ -49,6 +49,7 @@ from .common import (
     loan_event_floor,
     loan_floor_after,
     loan_floor_annotations,
+    members_language,
     savings_credit,
     schedule_version_next,
 )
@@ -1074,16 +1075,17 @@ def loan_repay(
         by=by,
     )
     loan_repayments_attach_entry(drafts=[draft], entry=entry)
-    _notify(
-        rep.loan,
-        _("Pembayaran pinjaman %s diterima") % rep.loan.number,
-        _("Pembayaran %(a)s diterima (kuitansi %(r)s). Sisa pokok %(s)s.")
-        % {
-            "a": format_rupiah(rep.amount),
-            "r": receipt,
-            "s": format_rupiah(rep.loan.principal_outstanding),
-        },
-    )
+    with members_language():
+        _notify(
+            rep.loan,
+            _("Pembayaran pinjaman %s diterima") % rep.loan.number,
+            _("Pembayaran %(a)s diterima (kuitansi %(r)s). Sisa pokok %(s)s.")
+            % {
+                "a": format_rupiah(rep.amount),
+                "r": receipt,
+                "s": format_rupiah(rep.loan.principal_outstanding),
+            },
+        )
     return rep
 
 
@@ -1187,9 +1189,10 @@ def loan_payoff(
         target=loan,
         data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt} | extra,
     )
-    _notify(
-        loan,
-        _("Pinjaman %s lunas") % loan.number,
-        _("Pinjaman Anda telah dilunasi (kuitansi %(r)s). Terima kasih.") % {"r": receipt},
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s lunas") % loan.number,
+            _("Pinjaman Anda telah dilunasi (kuitansi %(r)s). Terima kasih.") % {"r": receipt},
+        )
     return rep

@@ -39,6 +39,7 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_event_date,
+    members_language,
     schedule_version_next,
 )
 from .dues import _open_rows, row_penalty_due
@@ -250,10 +251,11 @@ def loan_reschedule(
             "principal": str(new_principal),
         },
     )
-    _notify(
-        loan,
-        _("Pinjaman %s dijadwal ulang") % loan.number,
-        _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama %(i)s.")
-        % {"n": n, "i": format_rupiah(sched.first_instalment)},
-    )
+    with members_language():
+        _notify(
+            loan,
+            _("Pinjaman %s dijadwal ulang") % loan.number,
+            _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama %(i)s.")
+            % {"n": n, "i": format_rupiah(sched.first_instalment)},
+        )
     return rs
