@@ -131,4 +131,6 @@ def audit_list(request):
 @role_required(read=AUDIT_READERS, write=frozenset())
 def audit_detail(request, pk: int):
     event = get_object_or_404(AuditEvent, pk=pk)
-    return render(request, "audit/audit_detail.html", {"event": event})
+    # the data as the API and the exports give it (JSON), not Python's repr (True, None)
+    data = json.dumps(event.data, indent=2, ensure_ascii=False, default=str) if event.data else ""
+    return render(request, "audit/audit_detail.html", {"event": event, "data": data})

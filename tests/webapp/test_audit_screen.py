@@ -118,3 +118,21 @@ def test_audit_xlsx_names_the_cooperative_the_dates_and_when_printed(client_a, e
     actions = [r[2] for r in cells[head_at + 1 :]]
     assert {"loan.apply", "savings.deposit"} <= set(actions)
     assert len(actions) == AuditEvent.objects.count()  # every row of the range, all pages
+
+
+def test_an_events_data_is_shown_as_json_not_python(client_a, in_tenant_a):
+    """The detail page shows the data as the API and the exports give it (JSON: true,
+    false, null, double quotes, non-ASCII as typed), not Python's repr (True, None)."""
+    a = make_user("bendahara", email="bendahara2@alpha.test")
+    audit_log(
+        actor=a,
+        action="member.update",
+        target=a,
+        data={"invited": False, "email": None, "name": "Rina Wulandari — Bapak", "n": 3},
+    )
+    ev = AuditEvent.objects.get(action="member.update")
+    client_a.force_login(make_user("pengawas"))
+    body = client_a.get(f"/audit/{ev.pk}/").content.decode()
+    assert "&quot;invited&quot;: false" in body and "&quot;email&quot;: null" in body
+    assert "Rina Wulandari — Bapak" in body
+    assert "False" not in body and "None" not in body and "&#x27;" not in body
