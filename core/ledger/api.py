@@ -10,7 +10,12 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -221,9 +226,81 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 
 class LedgerManualRequestSerializer(serializers.ModelSerializer):
+    """A manual entry request. ``approvable``: waiting and not dated in the books closed
+    already (``services.manual_request_books_closed``); one that is not can only be
+    rejected: ``approve_refusal`` says why and ``books_closed_until`` up to when."""
+
+    approvable = serializers.SerializerMethodField()
+    books_closed_until = serializers.SerializerMethodField()
+    approve_refusal = serializers.SerializerMethodField()
+
     class Meta:
         model = ManualEntryRequest
-        fields = ["id", "date", "description", "lines", "status", "requested_at", "entry"]
+        fields = [
+            "id",
+            "date",
+            "description",
+            "lines",
+            "status",
+            "requested_at",
+            "entry",
+            "approvable",
+            "books_closed_until",
+            "approve_refusal",
+        ]
+
+    def _refusal(self, obj: ManualEntryRequest) -> ApplicationError | None:
+        # the list passes each one's refusal (the books' closed date read once for all)
+        refusals = self.context.get("refusals")
+        if refusals is not None:
+            return refusals.get(obj.pk)
+        if obj.status != ManualEntryRequest.Status.PENDING:
+            return None
+        return services.manual_request_books_closed(obj)
+
+    def get_approvable(self, obj) -> bool:
+        return obj.status == ManualEntryRequest.Status.PENDING and self._refusal(obj) is None
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_books_closed_until(self, obj) -> str | None:
+        refusal = self._refusal(obj)
+        return refusal.fields["books_closed_until"] if refusal else None
+
+    def get_approve_refusal(self, obj) -> str | None:
+        refusal = self._refusal(obj)
+        return str(refusal.message) if refusal else None
+
+
+class ManualRequestList(ListAPIView):
+    """The manual entry requests waiting for approval, oldest first: the API's form of
+    Jurnal umum's "Menunggu persetujuan" list."""
+
+    permission_classes = [RolePermission]
+    read_roles = STAFF
+    serializer_class = LedgerManualRequestSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return ManualEntryRequest.objects.filter(status=ManualEntryRequest.Status.PENDING).order_by(
+            "date", "pk"
+        )
+
+    @extend_schema(
+        description="Permintaan jurnal manual yang menunggu persetujuan. `approvable` false: "
+        "bertanggal dalam buku yang sudah ditutup (sampai `books_closed_until`), hanya dapat "
+        "ditolak; `approve_refusal` menyebut alasannya."
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        reqs = list(self.get_queryset())
+        closed = services.books_closed_until() if reqs else None
+        refusals = {
+            r.pk: services.manual_request_books_closed(r, closed_until=closed) for r in reqs
+        }
+        context = {**self.get_serializer_context(), "refusals": refusals}
+        return Response(self.get_serializer(reqs, many=True, context=context).data)
 
 
 class EntryListCreate(IdempotentPostMixin, ListAPIView):

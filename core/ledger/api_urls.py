@@ -14,6 +14,11 @@ urlpatterns = [
         api.EntryReverse.as_view(),
         name="api-ledger-entry-reverse",
     ),
+    path(
+        "ledger/manual-requests/",
+        api.ManualRequestList.as_view(),
+        name="api-ledger-manual-requests",
+    ),
     path("ledger/periods/", api.PeriodList.as_view(), name="api-ledger-periods"),
     path(
         "ledger/periods/<int:pk>/close/", api.PeriodClose.as_view(), name="api-ledger-period-close"

@@ -308,9 +308,21 @@ def journal(request):
         )
     # counts no further than it needs (a million-line journal: no COUNT(*) of it all)
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
-    pending = ManualEntryRequest.objects.filter(
-        status=ManualEntryRequest.Status.PENDING
-    ).select_related("requested_by")
+    pending = list(
+        ManualEntryRequest.objects.filter(status=ManualEntryRequest.Status.PENDING).select_related(
+            "requested_by"
+        )
+    )
+    # one dated in the books closed already (old data) can only be rejected: said here,
+    # by the request page's own check, before anyone opens it
+    closed_until = services.books_closed_until() if pending else None
+    for r in pending:
+        r.reject_only = (
+            _("hanya dapat ditolak: buku sudah ditutup sampai %(c)s")
+            % {"c": format_tanggal(closed_until)}
+            if services.manual_request_books_closed(r, closed_until=closed_until)
+            else ""
+        )
     return render(
         request,
         "ledger/journal.html",

@@ -46,6 +46,7 @@ from .manual import (
 from .periods import (
     fiscal_year_close,
     manual_requests_refusal,
+    manual_requests_reject_only_note,
     period_close,
     period_not_ended,
     period_pending_requests,
@@ -87,6 +88,7 @@ __all__ = [
     "MODULE_OWNER_PAGES",
     "period_close",
     "manual_requests_refusal",
+    "manual_requests_reject_only_note",
     "period_not_ended",
     "period_pending_requests",
     "fiscal_year_close",

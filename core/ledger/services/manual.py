@@ -100,12 +100,21 @@ def manual_entry_submit(
     return req
 
 
-def manual_request_books_closed(req: ManualEntryRequest) -> ApplicationError | None:
+_UNREAD = object()
+
+
+def manual_request_books_closed(
+    req: ManualEntryRequest, *, closed_until: date | None | object = _UNREAD
+) -> ApplicationError | None:
     """Why a pending ``req`` can never be approved: it is dated on or before the end of
     the latest closed month (old data: made before such a request was refused when made),
     so its entry could not be posted (``period_closed``); it can only be rejected. The
-    request's page asks it before offering the approve button. None otherwise."""
-    closed_until = books_closed_until()
+    request's page asks it before offering the approve button, Jurnal umum's list and the
+    API's list of waiting requests for each (passing ``closed_until`` =
+    ``books_closed_until()`` read once for all). ``fields``: ``books_closed_until`` (ISO).
+    None otherwise."""
+    if closed_until is _UNREAD:
+        closed_until = books_closed_until()
     if closed_until is None or req.date > closed_until:
         return None
     return ApplicationError(
@@ -117,6 +126,7 @@ def manual_request_books_closed(req: ManualEntryRequest) -> ApplicationError | N
             "sesudah tanggal itu."
         )
         % {"n": req.pk, "d": format_tanggal(req.date), "c": format_tanggal(closed_until)},
+        fields={"books_closed_until": closed_until.isoformat()},
         status=409,
     )
 

@@ -56,6 +56,16 @@ def _request_name(r: ManualEntryRequest) -> str:
     return _("#%(n)s tanggal %(d)s") % {"n": r.pk, "d": format_tanggal(r.date)}
 
 
+def manual_requests_reject_only_note() -> str:
+    """The sentence naming the waiting requests that can only be rejected (``%(r)s``
+    their names, ``%(c)s`` the end of the latest closed month): the refusals' and the
+    year end's close checklist's."""
+    return _(
+        "Permintaan %(r)s bertanggal dalam buku yang sudah ditutup (sampai %(c)s), "
+        "jadi tidak dapat disetujui lagi, hanya ditolak."
+    )
+
+
 def manual_requests_refusal(
     *, up_to: date, code: str, approvable: str, reject_only: str, params: dict
 ) -> ApplicationError | None:
@@ -87,10 +97,10 @@ def manual_requests_refusal(
     else:
         message = approvable % {**params, "r": ", ".join(rest), "d": format_tanggal(up_to)}
         if stuck:
-            message += " " + _(
-                "Permintaan %(r)s bertanggal dalam buku yang sudah ditutup (sampai %(c)s), "
-                "jadi tidak dapat disetujui lagi, hanya ditolak."
-            ) % {"r": ", ".join(stuck), "c": closed}
+            message += " " + manual_requests_reject_only_note() % {
+                "r": ", ".join(stuck),
+                "c": closed,
+            }
     return ApplicationError(code, message, fields=fields, status=409)
 
 
