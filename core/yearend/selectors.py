@@ -25,6 +25,7 @@ from core.ledger.selectors import (
     signed_balance,
     totals_between,
 )
+from core.ledger.services import manual_requests_refusal, manual_requests_reject_only_note
 from core.loans.models import ArrearsRun, LoanSettings
 from core.loans.selectors import jasa_paid_brought_in, repayments_in_force
 from core.members.models import Member
@@ -188,14 +189,26 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
         )
     )
     pending = len(manual_requests_pending(up_to=year_end))
+    # one dated in the books closed already (old data) can only be rejected: said in the
+    # closes' own words (their refusal names it apart)
+    waiting = _("%(n)s jurnal menunggu persetujuan.")
+    refusal = (
+        manual_requests_refusal(
+            up_to=year_end,
+            code=E.MANUAL_PENDING,
+            approvable=waiting,
+            reject_only=waiting + " " + manual_requests_reject_only_note(),
+            params={"n": pending},
+        )
+        if pending
+        else None
+    )
     items.append(
         ChecklistItem(
             "manual_pending",
             _("Tidak ada jurnal manual yang menunggu persetujuan"),
-            pending == 0,
-            _("%(n)s jurnal menunggu persetujuan.") % {"n": pending}
-            if pending
-            else _("Tidak ada."),
+            refusal is None,
+            str(refusal.message) if refusal else _("Tidak ada."),
             _url("ledger:journal"),
         )
     )
