@@ -893,6 +893,48 @@ def move_in_adjust(
 # --------------------------------------------------------------------------- go live / undo
 
 
+def move_in_pending_requests(
+    *, move_in: MoveIn, to_close: list[Period] | None = None
+) -> ApplicationError | None:
+    """Why ``move_in`` may not go live while manual entry requests wait for approval: its
+    go-live closes every open month up to the cut-over (``to_close``, read here when not
+    given), and a request dated up to the last of them would be left unpostable; one
+    dated in the books closed already is named as only to be rejected. Asked by the
+    go-live, and by the wizard's go-live step before offering its button. None when none
+    waits (or no month is to be closed)."""
+    if to_close is None:
+        to_close = list(
+            Period.objects.filter(
+                end_date__lte=move_in.cutover_date, status=Period.Status.OPEN
+            ).order_by("start_date")
+        )
+    # a manual entry request dated up to the last of them, waiting for approval, would
+    # be left unpostable: refused here, in the move-in's words (the month close would
+    # refuse too, naming a month the user never asked to close)
+    return (
+        manual_requests_refusal(
+            up_to=to_close[-1].end_date,
+            code=E.MANUAL_PENDING,
+            approvable=_(
+                "Pindah ke Lumbung belum dapat diselesaikan: menyelesaikannya menutup semua "
+                "periode sampai %(d)s, sedangkan permintaan jurnal manual bertanggal sampai "
+                "tanggal itu masih menunggu persetujuan (%(r)s). Sesudah periode ditutup, "
+                "permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu di Jurnal "
+                "umum, lalu selesaikan pindah ke Lumbung."
+            ),
+            reject_only=_(
+                "Pindah ke Lumbung belum dapat diselesaikan: permintaan jurnal manual %(r)s "
+                "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup "
+                "(sampai %(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, "
+                "lalu selesaikan pindah ke Lumbung."
+            ),
+            params={},
+        )
+        if to_close
+        else None
+    )
+
+
 @transaction.atomic
 def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
     """Final: refused until the reconciliation agrees; then every open month ending on or
@@ -944,31 +986,7 @@ def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
             "start_date"
         )
     )
-    # a manual entry request dated up to the last of them, waiting for approval, would
-    # be left unpostable: refused here, in the move-in's words (the month close would
-    # refuse too, naming a month the user never asked to close)
-    pending = (
-        manual_requests_refusal(
-            up_to=to_close[-1].end_date,
-            code=E.MANUAL_PENDING,
-            approvable=_(
-                "Pindah ke Lumbung belum dapat diselesaikan: menyelesaikannya menutup semua "
-                "periode sampai %(d)s, sedangkan permintaan jurnal manual bertanggal sampai "
-                "tanggal itu masih menunggu persetujuan (%(r)s). Sesudah periode ditutup, "
-                "permintaan itu tidak dapat diposting lagi. Setujui atau tolak dulu di Jurnal "
-                "umum, lalu selesaikan pindah ke Lumbung."
-            ),
-            reject_only=_(
-                "Pindah ke Lumbung belum dapat diselesaikan: permintaan jurnal manual %(r)s "
-                "masih menunggu persetujuan, tetapi bertanggal dalam buku yang sudah ditutup "
-                "(sampai %(c)s), jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum, "
-                "lalu selesaikan pindah ke Lumbung."
-            ),
-            params={},
-        )
-        if to_close
-        else None
-    )
+    pending = move_in_pending_requests(move_in=mi, to_close=to_close)
     if pending is not None:
         raise pending
     # live before its months are closed: the close guard refuses a draft's cut-over

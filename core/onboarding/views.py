@@ -554,6 +554,13 @@ def _wizard_page(
                 for b in (rec["member_imports_off_cutover"] if rec else [])
             ],
             "undo_possible": bool(mi) and services.undo_blocking_postings(mi) == 0,
+            # the go-live's own refusal for requests waiting for approval, said before the
+            # click (no button then, as the month close's confirmation)
+            "go_live_refusal": (
+                services.move_in_pending_requests(move_in=mi)
+                if mi and mi.status == MoveIn.Status.DRAFT
+                else None
+            ),
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,
             "capital": selectors.move_in_capital_balances(move_in=mi) if mi else None,
