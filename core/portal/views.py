@@ -24,7 +24,7 @@ from core.common.permissions import R, role_required
 from core.common.ratelimit import rate_limit_hit
 from core.users.devices import device_remember
 from core.yearend.allocation import MEMBER_POOLS
-from core.yearend.rat import rounding_notes, to_reserve_notes
+from core.yearend.rat import posted_remainder_notes, rounding_notes, to_reserve_notes
 from core.yearend.selectors import member_shares, share_payouts, year_fund_split
 
 from . import data
@@ -326,6 +326,9 @@ def shu(request):
                 + to_reserve_notes(
                     {p: Decimal(ye.funds.get(f"{p}_to_cadangan", "0")) for p in MEMBER_POOLS}
                 ),
+                # why members with equal capital may differ by one unit: where the leftover
+                # units of a pool went (only where there were any)
+                "remainder_notes": list(posted_remainder_notes(ye).values()),
             }
         )
     return render(request, "portal/shu.html", {"member": member, "rows": rows, "active_tab": "shu"})

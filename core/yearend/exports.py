@@ -13,6 +13,7 @@ from core.common.exports import safe_cell, safe_row, workbook_bytes
 from .rat import (
     capital_estimate_notes,
     capital_month_notes,
+    remainder_notes,
     rounding_notes,
     to_reserve_notes,
 )
@@ -45,6 +46,13 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     for note in (
         rounding_notes(preview.split)
         + to_reserve_notes(preview.to_reserve)
+        # where the leftover units of a members' pool went (only where there were any)
+        + list(
+            remainder_notes(
+                rows=[(r.capital, r.contribution, r.jma, r.jua) for r in preview.allocation.shares],
+                unit=preview.split.unit,
+            ).values()
+        )
         + capital_estimate_notes(preview.capital_estimates)
         + capital_month_notes(preview.capital_estimates)
     ):

@@ -268,6 +268,17 @@ def remainder_notes(*, rows: list[tuple], unit: int) -> dict[str, str]:
     return notes
 
 
+def posted_remainder_notes(ye: YearEnd) -> dict[str, str]:
+    """``remainder_notes`` of a year whose SHU is posted, from its members' shares as
+    posted (the member portal's SHU page): nothing for a year with no SHU to share."""
+    if ye.shu_after_tax <= 0:
+        return {}
+    rows = list(
+        MemberShare.objects.filter(year_end=ye).values_list("capital", "contribution", "jma", "jua")
+    )
+    return remainder_notes(rows=rows, unit=year_fund_split(ye).unit)
+
+
 def to_reserve_notes(to_reserve: dict[str, Decimal]) -> list[str]:
     """Why cadangan holds more than its percentage: each members' pool nobody had a claim
     on went there (the pool's own line shows what members received: nothing)."""
