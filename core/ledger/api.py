@@ -10,12 +10,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -261,10 +256,9 @@ class LedgerManualRequestSerializer(serializers.ModelSerializer):
     def get_approvable(self, obj) -> bool:
         return obj.status == ManualEntryRequest.Status.PENDING and self._refusal(obj) is None
 
-    @extend_schema_field(OpenApiTypes.DATE)
-    def get_books_closed_until(self, obj) -> str | None:
+    def get_books_closed_until(self, obj) -> date | None:
         refusal = self._refusal(obj)
-        return refusal.fields["books_closed_until"] if refusal else None
+        return date.fromisoformat(refusal.fields["books_closed_until"]) if refusal else None
 
     def get_approve_refusal(self, obj) -> str | None:
         refusal = self._refusal(obj)
