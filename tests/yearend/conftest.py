@@ -67,6 +67,32 @@ def _deposit(member, kind, amount, on, by):
     return teller_deposit(account=acc, amount=D(amount), channel="cash", on=on, by=by)
 
 
+def year_result_post(
+    by,
+    amount: str,
+    *,
+    debit: str = "cash",
+    credit: str = "other_income",
+    description: str = "Pendapatan lain",
+):
+    """The year's result in one manual journal on 30 June: Dr ``debit`` / Cr ``credit``
+    (account roles) ``amount`` rupiah — other income received in cash by default; an
+    expense with ``debit="savings_interest_expense", credit="cash"``."""
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, journal_post
+
+    return journal_post(
+        on=date(YEAR, 6, 30),
+        description=description,
+        source="manual",
+        by=by,
+        lines=[
+            LineSpec(account_for_role(debit), debit=D(amount)),
+            LineSpec(account_for_role(credit), credit=D(amount)),
+        ],
+    )
+
+
 @pytest.fixture(scope="module")
 def year_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """The staff and the year (``year_of``) built once for a module in cooperative A,
@@ -127,16 +153,7 @@ def year_of(staff):
     _deposit(m3, "sukarela", "1000000", date(YEAR, 1, 10), by)
     _deposit(m1, "sukarela", "1", date(YEAR, 1, 10), by)
     _deposit(m2, "sukarela", "1", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("100000000")),
-            LineSpec(account_for_role("other_income"), credit=D("100000000")),
-        ],
-    )
+    year_result_post(by, "100000000")
     product = LoanProduct.objects.create(
         code="YE",
         name="Produk Uji SHU",
@@ -208,8 +225,7 @@ def no_loans_year(staff):
     """Two savers (m1 pokok + wajib 1,000,000, m2 pokok 100,000), Rp 10,000,000 other
     income and no loan at all in the year: nobody paid jasa, so the jasa anggota pool has
     nobody to receive it. Ready to close."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
     fiscal_year_ensure(year=YEAR)
@@ -217,16 +233,7 @@ def no_loans_year(staff):
     _deposit(m1, "pokok", "100000", date(YEAR, 1, 10), by)
     _deposit(m1, "wajib", "900000", date(YEAR, 1, 10), by)
     _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("10000000")),
-            LineSpec(account_for_role("other_income"), credit=D("10000000")),
-        ],
-    )
+    year_result_post(by, "10000000")
     close_preliminaries(by)
     return {"m1": m1, "m2": m2, "by": by}
 

@@ -18,7 +18,7 @@ from django.db.models import Sum
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry, JournalLine
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+from core.ledger.services import fiscal_year_ensure
 from core.savings.models import SavingsAccount, SavingsTransaction
 from core.yearend.models import MemberShare, ShuPayout
 from core.yearend.reversal import shu_payout_reverse
@@ -26,7 +26,7 @@ from core.yearend.services import shu_payout, shu_post, yearend_close
 from tests.concurrency import in_thread, join_all, two_clerks
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -43,16 +43,7 @@ def _posted_year() -> dict:
     _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
     for m in (m1, m2):  # credited to sukarela: no receipt series to queue on
         _deposit(m, "sukarela", "1", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("10000000")),
-            LineSpec(account_for_role("other_income"), credit=D("10000000")),
-        ],
-    )
+    year_result_post(by, "10000000")
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)
     shu_post(year=YEAR, rat_date=RAT, rat_decision="04/RAT/2026", by=by)

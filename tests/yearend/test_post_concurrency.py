@@ -10,14 +10,14 @@ from django.db import connection
 
 from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+from core.ledger.services import fiscal_year_ensure
 from core.yearend.models import MemberShare
 from core.yearend.selectors import shu_subledger_check
 from core.yearend.services import shu_post, yearend_close
 from tests.concurrency import two_clerks
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -34,16 +34,7 @@ def _closed_year():
     _deposit(m1, "pokok", "100000", date(YEAR, 1, 10), by)
     _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
     _deposit(m2, "wajib", "200000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("10000001")),
-            LineSpec(account_for_role("other_income"), credit=D("10000001")),
-        ],
-    )
+    year_result_post(by, "10000001")
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)
     return by, m1, m2

@@ -15,7 +15,7 @@ from core.yearend.services import yearend_close
 from tenants.services import tenant_host
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 
@@ -23,21 +23,13 @@ D = Decimal
 @pytest.fixture
 def deficit_year(staff):
     """One member; Rp 50,000 of expense and no income: closed with a deficit."""
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
     fiscal_year_ensure(year=YEAR)
     _deposit(f.member(full_name="Satu"), "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Beban kantor",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("savings_interest_expense"), debit=D("50000")),
-            LineSpec(account_for_role("cash"), credit=D("50000")),
-        ],
+    year_result_post(
+        by, "50000", debit="savings_interest_expense", credit="cash", description="Beban kantor"
     )
     close_preliminaries(by)
     ye = yearend_close(year=YEAR, by=by)
@@ -102,21 +94,13 @@ def test_rat_screens_and_api_of_a_deficit_year(tenant_a, deficit_year, staff):
 
 
 def test_rat_pack_of_a_year_without_surplus_or_deficit(staff):
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
     fiscal_year_ensure(year=YEAR)
     _deposit(f.member(full_name="Satu"), "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan dan beban sama",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("savings_interest_expense"), debit=D("50000")),
-            LineSpec(account_for_role("other_income"), credit=D("50000")),
-        ],
+    year_result_post(
+        by, "50000", debit="savings_interest_expense", description="Pendapatan dan beban sama"
     )
     close_preliminaries(by)
     assert yearend_close(year=YEAR, by=by).shu_after_tax == 0

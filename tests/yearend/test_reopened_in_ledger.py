@@ -44,7 +44,7 @@ from core.yearend.services import (
 )
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 WHAT = f"Tahun buku {YEAR} sudah ditutup di sini, tetapi dibuka kembali di buku besar"
@@ -471,16 +471,7 @@ def test_reclose_refused_when_the_ledger_never_had_the_years_closing_entry(staff
     # income and expense still in their accounts
     by = staff["bendahara"]
     fiscal_year_ensure(year=YEAR)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Usaha",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("1000000")),
-            LineSpec(account_for_role("other_income"), credit=D("1000000")),
-        ],
-    )
+    year_result_post(by, "1000000", description="Usaha")
     YearEnd.objects.create(
         year=YEAR, status="closed", shu_before_tax=D("1000000"), shu_after_tax=D("1000000")
     )

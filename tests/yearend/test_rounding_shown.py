@@ -30,7 +30,7 @@ from core.yearend.services import shu_post, shu_settings_set, yearend_close
 from tenants.services import tenant_host
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -42,8 +42,7 @@ NOTE = (
 
 @pytest.fixture
 def odd_year(staff):
-    from core.ledger.selectors import account_for_role
-    from core.ledger.services import LineSpec, fiscal_year_ensure, journal_post
+    from core.ledger.services import fiscal_year_ensure
 
     by = staff["bendahara"]
     fiscal_year_ensure(year=YEAR)
@@ -51,16 +50,7 @@ def odd_year(staff):
     _deposit(m1, "pokok", "100000", date(YEAR, 1, 10), by)
     _deposit(m1, "wajib", "900000", date(YEAR, 1, 10), by)
     _deposit(m2, "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D("12345678")),
-            LineSpec(account_for_role("other_income"), credit=D("12345678")),
-        ],
-    )
+    year_result_post(by, "12345678")
     shu_settings_set(year=YEAR, by=by, rounding_unit="1000")
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)

@@ -33,7 +33,7 @@ from core.yearend.selectors import shu_preview, shu_subledger_check
 from core.yearend.services import shu_payout, shu_post, yearend_close
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -237,15 +237,8 @@ def test_a_zero_shu_year_is_not_called_a_deficit_and_posts_nothing(staff):
     fiscal_year_ensure(year=YEAR)
     m = f.member(full_name="Satu")
     _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan dan beban sama",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("savings_interest_expense"), debit=D("50000")),
-            LineSpec(account_for_role("other_income"), credit=D("50000")),
-        ],
+    year_result_post(
+        by, "50000", debit="savings_interest_expense", description="Pendapatan dan beban sama"
     )
     close_preliminaries(by)
     assert yearend_close(year=YEAR, by=by).shu_after_tax == 0
@@ -271,15 +264,8 @@ def test_a_deficit_year_names_the_deficit_and_posts_nothing(staff):
     fiscal_year_ensure(year=YEAR)
     m = f.member(full_name="Satu")
     _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Beban",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("savings_interest_expense"), debit=D("1234567")),
-            LineSpec(account_for_role("cash"), credit=D("1234567")),
-        ],
+    year_result_post(
+        by, "1234567", debit="savings_interest_expense", credit="cash", description="Beban"
     )
     close_preliminaries(by)
     assert yearend_close(year=YEAR, by=by).shu_after_tax == D("-1234567")
