@@ -1,7 +1,8 @@
-"""Helpers for tests that post sub-ledger batches to the ledger."""
+"""Helpers for tests that post sub-ledger batches to the ledger, and for old data."""
 
 from decimal import Decimal
 
+from core.ledger.models import ManualEntryRequest
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 
@@ -18,4 +19,19 @@ def post_bank_batch(*, lines, on, by, ref: str, entry_id: int | None = None):
         source_ref=ref,
         by=by,
         entry_id=entry_id,
+    )
+
+
+def stuck_request(*, on, by, amount: str = "1000") -> ManualEntryRequest:
+    """A manual entry request dated ``on`` waiting for approval in a month closed already,
+    as one made before such a request was refused when made (old data): written straight
+    to the table, Dr savings interest expense / Cr cash ``amount``."""
+    return ManualEntryRequest.objects.create(
+        date=on,
+        description="Permintaan lama",
+        lines=[
+            {"account": account_for_role("savings_interest_expense").code, "debit": amount},
+            {"account": account_for_role("cash").code, "credit": amount},
+        ],
+        requested_by=by,
     )

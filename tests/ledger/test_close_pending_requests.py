@@ -32,6 +32,7 @@ from core.ledger.services import (
     manual_entry_submit,
     period_close,
 )
+from tests.ledger.helpers import stuck_request
 
 CODE = "period_manual_entry_pending"
 
@@ -246,24 +247,10 @@ def test_a_request_dated_before_a_later_closed_month_is_refused_when_made(books,
 REJECT_ONLY = "manual_request_books_closed"
 
 
-def _stuck_request(on: date, by) -> ManualEntryRequest:
-    """A request dated ``on``, in a month closed already, as one made before that was
-    refused when made: written straight to the table."""
-    return ManualEntryRequest.objects.create(
-        date=on,
-        description="Koreksi lama",
-        lines=[
-            {"account": "5306", "debit": "125000", "credit": "0", "member_id": None, "memo": ""},
-            {"account": "1101", "debit": "0", "credit": "125000", "member_id": None, "memo": ""},
-        ],
-        requested_by=by,
-    )
-
-
 def test_a_request_stuck_in_a_closed_month_is_named_as_only_to_be_rejected(books, bendahara):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(_month_end(closed), bendahara)
+    stuck = stuck_request(on=_month_end(closed), by=bendahara)
     err = _refused_month_close(first, bendahara)
     assert (err.code, err.status_code) == (CODE, 409)
     assert err.message == (
@@ -279,7 +266,7 @@ def test_a_request_stuck_in_a_closed_month_is_named_as_only_to_be_rejected(books
 def test_requests_to_approve_or_reject_and_those_only_to_reject_are_named_apart(books, bendahara):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     waiting = _request(first, bendahara)
     err = _refused_month_close(first, bendahara)
     assert err.message == (
@@ -302,7 +289,7 @@ def test_approving_a_request_stuck_in_a_closed_month_is_refused_saying_to_reject
 ):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(_month_end(closed), bendahara)
+    stuck = stuck_request(on=_month_end(closed), by=bendahara)
     audits, entries = AuditEvent.objects.count(), JournalEntry.objects.count()
     with pytest.raises(ApplicationError) as exc:
         manual_entry_approve(request=stuck, by=checker)
@@ -334,7 +321,7 @@ def test_the_approve_button_on_a_stuck_request_says_to_reject_it(
 ):
     closed = _months_back(3)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     c = login("admin")
     c.cookies["django_language"] = lang
     r = c.post(f"/buku-besar/jurnal/permintaan/{stuck.pk}/", {"action": "approve"}, follow=True)
@@ -352,7 +339,7 @@ def test_the_year_close_names_a_request_stuck_in_a_closed_month_as_only_to_be_re
     year = timezone.localdate().year - 1
     june = date(year, 6, 1)
     period_close(period=_month(june), by=bendahara)
-    stuck = _stuck_request(date(year, 6, 10), bendahara)
+    stuck = stuck_request(on=date(year, 6, 10), by=bendahara)
     fy = FiscalYear.objects.get(year=year)
     with pytest.raises(ApplicationError) as exc:
         fiscal_year_close(fiscal_year=fy, by=bendahara)
@@ -372,7 +359,7 @@ def test_the_year_close_names_a_request_stuck_in_a_closed_month_as_only_to_be_re
 def test_the_close_confirmation_says_to_reject_a_stuck_request(books, bendahara, login):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     c = login("bendahara")
     c.cookies["django_language"] = "en"
     html = c.post("/buku-besar/periode/", {"action": "close", "period": _month(first).pk})
@@ -385,7 +372,7 @@ def test_the_close_confirmation_says_to_reject_a_stuck_request(books, bendahara,
 def test_the_request_page_of_a_stuck_request_offers_only_the_rejection(books, bendahara, login):
     closed = _months_back(3)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     html = login("admin").get(f"/buku-besar/jurnal/permintaan/{stuck.pk}/").content.decode()
     assert f"Permintaan {_named(stuck)} tidak dapat disetujui" in html, html
     assert 'value="approve"' not in html

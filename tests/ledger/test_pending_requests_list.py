@@ -9,12 +9,12 @@ from html import unescape
 from core.common.dates import format_tanggal
 from core.ledger.services import manual_entry_reject, period_close
 from tests.ledger import test_close_pending_requests as base
+from tests.ledger.helpers import stuck_request
 from tests.ledger.test_close_pending_requests import (
     _month,
     _month_end,
     _months_back,
     _request,
-    _stuck_request,
 )
 
 books = base.books  # the fixture: fiscal years, approval of manual entries turned on
@@ -33,7 +33,7 @@ def test_the_journal_list_marks_a_request_in_the_closed_books_as_only_to_be_reje
 ):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     open_one = _request(first, bendahara)
     html = login("admin").get("/buku-besar/jurnal/").content.decode()
     said = f"hanya dapat ditolak: buku sudah ditutup sampai {format_tanggal(_month_end(closed))}"
@@ -44,7 +44,7 @@ def test_the_journal_list_marks_a_request_in_the_closed_books_as_only_to_be_reje
 def test_the_journal_list_says_it_in_english(books, bendahara, login):
     closed = _months_back(3)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     c = login("admin")
     c.cookies["django_language"] = "en"
     item = _item(c.get("/buku-besar/jurnal/").content.decode(), stuck.pk)
@@ -54,7 +54,7 @@ def test_the_journal_list_says_it_in_english(books, bendahara, login):
 def test_the_api_lists_waiting_requests_with_whether_each_can_be_approved(books, bendahara, login):
     closed, first = _months_back(3), _months_back(2)
     period_close(period=_month(closed), by=bendahara)
-    stuck = _stuck_request(closed, bendahara)
+    stuck = stuck_request(on=closed, by=bendahara)
     open_one = _request(first, bendahara)
     r = login("bendahara").get("/api/v1/ledger/manual-requests/")
     assert r.status_code == 200, r.content

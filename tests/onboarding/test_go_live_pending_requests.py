@@ -27,6 +27,7 @@ from core.ledger.services import (
 )
 from core.onboarding.models import MoveIn
 from core.onboarding.services import move_in_go_live
+from tests.ledger.helpers import stuck_request
 
 from .helpers import members_import
 
@@ -145,12 +146,7 @@ def test_a_request_stuck_in_a_month_closed_before_is_named_as_only_to_be_rejecte
     earlier = (cutover.replace(day=1) - timedelta(days=1)).replace(day=1)
     period_close(period=Period.objects.get(start_date=earlier), by=by)
     closed_until = books_closed_until()
-    stuck = ManualEntryRequest.objects.create(
-        date=earlier,
-        description="Permintaan lama",
-        lines=[{"account": "5306", "debit": "1000"}, {"account": "1101", "credit": "1000"}],
-        requested_by=staff["bendahara"],
-    )
+    stuck = stuck_request(on=earlier, by=staff["bendahara"])
     with pytest.raises(ApplicationError) as exc:
         move_in_go_live(move_in=ready, by=by)
     assert exc.value.code == CODE

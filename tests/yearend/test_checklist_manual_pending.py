@@ -21,21 +21,9 @@ from core.ledger.services import (
 )
 from core.yearend.selectors import close_checklist
 from tenants.services import tenant_host
+from tests.ledger.helpers import stuck_request
 
 from .conftest import YEAR
-
-
-def _stuck(by, on: date) -> ManualEntryRequest:
-    """A request dated ``on`` in a month closed already: written straight to the table."""
-    return ManualEntryRequest.objects.create(
-        date=on,
-        description="Permintaan lama",
-        lines=[
-            {"account": "5306", "debit": "1000", "credit": "0", "member_id": None, "memo": ""},
-            {"account": "1101", "debit": "0", "credit": "1000", "member_id": None, "memo": ""},
-        ],
-        requested_by=by,
-    )
 
 
 def _waiting(staff, on: date) -> ManualEntryRequest:
@@ -69,7 +57,7 @@ REJECT_ONLY = (
 
 def test_the_checklist_says_a_request_in_the_closed_books_can_only_be_rejected(staff):
     _june_closed(staff)
-    stuck = _stuck(staff["bendahara"], date(YEAR, 6, 10))
+    stuck = stuck_request(on=date(YEAR, 6, 10), by=staff["bendahara"])
     item = _item()
     assert not item.ok
     assert item.detail == (
@@ -79,7 +67,7 @@ def test_the_checklist_says_a_request_in_the_closed_books_can_only_be_rejected(s
 
 def test_the_checklist_names_apart_those_only_to_be_rejected(staff):
     _june_closed(staff)
-    stuck = _stuck(staff["bendahara"], date(YEAR, 6, 10))
+    stuck = stuck_request(on=date(YEAR, 6, 10), by=staff["bendahara"])
     _waiting(staff, date(YEAR, 11, 5))
     item = _item()
     assert item.detail == (
@@ -95,7 +83,7 @@ def test_the_checklist_of_requests_that_may_still_be_approved_is_as_before(staff
 
 def test_the_year_page_shows_it_in_the_users_language(staff, tenant_a):
     _june_closed(staff)
-    stuck = _stuck(staff["bendahara"], date(YEAR, 6, 10))
+    stuck = stuck_request(on=date(YEAR, 6, 10), by=staff["bendahara"])
     c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
     c.force_login(staff["bendahara"])
     page = unescape(c.get(f"/tutup-buku/{YEAR}/").content.decode())

@@ -19,7 +19,7 @@ import pytest
 from core.audit.models import AuditEvent
 from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
-from core.ledger.models import FiscalYear, JournalEntry, ManualEntryRequest, Period
+from core.ledger.models import FiscalYear, JournalEntry, Period
 from core.ledger.reports import balance_sheet, trial_balance
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -42,6 +42,7 @@ from core.yearend.services import (
     yearend_reclose,
     yearend_reopen,
 )
+from tests.ledger.helpers import stuck_request
 from tests.members import factories as f
 
 from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
@@ -358,22 +359,8 @@ def test_reclose_refusal_for_a_pending_request_on_the_page_and_in_the_api(broken
     assert _counts() == BROKEN
 
 
-def _stuck_request(staff, on: date) -> ManualEntryRequest:
-    """A request dated ``on`` in a month closed already, as one made before that was
-    refused when made (old data): written straight to the table."""
-    return ManualEntryRequest.objects.create(
-        date=on,
-        description="Permintaan lama",
-        lines=[
-            {"account": account_for_role("savings_interest_expense").code, "debit": "1000"},
-            {"account": account_for_role("cash").code, "credit": "1000"},
-        ],
-        requested_by=staff["bendahara"],
-    )
-
-
 def test_reclose_names_a_request_stuck_in_a_closed_month_as_only_to_be_rejected(broken, staff):
-    stuck = _stuck_request(staff, date(YEAR, 6, 15))
+    stuck = stuck_request(on=date(YEAR, 6, 15), by=staff["bendahara"])
     closed_until = books_closed_until()
     assert closed_until is not None and closed_until >= stuck.date
     with pytest.raises(ApplicationError) as e:
@@ -420,7 +407,7 @@ def test_year_page_shows_the_reclose_refusal_for_a_pending_request_before_the_cl
 
 
 def test_year_page_says_a_stuck_request_is_only_to_be_rejected(broken, staff, client_as):
-    stuck = _stuck_request(staff, date(YEAR, 6, 15))
+    stuck = stuck_request(on=date(YEAR, 6, 15), by=staff["bendahara"])
     page = client_as("bendahara").get(f"/tutup-buku/{YEAR}/").content.decode()
     assert f"#{stuck.pk} tanggal 15 Juni {YEAR}" in page
     assert "jadi tidak dapat disetujui lagi. Tolak dulu di Jurnal umum" in page, page

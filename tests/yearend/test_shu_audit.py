@@ -87,19 +87,6 @@ def test_seven_rupiah_split_into_the_funds_by_hand():
 # -------------------------------------------------------------- a whole tiny year
 
 
-def _income(amount: str, by) -> None:
-    journal_post(
-        on=date(YEAR, 6, 30),
-        description="Pendapatan lain",
-        source="manual",
-        by=by,
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D(amount)),
-            LineSpec(account_for_role("other_income"), credit=D(amount)),
-        ],
-    )
-
-
 @pytest.fixture
 def seven_rupiah_year(staff):
     """Three members with pokok 100,000 each (equal capital), no loans, Rp 7 other
@@ -109,7 +96,7 @@ def seven_rupiah_year(staff):
     members = [f.member(full_name=n) for n in ("Satu", "Dua", "Tiga")]
     for m in members:
         _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
-    _income("7", by)
+    year_result_post(by, "7")
     close_preliminaries(by)
     ye = yearend_close(year=YEAR, by=by)
     assert ye.shu_after_tax == D("7")
