@@ -138,6 +138,9 @@ def run_detail(request, pk: int):
             services.deduction_run_retry_start(run=run, by=request.user)
         return redirect("deductions:run", pk=run.pk)
     ready = run.status == DeductionRun.Status.READY
+    # a list of a month before the books start: its payday is no posting date (refused,
+    # naming the books start), so the page says so and proposes the books' first day
+    books_from = services.books_start_after(run.payday)
     return render(
         request,
         "deductions/run_detail.html",
@@ -150,7 +153,8 @@ def run_detail(request, pk: int):
             "left_out": services.post_all_left_out(run) if ready else [],
             # the last "post every ready agency": its results in the reader's language
             "posting_results": results_shown(run.posting_results),
-            "posting_date": services.posting_date_default(run),
+            "posting_date": services.posting_date_proposed(run),
+            "books_from": books_from,
             "stale": selectors.run_stale_batches(run) if ready else [],
             "unposted_earlier": selectors.run_unposted_earlier(run) if ready else [],
             "can_write": _can_write(request.user),
@@ -257,8 +261,8 @@ def import_detail(request, pk: int):
             "plans": plans,
             "plan_totals": plan_totals,
             "missing": [p for p in plans if not p.in_file],
-            "posting_date": services.posting_date_default(imp.run),
-            "posting_day": format_tanggal(services.posting_date_default(imp.run)),
+            "posting_date": services.posting_date_proposed(imp.run),
+            "posting_day": format_tanggal(services.posting_date_proposed(imp.run)),
             # refused only by rows too early for the date last checked: it may be posted
             # on this date or later (which clears them), or once they are excluded
             "date_only_from": (

@@ -25,10 +25,12 @@ from .common import (
     ZERO,
     DeductionErrors,
     E,
+    books_start_after,
     deduction_settings_get,
     deduction_settings_update,
     posting_date_clean,
     posting_date_default,
+    posting_date_proposed,
 )
 from .imports import (
     deduction_import_discard,
@@ -89,7 +91,9 @@ __all__ = [
     "deduction_settings_get",
     "deduction_settings_update",
     "posting_date_clean",
+    "books_start_after",
     "posting_date_default",
+    "posting_date_proposed",
     "deduction_run_create",
     "deduction_lines_build",
     "deduction_run_generate",

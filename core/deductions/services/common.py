@@ -113,6 +113,22 @@ def posting_date_default(run) -> date:
     return min(run.payday, timezone.localdate())
 
 
+def books_start_after(day: date) -> date | None:
+    """The books' first day when it comes after ``day`` (a list's payday before the books
+    start: money received for it is posted from that day on); None otherwise."""
+    start = books_start()
+    return start if day < start else None
+
+
+def posting_date_proposed(run) -> date:
+    """The received date a page proposes for posting: the default, or the books' first
+    day when the list's payday comes before it (the default would be refused). Only a
+    proposal: a batch posted with no date given still takes the default."""
+    default = posting_date_default(run)
+    start = books_start_after(default)
+    return start or default
+
+
 def posting_date_clean(run, on) -> date:
     """The date the agency's money was received, which the batch is posted on (so the
     bank account in the ledger matches the bank statement): a real date, not in the
