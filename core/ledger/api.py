@@ -17,11 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.common.api import MAX_ID, query_date
-from core.common.errors import ApplicationError
+from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
 from core.common.pagination import BoundedPageNumberPagination
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, RolePermission
+from core.common.roles import Role
 from core.common.schema import ErrorSerializer
 from core.ledger.errors import LedgerErrors
 
@@ -48,6 +49,10 @@ class LedgerView(IdempotentPostMixin, APIView):
     permission_classes = [RolePermission]
     read_roles = STAFF
     write_roles = TREASURY
+
+
+# who decides a manual entry request, as on its page (``ledger:manual_request``)
+MANUAL_DECIDERS = TREASURY | {Role.KETUA}
 
 
 # --------------------------------------------------------------------------- accounts
@@ -295,6 +300,76 @@ class ManualRequestList(ListAPIView):
         }
         context = {**self.get_serializer_context(), "refusals": refusals}
         return Response(self.get_serializer(reqs, many=True, context=context).data)
+
+
+class ManualRequestDetail(LedgerView):
+    """One manual entry request, whatever its status (the list holds the waiting ones)."""
+
+    @extend_schema(responses=LedgerManualRequestSerializer)
+    def get(self, request, pk: int):
+        req = get_object_or_404(ManualEntryRequest, pk=pk)
+        return Response(LedgerManualRequestSerializer(req).data)
+
+
+class LedgerManualApprovedSerializer(serializers.Serializer):
+    entry = LedgerEntrySerializer(help_text="Jurnal yang diposting")
+    request = LedgerManualRequestSerializer(help_text="Permintaan, sudah disetujui")
+
+
+class ManualRequestApprove(LedgerView):
+    write_roles = MANUAL_DECIDERS
+
+    @extend_schema(
+        request=None,
+        responses={201: LedgerManualApprovedSerializer},
+        description="Setujui permintaan jurnal manual: jurnalnya diposting (201, dengan "
+        "permintaannya). Oleh pengguna yang membuat permintaan: 403 `permission_denied`; "
+        "sudah diputuskan: 400 `manual_request_state`; bertanggal dalam buku yang sudah "
+        "ditutup: 409 `manual_request_books_closed` (`fields.books_closed_until`), hanya "
+        "dapat ditolak. Tidak ada yang diubah bila ditolak.",
+    )
+    def post(self, request, pk: int):
+        req = get_object_or_404(ManualEntryRequest, pk=pk)
+        entry = services.manual_entry_approve(request=req, by=request.user)
+        req.refresh_from_db()
+        return Response(
+            {
+                "entry": LedgerEntrySerializer(entry).data,
+                "request": LedgerManualRequestSerializer(req).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LedgerManualRejectSerializer(serializers.Serializer):
+    # blank passes here: the service refuses it (400 ``reason_required``), as on the page
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=REASON_MAX_LENGTH,
+        help_text="Alasan penolakan (wajib)",
+    )
+
+
+class ManualRequestReject(LedgerView):
+    write_roles = MANUAL_DECIDERS
+
+    @extend_schema(
+        request=LedgerManualRejectSerializer,
+        responses={200: LedgerManualRequestSerializer},
+        description="Tolak permintaan jurnal manual dengan alasan (tanpa alasan: 400 "
+        "`reason_required`; sudah diputuskan: 400 `manual_request_state`). Permintaan "
+        "bertanggal dalam buku yang sudah ditutup juga dapat ditolak.",
+    )
+    def post(self, request, pk: int):
+        req = get_object_or_404(ManualEntryRequest, pk=pk)
+        ser = LedgerManualRejectSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        req = services.manual_entry_reject(
+            request=req, reason=ser.validated_data["reason"], by=request.user
+        )
+        return Response(LedgerManualRequestSerializer(req).data)
 
 
 class EntryListCreate(IdempotentPostMixin, ListAPIView):

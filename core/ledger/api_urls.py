@@ -19,6 +19,21 @@ urlpatterns = [
         api.ManualRequestList.as_view(),
         name="api-ledger-manual-requests",
     ),
+    path(
+        "ledger/manual-requests/<int:pk>/",
+        api.ManualRequestDetail.as_view(),
+        name="api-ledger-manual-request",
+    ),
+    path(
+        "ledger/manual-requests/<int:pk>/approve/",
+        api.ManualRequestApprove.as_view(),
+        name="api-ledger-manual-request-approve",
+    ),
+    path(
+        "ledger/manual-requests/<int:pk>/reject/",
+        api.ManualRequestReject.as_view(),
+        name="api-ledger-manual-request-reject",
+    ),
     path("ledger/periods/", api.PeriodList.as_view(), name="api-ledger-periods"),
     path(
         "ledger/periods/<int:pk>/close/", api.PeriodClose.as_view(), name="api-ledger-period-close"

@@ -175,6 +175,7 @@ ID_SOURCES = {
     "/ledger/accounts/": "ledger_accounts",
     "/ledger/reports/general-ledger/": "ledger_accounts",
     "/ledger/entries/": "entries",
+    "/ledger/manual-requests/": "manual_requests",
     "/ledger/periods/": "periods",
     "/api-keys/": "api_keys",
     "/yearend/payouts/": "shu_payouts",
@@ -205,7 +206,9 @@ def _data_build() -> dict[str, list]:
 
     from core.deductions.services import deduction_import_upload
     from core.exits.services import exit_settlement_confirm
-    from core.ledger.models import Account, JournalEntry, Period
+    from core.ledger.models import Account, JournalEntry, LedgerSettings, Period
+    from core.ledger.selectors import account_for_role
+    from core.ledger.services import LineSpec, manual_entry_submit
     from core.loans.arrears_asof import loans_arrears_run
     from core.loans.models import ArrearsRun, LoanRecovery, Repayment
     from core.loans.schedules import add_months
@@ -312,6 +315,24 @@ def _data_build() -> dict[str, list]:
     if Period.objects.filter(end_date=month_end, status=Period.Status.OPEN).exists():
         loans_arrears_run(on=month_end, by=staff["bendahara"])
     loans_arrears_run(on=today, by=staff["bendahara"])
+    # manual entry requests waiting for a second user (approval turned on for them only)
+    approval = LedgerSettings.get().manual_entry_approval
+    LedgerSettings.objects.filter(pk=LedgerSettings.get().pk).update(manual_entry_approval=True)
+    requests = [
+        manual_entry_submit(
+            on=today,
+            description=f"Koreksi uji {n}",
+            lines=[
+                LineSpec(account_for_role("savings_interest_expense"), debit=D("1000")),
+                LineSpec(account_for_role("cash"), credit=D("1000")),
+            ],
+            by=staff["bendahara"],
+        )
+        for n in (1, 2)
+    ]
+    LedgerSettings.objects.filter(pk=LedgerSettings.get().pk).update(
+        manual_entry_approval=approval
+    )
     key = api_key_create(by=staff["admin"], name="fuzz-other", role="petugas")
     # a member who left and took their SHU share's rest with the settlement
     exit_settlement_confirm(
@@ -340,6 +361,7 @@ def _data_build() -> dict[str, list]:
         "imports": ids(run.imports.all()),
         "ledger_accounts": ids(Account.objects.filter(lines__isnull=False).distinct()),
         "entries": ids(JournalEntry.objects.all(), 3),
+        "manual_requests": [r.pk for r in requests],
         "periods": ids(Period.objects.filter(start_date__lte=today)),
         "api_keys": [key.api_key.pk],
         "shu_payouts": ids(ShuPayout.objects.all()),

@@ -85,7 +85,7 @@ WRITERS = [
     # ledger: bendahara, admin; ketua also decides manual entries; a period reopened: admin.
     # A long buku besar's background XLSX is a file of what the reader reads: pengawas too
     (r"ledger:account_ledger_export_request", STAFF),
-    (r"ledger:manual_request", TK),
+    (r"ledger:manual_request|api-ledger-manual-request-(approve|reject)", TK),
     (r"api-ledger-period-reopen", ADMIN),
     (
         r"ledger:(accounts|account_edit|journal|entry|journal_new|periods)"
