@@ -150,7 +150,9 @@ def test_a_stuck_request_is_refused_409_on_approve_and_can_be_rejected(books, be
     assert err["fields"] == {"books_closed_until": _month_end(closed).isoformat()}
     assert _manual_entries() == entries and _status(stuck) == "pending"
     rejected = c.post(
-        f"{API}{stuck.pk}/reject/", {"reason": "Buku sudah ditutup"}, content_type="application/json"
+        f"{API}{stuck.pk}/reject/",
+        {"reason": "Buku sudah ditutup"},
+        content_type="application/json",
     )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
 

@@ -330,9 +330,7 @@ def _data_build() -> dict[str, list]:
         )
         for n in (1, 2)
     ]
-    LedgerSettings.objects.filter(pk=LedgerSettings.get().pk).update(
-        manual_entry_approval=approval
-    )
+    LedgerSettings.objects.filter(pk=LedgerSettings.get().pk).update(manual_entry_approval=approval)
     key = api_key_create(by=staff["admin"], name="fuzz-other", role="petugas")
     # a member who left and took their SHU share's rest with the settlement
     exit_settlement_confirm(
