@@ -17,7 +17,7 @@ from tenants.services import tenant_host
 from tests.members import factories as f
 from tests.yearend import test_shu_audit as audit
 
-from .conftest import YEAR, _deposit, close_preliminaries
+from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
 
 seven_rupiah_year = audit.seven_rupiah_year  # the fixture: Rp 7, three equal members
 NOTE = audit.REMAINDER_NOTE
@@ -34,7 +34,7 @@ def even_year(staff):
     members = [f.member(full_name=n) for n in ("Satu", "Dua")]
     for m in members:
         _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
-    audit._income("8", by)
+    year_result_post(by, "8")
     close_preliminaries(by)
     yearend_close(year=YEAR, by=by)
     p = shu_preview(year=YEAR)
