@@ -68,3 +68,29 @@ def month_jasa_marked(entry: JournalEntry, *, account, jasa: Decimal, paid: Deci
     cash = entry.lines.get(account=account_for_role("cash"))
     assert (cash.credit, cash.non_cash) == (paid, False)
     assert marked_balance(entry) == 0
+
+
+def pph_withheld_then_paid(
+    entry: JournalEntry, *, on: date, account, paid: Decimal, jasa: Decimal, tax: Decimal, by
+) -> None:
+    """A payout whose entry credits the month's jasa with PPh withheld: on ``on`` the one
+    flow is the payout (``paid`` out of ``account``); the jasa expense and the PPh owed are
+    marked non-cash and balance; the PPh becomes a flow when it is paid to the tax office
+    on 10 July (``tax_paid``), and the statement ties to the change in cash each time."""
+    cf, rows = flows(on, on)
+    assert rows == {("out", account.code): paid}, rows
+    tax_payable = account_for_role("tax_payable")
+    line = entry.lines.get(account=tax_payable)
+    assert (line.credit, line.non_cash) == (tax, True)
+    line = entry.lines.get(account=account_for_role("savings_interest_expense"))
+    assert (line.debit, line.non_cash) == (jasa, True)
+    assert marked_balance(entry) == 0
+    ties(cf, paid)
+    _assert_days_match_lines(on, on)
+    paid_on = date(on.year, 7, 10)
+    tax_paid(on=paid_on, amount=tax, by=by)
+    cf, rows = flows(on, paid_on)
+    assert rows == {("out", account.code): paid, ("out", tax_payable.code): tax}, rows
+    ties(cf, paid + tax)
+    _assert_days_match_lines(on, paid_on)
+    assert balances_check() == []

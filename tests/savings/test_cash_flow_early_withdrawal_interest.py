@@ -22,6 +22,7 @@ from tests.ledger.cash_flow_checks import (
     marked_balance,
     month_jasa_marked,
     nets_out,
+    pph_withheld_then_paid,
     tax_paid,
     ties,
 )
@@ -77,26 +78,14 @@ def test_early_withdrawals_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     _m, acc = _saver(hari_raya, teller, D("100000000"), on=date(year, 6, 1))
     txn = savings_early_withdraw(account=acc, on=on, channel="bank", reason="x", by=bendahara)
     assert txn.amount == D("100225000")
-    cf, rows = flows(on, on)
     # before: also out 5101 250,000, in hari raya 225,000, in PPh payable 25,000
-    assert rows == {("out", hari_raya.account.code): D("100225000")}, rows
-    entry = txn.journal_entry
-    tax_payable = account_for_role("tax_payable")
-    tax = entry.lines.get(account=tax_payable)
-    assert (tax.credit, tax.non_cash) == (D("25000"), True)
-    jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
-    assert (jasa.debit, jasa.non_cash) == (D("250000"), True)
-    assert marked_balance(entry) == 0
-    ties(cf, D("100225000"))
-    _assert_days_match_lines(on, on)
-    paid_on = date(year, 7, 10)
-    tax_paid(on=paid_on, amount=D("25000"), by=bendahara)
-    cf, rows = flows(on, paid_on)
-    assert rows == {
-        ("out", hari_raya.account.code): D("100225000"),
-        ("out", tax_payable.code): D("25000"),
-    }, rows
-    ties(cf, D("100250000"))
-    _assert_days_match_lines(on, paid_on)
-    assert balances_check() == []
+    pph_withheld_then_paid(
+        txn.journal_entry,
+        on=on,
+        account=hari_raya.account,
+        paid=D("100225000"),
+        jasa=D("250000"),
+        tax=D("25000"),
+        by=bendahara,
+    )
     _balanced()

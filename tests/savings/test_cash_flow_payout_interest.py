@@ -27,6 +27,7 @@ from tests.ledger.cash_flow_checks import (
     marked_balance,
     month_jasa_marked,
     nets_out,
+    pph_withheld_then_paid,
     tax_paid,
     ties,
 )
@@ -79,26 +80,14 @@ def test_full_payouts_jasa_with_pph_is_no_flow_until_the_tax_is_paid(
     _run(hari_raya, 5, bendahara)
     acc.refresh_from_db()
     t = teller_withdraw(account=acc, amount=D("100676012"), channel="bank", on=on, by=teller)
-    cf, rows = flows(on, on)
     # before: also out 5101 251,125, in hari raya 226,012, in PPh payable 25,113
-    assert rows == {("out", hari_raya.account.code): D("100676012")}, rows
-    entry = t.journal_entry
-    tax_payable = account_for_role("tax_payable")
-    tax = entry.lines.get(account=tax_payable)
-    assert (tax.credit, tax.non_cash) == (D("25113"), True)
-    jasa = entry.lines.get(account=account_for_role("savings_interest_expense"))
-    assert (jasa.debit, jasa.non_cash) == (D("251125"), True)
-    assert marked_balance(entry) == 0
-    ties(cf, D("100676012"))
-    _assert_days_match_lines(on, on)
-    paid_on = date(year, 7, 10)
-    tax_paid(on=paid_on, amount=D("25113"), by=bendahara)
-    cf, rows = flows(on, paid_on)
-    assert rows == {
-        ("out", hari_raya.account.code): D("100676012"),
-        ("out", tax_payable.code): D("25113"),
-    }, rows
-    ties(cf, D("100701125"))
-    _assert_days_match_lines(on, paid_on)
-    assert balances_check() == []
+    pph_withheld_then_paid(
+        t.journal_entry,
+        on=on,
+        account=hari_raya.account,
+        paid=D("100676012"),
+        jasa=D("251125"),
+        tax=D("25113"),
+        by=bendahara,
+    )
     _balanced()
