@@ -44,7 +44,6 @@ from .common import (
     _require_role,
     _whole_positive,
     check_loan_date,
-    members_language,
 )
 
 # --- simulation and checks ----------------------------------------------------------
@@ -336,13 +335,14 @@ def loan_apply(
             "applied_on": on.isoformat(),
         },
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pengajuan pinjaman %s diterima") % loan.number,
             _("Pengajuan pinjaman Anda sebesar %(p)s untuk %(n)s bulan telah kami terima.")
             % {"p": format_rupiah(sim.principal), "n": sim.tenor},
-        )
+        ),
+    )
     return loan
 
 
@@ -415,12 +415,13 @@ def loan_verify(*, loan: Loan, by, note: str = "", on: date | None = None) -> Lo
     audit_log(
         actor=by, action=LoanAudit.VERIFY, target=loan, reason=note, data={"on": on.isoformat()}
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s diverifikasi") % loan.number,
             _("Pengajuan Anda telah diverifikasi bendahara."),
-        )
+        ),
+    )
     return loan
 
 
@@ -450,12 +451,13 @@ def loan_approve(*, loan: Loan, by, note: str = "", on: date | None = None) -> L
     audit_log(
         actor=by, action=LoanAudit.APPROVE, target=loan, reason=note, data={"on": on.isoformat()}
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s disetujui") % loan.number,
             _("Pengajuan Anda telah disetujui ketua."),
-        )
+        ),
+    )
     return loan
 
 
@@ -476,10 +478,11 @@ def loan_reject(*, loan: Loan, by, reason: str) -> Loan:
         update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "updated_at"]
     )
     audit_log(actor=by, action=LoanAudit.REJECT, target=loan, reason=loan.rejection_reason)
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s ditolak") % loan.number,
             _("Pengajuan Anda ditolak. Alasan: %s") % loan.rejection_reason,
-        )
+        ),
+    )
     return loan

@@ -3,6 +3,7 @@ notices and the ledger glue (lines on role accounts, posting, savings credits)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -419,15 +420,20 @@ def _whole_positive(value: Any, *, field: str, label: str) -> Decimal:
 def members_language():
     """Where a member's e-mail is written: in the cooperative's language
     (``LANGUAGE_CODE``), whatever the language of the staff screen that acted — a
-    member has no language of their own here. ``with members_language(): _notify(…)``."""
+    member has no language of their own here."""
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def _notify(loan: Loan, subject: str, body: str) -> None:
-    """E-mail the member (if they have an address) once the transaction commits."""
+def _notify(loan: Loan, texts: Callable[[], tuple[str, str]]) -> None:
+    """E-mail the member (if they have an address) once the transaction commits.
+    ``texts`` writes the subject and body: it is called here, in the members' language
+    (``members_language``), so no caller can write a member's mail in the staff
+    screen's language; the figures are those of the moment of the call."""
     email = loan.member.email
     if not email:
         return
+    with members_language():
+        subject, body = texts()
 
     def send() -> None:
         send_mail(subject, body, None, [email], fail_silently=True)

@@ -43,7 +43,6 @@ from .common import (
     check_first_due_date,
     check_loan_date,
     loan_event_date_refusal,
-    members_language,
     savings_credit,
 )
 from .dues import _open_rows, loan_payoff_quote
@@ -230,9 +229,9 @@ def loan_disburse(
             "via": via,
         },
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s dicairkan") % loan.number,
             _(
                 "Pinjaman Anda telah dicairkan (bukti %(v)s): diterima bersih %(n)s; angsuran pertama %(i)s jatuh tempo %(d)s."
@@ -243,7 +242,8 @@ def loan_disburse(
                 "i": format_rupiah(sched.first_instalment),
                 "d": format_tanggal(first_due),
             },
-        )
+        ),
+    )
     return entry
 
 

@@ -49,7 +49,6 @@ from .common import (
     loan_event_floor,
     loan_floor_after,
     loan_floor_annotations,
-    members_language,
     savings_credit,
     schedule_version_next,
 )
@@ -1075,9 +1074,9 @@ def loan_repay(
         by=by,
     )
     loan_repayments_attach_entry(drafts=[draft], entry=entry)
-    with members_language():
-        _notify(
-            rep.loan,
+    _notify(
+        rep.loan,
+        lambda: (
             _("Pembayaran pinjaman %s diterima") % rep.loan.number,
             _("Pembayaran %(a)s diterima (kuitansi %(r)s). Sisa pokok %(s)s.")
             % {
@@ -1085,7 +1084,8 @@ def loan_repay(
                 "r": receipt,
                 "s": format_rupiah(rep.loan.principal_outstanding),
             },
-        )
+        ),
+    )
     return rep
 
 
@@ -1189,10 +1189,11 @@ def loan_payoff(
         target=loan,
         data={k: str(v) for k, v in q.items()} | {"repayment": rep.pk, "receipt": receipt} | extra,
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s lunas") % loan.number,
             _("Pinjaman Anda telah dilunasi (kuitansi %(r)s). Terima kasih.") % {"r": receipt},
-        )
+        ),
+    )
     return rep

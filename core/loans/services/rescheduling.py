@@ -39,7 +39,6 @@ from .common import (
     _require_role,
     check_first_due_date,
     check_loan_event_date,
-    members_language,
     schedule_version_next,
 )
 from .dues import _open_rows, row_penalty_due
@@ -251,11 +250,12 @@ def loan_reschedule(
             "principal": str(new_principal),
         },
     )
-    with members_language():
-        _notify(
-            loan,
+    _notify(
+        loan,
+        lambda: (
             _("Pinjaman %s dijadwal ulang") % loan.number,
             _("Pinjaman Anda dijadwal ulang: %(n)s bulan, angsuran pertama %(i)s.")
             % {"n": n, "i": format_rupiah(sched.first_instalment)},
-        )
+        ),
+    )
     return rs
