@@ -21,7 +21,6 @@ from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine, P
 from core.ledger.reconciliation import SubledgerRow
 from core.ledger.selectors import (
     account_for_role,
-    manual_requests_pending,
     signed_balance,
     totals_between,
 )
@@ -188,20 +187,15 @@ def close_checklist(*, year: int) -> list[ChecklistItem]:
             _url("loans:arrears_run"),
         )
     )
-    pending = len(manual_requests_pending(up_to=year_end))
     # one dated in the books closed already (old data) can only be rejected: said in the
     # closes' own words (their refusal names it apart)
     waiting = _("%(n)s jurnal menunggu persetujuan.")
-    refusal = (
-        manual_requests_refusal(
-            up_to=year_end,
-            code=E.MANUAL_PENDING,
-            approvable=waiting,
-            reject_only=waiting + " " + manual_requests_reject_only_note(),
-            params={"n": pending},
-        )
-        if pending
-        else None
+    refusal = manual_requests_refusal(
+        up_to=year_end,
+        code=E.MANUAL_PENDING,
+        approvable=waiting,
+        reject_only=waiting + " " + manual_requests_reject_only_note(),
+        params={},
     )
     items.append(
         ChecklistItem(

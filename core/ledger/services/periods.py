@@ -75,15 +75,16 @@ def manual_requests_refusal(
     A request dated on or before the end of the latest closed month (old data: made
     before such a request was refused when made) can never be approved, only rejected:
     it is named apart. ``approvable``: the caller's message for the requests that may
-    still be approved or rejected (``%(r)s`` their names, ``%(d)s`` ``up_to``, and
-    ``params``); ``reject_only``: its message when every request waiting is of the other
-    kind (``%(r)s``, ``%(c)s`` the end of the latest closed month, and ``params``). When
+    still be approved or rejected (``%(r)s`` their names, ``%(d)s`` ``up_to``, ``%(n)s``
+    how many wait, and ``params``); ``reject_only``: its message when every request waiting is of the other
+    kind (``%(r)s``, ``%(c)s`` the end of the latest closed month, ``%(n)s``, and ``params``). When
     both kinds wait: ``approvable`` followed by a sentence naming the others as only to
     be rejected. ``fields``: ``requests`` (every one waiting, oldest first) and, when
     there are any, ``reject_only``."""
     waiting = manual_requests_pending(up_to=up_to)
     if not waiting:
         return None
+    params = {"n": len(waiting), **params}
     closed_until = books_closed_until()
     stuck = [_request_name(r) for r in waiting if closed_until and r.date <= closed_until]
     rest = [_request_name(r) for r in waiting if not closed_until or r.date > closed_until]
