@@ -80,6 +80,18 @@ def close_lock() -> None:
         )
 
 
+def close_blocks(up_to: date) -> list[CloseBlock]:
+    """Every registered refusal of closing the books up to ``up_to``, each with the page
+    where it is resolved, in the order the guards were registered (the move-in's go-live
+    lists them all before its button)."""
+    blocks = []
+    for g in _guards:
+        err = g.check(up_to)
+        if err is not None:
+            blocks.append(CloseBlock(err, g.fix_url_name, g.fix_label))
+    return blocks
+
+
 def close_block(up_to: date) -> CloseBlock | None:
     """The first registered refusal of closing the books up to ``up_to``, with the page
     where it is resolved, or None."""

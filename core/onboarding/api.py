@@ -566,6 +566,26 @@ class AdjustmentView(_Base):
         )
 
 
+class GoLiveCheckView(_Base):
+    """Whether the move-in may go live now, and every refusal the go-live would give, in
+    its order (the go-live answers the first): code, message, fields as its error, what
+    to do (``todo``, when the message does not say it) and the page where (``url``).
+    Writes nothing."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        refusals = services.move_in_go_live_refusals(move_in=services.move_in_get())
+        return Response(
+            {
+                "ready": not refusals,
+                "refusals": [
+                    {**r.error.as_dict()["error"], "todo": str(r.todo), "url": r.url}
+                    for r in refusals
+                ],
+            }
+        )
+
+
 class GoLiveView(_Base):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):

@@ -32,6 +32,11 @@ urlpatterns = [
         api.AdjustmentView.as_view(),
         name="api-onboarding-adjustments",
     ),
+    path(
+        "onboarding/go-live-check/",
+        api.GoLiveCheckView.as_view(),
+        name="api-onboarding-go-live-check",
+    ),
     path("onboarding/go-live/", api.GoLiveView.as_view(), name="api-onboarding-go-live"),
     path("onboarding/undo/", api.UndoView.as_view(), name="api-onboarding-undo"),
     path(

@@ -15,6 +15,7 @@ balance. The reconciliation checks exactly that.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,7 @@ from core.common.errors import ApplicationError, reason_required, text_checked
 from core.common.money import format_rupiah, parse_rupiah
 from core.common.spreadsheet import CellProblem, nip_cell
 from core.common.uploads import upload_check
-from core.ledger.close_guards import close_lock
+from core.ledger.close_guards import close_blocks, close_lock
 from core.ledger.models import Account, FiscalYear, JournalEntry, Period
 from core.ledger.selectors import account_for_role
 from core.ledger.services import (
@@ -44,6 +46,7 @@ from core.ledger.services import (
     journal_reverse,
     manual_requests_refusal,
     period_close,
+    period_not_ended,
     period_reopen,
 )
 from core.loans.models import Instalment, Loan, LoanGradeSnapshot
@@ -139,14 +142,22 @@ def move_in_start(*, cutover_date: date, by) -> MoveIn:
     return mi
 
 
+def _status_refusal(mi: MoveIn) -> ApplicationError | None:
+    """Why the draft's steps are closed: the move-in is live or undone. None for a draft."""
+    if mi.status == MoveIn.Status.DRAFT:
+        return None
+    return ApplicationError(
+        E.WRONG_STATE,
+        _("Proses pindah sudah %(s)s; langkah ini tidak dapat diubah lagi.")
+        % {"s": mi.get_status_display()},
+        status=409,
+    )
+
+
 def _status_open(mi: MoveIn) -> None:
-    if mi.status != MoveIn.Status.DRAFT:
-        raise ApplicationError(
-            E.WRONG_STATE,
-            _("Proses pindah sudah %(s)s; langkah ini tidak dapat diubah lagi.")
-            % {"s": mi.get_status_display()},
-            status=409,
-        )
+    refusal = _status_refusal(mi)
+    if refusal is not None:
+        raise refusal
 
 
 def cutover_open_check(mi: MoveIn) -> None:
@@ -899,9 +910,8 @@ def move_in_pending_requests(
     """Why ``move_in`` may not go live while manual entry requests wait for approval: its
     go-live closes every open month up to the cut-over (``to_close``, read here when not
     given), and a request dated up to the last of them would be left unpostable; one
-    dated in the books closed already is named as only to be rejected. Asked by the
-    go-live, and by the wizard's go-live step before offering its button. None when none
-    waits (or no month is to be closed)."""
+    dated in the books closed already is named as only to be rejected. None when none
+    waits (or no month is to be closed). One of ``move_in_go_live_refusals``."""
     if to_close is None:
         to_close = list(
             Period.objects.filter(
@@ -935,60 +945,161 @@ def move_in_pending_requests(
     )
 
 
-@transaction.atomic
-def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
-    """Final: refused until the reconciliation agrees; then every open month ending on or
-    before the cut-over is closed, so the opening can no longer change by backdating."""
-    require_role(by, _("menyelesaikan pindah ke Lumbung"))
-    close_lock()  # it closes months: the lock before the move-in's row, as a close takes it
-    mi = _draft(move_in)
-    if not mi.opening_entry_id:
-        raise ApplicationError(E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409)
-    other_date = move_in_member_imports_off_cutover(move_in=mi)
-    if other_date:
-        # savings brought in on another day than the trial balance: the books before
-        # the cut-over would hold them, or the cut-over would miss them
-        raise ApplicationError(
-            E.NOT_RECONCILED,
-            _(
-                "Impor anggota dengan tanggal saldo awal selain tanggal pindah %(d)s: %(l)s. "
-                "Saldo simpanan harus dibawa masuk per tanggal pindah; batalkan pindah ke "
-                "Lumbung lalu impor lagi dengan tanggal saldo awal %(d)s."
-            )
-            % {
-                "d": format_tanggal(mi.cutover_date),
-                "l": ", ".join(
-                    f"{b.file_name} ({format_tanggal(b.opening_date)})" for b in other_date
-                ),
-            },
-            fields={
-                "member_imports": [
-                    {
-                        "id": b.pk,
-                        "file_name": b.file_name,
-                        "opening_date": b.opening_date.isoformat(),
-                    }
-                    for b in other_date
-                ]
-            },
-            status=409,
-        )
-    rec = move_in_reconciliation(move_in=mi)
-    if not rec["agrees"]:
-        raise ApplicationError(
-            E.NOT_RECONCILED,
-            _("Buku pembantu belum sama dengan akun kontrolnya; lihat selisih per akun."),
-            fields={"differences": [r for r in rec["rows"] if r["difference"] != "0"]},
-            status=409,
-        )
-    to_close = list(
+@dataclass(frozen=True)
+class GoLiveRefusal:
+    """A reason the move-in may not go live yet: the go-live's refusal (``error``,
+    raised as it is), what to do when its message does not say it (``todo``), and the
+    page where it is done (``url``, a path; ``link`` its text), both "" when none."""
+
+    error: ApplicationError
+    todo: str = ""
+    url: str = ""
+    link: str = ""
+
+
+def _months_to_close(mi: MoveIn) -> list[Period]:
+    """The open months the go-live closes: every one ending on or before the cut-over."""
+    return list(
         Period.objects.filter(end_date__lte=mi.cutover_date, status=Period.Status.OPEN).order_by(
             "start_date"
         )
     )
-    pending = move_in_pending_requests(move_in=mi, to_close=to_close)
+
+
+def _wizard_at(anchor: str) -> str:
+    return f"{reverse('onboarding:wizard')}#{anchor}"
+
+
+def move_in_go_live_refusals(
+    *, move_in: MoveIn, to_close: list[Period] | None = None
+) -> list[GoLiveRefusal]:
+    """Every reason ``move_in`` may not go live now, in the order the go-live refuses
+    them (it raises the first): the one list the wizard's go-live step shows before its
+    button (none while any), the API's readiness answers and the go-live asks. Empty
+    when it may go live.
+
+    A move-in no longer a draft: only that. Otherwise, each that applies: the opening
+    trial balance not posted; a member import dated off the cut-over; the sub-ledgers not
+    equal to their control accounts (``move_in_reconciliation``); manual entry requests
+    waiting (``move_in_pending_requests``: it covers the month close's own check of
+    them); and whatever the month close (``period_close``) would refuse for a month the
+    go-live closes (``to_close``, read here when not given): a month not ended, a
+    registered close guard (the loans' year-end arrears run) — not the move-in's own
+    guard, which the go-live passes by going live before it closes them. Reads only."""
+    closed = _status_refusal(move_in)
+    if closed is not None:
+        return [GoLiveRefusal(closed)]
+    out: list[GoLiveRefusal] = []
+    if not move_in.opening_entry_id:
+        out.append(
+            GoLiveRefusal(
+                ApplicationError(
+                    E.WRONG_STATE, _("Neraca saldo awal belum diposting."), status=409
+                ),
+                todo=_(
+                    "Unggah atau ketik neraca saldo awal di langkah 2, periksa pratinjaunya, "
+                    "lalu posting."
+                ),
+                url=_wizard_at("neraca-awal"),
+                link=_("Buka langkah 2: Neraca saldo awal"),
+            )
+        )
+    other_date = move_in_member_imports_off_cutover(move_in=move_in)
+    if other_date:
+        # savings brought in on another day than the trial balance: the books before
+        # the cut-over would hold them, or the cut-over would miss them
+        out.append(
+            GoLiveRefusal(
+                ApplicationError(
+                    E.NOT_RECONCILED,
+                    _(
+                        "Impor anggota dengan tanggal saldo awal selain tanggal pindah %(d)s: "
+                        "%(l)s. Saldo simpanan harus dibawa masuk per tanggal pindah; "
+                        "batalkan pindah ke Lumbung lalu impor lagi dengan tanggal saldo "
+                        "awal %(d)s."
+                    )
+                    % {
+                        "d": format_tanggal(move_in.cutover_date),
+                        "l": ", ".join(
+                            f"{b.file_name} ({format_tanggal(b.opening_date)})" for b in other_date
+                        ),
+                    },
+                    fields={
+                        "member_imports": [
+                            {
+                                "id": b.pk,
+                                "file_name": b.file_name,
+                                "opening_date": b.opening_date.isoformat(),
+                            }
+                            for b in other_date
+                        ]
+                    },
+                    status=409,
+                ),
+                url=_wizard_at("batal-pindah"),
+                link=_("Buka pembatalan pindah ke Lumbung"),
+            )
+        )
+    rec = move_in_reconciliation(move_in=move_in)
+    differences = [r for r in rec["rows"] if r["difference"] != "0"]
+    if differences:
+        out.append(
+            GoLiveRefusal(
+                ApplicationError(
+                    E.NOT_RECONCILED,
+                    _("Buku pembantu belum sama dengan akun kontrolnya; lihat selisih per akun."),
+                    fields={"differences": differences},
+                    status=409,
+                ),
+                todo=_(
+                    "Lengkapi yang belum dibawa masuk (anggota dan simpanan di langkah 3, "
+                    "pinjaman berjalan di langkah 4), atau, bila selisihnya memang benar, "
+                    "posting penyesuaian yang didokumentasikan di langkah 5."
+                ),
+                url=_wizard_at("rekonsiliasi"),
+                link=_("Buka langkah 5: Rekonsiliasi"),
+            )
+        )
+    if to_close is None:
+        to_close = _months_to_close(move_in)
+    pending = move_in_pending_requests(move_in=move_in, to_close=to_close)
     if pending is not None:
-        raise pending
+        out.append(
+            GoLiveRefusal(pending, url=reverse("ledger:journal"), link=_("Buka Jurnal umum"))
+        )
+    seen: set[tuple[str, str]] = set()
+    for period in to_close:
+        refusals = [GoLiveRefusal(e) for e in [period_not_ended(period)] if e is not None] + [
+            GoLiveRefusal(
+                b.error,
+                url=reverse(b.fix_url_name) if b.fix_url_name else "",
+                link=str(b.fix_label),
+            )
+            for b in close_blocks(period.end_date)
+            if b.error.code != E.CLOSE_MOVE_IN_UNFINISHED
+        ]
+        for r in refusals:
+            key = (r.error.code, str(r.error.message))
+            if key not in seen:
+                seen.add(key)
+                out.append(r)
+    return out
+
+
+@transaction.atomic
+def move_in_go_live(*, move_in: MoveIn, by) -> MoveIn:
+    """Final: refused, nothing changed, with the first of ``move_in_go_live_refusals``
+    (the trial balance not posted, a member import off the cut-over, the reconciliation
+    not agreeing, requests waiting, a month it closes that may not be closed); then
+    every open month ending on or before the cut-over is closed, so the opening can no
+    longer change by backdating."""
+    require_role(by, _("menyelesaikan pindah ke Lumbung"))
+    close_lock()  # it closes months: the lock before the move-in's row, as a close takes it
+    mi = _draft(move_in)
+    to_close = _months_to_close(mi)
+    refusals = move_in_go_live_refusals(move_in=mi, to_close=to_close)
+    if refusals:
+        raise refusals[0].error
     # live before its months are closed: the close guard refuses a draft's cut-over
     mi.status = MoveIn.Status.LIVE
     mi.save(update_fields=["status", "updated_at"])

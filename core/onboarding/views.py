@@ -554,12 +554,12 @@ def _wizard_page(
                 for b in (rec["member_imports_off_cutover"] if rec else [])
             ],
             "undo_possible": bool(mi) and services.undo_blocking_postings(mi) == 0,
-            # the go-live's own refusal for requests waiting for approval, said before the
-            # click (no button then, as the month close's confirmation)
-            "go_live_refusal": (
-                services.move_in_pending_requests(move_in=mi)
+            # everything the go-live would refuse, said before the click, each with what
+            # to do and where (no button then, as the month close's confirmation)
+            "go_live_refusals": (
+                services.move_in_go_live_refusals(move_in=mi)
                 if mi and mi.status == MoveIn.Status.DRAFT
-                else None
+                else []
             ),
             "berjangka": berjangka_import_columns(),
             "jasa": selectors.move_in_shu_contributions(move_in=mi) if mi else None,

@@ -97,7 +97,7 @@ WRITERS = [
     (r"api-yearend-reopen", ADMIN),
     (r"yearend:(index|year|payout_reverse|reclose)|api-yearend.*", T),
     # moving in: admin, bendahara
-    (r"onboarding:.*|api-onboarding(-(?!reconciliation$|template$).*)?", T),
+    (r"onboarding:.*|api-onboarding(-(?!reconciliation$|template$|go-live-check$).*)?", T),
     # subscription: admin, bendahara (the plan, the tax details: admin)
     (r"billing:(tenant|tax-details|plan-change)", ADMIN),
     (r"billing:.*", T),
