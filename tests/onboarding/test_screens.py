@@ -150,7 +150,10 @@ def test_wizard_reads_in_english(staff, cutover):
         "4. Running loans",
         "Post the opening trial balance first.",
         "5. Reconciliation",
-        "Complete the move and close the periods up to the cut-over date",
+        # the go-live step: what blocks it (no button while anything does)
+        "Cannot go live yet. First resolve:",
+        "The opening trial balance is not posted yet.",
+        "Open step 2: Opening trial balance",
         "Undo the move (delete everything)",
     ):
         assert english in page, english
