@@ -351,7 +351,7 @@ def arrears_close_refusal(up_to: date) -> ApplicationError | None:
     """Why the books may not be closed up to ``up_to`` (``core.ledger.close_guards``,
     registered in ``apps.py``): at a fiscal year's last day (December's close, the year
     close), while loans were running on it and no arrears run is dated it (loans brought
-    in at a move-in cut over on that day not counted). The RAT pack's
+    in at a move-in cut over on that day or later not counted). The RAT pack's
     collectibility is that run's snapshot, and once December is closed the run can no
     longer post its allowance."""
     if not FiscalYear.objects.filter(end_date=up_to).exists():
@@ -360,12 +360,14 @@ def arrears_close_refusal(up_to: date) -> ApplicationError | None:
         return None
     # a loan brought in at a move-in whose cut-over is this day came with its grade and
     # PPAP from the old books (its opening entry, dated the cut-over): go-live closes
-    # December without a run
+    # December without a run. One brought in at a later cut-over (a January one, its
+    # December still open here) ran on this day in the old books, not in these: a run
+    # dated it would post PPAP before the opening that already holds it
     running = (
         loans_running_on(up_to)
         .exclude(
             disbursement_entry__source=JournalEntry.Source.OPENING,
-            disbursement_entry__date=up_to,
+            disbursement_entry__date__gte=up_to,
         )
         .count()
     )

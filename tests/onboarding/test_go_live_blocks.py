@@ -179,14 +179,9 @@ def january_cutover(in_tenant_a):
     return date(ref.year, 1, 31)
 
 
-def test_a_month_close_refusal_is_listed_with_the_guards_page(
-    january_cutover, staff, by, members, product, agencies
-):
-    """The loans brought in ran on 31 December before the cut-over, and that December
-    is open: the month close refuses it without an arrears run dated that day, so the
-    go-live would. Listed before the click with the loans' page, no button; refused
-    before anything is closed."""
-    cutover = january_cutover
+def _january_move_in(cutover, by, members):
+    """A move-in at a January cut-over whose previous December is open in Lumbung, with
+    two loans brought in (one in arrears), reconciled."""
     fiscal_year_ensure(year=cutover.year - 1)
     mi = move_in_start(cutover_date=cutover, by=by)
     trial_balance_post(move_in=mi, rows=tb_rows(), by=by)
@@ -197,7 +192,69 @@ def test_a_month_close_refusal_is_listed_with_the_guards_page(
     )
     members_import(by, cutover)
     mi.refresh_from_db()
+    return mi
+
+
+def test_loans_brought_in_after_the_year_end_need_no_arrears_run_dated_it(
+    january_cutover, staff, by, members, product, agencies
+):
+    """The loans brought in at a January cut-over ran on the previous 31 December in the
+    old books, not in these: their grades and PPAP came with the opening. The December
+    the go-live closes asks no arrears run dated that day (one would post a PPAP entry
+    before the opening, counting the allowance twice): nothing blocks, the go-live closes
+    it, and no entry is dated before the cut-over but the opening."""
+    from core.ledger.models import JournalEntry
+    from core.loans.models import ArrearsRun
+
+    cutover = january_cutover
+    mi = _january_move_in(cutover, by, members)
+    assert move_in_go_live_refusals(move_in=mi) == []
+    page = _page(by)
+    assert 'id="go-live-refusal"' not in page
+    assert GO_LIVE in page
+    move_in_go_live(move_in=mi, by=by)
+    december = Period.objects.get(end_date=date(cutover.year - 1, 12, 31))
+    assert december.status == "closed"
+    assert not ArrearsRun.objects.exists()
+    assert set(JournalEntry.objects.filter(date__lt=cutover).values_list("source", flat=True)) <= {
+        "opening"
+    }
+
+
+def test_a_month_close_refusal_is_listed_with_the_guards_page(
+    january_cutover, staff, by, members, product, agencies, monkeypatch
+):
+    """What a registered close guard refuses for a month the go-live closes (here one
+    refusing 31 December, as the loans' year-end arrears guard does while loans ran on
+    it without a run) is listed before the click with the guard's page, no button; the
+    go-live refuses with it before anything is closed."""
+    from core.ledger import close_guards
+    from core.loans.services.common import LoanErrors
+
+    cutover = january_cutover
     december = date(cutover.year - 1, 12, 31)
+
+    def december_refused(up_to):
+        if up_to != december:
+            return None
+        return ApplicationError(
+            LoanErrors.ARREARS_RUN_MISSING,
+            f"Buku tidak dapat ditutup sampai {format_tanggal(december)}: perhitungan "
+            "tunggakan dan PPAP belum dibuat.",
+            status=409,
+        )
+
+    monkeypatch.setattr(
+        close_guards,
+        "_guards",
+        [
+            *close_guards._guards,
+            close_guards.Guard(
+                december_refused, "loans:arrears_run", "Buka Proses tunggakan dan PPAP"
+            ),
+        ],
+    )
+    mi = _january_move_in(cutover, by, members)
     page = _page(by)
     blocks = _blocks(page)
     assert len(blocks) == 1, blocks
