@@ -838,11 +838,14 @@ def shu_subledger_check() -> list[SubledgerRow]:
     (``settings.LEDGER_SUBLEDGER_CHECKS``): the posted shares' unpaid total
     (``MemberShare.total - paid``, every year) against *SHU Bagian Anggota Belum
     Dibayar*'s lines naming a member (the posting credits one per member; payouts, their
-    reversals and the exit settlement debit or credit the member's), and the number of
-    members whose unpaid shares differ from their balance there. The account is no
-    control account the ledger guards: a manual journal line on it naming a member shows
-    here. Lines naming no member (unpaid SHU of the old books brought in at a move-in)
-    are no member's share and are left out."""
+    reversals and the exit settlement debit or credit the member's), the number of
+    members whose unpaid shares differ from their balance there, and what the account
+    holds on lines naming no member, which no member is owed (``saldo tanpa nama
+    anggota``, 0 when every rupiah is a member's). The account is a control account
+    (ledger 0028: no manual journal lines); lines naming no member come from the old
+    books — a move-in's opening trial balance brings their unpaid SHU in as one figure
+    until *SHU belum dibayar dari pembukuan lama* (``old_books.shu_old_books_bring_in``)
+    assigns it to the members — or from before the account was guarded."""
     payable = account_for_role("shu_members_payable")
     unpaid = dict(
         MemberShare.objects.filter(paid__lt=F("total"))
@@ -850,13 +853,18 @@ def shu_subledger_check() -> list[SubledgerRow]:
         .annotate(u=Sum(F("total") - F("paid")))
         .values_list("member_id", "u")
     )
-    owed = {
-        mid: signed_balance(payable, d or ZERO, c or ZERO)
-        for mid, d, c in JournalLine.objects.filter(account=payable, member_id__isnull=False)
+    owed = {}
+    unnamed = ZERO
+    for mid, d, c in (
+        JournalLine.objects.filter(account=payable)
         .values("member_id")
         .annotate(d=Sum("debit"), c=Sum("credit"))
         .values_list("member_id", "d", "c")
-    }
+    ):
+        if mid is None:
+            unnamed = signed_balance(payable, d or ZERO, c or ZERO)
+        else:
+            owed[mid] = signed_balance(payable, d or ZERO, c or ZERO)
     differing = sum(
         1 for mid in unpaid.keys() | owed.keys() if unpaid.get(mid, ZERO) != owed.get(mid, ZERO)
     )
@@ -867,6 +875,7 @@ def shu_subledger_check() -> list[SubledgerRow]:
             sum(owed.values(), ZERO),
         ),
         SubledgerRow("anggota berselisih", Decimal(differing), ZERO),
+        SubledgerRow("saldo tanpa nama anggota", ZERO, unnamed),
     ]
 
 

@@ -10,6 +10,7 @@ the per-day figures, the sub-ledgers; and its reversal nets out."""
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from django.db.models import Sum
@@ -56,6 +57,8 @@ def _edge(funded, make_loan, staff, today, *, withdrawn: str, shu: str = "0"):
         journal_post(
             on=on,
             description="SHU bagian anggota (uji)",
+            source="shu",
+            source_ref=f"uji:set-off:{uuid4().hex}",
             lines=[
                 LineSpec(account_for_role("shu_current_year"), debit=D(shu)),
                 LineSpec(

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
@@ -34,6 +35,8 @@ def test_preview_shows_all_savings_shu_and_net(saver, today, bendahara):
     journal_post(
         on=today,
         description="SHU bagian anggota (uji)",
+        source="shu",
+        source_ref=f"uji:settlement:{uuid4().hex}",
         lines=[
             LineSpec(account_for_role("shu_current_year"), debit=D("250000")),
             LineSpec(

@@ -8,6 +8,7 @@ nothing written; a second confirmation refused, nothing posted twice."""
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from django.test import Client
@@ -50,6 +51,8 @@ def saved(products, member, staff, today):
     journal_post(
         on=today,
         description="SHU bagian anggota (uji)",
+        source="shu",
+        source_ref=f"uji:api:{uuid4().hex}",
         lines=[
             LineSpec(account_for_role("shu_current_year"), debit=D("250000")),
             LineSpec(

@@ -13,6 +13,7 @@ refused a withdrawal (*gunakan penyelesaian keluar*): nothing could pay them out
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from django.test import Client
@@ -182,6 +183,8 @@ def test_unpaid_shu_is_paid_with_it(left, staff, dates):
     journal_post(
         on=dates["today"],
         description="SHU bagian anggota (uji)",
+        source="shu",
+        source_ref=f"uji:left-open:{uuid4().hex}",
         lines=[
             LineSpec(account_for_role("shu_current_year"), debit=D("250000")),
             LineSpec(

@@ -27,6 +27,7 @@ CONTROL_ROLES = [
     "savings_wajib",
     "savings_sukarela",
     "savings_berjangka",
+    "shu_members_payable",
 ]
 
 
@@ -37,7 +38,9 @@ def test_seeded_control_roles_are_control_accounts(in_tenant_a):
     assert not account_for_role("other_income").is_control
 
 
-@pytest.mark.parametrize("role", ["loan_receivable", "ppap_allowance", "savings_wajib"])
+@pytest.mark.parametrize(
+    "role", ["loan_receivable", "ppap_allowance", "savings_wajib", "shu_members_payable"]
+)
 def test_manual_entry_on_a_control_account_is_refused(in_tenant_a, bendahara, today, role):
     control = account_for_role(role)
     before = JournalEntry.objects.count()
@@ -50,6 +53,23 @@ def test_manual_entry_on_a_control_account_is_refused(in_tenant_a, bendahara, to
         )
     assert exc.value.code == "control_account" and control.code in exc.value.message
     assert JournalEntry.objects.count() == before
+
+
+def test_manual_entry_on_shu_payable_names_the_shu_module(in_tenant_a, bendahara, today):
+    """SHU bagian anggota belum dibayar is the posted shares' control account: a manual
+    line on it (an SHU paid by hand, naming no member) is refused, saying where it is
+    recorded instead."""
+    payable = account_for_role("shu_members_payable")
+    with pytest.raises(ApplicationError) as exc:
+        journal_post(
+            on=today,
+            description="SHU dibayar tunai",
+            by=bendahara,
+            lines=[LineSpec(payable, debit=D("250000")), LineSpec("1101", credit=D("250000"))],
+        )
+    assert exc.value.code == "control_account"
+    assert "simpanan/pinjaman/SHU" in str(exc.value.message)
+    assert exc.value.fields == {"lines": {"1": ["Akun kontrol; pakai modulnya."]}}
 
 
 def test_manual_entry_request_on_a_control_account_is_refused(in_tenant_a, bendahara, today):
@@ -171,6 +191,15 @@ def test_db_refuses_manual_lines_on_a_control_account(in_tenant_a, today):
     # the same lines from a module pass
     with transaction.atomic(), connection.cursor() as cur:
         _raw_lines(cur, _raw_entry(cur, today, "savings"), today, cash, control)
+
+
+def test_db_refuses_manual_lines_on_shu_payable(in_tenant_a, today):
+    payable = account_for_role("shu_members_payable").pk
+    cash = Account.objects.get(code="1101").pk
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        _raw_lines(cur, _raw_entry(cur, today, "manual"), today, payable, cash)
+    with transaction.atomic(), connection.cursor() as cur:
+        _raw_lines(cur, _raw_entry(cur, today, "shu"), today, payable, cash)
 
 
 def test_db_refuses_clearing_the_control_flag(in_tenant_a):

@@ -206,7 +206,8 @@ def test_payout_refused_when_the_exit_settlement_already_paid_the_share(ready, s
     journal_post(  # what the exit settlement posts for the member's unpaid SHU
         on=date(YEAR + 1, 3, 5),
         description="Penyelesaian keluar (uji)",
-        source="manual",
+        source="member",
+        source_ref="uji:exit-settlement",
         by=by,
         lines=[
             LineSpec(account_for_role("shu_members_payable"), debit=share.total, member_id=m2.pk),

@@ -24,7 +24,7 @@ def _owed(member) -> Decimal:
 def _sub_ledger_agrees() -> None:
     """The shares' unpaid total is SHU bagian anggota's member lines, member by member
     (the daily reconciliation's SHU check)."""
-    assert [r.difference for r in shu_subledger_check()] == [0, 0]
+    assert [r.difference for r in shu_subledger_check()] == [0, 0, 0]
 
 
 def test_exit_settlement_marks_the_unpaid_share_paid_and_its_reversal_unmarks_it(ready, staff):

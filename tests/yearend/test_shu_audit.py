@@ -10,7 +10,8 @@ by hand.
   member's SHU payable in the ledger equals their share less what was paid, the control
   account equals the shares' unpaid total, and the daily sub-ledger reconciliation says
   so (before, it had no SHU check: a manual journal line on *SHU Bagian Anggota Belum
-  Dibayar* naming a member went unnoticed). Posting twice is refused, nothing posted.
+  Dibayar* naming a member went unnoticed; now the account takes no manual line at
+  all). Posting twice is refused, nothing posted.
 - A year with an SHU of exactly zero and one with a deficit: no distribution, nothing
   posted, and a message that says which (before, a zero year was called a deficit).
 """
@@ -192,28 +193,52 @@ def test_seven_rupiah_year_posted_paid_and_reversed_keeps_the_sub_ledger(
     assert e.value.code == "shu_payout_invalid"
 
 
-def test_reconciliation_finds_a_manual_line_on_a_members_shu_payable(seven_rupiah_year):
-    """SHU bagian anggota is not a control account the ledger guards (a manual journal
-    may post to it): a manual payment of a member's SHU outside the year end leaves the
-    share unpaid while the ledger says paid. The daily reconciliation must say so."""
+def test_a_manual_line_on_shu_payable_is_refused_and_the_reconciliation_still_looks(
+    seven_rupiah_year,
+):
+    """SHU bagian anggota is a control account (ledger 0028): a manual payment of a
+    member's SHU outside the year end is refused, nothing posted. A line from elsewhere
+    that no payout explains (here an entry of source *other* naming the member) leaves
+    the share unpaid while the ledger says paid: the daily reconciliation says so; and a
+    line naming no member shows as *saldo tanpa nama anggota*."""
     by = seven_rupiah_year["by"]
     m1 = seven_rupiah_year["members"][0]
     shu_post(year=YEAR, rat_date=RAT, rat_decision="01/RAT", by=by)
+    payable = account_for_role("shu_members_payable")
+    before = JournalEntry.objects.count()
+    with pytest.raises(ApplicationError) as e:
+        journal_post(
+            on=PAID_ON,
+            description="SHU dibayar tunai (manual)",
+            source="manual",
+            by=by,
+            lines=[
+                LineSpec(payable, debit=D("1"), member_id=m1.pk),
+                LineSpec(account_for_role("cash"), credit=D("1")),
+            ],
+        )
+    assert e.value.code == "control_account" and payable.code in str(e.value.message)
+    assert JournalEntry.objects.count() == before
+    assert [r.difference for r in shu_subledger_check()] == [D("0"), D("0"), D("0")]
+
     journal_post(
         on=PAID_ON,
-        description="SHU dibayar tunai (manual)",
-        source="manual",
+        description="SHU dibayar tunai (lain)",
+        source="other",
+        source_ref="shu-audit-1",
         by=by,
         lines=[
-            LineSpec(account_for_role("shu_members_payable"), debit=D("1"), member_id=m1.pk),
-            LineSpec(account_for_role("cash"), credit=D("1")),
+            LineSpec(payable, debit=D("1"), member_id=m1.pk),
+            LineSpec(payable, credit=D("2")),
+            LineSpec(account_for_role("cash"), debit=D("1")),
         ],
     )
     rows = {r.item: r for r in shu_subledger_check()}
-    assert [r.difference for r in rows.values()] == [D("1"), D("1")], rows
+    assert [r.difference for r in rows.values()] == [D("1"), D("1"), D("-2")], rows
+    assert rows["saldo tanpa nama anggota"].ledger_balance == D("2")
     run = subledgers_reconcile()
     assert not run.ok
-    assert [r["ok"] for r in run.results if r["subledger"] == "shu"] == [False, False]
+    assert [r["ok"] for r in run.results if r["subledger"] == "shu"] == [False, False, False]
 
 
 # ------------------------------------------------------------- nothing to share out

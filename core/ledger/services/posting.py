@@ -124,7 +124,7 @@ def _resolve_accounts(lines: Sequence[LineSpec], *, source: str | None = None) -
                 E.CONTROL_ACCOUNT,
                 _(
                     "Baris %(n)s: akun %(c)s %(name)s adalah akun kontrol buku pembantu "
-                    "(simpanan/pinjaman); catat lewat modulnya, bukan jurnal manual."
+                    "(simpanan/pinjaman/SHU); catat lewat modulnya, bukan jurnal manual."
                 )
                 % {"n": n, "c": acc.code, "name": acc.name},
                 fields={"lines": {str(n): [_("Akun kontrol; pakai modulnya.")]}},
@@ -461,7 +461,7 @@ def journal_reverse(
     if module != entry.source:
         where = MODULE_OWNERS.get(entry.source)
         if where is None and entry.lines.filter(account__is_control=True).exists():
-            where = gettext_lazy("modul pemilik akun kontrolnya (simpanan/pinjaman)")
+            where = gettext_lazy("modul pemilik akun kontrolnya (simpanan/pinjaman/SHU)")
         if where is not None:
             raise ApplicationError(
                 E.MODULE_ENTRY,
