@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from core.audit.models import AuditEvent
 from core.common.permissions import STAFF
 from core.common.queries import exists_each_fixed
-from core.ledger.models import Account, AccountRole, FiscalYear, JournalEntry
+from core.ledger.models import Account, AccountRole, FiscalYear, JournalEntry, JournalLine
 from core.ledger.selectors import account_for_role
 from core.loans.models import JasaPaidBroughtIn
 from core.members.models import Agency, Member, MemberImport
@@ -232,6 +232,39 @@ def move_in_reconciliation(*, move_in: MoveIn) -> dict:
         # so a balance here in the old books must be adjusted or explained like the rest
         checks.append(
             (roles["deferred_jasa_income"], _("Jasa ditangguhkan pinjaman"), ZERO, -1, n_loans)
+        )
+    if "shu_members_payable" in roles:
+        # the old books' unpaid SHU: the trial balance brings it in as one figure naming
+        # no member; the year end's *SHU belum dibayar dari pembukuan lama* assigns it to
+        # the members (a line each). What still names no member is the difference.
+        payable = roles["shu_members_payable"]
+        unnamed = JournalLine.objects.filter(account_id=payable, member_id__isnull=True).aggregate(
+            d=Sum("debit"), c=Sum("credit")
+        )
+        unassigned = (unnamed["c"] or ZERO) - (unnamed["d"] or ZERO)
+        shu_adjusted = sum(
+            (
+                a.amount
+                for a in MoveInAdjustment.objects.filter(move_in=move_in, account_id=payable)
+            ),
+            ZERO,
+        )
+        named = (
+            JournalLine.objects.filter(account_id=payable, member_id__isnull=False)
+            .values("member_id")
+            .distinct()
+            .count()
+        )
+        checks.append(
+            (
+                payable,
+                _("SHU belum dibayar per anggota (pembukuan lama)"),
+                -tb.get(accounts[payable].code, ZERO) + shu_adjusted - unassigned
+                if payable in accounts
+                else ZERO,
+                -1,
+                named,
+            )
         )
     per_account: dict[int, list] = {}
     for p in SavingsProduct.objects.all():

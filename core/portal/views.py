@@ -302,6 +302,23 @@ def shu(request):
         # the snapshot keeps them as JSON text ("22.50"); as Decimals the template writes
         # them in the reader's language ("22,50" in Indonesian), as the staff screens do
         pct = (ye.settings_snapshot or {}).get("percentages") or {}
+        if ye.old_books:
+            # brought in from the old books at the move-in: the share and its payouts
+            # only (the year's pools and capitals are in the old books)
+            rows.append(
+                {
+                    "share": s,
+                    "old_books": True,
+                    "earlier_membership": s.member if s.member_id != member.pk else None,
+                    "year": ye.year,
+                    "payouts": payouts[s.pk],
+                    "settled_at_exit": s.paid
+                    - sum((p.amount for p in payouts[s.pk] if p.reversal_entry_id is None), ZERO),
+                    "rat_decision": ye.rat_decision,
+                    "rat_date": ye.rat_date,
+                }
+            )
+            continue
         rows.append(
             {
                 "share": s,

@@ -24,6 +24,7 @@ from core.common.schema import ErrorSerializer
 from . import selectors, services
 from .errors import YearEndErrors
 from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
+from .old_books import shu_old_books_bring_in
 from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for, rounding_to_cadangan
 from .reversal import shu_payout_reverse
 
@@ -63,6 +64,7 @@ class YearEndSerializer(serializers.ModelSerializer):
             "rat_decision",
             "funds",
             "posted_at",
+            "old_books",
         ]
 
 
@@ -218,6 +220,25 @@ class PreviewSerializer(serializers.Serializer):
 class PostSerializer(serializers.Serializer):
     rat_date = serializers.DateField()
     rat_decision = serializers.CharField(max_length=100)
+
+
+class OldBooksRowSerializer(serializers.Serializer):
+    member_number = serializers.CharField(max_length=30)
+    # whole rupiah as people write them ("250.000"); checked by the service per row
+    jma = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    jua = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class OldBooksSerializer(serializers.Serializer):
+    rat_date = serializers.DateField(help_text="Tanggal RAT (pembukuan lama) yang menyetujuinya.")
+    rat_decision = serializers.CharField(max_length=100)
+    rows = OldBooksRowSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=100_000,
+        help_text="Per anggota: nomor, jasa modal (JMA) dan jasa usaha (JUA) yang belum dibayar.",
+    )
+    on = serializers.DateField(required=False, help_text="Tanggal jurnal; kosong: hari ini.")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -432,6 +453,20 @@ class Post(YearEndView):
         ser = PostSerializer(data=request_object(request))
         ser.is_valid(raise_exception=True)
         ye = services.shu_post(year=year, by=request.user, **ser.validated_data)
+        return Response(YearEndSerializer(ye).data, status=201)
+
+
+class OldBooks(YearEndView):
+    """``POST /api/v1/yearend/<year>/old-books/``: the unpaid SHU of a year before the
+    books started in Lumbung, brought in per member from the old books
+    (``old_books.shu_old_books_bring_in``); 201 with the year, now posted and
+    ``old_books``, whose shares are paid through ``payout/``."""
+
+    @extend_schema(request=OldBooksSerializer, responses={201: YearEndSerializer})
+    def post(self, request, year: int):
+        ser = OldBooksSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        ye = shu_old_books_bring_in(year=year, by=request.user, **ser.validated_data)
         return Response(YearEndSerializer(ye).data, status=201)
 
 

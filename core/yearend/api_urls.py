@@ -15,6 +15,11 @@ urlpatterns = [
     path("yearend/<int:year>/post/", api.Post.as_view(), name="api-yearend-post"),
     path("yearend/<int:year>/payout/", api.Payout.as_view(), name="api-yearend-payout"),
     path(
+        "yearend/<int:year>/old-books/",
+        api.OldBooks.as_view(),
+        name="api-yearend-old-books",
+    ),
+    path(
         "yearend/payouts/<int:pk>/reverse/",
         api.PayoutReverse.as_view(),
         name="api-yearend-payout-reverse",

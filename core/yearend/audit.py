@@ -14,3 +14,4 @@ class YearEndAudit(StrEnum):
     SHU_PAYOUT = "yearend.shu.payout"
     SHU_PAYOUT_REVERSE = "yearend.shu.payout.reverse"
     SHU_POST = "yearend.shu.post"
+    SHU_OLD_BOOKS = "yearend.shu.old_books"

@@ -34,3 +34,6 @@ class YearEndErrors(StrEnum):
     REVERSAL_INTEREST_RUN = "shu_payout_reversal_interest_run"
     REVERSAL_ACCOUNT_CLOSED = "shu_payout_reversal_account_closed"
     PAYOUT_INTEREST_RUN = "shu_payout_interest_run"
+    OLD_BOOKS_INVALID = "shu_old_books_invalid"
+    OLD_BOOKS_YEAR = "shu_old_books_year"
+    OLD_BOOKS_EXCEEDS = "shu_old_books_exceeds_unassigned"

@@ -35,6 +35,8 @@ class YearActionForm(forms.Form):
         error_messages={"invalid": _("Pilihan anggota tidak valid.")},
     )
     method = forms.CharField(required=False, strip=False)
+    # ``action=old_books``: the old books' SHU list, a line per member
+    rows = forms.CharField(required=False, strip=False, widget=forms.Textarea)
 
     def clean_rat_date(self) -> date | None:
         """An unreadable date is no date: the service asks for one."""

@@ -178,6 +178,11 @@ class YearEnd(models.Model):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The members' unpaid SHU of a year before the books started in Lumbung, brought in
+    # per member from the old books (``services.shu_old_books_bring_in``): posted, with
+    # the old RAT's date and decision, its shares paid out as any year's; no close, no
+    # preview and no RAT pack of its own (the year's figures are the old books').
+    old_books = models.BooleanField(_("dari pembukuan lama"), default=False)
 
     class Meta:
         ordering = ["-year"]

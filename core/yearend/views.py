@@ -5,6 +5,7 @@ XLSX). Staff read; the treasury writes; reopening is the admin's."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to_messages, form_error_message
+from core.common.money import format_rupiah
 from core.common.pdf import render_pdf
 from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_role, role_required
 from core.ledger.close_guards import close_block
@@ -27,6 +29,7 @@ from . import selectors, services
 from .exports import preview_xlsx
 from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
+from .old_books import old_books_eligible, old_books_rows_read, shu_old_books_bring_in
 from .rat import (
     FUND_LABELS,
     capital_estimate_notes,
@@ -89,6 +92,23 @@ def year_view(request, year: int):
                     by=request.user,
                 )
                 messages.success(request, _("Pembagian SHU %(y)s diposting.") % {"y": year})
+            elif action == "old_books":
+                ye = shu_old_books_bring_in(
+                    year=year,
+                    rat_date=d["rat_date"],
+                    rat_decision=d["rat_decision"],
+                    rows=old_books_rows_read(d["rows"]),
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    _("SHU %(y)s dari pembukuan lama dibawa: %(n)s anggota, %(t)s.")
+                    % {
+                        "y": year,
+                        "n": ye.shares.count(),
+                        "t": format_rupiah(Decimal(ye.funds["members_total"])),
+                    },
+                )
             elif action == "payout":
                 if "member" in form.errors:
                     messages.error(request, form.errors["member"][0])
@@ -124,7 +144,9 @@ def year_view(request, year: int):
                 messages.error(request, " ".join(str(e) for e in errs))
         return redirect("yearend:year", year=year)
     ye = YearEnd.objects.filter(year=year).first()
-    items = selectors.close_checklist(year=year)
+    # a year brought in from the old books has no close here (its checklist is the old
+    # books'): its shares and their payouts only
+    items = [] if ye and ye.old_books else selectors.close_checklist(year=year)
     settings_row = selectors.shu_settings_for(year=year)
     shares = (
         list(
@@ -205,9 +227,18 @@ def year_view(request, year: int):
                 if payout_reversal_refusal(p, closed_until=closed_until) is None
             },
             "no_heirs": no_heirs,
+            # the old books' unpaid SHU of this year, brought in per member
+            "old_books_form": ye is None and old_books_eligible(year=year),
             "can_write": has_role(request.user, TREASURY),
             "is_admin": has_role(request.user, SETTINGS_ADMINS),
-            "years": FiscalYear.objects.order_by("-year").values_list("year", flat=True),
+            # the books' years, and the years whose unpaid SHU came from the old books
+            "years": sorted(
+                {
+                    *FiscalYear.objects.values_list("year", flat=True),
+                    *YearEnd.objects.filter(old_books=True).values_list("year", flat=True),
+                },
+                reverse=True,
+            ),
         },
     )
 
