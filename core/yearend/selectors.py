@@ -707,6 +707,18 @@ def shu_preview(*, year: int) -> Preview:
     shares and funds, ``posted``), not calculated again from today's data. Refused for
     a year that is not closed or ended in a deficit."""
     ye = closed_year_end(year=year)
+    if ye.old_books:
+        # brought in per member from the old books: no split of Lumbung's to show
+        raise ApplicationError(
+            E.OLD_BOOKS_YEAR,
+            _(
+                "SHU tahun %(y)s dibawa dari pembukuan lama: perhitungan dan pembagiannya ada "
+                "di pembukuan lama; bagian tiap anggota yang belum dibayar ada di halaman "
+                "tahun itu."
+            )
+            % {"y": year},
+            status=409,
+        )
     if ye.shu_after_tax <= 0:
         # a deficit named with its amount; a year of exactly zero is no deficit
         raise ApplicationError(E.DEFICIT, no_shu_note(ye))

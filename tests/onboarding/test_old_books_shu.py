@@ -314,3 +314,54 @@ def test_the_year_page_offers_it_and_brings_it_in(
             ],
         )
     assert e.value.code == "control_account"
+
+
+def test_the_old_years_other_screens_and_endpoints_answer_without_an_error(
+    moved_with_old_shu, by, members, cutover, tenant_a
+):
+    """The year brought in has no close, preview or RAT pack of its own in Lumbung: its
+    other pages and endpoints answer (a page, a file or a clear refusal), never a 500."""
+    year, rat = _old_year(cutover)
+    shu_old_books_bring_in(
+        year=year,
+        rat_date=rat,
+        rat_decision="05/RAT",
+        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
+        by=by,
+    )
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    for url in (
+        f"/tutup-buku/{year}/pratinjau/",
+        f"/tutup-buku/{year}/rat/",
+        f"/api/v1/yearend/{year}/",
+        f"/api/v1/yearend/{year}/shares/",
+        f"/api/v1/yearend/{year}/preview/",
+        f"/api/v1/yearend/{year}/checklist/",
+        f"/api/v1/yearend/{year}/rat-pack/",
+    ):
+        r = c.get(url)
+        assert r.status_code < 500, (url, r.status_code)
+    shares = c.get(f"/api/v1/yearend/{year}/shares/").json()
+    rows = shares["results"] if isinstance(shares, dict) else shares
+    assert [(s["number"], s["unpaid"]) for s in rows] == [(members[0].number, "300000.00")]
+
+
+def test_the_old_years_preview_says_its_figures_are_the_old_books(
+    moved_with_old_shu, by, members, cutover, tenant_a
+):
+    year, rat = _old_year(cutover)
+    shu_old_books_bring_in(
+        year=year,
+        rat_date=rat,
+        rat_decision="05/RAT",
+        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
+        by=by,
+    )
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    r = c.get(f"/api/v1/yearend/{year}/preview/")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "shu_old_books_year"
+    assert "pembukuan lama" in r.json()["error"]["message"]
+    page = c.get(f"/tutup-buku/{year}/pratinjau/", follow=True).content.decode()
+    assert f"SHU tahun {year} dibawa dari pembukuan lama" in page
