@@ -26,7 +26,7 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.common.money import RupiahError, format_rupiah, parse_rupiah
 from core.common.permissions import TREASURY
-from core.ledger.models import JournalEntry, JournalLine
+from core.ledger.models import Account, JournalEntry, JournalLine
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.members.models import Member
@@ -79,10 +79,18 @@ def old_books_eligible(*, year: int) -> bool:
     return (
         date(year, 12, 31) < timezone.localdate()
         and not YearEnd.objects.filter(year=year).exists()
-        and not JournalEntry.objects.filter(date__year=year)
-        .exclude(source=JournalEntry.Source.OPENING)
-        .exists()
+        and _booked_in_lumbung(year) is None
         and shu_unassigned() > 0
+    )
+
+
+def _booked_in_lumbung(year: int) -> JournalEntry | None:
+    """The first entry dated in ``year`` that is not an opening balance, if any."""
+    return (
+        JournalEntry.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
+        .exclude(source=JournalEntry.Source.OPENING)
+        .order_by("date", "pk")
+        .first()
     )
 
 
@@ -135,12 +143,7 @@ def shu_old_books_bring_in(
             fields={"year": [_("Sudah ada di Lumbung.")]},
             status=409,
         )
-    booked = (
-        JournalEntry.objects.filter(date__year=year)
-        .exclude(source=JournalEntry.Source.OPENING)
-        .order_by("date", "pk")
-        .first()
-    )
+    booked = _booked_in_lumbung(year)
     if booked is not None:
         raise ApplicationError(
             E.OLD_BOOKS_YEAR,
@@ -207,6 +210,11 @@ def shu_old_books_bring_in(
             fields={"rows": row_errors},
         )
     total = sum((jma + jua for _m, jma, jua in shares), ZERO)
+    # the account locked: two lists brought in at once (two years) never assign the
+    # same rupiah twice; the second reads what the first left
+    Account.objects.select_for_update().filter(
+        pk=account_for_role("shu_members_payable").pk
+    ).first()
     unassigned = shu_unassigned()
     if total > unassigned:
         payable = account_for_role("shu_members_payable")

@@ -29,7 +29,12 @@ from . import selectors, services
 from .exports import preview_xlsx
 from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
-from .old_books import old_books_eligible, old_books_rows_read, shu_old_books_bring_in
+from .old_books import (
+    old_books_eligible,
+    old_books_rows_read,
+    shu_old_books_bring_in,
+    shu_unassigned,
+)
 from .rat import (
     FUND_LABELS,
     capital_estimate_notes,
@@ -47,7 +52,14 @@ WRITE = TREASURY | SETTINGS_ADMINS
 
 @role_required(read=STAFF, write=WRITE)
 def index(request):
-    """The year just ended (the one to close)."""
+    """The year just ended (the one to close); ``?tahun=`` another year's page (a year
+    of the old books, which the year list does not name: the year pages' form)."""
+    asked = (request.GET.get("tahun") or "").strip()
+    if asked.isdigit():
+        try:
+            return redirect("yearend:year", year=selectors.year_check(int(asked)))
+        except ApplicationError:
+            pass
     return redirect("yearend:year", year=timezone.localdate().year - 1)
 
 
@@ -229,6 +241,8 @@ def year_view(request, year: int):
             "no_heirs": no_heirs,
             # the old books' unpaid SHU of this year, brought in per member
             "old_books_form": ye is None and old_books_eligible(year=year),
+            # old books' unpaid SHU not yet assigned to members: where to bring it in
+            "old_books_unassigned": shu_unassigned(),
             "can_write": has_role(request.user, TREASURY),
             "is_admin": has_role(request.user, SETTINGS_ADMINS),
             # the books' years, and the years whose unpaid SHU came from the old books

@@ -365,3 +365,31 @@ def test_the_old_years_preview_says_its_figures_are_the_old_books(
     assert "pembukuan lama" in r.json()["error"]["message"]
     page = c.get(f"/tutup-buku/{year}/pratinjau/", follow=True).content.decode()
     assert f"SHU tahun {year} dibawa dari pembukuan lama" in page
+
+
+def test_every_year_page_points_to_the_old_books_shu_until_it_is_assigned(
+    moved_with_old_shu, by, members, cutover, tenant_a
+):
+    """The old year has no page of its own in the year list (its books are not in
+    Lumbung): while SHU payable holds a balance naming no member, the year pages say so
+    and take the old year to open its page."""
+    year, rat = _old_year(cutover)
+    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
+    c.force_login(by)
+    page = c.get(f"/tutup-buku/{cutover.year}/").content.decode()
+    assert 'id="old-books-unassigned"' in page and "Rp 300.000" in page
+    r = c.get("/tutup-buku/", {"tahun": str(year)})
+    assert r.status_code == 302 and r["Location"].endswith(f"/tutup-buku/{year}/")
+    assert c.get("/tutup-buku/", {"tahun": "abc"})["Location"].endswith(
+        f"/tutup-buku/{timezone.localdate().year - 1}/"
+    )
+    shu_old_books_bring_in(
+        year=year,
+        rat_date=rat,
+        rat_decision="05/RAT",
+        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
+        by=by,
+    )
+    page = c.get(f"/tutup-buku/{cutover.year}/").content.decode()
+    assert 'id="old-books-unassigned"' not in page
+    assert f'href="/tutup-buku/{year}/"' in page  # listed with the books' years
