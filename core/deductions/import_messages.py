@@ -20,11 +20,14 @@ The results of "post every ready agency" (``services.post_all``: why an agency w
 out, why its task could not post it) are kept the same way on the run
 (``said_fields``: ``message`` with ``message_code`` and ``message_params``, since a
 result's ``code`` is its agency's) and shown with ``results_shown``.
+
+``Said``, ``said_kept`` and the rendering of a kept message (``message_shown``) are
+``core.common.said``'s, which other modules' system-written texts use too; the codes
+here are registered there (``RENDER``) without a prefix, as imports kept them.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,6 +38,8 @@ from django.utils.translation import ngettext
 
 from core.common.dates import format_bulan, format_date, format_tanggal
 from core.common.money import format_rupiah
+from core.common.said import Said, _said_again, said_kept, said_register
+from core.common.said import said_shown as message_shown
 from core.common.spreadsheet import (
     CellProblem,
     Percent,
@@ -46,41 +51,6 @@ from core.common.spreadsheet import (
 from core.common.text import control_characters_message
 from core.loans.services import loan_event_date_refusal_text
 from core.members.models import Member
-
-logger = logging.getLogger(__name__)
-
-
-class Said(str):
-    """A message as rendered now (the text) that knows its ``code`` and ``params``, so
-    that it can be kept (``said_kept``) and rendered again in another language."""
-
-    code: str
-    params: dict
-
-    def __new__(cls, code: str, params: dict | None = None, *, text: str = "") -> Said:
-        """``text``: the message as the caller has it already in the active language
-        (a check's own refusal), else rendered from ``code`` and ``params``."""
-        params = dict(params or {})
-        said = super().__new__(cls, text or RENDER[code](params))
-        said.code = code
-        said.params = params
-        return said
-
-    def __reduce__(self):
-        # copied or pickled (an error's message in a deep copy, a cache): the same text,
-        # code and params, not rendered again
-        return (_said_again, (self.code, self.params, str(self)))
-
-
-def _said_again(code: str, params: dict, text: str) -> Said:
-    return Said(code, params, text=text)
-
-
-def said_kept(said: str) -> dict:
-    """A file error or warning as the import keeps it."""
-    if isinstance(said, Said):
-        return {"code": said.code, "params": said.params, "message": str(said)}
-    return {"code": None, "params": {}, "message": str(said)}
 
 
 def said_fields(said: str) -> dict:
@@ -119,27 +89,6 @@ def row_message(row: int, column: str, said: str, *, column_code: str = "", **ex
     if column_code:
         out["column_code"] = column_code
     return out
-
-
-def message_shown(item: dict | str) -> str:
-    """The message of a kept row error, file error or warning in the active language;
-    the text stored at upload for an item without a code this version renders (an import
-    kept before codes, a plain string)."""
-    if isinstance(item, str):
-        return item
-    render = RENDER.get(item.get("code") or "")
-    if render is not None:
-        try:
-            text = render(item.get("params") or {})
-        except (KeyError, TypeError, ValueError, ArithmeticError):
-            # params kept by another version in a shape this one does not read: the
-            # text stored at upload is shown (a page that says it, not an error page),
-            # and the mismatch is logged to be mended
-            logger.exception("import message %s not rendered from %r", item.get("code"), item)
-            text = None
-        if text is not None:
-            return text
-    return item.get("message", "")
 
 
 def column_shown(item: dict) -> str:
@@ -520,3 +469,9 @@ RENDER: dict[str, Callable[[dict], str | None]] = {
         }
     ),
 }
+
+said_register(RENDER)
+
+# ``Said`` (``core.common.said``) is imported from here by the import's modules; a Said
+# pickled before it moved names ``_said_again`` of this module
+__all__ = ["Said", "_said_again", "message_shown", "said_kept"]

@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core.common.said import Said
+
 from .models import Account, AccountRole, CashFlowMonth, JournalEntry, JournalLine, Period
 from .reconciliation import SubledgerRow
 from .selectors import cash_accounts, signed_balance, totals_as_of, totals_between
@@ -707,7 +709,7 @@ def cash_flow_months_check() -> list:
         }
         out.append(
             SubledgerRow(
-                f"arus kas {month:%Y-%m}",
+                Said("subledger.cash_flow_month", {"month": f"{month:%Y-%m}"}),
                 stored_total,
                 real_total if same else real_total + Decimal("0.01") + stored_total,
             )
@@ -744,7 +746,7 @@ def cash_flow_days_check() -> list:
         rows = cur.fetchall()
     return [
         SubledgerRow(
-            f"arus kas harian {month:%Y-%m}",
+            Said("subledger.cash_flow_days_month", {"month": f"{month:%Y-%m}"}),
             stored,
             real if same else real + Decimal("0.01") + stored,
         )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.dates import format_bulan
+from core.common.said import Said
 from core.ledger.models import JournalLine
 from core.ledger.payroll_batches import (
     payroll_batches_by_entry,
@@ -147,8 +148,9 @@ def savings_subledger_check() -> list:
         SubledgerRow(f"{r.account_code} {r.account_name}", r.subledger_total, r.ledger_balance)
         for r in rec.rows
     ]
-    rows.append(SubledgerRow("rekening ≠ transaksinya", Decimal(len(rec.account_mismatches)), ZERO))
-    rows.append(SubledgerRow("anggota berselisih", Decimal(len(rec.member_mismatches)), ZERO))
+    accounts, members = len(rec.account_mismatches), len(rec.member_mismatches)
+    rows.append(SubledgerRow(Said("subledger.accounts_differing"), Decimal(accounts), ZERO))
+    rows.append(SubledgerRow(Said("subledger.members_differing"), Decimal(members), ZERO))
     return rows
 
 

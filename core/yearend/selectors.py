@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
+from core.common.said import Said
 from core.deductions.models import DeductionImport, DeductionLine, DeductionRun
 from core.ledger.models import Account, FiscalYear, JournalEntry, JournalLine, Period
 from core.ledger.reconciliation import SubledgerRow
@@ -886,8 +887,8 @@ def shu_subledger_check() -> list[SubledgerRow]:
             sum(unpaid.values(), ZERO),
             sum(owed.values(), ZERO),
         ),
-        SubledgerRow("anggota berselisih", Decimal(differing), ZERO),
-        SubledgerRow("saldo tanpa nama anggota", ZERO, unnamed),
+        SubledgerRow(Said("subledger.members_differing"), Decimal(differing), ZERO),
+        SubledgerRow(Said("subledger.unnamed_balance"), ZERO, unnamed),
     ]
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.deductions.selectors import deduction_run_status
 from core.exits.selectors import members_left_open
 from core.exits.services import SETTLE_ROLES
-from core.ledger.reconciliation import reconciliation_alert
+from core.ledger.reconciliation import reconciliation_alert, results_shown
 from core.ledger.selectors import account_balances, cash_accounts
 from core.loans.models import Loan
 from core.loans.selectors import collectibility_grading, collectibility_summary, loan_list
@@ -257,7 +257,8 @@ def _panel_reconciliation(ctx: Ctx) -> dict:
     run = reconciliation_alert()
     if run is None:
         raise NotShown("books reconciled")
-    return {"checked_at": run.checked_at, "differences": run.differences[:20]}
+    # the rows' labels in the reader's language (kept as codes by the background check)
+    return {"checked_at": run.checked_at, "differences": results_shown(run.differences[:20])}
 
 
 PANELS: list[tuple[str, Any, Callable[[Ctx], dict]]] = [

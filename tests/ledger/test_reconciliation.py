@@ -87,7 +87,10 @@ def test_a_loans_difference_is_found(in_tenant_a):
     _bypass("loan_receivable", "1000000", source="loan")
     run = subledgers_reconcile()
     assert not run.ok
-    assert any(d["subledger"] == "loans" and d["item"] == "principal" for d in run.differences)
+    assert any(
+        d["subledger"] == "loans" and d["item_code"] == "subledger.principal"
+        for d in run.differences
+    )
 
 
 def test_a_failing_check_is_a_failure_not_agreement(in_tenant_a, settings):

@@ -1,0 +1,132 @@
+"""The daily sub-ledger reconciliation's rows are said in the reader's language: the check
+runs in the background (Indonesian), keeps each row's label as a code with its params
+beside the text (``core.common.said``), and the dashboard's alert renders it in the UI
+language (English: "members differing", not "anggota berselisih"). The sub-ledger column
+names the sub-ledger ("Savings"/"Simpanan"), not its settings key ("savings"). A run
+kept before codes shows the text it stored."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone, translation
+
+from core.ledger.models import ReconciliationRun
+from core.ledger.reconciliation import SUBLEDGER_ITEMS, results_shown, subledgers_reconcile
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.savings.seeding import product_by_kind, savings_products_seed
+from core.savings.services import savings_account_open, teller_deposit
+from tests.members import factories as f
+
+D = Decimal
+
+
+@pytest.fixture
+def savings(in_tenant_a):
+    savings_products_seed()
+    today = timezone.localdate()
+    acc = savings_account_open(member=f.member(), product=product_by_kind("sukarela"), on=today)
+    teller_deposit(account=acc, amount=D("250000"), channel="cash", on=today, by=f.user("petugas"))
+    return acc
+
+
+def _bypass(account_role: str, amount: str, *, member_id=None):
+    """A posting that skips its sub-ledger (what the check must catch)."""
+    journal_post(
+        on=timezone.localdate(),
+        description="posting tanpa buku pembantu",
+        by="tests",
+        source="other",
+        source_ref=f"bypass-{account_role}",
+        lines=[
+            LineSpec(account_for_role("cash"), debit=D(amount)),
+            LineSpec(account_for_role(account_role), credit=D(amount), member_id=member_id),
+        ],
+    )
+
+
+def _alert(tenant, lang: str) -> str:
+    from tenants.services import tenant_host
+
+    c = Client(HTTP_HOST=tenant_host(tenant.slug))
+    c.force_login(f.user("bendahara"))
+    c.cookies["django_language"] = lang
+    body = c.get("/").content.decode()
+    assert 'id="panel-reconciliation"' in body
+    return body.split('id="panel-reconciliation"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_savings_difference_is_said_in_english_to_an_english_reader(savings, tenant_a):
+    _bypass("savings_sukarela", "1000", member_id=savings.member_id)
+    subledgers_reconcile()  # as the daily task: in Indonesian
+    en = _alert(tenant_a, "en")
+    assert "members differing" in en and "<td>Savings</td>" in en, en
+    assert "anggota berselisih" not in en and "<td>savings</td>" not in en, en
+    id_ = _alert(tenant_a, "id")
+    assert "anggota berselisih" in id_ and "<td>Simpanan</td>" in id_, id_
+    assert "members differing" not in id_, id_
+
+
+def test_a_loans_difference_names_the_item_in_the_readers_language(in_tenant_a, tenant_a):
+    _bypass("loan_receivable", "1000000")
+    run = subledgers_reconcile()
+    (row,) = [d for d in run.differences if d["subledger"] == "loans"]
+    # kept: the code and the text as said at the run (Indonesian)
+    assert row["item_code"] == "subledger.principal" and row["item"] == "pokok pinjaman"
+    en = _alert(tenant_a, "en")
+    assert "loan principal" in en and "<td>Loans</td>" in en, en
+    assert "pokok pinjaman" not in en and ">principal<" not in en, en
+    id_ = _alert(tenant_a, "id")
+    assert "pokok pinjaman" in id_ and "<td>Pinjaman</td>" in id_, id_
+
+
+def test_a_run_kept_before_codes_shows_its_stored_text(in_tenant_a, tenant_a):
+    f.member()  # a cooperative at work: its dashboard, not the first-steps checklist
+    ReconciliationRun.objects.create(
+        ok=False,
+        results=[
+            {
+                "subledger": "savings",
+                "item": "anggota berselisih",
+                "subledger_total": "1",
+                "ledger_balance": "0",
+                "difference": "1",
+                "ok": False,
+            }
+        ],
+    )
+    en = _alert(tenant_a, "en")
+    assert "anggota berselisih" in en and "<td>Savings</td>" in en, en
+
+
+def test_every_item_code_is_said_in_both_languages():
+    """Each label the checks may keep renders, and in English says no Indonesian word."""
+    params = {"month": "2026-05"}
+    for code in SUBLEDGER_ITEMS:
+        results = [{"subledger": "x", "item": "?", "item_code": code, "item_params": params}]
+        with translation.override("en"):
+            en = results_shown(results)[0]["item"]
+        with translation.override("id"):
+            id_ = results_shown(results)[0]["item"]
+        assert en and id_ and en != "?" and id_ != "?", code
+        for word in ("anggota", "rekening", "transaksi", "pokok", "arus kas", "harian", "Mei"):
+            assert word not in en, (code, en)
+    with translation.override("en"):
+        shown = results_shown(
+            [{"item": "?", "item_code": "subledger.cash_flow_days_month", "item_params": params}]
+        )
+    assert shown[0]["item"] == "daily cash flow May 2026"
+
+
+def test_the_cash_flow_and_shu_checks_keep_their_codes(in_tenant_a):
+    from core.ledger.reports import cash_flow_days_check
+    from core.yearend.selectors import shu_subledger_check
+
+    rows = shu_subledger_check()
+    assert [getattr(r.item, "code", None) for r in rows] == [None, "subledger.members_differing"]
+    assert str(rows[1].item) == "anggota berselisih"
+    _bypass("savings_sukarela", "1000")
+    (day,) = cash_flow_days_check()
+    assert day.item.code == "subledger.cash_flow_days_month"
+    assert day.item.params == {"month": timezone.localdate().strftime("%Y-%m")}
