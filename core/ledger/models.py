@@ -573,6 +573,10 @@ class LedgerExport(models.Model):
     line_count = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to=ledger_export_path, max_length=200, blank=True)
     error = models.TextField(blank=True)
+    # why it failed, said in the reader's language on the page
+    # (``services.exports.ledger_export_error_shown``); "" for an export failed before
+    # codes, whose ``error`` is shown as stored
+    error_code = models.CharField(max_length=20, blank=True, default="")
     language = models.CharField(max_length=8, blank=True)  # of the asker: the file's labels
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -597,6 +601,10 @@ class LedgerExport(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="failed") | Q(finished_at__isnull=False),
                 name="ledger_export_failed_finished",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=["", "stale", "build_failed"]),
+                name="ledger_export_error_code_valid",
             ),
             # (an OR, not IN: PostgreSQL prints an IN predicate of an index differently
             # once re-read, and the template schema's clone check would see a difference)

@@ -758,7 +758,11 @@ def _ledger_exports_visible(request):
 
 
 def _ledger_exports_of(request, acc: Account) -> list[LedgerExport]:
-    return list(_ledger_exports_visible(request).filter(account=acc)[:10])
+    exports = list(_ledger_exports_visible(request).filter(account=acc)[:10])
+    for e in exports:  # why a failed one failed, in the reader's language
+        failed = e.status == LedgerExport.Status.FAILED
+        e.error_shown = services.ledger_export_error_shown(e) if failed else ""
+    return exports
 
 
 @require_POST

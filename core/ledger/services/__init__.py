@@ -27,6 +27,7 @@ from .common import (
 from .exports import (
     ledger_export_build,
     ledger_export_download,
+    ledger_export_error_shown,
     ledger_export_request,
     ledger_exports_cleanup,
 )
@@ -68,6 +69,7 @@ from .receipts import (
 __all__ = [
     "ledger_export_build",
     "ledger_export_download",
+    "ledger_export_error_shown",
     "ledger_export_request",
     "ledger_exports_cleanup",
     "receipt_number_take",

@@ -13,6 +13,11 @@ the buku besar page lists it and serves the file once ready.
 - ``ledger_exports_cleanup``: exports older than ``LEDGER_EXPORT_KEEP_DAYS`` deleted
   (file and row); exports still queued or running after ``LEDGER_EXPORT_STALE_SECONDS``
   marked failed.
+
+Why an export failed is kept as ``error_code`` (``EXPORT_ERRORS``, through
+``core.common.said``) and said on the page in the reader's language
+(``ledger_export_error_shown``); ``error`` keeps the text as said when stuck, or the
+build's technical error (for the logs, not shown).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
+from core.common.said import Said, said_register, said_shown
 
 from .. import exports, reports, tables
 from ..audit import LedgerAudit
@@ -38,16 +45,33 @@ log = logging.getLogger(__name__)
 
 S = LedgerExport.Status
 
+# Why an export failed, by ``LedgerExport.error_code`` (its database constraint lists them).
+EXPORT_ERRORS = {
+    "ledger_export.stale": lambda p: _(
+        "Tidak selesai dalam batas waktu (pesan antrean hilang atau worker berhenti)."
+    ),
+    "ledger_export.build_failed": lambda p: _(
+        "Kesalahan sistem saat membuat berkas; sudah dicatat untuk tim teknis."
+    ),
+}
+said_register(EXPORT_ERRORS)
+
+
+def ledger_export_error_shown(export: LedgerExport) -> str:
+    """Why ``export`` failed, in the active language (the text it stored when it failed
+    before codes)."""
+    code = f"ledger_export.{export.error_code}" if export.error_code else None
+    return said_shown({"code": code, "params": {}, "message": export.error})
+
 
 def _stale_fail(qs) -> int:
     """Mark the exports of ``qs`` still queued or running after
     ``LEDGER_EXPORT_STALE_SECONDS`` failed (their message was lost or their worker
     died): the page stops showing them as under way and asking again starts anew."""
     cutoff = timezone.now() - timedelta(seconds=settings.LEDGER_EXPORT_STALE_SECONDS)
+    said = Said("ledger_export.stale")
     n = qs.filter(status__in=LedgerExport.ACTIVE, created_at__lt=cutoff).update(
-        status=S.FAILED,
-        finished_at=timezone.now(),
-        error="Tidak selesai dalam batas waktu (pesan antrean hilang atau worker berhenti).",
+        status=S.FAILED, finished_at=timezone.now(), error=str(said), error_code="stale"
     )
     if n:
         log.warning("Marked %s stuck buku besar export(s) failed", n)
@@ -147,6 +171,7 @@ def ledger_export_build(*, export: LedgerExport) -> LedgerExport:
                 line_count=written[0],
                 finished_at=timezone.now(),
                 error="",
+                error_code="",
             )
         if not updated:  # marked stuck meanwhile: the file is nobody's
             export.file.storage.delete(stored)
@@ -165,6 +190,7 @@ def ledger_export_build(*, export: LedgerExport) -> LedgerExport:
             status=S.FAILED,
             finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}"[:2000],
+            error_code="build_failed",
         )
     export.refresh_from_db()
     return export
