@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from tenants.services import tenant_url
 
 from .models import Notice
+from .notices import notice_params
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,18 @@ def billing_email_send(*, kind: str, subscription, extra: dict | None = None) ->
         "billing_url": f"{base}/langganan/",
         **(extra or {}),
     }
-    with translation.override("id"):
+    with translation.override("id"):  # as the e-mail: Indonesian
         message = render_to_string(f"billing/emails/{kind}_subject.txt", context).strip()
-    message = message.removeprefix("[Lumbung] ")
-    if context.get("reason"):
-        message = f"{message}. {_('Alasan')}: {context['reason']}"
-    Notice.objects.create(subscription=subscription, kind=kind, message=message[:2000])
+        message = message.removeprefix("[Lumbung] ")
+        if context.get("reason"):
+            message = f"{message}. {_('Alasan')}: {context['reason']}"
+    # said again in the reader's language from its params when shown (``notices``)
+    Notice.objects.create(
+        subscription=subscription,
+        kind=kind,
+        message=message[:2000],
+        params=notice_params(kind, context),
+    )
     if not coop.email:
         log.warning("No e-mail address for cooperative %s; %s not sent", coop.slug, kind)
         return

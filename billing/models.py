@@ -574,11 +574,15 @@ class PaymentProof(models.Model):
 
 class Notice(models.Model):
     """An in-app notice to a cooperative about its subscription (the same events as the
-    billing e-mails), shown on its billing page and, while recent, in the staff banner."""
+    billing e-mails), shown on its billing page and, while recent, in the staff banner,
+    in the reader's language (``billing.notices.notice_shown``)."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=40)
-    message = models.TextField()
+    message = models.TextField()  # as written: the e-mail's subject, in Indonesian
+    # what it says, to say it again in the reader's language (``billing.notices``);
+    # None: kept before params, its ``message`` is shown
+    params = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -42,6 +42,7 @@ from .forms import (
     TransferReceivedForm,
 )
 from .models import CreditNote, Interval, Invoice, PaymentProof, Plan, Subscription
+from .notices import notice_shown
 from .pdf import (
     credit_note_pdf,
     document_filename,
@@ -91,7 +92,13 @@ def tenant_billing(request):
             "proof_claim_summary": selectors.proof_claim_summary(invoice=open_invoice)
             if open_invoice is not None and open_invoice.status == Invoice.Status.AWAITING
             else "",
-            "notices": sub.notices.all()[:5],
+            "notices": [
+                {
+                    "created_at": n.created_at,
+                    "message": notice_shown(kind=n.kind, params=n.params, message=n.message),
+                }
+                for n in sub.notices.all()[:5]
+            ],
             "suspend_on": selectors.suspension_on(subscription=sub),
             "credit": services.credit_balance(subscription=sub),
             "credit_entries": list(sub.credit_entries.select_related("invoice")[:20]),
