@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.loading import FastFromDb
 from core.common.money import format_rupiah
+from core.common.said import said_register, said_shown
 
 from .validators import validate_nik, validate_nip, validate_phone
 
@@ -229,6 +230,13 @@ class Heir(models.Model):
         return f"{self.full_name} ({self.relationship})"
 
 
+# Reasons the system words into a member's history (``MemberChange.reason_said``), by code.
+MEMBER_CHANGE_REASONS = {
+    "member.login_moved": lambda p: _("Dipindahkan ke keanggotaan baru No. %(no)s.") % p,
+}
+said_register(MEMBER_CHANGE_REASONS)
+
+
 class MemberChange(models.Model):
     """History of changes to a member's data: one row per changed field. Immutable
     (a trigger refuses UPDATE and DELETE)."""
@@ -242,6 +250,9 @@ class MemberChange(models.Model):
     old_value = models.TextField(_("nilai lama"), blank=True)
     new_value = models.TextField(_("nilai baru"), blank=True)
     reason = models.TextField(_("alasan"), blank=True)
+    # a reason the system words: {"code", "params"} of ``REASONS``, said again in the
+    # reader's language (``reason_shown``); None for a reason typed (or kept before codes)
+    reason_said = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -253,6 +264,13 @@ class MemberChange(models.Model):
 
     # rows about something other than a column of the member
     OTHER_LABELS = {"heir": _("ahli waris")}
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language when the system worded it, else as stored."""
+        if not self.reason_said:
+            return self.reason
+        return said_shown({**self.reason_said, "message": self.reason})
 
     @property
     def field_label(self) -> str:

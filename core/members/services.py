@@ -22,6 +22,7 @@ from core.common.dates import format_tanggal
 from core.common.db_refusals import db_refusal_error
 from core.common.errors import ApplicationError, reason_required
 from core.common.money import parse_rupiah
+from core.common.said import Said
 from core.members.audit import MemberAudit
 
 from .models import Agency, Heir, Member, MemberChange, MemberSettings
@@ -561,13 +562,15 @@ def member_rejoin_carry(*, joins: Sequence[tuple[int, int]], by) -> dict[int, Re
         user_id = old.user_id
         if user_id is not None:
             moves.append((old.pk, new.pk, user_id))
+            said = Said("member.login_moved", {"no": new.number})
             history.append(
                 MemberChange(
                     member=old,
                     changed_by=who,
                     field="user",
                     old_value=str(user_id),
-                    reason=_("Dipindahkan ke keanggotaan baru No. %(no)s.") % {"no": new.number},
+                    reason=str(said),
+                    reason_said={"code": said.code, "params": said.params},
                 )
             )
         out[new.pk] = RejoinCarried(heirs=mine, user_id=user_id)
