@@ -8,9 +8,9 @@ JSON) beside the text as written, and rendered again when shown.
 
 - Each module registers its messages once, at import: ``said_register({code: render})``,
   ``render(params) -> str`` (``None``: nothing to say now; the stored text is shown). A
-  code is registered once across modules (a second, different renderer is refused at
-  start-up), so codes of a module carry its prefix (``subledger.…``); the payroll
-  import's older codes have none.
+  code belongs to one module (another module registering it is refused at start-up),
+  so a module's codes carry its prefix (``subledger.…``); the payroll import's older
+  codes have none.
 - ``Said(code, params)`` is the message as rendered now: a ``str`` that knows its code
   and params, so the caller keeps both (``said_kept``) and uses the text as any other.
 - ``said_shown(item)`` renders a kept ``{"code", "params", "message"}`` in the active
@@ -37,8 +37,11 @@ def said_register(renders: dict[str, Render]) -> None:
     """Make ``renders``' codes known to ``Said`` and ``said_shown``."""
     for code, render in renders.items():
         known = _RENDER.get(code)
-        if known is not None and known is not render:
-            raise ImproperlyConfigured(f"message code {code!r} registered twice")
+        # the same module again (imported anew) replaces its own; another module's clashes
+        if known is not None and known.__module__ != render.__module__:
+            raise ImproperlyConfigured(
+                f"message code {code!r} registered by {known.__module__} and {render.__module__}"
+            )
         _RENDER[code] = render
 
 
