@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0027_cash_flow_jasa_ahead_backfill'),
+        ('ledger', '0028_shu_payable_control_account'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
