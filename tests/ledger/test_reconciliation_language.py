@@ -124,8 +124,16 @@ def test_the_cash_flow_and_shu_checks_keep_their_codes(in_tenant_a):
     from core.yearend.selectors import shu_subledger_check
 
     rows = shu_subledger_check()
-    assert [getattr(r.item, "code", None) for r in rows] == [None, "subledger.members_differing"]
+    assert [getattr(r.item, "code", None) for r in rows] == [
+        None,
+        "subledger.members_differing",
+        "subledger.unnamed_balance",
+    ]
     assert str(rows[1].item) == "anggota berselisih"
+    assert str(rows[2].item) == "saldo tanpa nama anggota"
+    with translation.override("en"):
+        shown = results_shown([{"item": "?", "item_code": "subledger.unnamed_balance"}])
+    assert shown[0]["item"] == "balance naming no member"
     _bypass("savings_sukarela", "1000")
     (day,) = cash_flow_days_check()
     assert day.item.code == "subledger.cash_flow_days_month"
