@@ -268,3 +268,30 @@ def loan_disbursed(product, member, staff, *, on, principal: str):
     return loan_paid_out(
         member=member, product=product, principal=principal, tenor=10, on=on, staff=staff
     )
+
+
+@pytest.fixture
+def seven_rupiah_year(staff):
+    """Three members with pokok 100,000 each (equal capital), no loans, Rp 7 other
+    income: SHU after tax Rp 7. Closed. Its members' pool leaves units to hand out
+    (``REMAINDER_NOTE``: what the RAT pack, the preview and the portal say of them)."""
+    from core.ledger.services import fiscal_year_ensure
+    from core.yearend.services import yearend_close
+
+    by = staff["bendahara"]
+    fiscal_year_ensure(year=YEAR)
+    members = [f.member(full_name=n) for n in ("Satu", "Dua", "Tiga")]
+    for m in members:
+        _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
+    year_result_post(by, "7")
+    close_preliminaries(by)
+    ye = yearend_close(year=YEAR, by=by)
+    assert ye.shu_after_tax == D("7")
+    return {"members": sorted(members, key=lambda m: m.number), "by": by}
+
+
+REMAINDER_NOTE = (
+    "Jasa modal (anggota): bagian tiap anggota dibulatkan ke bawah ke kelipatan Rp 1; "
+    "sisanya, Rp 2, dibagikan Rp 1 seorang kepada 2 anggota dengan pecahan terbesar "
+    "(bila sama, nomor anggota terkecil), sehingga jumlahnya tepat Rp 2."
+)

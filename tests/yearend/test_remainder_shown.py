@@ -10,17 +10,16 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from core.ledger.services import fiscal_year_ensure
 from core.yearend.rat import remainder_notes
 from core.yearend.selectors import shu_preview
 from core.yearend.services import shu_post, yearend_close
 from tenants.services import tenant_host
 from tests.members import factories as f
-from tests.yearend import test_shu_audit as audit
 
-from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
+from .conftest import REMAINDER_NOTE, YEAR, _deposit, close_preliminaries, year_result_post
 
-seven_rupiah_year = audit.seven_rupiah_year  # the fixture: Rp 7, three equal members
-NOTE = audit.REMAINDER_NOTE
+NOTE = REMAINDER_NOTE
 RAT = date(YEAR + 1, 3, 1)
 HANDED = "dengan pecahan terbesar"
 
@@ -30,7 +29,7 @@ def even_year(staff):
     """Two members with pokok 100,000 each, Rp 8 other income: jasa modal Rp 2, one each,
     nothing left to hand out. Closed."""
     by = staff["bendahara"]
-    audit.fiscal_year_ensure(year=YEAR)
+    fiscal_year_ensure(year=YEAR)
     members = [f.member(full_name=n) for n in ("Satu", "Dua")]
     for m in members:
         _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)

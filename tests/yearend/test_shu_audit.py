@@ -34,7 +34,7 @@ from core.yearend.selectors import shu_preview, shu_subledger_check
 from core.yearend.services import shu_payout, shu_post, yearend_close
 from tests.members import factories as f
 
-from .conftest import YEAR, _deposit, close_preliminaries, year_result_post
+from .conftest import REMAINDER_NOTE, YEAR, _deposit, close_preliminaries, year_result_post
 
 D = Decimal
 RAT = date(YEAR + 1, 3, 1)
@@ -86,29 +86,6 @@ def test_seven_rupiah_split_into_the_funds_by_hand():
 
 
 # -------------------------------------------------------------- a whole tiny year
-
-
-@pytest.fixture
-def seven_rupiah_year(staff):
-    """Three members with pokok 100,000 each (equal capital), no loans, Rp 7 other
-    income: SHU after tax Rp 7. Closed."""
-    by = staff["bendahara"]
-    fiscal_year_ensure(year=YEAR)
-    members = [f.member(full_name=n) for n in ("Satu", "Dua", "Tiga")]
-    for m in members:
-        _deposit(m, "pokok", "100000", date(YEAR, 1, 10), by)
-    year_result_post(by, "7")
-    close_preliminaries(by)
-    ye = yearend_close(year=YEAR, by=by)
-    assert ye.shu_after_tax == D("7")
-    return {"members": sorted(members, key=lambda m: m.number), "by": by}
-
-
-REMAINDER_NOTE = (
-    "Jasa modal (anggota): bagian tiap anggota dibulatkan ke bawah ke kelipatan Rp 1; "
-    "sisanya, Rp 2, dibagikan Rp 1 seorang kepada 2 anggota dengan pecahan terbesar "
-    "(bila sama, nomor anggota terkecil), sehingga jumlahnya tepat Rp 2."
-)
 
 
 def _rat_allocation_rows() -> list[list]:
