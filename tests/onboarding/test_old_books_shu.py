@@ -5,14 +5,12 @@ year's SHU list; the move-in's reconciliation shows what still names no member, 
 waits for it; each share is then paid out as any year's (receipt, journal, portal), and
 the account always equals what the members are owed."""
 
-import io
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from pypdf import PdfReader
 
 from core.common.errors import ApplicationError
 from core.ledger.models import JournalEntry
@@ -28,6 +26,7 @@ from core.yearend.selectors import shu_subledger_check
 from core.yearend.services import shu_payout
 from tenants.services import tenant_host
 from tests.members import factories as f
+from tests.pdfs import pdf_text
 
 from .helpers import TB, arrears_row, loan_row, members_import
 
@@ -74,8 +73,23 @@ def _payable(member_id: int | None = None) -> D:
     return account_balance(account=account_for_role("shu_members_payable"), member_id=member_id)
 
 
-def _pdf_text(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+def _client(by, tenant) -> Client:
+    c = Client(HTTP_HOST=tenant_host(tenant.slug))
+    c.force_login(by)
+    return c
+
+
+def _first_member_brought_in(cutover, members, by) -> int:
+    """The old year's whole Rp 300.000 brought in for the first member (JMA); its year."""
+    year, rat = _old_year(cutover)
+    shu_old_books_bring_in(
+        year=year,
+        rat_date=rat,
+        rat_decision="05/RAT",
+        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
+        by=by,
+    )
+    return year
 
 
 def test_old_books_shu_brought_in_per_member_goes_live_and_is_paid_as_any_years(
@@ -131,11 +145,8 @@ def test_old_books_shu_brought_in_per_member_goes_live_and_is_paid_as_any_years(
     run = subledgers_reconcile()
     assert all(r["ok"] for r in run.results if r["subledger"] == "shu"), run.results
 
-    staff = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    staff.force_login(by)
-    pdf = staff.get(f"/tutup-buku/kuitansi/{payout.pk}.pdf")
-    assert pdf.status_code == 200
-    text = _pdf_text(pdf.content)
+    staff = _client(by, tenant_a)
+    text = pdf_text(staff.get(f"/tutup-buku/kuitansi/{payout.pk}.pdf"))
     assert payout.receipt_number in text and "150.000" in text and str(year) in text
     page = staff.get(f"/tutup-buku/{year}/").content.decode()
     assert 'id="old-books"' in page and "05/RAT/LAMA" in page
@@ -144,8 +155,7 @@ def test_old_books_shu_brought_in_per_member_goes_live_and_is_paid_as_any_years(
     user = f.user("anggota")
     m1.user = user
     m1.save(update_fields=["user"])
-    portal = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    portal.force_login(user)
+    portal = _client(user, tenant_a)
     html = portal.get("/portal/shu/").content.decode()
     assert f'id="portal-shu-old-books-{year}"' in html
     assert payout.receipt_number in html and "150.000" in html and "05/RAT/LAMA" in html
@@ -242,8 +252,7 @@ def test_the_api_brings_it_in_and_answers_the_one_error_shape(
     moved_with_old_shu, by, members, cutover, tenant_a
 ):
     year, rat = _old_year(cutover)
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
+    c = _client(by, tenant_a)
     url = f"/api/v1/yearend/{year}/old-books/"
     bad = c.post(
         url,
@@ -285,8 +294,7 @@ def test_the_year_page_offers_it_and_brings_it_in(
     moved_with_old_shu, by, members, cutover, tenant_a
 ):
     year, rat = _old_year(cutover)
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
+    c = _client(by, tenant_a)
     page = c.get(f"/tutup-buku/{year}/").content.decode()
     assert 'id="old-books-form"' in page
     r = c.post(
@@ -321,16 +329,8 @@ def test_the_old_years_other_screens_and_endpoints_answer_without_an_error(
 ):
     """The year brought in has no close, preview or RAT pack of its own in Lumbung: its
     other pages and endpoints answer (a page, a file or a clear refusal), never a 500."""
-    year, rat = _old_year(cutover)
-    shu_old_books_bring_in(
-        year=year,
-        rat_date=rat,
-        rat_decision="05/RAT",
-        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
-        by=by,
-    )
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
+    year = _first_member_brought_in(cutover, members, by)
+    c = _client(by, tenant_a)
     for url in (
         f"/tutup-buku/{year}/pratinjau/",
         f"/tutup-buku/{year}/rat/",
@@ -350,16 +350,8 @@ def test_the_old_years_other_screens_and_endpoints_answer_without_an_error(
 def test_the_old_years_preview_says_its_figures_are_the_old_books(
     moved_with_old_shu, by, members, cutover, tenant_a
 ):
-    year, rat = _old_year(cutover)
-    shu_old_books_bring_in(
-        year=year,
-        rat_date=rat,
-        rat_decision="05/RAT",
-        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
-        by=by,
-    )
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
+    year = _first_member_brought_in(cutover, members, by)
+    c = _client(by, tenant_a)
     r = c.get(f"/api/v1/yearend/{year}/preview/")
     assert r.status_code == 409 and r.json()["error"]["code"] == "shu_old_books_year"
     assert "pembukuan lama" in r.json()["error"]["message"]
@@ -374,8 +366,7 @@ def test_every_year_page_points_to_the_old_books_shu_until_it_is_assigned(
     Lumbung): while SHU payable holds a balance naming no member, the year pages say so
     and take the old year to open its page."""
     year, rat = _old_year(cutover)
-    c = Client(HTTP_HOST=tenant_host(tenant_a.slug))
-    c.force_login(by)
+    c = _client(by, tenant_a)
     page = c.get(f"/tutup-buku/{cutover.year}/").content.decode()
     assert 'id="old-books-unassigned"' in page and "Rp 300.000" in page
     r = c.get("/tutup-buku/", {"tahun": str(year)})
@@ -383,13 +374,7 @@ def test_every_year_page_points_to_the_old_books_shu_until_it_is_assigned(
     assert c.get("/tutup-buku/", {"tahun": "abc"})["Location"].endswith(
         f"/tutup-buku/{timezone.localdate().year - 1}/"
     )
-    shu_old_books_bring_in(
-        year=year,
-        rat_date=rat,
-        rat_decision="05/RAT",
-        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
-        by=by,
-    )
+    assert _first_member_brought_in(cutover, members, by) == year
     page = c.get(f"/tutup-buku/{cutover.year}/").content.decode()
     assert 'id="old-books-unassigned"' not in page
     assert f'href="/tutup-buku/{year}/"' in page  # listed with the books' years
