@@ -108,3 +108,23 @@ def nothing_to_confirm() -> None:
     from core.onboarding.models import UploadPreview
 
     assert all(p.options == {"source": "file"} for p in UploadPreview.objects.all())
+
+
+def request_waiting(staff, cutover: date):
+    """A manual entry (Rp 50.000 of costs paid in cash) dated the day before the cut-over,
+    waiting for approval (the admin turns approval on; the bendahara submits it)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from core.ledger.models import ManualEntryRequest
+    from core.ledger.services import LineSpec, ledger_settings_update, manual_entry_submit
+
+    ledger_settings_update(by=staff["admin"], manual_entry_approval=True)
+    req = manual_entry_submit(
+        on=cutover - timedelta(days=1),
+        description="Koreksi kas sebelum pindah",
+        lines=[LineSpec("5306", debit=Decimal("50000")), LineSpec("1101", credit=Decimal("50000"))],
+        by=staff["bendahara"],
+    )
+    assert isinstance(req, ManualEntryRequest)
+    return req

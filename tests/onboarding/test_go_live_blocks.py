@@ -9,7 +9,6 @@ offers no go-live button while anything blocks. The list is the go-live's own
 import html
 import re
 from datetime import date, timedelta
-from decimal import Decimal as D
 
 import pytest
 from django.test import Client
@@ -21,10 +20,7 @@ from core.common.dates import format_tanggal
 from core.common.errors import ApplicationError
 from core.ledger.models import ManualEntryRequest, Period
 from core.ledger.services import (
-    LineSpec,
     fiscal_year_ensure,
-    ledger_settings_update,
-    manual_entry_submit,
 )
 from core.onboarding.loans_import import loans_import
 from core.onboarding.models import MoveIn
@@ -35,7 +31,7 @@ from core.onboarding.services import (
     trial_balance_post,
 )
 
-from .helpers import arrears_row, loan_row, members_import, tb_rows
+from .helpers import arrears_row, loan_row, members_import, request_waiting, tb_rows
 
 GO_LIVE = 'name="action" value="go_live"'
 WIZARD = "/pindah/"
@@ -135,15 +131,7 @@ def test_a_member_import_off_the_cutover_is_named_with_the_way_out(moved, by, cu
 
 @pytest.fixture
 def waiting(moved, staff, cutover) -> ManualEntryRequest:
-    ledger_settings_update(by=staff["admin"], manual_entry_approval=True)
-    req = manual_entry_submit(
-        on=cutover - timedelta(days=1),
-        description="Koreksi kas sebelum pindah",
-        lines=[LineSpec("5306", debit=D("50000")), LineSpec("1101", credit=D("50000"))],
-        by=staff["bendahara"],
-    )
-    assert isinstance(req, ManualEntryRequest)
-    return req
+    return request_waiting(staff, cutover)
 
 
 def test_every_block_is_listed_at_once_in_the_go_lives_order(moved, waiting, by):

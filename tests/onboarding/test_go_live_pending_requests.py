@@ -29,7 +29,7 @@ from core.onboarding.models import MoveIn
 from core.onboarding.services import move_in_go_live
 from tests.ledger.helpers import stuck_request
 
-from .helpers import members_import
+from .helpers import members_import, request_waiting
 
 CODE = "onboarding_manual_entry_pending"
 
@@ -44,15 +44,7 @@ def ready(moved, by, cutover):
 @pytest.fixture
 def waiting(ready, staff, cutover) -> ManualEntryRequest:
     """A manual entry dated the day before the cut-over, waiting for approval."""
-    ledger_settings_update(by=staff["admin"], manual_entry_approval=True)
-    req = manual_entry_submit(
-        on=cutover - timedelta(days=1),
-        description="Koreksi kas sebelum pindah",
-        lines=[LineSpec("5306", debit=D("50000")), LineSpec("1101", credit=D("50000"))],
-        by=staff["bendahara"],
-    )
-    assert isinstance(req, ManualEntryRequest)
-    return req
+    return request_waiting(staff, cutover)
 
 
 def _named(req: ManualEntryRequest) -> str:
