@@ -107,3 +107,43 @@ def test_the_indonesian_notice_is_the_emails_subject(
         said = notice_shown(kind=notice.kind, params=notice.params, message="?")
     assert said == notice.message, (said, notice.message)
     assert notice.message.startswith(mail.outbox[-1].subject.removeprefix("[Lumbung] "))
+
+
+def test_every_kind_said_in_indonesian_is_its_emails_subject():
+    """The notices' texts (``SUBJECTS``) are a second wording of the e-mail subjects
+    (``billing/emails/<kind>_subject.txt``): for every kind, rendered in Indonesian from
+    one context, the two say the same, so neither drifts from the other."""
+    from types import SimpleNamespace as NS
+
+    from django.template.loader import render_to_string
+
+    from billing.notices import notice_params
+
+    def ctx(**sub):
+        subscription = NS(
+            archived_by_operator=False, suspended_by_operator=False, plan=NS(name="Dasar")
+        )
+        for k, v in sub.items():
+            setattr(subscription, k, v)
+        return {
+            "cooperative": NS(name="KPRI Maju Bersama"),
+            "subscription": subscription,
+            "invoice": NS(number="INV-2027-000042", due_on=date(2027, 3, 10)),
+            "voided": [NS(number="INV-1"), NS(number="INV-2")],
+            "left": [NS(number="INV-3")],
+            "trial_ends_on": date(2027, 4, 30),
+            "numbers": "INV-4, INV-5",
+            "remaining": "1250000",
+            "excess": "7500",
+        }
+
+    cases = [(kind, ctx()) for kind in SUBJECTS]
+    cases += [
+        ("archived", ctx(archived_by_operator=True)),
+        ("bank_invoices_voided", {**ctx(), "voided": []}),
+    ]
+    with translation.override("id"):
+        for kind, context in cases:
+            subject = render_to_string(f"billing/emails/{kind}_subject.txt", context).strip()
+            said = SUBJECTS[kind](notice_params(kind, context))
+            assert subject == f"[Lumbung] {said}", kind
