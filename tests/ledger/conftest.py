@@ -39,3 +39,23 @@ def login(tenant_a, in_tenant_a):
         return c
 
     return make
+
+
+@pytest.fixture
+def savings(in_tenant_a):
+    """A member's sukarela account holding Rp 250.000 deposited at the counter today."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from core.savings.seeding import product_by_kind, savings_products_seed
+    from core.savings.services import savings_account_open, teller_deposit
+    from tests.members import factories as f
+
+    savings_products_seed()
+    today = timezone.localdate()
+    acc = savings_account_open(member=f.member(), product=product_by_kind("sukarela"), on=today)
+    teller_deposit(
+        account=acc, amount=Decimal("250000"), channel="cash", on=today, by=f.user("petugas")
+    )
+    return acc

@@ -35,3 +35,21 @@ def stuck_request(*, on, by, amount: str = "1000") -> ManualEntryRequest:
         ],
         requested_by=by,
     )
+
+
+def bypass(account_role: str, amount: str, *, source: str = "other", member_id=None):
+    """A module posting that skips its sub-ledger (what the daily reconciliation must
+    catch): Dr cash / Cr ``account_role`` ``amount`` today, from ``source``."""
+    from django.utils import timezone
+
+    return journal_post(
+        on=timezone.localdate(),
+        description="posting tanpa buku pembantu",
+        by="tests",
+        source=source,
+        source_ref=f"bypass-{account_role}",
+        lines=[
+            LineSpec(account_for_role("cash"), debit=Decimal(amount)),
+            LineSpec(account_for_role(account_role), credit=Decimal(amount), member_id=member_id),
+        ],
+    )

@@ -17,11 +17,11 @@ from core.ledger.reconciliation import reconciliation_alert, subledgers_reconcil
 from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post
 from core.ledger.tasks import subledgers_reconcile_task
-from core.savings.seeding import product_by_kind, savings_products_seed
-from core.savings.services import savings_account_open, teller_deposit
 from lumbung.observability import init_sentry
 from tenants.tasks import every_cooperative_task
 from tests.members import factories as f
+
+from .helpers import bypass
 
 D = Decimal
 
@@ -32,30 +32,6 @@ def eager(monkeypatch):
 
     monkeypatch.setattr(app.conf, "task_always_eager", True)
     monkeypatch.setattr(app.conf, "task_eager_propagates", True)
-
-
-@pytest.fixture
-def savings(in_tenant_a):
-    savings_products_seed()
-    today = timezone.localdate()
-    acc = savings_account_open(member=f.member(), product=product_by_kind("sukarela"), on=today)
-    teller_deposit(account=acc, amount=D("250000"), channel="cash", on=today, by=f.user("petugas"))
-    return acc
-
-
-def _bypass(account_role: str, amount: str, *, source: str, member_id=None):
-    """A module posting that skips its sub-ledger (what the check must catch)."""
-    return journal_post(
-        on=timezone.localdate(),
-        description="posting tanpa buku pembantu",
-        by="tests",
-        source=source,
-        source_ref=f"bypass-{account_role}",
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D(amount)),
-            LineSpec(account_for_role(account_role), credit=D(amount), member_id=member_id),
-        ],
-    )
 
 
 def test_books_that_agree_pass_and_raise_no_alert(savings, eager):
@@ -70,7 +46,7 @@ def test_books_that_agree_pass_and_raise_no_alert(savings, eager):
 
 
 def test_a_savings_difference_is_logged_audited_and_alerted(savings, eager, caplog):
-    _bypass("savings_sukarela", "250000", source="other", member_id=savings.member_id)
+    bypass("savings_sukarela", "250000", source="other", member_id=savings.member_id)
     with caplog.at_level(logging.ERROR, logger="core.ledger.tasks"):
         result = subledgers_reconcile_task.delay().get()
     assert result["ok"] is False
@@ -84,7 +60,7 @@ def test_a_savings_difference_is_logged_audited_and_alerted(savings, eager, capl
 
 
 def test_a_loans_difference_is_found(in_tenant_a):
-    _bypass("loan_receivable", "1000000", source="loan")
+    bypass("loan_receivable", "1000000", source="loan")
     run = subledgers_reconcile()
     assert not run.ok
     assert any(
@@ -109,7 +85,7 @@ class _Keep(Transport):
 
 
 def test_a_difference_sends_a_sentry_event(savings, eager):
-    _bypass("savings_sukarela", "1000", source="other", member_id=savings.member_id)
+    bypass("savings_sukarela", "1000", source="other", member_id=savings.member_id)
     transport = _Keep()
     init_sentry(
         dsn="https://public@sentry.example.invalid/1",
@@ -136,7 +112,7 @@ def test_a_difference_sends_a_sentry_event(savings, eager):
 def test_dashboard_alert_for_bendahara_and_admin_only(savings, tenant_a):
     from tenants.services import tenant_host
 
-    _bypass("savings_sukarela", "1000", source="other", member_id=savings.member_id)
+    bypass("savings_sukarela", "1000", source="other", member_id=savings.member_id)
     subledgers_reconcile()
 
     def home(role):

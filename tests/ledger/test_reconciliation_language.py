@@ -7,43 +7,16 @@ kept before codes shows the text it stored."""
 
 from decimal import Decimal
 
-import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
 from core.ledger.models import ReconciliationRun
 from core.ledger.reconciliation import SUBLEDGER_ITEMS, results_shown, subledgers_reconcile
-from core.ledger.selectors import account_for_role
-from core.ledger.services import LineSpec, journal_post
-from core.savings.seeding import product_by_kind, savings_products_seed
-from core.savings.services import savings_account_open, teller_deposit
 from tests.members import factories as f
 
+from .helpers import bypass
+
 D = Decimal
-
-
-@pytest.fixture
-def savings(in_tenant_a):
-    savings_products_seed()
-    today = timezone.localdate()
-    acc = savings_account_open(member=f.member(), product=product_by_kind("sukarela"), on=today)
-    teller_deposit(account=acc, amount=D("250000"), channel="cash", on=today, by=f.user("petugas"))
-    return acc
-
-
-def _bypass(account_role: str, amount: str, *, member_id=None):
-    """A posting that skips its sub-ledger (what the check must catch)."""
-    journal_post(
-        on=timezone.localdate(),
-        description="posting tanpa buku pembantu",
-        by="tests",
-        source="other",
-        source_ref=f"bypass-{account_role}",
-        lines=[
-            LineSpec(account_for_role("cash"), debit=D(amount)),
-            LineSpec(account_for_role(account_role), credit=D(amount), member_id=member_id),
-        ],
-    )
 
 
 def _alert(tenant, lang: str) -> str:
@@ -58,7 +31,7 @@ def _alert(tenant, lang: str) -> str:
 
 
 def test_a_savings_difference_is_said_in_english_to_an_english_reader(savings, tenant_a):
-    _bypass("savings_sukarela", "1000", member_id=savings.member_id)
+    bypass("savings_sukarela", "1000", member_id=savings.member_id)
     subledgers_reconcile()  # as the daily task: in Indonesian
     en = _alert(tenant_a, "en")
     assert "members differing" in en and "<td>Savings</td>" in en, en
@@ -69,7 +42,7 @@ def test_a_savings_difference_is_said_in_english_to_an_english_reader(savings, t
 
 
 def test_a_loans_difference_names_the_item_in_the_readers_language(in_tenant_a, tenant_a):
-    _bypass("loan_receivable", "1000000")
+    bypass("loan_receivable", "1000000")
     run = subledgers_reconcile()
     (row,) = [d for d in run.differences if d["subledger"] == "loans"]
     # kept: the code and the text as said at the run (Indonesian)
@@ -134,7 +107,7 @@ def test_the_cash_flow_and_shu_checks_keep_their_codes(in_tenant_a):
     with translation.override("en"):
         shown = results_shown([{"item": "?", "item_code": "subledger.unnamed_balance"}])
     assert shown[0]["item"] == "balance naming no member"
-    _bypass("savings_sukarela", "1000")
+    bypass("savings_sukarela", "1000")
     (day,) = cash_flow_days_check()
     assert day.item.code == "subledger.cash_flow_days_month"
     assert day.item.params == {"month": timezone.localdate().strftime("%Y-%m")}

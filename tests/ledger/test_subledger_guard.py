@@ -183,23 +183,23 @@ def _raw_lines(cur, eid, on, debit_acc, credit_acc):
     )
 
 
-def test_db_refuses_manual_lines_on_a_control_account(in_tenant_a, today):
-    control = account_for_role("savings_sukarela").pk
+@pytest.mark.parametrize(
+    "role, module, control_debited",
+    [("savings_sukarela", "savings", False), ("shu_members_payable", "shu", True)],
+)
+def test_db_refuses_manual_lines_on_a_control_account(
+    in_tenant_a, today, role, module, control_debited
+):
+    """A sukarela account credited, SHU payable debited (a payout): refused from a manual
+    entry, passed from the module that owns the account."""
+    control = account_for_role(role).pk
     cash = Account.objects.get(code="1101").pk
+    debit, credit = (control, cash) if control_debited else (cash, control)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
-        _raw_lines(cur, _raw_entry(cur, today, "manual"), today, cash, control)
+        _raw_lines(cur, _raw_entry(cur, today, "manual"), today, debit, credit)
     # the same lines from a module pass
     with transaction.atomic(), connection.cursor() as cur:
-        _raw_lines(cur, _raw_entry(cur, today, "savings"), today, cash, control)
-
-
-def test_db_refuses_manual_lines_on_shu_payable(in_tenant_a, today):
-    payable = account_for_role("shu_members_payable").pk
-    cash = Account.objects.get(code="1101").pk
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
-        _raw_lines(cur, _raw_entry(cur, today, "manual"), today, payable, cash)
-    with transaction.atomic(), connection.cursor() as cur:
-        _raw_lines(cur, _raw_entry(cur, today, "shu"), today, payable, cash)
+        _raw_lines(cur, _raw_entry(cur, today, module), today, debit, credit)
 
 
 def test_db_refuses_clearing_the_control_flag(in_tenant_a):
