@@ -254,39 +254,20 @@ def test_the_api_brings_it_in_and_answers_the_one_error_shape(
     year, rat = _old_year(cutover)
     c = _client(by, tenant_a)
     url = f"/api/v1/yearend/{year}/old-books/"
-    bad = c.post(
-        url,
-        {
-            "rat_date": rat.isoformat(),
-            "rat_decision": "05/RAT",
-            "rows": [{"member_number": "TIDAK-ADA", "jma": "1"}],
-        },
-        "application/json",
-    )
+
+    def post(rows: list[dict]):
+        body = {"rat_date": rat.isoformat(), "rat_decision": "05/RAT", "rows": rows}
+        return c.post(url, body, "application/json")
+
+    bad = post([{"member_number": "TIDAK-ADA", "jma": "1"}])
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "shu_old_books_invalid"
     assert "TIDAK-ADA" in bad.json()["error"]["fields"]["rows"][0]
-    ok = c.post(
-        url,
-        {
-            "rat_date": rat.isoformat(),
-            "rat_decision": "05/RAT",
-            "rows": [{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
-        },
-        "application/json",
-    )
+    ok = post([{"member_number": members[0].number, "jma": "300.000", "jua": "0"}])
     assert ok.status_code == 201, ok.content
     assert ok.json()["old_books"] is True and ok.json()["status"] == "posted"
     assert _payable(members[0].pk) == D("300000")
-    again = c.post(
-        url,
-        {
-            "rat_date": rat.isoformat(),
-            "rat_decision": "05/RAT",
-            "rows": [{"member_number": members[1].number, "jma": "1", "jua": "0"}],
-        },
-        "application/json",
-    )
+    again = post([{"member_number": members[1].number, "jma": "1", "jua": "0"}])
     assert again.status_code == 409 and again.json()["error"]["code"] == "shu_old_books_year"
 
 
