@@ -1,0 +1,59 @@
+"""The old books' unpaid SHU of two years brought in at the same moment (two treasurers,
+or the page and the API), each asking for more than half of what SHU payable holds
+naming no member: separate connections, real commits. The account row is locked before
+the unassigned balance is read, so the second waits, reads what the first left, and is
+refused; no rupiah is assigned twice and the account still equals the shares."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from core.ledger.models import Account
+from core.ledger.selectors import account_balance, account_for_role
+from core.ledger.services import LineSpec, journal_post
+from core.yearend.models import MemberShare, YearEnd
+from core.yearend.old_books import shu_old_books_bring_in, shu_unassigned
+from core.yearend.selectors import shu_subledger_check
+from tests.concurrency import two_clerks
+from tests.members import factories as f
+
+D = Decimal
+
+
+def test_two_old_years_at_once_never_assign_the_same_rupiah_twice(scratch_tenant):
+    connection.set_tenant(scratch_tenant)
+    by = f.user("bendahara")
+    m1, m2 = f.member(full_name="Satu"), f.member(full_name="Dua")
+    today = timezone.localdate()
+    payable = account_for_role("shu_members_payable")
+    # the opening trial balance's lump: Rp 300.000 of old unpaid SHU naming no member
+    journal_post(
+        on=today,
+        description="Neraca saldo awal",
+        source="opening",
+        by=by,
+        lines=[
+            LineSpec(Account.objects.get(code="3103"), debit=D("300000")),
+            LineSpec(payable, credit=D("300000")),
+        ],
+    )
+
+    def bring(year: int, member):
+        return lambda: shu_old_books_bring_in(
+            year=year,
+            rat_date=date(year + 1, 3, 1),
+            rat_decision=f"01/RAT/{year}",
+            rows=[{"member_number": member.number, "jma": "200.000", "jua": "0"}],
+            by=by,
+        )
+
+    out = two_clerks(scratch_tenant, bring(today.year - 2, m1), bring(today.year - 3, m2))
+    assert sorted(out.values()) == ["ok", "shu_old_books_exceeds_unassigned"], out
+    assert YearEnd.objects.filter(old_books=True).count() == 1
+    assert [s.total for s in MemberShare.objects.all()] == [D("200000")]
+    assert account_balance(account=payable) == D("300000")
+    assert shu_unassigned() == D("100000")
+    # the shares' unpaid total is what the account holds for members
+    assert all(r.difference == 0 for r in shu_subledger_check()[:2])
