@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.common.api import query_id, request_object
+from core.common.api import SafeJSONParser, query_id, request_object
 from core.common.errors import REASON_MAX_LENGTH, ApplicationError
 from core.common.fields import RupiahSerializerField
 from core.common.idempotency import IdempotentPostMixin
@@ -24,7 +25,13 @@ from core.common.schema import ErrorSerializer
 from . import selectors, services
 from .errors import YearEndErrors
 from .models import MemberShare, RatReport, ShuPayout, ShuSettings, YearEnd
-from .old_books import shu_old_books_bring_in
+from .old_books import (
+    old_books_preview,
+    old_books_upload_read,
+    shu_old_books_bring_in,
+    shu_old_books_undo,
+    shu_unassigned,
+)
 from .rat import rat_pack_pdf, rat_pack_xlsx, rat_report_for, rounding_to_cadangan
 from .reversal import shu_payout_reverse
 
@@ -468,6 +475,97 @@ class OldBooks(YearEndView):
         ser.is_valid(raise_exception=True)
         ye = shu_old_books_bring_in(year=year, by=request.user, **ser.validated_data)
         return Response(YearEndSerializer(ye).data, status=201)
+
+
+class OldBooksPreviewRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(source="n", help_text="Nomor baris di berkas (atau urutan).")
+    member_number = serializers.CharField(source="number")
+    name = serializers.CharField(source="member.full_name", default="")
+    jma = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    jua = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    error = serializers.CharField(help_text="Kesalahan baris ini; kosong: benar.")
+
+
+class OldBooksPreviewSerializer(serializers.Serializer):
+    rows = OldBooksPreviewRowSerializer(many=True)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    unassigned = serializers.DecimalField(max_digits=18, decimal_places=2)
+    exceeds = serializers.BooleanField()
+    ok = serializers.BooleanField(help_text="Dapat dibawa: tidak ada baris salah, tidak melebihi.")
+
+
+class OldBooksPreviewInput(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="Daftar SHU, XLSX atau CSV.")
+    rows = OldBooksRowSerializer(many=True, required=False, max_length=100_000)
+
+
+class OldBooksPreviewView(YearEndView):
+    """``POST /api/v1/yearend/<year>/old-books/preview/``: an old books' SHU list
+    checked before it is brought in — an uploaded XLSX or CSV (``file``, multipart) or
+    ``rows`` as ``old-books/`` takes them; nothing is written."""
+
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=OldBooksPreviewInput, responses={200: OldBooksPreviewSerializer})
+    def post(self, request, year: int):
+        upload = request.FILES.get("file")
+        if upload is not None:
+            rows = old_books_upload_read(upload)
+        else:
+            ser = OldBooksPreviewInput(data=request_object(request))
+            ser.is_valid(raise_exception=True)
+            rows = [dict(r) for r in ser.validated_data.get("rows") or []]
+            if not rows:
+                raise ApplicationError(
+                    YearEndErrors.OLD_BOOKS_INVALID,
+                    _("Kirim berkas daftar SHU (file) atau daftarnya (rows)."),
+                    fields={"file": [_("Wajib diisi.")]},
+                )
+        return Response(OldBooksPreviewSerializer(old_books_preview(rows=rows)).data)
+
+
+class OldBooksUndoSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Alasan pembatalan (wajib), disimpan utuh."
+    )
+
+
+class OldBooksUndoneSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    reversal_entry = serializers.CharField(
+        help_text="Jurnal pembalik jurnal SHU pembukuan lama yang dibatalkan."
+    )
+    unassigned = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        help_text="Saldo SHU Bagian Anggota Belum Dibayar tanpa nama anggota sesudahnya.",
+    )
+
+
+class OldBooksUndo(YearEndView):
+    """``POST /api/v1/yearend/<year>/old-books/undo/``: take back the bring-in of the old
+    books' unpaid SHU of ``year`` (``old_books.shu_old_books_undo``), with a reason."""
+
+    @extend_schema(
+        request=OldBooksUndoSerializer,
+        responses={200: OldBooksUndoneSerializer},
+        description="Batalkan SHU pembukuan lama yang dibawa (bendahara, admin), dengan "
+        "alasan: jurnalnya dibalik, tahun dan SHU anggotanya dihapus, saldo tanpa nama "
+        "anggota kembali; tahun itu dapat dibawa lagi. Ditolak (409): belum dibawa atau "
+        "sudah dibatalkan (shu_old_books_not_brought_in); SHU anggotanya sudah dibayar, "
+        "juga bila pembayarannya dibatalkan, atau lewat penyelesaian keluar "
+        "(shu_old_books_used); tahun yang ditutup di Lumbung (shu_old_books_year).",
+    )
+    def post(self, request, year: int):
+        ser = OldBooksUndoSerializer(data=request_object(request))
+        ser.is_valid(raise_exception=True)
+        rev = shu_old_books_undo(year=year, reason=ser.validated_data["reason"], by=request.user)
+        return Response(
+            OldBooksUndoneSerializer(
+                {"year": year, "reversal_entry": str(rev), "unassigned": shu_unassigned()}
+            ).data
+        )
 
 
 class Payout(YearEndView):

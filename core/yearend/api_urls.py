@@ -20,6 +20,16 @@ urlpatterns = [
         name="api-yearend-old-books",
     ),
     path(
+        "yearend/<int:year>/old-books/preview/",
+        api.OldBooksPreviewView.as_view(),
+        name="api-yearend-old-books-preview",
+    ),
+    path(
+        "yearend/<int:year>/old-books/undo/",
+        api.OldBooksUndo.as_view(),
+        name="api-yearend-old-books-undo",
+    ),
+    path(
         "yearend/payouts/<int:pk>/reverse/",
         api.PayoutReverse.as_view(),
         name="api-yearend-payout-reverse",

@@ -15,3 +15,4 @@ class YearEndAudit(StrEnum):
     SHU_PAYOUT_REVERSE = "yearend.shu.payout.reverse"
     SHU_POST = "yearend.shu.post"
     SHU_OLD_BOOKS = "yearend.shu.old_books"
+    SHU_OLD_BOOKS_UNDO = "yearend.shu.old_books.undo"

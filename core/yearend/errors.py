@@ -37,3 +37,5 @@ class YearEndErrors(StrEnum):
     OLD_BOOKS_INVALID = "shu_old_books_invalid"
     OLD_BOOKS_YEAR = "shu_old_books_year"
     OLD_BOOKS_EXCEEDS = "shu_old_books_exceeds_unassigned"
+    OLD_BOOKS_NOT_BROUGHT_IN = "shu_old_books_not_brought_in"
+    OLD_BOOKS_USED = "shu_old_books_used"

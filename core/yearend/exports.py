@@ -105,3 +105,32 @@ def preview_xlsx(preview: Preview, *, sort: str = "number") -> bytes:
     for col, w in zip("ABCDEFG", [14, 36, 18, 20, 18, 18, 18], strict=True):
         ws.column_dimensions[col].width = w
     return workbook_bytes(wb)
+
+
+def old_books_template_xlsx(*, year: int, members: list[tuple[str, str]]) -> bytes:
+    """The template of the old books' SHU list of ``year`` (the year page's upload):
+    a title, ``#`` lines saying how to fill it (the reader skips them), the titled
+    columns and a row per member (number, name) with the two amounts left empty — a
+    member left empty has no SHU of that year and is skipped."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"SHU {year}"
+    ws.append([_("Daftar SHU tahun buku %(y)s yang belum dibayar (pembukuan lama)") % {"y": year}])
+    ws["A1"].font = Font(bold=True, size=12)
+    for line in (
+        _("Isi jasa modal dan jasa usaha yang belum dibayar per anggota, rupiah utuh."),
+        _("Anggota yang kedua jumlahnya kosong tidak dibawa; baris berawalan # dilewati."),
+    ):
+        ws.append([f"# {line}"])
+    ws.append([])
+    ws.append([_("Nomor anggota"), _("Nama"), _("Jasa modal"), _("Jasa usaha")])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for number, name in members:
+        ws.append(safe_row([number, name, None, None]))
+    for col, width in zip("ABCD", (18, 36, 16, 16), strict=True):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=ws.max_row - len(members) + 1, min_col=3, max_col=4):
+        for cell in row:
+            cell.number_format = "#,##0"
+    return workbook_bytes(wb)

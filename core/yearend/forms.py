@@ -37,6 +37,9 @@ class YearActionForm(forms.Form):
     method = forms.CharField(required=False, strip=False)
     # ``action=old_books``: the old books' SHU list, a line per member
     rows = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+    # ``action=old_books_preview``: the list as an XLSX or CSV file instead (the view
+    # reads ``request.FILES``; declared so the form takes it)
+    file = forms.FileField(required=False)
 
     def clean_rat_date(self) -> date | None:
         """An unreadable date is no date: the service asks for one."""

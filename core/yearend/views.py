@@ -23,16 +23,20 @@ from core.common.permissions import SETTINGS_ADMINS, STAFF, TREASURY, R, has_rol
 from core.ledger.close_guards import close_block
 from core.ledger.models import FiscalYear
 from core.ledger.services import books_closed_until
-from core.members.models import Heir
+from core.members.models import Heir, Member
 
 from . import selectors, services
-from .exports import preview_xlsx
+from .exports import old_books_template_xlsx, preview_xlsx
 from .forms import RatHeldForm, RatTextsForm, ShuSettingsForm, YearActionForm
 from .models import MemberShare, ShuPayout, ShuSettings, YearEnd
 from .old_books import (
     old_books_eligible,
+    old_books_preview,
     old_books_rows_read,
+    old_books_undo_refusal,
+    old_books_upload_read,
     shu_old_books_bring_in,
+    shu_old_books_undo,
     shu_unassigned,
 )
 from .rat import (
@@ -74,7 +78,7 @@ def _year_or_404(year: int) -> None:
 def year_view(request, year: int):
     _year_or_404(year)
     if request.method == "POST":
-        form = YearActionForm(request.POST)
+        form = YearActionForm(request.POST, request.FILES)
         if not form.is_valid() and set(form.errors) != {"member"}:
             messages.error(request, form_error_message(form))  # text with a null character
             return redirect("yearend:year", year=year)
@@ -121,6 +125,42 @@ def year_view(request, year: int):
                         "t": format_rupiah(Decimal(ye.funds["members_total"])),
                     },
                 )
+            elif action == "old_books_preview":
+                # the list read and checked, shown with the total against the balance
+                # naming no member; nothing written until "Bawa" is pressed under it
+                upload = request.FILES.get("file")
+                rows = (
+                    old_books_upload_read(upload)
+                    if upload is not None
+                    else old_books_rows_read(d["rows"])
+                )
+                if not rows:
+                    messages.error(request, _("Unggah berkas daftar SHU atau tempel daftarnya."))
+                elif not old_books_eligible(year=year):
+                    messages.error(
+                        request,
+                        _("SHU tahun %(y)s tidak dapat dibawa dari pembukuan lama.") % {"y": year},
+                    )
+                else:
+                    return _year_page(
+                        request,
+                        year,
+                        preview=old_books_preview(rows=rows),
+                        preview_rat={
+                            "date": request.POST.get("rat_date", ""),
+                            "decision": request.POST.get("rat_decision", ""),
+                        },
+                    )
+            elif action == "old_books_undo":
+                shu_old_books_undo(year=year, reason=d["reason"], by=request.user)
+                messages.success(
+                    request,
+                    _(
+                        "SHU %(y)s dari pembukuan lama dibatalkan: jurnalnya dibalik, saldo "
+                        "tanpa nama anggota kembali %(u)s. Tahun ini dapat dibawa lagi."
+                    )
+                    % {"y": year, "u": format_rupiah(shu_unassigned())},
+                )
             elif action == "payout":
                 if "member" in form.errors:
                     messages.error(request, form.errors["member"][0])
@@ -152,9 +192,16 @@ def year_view(request, year: int):
             else:
                 raise Http404
         if outcome.error is not None:
-            for errs in outcome.error.fields.values():
-                messages.error(request, " ".join(str(e) for e in errs))
+            for key, errs in outcome.error.fields.items():
+                if key != "file":  # the file's error is the message itself
+                    messages.error(request, " ".join(str(e) for e in errs))
         return redirect("yearend:year", year=year)
+    return _year_page(request, year)
+
+
+def _year_page(request, year: int, *, preview=None, preview_rat: dict | None = None):
+    """The year's page; ``preview``: an old books' SHU list checked, shown above its
+    confirmation (``preview_rat``: the RAT's date and decision as typed)."""
     ye = YearEnd.objects.filter(year=year).first()
     # a year brought in from the old books has no close here (its checklist is the old
     # books'): its shares and their payouts only
@@ -183,6 +230,9 @@ def year_view(request, year: int):
         if s.member.status == "deceased" and s.member_id not in with_heirs
     }
     closed_until = books_closed_until() if shares else None
+    # a year brought in from the old books: undone while none of its shares was used
+    # (else the page says what blocks it)
+    undo_refusal = old_books_undo_refusal(ye, shares=shares) if ye and ye.old_books else None
     # what a close guard (an unfinished move-in) would refuse: said above the checklist,
     # with where to resolve it, and no close button (``yearend_close`` still refuses)
     block = (
@@ -239,6 +289,9 @@ def year_view(request, year: int):
                 if payout_reversal_refusal(p, closed_until=closed_until) is None
             },
             "no_heirs": no_heirs,
+            "old_books_undo_refusal": str(undo_refusal.message) if undo_refusal else "",
+            "ob_preview": preview,
+            "ob_rat": preview_rat or {},
             # the old books' unpaid SHU of this year, brought in per member
             "old_books_form": ye is None and old_books_eligible(year=year),
             # old books' unpaid SHU not yet assigned to members: where to bring it in
@@ -255,6 +308,20 @@ def year_view(request, year: int):
             ),
         },
     )
+
+
+@role_required(read=STAFF, write=frozenset())
+def old_books_template(request, year: int):
+    """The old books' SHU list template of ``year`` (XLSX): every member's number and
+    name, the two amounts to fill in."""
+    _year_or_404(year)
+    members = list(Member.objects.order_by("number").values_list("number", "full_name"))
+    resp = HttpResponse(
+        old_books_template_xlsx(year=year, members=members),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = f'attachment; filename="shu-{year}-pembukuan-lama.xlsx"'
+    return resp
 
 
 @role_required(read=STAFF, write=frozenset())

@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.ledger.models import Account
+from core.ledger.selectors import account_for_role
+from core.ledger.services import LineSpec, journal_post
 from tests.loans.conftest import approval_backdate, docs, loan_paid_out
 from tests.members import factories as f
 from tests.module_coop import module_uncommitted
@@ -295,3 +298,34 @@ REMAINDER_NOTE = (
     "sisanya, Rp 2, dibagikan Rp 1 seorang kepada 2 anggota dengan pecahan terbesar "
     "(bila sama, nomor anggota terkecil), sehingga jumlahnya tepat Rp 2."
 )
+
+
+def _opening_lump(by, amount: str = "300000") -> None:
+    """The move-in's opening trial balance: old unpaid SHU on 2105 naming no member."""
+    journal_post(
+        on=timezone.localdate(),
+        description="Neraca saldo awal",
+        source="opening",
+        by=by,
+        lines=[
+            LineSpec(Account.objects.get(code="3103"), debit=D(amount)),
+            LineSpec(account_for_role("shu_members_payable"), credit=D(amount)),
+        ],
+    )
+
+
+@pytest.fixture
+def old_books(in_tenant_a, tenant_a):
+    """Old books' unpaid SHU at a move-in (tests/yearend/test_old_books_*): a treasurer,
+    two members, Rp 300.000 on SHU payable naming no member (the opening trial balance's
+    lump), and an old year (before the books' first) with its RAT."""
+    by = f.user("bendahara")
+    _opening_lump(by)
+    year = timezone.localdate().year - 2
+    return {
+        "tenant": tenant_a,
+        "by": by,
+        "year": year,
+        "rat": date(year + 1, 3, 15),
+        "m": [f.member(full_name="Satu"), f.member(full_name="Dua")],
+    }
