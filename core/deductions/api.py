@@ -49,7 +49,10 @@ def run_data(run: DeductionRun, *, detail: bool = False) -> dict:
         "cutoff_date": run.cutoff_date.isoformat(),
         "status": run.status,
         "progress": {"done": run.progress_done, "total": run.progress_total},
-        "error": run.error,
+        # why it could not be made, in the request's language (a system error says so,
+        # never Python's text); its code: the refusal's, ``system_error``, None before codes
+        "error": run.error_shown,
+        "error_code": run.error_code or None,
         "posting": {
             "status": run.posting_status,
             "done": run.posting_done,

@@ -439,6 +439,11 @@ RENDER: dict[str, Callable[[dict], str | None]] = {
     "left_row_errors": _left_row_errors,
     # why a batch is not posted (``services.posting``: the post-all tasks keep them)
     "post_system_error": lambda p: _("Kesalahan sistem; batch ini tidak diposting."),
+    # why a run's list could not be made (``services.runs``: ``DeductionRun.error_said``)
+    "run_system_error": lambda p: _(
+        "Daftar potongan gagal dibuat karena kesalahan sistem; tim kami sudah diberi tahu. "
+        "Coba lagi."
+    ),
     "post_already_posted": lambda p: _("Impor ini sudah diposting."),
     "post_agency_posted": _agency_posted,
     "post_file_has_errors": lambda p: _(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.dates import format_bulan
 from core.common.loading import FastFromDb
+from core.common.said import said_shown
 from core.members.models import Agency, Member
 
 ZERO = Decimal("0")
@@ -81,6 +82,12 @@ class DeductionRun(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # why it failed: the refusal's code (``system_error``: an unexpected exception, logged,
+    # its text never shown) and {"code", "params"} of its message (``core.common.said``),
+    # said again in the reader's language (``error_shown``); "" / None for a run failed
+    # before codes or a message without one, whose ``error`` is shown as stored
+    error_code = models.CharField(max_length=60, blank=True, default="")
+    error_said = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -111,6 +118,14 @@ class DeductionRun(models.Model):
 
     def __str__(self) -> str:
         return self.month_shown
+
+    @property
+    def error_shown(self) -> str:
+        """Why the list could not be made, in the reader's language when its message has
+        a code, else as stored."""
+        if not self.error_said:
+            return self.error
+        return said_shown({**self.error_said, "message": self.error})
 
     @property
     def label(self) -> str:

@@ -3,6 +3,7 @@ loan's instalment and arrears, purpose savings), generated again after a failure
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
 from core.common.dates import format_bulan, format_date
+from core.common.db_busy import db_busy_error
 from core.common.errors import ApplicationError
 from core.deductions.audit import DeductionAudit
 from core.loans.selectors import loans_amounts_due
@@ -23,8 +25,14 @@ from core.savings.selectors import product_for_kind, wajib_amount_for
 from core.savings.services import berjangka_deposited_bulk
 
 from ..allocation import _fill as fill
+from ..import_messages import Said, said_kept
 from ..models import DeductionImport, DeductionLine, DeductionRun
 from .common import CHUNK, ZERO, E, _period_open, _require, _user, deduction_settings_get
+
+log = logging.getLogger(__name__)
+
+# ``DeductionRun.error_code`` of a run whose generation met an unexpected exception
+SYSTEM_ERROR = "system_error"
 
 # --- runs ------------------------------------------------------------------------------
 
@@ -358,6 +366,27 @@ def deduction_lines_build(run: DeductionRun) -> list[DeductionLine]:
     return out
 
 
+def _run_failure(run: DeductionRun, exc: Exception) -> dict:
+    """Why ``run``'s generation failed, as the run keeps it (called while handling
+    ``exc``): a refusal with its code and its message (said again in the reader's
+    language when the message has a code, ``Said``); a transient database conflict as
+    ``DatabaseBusy`` (logged at WARNING); anything else logged with its traceback (Sentry
+    takes it from the log) and kept as a system error, its text never shown."""
+    refusal = exc if isinstance(exc, ApplicationError) else None
+    refusal = refusal or db_busy_error(exc, where=f"deduction run {run.pk}")
+    if refusal is None:
+        log.exception("Deduction run %s (%s) failed", run.pk, run.label)
+        refusal = ApplicationError(SYSTEM_ERROR, Said("run_system_error"))
+    elif refusal is exc:
+        log.warning("Deduction run %s (%s) refused: %s", run.pk, run.label, exc.code)
+    kept = said_kept(refusal.message)
+    return {
+        "error": kept["message"][:2000],
+        "error_code": refusal.code,
+        "error_said": {"code": kept["code"], "params": kept["params"]} if kept["code"] else None,
+    }
+
+
 def deduction_run_generate(*, run: DeductionRun, by) -> DeductionRun:
     """Fill a run (called by the Celery task). Lines are written in chunks, each in its
     own transaction with the progress, so the screen can poll; on failure the lines are
@@ -378,7 +407,11 @@ def deduction_run_generate(*, run: DeductionRun, by) -> DeductionRun:
                 )
         with transaction.atomic():
             DeductionRun.objects.filter(pk=run.pk).update(
-                status=DeductionRun.Status.READY, generated_at=timezone.now(), error=""
+                status=DeductionRun.Status.READY,
+                generated_at=timezone.now(),
+                error="",
+                error_code="",
+                error_said=None,
             )
             run.refresh_from_db()
             audit_log(
@@ -388,10 +421,11 @@ def deduction_run_generate(*, run: DeductionRun, by) -> DeductionRun:
                 data={"month": run.label, "lines": len(lines)},
             )
     except Exception as exc:
+        failed = _run_failure(run, exc)
         with transaction.atomic():
             DeductionLine.objects.filter(run=run).delete()
             DeductionRun.objects.filter(pk=run.pk).update(
-                status=DeductionRun.Status.FAILED, error=str(exc)[:2000]
+                status=DeductionRun.Status.FAILED, **failed
             )
         raise
     run.refresh_from_db()
@@ -405,8 +439,8 @@ def deduction_run_retry(*, run: DeductionRun, by) -> DeductionRun:
     if run.status != DeductionRun.Status.FAILED:
         raise ApplicationError(E.WRONG_STATUS, _("Hanya daftar yang gagal dapat diulang."))
     run.status = DeductionRun.Status.GENERATING
-    run.error = ""
-    run.save(update_fields=["status", "error"])
+    run.error, run.error_code, run.error_said = "", "", None
+    run.save(update_fields=["status", "error", "error_code", "error_said"])
     return run
 
 
@@ -451,9 +485,19 @@ def deduction_run_regenerate(*, run: DeductionRun, by) -> DeductionRun:
     DeductionLine.objects.filter(run=run).delete()
     run.status = DeductionRun.Status.GENERATING
     run.progress_done = run.progress_total = 0
-    run.error = ""
+    run.error, run.error_code, run.error_said = "", "", None
     run.generated_at = None
-    run.save(update_fields=["status", "progress_done", "progress_total", "error", "generated_at"])
+    run.save(
+        update_fields=[
+            "status",
+            "progress_done",
+            "progress_total",
+            "error",
+            "error_code",
+            "error_said",
+            "generated_at",
+        ]
+    )
     audit_log(
         actor=by,
         action=DeductionAudit.RUN_REGENERATE,
