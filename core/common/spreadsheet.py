@@ -849,3 +849,49 @@ def cell_rupiah(
             code="cell_percent",
         )
     return parse_rupiah(v, field=label, allow_dash_zero=allow_dash_zero, max_value=max_value)
+
+
+# --- a cell kept to be checked again -----------------------------------------------
+
+
+def cell_param(v) -> dict:
+    """A spreadsheet cell as plain JSON, to check it again when its error is shown (an
+    import's message said again in the reader's language: ``core.common.said``)."""
+    if isinstance(v, CellProblem):
+        return {"problem": v.kind, "raw": v.raw, "label": v.label}
+    if isinstance(v, Percent):
+        return {"percent": repr(float(v))}
+    if isinstance(v, bool):
+        return {"bool": v}
+    if isinstance(v, int):
+        return {"int": str(v)}
+    if isinstance(v, float):
+        return {"float": repr(v)}
+    if isinstance(v, Decimal):
+        return {"decimal": str(v)}
+    if isinstance(v, datetime):
+        return {"datetime": v.isoformat()}
+    if isinstance(v, date):
+        return {"date": v.isoformat()}
+    return {"text": "" if v is None else str(v)}
+
+
+def cell_value(p: dict):
+    """The cell ``cell_param`` kept."""
+    if "problem" in p:
+        return CellProblem(kind=p["problem"], raw=p.get("raw", ""), label=p.get("label", ""))
+    if "percent" in p:
+        return Percent(float(p["percent"]))
+    if "bool" in p:
+        return bool(p["bool"])
+    if "int" in p:
+        return int(p["int"])
+    if "float" in p:
+        return float(p["float"])
+    if "decimal" in p:
+        return Decimal(p["decimal"])
+    if "datetime" in p:
+        return datetime.fromisoformat(p["datetime"])
+    if "date" in p:
+        return date.fromisoformat(p["date"])
+    return p.get("text", "")

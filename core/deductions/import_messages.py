@@ -11,8 +11,8 @@ Stored, a row error is ``{"row", "column", "message", "code", "params"}`` (plus
 import stored before codes existed (a row without ``code``, a file error that is a plain
 string) shows, and what a code this version does not know shows. ``params`` are plain
 JSON: money as a string of whole rupiah (``"250000"``), dates ISO, month as numbers, a
-spreadsheet cell as ``cell_param`` writes it; they are formatted (``format_rupiah``,
-``format_tanggal``) at render. A message a reader's check produces again (an unreadable
+spreadsheet cell as ``core.common.spreadsheet.cell_param`` writes it; they are formatted
+(``format_rupiah``, ``format_tanggal``) at render. A message a reader's check produces again (an unreadable
 NIP or amount: ``nip_cell``, ``cell_rupiah``) is rendered by running that check again
 on the cell kept.
 
@@ -29,7 +29,7 @@ here are registered there (``RENDER``) without a prefix, as imports kept them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -41,9 +41,8 @@ from core.common.money import format_rupiah
 from core.common.said import Said, _said_again, said_kept, said_register
 from core.common.said import said_shown as message_shown
 from core.common.spreadsheet import (
-    CellProblem,
-    Percent,
     cell_rupiah,
+    cell_value,
     nip_cell,
     sheet_error_message,
     split_rows_message,
@@ -115,51 +114,6 @@ def texts_shown(items: list) -> list[str]:
 def codes_of(items: list) -> list[str | None]:
     """The code of each kept file error or warning (None: kept before codes)."""
     return [x.get("code") if isinstance(x, dict) else None for x in items]
-
-
-# --- cells ----------------------------------------------------------------------------
-
-
-def cell_param(v) -> dict:
-    """A spreadsheet cell as plain JSON, to check it again when its error is shown."""
-    if isinstance(v, CellProblem):
-        return {"problem": v.kind, "raw": v.raw, "label": v.label}
-    if isinstance(v, Percent):
-        return {"percent": repr(float(v))}
-    if isinstance(v, bool):
-        return {"bool": v}
-    if isinstance(v, int):
-        return {"int": str(v)}
-    if isinstance(v, float):
-        return {"float": repr(v)}
-    if isinstance(v, Decimal):
-        return {"decimal": str(v)}
-    if isinstance(v, datetime):
-        return {"datetime": v.isoformat()}
-    if isinstance(v, date):
-        return {"date": v.isoformat()}
-    return {"text": "" if v is None else str(v)}
-
-
-def cell_value(p: dict):
-    """The cell ``cell_param`` kept."""
-    if "problem" in p:
-        return CellProblem(kind=p["problem"], raw=p.get("raw", ""), label=p.get("label", ""))
-    if "percent" in p:
-        return Percent(float(p["percent"]))
-    if "bool" in p:
-        return bool(p["bool"])
-    if "int" in p:
-        return int(p["int"])
-    if "float" in p:
-        return float(p["float"])
-    if "decimal" in p:
-        return Decimal(p["decimal"])
-    if "datetime" in p:
-        return datetime.fromisoformat(p["datetime"])
-    if "date" in p:
-        return date.fromisoformat(p["date"])
-    return p.get("text", "")
 
 
 def _nip_refused(p: dict) -> str | None:

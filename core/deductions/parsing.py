@@ -34,6 +34,7 @@ from core.common.spreadsheet import (
     Book,
     Sheet,
     SheetError,
+    cell_param,
     cell_rupiah,
     cell_text,
     find_header,
@@ -45,7 +46,7 @@ from core.common.spreadsheet import (
 )
 from core.common.text import control_characters_error, control_characters_removed
 
-from .import_messages import Said, cell_param
+from .import_messages import Said
 
 ID_HEADERS = {
     "nip": "nip",
