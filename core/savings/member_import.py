@@ -43,6 +43,7 @@ from core.common.errors import ApplicationError, CommonErrors
 from core.common.exports import workbook_bytes
 from core.common.money import format_rupiah
 from core.common.permissions import TREASURY
+from core.common.said import Said, said_kept
 from core.common.spreadsheet import (
     MAX_SCAN,
     WINDOWS_1252,
@@ -86,6 +87,7 @@ from .member_import_berjangka import (
     berjangka_help,
     term_total,
 )
+from .member_import_messages import cell_refused, nip_nik_refused
 from .models import SavingsProduct
 
 ZERO = Decimal("0")
@@ -184,10 +186,12 @@ MAX_CHANGES_SHOWN = 500
 class RowError:
     row: int
     column: str
+    # a ``Said`` (kept with its code and params: ``member_import_messages``) or a text
+    # as written
     message: str
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        return {"row": self.row, "column": self.column, **said_kept(self.message)}
 
 
 @dataclass
@@ -544,7 +548,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         changed: list[dict[str, str]] = []
 
         def bad(col, msg, i=i, errs=errs):
-            errs.append(RowError(i, col, str(msg)))
+            errs.append(RowError(i, col, msg if isinstance(msg, Said) else str(msg)))
 
         def text(col, label, raw=raw, bad=bad) -> str | None:
             """A text column kept on the member; None (the row's error said) when a
@@ -555,7 +559,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             try:
                 return cell_plain_text(v, label=label)
             except ValidationError as e:
-                bad(col, e.messages[0])
+                bad(col, cell_refused(col, raw, e))
                 return None
 
         def note(col, was, now, changed=changed):
@@ -565,21 +569,13 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         total = _totals_label(raw)
         if total:
             out.errors.append(
-                RowError(
-                    i,
-                    "nama_lengkap",
-                    _(
-                        "Baris jumlah (%(t)s) bukan data anggota: hapus baris ini dari "
-                        "berkas (total saldo ditampilkan di pratinjau)."
-                    )
-                    % {"t": total[:40]},
-                )
+                RowError(i, "nama_lengkap", Said("member_import.totals_row", {"t": total[:40]}))
             )
             continue
         r: dict[str, Any] = {"row": i, "balances": {}}
         name = text("nama_lengkap", _("Nama lengkap"))
         if name == "":
-            bad("nama_lengkap", _("Nama lengkap wajib diisi."))
+            bad("nama_lengkap", Said("member_import.name_required"))
         r["full_name"] = (name or "")[:200]
         nip = nik = ""
         try:
@@ -588,7 +584,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             r["gender"], r["birth_date"] = info.gender, info.birth_date
             note("nip", raw.get("nip"), nip)
         except ValidationError as e:
-            bad("nip", e.messages[0])
+            bad("nip", cell_refused("nip", raw, e))
         r["nip"] = nip
         nik_ok = False
         try:
@@ -597,34 +593,33 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             note("nik", raw.get("nik"), nik)
             nik_ok = True
         except ValidationError as e:
-            bad("nik", e.messages[0])
+            bad("nik", cell_refused("nik", raw, e))
         r["nik"] = nik
         if nik_ok and r.get("birth_date") is not None:
             try:
                 nip_nik_match(nip, nik)
             except ValidationError as e:
-                bad("nik", e.messages[0])
+                bad("nik", nip_nik_refused(nip, nik, e))
         born = raw.get("tanggal_lahir")
         if _shown(born) and r.get("birth_date") is not None:
             try:
                 bd = cell_date(born, label=_("Tanggal lahir"), date1904=bool(raw.get("_date1904")))
             except ValidationError as e:
-                bad("tanggal_lahir", e.messages[0])
+                bad("tanggal_lahir", cell_refused("tanggal_lahir", raw, e))
             else:
                 if bd != r["birth_date"]:
                     bad(
                         "tanggal_lahir",
-                        _(
-                            "Tanggal lahir %(t)s tidak sama dengan tanggal lahir menurut NIP "
-                            "(%(n)s): periksa NIP atau tanggal lahirnya."
-                        )
-                        % {"t": format_tanggal(bd), "n": format_tanggal(r["birth_date"])},
+                        Said(
+                            "member_import.birth_date_mismatch",
+                            {"t": bd.isoformat(), "n": r["birth_date"].isoformat()},
+                        ),
                     )
         number = ""
         try:
             number = cell_plain_text(raw.get("nomor_anggota"), label=_("Nomor anggota"))
         except ValidationError as e:
-            bad("nomor_anggota", e.messages[0])
+            bad("nomor_anggota", cell_refused("nomor_anggota", raw, e))
         r["number"] = number
         # a member number is the same in any case (``kp-001`` is ``KP-001``), as at
         # registration; NIP and NIK are digits
@@ -635,9 +630,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         ):
             if val:
                 if val in seen:
-                    bad(
-                        col, _("Duplikat dalam berkas: sama dengan baris %(r)s.") % {"r": seen[val]}
-                    )
+                    bad(col, Said("member_import.duplicate", {"r": seen[val]}))
                 else:
                     seen[val] = i
         code = " ".join(_text(raw.get("kode_instansi")).split()).upper()
@@ -646,17 +639,17 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
         if len(named) == 1:
             agency = named[0]
         if not code:
-            bad("kode_instansi", _("Kode instansi wajib diisi."))
+            bad("kode_instansi", Said("member_import.agency_required"))
         elif len(named) > 1:
+            k = ", ".join(sorted(a.code for a in named))
             bad(
                 "kode_instansi",
-                _("Nama instansi %(c)s dipakai %(n)s instansi (%(k)s): tulis kodenya.")
-                % {"c": code, "n": len(named), "k": ", ".join(sorted(a.code for a in named))},
+                Said("member_import.agency_name_ambiguous", {"c": code, "n": len(named), "k": k}),
             )
         elif agency is None:
-            bad("kode_instansi", _("Instansi dengan kode %(c)s tidak dikenal.") % {"c": code})
+            bad("kode_instansi", Said("member_import.agency_unknown", {"c": code}))
         elif not agency.is_active:
-            bad("kode_instansi", _("Instansi %(c)s tidak aktif.") % {"c": code})
+            bad("kode_instansi", Said("member_import.agency_inactive", {"c": code}))
         r["agency"] = agency
         try:
             jd = cell_date(
@@ -664,36 +657,40 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 label=_("Tanggal masuk"),
                 date1904=bool(raw.get("_date1904")),
             )
-            if jd > today:
-                raise ValidationError(_("Tanggal masuk tidak boleh di masa depan."))
-            if jd.year < 1950:
-                raise ValidationError(
-                    _("Tanggal masuk %(d)s tidak masuk akal.") % {"d": format_tanggal(jd)}
-                )
-            if r.get("birth_date") is not None and jd < r["birth_date"]:
-                raise ValidationError(
-                    _("Tanggal masuk (%(j)s) sebelum tanggal lahir anggota menurut NIP (%(b)s).")
-                    % {"j": format_tanggal(jd), "b": format_tanggal(r["birth_date"])}
-                )
-            r["join_date"] = jd
-            if not isinstance(raw.get("tanggal_masuk"), date):  # text, or an Excel serial
-                note("tanggal_masuk", raw.get("tanggal_masuk"), jd.isoformat())
         except ValidationError as e:
-            bad("tanggal_masuk", e.messages[0])
+            bad("tanggal_masuk", cell_refused("tanggal_masuk", raw, e))
+        else:
+            born_nip = r.get("birth_date")
+            if jd > today:
+                bad("tanggal_masuk", Said("member_import.join_future"))
+            elif jd.year < 1950:
+                bad("tanggal_masuk", Said("member_import.join_implausible", {"d": jd.isoformat()}))
+            elif born_nip is not None and jd < born_nip:
+                bad(
+                    "tanggal_masuk",
+                    Said(
+                        "member_import.join_before_birth",
+                        {"j": jd.isoformat(), "b": born_nip.isoformat()},
+                    ),
+                )
+            else:
+                r["join_date"] = jd
+                if not isinstance(raw.get("tanggal_masuk"), date):  # text, or an Excel serial
+                    note("tanggal_masuk", raw.get("tanggal_masuk"), jd.isoformat())
         try:
             r["golongan"] = normalize_golongan(_text(raw.get("golongan")))
         except ValidationError as e:
-            bad("golongan", e.messages[0])
+            bad("golongan", cell_refused("golongan", raw, e))
         try:
             r["phone"] = normalize_phone(_text(raw.get("telepon")))
         except ValidationError as e:
-            bad("telepon", e.messages[0])
+            bad("telepon", cell_refused("telepon", raw, e))
         email = _text(raw.get("email"))
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                bad("email", _("Alamat e-mail tidak valid."))
+                bad("email", Said("member_import.email_invalid"))
         r["email"] = email
         r["position"] = (text("jabatan", _("Jabatan")) or "")[:200]
         r["address"] = text("alamat", _("Alamat")) or ""
@@ -703,7 +700,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 raw.get("nomor_rekening"), label=_("Nomor rekening")
             )[:40]
         except ValidationError as e:
-            bad("nomor_rekening", e.messages[0])
+            bad("nomor_rekening", cell_refused("nomor_rekening", raw, e))
         thp = raw.get("gaji_bersih")
         r["take_home_pay"] = None
         if _shown(thp):
@@ -714,7 +711,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 if isinstance(thp, str):
                     note("gaji_bersih", thp, r["take_home_pay"])
             except ValidationError as e:
-                bad("gaji_bersih", e.messages[0])
+                bad("gaji_bersih", cell_refused("gaji_bersih", raw, e, max_value=MAX_TAKE_HOME_PAY))
         for col, kind in BALANCE_COLUMNS.items():
             v = raw.get(col)
             if not _shown(v):
@@ -723,7 +720,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             try:
                 amt = cell_rupiah(v, label=label, max_value=MAX_OPENING_BALANCE)
             except ValidationError as e:
-                bad(col, e.messages[0])
+                bad(col, cell_refused(col, raw, e, max_value=MAX_OPENING_BALANCE))
                 continue
             if isinstance(v, str):
                 note(col, v, amt)
@@ -731,15 +728,14 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
                 continue
             product = products.get(kind)
             if product is None:
-                bad(
-                    col,
-                    _("Tidak ada produk simpanan %(k)s yang aktif untuk saldo awal.") % {"k": kind},
-                )
+                bad(col, Said("member_import.no_opening_product", {"k": kind}))
             elif kind == "pokok" and product.amount > 0 and amt > product.amount:
                 bad(
                     col,
-                    _("Saldo pokok %(v)s melebihi simpanan pokok produk (%(a)s).")
-                    % {"v": format_rupiah(amt), "a": format_rupiah(product.amount)},
+                    Said(
+                        "member_import.pokok_over_product",
+                        {"v": str(amt), "a": str(product.amount)},
+                    ),
                 )
             else:
                 r["balances"][kind] = amt
@@ -776,7 +772,7 @@ def import_validate(rows: list[dict[str, Any]]) -> ValidatedImport:
             existing = _identifiers_taken(attr, seen, parsed, out)
         for val in sorted(existing, key=lambda v: seen[v]):
             out.errors.append(
-                RowError(seen[val], col, _("Sudah terdaftar di database: %(v)s.") % {"v": val})
+                RowError(seen[val], col, Said("member_import.registered", {"v": val}))
             )
     out.errors.sort(
         key=lambda e: (e.row, COLUMN_NAMES.index(e.column) if e.column in COLUMN_NAMES else 99)
@@ -850,29 +846,22 @@ def _identifiers_taken(
                 RowError(
                     seen[value],
                     attr,
-                    _(
-                        "%(f)s %(v)s milik anggota No. %(no)s (%(name)s) yang meninggal dunia "
-                        "pada %(d)s: %(f)s anggota yang meninggal tidak dapat didaftarkan lagi."
-                    )
-                    % {
-                        "f": label,
-                        "v": value,
-                        "no": number,
-                        "name": name,
-                        "d": format_tanggal(exit_date),
-                    },
+                    Said(
+                        "member_import.deceased",
+                        {
+                            "f": label,
+                            "v": value,
+                            "no": number,
+                            "name": name,
+                            "d": exit_date.isoformat() if exit_date else None,
+                        },
+                    ),
                 )
             )
             continue
         prev = row.get("previous_member_id")
         if prev is not None and prev != found[1]:
-            out.errors.append(
-                RowError(
-                    seen[value],
-                    attr,
-                    _("NIP dan NIK baris ini tercatat pada dua anggota lama yang berbeda."),
-                )
-            )
+            out.errors.append(RowError(seen[value], attr, Said("member_import.two_old_members")))
             continue
         row["previous_member_id"] = found[1]
     return taken

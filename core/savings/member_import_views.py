@@ -17,6 +17,7 @@ from core.members.forms import ImportConfirmForm, ImportUploadForm
 from core.members.models import MemberImport
 
 from . import member_import as importer
+from .member_import_messages import row_errors_shown
 
 
 def _proposed_opening_date(request) -> date | None:
@@ -80,7 +81,8 @@ def member_import_detail(request, pk: int):
         {
             "batch": batch,
             "form": form,
-            "errors": batch.errors[:1000],
+            # each in the reader's language (kept with its code at the upload)
+            "errors": row_errors_shown(batch.errors[:1000]),
             "balance_columns": balance_columns,
             # said before confirming: the confirmation would refuse it (member_import_run)
             "balances_refused": importer.balances_refusal()
