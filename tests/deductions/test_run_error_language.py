@@ -9,6 +9,7 @@ import logging
 from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from django.utils import translation
 
 from core.common.errors import ApplicationError
@@ -112,3 +113,20 @@ def test_a_retried_run_forgets_why_it_failed(coop, cutoffs):
     run = svc.deduction_run_generate(run=run, by=coop["by"])
     assert run.status == DeductionRun.Status.READY
     assert _api(coop, run, "en")["error"] == ""
+
+
+def test_a_deadlock_met_generating_is_said_as_busy_not_as_a_system_error(coop, cutoffs, caplog):
+    """A transient conflict (a deadlock) is the database's "not now": kept as
+    ``database_busy`` with its message (try again), logged at WARNING, not as an error."""
+
+    class _Deadlock(Exception):
+        sqlstate = "40P01"
+
+    busy = OperationalError("deadlock detected")
+    busy.__cause__ = _Deadlock()
+    with caplog.at_level(logging.WARNING):
+        run = _fail(coop, cutoffs[1], busy)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    data = _api(coop, run, "id")
+    assert data["error_code"] == "database_busy" and "silakan coba lagi" in data["error"], data
+    assert "deadlock" not in _page(coop, run, "id")
