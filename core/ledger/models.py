@@ -425,8 +425,10 @@ class ReconciliationRun(models.Model):
 
     checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ok = models.BooleanField()
-    # [{"subledger", "item", "subledger_total", "ledger_balance", "difference", "ok"}] for
-    # every item checked; {"subledger", "error", "ok": false} for a check that failed
+    # [{"subledger", "item", "item_code"?, "item_params"?, "kind", "subledger_total",
+    # "ledger_balance", "difference", "ok"}] for every item checked (kind "count": the
+    # figures count accounts or members; "amount": rupiah); {"subledger", "error", "ok":
+    # false} for a check that failed
     results = models.JSONField(default=list)
 
     class Meta:

@@ -16,6 +16,11 @@ sub-ledger's name (``SUBLEDGER_NAMES``). A new label is one line in ``SUBLEDGER_
 a label that names an account (its code and name) is kept as written. The rows of a
 dict-shaped check take the code ``subledger.<item>``. A run kept before codes shows the
 text it stored.
+
+A row's figures are rupiah, except the rows that count members or accounts
+(``SUBLEDGER_COUNTS``): the run keeps each row's ``kind`` ("amount" or "count") beside its
+figures, and ``results_shown`` tells a run kept before kinds by its code (or, kept before
+codes, by its stored text), so a count is never shown as rupiah.
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ SUBLEDGER_ITEMS: dict[str, Callable[[dict], str]] = {
     "subledger.cash_flow_days_month": lambda p: _("arus kas harian %(m)s") % {"m": _month(p)},
 }
 said_register(SUBLEDGER_ITEMS)
+
+# The rows whose figures are numbers of accounts or members, not rupiah, by code; and
+# their labels as kept by runs before codes.
+SUBLEDGER_COUNTS = frozenset({"subledger.accounts_differing", "subledger.members_differing"})
+_COUNTS_BEFORE_CODES = frozenset({"rekening ≠ transaksinya", "anggota berselisih"})
 
 # The sub-ledgers' names as shown (``settings.LEDGER_SUBLEDGER_CHECKS``' keys); a key not
 # here shows as it is.
@@ -114,6 +124,7 @@ def subledgers_reconcile() -> ReconciliationRun:
                     "subledger": name,
                     "item": kept["message"],
                     **(coded if kept["code"] else {}),
+                    "kind": "count" if kept["code"] in SUBLEDGER_COUNTS else "amount",
                     "subledger_total": str(r.subledger_total),
                     "ledger_balance": str(r.ledger_balance),
                     "difference": str(r.difference),
@@ -130,10 +141,21 @@ def reconciliation_alert() -> ReconciliationRun | None:
     return run if run is not None and not run.ok else None
 
 
+def _kind(r: dict) -> str:
+    """A row's ``kind`` as kept, or for a row kept before kinds, from its code or text."""
+    if r.get("kind"):
+        return r["kind"]
+    if r.get("item_code"):
+        return "count" if r["item_code"] in SUBLEDGER_COUNTS else "amount"
+    return "count" if r.get("item") in _COUNTS_BEFORE_CODES else "amount"
+
+
 def results_shown(results: list[dict]) -> list[dict]:
     """A run's results as the reader reads them: each item's label in the active
     language (the text stored at the run for a row kept before codes, an account's
-    name as written) and the sub-ledger's name as ``subledger_label``."""
+    name as written), the sub-ledger's name as ``subledger_label`` and the row's
+    ``kind`` ("count": its figures are numbers of accounts or members, not rupiah; a
+    failed check has none)."""
     out = []
     for r in results:
         name = SUBLEDGER_NAMES.get(r.get("subledger", ""))
@@ -144,5 +166,6 @@ def results_shown(results: list[dict]) -> list[dict]:
         }
         if "item" in r:
             shown["item"] = said_shown({**item, "message": r["item"]})
+            shown["kind"] = _kind(r)
         out.append(shown)
     return out
