@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.common.uploads import payment_proof_path
 
+from .webhook_flags import flag_shown as webhook_flag_shown
+
 
 class Plan(models.Model):
     """A price tier by number of active members. Data, edited by operators."""
@@ -615,6 +617,10 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     flagged = models.BooleanField(default=False, db_index=True)
     flag_reason = models.CharField(max_length=300, blank=True)
+    # the reason as a code (``billing.webhook_flags.FLAGS``) and its params, said again in
+    # the operator's language (``flag_shown``); empty for an event flagged before codes
+    flag_code = models.CharField(max_length=50, blank=True)
+    flag_params = models.JSONField(null=True, blank=True)
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
@@ -640,3 +646,11 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id or '?'} {self.event_type}"
+
+    @property
+    def flag_shown(self) -> str:
+        """Why the event was flagged, in the active language (``flag_reason`` as stored
+        for an event flagged before codes)."""
+        return webhook_flag_shown(
+            code=self.flag_code, params=self.flag_params, message=self.flag_reason
+        )

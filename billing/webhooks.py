@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.audit import BillingAudit
 from core.audit.services import audit_log
+from core.common.said import Said
 from tenants.models import Cooperative
 
 from .card_preview import card_preview_forget
@@ -40,6 +41,7 @@ from .services import (
     invoice_tax_fields,
     subscription_sync_stripe,
 )
+from .webhook_flags import flag_said
 
 log = logging.getLogger(__name__)
 
@@ -204,14 +206,14 @@ def stripe_event_process(*, event_pk: int, provider: StripeProvider | None = Non
     return row
 
 
-def _stranger(exc: Exception, event: dict) -> str:
+def _stranger(exc: Exception, event: dict) -> Said | None:
     """The reason an event is ignored when Stripe does not have the object it names (a
     404) and Lumbung does not know it either (no subscription, customer or invoice of
     ours has its id, nor the customer or subscription it names): an object of another
     product or mode on the account, or one deleted since. "" when it is not that: an
-    object of ours that Stripe cannot find stays a failure."""
+    object of ours that Stripe cannot find stays a failure (None)."""
     if not (isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404):
-        return ""
+        return None
     obj = (event.get("data") or {}).get("object") or {}
     ids = {
         i["id"] if isinstance(i, dict) else i
@@ -225,11 +227,8 @@ def _stranger(exc: Exception, event: dict) -> str:
         or Invoice.objects.filter(stripe_invoice_id__in=ids).exists()
     )
     if ours:
-        return ""
-    return (
-        f"Objek Stripe tidak dikenal Lumbung dan tidak ada di Stripe: "
-        f"{obj.get('id') or '-'} ({event.get('type') or '-'})"
-    )
+        return None
+    return flag_said("webhook.stranger", object=obj.get("id") or "-", type=event.get("type") or "-")
 
 
 def _transient(exc: Exception) -> bool:
@@ -240,9 +239,13 @@ def _transient(exc: Exception) -> bool:
     )
 
 
-def _flag(row: WebhookEvent, reason: str) -> None:
+def _flag(row: WebhookEvent, reason: Said) -> None:
+    """Flag ``row`` for operators with ``reason`` (``flag_said``): its text in Indonesian,
+    its code and params to say it again in the operator's language."""
     row.flagged = True
     row.flag_reason = reason[:300]
+    row.flag_code = reason.code
+    row.flag_params = reason.params
     row.state = WebhookEvent.State.IGNORED
     audit_log(actor="stripe", action=BillingAudit.WEBHOOK_FLAGGED, target=row, reason=reason)
 
@@ -252,7 +255,7 @@ def _sub_for_customer(row: WebhookEvent, customer_id: str | None) -> Subscriptio
         Subscription.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
     )
     if sub is None:
-        _flag(row, f"Pelanggan Stripe tidak dikenal: {customer_id or '-'}")
+        _flag(row, flag_said("webhook.unknown_customer", customer=customer_id or "-"))
     return sub
 
 
@@ -318,12 +321,20 @@ def _checkout_completed(row: WebhookEvent, session: dict, provider: StripeProvid
     coop = Cooperative.objects.filter(slug=slug).exclude(schema_name="public").first()
     sub = Subscription.objects.filter(cooperative=coop).first() if coop else None
     if sub is None:
-        _flag(row, f"Checkout untuk koperasi tidak dikenal: {slug or '-'}")
+        _flag(row, flag_said("webhook.unknown_checkout", slug=slug or "-"))
         return
     row.subscription = sub
     customer = session.get("customer")
     if sub.stripe_customer_id and customer and sub.stripe_customer_id != customer:
-        _flag(row, f"Pelanggan Stripe {customer} bukan milik {slug} ({sub.stripe_customer_id})")
+        _flag(
+            row,
+            flag_said(
+                "webhook.customer_mismatch",
+                customer=customer,
+                slug=slug,
+                ours=sub.stripe_customer_id,
+            ),
+        )
         return
     if customer and not sub.stripe_customer_id:
         Subscription.objects.filter(pk=sub.pk).update(stripe_customer_id=customer)
@@ -361,9 +372,11 @@ def _card_end_unrecorded_flag(row: WebhookEvent, sub: Subscription) -> None:
     )
     _flag(
         row,
-        f"Langganan kartu {sub.stripe_subscription_id} {sub.cooperative.slug} diakhiri di "
-        "Stripe tanpa tercatat di Lumbung (mis. pembayaran manual yang gagal dicatat): "
-        "periksa dan catat pembayarannya",
+        flag_said(
+            "webhook.card_end_unrecorded",
+            subscription=sub.stripe_subscription_id,
+            slug=sub.cooperative.slug,
+        ),
     )
 
 
@@ -378,9 +391,13 @@ def _flag_second_card(row: WebhookEvent, sub: Subscription, stripe_sub: dict) ->
     ):
         _flag(
             row,
-            f"Langganan kartu kedua {stripe_sub['id']} ({stripe_sub.get('status')}) menagih "
-            f"{sub.cooperative.slug} bersama {sub.stripe_subscription_id}: akhiri dan "
-            "kembalikan dananya di Stripe",
+            flag_said(
+                "webhook.second_card",
+                second=stripe_sub["id"],
+                status=stripe_sub.get("status"),
+                slug=sub.cooperative.slug,
+                first=sub.stripe_subscription_id,
+            ),
         )
 
 

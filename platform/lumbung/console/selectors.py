@@ -555,7 +555,15 @@ def webhook_problems(*, days: int = 30, limit: int = 20) -> dict:
     Lumbung does not know), the newest first."""
     since = timezone.now() - timedelta(days=days)
     recent = WebhookEvent.objects.filter(valid=True, received_at__gte=since).only(
-        "event_id", "event_type", "state", "error", "flag_reason", "attempts", "received_at"
+        "event_id",
+        "event_type",
+        "state",
+        "error",
+        "flag_reason",
+        "flag_code",
+        "flag_params",
+        "attempts",
+        "received_at",
     )
     return {
         "webhooks_failed": list(recent.filter(state=WebhookEvent.State.FAILED)[:limit]),
