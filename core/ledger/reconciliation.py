@@ -6,7 +6,8 @@ PPAP, …) provides a check, named in ``settings.LEDGER_SUBLEDGER_CHECKS``
 no module above it). A check returns either a list of ``SubledgerRow`` or a dict of
 ``<item>_subledger`` / ``<item>_ledger`` pairs (``core.loans.selectors.loans_reconciliation``
 already has that shape). ``subledgers_reconcile`` runs them all and stores one
-``ReconciliationRun``; a check that raises is recorded as a failure, never as agreement.
+``ReconciliationRun``; a check that raises is recorded as a failure, never as agreement
+(its technical error kept on the run and logged; the alert says plainly it could not run).
 
 A row's label the system words ("anggota berselisih", "pokok pinjaman", a month of the
 cash flow) is a ``Said`` (``core.common.said``) of one of ``SUBLEDGER_ITEMS``' codes:

@@ -3,6 +3,7 @@ detail, the platform overview and the health page."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -36,6 +37,8 @@ from tenants.schema_template import TEMPLATE_SCHEMA, missing_migrations, templat
 
 from .models import JobRun, MigrationRun, TaskFailure, TenantStats, TenantUsageDaily
 from .tasks import console_stats_refresh_task
+
+log = logging.getLogger(__name__)
 
 SORTS = {
     "name": "name",
@@ -167,9 +170,14 @@ def tenant_migration_state(*, cooperative: Cooperative) -> dict:
     try:
         with transaction.atomic():  # a savepoint: a missing schema must not spoil the page
             missing = missing_migrations(cooperative.schema_name)
-    except Exception as exc:
+    except Exception:  # said plainly on the page; the exception goes to the log
+        log.exception("Migration state of %s not readable", cooperative.schema_name)
         connection.set_schema_to_public()
-        return {"ok": False, "missing": [], "error": str(exc)}
+        return {
+            "ok": False,
+            "missing": [],
+            "error": _("Skema koperasi ini tidak dapat dibaca; rinciannya ada di log server."),
+        }
     return {"ok": not missing, "missing": missing, "error": ""}
 
 
@@ -437,16 +445,27 @@ def overview(*, weeks: int = 12) -> dict:
 
 
 def queue_lengths() -> dict:
-    """Messages waiting per Celery queue (Redis lists), or the error."""
+    """Messages waiting per Celery queue (Redis lists), or why they cannot be read, said
+    plainly (never the broker's URL, which may hold its password; the exception is
+    logged)."""
     queues = sorted({getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")})
     url = getattr(settings, "CELERY_BROKER_URL", "")
     if not url.startswith("redis"):
-        return {"error": f"broker {url or '-'} bukan Redis", "queues": {}}
+        return {
+            "error": _("Broker Celery bukan Redis; panjang antrean tidak dapat dibaca."),
+            "queues": {},
+        }
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         return {"error": "", "queues": {q: client.llen(q) for q in queues}}
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "queues": {}}
+    except Exception:
+        log.exception("Celery queue lengths not readable")
+        return {
+            "error": _(
+                "Broker Celery (Redis) tidak dapat dihubungi; rinciannya ada di log server."
+            ),
+            "queues": {},
+        }
 
 
 PENDING_LISTED = 200
@@ -504,8 +523,14 @@ def health() -> dict:
             "missing": tstate.missing,
             "snapshot": tstate.snapshot,
         }
-    except Exception as exc:
-        template = {"exists": False, "current": False, "missing": [], "error": str(exc)}
+    except Exception:  # said plainly on the page; the exception goes to the log
+        log.exception("Schema template state not readable")
+        template = {
+            "exists": False,
+            "current": False,
+            "missing": [],
+            "error": _("Templat skema tidak dapat diperiksa; rinciannya ada di log server."),
+        }
     snap = SchemaTemplate.objects.filter(name=TEMPLATE_SCHEMA).first()
     scheduled = sorted({v["task"] for v in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).values()})
     # Per task: how many schemas ran it, the oldest "last success" (a tenant falling
