@@ -153,3 +153,24 @@ def test_the_operator_is_told_the_truth_when_the_flag_cannot_be_written_either(
     assert any(r.levelname == "CRITICAL" for r in caplog.records)
     sub.refresh_from_db()
     assert sub.card_end_unrecorded_at is None  # left to Stripe's event (test above)
+
+
+def test_the_operator_is_told_in_plain_words_and_the_error_is_logged(
+    admin_client_a, stripe_plans, deliver, commit_fails_after_stripe_cancel, caplog
+):
+    """The message names no exception (``OperationalError``): the operator acts on what
+    it says; the technical error is in the log."""
+    _, sub = subscribe(admin_client_a, deliver)
+    op = make_operator("billing", "billing-plain@ops.test")
+    with pytest.raises(ApplicationError) as err:
+        console.tenant_payment_record(
+            operator=op,
+            cooperative=sub.cooperative,
+            reason=REASON,
+            plan=Plan.objects.get(code="sedang"),
+            interval="month",
+            end_card_subscription=True,
+        )
+    assert "gagal dicatat. Catat pembayaran ini sekali lagi" in err.value.message
+    assert "Error" not in err.value.message, err.value.message
+    assert "server closed the connection unexpectedly" in caplog.text

@@ -332,6 +332,11 @@ def tenant_payment_record(
     except Exception as exc:
         if not (ended and getattr(ended[0], "ended_at_stripe", False)):
             raise
+        # the technical error goes to the log (and the flag's audit row); the operator is
+        # told in plain words what happened and what to do
+        log.exception(
+            "Manual payment of %s not recorded after Stripe ended the card", cooperative.slug
+        )
         flagged = billing.card_end_unrecorded_flag(
             cooperative_id=cooperative.pk,
             by=operator,
@@ -340,21 +345,18 @@ def tenant_payment_record(
         )
         message = (
             _(
-                "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat "
-                "(%(error)s). Catat pembayaran ini sekali lagi (kartu tidak lagi menagih); "
-                "koperasi ini ditandai untuk diperiksa operator sampai pembayarannya "
-                "tercatat."
+                "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat. "
+                "Catat pembayaran ini sekali lagi (kartu tidak lagi menagih); koperasi ini "
+                "ditandai untuk diperiksa operator sampai pembayarannya tercatat."
             )
             if flagged
             else _(
                 "Langganan kartu sudah diakhiri di Stripe, tetapi pembayaran gagal dicatat "
-                "(%(error)s) dan basis data belum dapat ditulisi. Catat pembayaran ini "
-                "sekali lagi setelah sistem pulih (kartu tidak lagi menagih)."
+                "dan basis data belum dapat ditulisi. Catat pembayaran ini sekali lagi "
+                "setelah sistem pulih (kartu tidak lagi menagih)."
             )
         )
-        raise ApplicationError(
-            ConsoleErrors.UNRECORDED, message % {"error": type(exc).__name__}
-        ) from exc
+        raise ApplicationError(ConsoleErrors.UNRECORDED, message) from exc
 
 
 @transaction.atomic
