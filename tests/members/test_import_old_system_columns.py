@@ -3,15 +3,14 @@ order (*No. Agt*, *Nama*, *Unit Kerja* holding the agency's name, *Tgl Masuk*,
 *No HP*, *Tgl Lahir*): read as the template's columns. Two columns read as one are
 refused naming both; a birth date that is not the NIP's is the row's error."""
 
-import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 
 from core.common.errors import ApplicationError
 from core.members.models import Member
 from core.savings.member_import import member_import_run, member_import_upload
+from tests.sheets import xlsx_bytes
 
 from . import factories as f
 from .test_import import OPENING
@@ -25,16 +24,6 @@ def setup(in_tenant_a):
     f.agency("DISDIK", "Dinas Pendidikan Kota Palangka Raya")
     f.agency("RSUD", "RSUD dr. Doris Sylvanus")
     return f.user("bendahara")
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _birth(nip: str) -> date:
@@ -66,7 +55,7 @@ def _line(i: int, nip: str, nik: str, *, unit: str, born=None) -> list:
 
 def test_member_list_in_the_old_systems_own_column_names_is_imported(setup):
     (n1, k1), (n2, k2) = f.unique_ids(), f.unique_ids()
-    content = _xlsx(
+    content = xlsx_bytes(
         [
             ["DAFTAR ANGGOTA KPRI BINA SEJAHTERA"],
             [],
@@ -108,7 +97,7 @@ def test_member_list_in_the_old_systems_own_column_names_is_imported(setup):
 
 def test_birth_date_that_is_not_the_nips_is_the_rows_error(setup):
     nip, nik = f.unique_ids()
-    content = _xlsx([HEADER, _line(1, nip, nik, unit="DISDIK", born=date(1960, 1, 1))])
+    content = xlsx_bytes([HEADER, _line(1, nip, nik, unit="DISDIK", born=date(1960, 1, 1))])
 
     batch = member_import_upload(content=content, file_name="anggota.xlsx", by=setup)
 
@@ -124,7 +113,7 @@ def test_two_columns_read_as_one_are_refused_naming_both(setup):
     line = [*_line(1, nip, nik, unit="DISDIK"), "Anggota Lama 1"]
 
     with pytest.raises(ApplicationError) as e:
-        member_import_upload(content=_xlsx([header, line]), file_name="a.xlsx", by=setup)
+        member_import_upload(content=xlsx_bytes([header, line]), file_name="a.xlsx", by=setup)
 
     assert e.value.code == "import_bad_columns"
     assert "kolom ganda: Nama, Nama Lengkap sama-sama dibaca sebagai nama_lengkap" in (
@@ -136,7 +125,7 @@ def test_two_columns_read_as_one_are_refused_naming_both(setup):
 def test_agency_name_two_agencies_share_is_refused_asking_for_the_code(setup):
     f.agency("DISDIK2", "Dinas Pendidikan Kota Palangka Raya")
     nip, nik = f.unique_ids()
-    content = _xlsx([HEADER, _line(1, nip, nik, unit="Dinas Pendidikan Kota Palangka Raya")])
+    content = xlsx_bytes([HEADER, _line(1, nip, nik, unit="Dinas Pendidikan Kota Palangka Raya")])
 
     batch = member_import_upload(content=content, file_name="anggota.xlsx", by=setup)
 
@@ -153,6 +142,6 @@ def test_a_no_column_without_a_member_number_column_is_refused_as_unclear(setup)
     ]
 
     with pytest.raises(ApplicationError) as e:
-        member_import_upload(content=_xlsx([header, line]), file_name="a.xlsx", by=setup)
+        member_import_upload(content=xlsx_bytes([header, line]), file_name="a.xlsx", by=setup)
 
     assert "kolom No bisa nomor urut atau nomor anggota" in e.value.message

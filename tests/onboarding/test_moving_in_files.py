@@ -22,6 +22,7 @@ from core.savings.member_import import member_import_run, member_import_upload
 from core.savings.models import SavingsAccount
 from tests.members.test_import import rows as member_rows
 from tests.members.test_import import to_csv
+from tests.sheets import xlsx_bytes
 
 from .helpers import loan_row, tb_rows
 
@@ -55,16 +56,6 @@ def test_undo_removes_imported_members_whose_nip_was_written_with_spaces(
     assert again.status == "valid", again.errors
 
 
-def _xlsx(rows: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_loans_row_whose_member_number_is_an_excel_error_is_refused_not_skipped(
     move_in, by, members, product, cutover
 ):
@@ -74,7 +65,7 @@ def test_loans_row_whose_member_number_is_an_excel_error_is_refused_not_skipped(
     header += ["tenor", "sisa pokok", "angsuran dibayar"]
     line = [good["member_number"], "PINJ", "LAMA-002", 12000000, good["disbursed_on"]]
     line += [12, 5000000, 7]
-    content = _xlsx([header, line, ["#N/A", "PINJ", "LAMA-003"] + line[3:]])
+    content = xlsx_bytes([header, line, ["#N/A", "PINJ", "LAMA-003"] + line[3:]])
     rows = rows_from_file(content=content, file_name="pinjaman.xlsx", kind="loans")
     assert [r["row"] for r in rows] == [2, 3]  # the #N/A row is data, not a note
     with pytest.raises(ApplicationError) as e:

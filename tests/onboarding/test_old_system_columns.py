@@ -5,10 +5,7 @@ mean two things (*Bunga*, *Angsuran Ke*) is not, and a file that lacks a column 
 refused naming what was found, what is missing and what was not read; two columns
 read as one, or one title naming two, are refused naming both."""
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from core.common.errors import ApplicationError
 from core.loans.models import Loan
@@ -16,19 +13,9 @@ from core.onboarding import files
 from core.onboarding.files import rows_from_file
 from core.onboarding.loans_import import loans_import
 from core.onboarding.services import trial_balance_post
+from tests.sheets import xlsx_bytes
 
 from .helpers import arrears_row, loan_row, tb_rows
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
 
 TITLE = [["KOPERASI PEGAWAI REPUBLIK INDONESIA BINA SEJAHTERA"], ["DAFTAR PINJAMAN"], []]
 
@@ -46,7 +33,7 @@ def test_loans_in_the_old_systems_own_column_names_are_brought_in(
     def line(i, r, m):
         return [i, m.number, m.full_name, "PINJ", r["principal"], r["disbursed_on"]]
 
-    content = _xlsx(
+    content = xlsx_bytes(
         [
             *TITLE,
             header,
@@ -92,7 +79,9 @@ def test_loans_in_the_old_systems_own_column_names_are_brought_in(
 def test_disbursement_and_tenor_names_and_member_number_synonyms_are_read(move_in):
     header = ["Nomor Anggota", "Kode Produk", "Pinjaman Pokok", "Tanggal Cair", "Lama"]
     header += ["Saldo Pinjaman", "Angsuran Dibayar", "Suku Bunga (%)"]
-    content = _xlsx([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", "10", "500.000", 5, 1]])
+    content = xlsx_bytes(
+        [header, ["A-1", "PINJ", "1.000.000", "2026-01-15", "10", "500.000", 5, 1]]
+    )
     (row,) = rows_from_file(content=content, file_name="p.xlsx", kind="loans")
     assert (row["member_number"], row["principal"], row["disbursed_on"]) == (
         "A-1",
@@ -109,7 +98,7 @@ def test_old_layout_without_a_product_column_is_refused_naming_found_missing_and
     header += ["Bunga", "Angsuran Ke", "Sisa Pinjaman", "Tunggakan Bunga", "Tunggakan Pokok"]
     m = members[0]
     line = [m.number, m.full_name, m.nip, "12.000.000", "2026-01-15", 12, 1, 8]
-    content = _xlsx([*TITLE, header, [*line, "5.000.000", 0, 0]])
+    content = xlsx_bytes([*TITLE, header, [*line, "5.000.000", 0, 0]])
 
     with pytest.raises(ApplicationError) as e:
         rows_from_file(content=content, file_name="pinjaman.xlsx", kind="loans")
@@ -137,7 +126,7 @@ def test_old_layout_without_a_product_column_is_refused_naming_found_missing_and
 def test_two_columns_read_as_one_are_refused_naming_both(move_in):
     header = ["No. Agt", "Kode Produk", "Plafon", "Tgl Realisasi", "Jangka Waktu"]
     header += ["Sisa Pokok", "Sisa Pinjaman", "Angsuran Dibayar"]
-    content = _xlsx([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, 500000, 0, 5]])
+    content = xlsx_bytes([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, 500000, 0, 5]])
 
     with pytest.raises(ApplicationError) as e:
         rows_from_file(content=content, file_name="p.xlsx", kind="loans")
@@ -152,7 +141,7 @@ def test_a_title_naming_two_columns_is_refused_naming_both(move_in, monkeypatch)
     monkeypatch.setitem(files.LOAN_COLUMNS, "rate", (*files.LOAN_COLUMNS["rate"], "sisapinjaman"))
     header = ["No. Agt", "Kode Produk", "Plafon", "Tgl Realisasi", "Jangka Waktu"]
     header += ["Sisa Pinjaman", "Angsuran Dibayar"]
-    content = _xlsx([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, 500000, 5]])
+    content = xlsx_bytes([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, 500000, 5]])
 
     with pytest.raises(ApplicationError) as e:
         rows_from_file(content=content, file_name="p.xlsx", kind="loans")
@@ -174,16 +163,16 @@ def test_no_column_name_belongs_to_two_fields(spec):
 
 
 def test_jasa_and_capital_lists_read_no_agt(move_in):
-    content = _xlsx([["No. Agt", "Nama", "Jasa Dibayar"], ["A-1", "Ani", "120.000"]])
+    content = xlsx_bytes([["No. Agt", "Nama", "Jasa Dibayar"], ["A-1", "Ani", "120.000"]])
     (row,) = rows_from_file(content=content, file_name="j.xlsx", kind="shu_contributions")
     assert (row["member_number"], row["jasa"]) == ("A-1", "120.000")
 
 
 def test_trial_balance_kode_akun_beside_nama_akun_and_two_name_columns_stay_allowed(move_in):
-    tb = _xlsx([["Kode Akun", "Nama Akun", "Debet", "Kredit"], ["1101", "Kas", "1.000", "-"]])
+    tb = xlsx_bytes([["Kode Akun", "Nama Akun", "Debet", "Kredit"], ["1101", "Kas", "1.000", "-"]])
     (row,) = rows_from_file(content=tb, file_name="n.xlsx", kind="trial_balance")
     assert row["account"] == "1101"
-    jasa = _xlsx([["No. Agt", "Nama", "Nama Anggota", "Jasa"], ["A-1", "Ani", "Ani", "1.000"]])
+    jasa = xlsx_bytes([["No. Agt", "Nama", "Nama Anggota", "Jasa"], ["A-1", "Ani", "Ani", "1.000"]])
     (row,) = rows_from_file(content=jasa, file_name="j.xlsx", kind="shu_contributions")
     assert row["jasa"] == "1.000"
 
@@ -191,7 +180,7 @@ def test_trial_balance_kode_akun_beside_nama_akun_and_two_name_columns_stay_allo
 def test_jasa_in_rupiah_is_not_read_as_the_rate(move_in):
     header = ["No. Agt", "Kode Produk", "Plafon (Rp)", "Tgl Realisasi", "Jangka Waktu"]
     header += ["Jasa (Rp)", "Sisa Pinjaman (Rp)", "Angsuran Dibayar"]
-    content = _xlsx([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, "10.000", 1, 5]])
+    content = xlsx_bytes([header, ["A-1", "PINJ", "1.000.000", "2026-01-15", 10, "10.000", 1, 5]])
     (row,) = rows_from_file(content=content, file_name="p.xlsx", kind="loans")
     assert "rate" not in row
     assert (row["principal"], row["outstanding"]) == ("1.000.000", 1)

@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from core.ledger.models import JournalEntry
 from core.yearend.models import MemberShare, YearEnd
 from core.yearend.old_books import old_books_file_read
 from tenants.services import tenant_host
 from tests.members import factories as f
+from tests.sheets import xlsx_bytes
 
 D = Decimal
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,16 +25,6 @@ def _client(old_books, user=None) -> Client:
     c = Client(HTTP_HOST=tenant_host(old_books["tenant"].slug))
     c.force_login(user or old_books["by"])
     return c
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _upload(old_books, content: bytes, name: str, **extra):
@@ -60,7 +51,7 @@ def _nothing_written() -> bool:
 
 def test_an_xlsx_is_previewed_with_names_and_total_then_brought_in_on_confirm(old_books):
     m1, m2 = old_books["m"]
-    content = _xlsx(
+    content = xlsx_bytes(
         [
             ["Daftar SHU 2024 belum dibayar"],
             [],
@@ -102,7 +93,7 @@ def test_an_xlsx_is_previewed_with_names_and_total_then_brought_in_on_confirm(ol
 def test_the_confirmation_carries_the_previewed_list(old_books):
     """The rows the confirm form posts are the ones previewed, whole rupiah."""
     m1, m2 = old_books["m"]
-    content = _xlsx(
+    content = xlsx_bytes(
         [
             ["Nomor anggota", "Jasa modal", "Jasa usaha"],
             [m1.number, 1500.0, 0],
@@ -134,7 +125,7 @@ def test_a_csv_with_bad_rows_names_each_by_its_row_and_offers_no_confirmation(ol
 
 def test_a_list_over_the_unnamed_balance_is_shown_and_not_offered(old_books):
     m1, m2 = old_books["m"]
-    content = _xlsx(
+    content = xlsx_bytes(
         [
             ["Nomor anggota", "Jasa modal", "Jasa usaha"],
             [m1.number, 200000, 0],
@@ -152,12 +143,12 @@ def test_files_that_cannot_be_read_say_so_in_indonesian_never_a_500(old_books):
         (b"%PDF-1.4 bukan daftar", "shu.pdf", "Jenis berkas tidak didukung"),
         (b"PK\x03\x04 rusak", "shu.xlsx", "Berkas XLSX tidak dapat dibaca"),
         (
-            _xlsx([["Anggota", "Jumlah"], [m1.number, 1000]]),
+            xlsx_bytes([["Anggota", "Jumlah"], [m1.number, 1000]]),
             "shu.xlsx",
             "Judul kolom tidak ditemukan",
         ),
         (
-            _xlsx([["Nomor anggota", "Jasa modal", "Jasa usaha"], [m1.number, None, None]]),
+            xlsx_bytes([["Nomor anggota", "Jasa modal", "Jasa usaha"], [m1.number, None, None]]),
             "shu.xlsx",
             "Daftar SHU di berkas ini kosong",
         ),
@@ -194,7 +185,7 @@ def test_the_template_lists_the_members_and_reads_back_once_filled(old_books):
         (m2.number, "40000", "10000")
     ]
     # the template downloaded in English reads the same
-    english = _xlsx(
+    english = xlsx_bytes(
         [["Member number", "Name", "Capital share", "Patronage share"], [m1.number, "", 5, 0]]
     )
     got = old_books_file_read(content=english, file_name="t.xlsx")
@@ -205,7 +196,7 @@ def test_the_api_previews_an_upload_and_writes_nothing(old_books):
     m1 = old_books["m"][0]
     c = _client(old_books)
     url = f"/api/v1/yearend/{old_books['year']}/old-books/preview/"
-    content = _xlsx(
+    content = xlsx_bytes(
         [["Nomor anggota", "Jasa modal", "Jasa usaha"], [m1.number, 250000, 0], ["X", 1, 0]]
     )
     r = c.post(url, {"file": SimpleUploadedFile("shu.xlsx", content)})
