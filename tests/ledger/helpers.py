@@ -53,3 +53,19 @@ def bypass(account_role: str, amount: str, *, source: str = "other", member_id=N
             LineSpec(account_for_role(account_role), credit=Decimal(amount), member_id=member_id),
         ],
     )
+
+
+def reconciliation_alert(tenant, lang: str = "id") -> str:
+    """The staff dashboard's reconciliation alert (its HTML), as the bendahara sees it in
+    ``lang``."""
+    from django.test import Client
+
+    from tenants.services import tenant_host
+    from tests.members import factories as f
+
+    c = Client(HTTP_HOST=tenant_host(tenant.slug))
+    c.force_login(f.user("bendahara"))
+    c.cookies["django_language"] = lang
+    body = c.get("/").content.decode()
+    assert 'id="panel-reconciliation"' in body
+    return body.split('id="panel-reconciliation"', 1)[1].split("</section>", 1)[0]

@@ -3,24 +3,11 @@ transaksinya") are numbers of members or accounts, not rupiah: the run keeps eac
 ``kind`` ("count"/"amount"), the dashboard's alert shows a count as a plain number
 (never "Rp 1,00"), and a run kept before kinds (or before codes) is read the same way."""
 
-from django.test import Client
-
 from core.ledger.models import ReconciliationRun
 from core.ledger.reconciliation import results_shown, subledgers_reconcile
 from tests.members import factories as f
 
-from .helpers import bypass
-
-
-def _alert(tenant, lang: str = "id") -> str:
-    from tenants.services import tenant_host
-
-    c = Client(HTTP_HOST=tenant_host(tenant.slug))
-    c.force_login(f.user("bendahara"))
-    c.cookies["django_language"] = lang
-    body = c.get("/").content.decode()
-    assert 'id="panel-reconciliation"' in body
-    return body.split('id="panel-reconciliation"', 1)[1].split("</section>", 1)[0]
+from .helpers import bypass, reconciliation_alert
 
 
 def _row(alert: str, label: str) -> str:
@@ -32,14 +19,14 @@ def _row(alert: str, label: str) -> str:
 def test_one_member_differing_is_shown_as_one_not_as_a_rupiah(savings, tenant_a):
     bypass("savings_sukarela", "1000", member_id=savings.member_id)
     subledgers_reconcile()
-    alert = _alert(tenant_a)
+    alert = reconciliation_alert(tenant_a)
     assert "Rp 1,00" not in alert, alert
     members = _row(alert, "anggota berselisih")
     assert "Rp" not in members, members
     assert '<td class="num">1</td><td class="num">0</td><td class="num">1</td>' in members
     # the control account's row is rupiah as before
     assert "Rp 1.000,00" in alert, alert
-    en = _row(_alert(tenant_a, "en"), "members differing")
+    en = _row(reconciliation_alert(tenant_a, "en"), "members differing")
     assert "Rp" not in en and '<td class="num">1</td>' in en, en
 
 
@@ -91,7 +78,7 @@ def test_a_run_kept_before_kinds_or_codes_shows_its_counts_as_counts(in_tenant_a
             },
         ],
     )
-    alert = _alert(tenant_a)
+    alert = reconciliation_alert(tenant_a)
     assert "Rp 2,00" not in alert, alert
     assert '<td class="num">2</td>' in _row(alert, "rekening ≠ transaksinya")
     assert '<td class="num">2</td>' in _row(alert, "anggota berselisih")

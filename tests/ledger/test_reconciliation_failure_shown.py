@@ -3,25 +3,14 @@ technical error kept on the run and in the log; the dashboard's alert tells bend
 admin in plain words, in their language, that the check could not run, not the
 exception's text."""
 
-from django.test import Client
-
 from core.ledger.reconciliation import subledgers_reconcile
 from tests.members import factories as f
+
+from .helpers import reconciliation_alert
 
 
 def broken_check():
     raise KeyError("ppap_allowance_internal")
-
-
-def _alert(tenant, lang: str) -> str:
-    from tenants.services import tenant_host
-
-    c = Client(HTTP_HOST=tenant_host(tenant.slug))
-    c.force_login(f.user("bendahara"))
-    c.cookies["django_language"] = lang
-    body = c.get("/").content.decode()
-    assert 'id="panel-reconciliation"' in body
-    return body.split('id="panel-reconciliation"', 1)[1].split("</section>", 1)[0]
 
 
 def test_a_check_that_raises_is_said_plainly_not_as_the_exception(
@@ -33,9 +22,9 @@ def test_a_check_that_raises_is_said_plainly_not_as_the_exception(
     (row,) = run.results
     assert not run.ok and "ppap_allowance_internal" in row["error"]  # kept for operators
     assert "Sub-ledger check loans failed" in caplog.text
-    id_ = _alert(tenant_a, "id")
+    id_ = reconciliation_alert(tenant_a, "id")
     assert "Pemeriksaan gagal" in id_ and "tim teknis Lumbung" in id_, id_
     assert "KeyError" not in id_ and "ppap_allowance_internal" not in id_, id_
-    en = _alert(tenant_a, "en")
+    en = reconciliation_alert(tenant_a, "en")
     assert "Check failed" in en and "Lumbung's technical team" in en, en
     assert "KeyError" not in en and "ppap_allowance_internal" not in en, en

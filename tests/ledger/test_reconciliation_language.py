@@ -7,36 +7,24 @@ kept before codes shows the text it stored."""
 
 from decimal import Decimal
 
-from django.test import Client
 from django.utils import timezone, translation
 
 from core.ledger.models import ReconciliationRun
 from core.ledger.reconciliation import SUBLEDGER_ITEMS, results_shown, subledgers_reconcile
 from tests.members import factories as f
 
-from .helpers import bypass
+from .helpers import bypass, reconciliation_alert
 
 D = Decimal
-
-
-def _alert(tenant, lang: str) -> str:
-    from tenants.services import tenant_host
-
-    c = Client(HTTP_HOST=tenant_host(tenant.slug))
-    c.force_login(f.user("bendahara"))
-    c.cookies["django_language"] = lang
-    body = c.get("/").content.decode()
-    assert 'id="panel-reconciliation"' in body
-    return body.split('id="panel-reconciliation"', 1)[1].split("</section>", 1)[0]
 
 
 def test_a_savings_difference_is_said_in_english_to_an_english_reader(savings, tenant_a):
     bypass("savings_sukarela", "1000", member_id=savings.member_id)
     subledgers_reconcile()  # as the daily task: in Indonesian
-    en = _alert(tenant_a, "en")
+    en = reconciliation_alert(tenant_a, "en")
     assert "members differing" in en and "<td>Savings</td>" in en, en
     assert "anggota berselisih" not in en and "<td>savings</td>" not in en, en
-    id_ = _alert(tenant_a, "id")
+    id_ = reconciliation_alert(tenant_a, "id")
     assert "anggota berselisih" in id_ and "<td>Simpanan</td>" in id_, id_
     assert "members differing" not in id_, id_
 
@@ -47,10 +35,10 @@ def test_a_loans_difference_names_the_item_in_the_readers_language(in_tenant_a, 
     (row,) = [d for d in run.differences if d["subledger"] == "loans"]
     # kept: the code and the text as said at the run (Indonesian)
     assert row["item_code"] == "subledger.principal" and row["item"] == "pokok pinjaman"
-    en = _alert(tenant_a, "en")
+    en = reconciliation_alert(tenant_a, "en")
     assert "loan principal" in en and "<td>Loans</td>" in en, en
     assert "pokok pinjaman" not in en and ">principal<" not in en, en
-    id_ = _alert(tenant_a, "id")
+    id_ = reconciliation_alert(tenant_a, "id")
     assert "pokok pinjaman" in id_ and "<td>Pinjaman</td>" in id_, id_
 
 
@@ -69,7 +57,7 @@ def test_a_run_kept_before_codes_shows_its_stored_text(in_tenant_a, tenant_a):
             }
         ],
     )
-    en = _alert(tenant_a, "en")
+    en = reconciliation_alert(tenant_a, "en")
     assert "anggota berselisih" in en and "<td>Savings</td>" in en, en
 
 
