@@ -55,14 +55,7 @@ def test_commit_failing_after_stripe_ended_the_card_is_recorded_and_flagged(
     sedang = Plan.objects.get(code="sedang")
 
     with pytest.raises(ApplicationError) as err:
-        console.tenant_payment_record(
-            operator=op,
-            cooperative=sub.cooperative,
-            reason=REASON,
-            plan=sedang,
-            interval="month",
-            end_card_subscription=True,
-        )
+        _record_ending_card(op, sub, sedang)
 
     assert commit_fails_after_stripe_cancel["failed"]
     assert "gagal dicatat" in err.value.message and "sekali lagi" in err.value.message
@@ -139,14 +132,7 @@ def test_the_operator_is_told_the_truth_when_the_flag_cannot_be_written_either(
 
     monkeypatch.setattr(plans, "_lock", database_still_down)
     with pytest.raises(ApplicationError) as err:
-        console.tenant_payment_record(
-            operator=op,
-            cooperative=sub.cooperative,
-            reason=REASON,
-            plan=Plan.objects.get(code="sedang"),
-            interval="month",
-            end_card_subscription=True,
-        )
+        _record_ending_card(op, sub, Plan.objects.get(code="sedang"))
 
     assert "setelah sistem pulih" in err.value.message
     assert "ditandai" not in err.value.message
@@ -163,14 +149,20 @@ def test_the_operator_is_told_in_plain_words_and_the_error_is_logged(
     _, sub = subscribe(admin_client_a, deliver)
     op = make_operator("billing", "billing-plain@ops.test")
     with pytest.raises(ApplicationError) as err:
-        console.tenant_payment_record(
-            operator=op,
-            cooperative=sub.cooperative,
-            reason=REASON,
-            plan=Plan.objects.get(code="sedang"),
-            interval="month",
-            end_card_subscription=True,
-        )
+        _record_ending_card(op, sub, Plan.objects.get(code="sedang"))
     assert "gagal dicatat. Catat pembayaran ini sekali lagi" in err.value.message
     assert "Error" not in err.value.message, err.value.message
     assert "server closed the connection unexpectedly" in caplog.text
+
+
+def _record_ending_card(op, sub, plan) -> None:
+    """The operator records a bank payment for ``sub``'s cooperative on ``plan`` and ends
+    its card subscription at Stripe."""
+    console.tenant_payment_record(
+        operator=op,
+        cooperative=sub.cooperative,
+        reason=REASON,
+        plan=plan,
+        interval="month",
+        end_card_subscription=True,
+    )
