@@ -29,17 +29,7 @@ def test_two_old_years_at_once_never_assign_the_same_rupiah_twice(scratch_tenant
     m1, m2 = f.member(full_name="Satu"), f.member(full_name="Dua")
     today = timezone.localdate()
     payable = account_for_role("shu_members_payable")
-    # the opening trial balance's lump: Rp 300.000 of old unpaid SHU naming no member
-    journal_post(
-        on=today,
-        description="Neraca saldo awal",
-        source="opening",
-        by=by,
-        lines=[
-            LineSpec(Account.objects.get(code="3103"), debit=D("300000")),
-            LineSpec(payable, credit=D("300000")),
-        ],
-    )
+    _old_lump(by)
 
     def bring(year: int, member):
         return lambda: shu_old_books_bring_in(
@@ -60,14 +50,10 @@ def test_two_old_years_at_once_never_assign_the_same_rupiah_twice(scratch_tenant
     assert all(r.difference == 0 for r in shu_subledger_check()[:2])
 
 
-def _brought_in(scratch_tenant):
-    """Rp 300.000 naming no member, brought in for one member; the treasurer, member, year."""
-    connection.set_tenant(scratch_tenant)
-    by = f.user("bendahara")
-    m = f.member(full_name="Satu")
-    today = timezone.localdate()
+def _old_lump(by) -> None:
+    """The opening trial balance's lump: Rp 300.000 of old unpaid SHU naming no member."""
     journal_post(
-        on=today,
+        on=timezone.localdate(),
         description="Neraca saldo awal",
         source="opening",
         by=by,
@@ -76,6 +62,15 @@ def _brought_in(scratch_tenant):
             LineSpec(account_for_role("shu_members_payable"), credit=D("300000")),
         ],
     )
+
+
+def _brought_in(scratch_tenant):
+    """Rp 300.000 naming no member, brought in for one member; the treasurer, member, year."""
+    connection.set_tenant(scratch_tenant)
+    by = f.user("bendahara")
+    m = f.member(full_name="Satu")
+    today = timezone.localdate()
+    _old_lump(by)
     year = today.year - 2
     shu_old_books_bring_in(
         year=year,
