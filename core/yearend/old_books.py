@@ -292,15 +292,16 @@ def old_books_preview(*, rows: list[dict[str, Any]]) -> OldBooksPreview:
     return OldBooksPreview(rows=checked, total=total, unassigned=shu_unassigned())
 
 
-def old_books_eligible(*, year: int) -> bool:
+def old_books_eligible(*, year: int, unassigned: Decimal | None = None) -> bool:
     """Whether the year page offers bringing in ``year``'s unpaid SHU from the old
-    books: the account holds SHU naming no member, the year is over, not in the year
-    end, and has no entries in Lumbung but opening balances."""
+    books: the account holds SHU naming no member (``unassigned``: ``shu_unassigned()``
+    when the caller has read it already), the year is over, not in the year end, and has
+    no entries in Lumbung but opening balances."""
     return (
         date(year, 12, 31) < timezone.localdate()
         and not YearEnd.objects.filter(year=year).exists()
         and _booked_in_lumbung(year) is None
-        and shu_unassigned() > 0
+        and (shu_unassigned() if unassigned is None else unassigned) > 0
     )
 
 

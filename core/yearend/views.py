@@ -233,6 +233,7 @@ def _year_page(request, year: int, *, preview=None, preview_rat: dict | None = N
     # a year brought in from the old books: undone while none of its shares was used
     # (else the page says what blocks it)
     undo_refusal = old_books_undo_refusal(ye, shares=shares) if ye and ye.old_books else None
+    unassigned = shu_unassigned()  # read once: the form's offer and the amount shown
     # what a close guard (an unfinished move-in) would refuse: said above the checklist,
     # with where to resolve it, and no close button (``yearend_close`` still refuses)
     block = (
@@ -293,9 +294,9 @@ def _year_page(request, year: int, *, preview=None, preview_rat: dict | None = N
             "ob_preview": preview,
             "ob_rat": preview_rat or {},
             # the old books' unpaid SHU of this year, brought in per member
-            "old_books_form": ye is None and old_books_eligible(year=year),
+            "old_books_form": ye is None and old_books_eligible(year=year, unassigned=unassigned),
             # old books' unpaid SHU not yet assigned to members: where to bring it in
-            "old_books_unassigned": shu_unassigned(),
+            "old_books_unassigned": unassigned,
             "can_write": has_role(request.user, TREASURY),
             "is_admin": has_role(request.user, SETTINGS_ADMINS),
             # the books' years, and the years whose unpaid SHU came from the old books
