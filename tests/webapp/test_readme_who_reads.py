@@ -66,3 +66,20 @@ def test_the_readme_roles_and_only_they_open_the_screen(path, role_client):
     assert opened == set(READERS[path]), (
         f"{path}: opened by {sorted(opened)}, README says {sorted(READERS[path])}"
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_side_menu_entry_of_a_role_opens_for_it(role, role_client):
+    """README: "the side menu shows what the logged-in role may use" — no entry of a
+    role's menu answers it with a refusal."""
+    from django.test import RequestFactory
+
+    from lumbung import nav
+
+    request = RequestFactory().get("/")
+    request.user = type("U", (), {"is_authenticated": True, "role": role})()
+    urls = [item["url"] for item in nav.nav_for(request)]
+    assert urls, role
+    client = role_client(role)
+    answers = {url: client.get(url, follow=True).status_code for url in urls}
+    assert {url: code for url, code in answers.items() if code != 200} == {}, role
