@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -26,8 +27,17 @@ def public_home(request):
 
 @require_safe
 def public_terms(request):
-    """The terms of use (syarat dan ketentuan) the sign-up form asks to accept."""
-    return render(request, "public_terms.html")
+    """The terms of use (syarat dan ketentuan) the sign-up form asks to accept; an unpaid
+    bill's grace and the days a suspension lasts before archiving as configured
+    (``billing.services.daily``)."""
+    return render(
+        request,
+        "public_terms.html",
+        {
+            "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
+            "archive_days": settings.BILLING_ARCHIVE_AFTER_DAYS,
+        },
+    )
 
 
 @require_safe

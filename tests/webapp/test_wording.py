@@ -100,3 +100,19 @@ def test_teller_flash_message_shows_rupiah(client_a, in_tenant_a):
     msgs = [str(x) for x in resp.context["messages"]]
     assert any("Rp 1.234.567" in x for x in msgs), msgs
     assert not any("1234567" in x for x in msgs)
+
+
+def test_terms_say_what_happens_to_an_unpaid_cooperative_as_built(client_public, settings):
+    """The terms promised read-only access "until paid" and exports "at any time"; the
+    daily billing sweep archives a cooperative suspended for an unpaid bill after
+    ``BILLING_ARCHIVE_AFTER_DAYS`` and then nobody logs in (billing/services/daily.py,
+    billing/middleware.py). The page says the grace, the read-only time and the archive
+    with the configured days, and where a copy comes from then."""
+    settings.BILLING_PAST_DUE_GRACE_DAYS = 9
+    settings.BILLING_ARCHIVE_AFTER_DAYS = 77
+    terms = client_public.get("/syarat-dan-ketentuan/").content.decode()
+    assert "sampai dibayar; data tidak dihapus" not in terms
+    assert "<p>Koperasi dapat mengekspor datanya kapan saja." not in terms
+    assert "Selama penggunanya dapat masuk" in terms
+    assert "9 hari" in terms and "77 hari" in terms
+    assert "diarsipkan" in terms and "tim Lumbung" in terms
