@@ -300,7 +300,7 @@ REMAINDER_NOTE = (
 )
 
 
-def _opening_lump(by, amount: str = "300000") -> None:
+def opening_lump(by, amount: str = "300000") -> None:
     """The move-in's opening trial balance: old unpaid SHU on 2105 naming no member."""
     journal_post(
         on=timezone.localdate(),
@@ -320,7 +320,7 @@ def old_books(in_tenant_a, tenant_a):
     two members, Rp 300.000 on SHU payable naming no member (the opening trial balance's
     lump), and an old year (before the books' first) with its RAT."""
     by = f.user("bendahara")
-    _opening_lump(by)
+    opening_lump(by)
     year = timezone.localdate().year - 2
     return {
         "tenant": tenant_a,

@@ -10,15 +10,16 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from core.ledger.models import Account, JournalEntry
+from core.ledger.models import JournalEntry
 from core.ledger.selectors import account_balance, account_for_role
-from core.ledger.services import LineSpec, journal_post
 from core.yearend.models import MemberShare, YearEnd
 from core.yearend.old_books import shu_old_books_bring_in, shu_old_books_undo, shu_unassigned
 from core.yearend.selectors import shu_subledger_check
 from core.yearend.services import shu_payout
 from tests.concurrency import two_clerks
 from tests.members import factories as f
+
+from .conftest import opening_lump
 
 D = Decimal
 
@@ -29,7 +30,7 @@ def test_two_old_years_at_once_never_assign_the_same_rupiah_twice(scratch_tenant
     m1, m2 = f.member(full_name="Satu"), f.member(full_name="Dua")
     today = timezone.localdate()
     payable = account_for_role("shu_members_payable")
-    _old_lump(by)
+    opening_lump(by)
 
     def bring(year: int, member):
         return lambda: shu_old_books_bring_in(
@@ -50,27 +51,13 @@ def test_two_old_years_at_once_never_assign_the_same_rupiah_twice(scratch_tenant
     assert all(r.difference == 0 for r in shu_subledger_check()[:2])
 
 
-def _old_lump(by) -> None:
-    """The opening trial balance's lump: Rp 300.000 of old unpaid SHU naming no member."""
-    journal_post(
-        on=timezone.localdate(),
-        description="Neraca saldo awal",
-        source="opening",
-        by=by,
-        lines=[
-            LineSpec(Account.objects.get(code="3103"), debit=D("300000")),
-            LineSpec(account_for_role("shu_members_payable"), credit=D("300000")),
-        ],
-    )
-
-
 def _brought_in(scratch_tenant):
     """Rp 300.000 naming no member, brought in for one member; the treasurer, member, year."""
     connection.set_tenant(scratch_tenant)
     by = f.user("bendahara")
     m = f.member(full_name="Satu")
     today = timezone.localdate()
-    _old_lump(by)
+    opening_lump(by)
     year = today.year - 2
     shu_old_books_bring_in(
         year=year,
