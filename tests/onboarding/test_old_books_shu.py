@@ -79,17 +79,16 @@ def _client(by, tenant) -> Client:
     return c
 
 
+def _bring_in(cutover, by, rows: list[dict]):
+    """``rows`` of the old year's unpaid SHU brought in (RAT 05/RAT); its YearEnd."""
+    year, rat = _old_year(cutover)
+    return shu_old_books_bring_in(year=year, rat_date=rat, rat_decision="05/RAT", rows=rows, by=by)
+
+
 def _first_member_brought_in(cutover, members, by) -> int:
     """The old year's whole Rp 300.000 brought in for the first member (JMA); its year."""
-    year, rat = _old_year(cutover)
-    shu_old_books_bring_in(
-        year=year,
-        rat_date=rat,
-        rat_decision="05/RAT",
-        rows=[{"member_number": members[0].number, "jma": "300.000", "jua": "0"}],
-        by=by,
-    )
-    return year
+    _bring_in(cutover, by, [{"member_number": members[0].number, "jma": "300.000", "jua": "0"}])
+    return _old_year(cutover)[0]
 
 
 def test_old_books_shu_brought_in_per_member_goes_live_and_is_paid_as_any_years(
@@ -164,18 +163,15 @@ def test_old_books_shu_brought_in_per_member_goes_live_and_is_paid_as_any_years(
 def test_bringing_in_more_than_the_unnamed_balance_is_refused(
     moved_with_old_shu, by, members, cutover
 ):
-    year, rat = _old_year(cutover)
     before = JournalEntry.objects.count()
     with pytest.raises(ApplicationError) as e:
-        shu_old_books_bring_in(
-            year=year,
-            rat_date=rat,
-            rat_decision="05/RAT",
-            rows=[
+        _bring_in(
+            cutover,
+            by,
+            [
                 {"member_number": members[0].number, "jma": "200.000", "jua": "0"},
                 {"member_number": members[1].number, "jma": "100.001", "jua": ""},
             ],
-            by=by,
         )
     assert e.value.code == "shu_old_books_exceeds_unassigned" and e.value.status_code == 409
     assert "Rp 300.001" in str(e.value.message) and "Rp 300.000" in str(e.value.message)
@@ -185,20 +181,17 @@ def test_bringing_in_more_than_the_unnamed_balance_is_refused(
 def test_row_errors_are_named_by_row_and_nothing_is_written(
     moved_with_old_shu, by, members, cutover
 ):
-    year, rat = _old_year(cutover)
     with pytest.raises(ApplicationError) as e:
-        shu_old_books_bring_in(
-            year=year,
-            rat_date=rat,
-            rat_decision="05/RAT",
-            rows=[
+        _bring_in(
+            cutover,
+            by,
+            [
                 {"member_number": members[0].number, "jma": "10.000", "jua": "0"},
                 {"member_number": "TIDAK-ADA", "jma": "1", "jua": "0"},
                 {"member_number": members[0].number, "jma": "1", "jua": "0"},
                 {"member_number": members[1].number, "jma": "-5", "jua": "0"},
                 {"member_number": members[2].number, "jma": "0", "jua": "-"},
             ],
-            by=by,
         )
     assert e.value.code == "shu_old_books_invalid"
     errors = e.value.fields["rows"]
