@@ -27,3 +27,4 @@ class TenantErrors(StrEnum):
     LOGIN_LINK_USED = "login_link_used"
     SIGNUP_NOT_VERIFIED = "signup_not_verified"
     SIGNUP_NOT_RETRYABLE = "signup_not_retryable"
+    TERMS_CHANGED = "terms_changed"

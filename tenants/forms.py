@@ -101,6 +101,8 @@ class SignupForm(forms.Form):
         label=_("Ulangi kata sandi"), widget=forms.PasswordInput, strip=False
     )
     terms = forms.BooleanField(label=_("Saya menyetujui syarat dan ketentuan Lumbung"))
+    # the version the checkbox named (rendered by the template as the one in force now)
+    terms_version = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS; bots fill every field.
     website = forms.CharField(required=False, label=_("Situs web"))
 
@@ -195,4 +197,5 @@ class SignupForm(forms.Form):
             email=d["email"],
             phone=d["phone"],
             password=d["password"],
+            terms_version=d.get("terms_version", ""),
         )

@@ -1,7 +1,12 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+
+from lumbung.terms import NOTICE_DAYS
 
 
 class Cooperative(TenantMixin):
@@ -176,6 +181,9 @@ class SignupRequest(models.Model):
     phone = models.CharField(_("telepon"), max_length=20)
     password_hash = models.CharField(max_length=256)
     terms_accepted_at = models.DateTimeField()
+    # The version of the terms the form showed and the person accepted (lumbung.terms);
+    # None for sign-ups made before versions were kept.
+    terms_version = models.CharField(max_length=20, null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -215,3 +223,80 @@ class SignupRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+
+class TermsAnnouncement(models.Model):
+    """An operator's announcement of a registered version of the terms
+    (``lumbung.terms``) to every cooperative's admins, made at least 30 days before it
+    takes effect (the terms' §8; ``lumbung.console.terms.terms_announce``). One per
+    version. Here, in the tenant registry, because the sign-up form says which later
+    version was announced, and the registry cannot read the console's tables."""
+
+    version = models.CharField(_("versi"), max_length=20, unique=True)
+    effective_on = models.DateField(_("berlaku mulai"))
+    summary = models.TextField(_("ringkasan perubahan"))
+    announced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    announced_on = models.DateField(_("diumumkan pada"))  # the operator's today
+    announced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_on"]
+        verbose_name = _("pengumuman syarat")
+        verbose_name_plural = _("pengumuman syarat")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(summary=""), name="terms_announcement_summary_required"
+            ),
+            # the promise of §8, which the service checks first with a plain message
+            models.CheckConstraint(
+                condition=models.Q(
+                    effective_on__gte=models.F("announced_on") + timedelta(days=NOTICE_DAYS)
+                ),
+                name="terms_announcement_30_days_ahead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class TermsDelivery(models.Model):
+    """The e-mail of one announcement to one cooperative's admins: one row per
+    cooperative live when it was announced, ``sent_at`` set once its e-mail went out
+    (never sent twice: the send holds this row's lock and checks ``sent_at`` first), or
+    why it did not (``error``, said to operators in their language)."""
+
+    class Error(models.TextChoices):
+        NO_ADMINS = "no_admins", _("Koperasi tidak punya admin aktif dengan alamat e-mail")
+        MAIL_FAILED = "mail_failed", _("Server e-mail menolak atau tidak dapat dihubungi")
+
+    announcement = models.ForeignKey(
+        TermsAnnouncement, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="terms_deliveries"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)  # the addresses e-mailed
+    error = models.CharField(max_length=20, choices=Error.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cooperative__name", "pk"]
+        verbose_name = _("pengiriman pengumuman syarat")
+        verbose_name_plural = _("pengiriman pengumuman syarat")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "cooperative"], name="terms_delivery_once_per_cooperative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sent_at__isnull=True) | models.Q(error=""),
+                name="terms_delivery_sent_has_no_error",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.announcement_id} → {self.cooperative_id}"

@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_log
 from core.common.errors import ApplicationError
 from core.common.mail import mail_task_queue_on_commit
+from lumbung.terms import TermsVersion, terms_in_force, terms_version
 from tenants.audit import TenantAudit
 from tenants.errors import TenantErrors
 
-from .models import Cooperative, SignupRequest
+from .models import Cooperative, SignupRequest, TermsAnnouncement
 from .services import (
     LEGAL_NUMBER,
     NIK_KOPERASI,
@@ -107,6 +108,36 @@ def identifier_availability(
     return identifier_taken_error(identifier)
 
 
+def terms_announced_later(*, on: date | None = None) -> TermsVersion | None:
+    """The nearest registered version of the terms not yet in force on ``on`` (today)
+    that operators have announced to the cooperatives (``TermsAnnouncement``): the
+    sign-up form says it applies from its date. None when there is none."""
+    on = on or timezone.localdate()
+    for version_id in (
+        TermsAnnouncement.objects.filter(effective_on__gt=on)
+        .order_by("effective_on")
+        .values_list("version", flat=True)
+    ):
+        version = terms_version(version_id)
+        if version is not None and version.effective_on > on:
+            return version
+    return None
+
+
+def _terms_accepted(version_id: str) -> TermsVersion:
+    """The version of the terms a sign-up accepts: the one its form showed, which must be
+    the one in force now (a form opened before a new version took effect is refused,
+    and shown again with the new one); "" (no version said) is the one in force."""
+    in_force = terms_in_force()
+    if version_id and version_id != in_force.id:
+        message = _(
+            "Syarat dan ketentuan berganti ke versi %(v)s sejak formulir ini dibuka. Baca "
+            "versi itu, lalu centang persetujuan dan kirim lagi."
+        ) % {"v": in_force.id}
+        raise ApplicationError(TenantErrors.TERMS_CHANGED, message, fields={"terms": [message]})
+    return in_force
+
+
 # ------------------------------------------------------------------------------ submit
 
 
@@ -133,6 +164,8 @@ class SignupData:
     email: str
     phone: str
     password: str
+    # the version of the terms the form showed (lumbung.terms); "" means the one in force
+    terms_version: str = ""
 
 
 class VerificationMail(StrEnum):
@@ -166,6 +199,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
         legal_date=validate_legal_date(data.legal_date),
         nik_koperasi=validate_nik_koperasi(data.nik_koperasi),
     )
+    terms = _terms_accepted(data.terms_version)
     _expire_stale(slug=data.slug)
     existing = (
         SignupRequest.objects.filter(slug=data.slug, status__in=SignupRequest.LIVE)
@@ -197,6 +231,7 @@ def signup_submit(*, data: SignupData, ip: str | None = None) -> SignupSubmitted
         phone=data.phone,
         password_hash=make_password(data.password),
         terms_accepted_at=timezone.now(),
+        terms_version=terms.id,
         ip_address=ip or None,
     )
     try:

@@ -14,8 +14,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.common.dates import format_date
 from core.common.errors import ApplicationError
 from core.common.forms import application_errors_to
+from lumbung.terms import terms_in_force
 
 from .forms import SignupForm
 from .models import SignupRequest
@@ -33,6 +35,7 @@ from .signup import (
     signup_verification_resend,
     signup_verify,
     slug_availability,
+    terms_announced_later,
 )
 
 # The sign-ups this browser submitted (and so knows the password of): only such a
@@ -68,7 +71,7 @@ def signup_form(request):
                 return render(
                     request,
                     "tenants/signup_form.html",
-                    {"form": form, "rate_limited": True},
+                    {"form": form, "rate_limited": True, **_terms_shown()},
                     status=429,
                 )
             with application_errors_to(form) as outcome:
@@ -84,7 +87,20 @@ def signup_form(request):
                     submitted.add(signup.public_id)
                     request.session[SESSION_KEY] = sorted(submitted)
                 return redirect("signup:status", public_id=signup.public_id)
-    return render(request, "tenants/signup_form.html", {"form": form})
+    return render(request, "tenants/signup_form.html", {"form": form, **_terms_shown()})
+
+
+def _terms_shown() -> dict:
+    """The version of the terms the form asks to accept (the one in force: its id goes
+    back with the form and is recorded) and a later one announced to cooperatives,
+    which applies from its date."""
+    in_force, later = terms_in_force(), terms_announced_later()
+    return {
+        "terms_shown": in_force,
+        "terms_shown_since": format_date(in_force.effective_on),
+        "terms_later": later,
+        "terms_later_on": format_date(later.effective_on) if later else "",
+    }
 
 
 def _tell_about_the_email(request, submitted: SignupSubmitted) -> None:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("masuk-koperasi/", views.public_login, name="public-login"),
     path("syarat-dan-ketentuan/", views.public_terms, name="terms"),
+    path("syarat-dan-ketentuan/<str:version>/", views.public_terms, name="terms-version"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("terbilang/", common_views.rupiah_words, name="terbilang"),
     path("daftar/", include("tenants.urls")),

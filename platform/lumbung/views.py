@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, resolve, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +13,7 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
+from core.common.dates import format_date
 from core.common.permissions import STAFF, role_required
 from core.onboarding.selectors import setup_status
 from core.users.models import User
@@ -19,6 +22,7 @@ from tenants.practice_steps import practice_steps
 from tenants.services import tenant_url
 
 from .dashboard import dashboard_panels
+from .terms import terms_in_force, terms_upcoming, terms_version
 
 
 def public_home(request):
@@ -26,14 +30,31 @@ def public_home(request):
 
 
 @require_safe
-def public_terms(request):
-    """The terms of use (syarat dan ketentuan) the sign-up form asks to accept; an unpaid
+def public_terms(request, version: str | None = None):
+    """The terms of use (syarat dan ketentuan) the sign-up form asks to accept: the
+    version in force today, or the registered ``version`` asked for (404 for another),
+    with when it applies and any later version registered (``lumbung.terms``); an unpaid
     bill's grace and the days a suspension lasts before archiving as configured
     (``billing.services.daily``)."""
+    today = timezone.localdate()
+    in_force = terms_in_force(on=today)
+    shown = in_force if version is None else terms_version(version)
+    if shown is None:
+        raise Http404
+    later = [
+        {"id": v.id, "effective": format_date(v.effective_on)}
+        for v in terms_upcoming(on=today)
+        if v.effective_on > shown.effective_on
+    ]
     return render(
         request,
         "public_terms.html",
         {
+            "version": shown,
+            "effective": format_date(shown.effective_on),
+            "upcoming": shown.effective_on > today,
+            "superseded": shown.effective_on < in_force.effective_on,
+            "later": later,
             "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
             "archive_days": settings.BILLING_ARCHIVE_AFTER_DAYS,
         },
