@@ -40,6 +40,7 @@ ACTIONS: dict[str, frozenset] = {
     "migrate": frozenset({ADMIN}),
     "stats_refresh": frozenset({SUPPORT, BILLING, ADMIN}),
     "pembina": frozenset({ADMIN}),  # create, re-scope, (de)activate Dinas officers
+    "announce_terms": frozenset({ADMIN}),  # e-mail a new version of the terms, send again
 }
 
 

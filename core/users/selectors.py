@@ -23,3 +23,17 @@ def staff_activity() -> dict:
     return staff_people().aggregate(
         count=Count("pk", filter=Q(is_active=True)), last_login=Max("last_login")
     )
+
+
+def admin_emails() -> list[str]:
+    """The e-mail addresses of the current schema's active admins (its people, as
+    ``staff_people``): whom Lumbung writes to about the cooperative's account, e.g. a
+    change of the terms of use (lumbung.console.terms)."""
+    return sorted(
+        set(
+            staff_people()
+            .filter(role=User.Role.ADMIN, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )

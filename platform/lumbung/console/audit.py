@@ -19,6 +19,8 @@ class ConsoleAudit(StrEnum):
     CONSOLE_TENANT_EXPORTED = "console.tenant_exported"
     CONSOLE_TENANT_REACTIVATED = "console.tenant_reactivated"
     CONSOLE_TENANT_SUSPENDED = "console.tenant_suspended"
+    CONSOLE_TERMS_ANNOUNCED = "console.terms_announced"
+    CONSOLE_TERMS_RESENT = "console.terms_resent"
     CONSOLE_TRIAL_EXTENDED = "console.trial_extended"
     SUPPORT_SESSION_ENDED = "support.session_ended"
     SUPPORT_SESSION_OPENED = "support.session_opened"

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Interval, Invoice, Plan
 from billing.selectors import payments_recorded
+from core.common.dates import format_date
 from core.common.fields import RupiahField
 from tenants.models import Cooperative
 from tenants.regions import province_names, regencies_of
@@ -189,3 +190,25 @@ class PembinaForm(forms.Form):
         # every regency of every province; the service checks it lies in the province
         regencies = sorted({r for p in provinces for r in regencies_of(p)})
         self.fields["regency"].choices = [("", _("Seluruh provinsi"))] + [(r, r) for r in regencies]
+
+
+class TermsAnnounceForm(forms.Form):
+    """Announce a registered version of the terms (lumbung.console.terms): which, and a
+    short summary of what changes for the e-mail to every cooperative's admins. The
+    service refuses a version too close to its date, or announced already, saying why."""
+
+    version = forms.CharField(label=_("Versi"), widget=forms.Select)
+    summary = forms.CharField(  # required: said by the service, in its own words
+        label=_("Ringkasan perubahan"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Dikirim dalam e-mail kepada admin setiap koperasi, dengan tautan ke teksnya."),
+    )
+
+    def __init__(self, *args, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].widget.choices = [
+            (v.id, _("%(v)s (berlaku mulai %(d)s)") % {"v": v.id, "d": format_date(v.effective_on)})
+            for v in versions
+        ]

@@ -37,10 +37,12 @@ from lumbung.console.audit import ConsoleAudit
 from lumbung.dinas.models import Pembina
 from lumbung.dinas.selectors import pembina_list as pembina_query
 from lumbung.dinas.services import pembina_active_set, pembina_create
-from tenants.models import Cooperative, SignupRequest
+from lumbung.terms import NOTICE_DAYS
+from tenants.models import Cooperative, SignupRequest, TermsAnnouncement
 from tenants.operators import ACTIONS, can, operator_refusal, operator_required
 
 from . import forms, selectors, services
+from . import terms as terms_console
 from .export import tenant_export
 from .models import MigrationRun
 from .support import support_session_start
@@ -165,7 +167,15 @@ def console_logout(request):
 
 @operator_required()
 def overview(request):
-    return render(request, "console/overview.html", {"o": selectors.overview(), "tab": "overview"})
+    return render(
+        request,
+        "console/overview.html",
+        {
+            "o": selectors.overview(),
+            "terms_warnings": terms_console.terms_warnings(),
+            "tab": "overview",
+        },
+    )
 
 
 @operator_required()
@@ -572,6 +582,78 @@ def stats_refresh_now(request):
     services.stats_refresh_request(operator=request.user)
     messages.success(request, _("Pembaruan statistik diantrekan."))
     return redirect(_safe_next(request, request.POST.get("next", "")))
+
+
+# -- terms of use: announcing a new version (§8) ----------------------------------------
+
+
+def _terms_page(request, form=None):
+    rows = terms_console.terms_page()
+    if form is None:
+        form = forms.TermsAnnounceForm(
+            versions=[r.version for r in rows if r.state == "upcoming" and not r.announcement]
+        )
+    return render(
+        request,
+        "console/terms.html",
+        {
+            "rows": rows,
+            "form": form,
+            "can_announce": can(request.user, "announce_terms"),
+            "notice_days": NOTICE_DAYS,
+            "tab": "terms",
+        },
+    )
+
+
+@operator_required()
+def terms(request):
+    """Every registered version of the terms: in force or not, announced when and by
+    whom, e-mailed to how many cooperatives of how many, the failures; admin operators
+    announce an upcoming version and send the failed e-mails again."""
+    return _terms_page(request)
+
+
+@require_POST
+@operator_required(action="announce_terms")
+def terms_announce(request):
+    rows = terms_console.terms_page()
+    form = forms.TermsAnnounceForm(
+        request.POST,
+        versions=[r.version for r in rows if r.state == "upcoming" and not r.announcement],
+    )
+    if form.is_valid():
+        with application_errors_to(form) as outcome:
+            announcement = terms_console.terms_announce(
+                operator=request.user,
+                version=form.cleaned_data["version"],
+                summary=form.cleaned_data["summary"],
+            )
+        if outcome.ok:
+            messages.success(
+                request,
+                _("Versi %(v)s diumumkan: e-mail kepada admin %(n)s koperasi diantrekan.")
+                % {"v": announcement.version, "n": announcement.deliveries.count()},
+            )
+            return redirect("console:terms")
+    return _terms_page(request, form)
+
+
+@require_POST
+@operator_required(action="announce_terms")
+def terms_resend(request, pk: int):
+    announcement = get_object_or_404(TermsAnnouncement, pk=pk)
+    with application_errors_to_messages(request) as outcome:
+        count = terms_console.terms_announcement_resend(
+            operator=request.user, announcement=announcement
+        )
+    if outcome.ok:
+        messages.success(
+            request,
+            _("E-mail pengumuman versi %(v)s kepada %(n)s koperasi diantrekan lagi.")
+            % {"v": announcement.version, "n": count},
+        )
+    return redirect("console:terms")
 
 
 # -- Dinas officers (pembina) ------------------------------------------------------------
