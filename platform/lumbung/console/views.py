@@ -3,41 +3,27 @@ the form, call one service or selector."""
 
 from __future__ import annotations
 
-import time
-
-from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout, user_login_failed
-from django.contrib.auth import login as auth_login
-from django.contrib.auth import views as auth_views
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
 
 from billing import services as billing
 from billing.models import Interval, Subscription
 from billing.selectors import deleted_cooperative_documents, deleted_cooperatives
-from core.audit.services import audit_log
 from core.common.dates import format_date
 from core.common.forms import application_errors_to, application_errors_to_messages
 from core.common.money import format_rupiah
 from core.common.pagination import paginate
-from core.users import enrolment
-from core.users.devices import device_remember
-from core.users.forms import LoginForm, TokenForm
-from core.users.throttle import login_throttled
 from lumbung.console.audit import ConsoleAudit
 from lumbung.dinas.models import Pembina
 from lumbung.dinas.selectors import pembina_list as pembina_query
 from lumbung.dinas.services import pembina_active_set, pembina_create
 from lumbung.terms import NOTICE_DAYS
+from lumbung.twostep import TwoStepLogin, TwoStepLoginView, safe_next
 from tenants.models import Cooperative, SignupRequest, TermsAnnouncement
 from tenants.operators import ACTIONS, can, operator_refusal, operator_required
 
@@ -47,119 +33,34 @@ from .export import tenant_export
 from .models import MigrationRun
 from .support import support_session_start
 
-PENDING_KEY = "lumbung_console_2fa"
-PENDING_TTL = 5 * 60
-
 
 def _safe_next(request, nxt: str) -> str:
-    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
-        return nxt
-    return reverse("console:overview")
+    return safe_next(request, nxt, home="console:overview")
 
 
-# -- login with required two-factor ------------------------------------------------------
+# -- login with required two-factor (lumbung.twostep) ------------------------------------
 
 
-class ConsoleLoginView(auth_views.LoginView):
+LOGIN = TwoStepLogin(
+    namespace="console",
+    home="console:overview",
+    pending_key="lumbung_console_2fa",
+    audit_action=ConsoleAudit.CONSOLE_LOGIN,
+    may_enter=lambda user: bool(user.operator_role),
+    refusal=gettext_lazy("Akun ini bukan akun operator Lumbung."),
+)
+
+
+class ConsoleLoginView(TwoStepLoginView):
     """Step 1: password. Operators only. Step 2 is the TOTP code, or enrolling a TOTP
     device on first login: the session is logged in only after that."""
 
-    authentication_form = LoginForm
-
-    template_name = "console/login.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if getattr(request, "tenant", None) is None or not request.tenant.is_public:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        user = form.get_user()
-        if not user.operator_role:
-            form.add_error(None, _("Akun ini bukan akun operator Lumbung."))
-            return self.form_invalid(form)
-        self.request.session[PENDING_KEY] = {
-            "uid": user.pk,
-            "backend": user.backend,
-            "next": self.request.POST.get("next") or self.request.GET.get("next") or "",
-            "at": int(time.time()),
-        }
-
-        if user_has_device(user, confirmed=True):
-            return redirect("console:login-verify")
-        return redirect("console:enrol")
+    flow = LOGIN
 
 
-def _pending_user(request):
-    pending = request.session.get(PENDING_KEY)
-    if not pending or time.time() - pending.get("at", 0) > PENDING_TTL:
-        request.session.pop(PENDING_KEY, None)
-        return None, None
-    user = (
-        get_user_model()
-        .objects.filter(pk=pending["uid"], is_active=True)
-        .exclude(operator_role="")
-        .first()
-    )
-    return user, pending
-
-
-def _finish_login(request, user, pending, device):
-    request.session.pop(PENDING_KEY, None)
-    user.backend = pending["backend"]
-    auth_login(request, user)
-    otp_login(request, device)
-    audit_log(actor=user, action=ConsoleAudit.CONSOLE_LOGIN, target=user)
-    response = redirect(_safe_next(request, pending.get("next", "")))
-    # this browser is the person's: a guess from elsewhere does not lock it out
-    device_remember(request=request, response=response, user=user)
-    return response
-
-
-def login_verify(request):
-    user, pending = _pending_user(request)
-    if user is None:
-        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
-        return redirect("console:login")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["token"].strip())
-        if device is not None:
-            return _finish_login(request, user, pending, device)
-        credentials = {"username": user.get_username()}
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        # the wider per-address and per-username caps too, as the cooperative's login
-        if AxesProxyHandler.is_locked(request, credentials) or login_throttled(
-            request=request, username=user.get_username()
-        ):
-            request.session.pop(PENDING_KEY, None)
-            return render(request, "registration/locked_out.html", status=429)
-        form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
-    return render(request, "console/login_verify.html", {"form": form})
-
-
-def enrol(request):
-    """First login: an operator must set up a TOTP authenticator before the console."""
-    user, pending = _pending_user(request)
-    if user is None:
-        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
-        return redirect("console:login")
-
-    if user_has_device(user, confirmed=True):
-        return redirect("console:login-verify")
-    return enrolment.enrolment_view(
-        request,
-        user=user,
-        enrol_url="console:enrol",
-        template="console/enrol.html",
-        finish=lambda device: _finish_login(request, user, pending, device),
-    )
-
-
-@require_POST
-def console_logout(request):
-    logout(request)
-    return redirect("console:login")
+login_verify = LOGIN.verify_view
+enrol = LOGIN.enrol_view  # first login: an operator sets up a TOTP authenticator
+console_logout = LOGIN.logout_view
 
 
 # -- pages -------------------------------------------------------------------------------

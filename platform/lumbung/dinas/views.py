@@ -3,46 +3,22 @@ only (figures written by the periodic refresh): no request opens a tenant schema
 
 from __future__ import annotations
 
-import time
-
-from axes.handlers.proxy import AxesProxyHandler
-from django.contrib import messages
-from django.contrib.auth import get_user_model, logout, user_login_failed
-from django.contrib.auth import login as auth_login
-from django.contrib.auth import views as auth_views
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
-from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django.views.decorators.http import require_safe
 
-from core.audit.services import audit_log
-from core.users import enrolment
-from core.users.devices import device_remember
-from core.users.forms import LoginForm, TokenForm
-from core.users.throttle import login_throttled
 from lumbung.dinas.audit import DinasAudit
+from lumbung.twostep import TwoStepLogin, TwoStepLoginView
 
 from . import exports, forms, selectors
 from .models import YearFigures
 from .permissions import cooperative_for, pembina_of, pembina_required
 
-PENDING_KEY = "lumbung_dinas_2fa"
-PENDING_TTL = 5 * 60
 TABLE_PAGE_ROWS = 25  # a page renders in well under 200 ms at 3,410 cooperatives (benchmarks)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _safe_next(request, nxt: str) -> str:
-    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
-        return nxt
-    return reverse("dinas:table")
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -51,100 +27,26 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
     return resp
 
 
-# -- login with required two-factor (as the operator console) ---------------------------
+# -- login with required two-factor (lumbung.twostep, as the operator console) ----------
 
 
-class DinasLoginView(auth_views.LoginView):
-    authentication_form = LoginForm
-    template_name = "dinas/login.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if getattr(request, "tenant", None) is None or not request.tenant.is_public:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        user = form.get_user()
-        if pembina_of(user) is None:
-            form.add_error(None, _("Akun ini bukan akun pembina Dinas Koperasi."))
-            return self.form_invalid(form)
-        self.request.session[PENDING_KEY] = {
-            "uid": user.pk,
-            "backend": user.backend,
-            "next": self.request.POST.get("next") or self.request.GET.get("next") or "",
-            "at": int(time.time()),
-        }
-        if user_has_device(user, confirmed=True):
-            return redirect("dinas:login-verify")
-        return redirect("dinas:enrol")
+LOGIN = TwoStepLogin(
+    namespace="dinas",
+    home="dinas:table",
+    pending_key="lumbung_dinas_2fa",
+    audit_action=DinasAudit.LOGIN,
+    may_enter=lambda user: pembina_of(user) is not None,
+    refusal=gettext_lazy("Akun ini bukan akun pembina Dinas Koperasi."),
+)
 
 
-def _pending_user(request):
-    pending = request.session.get(PENDING_KEY)
-    if not pending or time.time() - pending.get("at", 0) > PENDING_TTL:
-        request.session.pop(PENDING_KEY, None)
-        return None, None
-    user = get_user_model().objects.filter(pk=pending["uid"], is_active=True).first()
-    if pembina_of(user) is None:
-        return None, None
-    return user, pending
+class DinasLoginView(TwoStepLoginView):
+    flow = LOGIN
 
 
-def _finish_login(request, user, pending, device):
-    request.session.pop(PENDING_KEY, None)
-    user.backend = pending["backend"]
-    auth_login(request, user)
-    otp_login(request, device)
-    audit_log(actor=user, action=DinasAudit.LOGIN, target=user)
-    response = redirect(_safe_next(request, pending.get("next", "")))
-    # this browser is the person's: a guess from elsewhere does not lock it out
-    device_remember(request=request, response=response, user=user)
-    return response
-
-
-def login_verify(request):
-    user, pending = _pending_user(request)
-    if user is None:
-        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
-        return redirect("dinas:login")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["token"].strip())
-        if device is not None:
-            return _finish_login(request, user, pending, device)
-        credentials = {"username": user.get_username()}
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        # the wider per-address and per-username caps too, as the cooperative's login
-        if AxesProxyHandler.is_locked(request, credentials) or login_throttled(
-            request=request, username=user.get_username()
-        ):
-            request.session.pop(PENDING_KEY, None)
-            return render(request, "registration/locked_out.html", status=429)
-        form.add_error("token", _("Kode salah atau sudah kedaluwarsa."))
-    return render(request, "dinas/login_verify.html", {"form": form})
-
-
-def enrol(request):
-    """First login: a pembina sets up a TOTP authenticator before the Dinas view."""
-    user, pending = _pending_user(request)
-    if user is None:
-        messages.info(request, _("Silakan masuk dengan kata sandi terlebih dahulu."))
-        return redirect("dinas:login")
-    if user_has_device(user, confirmed=True):
-        return redirect("dinas:login-verify")
-    return enrolment.enrolment_view(
-        request,
-        user=user,
-        enrol_url="dinas:enrol",
-        template="dinas/enrol.html",
-        finish=lambda device: _finish_login(request, user, pending, device),
-    )
-
-
-@require_POST
-def dinas_logout(request):
-    logout(request)
-    return redirect("dinas:login")
+login_verify = LOGIN.verify_view
+enrol = LOGIN.enrol_view  # first login: a pembina sets up a TOTP authenticator
+dinas_logout = LOGIN.logout_view
 
 
 # -- pages -------------------------------------------------------------------------------
