@@ -46,7 +46,6 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_log
@@ -58,7 +57,7 @@ from core.ledger.selectors import account_for_role
 from core.ledger.services import LineSpec, journal_post, receipt_source_set
 from core.savings.audit import SavingsAudit
 
-from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
 from .apply import (
     _check_open,
@@ -76,7 +75,7 @@ from .interest import (
     interest_exit_month_unrun,
     interest_unpaid_at_exit,
 )
-from .reversal import savings_movement_reverse_apply
+from .reversal import interest_run_through, savings_movement_reverse_apply
 
 CENTS = Decimal("0.00")
 # the reason is kept whole in the movement's memo ("Pencairan dini: <reason>", 200 chars)
@@ -479,12 +478,7 @@ def early_withdrawal_reverse_apply(
             % {"r": txn.receipt_number, "p": account.product.name, "n": other.number},
             status=409,
         )
-    run = (
-        InterestRun.objects.filter(product_id=account.product_id, reversed_at__isnull=True)
-        .filter(Q(year__gt=txn.on.year) | Q(year=txn.on.year, month__gte=txn.on.month))
-        .order_by("-year", "-month")
-        .first()
-    )
+    run = interest_run_through(product_id=account.product_id, on=txn.on)
     if run is not None:
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,

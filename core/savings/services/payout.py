@@ -26,18 +26,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.common.errors import ApplicationError
 from core.common.money import format_rupiah
 
-from ..models import InterestRun, SavingsAccount, SavingsProduct, SavingsTransaction
+from ..models import SavingsAccount, SavingsProduct, SavingsTransaction
 from .accounts import _lock
 from .apply import berjangka_due_date
 from .common import SavingsErrors
 from .early import MonthInterestFigures, _interest_of_month, berjangka_unrun_month_check
-from .reversal import savings_movement_reverse_apply
+from .reversal import interest_run_through, savings_movement_reverse_apply
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,12 +125,7 @@ def payout_interest_reverse_check(*, txn: SavingsTransaction, account: SavingsAc
         kind=SavingsTransaction.Kind.INTEREST,
     ).exists():
         return
-    run = (
-        InterestRun.objects.filter(product_id=account.product_id, reversed_at__isnull=True)
-        .filter(Q(year__gt=txn.on.year) | Q(year=txn.on.year, month__gte=txn.on.month))
-        .order_by("-year", "-month")
-        .first()
-    )
+    run = interest_run_through(product_id=account.product_id, on=txn.on)
     if run is not None:
         raise ApplicationError(
             SavingsErrors.REVERSAL_INTEREST_RUN,

@@ -64,7 +64,8 @@ def interest_run_through(*, product_id: int, on: date) -> InterestRun | None:
     latest live jasa simpanan run when its month ends on or after ``on`` (that run paid
     jasa on balances a movement dated ``on`` would change after the fact), else None.
     Every back-dated cancellation on a savings account is checked by it
-    (``teller_reverse``; the year end's SHU payout reversal), each wording its refusal."""
+    (``teller_reverse``; an early withdrawal's and a full payout's jasa taken back; the
+    year end's SHU payout reversal), each wording its refusal."""
     return interest_runs_through(product_ids=[product_id], on=on).get(product_id)
 
 
