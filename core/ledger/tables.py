@@ -81,6 +81,19 @@ def _without_empty_comparison(table: dict, first: int) -> dict:
     return table | {"columns": cols, "rows": rows, "num_columns": len(cols) - 2}
 
 
+def _compared_table(r: dict, *, subtitle: str, cols: list, rows: list, first: int) -> dict:
+    """The table of a report that may compare with a previous period or date (its
+    columns from index ``first``), those columns dropped when empty."""
+    table = {
+        "title": r["title"],
+        "subtitle": subtitle,
+        "columns": cols,
+        "num_columns": len(cols) - 2,
+        "rows": rows,
+    }
+    return _without_empty_comparison(table, first)
+
+
 def trial_balance_table(r: dict) -> dict:
     cmp = r["compare_as_of"]
     cols = [_("Kode"), _("Akun"), _("Debit"), _("Kredit")]
@@ -97,14 +110,42 @@ def trial_balance_table(r: dict) -> dict:
     if cmp:
         tot += [r["prev_total_debit"], r["prev_total_credit"]]
     rows.append(_row("total", *tot))
-    table = {
-        "title": r["title"],
-        "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
-        "columns": cols,
-        "num_columns": len(cols) - 2,
-        "rows": rows,
-    }
-    return _without_empty_comparison(table, 4)
+    subtitle = _("Per %(d)s") % {"d": _d(r["as_of"])}
+    return _compared_table(r, subtitle=subtitle, cols=cols, rows=rows, first=4)
+
+
+def _figure_row(kind: str, label: str, value, prev, cmp) -> dict:
+    """A row of one figure under the label (a total, a subtotal), with the previous
+    period's beside it when the report compares."""
+    return _row(kind, "", label, value, *([prev] if cmp else []))
+
+
+def _period_columns(r: dict, name: str) -> list[str]:
+    """Code, ``name`` and the period's figures, then the previous period's when the
+    report compares (``r["previous"]``)."""
+    cols = [_("Kode"), name, _("%(a)s – %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])}]
+    prev = r["previous"]
+    if prev:
+        cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    return cols
+
+
+def _statement_parts(r: dict, parts, *, cmp, links) -> list[dict]:
+    """The sections of a statement in order: ``parts`` are (key, heading, total label);
+    a part's groups are ``r[key]``, its totals ``r["total_<key>"]`` and
+    ``r["prev_total_<key>"]``."""
+    rows = []
+    for key, heading, total_label in parts:
+        rows += _statement_sections(
+            r[key],
+            heading=heading,
+            total_label=total_label,
+            total=r[f"total_{key}"],
+            prev_total=r[f"prev_total_{key}"],
+            cmp=cmp,
+            links=links,
+        )
+    return rows
 
 
 def _statement_sections(
@@ -121,14 +162,9 @@ def _statement_sections(
         if len(sections) == 1:
             # the section's only group: its subtotal is the section's total, printed below
             continue
-        sub = ["", _("Jumlah %(g)s") % {"g": g["name"]}, g["total"]]
-        if cmp:
-            sub.append(g["prev_total"])
-        rows.append(_row("subtotal", *sub))
-    tot = ["", total_label, total]
-    if cmp:
-        tot.append(prev_total)
-    rows.append(_row("total", *tot))
+        sub = _("Jumlah %(g)s") % {"g": g["name"]}
+        rows.append(_figure_row("subtotal", sub, g["total"], g["prev_total"] if cmp else None, cmp))
+    rows.append(_figure_row("total", total_label, total, prev_total, cmp))
     return rows
 
 
@@ -138,94 +174,42 @@ def balance_sheet_table(r: dict) -> dict:
     cols = [_("Kode"), _("Pos"), _d(r["as_of"])]
     if cmp:
         cols.append(_d(cmp))
-    rows = _statement_sections(
-        r["assets"],
-        heading=_("ASET"),
-        total_label=_("JUMLAH ASET"),
-        total=r["total_assets"],
-        prev_total=r["prev_total_assets"],
-        cmp=cmp,
-        links=links,
+    parts = (
+        ("assets", _("ASET"), _("JUMLAH ASET")),
+        ("liabilities", _("KEWAJIBAN"), _("JUMLAH KEWAJIBAN")),
+        ("equity", _("EKUITAS"), _("JUMLAH EKUITAS")),
     )
-    rows += _statement_sections(
-        r["liabilities"],
-        heading=_("KEWAJIBAN"),
-        total_label=_("JUMLAH KEWAJIBAN"),
-        total=r["total_liabilities"],
-        prev_total=r["prev_total_liabilities"],
-        cmp=cmp,
-        links=links,
+    rows = _statement_parts(r, parts, cmp=cmp, links=links)
+    rows.append(
+        _figure_row(
+            "total",
+            _("JUMLAH KEWAJIBAN DAN EKUITAS"),
+            r["total_liabilities_equity"],
+            r["prev_total_liabilities_equity"] if cmp else None,
+            cmp,
+        )
     )
-    rows += _statement_sections(
-        r["equity"],
-        heading=_("EKUITAS"),
-        total_label=_("JUMLAH EKUITAS"),
-        total=r["total_equity"],
-        prev_total=r["prev_total_equity"],
-        cmp=cmp,
-        links=links,
-    )
-    grand = ["", _("JUMLAH KEWAJIBAN DAN EKUITAS"), r["total_liabilities_equity"]]
-    if cmp:
-        grand.append(r["prev_total_liabilities_equity"])
-    rows.append(_row("total", *grand))
-    table = {
-        "title": r["title"],
-        "subtitle": _("Per %(d)s") % {"d": _d(r["as_of"])},
-        "columns": cols,
-        "num_columns": len(cols) - 2,
-        "rows": rows,
-    }
-    return _without_empty_comparison(table, 3)
+    subtitle = _("Per %(d)s") % {"d": _d(r["as_of"])}
+    return _compared_table(r, subtitle=subtitle, cols=cols, rows=rows, first=3)
 
 
 def income_statement_table(r: dict) -> dict:
-    prev = r["previous"]
-    cmp = bool(prev)
-    cols = [
-        _("Kode"),
-        _("Pos"),
-        _("%(a)s – %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
-    ]
-    if cmp:
-        cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    cmp = bool(r["previous"])
+    cols = _period_columns(r, _("Pos"))
     links = _ledger_links(r["date_from"], r["date_to"])
-    rows = _statement_sections(
-        r["income"],
-        heading=_("PENDAPATAN"),
-        total_label=_("JUMLAH PENDAPATAN"),
-        total=r["total_income"],
-        prev_total=r["prev_total_income"],
-        cmp=cmp,
-        links=links,
+    parts = (
+        ("income", _("PENDAPATAN"), _("JUMLAH PENDAPATAN")),
+        ("expense", _("BEBAN"), _("JUMLAH BEBAN")),
     )
-    rows += _statement_sections(
-        r["expense"],
-        heading=_("BEBAN"),
-        total_label=_("JUMLAH BEBAN"),
-        total=r["total_expense"],
-        prev_total=r["prev_total_expense"],
-        cmp=cmp,
-        links=links,
-    )
+    rows = _statement_parts(r, parts, cmp=cmp, links=links)
     for kind, label, key in (
         ("total", _("SHU SEBELUM PAJAK"), "shu_before_tax"),
         ("row", _("Pajak penghasilan"), "income_tax"),
         ("total", _("SISA HASIL USAHA (SHU) SETELAH PAJAK"), "result"),
     ):
-        res = ["", label, r[key]]
-        if cmp:
-            res.append(r[f"prev_{key}"])
-        rows.append(_row(kind, *res))
-    table = {
-        "title": r["title"],
-        "subtitle": _("Periode %(a)s sampai %(b)s")
-        % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
-        "columns": cols,
-        "num_columns": len(cols) - 2,
-        "rows": rows,
-    }
-    return _without_empty_comparison(table, 3)
+        rows.append(_figure_row(kind, label, r[key], r[f"prev_{key}"] if cmp else None, cmp))
+    subtitle = _("Periode %(a)s sampai %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])}
+    return _compared_table(r, subtitle=subtitle, cols=cols, rows=rows, first=3)
 
 
 def equity_changes_table(r: dict) -> dict:
@@ -259,13 +243,7 @@ def equity_changes_table(r: dict) -> dict:
 def cash_flow_table(r: dict) -> dict:
     prev = r["previous"]
     cmp = bool(prev)
-    cols = [
-        _("Kode"),
-        _("Uraian"),
-        _("%(a)s – %(b)s") % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
-    ]
-    if cmp:
-        cols.append(_("%(a)s – %(b)s") % {"a": _d(prev["date_from"]), "b": _d(prev["date_to"])})
+    cols = _period_columns(r, _("Uraian"))
     prev_sections = {s["key"]: s for s in prev["sections"]} if cmp else {}
     rows = []
     pad = [""] * (2 if cmp else 1)
@@ -298,29 +276,19 @@ def cash_flow_table(r: dict) -> dict:
             if cmp:
                 cells.append(-pkeys_out.get(code, {}).get("amount", ZERO))
             rows.append(_row("row", *cells))
-        net = ["", _("Arus kas bersih dari %(s)s") % {"s": s["label"].lower()}, s["net"]]
-        if cmp:
-            net.append(ps["net"])
-        rows.append(_row("subtotal", *net))
-
-    def line(kind, label, key):
-        cells = ["", label, r[key]]
-        if cmp:
-            cells.append(prev[key])
-        rows.append(_row(kind, *cells))
-
-    line("total", _("KENAIKAN (PENURUNAN) BERSIH KAS"), "net_change")
-    line("row", _("Kas dan setara kas awal periode"), "opening_cash")
-    line("total", _("KAS DAN SETARA KAS AKHIR PERIODE"), "closing_cash")
-    table = {
-        "title": r["title"],
-        "subtitle": _("Metode langsung · periode %(a)s sampai %(b)s")
-        % {"a": _d(r["date_from"]), "b": _d(r["date_to"])},
-        "columns": cols,
-        "num_columns": len(cols) - 2,
-        "rows": rows,
+        net = _("Arus kas bersih dari %(s)s") % {"s": s["label"].lower()}
+        rows.append(_figure_row("subtotal", net, s["net"], ps["net"], cmp))
+    for kind, label, key in (
+        ("total", _("KENAIKAN (PENURUNAN) BERSIH KAS"), "net_change"),
+        ("row", _("Kas dan setara kas awal periode"), "opening_cash"),
+        ("total", _("KAS DAN SETARA KAS AKHIR PERIODE"), "closing_cash"),
+    ):
+        rows.append(_figure_row(kind, label, r[key], prev[key] if cmp else None, cmp))
+    subtitle = _("Metode langsung · periode %(a)s sampai %(b)s") % {
+        "a": _d(r["date_from"]),
+        "b": _d(r["date_to"]),
     }
-    return _without_empty_comparison(table, 3)
+    return _compared_table(r, subtitle=subtitle, cols=cols, rows=rows, first=3)
 
 
 def general_ledger_table(r: dict) -> dict:
