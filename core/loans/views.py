@@ -417,6 +417,15 @@ def loan_action_view(request, pk: int, action: str):
 CONFIRM_FIRST = {"disburse", "payoff", "reverse-disbursement", "write-off"}
 
 
+def _role_check(request, roles) -> None:
+    """Before a confirmation is shown: refused when the user's role may not do what it
+    confirms (the service asks again when it is done)."""
+    if request.user.role not in roles:
+        raise ApplicationError(
+            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
+        )
+
+
 def _confirm(request, loan: Loan, action: str, on: date):
     """The confirmation of a disbursement (principal, each fee with what is left after
     it, the net paid out) or of an early payoff (each part and the total)."""
@@ -426,10 +435,7 @@ def _confirm(request, loan: Loan, action: str, on: date):
 
     if action == "write-off":
         return _confirm_write_off(request, loan, on, url=url, back=back, who=who)
-    if request.user.role not in (REPAY_ROLES if action == "payoff" else DISBURSE_ROLES):
-        raise ApplicationError(
-            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
-        )
+    _role_check(request, REPAY_ROLES if action == "payoff" else DISBURSE_ROLES)
     if action == "reverse-disbursement":
         return _confirm_disbursement_reversal(request, loan, url=url, back=back, who=who)
     if action == "disburse":
@@ -495,10 +501,7 @@ def _confirm(request, loan: Loan, action: str, on: date):
 def _confirm_write_off(request, loan: Loan, on: date, *, url: str, back: str, who: str):
     """The write-off's confirmation: what it books (the allowance used, the expense) and
     the board's decision, refused here already when it would be refused after."""
-    if request.user.role not in svc.WRITE_OFF_ROLES:
-        raise ApplicationError(
-            svc.LoanErrors.PERMISSION, _("Peran Anda tidak berwenang untuk tindakan ini.")
-        )
+    _role_check(request, svc.WRITE_OFF_ROLES)
     refusal = svc.write_off_refusal(loan)
     if refusal is not None:
         raise refusal
@@ -660,11 +663,7 @@ def repayment_reverse_view(request, pk: int):
     back = reverse("loans:detail", args=[rep.loan_id])
     with application_errors_to_messages(request):
         if not is_confirmed(request):
-            if request.user.role not in DISBURSE_ROLES:
-                raise ApplicationError(
-                    svc.LoanErrors.PERMISSION,
-                    _("Peran Anda tidak berwenang untuk tindakan ini."),
-                )
+            _role_check(request, DISBURSE_ROLES)
             refusal = svc.repayment_reversal_refusal(rep)
             if refusal is not None:
                 raise refusal
@@ -803,11 +802,7 @@ def recovery_reverse_view(request, pk: int):
     back = reverse("loans:detail", args=[rec.loan_id])
     with application_errors_to_messages(request):
         if not is_confirmed(request):
-            if request.user.role not in svc.RECOVERY_REVERSE_ROLES:
-                raise ApplicationError(
-                    svc.LoanErrors.PERMISSION,
-                    _("Peran Anda tidak berwenang untuk tindakan ini."),
-                )
+            _role_check(request, svc.RECOVERY_REVERSE_ROLES)
             refusal = svc.recovery_reversal_refusal(rec)
             if refusal is not None:
                 raise refusal
