@@ -297,6 +297,26 @@ def test_cancelling_takes_the_part_month_back_exactly_and_the_run_pays_the_balan
     _balanced()
 
 
+def test_cancelling_after_the_months_run_is_refused_naming_it(
+    hari_raya, teller, bendahara, year, on
+):
+    """June's run has been made without the withdrawn account: reopening it would leave
+    it unpaid for June; refused, naming the run, and nothing changed."""
+    _m, acc = _saver(hari_raya, teller, D("10000000"))
+    _run(hari_raya, year, 5, bendahara)
+    txn = savings_early_withdraw(account=acc, on=on, channel="cash", reason="x", by=bendahara)
+    _run(hari_raya, year, 6, bendahara)
+    before = SavingsTransaction.objects.count()
+    with pytest.raises(ApplicationError) as e:
+        teller_reverse(txn=txn, on=date(year, 7, 2), reason="salah", by=bendahara)
+    assert e.value.code == "savings_reversal_interest_run"
+    assert f"bulan Juni {year} sudah dihitung tanpa rekening ini" in e.value.message
+    assert txn.receipt_number in e.value.message
+    acc.refresh_from_db()
+    assert acc.status == "closed"
+    assert SavingsTransaction.objects.count() == before
+
+
 def test_a_finished_month_not_run_is_still_refused_naming_it(
     hari_raya, teller, bendahara, year, on
 ):
