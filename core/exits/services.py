@@ -397,14 +397,6 @@ def exit_settlement_confirm(
     waiver_reason = (waiver_reason or "").strip()
     if not member.is_active:
         raise _not_active_error(member)
-    _exit_request_check(
-        member=member,
-        reason=reason,
-        payee=payee,
-        waive_loans=waive_loans,
-        waiver_reason=waiver_reason,
-        board_decision_ref=board_decision_ref,
-    )
     settlement, preview = _settle(
         member=member,
         reason=reason,
@@ -464,14 +456,6 @@ def exit_settlement_left_open_confirm(
     member = Member.objects.select_for_update().get(pk=member.pk)
     waiver_reason = (waiver_reason or "").strip()
     _left_open_check(member, reason=reason, on=on)
-    _exit_request_check(
-        member=member,
-        reason=member.status,
-        payee=payee,
-        waive_loans=waive_loans,
-        waiver_reason=waiver_reason,
-        board_decision_ref=board_decision_ref,
-    )
     settlement, preview = _settle(
         member=member,
         reason=member.status,
@@ -549,9 +533,18 @@ def _settle(
     left_open: bool = False,
 ) -> tuple[ExitSettlement, SettlementPreview]:
     """The settlement itself, for an exit and for what a member who left still holds
-    open alike (the member locked, the request checked): every open account paid out and
-    closed, the loans settled, the unpaid SHU paid, one journal entry, the
-    ``ExitSettlement`` row. Sets no status."""
+    open alike (the member locked by the caller): the request checked
+    (``_exit_request_check``), every open account paid out and closed, the loans
+    settled, the unpaid SHU paid, one journal entry, the ``ExitSettlement`` row. Sets no
+    status."""
+    _exit_request_check(
+        member=member,
+        reason=reason,
+        payee=payee,
+        waive_loans=waive_loans,
+        waiver_reason=waiver_reason,
+        board_decision_ref=board_decision_ref,
+    )
     notice = exit_settlement_future_notice(on)
     if notice:
         raise ApplicationError(
