@@ -205,6 +205,10 @@ def test_unpaid_shu_is_paid_with_it(left, staff, dates):
         ("before_exit", "settlement_bad_date"),
         ("nothing_open", "settlement_nothing_left_open"),
         ("reason", "settlement_bad_reason"),
+        # the exit request's own checks, as for an ordinary exit: loans are waived and
+        # heirs paid only for a member who died
+        ("waiver", "settlement_bad_waiver"),
+        ("heirs", "settlement_bad_payee"),
     ],
 )
 def test_refusals_change_nothing(products, member, staff, dates, case, code):
@@ -218,6 +222,10 @@ def test_refusals_change_nothing(products, member, staff, dates, case, code):
         target = f.left_outside_exit(member, on=dates["left"])
         if case == "before_exit":
             kwargs["on"] = dates["left"] - timedelta(days=1)
+        elif case == "waiver":
+            kwargs |= {"waive_loans": True, "waiver_reason": "x", "board_decision_ref": "1/2026"}
+        elif case == "heirs":
+            kwargs["payee"] = "heirs"
         else:
             kwargs["reason"] = "retired"  # not the status they left with
     with pytest.raises(ApplicationError) as e:
