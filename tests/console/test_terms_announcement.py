@@ -4,7 +4,6 @@ active admins, never twice; refusals change nothing; the failed ones are sent ag
 only they; the overview warns while the promise is at risk."""
 
 import smtplib
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from core.users.models import User
 from lumbung.console.tasks import terms_announcement_send_task, terms_delivery_send_task
 from lumbung.console.terms import terms_warnings
 from tenants.models import Cooperative, TermsAnnouncement, TermsDelivery
+from tests.tenants.signup_helpers import tasks_eager
 from tests.terms_versions import register_terms_version
 
 pytestmark = pytest.mark.django_db
@@ -34,18 +34,6 @@ class RefusingBetaBackend(LocmemBackend):
         if any(a.endswith("@beta.test") for m in messages for a in m.to):
             raise smtplib.SMTPRecipientsRefused({"admin@beta.test": (550, b"mailbox full")})
         return super().send_messages(messages)
-
-
-@contextmanager
-def tasks_eager():
-    from lumbung.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = old
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ login at the new host; and what must be refused."""
 
 import re
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
@@ -23,8 +22,11 @@ from tenants.signup import VERIFY_SALT, signup_provision, signup_verify
 from tenants.tasks import signup_provision_task
 from tenants.validators import validate_slug
 from tests.link_button import press
+from tests.tenants.signup_helpers import PASSWORD, tasks_eager
+from tests.tenants.signup_helpers import signup_client as _client
+from tests.tenants.signup_helpers import signup_form as _form
+from tests.tenants.signup_helpers import signup_ip as _ip
 
-PASSWORD = "Koperasi-Maju-2026"
 DEWI = "dewi@harapan.test"
 
 
@@ -43,38 +45,6 @@ def _no_spare_refill(settings):
     settings.TENANT_SPARE_SCHEMAS = 0  # refilling in every test would only cost time
 
 
-def _ip() -> str:
-    n = uuid.uuid4().int
-    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
-
-
-def _client() -> Client:
-    return Client(HTTP_HOST=django_settings.BASE_DOMAIN, REMOTE_ADDR=_ip())
-
-
-def _form(**over) -> dict:
-    data = {
-        "name": "KPRI Harapan Bersama",
-        "slug": "harapan",
-        "kind": "kpri",
-        "legal_number": "123/BH/XVIII.4/2020",
-        "legal_date": "2020-03-17",
-        "nik_koperasi": "6271010020002",
-        "province": "Kalimantan Tengah",
-        "regency": "Kota Palangka Raya",
-        "member_count": "350",
-        "contact_name": "Dewi Lestari",
-        "email": "dewi@harapan.test",
-        "phone": "0812-3456-7890",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "terms": "on",
-        "website": "",
-    }
-    data.update(over)
-    return data
-
-
 def _schema_exists(name: str) -> bool:
     with connection.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
@@ -84,20 +54,6 @@ def _schema_exists(name: str) -> bool:
 def _verify_link(email: str) -> str:
     body = [m for m in mail.outbox if email in m.to][-1].body
     return re.search(r"https?://[^/\s]+(/daftar/verifikasi/[^\s]+/)", body).group(1)
-
-
-@contextmanager
-def tasks_eager():
-    """Celery tasks queued in the block run at once (the verification e-mail is a task
-    queued on commit): for the commit callbacks the block runs."""
-    from lumbung.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = old
 
 
 def _submit(client, capture, **over):

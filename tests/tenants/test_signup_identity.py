@@ -4,22 +4,21 @@ typed with dots, dashes or spaces is kept as its digits. Each refusal is a messa
 field, and nothing is recorded; signup_submit holds the same rules for any other caller."""
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from core.common.errors import ApplicationError
 from tenants.models import SignupRequest
 from tenants.signup import SignupData, signup_submit
+from tests.tenants.signup_helpers import PASSWORD
+from tests.tenants.signup_helpers import signup_client as _client
+from tests.tenants.signup_helpers import signup_form as _form
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Koperasi-Maju-2026"
 LEGAL_NUMBER_RULE = (
     "Nomor badan hukum berisi 3–100 karakter: huruf, angka, spasi dan tanda / . - , ( ), "
     "sedikitnya satu angka, mis. 518/BH/XVII/2005 atau AHU-0001234.AH.01.26.TAHUN 2020."
@@ -35,37 +34,6 @@ NIK_RULE = (
 @pytest.fixture(autouse=True)
 def _no_spare_refill(settings):
     settings.TENANT_SPARE_SCHEMAS = 0
-
-
-def _client() -> Client:
-    n = uuid.uuid4().int
-    return Client(
-        HTTP_HOST=django_settings.BASE_DOMAIN,
-        REMOTE_ADDR=f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}",
-    )
-
-
-def _form(**over) -> dict:
-    data = {
-        "name": "KPRI Harapan Bersama",
-        "slug": "harapan",
-        "kind": "kpri",
-        "legal_number": "123/BH/XVIII.4/2020",
-        "legal_date": "2020-03-17",
-        "nik_koperasi": "6271010020002",
-        "province": "Kalimantan Tengah",
-        "regency": "Kota Palangka Raya",
-        "member_count": "350",
-        "contact_name": "Dewi Lestari",
-        "email": "dewi@harapan.test",
-        "phone": "0812-3456-7890",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "terms": "on",
-        "website": "",
-    }
-    data.update(over)
-    return data
 
 
 def _post(capture, **over):

@@ -2,17 +2,14 @@
 and since when, names a later one registered and links to it; the sign-up says which
 version it asks to accept and records it."""
 
-import uuid
-
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from core.common.dates import format_date
 from core.users.models import User
 from lumbung.terms import terms_in_force
 from tenants.models import SignupRequest, TermsAnnouncement
+from tests.tenants.signup_helpers import signup_client, signup_form
 from tests.terms_versions import register_terms_version
 
 pytestmark = pytest.mark.django_db
@@ -57,38 +54,22 @@ def test_terms_page_in_english_names_the_version(client_public):
 
 # -- the sign-up: which version it asks to accept, and records ---------------------------
 
-PASSWORD = "Koperasi-Maju-2026"
-
-
-def _signup_client() -> Client:
-    n = uuid.uuid4().int
-    return Client(
-        HTTP_HOST=django_settings.BASE_DOMAIN,
-        REMOTE_ADDR=f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}",
-    )
-
 
 def _signup_form(**over) -> dict:
-    data = {
-        "name": "KPRI Syarat Jelas",
-        "slug": "syarat-jelas",
-        "kind": "kpri",
-        "legal_number": "321/BH/XVIII.4/2021",
-        "legal_date": "2021-05-10",
-        "nik_koperasi": "",
-        "province": "Kalimantan Tengah",
-        "regency": "Kota Palangka Raya",
-        "member_count": "120",
-        "contact_name": "Sari Wulan",
-        "email": "sari@syarat-jelas.test",
-        "phone": "0812-3456-7891",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "terms": "on",
-        "website": "",
-    }
-    data.update(over)
-    return data
+    return signup_form(
+        **{
+            "name": "KPRI Syarat Jelas",
+            "slug": "syarat-jelas",
+            "legal_number": "321/BH/XVIII.4/2021",
+            "legal_date": "2021-05-10",
+            "nik_koperasi": "",
+            "member_count": "120",
+            "contact_name": "Sari Wulan",
+            "email": "sari@syarat-jelas.test",
+            "phone": "0812-3456-7891",
+            **over,
+        }
+    )
 
 
 def test_signup_form_names_the_version_it_asks_to_accept(client_public):
@@ -125,7 +106,7 @@ def test_signup_form_names_a_later_version_once_announced(client_public, monkeyp
 
 def test_signup_records_the_version_of_the_terms_accepted(client_public):
     first = terms_in_force()
-    resp = _signup_client().post("/daftar/", _signup_form(terms_version=first.id))
+    resp = signup_client().post("/daftar/", _signup_form(terms_version=first.id))
     assert resp.status_code == 302, _text(resp)
     signup = SignupRequest.objects.get(slug="syarat-jelas")
     assert signup.terms_version == first.id and signup.terms_accepted_at is not None
@@ -134,13 +115,13 @@ def test_signup_records_the_version_of_the_terms_accepted(client_public):
 def test_signup_from_a_form_older_than_the_terms_in_force_is_refused(monkeypatch):
     first = terms_in_force()
     newer = register_terms_version(monkeypatch, days=-1)  # in force since yesterday
-    resp = _signup_client().post("/daftar/", _signup_form(terms_version=first.id))
+    resp = signup_client().post("/daftar/", _signup_form(terms_version=first.id))
     page = _text(resp)
     assert resp.status_code == 200
     assert f"Syarat dan ketentuan berganti ke versi {newer.id} sejak formulir ini dibuka" in page
     # shown again with the version in force, to accept that one
     assert f'name="terms_version" value="{newer.id}"' in page
     assert not SignupRequest.objects.filter(slug="syarat-jelas").exists()
-    resp = _signup_client().post("/daftar/", _signup_form(terms_version=newer.id))
+    resp = signup_client().post("/daftar/", _signup_form(terms_version=newer.id))
     assert resp.status_code == 302
     assert SignupRequest.objects.get(slug="syarat-jelas").terms_version == newer.id
