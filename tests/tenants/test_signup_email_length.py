@@ -13,11 +13,11 @@ from django.test import Client
 from core.common.errors import ApplicationError
 from tenants.models import SignupRequest
 from tenants.signup import SignupData, signup_submit
+from tests.tenants.signup_helpers import PASSWORD, signup_form
 
 pytestmark = pytest.mark.django_db
 
 LONG = "a" * 64 + "@" + "b" * 60 + "." + "c" * 40 + ".go.id"  # 172 characters, valid
-PASSWORD = "Koperasi-Maju-2026"
 
 
 @pytest.fixture(autouse=True)
@@ -26,24 +26,7 @@ def _no_spare_refill(settings):
 
 
 def _form(email: str) -> dict:
-    return {
-        "name": "KPRI Harapan Bersama",
-        "slug": "harapan",
-        "kind": "kpri",
-        "legal_number": "123/BH/XVIII.4/2020",
-        "legal_date": "2020-03-17",
-        "nik_koperasi": "6271010020002",
-        "province": "Kalimantan Tengah",
-        "regency": "Kota Palangka Raya",
-        "member_count": "350",
-        "contact_name": "Dewi",
-        "email": email,
-        "phone": "0812-3456-7890",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "terms": "on",
-        "website": "",
-    }
+    return signup_form(contact_name="Dewi", email=email)
 
 
 def test_signup_form_refuses_a_too_long_email(django_capture_on_commit_callbacks):
