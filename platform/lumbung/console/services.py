@@ -28,10 +28,10 @@ from lumbung.console.audit import ConsoleAudit
 from tenants import signup as tenant_signup
 from tenants.backup import cooperative_backups_set_aside
 from tenants.models import Cooperative, Domain, SignupRequest
-from tenants.operators import can
 from tenants.services import cooperative_discard, cooperative_media_remove
 from tenants.validators import validate_slug
 
+from .errors import action_require as _require
 from .models import MigrationRun
 from .selectors import status_actions_applicable
 from .tasks import console_stats_refresh_task, migrate_all_tenants_task
@@ -52,15 +52,6 @@ class ConsoleErrors:
     CONFIRM = "confirmation_mismatch"
     UNRECORDED = "payment_unrecorded_card_ended"
     AMOUNT = "payment_amount_mismatch"
-
-
-def _require(operator, action: str) -> None:
-    if not can(operator, action):
-        raise ApplicationError(
-            ConsoleErrors.FORBIDDEN,
-            _("Peran operator Anda tidak mengizinkan tindakan ini."),
-            status=403,
-        )
 
 
 def _reason(reason: str) -> str:

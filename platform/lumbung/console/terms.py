@@ -35,32 +35,22 @@ from core.common.dates import format_date
 from core.common.errors import ApplicationError, reason_required
 from core.users.selectors import admin_emails
 from lumbung.console.audit import ConsoleAudit
+from lumbung.console.errors import action_require
 from lumbung.terms import NOTICE_DAYS, TermsVersion, terms_in_force, terms_version, terms_versions
 from tenants.backup import LIVE_STATUSES
 from tenants.models import Cooperative, TermsAnnouncement, TermsDelivery
-from tenants.operators import can
 from tenants.signup import public_base_url
 
 log = logging.getLogger(__name__)
 
 
 class TermsErrors(StrEnum):
-    FORBIDDEN = "console_forbidden"
     SUMMARY_REQUIRED = "terms_summary_required"
     UNKNOWN = "terms_version_unknown"
     IN_FORCE = "terms_version_in_force"
     TOO_LATE = "terms_notice_too_late"
     ANNOUNCED = "terms_already_announced"
     NOTHING_TO_RESEND = "terms_nothing_to_resend"
-
-
-def _require(operator) -> None:
-    if not can(operator, "announce_terms"):
-        raise ApplicationError(
-            TermsErrors.FORBIDDEN,
-            _("Peran operator Anda tidak mengizinkan tindakan ini."),
-            status=403,
-        )
 
 
 def _already_announced(announcement: TermsAnnouncement) -> ApplicationError:
@@ -86,7 +76,7 @@ def terms_announce(*, operator, version: str, summary: str) -> TermsAnnouncement
     """Announce registered version ``version`` of the terms to every live cooperative's
     admins, with the operator's ``summary`` of what changes; the e-mails go out after
     the commit (``terms_announcement_send_task``)."""
-    _require(operator)
+    action_require(operator, "announce_terms")
     summary = reason_required(
         summary,
         code=TermsErrors.SUMMARY_REQUIRED,
@@ -167,7 +157,7 @@ def terms_announce(*, operator, version: str, summary: str) -> TermsAnnouncement
 def terms_announcement_resend(*, operator, announcement: TermsAnnouncement) -> int:
     """Queue again the e-mails of ``announcement`` not sent yet (failed, or whose task
     was lost); the ones sent are never sent again. Returns how many were queued."""
-    _require(operator)
+    action_require(operator, "announce_terms")
     announcement = TermsAnnouncement.objects.select_for_update().get(pk=announcement.pk)
     unsent = announcement.deliveries.filter(sent_at__isnull=True)
     count = unsent.count()
